@@ -1,0 +1,24 @@
+# Two entry points (see README): `make demo` and `make test`. Both create .venv and install everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+QUESTION ?= How do honeybees tell each other where the flowers are?
+
+.PHONY: install demo test bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first, pinned: this version is a CPU wheel here; an unpinned torch pulls a multi-GB CUDA build
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/ragcli index sample_corpus
+	$(BIN)/ragcli query "$(QUESTION)"
+
+test: install
+	$(BIN)/python -m pytest

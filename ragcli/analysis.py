@@ -1,0 +1,184 @@
+"""Text → index terms: one analyzer for the corpus and for queries.
+
+The settings travel in the index manifest, so a query is always analysed exactly as the corpus was.
+The chain follows Lucene's language analyzers (which set the bar on the BEIR/TREC test collections):
+Unicode NFKC normalisation and case folding, a word tokenizer that splits on hyphens and punctuation,
+English possessive / Romance elision removal, a stopword list, and a Snowball stemmer (PyStemmer, a C
+implementation: stemming is the hot loop of indexing). Scripts written without spaces (Chinese,
+Japanese, Korean) are cut into overlapping character bigrams, as Lucene's CJKAnalyzer does, so their
+text never vanishes.
+
+Indexing analyses in two steps for speed: `surface_tokens` per document (regex work), then `term_of`
+once per distinct surface form (stopwords and stemming). `analyze` composes the same two steps for a
+single text, so both paths give the same terms by construction.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+from ragcli.errors import InvalidOptionError
+
+# language code → PyStemmer algorithm. English uses the original Porter algorithm, as Lucene's
+# EnglishAnalyzer (and so Anserini's published BEIR figures) does.
+STEMMERS: dict[str, str] = {
+    "en": "porter",
+    "es": "spanish",
+    "fr": "french",
+    "de": "german",
+    "pt": "portuguese",
+    "it": "italian",
+    "nl": "dutch",
+    "da": "danish",
+    "no": "norwegian",
+    "sv": "swedish",
+    "ru": "russian",
+    "tr": "turkish",
+}
+LANGUAGE_NAMES: dict[str, str] = {
+    "english": "en",
+    "spanish": "es",
+    "french": "fr",
+    "german": "de",
+    "portuguese": "pt",
+    "italian": "it",
+    "dutch": "nl",
+    "danish": "da",
+    "norwegian": "no",
+    "swedish": "sv",
+    "russian": "ru",
+    "turkish": "tr",
+}
+# Leading elided articles/pronouns in French and Italian ("l'homme", "dell'arte"), as Lucene's
+# ElisionFilter removes them.
+_ELISIONS = frozenset(
+    "l d j m n s t c qu jusqu quoiqu lorsqu puisqu dell all dall nell sull coll pell un gl".split()
+)
+_CJK = (
+    "\u2e80-\u2fff\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+)
+# A word: letters/digits (not CJK), possibly joined by an apostrophe or a dot ("don't", "u.s", "3.14");
+# or a run of CJK characters, bigrammed below.
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W{_CJK}]+(?:['’.][^\W{_CJK}]+)*")
+_CJK_START_RE = re.compile(rf"[{_CJK}]")
+MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
+
+
+def normalize_language(language: str) -> str:
+    """Accept an ISO 639-1 code or an English language name; return the code."""
+    code = language.strip().lower()
+    code = LANGUAGE_NAMES.get(code, code)
+    if code not in STEMMERS:
+        choices = ", ".join(sorted(STEMMERS))
+        raise InvalidOptionError(f"unsupported language {language!r}", hint=f"choose one of {choices}")
+    return code
+
+
+@dataclass(frozen=True)
+class AnalyzerSettings:
+    """Everything that decides how text becomes terms; stored in the index manifest."""
+
+    language: str = "en"
+    stopwords: bool = True
+    stem: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "language", normalize_language(self.language))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "AnalyzerSettings":
+        return cls(
+            language=str(data.get("language", "en")),
+            stopwords=bool(data.get("stopwords", True)),
+            stem=bool(data.get("stem", True)),
+        )
+
+
+@lru_cache(maxsize=None)
+def stopword_set(language: str) -> frozenset[str]:
+    """The stopword list shipped in ragcli/stopwords/<code>.txt (source named in its first line)."""
+    text = resources.files("ragcli.stopwords").joinpath(f"{language}.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def surface_tokens(text: str) -> list[str]:
+    """Normalise and split text into surface tokens (CJK runs become character bigrams)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    tokens = _TOKEN_RE.findall(text)
+    if _CJK_START_RE.search(text) is None:
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        if _CJK_START_RE.match(token):
+            if len(token) == 1:
+                out.append(token)
+            else:
+                out.extend(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            out.append(token)
+    return out
+
+
+class Analyzer:
+    """Callable text → terms, built from `AnalyzerSettings`."""
+
+    def __init__(self, settings: AnalyzerSettings | None = None) -> None:
+        self.settings = settings or AnalyzerSettings()
+        self._stopwords = stopword_set(self.settings.language) if self.settings.stopwords else frozenset()
+        self._stemmer = None
+        if self.settings.stem:
+            import Stemmer  # PyStemmer
+
+            self._stemmer = Stemmer.Stemmer(STEMMERS[self.settings.language])
+        self._english = self.settings.language == "en"
+
+    def term_of(self, token: str) -> str | None:
+        """The index term for one surface token, or None when it is dropped (stopword, too long)."""
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
+        if "'" in token or "’" in token:
+            token = token.replace("’", "'")
+            if self._english:
+                if token.endswith("'s"):
+                    token = token[:-2]
+            else:
+                head, _, tail = token.partition("'")
+                if head in _ELISIONS and tail:
+                    token = tail
+        if not token or token in self._stopwords:
+            return None
+        if self._stemmer is not None:
+            token = self._stemmer.stemWord(token)
+        return token
+
+    def terms_of(self, tokens: Iterable[str]) -> list[str | None]:
+        """`term_of` for many distinct tokens at once."""
+        return [self.term_of(token) for token in tokens]
+
+    def matching_spans(self, text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+        """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet)."""
+        spans = []
+        for match in _TOKEN_RE.finditer(text):
+            token = unicodedata.normalize("NFKC", match.group()).casefold()
+            if self.term_of(token) in terms:
+                spans.append(match.span())
+        return spans
+
+    def __call__(self, text: str) -> list[str]:
+        """Analyse one text (a query, or a document in tests): the terms in order."""
+        terms = []
+        for token in surface_tokens(text):
+            term = self.term_of(token)
+            if term is not None:
+                terms.append(term)
+        return terms

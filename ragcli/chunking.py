@@ -1,0 +1,84 @@
+"""Documents → passages: overlapping windows of words that keep their place in the source.
+
+A passage is the unit of retrieval and of a generator's context, so it must be short enough to fit a
+prompt and still carry its citation: each keeps its document id, title, character offsets into the
+document text (`text[start:end]` is the passage, exactly) and the source line it starts on.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from ragcli.corpus import Document
+from ragcli.errors import InvalidOptionError
+
+_WORD_RE = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Passage size and overlap in words; size 0 keeps every document whole."""
+
+    size: int = 200
+    overlap: int = 40
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.overlap < 0:
+            raise InvalidOptionError("--chunk-size and --chunk-overlap must be >= 0")
+        if self.size and self.overlap >= self.size:
+            raise InvalidOptionError(
+                f"--chunk-overlap ({self.overlap}) must be smaller than --chunk-size ({self.size})"
+            )
+
+    def to_dict(self) -> dict[str, int]:
+        return {"size": self.size, "overlap": self.overlap, "unit": "words"}
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    ordinal: int  # 0-based position of the passage within its document
+    title: str
+    path: str
+    line: int
+    start: int
+    end: int
+    text: str
+    index_text: str  # what the analyzer sees: the title is repeated where the text lacks it
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc_id}#{self.ordinal}"
+
+
+def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
+    if settings.size == 0:
+        stripped = text.strip()
+        if stripped:
+            start = text.index(stripped[0])
+            yield start, start + len(stripped)
+        return
+    words = [m.span() for m in _WORD_RE.finditer(text)]
+    step = settings.size - settings.overlap
+    for first in range(0, len(words), step):
+        last = min(first + settings.size, len(words))
+        yield words[first][0], words[last - 1][1]
+        if last == len(words):
+            break
+
+
+def split_document(document: Document, settings: ChunkSettings) -> list[Passage]:
+    """The passages of one document, in order."""
+    passages = []
+    previous: tuple[int, int] | None = None
+    for ordinal, (start, end) in enumerate(_window_spans(document.text, settings)):
+        line = document.line_at(start, previous)
+        previous = (start, line)
+        text = document.text[start:end]
+        needs_title = document.title and not (document.title_in_text and ordinal == 0)
+        index_text = f"{document.title}\n{text}" if needs_title else text
+        passages.append(
+            Passage(document.id, ordinal, document.title, document.path, line, start, end, text, index_text)
+        )
+    return passages

@@ -1,0 +1,84 @@
+"""Error types and the exit codes the CLI maps them to.
+
+Every failure a user can cause or meet has its own type and its own documented exit code, so scripts
+can tell "no index yet" from "bad input file" without parsing messages. The README lists them.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (documented in README.md, "Exit codes")."""
+
+    OK = 0
+    FAILURE = 1  # an unexpected internal error (a bug: please report it)
+    USAGE = 2  # bad command-line usage (typer/click's own code)
+    NO_INDEX = 3
+    PATH_NOT_FOUND = 4
+    EMPTY_CORPUS = 5
+    BAD_INPUT = 6  # malformed JSON/JSONL/CSV/qa file content
+    INDEX_DAMAGED = 7
+    INDEX_VERSION = 8
+    MODEL_UNAVAILABLE = 9
+    INDEX_LOCKED = 10
+    MISSING_EXTRA = 11
+    INTERRUPTED = 130
+
+
+class RagcliError(Exception):
+    """Base class: a message meant for the user plus the exit code to leave with."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class NoIndexError(RagcliError):
+    exit_code = ExitCode.NO_INDEX
+
+
+class PathNotFoundError(RagcliError):
+    exit_code = ExitCode.PATH_NOT_FOUND
+
+
+class EmptyCorpusError(RagcliError):
+    exit_code = ExitCode.EMPTY_CORPUS
+
+
+class InputFormatError(RagcliError):
+    """Bad content in a user's input file; the message names file and line."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class IndexDamagedError(RagcliError):
+    exit_code = ExitCode.INDEX_DAMAGED
+
+
+class IndexVersionError(RagcliError):
+    exit_code = ExitCode.INDEX_VERSION
+
+
+class ModelUnavailableError(RagcliError):
+    exit_code = ExitCode.MODEL_UNAVAILABLE
+
+
+class IndexLockedError(RagcliError):
+    exit_code = ExitCode.INDEX_LOCKED
+
+
+class MissingExtraError(RagcliError):
+    exit_code = ExitCode.MISSING_EXTRA
+
+
+class InvalidOptionError(RagcliError):
+    """A value the CLI's types accept but the library cannot use (e.g. an unknown language)."""
+
+    exit_code = ExitCode.USAGE

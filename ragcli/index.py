@@ -1,0 +1,242 @@
+"""A loaded index: its manifest, passages, vocabulary and retrievers, and `Index.search`.
+
+Payloads load lazily and memory-mapped: a BM25 query reads the manifest, the vocabulary, the rows of
+its own terms in the BM25 matrix and the ten passages it returns; TF-IDF weights are never touched.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+import numpy as np
+
+from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.errors import IndexDamagedError, InvalidOptionError
+from ragcli.store import REBUILD_HINT, StringTable, load_payload, payload_path, read_manifest, resolve_index_dir
+
+RETRIEVERS = ("bm25", "tfidf")
+PASSAGES_FILE = "passages.joblib"
+TERMS_FILE = "terms.joblib"
+COUNTS_FILE = "counts.joblib"
+BM25_FILE = "bm25.joblib"
+TFIDF_FILE = "tfidf.joblib"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage, with everything needed to show and cite it."""
+
+    rank: int
+    score: float
+    id: str
+    doc_id: str
+    title: str
+    path: str
+    line: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PassageStore:
+    """Passage texts and metadata, column by column, memory-mapped."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.ids = StringTable.from_payload(payload, "id")
+        self.doc_ids = StringTable.from_payload(payload, "doc_id")
+        self.titles = StringTable.from_payload(payload, "title")
+        self.paths = StringTable.from_payload(payload, "path")
+        self.texts = StringTable.from_payload(payload, "text")
+        self.line = payload["line"]
+        self.start = payload["start"]
+        self.end = payload["end"]
+        self.id_rank = payload["id_rank"]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hit(self, rank: int, number: int, score: float) -> Hit:
+        return Hit(
+            rank=rank,
+            score=float(score),
+            id=self.ids[number],
+            doc_id=self.doc_ids[number],
+            title=self.titles[number],
+            path=self.paths[number],
+            line=int(self.line[number]),
+            start=int(self.start[number]),
+            end=int(self.end[number]),
+            text=self.texts[number],
+        )
+
+
+class Lexicon:
+    """The vocabulary, sorted, looked up by binary search: nothing to build when a query process starts."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.terms = StringTable.from_payload(payload, "term")
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def term_id(self, term: str) -> int | None:
+        position = bisect.bisect_left(self.terms, term)
+        if position < len(self.terms) and self.terms[position] == term:
+            return position
+        return None
+
+    def query_vector(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, counts) of the known terms; unknown terms are dropped."""
+        known: Counter[int] = Counter()
+        for term, count in Counter(terms).items():
+            term_id = self.term_id(term)
+            if term_id is not None:
+                known[term_id] += count
+        ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
+        counts = np.fromiter(known.values(), dtype=np.float64, count=len(known))
+        return ids, counts
+
+
+class Retriever(Protocol):
+    """What `Index.search` needs from a retriever: candidate passages and their scores for a query."""
+
+    name: str
+
+    def score(self, query: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class BM25Retriever:
+    name = "bm25"
+
+    def __init__(self, index: "Index") -> None:
+        from ragcli.retrieval.bm25 import BM25Params
+        from ragcli.retrieval.sparse import TermMatrix
+
+        payload = index.payload(BM25_FILE)
+        self.params = BM25Params.from_dict(index.manifest["bm25"])
+        self.matrix = TermMatrix.from_payload(payload)
+        self.term_constant = payload["term_constant"]
+        self.index = index
+
+    def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer(query))
+        candidates, scores = self.matrix.accumulate(term_ids, counts)
+        if len(term_ids):
+            scores = scores + float(np.dot(counts, self.term_constant[term_ids]))
+        return candidates, scores
+
+
+class TfidfRetriever:
+    name = "tfidf"
+
+    def __init__(self, index: "Index") -> None:
+        from ragcli.retrieval.sparse import TermMatrix
+        from ragcli.retrieval.tfidf import TfidfParams
+
+        payload = index.payload(TFIDF_FILE)
+        self.params = TfidfParams.from_dict(index.manifest["tfidf"])
+        self.matrix = TermMatrix.from_payload(payload)
+        self.idf = payload["idf"]
+        self.index = index
+
+    def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        from ragcli.retrieval.tfidf import query_weights
+
+        term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer(query))
+        weights = query_weights(self.params, counts, self.idf[term_ids]) if len(term_ids) else counts
+        return self.matrix.accumulate(term_ids, weights)
+
+
+_RETRIEVER_TYPES: dict[str, type] = {"bm25": BM25Retriever, "tfidf": TfidfRetriever}
+
+
+class Index:
+    """An index on disk, opened for searching. Create with `load_index`."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._payloads: dict[str, dict[str, Any]] = {}
+        self._retrievers: dict[str, Retriever] = {}
+
+    def payload(self, name: str) -> dict[str, Any]:
+        if name not in self._payloads:
+            self._payloads[name] = load_payload(payload_path(self.path, self.manifest, name))
+        return self._payloads[name]
+
+    @cached_property
+    def analyzer(self) -> Analyzer:
+        return Analyzer(AnalyzerSettings.from_dict(self.manifest["analyzer"]))
+
+    @cached_property
+    def passages(self) -> PassageStore:
+        try:
+            return PassageStore(self.payload(PASSAGES_FILE))
+        except KeyError as exc:
+            raise IndexDamagedError(f"{self.path}: passage store lacks {exc}", hint=REBUILD_HINT) from None
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon(self.payload(TERMS_FILE))
+
+    def retriever(self, name: str) -> Retriever:
+        if name not in _RETRIEVER_TYPES:
+            raise InvalidOptionError(f"unknown retriever {name!r}", hint=f"choose one of {', '.join(RETRIEVERS)}")
+        if name not in self._retrievers:
+            try:
+                self._retrievers[name] = _RETRIEVER_TYPES[name](self)
+            except KeyError as exc:
+                raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
+        return self._retrievers[name]
+
+    def search(self, query: str, k: int = 5, retriever: str = "bm25") -> list[Hit]:
+        """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
+        empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
+        from ragcli.retrieval.sparse import top_k
+
+        candidates, scores = self.retriever(retriever).score(query)
+        numbers, best = top_k(candidates, scores, k, self.passages.id_rank)
+        return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
+
+    def search_many(self, queries: Iterable[str], k: int = 5, retriever: str = "bm25") -> list[list[Hit]]:
+        return [self.search(query, k=k, retriever=retriever) for query in queries]
+
+    def info(self) -> dict[str, Any]:
+        """What the index holds, for `ragcli info`."""
+        m = self.manifest
+        size = sum(meta.get("bytes", 0) for meta in m["files"].values())
+        return {
+            "path": str(self.path),
+            "format_version": m["format_version"],
+            "ragcli_version": m.get("ragcli_version"),
+            "built": m.get("built"),
+            "documents": m["counts"]["documents"],
+            "passages": m["counts"]["passages"],
+            "terms": m["counts"]["terms"],
+            "tokens": m["counts"]["tokens"],
+            "size_bytes": size,
+            "roots": m.get("roots", []),
+            "sources": len(m.get("sources", [])),
+            "analyzer": m["analyzer"],
+            "chunking": m["chunking"],
+            "bm25": m["bm25"],
+            "tfidf": m["tfidf"],
+            "retrievers": [name for name in RETRIEVERS if f"{name}.joblib" in m["files"]],
+        }
+
+
+def load_index(path: str | Path | None = None) -> Index:
+    """Open the index at `path` (default: $RAGCLI_INDEX or ./.ragcli); validates the manifest."""
+    index_dir = resolve_index_dir(path)
+    return Index(index_dir, read_manifest(index_dir))

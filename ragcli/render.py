@@ -1,0 +1,105 @@
+"""Output: rich tables for people on stdout, JSON for pipes on stdout, everything else on stderr.
+
+stdout carries results only, so `ragcli query --json ... | jq` never sees a progress bar or a warning.
+Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR is set.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ragcli.index import Hit
+
+SNIPPET_CHARS = 320
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
+    """One JSON document (or, with indent=None, one JSON Lines record) on stdout."""
+    stream = stream or sys.stdout
+    stream.write(json.dumps(data, ensure_ascii=False, indent=indent) + "\n")
+    stream.flush()
+
+
+def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS) -> Text:
+    """A window of `text` around its first match, with the matched words highlighted."""
+    start = 0
+    if spans and spans[0][0] > width // 3:
+        start = text.rfind(" ", 0, spans[0][0] - width // 4) + 1
+    end = min(len(text), start + width)
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        end = cut if cut > start else end
+    prefix = "… " if start else ""
+    # same length as the original window, so the spans still line up
+    window = "".join(" " if c in "\r\n\t" else c for c in text[start:end])
+    rich_text = Text(prefix + window + (" …" if end < len(text) else ""))
+    for s, e in spans:
+        if start <= s and e <= end:
+            rich_text.stylize("bold yellow", s - start + len(prefix), e - start + len(prefix))
+    return rich_text
+
+
+def hits_table(query: str, hits: list[Hit], spans_of: Any, retriever: str) -> Table:
+    """A table of hits: rank, score, source, and a highlighted snippet under the title."""
+    table = Table(title=f"{retriever} · {escape(query)}", title_justify="left", show_lines=True, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("source", no_wrap=True, overflow="fold", max_width=36)
+    table.add_column("passage", ratio=1)
+    for hit in hits:
+        shows_title = hit.title and hit.title not in hit.text[: len(hit.title) + 20]
+        body = Text(hit.title + "\n", style="bold") if shows_title else Text()
+        body.append_text(snippet(hit.text, spans_of(hit.text)))
+        table.add_row(str(hit.rank), f"{hit.score:.3f}", Text(hit.citation, style="cyan"), body)
+    return table
+
+
+def summarize_reasons(reasons: Iterable[str]) -> str:
+    """'3 unsupported file type .png, 1 binary content' from a list of reasons."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        key = reason.split(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def info_table(info: dict[str, Any]) -> Table:
+    table = Table(show_header=False, title=f"index {escape(info['path'])}", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in info.items():
+        if key == "path":
+            continue
+        if key == "size_bytes":
+            key, value = "size", human_bytes(int(value))
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = "\n".join(map(str, value)) or "-"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(key, escape(str(value)))
+    return table
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

@@ -1,0 +1,1 @@
+"""Retrievers: lexical (BM25, TF-IDF) over a shared sparse scoring core."""

@@ -1,0 +1,127 @@
+"""BM25, scored eagerly: every (term, passage) weight is computed at index time (the bm25s approach).
+
+Variants, all with the same term-frequency saturation and length normalisation:
+
+- ``lucene`` (default): idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf / (tf + k1·(1 - b + b·dl/avgdl)),
+  as Lucene/Elasticsearch/Anserini score; idf is never negative.
+- ``robertson``: idf = ln((N - df + 0.5) / (df + 0.5)) (may be negative), tf·(k1+1) / (tf + …).
+- ``atire``: idf = ln(N / df), tf·(k1+1) / (tf + …).
+- ``okapi``, ``bm25l``, ``bm25+``: exactly rank_bm25's BM25Okapi, BM25L and BM25Plus (the reference
+  implementation; tests check equal scores). This includes rank_bm25's BM25L multiplying its term score
+  by tf once more than Lv & Zhai's paper does. BM25+ gives a term a score (idf·delta) even in passages
+  without it; that part is one constant per term (`term_constants`), added per query, so the matrix
+  stays sparse and the scores stay identical to rank_bm25's.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ragcli.errors import InvalidOptionError
+
+VARIANTS = ("lucene", "robertson", "atire", "okapi", "bm25l", "bm25+")
+# rank_bm25's defaults for its own variants: used when the user does not set k1/b/delta.
+_VARIANT_DEFAULTS: dict[str, dict[str, float]] = {
+    "okapi": {"k1": 1.5, "b": 0.75},
+    "bm25l": {"k1": 1.5, "b": 0.75, "delta": 0.5},
+    "bm25+": {"k1": 1.5, "b": 0.75, "delta": 1.0},
+}
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    variant: str = "lucene"
+    k1: float = 0.9
+    b: float = 0.4
+    delta: float = 0.5  # BM25L / BM25+ only
+    epsilon: float = 0.25  # okapi only: floor for negative idf, as a fraction of the mean idf
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise InvalidOptionError(f"unknown BM25 variant {self.variant!r}", hint=f"choose one of {', '.join(VARIANTS)}")
+        if self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
+            raise InvalidOptionError("BM25 needs k1 >= 0, 0 <= b <= 1 and delta >= 0")
+
+    @classmethod
+    def for_variant(cls, variant: str, **overrides: float | None) -> "BM25Params":
+        """Parameters for a variant: its customary defaults, then any value the user gave."""
+        values: dict[str, Any] = {"variant": variant, **_VARIANT_DEFAULTS.get(variant, {})}
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BM25Params":
+        return cls(**{k: data[k] for k in ("variant", "k1", "b", "delta", "epsilon") if k in data})
+
+
+def idf(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
+    """Inverse document frequency per term, as the variant defines it (terms with df = 0 get 0)."""
+    df = df.astype(np.float64)
+    present = df > 0
+    out = np.zeros_like(df)
+    safe_df = np.where(present, df, 1.0)
+    if params.variant == "lucene":
+        out = np.log1p((n_docs - safe_df + 0.5) / (safe_df + 0.5))
+    elif params.variant in ("robertson", "okapi"):
+        out = np.log((n_docs - safe_df + 0.5) / (safe_df + 0.5))
+        if params.variant == "okapi" and present.any():
+            # rank_bm25: negative idf → epsilon × mean idf over the vocabulary
+            floor = params.epsilon * out[present].mean()
+            out = np.where(out < 0, floor, out)
+    elif params.variant == "atire":
+        out = np.log(n_docs / safe_df)
+    elif params.variant == "bm25l":
+        out = np.log((n_docs + 1) / (safe_df + 0.5))
+    else:  # bm25+
+        out = np.log((n_docs + 1) / safe_df)
+    return np.where(present, out, 0.0)
+
+
+def term_constants(params: BM25Params, term_idf: np.ndarray) -> np.ndarray:
+    """What a term adds to every passage's score, whether or not the passage holds it."""
+    if params.variant == "bm25+":
+        return term_idf * params.delta
+    return np.zeros_like(term_idf)
+
+
+def pair_weights(
+    params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, doc_len: np.ndarray, avgdl: float
+) -> np.ndarray:
+    """What a term adds to a passage holding it `tf` times, above its `term_constants` level."""
+    k1, b, delta = params.k1, params.b, params.delta
+    tf = tf.astype(np.float64)
+    length_norm = 1.0 - b + b * doc_len / avgdl if avgdl > 0 else np.ones_like(tf)
+    if params.variant == "lucene":
+        return term_idf * tf / (tf + k1 * length_norm)
+    if params.variant == "bm25l":
+        ctd = tf / length_norm
+        return term_idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+    return term_idf * tf * (k1 + 1) / (tf + k1 * length_norm)  # robertson, atire, okapi, bm25+
+
+
+def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
+    """The BM25 payload from a passages × terms count matrix (scipy CSR)."""
+    import scipy.sparse as sp
+
+    from ragcli.retrieval.sparse import TermMatrix
+
+    counts = counts.tocsr()
+    n_docs, n_terms = counts.shape
+    doc_len = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    avgdl = float(doc_len.mean()) if n_docs else 0.0
+    df = np.bincount(counts.indices, minlength=n_terms)
+    term_idf = idf(params, df, n_docs)
+    rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+    weights = pair_weights(params, counts.data, term_idf[counts.indices], doc_len[rows], avgdl)
+    matrix = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape).T
+    return {
+        **TermMatrix.from_scipy(matrix).to_payload(),
+        "term_constant": term_constants(params, term_idf).astype(np.float64),
+        "idf": term_idf,
+        "avgdl": avgdl,
+    }

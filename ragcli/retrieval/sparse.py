@@ -1,0 +1,73 @@
+"""Scoring with a precomputed term → passage weight matrix, and deterministic top-k.
+
+Both lexical retrievers store their weights term-major (CSR rows are terms), so a query touches only
+the rows of its own terms: gather those rows, add them up with `np.bincount`, select the top k with
+`np.partition`. No Python loop runs over passages. The arrays may be memory-mapped: a query reads only
+the rows it needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class TermMatrix:
+    """A terms × passages sparse matrix in CSR form (plain numpy arrays, no scipy at query time)."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    indices: np.ndarray  # int32 passage numbers
+    data: np.ndarray  # float32 weights
+    n_passages: int
+
+    @classmethod
+    def from_scipy(cls, matrix: Any) -> "TermMatrix":
+        """From a scipy sparse terms × passages matrix."""
+        csr = matrix.tocsr()
+        csr.sort_indices()
+        return cls(
+            csr.indptr.astype(np.int64),
+            csr.indices.astype(np.int32),
+            csr.data.astype(np.float32),
+            csr.shape[1],
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "TermMatrix":
+        return cls(payload["indptr"], payload["indices"], payload["data"], int(payload["n_passages"]))
+
+    def accumulate(self, term_ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Passages that hold at least one of the terms, and Σ weight·matrix[term, passage] for each."""
+        if len(term_ids) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        starts, ends = self.indptr[term_ids], self.indptr[term_ids + 1]
+        rows = [self.indices[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+        vals = [self.data[s:e] * w for s, e, w in zip(starts.tolist(), ends.tolist(), weights.tolist())]
+        indices = np.concatenate(rows)
+        if len(indices) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        values = np.concatenate(vals).astype(np.float64)
+        if len(term_ids) == 1:
+            return indices.astype(np.int64), values
+        totals = np.bincount(indices, weights=values, minlength=self.n_passages)
+        touched = np.zeros(self.n_passages, dtype=bool)
+        touched[indices] = True
+        candidates = np.flatnonzero(touched)
+        return candidates, totals[candidates]
+
+
+def top_k(candidates: np.ndarray, scores: np.ndarray, k: int, id_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The k best candidates by score, ties broken by passage id (`id_rank`), best first."""
+    if k <= 0 or len(candidates) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if len(candidates) > k:
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= threshold  # every tie at the threshold stays in, so the id order decides
+        candidates, scores = candidates[keep], scores[keep]
+    order = np.lexsort((id_rank[candidates], -scores))[:k]
+    return candidates[order], scores[order]

@@ -1,0 +1,49 @@
+"""TF-IDF with cosine similarity, built with scikit-learn's TfidfTransformer (the weighting stage of
+TfidfVectorizer) over ragcli's own term counts, so both retrievers share one analyzer and one vocabulary.
+
+At query time ragcli weights the query with the same formula in numpy (`query_weights`): importing
+scikit-learn costs about a second, more than the search itself. A test checks the two agree.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TfidfParams:
+    sublinear_tf: bool = True  # 1 + ln(tf): a term said ten times is not ten times as relevant
+    smooth_idf: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TfidfParams":
+        return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
+
+    def transformer(self) -> Any:
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        return TfidfTransformer(norm="l2", use_idf=True, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf)
+
+
+def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
+    """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term."""
+    from ragcli.retrieval.sparse import TermMatrix
+
+    transformer = params.transformer()
+    vectors = transformer.fit_transform(counts.astype(np.float64))
+    return {**TermMatrix.from_scipy(vectors.T).to_payload(), "idf": transformer.idf_.astype(np.float64)}
+
+
+def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
+    """The query's l2-normalised tf-idf weights for its terms (same formula as TfidfTransformer)."""
+    tf = counts.astype(np.float64)
+    if params.sublinear_tf:
+        tf = 1.0 + np.log(tf)
+    weights = tf * term_idf
+    norm = np.sqrt(np.square(weights).sum())
+    return weights / norm if norm > 0 else weights

@@ -1,0 +1,24 @@
+"""Running the CLI in-process (typer's CliRunner) and as a real `ragcli` subprocess."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ragcli.cli import app
+
+RAGCLI = str(Path(sys.executable).parent / "ragcli")
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args), input=input, env=env)
+
+
+def run(*args: str, input: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [RAGCLI, *args], input=input, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120
+    )

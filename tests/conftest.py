@@ -1,0 +1,67 @@
+"""Shared fixtures: small corpora written on the fly, and indexes built from them."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ragcli.indexer import BuildSettings, build_index
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = REPO / "sample_corpus"
+DATASETS = REPO.parent / "shared" / "datasets"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests (real datasets) run only with RAGCLI_SLOW=1."""
+    if os.environ.get("RAGCLI_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set RAGCLI_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+SMALL_FILES = {
+    "solar.md": "# Solar panels\n\nSolar panels turn sunlight into electricity with photovoltaic cells.\n"
+    "Each cell is made of silicon.\n",
+    "wind.txt": "Wind turbines\n\nA wind turbine converts the kinetic energy of wind into electricity.\n",
+    "notes/hydro.rst": "Hydropower\n==========\n\nDams store water; turbines in the dam generate electricity.\n",
+    "notes/page.html": "<html><head><title>Geothermal</title><script>var secret = 'scripttext';</script></head>"
+    "<body><h1>Geothermal</h1><p>Heat from deep underground drives steam turbines.</p></body></html>",
+    "records.jsonl": '{"id": "r1", "title": "Batteries", "text": "Lithium batteries store electricity for the night."}\n'
+    '{"id": "r2", "title": "Grid", "text": "The grid moves electricity from plants to homes."}\n',
+    ".hidden/secret.txt": "hidden file that must never be indexed\n",
+}
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    return write_files(tmp_path / "corpus", SMALL_FILES)
+
+
+@pytest.fixture
+def small_index(small_corpus: Path, tmp_path: Path) -> Path:
+    index_dir = tmp_path / "index"
+    build_index([small_corpus], index_dir, BuildSettings())
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's sample corpus, indexed once per test session."""
+    index_dir = tmp_path_factory.mktemp("sample") / "index"
+    build_index([SAMPLE_CORPUS], index_dir)
+    return index_dir

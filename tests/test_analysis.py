@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
+from ragcli.errors import InvalidOptionError
+
+
+def test_english_lowercases_stems_and_drops_stopwords() -> None:
+    analyze = Analyzer()
+    assert analyze("The Bees are Dancing in the hives") == ["bee", "danc", "hive"]
+
+
+def test_english_possessive_is_removed() -> None:
+    assert Analyzer()("the queen's pheromones") == ["queen", "pheromon"]
+
+
+def test_hyphens_split_and_numbers_keep_their_dots() -> None:
+    assert surface_tokens("COVID-19 costs 3.14 dollars") == ["covid", "19", "costs", "3.14", "dollars"]
+
+
+def test_unicode_is_normalised() -> None:
+    # NFKC folds the "ﬁ" ligature and full-width letters; casefold handles ß
+    assert surface_tokens("ﬁne ＡＢＣ Straße") == ["fine", "abc", "strasse"]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("es", "Las abejas están bailando", ["abej", "bail"]),
+        ("fr", "L'abeille et les fleurs", ["abeil", "fleur"]),
+        ("de", "Die Bienen und die Blumen", ["bien", "blum"]),
+        ("pt", "As abelhas e as flores", ["abelh", "flor"]),
+        ("it", "Le api e i fiori dell'alveare", ["api", "fior", "alve"]),
+        ("spanish", "abejas", ["abej"]),
+    ],
+)
+def test_other_languages(language: str, text: str, expected: list[str]) -> None:
+    assert Analyzer(AnalyzerSettings(language=language))(text) == expected
+
+
+def test_unknown_language_is_a_clear_error() -> None:
+    with pytest.raises(InvalidOptionError, match="unsupported language"):
+        AnalyzerSettings(language="klingon")
+
+
+def test_cjk_text_becomes_bigrams_instead_of_vanishing() -> None:
+    terms = Analyzer()("蜜蜂跳舞 and bees")
+    assert terms == ["蜜蜂", "蜂跳", "跳舞", "bee"]
+    assert Analyzer()("蜂") == ["蜂"]
+    assert Analyzer()("ミツバチ") == ["ミツ", "ツバ", "バチ"]
+
+
+def test_switches_for_stopwords_and_stemming() -> None:
+    plain = Analyzer(AnalyzerSettings(stopwords=False, stem=False))
+    assert plain("The bees are dancing") == ["the", "bees", "are", "dancing"]
+
+
+def test_absurdly_long_tokens_are_dropped() -> None:
+    assert Analyzer()("x" * 500 + " bee") == ["bee"]
+
+
+def test_settings_round_trip() -> None:
+    settings = AnalyzerSettings(language="french", stopwords=False, stem=True)
+    assert AnalyzerSettings.from_dict(settings.to_dict()) == settings
+    assert settings.language == "fr"
+
+
+def test_matching_spans_point_at_the_words() -> None:
+    analyze = Analyzer()
+    text = "Honeybees DANCE; a dancer dances."
+    spans = analyze.matching_spans(text, frozenset(analyze("dancing")))
+    assert [text[s:e] for s, e in spans] == ["DANCE", "dances"]

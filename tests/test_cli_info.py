@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clihelpers import invoke, run
+from ragcli.errors import ExitCode
+
+
+def test_info_json(sample_index: Path) -> None:
+    data = json.loads(invoke("info", "--index", str(sample_index), "--json").stdout)
+    assert data["documents"] == 28
+    assert data["passages"] >= 28
+    assert data["retrievers"] == ["bm25", "tfidf"]
+    assert data["analyzer"]["language"] == "en"
+    assert data["size_bytes"] > 0
+
+
+def test_info_table_and_verify(sample_index: Path) -> None:
+    result = invoke("info", "--index", str(sample_index), "--verify")
+    assert result.exit_code == 0
+    assert "passages" in result.stdout and "verified" in result.stdout
+
+
+def test_info_on_a_damaged_index(sample_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_index, copy)
+    (copy / "manifest.json").write_text("garbage")
+    result = run("info", "--index", str(copy))
+    assert result.returncode == ExitCode.INDEX_DAMAGED
+    assert "rebuild" in result.stderr
+
+
+def test_help_lists_every_command() -> None:
+    result = invoke("--help")
+    for command in ("index", "query", "info"):
+        assert command in result.stdout
+
+
+def test_version() -> None:
+    from ragcli import __version__
+
+    assert invoke("--version").stdout.strip() == f"ragcli {__version__}"

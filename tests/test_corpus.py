@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_files
+from ragcli.corpus import CorpusReader, RecordFields, decode_text
+from ragcli.errors import InputFormatError, PathNotFoundError
+
+
+def read(root: Path, **kwargs: object) -> tuple[list, CorpusReader]:
+    reader = CorpusReader([root], **kwargs)  # type: ignore[arg-type]
+    return list(reader.documents()), reader
+
+
+def test_reads_every_format_with_ids_relative_to_the_root(small_corpus: Path) -> None:
+    docs, reader = read(small_corpus)
+    ids = sorted(d.id for d in docs)
+    assert ids == ["notes/hydro.rst", "notes/page.html", "r1", "r2", "solar.md", "wind.txt"]
+    by_id = {d.id: d for d in docs}
+    assert by_id["solar.md"].title == "Solar panels"
+    assert by_id["notes/hydro.rst"].title == "Hydropower"
+    assert by_id["wind.txt"].title == "Wind turbines"
+    assert by_id["r2"].path == "records.jsonl" and by_id["r2"].line == 2
+
+
+def test_hidden_folders_are_skipped(small_corpus: Path) -> None:
+    docs, _ = read(small_corpus)
+    assert not any("hidden" in d.text for d in docs)
+
+
+def test_html_keeps_text_only(small_corpus: Path) -> None:
+    docs, _ = read(small_corpus)
+    page = next(d for d in docs if d.id == "notes/page.html")
+    assert page.title == "Geothermal"
+    assert "steam turbines" in page.text
+    assert "scripttext" not in page.text and "<p>" not in page.text
+
+
+def test_binary_and_unsupported_files_are_skipped_with_reasons(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.txt": "real text", "b.txt": b"\x00\x01binary", "c.png": b"\x89PNG"})
+    docs, reader = read(tmp_path)
+    assert [d.id for d in docs] == ["a.txt"]
+    reasons = {s.path: s.reason for s in reader.report.skipped}
+    assert reasons == {"b.txt": "binary content", "c.png": "unsupported file type .png"}
+
+
+def test_latin1_falls_back_and_bom_is_dropped(tmp_path: Path) -> None:
+    write_files(tmp_path, {"latin.txt": "café crème".encode("latin-1"), "bom.txt": b"\xef\xbb\xbfhello"})
+    docs, reader = read(tmp_path)
+    texts = {d.id: d.text for d in docs}
+    assert texts == {"bom.txt": "hello", "latin.txt": "café crème"}
+    assert any("latin.txt" in w for w in reader.report.warnings)
+
+
+def test_decode_text_prefers_utf8() -> None:
+    assert decode_text("naïve".encode()) == ("naïve", "utf-8-sig")
+
+
+def test_malformed_jsonl_names_file_and_line(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\n{"id": 2, "text": \n'})
+    with pytest.raises(InputFormatError, match=r"d\.jsonl:2: invalid JSON"):
+        read(tmp_path)
+
+
+def test_skip_invalid_goes_on(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\nnot json\n{"id": 3, "body": 5}\n{"id": 4, "text": 7}\n'})
+    docs, reader = read(tmp_path, skip_invalid=True)
+    assert [d.id for d in docs] == ["1"]
+    assert [s.path for s in reader.report.skipped] == ["d.jsonl:2", "d.jsonl:3", "d.jsonl:4"]
+
+
+def test_record_fields_can_be_named(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.jsonl": '{"key": "a", "heading": "T", "passage_text": "words here"}\n'})
+    docs, _ = read(tmp_path, fields=RecordFields(id="key", text="passage_text", title="heading"))
+    assert (docs[0].id, docs[0].title, docs[0].text) == ("a", "T", "words here")
+
+
+def test_json_array_and_csv(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "a.json": '[{"id": "x", "text": "first"}, {"text": "no id"}]',
+            "b.csv": 'id,title,text\nc1,Title,"multi\nline text"\nc2,,second\n',
+        },
+    )
+    docs, _ = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [
+        ("x", "first"), ("a.json#2", "no id"), ("c1", "multi\nline text"), ("c2", "second")
+    ]
+
+
+def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.jsonl": '{"id": "a", "text": "one"}\n{"id": "a", "text": "two"}\n'})
+    docs, reader = read(tmp_path)
+    assert [d.text for d in docs] == ["one"]
+    assert "duplicate id" in reader.report.skipped[0].reason
+
+
+def test_beir_folder_reads_only_the_corpus(tmp_path: Path) -> None:
+    write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": '{"_id": "d1", "title": "T", "text": "body"}\n',
+            "queries.jsonl": '{"_id": "q1", "text": "question"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
+        },
+    )
+    docs, reader = read(tmp_path)
+    assert [d.id for d in docs] == ["d1"]
+    assert reader.report.skipped == []
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PathNotFoundError):
+        CorpusReader([tmp_path / "nope"])
+
+
+def test_index_folder_inside_the_corpus_is_excluded(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.txt": "text", "idx/manifest.txt": "not a doc"})
+    reader = CorpusReader([tmp_path], exclude=tmp_path / "idx")
+    assert [d.id for d in reader.documents()] == ["a.txt"]

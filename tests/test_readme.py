@@ -1,0 +1,26 @@
+"""The README documents every command and every option (as sqlite-utils checks its docs)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+import typer.main
+
+from ragcli.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_and_option_is_in_the_readme(name: str) -> None:
+    assert f"ragcli {name}" in README
+    for param in COMMANDS[name].params:
+        if isinstance(param, click.Option):
+            assert any(opt in README for opt in param.opts), f"{name}: {param.opts} undocumented"
+
+
+def test_readme_has_the_two_setup_commands() -> None:
+    assert "make demo" in README and "make test" in README
+    assert "make test" in (Path(__file__).parent.parent / ".ci" / "run").read_text()

@@ -1,0 +1,35 @@
+"""Opt-in checks on the real collections in ../shared/datasets (RAGCLI_SLOW=1)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import DATASETS
+from ragcli.index import load_index
+from ragcli.indexer import build_index
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (DATASETS / "scifact").is_dir():
+        pytest.skip("../shared/datasets/scifact is not present")
+    index_dir = tmp_path_factory.mktemp("scifact") / "idx"
+    report = build_index([DATASETS / "scifact"], index_dir)
+    assert report.documents == 5183
+    return index_dir
+
+
+def test_scifact_beir_folder_indexes_and_answers(scifact: Path) -> None:
+    queries = [json.loads(line) for line in (DATASETS / "scifact" / "queries.jsonl").open()]
+    qrels = {}
+    for line in (DATASETS / "scifact" / "qrels" / "test.tsv").read_text().splitlines()[1:]:
+        qid, doc, _ = line.split("\t")
+        qrels.setdefault(qid, set()).add(doc)
+    index = load_index(scifact)
+    judged = [q for q in queries if q["_id"] in qrels]
+    found = sum(bool({h.doc_id for h in index.search(q["text"], k=10)} & qrels[q["_id"]]) for q in judged)
+    assert found / len(judged) > 0.8  # success@10: BM25 finds a relevant abstract for most claims

@@ -1,0 +1,170 @@
+"""The index on disk: safe loading, damage detection, versions, and builds that fail half-way."""
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
+from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
+from ragcli.indexer import build_index
+from ragcli.store import MANIFEST, StringTable, index_lock, load_payload, read_manifest, verify_checksums
+
+
+class WritesMarker:
+    """A pickle payload that would create a file when unpickled by an unrestricted loader."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+def payload_file(index_dir: Path, name: str) -> Path:
+    manifest = read_manifest(index_dir)
+    return index_dir / manifest["generation"] / name
+
+
+def test_string_table_round_trip() -> None:
+    strings = ["", "abc", "ünïcödé", "蜜蜂", "x" * 1000]
+    table = StringTable.from_strings(strings)
+    assert [table[i] for i in range(len(table))] == strings
+    assert list(table) == strings
+
+
+def test_crafted_pickle_runs_nothing(small_index: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    target = payload_file(small_index, BM25_FILE)
+    with open(target, "wb") as handle:
+        pickle.dump({"indptr": WritesMarker(marker)}, handle)
+    with pytest.raises(IndexDamagedError, match="refusing to load"):
+        load_payload(target)
+    assert not marker.exists()
+    # and through the public API, with the size check satisfied
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["files"][BM25_FILE]["bytes"] = target.stat().st_size
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError):
+        load_index(small_index).search("electricity")
+    assert not marker.exists()
+
+
+def test_object_arrays_are_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    array = np.empty(1, dtype=object)
+    array[0] = WritesMarker(marker)
+    joblib.dump({"a": array}, tmp_path / "p.joblib")
+    with pytest.raises(IndexDamagedError, match="Python objects"):
+        load_payload(tmp_path / "p.joblib")
+    assert not marker.exists()
+
+
+def test_payloads_load_memory_mapped(small_index: Path) -> None:
+    payload = load_payload(payload_file(small_index, PASSAGES_FILE))
+    assert isinstance(payload["line"], np.memmap)
+
+
+def test_no_index_is_its_own_error(tmp_path: Path) -> None:
+    with pytest.raises(NoIndexError, match="ragcli index"):
+        load_index(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("version, error", [(99, IndexVersionError), (0, IndexVersionError)])
+def test_other_format_versions_are_refused(small_index: Path, version: int, error: type) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["format_version"] = version
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(error):
+        load_index(small_index)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m.update(generation="../../etc"),
+        lambda m: m["files"].update({"../x.joblib": {"bytes": 1}}),
+        lambda m: m.pop("files"),
+    ],
+)
+def test_manifest_pointing_elsewhere_is_refused(small_index: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    damage(manifest)
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError):
+        load_index(small_index)
+
+
+def test_garbage_manifest_is_damaged(small_index: Path) -> None:
+    (small_index / MANIFEST).write_text("{not json")
+    with pytest.raises(IndexDamagedError, match="unreadable manifest"):
+        load_index(small_index)
+
+
+def test_truncated_payload_is_detected(small_index: Path) -> None:
+    target = payload_file(small_index, BM25_FILE)
+    target.write_bytes(target.read_bytes()[:100])
+    with pytest.raises(IndexDamagedError, match="truncated"):
+        load_index(small_index).search("electricity")
+
+
+def test_missing_payload_is_detected(small_index: Path) -> None:
+    payload_file(small_index, PASSAGES_FILE).unlink()
+    with pytest.raises(IndexDamagedError, match="missing"):
+        load_index(small_index).search("electricity")
+
+
+def test_bit_flip_is_caught_by_verify(small_index: Path) -> None:
+    target = payload_file(small_index, PASSAGES_FILE)
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+    index = load_index(small_index)
+    with pytest.raises(IndexDamagedError, match="checksum"):
+        verify_checksums(index.path, index.manifest)
+
+
+def test_failed_build_leaves_the_previous_index_intact(small_corpus: Path, small_index: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    before = load_index(small_index).search("electricity", k=10)
+    generation = read_manifest(small_index)["generation"]
+    (small_corpus / "new.txt").write_text("a brand new document about electricity")
+
+    from ragcli import indexer
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(indexer, "build_tfidf", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_index([small_corpus], small_index)
+    assert read_manifest(small_index)["generation"] == generation
+    assert load_index(small_index).search("electricity", k=10) == before
+    assert sorted(p.name for p in small_index.iterdir() if p.name.startswith("data-")) == [generation]
+
+
+def test_leftovers_of_a_killed_build_are_removed_by_the_next(small_corpus: Path, small_index: Path) -> None:
+    leftover = small_index / "data-0123456789abcdef0123456789abcdef"
+    leftover.mkdir()
+    (leftover / "bm25.joblib").write_bytes(b"half written")
+    (small_index / "manifest.json.deadbeef.tmp").write_text("{")
+    build_index([small_corpus], small_index)
+    assert not leftover.exists()
+    assert not list(small_index.glob("*.tmp"))
+    assert len(list(small_index.glob("data-*"))) == 1
+
+
+def test_rebuild_replaces_the_index(small_corpus: Path, small_index: Path) -> None:
+    (small_corpus / "new.txt").write_text("zebras are not bees")
+    build_index([small_corpus], small_index)
+    assert [h.doc_id for h in load_index(small_index).search("zebras")] == ["new.txt"]
+
+
+def test_second_builder_fails_clearly_while_one_holds_the_lock(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "locked"
+    with index_lock(index_dir):
+        with pytest.raises(IndexLockedError, match="--wait"):
+            build_index([small_corpus], index_dir)
