@@ -28,6 +28,11 @@ _EXPORTS = {
     "BM25Params": "ragcli.retrieval.bm25",
     "TfidfParams": "ragcli.retrieval.tfidf",
     "RagcliError": "ragcli.errors",
+    "answer": "ragcli.answering",
+    "answer_many": "ragcli.answering",
+    "Answer": "ragcli.answering",
+    "Generation": "ragcli.generation",
+    "GenerationOptions": "ragcli.generation",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -172,35 +172,137 @@ def query(
     index_dir: IndexOption = None,
     retriever: Annotated[str, typer.Option("--retriever", "-r", help="bm25 or tfidf.")] = "bm25",
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many passages to retrieve.")] = 5,
+    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")] = True,
+    generator: Annotated[str, typer.Option("--generator", "-g", help="auto, transformers or extractive.")] = "auto",
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder [default: $RAGCLI_MODEL or google/flan-t5-base].", show_default=False)] = None,
+    prompt_template: Annotated[Optional[Path], typer.Option(help="A prompt template file with {passages} and {question}.", show_default=False)] = None,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest answer, in tokens.")] = 128,
+    num_beams: Annotated[int, typer.Option(min=1, help="Beam search width (1: greedy).")] = 1,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")] = 0.0,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed for sampling.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False)] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Questions generated together with '-'.")] = 8,
     json_output: JsonOption = False,
 ) -> None:
-    """Retrieve the passages that best answer QUESTION."""
+    """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
     from ragcli.index import load_index
-    from ragcli.render import hits_table, stdout_console, write_json
 
     idx = load_index(index_dir)
-    if question == "-":
-        for line in sys.stdin:
-            text = line.strip()
-            if not text:
-                continue
+    from_stdin = question == "-"
+    questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
+    as_json = json_output or from_stdin
+    if not generate:
+        for text in questions:
             hits = idx.search(text, k=top_k, retriever=retriever)
-            write_json(_query_record(text, retriever, hits), indent=None)
+            _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)
         return
-    hits = idx.search(question, k=top_k, retriever=retriever)
-    if json_output:
-        write_json(_query_record(question, retriever, hits))
+    from ragcli.generation import GenerationOptions
+    from ragcli.generation.prompt import load_template
+
+    options = GenerationOptions(
+        max_new_tokens=max_new_tokens, num_beams=num_beams, temperature=temperature, top_p=top_p, seed=seed,
+        device=device, threads=threads, batch_size=batch_size,
+        prompt_template=load_template(prompt_template) if prompt_template else None,
+    )
+    _answer_questions(idx, questions, retriever, top_k, generator, model, options, as_json, jsonl=from_stdin)
+
+
+def _print_hits(idx: Any, question: str, retriever: str, hits: list[Any], as_json: bool, jsonl: bool) -> None:
+    from ragcli.render import hits_table, stdout_console, write_json
+
+    if as_json:
+        write_json({"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}, indent=None if jsonl else 2)
         return
     console = stdout_console()
     if not hits:
-        console.print("No passage matches this question (all its words are unknown to the index or stopwords).", markup=False)
+        console.print(NO_MATCH, markup=False)
         return
+    console.print(hits_table(f"{retriever} · {question}", hits, _highlighter(idx, question)))
+
+
+NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
+
+
+def _highlighter(idx: Any, question: str) -> Callable[[str], list[tuple[int, int]]]:
     terms = frozenset(idx.analyzer(question))
-    console.print(hits_table(question, hits, lambda text: idx.analyzer.matching_spans(text, terms), retriever))
+    return lambda text: idx.analyzer.matching_spans(text, terms)
 
 
-def _query_record(question: str, retriever: str, hits: list[Any]) -> dict[str, Any]:
-    return {"query": question, "retriever": retriever, "hits": [hit.to_dict() for hit in hits]}
+def _answer_questions(
+    idx: Any, questions: list[str], retriever: str, k: int, kind: str, model: Optional[str], options: Any,
+    as_json: bool, jsonl: bool,
+) -> None:
+    """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
+    import time
+
+    from ragcli.answering import retrieve, with_generation
+    from ragcli.generation import make_generator
+    from ragcli.render import stderr_console, write_json
+
+    answers = [retrieve(idx, q, k, retriever) for q in questions]
+    try:
+        choice = make_generator(kind, model, options, index=idx)
+    except RagcliError as exc:
+        for item in answers:  # the sources are never lost
+            if as_json:
+                write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
+            else:
+                _print_hits(idx, item.question, retriever, item.sources, False, False)
+        raise
+    if choice.notice:
+        stderr_console().print(f"ragcli: note: {choice.notice}", markup=False, soft_wrap=True)
+    gen = choice.generator
+    if not as_json and len(answers) == 1 and answers[0].sources and hasattr(gen, "stream") and sys.stdout.isatty():
+        _stream_answer(idx, answers[0], gen, choice.load_seconds)
+        return
+    batch = max(1, options.batch_size)
+    for start in range(0, len(answers), batch):
+        chunk = answers[start : start + batch]
+        began = time.perf_counter()
+        generations = gen.generate_many([(a.question, a.sources) for a in chunk])
+        seconds = (time.perf_counter() - began) / len(chunk)
+        for item, generation in zip(chunk, generations):
+            item.timings["load"] = choice.load_seconds
+            with_generation(item, gen, generation, seconds)
+            if as_json:
+                write_json(item.to_dict(), indent=None if jsonl else 2)
+            else:
+                _print_answer(idx, item)
+
+
+def _print_answer(idx: Any, item: Any) -> None:
+    from ragcli.render import answer_panel, hits_table, stdout_console, timings_line
+
+    console = stdout_console()
+    console.print(answer_panel(item))
+    if item.sources:
+        console.print(hits_table("sources", item.sources, _highlighter(idx, item.question), cited=set(item.citations)))
+    console.print(timings_line(item.timings), style="dim")
+
+
+def _stream_answer(idx: Any, item: Any, gen: Any, load_seconds: float) -> None:
+    """Show the answer token by token as the model writes it (a terminal only)."""
+    import time
+
+    from rich.live import Live
+
+    from ragcli.answering import with_generation
+    from ragcli.render import answer_panel, stdout_console
+
+    console = stdout_console()
+    began = time.perf_counter()
+    pieces, finish = gen.stream(item.question, item.sources)
+    text = ""
+    with Live(answer_panel(item, partial=text), console=console, refresh_per_second=12, transient=True) as live:
+        for piece in pieces:
+            text += piece
+            live.update(answer_panel(item, partial=text))
+    generation = finish()
+    item.timings["load"] = load_seconds
+    with_generation(item, gen, generation, time.perf_counter() - began)
+    _print_answer(idx, item)
 
 
 @app.command()

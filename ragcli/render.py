@@ -6,11 +6,13 @@ Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -53,9 +55,11 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS)
     return rich_text
 
 
-def hits_table(query: str, hits: list[Hit], spans_of: Any, retriever: str) -> Table:
-    """A table of hits: rank, score, source, and a highlighted snippet under the title."""
-    table = Table(title=f"{retriever} · {escape(query)}", title_justify="left", show_lines=True, expand=True)
+def hits_table(
+    title: str, hits: list[Hit], spans_of: Callable[[str], list[tuple[int, int]]], cited: set[int] | None = None
+) -> Table:
+    """A table of passages: number (✓ when the answer cites it), score, source, highlighted snippet."""
+    table = Table(title=escape(title), title_justify="left", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("source", no_wrap=True, overflow="fold", max_width=36)
@@ -64,8 +68,32 @@ def hits_table(query: str, hits: list[Hit], spans_of: Any, retriever: str) -> Ta
         shows_title = hit.title and hit.title not in hit.text[: len(hit.title) + 20]
         body = Text(hit.title + "\n", style="bold") if shows_title else Text()
         body.append_text(snippet(hit.text, spans_of(hit.text)))
-        table.add_row(str(hit.rank), f"{hit.score:.3f}", Text(hit.citation, style="cyan"), body)
+        number = f"{hit.rank} ✓" if cited is not None and hit.rank in cited else str(hit.rank)
+        table.add_row(number, f"{hit.score:.3f}", Text(hit.citation, style="cyan"), body)
     return table
+
+
+def answer_panel(answer: Any, partial: str | None = None) -> Panel:
+    """The answer in a panel titled with the generator that wrote it."""
+    text = partial if partial is not None else answer.answer
+    who = answer.model or answer.generator or "generating"
+    if partial is None and not text:
+        body = Text("No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.", style="italic")
+    else:
+        body = Text(text or "…")
+        for match in re.finditer(r"\[\d+\]", body.plain):
+            body.stylize("bold cyan", match.start(), match.end())
+    return Panel(body, title=f"answer · {escape(who)}", title_align="left", border_style="green")
+
+
+def timings_line(timings: dict[str, float]) -> str:
+    labels = {"retrieve": "retrieved", "load": "model loaded", "generate": "generated"}
+    parts = [f"{labels.get(k, k)} in {format_seconds(v)}" for k, v in timings.items() if k in labels and (v or k != "load")]
+    return " · ".join(parts)
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def summarize_reasons(reasons: Iterable[str]) -> str:

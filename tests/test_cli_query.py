@@ -12,14 +12,14 @@ QUESTIONS = ["How do honeybees tell each other where the flowers are?", "What do
 
 
 def test_query_table_for_people(sample_index: Path) -> None:
-    result = invoke("query", QUESTIONS[0], "--index", str(sample_index), "-k", "2")
+    result = invoke("query", QUESTIONS[0], "--index", str(sample_index), "-k", "2", "--no-generate")
     assert result.exit_code == 0, result.output
     assert "behavior/waggle_dance.md:1" in result.stdout
     assert "\x1b[" not in result.stdout  # not a terminal: no colour codes
 
 
 def test_query_json(sample_index: Path) -> None:
-    result = invoke("query", QUESTIONS[1], "--index", str(sample_index), "--json", "-k", "3")
+    result = invoke("query", QUESTIONS[1], "--index", str(sample_index), "--json", "-k", "3", "--no-generate")
     data = json.loads(result.stdout)
     assert data["query"] == QUESTIONS[1] and data["retriever"] == "bm25"
     assert [h["rank"] for h in data["hits"]] == [1, 2, 3]
@@ -32,16 +32,18 @@ def test_query_json(sample_index: Path) -> None:
 @pytest.mark.parametrize("mode", ["stdin", "argument"])
 def test_query_inputs(sample_index: Path, mode: str) -> None:
     if mode == "stdin":
-        result = run("query", "-", "--index", str(sample_index), input="\n".join(QUESTIONS) + "\n\n")
+        result = run("query", "-", "--no-generate", "--index", str(sample_index), input="\n".join(QUESTIONS) + "\n\n")
         records = [json.loads(line) for line in result.stdout.splitlines()]
     else:
-        records = [json.loads(run("query", q, "--index", str(sample_index), "--json").stdout) for q in QUESTIONS]
+        records = [
+            json.loads(run("query", q, "--no-generate", "--index", str(sample_index), "--json").stdout) for q in QUESTIONS
+        ]
     assert [r["query"] for r in records] == QUESTIONS
     assert [r["hits"][0]["doc_id"] for r in records] == ["behavior/waggle_dance.md", "beekeeping/varroa.md"]
 
 
 def test_tfidf_retriever(sample_index: Path) -> None:
-    result = invoke("query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json")
+    result = invoke("query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json", "--no-generate")
     data = json.loads(result.stdout)
     assert data["retriever"] == "tfidf" and data["hits"]
 
@@ -59,11 +61,13 @@ def test_query_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
 
 
 def test_query_that_matches_nothing(sample_index: Path) -> None:
-    result = invoke("query", "the of and", "--index", str(sample_index), "--json")
+    result = invoke("query", "the of and", "--index", str(sample_index), "--json", "--no-generate")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["hits"] == []
-    people = invoke("query", "xyzzy", "--index", str(sample_index))
+    people = invoke("query", "xyzzy", "--index", str(sample_index), "--no-generate")
     assert "No passage matches" in people.stdout
+    answered = invoke("query", "xyzzy", "--index", str(sample_index), "--generator", "extractive")
+    assert answered.exit_code == 0 and "Nothing was retrieved" in answered.stdout
 
 
 def test_no_color_and_piped_output_stay_plain(sample_index: Path) -> None:
@@ -76,7 +80,88 @@ def test_python_dash_m_works(sample_index: Path) -> None:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "ragcli", "query", "waggle", "--index", str(sample_index), "--json"],
+        [sys.executable, "-m", "ragcli", "query", "waggle", "--index", str(sample_index), "--json", "--no-generate"],
         capture_output=True, text=True, timeout=60,
     )
     assert json.loads(result.stdout)["hits"][0]["doc_id"] == "behavior/waggle_dance.md"
+
+
+# --- generation -------------------------------------------------------------------------------------
+
+
+def test_default_query_answers_offline_with_the_extractive_fallback(sample_index: Path) -> None:
+    result = run("query", QUESTIONS[0], "--index", str(sample_index), "--json", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["generator"] == "extractive" and data["answer"]
+    assert data["sources"][data["citations"][0] - 1]["doc_id"] == "behavior/waggle_dance.md"
+    assert "ragcli: note:" in result.stderr and "extractive" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_people_see_an_answer_panel_and_the_sources(sample_index: Path) -> None:
+    result = invoke("query", "What is propolis made of?", "--index", str(sample_index), "-g", "extractive", "-k", "3")
+    assert result.exit_code == 0, result.output
+    assert "answer · extractive" in result.stdout
+    assert "hive/propolis.html" in result.stdout and "✓" in result.stdout
+    assert "retrieved in" in result.stdout
+
+
+def test_local_model_folder_through_the_cli(sample_index: Path, tiny_t5: Path) -> None:
+    result = run("query", "How do bees make honey?", "--index", str(sample_index), "--model", str(tiny_t5),
+                 "--json", "--max-new-tokens", "5", "-k", "3")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["generator"] == "transformers" and data["model"] == str(tiny_t5)
+    assert 1 <= data["sources_in_prompt"] <= 3
+    assert set(data["timings"]) == {"retrieve", "load", "generate"}
+    assert result.stderr == ""
+
+
+def test_model_from_the_environment(sample_index: Path, tiny_gpt2: Path) -> None:
+    result = run("query", "varroa", "--index", str(sample_index), "--json", "--max-new-tokens", "4",
+                 env={"RAGCLI_MODEL": str(tiny_gpt2)})
+    assert json.loads(result.stdout)["model"] == str(tiny_gpt2)
+
+
+def test_explicit_missing_model_fails_but_keeps_the_sources(sample_index: Path, tmp_path: Path) -> None:
+    result = run("query", QUESTIONS[1], "--index", str(sample_index), "--json", "--model", str(tmp_path / "nope"))
+    assert result.returncode == ExitCode.MODEL_UNAVAILABLE
+    data = json.loads(result.stdout)
+    assert data["answer"] is None and data["sources"][0]["doc_id"] == "beekeeping/varroa.md"
+    assert "nope" in data["error"] and "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_many_questions_from_stdin_load_the_model_once(sample_index: Path, tiny_t5: Path) -> None:
+    questions = [f"question {i} about bees and honey" for i in range(5)]
+    result = run("query", "-", "--index", str(sample_index), "--model", str(tiny_t5), "--batch-size", "2",
+                 "--max-new-tokens", "3", input="\n".join(questions))
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == questions
+    assert all(r["generator"] == "transformers" for r in records)
+
+
+def test_bad_prompt_template_is_a_usage_error(sample_index: Path, tmp_path: Path) -> None:
+    template = tmp_path / "t.txt"
+    template.write_text("nothing to fill")
+    result = run("query", "bees", "--index", str(sample_index), "--prompt-template", str(template))
+    assert result.returncode == ExitCode.USAGE and "lacks" in result.stderr
+
+
+def test_retrieval_only_commands_never_import_torch(sample_index: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, json\n"
+        "from ragcli.cli import app\n"
+        "for args in (['--help'], ['info', '--index', sys.argv[1]], ['query', 'bees', '--no-generate', '--index', sys.argv[1]]):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn'))\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(sample_index)], capture_output=True, text=True, timeout=60)
+    assert "HEAVY=[]" in result.stderr, result.stderr[-500:]

@@ -1,0 +1,81 @@
+"""Start-up and per-answer cost of `ragcli query`: retrieval only vs generating answers.
+
+Runs each command as a fresh process several times, side by side, and prints medians:
+
+    python bench/startup.py [--runs 7] [--model PATH]
+
+Without --model it builds the tiny T5 and GPT-2 test models (random weights) in a temporary folder,
+so the figures measure ragcli's own overhead (imports, model load, prompt fitting), not a real model.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RAGCLI = str(Path(sys.executable).parent / "ragcli")
+QUESTION = "How do honeybees tell each other where the flowers are?"
+
+
+def timed(args: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([RAGCLI, *args], check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--model", action="append", help="model folder(s) to time; default: tiny test models")
+    options = parser.parse_args()
+    import os
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        subprocess.run([RAGCLI, "index", str(ROOT / "sample_corpus"), "--index", str(index), "-q"], check=True, env=env)
+        models = options.model
+        if not models:
+            sys.path.insert(0, str(ROOT / "tests"))
+            from tinymodels import build_tiny_gpt2, build_tiny_t5
+
+            models = [str(build_tiny_t5(Path(tmp) / "tiny-t5")), str(build_tiny_gpt2(Path(tmp) / "tiny-gpt2"))]
+        base = ["query", QUESTION, "--index", str(index), "--json"]
+        commands = {
+            "query --no-generate": base + ["--no-generate"],
+            "query (extractive)": base + ["--generator", "extractive"],
+            **{f"query --model {Path(m).name}": base + ["--model", m, "--max-new-tokens", "16"] for m in models},
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(options.runs):  # interleaved, so machine noise hits every command alike
+            for name, args in commands.items():
+                times[name].append(timed(args, env))
+        reference = statistics.median(times["query --no-generate"])
+        print(f"{'command':<32} {'median s':>9} {'min s':>7} {'x no-generate':>14}")
+        for name, values in times.items():
+            median = statistics.median(values)
+            print(f"{name:<32} {median:>9.3f} {min(values):>7.3f} {median / reference:>14.1f}")
+        # per-answer generation latency inside one process (model loaded once)
+        for model in models:
+            sys.path.insert(0, str(ROOT))
+            from ragcli.answering import answer_many
+            from ragcli.generation import GenerationOptions
+            from ragcli.generation.hf import TransformersGenerator
+            from ragcli.index import load_index
+
+            generator = TransformersGenerator(model, GenerationOptions(max_new_tokens=16))
+            questions = [QUESTION] * 10
+            answer_many(questions[:1], index, generator, k=5)  # warm-up
+            started = time.perf_counter()
+            answer_many(questions, load_index(index), generator, k=5)
+            per = (time.perf_counter() - started) / len(questions)
+            print(f"per answer, {Path(model).name}, model loaded, 16 new tokens, k=5: {per * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The RAG pipeline: retrieve passages, have a generator answer from them, keep the sources and timings.
+
+`answer()` is the one-call API; `answer_many()` loads the model once and generates in batches. Both
+retrieve before they load a model, so that a model that cannot be loaded never costs the sources.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ragcli.generation import Generation, GenerationOptions, Generator, make_generator
+from ragcli.index import Hit, Index, load_index
+
+
+@dataclass
+class Answer:
+    """A question's answer, the passages it was given, which of them it cites, and where time went."""
+
+    question: str
+    retriever: str
+    sources: list[Hit]
+    answer: str | None = None
+    generator: str | None = None
+    model: str | None = None
+    citations: list[int] = field(default_factory=list)
+    sources_in_prompt: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cited(self) -> list[Hit]:
+        return [self.sources[n - 1] for n in self.citations]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.question,
+            "retriever": self.retriever,
+            "answer": self.answer,
+            "generator": self.generator,
+            "model": self.model,
+            "citations": self.citations,
+            "sources_in_prompt": self.sources_in_prompt,
+            "sources": [
+                {"n": n, "cited": n in self.citations, **hit.to_dict()} for n, hit in enumerate(self.sources, start=1)
+            ],
+            "timings": {name: round(seconds, 4) for name, seconds in self.timings.items()},
+        }
+
+
+def _index(index: Index | str | Path | None) -> Index:
+    return index if isinstance(index, Index) else load_index(index)
+
+
+def with_generation(answer: Answer, generator: Generator, generation: Generation, seconds: float) -> Answer:
+    answer.answer = generation.text
+    answer.generator = generator.name
+    answer.model = generator.model
+    answer.citations = generation.citations
+    answer.sources_in_prompt = generation.sources_in_prompt
+    answer.timings["generate"] = seconds
+    return answer
+
+
+def retrieve(index: Index, question: str, k: int, retriever: str, *, context: bool = True) -> Answer:
+    """Step one: the sources for a question (none when `context` is off: closed-book)."""
+    started = time.perf_counter()
+    hits = index.search(question, k=k, retriever=retriever) if context else []
+    return Answer(question, retriever, hits, timings={"retrieve": time.perf_counter() - started})
+
+
+def answer(
+    question: str,
+    index: Index | str | Path | None = None,
+    generator: Generator | str = "auto",
+    *,
+    k: int = 5,
+    retriever: str = "bm25",
+    model: str | None = None,
+    options: GenerationOptions | None = None,
+) -> Answer:
+    """Answer one question from the index: retrieve, load the generator (if named by kind), generate."""
+    return answer_many([question], index, generator, k=k, retriever=retriever, model=model, options=options)[0]
+
+
+def answer_many(
+    questions: Sequence[str],
+    index: Index | str | Path | None = None,
+    generator: Generator | str = "auto",
+    *,
+    k: int = 5,
+    retriever: str = "bm25",
+    model: str | None = None,
+    options: GenerationOptions | None = None,
+    context: bool = True,
+) -> list[Answer]:
+    """Answers for many questions with one model load; generation runs in batches."""
+    idx = _index(index)
+    answers = [retrieve(idx, q, k, retriever, context=context) for q in questions]
+    load_seconds = 0.0
+    if isinstance(generator, str):
+        choice = make_generator(generator, model, options, index=idx)
+        generator, load_seconds = choice.generator, choice.load_seconds
+        if choice.notice:
+            import warnings
+
+            warnings.warn(choice.notice, stacklevel=2)
+    started = time.perf_counter()
+    generations = generator.generate_many([(a.question, a.sources) for a in answers])
+    per_answer = (time.perf_counter() - started) / max(len(answers), 1)
+    for item, generation in zip(answers, generations):
+        item.timings["load"] = load_seconds
+        with_generation(item, generator, generation, per_answer)
+    return answers

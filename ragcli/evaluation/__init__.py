@@ -1,0 +1,1 @@
+"""Evaluation: metrics (pure functions), datasets (qa.jsonl, BEIR) and the runner behind `ragcli evaluate`."""

@@ -1,0 +1,238 @@
+"""A generator backed by a Hugging Face transformers model (imported only when generation runs).
+
+Encoder-decoder models (T5, BART, …) load with AutoModelForSeq2SeqLM and decoder-only models with
+AutoModelForCausalLM, chosen from the model's config (`is_encoder_decoder`), never from its name.
+Causal models whose tokenizer has a chat template get the prompt as a user message.
+
+Models resolve without surprises offline: a local folder loads as is; a hub id loads from the Hugging
+Face cache with `local_files_only` when it is there, and otherwise only after a quick check that the
+Hub answers (transformers would retry a dead network for half a minute before failing).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.generation import Generation, GenerationOptions, cited_sources
+from ragcli.generation.prompt import DEFAULT_TEMPLATE, FittedPrompt, fit_prompt
+from ragcli.index import Hit
+
+FALLBACK_INPUT_TOKENS = 512
+HUB_CHECK_SECONDS = 5.0
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _import_transformers() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"transformers/torch are not installed ({exc.name})",
+            hint="pip install 'ragcli[generate]'",
+        ) from None
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # stderr belongs to ragcli's own messages
+    return torch, transformers
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def resolve_model(name: str) -> tuple[str, bool]:
+    """(what to pass to from_pretrained, local_files_only) or ModelUnavailableError saying why not."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), True
+    if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
+        raise ModelUnavailableError(f"model folder {name} does not exist or is not a folder")
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except Exception:  # an id that is not a valid repo name
+        cached = None
+    if isinstance(cached, str):
+        return name, True
+    if _offline():
+        raise ModelUnavailableError(f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
+    from huggingface_hub import model_info
+
+    try:
+        model_info(name, timeout=HUB_CHECK_SECONDS)
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"model {name} is not in the Hugging Face cache and the Hub cannot be reached ({type(exc).__name__})"
+        ) from None
+    return name, False
+
+
+def pick_device(requested: str, torch: Any) -> str:
+    if requested not in DEVICES:
+        raise InvalidOptionError(f"unknown device {requested!r}", hint=f"choose one of {', '.join(DEVICES)}")
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise InvalidOptionError("--device cuda: no CUDA device is available")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise InvalidOptionError("--device mps: MPS is not available")
+    return requested
+
+
+class TransformersGenerator:
+    """Answers with a seq2seq or causal language model from transformers."""
+
+    name = "transformers"
+
+    def __init__(self, model: str, options: GenerationOptions | None = None) -> None:
+        self.options = options or GenerationOptions()
+        self.model = model
+        torch, transformers = _import_transformers()
+        self._torch = torch
+        source, local_only = resolve_model(model)
+        try:
+            config = transformers.AutoConfig.from_pretrained(source, local_files_only=local_only)
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+            self.is_encoder_decoder = bool(getattr(config, "is_encoder_decoder", False))
+            auto = transformers.AutoModelForSeq2SeqLM if self.is_encoder_decoder else transformers.AutoModelForCausalLM
+            self.network = auto.from_pretrained(source, local_files_only=local_only)
+        except (OSError, ValueError, KeyError) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelUnavailableError(f"cannot load model {model}: {first_line}") from None
+        if self.options.threads:
+            torch.set_num_threads(self.options.threads)
+        self.device = pick_device(self.options.device, torch)
+        self.network.to(self.device)
+        self.network.eval()
+        if not self.is_encoder_decoder:
+            self.tokenizer.padding_side = "left"  # decoder-only batches must end where generation starts
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.template = self.options.prompt_template or DEFAULT_TEMPLATE
+        self.uses_chat_template = not self.is_encoder_decoder and bool(getattr(self.tokenizer, "chat_template", None))
+        self.max_input_tokens = self._input_limit(config)
+
+    def _input_limit(self, config: Any) -> int:
+        """Tokens the prompt may use: the model's context, less the answer's room for causal models."""
+        limits = [
+            value
+            for value in (
+                getattr(self.tokenizer, "model_max_length", None),
+                getattr(config, "max_position_embeddings", None),
+                getattr(config, "n_positions", None),
+            )
+            if isinstance(value, int) and 0 < value < 1_000_000
+        ]
+        limit = min(limits) if limits else FALLBACK_INPUT_TOKENS
+        if not self.is_encoder_decoder:
+            limit -= self.options.max_new_tokens
+        if limit < 32:
+            raise InvalidOptionError(
+                f"model {self.model} leaves {limit} tokens for the prompt; lower --max-new-tokens"
+            )
+        return limit
+
+    # prompt -----------------------------------------------------------------------------------------
+    def _count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=not self.uses_chat_template)["input_ids"])
+
+    def _truncate(self, text: str, tokens: int) -> str:
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"][:tokens]
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def _wrap(self, prompt: str) -> str:
+        if not self.uses_chat_template:
+            return prompt
+        return self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
+
+    def prompt(self, question: str, sources: Sequence[Hit]) -> FittedPrompt:
+        return fit_prompt(
+            self.template, question, sources, max_tokens=self.max_input_tokens,
+            count_tokens=self._count, truncate=self._truncate, wrap=self._wrap,
+        )
+
+    # generation -------------------------------------------------------------------------------------
+    def _generate_kwargs(self) -> dict[str, Any]:
+        o = self.options
+        kwargs: dict[str, Any] = {"max_new_tokens": o.max_new_tokens, "num_beams": o.num_beams}
+        if o.temperature > 0:
+            kwargs.update(do_sample=True, temperature=o.temperature, top_p=o.top_p)
+            self._torch.manual_seed(o.seed)
+        else:
+            kwargs.update(do_sample=False)
+        kwargs["pad_token_id"] = self.tokenizer.pad_token_id
+        return kwargs
+
+    def _encode(self, prompts: list[str]) -> Any:
+        return self.tokenizer(
+            prompts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_input_tokens,
+            add_special_tokens=not self.uses_chat_template,
+        ).to(self.device)
+
+    def _decode(self, output: Any, inputs: Any) -> list[str]:
+        if not self.is_encoder_decoder:
+            output = output[:, inputs["input_ids"].shape[1] :]
+        return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
+
+    def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
+        return self.generate_many([(question, sources)])[0]
+
+    def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
+        """Answers for many questions, in batches of `options.batch_size`."""
+        results: list[Generation] = []
+        size = max(1, self.options.batch_size)
+        for start in range(0, len(requests), size):
+            batch = requests[start : start + size]
+            prompts = [self.prompt(question, sources) for question, sources in batch]
+            inputs = self._encode([p.text for p in prompts])
+            with self._torch.inference_mode():
+                output = self.network.generate(**inputs, **self._generate_kwargs())
+            for (question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
+                used = list(sources)[: fitted.sources_used]
+                results.append(Generation(text, cited_sources(text, used), fitted.sources_used))
+        return results
+
+    def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
+        """Text pieces as the model writes them, and a function returning the finished Generation."""
+        from transformers import TextIteratorStreamer
+
+        fitted = self.prompt(question, sources)
+        inputs = self._encode([fitted.text])
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        pieces: list[str] = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self._torch.inference_mode():
+                    self.network.generate(**inputs, **self._generate_kwargs(), streamer=streamer)
+            except BaseException as exc:  # surfaced by finish()
+                errors.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+
+        def pieces_iter() -> Iterator[str]:
+            for piece in streamer:
+                pieces.append(piece)
+                yield piece
+
+        def finish() -> Generation:
+            thread.join()
+            if errors:
+                raise errors[0]
+            text = "".join(pieces).strip()
+            used = list(sources)[: fitted.sources_used]
+            return Generation(text, cited_sources(text, used), fitted.sources_used)
+
+        return pieces_iter(), finish

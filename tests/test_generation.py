@@ -1,0 +1,211 @@
+"""Generators: prompts within budget, citations, tiny real models, fallback and errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragcli.answering import answer, answer_many
+from ragcli.errors import InvalidOptionError, ModelUnavailableError
+from ragcli.generation import (
+    GenerationOptions, Generator, cited_sources, make_generator, strip_citations,
+)
+from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
+from ragcli.generation.prompt import DEFAULT_TEMPLATE, fit_prompt, load_template
+from ragcli.index import Hit, load_index
+
+
+def hit(n: int, text: str, title: str = "") -> Hit:
+    return Hit(rank=n, score=1.0 / n, id=f"d{n}#0", doc_id=f"d{n}", title=title, path=f"d{n}.txt", line=n,
+               start=0, end=len(text), text=text)
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def first_words(text: str, n: int) -> str:
+    return " ".join(text.split()[:n])
+
+
+def test_prompt_holds_question_and_numbered_passages() -> None:
+    sources = [hit(1, "alpha beta"), hit(2, "gamma delta", title="G")]
+    fitted = fit_prompt(DEFAULT_TEMPLATE, "what is gamma?", sources, max_tokens=500, count_tokens=words, truncate=first_words)
+    assert "[1] alpha beta" in fitted.text and "[2] G: gamma delta" in fitted.text
+    assert "Question: what is gamma?" in fitted.text
+    assert (fitted.sources_used, fitted.trimmed) == (2, False)
+
+
+def test_last_passage_is_trimmed_never_the_question() -> None:
+    sources = [hit(1, "short passage"), hit(2, " ".join(["long"] * 200)), hit(3, "never reached")]
+    question = "a question that must survive whole"
+    base = words(fit_prompt(DEFAULT_TEMPLATE, question, [], max_tokens=10_000, count_tokens=words, truncate=first_words).text)
+    limit = base + 60
+    fitted = fit_prompt(DEFAULT_TEMPLATE, question, sources, max_tokens=limit, count_tokens=words, truncate=first_words)
+    assert words(fitted.text) <= limit
+    assert question in fitted.text
+    assert fitted.sources_used == 2 and fitted.trimmed
+    assert "never reached" not in fitted.text
+
+
+def test_a_question_longer_than_the_budget_is_cut_and_passages_dropped() -> None:
+    question = " ".join(["why"] * 300)
+    fitted = fit_prompt(DEFAULT_TEMPLATE, question, [hit(1, "text")], max_tokens=100, count_tokens=words, truncate=first_words)
+    assert words(fitted.text) <= 100 and fitted.sources_used == 0
+
+
+def test_closed_book_prompt_without_sources() -> None:
+    fitted = fit_prompt(DEFAULT_TEMPLATE, "q?", [], max_tokens=100, count_tokens=words, truncate=first_words)
+    assert "passages" not in fitted.text and "Question: q?" in fitted.text
+
+
+def test_template_file(tmp_path: Path) -> None:
+    good = tmp_path / "t.txt"
+    good.write_text("Context:\n{passages}\nQ: {question}\nA:")
+    assert load_template(good).startswith("Context:")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("no placeholders")
+    with pytest.raises(InvalidOptionError, match="lacks"):
+        load_template(bad)
+
+
+def test_citations_are_parsed_and_mapped() -> None:
+    sources = [hit(1, "a"), hit(2, "b"), hit(3, "c")]
+    assert cited_sources("It is b [2], and a [1][2]; not [9].", sources) == [2, 1]
+    assert strip_citations("It is b [2], and a [1].") == "It is b , and a ."
+
+
+def test_uncited_answers_are_attributed_to_the_source_holding_them() -> None:
+    sources = [hit(1, "The sky is blue."), hit(2, "Bees dance the waggle dance to point at flowers.")]
+    assert cited_sources("the waggle dance", sources) == [2]
+    assert cited_sources("dance flowers point", sources) == [2]
+    assert cited_sources("nothing shared", sources) == []
+
+
+def test_sentence_splitting() -> None:
+    text = "# Title\n\nFirst sentence here. Second one? Yes! 3 items:\n- one item\n- two item"
+    assert split_sentences(text) == ["Title", "First sentence here.", "Second one?", "Yes!", "3 items:", "one item", "two item"]
+
+
+def test_extractive_generator_picks_the_answering_sentence(sample_index: Path) -> None:
+    index = load_index(sample_index)
+    result = answer("How many eggs can a queen lay in a day?", index, "extractive", k=5)
+    assert "2,000 eggs a day" in result.answer
+    assert result.generator == "extractive" and result.model is None
+    cited = result.cited[0]
+    assert cited.doc_id == "biology/castes.md"
+    assert f"[{result.citations[0]}]" in result.answer
+    assert set(result.timings) == {"retrieve", "load", "generate"}
+
+
+def test_extractive_with_nothing_retrieved() -> None:
+    generation = ExtractiveGenerator().generate("anything", [])
+    assert generation.text == "" and generation.citations == []
+
+
+def test_plug_in_generator(sample_index: Path) -> None:
+    class Echo:
+        name = "echo"
+        model = "echo-1"
+
+        def generate(self, question, sources):  # type: ignore[no-untyped-def]
+            return self.generate_many([(question, sources)])[0]
+
+        def generate_many(self, requests):  # type: ignore[no-untyped-def]
+            from ragcli.generation import Generation
+
+            return [Generation(f"{q} [1]", [1], len(s)) for q, s in requests]
+
+    assert isinstance(Echo(), Generator)
+    results = answer_many(["waggle dance", "varroa"], sample_index, Echo(), k=2)
+    assert [r.answer for r in results] == ["waggle dance [1]", "varroa [1]"]
+    assert results[0].to_dict()["sources"][0]["cited"] is True
+
+
+def test_auto_falls_back_offline_with_a_notice(sample_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    choice = make_generator("auto", index=load_index(sample_index))
+    assert choice.generator.name == "extractive"
+    assert "google/flan-t5-base" in choice.notice and "extractive" in choice.notice
+
+
+def test_explicit_missing_model_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError):
+        make_generator("auto", str(tmp_path / "no-such-model"))
+    with pytest.raises(ModelUnavailableError):
+        make_generator("transformers", "someone/not-cached-model")
+
+
+def test_unknown_generator_kind() -> None:
+    with pytest.raises(InvalidOptionError):
+        make_generator("magic")
+
+
+def test_tiny_t5_prompt_fits_and_answers(tiny_t5: Path, sample_index: Path) -> None:
+    from ragcli.generation.hf import TransformersGenerator
+
+    generator = TransformersGenerator(str(tiny_t5), GenerationOptions(max_new_tokens=8))
+    assert generator.is_encoder_decoder and generator.max_input_tokens == 128
+    sources = load_index(sample_index).search("How do bees make honey from nectar?", k=5)
+    question = "How do bees make honey from nectar?"
+    fitted = generator.prompt(question, sources)
+    n_tokens = len(generator.tokenizer(fitted.text)["input_ids"])
+    assert n_tokens <= 128
+    assert question in fitted.text and "[1]" in fitted.text
+    assert fitted.trimmed and 1 <= fitted.sources_used < 5
+    result = generator.generate(question, sources)
+    assert isinstance(result.text, str)
+    assert all(1 <= n <= result.sources_in_prompt for n in result.citations)
+
+
+def test_tiny_causal_model_uses_its_chat_template(tiny_gpt2: Path, sample_index: Path) -> None:
+    from ragcli.generation.hf import TransformersGenerator
+
+    generator = TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=8, batch_size=2))
+    assert not generator.is_encoder_decoder and generator.uses_chat_template
+    assert generator.max_input_tokens == 160 - 8
+    sources = load_index(sample_index).search("varroa mites", k=3)
+    fitted = generator.prompt("What are varroa mites?", sources)
+    assert fitted.text.startswith("<|user|>") and fitted.text.rstrip().endswith("<|assistant|>")
+    assert len(generator.tokenizer(fitted.text, add_special_tokens=False)["input_ids"]) <= 152
+    results = generator.generate_many([("What are varroa mites?", sources), ("Who is the queen?", sources[:1])])
+    assert len(results) == 2
+
+
+def test_streaming_yields_the_same_text_as_generate(tiny_t5: Path, sample_index: Path) -> None:
+    from ragcli.generation.hf import TransformersGenerator
+
+    generator = TransformersGenerator(str(tiny_t5), GenerationOptions(max_new_tokens=6))
+    sources = load_index(sample_index).search("swarming", k=2)
+    pieces, finish = generator.stream("What is swarming?", sources)
+    streamed = "".join(pieces)
+    result = finish()
+    assert result.text == streamed.strip() == generator.generate("What is swarming?", sources).text
+
+
+def test_too_many_new_tokens_for_a_small_causal_model(tiny_gpt2: Path) -> None:
+    from ragcli.generation.hf import TransformersGenerator
+
+    with pytest.raises(InvalidOptionError, match="max-new-tokens"):
+        TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=150))
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="no CUDA device")
+def test_tiny_models_on_the_gpu(tiny_t5: Path, tiny_gpt2: Path, sample_index: Path) -> None:
+    from ragcli.generation.hf import TransformersGenerator
+
+    sources = load_index(sample_index).search("pollen", k=2)
+    for folder in (tiny_t5, tiny_gpt2):
+        generator = TransformersGenerator(str(folder), GenerationOptions(max_new_tokens=4, device="cuda"))
+        assert generator.device == "cuda"
+        assert isinstance(generator.generate("What is pollen?", sources).text, str)
+
+
+def test_json_record_shape(sample_index: Path) -> None:
+    record = answer("What is propolis?", sample_index, "extractive", k=2).to_dict()
+    assert set(record) == {"query", "retriever", "answer", "generator", "model", "citations", "sources_in_prompt", "sources", "timings"}
+    assert json.loads(json.dumps(record)) == record

@@ -1,0 +1,58 @@
+"""Tiny transformers models with random weights and a tokenizer trained here, saved with
+save_pretrained: the real loading code runs on them, and nothing is downloaded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SAMPLE_CORPUS
+
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|> {{ message['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
+)
+
+
+def _tokenizer(max_length: int, chat: bool = False):  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+    from transformers import PreTrainedTokenizerFast
+
+    texts = [p.read_text(errors="ignore") for p in SAMPLE_CORPUS.rglob("*") if p.is_file()]
+    texts.append("Answer the question using only the numbered passages below. Cite [1] [2] [3] Question: Answer:")
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<pad>", "</s>", "<unk>", "<|user|>", "<|assistant|>"]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=specials, show_progress=False))
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=max_length
+    )
+    if chat:
+        fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    tokenizer = _tokenizer(max_length)
+    config = T5Config(
+        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2, num_heads=4,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    T5ForConditionalGeneration(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_gpt2(folder: Path, positions: int = 160, chat: bool = True) -> Path:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = _tokenizer(positions, chat=chat)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=positions, n_embd=32, n_layer=2, n_head=2,
+        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
