@@ -329,6 +329,158 @@ def info(
         stdout_console().print(info_table(data))
 
 
+def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any]:
+    from ragcli.errors import InvalidOptionError
+
+    try:
+        values = [convert(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidOptionError(f"{option}: not a comma-separated list: {text!r}") from None
+    if not values:
+        raise InvalidOptionError(f"{option}: empty list")
+    return values
+
+
+def _progress_bar(label: str) -> Any:
+    """A transient progress bar on stderr, or None when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ragcli.render import stderr_console
+
+    console = stderr_console()
+    if not console.is_terminal:
+        return None
+    return Progress(TextColumn(label), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).", show_default=False)],
+    index_dir: IndexOption = None,
+    split: Annotated[str, typer.Option(help="BEIR qrels split (qrels/<split>.tsv).")] = "test",
+    retriever: Annotated[str, typer.Option("--retriever", "-r", help="Retrievers to compare, comma-separated: bm25,tfidf.")] = "bm25",
+    k: Annotated[str, typer.Option("--k", help="Cut-offs for the @k metrics, comma-separated.")] = "1,3,5,10,100",
+    depth: Annotated[int, typer.Option(min=1, help="Documents ranked per query (for MAP and the run file).")] = 1000,
+    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Also answer the questions with gold answers and score the answers.")] = True,
+    context: Annotated[bool, typer.Option("--context/--no-context", help="--no-context adds a closed-book column: the generator without passages.")] = True,
+    generator: Annotated[str, typer.Option("--generator", "-g", help="auto, transformers or extractive.")] = "auto",
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder for the generator.", show_default=False)] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="Passages given to the generator.")] = 5,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest answer, in tokens.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Questions generated together.")] = 8,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    skip_invalid: Annotated[bool, typer.Option(help="Skip invalid lines (and report how many) instead of stopping.")] = False,
+    per_query: Annotated[Optional[Path], typer.Option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False)] = None,
+    run_file: Annotated[Optional[Path], typer.Option(help="Write a TREC run file (one per retriever).", show_default=False)] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Plot recall@k over k for each configuration (PNG).", show_default=False)] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
+    from ragcli.evaluation.datasets import load_eval_set
+    from ragcli.evaluation.indexing import index_for
+    from ragcli.evaluation.reports import comparison_table, plot_recall, write_per_query, write_run_files
+    from ragcli.evaluation.runner import evaluate as run_evaluation
+    from ragcli.generation import GenerationOptions, make_generator
+    from ragcli.render import stderr_console, stdout_console, write_json
+
+    err = stderr_console()
+    eval_set = load_eval_set(data, split, skip_invalid)
+    cutoffs = _csv_list(k, int, "--k")
+    retrievers = _csv_list(retriever, str, "--retriever")
+    idx = index_for(eval_set, index_dir, on_build=lambda target: err.print(f"indexing {eval_set.corpus} → {target}", markup=False, soft_wrap=True))
+    for name in retrievers:
+        idx.retriever(name)  # unknown names fail before any work
+    gen = None
+    if generate and any(q.answers for q in eval_set.queries):
+        options = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=device)
+        choice = make_generator(generator, model, options, index=idx)
+        if choice.notice:
+            err.print(f"ragcli: note: {choice.notice}", markup=False, soft_wrap=True)
+        gen = choice.generator
+    bar = _progress_bar("evaluating")
+    if bar is not None:
+        with bar:
+            task = bar.add_task("", total=len(eval_set.queries))
+
+            def progress(config: str, done: int, total: int) -> None:
+                bar.update(task, description=config, completed=done, total=total)
+
+            report = run_evaluation(eval_set, idx, retrievers, cutoffs=cutoffs, depth=depth, generator=gen,
+                                    top_k=top_k, closed_book=not context, progress=progress)
+    else:
+        report = run_evaluation(eval_set, idx, retrievers, cutoffs=cutoffs, depth=depth, generator=gen,
+                                top_k=top_k, closed_book=not context)
+    if per_query:
+        write_per_query(report, per_query)
+    if run_file:
+        for path in write_run_files(report, run_file):
+            err.print(f"run file: {path}", markup=False)
+    if plot:
+        plot_recall(report, plot)
+    if json_output:
+        write_json(report.to_dict())
+    else:
+        stdout_console().print(comparison_table(report))
+
+
+@app.command()
+@handle_errors
+def tune(
+    data: Annotated[Path, typer.Argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)],
+    index_dir: IndexOption = None,
+    split: Annotated[str, typer.Option(help="BEIR qrels split to tune on.")] = "train",
+    metric: Annotated[str, typer.Option(help="What to maximise: ndcg@10, recall@100, mrr@10, map, ….")] = "ndcg@10",
+    k1: Annotated[str, typer.Option("--k1", help="k1 values to try, comma-separated.")] = "0.6,0.9,1.2,1.5,2.0",
+    b: Annotated[str, typer.Option("--b", help="b values to try, comma-separated.")] = "0.3,0.45,0.6,0.75,0.9",
+    apply: Annotated[bool, typer.Option(help="Store the best k1 and b in the index.")] = False,
+    skip_invalid: Annotated[bool, typer.Option(help="Skip invalid lines instead of stopping.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
+    from rich.table import Table
+
+    from ragcli.evaluation.datasets import load_eval_set
+    from ragcli.evaluation.indexing import index_for
+    from ragcli.evaluation.tuning import parse_grid, tune_bm25
+    from ragcli.indexer import reweight_bm25
+    from ragcli.render import stderr_console, stdout_console, write_json
+    from ragcli.retrieval.bm25 import BM25Params
+
+    eval_set = load_eval_set(data, split, skip_invalid)
+    idx = index_for(eval_set, index_dir)
+    k1_values, b_values = parse_grid(k1), parse_grid(b)
+    bar = _progress_bar("tuning")
+    if bar is not None:
+        with bar:
+            task = bar.add_task("k1 × b", total=len(k1_values) * len(b_values))
+            rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values,
+                             progress=lambda done, total: bar.update(task, completed=done))
+    else:
+        rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values)
+    best = rows[0]
+    current = idx.manifest["bm25"]
+    if apply:
+        reweight_bm25(idx.path, BM25Params.for_variant(current.get("variant", "lucene"), k1=best.k1, b=best.b))
+        stderr_console().print(f"stored k1={best.k1} b={best.b} in {idx.path}", markup=False)
+    if json_output:
+        write_json({"metric": metric, "dataset": eval_set.name, "index": str(idx.path), "applied": apply,
+                    "best": {"k1": best.k1, "b": best.b, "score": best.score},
+                    "grid": [{"k1": r.k1, "b": r.b, "score": r.score} for r in rows]})
+        return
+    table = Table(title=f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})", title_justify="left")
+    table.add_column("k1 \\ b", justify="right")
+    for value in b_values:
+        table.add_column(f"{value:g}", justify="right")
+    scores = {(r.k1, r.b): r.score for r in rows}
+    for k1_value in k1_values:
+        cells = [f"{scores[(k1_value, bv)]:.4f}" for bv in b_values]
+        cells = [f"[bold]{c}[/]" if (k1_value, bv) == (best.k1, best.b) else c for c, bv in zip(cells, b_values)]
+        table.add_row(f"{k1_value:g}", *cells)
+    stdout_console().print(table)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

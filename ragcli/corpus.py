@@ -25,6 +25,7 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 RECORD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES
+COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
 TEXT_FIELDS = ("text", "contents", "content", "body", "passage")
 TITLE_FIELDS = ("title",)
@@ -273,13 +274,22 @@ class CorpusReader:
     def read_file(self, path: Path) -> Iterator[Document]:
         rel = self.relative(path)
         suffix = path.suffix.lower()
+        compressed = suffix == COMPRESSED_SUFFIX
+        if compressed:
+            suffix = Path(path.stem).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            self.report.skipped.append(Skipped(rel, f"unsupported file type {suffix or '(none)'}"))
+            shown = f"{suffix}{COMPRESSED_SUFFIX}" if compressed else suffix or "(none)"
+            self.report.skipped.append(Skipped(rel, f"unsupported file type {shown}"))
             return
         try:
             data = path.read_bytes()
-        except OSError as exc:
-            self.report.skipped.append(Skipped(rel, f"unreadable: {exc.strerror or exc}"))
+            if compressed:
+                import gzip
+
+                data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            self.report.skipped.append(Skipped(rel, f"unreadable: {reason}"))
             return
         if looks_binary(data):
             self.report.skipped.append(Skipped(rel, "binary content"))

@@ -119,12 +119,13 @@ class Retriever(Protocol):
 class BM25Retriever:
     name = "bm25"
 
-    def __init__(self, index: "Index") -> None:
+    def __init__(self, index: "Index", params: Any = None, payload: dict[str, Any] | None = None) -> None:
+        """The index's stored BM25, or (for tuning) weights computed elsewhere with other `params`."""
         from ragcli.retrieval.bm25 import BM25Params
         from ragcli.retrieval.sparse import TermMatrix
 
-        payload = index.payload(BM25_FILE)
-        self.params = BM25Params.from_dict(index.manifest["bm25"])
+        payload = payload if payload is not None else index.payload(BM25_FILE)
+        self.params = params or BM25Params.from_dict(index.manifest["bm25"])
         self.matrix = TermMatrix.from_payload(payload)
         self.term_constant = payload["term_constant"]
         self.index = index
@@ -200,17 +201,29 @@ class Index:
                 raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
         return self._retrievers[name]
 
-    def search(self, query: str, k: int = 5, retriever: str = "bm25") -> list[Hit]:
-        """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
-        empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
+    def rank(self, query: str, k: int = 5, retriever: "str | Retriever" = "bm25") -> tuple[np.ndarray, np.ndarray]:
+        """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
         from ragcli.retrieval.sparse import top_k
 
-        candidates, scores = self.retriever(retriever).score(query)
-        numbers, best = top_k(candidates, scores, k, self.passages.id_rank)
+        scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
+        candidates, scores = scorer.score(query)
+        return top_k(candidates, scores, k, self.passages.id_rank)
+
+    def search(self, query: str, k: int = 5, retriever: "str | Retriever" = "bm25") -> list[Hit]:
+        """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
+        empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
+        numbers, best = self.rank(query, k, retriever)
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
 
-    def search_many(self, queries: Iterable[str], k: int = 5, retriever: str = "bm25") -> list[list[Hit]]:
+    def search_many(self, queries: Iterable[str], k: int = 5, retriever: "str | Retriever" = "bm25") -> list[list[Hit]]:
         return [self.search(query, k=k, retriever=retriever) for query in queries]
+
+    def counts_matrix(self) -> Any:
+        """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive."""
+        import scipy.sparse as sp
+
+        payload = self.payload(COUNTS_FILE)
+        return sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=tuple(payload["shape"]))
 
     def info(self) -> dict[str, Any]:
         """What the index holds, for `ragcli info`."""

@@ -228,3 +228,23 @@ def _manifest(
             for s in reader.report.sources
         ],
     }
+
+
+def reweight_bm25(index_dir: str | Path | None, params: BM25Params, *, wait: bool = False) -> None:
+    """Store new BM25 parameters: recompute the weights from the stored counts, keep everything else.
+
+    Written as a new generation like a build, so readers see the old weights or the new, never a mix.
+    """
+    from ragcli.index import load_index
+
+    target = resolve_index_dir(index_dir)
+    with index_lock(target, wait=wait):
+        index = load_index(target)
+        manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
+        manifest["bm25"] = params.to_dict()
+        with GenerationWriter(target) as writer:
+            for name in index.manifest["files"]:
+                if name != BM25_FILE:
+                    writer.write(name, index.payload(name))
+            writer.write(BM25_FILE, build_bm25(index.counts_matrix(), params))
+            writer.publish(manifest)

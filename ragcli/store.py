@@ -40,7 +40,7 @@ LOCK = "lock"
 DEFAULT_INDEX_DIR = ".ragcli"
 _GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
 _PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
-REBUILD_HINT = "rebuild it with `ragcli index PATH --rebuild`"
+REBUILD_HINT = "rebuild it with `ragcli index PATH`"
 
 _ALLOWED_GLOBALS = {
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
@@ -108,8 +108,10 @@ def _fsync_dir(path: Path) -> None:
 
 def save_payload(path: Path, payload: dict[str, Any]) -> None:
     """Write one payload (a dict of arrays and plain values) and flush it to disk."""
+    # memory-mapped arrays (from a loaded index) are stored as plain arrays: the loader admits no memmap
+    plain = {k: v.view(np.ndarray) if isinstance(v, np.ndarray) else v for k, v in payload.items()}
     with open(path, "wb") as handle:
-        joblib.dump(payload, handle)
+        joblib.dump(plain, handle)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -88,15 +88,32 @@ def test_sentence_splitting() -> None:
     assert split_sentences(text) == ["Title", "First sentence here.", "Second one?", "Yes!", "3 items:", "one item", "two item"]
 
 
-def test_extractive_generator_picks_the_answering_sentence(sample_index: Path) -> None:
+def test_extractive_generator_answers_typed_questions_with_a_phrase(sample_index: Path) -> None:
     index = load_index(sample_index)
-    result = answer("How many eggs can a queen lay in a day?", index, "extractive", k=5)
-    assert "2,000 eggs a day" in result.answer
+    result = answer("When did Langstroth patent the movable-frame hive?", index, "extractive", k=5)
+    assert result.answer == f"1852 [{result.citations[0]}]"
     assert result.generator == "extractive" and result.model is None
-    cited = result.cited[0]
-    assert cited.doc_id == "biology/castes.md"
-    assert f"[{result.citations[0]}]" in result.answer
+    assert result.cited[0].doc_id == "beekeeping/hive_types.md"
     assert set(result.timings) == {"retrieve", "load", "generate"}
+    who = answer("Who patented the movable-frame hive?", index, "extractive", k=5)
+    assert "Langstroth" in who.answer
+
+
+def test_extractive_generator_answers_other_questions_with_a_sentence(sample_index: Path) -> None:
+    result = answer("What does the waggle run encode about the distance?", sample_index, "extractive", k=3)
+    assert result.answer.startswith("Distance: the duration of the waggle run encodes the distance.")
+    assert result.cited[0].doc_id == "behavior/waggle_dance.md"
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [("How many bees?", "number"), ("When was it built?", "date"), ("Who was king when Rome fell?", "name"),
+     ("Where is it?", "name"), ("What is propolis?", None)],
+)
+def test_question_kinds(question: str, kind: str | None) -> None:
+    from ragcli.generation.extractive import question_kind
+
+    assert question_kind(question) == kind
 
 
 def test_extractive_with_nothing_retrieved() -> None:

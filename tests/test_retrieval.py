@@ -132,7 +132,7 @@ def test_right_passage_first_on_the_sample_corpus(sample_index: Path) -> None:
         "How long does a worker bee take to develop from egg to adult?": "biology/life_cycle.txt",
         "What do beekeepers use against varroa mites?": "beekeeping/varroa.md",
         "Who invented the movable-frame hive?": "beekeeping/hive_types.md",
-        "Why does honey not ferment?": "hive/honey_production.md",
+        "Which enzyme splits sucrose in nectar?": "hive/honey_production.md",
     }
     for question, doc_id in expectations.items():
         assert index.search(question, k=1)[0].doc_id == doc_id, question

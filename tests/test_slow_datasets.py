@@ -33,3 +33,18 @@ def test_scifact_beir_folder_indexes_and_answers(scifact: Path) -> None:
     judged = [q for q in queries if q["_id"] in qrels]
     found = sum(bool({h.doc_id for h in index.search(q["text"], k=10)} & qrels[q["_id"]]) for q in judged)
     assert found / len(judged) > 0.8  # success@10: BM25 finds a relevant abstract for most claims
+
+
+@pytest.mark.parametrize(
+    "dataset, metric, bar",
+    [("scifact", "ndcg@10", 0.679), ("scifact", "recall@100", 0.915), ("npl", "map", 0.2856)],
+)
+def test_quality_bars_hold_with_the_defaults(dataset: str, metric: str, bar: float, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from clihelpers import run
+
+    if not (DATASETS / dataset).is_dir():
+        pytest.skip(f"../shared/datasets/{dataset} is not present")
+    result = run("evaluate", str(DATASETS / dataset), "--json", "--k", "10,100", env={"RAGCLI_CACHE": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    value = json.loads(result.stdout)["configs"][0]["metrics"][metric]
+    assert value >= bar, f"{dataset} {metric} {value:.4f} < {bar}"

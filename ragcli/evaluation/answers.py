@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Sequence
+from functools import lru_cache
+from typing import Any, Sequence
 
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation)
@@ -37,3 +38,32 @@ def _f1(prediction: str, gold: str) -> float:
 
 def token_f1(prediction: str, golds: Sequence[str]) -> float:
     return max((_f1(prediction, g) for g in golds), default=0.0)
+
+
+def bleu(prediction: str, golds: Sequence[str]) -> float:
+    """Sentence BLEU (sacrebleu, default settings, all gold answers as references), on a 0-1 scale."""
+    import sacrebleu
+
+    return sacrebleu.sentence_bleu(prediction, list(golds)).score / 100.0
+
+
+@lru_cache(maxsize=1)
+def _rouge_scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"])
+
+
+def rouge_l(prediction: str, golds: Sequence[str]) -> float:
+    """ROUGE-L F-measure (rouge-score), best over the gold answers."""
+    scorer = _rouge_scorer()
+    return max((scorer.score(gold, prediction)["rougeL"].fmeasure for gold in golds), default=0.0)
+
+
+def answer_metrics(prediction: str, golds: Sequence[str]) -> dict[str, float]:
+    return {
+        "exact_match": exact_match(prediction, golds),
+        "f1": token_f1(prediction, golds),
+        "bleu": bleu(prediction, golds),
+        "rouge_l": rouge_l(prediction, golds),
+    }

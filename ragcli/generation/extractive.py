@@ -4,8 +4,10 @@ fallback when no language model can be loaded.
 
 A sentence scores by the idf-weighted share of the question's terms it contains, with small bonuses
 for the rank of its passage, for coming early in the passage, and for holding the kind of thing the
-question asks for (a number for "how many", a year for "when", a name for "who"). The answer is the
-whole sentence, cited: readable on its own, and never anything the sources do not say.
+question asks for (a number for "how many", a date for "when", a name for "who"/"where"). For those
+typed questions the answer is the matching phrase of the best sentence nearest the question's words
+("2,000", "1852", "Lorenzo Langstroth"); for other questions it is the whole sentence. Either way it
+is cited, and never anything the sources do not say.
 """
 from __future__ import annotations
 
@@ -22,13 +24,36 @@ if TYPE_CHECKING:
 # sentence ends: . ! ? followed by space and an upper-case letter, digit or quote; or a blank line / list item
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)")
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__|`")
-_NUMBER_RE = re.compile(r"\d")
-_YEAR_RE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
-_NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
+)
+_UNITS = (
+    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
+    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times"
+)
+_SPAN_RES = {
+    "number": re.compile(
+        rf"(?:[$£€]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
+        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)"
+    ),
+    "name": re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+|von\s+|van\s+)?[A-Z][\w'’.-]*)*"),
+}
+_QUESTION_KINDS = (
+    ("number", re.compile(r"\bhow (many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (percentage|number)\b", re.I)),
+    ("date", re.compile(r"\b(when|what year|which year|what century|what decade|what date)\b", re.I)),
+    ("name", re.compile(r"\b(who|whom|whose|where)\b", re.I)),
+)
 RANK_BONUS = 0.05
 POSITION_BONUS = 0.03
 TYPE_BONUS = 0.1
-MIN_SENTENCE_WORDS = 4
+MIN_SENTENCE_WORDS = 3
 
 
 def split_sentences(text: str) -> list[str]:
@@ -42,15 +67,31 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _answer_type_bonus(question: str, sentence: str) -> float:
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|far|old|big|fast|heavy)\b|\bwhat (percentage|number)\b", q):
-        return TYPE_BONUS if _NUMBER_RE.search(sentence) else 0.0
-    if re.search(r"\b(when|what year|which year)\b", q):
-        return TYPE_BONUS if _YEAR_RE.search(sentence) else 0.0
-    if re.search(r"\b(who|whom|whose)\b", q):
-        return TYPE_BONUS if _NAME_RE.search(sentence) else 0.0
-    return 0.0
+def question_kind(question: str) -> str | None:
+    """What a question asks for ("number", "date", "name" or None): its first question phrase decides."""
+    found = [(m.start(), kind) for kind, pattern in _QUESTION_KINDS if (m := pattern.search(question))]
+    return min(found)[1] if found else None
+
+
+_LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+
+
+def typed_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int]]:
+    """Phrases of `kind` in the sentence that the question does not already contain."""
+    asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"}
+    spans = []
+    for match in _SPAN_RES[kind].finditer(sentence):
+        start, end = match.span()
+        if kind == "name":  # "The Panthers'" → "Panthers"
+            text = match.group()
+            lead = _LEADING_ARTICLE_RE.match(text)
+            start += lead.end() if lead else 0
+            end -= len(_POSSESSIVE_RE.search(text).group()) if _POSSESSIVE_RE.search(text) else 0
+        words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
+        if words and not words <= asked and not (kind == "name" and start == 0 and len(words) == 1):
+            spans.append((start, end))
+    return spans
 
 
 class ExtractiveGenerator:
@@ -83,7 +124,8 @@ class ExtractiveGenerator:
             return Generation("", [], len(sources))
         weights = {t: self.term_weight(t) for t in terms}
         total = sum(weights.values())
-        best: tuple[float, str, int] | None = None
+        kind = question_kind(question)
+        best: tuple[float, str, int, list[tuple[int, int]]] | None = None
         for number, hit in enumerate(sources, start=1):
             for position, sentence in enumerate(split_sentences(hit.text)):
                 if len(sentence.split()) < MIN_SENTENCE_WORDS:
@@ -91,18 +133,26 @@ class ExtractiveGenerator:
                 shared = terms.intersection(self.analyzer(sentence))
                 if not shared:
                     continue
+                spans = typed_spans(kind, sentence, question) if kind else []
                 score = (
                     sum(weights[t] for t in shared) / total
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
-                    + _answer_type_bonus(question, sentence)
+                    + (TYPE_BONUS if spans else 0.0)
                 )
                 if best is None or score > best[0]:
-                    best = (score, sentence, number)
+                    best = (score, sentence, number, spans)
         if best is None:
             return Generation("", [], len(sources))
-        _, sentence, number = best
-        return Generation(f"{sentence} [{number}]", [number], len(sources))
+        _, sentence, number, spans = best
+        text = self._nearest_span(sentence, spans, terms) if spans else sentence
+        return Generation(f"{text} [{number}]", [number], len(sources))
+
+    def _nearest_span(self, sentence: str, spans: list[tuple[int, int]], terms: set[str]) -> str:
+        """The typed phrase closest to where the sentence repeats the question's words."""
+        anchors = [start for start, _ in self.analyzer.matching_spans(sentence, frozenset(terms))]
+        start, end = min(spans, key=lambda span: min((abs(span[0] - a) for a in anchors), default=span[0]))
+        return sentence[start:end].strip()
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]

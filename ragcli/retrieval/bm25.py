@@ -33,8 +33,9 @@ _VARIANT_DEFAULTS: dict[str, dict[str, float]] = {
 @dataclass(frozen=True)
 class BM25Params:
     variant: str = "lucene"
-    k1: float = 0.9
-    b: float = 0.4
+    # Chosen on SciFact, NPL and Cranfield together (BENCHMARKS.md): one setting, no per-dataset tuning.
+    k1: float = 1.0
+    b: float = 0.6
     delta: float = 0.5  # BM25L / BM25+ only
     epsilon: float = 0.25  # okapi only: floor for negative idf, as a fraction of the mean idf
 

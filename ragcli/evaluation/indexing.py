@@ -1,0 +1,68 @@
+"""Finding the index to evaluate against: the one given, or for a BEIR folder a cached index of its
+corpus, built on first use and reused while the corpus file and the build settings are unchanged."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from ragcli.errors import InvalidOptionError
+from ragcli.evaluation.datasets import EvalSet
+from ragcli.index import Index, load_index
+from ragcli.indexer import BuildSettings, build_index
+from ragcli.store import MANIFEST, resolve_index_dir, sha256_file
+
+
+def cache_root() -> Path:
+    base = os.environ.get("RAGCLI_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli")
+    return Path(base)
+
+
+def _settings_key(settings: BuildSettings) -> str:
+    data = {
+        "analyzer": settings.analyzer.to_dict(),
+        "chunking": settings.chunking.to_dict(),
+        "bm25": settings.bm25.to_dict(),
+        "tfidf": settings.tfidf.to_dict(),
+    }
+    return json.dumps(data, sort_keys=True)
+
+
+def _matches(index_dir: Path, corpus_sha: str) -> bool:
+    try:
+        manifest = json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return [s.get("sha256") for s in manifest.get("sources", [])] == [corpus_sha]
+
+
+def index_for(
+    eval_set: EvalSet,
+    index_dir: Path | None,
+    settings: BuildSettings | None = None,
+    *,
+    on_build: Callable[[Path], None] | None = None,
+) -> Index:
+    """The index to evaluate `eval_set` against (building a BEIR corpus's index when needed)."""
+    if eval_set.corpus is None:
+        return load_index(index_dir)
+    settings = settings or BuildSettings()
+    corpus_sha = sha256_file(eval_set.corpus)
+    if index_dir is None and not os.environ.get("RAGCLI_INDEX"):
+        key = hashlib.sha256(f"{corpus_sha}\n{_settings_key(settings)}".encode()).hexdigest()[:16]
+        index_dir = cache_root() / f"{eval_set.corpus.parent.name}-{key}"
+    else:
+        named = resolve_index_dir(index_dir)
+        if (named / MANIFEST).exists() and not _matches(named, corpus_sha):
+            raise InvalidOptionError(
+                f"{named} holds another corpus than {eval_set.corpus}",
+                hint="omit --index to use a cached index of the dataset, or name an empty folder",
+            )
+    target = resolve_index_dir(index_dir)
+    if not _matches(target, corpus_sha):
+        if on_build:
+            on_build(target)
+        build_index([eval_set.corpus.parent], target, settings)
+    return load_index(target)

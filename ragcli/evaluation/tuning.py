@@ -1,0 +1,77 @@
+"""`ragcli tune`: a grid search over BM25's k1 and b on judged queries.
+
+Each candidate's weights are computed in memory from the index's stored term counts (seconds, no
+re-reading or re-tokenising), so the whole grid costs little more than running the queries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ragcli.errors import InputFormatError, InvalidOptionError
+from ragcli.evaluation.datasets import EvalSet
+from ragcli.evaluation.metrics import query_metrics
+from ragcli.evaluation.runner import retrieve_documents
+from ragcli.index import BM25Retriever, Index
+from ragcli.retrieval.bm25 import BM25Params, build_bm25
+
+DEFAULT_K1 = (0.6, 0.9, 1.2, 1.5, 2.0)
+DEFAULT_B = (0.3, 0.45, 0.6, 0.75, 0.9)
+
+
+@dataclass
+class TuneRow:
+    k1: float
+    b: float
+    score: float
+
+
+def parse_grid(text: str) -> list[float]:
+    try:
+        values = sorted({float(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise InvalidOptionError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not values:
+        raise InvalidOptionError("an empty grid")
+    return values
+
+
+def metric_depth(metric: str) -> int:
+    if metric == "map":
+        return 1000
+    name, _, cutoff = metric.partition("@")
+    if name not in ("ndcg", "recall", "precision", "mrr", "hit_rate") or not cutoff.isdigit():
+        raise InvalidOptionError(f"unknown metric {metric!r}", hint="e.g. ndcg@10, recall@100, mrr@10, map")
+    return int(cutoff)
+
+
+def tune_bm25(
+    eval_set: EvalSet,
+    index: Index,
+    *,
+    metric: str = "ndcg@10",
+    k1_values: Sequence[float] = DEFAULT_K1,
+    b_values: Sequence[float] = DEFAULT_B,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[TuneRow]:
+    """Every (k1, b) with its mean `metric` over the judged queries, best first."""
+    depth = metric_depth(metric)
+    judged = [q for q in eval_set.queries if q.judged]
+    if not judged:
+        raise InputFormatError(f"{eval_set.name}: no query has a relevant document to tune on")
+    counts = index.counts_matrix()
+    variant = index.manifest["bm25"].get("variant", "lucene")
+    rows = []
+    grid = [(k1, b) for k1 in k1_values for b in b_values]
+    for number, (k1, b) in enumerate(grid, start=1):
+        params = BM25Params.for_variant(variant, k1=k1, b=b)
+        retriever = BM25Retriever(index, params, build_bm25(counts, params))
+        total = 0.0
+        for query in judged:
+            ranking = retrieve_documents(index, query.question, retriever, depth)
+            cutoffs = [depth] if metric != "map" else [10]
+            total += query_metrics([d for d, _ in ranking], query.qrels, cutoffs)[metric]
+        rows.append(TuneRow(k1, b, total / len(judged)))
+        if progress:
+            progress(number, len(grid))
+    return sorted(rows, key=lambda r: (-r.score, r.k1, r.b))

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytrec_eval
+
+from clihelpers import invoke, run
+from conftest import write_files
+from ragcli.errors import ExitCode
+from ragcli.index import load_index
+
+QA = [
+    {"id": "langstroth", "question": "When did Langstroth patent the movable-frame hive?", "answers": ["1852"],
+     "relevant": ["beekeeping/hive_types.md"]},
+    {"id": "honey", "question": "How do bees make honey from nectar?", "answers": ["by evaporation"],
+     "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1}},
+    {"id": "varroa", "question": "How are varroa mites controlled?", "relevant": ["beekeeping/varroa.md"]},
+]
+
+
+def qa_file(tmp_path: Path) -> Path:
+    path = tmp_path / "qa.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in QA))
+    return path
+
+
+def test_evaluate_compares_retrievers_in_one_table(sample_index: Path, tmp_path: Path) -> None:
+    result = invoke("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "-r", "bm25,tfidf", "-g", "extractive")
+    assert result.exit_code == 0, result.output
+    for text in ("bm25", "tfidf", "ndcg@10", "recall@100", "map", "exact_match", "rouge_l", "3 judged queries of 3"):
+        assert text in result.stdout
+
+
+def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path: Path) -> None:
+    per_query, run_path, plot = tmp_path / "pq.jsonl", tmp_path / "run.txt", tmp_path / "recall.png"
+    result = invoke(
+        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--json", "-g", "extractive", "--no-context",
+        "--k", "1,10", "--per-query", str(per_query), "--run-file", str(run_path), "--plot", str(plot),
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [c["name"] for c in report["configs"]] == ["bm25", "closed-book"]
+    assert report["counts"]["judged"] == 3 and report["cutoffs"] == [1, 10]
+    assert report["configs"][0]["metrics"]["recall@10"] == 1.0
+    assert report["generator"]["name"] == "extractive"
+    rows = [json.loads(line) for line in per_query.read_text().splitlines()]
+    assert {r["id"] for r in rows} == {"langstroth", "honey", "varroa"}
+    assert rows[0]["hits"][0]["doc_id"] == "beekeeping/hive_types.md" and rows[0]["answer"].startswith("1852")
+    with run_path.open() as handle:
+        parsed = pytrec_eval.parse_run(handle)
+    assert set(parsed) == {"langstroth", "honey", "varroa"}
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "mini", {
+        "corpus.jsonl": '{"_id": "d1", "title": "Bees", "text": "bees dance the waggle dance"}\n'
+                        '{"_id": "d2", "title": "Wax", "text": "wax glands make wax"}\n',
+        "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
+    })
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    first = run("evaluate", str(folder), "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "indexing" in first.stderr
+    assert json.loads(first.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0
+    second = run("evaluate", str(folder), "--json", env=env)
+    assert "indexing" not in second.stderr
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "mini", {
+        "corpus.jsonl": '{"_id": "d1", "text": "x"}\n', "queries.jsonl": '{"_id": "1", "text": "x"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n",
+    })
+    copy = tmp_path / "mine"
+    shutil.copytree(sample_index, copy)
+    result = run("evaluate", str(folder), "--index", str(copy))
+    assert result.returncode == ExitCode.USAGE and "another corpus" in result.stderr
+    assert load_index(copy).info()["documents"] == 28
+
+
+def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"question": "ok"}\n{"answers": ["no question"]}\n')
+    result = run("evaluate", str(path), "--index", str(sample_index))
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert "qa.jsonl:2: missing or empty 'question'" in result.stderr
+    skipped = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
+    assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
+
+
+def test_tune_prints_the_grid_and_applies_the_best(sample_index: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "idx"
+    shutil.copytree(sample_index, copy)
+    before = load_index(copy).search("waggle dance", k=3)
+    result = invoke("tune", str(qa_file(tmp_path)), "--index", str(copy), "--k1", "0.5,2.5", "--b", "0.1,0.9",
+                    "--metric", "ndcg@10", "--apply", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["grid"]) == 4 and data["applied"]
+    bm25 = load_index(copy).manifest["bm25"]
+    assert (bm25["k1"], bm25["b"]) == (data["best"]["k1"], data["best"]["b"])
+    after = load_index(copy).search("waggle dance", k=3)
+    assert [h.id for h in after] == [h.id for h in before] or after != before
+    table = invoke("tune", str(qa_file(tmp_path)), "--index", str(copy), "--k1", "1.0", "--b", "0.5,0.7")
+    assert "k1" in table.stdout and "0.5" in table.stdout

@@ -1,0 +1,186 @@
+"""Evaluation: metrics against pytrec_eval and scikit-learn, inputs, the runner, tuning."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytrec_eval
+
+from conftest import write_files
+from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
+from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
+from ragcli.evaluation.metrics import ndcg_at, query_metrics
+from ragcli.evaluation.runner import evaluate
+from ragcli.evaluation.tuning import tune_bm25
+from ragcli.generation.extractive import ExtractiveGenerator
+from ragcli.index import load_index
+
+CUTOFFS = [1, 3, 5, 10, 100]
+
+
+def real_runs(sample_index: Path, n_queries: int = 40, seed: int = 3) -> tuple[dict, dict]:
+    """BM25 runs over the sample corpus for real questions, with random graded judgments."""
+    index = load_index(sample_index)
+    docs = sorted({index.passages.doc_ids[i] for i in range(len(index.passages))})
+    rng = np.random.default_rng(seed)
+    words = "bees honey queen wax dance hive pollen varroa swarm nectar brood temperature propolis frame".split()
+    run, qrels = {}, {}
+    for q in range(n_queries):
+        question = " ".join(rng.choice(words, size=3))
+        ranking: list[str] = []
+        for hit in index.search(question, k=200):
+            if hit.doc_id not in ranking:
+                ranking.append(hit.doc_id)
+        # strictly decreasing scores: trec_eval breaks ties its own way, so give it none
+        run[f"q{q}"] = {doc: float(len(ranking) - i) for i, doc in enumerate(ranking)}
+        judged = rng.choice(docs, size=8, replace=False)
+        qrels[f"q{q}"] = {str(d): int(rng.integers(0, 4)) for d in judged}
+    return run, qrels
+
+
+def test_metrics_equal_pytrec_eval_on_real_runs(sample_index: Path) -> None:
+    run, qrels = real_runs(sample_index)
+    measures = {"map", "recip_rank", "ndcg_cut.1,3,5,10,100", "P.1,3,5,10,100", "recall.1,3,5,10,100", "success.1,3,5,10,100"}
+    reference = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    checked = 0
+    for qid, scores in run.items():
+        if not any(g > 0 for g in qrels[qid].values()):
+            continue  # trec_eval semantics: left out (ragcli's runner does the same)
+        ranking = sorted(scores, key=lambda d: -scores[d])
+        ours = query_metrics(ranking, qrels[qid], CUTOFFS + [len(ranking) or 1])
+        ref = reference[qid]
+        assert ours["map"] == pytest.approx(ref["map"], abs=1e-4)
+        assert ours[f"mrr@{len(ranking) or 1}"] == pytest.approx(ref["recip_rank"], abs=1e-4)
+        for k in CUTOFFS:
+            assert ours[f"ndcg@{k}"] == pytest.approx(ref[f"ndcg_cut_{k}"], abs=1e-4), (qid, k)
+            assert ours[f"precision@{k}"] == pytest.approx(ref[f"P_{k}"], abs=1e-4)
+            assert ours[f"recall@{k}"] == pytest.approx(ref[f"recall_{k}"], abs=1e-4)
+            assert ours[f"hit_rate@{k}"] == pytest.approx(ref[f"success_{k}"], abs=1e-4)
+        checked += 1
+    assert checked >= 20
+
+
+def test_ndcg_equals_sklearn_where_the_definitions_agree() -> None:
+    from sklearn.metrics import ndcg_score
+
+    # every judged document retrieved, so sklearn's ideal (from the scored list) equals trec_eval's
+    grades = {"a": 3, "b": 0, "c": 2, "d": 1, "e": 0}
+    ranking = ["b", "c", "a", "e", "d"]
+    scores = [5, 4, 3, 2, 1]
+    for k in (1, 3, 5):
+        expected = ndcg_score([[grades[d] for d in ranking]], [scores], k=k)
+        assert ndcg_at(ranking, grades, k) == pytest.approx(expected)
+
+
+def test_hand_computed_metrics() -> None:
+    values = query_metrics(["x", "a", "y", "b"], {"a": 1, "b": 1, "c": 1}, [2, 4])
+    assert values["recall@2"] == pytest.approx(1 / 3)
+    assert values["precision@4"] == pytest.approx(0.5)
+    assert values["mrr@2"] == pytest.approx(0.5)
+    assert values["map"] == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert values["ndcg@2"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+
+
+def test_squad_answer_metrics() -> None:
+    assert normalize_answer("The  Eiffel Tower!") == "eiffel tower"
+    assert exact_match("the eiffel tower", ["Eiffel Tower", "Paris"]) == 1.0
+    assert token_f1("eiffel tower in paris", ["Eiffel Tower"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("nothing", ["Eiffel Tower"]) == 0.0
+    scores = answer_metrics("the cat sat on the mat", ["the cat sat on the mat"])
+    assert scores == {"exact_match": 1.0, "f1": 1.0, "bleu": pytest.approx(1.0), "rouge_l": pytest.approx(1.0)}
+    assert 0 < answer_metrics("a cat sat on a mat today", ["the cat sat on the mat"])["bleu"] < 1
+
+
+def write_qa(tmp_path: Path, lines: list) -> Path:
+    path = tmp_path / "qa.jsonl"
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def test_qa_file_forms(tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [
+        {"question": "q one", "answers": ["a"], "relevant": ["d1", "d2"]},
+        {"id": 7, "question": "q two", "relevant": {"d3": 2, "d4": 0}},
+        {"question": "q three", "answers": "single"},
+    ])
+    queries = load_qa_file(path).queries
+    assert [q.id for q in queries] == ["q1", "7", "q3"]
+    assert queries[0].qrels == {"d1": 1, "d2": 1} and queries[1].qrels == {"d3": 2, "d4": 0}
+    assert queries[2].answers == ["single"] and not queries[2].judged
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ({"answers": ["x"]}, "missing or empty 'question'"),
+        ({"question": 5}, "missing or empty 'question'"),
+        ({"question": "q", "answers": [1]}, "'answers' must be a list of strings"),
+        ({"question": "q", "relevant": "d1"}, "unknown 'relevant' format"),
+        ({"question": "q", "relevant": {"d1": "high"}}, "unknown 'relevant' format"),
+        ({"question": "q", "id": [1]}, "'id' must be"),
+        ("{not json", "invalid JSON"),
+        (["a list"], "a line must be a JSON object"),
+    ],
+)
+def test_bad_qa_lines_name_file_and_line(tmp_path: Path, line: object, problem: str) -> None:
+    path = write_qa(tmp_path, [{"question": "fine"}, line])
+    with pytest.raises(InputFormatError, match=rf"qa\.jsonl:2: {problem}"):
+        load_qa_file(path)
+
+
+def test_duplicate_ids_and_skip_invalid(tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [{"id": "a", "question": "x"}, {"id": "a", "question": "y"}, "oops", {"question": "z"}])
+    with pytest.raises(InputFormatError, match="duplicate id 'a'"):
+        load_qa_file(path)
+    loaded = load_qa_file(path, skip_invalid=True)
+    assert [q.question for q in loaded.queries] == ["x", "z"]
+    assert len(loaded.skipped) == 2
+
+
+def test_beir_folder(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "beir", {
+        "corpus.jsonl": '{"_id": "d1", "title": "", "text": "bees dance"}\n{"_id": "d2", "title": "", "text": "wax"}\n',
+        "queries.jsonl": '{"_id": "1", "text": "dance"}\n{"_id": "2", "text": "unjudged"}\n{"_id": "3", "text": "wax"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n3\td2\t0\n",
+    })
+    loaded = load_beir(folder)
+    assert [q.id for q in loaded.queries] == ["1", "3"]
+    assert [q.judged for q in loaded.queries] == [True, False]
+    with pytest.raises(PathNotFoundError, match="splits here: test"):
+        load_beir(folder, "dev")
+    assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
+
+
+def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [
+        {"question": "When did Langstroth patent the movable-frame hive?", "answers": ["1852"],
+         "relevant": ["beekeeping/hive_types.md"]},
+        {"question": "How do bees make honey?", "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1}},
+        {"question": "Something nobody judged", "answers": ["x"]},
+    ])
+    index = load_index(sample_index)
+    report = evaluate(load_qa_file(path), index, ["bm25", "tfidf"], cutoffs=[1, 5], generator=ExtractiveGenerator.for_index(index),
+                      closed_book=True)
+    assert report.counts == {"queries": 3, "judged": 2, "without_relevant": 1, "with_answers": 2, "skipped_lines": 0}
+    names = [c.name for c in report.configs]
+    assert names == ["bm25", "tfidf", "closed-book"]
+    bm25 = report.configs[0]
+    assert bm25.metrics["recall@1"] == pytest.approx(0.75)  # 1/1 and 1/2
+    assert bm25.metrics["exact_match"] == pytest.approx(0.5)  # "1852" right, "x" wrong
+    closed = report.configs[2]
+    assert closed.metrics["exact_match"] == 0.0 and "ndcg@1" not in closed.metrics
+    assert report.to_dict()["configs"][0]["metrics"]["map"] > 0
+
+
+def test_tuning_finds_the_grid_best(sample_index: Path, tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [
+        {"question": "waggle dance distance", "relevant": ["behavior/waggle_dance.md"]},
+        {"question": "varroa mite treatment oxalic acid", "relevant": ["beekeeping/varroa.md"]},
+    ])
+    rows = tune_bm25(load_qa_file(path), load_index(sample_index), metric="mrr@10", k1_values=[0.5, 1.5], b_values=[0.2, 0.8])
+    assert len(rows) == 4
+    assert rows[0].score == max(r.score for r in rows) == pytest.approx(1.0)
