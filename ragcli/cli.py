@@ -92,8 +92,10 @@ def main_options(
 @app.command()
 @handle_errors
 def index(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders to index (folders are walked).", show_default=False)],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files and folders to index (folders are walked) [default: the roots the index was built from].", show_default=False)] = None,
     index_dir: IndexOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Read every file again instead of reusing unchanged ones.")] = False,
+    jobs: Annotated[Optional[int], typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)] = None,
     chunk_size: Annotated[int, typer.Option(help="Passage size in words; 0 keeps documents whole.")] = 200,
     chunk_overlap: Annotated[int, typer.Option(help="Words shared by consecutive passages.")] = 40,
     language: Annotated[str, typer.Option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")] = "en",
@@ -126,7 +128,11 @@ def index(
         bm25=BM25Params.for_variant(bm25_variant, k1=k1, b=b, delta=delta),
         fields=RecordFields(id=id_field, text=text_field, title=title_field),
         skip_invalid=skip_invalid,
+        rebuild=rebuild,
+        jobs=jobs,
     )
+    if not paths:
+        paths = _stored_roots(index_dir)
     err = stderr_console()
     show_progress = not quiet and not json_output and err.is_terminal
     if show_progress:
@@ -154,15 +160,31 @@ def index(
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if not quiet:
         size = human_bytes(sum(p.stat().st_size for p in Path(report.index_dir).rglob("*.joblib")))
+        verb = "Up to date:" if report.up_to_date else "Indexed"
         line = (
-            f"Indexed {report.documents:,} documents ({report.passages:,} passages, {report.terms:,} terms) "
+            f"{verb} {report.documents:,} documents ({report.passages:,} passages, {report.terms:,} terms) "
             f"from {report.files:,} files in {report.seconds:.1f} s → {report.index_dir} ({size})"
         )
+        if report.unchanged or report.removed or report.changed:
+            line += (f"; files: {report.new} new, {report.changed} changed, {report.removed} removed, "
+                     f"{report.unchanged} unchanged")
         if report.skipped:
             line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
             if not verbose:
                 line += " (--verbose lists them)"
         err.print(line, markup=False, soft_wrap=True)
+
+
+def _stored_roots(index_dir: Optional[Path]) -> list[Path]:
+    """`ragcli index` without paths: the roots the existing index was built from."""
+    from ragcli.errors import InvalidOptionError, NoIndexError
+    from ragcli.store import read_manifest, resolve_index_dir
+
+    try:
+        roots = read_manifest(resolve_index_dir(index_dir)).get("roots") or []
+    except NoIndexError:
+        raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...") from None
+    return [Path(r) for r in roots]
 
 
 @app.command()
@@ -194,9 +216,10 @@ def query(
     questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     as_json = json_output or from_stdin
     if not generate:
-        for text in questions:
-            hits = idx.search(text, k=top_k, retriever=retriever)
-            _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)
+        for start in range(0, len(questions), 256):  # batched scoring, printed as it goes
+            chunk = questions[start : start + 256]
+            for text, hits in zip(chunk, idx.search_many(chunk, k=top_k, retriever=retriever)):
+                _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)
         return
     from ragcli.generation import GenerationOptions
     from ragcli.generation.prompt import load_template

@@ -65,6 +65,7 @@ class SourceFile:
     sha256: str
     size: int
     documents: int = 0
+    skipped: str | None = None  # why it yielded no document (binary, no text), remembered for re-runs
 
 
 @dataclass
@@ -260,6 +261,18 @@ class CorpusReader:
         for root in self.roots:
             yield from iter_files(root, exclude=self.exclude)
 
+    @staticmethod
+    def supported(path: Path) -> bool:
+        """Whether the file's type is one ragcli reads (decided from its name alone)."""
+        suffix = path.suffix.lower()
+        if suffix == COMPRESSED_SUFFIX:
+            suffix = Path(path.stem).suffix.lower()
+        return suffix in SUPPORTED_SUFFIXES
+
+    def claim_ids(self, ids: Iterator[str]) -> None:
+        """Document ids already taken (by passages reused from an earlier build)."""
+        self._seen_ids.update(ids)
+
     def relative(self, path: Path) -> str:
         try:
             return path.resolve().relative_to(self.base).as_posix()
@@ -282,22 +295,24 @@ class CorpusReader:
             self.report.skipped.append(Skipped(rel, f"unsupported file type {shown}"))
             return
         try:
-            data = path.read_bytes()
+            raw = data = path.read_bytes()
             if compressed:
                 import gzip
 
-                data = gzip.decompress(data)
+                data = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
             self.report.skipped.append(Skipped(rel, f"unreadable: {reason}"))
             return
+        source = SourceFile(rel, hashlib.sha256(raw).hexdigest(), len(raw))
         if looks_binary(data):
-            self.report.skipped.append(Skipped(rel, "binary content"))
+            source.skipped = "binary content"
+            self.report.sources.append(source)
+            self.report.skipped.append(Skipped(rel, source.skipped))
             return
         text, codec = decode_text(data)
         if codec != "utf-8-sig":
             self.report.warnings.append(f"{rel}: not valid UTF-8, read as {codec}")
-        source = SourceFile(rel, hashlib.sha256(data).hexdigest(), len(data))
         if suffix in RECORD_SUFFIXES:
             documents = list(self._records(rel, suffix, text))
         else:
@@ -306,7 +321,8 @@ class CorpusReader:
         source.documents = len(documents)
         self.report.sources.append(source)
         if not documents:
-            self.report.skipped.append(Skipped(rel, "no text"))
+            source.skipped = "no text"
+            self.report.skipped.append(Skipped(rel, source.skipped))
         yield from documents
 
     def _keep(self, document: Document) -> bool:

@@ -1,27 +1,40 @@
 """Building an index: read → split into passages → count terms → BM25 and TF-IDF weights → write.
 
-Term counting avoids per-passage Python dictionaries: each passage becomes an array of surface-token
-ids, the analyzer's expensive part (stopwords, stemming) runs once per distinct surface form, and the
-counts go straight into a sparse passages × terms matrix.
+Made for large corpora and frequent re-runs:
+
+- Term counting runs on both cores (joblib workers tokenise batches of passages while the main
+  process reads the next files), and goes straight into sparse count matrices: no per-passage Python
+  dictionaries are kept. The analyzer's costly part (stopwords, stemming) runs once per distinct
+  surface form, not once per token.
+- Passage texts are gathered as UTF-8 bytes, not Python strings.
+- Re-indexing is incremental: a file whose size and modification time, or else whose SHA-256, is
+  unchanged is not read again; its passages and term counts are copied from the existing index.
+  Changed files are re-read, deleted ones dropped, new ones added, and the global BM25 / TF-IDF
+  statistics are recomputed from the stored counts (cheap next to tokenising).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
-from ragcli.chunking import ChunkSettings, split_document
+from ragcli.chunking import ChunkSettings, Passage, split_document
 from ragcli.corpus import CorpusReader, RecordFields, Skipped
-from ragcli.errors import EmptyCorpusError
-from ragcli.index import BM25_FILE, COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE
+from ragcli.errors import EmptyCorpusError, RagcliError
+from ragcli.index import BM25_FILE, COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE, Index, load_index
 from ragcli.retrieval.bm25 import BM25Params, build_bm25
 from ragcli.retrieval.tfidf import TfidfParams, build_tfidf
-from ragcli.store import GenerationWriter, StringTable, index_lock, resolve_index_dir
+from ragcli.store import GenerationWriter, StringTable, index_lock, remove_leftovers, resolve_index_dir
+
+BATCH_PASSAGES = 4000  # passages per tokenising task
+PARALLEL_MIN_PASSAGES = 20_000  # below this, worker start-up costs more than it saves
 
 
 @dataclass
@@ -32,6 +45,16 @@ class BuildSettings:
     tfidf: TfidfParams = field(default_factory=TfidfParams)
     fields: RecordFields = field(default_factory=RecordFields)
     skip_invalid: bool = False
+    rebuild: bool = False  # ignore the existing index and read everything again
+    jobs: int | None = None  # tokenising processes (default: the CPU count, at most 2 per core… capped)
+
+    def compatibility(self) -> dict[str, Any]:
+        """What an existing index must share with this build for its passages to be reused."""
+        return {
+            "analyzer": self.analyzer.to_dict(),
+            "chunking": self.chunking.to_dict(),
+            "fields": {"id": self.fields.id, "text": self.fields.text, "title": self.fields.title},
+        }
 
 
 @dataclass
@@ -46,6 +69,11 @@ class BuildReport:
     skipped: list[Skipped]
     warnings: list[str]
     seconds: float
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    up_to_date: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +82,11 @@ class BuildReport:
             "passages": self.passages,
             "terms": self.terms,
             "files": self.files,
+            "files_new": self.new,
+            "files_changed": self.changed,
+            "files_removed": self.removed,
+            "files_unchanged": self.unchanged,
+            "up_to_date": self.up_to_date,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
@@ -63,86 +96,307 @@ class BuildReport:
 ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
 
 
-class _PassageColumns:
-    """Passage fields gathered column by column while reading."""
+class StringColumn:
+    """A StringTable under construction: bytes appended, offsets recorded."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.doc_ids: list[str] = []
-        self.titles: list[str] = []
-        self.paths: list[str] = []
-        self.texts: list[str] = []
-        self.line: list[int] = []
-        self.start: list[int] = []
-        self.end: list[int] = []
+        self.blob = bytearray()
+        self.ends = array("q")
+
+    def append(self, text: str) -> None:
+        self.blob += text.encode("utf-8")
+        self.ends.append(len(self.blob))
+
+    def extend_from(self, table: StringTable, start: int, end: int) -> None:
+        """Copy rows [start, end) of an existing table without decoding them."""
+        lo, hi = int(table.offsets[start]), int(table.offsets[end])
+        base = len(self.blob)
+        self.blob += table.blob[lo:hi].tobytes()
+        self.ends.extend((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tolist())
+
+    def table(self) -> StringTable:
+        offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
+        offsets[1:] = np.frombuffer(self.ends, dtype=np.int64) if len(self.ends) else []
+        return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
+
+
+class PassageColumns:
+    """Passage fields, column by column, as they will be stored."""
+
+    STRINGS = ("id", "doc_id", "title", "path", "text")
+    NUMBERS = ("line", "start", "end")
+
+    def __init__(self) -> None:
+        self.strings = {name: StringColumn() for name in self.STRINGS}
+        self.numbers = {name: array("q") for name in self.NUMBERS}
+        self.ids: list[str] = []  # kept as str too: sorted once for the tie-break order
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, passage: Any) -> None:
+    def add(self, passage: Passage) -> None:
+        values = {"id": passage.id, "doc_id": passage.doc_id, "title": passage.title, "path": passage.path,
+                  "text": passage.text}
+        for name, value in values.items():
+            self.strings[name].append(value)
+        self.numbers["line"].append(passage.line)
+        self.numbers["start"].append(passage.start)
+        self.numbers["end"].append(passage.end)
         self.ids.append(passage.id)
-        self.doc_ids.append(passage.doc_id)
-        self.titles.append(passage.title)
-        self.paths.append(passage.path)
-        self.texts.append(passage.text)
-        self.line.append(passage.line)
-        self.start.append(passage.start)
-        self.end.append(passage.end)
+
+    def extend_from(self, index: Index, start: int, end: int) -> None:
+        """Copy passages [start, end) of an existing index."""
+        store = index.passages
+        tables = {"id": store.ids, "doc_id": store.doc_ids, "title": store.titles, "path": store.paths, "text": store.texts}
+        for name, table in tables.items():
+            self.strings[name].extend_from(table, start, end)
+        for name in self.NUMBERS:
+            self.numbers[name].extend(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tolist())
+        self.ids.extend(store.ids[i] for i in range(start, end))
 
     def payload(self) -> dict[str, Any]:
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
         id_rank = np.empty(len(order), dtype=np.int64)
         id_rank[order] = np.arange(len(order), dtype=np.int64)
-        payload: dict[str, Any] = {
-            "line": np.asarray(self.line, dtype=np.int64),
-            "start": np.asarray(self.start, dtype=np.int64),
-            "end": np.asarray(self.end, dtype=np.int64),
-            "id_rank": id_rank,
-        }
-        for prefix, column in (
-            ("id", self.ids), ("doc_id", self.doc_ids), ("title", self.titles),
-            ("path", self.paths), ("text", self.texts),
-        ):
-            payload.update(StringTable.from_strings(column).to_payload(prefix))
+        payload: dict[str, Any] = {name: np.frombuffer(col, dtype=np.int64).copy() for name, col in self.numbers.items()}
+        payload["id_rank"] = id_rank
+        for name, column in self.strings.items():
+            payload.update(column.table().to_payload(name))
         return payload
 
 
-class TermCounter:
-    """Turns analysed passages into a sparse passages × terms count matrix."""
+def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Surface-token counts of a batch of texts: (surface forms, CSR indptr, indices, counts).
+
+    Runs in the tokenising workers; surface ids are local to the batch.
+    """
+    import scipy.sparse as sp
+
+    ids: dict[str, int] = {}
+    lengths = np.empty(len(texts), dtype=np.int64)
+    columns = array("q")
+    for row, text in enumerate(texts):
+        tokens = surface_tokens(text)
+        columns.extend([ids.setdefault(t, len(ids)) for t in tokens])
+        lengths[row] = len(tokens)
+    cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols.astype(np.int32))), shape=(len(texts), len(ids)))
+    matrix.sum_duplicates()
+    return list(ids), matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.int32)
+
+
+class CountMatrixBuilder:
+    """Stacks count rows (new batches and reused ones) over one growing vocabulary."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.surface_ids: dict[str, int] = {}
-        self.token_ids: list[np.ndarray] = []
+        self.surface_term: dict[str, int] = {}  # surface form → provisional term id (-1: dropped)
+        self.term_ids: dict[str, int] = {}  # term → provisional id
+        self.parts: list[Any] = []
 
-    def add(self, text: str) -> None:
-        ids = self.surface_ids
-        self.token_ids.append(
-            np.fromiter((ids.setdefault(t, len(ids)) for t in surface_tokens(text)), dtype=np.int64)
-        )
+    def _term_id(self, term: str | None) -> int:
+        if term is None:
+            return -1
+        return self.term_ids.setdefault(term, len(self.term_ids))
 
-    def matrix(self) -> tuple[Any, list[str]]:
-        """(counts as scipy CSR, vocabulary sorted); terms are numbered in sorted order."""
+    def add_batch(self, surfaces: list[str], indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> None:
+        """Rows counted by `count_surfaces`, mapped to terms."""
         import scipy.sparse as sp
 
-        surfaces = list(self.surface_ids)
-        terms = self.analyzer.terms_of(surfaces)
-        vocabulary = sorted({t for t in terms if t is not None})
-        term_number = {term: i for i, term in enumerate(vocabulary)}
-        surface_to_term = np.fromiter(
-            (term_number[t] if t is not None else -1 for t in terms), dtype=np.int64, count=len(terms)
-        )
-        lengths = np.fromiter((len(a) for a in self.token_ids), dtype=np.int64, count=len(self.token_ids))
-        flat = np.concatenate(self.token_ids) if self.token_ids else np.zeros(0, dtype=np.int64)
-        columns = surface_to_term[flat] if len(flat) else flat
-        rows = np.repeat(np.arange(len(self.token_ids)), lengths)
+        unseen = [s for s in surfaces if s not in self.surface_term]
+        for surface, term in zip(unseen, self.analyzer.terms_of(unseen)):
+            self.surface_term[surface] = self._term_id(term)
+        to_term = np.fromiter((self.surface_term[s] for s in surfaces), dtype=np.int64, count=len(surfaces))
+        columns = to_term[indices] if len(indices) else indices.astype(np.int64)
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
         kept = columns >= 0
-        counts = sp.csr_matrix(
-            (np.ones(int(kept.sum()), dtype=np.int32), (rows[kept], columns[kept])),
-            shape=(len(self.token_ids), len(vocabulary)),
-        )
-        counts.sum_duplicates()
+        shape = (len(indptr) - 1, max(len(self.term_ids), 1))
+        part = sp.csr_matrix((data[kept], (rows[kept], columns[kept].astype(np.int32))), shape=shape)
+        part.sum_duplicates()
+        self.parts.append(part)
+
+    def add_rows(self, counts: Any, terms: Sequence[str], start: int, end: int) -> None:
+        """Rows [start, end) of an existing count matrix whose columns are `terms`."""
+        block = counts[start:end]
+        used = np.unique(block.indices)
+        mapping = np.full(len(terms), -1, dtype=np.int64)
+        mapping[used] = [self._term_id(terms[i]) for i in used.tolist()]
+        block = block.copy()
+        block.indices = mapping[block.indices].astype(np.int32)
+        block._shape = (block.shape[0], max(len(self.term_ids), 1))
+        self.parts.append(block)
+
+    def finish(self) -> tuple[Any, list[str]]:
+        """(counts as CSR with columns in sorted-term order, the sorted vocabulary of used terms)."""
+        import scipy.sparse as sp
+
+        width = len(self.term_ids)
+        for part in self.parts:
+            part._shape = (part.shape[0], width)
+        counts = sp.vstack(self.parts, format="csr", dtype=np.int32) if self.parts else sp.csr_matrix((0, width), dtype=np.int32)
+        df = np.bincount(counts.indices, minlength=width)
+        vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
+        final = np.full(width, -1, dtype=np.int64)
+        final[[self.term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary))
+        counts.indices = final[counts.indices].astype(np.int32)
+        counts._shape = (counts.shape[0], len(vocabulary))
+        counts.has_sorted_indices = False
+        counts.sort_indices()
         return counts, vocabulary
+
+
+def _jobs(settings: BuildSettings) -> int:
+    return settings.jobs or max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass
+class _Plan:
+    """What a (re)build does with each file."""
+
+    read: list[Path]
+    reuse: dict[str, dict[str, Any]]  # relative path → old source entry (passages copied)
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _plan(reader: CorpusReader, files: list[Path], old: Index | None) -> _Plan:
+    if old is None:
+        return _Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
+    previous = {s["path"]: s for s in old.manifest.get("sources", [])}
+    plan = _Plan(read=[], reuse={})
+    seen = set()
+    for path in files:
+        rel = reader.relative(path)
+        seen.add(rel)
+        entry = previous.get(rel)
+        key = _stat_key(path)
+        if not reader.supported(path):
+            plan.read.append(path)  # skipped again, without reading
+        elif entry is None:
+            plan.new += 1
+            plan.read.append(path)
+        elif key is not None and [entry.get("bytes"), entry.get("mtime_ns")] == list(key):
+            plan.reuse[rel] = entry
+        elif key is not None and _sha256(path) == entry.get("sha256"):
+            plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
+        else:
+            plan.changed += 1
+            plan.read.append(path)
+    plan.removed = len(set(previous) - seen)
+    return plan
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        from ragcli.store import sha256_file
+
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def _reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> Index | None:
+    """The existing index, if this build may copy passages from it."""
+    if settings.rebuild:
+        return None
+    try:
+        index = load_index(target)
+    except RagcliError:
+        return None  # none yet, or damaged / another format: build from scratch
+    manifest = index.manifest
+    same = {k: manifest.get(k) for k in ("analyzer", "chunking", "fields")} == settings.compatibility()
+    same_roots = manifest.get("roots") == [str(r.resolve()) for r in roots]
+    return index if same and same_roots and "sources" in manifest else None
+
+
+def _reused(first: int, last: int) -> tuple[str, int, int]:
+    """A counting task for reused rows: nothing to count, it only keeps its place in the order."""
+    return ("reuse", first, last)
+
+
+def _tasks(
+    reader: CorpusReader, files: list[Path], plan: _Plan, old: Index | None, settings: BuildSettings,
+    columns: PassageColumns, sources: list[dict[str, Any]], progress: ProgressCallback | None,
+) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """Walks the files in order, filling `columns` and `sources`, and yields the counting tasks for the
+    rows in the same order: batches of texts to tokenise, and ranges of reused rows."""
+    pending: list[str] = []
+    for number, path in enumerate(files, start=1):
+        rel = reader.relative(path)
+        start = len(columns)
+        entry = plan.reuse.get(rel)
+        if entry is not None and old is not None:
+            first, last = entry["passages"]
+            if pending:
+                yield count_surfaces, (pending,)
+                pending = []
+            columns.extend_from(old, first, last)
+            yield _reused, (first, last)
+            reader.claim_ids(old.passages.doc_ids[i] for i in range(first, last))
+            if entry.get("skipped"):
+                reader.report.skipped.append(Skipped(rel, entry["skipped"]))
+            sources.append({**entry, "passages": [start, len(columns)]})
+        else:
+            documents = 0
+            for document in reader.read_file(path):
+                documents += 1
+                for passage in split_document(document, settings.chunking):
+                    columns.add(passage)
+                    pending.append(passage.index_text)
+                    if len(pending) >= BATCH_PASSAGES:
+                        yield count_surfaces, (pending,)
+                        pending = []
+            source = reader.report.sources[-1] if reader.report.sources and reader.report.sources[-1].path == rel else None
+            if source is not None:
+                key = _stat_key(path)
+                sources.append({"path": rel, "sha256": source.sha256, "bytes": source.size,
+                                "mtime_ns": key[1] if key else None, "documents": documents,
+                                "passages": [start, len(columns)], "skipped": source.skipped})
+        if progress is not None:
+            progress(str(path), number, len(files), len(columns))
+    if pending:
+        yield count_surfaces, (pending,)
+
+
+def _count_all(
+    tasks: Iterator[tuple[Callable[..., Any], tuple[Any, ...]]], counts: CountMatrixBuilder, old: Index | None,
+    jobs: int, expected: int,
+) -> None:
+    """Run the counting tasks (in worker processes when the corpus is large enough) and stack their
+    rows in task order."""
+    old_counts = old.counts_matrix() if old is not None else None
+    old_terms = list(old.lexicon.terms) if old is not None else []
+    if jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
+        results: Iterator[Any] = parallel(delayed(fn)(*args) for fn, args in tasks)
+    else:
+        results = (fn(*args) for fn, args in tasks)
+    for result in results:
+        if result[0] == "reuse":
+            counts.add_rows(old_counts, old_terms, result[1], result[2])
+        else:
+            counts.add_batch(*result)
+
+
+def _estimate_passages(plan: _Plan) -> int:
+    """A rough passage count (≈ one per 600 bytes) to decide whether workers pay off."""
+    total = 0
+    for path in plan.read:
+        key = _stat_key(path)
+        total += (key[0] if key else 0) // 600
+    return total
 
 
 def build_index(
@@ -153,98 +407,103 @@ def build_index(
     wait: bool = False,
     progress: ProgressCallback | None = None,
 ) -> BuildReport:
-    """Index the files and folders in `paths` into `index_dir` (replacing what was there, atomically)."""
+    """Index the files and folders in `paths` into `index_dir`, reusing what an earlier build of the
+    same roots and settings already holds; the result replaces the old index atomically."""
     settings = settings or BuildSettings()
     started = time.perf_counter()
     target = resolve_index_dir(index_dir)
     roots = [Path(p) for p in paths]
     reader = CorpusReader(roots, fields=settings.fields, exclude=target, skip_invalid=settings.skip_invalid)
     with index_lock(target, wait=wait):
-        documents, files, columns, counts, vocabulary = _read_and_count(reader, settings, progress)
-        manifest = _manifest(settings, roots, reader, documents, len(columns), counts, vocabulary)
-        with GenerationWriter(target) as writer:
-            writer.write(PASSAGES_FILE, columns.payload())
-            writer.write(TERMS_FILE, StringTable.from_strings(vocabulary).to_payload("term"))
-            writer.write(
-                COUNTS_FILE,
-                {"indptr": counts.indptr.astype(np.int64), "indices": counts.indices.astype(np.int32),
-                 "data": counts.data.astype(np.int32), "shape": list(counts.shape)},
+        remove_leftovers(target)
+        old = _reusable_index(target, settings, roots)
+        files = list(reader.files())
+        plan = _plan(reader, files, old)
+        if old is not None and plan.new == plan.changed == plan.removed == 0:
+            for path in plan.read:  # unsupported files: recorded as skipped again, not read
+                list(reader.read_file(path))
+            return _refresh(old, target, settings, reader, files, plan, started)
+        columns = PassageColumns()
+        counts = CountMatrixBuilder(Analyzer(settings.analyzer))
+        sources: list[dict[str, Any]] = []
+        tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress)
+        _count_all(tasks, counts, old, _jobs(settings), _estimate_passages(plan))
+        if not len(columns):
+            raise EmptyCorpusError(
+                f"no text to index in {', '.join(map(str, roots))}",
+                hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
             )
-            writer.write(BM25_FILE, build_bm25(counts, settings.bm25))
-            writer.write(TFIDF_FILE, build_tfidf(counts, settings.tfidf))
-            writer.publish(manifest)
+        matrix, vocabulary = counts.finish()
+        documents = len(set(columns.strings["doc_id"].table()))
+        manifest = _manifest(settings, roots, sources, documents, len(columns), matrix, vocabulary)
+        _write(target, columns.payload(), matrix, vocabulary, settings, manifest)
     return BuildReport(
-        index_dir=str(target),
-        documents=documents,
-        passages=len(columns),
-        terms=len(vocabulary),
-        files=files,
-        skipped=reader.report.skipped,
-        warnings=reader.report.warnings,
-        seconds=time.perf_counter() - started,
+        index_dir=str(target), documents=documents, passages=len(columns), terms=len(vocabulary), files=len(files),
+        skipped=reader.report.skipped, warnings=reader.report.warnings, seconds=time.perf_counter() - started,
+        new=plan.new, changed=plan.changed, removed=plan.removed, unchanged=len(plan.reuse),
     )
 
 
-def _read_and_count(
-    reader: CorpusReader, settings: BuildSettings, progress: ProgressCallback | None
-) -> tuple[int, int, _PassageColumns, Any, list[str]]:
-    analyzer = Analyzer(settings.analyzer)
-    columns = _PassageColumns()
-    counter = TermCounter(analyzer)
-    documents = 0
-    files = list(reader.files())
-    for number, path in enumerate(files, start=1):
-        for document in reader.read_file(path):
-            documents += 1
-            for passage in split_document(document, settings.chunking):
-                columns.add(passage)
-                counter.add(passage.index_text)
-        if progress is not None:
-            progress(str(path), number, len(files), len(columns))
-    if not len(columns):
-        raise EmptyCorpusError(
-            f"no text to index in {', '.join(map(str, reader.roots))}",
-            hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
-        )
-    counts, vocabulary = counter.matrix()
-    return documents, len(files), columns, counts, vocabulary
+def _refresh(old: Index, target: Path, settings: BuildSettings, reader: CorpusReader, files: list[Path], plan: _Plan,
+             started: float) -> BuildReport:
+    """No file changed: rewrite only what settings changed (BM25/TF-IDF parameters), else nothing."""
+    manifest = old.manifest
+    if manifest.get("bm25") != settings.bm25.to_dict() or manifest.get("tfidf") != settings.tfidf.to_dict():
+        _reweight(old, target, settings.bm25, settings.tfidf)
+    counts = manifest["counts"]
+    return BuildReport(
+        index_dir=str(target), documents=counts["documents"], passages=counts["passages"], terms=counts["terms"],
+        files=len(files), skipped=reader.report.skipped + [Skipped(s["path"], s["skipped"]) for s in manifest["sources"] if s.get("skipped")],
+        warnings=[], seconds=time.perf_counter() - started, unchanged=len(plan.reuse), up_to_date=True,
+    )
 
 
-def _manifest(
-    settings: BuildSettings, roots: list[Path], reader: CorpusReader, documents: int, passages: int,
-    counts: Any, vocabulary: list[str],
-) -> dict[str, Any]:
+def _write(target: Path, passages: dict[str, Any], counts: Any, vocabulary: list[str], settings: BuildSettings,
+           manifest: dict[str, Any]) -> None:
+    with GenerationWriter(target) as writer:
+        writer.write(PASSAGES_FILE, passages)
+        writer.write(TERMS_FILE, StringTable.from_strings(vocabulary).to_payload("term"))
+        writer.write(COUNTS_FILE, counts_payload(counts))
+        writer.write(BM25_FILE, build_bm25(counts, settings.bm25))
+        writer.write(TFIDF_FILE, build_tfidf(counts, settings.tfidf))
+        writer.publish(manifest)
+
+
+def counts_payload(counts: Any) -> dict[str, Any]:
+    return {"indptr": counts.indptr.astype(np.int64), "indices": counts.indices.astype(np.int32),
+            "data": counts.data.astype(np.int32), "shape": list(counts.shape)}
+
+
+def _manifest(settings: BuildSettings, roots: list[Path], sources: list[dict[str, Any]], documents: int,
+              passages: int, counts: Any, vocabulary: list[str]) -> dict[str, Any]:
     return {
         "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "roots": [str(r.resolve()) for r in roots],
-        "analyzer": settings.analyzer.to_dict(),
-        "chunking": settings.chunking.to_dict(),
+        **settings.compatibility(),
         "bm25": settings.bm25.to_dict(),
         "tfidf": settings.tfidf.to_dict(),
-        "fields": {"id": settings.fields.id, "text": settings.fields.text, "title": settings.fields.title},
         "counts": {"documents": documents, "passages": passages, "terms": len(vocabulary), "tokens": int(counts.sum())},
-        "sources": [
-            {"path": s.path, "sha256": s.sha256, "bytes": s.size, "documents": s.documents}
-            for s in reader.report.sources
-        ],
+        "sources": sources,
     }
 
 
+def _reweight(index: Index, target: Path, bm25: BM25Params, tfidf: TfidfParams) -> None:
+    """New BM25/TF-IDF parameters over the same passages: weights recomputed from the stored counts,
+    written as a new generation like a build, so readers see the old weights or the new, never a mix."""
+    manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
+    manifest.update(bm25=bm25.to_dict(), tfidf=tfidf.to_dict())
+    counts = index.counts_matrix()
+    with GenerationWriter(target) as writer:
+        for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
+            writer.write(name, index.payload(name))
+        writer.write(BM25_FILE, build_bm25(counts, bm25))
+        writer.write(TFIDF_FILE, build_tfidf(counts, tfidf))
+        writer.publish(manifest)
+
+
 def reweight_bm25(index_dir: str | Path | None, params: BM25Params, *, wait: bool = False) -> None:
-    """Store new BM25 parameters: recompute the weights from the stored counts, keep everything else.
-
-    Written as a new generation like a build, so readers see the old weights or the new, never a mix.
-    """
-    from ragcli.index import load_index
-
+    """Store new BM25 parameters in an index (used by `ragcli tune --apply`)."""
     target = resolve_index_dir(index_dir)
     with index_lock(target, wait=wait):
         index = load_index(target)
-        manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
-        manifest["bm25"] = params.to_dict()
-        with GenerationWriter(target) as writer:
-            for name in index.manifest["files"]:
-                if name != BM25_FILE:
-                    writer.write(name, index.payload(name))
-            writer.write(BM25_FILE, build_bm25(index.counts_matrix(), params))
-            writer.publish(manifest)
+        _reweight(index, target, params, TfidfParams.from_dict(index.manifest["tfidf"]))

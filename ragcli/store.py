@@ -130,7 +130,8 @@ def load_payload(path: Path, mmap: bool = True) -> dict[str, Any]:
         raise IndexDamagedError(f"{path}: cannot be read ({type(exc).__name__})", hint=REBUILD_HINT) from None
     if not isinstance(payload, dict):
         raise IndexDamagedError(f"{path}: not a ragcli payload", hint=REBUILD_HINT)
-    return payload
+    # Plain ndarray views of the maps: same memory, without np.memmap's per-slice overhead on hot paths.
+    return {k: v.view(np.ndarray) if isinstance(v, np.memmap) else v for k, v in payload.items()}
 
 
 class StringTable:
@@ -142,6 +143,7 @@ class StringTable:
     def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
+        self._bytes = memoryview(blob).cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> "StringTable":
@@ -154,8 +156,7 @@ class StringTable:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> str:
-        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
-        return self.blob[start:end].tobytes().decode("utf-8")
+        return str(self._bytes[int(self.offsets[i]) : int(self.offsets[i + 1])], "utf-8")
 
     def __iter__(self) -> Iterator[str]:
         data = self.blob.tobytes()
@@ -255,6 +256,25 @@ def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
         lock.release()
 
 
+def remove_leftovers(index_dir: Path, keep: str | None = None) -> None:
+    """Delete generation folders and temporary manifests the current manifest does not use (what a
+    killed build left behind). Call it holding the index lock."""
+    current = None
+    try:
+        current = json.loads((index_dir / MANIFEST).read_text("utf-8")).get("generation")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if not index_dir.is_dir():
+        return
+    for entry in index_dir.iterdir():
+        if entry.name in (current, keep):
+            continue
+        if _GENERATION_RE.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f"{MANIFEST}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
 class GenerationWriter:
     """Writes payloads into a fresh generation folder, then publishes it with one atomic rename."""
 
@@ -295,19 +315,7 @@ class GenerationWriter:
         self.remove_leftovers()
 
     def remove_leftovers(self) -> None:
-        """Delete generation folders and temporary manifests that the current manifest does not use."""
-        current = None
-        try:
-            current = json.loads((self.index_dir / MANIFEST).read_text("utf-8")).get("generation")
-        except (OSError, ValueError, AttributeError):
-            pass
-        for entry in self.index_dir.iterdir():
-            if entry.name in (current, self.generation):
-                continue
-            if _GENERATION_RE.match(entry.name) and entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith(f"{MANIFEST}.") and entry.name.endswith(".tmp"):
-                entry.unlink(missing_ok=True)
+        remove_leftovers(self.index_dir, keep=self.generation)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:

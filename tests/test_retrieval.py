@@ -147,10 +147,18 @@ def test_hits_cite_their_source_line(sample_index: Path) -> None:
     assert hit.text.split()[0] in source[hit.line - 1]
 
 
-def test_search_many_equals_search(small_index: Path) -> None:
-    index = load_index(small_index)
-    queries = ["electricity", "wind turbine", "solar silicon cell"]
-    assert index.search_many(queries, k=3) == [index.search(q, k=3) for q in queries]
+@pytest.mark.parametrize("variant", ["lucene", "bm25+"])
+def test_batched_search_equals_one_by_one(tmp_path: Path, variant: str) -> None:
+    texts = zipf_corpus()
+    settings = BuildSettings(chunking=ChunkSettings(size=0), bm25=BM25Params.for_variant(variant))
+    index = load_index(build_jsonl(tmp_path, texts, settings))
+    queries = QUERIES * 30  # more than one batch of the sparse product
+    for retriever in ("bm25", "tfidf"):
+        batched = index.search_many(queries, k=7, retriever=retriever)
+        single = [index.search(q, k=7, retriever=retriever) for q in queries]
+        assert [[h.id for h in hits] for hits in batched] == [[h.id for h in hits] for hits in single]
+        for b_hits, s_hits in zip(batched, single):
+            assert [h.score for h in b_hits] == pytest.approx([h.score for h in s_hits], rel=1e-9)
 
 
 def test_analyzer_used_at_query_time_is_the_stored_one(tmp_path: Path) -> None:

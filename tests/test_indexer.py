@@ -1,0 +1,114 @@
+"""Index builds: parallel counting equals serial, and incremental re-indexing equals a full rebuild."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SMALL_FILES, write_files
+from ragcli import indexer
+from ragcli.index import load_index
+from ragcli.indexer import BuildSettings, build_index
+
+QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
+
+
+def snapshot(index_dir: Path) -> dict:
+    """Everything a user can observe: passages and every query's ranked ids and scores, both retrievers."""
+    index = load_index(index_dir)
+    passages = index.passages
+    rows = sorted(
+        (passages.ids[i], passages.doc_ids[i], passages.texts[i], int(passages.line[i])) for i in range(len(passages))
+    )
+    results = {
+        (q, r): [(h.id, round(h.score, 5)) for h in index.search(q, k=50, retriever=r)]
+        for q in QUERIES for r in ("bm25", "tfidf")
+    }
+    return {"rows": rows, "results": results, "terms": list(index.lexicon.terms), "counts": index.manifest["counts"]}
+
+
+def touch_later(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+
+def test_parallel_counting_equals_serial(small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(30):
+        (small_corpus / f"extra{i}.txt").write_text(f"document {i} about wind and solar electricity " * (i % 5 + 1))
+    build_index([small_corpus], tmp_path / "serial", BuildSettings(jobs=1))
+    monkeypatch.setattr(indexer, "PARALLEL_MIN_PASSAGES", 0)
+    monkeypatch.setattr(indexer, "BATCH_PASSAGES", 3)
+    build_index([small_corpus], tmp_path / "parallel", BuildSettings(jobs=2))
+    assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
+
+
+def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -> None:
+    generation = json.loads((small_index / "manifest.json").read_text())["generation"]
+    report = build_index([small_corpus], small_index)
+    assert report.up_to_date and report.unchanged == 5 and report.new == report.changed == report.removed == 0
+    assert json.loads((small_index / "manifest.json").read_text())["generation"] == generation
+
+
+def test_edits_reindex_only_what_changed_and_equal_a_rebuild(small_corpus: Path, small_index: Path, tmp_path: Path) -> None:
+    (small_corpus / "wind.txt").write_text("Wind turbines\n\nOffshore wind farms make electricity at sea.\n")
+    touch_later(small_corpus / "wind.txt")
+    (small_corpus / "notes" / "hydro.rst").unlink()
+    (small_corpus / "new.md").write_text("# Tides\n\nTidal power uses the sea to make electricity.\n")
+    report = build_index([small_corpus], small_index)
+    assert (report.new, report.changed, report.removed, report.unchanged) == (1, 1, 1, 3)
+    build_index([small_corpus], tmp_path / "full", BuildSettings(rebuild=True))
+    assert snapshot(small_index) == snapshot(tmp_path / "full")
+
+
+def test_touched_but_identical_file_is_not_reread(small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    touch_later(small_corpus / "solar.md")
+    read = []
+    original = indexer.CorpusReader.read_file
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        read.append(path.name)
+        return original(self, path)
+
+    monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
+    report = build_index([small_corpus], small_index)
+    assert report.up_to_date and read == []
+
+
+def test_changed_settings_force_a_full_build(small_corpus: Path, small_index: Path) -> None:
+    from ragcli.chunking import ChunkSettings
+
+    report = build_index([small_corpus], small_index, BuildSettings(chunking=ChunkSettings(size=5, overlap=1)))
+    assert report.new == 5 and report.unchanged == 0
+    assert load_index(small_index).manifest["chunking"]["size"] == 5
+
+
+def test_new_bm25_parameters_reweight_without_rereading(small_corpus: Path, small_index: Path, tmp_path: Path) -> None:
+    from ragcli.retrieval.bm25 import BM25Params
+
+    params = BM25Params(k1=2.0, b=0.2)
+    report = build_index([small_corpus], small_index, BuildSettings(bm25=params))
+    assert report.up_to_date
+    build_index([small_corpus], tmp_path / "full", BuildSettings(bm25=params))
+    assert snapshot(small_index) == snapshot(tmp_path / "full")
+
+
+def test_skipped_files_stay_reported_on_reruns(small_corpus: Path, tmp_path: Path) -> None:
+    write_files(small_corpus, {"image.png": b"\x89PNG", "blob.txt": b"\x00\x01", "empty.txt": ""})
+    first = build_index([small_corpus], tmp_path / "idx")
+    second = build_index([small_corpus], tmp_path / "idx")
+    assert second.up_to_date
+    assert sorted((s.path, s.reason) for s in second.skipped) == sorted((s.path, s.reason) for s in first.skipped)
+    assert len(first.skipped) == 3
+
+
+def test_reused_documents_still_block_duplicate_ids(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"a.jsonl": '{"id": "x", "text": "first"}\n'})
+    build_index([corpus], tmp_path / "idx")
+    write_files(corpus, {"b.jsonl": '{"id": "x", "text": "second"}\n'})
+    report = build_index([corpus], tmp_path / "idx")
+    assert [s.reason for s in report.skipped] == ["duplicate id 'x'", "no text"]
+    assert [h.text for h in load_index(tmp_path / "idx").search("first second", k=5)] == ["first"]
