@@ -158,7 +158,7 @@ def test_batched_search_equals_one_by_one(tmp_path: Path, variant: str) -> None:
         single = [index.search(q, k=7, retriever=retriever) for q in queries]
         assert [[h.id for h in hits] for hits in batched] == [[h.id for h in hits] for hits in single]
         for b_hits, s_hits in zip(batched, single):
-            assert [h.score for h in b_hits] == pytest.approx([h.score for h in s_hits], rel=1e-9)
+            assert [h.score for h in b_hits] == pytest.approx([h.score for h in s_hits], rel=1e-6)  # float32 weights
 
 
 def test_analyzer_used_at_query_time_is_the_stored_one(tmp_path: Path) -> None:
