@@ -216,9 +216,13 @@ def query(
     questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     as_json = json_output or from_stdin
     if not generate:
-        for start in range(0, len(questions), 256):  # batched scoring, printed as it goes
+        # many questions are scored together in sparse products (faster per question, but they read the
+        # whole weight matrix); a single one touches only its own terms' rows
+        for start in range(0, len(questions), 256):
             chunk = questions[start : start + 256]
-            for text, hits in zip(chunk, idx.search_many(chunk, k=top_k, retriever=retriever)):
+            found = idx.search_many(chunk, k=top_k, retriever=retriever) if len(chunk) > 1 else [
+                idx.search(chunk[0], k=top_k, retriever=retriever)]
+            for text, hits in zip(chunk, found):
                 _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)
         return
     from ragcli.generation import GenerationOptions

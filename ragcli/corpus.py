@@ -17,13 +17,14 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from ragcli.errors import InputFormatError, PathNotFoundError
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 RECORD_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv"})
+LINE_RECORD_SUFFIXES = frozenset({".jsonl", ".ndjson"})  # streamed line by line
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES
 COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
@@ -88,6 +89,25 @@ class ReadReport:
     sources: list[SourceFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw file reader that hashes and counts the bytes passing through it."""
+
+    def __init__(self, raw: Any, digest: Any) -> None:
+        self.raw = raw
+        self.digest = digest
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+            self.size += n
+        return n or 0
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -294,6 +314,9 @@ class CorpusReader:
             shown = f"{suffix}{COMPRESSED_SUFFIX}" if compressed else suffix or "(none)"
             self.report.skipped.append(Skipped(rel, f"unsupported file type {shown}"))
             return
+        if suffix in LINE_RECORD_SUFFIXES:
+            yield from self._read_lines(rel, path, compressed)
+            return
         try:
             raw = data = path.read_bytes()
             if compressed:
@@ -325,6 +348,53 @@ class CorpusReader:
             self.report.skipped.append(Skipped(rel, source.skipped))
         yield from documents
 
+    def _read_lines(self, rel: str, path: Path, compressed: bool) -> Iterator[Document]:
+        """JSON Lines, streamed: memory stays bounded however large the file (hashed as it is read)."""
+        import gzip
+
+        digest = hashlib.sha256()
+        documents = 0
+        fallback = False
+        problem = None
+        try:
+            with open(path, "rb") as raw_file:
+                counter = _HashingReader(raw_file, digest)
+                stream: Any = io.BufferedReader(counter, 1 << 20)
+                if compressed:
+                    stream = gzip.GzipFile(fileobj=stream)
+                if looks_binary(stream.peek(BINARY_SNIFF_BYTES)[:BINARY_SNIFF_BYTES]):
+                    problem = "binary content"
+                else:
+                    for number, raw_line in enumerate(stream, start=1):
+                        line, codec = decode_text(raw_line)
+                        fallback = fallback or codec != "utf-8-sig"
+                        if not line.strip():
+                            continue
+                        for document in self._json_line(rel, number, line):
+                            if self._keep(document):
+                                documents += 1
+                                yield document
+        except (OSError, EOFError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            problem = f"unreadable: {reason}"
+        if fallback:
+            self.report.warnings.append(f"{rel}: not valid UTF-8, read as cp1252/latin-1")
+        source = SourceFile(rel, digest.hexdigest(), counter.size, documents)
+        if problem is None and documents == 0:
+            problem = "no text"
+        if problem is not None:
+            source.skipped = problem
+            self.report.skipped.append(Skipped(rel, problem))
+        self.report.sources.append(source)
+
+    def _json_line(self, rel: str, number: int, line: str) -> Iterator[Document]:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            self._bad_record(f"{rel}:{number}", f"invalid JSON ({exc.msg})")
+            return
+        yield from self._record_document(rel, number, record)
+
     def _keep(self, document: Document) -> bool:
         if not document.text.strip():
             if document.id != document.path:
@@ -352,17 +422,7 @@ class CorpusReader:
         self.report.skipped.append(Skipped(where, problem))
 
     def _records(self, rel: str, suffix: str, text: str) -> Iterator[Document]:
-        if suffix in (".jsonl", ".ndjson"):
-            for number, line in enumerate(text.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    self._bad_record(f"{rel}:{number}", f"invalid JSON ({exc.msg})")
-                    continue
-                yield from self._record_document(rel, number, record)
-        elif suffix == ".json":
+        if suffix == ".json":
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:

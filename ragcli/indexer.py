@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import tempfile
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
 from ragcli.chunking import ChunkSettings, Passage, split_document
 from ragcli.corpus import CorpusReader, RecordFields, Skipped
 from ragcli.errors import EmptyCorpusError, RagcliError
-from ragcli.index import BM25_FILE, COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE, Index, load_index
+from ragcli.index import BM25_FILE, COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE, Index, lexicon_payload, load_index
 from ragcli.retrieval.bm25 import BM25Params, build_bm25
 from ragcli.retrieval.tfidf import TfidfParams, build_tfidf
 from ragcli.store import GenerationWriter, StringTable, index_lock, remove_leftovers, resolve_index_dir
@@ -97,27 +98,44 @@ ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, fi
 
 
 class StringColumn:
-    """A StringTable under construction: bytes appended, offsets recorded."""
+    """A StringTable under construction: bytes appended, offsets recorded. With `spill_dir` the bytes
+    go to an unnamed temporary file there instead of memory (passage texts of a big corpus)."""
 
-    def __init__(self) -> None:
-        self.blob = bytearray()
+    def __init__(self, spill_dir: Path | None = None) -> None:
+        self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)
+        self.size = 0
         self.ends = array("q")
 
+    def _add(self, data: bytes) -> None:
+        if isinstance(self.blob, bytearray):
+            self.blob += data
+        else:
+            self.blob.write(data)
+        self.size += len(data)
+
     def append(self, text: str) -> None:
-        self.blob += text.encode("utf-8")
-        self.ends.append(len(self.blob))
+        self._add(text.encode("utf-8"))
+        self.ends.append(self.size)
 
     def extend_from(self, table: StringTable, start: int, end: int) -> None:
         """Copy rows [start, end) of an existing table without decoding them."""
         lo, hi = int(table.offsets[start]), int(table.offsets[end])
-        base = len(self.blob)
-        self.blob += table.blob[lo:hi].tobytes()
+        base = self.size
+        self._add(table.blob[lo:hi].tobytes())
         self.ends.extend((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tolist())
 
     def table(self) -> StringTable:
         offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
         offsets[1:] = np.frombuffer(self.ends, dtype=np.int64) if len(self.ends) else []
-        return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
+        if isinstance(self.blob, bytearray):
+            return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
+        self.blob.flush()
+        blob = np.memmap(self.blob, dtype=np.uint8, mode="r") if self.size else np.zeros(0, dtype=np.uint8)
+        return StringTable(blob, offsets)
+
+    def close(self) -> None:
+        if not isinstance(self.blob, bytearray):
+            self.blob.close()
 
 
 class PassageColumns:
@@ -126,8 +144,8 @@ class PassageColumns:
     STRINGS = ("id", "doc_id", "title", "path", "text")
     NUMBERS = ("line", "start", "end")
 
-    def __init__(self) -> None:
-        self.strings = {name: StringColumn() for name in self.STRINGS}
+    def __init__(self, spill_dir: Path | None = None) -> None:
+        self.strings = {name: StringColumn(spill_dir if name == "text" else None) for name in self.STRINGS}
         self.numbers = {name: array("q") for name in self.NUMBERS}
         self.ids: list[str] = []  # kept as str too: sorted once for the tie-break order
 
@@ -163,6 +181,10 @@ class PassageColumns:
         for name, column in self.strings.items():
             payload.update(column.table().to_payload(name))
         return payload
+
+    def close(self) -> None:
+        for column in self.strings.values():
+            column.close()
 
 
 def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -423,22 +445,27 @@ def build_index(
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
             return _refresh(old, target, settings, reader, files, plan, started)
-        columns = PassageColumns()
-        counts = CountMatrixBuilder(Analyzer(settings.analyzer))
-        sources: list[dict[str, Any]] = []
-        tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress)
-        _count_all(tasks, counts, old, _jobs(settings), _estimate_passages(plan))
-        if not len(columns):
-            raise EmptyCorpusError(
-                f"no text to index in {', '.join(map(str, roots))}",
-                hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
-            )
-        matrix, vocabulary = counts.finish()
-        documents = len(set(columns.strings["doc_id"].table()))
-        manifest = _manifest(settings, roots, sources, documents, len(columns), matrix, vocabulary)
-        _write(target, columns.payload(), matrix, vocabulary, settings, manifest)
+        columns = PassageColumns(spill_dir=target)
+        try:
+            counts = CountMatrixBuilder(Analyzer(settings.analyzer))
+            sources: list[dict[str, Any]] = []
+            tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress)
+            _count_all(tasks, counts, old, _jobs(settings), _estimate_passages(plan))
+            passages = len(columns)
+            if not passages:
+                raise EmptyCorpusError(
+                    f"no text to index in {', '.join(map(str, roots))}",
+                    hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
+                )
+            matrix, vocabulary = counts.finish()
+            del counts
+            documents = len(set(columns.strings["doc_id"].table()))
+            manifest = _manifest(settings, roots, sources, documents, passages, matrix, vocabulary)
+            _write(target, columns, matrix, vocabulary, settings, manifest)
+        finally:
+            columns.close()
     return BuildReport(
-        index_dir=str(target), documents=documents, passages=len(columns), terms=len(vocabulary), files=len(files),
+        index_dir=str(target), documents=documents, passages=passages, terms=len(vocabulary), files=len(files),
         skipped=reader.report.skipped, warnings=reader.report.warnings, seconds=time.perf_counter() - started,
         new=plan.new, changed=plan.changed, removed=plan.removed, unchanged=len(plan.reuse),
     )
@@ -458,11 +485,12 @@ def _refresh(old: Index, target: Path, settings: BuildSettings, reader: CorpusRe
     )
 
 
-def _write(target: Path, passages: dict[str, Any], counts: Any, vocabulary: list[str], settings: BuildSettings,
+def _write(target: Path, columns: PassageColumns, counts: Any, vocabulary: list[str], settings: BuildSettings,
            manifest: dict[str, Any]) -> None:
+    """Write the payloads one at a time, largest temporaries last, so peak memory stays low."""
     with GenerationWriter(target) as writer:
-        writer.write(PASSAGES_FILE, passages)
-        writer.write(TERMS_FILE, StringTable.from_strings(vocabulary).to_payload("term"))
+        writer.write(PASSAGES_FILE, columns.payload())
+        writer.write(TERMS_FILE, lexicon_payload(vocabulary))
         writer.write(COUNTS_FILE, counts_payload(counts))
         writer.write(BM25_FILE, build_bm25(counts, settings.bm25))
         writer.write(TFIDF_FILE, build_tfidf(counts, settings.tfidf))

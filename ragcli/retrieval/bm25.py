@@ -105,23 +105,28 @@ def pair_weights(
     return term_idf * tf * (k1 + 1) / (tf + k1 * length_norm)  # robertson, atire, okapi, bm25+
 
 
-def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
-    """The BM25 payload from a passages × terms count matrix (scipy CSR)."""
-    import scipy.sparse as sp
+ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
 
+
+def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
+    """The BM25 payload from a passages × terms count matrix (scipy CSR), computed in row chunks."""
     from ragcli.retrieval.sparse import TermMatrix
 
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
-    doc_len = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
     avgdl = float(doc_len.mean()) if n_docs else 0.0
     df = np.bincount(counts.indices, minlength=n_terms)
     term_idf = idf(params, df, n_docs)
-    rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
-    weights = pair_weights(params, counts.data, term_idf[counts.indices], doc_len[rows], avgdl)
-    matrix = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape).T
+    weights = np.empty(counts.nnz, dtype=np.float32)
+    indptr = counts.indptr
+    for start in range(0, n_docs, ROWS_PER_CHUNK):
+        end = min(start + ROWS_PER_CHUNK, n_docs)
+        lo, hi = int(indptr[start]), int(indptr[end])
+        rows = np.repeat(np.arange(start, end), np.diff(indptr[start : end + 1]))
+        weights[lo:hi] = pair_weights(params, counts.data[lo:hi], term_idf[counts.indices[lo:hi]], doc_len[rows], avgdl)
     return {
-        **TermMatrix.from_scipy(matrix).to_payload(),
+        **TermMatrix.from_passage_weights(counts, weights).to_payload(),
         "term_constant": term_constants(params, term_idf).astype(np.float64),
         "idf": term_idf,
         "avgdl": avgdl,

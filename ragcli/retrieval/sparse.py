@@ -31,11 +31,19 @@ class TermMatrix:
         csr = matrix.tocsr()
         csr.sort_indices()
         return cls(
-            csr.indptr.astype(np.int64),
-            csr.indices.astype(np.int32),
-            csr.data.astype(np.float32),
+            np.asarray(csr.indptr, dtype=np.int64),
+            np.asarray(csr.indices, dtype=np.int32),
+            np.asarray(csr.data, dtype=np.float32),
             csr.shape[1],
         )
+
+    @classmethod
+    def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> "TermMatrix":
+        """Term-major weights from weights aligned with a passages × terms CSR's stored entries."""
+        import scipy.sparse as sp
+
+        by_passage = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape, copy=False)
+        return cls.from_scipy(by_passage.T)
 
     def to_payload(self) -> dict[str, Any]:
         return {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}

@@ -30,13 +30,26 @@ class TfidfParams:
         return TfidfTransformer(norm="l2", use_idf=True, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf)
 
 
+ROWS_PER_CHUNK = 100_000  # passages transformed at a time: bounds scikit-learn's float64 copies
+
+
 def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
     """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term."""
     from ragcli.retrieval.sparse import TermMatrix
 
-    transformer = params.transformer()
-    vectors = transformer.fit_transform(counts.astype(np.float64))
-    return {**TermMatrix.from_scipy(vectors.T).to_payload(), "idf": transformer.idf_.astype(np.float64)}
+    counts = counts.tocsr()
+    counts.sort_indices()
+    transformer = params.transformer().fit(counts)
+    weights = np.empty(counts.nnz, dtype=np.float32)
+    for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
+        block = transformer.transform(counts[start : start + ROWS_PER_CHUNK].astype(np.float64))
+        block.sort_indices()
+        lo, hi = int(counts.indptr[start]), int(counts.indptr[min(start + ROWS_PER_CHUNK, counts.shape[0])])
+        # tf > 0 and idf >= 1 (smoothed) or > 0: the transform keeps every stored entry, in place
+        if block.nnz != hi - lo or not np.array_equal(block.indices, counts.indices[lo:hi]):
+            raise AssertionError("TF-IDF changed the sparsity pattern")
+        weights[lo:hi] = block.data
+    return {**TermMatrix.from_passage_weights(counts, weights).to_payload(), "idf": transformer.idf_.astype(np.float64)}
 
 
 def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
