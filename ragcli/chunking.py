@@ -72,13 +72,15 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
     """The passages of one document, in order."""
     passages = []
     previous: tuple[int, int] | None = None
-    for ordinal, (start, end) in enumerate(_window_spans(document.text, settings)):
+    for number, (start, end) in enumerate(_window_spans(document.text, settings)):
         line = document.line_at(start, previous)
         previous = (start, line)
         text = document.text[start:end]
+        ordinal = document.first_ordinal + number
         needs_title = document.title and not (document.title_in_text and ordinal == 0)
         index_text = f"{document.title}\n{text}" if needs_title else text
         passages.append(
-            Passage(document.id, ordinal, document.title, document.path, line, start, end, text, index_text)
+            Passage(document.id, ordinal, document.title, document.path, line, document.offset + start,
+                    document.offset + end, text, index_text)
         )
     return passages

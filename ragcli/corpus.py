@@ -31,6 +31,8 @@ ID_FIELDS = ("_id", "id", "docid", "doc_id")
 TEXT_FIELDS = ("text", "contents", "content", "body", "passage")
 TITLE_FIELDS = ("title",)
 BINARY_SNIFF_BYTES = 8192
+STREAM_TEXT_BYTES = 16 << 20  # plain-text files larger than this are read in segments
+SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Document:
     line: int = 1  # line of the source file where `text` begins
     title_in_text: bool = False  # the title was taken from the text itself (a heading)
     line_map: list[tuple[int, int]] | None = None  # (text offset, source line) for HTML
+    offset: int = 0  # where `text` starts in the whole document (a streamed segment of a huge file)
+    first_ordinal: int = 0  # number of the segment's first passage within the document
+    continuation: bool = False  # a later segment of a document already seen
 
     def line_at(self, offset: int, previous: tuple[int, int] | None = None) -> int:
         """The source line that holds character `offset` of `text`.
@@ -134,29 +139,66 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def iter_files(root: Path, exclude: Path | None = None) -> Iterator[Path]:
-    """Files under `root` in a stable order: hidden entries, `exclude` and BEIR side files skipped."""
-    if root.is_file():
+def iter_files(root: Path, exclude: Path | None = None, skipped: list[Skipped] | None = None) -> Iterator[Path]:
+    """Files under `root` in a stable order (each folder's files by name, then its sub-folders).
+
+    Hidden entries, `exclude` and a BEIR folder's side files are skipped. Symbolic links to folders are
+    not followed (no loops, nothing outside the tree); they are listed in `skipped`. The walk keeps its
+    own stack, so any folder depth works.
+    """
+    if not root.is_dir():
         yield root
         return
-    if is_beir_folder(root):
-        yield root / "corpus.jsonl"
-        return
     excluded = exclude.resolve() if exclude is not None else None
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        kept = []
-        for name in sorted(dirnames):
-            if _is_hidden(name) or (excluded is not None and (here / name).resolve() == excluded):
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        if is_beir_folder(folder):
+            yield folder / "corpus.jsonl"
+            continue
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append(Skipped(str(folder), f"unreadable folder: {exc.strerror or exc}"))
+            continue
+        subfolders = []
+        for entry in entries:
+            if _is_hidden(entry.name):
                 continue
-            if is_beir_folder(here / name):
-                yield here / name / "corpus.jsonl"
-                continue
-            kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            if not _is_hidden(name):
-                yield here / name
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_link = entry.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if is_link and path.is_dir():
+                if skipped is not None:
+                    skipped.append(Skipped(str(path), "symbolic link to a folder (not followed)"))
+            elif is_dir:
+                if excluded is None or path.resolve() != excluded:
+                    subfolders.append(path)
+            else:
+                yield path
+        stack.extend(reversed(subfolders))
+
+
+def valid_unicode(name: str) -> str:
+    """A file name as valid Unicode: bytes that were not UTF-8 (surrogate escapes) become �."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _segment_end(text: str) -> int:
+    """Where to cut a segment: the last whitespace before SEGMENT_CHARS (else there, mid-word)."""
+    cut = max(text.rfind(" ", 0, SEGMENT_CHARS), text.rfind("\n", 0, SEGMENT_CHARS))
+    return cut + 1 if cut > 0 else SEGMENT_CHARS
 
 
 def _markdown_title(text: str) -> str | None:
@@ -272,14 +314,14 @@ class CorpusReader:
 
     @staticmethod
     def _common_base(roots: list[Path]) -> Path:
-        dirs = [r.resolve() if r.is_dir() else r.resolve().parent for r in roots]
+        dirs = [r.absolute() if r.is_dir() else r.absolute().parent for r in roots]
         if len(dirs) == 1:
             return dirs[0]
         return Path(os.path.commonpath([str(d) for d in dirs]))
 
     def files(self) -> Iterator[Path]:
         for root in self.roots:
-            yield from iter_files(root, exclude=self.exclude)
+            yield from iter_files(root, exclude=self.exclude, skipped=self.report.skipped)
 
     @staticmethod
     def supported(path: Path) -> bool:
@@ -294,10 +336,12 @@ class CorpusReader:
         self._seen_ids.update(ids)
 
     def relative(self, path: Path) -> str:
+        """The path relative to the indexed root, as valid Unicode (undecodable name bytes become �)."""
         try:
-            return path.resolve().relative_to(self.base).as_posix()
+            rel = path.absolute().relative_to(self.base).as_posix()
         except ValueError:
-            return path.as_posix()
+            rel = path.as_posix()
+        return valid_unicode(rel)
 
     def documents(self) -> Iterator[Document]:
         """Every document of every readable file, in a stable order."""
@@ -316,6 +360,9 @@ class CorpusReader:
             return
         if suffix in LINE_RECORD_SUFFIXES:
             yield from self._read_lines(rel, path, compressed)
+            return
+        if suffix in TEXT_SUFFIXES and not compressed and _size(path) > STREAM_TEXT_BYTES:
+            yield from self._read_segments(rel, path)
             return
         try:
             raw = data = path.read_bytes()
@@ -353,6 +400,7 @@ class CorpusReader:
         import gzip
 
         digest = hashlib.sha256()
+        counter: _HashingReader | None = None
         documents = 0
         fallback = False
         problem = None
@@ -379,8 +427,51 @@ class CorpusReader:
             problem = f"unreadable: {reason}"
         if fallback:
             self.report.warnings.append(f"{rel}: not valid UTF-8, read as cp1252/latin-1")
-        source = SourceFile(rel, digest.hexdigest(), counter.size, documents)
+        source = SourceFile(rel, digest.hexdigest(), counter.size if counter else 0, documents)
         if problem is None and documents == 0:
+            problem = "no text"
+        if problem is not None:
+            source.skipped = problem
+            self.report.skipped.append(Skipped(rel, problem))
+        self.report.sources.append(source)
+
+    def _read_segments(self, rel: str, path: Path) -> Iterator[Document]:
+        """A huge plain-text file as consecutive segments of one document: memory stays bounded."""
+        import codecs
+
+        digest = hashlib.sha256()
+        counter: _HashingReader | None = None
+        problem = None
+        yielded = False
+        try:
+            with open(path, "rb") as raw_file:
+                counter = _HashingReader(raw_file, digest)
+                stream = io.BufferedReader(counter, 1 << 20)
+                if looks_binary(stream.peek(BINARY_SNIFF_BYTES)[:BINARY_SNIFF_BYTES]):
+                    problem = "binary content"
+                else:
+                    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                    pending, offset, line, ordinal = "", 0, 1, 0
+                    while True:
+                        block = stream.read(1 << 20)
+                        pending += decoder.decode(block, final=not block)
+                        while len(pending) >= SEGMENT_CHARS or (not block and pending):
+                            cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
+                            text, pending = pending[:cut], pending[cut:]
+                            document = Document(rel, text, valid_unicode(path.stem), rel, line=line, offset=offset,
+                                                first_ordinal=ordinal, continuation=yielded)
+                            if yielded or self._keep(document):
+                                yielded = True
+                                yield document
+                                ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
+                            offset += len(text)
+                            line += text.count("\n")
+                        if not block:
+                            break
+        except OSError as exc:
+            problem = f"unreadable: {exc.strerror or exc}"
+        source = SourceFile(rel, digest.hexdigest(), counter.size if counter else 0, int(yielded))
+        if problem is None and not yielded:
             problem = "no text"
         if problem is not None:
             source.skipped = problem
@@ -396,6 +487,8 @@ class CorpusReader:
         yield from self._record_document(rel, number, record)
 
     def _keep(self, document: Document) -> bool:
+        if document.continuation:
+            return True
         if not document.text.strip():
             if document.id != document.path:
                 self.report.skipped.append(Skipped(f"{document.path}:{document.line}", "empty text"))
@@ -411,10 +504,10 @@ class CorpusReader:
     def _file_document(self, rel: str, path: Path, suffix: str, text: str) -> Document:
         if suffix in HTML_SUFFIXES:
             body, title, line_map = _html_document(text)
-            return Document(rel, body, title or path.stem, rel, title_in_text=False, line_map=line_map)
+            return Document(rel, body, title or valid_unicode(path.stem), rel, title_in_text=False, line_map=line_map)
         title_finders = {".md": _markdown_title, ".markdown": _markdown_title, ".rst": _rst_title}
         heading = title_finders.get(suffix, _first_line_title)(text)
-        return Document(rel, text, heading or path.stem, rel, title_in_text=heading is not None)
+        return Document(rel, text, heading or valid_unicode(path.stem), rel, title_in_text=heading is not None)
 
     def _bad_record(self, where: str, problem: str) -> None:
         if not self.skip_invalid:

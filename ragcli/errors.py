@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     MODEL_UNAVAILABLE = 9
     INDEX_LOCKED = 10
     MISSING_EXTRA = 11
+    WRITE_FAILED = 12  # the index could not be written (disk full, permissions); the old one stays
     INTERRUPTED = 130
 
 
@@ -64,6 +65,10 @@ class IndexDamagedError(RagcliError):
 
 class IndexVersionError(RagcliError):
     exit_code = ExitCode.INDEX_VERSION
+
+
+class IndexWriteError(RagcliError):
+    exit_code = ExitCode.WRITE_FAILED
 
 
 class ModelUnavailableError(RagcliError):

@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
 from ragcli.store import REBUILD_HINT, StringTable, load_payload, payload_path, read_manifest, resolve_index_dir
 
 RETRIEVERS = ("bm25", "tfidf")
@@ -65,6 +65,13 @@ class PassageStore:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def consistent(self) -> bool:
+        """Cheap structural checks: every column as long as the ids, every table's offsets in range."""
+        n = len(self)
+        tables = (self.ids, self.doc_ids, self.titles, self.paths, self.texts)
+        columns = (self.line, self.start, self.end, self.id_rank)
+        return all(len(t) == n and t.consistent() for t in tables) and all(len(c) == n for c in columns)
 
     def hit(self, rank: int, number: int, score: float) -> Hit:
         return Hit(
@@ -209,8 +216,19 @@ class TfidfRetriever:
 _RETRIEVER_TYPES: dict[str, type] = {"bm25": BM25Retriever, "tfidf": TfidfRetriever}
 
 
+class _GenerationReplaced(Exception):
+    """The index was rebuilt since this object read its manifest (a payload it needs is gone)."""
+
+
+_DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)  # what damaged arrays raise
+
+
 class Index:
-    """An index on disk, opened for searching. Create with `load_index`."""
+    """An index on disk, opened for searching. Create with `load_index`.
+
+    A rebuild may replace the index while this object is in use: it then re-reads the manifest and
+    answers from the new index as a whole (never a mix of old and new payloads).
+    """
 
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
         self.path = path
@@ -220,8 +238,43 @@ class Index:
 
     def payload(self, name: str) -> dict[str, Any]:
         if name not in self._payloads:
-            self._payloads[name] = load_payload(payload_path(self.path, self.manifest, name))
+            try:
+                self._payloads[name] = load_payload(payload_path(self.path, self.manifest, name))
+            except (IndexDamagedError, FileNotFoundError):
+                if self._replaced():
+                    raise _GenerationReplaced() from None
+                raise
         return self._payloads[name]
+
+    def _replaced(self) -> bool:
+        try:
+            return read_manifest(self.path)["generation"] != self.manifest["generation"]
+        except RagcliError:
+            return False
+
+    def _reload(self) -> None:
+        self.manifest = read_manifest(self.path)
+        self._payloads.clear()
+        self._retrievers.clear()
+        for name in ("analyzer", "passages", "lexicon"):
+            self.__dict__.pop(name, None)
+
+    def _guarded(self, work: Callable[[], Any]) -> Any:
+        """Run a query step: once more on the new index if a rebuild replaced this one meanwhile; and
+        a damaged array's numpy error becomes a clear IndexDamagedError."""
+        for attempt in (1, 2):
+            try:
+                return work()
+            except _GenerationReplaced:
+                if attempt == 2:
+                    raise IndexDamagedError(f"{self.path}: changed twice during one query") from None
+                self._reload()
+            except _DAMAGE as exc:
+                raise IndexDamagedError(
+                    f"{self.path}: damaged data ({type(exc).__name__}: {exc})",
+                    hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
+                ) from None
+        raise AssertionError("unreachable")
 
     @cached_property
     def analyzer(self) -> Analyzer:
@@ -230,37 +283,55 @@ class Index:
     @cached_property
     def passages(self) -> PassageStore:
         try:
-            return PassageStore(self.payload(PASSAGES_FILE))
+            store = PassageStore(self.payload(PASSAGES_FILE))
         except KeyError as exc:
             raise IndexDamagedError(f"{self.path}: passage store lacks {exc}", hint=REBUILD_HINT) from None
+        if len(store) != self.manifest["counts"]["passages"] or not store.consistent():
+            raise IndexDamagedError(f"{self.path}: the passage store does not match the manifest", hint=REBUILD_HINT)
+        return store
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        return Lexicon(self.payload(TERMS_FILE))
+        try:
+            lexicon = Lexicon(self.payload(TERMS_FILE))
+        except KeyError as exc:
+            raise IndexDamagedError(f"{self.path}: vocabulary lacks {exc}", hint=REBUILD_HINT) from None
+        if len(lexicon) != self.manifest["counts"]["terms"] or len(lexicon.hash_sorted) != len(lexicon):
+            raise IndexDamagedError(f"{self.path}: the vocabulary does not match the manifest", hint=REBUILD_HINT)
+        return lexicon
 
     def retriever(self, name: str) -> Retriever:
         if name not in _RETRIEVER_TYPES:
             raise InvalidOptionError(f"unknown retriever {name!r}", hint=f"choose one of {', '.join(RETRIEVERS)}")
         if name not in self._retrievers:
             try:
-                self._retrievers[name] = _RETRIEVER_TYPES[name](self)
+                retriever = _RETRIEVER_TYPES[name](self)
             except KeyError as exc:
                 raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
+            matrix = retriever.matrix
+            if not matrix.consistent(len(self.lexicon), self.manifest["counts"]["passages"]):
+                raise IndexDamagedError(f"{self.path}: {name} weights do not match the index", hint=REBUILD_HINT)
+            self._retrievers[name] = retriever
         return self._retrievers[name]
 
     def rank(self, query: str, k: int = 5, retriever: "str | Retriever" = "bm25") -> tuple[np.ndarray, np.ndarray]:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
         from ragcli.retrieval.sparse import top_k
 
-        scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
-        candidates, scores = scorer.score(query)
-        return top_k(candidates, scores, k, self.passages.id_rank)
+        def work() -> tuple[np.ndarray, np.ndarray]:
+            scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
+            candidates, scores = scorer.score(query)
+            return top_k(candidates, scores, k, self.passages.id_rank)
+
+        return self._guarded(work)
+
+    def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
+        return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
 
     def search(self, query: str, k: int = 5, retriever: "str | Retriever" = "bm25") -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
         empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
-        numbers, best = self.rank(query, k, retriever)
-        return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
+        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever)))
 
     def rank_many(
         self, queries: Sequence[str], k: int = 5, retriever: "str | Retriever" = "bm25"
@@ -268,15 +339,15 @@ class Index:
         """`rank` for many queries, scored together as sparse matrix products (faster per query)."""
         from ragcli.retrieval.sparse import top_k
 
-        scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
-        return [top_k(c, s, k, self.passages.id_rank) for c, s in scorer.score_many(queries)]
+        def work() -> list[tuple[np.ndarray, np.ndarray]]:
+            scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
+            return [top_k(c, s, k, self.passages.id_rank) for c, s in scorer.score_many(queries)]
+
+        return self._guarded(work)
 
     def search_many(self, queries: Sequence[str], k: int = 5, retriever: "str | Retriever" = "bm25") -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`)."""
-        return [
-            [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
-            for numbers, best in self.rank_many(queries, k, retriever)
-        ]
+        return self._guarded(lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever)])
 
     def counts_matrix(self) -> Any:
         """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive."""

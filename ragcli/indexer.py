@@ -114,7 +114,7 @@ class StringColumn:
         self.size += len(data)
 
     def append(self, text: str) -> None:
-        self._add(text.encode("utf-8"))
+        self._add(text.encode("utf-8", "replace"))  # a lone surrogate (from JSON "\\ud800") becomes "?"
         self.ends.append(self.size)
 
     def extend_from(self, table: StringTable, start: int, end: int) -> None:

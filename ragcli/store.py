@@ -31,7 +31,7 @@ import numpy as np
 from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 
 from ragcli import __version__
-from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
+from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
 
 FORMAT_NAME = "ragcli-index"
 FORMAT_VERSION = 1
@@ -147,13 +147,17 @@ class StringTable:
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> "StringTable":
-        encoded = [s.encode("utf-8") for s in strings]
+        encoded = [s.encode("utf-8", "replace") for s in strings]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
         return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    def consistent(self) -> bool:
+        """Offsets start at 0 and end at the blob's size (a truncated or mismatched table fails)."""
+        return len(self.offsets) >= 1 and int(self.offsets[0]) == 0 and int(self.offsets[-1]) == len(self.blob)
 
     def __getitem__(self, i: int) -> str:
         return str(self._bytes[int(self.offsets[i]) : int(self.offsets[i + 1])], "utf-8")
@@ -175,6 +179,8 @@ class StringTable:
 def read_manifest(index_dir: Path) -> dict[str, Any]:
     """The manifest, validated: a missing index, a damaged file and a foreign format are distinct errors."""
     path = index_dir / MANIFEST
+    if path.is_symlink():
+        raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT)
     if not path.is_file():
         raise NoIndexError(
             f"no index found in {index_dir}", hint="build one with `ragcli index PATH` or pass --index DIR"
@@ -214,7 +220,7 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     if meta is None:
         raise IndexDamagedError(f"{index_dir}: the manifest lists no {name}", hint=REBUILD_HINT)
     path = index_dir / manifest["generation"] / name
-    if path.is_symlink():
+    if path.is_symlink() or path.parent.is_symlink():
         raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT)
     try:
         size = path.stat().st_size
@@ -256,6 +262,13 @@ def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
         lock.release()
 
 
+def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    return IndexWriteError(
+        f"cannot write the index in {index_dir}: {exc.strerror or exc}; the previous index is unchanged",
+        hint="free some disk space or choose another --index",
+    )
+
+
 def remove_leftovers(index_dir: Path, keep: str | None = None) -> None:
     """Delete generation folders and temporary manifests the current manifest does not use (what a
     killed build left behind). Call it holding the index lock."""
@@ -292,8 +305,11 @@ class GenerationWriter:
 
     def write(self, name: str, payload: dict[str, Any]) -> None:
         path = self.folder / name
-        save_payload(path, payload)
-        self.files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        try:
+            save_payload(path, payload)
+            self.files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        except OSError as exc:
+            raise _write_error(self.index_dir, exc) from None
 
     def publish(self, manifest: dict[str, Any]) -> None:
         manifest = dict(manifest)
@@ -306,11 +322,15 @@ class GenerationWriter:
         )
         _fsync_dir(self.folder)
         tmp = self.index_dir / f"{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.index_dir / MANIFEST)
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump(manifest, handle, indent=1, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.index_dir / MANIFEST)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _write_error(self.index_dir, exc) from None
         _fsync_dir(self.index_dir)
         self.remove_leftovers()
 

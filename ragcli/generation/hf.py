@@ -102,7 +102,9 @@ class TransformersGenerator:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
             self.is_encoder_decoder = bool(getattr(config, "is_encoder_decoder", False))
             auto = transformers.AutoModelForSeq2SeqLM if self.is_encoder_decoder else transformers.AutoModelForCausalLM
-            self.network = auto.from_pretrained(source, local_files_only=local_only)
+            # safetensors when the model has them (no pickle at all); else torch >= 2.6 loads weights_only
+            safetensors = True if Path(source).is_dir() and any(Path(source).glob("*.safetensors")) else None
+            self.network = auto.from_pretrained(source, local_files_only=local_only, use_safetensors=safetensors)
         except (OSError, ValueError, KeyError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelUnavailableError(f"cannot load model {model}: {first_line}") from None

@@ -45,6 +45,15 @@ class TermMatrix:
         by_passage = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape, copy=False)
         return cls.from_scipy(by_passage.T)
 
+    def consistent(self, n_terms: int, n_passages: int) -> bool:
+        """Cheap structural checks (no full scan): the shape and the ends of the CSR arrays."""
+        return (
+            len(self.indptr) == n_terms + 1
+            and self.n_passages == n_passages
+            and int(self.indptr[0]) == 0
+            and int(self.indptr[-1]) == len(self.indices) == len(self.data)
+        )
+
     def to_payload(self) -> dict[str, Any]:
         return {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}
 

@@ -1,0 +1,338 @@
+"""Faults, crafted files and hostile input: ragcli keeps working, says what it skipped, never corrupts
+or loses an index, and never runs code because of a file it read."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from clihelpers import RAGCLI, run
+from conftest import write_files
+from ragcli import corpus as corpus_module
+from ragcli import store
+from ragcli.corpus import CorpusReader
+from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
+from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
+from ragcli.indexer import BuildSettings, build_index
+from ragcli.store import MANIFEST, index_lock, read_manifest
+
+
+def payload_file(index_dir: Path, name: str) -> Path:
+    return index_dir / read_manifest(index_dir)["generation"] / name
+
+
+def results(index_dir: Path, queries: tuple[str, ...] = ("electricity", "wind turbine", "solar")) -> list:
+    index = load_index(index_dir)
+    return [[(h.id, round(h.score, 6)) for h in index.search(q, k=10)] for q in queries]
+
+
+class WritesMarker:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+# --- crafted index files ---------------------------------------------------------------------------
+
+
+def test_crafted_payload_through_the_cli_runs_nothing(small_index: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    target = payload_file(small_index, PASSAGES_FILE)
+    with open(target, "wb") as handle:
+        pickle.dump({"id_blob": WritesMarker(marker)}, handle)
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["files"][PASSAGES_FILE]["bytes"] = target.stat().st_size
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    result = run("query", "electricity", "--no-generate", "--index", str(small_index))
+    assert result.returncode == ExitCode.INDEX_DAMAGED
+    assert "refusing to load" in result.stderr and "Traceback" not in result.stderr
+    assert not marker.exists()
+
+
+def test_absurd_counts_in_the_manifest_are_refused(small_index: Path) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["counts"]["passages"] = 10**15
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError, match="not match"):
+        load_index(small_index).search("electricity")
+
+
+def test_mismatched_weight_arrays_are_refused(small_index: Path) -> None:
+    target = payload_file(small_index, BM25_FILE)
+    payload = store.load_payload(target, mmap=False)
+    payload["indptr"] = payload["indptr"][:-3]  # a truncated CSR that still unpickles
+    joblib.dump(payload, target)
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["files"][BM25_FILE]["bytes"] = target.stat().st_size
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError, match="do not match"):
+        load_index(small_index).search("electricity")
+
+
+def test_array_larger_than_its_file_is_refused(small_index: Path) -> None:
+    target = payload_file(small_index, BM25_FILE)
+    payload = store.load_payload(target, mmap=False)
+    payload["avgdl"] = np.zeros(4096, dtype=np.float64)  # a large array stored last…
+    joblib.dump(payload, target)
+    target.write_bytes(target.read_bytes()[:-5000])  # …whose bytes are cut: it claims more than the file has
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["files"][BM25_FILE]["bytes"] = target.stat().st_size
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError):
+        load_index(small_index).search("electricity")
+
+
+@pytest.mark.parametrize("what", ["payload", "generation", "manifest"])
+def test_symlinks_in_the_index_folder_are_not_followed(small_index: Path, tmp_path: Path, what: str) -> None:
+    outside = tmp_path / "outside"
+    generation = small_index / read_manifest(small_index)["generation"]
+    if what == "payload":
+        shutil.copy(generation / BM25_FILE, outside)
+        (generation / BM25_FILE).unlink()
+        (generation / BM25_FILE).symlink_to(outside)
+    elif what == "generation":
+        shutil.copytree(generation, outside)
+        shutil.rmtree(generation)
+        generation.symlink_to(outside)
+    else:
+        shutil.copy(small_index / MANIFEST, outside)
+        (small_index / MANIFEST).unlink()
+        (small_index / MANIFEST).symlink_to(outside)
+    with pytest.raises(IndexDamagedError, match="symbolic link"):
+        load_index(small_index).search("electricity")
+
+
+def test_bit_flips_are_caught(small_index: Path) -> None:
+    target = payload_file(small_index, BM25_FILE)
+    data = bytearray(target.read_bytes())
+    for position in range(len(data) // 2, len(data) - 8, 7):
+        data[position] ^= 0xFF
+    target.write_bytes(bytes(data))
+    result = run("info", "--verify", "--index", str(small_index))
+    assert result.returncode == ExitCode.INDEX_DAMAGED and "checksum" in result.stderr
+    query = run("query", "electricity wind solar", "--no-generate", "--json", "--index", str(small_index))
+    assert "Traceback" not in query.stderr  # garbage scores or a clear error, never a crash
+    assert query.returncode in (0, ExitCode.INDEX_DAMAGED)
+
+
+# --- interrupted, concurrent and failing builds ----------------------------------------------------
+
+
+def big_corpus(root: Path, files: int = 60, per_file: int = 400) -> Path:
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(3000)] + ["electricity", "wind", "turbine", "solar"]
+    for f in range(files):
+        lines = [json.dumps({"id": f"d{f}-{i}", "text": " ".join(rng.choice(words, 80))}) for i in range(per_file)]
+        (root / f"part{f:02d}.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def kill_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("kill")
+    corpus = big_corpus(root / "corpus") if (root / "corpus").mkdir() is None else root / "corpus"
+    build_index([corpus], root / "index")
+    return corpus, root / "index"
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.2, 2.0, 3.0])
+def test_sigkill_at_any_moment_leaves_the_old_index(kill_setup: tuple[Path, Path], tmp_path: Path, delay: float) -> None:
+    corpus, index_dir = kill_setup
+    before = results(index_dir)
+    generation = read_manifest(index_dir)["generation"]
+    process = subprocess.Popen([RAGCLI, "index", str(corpus), "--index", str(index_dir), "--rebuild", "-q"])
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    manifest = read_manifest(index_dir)
+    if manifest["generation"] == generation:  # killed before the switch: the old index, unchanged
+        assert results(index_dir) == before
+    else:  # killed after the atomic switch: the complete new index (same corpus, same answers)
+        assert results(index_dir) == before
+    assert run("index", str(corpus), "--index", str(index_dir), "-q").returncode == 0
+    assert len(list(index_dir.glob("data-*"))) == 1 and not list(index_dir.glob("*.tmp"))
+    assert results(index_dir) == before
+
+
+def test_a_second_builder_fails_clearly_or_waits(small_corpus: Path, small_index: Path) -> None:
+    with index_lock(small_index):
+        busy = run("index", str(small_corpus), "--index", str(small_index))
+        assert busy.returncode == ExitCode.INDEX_LOCKED and "--wait" in busy.stderr
+        waiting = subprocess.Popen([RAGCLI, "index", str(small_corpus), "--index", str(small_index), "--wait", "-q"])
+        time.sleep(1.0)
+        assert waiting.poll() is None  # still waiting for the lock
+    assert waiting.wait(timeout=60) == 0
+
+
+def test_queries_during_a_rebuild_see_the_old_or_the_new_index(tmp_path: Path) -> None:
+    corpus = big_corpus(tmp_path / "corpus") if (tmp_path / "corpus").mkdir() is None else None
+    index_dir = tmp_path / "index"
+    build_index([corpus], index_dir)
+    old = results(index_dir, ("electricity wind",))
+    for path in sorted(corpus.glob("*.jsonl"))[:30]:  # the new corpus answers differently
+        path.unlink()
+    seen: list = []
+    errors: list = []
+    stop = threading.Event()
+
+    def query_loop() -> None:
+        index = load_index(index_dir)
+        while not stop.is_set():
+            try:
+                seen.append([[(h.id, round(h.score, 6)) for h in index.search("electricity wind", k=10)]])
+            except Exception as exc:  # noqa: BLE001 - any failure is a test failure
+                errors.append(exc)
+
+    thread = threading.Thread(target=query_loop)
+    thread.start()
+    build_index([corpus], index_dir)
+    time.sleep(0.2)
+    stop.set()
+    thread.join()
+    new = results(index_dir, ("electricity wind",))
+    assert new != old and not errors
+    assert all(result in (old, new) for result in seen)
+
+
+def test_full_disk_leaves_the_old_index(small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = results(small_index)
+    original = store.save_payload
+    calls = []
+
+    def failing(path: Path, payload: dict) -> None:
+        calls.append(path.name)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(path, payload)
+
+    monkeypatch.setattr(store, "save_payload", failing)
+    (small_corpus / "more.txt").write_text("more text about electricity")
+    with pytest.raises(IndexWriteError, match="No space left on device; the previous index is unchanged"):
+        build_index([small_corpus], small_index)
+    assert results(small_index) == before
+    assert len(list(small_index.glob("data-*"))) == 1
+
+
+def test_full_disk_through_the_cli_has_its_exit_code(small_corpus: Path, tmp_path: Path) -> None:
+    # /dev/full answers every write with ENOSPC: point the index's temporary spool there
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    index_dir = tmp_path / "idx"
+    index_dir.mkdir()
+    probe = (
+        "import sys, errno; from ragcli import store; from ragcli.cli import main\n"
+        "def full(path, payload): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "store.save_payload = full\n"
+        "sys.argv = ['ragcli', 'index', sys.argv[1], '--index', sys.argv[2]]\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(small_corpus), str(index_dir)], capture_output=True, text=True)
+    assert result.returncode == ExitCode.WRITE_FAILED
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- hostile corpora -------------------------------------------------------------------------------
+
+
+def test_hostile_corpus_is_indexed_around_its_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_files(tmp_path / "c", {
+        "good.txt": "bees make honey",
+        "fake.md": b"\x00\x01\x02binary with a text extension",
+        "latin.txt": "caf\xe9 au lait".encode("latin-1"),
+        "bom.md": b"\xef\xbb\xbf# Title\n\nwith a byte order mark",
+        "empty.txt": "",
+        "blank.txt": "   \n\t\n",
+        "bad.jsonl": '{"id": "ok", "text": "fine record"}\n{broken\n{"id": "n", "text": 5}\n{"id": "ok", "text": "dup"}\n',
+        "locked.txt": "secret",
+    })
+    os.symlink(root, root / "loop")  # a symlink loop
+    deep = root
+    for _ in range(1200):  # deeper than Python's recursion limit (made without recursion too)
+        deep = deep / "d"
+        os.mkdir(deep)
+    (deep / "deep.txt").write_text("found at the bottom")
+    odd_name = os.fsencode(str(root)) + b"/caf\xe9-name.txt"
+    with open(odd_name, "wb") as handle:
+        handle.write(b"a file whose name is not UTF-8")
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.txt":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons["fake.md"] == "binary content"
+    assert reasons["empty.txt"] == reasons["blank.txt"] == "no text"
+    assert reasons["locked.txt"].startswith("unreadable: Permission denied")
+    assert reasons["bad.jsonl:2"].startswith("invalid JSON")
+    assert "not a string" in reasons["bad.jsonl:3"] and "duplicate id" in reasons["bad.jsonl:4"]
+    assert any("symbolic link to a folder" in r for r in reasons.values())
+    index = load_index(tmp_path / "idx")
+    ids = {index.passages.doc_ids[i] for i in range(len(index.passages))}
+    assert {"good.txt", "latin.txt", "bom.md", "ok", "caf\ufffd-name.txt"} <= ids
+    assert "/".join(["d"] * 1200) + "/deep.txt" in ids
+    assert [h.doc_id for h in index.search("lait")] == ["latin.txt"]
+    assert any("latin.txt" in w for w in report.warnings)
+
+
+def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corpus_module, "STREAM_TEXT_BYTES", 1 << 20)
+    monkeypatch.setattr(corpus_module, "SEGMENT_CHARS", 1 << 16)
+    rng = np.random.default_rng(0)
+    text = " ".join(rng.choice(["alpha", "beta", "gamma", "délta", "epsilon"], 600_000)) + " needle"
+    path = tmp_path / "c" / "huge.txt"
+    path.parent.mkdir()
+    path.write_text(text)
+    import tracemalloc
+
+    tracemalloc.start()
+    documents = list(CorpusReader([path.parent]).documents())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(documents) > 40 and all(len(d.text) <= (1 << 16) for d in documents)
+    assert peak < 8 * (1 << 20)  # a few segments, never the whole 3.7 MB text (plus its list of segments)
+    assert "".join(d.text for d in documents) == text
+    build_index([path.parent], tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    hit = index.search("needle", k=1)[0]
+    assert text[hit.start : hit.end] == hit.text and hit.text.endswith("needle")
+    assert len({index.passages.ids[i] for i in range(len(index.passages))}) == len(index.passages)
+
+
+# --- hostile queries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   \t\n", "x" * 1_000_000, "word " * 200_000, "\x00\x01\x1b[31m control \x7f", "the and of a",
+     "zzzq xxyq", "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝", "'\"\\{}[]()<>|&;$`"],
+)
+def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) -> None:
+    from ragcli.answering import answer
+
+    index = load_index(sample_index)
+    hits = index.search(query, k=5)
+    assert isinstance(hits, list) and all(np.isfinite(h.score) for h in hits)
+    assert isinstance(answer(query[:100_000], index, "extractive", k=3).answer, str)
+
+
+def test_a_megabyte_question_on_stdin(sample_index: Path) -> None:
+    result = run("query", "-", "--no-generate", "--index", str(sample_index), input="honey " * 170_000 + "\n")
+    assert result.returncode == 0 and json.loads(result.stdout)["hits"]

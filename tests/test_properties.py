@@ -1,0 +1,110 @@
+"""Property-based tests (hypothesis): the analyzer, passages, BM25 and incremental indexing."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.corpus import Document
+from ragcli.index import load_index
+from ragcli.indexer import BuildSettings, build_index
+
+LANGUAGES = ["en", "es", "fr", "de", "pt", "it", "ru", "tr"]
+WORDS = ["bee", "bees", "honey", "hive", "queen", "wax", "dance", "the", "of", "pollen", "蜜蜂", "élan"]
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+
+
+@given(text=texts, language=st.sampled_from(LANGUAGES))
+@settings(max_examples=300, deadline=None)
+def test_analyzer_never_crashes_and_is_deterministic(text: str, language: str) -> None:
+    analyze = Analyzer(AnalyzerSettings(language=language))
+    first = analyze(text)
+    assert first == analyze(text) == Analyzer(AnalyzerSettings(language=language))(text)
+    assert all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in first)
+
+
+@given(
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=800),
+    size=st.integers(0, 30),
+    overlap=st.integers(0, 29),
+    line=st.integers(1, 50),
+)
+@settings(max_examples=300, deadline=None)
+def test_passage_offsets_reproduce_the_text(text: str, size: int, overlap: int, line: int) -> None:
+    if size and overlap >= size:
+        overlap = size - 1
+    document = Document("d", text, "T", "d.txt", line=line)
+    passages = split_document(document, ChunkSettings(size=size, overlap=overlap))
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text
+        assert passage.line == line + text.count("\n", 0, passage.start)
+    covered = " ".join(p.text for p in passages).split()
+    assert set(covered) == set(text.split())  # every word lands in some passage
+
+
+def _build(records: list[dict], folder: Path) -> Path:
+    (folder / "c").mkdir(parents=True, exist_ok=True)
+    (folder / "c" / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    build_index([folder / "c"], folder / "idx", BuildSettings(chunking=ChunkSettings(size=8, overlap=2), rebuild=True))
+    return folder / "idx"
+
+
+documents = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30), min_size=1, max_size=12)
+
+
+@given(docs=documents, order=st.randoms(use_true_random=False), query=st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bm25_is_finite_and_independent_of_corpus_order(docs: list, order, query: list) -> None:  # type: ignore[no-untyped-def]
+    records = [{"id": f"doc{i}", "text": " ".join(words)} for i, words in enumerate(docs)]
+    shuffled = records[:]
+    order.shuffle(shuffled)
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        first, second = load_index(_build(records, Path(a))), load_index(_build(shuffled, Path(b)))
+        q = " ".join(query)
+        for retriever in ("bm25", "tfidf"):
+            one = [(h.id, round(h.score, 5)) for h in first.search(q, k=100, retriever=retriever)]
+            two = [(h.id, round(h.score, 5)) for h in second.search(q, k=100, retriever=retriever)]
+            assert one == two
+            assert all(math.isfinite(score) for _, score in one)
+
+
+edits = st.lists(
+    st.tuples(st.sampled_from(["write", "delete"]), st.integers(0, 5), st.lists(st.sampled_from(WORDS), min_size=0, max_size=20)),
+    min_size=1, max_size=6,
+)
+
+
+@given(steps=edits)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_incremental_index_equals_a_full_rebuild(steps: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        corpus = root / "c"
+        corpus.mkdir()
+        (corpus / "seed.txt").write_text("bees make honey in the hive")
+        settings_ = BuildSettings(chunking=ChunkSettings(size=6, overlap=1))
+        build_index([corpus], root / "inc", settings_)
+        for number, (action, slot, words) in enumerate(steps):
+            path = corpus / f"f{slot}.txt"
+            if action == "write":
+                path.write_text(" ".join(words) + f" v{number}")
+            elif path.exists():
+                path.unlink()
+            build_index([corpus], root / "inc", settings_)
+        build_index([corpus], root / "full", BuildSettings(chunking=ChunkSettings(size=6, overlap=1), rebuild=True))
+        inc, full = load_index(root / "inc"), load_index(root / "full")
+        assert inc.manifest["counts"] == full.manifest["counts"]
+        assert list(inc.lexicon.terms) == list(full.lexicon.terms)
+        for q in ("bee honey", "queen wax dance", "pollen hive", "élan 蜜蜂"):
+            for retriever in ("bm25", "tfidf"):
+                assert [(h.id, round(h.score, 5)) for h in inc.search(q, k=50, retriever=retriever)] == [
+                    (h.id, round(h.score, 5)) for h in full.search(q, k=50, retriever=retriever)
+                ]
+        shutil.rmtree(root, ignore_errors=True)
