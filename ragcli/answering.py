@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ragcli.generation import Generation, GenerationOptions, Generator, make_generator
-from ragcli.index import Hit, Index, load_index
+from ragcli.index import Hit, Index, Retriever, load_index
 
 
 @dataclass
@@ -62,11 +62,12 @@ def with_generation(answer: Answer, generator: Generator, generation: Generation
     return answer
 
 
-def retrieve(index: Index, question: str, k: int, retriever: str, *, context: bool = True) -> Answer:
+def retrieve(index: Index, question: str, k: int, retriever: "str | Retriever", *, context: bool = True) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book)."""
     started = time.perf_counter()
     hits = index.search(question, k=k, retriever=retriever) if context else []
-    return Answer(question, retriever, hits, timings={"retrieve": time.perf_counter() - started})
+    name = retriever if isinstance(retriever, str) else retriever.name
+    return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started})
 
 
 def answer(

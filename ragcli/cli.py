@@ -1,6 +1,7 @@
 """The `ragcli` command: parses options, calls the library, renders. No retrieval logic lives here."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -96,6 +97,10 @@ def index(
     index_dir: IndexOption = None,
     rebuild: Annotated[bool, typer.Option(help="Read every file again instead of reusing unchanged ones.")] = False,
     jobs: Annotated[Optional[int], typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)] = None,
+    dense: Annotated[Optional[bool], typer.Option("--dense/--no-dense", help="Embed passages for dense and hybrid retrieval (needs ragcli[dense]) [default: keep what the index has].", show_default=False)] = None,
+    embedding_model: Annotated[str, typer.Option(help="Sentence-embedding model: hub id or local folder.")] = "all-MiniLM-L6-v2",
+    embedding_precision: Annotated[str, typer.Option(help="fp32, or int8 (dynamic quantisation: faster, less accurate).")] = "fp32",
+    embedding_batch_size: Annotated[int, typer.Option(min=1, help="Passages embedded together.")] = 32,
     chunk_size: Annotated[int, typer.Option(help="Passage size in words; 0 keeps documents whole.")] = 200,
     chunk_overlap: Annotated[int, typer.Option(help="Words shared by consecutive passages.")] = 40,
     language: Annotated[str, typer.Option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")] = "en",
@@ -130,24 +135,30 @@ def index(
         skip_invalid=skip_invalid,
         rebuild=rebuild,
         jobs=jobs,
+        dense=_embedding_settings(embedding_model, embedding_precision, embedding_batch_size) if dense else None,
+        no_dense=dense is False,
     )
     if not paths:
         paths = _stored_roots(index_dir)
     err = stderr_console()
     show_progress = not quiet and not json_output and err.is_terminal
     if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         with Progress(
-            TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files · {task.fields[passages]} passages"),
-            TimeElapsedColumn(), console=err, transient=True,
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
         ) as bar:
-            task = bar.add_task("index", total=None, passages=0)
+            task = bar.add_task("indexing", total=None, unit="files")
+            embedding = bar.add_task("embedding", total=None, unit="passages", visible=False)
 
             def progress(path: str, done: int, total: int, passages: int) -> None:
-                bar.update(task, completed=done, total=total, passages=f"{passages:,}")
+                bar.update(task, completed=done, total=total, unit=f"files · {passages:,} passages")
 
-            report = build_index(paths, index_dir, settings, wait=wait, progress=progress)
+            def embed_progress(done: int, total: int) -> None:
+                bar.update(embedding, completed=done, total=total, visible=True)
+
+            report = build_index(paths, index_dir, settings, wait=wait, progress=progress, embed_progress=embed_progress)
     else:
         report = build_index(paths, index_dir, settings, wait=wait)
     if json_output:
@@ -175,6 +186,12 @@ def index(
         err.print(line, markup=False, soft_wrap=True)
 
 
+def _embedding_settings(model: str, precision: str, batch_size: int) -> Any:
+    from ragcli.retrieval.dense import EmbeddingSettings
+
+    return EmbeddingSettings(model=model, precision=precision, batch_size=batch_size)
+
+
 def _stored_roots(index_dir: Optional[Path]) -> list[Path]:
     """`ragcli index` without paths: the roots the existing index was built from."""
     from ragcli.errors import InvalidOptionError, NoIndexError
@@ -192,8 +209,10 @@ def _stored_roots(index_dir: Optional[Path]) -> list[Path]:
 def query(
     question: Annotated[str, typer.Argument(help="The question; '-' reads one question per line from stdin (JSON Lines out).", show_default=False)],
     index_dir: IndexOption = None,
-    retriever: Annotated[str, typer.Option("--retriever", "-r", help="bm25 or tfidf.")] = "bm25",
+    retriever: Annotated[str, typer.Option("--retriever", "-r", help="bm25, tfidf, dense, hybrid (RRF) or hybrid-zscore.")] = "bm25",
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many passages to retrieve.")] = 5,
+    rrf_k: Annotated[int, typer.Option(min=1, help="Hybrid: the k of reciprocal rank fusion.")] = 60,
+    dense_weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="hybrid-zscore: the dense scores' weight.")] = 0.5,
     generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")] = True,
     generator: Annotated[str, typer.Option("--generator", "-g", help="auto, transformers or extractive.")] = "auto",
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder [default: $RAGCLI_MODEL or google/flan-t5-base].", show_default=False)] = None,
@@ -212,6 +231,12 @@ def query(
     from ragcli.index import load_index
 
     idx = load_index(index_dir)
+    scorer: Any = retriever
+    if retriever.startswith("hybrid") and (rrf_k != 60 or dense_weight != 0.5):
+        from ragcli.retrieval.dense import HybridRetriever
+
+        idx.retriever(retriever)  # the usual checks (dense vectors present)
+        scorer = HybridRetriever(idx, fusion="zscore" if retriever == "hybrid-zscore" else "rrf", rrf_k=rrf_k, dense_weight=dense_weight)
     from_stdin = question == "-"
     questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     as_json = json_output or from_stdin
@@ -220,10 +245,10 @@ def query(
         # whole weight matrix); a single one touches only its own terms' rows
         for start in range(0, len(questions), 256):
             chunk = questions[start : start + 256]
-            found = idx.search_many(chunk, k=top_k, retriever=retriever) if len(chunk) > 1 else [
-                idx.search(chunk[0], k=top_k, retriever=retriever)]
+            found = idx.search_many(chunk, k=top_k, retriever=scorer) if len(chunk) > 1 else [
+                idx.search(chunk[0], k=top_k, retriever=scorer)]
             for text, hits in zip(chunk, found):
-                _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)
+                _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)  # the name, even for a tuned scorer
         return
     from ragcli.generation import GenerationOptions
     from ragcli.generation.prompt import load_template
@@ -233,7 +258,7 @@ def query(
         device=device, threads=threads, batch_size=batch_size,
         prompt_template=load_template(prompt_template) if prompt_template else None,
     )
-    _answer_questions(idx, questions, retriever, top_k, generator, model, options, as_json, jsonl=from_stdin)
+    _answer_questions(idx, questions, scorer, top_k, generator, model, options, as_json, jsonl=from_stdin)
 
 
 def _print_hits(idx: Any, question: str, retriever: str, hits: list[Any], as_json: bool, jsonl: bool) -> None:
@@ -276,7 +301,7 @@ def _answer_questions(
             if as_json:
                 write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
             else:
-                _print_hits(idx, item.question, retriever, item.sources, False, False)
+                _print_hits(idx, item.question, item.retriever, item.sources, False, False)
         raise
     if choice.notice:
         stderr_console().print(f"ragcli: note: {choice.notice}", markup=False, soft_wrap=True)
@@ -398,6 +423,7 @@ def evaluate(
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest answer, in tokens.")] = 64,
     batch_size: Annotated[int, typer.Option(min=1, help="Questions generated together.")] = 8,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    embedding_precision: Annotated[str, typer.Option(help="BEIR folders with dense/hybrid: embed in fp32 or int8.")] = "fp32",
     skip_invalid: Annotated[bool, typer.Option(help="Skip invalid lines (and report how many) instead of stopping.")] = False,
     per_query: Annotated[Optional[Path], typer.Option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False)] = None,
     run_file: Annotated[Optional[Path], typer.Option(help="Write a TREC run file (one per retriever).", show_default=False)] = None,
@@ -416,7 +442,20 @@ def evaluate(
     eval_set = load_eval_set(data, split, skip_invalid)
     cutoffs = _csv_list(k, int, "--k")
     retrievers = _csv_list(retriever, str, "--retriever")
-    idx = index_for(eval_set, index_dir, on_build=lambda target: err.print(f"indexing {eval_set.corpus} → {target}", markup=False, soft_wrap=True))
+    from ragcli.index import DENSE_RETRIEVERS
+    from ragcli.indexer import BuildSettings
+
+    build = BuildSettings()
+    if any(name in DENSE_RETRIEVERS for name in retrievers):
+        build.dense = _embedding_settings("all-MiniLM-L6-v2", embedding_precision, 32)
+    embed_bar = _progress_bar("embedding")
+    with embed_bar if embed_bar is not None else contextlib.nullcontext():
+        embed_task = embed_bar.add_task("passages", total=None) if embed_bar is not None else None
+        idx = index_for(
+            eval_set, index_dir, build,
+            on_build=lambda target: err.print(f"indexing {eval_set.corpus} → {target}", markup=False, soft_wrap=True),
+            embed_progress=(lambda done, total: embed_bar.update(embed_task, completed=done, total=total)) if embed_bar else None,
+        )
     for name in retrievers:
         idx.retriever(name)  # unknown names fail before any work
     gen = None

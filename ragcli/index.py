@@ -18,7 +18,9 @@ from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
 from ragcli.store import REBUILD_HINT, StringTable, load_payload, payload_path, read_manifest, resolve_index_dir
 
-RETRIEVERS = ("bm25", "tfidf")
+RETRIEVERS = ("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore")
+BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
+DENSE_RETRIEVERS = ("dense", "hybrid", "hybrid-zscore")
 PASSAGES_FILE = "passages.joblib"
 TERMS_FILE = "terms.joblib"
 COUNTS_FILE = "counts.joblib"
@@ -93,9 +95,11 @@ def term_hash(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def lexicon_payload(vocabulary: list[str]) -> dict[str, Any]:
-    """The vocabulary (sorted) plus its term hashes in sorted order, for O(log n) lookups in C."""
-    hashes = np.fromiter((term_hash(t) for t in vocabulary), dtype=np.uint64, count=len(vocabulary))
+def lexicon_payload(vocabulary: list[str], known: dict[str, int] | None = None) -> dict[str, Any]:
+    """The vocabulary (sorted) plus its term hashes in sorted order, for O(log n) lookups in C.
+    `known` holds hashes computed before (an earlier build's), so a re-index hashes only new terms."""
+    known = known or {}
+    hashes = np.fromiter((known.get(t) or term_hash(t) for t in vocabulary), dtype=np.uint64, count=len(vocabulary))
     order = np.argsort(hashes, kind="stable")
     return {**StringTable.from_strings(vocabulary).to_payload("term"), "hash_sorted": hashes[order],
             "hash_term": order.astype(np.int64)}
@@ -112,6 +116,12 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.terms)
+
+    def hashes(self) -> dict[str, int]:
+        """term → its stored hash (reused by an incremental build)."""
+        by_term = np.empty(len(self.hash_sorted), dtype=np.uint64)
+        by_term[np.asarray(self.hash_term)] = self.hash_sorted
+        return dict(zip(self.terms, by_term.tolist()))
 
     def term_ids(self, terms: Sequence[str]) -> list[int | None]:
         """The id of each term, None for terms the corpus does not hold."""
@@ -213,7 +223,25 @@ class TfidfRetriever:
         return self.matrix.accumulate_many([self._vector(q) for q in queries])
 
 
-_RETRIEVER_TYPES: dict[str, type] = {"bm25": BM25Retriever, "tfidf": TfidfRetriever}
+def _dense(index: "Index") -> Any:
+    from ragcli.retrieval.dense import DenseRetriever
+
+    return DenseRetriever(index)
+
+
+def _hybrid(fusion: str) -> Callable[["Index"], Any]:
+    def make(index: "Index") -> Any:
+        from ragcli.retrieval.dense import HybridRetriever
+
+        return HybridRetriever(index, fusion=fusion)
+
+    return make
+
+
+_RETRIEVER_TYPES: dict[str, Callable[["Index"], Any]] = {
+    "bm25": BM25Retriever, "tfidf": TfidfRetriever, "dense": _dense, "hybrid": _hybrid("rrf"),
+    "hybrid-zscore": _hybrid("zscore"),
+}
 
 
 class _GenerationReplaced(Exception):
@@ -303,13 +331,19 @@ class Index:
     def retriever(self, name: str) -> Retriever:
         if name not in _RETRIEVER_TYPES:
             raise InvalidOptionError(f"unknown retriever {name!r}", hint=f"choose one of {', '.join(RETRIEVERS)}")
+        if name in DENSE_RETRIEVERS and "dense.joblib" not in self.manifest["files"]:
+            from ragcli.errors import MissingExtraError
+
+            raise MissingExtraError(
+                f"{self.path} has no dense vectors", hint="build them with `ragcli index PATH --dense` (needs ragcli[dense])"
+            )
         if name not in self._retrievers:
             try:
                 retriever = _RETRIEVER_TYPES[name](self)
             except KeyError as exc:
                 raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
             matrix = retriever.matrix
-            if not matrix.consistent(len(self.lexicon), self.manifest["counts"]["passages"]):
+            if matrix is not None and not matrix.consistent(len(self.lexicon), self.manifest["counts"]["passages"]):
                 raise IndexDamagedError(f"{self.path}: {name} weights do not match the index", hint=REBUILD_HINT)
             self._retrievers[name] = retriever
         return self._retrievers[name]
@@ -341,6 +375,8 @@ class Index:
 
         def work() -> list[tuple[np.ndarray, np.ndarray]]:
             scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
+            if len(self.passages) > BATCH_MAX_PASSAGES and scorer.name in ("bm25", "tfidf"):
+                return [self.rank(q, k, scorer) for q in queries]  # products of huge results cost more
             return [top_k(c, s, k, self.passages.id_rank) for c, s in scorer.score_many(queries)]
 
         return self._guarded(work)
@@ -376,7 +412,8 @@ class Index:
             "chunking": m["chunking"],
             "bm25": m["bm25"],
             "tfidf": m["tfidf"],
-            "retrievers": [name for name in RETRIEVERS if f"{name}.joblib" in m["files"]],
+            "retrievers": [name for name in RETRIEVERS if name in ("bm25", "tfidf") or "dense.joblib" in m["files"]],
+            "dense": m.get("dense"),
         }
 
 

@@ -47,7 +47,9 @@ class BuildSettings:
     fields: RecordFields = field(default_factory=RecordFields)
     skip_invalid: bool = False
     rebuild: bool = False  # ignore the existing index and read everything again
-    jobs: int | None = None  # tokenising processes (default: the CPU count, at most 2 per core… capped)
+    jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
+    dense: Any = None  # EmbeddingSettings to embed passages (None: keep what the index had, if anything)
+    no_dense: bool = False  # drop the dense vectors an earlier build made
 
     def compatibility(self) -> dict[str, Any]:
         """What an existing index must share with this build for its passages to be reused."""
@@ -95,6 +97,7 @@ class BuildReport:
 
 
 ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
+EmbedProgress = Callable[[int, int], None]  # (passages embedded, passages to embed)
 
 
 class StringColumn:
@@ -216,6 +219,8 @@ class CountMatrixBuilder:
         self.surface_term: dict[str, int] = {}  # surface form → provisional term id (-1: dropped)
         self.term_ids: dict[str, int] = {}  # term → provisional id
         self.parts: list[Any] = []
+        self._old_terms: Sequence[str] | None = None
+        self._old_mapping: np.ndarray | None = None
 
     def _term_id(self, term: str | None) -> int:
         if term is None:
@@ -240,12 +245,12 @@ class CountMatrixBuilder:
 
     def add_rows(self, counts: Any, terms: Sequence[str], start: int, end: int) -> None:
         """Rows [start, end) of an existing count matrix whose columns are `terms`."""
-        block = counts[start:end]
-        used = np.unique(block.indices)
-        mapping = np.full(len(terms), -1, dtype=np.int64)
-        mapping[used] = [self._term_id(terms[i]) for i in used.tolist()]
-        block = block.copy()
-        block.indices = mapping[block.indices].astype(np.int32)
+        if self._old_mapping is None or self._old_terms is not terms:
+            # the whole old vocabulary is registered once (terms no row uses are dropped by finish())
+            self._old_terms = terms
+            self._old_mapping = np.fromiter((self._term_id(t) for t in terms), dtype=np.int64, count=len(terms))
+        block = counts[start:end].copy()
+        block.indices = self._old_mapping[block.indices].astype(np.int32)
         block._shape = (block.shape[0], max(len(self.term_ids), 1))
         self.parts.append(block)
 
@@ -428,6 +433,7 @@ def build_index(
     *,
     wait: bool = False,
     progress: ProgressCallback | None = None,
+    embed_progress: EmbedProgress | None = None,
 ) -> BuildReport:
     """Index the files and folders in `paths` into `index_dir`, reusing what an earlier build of the
     same roots and settings already holds; the result replaces the old index atomically."""
@@ -439,12 +445,13 @@ def build_index(
     with index_lock(target, wait=wait):
         remove_leftovers(target)
         old = _reusable_index(target, settings, roots)
+        dense = _dense_settings(settings, old)
         files = list(reader.files())
         plan = _plan(reader, files, old)
         if old is not None and plan.new == plan.changed == plan.removed == 0:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
-            return _refresh(old, target, settings, reader, files, plan, started)
+            return _refresh(old, target, settings, dense, reader, files, plan, started, embed_progress)
         columns = PassageColumns(spill_dir=target)
         try:
             counts = CountMatrixBuilder(Analyzer(settings.analyzer))
@@ -461,7 +468,7 @@ def build_index(
             del counts
             documents = len(set(columns.strings["doc_id"].table()))
             manifest = _manifest(settings, roots, sources, documents, passages, matrix, vocabulary)
-            _write(target, columns, matrix, vocabulary, settings, manifest)
+            _write(target, columns, matrix, vocabulary, settings, manifest, dense, old, embed_progress)
         finally:
             columns.close()
     return BuildReport(
@@ -471,12 +478,41 @@ def build_index(
     )
 
 
-def _refresh(old: Index, target: Path, settings: BuildSettings, reader: CorpusReader, files: list[Path], plan: _Plan,
-             started: float) -> BuildReport:
-    """No file changed: rewrite only what settings changed (BM25/TF-IDF parameters), else nothing."""
+def _dense_settings(settings: BuildSettings, old: Index | None) -> Any:
+    """The embedding settings this build uses: asked for, else inherited from the index, else none."""
+    if settings.no_dense:
+        return None
+    if settings.dense is not None:
+        return settings.dense
+    previous = old.manifest.get("dense") if old is not None else None
+    if previous:
+        from ragcli.retrieval.dense import EmbeddingSettings
+
+        stored = previous["settings"]
+        return EmbeddingSettings(model=stored["model"], precision=stored["precision"], max_tokens=stored["max_tokens"],
+                                 store_dtype=stored["dtype"])
+    return None
+
+
+def _dense_payload(passages: dict[str, Any], dense: Any, old: Index | None, progress: EmbedProgress | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Embed the passages (title and text, as BM25 sees them), reusing the old index's vectors."""
+    from ragcli.retrieval.dense import DENSE_FILE, build_dense
+
+    titles = StringTable.from_payload(passages, "title")
+    texts = StringTable.from_payload(passages, "text")
+    inputs = [f"{title}\n{text}" if title else text for title, text in zip(titles, texts)]
+    previous = old.payload(DENSE_FILE) if old is not None and DENSE_FILE in old.manifest["files"] else None
+    payload, stats = build_dense(inputs, dense, previous, progress)
+    return payload, {"settings": dense.to_dict(), **{k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}}
+
+
+def _refresh(old: Index, target: Path, settings: BuildSettings, dense: Any, reader: CorpusReader, files: list[Path],
+             plan: _Plan, started: float, embed_progress: EmbedProgress | None) -> BuildReport:
+    """No file changed: rewrite only what settings changed (BM25/TF-IDF parameters, dense vectors)."""
     manifest = old.manifest
-    if manifest.get("bm25") != settings.bm25.to_dict() or manifest.get("tfidf") != settings.tfidf.to_dict():
-        _reweight(old, target, settings.bm25, settings.tfidf)
+    dense_changed = (dense.to_dict() if dense else None) != (manifest.get("dense") or {}).get("settings")
+    if manifest.get("bm25") != settings.bm25.to_dict() or manifest.get("tfidf") != settings.tfidf.to_dict() or dense_changed:
+        _reweight(old, target, settings.bm25, settings.tfidf, dense, embed_progress)
     counts = manifest["counts"]
     return BuildReport(
         index_dir=str(target), documents=counts["documents"], passages=counts["passages"], terms=counts["terms"],
@@ -486,11 +522,19 @@ def _refresh(old: Index, target: Path, settings: BuildSettings, reader: CorpusRe
 
 
 def _write(target: Path, columns: PassageColumns, counts: Any, vocabulary: list[str], settings: BuildSettings,
-           manifest: dict[str, Any]) -> None:
+           manifest: dict[str, Any], dense: Any, old: Index | None, embed_progress: EmbedProgress | None) -> None:
     """Write the payloads one at a time, largest temporaries last, so peak memory stays low."""
     with GenerationWriter(target) as writer:
-        writer.write(PASSAGES_FILE, columns.payload())
-        writer.write(TERMS_FILE, lexicon_payload(vocabulary))
+        passages = columns.payload()
+        writer.write(PASSAGES_FILE, passages)
+        if dense is not None:
+            from ragcli.retrieval.dense import DENSE_FILE
+
+            payload, manifest["dense"] = _dense_payload(passages, dense, old, embed_progress)
+            writer.write(DENSE_FILE, payload)
+            del payload
+        del passages
+        writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
         writer.write(COUNTS_FILE, counts_payload(counts))
         writer.write(BM25_FILE, build_bm25(counts, settings.bm25))
         writer.write(TFIDF_FILE, build_tfidf(counts, settings.tfidf))
@@ -515,15 +559,26 @@ def _manifest(settings: BuildSettings, roots: list[Path], sources: list[dict[str
     }
 
 
-def _reweight(index: Index, target: Path, bm25: BM25Params, tfidf: TfidfParams) -> None:
-    """New BM25/TF-IDF parameters over the same passages: weights recomputed from the stored counts,
-    written as a new generation like a build, so readers see the old weights or the new, never a mix."""
+def _reweight(index: Index, target: Path, bm25: BM25Params, tfidf: TfidfParams, dense: Any = "keep",
+              embed_progress: EmbedProgress | None = None) -> None:
+    """New BM25/TF-IDF parameters (or dense vectors) over the same passages: weights recomputed from
+    the stored counts, written as a new generation like a build, so readers see the old or the new."""
+    from ragcli.retrieval.dense import DENSE_FILE
+
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
     manifest.update(bm25=bm25.to_dict(), tfidf=tfidf.to_dict())
     counts = index.counts_matrix()
     with GenerationWriter(target) as writer:
         for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
             writer.write(name, index.payload(name))
+        if dense == "keep":
+            if DENSE_FILE in index.manifest["files"]:
+                writer.write(DENSE_FILE, index.payload(DENSE_FILE))
+        elif dense is not None:
+            payload, manifest["dense"] = _dense_payload(index.payload(PASSAGES_FILE), dense, index, embed_progress)
+            writer.write(DENSE_FILE, payload)
+        else:
+            manifest.pop("dense", None)
         writer.write(BM25_FILE, build_bm25(counts, bm25))
         writer.write(TFIDF_FILE, build_tfidf(counts, tfidf))
         writer.publish(manifest)

