@@ -38,6 +38,13 @@ def results(index_dir: Path, queries: tuple[str, ...] = ("electricity", "wind tu
     return [[(h.id, round(h.score, 6)) for h in index.search(q, k=10)] for q in queries]
 
 
+def record_size(index_dir: Path, name: str) -> None:
+    """Make the manifest agree with a tampered payload's size, so the deeper defences are what is tested."""
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    manifest["files"][name]["bytes"] = payload_file(index_dir, name).stat().st_size
+    (index_dir / MANIFEST).write_text(json.dumps(manifest))
+
+
 class WritesMarker:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
@@ -54,9 +61,7 @@ def test_crafted_payload_through_the_cli_runs_nothing(small_index: Path, tmp_pat
     target = payload_file(small_index, PASSAGES_FILE)
     with open(target, "wb") as handle:
         pickle.dump({"id_blob": WritesMarker(marker)}, handle)
-    manifest = json.loads((small_index / MANIFEST).read_text())
-    manifest["files"][PASSAGES_FILE]["bytes"] = target.stat().st_size
-    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    record_size(small_index, PASSAGES_FILE)
     result = run("query", "electricity", "--no-generate", "--index", str(small_index))
     assert result.returncode == ExitCode.INDEX_DAMAGED
     assert "refusing to load" in result.stderr and "Traceback" not in result.stderr
@@ -76,9 +81,7 @@ def test_mismatched_weight_arrays_are_refused(small_index: Path) -> None:
     payload = store.load_payload(target, mmap=False)
     payload["indptr"] = payload["indptr"][:-3]  # a truncated CSR that still unpickles
     joblib.dump(payload, target)
-    manifest = json.loads((small_index / MANIFEST).read_text())
-    manifest["files"][BM25_FILE]["bytes"] = target.stat().st_size
-    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    record_size(small_index, BM25_FILE)
     with pytest.raises(IndexDamagedError, match="do not match"):
         load_index(small_index).search("electricity")
 
@@ -89,9 +92,7 @@ def test_array_larger_than_its_file_is_refused(small_index: Path) -> None:
     payload["avgdl"] = np.zeros(4096, dtype=np.float64)  # a large array stored last…
     joblib.dump(payload, target)
     target.write_bytes(target.read_bytes()[:-5000])  # …whose bytes are cut: it claims more than the file has
-    manifest = json.loads((small_index / MANIFEST).read_text())
-    manifest["files"][BM25_FILE]["bytes"] = target.stat().st_size
-    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    record_size(small_index, BM25_FILE)
     with pytest.raises(IndexDamagedError):
         load_index(small_index).search("electricity")
 
