@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from clihelpers import RAGCLI, run
+from crafted import WritesMarker, payload_file
 from conftest import write_files
 from ragcli import corpus as corpus_module
 from ragcli import store
@@ -27,10 +28,6 @@ from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
 from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
 from ragcli.indexer import BuildSettings, build_index
 from ragcli.store import MANIFEST, index_lock, read_manifest
-
-
-def payload_file(index_dir: Path, name: str) -> Path:
-    return index_dir / read_manifest(index_dir)["generation"] / name
 
 
 def results(index_dir: Path, queries: tuple[str, ...] = ("electricity", "wind turbine", "solar")) -> list:
@@ -43,14 +40,6 @@ def record_size(index_dir: Path, name: str) -> None:
     manifest = json.loads((index_dir / MANIFEST).read_text())
     manifest["files"][name]["bytes"] = payload_file(index_dir, name).stat().st_size
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
-
-
-class WritesMarker:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (Path.write_text, (self.marker, "pwned"))
 
 
 # --- crafted index files ---------------------------------------------------------------------------

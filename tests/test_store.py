@@ -9,25 +9,11 @@ import joblib
 import numpy as np
 import pytest
 
+from crafted import WritesMarker, payload_file
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
 from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
 from ragcli.indexer import build_index
 from ragcli.store import MANIFEST, StringTable, index_lock, load_payload, read_manifest, verify_checksums
-
-
-class WritesMarker:
-    """A pickle payload that would create a file when unpickled by an unrestricted loader."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (Path.write_text, (self.marker, "pwned"))
-
-
-def payload_file(index_dir: Path, name: str) -> Path:
-    manifest = read_manifest(index_dir)
-    return index_dir / manifest["generation"] / name
 
 
 def test_string_table_round_trip() -> None:
