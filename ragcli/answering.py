@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ragcli.generation import Generation, GenerationOptions, Generator, make_generator
 from ragcli.index import Hit, Index, Retriever, load_index
@@ -106,10 +106,21 @@ def answer_many(
             import warnings
 
             warnings.warn(choice.notice, stacklevel=2)
-    started = time.perf_counter()
-    generations = generator.generate_many([(a.question, a.sources) for a in answers])
-    per_answer = (time.perf_counter() - started) / max(len(answers), 1)
-    for item, generation in zip(answers, generations):
-        item.timings["load"] = load_seconds
-        with_generation(item, generator, generation, per_answer)
-    return answers
+    batch_size = options.batch_size if options is not None else len(answers) or 1
+    return list(generate_answers(answers, generator, load_seconds, batch_size))
+
+
+def generate_answers(
+    answers: Sequence[Answer], generator: Generator, load_seconds: float = 0.0, batch_size: int = 8
+) -> Iterator[Answer]:
+    """Fill retrieved answers in, batch by batch, yielding each as soon as its batch is generated
+    (so a pipeline can print results while later questions are still being answered)."""
+    size = max(1, batch_size)
+    for start in range(0, len(answers), size):
+        chunk = answers[start : start + size]
+        began = time.perf_counter()
+        generations = generator.generate_many([(a.question, a.sources) for a in chunk])
+        seconds = (time.perf_counter() - began) / len(chunk)
+        for item, generation in zip(chunk, generations):
+            item.timings["load"] = load_seconds
+            yield with_generation(item, generator, generation, seconds)

@@ -287,10 +287,8 @@ def _answer_questions(
     as_json: bool, jsonl: bool,
 ) -> None:
     """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
-    import time
-
-    from ragcli.answering import retrieve, with_generation
-    from ragcli.generation import make_generator
+    from ragcli.answering import generate_answers, retrieve
+    from ragcli.generation import StreamingGenerator, make_generator
     from ragcli.render import stderr_console, write_json
 
     answers = [retrieve(idx, q, k, retriever) for q in questions]
@@ -306,22 +304,14 @@ def _answer_questions(
     if choice.notice:
         stderr_console().print(f"ragcli: note: {choice.notice}", markup=False, soft_wrap=True)
     gen = choice.generator
-    if not as_json and len(answers) == 1 and answers[0].sources and hasattr(gen, "stream") and sys.stdout.isatty():
+    if not as_json and len(answers) == 1 and answers[0].sources and isinstance(gen, StreamingGenerator) and sys.stdout.isatty():
         _stream_answer(idx, answers[0], gen, choice.load_seconds)
         return
-    batch = max(1, options.batch_size)
-    for start in range(0, len(answers), batch):
-        chunk = answers[start : start + batch]
-        began = time.perf_counter()
-        generations = gen.generate_many([(a.question, a.sources) for a in chunk])
-        seconds = (time.perf_counter() - began) / len(chunk)
-        for item, generation in zip(chunk, generations):
-            item.timings["load"] = choice.load_seconds
-            with_generation(item, gen, generation, seconds)
-            if as_json:
-                write_json(item.to_dict(), indent=None if jsonl else 2)
-            else:
-                _print_answer(idx, item)
+    for item in generate_answers(answers, gen, choice.load_seconds, options.batch_size):
+        if as_json:
+            write_json(item.to_dict(), indent=None if jsonl else 2)
+        else:
+            _print_answer(idx, item)
 
 
 def _print_answer(idx: Any, item: Any) -> None:
@@ -509,14 +499,15 @@ def tune(
 
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import index_for
-    from ragcli.evaluation.tuning import parse_grid, tune_bm25
+    from ragcli.evaluation.tuning import tune_bm25
     from ragcli.indexer import reweight_bm25
     from ragcli.render import stderr_console, stdout_console, write_json
     from ragcli.retrieval.bm25 import BM25Params
 
     eval_set = load_eval_set(data, split, skip_invalid)
     idx = index_for(eval_set, index_dir)
-    k1_values, b_values = parse_grid(k1), parse_grid(b)
+    k1_values = sorted(set(_csv_list(k1, float, "--k1")))
+    b_values = sorted(set(_csv_list(b, float, "--b")))
     bar = _progress_bar("tuning")
     if bar is not None:
         with bar:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
-RANK_METRICS = ("recall", "precision", "mrr", "ndcg", "hit_rate")
-
-
 def relevant_set(qrels: Mapping[str, int]) -> set[str]:
     return {doc for doc, grade in qrels.items() if grade > 0}
 

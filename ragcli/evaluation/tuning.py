@@ -26,16 +26,6 @@ class TuneRow:
     score: float
 
 
-def parse_grid(text: str) -> list[float]:
-    try:
-        values = sorted({float(v) for v in text.split(",") if v.strip()})
-    except ValueError:
-        raise InvalidOptionError(f"not a comma-separated list of numbers: {text!r}") from None
-    if not values:
-        raise InvalidOptionError("an empty grid")
-    return values
-
-
 def metric_depth(metric: str) -> int:
     if metric == "map":
         return 1000
