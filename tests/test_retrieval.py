@@ -171,3 +171,14 @@ def test_analyzer_used_at_query_time_is_the_stored_one(tmp_path: Path) -> None:
     assert index.analyzer.settings.language == "es"
     assert [h.doc_id for h in index.search("abeja")] == ["1"]
     assert isinstance(index.analyzer, Analyzer)
+
+
+def test_a_corpus_of_only_stopwords_indexes_and_matches_nothing(tmp_path: Path) -> None:
+    # found by the corpus-order property test: no term survives analysis, so there is nothing to weight
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": "the and of"}) + "\n")
+    build_index([corpus], tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    assert index.info()["terms"] == 0
+    for retriever in ("bm25", "tfidf"):
+        assert index.search("the bee", retriever=retriever) == []

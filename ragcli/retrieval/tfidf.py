@@ -39,6 +39,9 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
 
     counts = counts.tocsr()
     counts.sort_indices()
+    if counts.shape[1] == 0:  # every word was a stopword: nothing to weight (scikit-learn refuses it)
+        return {**TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
+                "idf": np.zeros(0, dtype=np.float64)}
     transformer = params.transformer().fit(counts)
     weights = np.empty(counts.nnz, dtype=np.float32)
     for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
