@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
     MODEL_UNAVAILABLE = 9
     INDEX_LOCKED = 10
     MISSING_EXTRA = 11
-    WRITE_FAILED = 12  # the index could not be written (disk full, permissions); the old one stays
+    WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
     INTERRUPTED = 130
 
 

@@ -23,6 +23,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """Built int8 models and dataset indexes go to a temporary cache, never the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RAGCLI_CACHE", str(tmp_path_factory.mktemp("ragcli-cache")))
+    yield
+    patch.undo()
+
+
 SMALL_FILES = {
     "solar.md": "# Solar panels\n\nSolar panels turn sunlight into electricity with photovoltaic cells.\n"
     "Each cell is made of silicon.\n",

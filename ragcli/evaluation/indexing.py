@@ -12,12 +12,7 @@ from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.index import Index, load_index
 from ragcli.indexer import BuildSettings, build_index
-from ragcli.store import MANIFEST, resolve_index_dir, sha256_file
-
-
-def cache_root() -> Path:
-    base = os.environ.get("RAGCLI_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli")
-    return Path(base)
+from ragcli.store import MANIFEST, cache_root, resolve_index_dir, sha256_file
 
 
 def _settings_key(settings: BuildSettings) -> str:
