@@ -80,6 +80,21 @@ def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
     assert np.all(np.sum(fp32 * int8, axis=1) > 0.9)
 
 
+def test_a_model_without_token_type_ids_embeds_in_both_precisions(tiny_embedder: Path, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel
+
+    from ragcli.retrieval.dense import Embedder
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_embedder)
+    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=300)
+    DistilBertModel(config).save_pretrained(tmp_path / "distil")
+    tokenizer.save_pretrained(tmp_path / "distil")
+    texts = ["wind turbines make power", "solar cells"]
+    fp32 = Embedder(EmbeddingSettings(model=str(tmp_path / "distil"), precision="fp32")).embed(texts)
+    int8 = Embedder(EmbeddingSettings(model=str(tmp_path / "distil"), precision="int8")).embed(texts)
+    assert fp32.shape == (2, 32) and np.all(np.sum(fp32 * int8, axis=1) > 0.9)
+
+
 def test_the_int8_model_is_built_once_and_again_when_the_model_changes(tiny_embedder: Path, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from ragcli.retrieval import quantized
