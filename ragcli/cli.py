@@ -437,7 +437,9 @@ def evaluate(
 
     build = BuildSettings()
     if any(name in DENSE_RETRIEVERS for name in retrievers):
-        build.dense = _embedding_settings("all-MiniLM-L6-v2", embedding_precision, 32)
+        from ragcli.retrieval.dense import EmbeddingSettings
+
+        build.dense = EmbeddingSettings(precision=embedding_precision)  # the default model and batch size
     embed_bar = _progress_bar("embedding")
     with embed_bar if embed_bar is not None else contextlib.nullcontext():
         embed_task = embed_bar.add_task("passages", total=None) if embed_bar is not None else None
@@ -456,18 +458,16 @@ def evaluate(
             err.print(f"ragcli: note: {choice.notice}", markup=False, soft_wrap=True)
         gen = choice.generator
     bar = _progress_bar("evaluating")
-    if bar is not None:
-        with bar:
+    with bar if bar is not None else contextlib.nullcontext():
+        progress = None
+        if bar is not None:
             task = bar.add_task("", total=len(eval_set.queries))
 
             def progress(config: str, done: int, total: int) -> None:
                 bar.update(task, description=config, completed=done, total=total)
 
-            report = run_evaluation(eval_set, idx, retrievers, cutoffs=cutoffs, depth=depth, generator=gen,
-                                    top_k=top_k, closed_book=not context, progress=progress)
-    else:
         report = run_evaluation(eval_set, idx, retrievers, cutoffs=cutoffs, depth=depth, generator=gen,
-                                top_k=top_k, closed_book=not context)
+                                top_k=top_k, closed_book=not context, progress=progress)
     if per_query:
         write_per_query(report, per_query)
     if run_file:
@@ -509,13 +509,10 @@ def tune(
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
     bar = _progress_bar("tuning")
-    if bar is not None:
-        with bar:
-            task = bar.add_task("k1 × b", total=len(k1_values) * len(b_values))
-            rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values,
-                             progress=lambda done, total: bar.update(task, completed=done))
-    else:
-        rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values)
+    with bar if bar is not None else contextlib.nullcontext():
+        task = bar.add_task("k1 × b", total=len(k1_values) * len(b_values)) if bar is not None else None
+        rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values,
+                         progress=(lambda done, total: bar.update(task, completed=done)) if bar is not None else None)
     best = rows[0]
     current = idx.manifest["bm25"]
     if apply:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, MissingExtraError, RagcliError
 from ragcli.store import REBUILD_HINT, StringTable, load_payload, payload_path, read_manifest, resolve_index_dir
 
 RETRIEVERS = ("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore")
@@ -26,6 +26,7 @@ TERMS_FILE = "terms.joblib"
 COUNTS_FILE = "counts.joblib"
 BM25_FILE = "bm25.joblib"
 TFIDF_FILE = "tfidf.joblib"
+DENSE_FILE = "dense.joblib"
 
 
 @dataclass(frozen=True)
@@ -331,9 +332,7 @@ class Index:
     def retriever(self, name: str) -> Retriever:
         if name not in _RETRIEVER_TYPES:
             raise InvalidOptionError(f"unknown retriever {name!r}", hint=f"choose one of {', '.join(RETRIEVERS)}")
-        if name in DENSE_RETRIEVERS and "dense.joblib" not in self.manifest["files"]:
-            from ragcli.errors import MissingExtraError
-
+        if name in DENSE_RETRIEVERS and DENSE_FILE not in self.manifest["files"]:
             raise MissingExtraError(
                 f"{self.path} has no dense vectors", hint="build them with `ragcli index PATH --dense` (needs ragcli[dense])"
             )
@@ -412,7 +411,7 @@ class Index:
             "chunking": m["chunking"],
             "bm25": m["bm25"],
             "tfidf": m["tfidf"],
-            "retrievers": [name for name in RETRIEVERS if name in ("bm25", "tfidf") or "dense.joblib" in m["files"]],
+            "retrievers": [name for name in RETRIEVERS if name not in DENSE_RETRIEVERS or DENSE_FILE in m["files"]],
             "dense": m.get("dense"),
         }
 

@@ -29,10 +29,12 @@ from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
 from ragcli.chunking import ChunkSettings, Passage, split_document
 from ragcli.corpus import CorpusReader, RecordFields, Skipped
 from ragcli.errors import EmptyCorpusError, RagcliError
-from ragcli.index import BM25_FILE, COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE, Index, lexicon_payload, load_index
+from ragcli.index import (
+    BM25_FILE, COUNTS_FILE, DENSE_FILE, PASSAGES_FILE, TERMS_FILE, TFIDF_FILE, Index, lexicon_payload, load_index,
+)
 from ragcli.retrieval.bm25 import BM25Params, build_bm25
 from ragcli.retrieval.tfidf import TfidfParams, build_tfidf
-from ragcli.store import GenerationWriter, StringTable, index_lock, remove_leftovers, resolve_index_dir
+from ragcli.store import GenerationWriter, StringTable, index_lock, remove_leftovers, resolve_index_dir, sha256_file
 
 BATCH_PASSAGES = 4000  # passages per tokenising task
 PARALLEL_MIN_PASSAGES = 20_000  # below this, worker start-up costs more than it saves
@@ -325,8 +327,6 @@ def _plan(reader: CorpusReader, files: list[Path], old: Index | None) -> _Plan:
 
 def _sha256(path: Path) -> str | None:
     try:
-        from ragcli.store import sha256_file
-
         return sha256_file(path)
     except OSError:
         return None
@@ -488,15 +488,13 @@ def _dense_settings(settings: BuildSettings, old: Index | None) -> Any:
     if previous:
         from ragcli.retrieval.dense import EmbeddingSettings
 
-        stored = previous["settings"]
-        return EmbeddingSettings(model=stored["model"], precision=stored["precision"], max_tokens=stored["max_tokens"],
-                                 store_dtype=stored["dtype"])
+        return EmbeddingSettings.from_dict(previous["settings"])
     return None
 
 
 def _dense_payload(passages: dict[str, Any], dense: Any, old: Index | None, progress: EmbedProgress | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Embed the passages (title and text, as BM25 sees them), reusing the old index's vectors."""
-    from ragcli.retrieval.dense import DENSE_FILE, build_dense
+    from ragcli.retrieval.dense import build_dense
 
     titles = StringTable.from_payload(passages, "title")
     texts = StringTable.from_payload(passages, "text")
@@ -528,8 +526,6 @@ def _write(target: Path, columns: PassageColumns, counts: Any, vocabulary: list[
         passages = columns.payload()
         writer.write(PASSAGES_FILE, passages)
         if dense is not None:
-            from ragcli.retrieval.dense import DENSE_FILE
-
             payload, manifest["dense"] = _dense_payload(passages, dense, old, embed_progress)
             writer.write(DENSE_FILE, payload)
             del payload
@@ -563,8 +559,6 @@ def _reweight(index: Index, target: Path, bm25: BM25Params, tfidf: TfidfParams, 
               embed_progress: EmbedProgress | None = None) -> None:
     """New BM25/TF-IDF parameters (or dense vectors) over the same passages: weights recomputed from
     the stored counts, written as a new generation like a build, so readers see the old or the new."""
-    from ragcli.retrieval.dense import DENSE_FILE
-
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
     manifest.update(bm25=bm25.to_dict(), tfidf=tfidf.to_dict())
     counts = index.counts_matrix()

