@@ -347,16 +347,21 @@ class Index:
             self._retrievers[name] = retriever
         return self._retrievers[name]
 
+    def scores(self, query: str, retriever: "str | Retriever" = "bm25") -> tuple[np.ndarray, np.ndarray]:
+        """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
+        scores at several depths (see `ragcli.retrieval.sparse.top_k`) without scoring again."""
+
+        def work() -> tuple[np.ndarray, np.ndarray]:
+            scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
+            return scorer.score(query)
+
+        return self._guarded(work)
+
     def rank(self, query: str, k: int = 5, retriever: "str | Retriever" = "bm25") -> tuple[np.ndarray, np.ndarray]:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
         from ragcli.retrieval.sparse import top_k
 
-        def work() -> tuple[np.ndarray, np.ndarray]:
-            scorer = self.retriever(retriever) if isinstance(retriever, str) else retriever
-            candidates, scores = scorer.score(query)
-            return top_k(candidates, scores, k, self.passages.id_rank)
-
-        return self._guarded(work)
+        return self._guarded(lambda: top_k(*self.scores(query, retriever), k, self.passages.id_rank))
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]

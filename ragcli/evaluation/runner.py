@@ -96,12 +96,16 @@ def document_ranking(doc_ids: Sequence[str], scores: Sequence[float], depth: int
 
 
 def retrieve_documents(index: Index, question: str, retriever: "str | Retriever", depth: int) -> list[tuple[str, float]]:
-    """The `depth` best documents (asking for more passages while passages repeat documents)."""
+    """The `depth` best documents (cutting deeper into the passages while passages repeat documents;
+    the query is scored once)."""
+    from ragcli.retrieval.sparse import top_k
+
+    candidates, passage_scores = index.scores(question, retriever)
     want = depth
     total = len(index.passages)
     doc_ids = index.passages.doc_ids
     while True:
-        numbers, scores = index.rank(question, want, retriever)
+        numbers, scores = top_k(candidates, passage_scores, want, index.passages.id_rank)
         ranking = document_ranking([doc_ids[n] for n in numbers.tolist()], scores.tolist(), depth)
         if len(ranking) >= depth or len(numbers) < want or want >= total:
             return ranking
