@@ -136,13 +136,14 @@ def texts_of(path: Path) -> tuple[list[str], list[str]]:
 
 def worker_ragcli(corpus: str, work: Path, sample: int) -> dict[str, Any]:
     from ragcli.chunking import ChunkSettings
-    from ragcli.index import load_index
-    from ragcli.indexer import BuildSettings, build_index
+    from ragcli.retrieval.index import load_index
+    from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
     from ragcli.retrieval.bm25 import BM25Params
 
     path = corpus_file(corpus)
     index_dir = work / "ragcli-index"
-    settings = BuildSettings(chunking=ChunkSettings(size=0), bm25=BM25Params.for_variant("okapi"), rebuild=True)
+    settings = BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": BM25Params.for_variant("okapi")}, rebuild=True)
     started = time.perf_counter()
     report = build_index([path], index_dir, settings)
     build = time.perf_counter() - started

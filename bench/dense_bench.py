@@ -36,7 +36,7 @@ def plain_pytorch(attention: str) -> Callable[[list[str]], np.ndarray]:
     import torch
     import transformers
 
-    from ragcli.retrieval.dense import default_model_folder, mean_pool
+    from ragcli.retrieval.embedder import default_model_folder, mean_pool
 
     folder = default_model_folder()
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=320)
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args()
-    from ragcli.retrieval.dense import Embedder, EmbeddingSettings, inner_product_top
+    from ragcli.retrieval.embedder import Embedder, EmbeddingSettings, inner_product_top
     from ragcli.retrieval.sparse import top_k
 
     records = [json.loads(line) for line in (DATASETS / "scifact" / "corpus.jsonl").open()][: options.passages]

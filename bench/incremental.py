@@ -37,7 +37,8 @@ def split_corpus(folder: Path) -> None:
 
 
 def timed_build(corpus: Path, index_dir: Path, rebuild: bool = False) -> tuple[float, object]:
-    from ragcli.indexer import BuildSettings, build_index
+    from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 
     started = time.perf_counter()
     report = build_index([corpus], index_dir, BuildSettings(rebuild=rebuild))
@@ -75,7 +76,7 @@ def main() -> None:
 
 
 def check_equal(corpus: Path, incremental: Path) -> None:
-    from ragcli.index import load_index
+    from ragcli.retrieval.index import load_index
 
     full_dir = OUT / "work" / "incremental-full"
     timed_build(corpus, full_dir, rebuild=True)

@@ -64,9 +64,9 @@ def main() -> None:
         for model in models:
             sys.path.insert(0, str(ROOT))
             from ragcli.answering import answer_many
-            from ragcli.generation import GenerationOptions
+            from ragcli.generation.base import GenerationOptions
             from ragcli.generation.hf import TransformersGenerator
-            from ragcli.index import load_index
+            from ragcli.retrieval.index import load_index
 
             generator = TransformersGenerator(model, GenerationOptions(max_new_tokens=16))
             questions = [QUESTION] * 10

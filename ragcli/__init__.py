@@ -15,24 +15,29 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "build_index": "ragcli.indexer",
-    "BuildSettings": "ragcli.indexer",
-    "BuildReport": "ragcli.indexer",
-    "load_index": "ragcli.index",
-    "Index": "ragcli.index",
-    "Hit": "ragcli.index",
+    "build_index": "ragcli.indexing.build",
+    "BuildSettings": "ragcli.indexing.settings",
+    "BuildReport": "ragcli.indexing.settings",
+    "load_index": "ragcli.retrieval.index",
+    "Index": "ragcli.retrieval.index",
+    "Hit": "ragcli.records",
+    "Document": "ragcli.records",
+    "Passage": "ragcli.records",
+    "SearchOptions": "ragcli.records",
     "AnalyzerSettings": "ragcli.analysis",
     "Analyzer": "ragcli.analysis",
     "ChunkSettings": "ragcli.chunking",
-    "RecordFields": "ragcli.corpus",
+    "RecordFields": "ragcli.readers.base",
     "BM25Params": "ragcli.retrieval.bm25",
     "TfidfParams": "ragcli.retrieval.tfidf",
     "RagcliError": "ragcli.errors",
     "answer": "ragcli.answering",
     "answer_many": "ragcli.answering",
     "Answer": "ragcli.answering",
-    "Generation": "ragcli.generation",
-    "GenerationOptions": "ragcli.generation",
+    "EmbeddingSettings": "ragcli.retrieval.embedder",
+    "Generation": "ragcli.generation.base",
+    "GenerationOptions": "ragcli.generation.base",
+    "Generator": "ragcli.generation.base",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ragcli.errors import InvalidOptionError
 
@@ -173,6 +173,11 @@ class Analyzer:
             if self.term_of(token) in terms:
                 spans.append(match.span())
         return spans
+
+    def highlighter(self, question: str) -> Callable[[str], list[tuple[int, int]]]:
+        """text → the spans of it that match `question`'s terms (for the snippets of its hits)."""
+        terms = frozenset(self(question))
+        return lambda text: self.matching_spans(text, terms)
 
     def __call__(self, text: str) -> list[str]:
         """Analyse one text (a query, or a document in tests): the terms in order."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
-from ragcli.generation import Generation, GenerationOptions, Generator, make_generator
-from ragcli.index import Hit, Index, Retriever, load_index
+from ragcli.generation.base import Generation, GenerationOptions, Generator, StreamingGenerator, make_generator
+from ragcli.records import Hit
+from ragcli.retrieval.base import Scorer
+from ragcli.retrieval.index import Index, load_index
 
 
 @dataclass
@@ -62,12 +64,27 @@ def with_generation(answer: Answer, generator: Generator, generation: Generation
     return answer
 
 
-def retrieve(index: Index, question: str, k: int, retriever: "str | Retriever", *, context: bool = True) -> Answer:
-    """Step one: the sources for a question (none when `context` is off: closed-book)."""
+def retrieve(index: Index, question: str, k: int, retriever: "str | Scorer", *, context: bool = True,
+             name: str | None = None) -> Answer:
+    """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
+    retriever's name to report (default: the name given, or the scorer's)."""
     started = time.perf_counter()
     hits = index.search(question, k=k, retriever=retriever) if context else []
-    name = retriever if isinstance(retriever, str) else retriever.name
+    name = name or (retriever if isinstance(retriever, str) else retriever.name)
     return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started})
+
+
+SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole weight matrix)
+
+
+def search_questions(index: Index, questions: Sequence[str], k: int, retriever: "str | Scorer") -> Iterator[tuple[str, list[Hit]]]:
+    """Retrieval only, for many questions: (question, hits), in order, as each chunk is scored. Many
+    questions are scored together (faster per question); a single one touches only its own terms' rows."""
+    for start in range(0, len(questions), SEARCH_CHUNK):
+        chunk = list(questions[start : start + SEARCH_CHUNK])
+        found = index.search_many(chunk, k=k, retriever=retriever) if len(chunk) > 1 else [
+            index.search(chunk[0], k=k, retriever=retriever)]
+        yield from zip(chunk, found)
 
 
 def answer(
@@ -108,6 +125,20 @@ def answer_many(
             warnings.warn(choice.notice, stacklevel=2)
     batch_size = options.batch_size if options is not None else len(answers) or 1
     return list(generate_answers(answers, generator, load_seconds, batch_size))
+
+
+def stream_answer(answer: Answer, generator: StreamingGenerator, load_seconds: float,
+                  on_text: Callable[[str], None]) -> Answer:
+    """Generate one answer token by token, calling `on_text` with the text so far after each piece."""
+    began = time.perf_counter()
+    pieces, finish = generator.stream(answer.question, answer.sources)
+    text = ""
+    for piece in pieces:
+        text += piece
+        on_text(text)
+    generation = finish()
+    answer.timings["load"] = load_seconds
+    return with_generation(answer, generator, generation, time.perf_counter() - began)
 
 
 def generate_answers(

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from ragcli.corpus import Document
 from ragcli.errors import InvalidOptionError
+from ragcli.records import Document, Passage
 
 _WORD_RE = re.compile(r"\S+")
 
@@ -33,23 +33,6 @@ class ChunkSettings:
 
     def to_dict(self) -> dict[str, int]:
         return {"size": self.size, "overlap": self.overlap, "unit": "words"}
-
-
-@dataclass(frozen=True)
-class Passage:
-    doc_id: str
-    ordinal: int  # 0-based position of the passage within its document
-    title: str
-    path: str
-    line: int
-    start: int
-    end: int
-    text: str
-    index_text: str  # what the analyzer sees: the title is repeated where the text lacks it
-
-    @property
-    def id(self) -> str:
-        return f"{self.doc_id}#{self.ordinal}"
 
 
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, Callable, Iterable, TextIO
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,7 +17,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ragcli.index import Hit
+from ragcli.records import Hit
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from ragcli.indexing.settings import BuildReport
+    from ragcli.plugins import PluginInfo
 
 SNIPPET_CHARS = 320
 
@@ -131,3 +138,112 @@ def human_bytes(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def note(message: str) -> None:
+    """One line for people on stderr (a notice, a file written), printed as is."""
+    stderr_console().print(message, markup=False, soft_wrap=True, highlight=False)
+
+
+def index_summary(report: "BuildReport", verbose: bool) -> list[str]:
+    """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, then the summary."""
+    lines = []
+    if verbose:
+        lines += [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+        lines += [f"warning: {w}" for w in report.warnings]
+    verb = "Up to date:" if report.up_to_date else "Indexed"
+    line = (
+        f"{verb} {report.documents:,} documents ({report.passages:,} passages, {report.terms:,} terms) "
+        f"from {report.files:,} files in {report.seconds:.1f} s → {report.index_dir} ({human_bytes(report.size_bytes)})"
+    )
+    if report.unchanged or report.removed or report.changed:
+        line += f"; files: {report.new} new, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged"
+    if report.skipped:
+        line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
+        if not verbose:
+            line += " (--verbose lists them)"
+    return [*lines, line]
+
+
+def progress_bar(label: str) -> "Progress | None":
+    """A transient progress bar on stderr, or None when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = stderr_console()
+    if not console.is_terminal:
+        return None
+    return Progress(TextColumn(label), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+@contextmanager
+def index_progress(enabled: bool) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
+    """The bars of `ragcli index`: files read (with passages so far) and, when it starts, passages
+    embedded. Yields the two callbacks `build_index` takes, or Nones without a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = stderr_console()
+    if not enabled or not console.is_terminal:
+        yield None, None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+    ) as bar:
+        files = bar.add_task("indexing", total=None, unit="files")
+        embedding = bar.add_task("embedding", total=None, unit="passages", visible=False)
+
+        def on_file(path: str, done: int, total: int, passages: int) -> None:
+            bar.update(files, completed=done, total=total, unit=f"files · {passages:,} passages")
+
+        def on_embed(done: int, total: int) -> None:
+            bar.update(embedding, completed=done, total=total, visible=True)
+
+        yield on_file, on_embed
+
+
+@contextmanager
+def counting_progress(label: str, total: int | None = None, description: str = "") -> Iterator[Callable[..., None] | None]:
+    """A bar that a library callback moves: yields `update(done, total, description=…)`, or None
+    when there is no terminal to draw on."""
+    bar = progress_bar(label)
+    if bar is None:
+        yield None
+        return
+    with bar:
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, total: int | None = None, description: str | None = None) -> None:
+            fields: dict[str, Any] = {"completed": done}
+            if total is not None:
+                fields["total"] = total
+            if description is not None:
+                fields["description"] = description
+            bar.update(task, **fields)
+
+        yield update
+
+
+def tune_table(title: str, k1_values: list[float], b_values: list[float], scores: dict[tuple[float, float], float],
+               best: tuple[float, float]) -> Table:
+    """The k1 × b grid of a tuning run, the best cell in bold."""
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("k1 \\ b", justify="right")
+    for value in b_values:
+        table.add_column(f"{value:g}", justify="right")
+    for k1 in k1_values:
+        cells = [Text(f"{scores[(k1, b)]:.4f}", style="bold" if (k1, b) == best else "") for b in b_values]
+        table.add_row(f"{k1:g}", *cells)
+    return table
+
+
+def plugins_table(plugins: "list[PluginInfo]") -> Table:
+    table = Table(title="registered parts", title_justify="left")
+    for column in ("kind", "name", "module", "from"):
+        table.add_column(column)
+    for info in plugins:
+        origin = "built-in" if info.builtin else info.distribution
+        if info.shadowed:
+            origin += " (shadowed by the built-in)"
+        table.add_row(info.kind, escape(info.name), escape(info.module), escape(origin))
+    return table

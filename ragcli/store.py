@@ -78,12 +78,6 @@ class _SafeUnpickler(NumpyUnpickler):
     dispatch[b"b"[0]] = load_build
 
 
-def cache_root() -> Path:
-    """ragcli's own cache (built int8 models, indexes of evaluated datasets): $RAGCLI_CACHE, else
-    $XDG_CACHE_HOME/ragcli, else ~/.cache/ragcli."""
-    base = os.environ.get("RAGCLI_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli")
-    return Path(base)
-
 def resolve_index_dir(index: str | os.PathLike[str] | None) -> Path:
     """--index, else $RAGCLI_INDEX, else ./.ragcli."""
     if index is not None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ragcli.indexer import BuildSettings, build_index
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = REPO / "sample_corpus"

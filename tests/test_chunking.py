@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.corpus import Document
+from ragcli.records import Document
 from ragcli.errors import InvalidOptionError
 
 

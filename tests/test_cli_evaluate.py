@@ -9,7 +9,7 @@ import pytrec_eval
 from clihelpers import invoke, run
 from conftest import write_files
 from ragcli.errors import ExitCode
-from ragcli.index import load_index
+from ragcli.retrieval.index import load_index
 
 QA = [
     {"id": "langstroth", "question": "When did Langstroth patent the movable-frame hive?", "answers": ["1852"],

@@ -8,7 +8,7 @@ import pytest
 from clihelpers import invoke, run
 from conftest import write_files
 from ragcli.errors import ExitCode
-from ragcli.index import load_index
+from ragcli.retrieval.index import load_index
 
 
 def test_index_prints_a_summary_on_stderr(small_corpus: Path, tmp_path: Path) -> None:

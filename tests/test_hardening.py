@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -21,12 +22,16 @@ import pytest
 from clihelpers import RAGCLI, run
 from crafted import WritesMarker, payload_file
 from conftest import write_files
-from ragcli import corpus as corpus_module
+from ragcli.readers import text as text_module
+from ragcli.readers import walk as walk_module
 from ragcli import store
-from ragcli.corpus import CorpusReader
+from ragcli.readers.walk import CorpusReader
 from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
-from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
-from ragcli.indexer import BuildSettings, build_index
+from ragcli.records import PASSAGES_FILE
+from ragcli.retrieval.bm25 import BM25_FILE
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.store import MANIFEST, index_lock, read_manifest
 
 
@@ -278,14 +283,14 @@ def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     odd_name = os.fsencode(str(root)) + b"/caf\xe9-name.txt"
     with open(odd_name, "wb") as handle:
         handle.write(b"a file whose name is not UTF-8")
-    real_read = Path.read_bytes
+    real_open = open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.txt":
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(file).name == "locked.txt":  # as root, chmod 000 would not stop the read
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_read(self)
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(walk_module, "open", guarded_open, raising=False)
     report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
     reasons = {s.path: s.reason for s in report.skipped}
     assert reasons["fake.md"] == "binary content"
@@ -303,8 +308,8 @@ def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(corpus_module, "STREAM_TEXT_BYTES", 1 << 20)
-    monkeypatch.setattr(corpus_module, "SEGMENT_CHARS", 1 << 16)
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 20)
+    monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 16)
     rng = np.random.default_rng(0)
     text = " ".join(rng.choice(["alpha", "beta", "gamma", "délta", "epsilon"], 600_000)) + " needle"
     path = tmp_path / "c" / "huge.txt"

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import SMALL_FILES, write_files
-from ragcli import indexer
-from ragcli.index import load_index
-from ragcli.indexer import BuildSettings, build_index
+from ragcli.indexing import build as indexer
+from ragcli.indexing import counting
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
 
@@ -40,7 +42,7 @@ def test_parallel_counting_equals_serial(small_corpus: Path, tmp_path: Path, mon
     for i in range(30):
         (small_corpus / f"extra{i}.txt").write_text(f"document {i} about wind and solar electricity " * (i % 5 + 1))
     build_index([small_corpus], tmp_path / "serial", BuildSettings(jobs=1))
-    monkeypatch.setattr(indexer, "PARALLEL_MIN_PASSAGES", 0)
+    monkeypatch.setattr(counting, "PARALLEL_MIN_PASSAGES", 0)
     monkeypatch.setattr(indexer, "BATCH_PASSAGES", 3)
     build_index([small_corpus], tmp_path / "parallel", BuildSettings(jobs=2))
     assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
@@ -90,9 +92,9 @@ def test_new_bm25_parameters_reweight_without_rereading(small_corpus: Path, smal
     from ragcli.retrieval.bm25 import BM25Params
 
     params = BM25Params(k1=2.0, b=0.2)
-    report = build_index([small_corpus], small_index, BuildSettings(bm25=params))
+    report = build_index([small_corpus], small_index, BuildSettings(retrievers={"bm25": params}))
     assert report.up_to_date
-    build_index([small_corpus], tmp_path / "full", BuildSettings(bm25=params))
+    build_index([small_corpus], tmp_path / "full", BuildSettings(retrievers={"bm25": params}))
     assert snapshot(small_index) == snapshot(tmp_path / "full")
 
 

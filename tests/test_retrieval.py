@@ -12,8 +12,9 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import ChunkSettings
-from ragcli.index import load_index
-from ragcli.indexer import BuildSettings, build_index
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.tfidf import TfidfParams, query_weights
 
@@ -44,7 +45,7 @@ def build_jsonl(tmp_path: Path, texts: list[str], settings: BuildSettings) -> Pa
 )
 def test_bm25_scores_equal_rank_bm25(tmp_path: Path, variant: str, reference: type) -> None:
     texts = zipf_corpus()
-    settings = BuildSettings(chunking=ChunkSettings(size=0), bm25=BM25Params.for_variant(variant))
+    settings = BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": BM25Params.for_variant(variant)})
     index = load_index(build_jsonl(tmp_path, texts, settings))
     analyze = index.analyzer
     ref = reference([analyze(t) for t in texts])
@@ -62,7 +63,7 @@ def test_bm25_scores_equal_rank_bm25(tmp_path: Path, variant: str, reference: ty
 def test_lucene_variant_matches_its_formula(tmp_path: Path) -> None:
     texts = zipf_corpus(60)
     params = BM25Params(variant="lucene", k1=1.2, b=0.75)
-    index = load_index(build_jsonl(tmp_path, texts, BuildSettings(chunking=ChunkSettings(size=0), bm25=params)))
+    index = load_index(build_jsonl(tmp_path, texts, BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": params})))
     docs = [index.analyzer(t) for t in texts]
     avgdl = np.mean([len(d) for d in docs])
     n = len(docs)
@@ -150,7 +151,7 @@ def test_hits_cite_their_source_line(sample_index: Path) -> None:
 @pytest.mark.parametrize("variant", ["lucene", "bm25+"])
 def test_batched_search_equals_one_by_one(tmp_path: Path, variant: str) -> None:
     texts = zipf_corpus()
-    settings = BuildSettings(chunking=ChunkSettings(size=0), bm25=BM25Params.for_variant(variant))
+    settings = BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": BM25Params.for_variant(variant)})
     index = load_index(build_jsonl(tmp_path, texts, settings))
     queries = QUERIES * 30  # more than one batch of the sparse product
     for retriever in ("bm25", "tfidf"):

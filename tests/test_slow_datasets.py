@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DATASETS
-from ragcli.index import load_index
-from ragcli.indexer import build_index
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
 
 pytestmark = pytest.mark.slow
 

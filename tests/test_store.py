@@ -11,8 +11,10 @@ import pytest
 
 from crafted import WritesMarker, payload_file
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
-from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
-from ragcli.indexer import build_index
+from ragcli.records import PASSAGES_FILE
+from ragcli.retrieval.bm25 import BM25_FILE
+from ragcli.retrieval.index import load_index
+from ragcli.indexing.build import build_index
 from ragcli.store import MANIFEST, StringTable, index_lock, load_payload, read_manifest, verify_checksums
 
 
@@ -125,12 +127,12 @@ def test_failed_build_leaves_the_previous_index_intact(small_corpus: Path, small
     generation = read_manifest(small_index)["generation"]
     (small_corpus / "new.txt").write_text("a brand new document about electricity")
 
-    from ragcli import indexer
+    from ragcli.retrieval.tfidf import Tfidf
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(indexer, "build_tfidf", interrupted)
+    monkeypatch.setattr(Tfidf, "build", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_index([small_corpus], small_index)
     assert read_manifest(small_index)["generation"] == generation

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragcli.corpus import Skipped, is_beir_folder
+from ragcli.readers.beir import is_beir_folder
+from ragcli.records import Skipped
 from ragcli.errors import InputFormatError, PathNotFoundError
 
 

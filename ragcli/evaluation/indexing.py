@@ -6,23 +6,22 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
-from ragcli.index import Index, load_index
-from ragcli.indexer import BuildSettings, build_index
-from ragcli.store import MANIFEST, cache_root, resolve_index_dir, sha256_file
+from ragcli.indexing.build import build_index, chosen_retrievers
+from ragcli.indexing.settings import BuildSettings
+from ragcli.models import cache_root
+from ragcli.retrieval.base import RETRIEVERS, with_needs
+from ragcli.retrieval.index import Index, load_index
+from ragcli.store import MANIFEST, resolve_index_dir, sha256_file
 
 
 def _settings_key(settings: BuildSettings) -> str:
-    data = {
-        "analyzer": settings.analyzer.to_dict(),
-        "chunking": settings.chunking.to_dict(),
-        "bm25": settings.bm25.to_dict(),
-        "tfidf": settings.tfidf.to_dict(),
-        "dense": settings.dense.to_dict() if settings.dense is not None else None,
-    }
+    data: dict[str, object] = {"analyzer": settings.analyzer.to_dict(), "chunking": settings.chunking.to_dict()}
+    for name, chosen in chosen_retrievers(settings, None).items():
+        data[name] = RETRIEVERS.get(name).identity(chosen)
     return json.dumps(data, sort_keys=True)
 
 
@@ -37,15 +36,20 @@ def _matches(index_dir: Path, corpus_sha: str) -> bool:
 def index_for(
     eval_set: EvalSet,
     index_dir: Path | None,
-    settings: BuildSettings | None = None,
+    retrievers: Sequence[str] = ("bm25",),
+    retriever_settings: dict[str, Any] | None = None,
     *,
     on_build: Callable[[Path], None] | None = None,
     embed_progress: Callable[[int, int], None] | None = None,
 ) -> Index:
-    """The index to evaluate `eval_set` against (building a BEIR corpus's index when needed)."""
+    """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
+    an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
+    from `retriever_settings` or their defaults) when needed."""
     if eval_set.corpus is None:
         return load_index(index_dir)
-    settings = settings or BuildSettings()
+    given = retriever_settings or {}
+    optional = [RETRIEVERS.get(n) for n in with_needs(retrievers) if RETRIEVERS.get(n).optional]
+    settings = BuildSettings(retrievers={r.name: given.get(r.name) or r.default_settings() for r in optional})
     corpus_sha = sha256_file(eval_set.corpus)
     if index_dir is None and not os.environ.get("RAGCLI_INDEX"):
         key = hashlib.sha256(f"{corpus_sha}\n{_settings_key(settings)}".encode()).hexdigest()[:16]

@@ -15,8 +15,10 @@ from typing import Any, Callable, Sequence
 from ragcli.evaluation.answers import answer_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.metrics import query_metrics
-from ragcli.generation import Generator, strip_citations
-from ragcli.index import Hit, Index, Retriever
+from ragcli.generation.base import Generator, strip_citations
+from ragcli.records import Hit
+from ragcli.retrieval.base import Scorer, top_k
+from ragcli.retrieval.index import Index
 
 DEFAULT_CUTOFFS = (1, 3, 5, 10, 100)
 CLOSED_BOOK = "closed-book"
@@ -95,11 +97,9 @@ def document_ranking(doc_ids: Sequence[str], scores: Sequence[float], depth: int
     return ranking
 
 
-def retrieve_documents(index: Index, question: str, retriever: "str | Retriever", depth: int) -> list[tuple[str, float]]:
+def retrieve_documents(index: Index, question: str, retriever: "str | Scorer", depth: int) -> list[tuple[str, float]]:
     """The `depth` best documents (cutting deeper into the passages while passages repeat documents;
     the query is scored once)."""
-    from ragcli.retrieval.sparse import top_k
-
     candidates, passage_scores = index.scores(question, retriever)
     want = depth
     total = len(index.passages)

@@ -12,8 +12,9 @@ from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.evaluation.runner import retrieve_documents
-from ragcli.index import BM25Retriever, Index
-from ragcli.retrieval.bm25 import BM25Params, build_bm25
+from ragcli.indexing.build import reweight
+from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
+from ragcli.retrieval.index import Index
 
 DEFAULT_K1 = (0.6, 0.9, 1.2, 1.5, 2.0)
 DEFAULT_B = (0.3, 0.45, 0.6, 0.75, 0.9)
@@ -33,6 +34,12 @@ def metric_depth(metric: str) -> int:
     if name not in ("ndcg", "recall", "precision", "mrr", "hit_rate") or not cutoff.isdigit():
         raise InvalidOptionError(f"unknown metric {metric!r}", hint="e.g. ndcg@10, recall@100, mrr@10, map")
     return int(cutoff)
+
+
+def apply_best(index: Index, best: TuneRow) -> None:
+    """Store the best pair in the index (weights recomputed from the stored counts)."""
+    variant = index.manifest["bm25"].get("variant", "lucene")
+    reweight(index.path, {"bm25": BM25Params.for_variant(variant, k1=best.k1, b=best.b)})
 
 
 def tune_bm25(
@@ -55,7 +62,7 @@ def tune_bm25(
     grid = [(k1, b) for k1 in k1_values for b in b_values]
     for number, (k1, b) in enumerate(grid, start=1):
         params = BM25Params.for_variant(variant, k1=k1, b=b)
-        retriever = BM25Retriever(index, params, build_bm25(counts, params))
+        retriever = BM25Scorer(index, params, build_bm25(counts, params))
         total = 0.0
         for query in judged:
             ranking = retrieve_documents(index, query.question, retriever, depth)

@@ -12,14 +12,14 @@ is cited, and never anything the sources do not say.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
 
 from ragcli.analysis import Analyzer
-from ragcli.generation import Generation
-from ragcli.index import Hit
+from ragcli.generation.base import Generation, GenerationOptions
+from ragcli.records import Hit
 
 if TYPE_CHECKING:
-    from ragcli.index import Index
+    from ragcli.retrieval.index import Index
 
 # sentence ends: . ! ? followed by space and an upper-case letter, digit or quote; or a blank line / list item
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)")
@@ -94,6 +94,13 @@ def typed_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int]
     return spans
 
 
+@runtime_checkable
+class TermWeights(Protocol):
+    """A scorer that knows how telling a term is (BM25's idf)."""
+
+    def term_weight(self, term: str) -> float | None: ...
+
+
 class ExtractiveGenerator:
     """Picks the best answering sentence from the sources and cites it."""
 
@@ -109,12 +116,14 @@ class ExtractiveGenerator:
         """Weights question terms by the index's BM25 idf, so rare words count most."""
         if index is None:
             return cls()
-        idf = index.payload("bm25.joblib")["idf"]
-        lexicon = index.lexicon
+        scorer = index.retriever("bm25")
+        if not isinstance(scorer, TermWeights):  # a bm25 that does not weigh terms: all count the same
+            return cls(index.analyzer)
+        weigh = scorer.term_weight
 
         def weight(term: str) -> float:
-            term_id = lexicon.term_id(term)
-            return max(float(idf[term_id]), 0.01) if term_id is not None else 1.0
+            value = weigh(term)
+            return max(value, 0.01) if value is not None else 1.0
 
         return cls(index.analyzer, weight)
 
@@ -156,3 +165,15 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
+
+
+class ExtractiveFactory:
+    """The `extractive` backend: no model, the best sentence of the sources."""
+
+    name = "extractive"
+
+    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> ExtractiveGenerator:
+        return ExtractiveGenerator.for_index(index)
+
+
+FACTORY = ExtractiveFactory()

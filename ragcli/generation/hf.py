@@ -4,24 +4,26 @@ Encoder-decoder models (T5, BART, …) load with AutoModelForSeq2SeqLM and decod
 AutoModelForCausalLM, chosen from the model's config (`is_encoder_decoder`), never from its name.
 Causal models whose tokenizer has a chat template get the prompt as a user message.
 
-Models resolve without surprises offline: a local folder loads as is; a hub id loads from the Hugging
-Face cache with `local_files_only` when it is there, and otherwise only after a quick check that the
-Hub answers (transformers would retry a dead network for half a minute before failing).
+Models resolve without surprises offline (ragcli.models.resolve_model): a local folder loads as is; a
+hub id loads from the Hugging Face cache with `local_files_only` when it is there, and otherwise only
+after a quick check that the Hub answers.
 """
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
-from ragcli.generation import Generation, GenerationOptions, cited_sources
+from ragcli.generation.base import Generation, GenerationOptions, cited_sources, requested_model
 from ragcli.generation.prompt import DEFAULT_TEMPLATE, FittedPrompt, fit_prompt
-from ragcli.index import Hit
+from ragcli.models import pick_device, resolve_model
+from ragcli.records import Hit
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
 
 FALLBACK_INPUT_TOKENS = 512
-HUB_CHECK_SECONDS = 5.0
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def _import_transformers() -> tuple[Any, Any]:
@@ -36,54 +38,6 @@ def _import_transformers() -> tuple[Any, Any]:
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()  # stderr belongs to ragcli's own messages
     return torch, transformers
-
-
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE)
-
-
-def resolve_model(name: str) -> tuple[str, bool]:
-    """(what to pass to from_pretrained, local_files_only) or ModelUnavailableError saying why not."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser()), True
-    if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
-        raise ModelUnavailableError(f"model folder {name} does not exist or is not a folder")
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        cached = try_to_load_from_cache(name, "config.json")
-    except Exception:  # an id that is not a valid repo name
-        cached = None
-    if isinstance(cached, str):
-        return name, True
-    if _offline():
-        raise ModelUnavailableError(f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
-    from huggingface_hub import model_info
-
-    try:
-        model_info(name, timeout=HUB_CHECK_SECONDS)
-    except Exception as exc:
-        raise ModelUnavailableError(
-            f"model {name} is not in the Hugging Face cache and the Hub cannot be reached ({type(exc).__name__})"
-        ) from None
-    return name, False
-
-
-def pick_device(requested: str, torch: Any) -> str:
-    if requested not in DEVICES:
-        raise InvalidOptionError(f"unknown device {requested!r}", hint=f"choose one of {', '.join(DEVICES)}")
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise InvalidOptionError("--device cuda: no CUDA device is available")
-    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise InvalidOptionError("--device mps: MPS is not available")
-    return requested
 
 
 class TransformersGenerator:
@@ -238,3 +192,15 @@ class TransformersGenerator:
             return Generation(text, cited_sources(text, used), fitted.sources_used)
 
         return pieces_iter(), finish
+
+
+class TransformersFactory:
+    """The `transformers` backend: --model (else $RAGCLI_MODEL, else flan-t5-base) loaded locally."""
+
+    name = "transformers"
+
+    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> TransformersGenerator:
+        return TransformersGenerator(requested_model(model)[0], options)
+
+
+FACTORY = TransformersFactory()

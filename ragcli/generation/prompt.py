@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ragcli.errors import InvalidOptionError
-from ragcli.index import Hit
+from ragcli.records import Hit
 
 DEFAULT_TEMPLATE = """Answer the question using only the numbered passages below. Cite the passages you use, like [1]. \
 If the passages do not contain the answer, say that you do not know.

@@ -1,1 +1,1 @@
-"""Retrievers: lexical (BM25, TF-IDF) over a shared sparse scoring core."""
+"""Retrieval: an opened index and the retrievers that search it, one module per retriever."""

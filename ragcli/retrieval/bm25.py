@@ -15,11 +15,19 @@ Variants, all with the same term-frequency saturation and length normalisation:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragcli.errors import InvalidOptionError
+from ragcli.records import SearchOptions
+from ragcli.retrieval.base import BuildInput, Built, Retriever
+from ragcli.retrieval.sparse import SparseScorer, TermMatrix
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+BM25_FILE = "bm25.joblib"
 
 VARIANTS = ("lucene", "robertson", "atire", "okapi", "bm25l", "bm25+")
 # rank_bm25's defaults for its own variants: used when the user does not set k1/b/delta.
@@ -110,8 +118,6 @@ ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temp
 
 def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     """The BM25 payload from a passages × terms count matrix (scipy CSR), computed in row chunks."""
-    from ragcli.retrieval.sparse import TermMatrix
-
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
     doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
@@ -131,3 +137,47 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
         "idf": term_idf,
         "avgdl": avgdl,
     }
+
+
+class BM25Scorer(SparseScorer):
+    name = "bm25"
+
+    def __init__(self, index: "Index", params: BM25Params, payload: dict[str, Any]) -> None:
+        """Scores with `payload`: the index's stored BM25, or (for tuning) weights built with other `params`."""
+        super().__init__(index, TermMatrix.from_payload(payload))
+        self.params = params
+        self.term_constant = payload["term_constant"]
+        self.idf = payload["idf"]
+
+    def constant(self, term_ids: np.ndarray, counts: np.ndarray) -> float:
+        return float(np.dot(counts, self.term_constant[term_ids])) if len(term_ids) else 0.0
+
+    def term_weight(self, term: str) -> float | None:
+        """The term's idf in this index (None for a term it does not hold): how rare, so how telling."""
+        term_id = self.index.lexicon.term_id(term)
+        return float(self.idf[term_id]) if term_id is not None else None
+
+
+class BM25(Retriever):
+    """BM25 over the stored counts, scored eagerly (see the module docstring for the variants)."""
+
+    name = "bm25"
+    payload = BM25_FILE
+
+    def default_settings(self) -> BM25Params:
+        return BM25Params()
+
+    def settings_from(self, recorded: dict[str, Any]) -> BM25Params:
+        return BM25Params.from_dict(recorded)
+
+    def identity(self, settings: BM25Params) -> dict[str, Any]:
+        return settings.to_dict()
+
+    def build(self, settings: BM25Params, data: BuildInput) -> Built:
+        return Built(build_bm25(data.counts, settings), settings.to_dict())
+
+    def open(self, index: "Index", options: SearchOptions) -> BM25Scorer:
+        return BM25Scorer(index, self.settings_from(index.manifest["bm25"]), index.payload(BM25_FILE))
+
+
+RETRIEVER = BM25()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import IndexWriteError, MissingExtraError, ModelUnavailableError, RagcliError
-from ragcli.store import cache_root
+from ragcli.models import cache_root
 
 RECIPE = "onnx-dynamo/eager-attention/dynamic-int8/per-channel/v1"
 MODEL_FILE = "model-int8.onnx"

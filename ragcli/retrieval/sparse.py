@@ -8,11 +8,18 @@ the rows it needs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
+from ragcli.errors import IndexDamagedError
+from ragcli.store import REBUILD_HINT
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
+BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
 
 
 @dataclass
@@ -80,7 +87,6 @@ class TermMatrix:
         candidates = np.flatnonzero(touched)
         return candidates, totals[candidates]
 
-
     def accumulate_many(self, queries: Sequence[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """`accumulate` for many (term ids, weights) queries at once, as one sparse matrix product per
         batch of queries: fewer Python steps per query than a loop of `accumulate` calls."""
@@ -101,13 +107,38 @@ class TermMatrix:
                 yield product.indices[lo:hi].astype(np.int64), product.data[lo:hi].astype(np.float64)
 
 
-def top_k(candidates: np.ndarray, scores: np.ndarray, k: int, id_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The k best candidates by score, ties broken by passage id (`id_rank`), best first."""
-    if k <= 0 or len(candidates) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    if len(candidates) > k:
-        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores >= threshold  # every tie at the threshold stays in, so the id order decides
-        candidates, scores = candidates[keep], scores[keep]
-    order = np.lexsort((id_rank[candidates], -scores))[:k]
-    return candidates[order], scores[order]
+class SparseScorer:
+    """A query scorer over a `TermMatrix`: the query's terms weighted by `query_weights`, then summed."""
+
+    name = ""
+
+    def __init__(self, index: "Index", matrix: TermMatrix) -> None:
+        if not matrix.consistent(len(index.lexicon), index.manifest["counts"]["passages"]):
+            raise IndexDamagedError(f"{index.path}: {self.name} weights do not match the index", hint=REBUILD_HINT)
+        self.index = index
+        self.matrix = matrix
+
+    def query_weights(self, term_ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The weight of each query term (its count, unless a retriever weights queries)."""
+        return counts
+
+    def constant(self, term_ids: np.ndarray, counts: np.ndarray) -> float:
+        """What every passage scores for this query whether or not it holds a term (BM25+ only)."""
+        return 0.0
+
+    def _vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer(query))
+        return term_ids, self.query_weights(term_ids, counts) if len(term_ids) else counts
+
+    def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        term_ids, weights = self._vector(query)
+        candidates, scores = self.matrix.accumulate(term_ids, weights)
+        return candidates, scores + self.constant(term_ids, weights)
+
+    def score_many(self, queries: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.matrix.n_passages > BATCH_MAX_PASSAGES:  # products of huge results cost more
+            yield from (self.score(q) for q in queries)
+            return
+        vectors = [self._vector(q) for q in queries]
+        for (term_ids, weights), (candidates, scores) in zip(vectors, self.matrix.accumulate_many(vectors)):
+            yield candidates, scores + self.constant(term_ids, weights)

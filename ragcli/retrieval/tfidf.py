@@ -7,9 +7,18 @@ scikit-learn costs about a second, more than the search itself. A test checks th
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ragcli.records import SearchOptions
+from ragcli.retrieval.base import BuildInput, Built, Retriever
+from ragcli.retrieval.sparse import SparseScorer, TermMatrix
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+TFIDF_FILE = "tfidf.joblib"
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,6 @@ ROWS_PER_CHUNK = 100_000  # passages transformed at a time: bounds scikit-learn'
 
 def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
     """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term."""
-    from ragcli.retrieval.sparse import TermMatrix
-
     counts = counts.tocsr()
     counts.sort_indices()
     if counts.shape[1] == 0:  # every word was a stopword: nothing to weight (scikit-learn refuses it)
@@ -63,3 +70,40 @@ def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray)
     weights = tf * term_idf
     norm = np.sqrt(np.square(weights).sum())
     return weights / norm if norm > 0 else weights
+
+
+class TfidfScorer(SparseScorer):
+    name = "tfidf"
+
+    def __init__(self, index: "Index", params: TfidfParams, payload: dict[str, Any]) -> None:
+        super().__init__(index, TermMatrix.from_payload(payload))
+        self.params = params
+        self.idf = payload["idf"]
+
+    def query_weights(self, term_ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return query_weights(self.params, counts, self.idf[term_ids])
+
+
+class Tfidf(Retriever):
+    """TF-IDF vectors ranked by cosine similarity."""
+
+    name = "tfidf"
+    payload = TFIDF_FILE
+
+    def default_settings(self) -> TfidfParams:
+        return TfidfParams()
+
+    def settings_from(self, recorded: dict[str, Any]) -> TfidfParams:
+        return TfidfParams.from_dict(recorded)
+
+    def identity(self, settings: TfidfParams) -> dict[str, Any]:
+        return settings.to_dict()
+
+    def build(self, settings: TfidfParams, data: BuildInput) -> Built:
+        return Built(build_tfidf(data.counts, settings), settings.to_dict())
+
+    def open(self, index: "Index", options: SearchOptions) -> TfidfScorer:
+        return TfidfScorer(index, self.settings_from(index.manifest["tfidf"]), index.payload(TFIDF_FILE))
+
+
+RETRIEVER = Tfidf()

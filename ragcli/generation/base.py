@@ -1,0 +1,170 @@
+"""The generator seam: the `Generator` protocol, the registry of generator backends, `make_generator`.
+
+All generators share one small protocol (`Generator`), so tests and users can plug in their own:
+`generate(question, sources)` returns a `Generation` whose `citations` are 1-based positions in
+`sources`. A backend registers a `GeneratorFactory` under the entry point group `ragcli.generators`
+(the built-ins `transformers` and `extractive` too). `make_generator` picks one by name; `auto` uses
+a transformers model and falls back to the extractive baseline when the default model cannot be loaded.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence, runtime_checkable
+
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.plugins import Registry
+from ragcli.records import Hit
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+DEFAULT_MODEL = "google/flan-t5-base"
+AUTO = "auto"  # not a backend: transformers, falling back to extractive (see make_generator)
+_CITATION_RE = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class Generation:
+    text: str
+    citations: list[int]  # 1-based numbers of the sources the answer rests on
+    sources_in_prompt: int = 0  # how many sources the generator actually saw (the context budget)
+
+
+@dataclass
+class GenerationOptions:
+    """Decoding and runtime options for model generators (greedy and deterministic by default)."""
+
+    max_new_tokens: int = 128
+    num_beams: int = 1
+    temperature: float = 0.0  # 0 → greedy; > 0 → sampling
+    top_p: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    batch_size: int = 8
+    prompt_template: str | None = None  # the template's text (see ragcli.generation.prompt)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    name: str
+    model: str | None
+
+    def generate(self, question: str, sources: Sequence[Hit]) -> Generation: ...
+
+    def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]: ...
+
+
+@runtime_checkable
+class StreamingGenerator(Generator, Protocol):
+    def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]: ...
+
+
+def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
+    """The source numbers an answer cites ([1], [2] …), in order of first mention; unknown numbers dropped.
+
+    A model that writes no markers still rests on something: then the sources whose text contains the
+    answer are cited, else the one sharing most words with it.
+    """
+    numbers: list[int] = []
+    for match in _CITATION_RE.finditer(text):
+        n = int(match.group(1))
+        if 1 <= n <= len(sources) and n not in numbers:
+            numbers.append(n)
+    if numbers or not text.strip() or not sources:
+        return numbers
+    answer = " ".join(text.lower().split())
+    containing = [i for i, s in enumerate(sources, 1) if answer in " ".join(s.text.lower().split())]
+    if containing:
+        return containing
+    words = set(re.findall(r"\w+", answer))
+    overlaps = [len(words & set(re.findall(r"\w+", s.text.lower()))) for s in sources]
+    best = max(range(len(sources)), key=lambda i: (overlaps[i], -i))
+    return [best + 1] if overlaps[best] else []
+
+
+def strip_citations(text: str) -> str:
+    """The answer without its [n] markers (for exact-match and F1 scoring)."""
+    return " ".join(_CITATION_RE.sub(" ", text).split())
+
+
+def requested_model(model: str | None) -> tuple[str, bool]:
+    """(model to use, whether the user named it): --model, else $RAGCLI_MODEL, else the default."""
+    if model:
+        return model, True
+    env = os.environ.get("RAGCLI_MODEL")
+    if env:
+        return env, True
+    return DEFAULT_MODEL, False
+
+
+@dataclass
+class GeneratorChoice:
+    """The generator `make_generator` settled on, and why it fell back if it did."""
+
+    generator: Generator
+    notice: str | None = None  # one line for stderr when auto fell back to the extractive generator
+    load_seconds: float = 0.0
+
+
+class GeneratorFactory(Protocol):
+    """A registered generator backend: builds its generator for a query or an evaluation run."""
+
+    name: str
+
+    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> Generator:
+        """The generator; `model` is what the user named (None: the backend's default). Raise
+        ModelUnavailableError or MissingExtraError when it cannot be had."""
+        ...
+
+
+GENERATORS: Registry[GeneratorFactory] = Registry("generator", "ragcli.generators", order=("transformers", "extractive"))
+
+
+def generator_names() -> list[str]:
+    """What --generator accepts: auto and every registered backend."""
+    return [AUTO, *GENERATORS.names()]
+
+
+def check_generator(kind: str) -> str:
+    """`kind` if --generator accepts it (checked before any work starts)."""
+    if kind not in generator_names():
+        raise InvalidOptionError(f"unknown generator {kind!r}", hint=f"choose one of {', '.join(generator_names())}")
+    return kind
+
+
+def make_generator(
+    kind: str = AUTO,
+    model: str | None = None,
+    options: GenerationOptions | None = None,
+    *,
+    index: "Index | None" = None,
+) -> GeneratorChoice:
+    """Build the generator a query asked for.
+
+    auto: the named model (--model / $RAGCLI_MODEL) or the default, with transformers; if the default
+    cannot be loaded (no cache and no network, or transformers not installed) fall back to the
+    extractive generator, with a notice saying why and how to get the model. A model the user named
+    explicitly that cannot be loaded is an error (ModelUnavailableError), never a silent substitution.
+    """
+    import time
+
+    options = options or GenerationOptions()
+    started = time.perf_counter()
+    if check_generator(kind) != AUTO:
+        generator = GENERATORS.get(kind).create(model, options, index)
+        return GeneratorChoice(generator, load_seconds=time.perf_counter() - started if generator.model else 0.0)
+    name, explicit = requested_model(model)
+    try:
+        generator = GENERATORS.get("transformers").create(name, options, index)
+    except (ModelUnavailableError, MissingExtraError) as exc:
+        if explicit:
+            raise
+        notice = (
+            f"{exc.message}; answering with the extractive generator instead. To use {name}, run once with "
+            "network access (or download it into the Hugging Face cache), or pass --model with a local model folder."
+        )
+        return GeneratorChoice(GENERATORS.get("extractive").create(None, options, index), notice=notice)
+    return GeneratorChoice(generator, load_seconds=time.perf_counter() - started)

@@ -1,0 +1,232 @@
+"""Building an index: plan → read and split → count terms → each registered retriever's payload → write.
+
+Made for large corpora and frequent re-runs: term counting runs on all cores (ragcli.indexing.counting),
+passage texts are spooled to disk (ragcli.indexing.columns), and re-indexing is incremental
+(ragcli.indexing.plan): unchanged files are copied from the existing index and the retrievers'
+global statistics are recomputed from the stored counts. The payloads are written as a new
+generation and published with one atomic manifest swap (ragcli.store).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ragcli.analysis import Analyzer
+from ragcli.chunking import split_document
+from ragcli.errors import EmptyCorpusError, InvalidOptionError, NoIndexError
+from ragcli.indexing.columns import PassageColumns
+from ragcli.indexing.counting import BATCH_PASSAGES, CountMatrixBuilder, Task, count_all, count_surfaces, counts_payload, reused
+from ragcli.indexing.plan import Plan, estimate_passages, plan_build, reusable_index, stat_key
+from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
+from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
+from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.lexicon import lexicon_payload
+from ragcli.store import GenerationWriter, index_lock, read_manifest, remove_leftovers, resolve_index_dir
+
+
+def stored_roots(index_dir: str | Path | None) -> list[Path]:
+    """The roots an existing index was built from (`ragcli index` without paths re-reads them)."""
+    try:
+        roots = read_manifest(resolve_index_dir(index_dir)).get("roots") or []
+    except NoIndexError:
+        raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...") from None
+    return [Path(r) for r in roots]
+
+
+def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Retriever name → the settings this build writes its payload with (see `BuildSettings.retrievers`)."""
+    for name in settings.retrievers:
+        if RETRIEVERS.get(name).payload is None:
+            raise InvalidOptionError(f"retriever {name!r} builds nothing at index time")
+    chosen: dict[str, Any] = {}
+    for retriever in built_retrievers():
+        if retriever.name in settings.drop:
+            continue
+        if retriever.name in settings.retrievers:
+            chosen[retriever.name] = settings.retrievers[retriever.name]
+        elif not retriever.optional:
+            chosen[retriever.name] = retriever.default_settings()
+        elif previous is not None and previous.get(retriever.name):
+            chosen[retriever.name] = retriever.settings_from(previous[retriever.name])
+    return chosen
+
+
+def _tasks(
+    reader: CorpusReader, files: list[Path], plan: Plan, old: Index | None, settings: BuildSettings,
+    columns: PassageColumns, sources: list[dict[str, Any]], progress: ProgressCallback | None,
+) -> Iterator[Task]:
+    """Walks the files in order, filling `columns` and `sources`, and yields the counting tasks for the
+    rows in the same order: batches of texts to tokenise, and ranges of reused rows."""
+    pending: list[str] = []
+    for number, path in enumerate(files, start=1):
+        rel = reader.relative(path)
+        start = len(columns)
+        entry = plan.reuse.get(rel)
+        if entry is not None and old is not None:
+            first, last = entry["passages"]
+            if pending:
+                yield count_surfaces, (pending,)
+                pending = []
+            columns.extend_from(old, first, last)
+            yield reused, (first, last)
+            reader.claim_ids(old.passages.doc_ids[i] for i in range(first, last))
+            if entry.get("skipped"):
+                reader.report.skipped.append(Skipped(rel, entry["skipped"]))
+            sources.append({**entry, "passages": [start, len(columns)]})
+        else:
+            documents = 0
+            for document in reader.read_file(path):
+                documents += 1
+                for passage in split_document(document, settings.chunking):
+                    columns.add(passage)
+                    pending.append(passage.index_text)
+                    if len(pending) >= BATCH_PASSAGES:
+                        yield count_surfaces, (pending,)
+                        pending = []
+            source = reader.last_source
+            if source is not None:
+                key = stat_key(path)
+                sources.append({"path": rel, "sha256": source.sha256, "bytes": source.size,
+                                "mtime_ns": key[1] if key else None, "documents": documents,
+                                "passages": [start, len(columns)], "skipped": source.skipped})
+        if progress is not None:
+            progress(str(path), number, len(files), len(columns))
+    if pending:
+        yield count_surfaces, (pending,)
+
+
+def build_index(
+    paths: Sequence[str | Path],
+    index_dir: str | Path | None = None,
+    settings: BuildSettings | None = None,
+    *,
+    wait: bool = False,
+    progress: ProgressCallback | None = None,
+    embed_progress: EmbedProgress | None = None,
+) -> BuildReport:
+    """Index the files and folders in `paths` into `index_dir`, reusing what an earlier build of the
+    same roots and settings already holds; the result replaces the old index atomically."""
+    settings = settings or BuildSettings()
+    started = time.perf_counter()
+    target = resolve_index_dir(index_dir)
+    roots = [Path(p) for p in paths]
+    reader = CorpusReader(roots, fields=settings.fields, exclude=target, skip_invalid=settings.skip_invalid)
+    with index_lock(target, wait=wait):
+        remove_leftovers(target)
+        old = reusable_index(target, settings, roots)
+        chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
+        files = list(reader.files())
+        plan = plan_build(reader, files, old)
+        if old is not None and plan.new == plan.changed == plan.removed == 0:
+            for path in plan.read:  # unsupported files: recorded as skipped again, not read
+                list(reader.read_file(path))
+            if _rewrite_needed(old, chosen):
+                _rewrite(old, target, chosen, embed_progress)
+            counts = old.manifest["counts"]
+            recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
+            return BuildReport(
+                index_dir=str(target), documents=counts["documents"], passages=counts["passages"], terms=counts["terms"],
+                files=len(files), skipped=reader.report.skipped + recorded, warnings=[],
+                seconds=time.perf_counter() - started, size_bytes=load_index(target).size_bytes(),
+                unchanged=len(plan.reuse), up_to_date=True,
+            )
+        columns = PassageColumns(spill_dir=target)
+        try:
+            counter = CountMatrixBuilder(Analyzer(settings.analyzer))
+            sources: list[dict[str, Any]] = []
+            tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress)
+            count_all(tasks, counter, old, settings.workers(), estimate_passages(plan))
+            passages = len(columns)
+            if not passages:
+                raise EmptyCorpusError(
+                    f"no text to index in {', '.join(map(str, roots))}",
+                    hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
+                )
+            matrix, vocabulary = counter.finish()
+            del counter
+            documents = len(set(columns.strings["doc_id"].table()))
+            manifest = {
+                "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "roots": [str(r.resolve()) for r in roots],
+                **settings.compatibility(),
+                "counts": {"documents": documents, "passages": passages, "terms": len(vocabulary),
+                           "tokens": int(matrix.sum())},
+                "sources": sources,
+            }
+            with GenerationWriter(target) as writer:
+                passage_payload = columns.payload()
+                writer.write(PASSAGES_FILE, passage_payload)
+                writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
+                writer.write(COUNTS_FILE, counts_payload(matrix))
+                _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
+                writer.publish(manifest)
+                size = sum(meta["bytes"] for meta in writer.files.values())
+        finally:
+            columns.close()
+    return BuildReport(
+        index_dir=str(target), documents=documents, passages=passages, terms=len(vocabulary), files=len(files),
+        skipped=reader.report.skipped, warnings=reader.report.warnings, seconds=time.perf_counter() - started,
+        size_bytes=size, new=plan.new, changed=plan.changed, removed=plan.removed, unchanged=len(plan.reuse),
+    )
+
+
+def _write_retrievers(writer: GenerationWriter, manifest: dict[str, Any], chosen: dict[str, Any], data: BuildInput,
+                      keep_from: Index | None = None) -> None:
+    """Each chosen retriever's payload, built (or copied from `keep_from` when its settings are unchanged);
+    a retriever not chosen loses its manifest section."""
+    for retriever in built_retrievers():
+        assert retriever.payload is not None
+        if retriever.name not in chosen:
+            manifest.pop(retriever.name, None)
+            continue
+        settings = chosen[retriever.name]
+        recorded = keep_from.manifest.get(retriever.name) if keep_from is not None else None
+        if keep_from is not None and recorded and keep_from.has_payload(retriever.payload) and retriever.same(settings, recorded):
+            writer.write(retriever.payload, keep_from.payload(retriever.payload))
+            continue
+        built = retriever.build(settings, data)
+        writer.write(retriever.payload, built.payload)
+        manifest[retriever.name] = built.manifest
+
+
+def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
+    """Whether the chosen retriever settings differ from what the index holds."""
+    for retriever in built_retrievers():
+        recorded = index.manifest.get(retriever.name)
+        if (retriever.name in chosen) != bool(recorded):
+            return True
+        if recorded and not retriever.same(chosen[retriever.name], recorded):
+            return True
+    return False
+
+
+def _rewrite(index: Index, target: Path, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None) -> None:
+    """Same passages, other retriever settings (new BM25 parameters, dense vectors added or dropped): the
+    changed payloads are rebuilt from the stored counts, written as a new generation like a build, so
+    readers see the old index or the new one."""
+    manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
+    with GenerationWriter(target) as writer:
+        for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
+            writer.write(name, index.payload(name))
+        data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
+        _write_retrievers(writer, manifest, chosen, data, keep_from=index)
+        writer.publish(manifest)
+
+
+def reweight(index_dir: str | Path | None, retrievers: dict[str, Any], *, wait: bool = False) -> None:
+    """Store new settings for some retrievers of an index (e.g. `ragcli tune --apply`'s BM25 k1 and b),
+    keeping the others as they are; nothing is read from the corpus again."""
+    target = resolve_index_dir(index_dir)
+    with index_lock(target, wait=wait):
+        index = load_index(target)
+        chosen = chosen_retrievers(BuildSettings(retrievers=retrievers), index.manifest)
+        for retriever in built_retrievers():  # the others keep what the index recorded
+            recorded = index.manifest.get(retriever.name)
+            if retriever.name not in retrievers and recorded:
+                chosen[retriever.name] = retriever.settings_from(recorded)
+        _rewrite(index, target, chosen)

@@ -1,0 +1,110 @@
+"""Passage columns under construction: strings as UTF-8 blobs plus offsets, numbers as int64 arrays.
+
+Passage texts of a big corpus are spilled to an unnamed temporary file instead of being kept in
+memory; passages reused from an earlier build are copied across without decoding them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from array import array
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragcli.records import Passage
+from ragcli.store import StringTable
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+
+class StringColumn:
+    """A StringTable under construction: bytes appended, offsets recorded. With `spill_dir` the bytes
+    go to an unnamed temporary file there instead of memory (passage texts of a big corpus)."""
+
+    def __init__(self, spill_dir: Path | None = None) -> None:
+        self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)
+        self.size = 0
+        self.ends = array("q")
+
+    def _add(self, data: bytes) -> None:
+        if isinstance(self.blob, bytearray):
+            self.blob += data
+        else:
+            self.blob.write(data)
+        self.size += len(data)
+
+    def append(self, text: str) -> None:
+        self._add(text.encode("utf-8", "replace"))  # a lone surrogate (from JSON "\\ud800") becomes "?"
+        self.ends.append(self.size)
+
+    def extend_from(self, table: StringTable, start: int, end: int) -> None:
+        """Copy rows [start, end) of an existing table without decoding them."""
+        lo, hi = int(table.offsets[start]), int(table.offsets[end])
+        base = self.size
+        self._add(table.blob[lo:hi].tobytes())
+        self.ends.extend((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tolist())
+
+    def table(self) -> StringTable:
+        offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
+        offsets[1:] = np.frombuffer(self.ends, dtype=np.int64) if len(self.ends) else []
+        if isinstance(self.blob, bytearray):
+            return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
+        self.blob.flush()
+        blob = np.memmap(self.blob, dtype=np.uint8, mode="r") if self.size else np.zeros(0, dtype=np.uint8)
+        return StringTable(blob, offsets)
+
+    def close(self) -> None:
+        if not isinstance(self.blob, bytearray):
+            self.blob.close()
+
+
+class PassageColumns:
+    """Passage fields, column by column, as they will be stored."""
+
+    STRINGS = ("id", "doc_id", "title", "path", "text")
+    NUMBERS = ("line", "start", "end")
+
+    def __init__(self, spill_dir: Path | None = None) -> None:
+        self.strings = {name: StringColumn(spill_dir if name == "text" else None) for name in self.STRINGS}
+        self.numbers = {name: array("q") for name in self.NUMBERS}
+        self.ids: list[str] = []  # kept as str too: sorted once for the tie-break order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, passage: Passage) -> None:
+        values = {"id": passage.id, "doc_id": passage.doc_id, "title": passage.title, "path": passage.path,
+                  "text": passage.text}
+        for name, value in values.items():
+            self.strings[name].append(value)
+        self.numbers["line"].append(passage.line)
+        self.numbers["start"].append(passage.start)
+        self.numbers["end"].append(passage.end)
+        self.ids.append(passage.id)
+
+    def extend_from(self, index: Index, start: int, end: int) -> None:
+        """Copy passages [start, end) of an existing index."""
+        store = index.passages
+        tables = {"id": store.ids, "doc_id": store.doc_ids, "title": store.titles, "path": store.paths, "text": store.texts}
+        for name, table in tables.items():
+            self.strings[name].extend_from(table, start, end)
+        for name in self.NUMBERS:
+            self.numbers[name].extend(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tolist())
+        self.ids.extend(store.ids[i] for i in range(start, end))
+
+    def payload(self) -> dict[str, Any]:
+        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        id_rank = np.empty(len(order), dtype=np.int64)
+        id_rank[order] = np.arange(len(order), dtype=np.int64)
+        payload: dict[str, Any] = {name: np.frombuffer(col, dtype=np.int64).copy() for name, col in self.numbers.items()}
+        payload["id_rank"] = id_rank
+        for name, column in self.strings.items():
+            payload.update(column.table().to_payload(name))
+        return payload
+
+    def close(self) -> None:
+        for column in self.strings.values():
+            column.close()

@@ -1,0 +1,138 @@
+"""Term counting: passages → a sparse passages × terms count matrix, on all cores for big corpora.
+
+Workers tokenise batches of passage texts into surface forms (cheap to pickle back); the main
+process maps surface forms to terms once per distinct form (the analyzer's costly part, stopwords
+and stemming, runs once per form, not once per token) and stacks the rows in corpus order, reused
+rows from an earlier build included.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from ragcli.analysis import Analyzer, surface_tokens
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+BATCH_PASSAGES = 4000  # passages per tokenising task
+PARALLEL_MIN_PASSAGES = 20_000  # below this, worker start-up costs more than it saves
+
+Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a function and its arguments, run in order
+
+
+def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Surface-token counts of a batch of texts: (surface forms, CSR indptr, indices, counts).
+
+    Runs in the tokenising workers; surface ids are local to the batch.
+    """
+    import scipy.sparse as sp
+
+    ids: dict[str, int] = {}
+    lengths = np.empty(len(texts), dtype=np.int64)
+    columns = array("q")
+    for row, text in enumerate(texts):
+        tokens = surface_tokens(text)
+        columns.extend([ids.setdefault(t, len(ids)) for t in tokens])
+        lengths[row] = len(tokens)
+    cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols.astype(np.int32))), shape=(len(texts), len(ids)))
+    matrix.sum_duplicates()
+    return list(ids), matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.int32)
+
+
+class CountMatrixBuilder:
+    """Stacks count rows (new batches and reused ones) over one growing vocabulary."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.surface_term: dict[str, int] = {}  # surface form → provisional term id (-1: dropped)
+        self.term_ids: dict[str, int] = {}  # term → provisional id
+        self.parts: list[Any] = []
+        self._old_terms: Sequence[str] | None = None
+        self._old_mapping: np.ndarray | None = None
+
+    def _term_id(self, term: str | None) -> int:
+        if term is None:
+            return -1
+        return self.term_ids.setdefault(term, len(self.term_ids))
+
+    def add_batch(self, surfaces: list[str], indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> None:
+        """Rows counted by `count_surfaces`, mapped to terms."""
+        import scipy.sparse as sp
+
+        unseen = [s for s in surfaces if s not in self.surface_term]
+        for surface, term in zip(unseen, self.analyzer.terms_of(unseen)):
+            self.surface_term[surface] = self._term_id(term)
+        to_term = np.fromiter((self.surface_term[s] for s in surfaces), dtype=np.int64, count=len(surfaces))
+        columns = to_term[indices] if len(indices) else indices.astype(np.int64)
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
+        kept = columns >= 0
+        shape = (len(indptr) - 1, max(len(self.term_ids), 1))
+        part = sp.csr_matrix((data[kept], (rows[kept], columns[kept].astype(np.int32))), shape=shape)
+        part.sum_duplicates()
+        self.parts.append(part)
+
+    def add_rows(self, counts: Any, terms: Sequence[str], start: int, end: int) -> None:
+        """Rows [start, end) of an existing count matrix whose columns are `terms`."""
+        if self._old_mapping is None or self._old_terms is not terms:
+            # the whole old vocabulary is registered once (terms no row uses are dropped by finish())
+            self._old_terms = terms
+            self._old_mapping = np.fromiter((self._term_id(t) for t in terms), dtype=np.int64, count=len(terms))
+        block = counts[start:end].copy()
+        block.indices = self._old_mapping[block.indices].astype(np.int32)
+        block._shape = (block.shape[0], max(len(self.term_ids), 1))
+        self.parts.append(block)
+
+    def finish(self) -> tuple[Any, list[str]]:
+        """(counts as CSR with columns in sorted-term order, the sorted vocabulary of used terms)."""
+        import scipy.sparse as sp
+
+        width = len(self.term_ids)
+        for part in self.parts:
+            part._shape = (part.shape[0], width)
+        counts = sp.vstack(self.parts, format="csr", dtype=np.int32) if self.parts else sp.csr_matrix((0, width), dtype=np.int32)
+        df = np.bincount(counts.indices, minlength=width)
+        vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
+        final = np.full(width, -1, dtype=np.int64)
+        final[[self.term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary))
+        counts.indices = final[counts.indices].astype(np.int32)
+        counts._shape = (counts.shape[0], len(vocabulary))
+        counts.has_sorted_indices = False
+        counts.sort_indices()
+        return counts, vocabulary
+
+
+def reused(first: int, last: int) -> tuple[str, int, int]:
+    """A counting task for reused rows: nothing to count, it only keeps its place in the order."""
+    return ("reuse", first, last)
+
+
+def count_all(
+    tasks: Iterator[Task], counts: CountMatrixBuilder, old: "Index | None", jobs: int, expected: int,
+) -> None:
+    """Run the counting tasks (in worker processes when the corpus is large enough) and stack their
+    rows in task order."""
+    old_counts = old.counts_matrix() if old is not None else None
+    old_terms = list(old.lexicon.terms) if old is not None else []
+    if jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
+        results: Iterator[Any] = parallel(delayed(fn)(*args) for fn, args in tasks)
+    else:
+        results = (fn(*args) for fn, args in tasks)
+    for result in results:
+        if result[0] == "reuse":
+            counts.add_rows(old_counts, old_terms, result[1], result[2])
+        else:
+            counts.add_batch(*result)
+
+
+def counts_payload(counts: Any) -> dict[str, Any]:
+    return {"indptr": counts.indptr.astype(np.int64), "indices": counts.indices.astype(np.int32),
+            "data": counts.data.astype(np.int32), "shape": list(counts.shape)}

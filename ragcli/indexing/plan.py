@@ -1,0 +1,95 @@
+"""Planning a (re)build: which files to read again and which to copy from the existing index.
+
+A file whose size and modification time, or else whose SHA-256, is unchanged keeps its passages and
+term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragcli.errors import RagcliError
+from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.walk import CorpusReader
+from ragcli.retrieval.index import Index, load_index
+from ragcli.store import sha256_file
+
+
+@dataclass
+class Plan:
+    """What a (re)build does with each file."""
+
+    read: list[Path]
+    reuse: dict[str, dict[str, Any]]  # relative path → old source entry (passages copied)
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
+    if old is None:
+        return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
+    previous = {s["path"]: s for s in old.manifest.get("sources", [])}
+    plan = Plan(read=[], reuse={})
+    seen = set()
+    for path in files:
+        rel = reader.relative(path)
+        seen.add(rel)
+        entry = previous.get(rel)
+        key = stat_key(path)
+        if not reader.supported(path):
+            plan.read.append(path)  # skipped again, without reading
+        elif entry is None:
+            plan.new += 1
+            plan.read.append(path)
+        elif key is not None and [entry.get("bytes"), entry.get("mtime_ns")] == list(key):
+            plan.reuse[rel] = entry
+        elif key is not None and _sha256(path) == entry.get("sha256"):
+            plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
+        else:
+            plan.changed += 1
+            plan.read.append(path)
+    plan.removed = len(set(previous) - seen)
+    return plan
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> Index | None:
+    """The existing index, if this build may copy passages from it."""
+    if settings.rebuild:
+        return None
+    try:
+        index = load_index(target)
+    except RagcliError:
+        return None  # none yet, or damaged / another format: build from scratch
+    manifest = index.manifest
+    same = {k: manifest.get(k) for k in ("analyzer", "chunking", "fields")} == settings.compatibility()
+    same_roots = manifest.get("roots") == [str(r.resolve()) for r in roots]
+    return index if same and same_roots and "sources" in manifest else None
+
+
+def estimate_passages(plan: Plan) -> int:
+    """A rough passage count (≈ one per 600 bytes) to decide whether workers pay off."""
+    total = 0
+    for path in plan.read:
+        key = stat_key(path)
+        total += (key[0] if key else 0) // 600
+    return total
+
+

@@ -1,0 +1,77 @@
+"""What a build is asked to do (`BuildSettings`) and what it did (`BuildReport`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ragcli.analysis import AnalyzerSettings
+from ragcli.chunking import ChunkSettings
+from ragcli.readers.base import RecordFields
+from ragcli.records import Skipped
+
+ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
+EmbedProgress = Callable[[int, int], None]  # (passages embedded, passages to embed)
+
+
+@dataclass
+class BuildSettings:
+    analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    fields: RecordFields = field(default_factory=RecordFields)
+    # settings per retriever, e.g. {"bm25": BM25Params(k1=1.2), "dense": EmbeddingSettings()}. A retriever
+    # not named here gets its defaults; an optional one (dense) keeps what the index had, else is not built.
+    retrievers: dict[str, Any] = field(default_factory=dict)
+    drop: frozenset[str] = frozenset()  # optional retrievers whose data to remove (--no-dense)
+    skip_invalid: bool = False
+    rebuild: bool = False  # ignore the existing index and read everything again
+    jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
+
+    def workers(self) -> int:
+        return self.jobs or max(1, min(os.cpu_count() or 1, 4))
+
+    def compatibility(self) -> dict[str, Any]:
+        """What an existing index must share with this build for its passages to be reused."""
+        return {
+            "analyzer": self.analyzer.to_dict(),
+            "chunking": self.chunking.to_dict(),
+            "fields": {"id": self.fields.id, "text": self.fields.text, "title": self.fields.title},
+        }
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary line and `--json`."""
+
+    index_dir: str
+    documents: int
+    passages: int
+    terms: int
+    files: int
+    skipped: list[Skipped]
+    warnings: list[str]
+    seconds: float
+    size_bytes: int = 0  # the index's payloads on disk
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    up_to_date: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index_dir,
+            "documents": self.documents,
+            "passages": self.passages,
+            "terms": self.terms,
+            "files": self.files,
+            "files_new": self.new,
+            "files_changed": self.changed,
+            "files_removed": self.removed,
+            "files_unchanged": self.unchanged,
+            "up_to_date": self.up_to_date,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }

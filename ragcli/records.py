@@ -1,0 +1,114 @@
+"""The plain data every stage passes on: documents, passages, hits, skips, and the core payload names.
+
+This module sits at the bottom of the house: it imports nothing of ragcli's, so readers, chunking,
+the store, retrievers, generators and the CLI can all share these records without import cycles.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Payloads every index has (each retriever names its own payload beside these).
+PASSAGES_FILE = "passages.joblib"
+TERMS_FILE = "terms.joblib"
+COUNTS_FILE = "counts.joblib"
+
+
+@dataclass
+class Document:
+    """One unit of the corpus: a file, or one record of a JSON/JSONL/CSV file."""
+
+    id: str
+    text: str
+    title: str
+    path: str  # source file, relative to the indexed root: what citations show
+    line: int = 1  # line of the source file where `text` begins
+    title_in_text: bool = False  # the title was taken from the text itself (a heading)
+    line_map: list[tuple[int, int]] | None = None  # (text offset, source line) for HTML
+    offset: int = 0  # where `text` starts in the whole document (a streamed segment of a huge file)
+    first_ordinal: int = 0  # number of the segment's first passage within the document
+    continuation: bool = False  # a later segment of a document already seen
+
+    def line_at(self, offset: int, previous: tuple[int, int] | None = None) -> int:
+        """The source line that holds character `offset` of `text`.
+
+        `previous` is an earlier (offset, line) answer: counting on from it keeps chunking a long
+        document linear instead of quadratic.
+        """
+        if self.line_map:
+            index = bisect.bisect_right(self.line_map, offset, key=lambda item: item[0]) - 1
+            return self.line_map[max(index, 0)][1]
+        start, line = previous if previous is not None and previous[0] <= offset else (0, self.line)
+        return line + self.text.count("\n", start, offset)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A window of a document: the unit of retrieval and of a generator's context."""
+
+    doc_id: str
+    ordinal: int  # 0-based position of the passage within its document
+    title: str
+    path: str
+    line: int
+    start: int
+    end: int
+    text: str
+    index_text: str  # what the analyzer sees: the title is repeated where the text lacks it
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc_id}#{self.ordinal}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage, with everything needed to show and cite it."""
+
+    rank: int
+    score: float
+    id: str
+    doc_id: str
+    title: str
+    path: str
+    line: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Skipped:
+    """A file, record or folder that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class SourceFile:
+    """A file that was read: its content hash decides whether a re-index must read it again."""
+
+    path: str
+    sha256: str
+    size: int
+    documents: int = 0
+    skipped: str | None = None  # why it yielded no document (binary, no text), remembered for re-runs
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Query-time knobs of the retrievers that have any (the fusion ones); one place for the defaults."""
+
+    rrf_k: int = 60  # reciprocal rank fusion's k (Cormack et al., 2009)
+    dense_weight: float = 0.5  # z-score fusion: the dense list's weight (the lexical list gets 1 - it)
+    fusion_depth: int = 1000  # passages each fused retriever contributes

@@ -1,0 +1,128 @@
+"""The retriever seam: what a retriever builds at index time and how it searches, and its registry.
+
+A retriever is registered under the entry point group `ragcli.retrievers` (built-ins too) and is
+one object with:
+
+- `payload`: the file it writes into each index generation (None: it builds nothing, e.g. fusion);
+- `build(settings, data)`: that payload, and the section it records in the manifest, from the term
+  counts and passages of the new index (and the previous index, to reuse work);
+- `open(index, options)`: a `Scorer` for queries: passage numbers and scores, one query or many.
+
+The indexer loops over the registered retrievers and the `Index` looks them up by name, so a new
+retriever is one module plus one entry point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
+
+import numpy as np
+
+from ragcli.errors import MissingExtraError
+from ragcli.plugins import Registry
+from ragcli.records import SearchOptions
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+Ranked = tuple[np.ndarray, np.ndarray]  # (passage numbers, scores)
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class Scorer(Protocol):
+    """What `Index.search` needs: candidate passages and their scores, unordered."""
+
+    name: str
+
+    def score(self, query: str) -> Ranked: ...
+
+    def score_many(self, queries: Sequence[str]) -> Iterable[Ranked]: ...
+
+
+@dataclass
+class BuildInput:
+    """What a retriever builds its payload from."""
+
+    counts: Any  # passages × terms term counts (scipy CSR), columns in vocabulary order
+    passages: dict[str, Any]  # the passages payload (ids, titles, texts … as StringTables)
+    previous: "Index | None" = None  # the index being replaced (for reuse), if compatible
+    progress: Progress | None = None
+
+
+@dataclass
+class Built:
+    payload: dict[str, Any]
+    manifest: dict[str, Any]  # recorded under the retriever's name in manifest.json
+
+
+class Retriever:
+    """Base class of registered retrievers (plugins subclass it too); defaults fit one that builds nothing."""
+
+    name: str = ""
+    payload: str | None = None  # the file this retriever writes into each index generation
+    optional: bool = False  # built only when asked for; later builds keep it until dropped
+    needs: tuple[str, ...] = ()  # other retrievers whose data this one searches
+
+    def default_settings(self) -> Any:
+        """The settings a build uses when none are given."""
+        return None
+
+    def settings_from(self, recorded: dict[str, Any]) -> Any:
+        """The settings an index recorded (its manifest section), to rebuild the same way."""
+        return None
+
+    def identity(self, settings: Any) -> dict[str, Any]:
+        """What identifies a build with `settings` (same identity, same payload)."""
+        return {}
+
+    def recorded_identity(self, recorded: dict[str, Any]) -> Any:
+        """The identity an index's manifest section records."""
+        return recorded
+
+    def same(self, settings: Any, recorded: dict[str, Any]) -> bool:
+        """Whether a build with `settings` would write what the index recorded (nothing to redo)."""
+        return self.identity(settings) == self.recorded_identity(recorded)
+
+    def build(self, settings: Any, data: BuildInput) -> Built:
+        raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
+
+    def missing(self, index: "Index") -> MissingExtraError:
+        """The error for an index built without this optional retriever's payload."""
+        return MissingExtraError(f"{index.path} has no {self.name} data", hint=f"rebuild it with the {self.name} retriever")
+
+    def open(self, index: "Index", options: SearchOptions) -> Scorer:
+        raise NotImplementedError
+
+
+RETRIEVERS: Registry[Retriever] = Registry(
+    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore"))
+
+
+def with_needs(names: Iterable[str]) -> list[str]:
+    """The retrievers `names` search with, themselves included, each once, in order."""
+    seen: list[str] = []
+    pending = list(names)
+    while pending:
+        name = pending.pop(0)
+        if name not in seen:
+            seen.append(name)
+            pending.extend(RETRIEVERS.get(name).needs)
+    return seen
+
+
+def built_retrievers() -> list[Retriever]:
+    """The registered retrievers that write a payload at index time."""
+    return [r for r in RETRIEVERS.all() if r.payload is not None]
+
+
+def top_k(candidates: np.ndarray, scores: np.ndarray, k: int, id_rank: np.ndarray) -> Ranked:
+    """The k best candidates by score, ties broken by passage id (`id_rank`), best first."""
+    if k <= 0 or len(candidates) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if len(candidates) > k:
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= threshold  # every tie at the threshold stays in, so the id order decides
+        candidates, scores = candidates[keep], scores[keep]
+    order = np.lexsort((id_rank[candidates], -scores))[:k]
+    return candidates[order], scores[order]

@@ -1,0 +1,97 @@
+"""Hybrid retrieval: lexical and dense rankings fused into one.
+
+Reciprocal rank fusion (`hybrid`, k = 60 by default) needs no score calibration; z-score fusion
+(`hybrid-zscore`) standardises each list's scores and sums them with weights.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import numpy as np
+
+from ragcli.errors import InvalidOptionError
+from ragcli.records import SearchOptions
+from ragcli.retrieval.base import Ranked, Retriever, top_k
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+FUSIONS = ("rrf", "zscore")
+
+
+def reciprocal_rank_fusion(lists: Sequence[Ranked], k: int = 60) -> dict[int, float]:
+    """Σ over the lists of 1 / (k + rank of the passage in that list) (Cormack et al., 2009)."""
+    fused: dict[int, float] = {}
+    for numbers, _ in lists:
+        for rank, number in enumerate(numbers.tolist(), start=1):
+            fused[number] = fused.get(number, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def zscore_fusion(lists: Sequence[Ranked], weights: Sequence[float]) -> dict[int, float]:
+    """Σ weight · (score − mean) / sd per list; a passage absent from a list gets that list's minimum."""
+    standardised = []
+    for numbers, scores in lists:
+        sd = float(scores.std()) if len(scores) > 1 else 0.0
+        values = (scores - scores.mean()) / sd if sd > 0 else np.zeros(len(scores))
+        standardised.append(dict(zip(numbers.tolist(), values.tolist())))
+    everyone = set().union(*standardised) if standardised else set()
+    fused = dict.fromkeys(everyone, 0.0)
+    for values, weight in zip(standardised, weights):
+        floor = min(values.values(), default=0.0)
+        for number in everyone:
+            fused[number] += weight * values.get(number, floor)
+    return fused
+
+
+class HybridScorer:
+    """BM25 and dense, fused: reciprocal rank fusion or z-scored score fusion. Each list contributes
+    its `options.fusion_depth` best passages."""
+
+    def __init__(self, index: "Index", fusion: str, options: SearchOptions) -> None:
+        if fusion not in FUSIONS:
+            raise InvalidOptionError(f"unknown fusion {fusion!r}", hint="rrf or zscore")
+        self.name = "hybrid" if fusion == "rrf" else f"hybrid-{fusion}"
+        self.index, self.fusion, self.options = index, fusion, options
+        self.lexical = index.retriever("bm25")
+        self.dense = index.retriever("dense")
+
+    def fuse(self, lexical: Ranked, dense: Ranked) -> Ranked:
+        depth, id_rank = self.options.fusion_depth, self.index.passages.id_rank
+        lists = [top_k(*lexical, depth, id_rank), top_k(*dense, depth, id_rank)]
+        if self.fusion == "rrf":
+            fused = reciprocal_rank_fusion(lists, self.options.rrf_k)
+        else:
+            fused = zscore_fusion(lists, [1.0 - self.options.dense_weight, self.options.dense_weight])
+        numbers = np.fromiter(fused.keys(), dtype=np.int64, count=len(fused))
+        return numbers, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+
+    def score(self, query: str) -> Ranked:
+        return self.fuse(self.lexical.score(query), self.dense.score(query))
+
+    def score_many(self, queries: Sequence[str]) -> Iterator[Ranked]:
+        for lexical, dense in zip(self.lexical.score_many(queries), self.dense.score_many(queries)):
+            yield self.fuse(lexical, dense)
+
+
+class Hybrid(Retriever):
+    """BM25 + dense by reciprocal rank fusion (`--rrf-k`); builds nothing of its own."""
+
+    name = "hybrid"
+    needs = ("bm25", "dense")
+    fusion = "rrf"
+
+    def open(self, index: "Index", options: SearchOptions) -> HybridScorer:
+        return HybridScorer(index, self.fusion, options)
+
+
+class HybridZscore(Hybrid):
+    """BM25 + dense by z-scored score fusion (`--dense-weight`)."""
+
+    name = "hybrid-zscore"
+    fusion = "zscore"
+
+
+HYBRID = Hybrid()
+HYBRID_ZSCORE = HybridZscore()

@@ -1,0 +1,81 @@
+"""The vocabulary of an index: terms looked up through a sorted array of 64-bit hashes.
+
+A query process builds nothing at start-up: `np.searchsorted` on the stored hash map finds a term in
+a few microseconds, and the string comparison settles hash collisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ragcli.store import StringTable
+
+
+def term_hash(term: str) -> int:
+    """A stable 64-bit hash of a term (the vocabulary is looked up by it; Python's hash() is salted)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def lexicon_payload(vocabulary: list[str], known: dict[str, int] | None = None) -> dict[str, Any]:
+    """The vocabulary (sorted) plus its term hashes in sorted order, for O(log n) lookups in C.
+    `known` holds hashes computed before (an earlier build's), so a re-index hashes only new terms."""
+    known = known or {}
+    hashes = np.fromiter((known.get(t) or term_hash(t) for t in vocabulary), dtype=np.uint64, count=len(vocabulary))
+    order = np.argsort(hashes, kind="stable")
+    return {**StringTable.from_strings(vocabulary).to_payload("term"), "hash_sorted": hashes[order],
+            "hash_term": order.astype(np.int64)}
+
+
+class Lexicon:
+    """The vocabulary, looked up through a sorted array of term hashes (np.searchsorted on the map):
+    nothing to build when a query process starts, a few microseconds per query term."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.terms = StringTable.from_payload(payload, "term")
+        self.hash_sorted = payload["hash_sorted"]
+        self.hash_term = payload["hash_term"]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def hashes(self) -> dict[str, int]:
+        """term → its stored hash (reused by an incremental build)."""
+        by_term = np.empty(len(self.hash_sorted), dtype=np.uint64)
+        by_term[np.asarray(self.hash_term)] = self.hash_sorted
+        return dict(zip(self.terms, by_term.tolist()))
+
+    def term_ids(self, terms: Sequence[str]) -> list[int | None]:
+        """The id of each term, None for terms the corpus does not hold."""
+        if not terms:
+            return []
+        hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
+        positions = np.searchsorted(self.hash_sorted, hashes).tolist()
+        ids: list[int | None] = []
+        for term, value, position in zip(terms, hashes.tolist(), positions):
+            found = None
+            while position < len(self.hash_sorted) and int(self.hash_sorted[position]) == value:
+                candidate = int(self.hash_term[position])
+                if self.terms[candidate] == term:  # hashes may collide: the string decides
+                    found = candidate
+                    break
+                position += 1
+            ids.append(found)
+        return ids
+
+    def term_id(self, term: str) -> int | None:
+        return self.term_ids([term])[0]
+
+    def query_vector(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, counts) of the known terms; unknown terms are dropped."""
+        counted = Counter(terms)
+        known: Counter[int] = Counter()
+        for term_id, count in zip(self.term_ids(list(counted)), counted.values()):
+            if term_id is not None:
+                known[term_id] += count
+        ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
+        counts = np.fromiter(known.values(), dtype=np.float64, count=len(known))
+        return ids, counts
