@@ -18,6 +18,7 @@ Corpora: `scifact`, `npl` (their test queries, repeated to 1,000), `wiki100k` an
 is the first half of one random wiki100k passage followed by the second half of another (seed 0), so
 its vocabulary and lengths are real Wikipedia's; the first N of the 1,000,000 form `synthetic-N`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -136,14 +138,16 @@ def texts_of(path: Path) -> tuple[list[str], list[str]]:
 
 def worker_ragcli(corpus: str, work: Path, sample: int) -> dict[str, Any]:
     from ragcli.chunking import ChunkSettings
-    from ragcli.retrieval.index import load_index
     from ragcli.indexing.build import build_index
-from ragcli.indexing.settings import BuildSettings
+    from ragcli.indexing.settings import BuildSettings
     from ragcli.retrieval.bm25 import BM25Params
+    from ragcli.retrieval.index import load_index
 
     path = corpus_file(corpus)
     index_dir = work / "ragcli-index"
-    settings = BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": BM25Params.for_variant("okapi")}, rebuild=True)
+    settings = BuildSettings(
+        chunking=ChunkSettings(size=0), retrievers={"bm25": BM25Params.for_variant("okapi")}, rebuild=True
+    )
     started = time.perf_counter()
     report = build_index([path], index_dir, settings)
     build = time.perf_counter() - started
@@ -163,10 +167,22 @@ from ragcli.indexing.settings import BuildSettings
     ranked = index.rank_many(queries, TOP)
     batched = (time.perf_counter() - t) / len(queries)
     doc_ids = index.passages.doc_ids
-    top = [[(doc_ids[n], float(s)) for n, s in zip(numbers.tolist(), scores.tolist())] for numbers, scores in ranked[:sample]]
-    return {"docs": report.documents, "build_s": build, "peak_rss_mb": rss, "worker_rss_mb": workers, "size_mb": folder_mb(index_dir),
-            "load_s": load, "single_ms": median_ms(single), "batch_ms": batched * 1000,
-            "cli_ms": cli_per_query(index_dir, queries), "top": top}
+    top = [
+        [(doc_ids[n], float(s)) for n, s in zip(numbers.tolist(), scores.tolist())]
+        for numbers, scores in ranked[:sample]
+    ]
+    return {
+        "docs": report.documents,
+        "build_s": build,
+        "peak_rss_mb": rss,
+        "worker_rss_mb": workers,
+        "size_mb": folder_mb(index_dir),
+        "load_s": load,
+        "single_ms": median_ms(single),
+        "batch_ms": batched * 1000,
+        "cli_ms": cli_per_query(index_dir, queries),
+        "top": top,
+    }
 
 
 def cli_per_query(index_dir: Path, queries: list[str]) -> float:
@@ -175,8 +191,13 @@ def cli_per_query(index_dir: Path, queries: list[str]) -> float:
 
     def timed(lines: list[str]) -> float:
         t = time.perf_counter()
-        subprocess.run([ragcli, "query", "-", "--no-generate", "--json", "-k", str(TOP), "--index", str(index_dir)],
-                       input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+        subprocess.run(
+            [ragcli, "query", "-", "--no-generate", "--json", "-k", str(TOP), "--index", str(index_dir)],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return time.perf_counter() - t
 
     one = statistics.median(timed(queries[:1]) for _ in range(3))
@@ -213,8 +234,15 @@ def worker_bm25s(corpus: str, work: Path, sample: int) -> dict[str, Any]:
     t = time.perf_counter()
     loaded.retrieve([analyze(q) for q in queries], k=TOP, show_progress=False)
     batched = (time.perf_counter() - t) / len(queries)
-    return {"docs": len(ids), "build_s": build, "peak_rss_mb": rss, "size_mb": folder_mb(save_dir), "load_s": load,
-            "single_ms": median_ms(single), "batch_ms": batched * 1000}
+    return {
+        "docs": len(ids),
+        "build_s": build,
+        "peak_rss_mb": rss,
+        "size_mb": folder_mb(save_dir),
+        "load_s": load,
+        "single_ms": median_ms(single),
+        "batch_ms": batched * 1000,
+    }
 
 
 def worker_rank_bm25(corpus: str, work: Path, sample: int) -> dict[str, Any]:
@@ -239,9 +267,17 @@ def worker_rank_bm25(corpus: str, work: Path, sample: int) -> dict[str, Any]:
         scores = model.get_scores(query)
         best = np.argsort(-scores, kind="stable")[: TOP + 1]  # one more: a tie across the cut is no mismatch
         single.append(time.perf_counter() - t)
-        top.append([(ids[i], float(scores[i])) for i in best if scores[i] != 0 or any(q in model.doc_freqs[i] for q in query)])
-    return {"docs": len(ids), "build_s": build, "peak_rss_mb": rss, "single_ms": median_ms(single),
-            "queries_timed": len(queries), "top": top}
+        top.append(
+            [(ids[i], float(scores[i])) for i in best if scores[i] != 0 or any(q in model.doc_freqs[i] for q in query)]
+        )
+    return {
+        "docs": len(ids),
+        "build_s": build,
+        "peak_rss_mb": rss,
+        "single_ms": median_ms(single),
+        "queries_timed": len(queries),
+        "top": top,
+    }
 
 
 WORKERS = {"ragcli": worker_ragcli, "bm25s": worker_bm25s, "rank_bm25": worker_rank_bm25}
@@ -252,8 +288,22 @@ def run_worker(tool: str, corpus: str, sample: int) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     result_file = work / "result.json"
-    subprocess.run([sys.executable, __file__, "--worker", tool, "--corpus", corpus, "--sample", str(sample),
-                    "--result", str(result_file)], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            tool,
+            "--corpus",
+            corpus,
+            "--sample",
+            str(sample),
+            "--result",
+            str(result_file),
+        ],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     result = json.loads(result_file.read_text())
     shutil.rmtree(work / "ragcli-index", ignore_errors=True)
     shutil.rmtree(work / "bm25s-index", ignore_errors=True)
@@ -303,8 +353,11 @@ def markdown(tables: list[dict[str, Any]]) -> str:
                 f"{v['peak_rss_mb']:,.0f}{' (+ ' + format(v['worker_rss_mb'], ',.0f') + ')' if v.get('worker_rss_mb') else ''} | {fmt(v.get('size_mb'), '.0f')} | {fmt(v.get('load_s'), '.2f')} | "
                 f"{v['single_ms']:.2f} | {fmt(v.get('batch_ms'), '.2f')} | {fmt(v.get('cli_ms'), '.2f')} |"
             )
-    lines += ["", "| corpus | runs | ragcli/bm25s single | ragcli/bm25s batched | rank_bm25/ragcli single | ragcli/bm25s build docs/s | top-10 = rank_bm25 |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| corpus | runs | ragcli/bm25s single | ragcli/bm25s batched | rank_bm25/ragcli single | ragcli/bm25s build docs/s | top-10 = rank_bm25 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for table in tables:
         t = table["tools"]
         r, b, rb = t["ragcli"], t.get("bm25s"), t.get("rank_bm25")
@@ -340,7 +393,9 @@ def plot(tables: list[dict[str, Any]], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", action="append", help="scifact, npl, wiki100k, synthetic-N (default: the first three)")
+    parser.add_argument(
+        "--corpus", action="append", help="scifact, npl, wiki100k, synthetic-N (default: the first three)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sample", type=int, default=100, help="queries rank_bm25 answers (it is slow)")
     parser.add_argument("--tools", default="ragcli,bm25s,rank_bm25")

@@ -6,6 +6,7 @@ Times (medians) a full build (`--rebuild`), a re-run on the unchanged corpus, an
 file changed (a different file each run), and checks that the incremental index answers exactly as
 a full rebuild of the same files does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ def split_corpus(folder: Path) -> None:
 
 def timed_build(corpus: Path, index_dir: Path, rebuild: bool = False) -> tuple[float, object]:
     from ragcli.indexing.build import build_index
-from ragcli.indexing.settings import BuildSettings
+    from ragcli.indexing.settings import BuildSettings
 
     started = time.perf_counter()
     report = build_index([corpus], index_dir, BuildSettings(rebuild=rebuild))
@@ -61,11 +62,19 @@ def main() -> None:
         noop.append(seconds)
         target = corpus / f"part-{run:03d}.jsonl"
         with target.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"_id": f"added-{run}", "title": "Added", "text": f"an added passage number {run} about zebras"}) + "\n")
+            handle.write(
+                json.dumps(
+                    {"_id": f"added-{run}", "title": "Added", "text": f"an added passage number {run} about zebras"}
+                )
+                + "\n"
+            )
         seconds, report = timed_build(corpus, index_dir)
         assert (report.changed, report.unchanged) == (1, FILES - 1), report  # type: ignore[attr-defined]
         one.append(seconds)
-        print(f"run {run + 1}: full {full[-1]:.1f} s, unchanged {noop[-1]:.2f} s, one file changed {one[-1]:.2f} s", file=sys.stderr)
+        print(
+            f"run {run + 1}: full {full[-1]:.1f} s, unchanged {noop[-1]:.2f} s, one file changed {one[-1]:.2f} s",
+            file=sys.stderr,
+        )
     check_equal(corpus, index_dir)
     f, n, o = (statistics.median(v) for v in (full, noop, one))
     print("| wiki100k in 100 files | median s | share of a full build |")
@@ -83,7 +92,9 @@ def check_equal(corpus: Path, incremental: Path) -> None:
     a, b = load_index(incremental), load_index(full_dir)
     assert a.manifest["counts"] == b.manifest["counts"], (a.manifest["counts"], b.manifest["counts"])
     for query in ("zebras", "history of anarchism", "football world cup final", "quantum mechanics"):
-        assert [(h.id, round(h.score, 5)) for h in a.search(query, k=20)] == [(h.id, round(h.score, 5)) for h in b.search(query, k=20)]
+        assert [(h.id, round(h.score, 5)) for h in a.search(query, k=20)] == [
+            (h.id, round(h.score, 5)) for h in b.search(query, k=20)
+        ]
     print("incremental index == full rebuild: same counts, same top-20 ids and scores", file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ Runs each command as a fresh process several times, side by side, and prints med
 Without --model it builds the tiny T5 and GPT-2 test models (random weights) in a temporary folder,
 so the figures measure ragcli's own overhead (imports, model load, prompt fitting), not a real model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,9 @@ def main() -> None:
             models = [str(build_tiny_t5(Path(tmp) / "tiny-t5")), str(build_tiny_gpt2(Path(tmp) / "tiny-gpt2"))]
         base = ["query", QUESTION, "--index", str(index), "--json"]
         commands = {
-            "query --no-generate": base + ["--no-generate"],
-            "query (extractive)": base + ["--generator", "extractive"],
-            **{f"query --model {Path(m).name}": base + ["--model", m, "--max-new-tokens", "16"] for m in models},
+            "query --no-generate": [*base, "--no-generate"],
+            "query (extractive)": [*base, "--generator", "extractive"],
+            **{f"query --model {Path(m).name}": [*base, "--model", m, "--max-new-tokens", "16"] for m in models},
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(options.runs):  # interleaved, so machine noise hits every command alike

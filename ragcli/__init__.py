@@ -7,6 +7,7 @@ The public API is re-exported here and imported lazily, so `import ragcli` stays
     for hit in load_index(".ragcli").search("how do solar panels work", k=3):
         print(hit.rank, hit.score, hit.citation)
 """
+
 from __future__ import annotations
 
 from importlib import import_module

@@ -1,4 +1,5 @@
 """`python -m ragcli`."""
+
 from ragcli.cli import main
 
 if __name__ == "__main__":

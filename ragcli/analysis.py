@@ -12,14 +12,16 @@ Indexing analyses in two steps for speed: `surface_tokens` per document (regex w
 once per distinct surface form (stopwords and stemming). `analyze` composes the same two steps for a
 single text, so both paths give the same terms by construction.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ragcli.errors import InvalidOptionError
 
@@ -56,7 +58,30 @@ LANGUAGE_NAMES: dict[str, str] = {
 # Leading elided articles/pronouns in French and Italian ("l'homme", "dell'arte"), as Lucene's
 # ElisionFilter removes them.
 _ELISIONS = frozenset(
-    "l d j m n s t c qu jusqu quoiqu lorsqu puisqu dell all dall nell sull coll pell un gl".split()
+    [
+        "l",
+        "d",
+        "j",
+        "m",
+        "n",
+        "s",
+        "t",
+        "c",
+        "qu",
+        "jusqu",
+        "quoiqu",
+        "lorsqu",
+        "puisqu",
+        "dell",
+        "all",
+        "dall",
+        "nell",
+        "sull",
+        "coll",
+        "pell",
+        "un",
+        "gl",
+    ]
 )
 _CJK = (
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -94,7 +119,7 @@ class AnalyzerSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AnalyzerSettings":
+    def from_dict(cls, data: dict[str, Any]) -> AnalyzerSettings:
         return cls(
             language=str(data.get("language", "en")),
             stopwords=bool(data.get("stopwords", True)),
@@ -102,13 +127,11 @@ class AnalyzerSettings:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def stopword_set(language: str) -> frozenset[str]:
     """The stopword list shipped in ragcli/stopwords/<code>.txt (source named in its first line)."""
     text = resources.files("ragcli.stopwords").joinpath(f"{language}.txt").read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def surface_tokens(text: str) -> list[str]:

@@ -3,12 +3,14 @@
 `answer()` is the one-call API; `answer_many()` loads the model once and generates in batches. Both
 retrieve before they load a model, so that a model that cannot be loaded never costs the sources.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ragcli.generation.base import Generation, GenerationOptions, Generator, StreamingGenerator, make_generator
 from ragcli.records import Hit
@@ -64,8 +66,9 @@ def with_generation(answer: Answer, generator: Generator, generation: Generation
     return answer
 
 
-def retrieve(index: Index, question: str, k: int, retriever: "str | Scorer", *, context: bool = True,
-             name: str | None = None) -> Answer:
+def retrieve(
+    index: Index, question: str, k: int, retriever: str | Scorer, *, context: bool = True, name: str | None = None
+) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
     retriever's name to report (default: the name given, or the scorer's)."""
     started = time.perf_counter()
@@ -77,13 +80,18 @@ def retrieve(index: Index, question: str, k: int, retriever: "str | Scorer", *, 
 SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole weight matrix)
 
 
-def search_questions(index: Index, questions: Sequence[str], k: int, retriever: "str | Scorer") -> Iterator[tuple[str, list[Hit]]]:
+def search_questions(
+    index: Index, questions: Sequence[str], k: int, retriever: str | Scorer
+) -> Iterator[tuple[str, list[Hit]]]:
     """Retrieval only, for many questions: (question, hits), in order, as each chunk is scored. Many
     questions are scored together (faster per question); a single one touches only its own terms' rows."""
     for start in range(0, len(questions), SEARCH_CHUNK):
         chunk = list(questions[start : start + SEARCH_CHUNK])
-        found = index.search_many(chunk, k=k, retriever=retriever) if len(chunk) > 1 else [
-            index.search(chunk[0], k=k, retriever=retriever)]
+        found = (
+            index.search_many(chunk, k=k, retriever=retriever)
+            if len(chunk) > 1
+            else [index.search(chunk[0], k=k, retriever=retriever)]
+        )
         yield from zip(chunk, found)
 
 
@@ -127,8 +135,9 @@ def answer_many(
     return list(generate_answers(answers, generator, load_seconds, batch_size))
 
 
-def stream_answer(answer: Answer, generator: StreamingGenerator, load_seconds: float,
-                  on_text: Callable[[str], None]) -> Answer:
+def stream_answer(
+    answer: Answer, generator: StreamingGenerator, load_seconds: float, on_text: Callable[[str], None]
+) -> Answer:
     """Generate one answer token by token, calling `on_text` with the text so far after each piece."""
     began = time.perf_counter()
     pieces, finish = generator.stream(answer.question, answer.sources)

@@ -4,11 +4,12 @@ A passage is the unit of retrieval and of a generator's context, so it must be s
 prompt and still carry its citation: each keeps its document id, title, character offsets into the
 document text (`text[start:end]` is the passage, exactly) and the source line it starts on.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Document, Passage
@@ -63,7 +64,16 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
         needs_title = document.title and not (document.title_in_text and ordinal == 0)
         index_text = f"{document.title}\n{text}" if needs_title else text
         passages.append(
-            Passage(document.id, ordinal, document.title, document.path, line, document.offset + start,
-                    document.offset + end, text, index_text)
+            Passage(
+                document.id,
+                ordinal,
+                document.title,
+                document.path,
+                line,
+                document.offset + start,
+                document.offset + end,
+                text,
+                index_text,
+            )
         )
     return passages

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
-from typing_extensions import Annotated
 
 from ragcli import __version__, options
 from ragcli.errors import ExitCode, RagcliError
@@ -92,26 +92,57 @@ def main_options(
 @app.command()
 @handle_errors
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files and folders to index (folders are walked) [default: the roots the index was built from].", show_default=False)] = None,
+    paths: Annotated[
+        Optional[list[Path]],
+        typer.Argument(
+            help="Files and folders to index (folders are walked) [default: the roots the index was built from].",
+            show_default=False,
+        ),
+    ] = None,
     index_dir: options.IndexDir = None,
     rebuild: Annotated[bool, typer.Option(help="Read every file again instead of reusing unchanged ones.")] = False,
-    jobs: Annotated[Optional[int], typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)] = None,
-    dense: Annotated[Optional[bool], typer.Option("--dense/--no-dense", help="Embed passages for dense and hybrid retrieval (needs ragcli[dense]) [default: keep what the index has].", show_default=False)] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False),
+    ] = None,
+    dense: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--dense/--no-dense",
+            help="Embed passages for dense and hybrid retrieval (needs ragcli[dense]) [default: keep what the index has].",
+            show_default=False,
+        ),
+    ] = None,
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     embedding_precision: options.EmbeddingPrecision = "int8",
     embedding_batch_size: options.EmbeddingBatchSize = 32,
     chunk_size: Annotated[int, typer.Option(help="Passage size in words; 0 keeps documents whole.")] = 200,
     chunk_overlap: Annotated[int, typer.Option(help="Words shared by consecutive passages.")] = 40,
-    language: Annotated[str, typer.Option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")] = "en",
+    language: Annotated[
+        str, typer.Option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")
+    ] = "en",
     stopwords: Annotated[bool, typer.Option(help="Drop the language's stopwords.")] = True,
     stem: Annotated[bool, typer.Option(help="Stem words (Snowball / Porter).")] = True,
     bm25_variant: Annotated[str, typer.Option(help="lucene, robertson, atire, okapi, bm25l or bm25+.")] = "lucene",
-    k1: Annotated[Optional[float], typer.Option(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)] = None,
-    b: Annotated[Optional[float], typer.Option(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)] = None,
-    delta: Annotated[Optional[float], typer.Option(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)] = None,
-    id_field: Annotated[Optional[str], typer.Option(help="Record field holding the id [default: _id, id, docid].", show_default=False)] = None,
-    text_field: Annotated[Optional[str], typer.Option(help="Record field holding the text [default: text, contents, body].", show_default=False)] = None,
-    title_field: Annotated[Optional[str], typer.Option(help="Record field holding the title [default: title].", show_default=False)] = None,
+    k1: Annotated[
+        Optional[float], typer.Option(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)
+    ] = None,
+    b: Annotated[
+        Optional[float], typer.Option(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)
+    ] = None,
+    delta: Annotated[
+        Optional[float], typer.Option(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)
+    ] = None,
+    id_field: Annotated[
+        Optional[str], typer.Option(help="Record field holding the id [default: _id, id, docid].", show_default=False)
+    ] = None,
+    text_field: Annotated[
+        Optional[str],
+        typer.Option(help="Record field holding the text [default: text, contents, body].", show_default=False),
+    ] = None,
+    title_field: Annotated[
+        Optional[str], typer.Option(help="Record field holding the title [default: title].", show_default=False)
+    ] = None,
     skip_invalid: options.SkipInvalid = False,
     wait: options.Wait = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")] = False,
@@ -131,7 +162,9 @@ def index(
     if dense:
         from ragcli.retrieval.embedder import EmbeddingSettings
 
-        retrievers["dense"] = EmbeddingSettings(model=embedding_model, precision=embedding_precision, batch_size=embedding_batch_size)
+        retrievers["dense"] = EmbeddingSettings(
+            model=embedding_model, precision=embedding_precision, batch_size=embedding_batch_size
+        )
     settings = BuildSettings(
         analyzer=AnalyzerSettings(language=language, stopwords=stopwords, stem=stem),
         chunking=ChunkSettings(size=chunk_size, overlap=chunk_overlap),
@@ -155,23 +188,39 @@ def index(
 @app.command()
 @handle_errors
 def query(
-    question: Annotated[str, typer.Argument(help="The question; '-' reads one question per line from stdin (JSON Lines out).", show_default=False)],
+    question: Annotated[
+        str,
+        typer.Argument(
+            help="The question; '-' reads one question per line from stdin (JSON Lines out).", show_default=False
+        ),
+    ],
     index_dir: options.IndexDir = None,
     retriever: options.Retriever = "bm25",
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many passages to retrieve.")] = 5,
     rrf_k: options.RrfK = 60,
     dense_weight: options.DenseWeight = 0.5,
-    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")] = True,
+    generate: Annotated[
+        bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")
+    ] = True,
     generator: options.Generator = "auto",
     model: options.Model = None,
-    prompt_template: Annotated[Optional[Path], typer.Option(help="A prompt template file with {passages} and {question}.", show_default=False)] = None,
+    prompt_template: Annotated[
+        Optional[Path], typer.Option(help="A prompt template file with {passages} and {question}.", show_default=False)
+    ] = None,
     max_new_tokens: options.MaxNewTokens = 128,
     num_beams: Annotated[int, typer.Option(min=1, help="Beam search width (1: greedy).")] = 1,
-    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")] = 0.0,
-    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")] = 1.0,
+    temperature: Annotated[
+        float, typer.Option(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")
+    ] = 0.0,
+    top_p: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed for sampling.")] = 0,
     device: options.Device = "auto",
-    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False)] = None,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False),
+    ] = None,
     batch_size: options.BatchSize = 8,
     json_output: options.Json = False,
 ) -> None:
@@ -194,18 +243,38 @@ def query(
     from ragcli.models import check_device
 
     generation = GenerationOptions(
-        max_new_tokens=max_new_tokens, num_beams=num_beams, temperature=temperature, top_p=top_p, seed=seed,
-        device=check_device(device), threads=threads, batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        num_beams=num_beams,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        device=check_device(device),
+        threads=threads,
+        batch_size=batch_size,
         prompt_template=load_template(prompt_template) if prompt_template else None,
     )
-    _answer_questions(idx, questions, retriever, scorer, top_k, check_generator(generator), model, generation, as_json, jsonl=from_stdin)
+    _answer_questions(
+        idx,
+        questions,
+        retriever,
+        scorer,
+        top_k,
+        check_generator(generator),
+        model,
+        generation,
+        as_json,
+        jsonl=from_stdin,
+    )
 
 
 def _print_hits(idx: Any, question: str, retriever: str, hits: list[Any], as_json: bool, jsonl: bool) -> None:
     from ragcli.render import hits_table, stdout_console, write_json
 
     if as_json:
-        write_json({"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}, indent=None if jsonl else 2)
+        write_json(
+            {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]},
+            indent=None if jsonl else 2,
+        )
         return
     console = stdout_console()
     if not hits:
@@ -218,8 +287,16 @@ NO_MATCH = "No passage matches this question (all its words are unknown to the i
 
 
 def _answer_questions(
-    idx: Any, questions: list[str], name: str, scorer: Any, k: int, kind: str, model: Optional[str], generation: Any,
-    as_json: bool, jsonl: bool,
+    idx: Any,
+    questions: list[str],
+    name: str,
+    scorer: Any,
+    k: int,
+    kind: str,
+    model: Optional[str],
+    generation: Any,
+    as_json: bool,
+    jsonl: bool,
 ) -> None:
     """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
     from ragcli.answering import generate_answers, retrieve
@@ -239,7 +316,13 @@ def _answer_questions(
     if choice.notice:
         note(f"ragcli: note: {choice.notice}")
     gen = choice.generator
-    if not as_json and len(answers) == 1 and answers[0].sources and isinstance(gen, StreamingGenerator) and sys.stdout.isatty():
+    if (
+        not as_json
+        and len(answers) == 1
+        and answers[0].sources
+        and isinstance(gen, StreamingGenerator)
+        and sys.stdout.isatty()
+    ):
         _stream_answer(idx, answers[0], gen, choice.load_seconds)
         return
     for item in generate_answers(answers, gen, choice.load_seconds, generation.batch_size):
@@ -255,7 +338,9 @@ def _print_answer(idx: Any, item: Any) -> None:
     console = stdout_console()
     console.print(answer_panel(item))
     if item.sources:
-        console.print(hits_table("sources", item.sources, idx.analyzer.highlighter(item.question), cited=set(item.citations)))
+        console.print(
+            hits_table("sources", item.sources, idx.analyzer.highlighter(item.question), cited=set(item.citations))
+        )
     console.print(timings_line(item.timings), style="dim")
 
 
@@ -327,14 +412,29 @@ def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any
 @app.command()
 @handle_errors
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).", show_default=False)],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).", show_default=False
+        ),
+    ],
     index_dir: options.IndexDir = None,
     split: Annotated[str, typer.Option(help="BEIR qrels split (qrels/<split>.tsv).")] = "test",
     retriever: options.Retrievers = "bm25",
     k: Annotated[str, typer.Option("--k", help="Cut-offs for the @k metrics, comma-separated.")] = "1,3,5,10,100",
     depth: Annotated[int, typer.Option(min=1, help="Documents ranked per query (for MAP and the run file).")] = 1000,
-    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Also answer the questions with gold answers and score the answers.")] = True,
-    context: Annotated[bool, typer.Option("--context/--no-context", help="--no-context adds a closed-book column: the generator without passages.")] = True,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate/--no-generate", help="Also answer the questions with gold answers and score the answers."
+        ),
+    ] = True,
+    context: Annotated[
+        bool,
+        typer.Option(
+            "--context/--no-context", help="--no-context adds a closed-book column: the generator without passages."
+        ),
+    ] = True,
     generator: options.Generator = "auto",
     model: options.Model = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Passages given to the generator.")] = 5,
@@ -343,9 +443,16 @@ def evaluate(
     device: options.Device = "auto",
     embedding_precision: options.EmbeddingPrecision = "int8",
     skip_invalid: options.SkipInvalid = False,
-    per_query: Annotated[Optional[Path], typer.Option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False)] = None,
-    run_file: Annotated[Optional[Path], typer.Option(help="Write a TREC run file (one per retriever).", show_default=False)] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="Plot recall@k over k for each configuration (PNG).", show_default=False)] = None,
+    per_query: Annotated[
+        Optional[Path],
+        typer.Option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False),
+    ] = None,
+    run_file: Annotated[
+        Optional[Path], typer.Option(help="Write a TREC run file (one per retriever).", show_default=False)
+    ] = None,
+    plot: Annotated[
+        Optional[Path], typer.Option(help="Plot recall@k over k for each configuration (PNG).", show_default=False)
+    ] = None,
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
@@ -365,8 +472,12 @@ def evaluate(
     kind = check_generator(generator)
     with counting_progress("embedding", description="passages") as embed_bar:
         idx = index_for(
-            eval_set, index_dir, retrievers, {"dense": EmbeddingSettings(precision=embedding_precision)},
-            on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"), embed_progress=embed_bar,
+            eval_set,
+            index_dir,
+            retrievers,
+            {"dense": EmbeddingSettings(precision=embedding_precision)},
+            on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
+            embed_progress=embed_bar,
         )
     for name in retrievers:
         idx.retriever(name)  # unknown names and missing data fail before any work
@@ -377,9 +488,17 @@ def evaluate(
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator
     with counting_progress("evaluating", total=len(eval_set.queries)) as bar:
-        report = run_evaluation(eval_set, idx, retrievers, cutoffs=cutoffs, depth=depth, generator=gen, top_k=top_k,
-                                closed_book=not context,
-                                progress=(lambda config, done, total: bar(done, total, config)) if bar else None)
+        report = run_evaluation(
+            eval_set,
+            idx,
+            retrievers,
+            cutoffs=cutoffs,
+            depth=depth,
+            generator=gen,
+            top_k=top_k,
+            closed_book=not context,
+            progress=(lambda config, done, total: bar(done, total, config)) if bar else None,
+        )
     if per_query:
         write_per_query(report, per_query)
     if run_file:
@@ -396,7 +515,9 @@ def evaluate(
 @app.command()
 @handle_errors
 def tune(
-    data: Annotated[Path, typer.Argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)],
+    data: Annotated[
+        Path, typer.Argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)
+    ],
     index_dir: options.IndexDir = None,
     split: Annotated[str, typer.Option(help="BEIR qrels split to tune on.")] = "train",
     metric: Annotated[str, typer.Option(help="What to maximise: ndcg@10, recall@100, mrr@10, map, ….")] = "ndcg@10",
@@ -424,9 +545,16 @@ def tune(
         apply_best(idx, best)
         note(f"stored k1={best.k1} b={best.b} in {idx.path}")
     if json_output:
-        write_json({"metric": metric, "dataset": eval_set.name, "index": str(idx.path), "applied": apply,
-                    "best": {"k1": best.k1, "b": best.b, "score": best.score},
-                    "grid": [{"k1": r.k1, "b": r.b, "score": r.score} for r in rows]})
+        write_json(
+            {
+                "metric": metric,
+                "dataset": eval_set.name,
+                "index": str(idx.path),
+                "applied": apply,
+                "best": {"k1": best.k1, "b": best.b, "score": best.score},
+                "grid": [{"k1": r.k1, "b": r.b, "score": r.score} for r in rows],
+            }
+        )
         return
     title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}

@@ -3,6 +3,7 @@
 Every failure a user can cause or meet has its own type and its own documented exit code, so scripts
 can tell "no index yet" from "bad input file" without parsing messages. The README lists them.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum

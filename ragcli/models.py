@@ -20,7 +20,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 def cache_root() -> Path:
     """ragcli's own cache (built int8 models, indexes of evaluated datasets): $RAGCLI_CACHE, else
     $XDG_CACHE_HOME/ragcli, else ~/.cache/ragcli."""
-    base = os.environ.get("RAGCLI_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli")
+    base = os.environ.get("RAGCLI_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli"
+    )
     return Path(base)
 
 

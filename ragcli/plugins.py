@@ -35,8 +35,14 @@ class PluginInfo:
     shadowed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "module": self.module, "distribution": self.distribution,
-                "builtin": self.builtin, "shadowed": self.shadowed}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "module": self.module,
+            "distribution": self.distribution,
+            "builtin": self.builtin,
+            "shadowed": self.shadowed,
+        }
 
 
 def _distribution(point: EntryPoint) -> str:
@@ -82,13 +88,17 @@ class Registry(Generic[T]):
         """The part registered as `name` (loaded on first use), or a usage error listing the names."""
         if name not in self._loaded:
             if name not in self._points:
-                raise InvalidOptionError(f"unknown {self.kind} {name!r}", hint=f"choose one of {', '.join(self.names())}")
+                raise InvalidOptionError(
+                    f"unknown {self.kind} {name!r}", hint=f"choose one of {', '.join(self.names())}"
+                )
             point, dist = self._points[name]
             try:
                 self._loaded[name] = point.load()
             except Exception as exc:  # a broken plugin must not look like a bug in ragcli
-                raise RagcliError(f"{self.kind} {name!r} from {dist} cannot be loaded ({type(exc).__name__}: {exc})",
-                                  hint="reinstall or remove that package") from None
+                raise RagcliError(
+                    f"{self.kind} {name!r} from {dist} cannot be loaded ({type(exc).__name__}: {exc})",
+                    hint="reinstall or remove that package",
+                ) from None
         return self._loaded[name]
 
     def all(self) -> list[T]:
@@ -100,7 +110,15 @@ class Registry(Generic[T]):
         for point in entry_points(group=self.group):
             dist = _distribution(point)
             winner = self._points.get(point.name)
-            infos.append(PluginInfo(self.kind, point.name, point.value.split(":")[0], dist, dist == DISTRIBUTION,
-                                    shadowed=winner is None or winner[1] != dist))
+            infos.append(
+                PluginInfo(
+                    self.kind,
+                    point.name,
+                    point.value.split(":")[0],
+                    dist,
+                    dist == DISTRIBUTION,
+                    shadowed=winner is None or winner[1] != dist,
+                )
+            )
         position = {name: number for number, name in enumerate(self.names())}
         return sorted(infos, key=lambda i: (not i.builtin, position.get(i.name, len(position)), i.name, i.distribution))

@@ -3,13 +3,15 @@
 stdout carries results only, so `ragcli query --json ... | jq` never sees a progress bar or a warning.
 Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR is set.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -85,7 +87,10 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
     text = partial if partial is not None else answer.answer
     who = answer.model or answer.generator or "generating"
     if partial is None and not text:
-        body = Text("No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.", style="italic")
+        body = Text(
+            "No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.",
+            style="italic",
+        )
     else:
         body = Text(text or "…")
         for match in re.finditer(r"\[\d+\]", body.plain):
@@ -95,7 +100,9 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
 
 def timings_line(timings: dict[str, float]) -> str:
     labels = {"retrieve": "retrieved", "load": "model loaded", "generate": "generated"}
-    parts = [f"{labels.get(k, k)} in {format_seconds(v)}" for k, v in timings.items() if k in labels and (v or k != "load")]
+    parts = [
+        f"{labels.get(k, k)} in {format_seconds(v)}" for k, v in timings.items() if k in labels and (v or k != "load")
+    ]
     return " · ".join(parts)
 
 
@@ -145,7 +152,7 @@ def note(message: str) -> None:
     stderr_console().print(message, markup=False, soft_wrap=True, highlight=False)
 
 
-def index_summary(report: "BuildReport", verbose: bool) -> list[str]:
+def index_summary(report: BuildReport, verbose: bool) -> list[str]:
     """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, then the summary."""
     lines = []
     if verbose:
@@ -165,30 +172,52 @@ def index_summary(report: "BuildReport", verbose: bool) -> list[str]:
     return [*lines, line]
 
 
-def progress_bar(label: str) -> "Progress | None":
+def progress_bar(label: str) -> Progress | None:
     """A transient progress bar on stderr, or None when stderr is not a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = stderr_console()
     if not console.is_terminal:
         return None
-    return Progress(TextColumn(label), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn(label),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @contextmanager
-def index_progress(enabled: bool) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
+def index_progress(
+    enabled: bool,
+) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
     """The bars of `ragcli index`: files read (with passages so far) and, when it starts, passages
     embedded. Yields the two callbacks `build_index` takes, or Nones without a terminal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = stderr_console()
     if not enabled or not console.is_terminal:
         yield None, None
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         files = bar.add_task("indexing", total=None, unit="files")
         embedding = bar.add_task("embedding", total=None, unit="passages", visible=False)
@@ -203,7 +232,9 @@ def index_progress(enabled: bool) -> Iterator[tuple[Callable[[str, int, int, int
 
 
 @contextmanager
-def counting_progress(label: str, total: int | None = None, description: str = "") -> Iterator[Callable[..., None] | None]:
+def counting_progress(
+    label: str, total: int | None = None, description: str = ""
+) -> Iterator[Callable[..., None] | None]:
     """A bar that a library callback moves: yields `update(done, total, description=…)`, or None
     when there is no terminal to draw on."""
     bar = progress_bar(label)
@@ -224,8 +255,13 @@ def counting_progress(label: str, total: int | None = None, description: str = "
         yield update
 
 
-def tune_table(title: str, k1_values: list[float], b_values: list[float], scores: dict[tuple[float, float], float],
-               best: tuple[float, float]) -> Table:
+def tune_table(
+    title: str,
+    k1_values: list[float],
+    b_values: list[float],
+    scores: dict[tuple[float, float], float],
+    best: tuple[float, float],
+) -> Table:
     """The k1 × b grid of a tuning run, the best cell in bold."""
     table = Table(title=escape(title), title_justify="left")
     table.add_column("k1 \\ b", justify="right")
@@ -237,7 +273,7 @@ def tune_table(title: str, k1_values: list[float], b_values: list[float], scores
     return table
 
 
-def plugins_table(plugins: "list[PluginInfo]") -> Table:
+def plugins_table(plugins: list[PluginInfo]) -> Table:
     table = Table(title="registered parts", title_justify="left")
     for column in ("kind", "name", "module", "from"):
         table.add_column(column)

@@ -14,6 +14,7 @@ joblib files are pickles, and unpickling can run code. `load_payload` therefore 
 resolves only numpy's array and dtype classes and joblib's array wrapper, and refuses object arrays
 (which joblib would read with a plain, unrestricted pickle). Arrays are memory-mapped.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,10 @@ import os
 import re
 import shutil
 import uuid
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import joblib
 import numpy as np
@@ -146,7 +148,7 @@ class StringTable:
         self._bytes = memoryview(blob).cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
 
     @classmethod
-    def from_strings(cls, strings: Sequence[str]) -> "StringTable":
+    def from_strings(cls, strings: Sequence[str]) -> StringTable:
         encoded = [s.encode("utf-8", "replace") for s in strings]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
@@ -172,7 +174,7 @@ class StringTable:
         return {f"{prefix}_blob": self.blob, f"{prefix}_offsets": self.offsets}
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any], prefix: str) -> "StringTable":
+    def from_payload(cls, payload: dict[str, Any], prefix: str) -> StringTable:
         return cls(payload[f"{prefix}_blob"], payload[f"{prefix}_offsets"])
 
 
@@ -273,10 +275,8 @@ def remove_leftovers(index_dir: Path, keep: str | None = None) -> None:
     """Delete generation folders and temporary manifests the current manifest does not use (what a
     killed build left behind). Call it holding the index lock."""
     current = None
-    try:
+    with suppress(OSError, ValueError, AttributeError):
         current = json.loads((index_dir / MANIFEST).read_text("utf-8")).get("generation")
-    except (OSError, ValueError, AttributeError):
-        pass
     if not index_dir.is_dir():
         return
     for entry in index_dir.iterdir():
@@ -297,7 +297,7 @@ class GenerationWriter:
         self.folder = index_dir / self.generation
         self.files: dict[str, dict[str, Any]] = {}
 
-    def __enter__(self) -> "GenerationWriter":
+    def __enter__(self) -> GenerationWriter:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.remove_leftovers()
         self.folder.mkdir()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.records import Document
 from ragcli.errors import InvalidOptionError
+from ragcli.records import Document
 
 
 def make_doc(text: str, **kwargs: object) -> Document:

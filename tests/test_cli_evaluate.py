@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytrec_eval
-
 from clihelpers import invoke, run
 from conftest import write_files
+
 from ragcli.errors import ExitCode
 from ragcli.retrieval.index import load_index
 

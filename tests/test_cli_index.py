@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from clihelpers import invoke, run
 from conftest import write_files
+
 from ragcli.errors import ExitCode
 from ragcli.retrieval.index import load_index
 

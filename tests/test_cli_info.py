@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from clihelpers import invoke, run
+
 from ragcli.errors import ExitCode
 
 

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from clihelpers import invoke, run
+
 from ragcli.errors import ExitCode
 
 QUESTIONS = ["How do honeybees tell each other where the flowers are?", "What do beekeepers use against varroa mites?"]

@@ -3,11 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import write_files
+
+from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.readers.base import RecordFields, decode_text
 from ragcli.readers.walk import CorpusReader
-from ragcli.errors import InputFormatError, PathNotFoundError
 
 
 def read(root: Path, **kwargs: object) -> tuple[list, CorpusReader]:
@@ -16,7 +16,7 @@ def read(root: Path, **kwargs: object) -> tuple[list, CorpusReader]:
 
 
 def test_reads_every_format_with_ids_relative_to_the_root(small_corpus: Path) -> None:
-    docs, reader = read(small_corpus)
+    docs, _reader = read(small_corpus)
     ids = sorted(d.id for d in docs)
     assert ids == ["notes/hydro.rst", "notes/page.html", "r1", "r2", "solar.md", "wind.txt"]
     by_id = {d.id: d for d in docs}

@@ -9,21 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from clihelpers import invoke, run
+
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
-from ragcli.retrieval.index import load_index
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
+from ragcli.retrieval.index import load_index
 
 
 def build_tiny_embedder(folder: Path) -> Path:
+    from conftest import SAMPLE_CORPUS
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    from conftest import SAMPLE_CORPUS
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

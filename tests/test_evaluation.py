@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import pytrec_eval
-
 from conftest import write_files
+
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
@@ -27,7 +27,7 @@ def real_runs(sample_index: Path, n_queries: int = 40, seed: int = 3) -> tuple[d
     index = load_index(sample_index)
     docs = sorted({index.passages.doc_ids[i] for i in range(len(index.passages))})
     rng = np.random.default_rng(seed)
-    words = "bees honey queen wax dance hive pollen varroa swarm nectar brood temperature propolis frame".split()
+    words = ["bees", "honey", "queen", "wax", "dance", "hive", "pollen", "varroa", "swarm", "nectar", "brood", "temperature", "propolis", "frame"]
     run, qrels = {}, {}
     for q in range(n_queries):
         question = " ".join(rng.choice(words, size=3))
@@ -51,7 +51,7 @@ def test_metrics_equal_pytrec_eval_on_real_runs(sample_index: Path) -> None:
         if not any(g > 0 for g in qrels[qid].values()):
             continue  # trec_eval semantics: left out (ragcli's runner does the same)
         ranking = sorted(scores, key=lambda d: -scores[d])
-        ours = query_metrics(ranking, qrels[qid], CUTOFFS + [len(ranking) or 1])
+        ours = query_metrics(ranking, qrels[qid], [*CUTOFFS, len(ranking) or 1])
         ref = reference[qid]
         assert ours["map"] == pytest.approx(ref["map"], abs=1e-4)
         assert ours[f"mrr@{len(ranking) or 1}"] == pytest.approx(ref["recip_rank"], abs=1e-4)

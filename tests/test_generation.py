@@ -9,7 +9,11 @@ import pytest
 from ragcli.answering import answer, answer_many
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import (
-    GenerationOptions, Generator, cited_sources, make_generator, strip_citations,
+    GenerationOptions,
+    Generator,
+    cited_sources,
+    make_generator,
+    strip_citations,
 )
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
 from ragcli.generation.prompt import DEFAULT_TEMPLATE, fit_prompt, load_template

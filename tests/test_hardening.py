@@ -18,20 +18,20 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
-
 from clihelpers import RAGCLI, run
-from crafted import WritesMarker, payload_file
 from conftest import write_files
+from crafted import WritesMarker, payload_file
+
+from ragcli import store
+from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.readers import text as text_module
 from ragcli.readers import walk as walk_module
-from ragcli import store
 from ragcli.readers.walk import CorpusReader
-from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
 from ragcli.retrieval.index import load_index
-from ragcli.indexing.build import build_index
-from ragcli.indexing.settings import BuildSettings
 from ragcli.store import MANIFEST, index_lock, read_manifest
 
 
@@ -189,7 +189,7 @@ def test_queries_during_a_rebuild_see_the_old_or_the_new_index(tmp_path: Path) -
         while not stop.is_set():
             try:
                 seen.append([[(h.id, round(h.score, 6)) for h in index.search("electricity wind", k=10)]])
-            except Exception as exc:  # noqa: BLE001 - any failure is a test failure
+            except Exception as exc:
                 errors.append(exc)
 
     thread = threading.Thread(target=query_loop)

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
+from conftest import write_files
 
-from conftest import SMALL_FILES, write_files
 from ragcli.indexing import build as indexer
 from ragcli.indexing import counting
-from ragcli.retrieval.index import load_index
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
+from ragcli.retrieval.index import load_index
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
 

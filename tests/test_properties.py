@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.records import Document
-from ragcli.retrieval.index import load_index
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
+from ragcli.records import Document
+from ragcli.retrieval.index import load_index
 
 LANGUAGES = ["en", "es", "fr", "de", "pt", "it", "ru", "tr"]
 WORDS = ["bee", "bees", "honey", "hive", "queen", "wax", "dance", "the", "of", "pollen", "蜜蜂", "élan"]

@@ -12,10 +12,10 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import ChunkSettings
-from ragcli.retrieval.index import load_index
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
+from ragcli.retrieval.index import load_index
 from ragcli.retrieval.tfidf import TfidfParams, query_weights
 
 WORDS = [f"term{i}" for i in range(120)]
@@ -119,7 +119,7 @@ def test_ties_break_by_passage_id(tmp_path: Path) -> None:
     texts = ["alpha beta", "alpha beta", "alpha beta", "gamma"]
     corpus = tmp_path / "c.jsonl"
     ids = ["zeta", "alpha", "mid"]
-    corpus.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(ids + ["g"], texts)))
+    corpus.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip([*ids, "g"], texts)))
     build_index([corpus], tmp_path / "idx")
     hits = load_index(tmp_path / "idx").search("alpha", k=2)
     assert [h.doc_id for h in hits] == ["alpha", "mid"]

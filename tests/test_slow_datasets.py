@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import DATASETS
-from ragcli.retrieval.index import load_index
+
 from ragcli.indexing.build import build_index
+from ragcli.retrieval.index import load_index
 
 pytestmark = pytest.mark.slow
 

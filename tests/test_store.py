@@ -8,13 +8,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-
 from crafted import WritesMarker, payload_file
+
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
+from ragcli.indexing.build import build_index
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
 from ragcli.retrieval.index import load_index
-from ragcli.indexing.build import build_index
 from ragcli.store import MANIFEST, StringTable, index_lock, load_payload, read_manifest, verify_checksums
 
 
@@ -159,6 +159,5 @@ def test_rebuild_replaces_the_index(small_corpus: Path, small_index: Path) -> No
 
 def test_second_builder_fails_clearly_while_one_holds_the_lock(small_corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "locked"
-    with index_lock(index_dir):
-        with pytest.raises(IndexLockedError, match="--wait"):
-            build_index([small_corpus], index_dir)
+    with index_lock(index_dir), pytest.raises(IndexLockedError, match="--wait"):
+        build_index([small_corpus], index_dir)

@@ -1,13 +1,15 @@
 """Answer metrics as the SQuAD evaluation script defines them: exact match and token F1 after
 normalisation (lower case, no punctuation, no articles, single spaces), each the best over the gold
 answers. BLEU comes from sacrebleu and ROUGE-L from rouge-score (the standard implementations)."""
+
 from __future__ import annotations
 
 import re
 import string
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation)

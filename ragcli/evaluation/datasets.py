@@ -5,6 +5,7 @@ qa.jsonl: one object per line with `question` (required), `id`, `answers` (list 
 (`_id`, `text`) and `qrels/<split>.tsv` (`query-id corpus-id score`, with a header); only the
 queries the qrels judge are evaluated.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.readers.beir import is_beir_folder
 from ragcli.records import Skipped
-from ragcli.errors import InputFormatError, PathNotFoundError
 
 
 @dataclass
@@ -119,7 +120,9 @@ def load_beir(folder: Path, split: str = "test", skip_invalid: bool = False) -> 
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
-        raise PathNotFoundError(f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}")
+        raise PathNotFoundError(
+            f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
+        )
     problems = _Problems(skip_invalid)
     qrels: dict[str, dict[str, int]] = {}
     with qrels_path.open(encoding="utf-8", newline="") as handle:

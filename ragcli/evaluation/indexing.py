@@ -1,12 +1,14 @@
 """Finding the index to evaluate against: the one given, or for a BEIR folder a cached index of its
 corpus, built on first use and reused while the corpus file and the build settings are unchanged."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet

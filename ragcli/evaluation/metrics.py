@@ -7,10 +7,12 @@ over all relevant documents. Queries with no relevant document are left out by t
 Written by hand because they are a few lines each and must run on ragcli's own ranked lists; the
 reference implementations are test dependencies.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+
 
 def relevant_set(qrels: Mapping[str, int]) -> set[str]:
     return {doc for doc, grade in qrels.items() if grade > 0}

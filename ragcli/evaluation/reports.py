@@ -1,8 +1,10 @@
 """Evaluation outputs: the comparison table, per-query JSON Lines, TREC run files, a recall@k plot."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
 from rich.table import Table
 
 from ragcli.errors import MissingExtraError
@@ -21,7 +23,11 @@ def comparison_table(report: EvalReport) -> Table:
     counts = report.counts
     caption = (
         f"index {report.index}\n{counts['judged']} judged queries of {counts['queries']}"
-        + (f" ({counts['without_relevant']} without a relevant document, left out)" if counts["without_relevant"] else "")
+        + (
+            f" ({counts['without_relevant']} without a relevant document, left out)"
+            if counts["without_relevant"]
+            else ""
+        )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
     )
@@ -34,8 +40,7 @@ def comparison_table(report: EvalReport) -> Table:
         values = [c.metrics.get(name) for c in report.configs]
         best = max((v for v in values if v is not None), default=None)
         cells = [
-            "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}")
-            for v in values
+            "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}") for v in values
         ]
         table.add_row(name, *cells)
     return table

@@ -6,11 +6,13 @@ Passage hits map to their documents (a document scores as its best passage) befo
 document-level judgments require. Queries without any relevant document are left out of the
 retrieval averages and counted; answer metrics average over the queries that have gold answers.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ragcli.evaluation.answers import answer_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
@@ -97,7 +99,7 @@ def document_ranking(doc_ids: Sequence[str], scores: Sequence[float], depth: int
     return ranking
 
 
-def retrieve_documents(index: Index, question: str, retriever: "str | Scorer", depth: int) -> list[tuple[str, float]]:
+def retrieve_documents(index: Index, question: str, retriever: str | Scorer, depth: int) -> list[tuple[str, float]]:
     """The `depth` best documents (cutting deeper into the passages while passages repeat documents;
     the query is scored once)."""
     candidates, passage_scores = index.scores(question, retriever)
@@ -175,7 +177,9 @@ def evaluate(
     return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info)
 
 
-def _generate(generator: Generator, items: list[tuple[QueryResult, list[Hit]]], timings: dict[str, float]) -> dict[str, float]:
+def _generate(
+    generator: Generator, items: list[tuple[QueryResult, list[Hit]]], timings: dict[str, float]
+) -> dict[str, float]:
     """Answers for the items with gold answers; their mean answer metrics."""
     started = time.perf_counter()
     generations = generator.generate_many([(r.query.question, hits) for r, hits in items])

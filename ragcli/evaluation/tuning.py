@@ -3,10 +3,11 @@
 Each candidate's weights are computed in memory from the index's stored term counts (seconds, no
 re-reading or re-tokenising), so the whole grid costs little more than running the queries.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet

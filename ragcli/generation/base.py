@@ -6,12 +6,14 @@ All generators share one small protocol (`Generator`), so tests and users can pl
 (the built-ins `transformers` and `extractive` too). `make_generator` picks one by name; `auto` uses
 a transformers model and falls back to the extractive baseline when the default model cannot be loaded.
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
 from ragcli.plugins import Registry
@@ -114,13 +116,15 @@ class GeneratorFactory(Protocol):
 
     name: str
 
-    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> Generator:
+    def create(self, model: str | None, options: GenerationOptions, index: Index | None) -> Generator:
         """The generator; `model` is what the user named (None: the backend's default). Raise
         ModelUnavailableError or MissingExtraError when it cannot be had."""
         ...
 
 
-GENERATORS: Registry[GeneratorFactory] = Registry("generator", "ragcli.generators", order=("transformers", "extractive"))
+GENERATORS: Registry[GeneratorFactory] = Registry(
+    "generator", "ragcli.generators", order=("transformers", "extractive")
+)
 
 
 def generator_names() -> list[str]:
@@ -140,7 +144,7 @@ def make_generator(
     model: str | None = None,
     options: GenerationOptions | None = None,
     *,
-    index: "Index | None" = None,
+    index: Index | None = None,
 ) -> GeneratorChoice:
     """Build the generator a query asked for.
 

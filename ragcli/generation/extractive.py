@@ -9,10 +9,12 @@ typed questions the answer is the matching phrase of the best sentence nearest t
 ("2,000", "1852", "Lorenzo Langstroth"); for other questions it is the whole sentence. Either way it
 is cited, and never anything the sources do not say.
 """
+
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer
 from ragcli.generation.base import Generation, GenerationOptions
@@ -46,7 +48,12 @@ _SPAN_RES = {
     "name": re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+|von\s+|van\s+)?[A-Z][\w'’.-]*)*"),
 }
 _QUESTION_KINDS = (
-    ("number", re.compile(r"\bhow (many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (percentage|number)\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (percentage|number)\b", re.I
+        ),
+    ),
     ("date", re.compile(r"\b(when|what year|which year|what century|what decade|what date)\b", re.I)),
     ("name", re.compile(r"\b(who|whom|whose|where)\b", re.I)),
 )
@@ -112,7 +119,7 @@ class ExtractiveGenerator:
         self.term_weight = term_weight or (lambda term: 1.0)
 
     @classmethod
-    def for_index(cls, index: "Index | None") -> "ExtractiveGenerator":
+    def for_index(cls, index: Index | None) -> ExtractiveGenerator:
         """Weights question terms by the index's BM25 idf, so rare words count most."""
         if index is None:
             return cls()
@@ -172,7 +179,7 @@ class ExtractiveFactory:
 
     name = "extractive"
 
-    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> ExtractiveGenerator:
+    def create(self, model: str | None, options: GenerationOptions, index: Index | None) -> ExtractiveGenerator:
         return ExtractiveGenerator.for_index(index)
 
 

@@ -8,11 +8,13 @@ Models resolve without surprises offline (ragcli.models.resolve_model): a local 
 hub id loads from the Hugging Face cache with `local_files_only` when it is there, and otherwise only
 after a quick check that the Hub answers.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, cited_sources, requested_model
@@ -90,9 +92,7 @@ class TransformersGenerator:
         if not self.is_encoder_decoder:
             limit -= self.options.max_new_tokens
         if limit < 32:
-            raise InvalidOptionError(
-                f"model {self.model} leaves {limit} tokens for the prompt; lower --max-new-tokens"
-            )
+            raise InvalidOptionError(f"model {self.model} leaves {limit} tokens for the prompt; lower --max-new-tokens")
         return limit
 
     # prompt -----------------------------------------------------------------------------------------
@@ -112,8 +112,13 @@ class TransformersGenerator:
 
     def prompt(self, question: str, sources: Sequence[Hit]) -> FittedPrompt:
         return fit_prompt(
-            self.template, question, sources, max_tokens=self.max_input_tokens,
-            count_tokens=self._count, truncate=self._truncate, wrap=self._wrap,
+            self.template,
+            question,
+            sources,
+            max_tokens=self.max_input_tokens,
+            count_tokens=self._count,
+            truncate=self._truncate,
+            wrap=self._wrap,
         )
 
     # generation -------------------------------------------------------------------------------------
@@ -130,7 +135,11 @@ class TransformersGenerator:
 
     def _encode(self, prompts: list[str]) -> Any:
         return self.tokenizer(
-            prompts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_input_tokens,
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=self.max_input_tokens,
             add_special_tokens=not self.uses_chat_template,
         ).to(self.device)
 
@@ -152,7 +161,7 @@ class TransformersGenerator:
             inputs = self._encode([p.text for p in prompts])
             with self._torch.inference_mode():
                 output = self.network.generate(**inputs, **self._generate_kwargs())
-            for (question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
+            for (_question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
                 used = list(sources)[: fitted.sources_used]
                 results.append(Generation(text, cited_sources(text, used), fitted.sources_used))
         return results
@@ -199,7 +208,7 @@ class TransformersFactory:
 
     name = "transformers"
 
-    def create(self, model: str | None, options: GenerationOptions, index: "Index | None") -> TransformersGenerator:
+    def create(self, model: str | None, options: GenerationOptions, index: Index | None) -> TransformersGenerator:
         return TransformersGenerator(requested_model(model)[0], options)
 
 

@@ -4,11 +4,12 @@ The budget is counted with the model's own tokenizer. Instructions and the quest
 whole; passages follow in rank order while they fit, and the first one that does not fit is trimmed
 to the tokens left, so the tokenizer never cuts off the question.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Hit

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
 from ragcli.errors import EmptyCorpusError, InvalidOptionError, NoIndexError
 from ragcli.indexing.columns import PassageColumns
-from ragcli.indexing.counting import BATCH_PASSAGES, CountMatrixBuilder, Task, count_all, count_surfaces, counts_payload, reused
+from ragcli.indexing.counting import (
+    BATCH_PASSAGES,
+    CountMatrixBuilder,
+    Task,
+    count_all,
+    count_surfaces,
+    counts_payload,
+    reused,
+)
 from ragcli.indexing.plan import Plan, estimate_passages, plan_build, reusable_index, stat_key
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.walk import CorpusReader
@@ -57,8 +66,14 @@ def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) 
 
 
 def _tasks(
-    reader: CorpusReader, files: list[Path], plan: Plan, old: Index | None, settings: BuildSettings,
-    columns: PassageColumns, sources: list[dict[str, Any]], progress: ProgressCallback | None,
+    reader: CorpusReader,
+    files: list[Path],
+    plan: Plan,
+    old: Index | None,
+    settings: BuildSettings,
+    columns: PassageColumns,
+    sources: list[dict[str, Any]],
+    progress: ProgressCallback | None,
 ) -> Iterator[Task]:
     """Walks the files in order, filling `columns` and `sources`, and yields the counting tasks for the
     rows in the same order: batches of texts to tokenise, and ranges of reused rows."""
@@ -91,9 +106,17 @@ def _tasks(
             source = reader.last_source
             if source is not None:
                 key = stat_key(path)
-                sources.append({"path": rel, "sha256": source.sha256, "bytes": source.size,
-                                "mtime_ns": key[1] if key else None, "documents": documents,
-                                "passages": [start, len(columns)], "skipped": source.skipped})
+                sources.append(
+                    {
+                        "path": rel,
+                        "sha256": source.sha256,
+                        "bytes": source.size,
+                        "mtime_ns": key[1] if key else None,
+                        "documents": documents,
+                        "passages": [start, len(columns)],
+                        "skipped": source.skipped,
+                    }
+                )
         if progress is not None:
             progress(str(path), number, len(files), len(columns))
     if pending:
@@ -130,10 +153,17 @@ def build_index(
             counts = old.manifest["counts"]
             recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
             return BuildReport(
-                index_dir=str(target), documents=counts["documents"], passages=counts["passages"], terms=counts["terms"],
-                files=len(files), skipped=reader.report.skipped + recorded, warnings=[],
-                seconds=time.perf_counter() - started, size_bytes=load_index(target).size_bytes(),
-                unchanged=len(plan.reuse), up_to_date=True,
+                index_dir=str(target),
+                documents=counts["documents"],
+                passages=counts["passages"],
+                terms=counts["terms"],
+                files=len(files),
+                skipped=reader.report.skipped + recorded,
+                warnings=[],
+                seconds=time.perf_counter() - started,
+                size_bytes=load_index(target).size_bytes(),
+                unchanged=len(plan.reuse),
+                up_to_date=True,
             )
         columns = PassageColumns(spill_dir=target)
         try:
@@ -154,8 +184,12 @@ def build_index(
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": [str(r.resolve()) for r in roots],
                 **settings.compatibility(),
-                "counts": {"documents": documents, "passages": passages, "terms": len(vocabulary),
-                           "tokens": int(matrix.sum())},
+                "counts": {
+                    "documents": documents,
+                    "passages": passages,
+                    "terms": len(vocabulary),
+                    "tokens": int(matrix.sum()),
+                },
                 "sources": sources,
             }
             with GenerationWriter(target) as writer:
@@ -169,14 +203,29 @@ def build_index(
         finally:
             columns.close()
     return BuildReport(
-        index_dir=str(target), documents=documents, passages=passages, terms=len(vocabulary), files=len(files),
-        skipped=reader.report.skipped, warnings=reader.report.warnings, seconds=time.perf_counter() - started,
-        size_bytes=size, new=plan.new, changed=plan.changed, removed=plan.removed, unchanged=len(plan.reuse),
+        index_dir=str(target),
+        documents=documents,
+        passages=passages,
+        terms=len(vocabulary),
+        files=len(files),
+        skipped=reader.report.skipped,
+        warnings=reader.report.warnings,
+        seconds=time.perf_counter() - started,
+        size_bytes=size,
+        new=plan.new,
+        changed=plan.changed,
+        removed=plan.removed,
+        unchanged=len(plan.reuse),
     )
 
 
-def _write_retrievers(writer: GenerationWriter, manifest: dict[str, Any], chosen: dict[str, Any], data: BuildInput,
-                      keep_from: Index | None = None) -> None:
+def _write_retrievers(
+    writer: GenerationWriter,
+    manifest: dict[str, Any],
+    chosen: dict[str, Any],
+    data: BuildInput,
+    keep_from: Index | None = None,
+) -> None:
     """Each chosen retriever's payload, built (or copied from `keep_from` when its settings are unchanged);
     a retriever not chosen loses its manifest section."""
     for retriever in built_retrievers():
@@ -186,7 +235,12 @@ def _write_retrievers(writer: GenerationWriter, manifest: dict[str, Any], chosen
             continue
         settings = chosen[retriever.name]
         recorded = keep_from.manifest.get(retriever.name) if keep_from is not None else None
-        if keep_from is not None and recorded and keep_from.has_payload(retriever.payload) and retriever.same(settings, recorded):
+        if (
+            keep_from is not None
+            and recorded
+            and keep_from.has_payload(retriever.payload)
+            and retriever.same(settings, recorded)
+        ):
             writer.write(retriever.payload, keep_from.payload(retriever.payload))
             continue
         built = retriever.build(settings, data)

@@ -25,7 +25,8 @@ class StringColumn:
     go to an unnamed temporary file there instead of memory (passage texts of a big corpus)."""
 
     def __init__(self, spill_dir: Path | None = None) -> None:
-        self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)
+        # the spill file lives as long as the column: PassageColumns.close() closes it in the build's finally
+        self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115
         self.size = 0
         self.ends = array("q")
 
@@ -76,8 +77,13 @@ class PassageColumns:
         return len(self.ids)
 
     def add(self, passage: Passage) -> None:
-        values = {"id": passage.id, "doc_id": passage.doc_id, "title": passage.title, "path": passage.path,
-                  "text": passage.text}
+        values = {
+            "id": passage.id,
+            "doc_id": passage.doc_id,
+            "title": passage.title,
+            "path": passage.path,
+            "text": passage.text,
+        }
         for name, value in values.items():
             self.strings[name].append(value)
         self.numbers["line"].append(passage.line)
@@ -88,7 +94,13 @@ class PassageColumns:
     def extend_from(self, index: Index, start: int, end: int) -> None:
         """Copy passages [start, end) of an existing index."""
         store = index.passages
-        tables = {"id": store.ids, "doc_id": store.doc_ids, "title": store.titles, "path": store.paths, "text": store.texts}
+        tables = {
+            "id": store.ids,
+            "doc_id": store.doc_ids,
+            "title": store.titles,
+            "path": store.paths,
+            "text": store.texts,
+        }
         for name, table in tables.items():
             self.strings[name].extend_from(table, start, end)
         for name in self.NUMBERS:
@@ -99,7 +111,9 @@ class PassageColumns:
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
         id_rank = np.empty(len(order), dtype=np.int64)
         id_rank[order] = np.arange(len(order), dtype=np.int64)
-        payload: dict[str, Any] = {name: np.frombuffer(col, dtype=np.int64).copy() for name, col in self.numbers.items()}
+        payload: dict[str, Any] = {
+            name: np.frombuffer(col, dtype=np.int64).copy() for name, col in self.numbers.items()
+        }
         payload["id_rank"] = id_rank
         for name, column in self.strings.items():
             payload.update(column.table().to_payload(name))

@@ -9,7 +9,8 @@ rows from an earlier build included.
 from __future__ import annotations
 
 from array import array
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +41,9 @@ def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndar
         lengths[row] = len(tokens)
     cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)
     rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
-    matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols.astype(np.int32))), shape=(len(texts), len(ids)))
+    matrix = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.int32), (rows, cols.astype(np.int32))), shape=(len(texts), len(ids))
+    )
     matrix.sum_duplicates()
     return list(ids), matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.int32)
 
@@ -95,7 +98,11 @@ class CountMatrixBuilder:
         width = len(self.term_ids)
         for part in self.parts:
             part._shape = (part.shape[0], width)
-        counts = sp.vstack(self.parts, format="csr", dtype=np.int32) if self.parts else sp.csr_matrix((0, width), dtype=np.int32)
+        counts = (
+            sp.vstack(self.parts, format="csr", dtype=np.int32)
+            if self.parts
+            else sp.csr_matrix((0, width), dtype=np.int32)
+        )
         df = np.bincount(counts.indices, minlength=width)
         vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
         final = np.full(width, -1, dtype=np.int64)
@@ -113,7 +120,11 @@ def reused(first: int, last: int) -> tuple[str, int, int]:
 
 
 def count_all(
-    tasks: Iterator[Task], counts: CountMatrixBuilder, old: "Index | None", jobs: int, expected: int,
+    tasks: Iterator[Task],
+    counts: CountMatrixBuilder,
+    old: Index | None,
+    jobs: int,
+    expected: int,
 ) -> None:
     """Run the counting tasks (in worker processes when the corpus is large enough) and stack their
     rows in task order."""
@@ -134,5 +145,9 @@ def count_all(
 
 
 def counts_payload(counts: Any) -> dict[str, Any]:
-    return {"indptr": counts.indptr.astype(np.int64), "indices": counts.indices.astype(np.int32),
-            "data": counts.data.astype(np.int32), "shape": list(counts.shape)}
+    return {
+        "indptr": counts.indptr.astype(np.int64),
+        "indices": counts.indices.astype(np.int32),
+        "data": counts.data.astype(np.int32),
+        "shape": list(counts.shape),
+    }

@@ -91,5 +91,3 @@ def estimate_passages(plan: Plan) -> int:
         key = stat_key(path)
         total += (key[0] if key else 0) // 600
     return total
-
-

@@ -9,9 +9,10 @@ reader's business (`SourceInput.read_text` does it for text formats), so a PDF r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterator, Protocol
+from typing import IO, Protocol
 
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
@@ -157,7 +158,8 @@ class SuffixReader:
 
 
 READERS: Registry[Reader] = Registry(
-    "reader", "ragcli.readers", order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir"))
+    "reader", "ragcli.readers", order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir")
+)
 
 
 def reader_for(path: Path) -> Reader | None:

@@ -5,8 +5,8 @@ Only the corpus is indexed (by the JSON Lines reader); the queries and judgments
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ragcli.readers.base import SourceInput
 from ragcli.records import Document

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
-from typing import Iterator
 
 from ragcli.readers.base import SourceInput, SuffixReader
 from ragcli.readers.text import read_text_document
@@ -46,8 +46,31 @@ class _HTMLText(HTMLParser):
 
     SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg"})
     BLOCK = frozenset(
-        {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-         "section", "article", "header", "footer", "pre", "blockquote", "dd", "dt", "hr"}
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "table",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "pre",
+            "blockquote",
+            "dd",
+            "dt",
+            "hr",
+        }
     )
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 from ragcli.readers.base import ReadContext, SourceInput, SuffixReader, decode_text
 from ragcli.records import Document
@@ -26,7 +26,9 @@ def _pick(record: dict[str, object], explicit: str | None, candidates: tuple[str
     return next((name for name in candidates if name in record), None)
 
 
-def record_document(rel: str, line: int, record: object, context: ReadContext, ordinal: int | None = None) -> Iterator[Document]:
+def record_document(
+    rel: str, line: int, record: object, context: ReadContext, ordinal: int | None = None
+) -> Iterator[Document]:
     """The document of one record (none if it is malformed and --skip-invalid is on)."""
     where = f"{rel}:{line}" if ordinal is None else f"{rel} record {ordinal}"
     if not isinstance(record, dict):

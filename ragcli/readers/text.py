@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ragcli.readers.base import SourceInput, SuffixReader
 from ragcli.records import Document
@@ -39,8 +39,16 @@ def _segments(source: SourceInput) -> Iterator[Document]:
         while len(pending) >= SEGMENT_CHARS or (not block and pending):
             cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
             text, pending = pending[:cut], pending[cut:]
-            yield Document(source.rel, text, source.stem, source.rel, line=line, offset=offset,
-                           first_ordinal=ordinal, continuation=started)
+            yield Document(
+                source.rel,
+                text,
+                source.stem,
+                source.rel,
+                line=line,
+                offset=offset,
+                first_ordinal=ordinal,
+                continuation=started,
+            )
             if started or text.strip():  # a blank first segment is dropped: the next one starts the document
                 started = True
                 ordinal += len(text.split()) + 1  # more than its passages: ids stay unique

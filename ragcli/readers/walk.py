@@ -12,12 +12,21 @@ import gzip
 import hashlib
 import io
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from ragcli.errors import PathNotFoundError
 from ragcli.readers.base import (
-    COMPRESSED_SUFFIX, READERS, ReadContext, ReadReport, RecordFields, Skip, SourceInput, inner_suffix, reader_for,
+    COMPRESSED_SUFFIX,
+    READERS,
+    ReadContext,
+    ReadReport,
+    RecordFields,
+    Skip,
+    SourceInput,
+    inner_suffix,
+    reader_for,
     valid_unicode,
 )
 from ragcli.records import Document, Skipped, SourceFile

@@ -14,8 +14,9 @@ retriever is one module plus one entry point.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class BuildInput:
 
     counts: Any  # passages × terms term counts (scipy CSR), columns in vocabulary order
     passages: dict[str, Any]  # the passages payload (ids, titles, texts … as StringTables)
-    previous: "Index | None" = None  # the index being replaced (for reuse), if compatible
+    previous: Index | None = None  # the index being replaced (for reuse), if compatible
     progress: Progress | None = None
 
 
@@ -87,16 +88,19 @@ class Retriever:
     def build(self, settings: Any, data: BuildInput) -> Built:
         raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
-    def missing(self, index: "Index") -> MissingExtraError:
+    def missing(self, index: Index) -> MissingExtraError:
         """The error for an index built without this optional retriever's payload."""
-        return MissingExtraError(f"{index.path} has no {self.name} data", hint=f"rebuild it with the {self.name} retriever")
+        return MissingExtraError(
+            f"{index.path} has no {self.name} data", hint=f"rebuild it with the {self.name} retriever"
+        )
 
-    def open(self, index: "Index", options: SearchOptions) -> Scorer:
+    def open(self, index: Index, options: SearchOptions) -> Scorer:
         raise NotImplementedError
 
 
 RETRIEVERS: Registry[Retriever] = Registry(
-    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore"))
+    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore")
+)
 
 
 def with_needs(names: Iterable[str]) -> list[str]:

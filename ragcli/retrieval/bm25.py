@@ -12,6 +12,7 @@ Variants, all with the same term-frequency saturation and length normalisation:
   without it; that part is one constant per term (`term_constants`), added per query, so the matrix
   stays sparse and the scores stay identical to rank_bm25's.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -49,12 +50,14 @@ class BM25Params:
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise InvalidOptionError(f"unknown BM25 variant {self.variant!r}", hint=f"choose one of {', '.join(VARIANTS)}")
+            raise InvalidOptionError(
+                f"unknown BM25 variant {self.variant!r}", hint=f"choose one of {', '.join(VARIANTS)}"
+            )
         if self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
             raise InvalidOptionError("BM25 needs k1 >= 0, 0 <= b <= 1 and delta >= 0")
 
     @classmethod
-    def for_variant(cls, variant: str, **overrides: float | None) -> "BM25Params":
+    def for_variant(cls, variant: str, **overrides: float | None) -> BM25Params:
         """Parameters for a variant: its customary defaults, then any value the user gave."""
         values: dict[str, Any] = {"variant": variant, **_VARIANT_DEFAULTS.get(variant, {})}
         values.update({name: value for name, value in overrides.items() if value is not None})
@@ -64,7 +67,7 @@ class BM25Params:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "BM25Params":
+    def from_dict(cls, data: dict[str, Any]) -> BM25Params:
         return cls(**{k: data[k] for k in ("variant", "k1", "b", "delta", "epsilon") if k in data})
 
 
@@ -142,7 +145,7 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
 class BM25Scorer(SparseScorer):
     name = "bm25"
 
-    def __init__(self, index: "Index", params: BM25Params, payload: dict[str, Any]) -> None:
+    def __init__(self, index: Index, params: BM25Params, payload: dict[str, Any]) -> None:
         """Scores with `payload`: the index's stored BM25, or (for tuning) weights built with other `params`."""
         super().__init__(index, TermMatrix.from_payload(payload))
         self.params = params
@@ -176,7 +179,7 @@ class BM25(Retriever):
     def build(self, settings: BM25Params, data: BuildInput) -> Built:
         return Built(build_bm25(data.counts, settings), settings.to_dict())
 
-    def open(self, index: "Index", options: SearchOptions) -> BM25Scorer:
+    def open(self, index: Index, options: SearchOptions) -> BM25Scorer:
         return BM25Scorer(index, self.settings_from(index.manifest["bm25"]), index.payload(BM25_FILE))
 
 

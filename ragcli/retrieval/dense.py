@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,11 +70,18 @@ def build_dense(
     kept = [i for i, key in enumerate(keys) if key in reuse]
     if kept:  # one gather from the old (memory-mapped) vectors, not a row at a time
         vectors[kept] = np.asarray(previous["vectors"])[[reuse[keys[i]] for i in kept]]  # type: ignore[index]
-    payload = {"vectors": vectors, "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
-               "settings": recorded}
-    stats = {"embedded": len(todo), "reused": len(texts) - len(todo), "seconds": seconds,
-             "passages_per_second": len(todo) / seconds if todo and seconds else 0.0,
-             "model_seconds": round(loaded - started, 3)}  # loading (or converting) the model, not in the rate
+    payload = {
+        "vectors": vectors,
+        "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
+        "settings": recorded,
+    }
+    stats = {
+        "embedded": len(todo),
+        "reused": len(texts) - len(todo),
+        "seconds": seconds,
+        "passages_per_second": len(todo) / seconds if todo and seconds else 0.0,
+        "model_seconds": round(loaded - started, 3),
+    }  # loading (or converting) the model, not in the rate
     return payload, stats
 
 
@@ -88,11 +96,13 @@ class DenseScorer:
 
     name = "dense"
 
-    def __init__(self, index: "Index") -> None:
+    def __init__(self, index: Index) -> None:
         payload = index.payload(DENSE_FILE)
         self.vectors = payload["vectors"]
         if self.vectors.ndim != 2 or len(self.vectors) != index.manifest["counts"]["passages"]:
-            raise IndexDamagedError(f"{index.path}: dense vectors do not match the passages", hint="rebuild with --dense")
+            raise IndexDamagedError(
+                f"{index.path}: dense vectors do not match the passages", hint="rebuild with --dense"
+            )
         self.settings = EmbeddingSettings.from_dict(payload["settings"])
         self._embedder: Embedder | None = None
         self._float32: np.ndarray | None = None
@@ -118,7 +128,11 @@ class DenseScorer:
     def score_many(self, queries: Sequence[str]) -> Iterator[Ranked]:
         embedded = self.embedder.embed(list(queries))
         for query, vector in zip(queries, embedded):
-            yield (np.zeros(0, dtype=np.int64), np.zeros(0)) if not query.strip() else inner_product_top(self.float32, vector)
+            yield (
+                (np.zeros(0, dtype=np.int64), np.zeros(0))
+                if not query.strip()
+                else inner_product_top(self.float32, vector)
+            )
 
 
 def _embedding_inputs(passages: dict[str, Any]) -> list[str]:
@@ -148,16 +162,22 @@ class Dense(Retriever):
         return recorded.get("settings")
 
     def build(self, settings: EmbeddingSettings, data: BuildInput) -> Built:
-        previous = data.previous.payload(DENSE_FILE) if data.previous is not None and data.previous.has_payload(DENSE_FILE) else None
+        previous = (
+            data.previous.payload(DENSE_FILE)
+            if data.previous is not None and data.previous.has_payload(DENSE_FILE)
+            else None
+        )
         payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress)
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
 
-    def missing(self, index: "Index") -> MissingExtraError:
-        return MissingExtraError(f"{index.path} has no dense vectors",
-                                 hint="build them with `ragcli index PATH --dense` (needs ragcli[dense])")
+    def missing(self, index: Index) -> MissingExtraError:
+        return MissingExtraError(
+            f"{index.path} has no dense vectors",
+            hint="build them with `ragcli index PATH --dense` (needs ragcli[dense])",
+        )
 
-    def open(self, index: "Index", options: SearchOptions) -> DenseScorer:
+    def open(self, index: Index, options: SearchOptions) -> DenseScorer:
         return DenseScorer(index)
 
 

@@ -14,9 +14,10 @@ padding). The default precision, int8, runs a per-channel int8 copy of the model
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,12 @@ class EmbeddingSettings:
             raise InvalidOptionError(f"unknown vector dtype {self.store_dtype!r}", hint="float16 or float32")
 
     def to_dict(self) -> dict[str, Any]:
-        recorded = {"model": self.model, "precision": self.precision, "max_tokens": self.max_tokens, "dtype": self.store_dtype}
+        recorded = {
+            "model": self.model,
+            "precision": self.precision,
+            "max_tokens": self.max_tokens,
+            "dtype": self.store_dtype,
+        }
         if self.precision == "int8":  # int8 vectors depend on how the model was quantised
             from ragcli.retrieval.quantized import RECIPE
 
@@ -68,10 +74,14 @@ class EmbeddingSettings:
         return recorded
 
     @classmethod
-    def from_dict(cls, recorded: dict[str, Any]) -> "EmbeddingSettings":
+    def from_dict(cls, recorded: dict[str, Any]) -> EmbeddingSettings:
         """The settings an index recorded (`to_dict`); the batch size is not recorded and is the default's."""
-        return cls(model=recorded["model"], precision=recorded["precision"], max_tokens=recorded["max_tokens"],
-                   store_dtype=recorded["dtype"])
+        return cls(
+            model=recorded["model"],
+            precision=recorded["precision"],
+            max_tokens=recorded["max_tokens"],
+            store_dtype=recorded["dtype"],
+        )
 
 
 class Embedder:
@@ -124,7 +134,9 @@ def _torch_encoder(source: str, label: str, threads: int | None, on_disk: bool) 
         import torch
         import transformers
     except ImportError:
-        raise MissingExtraError("dense retrieval needs torch and transformers", hint="pip install 'ragcli[dense]'") from None
+        raise MissingExtraError(
+            "dense retrieval needs torch and transformers", hint="pip install 'ragcli[dense]'"
+        ) from None
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     if threads:

@@ -6,11 +6,13 @@ it does not import transformers, which imports torch (~1.5 s). So an int8 dense 
 in ONNX Runtime, starts without either. Models without a tokenizer.json use transformers'
 AutoTokenizer. tests/test_dense.py checks that both give the same arrays.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -39,10 +41,8 @@ def _from_tokenizer_json(folder: Path, max_tokens: int) -> Tokenize | None:
 
     config: dict = {}
     for name in ("special_tokens_map.json", "tokenizer_config.json"):  # the later file wins, as in transformers
-        try:
+        with contextlib.suppress(OSError, ValueError):
             config.update(json.loads((folder / name).read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            pass
     pad_token = _special_token(config, "pad_token")
     try:
         tokenizer = Tokenizer.from_file(str(path))
@@ -73,7 +73,9 @@ def _from_transformers(source: str, max_tokens: int) -> Tokenize:
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
     except (OSError, ValueError) as exc:
-        raise ModelUnavailableError(f"cannot load the tokenizer of embedding model {source}: {str(exc).splitlines()[0]}") from None
+        raise ModelUnavailableError(
+            f"cannot load the tokenizer of embedding model {source}: {str(exc).splitlines()[0]}"
+        ) from None
 
     def tokenize(texts: Sequence[str]) -> dict[str, np.ndarray]:
         encoded = tokenizer(list(texts), padding=True, truncation=True, max_length=max_tokens, return_tensors="np")

@@ -6,7 +6,8 @@ Reciprocal rank fusion (`hybrid`, k = 60 by default) needs no score calibration;
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class HybridScorer:
     """BM25 and dense, fused: reciprocal rank fusion or z-scored score fusion. Each list contributes
     its `options.fusion_depth` best passages."""
 
-    def __init__(self, index: "Index", fusion: str, options: SearchOptions) -> None:
+    def __init__(self, index: Index, fusion: str, options: SearchOptions) -> None:
         if fusion not in FUSIONS:
             raise InvalidOptionError(f"unknown fusion {fusion!r}", hint="rrf or zscore")
         self.name = "hybrid" if fusion == "rrf" else f"hybrid-{fusion}"
@@ -82,7 +83,7 @@ class Hybrid(Retriever):
     needs = ("bm25", "dense")
     fusion = "rrf"
 
-    def open(self, index: "Index", options: SearchOptions) -> HybridScorer:
+    def open(self, index: Index, options: SearchOptions) -> HybridScorer:
         return HybridScorer(index, self.fusion, options)
 
 

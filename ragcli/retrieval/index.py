@@ -7,9 +7,10 @@ Retrievers are looked up by name in the retriever registry (`ragcli.retrieval.ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -151,8 +152,10 @@ class Index:
 
     def available(self, name: str) -> bool:
         """Whether this index holds the data retriever `name` searches."""
-        return all(RETRIEVERS.get(n).payload is None or self.has_payload(str(RETRIEVERS.get(n).payload))
-                   for n in with_needs([name]))
+        return all(
+            RETRIEVERS.get(n).payload is None or self.has_payload(str(RETRIEVERS.get(n).payload))
+            for n in with_needs([name])
+        )
 
     def retriever(self, name: str, options: SearchOptions | None = None) -> Scorer:
         """The scorer of the registered retriever `name`, opened once per option set."""
@@ -169,27 +172,27 @@ class Index:
                 raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
         return self._scorers[key]
 
-    def _scorer(self, retriever: "str | Scorer") -> Scorer:
+    def _scorer(self, retriever: str | Scorer) -> Scorer:
         return self.retriever(retriever) if isinstance(retriever, str) else retriever
 
-    def scores(self, query: str, retriever: "str | Scorer" = "bm25") -> Ranked:
+    def scores(self, query: str, retriever: str | Scorer = "bm25") -> Ranked:
         """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
         scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again."""
         return self._guarded(lambda: self._scorer(retriever).score(query))
 
-    def rank(self, query: str, k: int = 5, retriever: "str | Scorer" = "bm25") -> Ranked:
+    def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> Ranked:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
         return self._guarded(lambda: top_k(*self.scores(query, retriever), k, self.passages.id_rank))
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
 
-    def search(self, query: str, k: int = 5, retriever: "str | Scorer" = "bm25") -> list[Hit]:
+    def search(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
         empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
         return self._guarded(lambda: self._hits(*self.rank(query, k, retriever)))
 
-    def rank_many(self, queries: list[str], k: int = 5, retriever: "str | Scorer" = "bm25") -> list[Ranked]:
+    def rank_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[Ranked]:
         """`rank` for many queries, scored together where the retriever can (faster per query)."""
 
         def work() -> list[Ranked]:
@@ -198,7 +201,7 @@ class Index:
 
         return self._guarded(work)
 
-    def search_many(self, queries: list[str], k: int = 5, retriever: "str | Scorer" = "bm25") -> list[list[Hit]]:
+    def search_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`)."""
         return self._guarded(lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever)])
 

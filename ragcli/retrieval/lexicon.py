@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,11 @@ def lexicon_payload(vocabulary: list[str], known: dict[str, int] | None = None) 
     known = known or {}
     hashes = np.fromiter((known.get(t) or term_hash(t) for t in vocabulary), dtype=np.uint64, count=len(vocabulary))
     order = np.argsort(hashes, kind="stable")
-    return {**StringTable.from_strings(vocabulary).to_payload("term"), "hash_sorted": hashes[order],
-            "hash_term": order.astype(np.int64)}
+    return {
+        **StringTable.from_strings(vocabulary).to_payload("term"),
+        "hash_sorted": hashes[order],
+        "hash_term": order.astype(np.int64),
+    }
 
 
 class Lexicon:

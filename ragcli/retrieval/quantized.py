@@ -12,6 +12,7 @@ The model is exported with eager attention: its plain MatMul/Softmax graph is wh
 fuses and quantises well (the SDPA export runs ~25% slower). The cache key covers the model files
 (name, size, mtime) and RECIPE, so a changed model or recipe builds a new copy.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -77,13 +78,17 @@ def int8_model(source: str, label: str) -> Path:
                 quantize_dynamic(exported, quantized, per_channel=True, weight_type=QuantType.QInt8)
             os.replace(quantized, target)  # atomic: a concurrent build writes the same file
     except OSError as exc:
-        raise IndexWriteError(f"cannot write the int8 model to {target.parent}: {exc.strerror or exc}",
-                              hint="set RAGCLI_CACHE to a writable folder, or use --embedding-precision fp32") from None
+        raise IndexWriteError(
+            f"cannot write the int8 model to {target.parent}: {exc.strerror or exc}",
+            hint="set RAGCLI_CACHE to a writable folder, or use --embedding-precision fp32",
+        ) from None
     except RagcliError:
         raise
     except Exception as exc:  # the exporter's own errors: a model torch.onnx cannot convert
-        raise ModelUnavailableError(f"cannot convert embedding model {label} to int8: {str(exc).splitlines()[0][:200]}",
-                                    hint="use --embedding-precision fp32") from None
+        raise ModelUnavailableError(
+            f"cannot convert embedding model {label} to int8: {str(exc).splitlines()[0][:200]}",
+            hint="use --embedding-precision fp32",
+        ) from None
     return target
 
 
@@ -116,15 +121,23 @@ def _export(source: str, path: Path) -> None:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
 
     model, tokenizer = _load(source)
-    example = dict(tokenizer(["an example passage", "and a second, longer example passage"], padding=True, return_tensors="pt"))
+    example = dict(
+        tokenizer(["an example passage", "and a second, longer example passage"], padding=True, return_tensors="pt")
+    )
     names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in example]
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=_max_positions(model))
     quiet = io.StringIO()
     with contextlib.redirect_stdout(quiet), _quiet_logging():
         torch.onnx.export(
-            LastHiddenState(model), (), str(path), kwargs={name: example[name] for name in names},
-            input_names=names, output_names=["last_hidden_state"],
-            dynamic_shapes={name: {0: batch, 1: length} for name in names}, dynamo=True, external_data=False,
+            LastHiddenState(model),
+            (),
+            str(path),
+            kwargs={name: example[name] for name in names},
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_shapes={name: {0: batch, 1: length} for name in names},
+            dynamo=True,
+            external_data=False,
             verbose=False,
         )
 

@@ -5,10 +5,12 @@ the rows of its own terms: gather those rows, add them up with `np.bincount`, se
 `np.partition`. No Python loop runs over passages. The arrays may be memory-mapped: a query reads only
 the rows it needs.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +35,7 @@ class TermMatrix:
     _scipy: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_scipy(cls, matrix: Any) -> "TermMatrix":
+    def from_scipy(cls, matrix: Any) -> TermMatrix:
         """From a scipy sparse terms × passages matrix."""
         csr = matrix.tocsr()
         csr.sort_indices()
@@ -45,7 +47,7 @@ class TermMatrix:
         )
 
     @classmethod
-    def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> "TermMatrix":
+    def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> TermMatrix:
         """Term-major weights from weights aligned with a passages × terms CSR's stored entries."""
         import scipy.sparse as sp
 
@@ -65,7 +67,7 @@ class TermMatrix:
         return {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> "TermMatrix":
+    def from_payload(cls, payload: dict[str, Any]) -> TermMatrix:
         return cls(payload["indptr"], payload["indices"], payload["data"], int(payload["n_passages"]))
 
     def accumulate(self, term_ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +89,9 @@ class TermMatrix:
         candidates = np.flatnonzero(touched)
         return candidates, totals[candidates]
 
-    def accumulate_many(self, queries: Sequence[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def accumulate_many(
+        self, queries: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """`accumulate` for many (term ids, weights) queries at once, as one sparse matrix product per
         batch of queries: fewer Python steps per query than a loop of `accumulate` calls."""
         import scipy.sparse as sp
@@ -101,7 +105,9 @@ class TermMatrix:
             rows = np.repeat(np.arange(len(batch)), lengths)
             cols = np.concatenate([ids for ids, _ in batch]) if batch else np.zeros(0, dtype=np.int64)
             vals = np.concatenate([w for _, w in batch]) if batch else np.zeros(0)
-            product = (sp.csr_matrix((vals, (rows, cols)), shape=(len(batch), self._scipy.shape[0])) @ self._scipy).tocsr()
+            product = (
+                sp.csr_matrix((vals, (rows, cols)), shape=(len(batch), self._scipy.shape[0])) @ self._scipy
+            ).tocsr()
             for row in range(len(batch)):
                 lo, hi = product.indptr[row], product.indptr[row + 1]
                 yield product.indices[lo:hi].astype(np.int64), product.data[lo:hi].astype(np.float64)
@@ -112,7 +118,7 @@ class SparseScorer:
 
     name = ""
 
-    def __init__(self, index: "Index", matrix: TermMatrix) -> None:
+    def __init__(self, index: Index, matrix: TermMatrix) -> None:
         if not matrix.consistent(len(index.lexicon), index.manifest["counts"]["passages"]):
             raise IndexDamagedError(f"{index.path}: {self.name} weights do not match the index", hint=REBUILD_HINT)
         self.index = index

@@ -4,6 +4,7 @@ TfidfVectorizer) over ragcli's own term counts, so both retrievers share one ana
 At query time ragcli weights the query with the same formula in numpy (`query_weights`): importing
 scikit-learn costs about a second, more than the search itself. A test checks the two agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -30,7 +31,7 @@ class TfidfParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TfidfParams":
+    def from_dict(cls, data: dict[str, Any]) -> TfidfParams:
         return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
 
     def transformer(self) -> Any:
@@ -47,8 +48,10 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
     counts = counts.tocsr()
     counts.sort_indices()
     if counts.shape[1] == 0:  # every word was a stopword: nothing to weight (scikit-learn refuses it)
-        return {**TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
-                "idf": np.zeros(0, dtype=np.float64)}
+        return {
+            **TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
+            "idf": np.zeros(0, dtype=np.float64),
+        }
     transformer = params.transformer().fit(counts)
     weights = np.empty(counts.nnz, dtype=np.float32)
     for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
@@ -75,7 +78,7 @@ def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray)
 class TfidfScorer(SparseScorer):
     name = "tfidf"
 
-    def __init__(self, index: "Index", params: TfidfParams, payload: dict[str, Any]) -> None:
+    def __init__(self, index: Index, params: TfidfParams, payload: dict[str, Any]) -> None:
         super().__init__(index, TermMatrix.from_payload(payload))
         self.params = params
         self.idf = payload["idf"]
@@ -102,7 +105,7 @@ class Tfidf(Retriever):
     def build(self, settings: TfidfParams, data: BuildInput) -> Built:
         return Built(build_tfidf(data.counts, settings), settings.to_dict())
 
-    def open(self, index: "Index", options: SearchOptions) -> TfidfScorer:
+    def open(self, index: Index, options: SearchOptions) -> TfidfScorer:
         return TfidfScorer(index, self.settings_from(index.manifest["tfidf"]), index.payload(TFIDF_FILE))
 
 
