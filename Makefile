@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= How do honeybees tell each other where the flowers are?
 
-.PHONY: install demo test bench
+.PHONY: install demo test check bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,5 +20,12 @@ demo: install
 	$(BIN)/ragcli index sample_corpus
 	$(BIN)/ragcli query "$(QUESTION)"
 
-test: install
+# the code checks, then the whole suite (what CI runs)
+test: check
 	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/ruff check ragcli tests bench
+	$(BIN)/ruff format --check ragcli tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports

@@ -32,7 +32,7 @@ class ChunkSettings:
                 f"--chunk-overlap ({self.overlap}) must be smaller than --chunk-size ({self.size})"
             )
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return {"size": self.size, "overlap": self.overlap, "unit": "words"}
 
 

@@ -11,10 +11,27 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InvalidOptionError, ModelUnavailableError
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
 
 HUB_CHECK_SECONDS = 5.0
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def import_transformers(needed_for: str, extra: str) -> tuple[Any, Any]:
+    """(torch, transformers), with transformers' own logging and progress bars silenced (stderr
+    belongs to ragcli's messages); a missing install is a one-line MissingExtraError naming the extra."""
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{needed_for} needs torch and transformers ({exc.name} is not installed)",
+            hint=f"pip install 'ragcli[{extra}]'",
+        ) from None
+    logging: Any = transformers.logging  # untyped functions
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    return torch, transformers
 
 
 def cache_root() -> Path:

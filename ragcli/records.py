@@ -10,6 +10,8 @@ import bisect
 from dataclasses import asdict, dataclass
 from typing import Any
 
+JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest sections, reports)
+
 # Payloads every index has (each retriever names its own payload beside these).
 PASSAGES_FILE = "passages.joblib"
 TERMS_FILE = "terms.joblib"

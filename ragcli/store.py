@@ -44,6 +44,8 @@ _GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
 _PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
 REBUILD_HINT = "rebuild it with `ragcli index PATH`"
 
+Payload = dict[str, Any]  # what a payload file holds: numpy arrays, strings and numbers, by name
+
 _ALLOWED_GLOBALS = {
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
     ("numpy", "ndarray"),
@@ -145,7 +147,7 @@ class StringTable:
     def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
-        self._bytes = memoryview(blob).cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
+        self._bytes = blob.data.cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> StringTable:
@@ -221,7 +223,7 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     meta = manifest["files"].get(name)
     if meta is None:
         raise IndexDamagedError(f"{index_dir}: the manifest lists no {name}", hint=REBUILD_HINT)
-    path = index_dir / manifest["generation"] / name
+    path: Path = index_dir / str(manifest["generation"]) / name
     if path.is_symlink() or path.parent.is_symlink():
         raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT)
     try:

@@ -1,4 +1,5 @@
 """Running the CLI in-process (typer's CliRunner) and as a real `ragcli` subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,13 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
     return CliRunner().invoke(app, list(args), input=input, env=env)
 
 
-def run(*args: str, input: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess:
+def run(
+    *args: str,
+    input: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [RAGCLI, *args], input=input, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout

@@ -1,4 +1,5 @@
 """Shared fixtures: small corpora written on the fly, and indexes built from them."""
+
 from __future__ import annotations
 
 import os

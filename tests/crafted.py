@@ -1,4 +1,5 @@
 """Helpers for tests that tamper with an index on disk."""
+
 from __future__ import annotations
 
 from pathlib import Path

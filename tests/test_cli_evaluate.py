@@ -12,10 +12,18 @@ from ragcli.errors import ExitCode
 from ragcli.retrieval.index import load_index
 
 QA = [
-    {"id": "langstroth", "question": "When did Langstroth patent the movable-frame hive?", "answers": ["1852"],
-     "relevant": ["beekeeping/hive_types.md"]},
-    {"id": "honey", "question": "How do bees make honey from nectar?", "answers": ["by evaporation"],
-     "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1}},
+    {
+        "id": "langstroth",
+        "question": "When did Langstroth patent the movable-frame hive?",
+        "answers": ["1852"],
+        "relevant": ["beekeeping/hive_types.md"],
+    },
+    {
+        "id": "honey",
+        "question": "How do bees make honey from nectar?",
+        "answers": ["by evaporation"],
+        "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1},
+    },
     {"id": "varroa", "question": "How are varroa mites controlled?", "relevant": ["beekeeping/varroa.md"]},
 ]
 
@@ -27,7 +35,9 @@ def qa_file(tmp_path: Path) -> Path:
 
 
 def test_evaluate_compares_retrievers_in_one_table(sample_index: Path, tmp_path: Path) -> None:
-    result = invoke("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "-r", "bm25,tfidf", "-g", "extractive")
+    result = invoke(
+        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "-r", "bm25,tfidf", "-g", "extractive"
+    )
     assert result.exit_code == 0, result.output
     for text in ("bm25", "tfidf", "ndcg@10", "recall@100", "map", "exact_match", "rouge_l", "3 judged queries of 3"):
         assert text in result.stdout
@@ -36,8 +46,22 @@ def test_evaluate_compares_retrievers_in_one_table(sample_index: Path, tmp_path:
 def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path: Path) -> None:
     per_query, run_path, plot = tmp_path / "pq.jsonl", tmp_path / "run.txt", tmp_path / "recall.png"
     result = invoke(
-        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--json", "-g", "extractive", "--no-context",
-        "--k", "1,10", "--per-query", str(per_query), "--run-file", str(run_path), "--plot", str(plot),
+        "evaluate",
+        str(qa_file(tmp_path)),
+        "--index",
+        str(sample_index),
+        "--json",
+        "-g",
+        "extractive",
+        "--no-context",
+        "--k",
+        "1,10",
+        "--per-query",
+        str(per_query),
+        "--run-file",
+        str(run_path),
+        "--plot",
+        str(plot),
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -55,12 +79,15 @@ def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path:
 
 
 def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> None:
-    folder = write_files(tmp_path / "mini", {
-        "corpus.jsonl": '{"_id": "d1", "title": "Bees", "text": "bees dance the waggle dance"}\n'
-                        '{"_id": "d2", "title": "Wax", "text": "wax glands make wax"}\n',
-        "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n',
-        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
-    })
+    folder = write_files(
+        tmp_path / "mini",
+        {
+            "corpus.jsonl": '{"_id": "d1", "title": "Bees", "text": "bees dance the waggle dance"}\n'
+            '{"_id": "d2", "title": "Wax", "text": "wax glands make wax"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
+        },
+    )
     env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
     first = run("evaluate", str(folder), "--json", env=env)
     assert first.returncode == 0, first.stderr
@@ -72,10 +99,14 @@ def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> N
 
 
 def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_path: Path) -> None:
-    folder = write_files(tmp_path / "mini", {
-        "corpus.jsonl": '{"_id": "d1", "text": "x"}\n', "queries.jsonl": '{"_id": "1", "text": "x"}\n',
-        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n",
-    })
+    folder = write_files(
+        tmp_path / "mini",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "x"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "x"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n",
+        },
+    )
     copy = tmp_path / "mine"
     shutil.copytree(sample_index, copy)
     result = run("evaluate", str(folder), "--index", str(copy))
@@ -97,8 +128,20 @@ def test_tune_prints_the_grid_and_applies_the_best(sample_index: Path, tmp_path:
     copy = tmp_path / "idx"
     shutil.copytree(sample_index, copy)
     before = load_index(copy).search("waggle dance", k=3)
-    result = invoke("tune", str(qa_file(tmp_path)), "--index", str(copy), "--k1", "0.5,2.5", "--b", "0.1,0.9",
-                    "--metric", "ndcg@10", "--apply", "--json")
+    result = invoke(
+        "tune",
+        str(qa_file(tmp_path)),
+        "--index",
+        str(copy),
+        "--k1",
+        "0.5,2.5",
+        "--b",
+        "0.1,0.9",
+        "--metric",
+        "ndcg@10",
+        "--apply",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data["grid"]) == 4 and data["applied"]

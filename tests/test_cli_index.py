@@ -36,8 +36,21 @@ def test_verbose_lists_skipped_files(small_corpus: Path, tmp_path: Path) -> None
 
 def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) -> None:
     result = invoke(
-        "index", str(small_corpus), "-i", str(tmp_path / "idx"), "--chunk-size", "5", "--chunk-overlap", "1",
-        "--language", "german", "--no-stopwords", "--bm25-variant", "okapi", "--k1", "1.1",
+        "index",
+        str(small_corpus),
+        "-i",
+        str(tmp_path / "idx"),
+        "--chunk-size",
+        "5",
+        "--chunk-overlap",
+        "1",
+        "--language",
+        "german",
+        "--no-stopwords",
+        "--bm25-variant",
+        "okapi",
+        "--k1",
+        "1.1",
     )
     assert result.exit_code == 0, result.output
     info = load_index(tmp_path / "idx").info()
@@ -63,7 +76,9 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),
     ],
 )
-def test_errors_are_one_line_with_their_exit_code(tmp_path: Path, files: dict, args: list, code: int, message: str) -> None:
+def test_errors_are_one_line_with_their_exit_code(
+    tmp_path: Path, files: dict, args: list, code: int, message: str
+) -> None:
     corpus = write_files(tmp_path / "c", files) if files else tmp_path
     corpus.mkdir(exist_ok=True)
     result = run("index", *args, "--index", str(tmp_path / "idx"), cwd=corpus)

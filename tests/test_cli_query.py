@@ -36,14 +36,17 @@ def test_query_inputs(sample_index: Path, mode: str) -> None:
         records = [json.loads(line) for line in result.stdout.splitlines()]
     else:
         records = [
-            json.loads(run("query", q, "--no-generate", "--index", str(sample_index), "--json").stdout) for q in QUESTIONS
+            json.loads(run("query", q, "--no-generate", "--index", str(sample_index), "--json").stdout)
+            for q in QUESTIONS
         ]
     assert [r["query"] for r in records] == QUESTIONS
     assert [r["hits"][0]["doc_id"] for r in records] == ["behavior/waggle_dance.md", "beekeeping/varroa.md"]
 
 
 def test_tfidf_retriever(sample_index: Path) -> None:
-    result = invoke("query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json", "--no-generate")
+    result = invoke(
+        "query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json", "--no-generate"
+    )
     data = json.loads(result.stdout)
     assert data["retriever"] == "tfidf" and data["hits"]
 
@@ -81,7 +84,9 @@ def test_python_dash_m_works(sample_index: Path) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "ragcli", "query", "waggle", "--index", str(sample_index), "--json", "--no-generate"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert json.loads(result.stdout)["hits"][0]["doc_id"] == "behavior/waggle_dance.md"
 
@@ -108,8 +113,19 @@ def test_people_see_an_answer_panel_and_the_sources(sample_index: Path) -> None:
 
 
 def test_local_model_folder_through_the_cli(sample_index: Path, tiny_t5: Path) -> None:
-    result = run("query", "How do bees make honey?", "--index", str(sample_index), "--model", str(tiny_t5),
-                 "--json", "--max-new-tokens", "5", "-k", "3")
+    result = run(
+        "query",
+        "How do bees make honey?",
+        "--index",
+        str(sample_index),
+        "--model",
+        str(tiny_t5),
+        "--json",
+        "--max-new-tokens",
+        "5",
+        "-k",
+        "3",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["generator"] == "transformers" and data["model"] == str(tiny_t5)
@@ -119,8 +135,16 @@ def test_local_model_folder_through_the_cli(sample_index: Path, tiny_t5: Path) -
 
 
 def test_model_from_the_environment(sample_index: Path, tiny_gpt2: Path) -> None:
-    result = run("query", "varroa", "--index", str(sample_index), "--json", "--max-new-tokens", "4",
-                 env={"RAGCLI_MODEL": str(tiny_gpt2)})
+    result = run(
+        "query",
+        "varroa",
+        "--index",
+        str(sample_index),
+        "--json",
+        "--max-new-tokens",
+        "4",
+        env={"RAGCLI_MODEL": str(tiny_gpt2)},
+    )
     assert json.loads(result.stdout)["model"] == str(tiny_gpt2)
 
 
@@ -134,8 +158,19 @@ def test_explicit_missing_model_fails_but_keeps_the_sources(sample_index: Path, 
 
 def test_many_questions_from_stdin_load_the_model_once(sample_index: Path, tiny_t5: Path) -> None:
     questions = [f"question {i} about bees and honey" for i in range(5)]
-    result = run("query", "-", "--index", str(sample_index), "--model", str(tiny_t5), "--batch-size", "2",
-                 "--max-new-tokens", "3", input="\n".join(questions))
+    result = run(
+        "query",
+        "-",
+        "--index",
+        str(sample_index),
+        "--model",
+        str(tiny_t5),
+        "--batch-size",
+        "2",
+        "--max-new-tokens",
+        "3",
+        input="\n".join(questions),
+    )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["query"] for r in records] == questions
     assert all(r["generator"] == "transformers" for r in records)
@@ -163,5 +198,7 @@ def test_retrieval_only_commands_never_import_torch(sample_index: Path) -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn'))\n"
         "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe, str(sample_index)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(sample_index)], capture_output=True, text=True, timeout=60
+    )
     assert "HEAVY=[]" in result.stderr, result.stderr[-500:]

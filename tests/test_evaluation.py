@@ -1,4 +1,5 @@
 """Evaluation: metrics against pytrec_eval and scikit-learn, inputs, the runner, tuning."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,22 @@ def real_runs(sample_index: Path, n_queries: int = 40, seed: int = 3) -> tuple[d
     index = load_index(sample_index)
     docs = sorted({index.passages.doc_ids[i] for i in range(len(index.passages))})
     rng = np.random.default_rng(seed)
-    words = ["bees", "honey", "queen", "wax", "dance", "hive", "pollen", "varroa", "swarm", "nectar", "brood", "temperature", "propolis", "frame"]
+    words = [
+        "bees",
+        "honey",
+        "queen",
+        "wax",
+        "dance",
+        "hive",
+        "pollen",
+        "varroa",
+        "swarm",
+        "nectar",
+        "brood",
+        "temperature",
+        "propolis",
+        "frame",
+    ]
     run, qrels = {}, {}
     for q in range(n_queries):
         question = " ".join(rng.choice(words, size=3))
@@ -44,7 +60,14 @@ def real_runs(sample_index: Path, n_queries: int = 40, seed: int = 3) -> tuple[d
 
 def test_metrics_equal_pytrec_eval_on_real_runs(sample_index: Path) -> None:
     run, qrels = real_runs(sample_index)
-    measures = {"map", "recip_rank", "ndcg_cut.1,3,5,10,100", "P.1,3,5,10,100", "recall.1,3,5,10,100", "success.1,3,5,10,100"}
+    measures = {
+        "map",
+        "recip_rank",
+        "ndcg_cut.1,3,5,10,100",
+        "P.1,3,5,10,100",
+        "recall.1,3,5,10,100",
+        "success.1,3,5,10,100",
+    }
     reference = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
     checked = 0
     for qid, scores in run.items():
@@ -102,11 +125,14 @@ def write_qa(tmp_path: Path, lines: list) -> Path:
 
 
 def test_qa_file_forms(tmp_path: Path) -> None:
-    path = write_qa(tmp_path, [
-        {"question": "q one", "answers": ["a"], "relevant": ["d1", "d2"]},
-        {"id": 7, "question": "q two", "relevant": {"d3": 2, "d4": 0}},
-        {"question": "q three", "answers": "single"},
-    ])
+    path = write_qa(
+        tmp_path,
+        [
+            {"question": "q one", "answers": ["a"], "relevant": ["d1", "d2"]},
+            {"id": 7, "question": "q two", "relevant": {"d3": 2, "d4": 0}},
+            {"question": "q three", "answers": "single"},
+        ],
+    )
     queries = load_qa_file(path).queries
     assert [q.id for q in queries] == ["q1", "7", "q3"]
     assert queries[0].qrels == {"d1": 1, "d2": 1} and queries[1].qrels == {"d3": 2, "d4": 0}
@@ -142,11 +168,14 @@ def test_duplicate_ids_and_skip_invalid(tmp_path: Path) -> None:
 
 
 def test_beir_folder(tmp_path: Path) -> None:
-    folder = write_files(tmp_path / "beir", {
-        "corpus.jsonl": '{"_id": "d1", "title": "", "text": "bees dance"}\n{"_id": "d2", "title": "", "text": "wax"}\n',
-        "queries.jsonl": '{"_id": "1", "text": "dance"}\n{"_id": "2", "text": "unjudged"}\n{"_id": "3", "text": "wax"}\n',
-        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n3\td2\t0\n",
-    })
+    folder = write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": '{"_id": "d1", "title": "", "text": "bees dance"}\n{"_id": "d2", "title": "", "text": "wax"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "dance"}\n{"_id": "2", "text": "unjudged"}\n{"_id": "3", "text": "wax"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n3\td2\t0\n",
+        },
+    )
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"]
     assert [q.judged for q in loaded.queries] == [True, False]
@@ -156,15 +185,30 @@ def test_beir_folder(tmp_path: Path) -> None:
 
 
 def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path: Path) -> None:
-    path = write_qa(tmp_path, [
-        {"question": "When did Langstroth patent the movable-frame hive?", "answers": ["1852"],
-         "relevant": ["beekeeping/hive_types.md"]},
-        {"question": "How do bees make honey?", "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1}},
-        {"question": "Something nobody judged", "answers": ["x"]},
-    ])
+    path = write_qa(
+        tmp_path,
+        [
+            {
+                "question": "When did Langstroth patent the movable-frame hive?",
+                "answers": ["1852"],
+                "relevant": ["beekeeping/hive_types.md"],
+            },
+            {
+                "question": "How do bees make honey?",
+                "relevant": {"hive/honey_production.md": 2, "behavior/foraging.rst": 1},
+            },
+            {"question": "Something nobody judged", "answers": ["x"]},
+        ],
+    )
     index = load_index(sample_index)
-    report = evaluate(load_qa_file(path), index, ["bm25", "tfidf"], cutoffs=[1, 5], generator=ExtractiveGenerator.for_index(index),
-                      closed_book=True)
+    report = evaluate(
+        load_qa_file(path),
+        index,
+        ["bm25", "tfidf"],
+        cutoffs=[1, 5],
+        generator=ExtractiveGenerator.for_index(index),
+        closed_book=True,
+    )
     assert report.counts == {"queries": 3, "judged": 2, "without_relevant": 1, "with_answers": 2, "skipped_lines": 0}
     names = [c.name for c in report.configs]
     assert names == ["bm25", "tfidf", "closed-book"]
@@ -177,10 +221,15 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
 
 
 def test_tuning_finds_the_grid_best(sample_index: Path, tmp_path: Path) -> None:
-    path = write_qa(tmp_path, [
-        {"question": "waggle dance distance", "relevant": ["behavior/waggle_dance.md"]},
-        {"question": "varroa mite treatment oxalic acid", "relevant": ["beekeeping/varroa.md"]},
-    ])
-    rows = tune_bm25(load_qa_file(path), load_index(sample_index), metric="mrr@10", k1_values=[0.5, 1.5], b_values=[0.2, 0.8])
+    path = write_qa(
+        tmp_path,
+        [
+            {"question": "waggle dance distance", "relevant": ["behavior/waggle_dance.md"]},
+            {"question": "varroa mite treatment oxalic acid", "relevant": ["beekeeping/varroa.md"]},
+        ],
+    )
+    rows = tune_bm25(
+        load_qa_file(path), load_index(sample_index), metric="mrr@10", k1_values=[0.5, 1.5], b_values=[0.2, 0.8]
+    )
     assert len(rows) == 4
     assert rows[0].score == max(r.score for r in rows) == pytest.approx(1.0)

@@ -1,4 +1,5 @@
 """Generators: prompts within budget, citations, tiny real models, fallback and errors."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,18 @@ from ragcli.retrieval.index import load_index
 
 
 def hit(n: int, text: str, title: str = "") -> Hit:
-    return Hit(rank=n, score=1.0 / n, id=f"d{n}#0", doc_id=f"d{n}", title=title, path=f"d{n}.txt", line=n,
-               start=0, end=len(text), text=text)
+    return Hit(
+        rank=n,
+        score=1.0 / n,
+        id=f"d{n}#0",
+        doc_id=f"d{n}",
+        title=title,
+        path=f"d{n}.txt",
+        line=n,
+        start=0,
+        end=len(text),
+        text=text,
+    )
 
 
 def words(text: str) -> int:
@@ -36,7 +47,9 @@ def first_words(text: str, n: int) -> str:
 
 def test_prompt_holds_question_and_numbered_passages() -> None:
     sources = [hit(1, "alpha beta"), hit(2, "gamma delta", title="G")]
-    fitted = fit_prompt(DEFAULT_TEMPLATE, "what is gamma?", sources, max_tokens=500, count_tokens=words, truncate=first_words)
+    fitted = fit_prompt(
+        DEFAULT_TEMPLATE, "what is gamma?", sources, max_tokens=500, count_tokens=words, truncate=first_words
+    )
     assert "[1] alpha beta" in fitted.text and "[2] G: gamma delta" in fitted.text
     assert "Question: what is gamma?" in fitted.text
     assert (fitted.sources_used, fitted.trimmed) == (2, False)
@@ -45,7 +58,9 @@ def test_prompt_holds_question_and_numbered_passages() -> None:
 def test_last_passage_is_trimmed_never_the_question() -> None:
     sources = [hit(1, "short passage"), hit(2, " ".join(["long"] * 200)), hit(3, "never reached")]
     question = "a question that must survive whole"
-    base = words(fit_prompt(DEFAULT_TEMPLATE, question, [], max_tokens=10_000, count_tokens=words, truncate=first_words).text)
+    base = words(
+        fit_prompt(DEFAULT_TEMPLATE, question, [], max_tokens=10_000, count_tokens=words, truncate=first_words).text
+    )
     limit = base + 60
     fitted = fit_prompt(DEFAULT_TEMPLATE, question, sources, max_tokens=limit, count_tokens=words, truncate=first_words)
     assert words(fitted.text) <= limit
@@ -56,7 +71,9 @@ def test_last_passage_is_trimmed_never_the_question() -> None:
 
 def test_a_question_longer_than_the_budget_is_cut_and_passages_dropped() -> None:
     question = " ".join(["why"] * 300)
-    fitted = fit_prompt(DEFAULT_TEMPLATE, question, [hit(1, "text")], max_tokens=100, count_tokens=words, truncate=first_words)
+    fitted = fit_prompt(
+        DEFAULT_TEMPLATE, question, [hit(1, "text")], max_tokens=100, count_tokens=words, truncate=first_words
+    )
     assert words(fitted.text) <= 100 and fitted.sources_used == 0
 
 
@@ -90,7 +107,15 @@ def test_uncited_answers_are_attributed_to_the_source_holding_them() -> None:
 
 def test_sentence_splitting() -> None:
     text = "# Title\n\nFirst sentence here. Second one? Yes! 3 items:\n- one item\n- two item"
-    assert split_sentences(text) == ["Title", "First sentence here.", "Second one?", "Yes!", "3 items:", "one item", "two item"]
+    assert split_sentences(text) == [
+        "Title",
+        "First sentence here.",
+        "Second one?",
+        "Yes!",
+        "3 items:",
+        "one item",
+        "two item",
+    ]
 
 
 def test_extractive_generator_answers_typed_questions_with_a_phrase(sample_index: Path) -> None:
@@ -112,8 +137,13 @@ def test_extractive_generator_answers_other_questions_with_a_sentence(sample_ind
 
 @pytest.mark.parametrize(
     "question, kind",
-    [("How many bees?", "number"), ("When was it built?", "date"), ("Who was king when Rome fell?", "name"),
-     ("Where is it?", "name"), ("What is propolis?", None)],
+    [
+        ("How many bees?", "number"),
+        ("When was it built?", "date"),
+        ("Who was king when Rome fell?", "name"),
+        ("Where is it?", "name"),
+        ("What is propolis?", None),
+    ],
 )
 def test_question_kinds(question: str, kind: str | None) -> None:
     from ragcli.generation.extractive import question_kind
@@ -229,5 +259,15 @@ def test_tiny_models_on_the_gpu(tiny_t5: Path, tiny_gpt2: Path, sample_index: Pa
 
 def test_json_record_shape(sample_index: Path) -> None:
     record = answer("What is propolis?", sample_index, "extractive", k=2).to_dict()
-    assert set(record) == {"query", "retriever", "answer", "generator", "model", "citations", "sources_in_prompt", "sources", "timings"}
+    assert set(record) == {
+        "query",
+        "retriever",
+        "answer",
+        "generator",
+        "model",
+        "citations",
+        "sources_in_prompt",
+        "sources",
+        "timings",
+    }
     assert json.loads(json.dumps(record)) == record

@@ -1,5 +1,6 @@
 """Faults, crafted files and hostile input: ragcli keeps working, says what it skipped, never corrupts
 or loses an index, and never runs code because of a file it read."""
+
 from __future__ import annotations
 
 import errno
@@ -145,7 +146,9 @@ def kill_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("delay", [0.2, 0.6, 1.2, 2.0, 3.0])
-def test_sigkill_at_any_moment_leaves_the_old_index(kill_setup: tuple[Path, Path], tmp_path: Path, delay: float) -> None:
+def test_sigkill_at_any_moment_leaves_the_old_index(
+    kill_setup: tuple[Path, Path], tmp_path: Path, delay: float
+) -> None:
     corpus, index_dir = kill_setup
     before = results(index_dir)
     generation = read_manifest(index_dir)["generation"]
@@ -235,7 +238,9 @@ def test_full_disk_through_the_cli_has_its_exit_code(small_corpus: Path, tmp_pat
         "sys.argv = ['ragcli', 'index', sys.argv[1], '--index', sys.argv[2]]\n"
         "main()\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe, str(small_corpus), str(index_dir)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(small_corpus), str(index_dir)], capture_output=True, text=True
+    )
     assert result.returncode == ExitCode.WRITE_FAILED
     assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
 
@@ -264,16 +269,19 @@ def test_hostile_corpus_is_indexed_around_its_problems(tmp_path: Path, monkeypat
 
 
 def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = write_files(tmp_path / "c", {
-        "good.txt": "bees make honey",
-        "fake.md": b"\x00\x01\x02binary with a text extension",
-        "latin.txt": "caf\xe9 au lait".encode("latin-1"),
-        "bom.md": b"\xef\xbb\xbf# Title\n\nwith a byte order mark",
-        "empty.txt": "",
-        "blank.txt": "   \n\t\n",
-        "bad.jsonl": '{"id": "ok", "text": "fine record"}\n{broken\n{"id": "n", "text": 5}\n{"id": "ok", "text": "dup"}\n',
-        "locked.txt": "secret",
-    })
+    root = write_files(
+        tmp_path / "c",
+        {
+            "good.txt": "bees make honey",
+            "fake.md": b"\x00\x01\x02binary with a text extension",
+            "latin.txt": "caf\xe9 au lait".encode("latin-1"),
+            "bom.md": b"\xef\xbb\xbf# Title\n\nwith a byte order mark",
+            "empty.txt": "",
+            "blank.txt": "   \n\t\n",
+            "bad.jsonl": '{"id": "ok", "text": "fine record"}\n{broken\n{"id": "n", "text": 5}\n{"id": "ok", "text": "dup"}\n',
+            "locked.txt": "secret",
+        },
+    )
     os.symlink(root, root / "loop")  # a symlink loop
     deep = root
     for _ in range(1200):  # deeper than Python's recursion limit (made without recursion too)
@@ -336,8 +344,17 @@ def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize(
     "query",
-    ["", "   \t\n", "x" * 1_000_000, "word " * 200_000, "\x00\x01\x1b[31m control \x7f", "the and of a",
-     "zzzq xxyq", "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝", "'\"\\{}[]()<>|&;$`"],
+    [
+        "",
+        "   \t\n",
+        "x" * 1_000_000,
+        "word " * 200_000,
+        "\x00\x01\x1b[31m control \x7f",
+        "the and of a",
+        "zzzq xxyq",
+        "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝",
+        "'\"\\{}[]()<>|&;$`",
+    ],
 )
 def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) -> None:
     from ragcli.answering import answer

@@ -1,4 +1,5 @@
 """Index builds: parallel counting equals serial, and incremental re-indexing equals a full rebuild."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,8 @@ def snapshot(index_dir: Path) -> dict:
     )
     results = {
         (q, r): [(h.id, round(h.score, 5)) for h in index.search(q, k=50, retriever=r)]
-        for q in QUERIES for r in ("bm25", "tfidf")
+        for q in QUERIES
+        for r in ("bm25", "tfidf")
     }
     return {"rows": rows, "results": results, "terms": list(index.lexicon.terms), "counts": index.manifest["counts"]}
 
@@ -53,7 +55,9 @@ def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -
     assert json.loads((small_index / "manifest.json").read_text())["generation"] == generation
 
 
-def test_edits_reindex_only_what_changed_and_equal_a_rebuild(small_corpus: Path, small_index: Path, tmp_path: Path) -> None:
+def test_edits_reindex_only_what_changed_and_equal_a_rebuild(
+    small_corpus: Path, small_index: Path, tmp_path: Path
+) -> None:
     (small_corpus / "wind.txt").write_text("Wind turbines\n\nOffshore wind farms make electricity at sea.\n")
     touch_later(small_corpus / "wind.txt")
     (small_corpus / "notes" / "hydro.rst").unlink()
@@ -64,7 +68,9 @@ def test_edits_reindex_only_what_changed_and_equal_a_rebuild(small_corpus: Path,
     assert snapshot(small_index) == snapshot(tmp_path / "full")
 
 
-def test_touched_but_identical_file_is_not_reread(small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_touched_but_identical_file_is_not_reread(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     touch_later(small_corpus / "solar.md")
     read = []
     original = indexer.CorpusReader.read_file

@@ -1,4 +1,5 @@
 """Property-based tests (hypothesis): the analyzer, passages, BM25 and incremental indexing."""
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,11 @@ def _build(records: list[dict], folder: Path) -> Path:
 documents = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=30), min_size=1, max_size=12)
 
 
-@given(docs=documents, order=st.randoms(use_true_random=False), query=st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))
+@given(
+    docs=documents,
+    order=st.randoms(use_true_random=False),
+    query=st.lists(st.sampled_from(WORDS), min_size=1, max_size=4),
+)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_bm25_is_finite_and_independent_of_corpus_order(docs: list, order, query: list) -> None:  # type: ignore[no-untyped-def]
     records = [{"id": f"doc{i}", "text": " ".join(words)} for i, words in enumerate(docs)]
@@ -77,8 +82,13 @@ def test_bm25_is_finite_and_independent_of_corpus_order(docs: list, order, query
 
 
 edits = st.lists(
-    st.tuples(st.sampled_from(["write", "delete"]), st.integers(0, 5), st.lists(st.sampled_from(WORDS), min_size=0, max_size=20)),
-    min_size=1, max_size=6,
+    st.tuples(
+        st.sampled_from(["write", "delete"]),
+        st.integers(0, 5),
+        st.lists(st.sampled_from(WORDS), min_size=0, max_size=20),
+    ),
+    min_size=1,
+    max_size=6,
 )
 
 

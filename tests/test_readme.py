@@ -1,4 +1,5 @@
 """The README documents every command and every option (as sqlite-utils checks its docs)."""
+
 from __future__ import annotations
 
 from pathlib import Path

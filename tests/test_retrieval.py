@@ -1,4 +1,5 @@
 """Retrieval correctness: BM25 equals rank_bm25, TF-IDF equals scikit-learn, and search semantics."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ def test_bm25_scores_equal_rank_bm25(tmp_path: Path, variant: str, reference: ty
 def test_lucene_variant_matches_its_formula(tmp_path: Path) -> None:
     texts = zipf_corpus(60)
     params = BM25Params(variant="lucene", k1=1.2, b=0.75)
-    index = load_index(build_jsonl(tmp_path, texts, BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": params})))
+    index = load_index(
+        build_jsonl(tmp_path, texts, BuildSettings(chunking=ChunkSettings(size=0), retrievers={"bm25": params}))
+    )
     docs = [index.analyzer(t) for t in texts]
     avgdl = np.mean([len(d) for d in docs])
     n = len(docs)

@@ -1,4 +1,5 @@
 """Opt-in checks on the real collections in ../shared/datasets (RAGCLI_SLOW=1)."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ def test_scifact_beir_folder_indexes_and_answers(scifact: Path) -> None:
     "dataset, metric, bar",
     [("scifact", "ndcg@10", 0.679), ("scifact", "recall@100", 0.915), ("npl", "map", 0.2856)],
 )
-def test_quality_bars_hold_with_the_defaults(dataset: str, metric: str, bar: float, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_quality_bars_hold_with_the_defaults(
+    dataset: str, metric: str, bar: float, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from clihelpers import run
 
     if not (DATASETS / dataset).is_dir():
@@ -57,8 +60,17 @@ def test_dense_and_hybrid_bars_hold_on_scifact(tmp_path: Path) -> None:
 
     if not (DATASETS / "scifact").is_dir():
         pytest.skip("../shared/datasets/scifact is not present")
-    result = run("evaluate", str(DATASETS / "scifact"), "-r", "bm25,dense,hybrid,hybrid-zscore", "--json", "--k", "10",
-                 env={"RAGCLI_CACHE": str(tmp_path)}, timeout=1800)
+    result = run(
+        "evaluate",
+        str(DATASETS / "scifact"),
+        "-r",
+        "bm25,dense,hybrid,hybrid-zscore",
+        "--json",
+        "--k",
+        "10",
+        env={"RAGCLI_CACHE": str(tmp_path)},
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr
     ndcg = {c["name"]: c["metrics"]["ndcg@10"] for c in json.loads(result.stdout)["configs"]}
     assert ndcg["dense"] >= 0.64 and ndcg["hybrid"] >= 0.71 and ndcg["hybrid-zscore"] >= 0.72, ndcg

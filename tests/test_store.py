@@ -1,4 +1,5 @@
 """The index on disk: safe loading, damage detection, versions, and builds that fail half-way."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Tiny transformers models with random weights and a tokenizer trained here, saved with
 save_pretrained: the real loading code runs on them, and nothing is downloaded."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,15 @@ def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
 
     tokenizer = _tokenizer(max_length)
     config = T5Config(
-        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2, num_heads=4,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_decoder_layers=2,
+        num_heads=4,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
     T5ForConditionalGeneration(config).save_pretrained(folder)
@@ -50,8 +58,13 @@ def build_tiny_gpt2(folder: Path, positions: int = 160, chat: bool = True) -> Pa
 
     tokenizer = _tokenizer(positions, chat=chat)
     config = GPT2Config(
-        vocab_size=len(tokenizer), n_positions=positions, n_embd=32, n_layer=2, n_head=2,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        n_positions=positions,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

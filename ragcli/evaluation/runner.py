@@ -162,7 +162,7 @@ def evaluate(
             metrics.update(_generate(generator, answered, timings))
         configs.append(ConfigResult(retriever, retriever, [r for r, _ in results], metrics, timings))
     if closed_book and generator is not None and with_answers:
-        results_cb = [(QueryResult(q, []), []) for q in with_answers]
+        results_cb: list[tuple[QueryResult, list[Hit]]] = [(QueryResult(q, []), []) for q in with_answers]
         timings = {}
         metrics = _generate(generator, results_cb, timings)
         configs.append(ConfigResult(CLOSED_BOOK, None, [r for r, _ in results_cb], metrics, timings))

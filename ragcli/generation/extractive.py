@@ -94,7 +94,8 @@ def typed_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int]
             text = match.group()
             lead = _LEADING_ARTICLE_RE.match(text)
             start += lead.end() if lead else 0
-            end -= len(_POSSESSIVE_RE.search(text).group()) if _POSSESSIVE_RE.search(text) else 0
+            possessive = _POSSESSIVE_RE.search(text)
+            end -= len(possessive.group()) if possessive else 0
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
         if words and not words <= asked and not (kind == "name" and start == 0 and len(words) == 1):
             spans.append((start, end))

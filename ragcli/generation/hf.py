@@ -16,30 +16,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, cited_sources, requested_model
 from ragcli.generation.prompt import DEFAULT_TEMPLATE, FittedPrompt, fit_prompt
-from ragcli.models import pick_device, resolve_model
+from ragcli.models import import_transformers, pick_device, resolve_model
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 FALLBACK_INPUT_TOKENS = 512
-
-
-def _import_transformers() -> tuple[Any, Any]:
-    try:
-        import torch
-        import transformers
-    except ImportError as exc:
-        raise MissingExtraError(
-            f"transformers/torch are not installed ({exc.name})",
-            hint="pip install 'ragcli[generate]'",
-        ) from None
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()  # stderr belongs to ragcli's own messages
-    return torch, transformers
 
 
 class TransformersGenerator:
@@ -50,7 +36,7 @@ class TransformersGenerator:
     def __init__(self, model: str, options: GenerationOptions | None = None) -> None:
         self.options = options or GenerationOptions()
         self.model = model
-        torch, transformers = _import_transformers()
+        torch, transformers = import_transformers("generating answers", "generate")
         self._torch = torch
         source, local_only = resolve_model(model)
         try:
@@ -101,13 +87,15 @@ class TransformersGenerator:
 
     def _truncate(self, text: str, tokens: int) -> str:
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"][:tokens]
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
     def _wrap(self, prompt: str) -> str:
         if not self.uses_chat_template:
             return prompt
-        return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        return str(
+            self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
         )
 
     def prompt(self, question: str, sources: Sequence[Hit]) -> FittedPrompt:
@@ -172,7 +160,7 @@ class TransformersGenerator:
 
         fitted = self.prompt(question, sources)
         inputs = self._encode([fitted.text])
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer: Any = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)  # untyped
         pieces: list[str] = []
         errors: list[BaseException] = []
 

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from ragcli.errors import MissingExtraError
 from ragcli.plugins import Registry
-from ragcli.records import SearchOptions
+from ragcli.records import JsonObject, SearchOptions
+from ragcli.store import Payload
 
 if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
     from ragcli.retrieval.index import Index
+
+S = TypeVar("S")  # a retriever's own settings type (BM25Params, EmbeddingSettings, …)
 
 Ranked = tuple[np.ndarray, np.ndarray]  # (passage numbers, scores)
 Progress = Callable[[int, int], None]  # (done, total)
@@ -45,19 +50,19 @@ class Scorer(Protocol):
 class BuildInput:
     """What a retriever builds its payload from."""
 
-    counts: Any  # passages × terms term counts (scipy CSR), columns in vocabulary order
-    passages: dict[str, Any]  # the passages payload (ids, titles, texts … as StringTables)
+    counts: csr_matrix  # passages × terms term counts, columns in vocabulary order
+    passages: Payload  # the passages payload (ids, titles, texts … as StringTables)
     previous: Index | None = None  # the index being replaced (for reuse), if compatible
     progress: Progress | None = None
 
 
 @dataclass
 class Built:
-    payload: dict[str, Any]
-    manifest: dict[str, Any]  # recorded under the retriever's name in manifest.json
+    payload: Payload
+    manifest: JsonObject  # recorded under the retriever's name in manifest.json
 
 
-class Retriever:
+class Retriever(Generic[S]):
     """Base class of registered retrievers (plugins subclass it too); defaults fit one that builds nothing."""
 
     name: str = ""
@@ -65,27 +70,27 @@ class Retriever:
     optional: bool = False  # built only when asked for; later builds keep it until dropped
     needs: tuple[str, ...] = ()  # other retrievers whose data this one searches
 
-    def default_settings(self) -> Any:
+    def default_settings(self) -> S:
         """The settings a build uses when none are given."""
-        return None
+        raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
-    def settings_from(self, recorded: dict[str, Any]) -> Any:
+    def settings_from(self, recorded: JsonObject) -> S:
         """The settings an index recorded (its manifest section), to rebuild the same way."""
-        return None
+        raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
-    def identity(self, settings: Any) -> dict[str, Any]:
+    def identity(self, settings: S) -> JsonObject:
         """What identifies a build with `settings` (same identity, same payload)."""
         return {}
 
-    def recorded_identity(self, recorded: dict[str, Any]) -> Any:
+    def recorded_identity(self, recorded: JsonObject) -> object:
         """The identity an index's manifest section records."""
         return recorded
 
-    def same(self, settings: Any, recorded: dict[str, Any]) -> bool:
+    def same(self, settings: S, recorded: JsonObject) -> bool:
         """Whether a build with `settings` would write what the index recorded (nothing to redo)."""
-        return self.identity(settings) == self.recorded_identity(recorded)
+        return bool(self.identity(settings) == self.recorded_identity(recorded))
 
-    def build(self, settings: Any, data: BuildInput) -> Built:
+    def build(self, settings: S, data: BuildInput) -> Built:
         raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
     def missing(self, index: Index) -> MissingExtraError:
@@ -98,7 +103,7 @@ class Retriever:
         raise NotImplementedError
 
 
-RETRIEVERS: Registry[Retriever] = Registry(
+RETRIEVERS: Registry[Retriever[object]] = Registry(
     "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore")
 )
 
@@ -115,7 +120,7 @@ def with_needs(names: Iterable[str]) -> list[str]:
     return seen
 
 
-def built_retrievers() -> list[Retriever]:
+def built_retrievers() -> list[Retriever[object]]:
     """The registered retrievers that write a payload at index time."""
     return [r for r in RETRIEVERS.all() if r.payload is not None]
 

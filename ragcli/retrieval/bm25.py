@@ -109,11 +109,13 @@ def pair_weights(
     tf = tf.astype(np.float64)
     length_norm = 1.0 - b + b * doc_len / avgdl if avgdl > 0 else np.ones_like(tf)
     if params.variant == "lucene":
-        return term_idf * tf / (tf + k1 * length_norm)
-    if params.variant == "bm25l":
+        weights = term_idf * tf / (tf + k1 * length_norm)
+    elif params.variant == "bm25l":
         ctd = tf / length_norm
-        return term_idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
-    return term_idf * tf * (k1 + 1) / (tf + k1 * length_norm)  # robertson, atire, okapi, bm25+
+        weights = term_idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+    else:  # robertson, atire, okapi, bm25+
+        weights = term_idf * tf * (k1 + 1) / (tf + k1 * length_norm)
+    return np.asarray(weights)
 
 
 ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
@@ -161,7 +163,7 @@ class BM25Scorer(SparseScorer):
         return float(self.idf[term_id]) if term_id is not None else None
 
 
-class BM25(Retriever):
+class BM25(Retriever[BM25Params]):
     """BM25 over the stored counts, scored eagerly (see the module docstring for the variants)."""
 
     name = "bm25"

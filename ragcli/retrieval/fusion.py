@@ -76,7 +76,7 @@ class HybridScorer:
             yield self.fuse(lexical, dense)
 
 
-class Hybrid(Retriever):
+class Hybrid(Retriever[None]):
     """BM25 + dense by reciprocal rank fusion (`--rrf-k`); builds nothing of its own."""
 
     name = "hybrid"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import IndexWriteError, MissingExtraError, ModelUnavailableError, RagcliError
-from ragcli.models import cache_root
+from ragcli.models import cache_root, import_transformers
 
 RECIPE = "onnx-dynamo/eager-attention/dynamic-int8/per-channel/v1"
 MODEL_FILE = "model-int8.onnx"
@@ -93,10 +93,7 @@ def int8_model(source: str, label: str) -> Path:
 
 
 def _load(source: str) -> tuple[Any, Any]:
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    _, transformers = import_transformers("int8 embedding", "dense")
     try:
         model = transformers.AutoModel.from_pretrained(source, attn_implementation="eager").eval()
         tokenizer = transformers.AutoTokenizer.from_pretrained(source)

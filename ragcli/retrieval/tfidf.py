@@ -72,7 +72,7 @@ def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray)
         tf = 1.0 + np.log(tf)
     weights = tf * term_idf
     norm = np.sqrt(np.square(weights).sum())
-    return weights / norm if norm > 0 else weights
+    return np.asarray(weights / norm if norm > 0 else weights)
 
 
 class TfidfScorer(SparseScorer):
@@ -87,7 +87,7 @@ class TfidfScorer(SparseScorer):
         return query_weights(self.params, counts, self.idf[term_ids])
 
 
-class Tfidf(Retriever):
+class Tfidf(Retriever[TfidfParams]):
     """TF-IDF vectors ranked by cosine similarity."""
 
     name = "tfidf"
