@@ -1,0 +1,190 @@
+"""A new reader, retriever and generator are one module each: a toy plugin package, registered through
+the same entry points as ragcli's built-ins (nothing installed: a dist-info folder on PYTHONPATH is
+what importlib.metadata reads), driven through the real `ragcli` command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from clihelpers import run
+
+TOY_MODULE = '''
+"""A toy plugin: a reader for .toy files, a coordination-match retriever, an echoing generator."""
+from __future__ import annotations
+
+import numpy as np
+
+from ragcli.generation.base import Generation
+from ragcli.readers.base import SuffixReader
+from ragcli.records import Document
+from ragcli.retrieval.base import Built, Retriever
+from ragcli.retrieval.sparse import SparseScorer, TermMatrix
+
+
+class ToyReader(SuffixReader):
+    """Each line 'title: text' is a document."""
+
+    name = "toy"
+    suffixes = frozenset({".toy"})
+
+    def read(self, source):
+        for number, line in enumerate(source.read_text().splitlines(), start=1):
+            title, _, text = line.partition(":")
+            yield Document(f"{source.rel}#{number}", text.strip(), title.strip(), source.rel, line=number)
+
+
+class CoordinationScorer(SparseScorer):
+    name = "coord"
+
+
+class Coordination(Retriever):
+    """Scores a passage by how many distinct query terms it holds (coordination-level match)."""
+
+    name = "coord"
+    payload = "coord.joblib"
+
+    def default_settings(self):
+        return {"binary": True}
+
+    def settings_from(self, recorded):
+        return dict(recorded)
+
+    def identity(self, settings):
+        return dict(settings)
+
+    def build(self, settings, data):
+        counts = data.counts.copy()
+        counts.data = np.ones_like(counts.data, dtype=np.float32)
+        return Built(TermMatrix.from_passage_weights(counts, counts.data).to_payload(), dict(settings))
+
+    def open(self, index, options):
+        return CoordinationScorer(index, TermMatrix.from_payload(index.payload(self.payload)))
+
+
+class FakeBM25(Coordination):
+    name = "bm25"
+
+
+class EchoGenerator:
+    name = "echo"
+    model = None
+
+    def generate(self, question, sources):
+        if not sources:
+            return Generation("nothing to echo", [], 0)
+        return Generation(f"{sources[0].title} [1]", [1], len(sources))
+
+    def generate_many(self, requests):
+        return [self.generate(q, s) for q, s in requests]
+
+
+class EchoFactory:
+    name = "echo"
+
+    def create(self, model, options, index):
+        return EchoGenerator()
+
+
+READER = ToyReader()
+RETRIEVER = Coordination()
+IMPOSTOR = FakeBM25()
+GENERATOR = EchoFactory()
+'''
+
+ENTRY_POINTS = """[ragcli.readers]
+toy = ragcli_toy:READER
+
+[ragcli.retrievers]
+coord = ragcli_toy:RETRIEVER
+bm25 = ragcli_toy:IMPOSTOR
+
+[ragcli.generators]
+echo = ragcli_toy:GENERATOR
+"""
+
+
+@pytest.fixture
+def plugin_env(tmp_path: Path) -> dict[str, str]:
+    """An environment in which the toy plugin is registered (PYTHONPATH holds it and its dist-info)."""
+    site = tmp_path / "site"
+    (site / "ragcli_toy-0.1.dist-info").mkdir(parents=True)
+    (site / "ragcli_toy.py").write_text(TOY_MODULE)
+    (site / "ragcli_toy-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: ragcli-toy\nVersion: 0.1\n"
+    )
+    (site / "ragcli_toy-0.1.dist-info" / "entry_points.txt").write_text(ENTRY_POINTS)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.fixture
+def toy_corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "animals.toy").write_text(
+        "Bees: bees dance to tell where the flowers are\n"
+        "Ants: ants leave scent trails to food\n"
+        "Wasps: wasps hunt other insects and also visit flowers\n"
+    )
+    (root / "notes.md").write_text("# Hives\n\nA hive holds one queen and many workers.\n")
+    return root
+
+
+def test_plugins_lists_the_toy_parts_as_third_party(plugin_env: dict[str, str]) -> None:
+    result = run("plugins", "--json", env=plugin_env)
+    assert result.returncode == 0, result.stderr
+    listed = {(p["kind"], p["name"], p["distribution"]): p for p in json.loads(result.stdout)}
+    for kind, name in (("reader", "toy"), ("retriever", "coord"), ("generator", "echo")):
+        entry = listed[(kind, name, "ragcli-toy")]
+        assert entry == {
+            "kind": kind,
+            "name": name,
+            "module": "ragcli_toy",
+            "distribution": "ragcli-toy",
+            "builtin": False,
+            "shadowed": False,
+        }
+    impostor = listed[("retriever", "bm25", "ragcli-toy")]
+    assert impostor["shadowed"] is True and listed[("retriever", "bm25", "ragcli")]["shadowed"] is False
+    human = run("plugins", env=plugin_env)
+    assert "ragcli-toy" in human.stdout and "coord" in human.stdout and "shadowed" in human.stdout
+
+
+def test_toy_reader_retriever_and_generator_through_the_cli(
+    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    built = run("index", str(toy_corpus), "--index", str(index_dir), "--json", env=plugin_env)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["documents"] == 4 and report["skipped"] == []  # three .toy lines and one Markdown file
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert "coord.joblib" in manifest["files"] and manifest["coord"] == {"binary": True}
+
+    found = run(
+        *["query", "flowers dance", "-r", "coord", "--no-generate", "--json", "--index", str(index_dir)], env=plugin_env
+    )
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert [(h["title"], h["score"]) for h in hits] == [("Bees", 2.0), ("Wasps", 1.0)]
+    assert hits[0]["path"] == "animals.toy" and hits[0]["line"] == 1
+
+    answered = run("query", "who visits flowers", "-g", "echo", "--json", "--index", str(index_dir), env=plugin_env)
+    assert answered.returncode == 0, answered.stderr
+    answer = json.loads(answered.stdout)
+    assert answer["generator"] == "echo" and answer["answer"] == f"{answer['sources'][0]['title']} [1]"
+    assert answer["citations"] == [1]
+
+    lexical = run("query", "flowers dance", "--no-generate", "--json", "--index", str(index_dir), env=plugin_env)
+    scores = [h["score"] for h in json.loads(lexical.stdout)["hits"]]
+    assert scores and all(s != round(s) for s in scores)  # the built-in BM25, not the impostor's whole counts
+
+
+def test_without_the_plugin_its_parts_are_unknown(toy_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    built = run("index", str(toy_corpus), "--index", str(index_dir), "--json")
+    assert json.loads(built.stdout)["skipped"] == [{"path": "animals.toy", "reason": "unsupported file type .toy"}]
+    unknown = run("query", "flowers", "-r", "coord", "--no-generate", "--index", str(index_dir))
+    assert unknown.returncode == 2 and "unknown retriever 'coord'" in unknown.stderr
