@@ -1,7 +1,8 @@
 """The `ragcli` command: parses options, calls the library, hands the results to the renderer.
 
-No retrieval, indexing or model logic lives here; options shared by several commands are declared
-once in ragcli.options.
+No retrieval, indexing or model logic lives here; options are declared once in ragcli.options and
+printing lives in ragcli.render. (Over 350 lines because it holds six commands: their parameter lists
+alone take about a hundred lines; each body is parse → library call → render.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
 import typer
@@ -92,61 +92,30 @@ def main_options(
 @app.command()
 @handle_errors
 def index(
-    paths: Annotated[
-        Optional[list[Path]],
-        typer.Argument(
-            help="Files and folders to index (folders are walked) [default: the roots the index was built from].",
-            show_default=False,
-        ),
-    ] = None,
+    paths: options.Paths = None,
     index_dir: options.IndexDir = None,
-    rebuild: Annotated[bool, typer.Option(help="Read every file again instead of reusing unchanged ones.")] = False,
-    jobs: Annotated[
-        Optional[int],
-        typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False),
-    ] = None,
-    dense: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--dense/--no-dense",
-            help="Embed passages for dense and hybrid retrieval (needs ragcli[dense]) [default: keep what the index has].",
-            show_default=False,
-        ),
-    ] = None,
+    rebuild: options.Rebuild = False,
+    jobs: options.Jobs = None,
+    dense: options.Dense = None,
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     embedding_precision: options.EmbeddingPrecision = "int8",
     embedding_batch_size: options.EmbeddingBatchSize = 32,
-    chunk_size: Annotated[int, typer.Option(help="Passage size in words; 0 keeps documents whole.")] = 200,
-    chunk_overlap: Annotated[int, typer.Option(help="Words shared by consecutive passages.")] = 40,
-    language: Annotated[
-        str, typer.Option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")
-    ] = "en",
-    stopwords: Annotated[bool, typer.Option(help="Drop the language's stopwords.")] = True,
-    stem: Annotated[bool, typer.Option(help="Stem words (Snowball / Porter).")] = True,
-    bm25_variant: Annotated[str, typer.Option(help="lucene, robertson, atire, okapi, bm25l or bm25+.")] = "lucene",
-    k1: Annotated[
-        Optional[float], typer.Option(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)
-    ] = None,
-    b: Annotated[
-        Optional[float], typer.Option(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)
-    ] = None,
-    delta: Annotated[
-        Optional[float], typer.Option(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)
-    ] = None,
-    id_field: Annotated[
-        Optional[str], typer.Option(help="Record field holding the id [default: _id, id, docid].", show_default=False)
-    ] = None,
-    text_field: Annotated[
-        Optional[str],
-        typer.Option(help="Record field holding the text [default: text, contents, body].", show_default=False),
-    ] = None,
-    title_field: Annotated[
-        Optional[str], typer.Option(help="Record field holding the title [default: title].", show_default=False)
-    ] = None,
+    chunk_size: options.ChunkSize = 200,
+    chunk_overlap: options.ChunkOverlap = 40,
+    language: options.Language = "en",
+    stopwords: options.Stopwords = True,
+    stem: options.Stem = True,
+    bm25_variant: options.BM25Variant = "lucene",
+    k1: options.K1 = None,
+    b: options.B = None,
+    delta: options.Delta = None,
+    id_field: options.IdField = None,
+    text_field: options.TextField = None,
+    title_field: options.TitleField = None,
     skip_invalid: options.SkipInvalid = False,
     wait: options.Wait = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every skipped file with its reason.")] = False,
+    quiet: options.Quiet = False,
+    verbose: options.Verbose = False,
     json_output: options.Json = False,
 ) -> None:
     """Read files and folders, split them into passages, and build the BM25 and TF-IDF indexes."""
@@ -154,8 +123,9 @@ def index(
     from ragcli.chunking import ChunkSettings
     from ragcli.indexing.build import build_index, stored_roots
     from ragcli.indexing.settings import BuildSettings
+    from ragcli.progress import index_progress
     from ragcli.readers.base import RecordFields
-    from ragcli.render import index_progress, index_summary, note, write_json
+    from ragcli.render import index_summary, note, write_json
     from ragcli.retrieval.bm25 import BM25Params
 
     retrievers: dict[str, Any] = {"bm25": BM25Params.for_variant(bm25_variant, k1=k1, b=b, delta=delta)}
@@ -188,45 +158,30 @@ def index(
 @app.command()
 @handle_errors
 def query(
-    question: Annotated[
-        str,
-        typer.Argument(
-            help="The question; '-' reads one question per line from stdin (JSON Lines out).", show_default=False
-        ),
-    ],
+    question: options.Question,
     index_dir: options.IndexDir = None,
     retriever: options.Retriever = "bm25",
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many passages to retrieve.")] = 5,
+    top_k: options.QueryTopK = 5,
     rrf_k: options.RrfK = 60,
     dense_weight: options.DenseWeight = 0.5,
-    generate: Annotated[
-        bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")
-    ] = True,
+    generate: options.Generate = True,
     generator: options.Generator = "auto",
     model: options.Model = None,
-    prompt_template: Annotated[
-        Optional[Path], typer.Option(help="A prompt template file with {passages} and {question}.", show_default=False)
-    ] = None,
+    prompt_template: options.PromptTemplate = None,
     max_new_tokens: options.MaxNewTokens = 128,
-    num_beams: Annotated[int, typer.Option(min=1, help="Beam search width (1: greedy).")] = 1,
-    temperature: Annotated[
-        float, typer.Option(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")
-    ] = 0.0,
-    top_p: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")
-    ] = 1.0,
-    seed: Annotated[int, typer.Option(help="Random seed for sampling.")] = 0,
+    num_beams: options.NumBeams = 1,
+    temperature: options.Temperature = 0.0,
+    top_p: options.TopP = 1.0,
+    seed: options.Seed = 0,
     device: options.Device = "auto",
-    threads: Annotated[
-        Optional[int],
-        typer.Option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False),
-    ] = None,
+    threads: options.Threads = None,
     batch_size: options.BatchSize = 8,
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
     from ragcli.answering import search_questions
     from ragcli.records import SearchOptions
+    from ragcli.render import print_hits
     from ragcli.retrieval.index import load_index
 
     idx = load_index(index_dir)
@@ -236,7 +191,7 @@ def query(
     as_json = json_output or from_stdin
     if not generate:
         for text, hits in search_questions(idx, questions, top_k, scorer):
-            _print_hits(idx, text, retriever, hits, as_json, jsonl=from_stdin)  # the name the user gave
+            print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
     from ragcli.generation.base import GenerationOptions, check_generator
     from ragcli.generation.prompt import load_template
@@ -267,25 +222,6 @@ def query(
     )
 
 
-def _print_hits(idx: Any, question: str, retriever: str, hits: list[Any], as_json: bool, jsonl: bool) -> None:
-    from ragcli.render import hits_table, stdout_console, write_json
-
-    if as_json:
-        write_json(
-            {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]},
-            indent=None if jsonl else 2,
-        )
-        return
-    console = stdout_console()
-    if not hits:
-        console.print(NO_MATCH, markup=False)
-        return
-    console.print(hits_table(f"{retriever} · {question}", hits, idx.analyzer.highlighter(question)))
-
-
-NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
-
-
 def _answer_questions(
     idx: Any,
     questions: list[str],
@@ -301,7 +237,7 @@ def _answer_questions(
     """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
     from ragcli.answering import generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
-    from ragcli.render import note, write_json
+    from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
     answers = [retrieve(idx, q, k, scorer, name=name) for q in questions]
     try:
@@ -311,57 +247,34 @@ def _answer_questions(
             if as_json:
                 write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
             else:
-                _print_hits(idx, item.question, item.retriever, item.sources, False, False)
+                print_hits(
+                    item.question, item.retriever, item.sources, idx.analyzer.highlighter(item.question), False, False
+                )
         raise
     if choice.notice:
         note(f"ragcli: note: {choice.notice}")
-    gen = choice.generator
+    gen, one = choice.generator, answers[0]
     if (
         not as_json
         and len(answers) == 1
-        and answers[0].sources
+        and one.sources
         and isinstance(gen, StreamingGenerator)
         and sys.stdout.isatty()
     ):
-        _stream_answer(idx, answers[0], gen, choice.load_seconds)
+        print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question))
         return
     for item in generate_answers(answers, gen, choice.load_seconds, generation.batch_size):
         if as_json:
             write_json(item.to_dict(), indent=None if jsonl else 2)
         else:
-            _print_answer(idx, item)
-
-
-def _print_answer(idx: Any, item: Any) -> None:
-    from ragcli.render import answer_panel, hits_table, stdout_console, timings_line
-
-    console = stdout_console()
-    console.print(answer_panel(item))
-    if item.sources:
-        console.print(
-            hits_table("sources", item.sources, idx.analyzer.highlighter(item.question), cited=set(item.citations))
-        )
-    console.print(timings_line(item.timings), style="dim")
-
-
-def _stream_answer(idx: Any, item: Any, gen: Any, load_seconds: float) -> None:
-    """Show the answer token by token as the model writes it (a terminal only)."""
-    from rich.live import Live
-
-    from ragcli.answering import stream_answer
-    from ragcli.render import answer_panel, stdout_console
-
-    console = stdout_console()
-    with Live(answer_panel(item, partial=""), console=console, refresh_per_second=12, transient=True) as live:
-        stream_answer(item, gen, load_seconds, on_text=lambda text: live.update(answer_panel(item, partial=text)))
-    _print_answer(idx, item)
+            print_answer(item, idx.analyzer.highlighter(item.question))
 
 
 @app.command()
 @handle_errors
 def info(
     index_dir: options.IndexDir = None,
-    verify: Annotated[bool, typer.Option(help="Re-hash every payload against the manifest's checksums.")] = False,
+    verify: options.Verify = False,
     json_output: options.Json = False,
 ) -> None:
     """Show what an index holds: counts, size, settings, sources."""
@@ -412,47 +325,25 @@ def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any
 @app.command()
 @handle_errors
 def evaluate(
-    data: Annotated[
-        Path,
-        typer.Argument(
-            help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).", show_default=False
-        ),
-    ],
+    data: options.Dataset,
     index_dir: options.IndexDir = None,
-    split: Annotated[str, typer.Option(help="BEIR qrels split (qrels/<split>.tsv).")] = "test",
+    split: options.Split = "test",
     retriever: options.Retrievers = "bm25",
-    k: Annotated[str, typer.Option("--k", help="Cut-offs for the @k metrics, comma-separated.")] = "1,3,5,10,100",
-    depth: Annotated[int, typer.Option(min=1, help="Documents ranked per query (for MAP and the run file).")] = 1000,
-    generate: Annotated[
-        bool,
-        typer.Option(
-            "--generate/--no-generate", help="Also answer the questions with gold answers and score the answers."
-        ),
-    ] = True,
-    context: Annotated[
-        bool,
-        typer.Option(
-            "--context/--no-context", help="--no-context adds a closed-book column: the generator without passages."
-        ),
-    ] = True,
+    k: options.Cutoffs = "1,3,5,10,100",
+    depth: options.Depth = 1000,
+    generate: options.EvaluateGenerate = True,
+    context: options.Context = True,
     generator: options.Generator = "auto",
     model: options.Model = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, help="Passages given to the generator.")] = 5,
+    top_k: options.GeneratorTopK = 5,
     max_new_tokens: options.MaxNewTokens = 64,
     batch_size: options.BatchSize = 8,
     device: options.Device = "auto",
     embedding_precision: options.EmbeddingPrecision = "int8",
     skip_invalid: options.SkipInvalid = False,
-    per_query: Annotated[
-        Optional[Path],
-        typer.Option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False),
-    ] = None,
-    run_file: Annotated[
-        Optional[Path], typer.Option(help="Write a TREC run file (one per retriever).", show_default=False)
-    ] = None,
-    plot: Annotated[
-        Optional[Path], typer.Option(help="Plot recall@k over k for each configuration (PNG).", show_default=False)
-    ] = None,
+    per_query: options.PerQuery = None,
+    run_file: options.RunFile = None,
+    plot: options.Plot = None,
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
@@ -462,7 +353,8 @@ def evaluate(
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import GenerationOptions, check_generator, make_generator
     from ragcli.models import check_device
-    from ragcli.render import counting_progress, note, stdout_console, write_json
+    from ragcli.progress import counting_progress
+    from ragcli.render import note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
 
     eval_set = load_eval_set(data, split, skip_invalid)
@@ -515,15 +407,13 @@ def evaluate(
 @app.command()
 @handle_errors
 def tune(
-    data: Annotated[
-        Path, typer.Argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)
-    ],
+    data: options.JudgedDataset,
     index_dir: options.IndexDir = None,
-    split: Annotated[str, typer.Option(help="BEIR qrels split to tune on.")] = "train",
-    metric: Annotated[str, typer.Option(help="What to maximise: ndcg@10, recall@100, mrr@10, map, ….")] = "ndcg@10",
-    k1: Annotated[str, typer.Option("--k1", help="k1 values to try, comma-separated.")] = "0.6,0.9,1.2,1.5,2.0",
-    b: Annotated[str, typer.Option("--b", help="b values to try, comma-separated.")] = "0.3,0.45,0.6,0.75,0.9",
-    apply: Annotated[bool, typer.Option(help="Store the best k1 and b in the index.")] = False,
+    split: options.Split = "train",
+    metric: options.Metric = "ndcg@10",
+    k1: options.K1Grid = "0.6,0.9,1.2,1.5,2.0",
+    b: options.BGrid = "0.3,0.45,0.6,0.75,0.9",
+    apply: options.Apply = False,
     skip_invalid: options.SkipInvalid = False,
     json_output: options.Json = False,
 ) -> None:
@@ -531,7 +421,8 @@ def tune(
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.tuning import apply_best, tune_bm25
-    from ragcli.render import counting_progress, note, stdout_console, tune_table, write_json
+    from ragcli.progress import counting_progress
+    from ragcli.render import note, stdout_console, tune_table, write_json
 
     eval_set = load_eval_set(data, split, skip_invalid)
     idx = index_for(eval_set, index_dir)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
@@ -22,10 +21,13 @@ from rich.text import Text
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
+    from ragcli.answering import Answer
+    from ragcli.generation.base import StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
+
+Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans to highlight
+NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
 
 SNIPPET_CHARS = 320
 
@@ -172,89 +174,6 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
     return [*lines, line]
 
 
-def progress_bar(label: str) -> Progress | None:
-    """A transient progress bar on stderr, or None when stderr is not a terminal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = stderr_console()
-    if not console.is_terminal:
-        return None
-    return Progress(
-        TextColumn(label),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-@contextmanager
-def index_progress(
-    enabled: bool,
-) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
-    """The bars of `ragcli index`: files read (with passages so far) and, when it starts, passages
-    embedded. Yields the two callbacks `build_index` takes, or Nones without a terminal."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = stderr_console()
-    if not enabled or not console.is_terminal:
-        yield None, None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        files = bar.add_task("indexing", total=None, unit="files")
-        embedding = bar.add_task("embedding", total=None, unit="passages", visible=False)
-
-        def on_file(path: str, done: int, total: int, passages: int) -> None:
-            bar.update(files, completed=done, total=total, unit=f"files · {passages:,} passages")
-
-        def on_embed(done: int, total: int) -> None:
-            bar.update(embedding, completed=done, total=total, visible=True)
-
-        yield on_file, on_embed
-
-
-@contextmanager
-def counting_progress(
-    label: str, total: int | None = None, description: str = ""
-) -> Iterator[Callable[..., None] | None]:
-    """A bar that a library callback moves: yields `update(done, total, description=…)`, or None
-    when there is no terminal to draw on."""
-    bar = progress_bar(label)
-    if bar is None:
-        yield None
-        return
-    with bar:
-        task = bar.add_task(description, total=total)
-
-        def update(done: int, total: int | None = None, description: str | None = None) -> None:
-            fields: dict[str, Any] = {"completed": done}
-            if total is not None:
-                fields["total"] = total
-            if description is not None:
-                fields["description"] = description
-            bar.update(task, **fields)
-
-        yield update
-
-
 def tune_table(
     title: str,
     k1_values: list[float],
@@ -283,3 +202,40 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
             origin += " (shadowed by the built-in)"
         table.add_row(info.kind, escape(info.name), escape(info.module), escape(origin))
     return table
+
+
+def print_hits(
+    question: str, retriever: str, hits: list[Hit], highlight: Highlighter, as_json: bool, jsonl: bool
+) -> None:
+    """Retrieval results: a table for people (or a line saying nothing matched), or JSON."""
+    if as_json:
+        record = {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}
+        write_json(record, indent=None if jsonl else 2)
+        return
+    console = stdout_console()
+    if not hits:
+        console.print(NO_MATCH, markup=False)
+        return
+    console.print(hits_table(f"{retriever} · {question}", hits, highlight))
+
+
+def print_answer(item: Answer, highlight: Highlighter) -> None:
+    """An answer panel, its sources (✓ on the cited ones) and the timings."""
+    console = stdout_console()
+    console.print(answer_panel(item))
+    if item.sources:
+        console.print(hits_table("sources", item.sources, highlight, cited=set(item.citations)))
+    console.print(timings_line(item.timings), style="dim")
+
+
+def print_streamed_answer(
+    item: Answer, generator: StreamingGenerator, load_seconds: float, highlight: Highlighter
+) -> None:
+    """The answer token by token as the model writes it (a terminal only), then as `print_answer`."""
+    from rich.live import Live
+
+    from ragcli.answering import stream_answer
+
+    with Live(answer_panel(item, partial=""), console=stdout_console(), refresh_per_second=12, transient=True) as live:
+        stream_answer(item, generator, load_seconds, on_text=lambda text: live.update(answer_panel(item, partial=text)))
+    print_answer(item, highlight)
