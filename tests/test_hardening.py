@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from clihelpers import RAGCLI, run
-from crafted import WritesMarker, payload_file
+from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 from conftest import write_files
 from ragcli import corpus as corpus_module
 from ragcli import store
@@ -55,6 +55,19 @@ def test_crafted_payload_through_the_cli_runs_nothing(small_index: Path, tmp_pat
     assert result.returncode == ExitCode.INDEX_DAMAGED
     assert "refusing to load" in result.stderr and "Traceback" not in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("gadget", sorted(NUMPY_GADGETS))
+def test_numpy_gadget_payload_through_the_cli_runs_nothing(small_index: Path, tmp_path: Path, gadget: str) -> None:
+    marker = tmp_path / "marker.npy"
+    target = payload_file(small_index, BM25_FILE)
+    with open(target, "wb") as handle:
+        pickle.dump({"indptr": NUMPY_GADGETS[gadget](marker)}, handle)
+    record_size(small_index, BM25_FILE)
+    result = run("query", "electricity", "--no-generate", "--index", str(small_index))
+    assert not marker.exists()  # the gadget never ran
+    assert result.returncode == 7 == ExitCode.INDEX_DAMAGED
+    assert f"refusing to load {gadget}" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_absurd_counts_in_the_manifest_are_refused(small_index: Path) -> None:

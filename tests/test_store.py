@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from crafted import WritesMarker, payload_file
+from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
 from ragcli.index import BM25_FILE, PASSAGES_FILE, load_index
 from ragcli.indexer import build_index
@@ -37,6 +37,22 @@ def test_crafted_pickle_runs_nothing(small_index: Path, tmp_path: Path) -> None:
     (small_index / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexDamagedError):
         load_index(small_index).search("electricity")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("gadget", sorted(NUMPY_GADGETS))
+def test_numpy_gadgets_are_refused_and_run_nothing(tmp_path: Path, gadget: str) -> None:
+    """Only numpy's array and dtype classes are trusted, not every global from a numpy module."""
+    make = NUMPY_GADGETS[gadget]
+    live = tmp_path / "live.npy"
+    pickle.loads(pickle.dumps(make(live)))  # the gadget is real: a plain unpickler runs it
+    assert live.exists()
+    marker = tmp_path / "marker.npy"
+    target = tmp_path / "p.joblib"
+    with open(target, "wb") as handle:
+        pickle.dump({"indptr": make(marker)}, handle)
+    with pytest.raises(IndexDamagedError, match=f"refusing to load {gadget}"):
+        load_payload(target)
     assert not marker.exists()
 
 
