@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import pytrec_eval
 
-from conftest import write_files
+from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
@@ -176,11 +176,12 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
     assert report.to_dict()["configs"][0]["metrics"]["map"] > 0
 
 
-def test_tuning_finds_the_grid_best(sample_index: Path, tmp_path: Path) -> None:
-    path = write_qa(tmp_path, [
-        {"question": "waggle dance distance", "relevant": ["behavior/waggle_dance.md"]},
-        {"question": "varroa mite treatment oxalic acid", "relevant": ["beekeeping/varroa.md"]},
-    ])
-    rows = tune_bm25(load_qa_file(path), load_index(sample_index), metric="mrr@10", k1_values=[0.5, 1.5], b_values=[0.2, 0.8])
-    assert len(rows) == 4
-    assert rows[0].score == max(r.score for r in rows) == pytest.approx(1.0)
+def test_tuning_finds_the_grid_best(tuning_index: Path, tuning_qa: Path) -> None:
+    rows = tune_bm25(load_qa_file(tuning_qa), load_index(tuning_index), metric="mrr@10", k1_values=TUNING_K1,
+                     b_values=TUNING_B)
+    assert len(rows) == 9
+    assert {(r.k1, r.b): r.score for r in rows} == pytest.approx(TUNING_GRID)  # every cell, scored for its own pair
+    assert rows[0].score == max(r.score for r in rows) == pytest.approx(7 / 8)
+    assert (rows[0].k1, rows[0].b) == TUNING_BEST and rows[1].score < rows[0].score  # one best pair, first
+    assert (rows[-1].k1, rows[-1].b) == TUNING_WORST and rows[-1].score == min(r.score for r in rows)
+    assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
