@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ragcli.chunking import ChunkSettings
 from ragcli.indexer import BuildSettings, build_index
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,6 +120,24 @@ def tuning_qa(tmp_path: Path) -> Path:
     path = tmp_path / "tuning-qa.jsonl"
     path.write_text("".join(json.dumps(q) + "\n" for q in TUNING_QA))
     return path
+
+
+# Documents with many passages: ranking `depth` documents needs more than `depth` passages.
+REPEATED_FILES = {
+    "big.txt": "honey " * 40,  # a dozen passages, each better than any passage of another document
+    "a.txt": "honey honey bread toast with butter and jam",
+    "b.txt": "honey on bread is sweet",
+    "c.txt": "a spoon of honey in tea",
+    "d.txt": "nothing sweet here at all",
+}
+
+
+@pytest.fixture
+def repeated_index(tmp_path: Path) -> Path:
+    """Passages of 4 words: "honey" ranks a dozen passages of big.txt before any other document's."""
+    corpus = write_files(tmp_path / "repeated", REPEATED_FILES)
+    build_index([corpus], tmp_path / "repeated-index", BuildSettings(chunking=ChunkSettings(size=4, overlap=1)))
+    return tmp_path / "repeated-index"
 
 
 @pytest.fixture(scope="session")

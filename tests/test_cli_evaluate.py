@@ -140,3 +140,18 @@ def test_tune_stores_the_argmax_of_the_whole_grid(tuning_index: Path, tuning_qa:
     assert (data["best"]["k1"], data["best"]["b"]) == TUNING_BEST and data["best"]["score"] == pytest.approx(7 / 8)
     bm25 = load_index(tuning_index).manifest["bm25"]
     assert (bm25["k1"], bm25["b"]) == TUNING_BEST != TUNING_WORST
+
+
+def test_evaluate_depth_counts_documents_when_passages_repeat_them(repeated_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "h", "question": "honey", "relevant": ["a.txt"]}) + "\n")
+    run_path = tmp_path / "run.txt"
+    result = invoke("evaluate", str(qa), "--index", str(repeated_index), "--k", "1,3", "--depth", "3",
+                    "--run-file", str(run_path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["depth"] == 3
+    assert report["configs"][0]["metrics"]["recall@3"] == 1.0 and report["configs"][0]["metrics"]["mrr@3"] == 0.5
+    rows = [line.split() for line in run_path.read_text().splitlines()]
+    assert [(r[2], r[3]) for r in rows][:2] == [("big.txt", "1"), ("a.txt", "2")]
+    assert len(rows) == len({r[2] for r in rows}) == 3  # three documents, each once

@@ -14,7 +14,7 @@ from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
-from ragcli.evaluation.runner import evaluate
+from ragcli.evaluation.runner import evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.index import load_index
@@ -185,3 +185,25 @@ def test_tuning_finds_the_grid_best(tuning_index: Path, tuning_qa: Path) -> None
     assert (rows[0].k1, rows[0].b) == TUNING_BEST and rows[1].score < rows[0].score  # one best pair, first
     assert (rows[-1].k1, rows[-1].b) == TUNING_WORST and rows[-1].score == min(r.score for r in rows)
     assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
+
+
+# --- documents with many passages: ranking `depth` documents needs more than `depth` passages --------
+
+def test_document_ranking_cuts_deeper_while_passages_repeat_documents(repeated_index: Path) -> None:
+    index = load_index(repeated_index)
+    passages = [h.doc_id for h in index.search("honey", k=3)]
+    assert passages == ["big.txt"] * 3 and len(index.passages) > 12  # the first passages name one document
+    ranking = retrieve_documents(index, "honey", "bm25", 3)
+    assert [doc for doc, _ in ranking][:2] == ["big.txt", "a.txt"]
+    assert len(ranking) == len({doc for doc, _ in ranking}) == 3
+    assert len(retrieve_documents(index, "honey", "bm25", 10)) == 4  # every document holding the word, no more
+
+
+def test_evaluate_ranks_depth_documents_not_depth_passages(repeated_index: Path, tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [{"id": "h", "question": "honey", "relevant": ["a.txt"]}])
+    report = evaluate(load_qa_file(path), load_index(repeated_index), ["bm25"], cutoffs=[1, 3], depth=3)
+    result = report.configs[0].results[0]
+    assert len(result.ranking) == 3 and result.ranking[1][0] == "a.txt"
+    assert report.configs[0].metrics["recall@3"] == 1.0
+    assert report.configs[0].metrics["mrr@3"] == pytest.approx(0.5)
+    assert report.configs[0].metrics["map"] == pytest.approx(0.5)
