@@ -95,6 +95,23 @@ def test_squad_answer_metrics() -> None:
     assert 0 < answer_metrics("a cat sat on a mat today", ["the cat sat on the mat"])["bleu"] < 1
 
 
+def test_exact_match_and_f1_take_the_best_gold_answer() -> None:
+    assert exact_match("Paris", ["Eiffel Tower", "Paris"]) == 1.0  # the second gold answer matches
+    assert exact_match("paris!", ["Eiffel Tower", "in Lyon", "The Paris"]) == 1.0
+    assert exact_match("Paris", ["Eiffel Tower"]) == 0.0 and exact_match("Paris", []) == 0.0
+    assert token_f1("Paris", ["Eiffel Tower", "Paris"]) == 1.0
+    assert token_f1("eiffel tower in paris", ["Paris", "Eiffel Tower"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("x", []) == 0.0
+
+
+def test_f1_counts_repeated_tokens_as_squad_does() -> None:
+    # SQuAD's F1 intersects token multisets (collections.Counter), not sets
+    assert token_f1("cat cat dog", ["cat cat"]) == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))  # 0.8
+    assert token_f1("cat cat cat", ["cat"]) == pytest.approx(2 * (1 / 3) * 1 / (1 / 3 + 1))  # 0.5
+    assert token_f1("cat", ["cat cat"]) == pytest.approx(2 * 1 * 0.5 / 1.5)
+    assert token_f1("the cat and the hat", ["a cat and a hat"]) == 1.0  # articles dropped before counting
+
+
 def write_qa(tmp_path: Path, lines: list) -> Path:
     path = tmp_path / "qa.jsonl"
     path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
