@@ -119,17 +119,67 @@ def test_symlinks_in_the_index_folder_are_not_followed(small_index: Path, tmp_pa
         load_index(small_index).search("electricity")
 
 
-def test_bit_flips_are_caught(small_index: Path) -> None:
-    target = payload_file(small_index, BM25_FILE)
+def array_position(path: Path, key: str) -> int:
+    """Where the bytes of array `key` of a payload lie in its file (joblib stores them raw)."""
+    data = path.read_bytes()
+    raw = np.ascontiguousarray(store.load_payload(path, mmap=False)[key]).tobytes()
+    assert data.count(raw) == 1
+    return data.find(raw)
+
+
+Flips = tuple[Path, list[int], int]  # (payload file, byte positions, XOR mask)
+
+
+def flip_header(index_dir: Path) -> Flips:  # the pickle's PROTO opcode
+    return payload_file(index_dir, BM25_FILE), [0], 0x80
+
+
+def flip_csr_end(index_dir: Path) -> Flips:  # a high byte of indptr[-1]
+    target = payload_file(index_dir, BM25_FILE)
+    n_terms = read_manifest(index_dir)["counts"]["terms"]
+    return target, [array_position(target, "indptr") + 8 * n_terms + 6], 0x80
+
+
+def flip_weights(index_dir: Path) -> Flips:  # the lowest mantissa bit of every BM25 weight (float32)
+    target = payload_file(index_dir, BM25_FILE)
+    start = array_position(target, "data")
+    return target, [start + 4 * i for i in range(len(store.load_payload(target)["data"]))], 0x01
+
+
+def flip_passage_texts(index_dir: Path) -> Flips:  # the first byte of every passage text
+    target = payload_file(index_dir, PASSAGES_FILE)
+    start = array_position(target, "text_blob")
+    return target, [start + int(o) for o in store.load_payload(target)["text_offsets"][:-1]], 0xFF
+
+
+@pytest.mark.parametrize(
+    "flip, query_code, message",
+    [
+        (flip_header, 7, "cannot be read"),  # the pickle stream itself: unreadable
+        (flip_csr_end, 7, "weights do not match"),  # a structural check on load
+        (flip_passage_texts, 7, "damaged data"),  # invalid UTF-8 in a passage a query returns
+        (flip_weights, 0, None),  # plain numbers: only the checksum (`info --verify`) can tell
+    ],
+    ids=["pickle-header", "csr-end", "passage-texts", "weight-values"],
+)
+def test_bit_flips_are_caught(small_index: Path, flip, query_code: int, message: str | None) -> None:  # type: ignore[no-untyped-def]
+    before = [(h.id, h.score) for h in load_index(small_index).search("electricity wind solar", k=10)]
+    target, positions, mask = flip(small_index)
     data = bytearray(target.read_bytes())
-    for position in range(len(data) // 2, len(data) - 8, 7):
-        data[position] ^= 0xFF
+    for position in positions:
+        data[position] ^= mask
     target.write_bytes(bytes(data))
     result = run("info", "--verify", "--index", str(small_index))
     assert result.returncode == ExitCode.INDEX_DAMAGED and "checksum" in result.stderr
     query = run("query", "electricity wind solar", "--no-generate", "--json", "--index", str(small_index))
     assert "Traceback" not in query.stderr  # garbage scores or a clear error, never a crash
-    assert query.returncode in (0, ExitCode.INDEX_DAMAGED)
+    assert query.returncode == query_code, query.stderr
+    if message is not None:
+        assert query.stdout == "" and message in query.stderr and "rebuild" in query.stderr
+    else:  # answers from slightly different weights: same passages, finite scores, not the old ones
+        hits = json.loads(query.stdout)["hits"]
+        assert [h["id"] for h in hits] == [pid for pid, _ in before]
+        assert all(np.isfinite(h["score"]) for h in hits) and [h["score"] for h in hits] != [s for _, s in before]
 
 
 # --- interrupted, concurrent and failing builds ----------------------------------------------------
@@ -152,23 +202,110 @@ def kill_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return corpus, root / "index"
 
 
+def assert_cleaned_by_the_next_build(corpus: Path, index_dir: Path, before: list) -> None:
+    assert run("index", str(corpus), "--index", str(index_dir), "-q").returncode == 0
+    assert len(list(index_dir.glob("data-*"))) == 1 and not list(index_dir.glob("*.tmp"))
+    assert results(index_dir) == before
+
+
 @pytest.mark.parametrize("delay", [0.2, 0.6, 1.2, 2.0, 3.0])
 def test_sigkill_at_any_moment_leaves_the_old_index(kill_setup: tuple[Path, Path], tmp_path: Path, delay: float) -> None:
     corpus, index_dir = kill_setup
     before = results(index_dir)
     generation = read_manifest(index_dir)["generation"]
+    old_manifest = (index_dir / MANIFEST).read_bytes()
     process = subprocess.Popen([RAGCLI, "index", str(corpus), "--index", str(index_dir), "--rebuild", "-q"])
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.wait(timeout=60)
+    killed = process.returncode == -signal.SIGKILL
+    if delay == 0.2:  # a build of 24,000 records cannot have finished: this kill lands mid-build
+        assert killed
+    if not killed:  # it finished first: a complete new index
+        assert process.returncode == 0
     manifest = read_manifest(index_dir)
-    if manifest["generation"] == generation:  # killed before the switch: the old index, unchanged
+    if manifest["generation"] == generation:  # killed before the switch: the old index, byte for byte
+        assert killed and (index_dir / MANIFEST).read_bytes() == old_manifest
         assert results(index_dir) == before
-    else:  # killed after the atomic switch: the complete new index (same corpus, same answers)
+    else:  # killed after the atomic switch (or finished): the complete new index (same corpus, same answers)
+        store.verify_checksums(index_dir, manifest)
         assert results(index_dir) == before
-    assert run("index", str(corpus), "--index", str(index_dir), "-q").returncode == 0
-    assert len(list(index_dir.glob("data-*"))) == 1 and not list(index_dir.glob("*.tmp"))
-    assert results(index_dir) == before
+    assert_cleaned_by_the_next_build(corpus, index_dir, before)
+
+
+def test_sigkill_while_the_new_generation_is_written(kill_setup: tuple[Path, Path]) -> None:
+    """Killed the moment the new data folder appears (payloads half written): provably mid-build."""
+    corpus, index_dir = kill_setup
+    before = results(index_dir)
+    generation = read_manifest(index_dir)["generation"]
+    old_manifest = (index_dir / MANIFEST).read_bytes()
+    process = subprocess.Popen([RAGCLI, "index", str(corpus), "--index", str(index_dir), "--rebuild", "-q"])
+    fresh: list[Path] = []
+    deadline = time.monotonic() + 60
+    try:
+        while not fresh and process.poll() is None and time.monotonic() < deadline:
+            fresh = [p for p in index_dir.glob("data-*") if p.name != generation]
+            if not fresh:
+                time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert fresh and process.returncode == -signal.SIGKILL  # killed while writing, before it could finish
+    assert all(p.is_dir() for p in fresh)  # the half-written generation is left behind…
+    assert (index_dir / MANIFEST).read_bytes() == old_manifest  # …and never published
+    assert read_manifest(index_dir)["generation"] == generation and results(index_dir) == before
+    assert_cleaned_by_the_next_build(corpus, index_dir, before)
+    assert not any(p.exists() for p in fresh)
+
+
+KILL_AT_THE_SWAP = """
+import os, signal, sys
+real_replace = os.replace
+moment = sys.argv[1]
+
+def replace(src, dst, *args, **kwargs):
+    if os.path.basename(os.fspath(dst)) == "manifest.json":
+        if moment == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(src, dst, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+
+os.replace = replace
+from ragcli.cli import main
+sys.argv = ["ragcli", "index", sys.argv[2], "--index", sys.argv[3], "-q"]
+main()
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_sigkill_at_the_manifest_swap(small_corpus: Path, small_index: Path, moment: str) -> None:
+    """Killed just before or just after `os.replace` publishes the new manifest: the index is the old
+    one or the complete new one, and the next build removes what the killed one left."""
+    old_generation = read_manifest(small_index)["generation"]
+    old_manifest = (small_index / MANIFEST).read_bytes()
+    before = results(small_index)
+    (small_corpus / "tidal.txt").write_text("Tidal turbines make electricity from the sea.")
+    killed = subprocess.run([sys.executable, "-c", KILL_AT_THE_SWAP, moment, str(small_corpus), str(small_index)],
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    generations = sorted(p.name for p in small_index.glob("data-*"))
+    assert len(generations) == 2 and old_generation in generations  # the kill left two generations
+    new_generation = next(g for g in generations if g != old_generation)
+    if moment == "before":
+        assert (small_index / MANIFEST).read_bytes() == old_manifest and results(small_index) == before
+        leftover = list(small_index.glob("manifest.json.*.tmp"))
+        assert len(leftover) == 1 and json.loads(leftover[0].read_text())["generation"] == new_generation
+        assert load_index(small_index).search("tidal") == []
+    else:
+        manifest = read_manifest(small_index)
+        assert manifest["generation"] == new_generation and not list(small_index.glob("*.tmp"))
+        store.verify_checksums(small_index, manifest)
+        assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["tidal.txt"]
+    assert run("index", str(small_corpus), "--index", str(small_index), "-q").returncode == 0
+    assert [p.name for p in small_index.glob("data-*")] == [read_manifest(small_index)["generation"]]
+    assert not list(small_index.glob("*.tmp")) and old_generation not in [p.name for p in small_index.glob("data-*")]
+    assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["tidal.txt"]
 
 
 def test_a_second_builder_fails_clearly_or_waits(small_corpus: Path, small_index: Path) -> None:
