@@ -18,7 +18,7 @@ import joblib
 import numpy as np
 import pytest
 
-from clihelpers import RAGCLI, run
+from clihelpers import RAGCLI, invoke, run
 from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 from conftest import write_files
 from ragcli import corpus as corpus_module
@@ -479,10 +479,20 @@ def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.M
 # --- hostile queries --------------------------------------------------------------------------------
 
 
+CONTROL_QUERY = "\x00\x01\x1b[31m control \x7f"
+ESCAPES_QUERY = "honey\x1b[2J\x07 bees\r\n\x08"  # a terminal's clear-screen and bell around real words
+MATCHING_QUERIES = {CONTROL_QUERY, ESCAPES_QUERY}  # every other query holds no word the index knows
+
+
+def control_characters(text: str) -> set[str]:
+    """C0/C1 control characters other than the newline: what must never reach a terminal from data."""
+    return {c for c in text if (ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160}
+
+
 @pytest.mark.parametrize(
     "query",
-    ["", "   \t\n", "x" * 1_000_000, "word " * 200_000, "\x00\x01\x1b[31m control \x7f", "the and of a",
-     "zzzq xxyq", "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝", "'\"\\{}[]()<>|&;$`"],
+    ["", "   \t\n", "x" * 1_000_000, "word " * 200_000, CONTROL_QUERY, "the and of a",
+     "zzzq xxyq", "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝", "'\"\\{}[]()<>|&;$`", ESCAPES_QUERY],
 )
 def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) -> None:
     from ragcli.answering import answer
@@ -491,6 +501,33 @@ def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) ->
     hits = index.search(query, k=5)
     assert isinstance(hits, list) and all(np.isfinite(h.score) for h in hits)
     assert isinstance(answer(query[:100_000], index, "extractive", k=3).answer, str)
+    assert bool(hits) == (query in MATCHING_QUERIES)  # known words give hits; nothing else does
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and len({h.id for h in hits}) == len(hits)
+    assert all(h.score > 0 for h in hits) and all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    answered = answer(query[:100_000], index, "extractive", k=3)
+    assert (answered.answer != "") == bool(answered.sources) == bool(hits)
+    as_json = invoke("query", query, "--no-generate", "--json", "--index", str(sample_index))
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["hits"] == [h.to_dict() for h in hits]
+    for options in (["--no-generate"], ["-g", "extractive"]):
+        people = invoke("query", query, *options, "--index", str(sample_index))
+        assert people.exit_code == 0, people.output
+        assert not control_characters(people.stdout), options
+        if not hits:
+            assert ("No passage matches" if options == ["--no-generate"] else "Nothing was retrieved") in people.stdout
+
+
+def test_control_characters_in_a_corpus_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {
+        "escapes.md": "# Waggle\x1b[31m dance\n\nBees\x1b[2J dance the waggle\x07 dance\x1b]0;owned\x07 to point at flowers.\n",
+        "name\x1b[2J.txt": "the waggle dance tells distance",
+    })
+    build_index([corpus], tmp_path / "idx")
+    hits = load_index(tmp_path / "idx").search("waggle dance", k=5)
+    assert {h.doc_id for h in hits} == {"escapes.md", "name\x1b[2J.txt"}  # the data keeps what the file holds
+    for options in (["--no-generate"], ["-g", "extractive"]):
+        people = invoke("query", "waggle dance", *options, "--index", str(tmp_path / "idx"))
+        assert people.exit_code == 0, people.output
+        assert "waggle" in people.stdout.lower() and not control_characters(people.stdout), options
 
 
 def test_a_megabyte_question_on_stdin(sample_index: Path) -> None:
