@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 IndexOption = Annotated[
     Optional[Path],
-    typer.Option("--index", "-i", help="Index folder [default: $RAGCLI_INDEX or ./.ragcli]", show_default=False),
+    typer.Option("--index", "-i", help="Index folder \\[default: $RAGCLI_INDEX or ./.ragcli]", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 
@@ -93,11 +93,11 @@ def main_options(
 @app.command()
 @handle_errors
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files and folders to index (folders are walked) [default: the roots the index was built from].", show_default=False)] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files and folders to index (folders are walked) \\[default: the roots the index was built from].", show_default=False)] = None,
     index_dir: IndexOption = None,
     rebuild: Annotated[bool, typer.Option(help="Read every file again instead of reusing unchanged ones.")] = False,
-    jobs: Annotated[Optional[int], typer.Option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)] = None,
-    dense: Annotated[Optional[bool], typer.Option("--dense/--no-dense", help="Embed passages for dense and hybrid retrieval (needs ragcli[dense]) [default: keep what the index has].", show_default=False)] = None,
+    jobs: Annotated[Optional[int], typer.Option(min=1, help="Tokenising processes \\[default: CPU count, at most 4].", show_default=False)] = None,
+    dense: Annotated[Optional[bool], typer.Option("--dense/--no-dense", help="Embed passages for dense and hybrid retrieval (needs ragcli\\[dense]) \\[default: keep what the index has].", show_default=False)] = None,
     embedding_model: Annotated[str, typer.Option(help="Sentence-embedding model: hub id or local folder.")] = "all-MiniLM-L6-v2",
     embedding_precision: Annotated[str, typer.Option(help="int8 (ONNX Runtime, ~1.4x faster, same quality on SciFact) or fp32 (PyTorch).")] = "int8",
     embedding_batch_size: Annotated[int, typer.Option(min=1, help="Passages embedded together.")] = 32,
@@ -107,12 +107,12 @@ def index(
     stopwords: Annotated[bool, typer.Option(help="Drop the language's stopwords.")] = True,
     stem: Annotated[bool, typer.Option(help="Stem words (Snowball / Porter).")] = True,
     bm25_variant: Annotated[str, typer.Option(help="lucene, robertson, atire, okapi, bm25l or bm25+.")] = "lucene",
-    k1: Annotated[Optional[float], typer.Option(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)] = None,
-    b: Annotated[Optional[float], typer.Option(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)] = None,
-    delta: Annotated[Optional[float], typer.Option(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)] = None,
-    id_field: Annotated[Optional[str], typer.Option(help="Record field holding the id [default: _id, id, docid].", show_default=False)] = None,
-    text_field: Annotated[Optional[str], typer.Option(help="Record field holding the text [default: text, contents, body].", show_default=False)] = None,
-    title_field: Annotated[Optional[str], typer.Option(help="Record field holding the title [default: title].", show_default=False)] = None,
+    k1: Annotated[Optional[float], typer.Option(help="BM25 k1 \\[default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)] = None,
+    b: Annotated[Optional[float], typer.Option(help="BM25 b \\[default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)] = None,
+    delta: Annotated[Optional[float], typer.Option(help="BM25L/BM25+ delta \\[default: 0.5 / 1.0].", show_default=False)] = None,
+    id_field: Annotated[Optional[str], typer.Option(help="Record field holding the id \\[default: _id, id, docid].", show_default=False)] = None,
+    text_field: Annotated[Optional[str], typer.Option(help="Record field holding the text \\[default: text, contents, body].", show_default=False)] = None,
+    title_field: Annotated[Optional[str], typer.Option(help="Record field holding the title \\[default: title].", show_default=False)] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip malformed JSON/CSV records instead of stopping.")] = False,
     wait: Annotated[bool, typer.Option(help="Wait for another build of the same index to finish.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")] = False,
@@ -215,7 +215,7 @@ def query(
     dense_weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="hybrid-zscore: the dense scores' weight.")] = 0.5,
     generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")] = True,
     generator: Annotated[str, typer.Option("--generator", "-g", help="auto, transformers or extractive.")] = "auto",
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder [default: $RAGCLI_MODEL or google/flan-t5-base].", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder \\[default: $RAGCLI_MODEL or google/flan-t5-base].", show_default=False)] = None,
     prompt_template: Annotated[Optional[Path], typer.Option(help="A prompt template file with {passages} and {question}.", show_default=False)] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest answer, in tokens.")] = 128,
     num_beams: Annotated[int, typer.Option(min=1, help="Beam search width (1: greedy).")] = 1,
@@ -223,7 +223,7 @@ def query(
     top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed for sampling.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
-    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False)] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads for the model \\[default: torch's choice].", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Questions generated together with '-'.")] = 8,
     json_output: JsonOption = False,
 ) -> None:
