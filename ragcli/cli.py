@@ -24,7 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts are plain: bracketed words such as [default: …] show as written
 )
 
 _state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
@@ -34,9 +33,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _fail(message: str, code: int) -> None:
     from rich.markup import escape
 
-    from ragcli.render import stderr_console
+    from ragcli.render import printable, stderr_console
 
-    stderr_console().print(f"[bold red]ragcli: error:[/] {escape(message)}", soft_wrap=True)
+    stderr_console().print(f"[bold red]ragcli: error:[/] {escape(printable(message))}", soft_wrap=True)
     raise typer.Exit(code)
 
 

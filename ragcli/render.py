@@ -30,6 +30,14 @@ Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans t
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
 
 SNIPPET_CHARS = 320
+_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # C0/C1 control characters but the newline
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """Control characters (terminal escapes, bells, NUL, CR) as spaces, the same length so highlight
+    spans still line up: nothing in a question, a corpus or an answer can drive the terminal."""
+    text = _CONTROL_RE.sub(" ", text)
+    return text if newlines else text.replace("\n", " ")
 
 
 def stdout_console() -> Console:
@@ -58,7 +66,7 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS)
         end = cut if cut > start else end
     prefix = "… " if start else ""
     # same length as the original window, so the spans still line up
-    window = "".join(" " if c in "\r\n\t" else c for c in text[start:end])
+    window = printable(text[start:end])
     rich_text = Text(prefix + window + (" …" if end < len(text) else ""))
     for s, e in spans:
         if start <= s and e <= end:
@@ -70,17 +78,17 @@ def hits_table(
     title: str, hits: list[Hit], spans_of: Callable[[str], list[tuple[int, int]]], cited: set[int] | None = None
 ) -> Table:
     """A table of passages: number (✓ when the answer cites it), score, source, highlighted snippet."""
-    table = Table(title=escape(title), title_justify="left", show_lines=True, expand=True)
+    table = Table(title=escape(printable(title)), title_justify="left", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("source", no_wrap=True, overflow="fold", max_width=36)
     table.add_column("passage", ratio=1)
     for hit in hits:
         shows_title = hit.title and hit.title not in hit.text[: len(hit.title) + 20]
-        body = Text(hit.title + "\n", style="bold") if shows_title else Text()
+        body = Text(printable(hit.title) + "\n", style="bold") if shows_title else Text()
         body.append_text(snippet(hit.text, spans_of(hit.text)))
         number = f"{hit.rank} ✓" if cited is not None and hit.rank in cited else str(hit.rank)
-        table.add_row(number, f"{hit.score:.3f}", Text(hit.citation, style="cyan"), body)
+        table.add_row(number, f"{hit.score:.3f}", Text(printable(hit.citation), style="cyan"), body)
     return table
 
 
@@ -94,7 +102,7 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
             style="italic",
         )
     else:
-        body = Text(text or "…")
+        body = Text(printable(text, newlines=True) or "…")
         for match in re.finditer(r"\[\d+\]", body.plain):
             body.stylize("bold cyan", match.start(), match.end())
     return Panel(body, title=f"answer · {escape(who)}", title_align="left", border_style="green")
@@ -151,7 +159,7 @@ def human_bytes(size: int) -> str:
 
 def note(message: str) -> None:
     """One line for people on stderr (a notice, a file written), printed as is."""
-    stderr_console().print(message, markup=False, soft_wrap=True, highlight=False)
+    stderr_console().print(printable(message), markup=False, soft_wrap=True, highlight=False)
 
 
 def index_summary(report: BuildReport, verbose: bool) -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+from ragcli.chunking import ChunkSettings
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 
@@ -68,6 +70,84 @@ def small_index(small_corpus: Path, tmp_path: Path) -> Path:
     index_dir = tmp_path / "index"
     build_index([small_corpus], index_dir, BuildSettings())
     return index_dir
+
+
+# A corpus where BM25's k1 and b change the ranking: over the tuning grid below the judged queries'
+# mean MRR@10 takes seven different values, with one best cell inside the grid (not a corner, not the
+# default k1=1.0 b=0.6) and one worst cell.
+TUNING_FILES = {
+    "apple.txt": "apple apple apple orchard",
+    "apple-long.txt": "apple orchard harvest "
+    + "ladder basket crate barn tractor field fence gate " * 3
+    + "apple apple",
+    "apple-pie.txt": "apple pie with cinnamon",
+    "pear.txt": "pear pear pear pear",
+    "pear-plum.txt": "pear plum jam",
+    "plum-long.txt": "plum tree " + "garden soil water shade sun rain wind " * 4 + "pear",
+    "cherry.txt": "cherry orchard cherry blossom",
+    "cherry-long.txt": "cherry " + "market stall price buyer seller coin " * 3 + "cherry cherry orchard",
+    "fig.txt": "fig",
+    "fig-apple.txt": "fig apple plum cherry pear orchard market garden",
+}
+TUNING_QA = [
+    {"id": "a", "question": "pear orchard", "relevant": ["pear.txt"]},
+    {"id": "b", "question": "cherry orchard", "relevant": ["cherry.txt"]},
+    {"id": "c", "question": "plum garden", "relevant": ["plum-long.txt"]},
+    {"id": "d", "question": "pear plum", "relevant": ["fig-apple.txt"]},
+]
+TUNING_K1 = (0.4, 1.2, 3.0)
+TUNING_B = (0.1, 0.5, 0.9)
+# mean MRR@10 of TUNING_QA (queries a, b, c, d: 1 / rank of the relevant document) for each (k1, b),
+# as `ragcli tune --metric mrr@10` printed it
+TUNING_GRID = {
+    (0.4, 0.1): (1 / 2 + 1 + 1 + 1 / 3) / 4,
+    (0.4, 0.5): (1 / 2 + 1 + 1 + 1 / 2) / 4,
+    (0.4, 0.9): (1 / 2 + 1 + 1 / 2 + 1 / 2) / 4,
+    (1.2, 0.1): (1 / 2 + 1 / 2 + 1 + 1 / 3) / 4,
+    (1.2, 0.5): (1 + 1 + 1 + 1 / 2) / 4,
+    (1.2, 0.9): (1 + 1 + 1 / 2 + 1 / 2) / 4,
+    (3.0, 0.1): (1 + 1 / 2 + 1 + 1 / 4) / 4,
+    (3.0, 0.5): (1 + 1 + 1 + 1 / 3) / 4,
+    (3.0, 0.9): (1 + 1 + 1 + 1 / 3) / 4,
+}
+TUNING_BEST = (1.2, 0.5)
+TUNING_WORST = (1.2, 0.1)
+
+
+@pytest.fixture
+def tuning_corpus(tmp_path: Path) -> Path:
+    return write_files(tmp_path / "fruit", TUNING_FILES)
+
+
+@pytest.fixture
+def tuning_index(tuning_corpus: Path, tmp_path: Path) -> Path:
+    build_index([tuning_corpus], tmp_path / "fruit-index")
+    return tmp_path / "fruit-index"
+
+
+@pytest.fixture
+def tuning_qa(tmp_path: Path) -> Path:
+    path = tmp_path / "tuning-qa.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in TUNING_QA))
+    return path
+
+
+# Documents with many passages: ranking `depth` documents needs more than `depth` passages.
+REPEATED_FILES = {
+    "big.txt": "honey " * 40,  # a dozen passages, each better than any passage of another document
+    "a.txt": "honey honey bread toast with butter and jam",
+    "b.txt": "honey on bread is sweet",
+    "c.txt": "a spoon of honey in tea",
+    "d.txt": "nothing sweet here at all",
+}
+
+
+@pytest.fixture
+def repeated_index(tmp_path: Path) -> Path:
+    """Passages of 4 words: "honey" ranks a dozen passages of big.txt before any other document's."""
+    corpus = write_files(tmp_path / "repeated", REPEATED_FILES)
+    build_index([corpus], tmp_path / "repeated-index", BuildSettings(chunking=ChunkSettings(size=4, overlap=1)))
+    return tmp_path / "repeated-index"
 
 
 @pytest.fixture(scope="session")

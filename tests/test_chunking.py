@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import itertools
+import math
+
 import pytest
 
 from ragcli.chunking import ChunkSettings, split_document
@@ -49,3 +52,17 @@ def test_lines_start_from_the_record_line() -> None:
 def test_bad_settings_are_refused(size: int, overlap: int) -> None:
     with pytest.raises(InvalidOptionError):
         ChunkSettings(size=size, overlap=overlap)
+
+
+@pytest.mark.parametrize("size, overlap", [(10, 3), (5, 1), (4, 0), (3, 2), (7, 6), (1, 0)])
+def test_no_redundant_trailing_passage(size: int, overlap: int) -> None:
+    """N words in windows of `size` moving by `size - overlap` need ceil((N - overlap) / (size - overlap))
+    passages (at least one): the last window reaches the last word, and no window lies inside another."""
+    for n in range(1, 40):
+        text = " ".join(f"w{i}" for i in range(n))
+        passages = split_document(make_doc(text), ChunkSettings(size=size, overlap=overlap))
+        assert len(passages) == max(1, math.ceil((n - overlap) / (size - overlap))), (n, size, overlap)
+        assert passages[0].text.split()[0] == "w0" and passages[-1].text.split()[-1] == f"w{n - 1}"
+        for before, after in itertools.pairwise(passages):
+            assert after.start > before.start and after.end > before.end  # each passage adds new words
+            assert len(set(before.text.split()) & set(after.text.split())) == min(overlap, len(after.text.split()))

@@ -4,11 +4,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import pytrec_eval
 from clihelpers import invoke, run
-from conftest import write_files
+from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 
 from ragcli.errors import ExitCode
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
 
 QA = [
@@ -124,30 +128,86 @@ def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Pat
     assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
 
 
-def test_tune_prints_the_grid_and_applies_the_best(sample_index: Path, tmp_path: Path) -> None:
+def ranked(index_dir: Path, query: str) -> list[tuple[str, float]]:
+    return [(h.id, round(h.score, 5)) for h in load_index(index_dir).search(query, k=10)]
+
+
+def test_tune_prints_the_grid_and_applies_the_best(
+    tuning_corpus: Path, tuning_index: Path, tuning_qa: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "idx"
-    shutil.copytree(sample_index, copy)
-    before = load_index(copy).search("waggle dance", k=3)
+    shutil.copytree(tuning_index, copy)
+    before = load_index(copy).search("pear orchard", k=3)
     result = invoke(
         "tune",
-        str(qa_file(tmp_path)),
+        str(tuning_qa),
         "--index",
         str(copy),
         "--k1",
-        "0.5,2.5",
+        "0.4,3.0",
         "--b",
         "0.1,0.9",
         "--metric",
-        "ndcg@10",
+        "mrr@10",
         "--apply",
         "--json",
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data["grid"]) == 4 and data["applied"]
+    assert (data["best"]["k1"], data["best"]["b"]) == (3.0, 0.9)  # the best of these four cells (see TUNING_GRID)
     bm25 = load_index(copy).manifest["bm25"]
     assert (bm25["k1"], bm25["b"]) == (data["best"]["k1"], data["best"]["b"])
-    after = load_index(copy).search("waggle dance", k=3)
-    assert [h.id for h in after] == [h.id for h in before] or after != before
-    table = invoke("tune", str(qa_file(tmp_path)), "--index", str(copy), "--k1", "1.0", "--b", "0.5,0.7")
+    after = load_index(copy).search("pear orchard", k=3)
+    assert after != before  # new weights, new scores
+    build_index([tuning_corpus], tmp_path / "fresh", BuildSettings(retrievers={"bm25": BM25Params(k1=3.0, b=0.9)}))
+    for query in ("pear orchard", "cherry orchard", "plum garden", "pear plum"):
+        assert ranked(copy, query) == ranked(tmp_path / "fresh", query)  # as if built with the best pair
+    table = invoke("tune", str(tuning_qa), "--index", str(copy), "--k1", "1.0", "--b", "0.5,0.7")
     assert "k1" in table.stdout and "0.5" in table.stdout
+
+
+def test_tune_stores_the_argmax_of_the_whole_grid(tuning_index: Path, tuning_qa: Path) -> None:
+    grid_args = ["--k1", ",".join(map(str, TUNING_K1)), "--b", ",".join(map(str, TUNING_B)), "--metric", "mrr@10"]
+    table = invoke("tune", str(tuning_qa), "--index", str(tuning_index), *grid_args)
+    assert table.exit_code == 0, table.output
+    for score in TUNING_GRID.values():  # every cell is printed
+        assert f"{score:.4f}" in table.stdout
+    assert "current: k1=1.0, b=0.6" in table.stdout
+    result = invoke("tune", str(tuning_qa), "--index", str(tuning_index), *grid_args, "--apply", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    grid = {(cell["k1"], cell["b"]): cell["score"] for cell in data["grid"]}
+    assert len(data["grid"]) == len(grid) == 9 and set(grid) == set(TUNING_GRID)
+    assert grid == pytest.approx(TUNING_GRID)
+    argmax = max(grid, key=grid.__getitem__)
+    assert argmax == TUNING_BEST and sorted(grid.values())[-2] < grid[argmax]  # a unique best
+    assert (data["best"]["k1"], data["best"]["b"]) == TUNING_BEST and data["best"]["score"] == pytest.approx(7 / 8)
+    bm25 = load_index(tuning_index).manifest["bm25"]
+    assert (bm25["k1"], bm25["b"]) == TUNING_BEST != TUNING_WORST
+
+
+def test_evaluate_depth_counts_documents_when_passages_repeat_them(repeated_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "h", "question": "honey", "relevant": ["a.txt"]}) + "\n")
+    run_path = tmp_path / "run.txt"
+    result = invoke(
+        "evaluate",
+        str(qa),
+        "--index",
+        str(repeated_index),
+        "--k",
+        "1,3",
+        "--depth",
+        "3",
+        "--run-file",
+        str(run_path),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["depth"] == 3
+    assert report["configs"][0]["metrics"]["recall@3"] == 1.0 and report["configs"][0]["metrics"]["mrr@3"] == 0.5
+    rows = [line.split() for line in run_path.read_text().splitlines()]
+    assert [(r[2], r[3]) for r in rows][:2] == [("big.txt", "1"), ("a.txt", "2")]
+    assert len(rows) == len({r[2] for r in rows}) == 3  # three documents, each once

@@ -3,6 +3,7 @@ all-MiniLM-L6-v2 when the extra is installed, and fusion on hand-computed rankin
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import sys
@@ -15,15 +16,19 @@ from clihelpers import invoke, run
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
+from ragcli.records import SearchOptions
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
 from ragcli.retrieval.index import load_index
 
 
 def build_tiny_embedder(folder: Path) -> Path:
+    import torch
     from conftest import SAMPLE_CORPUS
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    torch.manual_seed(0)  # the same random weights every run: rankings are reproducible
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -197,6 +202,126 @@ def test_zscore_fusion_on_a_hand_computed_ranking() -> None:
     assert fused == pytest.approx({1: 0.5 * 1 + 0.5 * -1, 2: 0.5 * -1 + 0.5 * 1, 3: 0.5 * -1 + 0.5 * -1})
 
 
+def test_rrf_k_changes_the_order() -> None:
+    # x: first in one list only; y: fourth in both. A small k rewards a top rank, a large k agreement.
+    lexical = (np.array([10, 11, 12, 13]), np.array([4.0, 3.0, 2.0, 1.0]))
+    dense = (np.array([20, 21, 22, 13]), np.array([0.9, 0.8, 0.7, 0.6]))
+    small = reciprocal_rank_fusion([lexical, dense], k=1)
+    assert small[10] == pytest.approx(1 / 2) and small[13] == pytest.approx(2 / 5)
+    large = reciprocal_rank_fusion([lexical, dense], k=60)
+    assert large[10] == pytest.approx(1 / 61) and large[13] == pytest.approx(2 / 64)
+    assert small[10] > small[13] and large[13] > large[10]
+    assert reciprocal_rank_fusion([lexical, dense]) == large  # k defaults to 60
+
+
+def test_zscore_weights_belong_to_their_own_list() -> None:
+    lexical = (np.array([1, 2]), np.array([3.0, 1.0]))  # z: +1, -1
+    dense = (np.array([2, 1]), np.array([0.9, 0.5]))  # z: +1, -1
+    lexical_heavy = zscore_fusion([lexical, dense], [0.8, 0.2])
+    assert lexical_heavy == pytest.approx({1: 0.8 - 0.2, 2: -0.8 + 0.2})
+    dense_heavy = zscore_fusion([lexical, dense], [0.2, 0.8])
+    assert dense_heavy == pytest.approx({1: 0.2 - 0.8, 2: -0.2 + 0.8})
+    assert max(lexical_heavy, key=lexical_heavy.get) == 1 and max(dense_heavy, key=dense_heavy.get) == 2
+
+
+# Independent statements of the two fusions (README / Cormack et al. 2009), from each retriever's own
+# ranked list: {passage id: fused score}.
+
+
+def rrf_expected(lists: list[list[tuple[str, float]]], k: int) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for ranked in lists:
+        for rank, (pid, _) in enumerate(ranked, start=1):
+            fused[pid] = fused.get(pid, 0.0) + 1 / (k + rank)
+    return fused
+
+
+def zscore_expected(
+    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], dense_weight: float
+) -> dict[str, float]:
+    def z(ranked: list[tuple[str, float]]) -> dict[str, float]:
+        scores = np.array([s for _, s in ranked])
+        sd = scores.std() if len(scores) > 1 else 0.0
+        return {pid: float((s - scores.mean()) / sd) if sd > 0 else 0.0 for pid, s in ranked}
+
+    zl, zd = z(lexical), z(dense)
+    everyone = set(zl) | set(zd)
+    floor_l, floor_d = min(zl.values(), default=0.0), min(zd.values(), default=0.0)
+    return {pid: (1 - dense_weight) * zl.get(pid, floor_l) + dense_weight * zd.get(pid, floor_d) for pid in everyone}
+
+
+FUSION_QUERIES = ["electricity", "wind turbines", "solar electricity", "turbines"]
+
+
+def as_pairs(hits: list) -> list[tuple[str, float]]:
+    return [(h.id, h.score) for h in hits]
+
+
+def test_hybrid_retriever_fuses_with_its_own_k_and_weight(dense_index: Path) -> None:
+    index = load_index(dense_index)
+    n = len(index.passages)
+    for query in FUSION_QUERIES:
+        lexical, dense = as_pairs(index.search(query, k=n)), as_pairs(index.search(query, k=n, retriever="dense"))
+        assert len(lexical) >= 3 and len(dense) == n
+        for k in (1, 60):
+            hits = index.search(query, k=n, retriever=index.retriever("hybrid", SearchOptions(rrf_k=k)))
+            assert dict(as_pairs(hits)) == pytest.approx(rrf_expected([lexical, dense], k)), (query, k)
+        for weight in (0.0, 0.3, 1.0):
+            hits = index.search(
+                query, k=n, retriever=index.retriever("hybrid-zscore", SearchOptions(dense_weight=weight))
+            )
+            assert dict(as_pairs(hits)) == pytest.approx(zscore_expected(lexical, dense, weight)), (query, weight)
+        only_dense = index.search(
+            query, k=n, retriever=index.retriever("hybrid-zscore", SearchOptions(dense_weight=1.0))
+        )
+        assert [h.id for h in only_dense] == [pid for pid, _ in dense]
+        only_lexical = index.search(
+            query, k=n, retriever=index.retriever("hybrid-zscore", SearchOptions(dense_weight=0.0))
+        )
+        assert [h.id for h in only_lexical][: len(lexical) - 1] == [pid for pid, _ in lexical][:-1]
+
+
+def cli_rankings(index_dir: Path, *options: str) -> list[list[tuple[str, float]]]:
+    """Every FUSION_QUERIES question through `ragcli query -` (JSON Lines): its (id, score) pairs."""
+    result = invoke(
+        "query",
+        "-",
+        "--no-generate",
+        "-k",
+        "10",
+        "--index",
+        str(index_dir),
+        *options,
+        input="\n".join(FUSION_QUERIES) + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == FUSION_QUERIES
+    return [[(h["id"], h["score"]) for h in r["hits"]] for r in records]
+
+
+def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
+    lexical, dense = cli_rankings(dense_index, "-r", "bm25"), cli_rankings(dense_index, "-r", "dense")
+    by_k = {k: cli_rankings(dense_index, "-r", "hybrid", "--rrf-k", str(k)) for k in (1, 60, 1000)}
+    for k, rankings in by_k.items():
+        for got, lex, den in zip(rankings, lexical, dense):
+            assert dict(got) == pytest.approx(rrf_expected([lex, den], k), rel=1e-9), k
+    assert cli_rankings(dense_index, "-r", "hybrid") == by_k[60]  # the default k
+    assert by_k[1] != by_k[60] and [[pid for pid, _ in r] for r in by_k[1]] != [
+        [pid for pid, _ in r] for r in by_k[1000]
+    ]
+    by_weight = {w: cli_rankings(dense_index, "-r", "hybrid-zscore", "--dense-weight", w) for w in ("0", "0.3", "1")}
+    for weight, rankings in by_weight.items():
+        for got, lex, den in zip(rankings, lexical, dense):
+            assert dict(got) == pytest.approx(zscore_expected(lex, den, float(weight)), rel=1e-9, abs=1e-12), weight
+    assert [[pid for pid, _ in r] for r in by_weight["1"]] == [[pid for pid, _ in r] for r in dense]
+    # weight 0: the lexical order (what no lexical list holds ties with its last passage, the floor)
+    assert [[pid for pid, _ in r][: len(lex) - 1] for r, lex in zip(by_weight["0"], lexical)] == [
+        [pid for pid, _ in r][:-1] for r in lexical
+    ]
+    assert [[pid for pid, _ in r] for r in by_weight["0"]] != [[pid for pid, _ in r] for r in by_weight["1"]]
+
+
 def test_without_vectors_dense_is_a_clear_error(small_index: Path) -> None:
     with pytest.raises(MissingExtraError, match="--dense"):
         load_index(small_index).search("wind", retriever="dense")
@@ -232,6 +357,28 @@ def test_cli_dense_build_and_hybrid_query(tiny_embedder: Path, small_corpus: Pat
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["retriever"] == "hybrid-zscore"
+    report = json.loads(built.stdout)
+    assert (report["documents"], report["passages"]) == (6, 6)
+    index = load_index(tmp_path / "i")
+    assert index.manifest["dense"]["embedded"] == 6 and index.payload("dense.joblib")["vectors"].shape == (6, 32)
+    hits = json.loads(result.stdout)["hits"]
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5] and len({h["id"] for h in hits}) == 5
+    assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(hits))
+    expected = index.search("wind", k=5, retriever=index.retriever("hybrid-zscore", SearchOptions(dense_weight=0.3)))
+    assert [(h["id"], h["doc_id"], h["text"]) for h in hits] == [(h.id, h.doc_id, h.text) for h in expected]
+    assert [h["score"] for h in hits] == pytest.approx([h.score for h in expected])
+    # one BM25 hit for "wind": its z-scores are all 0, so the fused order is the dense order
+    dense = json.loads(
+        invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "dense", "--no-generate", "--json").stdout
+    )
+    assert [h["id"] for h in hits] == [h["id"] for h in dense["hits"]]
+    assert all(-1.01 <= h["score"] <= 1.01 for h in dense["hits"])
+    # RRF: the only passage in both lists (wind.txt, first for BM25) outranks every dense-only passage
+    rrf = json.loads(
+        invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "hybrid", "--no-generate", "--json").stdout
+    )
+    assert rrf["retriever"] == "hybrid" and len(rrf["hits"]) == 5
+    assert rrf["hits"][0]["id"] == "wind.txt#0" and rrf["hits"][0]["score"] > 1 / 61
 
 
 gt = pytest.importorskip  # the packaged model: skipped with a clear reason when ragcli[dense] is absent

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import pytrec_eval
-from conftest import write_files
+from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
-from ragcli.evaluation.runner import evaluate
+from ragcli.evaluation.runner import evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.retrieval.index import load_index
@@ -116,6 +116,23 @@ def test_squad_answer_metrics() -> None:
     scores = answer_metrics("the cat sat on the mat", ["the cat sat on the mat"])
     assert scores == {"exact_match": 1.0, "f1": 1.0, "bleu": pytest.approx(1.0), "rouge_l": pytest.approx(1.0)}
     assert 0 < answer_metrics("a cat sat on a mat today", ["the cat sat on the mat"])["bleu"] < 1
+
+
+def test_exact_match_and_f1_take_the_best_gold_answer() -> None:
+    assert exact_match("Paris", ["Eiffel Tower", "Paris"]) == 1.0  # the second gold answer matches
+    assert exact_match("paris!", ["Eiffel Tower", "in Lyon", "The Paris"]) == 1.0
+    assert exact_match("Paris", ["Eiffel Tower"]) == 0.0 and exact_match("Paris", []) == 0.0
+    assert token_f1("Paris", ["Eiffel Tower", "Paris"]) == 1.0
+    assert token_f1("eiffel tower in paris", ["Paris", "Eiffel Tower"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("x", []) == 0.0
+
+
+def test_f1_counts_repeated_tokens_as_squad_does() -> None:
+    # SQuAD's F1 intersects token multisets (collections.Counter), not sets
+    assert token_f1("cat cat dog", ["cat cat"]) == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))  # 0.8
+    assert token_f1("cat cat cat", ["cat"]) == pytest.approx(2 * (1 / 3) * 1 / (1 / 3 + 1))  # 0.5
+    assert token_f1("cat", ["cat cat"]) == pytest.approx(2 * 1 * 0.5 / 1.5)
+    assert token_f1("the cat and the hat", ["a cat and a hat"]) == 1.0  # articles dropped before counting
 
 
 def write_qa(tmp_path: Path, lines: list) -> Path:
@@ -220,16 +237,36 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
     assert report.to_dict()["configs"][0]["metrics"]["map"] > 0
 
 
-def test_tuning_finds_the_grid_best(sample_index: Path, tmp_path: Path) -> None:
-    path = write_qa(
-        tmp_path,
-        [
-            {"question": "waggle dance distance", "relevant": ["behavior/waggle_dance.md"]},
-            {"question": "varroa mite treatment oxalic acid", "relevant": ["beekeeping/varroa.md"]},
-        ],
-    )
+def test_tuning_finds_the_grid_best(tuning_index: Path, tuning_qa: Path) -> None:
     rows = tune_bm25(
-        load_qa_file(path), load_index(sample_index), metric="mrr@10", k1_values=[0.5, 1.5], b_values=[0.2, 0.8]
+        load_qa_file(tuning_qa), load_index(tuning_index), metric="mrr@10", k1_values=TUNING_K1, b_values=TUNING_B
     )
-    assert len(rows) == 4
-    assert rows[0].score == max(r.score for r in rows) == pytest.approx(1.0)
+    assert len(rows) == 9
+    assert {(r.k1, r.b): r.score for r in rows} == pytest.approx(TUNING_GRID)  # every cell, scored for its own pair
+    assert rows[0].score == max(r.score for r in rows) == pytest.approx(7 / 8)
+    assert (rows[0].k1, rows[0].b) == TUNING_BEST and rows[1].score < rows[0].score  # one best pair, first
+    assert (rows[-1].k1, rows[-1].b) == TUNING_WORST and rows[-1].score == min(r.score for r in rows)
+    assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
+
+
+# --- documents with many passages: ranking `depth` documents needs more than `depth` passages --------
+
+
+def test_document_ranking_cuts_deeper_while_passages_repeat_documents(repeated_index: Path) -> None:
+    index = load_index(repeated_index)
+    passages = [h.doc_id for h in index.search("honey", k=3)]
+    assert passages == ["big.txt"] * 3 and len(index.passages) > 12  # the first passages name one document
+    ranking = retrieve_documents(index, "honey", "bm25", 3)
+    assert [doc for doc, _ in ranking][:2] == ["big.txt", "a.txt"]
+    assert len(ranking) == len({doc for doc, _ in ranking}) == 3
+    assert len(retrieve_documents(index, "honey", "bm25", 10)) == 4  # every document holding the word, no more
+
+
+def test_evaluate_ranks_depth_documents_not_depth_passages(repeated_index: Path, tmp_path: Path) -> None:
+    path = write_qa(tmp_path, [{"id": "h", "question": "honey", "relevant": ["a.txt"]}])
+    report = evaluate(load_qa_file(path), load_index(repeated_index), ["bm25"], cutoffs=[1, 3], depth=3)
+    result = report.configs[0].results[0]
+    assert len(result.ranking) == 3 and result.ranking[1][0] == "a.txt"
+    assert report.configs[0].metrics["recall@3"] == 1.0
+    assert report.configs[0].metrics["mrr@3"] == pytest.approx(0.5)
+    assert report.configs[0].metrics["map"] == pytest.approx(0.5)

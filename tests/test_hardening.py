@@ -4,6 +4,7 @@ or loses an index, and never runs code because of a file it read."""
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import pickle
@@ -19,9 +20,9 @@ from typing import Any
 import joblib
 import numpy as np
 import pytest
-from clihelpers import RAGCLI, run
+from clihelpers import RAGCLI, invoke, run
 from conftest import write_files
-from crafted import WritesMarker, payload_file
+from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
 from ragcli import store
 from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
@@ -61,6 +62,19 @@ def test_crafted_payload_through_the_cli_runs_nothing(small_index: Path, tmp_pat
     assert result.returncode == ExitCode.INDEX_DAMAGED
     assert "refusing to load" in result.stderr and "Traceback" not in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("gadget", sorted(NUMPY_GADGETS))
+def test_numpy_gadget_payload_through_the_cli_runs_nothing(small_index: Path, tmp_path: Path, gadget: str) -> None:
+    marker = tmp_path / "marker.npy"
+    target = payload_file(small_index, BM25_FILE)
+    with open(target, "wb") as handle:
+        pickle.dump({"indptr": NUMPY_GADGETS[gadget](marker)}, handle)
+    record_size(small_index, BM25_FILE)
+    result = run("query", "electricity", "--no-generate", "--index", str(small_index))
+    assert not marker.exists()  # the gadget never ran
+    assert result.returncode == 7 == ExitCode.INDEX_DAMAGED
+    assert f"refusing to load {gadget}" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_absurd_counts_in_the_manifest_are_refused(small_index: Path) -> None:
@@ -112,17 +126,67 @@ def test_symlinks_in_the_index_folder_are_not_followed(small_index: Path, tmp_pa
         load_index(small_index).search("electricity")
 
 
-def test_bit_flips_are_caught(small_index: Path) -> None:
-    target = payload_file(small_index, BM25_FILE)
+def array_position(path: Path, key: str) -> int:
+    """Where the bytes of array `key` of a payload lie in its file (joblib stores them raw)."""
+    data = path.read_bytes()
+    raw = np.ascontiguousarray(store.load_payload(path, mmap=False)[key]).tobytes()
+    assert data.count(raw) == 1
+    return data.find(raw)
+
+
+Flips = tuple[Path, list[int], int]  # (payload file, byte positions, XOR mask)
+
+
+def flip_header(index_dir: Path) -> Flips:  # the pickle's PROTO opcode
+    return payload_file(index_dir, BM25_FILE), [0], 0x80
+
+
+def flip_csr_end(index_dir: Path) -> Flips:  # a high byte of indptr[-1]
+    target = payload_file(index_dir, BM25_FILE)
+    n_terms = read_manifest(index_dir)["counts"]["terms"]
+    return target, [array_position(target, "indptr") + 8 * n_terms + 6], 0x80
+
+
+def flip_weights(index_dir: Path) -> Flips:  # the lowest mantissa bit of every BM25 weight (float32)
+    target = payload_file(index_dir, BM25_FILE)
+    start = array_position(target, "data")
+    return target, [start + 4 * i for i in range(len(store.load_payload(target)["data"]))], 0x01
+
+
+def flip_passage_texts(index_dir: Path) -> Flips:  # the first byte of every passage text
+    target = payload_file(index_dir, PASSAGES_FILE)
+    start = array_position(target, "text_blob")
+    return target, [start + int(o) for o in store.load_payload(target)["text_offsets"][:-1]], 0xFF
+
+
+@pytest.mark.parametrize(
+    "flip, query_code, message",
+    [
+        (flip_header, 7, "cannot be read"),  # the pickle stream itself: unreadable
+        (flip_csr_end, 7, "weights do not match"),  # a structural check on load
+        (flip_passage_texts, 7, "damaged data"),  # invalid UTF-8 in a passage a query returns
+        (flip_weights, 0, None),  # plain numbers: only the checksum (`info --verify`) can tell
+    ],
+    ids=["pickle-header", "csr-end", "passage-texts", "weight-values"],
+)
+def test_bit_flips_are_caught(small_index: Path, flip, query_code: int, message: str | None) -> None:  # type: ignore[no-untyped-def]
+    before = [(h.id, h.score) for h in load_index(small_index).search("electricity wind solar", k=10)]
+    target, positions, mask = flip(small_index)
     data = bytearray(target.read_bytes())
-    for position in range(len(data) // 2, len(data) - 8, 7):
-        data[position] ^= 0xFF
+    for position in positions:
+        data[position] ^= mask
     target.write_bytes(bytes(data))
     result = run("info", "--verify", "--index", str(small_index))
     assert result.returncode == ExitCode.INDEX_DAMAGED and "checksum" in result.stderr
     query = run("query", "electricity wind solar", "--no-generate", "--json", "--index", str(small_index))
     assert "Traceback" not in query.stderr  # garbage scores or a clear error, never a crash
-    assert query.returncode in (0, ExitCode.INDEX_DAMAGED)
+    assert query.returncode == query_code, query.stderr
+    if message is not None:
+        assert query.stdout == "" and message in query.stderr and "rebuild" in query.stderr
+    else:  # answers from slightly different weights: same passages, finite scores, not the old ones
+        hits = json.loads(query.stdout)["hits"]
+        assert [h["id"] for h in hits] == [pid for pid, _ in before]
+        assert all(np.isfinite(h["score"]) for h in hits) and [h["score"] for h in hits] != [s for _, s in before]
 
 
 # --- interrupted, concurrent and failing builds ----------------------------------------------------
@@ -145,6 +209,12 @@ def kill_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return corpus, root / "index"
 
 
+def assert_cleaned_by_the_next_build(corpus: Path, index_dir: Path, before: list) -> None:
+    assert run("index", str(corpus), "--index", str(index_dir), "-q").returncode == 0
+    assert len(list(index_dir.glob("data-*"))) == 1 and not list(index_dir.glob("*.tmp"))
+    assert results(index_dir) == before
+
+
 @pytest.mark.parametrize("delay", [0.2, 0.6, 1.2, 2.0, 3.0])
 def test_sigkill_at_any_moment_leaves_the_old_index(
     kill_setup: tuple[Path, Path], tmp_path: Path, delay: float
@@ -152,18 +222,103 @@ def test_sigkill_at_any_moment_leaves_the_old_index(
     corpus, index_dir = kill_setup
     before = results(index_dir)
     generation = read_manifest(index_dir)["generation"]
+    old_manifest = (index_dir / MANIFEST).read_bytes()
     process = subprocess.Popen([RAGCLI, "index", str(corpus), "--index", str(index_dir), "--rebuild", "-q"])
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.wait(timeout=60)
+    killed = process.returncode == -signal.SIGKILL
+    if delay == 0.2:  # a build of 24,000 records cannot have finished: this kill lands mid-build
+        assert killed
+    if not killed:  # it finished first: a complete new index
+        assert process.returncode == 0
     manifest = read_manifest(index_dir)
-    if manifest["generation"] == generation:  # killed before the switch: the old index, unchanged
+    if manifest["generation"] == generation:  # killed before the switch: the old index, byte for byte
+        assert killed and (index_dir / MANIFEST).read_bytes() == old_manifest
         assert results(index_dir) == before
-    else:  # killed after the atomic switch: the complete new index (same corpus, same answers)
+    else:  # killed after the atomic switch (or finished): the complete new index (same corpus, same answers)
+        store.verify_checksums(index_dir, manifest)
         assert results(index_dir) == before
-    assert run("index", str(corpus), "--index", str(index_dir), "-q").returncode == 0
-    assert len(list(index_dir.glob("data-*"))) == 1 and not list(index_dir.glob("*.tmp"))
-    assert results(index_dir) == before
+    assert_cleaned_by_the_next_build(corpus, index_dir, before)
+
+
+def test_sigkill_while_the_new_generation_is_written(kill_setup: tuple[Path, Path]) -> None:
+    """Killed the moment the new data folder appears (payloads half written): provably mid-build."""
+    corpus, index_dir = kill_setup
+    before = results(index_dir)
+    generation = read_manifest(index_dir)["generation"]
+    old_manifest = (index_dir / MANIFEST).read_bytes()
+    process = subprocess.Popen([RAGCLI, "index", str(corpus), "--index", str(index_dir), "--rebuild", "-q"])
+    fresh: list[Path] = []
+    deadline = time.monotonic() + 60
+    try:
+        while not fresh and process.poll() is None and time.monotonic() < deadline:
+            fresh = [p for p in index_dir.glob("data-*") if p.name != generation]
+            if not fresh:
+                time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert fresh and process.returncode == -signal.SIGKILL  # killed while writing, before it could finish
+    assert all(p.is_dir() for p in fresh)  # the half-written generation is left behind…
+    assert (index_dir / MANIFEST).read_bytes() == old_manifest  # …and never published
+    assert read_manifest(index_dir)["generation"] == generation and results(index_dir) == before
+    assert_cleaned_by_the_next_build(corpus, index_dir, before)
+    assert not any(p.exists() for p in fresh)
+
+
+KILL_AT_THE_SWAP = """
+import os, signal, sys
+real_replace = os.replace
+moment = sys.argv[1]
+
+def replace(src, dst, *args, **kwargs):
+    if os.path.basename(os.fspath(dst)) == "manifest.json":
+        if moment == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(src, dst, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+
+os.replace = replace
+from ragcli.cli import main
+sys.argv = ["ragcli", "index", sys.argv[2], "--index", sys.argv[3], "-q"]
+main()
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_sigkill_at_the_manifest_swap(small_corpus: Path, small_index: Path, moment: str) -> None:
+    """Killed just before or just after `os.replace` publishes the new manifest: the index is the old
+    one or the complete new one, and the next build removes what the killed one left."""
+    old_generation = read_manifest(small_index)["generation"]
+    old_manifest = (small_index / MANIFEST).read_bytes()
+    before = results(small_index)
+    (small_corpus / "tidal.txt").write_text("Tidal turbines make electricity from the sea.")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT_THE_SWAP, moment, str(small_corpus), str(small_index)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    generations = sorted(p.name for p in small_index.glob("data-*"))
+    assert len(generations) == 2 and old_generation in generations  # the kill left two generations
+    new_generation = next(g for g in generations if g != old_generation)
+    if moment == "before":
+        assert (small_index / MANIFEST).read_bytes() == old_manifest and results(small_index) == before
+        leftover = list(small_index.glob("manifest.json.*.tmp"))
+        assert len(leftover) == 1 and json.loads(leftover[0].read_text())["generation"] == new_generation
+        assert load_index(small_index).search("tidal") == []
+    else:
+        manifest = read_manifest(small_index)
+        assert manifest["generation"] == new_generation and not list(small_index.glob("*.tmp"))
+        store.verify_checksums(small_index, manifest)
+        assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["tidal.txt"]
+    assert run("index", str(small_corpus), "--index", str(small_index), "-q").returncode == 0
+    assert [p.name for p in small_index.glob("data-*")] == [read_manifest(small_index)["generation"]]
+    assert not list(small_index.glob("*.tmp")) and old_generation not in [p.name for p in small_index.glob("data-*")]
+    assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["tidal.txt"]
 
 
 def test_a_second_builder_fails_clearly_or_waits(small_corpus: Path, small_index: Path) -> None:
@@ -342,6 +497,16 @@ def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.M
 # --- hostile queries --------------------------------------------------------------------------------
 
 
+CONTROL_QUERY = "\x00\x01\x1b[31m control \x7f"
+ESCAPES_QUERY = "honey\x1b[2J\x07 bees\r\n\x08"  # a terminal's clear-screen and bell around real words
+MATCHING_QUERIES = {CONTROL_QUERY, ESCAPES_QUERY}  # every other query holds no word the index knows
+
+
+def control_characters(text: str) -> set[str]:
+    """C0/C1 control characters other than the newline: what must never reach a terminal from data."""
+    return {c for c in text if (ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160}
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -349,11 +514,12 @@ def test_huge_single_line_file_is_streamed(tmp_path: Path, monkeypatch: pytest.M
         "   \t\n",
         "x" * 1_000_000,
         "word " * 200_000,
-        "\x00\x01\x1b[31m control \x7f",
+        CONTROL_QUERY,
         "the and of a",
         "zzzq xxyq",
         "蜜蜂 ミツバチ 꿀벌 пчела نحلة मधुमक्खी 🐝",
         "'\"\\{}[]()<>|&;$`",
+        ESCAPES_QUERY,
     ],
 )
 def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) -> None:
@@ -363,6 +529,36 @@ def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) ->
     hits = index.search(query, k=5)
     assert isinstance(hits, list) and all(np.isfinite(h.score) for h in hits)
     assert isinstance(answer(query[:100_000], index, "extractive", k=3).answer, str)
+    assert bool(hits) == (query in MATCHING_QUERIES)  # known words give hits; nothing else does
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and len({h.id for h in hits}) == len(hits)
+    assert all(h.score > 0 for h in hits) and all(a.score >= b.score for a, b in itertools.pairwise(hits))
+    answered = answer(query[:100_000], index, "extractive", k=3)
+    assert (answered.answer != "") == bool(answered.sources) == bool(hits)
+    as_json = invoke("query", query, "--no-generate", "--json", "--index", str(sample_index))
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["hits"] == [h.to_dict() for h in hits]
+    for options in (["--no-generate"], ["-g", "extractive"]):
+        people = invoke("query", query, *options, "--index", str(sample_index))
+        assert people.exit_code == 0, people.output
+        assert not control_characters(people.stdout), options
+        if not hits:
+            assert ("No passage matches" if options == ["--no-generate"] else "Nothing was retrieved") in people.stdout
+
+
+def test_control_characters_in_a_corpus_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = write_files(
+        tmp_path / "c",
+        {
+            "escapes.md": "# Waggle\x1b[31m dance\n\nBees\x1b[2J dance the waggle\x07 dance\x1b]0;owned\x07 to point at flowers.\n",
+            "name\x1b[2J.txt": "the waggle dance tells distance",
+        },
+    )
+    build_index([corpus], tmp_path / "idx")
+    hits = load_index(tmp_path / "idx").search("waggle dance", k=5)
+    assert {h.doc_id for h in hits} == {"escapes.md", "name\x1b[2J.txt"}  # the data keeps what the file holds
+    for options in (["--no-generate"], ["-g", "extractive"]):
+        people = invoke("query", "waggle dance", *options, "--index", str(tmp_path / "idx"))
+        assert people.exit_code == 0, people.output
+        assert "waggle" in people.stdout.lower() and not control_characters(people.stdout), options
 
 
 def test_a_megabyte_question_on_stdin(sample_index: Path) -> None:

@@ -118,3 +118,38 @@ def test_reused_documents_still_block_duplicate_ids(tmp_path: Path) -> None:
     report = build_index([corpus], tmp_path / "idx")
     assert [s.reason for s in report.skipped] == ["duplicate id 'x'", "no text"]
     assert [h.text for h in load_index(tmp_path / "idx").search("first second", k=5)] == ["first"]
+
+
+def recorded_source(index_dir: Path, rel: str) -> dict:
+    return next(s for s in load_index(index_dir).manifest["sources"] if s["path"] == rel)
+
+
+@pytest.mark.parametrize("shift_ns", [-3_000_000_000, 3_000_000_000])
+def test_same_size_new_content_is_read_again(small_corpus: Path, small_index: Path, shift_ns: int) -> None:
+    """Same size, a modification time other than the recorded one: the checksum decides, and it differs.
+    (A check on size alone would keep the old passages.)"""
+    path = small_corpus / "wind.txt"
+    recorded = recorded_source(small_index, "wind.txt")
+    old = path.read_bytes()
+    new = old.replace(b"kinetic", b"zephyrs")
+    assert new != old and len(new) == len(old) == recorded["bytes"]
+    path.write_bytes(new)
+    os.utime(path, ns=(recorded["mtime_ns"], recorded["mtime_ns"] + shift_ns))
+    report = build_index([small_corpus], small_index)
+    assert (report.changed, report.unchanged) == (1, 4) and not report.up_to_date
+    index = load_index(small_index)
+    assert [h.doc_id for h in index.search("zephyrs")] == ["wind.txt"]
+    assert index.search("kinetic") == []
+    assert recorded_source(small_index, "wind.txt")["mtime_ns"] == recorded["mtime_ns"] + shift_ns
+
+
+def test_new_size_with_the_recorded_mtime_is_read_again(small_corpus: Path, small_index: Path) -> None:
+    """Content and size change while the modification time is put back to the recorded one (a copy
+    that preserves times, a coarse clock): the size alone shows the change."""
+    path = small_corpus / "wind.txt"
+    recorded = recorded_source(small_index, "wind.txt")
+    path.write_text(path.read_text() + "Zephyrs are gentle winds.\n")
+    os.utime(path, ns=(recorded["mtime_ns"], recorded["mtime_ns"]))
+    report = build_index([small_corpus], small_index)
+    assert (report.changed, report.unchanged) == (1, 4)
+    assert [h.doc_id for h in load_index(small_index).search("zephyrs")] == ["wind.txt"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import pickle
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from crafted import WritesMarker, payload_file
+from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
-from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, NoIndexError
+from ragcli import store
+from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
 from ragcli.indexing.build import build_index
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
@@ -40,6 +42,22 @@ def test_crafted_pickle_runs_nothing(small_index: Path, tmp_path: Path) -> None:
     (small_index / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexDamagedError):
         load_index(small_index).search("electricity")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("gadget", sorted(NUMPY_GADGETS))
+def test_numpy_gadgets_are_refused_and_run_nothing(tmp_path: Path, gadget: str) -> None:
+    """Only numpy's array and dtype classes are trusted, not every global from a numpy module."""
+    make = NUMPY_GADGETS[gadget]
+    live = tmp_path / "live.npy"
+    pickle.loads(pickle.dumps(make(live)))  # the gadget is real: a plain unpickler runs it
+    assert live.exists()
+    marker = tmp_path / "marker.npy"
+    target = tmp_path / "p.joblib"
+    with open(target, "wb") as handle:
+        pickle.dump({"indptr": make(marker)}, handle)
+    with pytest.raises(IndexDamagedError, match=f"refusing to load {gadget}"):
+        load_payload(target)
     assert not marker.exists()
 
 
@@ -162,3 +180,46 @@ def test_second_builder_fails_clearly_while_one_holds_the_lock(small_corpus: Pat
     index_dir = tmp_path / "locked"
     with index_lock(index_dir), pytest.raises(IndexLockedError, match="--wait"):
         build_index([small_corpus], index_dir)
+
+
+def test_a_manifest_write_cut_half_way_never_reaches_readers(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest is written to a temporary file and swapped in: while it is half written (here the
+    disk fills up in the middle of it), readers still load the old index, and the old one stays."""
+    old_bytes = (small_index / MANIFEST).read_bytes()
+    before = load_index(small_index).search("electricity", k=10)
+    seen_while_writing: list = []
+
+    def half_then_full_disk(obj, handle, **kwargs):  # type: ignore[no-untyped-def]
+        text = json.dumps(obj, **kwargs)
+        handle.write(text[: len(text) // 2])
+        handle.flush()
+        try:  # a reader arriving now
+            seen_while_writing.append(load_index(small_index).search("electricity", k=10))
+        except Exception as exc:
+            seen_while_writing.append(exc)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.json, "dump", half_then_full_disk)
+    (small_corpus / "new.txt").write_text("a brand new document about electricity")
+    with pytest.raises(IndexWriteError, match="the previous index is unchanged"):
+        build_index([small_corpus], small_index)
+    assert seen_while_writing == [before]
+    assert (small_index / MANIFEST).read_bytes() == old_bytes
+    assert load_index(small_index).search("electricity", k=10) == before
+    assert not list(small_index.glob("*.tmp"))
+
+
+def test_publishing_replaces_the_manifest_file_instead_of_rewriting_it(small_corpus: Path, small_index: Path) -> None:
+    """os.replace gives the manifest a new inode; a reader holding the old file keeps reading the
+    complete old manifest (a rewrite in place would truncate it under the reader)."""
+    old_inode = (small_index / MANIFEST).stat().st_ino
+    old_bytes = (small_index / MANIFEST).read_bytes()
+    with open(small_index / MANIFEST, "rb") as reader:
+        (small_corpus / "new.txt").write_text("zebras are not bees")
+        build_index([small_corpus], small_index)
+        assert reader.read() == old_bytes
+    assert (small_index / MANIFEST).stat().st_ino != old_inode
+    assert (small_index / MANIFEST).read_bytes() != old_bytes
+    assert [h.doc_id for h in load_index(small_index).search("zebras")] == ["new.txt"]

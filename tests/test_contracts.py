@@ -1,0 +1,319 @@
+"""Contracts scripts rely on: the documented exit codes (README.md, "Exit codes") and the exact keys of
+every `--json` output. The numbers and key lists are written out here on purpose: renumbering an exit
+code or dropping a key must fail a test, not silently follow the code."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke, run
+from conftest import write_files
+
+from ragcli import errors
+from ragcli.errors import ExitCode
+from ragcli.store import MANIFEST, index_lock
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+# code → (ExitCode member, words of its README meaning)
+DOCUMENTED_EXIT_CODES = {
+    0: ("OK", "success"),
+    1: ("FAILURE", "internal error"),
+    2: ("USAGE", "bad usage"),
+    3: ("NO_INDEX", "no index found"),
+    4: ("PATH_NOT_FOUND", "a path to index does not exist"),
+    5: ("EMPTY_CORPUS", "nothing to index"),
+    6: ("BAD_INPUT", "malformed input"),
+    7: ("INDEX_DAMAGED", "damaged index"),
+    8: ("INDEX_VERSION", "index format from a newer or older ragcli"),
+    9: ("MODEL_UNAVAILABLE", "a model cannot be loaded"),
+    10: ("INDEX_LOCKED", "being written by another process"),
+    11: ("MISSING_EXTRA", "an optional extra is not installed"),
+    12: ("WRITE_FAILED", "could not be written"),
+    130: ("INTERRUPTED", "interrupted"),
+}
+
+
+def readme_exit_codes() -> dict[int, str]:
+    section = README.read_text(encoding="utf-8").split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\|\s*(\d+)\s*\|\s*(.+?)\s*\|\s*$", section, re.MULTILINE)
+    assert rows, "no table under 'Exit codes' in README.md"
+    return {int(code): meaning for code, meaning in rows}
+
+
+def test_the_readme_exit_code_table_is_the_enum() -> None:
+    documented = readme_exit_codes()
+    assert sorted(documented) == sorted(DOCUMENTED_EXIT_CODES) == sorted(int(code) for code in ExitCode)
+    for code, (name, words) in DOCUMENTED_EXIT_CODES.items():
+        assert ExitCode[name] == code and ExitCode(code).name == name
+        assert words in documented[code], (code, documented[code])
+
+
+def test_each_error_type_leaves_with_its_documented_code() -> None:
+    assert {
+        errors.RagcliError: 1,
+        errors.InvalidOptionError: 2,
+        errors.NoIndexError: 3,
+        errors.PathNotFoundError: 4,
+        errors.EmptyCorpusError: 5,
+        errors.InputFormatError: 6,
+        errors.IndexDamagedError: 7,
+        errors.IndexVersionError: 8,
+        errors.ModelUnavailableError: 9,
+        errors.IndexLockedError: 10,
+        errors.MissingExtraError: 11,
+        errors.IndexWriteError: 12,
+    } == {
+        kind: int(kind.exit_code)
+        for kind in (
+            errors.RagcliError,
+            errors.InvalidOptionError,
+            errors.NoIndexError,
+            errors.PathNotFoundError,
+            errors.EmptyCorpusError,
+            errors.InputFormatError,
+            errors.IndexDamagedError,
+            errors.IndexVersionError,
+            errors.ModelUnavailableError,
+            errors.IndexLockedError,
+            errors.MissingExtraError,
+            errors.IndexWriteError,
+        )
+    }
+
+
+def damage_manifest(index_dir: Path, change: dict) -> None:
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    manifest.update(change)
+    (index_dir / MANIFEST).write_text(json.dumps(manifest))
+
+
+def garbage_manifest(index_dir: Path) -> None:
+    (index_dir / MANIFEST).write_text("{not json")
+
+
+@pytest.mark.parametrize(
+    "code, args, prepare",
+    [
+        (2, ["query", "bees", "--no-such-option"], None),
+        (2, ["query", "bees", "--retriever", "magic", "--index", "{index}"], None),
+        (3, ["query", "bees", "--no-generate", "--index", "{tmp}/nothing"], None),
+        (3, ["info", "--index", "{tmp}/nothing"], None),
+        (4, ["index", "{tmp}/missing-folder", "--index", "{tmp}/new"], None),
+        (5, ["index", "{tmp}/images", "--index", "{tmp}/new"], None),
+        (6, ["index", "{tmp}/broken", "--index", "{tmp}/new"], None),
+        (7, ["query", "bees", "--no-generate", "--index", "{index}"], garbage_manifest),
+        (7, ["info", "--index", "{index}"], garbage_manifest),
+        (
+            8,
+            ["query", "bees", "--no-generate", "--index", "{index}"],
+            lambda d: damage_manifest(d, {"format_version": 99}),
+        ),
+        (11, ["query", "bees", "-r", "dense", "--no-generate", "--index", "{index}"], None),
+    ],
+    ids=[
+        "2-unknown-option",
+        "2-unknown-retriever",
+        "3-query-no-index",
+        "3-info-no-index",
+        "4-missing-path",
+        "5-empty-corpus",
+        "6-bad-jsonl",
+        "7-query-garbage-manifest",
+        "7-info-garbage-manifest",
+        "8-newer-format",
+        "11-no-dense-vectors",
+    ],
+)
+def test_failures_exit_with_the_documented_number(
+    small_index: Path, tmp_path: Path, code: int, args: list, prepare: object
+) -> None:
+    write_files(tmp_path / "images", {"a.png": b"\x89PNG"})
+    write_files(tmp_path / "broken", {"d.jsonl": '{"text": "ok"}\n{broken\n'})
+    if prepare is not None:
+        prepare(small_index)  # type: ignore[operator]
+    result = run(*[a.format(tmp=tmp_path, index=small_index) for a in args], cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_a_locked_index_exits_10(small_corpus: Path, small_index: Path) -> None:
+    with index_lock(small_index):
+        result = run("index", str(small_corpus), "--index", str(small_index))
+    assert result.returncode == 10, result.stderr
+
+
+def test_success_exits_0(small_index: Path) -> None:
+    assert run("query", "electricity", "--no-generate", "--index", str(small_index)).returncode == 0
+
+
+# --- the keys of every --json output ------------------------------------------------------------------
+
+INDEX_KEYS = [
+    "documents",
+    "files",
+    "files_changed",
+    "files_new",
+    "files_removed",
+    "files_unchanged",
+    "index",
+    "passages",
+    "seconds",
+    "skipped",
+    "terms",
+    "up_to_date",
+    "warnings",
+]
+SKIPPED_KEYS = ["path", "reason"]
+HIT_KEYS = ["doc_id", "end", "id", "line", "path", "rank", "score", "start", "text", "title"]
+RETRIEVAL_KEYS = ["hits", "query", "retriever"]
+ANSWER_KEYS = [
+    "answer",
+    "citations",
+    "generator",
+    "model",
+    "query",
+    "retriever",
+    "sources",
+    "sources_in_prompt",
+    "timings",
+]
+SOURCE_KEYS = ["cited", "doc_id", "end", "id", "line", "n", "path", "rank", "score", "start", "text", "title"]
+ANSWER_TIMING_KEYS = ["generate", "load", "retrieve"]
+INFO_KEYS = [
+    "analyzer",
+    "bm25",
+    "built",
+    "chunking",
+    "dense",
+    "documents",
+    "format_version",
+    "passages",
+    "path",
+    "ragcli_version",
+    "retrievers",
+    "roots",
+    "size_bytes",
+    "sources",
+    "terms",
+    "tfidf",
+    "tokens",
+]
+EVALUATE_KEYS = ["configs", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
+EVALUATE_COUNT_KEYS = ["judged", "queries", "skipped_lines", "with_answers", "without_relevant"]
+EVALUATE_CONFIG_KEYS = ["metrics", "name", "retriever", "timings"]
+EVALUATE_GENERATOR_KEYS = ["model", "name", "top_k"]
+EVALUATE_TIMING_KEYS = ["generate_s_per_query", "retrieve_s_per_query"]
+EVALUATE_METRIC_KEYS = [
+    "bleu",
+    "exact_match",
+    "f1",
+    "hit_rate@1",
+    "hit_rate@10",
+    "map",
+    "mrr@1",
+    "mrr@10",
+    "ndcg@1",
+    "ndcg@10",
+    "precision@1",
+    "precision@10",
+    "recall@1",
+    "recall@10",
+    "rouge_l",
+]
+PER_QUERY_KEYS = ["answer", "citations", "config", "gold_answers", "hits", "id", "metrics", "question"]
+TUNE_KEYS = ["applied", "best", "dataset", "grid", "index", "metric"]
+TUNE_CELL_KEYS = ["b", "k1", "score"]
+
+
+def keys(data: dict) -> list[str]:
+    return sorted(data)
+
+
+def test_index_json_keys(small_corpus: Path, tmp_path: Path) -> None:
+    (small_corpus / "image.png").write_bytes(b"\x89PNG")
+    result = invoke("index", str(small_corpus), "--index", str(tmp_path / "idx"), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert keys(report) == INDEX_KEYS
+    assert [keys(s) for s in report["skipped"]] == [SKIPPED_KEYS]
+    again = json.loads(invoke("index", str(small_corpus), "--index", str(tmp_path / "idx"), "--json").stdout)
+    assert keys(again) == INDEX_KEYS and again["up_to_date"] is True
+
+
+def test_query_json_keys(small_index: Path) -> None:
+    result = invoke("query", "wind electricity", "--index", str(small_index), "-g", "extractive", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == ANSWER_KEYS
+    assert data["sources"] and all(keys(s) == SOURCE_KEYS for s in data["sources"])
+    assert keys(data["timings"]) == ANSWER_TIMING_KEYS
+
+
+def test_retrieval_only_query_json_keys(small_index: Path) -> None:
+    result = invoke("query", "wind electricity", "--index", str(small_index), "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == RETRIEVAL_KEYS
+    assert data["hits"] and all(keys(h) == HIT_KEYS for h in data["hits"])
+    lines = invoke("query", "-", "--index", str(small_index), "--no-generate", input="wind\nsolar\n")
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert len(records) == 2 and all(keys(r) == RETRIEVAL_KEYS for r in records)
+    assert all(keys(h) == HIT_KEYS for r in records for h in r["hits"])
+
+
+def test_info_json_keys(small_index: Path) -> None:
+    data = json.loads(invoke("info", "--index", str(small_index), "--json").stdout)
+    assert keys(data) == INFO_KEYS
+    verified = json.loads(invoke("info", "--index", str(small_index), "--json", "--verify").stdout)
+    assert keys(verified) == sorted([*INFO_KEYS, "verified"])
+
+
+def qa_file(tmp_path: Path) -> Path:
+    path = tmp_path / "qa.jsonl"
+    path.write_text(
+        json.dumps({"id": "w", "question": "wind turbines", "answers": ["kinetic energy"], "relevant": ["wind.txt"]})
+        + "\n"
+    )
+    return path
+
+
+def test_evaluate_json_keys(small_index: Path, tmp_path: Path) -> None:
+    per_query = tmp_path / "pq.jsonl"
+    result = invoke(
+        "evaluate",
+        str(qa_file(tmp_path)),
+        "--index",
+        str(small_index),
+        "-g",
+        "extractive",
+        "--k",
+        "1,10",
+        "--per-query",
+        str(per_query),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == EVALUATE_KEYS
+    assert keys(data["counts"]) == EVALUATE_COUNT_KEYS
+    assert keys(data["generator"]) == EVALUATE_GENERATOR_KEYS
+    assert [keys(c) for c in data["configs"]] == [EVALUATE_CONFIG_KEYS]
+    assert keys(data["configs"][0]["timings"]) == EVALUATE_TIMING_KEYS
+    assert keys(data["configs"][0]["metrics"]) == EVALUATE_METRIC_KEYS
+    assert [keys(json.loads(line)) for line in per_query.read_text().splitlines()] == [PER_QUERY_KEYS]
+
+
+def test_tune_json_keys(small_index: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "idx"
+    shutil.copytree(small_index, copy)
+    result = invoke("tune", str(qa_file(tmp_path)), "--index", str(copy), "--k1", "0.9,1.5", "--b", "0.5", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == TUNE_KEYS
+    assert keys(data["best"]) == TUNE_CELL_KEYS
+    assert len(data["grid"]) == 2 and all(keys(cell) == TUNE_CELL_KEYS for cell in data["grid"])
