@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.errors import InvalidOptionError
-from ragcli.records import SearchOptions
-from ragcli.retrieval.base import BuildInput, Built, Retriever
-from ragcli.retrieval.sparse import SparseScorer, TermMatrix
+from ragcli.records import JsonObject
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.store import Payload
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -163,7 +163,7 @@ class BM25Scorer(SparseScorer):
         return float(self.idf[term_id]) if term_id is not None else None
 
 
-class BM25(Retriever[BM25Params]):
+class BM25(SparseRetriever[BM25Params]):
     """BM25 over the stored counts, scored eagerly (see the module docstring for the variants)."""
 
     name = "bm25"
@@ -172,17 +172,14 @@ class BM25(Retriever[BM25Params]):
     def default_settings(self) -> BM25Params:
         return BM25Params()
 
-    def settings_from(self, recorded: dict[str, Any]) -> BM25Params:
+    def settings_from(self, recorded: JsonObject) -> BM25Params:
         return BM25Params.from_dict(recorded)
 
-    def identity(self, settings: BM25Params) -> dict[str, Any]:
-        return settings.to_dict()
+    def weigh(self, counts: Any, settings: BM25Params) -> Payload:
+        return build_bm25(counts, settings)
 
-    def build(self, settings: BM25Params, data: BuildInput) -> Built:
-        return Built(build_bm25(data.counts, settings), settings.to_dict())
-
-    def open(self, index: Index, options: SearchOptions) -> BM25Scorer:
-        return BM25Scorer(index, self.settings_from(index.manifest["bm25"]), index.payload(BM25_FILE))
+    def scorer(self, index: Index, settings: BM25Params, payload: Payload) -> BM25Scorer:
+        return BM25Scorer(index, settings, payload)
 
 
 RETRIEVER = BM25()

@@ -1,4 +1,4 @@
-"""Scoring with a precomputed term → passage weight matrix, and deterministic top-k.
+"""Scoring with a precomputed term → passage weight matrix: the shared half of BM25 and TF-IDF.
 
 Both lexical retrievers store their weights term-major (CSR rows are terms), so a query touches only
 the rows of its own terms: gather those rows, add them up with `np.bincount`, select the top k with
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
 from ragcli.errors import IndexDamagedError
-from ragcli.store import REBUILD_HINT
+from ragcli.records import JsonObject, SearchOptions
+from ragcli.retrieval.base import BuildInput, Built, Retriever
+from ragcli.store import REBUILD_HINT, Payload
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -111,6 +113,36 @@ class TermMatrix:
             for row in range(len(batch)):
                 lo, hi = product.indptr[row], product.indptr[row + 1]
                 yield product.indices[lo:hi].astype(np.int64), product.data[lo:hi].astype(np.float64)
+
+
+class Params(Protocol):
+    """A sparse retriever's settings: a dataclass that records itself in the manifest."""
+
+    def to_dict(self) -> JsonObject: ...
+
+
+P = TypeVar("P", bound=Params)
+
+
+class SparseRetriever(Retriever[P]):
+    """A retriever whose payload is term weights computed from the index's counts with settings P."""
+
+    def weigh(self, counts: Any, settings: P) -> Payload:
+        """The payload: a `TermMatrix` of weights (and whatever its scorer needs) from the counts."""
+        raise NotImplementedError
+
+    def scorer(self, index: Index, settings: P, payload: Payload) -> SparseScorer:
+        raise NotImplementedError
+
+    def identity(self, settings: P) -> JsonObject:
+        return settings.to_dict()
+
+    def build(self, settings: P, data: BuildInput) -> Built:
+        return Built(self.weigh(data.counts, settings), settings.to_dict())
+
+    def open(self, index: Index, options: SearchOptions) -> SparseScorer:
+        assert self.payload is not None
+        return self.scorer(index, self.settings_from(index.manifest[self.name]), index.payload(self.payload))
 
 
 class SparseScorer:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.records import SearchOptions
-from ragcli.retrieval.base import BuildInput, Built, Retriever
-from ragcli.retrieval.sparse import SparseScorer, TermMatrix
+from ragcli.records import JsonObject
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.store import Payload
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -87,7 +87,7 @@ class TfidfScorer(SparseScorer):
         return query_weights(self.params, counts, self.idf[term_ids])
 
 
-class Tfidf(Retriever[TfidfParams]):
+class Tfidf(SparseRetriever[TfidfParams]):
     """TF-IDF vectors ranked by cosine similarity."""
 
     name = "tfidf"
@@ -96,17 +96,14 @@ class Tfidf(Retriever[TfidfParams]):
     def default_settings(self) -> TfidfParams:
         return TfidfParams()
 
-    def settings_from(self, recorded: dict[str, Any]) -> TfidfParams:
+    def settings_from(self, recorded: JsonObject) -> TfidfParams:
         return TfidfParams.from_dict(recorded)
 
-    def identity(self, settings: TfidfParams) -> dict[str, Any]:
-        return settings.to_dict()
+    def weigh(self, counts: Any, settings: TfidfParams) -> Payload:
+        return build_tfidf(counts, settings)
 
-    def build(self, settings: TfidfParams, data: BuildInput) -> Built:
-        return Built(build_tfidf(data.counts, settings), settings.to_dict())
-
-    def open(self, index: Index, options: SearchOptions) -> TfidfScorer:
-        return TfidfScorer(index, self.settings_from(index.manifest["tfidf"]), index.payload(TFIDF_FILE))
+    def scorer(self, index: Index, settings: TfidfParams, payload: Payload) -> TfidfScorer:
+        return TfidfScorer(index, settings, payload)
 
 
 RETRIEVER = Tfidf()
