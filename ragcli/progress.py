@@ -13,30 +13,9 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-def progress_bar(label: str) -> Progress | None:
-    """A transient progress bar on stderr, or None when stderr is not a terminal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = stderr_console()
-    if not console.is_terminal:
-        return None
-    return Progress(
-        TextColumn(label),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-@contextmanager
-def index_progress(
-    enabled: bool,
-) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
-    """The bars of `ragcli index`: files read (with passages so far) and, when it starts, passages
-    embedded. Yields the two callbacks `build_index` takes, or Nones without a terminal."""
+def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = False) -> Progress | None:
+    """A transient bar on stderr (text columns, bar, done/total, [elapsed], time left), or None when
+    stderr is not a terminal. `leading` and `trailing` are text column templates."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -47,19 +26,25 @@ def index_progress(
     )
 
     console = stderr_console()
-    if not enabled or not console.is_terminal:
+    if not console.is_terminal:
+        return None
+    columns: list[Any] = [*map(TextColumn, leading), BarColumn(), MofNCompleteColumn(), *map(TextColumn, trailing)]
+    if elapsed:
+        columns.append(TimeElapsedColumn())
+    return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)
+
+
+@contextmanager
+def index_progress(
+    enabled: bool,
+) -> Iterator[tuple[Callable[[str, int, int, int], None] | None, Callable[[int, int], None] | None]]:
+    """The bars of `ragcli index`: files read (with passages so far) and, when it starts, passages
+    embedded. Yields the two callbacks `build_index` takes, or Nones without a terminal."""
+    bar = progress_bar("{task.description}", trailing=("{task.fields[unit]}",), elapsed=True) if enabled else None
+    if bar is None:
         yield None, None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with bar:
         files = bar.add_task("indexing", total=None, unit="files")
         embedding = bar.add_task("embedding", total=None, unit="passages", visible=False)
 
@@ -78,7 +63,7 @@ def counting_progress(
 ) -> Iterator[Callable[..., None] | None]:
     """A bar that a library callback moves: yields `update(done, total, description=…)`, or None
     when there is no terminal to draw on."""
-    bar = progress_bar(label)
+    bar = progress_bar(label, "{task.description}")
     if bar is None:
         yield None
         return
