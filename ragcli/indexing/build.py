@@ -35,7 +35,7 @@ from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
-from ragcli.store import GenerationWriter, index_lock, read_manifest, remove_leftovers, resolve_index_dir
+from ragcli.store import GenerationWriter, index_lock, load_payload, read_manifest, remove_leftovers, resolve_index_dir
 
 
 def stored_roots(index_dir: str | Path | None) -> list[Path]:
@@ -193,8 +193,9 @@ def build_index(
                 "sources": sources,
             }
             with GenerationWriter(target) as writer:
-                passage_payload = columns.payload()
-                writer.write(PASSAGES_FILE, passage_payload)
+                writer.write(PASSAGES_FILE, columns.payload())
+                # retrievers read the passages back memory-mapped: the in-memory columns are freed first
+                passage_payload = load_payload(writer.folder / PASSAGES_FILE)
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
