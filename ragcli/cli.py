@@ -348,12 +348,12 @@ def evaluate(
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import index_for
-    from ragcli.evaluation.reports import comparison_table, plot_recall, write_per_query, write_run_files
+    from ragcli.evaluation.reports import plot_recall, write_per_query, write_run_files
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import GenerationOptions, check_generator, make_generator
     from ragcli.models import check_device
     from ragcli.progress import counting_progress
-    from ragcli.render import note, stdout_console, write_json
+    from ragcli.render import comparison_table, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
 
     eval_set = load_eval_set(data, split, skip_invalid)

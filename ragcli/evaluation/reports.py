@@ -1,49 +1,13 @@
-"""Evaluation outputs: the comparison table, per-query JSON Lines, TREC run files, a recall@k plot."""
+"""Evaluation outputs: per-query JSON Lines, TREC run files, a recall@k plot (the comparison table is
+in ragcli.render)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from rich.table import Table
-
 from ragcli.errors import MissingExtraError
 from ragcli.evaluation.runner import EvalReport
-
-METRIC_ORDER = ("ndcg", "recall", "precision", "mrr", "hit_rate", "map", "exact_match", "f1", "bleu", "rouge_l")
-
-
-def _metric_key(name: str) -> tuple[int, int]:
-    base, _, cutoff = name.partition("@")
-    return (METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER), int(cutoff or 0))
-
-
-def comparison_table(report: EvalReport) -> Table:
-    """One row per metric, one column per configuration; the best value of each row in bold."""
-    counts = report.counts
-    caption = (
-        f"index {report.index}\n{counts['judged']} judged queries of {counts['queries']}"
-        + (
-            f" ({counts['without_relevant']} without a relevant document, left out)"
-            if counts["without_relevant"]
-            else ""
-        )
-        + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
-        + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
-    )
-    table = Table(title=report.dataset, caption=caption, title_justify="left", caption_justify="left")
-    table.add_column("metric")
-    for config in report.configs:
-        table.add_column(config.name, justify="right")
-    names = sorted({m for c in report.configs for m in c.metrics}, key=_metric_key)
-    for name in names:
-        values = [c.metrics.get(name) for c in report.configs]
-        best = max((v for v in values if v is not None), default=None)
-        cells = [
-            "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}") for v in values
-        ]
-        table.add_row(name, *cells)
-    return table
 
 
 def write_per_query(report: EvalReport, path: Path) -> None:
