@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -126,6 +127,72 @@ def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Pat
     assert "qa.jsonl:2: missing or empty 'question'" in result.stderr
     skipped = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
     assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
+
+
+def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
+    files: dict[str, str | bytes] = {
+        "corpus.jsonl": '{"_id": "d1", "text": "waggle dance"}\n{"_id": "d2", "text": "wax glands"}\n',
+        "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
+    }
+    for name, content in changes.items():
+        if content is None:
+            del files[name]
+        else:
+            files[name] = content
+    return write_files(root, files)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"queries.jsonl": None}, "queries.jsonl: no such file"),
+        (
+            {"queries.jsonl": '{"_id": "1", "text": "waggle"}\n[1, 2]\n'},
+            "queries.jsonl:2: a line must be a JSON object",
+        ),
+        (
+            {"queries.jsonl": b'{"_id": "1", "text": "w"}\n{"_id": "2", "text": "caf\xe9"}\n'},
+            "queries.jsonl:2: not UTF-8",
+        ),
+        ({"queries.jsonl": '{"_id": "1", "text": "w"}\n' + "[" * 5000 + "]" * 5000}, "queries.jsonl:2: invalid JSON"),
+        ({"qrels/test.tsv": b"query-id\tcorpus-id\tscore\n1\td\xe9\t1\n"}, "test.tsv:2: not UTF-8"),
+        ({"qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\n"}, "test.tsv:2: expected"),
+        ({"qrels/test.tsv": None, "qrels/train.tsv": "1\td1\t1\n"}, "no such qrels file (splits here: train)"),
+    ],
+    ids=["no-queries", "queries-list", "queries-latin-1", "queries-nested", "qrels-latin-1", "qrels-short", "no-split"],
+)
+def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", changes)
+    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert message in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "cache").exists()  # nothing was indexed
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"question": "ok"}\n{"question": "' + "caf\xe9".encode("latin-1") + b'"}\n', "qa.jsonl:2: not UTF-8"),
+        (b'{"question": "ok"}\n' + b"[" * 1000 + b"]" * 1000 + b"\n", "qa.jsonl:2: invalid JSON (nested too deeply)"),
+        (b'{"question": "ok"}\n"a string"\n', "qa.jsonl:2: a line must be a JSON object"),
+    ],
+    ids=["latin-1", "nested", "string"],
+)
+def test_bad_qa_input_exits_6_with_file_and_line(
+    sample_index: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(content)
+    result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
+
+
+def test_a_fifo_as_qa_file_is_refused_not_read(sample_index: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "qa.jsonl"
+    os.mkfifo(fifo)  # reading it would block forever
+    result = run("evaluate", str(fifo), "--index", str(sample_index), timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT and "not a regular file" in result.stderr
 
 
 def ranked(index_dir: Path, query: str) -> list[tuple[str, float]]:

@@ -184,6 +184,83 @@ def test_duplicate_ids_and_skip_invalid(tmp_path: Path) -> None:
     assert len(loaded.skipped) == 2
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ('{"question": "caf\xe9"}'.encode("latin-1"), r"not UTF-8 text \(byte 0xe9 at column 18\)"),
+        (b'{"question": "q", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}", r"invalid JSON \(nested too deeply\)"),
+        (DEEP.encode(), r"invalid JSON \(nested too deeply\)"),
+        (b'{"question": "q", "id": ' + b"9" * 5000 + b"}", "invalid JSON"),
+        (b'{"question": "q", "relevant": {"d1": Infinity}}', "unknown 'relevant' format"),
+        (b'{"question": "q", "relevant": {"d1": NaN}}', "unknown 'relevant' format"),
+        (b'"just a string"', "a line must be a JSON object"),
+    ],
+    ids=["latin-1", "nested-1000", "nested-100000", "5000-digits", "infinite-grade", "nan-grade", "string"],
+)
+def test_any_bad_qa_line_is_bad_input_with_file_and_line(tmp_path: Path, line: bytes, problem: str) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(b'{"question": "fine"}\n' + line + b'\n{"question": "also fine"}\n')
+    with pytest.raises(InputFormatError, match=rf"qa\.jsonl:2: {problem}"):
+        load_qa_file(path)
+    loaded = load_qa_file(path, skip_invalid=True)
+    assert [q.question for q in loaded.queries] == ["fine", "also fine"] and len(loaded.skipped) == 1
+    assert loaded.skipped[0].path == f"{path}:2"
+
+
+BEIR = {
+    "corpus.jsonl": '{"_id": "d1", "text": "bees dance"}\n{"_id": "d2", "text": "wax"}\n',
+    "queries.jsonl": '{"_id": "1", "text": "dance"}\n{"_id": "3", "text": "wax"}\n',
+    "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n3\td2\t1\n",
+}
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("queries.jsonl", b'["not", "an object"]', r"queries\.jsonl:2: a line must be a JSON object"),
+        ("queries.jsonl", '{"_id": "3", "text": "caf\xe9"}'.encode("latin-1"), r"queries\.jsonl:2: not UTF-8"),
+        ("queries.jsonl", DEEP.encode(), r"queries\.jsonl:2: invalid JSON \(nested too deeply\)"),
+        ("queries.jsonl", b'{"text": "no id"}', r"queries\.jsonl:2: missing '_id'"),
+        ("qrels/test.tsv", "3\td\xe9\t1".encode("latin-1"), r"test\.tsv:2: not UTF-8"),
+        ("qrels/test.tsv", b"3\t" + b"x" * 200_000 + b"\t1", r"test\.tsv:2: unreadable TSV"),
+        ("qrels/test.tsv", "3\td2\t\u00b2".encode(), r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
+    ],
+    ids=[
+        "queries-list",
+        "queries-latin-1",
+        "queries-nested",
+        "queries-no-id",
+        "qrels-latin-1",
+        "qrels-huge",
+        "qrels-2",
+    ],
+)
+def test_any_bad_beir_line_is_bad_input_with_file_and_line(
+    tmp_path: Path, name: str, content: bytes, problem: str
+) -> None:
+    folder = write_files(tmp_path / "beir", BEIR)
+    lines = (folder / name).read_bytes().splitlines(keepends=True)
+    (folder / name).write_bytes(lines[0] + content + b"\n" + b"".join(lines[1:]))
+    with pytest.raises(InputFormatError, match=problem):
+        load_beir(folder)
+    loaded = load_beir(folder, skip_invalid=True)
+    assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
+
+
+def test_a_missing_dataset_path_is_path_not_found(tmp_path: Path) -> None:
+    with pytest.raises(PathNotFoundError, match="no such file or folder"):
+        load_eval_set(tmp_path / "missing.jsonl")
+
+
+def test_a_beir_folder_without_queries_is_bad_input(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "beir", {k: v for k, v in BEIR.items() if k != "queries.jsonl"})
+    with pytest.raises(InputFormatError, match=r"queries\.jsonl: no such file"):
+        load_eval_set(folder)
+
+
 def test_beir_folder(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "beir",
@@ -196,7 +273,7 @@ def test_beir_folder(tmp_path: Path) -> None:
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"]
     assert [q.judged for q in loaded.queries] == [True, False]
-    with pytest.raises(PathNotFoundError, match="splits here: test"):
+    with pytest.raises(InputFormatError, match="splits here: test"):
         load_beir(folder, "dev")
     assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
 
