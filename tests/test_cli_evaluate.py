@@ -278,3 +278,94 @@ def test_evaluate_depth_counts_documents_when_passages_repeat_them(repeated_inde
     rows = [line.split() for line in run_path.read_text().splitlines()]
     assert [(r[2], r[3]) for r in rows][:2] == [("big.txt", "1"), ("a.txt", "2")]
     assert len(rows) == len({r[2] for r in rows}) == 3  # three documents, each once
+
+
+# --- outputs: streamed, and the same bytes as when everything was kept -----------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "evaluate"
+STREAM_CORPUS = {
+    f"{name}.txt": text
+    for name, text in {
+        "waggle": "Honey bees dance the waggle dance to tell nest mates where flowers are.",
+        "round": "The round dance says food is near the hive; the waggle dance says it is far.",
+        "wax": "Worker bees make wax in glands under the abdomen and build comb from it.",
+        "comb": "Comb cells are hexagons; bees store honey and pollen and raise brood in the comb.",
+        "queen": "The queen lays up to two thousand eggs a day in spring.",
+        "drone": "Drones are male bees; they mate with a queen from another hive.",
+        "swarm": "A swarm leaves the hive with the old queen when the colony grows crowded.",
+        "varroa": "Varroa mites feed on bees and spread viruses; beekeepers treat with oxalic acid.",
+        "nectar": "Foragers bring nectar home; bees evaporate water from it to make honey.",
+        "pollen": "Pollen gives bees protein; foragers carry it in baskets on their legs.",
+        "winter": "In winter bees cluster and shiver to keep the queen warm.",
+        "smoker": "A smoker calms bees so the beekeeper can open the hive.",
+    }.items()
+}
+STREAM_QA = [
+    {
+        "id": "dance",
+        "question": "Why do bees dance the waggle dance?",
+        "answers": ["to tell where flowers are"],
+        "relevant": ["waggle.txt"],
+    },
+    {
+        "id": "wax",
+        "question": "Where do bees make wax?",
+        "answers": ["in glands"],
+        "relevant": {"wax.txt": 2, "comb.txt": 1},
+    },
+    {
+        "id": "eggs",
+        "question": "How many eggs does the queen lay?",
+        "answers": ["two thousand"],
+        "relevant": ["queen.txt"],
+    },
+    {"id": "unjudged", "question": "What do drones do?", "answers": ["mate with a queen"]},
+    {"id": "mites", "question": "How are varroa mites treated?", "relevant": ["varroa.txt"]},
+    {
+        "id": "honey",
+        "question": "How do bees make honey from nectar?",
+        "answers": ["evaporate water"],
+        "relevant": ["nectar.txt", "comb.txt"],
+    },
+    {
+        "id": "cold",
+        "question": "What do bees do in winter?",
+        "answers": ["cluster and shiver"],
+        "relevant": ["winter.txt"],
+    },
+    {"id": "nothing", "question": "zzzq unknown words", "relevant": ["smoker.txt"]},
+    {"id": "all", "question": "bees, the queen and the hive", "answers": ["a colony"], "relevant": ["swarm.txt"]},
+]
+
+
+def evaluate_fixture(tmp_path: Path) -> dict[str, bytes]:
+    """`evaluate` with two retrievers, answers in several batches, a closed-book column, per-query lines
+    and run files; returns what it printed and wrote (timings and the index path made constant)."""
+    corpus = write_files(tmp_path / "stream-corpus", STREAM_CORPUS)
+    index_dir = tmp_path / "stream-index"
+    build_index([corpus], index_dir, BuildSettings())
+    qa = tmp_path / "stream-qa.jsonl"
+    qa.write_text("".join(json.dumps(q) + "\n" for q in STREAM_QA))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        *("evaluate", str(qa), "--index", str(index_dir), "-r", "bm25,tfidf", "-g", "extractive", "--no-context"),
+        *("--batch-size", "2", "--k", "1,3", "--depth", "12", "--json"),
+        *("--per-query", str(out / "per-query.jsonl"), "--run-file", str(out / "run.txt")),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report.pop("index") == str(index_dir)
+    for config in report["configs"]:
+        config["timings"] = sorted(config["timings"])
+    outputs = {"report.json": (json.dumps(report, indent=2) + "\n").encode()}
+    outputs.update({path.name: path.read_bytes() for path in sorted(out.iterdir())})
+    return outputs
+
+
+def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path) -> None:
+    """The golden files were written by ragcli before evaluation streamed its per-query results."""
+    outputs = evaluate_fixture(tmp_path)
+    assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
+    for name, content in outputs.items():
+        assert content == (GOLDEN / name).read_bytes(), name
