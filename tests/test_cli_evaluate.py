@@ -369,3 +369,93 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():
         assert content == (GOLDEN / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--plot", "{tmp}/recall.txt"], ExitCode.USAGE, "the plot is a PNG image"),
+        (["--per-query", "{tmp}/missing/dir/pq.jsonl"], ExitCode.USAGE, "missing/dir does not exist"),
+        (["--run-file", "{tmp}"], ExitCode.USAGE, "is a folder"),
+        (["--run-file", "{tmp}/qa.jsonl/run.txt"], ExitCode.USAGE, "is not a folder"),
+        (
+            ["--per-query", "{tmp}/same.txt", "--run-file", "{tmp}/same.txt"],
+            ExitCode.USAGE,
+            "also written by --per-query",
+        ),
+        (["--k", "0"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
+        (["--k", "1,-3"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
+        (["-r", "bm25,nope"], ExitCode.USAGE, "unknown retriever 'nope'"),
+        (["-r", "bm25,bm25"], ExitCode.USAGE, "lists bm25 more than once"),
+        (["-g", "nope"], ExitCode.USAGE, "unknown generator 'nope'"),
+        (["--device", "tpu"], ExitCode.USAGE, "tpu"),
+    ],
+    ids=[
+        "plot-txt",
+        "missing-folder",
+        "folder",
+        "file-as-folder",
+        "same-file",
+        "k-0",
+        "k-negative",
+        "retriever",
+        "retriever-twice",
+        "generator",
+        "device",
+    ],
+)
+def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    (tmp_path / "qa.jsonl").write_text("{}")  # a file where a folder is expected
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), *(a.format(tmp=tmp_path) for a in args), env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == code and message in result.stderr, result.stderr
+    assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_an_unwritable_output_folder_fails_before_any_work(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), "--run-file", str(locked / "run.txt"), env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and "cannot write in" in result.stderr, result.stderr
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--metric", "ndcg@x"], "unknown metric"), (["--k1", "nan"], "finite"), (["--b", "1.5"], "0 <= b <= 1")],
+    ids=["metric", "k1-nan", "b-too-big"],
+)
+def test_tune_checks_its_grid_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    cache = tmp_path / "cache"
+    result = run("tune", str(folder), "--split", "test", *args, env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and message in result.stderr, result.stderr
+    assert not cache.exists()
+
+
+def test_an_existing_run_file_is_replaced_and_said_so(sample_index: Path, tmp_path: Path) -> None:
+    run_path, per_query = tmp_path / "run.txt", tmp_path / "pq.jsonl"
+    run_path.write_text("an old run\n")
+    result = run(
+        *("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate"),
+        *("--run-file", str(run_path), "--per-query", str(per_query)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"run file: {run_path} (replaced the existing file)" in result.stderr
+    assert "per-query results" not in result.stderr  # a new file: nothing replaced
+    assert run_path.read_text().startswith("langstroth Q0 ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pq.jsonl", "qa.jsonl", "run.txt"]  # no temporary left
+
+
+def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    result = run(
+        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--per-query", "/dev/full"
+    )
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert "/dev/full: cannot be written (No space left on device)" in result.stderr
