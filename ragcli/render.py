@@ -53,7 +53,12 @@ def printable(text: str, newlines: bool = False) -> str:
     """`text` safe for a terminal: escape sequences removed whole, other control characters (bells,
     NUL, CR, tabs, bidi overrides) as spaces, newlines as spaces unless `newlines`. Nothing in a
     question, a corpus, a file name or an answer can drive the terminal."""
-    text = _CONTROL_RE.sub(" ", _SEQUENCE_RE.sub("", text))
+    return _neutralise(_SEQUENCE_RE.sub("", text), newlines)
+
+
+def _neutralise(text: str, newlines: bool = False) -> str:
+    """Control characters left once the sequences are gone (and newlines, unless kept) as spaces."""
+    text = _CONTROL_RE.sub(" ", text)
     return text if newlines else text.replace("\n", " ")
 
 
@@ -73,7 +78,7 @@ def _printable_with_positions(text: str) -> tuple[str, list[int]]:
     piece = text[done:]
     pieces.append(piece)
     positions.extend(range(kept, kept + len(piece) + 1))
-    return printable("".join(pieces)), positions
+    return _neutralise("".join(pieces)), positions  # one pass, as printable(): joining makes no new sequence
 
 
 class SafeConsole(Console):
