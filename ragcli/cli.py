@@ -348,19 +348,22 @@ def evaluate(
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import index_for
-    from ragcli.evaluation.reports import comparison_table, plot_recall, write_per_query, write_run_files
+    from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
+    from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import GenerationOptions, check_generator, make_generator
     from ragcli.models import check_device
     from ragcli.progress import counting_progress
-    from ragcli.render import note, stdout_console, write_json
+    from ragcli.render import comparison_table, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
 
-    eval_set = load_eval_set(data, split, skip_invalid)
-    cutoffs = _csv_list(k, int, "--k")
-    retrievers = _csv_list(retriever, str, "--retriever")
+    # every option value and output path is checked before any indexing, model loading or evaluating
+    cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
+    retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     generation = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=check_device(device))
     kind = check_generator(generator)
+    outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
+    eval_set = load_eval_set(data, split, skip_invalid)
     with counting_progress("embedding", description="passages") as embed_bar:
         idx = index_for(
             eval_set,
@@ -371,14 +374,14 @@ def evaluate(
             embed_progress=embed_bar,
         )
     for name in retrievers:
-        idx.retriever(name)  # unknown names and missing data fail before any work
+        idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
         choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator
-    with counting_progress("evaluating", total=len(eval_set.queries)) as bar:
+    with counting_progress("evaluating", total=len(eval_set.queries)) as bar, result_writers(outputs) as sinks:
         report = run_evaluation(
             eval_set,
             idx,
@@ -389,14 +392,17 @@ def evaluate(
             top_k=top_k,
             closed_book=not context,
             progress=(lambda config, done, total: bar(done, total, config)) if bar else None,
+            sinks=sinks,
+            batch_size=batch_size,
         )
-    if per_query:
-        write_per_query(report, per_query)
-    if run_file:
-        for path in write_run_files(report, run_file):
-            note(f"run file: {path}")
-    if plot:
-        plot_recall(report, plot)
+    if outputs.per_query and outputs.per_query in outputs.replaces:
+        note(outputs.describe(outputs.per_query, "per-query results"))
+    for path in outputs.run_files.values():
+        note(outputs.describe(path, "run file"))
+    if outputs.plot:
+        plot_recall(report, outputs.plot)
+        if outputs.plot in outputs.replaces:
+            note(outputs.describe(outputs.plot, "plot"))
     if json_output:
         write_json(report.to_dict())
     else:
@@ -419,14 +425,15 @@ def tune(
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import index_for
-    from ragcli.evaluation.tuning import apply_best, tune_bm25
+    from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
     from ragcli.render import note, stdout_console, tune_table, write_json
 
-    eval_set = load_eval_set(data, split, skip_invalid)
-    idx = index_for(eval_set, index_dir)
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
+    check_grid(metric, k1_values, b_values)  # before any indexing
+    eval_set = load_eval_set(data, split, skip_invalid)
+    idx = index_for(eval_set, index_dir)
     with counting_progress("tuning", total=len(k1_values) * len(b_values), description="k1 × b") as bar:
         rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
     best = rows[0]

@@ -72,6 +72,12 @@ class IndexWriteError(RagcliError):
     exit_code = ExitCode.WRITE_FAILED
 
 
+class OutputWriteError(RagcliError):
+    """An output file (`evaluate --per-query`, `--run-file`, `--plot`) could not be written."""
+
+    exit_code = ExitCode.WRITE_FAILED
+
+
 class ModelUnavailableError(RagcliError):
     exit_code = ExitCode.MODEL_UNAVAILABLE
 

@@ -28,7 +28,11 @@ def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = 
     console = stderr_console()
     if not console.is_terminal:
         return None
-    columns: list[Any] = [*map(TextColumn, leading), BarColumn(), MofNCompleteColumn(), *map(TextColumn, trailing)]
+
+    def text(template: str) -> TextColumn:  # descriptions are data (retriever names, files): never markup
+        return TextColumn(template, markup=False)
+
+    columns: list[Any] = [*map(text, leading), BarColumn(), MofNCompleteColumn(), *map(text, trailing)]
     if elapsed:
         columns.append(TimeElapsedColumn())
     return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +23,7 @@ from ragcli.records import Hit
 
 if TYPE_CHECKING:
     from ragcli.answering import Answer
+    from ragcli.evaluation.runner import EvalReport
     from ragcli.generation.base import StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
@@ -30,22 +32,80 @@ Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans t
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
 
 SNIPPET_CHARS = 320
-_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # C0/C1 control characters but the newline
+
+# Terminal control sequences (ECMA-48), removed whole so that neither their effect nor their
+# parameters show: CSI (ESC [ or 8-bit 0x9b: colours, clear screen, cursor moves), strings ended by
+# BEL or ST (ESC ] OSC: window titles, OSC 8 hyperlinks; ESC P/X/^/_ and 8-bit 0x90/0x98/0x9d-0x9f:
+# DCS, SOS, PM, APC), and the other escapes (ESC, intermediates, one final byte: reset, charsets).
+# A string without its terminator loses only its introducer.
+_SEQUENCE_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x00-\x1f\x7f-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+# What is left to neutralise: C0/C1 control characters but the newline, and the bidirectional
+# embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069), which reorder what a
+# terminal shows ("invoice\u202efdp.exe" would read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
+_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str, newlines: bool = False) -> str:
-    """Control characters (terminal escapes, bells, NUL, CR) as spaces, the same length so highlight
-    spans still line up: nothing in a question, a corpus or an answer can drive the terminal."""
+    """`text` safe for a terminal: escape sequences removed whole, other control characters (bells,
+    NUL, CR, tabs, bidi overrides) as spaces, newlines as spaces unless `newlines`. Nothing in a
+    question, a corpus, a file name or an answer can drive the terminal."""
+    return _neutralise(_SEQUENCE_RE.sub("", text), newlines)
+
+
+def _neutralise(text: str, newlines: bool = False) -> str:
+    """Control characters left once the sequences are gone (and newlines, unless kept) as spaces."""
     text = _CONTROL_RE.sub(" ", text)
     return text if newlines else text.replace("\n", " ")
 
 
+def _printable_with_positions(text: str) -> tuple[str, list[int]]:
+    """`printable(text)` and, for each position 0..len(text) of `text`, its position in the result
+    (so highlight spans found on the raw text can be moved onto the printable one)."""
+    pieces: list[str] = []
+    positions: list[int] = []
+    done = kept = 0
+    for match in _SEQUENCE_RE.finditer(text):
+        piece = text[done : match.start()]
+        pieces.append(piece)
+        positions.extend(range(kept, kept + len(piece)))
+        kept += len(piece)
+        positions.extend([kept] * (match.end() - match.start()))
+        done = match.end()
+    piece = text[done:]
+    pieces.append(piece)
+    positions.extend(range(kept, kept + len(piece) + 1))
+    return _neutralise("".join(pieces)), positions  # one pass, as printable(): joining makes no new sequence
+
+
+class SafeConsole(Console):
+    """A rich Console that cannot emit a control character it did not make itself: every segment's
+    text loses its control characters (zero-width to rich, so tables keep their layout) and every
+    hyperlink is dropped. It is the last line of defence behind `printable()`: a print path that
+    forgets to clean its data still cannot drive the terminal. Every console ragcli prints through
+    comes from `stdout_console()` or `stderr_console()` (a test checks that no other is made)."""
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control:  # rich's own cursor moves (Live, progress bars)
+                yield segment
+                continue
+            style = segment.style
+            yield Segment(
+                _CONTROL_RE.sub("", segment.text),
+                style.update_link(None) if style is not None and style.link else style,
+            )
+
+
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return SafeConsole(highlight=False, soft_wrap=False)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True, highlight=False)
 
 
 def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
@@ -65,12 +125,11 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS)
         cut = text.rfind(" ", start, end)
         end = cut if cut > start else end
     prefix = "… " if start else ""
-    # same length as the original window, so the spans still line up
-    window = printable(text[start:end])
+    window, positions = _printable_with_positions(text[start:end])
     rich_text = Text(prefix + window + (" …" if end < len(text) else ""))
     for s, e in spans:
-        if start <= s and e <= end:
-            rich_text.stylize("bold yellow", s - start + len(prefix), e - start + len(prefix))
+        if start <= s and e <= end and positions[s - start] < positions[e - start]:
+            rich_text.stylize("bold yellow", positions[s - start] + len(prefix), positions[e - start] + len(prefix))
     return rich_text
 
 
@@ -105,7 +164,7 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
         body = Text(printable(text, newlines=True) or "…")
         for match in re.finditer(r"\[\d+\]", body.plain):
             body.stylize("bold cyan", match.start(), match.end())
-    return Panel(body, title=f"answer · {escape(who)}", title_align="left", border_style="green")
+    return Panel(body, title=f"answer · {escape(printable(who))}", title_align="left", border_style="green")
 
 
 def timings_line(timings: dict[str, float]) -> str:
@@ -130,21 +189,23 @@ def summarize_reasons(reasons: Iterable[str]) -> str:
 
 
 def info_table(info: dict[str, Any]) -> Table:
-    table = Table(show_header=False, title=f"index {escape(info['path'])}", title_justify="left")
+    table = Table(show_header=False, title=Text(f"index {printable(str(info['path']))}"), title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
         if key == "path":
             continue
         if key == "size_bytes":
-            key, value = "size", human_bytes(int(value))
+            key, shown = "size", human_bytes(int(value))
         elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = "\n".join(map(str, value)) or "-"
+            shown = printable(", ".join(f"{k}={v}" for k, v in value.items()))
+        elif isinstance(value, list):  # one item a line
+            shown = "\n".join(printable(str(v)) for v in value) or "-"
         elif isinstance(value, int):
-            value = f"{value:,}"
-        table.add_row(key, escape(str(value)))
+            shown = f"{value:,}"
+        else:
+            shown = printable(str(value))
+        table.add_row(Text(printable(str(key))), Text(shown))
     return table
 
 
@@ -190,13 +251,51 @@ def tune_table(
     best: tuple[float, float],
 ) -> Table:
     """The k1 × b grid of a tuning run, the best cell in bold."""
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(title=Text(printable(title)), title_justify="left")
     table.add_column("k1 \\ b", justify="right")
     for value in b_values:
         table.add_column(f"{value:g}", justify="right")
     for k1 in k1_values:
         cells = [Text(f"{scores[(k1, b)]:.4f}", style="bold" if (k1, b) == best else "") for b in b_values]
         table.add_row(f"{k1:g}", *cells)
+    return table
+
+
+METRIC_ORDER = ("ndcg", "recall", "precision", "mrr", "hit_rate", "map", "exact_match", "f1", "bleu", "rouge_l")
+
+
+def _metric_key(name: str) -> tuple[int, int]:
+    base, _, cutoff = name.partition("@")
+    return (METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER), int(cutoff or 0))
+
+
+def comparison_table(report: EvalReport) -> Table:
+    """One row per metric, one column per configuration; the best value of each row in bold."""
+    counts = report.counts
+    caption = (
+        f"index {printable(report.index)}\n{counts['judged']} judged queries of {counts['queries']}"
+        + (
+            f" ({counts['without_relevant']} without a relevant document, left out)"
+            if counts["without_relevant"]
+            else ""
+        )
+        + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
+        + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
+    )
+    table = Table(
+        title=Text(printable(report.dataset)), caption=Text(caption), title_justify="left", caption_justify="left"
+    )
+    table.add_column("metric")
+    for config in report.configs:
+        table.add_column(Text(printable(config.name)), justify="right")
+    names = sorted({m for c in report.configs for m in c.metrics}, key=_metric_key)
+    for name in names:
+        values = [c.metrics.get(name) for c in report.configs]
+        best = max((v for v in values if v is not None), default=None)
+        cells = [
+            "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}") for v in values
+        ]
+        table.add_row(Text(printable(name)), *cells)
     return table
 
 
@@ -208,7 +307,7 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
         origin = "built-in" if info.builtin else info.distribution
         if info.shadowed:
             origin += " (shadowed by the built-in)"
-        table.add_row(info.kind, escape(info.name), escape(info.module), escape(origin))
+        table.add_row(*(Text(printable(cell)) for cell in (info.kind, info.name, info.module, origin)))
     return table
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -128,6 +129,72 @@ def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Pat
     assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
 
 
+def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
+    files: dict[str, str | bytes] = {
+        "corpus.jsonl": '{"_id": "d1", "text": "waggle dance"}\n{"_id": "d2", "text": "wax glands"}\n',
+        "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
+    }
+    for name, content in changes.items():
+        if content is None:
+            del files[name]
+        else:
+            files[name] = content
+    return write_files(root, files)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"queries.jsonl": None}, "queries.jsonl: no such file"),
+        (
+            {"queries.jsonl": '{"_id": "1", "text": "waggle"}\n[1, 2]\n'},
+            "queries.jsonl:2: a line must be a JSON object",
+        ),
+        (
+            {"queries.jsonl": b'{"_id": "1", "text": "w"}\n{"_id": "2", "text": "caf\xe9"}\n'},
+            "queries.jsonl:2: not UTF-8",
+        ),
+        ({"queries.jsonl": '{"_id": "1", "text": "w"}\n' + "[" * 5000 + "]" * 5000}, "queries.jsonl:2: invalid JSON"),
+        ({"qrels/test.tsv": b"query-id\tcorpus-id\tscore\n1\td\xe9\t1\n"}, "test.tsv:2: not UTF-8"),
+        ({"qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\n"}, "test.tsv:2: expected"),
+        ({"qrels/test.tsv": None, "qrels/train.tsv": "1\td1\t1\n"}, "no such qrels file (splits here: train)"),
+    ],
+    ids=["no-queries", "queries-list", "queries-latin-1", "queries-nested", "qrels-latin-1", "qrels-short", "no-split"],
+)
+def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", changes)
+    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert message in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "cache").exists()  # nothing was indexed
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"question": "ok"}\n{"question": "' + "caf\xe9".encode("latin-1") + b'"}\n', "qa.jsonl:2: not UTF-8"),
+        (b'{"question": "ok"}\n' + b"[" * 1000 + b"]" * 1000 + b"\n", "qa.jsonl:2: invalid JSON (nested too deeply)"),
+        (b'{"question": "ok"}\n"a string"\n', "qa.jsonl:2: a line must be a JSON object"),
+    ],
+    ids=["latin-1", "nested", "string"],
+)
+def test_bad_qa_input_exits_6_with_file_and_line(
+    sample_index: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(content)
+    result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
+
+
+def test_a_fifo_as_qa_file_is_refused_not_read(sample_index: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "qa.jsonl"
+    os.mkfifo(fifo)  # reading it would block forever
+    result = run("evaluate", str(fifo), "--index", str(sample_index), timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT and "not a regular file" in result.stderr
+
+
 def ranked(index_dir: Path, query: str) -> list[tuple[str, float]]:
     return [(h.id, round(h.score, 5)) for h in load_index(index_dir).search(query, k=10)]
 
@@ -211,3 +278,184 @@ def test_evaluate_depth_counts_documents_when_passages_repeat_them(repeated_inde
     rows = [line.split() for line in run_path.read_text().splitlines()]
     assert [(r[2], r[3]) for r in rows][:2] == [("big.txt", "1"), ("a.txt", "2")]
     assert len(rows) == len({r[2] for r in rows}) == 3  # three documents, each once
+
+
+# --- outputs: streamed, and the same bytes as when everything was kept -----------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "evaluate"
+STREAM_CORPUS = {
+    f"{name}.txt": text
+    for name, text in {
+        "waggle": "Honey bees dance the waggle dance to tell nest mates where flowers are.",
+        "round": "The round dance says food is near the hive; the waggle dance says it is far.",
+        "wax": "Worker bees make wax in glands under the abdomen and build comb from it.",
+        "comb": "Comb cells are hexagons; bees store honey and pollen and raise brood in the comb.",
+        "queen": "The queen lays up to two thousand eggs a day in spring.",
+        "drone": "Drones are male bees; they mate with a queen from another hive.",
+        "swarm": "A swarm leaves the hive with the old queen when the colony grows crowded.",
+        "varroa": "Varroa mites feed on bees and spread viruses; beekeepers treat with oxalic acid.",
+        "nectar": "Foragers bring nectar home; bees evaporate water from it to make honey.",
+        "pollen": "Pollen gives bees protein; foragers carry it in baskets on their legs.",
+        "winter": "In winter bees cluster and shiver to keep the queen warm.",
+        "smoker": "A smoker calms bees so the beekeeper can open the hive.",
+    }.items()
+}
+STREAM_QA = [
+    {
+        "id": "dance",
+        "question": "Why do bees dance the waggle dance?",
+        "answers": ["to tell where flowers are"],
+        "relevant": ["waggle.txt"],
+    },
+    {
+        "id": "wax",
+        "question": "Where do bees make wax?",
+        "answers": ["in glands"],
+        "relevant": {"wax.txt": 2, "comb.txt": 1},
+    },
+    {
+        "id": "eggs",
+        "question": "How many eggs does the queen lay?",
+        "answers": ["two thousand"],
+        "relevant": ["queen.txt"],
+    },
+    {"id": "unjudged", "question": "What do drones do?", "answers": ["mate with a queen"]},
+    {"id": "mites", "question": "How are varroa mites treated?", "relevant": ["varroa.txt"]},
+    {
+        "id": "honey",
+        "question": "How do bees make honey from nectar?",
+        "answers": ["evaporate water"],
+        "relevant": ["nectar.txt", "comb.txt"],
+    },
+    {
+        "id": "cold",
+        "question": "What do bees do in winter?",
+        "answers": ["cluster and shiver"],
+        "relevant": ["winter.txt"],
+    },
+    {"id": "nothing", "question": "zzzq unknown words", "relevant": ["smoker.txt"]},
+    {"id": "all", "question": "bees, the queen and the hive", "answers": ["a colony"], "relevant": ["swarm.txt"]},
+]
+
+
+def evaluate_fixture(tmp_path: Path) -> dict[str, bytes]:
+    """`evaluate` with two retrievers, answers in several batches, a closed-book column, per-query lines
+    and run files; returns what it printed and wrote (timings and the index path made constant)."""
+    corpus = write_files(tmp_path / "stream-corpus", STREAM_CORPUS)
+    index_dir = tmp_path / "stream-index"
+    build_index([corpus], index_dir, BuildSettings())
+    qa = tmp_path / "stream-qa.jsonl"
+    qa.write_text("".join(json.dumps(q) + "\n" for q in STREAM_QA))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        *("evaluate", str(qa), "--index", str(index_dir), "-r", "bm25,tfidf", "-g", "extractive", "--no-context"),
+        *("--batch-size", "2", "--k", "1,3", "--depth", "12", "--json"),
+        *("--per-query", str(out / "per-query.jsonl"), "--run-file", str(out / "run.txt")),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report.pop("index") == str(index_dir)
+    for config in report["configs"]:
+        config["timings"] = sorted(config["timings"])
+    outputs = {"report.json": (json.dumps(report, indent=2) + "\n").encode()}
+    outputs.update({path.name: path.read_bytes() for path in sorted(out.iterdir())})
+    return outputs
+
+
+def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path) -> None:
+    """The golden files were written by ragcli before evaluation streamed its per-query results."""
+    outputs = evaluate_fixture(tmp_path)
+    assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
+    for name, content in outputs.items():
+        assert content == (GOLDEN / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--plot", "{tmp}/recall.txt"], ExitCode.USAGE, "the plot is a PNG image"),
+        (["--per-query", "{tmp}/missing/dir/pq.jsonl"], ExitCode.USAGE, "missing/dir does not exist"),
+        (["--run-file", "{tmp}"], ExitCode.USAGE, "is a folder"),
+        (["--run-file", "{tmp}/qa.jsonl/run.txt"], ExitCode.USAGE, "is not a folder"),
+        (
+            ["--per-query", "{tmp}/same.txt", "--run-file", "{tmp}/same.txt"],
+            ExitCode.USAGE,
+            "also written by --per-query",
+        ),
+        (["--k", "0"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
+        (["--k", "1,-3"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
+        (["-r", "bm25,nope"], ExitCode.USAGE, "unknown retriever 'nope'"),
+        (["-r", "bm25,bm25"], ExitCode.USAGE, "lists bm25 more than once"),
+        (["-g", "nope"], ExitCode.USAGE, "unknown generator 'nope'"),
+        (["--device", "tpu"], ExitCode.USAGE, "tpu"),
+    ],
+    ids=[
+        "plot-txt",
+        "missing-folder",
+        "folder",
+        "file-as-folder",
+        "same-file",
+        "k-0",
+        "k-negative",
+        "retriever",
+        "retriever-twice",
+        "generator",
+        "device",
+    ],
+)
+def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    (tmp_path / "qa.jsonl").write_text("{}")  # a file where a folder is expected
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), *(a.format(tmp=tmp_path) for a in args), env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == code and message in result.stderr, result.stderr
+    assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_an_unwritable_output_folder_fails_before_any_work(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), "--run-file", str(locked / "run.txt"), env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and "cannot write in" in result.stderr, result.stderr
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--metric", "ndcg@x"], "unknown metric"), (["--k1", "nan"], "finite"), (["--b", "1.5"], "0 <= b <= 1")],
+    ids=["metric", "k1-nan", "b-too-big"],
+)
+def test_tune_checks_its_grid_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    cache = tmp_path / "cache"
+    result = run("tune", str(folder), "--split", "test", *args, env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and message in result.stderr, result.stderr
+    assert not cache.exists()
+
+
+def test_an_existing_run_file_is_replaced_and_said_so(sample_index: Path, tmp_path: Path) -> None:
+    run_path, per_query = tmp_path / "run.txt", tmp_path / "pq.jsonl"
+    run_path.write_text("an old run\n")
+    result = run(
+        *("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate"),
+        *("--run-file", str(run_path), "--per-query", str(per_query)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"run file: {run_path} (replaced the existing file)" in result.stderr
+    assert "per-query results" not in result.stderr  # a new file: nothing replaced
+    assert run_path.read_text().startswith("langstroth Q0 ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pq.jsonl", "qa.jsonl", "run.txt"]  # no temporary left
+
+
+def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    result = run(
+        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--per-query", "/dev/full"
+    )
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert "/dev/full: cannot be written (No space left on device)" in result.stderr

@@ -183,6 +183,15 @@ def test_bad_prompt_template_is_a_usage_error(sample_index: Path, tmp_path: Path
     assert result.returncode == ExitCode.USAGE and "lacks" in result.stderr
 
 
+@pytest.mark.parametrize("content", [b"caf\xe9 {passages} {question}", None], ids=["latin-1", "folder"])
+def test_unreadable_prompt_template_is_a_usage_error(sample_index: Path, tmp_path: Path, content: bytes | None) -> None:
+    template = tmp_path / "t.txt"
+    template.write_bytes(content) if content is not None else template.mkdir()
+    result = run("query", "bees", "--index", str(sample_index), "--prompt-template", str(template), timeout=60)
+    assert result.returncode == ExitCode.USAGE and "prompt template" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_retrieval_only_commands_never_import_torch(sample_index: Path) -> None:
     import subprocess
     import sys

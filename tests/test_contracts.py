@@ -67,6 +67,7 @@ def test_each_error_type_leaves_with_its_documented_code() -> None:
         errors.IndexLockedError: 10,
         errors.MissingExtraError: 11,
         errors.IndexWriteError: 12,
+        errors.OutputWriteError: 12,
     } == {
         kind: int(kind.exit_code)
         for kind in (
@@ -82,6 +83,7 @@ def test_each_error_type_leaves_with_its_documented_code() -> None:
             errors.IndexLockedError,
             errors.MissingExtraError,
             errors.IndexWriteError,
+            errors.OutputWriteError,
         )
     }
 

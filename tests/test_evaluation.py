@@ -15,7 +15,7 @@ from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
-from ragcli.evaluation.runner import evaluate, retrieve_documents
+from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.retrieval.index import load_index
@@ -184,6 +184,83 @@ def test_duplicate_ids_and_skip_invalid(tmp_path: Path) -> None:
     assert len(loaded.skipped) == 2
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ('{"question": "caf\xe9"}'.encode("latin-1"), r"not UTF-8 text \(byte 0xe9 at column 18\)"),
+        (b'{"question": "q", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}", r"invalid JSON \(nested too deeply\)"),
+        (DEEP.encode(), r"invalid JSON \(nested too deeply\)"),
+        (b'{"question": "q", "id": ' + b"9" * 5000 + b"}", "invalid JSON"),
+        (b'{"question": "q", "relevant": {"d1": Infinity}}', "unknown 'relevant' format"),
+        (b'{"question": "q", "relevant": {"d1": NaN}}', "unknown 'relevant' format"),
+        (b'"just a string"', "a line must be a JSON object"),
+    ],
+    ids=["latin-1", "nested-1000", "nested-100000", "5000-digits", "infinite-grade", "nan-grade", "string"],
+)
+def test_any_bad_qa_line_is_bad_input_with_file_and_line(tmp_path: Path, line: bytes, problem: str) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(b'{"question": "fine"}\n' + line + b'\n{"question": "also fine"}\n')
+    with pytest.raises(InputFormatError, match=rf"qa\.jsonl:2: {problem}"):
+        load_qa_file(path)
+    loaded = load_qa_file(path, skip_invalid=True)
+    assert [q.question for q in loaded.queries] == ["fine", "also fine"] and len(loaded.skipped) == 1
+    assert loaded.skipped[0].path == f"{path}:2"
+
+
+BEIR = {
+    "corpus.jsonl": '{"_id": "d1", "text": "bees dance"}\n{"_id": "d2", "text": "wax"}\n',
+    "queries.jsonl": '{"_id": "1", "text": "dance"}\n{"_id": "3", "text": "wax"}\n',
+    "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n3\td2\t1\n",
+}
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("queries.jsonl", b'["not", "an object"]', r"queries\.jsonl:2: a line must be a JSON object"),
+        ("queries.jsonl", '{"_id": "3", "text": "caf\xe9"}'.encode("latin-1"), r"queries\.jsonl:2: not UTF-8"),
+        ("queries.jsonl", DEEP.encode(), r"queries\.jsonl:2: invalid JSON \(nested too deeply\)"),
+        ("queries.jsonl", b'{"text": "no id"}', r"queries\.jsonl:2: missing '_id'"),
+        ("qrels/test.tsv", "3\td\xe9\t1".encode("latin-1"), r"test\.tsv:2: not UTF-8"),
+        ("qrels/test.tsv", b"3\t" + b"x" * 200_000 + b"\t1", r"test\.tsv:2: unreadable TSV"),
+        ("qrels/test.tsv", "3\td2\t\u00b2".encode(), r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
+    ],
+    ids=[
+        "queries-list",
+        "queries-latin-1",
+        "queries-nested",
+        "queries-no-id",
+        "qrels-latin-1",
+        "qrels-huge",
+        "qrels-2",
+    ],
+)
+def test_any_bad_beir_line_is_bad_input_with_file_and_line(
+    tmp_path: Path, name: str, content: bytes, problem: str
+) -> None:
+    folder = write_files(tmp_path / "beir", BEIR)
+    lines = (folder / name).read_bytes().splitlines(keepends=True)
+    (folder / name).write_bytes(lines[0] + content + b"\n" + b"".join(lines[1:]))
+    with pytest.raises(InputFormatError, match=problem):
+        load_beir(folder)
+    loaded = load_beir(folder, skip_invalid=True)
+    assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
+
+
+def test_a_missing_dataset_path_is_path_not_found(tmp_path: Path) -> None:
+    with pytest.raises(PathNotFoundError, match="no such file or folder"):
+        load_eval_set(tmp_path / "missing.jsonl")
+
+
+def test_a_beir_folder_without_queries_is_bad_input(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "beir", {k: v for k, v in BEIR.items() if k != "queries.jsonl"})
+    with pytest.raises(InputFormatError, match=r"queries\.jsonl: no such file"):
+        load_eval_set(folder)
+
+
 def test_beir_folder(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "beir",
@@ -196,7 +273,7 @@ def test_beir_folder(tmp_path: Path) -> None:
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"]
     assert [q.judged for q in loaded.queries] == [True, False]
-    with pytest.raises(PathNotFoundError, match="splits here: test"):
+    with pytest.raises(InputFormatError, match="splits here: test"):
         load_beir(folder, "dev")
     assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
 
@@ -262,11 +339,96 @@ def test_document_ranking_cuts_deeper_while_passages_repeat_documents(repeated_i
     assert len(retrieve_documents(index, "honey", "bm25", 10)) == 4  # every document holding the word, no more
 
 
+class Rankings(ResultSink):
+    """Collects what the runner streams: (config, query id, ranking) and (config, query id, result)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, list[tuple[str, float]]]] = []
+        self.results: list[tuple[str, str, dict]] = []
+
+    def ranking(self, config: str, result: QueryResult) -> None:
+        self.seen.append((config, result.query.id, list(result.ranking)))
+
+    def result(self, config: str, result: QueryResult) -> None:
+        self.results.append((config, result.query.id, result.to_dict(config)))
+
+
 def test_evaluate_ranks_depth_documents_not_depth_passages(repeated_index: Path, tmp_path: Path) -> None:
     path = write_qa(tmp_path, [{"id": "h", "question": "honey", "relevant": ["a.txt"]}])
-    report = evaluate(load_qa_file(path), load_index(repeated_index), ["bm25"], cutoffs=[1, 3], depth=3)
-    result = report.configs[0].results[0]
-    assert len(result.ranking) == 3 and result.ranking[1][0] == "a.txt"
+    rankings = Rankings()
+    report = evaluate(
+        load_qa_file(path), load_index(repeated_index), ["bm25"], cutoffs=[1, 3], depth=3, sinks=[rankings]
+    )
+    ranking = rankings.seen[0][2]
+    assert len(ranking) == 3 and ranking[1][0] == "a.txt"
     assert report.configs[0].metrics["recall@3"] == 1.0
     assert report.configs[0].metrics["mrr@3"] == pytest.approx(0.5)
     assert report.configs[0].metrics["map"] == pytest.approx(0.5)
+
+
+def test_evaluation_memory_does_not_grow_with_the_rankings(tmp_path: Path) -> None:
+    """Per-query results stream to the per-query and run files: 4× the queries at depth 1000 costs
+    what their metric values cost, not 4× the rankings (each ranking is ~160 KB of Python objects)."""
+    import tracemalloc
+
+    from ragcli.evaluation.datasets import EvalQuery, EvalSet
+    from ragcli.evaluation.reports import plan_outputs, result_writers
+    from ragcli.indexing.build import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "docs.jsonl").write_text(
+        "".join(
+            json.dumps({"id": f"document-number-{i:05d}", "text": f"common word{i % 50} topic{i % 7} filler{i}"}) + "\n"
+            for i in range(3000)
+        )
+    )
+    build_index([corpus], tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+
+    def queries(n: int) -> EvalSet:
+        made = [EvalQuery(f"q{i}", f"common word{i % 50}", [], {f"document-number-{i:05d}": 1}) for i in range(n)]
+        return EvalSet("synthetic", made, [])
+
+    def peak(eval_set: EvalSet) -> int:
+        outputs = plan_outputs(["bm25"], per_query=tmp_path / "pq.jsonl", run_file=tmp_path / "run.txt")
+        tracemalloc.start()
+        with result_writers(outputs) as sinks:
+            evaluate(eval_set, index, ["bm25"], depth=1000, sinks=sinks)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    peak(queries(3))  # the index's arrays are loaded on first use
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    ranking = retrieve_documents(index, "common word1", "bm25", 1000)
+    ranking_bytes = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(ranking) == 1000 and ranking_bytes > 50_000
+
+    few, many = queries(20), queries(80)
+    small = peak(few)
+    growth = peak(many) - small
+    assert growth < 60 * ranking_bytes / 20, (growth, ranking_bytes)  # under 1/20 of the 60 extra rankings
+    assert len((tmp_path / "run.txt").read_text().splitlines()) == 80 * 1000
+    assert len((tmp_path / "pq.jsonl").read_text().splitlines()) == 80
+
+
+def test_a_failed_evaluation_leaves_previous_outputs_as_they_were(sample_index: Path, tmp_path: Path) -> None:
+    from ragcli.evaluation.reports import plan_outputs, result_writers
+
+    class Broken(ExtractiveGenerator):
+        def generate_many(self, requests):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the model fell over")
+
+    path = write_qa(tmp_path, [{"id": f"q{n}", "question": "honey bees", "answers": ["x"]} for n in range(5)])
+    run_path, per_query = tmp_path / "run.txt", tmp_path / "pq.jsonl"
+    run_path.write_text("the previous run\n")
+    outputs = plan_outputs(["bm25"], per_query=per_query, run_file=run_path)
+    assert outputs.replaces == {run_path}
+    index = load_index(sample_index)
+    with pytest.raises(RuntimeError, match="fell over"), result_writers(outputs) as sinks:
+        evaluate(load_qa_file(path), index, ["bm25"], generator=Broken.for_index(index), sinks=sinks, batch_size=2)
+    assert run_path.read_text() == "the previous run\n" and not per_query.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["qa.jsonl", "run.txt"]  # no temporary file left

@@ -186,3 +186,12 @@ def test_a_corpus_of_only_stopwords_indexes_and_matches_nothing(tmp_path: Path) 
     assert index.info()["terms"] == 0
     for retriever in ("bm25", "tfidf"):
         assert index.search("the bee", retriever=retriever) == []
+
+
+@pytest.mark.parametrize("field", ["k1", "b", "delta", "epsilon"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_bm25_parameters_must_be_finite(field: str, value: float) -> None:
+    from ragcli.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError, match="finite"):
+        BM25Params(**{field: value})

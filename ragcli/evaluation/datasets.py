@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.readers.beir import is_beir_folder
@@ -52,11 +54,20 @@ class _Problems:
         self.skipped.append(Skipped(where, problem))
 
 
+def _grade(value: Any) -> int | None:
+    """A graded judgment: a finite number (not a bool), as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
 def _relevance(value: Any) -> dict[str, int] | None:
     if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
         return {str(v): 1 for v in value}
-    if isinstance(value, dict) and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in value.values()):
-        return {str(doc): int(grade) for doc, grade in value.items()}
+    if isinstance(value, dict):
+        grades = {str(doc): _grade(grade) for doc, grade in value.items()}
+        if all(grade is not None for grade in grades.values()):
+            return {doc: grade for doc, grade in grades.items() if grade is not None}
     return None
 
 
@@ -88,23 +99,55 @@ def _qa_query(record: Any, number: int, where: str, problems: _Problems) -> Eval
     return EvalQuery(str(raw_id), question.strip(), answers, qrels)
 
 
+def _open(path: Path, what: str) -> BinaryIO:
+    """An evaluation input file, opened for reading; anything else (missing, a folder, a FIFO or device,
+    unreadable) is bad input, said before any line is read."""
+    if not path.exists():
+        raise InputFormatError(f"{path}: no such file", hint=f"{what} is needed here")
+    if not path.is_file():
+        raise InputFormatError(f"{path}: not a regular file", hint=f"{what} must be a file")
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise InputFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, str]]:
+    """(line number, "file:line", text) for each non-blank line of a UTF-8 file (a BOM is dropped),
+    read one line at a time; a line that is not UTF-8 is a bad line."""
+    with _open(path, what) as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                problems.bad(where, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+                continue
+            if text.strip():
+                yield number, where, text.rstrip("\r\n")
+
+
+def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, Any]]:
+    """(line number, "file:line", value) for each line of a JSON Lines file: the one reader of qa.jsonl
+    and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (file:line, exit 6, or
+    skipped with --skip-invalid), never an exception of its own."""
+    for number, where, text in _lines(path, what, problems):
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            problems.bad(where, "invalid JSON (nested too deeply)")
+            continue
+        except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
+            problems.bad(where, f"invalid JSON ({getattr(exc, 'msg', exc)})")
+            continue
+        yield number, where, value
+
+
 def load_qa_file(path: Path, skip_invalid: bool = False) -> EvalSet:
     problems = _Problems(skip_invalid)
     queries: list[EvalQuery] = []
     seen: set[str] = set()
-    try:
-        lines = path.read_text("utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise InputFormatError(f"{path}: not UTF-8 text") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.bad(where, f"invalid JSON ({exc.msg})")
-            continue
+    for number, where, record in _json_lines(path, "a qa.jsonl file", problems):
         query = _qa_query(record, number, where, problems)
         if query is None:
             continue
@@ -116,40 +159,60 @@ def load_qa_file(path: Path, skip_invalid: bool = False) -> EvalSet:
     return EvalSet(path.name, queries, problems.skipped)
 
 
+def _score(text: str) -> int | None:
+    text = text.strip()
+    if not text.lstrip("-").isdigit():
+        return None
+    try:
+        return int(text)
+    except ValueError:  # digits int() does not read, such as superscripts
+        return None
+
+
+def _qrels(path: Path, problems: _Problems) -> dict[str, dict[str, int]]:
+    """`query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), as BEIR reads them."""
+    qrels: dict[str, dict[str, int]] = {}
+    for number, where, text in _lines(path, "the qrels file", problems):
+        try:
+            row = next(csv.reader([text], delimiter="\t"))
+        except csv.Error as exc:  # a field over csv's size limit, a stray quote
+            problems.bad(where, f"unreadable TSV ({exc})")
+            continue
+        grade = _score(row[2]) if len(row) >= 3 else None
+        if number == 1 and row and _score(row[-1]) is None:
+            continue  # header
+        if grade is None:
+            problems.bad(where, "expected 'query-id<TAB>corpus-id<TAB>score'")
+            continue
+        qrels.setdefault(row[0], {})[row[1]] = grade
+    return qrels
+
+
 def load_beir(folder: Path, split: str = "test", skip_invalid: bool = False) -> EvalSet:
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
-        raise PathNotFoundError(
+        raise InputFormatError(
             f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
         )
     problems = _Problems(skip_invalid)
-    qrels: dict[str, dict[str, int]] = {}
-    with qrels_path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
-            if number == 1 and row and not row[-1].lstrip("-").isdigit():
-                continue  # header
-            if len(row) < 3 or not row[2].strip().lstrip("-").isdigit():
-                problems.bad(f"{qrels_path}:{number}", "expected 'query-id<TAB>corpus-id<TAB>score'")
-                continue
-            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    qrels = _qrels(qrels_path, problems)
     queries: list[EvalQuery] = []
     queries_path = folder / "queries.jsonl"
-    for number, line in enumerate(queries_path.read_text("utf-8").splitlines(), start=1):
-        if not line.strip():
+    for _, where, record in _json_lines(queries_path, "a BEIR folder's queries.jsonl", problems):
+        if not isinstance(record, dict):
+            problems.bad(where, "a line must be a JSON object")
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.bad(f"{queries_path}:{number}", f"invalid JSON ({exc.msg})")
+        qid = record.get("_id")
+        if not isinstance(qid, (str, int)) or isinstance(qid, bool):
+            problems.bad(where, "missing '_id' (a string or an integer)")
             continue
-        qid = str(record.get("_id", ""))
-        if qid in qrels:
+        if str(qid) in qrels:
             text = record.get("text")
             if not isinstance(text, str) or not text.strip():
-                problems.bad(f"{queries_path}:{number}", "query without text")
+                problems.bad(where, "query without text")
                 continue
-            queries.append(EvalQuery(qid, text.strip(), [], qrels[qid]))
+            queries.append(EvalQuery(str(qid), text.strip(), [], qrels[str(qid)]))
     return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=folder / "corpus.jsonl")
 
 

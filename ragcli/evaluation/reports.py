@@ -1,81 +1,201 @@
-"""Evaluation outputs: the comparison table, per-query JSON Lines, TREC run files, a recall@k plot."""
+"""Evaluation outputs: per-query JSON Lines, TREC run files, a recall@k plot (the comparison table is
+in ragcli.render).
+
+Every output path is checked before the evaluation starts (`plan_outputs`), so a typo costs seconds,
+not the whole run. Per-query lines and run files are written while the queries are evaluated (the
+runner keeps no rankings), each into a temporary file beside its target that replaces the target only
+when the evaluation has finished: an evaluation that fails or is interrupted leaves any previous file
+as it was. An existing file is replaced (as trec_eval-style tools do), and ragcli says so on stderr.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-from rich.table import Table
-
-from ragcli.errors import MissingExtraError
-from ragcli.evaluation.runner import EvalReport
-
-METRIC_ORDER = ("ndcg", "recall", "precision", "mrr", "hit_rate", "map", "exact_match", "f1", "bleu", "rouge_l")
+from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
+from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
 
 
-def _metric_key(name: str) -> tuple[int, int]:
-    base, _, cutoff = name.partition("@")
-    return (METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER), int(cutoff or 0))
+def check_output_path(path: Path, option: str) -> bool:
+    """Refuse, before any work, a path `option` could not write: a folder, a path whose folder is
+    missing or not writable, a read-only file. Returns whether it replaces an existing file."""
+    where = f"{option} {path}"
+    if path.is_dir():
+        raise InvalidOptionError(f"{where}: is a folder", hint="name a file to write")
+    folder = path.parent
+    if not folder.exists():
+        raise InvalidOptionError(f"{where}: the folder {folder} does not exist", hint="create it first")
+    if not folder.is_dir():
+        raise InvalidOptionError(f"{where}: {folder} is not a folder")
+    if path.exists() and not path.is_file():
+        return False  # /dev/null, a FIFO, a terminal: written as it is, nothing replaced
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InvalidOptionError(f"{where}: the file is read-only", hint="make it writable or name another file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidOptionError(f"{where}: cannot write in {folder} (permission denied or a read-only disk)")
+    return path.exists()
 
 
-def comparison_table(report: EvalReport) -> Table:
-    """One row per metric, one column per configuration; the best value of each row in bold."""
-    counts = report.counts
-    caption = (
-        f"index {report.index}\n{counts['judged']} judged queries of {counts['queries']}"
-        + (
-            f" ({counts['without_relevant']} without a relevant document, left out)"
-            if counts["without_relevant"]
-            else ""
-        )
-        + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
-        + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
+def run_file_paths(retrievers: Sequence[str], path: Path) -> dict[str, Path]:
+    """One TREC run file per retriever: PATH itself, or PATH with the retriever's name inserted."""
+    if len(retrievers) == 1:
+        return {retrievers[0]: path}
+    return {name: path.with_name(f"{path.stem}.{name}{path.suffix}") for name in retrievers}
+
+
+@dataclass
+class Outputs:
+    """Where `evaluate` writes, checked before it starts."""
+
+    per_query: Path | None = None
+    run_files: dict[str, Path] = field(default_factory=dict)  # retriever → its run file
+    plot: Path | None = None
+    replaces: set[Path] = field(default_factory=set)  # existing files these paths replace
+
+    def describe(self, path: Path, what: str) -> str:
+        """The note for a written output."""
+        return f"{what}: {path}" + (" (replaced the existing file)" if path in self.replaces else "")
+
+
+def plan_outputs(
+    retrievers: Sequence[str], *, per_query: Path | None = None, run_file: Path | None = None, plot: Path | None = None
+) -> Outputs:
+    """Check every output path (and that --plot can be drawn) before any work starts."""
+    outputs = Outputs(per_query, run_file_paths(retrievers, run_file) if run_file else {}, plot)
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise InvalidOptionError(f"--plot {plot}: the plot is a PNG image", hint="name the file *.png")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise MissingExtraError("--plot needs matplotlib", hint="pip install 'ragcli[plot]'")
+    named = [("--per-query", per_query), *(("--run-file", p) for p in outputs.run_files.values()), ("--plot", plot)]
+    seen: dict[Path, str] = {}
+    for option, path in named:
+        if path is None:
+            continue
+        if check_output_path(path, option):
+            outputs.replaces.add(path)
+        if path.exists() and not path.is_file():
+            continue  # /dev/null may take several outputs
+        if path.resolve() in seen:
+            raise InvalidOptionError(
+                f"{option} {path}: also written by {seen[path.resolve()]}", hint="name a different file for each"
+            )
+        seen[path.resolve()] = f"{option} {path}"
+    return outputs
+
+
+class _OutputFile:
+    """A text file written in a temporary file beside the target and moved over it by `commit`
+    (written directly when the target exists and is not a regular file, e.g. /dev/null)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.direct = path.exists() and not path.is_file()
+        try:
+            if self.direct:
+                self.temp = None
+                self.handle: TextIO = path.open("w", encoding="utf-8", errors="backslashreplace")
+            else:
+                descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                self.temp = Path(name)
+                self.handle = os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace")
+        except OSError as exc:
+            raise _write_error(path, exc) from None
+
+    def write(self, text: str) -> None:
+        try:
+            self.handle.write(text)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
+
+    def commit(self) -> None:
+        try:
+            self.handle.close()
+            if self.temp is not None:
+                os.replace(self.temp, self.path)
+                self.temp = None
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (after a failure; nothing once committed)."""
+        with contextlib.suppress(OSError):
+            self.handle.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> OutputWriteError:
+    return OutputWriteError(
+        f"{path}: cannot be written ({exc.strerror or exc})", hint="free some disk space or name another path"
     )
-    table = Table(title=report.dataset, caption=caption, title_justify="left", caption_justify="left")
-    table.add_column("metric")
-    for config in report.configs:
-        table.add_column(config.name, justify="right")
-    names = sorted({m for c in report.configs for m in c.metrics}, key=_metric_key)
-    for name in names:
-        values = [c.metrics.get(name) for c in report.configs]
-        best = max((v for v in values if v is not None), default=None)
-        cells = [
-            "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}") for v in values
-        ]
-        table.add_row(name, *cells)
-    return table
 
 
-def write_per_query(report: EvalReport, path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for config in report.configs:
-            for result in config.results:
-                handle.write(json.dumps(result.to_dict(config.name), ensure_ascii=False) + "\n")
+class PerQueryWriter(ResultSink):
+    """Each finished result as one JSON Lines record."""
+
+    def __init__(self, file: _OutputFile) -> None:
+        self.file = file
+
+    def result(self, config: str, result: QueryResult) -> None:
+        self.file.write(json.dumps(result.to_dict(config), ensure_ascii=False) + "\n")
 
 
-def run_file_paths(report: EvalReport, path: Path) -> dict[str, Path]:
-    """One TREC run file per retrieval configuration: PATH itself, or PATH with the name inserted."""
-    configs = [c for c in report.configs if c.retriever is not None]
-    if len(configs) == 1:
-        return {configs[0].name: path}
-    return {c.name: path.with_name(f"{path.stem}.{c.name}{path.suffix}") for c in configs}
+class RunFileWriter(ResultSink):
+    """TREC run format (`qid Q0 docid rank score tag`), readable by trec_eval and ir_measures: one
+    file per retriever, every ranked document."""
+
+    def __init__(self, files: dict[str, _OutputFile]) -> None:
+        self.files = files
+
+    def ranking(self, config: str, result: QueryResult) -> None:
+        file = self.files.get(config)
+        if file is None:
+            return
+        file.write(
+            "".join(
+                f"{result.query.id} Q0 {doc} {rank} {score:.6f} ragcli-{config}\n"
+                for rank, (doc, score) in enumerate(result.ranking, start=1)
+            )
+        )
 
 
-def write_run_files(report: EvalReport, path: Path) -> list[Path]:
-    """TREC run format (`qid Q0 docid rank score tag`), readable by trec_eval and ir_measures."""
-    written = []
-    by_name = {c.name: c for c in report.configs}
-    for name, target in run_file_paths(report, path).items():
-        with target.open("w", encoding="utf-8") as handle:
-            for result in by_name[name].results:
-                for rank, (doc, score) in enumerate(result.ranking, start=1):
-                    handle.write(f"{result.query.id} Q0 {doc} {rank} {score:.6f} ragcli-{name}\n")
-        written.append(target)
-    return written
+@contextmanager
+def result_writers(outputs: Outputs) -> Iterator[list[ResultSink]]:
+    """The sinks that write `outputs` while the evaluation runs; the files replace their targets when
+    the block ends without an error, and are removed otherwise."""
+    files: list[_OutputFile] = []
+    with ExitStack() as cleanup:
+
+        def opened(path: Path) -> _OutputFile:
+            file = _OutputFile(path)
+            files.append(file)
+            cleanup.callback(file.discard)
+            return file
+
+        sinks: list[ResultSink] = []
+        if outputs.per_query is not None:
+            sinks.append(PerQueryWriter(opened(outputs.per_query)))
+        if outputs.run_files:
+            sinks.append(RunFileWriter({name: opened(path) for name, path in outputs.run_files.items()}))
+        yield sinks
+        for file in files:
+            file.commit()
 
 
 def plot_recall(report: EvalReport, path: Path) -> None:
-    """recall@k over k, one line per configuration (needs matplotlib)."""
+    """recall@k over k, one line per configuration (needs matplotlib), written through a temporary
+    file beside `path`."""
     try:
         import matplotlib
 
@@ -95,5 +215,13 @@ def plot_recall(report: EvalReport, path: Path) -> None:
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    file = _OutputFile(path)
+    try:
+        file.handle.close()  # matplotlib writes the bytes itself, to the temporary path
+        figure.savefig(file.temp or path, dpi=120, format="png")
+        file.commit()
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    finally:
+        plt.close(figure)
+        file.discard()

@@ -10,20 +10,25 @@ retrieval averages and counted; answer metrics average over the queries that hav
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.answers import answer_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit
-from ragcli.retrieval.base import Scorer, top_k
+from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
 from ragcli.retrieval.index import Index
 
 DEFAULT_CUTOFFS = (1, 3, 5, 10, 100)
 CLOSED_BOOK = "closed-book"
+
+
+PER_QUERY_HITS = 10  # documents each per-query line lists (a run file lists all `depth`)
 
 
 @dataclass
@@ -34,7 +39,7 @@ class QueryResult:
     answer: str | None = None
     citations: list[int] = field(default_factory=list)
 
-    def to_dict(self, config: str, top: int = 10) -> dict[str, Any]:
+    def to_dict(self, config: str, top: int = PER_QUERY_HITS) -> dict[str, Any]:
         return {
             "config": config,
             "id": self.query.id,
@@ -47,11 +52,23 @@ class QueryResult:
         }
 
 
+class ResultSink:
+    """Where per-query results go as they are made (the runner keeps none of them): `ranking` gets each
+    query's whole ranking as soon as it is retrieved, `result` each finished result (answer in) with
+    its ranking cut to the first PER_QUERY_HITS documents; both in query order, one configuration
+    after the other."""
+
+    def ranking(self, config: str, result: QueryResult) -> None:
+        """A retrieval configuration's ranking of one query (`depth` documents)."""
+
+    def result(self, config: str, result: QueryResult) -> None:
+        """One query's finished result in a configuration (closed-book included)."""
+
+
 @dataclass
 class ConfigResult:
     name: str
     retriever: str | None
-    results: list[QueryResult]
     metrics: dict[str, float]
     timings: dict[str, float]
 
@@ -114,11 +131,71 @@ def retrieve_documents(index: Index, question: str, retriever: str | Scorer, dep
         want = min(total, want * 2)
 
 
-def _mean(values: Sequence[dict[str, float]]) -> dict[str, float]:
-    if not values:
-        return {}
-    keys = values[0].keys()
-    return {k: sum(v[k] for v in values) / len(values) for k in keys}
+class _Means:
+    """Per-query metric values, one column of floats per metric (8 bytes a value: what the averages
+    need, summed in query order exactly as before)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, array[float]] = {}
+
+    def add(self, values: dict[str, float]) -> None:
+        if not self.columns:
+            self.columns = {name: array("d") for name in values}
+        for name, column in self.columns.items():
+            column.append(values[name])
+
+    def means(self) -> dict[str, float]:
+        return {name: sum(column) / len(column) for name, column in self.columns.items()}
+
+
+class _ConfigRun:
+    """One configuration's results on their way out: rankings go to the sinks at once and are cut to
+    what a per-query line shows; results wait only for their answers (generated `batch_size` at a
+    time, in query order) and then go to the sinks. Nothing else is kept."""
+
+    def __init__(
+        self, name: str, generator: Generator | None, sinks: Sequence[ResultSink], batch_size: int, ranked: bool
+    ) -> None:
+        self.name, self.generator, self.sinks = name, generator, sinks
+        self.batch_size, self.ranked = max(1, batch_size), ranked
+        self.retrieval, self.answers = _Means(), _Means()
+        self.pending: list[tuple[QueryResult, list[Hit]]] = []
+        self.waiting = 0  # pending results that need an answer
+        self.retrieve_seconds = self.generate_seconds = 0.0
+        self.answered = 0
+
+    def add(self, result: QueryResult, sources: list[Hit]) -> None:
+        if self.ranked:
+            for sink in self.sinks:
+                sink.ranking(self.name, result)
+        result.ranking = result.ranking[:PER_QUERY_HITS]
+        self.pending.append((result, sources))
+        if self.generator is not None and result.query.answers:
+            self.waiting += 1
+        if self.waiting == 0 or self.waiting >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        items = [(r, h) for r, h in self.pending if r.query.answers] if self.generator is not None else []
+        if self.generator is not None and items:
+            started = time.perf_counter()
+            generations = self.generator.generate_many([(r.query.question, hits) for r, hits in items])
+            self.generate_seconds += time.perf_counter() - started
+            for (result, _), generation in zip(items, generations):
+                result.answer = generation.text
+                result.citations = generation.citations
+                values = answer_metrics(strip_citations(generation.text), result.query.answers)
+                result.metrics.update(values)
+                self.answers.add(values)
+            self.answered += len(items)
+        for result, _ in self.pending:
+            for sink in self.sinks:
+                sink.result(self.name, result)
+        self.pending.clear()
+        self.waiting = 0
+
+    def answer_timings(self) -> dict[str, float]:
+        return {"generate_s_per_query": self.generate_seconds / max(self.answered, 1)}
 
 
 Progress = Callable[[str, int, int], None]  # (configuration, done, total)
@@ -135,37 +212,51 @@ def evaluate(
     top_k: int = 5,
     closed_book: bool = False,
     progress: Progress | None = None,
+    sinks: Sequence[ResultSink] = (),
+    batch_size: int = 8,
 ) -> EvalReport:
-    """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`."""
-    cutoffs = sorted(set(cutoffs))
+    """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`.
+
+    Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
+    the queries, each query's metric values and at most `batch_size` results waiting for answers,
+    never the rankings of all queries."""
+    cutoffs = check_cutoffs(cutoffs)
     depth = max(depth, max(cutoffs))
     queries = eval_set.queries
     judged = [q for q in queries if q.judged]
     with_answers = [q for q in queries if q.answers]
+    answering = generator if with_answers else None
     configs: list[ConfigResult] = []
     for retriever in retrievers:
-        started = time.perf_counter()
-        results = []
+        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True)
         for number, query in enumerate(queries, start=1):
-            ranking = retrieve_documents(index, query.question, retriever, depth)
-            result = QueryResult(query, ranking)
+            started = time.perf_counter()
+            result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth))
             if query.judged:
-                result.metrics = query_metrics([d for d, _ in ranking], query.qrels, cutoffs)
-            sources = index.search(query.question, k=top_k, retriever=retriever) if generator and query.answers else []
-            results.append((result, sources))
+                result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
+                run.retrieval.add(result.metrics)
+            sources = (
+                index.search(query.question, k=top_k, retriever=retriever)
+                if answering is not None and query.answers
+                else []
+            )
+            run.retrieve_seconds += time.perf_counter() - started
+            run.add(result, sources)
             if progress:
                 progress(retriever, number, len(queries))
-        timings = {"retrieve_s_per_query": (time.perf_counter() - started) / max(len(queries), 1)}
-        metrics = _mean([r.metrics for r, _ in results if r.query.judged])
-        if generator is not None and with_answers:
-            answered = [(r, h) for r, h in results if r.query.answers]
-            metrics.update(_generate(generator, answered, timings))
-        configs.append(ConfigResult(retriever, retriever, [r for r, _ in results], metrics, timings))
-    if closed_book and generator is not None and with_answers:
-        results_cb: list[tuple[QueryResult, list[Hit]]] = [(QueryResult(q, []), []) for q in with_answers]
-        timings = {}
-        metrics = _generate(generator, results_cb, timings)
-        configs.append(ConfigResult(CLOSED_BOOK, None, [r for r, _ in results_cb], metrics, timings))
+        run.flush()
+        timings = {"retrieve_s_per_query": run.retrieve_seconds / max(len(queries), 1)}
+        metrics = run.retrieval.means()
+        if answering is not None:
+            timings.update(run.answer_timings())
+            metrics.update(run.answers.means())
+        configs.append(ConfigResult(retriever, retriever, metrics, timings))
+    if closed_book and answering is not None:
+        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False)
+        for query in with_answers:
+            run.add(QueryResult(query, []), [])
+        run.flush()
+        configs.append(ConfigResult(CLOSED_BOOK, None, run.answers.means(), run.answer_timings()))
     counts = {
         "queries": len(queries),
         "judged": len(judged),
@@ -177,18 +268,18 @@ def evaluate(
     return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info)
 
 
-def _generate(
-    generator: Generator, items: list[tuple[QueryResult, list[Hit]]], timings: dict[str, float]
-) -> dict[str, float]:
-    """Answers for the items with gold answers; their mean answer metrics."""
-    started = time.perf_counter()
-    generations = generator.generate_many([(r.query.question, hits) for r, hits in items])
-    timings["generate_s_per_query"] = (time.perf_counter() - started) / max(len(items), 1)
-    scores = []
-    for (result, _), generation in zip(items, generations):
-        result.answer = generation.text
-        result.citations = generation.citations
-        values = answer_metrics(strip_citations(generation.text), result.query.answers)
-        result.metrics.update(values)
-        scores.append(values)
-    return _mean(scores)
+def check_cutoffs(cutoffs: Sequence[int]) -> list[int]:
+    """The @k cut-offs, sorted and unique; each must be a whole number >= 1."""
+    if not cutoffs or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in cutoffs):
+        raise InvalidOptionError(f"--k: cut-offs must be whole numbers >= 1, not {list(cutoffs)}")
+    return sorted(set(cutoffs))
+
+
+def check_retrievers(names: Sequence[str]) -> list[str]:
+    """Retriever names to compare: each registered, none twice (checked before any work)."""
+    for name in names:
+        RETRIEVERS.get(name)  # unknown names: a usage error listing the known ones
+    twice = sorted({name for name in names if list(names).count(name) > 1})
+    if twice:
+        raise InvalidOptionError(f"--retriever lists {', '.join(twice)} more than once")
+    return list(names)

@@ -37,6 +37,17 @@ def metric_depth(metric: str) -> int:
     return int(cutoff)
 
 
+def check_grid(metric: str, k1_values: Sequence[float], b_values: Sequence[float]) -> None:
+    """The metric and every (k1, b) of the grid are usable (checked before any work)."""
+    metric_depth(metric)
+    for k1 in k1_values:
+        for b in b_values:
+            try:
+                BM25Params(k1=k1, b=b)
+            except InvalidOptionError as exc:
+                raise InvalidOptionError(f"--k1 {k1:g} --b {b:g}: {exc.message}") from None
+
+
 def apply_best(index: Index, best: TuneRow) -> None:
     """Store the best pair in the index (weights recomputed from the stored counts)."""
     variant = index.manifest["bm25"].get("variant", "lucene")

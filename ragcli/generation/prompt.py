@@ -32,10 +32,17 @@ MIN_TRIMMED_TOKENS = 16  # a trimmed passage shorter than this carries too littl
 
 def load_template(path: str | Path) -> str:
     """A user's template file; it must contain {passages} and {question}."""
+    if Path(path).exists() and not Path(path).is_file():  # a folder, a FIFO (would block), a device
+        raise InvalidOptionError(f"{path}: the prompt template must be a regular file")
     try:
         text = Path(path).read_text("utf-8")
     except OSError as exc:
         raise InvalidOptionError(f"{path}: cannot read the prompt template ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidOptionError(
+            f"{path}: the prompt template is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+            hint="save it as UTF-8",
+        ) from None
     missing = [p for p in ("{passages}", "{question}") if p not in text]
     if missing:
         raise InvalidOptionError(f"{path}: the prompt template lacks {' and '.join(missing)}")

@@ -15,6 +15,7 @@ Variants, all with the same term-frequency saturation and length normalisation:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,9 @@ class BM25Params:
             raise InvalidOptionError(
                 f"unknown BM25 variant {self.variant!r}", hint=f"choose one of {', '.join(VARIANTS)}"
             )
-        if self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
-            raise InvalidOptionError("BM25 needs k1 >= 0, 0 <= b <= 1 and delta >= 0")
+        finite = all(math.isfinite(value) for value in (self.k1, self.b, self.delta, self.epsilon))
+        if not finite or self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
+            raise InvalidOptionError("BM25 needs finite numbers: k1 >= 0, 0 <= b <= 1 and delta >= 0")
 
     @classmethod
     def for_variant(cls, variant: str, **overrides: float | None) -> BM25Params:
