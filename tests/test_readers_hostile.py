@@ -342,7 +342,8 @@ def test_a_csv_field_over_128_kib_is_read_and_no_record_is_lost(tmp_path: Path) 
 
 
 def test_a_bad_csv_row_drops_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    csv.field_size_limit(64)  # a row the csv module refuses (a field over its limit) …
+    real_limit = csv.field_size_limit
+    default = real_limit(64)  # a row the csv module refuses (a field over its limit) …
     monkeypatch.setattr(records_module.csv, "field_size_limit", lambda *args: 64)
     try:
         rows = [f"r{i},{'x' * 100 if i in (2, 5) else 'ok'} {i}" for i in range(10)]
@@ -353,7 +354,7 @@ def test_a_bad_csv_row_drops_only_itself(tmp_path: Path, monkeypatch: pytest.Mon
         with pytest.raises(InputFormatError, match=r"d\.csv:4: invalid CSV"):
             peak_reading(root)
     finally:
-        csv.field_size_limit(1 << 17)
+        real_limit(default)
 
 
 HTML_A_SPACE = "<a " * 80_000  # 240 KB: the standard library's HTMLParser takes many minutes on it
