@@ -66,31 +66,36 @@ def _json_error(text: str, position: int, message: str) -> json.JSONDecodeError:
     return json.JSONDecodeError(message, text, position)
 
 
+def _skip_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return match.end() if match else position
+
+
 def _json_values(text: str) -> Iterator[object]:
     """The records of a JSON document: each element of a top-level array, decoded one at a time (a
     million small records never exist as one list), or the document itself."""
-    start = _SPACE.match(text).end()  # type: ignore[union-attr]
+    start = _skip_space(text, 0)
     if not text.startswith("[", start):
         value, end = _DECODER.raw_decode(text, start)
-        if _SPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
+        if _skip_space(text, end) != len(text):
             raise _json_error(text, end, "Extra data")
         yield value
         return
-    position = _SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+    position = _skip_space(text, start + 1)
     if text.startswith("]", position):
         position += 1
     else:
         while True:
             value, position = _DECODER.raw_decode(text, position)
             yield value
-            position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+            position = _skip_space(text, position)
             if text.startswith("]", position):
                 position += 1
                 break
             if not text.startswith(",", position):
                 raise _json_error(text, position, "Expecting ',' delimiter")
-            position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
-    if _SPACE.match(text, position).end() != len(text):  # type: ignore[union-attr]
+            position = _skip_space(text, position + 1)
+    if _skip_space(text, position) != len(text):
         raise _json_error(text, position, "Extra data")
 
 
