@@ -17,6 +17,7 @@ import typer
 
 from ragcli import __version__, options
 from ragcli.errors import ExitCode, RagcliError
+from ragcli.readers.base import DEFAULT_MAX_BYTES
 
 app = typer.Typer(
     name="ragcli",
@@ -112,6 +113,7 @@ def index(
     text_field: options.TextField = None,
     title_field: options.TitleField = None,
     skip_invalid: options.SkipInvalid = False,
+    max_expanded_size: options.MaxExpandedSize = DEFAULT_MAX_BYTES,
     wait: options.Wait = False,
     quiet: options.Quiet = False,
     verbose: options.Verbose = False,
@@ -141,6 +143,7 @@ def index(
         retrievers=retrievers,
         drop=frozenset({"dense"}) if dense is False else frozenset(),
         skip_invalid=skip_invalid,
+        max_expanded_bytes=max_expanded_size,
         rebuild=rebuild,
         jobs=jobs,
     )

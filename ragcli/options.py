@@ -105,6 +105,33 @@ TextField = Annotated[
 TitleField = Annotated[
     Optional[str], option(help="Record field holding the title [default: title].", show_default=False)
 ]
+
+
+def parse_size(value: str | int) -> int:
+    """A size as people write it: 256M, 1.5G, 64K or a number of bytes (K, M, G are powers of 1024)."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
+    try:
+        size = int(float(text[:-1] if scale > 1 else text) * scale)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a size (e.g. 256M, 1G, 65536)") from None
+    if size < 1:
+        raise typer.BadParameter(f"{value!r}: the size must be at least 1 byte")
+    return size
+
+
+MaxExpandedSize = Annotated[
+    int,
+    option(
+        parser=parse_size,
+        metavar="SIZE",
+        show_default="256M",
+        help="The most one file read whole (after decompression), or one line of a JSON Lines file, may hold; "
+        "larger ones are skipped with the reason (256M, 1G, …).",
+    ),
+]
 Quiet = Annotated[bool, option("--quiet", "-q", help="No progress bar, no summary.")]
 Verbose = Annotated[bool, option("--verbose", "-v", help="List every skipped file with its reason.")]
 

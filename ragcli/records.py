@@ -17,6 +17,12 @@ PASSAGES_FILE = "passages.joblib"
 TERMS_FILE = "terms.joblib"
 COUNTS_FILE = "counts.joblib"
 
+# How an index folder is recognised (the store writes them; the corpus walk skips such folders).
+INDEX_FORMAT = "ragcli-index"  # the manifest's "format"
+INDEX_MANIFEST = "manifest.json"
+INDEX_MARKER = ".ragcli-index"  # a marker file an index folder may hold
+INDEX_LOCK = "lock"
+
 
 @dataclass
 class Document:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,33 @@ def test_html_keeps_text_only(small_corpus: Path) -> None:
     assert page.title == "Geothermal"
     assert "steam turbines" in page.text
     assert "scripttext" not in page.text and "<p>" not in page.text
+
+
+def test_html_keeps_visible_text_titles_and_source_lines(tmp_path: Path) -> None:
+    page = (
+        "<html><head><title>The page</title><style>p {}</style></head><body>\n"
+        "<svg><title>not the title</title><text>drawing</text></svg>\n"
+        "<p class='a'\n   id='b'>First paragraph\nspans lines</p>\n"
+        "<script>\nvar hidden = 1;\n\n</script>\n"
+        "<table><tr><td>cell</td><td>other</td></tr></table>\n"
+        "<!-- a\ncomment\n-->\n"
+        "<p>caf&eacute; &amp; cr&#232;me</p></body></html>\n"
+    )
+    root = write_files(tmp_path / "c", {"page.html": page, "untitled.html": "<h1>Main <i>heading</i></h1><p>x</p>"})
+    documents = {d.id: d for d in CorpusReader([root]).documents()}
+    doc = documents["page.html"]
+    assert doc.title == "The page" and documents["untitled.html"].title == "Main heading"
+    assert doc.text.split() == ["First", "paragraph", "spans", "lines", "cell", "other", "café", "&", "crème"]
+    lines = page.splitlines()
+    for word in ("First", "cell", "café"):
+        line = doc.line_at(doc.text.index(word))
+        assert word in html.unescape(lines[line - 1]), (word, line)
+
+
+def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:
+    page = "<html><body><![ if !IE ]><p>For other browsers</p><![endif]><![foo]><p>Shown to all</p></body></html>"
+    docs, reader = read(write_files(tmp_path, {"legacy.html": page}))  # the standard library's parser asserts
+    assert docs[0].text.split() == ["For", "other", "browsers", "Shown", "to", "all"] and reader.report.skipped == []
 
 
 def test_binary_and_unsupported_files_are_skipped_with_reasons(tmp_path: Path) -> None:

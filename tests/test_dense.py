@@ -32,7 +32,7 @@ def build_tiny_embedder(folder: Path) -> Path:
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    texts = [p.read_text(errors="ignore") for p in SAMPLE_CORPUS.rglob("*") if p.is_file()]
+    texts = [p.read_text(errors="ignore") for p in sorted(SAMPLE_CORPUS.rglob("*")) if p.is_file()]
     tok.train_from_iterator(
         texts,
         trainers.WordPieceTrainer(

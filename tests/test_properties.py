@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import shutil
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.chunking import ChunkSettings, split_document
+from ragcli.errors import InputFormatError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.records import Document
@@ -119,3 +121,58 @@ def test_incremental_index_equals_a_full_rebuild(steps: list) -> None:
                     (h.id, round(h.score, 5)) for h in full.search(q, k=50, retriever=retriever)
                 ]
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- any bytes under any supported name: skipped with a reason or indexed, never a crash (issue 12) ---
+
+SUFFIXES = [".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".xhtml"]
+SUFFIXES += [".json", ".jsonl", ".ndjson", ".csv", ".tsv"]
+FRAGMENTS = [b"{", b"}", b"[", b"]", b'"text"', b'"id"', b":", b",", b"\n", b"\r", b'"', b"\\u", b"\t", b" "]
+FRAGMENTS += [b"<a ", b"<p>", b"</p>", b"<![if !IE]>", b"<!--", b"<script>", b"&#", b"<title>", b"<svg>"]
+FRAGMENTS += [b"\x00", b"\xff", b"\xef\xbb\xbf", b"9" * 30, b"[" * 1200, b"id,text\n", b"word ", b"# t\n\n"]
+contents = st.one_of(
+    st.binary(max_size=1500),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.binary(max_size=6)), max_size=120).map(b"".join),
+)
+packings = st.sampled_from(["plain", "gzip", "damaged gzip", "truncated gzip"])
+
+
+def packed(data: bytes, packing: str, noise: int) -> bytes:
+    if packing == "plain":
+        return data
+    compressed = bytearray(gzip.compress(data))
+    if packing == "truncated gzip":
+        return bytes(compressed[: max(1, noise % len(compressed))])
+    if packing == "damaged gzip" and len(compressed) > 18:
+        compressed[10 + noise % (len(compressed) - 18)] ^= 0xFF
+    return bytes(compressed)
+
+
+@given(
+    files=st.lists(st.tuples(contents, st.sampled_from(SUFFIXES), packings, st.integers(0, 1 << 16)), max_size=3),
+    skip_invalid=st.booleans(),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_bytes_under_any_supported_name_never_crash_the_build(files: list, skip_invalid: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "c"
+        corpus.mkdir()
+        names = []
+        for number, (data, suffix, packing, noise) in enumerate(files):
+            name = f"f{number}{suffix}" + ("" if packing == "plain" else ".gz")
+            (corpus / name).write_bytes(packed(data, packing, noise))
+            names.append(name)
+        (corpus / "anchor.txt").write_text("one file that always reads")
+        # the read limit keeps any one file small; a bomb in a few bytes cannot take the machine
+        settings_ = BuildSettings(skip_invalid=skip_invalid, max_expanded_bytes=256 << 10, jobs=1)
+        try:
+            report = build_index([corpus], Path(tmp) / "idx", settings_)
+        except InputFormatError as exc:  # a malformed record without --skip-invalid: exit 6, file:line named
+            assert not skip_invalid and str(exc).startswith(tuple(names))
+            return
+        index = load_index(Path(tmp) / "idx")
+        indexed = {index.passages.paths[i] for i in range(len(index.passages))}
+        assert "anchor.txt" in indexed
+        listed = {s.path.split(":")[0].split(" record ")[0] for s in report.skipped}
+        for name in names:  # each file was indexed, or is listed as skipped with its reason
+            assert name in indexed or name in listed, (name, report.skipped)

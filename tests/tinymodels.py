@@ -17,7 +17,7 @@ def _tokenizer(max_length: int, chat: bool = False):  # type: ignore[no-untyped-
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    texts = [p.read_text(errors="ignore") for p in SAMPLE_CORPUS.rglob("*") if p.is_file()]
+    texts = [p.read_text(errors="ignore") for p in sorted(SAMPLE_CORPUS.rglob("*")) if p.is_file()]
     texts.append("Answer the question using only the numbered passages below. Cite [1] [2] [3] Question: Answer:")
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -138,7 +138,13 @@ def build_index(
     started = time.perf_counter()
     target = resolve_index_dir(index_dir)
     roots = [Path(p) for p in paths]
-    reader = CorpusReader(roots, fields=settings.fields, exclude=target, skip_invalid=settings.skip_invalid)
+    reader = CorpusReader(
+        roots,
+        fields=settings.fields,
+        exclude=target,
+        skip_invalid=settings.skip_invalid,
+        max_bytes=settings.max_expanded_bytes,
+    )
     with index_lock(target, wait=wait):
         remove_leftovers(target)
         old = reusable_index(target, settings, roots)
@@ -173,10 +179,7 @@ def build_index(
             count_all(tasks, counter, old, settings.workers(), estimate_passages(plan))
             passages = len(columns)
             if not passages:
-                raise EmptyCorpusError(
-                    f"no text to index in {', '.join(map(str, roots))}",
-                    hint=f"{len(reader.report.skipped)} files skipped; see --verbose",
-                )
+                raise EmptyCorpusError(f"no text to index in {', '.join(map(str, roots))}", hint=_skip_hint(reader))
             matrix, vocabulary = counter.finish()
             del counter
             documents = len(set(columns.strings["doc_id"].table()))
@@ -218,6 +221,14 @@ def build_index(
         removed=plan.removed,
         unchanged=len(plan.reuse),
     )
+
+
+def _skip_hint(reader: CorpusReader) -> str:
+    """What was skipped, for the "nothing to index" error: the first few with their reasons."""
+    skipped = reader.report.skipped
+    shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return f"{len(skipped)} skipped: {shown}{more}" if skipped else "no supported files found"
 
 
 def _write_retrievers(

@@ -14,7 +14,6 @@ from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.walk import CorpusReader
 from ragcli.retrieval.index import Index, load_index
-from ragcli.store import sha256_file
 
 
 @dataclass
@@ -54,20 +53,13 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.read.append(path)
         elif key is not None and [entry.get("bytes"), entry.get("mtime_ns")] == list(key):
             plan.reuse[rel] = entry
-        elif key is not None and _sha256(path) == entry.get("sha256"):
+        elif key is not None and reader.sha256(path) == entry.get("sha256"):
             plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
         else:
             plan.changed += 1
             plan.read.append(path)
     plan.removed = len(set(previous) - seen)
     return plan
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return sha256_file(path)
-    except OSError:
-        return None
 
 
 def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> Index | None:
@@ -79,7 +71,11 @@ def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> 
     except RagcliError:
         return None  # none yet, or damaged / another format: build from scratch
     manifest = index.manifest
-    same = {k: manifest.get(k) for k in ("analyzer", "chunking", "fields")} == settings.compatibility()
+    wanted = settings.compatibility()
+    recorded = {k: manifest.get(k) for k in wanted}
+    if recorded["reading"] is None:  # built before the read limit existed: its files were read in full
+        recorded["reading"] = wanted["reading"]
+    same = recorded == wanted
     same_roots = manifest.get("roots") == [str(r.resolve()) for r in roots]
     return index if same and same_roots and "sources" in manifest else None
 

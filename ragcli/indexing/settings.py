@@ -9,7 +9,7 @@ from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.readers.base import RecordFields
+from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields
 from ragcli.records import Skipped
 
 ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
@@ -26,6 +26,8 @@ class BuildSettings:
     retrievers: dict[str, Any] = field(default_factory=dict)
     drop: frozenset[str] = frozenset()  # optional retrievers whose data to remove (--no-dense)
     skip_invalid: bool = False
+    # the most one file read whole (after decompression), or one line of a JSON Lines file, may hold
+    max_expanded_bytes: int = DEFAULT_MAX_BYTES
     rebuild: bool = False  # ignore the existing index and read everything again
     jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
 
@@ -38,6 +40,7 @@ class BuildSettings:
             "analyzer": self.analyzer.to_dict(),
             "chunking": self.chunking.to_dict(),
             "fields": {"id": self.fields.id, "text": self.fields.text, "title": self.fields.title},
+            "reading": {"max_expanded_bytes": self.max_expanded_bytes},  # a new limit may read more (or less)
         }
 
 

@@ -5,10 +5,17 @@ dataset does), and turns one opened file (`SourceInput`) into documents. Everyth
 done once, in `ragcli.readers.walk`: walking folders, opening and hashing files, decompressing `.gz`,
 recording sources and skips, dropping empty and duplicate documents. Binary sniffing is the claiming
 reader's business (`SourceInput.read_text` does it for text formats), so a PDF reader can exist.
+
+A corpus is untrusted: a reader reads through `SourceInput.read_bytes`, `read_text` and `lines`, which
+never hold more than `ReadContext.max_bytes` of one file (or of one line) in memory, so a
+decompression bomb or a gigabyte-long line is skipped with a reason instead of exhausting memory.
 """
 
 from __future__ import annotations
 
+import csv
+import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +27,26 @@ from ragcli.records import Document, Skipped, SourceFile
 
 BINARY_SNIFF_BYTES = 8192
 COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
+DEFAULT_MAX_BYTES = 256 << 20  # the most one file read whole, or one line, may expand to (--max-expanded-size)
+MAX_BYTES_OPTION = "--max-expanded-size"
 
 
 class Skip(Exception):
     """Raised by a reader: the whole file yields nothing, for this reason (remembered on re-runs)."""
+
+
+# What parsing untrusted bytes may raise (bad numbers, bad encodings, deep nesting, damaged gzip or
+# deflate data, bad CSV, a read past memory): such an error skips the file with the reason. Anything
+# else a reader raises (TypeError, KeyError, AttributeError…) is a bug and is not caught.
+PARSE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,  # includes UnicodeError and json.JSONDecodeError
+    RecursionError,
+    zlib.error,
+    csv.Error,
+    EOFError,  # a truncated gzip stream
+    OSError,  # gzip.BadGzipFile, an I/O error while reading
+    MemoryError,
+)
 
 
 @dataclass
@@ -49,15 +72,49 @@ class ReadContext:
     fields: RecordFields
     skip_invalid: bool
     report: ReadReport
+    max_bytes: int = DEFAULT_MAX_BYTES  # the most one file read whole, or one line of a streamed file, may hold
+    # skipped records listed per file; the rest are counted by reason (a file of a billion bad records
+    # must not become a billion report entries)
+    listed_per_file: int = 1000
+    _listed: int = field(default=0, init=False, repr=False)
+    _unlisted: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
+
+    def skip_record(self, where: str, reason: str) -> None:
+        """A record left out (too long, empty, a duplicate id…): listed with the reason, the file goes on."""
+        if self._listed < self.listed_per_file:
+            self._listed += 1
+            self.report.skipped.append(Skipped(where, reason))
+        else:
+            kind = re.split(r" [('\"]", reason, maxsplit=1)[0]
+            self._unlisted[kind] = self._unlisted.get(kind, 0) + 1
 
     def bad_record(self, where: str, problem: str) -> None:
         """A malformed record: stop the build (exit 6), or with --skip-invalid list it and go on."""
         if not self.skip_invalid:
             raise InputFormatError(f"{where}: {problem}", hint="fix the record or pass --skip-invalid")
-        self.report.skipped.append(Skipped(where, problem))
+        self.skip_record(where, problem)
+
+    def start_file(self) -> None:
+        self._listed = 0
+        self._unlisted = {}
+
+    def unlisted(self, rel: str) -> Skipped | None:
+        """One entry counting the skipped records of file `rel` past those listed, if any."""
+        if not self._unlisted:
+            return None
+        counts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self._unlisted.items(), key=lambda kv: -kv[1]))
+        return Skipped(rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})")
+
+
+def format_size(size: int) -> str:
+    """256 MiB, 1.5 GiB, 64 KiB, 100 bytes: a size limit as people read it."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.4g} {unit}"
+    return f"{size} bytes"
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -112,9 +169,36 @@ class SourceInput:
         if looks_binary(head[:BINARY_SNIFF_BYTES]):
             raise Skip("binary content")
 
+    def too_large(self) -> str:
+        """The skip reason for content past the limit (what one file or line may expand to)."""
+        once = " once decompressed" if self.compressed else ""
+        return f"larger than {format_size(self.context.max_bytes)}{once} (raise {MAX_BYTES_OPTION} to read it)"
+
+    def read_bytes(self) -> bytes:
+        """The whole (decompressed) file; past `max_bytes` the file is skipped, having read at most that."""
+        limit = self.context.max_bytes
+        data = self.stream.read(limit + 1)
+        if len(data) > limit:
+            raise Skip(self.too_large())
+        return data
+
+    def lines(self) -> Iterator[tuple[int, bytes | None]]:
+        """(line number, line) for each line, streamed; a line longer than `max_bytes` comes as None and
+        its bytes are skipped without being held in memory."""
+        limit = self.context.max_bytes
+        number = 0
+        while line := self.stream.readline(limit + 1):
+            number += 1
+            if len(line) <= limit or (len(line) == limit + 1 and line.endswith(b"\n")):
+                yield number, line
+                continue
+            while line and not line.endswith(b"\n"):  # drop the rest of the long line, 1 MiB at a time
+                line = self.stream.readline(1 << 20)
+            yield number, None
+
     def read_text(self) -> str:
         """The whole file as text: binary content is skipped, non-UTF-8 read as cp1252/Latin-1 with a warning."""
-        data = self.stream.read()
+        data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
         text, codec = decode_text(data)
@@ -137,7 +221,11 @@ class Reader(Protocol):
         ...
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        """The documents of one file; raise `Skip` to skip it whole with a reason."""
+        """The documents of one file; raise `Skip` to skip it whole with a reason.
+
+        Parse errors from untrusted content (`PARSE_ERRORS`: ValueError, RecursionError, zlib.error…)
+        also skip the file, with the error as the reason; any other exception is a bug and propagates.
+        """
         ...
 
 

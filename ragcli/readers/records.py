@@ -2,7 +2,11 @@
 
 Each record is one document: its id, text and title come from the fields the user named
 (`--id-field`, `--text-field`, `--title-field`) or the usual names. A malformed record stops the build
-with `file:line`, or with --skip-invalid is listed and skipped.
+with `file:line`, or with --skip-invalid is listed and skipped; the records after it are still read.
+
+Memory stays bounded by the read limit (`ReadContext.max_bytes`): a JSON array is decoded one record
+at a time, a JSON Lines line longer than the limit is skipped unread, and a CSV field may be as long as
+the limit (Python's csv module stops at 128 KiB by default).
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import sys
 from collections.abc import Iterator
 
-from ragcli.readers.base import ReadContext, SourceInput, SuffixReader, decode_text
+from ragcli.readers.base import MAX_BYTES_OPTION, ReadContext, SourceInput, SuffixReader, decode_text, format_size
 from ragcli.records import Document
 
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
@@ -52,18 +58,80 @@ def record_document(
     yield Document(doc_id, text, str(title) if title else "", rel, line=line)
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_error(text: str, position: int, message: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(message, text, position)
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return match.end() if match else position
+
+
+def _json_values(text: str) -> Iterator[object]:
+    """The records of a JSON document: each element of a top-level array, decoded one at a time (a
+    million small records never exist as one list), or the document itself."""
+    start = _skip_space(text, 0)
+    if not text.startswith("[", start):
+        value, end = _DECODER.raw_decode(text, start)
+        if _skip_space(text, end) != len(text):
+            raise _json_error(text, end, "Extra data")
+        yield value
+        return
+    position = _skip_space(text, start + 1)
+    if text.startswith("]", position):
+        position += 1
+    else:
+        while True:
+            value, position = _DECODER.raw_decode(text, position)
+            yield value
+            position = _skip_space(text, position)
+            if text.startswith("]", position):
+                position += 1
+                break
+            if not text.startswith(",", position):
+                raise _json_error(text, position, "Expecting ',' delimiter")
+            position = _skip_space(text, position + 1)
+    if _skip_space(text, position) != len(text):
+        raise _json_error(text, position, "Extra data")
+
+
+def _loads(text: str) -> object:
+    """json.loads, with the errors of untrusted input as JSONDecodeError (nesting, huge numbers)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _json_error(text, 0, "nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise _json_error(text, 0, str(exc)) from None
+
+
 class JsonReader(SuffixReader):
     name = "json"
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        try:
-            data = json.loads(source.read_text())
-        except json.JSONDecodeError as exc:
-            source.context.bad_record(f"{source.rel}:{exc.lineno}", f"invalid JSON ({exc.msg})")
-            return
-        records = data if isinstance(data, list) else [data]
-        for number, record in enumerate(records, start=1):
+        text = source.read_text()
+        values = _json_values(text)
+        number = 0
+        while True:
+            try:
+                record = next(values)
+            except StopIteration:
+                return
+            except json.JSONDecodeError as exc:
+                source.context.bad_record(f"{source.rel}:{exc.lineno}", f"invalid JSON ({exc.msg})")
+                return
+            except (RecursionError, ValueError) as exc:  # too deep, or an integer of over 4,300 digits
+                problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                source.context.bad_record(f"{source.rel} record {number + 1}", f"invalid JSON ({problem})")
+                return
+            number += 1
             yield from record_document(source.rel, 1, record, source.context, ordinal=number)
 
 
@@ -77,15 +145,20 @@ class JsonLinesReader(SuffixReader):
         source.sniff_binary()
         fallback = False
         try:
-            for number, raw_line in enumerate(source.stream, start=1):
+            for number, raw_line in source.lines():
+                where = f"{source.rel}:{number}"
+                if raw_line is None:  # skipped unread, whatever --skip-invalid says: the line may be fine
+                    limit = format_size(source.context.max_bytes)
+                    source.context.skip_record(where, f"line longer than {limit} (raise {MAX_BYTES_OPTION} to read it)")
+                    continue
                 line, codec = decode_text(raw_line)
                 fallback = fallback or codec != "utf-8-sig"
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    record = _loads(line)
                 except json.JSONDecodeError as exc:
-                    source.context.bad_record(f"{source.rel}:{number}", f"invalid JSON ({exc.msg})")
+                    source.context.bad_record(where, f"invalid JSON ({exc.msg})")
                     continue
                 yield from record_document(source.rel, number, record, source.context)
         finally:
@@ -99,12 +172,19 @@ class CsvReader(SuffixReader):
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         dialect = "excel-tab" if source.suffix == ".tsv" else "excel"
-        reader = csv.DictReader(io.StringIO(source.read_text(), newline=""), dialect=dialect)
-        try:
-            for record in reader:
-                yield from record_document(source.rel, reader.line_num, record, source.context)
-        except csv.Error as exc:
-            source.context.bad_record(f"{source.rel}:{reader.line_num}", f"invalid CSV ({exc})")
+        text = source.read_text()
+        # a field may be as long as the file may be (the default stops at 128 KiB)
+        csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
+        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
+                source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
+                continue
+            yield from record_document(source.rel, reader.line_num, record, source.context)
 
 
 JSON = JsonReader()

@@ -4,21 +4,37 @@ The bookkeeping every format shares lives here, once: the folder walk (stable or
 and the index folder skipped, folder links not followed), opening each file through a hashing stream
 (and gzip), recording the source file for incremental re-runs, and dropping empty or duplicate
 documents with a reason.
+
+This is the one place that opens corpus files, so it is where a hostile corpus is held off:
+only regular files inside the roots are read. The walk skips symbolic links (to files or folders),
+FIFOs, devices and sockets, and ragcli's own index folders (a corpus holding an index would
+otherwise read its manifest as records); each file is opened without following a link and without
+blocking, and checked with fstat to be a regular file inside a root before a byte is read, so a link,
+FIFO or device swapped in after the walk is refused too. A file named on the command line may be a
+link (the user chose it), but never a FIFO or a device. A reader's parse error skips the file.
+
+(Over 350 lines on purpose: the walk, the checks on what may be opened and the per-file bookkeeping
+are one piece of security-relevant code; split up, a second way to open a corpus file would appear.)
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Iterator
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from ragcli.errors import PathNotFoundError
 from ragcli.readers.base import (
     COMPRESSED_SUFFIX,
+    DEFAULT_MAX_BYTES,
+    PARSE_ERRORS,
     READERS,
     ReadContext,
     ReadReport,
@@ -29,7 +45,17 @@ from ragcli.readers.base import (
     reader_for,
     valid_unicode,
 )
-from ragcli.records import Document, Skipped, SourceFile
+from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
+
+INDEX_REASON = "a ragcli index (not read)"
+INDEX_PART_REASON = "part of a ragcli index (not read)"
+_INDEX_OWNED_RE = re.compile(  # what a build writes into an index folder: lock, generations, temporary manifests
+    rf"^(?:{re.escape(INDEX_MANIFEST)}|{re.escape(INDEX_LOCK)}|data-[0-9a-f]{{12,40}}|{re.escape(INDEX_MANIFEST)}\.[0-9a-f]+\.tmp)$"
+)
+_MANIFEST_HEAD = 1 << 16  # the format field comes early in a manifest ragcli wrote (keys are sorted)
+_FORMAT_RE = re.compile(rb'"format"\s*:\s*"' + re.escape(INDEX_FORMAT.encode()) + rb'"')
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class _HashingReader(io.RawIOBase):
@@ -51,6 +77,58 @@ class _HashingReader(io.RawIOBase):
         return n or 0
 
 
+class NotRegular(Exception):
+    """A path that is not a regular file ragcli may read (a link not followed, a FIFO, a device)."""
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for a skip reason."""
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def open_regular(path: Path, *, follow: bool = False) -> int:
+    """A file descriptor for `path` if it is a regular file: opened without blocking (a FIFO cannot
+    hang) and, unless `follow`, without following a symbolic link; checked with fstat before any read."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | (0 if follow else _NOFOLLOW))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise NotRegular("symbolic link (not followed)") from None
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened for writing only
+            raise NotRegular("not a regular file") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegular(f"not a regular file ({file_kind(mode)})")
+    return fd
+
+
+def is_ragcli_index(folder: Path) -> bool:
+    """Whether `folder` is a ragcli index: it holds the index marker, or a manifest ragcli wrote."""
+    if os.path.lexists(folder / INDEX_MARKER):
+        return True
+    try:
+        fd = open_regular(folder / INDEX_MANIFEST)
+    except (OSError, NotRegular):
+        return False
+    try:
+        head = os.read(fd, _MANIFEST_HEAD)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return _FORMAT_RE.search(head) is not None
+
+
 def _folder_files(folder: Path) -> list[Path] | None:
     """The files a reader reads in place of walking `folder` (a dataset folder), or None."""
     for reader in READERS.all():
@@ -60,20 +138,61 @@ def _folder_files(folder: Path) -> list[Path] | None:
     return None
 
 
-def iter_files(root: Path, exclude: Path | None = None, skipped: list[Skipped] | None = None) -> Iterator[Path]:
-    """Files under `root` in a stable order (each folder's files by name, then its sub-folders).
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _link_reason(link: Path, root: str) -> str:
+    target = os.path.realpath(link)
+    if os.path.isdir(target):
+        return "symbolic link to a folder (not followed)"
+    if _inside(target, root):
+        return "symbolic link (not followed; the file it points to is read where it lies)"
+    return "symbolic link outside the indexed folder (not followed)"
+
+
+def iter_files(
+    root: Path,
+    exclude: Path | None = None,
+    skipped: list[Skipped] | None = None,
+    relative: Callable[[Path], str] = str,
+) -> Iterator[Path]:
+    """Regular files under `root` in a stable order (each folder's files by name, then its sub-folders).
 
     Hidden entries, `exclude` and what a reader takes over (a BEIR folder's side files) are skipped.
-    Symbolic links to folders are not followed (no loops, nothing outside the tree); they are listed in
-    `skipped`. The walk keeps its own stack, so any folder depth works.
+    Symbolic links (to files or folders), FIFOs, devices, sockets and ragcli index folders are not
+    read; they are listed in `skipped` (paths shown through `relative`). A root that is a file is
+    yielded as it is (the user named it) unless it is a FIFO, device or socket. The walk keeps its own
+    stack, so any folder depth works.
     """
-    if not root.is_dir():
-        yield root
+
+    def skip(path: Path, reason: str) -> None:
+        if skipped is not None:
+            skipped.append(Skipped(relative(path), reason))
+
+    try:
+        mode = root.stat().st_mode  # a root named on the command line may be a link: follow it
+    except OSError as exc:
+        skip(root, f"unreadable: {_reason(exc)}")
+        return
+    if not stat.S_ISDIR(mode):
+        if not stat.S_ISREG(mode):
+            skip(root, f"not a regular file ({file_kind(mode)})")
+        elif _INDEX_OWNED_RE.match(root.name) and is_ragcli_index(root.parent):
+            skip(root, INDEX_PART_REASON)
+        else:
+            yield root
         return
     excluded = exclude.resolve() if exclude is not None else None
+    real_root = os.path.realpath(root)
+    # A root that is an index (the one being built, or another): its own files are skipped, the rest read.
+    index_root = (excluded is not None and root.resolve() == excluded) or is_ragcli_index(root)
     stack = [root]
     while stack:
         folder = stack.pop()
+        if folder is not root and is_ragcli_index(folder):
+            skip(folder, INDEX_REASON)
+            continue
         taken = _folder_files(folder)
         if taken is not None:
             yield from taken
@@ -81,27 +200,32 @@ def iter_files(root: Path, exclude: Path | None = None, skipped: list[Skipped] |
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            if skipped is not None:
-                skipped.append(Skipped(str(folder), f"unreadable folder: {exc.strerror or exc}"))
+            skip(folder, f"unreadable folder: {_reason(exc)}")
             continue
         subfolders = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-                is_link = entry.is_symlink()
-            except OSError:
-                is_dir = is_link = False
-            if is_link and path.is_dir():
-                if skipped is not None:
-                    skipped.append(Skipped(str(path), "symbolic link to a folder (not followed)"))
+            if index_root and folder is root and _INDEX_OWNED_RE.match(entry.name):
+                skip(path, INDEX_PART_REASON)
+                continue
+            try:  # from the folder listing: no system call per entry on most file systems
+                is_link, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file(follow_symlinks=False)
+                mode = 0 if is_link or is_dir or is_file else entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                skip(path, f"unreadable: {_reason(exc)}")
+                continue
+            if is_link:
+                skip(path, _link_reason(path, real_root))
             elif is_dir:
                 if excluded is None or path.resolve() != excluded:
                     subfolders.append(path)
-            else:
+            elif is_file:
                 yield path
+            else:
+                skip(path, f"not a regular file ({file_kind(mode)})")
         stack.extend(reversed(subfolders))
 
 
@@ -109,6 +233,27 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _opened_path(fd: int, path: Path) -> str:
+    """Where an open file really is (Linux: what /proc says the descriptor points to)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
+
+
+def parse_problem(exc: BaseException) -> str:
+    """The skip reason for a parse error a reader raised on untrusted content."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "too large to read into memory"
+    if isinstance(exc, (EOFError, gzip.BadGzipFile)) or type(exc).__module__ == "zlib":
+        return f"damaged compressed data ({_reason(exc)})"
+    if isinstance(exc, OSError):
+        return f"unreadable: {_reason(exc)}"
+    return f"cannot be parsed ({type(exc).__name__}: {_reason(exc)})"[:300]
 
 
 class CorpusReader:
@@ -121,6 +266,7 @@ class CorpusReader:
         fields: RecordFields | None = None,
         exclude: Path | None = None,
         skip_invalid: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         for root in roots:
             if not root.exists():
@@ -129,7 +275,9 @@ class CorpusReader:
         self.exclude = exclude
         self.base = self._common_base(roots)
         self.report = ReadReport()
-        self.context = ReadContext(fields or RecordFields(), skip_invalid, self.report)
+        self.context = ReadContext(fields or RecordFields(), skip_invalid, self.report, max_bytes)
+        self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
+        self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
         self._seen_ids: set[str] = set()
 
@@ -142,7 +290,32 @@ class CorpusReader:
 
     def files(self) -> Iterator[Path]:
         for root in self.roots:
-            yield from iter_files(root, exclude=self.exclude, skipped=self.report.skipped)
+            yield from iter_files(root, exclude=self.exclude, skipped=self.report.skipped, relative=self.relative)
+
+    def open_file(self, path: Path) -> IO[bytes]:
+        """`path` opened for reading if ragcli may read it: a regular file inside a root, or a file named
+        on the command line (a link to it is followed). Raises NotRegular (with the reason) otherwise."""
+        named = path in self._named
+
+        def opener(name: str, flags: int) -> int:
+            fd = open_regular(path, follow=named)
+            if not named and not any(_inside(_opened_path(fd, path), folder) for folder in self._folders):
+                os.close(fd)
+                raise NotRegular("outside the indexed folder (a folder on its path is a link)")
+            return fd
+
+        return open(path, "rb", buffering=0, opener=opener)
+
+    def sha256(self, path: Path) -> str | None:
+        """The SHA-256 of a file ragcli may read (None if it may not, or cannot)."""
+        digest = hashlib.sha256()
+        try:
+            with self.open_file(path) as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except (OSError, NotRegular):
+            return None
+        return digest.hexdigest()
 
     @staticmethod
     def supported(path: Path) -> bool:
@@ -180,8 +353,9 @@ class CorpusReader:
         digest = hashlib.sha256()
         documents = 0
         problem = None
+        self.context.start_file()
         try:
-            with open(path, "rb") as raw_file:
+            with self.open_file(path) as raw_file:
                 counter = _HashingReader(raw_file, digest)
                 stream: IO[bytes] = io.BufferedReader(counter, 1 << 20)
                 compressed = path.suffix.lower() == COMPRESSED_SUFFIX
@@ -196,11 +370,19 @@ class CorpusReader:
                             yield document
                 except Skip as skip:
                     problem = str(skip)
+                except PARSE_ERRORS as exc:  # untrusted content the reader could not parse
+                    problem = parse_problem(exc)
                 while counter.read(1 << 20):  # the hash covers the whole file, read or not
                     pass
-        except (OSError, EOFError) as exc:
+        except NotRegular as refused:
+            self.report.skipped.append(Skipped(rel, str(refused)))
+            return
+        except OSError as exc:
             self.report.skipped.append(Skipped(rel, f"unreadable: {_reason(exc)}"))
             return
+        unlisted = self.context.unlisted(rel)
+        if unlisted is not None:
+            self.report.skipped.append(unlisted)
         record = SourceFile(rel, digest.hexdigest(), counter.size, documents)
         if problem is None and documents == 0:
             problem = "no text"
@@ -215,10 +397,10 @@ class CorpusReader:
             return True
         if not document.text.strip():
             if document.id != document.path:
-                self.report.skipped.append(Skipped(f"{document.path}:{document.line}", "empty text"))
+                self.context.skip_record(f"{document.path}:{document.line}", "empty text")
             return False
         if document.id in self._seen_ids:
-            self.report.skipped.append(Skipped(f"{document.path}:{document.line}", f"duplicate id {document.id!r}"))
+            self.context.skip_record(f"{document.path}:{document.line}", f"duplicate id {document.id!r}")
             return False
         self._seen_ids.add(document.id)
         return True

@@ -1,0 +1,386 @@
+"""A hostile corpus: only regular files inside the roots are read, ragcli's own index folders are never
+read as documents, and no single file can exhaust memory, hang, or crash the build (issue 12)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_files
+from typer.testing import CliRunner
+
+import ragcli.readers.records as records_module
+from ragcli.cli import app
+from ragcli.errors import InputFormatError
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.base import SourceInput
+from ragcli.readers.markup import MarkdownReader
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, Document, Skipped
+from ragcli.retrieval.index import load_index
+from ragcli.store import FORMAT_NAME, LOCK, MANIFEST
+
+# Reading runs in a child process under a time and memory limit: without the fixes a FIFO hangs and
+# /dev/zero eats memory, and neither may take the test suite (or the machine) down with it.
+PROBE = """
+import json, resource, sys
+from pathlib import Path
+from ragcli.readers.walk import CorpusReader
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+args = sys.argv[1:]
+roots, files = (args[: args.index("--files")], args[args.index("--files") + 1 :]) if "--files" in args else (args, [])
+reader = CorpusReader([Path(p) for p in roots])
+if files:
+    docs = {d.id: d.text for f in files for d in reader.read_file(Path(f))}
+    hashes = [reader.sha256(Path(f)) for f in files]
+else:
+    docs, hashes = {d.id: d.text for d in reader.documents()}, []
+print(json.dumps({"docs": docs, "skipped": {s.path: s.reason for s in reader.report.skipped}, "hashes": hashes}))
+"""
+
+
+def probe(*args: str | Path) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def read_all(*roots: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(document id → text, skipped path → reason) of reading `roots`."""
+    data = probe(*roots)
+    return data["docs"], data["skipped"]
+
+
+def ids(index_dir: Path) -> set[str]:
+    index = load_index(index_dir)
+    return {index.passages.doc_ids[i] for i in range(len(index.passages))}
+
+
+# --- class 3: nothing outside the corpus, nothing but regular files ---------------------------------
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "credentials").write_text("aws_secret_access_key = hunter2")
+    root = write_files(tmp_path / "corpus", {"a.txt": "bees"})
+    (root / "notes.txt").symlink_to("../credentials")
+    (root / "zero.txt").symlink_to("/dev/zero")
+    docs, skipped = read_all(root)
+    assert list(docs) == ["a.txt"]
+    assert skipped["notes.txt"] == skipped["zero.txt"] == "symbolic link outside the indexed folder (not followed)"
+    build_index([root], tmp_path / "idx")
+    assert ids(tmp_path / "idx") == {"a.txt"}
+
+
+def test_a_link_inside_the_corpus_is_not_followed_its_target_is_read_once(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", {"a.txt": "bees", ".private/key.txt": "hidden secret"})
+    (root / "again.txt").symlink_to("a.txt")
+    (root / "peek.txt").symlink_to(".private/key.txt")  # a link must not unhide a hidden file
+    docs, skipped = read_all(root)
+    assert docs == {"a.txt": "bees"}
+    assert skipped["again.txt"].startswith("symbolic link (not followed")
+    assert skipped["peek.txt"].startswith("symbolic link (not followed")
+
+
+def test_fifos_in_the_corpus_are_skipped_without_hanging(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", {"a.txt": "bees"})
+    os.mkfifo(root / "pipe.txt")
+    os.mkfifo(root / "pipe.jsonl")
+    docs, skipped = read_all(root)
+    assert list(docs) == ["a.txt"]
+    assert skipped["pipe.txt"] == skipped["pipe.jsonl"] == "not a regular file (a FIFO)"
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_named_on_the_command_line_is_refused(tmp_path: Path, device: str) -> None:
+    docs, skipped = read_all(Path(device))
+    assert docs == {} and list(skipped.values()) == ["not a regular file (a character device)"]
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_through_the_cli(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "q.jsonl")
+    result = subprocess.run(
+        [sys.executable, "-m", "ragcli", "index", str(tmp_path / "q.jsonl"), "-i", str(tmp_path / "idx"), "-v"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 5, result.stderr
+    assert "not a regular file (a FIFO)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_file_named_on_the_command_line_may_be_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text("named by the user")
+    (tmp_path / "link.txt").symlink_to("real.txt")
+    docs, _ = read_all(tmp_path / "link.txt")
+    assert list(docs.values()) == ["named by the user"]
+
+
+def test_a_file_swapped_after_the_walk_is_checked_again_when_opened(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("outside")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "c.txt").write_text("outside too")
+    root = write_files(tmp_path / "corpus", {"a.txt": "x", "b.txt": "x", "sub/c.txt": "x"})
+    files = list(CorpusReader([root]).files())
+    assert [f.name for f in files] == ["a.txt", "b.txt", "c.txt"]
+    (root / "a.txt").unlink()
+    os.mkfifo(root / "a.txt")  # a FIFO swapped in: opened without blocking, refused by fstat
+    (root / "b.txt").unlink()
+    (root / "b.txt").symlink_to(tmp_path / "secret.txt")  # a link swapped in: not followed
+    (root / "sub" / "c.txt").unlink()
+    (root / "sub").rmdir()
+    (root / "sub").symlink_to(tmp_path / "elsewhere")  # a folder on the path swapped for a link
+    data = probe(root, "--files", *files)
+    assert data["docs"] == {} and data["hashes"] == [None, None, None]
+    assert data["skipped"] == {
+        "a.txt": "not a regular file (a FIFO)",
+        "b.txt": "symbolic link (not followed)",
+        "sub/c.txt": "outside the indexed folder (a folder on its path is a link)",
+    }
+
+
+# --- class 9: ragcli's own index folders are never read as documents --------------------------------
+
+
+def test_the_walk_knows_the_stores_names() -> None:
+    assert (INDEX_FORMAT, INDEX_MANIFEST, INDEX_LOCK) == (FORMAT_NAME, MANIFEST, LOCK)
+
+
+def test_an_index_inside_its_own_corpus_root_is_not_read(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c3", {"a.txt": "bees make honey", "notes/b.md": "# Wax\n\nwax"})
+    first = build_index([root], root)
+    assert first.documents == 2
+    for _ in range(2):  # every later run: its manifest, generation and lock are not records
+        report = build_index([root], root)
+        assert report.up_to_date and report.documents == 2
+        reasons = {s.path: s.reason for s in report.skipped}
+        assert reasons[MANIFEST] == reasons[LOCK] == "part of a ragcli index (not read)"
+    (root / "c.txt").write_text("a new file beside the index")
+    report = build_index([root], root)
+    assert report.documents == 3 and not report.up_to_date
+    assert ids(root) == {"a.txt", "notes/b.md", "c.txt"}
+
+
+def test_an_index_anywhere_in_the_tree_is_skipped_whole(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", {"a.txt": "bees", "deep/er/b.txt": "wax"})
+    build_index([root / "deep"], root / "deep" / "er" / "old-index")  # another index inside the corpus
+    build_index([root], root / "deep" / "idx")
+    report = build_index([root], tmp_path / "idx")
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons["deep/er/old-index"] == reasons["deep/idx"] == "a ragcli index (not read)"
+    assert ids(tmp_path / "idx") == {"a.txt", "deep/er/b.txt"}
+    assert build_index([root], tmp_path / "idx").up_to_date
+
+
+def test_an_index_file_named_on_the_command_line_is_not_read(tmp_path: Path) -> None:
+    build_index([write_files(tmp_path / "c", {"a.txt": "bees"})], tmp_path / "idx")
+    docs, skipped = read_all(tmp_path / "idx" / MANIFEST)
+    assert docs == {} and list(skipped.values()) == ["part of a ragcli index (not read)"]
+
+
+def test_a_folder_with_the_index_marker_is_skipped(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", {"a.txt": "bees", "idx/.ragcli-index": "", "idx/records.jsonl": "{}"})
+    docs, skipped = read_all(root)
+    assert list(docs) == ["a.txt"] and skipped == {"idx": "a ragcli index (not read)"}
+
+
+def test_a_json_manifest_of_another_tool_is_read(tmp_path: Path) -> None:
+    manifest = {"format": "something-else", "text": "an ordinary record"}
+    root = write_files(tmp_path / "corpus", {"sub/manifest.json": json.dumps(manifest)})
+    docs, _ = read_all(root)
+    assert list(docs.values()) == ["an ordinary record"]
+
+
+# --- class 4: one file never costs the machine or the build ------------------------------------------
+
+MIB = 1 << 20
+
+
+def gzip_stream(path: Path, chunks: Iterator[bytes]) -> None:
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+def peak_reading(root: Path, **kwargs: Any) -> tuple[dict[str, str], dict[str, str], int]:
+    """(documents, skips, peak traced memory) of reading `root` in this process."""
+    reader = CorpusReader([root], **kwargs)
+    tracemalloc.start()
+    try:
+        docs = {d.id: d.text for d in reader.documents()}
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return docs, {s.path: s.reason for s in reader.report.skipped}, peak
+
+
+def test_a_decompression_bomb_is_skipped_after_reading_at_most_the_limit(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"ok.json": '{"text": "fine"}'})
+    # 24 MiB of JSON from a ~100 KB file: read whole it would take 24 MiB and far more once parsed
+    gzip_stream(root / "bomb.json.gz", iter([b'[{"text": "', *[b"a" * MIB] * 24, b'"}]']))
+    gzip_stream(root / "bomb.html.gz", iter([b"<p>", *[b"b" * MIB] * 24]))
+    assert (root / "bomb.json.gz").stat().st_size < 200_000
+    docs, skipped, peak = peak_reading(root, max_bytes=2 * MIB)
+    assert list(docs) == ["ok.json#1"]
+    reason = "larger than 2 MiB once decompressed (raise --max-expanded-size to read it)"
+    assert skipped == {"bomb.json.gz": reason, "bomb.html.gz": reason}
+    assert peak < 8 * MIB  # the limit (plus buffers), never the 24 MiB
+
+
+def test_the_limit_defaults_to_256_mib_and_the_option_sets_it(tmp_path: Path) -> None:
+    assert BuildSettings().max_expanded_bytes == 256 * MIB
+    root = write_files(tmp_path / "c", {"ok.txt": "bees"})
+    gzip_stream(root / "big.txt.gz", iter([b"word " * 300_000]))  # 1.5 MB of text
+    result = CliRunner().invoke(
+        app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", "1M", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    skipped = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert skipped == {"big.txt.gz": "larger than 1 MiB once decompressed (raise --max-expanded-size to read it)"}
+    again = CliRunner().invoke(app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", "2M"])
+    assert again.exit_code == 0, again.output  # a higher limit reads the file it skipped (no --rebuild needed)
+    assert ids(tmp_path / "idx") == {"ok.txt", "big.txt.gz"}
+    bad = CliRunner().invoke(app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", "lots"])
+    assert bad.exit_code == 2 and "is not a size" in bad.output
+
+
+def test_a_gigantic_jsonl_line_is_skipped_without_holding_it(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    head = b'{"id": "before", "text": "first record"}\n'
+    tail = b'{"id": "after", "text": "the record after it"}\n'
+    gzip_stream(root / "d.jsonl.gz", iter([head, b'{"text": "', *[b"x" * MIB] * 16, b'"}\n', tail]))
+    for skip_invalid in (False, True):  # a long line is skipped either way: it is not malformed
+        docs, skipped, peak = peak_reading(root, max_bytes=MIB, skip_invalid=skip_invalid)
+        assert docs == {"before": "first record", "after": "the record after it"}
+        assert skipped == {"d.jsonl.gz:2": "line longer than 1 MiB (raise --max-expanded-size to read it)"}
+        assert peak < 6 * MIB
+
+
+def test_a_file_of_a_million_bad_records_is_not_a_million_report_entries(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    lines = [b'{"id": "good", "text": "kept"}\n', *[b'{"text": ""}\n'] * 30_000, *[b"{oops\n"] * 500]
+    gzip_stream(root / "empty.jsonl.gz", iter(lines))  # a bomb of this makes a billion records from 1 GB
+    reader = CorpusReader([root], skip_invalid=True)
+    assert [d.id for d in reader.documents()] == ["good"]
+    skipped = reader.report.skipped
+    assert len(skipped) == 1001 and skipped[0] == Skipped("empty.jsonl.gz:2", "empty text")
+    assert skipped[-1] == Skipped(
+        "empty.jsonl.gz", "29,500 more records skipped, not listed (29,000 empty text, 500 invalid JSON)"
+    )
+
+
+def test_deeply_nested_json_skips_the_record_not_the_build(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    root = write_files(
+        tmp_path / "c",
+        {
+            "deep.json": deep,
+            "lines.jsonl": f'{{"id": "a", "text": "ok"}}\n{{"text": {deep}}}\n{{"id": "b", "text": "still read"}}\n',
+            "huge-number.jsonl": '{"id": "n", "text": "x", "n": ' + "9" * 5000 + "}\n",
+        },
+    )
+    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons["deep.json record 1"] == "invalid JSON (nested too deeply)"
+    assert reasons["lines.jsonl:2"] == "invalid JSON (nested too deeply)"
+    assert reasons["huge-number.jsonl:1"].startswith("invalid JSON (Exceeds the limit")
+    assert ids(tmp_path / "idx") == {"a", "b"}
+    (root / "deep.json").unlink()
+    (root / "huge-number.jsonl").unlink()
+    with pytest.raises(InputFormatError, match=r"lines\.jsonl:2: invalid JSON \(nested too deeply\)"):
+        build_index([root], tmp_path / "idx2")  # without --skip-invalid: exit 6 with file:line
+
+
+def damaged_gzip(payload: bytes) -> bytes:
+    data = bytearray(gzip.compress(payload))
+    for i in range(12, len(data) - 8, 7):  # the deflate stream, not the header
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
+def test_damaged_compressed_files_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    body = b'{"id": "x", "text": "compressed words"}\n' * 200
+    root = write_files(
+        tmp_path / "c",
+        {
+            "ok.jsonl.gz": gzip.compress(body),
+            "corrupt.jsonl.gz": damaged_gzip(body),
+            "corrupt.txt.gz": damaged_gzip(b"plain words " * 500),
+            "truncated.json.gz": gzip.compress(b'[{"text": "cut short"}]' * 50)[:-30],
+            "not-gzip.csv.gz": b"id,text\n1,not compressed at all\n",
+        },
+    )
+    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    reasons = {s.path: s.reason for s in report.skipped if s.path != "ok.jsonl.gz:2"}
+    assert {path for path, reason in reasons.items() if reason.startswith("damaged compressed data")} == {
+        "corrupt.jsonl.gz",
+        "corrupt.txt.gz",
+        "truncated.json.gz",
+        "not-gzip.csv.gz",
+    }, reasons
+    assert "x" in ids(tmp_path / "idx")
+
+
+def test_a_csv_field_over_128_kib_is_read_and_no_record_is_lost(tmp_path: Path) -> None:
+    rows = [f"r{i},{'long ' * 40_000 if i == 2 else 'short'} text {i}" for i in range(10)]
+    root = write_files(tmp_path / "c", {"d.csv": "id,text\n" + "\n".join(rows) + "\n"})
+    for skip_invalid in (False, True):
+        report = build_index([root], tmp_path / f"idx{skip_invalid}", BuildSettings(skip_invalid=skip_invalid))
+        assert report.documents == 10 and report.skipped == []
+
+
+def test_a_bad_csv_row_drops_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_limit = csv.field_size_limit
+    default = real_limit(64)  # a row the csv module refuses (a field over its limit) …
+    monkeypatch.setattr(records_module.csv, "field_size_limit", lambda *args: 64)
+    try:
+        rows = [f"r{i},{'x' * 100 if i in (2, 5) else 'ok'} {i}" for i in range(10)]
+        root = write_files(tmp_path / "c", {"d.csv": "id,text\n" + "\n".join(rows) + "\n"})
+        docs, skipped, _ = peak_reading(root, skip_invalid=True)
+        assert sorted(docs) == [f"r{i}" for i in range(10) if i not in (2, 5)]  # … and the rows after it are read
+        assert list(skipped) == ["d.csv:4", "d.csv:7"] and all("invalid CSV" in r for r in skipped.values())
+        with pytest.raises(InputFormatError, match=r"d\.csv:4: invalid CSV"):
+            peak_reading(root)
+    finally:
+        real_limit(default)
+
+
+HTML_A_SPACE = "<a " * 80_000  # 240 KB: the standard library's HTMLParser takes many minutes on it
+
+
+def test_pathological_html_is_parsed_in_linear_time(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"a-space.html": HTML_A_SPACE, "ok.html": "<p>fine</p>"})
+    docs, skipped = read_all(root)  # in a child process, killed after 60 s
+    assert docs == {"ok.html": "\nfine\n"} and skipped == {"a-space.html": "no text"}
+
+
+def test_a_parse_error_skips_the_file_a_bug_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "bees", "b.md": "# wax"})
+
+    def broken(self: object, source: SourceInput) -> Iterator[Document]:
+        raise ValueError("bad byte at 3")
+        yield  # a generator, like every reader
+
+    monkeypatch.setattr(MarkdownReader, "read", broken)
+    docs, skipped, _ = peak_reading(root)
+    assert list(docs) == ["a.txt"] and skipped == {"b.md": "cannot be parsed (ValueError: bad byte at 3)"}
+
+    def buggy(self: object, source: SourceInput) -> Iterator[Document]:
+        raise TypeError("a bug in a reader")
+        yield
+
+    monkeypatch.setattr(MarkdownReader, "read", buggy)
+    with pytest.raises(TypeError, match="a bug in a reader"):
+        peak_reading(root)
