@@ -35,7 +35,7 @@ from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
-from ragcli.store import GenerationWriter, index_lock, read_manifest, remove_leftovers, resolve_index_dir
+from ragcli.store import BuildLock, GenerationWriter, index_lock, read_manifest, remove_leftovers, resolve_index_dir
 
 
 def stored_roots(index_dir: str | Path | None) -> list[Path]:
@@ -139,7 +139,7 @@ def build_index(
     target = resolve_index_dir(index_dir)
     roots = [Path(p) for p in paths]
     reader = CorpusReader(roots, fields=settings.fields, exclude=target, skip_invalid=settings.skip_invalid)
-    with index_lock(target, wait=wait):
+    with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
         old = reusable_index(target, settings, roots)
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
@@ -149,7 +149,7 @@ def build_index(
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
             if _rewrite_needed(old, chosen):
-                _rewrite(old, target, chosen, embed_progress)
+                _rewrite(old, lock, chosen, embed_progress)
             counts = old.manifest["counts"]
             recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
             return BuildReport(
@@ -192,7 +192,7 @@ def build_index(
                 },
                 "sources": sources,
             }
-            with GenerationWriter(target) as writer:
+            with GenerationWriter(target, lock) as writer:
                 passage_payload = columns.payload()
                 writer.write(PASSAGES_FILE, passage_payload)
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
@@ -259,12 +259,14 @@ def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
     return False
 
 
-def _rewrite(index: Index, target: Path, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None) -> None:
+def _rewrite(
+    index: Index, lock: BuildLock, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None
+) -> None:
     """Same passages, other retriever settings (new BM25 parameters, dense vectors added or dropped): the
     changed payloads are rebuilt from the stored counts, written as a new generation like a build, so
     readers see the old index or the new one."""
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
-    with GenerationWriter(target) as writer:
+    with GenerationWriter(lock.index_dir, lock) as writer:
         for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
             writer.write(name, index.payload(name))
         data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
@@ -276,11 +278,11 @@ def reweight(index_dir: str | Path | None, retrievers: dict[str, Any], *, wait: 
     """Store new settings for some retrievers of an index (e.g. `ragcli tune --apply`'s BM25 k1 and b),
     keeping the others as they are; nothing is read from the corpus again."""
     target = resolve_index_dir(index_dir)
-    with index_lock(target, wait=wait):
+    with index_lock(target, wait=wait, create=False) as lock:
         index = load_index(target)
         chosen = chosen_retrievers(BuildSettings(retrievers=retrievers), index.manifest)
         for retriever in built_retrievers():  # the others keep what the index recorded
-            recorded = index.manifest.get(retriever.name)
-            if retriever.name not in retrievers and recorded:
-                chosen[retriever.name] = retriever.settings_from(recorded)
-        _rewrite(index, target, chosen)
+            recorded = index.settings_of(retriever.name)
+            if retriever.name not in retrievers and recorded is not None:
+                chosen[retriever.name] = recorded
+        _rewrite(index, lock, chosen)
