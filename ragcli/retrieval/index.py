@@ -327,7 +327,11 @@ class Index:
         return sum(int(meta.get("bytes", 0)) for meta in self.manifest["files"].values())
 
     def info(self) -> dict[str, Any]:
-        """What the index holds, for `ragcli info`."""
+        """What the index holds, for `ragcli info`. A retriever section its retriever cannot read is
+        damage (exit 7), as it would be for a query."""
+        for name in RETRIEVERS.names():
+            if RETRIEVERS.get(name).payload is not None:
+                self.settings_of(name)
         m = self.manifest
         return {
             "path": str(self.path),
