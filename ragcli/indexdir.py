@@ -45,15 +45,21 @@ _TEMP_MANIFEST_RE = re.compile(r"^manifest\.json\.(data-[0-9a-f]{32})\.tmp$")
 
 
 def write_error(
-    action: str, exc: OSError, *, then: str = "", option: str = "choose another --index"
+    action: str,
+    exc: OSError,
+    *,
+    where: Path | None = None,
+    then: str = "",
+    option: str = "choose another --index",
 ) -> IndexWriteError:
-    """An OSError met while writing, as exit 12: `action`, the cause, `then` (what state things are
-    in), and a hint that fits the cause (disk or inodes full, permissions, a file in a folder's place)."""
+    """An OSError met while writing, as exit 12: `action`, the cause, `then` (what state things are in),
+    and a hint that fits the cause: disk or inodes full, no permission or a read-only file system
+    (naming `where`, the file or folder to make writable), a file where a folder should be."""
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = f"free some disk space (or inodes: `df -i` shows them), or {option}"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = f"make {exc.filename or 'it'} writable, or {option}"
+        hint = f"make {where or exc.filename or 'it'} writable, or {option}"
     elif exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         hint = f"a file stands where a folder should be (or the reverse): move it, or {option}"
     else:
@@ -115,6 +121,13 @@ def write_marker(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _first_existing(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists (the one a new index folder is made in)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
 def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
     """Make sure ragcli may write an index in `index_dir`, before anything is written there: a folder
     that does not exist (created) or is empty gets ragcli's marker; a ragcli index is kept; any other
@@ -146,7 +159,9 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
         with suppress(FileExistsError):
             write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
     except OSError as exc:
-        raise write_error(f"cannot create the index folder {index_dir}", exc) from None
+        raise write_error(
+            f"cannot create the index folder {index_dir}", exc, where=_first_existing(index_dir)
+        ) from None
     if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
         raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
 
@@ -267,7 +282,7 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
     try:
         folder_fd = _lock_folder(index_dir, wait)
     except OSError as exc:
-        raise write_error(f"cannot lock the index folder {index_dir}", exc) from None
+        raise write_error(f"cannot lock the index folder {index_dir}", exc, where=index_dir) from None
     try:
         lock = FileLock(str(index_dir / LOCK))
         try:
@@ -275,7 +290,7 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
         except Timeout:
             raise _locked_error(index_dir) from None
         except OSError as exc:
-            raise write_error(f"cannot take the lock file {index_dir / LOCK}", exc) from None
+            raise write_error(f"cannot take the lock file {index_dir / LOCK}", exc, where=index_dir / LOCK) from None
         try:
             yield BuildLock(index_dir, manifest_identity(index_dir))
         finally:

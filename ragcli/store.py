@@ -117,7 +117,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
-    return write_error(f"cannot write the index in {index_dir}", exc, then="; the previous index is unchanged")
+    return write_error(
+        f"cannot write the index in {index_dir}", exc, where=index_dir, then="; the previous index is unchanged"
+    )
 
 
 # --- payloads ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from array import array
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,10 @@ class StringColumn:
 
     def _error(self, exc: OSError) -> Exception:
         return write_error(
-            f"cannot spool passage texts in {self.spill_dir}", exc, then="; the previous index is unchanged"
+            f"cannot spool passage texts in {self.spill_dir}",
+            exc,
+            where=self.spill_dir,
+            then="; the previous index is unchanged",
         )
 
     def _add(self, data: bytes) -> None:
@@ -76,7 +80,8 @@ class StringColumn:
 
     def close(self) -> None:
         if not isinstance(self.blob, bytearray):
-            self.blob.close()
+            with suppress(OSError):  # its buffer cannot be flushed to a full disk: it is discarded anyway
+                self.blob.close()
 
 
 class PassageColumns:
