@@ -356,17 +356,16 @@ def check_manifest(manifest: dict[str, Any]) -> str | None:
     fields = manifest.get("fields")
     if fields is not None and not (isinstance(fields, dict) and all(_optional(v, str) for v in fields.values())):
         return "the manifest's record fields are malformed"
-    roots = manifest.get("roots")
-    if roots is not None and not (isinstance(roots, list) and all(isinstance(r, str) for r in roots)):
+    roots = manifest.get("roots", [])
+    if not (isinstance(roots, list) and all(isinstance(r, str) for r in roots)):
         return "the manifest's roots are malformed"
     if not all(_optional(manifest.get(key), str) for key in ("built", "ragcli_version")):
         return "the manifest's build time or version is malformed"
-    sources = manifest.get("sources")
-    if sources is not None:
-        if not isinstance(sources, list):
-            return "the manifest's sources are malformed"
-        for source in sources:
-            problem = _source_problem(source, counts["passages"])
-            if problem is not None:
-                return problem
+    sources = manifest.get("sources", [])
+    if not isinstance(sources, list):
+        return "the manifest's sources are malformed"
+    for source in sources:
+        problem = _source_problem(source, counts["passages"])
+        if problem is not None:
+            return problem
     return None

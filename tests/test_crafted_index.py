@@ -197,6 +197,8 @@ MALFORMED = {
     "no-chunking": pop("chunking"),
     "chunking-as-text": put("200", "chunking"),
     "sources-as-object": put({"a": 1}, "sources"),
+    "sources-null": put(None, "sources"),
+    "roots-null": put(None, "roots"),
     "source-outside": put([0, 10**9], "sources", 0, "passages"),
     "source-without-path": pop("sources", 0, "path"),
     "size-as-text": put("123", "files", BM25_FILE, "bytes"),
@@ -220,6 +222,55 @@ def test_a_malformed_manifest_is_exit_7_and_the_hint_works(small_corpus: Path, s
         assert "rebuild" in result.stderr and "internal error" not in result.stderr
     assert invoke("index", str(small_corpus), "--index", str(small_index), "-q").exit_code == 0  # the hint
     assert [h.doc_id for h in load_index(small_index).search("wind")] == ["wind.txt"]
+
+
+# --- an incremental build over a damaged index ------------------------------------------------------
+
+
+def damage_array(path: Path, key: str, mask: int = 0xFF) -> None:
+    """Flip bytes in the middle of array `key` where the payload file stores it (the file still loads)."""
+    data = bytearray(path.read_bytes())
+    raw = np.ascontiguousarray(load_payload(path, mmap=False)[key]).tobytes()
+    start = bytes(data).find(raw)
+    assert start >= 0 and len(raw) >= 8
+    for i in range(len(raw) // 4, len(raw) // 4 + 4):
+        data[start + i] ^= mask
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "name, key",
+    [(PASSAGES_FILE, "id_blob"), (TERMS_FILE, "term_blob"), (COUNTS_FILE, "data"), (COUNTS_FILE, "indices")],
+)
+def test_an_incremental_build_never_copies_damage(small_corpus: Path, small_index: Path, name: str, key: str) -> None:
+    """Bit rot in a payload a build would copy (its checksum no longer matches): the build reads the
+    files again instead, so the new index equals a full rebuild, with no damage under fresh checksums."""
+    damage_array(payload_file(small_index, name), key)
+    (small_corpus / "tidal.txt").write_text("tidal turbines make electricity")
+    result = bounded("index", str(small_corpus), "--index", str(small_index), "-q")
+    assert result.returncode == 0, result.stderr
+    assert bounded("info", "--verify", "--index", str(small_index)).returncode == 0
+    fresh = small_index.parent / "fresh"
+    assert bounded("index", str(small_corpus), "--index", str(fresh), "-q").returncode == 0
+    for query in ("electricity", "tidal turbines", "wind", "heat steam"):
+        assert [(h.id, h.score) for h in load_index(small_index).search(query, k=10)] == [
+            (h.id, h.score) for h in load_index(fresh).search(query, k=10)
+        ]
+
+
+def test_crafted_passages_with_valid_checksums_fail_an_incremental_build_cleanly(
+    small_corpus: Path, small_index: Path
+) -> None:
+    """Garbage a crafter recorded checksums for (invalid UTF-8 in passage ids): an incremental build
+    stops with exit 7 and a hint that works (`--rebuild` reads nothing from the old index)."""
+    target = payload_file(small_index, PASSAGES_FILE)
+    damage_array(target, "doc_id_blob", mask=0x80)
+    set_recorded(small_index, PASSAGES_FILE, target.read_bytes())
+    (small_corpus / "tidal.txt").write_text("tidal turbines make electricity")
+    result = bounded("index", str(small_corpus), "--index", str(small_index))
+    assert_clean_damage(result, "--rebuild")
+    assert bounded("index", str(small_corpus), "--index", str(small_index), "--rebuild", "-q").returncode == 0
+    assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["tidal.txt"]
 
 
 # --- the property: any bytes as a payload --------------------------------------------------------

@@ -28,7 +28,7 @@ from ragcli.indexing.counting import (
     counts_payload,
     reused,
 )
-from ragcli.indexing.plan import Plan, estimate_passages, plan_build, reusable_index, stat_key
+from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
@@ -87,9 +87,10 @@ def _tasks(
             if pending:
                 yield count_surfaces, (pending,)
                 pending = []
-            columns.extend_from(old, first, last)
+            with old.reused("passages"):
+                columns.extend_from(old, first, last)
+                reader.claim_ids([old.passages.doc_ids[i] for i in range(first, last)])
             yield reused, (first, last)
-            reader.claim_ids(old.passages.doc_ids[i] for i in range(first, last))
             if entry.get("skipped"):
                 reader.report.skipped.append(Skipped(rel, entry["skipped"]))
             sources.append({**entry, "passages": [start, len(columns)]})
@@ -145,6 +146,10 @@ def build_index(
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
         files = list(reader.files())
         plan = plan_build(reader, files, old)
+        up_to_date = old is not None and plan.new == plan.changed == plan.removed == 0
+        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
+            old = None  # damaged since it was written: build from the files alone, never copy the damage
+            plan = plan_build(reader, files, None)
         if old is not None and plan.new == plan.changed == plan.removed == 0:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
@@ -195,7 +200,11 @@ def build_index(
             with GenerationWriter(target, lock) as writer:
                 passage_payload = columns.payload()
                 writer.write(PASSAGES_FILE, passage_payload)
-                writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
+                hashes = None
+                if old is not None:
+                    with old.reused("vocabulary"):
+                        hashes = old.lexicon.hashes()
+                writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
                 writer.publish(manifest)

@@ -15,7 +15,7 @@ from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.walk import CorpusReader
 from ragcli.retrieval.base import built_retrievers
 from ragcli.retrieval.index import Index, load_index
-from ragcli.store import sha256_file
+from ragcli.store import sha256_file, verify_checksums
 
 
 @dataclass
@@ -96,6 +96,16 @@ def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> 
     except RagcliError:
         return None
     return index
+
+
+def intact(index: Index) -> bool:
+    """Whether every payload of `index` still has the checksum it was written with (a build that copies
+    from a damaged index would give the damage fresh checksums)."""
+    try:
+        verify_checksums(index.path, index.manifest)
+    except RagcliError:
+        return False
+    return True
 
 
 def estimate_passages(plan: Plan) -> int:

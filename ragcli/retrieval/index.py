@@ -11,8 +11,8 @@ retriever's `schema`). Retrievers are looked up by name in the retriever registr
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -263,6 +263,18 @@ class Index:
                 ) from None
         return self._scorers[key]
 
+    @contextmanager
+    def reused(self, what: str) -> Iterator[None]:
+        """Around a build's reading of this index's data (passages, counts, vocabulary): what a damaged
+        array raises becomes IndexDamagedError, with a hint that works (`--rebuild` reads none of it)."""
+        try:
+            yield
+        except (*_DAMAGE, MemoryError) as exc:
+            raise IndexDamagedError(
+                f"{self.path}: damaged {what} ({type(exc).__name__})",
+                hint="rebuild it from the files alone with `ragcli index PATH --rebuild`",
+            ) from None
+
     def _scorer(self, retriever: str | Scorer) -> Scorer:
         if isinstance(retriever, str):
             return self.retriever(retriever)
@@ -318,6 +330,8 @@ class Index:
         try:  # a full check (indices in range, indptr increasing): scipy's kernels trust them blindly
             matrix = sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=shape)
             matrix.check_format(full_check=True)
+            if matrix.nnz and int(matrix.data.min()) < 1:
+                raise ValueError("a count below 1")
         except (ValueError, TypeError) as exc:
             raise IndexDamagedError(f"{self.path}: damaged term counts ({exc})", hint=REBUILD_HINT) from None
         return matrix
