@@ -190,14 +190,12 @@ def mutate_bytes(rng: random.Random, data: bytes, others: list[bytes]) -> tuple[
 
 def json_edit(rng: random.Random, manifest: Any) -> str:
     """Edit one random place of the manifest's JSON tree."""
-    path: list[Any] = []
-    node = manifest
+    path: list[Any] = [rng.choice(sorted(manifest))]  # at least a top-level key
+    node = manifest[path[0]]
     while isinstance(node, (dict, list)) and node and rng.random() < 0.75:
         key = rng.choice(sorted(node)) if isinstance(node, dict) else rng.randrange(len(node))
         path.append(key)
         node = node[key]
-    if not path:
-        return "json-none"
     parent = manifest
     for key in path[:-1]:
         parent = parent[key]

@@ -136,32 +136,38 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
         if not is_ragcli_index(index_dir):
             raise NoIndexError(f"no index found in {index_dir}", hint="build one with `ragcli index PATH`")
         return
-    try:
-        if index_dir.is_dir():
-            if is_ragcli_index(index_dir):
-                if not (index_dir / INDEX_MARKER).exists():
-                    with suppress(FileExistsError):
-                        write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
-                return
-            if not _empty(index_dir):
-                raise ForeignFolderError(
-                    f"{index_dir} is not empty and is not a ragcli index; refusing to write an index into it "
-                    "(nothing in it was changed)",
-                    hint="pass --index (or set RAGCLI_INDEX to) a new or empty folder",
-                )
-        elif index_dir.exists() or index_dir.is_symlink():
+    refuse = "pass --index (or set RAGCLI_INDEX to) a new or empty folder"
+    if index_dir.is_dir():
+        if is_ragcli_index(index_dir):
+            if not (index_dir / INDEX_MARKER).exists():
+                with suppress(OSError):  # built by 0.1.0: its manifest is the proof, the marker a bonus
+                    write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
+            return
+        try:
+            empty = _empty(index_dir)
+        except OSError as exc:
+            raise write_error(f"cannot read the folder {index_dir}", exc, where=index_dir) from None
+        if not empty:
             raise ForeignFolderError(
-                f"{index_dir} is not a folder; refusing to write an index there (nothing was changed)",
-                hint="pass --index (or set RAGCLI_INDEX to) a new or empty folder",
+                f"{index_dir} is not empty and is not a ragcli index; refusing to write an index into it "
+                "(nothing in it was changed)",
+                hint=refuse,
             )
-        else:
+    elif index_dir.exists() or index_dir.is_symlink():
+        raise ForeignFolderError(
+            f"{index_dir} is not a folder; refusing to write an index there (nothing was changed)", hint=refuse
+        )
+    else:
+        try:
             index_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            where = _first_existing(index_dir)
+            raise write_error(f"cannot create the index folder {index_dir}", exc, where=where) from None
+    try:
         with suppress(FileExistsError):
             write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
     except OSError as exc:
-        raise write_error(
-            f"cannot create the index folder {index_dir}", exc, where=_first_existing(index_dir)
-        ) from None
+        raise write_error(f"cannot write an index in {index_dir}", exc, where=index_dir) from None
     if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
         raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
 

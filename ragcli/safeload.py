@@ -142,12 +142,12 @@ class SafeUnpickler(NumpyUnpickler):  # type: ignore[misc]
         return _GLOBALS[(module, name)]
 
     def load_reduce(self) -> None:
-        if self.stack[-2] not in _CALLABLE:
+        if not any(self.stack[-2] is allowed for allowed in _CALLABLE):
             raise UnsafePayloadError("refusing a call in the payload")
         NumpyUnpickler.load_reduce(self)
 
     def load_newobj(self) -> None:
-        if self.stack[-2] is not NumpyArrayWrapper or self.stack[-1] != ():
+        if self.stack[-2] is not NumpyArrayWrapper or type(self.stack[-1]) is not tuple or self.stack[-1]:
             raise UnsafePayloadError("refusing to create an object in the payload")
         NumpyUnpickler.load_newobj(self)
 
@@ -183,9 +183,11 @@ class SafeUnpickler(NumpyUnpickler):  # type: ignore[misc]
             )
         shape = _shape(state["shape"])
         alignment = state.get("numpy_array_alignment_bytes")
-        if state["subclass"] is not np.ndarray or state["order"] not in ("C", "F"):
+        if state["subclass"] is not np.ndarray or type(state["order"]) is not str or state["order"] not in ("C", "F"):
             raise UnsafePayloadError("refusing a malformed array")
-        if type(state["allow_mmap"]) is not bool or alignment not in (None, 16):
+        if type(state["allow_mmap"]) is not bool or not (
+            alignment is None or (type(alignment) is int and alignment == 16)
+        ):
             raise UnsafePayloadError("refusing a malformed array")
         if _nbytes(shape, dtype) > self.size - self.file_handle.tell():
             raise UnsafePayloadError("an array claims more bytes than the file holds")

@@ -15,7 +15,7 @@ from conftest import SMALL_FILES, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ragcli.errors import EmptyCorpusError, ExitCode, InvalidOptionError
+from ragcli.errors import EmptyCorpusError, ExitCode, InvalidOptionError, NoIndexError
 from ragcli.indexing.build import build_index, reweight
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
@@ -88,7 +88,7 @@ def test_a_file_given_as_the_index_is_refused_untouched(small_corpus: Path, tmp_
 
 
 def test_tune_apply_never_creates_an_index_folder(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="no index found"):
+    with pytest.raises(NoIndexError, match="no index found"):
         reweight(tmp_path / "none", {"bm25": BM25Params(k1=1.2)})
     assert not (tmp_path / "none").exists()
 
@@ -182,8 +182,12 @@ def writable_by_ragcli(rel: str) -> bool:
     return rel in (MANIFEST, "lock", INDEX_MARKER) or rel.endswith("/" + GENERATION_MARKER)
 
 
-def empty_for_ragcli(folder: Path) -> bool:
-    """Empty, or an empty `lock` file alone (what an older ragcli's failed first build left)."""
+def open_to_ragcli(folder: Path) -> bool:
+    """Whether ragcli may write in `folder`: empty (an empty `lock` file alone counts as empty: what an
+    older ragcli's failed first build left), or holding ragcli's proof of ownership."""
+    marker = folder / INDEX_MARKER
+    if marker.is_file() and not marker.is_symlink() and marker.read_bytes() == b"ragcli-index\n":
+        return True
     return all(e.name == "lock" and e.is_file() and not e.stat().st_size for e in folder.iterdir())
 
 
@@ -219,7 +223,7 @@ def test_no_file_ragcli_did_not_write_is_ever_deleted_or_modified(
         build_index([corpus], index_dir)
     ragcli_s = snapshot(index_dir)
     plant(index_dir, tree)
-    foreign = not indexed_first and not empty_for_ragcli(index_dir)
+    foreign = not indexed_first and not open_to_ragcli(index_dir)
     planted = {k: v for k, v in snapshot(index_dir).items() if k not in ragcli_s and not writable_by_ragcli(k)}
     before = snapshot(index_dir)
     for operation in operations:

@@ -222,6 +222,14 @@ def test_an_unwritable_parent_folder(world: Path) -> None:
     assert not (world / "parent" / "index").exists()
 
 
+def test_a_read_only_empty_folder(world: Path) -> None:
+    corpus = write_files(world / "corpus", SMALL_FILES)
+    (world / "index").mkdir(mode=0o555)
+    result = ragcli("index", str(corpus), "--index", str(world / "index"))
+    assert_write_failed(result, "cannot write an index in", f"make {world / 'index'} writable")
+    assert list((world / "index").iterdir()) == []
+
+
 def test_ragcli_cache_naming_a_file(tmp_path: Path) -> None:
     beir = write_files(
         tmp_path / "beir",
