@@ -94,3 +94,8 @@ class InvalidOptionError(RagcliError):
     """A value the CLI's types accept but the library cannot use (e.g. an unknown language)."""
 
     exit_code = ExitCode.USAGE
+
+
+class ForeignFolderError(InvalidOptionError):
+    """`--index` names a folder ragcli did not make an index (not empty, no ragcli marker or manifest):
+    ragcli refuses to write into it, and touches nothing there (exit 2, like any unusable option value)."""

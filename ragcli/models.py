@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.indexdir import write_error
 
 HUB_CHECK_SECONDS = 5.0
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -41,6 +42,19 @@ def cache_root() -> Path:
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli"
     )
     return Path(base)
+
+
+def cache_dir() -> Path:
+    """ragcli's cache folder, created if needed; one that cannot be (RAGCLI_CACHE naming a file, a
+    read-only or full disk) is exit 12 saying so."""
+    folder = cache_root()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(
+            f"cannot create ragcli's cache folder {folder}", exc, option="set RAGCLI_CACHE to a writable folder"
+        ) from None
+    return folder
 
 
 def check_device(requested: str) -> str:

@@ -2,84 +2,89 @@
 
 Layout of an index folder::
 
+    .ragcli-index        written when ragcli makes a folder an index (see ragcli.indexdir)
     manifest.json        format version, settings, counts, sources, and the payload files with checksums
-    data-<generation>/   joblib payloads (plain dicts of numpy arrays, strings and numbers)
+    data-<generation>/   joblib payloads (plain dicts of numpy arrays, strings and numbers), and
+                         .ragcli-generation, the folder's own name
     lock                 held while a build writes
 
 A build writes a new generation folder, then swaps `manifest.json` with one atomic `os.replace`, then
 removes older generations. A reader sees the old index or the new one, never a mix; a build that dies
-half-way leaves the previous index untouched, and its leftovers are removed by the next build.
+half-way leaves the previous index untouched, and its leftovers are removed by the next build. What a
+build may write into and delete, and its lock, are `ragcli.indexdir`'s.
 
-joblib files are pickles, and unpickling can run code. `load_payload` therefore uses an unpickler that
-resolves only numpy's array and dtype classes and joblib's array wrapper, and refuses object arrays
-(which joblib would read with a plain, unrestricted pickle). Arrays are memory-mapped.
+Everything read back is checked by `ragcli.safeload`: regular files only, an unpickler that builds
+plain numpy arrays and values only (no code, no structured dtypes), payload and manifest schemas.
+(Over 350 lines by a few: the format in one place, manifest, payloads and the generation writer.)
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-import re
-import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
-from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 
 from ragcli import __version__
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
+from ragcli.indexdir import (
+    FORMAT_NAME,
+    GENERATION_MARKER,
+    GENERATION_RE,
+    LOCK,
+    MANIFEST,
+    PAYLOAD_NAME_RE,
+    BuildLock,
+    Identity,
+    claim_index_dir,
+    identity_of,
+    index_lock,
+    is_ragcli_index,
+    manifest_identity,
+    our_generation,
+    raw_generation,
+    remove_generation,
+    remove_leftovers,
+    write_error,
+    write_marker,
+)
+from ragcli.safeload import (
+    NotRegularFileError,
+    PayloadSchema,
+    SafeUnpickler,
+    UnsafePayloadError,
+    check_manifest,
+    check_payload,
+    open_regular,
+)
 
-FORMAT_NAME = "ragcli-index"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-LOCK = "lock"
 DEFAULT_INDEX_DIR = ".ragcli"
-_GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
-_PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
 REBUILD_HINT = "rebuild it with `ragcli index PATH`"
 
 Payload = dict[str, Any]  # what a payload file holds: numpy arrays, strings and numbers, by name
 
-_ALLOWED_GLOBALS = {
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-}
-
-
-class UnsafePayloadError(Exception):
-    """A payload asked the unpickler for something other than plain data."""
-
-
-class _SafeUnpickler(NumpyUnpickler):
-    """joblib's unpickler, restricted to numpy arrays, dtypes and plain containers."""
-
-    dispatch = NumpyUnpickler.dispatch.copy()
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise UnsafePayloadError(f"refusing to load {module}.{name}")
-        return super().find_class(module, name)
-
-    def load_build(self) -> None:
-        # The stack ends with (object, state). Check an array wrapper's dtype before joblib reads the
-        # array: joblib reads arrays of Python objects with a plain, unrestricted pickle.
-        if len(self.stack) >= 2 and isinstance(self.stack[-2], NumpyArrayWrapper):
-            state = self.stack[-1]
-            dtype = state.get("dtype") if isinstance(state, dict) else None
-            if not isinstance(dtype, np.dtype) or dtype.hasobject:
-                raise UnsafePayloadError("refusing an array of Python objects")
-        NumpyUnpickler.load_build(self)
-
-    dispatch[b"b"[0]] = load_build
+__all__ = [  # defined in ragcli.indexdir / ragcli.safeload, part of the format's interface here
+    "FORMAT_NAME",
+    "LOCK",
+    "MANIFEST",
+    "BuildLock",
+    "Identity",
+    "UnsafePayloadError",
+    "claim_index_dir",
+    "index_lock",
+    "is_ragcli_index",
+    "manifest_identity",
+    "remove_leftovers",
+    "write_error",
+]
 
 
 def resolve_index_dir(index: str | os.PathLike[str] | None) -> Path:
@@ -90,8 +95,9 @@ def resolve_index_dir(index: str | os.PathLike[str] | None) -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a regular file (a FIFO or device raises NotRegularFileError, never blocks)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -110,6 +116,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    return write_error(
+        f"cannot write the index in {index_dir}", exc, where=index_dir, then="; the previous index is unchanged"
+    )
+
+
+# --- payloads ---------------------------------------------------------------------------------------
+
+
 def save_payload(path: Path, payload: dict[str, Any]) -> None:
     """Write one payload (a dict of arrays and plain values) and flush it to disk."""
     # memory-mapped arrays (from a loaded index) are stored as plain arrays: the loader admits no memmap
@@ -120,20 +135,28 @@ def save_payload(path: Path, payload: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def load_payload(path: Path, mmap: bool = True) -> dict[str, Any]:
-    """Load a payload without executing anything it contains; arrays memory-mapped."""
+def load_payload(path: Path, mmap: bool = True, schema: PayloadSchema | None = None) -> dict[str, Any]:
+    """Load a payload without executing anything it contains, checked against `schema` (plain data
+    only without one) before anything uses it; arrays memory-mapped."""
     try:
-        with open(path, "rb") as handle:
-            unpickler = _SafeUnpickler(str(path), handle, False, mmap_mode="r" if mmap else None)
-            payload = unpickler.load()
+        with open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            payload = SafeUnpickler(path, handle, size, mmap).load()
     except UnsafePayloadError as exc:
         raise IndexDamagedError(f"{path}: {exc}; the file is not a ragcli payload", hint=REBUILD_HINT) from None
     except FileNotFoundError:
         raise
-    except Exception as exc:  # any unpickling failure means a damaged file
+    except NotRegularFileError:
+        raise IndexDamagedError(f"{path}: not a regular file", hint=REBUILD_HINT) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT) from None
+        raise IndexDamagedError(f"{path}: cannot be read ({exc.strerror or exc})", hint=REBUILD_HINT) from None
+    except Exception as exc:  # any unpickling failure (MemoryError and RecursionError included): a damaged file
         raise IndexDamagedError(f"{path}: cannot be read ({type(exc).__name__})", hint=REBUILD_HINT) from None
-    if not isinstance(payload, dict):
-        raise IndexDamagedError(f"{path}: not a ragcli payload", hint=REBUILD_HINT)
+    problem = check_payload(payload, schema)
+    if problem is not None:
+        raise IndexDamagedError(f"{path}: {problem}; the file is not a ragcli payload", hint=REBUILD_HINT)
     # Plain ndarray views of the maps: same memory, without np.memmap's per-slice overhead on hot paths.
     return {k: v.view(np.ndarray) if isinstance(v, np.memmap) else v for k, v in payload.items()}
 
@@ -180,23 +203,30 @@ class StringTable:
         return cls(payload[f"{prefix}_blob"], payload[f"{prefix}_offsets"])
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """The manifest, validated: a missing index, a damaged file and a foreign format are distinct errors."""
+# --- the manifest -----------------------------------------------------------------------------------
+
+
+def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
+    """The manifest, validated, and the identity of the file it was read from (see `read_manifest`)."""
     path = index_dir / MANIFEST
     if path.is_symlink():
         raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT)
-    if not path.is_file():
+    if not path.exists():
         raise NoIndexError(
             f"no index found in {index_dir}", hint="build one with `ragcli index PATH` or pass --index DIR"
         )
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        with open_regular(path) as handle:
+            identity = identity_of(os.fstat(handle.fileno()))
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except NotRegularFileError:
+        raise IndexDamagedError(f"{path}: not a regular file", hint=REBUILD_HINT) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise IndexDamagedError(f"{path}: unreadable manifest ({exc})", hint=REBUILD_HINT) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexDamagedError(f"{path}: not a ragcli index manifest", hint=REBUILD_HINT)
     version = manifest.get("format_version")
-    if not isinstance(version, int):
+    if type(version) is not int:
         raise IndexDamagedError(f"{path}: manifest has no format version", hint=REBUILD_HINT)
     if version > FORMAT_VERSION:
         raise IndexVersionError(
@@ -210,12 +240,21 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
         )
     generation = manifest.get("generation")
     files = manifest.get("files")
-    if not isinstance(generation, str) or not _GENERATION_RE.match(generation) or not isinstance(files, dict):
+    if not isinstance(generation, str) or not GENERATION_RE.match(generation) or not isinstance(files, dict):
         raise IndexDamagedError(f"{path}: manifest names no valid data folder", hint=REBUILD_HINT)
     for name, meta in files.items():
-        if not _PAYLOAD_NAME_RE.match(name) or not isinstance(meta, dict):
+        if not PAYLOAD_NAME_RE.match(name) or not isinstance(meta, dict):
             raise IndexDamagedError(f"{path}: manifest names an invalid payload {name!r}", hint=REBUILD_HINT)
-    return manifest
+    problem = check_manifest(manifest)
+    if problem is not None:
+        raise IndexDamagedError(f"{path}: {problem}", hint=REBUILD_HINT)
+    return manifest, identity
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest, validated: a missing index, a damaged file and a foreign format are distinct errors,
+    and every key ragcli reads later is there with its type (or the manifest is damaged, exit 7)."""
+    return load_manifest(index_dir)[0]
 
 
 def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
@@ -230,6 +269,8 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
         size = path.stat().st_size
     except FileNotFoundError:
         raise IndexDamagedError(f"{path}: missing", hint=REBUILD_HINT) from None
+    except OSError as exc:
+        raise IndexDamagedError(f"{path}: cannot be read ({exc.strerror or exc})", hint=REBUILD_HINT) from None
     if size != meta.get("bytes"):
         raise IndexDamagedError(
             f"{path}: {size} bytes, the manifest recorded {meta.get('bytes')} (truncated or replaced)",
@@ -242,67 +283,40 @@ def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
     """Re-hash every payload against the manifest (slow on big indexes: used by `info --verify`)."""
     for name, meta in manifest["files"].items():
         path = payload_path(index_dir, manifest, name)
-        if sha256_file(path) != meta.get("sha256"):
+        try:
+            digest = sha256_file(path)
+        except NotRegularFileError:
+            raise IndexDamagedError(f"{path}: not a regular file", hint=REBUILD_HINT) from None
+        except OSError as exc:
+            raise IndexDamagedError(f"{path}: cannot be read ({exc.strerror or exc})", hint=REBUILD_HINT) from None
+        if digest != meta.get("sha256"):
             raise IndexDamagedError(f"{path}: checksum mismatch (the file is damaged)", hint=REBUILD_HINT)
 
 
-@contextmanager
-def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
-    """Hold the index's build lock; a second builder waits (`wait`) or fails clearly."""
-    from filelock import FileLock, Timeout
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / LOCK))
-    try:
-        lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
-        raise IndexLockedError(
-            f"{index_dir} is being written by another ragcli process",
-            hint="wait for it to finish, or pass --wait",
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
-    return IndexWriteError(
-        f"cannot write the index in {index_dir}: {exc.strerror or exc}; the previous index is unchanged",
-        hint="free some disk space or choose another --index",
-    )
-
-
-def remove_leftovers(index_dir: Path, keep: str | None = None) -> None:
-    """Delete generation folders and temporary manifests the current manifest does not use (what a
-    killed build left behind). Call it holding the index lock."""
-    current = None
-    with suppress(OSError, ValueError, AttributeError):
-        current = json.loads((index_dir / MANIFEST).read_text("utf-8")).get("generation")
-    if not index_dir.is_dir():
-        return
-    for entry in index_dir.iterdir():
-        if entry.name in (current, keep):
-            continue
-        if _GENERATION_RE.match(entry.name) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        elif entry.name.startswith(f"{MANIFEST}.") and entry.name.endswith(".tmp"):
-            entry.unlink(missing_ok=True)
+# --- writing a generation ---------------------------------------------------------------------------
 
 
 class GenerationWriter:
-    """Writes payloads into a fresh generation folder, then publishes it with one atomic rename."""
+    """Writes payloads into a fresh generation folder, then publishes it with one atomic rename.
+    Use it holding the index lock (`index_lock`), whose `BuildLock` it checks before publishing."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, lock: BuildLock | None = None) -> None:
         self.index_dir = index_dir
+        self.lock = lock
         self.generation = f"data-{uuid.uuid4().hex}"
         self.folder = index_dir / self.generation
         self.files: dict[str, dict[str, Any]] = {}
+        self.replaces: tuple[str | None, list[str]] = (None, [])
 
     def __enter__(self) -> GenerationWriter:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.replaces = raw_generation(self.index_dir)
         self.remove_leftovers()
-        self.folder.mkdir()
+        try:
+            self.folder.mkdir()
+            write_marker(self.folder / GENERATION_MARKER, self.generation)
+        except OSError as exc:
+            remove_generation(self.folder)
+            raise _index_write_error(self.index_dir, exc) from None
         return self
 
     def write(self, name: str, payload: dict[str, Any]) -> None:
@@ -311,7 +325,16 @@ class GenerationWriter:
             save_payload(path, payload)
             self.files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
         except OSError as exc:
-            raise _write_error(self.index_dir, exc) from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> IndexLockedError | IndexWriteError:
+        if not our_generation(self.folder):  # another build (its lock deleted by hand) removed our folder
+            return IndexLockedError(
+                f"another build removed this build's data in {self.index_dir} while it ran; "
+                "the previous index is unchanged",
+                hint="run it again (--wait queues it behind another build)",
+            )
+        return _index_write_error(self.index_dir, exc)
 
     def publish(self, manifest: dict[str, Any]) -> None:
         manifest = dict(manifest)
@@ -323,22 +346,29 @@ class GenerationWriter:
             files=self.files,
         )
         _fsync_dir(self.folder)
-        tmp = self.index_dir / f"{MANIFEST}.{uuid.uuid4().hex}.tmp"
+        tmp = self.index_dir / f"{MANIFEST}.{self.generation}.tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as handle:
+            with open(tmp, "x", encoding="utf-8") as handle:
                 json.dump(manifest, handle, indent=1, sort_keys=True)
                 handle.flush()
                 os.fsync(handle.fileno())
+            if self.lock is not None:
+                self.lock.check_unchanged()
             os.replace(tmp, self.index_dir / MANIFEST)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise _write_error(self.index_dir, exc) from None
+            raise self._error(exc) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if self.lock is not None:
+            self.lock.manifest = manifest_identity(self.index_dir)
         _fsync_dir(self.index_dir)
-        self.remove_leftovers()
+        remove_leftovers(self.index_dir, keep=[self.generation], replaced=self.replaces)
 
     def remove_leftovers(self) -> None:
-        remove_leftovers(self.index_dir, keep=self.generation)
+        remove_leftovers(self.index_dir, keep=[self.generation])
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            remove_generation(self.folder)

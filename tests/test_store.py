@@ -160,10 +160,12 @@ def test_failed_build_leaves_the_previous_index_intact(small_corpus: Path, small
 
 
 def test_leftovers_of_a_killed_build_are_removed_by_the_next(small_corpus: Path, small_index: Path) -> None:
-    leftover = small_index / "data-0123456789abcdef0123456789abcdef"
-    leftover.mkdir()
+    # what a build killed half-way leaves: its generation folder (with ragcli's marker), a payload, and
+    # a temporary manifest cut short (a kill never runs __exit__)
+    writer = store.GenerationWriter(small_index).__enter__()
+    leftover = writer.folder
     (leftover / "bm25.joblib").write_bytes(b"half written")
-    (small_index / "manifest.json.deadbeef.tmp").write_text("{")
+    (small_index / f"manifest.json.{writer.generation}.tmp").write_text("{")
     build_index([small_corpus], small_index)
     assert not leftover.exists()
     assert not list(small_index.glob("*.tmp"))

@@ -14,10 +14,11 @@ from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
-from ragcli.models import cache_root
+from ragcli.models import cache_dir
 from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
-from ragcli.store import MANIFEST, resolve_index_dir, sha256_file
+from ragcli.safeload import open_regular
+from ragcli.store import MANIFEST, is_ragcli_index, resolve_index_dir, sha256_file
 
 
 def _settings_key(settings: BuildSettings) -> str:
@@ -29,10 +30,11 @@ def _settings_key(settings: BuildSettings) -> str:
 
 def _matches(index_dir: Path, corpus_sha: str) -> bool:
     try:
-        manifest = json.loads((index_dir / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
+        with open_regular(index_dir / MANIFEST) as handle:
+            sources = json.loads(handle.read().decode("utf-8")).get("sources", [])
+        return [s.get("sha256") for s in sources] == [corpus_sha]
+    except (OSError, ValueError, AttributeError, TypeError, RecursionError):
         return False
-    return [s.get("sha256") for s in manifest.get("sources", [])] == [corpus_sha]
 
 
 def index_for(
@@ -55,10 +57,11 @@ def index_for(
     corpus_sha = sha256_file(eval_set.corpus)
     if index_dir is None and not os.environ.get("RAGCLI_INDEX"):
         key = hashlib.sha256(f"{corpus_sha}\n{_settings_key(settings)}".encode()).hexdigest()[:16]
-        index_dir = cache_root() / f"{eval_set.corpus.parent.name}-{key}"
+        index_dir = cache_dir() / f"{eval_set.corpus.parent.name}-{key}"
     else:
         named = resolve_index_dir(index_dir)
-        if (named / MANIFEST).exists() and not _matches(named, corpus_sha):
+        # a folder that is not ragcli's is refused by the build below, before anything is written there
+        if is_ragcli_index(named) and (named / MANIFEST).exists() and not _matches(named, corpus_sha):
             raise InvalidOptionError(
                 f"{named} holds another corpus than {eval_set.corpus}",
                 hint="omit --index to use a cached index of the dataset, or name an empty folder",

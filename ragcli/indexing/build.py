@@ -28,14 +28,23 @@ from ragcli.indexing.counting import (
     counts_payload,
     reused,
 )
-from ragcli.indexing.plan import Plan, estimate_passages, plan_build, reusable_index, stat_key
+from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
-from ragcli.store import GenerationWriter, index_lock, load_payload, read_manifest, remove_leftovers, resolve_index_dir
+from ragcli.safeload import PASSAGES_SCHEMA
+from ragcli.store import (
+    BuildLock,
+    GenerationWriter,
+    index_lock,
+    load_payload,
+    read_manifest,
+    remove_leftovers,
+    resolve_index_dir,
+)
 
 
 def stored_roots(index_dir: str | Path | None) -> list[Path]:
@@ -87,9 +96,10 @@ def _tasks(
             if pending:
                 yield count_surfaces, (pending,)
                 pending = []
-            columns.extend_from(old, first, last)
+            with old.reused("passages"):
+                columns.extend_from(old, first, last)
+                reader.claim_ids([old.passages.doc_ids[i] for i in range(first, last)])
             yield reused, (first, last)
-            reader.claim_ids(old.passages.doc_ids[i] for i in range(first, last))
             if entry.get("skipped"):
                 reader.report.skipped.append(Skipped(rel, entry["skipped"]))
             sources.append({**entry, "passages": [start, len(columns)]})
@@ -145,17 +155,21 @@ def build_index(
         skip_invalid=settings.skip_invalid,
         max_bytes=settings.max_expanded_bytes,
     )
-    with index_lock(target, wait=wait):
+    with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
         old = reusable_index(target, settings, roots)
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
         files = list(reader.files())
         plan = plan_build(reader, files, old)
+        up_to_date = old is not None and plan.new == plan.changed == plan.removed == 0
+        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
+            old = None  # damaged since it was written: build from the files alone, never copy the damage
+            plan = plan_build(reader, files, None)
         if old is not None and plan.new == plan.changed == plan.removed == 0:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
             if _rewrite_needed(old, chosen):
-                _rewrite(old, target, chosen, embed_progress)
+                _rewrite(old, lock, chosen, embed_progress)
             counts = old.manifest["counts"]
             recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
             return BuildReport(
@@ -195,11 +209,15 @@ def build_index(
                 },
                 "sources": sources,
             }
-            with GenerationWriter(target) as writer:
+            with GenerationWriter(target, lock) as writer:
                 writer.write(PASSAGES_FILE, columns.payload())
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
-                passage_payload = load_payload(writer.folder / PASSAGES_FILE)
-                writer.write(TERMS_FILE, lexicon_payload(vocabulary, old.lexicon.hashes() if old is not None else None))
+                passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
+                hashes = None
+                if old is not None:
+                    with old.reused("vocabulary"):
+                        hashes = old.lexicon.hashes()
+                writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
                 writer.publish(manifest)
@@ -271,12 +289,14 @@ def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
     return False
 
 
-def _rewrite(index: Index, target: Path, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None) -> None:
+def _rewrite(
+    index: Index, lock: BuildLock, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None
+) -> None:
     """Same passages, other retriever settings (new BM25 parameters, dense vectors added or dropped): the
     changed payloads are rebuilt from the stored counts, written as a new generation like a build, so
     readers see the old index or the new one."""
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
-    with GenerationWriter(target) as writer:
+    with GenerationWriter(lock.index_dir, lock) as writer:
         for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
             writer.write(name, index.payload(name))
         data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
@@ -288,11 +308,11 @@ def reweight(index_dir: str | Path | None, retrievers: dict[str, Any], *, wait: 
     """Store new settings for some retrievers of an index (e.g. `ragcli tune --apply`'s BM25 k1 and b),
     keeping the others as they are; nothing is read from the corpus again."""
     target = resolve_index_dir(index_dir)
-    with index_lock(target, wait=wait):
+    with index_lock(target, wait=wait, create=False) as lock:
         index = load_index(target)
         chosen = chosen_retrievers(BuildSettings(retrievers=retrievers), index.manifest)
         for retriever in built_retrievers():  # the others keep what the index recorded
-            recorded = index.manifest.get(retriever.name)
-            if retriever.name not in retrievers and recorded:
-                chosen[retriever.name] = retriever.settings_from(recorded)
-        _rewrite(index, target, chosen)
+            recorded = index.settings_of(retriever.name)
+            if retriever.name not in retrievers and recorded is not None:
+                chosen[retriever.name] = recorded
+        _rewrite(index, lock, chosen)

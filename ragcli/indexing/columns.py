@@ -1,20 +1,23 @@
 """Passage columns under construction: strings as UTF-8 blobs plus offsets, numbers as int64 arrays.
 
 Passage texts of a big corpus are spilled to an unnamed temporary file instead of being kept in
-memory; passages reused from an earlier build are copied across without decoding them.
+memory; passages reused from an earlier build are copied across without decoding them. A spool that
+cannot be written (disk or inodes full, a read-only folder) is exit 12 with its cause, like any other
+write of the index.
 """
 
 from __future__ import annotations
 
 import tempfile
 from array import array
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragcli.records import Passage
-from ragcli.store import StringTable
+from ragcli.store import StringTable, write_error
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -25,16 +28,31 @@ class StringColumn:
     go to an unnamed temporary file there instead of memory (passage texts of a big corpus)."""
 
     def __init__(self, spill_dir: Path | None = None) -> None:
-        # the spill file lives as long as the column: PassageColumns.close() closes it in the build's finally
-        self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115
+        self.spill_dir = spill_dir
+        try:
+            # the spill file lives as long as the column: PassageColumns.close() closes it in the build's finally
+            self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115
+        except OSError as exc:
+            raise self._error(exc) from None
         self.size = 0
         self.ends = array("q")
+
+    def _error(self, exc: OSError) -> Exception:
+        return write_error(
+            f"cannot spool passage texts in {self.spill_dir}",
+            exc,
+            where=self.spill_dir,
+            then="; the previous index is unchanged",
+        )
 
     def _add(self, data: bytes) -> None:
         if isinstance(self.blob, bytearray):
             self.blob += data
         else:
-            self.blob.write(data)
+            try:
+                self.blob.write(data)
+            except OSError as exc:
+                raise self._error(exc) from None
         self.size += len(data)
 
     def append(self, text: str) -> None:
@@ -53,13 +71,17 @@ class StringColumn:
         offsets[1:] = np.frombuffer(self.ends, dtype=np.int64) if len(self.ends) else []
         if isinstance(self.blob, bytearray):
             return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
-        self.blob.flush()
+        try:
+            self.blob.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
         blob = np.memmap(self.blob, dtype=np.uint8, mode="r") if self.size else np.zeros(0, dtype=np.uint8)
         return StringTable(blob, offsets)
 
     def close(self) -> None:
         if not isinstance(self.blob, bytearray):
-            self.blob.close()
+            with suppress(OSError):  # its buffer cannot be flushed to a full disk: it is discarded anyway
+                self.blob.close()
 
 
 class PassageColumns:

@@ -128,8 +128,10 @@ def count_all(
 ) -> None:
     """Run the counting tasks (in worker processes when the corpus is large enough) and stack their
     rows in task order."""
-    old_counts = old.counts_matrix() if old is not None else None
-    old_terms = list(old.lexicon.terms) if old is not None else []
+    old_counts, old_terms = None, []
+    if old is not None:
+        with old.reused("term counts"):
+            old_counts, old_terms = old.counts_matrix(), list(old.lexicon.terms)
     if jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
         from joblib import Parallel, delayed
 
@@ -139,7 +141,9 @@ def count_all(
         results = (fn(*args) for fn, args in tasks)
     for result in results:
         if result[0] == "reuse":
-            counts.add_rows(old_counts, old_terms, result[1], result[2])
+            assert old is not None  # reused rows come from the old index only
+            with old.reused("term counts"):
+                counts.add_rows(old_counts, old_terms, result[1], result[2])
         else:
             counts.add_batch(*result)
 

@@ -13,7 +13,9 @@ from typing import Any
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.walk import CorpusReader
+from ragcli.retrieval.base import built_retrievers
 from ragcli.retrieval.index import Index, load_index
+from ragcli.store import verify_checksums
 
 
 @dataclass
@@ -63,7 +65,10 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
 
 
 def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> Index | None:
-    """The existing index, if this build may copy passages from it."""
+    """The existing index, if this build may copy passages from it: same settings and roots, and
+    everything a build reads from it (passages, vocabulary, counts, the retrievers' settings and
+    payloads) passes the checks a query's loading does. A damaged or crafted index is not reused: the
+    build reads everything again, so `ragcli index PATH` is always the way out of a damaged index."""
     if settings.rebuild:
         return None
     try:
@@ -77,7 +82,27 @@ def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> 
         recorded["reading"] = wanted["reading"]
     same = recorded == wanted
     same_roots = manifest.get("roots") == [str(r.resolve()) for r in roots]
-    return index if same and same_roots and "sources" in manifest else None
+    if not (same and same_roots and "sources" in manifest):
+        return None
+    try:
+        _ = (index.passages, index.lexicon, index.counts_matrix())  # loaded for their checks
+        for retriever in built_retrievers():
+            recorded = index.settings_of(retriever.name)
+            if recorded is not None and retriever.payload is not None and index.has_payload(retriever.payload):
+                index.payload(retriever.payload)
+    except RagcliError:
+        return None
+    return index
+
+
+def intact(index: Index) -> bool:
+    """Whether every payload of `index` still has the checksum it was written with (a build that copies
+    from a damaged index would give the damage fresh checksums)."""
+    try:
+        verify_checksums(index.path, index.manifest)
+    except RagcliError:
+        return False
+    return True
 
 
 def estimate_passages(plan: Plan) -> int:

@@ -4,6 +4,9 @@ A retriever is registered under the entry point group `ragcli.retrievers` (built
 one object with:
 
 - `payload`: the file it writes into each index generation (None: it builds nothing, e.g. fusion);
+- `schema`: what that file holds (each array's dtype and dimensions, each value's type), checked on
+  load before anything uses it (a crafted index cannot hand a retriever a structured dtype or a
+  nested container); without one, a payload may hold plain numbers and bytes only;
 - `build(settings, data)`: that payload, and the section it records in the manifest, from the term
   counts and passages of the new index (and the previous index, to reuse work);
 - `open(index, options)`: a `Scorer` for queries: passage numbers and scores, one query or many.
@@ -23,6 +26,7 @@ import numpy as np
 from ragcli.errors import MissingExtraError
 from ragcli.plugins import Registry
 from ragcli.records import JsonObject, SearchOptions
+from ragcli.safeload import PayloadSchema
 from ragcli.store import Payload
 
 if TYPE_CHECKING:
@@ -67,6 +71,7 @@ class Retriever(Generic[S]):
 
     name: str = ""
     payload: str | None = None  # the file this retriever writes into each index generation
+    schema: PayloadSchema | None = None  # what that file holds, checked on load (see ragcli.safeload)
     optional: bool = False  # built only when asked for; later builds keep it until dropped
     needs: tuple[str, ...] = ()  # other retrievers whose data this one searches
 

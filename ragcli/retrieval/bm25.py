@@ -24,6 +24,7 @@ import numpy as np
 from ragcli.errors import InvalidOptionError
 from ragcli.records import JsonObject
 from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ class BM25(SparseRetriever[BM25Params]):
 
     name = "bm25"
     payload = BM25_FILE
+    schema = TERM_MATRIX_SCHEMA.merged(
+        PayloadSchema({"term_constant": ArraySpec(("float64",)), "idf": ArraySpec(("float64",))}, {"avgdl": (float,)})
+    )
 
     def default_settings(self) -> BM25Params:
         return BM25Params()

@@ -18,6 +18,7 @@ from ragcli.errors import IndexDamagedError, MissingExtraError
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever
 from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import StringTable
 
 if TYPE_CHECKING:
@@ -31,6 +32,12 @@ def passage_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
 
 
+def _reusable(previous: dict[str, Any], recorded: dict[str, Any]) -> bool:
+    """Whether vectors of an earlier build can be reused: same settings, one 16-byte key per vector."""
+    keys, vectors = previous["keys"], previous["vectors"]
+    return bool(previous.get("settings") == recorded and keys.shape[1:] == (16,) and len(keys) == len(vectors))
+
+
 def build_dense(
     texts: Sequence[str],
     settings: EmbeddingSettings,
@@ -42,7 +49,7 @@ def build_dense(
     keys = [passage_key(t) for t in texts]
     recorded = settings.to_dict()
     reuse: dict[bytes, int] = {}
-    if previous is not None and previous.get("settings") == recorded:
+    if previous is not None and _reusable(previous, recorded):
         old_keys = np.asarray(previous["keys"]).tobytes()
         reuse = {old_keys[i * 16 : (i + 1) * 16]: i for i in range(len(old_keys) // 16)}
     todo = [i for i, key in enumerate(keys) if key not in reuse]
@@ -147,6 +154,10 @@ class Dense(Retriever[EmbeddingSettings]):
 
     name = "dense"
     payload = DENSE_FILE
+    schema = PayloadSchema(
+        {"vectors": ArraySpec(("float16", "float32"), ndim=2), "keys": ArraySpec(("uint8",), ndim=2)},
+        {"settings": (dict,)},
+    )
     optional = True
 
     def default_settings(self) -> EmbeddingSettings:

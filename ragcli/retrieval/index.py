@@ -2,12 +2,17 @@
 
 Payloads load lazily and memory-mapped: a BM25 query reads the manifest, the vocabulary, the rows of
 its own terms in the BM25 matrix and the ten passages it returns; TF-IDF weights are never touched.
-Retrievers are looked up by name in the retriever registry (`ragcli.retrieval.base.RETRIEVERS`).
+Each payload is checked against its schema on load (`payload_schema`: the core payloads' own, a
+retriever's `schema`). Retrievers are looked up by name in the retriever registry
+(`ragcli.retrieval.base.RETRIEVERS`). A long-lived `Index` follows rebuilds: each search first stats
+`manifest.json` and, when it was replaced, reads the new one and drops every map of the old generation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +24,32 @@ from ragcli.errors import IndexDamagedError, RagcliError
 from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, top_k, with_needs
 from ragcli.retrieval.lexicon import Lexicon
-from ragcli.store import REBUILD_HINT, StringTable, load_payload, payload_path, read_manifest, resolve_index_dir
+from ragcli.safeload import COUNTS_SCHEMA, PASSAGES_SCHEMA, TERMS_SCHEMA, PayloadSchema
+from ragcli.store import (
+    REBUILD_HINT,
+    Identity,
+    StringTable,
+    load_manifest,
+    load_payload,
+    manifest_identity,
+    payload_path,
+    read_manifest,
+    resolve_index_dir,
+)
+
+CORE_SCHEMAS = {PASSAGES_FILE: PASSAGES_SCHEMA, TERMS_FILE: TERMS_SCHEMA, COUNTS_FILE: COUNTS_SCHEMA}
+
+
+def payload_schema(name: str) -> PayloadSchema | None:
+    """What payload file `name` must hold: a core payload's schema, or the schema its retriever
+    declares (None: a plugin without one; its payload is still checked to be plain data)."""
+    if name in CORE_SCHEMAS:
+        return CORE_SCHEMAS[name]
+    for retriever in RETRIEVERS.all():
+        if retriever.payload == name:
+            return retriever.schema
+    return None
+
 
 T = TypeVar("T")
 
@@ -73,20 +103,27 @@ _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)
 class Index:
     """An index on disk, opened for searching. Create with `load_index`.
 
-    A rebuild may replace the index while this object is in use: it then re-reads the manifest and
-    answers from the new index as a whole (never a mix of old and new payloads).
+    A rebuild may replace the index while this object is in use: each search first checks (one stat of
+    `manifest.json`) whether it was replaced, and if so re-reads it and answers from the new index as a
+    whole (never a mix of old and new payloads), dropping its maps of the old payloads so their disk
+    space is freed. A Scorer this index opened (`retriever`) follows too; a Scorer built elsewhere on
+    this index's data pins the index as it is.
     """
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], identity: Identity | None = None) -> None:
         self.path = path
         self.manifest = manifest
+        self._identity = identity  # of the manifest file read; None: do not follow rebuilds
         self._payloads: dict[str, dict[str, Any]] = {}
         self._scorers: dict[tuple[str, SearchOptions], Scorer] = {}
+        self._retired: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
+        self._depth = 0  # nesting of guarded calls: only the outermost follows a rebuild
 
     def payload(self, name: str) -> dict[str, Any]:
         if name not in self._payloads:
             try:
-                self._payloads[name] = load_payload(payload_path(self.path, self.manifest, name))
+                path = payload_path(self.path, self.manifest, name)
+                self._payloads[name] = load_payload(path, schema=payload_schema(name))
             except (IndexDamagedError, FileNotFoundError):
                 if self._replaced():
                     raise _GenerationReplaced() from None
@@ -103,28 +140,60 @@ class Index:
             return False
 
     def _reload(self) -> None:
-        self.manifest = read_manifest(self.path)
+        """Read the manifest again and drop everything loaded from the old one (its maps close when the
+        last reference goes, and with them the deleted files' disk space)."""
+        self.manifest, self._identity = load_manifest(self.path)
+        for key, scorer in self._scorers.items():
+            with suppress(TypeError):  # an unhashable plugin scorer is not followed
+                self._retired[scorer] = key
         self._payloads.clear()
         self._scorers.clear()
         for name in ("analyzer", "passages", "lexicon"):
             self.__dict__.pop(name, None)
 
-    def _guarded(self, work: Callable[[], T]) -> T:
-        """Run a query step: once more on the new index if a rebuild replaced this one meanwhile; and
-        a damaged array's numpy error becomes a clear IndexDamagedError."""
-        for attempt in (1, 2):
-            try:
-                return work()
-            except _GenerationReplaced:
-                if attempt == 2:
-                    raise IndexDamagedError(f"{self.path}: changed twice during one query") from None
-                self._reload()
-            except _DAMAGE as exc:
-                raise IndexDamagedError(
-                    f"{self.path}: damaged data ({type(exc).__name__}: {exc})",
-                    hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
-                ) from None
-        raise AssertionError("unreachable")
+    def refresh(self) -> bool:
+        """Follow a rebuild now: whether the manifest was replaced (and read again) since it was read."""
+        if self._identity is None or manifest_identity(self.path) == self._identity:
+            return False
+        self._reload()
+        return True
+
+    def _follows(self, retriever: str | Scorer) -> bool:
+        """Whether a call with `retriever` may follow a rebuild: a name or a Scorer this index opened."""
+        if isinstance(retriever, str) or any(s is retriever for s in self._scorers.values()):
+            return True
+        try:
+            return retriever in self._retired
+        except TypeError:
+            return False
+
+    def _guarded(self, work: Callable[[], T], follow: bool = True) -> T:
+        """Run a query step: on the new index if a rebuild replaced this one (checked first, or met half
+        way); and a damaged array's numpy error becomes a clear IndexDamagedError."""
+        self._depth += 1
+        try:
+            if follow and self._depth == 1:
+                self.refresh()
+            for attempt in (1, 2):
+                try:
+                    return work()
+                except _GenerationReplaced:
+                    if attempt == 2:
+                        raise IndexDamagedError(f"{self.path}: changed twice during one query") from None
+                    self._reload()
+                except _DAMAGE as exc:
+                    raise IndexDamagedError(
+                        f"{self.path}: damaged data ({type(exc).__name__}: {exc})",
+                        hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
+                    ) from None
+                except MemoryError:
+                    raise IndexDamagedError(
+                        f"{self.path}: damaged data (it asks for more memory than there is)",
+                        hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
+                    ) from None
+            raise AssertionError("unreachable")
+        finally:
+            self._depth -= 1
 
     @cached_property
     def analyzer(self) -> Analyzer:
@@ -146,7 +215,10 @@ class Index:
             lexicon = Lexicon(self.payload(TERMS_FILE))
         except KeyError as exc:
             raise IndexDamagedError(f"{self.path}: vocabulary lacks {exc}", hint=REBUILD_HINT) from None
-        if len(lexicon) != self.manifest["counts"]["terms"] or len(lexicon.hash_sorted) != len(lexicon):
+        n = len(lexicon)
+        terms = lexicon.hash_term
+        mismatched = n != self.manifest["counts"]["terms"] or len(lexicon.hash_sorted) != n or len(terms) != n
+        if mismatched or not lexicon.terms.consistent() or (n and not 0 <= int(terms.min()) <= int(terms.max()) < n):
             raise IndexDamagedError(f"{self.path}: the vocabulary does not match the manifest", hint=REBUILD_HINT)
         return lexicon
 
@@ -157,6 +229,21 @@ class Index:
             for n in with_needs([name])
         )
 
+    def settings_of(self, name: str) -> Any:
+        """The settings retriever `name` recorded in the manifest (None: not built). A section its
+        retriever cannot read is damage (exit 7), never a crash."""
+        section = self.manifest.get(name)
+        if not section:
+            return None
+        try:
+            if not isinstance(section, dict):
+                raise TypeError(type(section).__name__)
+            return RETRIEVERS.get(name).settings_from(section)
+        except (KeyError, TypeError, ValueError, AttributeError, RagcliError) as exc:
+            raise IndexDamagedError(
+                f"{self.path}: the manifest's {name} section is malformed ({type(exc).__name__})", hint=REBUILD_HINT
+            ) from None
+
     def retriever(self, name: str, options: SearchOptions | None = None) -> Scorer:
         """The scorer of the registered retriever `name`, opened once per option set."""
         options = options or SearchOptions()
@@ -166,23 +253,47 @@ class Index:
                 spec = RETRIEVERS.get(needed)
                 if spec.payload is not None and not self.has_payload(spec.payload):
                     raise spec.missing(self)
+                if spec.payload is not None:
+                    self.settings_of(needed)
             try:
                 self._scorers[key] = RETRIEVERS.get(name).open(self, options)
-            except KeyError as exc:
-                raise IndexDamagedError(f"{self.path}: {name} data lacks {exc}", hint=REBUILD_HINT) from None
+            except (KeyError, TypeError) as exc:
+                raise IndexDamagedError(
+                    f"{self.path}: {name} data lacks {exc} or is malformed", hint=REBUILD_HINT
+                ) from None
         return self._scorers[key]
 
+    @contextmanager
+    def reused(self, what: str) -> Iterator[None]:
+        """Around a build's reading of this index's data (passages, counts, vocabulary): what a damaged
+        array raises becomes IndexDamagedError, with a hint that works (`--rebuild` reads none of it)."""
+        try:
+            yield
+        except (*_DAMAGE, MemoryError) as exc:
+            raise IndexDamagedError(
+                f"{self.path}: damaged {what} ({type(exc).__name__})",
+                hint="rebuild it from the files alone with `ragcli index PATH --rebuild`",
+            ) from None
+
     def _scorer(self, retriever: str | Scorer) -> Scorer:
-        return self.retriever(retriever) if isinstance(retriever, str) else retriever
+        if isinstance(retriever, str):
+            return self.retriever(retriever)
+        with suppress(TypeError):
+            key = self._retired.get(retriever)
+            if key is not None:  # opened by this index before a rebuild: the same retriever, on the new one
+                return self.retriever(*key)
+        return retriever
 
     def scores(self, query: str, retriever: str | Scorer = "bm25") -> Ranked:
         """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
         scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again."""
-        return self._guarded(lambda: self._scorer(retriever).score(query))
+        return self._guarded(lambda: self._scorer(retriever).score(query), self._follows(retriever))
 
     def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> Ranked:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
-        return self._guarded(lambda: top_k(*self.scores(query, retriever), k, self.passages.id_rank))
+        return self._guarded(
+            lambda: top_k(*self.scores(query, retriever), k, self.passages.id_rank), self._follows(retriever)
+        )
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
@@ -190,7 +301,7 @@ class Index:
     def search(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
         empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
-        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever)))
+        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever)), self._follows(retriever))
 
     def rank_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[Ranked]:
         """`rank` for many queries, scored together where the retriever can (faster per query)."""
@@ -199,25 +310,42 @@ class Index:
             scored = self._scorer(retriever).score_many(queries)
             return [top_k(c, s, k, self.passages.id_rank) for c, s in scored]
 
-        return self._guarded(work)
+        return self._guarded(work, self._follows(retriever))
 
     def search_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`)."""
-        return self._guarded(lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever)])
+        return self._guarded(
+            lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever)], self._follows(retriever)
+        )
 
     def counts_matrix(self) -> Any:
         """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive."""
         import scipy.sparse as sp
 
         payload = self.payload(COUNTS_FILE)
-        return sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=tuple(payload["shape"]))
+        shape = tuple(payload["shape"])
+        counts = self.manifest["counts"]
+        if shape != (counts["passages"], counts["terms"]):
+            raise IndexDamagedError(f"{self.path}: the term counts do not match the manifest", hint=REBUILD_HINT)
+        try:  # a full check (indices in range, indptr increasing): scipy's kernels trust them blindly
+            matrix = sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=shape)
+            matrix.check_format(full_check=True)
+            if matrix.nnz and int(matrix.data.min()) < 1:
+                raise ValueError("a count below 1")
+        except (ValueError, TypeError) as exc:
+            raise IndexDamagedError(f"{self.path}: damaged term counts ({exc})", hint=REBUILD_HINT) from None
+        return matrix
 
     def size_bytes(self) -> int:
         """The payloads' size on disk, as the manifest records it."""
         return sum(int(meta.get("bytes", 0)) for meta in self.manifest["files"].values())
 
     def info(self) -> dict[str, Any]:
-        """What the index holds, for `ragcli info`."""
+        """What the index holds, for `ragcli info`. A retriever section its retriever cannot read is
+        damage (exit 7), as it would be for a query."""
+        for name in RETRIEVERS.names():
+            if RETRIEVERS.get(name).payload is not None:
+                self.settings_of(name)
         m = self.manifest
         return {
             "path": str(self.path),
@@ -233,8 +361,8 @@ class Index:
             "sources": len(m.get("sources", [])),
             "analyzer": m["analyzer"],
             "chunking": m["chunking"],
-            "bm25": m["bm25"],
-            "tfidf": m["tfidf"],
+            "bm25": m.get("bm25"),
+            "tfidf": m.get("tfidf"),
             "retrievers": [name for name in RETRIEVERS.names() if self.available(name)],
             "dense": m.get("dense"),
         }
@@ -243,4 +371,4 @@ class Index:
 def load_index(path: str | Path | None = None) -> Index:
     """Open the index at `path` (default: $RAGCLI_INDEX or ./.ragcli); validates the manifest."""
     index_dir = resolve_index_dir(path)
-    return Index(index_dir, read_manifest(index_dir))
+    return Index(index_dir, *load_manifest(index_dir))

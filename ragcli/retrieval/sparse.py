@@ -82,6 +82,8 @@ class TermMatrix:
         indices = np.concatenate(rows)
         if len(indices) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if int(indices.min()) < 0 or int(indices.max()) >= self.n_passages:  # damaged: never allocate for it
+            raise ValueError("passage numbers out of range")
         values = np.concatenate(vals).astype(np.float64)
         if len(term_ids) == 1:
             return indices.astype(np.int64), values
@@ -100,7 +102,9 @@ class TermMatrix:
 
         if self._scipy is None:
             shape = (len(self.indptr) - 1, self.n_passages)
-            self._scipy = sp.csr_matrix((self.data, self.indices, self.indptr), shape=shape, copy=False)
+            matrix = sp.csr_matrix((self.data, self.indices, self.indptr), shape=shape, copy=False)
+            matrix.check_format(full_check=True)  # scipy's product trusts the indices: check them once
+            self._scipy = matrix
         for start in range(0, len(queries), BATCH_QUERIES):
             batch = queries[start : start + BATCH_QUERIES]
             lengths = [len(ids) for ids, _ in batch]

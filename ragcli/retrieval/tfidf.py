@@ -14,6 +14,7 @@ import numpy as np
 
 from ragcli.records import JsonObject
 from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Tfidf(SparseRetriever[TfidfParams]):
 
     name = "tfidf"
     payload = TFIDF_FILE
+    schema = TERM_MATRIX_SCHEMA.merged(PayloadSchema({"idf": ArraySpec(("float64",))}))
 
     def default_settings(self) -> TfidfParams:
         return TfidfParams()

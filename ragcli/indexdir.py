@@ -1,0 +1,306 @@
+"""The index folder: what ragcli may touch in it, and the lock a build holds.
+
+ragcli only deletes or replaces what it can prove it wrote:
+
+- a build writes into a folder that does not exist, is empty, or is a ragcli index: its marker file
+  `.ragcli-index` (written when ragcli makes a folder an index), or, for indexes built before the
+  marker existed, a `manifest.json` in ragcli's format. Any other folder is refused before anything
+  (not even the lock file) is written there.
+- each generation folder ragcli writes holds `.ragcli-generation`, its own name: only such folders,
+  their temporary manifests, and the generation a replaced ragcli manifest named are ever deleted, and
+  of those only the files ragcli writes there (payloads, the marker). A user's `data-202403151230`
+  folder, or a file of theirs inside a generation folder, stays.
+
+Builds are serialised by a flock on the index folder itself and by the `lock` file (for other tools
+and older ragcli versions): deleting `lock` by hand cannot let two builds interleave. Where a file
+system has no flock on folders, a build still checks before it publishes that nobody replaced the
+manifest since it took the lock (`BuildLock.check_unchanged`).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError
+from ragcli.safeload import open_regular
+
+FORMAT_NAME = "ragcli-index"
+MANIFEST = "manifest.json"
+LOCK = "lock"
+INDEX_MARKER = ".ragcli-index"
+GENERATION_MARKER = ".ragcli-generation"
+GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
+PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
+_TEMP_MANIFEST_RE = re.compile(r"^manifest\.json\.(data-[0-9a-f]{32})\.tmp$")
+
+
+# --- errors of writing: say what happened -----------------------------------------------------------
+
+
+def write_error(
+    action: str,
+    exc: OSError,
+    *,
+    where: Path | None = None,
+    then: str = "",
+    option: str = "choose another --index",
+) -> IndexWriteError:
+    """An OSError met while writing, as exit 12: `action`, the cause, `then` (what state things are in),
+    and a hint that fits the cause: disk or inodes full, no permission or a read-only file system
+    (naming `where`, the file or folder to make writable), a file where a folder should be."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"free some disk space (or inodes: `df -i` shows them), or {option}"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"make {where or exc.filename or 'it'} writable, or {option}"
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        hint = f"a file stands where a folder should be (or the reverse): move it, or {option}"
+    else:
+        hint = option
+    return IndexWriteError(f"{action}: {reason}{then}", hint=hint)
+
+
+Identity = tuple[int, int, int, int]  # (device, inode, size, mtime_ns) of manifest.json
+
+
+def identity_of(result: os.stat_result) -> Identity:
+    return (result.st_dev, result.st_ino, result.st_size, result.st_mtime_ns)
+
+
+def manifest_identity(index_dir: Path) -> Identity | None:
+    """What changes whenever the manifest is replaced (one stat call); None: no manifest."""
+    try:
+        return identity_of(os.stat(index_dir / MANIFEST))
+    except OSError:
+        return None
+
+
+# --- what ragcli may touch --------------------------------------------------------------------------
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether `path` is a regular file holding exactly `text` (a ragcli marker)."""
+    try:
+        with open_regular(path) as handle:
+            return handle.read(len(text) + 1) == text.encode()
+    except (OSError, ValueError):
+        return False
+
+
+def is_ragcli_index(index_dir: Path) -> bool:
+    """Whether `index_dir` is a folder ragcli made an index: its marker, or (indexes built before the
+    marker existed) a manifest in ragcli's format."""
+    if _holds(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n"):
+        return True
+    try:
+        with open_regular(index_dir / MANIFEST) as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == FORMAT_NAME
+
+
+def _empty(folder: Path) -> bool:
+    """Nothing in it (an empty `lock` file left by an older ragcli's failed first build counts as nothing)."""
+    for entry in folder.iterdir():
+        if entry.name != LOCK or entry.is_symlink() or not entry.is_file() or entry.stat().st_size:
+            return False
+    return True
+
+
+def write_marker(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _first_existing(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists (the one a new index folder is made in)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
+    """Make sure ragcli may write an index in `index_dir`, before anything is written there: a folder
+    that does not exist (created) or is empty gets ragcli's marker; a ragcli index is kept; any other
+    folder is refused (ForeignFolderError, nothing touched). With `create=False` an index must exist."""
+    if not create:
+        if not is_ragcli_index(index_dir):
+            raise NoIndexError(f"no index found in {index_dir}", hint="build one with `ragcli index PATH`")
+        return
+    refuse = "pass --index (or set RAGCLI_INDEX to) a new or empty folder"
+    if index_dir.is_dir():
+        if is_ragcli_index(index_dir):
+            if not (index_dir / INDEX_MARKER).exists():
+                with suppress(OSError):  # built by 0.1.0: its manifest is the proof, the marker a bonus
+                    write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
+            return
+        try:
+            empty = _empty(index_dir)
+        except OSError as exc:
+            raise write_error(f"cannot read the folder {index_dir}", exc, where=index_dir) from None
+        if not empty:
+            raise ForeignFolderError(
+                f"{index_dir} is not empty and is not a ragcli index; refusing to write an index into it "
+                "(nothing in it was changed)",
+                hint=refuse,
+            )
+    elif index_dir.exists() or index_dir.is_symlink():
+        raise ForeignFolderError(
+            f"{index_dir} is not a folder; refusing to write an index there (nothing was changed)", hint=refuse
+        )
+    else:
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            where = _first_existing(index_dir)
+            raise write_error(f"cannot create the index folder {index_dir}", exc, where=where) from None
+    try:
+        with suppress(FileExistsError):
+            write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
+    except OSError as exc:
+        raise write_error(f"cannot write an index in {index_dir}", exc, where=index_dir) from None
+    if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
+        raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
+
+
+def our_generation(folder: Path) -> bool:
+    return not folder.is_symlink() and folder.is_dir() and _holds(folder / GENERATION_MARKER, folder.name)
+
+
+def remove_generation(folder: Path, files: Sequence[str] | None = None) -> None:
+    """Delete what ragcli wrote in a generation folder (payload files, its marker), then the folder if
+    that emptied it. `files`: the payloads a ragcli manifest listed (a folder without a marker)."""
+    with suppress(OSError):
+        for entry in folder.iterdir():
+            ours = PAYLOAD_NAME_RE.match(entry.name) and (files is None or entry.name in files)
+            if ours and not entry.is_symlink() and entry.is_file():
+                entry.unlink(missing_ok=True)
+        (folder / GENERATION_MARKER).unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def raw_generation(index_dir: Path) -> tuple[str | None, list[str]]:
+    """The generation (and payload names) the current manifest names, read without validation."""
+    with suppress(OSError, ValueError, RecursionError, AttributeError, TypeError):
+        with open_regular(index_dir / MANIFEST) as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+        if manifest.get("format") == FORMAT_NAME and isinstance(manifest.get("generation"), str):
+            return manifest["generation"], [str(n) for n in manifest.get("files") or {}]
+    return None, []
+
+
+def remove_leftovers(
+    index_dir: Path, keep: Sequence[str] = (), replaced: tuple[str | None, list[str]] | None = None
+) -> None:
+    """Delete generation folders and temporary manifests the current manifest does not use, that
+    ragcli can prove it wrote (what a killed build left): a generation folder carrying ragcli's marker,
+    a temporary manifest of such a generation, and `replaced`, the generation a manifest this build
+    replaced named (with its payload names; an index built before the markers existed has none).
+    Anything else is left alone. Call it holding the index lock, on a folder `claim_index_dir` accepted."""
+    current, _ = raw_generation(index_dir)
+    spared = {current, *keep}
+    try:
+        entries = sorted(index_dir.iterdir())
+    except OSError:
+        return
+    for entry in entries:  # temporary manifests first: a generation's marker proves its temporary manifest
+        match = _TEMP_MANIFEST_RE.match(entry.name)
+        ours = match and match[1] not in spared and our_generation(index_dir / match[1])
+        if ours and not entry.is_symlink() and entry.is_file():
+            entry.unlink(missing_ok=True)
+    for entry in entries:
+        if GENERATION_RE.match(entry.name) and entry.name not in spared and our_generation(entry):
+            remove_generation(entry)
+    if replaced is not None and replaced[0] is not None and replaced[0] not in spared:
+        folder = index_dir / replaced[0]
+        if GENERATION_RE.match(replaced[0]) and not folder.is_symlink() and folder.is_dir():
+            remove_generation(folder, None if our_generation(folder) else replaced[1])
+
+
+# --- the build lock ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BuildLock:
+    """Held by one build: the index folder locked, and the manifest as the build found it."""
+
+    index_dir: Path
+    manifest: Identity | None
+
+    def check_unchanged(self) -> None:
+        """Before publishing: nobody replaced the manifest since this build took the lock."""
+        if manifest_identity(self.index_dir) != self.manifest:
+            raise IndexLockedError(
+                f"another build replaced the index in {self.index_dir} while this one ran; "
+                "this build's result was not published",
+                hint="run it again (--wait queues it behind another build)",
+            )
+
+
+def _locked_error(index_dir: Path) -> IndexLockedError:
+    return IndexLockedError(
+        f"{index_dir} is being written by another ragcli process", hint="wait for it to finish, or pass --wait"
+    )
+
+
+def _lock_folder(index_dir: Path, wait: bool) -> int | None:
+    """flock the index folder itself: unlike the `lock` file, nobody deletes it by accident. None where
+    the file system has no flock on folders (the `lock` file and the manifest check still hold)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    fd = os.open(index_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        raise _locked_error(index_dir) from None
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS):
+            return None
+        raise
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> Iterator[BuildLock]:
+    """Hold the index's build lock; a second builder waits (`wait`) or fails clearly (exit 10).
+
+    The folder is claimed first (`claim_index_dir`): a folder that is not ragcli's is refused before
+    any lock file is created in it. `create=False`: the index must exist already."""
+    from filelock import FileLock, Timeout
+
+    claim_index_dir(index_dir, create=create)
+    try:
+        folder_fd = _lock_folder(index_dir, wait)
+    except OSError as exc:
+        raise write_error(f"cannot lock the index folder {index_dir}", exc, where=index_dir) from None
+    try:
+        lock = FileLock(str(index_dir / LOCK))
+        try:
+            lock.acquire(timeout=-1 if wait else 0)
+        except Timeout:
+            raise _locked_error(index_dir) from None
+        except OSError as exc:
+            raise write_error(f"cannot take the lock file {index_dir / LOCK}", exc, where=index_dir / LOCK) from None
+        try:
+            yield BuildLock(index_dir, manifest_identity(index_dir))
+        finally:
+            lock.release()
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)  # closing the descriptor releases its flock

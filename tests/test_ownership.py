@@ -1,0 +1,240 @@
+"""ragcli only deletes or replaces what it can prove it wrote: a folder that is not a ragcli index is
+refused untouched, and inside an index only ragcli's own generations and temporary manifests go."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import string
+from pathlib import Path
+
+import pytest
+from clihelpers import run
+from conftest import SMALL_FILES, write_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ragcli.errors import EmptyCorpusError, ExitCode, InvalidOptionError, NoIndexError
+from ragcli.indexing.build import build_index, reweight
+from ragcli.retrieval.bm25 import BM25Params
+from ragcli.retrieval.index import load_index
+from ragcli.store import MANIFEST, read_manifest
+
+INDEX_MARKER = ".ragcli-index"  # ragcli writes it when it makes a folder an index
+GENERATION_MARKER = ".ragcli-generation"  # and this, the folder's own name, in each data folder it writes
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every entry under `root`: a folder, a link's target, or a file's bytes and modification time."""
+    entries: dict[str, object] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder, name)
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                entries[rel] = ("link", os.readlink(path))
+            elif path.is_dir():
+                entries[rel] = "folder"
+            else:
+                entries[rel] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return entries
+
+
+def users_folder(root: Path) -> Path:
+    """An ordinary folder that happens to hold a `manifest.json` and a `data-<timestamp>` folder."""
+    write_files(
+        root,
+        {
+            "manifest.json": json.dumps({"name": "my web app", "version": 3}),
+            "data-202403151230/readings.csv": "t,v\n1,2\n",
+            "data-0123456789abcdef0123456789abcdef/notes.txt": "mine",
+            "manifest.json.deadbeef.tmp": "draft",
+        },
+    )
+    return root
+
+
+@pytest.mark.parametrize("how", ["--index", "RAGCLI_INDEX", "evaluate --index"])
+def test_a_folder_that_is_not_an_index_is_refused_untouched(small_corpus: Path, tmp_path: Path, how: str) -> None:
+    folder = users_folder(tmp_path / "project")
+    before = snapshot(folder)
+    if how == "--index":
+        result = run("index", str(small_corpus), "--index", str(folder))
+    elif how == "RAGCLI_INDEX":
+        result = run("index", str(small_corpus), env={"RAGCLI_INDEX": str(folder)})
+    else:
+        beir = write_files(
+            tmp_path / "beir",
+            {
+                "corpus.jsonl": '{"_id": "d1", "title": "Bees", "text": "Bees make honey."}\n',
+                "queries.jsonl": '{"_id": "q1", "text": "who makes honey"}\n',
+                "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
+            },
+        )
+        result = run("evaluate", str(beir), "--index", str(folder))
+    assert result.returncode == ExitCode.USAGE == 2, result.stderr
+    assert str(folder) in result.stderr and "not a ragcli index" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(folder) == before  # nothing deleted, nothing replaced, no lock file either
+
+
+def test_a_file_given_as_the_index_is_refused_untouched(small_corpus: Path, tmp_path: Path) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes")
+    result = run("index", str(small_corpus), "--index", str(target))
+    assert result.returncode == 2 and "not a folder" in result.stderr
+    assert target.read_text() == "my notes"
+
+
+def test_tune_apply_never_creates_an_index_folder(tmp_path: Path) -> None:
+    with pytest.raises(NoIndexError, match="no index found"):
+        reweight(tmp_path / "none", {"bm25": BM25Params(k1=1.2)})
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_users_folders_inside_an_index_survive_builds(small_corpus: Path, small_index: Path) -> None:
+    """Named like generations, but not ragcli's: kept by a rebuild, a failed build and a reweight."""
+    generation = read_manifest(small_index)["generation"]
+    write_files(
+        small_index,
+        {
+            "data-202403151230/readings.csv": "t,v\n",
+            "data-0123456789abcdef0123456789abcdef/notes.txt": "mine",
+            "manifest.json.data-0123456789abcdef0123456789abcdef.tmp": "a draft of mine",
+            "notes.txt": "about this index",
+            f"{generation}/my-notes.txt": "inside ragcli's folder, but mine",
+        },
+    )
+    mine = {k: v for k, v in snapshot(small_index).items() if "data-2024" in k or "mine" in str(v) or "notes" in k}
+    mine |= {k: v for k, v in snapshot(small_index).items() if "0123456789abcdef" in k}
+    (small_corpus / "new.txt").write_text("tidal power")
+    build_index([small_corpus], small_index)
+    with pytest.raises(EmptyCorpusError):
+        build_index([write_files(small_corpus.parent / "empty", {"a.txt": " "})], small_index)
+    reweight(small_index, {"bm25": BM25Params(k1=1.5)})
+    after = snapshot(small_index)
+    assert {k: after.get(k) for k in mine} == mine and len(mine) == 7
+    assert read_manifest(small_index)["generation"] != generation  # replaced, its payloads deleted…
+    assert not list((small_index / generation).glob("*.joblib"))  # …the folder kept for the user's file
+    assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["new.txt"]
+
+
+def test_an_index_built_before_the_markers_is_still_ragcli_s(small_corpus: Path, small_index: Path) -> None:
+    """Indexes written by 0.1.0 have no marker files: their manifest is the proof, and the generation it
+    names is replaced and removed as before."""
+    old = read_manifest(small_index)["generation"]
+    (small_index / INDEX_MARKER).unlink()
+    (small_index / old / GENERATION_MARKER).unlink()
+    (small_corpus / "new.txt").write_text("tidal power")
+    build_index([small_corpus], small_index)
+    assert not (small_index / old).exists()
+    assert (small_index / INDEX_MARKER).read_text() == "ragcli-index\n"
+    assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["new.txt"]
+
+
+# --- the property: nothing ragcli did not write is ever deleted or modified ---------------------------
+
+HEX = "0123456789abcdef"
+NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "manifest.json",
+            "lock",
+            "notes.txt",
+            ".ragcli-index",
+            "data-202403151230",
+            "data-0123456789ab",
+            "manifest.json.deadbeef.tmp",
+            "passages.joblib",
+        ]
+    ),
+    st.text(HEX, min_size=32, max_size=32).map(lambda h: f"data-{h}"),
+    st.text(HEX, min_size=32, max_size=32).map(lambda h: f"manifest.json.data-{h}.tmp"),
+    st.text(string.ascii_lowercase, min_size=1, max_size=6),
+)
+CONTENT = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from([b"", b"ragcli-index", b'{"format": "other"}', b"{", b"data-202403151230"]),
+)
+TREE = st.dictionaries(
+    NAMES,
+    st.one_of(CONTENT, st.dictionaries(st.one_of(NAMES, st.just(".ragcli-generation")), CONTENT, max_size=3)),
+    max_size=5,
+)
+OPERATIONS = st.lists(st.sampled_from(["build", "change-and-build", "fail", "empty", "reweight"]), max_size=4)
+
+
+def plant(root: Path, tree: dict) -> None:  # type: ignore[type-arg]
+    for name, content in tree.items():
+        if (root / name).exists():
+            continue
+        if isinstance(content, dict):
+            (root / name).mkdir()
+            for inner, data in content.items():
+                (root / name / inner).write_bytes(data)
+        else:
+            (root / name).write_bytes(content)
+
+
+def writable_by_ragcli(rel: str) -> bool:
+    """What ragcli writes whoever made it first: the manifest, the lock, its markers."""
+    return rel in (MANIFEST, "lock", INDEX_MARKER) or rel.endswith("/" + GENERATION_MARKER)
+
+
+def open_to_ragcli(folder: Path) -> bool:
+    """Whether ragcli may write in `folder`: empty (an empty `lock` file alone counts as empty: what an
+    older ragcli's failed first build left), or holding ragcli's proof of ownership."""
+    marker = folder / INDEX_MARKER
+    if marker.is_file() and not marker.is_symlink() and marker.read_bytes() == b"ragcli-index\n":
+        return True
+    return all(e.name == "lock" and e.is_file() and not e.stat().st_size for e in folder.iterdir())
+
+
+def run_operation(operation: str, corpus: Path, empty: Path, index_dir: Path) -> None:
+    if operation == "change-and-build":
+        (corpus / "changing.txt").write_text(f"turbines {len(os.listdir(index_dir))}")
+    if operation in ("build", "change-and-build"):
+        build_index([corpus], index_dir)
+    elif operation == "fail":
+        from ragcli.retrieval.tfidf import Tfidf
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Tfidf, "build", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("failed")))
+            (corpus / "changing.txt").write_text("something new to build")
+            build_index([corpus], index_dir)
+    elif operation == "empty":
+        build_index([empty], index_dir)
+    else:
+        reweight(index_dir, {"bm25": BM25Params(k1=1.7)})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=TREE, indexed_first=st.booleans(), operations=OPERATIONS)
+def test_no_file_ragcli_did_not_write_is_ever_deleted_or_modified(
+    tmp_path_factory: pytest.TempPathFactory, tree: dict, indexed_first: bool, operations: list[str]
+) -> None:
+    root = tmp_path_factory.mktemp("owned")
+    corpus = write_files(root / "corpus", {k: v for k, v in SMALL_FILES.items() if k.endswith(".txt")})
+    empty = write_files(root / "empty", {"blank.txt": "  "})
+    index_dir = root / "index"
+    index_dir.mkdir()
+    if indexed_first:  # a real index with the user's files dropped in; else the user's folder alone
+        build_index([corpus], index_dir)
+    ragcli_s = snapshot(index_dir)
+    plant(index_dir, tree)
+    foreign = not indexed_first and not open_to_ragcli(index_dir)
+    planted = {k: v for k, v in snapshot(index_dir).items() if k not in ragcli_s and not writable_by_ragcli(k)}
+    before = snapshot(index_dir)
+    for operation in operations:
+        try:
+            run_operation(operation, corpus, empty, index_dir)
+        except InvalidOptionError as exc:  # exit 2: "not empty and not a ragcli index"
+            assert foreign and "not a ragcli index" in str(exc)
+        except Exception as exc:  # a failing build, an empty corpus, a reweight of no index: all clean errors
+            assert not isinstance(exc, (AssertionError, NameError, AttributeError)), exc
+        after = snapshot(index_dir)
+        if foreign:
+            assert after == before  # refused: not even a lock file
+        assert {k: after.get(k) for k in planted} == planted
+    shutil.rmtree(root)

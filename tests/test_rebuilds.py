@@ -1,0 +1,290 @@
+"""Rebuilds, locks and failing writes: a long-lived Index follows rebuilds and lets go of the old files,
+two builds never interleave even when `lock` is deleted, and every failed write says what happened
+(exit 12 with a hint that fits, never "internal error")."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clihelpers import RAGCLI
+from conftest import SMALL_FILES, write_files
+
+from ragcli.errors import ExitCode, IndexLockedError
+from ragcli.indexing.build import build_index
+from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
+from ragcli.retrieval.index import load_index
+from ragcli.store import MANIFEST, index_lock, read_manifest
+
+# --- a long-lived Index ---------------------------------------------------------------------------
+
+
+def mapped(generation: str) -> list[str]:
+    """This process's memory maps of files in data folder `generation` (Linux: /proc/self/maps)."""
+    return [line for line in Path("/proc/self/maps").read_text().splitlines() if f"/{generation}/" in line]
+
+
+def test_a_long_lived_index_follows_rebuilds(small_corpus: Path, small_index: Path) -> None:
+    index = load_index(small_index)
+    scorer = index.retriever("bm25")  # a scorer taken before the rebuild follows it too
+    assert index.search("zebras") == []
+    (small_corpus / "zebras.txt").write_text("zebras graze near the wind turbines")
+    build_index([small_corpus], small_index)
+    assert [h.doc_id for h in index.search("zebras")] == ["zebras.txt"]
+    assert [h.doc_id for h in index.search("zebras", retriever=scorer)] == ["zebras.txt"]
+    assert [h.doc_id for h in index.search_many(["zebras"], retriever="tfidf")[0]] == ["zebras.txt"]
+    assert index.manifest["generation"] == read_manifest(small_index)["generation"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_a_long_lived_index_lets_go_of_deleted_payloads(small_corpus: Path, small_index: Path) -> None:
+    """The replaced generation's files are deleted by the rebuild; the open index must stop mapping them,
+    or their disk space is never freed while it lives."""
+    index = load_index(small_index)
+    old = index.manifest["generation"]
+    assert index.search("electricity") and mapped(old)
+    (small_corpus / "zebras.txt").write_text("zebras and electricity")
+    build_index([small_corpus], small_index)
+    assert not (small_index / old).exists()
+    assert [h.doc_id for h in index.search("zebras")] == ["zebras.txt"]
+    gc.collect()
+    assert mapped(old) == []
+    assert mapped(index.manifest["generation"])  # it maps the new one instead
+
+
+def test_a_scorer_built_on_the_index_pins_it(small_corpus: Path, small_index: Path) -> None:
+    """A Scorer made from the index's own data (as tuning does) answers from the index it was made on."""
+    index = load_index(small_index)
+    params = BM25Params(k1=1.2)
+    pinned = BM25Scorer(index, params, build_bm25(index.counts_matrix(), params))
+    before = [h.id for h in index.search("electricity", k=10, retriever=pinned)]
+    (small_corpus / "zebras.txt").write_text("zebras and electricity")
+    build_index([small_corpus], small_index)
+    assert [h.id for h in index.search("electricity", k=10, retriever=pinned)] == before
+
+
+# --- two builds at once -----------------------------------------------------------------------------
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_build_in(small_corpus: Path, small_index: Path) -> None:
+    before = (small_index / MANIFEST).read_bytes()
+    with index_lock(small_index):
+        (small_index / "lock").unlink()  # by hand, "it looked stale"
+        busy = subprocess.run(
+            [RAGCLI, "index", str(small_corpus), "--index", str(small_index), "--rebuild"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert busy.returncode == ExitCode.INDEX_LOCKED, busy.stderr
+    assert "another ragcli process" in busy.stderr
+    assert (small_index / MANIFEST).read_bytes() == before
+
+
+@pytest.fixture
+def no_folder_locks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system without flock on folders: only the `lock` file (and the manifest check) remain."""
+    import importlib
+
+    try:
+        indexdir = importlib.import_module("ragcli.indexdir")
+    except ImportError:  # a ragcli without folder locks at all
+        return
+    monkeypatch.setattr(indexdir, "_lock_folder", lambda index_dir, wait: None)
+
+
+def during_tfidf(monkeypatch: pytest.MonkeyPatch, action) -> None:  # type: ignore[no-untyped-def]
+    """Run `action` once, in the middle of the next build (after its first payloads are written)."""
+    from ragcli.retrieval.tfidf import Tfidf
+
+    real = Tfidf.build
+    done: list[bool] = []
+
+    def build(self, settings, data):  # type: ignore[no-untyped-def]
+        if not done:
+            done.append(True)
+            action()
+        return real(self, settings, data)
+
+    monkeypatch.setattr(Tfidf, "build", build)
+
+
+def test_a_build_whose_files_another_build_removed_says_so(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch, no_folder_locks: None
+) -> None:
+    """`lock` deleted mid-build, on a file system without folder locks: a second build runs, publishes,
+    and removes the first one's half-written generation. The first says what happened (exit 10), never
+    "free some disk space"; the index is the second build's, whole."""
+
+    def second_build() -> None:
+        (small_index / "lock").unlink()
+        build_index([small_corpus], small_index, wait=False)
+
+    during_tfidf(monkeypatch, second_build)
+    (small_corpus / "zebras.txt").write_text("zebras")
+    with pytest.raises(IndexLockedError, match="another build") as raised:
+        build_index([small_corpus], small_index)
+    assert raised.value.exit_code == ExitCode.INDEX_LOCKED
+    assert [h.doc_id for h in load_index(small_index).search("zebras")] == ["zebras.txt"]
+    assert len(list(small_index.glob("data-*"))) == 1 and not list(small_index.glob("*.tmp"))
+
+
+def test_a_build_never_publishes_over_a_manifest_replaced_under_it(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch, no_folder_locks: None
+) -> None:
+    def someone_else_publishes() -> None:
+        copy = small_index / "manifest.copy"
+        shutil.copy(small_index / MANIFEST, copy)
+        os.replace(copy, small_index / MANIFEST)  # a new manifest file, as a publish makes
+
+    during_tfidf(monkeypatch, someone_else_publishes)
+    before = (small_index / MANIFEST).read_bytes()
+    (small_corpus / "zebras.txt").write_text("zebras")
+    with pytest.raises(IndexLockedError, match="another build replaced the index"):
+        build_index([small_corpus], small_index)
+    assert (small_index / MANIFEST).read_bytes() == before  # theirs stays, ours was not published
+    assert len(list(small_index.glob("data-*"))) == 1 and not list(small_index.glob("*.tmp"))
+
+
+# --- writes that fail -------------------------------------------------------------------------------
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which permissions apply (root ignores them): setpriv without the
+    capabilities that override file permissions."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Path]:
+    """A folder outside pytest's private temporary tree, so permissions are the only obstacle."""
+    root = Path(tempfile.mkdtemp(prefix="ragcli-perm-"))
+    root.chmod(0o755)
+    yield root
+    for folder, dirs, _ in os.walk(root):
+        for name in dirs:
+            Path(folder, name).chmod(0o755)
+    shutil.rmtree(root)
+
+
+def ragcli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    return subprocess.run(
+        [*without_root_powers(), RAGCLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_write_failed(result: subprocess.CompletedProcess, *words: str) -> None:  # type: ignore[type-arg]
+    assert result.returncode == ExitCode.WRITE_FAILED, (result.returncode, result.stderr)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert all(word in result.stderr for word in words), result.stderr
+
+
+def test_a_read_only_index_folder(world: Path) -> None:
+    corpus = write_files(world / "corpus", SMALL_FILES)
+    build_index([corpus], world / "index")
+    before = (world / "index" / MANIFEST).read_bytes()
+    (corpus / "new.txt").write_text("new text")
+    (world / "index").chmod(0o555)
+    result = ragcli("index", str(corpus), "--index", str(world / "index"))
+    assert_write_failed(result, "Permission denied", f"make {world / 'index'} writable")
+    assert (world / "index" / MANIFEST).read_bytes() == before
+
+
+def test_a_read_only_lock_file(world: Path) -> None:
+    corpus = write_files(world / "corpus", SMALL_FILES)
+    build_index([corpus], world / "index")
+    (world / "index" / "lock").chmod(0o444)
+    result = ragcli("index", str(corpus), "--index", str(world / "index"))
+    assert_write_failed(result, "lock", "Permission denied", "writable")
+
+
+def test_an_unwritable_parent_folder(world: Path) -> None:
+    corpus = write_files(world / "corpus", SMALL_FILES)
+    (world / "parent").mkdir(mode=0o555)
+    result = ragcli("index", str(corpus), "--index", str(world / "parent" / "index"))
+    assert_write_failed(result, "cannot create the index folder", f"make {world / 'parent'} writable")
+    assert not (world / "parent" / "index").exists()
+
+
+def test_a_read_only_empty_folder(world: Path) -> None:
+    corpus = write_files(world / "corpus", SMALL_FILES)
+    (world / "index").mkdir(mode=0o555)
+    result = ragcli("index", str(corpus), "--index", str(world / "index"))
+    assert_write_failed(result, "cannot write an index in", f"make {world / 'index'} writable")
+    assert list((world / "index").iterdir()) == []
+
+
+def test_ragcli_cache_naming_a_file(tmp_path: Path) -> None:
+    beir = write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": '{"_id": "d1", "title": "Bees", "text": "Bees make honey."}\n',
+            "queries.jsonl": '{"_id": "q1", "text": "who makes honey"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
+        },
+    )
+    (tmp_path / "cache").write_text("not a folder")
+    result = subprocess.run(
+        [RAGCLI, "evaluate", str(beir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "RAGCLI_CACHE": str(tmp_path / "cache"), "RAGCLI_INDEX": ""},
+    )
+    assert_write_failed(result, "cache", "RAGCLI_CACHE")
+    assert (tmp_path / "cache").read_text() == "not a folder"
+
+
+FAULTS = {
+    # every write of the passage spool meets a full disk (/dev/full answers ENOSPC)
+    "disk-full-while-spooling": (
+        "from ragcli.indexing import columns\n"
+        "columns.tempfile.TemporaryFile = lambda dir=None: open('/dev/full', 'w+b')\n",
+        ("spool passage texts", "No space left on device", "inodes"),
+    ),
+    # no free inodes: creating the new data folder fails with ENOSPC
+    "no-inodes": (
+        "import os, errno\n"
+        "real = os.mkdir\n"
+        "def mkdir(path, *a, **k):\n"
+        "    if os.path.basename(os.fspath(path)).startswith('data-'):\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device', os.fspath(path))\n"
+        "    return real(path, *a, **k)\n"
+        "os.mkdir = mkdir\n",
+        ("No space left on device", "df -i"),
+    ),
+}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_full_disk_anywhere_in_a_build_is_exit_12(small_corpus: Path, small_index: Path, fault: str) -> None:
+    patch, words = FAULTS[fault]
+    before = (small_index / MANIFEST).read_bytes()
+    (small_corpus / "more.txt").write_text("more text about electricity " * 50)
+    script = patch + "import sys\nfrom ragcli.cli import main\nsys.argv = ['ragcli', *sys.argv[1:]]\nmain()\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script, "index", str(small_corpus), "--index", str(small_index)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_write_failed(result, *words)
+    assert (small_index / MANIFEST).read_bytes() == before
+    assert json.loads(before)["generation"] == read_manifest(small_index)["generation"]
