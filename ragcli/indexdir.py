@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError
+from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER
 from ragcli.safeload import open_regular
 
-FORMAT_NAME = "ragcli-index"
-MANIFEST = "manifest.json"
-LOCK = "lock"
-INDEX_MARKER = ".ragcli-index"
+FORMAT_NAME = INDEX_FORMAT
+MANIFEST = INDEX_MANIFEST
+LOCK = INDEX_LOCK
 GENERATION_MARKER = ".ragcli-generation"
 GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
 PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
