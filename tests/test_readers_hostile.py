@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import ragcli.readers.records as records_module
 from ragcli.cli import app
-from ragcli.errors import InputFormatError
+from ragcli.errors import ForeignFolderError, InputFormatError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import SourceInput
@@ -158,17 +158,30 @@ def test_the_walk_knows_the_stores_names() -> None:
 
 def test_an_index_inside_its_own_corpus_root_is_not_read(tmp_path: Path) -> None:
     root = write_files(tmp_path / "c3", {"a.txt": "bees make honey", "notes/b.md": "# Wax\n\nwax"})
-    first = build_index([root], root)
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    with pytest.raises(ForeignFolderError):  # a folder of the user's own files never becomes an index
+        build_index([root], root)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+    nested = build_index([root], root / "index")  # an index inside its own corpus root
+    assert nested.documents == 2
+    for _ in range(2):  # every later run: the index folder is not read
+        report = build_index([root], root / "index")
+        assert report.up_to_date and report.documents == 2
+    # a folder that is an index (made when empty) and then also holds the corpus: its own files are skipped
+    own = tmp_path / "own"
+    build_index([write_files(tmp_path / "seed", {"s.txt": "seed text"})], own)
+    write_files(own, {"a.txt": "bees make honey", "notes/b.md": "# Wax\n\nwax"})
+    first = build_index([own], own)
     assert first.documents == 2
     for _ in range(2):  # every later run: its manifest, generation and lock are not records
-        report = build_index([root], root)
+        report = build_index([own], own)
         assert report.up_to_date and report.documents == 2
         reasons = {s.path: s.reason for s in report.skipped}
         assert reasons[MANIFEST] == reasons[LOCK] == "part of a ragcli index (not read)"
-    (root / "c.txt").write_text("a new file beside the index")
-    report = build_index([root], root)
+    (own / "c.txt").write_text("a new file beside the index")
+    report = build_index([own], own)
     assert report.documents == 3 and not report.up_to_date
-    assert ids(root) == {"a.txt", "notes/b.md", "c.txt"}
+    assert ids(own) == {"a.txt", "notes/b.md", "c.txt"}
 
 
 def test_an_index_anywhere_in_the_tree_is_skipped_whole(tmp_path: Path) -> None:

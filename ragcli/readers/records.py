@@ -173,9 +173,15 @@ class CsvReader(SuffixReader):
     def read(self, source: SourceInput) -> Iterator[Document]:
         dialect = "excel-tab" if source.suffix == ".tsv" else "excel"
         text = source.read_text()
-        # a field may be as long as the file may be (the default stops at 128 KiB)
-        csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
-        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+        # a field may be as long as the file may be (the default stops at 128 KiB); the limit is the csv
+        # module's global state, so it is restored when this file is done (qrels keep the default)
+        previous = csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
+        try:
+            yield from self._records(source, csv.DictReader(io.StringIO(text, newline=""), dialect=dialect))
+        finally:
+            csv.field_size_limit(previous)
+
+    def _records(self, source: SourceInput, reader: csv.DictReader[str]) -> Iterator[Document]:
         while True:
             try:
                 record = next(reader)
