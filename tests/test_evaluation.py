@@ -432,3 +432,17 @@ def test_a_failed_evaluation_leaves_previous_outputs_as_they_were(sample_index: 
         evaluate(load_qa_file(path), index, ["bm25"], generator=Broken.for_index(index), sinks=sinks, batch_size=2)
     assert run_path.read_text() == "the previous run\n" and not per_query.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["qa.jsonl", "run.txt"]  # no temporary file left
+
+
+def test_a_corpus_that_is_not_a_regular_file_is_bad_input_not_a_hang(tmp_path: Path) -> None:
+    """A BEIR corpus swapped for a FIFO after the folder was recognised: exit 6, never a blocked read."""
+    import os
+
+    from ragcli.evaluation.datasets import EvalSet
+    from ragcli.evaluation.indexing import index_for
+
+    fifo = tmp_path / "corpus.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputFormatError, match=r"corpus\.jsonl: cannot be read"):
+        index_for(EvalSet("fifo", [], [], corpus=fifo), tmp_path / "index")
+    assert not (tmp_path / "index").exists()

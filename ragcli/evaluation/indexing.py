@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
@@ -54,7 +54,13 @@ def index_for(
     given = retriever_settings or {}
     optional = [RETRIEVERS.get(n) for n in with_needs(retrievers) if RETRIEVERS.get(n).optional]
     settings = BuildSettings(retrievers={r.name: given.get(r.name) or r.default_settings() for r in optional})
-    corpus_sha = sha256_file(eval_set.corpus)
+    try:
+        corpus_sha = sha256_file(eval_set.corpus)
+    except OSError as exc:  # unreadable, or not a regular file (a FIFO or device is never read)
+        raise InputFormatError(
+            f"{eval_set.corpus}: cannot be read ({exc.strerror or exc})",
+            hint="point DATA at a BEIR folder of regular files",
+        ) from None
     if index_dir is None and not os.environ.get("RAGCLI_INDEX"):
         key = hashlib.sha256(f"{corpus_sha}\n{_settings_key(settings)}".encode()).hexdigest()[:16]
         index_dir = cache_dir() / f"{eval_set.corpus.parent.name}-{key}"
