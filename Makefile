@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= How do honeybees tell each other where the flowers are?
+# `make mutation` (opt-in, not part of `make test`): mutants tested at once, time limit (s), minimum score (%)
+MUTATION_JOBS ?= 2
+MUTATION_TIMEOUT ?= 5400
+MUTATION_MIN ?= 90
 
-.PHONY: install demo test check bench
+.PHONY: install demo test check bench mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +33,6 @@ check: install
 	$(BIN)/ruff format --check ragcli tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+mutation: install
+	$(BIN)/python scripts/mutation.py run --jobs $(MUTATION_JOBS) --timeout $(MUTATION_TIMEOUT) --fail-under $(MUTATION_MIN)

@@ -1,0 +1,205 @@
+"""Mutation testing of ragcli's core with mutmut: run it, then print the score per module.
+
+    python scripts/mutation.py run                     # fresh run over every module below, then the score
+    python scripts/mutation.py run metrics answers     # only these modules (names from MODULES)
+    python scripts/mutation.py run --keep bm25         # reuse mutants/ (stats cache) from an earlier run
+    python scripts/mutation.py run --resume            # finish the mutants a cut-short run left unchecked
+    python scripts/mutation.py score [--survivors]     # the table of the last run (and its survivors)
+
+`make mutation` runs the first line (opt-in: it is not part of `make test`). The mutmut settings
+(which files are mutated, which tests run) live in pyproject.toml under [tool.mutmut]; this script
+only picks the mutants per module, runs
+mutmut under a time limit and turns mutmut's results (mutants/**/*.meta) into one table.
+
+Mutants listed as equivalent in docs/mutation.md (a `ragcli.…__mutmut_N` name in its "Equivalent
+mutants" section) leave the denominator, as long as they survive.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+LOG = MUTANTS / "mutmut-run.log"
+DOC = ROOT / "docs" / "mutation.md"
+
+# module name → (source file, mutant name patterns). mutmut names a mutant
+# "<dotted module>.x_<function>__mutmut_<n>" or "<dotted module>.xǁ<Class>ǁ<method>__mutmut_<n>".
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "metrics": ("ragcli/evaluation/metrics.py", ["ragcli.evaluation.metrics.*"]),
+    "answers": ("ragcli/evaluation/answers.py", ["ragcli.evaluation.answers.*"]),
+    "chunking": ("ragcli/chunking.py", ["ragcli.chunking.*"]),
+    "bm25": ("ragcli/retrieval/bm25.py", ["ragcli.retrieval.bm25.*"]),
+    "sparse": ("ragcli/retrieval/sparse.py", ["ragcli.retrieval.sparse.*"]),
+    "tfidf": ("ragcli/retrieval/tfidf.py", ["ragcli.retrieval.tfidf.*"]),
+    "fusion": ("ragcli/retrieval/fusion.py", ["ragcli.retrieval.fusion.*"]),
+    "store": ("ragcli/store.py", ["ragcli.store.*"]),
+    "indexing": ("ragcli/indexing/build.py", ["ragcli.indexing.*"]),
+}
+ALIASES: dict[str, list[str]] = {}
+
+# mutmut's exit codes → status (mutmut.stats.status_by_exit_code, folded into the columns shown)
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          35: "suspicious", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+          37: "killed", -11: "segfault", -9: "segfault", 2: "interrupted", None: "not checked"}
+
+
+def selected(names: list[str]) -> list[str]:
+    if not names:
+        return list(MODULES)
+    chosen: list[str] = []
+    for name in names:
+        if name not in MODULES and name not in ALIASES:
+            sys.exit(f"unknown module {name!r}: choose from {', '.join(MODULES)}")
+        chosen += [m for m in ALIASES.get(name, [name]) if m not in chosen]
+    return chosen
+
+
+def present(module: str) -> bool:
+    return (ROOT / MODULES[module][0]).is_file()
+
+
+def results(module: str) -> dict[str, int | None]:
+    """mutant name → exit code, for the mutants of `module` (empty before a run)."""
+    source, patterns = MODULES[module]
+    meta = MUTANTS / (source + ".meta")
+    if not meta.is_file():
+        return {}
+    codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    return {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+
+
+def equivalents() -> set[str]:
+    """Mutant names listed under "## Equivalent mutants" in docs/mutation.md."""
+    if not DOC.is_file():
+        return set()
+    text = DOC.read_text("utf-8")
+    match = re.search(r"^## Equivalent mutants\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    return set(re.findall(r"ragcli\.[\w.ǁ]+__mutmut_\d+", match.group(1))) if match else set()
+
+
+def score(modules: list[str], survivors: bool = False) -> float | None:
+    """Print the table; returns the overall score in percent (None when nothing was tested)."""
+    equivalent = equivalents()
+    columns = ("mutants", "killed", "survived", "timeout", "suspicious", "no tests", "not checked", "equivalent")
+    rows = []
+    left: list[str] = []
+    for module in modules:
+        codes = results(module)
+        if not codes:
+            continue
+        counts = dict.fromkeys(columns, 0)
+        counts["mutants"] = len(codes)
+        for name, code in codes.items():
+            status = STATUS.get(code, "suspicious")
+            if status == "survived" and name in equivalent:
+                counts["equivalent"] += 1
+                continue
+            key = {"segfault": "suspicious", "interrupted": "not checked", "skipped": "not checked"}.get(status, status)
+            counts[key] += 1
+            if status not in ("killed", "timeout"):
+                left.append(f"{status:11} {name}")
+        rows.append((module, counts))
+    if not rows:
+        print("no mutation results: run `make mutation` (or scripts/mutation.py run) first")
+        return None
+    total = {c: sum(r[c] for _, r in rows) for c in columns}
+    header = f"{'module':18}" + "".join(f"{c:>12}" for c in columns) + f"{'score':>9}"
+    print(header)
+    print("-" * len(header))
+    for module, counts in [*rows, ("TOTAL", total)]:
+        detected = counts["killed"] + counts["timeout"]
+        denominator = counts["mutants"] - counts["equivalent"]
+        pct = 100.0 * detected / denominator if denominator else 100.0
+        print(f"{module:18}" + "".join(f"{counts[c]:>12}" for c in columns) + f"{pct:>8.1f}%")
+    detected = total["killed"] + total["timeout"]
+    denominator = total["mutants"] - total["equivalent"]
+    overall = 100.0 * detected / denominator if denominator else 100.0
+    print(f"\nmutation score: {detected} / {denominator} = {overall:.1f}% "
+          f"(killed + timeout over mutants, less {total['equivalent']} equivalent ones listed in docs/mutation.md)")
+    if survivors and left:
+        print("\nnot killed (`mutmut show NAME` shows the change):")
+        print("\n".join(sorted(left)))
+    return overall
+
+
+def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = False) -> int:
+    patterns = [p for m in modules if present(m) for p in MODULES[m][1]]
+    if resume:  # exactly the mutants still unchecked (mutmut re-runs every mutant it is given by name)
+        patterns = sorted(k for m in modules for k, v in results(m).items() if v is None)
+        if not patterns:
+            print("nothing left to check")
+            return 0
+        keep = True
+    if not patterns:
+        sys.exit("none of the chosen modules exists")
+    if not keep and MUTANTS.exists():
+        shutil.rmtree(MUTANTS)  # fresh: no verdict cached from other code or other tests
+    MUTANTS.mkdir(exist_ok=True)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    if not mutmut.exists():
+        sys.exit(f"{mutmut} not found: pip install 'mutmut>=3.8,<4' (it is in ragcli's dev extra)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # mutmut puts mutants/ first itself
+    command = [str(mutmut), "run", "--max-children", str(jobs), *patterns]
+    shown = " ".join(command if len(command) < 20 else [*command[:6], f"... ({len(patterns)} names)"])
+    print(f"$ {shown}\n  (output in {LOG.relative_to(ROOT)}, limit {limit:.0f} s)", flush=True)
+    started = time.monotonic()
+    with open(LOG, "a" if keep else "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            print(f"mutmut ran out of time ({limit:.0f} s): the table counts what it finished", flush=True)
+            code = 124
+    print(f"mutmut finished in {time.monotonic() - started:.0f} s (exit code {code})\n", flush=True)
+    if code not in (0, 124):
+        print("".join(LOG.read_text("utf-8", "replace").splitlines(keepends=True)[-40:])[-6000:])
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="run mutmut, then print the score")
+    run_p.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)} (default: all)")
+    run_p.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    run_p.add_argument("--timeout", type=float, default=3600, help="seconds for the whole run (default 3600)")
+    run_p.add_argument("--keep", action="store_true", help="keep mutants/ from an earlier run (cached verdicts)")
+    run_p.add_argument("--resume", action="store_true", help="only the mutants an earlier, cut-short run left unchecked")
+    score_p = sub.add_parser("score", help="print the score of the last run")
+    score_p.add_argument("modules", nargs="*")
+    for p in (run_p, score_p):
+        p.add_argument("--fail-under", type=float, default=None, help="exit 1 below this score (percent)")
+        p.add_argument("--survivors", action="store_true", help="list the mutants not killed")
+    args = parser.parse_args()
+    modules = selected(args.modules)
+    if args.command == "run":
+        code = run(modules, args.jobs, args.timeout, args.keep, args.resume)
+        if code not in (0, 124):
+            return code
+    overall = score(modules, args.survivors)
+    if args.fail_under is not None and (overall is None or overall < args.fail_under):
+        print(f"below the required {args.fail_under:.0f}%")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Passage windows worked out by hand: where each window starts and ends (in words and in characters),
+the documented defaults (200 words, 40 shared), the last window, segments of a streamed document
+(offsets and ordinals), the title rule and the settings' errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.errors import InvalidOptionError
+from ragcli.records import Document, Passage
+
+
+def words(n: int, prefix: str = "w") -> list[str]:
+    return [f"{prefix}{i}" for i in range(n)]
+
+
+def doc(text: str, **kwargs: object) -> Document:
+    return Document(id="doc", text=text, title=kwargs.pop("title", "Title"), path="doc.txt", **kwargs)  # type: ignore[arg-type]
+
+
+def first_and_last_words(passages: list[Passage]) -> list[tuple[str, str, int]]:
+    return [(p.text.split()[0], p.text.split()[-1], len(p.text.split())) for p in passages]
+
+
+def test_default_windows_are_200_words_sharing_40() -> None:
+    text = " ".join(words(450))
+    passages = split_document(doc(text), ChunkSettings())
+    # steps of 200 - 40 = 160 words: windows start at words 0, 160, 320; the last one reaches the end
+    assert first_and_last_words(passages) == [("w0", "w199", 200), ("w160", "w359", 200), ("w320", "w449", 130)]
+
+
+def test_no_window_after_the_one_that_reaches_the_end() -> None:
+    text = " ".join(words(10))
+    # size 6, overlap 3 (step 3): [0, 6), [3, 9), [6, 10) reaches the end; [9, 10) would be a fourth
+    passages = split_document(doc(text), ChunkSettings(size=6, overlap=3))
+    assert first_and_last_words(passages) == [("w0", "w5", 6), ("w3", "w8", 6), ("w6", "w9", 4)]
+
+
+def test_a_text_shorter_than_one_window_is_one_passage() -> None:
+    passages = split_document(doc("  alpha beta  "), ChunkSettings(size=5, overlap=1))
+    assert [(p.text, p.start, p.end) for p in passages] == [("alpha beta", 2, 12)]
+
+
+def test_window_offsets_are_the_first_and_last_word_characters() -> None:
+    text = "aa  bb\tcc\n\ndd ee"
+    passages = split_document(doc(text), ChunkSettings(size=2, overlap=1))
+    # words at [0,2) [4,6) [7,9) [11,13) [14,16); windows of 2 words, step 1
+    assert [(p.start, p.end) for p in passages] == [(0, 6), (4, 9), (7, 13), (11, 16)]
+    assert [p.text for p in passages] == ["aa  bb", "bb\tcc", "cc\n\ndd", "dd ee"]
+    assert [p.line for p in passages] == [1, 1, 1, 3]
+
+
+def test_whole_documents_keep_their_stripped_span() -> None:
+    text = "\n\n  first line\nsecond line \n"
+    (passage,) = split_document(doc(text, line=4), ChunkSettings(size=0))
+    assert (passage.start, passage.end, passage.text) == (4, 26, "first line\nsecond line")
+    assert passage.line == 6  # two newlines before the text, counted from the document's line 4
+
+
+def test_segments_of_a_streamed_document_keep_global_offsets_and_ordinals() -> None:
+    segment = doc("one two three four", offset=1000, first_ordinal=7, line=40)
+    passages = split_document(segment, ChunkSettings(size=2, overlap=0))
+    assert [(p.ordinal, p.id, p.start, p.end) for p in passages] == [(7, "doc#7", 1000, 1007), (8, "doc#8", 1008, 1018)]
+    assert [p.text for p in passages] == ["one two", "three four"]
+    assert all((p.doc_id, p.title, p.path, p.line) == ("doc", "Title", "doc.txt", 40) for p in passages)
+
+
+def test_the_title_is_repeated_unless_the_first_passage_holds_it() -> None:
+    text = "Title here\n" + " ".join(words(6))
+    in_text = split_document(doc(text, title_in_text=True), ChunkSettings(size=4, overlap=0))
+    assert in_text[0].index_text == in_text[0].text  # the heading is already the passage's first line
+    assert all(p.index_text == f"Title\n{p.text}" for p in in_text[1:])
+    not_in_text = split_document(doc(text), ChunkSettings(size=4, overlap=0))
+    assert all(p.index_text == f"Title\n{p.text}" for p in not_in_text)
+    # a later segment of a document whose title came from its text: ordinal 0 is elsewhere
+    later = split_document(doc("a b c", title_in_text=True, first_ordinal=3), ChunkSettings(size=4, overlap=0))
+    assert later[0].index_text == "Title\na b c"
+    untitled = split_document(doc("a b c", title=""), ChunkSettings(size=4, overlap=0))
+    assert untitled[0].index_text == "a b c"
+
+
+def test_lines_follow_the_passage_starts() -> None:
+    text = "l1a l1b\nl2a\n\nl4a l4b\nl5a"
+    passages = split_document(doc(text, line=10), ChunkSettings(size=2, overlap=0))
+    assert [p.text.split()[0] for p in passages] == ["l1a", "l2a", "l4b"]
+    assert [p.line for p in passages] == [10, 11, 13]
+
+
+@pytest.mark.parametrize("size, overlap", [(0, 0), (1, 0), (2, 1), (0, 5)])
+def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
+    settings = ChunkSettings(size=size, overlap=overlap)
+    assert settings.to_dict() == {"size": size, "overlap": overlap, "unit": "words"}
+
+
+def test_setting_errors_say_what_is_wrong() -> None:
+    with pytest.raises(InvalidOptionError) as negative:
+        ChunkSettings(size=-1, overlap=0)
+    assert str(negative.value) == "--chunk-size and --chunk-overlap must be >= 0"
+    with pytest.raises(InvalidOptionError):
+        ChunkSettings(size=3, overlap=-1)
+    with pytest.raises(InvalidOptionError) as too_big:
+        ChunkSettings(size=3, overlap=4)
+    assert str(too_big.value) == "--chunk-overlap (4) must be smaller than --chunk-size (3)"

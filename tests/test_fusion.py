@@ -1,0 +1,235 @@
+"""Fusion of ranked lists, against values worked out by hand: reciprocal rank fusion (Cormack et al.,
+Σ 1 / (k + rank)) and z-scored score fusion (population standard deviation; a passage missing from a
+list gets that list's lowest standardised score), then the hybrid retriever of an index (README:
+the top 1,000 of each list, k = 60, dense weight 0.5). The index's dense vectors are written here
+with the store's own writer, so no embedding model is needed."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragcli.indexing.build import build_index
+from ragcli.records import SearchOptions
+from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
+from ragcli.retrieval.index import load_index
+from ragcli.store import GenerationWriter, load_payload, read_manifest
+
+
+def ranked(numbers: list[int], scores: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    scores = scores if scores is not None else [float(len(numbers) - i) for i in range(len(numbers))]
+    return np.array(numbers, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+
+def z(values: list[float]) -> list[float]:
+    sd = statistics.pstdev(values) if len(values) > 1 else 0.0
+    mean = statistics.fmean(values)
+    return [(v - mean) / sd if sd > 0 else 0.0 for v in values]
+
+
+# --- reciprocal rank fusion -----------------------------------------------------------------------
+
+
+def test_rrf_sums_one_over_k_plus_rank() -> None:
+    fused = reciprocal_rank_fusion([ranked([7, 3, 5]), ranked([3, 9])], k=10)
+    assert fused == pytest.approx({7: 1 / 11, 3: 1 / 12 + 1 / 11, 5: 1 / 13, 9: 1 / 12})
+
+
+def test_rrf_default_k_is_60() -> None:
+    fused = reciprocal_rank_fusion([ranked([1, 2])])
+    assert fused == pytest.approx({1: 1 / 61, 2: 1 / 62})
+
+
+def test_rrf_ignores_scores_and_handles_empty_lists() -> None:
+    assert reciprocal_rank_fusion([ranked([4, 2], [0.1, 100.0]), ranked([])], k=1) == pytest.approx(
+        {4: 1 / 2, 2: 1 / 3}
+    )
+    assert reciprocal_rank_fusion([], k=60) == {}
+    three = reciprocal_rank_fusion([ranked([1]), ranked([1]), ranked([1])], k=0)
+    assert three == pytest.approx({1: 3.0})
+
+
+# --- z-score fusion -------------------------------------------------------------------------------
+
+
+def test_zscore_standardises_each_list_and_weights_it() -> None:
+    lexical = ranked([1, 2, 3], [10.0, 6.0, 2.0])
+    dense = ranked([3, 4], [0.9, 0.3])
+    zl, zd = z([10.0, 6.0, 2.0]), z([0.9, 0.3])
+    fused = zscore_fusion([lexical, dense], [0.3, 0.7])
+    assert fused == pytest.approx(
+        {
+            1: 0.3 * zl[0] + 0.7 * min(zd),  # missing from the dense list: its lowest value
+            2: 0.3 * zl[1] + 0.7 * min(zd),
+            3: 0.3 * zl[2] + 0.7 * zd[0],
+            4: 0.3 * min(zl) + 0.7 * zd[1],
+        }
+    )
+
+
+def test_zscore_of_constant_or_single_lists_is_zero() -> None:
+    fused = zscore_fusion([ranked([1, 2], [5.0, 5.0]), ranked([3], [9.0])], [1.0, 2.0])
+    assert fused == pytest.approx({1: 0.0, 2: 0.0, 3: 0.0})
+
+
+def test_zscore_with_an_empty_list() -> None:
+    fused = zscore_fusion([ranked([1, 2], [3.0, 1.0]), ranked([])], [0.5, 0.5])
+    assert fused == pytest.approx({1: 0.5, 2: -0.5})  # the empty list adds 0 to everyone
+    assert zscore_fusion([], []) == {}
+
+
+def test_zscore_uses_the_population_standard_deviation() -> None:
+    fused = zscore_fusion([ranked([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0])], [1.0])
+    sd = statistics.pstdev([4.0, 3.0, 2.0, 1.0])
+    assert fused == pytest.approx({1: 1.5 / sd, 2: 0.5 / sd, 3: -0.5 / sd, 4: -1.5 / sd})
+
+
+# --- the hybrid retriever of an index -------------------------------------------------------------
+
+CORPUS = {
+    "a.txt": "honey bees dance to show where the flowers are",
+    "b.txt": "the queen bee lays eggs in the hive",
+    "c.txt": "wax comb is built by worker bees",
+    "d.txt": "flowers give nectar and pollen",
+    "e.txt": "beekeepers harvest honey in late summer",
+}
+DENSE_SETTINGS = {"model": "hand-made", "precision": "fp32", "max_tokens": 32, "dtype": "float32"}
+
+
+@pytest.fixture(scope="module")
+def hybrid_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A BM25 index plus dense vectors written as a new generation with the store's writer."""
+    root = tmp_path_factory.mktemp("fusion")
+    for name, text in CORPUS.items():
+        (root / "corpus").mkdir(exist_ok=True)
+        (root / "corpus" / name).write_text(text)
+    index_dir = root / "index"
+    build_index([root / "corpus"], index_dir)
+    manifest = read_manifest(index_dir)
+    n = manifest["counts"]["passages"]
+    payloads = {name: load_payload(index_dir / manifest["generation"] / name, mmap=False) for name in manifest["files"]}
+    vectors = np.eye(n, 8, dtype=np.float32)
+    with GenerationWriter(index_dir) as writer:
+        for name, payload in payloads.items():
+            writer.write(name, payload)
+        writer.write(
+            "dense.joblib", {"vectors": vectors, "keys": np.zeros((n, 16), dtype=np.uint8), "settings": DENSE_SETTINGS}
+        )
+        rest = {k: v for k, v in manifest.items() if k not in ("files", "generation")}
+        writer.publish({**rest, "dense": {"settings": DENSE_SETTINGS}})
+    return index_dir
+
+
+class FixedDense:
+    """Stands in for the dense retriever: fixed scores per query (no embedding model)."""
+
+    name = "dense"
+
+    def __init__(self, scores: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        self.scores = scores
+
+    def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.scores[query]
+
+    def score_many(self, queries: list[str]):  # type: ignore[no-untyped-def]
+        for query in queries:
+            yield self.scores[query]
+
+
+def numbers_by_id(index) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {index.passages.ids[i]: i for i in range(len(index.passages))}
+
+
+def test_hybrid_retrievers_are_named_by_their_fusion(hybrid_index: Path) -> None:
+    index = load_index(hybrid_index)
+    assert index.retriever("hybrid").name == "hybrid"
+    assert index.retriever("hybrid-zscore").name == "hybrid-zscore"
+    cls = type(index.retriever("hybrid"))
+    assert cls(index, "zscore", SearchOptions()).name == "hybrid-zscore"
+    with pytest.raises(Exception) as error:
+        cls(index, "sum", SearchOptions())
+    assert error.value.exit_code == 2  # bad usage (README, "Exit codes")
+    assert (error.value.message, error.value.hint) == ("unknown fusion 'sum'", "rrf or zscore")
+
+
+def test_hybrid_rrf_fuses_each_lists_ranks_with_k_60(hybrid_index: Path) -> None:
+    index = load_index(hybrid_index)
+    hybrid = index.retriever("hybrid")
+    ids = numbers_by_id(index)
+    a, b, c, d = ids["a.txt#0"], ids["b.txt#0"], ids["c.txt#0"], ids["d.txt#0"]
+    # unsorted input lists: fuse ranks them by score first
+    lexical = ranked([c, a, b], [1.0, 3.0, 2.0])  # ranks: a, b, c
+    dense = ranked([d, a], [0.2, 0.9])  # ranks: a, d
+    numbers, scores = hybrid.fuse(lexical, dense)
+    assert dict(zip(numbers.tolist(), scores.tolist())) == pytest.approx(
+        {a: 1 / 61 + 1 / 61, b: 1 / 62, c: 1 / 63, d: 1 / 62}
+    )
+    assert numbers.dtype == np.int64 and scores.dtype == np.float64
+
+
+def test_hybrid_zscore_weights_dense_by_its_weight(hybrid_index: Path) -> None:
+    index = load_index(hybrid_index)
+    ids = numbers_by_id(index)
+    a, b, c = ids["a.txt#0"], ids["b.txt#0"], ids["c.txt#0"]
+    lexical = ranked([a, b, c], [3.0, 2.0, 1.0])
+    dense = ranked([b, c], [0.8, 0.2])
+    zl, zd = z([3.0, 2.0, 1.0]), z([0.8, 0.2])
+    default = index.retriever("hybrid-zscore")
+    got = dict(zip(*[x.tolist() for x in default.fuse(lexical, dense)]))
+    assert got == pytest.approx(
+        {a: 0.5 * zl[0] + 0.5 * min(zd), b: 0.5 * zl[1] + 0.5 * zd[0], c: 0.5 * zl[2] + 0.5 * zd[1]}
+    )
+    weighted = index.retriever("hybrid-zscore", SearchOptions(dense_weight=0.2))
+    got = dict(zip(*[x.tolist() for x in weighted.fuse(lexical, dense)]))
+    assert got == pytest.approx(
+        {a: 0.8 * zl[0] + 0.2 * min(zd), b: 0.8 * zl[1] + 0.2 * zd[0], c: 0.8 * zl[2] + 0.2 * zd[1]}
+    )
+
+
+def test_hybrid_takes_each_lists_best_depth_passages(hybrid_index: Path) -> None:
+    index = load_index(hybrid_index)
+    ids = numbers_by_id(index)
+    a, b, c, d, e = (ids[f"{x}.txt#0"] for x in "abcde")
+    lexical = ranked([a, b, c], [3.0, 2.0, 1.0])
+    dense = ranked([d, e, a], [0.9, 0.8, 0.1])
+    shallow = index.retriever("hybrid", SearchOptions(rrf_k=5, fusion_depth=2))
+    numbers, scores = shallow.fuse(lexical, dense)
+    assert dict(zip(numbers.tolist(), scores.tolist())) == pytest.approx({a: 1 / 6, b: 1 / 7, d: 1 / 6, e: 1 / 7})
+    deep = index.retriever("hybrid")  # the default depth (1,000) keeps all of these
+    assert len(deep.fuse(lexical, dense)[0]) == 5
+
+
+def test_hybrid_scores_a_query_from_bm25_and_the_dense_retriever(hybrid_index: Path) -> None:
+    index = load_index(hybrid_index)
+    ids = numbers_by_id(index)
+    hybrid = index.retriever("hybrid")
+    assert hybrid.lexical is index.retriever("bm25") and hybrid.dense is index.retriever("dense")
+    queries = ["honey bees", "queen hive"]
+    dense_lists = {
+        "honey bees": ranked([ids["d.txt#0"], ids["a.txt#0"]], [0.7, 0.5]),
+        "queen hive": ranked([ids["e.txt#0"]], [0.4]),
+    }
+    hybrid.dense = FixedDense(dense_lists)
+    wanted = {}
+    for query in queries:
+        lexical_numbers, _ = index.rank(query, k=1000, retriever="bm25")
+        want: dict[int, float] = {}
+        for rank, number in enumerate(lexical_numbers.tolist(), start=1):
+            want[number] = want.get(number, 0.0) + 1 / (60 + rank)
+        for rank, number in enumerate(dense_lists[query][0].tolist(), start=1):
+            want[number] = want.get(number, 0.0) + 1 / (60 + rank)
+        numbers, scores = hybrid.score(query)
+        assert dict(zip(numbers.tolist(), scores.tolist())) == pytest.approx(want)
+        wanted[query] = want
+    batched = [dict(zip(n.tolist(), s.tolist())) for n, s in hybrid.score_many(queries)]
+    single = [dict(zip(*[x.tolist() for x in hybrid.score(q)])) for q in queries]
+    assert len(batched) == 2
+    for got, want in zip(batched, single):
+        assert got == pytest.approx(want)
+    hits = index.search("honey bees", k=3, retriever=hybrid)
+    by_number = {n: i for i, n in ids.items()}
+    best = sorted(wanted["honey bees"], key=lambda n: (-wanted["honey bees"][n], by_number[n]))[:3]
+    assert [h.id for h in hits] == [by_number[n] for n in best]

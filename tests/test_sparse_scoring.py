@@ -1,0 +1,165 @@
+"""The term-major weight matrix and top-k, checked against dense numpy arithmetic done by hand:
+which passages a query touches and their summed weights (one term, several, none, repeated), the
+batched product in several batches, the structural checks, and top-k's order and ties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ragcli.retrieval import sparse
+from ragcli.retrieval.base import top_k
+from ragcli.retrieval.sparse import TermMatrix
+
+# terms × passages; a zero is "not stored"
+DENSE = np.array(
+    [
+        [0.0, 1.5, 0.0, 0.0, 2.0],
+        [0.5, 0.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 0.0],  # a term no passage holds (an empty row)
+        [1.0, 0.25, 3.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 4.0, 0.0],
+    ],
+    dtype=np.float32,
+)
+
+
+def matrix() -> TermMatrix:
+    return TermMatrix.from_scipy(sp.csr_matrix(DENSE))
+
+
+def expected(term_ids: list[int], weights: list[float]) -> dict[int, float]:
+    rows = DENSE[term_ids] if term_ids else np.zeros((0, DENSE.shape[1]))
+    touched = np.flatnonzero((rows != 0).any(axis=0))
+    totals = np.asarray(weights, dtype=np.float64) @ rows.astype(np.float64) if term_ids else np.zeros(DENSE.shape[1])
+    return {int(p): float(totals[p]) for p in touched}
+
+
+def as_dict(candidates: np.ndarray, scores: np.ndarray) -> dict[int, float]:
+    assert len(candidates) == len(scores)
+    assert len(set(candidates.tolist())) == len(candidates)
+    return dict(zip(candidates.tolist(), scores.tolist()))
+
+
+CASES = [
+    ([], []),
+    ([2], [1.0]),  # only an empty row
+    ([0], [1.0]),
+    ([3], [2.0]),  # one term, weighted
+    ([0, 3], [1.0, 1.0]),
+    ([0, 1, 3], [2.0, 1.0, 0.5]),
+    ([2, 4], [1.0, 3.0]),
+    ([4, 0, 2], [1.0, 1.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("term_ids, weights", CASES)
+def test_accumulate_sums_the_weighted_rows_of_the_query_terms(term_ids: list[int], weights: list[float]) -> None:
+    candidates, scores = matrix().accumulate(np.array(term_ids, dtype=np.int64), np.array(weights, dtype=np.float64))
+    assert as_dict(candidates, scores) == pytest.approx(expected(term_ids, weights))
+    assert candidates.dtype == np.int64 and scores.dtype == np.float64
+
+
+def test_accumulate_of_several_terms_lists_passages_in_order() -> None:
+    candidates, scores = matrix().accumulate(np.array([3, 0]), np.array([1.0, 1.0]))
+    assert candidates.tolist() == [0, 1, 2, 4]
+    assert scores.tolist() == pytest.approx([1.0, 1.75, 3.0, 2.0])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 64])
+def test_accumulate_many_equals_one_query_at_a_time(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    monkeypatch.setattr(sparse, "BATCH_QUERIES", batch)
+    queries = [(np.array(ids, dtype=np.int64), np.array(w, dtype=np.float64)) for ids, w in CASES]
+    results = list(matrix().accumulate_many(queries))
+    assert len(results) == len(CASES)
+    for (ids, weights), (candidates, scores) in zip(CASES, results):
+        got = {p: s for p, s in as_dict(candidates, scores).items() if s != 0.0}
+        want = {p: s for p, s in expected(ids, weights).items() if s != 0.0}
+        assert got == pytest.approx(want), ids
+        assert candidates.dtype == np.int64 and scores.dtype == np.float64
+
+
+def test_accumulate_many_of_no_queries_yields_nothing() -> None:
+    assert list(matrix().accumulate_many([])) == []
+
+
+def test_accumulate_many_reuses_its_product_matrix() -> None:
+    m = matrix()
+    first = [as_dict(*r) for r in m.accumulate_many([(np.array([0]), np.array([1.0]))])]
+    second = [as_dict(*r) for r in m.accumulate_many([(np.array([0]), np.array([2.0]))])]
+    assert first == [{1: 1.5, 4: 2.0}] and second == [{1: 3.0, 4: 4.0}]
+
+
+def test_from_scipy_stores_plain_sorted_csr_arrays() -> None:
+    unsorted = sp.csr_matrix((np.array([2.0, 1.0]), np.array([3, 1]), np.array([0, 2, 2])), shape=(2, 4))
+    m = TermMatrix.from_scipy(unsorted)
+    assert m.indptr.tolist() == [0, 2, 2] and m.indices.tolist() == [1, 3] and m.data.tolist() == [1.0, 2.0]
+    assert (m.indptr.dtype, m.indices.dtype, m.data.dtype) == (np.int64, np.int32, np.float32)
+    assert m.n_passages == 4
+    assert TermMatrix.from_scipy(sp.coo_matrix(DENSE)).indptr.tolist() == matrix().indptr.tolist()
+
+
+def test_from_passage_weights_turns_passage_rows_into_term_rows() -> None:
+    counts = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0], [4, 5, 0]], dtype=np.int32))
+    weights = np.array([0.1, 0.2, 0.3, 0.4, 0.5], dtype=np.float32)  # aligned with counts' stored entries
+    m = TermMatrix.from_passage_weights(counts, weights)
+    got = sp.csr_matrix((m.data, m.indices, m.indptr), shape=(3, m.n_passages)).toarray()
+    assert got == pytest.approx(np.array([[0.1, 0.0, 0.4], [0.0, 0.3, 0.5], [0.2, 0.0, 0.0]]))
+    assert m.n_passages == 3
+
+
+def test_payload_round_trip() -> None:
+    m = matrix()
+    payload = m.to_payload()
+    assert set(payload) == {"indptr", "indices", "data", "n_passages"}
+    back = TermMatrix.from_payload({**payload, "n_passages": np.int64(5)})
+    assert back == m and type(back.n_passages) is int
+
+
+def test_consistent_checks_shape_and_array_ends() -> None:
+    m = matrix()
+    assert m.consistent(5, 5)
+    assert not m.consistent(4, 5)
+    assert not m.consistent(6, 5)
+    assert not m.consistent(5, 4)
+    assert not TermMatrix(m.indptr + 1, m.indices, m.data, 5).consistent(5, 5)  # does not start at 0
+    assert not TermMatrix(m.indptr, m.indices[:-1], m.data[:-1], 5).consistent(5, 5)  # truncated
+    assert not TermMatrix(m.indptr, m.indices, m.data[:-1], 5).consistent(5, 5)  # data shorter than indices
+    assert not TermMatrix(m.indptr, m.indices[:-1], m.data, 5).consistent(5, 5)
+
+
+# --- top-k --------------------------------------------------------------------------------------
+
+ID_RANK = np.array([4, 0, 3, 1, 2, 5])  # passage number → position of its id in sorted order
+
+
+def reference_top(candidates: list[int], scores: list[float], k: int) -> list[int]:
+    return sorted(candidates, key=lambda c: (-scores[candidates.index(c)], ID_RANK[c]))[:k]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 10])
+def test_top_k_orders_by_score_then_by_id(k: int) -> None:
+    candidates = [0, 1, 2, 3, 4, 5]
+    scores = [2.0, 3.0, 2.0, 1.0, 2.0, 3.0]
+    got, got_scores = top_k(np.array(candidates), np.array(scores), k, ID_RANK)
+    want = reference_top(candidates, scores, k)
+    assert got.tolist() == want
+    assert got_scores.tolist() == [scores[c] for c in want]
+
+
+def test_ties_at_the_cut_are_decided_by_id_not_by_position() -> None:
+    # three passages tie for the last two places: ids rank 4 > 3 > 2, so 4 and 2 (ranks 2 and 3) win
+    candidates = np.array([0, 2, 4, 1])
+    scores = np.array([1.0, 1.0, 1.0, 5.0])
+    got, _ = top_k(candidates, scores, 3, ID_RANK)
+    assert got.tolist() == [1, 4, 2]
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_top_k_of_nothing(k: int) -> None:
+    got, scores = top_k(np.array([1, 2]), np.array([1.0, 2.0]), k, ID_RANK)
+    assert got.tolist() == [] and scores.tolist() == []
+    assert got.dtype == np.int64 and scores.dtype == np.float64
+    empty, _ = top_k(np.zeros(0, dtype=np.int64), np.zeros(0), 3, ID_RANK)
+    assert empty.tolist() == []
