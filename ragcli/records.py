@@ -7,7 +7,7 @@ the store, retrievers, generators and the CLI can all share these records withou
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest sections, reports)
@@ -38,6 +38,10 @@ class Document:
     offset: int = 0  # where `text` starts in the whole document (a streamed segment of a huge file)
     first_ordinal: int = 0  # number of the segment's first passage within the document
     continuation: bool = False  # a later segment of a document already seen
+    page: int = 0  # 1-based page of a paged source (PDF) where `text` lies; 0: the source has no pages
+    # what the document is, for filters (`--where`) and `info`: path, format, size, mtime, record fields,
+    # SQL columns, page count… JSON scalars only (str, int, float, bool)
+    metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     def line_at(self, offset: int, previous: tuple[int, int] | None = None) -> int:
         """The source line that holds character `offset` of `text`.
