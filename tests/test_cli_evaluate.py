@@ -122,11 +122,16 @@ def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_pat
 def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     path.write_text('{"question": "ok"}\n{"answers": ["no question"]}\n')
-    result = run("evaluate", str(path), "--index", str(sample_index))
+    result = run("evaluate", str(path), "--index", str(sample_index), "--strict")
     assert result.returncode == ExitCode.BAD_INPUT
     assert "qa.jsonl:2: missing or empty 'question'" in result.stderr
-    skipped = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
+    skipped = run("evaluate", str(path), "--index", str(sample_index), "--json")  # skipped by default, listed
     assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
+    assert "qa.jsonl:2: missing or empty 'question'" in skipped.stderr
+    deprecated = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
+    assert deprecated.returncode == 0 and json.loads(deprecated.stdout)["counts"]["skipped_lines"] == 1
+    both = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--strict")
+    assert both.returncode == ExitCode.USAGE and "contradict" in both.stderr
 
 
 def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
@@ -162,9 +167,9 @@ def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
     ],
     ids=["no-queries", "queries-list", "queries-latin-1", "queries-nested", "qrels-latin-1", "qrels-short", "no-split"],
 )
-def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
+def test_bad_beir_input_with_strict_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
     folder = beir_folder(tmp_path / "beir", changes)
-    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    result = run("evaluate", str(folder), "--strict", env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT, result.stderr
     assert message in result.stderr and "internal error" not in result.stderr
     assert not (tmp_path / "cache").exists()  # nothing was indexed
@@ -179,12 +184,12 @@ def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, m
     ],
     ids=["latin-1", "nested", "string"],
 )
-def test_bad_qa_input_exits_6_with_file_and_line(
+def test_bad_qa_input_with_strict_exits_6_with_file_and_line(
     sample_index: Path, tmp_path: Path, content: bytes, message: str
 ) -> None:
     path = tmp_path / "qa.jsonl"
     path.write_bytes(content)
-    result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
+    result = run("evaluate", str(path), "--index", str(sample_index), "--strict", timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
 
 

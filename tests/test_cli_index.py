@@ -70,7 +70,7 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
     [
         ({}, ["missing-folder"], ExitCode.PATH_NOT_FOUND, "no such file or folder"),
         ({"a.png": b"\x89PNG"}, ["."], ExitCode.EMPTY_CORPUS, "no text to index"),
-        ({"d.jsonl": '{"text": "ok"}\n{broken\n'}, ["."], ExitCode.BAD_INPUT, "d.jsonl:2: invalid JSON"),
+        ({"d.jsonl": '{"text": "ok"}\n{broken\n'}, [".", "--strict"], ExitCode.BAD_INPUT, "d.jsonl:2: invalid JSON"),
         ({"a.txt": "x"}, [".", "--language", "xx"], ExitCode.USAGE, "unsupported language"),
         ({"a.txt": "x"}, [".", "--chunk-size", "5", "--chunk-overlap", "5"], ExitCode.USAGE, "smaller than"),
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),

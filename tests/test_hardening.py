@@ -454,7 +454,7 @@ def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(walk_module, "open", guarded_open, raising=False)
-    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    report = build_index([root], tmp_path / "idx")  # malformed records are skipped and listed by default
     reasons = {s.path: s.reason for s in report.skipped}
     assert reasons["fake.md"] == "binary content"
     assert reasons["empty.txt"] == reasons["blank.txt"] == "no text"

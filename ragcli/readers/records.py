@@ -243,7 +243,7 @@ class JsonReader(SuffixReader):
         if reason is not None:
             raise Skip(reason)
         for number, (line, record) in enumerate(itertools.chain(head, values), start=1):
-            yield from record_document(source.rel, line, record, source.context, ordinal=number if is_array else None)
+            yield from record_document(source.rel, line, record, source.context, ordinal=number)
 
     @staticmethod
     def _values(source: SourceInput, text: str) -> Iterator[tuple[int, object]]:
