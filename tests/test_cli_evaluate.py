@@ -464,3 +464,24 @@ def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_pa
     )
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert "/dev/full: cannot be written (No space left on device)" in result.stderr
+
+
+def test_evaluate_a_beir_folder_says_what_its_corpus_left_out(tmp_path: Path) -> None:
+    corpus = (
+        '{"_id": "d1", "title": "", "text": "waggle dance of the honey bee"}\n'
+        '{"_id": "d2", "title": "Wax glands of worker bees", "text": ""}\n'  # title-only: indexed
+        '{"_id": "d3", "title": "", "text": ""}\n'  # neither: skipped, and said so
+        "{broken\n"
+    )
+    folder = beir_folder(tmp_path / "beir", {"corpus.jsonl": corpus})
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    for attempt in ("builds", "cached"):  # the cached index remembers what its build left out
+        result = run("evaluate", str(folder), "--no-generate", "--json", env=env)
+        assert result.returncode == 0, (attempt, result.stderr)
+        report = json.loads(result.stdout)
+        assert report["corpus_skipped"] == {"empty text and no title": 1, "invalid JSON": 1}
+        assert report["counts"]["skipped_documents"] == 2
+        assert "corpus: skipped 2 documents: 1 empty text and no title, 1 invalid JSON" in result.stderr
+        assert report["configs"][0]["metrics"]["recall@1"] == 1.0  # "wax glands" finds the title-only d2
+    strict = run("evaluate", str(folder), "--no-generate", "--strict", env=env)
+    assert strict.returncode == ExitCode.BAD_INPUT and "corpus.jsonl:4: invalid JSON" in strict.stderr

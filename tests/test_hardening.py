@@ -27,7 +27,6 @@ from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 from ragcli import store
 from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
 from ragcli.indexing.build import build_index
-from ragcli.indexing.settings import BuildSettings
 from ragcli.readers import text as text_module
 from ragcli.readers import walk as walk_module
 from ragcli.readers.walk import CorpusReader
