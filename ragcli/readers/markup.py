@@ -13,6 +13,7 @@ time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,10 @@ def _front_matter_title(block: str, toml: bool) -> str | None:
     """The `title` of a front matter block (YAML by PyYAML's safe loader, TOML by tomllib); None if
     the block has none or cannot be parsed (the document is still read)."""
     if toml:
-        import tomllib
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - the tomli backport, same API
+            import tomli as tomllib
 
         try:
             data: object = tomllib.loads(block)
