@@ -443,10 +443,10 @@ def tune(
 ) -> None:
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
     from ragcli.evaluation.datasets import load_eval_set
-    from ragcli.evaluation.indexing import index_for
+    from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
-    from ragcli.render import note, stdout_console, tune_table, write_json
+    from ragcli.render import evaluation_skips, note, stdout_console, tune_table, write_json
 
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
@@ -454,6 +454,8 @@ def tune(
     strict = _strictness(strict, skip_invalid)
     eval_set = load_eval_set(data, split, strict)
     idx = index_for(eval_set, index_dir, strict=strict)
+    for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
+        note(line)
     with counting_progress("tuning", total=len(k1_values) * len(b_values), description="k1 × b") as bar:
         rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
     best = rows[0]

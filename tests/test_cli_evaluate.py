@@ -485,3 +485,15 @@ def test_evaluate_a_beir_folder_says_what_its_corpus_left_out(tmp_path: Path) ->
         assert report["configs"][0]["metrics"]["recall@1"] == 1.0  # "wax glands" finds the title-only d2
     strict = run("evaluate", str(folder), "--no-generate", "--strict", env=env)
     assert strict.returncode == ExitCode.BAD_INPUT and "corpus.jsonl:4: invalid JSON" in strict.stderr
+
+
+def test_tune_skips_a_bad_qa_line_and_says_so_or_stops_with_strict(tuning_index: Path, tuning_qa: Path) -> None:
+    with tuning_qa.open("a") as handle:
+        handle.write('{"question": 5}\n')
+    bad_line = len(tuning_qa.read_text().splitlines())
+    args = ["tune", str(tuning_qa), "--index", str(tuning_index), "--k1", "1.0", "--b", "0.5", "--json"]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {tuning_qa}:{bad_line}: missing or empty 'question'" in result.stderr
+    strict = run(*args, "--strict")
+    assert strict.returncode == ExitCode.BAD_INPUT and f"{tuning_qa.name}:{bad_line}" in strict.stderr
