@@ -167,3 +167,18 @@ def test_a_json_object_with_a_text_field_is_one_record_with_a_stable_id(tmp_path
     docs, skipped = read(tmp_path)
     assert [(d.id, d.text, d.metadata) for d in docs] == [("one.json#1", "a single record", {"lang": "en"})]
     assert skipped == {}
+
+
+def test_a_table_without_a_text_column_is_not_records(tmp_path: Path) -> None:
+    write_files(tmp_path, {"prices.csv": "name,price\napple,3\npear,4\n", "titles.csv": "id,title\n1,Only titles\n"})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [("1", "Only titles")]  # a title column is enough
+    assert skipped == {
+        "prices.csv": "not a table of records: no text column (text/contents/content/body/passage); "
+        "name it with --text-field"
+    }
+
+
+def test_a_json_object_whose_text_is_not_a_string_is_not_records(tmp_path: Path) -> None:
+    write_files(tmp_path, {"strings.json": '{"text": {"ok": "OK", "cancel": "Cancel"}}'})
+    assert read(tmp_path) == ([], {"strings.json": "not a list of records: field 'text' is not a string"})

@@ -212,8 +212,11 @@ def not_records_reason(values: list[object], context: ReadContext) -> str | None
     if not values:
         return None
     if len(values) == 1 and isinstance(values[0], dict):  # a top-level object, or an array of one
-        if _pick(values[0], context.fields.text, TEXT_FIELDS) is None:
+        text_field = _pick(values[0], context.fields.text, TEXT_FIELDS)
+        if text_field is None:
             return f"not a list of records: {no_text}"
+        if not isinstance(values[0][text_field], (str, type(None))):  # {"text": {...}}: a config's section
+            return f"not a list of records: field {text_field!r} is not a string"
         return None
     if not any(isinstance(value, dict) for value in values):
         return "not a list of records: its items are not JSON objects"
@@ -318,6 +321,10 @@ class CsvReader(SuffixReader):
             csv.field_size_limit(previous)
 
     def _records(self, source: SourceInput, reader: csv.DictReader[str]) -> Iterator[Document]:
+        header = dict.fromkeys(reader.fieldnames or ())  # read here: a table without text is not records
+        if header and not _looks_like_record(header, source.context):
+            columns = text_fields_wanted(source.context)
+            raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
         while True:
             try:
                 record = next(reader)
