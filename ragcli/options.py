@@ -34,7 +34,8 @@ Strict = Annotated[
     bool, option(help="Stop at the first malformed record or line (exit 6) instead of skipping and listing it.")
 ]
 SkipInvalid = Annotated[  # deprecated: skipping is the default now; still accepted so that scripts keep working
-    bool, option(hidden=True, help="Deprecated (skipping malformed records is the default); see --strict.")
+    bool,
+    option("--skip-invalid", hidden=True, help="Deprecated (skipping malformed records is the default); see --strict."),
 ]
 Wait = Annotated[bool, option(help="Wait for another build of the same index to finish.")]
 
