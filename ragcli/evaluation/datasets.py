@@ -129,8 +129,8 @@ def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, st
 
 def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, Any]]:
     """(line number, "file:line", value) for each line of a JSON Lines file: the one reader of qa.jsonl
-    and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (file:line, exit 6, or
-    skipped unless --strict), never an exception of its own."""
+    and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (skipped and listed with
+    file:line; with --strict, exit 6), never an exception of its own."""
     for number, where, text in _lines(path, what, problems):
         try:
             value = json.loads(text)
