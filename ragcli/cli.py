@@ -112,6 +112,7 @@ def index(
     id_field: options.IdField = None,
     text_field: options.TextField = None,
     title_field: options.TitleField = None,
+    strict: options.Strict = False,
     skip_invalid: options.SkipInvalid = False,
     max_expanded_size: options.MaxExpandedSize = DEFAULT_MAX_BYTES,
     wait: options.Wait = False,
@@ -142,7 +143,7 @@ def index(
         fields=RecordFields(id=id_field, text=text_field, title=title_field),
         retrievers=retrievers,
         drop=frozenset({"dense"}) if dense is False else frozenset(),
-        skip_invalid=skip_invalid,
+        strict=_strictness(strict, skip_invalid),
         max_expanded_bytes=max_expanded_size,
         rebuild=rebuild,
         jobs=jobs,
@@ -324,6 +325,15 @@ def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any
     return values
 
 
+def _strictness(strict: bool, skip_invalid: bool) -> bool:
+    """--strict, checked against the deprecated --skip-invalid (skipping is the default now)."""
+    from ragcli.errors import InvalidOptionError
+
+    if strict and skip_invalid:
+        raise InvalidOptionError("--strict and --skip-invalid contradict each other", hint="pass one of them")
+    return strict
+
+
 @app.command()
 @handle_errors
 def evaluate(
@@ -342,6 +352,7 @@ def evaluate(
     batch_size: options.BatchSize = 8,
     device: options.Device = "auto",
     embedding_precision: options.EmbeddingPrecision = "int8",
+    strict: options.Strict = False,
     skip_invalid: options.SkipInvalid = False,
     per_query: options.PerQuery = None,
     run_file: options.RunFile = None,
@@ -357,7 +368,7 @@ def evaluate(
     from ragcli.generation.base import GenerationOptions, check_generator, make_generator
     from ragcli.models import check_device
     from ragcli.progress import counting_progress
-    from ragcli.render import comparison_table, note, stdout_console, write_json
+    from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
 
     # every option value and output path is checked before any indexing, model loading or evaluating
@@ -366,13 +377,15 @@ def evaluate(
     generation = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=check_device(device))
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
-    eval_set = load_eval_set(data, split, skip_invalid)
+    strict = _strictness(strict, skip_invalid)
+    eval_set = load_eval_set(data, split, strict)
     with counting_progress("embedding", description="passages") as embed_bar:
         idx = index_for(
             eval_set,
             index_dir,
             retrievers,
             {"dense": EmbeddingSettings(precision=embedding_precision)},
+            strict=strict,
             on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
             embed_progress=embed_bar,
         )
@@ -398,6 +411,8 @@ def evaluate(
             sinks=sinks,
             batch_size=batch_size,
         )
+    for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
+        note(line)
     if outputs.per_query and outputs.per_query in outputs.replaces:
         note(outputs.describe(outputs.per_query, "per-query results"))
     for path in outputs.run_files.values():
@@ -422,21 +437,25 @@ def tune(
     k1: options.K1Grid = "0.6,0.9,1.2,1.5,2.0",
     b: options.BGrid = "0.3,0.45,0.6,0.75,0.9",
     apply: options.Apply = False,
+    strict: options.Strict = False,
     skip_invalid: options.SkipInvalid = False,
     json_output: options.Json = False,
 ) -> None:
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
     from ragcli.evaluation.datasets import load_eval_set
-    from ragcli.evaluation.indexing import index_for
+    from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
-    from ragcli.render import note, stdout_console, tune_table, write_json
+    from ragcli.render import evaluation_skips, note, stdout_console, tune_table, write_json
 
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing
-    eval_set = load_eval_set(data, split, skip_invalid)
-    idx = index_for(eval_set, index_dir)
+    strict = _strictness(strict, skip_invalid)
+    eval_set = load_eval_set(data, split, strict)
+    idx = index_for(eval_set, index_dir, strict=strict)
+    for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
+        note(line)
     with counting_progress("tuning", total=len(k1_values) * len(b_values), description="k1 × b") as bar:
         rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
     best = rows[0]

@@ -30,7 +30,13 @@ IndexDir = Annotated[
     option("--index", "-i", help="Index folder [default: $RAGCLI_INDEX or ./.ragcli].", show_default=False),
 ]
 Json = Annotated[bool, option("--json", help="Print JSON on stdout instead of tables.")]
-SkipInvalid = Annotated[bool, option(help="Skip malformed records or lines (and report them) instead of stopping.")]
+Strict = Annotated[
+    bool, option(help="Stop at the first malformed record or line (exit 6) instead of skipping and listing it.")
+]
+SkipInvalid = Annotated[  # deprecated: skipping is the default now; still accepted so that scripts keep working
+    bool,
+    option("--skip-invalid", hidden=True, help="Deprecated (skipping malformed records is the default); see --strict."),
+]
 Wait = Annotated[bool, option(help="Wait for another build of the same index to finish.")]
 
 # retrieval

@@ -115,6 +115,9 @@ class SourceFile:
     size: int
     documents: int = 0
     skipped: str | None = None  # why it yielded no document (binary, no text), remembered for re-runs
+    # records of the file left out, counted by kind of reason ("empty text": 3); remembered so that
+    # `evaluate` can say what a cached index of a BEIR corpus left out
+    skipped_records: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from ragcli.records import Hit
+from ragcli.records import Hit, Skipped
 
 if TYPE_CHECKING:
     from ragcli.answering import Answer
@@ -241,6 +241,20 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
         if not verbose:
             line += " (--verbose lists them)"
     return [*lines, line]
+
+
+def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int = 10) -> list[str]:
+    """The lines `ragcli evaluate` prints on stderr about what it left out: the dataset's bad lines
+    (the first `listed` of them with file:line) and the BEIR corpus's records, counted by reason."""
+    shown = [f"skipped {s.path}: {s.reason}" for s in lines[:listed]]
+    if len(lines) > listed:
+        shown.append(
+            f"skipped {len(lines) - listed:,} more lines: {summarize_reasons(s.reason for s in lines[listed:])}"
+        )
+    if corpus:
+        reasons = ", ".join(f"{number:,} {reason}" for reason, number in corpus.items())
+        shown.append(f"corpus: skipped {sum(corpus.values()):,} documents: {reasons}")
+    return shown
 
 
 def tune_table(

@@ -327,6 +327,9 @@ def _source_problem(source: object, passages: int) -> str | None:
     for key in ("bytes", "mtime_ns", "documents"):
         if not (source.get(key) is None or _int(source.get(key))):
             return f"source {source['path']!r} has a malformed {key!r}"
+    counted = source.get("skipped_records", {})  # records left out, by kind of reason
+    if not (isinstance(counted, dict) and all(isinstance(k, str) and _int(n) for k, n in counted.items())):
+        return f"source {source['path']!r} has malformed skipped-record counts"
     return None
 
 

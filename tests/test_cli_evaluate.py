@@ -122,11 +122,16 @@ def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_pat
 def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     path.write_text('{"question": "ok"}\n{"answers": ["no question"]}\n')
-    result = run("evaluate", str(path), "--index", str(sample_index))
+    result = run("evaluate", str(path), "--index", str(sample_index), "--strict")
     assert result.returncode == ExitCode.BAD_INPUT
     assert "qa.jsonl:2: missing or empty 'question'" in result.stderr
-    skipped = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
+    skipped = run("evaluate", str(path), "--index", str(sample_index), "--json")  # skipped by default, listed
     assert skipped.returncode == 0 and json.loads(skipped.stdout)["counts"]["skipped_lines"] == 1
+    assert "qa.jsonl:2: missing or empty 'question'" in skipped.stderr
+    deprecated = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--json")
+    assert deprecated.returncode == 0 and json.loads(deprecated.stdout)["counts"]["skipped_lines"] == 1
+    both = run("evaluate", str(path), "--index", str(sample_index), "--skip-invalid", "--strict")
+    assert both.returncode == ExitCode.USAGE and "contradict" in both.stderr
 
 
 def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
@@ -162,9 +167,9 @@ def beir_folder(root: Path, changes: dict[str, str | bytes | None]) -> Path:
     ],
     ids=["no-queries", "queries-list", "queries-latin-1", "queries-nested", "qrels-latin-1", "qrels-short", "no-split"],
 )
-def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
+def test_bad_beir_input_with_strict_exits_6_before_indexing(tmp_path: Path, changes: dict, message: str) -> None:
     folder = beir_folder(tmp_path / "beir", changes)
-    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    result = run("evaluate", str(folder), "--strict", env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT, result.stderr
     assert message in result.stderr and "internal error" not in result.stderr
     assert not (tmp_path / "cache").exists()  # nothing was indexed
@@ -179,12 +184,12 @@ def test_bad_beir_input_exits_6_before_indexing(tmp_path: Path, changes: dict, m
     ],
     ids=["latin-1", "nested", "string"],
 )
-def test_bad_qa_input_exits_6_with_file_and_line(
+def test_bad_qa_input_with_strict_exits_6_with_file_and_line(
     sample_index: Path, tmp_path: Path, content: bytes, message: str
 ) -> None:
     path = tmp_path / "qa.jsonl"
     path.write_bytes(content)
-    result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
+    result = run("evaluate", str(path), "--index", str(sample_index), "--strict", timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
 
 
@@ -459,3 +464,36 @@ def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_pa
     )
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert "/dev/full: cannot be written (No space left on device)" in result.stderr
+
+
+def test_evaluate_a_beir_folder_says_what_its_corpus_left_out(tmp_path: Path) -> None:
+    corpus = (
+        '{"_id": "d1", "title": "", "text": "waggle dance of the honey bee"}\n'
+        '{"_id": "d2", "title": "Wax glands of worker bees", "text": ""}\n'  # title-only: indexed
+        '{"_id": "d3", "title": "", "text": ""}\n'  # neither: skipped, and said so
+        "{broken\n"
+    )
+    folder = beir_folder(tmp_path / "beir", {"corpus.jsonl": corpus})
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    for attempt in ("builds", "cached"):  # the cached index remembers what its build left out
+        result = run("evaluate", str(folder), "--no-generate", "--json", env=env)
+        assert result.returncode == 0, (attempt, result.stderr)
+        report = json.loads(result.stdout)
+        assert report["corpus_skipped"] == {"empty text and no title": 1, "invalid JSON": 1}
+        assert report["counts"]["skipped_documents"] == 2
+        assert "corpus: skipped 2 documents: 1 empty text and no title, 1 invalid JSON" in result.stderr
+        assert report["configs"][0]["metrics"]["recall@1"] == 1.0  # "wax glands" finds the title-only d2
+    strict = run("evaluate", str(folder), "--no-generate", "--strict", env=env)
+    assert strict.returncode == ExitCode.BAD_INPUT and "corpus.jsonl:4: invalid JSON" in strict.stderr
+
+
+def test_tune_skips_a_bad_qa_line_and_says_so_or_stops_with_strict(tuning_index: Path, tuning_qa: Path) -> None:
+    with tuning_qa.open("a") as handle:
+        handle.write('{"question": 5}\n')
+    bad_line = len(tuning_qa.read_text().splitlines())
+    args = ["tune", str(tuning_qa), "--index", str(tuning_index), "--k1", "1.0", "--b", "0.5", "--json"]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {tuning_qa}:{bad_line}: missing or empty 'question'" in result.stderr
+    strict = run(*args, "--strict")
+    assert strict.returncode == ExitCode.BAD_INPUT and f"{tuning_qa.name}:{bad_line}" in strict.stderr

@@ -70,7 +70,7 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
     [
         ({}, ["missing-folder"], ExitCode.PATH_NOT_FOUND, "no such file or folder"),
         ({"a.png": b"\x89PNG"}, ["."], ExitCode.EMPTY_CORPUS, "no text to index"),
-        ({"d.jsonl": '{"text": "ok"}\n{broken\n'}, ["."], ExitCode.BAD_INPUT, "d.jsonl:2: invalid JSON"),
+        ({"d.jsonl": '{"text": "ok"}\n{broken\n'}, [".", "--strict"], ExitCode.BAD_INPUT, "d.jsonl:2: invalid JSON"),
         ({"a.txt": "x"}, [".", "--language", "xx"], ExitCode.USAGE, "unsupported language"),
         ({"a.txt": "x"}, [".", "--chunk-size", "5", "--chunk-overlap", "5"], ExitCode.USAGE, "smaller than"),
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),
@@ -101,3 +101,35 @@ def test_default_index_folder_is_dot_ragcli_and_is_not_indexed(tmp_path: Path) -
     second = run("index", ".", "--json", cwd=tmp_path)  # the .ragcli folder must not be read as corpus
     assert json.loads(second.stdout)["documents"] == 1
     assert (tmp_path / ".ragcli" / "manifest.json").is_file()
+
+
+def test_a_folder_with_package_json_and_records_indexes_the_records(tmp_path: Path) -> None:
+    corpus = write_files(
+        tmp_path / "c",
+        {
+            "package.json": json.dumps({"name": "site", "version": "1.0.0", "dependencies": {"x": "^1"}}),
+            "records.jsonl": '{"id": "r1", "text": "glaciers carve valleys"}\n{"id": "r2", "text": \n'
+            '{"id": "t1", "title": "Aerodynamic heating of slender cones", "text": ""}\n',
+        },
+    )
+    result = invoke("index", str(corpus), "--index", str(tmp_path / "idx"), "--json")
+    assert result.exit_code == 0, result.output
+    skipped = json.loads(result.stdout)["skipped"]
+    assert skipped == [  # package.json once, with the reason; the bad line with file:line
+        {
+            "path": "package.json",
+            "reason": "not a list of records: no text field (text/contents/content/body/passage); "
+            "name it with --text-field",
+        },
+        {"path": "records.jsonl:2", "reason": "invalid JSON (Expecting value)"},
+    ]
+    index = load_index(tmp_path / "idx")
+    assert {index.passages.doc_ids[i] for i in range(len(index.passages))} == {"r1", "t1"}
+    found = invoke("query", "aerodynamic heating cones", "--index", str(tmp_path / "idx"), "--no-generate", "--json")
+    hits = json.loads(found.stdout)["hits"]
+    assert hits[0]["doc_id"] == "t1" and hits[0]["line"] == 3  # the title-only record, cited at its line
+    strict = run("index", str(corpus), "--index", str(tmp_path / "strict"), "--strict")
+    assert strict.returncode == ExitCode.BAD_INPUT
+    assert "records.jsonl:2: invalid JSON" in strict.stderr and "drop --strict" in strict.stderr
+    deprecated = run("index", str(corpus), "--index", str(tmp_path / "old"), "--skip-invalid", "-q")
+    assert deprecated.returncode == 0 and deprecated.stderr == ""  # still accepted: skipping is the default

@@ -107,7 +107,7 @@ def garbage_manifest(index_dir: Path) -> None:
         (3, ["info", "--index", "{tmp}/nothing"], None),
         (4, ["index", "{tmp}/missing-folder", "--index", "{tmp}/new"], None),
         (5, ["index", "{tmp}/images", "--index", "{tmp}/new"], None),
-        (6, ["index", "{tmp}/broken", "--index", "{tmp}/new"], None),
+        (6, ["index", "{tmp}/broken", "--index", "{tmp}/new", "--strict"], None),
         (7, ["query", "bees", "--no-generate", "--index", "{index}"], garbage_manifest),
         (7, ["info", "--index", "{index}"], garbage_manifest),
         (
@@ -205,8 +205,15 @@ INFO_KEYS = [
     "tfidf",
     "tokens",
 ]
-EVALUATE_KEYS = ["configs", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
-EVALUATE_COUNT_KEYS = ["judged", "queries", "skipped_lines", "with_answers", "without_relevant"]
+EVALUATE_KEYS = ["configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
+EVALUATE_COUNT_KEYS = [
+    "judged",
+    "queries",
+    "skipped_documents",
+    "skipped_lines",
+    "with_answers",
+    "without_relevant",
+]
 EVALUATE_CONFIG_KEYS = ["metrics", "name", "retriever", "timings"]
 EVALUATE_GENERATOR_KEYS = ["model", "name", "top_k"]
 EVALUATE_TIMING_KEYS = ["generate_s_per_query", "retrieve_s_per_query"]

@@ -87,17 +87,17 @@ def test_decode_text_prefers_utf8() -> None:
     assert decode_text("naïve".encode()) == ("naïve", "utf-8-sig")
 
 
-def test_malformed_jsonl_names_file_and_line(tmp_path: Path) -> None:
+def test_malformed_jsonl_with_strict_names_file_and_line(tmp_path: Path) -> None:
     write_files(tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\n{"id": 2, "text": \n'})
     with pytest.raises(InputFormatError, match=r"d\.jsonl:2: invalid JSON"):
-        read(tmp_path)
+        read(tmp_path, strict=True)
 
 
-def test_skip_invalid_goes_on(tmp_path: Path) -> None:
+def test_malformed_records_are_skipped_by_default(tmp_path: Path) -> None:
     write_files(
         tmp_path, {"d.jsonl": '{"id": 1, "text": "ok"}\nnot json\n{"id": 3, "body": 5}\n{"id": 4, "text": 7}\n'}
     )
-    docs, reader = read(tmp_path, skip_invalid=True)
+    docs, reader = read(tmp_path)
     assert [d.id for d in docs] == ["1"]
     assert [s.path for s in reader.report.skipped] == ["d.jsonl:2", "d.jsonl:3", "d.jsonl:4"]
 

@@ -208,6 +208,8 @@ MALFORMED = {
     "bm25-k1-as-text": put("fast", "bm25", "k1"),
     "roots-as-text": put("corpus", "roots"),
     "built-as-number": put(5, "built"),
+    "skipped-records-as-list": put(["empty text"], "sources", 0, "skipped_records"),
+    "skipped-record-count-as-text": put({"empty text": "3"}, "sources", 0, "skipped_records"),
 }
 
 

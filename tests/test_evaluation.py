@@ -172,14 +172,14 @@ def test_qa_file_forms(tmp_path: Path) -> None:
 def test_bad_qa_lines_name_file_and_line(tmp_path: Path, line: object, problem: str) -> None:
     path = write_qa(tmp_path, [{"question": "fine"}, line])
     with pytest.raises(InputFormatError, match=rf"qa\.jsonl:2: {problem}"):
-        load_qa_file(path)
+        load_qa_file(path, strict=True)
 
 
-def test_duplicate_ids_and_skip_invalid(tmp_path: Path) -> None:
+def test_duplicate_ids_are_skipped_or_with_strict_stop(tmp_path: Path) -> None:
     path = write_qa(tmp_path, [{"id": "a", "question": "x"}, {"id": "a", "question": "y"}, "oops", {"question": "z"}])
     with pytest.raises(InputFormatError, match="duplicate id 'a'"):
-        load_qa_file(path)
-    loaded = load_qa_file(path, skip_invalid=True)
+        load_qa_file(path, strict=True)
+    loaded = load_qa_file(path)
     assert [q.question for q in loaded.queries] == ["x", "z"]
     assert len(loaded.skipped) == 2
 
@@ -204,8 +204,8 @@ def test_any_bad_qa_line_is_bad_input_with_file_and_line(tmp_path: Path, line: b
     path = tmp_path / "qa.jsonl"
     path.write_bytes(b'{"question": "fine"}\n' + line + b'\n{"question": "also fine"}\n')
     with pytest.raises(InputFormatError, match=rf"qa\.jsonl:2: {problem}"):
-        load_qa_file(path)
-    loaded = load_qa_file(path, skip_invalid=True)
+        load_qa_file(path, strict=True)
+    loaded = load_qa_file(path)
     assert [q.question for q in loaded.queries] == ["fine", "also fine"] and len(loaded.skipped) == 1
     assert loaded.skipped[0].path == f"{path}:2"
 
@@ -245,8 +245,8 @@ def test_any_bad_beir_line_is_bad_input_with_file_and_line(
     lines = (folder / name).read_bytes().splitlines(keepends=True)
     (folder / name).write_bytes(lines[0] + content + b"\n" + b"".join(lines[1:]))
     with pytest.raises(InputFormatError, match=problem):
-        load_beir(folder)
-    loaded = load_beir(folder, skip_invalid=True)
+        load_beir(folder, strict=True)
+    loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
 
 
@@ -303,7 +303,14 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
         generator=ExtractiveGenerator.for_index(index),
         closed_book=True,
     )
-    assert report.counts == {"queries": 3, "judged": 2, "without_relevant": 1, "with_answers": 2, "skipped_lines": 0}
+    assert report.counts == {
+        "queries": 3,
+        "judged": 2,
+        "without_relevant": 1,
+        "with_answers": 2,
+        "skipped_lines": 0,
+        "skipped_documents": 0,
+    }
     names = [c.name for c in report.configs]
     assert names == ["bm25", "tfidf", "closed-book"]
     bm25 = report.configs[0]

@@ -27,7 +27,6 @@ from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 from ragcli import store
 from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
 from ragcli.indexing.build import build_index
-from ragcli.indexing.settings import BuildSettings
 from ragcli.readers import text as text_module
 from ragcli.readers import walk as walk_module
 from ragcli.readers.walk import CorpusReader
@@ -454,7 +453,7 @@ def check_hostile_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(walk_module, "open", guarded_open, raising=False)
-    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    report = build_index([root], tmp_path / "idx")  # malformed records are skipped and listed by default
     reasons = {s.path: s.reason for s in report.skipped}
     assert reasons["fake.md"] == "binary content"
     assert reasons["empty.txt"] == reasons["blank.txt"] == "no text"

@@ -153,3 +153,17 @@ def test_new_size_with_the_recorded_mtime_is_read_again(small_corpus: Path, smal
     report = build_index([small_corpus], small_index)
     assert (report.changed, report.unchanged) == (1, 4)
     assert [h.doc_id for h in load_index(small_index).search("zephyrs")] == ["wind.txt"]
+
+
+def test_an_index_whose_records_were_read_by_older_rules_is_read_again(tmp_path: Path) -> None:
+    """Title-only records were dropped before (records version 1): reusing such an index would keep
+    them missing, so a build reads every file again once."""
+    corpus = write_files(tmp_path / "c", {"d.jsonl": '{"id": "t", "title": "Only a title", "text": ""}\n'})
+    assert build_index([corpus], tmp_path / "idx").documents == 1
+    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["reading"].pop("records") == 2
+    manifest_path.write_text(json.dumps(manifest))  # as an earlier ragcli wrote it
+    again = build_index([corpus], tmp_path / "idx")
+    assert (again.unchanged, again.documents, again.up_to_date) == (0, 1, False)
+    assert build_index([corpus], tmp_path / "idx").up_to_date

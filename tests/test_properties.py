@@ -150,10 +150,10 @@ def packed(data: bytes, packing: str, noise: int) -> bytes:
 
 @given(
     files=st.lists(st.tuples(contents, st.sampled_from(SUFFIXES), packings, st.integers(0, 1 << 16)), max_size=3),
-    skip_invalid=st.booleans(),
+    strict=st.booleans(),
 )
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_any_bytes_under_any_supported_name_never_crash_the_build(files: list, skip_invalid: bool) -> None:
+def test_any_bytes_under_any_supported_name_never_crash_the_build(files: list, strict: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "c"
         corpus.mkdir()
@@ -164,11 +164,11 @@ def test_any_bytes_under_any_supported_name_never_crash_the_build(files: list, s
             names.append(name)
         (corpus / "anchor.txt").write_text("one file that always reads")
         # the read limit keeps any one file small; a bomb in a few bytes cannot take the machine
-        settings_ = BuildSettings(skip_invalid=skip_invalid, max_expanded_bytes=256 << 10, jobs=1)
+        settings_ = BuildSettings(strict=strict, max_expanded_bytes=256 << 10, jobs=1)
         try:
             report = build_index([corpus], Path(tmp) / "idx", settings_)
-        except InputFormatError as exc:  # a malformed record without --skip-invalid: exit 6, file:line named
-            assert not skip_invalid and str(exc).startswith(tuple(names))
+        except InputFormatError as exc:  # a malformed record with --strict: exit 6, file:line named
+            assert strict and str(exc).startswith(tuple(names))
             return
         index = load_index(Path(tmp) / "idx")
         indexed = {index.passages.paths[i] for i in range(len(index.passages))}

@@ -273,8 +273,8 @@ def test_a_gigantic_jsonl_line_is_skipped_without_holding_it(tmp_path: Path) -> 
     head = b'{"id": "before", "text": "first record"}\n'
     tail = b'{"id": "after", "text": "the record after it"}\n'
     gzip_stream(root / "d.jsonl.gz", iter([head, b'{"text": "', *[b"x" * MIB] * 16, b'"}\n', tail]))
-    for skip_invalid in (False, True):  # a long line is skipped either way: it is not malformed
-        docs, skipped, peak = peak_reading(root, max_bytes=MIB, skip_invalid=skip_invalid)
+    for strict in (False, True):  # a long line is skipped either way: it is not malformed
+        docs, skipped, peak = peak_reading(root, max_bytes=MIB, strict=strict)
         assert docs == {"before": "first record", "after": "the record after it"}
         assert skipped == {"d.jsonl.gz:2": "line longer than 1 MiB (raise --max-expanded-size to read it)"}
         assert peak < 6 * MIB
@@ -285,12 +285,12 @@ def test_a_file_of_a_million_bad_records_is_not_a_million_report_entries(tmp_pat
     root.mkdir()
     lines = [b'{"id": "good", "text": "kept"}\n', *[b'{"text": ""}\n'] * 30_000, *[b"{oops\n"] * 500]
     gzip_stream(root / "empty.jsonl.gz", iter(lines))  # a bomb of this makes a billion records from 1 GB
-    reader = CorpusReader([root], skip_invalid=True)
+    reader = CorpusReader([root])
     assert [d.id for d in reader.documents()] == ["good"]
     skipped = reader.report.skipped
-    assert len(skipped) == 1001 and skipped[0] == Skipped("empty.jsonl.gz:2", "empty text")
+    assert len(skipped) == 1001 and skipped[0] == Skipped("empty.jsonl.gz:2", "empty text and no title")
     assert skipped[-1] == Skipped(
-        "empty.jsonl.gz", "29,500 more records skipped, not listed (29,000 empty text, 500 invalid JSON)"
+        "empty.jsonl.gz", "29,500 more records skipped, not listed (29,000 empty text and no title, 500 invalid JSON)"
     )
 
 
@@ -304,16 +304,16 @@ def test_deeply_nested_json_skips_the_record_not_the_build(tmp_path: Path) -> No
             "huge-number.jsonl": '{"id": "n", "text": "x", "n": ' + "9" * 5000 + "}\n",
         },
     )
-    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    report = build_index([root], tmp_path / "idx")  # malformed records are skipped by default
     reasons = {s.path: s.reason for s in report.skipped}
-    assert reasons["deep.json record 1"] == "invalid JSON (nested too deeply)"
+    assert reasons["deep.json"] == "invalid JSON (nested too deeply)"  # the whole file, once
     assert reasons["lines.jsonl:2"] == "invalid JSON (nested too deeply)"
     assert reasons["huge-number.jsonl:1"].startswith("invalid JSON (Exceeds the limit")
     assert ids(tmp_path / "idx") == {"a", "b"}
     (root / "deep.json").unlink()
     (root / "huge-number.jsonl").unlink()
     with pytest.raises(InputFormatError, match=r"lines\.jsonl:2: invalid JSON \(nested too deeply\)"):
-        build_index([root], tmp_path / "idx2")  # without --skip-invalid: exit 6 with file:line
+        build_index([root], tmp_path / "idx2", BuildSettings(strict=True))  # --strict: exit 6 with file:line
 
 
 def damaged_gzip(payload: bytes) -> bytes:
@@ -335,7 +335,7 @@ def test_damaged_compressed_files_are_skipped_with_the_reason(tmp_path: Path) ->
             "not-gzip.csv.gz": b"id,text\n1,not compressed at all\n",
         },
     )
-    report = build_index([root], tmp_path / "idx", BuildSettings(skip_invalid=True))
+    report = build_index([root], tmp_path / "idx")
     reasons = {s.path: s.reason for s in report.skipped if s.path != "ok.jsonl.gz:2"}
     assert {path for path, reason in reasons.items() if reason.startswith("damaged compressed data")} == {
         "corrupt.jsonl.gz",
@@ -349,8 +349,8 @@ def test_damaged_compressed_files_are_skipped_with_the_reason(tmp_path: Path) ->
 def test_a_csv_field_over_128_kib_is_read_and_no_record_is_lost(tmp_path: Path) -> None:
     rows = [f"r{i},{'long ' * 40_000 if i == 2 else 'short'} text {i}" for i in range(10)]
     root = write_files(tmp_path / "c", {"d.csv": "id,text\n" + "\n".join(rows) + "\n"})
-    for skip_invalid in (False, True):
-        report = build_index([root], tmp_path / f"idx{skip_invalid}", BuildSettings(skip_invalid=skip_invalid))
+    for strict in (False, True):
+        report = build_index([root], tmp_path / f"idx{strict}", BuildSettings(strict=strict))
         assert report.documents == 10 and report.skipped == []
 
 
@@ -361,11 +361,11 @@ def test_a_bad_csv_row_drops_only_itself(tmp_path: Path, monkeypatch: pytest.Mon
     try:
         rows = [f"r{i},{'x' * 100 if i in (2, 5) else 'ok'} {i}" for i in range(10)]
         root = write_files(tmp_path / "c", {"d.csv": "id,text\n" + "\n".join(rows) + "\n"})
-        docs, skipped, _ = peak_reading(root, skip_invalid=True)
+        docs, skipped, _ = peak_reading(root)
         assert sorted(docs) == [f"r{i}" for i in range(10) if i not in (2, 5)]  # … and the rows after it are read
         assert list(skipped) == ["d.csv:4", "d.csv:7"] and all("invalid CSV" in r for r in skipped.values())
         with pytest.raises(InputFormatError, match=r"d\.csv:4: invalid CSV"):
-            peak_reading(root)
+            peak_reading(root, strict=True)
     finally:
         real_limit(default)
 

@@ -42,15 +42,15 @@ class EvalSet:
 
 
 class _Problems:
-    """Collects bad lines: the first one raises, unless --skip-invalid."""
+    """Collects bad lines, skipped and listed; with --strict the first one raises (exit 6)."""
 
-    def __init__(self, skip_invalid: bool) -> None:
-        self.skip_invalid = skip_invalid
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
         self.skipped: list[Skipped] = []
 
     def bad(self, where: str, problem: str) -> None:
-        if not self.skip_invalid:
-            raise InputFormatError(f"{where}: {problem}", hint="fix the line or pass --skip-invalid")
+        if self.strict:
+            raise InputFormatError(f"{where}: {problem}", hint="fix the line, or drop --strict to skip it")
         self.skipped.append(Skipped(where, problem))
 
 
@@ -129,8 +129,8 @@ def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, st
 
 def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, Any]]:
     """(line number, "file:line", value) for each line of a JSON Lines file: the one reader of qa.jsonl
-    and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (file:line, exit 6, or
-    skipped with --skip-invalid), never an exception of its own."""
+    and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (skipped and listed with
+    file:line; with --strict, exit 6), never an exception of its own."""
     for number, where, text in _lines(path, what, problems):
         try:
             value = json.loads(text)
@@ -143,8 +143,8 @@ def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[in
         yield number, where, value
 
 
-def load_qa_file(path: Path, skip_invalid: bool = False) -> EvalSet:
-    problems = _Problems(skip_invalid)
+def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
+    problems = _Problems(strict)
     queries: list[EvalQuery] = []
     seen: set[str] = set()
     for number, where, record in _json_lines(path, "a qa.jsonl file", problems):
@@ -188,14 +188,14 @@ def _qrels(path: Path, problems: _Problems) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def load_beir(folder: Path, split: str = "test", skip_invalid: bool = False) -> EvalSet:
+def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSet:
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
         raise InputFormatError(
             f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
         )
-    problems = _Problems(skip_invalid)
+    problems = _Problems(strict)
     qrels = _qrels(qrels_path, problems)
     queries: list[EvalQuery] = []
     queries_path = folder / "queries.jsonl"
@@ -216,12 +216,12 @@ def load_beir(folder: Path, split: str = "test", skip_invalid: bool = False) -> 
     return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=folder / "corpus.jsonl")
 
 
-def load_eval_set(path: Path, split: str = "test", skip_invalid: bool = False) -> EvalSet:
+def load_eval_set(path: Path, split: str = "test", strict: bool = False) -> EvalSet:
     """A qa.jsonl file or a BEIR folder."""
     if not path.exists():
         raise PathNotFoundError(f"{path}: no such file or folder")
     if path.is_dir():
         if not is_beir_folder(path):
             raise InputFormatError(f"{path}: not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/)")
-        return load_beir(path, split, skip_invalid)
-    return load_qa_file(path, skip_invalid)
+        return load_beir(path, split, strict)
+    return load_qa_file(path, strict)

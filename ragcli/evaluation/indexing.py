@@ -22,7 +22,8 @@ from ragcli.store import MANIFEST, is_ragcli_index, resolve_index_dir, sha256_fi
 
 
 def _settings_key(settings: BuildSettings) -> str:
-    data: dict[str, object] = {"analyzer": settings.analyzer.to_dict(), "chunking": settings.chunking.to_dict()}
+    compatibility = settings.compatibility()
+    data: dict[str, object] = {key: compatibility[key] for key in ("analyzer", "chunking", "reading")}
     for name, chosen in chosen_retrievers(settings, None).items():
         data[name] = RETRIEVERS.get(name).identity(chosen)
     return json.dumps(data, sort_keys=True)
@@ -37,23 +38,39 @@ def _matches(index_dir: Path, corpus_sha: str) -> bool:
         return False
 
 
+def corpus_skips(index: Index) -> dict[str, int]:
+    """What the index's build left out of its files, counted by reason (records by kind of reason, a
+    whole file once with its reason); the manifest keeps it, so a cached index answers too."""
+    counts: dict[str, int] = {}
+    for source in index.manifest.get("sources", []):
+        for kind, number in (source.get("skipped_records") or {}).items():
+            counts[kind] = counts.get(kind, 0) + number
+        if source.get("skipped"):
+            counts[source["skipped"]] = counts.get(source["skipped"], 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 def index_for(
     eval_set: EvalSet,
     index_dir: Path | None,
     retrievers: Sequence[str] = ("bm25",),
     retriever_settings: dict[str, Any] | None = None,
     *,
+    strict: bool = False,
     on_build: Callable[[Path], None] | None = None,
     embed_progress: Callable[[int, int], None] | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
-    from `retriever_settings` or their defaults) when needed."""
+    from `retriever_settings` or their defaults) when needed. The corpus's bad records are skipped
+    (`corpus_skips` counts them) or, with `strict`, stop at the first (exit 6, `file:line`)."""
     if eval_set.corpus is None:
         return load_index(index_dir)
     given = retriever_settings or {}
     optional = [RETRIEVERS.get(n) for n in with_needs(retrievers) if RETRIEVERS.get(n).optional]
-    settings = BuildSettings(retrievers={r.name: given.get(r.name) or r.default_settings() for r in optional})
+    settings = BuildSettings(
+        retrievers={r.name: given.get(r.name) or r.default_settings() for r in optional}, strict=strict
+    )
     try:
         corpus_sha = sha256_file(eval_set.corpus)
     except OSError as exc:  # unreadable, or not a regular file (a FIFO or device is never read)
@@ -76,5 +93,8 @@ def index_for(
     if not _matches(target, corpus_sha):
         if on_build:
             on_build(target)
+        build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
+    elif strict and corpus_skips(load_index(target)):  # built without --strict: read again, to stop at file:line
+        settings.rebuild = True
         build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
     return load_index(target)

@@ -18,6 +18,7 @@ from typing import Any
 from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.answers import answer_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
+from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit
@@ -82,6 +83,7 @@ class EvalReport:
     counts: dict[str, int]
     configs: list[ConfigResult]
     generator: dict[str, Any] | None
+    corpus_skipped: dict[str, int] = field(default_factory=dict)  # a BEIR corpus's records left out, by reason
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class EvalReport:
             "depth": self.depth,
             "counts": self.counts,
             "generator": self.generator,
+            "corpus_skipped": self.corpus_skipped,
             "configs": [
                 {
                     "name": c.name,
@@ -264,8 +267,10 @@ def evaluate(
         "with_answers": len(with_answers),
         "skipped_lines": len(eval_set.skipped),
     }
+    skips = corpus_skips(index) if eval_set.corpus is not None else {}
+    counts["skipped_documents"] = sum(skips.values())
     generator_info = {"name": generator.name, "model": generator.model, "top_k": top_k} if generator else None
-    return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info)
+    return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info, skips)
 
 
 def check_cutoffs(cutoffs: Sequence[int]) -> list[int]:

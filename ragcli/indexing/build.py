@@ -125,6 +125,7 @@ def _tasks(
                         "documents": documents,
                         "passages": [start, len(columns)],
                         "skipped": source.skipped,
+                        **({"skipped_records": source.skipped_records} if source.skipped_records else {}),
                     }
                 )
         if progress is not None:
@@ -152,7 +153,7 @@ def build_index(
         roots,
         fields=settings.fields,
         exclude=target,
-        skip_invalid=settings.skip_invalid,
+        strict=settings.strict,
         max_bytes=settings.max_expanded_bytes,
     )
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing

@@ -10,6 +10,7 @@ from typing import Any
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
 from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields
+from ragcli.readers.records import RECORDS_VERSION
 from ragcli.records import Skipped
 
 ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
@@ -25,7 +26,7 @@ class BuildSettings:
     # not named here gets its defaults; an optional one (dense) keeps what the index had, else is not built.
     retrievers: dict[str, Any] = field(default_factory=dict)
     drop: frozenset[str] = frozenset()  # optional retrievers whose data to remove (--no-dense)
-    skip_invalid: bool = False
+    strict: bool = False  # --strict: a malformed record stops the build; by default it is skipped and listed
     # the most one file read whole (after decompression), or one line of a JSON Lines file, may hold
     max_expanded_bytes: int = DEFAULT_MAX_BYTES
     rebuild: bool = False  # ignore the existing index and read everything again
@@ -40,7 +41,8 @@ class BuildSettings:
             "analyzer": self.analyzer.to_dict(),
             "chunking": self.chunking.to_dict(),
             "fields": {"id": self.fields.id, "text": self.fields.text, "title": self.fields.title},
-            "reading": {"max_expanded_bytes": self.max_expanded_bytes},  # a new limit may read more (or less)
+            # a new limit may read more (or less); records 2: title-only records and record metadata are read
+            "reading": {"max_expanded_bytes": self.max_expanded_bytes, "records": RECORDS_VERSION},
         }
 
 

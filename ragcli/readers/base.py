@@ -70,7 +70,7 @@ class ReadContext:
     """What a reader may consult and report to while it reads: the user's field names and strictness."""
 
     fields: RecordFields
-    skip_invalid: bool
+    strict: bool  # --strict: a malformed record stops the build (exit 6); by default it is skipped and listed
     report: ReadReport
     max_bytes: int = DEFAULT_MAX_BYTES  # the most one file read whole, or one line of a streamed file, may hold
     # skipped records listed per file; the rest are counted by reason (a file of a billion bad records
@@ -78,28 +78,36 @@ class ReadContext:
     listed_per_file: int = 1000
     _listed: int = field(default=0, init=False, repr=False)
     _unlisted: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _kinds: dict[str, int] = field(default_factory=dict, init=False, repr=False)  # this file's, listed or not
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
 
     def skip_record(self, where: str, reason: str) -> None:
         """A record left out (too long, empty, a duplicate id…): listed with the reason, the file goes on."""
+        kind = skip_kind(reason)
+        self._kinds[kind] = self._kinds.get(kind, 0) + 1
         if self._listed < self.listed_per_file:
             self._listed += 1
             self.report.skipped.append(Skipped(where, reason))
         else:
-            kind = re.split(r" [('\"]", reason, maxsplit=1)[0]
             self._unlisted[kind] = self._unlisted.get(kind, 0) + 1
 
     def bad_record(self, where: str, problem: str) -> None:
-        """A malformed record: stop the build (exit 6), or with --skip-invalid list it and go on."""
-        if not self.skip_invalid:
-            raise InputFormatError(f"{where}: {problem}", hint="fix the record or pass --skip-invalid")
+        """A malformed record: listed with `file:line` and skipped, the file goes on; with --strict it
+        stops the build (exit 6)."""
+        if self.strict:
+            raise InputFormatError(f"{where}: {problem}", hint="fix the record, or drop --strict to skip it")
         self.skip_record(where, problem)
 
     def start_file(self) -> None:
         self._listed = 0
         self._unlisted = {}
+        self._kinds = {}
+
+    def skipped_kinds(self) -> dict[str, int]:
+        """How many records of the file being read were skipped, by kind of reason (see `skip_kind`)."""
+        return dict(self._kinds)
 
     def unlisted(self, rel: str) -> Skipped | None:
         """One entry counting the skipped records of file `rel` past those listed, if any."""
@@ -107,6 +115,12 @@ class ReadContext:
             return None
         counts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self._unlisted.items(), key=lambda kv: -kv[1]))
         return Skipped(rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})")
+
+
+def skip_kind(reason: str) -> str:
+    """A skip reason without its particulars, for counting: "duplicate id 'x'" → "duplicate id",
+    "invalid JSON (Expecting value)" → "invalid JSON"."""
+    return re.split(r" [('\"]", reason, maxsplit=1)[0]
 
 
 def format_size(size: int) -> str:

@@ -1,5 +1,11 @@
 """Markup: Markdown and reStructuredText (titled by their heading) and HTML (visible text only).
 
+A Markdown title comes from its front matter (`title:` in a leading `---` YAML block, or a `+++` TOML
+block), else its first heading outside fenced code (a `# comment` in a shell example is not a title).
+The front matter itself is not indexed; the text after it keeps its line numbers for citations.
+The headings are found by hand (a few lines of CommonMark's rules: ATX and setext headings, ``` and
+~~~ fences): a full Markdown parser would cost more than the title is worth.
+
 HTML is parsed by lxml (libxml2), not the standard library's HTMLParser: that one takes quadratic
 time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy conditional comments.
 """
@@ -7,26 +13,148 @@ time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
-from ragcli.readers.text import read_text_document
+from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
 from ragcli.records import Document
+
+FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
+_FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+_NOT_PARAGRAPH = re.compile(r"    |\t| {0,3}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|\s*<")  # code, list, quote, HTML
+
+
+@dataclass
+class FrontMatter:
+    """A leading front matter block: where the text after it starts, and its title if it has one."""
+
+    end: int  # offset of the first character after the block's closing line
+    lines: int  # lines the block takes
+    title: str | None
+
+
+def _squeezed_title(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return " ".join(str(value).split())[:500] or None
+
+
+def _front_matter_title(block: str, toml: bool) -> str | None:
+    """The `title` of a front matter block (YAML by PyYAML's safe loader, TOML by tomllib); None if
+    the block has none or cannot be parsed (the document is still read)."""
+    if toml:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - the tomli backport, same API
+            import tomli as tomllib
+
+        try:
+            data: object = tomllib.loads(block)
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            return None
+    else:
+        import yaml
+
+        try:
+            data = yaml.load(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (yaml.YAMLError, RecursionError, ValueError):
+            return None
+    return _squeezed_title(data.get("title")) if isinstance(data, dict) else None
+
+
+def front_matter(text: str) -> FrontMatter | None:
+    """The front matter block at the very start of a Markdown text (`---` … `---` or `...` for YAML,
+    `+++` … `+++` for TOML), or None."""
+    first, newline, _ = text[: FRONT_MATTER_MAX_CHARS + 1].partition("\n")
+    closing = _FRONT_MATTER.get(first.rstrip())
+    if not newline or closing is None:
+        return None
+    position, lines = len(first) + 1, 1
+    while position < min(len(text), FRONT_MATTER_MAX_CHARS):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end + 1
+        lines += 1
+        if text[position:end].rstrip() in closing:
+            title = _front_matter_title(text[len(first) + 1 : position], toml=first.startswith("+"))
+            return FrontMatter(end, lines, title)
+        position = end
+    return None
+
+
+def _headings(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """(level, text) of each ATX or setext heading outside fenced code blocks, in order. A setext
+    heading is taken only when its text is a one-line paragraph (a conservative reading of CommonMark)."""
+    fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
+    paragraph = ""  # the line before, if it starts a paragraph (after a blank line, a heading, a fence)
+    fresh = True  # the line before was blank (or a heading, a fence, the start)
+    for raw in lines:
+        line = raw.rstrip("\r")
+        opening = _FENCE.fullmatch(line)
+        if fence is not None:  # inside fenced code: only a plain closing fence as long as the opening ends it
+            closes = opening is not None and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)
+            if closes and opening is not None and not opening.group(2).strip():
+                fence = None
+            paragraph, fresh = "", True
+            continue
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence, paragraph, fresh = opening.group(1), "", True
+            continue
+        atx = _ATX.fullmatch(line)
+        setext = _SETEXT.fullmatch(line)
+        if atx or (setext and paragraph):
+            if atx and atx.group(2) and atx.group(2).strip():
+                yield len(atx.group(1)), atx.group(2).strip()
+            elif setext and not atx:
+                yield (1 if setext.group(1)[0] == "=" else 2), paragraph.strip()
+            paragraph, fresh = "", True
+            continue
+        if not line.strip():
+            paragraph, fresh = "", True
+            continue
+        starts = fresh and not _NOT_PARAGRAPH.match(line)
+        paragraph, fresh = (line if starts else ""), False
 
 
 def markdown_title(text: str) -> str | None:
-    match = re.search(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", text, re.MULTILINE)
-    return match.group(1) if match else None
+    """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
+    `# Title` or setext `Title` over `===`), else its first heading of any level; headings inside
+    fenced code (``` or ~~~) do not count."""
+    front = front_matter(text)
+    if front is not None:
+        if front.title:
+            return front.title
+        text = text[front.end :]
+    best: str | None = None
+    for level, heading in _headings(text.splitlines()):
+        if level == 1:
+            return heading
+        best = best or heading
+    return best
 
 
 def rst_title(text: str) -> str | None:
+    """The first section title of a reStructuredText text: a line (not indented: an indented one is
+    a literal or directive block) underlined, or over- and underlined, by a punctuation line at least
+    as long."""
     lines = text.splitlines()
+    adornment = re.compile(r"([=\-~^#*+`:'\"._])\1+")
     for i in range(len(lines) - 1):
-        title, underline = lines[i].strip(), lines[i + 1].strip()
-        if title and len(underline) >= len(title) and re.fullmatch(r"([=\-~^#*+])\1+", underline):
-            return title
+        line, below = lines[i].rstrip(), lines[i + 1].rstrip()
+        over = adornment.fullmatch(line)
+        if over and i + 2 < len(lines) and lines[i + 1].strip() and lines[i + 2].rstrip() == line:
+            title = lines[i + 1].strip()  # an overlined title may be indented within its adornment
+            if len(line) >= len(title) and not adornment.fullmatch(title):
+                return title
+        if not line or line[0].isspace() or adornment.fullmatch(line) or not adornment.fullmatch(below):
+            continue
+        if len(below) >= len(line.strip()):
+            return line.strip()
     return None
 
 
@@ -35,7 +163,18 @@ class MarkdownReader(SuffixReader):
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        return read_text_document(source, markdown_title)
+        if not source.compressed and source.size > STREAM_TEXT_BYTES:
+            return read_text_document(source, markdown_title)  # streamed in segments, titled by its name
+        return self._document(source)
+
+    def _document(self, source: SourceInput) -> Iterator[Document]:
+        """The text after the front matter (starting at its own line), titled as `markdown_title` says."""
+        text = source.read_text()
+        front = front_matter(text)
+        body, line = (text[front.end :], front.lines + 1) if front is not None else (text, 1)
+        heading = markdown_title(text)
+        in_text = heading is not None and (front is None or not front.title)
+        yield Document(source.rel, body, heading or source.stem, source.rel, line=line, title_in_text=in_text)
 
 
 class RstReader(SuffixReader):

@@ -1,8 +1,12 @@
 """Records: JSON (an object or an array of objects), JSON Lines (streamed) and CSV/TSV (a header row).
 
 Each record is one document: its id, text and title come from the fields the user named
-(`--id-field`, `--text-field`, `--title-field`) or the usual names. A malformed record stops the build
-with `file:line`, or with --skip-invalid is listed and skipped; the records after it are still read.
+(`--id-field`, `--text-field`, `--title-field`) or the usual names; a record with a title and no text
+is indexed with its title as text (BEIR's convention is title + text); the record's other scalar
+fields become its metadata. A malformed record (a bad JSON line or CSV row, a record without a text
+field) is listed with `file:line` and skipped, and the records after it are still read; with --strict
+it stops the build (exit 6). A `.json` file that is not records (`package.json`, a preset or config
+file) is skipped whole with the reason.
 
 Memory stays bounded by the read limit (`ReadContext.max_bytes`): a JSON array is decoded one record
 at a time, a JSON Lines line longer than the limit is skipped unread, and a CSV field may be as long as
@@ -13,17 +17,39 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
 
-from ragcli.readers.base import MAX_BYTES_OPTION, ReadContext, SourceInput, SuffixReader, decode_text, format_size
+from ragcli.readers.base import (
+    MAX_BYTES_OPTION,
+    ReadContext,
+    Skip,
+    SourceInput,
+    SuffixReader,
+    decode_text,
+    format_size,
+)
 from ragcli.records import Document
 
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
 TEXT_FIELDS = ("text", "contents", "content", "body", "passage")
 TITLE_FIELDS = ("title",)
+
+# Record fields kept as metadata: JSON scalars only, bounded so that a record cannot bloat the index
+# with its fields (a long description is text, not something to filter on).
+MAX_METADATA_FIELDS = 32  # the first 32 scalar fields of a record, in its order
+MAX_METADATA_CHARS = 256  # longer strings (and longer field names) are left out, not cut
+_INT64 = 1 << 63  # integers outside 64 bits are left out (a filter compares numbers as int64 or float)
+
+# How records are read, recorded in an index's settings: an index read by an earlier version is read
+# again rather than reused (2: title-only records are indexed, record fields kept as metadata).
+RECORDS_VERSION = 2
+JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it holds records
+MetadataValue = str | int | float | bool
 
 
 def _pick(record: dict[str, object], explicit: str | None, candidates: tuple[str, ...]) -> str | None:
@@ -32,30 +58,85 @@ def _pick(record: dict[str, object], explicit: str | None, candidates: tuple[str
     return next((name for name in candidates if name in record), None)
 
 
+def text_fields_wanted(context: ReadContext) -> str:
+    """The text field names a record is looked up by, as an error or skip reason shows them."""
+    return context.fields.text or "/".join(TEXT_FIELDS)
+
+
+def record_metadata(record: dict[str, object], used: set[str]) -> dict[str, MetadataValue]:
+    """The record's fields other than `used` (id, title, text) that are JSON scalars: strings (not
+    empty, at most 256 characters), 64-bit integers, finite floats and booleans, at most 32 of them.
+    Nested objects, arrays and null are left out."""
+    metadata: dict[str, MetadataValue] = {}
+    for key, value in record.items():
+        if len(metadata) >= MAX_METADATA_FIELDS:
+            break
+        if key in used or not isinstance(key, str) or not key or len(key) > MAX_METADATA_CHARS:
+            continue
+        if isinstance(value, bool):
+            metadata[key] = value
+        elif isinstance(value, str):
+            if value and len(value) <= MAX_METADATA_CHARS:
+                metadata[key] = value
+        elif isinstance(value, int):
+            if -_INT64 <= value < _INT64:
+                metadata[key] = value
+        elif isinstance(value, float) and math.isfinite(value):
+            metadata[key] = value
+    return metadata
+
+
+def _scalar_text(value: object) -> str:
+    """A title as text: a string or number as written; nothing for null, objects and arrays."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()
+
+
 def record_document(
     rel: str, line: int, record: object, context: ReadContext, ordinal: int | None = None
 ) -> Iterator[Document]:
-    """The document of one record (none if it is malformed and --skip-invalid is on)."""
-    where = f"{rel}:{line}" if ordinal is None else f"{rel} record {ordinal}"
+    """The document of one record (none if it is malformed or has neither text nor title).
+
+    `ordinal` numbers the records of a JSON array (several may share a line); the records of a JSON
+    Lines or CSV file are told apart by their line alone."""
+    where = f"{rel}:{line}" if ordinal is None else f"{rel}:{line} (record {ordinal})"
     if not isinstance(record, dict):
         context.bad_record(where, "a record must be a JSON object")
         return
     fields = context.fields
     text_field = _pick(record, fields.text, TEXT_FIELDS)
-    if text_field is None:
-        wanted = fields.text or "/".join(TEXT_FIELDS)
-        context.bad_record(where, f"no text field ({wanted}); name it with --text-field")
-        return
-    text = record[text_field]
-    if not isinstance(text, str):
+    title_field = _pick(record, fields.title, TITLE_FIELDS)
+    title = _scalar_text(record.get(title_field)) if title_field else ""
+    text = record.get(text_field) if text_field is not None else None
+    if text is not None and not isinstance(text, str):
         context.bad_record(where, f"field {text_field!r} is not a string")
         return
+    title_only = text is None or not text.strip()
+    if title_only:
+        if title:  # a title-only record: its title is its text (older test collections have many)
+            body = title
+        elif text_field is None:
+            context.bad_record(where, f"no text field ({text_fields_wanted(context)}); name it with --text-field")
+            return
+        else:
+            context.skip_record(where, "empty text and no title")
+            return
+    else:
+        body = str(text)
     id_field = _pick(record, fields.id, ID_FIELDS)
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
     doc_id = str(record[id_field]) if id_field is not None and record[id_field] is not None else fallback_id
-    title_field = _pick(record, fields.title, TITLE_FIELDS)
-    title = record.get(title_field) if title_field else None
-    yield Document(doc_id, text, str(title) if title else "", rel, line=line)
+    used = {name for name in (id_field, text_field, title_field) if name is not None}
+    yield Document(
+        doc_id,
+        body,
+        title,
+        rel,
+        line=line,
+        title_in_text=title_only,
+        metadata=record_metadata(record, used),
+    )
 
 
 _DECODER = json.JSONDecoder()
@@ -71,23 +152,27 @@ def _skip_space(text: str, position: int) -> int:
     return match.end() if match else position
 
 
-def _json_values(text: str) -> Iterator[object]:
-    """The records of a JSON document: each element of a top-level array, decoded one at a time (a
-    million small records never exist as one list), or the document itself."""
+def _json_values(text: str) -> Iterator[tuple[int, object]]:
+    """(line, value) for the records of a JSON document: each element of a top-level array, decoded one
+    at a time (a million small records never exist as one list), with the line it starts on; or the
+    document itself, at line 1."""
     start = _skip_space(text, 0)
     if not text.startswith("[", start):
         value, end = _DECODER.raw_decode(text, start)
         if _skip_space(text, end) != len(text):
             raise _json_error(text, end, "Extra data")
-        yield value
+        yield 1, value
         return
     position = _skip_space(text, start + 1)
+    line, counted = 1, 0  # the line of `counted`: newlines are counted on from the previous record
     if text.startswith("]", position):
         position += 1
     else:
         while True:
+            line += text.count("\n", counted, position)
+            counted = position
             value, position = _DECODER.raw_decode(text, position)
-            yield value
+            yield line, value
             position = _skip_space(text, position)
             if text.startswith("]", position):
                 position += 1
@@ -111,28 +196,82 @@ def _loads(text: str) -> object:
         raise _json_error(text, 0, str(exc)) from None
 
 
+def _looks_like_record(value: object, context: ReadContext) -> bool:
+    """An object with a text field, or (a title-only record) a title field."""
+    if not isinstance(value, dict):
+        return False
+    fields = context.fields
+    return _pick(value, fields.text, TEXT_FIELDS) is not None or _pick(value, fields.title, TITLE_FIELDS) is not None
+
+
+def not_records_reason(values: list[object], context: ReadContext) -> str | None:
+    """Why a JSON document is not a list of records (None if it is): a top-level object needs a text
+    field; an array needs at least half of its first items to be objects with a text (or title) field
+    (the others are then bad records, skipped one by one)."""
+    no_text = f"no text field ({text_fields_wanted(context)}); name it with --text-field"
+    if not values:
+        return None
+    if len(values) == 1 and isinstance(values[0], dict):  # a top-level object, or an array of one
+        text_field = _pick(values[0], context.fields.text, TEXT_FIELDS)
+        if text_field is None:
+            return f"not a list of records: {no_text}"
+        if not isinstance(values[0][text_field], (str, type(None))):  # {"text": {...}}: a config's section
+            return f"not a list of records: field {text_field!r} is not a string"
+        return None
+    if not any(isinstance(value, dict) for value in values):
+        return "not a list of records: its items are not JSON objects"
+    if 2 * sum(_looks_like_record(value, context) for value in values) < len(values):
+        return f"not a list of records: most items have {no_text}"
+    return None
+
+
+_JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
 class JsonReader(SuffixReader):
+    """A JSON object (one record) or array of objects (one record each); anything else is skipped whole."""
+
     name = "json"
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         text = source.read_text()
+        start = _skip_space(text, 0)
+        is_array = text.startswith("[", start)
+        values = self._values(source, text)
+        head = list(itertools.islice(values, JSON_LOOKAHEAD))
+        if not is_array and head and not isinstance(head[0][1], dict):
+            raise Skip(f"not a list of records: a JSON {_JSON_TYPES.get(type(head[0][1]), 'value')}")
+        reason = not_records_reason([value for _, value in head], source.context)
+        if reason is not None:
+            raise Skip(reason)
+        for number, (line, record) in enumerate(itertools.chain(head, values), start=1):
+            yield from record_document(source.rel, line, record, source.context, ordinal=number)
+
+    @staticmethod
+    def _values(source: SourceInput, text: str) -> Iterator[tuple[int, object]]:
+        """(line, value) for each record; a syntax error ends them: before the first record it skips the
+        whole file (or with --strict stops the build), after it is one bad record at its line."""
         values = _json_values(text)
-        number = 0
+        decoded = 0
         while True:
             try:
-                record = next(values)
+                item = next(values)
             except StopIteration:
                 return
-            except json.JSONDecodeError as exc:
-                source.context.bad_record(f"{source.rel}:{exc.lineno}", f"invalid JSON ({exc.msg})")
-                return
-            except (RecursionError, ValueError) as exc:  # too deep, or an integer of over 4,300 digits
-                problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                source.context.bad_record(f"{source.rel} record {number + 1}", f"invalid JSON ({problem})")
-                return
-            number += 1
-            yield from record_document(source.rel, 1, record, source.context, ordinal=number)
+            except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    where, problem = f"{source.rel}:{exc.lineno}", f"invalid JSON ({exc.msg})"
+                else:  # too deep, or an integer of over 4,300 digits
+                    detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                    where, problem = f"{source.rel} record {decoded + 1}", f"invalid JSON ({detail})"
+                if decoded or source.context.strict:
+                    source.context.bad_record(where, problem)
+                    return
+                line = where.rpartition(":")[2] if isinstance(exc, json.JSONDecodeError) else ""
+                raise Skip(f"{problem} at line {line}" if line else problem) from None
+            decoded += 1
+            yield item
 
 
 class JsonLinesReader(SuffixReader):
@@ -147,7 +286,7 @@ class JsonLinesReader(SuffixReader):
         try:
             for number, raw_line in source.lines():
                 where = f"{source.rel}:{number}"
-                if raw_line is None:  # skipped unread, whatever --skip-invalid says: the line may be fine
+                if raw_line is None:  # skipped unread, even with --strict: the line may be fine
                     limit = format_size(source.context.max_bytes)
                     source.context.skip_record(where, f"line longer than {limit} (raise {MAX_BYTES_OPTION} to read it)")
                     continue
@@ -182,6 +321,10 @@ class CsvReader(SuffixReader):
             csv.field_size_limit(previous)
 
     def _records(self, source: SourceInput, reader: csv.DictReader[str]) -> Iterator[Document]:
+        header = dict.fromkeys(reader.fieldnames or ())  # read here: a table without text is not records
+        if header and not _looks_like_record(header, source.context):
+            columns = text_fields_wanted(source.context)
+            raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
         while True:
             try:
                 record = next(reader)

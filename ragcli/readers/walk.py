@@ -265,7 +265,7 @@ class CorpusReader:
         *,
         fields: RecordFields | None = None,
         exclude: Path | None = None,
-        skip_invalid: bool = False,
+        strict: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         for root in roots:
@@ -275,7 +275,7 @@ class CorpusReader:
         self.exclude = exclude
         self.base = self._common_base(roots)
         self.report = ReadReport()
-        self.context = ReadContext(fields or RecordFields(), skip_invalid, self.report, max_bytes)
+        self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
         self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
@@ -383,7 +383,9 @@ class CorpusReader:
         unlisted = self.context.unlisted(rel)
         if unlisted is not None:
             self.report.skipped.append(unlisted)
-        record = SourceFile(rel, digest.hexdigest(), counter.size, documents)
+        record = SourceFile(
+            rel, digest.hexdigest(), counter.size, documents, skipped_records=self.context.skipped_kinds()
+        )
         if problem is None and documents == 0:
             problem = "no text"
         if problem is not None:

@@ -1,0 +1,91 @@
+"""Markup titles (ragcli.readers.markup): Markdown front matter, headings outside fenced code, rst."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.readers.markup import front_matter, markdown_title, rst_title
+from ragcli.readers.walk import CorpusReader
+
+FRONT_MATTER_DOC = """---
+title: "Deploying: the real title"
+tags: [ops, docs]
+---
+Some intro.
+
+```sh
+# install the tool first
+pip install tool
+```
+
+# A heading in the body
+
+The word zebra is on line 13.
+"""
+
+
+def test_the_front_matter_title_wins_and_the_text_keeps_its_lines(tmp_path: Path) -> None:
+    write_files(tmp_path, {"guide.md": FRONT_MATTER_DOC})
+    [doc] = CorpusReader([tmp_path]).documents()
+    assert doc.title == "Deploying: the real title"
+    assert doc.text.startswith("Some intro.") and "tags:" not in doc.text  # the front matter is not indexed
+    assert doc.line == 5 and not doc.title_in_text  # the title is indexed with the first passage
+    [passage] = split_document(doc, ChunkSettings(size=200, overlap=0))
+    assert passage.line == 5 and passage.index_text.startswith("Deploying: the real title\n")
+    assert (
+        doc.line_at(doc.text.index("zebra")) == FRONT_MATTER_DOC.splitlines().index("The word zebra is on line 13.") + 1
+    )
+
+
+def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path) -> None:
+    text = FRONT_MATTER_DOC.split("---\n", 2)[2]
+    write_files(tmp_path, {"guide.md": text})
+    [doc] = CorpusReader([tmp_path]).documents()
+    assert doc.title == "A heading in the body" and doc.title_in_text and doc.line == 1
+    assert doc.text == text
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("~~~\n# not this\n~~~\nReal\n====\n", "Real"),  # tilde fences; a setext heading
+        ("````md\n```\n# still code\n```\n````\n# Out\n", "Out"),  # a longer fence holds shorter ones
+        ("    # indented code\n# Yes\n", "Yes"),
+        ("## Section\n\ntext\n\n# Later level one\n", "Later level one"),  # level 1 first
+        ("## Only a section\n", "Only a section"),
+        ("- item\n---\n", None),  # a list and a rule, not a heading
+        ("Paragraph\nover two lines\n---\n", None),  # a one-line paragraph only (conservative)
+        ("# Closed #\n", "Closed"),
+        ("#hashtag\n", None),
+        ("+++\ntitle = 'From TOML'\n+++\n# body\n", "From TOML"),
+        ("---\nlayout: post\n---\n# After front matter\n", "After front matter"),
+        ("---\ntitle: [unclosed\n---\n# Fallback\n", "Fallback"),  # bad YAML: the heading still counts
+        ("---\nno closing line\n# Heading\n", "Heading"),
+    ],
+)
+def test_markdown_titles(text: str, title: str | None) -> None:
+    assert markdown_title(text) == title
+
+
+def test_front_matter_is_only_at_the_very_start() -> None:
+    assert front_matter("intro\n---\ntitle: x\n---\n") is None
+    found = front_matter("---\ntitle: x\n---\nbody")
+    assert found is not None and (found.end, found.lines, found.title) == (len("---\ntitle: x\n---\n"), 3, "x")
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("Title\n=====\n\ntext\n", "Title"),
+        ("=======\n Over \n=======\n\ntext\n", "Over"),  # over- and underlined
+        ("Example::\n\n    Not a title\n    -----------\n\nReal\n----\n", "Real"),  # a literal block
+        ("Too long a title\n===\n", None),  # the underline must be as long
+        ("plain text only\n", None),
+    ],
+)
+def test_rst_titles(text: str, title: str | None) -> None:
+    assert rst_title(text) == title

@@ -1,0 +1,184 @@
+"""The records reader (ragcli.readers.records): what is a list of records, malformed records skipped
+with file:line (or with strict, stopping), title-only records, record fields as metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from ragcli.errors import InputFormatError
+from ragcli.readers.base import RecordFields
+from ragcli.readers.records import MAX_METADATA_CHARS, MAX_METADATA_FIELDS
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import Document
+
+PACKAGE_JSON = json.dumps({"name": "demo", "version": "1.0.0", "scripts": {"test": "jest"}}, indent=2)
+NO_TEXT = "no text field (text/contents/content/body/passage); name it with --text-field"
+
+
+def read(root: Path, **kwargs: object) -> tuple[list[Document], dict[str, str]]:
+    reader = CorpusReader([root], **kwargs)  # type: ignore[arg-type]
+    docs = list(reader.documents())
+    return docs, {s.path: s.reason for s in reader.report.skipped}
+
+
+def test_json_that_is_not_records_is_skipped_once_with_the_reason(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "package.json": PACKAGE_JSON,
+            "tsconfig.json": '{\n  // comments are not JSON\n  "compilerOptions": {}\n}\n',
+            "tags.json": '["a", "b", "c"]',
+            "count.json": "42",
+            "records.jsonl": '{"id": "r1", "text": "kept record"}\n',
+        },
+    )
+    docs, skipped = read(tmp_path)
+    assert [d.id for d in docs] == ["r1"]
+    assert skipped == {
+        "package.json": f"not a list of records: {NO_TEXT}",
+        "tsconfig.json": "invalid JSON (Expecting property name enclosed in double quotes) at line 2",
+        "tags.json": "not a list of records: its items are not JSON objects",
+        "count.json": "not a list of records: a JSON number",
+    }
+    # not records is not a malformed record: --strict skips the file too, it does not stop
+    assert read(tmp_path / "package.json", strict=True) == ([], {"package.json": f"not a list of records: {NO_TEXT}"})
+
+
+def test_an_invalid_json_file_with_strict_stops_at_its_line(tmp_path: Path) -> None:
+    write_files(tmp_path, {"tsconfig.json": '{\n  // comment\n  "a": 1\n}\n'})
+    with pytest.raises(InputFormatError, match=r"^tsconfig\.json:2: invalid JSON"):
+        read(tmp_path, strict=True)
+
+
+def test_an_array_of_mostly_records_skips_the_bad_ones_with_file_and_line(tmp_path: Path) -> None:
+    records = '[\n  {"id": "a", "text": "first"},\n  {"id": "b", "name": "no text"},\n  {"id": "c", "text": "third"}\n]'
+    write_files(tmp_path, {"d.json": records})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.line) for d in docs] == [("a", 2), ("c", 4)]
+    assert skipped == {"d.json:3 (record 2)": NO_TEXT}
+    with pytest.raises(InputFormatError, match=r"d\.json:3 \(record 2\): no text field"):
+        read(tmp_path, strict=True)
+
+
+def test_an_array_of_mostly_other_objects_is_not_records(tmp_path: Path) -> None:
+    presets = json.dumps([{"name": "debug", "flags": "-g"}, {"name": "release"}, {"text": "one has text"}])
+    write_files(tmp_path, {"presets.json": presets, "ok.txt": "x"})
+    docs, skipped = read(tmp_path)
+    assert [d.id for d in docs] == ["ok.txt"]
+    assert skipped == {"presets.json": f"not a list of records: most items have {NO_TEXT}"}
+
+
+def test_a_named_text_field_decides_what_is_records(tmp_path: Path) -> None:
+    write_files(tmp_path, {"notes.json": json.dumps([{"key": "n1", "note": "named field"}])})
+    _, skipped = read(tmp_path)
+    assert skipped == {"notes.json": f"not a list of records: {NO_TEXT}"}
+    docs, skipped = read(tmp_path, fields=RecordFields(id="key", text="note"))
+    assert [(d.id, d.text) for d in docs] == [("n1", "named field")] and skipped == {}
+
+
+def test_malformed_jsonl_lines_are_skipped_with_file_and_line_or_stop_with_strict(tmp_path: Path) -> None:
+    write_files(
+        tmp_path, {"d.jsonl": '{"id": "a", "text": "one"}\n{"id": "b", "text": \n{"id": "c", "text": "three"}\n'}
+    )
+    docs, skipped = read(tmp_path)
+    assert [d.id for d in docs] == ["a", "c"]
+    assert skipped == {"d.jsonl:2": "invalid JSON (Expecting value)"}
+    with pytest.raises(InputFormatError, match=r"d\.jsonl:2: invalid JSON") as raised:
+        read(tmp_path, strict=True)
+    assert "drop --strict" in (raised.value.hint or "")
+
+
+def test_a_jsonl_file_of_only_bad_lines_is_skipped_without_stopping(tmp_path: Path) -> None:
+    write_files(tmp_path, {"bad.jsonl": "{oops\n[1]\n", "ok.txt": "still indexed"})
+    docs, skipped = read(tmp_path)
+    assert [d.id for d in docs] == ["ok.txt"]
+    assert skipped == {
+        "bad.jsonl:1": "invalid JSON (Expecting property name enclosed in double quotes)",
+        "bad.jsonl:2": "a record must be a JSON object",
+        "bad.jsonl": "no text",
+    }
+
+
+def test_title_only_records_are_indexed_with_the_title_as_text(tmp_path: Path) -> None:
+    lines = [
+        {"_id": "t1", "title": "Aerodynamic heating of slender cones", "text": ""},
+        {"_id": "t2", "title": "Boundary layer transition"},  # no text field at all
+        {"_id": "t3", "title": "Shock waves", "text": None},
+        {"_id": "e1", "title": "", "text": "   "},  # neither: skipped with a reason
+        {"_id": "b1", "title": "Both", "text": "body words"},
+    ]
+    write_files(tmp_path, {"corpus.jsonl": "".join(json.dumps(line) + "\n" for line in lines)})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.text, d.title, d.title_in_text) for d in docs] == [
+        ("t1", "Aerodynamic heating of slender cones", "Aerodynamic heating of slender cones", True),
+        ("t2", "Boundary layer transition", "Boundary layer transition", True),
+        ("t3", "Shock waves", "Shock waves", True),
+        ("b1", "body words", "Both", False),
+    ]
+    assert skipped == {"corpus.jsonl:4": "empty text and no title"}
+    _, strict_skipped = read(tmp_path, strict=True)  # an empty record is not malformed: --strict goes on
+    assert strict_skipped == skipped
+
+
+def test_title_only_csv_rows_are_indexed(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.csv": "id,title,text\n1,Only a title,\n2,,\n3,T,body\n"})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [("1", "Only a title"), ("3", "body")]
+    assert skipped == {"d.csv:3": "empty text and no title"}
+
+
+def test_record_fields_become_metadata(tmp_path: Path) -> None:
+    record = {
+        "id": "m1",
+        "title": "T",
+        "text": "words",
+        "author": "Ann",
+        "year": 2021,
+        "score": 0.5,
+        "draft": False,
+        "tags": ["a", "b"],  # arrays, objects and null are left out
+        "meta": {"k": "v"},
+        "missing": None,
+        "empty": "",
+        "long": "x" * (MAX_METADATA_CHARS + 1),
+        "huge": 1 << 70,
+        "inf": float("inf"),
+    }
+    write_files(tmp_path, {"d.jsonl": json.dumps(record) + "\n", "d.csv": "id,text,lang\nc1,csv words,en\n"})
+    docs, _ = read(tmp_path)
+    metadata = {d.id: d.metadata for d in docs}
+    assert metadata["m1"] == {"author": "Ann", "year": 2021, "score": 0.5, "draft": False}
+    assert metadata["c1"] == {"lang": "en"}
+
+
+def test_metadata_is_bounded_in_fields(tmp_path: Path) -> None:
+    record = {"text": "words", **{f"f{i:02d}": i for i in range(MAX_METADATA_FIELDS + 10)}}
+    write_files(tmp_path, {"d.jsonl": json.dumps(record) + "\n"})
+    docs, _ = read(tmp_path)
+    assert list(docs[0].metadata) == [f"f{i:02d}" for i in range(MAX_METADATA_FIELDS)]
+
+
+def test_a_json_object_with_a_text_field_is_one_record_with_a_stable_id(tmp_path: Path) -> None:
+    write_files(tmp_path, {"one.json": '{"text": "a single record", "lang": "en"}'})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.text, d.metadata) for d in docs] == [("one.json#1", "a single record", {"lang": "en"})]
+    assert skipped == {}
+
+
+def test_a_table_without_a_text_column_is_not_records(tmp_path: Path) -> None:
+    write_files(tmp_path, {"prices.csv": "name,price\napple,3\npear,4\n", "titles.csv": "id,title\n1,Only titles\n"})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [("1", "Only titles")]  # a title column is enough
+    assert skipped == {
+        "prices.csv": "not a table of records: no text column (text/contents/content/body/passage); "
+        "name it with --text-field"
+    }
+
+
+def test_a_json_object_whose_text_is_not_a_string_is_not_records(tmp_path: Path) -> None:
+    write_files(tmp_path, {"strings.json": '{"text": {"ok": "OK", "cancel": "Cancel"}}'})
+    assert read(tmp_path) == ([], {"strings.json": "not a list of records: field 'text' is not a string"})
