@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -226,3 +228,58 @@ def test_pypdf_is_imported_only_when_a_pdf_is_read(tmp_path: Path) -> None:
         [sys.executable, "-c", probe, str(root), str(tmp_path / "idx")], capture_output=True, text=True, timeout=60
     )
     assert "LOADED=[]" in result.stderr, result.stderr[-500:]
+
+
+def bomb_pdf(pages: int, inflated: int) -> bytes:
+    """A PDF whose every page's content stream inflates to `inflated` bytes (a word, then spaces)."""
+    stream = zlib.compress(b"BT /F1 12 Tf 72 720 Td (word) Tj ET\n" + b" " * inflated, 9)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    font = 3 + 2 * pages
+    for i in range(pages):
+        resources = f"/Resources << /Font << /F1 {font} 0 R >> >>"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R {resources} >>".encode()
+        )
+        objects.append(f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write(b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets))
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def test_a_stream_that_inflates_past_the_limit_is_a_damaged_page(tmp_path: Path) -> None:
+    # the same file under a higher limit reads: the limit, not the file, decides
+    root = write_files(tmp_path / "c", {"bomb.pdf": bomb_pdf(3, 3 << 20)})
+    assert (root / "bomb.pdf").stat().st_size < 64 << 10
+    documents, skipped = read(root, max_bytes=1 << 20)
+    assert documents == []
+    assert skipped["bomb.pdf"] == "damaged PDF (none of its 3 pages could be read)"
+    assert skipped["bomb.pdf:p2"].startswith("damaged page (LimitReachedError")
+    documents, skipped = read(root, max_bytes=8 << 20)
+    assert skipped == {} and [d.page for d in documents] == [1, 2, 3]
+
+
+def test_mutated_pdfs_never_raise(tmp_path: Path) -> None:
+    """Random bytes changed and files cut short: every file is read or skipped with a reason."""
+    good = make_pdf(PAGES)
+    rng = random.Random(13)
+    files: dict[str, str | bytes] = {}
+    for number in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 12)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        files[f"m{number:02}.pdf"] = bytes(data[: rng.randrange(len(data))] if number % 3 == 0 else data)
+    root = write_files(tmp_path / "c", files)
+    documents, skipped = read(root)
+    files_read = {d.id for d in documents}
+    assert files_read | {path for path in skipped if ":" not in path} == set(files)
+    assert all(reason for reason in skipped.values())

@@ -31,16 +31,30 @@ INSTALL_HINT = "pip install 'ragcli[pdf]'"
 NO_TEXT_LAYER = "no text layer — scanned?"
 MAX_TITLE_CHARS = 200
 HEADER_WINDOW = 1024  # PDF readers accept "%PDF-" anywhere in the first KiB
+STREAM_LIMIT = 32 << 20  # the most one stream (a page's content, an object stream) may inflate to
+_LIMITED = (  # pypdf's settings (pypdf.Configuration) bounding what one stream inflates to
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "brotli_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+    "maximum_declared_stream_length",
+)
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
-    """pypdf reports what it repairs through `logging` and `warnings`: never to the user's terminal
+def _guarded(source: SourceInput) -> Iterator[None]:
+    """Around every pypdf call: a stream may inflate to at most STREAM_LIMIT bytes (pypdf's own
+    default, 75 MB a stream, lets a 1 MB file of 20 pages hold 1 GB of content and take minutes), and
+    what pypdf repairs, reported through `logging` and `warnings`, never reaches the user's terminal
     (ragcli prints only through its renderer)."""
+    import pypdf
+
     logger = logging.getLogger("pypdf")
     logger.setLevel(logging.CRITICAL + 1)
     logger.propagate = False
-    with warnings.catch_warnings():
+    limit = min(STREAM_LIMIT, source.context.max_bytes)
+    with warnings.catch_warnings(), pypdf.apply_configuration(**dict.fromkeys(_LIMITED, limit)):
         warnings.simplefilter("ignore")
         yield
 
@@ -79,9 +93,10 @@ def _open(source: SourceInput) -> pypdf.PdfReader:
     if b"%PDF-" not in data[:HEADER_WINDOW]:
         raise Skip("not a PDF (no %PDF- header)")
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
-            raise Skip("encrypted PDF (needs a password)")
+        with _guarded(source):
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
+                raise Skip("encrypted PDF (needs a password)")
     except (DependencyError, NotImplementedError) as exc:  # an encryption pypdf cannot undo here
         raise Skip(f"encrypted PDF that cannot be opened ({_problem(exc)})") from None
     except FileNotDecryptedError:
@@ -124,15 +139,17 @@ class PdfReader(SuffixReader):
     suffixes = frozenset({".pdf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        with _quiet():
-            reader = _open(source)
+        reader = _open(source)
+        with _guarded(source):
             pages = _page_count(reader)
             title = _metadata_title(reader)
         from_text = False
-        offset, ordinal, started = 0, 0, False
+        offset, ordinal, started, failed = 0, 0, False, 0
         for number in range(1, pages + 1):
-            with _quiet():
+            with _guarded(source):
                 text = _page_text(reader, number, source)
+            reader.resolved_objects.clear()  # pypdf's cache of parsed objects: memory stays one page's
+            failed += text is None
             if not text or not text.strip():
                 continue  # a blank page (or an image): nothing to cite on it
             if title is None:
@@ -153,6 +170,8 @@ class PdfReader(SuffixReader):
             started = True
             ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
             offset += len(text) + 1
+        if failed and not started:
+            raise Skip(f"damaged PDF (none of its {pages} pages could be read)")
         if not started:
             raise Skip(NO_TEXT_LAYER if pages else "damaged PDF (no pages)")
 
