@@ -222,7 +222,7 @@ def test_pypdf_is_imported_only_when_a_pdf_is_read(tmp_path: Path) -> None:
         "    app(['index', sys.argv[1], '--index', sys.argv[2]])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "sys.stderr.write('LOADED=' + str(sorted(m for m in sys.modules if m.split('.')[0] in ('pypdf', 'docx'))))\n"
+        "sys.stderr.write('LOADED=' + str(sorted(m for m in sys.modules if m.split('.')[0] in ('pypdf', 'docx', 'pptx'))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe, str(root), str(tmp_path / "idx")], capture_output=True, text=True, timeout=60

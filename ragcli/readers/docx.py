@@ -23,11 +23,11 @@ from ragcli.records import Document
 MAX_TITLE_CHARS = 200
 
 
-def _problem(exc: BaseException) -> str:
+def problem(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -47,7 +47,7 @@ def _table_lines(table: Any) -> Iterator[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(_one_line(cell.text))
+            cells.append(one_line(cell.text))
         if any(cells):
             yield "\t".join(cells)
 
@@ -66,13 +66,13 @@ def _blocks(document: Any) -> tuple[list[str], str | None]:
         if not text:
             continue
         if heading is None and _is_heading(block):
-            heading = _one_line(text)[:MAX_TITLE_CHARS]
+            heading = one_line(text)[:MAX_TITLE_CHARS]
         lines.append(text)
     return lines, heading
 
 
-def _check_sizes(data: bytes, source: SourceInput) -> None:
-    """A zip whose parts would expand past the limit is skipped before python-docx unpacks a byte."""
+def check_zip_sizes(data: bytes, source: SourceInput) -> None:
+    """A zip (.docx, .pptx) whose parts would expand past the limit is skipped before a byte is unpacked."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > source.context.max_bytes:
             raise Skip(source.too_large())
@@ -89,14 +89,14 @@ class DocxReader(SuffixReader):
             raise Skip("Word support is not installed (pip install 'ragcli[docx]')") from None
         data = source.read_bytes()
         try:
-            _check_sizes(data, source)
+            check_zip_sizes(data, source)
             document = docx.Document(io.BytesIO(data))
             lines, heading = _blocks(document)
-            core_title = _one_line(document.core_properties.title or "")[:MAX_TITLE_CHARS]
+            core_title = one_line(document.core_properties.title or "")[:MAX_TITLE_CHARS]
         except (Skip, MemoryError):
             raise
         except Exception as exc:  # zipfile, lxml and python-docx errors alike, on untrusted bytes
-            raise Skip(f"damaged DOCX ({_problem(exc)})") from None
+            raise Skip(f"damaged DOCX ({problem(exc)})") from None
         text = "\n".join(lines)
         title = core_title or heading or source.stem
         yield Document(source.rel, text, title, source.rel, title_in_text=not core_title and heading is not None)
