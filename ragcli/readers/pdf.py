@@ -54,7 +54,8 @@ def _guarded(source: SourceInput) -> Iterator[None]:
     logger.setLevel(logging.CRITICAL + 1)
     logger.propagate = False
     limit = min(STREAM_LIMIT, source.context.max_bytes)
-    with warnings.catch_warnings(), pypdf.apply_configuration(**dict.fromkeys(_LIMITED, limit)):
+    limited = pypdf.get_configuration().with_overwrites(**dict.fromkeys(_LIMITED, limit))
+    with warnings.catch_warnings(), pypdf.apply_configuration(limited):
         warnings.simplefilter("ignore")
         yield
 
