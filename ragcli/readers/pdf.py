@@ -1,15 +1,16 @@
 """PDF files (.pdf): one document per file, one segment per page, so passages cite their page.
 
 Read with pypdf (the `pdf` extra), chosen over pdfminer.six and pypdfium2 after measuring them on real
-PDFs (`bench/pdf_libraries.py`, BENCHMARKS.md): the three gave back the same words; pypdfium2 was ~10x
-faster, pdfminer.six 2x slower than pypdf. pypdf is pure Python, so a hostile file can only raise an
+PDFs (`bench/pdf_libraries.py`, BENCHMARKS.md): the three gave back the same words; pypdfium2 was 5-12x
+faster, pdfminer.six 2-9x slower than pypdf. pypdf is pure Python, so a hostile file can only raise an
 exception (skipped with the reason) or hit pypdf's own decompression limits, never crash the process in
 native code, and it needs no binary wheel. It is imported only when a PDF is read.
 
 Each page with text becomes a segment of the file's document (same id, `continuation` for later pages,
 ordinals and offsets carried on, `page` = its 1-based number), so chunking never lets a passage straddle
-two pages. Only one page's text is held at a time; the file's bytes go through `SourceInput.read_bytes`,
-bounded by `--max-expanded-size`.
+two pages. Only one page's text is held at a time and pypdf's cache of parsed objects is emptied after
+each page; one stream may inflate to at most STREAM_LIMIT; the file's bytes go through
+`SourceInput.read_bytes`, bounded by `--max-expanded-size`.
 """
 
 from __future__ import annotations
