@@ -2,7 +2,8 @@
 
 A passage is the unit of retrieval and of a generator's context, so it must be short enough to fit a
 prompt and still carry its citation: each keeps its document id, title, character offsets into the
-document text (`text[start:end]` is the passage, exactly) and the source line it starts on.
+document text (`text[start:end]` is the passage, exactly), the source line it starts on and its page
+(a paged source yields one document segment per page, so a passage never straddles two pages).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
                 document.offset + end,
                 text,
                 index_text,
+                document.page,
             )
         )
     return passages

@@ -69,6 +69,7 @@ class Passage:
     end: int
     text: str
     index_text: str  # what the analyzer sees: the title is repeated where the text lacks it
+    page: int = 0  # 1-based page of a paged source (PDF, slides) the passage lies on; 0: no pages
 
     @property
     def id(self) -> str:
@@ -89,10 +90,12 @@ class Hit:
     start: int
     end: int
     text: str
+    page: int | None = None  # 1-based page of a paged source (PDF, slides); None: the source has no pages
 
     @property
     def citation(self) -> str:
-        return f"{self.path}:{self.line}"
+        """Where to look: `report.pdf:p3` for a paged source, else `notes.md:12` (the line)."""
+        return f"{self.path}:p{self.page}" if self.page else f"{self.path}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -236,14 +236,18 @@ class ArraySpec:
 
 @dataclass(frozen=True)
 class PayloadSchema:
-    """What a payload file holds: arrays by name, plain values by name (each with its allowed types).
-    Other entries are allowed only as plain data (and nothing reads them)."""
+    """What a payload file holds: arrays by name, plain values by name (each with its allowed types),
+    and arrays that may be absent (added by a later version; an older index lacks them) but are checked
+    when present. Other entries are allowed only as plain data (and nothing reads them)."""
 
     arrays: Mapping[str, ArraySpec] = field(default_factory=dict)
     values: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
+    optional: Mapping[str, ArraySpec] = field(default_factory=dict)
 
     def merged(self, other: PayloadSchema) -> PayloadSchema:
-        return PayloadSchema({**self.arrays, **other.arrays}, {**self.values, **other.values})
+        return PayloadSchema(
+            {**self.arrays, **other.arrays}, {**self.values, **other.values}, {**self.optional, **other.optional}
+        )
 
 
 def _plain_value(value: object) -> bool:
@@ -267,7 +271,8 @@ def check_payload(payload: object, schema: PayloadSchema | None) -> str | None:
             return f"entry {str(key)[:40]!r} is not plain data"
     if schema is None:
         return None
-    for name, spec in schema.arrays.items():
+    present = {name: spec for name, spec in schema.optional.items() if name in payload}
+    for name, spec in {**schema.arrays, **present}.items():
         array = payload.get(name)
         if not isinstance(array, np.ndarray):
             return f"array {name!r} is missing"
@@ -292,7 +297,8 @@ PASSAGES_SCHEMA = PayloadSchema(
     {
         **{k: v for p in ("id", "doc_id", "title", "path", "text") for k, v in string_table(p).items()},
         **{name: INT64 for name in ("line", "start", "end", "id_rank")},
-    }
+    },
+    optional={"page": INT64},  # since page citations; an index written before has no pages (all 0)
 )
 TERMS_SCHEMA = PayloadSchema({**string_table("term"), "hash_sorted": ArraySpec(("uint64",)), "hash_term": INT64})
 COUNTS_SCHEMA = PayloadSchema(

@@ -204,7 +204,7 @@ def test_retrieval_only_commands_never_import_torch(sample_index: Path) -> None:
         "        app(args)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn'))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sklearn', 'pypdf', 'docx', 'pptx'))\n"
         "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
     )
     result = subprocess.run(

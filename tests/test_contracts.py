@@ -171,7 +171,7 @@ INDEX_KEYS = [
     "warnings",
 ]
 SKIPPED_KEYS = ["path", "reason"]
-HIT_KEYS = ["doc_id", "end", "id", "line", "path", "rank", "score", "start", "text", "title"]
+HIT_KEYS = ["doc_id", "end", "id", "line", "page", "path", "rank", "score", "start", "text", "title"]
 RETRIEVAL_KEYS = ["hits", "query", "retriever"]
 ANSWER_KEYS = [
     "answer",
@@ -184,7 +184,7 @@ ANSWER_KEYS = [
     "sources_in_prompt",
     "timings",
 ]
-SOURCE_KEYS = ["cited", "doc_id", "end", "id", "line", "n", "path", "rank", "score", "start", "text", "title"]
+SOURCE_KEYS = ["cited", "doc_id", "end", "id", "line", "n", "page", "path", "rank", "score", "start", "text", "title"]
 ANSWER_TIMING_KEYS = ["generate", "load", "retrieve"]
 INFO_KEYS = [
     "analyzer",

@@ -106,7 +106,7 @@ def _tasks(
         else:
             documents = 0
             for document in reader.read_file(path):
-                documents += 1
+                documents += not document.continuation  # a later page or segment is the same document
                 for passage in split_document(document, settings.chunking):
                     columns.add(passage)
                     pending.append(passage.index_text)

@@ -88,7 +88,7 @@ class PassageColumns:
     """Passage fields, column by column, as they will be stored."""
 
     STRINGS = ("id", "doc_id", "title", "path", "text")
-    NUMBERS = ("line", "start", "end")
+    NUMBERS = ("line", "start", "end", "page")
 
     def __init__(self, spill_dir: Path | None = None) -> None:
         self.strings = {name: StringColumn(spill_dir if name == "text" else None) for name in self.STRINGS}
@@ -111,6 +111,7 @@ class PassageColumns:
         self.numbers["line"].append(passage.line)
         self.numbers["start"].append(passage.start)
         self.numbers["end"].append(passage.end)
+        self.numbers["page"].append(passage.page)
         self.ids.append(passage.id)
 
     def extend_from(self, index: Index, start: int, end: int) -> None:
@@ -125,7 +126,7 @@ class PassageColumns:
         }
         for name, table in tables.items():
             self.strings[name].extend_from(table, start, end)
-        for name in self.NUMBERS:
+        for name in self.NUMBERS:  # an index written before pages were stored has page 0 throughout
             self.numbers[name].extend(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tolist())
         self.ids.extend(store.ids[i] for i in range(start, end))
 

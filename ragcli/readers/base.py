@@ -260,7 +260,9 @@ class SuffixReader:
 
 
 READERS: Registry[Reader] = Registry(
-    "reader", "ragcli.readers", order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir")
+    "reader",
+    "ragcli.readers",
+    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx"),
 )
 
 

@@ -67,6 +67,9 @@ class PassageStore:
         self.start = payload["start"]
         self.end = payload["end"]
         self.id_rank = payload["id_rank"]
+        # the page of each passage (0: none); an index written before pages were stored lacks the column
+        page = payload.get("page")
+        self.page = page if page is not None else np.broadcast_to(np.int64(0), (len(self.ids),))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -75,7 +78,7 @@ class PassageStore:
         """Cheap structural checks: every column as long as the ids, every table's offsets in range."""
         n = len(self)
         tables = (self.ids, self.doc_ids, self.titles, self.paths, self.texts)
-        columns = (self.line, self.start, self.end, self.id_rank)
+        columns = (self.line, self.start, self.end, self.id_rank, self.page)
         return all(len(t) == n and t.consistent() for t in tables) and all(len(c) == n for c in columns)
 
     def hit(self, rank: int, number: int, score: float) -> Hit:
@@ -90,6 +93,7 @@ class PassageStore:
             start=int(self.start[number]),
             end=int(self.end[number]),
             text=self.texts[number],
+            page=int(self.page[number]) or None,
         )
 
 

@@ -1,0 +1,181 @@
+"""PDF files (.pdf): one document per file, one segment per page, so passages cite their page.
+
+Read with pypdf (the `pdf` extra), chosen over pdfminer.six and pypdfium2 after measuring them on real
+PDFs (`bench/pdf_libraries.py`, BENCHMARKS.md): the three gave back the same words; pypdfium2 was 5-12x
+faster, pdfminer.six 2-9x slower than pypdf. pypdf is pure Python, so a hostile file can only raise an
+exception (skipped with the reason) or hit pypdf's own decompression limits, never crash the process in
+native code, and it needs no binary wheel. It is imported only when a PDF is read.
+
+Each page with text becomes a segment of the file's document (same id, `continuation` for later pages,
+ordinals and offsets carried on, `page` = its 1-based number), so chunking never lets a passage straddle
+two pages. Only one page's text is held at a time and pypdf's cache of parsed objects is emptied after
+each page; one stream may inflate to at most STREAM_LIMIT; the file's bytes go through
+`SourceInput.read_bytes`, bounded by `--max-expanded-size`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.records import Document
+
+if TYPE_CHECKING:
+    import pypdf
+
+INSTALL_HINT = "pip install 'ragcli[pdf]'"
+NO_TEXT_LAYER = "no text layer — scanned?"
+MAX_TITLE_CHARS = 200
+HEADER_WINDOW = 1024  # PDF readers accept "%PDF-" anywhere in the first KiB
+STREAM_LIMIT = 32 << 20  # the most one stream (a page's content, an object stream) may inflate to
+_LIMITED = (  # pypdf's settings (pypdf.Configuration) bounding what one stream inflates to
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "brotli_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+    "maximum_declared_stream_length",
+)
+
+
+@contextmanager
+def _guarded(source: SourceInput) -> Iterator[None]:
+    """Around every pypdf call: a stream may inflate to at most STREAM_LIMIT bytes (pypdf's own
+    default, 75 MB a stream, lets a 1 MB file of 20 pages hold 1 GB of content and take minutes), and
+    what pypdf repairs, reported through `logging` and `warnings`, never reaches the user's terminal
+    (ragcli prints only through its renderer)."""
+    import pypdf
+
+    logger = logging.getLogger("pypdf")
+    logger.setLevel(logging.CRITICAL + 1)
+    logger.propagate = False
+    limit = min(STREAM_LIMIT, source.context.max_bytes)
+    limited = pypdf.get_configuration().with_overwrites(**dict.fromkeys(_LIMITED, limit))
+    with warnings.catch_warnings(), pypdf.apply_configuration(limited):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _problem(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
+
+
+def _damaged(exc: BaseException) -> Skip:
+    return Skip(f"damaged PDF ({_problem(exc)})")
+
+
+def _metadata_title(reader: pypdf.PdfReader) -> str | None:
+    try:
+        title = reader.metadata.title if reader.metadata is not None else None
+    except Exception:  # a damaged info dictionary: the title comes from the text instead
+        return None
+    title = " ".join(str(title).split()) if title else ""
+    return title[:MAX_TITLE_CHARS] or None
+
+
+def _first_line(text: str) -> str | None:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return " ".join(line.split()) if 0 < len(line) <= MAX_TITLE_CHARS else None
+
+
+def _open(source: SourceInput) -> pypdf.PdfReader:
+    """The PDF opened (and decrypted with the empty password if it is encrypted), or Skip with why."""
+    try:
+        import pypdf
+    except ImportError:
+        raise Skip(f"PDF support is not installed ({INSTALL_HINT})") from None
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    data = source.read_bytes()
+    if b"%PDF-" not in data[:HEADER_WINDOW]:
+        raise Skip("not a PDF (no %PDF- header)")
+    try:
+        with _guarded(source):
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
+                raise Skip("encrypted PDF (needs a password)")
+    except (DependencyError, NotImplementedError) as exc:  # an encryption pypdf cannot undo here
+        raise Skip(f"encrypted PDF that cannot be opened ({_problem(exc)})") from None
+    except FileNotDecryptedError:
+        raise Skip("encrypted PDF (needs a password)") from None
+    except (Skip, MemoryError):
+        raise
+    except Exception as exc:  # pypdf on hostile bytes raises its own errors and plain Python ones alike
+        raise _damaged(exc) from None
+    return reader
+
+
+def _page_count(reader: pypdf.PdfReader) -> int:
+    try:
+        return len(reader.pages)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a damaged page tree
+        raise _damaged(exc) from None
+
+
+def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str | None:
+    """The text of page `number` (1-based), or None when pypdf cannot extract it (reported, not fatal)."""
+    try:
+        text = reader.pages[number - 1].extract_text()
+    except MemoryError:
+        raise
+    except RecursionError:
+        source.context.skip_record(f"{source.rel}:p{number}", "damaged page (nested too deeply)")
+        return None
+    except Exception as exc:  # one damaged page: the others are still read
+        source.context.skip_record(f"{source.rel}:p{number}", f"damaged page ({_problem(exc)})")
+        return None
+    if len(text) > source.context.max_bytes:
+        raise Skip(source.too_large())
+    return text.replace("\x00", "")
+
+
+class PdfReader(SuffixReader):
+    name = "pdf"
+    suffixes = frozenset({".pdf"})
+
+    def read(self, source: SourceInput) -> Iterator[Document]:
+        reader = _open(source)
+        with _guarded(source):
+            pages = _page_count(reader)
+            title = _metadata_title(reader)
+        from_text = False
+        offset, ordinal, started, failed = 0, 0, False, 0
+        for number in range(1, pages + 1):
+            with _guarded(source):
+                text = _page_text(reader, number, source)
+            reader.resolved_objects.clear()  # pypdf's cache of parsed objects: memory stays one page's
+            failed += text is None
+            if not text or not text.strip():
+                continue  # a blank page (or an image): nothing to cite on it
+            if title is None:
+                heading = _first_line(text)
+                title, from_text = heading or source.stem, heading is not None
+            yield Document(
+                source.rel,
+                text,
+                title,
+                source.rel,
+                title_in_text=from_text and not started,
+                offset=offset,
+                first_ordinal=ordinal,
+                continuation=started,
+                page=number,
+                metadata={"pages": pages},
+            )
+            started = True
+            ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
+            offset += len(text) + 1
+        if failed and not started:
+            raise Skip(f"damaged PDF (none of its {pages} pages could be read)")
+        if not started:
+            raise Skip(NO_TEXT_LAYER if pages else "damaged PDF (no pages)")
+
+
+READER = PdfReader()

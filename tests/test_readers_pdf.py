@@ -1,0 +1,285 @@
+"""The PDF reader and page citations, on PDFs written here (fpdf2, and pypdf's writer to encrypt)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pypdf
+import pytest
+from clihelpers import invoke
+from conftest import write_files
+from crafted import payload_file, set_recorded
+from fpdf import FPDF
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.pdf import NO_TEXT_LAYER
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import PASSAGES_FILE
+from ragcli.retrieval.index import load_index
+from ragcli.store import load_payload, save_payload
+
+PAGES = [
+    "Harbour survey report\n\nThe survey counted boats moored along the northern breakwater in spring.",
+    "The quokka lives on Rottnest Island and is famous for its smiling face in photographs.",
+    "Appendix: tide tables and the methods used to measure the depth of the channel.",
+]
+
+
+def make_pdf(pages: list[str], *, title: str | None = None, blank: set[int] = frozenset()) -> bytes:  # type: ignore[assignment]
+    """A PDF with one page per item (core font, so the text layer is exact); pages in `blank` get only
+    a drawn rectangle, as an image-only (scanned) page has no text."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    if title is not None:
+        pdf.set_title(title)
+    for number, text in enumerate(pages, start=1):
+        pdf.add_page()
+        if number in blank:
+            pdf.rect(20, 20, 100, 60, style="F")
+        else:
+            pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+def encrypted(data: bytes, user_password: str) -> bytes:
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def read(root: Path, **options: int) -> tuple[list, dict[str, str]]:  # type: ignore[type-arg]
+    reader = CorpusReader([root], **options)  # type: ignore[arg-type]
+    documents = list(reader.documents())
+    return documents, {s.path: s.reason for s in reader.report.skipped}
+
+
+def copied(path: Path) -> dict[str, object]:
+    """A payload in memory (its arrays copied out of the map, so the file may be overwritten)."""
+    return {k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in load_payload(path).items()}
+
+
+def test_each_page_is_a_segment_of_one_document_with_its_page_number(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES)})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [d.page for d in documents] == [1, 2, 3]
+    assert {d.id for d in documents} == {"report.pdf"}
+    assert [d.continuation for d in documents] == [False, True, True]
+    assert "Rottnest" in documents[1].text and "Rottnest" not in documents[0].text + documents[2].text
+    assert all(d.metadata["pages"] == 3 for d in documents)
+    # no metadata title: the first line of the first page
+    assert documents[0].title == "Harbour survey report" and documents[0].title_in_text
+    passages = [p for d in documents for p in split_document(d, ChunkSettings(size=8, overlap=2))]
+    assert len({p.id for p in passages}) == len(passages)  # ordinals carry on across pages
+    for passage in passages:  # a passage lies on one page: its text is in that page's text
+        assert (
+            passage.text in PAGES[passage.page - 1].replace("\n\n", "\n")
+            or passage.text in documents[passage.page - 1].text
+        )
+    starts = [p.start for p in passages]
+    assert starts == sorted(starts)  # offsets run through the whole document
+
+
+def test_the_metadata_title_wins_over_the_first_line(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"r.pdf": make_pdf(PAGES, title="Annual Harbour Report 2025")})
+    documents, _ = read(root)
+    assert {d.title for d in documents} == {"Annual Harbour Report 2025"}
+    assert not documents[0].title_in_text
+
+
+def test_a_blank_first_page_is_left_out_and_page_numbers_stay_true(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"scan-cover.pdf": make_pdf(["cover", *PAGES[1:]], blank={1})})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [d.page for d in documents] == [2, 3]
+    assert [d.continuation for d in documents] == [False, True]
+
+
+def test_the_hit_cites_page_two_through_the_cli(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES), "notes.txt": "Boats and tides.\n"})
+    index = str(tmp_path / "idx")
+    result = invoke("index", str(root), "--index", index)
+    assert result.exit_code == 0, result.output
+    result = invoke("query", "quokka Rottnest", "--index", index, "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    hit = json.loads(result.stdout)["hits"][0]
+    assert (hit["path"], hit["page"]) == ("report.pdf", 2)
+    result = invoke("query", "quokka Rottnest", "--index", index, "--no-generate")
+    assert "report.pdf:p2" in result.stdout
+    result = invoke("query", "boats", "--index", index, "--no-generate", "--json")
+    pages = sorted((h["path"], h["page"]) for h in json.loads(result.stdout)["hits"])
+    assert pages == [("notes.txt", None), ("report.pdf", 1)]  # a text file has no page: null, cited by line
+    hits = load_index(index).search("quokka", k=1)
+    assert hits[0].citation == "report.pdf:p2"
+
+
+def test_encrypted_pdfs(tmp_path: Path) -> None:
+    plain = make_pdf(PAGES)
+    root = write_files(tmp_path / "c", {"locked.pdf": encrypted(plain, "secret"), "open.pdf": encrypted(plain, "")})
+    documents, skipped = read(root)
+    assert skipped == {"locked.pdf": "encrypted PDF (needs a password)"}
+    assert [d.page for d in documents if d.id == "open.pdf"] == [1, 2, 3]  # the empty password opens it
+    assert "Rottnest" in documents[1].text
+
+
+def test_an_image_only_pdf_is_skipped_as_scanned(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"scan.pdf": make_pdf(["", ""], blank={1, 2}), "ok.txt": "text\n"})
+    _, skipped = read(root)
+    assert skipped == {"scan.pdf": NO_TEXT_LAYER}
+    assert NO_TEXT_LAYER == "no text layer — scanned?"
+
+
+def test_damaged_pdfs_are_skipped_with_a_reason_never_a_traceback(tmp_path: Path) -> None:
+    good = make_pdf(PAGES)
+    root = write_files(
+        tmp_path / "c",
+        {
+            "garbage.pdf": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+            "header-only.pdf": b"%PDF-1.7\n" + b"\x00\xff garbage " * 50,
+            "truncated.pdf": good[: len(good) // 3],
+            "empty.pdf": b"",
+            "ok.txt": "a text file beside them\n",
+        },
+    )
+    documents, skipped = read(root)
+    assert skipped["garbage.pdf"] == "not a PDF (no %PDF- header)"
+    assert skipped["empty.pdf"] == "not a PDF (no %PDF- header)"
+    assert skipped["header-only.pdf"].startswith("damaged PDF (")
+    assert skipped["truncated.pdf"].startswith(("damaged PDF (", NO_TEXT_LAYER)), skipped["truncated.pdf"]
+    assert [d.id for d in documents] == ["ok.txt"]
+    result = invoke("index", str(root), "--index", str(tmp_path / "idx"), "--json")
+    assert result.exit_code == 0, result.output
+    reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert reasons["header-only.pdf"].startswith("damaged PDF (")
+
+
+def test_a_pdf_past_the_expanded_size_limit_is_skipped(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"big.pdf": make_pdf(PAGES)})
+    _, skipped = read(root, max_bytes=512)
+    assert skipped["big.pdf"].startswith("larger than 512 bytes")
+
+
+def test_an_index_written_before_page_citations_still_opens(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES), "notes.txt": "Boats and tides.\n"})
+    index_dir = tmp_path / "idx"
+    build_index([root], index_dir, BuildSettings())
+    payload = copied(payload_file(index_dir, PASSAGES_FILE))
+    assert int(np.max(payload["page"])) == 3
+    del payload["page"]  # as an index built before this change was written
+    target = payload_file(index_dir, PASSAGES_FILE)
+    save_payload(target, payload)
+    set_recorded(index_dir, PASSAGES_FILE, target.read_bytes())
+    index = load_index(index_dir)
+    hits = index.search("quokka Rottnest", k=1)
+    assert (hits[0].page, hits[0].citation) == (None, f"report.pdf:{hits[0].line}")
+    # a re-index reuses the unchanged files' passages from the old store (page 0 there) and still works
+    write_files(root, {"more.txt": "The quokka again.\n"})
+    build_index([root], index_dir, BuildSettings())
+    assert {h.path for h in load_index(index_dir).search("quokka", k=5)} == {"report.pdf", "more.txt"}
+
+
+def test_reused_passages_keep_their_page(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES)})
+    index_dir = tmp_path / "idx"
+    build_index([root], index_dir, BuildSettings())
+    write_files(root, {"other.txt": "Nothing about marsupials.\n"})
+    build_index([root], index_dir, BuildSettings())
+    assert load_index(index_dir).search("quokka Rottnest", k=1)[0].citation == "report.pdf:p2"
+
+
+def test_a_page_column_of_the_wrong_length_is_damage(tmp_path: Path) -> None:
+    from ragcli.errors import IndexDamagedError
+
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES)})
+    index_dir = tmp_path / "idx"
+    build_index([root], index_dir, BuildSettings())
+    target = payload_file(index_dir, PASSAGES_FILE)
+    payload = copied(target)
+    payload["page"] = np.zeros(1, dtype=np.int64)
+    save_payload(target, payload)
+    set_recorded(index_dir, PASSAGES_FILE, target.read_bytes())
+    with pytest.raises(IndexDamagedError):
+        load_index(index_dir).search("quokka")
+
+
+def test_pypdf_is_imported_only_when_a_pdf_is_read(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "plain text\n", "b.md": "# B\n\nmarkdown\n"})
+    probe = (
+        "import sys\n"
+        "from ragcli.cli import app\n"
+        "try:\n"
+        "    app(['index', sys.argv[1], '--index', sys.argv[2]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write('LOADED=' + str(sorted(m for m in sys.modules if m.split('.')[0] in ('pypdf', 'docx', 'pptx'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(root), str(tmp_path / "idx")], capture_output=True, text=True, timeout=60
+    )
+    assert "LOADED=[]" in result.stderr, result.stderr[-500:]
+
+
+def bomb_pdf(pages: int, inflated: int) -> bytes:
+    """A PDF whose every page's content stream inflates to `inflated` bytes (a word, then spaces)."""
+    stream = zlib.compress(b"BT /F1 12 Tf 72 720 Td (word) Tj ET\n" + b" " * inflated, 9)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    font = 3 + 2 * pages
+    for i in range(pages):
+        resources = f"/Resources << /Font << /F1 {font} 0 R >> >>"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R {resources} >>".encode()
+        )
+        objects.append(f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write(b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets))
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def test_a_stream_that_inflates_past_the_limit_is_a_damaged_page(tmp_path: Path) -> None:
+    # the same file under a higher limit reads: the limit, not the file, decides
+    root = write_files(tmp_path / "c", {"bomb.pdf": bomb_pdf(3, 3 << 20)})
+    assert (root / "bomb.pdf").stat().st_size < 64 << 10
+    documents, skipped = read(root, max_bytes=1 << 20)
+    assert documents == []
+    assert skipped["bomb.pdf"] == "damaged PDF (none of its 3 pages could be read)"
+    assert skipped["bomb.pdf:p2"].startswith("damaged page (LimitReachedError")
+    documents, skipped = read(root, max_bytes=8 << 20)
+    assert skipped == {} and [d.page for d in documents] == [1, 2, 3]
+
+
+def test_mutated_pdfs_never_raise(tmp_path: Path) -> None:
+    """Random bytes changed and files cut short: every file is read or skipped with a reason."""
+    good = make_pdf(PAGES)
+    rng = random.Random(13)
+    files: dict[str, str | bytes] = {}
+    for number in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 12)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        files[f"m{number:02}.pdf"] = bytes(data[: rng.randrange(len(data))] if number % 3 == 0 else data)
+    root = write_files(tmp_path / "c", files)
+    documents, skipped = read(root)
+    files_read = {d.id for d in documents}
+    assert files_read | {path for path in skipped if ":" not in path} == set(files)
+    assert all(reason for reason in skipped.values())

@@ -1,0 +1,76 @@
+"""The PPTX reader, on decks written here with python-pptx: one segment per slide, cited by slide."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pptx
+from clihelpers import invoke
+from conftest import write_files
+from pptx.util import Inches
+
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import Document
+
+
+def make_deck(*, core_title: str | None = None) -> bytes:
+    deck = pptx.Presentation()
+    if core_title is not None:
+        deck.core_properties.title = core_title
+    first = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+    first.shapes.title.text = "Migration Plan"
+    first.placeholders[1].text = "Move the archive to the new cluster."
+    deck.slides.add_slide(deck.slide_layouts[6])  # blank: no text at all
+    third = deck.slides.add_slide(deck.slide_layouts[5])  # title only, plus a table
+    third.shapes.title.text = "Budget"
+    table = third.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(6), Inches(1)).table
+    for (row, col), value in {(0, 0): "Item", (0, 1): "Cost", (1, 0): "Tape drives", (1, 1): "9000"}.items():
+        table.cell(row, col).text = value
+    third.notes_slide.notes_text_frame.text = "Ask finance about the tape drives."
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def read(root: Path) -> tuple[list[Document], dict[str, str]]:
+    reader = CorpusReader([root])
+    documents = list(reader.documents())
+    return documents, {s.path: s.reason for s in reader.report.skipped}
+
+
+def test_each_slide_with_text_is_a_page(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"plan.pptx": make_deck()})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [(d.page, d.continuation) for d in documents] == [(1, False), (3, True)]
+    assert {d.title for d in documents} == {"Migration Plan"} and documents[0].title_in_text
+    assert documents[1].text.splitlines() == [
+        "Budget",
+        "Item\tCost",
+        "Tape drives\t9000",
+        "Ask finance about the tape drives.",
+    ]
+    assert documents[0].metadata == {"pages": 3}
+
+
+def test_the_core_title_wins(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"plan.pptx": make_deck(core_title="Q4 Infrastructure")})
+    documents, _ = read(root)
+    assert {d.title for d in documents} == {"Q4 Infrastructure"} and not documents[0].title_in_text
+
+
+def test_a_slide_is_cited_through_the_cli_and_damaged_decks_are_skipped(tmp_path: Path) -> None:
+    good = make_deck()
+    root = write_files(
+        tmp_path / "c", {"plan.pptx": good, "cut.pptx": good[: len(good) // 2], "junk.pptx": b"junk" * 40}
+    )
+    index = str(tmp_path / "idx")
+    result = invoke("index", str(root), "--index", index, "--json")
+    assert result.exit_code == 0, result.output
+    reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert set(reasons) == {"cut.pptx", "junk.pptx"}
+    assert all(reason.startswith("damaged PPTX (") for reason in reasons.values()), reasons
+    result = invoke("query", "tape drives finance", "--index", index, "--no-generate")
+    assert "plan.pptx:p3" in result.stdout
