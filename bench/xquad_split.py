@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--half", choices=("tune", "test", "all"), action="append")
     parser.add_argument("--kinds", action="store_true", help="also F1 and EM by question kind")
     parser.add_argument("--show", type=int, default=0, help="print this many wrong answers per half")
+    parser.add_argument("--only", help="print wrong answers of this question kind only (number, date, name, other)")
     args = parser.parse_args()
     halves = split_halves(XQUAD / "qa.jsonl")
     with tempfile.TemporaryDirectory(prefix="ragcli-xquad-split-") as tmp:
@@ -93,7 +94,9 @@ def main() -> None:
                 for kind, values in sorted(by_kind.items()):
                     means = {m: sum(v[m] for v in values) / len(values) for m in ("exact_match", "f1", "match")}
                     print(f"   {kind:<8} n={len(values):<4} " + " ".join(f"{m} {v:.3f}" for m, v in means.items()))
-            wrong = [line for line in lines if line["metrics"]["f1"] < 0.5][: args.show]
+            wrong = [
+                line for line in lines if line["metrics"]["f1"] < 0.5 and args.only in (None, kind_of(line["question"]))
+            ][: args.show]
             for line in wrong:
                 print(f"   Q: {line['question']}\n      A: {line['answer']!r}  gold: {line['gold_answers']}")
 
