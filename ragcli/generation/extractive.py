@@ -1,25 +1,30 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~400 lines) because the
-question kinds, the span candidates and their scoring belong together and are tuned as one.
+fallback when no language model can be loaded. Longer than most modules (~500 lines) because the
+question kinds, the span candidates and their scoring belong together and were tuned as one.
 
-How it answers, in three steps (no rule knows any dataset's phrasing):
+How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
+of bench/xquad_split.py, keeping a change only when it helped both halves of tune):
 
-1. Sentences of the top passages score by the idf-weighted share of the question's terms they hold
-   (the index's analyzer, so any of its languages; CJK text as character bigrams), with small bonuses
-   for the passage's rank, for coming early, and for holding the kind of thing the question asks for.
-2. The question's kind comes from its question words, in each analyzer language ("how many", "cuántos",
-   "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where). Typed
-   questions take the typed phrases of a sentence ("2,000", "1852", "Lorenzo Langstroth"); all others
-   take chunks: runs of words that are neither stopwords nor question words, cut at punctuation, alone
-   or joined by one short function word ("SI unit of magnetic flux density"). In CJK text, a chunk is a
-   run of characters outside the question's bigrams.
-3. Each candidate span scores by term proximity: for each question term its nearest occurrence in the
-   sentence counts its weight divided by the distance in words (punctuation between counts extra),
-   minus a small cost per word of the span; sentence and span scores add up, and the best wins.
+1. Sentences of the top passages score by the idf-weighted share of the question's content terms they
+   hold (the index's analyzer, so any of its languages; CJK text as character bigrams; question words
+   like "how many" are not content), with small bonuses for the passage's rank, for coming early, for
+   holding the kind of phrase the question asks for, and for a number right before what a "how many"
+   question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from.
+2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
+   "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where).
+   Typed questions take the typed phrases of the sentence ("2,000", "1852", "Lorenzo Langstroth"); all
+   others take chunks: runs of words that are neither stopwords nor question words, cut at
+   punctuation, alone or joined by one short function word ("SI unit of magnetic flux density"), and
+   names and quotations. In CJK text, a chunk is a run of characters outside the question's bigrams.
+3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
+   weight divided by the distance in words (punctuation between counts extra) — fully on the side
+   where English word order puts the answer (`answer_sides`), less on the other — with small
+   preferences for spans that end a phrase, hold a name, or are not shaped like an English adverb or
+   verb form.
 
-The answer is that span, cited. "No answer" (empty) only when no passage shares a content term with
-the question; a sentence that shares terms but offers no candidate span is answered whole.
+The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
+with the question; a sentence that shares terms but offers no candidate span is answered whole.
 """
 
 from __future__ import annotations
