@@ -275,7 +275,10 @@ def tune_table(
     return table
 
 
-METRIC_ORDER = ("ndcg", "recall", "precision", "mrr", "hit_rate", "map", "exact_match", "f1", "bleu", "rouge_l")
+METRIC_ORDER = (
+    *("ndcg", "recall", "precision", "mrr", "hit_rate", "map", "exact_match", "f1", "match", "bleu", "rouge_l"),
+    *("citation_precision", "citation_recall", "groundedness"),
+)
 
 
 def _metric_key(name: str) -> tuple[int, int]:

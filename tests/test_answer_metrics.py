@@ -6,7 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from ragcli.evaluation.answers import answer_metrics, bleu, exact_match, normalize_answer, rouge_l, token_f1
+from ragcli.analysis import Analyzer
+from ragcli.evaluation.answers import (
+    answer_metrics,
+    bleu,
+    citation_metrics,
+    exact_match,
+    groundedness,
+    grounding_metrics,
+    match,
+    normalize_answer,
+    rouge_l,
+    token_f1,
+)
+from ragcli.records import Hit
 
 
 def test_normalisation_lowercases_drops_punctuation_articles_and_extra_spaces() -> None:
@@ -55,9 +68,148 @@ def test_bleu_is_on_a_zero_to_one_scale() -> None:
     assert bleu("completely unrelated words here", ["the quick brown fox jumps"]) == pytest.approx(0.0, abs=0.05)
 
 
-def test_answer_metrics_bundles_all_four() -> None:
+def test_answer_metrics_bundles_all_five() -> None:
     scores = answer_metrics("Eiffel Tower", ["the Eiffel Tower in Paris"])
-    assert set(scores) == {"exact_match", "f1", "bleu", "rouge_l"}
+    assert set(scores) == {"exact_match", "f1", "match", "bleu", "rouge_l"}
+    assert scores["match"] == 0.0  # the answer is inside the gold, not the gold inside the answer
     assert scores["exact_match"] == 0.0
     assert scores["f1"] == pytest.approx(2 / 3)
     assert scores["rouge_l"] == pytest.approx(2 * 1 * 0.4 / 1.4)  # LCS 2 of 2 and of 5 tokens ("the" kept)
+
+
+# --- normalisation: dashes and number words ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("dash", ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\uff0d"])
+def test_every_dash_normalises_as_the_ascii_hyphen_does(dash: str) -> None:
+    assert normalize_answer(f"20{dash}18") == "2018"  # SQuAD drops the ASCII hyphen: "20-18" → "2018"
+    assert exact_match(f"20{dash}18", ["20–18"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "words, digits",
+    [
+        ("two", "2"),
+        ("Zero", "0"),
+        ("nineteen", "19"),
+        ("twenty", "20"),
+        ("twenty-one", "21"),
+        ("ninety nine", "99"),
+        ("two thousand", "2000"),
+        ("one hundred and five", "105"),
+        ("three hundred forty", "340"),
+        ("twenty one thousand five hundred", "21500"),
+        ("two million", "2000000"),
+        ("two three", "2 3"),  # a unit cannot follow a unit: two numbers
+        ("one and two", "1 and 2"),  # "and" joins only after hundred or a scale word
+        ("four forced fumbles", "4 forced fumbles"),
+        ("hundred", "hundred"),  # a bare scale word stays a word
+        ("Thousand Oaks", "thousand oaks"),
+        ("thousands of bees", "thousands of bees"),  # whole words only
+        ("someone", "someone"),
+    ],
+)
+def test_number_words_become_digits(words: str, digits: str) -> None:
+    assert normalize_answer(words) == digits
+
+
+def test_number_words_and_digits_score_as_equal() -> None:
+    assert exact_match("2", ["two"]) == 1.0
+    assert exact_match("up to two thousand", ["up to 2,000"]) == 1.0
+    assert token_f1("four Pro Bowl selections", ["four"]) == pytest.approx(2 * (1 / 4) * 1 / (1 + 1 / 4))
+
+
+def test_plain_ascii_answers_normalise_exactly_as_squad_does() -> None:
+    squad = {"The Beatles!": "beatles", "a-team, an apple": "ateam apple", "20-18": "2018", "1,852": "1852"}
+    assert {text: normalize_answer(text) for text in squad} == squad
+
+
+# --- match ----------------------------------------------------------------------------------------------
+
+
+def test_match_is_a_normalised_gold_inside_the_answer_as_whole_tokens() -> None:
+    assert match("He patented it in 1852 [1].", ["1852"]) == 1.0
+    assert match("in 18520", ["1852"]) == 0.0  # whole tokens only
+    assert match("The queen lays two thousand eggs", ["x", "2,000 eggs"]) == 1.0  # the best gold
+    assert match("Paris", ["Eiffel Tower"]) == 0.0
+
+
+def test_match_edge_cases() -> None:
+    assert match("", ["1852"]) == 0.0  # an empty answer
+    assert match("anything", []) == 0.0  # no gold answer
+    assert match("anything", ["", "the"]) == 0.0  # golds that normalise to nothing never match
+
+
+# --- citations and groundedness -------------------------------------------------------------------------
+
+
+def hit(n: int, doc: str, text: str) -> Hit:
+    return Hit(n, 1.0 / n, f"{doc}#0", doc, doc, doc, 1, 0, len(text), text)
+
+
+SOURCES = [
+    hit(1, "queen.txt", "The queen lays up to 2,000 eggs a day."),
+    hit(2, "drone.txt", "Drones are male bees."),
+    hit(3, "hive.txt", "A strong hive has one queen and two thousand eggs in spring."),
+    hit(4, "wax.txt", "Workers make wax."),
+]
+
+
+def test_citation_precision_and_recall_by_gold_answer() -> None:
+    # supporting: 1 and 3 (both hold "2000 eggs" after normalisation); cited 1 and 2 → 1 of 2 right
+    values = citation_metrics([1, 2], SOURCES, ["2,000 eggs"], relevant=set())
+    assert values == {"citation_precision": 0.5, "citation_recall": 0.5}
+    assert citation_metrics([3, 1], SOURCES, ["2,000 eggs"], set()) == {
+        "citation_precision": 1.0,
+        "citation_recall": 1.0,
+    }
+
+
+def test_a_relevant_document_supports_even_without_the_gold_words() -> None:
+    # wax.txt is judged relevant; the gold words are in 1 and 3: supporting = {1, 3, 4}
+    values = citation_metrics([4], SOURCES, ["2,000 eggs"], relevant={"wax.txt"})
+    assert values == {"citation_precision": 1.0, "citation_recall": pytest.approx(1 / 3)}
+
+
+def test_citation_edge_cases() -> None:
+    # no citations: nothing cited is right, nothing right is cited
+    assert citation_metrics([], SOURCES, ["2,000 eggs"], set()) == {"citation_precision": 0.0, "citation_recall": 0.0}
+    # nothing supports: recall 0 (nothing right to cite), precision 0 for what was cited
+    assert citation_metrics([2], SOURCES, ["propolis"], set()) == {"citation_precision": 0.0, "citation_recall": 0.0}
+    # numbers outside the sources are ignored, repeats count once
+    assert citation_metrics([1, 1, 9], SOURCES, ["2,000 eggs"], set()) == {
+        "citation_precision": 1.0,
+        "citation_recall": 0.5,
+    }
+    assert citation_metrics([1], [], ["x"], set()) == {"citation_precision": 0.0, "citation_recall": 0.0}
+
+
+def test_groundedness_is_the_share_of_answer_terms_in_the_cited_sources() -> None:
+    analyze = Analyzer()
+    # the answer's content terms, as the index's analyzer makes them (stemmed, stopwords dropped):
+    assert analyze("queens lay eggs daily") == ["queen", "lai", "egg", "daili"]
+    # queen, lai, egg in source 1; "daili" is not → 3 of 4
+    assert groundedness("queens lay eggs daily", [1], SOURCES, analyze) == pytest.approx(3 / 4)
+    # citing source 2 instead: none of the four
+    assert groundedness("queens lay eggs daily", [2], SOURCES, analyze) == 0.0
+    # two cited sources pool their terms; a repeated answer term counts each time
+    assert groundedness("drones drones queen wax", [1, 2], SOURCES, analyze) == pytest.approx(3 / 4)
+
+
+def test_groundedness_edge_cases() -> None:
+    analyze = Analyzer()
+    assert groundedness("", [1], SOURCES, analyze) == 0.0  # an empty answer
+    assert groundedness("the of and", [1], SOURCES, analyze) == 0.0  # no content term
+    assert groundedness("queen", [], SOURCES, analyze) == 0.0  # no citation
+    assert groundedness("queen", [7], SOURCES, analyze) == 0.0  # a citation outside the sources
+
+
+def test_groundedness_of_cjk_answers_counts_character_bigrams() -> None:
+    sources = [hit(1, "zh.txt", "蜂王每天产卵两千枚。")]
+    # bigrams 产卵, 卵两, 两千 are in the source; 千个 is not → 3 of 4
+    assert groundedness("产卵两千个", [1], sources, Analyzer()) == pytest.approx(3 / 4)
+
+
+def test_grounding_metrics_bundle() -> None:
+    values = grounding_metrics("2,000 eggs", [1], SOURCES, ["2,000 eggs"], set(), Analyzer())
+    assert values == {"citation_precision": 1.0, "citation_recall": 0.5, "groundedness": 1.0}

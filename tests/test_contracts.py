@@ -219,11 +219,15 @@ EVALUATE_GENERATOR_KEYS = ["model", "name", "top_k"]
 EVALUATE_TIMING_KEYS = ["generate_s_per_query", "retrieve_s_per_query"]
 EVALUATE_METRIC_KEYS = [
     "bleu",
+    "citation_precision",
+    "citation_recall",
     "exact_match",
     "f1",
+    "groundedness",
     "hit_rate@1",
     "hit_rate@10",
     "map",
+    "match",
     "mrr@1",
     "mrr@10",
     "ndcg@1",

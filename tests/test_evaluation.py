@@ -114,7 +114,13 @@ def test_squad_answer_metrics() -> None:
     assert token_f1("eiffel tower in paris", ["Eiffel Tower"]) == pytest.approx(2 * 0.5 * 1 / 1.5)
     assert token_f1("nothing", ["Eiffel Tower"]) == 0.0
     scores = answer_metrics("the cat sat on the mat", ["the cat sat on the mat"])
-    assert scores == {"exact_match": 1.0, "f1": 1.0, "bleu": pytest.approx(1.0), "rouge_l": pytest.approx(1.0)}
+    assert scores == {
+        "exact_match": 1.0,
+        "f1": 1.0,
+        "match": 1.0,
+        "bleu": pytest.approx(1.0),
+        "rouge_l": pytest.approx(1.0),
+    }
     assert 0 < answer_metrics("a cat sat on a mat today", ["the cat sat on the mat"])["bleu"] < 1
 
 

@@ -1,22 +1,131 @@
-"""Answer metrics as the SQuAD evaluation script defines them: exact match and token F1 after
-normalisation (lower case, no punctuation, no articles, single spaces), each the best over the gold
-answers. BLEU comes from sacrebleu and ROUGE-L from rouge-score (the standard implementations)."""
+"""Answer metrics. Exact match and token F1 are the SQuAD evaluation script's (lower case, no
+punctuation, no articles, single spaces; each the best over the gold answers) with two normalisation
+steps added before it, so that equal answers written differently score as equal:
+
+- every dash (hyphen variants, en and em dash, minus sign, …) becomes an ASCII hyphen, which SQuAD's
+  punctuation step then removes: "20–18" and "20-18" both normalise to "2018", as "20-18" always did;
+- English number words become digits: "two" → "2", "twenty-one" → "21", "two thousand" → "2000",
+  "one hundred and five" → "105" (SQuAD already turns "2,000" into "2000").
+
+On answers with neither (ASCII text without number words) the result is SQuAD's, byte for byte.
+
+Beyond EM/F1, deterministic and without a model (defined precisely in README, "Answer metrics"):
+`match` (a normalised gold answer appears in the normalised answer, whole tokens, as BERGEN reports),
+`citation_precision` / `citation_recall` (cited sources that support the answer / supporting sources
+that are cited) and `groundedness` (share of the answer's content terms found in the cited sources).
+BLEU comes from sacrebleu and ROUGE-L from rouge-score (the standard implementations)."""
 
 from __future__ import annotations
 
 import re
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
+from ragcli.records import Hit
+
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation)
+# hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus, small and full-width forms
+_DASHES_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)
+}
+_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred", *_SCALES], key=len, reverse=True))
+_NUMBER_RUN_RE = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:\s+|-|\s+and\s+)(?:{_NUMBER_WORD}))*\b")
+# what may follow each kind of number word inside one number ("and" only after hundred or a scale)
+_FOLLOWS = {
+    "start": {"unit", "ten"},
+    "unit": {"hundred", "scale"},
+    "ten": {"unit", "hundred", "scale"},
+    "hundred": {"unit", "ten", "scale", "and"},
+    "scale": {"unit", "ten", "and"},
+    "and": {"unit", "ten"},
+}
+
+
+def _kind(word: str) -> str:
+    if word in _UNITS:
+        return "unit"
+    if word in _TENS:
+        return "ten"
+    return word if word in ("hundred", "and") else "scale"
+
+
+def _numbers_of(words: list[str]) -> list[str]:
+    """Number words (one run, lower case) → the digits they spell, a new number wherever a word cannot
+    continue the one before ("two three" → 2 3, "twenty one" → 21, "one hundred and five" → 105)."""
+    out: list[str] = []
+    total = current = 0
+    previous = "start"
+    for word in [*words, ""]:
+        kind = _kind(word) if word else "end"
+        if kind in _FOLLOWS[previous] and not (previous == "start" and kind == "and"):
+            pass
+        elif previous != "start":  # the number so far ends here
+            out.append(str(total + current))
+            if previous == "and":
+                out.append("and")
+            total = current = 0
+            previous = "start"
+            if kind not in _FOLLOWS["start"]:  # a bare "hundred" / "thousand" / "and": kept as a word
+                if word:
+                    out.append(word)
+                continue
+        elif word:  # a bare scale word at the start
+            out.append(word)
+            continue
+        if kind == "unit":
+            current += _UNITS[word]
+        elif kind == "ten":
+            current += _TENS[word]
+        elif kind == "hundred":
+            current = max(current, 1) * 100
+        elif kind == "scale":
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+        previous = kind
+    return out
+
+
+def _number_words_to_digits(text: str) -> str:
+    return _NUMBER_RUN_RE.sub(lambda m: " ".join(_numbers_of(re.split(r"\s+|-", m.group()))), text)
 
 
 def normalize_answer(text: str) -> str:
-    text = text.lower()
+    """SQuAD's normalisation, after dashes are unified and number words become digits."""
+    text = _number_words_to_digits(_DASHES_RE.sub("-", text.lower()))
     text = "".join(ch for ch in text if ch not in _PUNCTUATION)
     text = _ARTICLES_RE.sub(" ", text)
     return " ".join(text.split())
@@ -62,10 +171,71 @@ def rouge_l(prediction: str, golds: Sequence[str]) -> float:
     return max((scorer.score(gold, prediction)["rougeL"].fmeasure for gold in golds), default=0.0)
 
 
+def match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when a normalised gold answer appears in the normalised prediction as whole tokens
+    ("in 1852 [1]" matches "1852"; "18520" does not), else 0.0. An empty gold answer never matches."""
+    answer = f" {normalize_answer(prediction)} "
+    return max((float(f" {g} " in answer) for g in map(normalize_answer, golds) if g), default=0.0)
+
+
 def answer_metrics(prediction: str, golds: Sequence[str]) -> dict[str, float]:
+    """The metrics of an answer's text alone (citation markers removed by the caller)."""
     return {
         "exact_match": exact_match(prediction, golds),
         "f1": token_f1(prediction, golds),
+        "match": match(prediction, golds),
         "bleu": bleu(prediction, golds),
         "rouge_l": rouge_l(prediction, golds),
+    }
+
+
+def supporting(source: Hit, golds: Sequence[str], relevant: Collection[str]) -> bool:
+    """Whether a source supports an answer to the question: its document is judged relevant (qrels
+    grade > 0, or listed in `relevant` of qa.jsonl), or its normalised text holds a normalised gold
+    answer as whole tokens."""
+    return source.doc_id in relevant or match(source.text, golds) == 1.0
+
+
+def citation_metrics(
+    citations: Sequence[int], sources: Sequence[Hit], golds: Sequence[str], relevant: Collection[str]
+) -> dict[str, float]:
+    """Citation precision: the share of the cited sources that support the answer (0.0 when nothing is
+    cited). Citation recall: the share of the supporting sources the generator saw that it cited (0.0
+    when none of them supports: there was nothing right to cite). `citations` are 1-based numbers into
+    `sources`; unknown or repeated numbers count once or not at all."""
+    cited = {n for n in citations if 1 <= n <= len(sources)}
+    supports = {n for n, source in enumerate(sources, start=1) if supporting(source, golds, relevant)}
+    right = len(cited & supports)
+    return {
+        "citation_precision": right / len(cited) if cited else 0.0,
+        "citation_recall": right / len(supports) if supports else 0.0,
+    }
+
+
+def groundedness(
+    prediction: str, citations: Sequence[int], sources: Sequence[Hit], analyze: Callable[[str], list[str]]
+) -> float:
+    """The share of the answer's content terms (`analyze`: the index's analyzer, so stopwords dropped,
+    words stemmed, CJK in character bigrams) that occur in the cited sources, counted per occurrence in
+    the answer. 0.0 for an answer without content terms or without citations."""
+    terms = analyze(prediction)
+    cited = {n for n in citations if 1 <= n <= len(sources)}
+    if not terms or not cited:
+        return 0.0
+    found = set().union(*(analyze(sources[n - 1].text) for n in cited))
+    return sum(term in found for term in terms) / len(terms)
+
+
+def grounding_metrics(
+    prediction: str,
+    citations: Sequence[int],
+    sources: Sequence[Hit],
+    golds: Sequence[str],
+    relevant: Collection[str],
+    analyze: Callable[[str], list[str]],
+) -> dict[str, float]:
+    """Citation precision and recall and groundedness of one answer, from the sources it was given."""
+    return {
+        **citation_metrics(citations, sources, golds, relevant),
+        "groundedness": groundedness(prediction, citations, sources, analyze),
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragcli.errors import InvalidOptionError
-from ragcli.evaluation.answers import answer_metrics
+from ragcli.evaluation.answers import answer_metrics, grounding_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.metrics import query_metrics
@@ -157,9 +157,15 @@ class _ConfigRun:
     time, in query order) and then go to the sinks. Nothing else is kept."""
 
     def __init__(
-        self, name: str, generator: Generator | None, sinks: Sequence[ResultSink], batch_size: int, ranked: bool
+        self,
+        name: str,
+        generator: Generator | None,
+        sinks: Sequence[ResultSink],
+        batch_size: int,
+        ranked: bool,
+        analyze: Callable[[str], list[str]],
     ) -> None:
-        self.name, self.generator, self.sinks = name, generator, sinks
+        self.name, self.generator, self.sinks, self.analyze = name, generator, sinks, analyze
         self.batch_size, self.ranked = max(1, batch_size), ranked
         self.retrieval, self.answers = _Means(), _Means()
         self.pending: list[tuple[QueryResult, list[Hit]]] = []
@@ -184,10 +190,15 @@ class _ConfigRun:
             started = time.perf_counter()
             generations = self.generator.generate_many([(r.query.question, hits) for r, hits in items])
             self.generate_seconds += time.perf_counter() - started
-            for (result, _), generation in zip(items, generations):
+            for (result, hits), generation in zip(items, generations):
                 result.answer = generation.text
                 result.citations = generation.citations
-                values = answer_metrics(strip_citations(generation.text), result.query.answers)
+                text, query = strip_citations(generation.text), result.query
+                relevant = {doc for doc, grade in query.qrels.items() if grade > 0}
+                values = answer_metrics(text, query.answers)
+                values.update(
+                    grounding_metrics(text, generation.citations, hits, query.answers, relevant, self.analyze)
+                )
                 result.metrics.update(values)
                 self.answers.add(values)
             self.answered += len(items)
@@ -231,7 +242,7 @@ def evaluate(
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
     for retriever in retrievers:
-        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True)
+        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True, analyze=index.analyzer)
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
             result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth))
@@ -255,7 +266,7 @@ def evaluate(
             metrics.update(run.answers.means())
         configs.append(ConfigResult(retriever, retriever, metrics, timings))
     if closed_book and answering is not None:
-        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False)
+        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False, analyze=index.analyzer)
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()

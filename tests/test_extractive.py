@@ -1,0 +1,128 @@
+"""The extractive generator: short spans chosen by question kind and term proximity, in several
+languages, and "no answer" only when no passage shares a content term with the question. Real
+analyzers and real passages (the sample corpus, or hand-written hits), no mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragcli import answer
+from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.generation.extractive import ExtractiveGenerator, answer_sides, question_kind, split_sentences
+from ragcli.records import Hit
+
+
+def hits(*texts: str) -> list[Hit]:
+    return [Hit(n, 1.0 / n, f"d{n}#0", f"d{n}", f"d{n}", f"d{n}.txt", 1, 0, len(t), t) for n, t in enumerate(texts, 1)]
+
+
+def test_how_many_eggs_answers_with_the_count_of_eggs(sample_index: Path) -> None:
+    # the corpus says "she can lay up to 2,000 eggs a day" (castes.md), and elsewhere that "a queen was
+    # laying in the last three days" (more question words, but not a count of eggs)
+    result = answer("How many eggs does a queen lay?", sample_index, "extractive", k=5)
+    assert result.answer == f"2,000 [{result.citations[0]}]"
+    assert result.cited[0].doc_id == "biology/castes.md"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What is propolis?", "bee glue"),
+        ("Where do bees collect propolis?", "tree buds and bark"),
+        ("When did Langstroth patent the movable-frame hive?", "1852"),
+    ],
+)
+def test_answers_are_short_spans_of_the_sources(sample_index: Path, question: str, expected: str) -> None:
+    result = answer(question, sample_index, "extractive", k=5)
+    text = result.answer.rsplit(" [", 1)[0]
+    assert text == expected
+    assert text in " ".join(result.cited[0].text.split())  # copied from the cited passage
+
+
+def test_a_span_is_chosen_by_proximity_to_the_question_terms() -> None:
+    sources = hits("The museum in Paris opened in 1793. The castle in Prague was finished in 1344.")
+    generator = ExtractiveGenerator()
+    assert generator.generate("When was the castle in Prague finished?", sources).text == "1344 [1]"
+    assert generator.generate("When did the museum in Paris open?", sources).text == "1793 [1]"
+
+
+def test_a_typed_question_prefers_the_sentence_with_the_kind_it_asks_for() -> None:
+    sources = hits("Honey bees make honey from nectar in the hive.", "A strong hive holds 60,000 honey bees.")
+    assert ExtractiveGenerator().generate("How many honey bees live in a hive?", sources).text == "60,000 [2]"
+
+
+def test_spanish_questions_get_typed_spans() -> None:
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
+    sources = hits(
+        "La abeja reina pone hasta 2.000 huevos al día en verano. Lorenzo Langstroth patentó la colmena de "
+        "cuadros móviles en 1852. Las obreras construyen los panales con cera."
+    )
+    assert generator.generate("¿Cuántos huevos pone la reina al día?", sources).text == "2.000 [1]"
+    assert generator.generate("¿Cuándo se patentó la colmena de cuadros móviles?", sources).text == "1852 [1]"
+    assert generator.generate("¿Quién patentó la colmena?", sources).text == "Lorenzo Langstroth [1]"
+    assert generator.generate("¿Con qué construyen las obreras los panales?", sources).text == "cera [1]"
+
+
+def test_chinese_text_without_spaces_is_answered_by_character_overlap() -> None:
+    sources = hits("蜜蜂是一种会飞的昆虫。蜂王在夏天每天最多可以产两千个卵。工蜂负责采集花蜜和花粉，并用蜂蜡建造蜂巢。")
+    generator = ExtractiveGenerator()
+    assert generator.generate("蜂王每天产多少卵？", sources).text == "两千个 [1]"
+    assert generator.generate("工蜂负责什么？", sources).text == "采集花蜜和花粉 [1]"
+    assert generator.generate("完全无关的问题", sources).text == ""
+
+
+def test_no_answer_only_when_no_passage_shares_a_content_term() -> None:
+    generator = ExtractiveGenerator()
+    # one shared term, in a one-word "sentence": still answered, from that passage
+    shared = generator.generate("What about propolis?", hits("Nectar is sweet.", "Propolis!"))
+    assert shared.text == "Propolis! [2]" and shared.citations == [2]
+    empty = generator.generate("What about propolis?", hits("Nectar is sweet.", "Wax is made by workers."))
+    assert empty.text == "" and empty.citations == []
+    # a question of question words only still counts its words
+    assert generator.generate("How many?", hits("How many? Many.")).text != ""
+
+
+def test_cjk_sentences_split_at_full_stops() -> None:
+    assert split_sentences("蜜蜂会飞。蜂王产卵！真的吗？是的") == ["蜜蜂会飞。", "蜂王产卵！", "真的吗？", "是的"]
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("What year did Tesla die?", "date"),  # a typed phrase wins over "what" at the same place
+        ("What satellite was used when Sky Digital was launched?", None),  # "what" comes first
+        ("In what year was it signed?", "date"),
+        ("¿Cuántos huevos pone?", "number"),
+        ("Combien d'œufs pond-elle ?", "number"),
+        ("Wann wurde es gebaut?", "date"),
+        ("Кто построил улей?", "name"),
+        ("蜂王每天产多少卵？", "number"),
+        ("谁建造蜂巢？", "name"),
+        ("¿Qué es el propóleo?", None),
+    ],
+)
+def test_question_kinds_across_languages(question: str, kind: str | None) -> None:
+    assert question_kind(question) == kind
+
+
+def test_answer_sides_follow_english_word_order() -> None:
+    analyze = Analyzer()
+    # an auxiliary after the question word: an object; the answer follows the terms
+    assert answer_sides("What did Lane and Vail finance?", analyze) == {"lane": 1, "vail": 1, "financ": 1}
+    # a verb after the question word: a subject; the answer comes before the terms
+    assert answer_sides("What caused Luther to write hymns?", analyze) == {
+        "caus": -1,
+        "luther": -1,
+        "write": -1,
+        "hymn": -1,
+    }
+    # a question word inside the question: after the terms before it, before the terms after it
+    assert answer_sides("Sky Movies include what soundtracks?", analyze) == {
+        "sky": 1,
+        "movi": 1,
+        "includ": 1,
+        "soundtrack": -1,
+    }
+    assert answer_sides("Bees make wax.", analyze) == {}
