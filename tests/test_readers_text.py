@@ -309,3 +309,24 @@ def test_selection_round_trips_and_updates() -> None:
     assert Selection.from_dict(None) == Selection()
     assert recorded.updated(None, ["dist"], None) == Selection(("*.md",), ("dist",), False)
     assert recorded.updated([], None, True) == Selection((), ("build",), True)
+
+
+def test_a_crafted_ignore_pattern_cannot_stall_the_walk(tmp_path: Path) -> None:
+    # With a backtracking regex engine this pattern costs ~250**7 steps on the long name below (a
+    # four-star one took 5 s per path): the walk would never end. RE2 matches in linear time.
+    root = write_files(tmp_path / "c", {".gitignore": "*a" * 8 + "z\n", "a" * 200: "long name", "b.txt": "b"})
+    files, ignored = walked(root)
+    assert files == ["a" * 200, "b.txt"] and ignored == 0
+
+
+def test_names_that_are_not_utf8_are_matched(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "keep.txt").write_text("k")
+    name = b"caf\xe9.log"  # Latin-1 bytes: not UTF-8
+    with open(bytes(root) + b"/" + name, "wb") as handle:
+        handle.write(b"x")
+    (root / ".gitignore").write_text("*.log\n")
+    assert walked(root) == (["keep.txt"], 1)
+    files, ignored = walked(root, Selection(ignore_files=False, include=("caf*",)))
+    assert files == ["caf\ufffd.log"] and ignored == 1

@@ -1,7 +1,7 @@
 """Which files of a walked folder are read: `.gitignore` / `.ignore` files and `--include` / `--exclude`.
 
-Patterns follow git's own rules (gitignore syntax, matched by the `pathspec` library's GitIgnoreSpec,
-as ripgrep's ignore crate does): `*.log`, `/build`, `docs/**/*.md`, `!keep.log`. A pattern without a
+Patterns follow git's own rules (gitignore syntax, matched by the `pathspec` library's GitIgnoreSpec
+on its RE2 backend, as ripgrep's ignore crate does with its own regex engine): `*.log`, `/build`, `docs/**/*.md`, `!keep.log`. A pattern without a
 slash matches at any depth; one with a slash is anchored to the folder of the file that holds it (for
 globs: the root walked); `**` spans folders.
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError
+from ragcli.readers.base import valid_unicode
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -75,14 +76,27 @@ class Selection:
 
 
 def _spec(lines: list[str]) -> GitIgnoreSpec:
+    """Compiled patterns, matched by RE2 (google-re2): linear time in the path's length whatever the
+    pattern. Python's own `re` backtracks: one crafted `.gitignore` line like `*a*a*a*a*z` took
+    seconds per path (exponential in the stars), and a corpus is untrusted. Any compile error is a
+    ValueError; compile warnings are not printed."""
+    import warnings
+
     from pathspec import GitIgnoreSpec  # imported only when there is a pattern to match
 
-    return GitIgnoreSpec.from_lines(lines)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return GitIgnoreSpec.from_lines(lines, backend="re2")
+        except ValueError:
+            raise
+        except Exception as exc:  # re.error, re2's Error: a pattern git would not accept either
+            raise ValueError(str(exc)) from None
 
 
 def parse_ignore_file(data: bytes) -> list[str]:
     """The pattern lines of an ignore file; lines git would not accept are dropped, as git drops them."""
-    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    lines = data.decode("utf-8", "replace").splitlines()  # RE2 matches valid Unicode only
     try:
         _spec(lines)
         return lines
@@ -126,6 +140,7 @@ class Rules:
         """Whether the file or folder at `rel` (relative to the root, '/'-separated) is left out."""
         if self._empty:
             return False
+        rel = valid_unicode(rel)  # a name that is not UTF-8 is matched with � for its bad bytes
         path = f"{rel}/" if is_dir else rel
         for folder, spec in reversed(self.chain):  # the deepest ignore file that has a say decides
             decision = spec.check_file(path[len(folder) :]).include
