@@ -115,6 +115,9 @@ def index(
     strict: options.Strict = False,
     skip_invalid: options.SkipInvalid = False,
     max_expanded_size: options.MaxExpandedSize = DEFAULT_MAX_BYTES,
+    include: options.Include = None,
+    exclude: options.Exclude = None,
+    ignore: options.Ignore = None,
     wait: options.Wait = False,
     quiet: options.Quiet = False,
     verbose: options.Verbose = False,
@@ -123,10 +126,11 @@ def index(
     """Read files and folders, split them into passages, and build the BM25 and TF-IDF indexes."""
     from ragcli.analysis import AnalyzerSettings
     from ragcli.chunking import ChunkSettings
-    from ragcli.indexing.build import build_index, stored_roots
+    from ragcli.indexing.build import build_index, stored_roots, stored_selection
     from ragcli.indexing.settings import BuildSettings
     from ragcli.progress import index_progress
     from ragcli.readers.base import RecordFields
+    from ragcli.readers.selection import Selection
     from ragcli.render import index_summary, note, write_json
     from ragcli.retrieval.bm25 import BM25Params
 
@@ -149,6 +153,9 @@ def index(
         jobs=jobs,
     )
     roots = paths or stored_roots(index_dir)
+    # without paths, the index's roots and file selection are reused; options given still override
+    settings.selection = (Selection() if paths else stored_selection(index_dir)).updated(include, exclude, ignore)
+    settings.selection.check()
     with index_progress(enabled=not quiet and not json_output) as (on_file, on_embed):
         report = build_index(roots, index_dir, settings, wait=wait, progress=on_file, embed_progress=on_embed)
     if json_output:

@@ -138,6 +138,32 @@ MaxExpandedSize = Annotated[
         "larger ones are skipped with the reason (256M, 1G, …).",
     ),
 ]
+Include = Annotated[
+    Optional[list[str]],
+    option(
+        metavar="GLOB",
+        help="Read only the files matching GLOB (gitignore syntax, relative to the root: '*.md', 'docs/**'); "
+        "repeatable [default: as the index recorded, else every file].",
+        show_default=False,
+    ),
+]
+Exclude = Annotated[
+    Optional[list[str]],
+    option(
+        metavar="GLOB",
+        help="Leave out the files and folders matching GLOB (gitignore syntax, relative to the root); "
+        "repeatable [default: as the index recorded, else none].",
+        show_default=False,
+    ),
+]
+Ignore = Annotated[
+    Optional[bool],
+    option(
+        "--ignore/--no-ignore",
+        help="Honour .gitignore and .ignore files in the folders walked [default: as the index recorded, else on].",
+        show_default=False,
+    ),
+]
 Quiet = Annotated[bool, option("--quiet", "-q", help="No progress bar, no summary.")]
 Verbose = Annotated[bool, option("--verbose", "-v", help="List every skipped file with its reason.")]
 

@@ -236,6 +236,8 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
     )
     if report.unchanged or report.removed or report.changed:
         line += f"; files: {report.new} new, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged"
+    if report.ignored:
+        line += f"; ignored {report.ignored:,} (ignore files, --include/--exclude)"
     if report.skipped:
         line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
         if not verbose:

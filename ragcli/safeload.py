@@ -370,6 +370,16 @@ def check_manifest(manifest: dict[str, Any]) -> str | None:
     roots = manifest.get("roots", [])
     if not (isinstance(roots, list) and all(isinstance(r, str) for r in roots)):
         return "the manifest's roots are malformed"
+    selection = manifest.get("selection")
+    if selection is not None and not (
+        isinstance(selection, dict)
+        and all(
+            isinstance(selection.get(key, []), list) and all(isinstance(g, str) for g in selection.get(key, []))
+            for key in ("include", "exclude")
+        )
+        and isinstance(selection.get("ignore_files", True), bool)
+    ):
+        return "the manifest's file selection (ignore files, --include/--exclude) is malformed"
     if not all(_optional(manifest.get(key), str) for key in ("built", "ragcli_version")):
         return "the manifest's build time or version is malformed"
     sources = manifest.get("sources", [])

@@ -74,6 +74,7 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
         ({"a.txt": "x"}, [".", "--language", "xx"], ExitCode.USAGE, "unsupported language"),
         ({"a.txt": "x"}, [".", "--chunk-size", "5", "--chunk-overlap", "5"], ExitCode.USAGE, "smaller than"),
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),
+        ({"a.txt": "x"}, [".", "--exclude", "\\"], ExitCode.USAGE, "--exclude '\\\\': not a valid glob"),
     ],
 )
 def test_errors_are_one_line_with_their_exit_code(
@@ -133,3 +134,116 @@ def test_a_folder_with_package_json_and_records_indexes_the_records(tmp_path: Pa
     assert "records.jsonl:2: invalid JSON" in strict.stderr and "drop --strict" in strict.stderr
     deprecated = run("index", str(corpus), "--index", str(tmp_path / "old"), "--skip-invalid", "-q")
     assert deprecated.returncode == 0 and deprecated.stderr == ""  # still accepted: skipping is the default
+# --- text under any name, ignore files and globs ---------------------------------------------------------
+
+
+def test_extensionless_text_code_and_gzip_are_indexed_and_cited(tmp_path: Path) -> None:
+    import gzip
+
+    corpus = write_files(
+        tmp_path / "doc",
+        {
+            "tmux/README": "tmux\n\nA terminal multiplexer: it lets you switch between programs.\n",
+            "tmux/changelog.Debian.gz": gzip.compress(b"tmux (3.3a) unstable\n\n  * Fix the clipboard bug.\n"),
+            "tool/setup.py": "import setuptools\n\n\ndef configure():\n    return 'zebrafish parser'\n",
+            "tool/blob": b"\x7fELF\x02\x01" + bytes(64),
+        },
+    )
+    index_dir = tmp_path / "idx"
+    built = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    assert built.exit_code == 0, built.output
+    report = json.loads(built.stdout)
+    assert report["documents"] == 3 and report["skipped"] == [{"path": "tool/blob", "reason": "binary content"}]
+    hits = json.loads(invoke("query", "zebrafish", "--no-generate", "--json", "--index", str(index_dir)).stdout)["hits"]
+    assert [(h["path"], h["line"], h["title"]) for h in hits] == [("tool/setup.py", 1, "setup.py")]
+    hits = json.loads(invoke("query", "clipboard", "--no-generate", "--json", "--index", str(index_dir)).stdout)["hits"]
+    assert [h["path"] for h in hits] == ["tmux/changelog.Debian.gz"]
+
+
+def test_a_file_named_on_the_command_line_is_read_whatever_its_name(tmp_path: Path) -> None:
+    readme = write_files(tmp_path / "tmux", {"README": "A terminal multiplexer.\nIt keeps sessions.\n"}) / "README"
+    result = run("index", str(readme), "--index", str(tmp_path / "idx"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["documents"] == 1
+
+
+PROJECT = {
+    ".gitignore": "*.log\n!keep.log\nbuild/\n",
+    "notes.md": "# Notes\n\nhoneybees dance",
+    "debug.log": "ignored log",
+    "keep.log": "kept log",
+    "build/out.txt": "generated",
+    "docs/guide.md": "# Guide\n\nthe guide",
+    "docs/.gitignore": "drafts/\n",
+    "docs/drafts/wip.md": "draft",
+    "docs/api/ref.md": "# Ref\n\nreference",
+}
+
+
+def sources(index_dir: Path) -> list[str]:
+    return sorted(s["path"] for s in json.loads((index_dir / "manifest.json").read_text())["sources"])
+
+
+def test_ignore_files_are_honoured_and_counted(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "p", PROJECT)
+    index_dir = tmp_path / "idx"
+    result = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ignored"] == 3 and report["skipped"] == []  # debug.log, build/, docs/drafts/: counted, not listed
+    assert sources(index_dir) == ["docs/api/ref.md", "docs/guide.md", "keep.log", "notes.md"]
+    human = invoke("index", str(corpus), "--index", str(index_dir))
+    assert "ignored 3 (ignore files, --include/--exclude)" in human.stderr
+
+    everything = invoke("index", str(corpus), "--index", str(index_dir), "--no-ignore", "--json")
+    assert json.loads(everything.stdout)["ignored"] == 0
+    assert len(sources(index_dir)) == 7
+
+
+def test_include_and_exclude_on_the_command_line(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "p", PROJECT)
+    index_dir = tmp_path / "idx"
+    args = ["--include", "docs/**/*.md", "--include", "*.log", "--exclude", "**/api", "--json"]
+    result = invoke("index", str(corpus), "--index", str(index_dir), *args)
+    assert result.exit_code == 0, result.output
+    assert sources(index_dir) == ["docs/guide.md", "keep.log"]
+
+
+def test_the_selection_survives_a_plain_re_index(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "p", PROJECT)
+    index_dir = tmp_path / "idx"
+    first = invoke("index", str(corpus), "--index", str(index_dir), "--exclude", "docs/", "--no-ignore", "--json")
+    assert first.exit_code == 0, first.output
+    assert sources(index_dir) == ["build/out.txt", "debug.log", "keep.log", "notes.md"]
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["selection"] == {"include": [], "exclude": ["docs/"], "ignore_files": False}
+    info = json.loads(invoke("info", "--index", str(index_dir), "--json").stdout)
+    assert info["selection"] == manifest["selection"]
+
+    write_files(corpus, {"docs/new.md": "new but excluded", "new.log": "new and read: ignore files are off"})
+    again = invoke("index", "--index", str(index_dir), "--json")  # no paths: roots and selection as recorded
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["files_new"] == 1
+    assert sources(index_dir) == ["build/out.txt", "debug.log", "keep.log", "new.log", "notes.md"]
+
+    # an option given on a plain re-index replaces only its own part of what was recorded
+    honoured = invoke("index", "--index", str(index_dir), "--ignore", "--json")
+    assert json.loads(honoured.stdout)["files_removed"] == 3
+    assert sources(index_dir) == ["keep.log", "notes.md"]
+    assert json.loads((index_dir / "manifest.json").read_text())["selection"]["exclude"] == ["docs/"]
+
+    # paths given: a fresh selection (the defaults), like every other option
+    fresh = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    assert json.loads(fresh.stdout)["up_to_date"] is False
+    assert "docs/guide.md" in sources(index_dir)
+
+
+def test_a_new_selection_with_the_same_files_is_still_recorded(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "p", {"a.md": "# A\n\nalpha"})
+    index_dir = tmp_path / "idx"
+    assert invoke("index", str(corpus), "--index", str(index_dir)).exit_code == 0
+    changed = invoke("index", str(corpus), "--index", str(index_dir), "--exclude", "*.tmp", "--json")
+    assert json.loads(changed.stdout)["up_to_date"] is False  # nothing to read, but the manifest must say *.tmp
+    assert json.loads((index_dir / "manifest.json").read_text())["selection"]["exclude"] == ["*.tmp"]
+    write_files(corpus, {"scratch.tmp": "scratch"})
+    assert json.loads(invoke("index", "--index", str(index_dir), "--json").stdout)["up_to_date"] is True

@@ -30,6 +30,7 @@ from ragcli.indexing.counting import (
 )
 from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
+from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
@@ -54,6 +55,14 @@ def stored_roots(index_dir: str | Path | None) -> list[Path]:
     except NoIndexError:
         raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...") from None
     return [Path(r) for r in roots]
+
+
+def stored_selection(index_dir: str | Path | None) -> Selection:
+    """The ignore-file setting and globs an existing index was built with (the defaults if none)."""
+    try:
+        return Selection.from_dict(read_manifest(resolve_index_dir(index_dir)).get("selection"))
+    except NoIndexError:
+        return Selection()
 
 
 def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) -> dict[str, Any]:
@@ -146,6 +155,7 @@ def build_index(
     """Index the files and folders in `paths` into `index_dir`, reusing what an earlier build of the
     same roots and settings already holds; the result replaces the old index atomically."""
     settings = settings or BuildSettings()
+    settings.selection.check()
     started = time.perf_counter()
     target = resolve_index_dir(index_dir)
     roots = [Path(p) for p in paths]
@@ -155,6 +165,7 @@ def build_index(
         exclude=target,
         strict=settings.strict,
         max_bytes=settings.max_expanded_bytes,
+        selection=settings.selection,
     )
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
@@ -162,11 +173,13 @@ def build_index(
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
         files = list(reader.files())
         plan = plan_build(reader, files, old)
-        up_to_date = old is not None and plan.new == plan.changed == plan.removed == 0
+        selection = settings.selection.to_dict()
+        same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
+        up_to_date = same_selection and plan.new == plan.changed == plan.removed == 0
         if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
             old = None  # damaged since it was written: build from the files alone, never copy the damage
             plan = plan_build(reader, files, None)
-        if old is not None and plan.new == plan.changed == plan.removed == 0:
+        if old is not None and same_selection and plan.new == plan.changed == plan.removed == 0:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
             if _rewrite_needed(old, chosen):
@@ -185,6 +198,7 @@ def build_index(
                 size_bytes=load_index(target).size_bytes(),
                 unchanged=len(plan.reuse),
                 up_to_date=True,
+                ignored=reader.report.ignored,
             )
         columns = PassageColumns(spill_dir=target)
         try:
@@ -201,6 +215,7 @@ def build_index(
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": [str(r.resolve()) for r in roots],
+                "selection": selection,
                 **settings.compatibility(),
                 "counts": {
                     "documents": documents,
@@ -239,6 +254,7 @@ def build_index(
         changed=plan.changed,
         removed=plan.removed,
         unchanged=len(plan.reuse),
+        ignored=reader.report.ignored,
     )
 
 

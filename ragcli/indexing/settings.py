@@ -11,6 +11,7 @@ from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
 from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields
 from ragcli.readers.records import RECORDS_VERSION
+from ragcli.readers.selection import Selection
 from ragcli.records import Skipped
 
 ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
@@ -30,6 +31,9 @@ class BuildSettings:
     # the most one file read whole (after decompression), or one line of a JSON Lines file, may hold
     max_expanded_bytes: int = DEFAULT_MAX_BYTES
     rebuild: bool = False  # ignore the existing index and read everything again
+    # which files of the folders walked are read (ignore files, --include/--exclude); recorded in the
+    # manifest, not part of `compatibility`: another selection reuses the passages of the files it keeps
+    selection: Selection = field(default_factory=Selection)
     jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
 
     def workers(self) -> int:
@@ -64,6 +68,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     up_to_date: bool = False
+    ignored: int = 0  # files and folders left out by ignore files and --include/--exclude
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,7 @@ class BuildReport:
             "files_removed": self.removed,
             "files_unchanged": self.unchanged,
             "up_to_date": self.up_to_date,
+            "ignored": self.ignored,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),

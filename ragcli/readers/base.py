@@ -63,6 +63,7 @@ class ReadReport:
     sources: list[SourceFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    ignored: int = 0  # files and folders left out by ignore files and --include/--exclude (not read)
 
 
 @dataclass
@@ -227,7 +228,10 @@ class Reader(Protocol):
     name: str
 
     def claims(self, path: Path) -> bool:
-        """Whether this reader reads `path` (decided from its name alone, without reading it)."""
+        """Whether this reader reads `path` (decided from its name alone, without reading it).
+
+        A reader may also set `fallback = True`: it is then asked only when no other reader claims
+        the file (see `reader_for`)."""
         ...
 
     def folder_files(self, folder: Path) -> list[Path] | None:
@@ -262,10 +266,21 @@ class SuffixReader:
 READERS: Registry[Reader] = Registry(
     "reader",
     "ragcli.readers",
-    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx"),
+    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx", "code", "plain"),
 )
 
 
 def reader_for(path: Path) -> Reader | None:
-    """The first registered reader that claims `path` (built-ins are asked first)."""
-    return next((reader for reader in READERS.all() if reader.claims(path)), None)
+    """The first registered reader that claims `path` (built-ins are asked first).
+
+    A reader with `fallback = True` (the built-in `plain`, which reads any other file whose content
+    is text) is asked only after every other reader, plugins included, so a plugin's format wins over
+    it; a file another reader claims never costs the fallback anything.
+    """
+    fallbacks = []
+    for reader in READERS.all():
+        if getattr(reader, "fallback", False):
+            fallbacks.append(reader)
+        elif reader.claims(path):
+            return reader
+    return next((reader for reader in fallbacks if reader.claims(path)), None)

@@ -28,7 +28,7 @@ def _segment_end(text: str) -> int:
     return cut + 1 if cut > 0 else SEGMENT_CHARS
 
 
-def _segments(source: SourceInput) -> Iterator[Document]:
+def _segments(source: SourceInput, title: str) -> Iterator[Document]:
     """A huge text file as consecutive segments of one document: memory stays bounded."""
     source.sniff_binary()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -42,7 +42,7 @@ def _segments(source: SourceInput) -> Iterator[Document]:
             yield Document(
                 source.rel,
                 text,
-                source.stem,
+                title,
                 source.rel,
                 line=line,
                 offset=offset,
@@ -58,14 +58,18 @@ def _segments(source: SourceInput) -> Iterator[Document]:
             break
 
 
-def read_text_document(source: SourceInput, find_title: TitleFinder) -> Iterator[Document]:
-    """A text file as one document titled by `find_title` (else its name); huge files in segments."""
+def read_text_document(
+    source: SourceInput, find_title: TitleFinder, default_title: str | None = None
+) -> Iterator[Document]:
+    """A text file as one document titled by `find_title` (else `default_title`, else its name without
+    the suffix); huge files in segments."""
+    fallback = default_title or source.stem
     if not source.compressed and source.size > STREAM_TEXT_BYTES:
-        yield from _segments(source)
+        yield from _segments(source, fallback)
         return
     text = source.read_text()
     heading = find_title(text)
-    yield Document(source.rel, text, heading or source.stem, source.rel, title_in_text=heading is not None)
+    yield Document(source.rel, text, heading or fallback, source.rel, title_in_text=heading is not None)
 
 
 class TextReader(SuffixReader):

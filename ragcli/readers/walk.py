@@ -45,6 +45,7 @@ from ragcli.readers.base import (
     reader_for,
     valid_unicode,
 )
+from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
 INDEX_REASON = "a ragcli index (not read)"
@@ -151,15 +152,38 @@ def _link_reason(link: Path, root: str) -> str:
     return "symbolic link outside the indexed folder (not followed)"
 
 
+def _ignore_lines(folder: Path, names: set[str]) -> list[str]:
+    """The patterns of `folder`'s ignore files (.gitignore, then .ignore): regular files only, never
+    through a link, at most MAX_IGNORE_FILE_BYTES each; one that cannot be read has no patterns."""
+    lines: list[str] = []
+    for name in IGNORE_FILES:
+        if name not in names:
+            continue
+        try:
+            fd = open_regular(folder / name)
+        except (OSError, NotRegular):
+            continue
+        try:
+            with open(fd, "rb", closefd=True) as handle:
+                lines += parse_ignore_file(handle.read(MAX_IGNORE_FILE_BYTES))
+        except OSError:
+            continue
+    return lines
+
+
 def iter_files(
     root: Path,
     exclude: Path | None = None,
     skipped: list[Skipped] | None = None,
     relative: Callable[[Path], str] = str,
+    selection: Selection | None = None,
+    on_ignored: Callable[[], None] | None = None,
 ) -> Iterator[Path]:
     """Regular files under `root` in a stable order (each folder's files by name, then its sub-folders).
 
     Hidden entries, `exclude` and what a reader takes over (a BEIR folder's side files) are skipped.
+    What `selection` leaves out (ignore files, --include/--exclude; see `readers.selection`) is not
+    entered or yielded, only counted through `on_ignored`.
     Symbolic links (to files or folders), FIFOs, devices, sockets and ragcli index folders are not
     read; they are listed in `skipped` (paths shown through `relative`). A root that is a file is
     yielded as it is (the user named it) unless it is a FIFO, device or socket. The walk keeps its own
@@ -187,9 +211,10 @@ def iter_files(
     real_root = os.path.realpath(root)
     # A root that is an index (the one being built, or another): its own files are skipped, the rest read.
     index_root = (excluded is not None and root.resolve() == excluded) or is_ragcli_index(root)
-    stack = [root]
+    selection = selection or Selection()
+    stack = [(root, "", Rules.of(selection))]  # (folder, its path from the root as "a/b/", its rules)
     while stack:
-        folder = stack.pop()
+        folder, folder_rel, rules = stack.pop()
         if folder is not root and is_ragcli_index(folder):
             skip(folder, INDEX_REASON)
             continue
@@ -202,6 +227,10 @@ def iter_files(
         except OSError as exc:
             skip(folder, f"unreadable folder: {_reason(exc)}")
             continue
+        if selection.ignore_files:
+            names = {entry.name for entry in entries if entry.name in IGNORE_FILES}
+            if names:
+                rules = rules.within(folder_rel, _ignore_lines(folder, names))
         subfolders = []
         for entry in entries:
             if entry.name.startswith("."):
@@ -217,11 +246,14 @@ def iter_files(
             except OSError as exc:
                 skip(path, f"unreadable: {_reason(exc)}")
                 continue
-            if is_link:
+            if rules.leaves_out(folder_rel + entry.name, is_dir):
+                if on_ignored is not None:
+                    on_ignored()
+            elif is_link:
                 skip(path, _link_reason(path, real_root))
             elif is_dir:
                 if excluded is None or path.resolve() != excluded:
-                    subfolders.append(path)
+                    subfolders.append((path, f"{folder_rel}{entry.name}/", rules))
             elif is_file:
                 yield path
             else:
@@ -267,12 +299,14 @@ class CorpusReader:
         exclude: Path | None = None,
         strict: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        selection: Selection | None = None,
     ) -> None:
         for root in roots:
             if not root.exists():
                 raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path")
         self.roots = roots
         self.exclude = exclude
+        self.selection = selection or Selection()
         self.base = self._common_base(roots)
         self.report = ReadReport()
         self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes)
@@ -290,7 +324,17 @@ class CorpusReader:
 
     def files(self) -> Iterator[Path]:
         for root in self.roots:
-            yield from iter_files(root, exclude=self.exclude, skipped=self.report.skipped, relative=self.relative)
+            yield from iter_files(
+                root,
+                exclude=self.exclude,
+                skipped=self.report.skipped,
+                relative=self.relative,
+                selection=self.selection,
+                on_ignored=self._ignored,
+            )
+
+    def _ignored(self) -> None:
+        self.report.ignored += 1
 
     def open_file(self, path: Path) -> IO[bytes]:
         """`path` opened for reading if ragcli may read it: a regular file inside a root, or a file named

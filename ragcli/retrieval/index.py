@@ -21,6 +21,7 @@ import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, RagcliError
+from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, top_k, with_needs
 from ragcli.retrieval.lexicon import Lexicon
@@ -362,6 +363,8 @@ class Index:
             "tokens": m["counts"]["tokens"],
             "size_bytes": self.size_bytes(),
             "roots": m.get("roots", []),
+            # what `ragcli index` without paths leaves out of the roots (ignore files, --include/--exclude)
+            "selection": Selection.from_dict(m.get("selection")).to_dict(),
             "sources": len(m.get("sources", [])),
             "analyzer": m["analyzer"],
             "chunking": m["chunking"],

@@ -1,0 +1,332 @@
+"""Text under any name (readers/plain.py) and which files a walk reads (readers/selection.py)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.errors import InvalidOptionError
+from ragcli.readers.base import reader_for
+from ragcli.readers.plain import looks_like_text
+from ragcli.readers.selection import Selection
+from ragcli.readers.walk import CorpusReader, iter_files
+
+PYTHON = '''"""A module."""
+
+import os
+
+
+def greet(name):
+    """Say hello."""
+    return f"hello {name}"
+
+
+class Walker:
+    def walk(self, root):
+        return sorted(os.listdir(root))
+'''
+
+YAML = """# settings
+server:
+  host: localhost
+  port: 8080
+database:
+  engine: postgres
+  pool: 12
+logging:
+  level: debug
+"""
+
+
+def read(roots: list[Path], **kwargs: object) -> tuple[dict, CorpusReader]:
+    reader = CorpusReader(roots, **kwargs)  # type: ignore[arg-type]
+    return {d.id: d for d in reader.documents()}, reader
+
+
+def reasons(reader: CorpusReader) -> dict[str, str]:
+    return {s.path: s.reason for s in reader.report.skipped}
+
+
+# --- the sniff ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "text"),
+    [
+        (b"", True),
+        (b"plain ASCII\nwith lines\r\n\tand tabs\x0c", True),
+        ("UTF-8: café, 日本語, emoji 🐝".encode(), True),
+        ("cut in the middle of a character: é".encode()[:-1], True),  # the window may end inside one
+        ("Latin-1: café crème brûlée, naïve façade".encode("latin-1"), True),
+        ("KOI8-R: Привет, как дела? Всё хорошо.".encode("koi8-r"), True),
+        (b"N\x08NA\x08AM\x08ME\x08E overstruck by nroff, \x1b[1mbold\x1b[0m", True),
+        (b"text with one NUL\x00 is binary", False),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", False),
+        (bytes(range(1, 256)) * 8, False),  # every byte but NUL: not UTF-8, 8% control characters
+        (b"\xff\xfe" + "UTF-16 text".encode("utf-16-le"), False),  # NULs: read as binary, like git does
+    ],
+)
+def test_looks_like_text(head: bytes, text: bool) -> None:
+    assert looks_like_text(head) is text
+
+
+def test_a_few_control_characters_in_legacy_text_are_tolerated_but_many_are_not() -> None:
+    legacy = "façade ".encode("latin-1") * 200  # 1,400 bytes, not UTF-8
+    assert looks_like_text(legacy + b"\x1a" * 14)  # 1%
+    assert not looks_like_text(legacy + b"\x1a" * 20)
+
+
+# --- which reader claims what ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reader"),
+    [
+        ("notes.txt", "text"),
+        ("guide.md.gz", "markdown"),
+        ("tool.py", "code"),
+        ("config.YAML", "code"),
+        ("query.sql.gz", "code"),
+        ("README", "plain"),
+        ("changelog.Debian.gz", "plain"),
+        ("README.gz", "plain"),
+        ("notes.unknownsuffix", "plain"),
+        ("Makefile", "plain"),
+        ("photo.png", None),
+        ("bundle.tar.gz", None),
+        ("lib.so", None),
+    ],
+)
+def test_reader_for(name: str, reader: str | None) -> None:
+    found = reader_for(Path(name))
+    assert (found.name if found is not None else None) == reader
+
+
+# --- text without a known suffix -------------------------------------------------------------------
+
+
+def test_an_extensionless_readme_is_read_and_titled(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path,
+        {"README": "tmux\n\nA terminal multiplexer.\n", "NEWS": "Version 3.3 fixes\nthe copy mode.\n"},
+    )
+    docs, reader = read([root])
+    assert docs["README"].text == "tmux\n\nA terminal multiplexer.\n" and docs["README"].title == "tmux"
+    assert docs["NEWS"].title == "NEWS"  # no title line: the file name
+    assert reader.report.skipped == []
+
+
+def test_a_binary_file_without_a_suffix_is_skipped_as_binary_content(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"program": b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(200), "LICENSE": "MIT"})
+    docs, reader = read([root])
+    assert list(docs) == ["LICENSE"]
+    assert reasons(reader) == {"program": "binary content"}
+
+
+def test_a_known_binary_suffix_is_skipped_by_name(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"archive.zip": "PK not opened at all", "a.txt": "text"})
+    _docs, reader = read([root])
+    assert reasons(reader) == {"archive.zip": "unsupported file type .zip"}
+    assert [s.path for s in reader.report.sources] == ["a.txt"]  # the zip was never opened or hashed
+
+
+def test_legacy_encoded_text_without_a_suffix_is_read_with_a_warning(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"AUTHORS": "François Müller\n".encode("latin-1")})
+    docs, reader = read([root])
+    assert docs["AUTHORS"].text == "François Müller\n"
+    assert reader.report.warnings == ["AUTHORS: not valid UTF-8, read as cp1252"]
+
+
+def test_gzipped_text_of_any_name_is_read(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path,
+        {
+            "changelog.Debian.gz": gzip.compress(b"tmux (3.3a-3) unstable; urgency=medium\n\n  * New upstream.\n"),
+            "notes.md.gz": gzip.compress(b"# Notes\n\nGzipped Markdown.\n"),
+            "README.gz": gzip.compress(b"Read me,\ncompressed.\n"),
+            "tool.py.gz": gzip.compress(b"print('compressed code')\n"),
+            "data.bin.gz": gzip.compress(b"\x00\x01\x02"),
+            "blob.gz": gzip.compress(b"\x00\x01\x02 binary once decompressed"),
+        },
+    )
+    docs, reader = read([root])
+    assert sorted(docs) == ["README.gz", "changelog.Debian.gz", "notes.md.gz", "tool.py.gz"]
+    changelog = docs["changelog.Debian.gz"]
+    assert changelog.title == "tmux (3.3a-3) unstable; urgency=medium" and "New upstream" in changelog.text
+    assert docs["README.gz"].title == "README"  # no title line: the name without .gz
+    assert docs["notes.md.gz"].title == "Notes" and docs["tool.py.gz"].title == "tool.py"
+    assert reasons(reader) == {"data.bin.gz": "unsupported file type .bin.gz", "blob.gz": "binary content"}
+
+
+def test_damaged_gzip_without_a_suffix_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"NEWS.gz": b"not gzip at all"})
+    _docs, reader = read([root])
+    assert reasons(reader)["NEWS.gz"].startswith("damaged compressed data")
+
+
+def test_a_file_named_explicitly_is_read(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"doc/tmux/README": "Explicitly named.\n", "doc/tmux/.gitignore": "README\n"})
+    docs, reader = read([root / "doc" / "tmux" / "README"])
+    assert list(docs) == ["README"] and reader.report.skipped == []
+
+
+@pytest.mark.parametrize(("name", "content"), [("tool.py", PYTHON), ("settings.yaml", YAML)])
+def test_code_and_config_keep_exact_line_citations(tmp_path: Path, name: str, content: str) -> None:
+    root = write_files(tmp_path, {name: content})
+    docs, _reader = read([root])
+    document = docs[name]
+    assert document.title == name and document.text == content
+    lines = content.splitlines()
+    passages = split_document(document, ChunkSettings(size=3, overlap=0))
+    assert len(passages) >= 5
+    for passage in passages:  # each passage cites the line its first word is on
+        assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
+    assert passages[-1].line >= 8
+
+
+# --- ignore files and globs ------------------------------------------------------------------------
+
+TREE = {
+    ".gitignore": "*.log\n!keep.log\nbuild/\n/top-only.txt\n",
+    "a.log": "ignored",
+    "keep.log": "re-included by the negation",
+    "top-only.txt": "anchored to the root",
+    "notes.txt": "read",
+    "build/out.txt": "inside an ignored folder",
+    "sub/top-only.txt": "the anchored pattern does not reach here",
+    "sub/b.log": "ignored by the root's pattern",
+    "sub/.gitignore": "!b.log\nlocal.txt\n",
+    "sub/local.txt": "ignored by the nested file",
+    "sub/deep/c.log": "ignored by the root's pattern (the nested file says nothing of it)",
+    "sub/deep/b.log": "re-included: 'b.log' has no slash, so it matches at any depth under sub/",
+    "other/.ignore": "*.txt\n",
+    "other/.gitignore": "!*.txt\n",  # .ignore wins over .gitignore in the same folder
+    "other/x.txt": "ignored by .ignore",
+    "other/y.md": "read",
+}
+
+
+def walked(root: Path, selection: Selection | None = None) -> tuple[list[str], int]:
+    reader = CorpusReader([root], selection=selection)
+    return sorted(reader.relative(p) for p in reader.files()), reader.report.ignored
+
+
+def test_gitignore_with_negations_and_nested_files(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", TREE)
+    files, ignored = walked(root)
+    assert files == [
+        "keep.log",
+        "notes.txt",
+        "other/y.md",
+        "sub/b.log",
+        "sub/deep/b.log",
+        "sub/top-only.txt",
+    ]
+    # a.log, top-only.txt, build/ (one folder, not entered), sub/local.txt, sub/deep/c.log, other/x.txt
+    assert ignored == 6
+
+
+def test_no_ignore_reads_everything_but_hidden_files(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", TREE)
+    files, ignored = walked(root, Selection(ignore_files=False))
+    assert len(files) == len([name for name in TREE if not name.rsplit("/", 1)[-1].startswith(".")])
+    assert ignored == 0
+
+
+def test_an_ignored_folder_cannot_have_a_file_re_included(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {".gitignore": "logs/\n!logs/keep.txt\n", "logs/keep.txt": "x", "a.txt": "y"})
+    assert walked(root)[0] == ["a.txt"]  # git's rule: a file under an excluded folder stays excluded
+
+
+def test_an_ignore_file_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "x", "b.txt": "y"})
+    outside = write_files(tmp_path / "elsewhere", {"patterns": "*.txt\n"})
+    (root / ".gitignore").symlink_to(outside / "patterns")
+    assert walked(root)[0] == ["a.txt", "b.txt"]
+
+
+def test_include_and_exclude_globs_with_double_star(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "c",
+        {
+            "README.md": "top",
+            "docs/guide.md": "guide",
+            "docs/api/ref.md": "reference",
+            "docs/api/ref.txt": "plain",
+            "docs/drafts/wip.md": "draft",
+            "src/app.py": "code",
+        },
+    )
+    assert walked(root, Selection(include=("docs/**/*.md",)))[0] == [
+        "docs/api/ref.md",
+        "docs/drafts/wip.md",
+        "docs/guide.md",
+    ]
+    assert walked(root, Selection(include=("*.md",), exclude=("**/drafts",)))[0] == [
+        "README.md",
+        "docs/api/ref.md",
+        "docs/guide.md",
+    ]
+    files, ignored = walked(root, Selection(exclude=("docs/",)))
+    assert files == ["README.md", "src/app.py"] and ignored == 1  # the folder counts once
+
+
+def test_globs_are_relative_to_each_root_and_named_files_pass(tmp_path: Path) -> None:
+    one = write_files(tmp_path / "one", {"keep/a.md": "a", "drop/b.md": "b"})
+    two = write_files(tmp_path / "two", {"keep/c.md": "c", "d.md": "d"})
+    named = write_files(tmp_path / "three", {"e.txt": "e"}) / "e.txt"
+    reader = CorpusReader([one, two, named], selection=Selection(include=("keep/**",)))
+    assert [reader.relative(p) for p in reader.files()] == ["one/keep/a.md", "two/keep/c.md", "three/e.txt"]
+
+
+def test_a_beir_folder_is_taken_over_whatever_its_gitignore_says(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "beir",
+        {".gitignore": "corpus.jsonl\n", "corpus.jsonl": '{"_id": "1", "text": "x"}\n', "queries.jsonl": ""},
+    )
+    assert [p.name for p in iter_files(root, selection=Selection())] == ["corpus.jsonl"]
+
+
+def test_a_bad_glob_is_refused_before_any_work() -> None:
+    with pytest.raises(InvalidOptionError, match="--exclude"):
+        Selection(exclude=("\\",)).check()
+    with pytest.raises(InvalidOptionError, match="empty glob"):
+        Selection(include=("",)).check()
+
+
+def test_a_bad_line_in_an_ignore_file_is_dropped_as_git_drops_it(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {".gitignore": "\\\n*.log\n", "a.log": "x", "b.txt": "y"})
+    assert walked(root)[0] == ["b.txt"]
+
+
+def test_selection_round_trips_and_updates() -> None:
+    recorded = Selection(include=("*.md",), exclude=("build",), ignore_files=False)
+    assert Selection.from_dict(recorded.to_dict()) == recorded
+    assert Selection.from_dict(None) == Selection()
+    assert recorded.updated(None, ["dist"], None) == Selection(("*.md",), ("dist",), False)
+    assert recorded.updated([], None, True) == Selection((), ("build",), True)
+
+
+def test_a_crafted_ignore_pattern_cannot_stall_the_walk(tmp_path: Path) -> None:
+    # With a backtracking regex engine this pattern costs ~250**7 steps on the long name below (a
+    # four-star one took 5 s per path): the walk would never end. RE2 matches in linear time.
+    root = write_files(tmp_path / "c", {".gitignore": "*a" * 8 + "z\n", "a" * 200: "long name", "b.txt": "b"})
+    files, ignored = walked(root)
+    assert files == ["a" * 200, "b.txt"] and ignored == 0
+
+
+def test_names_that_are_not_utf8_are_matched(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "keep.txt").write_text("k")
+    name = b"caf\xe9.log"  # Latin-1 bytes: not UTF-8
+    with open(bytes(root) + b"/" + name, "wb") as handle:
+        handle.write(b"x")
+    (root / ".gitignore").write_text("*.log\n")
+    assert walked(root) == (["keep.txt"], 1)
+    files, ignored = walked(root, Selection(ignore_files=False, include=("caf*",)))
+    assert files == ["caf\ufffd.log"] and ignored == 1
