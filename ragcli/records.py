@@ -16,6 +16,7 @@ JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest se
 PASSAGES_FILE = "passages.joblib"
 TERMS_FILE = "terms.joblib"
 COUNTS_FILE = "counts.joblib"
+METADATA_FILE = "metadata.joblib"  # document metadata (retrieval/metadata.py); absent in older indexes
 
 # How an index folder is recognised (the store writes them; the corpus walk skips such folders).
 INDEX_FORMAT = "ragcli-index"  # the manifest's "format"
@@ -89,6 +90,8 @@ class Hit:
     start: int
     end: int
     text: str
+    # the document's metadata: filled by `Index.with_metadata` (`query --json` does), else empty
+    metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     @property
     def citation(self) -> str:

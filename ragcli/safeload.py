@@ -294,6 +294,18 @@ PASSAGES_SCHEMA = PayloadSchema(
         **{name: INT64 for name in ("line", "start", "end", "id_rank")},
     }
 )
+METADATA_SCHEMA = PayloadSchema(  # ragcli.retrieval.metadata: every index is range-checked there on load
+    {
+        **string_table("key"),
+        **string_table("value"),
+        "doc_of": ArraySpec(("int32",)),
+        "doc_indptr": INT64,
+        "entry_key": ArraySpec(("int32",)),
+        "entry_value": ArraySpec(("int32",)),
+        "value_kind": UINT8,
+        "value_number": ArraySpec(("float64",)),
+    }
+)
 TERMS_SCHEMA = PayloadSchema({**string_table("term"), "hash_sorted": ArraySpec(("uint64",)), "hash_term": INT64})
 COUNTS_SCHEMA = PayloadSchema(
     {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("int32",))}, {"shape": (list, tuple)}
