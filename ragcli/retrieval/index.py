@@ -450,7 +450,7 @@ class Index:
             "tfidf": m.get("tfidf"),
             "retrievers": [name for name in RETRIEVERS.names() if self.available(name)],
             "dense": m.get("dense"),
-            "metadata_keys": self.metadata.key_counts(),
+            "metadata_keys": self._guarded(lambda: self.metadata.key_counts(), follow=False),
         }
 
 
