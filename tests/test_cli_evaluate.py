@@ -459,3 +459,18 @@ def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_pa
     )
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert "/dev/full: cannot be written (No space left on device)" in result.stderr
+
+
+def test_evaluate_restricts_every_query_with_path_and_where(sample_index: Path, tmp_path: Path) -> None:
+    per_query = tmp_path / "pq.jsonl"
+    args = ("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--json")
+    result = invoke(*args, "--path", "beekeeping/**", "--where", "format=markdown", "--per-query", str(per_query))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    hits = [h["doc_id"] for line in lines for h in line["hits"]]
+    assert hits and all(d.startswith("beekeeping/") and d.endswith(".md") for d in hits)
+    by_id = {line["id"]: line["metrics"] for line in lines}
+    assert by_id["varroa"]["recall@10"] == 1.0  # its relevant document passes the filter
+    assert by_id["honey"]["recall@10"] == 0.0  # its relevant documents do not
+    bad = invoke(*args, "--where", "size>")
+    assert bad.exit_code == ExitCode.USAGE and "--where" in bad.stderr
