@@ -237,7 +237,7 @@ class Index:
         """The documents' metadata (loaded on first use: by a `--where` filter, `info`, JSON hits). An
         index built before metadata was stored has none: every document has no keys."""
         payload = self.payload(METADATA_FILE) if self.has_payload(METADATA_FILE) else None
-        return MetadataTable(payload, len(self.passages), self.path)
+        return MetadataTable(payload, int(self.manifest["counts"]["passages"]), self.path)
 
     def metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
         """The metadata of the document a hit (or passage number) belongs to."""
