@@ -159,6 +159,25 @@ def test_no_filter_is_none_and_an_empty_glob_is_refused() -> None:
         Filter.parse(paths=[" "])
 
 
+def test_path_globs_use_the_path_metadata_and_the_passage_path_where_a_document_has_none() -> None:
+    from ragcli.retrieval.filters import path_mask
+    from ragcli.store import StringTable
+
+    columns = MetadataColumns()
+    documents = [("a/x.md", {"path": "a/x.md"}), ("b/y.md", {}), ("b/z.txt", {"path": "b/z.txt"})]
+    passage_paths = []
+    for path, metadata in documents:
+        columns.start_document(metadata)
+        for _ in range(2):
+            columns.add_passage()
+            passage_paths.append(path)
+    table = MetadataTable(columns.payload(), passages=6)
+    paths = StringTable.from_strings(passage_paths)
+    assert path_mask(paths, ("*.md",), table).tolist() == [True, True, True, True, False, False]
+    assert path_mask(paths, ("b/**",), table).tolist() == [False, False, True, True, True, True]
+    assert path_mask(paths, ("b/**",), None).tolist() == path_mask(paths, ("b/**",), table).tolist()
+
+
 # --- every retriever returns only what the filter admits ------------------------------------------
 
 

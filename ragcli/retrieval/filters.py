@@ -141,10 +141,10 @@ class Filter:
     def mask(self, paths: StringTable, metadata: Callable[[], MetadataTable]) -> np.ndarray:
         """A boolean mask over the passages; `metadata` is called only when a condition needs it."""
         allowed = np.ones(len(paths), dtype=bool)
+        table = metadata() if self.where or self.paths else None
         if self.paths:
-            allowed &= path_mask(paths, self.paths)
-        if self.where:
-            table = metadata()
+            allowed &= path_mask(paths, self.paths, table)
+        if self.where and table is not None:
             documents = np.ones(len(table), dtype=bool)
             for condition in self.where:
                 documents &= condition.documents(table)
@@ -166,17 +166,26 @@ def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
     return compiled.match
 
 
-def path_mask(paths: StringTable, globs: tuple[str, ...]) -> np.ndarray:
-    """Which passages' paths match any of `globs` (each distinct path is matched once)."""
+def path_mask(paths: StringTable, globs: tuple[str, ...], table: MetadataTable | None = None) -> np.ndarray:
+    """Which passages' paths match any of `globs`, each distinct path matched once: from the documents'
+    `path` metadata where they have it (a few numpy operations, however many passages), else from the
+    passage paths (an index built before metadata was stored, or a document from elsewhere)."""
     match = _matcher(globs)
-    seen: dict[str, bool] = {}
     mask = np.zeros(len(paths), dtype=bool)
-    last, last_ok = None, False
-    for number, path in enumerate(paths):
-        if path != last:  # passages of a file are consecutive
-            known = seen.get(path)
-            last_ok = seen.setdefault(path, bool(match(path))) if known is None else known
-            last = path
-        if last_ok:
-            mask[number] = True
+    todo: Iterable[int] = range(len(paths))
+    if table is not None and table.present and len(table):
+        rows, values = table.entries_of("path")
+        distinct, inverse = np.unique(values, return_inverse=True)
+        ok = np.array([bool(match(table.value_text[int(v)])) for v in distinct.tolist()], dtype=bool)
+        has, good = np.zeros(len(table), dtype=bool), np.zeros(len(table), dtype=bool)
+        has[rows] = True
+        good[rows[ok[inverse]] if len(rows) else rows] = True
+        documents = np.asarray(table.doc_of, dtype=np.int64)
+        mask = good[documents]
+        todo = np.flatnonzero(~has[documents]).tolist()
+    seen: dict[str, bool] = {}
+    for number in todo:
+        path = paths[number]
+        known = seen.get(path)
+        mask[number] = seen.setdefault(path, bool(match(path))) if known is None else known
     return mask
