@@ -474,3 +474,25 @@ def test_evaluate_restricts_every_query_with_path_and_where(sample_index: Path, 
     assert by_id["honey"]["recall@10"] == 0.0  # its relevant documents do not
     bad = invoke(*args, "--where", "size>")
     assert bad.exit_code == ExitCode.USAGE and "--where" in bad.stderr
+
+
+def test_a_cached_dataset_index_without_metadata_is_built_again_once(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "mini", {})
+    cache = tmp_path / "cache"
+    assert invoke("evaluate", str(folder), "--json", env={"RAGCLI_CACHE": str(cache)}).exit_code == 0
+    (index_dir,) = list(cache.iterdir())
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    (index_dir / manifest["generation"] / "metadata.joblib").unlink()
+    del manifest["files"]["metadata.joblib"]  # as an index built before metadata was stored
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    args = ("evaluate", str(folder), "--json", "--where", "format!=pdf")
+    result = run(*args, env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == 0 and "indexing" in result.stderr, result.stderr
+    assert json.loads(result.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0  # the filter admits the corpus
+    again = run(*args, env={"RAGCLI_CACHE": str(cache)})
+    assert again.returncode == 0 and "indexing" not in again.stderr
+    assert json.loads(again.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0
+    none = json.loads(
+        run("evaluate", str(folder), "--json", "--where", "format=pdf", env={"RAGCLI_CACHE": str(cache)}).stdout
+    )
+    assert none["configs"][0]["metrics"]["ndcg@10"] == 0.0
