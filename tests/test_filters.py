@@ -379,3 +379,9 @@ def test_invalid_filters_exit_2_before_any_work(tmp_path: Path) -> None:
         result = invoke("query", "x", "--index", missing, "--no-generate", *args)
         assert result.exit_code == ExitCode.USAGE, result.output
         assert "--" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_query_without_filters_never_opens_the_metadata(small_index: Path) -> None:
+    index = load_index(small_index)
+    assert index.search(Q, k=3) and METADATA_FILE not in index._payloads
+    assert index.search(Q, k=3, filter=Filter.parse(where=["size>=1"])) and METADATA_FILE in index._payloads
