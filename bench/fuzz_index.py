@@ -56,7 +56,7 @@ from ragcli.cli import app  # noqa: E402
 from ragcli.indexing.build import build_index  # noqa: E402
 from ragcli.store import MANIFEST, load_payload, read_manifest  # noqa: E402
 
-PAYLOADS = ("passages.joblib", "terms.joblib", "counts.joblib", "bm25.joblib", "tfidf.joblib")
+PAYLOADS = ("passages.joblib", "terms.joblib", "counts.joblib", "bm25.joblib", "tfidf.joblib", "metadata.joblib")
 QUERIES = ("bees honey", "queen hive swarm", "varroa mites treatment", "wax", "pollen nectar flowers")
 
 
@@ -282,6 +282,9 @@ def child(
     sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
     codes = {
         "query": run_cli(["query", query, "--no-generate", "--json", "-r", retriever, "--index", str(index_dir)]),
+        "query --where": run_cli(
+            ["query", query, "--no-generate", "--where", "size>=1", "--path", "**/*.md", "--index", str(index_dir)]
+        ),
         "info --verify": run_cli(["info", "--verify", "--json", "--index", str(index_dir)]),
     }
     if with_index:

@@ -25,6 +25,7 @@ _EXPORTS = {
     "Document": "ragcli.records",
     "Passage": "ragcli.records",
     "SearchOptions": "ragcli.records",
+    "Filter": "ragcli.retrieval.filters",
     "AnalyzerSettings": "ragcli.analysis",
     "Analyzer": "ragcli.analysis",
     "ChunkSettings": "ragcli.chunking",

@@ -15,6 +15,7 @@ from typing import Any
 from ragcli.generation.base import Generation, GenerationOptions, Generator, StreamingGenerator, make_generator
 from ragcli.records import Hit
 from ragcli.retrieval.base import Scorer
+from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index, load_index
 
 
@@ -67,12 +68,19 @@ def with_generation(answer: Answer, generator: Generator, generation: Generation
 
 
 def retrieve(
-    index: Index, question: str, k: int, retriever: str | Scorer, *, context: bool = True, name: str | None = None
+    index: Index,
+    question: str,
+    k: int,
+    retriever: str | Scorer,
+    *,
+    context: bool = True,
+    name: str | None = None,
+    filter: Filter | None = None,
 ) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
-    retriever's name to report (default: the name given, or the scorer's)."""
+    retriever's name to report (default: the name given, or the scorer's); `filter` restricts them."""
     started = time.perf_counter()
-    hits = index.search(question, k=k, retriever=retriever) if context else []
+    hits = index.search(question, k=k, retriever=retriever, filter=filter) if context else []
     name = name or (retriever if isinstance(retriever, str) else retriever.name)
     return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started})
 
@@ -81,16 +89,16 @@ SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole 
 
 
 def search_questions(
-    index: Index, questions: Sequence[str], k: int, retriever: str | Scorer
+    index: Index, questions: Sequence[str], k: int, retriever: str | Scorer, filter: Filter | None = None
 ) -> Iterator[tuple[str, list[Hit]]]:
     """Retrieval only, for many questions: (question, hits), in order, as each chunk is scored. Many
     questions are scored together (faster per question); a single one touches only its own terms' rows."""
     for start in range(0, len(questions), SEARCH_CHUNK):
         chunk = list(questions[start : start + SEARCH_CHUNK])
         found = (
-            index.search_many(chunk, k=k, retriever=retriever)
+            index.search_many(chunk, k=k, retriever=retriever, filter=filter)
             if len(chunk) > 1
-            else [index.search(chunk[0], k=k, retriever=retriever)]
+            else [index.search(chunk[0], k=k, retriever=retriever, filter=filter)]
         )
         yield from zip(chunk, found)
 
@@ -104,9 +112,12 @@ def answer(
     retriever: str = "bm25",
     model: str | None = None,
     options: GenerationOptions | None = None,
+    filter: Filter | None = None,
 ) -> Answer:
     """Answer one question from the index: retrieve, load the generator (if named by kind), generate."""
-    return answer_many([question], index, generator, k=k, retriever=retriever, model=model, options=options)[0]
+    return answer_many(
+        [question], index, generator, k=k, retriever=retriever, model=model, options=options, filter=filter
+    )[0]
 
 
 def answer_many(
@@ -119,10 +130,12 @@ def answer_many(
     model: str | None = None,
     options: GenerationOptions | None = None,
     context: bool = True,
+    filter: Filter | None = None,
 ) -> list[Answer]:
-    """Answers for many questions with one model load; generation runs in batches."""
+    """Answers for many questions with one model load; generation runs in batches. `filter`
+    (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k."""
     idx = _index(index)
-    answers = [retrieve(idx, q, k, retriever, context=context) for q in questions]
+    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter) for q in questions]
     load_seconds = 0.0
     if isinstance(generator, str):
         choice = make_generator(generator, model, options, index=idx)

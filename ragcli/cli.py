@@ -172,6 +172,8 @@ def query(
     index_dir: options.IndexDir = None,
     retriever: options.Retriever = "bm25",
     top_k: options.QueryTopK = 5,
+    path_globs: options.PathGlobs = None,
+    where: options.Where = None,
     rrf_k: options.RrfK = 60,
     dense_weight: options.DenseWeight = 0.5,
     generate: options.Generate = True,
@@ -192,15 +194,18 @@ def query(
     from ragcli.answering import search_questions
     from ragcli.records import SearchOptions
     from ragcli.render import print_hits
+    from ragcli.retrieval.filters import Filter
     from ragcli.retrieval.index import load_index
 
+    restriction = Filter.parse(path_globs or (), where or ())  # a bad filter is exit 2 before any work
     idx = load_index(index_dir)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
     from_stdin = question == "-"
     questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     as_json = json_output or from_stdin
     if not generate:
-        for text, hits in search_questions(idx, questions, top_k, scorer):
+        for text, hits in search_questions(idx, questions, top_k, scorer, restriction):
+            hits = idx.with_metadata(hits) if as_json else hits
             print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
     from ragcli.generation.base import GenerationOptions, check_generator
@@ -229,6 +234,7 @@ def query(
         generation,
         as_json,
         jsonl=from_stdin,
+        restriction=restriction,
     )
 
 
@@ -243,13 +249,17 @@ def _answer_questions(
     generation: Any,
     as_json: bool,
     jsonl: bool,
+    restriction: Any = None,
 ) -> None:
     """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
     from ragcli.answering import generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
     from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
-    answers = [retrieve(idx, q, k, scorer, name=name) for q in questions]
+    answers = [retrieve(idx, q, k, scorer, name=name, filter=restriction) for q in questions]
+    if as_json:
+        for item in answers:
+            item.sources = idx.with_metadata(item.sources)
     try:
         choice = make_generator(kind, model, generation, index=idx)
     except RagcliError as exc:
@@ -360,6 +370,8 @@ def evaluate(
     device: options.Device = "auto",
     embedding_precision: options.EmbeddingPrecision = "int8",
     strict: options.Strict = False,
+    path_globs: options.PathGlobs = None,
+    where: options.Where = None,
     skip_invalid: options.SkipInvalid = False,
     per_query: options.PerQuery = None,
     run_file: options.RunFile = None,
@@ -377,8 +389,10 @@ def evaluate(
     from ragcli.progress import counting_progress
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
+    from ragcli.retrieval.filters import Filter
 
     # every option value and output path is checked before any indexing, model loading or evaluating
+    restriction = Filter.parse(path_globs or (), where or ())
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     generation = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=check_device(device))
@@ -417,6 +431,7 @@ def evaluate(
             progress=(lambda config, done, total: bar(done, total, config)) if bar else None,
             sinks=sinks,
             batch_size=batch_size,
+            filter=restriction,
         )
     for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
         note(line)

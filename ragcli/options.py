@@ -45,6 +45,26 @@ Retriever = Annotated[
     option("--retriever", "-r", help="bm25, tfidf, dense, hybrid (RRF), hybrid-zscore or a plugin's retriever."),
 ]
 Retrievers = Annotated[str, option("--retriever", "-r", help="Retrievers to compare, comma-separated: bm25,tfidf.")]
+PathGlobs = Annotated[
+    Optional[list[str]],
+    option(
+        "--path",
+        metavar="GLOB",
+        help="Only passages whose path matches GLOB ('docs/**/*.md'; without '/', the file name at any depth); "
+        "repeatable: any may match.",
+        show_default=False,
+    ),
+]
+Where = Annotated[
+    Optional[list[str]],
+    option(
+        "--where",
+        metavar="KEY=VALUE",
+        help="Only documents whose metadata satisfies KEY=VALUE (or !=, >=, <=, >, <; numbers and ISO dates "
+        "compare as such); repeatable: all must hold. `ragcli info` lists the keys.",
+        show_default=False,
+    ),
+]
 RrfK = Annotated[int, option(min=1, help="Hybrid: the k of reciprocal rank fusion.")]
 DenseWeight = Annotated[float, option(min=0.0, max=1.0, help="hybrid-zscore: the dense scores' weight.")]
 

@@ -16,6 +16,7 @@ JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest se
 PASSAGES_FILE = "passages.joblib"
 TERMS_FILE = "terms.joblib"
 COUNTS_FILE = "counts.joblib"
+METADATA_FILE = "metadata.joblib"  # document metadata (retrieval/metadata.py); absent in older indexes
 
 # How an index folder is recognised (the store writes them; the corpus walk skips such folders).
 INDEX_FORMAT = "ragcli-index"  # the manifest's "format"
@@ -91,6 +92,8 @@ class Hit:
     end: int
     text: str
     page: int | None = None  # 1-based page of a paged source (PDF, slides); None: the source has no pages
+    # the document's metadata: filled by `Index.with_metadata` (`query --json` does), else empty
+    metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     @property
     def citation(self) -> str:

@@ -198,7 +198,7 @@ def info_table(info: dict[str, Any]) -> Table:
         if key == "size_bytes":
             key, shown = "size", human_bytes(int(value))
         elif isinstance(value, dict):
-            shown = printable(", ".join(f"{k}={v}" for k, v in value.items()))
+            shown = printable(", ".join(f"{k}={v}" for k, v in value.items())) or "-"
         elif isinstance(value, list):  # one item a line
             shown = "\n".join(printable(str(v)) for v in value) or "-"
         elif isinstance(value, int):

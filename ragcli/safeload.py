@@ -300,6 +300,18 @@ PASSAGES_SCHEMA = PayloadSchema(
     },
     optional={"page": INT64},  # since page citations; an index written before has no pages (all 0)
 )
+METADATA_SCHEMA = PayloadSchema(  # ragcli.retrieval.metadata: every index is range-checked there on load
+    {
+        **string_table("key"),
+        **string_table("value"),
+        "doc_of": ArraySpec(("int32",)),
+        "doc_indptr": INT64,
+        "entry_key": ArraySpec(("int32",)),
+        "entry_value": ArraySpec(("int32",)),
+        "value_kind": UINT8,
+        "value_number": ArraySpec(("float64",)),
+    }
+)
 TERMS_SCHEMA = PayloadSchema({**string_table("term"), "hash_sorted": ArraySpec(("uint64",)), "hash_term": INT64})
 COUNTS_SCHEMA = PayloadSchema(
     {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("int32",))}, {"shape": (list, tuple)}

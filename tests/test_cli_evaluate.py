@@ -497,3 +497,38 @@ def test_tune_skips_a_bad_qa_line_and_says_so_or_stops_with_strict(tuning_index:
     assert f"skipped {tuning_qa}:{bad_line}: missing or empty 'question'" in result.stderr
     strict = run(*args, "--strict")
     assert strict.returncode == ExitCode.BAD_INPUT and f"{tuning_qa.name}:{bad_line}" in strict.stderr
+def test_evaluate_restricts_every_query_with_path_and_where(sample_index: Path, tmp_path: Path) -> None:
+    per_query = tmp_path / "pq.jsonl"
+    args = ("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--json")
+    result = invoke(*args, "--path", "beekeeping/**", "--where", "format=markdown", "--per-query", str(per_query))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    hits = [h["doc_id"] for line in lines for h in line["hits"]]
+    assert hits and all(d.startswith("beekeeping/") and d.endswith(".md") for d in hits)
+    by_id = {line["id"]: line["metrics"] for line in lines}
+    assert by_id["varroa"]["recall@10"] == 1.0  # its relevant document passes the filter
+    assert by_id["honey"]["recall@10"] == 0.0  # its relevant documents do not
+    bad = invoke(*args, "--where", "size>")
+    assert bad.exit_code == ExitCode.USAGE and "--where" in bad.stderr
+
+
+def test_a_cached_dataset_index_without_metadata_is_built_again_once(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "mini", {})
+    cache = tmp_path / "cache"
+    assert invoke("evaluate", str(folder), "--json", env={"RAGCLI_CACHE": str(cache)}).exit_code == 0
+    (index_dir,) = list(cache.iterdir())
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    (index_dir / manifest["generation"] / "metadata.joblib").unlink()
+    del manifest["files"]["metadata.joblib"]  # as an index built before metadata was stored
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    args = ("evaluate", str(folder), "--json", "--where", "format!=pdf")
+    result = run(*args, env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == 0 and "indexing" in result.stderr, result.stderr
+    assert json.loads(result.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0  # the filter admits the corpus
+    again = run(*args, env={"RAGCLI_CACHE": str(cache)})
+    assert again.returncode == 0 and "indexing" not in again.stderr
+    assert json.loads(again.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0
+    none = json.loads(
+        run("evaluate", str(folder), "--json", "--where", "format=pdf", env={"RAGCLI_CACHE": str(cache)}).stdout
+    )
+    assert none["configs"][0]["metrics"]["ndcg@10"] == 0.0

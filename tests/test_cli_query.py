@@ -211,3 +211,32 @@ def test_retrieval_only_commands_never_import_torch(sample_index: Path) -> None:
         [sys.executable, "-c", probe, str(sample_index)], capture_output=True, text=True, timeout=60
     )
     assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
+
+
+def test_query_path_and_where_restrict_before_top_k(sample_index: Path) -> None:
+    args = ("query", QUESTIONS[0], "--index", str(sample_index), "--no-generate", "--json", "-k", "50")
+    hits = json.loads(invoke(*args, "--path", "beekeeping/**", "--path", "*.csv").stdout)["hits"]
+    assert hits and all(h["path"].startswith("beekeeping/") or h["path"] == "faq.csv" for h in hits)
+    assert {h["path"] for h in hits} >= {"faq.csv"}
+    where = json.loads(invoke(*args, "--where", "format=markdown", "--where", "size>=1400").stdout)["hits"]
+    assert where and all(h["metadata"]["format"] == "markdown" and h["metadata"]["size"] >= 1400 for h in where)
+    assert all(h["score"] > 0 for h in where)
+    table = invoke("query", QUESTIONS[0], "--index", str(sample_index), "--no-generate", "--path", "hive/*.md")
+    assert table.exit_code == 0 and "hive/" in table.stdout and "behavior/" not in table.stdout
+    nothing = invoke("query", QUESTIONS[0], "--index", str(sample_index), "--no-generate", "--where", "size<0")
+    assert nothing.exit_code == 0 and "no passage" in nothing.stdout.lower()
+
+
+def test_query_filters_the_sources_of_an_answer(sample_index: Path) -> None:
+    result = invoke(
+        "query", QUESTIONS[1], "--index", str(sample_index), "-g", "extractive", "--json", "--path", "biology/**"
+    )
+    assert result.exit_code == 0, result.output
+    sources = json.loads(result.stdout)["sources"]
+    assert sources and all(s["path"].startswith("biology/") and s["metadata"]["path"] == s["path"] for s in sources)
+
+
+def test_a_bad_filter_exits_2_before_the_index_is_opened(tmp_path: Path) -> None:
+    result = run("query", "x", "--index", str(tmp_path / "none"), "--where", "size", "--no-generate")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.count("\n") == 1 and "--where 'size'" in result.stderr

@@ -172,7 +172,7 @@ INDEX_KEYS = [
     "warnings",
 ]
 SKIPPED_KEYS = ["path", "reason"]
-HIT_KEYS = ["doc_id", "end", "id", "line", "page", "path", "rank", "score", "start", "text", "title"]
+HIT_KEYS = ["doc_id", "end", "id", "line", "metadata", "page", "path", "rank", "score", "start", "text", "title"]
 RETRIEVAL_KEYS = ["hits", "query", "retriever"]
 ANSWER_KEYS = [
     "answer",
@@ -185,7 +185,23 @@ ANSWER_KEYS = [
     "sources_in_prompt",
     "timings",
 ]
-SOURCE_KEYS = ["cited", "doc_id", "end", "id", "line", "n", "page", "path", "rank", "score", "start", "text", "title"]
+SOURCE_KEYS = [
+    "cited",
+    "doc_id",
+    "end",
+    "id",
+    "line",
+    "metadata",
+    "n",
+    "page",
+    "path",
+    "rank",
+    "score",
+    "start",
+    "text",
+    "title",
+]
+METADATA_KEYS = ["format", "mtime", "path", "size"]  # what the walk gives every document read from a file
 ANSWER_TIMING_KEYS = ["generate", "load", "retrieve"]
 INFO_KEYS = [
     "analyzer",
@@ -195,6 +211,7 @@ INFO_KEYS = [
     "dense",
     "documents",
     "format_version",
+    "metadata_keys",
     "passages",
     "path",
     "ragcli_version",
@@ -266,6 +283,7 @@ def test_query_json_keys(small_index: Path) -> None:
     data = json.loads(result.stdout)
     assert keys(data) == ANSWER_KEYS
     assert data["sources"] and all(keys(s) == SOURCE_KEYS for s in data["sources"])
+    assert all(keys(s["metadata"]) == METADATA_KEYS for s in data["sources"])
     assert keys(data["timings"]) == ANSWER_TIMING_KEYS
 
 
@@ -275,6 +293,7 @@ def test_retrieval_only_query_json_keys(small_index: Path) -> None:
     data = json.loads(result.stdout)
     assert keys(data) == RETRIEVAL_KEYS
     assert data["hits"] and all(keys(h) == HIT_KEYS for h in data["hits"])
+    assert all(keys(h["metadata"]) == METADATA_KEYS for h in data["hits"])
     lines = invoke("query", "-", "--index", str(small_index), "--no-generate", input="wind\nsolar\n")
     records = [json.loads(line) for line in lines.stdout.splitlines()]
     assert len(records) == 2 and all(keys(r) == RETRIEVAL_KEYS for r in records)

@@ -15,6 +15,7 @@ from ragcli.evaluation.datasets import EvalSet
 from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
 from ragcli.models import cache_dir
+from ragcli.records import METADATA_FILE
 from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
 from ragcli.safeload import open_regular
@@ -29,11 +30,15 @@ def _settings_key(settings: BuildSettings) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def _matches(index_dir: Path, corpus_sha: str) -> bool:
+def _matches(index_dir: Path, corpus_sha: str, *, current: bool = False) -> bool:
+    """Whether the index holds this corpus (and with `current`, was built with document metadata: an
+    older one is built again, once, so that `--where` can filter it)."""
     try:
         with open_regular(index_dir / MANIFEST) as handle:
-            sources = json.loads(handle.read().decode("utf-8")).get("sources", [])
-        return [s.get("sha256") for s in sources] == [corpus_sha]
+            manifest = json.loads(handle.read().decode("utf-8"))
+        sources = manifest.get("sources", [])
+        held = [s.get("sha256") for s in sources] == [corpus_sha]
+        return held and (not current or METADATA_FILE in manifest.get("files", {}))
     except (OSError, ValueError, AttributeError, TypeError, RecursionError):
         return False
 
@@ -90,7 +95,7 @@ def index_for(
                 hint="omit --index to use a cached index of the dataset, or name an empty folder",
             )
     target = resolve_index_dir(index_dir)
-    if not _matches(target, corpus_sha):
+    if not _matches(target, corpus_sha, current=True):
         if on_build:
             on_build(target)
         build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)

@@ -23,6 +23,7 @@ from ragcli.evaluation.metrics import query_metrics
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
+from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index
 
 DEFAULT_CUTOFFS = (1, 3, 5, 10, 100)
@@ -119,10 +120,12 @@ def document_ranking(doc_ids: Sequence[str], scores: Sequence[float], depth: int
     return ranking
 
 
-def retrieve_documents(index: Index, question: str, retriever: str | Scorer, depth: int) -> list[tuple[str, float]]:
+def retrieve_documents(
+    index: Index, question: str, retriever: str | Scorer, depth: int, filter: Filter | None = None
+) -> list[tuple[str, float]]:
     """The `depth` best documents (cutting deeper into the passages while passages repeat documents;
-    the query is scored once)."""
-    candidates, passage_scores = index.scores(question, retriever)
+    the query is scored once), among the passages `filter` admits."""
+    candidates, passage_scores = index.scores(question, retriever, filter)
     want = depth
     total = len(index.passages)
     doc_ids = index.passages.doc_ids
@@ -228,8 +231,10 @@ def evaluate(
     progress: Progress | None = None,
     sinks: Sequence[ResultSink] = (),
     batch_size: int = 8,
+    filter: Filter | None = None,
 ) -> EvalReport:
-    """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`.
+    """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`, every query
+    restricted by `filter` when given (`--path`, `--where`).
 
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
@@ -245,12 +250,12 @@ def evaluate(
         run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True, analyze=index.analyzer)
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
-            result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth))
+            result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth, filter))
             if query.judged:
                 result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
                 run.retrieval.add(result.metrics)
             sources = (
-                index.search(query.question, k=top_k, retriever=retriever)
+                index.search(query.question, k=top_k, retriever=retriever, filter=filter)
                 if answering is not None and query.answers
                 else []
             )

@@ -32,7 +32,7 @@ from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, re
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader
-from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
+from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
@@ -116,6 +116,8 @@ def _tasks(
             documents = 0
             for document in reader.read_file(path):
                 documents += not document.continuation  # a later page or segment is the same document
+                if not document.continuation:
+                    columns.start_document(document.metadata)
                 for passage in split_document(document, settings.chunking):
                     columns.add(passage)
                     pending.append(passage.index_text)
@@ -170,6 +172,8 @@ def build_index(
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
         old = reusable_index(target, settings, roots)
+        if old is not None and not old.has_payload(METADATA_FILE):
+            old = None  # built before document metadata was stored: read every file again to get it
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
         files = list(reader.files())
         plan = plan_build(reader, files, old)
@@ -235,6 +239,7 @@ def build_index(
                         hashes = old.lexicon.hashes()
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
+                writer.write(METADATA_FILE, columns.metadata.payload())
                 _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
                 writer.publish(manifest)
                 size = sum(meta["bytes"] for meta in writer.files.values())
@@ -314,8 +319,9 @@ def _rewrite(
     readers see the old index or the new one."""
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
     with GenerationWriter(lock.index_dir, lock) as writer:
-        for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE):
-            writer.write(name, index.payload(name))
+        for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE, METADATA_FILE):
+            if index.has_payload(name):
+                writer.write(name, index.payload(name))
         data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
         _write_retrievers(writer, manifest, chosen, data, keep_from=index)
         writer.publish(manifest)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.records import Passage
+from ragcli.retrieval.metadata import MetadataColumns, Scalar
 from ragcli.store import StringTable, write_error
 
 if TYPE_CHECKING:
@@ -94,9 +95,14 @@ class PassageColumns:
         self.strings = {name: StringColumn(spill_dir if name == "text" else None) for name in self.STRINGS}
         self.numbers = {name: array("q") for name in self.NUMBERS}
         self.ids: list[str] = []  # kept as str too: sorted once for the tie-break order
+        self.metadata = MetadataColumns()  # one row per document; passages point at theirs
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def start_document(self, metadata: dict[str, Scalar]) -> None:
+        """The passages added next belong to a new document with this metadata."""
+        self.metadata.start_document(metadata)
 
     def add(self, passage: Passage) -> None:
         values = {
@@ -113,9 +119,10 @@ class PassageColumns:
         self.numbers["end"].append(passage.end)
         self.numbers["page"].append(passage.page)
         self.ids.append(passage.id)
+        self.metadata.add_passage()
 
     def extend_from(self, index: Index, start: int, end: int) -> None:
-        """Copy passages [start, end) of an existing index."""
+        """Copy passages [start, end) of an existing index, with their documents' metadata."""
         store = index.passages
         tables = {
             "id": store.ids,
@@ -129,6 +136,7 @@ class PassageColumns:
         for name in self.NUMBERS:  # an index written before pages were stored has page 0 throughout
             self.numbers[name].extend(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tolist())
         self.ids.extend(store.ids[i] for i in range(start, end))
+        self.metadata.extend_from(index.metadata, start, end)
 
     def payload(self) -> dict[str, Any]:
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)

@@ -2,8 +2,9 @@
 
 The bookkeeping every format shares lives here, once: the folder walk (stable order, hidden entries
 and the index folder skipped, folder links not followed), opening each file through a hashing stream
-(and gzip), recording the source file for incremental re-runs, and dropping empty or duplicate
-documents with a reason.
+(and gzip), recording the source file for incremental re-runs, dropping empty or duplicate documents with a
+reason, and each document's file metadata (`path` as cited, the reader's `format`, the file's `size`
+in bytes and `mtime` in ISO 8601 UTC, from fstat of the opened file) beside what its reader found.
 
 This is the one place that opens corpus files, so it is where a hostile corpus is held off:
 only regular files inside the roots are read. The walk skips symbolic links (to files or folders),
@@ -19,6 +20,7 @@ are one piece of security-relevant code; split up, a second way to open a corpus
 
 from __future__ import annotations
 
+import datetime as _dt
 import errno
 import gzip
 import hashlib
@@ -405,11 +407,20 @@ class CorpusReader:
                 compressed = path.suffix.lower() == COMPRESSED_SUFFIX
                 if compressed:
                     stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-                size = os.fstat(raw_file.fileno()).st_size
+                status = os.fstat(raw_file.fileno())
+                size = status.st_size
                 source = SourceInput(rel, path, size, compressed, stream, self.context)
+                mtime = _dt.datetime.fromtimestamp(status.st_mtime, _dt.timezone.utc)
+                described: dict[str, str | int | float | bool] = {
+                    "format": reader.name,
+                    "size": size,
+                    "mtime": mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
                 try:
                     for document in reader.read(source):
                         if self._keep(document):
+                            if not document.continuation:  # what the file is; the walk's keys win
+                                document.metadata = {**document.metadata, "path": document.path, **described}
                             documents += not document.continuation
                             yield document
                 except Skip as skip:

@@ -50,6 +50,28 @@ class Scorer(Protocol):
     def score_many(self, queries: Sequence[str]) -> Iterable[Ranked]: ...
 
 
+class RestrictingScorer(Scorer, Protocol):
+    """A Scorer that takes a filter's restriction itself (`allowed`: a boolean mask over the passages),
+    e.g. fusion, which must fuse the restricted lists rather than restrict the fused one. `Index`
+    calls these when a scorer has them, and restricts what they return again (see `restrict`)."""
+
+    def score_within(self, query: str, allowed: np.ndarray) -> Ranked: ...
+
+    def score_many_within(self, queries: Sequence[str], allowed: np.ndarray) -> Iterable[Ranked]: ...
+
+
+def restrict(ranked: Ranked, allowed: np.ndarray | None) -> Ranked:
+    """Only the candidates `allowed` admits (None: all). Applied before any top-k cut, so a passage a
+    filter excludes never comes back, not even with score 0, and fewer than k come back when fewer match."""
+    if allowed is None:
+        return ranked
+    candidates, scores = ranked
+    if len(candidates) and (int(candidates.min()) < 0 or int(candidates.max()) >= len(allowed)):
+        raise ValueError("passage numbers out of range")
+    keep = allowed[candidates]
+    return candidates[keep], scores[keep]
+
+
 @dataclass
 class BuildInput:
     """What a retriever builds its payload from."""

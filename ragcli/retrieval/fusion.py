@@ -13,7 +13,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import SearchOptions
-from ragcli.retrieval.base import Ranked, Retriever, top_k
+from ragcli.retrieval.base import Ranked, Retriever, restrict, top_k
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -74,6 +74,14 @@ class HybridScorer:
     def score_many(self, queries: Sequence[str]) -> Iterator[Ranked]:
         for lexical, dense in zip(self.lexical.score_many(queries), self.dense.score_many(queries)):
             yield self.fuse(lexical, dense)
+
+    def score_within(self, query: str, allowed: np.ndarray) -> Ranked:
+        """Fused lists restricted by a filter first: each list's best `fusion_depth` allowed passages."""
+        return self.fuse(restrict(self.lexical.score(query), allowed), restrict(self.dense.score(query), allowed))
+
+    def score_many_within(self, queries: Sequence[str], allowed: np.ndarray) -> Iterator[Ranked]:
+        for lexical, dense in zip(self.lexical.score_many(queries), self.dense.score_many(queries)):
+            yield self.fuse(restrict(lexical, allowed), restrict(dense, allowed))
 
 
 class Hybrid(Retriever[None]):

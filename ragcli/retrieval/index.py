@@ -10,6 +10,7 @@ retriever's `schema`). Retrievers are looked up by name in the retriever registr
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,10 +23,12 @@ import numpy as np
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, RagcliError
 from ragcli.readers.selection import Selection
-from ragcli.records import COUNTS_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
-from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, top_k, with_needs
+from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
+from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
+from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.lexicon import Lexicon
-from ragcli.safeload import COUNTS_SCHEMA, PASSAGES_SCHEMA, TERMS_SCHEMA, PayloadSchema
+from ragcli.retrieval.metadata import MetadataTable, Scalar
+from ragcli.safeload import COUNTS_SCHEMA, METADATA_SCHEMA, PASSAGES_SCHEMA, TERMS_SCHEMA, PayloadSchema
 from ragcli.store import (
     REBUILD_HINT,
     Identity,
@@ -38,7 +41,12 @@ from ragcli.store import (
     resolve_index_dir,
 )
 
-CORE_SCHEMAS = {PASSAGES_FILE: PASSAGES_SCHEMA, TERMS_FILE: TERMS_SCHEMA, COUNTS_FILE: COUNTS_SCHEMA}
+CORE_SCHEMAS = {
+    PASSAGES_FILE: PASSAGES_SCHEMA,
+    TERMS_FILE: TERMS_SCHEMA,
+    COUNTS_FILE: COUNTS_SCHEMA,
+    METADATA_FILE: METADATA_SCHEMA,
+}
 
 
 def payload_schema(name: str) -> PayloadSchema | None:
@@ -122,6 +130,7 @@ class Index:
         self._payloads: dict[str, dict[str, Any]] = {}
         self._scorers: dict[tuple[str, SearchOptions], Scorer] = {}
         self._retired: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
+        self._masks: dict[Filter, np.ndarray] = {}
         self._depth = 0  # nesting of guarded calls: only the outermost follows a rebuild
 
     def payload(self, name: str) -> dict[str, Any]:
@@ -153,7 +162,8 @@ class Index:
                 self._retired[scorer] = key
         self._payloads.clear()
         self._scorers.clear()
-        for name in ("analyzer", "passages", "lexicon"):
+        self._masks.clear()
+        for name in ("analyzer", "passages", "lexicon", "metadata", "_id_order"):
             self.__dict__.pop(name, None)
 
     def refresh(self) -> bool:
@@ -227,6 +237,53 @@ class Index:
             raise IndexDamagedError(f"{self.path}: the vocabulary does not match the manifest", hint=REBUILD_HINT)
         return lexicon
 
+    @cached_property
+    def metadata(self) -> MetadataTable:
+        """The documents' metadata (loaded on first use: by a `--where` filter, `info`, JSON hits). An
+        index built before metadata was stored has none: every document has no keys."""
+        payload = self.payload(METADATA_FILE) if self.has_payload(METADATA_FILE) else None
+        return MetadataTable(payload, int(self.manifest["counts"]["passages"]), self.path)
+
+    def metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
+        """The metadata of the document a hit (or passage number) belongs to."""
+
+        def work() -> dict[str, Scalar]:
+            number = hit if isinstance(hit, int) else self._number(hit.id)
+            return {} if number is None else self.metadata.of_passage(number)
+
+        return self._guarded(work, follow=False)
+
+    def with_metadata(self, hits: list[Hit]) -> list[Hit]:
+        """The hits with their documents' metadata (`Hit.metadata`), read on demand."""
+        return [dataclasses.replace(hit, metadata=self.metadata_of(hit)) for hit in hits]
+
+    def _number(self, passage_id: str) -> int | None:
+        """The number of the passage with id `passage_id` (a binary search of the id order)."""
+        ids, order = self.passages.ids, self._id_order
+        lo, hi = 0, len(order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ids[int(order[mid])] < passage_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        return int(order[lo]) if lo < len(order) and ids[int(order[lo])] == passage_id else None
+
+    @cached_property
+    def _id_order(self) -> np.ndarray:
+        order = np.empty(len(self.passages), dtype=np.int64)
+        order[self.passages.id_rank] = np.arange(len(self.passages), dtype=np.int64)
+        return order
+
+    def allowed(self, filter: Filter | None) -> np.ndarray | None:
+        """The passages `filter` admits, as a boolean mask (None: no filter, all of them); computed once
+        per filter and index generation."""
+        if filter is None:
+            return None
+        if filter not in self._masks:
+            self._masks[filter] = filter.mask(self.passages.paths, lambda: self.metadata)
+        return self._masks[filter]
+
     def available(self, name: str) -> bool:
         """Whether this index holds the data retriever `name` searches."""
         return all(
@@ -289,38 +346,66 @@ class Index:
                 return self.retriever(*key)
         return retriever
 
-    def scores(self, query: str, retriever: str | Scorer = "bm25") -> Ranked:
+    def scores(self, query: str, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
         """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
-        scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again."""
-        return self._guarded(lambda: self._scorer(retriever).score(query), self._follows(retriever))
+        scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again. With
+        `filter`, only the passages it admits are candidates (for every retriever, plugins included)."""
 
-    def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> Ranked:
+        def work() -> Ranked:
+            scorer, allowed = self._scorer(retriever), self.allowed(filter)
+            if allowed is None:
+                return scorer.score(query)
+            if not allowed.any():
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+            within = getattr(scorer, "score_within", None)
+            return restrict(within(query, allowed) if within is not None else scorer.score(query), allowed)
+
+        return self._guarded(work, self._follows(retriever))
+
+    def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
         return self._guarded(
-            lambda: top_k(*self.scores(query, retriever), k, self.passages.id_rank), self._follows(retriever)
+            lambda: top_k(*self.scores(query, retriever, filter), k, self.passages.id_rank), self._follows(retriever)
         )
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
 
-    def search(self, query: str, k: int = 5, retriever: str | Scorer = "bm25") -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+    ) -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
-        empty, all-stopword or unknown-word query: it returns what matches, maybe nothing."""
-        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever)), self._follows(retriever))
+        empty, all-stopword or unknown-word query: it returns what matches, maybe nothing. With
+        `filter` (`Filter.parse(paths=["docs/**/*.md"], where=["size>=1000"])`), only passages it
+        admits are ranked: fewer than k come back when fewer match."""
+        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever, filter)), self._follows(retriever))
 
-    def rank_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[Ranked]:
+    def rank_many(
+        self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+    ) -> list[Ranked]:
         """`rank` for many queries, scored together where the retriever can (faster per query)."""
 
         def work() -> list[Ranked]:
-            scored = self._scorer(retriever).score_many(queries)
+            scorer, allowed = self._scorer(retriever), self.allowed(filter)
+            if allowed is None:
+                scored = scorer.score_many(queries)
+            elif not allowed.any():
+                return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)) for _ in queries]
+            else:
+                within = getattr(scorer, "score_many_within", None)
+                raw = within(queries, allowed) if within is not None else scorer.score_many(queries)
+                scored = (restrict(ranked, allowed) for ranked in raw)
             return [top_k(c, s, k, self.passages.id_rank) for c, s in scored]
 
         return self._guarded(work, self._follows(retriever))
 
-    def search_many(self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25") -> list[list[Hit]]:
+    def search_many(
+        self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+    ) -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`)."""
         return self._guarded(
-            lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever)], self._follows(retriever)
+            lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever, filter)],
+            self._follows(retriever),
         )
 
     def counts_matrix(self) -> Any:
@@ -372,6 +457,7 @@ class Index:
             "tfidf": m.get("tfidf"),
             "retrievers": [name for name in RETRIEVERS.names() if self.available(name)],
             "dense": m.get("dense"),
+            "metadata_keys": self._guarded(lambda: self.metadata.key_counts(), follow=False),
         }
 
 

@@ -1,0 +1,191 @@
+"""Filters that restrict retrieval before the top k: `--path GLOB` and `--where KEY OP VALUE`.
+
+A `Filter` becomes one boolean mask over the index's passages (`Filter.mask`), which `Index` applies
+to every retriever's candidates before it cuts the top k (and which the fusion retrievers apply to
+each list before fusing). A passage outside the mask is never returned, not even with score 0, and
+when fewer passages match than k, fewer come back: a mask of scores is not a filter.
+
+- `--path` globs (repeatable: any may match) match the passage's path as cited, relative to the
+  indexed root; `**` spans folders. A glob without `/` matches the file name at any depth
+  (`*.md`), as ripgrep's and .gitignore's do. Matching is wcmatch's (GLOBSTAR, BRACE, MATCHBASE).
+- `--where` conditions (repeatable: all must hold) compare a document metadata key with a value:
+  `=`, `!=`, `>=`, `<=`, `>`, `<`. A value that reads as a number compares as a number (with values
+  stored as numbers or as text that reads as one), an ISO 8601 date or time as a point in time (naive
+  times are UTC), anything else as text (booleans are `true` / `false`). A document without the key
+  never matches, `!=` included (as SQL's NULL).
+
+Hand-written: the condition grammar and the comparisons are a few lines; the globbing is wcmatch's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragcli.errors import InvalidOptionError
+from ragcli.retrieval.metadata import MetadataTable, as_number
+
+if TYPE_CHECKING:
+    from ragcli.store import StringTable
+
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "!=": operator.ne,
+    "=": operator.eq,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+_CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+WHERE_HINT = (
+    "write KEY=VALUE, or KEY!=, KEY>=, KEY<=, KEY>, KEY< VALUE (e.g. --where format=markdown --where size>=1000)"
+)
+
+
+def as_time(text: str) -> _dt.datetime | None:
+    """An ISO 8601 date or date-time as an aware datetime (naive: UTC), or None."""
+    text = text.strip()
+    if not _DATE_RE.match(text):
+        return None
+    try:
+        value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One `--where`: a metadata key, an operator and the value to compare with."""
+
+    key: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        match = _CONDITION_RE.match(text)
+        if match is None or not match.group(1):
+            raise InvalidOptionError(f"--where {text!r}: not a condition", hint=WHERE_HINT)
+        key, op, value = match.groups()
+        if not value and op not in ("=", "==", "!="):
+            raise InvalidOptionError(f"--where {text!r}: nothing to compare with after {op!r}", hint=WHERE_HINT)
+        return cls(key, "=" if op == "==" else op, value)
+
+    def __str__(self) -> str:
+        return f"{self.key}{self.op}{self.value}"
+
+    def value_test(self, table: MetadataTable, value_ids: np.ndarray) -> np.ndarray:
+        """Which of the (distinct) value ids satisfy the condition."""
+        compare = OPERATORS[self.op]
+        number = as_number(self.value)
+        if not math.isnan(number):
+            numbers = table.value_number[value_ids]
+            with np.errstate(invalid="ignore"):
+                ok: np.ndarray = np.asarray(compare(numbers, number), dtype=bool) & ~np.isnan(numbers)
+            if self.op in ("=", "!="):  # a value that is no number differs from every number
+                ok |= np.isnan(numbers) & (self.op == "!=")
+            return ok
+        moment = as_time(self.value)
+        texts = [table.value_text[int(v)] for v in value_ids.tolist()]
+        if moment is not None:
+            times = [as_time(t) for t in texts]
+            if self.op == "!=":
+                return np.array([t is None or t != moment for t in times], dtype=bool)
+            return np.array([t is not None and compare(t, moment) for t in times], dtype=bool)
+        return np.array([compare(t, self.value) for t in texts], dtype=bool)
+
+    def documents(self, table: MetadataTable) -> np.ndarray:
+        """A boolean mask over the document rows: which documents satisfy the condition."""
+        rows, values = table.entries_of(self.key)
+        found = np.zeros(len(table), dtype=bool)
+        if len(values):
+            distinct, inverse = np.unique(values, return_inverse=True)
+            ok = self.value_test(table, distinct)[inverse]
+            found[rows[ok]] = True
+        return found
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What retrieval may return: passages whose path matches any of `paths` (none given: any path)
+    and whose document satisfies every condition in `where`. Build it with `Filter.parse`."""
+
+    paths: tuple[str, ...] = ()
+    where: tuple[Condition, ...] = ()
+
+    @classmethod
+    def parse(cls, paths: Iterable[str] = (), where: Iterable[str] = ()) -> Filter | None:
+        """A filter from `--path` globs and `--where` conditions (None when both are empty). A bad one
+        is InvalidOptionError (exit 2), raised before any work."""
+        globs = tuple(paths)
+        for glob in globs:
+            if not glob.strip():
+                raise InvalidOptionError("--path: an empty glob", hint="e.g. --path 'docs/**/*.md'")
+            _matcher((glob,))  # wcmatch refuses a malformed pattern here
+        conditions = tuple(Condition.parse(text) for text in where)
+        return cls(globs, conditions) if globs or conditions else None
+
+    def __str__(self) -> str:
+        parts = [f"--path {p!r}" for p in self.paths] + [f"--where {str(c)!r}" for c in self.where]
+        return " ".join(parts)
+
+    def mask(self, paths: StringTable, metadata: Callable[[], MetadataTable]) -> np.ndarray:
+        """A boolean mask over the passages; `metadata` is called only when a condition needs it."""
+        allowed = np.ones(len(paths), dtype=bool)
+        table = metadata() if self.where or self.paths else None
+        if self.paths:
+            allowed &= path_mask(paths, self.paths, table)
+        if self.where and table is not None:
+            documents = np.ones(len(table), dtype=bool)
+            for condition in self.where:
+                documents &= condition.documents(table)
+            rows = np.asarray(table.doc_of, dtype=np.int64)
+            allowed &= (rows >= 0) & documents[np.maximum(rows, 0)] if len(documents) else np.zeros_like(allowed)
+        return allowed
+
+
+def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    from wcmatch import glob as wc
+
+    flags = wc.GLOBSTAR | wc.BRACE | wc.MATCHBASE | wc.DOTGLOB | wc.FORCEUNIX
+    try:
+        compiled = wc.compile(list(globs), flags=flags)
+    except (ValueError, TypeError) as exc:
+        raise InvalidOptionError(
+            f"--path {globs[0]!r}: not a glob ({exc})", hint="e.g. --path 'docs/**/*.md'"
+        ) from None
+    return compiled.match
+
+
+def path_mask(paths: StringTable, globs: tuple[str, ...], table: MetadataTable | None = None) -> np.ndarray:
+    """Which passages' paths match any of `globs`, each distinct path matched once: from the documents'
+    `path` metadata where they have it (a few numpy operations, however many passages), else from the
+    passage paths (an index built before metadata was stored, or a document from elsewhere)."""
+    match = _matcher(globs)
+    mask = np.zeros(len(paths), dtype=bool)
+    todo: Iterable[int] = range(len(paths))
+    if table is not None and table.present and len(table):
+        rows, values = table.entries_of("path")
+        distinct, inverse = np.unique(values, return_inverse=True)
+        ok = np.array([bool(match(table.value_text[int(v)])) for v in distinct.tolist()], dtype=bool)
+        has, good = np.zeros(len(table), dtype=bool), np.zeros(len(table), dtype=bool)
+        has[rows] = True
+        good[rows[ok[inverse]] if len(rows) else rows] = True
+        documents = np.asarray(table.doc_of, dtype=np.int64)
+        mask = good[documents]
+        todo = np.flatnonzero(~has[documents]).tolist()
+    seen: dict[str, bool] = {}
+    for number in todo:
+        path = paths[number]
+        known = seen.get(path)
+        mask[number] = seen.setdefault(path, bool(match(path))) if known is None else known
+    return mask

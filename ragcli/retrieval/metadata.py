@@ -1,0 +1,227 @@
+"""Document metadata in the index: one row per document, arbitrary keys, stored once per document.
+
+Readers and the walk give each `Document` a flat dict of JSON scalars (path, format, size, mtime,
+record fields, SQL columns, page count…). Passages point at their document's row (`doc_of`), so a
+JSON file of 100,000 records whose every record says `format: jsonl` stores that value once and one
+small entry per record, never once per passage. The payload (`metadata.joblib`) is:
+
+- `doc_of` (int32, one per passage): the passage's document row;
+- `doc_indptr` (int64, rows + 1): the document's entries are `entry_*[doc_indptr[r]:doc_indptr[r + 1]]`;
+- `entry_key`, `entry_value` (int32, one per entry): indexes into the key and value tables;
+- `key_*` (a StringTable): the distinct keys; `value_*` (a StringTable): the distinct values as text,
+  with `value_kind` (uint8: str, int, float, bool) and `value_number` (float64: the value as a number
+  when it is one or a string that reads as one, else NaN) beside them.
+
+Any key works (no column per key: a CSV with a thousand columns is a thousand rows of the key table,
+not a thousand payload entries). Everything is memory-mapped and loaded only when a filter or
+`ragcli info` needs it; `MetadataTable` checks every index against its table before use, so a crafted
+payload is refused (exit 7), never a crash.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ragcli.errors import IndexDamagedError
+from ragcli.store import REBUILD_HINT, StringTable
+
+Scalar = str | int | float | bool
+KINDS = (str, int, float, bool)  # value_kind: index into this
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def as_number(text: str) -> float:
+    """`text` as a number if it reads as a plain decimal one ("42", "-1.5e3"), else NaN."""
+    text = text.strip()
+    if not _NUMBER_RE.match(text):
+        return math.nan
+    value = float(text)
+    return value if math.isfinite(value) else math.nan
+
+
+def _encode(value: object) -> tuple[int, str, float]:
+    """(kind, text, number) of a metadata value; anything but a JSON scalar is stored as its text."""
+    if isinstance(value, bool):
+        return 3, "true" if value else "false", math.nan
+    if isinstance(value, int):
+        return 1, str(value), float(value) if abs(value) < 2**1023 else math.nan
+    if isinstance(value, float) and math.isfinite(value):
+        return 2, repr(value), value
+    text = str(value)
+    return 0, text, as_number(text)
+
+
+def _decode(kind: int, text: str) -> Scalar:
+    if kind == 1:
+        return int(text)
+    if kind == 2:
+        return float(text)
+    if kind == 3:
+        return text == "true"
+    return text
+
+
+class MetadataColumns:
+    """The metadata payload under construction: rows appended document by document."""
+
+    def __init__(self) -> None:
+        self.doc_of = array("i")
+        self.indptr = array("q", [0])
+        self.entry_key = array("i")
+        self.entry_value = array("i")
+        self.keys: dict[str, int] = {}
+        self.values: dict[tuple[type, object], int] = {}
+        self.value_kind = array("B")
+        self.value_text: list[str] = []
+        self.value_number = array("d")
+        self.row = -1  # the row passages are being added to
+
+    def start_document(self, metadata: Mapping[str, object]) -> None:
+        """A new document row; the passages added next belong to it."""
+        for key, value in metadata.items():
+            if value is None:  # a missing field (JSON null, SQL NULL): the document has no such key
+                continue
+            if not isinstance(value, KINDS):  # not a JSON scalar: kept as its text
+                value = str(value)
+            key_id = self.keys.setdefault(str(key), len(self.keys))
+            value_id = self.values.get((value.__class__, value))
+            if value_id is None:
+                kind, text, number = _encode(value)
+                value_id = self.values[(value.__class__, value)] = len(self.value_text)
+                self.value_kind.append(kind)
+                self.value_text.append(text)
+                self.value_number.append(number)
+            self.entry_key.append(key_id)
+            self.entry_value.append(value_id)
+        self.indptr.append(len(self.entry_key))
+        self.row = len(self.indptr) - 2
+
+    def add_passage(self) -> None:
+        if self.row < 0:  # passages without a document started: one row without metadata
+            self.start_document({})
+        self.doc_of.append(self.row)
+
+    def extend_from(self, table: MetadataTable, start: int, end: int) -> None:
+        """Copy the metadata of passages [start, end) of an earlier index (and their documents' rows)."""
+        previous = -1
+        for row in np.asarray(table.doc_of[start:end]).tolist():
+            if row != previous:
+                self.start_document(table.document(row))
+                previous = row
+            self.doc_of.append(self.row)
+
+    def payload(self) -> dict[str, Any]:
+        def ints(values: array[Any], dtype: type) -> np.ndarray:
+            return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
+
+        payload: dict[str, Any] = {
+            "doc_of": ints(self.doc_of, np.int32),
+            "doc_indptr": ints(self.indptr, np.int64),
+            "entry_key": ints(self.entry_key, np.int32),
+            "entry_value": ints(self.entry_value, np.int32),
+            "value_kind": ints(self.value_kind, np.uint8),
+            "value_number": ints(self.value_number, np.float64),
+        }
+        payload.update(StringTable.from_strings(list(self.keys)).to_payload("key"))
+        payload.update(StringTable.from_strings(self.value_text).to_payload("value"))
+        return payload
+
+
+class MetadataTable:
+    """The metadata of an opened index (memory-mapped), checked against itself and the passages."""
+
+    def __init__(self, payload: dict[str, Any] | None, passages: int, where: object = "the index") -> None:
+        self.present = payload is not None
+        if payload is None:  # an index built before metadata was stored: no document has any
+            payload = MetadataColumns().payload()
+            payload["doc_of"] = np.full(passages, -1, dtype=np.int32)
+        try:
+            self.doc_of = payload["doc_of"]
+            self.indptr = payload["doc_indptr"]
+            self.entry_key = payload["entry_key"]
+            self.entry_value = payload["entry_value"]
+            self.value_kind = payload["value_kind"]
+            self.value_number = payload["value_number"]
+            self.keys = StringTable.from_payload(payload, "key")
+            self.value_text = StringTable.from_payload(payload, "value")
+        except KeyError as exc:
+            raise IndexDamagedError(f"{where}: document metadata lacks {exc}", hint=REBUILD_HINT) from None
+        problem = self._problem(passages)
+        if problem is not None:
+            raise IndexDamagedError(f"{where}: damaged document metadata ({problem})", hint=REBUILD_HINT)
+        self._key_ids: dict[str, int] | None = None
+
+    def _problem(self, passages: int) -> str | None:
+        """Why the arrays do not fit together (None: they do); every index is checked to be in range."""
+        rows, entries, values = len(self.indptr) - 1, len(self.entry_key), len(self.value_text)
+        if rows < 0 or len(self.doc_of) != passages or len(self.entry_value) != entries:
+            return "array lengths"
+        if not (self.keys.consistent() and self.value_text.consistent()):
+            return "string tables"
+        if len(self.value_kind) != values or len(self.value_number) != values:
+            return "value tables"
+        if len(self.indptr) and (int(self.indptr[0]) != 0 or int(self.indptr[-1]) != entries):
+            return "document rows"
+        if rows and bool(np.any(np.diff(self.indptr) < 0)):
+            return "document rows"
+        if passages and self.present and not (int(self.doc_of.min()) >= 0 and int(self.doc_of.max()) < rows):
+            return "passage rows"
+        if entries and not (int(self.entry_key.min()) >= 0 and int(self.entry_key.max()) < len(self.keys)):
+            return "keys"
+        if entries and not (int(self.entry_value.min()) >= 0 and int(self.entry_value.max()) < values):
+            return "values"
+        if values and int(self.value_kind.max()) >= len(KINDS):
+            return "value kinds"
+        return None
+
+    def __len__(self) -> int:
+        """The number of document rows."""
+        return len(self.indptr) - 1
+
+    def key_id(self, key: str) -> int | None:
+        if self._key_ids is None:
+            self._key_ids = {k: i for i, k in enumerate(self.keys)}
+        return self._key_ids.get(key)
+
+    def value(self, value_id: int) -> Scalar:
+        text = self.value_text[value_id]
+        try:
+            return _decode(int(self.value_kind[value_id]), text)
+        except ValueError:  # a crafted table's text that is not its kind: shown as text
+            return text
+
+    def document(self, row: int) -> dict[str, Scalar]:
+        """The metadata of document row `row` (empty for -1: no row)."""
+        if row < 0:
+            return {}
+        lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
+        keys = self.entry_key[lo:hi].tolist()
+        values = self.entry_value[lo:hi].tolist()
+        return {self.keys[k]: self.value(v) for k, v in zip(keys, values)}
+
+    def of_passage(self, number: int) -> dict[str, Scalar]:
+        return self.document(int(self.doc_of[number]))
+
+    def key_counts(self) -> dict[str, int]:
+        """Each key, with the number of documents that have it (a key given twice counts once)."""
+        if not len(self.entry_key):
+            return {}
+        rows = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.indptr))
+        pairs = np.unique(rows * len(self.keys) + self.entry_key.astype(np.int64))
+        counts = np.bincount(pairs % len(self.keys), minlength=len(self.keys))
+        return {key: int(counts[i]) for i, key in enumerate(self.keys) if counts[i]}
+
+    def entries_of(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document rows, value ids) of every entry for `key`."""
+        key_id = self.key_id(key)
+        if key_id is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        found = np.flatnonzero(self.entry_key == key_id)
+        rows = np.searchsorted(self.indptr, found, side="right") - 1
+        return rows.astype(np.int64), self.entry_value[found].astype(np.int64)
