@@ -30,6 +30,7 @@ class BuildSettings:
     max_expanded_bytes: int = DEFAULT_MAX_BYTES
     rebuild: bool = False  # ignore the existing index and read everything again
     jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
+    sql: str | None = None  # the query run on each database URL root (None: the one the index was built with)
 
     def workers(self) -> int:
         return self.jobs or max(1, min(os.cpu_count() or 1, 4))
@@ -62,6 +63,12 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     up_to_date: bool = False
+    # rows of database roots: read, then what was done with them (the row is the unit of reuse)
+    rows: int = 0
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_removed: int = 0
+    rows_unchanged: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +82,11 @@ class BuildReport:
             "files_removed": self.removed,
             "files_unchanged": self.unchanged,
             "up_to_date": self.up_to_date,
+            "rows": self.rows,
+            "rows_new": self.rows_new,
+            "rows_changed": self.rows_changed,
+            "rows_removed": self.rows_removed,
+            "rows_unchanged": self.rows_unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
