@@ -144,7 +144,7 @@ class SqlReader(SuffixReader):
             raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint='--sql "SELECT …"')
         parsed = _parse(url)
         shown = render(public_url(parsed))
-        password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV)
+        password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
         engine = _engine(parsed, shown, None if password is None else str(password))
         from sqlalchemy.exc import SQLAlchemyError
 
