@@ -166,6 +166,17 @@ def test_reuse_keeps_order_around_new_and_skipped_rows(tmp_path: Path) -> None:
     assert load_index(index_dir).search("termites mounds", k=1)[0].doc_id == "0"
 
 
+def test_rows_without_an_id_are_named_by_position(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "notes.db")
+    settings = BuildSettings(sql="SELECT title, body FROM notes ORDER BY id")
+    report = build_index([url], tmp_path / "index", settings)
+    assert report.rows_new == 6
+    index = load_index(tmp_path / "index")
+    hit = index.search("wasps paper nests", k=1)[0]
+    assert hit.doc_id == hit.path == f"{url}:2"
+    assert build_index([url], tmp_path / "index", settings).rows_unchanged == 6
+
+
 def test_password_is_never_stored_and_comes_from_the_environment_on_reindex(
     tmp_path: Path, pg_notes: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -183,7 +183,8 @@ class SqlReader(SuffixReader):
                 yield Row(f"{shown}:{number}", digest, len(canonical), None, "malformed row")
                 continue
             document = documents[0]
-            key = f"{shown}#{document.id}"
+            # without an id the row's position names it (record_document's fallback id, `<url>:<n>`)
+            key = f"{shown}#{document.id}" if id_column is not None and record[id_column] is not None else document.id
             yield Row(key, digest, len(canonical), replace(document, path=key, line=1, metadata=metadata))
 
 
