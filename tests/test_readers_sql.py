@@ -166,6 +166,20 @@ def test_reuse_keeps_order_around_new_and_skipped_rows(tmp_path: Path) -> None:
     assert load_index(index_dir).search("termites mounds", k=1)[0].doc_id == "0"
 
 
+def test_a_malformed_row_stops_the_build_or_is_skipped_with_skip_invalid(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "notes.db")
+    query = "SELECT id, title, CASE WHEN id = 2 THEN 42 ELSE body END AS body FROM notes ORDER BY id"
+    with pytest.raises(InputFormatError, match=r"notes\.db:2: field 'body' is not a string"):
+        build_index([url], tmp_path / "index", BuildSettings(sql=query))
+    settings = BuildSettings(sql=query, skip_invalid=True)
+    report = build_index([url], tmp_path / "index", settings)
+    assert (report.rows, report.documents) == (6, 5)
+    assert [s.reason for s in report.skipped] == ["field 'body' is not a string"]
+    again = build_index([url], tmp_path / "index", settings)
+    assert (again.rows_unchanged, again.documents) == (6, 5)
+    assert [s.reason for s in again.skipped] == ["field 'body' is not a string"]
+
+
 def test_rows_without_an_id_are_named_by_position(tmp_path: Path) -> None:
     url = sqlite_db(tmp_path / "notes.db")
     settings = BuildSettings(sql="SELECT title, body FROM notes ORDER BY id")

@@ -127,7 +127,7 @@ def row_tasks(
                         yield count_surfaces, (pending,)
                         pending = []
                     span[:] = [span[0] if span else first, last]
-                if entry.get("skipped"):
+                if entry.get("skipped") and row.document is not None:  # a malformed row the reader reported again
                     reader.report.skipped.append(Skipped(row.key, entry["skipped"]))
                 sources.append({**entry, "passages": [start, start + last - first]})
             else:
