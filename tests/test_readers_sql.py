@@ -302,6 +302,7 @@ def test_bad_urls_and_options_fail_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(PathNotFoundError):
         build_index(["sqlite:///" + str(tmp_path / "missing.db")], tmp_path / "i", BuildSettings(sql="SELECT 1"))
     assert not (tmp_path / "missing.db").exists()  # never created by opening it
+    assert not (tmp_path / "i").exists()  # refused before the index folder is made
     with pytest.raises(InvalidOptionError, match="no SQLAlchemy driver"):
         build_index(["postgresql+nodriver://u:secretpw@localhost/db"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
     with pytest.raises(InvalidOptionError, match="no reader for ftp://"):

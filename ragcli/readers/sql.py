@@ -136,7 +136,12 @@ class SqlReader(SuffixReader):
         return scheme in _DIALECTS or scheme in _plugin_dialects()
 
     def display(self, url: str) -> str:
-        return render(public_url(_parse(url)))
+        """The URL without its password; a SQLite file that does not exist is refused here, before any work."""
+        shown = public_url(_parse(url))
+        database = str(shown.database)
+        if _is_sqlite_file(shown) and not database.startswith("file:") and not Path(database).is_file():
+            raise PathNotFoundError(f"{render(shown)}: no such database file", hint="check the path after sqlite:///")
+        return render(shown)
 
     def rows(self, url: str, query: str | None, context: ReadContext) -> Iterator[Row]:
         """The rows of `query`, each with its document (None when the row was skipped) and hash."""
