@@ -94,6 +94,7 @@ def main_options(
 def index(
     paths: options.Paths = None,
     index_dir: options.IndexDir = None,
+    sql: options.Sql = None,
     rebuild: options.Rebuild = False,
     jobs: options.Jobs = None,
     dense: options.Dense = None,
@@ -151,6 +152,7 @@ def index(
         max_expanded_bytes=max_expanded_size,
         rebuild=rebuild,
         jobs=jobs,
+        sql=sql,
     )
     roots = paths or stored_roots(index_dir)
     # without paths, the index's roots and file selection are reused; options given still override

@@ -92,9 +92,19 @@ EmbeddingBatchSize = Annotated[int, option(min=1, help="Passages embedded togeth
 
 # ragcli index
 Paths = Annotated[
-    Optional[list[Path]],
+    Optional[list[str]],  # strings, not Paths: a database URL (sqlite:///notes.db) must keep its `//`
     argument(
-        help="Files and folders to index (folders are walked) [default: the roots the index was built from].",
+        help="Files and folders to index (folders are walked), or database URLs read with --sql "
+        "[default: the roots the index was built from].",
+        show_default=False,
+    ),
+]
+Sql = Annotated[
+    Optional[str],
+    option(
+        "--sql",
+        help="The query whose rows to index from each database URL (a row is a document; its columns are "
+        "chosen like record fields) [default: the query the index was built with].",
         show_default=False,
     ),
 ]

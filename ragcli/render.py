@@ -238,6 +238,11 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
         line += f"; files: {report.new} new, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged"
     if report.ignored:
         line += f"; ignored {report.ignored:,} (ignore files, --include/--exclude)"
+    if report.rows or report.rows_removed:  # database roots: the row is the unit of reuse
+        line += (
+            f"; rows: {report.rows_new:,} new, {report.rows_changed:,} changed, {report.rows_removed:,} removed, "
+            f"{report.rows_unchanged:,} unchanged"
+        )
     if report.skipped:
         line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
         if not verbose:

@@ -392,8 +392,8 @@ def check_manifest(manifest: dict[str, Any]) -> str | None:
         and isinstance(selection.get("ignore_files", True), bool)
     ):
         return "the manifest's file selection (ignore files, --include/--exclude) is malformed"
-    if not all(_optional(manifest.get(key), str) for key in ("built", "ragcli_version")):
-        return "the manifest's build time or version is malformed"
+    if not all(_optional(manifest.get(key), str) for key in ("built", "ragcli_version", "sql")):
+        return "the manifest's build time, version or SQL query is malformed"
     sources = manifest.get("sources", [])
     if not isinstance(sources, list):
         return "the manifest's sources are malformed"

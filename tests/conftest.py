@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pgfixture
 import pytest
+from pgfixture import Postgres
 
 from ragcli.chunking import ChunkSettings
 from ragcli.indexing.build import build_index
@@ -175,3 +178,14 @@ def tiny_gpt2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tinymodels import build_tiny_gpt2
 
     return build_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server on a temporary folder and a loopback port (tests/pgfixture.py), started
+    once per session when a test asks for it and stopped by its own pid at the end."""
+    server = pgfixture.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
-from ragcli.errors import EmptyCorpusError, InvalidOptionError, NoIndexError
+from ragcli.errors import EmptyCorpusError, InvalidOptionError, NoIndexError, RagcliError
 from ragcli.indexing.columns import PassageColumns
 from ragcli.indexing.counting import (
     BATCH_PASSAGES,
@@ -29,7 +30,9 @@ from ragcli.indexing.counting import (
     reused,
 )
 from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
+from ragcli.indexing.rows import RowCounts, UrlRoot, check_query, root_names, row_tasks, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
+from ragcli.readers.base import is_url
 from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
@@ -48,13 +51,23 @@ from ragcli.store import (
 )
 
 
-def stored_roots(index_dir: str | Path | None) -> list[Path]:
-    """The roots an existing index was built from (`ragcli index` without paths re-reads them)."""
+def stored_roots(index_dir: str | Path | None) -> list[str | Path]:
+    """The roots an existing index was built from (`ragcli index` without paths re-reads them): paths,
+    and database URLs as strings (without their passwords)."""
     try:
         roots = read_manifest(resolve_index_dir(index_dir)).get("roots") or []
     except NoIndexError:
         raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...") from None
-    return [Path(r) for r in roots]
+    return [r if is_url(r) else Path(r) for r in roots]
+
+
+def _stored_query(target: Path) -> str | None:
+    """The SQL an existing index ran on its database roots (a re-index without --sql runs it again)."""
+    try:
+        query = read_manifest(target).get("sql")
+    except RagcliError:
+        return None
+    return query if isinstance(query, str) else None
 
 
 def stored_selection(index_dir: str | Path | None) -> Selection:
@@ -92,9 +105,12 @@ def _tasks(
     columns: PassageColumns,
     sources: list[dict[str, Any]],
     progress: ProgressCallback | None,
+    urls: list[UrlRoot],
+    rows: RowCounts,
 ) -> Iterator[Task]:
-    """Walks the files in order, filling `columns` and `sources`, and yields the counting tasks for the
-    rows in the same order: batches of texts to tokenise, and ranges of reused rows."""
+    """Walks the files in order, then the rows of the URL roots (`indexing.rows`), filling `columns` and
+    `sources`, and yields the counting tasks for the rows in the same order: batches of texts to
+    tokenise, and ranges of reused rows."""
     pending: list[str] = []
     for number, path in enumerate(files, start=1):
         rel = reader.relative(path)
@@ -140,9 +156,12 @@ def _tasks(
                     }
                 )
         if progress is not None:
-            progress(str(path), number, len(files), len(columns))
+            progress(str(path), number, len(files) + len(urls), len(columns))
     if pending:
         yield count_surfaces, (pending,)
+    if urls:
+        where = (progress, len(files), len(files) + len(urls)) if progress is not None else None
+        yield from row_tasks(reader, urls, settings.sql, old, settings, columns, sources, rows, where)
 
 
 def build_index(
@@ -160,7 +179,11 @@ def build_index(
     settings.selection.check()
     started = time.perf_counter()
     target = resolve_index_dir(index_dir)
-    roots = [Path(p) for p in paths]
+    roots, urls = split_roots(paths)  # a URL root (a database) is read by its reader, row by row
+    names = root_names(roots, urls)
+    if urls and settings.sql is None:
+        settings = replace(settings, sql=_stored_query(target))
+    check_query(urls, settings.sql)
     reader = CorpusReader(
         roots,
         fields=settings.fields,
@@ -171,7 +194,7 @@ def build_index(
     )
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
-        old = reusable_index(target, settings, roots)
+        old = reusable_index(target, settings, names)
         if old is not None and not old.has_payload(METADATA_FILE):
             old = None  # built before document metadata was stored: read every file again to get it
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
@@ -179,11 +202,12 @@ def build_index(
         plan = plan_build(reader, files, old)
         selection = settings.selection.to_dict()
         same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
-        up_to_date = same_selection and plan.new == plan.changed == plan.removed == 0
+        # rows are known only by running the query: a build with a database root always writes
+        up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == 0
         if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
             old = None  # damaged since it was written: build from the files alone, never copy the damage
             plan = plan_build(reader, files, None)
-        if old is not None and same_selection and plan.new == plan.changed == plan.removed == 0:
+        if up_to_date and old is not None:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
             if _rewrite_needed(old, chosen):
@@ -208,18 +232,20 @@ def build_index(
         try:
             counter = CountMatrixBuilder(Analyzer(settings.analyzer))
             sources: list[dict[str, Any]] = []
-            tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress)
+            row_counts = RowCounts()
+            tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress, urls, row_counts)
             count_all(tasks, counter, old, settings.workers(), estimate_passages(plan))
             passages = len(columns)
             if not passages:
-                raise EmptyCorpusError(f"no text to index in {', '.join(map(str, roots))}", hint=_skip_hint(reader))
+                raise EmptyCorpusError(f"no text to index in {', '.join(names)}", hint=_skip_hint(reader))
             matrix, vocabulary = counter.finish()
             del counter
             documents = len(set(columns.strings["doc_id"].table()))
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "roots": [str(r.resolve()) for r in roots],
+                "roots": names,
                 "selection": selection,
+                **({"sql": settings.sql} if urls else {}),
                 **settings.compatibility(),
                 "counts": {
                     "documents": documents,
@@ -260,6 +286,11 @@ def build_index(
         removed=plan.removed,
         unchanged=len(plan.reuse),
         ignored=reader.report.ignored,
+        rows=row_counts.rows,
+        rows_new=row_counts.new,
+        rows_changed=row_counts.changed,
+        rows_removed=row_counts.removed,
+        rows_unchanged=row_counts.unchanged,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.base import is_url
 from ragcli.readers.walk import CorpusReader
 from ragcli.retrieval.base import built_retrievers
 from ragcli.retrieval.index import Index, load_index
@@ -40,7 +41,7 @@ def stat_key(path: Path) -> tuple[int, int] | None:
 def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
     if old is None:
         return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
-    previous = {s["path"]: s for s in old.manifest.get("sources", [])}
+    previous = {s["path"]: s for s in old.manifest.get("sources", []) if not is_url(s["path"])}  # rows: rows.py
     plan = Plan(read=[], reuse={})
     seen = set()
     for path in files:
@@ -64,8 +65,9 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
     return plan
 
 
-def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> Index | None:
-    """The existing index, if this build may copy passages from it: same settings and roots, and
+def reusable_index(target: Path, settings: BuildSettings, roots: list[str]) -> Index | None:
+    """The existing index, if this build may copy passages from it: same settings and roots (as the
+    manifest records them: `indexing.rows.root_names`), and
     everything a build reads from it (passages, vocabulary, counts, the retrievers' settings and
     payloads) passes the checks a query's loading does. A damaged or crafted index is not reused: the
     build reads everything again, so `ragcli index PATH` is always the way out of a damaged index."""
@@ -81,7 +83,7 @@ def reusable_index(target: Path, settings: BuildSettings, roots: list[Path]) -> 
     if recorded["reading"] is None:  # built before the read limit existed: its files were read in full
         recorded["reading"] = wanted["reading"]
     same = recorded == wanted
-    same_roots = manifest.get("roots") == [str(r.resolve()) for r in roots]
+    same_roots = manifest.get("roots") == roots
     if not (same and same_roots and "sources" in manifest):
         return None
     try:

@@ -35,6 +35,7 @@ class BuildSettings:
     # manifest, not part of `compatibility`: another selection reuses the passages of the files it keeps
     selection: Selection = field(default_factory=Selection)
     jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
+    sql: str | None = None  # the query run on each database URL root (None: the one the index was built with)
 
     def workers(self) -> int:
         return self.jobs or max(1, min(os.cpu_count() or 1, 4))
@@ -69,6 +70,12 @@ class BuildReport:
     unchanged: int = 0
     up_to_date: bool = False
     ignored: int = 0  # files and folders left out by ignore files and --include/--exclude
+    # rows of database roots: read, then what was done with them (the row is the unit of reuse)
+    rows: int = 0
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_removed: int = 0
+    rows_unchanged: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +90,11 @@ class BuildReport:
             "files_unchanged": self.unchanged,
             "up_to_date": self.up_to_date,
             "ignored": self.ignored,
+            "rows": self.rows,
+            "rows_new": self.rows_new,
+            "rows_changed": self.rows_changed,
+            "rows_removed": self.rows_removed,
+            "rows_unchanged": self.rows_unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
@@ -266,7 +266,7 @@ class SuffixReader:
 READERS: Registry[Reader] = Registry(
     "reader",
     "ragcli.readers",
-    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx", "code", "plain"),
+    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx", "sql", "code", "plain"),
 )
 
 
@@ -284,3 +284,49 @@ def reader_for(path: Path) -> Reader | None:
         elif reader.claims(path):
             return reader
     return next((reader for reader in fallbacks if reader.claims(path)), None)
+
+
+# Sources that are not files: a root given as a URL (`sqlite:///notes.db`, `postgresql://…`) is read by
+# the reader that claims it (`UrlReader`), row by row. A path never holds `//` once normalised, so a URL
+# root, and a manifest source recorded under one (`<url>#<id>`), is never taken for a file.
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_url(root: str | Path) -> bool:
+    """Whether a root (or a recorded source) is a URL rather than a path."""
+    return isinstance(root, str) and _URL_RE.match(root) is not None
+
+
+@dataclass
+class Row:
+    """One unit of a URL source (a database row): what a re-index reuses when its hash is unchanged."""
+
+    key: str  # the source as recorded and cited: `<url without password>#<id>`
+    sha256: str  # of the row's values
+    size: int  # bytes hashed
+    document: Document | None  # None: the row was skipped (the reason went to the read context)
+    skipped: str | None = None
+
+
+@runtime_checkable
+class UrlReader(Protocol):
+    """A reader of URL roots: it claims a URL by its scheme and streams its rows."""
+
+    name: str
+
+    def claims_url(self, url: str) -> bool:
+        """Whether this reader reads `url` (decided from the URL alone, without connecting)."""
+        ...
+
+    def display(self, url: str) -> str:
+        """`url` as it may be stored and shown: no password; raises `RagcliError` if it is malformed."""
+        ...
+
+    def rows(self, url: str, query: str | None, context: ReadContext) -> Iterator[Row]:
+        """The rows `query` selects at `url`, in order; errors are `RagcliError`s (one line each)."""
+        ...
+
+
+def url_reader_for(url: str) -> UrlReader | None:
+    """The first registered reader that claims the URL `url`."""
+    return next((r for r in READERS.all() if isinstance(r, UrlReader) and r.claims_url(url)), None)

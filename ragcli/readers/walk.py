@@ -320,6 +320,8 @@ class CorpusReader:
     @staticmethod
     def _common_base(roots: list[Path]) -> Path:
         dirs = [r.absolute() if r.is_dir() else r.absolute().parent for r in roots]
+        if not dirs:  # only URL roots (a database): no file is read
+            return Path.cwd()
         if len(dirs) == 1:
             return dirs[0]
         return Path(os.path.commonpath([str(d) for d in dirs]))
@@ -448,6 +450,11 @@ class CorpusReader:
             self.report.skipped.append(Skipped(rel, problem))
         self.report.sources.append(record)
         self.last_source = record
+
+    def accept(self, document: Document) -> bool:
+        """Whether to keep a document read elsewhere (a database row): dropped, with the reason listed, if
+        its text is empty or its id taken."""
+        return self._keep(document)
 
     def _keep(self, document: Document) -> bool:
         if document.continuation:

@@ -1,0 +1,170 @@
+"""Building from URL roots (SQL databases): the row is the unit of reuse.
+
+A URL root is read by the reader that claims it (`readers.base.UrlReader`), which streams rows, each
+with the SHA-256 of its values. A row is a source of the manifest under the key `<url>#<id>` (the URL
+without its password): a row whose key and hash an earlier build recorded keeps its passages and term
+counts (runs of such rows are copied as one range); a new or changed row is split and counted; a row
+no longer selected is dropped. Unlike files, rows are only known by running the query, so a build with
+a URL root always writes a new generation, reusing what it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragcli.chunking import split_document
+from ragcli.errors import InvalidOptionError
+from ragcli.indexing.columns import PassageColumns
+from ragcli.indexing.counting import BATCH_PASSAGES, Task, count_surfaces, reused
+from ragcli.indexing.settings import BuildSettings, ProgressCallback
+from ragcli.readers.base import UrlReader, is_url, url_reader_for
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import Skipped
+from ragcli.retrieval.index import Index
+
+PROGRESS_ROWS = 1000  # rows between two progress calls
+
+
+@dataclass
+class UrlRoot:
+    url: str  # as given (may hold a password: never shown or stored)
+    shown: str  # as stored and shown: no password
+    reader: UrlReader
+
+
+@dataclass
+class RowCounts:
+    """What a build did with the rows of its URL roots (the `rows_*` keys of `index --json`)."""
+
+    rows: int = 0  # rows read (skipped ones included)
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+def split_roots(paths: Sequence[str | Path]) -> tuple[list[Path], list[UrlRoot]]:
+    """File roots and URL roots (each with the reader that claims it); a URL no reader claims is a usage
+    error, and a malformed one too (checked here, before anything is read)."""
+    files: list[Path] = []
+    urls: list[UrlRoot] = []
+    for root in paths:
+        if not is_url(root):
+            files.append(Path(root))
+            continue
+        url = str(root)
+        reader = url_reader_for(url)
+        if reader is None:
+            scheme = url.split("://", 1)[0]
+            raise InvalidOptionError(
+                f"no reader for {scheme}:// URLs", hint="a database URL (sqlite:///…, postgresql://…), or a path"
+            )
+        urls.append(UrlRoot(url, reader.display(url), reader))
+    return files, urls
+
+
+def root_names(files: list[Path], urls: list[UrlRoot]) -> list[str]:
+    """The roots as the manifest records them: absolute paths, then URLs without passwords."""
+    return [str(r.resolve()) for r in files] + [u.shown for u in urls]
+
+
+def check_query(urls: list[UrlRoot], query: str | None) -> None:
+    """A query is given exactly when a URL root is (validated before any work)."""
+    if urls and not (query and query.strip()):
+        raise InvalidOptionError(f"{urls[0].shown}: a database needs a query", hint='--sql "SELECT id, title, body …"')
+    if query is not None and not urls:
+        raise InvalidOptionError(
+            "--sql needs a database URL to run on", hint='ragcli index "sqlite:///notes.db" --sql …'
+        )
+
+
+def row_tasks(
+    reader: CorpusReader,
+    urls: list[UrlRoot],
+    query: str | None,
+    old: Index | None,
+    settings: BuildSettings,
+    columns: PassageColumns,
+    sources: list[dict[str, Any]],
+    counts: RowCounts,
+    progress: tuple[ProgressCallback, int, int] | None,
+) -> Iterator[Task]:
+    """Streams the rows of each URL root, filling `columns` and `sources` and yielding counting tasks
+    (as `build._tasks` does for files); `counts` says what was reused."""
+    previous = {s["path"]: s for s in old.manifest.get("sources", []) if is_url(s["path"])} if old else {}
+    seen: set[str] = set()
+    pending: list[str] = []
+    span: list[int] = []  # [first, last) of old passages reused by consecutive unchanged rows, not yet copied
+
+    def size() -> int:  # passages so far, the pending reused span included
+        return len(columns) + (span[1] - span[0] if span else 0)
+
+    def flush_reuse() -> Iterator[Task]:
+        if span and old is not None:
+            with old.reused("passages"):
+                columns.extend_from(old, span[0], span[1])
+                reader.claim_ids(old.passages.doc_ids[i] for i in range(span[0], span[1]))
+            yield reused, (span[0], span[1])
+        span.clear()
+
+    for number, root in enumerate(urls, start=1):
+        reader.context.start_file()
+        for row in root.reader.rows(root.url, query, reader.context):
+            counts.rows += 1
+            seen.add(row.key)
+            entry = previous.get(row.key)
+            start = size()
+            if entry is not None and entry.get("sha256") == row.sha256 and old is not None:
+                counts.unchanged += 1
+                first, last = entry["passages"]
+                if first < last:
+                    if span and span[1] != first:
+                        yield from flush_reuse()
+                    if pending:
+                        yield count_surfaces, (pending,)
+                        pending = []
+                    span[:] = [span[0] if span else first, last]
+                if entry.get("skipped") and row.document is not None:  # a malformed row the reader reported again
+                    reader.report.skipped.append(Skipped(row.key, entry["skipped"]))
+                sources.append({**entry, "passages": [start, start + last - first]})
+            else:
+                yield from flush_reuse()
+                counts.new += entry is None
+                counts.changed += entry is not None
+                skipped = row.skipped
+                if row.document is not None and reader.accept(row.document):
+                    for passage in split_document(row.document, settings.chunking):
+                        columns.add(passage)
+                        pending.append(passage.index_text)
+                        if len(pending) >= BATCH_PASSAGES:
+                            yield count_surfaces, (pending,)
+                            pending = []
+                elif row.document is not None:
+                    skipped = "empty text" if not row.document.text.strip() else f"duplicate id {row.document.id!r}"
+                sources.append(
+                    {
+                        "path": row.key,
+                        "sha256": row.sha256,
+                        "bytes": row.size,
+                        "mtime_ns": None,
+                        "documents": int(skipped is None),
+                        "passages": [start, len(columns)],
+                        "skipped": skipped,
+                    }
+                )
+            if progress is not None and counts.rows % PROGRESS_ROWS == 0:
+                callback, done, total = progress
+                callback(root.shown, done + number - 1, total, size())
+        unlisted = reader.context.unlisted(root.shown)
+        if unlisted is not None:
+            reader.report.skipped.append(unlisted)
+        if progress is not None:
+            callback, done, total = progress
+            callback(root.shown, done + number, total, size())
+    yield from flush_reuse()
+    if pending:
+        yield count_surfaces, (pending,)
+    counts.removed = len(set(previous) - seen)

@@ -1,0 +1,250 @@
+"""SQL tables as a corpus: each row of the user's query is one document, and the unit of reuse.
+
+`ragcli index "sqlite:///notes.db" --sql "SELECT id, title, body, author FROM notes"`, or any
+SQLAlchemy URL (`postgresql://user@host/db`, `postgresql+psycopg://…`). SQLAlchemy (2.x) is imported
+here only, when a database is read, so other commands never pay for it.
+
+- Columns are chosen as a JSON record's fields are (`--id-field`, `--text-field`, `--title-field`, or
+  the usual names): each row goes through `records.record_document`, so a table and a JSON Lines file
+  holding the same records give the same documents. The other columns become `Document.metadata`
+  (dates and times as ISO strings, decimals as floats, binary columns left out).
+- Each row is yielded with the SHA-256 of its values; the build reuses the passages of a row whose
+  key (`<url>#<id>`) and hash are unchanged.
+- The password is never shown or stored: `display` drops it (and a `password=` query parameter), and
+  sqlite paths are made absolute so a re-index from another folder reads the same file. At read time
+  the password comes from the URL, else `RAGCLI_SQL_PASSWORD`, else the driver's own ways (libpq's
+  `PGPASSWORD` and `~/.pgpass` for PostgreSQL).
+- The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
+  READ ONLY`; SQLite: the file opened read-only, `PRAGMA query_only`); rows are streamed (a
+  server-side cursor where the driver has one, `yield_per`), never fetched all at once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ragcli.errors import InputFormatError, InvalidOptionError, MissingExtraError, PathNotFoundError
+from ragcli.readers.base import ReadContext, Row, SuffixReader
+from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, record_document
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+
+PASSWORD_ENV = "RAGCLI_SQL_PASSWORD"
+STREAM_ROWS = 1000  # rows fetched from the server at a time
+INSTALL_HINT = "pip install 'ragcli[sql]'"
+# SQLAlchemy's built-in dialects; a third-party one is found through its `sqlalchemy.dialects` entry point
+_DIALECTS = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql"})
+_USERINFO_RE = re.compile(r"(://[^/@:]*):[^@/]*@")  # user:password@ in a URL SQLAlchemy could not parse
+
+Scalar = str | int | float | bool
+
+
+def scrub(text: str, secret: str | None = None) -> str:
+    """`text` with any `user:password@` URL part and the given secret removed (for messages)."""
+    text = _USERINFO_RE.sub(r"\1@", text)
+    return text.replace(secret, "***") if secret else text
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower().split("+", 1)[0]
+
+
+@cache
+def _plugin_dialects() -> frozenset[str]:
+    from importlib.metadata import entry_points
+
+    return frozenset(ep.name.split(".", 1)[0].lower() for ep in entry_points(group="sqlalchemy.dialects"))
+
+
+def _parse(url: str) -> URL:
+    try:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+    except ModuleNotFoundError:
+        raise MissingExtraError(f"{scrub(url)}: reading SQL databases needs SQLAlchemy", hint=INSTALL_HINT) from None
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise InvalidOptionError(f"{scrub(url)}: not a database URL ({scrub(str(exc))})") from None
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def public_url(url: URL) -> URL:
+    """The URL as stored and shown: no password, a sqlite file by its absolute path."""
+    url = url._replace(password=None).difference_update_query(["password"])  # set(password=None) keeps it
+    if _is_sqlite_file(url) and not str(url.database).startswith("file:"):
+        url = url.set(database=str(Path(str(url.database)).absolute()))
+    return url
+
+
+def render(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _scalar(value: object) -> Scalar | None:
+    """A column value as a JSON scalar: ISO dates and times, decimals as floats; None for NULL and binary."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (_dt.date, _dt.time)):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return None  # binary: not text, and no use as a filter
+    if isinstance(value, (dict, list, tuple)):  # JSON and array columns
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)  # UUIDs, network addresses, enums, ranges…
+
+
+def _column(
+    shown: str, columns: list[str], explicit: str | None, candidates: tuple[str, ...], option: str
+) -> str | None:
+    if explicit is not None:
+        if explicit not in columns:
+            raise InputFormatError(
+                f"{shown}: the query has no column {explicit!r} (its columns: {', '.join(columns)})",
+                hint=f"select it, or name another with {option}",
+            )
+        return explicit
+    return next((name for name in candidates if name in columns), None)
+
+
+class SqlReader(SuffixReader):
+    """Reads the rows of an SQL query from a database URL (claims no file)."""
+
+    name = "sql"
+
+    def claims_url(self, url: str) -> bool:
+        scheme = _scheme(url)
+        return scheme in _DIALECTS or scheme in _plugin_dialects()
+
+    def display(self, url: str) -> str:
+        """The URL without its password; a SQLite file that does not exist is refused here, before any work."""
+        shown = public_url(_parse(url))
+        database = str(shown.database)
+        if _is_sqlite_file(shown) and not database.startswith("file:") and not Path(database).is_file():
+            raise PathNotFoundError(f"{render(shown)}: no such database file", hint="check the path after sqlite:///")
+        return render(shown)
+
+    def rows(self, url: str, query: str | None, context: ReadContext) -> Iterator[Row]:
+        """The rows of `query`, each with its document (None when the row was skipped) and hash."""
+        if not query or not query.strip():
+            raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint='--sql "SELECT …"')
+        parsed = _parse(url)
+        shown = render(public_url(parsed))
+        password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
+        engine = _engine(parsed, shown, None if password is None else str(password))
+        from sqlalchemy.exc import SQLAlchemyError
+
+        connected = False
+        try:
+            with engine.connect() as connection:
+                connected = True
+                _read_only(connection, parsed)
+                result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).exec_driver_sql(query)
+                yield from self._documents(shown, list(result.keys()), result, context)
+        except SQLAlchemyError as exc:
+            raise _database_error(exc, shown, None if password is None else str(password), connected) from None
+        finally:
+            engine.dispose()
+
+    def _documents(self, shown: str, columns: list[str], result: Any, context: ReadContext) -> Iterator[Row]:
+        fields = context.fields
+        id_column = _column(shown, columns, fields.id, ID_FIELDS, "--id-field")
+        text_column = _column(shown, columns, fields.text, TEXT_FIELDS, "--text-field")
+        title_column = _column(shown, columns, fields.title, TITLE_FIELDS, "--title-field")
+        if text_column is None:
+            raise InputFormatError(
+                f"{shown}: the query has no text column ({'/'.join(TEXT_FIELDS)}; its columns: {', '.join(columns)})",
+                hint="name it with --text-field, or alias it: SELECT body AS text …",
+            )
+        chosen = {id_column, text_column, title_column}
+        for number, values in enumerate(result, start=1):
+            record = {name: _scalar(value) for name, value in zip(columns, values)}
+            if record[text_column] is None:
+                record[text_column] = ""  # NULL text: an empty document (skipped as such, or title-only)
+            canonical = json.dumps(list(record.items()), ensure_ascii=False, separators=(",", ":"))
+            digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+            metadata = {k: v for k, v in record.items() if k not in chosen and v is not None}
+            documents = list(record_document(shown, number, record, context))
+            if not documents:  # malformed, with --skip-invalid: listed by record_document
+                yield Row(f"{shown}:{number}", digest, len(canonical), None, "malformed row")
+                continue
+            document = documents[0]
+            # without an id the row's position names it (record_document's fallback id, `<url>:<n>`)
+            key = f"{shown}#{document.id}" if id_column is not None and record[id_column] is not None else document.id
+            yield Row(key, digest, len(canonical), replace(document, path=key, line=1, metadata=metadata))
+
+
+def _engine(url: URL, shown: str, password: str | None) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import NoSuchModuleError
+    from sqlalchemy.pool import NullPool
+
+    options: dict[str, Any] = {"poolclass": NullPool}
+    if _is_sqlite_file(url) and not str(url.database).startswith("file:"):
+        path = Path(str(url.database)).absolute()
+        if not path.is_file():
+            raise PathNotFoundError(f"{shown}: no such database file", hint="check the path after sqlite:///")
+        if url.drivername in ("sqlite", "sqlite+pysqlite"):
+            import sqlite3
+
+            readonly = f"file:{quote(str(path))}?mode=ro"  # read-only: never creates or changes the file
+            options["creator"] = lambda: sqlite3.connect(readonly, uri=True, check_same_thread=False)
+        url = url.set(database=str(path))
+    if password is not None:
+        url = url.set(password=password)
+    try:
+        return create_engine(url, **options)
+    except NoSuchModuleError:
+        raise InvalidOptionError(
+            f"{shown}: no SQLAlchemy driver {url.drivername!r}",
+            hint="postgresql://, postgresql+psycopg://, sqlite:///…",
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            f"{shown}: the database driver is not installed ({exc.name})",
+            hint=f"{INSTALL_HINT}, or the driver's package",
+        ) from None
+
+
+def _read_only(connection: Any, url: URL) -> None:
+    """Make the transaction read-only where the database can (the SQL is the user's, the intent is to read)."""
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+    elif backend == "sqlite":
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+
+
+def _database_error(exc: BaseException, shown: str, password: str | None, connected: bool) -> InputFormatError:
+    """One line: where, and the database's own first line (connection refused, authentication failed,
+    a syntax error…), never the password."""
+    from sqlalchemy.exc import DBAPIError
+
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    problem = scrub(lines[0] if lines else type(original).__name__, password)[:300]
+    if not connected:
+        return InputFormatError(f"{shown}: cannot connect ({problem})", hint="check the URL, server and password")
+    return InputFormatError(f"{shown}: {problem}", hint="check the query given with --sql")
+
+
+READER = SqlReader()

@@ -1,0 +1,100 @@
+"""`ragcli index URL --sql …`: database roots from the command line (SQLite and a real PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from clihelpers import invoke, run
+from pgfixture import PASSWORD, Postgres, free_port
+
+QUERY = "SELECT id, title, body, author FROM notes ORDER BY id"
+
+
+def notes_db(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT, author TEXT)")
+        connection.executemany(
+            "INSERT INTO notes VALUES (?, ?, ?, ?)",
+            [
+                (1, "Honeybees", "Honeybees dance to tell where the flowers are.", "ann"),
+                (2, "Wasps", "Wasps build paper nests from chewed wood.", "bob"),
+                (3, "Ants", "Ants farm aphids for honeydew.", None),
+            ],
+        )
+    connection.close()
+
+
+def test_sqlite_url_keeps_its_slashes_and_reindexes_from_the_manifest(tmp_path: Path) -> None:
+    notes_db(tmp_path / "notes.db")
+    built = run("index", "sqlite:///notes.db", "--sql", QUERY, "--index", "idx", "--json", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert (report["rows"], report["rows_new"], report["documents"]) == (3, 3, 3)
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["roots"] == [f"sqlite:///{tmp_path / 'notes.db'}"] and manifest["sql"] == QUERY
+    with sqlite3.connect(tmp_path / "notes.db") as connection:
+        connection.execute("UPDATE notes SET body = 'Hornets hunt in autumn.' WHERE id = 2")
+    connection.close()
+    again = run("index", "--index", str(tmp_path / "idx"), "--json")  # no roots, no --sql: the stored ones
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["rows_unchanged"], report["rows_changed"], report["rows_new"]) == (2, 1, 0)
+    hits = run("query", "hornets autumn", "--no-generate", "--json", "--index", str(tmp_path / "idx"))
+    top = json.loads(hits.stdout)["hits"][0]
+    assert (top["doc_id"], top["title"]) == ("2", "Wasps")
+    assert top["path"] == f"sqlite:///{tmp_path / 'notes.db'}#2"
+    summary = run("index", "--index", str(tmp_path / "idx"))
+    assert "rows: 0 new, 0 changed, 0 removed, 3 unchanged" in summary.stderr
+
+
+def test_postgresql_password_never_printed_or_stored(tmp_path: Path, postgres: Postgres) -> None:
+    postgres.execute("DROP TABLE IF EXISTS cli_notes", "CREATE TABLE cli_notes (id int, title text, body text)",
+                     "INSERT INTO cli_notes VALUES (1, 'Bees', 'Bees make honey.'), (2, 'Ants', 'Ants dig.')")  # fmt: skip
+    query = "SELECT id, title, body FROM cli_notes ORDER BY id"
+    index = str(tmp_path / "idx")
+    env = {"PGPASSWORD": "", "PGPASSFILE": str(tmp_path / "none"), "RAGCLI_SQL_PASSWORD": ""}
+    outputs = []
+    for args in (["--json"], ["--verbose"]):
+        built = invoke("index", postgres.url(driver="psycopg"), "--sql", query, "--index", index, *args, env=env)
+        assert built.exit_code == 0, built.output
+        outputs += [built.stdout, built.stderr]
+    outputs.append(invoke("info", "--index", index, "--json").stdout)
+    outputs.append(invoke("query", "honey", "--no-generate", "--index", index).stdout)
+    assert not any(PASSWORD in text for text in outputs)
+    assert postgres.url(driver="psycopg", password=None) in outputs[-2]  # info shows the root, without it
+    for path in Path(index).rglob("*"):
+        assert not path.is_file() or PASSWORD.encode() not in path.read_bytes(), path
+    # a plain re-index: the password from the environment, never from the index
+    failed = invoke("index", "--index", index, env=env)
+    assert failed.exit_code == 6 and "cannot connect" in failed.stderr and "Traceback" not in failed.stderr
+    again = invoke("index", "--index", index, "--json", env={**env, "RAGCLI_SQL_PASSWORD": PASSWORD})
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["rows_unchanged"] == 2
+
+
+def test_database_errors_are_one_line_with_their_exit_codes(tmp_path: Path, postgres: Postgres) -> None:
+    notes_db(tmp_path / "notes.db")
+    sqlite_url = f"sqlite:///{tmp_path / 'notes.db'}"
+    index = str(tmp_path / "idx")
+    down = postgres.url().replace(f":{postgres.port}/", f":{free_port()}/")
+    cases = [
+        ([postgres.url(password="wrong-pw-31337"), "--sql", QUERY], 6, "password authentication failed"),
+        ([down, "--sql", QUERY], 6, "cannot connect"),
+        ([sqlite_url, "--sql", "SELEC * FROM notes"], 6, "syntax error"),
+        ([sqlite_url, "--sql", "SELECT id, title FROM notes"], 6, "no text column"),
+        ([sqlite_url, "--sql", QUERY, "--title-field", "headline"], 6, "no column 'headline'"),
+        ([f"sqlite:///{tmp_path / 'missing.db'}", "--sql", QUERY], 4, "no such database file"),
+        ([sqlite_url], 2, "needs a query"),
+        ([str(tmp_path), "--sql", QUERY], 2, "--sql needs a database URL"),
+        (["postgresql+nodriver://u:wrong-pw-31337@localhost/db", "--sql", QUERY], 2, "no SQLAlchemy driver"),
+        (["gopher://host/x", "--sql", QUERY], 2, "no reader for gopher://"),
+    ]
+    for args, code, message in cases:
+        result = invoke("index", *args, "--index", index)
+        assert result.exit_code == code, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "wrong-pw-31337" not in result.stderr and PASSWORD not in result.stderr
+    assert not (tmp_path / "missing.db").exists()

@@ -1,0 +1,338 @@
+"""SQL tables as a corpus (ragcli/readers/sql.py, ragcli/indexing/rows.py), against SQLite and a real
+PostgreSQL server (tests/pgfixture.py): the same records from SQLite, PostgreSQL and JSON Lines give
+the same index; rows are reused one by one; passwords are never stored; errors are one clean line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pgfixture import PASSWORD, Postgres, free_port
+
+from ragcli.chunking import ChunkSettings
+from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
+from ragcli.indexing.build import build_index, stored_roots
+from ragcli.indexing.settings import BuildReport, BuildSettings
+from ragcli.readers.base import ReadContext, ReadReport, RecordFields, is_url, url_reader_for
+from ragcli.readers.sql import PASSWORD_ENV
+from ragcli.retrieval.index import Index, load_index
+
+LONG = " ".join(f"word{i} pollen" for i in range(60))  # several passages at 20 words
+RECORDS = [
+    {"id": 1, "title": "Honeybees", "body": "Honeybees dance to tell where the flowers are.", "author": "ann"},
+    {"id": 2, "title": "Wasps", "body": "Wasps build paper nests from chewed wood.", "author": "bob"},
+    {"id": 3, "title": "Long", "body": LONG, "author": "ann"},
+    {"id": 4, "title": None, "body": "Ants farm aphids for honeydew; café, naïve, 蜂蜜.", "author": None},
+    {"id": 5, "title": "Bumblebees", "body": "Bumblebees buzz to shake pollen from flowers.", "author": "cy"},
+    {"id": 6, "title": "Moths", "body": "Moths find flowers at night by their scent.", "author": "bob"},
+]
+QUERY = "SELECT id, title, body, author FROM notes ORDER BY id"
+QUESTIONS = ["honeybees dance flowers", "pollen", "paper nests wood", "honeydew café", "night scent moths"]
+SETTINGS = BuildSettings(chunking=ChunkSettings(size=20, overlap=5), sql=QUERY)
+
+
+def sqlite_db(path: Path, records: list[dict[str, object]] = RECORDS) -> str:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT, author TEXT)")
+        connection.executemany("INSERT INTO notes VALUES (:id, :title, :body, :author)", records)
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def pg_notes(postgres: Postgres, request: pytest.FixtureRequest) -> str:
+    """A fresh table `notes` in a database of its own; the URL (with its password)."""
+    database = "notes_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    postgres.execute(f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}")
+    postgres.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT, author TEXT)",
+        *(
+            "INSERT INTO notes VALUES ({}, {}, {}, {})".format(
+                r["id"],
+                *(
+                    ("'" + str(r[k]).replace("'", "''") + "'") if r[k] is not None else "NULL"
+                    for k in ("title", "body", "author")
+                ),
+            )
+            for r in RECORDS
+        ),
+        database=database,
+    )
+    return postgres.url(database)
+
+
+def snapshot(index: Index) -> list[tuple[str, str, str, str]]:
+    store = index.passages
+    return [(store.ids[i], store.doc_ids[i], store.titles[i], store.texts[i]) for i in range(len(store))]
+
+
+def scores(index: Index) -> list[list[tuple[str, float]]]:
+    return [[(hit.id, hit.score) for hit in index.search(q, k=10)] for q in QUESTIONS]
+
+
+def test_sqlite_postgresql_and_jsonl_give_the_same_index(tmp_path: Path, pg_notes: str) -> None:
+    jsonl = tmp_path / "notes.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS), encoding="utf-8")
+    build_index([jsonl], tmp_path / "from-jsonl", BuildSettings(chunking=SETTINGS.chunking))
+    build_index([sqlite_db(tmp_path / "notes.db")], tmp_path / "from-sqlite", SETTINGS)
+    build_index([pg_notes], tmp_path / "from-pg", SETTINGS)
+    expected = load_index(tmp_path / "from-jsonl")
+    assert len(expected.passages) > len(RECORDS)  # the long record is several passages
+    for name in ("from-sqlite", "from-pg"):
+        index = load_index(tmp_path / name)
+        assert snapshot(index) == snapshot(expected), name
+        assert scores(index) == scores(expected), name
+        assert index.manifest["counts"] == expected.manifest["counts"]
+    hit = load_index(tmp_path / "from-pg").search("honeybees dance", k=1)[0]
+    assert hit.doc_id == "1" and hit.path.endswith("/" + pg_notes.rsplit("/", 1)[1] + "#1")
+
+
+def test_other_columns_become_metadata_as_json_scalars(tmp_path: Path, postgres: Postgres) -> None:
+    postgres.execute("DROP TABLE IF EXISTS typed", "CREATE TABLE typed (id int, body text, day date, at timestamp, "
+                     "price numeric(6,2), ok boolean, tags jsonb, blob bytea, missing text)",
+                     "INSERT INTO typed VALUES (7, 'text', '2024-02-29', '2024-02-29 13:45:00', 12.50, true, "
+                     "'{\"a\": 1}', '\\x00ff', NULL)")  # fmt: skip
+    reader = url_reader_for(postgres.url())
+    assert reader is not None
+    context = ReadContext(RecordFields(), False, ReadReport())
+    [row] = list(reader.rows(postgres.url(), "SELECT * FROM typed", context))
+    assert row.document is not None
+    assert row.document.metadata == {"day": "2024-02-29", "at": "2024-02-29T13:45:00", "price": 12.5, "ok": True,
+                                     "tags": '{"a": 1}'}  # fmt: skip
+    assert row.key == f"{postgres.url(password=None)}#7" and row.document.path == row.key
+    assert not any(PASSWORD in str(value) for value in (row.key, row.document.metadata))
+
+
+def test_scalars_of_sqlite_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path, detect_types=sqlite3.PARSE_DECLTYPES) as connection:
+        connection.execute("CREATE TABLE t (id TEXT, text TEXT, n REAL, d DECIMAL, raw BLOB)")
+        connection.execute("INSERT INTO t VALUES ('a', 'words', 1.25, 3, x'00')")
+    connection.close()
+    reader = url_reader_for(f"sqlite:///{path}")
+    assert reader is not None
+    [row] = list(reader.rows(f"sqlite:///{path}", "SELECT * FROM t", ReadContext(RecordFields(), False, ReadReport())))
+    assert row.document is not None and row.document.id == "a"
+    assert row.document.metadata == {"n": 1.25, "d": 3}
+
+
+def test_reindex_reuses_unchanged_rows_and_finds_the_changed_one(
+    tmp_path: Path, pg_notes: str, postgres: Postgres
+) -> None:
+    index_dir = tmp_path / "index"
+    first = build_index([pg_notes], index_dir, SETTINGS)
+    assert (first.rows, first.rows_new, first.rows_unchanged) == (6, 6, 0)
+    database = pg_notes.rsplit("/", 1)[1]
+    postgres.execute("UPDATE notes SET body = 'Hornets hunt other insects in autumn.' WHERE id = 2", database=database)
+    again = build_index([pg_notes], index_dir, SETTINGS)
+    assert (again.rows, again.rows_new, again.rows_changed, again.rows_removed, again.rows_unchanged) == (6, 0, 1, 0, 5)
+    index = load_index(index_dir)
+    assert index.search("hornets autumn", k=1)[0].doc_id == "2"
+    assert all(hit.doc_id != "2" for hit in index.search("paper nests chewed wood", k=10))
+    # the reused rows' passages are those of a fresh build
+    fresh = build_index([pg_notes], tmp_path / "fresh", SETTINGS)
+    assert fresh.rows_new == 6
+    assert snapshot(index) == snapshot(load_index(tmp_path / "fresh"))
+    assert scores(index) == scores(load_index(tmp_path / "fresh"))
+
+    postgres.execute("DELETE FROM notes WHERE id = 3", database=database)
+    third = build_index([pg_notes], index_dir, SETTINGS)
+    assert (third.rows, third.rows_removed, third.rows_unchanged, third.rows_changed) == (5, 1, 5, 0)
+    index = load_index(index_dir)
+    assert "3" not in {index.passages.doc_ids[i] for i in range(len(index.passages))}
+    assert index.search("word7 pollen", k=10) == [] or all(h.doc_id != "3" for h in index.search("word7", k=10))
+    assert not any(s["path"].endswith("#3") for s in index.manifest["sources"])
+
+
+def test_reuse_keeps_order_around_new_and_skipped_rows(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "notes.db")
+    index_dir = tmp_path / "index"
+    build_index([url], index_dir, SETTINGS)
+    with sqlite3.connect(tmp_path / "notes.db") as connection:
+        connection.execute("INSERT INTO notes VALUES (0, 'First', 'Termites build mounds.', 'dee')")
+        connection.execute("UPDATE notes SET body = '' WHERE id = 5")  # now empty: skipped
+    connection.close()
+    report = build_index([url], index_dir, SETTINGS)
+    assert (report.rows_new, report.rows_changed, report.rows_unchanged) == (1, 1, 5)
+    assert any(s.reason == "empty text" for s in report.skipped)
+    build_index([url], tmp_path / "fresh", SETTINGS)
+    assert snapshot(load_index(index_dir)) == snapshot(load_index(tmp_path / "fresh"))
+    assert scores(load_index(index_dir)) == scores(load_index(tmp_path / "fresh"))
+    assert load_index(index_dir).search("termites mounds", k=1)[0].doc_id == "0"
+
+
+def test_a_malformed_row_is_skipped_or_stops_the_build_with_strict(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "notes.db")
+    query = "SELECT id, title, CASE WHEN id = 2 THEN 42 ELSE body END AS body FROM notes ORDER BY id"
+    with pytest.raises(InputFormatError, match=r"notes\.db:2: field 'body' is not a string"):
+        build_index([url], tmp_path / "index", BuildSettings(sql=query, strict=True))
+    settings = BuildSettings(sql=query)
+    report = build_index([url], tmp_path / "index", settings)
+    assert (report.rows, report.documents) == (6, 5)
+    assert [s.reason for s in report.skipped] == ["field 'body' is not a string"]
+    again = build_index([url], tmp_path / "index", settings)
+    assert (again.rows_unchanged, again.documents) == (6, 5)
+    assert [s.reason for s in again.skipped] == ["field 'body' is not a string"]
+
+
+def test_rows_without_an_id_are_named_by_position(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "notes.db")
+    settings = BuildSettings(sql="SELECT title, body FROM notes ORDER BY id")
+    report = build_index([url], tmp_path / "index", settings)
+    assert report.rows_new == 6
+    index = load_index(tmp_path / "index")
+    hit = index.search("wasps paper nests", k=1)[0]
+    assert hit.doc_id == hit.path == f"{url}:2"
+    assert build_index([url], tmp_path / "index", settings).rows_unchanged == 6
+
+
+def test_password_is_never_stored_and_comes_from_the_environment_on_reindex(
+    tmp_path: Path, pg_notes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    index_dir = tmp_path / "index"
+    report = build_index([pg_notes], index_dir, SETTINGS)
+    for path in index_dir.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    assert PASSWORD not in json.dumps(report.to_dict())
+    roots = stored_roots(index_dir)
+    assert roots == [pg_notes.replace(f":{PASSWORD}@", "@")] and is_url(str(roots[0]))
+    settings = BuildSettings(chunking=SETTINGS.chunking)  # no query: the stored one
+    with pytest.raises(InputFormatError, match="cannot connect") as failed:
+        build_index(roots, index_dir, settings)
+    assert PASSWORD not in str(failed.value)
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    again = build_index(roots, index_dir, settings)
+    assert (again.rows_unchanged, again.rows_new) == (6, 0)
+    monkeypatch.delenv(PASSWORD_ENV)
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)  # libpq's own variable works too (PostgreSQL)
+    assert build_index(roots, index_dir, settings).rows_unchanged == 6
+
+
+def test_query_runs_read_only(tmp_path: Path, pg_notes: str, postgres: Postgres) -> None:
+    database = pg_notes.rsplit("/", 1)[1]
+    postgres.execute("CREATE SEQUENCE counter", database=database)
+    with pytest.raises(InputFormatError, match="read-only transaction"):  # a query that writes
+        build_index([pg_notes], tmp_path / "i", BuildSettings(sql="SELECT id, body, nextval('counter') FROM notes"))
+    with pytest.raises(InputFormatError, match="DELETE"):  # a statement that is no query
+        build_index([pg_notes], tmp_path / "i", BuildSettings(sql="DELETE FROM notes RETURNING id, body"))
+    url = sqlite_db(tmp_path / "notes.db")
+    with pytest.raises(InputFormatError, match=r"readonly|read-only"):
+        build_index([url], tmp_path / "j", BuildSettings(sql="DELETE FROM notes RETURNING id, body"))
+    with sqlite3.connect(tmp_path / "notes.db") as connection:
+        assert connection.execute("SELECT count(*) FROM notes").fetchone() == (6,)
+    connection.close()
+    import psycopg
+
+    with psycopg.connect(postgres.url(database)) as connection:
+        assert connection.execute("SELECT count(*) FROM notes").fetchone() == (6,)
+        assert connection.execute("SELECT is_called FROM counter").fetchone() == (False,)
+
+
+def test_rows_are_streamed_through_a_server_side_cursor(postgres: Postgres) -> None:
+    postgres.execute("DROP TABLE IF EXISTS many", "CREATE TABLE many AS SELECT g AS id, 'row ' || g AS text "
+                     "FROM generate_series(1, 5000) g")  # fmt: skip
+    reader = url_reader_for(postgres.url())
+    assert reader is not None
+    rows = reader.rows(
+        postgres.url(), "SELECT id, text FROM many ORDER BY id", ReadContext(RecordFields(), False, ReadReport())
+    )
+    first = next(rows)
+    assert first.document is not None and first.document.id == "1"
+    import psycopg
+
+    with psycopg.connect(postgres.url()) as watcher:  # what the reading session runs while it is paused
+        running = [
+            q
+            for (q,) in watcher.execute(
+                "SELECT query FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    rows.close()
+    assert any(q.lstrip().upper().startswith(("FETCH", "DECLARE")) for q in running), running
+    assert (
+        sum(
+            1
+            for _ in reader.rows(
+                postgres.url(), "SELECT id, text FROM many", ReadContext(RecordFields(), False, ReadReport())
+            )
+        )
+        == 5000
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "fields", "message"),
+    [
+        ("SELEC id FROM notes", RecordFields(), "syntax error"),
+        ("SELECT id, title FROM notes", RecordFields(), "no text column"),
+        ("SELECT id, body FROM notes", RecordFields(text="content"), "no column 'content'"),
+        ("SELECT id, body FROM nowhere", RecordFields(), "nowhere"),
+    ],
+)
+def test_bad_queries_are_one_line_input_errors(
+    tmp_path: Path, pg_notes: str, query: str, fields: RecordFields, message: str
+) -> None:
+    with pytest.raises(InputFormatError, match=message) as failed:
+        build_index([pg_notes], tmp_path / "i", BuildSettings(sql=query, fields=fields))
+    assert "\n" not in str(failed.value) and PASSWORD not in str(failed.value)
+
+
+def test_connection_errors_are_one_line_input_errors(tmp_path: Path, postgres: Postgres) -> None:
+    wrong = postgres.url(password="not-the-password")
+    with pytest.raises(InputFormatError, match=r"cannot connect.*password authentication failed") as failed:
+        build_index([wrong], tmp_path / "i", BuildSettings(sql="SELECT 1 AS id, 'x' AS text"))
+    assert "not-the-password" not in str(failed.value) and "\n" not in str(failed.value)
+    down = postgres.url().replace(f":{postgres.port}/", f":{free_port()}/")
+    with pytest.raises(InputFormatError, match=r"cannot connect.*refused") as failed:
+        build_index([down], tmp_path / "i", BuildSettings(sql="SELECT 1 AS id, 'x' AS text"))
+    assert PASSWORD not in str(failed.value)
+
+
+def test_bad_urls_and_options_fail_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(PathNotFoundError):
+        build_index(["sqlite:///" + str(tmp_path / "missing.db")], tmp_path / "i", BuildSettings(sql="SELECT 1"))
+    assert not (tmp_path / "missing.db").exists()  # never created by opening it
+    assert not (tmp_path / "i").exists()  # refused before the index folder is made
+    with pytest.raises(InvalidOptionError, match="no SQLAlchemy driver"):
+        build_index(["postgresql+nodriver://u:secretpw@localhost/db"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
+    with pytest.raises(InvalidOptionError, match="no reader for ftp://"):
+        build_index(["ftp://example/x"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
+    url = sqlite_db(tmp_path / "notes.db")
+    with pytest.raises(InvalidOptionError, match="needs a query"):
+        build_index([url], tmp_path / "i", BuildSettings())
+    with pytest.raises(InvalidOptionError, match="--sql needs a database URL"):
+        build_index([tmp_path / "notes.db"], tmp_path / "i", BuildSettings(sql=QUERY))
+    with pytest.raises(InvalidOptionError) as failed:
+        build_index(["postgresql+nodriver://u:secretpw@localhost/db"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
+    assert "secretpw" not in str(failed.value)
+
+
+def test_files_and_a_database_in_one_index(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Beekeepers wear veils.\n")
+    url = sqlite_db(tmp_path / "notes.db")
+    report: BuildReport = build_index([tmp_path / "docs", url], tmp_path / "index", SETTINGS)
+    assert (report.files, report.rows) == (1, 6)
+    index = load_index(tmp_path / "index")
+    assert index.search("beekeepers veils", k=1)[0].path == "a.txt"
+    assert index.manifest["roots"] == [str((tmp_path / "docs").resolve()), url]
+    again = build_index([tmp_path / "docs", url], tmp_path / "index", SETTINGS)
+    assert (again.unchanged, again.rows_unchanged, again.rows_changed) == (1, 6, 0)
+
+
+def test_dates_and_decimals_from_postgresql_are_iso_strings_and_floats() -> None:
+    from ragcli.readers.sql import _scalar
+
+    assert _scalar(dt.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02T03:04:05"
+    assert _scalar(Decimal("2.50")) == 2.5
+    assert _scalar(b"\x00") is None
