@@ -178,6 +178,14 @@ def query(
     device: options.Device = "auto",
     threads: options.Threads = None,
     batch_size: options.BatchSize = 8,
+    answer_style: options.AnswerStyle = "short",
+    fallback: options.Fallback = True,
+    base_url: options.BaseUrl = None,
+    api_key_env: options.ApiKeyEnv = None,
+    concurrency: options.Concurrency = 4,
+    timeout: options.Timeout = 60.0,
+    retries: options.Retries = 2,
+    context_tokens: options.ContextTokens = None,
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
@@ -195,7 +203,7 @@ def query(
         for text, hits in search_questions(idx, questions, top_k, scorer):
             print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
-    from ragcli.generation.base import GenerationOptions, check_generator
+    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator
     from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
 
@@ -209,6 +217,13 @@ def query(
         threads=threads,
         batch_size=batch_size,
         prompt_template=load_template(prompt_template) if prompt_template else None,
+        answer_style=check_answer_style(answer_style),
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+        context_tokens=context_tokens,
     )
     _answer_questions(
         idx,
@@ -221,6 +236,7 @@ def query(
         generation,
         as_json,
         jsonl=from_stdin,
+        fallback=fallback,
     )
 
 
@@ -235,41 +251,51 @@ def _answer_questions(
     generation: Any,
     as_json: bool,
     jsonl: bool,
+    fallback: bool = True,
 ) -> None:
-    """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
-    from ragcli.answering import generate_answers, retrieve
+    """Retrieve all, then load the generator, then answer; the sources of every answer not given are
+    printed when loading or answering fails (a server down, a stream cut off), before the error."""
+    from ragcli.answering import extractive_fallback, generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
     from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
     answers = [retrieve(idx, q, k, scorer, name=name) for q in questions]
-    try:
-        choice = make_generator(kind, model, generation, index=idx)
-    except RagcliError as exc:
-        for item in answers:  # the sources are never lost
+    done = 0
+
+    def print_sources(exc: RagcliError) -> None:
+        for item in answers[done:]:  # the sources are never lost
             if as_json:
                 write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
             else:
                 print_hits(
                     item.question, item.retriever, item.sources, idx.analyzer.highlighter(item.question), False, False
                 )
+
+    try:
+        choice = make_generator(kind, model, generation, index=idx)
+        if choice.notice:
+            note(f"ragcli: note: {choice.notice}")
+        gen, one = choice.generator, answers[0]
+        backup = extractive_fallback(idx, generation) if fallback and gen.name != "extractive" else None
+        if (
+            not as_json
+            and len(answers) == 1
+            and one.sources
+            and isinstance(gen, StreamingGenerator)
+            and sys.stdout.isatty()
+        ):
+            print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question), backup)
+            return
+        batch = max(generation.batch_size, generation.concurrency if gen.name == "openai" else 1)
+        for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=backup):
+            if as_json:
+                write_json(item.to_dict(), indent=None if jsonl else 2)
+            else:
+                print_answer(item, idx.analyzer.highlighter(item.question))
+            done += 1
+    except RagcliError as exc:
+        print_sources(exc)
         raise
-    if choice.notice:
-        note(f"ragcli: note: {choice.notice}")
-    gen, one = choice.generator, answers[0]
-    if (
-        not as_json
-        and len(answers) == 1
-        and one.sources
-        and isinstance(gen, StreamingGenerator)
-        and sys.stdout.isatty()
-    ):
-        print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question))
-        return
-    for item in generate_answers(answers, gen, choice.load_seconds, generation.batch_size):
-        if as_json:
-            write_json(item.to_dict(), indent=None if jsonl else 2)
-        else:
-            print_answer(item, idx.analyzer.highlighter(item.question))
 
 
 @app.command()

@@ -24,7 +24,7 @@ from ragcli.records import Hit
 if TYPE_CHECKING:
     from ragcli.answering import Answer
     from ragcli.evaluation.runner import EvalReport
-    from ragcli.generation.base import StreamingGenerator
+    from ragcli.generation.base import Generator, StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
 
@@ -155,6 +155,8 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
     """The answer in a panel titled with the generator that wrote it."""
     text = partial if partial is not None else answer.answer
     who = answer.model or answer.generator or "generating"
+    if partial is None and getattr(answer, "fallback", None):
+        who = f"{answer.fallback} ({who} gave no answer)"
     if partial is None and not text:
         body = Text(
             "No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.",
@@ -336,7 +338,11 @@ def print_answer(item: Answer, highlight: Highlighter) -> None:
 
 
 def print_streamed_answer(
-    item: Answer, generator: StreamingGenerator, load_seconds: float, highlight: Highlighter
+    item: Answer,
+    generator: StreamingGenerator,
+    load_seconds: float,
+    highlight: Highlighter,
+    fallback: Generator | None = None,
 ) -> None:
     """The answer token by token as the model writes it (a terminal only), then as `print_answer`."""
     from rich.live import Live
@@ -344,5 +350,11 @@ def print_streamed_answer(
     from ragcli.answering import stream_answer
 
     with Live(answer_panel(item, partial=""), console=stdout_console(), refresh_per_second=12, transient=True) as live:
-        stream_answer(item, generator, load_seconds, on_text=lambda text: live.update(answer_panel(item, partial=text)))
+        stream_answer(
+            item,
+            generator,
+            load_seconds,
+            on_text=lambda text: live.update(answer_panel(item, partial=text)),
+            fallback=fallback,
+        )
     print_answer(item, highlight)

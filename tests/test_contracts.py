@@ -176,6 +176,7 @@ RETRIEVAL_KEYS = ["hits", "query", "retriever"]
 ANSWER_KEYS = [
     "answer",
     "citations",
+    "fallback",
     "generator",
     "model",
     "query",
