@@ -367,6 +367,15 @@ def evaluate(
     max_new_tokens: options.MaxNewTokens = 64,
     batch_size: options.BatchSize = 8,
     device: options.Device = "auto",
+    threads: options.Threads = None,
+    prompt_template: options.PromptTemplate = None,
+    answer_style: options.AnswerStyle = "short",
+    base_url: options.BaseUrl = None,
+    api_key_env: options.ApiKeyEnv = None,
+    concurrency: options.Concurrency = 4,
+    timeout: options.Timeout = 60.0,
+    retries: options.Retries = 2,
+    context_tokens: options.ContextTokens = None,
     embedding_precision: options.EmbeddingPrecision = "int8",
     skip_invalid: options.SkipInvalid = False,
     per_query: options.PerQuery = None,
@@ -380,16 +389,30 @@ def evaluate(
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
-    from ragcli.generation.base import GenerationOptions, check_generator, make_generator
+    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator, make_generator
+    from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
-    from ragcli.progress import counting_progress
+    from ragcli.progress import counting_progress, evaluation_progress
     from ragcli.render import comparison_table, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
 
     # every option value and output path is checked before any indexing, model loading or evaluating
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
-    generation = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=check_device(device))
+    generation = GenerationOptions(
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        device=check_device(device),
+        threads=threads,
+        prompt_template=load_template(prompt_template) if prompt_template else None,
+        answer_style=check_answer_style(answer_style),
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+        context_tokens=context_tokens,
+    )
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     eval_set = load_eval_set(data, split, skip_invalid)
@@ -410,7 +433,9 @@ def evaluate(
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator
-    with counting_progress("evaluating", total=len(eval_set.queries)) as bar, result_writers(outputs) as sinks:
+    with_answers = sum(1 for q in eval_set.queries if q.answers) if gen is not None else 0
+    to_answer = with_answers * (len(retrievers) + (0 if context else 1))
+    with evaluation_progress(len(eval_set.queries), to_answer) as (bar, on_answers), result_writers(outputs) as sinks:
         report = run_evaluation(
             eval_set,
             idx,
@@ -420,9 +445,10 @@ def evaluate(
             generator=gen,
             top_k=top_k,
             closed_book=not context,
-            progress=(lambda config, done, total: bar(done, total, config)) if bar else None,
+            progress=bar,
             sinks=sinks,
-            batch_size=batch_size,
+            batch_size=max(batch_size, concurrency if gen is not None and gen.name == "openai" else 1),
+            on_answers=on_answers,
         )
     if outputs.per_query and outputs.per_query in outputs.replaces:
         note(outputs.describe(outputs.per_query, "per-query results"))

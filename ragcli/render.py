@@ -271,6 +271,24 @@ def _metric_key(name: str) -> tuple[int, int]:
     return (METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER), int(cutoff or 0))
 
 
+def _answers_line(report: EvalReport) -> str:
+    """The caption's line on answers: which generator and model, and the seconds each answer took."""
+    if not report.generator:
+        return ""
+    who = report.generator.get("name") or "?"
+    model = report.generator.get("model")
+    seconds = [
+        f"{format_seconds(c.timings['generate_s_per_query'])} ({c.name})"
+        for c in report.configs
+        if "generate_s_per_query" in c.timings
+    ]
+    return (
+        f"\nanswers by {printable(str(who))}"
+        + (f" · {printable(str(model))}" if model else "")
+        + (f" · {', '.join(seconds)} per answer" if seconds else "")
+    )
+
+
 def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
@@ -283,6 +301,7 @@ def comparison_table(report: EvalReport) -> Table:
         )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
+        + _answers_line(report)
     )
     table = Table(
         title=Text(printable(report.dataset)), caption=Text(caption), title_justify="left", caption_justify="left"

@@ -264,6 +264,27 @@ def test_options_are_checked_before_any_work(sample_index: Path) -> None:
     assert unset.returncode == 2 and "RAGCLI_TEST_UNSET_KEY is not set" in unset.stderr
 
 
+def test_evaluate_answers_through_the_server(server: Server, sample_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    rows = [
+        {"question": "How do honeybees tell each other where the flowers are?", "answers": ["the waggle dance"]},
+        {"question": "What is propolis?", "answers": ["bee glue"]},
+        {"question": "How many eggs does a queen lay a day?", "answers": ["2,000"]},
+    ]
+    qa.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    common = ["evaluate", str(qa), "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--concurrency"]
+    fast = ["2", "--max-new-tokens", "8", "--context-tokens", "1024", "--top-k", "2", "--retries", "0"]
+    as_json = run(*common, *fast, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["generator"] == {"name": "openai", "model": server.model, "top_k": 2}
+    assert report["counts"]["with_answers"] == 3 and "f1" in report["configs"][0]["metrics"]
+    for_people = run(*common, *fast, "--answer-style", "sentence")
+    assert for_people.returncode == 0, for_people.stderr
+    caption = "".join(for_people.stdout.split())  # the caption wraps at the table's width
+    assert f"answersbyopenai·{server.model}·" in caption and "(bm25)peranswer" in caption
+
+
 # ------------------------------------------------------------------------------------------------
 # the library against the same server
 

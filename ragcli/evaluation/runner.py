@@ -154,9 +154,15 @@ class _ConfigRun:
     time, in query order) and then go to the sinks. Nothing else is kept."""
 
     def __init__(
-        self, name: str, generator: Generator | None, sinks: Sequence[ResultSink], batch_size: int, ranked: bool
+        self,
+        name: str,
+        generator: Generator | None,
+        sinks: Sequence[ResultSink],
+        batch_size: int,
+        ranked: bool,
+        on_answers: Callable[[int], None] | None = None,
     ) -> None:
-        self.name, self.generator, self.sinks = name, generator, sinks
+        self.name, self.generator, self.sinks, self.on_answers = name, generator, sinks, on_answers
         self.batch_size, self.ranked = max(1, batch_size), ranked
         self.retrieval, self.answers = _Means(), _Means()
         self.pending: list[tuple[QueryResult, list[Hit]]] = []
@@ -188,6 +194,8 @@ class _ConfigRun:
                 result.metrics.update(values)
                 self.answers.add(values)
             self.answered += len(items)
+            if self.on_answers:
+                self.on_answers(len(items))
         for result, _ in self.pending:
             for sink in self.sinks:
                 sink.result(self.name, result)
@@ -214,12 +222,14 @@ def evaluate(
     progress: Progress | None = None,
     sinks: Sequence[ResultSink] = (),
     batch_size: int = 8,
+    on_answers: Callable[[int], None] | None = None,
 ) -> EvalReport:
     """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`.
 
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
-    never the rankings of all queries."""
+    never the rankings of all queries. `progress` hears of each query retrieved, `on_answers` of each
+    batch of answers generated (how many)."""
     cutoffs = check_cutoffs(cutoffs)
     depth = max(depth, max(cutoffs))
     queries = eval_set.queries
@@ -228,7 +238,7 @@ def evaluate(
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
     for retriever in retrievers:
-        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True)
+        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True, on_answers=on_answers)
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
             result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth))
@@ -252,7 +262,7 @@ def evaluate(
             metrics.update(run.answers.means())
         configs.append(ConfigResult(retriever, retriever, metrics, timings))
     if closed_book and answering is not None:
-        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False)
+        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False, on_answers=on_answers)
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()
