@@ -328,6 +328,32 @@ def test_an_unreachable_server_fails_when_the_generator_is_made() -> None:
         OpenAIGenerator("m", GenerationOptions(base_url=url, retries=0, timeout=5))
 
 
+def test_the_prompt_fits_the_context_budget(server: Server, sample_index: Path) -> None:
+    from ragcli.retrieval.index import load_index
+
+    hits = load_index(sample_index).search(QUESTION, k=5)
+    roomy = OpenAIGenerator(None, options(server, context_tokens=8192))
+    tight = OpenAIGenerator(None, options(server, context_tokens=400))
+    assert roomy.server_context is None and tight.max_prompt_tokens == 400 - 8
+    assert roomy.prompt(QUESTION, hits).sources_used == 5
+    fitted = tight.prompt(QUESTION, hits)
+    assert approx_tokens(fitted.text) <= 392 and 1 <= fitted.sources_used < 5 and QUESTION in fitted.text
+    assert tight.generate(QUESTION, hits).sources_in_prompt == fitted.sources_used
+
+
+def test_a_slow_answer_times_out_with_exit_9(server: Server, sample_index: Path) -> None:
+    slow = ["--max-new-tokens", "1500", "--context-tokens", "4096", "--top-k", "1", "--retries", "0"]
+    result = run(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--json",
+        "--timeout", "0.3", *slow,
+    )  # fmt: skip
+    assert result.returncode == 9
+    assert result.stderr.strip().splitlines() == [
+        f"ragcli: error: the server at {server.url} did not answer within 0.3 s (raise --timeout)"
+    ]
+    assert json.loads(result.stdout)["sources"]
+
+
 # ------------------------------------------------------------------------------------------------
 # pure parts: where the server is, the key, the budget, the errors
 
