@@ -204,6 +204,7 @@ def query(
             print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
     from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator
+    from ragcli.generation.openai import check_server_options
     from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
 
@@ -225,6 +226,7 @@ def query(
         retries=retries,
         context_tokens=context_tokens,
     )
+    check_server_options(generation)
     _answer_questions(
         idx,
         questions,
@@ -390,6 +392,7 @@ def evaluate(
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator, make_generator
+    from ragcli.generation.openai import check_server_options
     from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
     from ragcli.progress import counting_progress, evaluation_progress
@@ -413,6 +416,7 @@ def evaluate(
         retries=retries,
         context_tokens=context_tokens,
     )
+    check_server_options(generation)
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     eval_set = load_eval_set(data, split, skip_invalid)

@@ -115,7 +115,7 @@ def served_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_gpt2(tmp_path_factory.mktemp("served-gpt2"), positions=8192)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # stopped when this file's tests are done
 def server(served_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     started = Server(served_model, tmp_path_factory.mktemp("serve-log") / "serve.log")
     yield started
@@ -255,6 +255,9 @@ def test_no_server_is_one_line_and_exit_9(sample_index: Path) -> None:
 def test_options_are_checked_before_any_work(sample_index: Path) -> None:
     bad_url = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", "localhost:8080")
     assert bad_url.returncode == 2 and "not an http(s) URL" in bad_url.stderr
+    assert bad_url.stdout == ""  # checked before retrieval: no sources, no work
+    bad_env = run("evaluate", "qa.jsonl", "-i", str(sample_index), env={"RAGCLI_BASE_URL": "ftp://host/v1"})
+    assert bad_env.returncode == 2 and "not an http(s) URL" in bad_env.stderr
     style = run("query", QUESTION, "-i", str(sample_index), "-g", "extractive", "--answer-style", "haiku")
     assert style.returncode == 2 and "answer style" in style.stderr
     unset = run(

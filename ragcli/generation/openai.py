@@ -91,6 +91,14 @@ def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
     return DUMMY_KEY
 
 
+def check_server_options(options: GenerationOptions) -> None:
+    """The server options' values, checked before any work starts (a malformed --base-url,
+    $RAGCLI_BASE_URL or --api-key-env is exit 2 before retrieval, whichever generator runs)."""
+    resolve_base_url(options)
+    if options.api_key_env is not None and not _ENV_NAME_RE.fullmatch(options.api_key_env):
+        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
+
+
 def context_of(entry: dict[str, Any] | None) -> int | None:
     """The context length a /v1/models entry reports, if any (top level or llama.cpp's `meta`)."""
     if not entry:
