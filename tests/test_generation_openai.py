@@ -168,7 +168,7 @@ def test_streams_an_answer_with_its_sources_in_a_terminal(server: Server, sample
         "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--no-fallback", *FAST
     )
     assert code == 0, err
-    assert f"answer · {server.model}"[:40] in out.replace("\r\n", "\n").replace("│\n│ ", "")
+    assert f"answer · {server.model}"[:20] in out
     assert "sources" in out and "waggle" in out
     assert "generated in" in out
 
