@@ -409,6 +409,22 @@ def test_context_errors_are_told_from_others(message: str, too_long: bool) -> No
     assert is_context_error(message) is too_long
 
 
+@pytest.mark.parametrize(
+    ("message", "about_the_model"),
+    [
+        ("Server is pinned to 'a'; requested 'b'.", True),  # transformers serve
+        ("model 'llama9' not found", True),  # Ollama
+        ("The model `x` does not exist.", True),  # vLLM, OpenAI
+        ("Unsupported parameter: 'max_tokens' is not supported with this model.", False),
+        ("This model's maximum context length is 4096 tokens.", False),
+    ],
+)
+def test_model_errors_are_told_from_others(message: str, about_the_model: bool) -> None:
+    from ragcli.generation.openai import _MODEL_ERROR_RE
+
+    assert bool(_MODEL_ERROR_RE.search(message)) is about_the_model
+
+
 # ------------------------------------------------------------------------------------------------
 # answers that fit the question (shared by the model generators)
 

@@ -48,7 +48,12 @@ _CONTEXT_ERROR_RE = re.compile(
     r"exceeds? the (?:available )?context",
     re.IGNORECASE,
 )
-_MODEL_ERROR_RE = re.compile(r"\bmodel\b|pinned", re.IGNORECASE)
+# a 400/422 that is about the model's name (404 always is): vLLM, Ollama, OpenAI, `transformers serve` (pinned)
+_MODEL_ERROR_RE = re.compile(
+    r"pinned|\bmodel\b[^.]*\b(?:not found|does not exist|unknown|not available|not loaded)|"
+    r"(?:unknown|invalid|no such) model|model_not_found",
+    re.IGNORECASE,
+)
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -185,6 +190,7 @@ class OpenAIGenerator:
             )
         self.template = self.options.prompt_template or template_for(CHAT, self.options.answer_style)
         self._stream_errors = _transport_errors(self._openai)
+        self._length_field = "max_tokens"  # what most servers read; OpenAI's newest models want the other
 
     # the server ------------------------------------------------------------------------------------
     def _list_models(self) -> dict[str, dict[str, Any]]:
@@ -278,7 +284,7 @@ class OpenAIGenerator:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": "user", "content": prompt}],
-            "max_tokens": o.max_new_tokens,
+            self._length_field: o.max_new_tokens,
             "temperature": o.temperature,
             "stream": stream,
         }
@@ -294,7 +300,11 @@ class OpenAIGenerator:
         try:
             return self._request(fitted.text, stream), fitted
         except openai.APIStatusError as exc:
-            if exc.status_code not in (400, 413) or not is_context_error(self._server_says(exc)):
+            says = self._server_says(exc)
+            if exc.status_code == 400 and "max_completion_tokens" in says and self._length_field == "max_tokens":
+                self._length_field = "max_completion_tokens"  # OpenAI's reasoning models refuse max_tokens
+                return self._send(question, sources, stream)
+            if exc.status_code not in (400, 413) or not is_context_error(says):
                 raise self._error(exc) from None
         except openai.APIError as exc:
             raise self._error(exc) from None
