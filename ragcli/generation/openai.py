@@ -15,7 +15,9 @@ remote model), and a server that still finds the prompt too long gets it once mo
 budget (fewer passages). Retries are the client's own: exponential backoff with jitter on 408, 409,
 429, 5xx, timeouts and connection errors, at most --retries times. Every failure a user can meet
 (server down, a refused key, an unknown model, a prompt too long, a stream cut off) is one line and
-exit 9 (ModelUnavailableError); the caller still prints the retrieved sources.
+exit 9 (ModelUnavailableError); the caller still prints the retrieved sources. (Over 350 lines: about
+half is resolving where the server, key and budget are and turning each kind of failure into its one
+line; the generator itself is small.)
 """
 
 from __future__ import annotations
