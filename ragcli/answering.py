@@ -2,6 +2,8 @@
 
 `answer()` is the one-call API; `answer_many()` loads the model once and generates in batches. Both
 retrieve before they load a model, so that a model that cannot be loaded never costs the sources.
+A model that gives no answer (nothing, only citation markers, "I don't know") can hand the question
+to a fallback generator (the extractive one); the answer then says so (`fallback`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragcli.generation.base import Generation, GenerationOptions, Generator, StreamingGenerator, make_generator
+from ragcli.generation.base import (
+    GENERATORS,
+    Generation,
+    GenerationOptions,
+    Generator,
+    StreamingGenerator,
+    make_generator,
+)
 from ragcli.records import Hit
 from ragcli.retrieval.base import Scorer
 from ragcli.retrieval.filters import Filter
@@ -32,6 +41,7 @@ class Answer:
     citations: list[int] = field(default_factory=list)
     sources_in_prompt: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    fallback: str | None = None  # the generator that answered because the model gave no answer
 
     @property
     def cited(self) -> list[Hit]:
@@ -50,6 +60,7 @@ class Answer:
                 {"n": n, "cited": n in self.citations, **hit.to_dict()} for n, hit in enumerate(self.sources, start=1)
             ],
             "timings": {name: round(seconds, 4) for name, seconds in self.timings.items()},
+            "fallback": self.fallback,
         }
 
 
@@ -57,7 +68,17 @@ def _index(index: Index | str | Path | None) -> Index:
     return index if isinstance(index, Index) else load_index(index)
 
 
-def with_generation(answer: Answer, generator: Generator, generation: Generation, seconds: float) -> Answer:
+def with_generation(
+    answer: Answer, generator: Generator, generation: Generation, seconds: float, fallback: Generator | None = None
+) -> Answer:
+    """Fill the answer in; when the model gave none and there are sources, ask `fallback` (if any)."""
+    if not generation.text and answer.sources and fallback is not None and fallback.name != generator.name:
+        began = time.perf_counter()
+        rescue = fallback.generate(answer.question, answer.sources)
+        seconds += time.perf_counter() - began
+        if rescue.text:  # sources_in_prompt stays the model's: what it was shown
+            generation = Generation(rescue.text, rescue.citations, generation.sources_in_prompt)
+            answer.fallback = fallback.name
     answer.answer = generation.text
     answer.generator = generator.name
     answer.model = generator.model
@@ -131,9 +152,11 @@ def answer_many(
     options: GenerationOptions | None = None,
     context: bool = True,
     filter: Filter | None = None,
+    fallback: bool = False,
 ) -> list[Answer]:
     """Answers for many questions with one model load; generation runs in batches. `filter`
-    (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k."""
+    (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k; `fallback`: the
+    extractive generator answers where the model gives no answer."""
     idx = _index(index)
     answers = [retrieve(idx, q, k, retriever, context=context, filter=filter) for q in questions]
     load_seconds = 0.0
@@ -145,11 +168,21 @@ def answer_many(
 
             warnings.warn(choice.notice, stacklevel=2)
     batch_size = options.batch_size if options is not None else len(answers) or 1
-    return list(generate_answers(answers, generator, load_seconds, batch_size))
+    backup = extractive_fallback(idx, options) if fallback else None
+    return list(generate_answers(answers, generator, load_seconds, batch_size, fallback=backup))
+
+
+def extractive_fallback(index: Index, options: GenerationOptions | None = None) -> Generator:
+    """The generator that answers when a model gives no answer: the extractive one (no model)."""
+    return GENERATORS.get("extractive").create(None, options or GenerationOptions(), index)
 
 
 def stream_answer(
-    answer: Answer, generator: StreamingGenerator, load_seconds: float, on_text: Callable[[str], None]
+    answer: Answer,
+    generator: StreamingGenerator,
+    load_seconds: float,
+    on_text: Callable[[str], None],
+    fallback: Generator | None = None,
 ) -> Answer:
     """Generate one answer token by token, calling `on_text` with the text so far after each piece."""
     began = time.perf_counter()
@@ -160,11 +193,16 @@ def stream_answer(
         on_text(text)
     generation = finish()
     answer.timings["load"] = load_seconds
-    return with_generation(answer, generator, generation, time.perf_counter() - began)
+    return with_generation(answer, generator, generation, time.perf_counter() - began, fallback)
 
 
 def generate_answers(
-    answers: Sequence[Answer], generator: Generator, load_seconds: float = 0.0, batch_size: int = 8
+    answers: Sequence[Answer],
+    generator: Generator,
+    load_seconds: float = 0.0,
+    batch_size: int = 8,
+    *,
+    fallback: Generator | None = None,
 ) -> Iterator[Answer]:
     """Fill retrieved answers in, batch by batch, yielding each as soon as its batch is generated
     (so a pipeline can print results while later questions are still being answered)."""
@@ -176,4 +214,4 @@ def generate_answers(
         seconds = (time.perf_counter() - began) / len(chunk)
         for item, generation in zip(chunk, generations):
             item.timings["load"] = load_seconds
-            yield with_generation(item, generator, generation, seconds)
+            yield with_generation(item, generator, generation, seconds, fallback)

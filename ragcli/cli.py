@@ -190,6 +190,14 @@ def query(
     device: options.Device = "auto",
     threads: options.Threads = None,
     batch_size: options.BatchSize = 8,
+    answer_style: options.AnswerStyle = "short",
+    fallback: options.Fallback = True,
+    base_url: options.BaseUrl = None,
+    api_key_env: options.ApiKeyEnv = None,
+    concurrency: options.Concurrency = 4,
+    timeout: options.Timeout = 60.0,
+    retries: options.Retries = 2,
+    context_tokens: options.ContextTokens = None,
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
@@ -210,7 +218,8 @@ def query(
             hits = idx.with_metadata(hits) if as_json else hits
             print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
-    from ragcli.generation.base import GenerationOptions, check_generator
+    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator
+    from ragcli.generation.openai import check_server_options
     from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
 
@@ -224,7 +233,15 @@ def query(
         threads=threads,
         batch_size=batch_size,
         prompt_template=load_template(prompt_template) if prompt_template else None,
+        answer_style=check_answer_style(answer_style),
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+        context_tokens=context_tokens,
     )
+    check_server_options(generation)
     _answer_questions(
         idx,
         questions,
@@ -237,6 +254,7 @@ def query(
         as_json,
         jsonl=from_stdin,
         restriction=restriction,
+        fallback=fallback,
     )
 
 
@@ -252,9 +270,11 @@ def _answer_questions(
     as_json: bool,
     jsonl: bool,
     restriction: Any = None,
+    fallback: bool = True,
 ) -> None:
-    """Retrieve all, then load the generator (sources are printed even if that fails), then answer."""
-    from ragcli.answering import generate_answers, retrieve
+    """Retrieve all, then load the generator, then answer; the sources of every answer not given are
+    printed when loading or answering fails (a server down, a stream cut off), before the error."""
+    from ragcli.answering import extractive_fallback, generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
     from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
@@ -262,34 +282,42 @@ def _answer_questions(
     if as_json:
         for item in answers:
             item.sources = idx.with_metadata(item.sources)
-    try:
-        choice = make_generator(kind, model, generation, index=idx)
-    except RagcliError as exc:
-        for item in answers:  # the sources are never lost
+    done = 0
+
+    def print_sources(exc: RagcliError) -> None:
+        for item in answers[done:]:  # the sources are never lost
             if as_json:
                 write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
             else:
                 print_hits(
                     item.question, item.retriever, item.sources, idx.analyzer.highlighter(item.question), False, False
                 )
+
+    try:
+        choice = make_generator(kind, model, generation, index=idx)
+        if choice.notice:
+            note(f"ragcli: note: {choice.notice}")
+        gen, one = choice.generator, answers[0]
+        backup = extractive_fallback(idx, generation) if fallback and gen.name != "extractive" else None
+        if (
+            not as_json
+            and len(answers) == 1
+            and one.sources
+            and isinstance(gen, StreamingGenerator)
+            and sys.stdout.isatty()
+        ):
+            print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question), backup)
+            return
+        batch = max(generation.batch_size, generation.concurrency if gen.name == "openai" else 1)
+        for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=backup):
+            if as_json:
+                write_json(item.to_dict(), indent=None if jsonl else 2)
+            else:
+                print_answer(item, idx.analyzer.highlighter(item.question))
+            done += 1
+    except RagcliError as exc:
+        print_sources(exc)
         raise
-    if choice.notice:
-        note(f"ragcli: note: {choice.notice}")
-    gen, one = choice.generator, answers[0]
-    if (
-        not as_json
-        and len(answers) == 1
-        and one.sources
-        and isinstance(gen, StreamingGenerator)
-        and sys.stdout.isatty()
-    ):
-        print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question))
-        return
-    for item in generate_answers(answers, gen, choice.load_seconds, generation.batch_size):
-        if as_json:
-            write_json(item.to_dict(), indent=None if jsonl else 2)
-        else:
-            print_answer(item, idx.analyzer.highlighter(item.question))
 
 
 @app.command()
@@ -370,6 +398,15 @@ def evaluate(
     max_new_tokens: options.MaxNewTokens = 64,
     batch_size: options.BatchSize = 8,
     device: options.Device = "auto",
+    threads: options.Threads = None,
+    prompt_template: options.PromptTemplate = None,
+    answer_style: options.AnswerStyle = "short",
+    base_url: options.BaseUrl = None,
+    api_key_env: options.ApiKeyEnv = None,
+    concurrency: options.Concurrency = 4,
+    timeout: options.Timeout = 60.0,
+    retries: options.Retries = 2,
+    context_tokens: options.ContextTokens = None,
     embedding_precision: options.EmbeddingPrecision = "int8",
     strict: options.Strict = False,
     path_globs: options.PathGlobs = None,
@@ -386,9 +423,11 @@ def evaluate(
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
-    from ragcli.generation.base import GenerationOptions, check_generator, make_generator
+    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator, make_generator
+    from ragcli.generation.openai import check_server_options
+    from ragcli.generation.prompt import load_template
     from ragcli.models import check_device
-    from ragcli.progress import counting_progress
+    from ragcli.progress import counting_progress, evaluation_progress
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
@@ -397,7 +436,21 @@ def evaluate(
     restriction = Filter.parse(path_globs or (), where or ())
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
-    generation = GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size, device=check_device(device))
+    generation = GenerationOptions(
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        device=check_device(device),
+        threads=threads,
+        prompt_template=load_template(prompt_template) if prompt_template else None,
+        answer_style=check_answer_style(answer_style),
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+        context_tokens=context_tokens,
+    )
+    check_server_options(generation)
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     strict = _strictness(strict, skip_invalid)
@@ -420,7 +473,9 @@ def evaluate(
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator
-    with counting_progress("evaluating", total=len(eval_set.queries)) as bar, result_writers(outputs) as sinks:
+    with_answers = sum(1 for q in eval_set.queries if q.answers) if gen is not None else 0
+    to_answer = with_answers * (len(retrievers) + (0 if context else 1))
+    with evaluation_progress(len(eval_set.queries), to_answer) as (bar, on_answers), result_writers(outputs) as sinks:
         report = run_evaluation(
             eval_set,
             idx,
@@ -430,10 +485,11 @@ def evaluate(
             generator=gen,
             top_k=top_k,
             closed_book=not context,
-            progress=(lambda config, done, total: bar(done, total, config)) if bar else None,
+            progress=bar,
             sinks=sinks,
-            batch_size=batch_size,
+            batch_size=max(batch_size, concurrency if gen is not None and gen.name == "openai" else 1),
             filter=restriction,
+            on_answers=on_answers,
         )
     for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
         note(line)

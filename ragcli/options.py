@@ -69,19 +69,74 @@ RrfK = Annotated[int, option(min=1, help="Hybrid: the k of reciprocal rank fusio
 DenseWeight = Annotated[float, option(min=0.0, max=1.0, help="hybrid-zscore: the dense scores' weight.")]
 
 # generation
-Generator = Annotated[str, option("--generator", "-g", help="auto, transformers, extractive or a plugin's generator.")]
+Generator = Annotated[
+    str,
+    option(
+        "--generator",
+        "-g",
+        help="auto (a configured server, else transformers, else extractive), openai, transformers, extractive "
+        "or a plugin's generator.",
+    ),
+]
 Model = Annotated[
     Optional[str],
     option(
         "--model",
         "-m",
-        help="Hub id or local folder [default: $RAGCLI_MODEL or google/flan-t5-base].",
+        help="Hub id or local folder; with openai, the server's model name [default: $RAGCLI_MODEL or "
+        "google/flan-t5-base; openai: the server's only model].",
         show_default=False,
     ),
 ]
 MaxNewTokens = Annotated[int, option(min=1, help="Longest answer, in tokens.")]
 BatchSize = Annotated[int, option(min=1, help="Questions generated together.")]
 Device = Annotated[str, option(help="auto, cpu, cuda or mps.")]
+AnswerStyle = Annotated[
+    str,
+    option(help="short (the shortest phrase that answers, copied from the passages), sentence or long (a paragraph)."),
+]
+
+Fallback = Annotated[
+    bool,
+    option(
+        "--fallback/--no-fallback",
+        help='When the model gives no answer (nothing, only [1]-style markers, "I don\'t know"), answer with the '
+        "extractive generator and say so.",
+    ),
+]
+
+# OpenAI-compatible servers (--generator openai)
+BaseUrl = Annotated[
+    Optional[str],
+    option(
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 [default: $RAGCLI_BASE_URL, "
+        "else $OPENAI_BASE_URL, else OpenAI's API]; setting it makes -g auto use the server.",
+        show_default=False,
+    ),
+]
+ApiKeyEnv = Annotated[
+    Optional[str],
+    option(
+        metavar="NAME",
+        help="The environment variable holding the API key (never the key itself) [default: OPENAI_API_KEY; "
+        "a local server needs none].",
+        show_default=False,
+    ),
+]
+Concurrency = Annotated[int, option(min=1, help="Requests to the server in flight at once (query -, evaluate).")]
+Timeout = Annotated[float, option(min=0.1, help="Seconds to wait for the server's answer to one request.")]
+Retries = Annotated[
+    int, option(min=0, max=10, help="Retries on 429, 5xx, timeouts and connection errors (exponential backoff).")
+]
+ContextTokens = Annotated[
+    Optional[int],
+    option(
+        min=128,
+        help="The model's context in tokens, when the server does not say it in /v1/models (approximated as "
+        "characters / 4) [default: the server's, else 4096].",
+        show_default=False,
+    ),
+]
 
 # dense embedding
 EmbeddingModel = Annotated[str, option(help="Sentence-embedding model: hub id or local folder.")]
@@ -214,7 +269,8 @@ Temperature = Annotated[float, option(min=0.0, help="Sampling temperature; 0 dec
 TopP = Annotated[float, option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")]
 Seed = Annotated[int, option(help="Random seed for sampling.")]
 Threads = Annotated[
-    Optional[int], option(min=1, help="CPU threads for the model [default: torch's choice].", show_default=False)
+    Optional[int],
+    option(min=1, help="CPU threads for a transformers model [default: torch's choice].", show_default=False),
 ]
 
 # ragcli info

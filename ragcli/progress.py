@@ -83,3 +83,30 @@ def counting_progress(
             bar.update(task, **fields)
 
         yield update
+
+
+@contextmanager
+def evaluation_progress(
+    queries: int, answers: int
+) -> Iterator[tuple[Callable[[str, int, int], None] | None, Callable[[int], None] | None]]:
+    """The bars of `ragcli evaluate`: queries retrieved (per configuration) and, when a generator runs,
+    answers generated (the long part with a model). Yields the runner's two callbacks, or Nones
+    without a terminal."""
+    bar = progress_bar("{task.description}")
+    if bar is None:
+        yield None, None
+        return
+    with bar:
+        retrieving = bar.add_task("evaluating", total=queries)
+        answering = bar.add_task("answering", total=answers, visible=answers > 0)
+        generated = 0
+
+        def on_query(config: str, done: int, total: int) -> None:
+            bar.update(retrieving, completed=done, total=total, description=f"evaluating {config}")
+
+        def on_answers(count: int) -> None:
+            nonlocal generated
+            generated += count
+            bar.update(answering, completed=generated)
+
+        yield on_query, on_answers

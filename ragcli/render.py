@@ -24,7 +24,7 @@ from ragcli.records import Hit, Skipped
 if TYPE_CHECKING:
     from ragcli.answering import Answer
     from ragcli.evaluation.runner import EvalReport
-    from ragcli.generation.base import StreamingGenerator
+    from ragcli.generation.base import Generator, StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
 
@@ -155,6 +155,8 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
     """The answer in a panel titled with the generator that wrote it."""
     text = partial if partial is not None else answer.answer
     who = answer.model or answer.generator or "generating"
+    if partial is None and getattr(answer, "fallback", None):
+        who = f"{answer.fallback} ({who} gave no answer)"
     if partial is None and not text:
         body = Text(
             "No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.",
@@ -293,6 +295,24 @@ def _metric_key(name: str) -> tuple[int, int]:
     return (METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER), int(cutoff or 0))
 
 
+def _answers_line(report: EvalReport) -> str:
+    """The caption's line on answers: which generator and model, and the seconds each answer took."""
+    if not report.generator:
+        return ""
+    who = report.generator.get("name") or "?"
+    model = report.generator.get("model")
+    seconds = [
+        f"{format_seconds(c.timings['generate_s_per_query'])} ({c.name})"
+        for c in report.configs
+        if "generate_s_per_query" in c.timings
+    ]
+    return (
+        f"\nanswers by {printable(str(who))}"
+        + (f" · {printable(str(model))}" if model else "")
+        + (f" · {', '.join(seconds)} per answer" if seconds else "")
+    )
+
+
 def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
@@ -305,6 +325,7 @@ def comparison_table(report: EvalReport) -> Table:
         )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
+        + _answers_line(report)
     )
     table = Table(
         title=Text(printable(report.dataset)), caption=Text(caption), title_justify="left", caption_justify="left"
@@ -360,7 +381,11 @@ def print_answer(item: Answer, highlight: Highlighter) -> None:
 
 
 def print_streamed_answer(
-    item: Answer, generator: StreamingGenerator, load_seconds: float, highlight: Highlighter
+    item: Answer,
+    generator: StreamingGenerator,
+    load_seconds: float,
+    highlight: Highlighter,
+    fallback: Generator | None = None,
 ) -> None:
     """The answer token by token as the model writes it (a terminal only), then as `print_answer`."""
     from rich.live import Live
@@ -368,5 +393,11 @@ def print_streamed_answer(
     from ragcli.answering import stream_answer
 
     with Live(answer_panel(item, partial=""), console=stdout_console(), refresh_per_second=12, transient=True) as live:
-        stream_answer(item, generator, load_seconds, on_text=lambda text: live.update(answer_panel(item, partial=text)))
+        stream_answer(
+            item,
+            generator,
+            load_seconds,
+            on_text=lambda text: live.update(answer_panel(item, partial=text)),
+            fallback=fallback,
+        )
     print_answer(item, highlight)

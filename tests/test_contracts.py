@@ -182,6 +182,7 @@ RETRIEVAL_KEYS = ["hits", "query", "retriever"]
 ANSWER_KEYS = [
     "answer",
     "citations",
+    "fallback",
     "generator",
     "model",
     "query",

@@ -270,5 +270,6 @@ def test_json_record_shape(sample_index: Path) -> None:
         "sources_in_prompt",
         "sources",
         "timings",
+        "fallback",
     }
     assert json.loads(json.dumps(record)) == record

@@ -167,8 +167,10 @@ class _ConfigRun:
         batch_size: int,
         ranked: bool,
         analyze: Callable[[str], list[str]],
+        on_answers: Callable[[int], None] | None = None,
     ) -> None:
         self.name, self.generator, self.sinks, self.analyze = name, generator, sinks, analyze
+        self.on_answers = on_answers
         self.batch_size, self.ranked = max(1, batch_size), ranked
         self.retrieval, self.answers = _Means(), _Means()
         self.pending: list[tuple[QueryResult, list[Hit]]] = []
@@ -205,6 +207,8 @@ class _ConfigRun:
                 result.metrics.update(values)
                 self.answers.add(values)
             self.answered += len(items)
+            if self.on_answers:
+                self.on_answers(len(items))
         for result, _ in self.pending:
             for sink in self.sinks:
                 sink.result(self.name, result)
@@ -232,13 +236,15 @@ def evaluate(
     sinks: Sequence[ResultSink] = (),
     batch_size: int = 8,
     filter: Filter | None = None,
+    on_answers: Callable[[int], None] | None = None,
 ) -> EvalReport:
     """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`, every query
     restricted by `filter` when given (`--path`, `--where`).
 
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
-    never the rankings of all queries."""
+    never the rankings of all queries. `progress` hears of each query retrieved, `on_answers` of each
+    batch of answers generated (how many)."""
     cutoffs = check_cutoffs(cutoffs)
     depth = max(depth, max(cutoffs))
     queries = eval_set.queries
@@ -247,7 +253,9 @@ def evaluate(
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
     for retriever in retrievers:
-        run = _ConfigRun(retriever, answering, sinks, batch_size, ranked=True, analyze=index.analyzer)
+        run = _ConfigRun(
+            retriever, answering, sinks, batch_size, ranked=True, analyze=index.analyzer, on_answers=on_answers
+        )
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
             result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth, filter))
@@ -271,7 +279,9 @@ def evaluate(
             metrics.update(run.answers.means())
         configs.append(ConfigResult(retriever, retriever, metrics, timings))
     if closed_book and answering is not None:
-        run = _ConfigRun(CLOSED_BOOK, answering, sinks, batch_size, ranked=False, analyze=index.analyzer)
+        run = _ConfigRun(
+            CLOSED_BOOK, answering, sinks, batch_size, ranked=False, analyze=index.analyzer, on_answers=on_answers
+        )
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()

@@ -3,8 +3,13 @@
 All generators share one small protocol (`Generator`), so tests and users can plug in their own:
 `generate(question, sources)` returns a `Generation` whose `citations` are 1-based positions in
 `sources`. A backend registers a `GeneratorFactory` under the entry point group `ragcli.generators`
-(the built-ins `transformers` and `extractive` too). `make_generator` picks one by name; `auto` uses
-a transformers model and falls back to the extractive baseline when the default model cannot be loaded.
+(the built-ins `openai`, `transformers` and `extractive` too). `make_generator` picks one by name;
+`auto` asks a configured server first (--base-url or $RAGCLI_BASE_URL: `openai`), else a transformers
+model, and falls back to the extractive baseline when the default model cannot be loaded.
+
+`settle` turns a model's raw text into a `Generation` the same way for every model backend: an
+answer that is only citation markers (`[1]`, `[1] [2]`) or a "don't know" is no answer and cites
+nothing; otherwise citations are the markers the model wrote, else the passages holding the answer.
 """
 
 from __future__ import annotations
@@ -23,8 +28,16 @@ if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 DEFAULT_MODEL = "google/flan-t5-base"
-AUTO = "auto"  # not a backend: transformers, falling back to extractive (see make_generator)
+AUTO = "auto"  # not a backend: a configured server, else transformers, else extractive (see make_generator)
+ANSWER_STYLES = ("short", "sentence", "long")
 _CITATION_RE = re.compile(r"\[(\d+)\]")
+# "[1]", "[1] [2]", "[1], [3].", "Sources: [2]": markers and nothing else that says anything
+_MARKERS_ONLY_RE = re.compile(r"^[\W_]*(?:(?:sources?|passages?|see)\W*)?(?:\[\d+\][\W_]*)*$", re.IGNORECASE)
+_NO_ANSWER_RE = re.compile(
+    r"^\W*(?:i\s+)?(?:do\s+not|don't|don’t|cannot|can't)\s+(?:know|answer|tell)\b[^.]*\W*$|^\W*unknown\W*$",
+    re.IGNORECASE,
+)
+_WORD_RE = re.compile(r"\w+")
 
 
 @dataclass
@@ -47,6 +60,14 @@ class GenerationOptions:
     threads: int | None = None
     batch_size: int = 8
     prompt_template: str | None = None  # the template's text (see ragcli.generation.prompt)
+    answer_style: str = "short"  # short | sentence | long (see ragcli.generation.prompt)
+    # OpenAI-compatible servers (ragcli.generation.openai)
+    base_url: str | None = None  # else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL
+    api_key_env: str | None = None  # the variable holding the key (default OPENAI_API_KEY); never the key itself
+    concurrency: int = 4  # requests in flight at once (query -, evaluate)
+    timeout: float = 60.0  # seconds per request
+    retries: int = 2  # retries on 429, 5xx, timeouts and connection errors, with exponential backoff
+    context_tokens: int | None = None  # the model's context when the server does not say (approx. chars / 4)
 
 
 @runtime_checkable
@@ -67,29 +88,65 @@ class StreamingGenerator(Generator, Protocol):
 def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
     """The source numbers an answer cites ([1], [2] …), in order of first mention; unknown numbers dropped.
 
-    A model that writes no markers still rests on something: then the sources whose text contains the
-    answer are cited, else the one sharing most words with it.
+    A model that writes no markers still rests on something (ragcli never asks a model to cite: small
+    models then answer with the marker alone): the sources whose text contains the whole answer, else
+    the one holding most of the answer's words (ties: the better ranked). No answer cites nothing.
     """
     numbers: list[int] = []
     for match in _CITATION_RE.finditer(text):
         n = int(match.group(1))
         if 1 <= n <= len(sources) and n not in numbers:
             numbers.append(n)
-    if numbers or not text.strip() or not sources:
+    if numbers or no_answer(text) or not sources:
         return numbers
-    answer = " ".join(text.lower().split())
+    answer = " ".join(strip_citations(text).lower().split())
     containing = [i for i, s in enumerate(sources, 1) if answer in " ".join(s.text.lower().split())]
     if containing:
         return containing
-    words = set(re.findall(r"\w+", answer))
-    overlaps = [len(words & set(re.findall(r"\w+", s.text.lower()))) for s in sources]
+    words = content_words(answer)
+    overlaps = [len(words & set(_WORD_RE.findall(s.text.lower()))) for s in sources]
     best = max(range(len(sources)), key=lambda i: (overlaps[i], -i))
     return [best + 1] if overlaps[best] else []
+
+
+def content_words(text: str) -> set[str]:
+    """The words of an answer that say something: English stopwords left out (the passages' words are
+    matched against these, so "the" or "of" never make a passage the cited one)."""
+    from ragcli.analysis import stopword_set
+
+    return set(_WORD_RE.findall(text.lower())) - stopword_set("en")
+
+
+def no_answer(text: str) -> bool:
+    """True for an empty answer, one made only of citation markers, or a "don't know": none answers."""
+    return not text.strip() or bool(_MARKERS_ONLY_RE.match(text.strip())) or bool(_NO_ANSWER_RE.match(text.strip()))
+
+
+def settle(text: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
+    """A model's raw text as a Generation: no answer (empty text, no citations) when it says nothing;
+    else the text as written, citing the markers it wrote or the passages holding it."""
+    text = text.strip()
+    if no_answer(text):
+        return Generation("", [], sources_in_prompt)
+    return Generation(text, cited_sources(text, list(sources)[:sources_in_prompt]), sources_in_prompt)
 
 
 def strip_citations(text: str) -> str:
     """The answer without its [n] markers (for exact-match and F1 scoring)."""
     return " ".join(_CITATION_RE.sub(" ", text).split())
+
+
+def check_answer_style(style: str) -> str:
+    """`style` if --answer-style accepts it (checked before any work starts)."""
+    if style not in ANSWER_STYLES:
+        raise InvalidOptionError(f"unknown answer style {style!r}", hint=f"choose one of {', '.join(ANSWER_STYLES)}")
+    return style
+
+
+def configured_base_url(options: GenerationOptions | None = None) -> str | None:
+    """The server `auto` asks first: --base-url, else $RAGCLI_BASE_URL ($OPENAI_BASE_URL alone does not
+    make `auto` pick a server: many people set it for other tools)."""
+    return (options.base_url if options else None) or os.environ.get("RAGCLI_BASE_URL") or None
 
 
 def requested_model(model: str | None) -> tuple[str, bool]:
@@ -123,7 +180,7 @@ class GeneratorFactory(Protocol):
 
 
 GENERATORS: Registry[GeneratorFactory] = Registry(
-    "generator", "ragcli.generators", order=("transformers", "extractive")
+    "generator", "ragcli.generators", order=("transformers", "extractive", "openai")
 )
 
 
@@ -148,7 +205,8 @@ def make_generator(
 ) -> GeneratorChoice:
     """Build the generator a query asked for.
 
-    auto: the named model (--model / $RAGCLI_MODEL) or the default, with transformers; if the default
+    auto: a configured server (--base-url / $RAGCLI_BASE_URL) with the `openai` backend; else the named
+    model (--model / $RAGCLI_MODEL) or the default, with transformers; if the default
     cannot be loaded (no cache and no network, or transformers not installed) fall back to the
     extractive generator, with a notice saying why and how to get the model. A model the user named
     explicitly that cannot be loaded is an error (ModelUnavailableError), never a silent substitution.
@@ -160,6 +218,8 @@ def make_generator(
     if check_generator(kind) != AUTO:
         generator = GENERATORS.get(kind).create(model, options, index)
         return GeneratorChoice(generator, load_seconds=time.perf_counter() - started if generator.model else 0.0)
+    if configured_base_url(options):  # the user pointed ragcli at a server: its errors are theirs to see
+        return GeneratorChoice(GENERATORS.get("openai").create(model, options, index))
     name, explicit = requested_model(model)
     try:
         generator = GENERATORS.get("transformers").create(name, options, index)

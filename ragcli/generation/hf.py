@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
-from ragcli.generation.base import Generation, GenerationOptions, cited_sources, requested_model
-from ragcli.generation.prompt import DEFAULT_TEMPLATE, FittedPrompt, fit_prompt
+from ragcli.generation.base import Generation, GenerationOptions, requested_model, settle
+from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
 from ragcli.models import import_transformers, pick_device, resolve_model
 from ragcli.records import Hit
 
@@ -59,8 +59,9 @@ class TransformersGenerator:
             self.tokenizer.padding_side = "left"  # decoder-only batches must end where generation starts
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.template = self.options.prompt_template or DEFAULT_TEMPLATE
         self.uses_chat_template = not self.is_encoder_decoder and bool(getattr(self.tokenizer, "chat_template", None))
+        kind = CHAT if self.uses_chat_template else SEQ2SEQ  # a causal model without one reads like a seq2seq
+        self.template = self.options.prompt_template or template_for(kind, self.options.answer_style)
         self.max_input_tokens = self._input_limit(config)
 
     def _input_limit(self, config: Any) -> int:
@@ -150,8 +151,7 @@ class TransformersGenerator:
             with self._torch.inference_mode():
                 output = self.network.generate(**inputs, **self._generate_kwargs())
             for (_question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
-                used = list(sources)[: fitted.sources_used]
-                results.append(Generation(text, cited_sources(text, used), fitted.sources_used))
+                results.append(settle(text, sources, fitted.sources_used))
         return results
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
@@ -184,9 +184,7 @@ class TransformersGenerator:
             thread.join()
             if errors:
                 raise errors[0]
-            text = "".join(pieces).strip()
-            used = list(sources)[: fitted.sources_used]
-            return Generation(text, cited_sources(text, used), fitted.sources_used)
+            return settle("".join(pieces), sources, fitted.sources_used)
 
         return pieces_iter(), finish
 

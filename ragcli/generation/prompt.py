@@ -14,15 +14,47 @@ from pathlib import Path
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Hit
 
-DEFAULT_TEMPLATE = """Answer the question using only the numbered passages below. Cite the passages you use, like [1]. \
-If the passages do not contain the answer, say that you do not know.
+# The instruction per answer style. None asks the model to cite: ragcli attributes citations itself
+# (generation.base.cited_sources), and a small model asked to "cite like [1]" answers with the marker
+# alone (measured: 40 of 80 xquad-a answers of a 0.5B instruction model). "short" asks for a phrase
+# copied from the passages, what QA-style questions want and what EM/F1 reward (EM 0.10 → 0.43 on the
+# same questions); "sentence" and "long" are for people who want the answer in context.
+STYLE_INSTRUCTIONS = {
+    "short": "Answer with the shortest phrase that answers the question, copied word for word from the passages "
+    "(a name, a number, a date or a few words), not a sentence.",
+    "sentence": "Answer in one sentence, in the passages' own words.",
+    "long": "Answer in a short paragraph, using only what the passages say.",
+}
+UNKNOWN = "If the passages do not contain the answer, reply: I don't know."
 
-{passages}
+# One template per kind of model: a seq2seq model (T5, BART) reads the instruction first and ends on
+# "Answer:"; a chat model (a causal model's chat template, an OpenAI-compatible server) gets one user
+# message with the passages first and the instruction next to the question, where a small model
+# heeds it. One user message, no system message: some chat templates (Gemma's) refuse a system role.
+SEQ2SEQ = "seq2seq"
+CHAT = "chat"
 
-Question: {question}
-Answer:"""
 
-CLOSED_BOOK_TEMPLATE = """Answer the question.
+# A seq2seq model's input is short (flan-t5: 512 tokens) and such models answer tersely anyway: a
+# few words of instruction leave the room to the passages.
+SEQ2SEQ_STYLES = {
+    "short": "with a short phrase copied from them",
+    "sentence": "in one sentence",
+    "long": "in a short paragraph",
+}
+
+
+def template_for(kind: str = SEQ2SEQ, style: str = "short") -> str:
+    """The built-in prompt for a kind of model (`seq2seq` or `chat`) and an answer style."""
+    if kind == CHAT:
+        instruction = f"{STYLE_INSTRUCTIONS[style]} {UNKNOWN}"
+        return f"Passages:\n\n{{passages}}\n\n{instruction}\n\nQuestion: {{question}}"
+    return f"Answer the question from the passages {SEQ2SEQ_STYLES[style]}.\n\n{{passages}}\n\nQuestion: {{question}}\nAnswer:"
+
+
+DEFAULT_TEMPLATE = template_for(SEQ2SEQ, "short")
+
+CLOSED_BOOK_TEMPLATE = """Answer the question with the shortest phrase that answers it.
 
 Question: {question}
 Answer:"""

@@ -1,0 +1,377 @@
+"""A generator backed by any OpenAI-compatible server, through the official `openai` client library.
+
+Ollama, llama.cpp's llama-server, vLLM, LM Studio, `transformers serve` and OpenAI itself all answer
+`POST /v1/chat/completions`; ragcli sends one user message holding the numbered passages, the
+answer-style instruction and the question (generation.prompt), and reads the answer back whole
+(`--json`, `query -`, `evaluate`: several requests in flight, `--concurrency`) or piece by piece (a
+terminal). Where the server is: --base-url, else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL, else
+OpenAI's API. The key: the variable --api-key-env names, else $OPENAI_API_KEY; a local server needs
+none, and gets a dummy. The key is handed to the client and never printed, stored or put in an error.
+
+The prompt budget is the model's context as the server reports it in /v1/models (vLLM's
+`max_model_len`, llama.cpp's `n_ctx_train`, `context_length` …), else --context-tokens, else 4096,
+less --max-new-tokens; tokens are approximated as characters / 4 (no tokenizer is at hand for a
+remote model), and a server that still finds the prompt too long gets it once more with half the
+budget (fewer passages). Retries are the client's own: exponential backoff with jitter on 408, 409,
+429, 5xx, timeouts and connection errors, at most --retries times. Every failure a user can meet
+(server down, a refused key, an unknown model, a prompt too long, a stream cut off) is one line and
+exit 9 (ModelUnavailableError); the caller still prints the retrieved sources. (Over 350 lines: about
+half is resolving where the server, key and budget are and turning each kind of failure into its one
+line; the generator itself is small.)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
+from ragcli.generation.base import Generation, GenerationOptions, settle
+from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
+from ragcli.records import Hit
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.index import Index
+
+DEFAULT_CONTEXT_TOKENS = 4096
+CHARS_PER_TOKEN = 4  # the usual rule of thumb for English text with a BPE tokenizer
+MIN_PROMPT_TOKENS = 64
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+DUMMY_KEY = "not-needed"  # the client insists on a key; a local server ignores it
+# where servers put the model's context length in /v1/models (vLLM, OpenRouter/LM Studio, Groq, llama.cpp)
+CONTEXT_FIELDS = ("max_model_len", "context_length", "context_window", "max_context_length", "n_ctx", "n_ctx_train")
+_CONTEXT_ERROR_RE = re.compile(
+    r"context (?:length|window|size)|too long|too many tokens|maximum (?:\w+ )?length|reduce the length|"
+    r"exceeds? the (?:available )?context",
+    re.IGNORECASE,
+)
+# a 400/422 that is about the model's name (404 always is): vLLM, Ollama, OpenAI, `transformers serve` (pinned)
+_MODEL_ERROR_RE = re.compile(
+    r"pinned|\bmodel\b[^.]*\b(?:not found|does not exist|unknown|not available|not loaded)|"
+    r"(?:unknown|invalid|no such) model|model_not_found",
+    re.IGNORECASE,
+)
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def resolve_base_url(options: GenerationOptions) -> str | None:
+    """--base-url, else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL; None: OpenAI's own API."""
+    for value in (options.base_url, os.environ.get("RAGCLI_BASE_URL"), os.environ.get("OPENAI_BASE_URL")):
+        if value and value.strip():
+            url = value.strip()
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                raise InvalidOptionError(
+                    f"--base-url: {shown_url(url)!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:11434/v1"
+                )
+            return url
+    return None
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: without a user name or password in it."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
+    """The API key from the variable --api-key-env names (else $OPENAI_API_KEY); a dummy for a local
+    server that needs none. Only the variable's name ever appears in a message."""
+    name = options.api_key_env or DEFAULT_KEY_ENV
+    if not _ENV_NAME_RE.fullmatch(name):
+        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
+    key = os.environ.get(name, "").strip()
+    if key:
+        return key
+    if options.api_key_env:
+        raise InvalidOptionError(f"--api-key-env: the variable {name} is not set")
+    if base_url is None:
+        raise InvalidOptionError(
+            "no server to ask: pass --base-url (or set RAGCLI_BASE_URL) for a local server, "
+            "or set OPENAI_API_KEY for OpenAI's API"
+        )
+    return DUMMY_KEY
+
+
+def check_server_options(options: GenerationOptions) -> None:
+    """The server options' values, checked before any work starts (a malformed --base-url,
+    $RAGCLI_BASE_URL or --api-key-env is exit 2 before retrieval, whichever generator runs)."""
+    resolve_base_url(options)
+    if options.api_key_env is not None and not _ENV_NAME_RE.fullmatch(options.api_key_env):
+        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
+
+
+def context_of(entry: dict[str, Any] | None) -> int | None:
+    """The context length a /v1/models entry reports, if any (top level or llama.cpp's `meta`)."""
+    if not entry:
+        return None
+    meta = entry.get("meta")
+    holders: list[dict[str, Any]] = [entry, meta] if isinstance(meta, dict) else [entry]
+    for holder in holders:
+        for field in CONTEXT_FIELDS:
+            value = holder.get(field)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
+
+
+def approx_tokens(text: str) -> int:
+    """Tokens as characters / 4, rounded up (documented: no tokenizer for a remote model)."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def first_tokens(text: str, tokens: int) -> str:
+    """The beginning of `text` within about `tokens` tokens, cut at a space where there is one."""
+    limit = max(0, tokens) * CHARS_PER_TOKEN
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit]
+
+
+def is_context_error(message: str) -> bool:
+    """Whether a server's 400/413 message says the prompt is longer than the model's context."""
+    return bool(_CONTEXT_ERROR_RE.search(message))
+
+
+def import_openai() -> Any:
+    try:
+        return importlib.import_module("openai")
+    except ImportError:
+        raise MissingExtraError(
+            "the openai generator needs the openai client library", hint='pip install "ragcli[openai]"'
+        ) from None
+
+
+def _transport_errors(openai: Any) -> tuple[type[BaseException], ...]:
+    """What reading a response stream can raise when the server goes away: the client's errors and
+    its HTTP library's (httpx, or the fork the client ships with), and OS-level ones."""
+    errors: list[type[BaseException]] = [openai.APIError, OSError]
+    for name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(name).HTTPError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
+class OpenAIGenerator:
+    """Answers with a model behind an OpenAI-compatible chat completions endpoint."""
+
+    name = "openai"
+
+    def __init__(self, model: str | None, options: GenerationOptions | None = None) -> None:
+        self.options = options or GenerationOptions()
+        self._openai = import_openai()
+        self.base_url = resolve_base_url(self.options)
+        self.where = shown_url(self.base_url) if self.base_url else "OpenAI's API"
+        self._key = resolve_key(self.options, self.base_url)
+        self._key_env = self.options.api_key_env or DEFAULT_KEY_ENV
+        self.client = self._openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self._key,
+            timeout=self.options.timeout,
+            max_retries=self.options.retries,
+        )
+        self.listed = self._list_models()
+        self.model: str = model or self._only_model()
+        self.server_context = context_of(self.listed.get(self.model))
+        known = [c for c in (self.server_context, self.options.context_tokens) if c]
+        self.context_tokens = min(known) if known else DEFAULT_CONTEXT_TOKENS
+        self.max_prompt_tokens = self.context_tokens - self.options.max_new_tokens
+        if self.max_prompt_tokens < MIN_PROMPT_TOKENS:
+            raise InvalidOptionError(
+                f"model {self.model}: a context of {self.context_tokens} tokens leaves {self.max_prompt_tokens} "
+                "for the prompt",
+                hint="lower --max-new-tokens or raise --context-tokens",
+            )
+        self.template = self.options.prompt_template or template_for(CHAT, self.options.answer_style)
+        self._stream_errors = _transport_errors(self._openai)
+        self._length_field = "max_tokens"  # what most servers read; OpenAI's newest models want the other
+
+    # the server ------------------------------------------------------------------------------------
+    def _list_models(self) -> dict[str, dict[str, Any]]:
+        """The server's models by id (with whatever it says of them); empty when it lists none. Fails
+        fast, with exit 9, when the server cannot be reached or refuses the key."""
+        openai = self._openai
+        try:
+            page = self.client.models.list()
+            return {m.id: m.model_dump() for m in page.data if getattr(m, "id", None)}
+        except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise self._error(exc) from None
+        except openai.APIError:  # no /v1/models here (some proxies): the chat endpoint may still answer
+            return {}
+
+    def _only_model(self) -> str:
+        """No --model: the server's one model, when it serves exactly one (llama-server, LM Studio …)."""
+        if len(self.listed) == 1:
+            return next(iter(self.listed))
+        offered = f" (it offers: {self._offered()})" if self.listed else ""
+        raise InvalidOptionError(f"--model: name the model to ask at {self.where}{offered}")
+
+    def _offered(self, most: int = 8) -> str:
+        names = sorted(self.listed)
+        return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+    def _server_says(self, exc: Any) -> str:
+        """The server's own message from an error response, on one line, without the key."""
+        body = getattr(exc, "body", None)
+        message: Any = None
+        if isinstance(body, dict):
+            error = body.get("error")
+            message = error.get("message") if isinstance(error, dict) else error
+            message = message or body.get("detail") or body.get("message")
+        text = str(message if message else getattr(exc, "message", "") or exc)
+        if self._key != DUMMY_KEY:
+            text = text.replace(self._key, "***")
+        return " ".join(text.split())[:300]
+
+    def _error(self, exc: Any, *, mid_stream: bool = False) -> RagcliError:
+        """A client error as a one-line ragcli error (exit 9)."""
+        openai = self._openai
+        where, model = self.where, getattr(self, "model", None)
+        if mid_stream and not isinstance(exc, openai.APIStatusError):
+            return ModelUnavailableError(f"the server at {where} stopped in the middle of the answer ({_kind(exc)})")
+        if isinstance(exc, openai.APITimeoutError):
+            return ModelUnavailableError(
+                f"the server at {where} did not answer within {self.options.timeout:g} s", hint="raise --timeout"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ModelUnavailableError(
+                f"cannot reach the server at {where}", hint="start it, or check --base-url / RAGCLI_BASE_URL"
+            )
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return ModelUnavailableError(
+                f"the server at {where} refused the API key (HTTP {exc.status_code})",
+                hint=f"set {self._key_env} to a valid key, or name another variable with --api-key-env",
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return ModelUnavailableError(
+                f"the server at {where} is limiting requests (HTTP 429) after {self.options.retries} retries",
+                hint="lower --concurrency, or try again later",
+            )
+        if isinstance(exc, openai.APIStatusError):
+            says = self._server_says(exc)
+            if exc.status_code in (400, 413) and is_context_error(says):
+                return ModelUnavailableError(
+                    f"the prompt is too long for {model} even with fewer passages: {says}",
+                    hint="lower --top-k, or set --context-tokens to the model's context",
+                )
+            if exc.status_code == 404 or (exc.status_code in (400, 422) and _MODEL_ERROR_RE.search(says)):
+                offered = f"; it offers: {self._offered()}" if self.listed else ""
+                return ModelUnavailableError(
+                    f"the server at {where} has no model {model!r}{offered}", hint="pass --model with one it offers"
+                )
+            return ModelUnavailableError(f"the server at {where} failed (HTTP {exc.status_code}): {says}")
+        return ModelUnavailableError(f"the server at {where} failed: {_kind(exc)}")
+
+    # prompt ----------------------------------------------------------------------------------------
+    def prompt(self, question: str, sources: Sequence[Hit], budget: int | None = None) -> FittedPrompt:
+        return fit_prompt(
+            self.template,
+            question,
+            sources,
+            max_tokens=budget or self.max_prompt_tokens,
+            count_tokens=approx_tokens,
+            truncate=first_tokens,
+        )
+
+    def _request(self, prompt: str, stream: bool) -> Any:
+        o = self.options
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": prompt}],
+            self._length_field: o.max_new_tokens,
+            "temperature": o.temperature,
+            "stream": stream,
+        }
+        if o.temperature > 0:
+            kwargs.update(top_p=o.top_p, seed=o.seed)
+        return self.client.chat.completions.create(**kwargs)
+
+    def _send(self, question: str, sources: Sequence[Hit], stream: bool) -> tuple[Any, FittedPrompt]:
+        """The response and the prompt it answers; a prompt the server finds too long is sent once more
+        with half the budget (fewer passages)."""
+        openai = self._openai
+        fitted = self.prompt(question, sources)
+        try:
+            return self._request(fitted.text, stream), fitted
+        except openai.APIStatusError as exc:
+            says = self._server_says(exc)
+            if exc.status_code == 400 and "max_completion_tokens" in says and self._length_field == "max_tokens":
+                self._length_field = "max_completion_tokens"  # OpenAI's reasoning models refuse max_tokens
+                return self._send(question, sources, stream)
+            if exc.status_code not in (400, 413) or not is_context_error(says):
+                raise self._error(exc) from None
+        except openai.APIError as exc:
+            raise self._error(exc) from None
+        fitted = self.prompt(question, sources, budget=max(MIN_PROMPT_TOKENS, self.max_prompt_tokens // 2))
+        try:
+            return self._request(fitted.text, stream), fitted
+        except openai.APIError as exc:
+            raise self._error(exc) from None
+
+    # generation ------------------------------------------------------------------------------------
+    def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
+        response, fitted = self._send(question, sources, stream=False)
+        choices = getattr(response, "choices", None) or []
+        text = (choices[0].message.content or "") if choices else ""
+        return settle(text, sources, fitted.sources_used)
+
+    def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
+        """Answers in order, with at most `options.concurrency` requests in flight; the first failure
+        (in order) stops the rest."""
+        workers = min(max(1, self.options.concurrency), len(requests))
+        if workers <= 1:
+            return [self.generate(question, sources) for question, sources in requests]
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragcli-openai")
+        futures: list[Future[Generation]] = [pool.submit(self.generate, q, s) for q, s in requests]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
+        """Text pieces as the server sends them, and a function returning the finished Generation."""
+        response, fitted = self._send(question, sources, stream=True)
+        pieces: list[str] = []
+
+        def pieces_iter() -> Iterator[str]:
+            try:
+                for chunk in response:
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        pieces.append(delta)
+                        yield delta
+            except self._stream_errors as exc:
+                raise self._error(exc, mid_stream=True) from None
+            finally:
+                response.close()
+
+        def finish() -> Generation:
+            return settle("".join(pieces), sources, fitted.sources_used)
+
+        return pieces_iter(), finish
+
+
+def _kind(exc: BaseException) -> str:
+    """An exception as a short phrase (its type and first line), for an error message."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+class OpenAIFactory:
+    """The `openai` backend: --model on the server at --base-url / $RAGCLI_BASE_URL / $OPENAI_BASE_URL."""
+
+    name = "openai"
+
+    def create(self, model: str | None, options: GenerationOptions, index: Index | None) -> OpenAIGenerator:
+        return OpenAIGenerator(model, options)
+
+
+FACTORY = OpenAIFactory()

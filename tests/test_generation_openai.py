@@ -1,0 +1,478 @@
+"""The openai generator against a real OpenAI-compatible server: `transformers serve` (transformers' own
+server) on a loopback port, pinned to the tiny GPT-2 built here, offline. Nothing is mocked: ragcli's
+real client talks HTTP to a real server, through the real CLI where it matters (a terminal on a pty
+for streaming, `--json`, `query -` with --concurrency, a server killed mid-stream, a wrong model, no
+server at all)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clihelpers import RAGCLI, run
+
+from ragcli.answering import answer_many
+from ragcli.errors import InvalidOptionError, ModelUnavailableError
+from ragcli.generation.base import (
+    Generation,
+    GenerationOptions,
+    cited_sources,
+    make_generator,
+    no_answer,
+    settle,
+)
+from ragcli.generation.openai import (
+    OpenAIGenerator,
+    approx_tokens,
+    context_of,
+    first_tokens,
+    is_context_error,
+    resolve_base_url,
+    resolve_key,
+    shown_url,
+)
+from ragcli.generation.prompt import CHAT, SEQ2SEQ, template_for
+from ragcli.records import Hit
+
+pytest.importorskip("openai")
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+SERVER_START_SECONDS = 120  # bounded wait for `transformers serve` to answer /health
+QUESTION = "How do honeybees tell each other where the flowers are?"
+FAST = ["--max-new-tokens", "8", "--context-tokens", "1024", "--top-k", "2", "--retries", "0"]
+SECRET = "sk-test-never-shown-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """`transformers serve MODEL` as a subprocess on 127.0.0.1, killed by its own pid."""
+
+    def __init__(self, model: Path, log: Path) -> None:
+        self.model, self.port = str(model), free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        command = "from transformers.cli.transformers import main; main()"
+        where = ["--host", "127.0.0.1", "--port", str(self.port), "--device", "cpu"]
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", command, "serve", self.model, *where],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        self._wait()
+
+    def _wait(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"transformers serve exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.kill()
+        pytest.fail(
+            f"transformers serve did not start within {SERVER_START_SECONDS} s:\n{self.log.read_text()[-2000:]}"
+        )
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny chat GPT-2 of the other generation tests, with room for long prompts and answers."""
+    import torch
+    from tinymodels import build_tiny_gpt2
+
+    torch.manual_seed(0)  # the same random weights every run: the same (meaningless) answers
+    return build_tiny_gpt2(tmp_path_factory.mktemp("served-gpt2"), positions=8192)
+
+
+@pytest.fixture(scope="module")  # stopped when this file's tests are done
+def server(served_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = Server(served_model, tmp_path_factory.mktemp("serve-log") / "serve.log")
+    yield started
+    started.kill()
+
+
+def options(server: Server, **changes: object) -> GenerationOptions:
+    settings: dict[str, object] = {"base_url": server.url, "max_new_tokens": 8, "context_tokens": 1024, "retries": 0}
+    settings.update(changes)
+    return GenerationOptions(**settings)  # type: ignore[arg-type]
+
+
+def run_in_terminal(*args: str, env: dict[str, str] | None = None, until=None, then=None):  # type: ignore[no-untyped-def]
+    """Run `ragcli ARGS` with its stdout on a pseudo-terminal (as in a person's shell); once `until()`
+    is true, call `then()`. Returns (exit code, terminal output, stderr)."""
+    leader, follower = pty.openpty()
+    full_env = {**os.environ, "COLUMNS": "100", "TERM": "xterm", **(env or {})}
+    process = subprocess.Popen([RAGCLI, *args], stdout=follower, stderr=subprocess.PIPE, env=full_env)
+    os.close(follower)
+    output = b""
+    fired = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+        if until is not None and not fired and until():
+            fired = True
+            then()
+    os.close(leader)
+    code = process.wait(timeout=60)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    return code, output.decode("utf-8", "replace"), stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# through the CLI
+
+
+def test_streams_an_answer_with_its_sources_in_a_terminal(server: Server, sample_index: Path) -> None:
+    code, out, err = run_in_terminal(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--no-fallback", *FAST
+    )
+    assert code == 0, err
+    assert f"answer · {server.model}"[:20] in out
+    assert "sources" in out and "waggle" in out
+    assert "generated in" in out
+
+
+def test_json_answer_is_not_streamed_and_keeps_its_shape(server: Server, sample_index: Path) -> None:
+    result = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--json", *FAST)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["generator"] == "openai" and data["model"] == server.model
+    assert isinstance(data["answer"], str) and data["sources_in_prompt"] == 2
+    # what the library gets from the same server, asked the same way (greedy decoding: the same text)
+    generator = OpenAIGenerator(None, options(server))
+    hits = [Hit(**{name: source[name] for name in Hit.__dataclass_fields__}) for source in data["sources"]]
+    model_answer = generator.generate(QUESTION, hits).text
+    assert model_answer == data["answer"] if data["fallback"] is None else model_answer == ""
+
+
+def test_auto_uses_the_configured_server(server: Server, sample_index: Path) -> None:
+    result = run("query", QUESTION, "-i", str(sample_index), "--json", *FAST, env={"RAGCLI_BASE_URL": server.url})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["generator"] == "openai"
+
+
+def test_batch_from_stdin_with_concurrent_requests(server: Server, sample_index: Path) -> None:
+    questions = ["How do bees communicate?", "What is propolis?", "When do colonies swarm?", "What do drones do?"]
+    result = run(
+        "query", "-", "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--concurrency", "2",
+        *FAST, input="\n".join(questions) + "\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == questions  # in order, whatever order the answers came back in
+    assert all(r["generator"] == "openai" and "error" not in r for r in records)
+
+
+def test_a_server_killed_mid_stream_exits_9_with_the_sources(
+    served_model: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    doomed = Server(served_model, tmp_path / "serve.log")
+    try:
+        long_answer = ["--max-new-tokens", "6000", "--context-tokens", "7000", "--top-k", "1", "--retries", "0"]
+
+        def streaming() -> bool:  # uvicorn logs a streamed response when its headers go out
+            return '"POST /v1/chat/completions HTTP/1.1" 200' in doomed.log.read_text(errors="replace")
+
+        def kill_soon() -> None:
+            time.sleep(0.5)  # some tokens on their way (6000 of them take many seconds)
+            doomed.kill()
+
+        code, out, err = run_in_terminal(
+            "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", doomed.url, *long_answer,
+            until=streaming, then=kill_soon,
+        )  # fmt: skip
+    finally:
+        doomed.kill()
+    assert code == 9, (out[-1500:], err)
+    assert "stopped in the middle of the answer" in err and len(err.strip().splitlines()) == 1
+    assert "waggle" in out  # the retrieved sources are still printed
+
+
+def test_a_wrong_model_name_is_one_line_and_exit_9(server: Server, sample_index: Path) -> None:
+    result = run(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "-m", "no-such-model",
+        "--json", *FAST, env={"OPENAI_API_KEY": SECRET},
+    )  # fmt: skip
+    assert result.returncode == 9
+    assert result.stderr.count("\n") == 1 and "no model 'no-such-model'" in result.stderr
+    assert server.model in result.stderr  # what the server offers instead
+    data = json.loads(result.stdout)
+    assert data["sources"] and "no model" in data["error"]  # the sources are kept
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_no_server_is_one_line_and_exit_9(sample_index: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", url, *FAST)
+    assert result.returncode == 9
+    assert result.stderr.strip().splitlines() == [
+        f"ragcli: error: cannot reach the server at {url} (start it, or check --base-url / RAGCLI_BASE_URL)"
+    ]
+    assert "waggle" in result.stdout  # sources table
+
+
+def test_options_are_checked_before_any_work(sample_index: Path) -> None:
+    bad_url = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", "localhost:8080")
+    assert bad_url.returncode == 2 and "not an http(s) URL" in bad_url.stderr
+    assert bad_url.stdout == ""  # checked before retrieval: no sources, no work
+    bad_env = run("evaluate", "qa.jsonl", "-i", str(sample_index), env={"RAGCLI_BASE_URL": "ftp://host/v1"})
+    assert bad_env.returncode == 2 and "not an http(s) URL" in bad_env.stderr
+    style = run("query", QUESTION, "-i", str(sample_index), "-g", "extractive", "--answer-style", "haiku")
+    assert style.returncode == 2 and "answer style" in style.stderr
+    unset = run(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", "http://127.0.0.1:9/v1",
+        "--api-key-env", "RAGCLI_TEST_UNSET_KEY",
+    )  # fmt: skip
+    assert unset.returncode == 2 and "RAGCLI_TEST_UNSET_KEY is not set" in unset.stderr
+
+
+def test_evaluate_answers_through_the_server(server: Server, sample_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    rows = [
+        {"question": "How do honeybees tell each other where the flowers are?", "answers": ["the waggle dance"]},
+        {"question": "What is propolis?", "answers": ["bee glue"]},
+        {"question": "How many eggs does a queen lay a day?", "answers": ["2,000"]},
+    ]
+    qa.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    common = ["evaluate", str(qa), "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--concurrency"]
+    fast = ["2", "--max-new-tokens", "8", "--context-tokens", "1024", "--top-k", "2", "--retries", "0"]
+    as_json = run(*common, *fast, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["generator"] == {"name": "openai", "model": server.model, "top_k": 2}
+    assert report["counts"]["with_answers"] == 3 and "f1" in report["configs"][0]["metrics"]
+    for_people = run(*common, *fast, "--answer-style", "sentence")
+    assert for_people.returncode == 0, for_people.stderr
+    caption = "".join(for_people.stdout.split())  # the caption wraps at the table's width
+    assert f"answersbyopenai·{server.model}·" in caption and "(bm25)peranswer" in caption
+
+
+# ------------------------------------------------------------------------------------------------
+# the library against the same server
+
+
+def test_stream_yields_pieces_that_make_the_whole_answer(server: Server, sample_index: Path) -> None:
+    from ragcli.retrieval.index import load_index
+
+    hits = load_index(sample_index).search(QUESTION, k=2)
+    generator = OpenAIGenerator(None, options(server, max_new_tokens=12))
+    assert generator.model == server.model  # the server's only model, when none is named
+    pieces, finish = generator.stream(QUESTION, hits)
+    received = list(pieces)
+    assert len(received) > 1  # token by token, not the whole answer at the end
+    streamed = finish()
+    whole = generator.generate(QUESTION, hits)
+    assert "".join(received).strip() == whole.text or (streamed.text == whole.text == "")
+    assert streamed == whole
+
+
+def test_concurrent_answers_come_back_in_order(server: Server, sample_index: Path) -> None:
+    from ragcli.retrieval.index import load_index
+
+    index = load_index(sample_index)
+    questions = ["bees", "honey", "queen", "wax", "drones"]
+    requests = [(q, index.search(q, k=1)) for q in questions]
+    generator = OpenAIGenerator(None, options(server, concurrency=3))
+    together = generator.generate_many(requests)
+    one_by_one = [generator.generate(q, s) for q, s in requests]
+    assert [g.sources_in_prompt for g in together] == [1] * 5
+    assert [g.text for g in together] == [g.text for g in one_by_one]
+
+
+def test_make_generator_auto_prefers_the_server(server: Server, sample_index: Path) -> None:
+    choice = make_generator("auto", None, options(server))
+    assert choice.generator.name == "openai" and choice.notice is None
+
+
+def test_an_unreachable_server_fails_when_the_generator_is_made() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(ModelUnavailableError, match="cannot reach the server"):
+        OpenAIGenerator("m", GenerationOptions(base_url=url, retries=0, timeout=5))
+
+
+def test_the_prompt_fits_the_context_budget(server: Server, sample_index: Path) -> None:
+    from ragcli.retrieval.index import load_index
+
+    hits = load_index(sample_index).search(QUESTION, k=5)
+    roomy = OpenAIGenerator(None, options(server, context_tokens=8192))
+    tight = OpenAIGenerator(None, options(server, context_tokens=400))
+    assert roomy.server_context is None and tight.max_prompt_tokens == 400 - 8
+    assert roomy.prompt(QUESTION, hits).sources_used == 5
+    fitted = tight.prompt(QUESTION, hits)
+    assert approx_tokens(fitted.text) <= 392 and 1 <= fitted.sources_used < 5 and QUESTION in fitted.text
+    assert tight.generate(QUESTION, hits).sources_in_prompt == fitted.sources_used
+
+
+def test_a_slow_answer_times_out_with_exit_9(server: Server, sample_index: Path) -> None:
+    slow = ["--max-new-tokens", "1500", "--context-tokens", "4096", "--top-k", "1", "--retries", "0"]
+    result = run(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", server.url, "--json",
+        "--timeout", "0.3", *slow,
+    )  # fmt: skip
+    assert result.returncode == 9
+    assert result.stderr.strip().splitlines() == [
+        f"ragcli: error: the server at {server.url} did not answer within 0.3 s (raise --timeout)"
+    ]
+    assert json.loads(result.stdout)["sources"]
+
+
+# ------------------------------------------------------------------------------------------------
+# pure parts: where the server is, the key, the budget, the errors
+
+
+def test_base_url_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://openai-base/v1")
+    assert resolve_base_url(GenerationOptions()) == "http://openai-base/v1"
+    monkeypatch.setenv("RAGCLI_BASE_URL", "http://ragcli-base/v1")
+    assert resolve_base_url(GenerationOptions()) == "http://ragcli-base/v1"
+    assert resolve_base_url(GenerationOptions(base_url="http://flag/v1")) == "http://flag/v1"
+    assert shown_url("https://user:pw@host:8000/v1?x=1") == "https://host:8000/v1"
+
+
+def test_key_from_the_named_variable_and_a_dummy_for_a_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert resolve_key(GenerationOptions(), "http://127.0.0.1:1/v1") == "not-needed"
+    with pytest.raises(InvalidOptionError, match="OPENAI_API_KEY"):
+        resolve_key(GenerationOptions(), None)  # OpenAI's API without a key
+    monkeypatch.setenv("MY_KEY", SECRET)
+    assert resolve_key(GenerationOptions(api_key_env="MY_KEY"), None) == SECRET
+    with pytest.raises(InvalidOptionError, match="name of an environment variable") as error:
+        resolve_key(GenerationOptions(api_key_env=SECRET + "-"), None)
+    assert SECRET not in str(error.value)
+
+
+def test_context_length_from_what_servers_report() -> None:
+    assert context_of({"id": "m", "max_model_len": 32768}) == 32768  # vLLM
+    assert context_of({"id": "m", "meta": {"n_ctx_train": 8192}}) == 8192  # llama.cpp
+    assert context_of({"id": "m", "context_length": 4096}) == 4096  # LM Studio, OpenRouter
+    assert context_of({"id": "m", "owned_by": "x"}) is None and context_of(None) is None
+
+
+def test_approximate_tokens_and_trimming() -> None:
+    assert approx_tokens("abcd" * 10) == 10 and approx_tokens("abcde") == 2
+    trimmed = first_tokens("word " * 100, 10)
+    assert len(trimmed) <= 40 and trimmed.endswith("word")
+
+
+@pytest.mark.parametrize(
+    ("message", "too_long"),
+    [
+        ("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", True),  # vLLM
+        ("the request exceeds the available context size, try increasing it", True),  # llama.cpp
+        ("prompt is too long: 210000 tokens > 200000 maximum", True),
+        ("Server is pinned to 'a'; requested 'b'.", False),
+        ("model 'llama9' not found", False),
+    ],
+)
+def test_context_errors_are_told_from_others(message: str, too_long: bool) -> None:
+    assert is_context_error(message) is too_long
+
+
+@pytest.mark.parametrize(
+    ("message", "about_the_model"),
+    [
+        ("Server is pinned to 'a'; requested 'b'.", True),  # transformers serve
+        ("model 'llama9' not found", True),  # Ollama
+        ("The model `x` does not exist.", True),  # vLLM, OpenAI
+        ("Unsupported parameter: 'max_tokens' is not supported with this model.", False),
+        ("This model's maximum context length is 4096 tokens.", False),
+    ],
+)
+def test_model_errors_are_told_from_others(message: str, about_the_model: bool) -> None:
+    from ragcli.generation.openai import _MODEL_ERROR_RE
+
+    assert bool(_MODEL_ERROR_RE.search(message)) is about_the_model
+
+
+# ------------------------------------------------------------------------------------------------
+# answers that fit the question (shared by the model generators)
+
+
+def hit(rank: int, text: str) -> Hit:
+    return Hit(
+        rank=rank, score=1.0 / rank, id=f"d{rank}#0", doc_id=f"d{rank}", title="", path=f"d{rank}", line=1, start=0,
+        end=len(text), text=text,
+    )  # fmt: skip
+
+
+def test_marker_only_and_empty_answers_are_no_answer_and_cite_nothing() -> None:
+    sources = [hit(1, "The queen lays up to 2,000 eggs a day."), hit(2, "Drones mate.")]
+    for text in ["[1]", "[1] [2]", " [2]. ", "Sources: [1]", "", "I don't know.", "I do not know the answer."]:
+        assert no_answer(text), text
+        assert settle(text, sources, 2) == Generation("", [], 2)
+    assert settle("2,000 eggs a day", sources, 2) == Generation("2,000 eggs a day", [1], 2)
+    assert settle("up to 2,000 [1]", sources, 2).citations == [1]
+    assert settle("drones [2]", sources, 1).citations == []  # [2] was not in the prompt
+    assert cited_sources("[1]", sources) == [1] and not no_answer("2 [1]")
+
+
+def test_prompts_never_ask_for_citation_markers() -> None:
+    for kind in (SEQ2SEQ, CHAT):
+        for style in ("short", "sentence", "long"):
+            template = template_for(kind, style)
+            assert "{passages}" in template and "{question}" in template
+            assert "cite" not in template.lower() and "[1]" not in template
+    assert "shortest phrase" in template_for(CHAT, "short") and "one sentence" in template_for(CHAT, "sentence")
+    assert template_for(SEQ2SEQ).rstrip().endswith("Answer:")
+
+
+class Marker:
+    """A plug-in generator that answers like the small model of the issue: the marker alone."""
+
+    name, model = "marker", "marker-model"
+
+    def generate(self, question: str, sources: list[Hit]) -> Generation:
+        return settle("[1]", sources, len(sources))
+
+    def generate_many(self, requests: list[tuple[str, list[Hit]]]) -> list[Generation]:
+        return [self.generate(q, s) for q, s in requests]
+
+
+def test_no_answer_falls_back_to_the_extractive_answer_and_says_so(sample_index: Path) -> None:
+    questions = ["How many eggs does a queen lay?"]
+    plain = answer_many(questions, sample_index, Marker(), k=3)[0]
+    assert plain.answer == "" and plain.citations == [] and plain.fallback is None
+    rescued = answer_many(questions, sample_index, Marker(), k=3, fallback=True)[0]
+    assert rescued.answer and rescued.fallback == "extractive" and rescued.citations
+    assert rescued.to_dict()["fallback"] == "extractive" and rescued.generator == "marker"
