@@ -65,7 +65,11 @@ from ragcli.safeload import (
     open_regular,
 )
 
-FORMAT_VERSION = 1
+# 2: passages carry a `page` column, and `metadata.joblib` holds each document's metadata. Both are
+# optional on read, so a format-1 index opens and answers as before (its next build writes format 2);
+# a ragcli that reads only format 1 refuses a format-2 index with exit 8 instead of calling it damaged.
+FORMAT_VERSION = 2
+OLDEST_READABLE_VERSION = 1
 DEFAULT_INDEX_DIR = ".ragcli"
 REBUILD_HINT = "rebuild it with `ragcli index PATH`"
 
@@ -233,9 +237,9 @@ def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
             f"{index_dir} was built by a newer ragcli (index format {version}, this ragcli reads {FORMAT_VERSION})",
             hint="upgrade ragcli or rebuild the index",
         )
-    if version < FORMAT_VERSION:
+    if version < OLDEST_READABLE_VERSION:
         raise IndexVersionError(
-            f"{index_dir} uses an older index format ({version}; this ragcli reads {FORMAT_VERSION})",
+            f"{index_dir} uses an older index format ({version}; this ragcli reads {OLDEST_READABLE_VERSION}–{FORMAT_VERSION})",
             hint=REBUILD_HINT,
         )
     generation = manifest.get("generation")

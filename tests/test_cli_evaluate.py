@@ -497,6 +497,8 @@ def test_tune_skips_a_bad_qa_line_and_says_so_or_stops_with_strict(tuning_index:
     assert f"skipped {tuning_qa}:{bad_line}: missing or empty 'question'" in result.stderr
     strict = run(*args, "--strict")
     assert strict.returncode == ExitCode.BAD_INPUT and f"{tuning_qa.name}:{bad_line}" in strict.stderr
+
+
 def test_evaluate_restricts_every_query_with_path_and_where(sample_index: Path, tmp_path: Path) -> None:
     per_query = tmp_path / "pq.jsonl"
     args = ("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--json")

@@ -134,6 +134,8 @@ def test_a_folder_with_package_json_and_records_indexes_the_records(tmp_path: Pa
     assert "records.jsonl:2: invalid JSON" in strict.stderr and "drop --strict" in strict.stderr
     deprecated = run("index", str(corpus), "--index", str(tmp_path / "old"), "--skip-invalid", "-q")
     assert deprecated.returncode == 0 and deprecated.stderr == ""  # still accepted: skipping is the default
+
+
 # --- text under any name, ignore files and globs ---------------------------------------------------------
 
 

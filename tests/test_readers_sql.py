@@ -180,6 +180,27 @@ def test_a_malformed_row_is_skipped_or_stops_the_build_with_strict(tmp_path: Pat
     assert [s.reason for s in again.skipped] == ["field 'body' is not a string"]
 
 
+def test_columns_become_metadata_that_filters_rows(tmp_path: Path) -> None:
+    from ragcli.retrieval.filters import Filter
+
+    url = sqlite_db(tmp_path / "notes.db")
+    build_index([url], tmp_path / "index", SETTINGS)
+    index = load_index(tmp_path / "index")
+    by_bob = index.search("flowers nests wood scent night", k=10, filter=Filter.parse(where=["author=bob"]))
+    assert sorted({h.doc_id for h in by_bob}) == ["2", "6"]
+    (hit,) = index.with_metadata(index.search("honeybees dance", k=1))
+    assert hit.metadata == {"author": "ann", "format": "sql"}
+    # reused rows keep their metadata; a changed row gets its new values
+    with sqlite3.connect(tmp_path / "notes.db") as connection:
+        connection.execute("UPDATE notes SET author = 'dee' WHERE id = 6")
+    connection.close()
+    build_index([url], tmp_path / "index", SETTINGS)
+    index = load_index(tmp_path / "index")
+    by_bob = index.search("flowers nests wood scent night", k=10, filter=Filter.parse(where=["author=bob"]))
+    assert sorted({h.doc_id for h in by_bob}) == ["2"]
+    assert {h.doc_id for h in index.search("moths", k=10, filter=Filter.parse(where=["author=dee"]))} == {"6"}
+
+
 def test_rows_without_an_id_are_named_by_position(tmp_path: Path) -> None:
     url = sqlite_db(tmp_path / "notes.db")
     settings = BuildSettings(sql="SELECT title, body FROM notes ORDER BY id")

@@ -82,6 +82,14 @@ def test_payloads_load_memory_mapped(small_index: Path) -> None:
     assert not payload["line"].flags.writeable
 
 
+def test_a_format_1_index_still_opens_and_answers(small_index: Path) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    assert manifest["format_version"] == 2
+    manifest["format_version"] = 1  # format 1 had no page column and no metadata: both are optional on read
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    assert load_index(small_index).search("the", k=1) is not None
+
+
 def test_no_index_is_its_own_error(tmp_path: Path) -> None:
     with pytest.raises(NoIndexError, match="ragcli index"):
         load_index(tmp_path / "nothing")

@@ -136,6 +136,8 @@ def row_tasks(
                 counts.changed += entry is not None
                 skipped = row.skipped
                 if row.document is not None and reader.accept(row.document):
+                    # the row's other columns, and which reader it came from, as the walk gives a file's
+                    columns.start_document({**row.document.metadata, "format": root.reader.name})
                     for passage in split_document(row.document, settings.chunking):
                         columns.add(passage)
                         pending.append(passage.index_text)

@@ -266,7 +266,22 @@ class SuffixReader:
 READERS: Registry[Reader] = Registry(
     "reader",
     "ragcli.readers",
-    order=("text", "markdown", "rst", "html", "json", "jsonl", "csv", "beir", "pdf", "docx", "pptx", "sql", "code", "plain"),
+    order=(
+        "text",
+        "markdown",
+        "rst",
+        "html",
+        "json",
+        "jsonl",
+        "csv",
+        "beir",
+        "pdf",
+        "docx",
+        "pptx",
+        "sql",
+        "code",
+        "plain",
+    ),
 )
 
 
