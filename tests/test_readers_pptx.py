@@ -52,7 +52,8 @@ def test_each_slide_with_text_is_a_page(tmp_path: Path) -> None:
         "Tape drives\t9000",
         "Ask finance about the tape drives.",
     ]
-    assert documents[0].metadata == {"pages": 3}
+    assert documents[0].metadata["pages"] == 3
+    assert documents[0].metadata["format"] == "pptx" and documents[0].metadata["path"] == "plan.pptx"
 
 
 def test_the_core_title_wins(tmp_path: Path) -> None:

@@ -183,14 +183,19 @@ class SqlReader(SuffixReader):
             canonical = json.dumps(list(record.items()), ensure_ascii=False, separators=(",", ":"))
             digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
             metadata = {k: v for k, v in record.items() if k not in chosen and v is not None}
-            documents = list(record_document(shown, number, record, context))
-            if not documents:  # malformed, with --skip-invalid: listed by record_document
-                yield Row(f"{shown}:{number}", digest, len(canonical), None, "malformed row")
-                continue
-            document = documents[0]
             # without an id the row's position names it (record_document's fallback id, `<url>:<n>`)
-            key = f"{shown}#{document.id}" if id_column is not None and record[id_column] is not None else document.id
-            yield Row(key, digest, len(canonical), replace(document, path=key, line=1, metadata=metadata))
+            key = (
+                f"{shown}#{record[id_column]}"
+                if id_column is not None and record[id_column] is not None
+                else f"{shown}:{number}"
+            )
+            listed = len(context.report.skipped)
+            documents = list(record_document(shown, number, record, context))
+            if not documents:  # malformed, or neither text nor title: listed by record_document with the reason
+                reasons = context.report.skipped[listed:]
+                yield Row(key, digest, len(canonical), None, reasons[-1].reason if reasons else "not a document")
+                continue
+            yield Row(key, digest, len(canonical), replace(documents[0], path=key, line=1, metadata=metadata))
 
 
 def _engine(url: URL, shown: str, password: str | None) -> Engine:

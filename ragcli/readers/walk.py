@@ -50,6 +50,7 @@ from ragcli.readers.base import (
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
+FILE_METADATA = ("path", "format", "size", "mtime")  # what the walk gives every document read from a file
 INDEX_REASON = "a ragcli index (not read)"
 INDEX_PART_REASON = "part of a ragcli index (not read)"
 _INDEX_OWNED_RE = re.compile(  # what a build writes into an index folder: lock, generations, temporary manifests
