@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from pydantic import ValidationError
 
-from ragcli.errors import ExitCode, InvalidOptionError, NoIndexError
+from ragcli.errors import ExitCode, InvalidOptionError, NoIndexError, RagcliError
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.integrations.langchain import RagcliRetriever, to_document, to_hit
 from ragcli.retrieval.filters import Filter
@@ -62,6 +62,12 @@ def test_another_retriever_by_name(sample_index: Path) -> None:
     assert [(d.metadata["id"], d.metadata["score"]) for d in tfidf] == [(h.id, h.score) for h in expected]
     bm25 = RagcliRetriever(index=sample_index, k=3).invoke(QUESTION)
     assert [d.metadata["score"] for d in tfidf] != [d.metadata["score"] for d in bm25]
+
+
+def test_a_retriever_the_index_lacks_is_ragclis_error(sample_index: Path) -> None:
+    with pytest.raises(RagcliError, match="no dense vectors") as caught:
+        RagcliRetriever(index=sample_index, retriever="hybrid").invoke(QUESTION)
+    assert caught.value.hint and "--dense" in caught.value.hint
 
 
 def test_a_missing_index_is_ragclis_error(tmp_path: Path) -> None:
@@ -117,6 +123,7 @@ def test_batch_matches_invoke_and_reports_each_question(sample_index: Path) -> N
     batched = retriever.batch(questions, config={"callbacks": [recorder]})
     assert batched == [retriever.invoke(q) for q in questions]
     assert batched[2] == [] and all(len(found) == 3 for i, found in enumerate(batched) if i != 2)
+    assert all(d.metadata["path"].startswith(("hive/", "biology/")) for found in batched for d in found)
     assert recorder.started == questions and recorder.ended == [3, 3, 0, 3]
     assert retriever.batch([]) == []
 
