@@ -1,0 +1,188 @@
+"""The LangChain retriever, run for real: langchain-core's own Runnable machinery over a ragcli index."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("langchain_core")  # the optional `langchain` extra (make install has it)
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.documents import Document
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+from pydantic import ValidationError
+
+from ragcli.errors import ExitCode, InvalidOptionError, NoIndexError, RagcliError
+from ragcli.generation.extractive import ExtractiveGenerator
+from ragcli.integrations.langchain import RagcliRetriever, to_document, to_hit
+from ragcli.retrieval.filters import Filter
+from ragcli.retrieval.index import load_index
+
+QUESTION = "How do honeybees tell each other where the flowers are?"
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_invoke_returns_the_index_hits_as_documents(sample_index: Path) -> None:
+    documents = RagcliRetriever(index=sample_index, k=4).invoke(QUESTION)
+    hits = load_index(sample_index).search(QUESTION, k=4, retriever="bm25")
+    assert [d.page_content for d in documents] == [h.text for h in hits]
+    assert [d.metadata["id"] for d in documents] == [h.id for h in hits]
+    assert [d.metadata["score"] for d in documents] == [h.score for h in hits]
+    assert [d.metadata["rank"] for d in documents] == [1, 2, 3, 4]
+    first = documents[0].metadata
+    assert first["citation"] == "behavior/waggle_dance.md:1" and documents[0].id == "behavior/waggle_dance.md#0"
+    assert first["title"] and first["line"] == 1 and first["page"] is None
+    assert first["format"] == "markdown" and first["size"] > 0  # the document's metadata, from the walk
+    assert first["score"] > documents[-1].metadata["score"]
+
+
+def test_filters_restrict_what_comes_back(sample_index: Path) -> None:
+    unfiltered = RagcliRetriever(index=sample_index, k=10).invoke("honey")
+    assert any(not d.metadata["path"].startswith("behavior/") for d in unfiltered)
+    in_behavior = RagcliRetriever(index=sample_index, k=10, paths=["behavior/**"]).invoke("honey")
+    assert in_behavior and all(d.metadata["path"].startswith("behavior/") for d in in_behavior)
+    markdown = RagcliRetriever(index=sample_index, k=10, where=["format=markdown"]).invoke("honey")
+    assert markdown and all(d.metadata["format"] == "markdown" for d in markdown)
+    assert any(d.metadata["format"] != "markdown" for d in unfiltered)
+    both = RagcliRetriever(index=sample_index, k=10, paths=["behavior/**"], where=["format=markdown"])
+    expected = load_index(sample_index).search(
+        "honey", k=10, filter=Filter.parse(paths=["behavior/**"], where=["format=markdown"])
+    )
+    assert [d.metadata["id"] for d in both.invoke("honey")] == [h.id for h in expected]
+
+
+def test_another_retriever_by_name(sample_index: Path) -> None:
+    tfidf = RagcliRetriever(index=sample_index, k=3, retriever="tfidf").invoke(QUESTION)
+    expected = load_index(sample_index).search(QUESTION, k=3, retriever="tfidf")
+    assert [(d.metadata["id"], d.metadata["score"]) for d in tfidf] == [(h.id, h.score) for h in expected]
+    bm25 = RagcliRetriever(index=sample_index, k=3).invoke(QUESTION)
+    assert [d.metadata["score"] for d in tfidf] != [d.metadata["score"] for d in bm25]
+
+
+def test_a_retriever_the_index_lacks_is_ragclis_error(sample_index: Path) -> None:
+    with pytest.raises(RagcliError, match="no dense vectors") as caught:
+        RagcliRetriever(index=sample_index, retriever="hybrid").invoke(QUESTION)
+    assert caught.value.hint and "--dense" in caught.value.hint
+
+
+def test_a_missing_index_is_ragclis_error(tmp_path: Path) -> None:
+    retriever = RagcliRetriever(index=tmp_path / "nowhere")  # opened lazily: no error yet
+    with pytest.raises(NoIndexError) as caught:
+        retriever.invoke(QUESTION)
+    assert caught.value.exit_code == ExitCode.NO_INDEX and "nowhere" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"retriever": "no-such-retriever"}, {"where": ["format"]}, {"where": ["size>="]}, {"paths": [" "]}],
+)
+def test_bad_options_fail_when_the_retriever_is_made(tmp_path: Path, options: dict[str, Any]) -> None:
+    with pytest.raises(InvalidOptionError):
+        RagcliRetriever(index=tmp_path / "nowhere", **options)  # before any index is opened
+
+
+@pytest.mark.parametrize("options", [{"k": 0}, {"where": "format=markdown"}, {"paths": "*.md"}])
+def test_wrong_types_are_pydantics_error(tmp_path: Path, options: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        RagcliRetriever(index=tmp_path / "nowhere", **options)
+
+
+def test_the_index_is_opened_once(sample_index: Path) -> None:
+    retriever = RagcliRetriever(index=sample_index)
+    retriever.invoke("honey")
+    opened = retriever.opened()
+    retriever.invoke("wax")
+    assert retriever.opened() is opened
+    index = load_index(sample_index)
+    assert RagcliRetriever(index=index).opened() is index
+
+
+class Recorder(BaseCallbackHandler):
+    """A real callback handler: what LangChain reported per retriever run."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.ended: list[int] = []
+
+    def on_retriever_start(self, serialized: Any, query: str, **kwargs: Any) -> None:
+        self.started.append(query)
+
+    def on_retriever_end(self, documents: Any, **kwargs: Any) -> None:
+        self.ended.append(len(documents))
+
+
+def test_batch_matches_invoke_and_reports_each_question(sample_index: Path) -> None:
+    retriever = RagcliRetriever(index=sample_index, k=3, paths=["hive/**", "biology/**"])
+    questions = ["honey", "queen eggs", "zzzz-no-such-word", "wax"]
+    recorder = Recorder()
+    batched = retriever.batch(questions, config={"callbacks": [recorder]})
+    assert batched == [retriever.invoke(q) for q in questions]
+    assert batched[2] == [] and all(len(found) == 3 for i, found in enumerate(batched) if i != 2)
+    assert all(d.metadata["path"].startswith(("hive/", "biology/")) for found in batched for d in found)
+    assert recorder.started == questions and recorder.ended == [3, 3, 0, 3]
+    assert retriever.batch([]) == []
+
+
+def test_batch_returns_the_error_when_asked(tmp_path: Path) -> None:
+    retriever = RagcliRetriever(index=tmp_path / "nowhere")
+    found = retriever.batch(["a", "b"], return_exceptions=True)
+    assert len(found) == 2 and all(isinstance(e, NoIndexError) for e in found)
+    with pytest.raises(NoIndexError):
+        retriever.batch(["a"])
+
+
+def test_ainvoke(sample_index: Path) -> None:
+    retriever = RagcliRetriever(index=sample_index, k=2)
+    assert asyncio.run(retriever.ainvoke(QUESTION)) == retriever.invoke(QUESTION)
+
+
+def test_to_hit_gives_back_the_hit(sample_index: Path) -> None:
+    index = load_index(sample_index)
+    for hit in index.with_metadata(index.search(QUESTION, k=5)):
+        own = {key: value for key, value in hit.metadata.items() if key != "path"}  # the walk's path is hit.path
+        assert hit.metadata["path"] == hit.path and own
+        assert to_hit(to_document(hit)) == dataclasses.replace(hit, metadata=own)
+    with pytest.raises(InvalidOptionError):
+        to_hit(Document(page_content="not from ragcli"))
+
+
+def test_a_chain_with_ragclis_extractive_generator(sample_index: Path) -> None:
+    """LCEL: retriever and question → extractive answer (a Runnable) → a cited answer string."""
+    retriever = RagcliRetriever(index=sample_index, k=3)
+    generator = ExtractiveGenerator.for_index(retriever.opened())
+
+    def generate(inputs: dict[str, Any]) -> tuple[str, list[Document]]:
+        documents = inputs["documents"]
+        generation = generator.generate(inputs["question"], [to_hit(d) for d in documents])
+        return generation.text, [documents[n - 1] for n in generation.citations]
+
+    def cite(generated: tuple[str, list[Document]]) -> str:
+        text, cited = generated
+        return f"{text} ({'; '.join(d.metadata['citation'] for d in cited)})"
+
+    chain = (
+        {"documents": retriever, "question": RunnablePassthrough()} | RunnableLambda(generate) | RunnableLambda(cite)
+    )
+    assert chain.invoke("Who decoded the waggle dance?") == "Karl von Frisch [1] (behavior/waggle_dance.md:1)"
+    assert chain.batch(["How many eggs does a queen lay in a day?", "Who decoded the waggle dance?"]) == [
+        "2,000 [3] (biology/castes.md:1)",
+        "Karl von Frisch [1] (behavior/waggle_dance.md:1)",
+    ]
+
+
+def test_the_readme_chain_runs_as_written(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = README.read_text()
+    code = re.search(r"<!-- langchain-example -->\n```python\n(.*?)```", readme, re.S)
+    shown = re.search(r"<!-- langchain-example -->\n```python\n.*?```\n\n```text\n(.*?)\n```", readme, re.S)
+    assert code is not None and shown is not None
+    monkeypatch.setenv("RAGCLI_INDEX", str(sample_index))
+    exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out.strip()
+    assert printed == shown.group(1) == "Karl von Frisch [1] (sources: behavior/waggle_dance.md:1)"
