@@ -11,6 +11,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
 import typer
@@ -218,22 +219,19 @@ def query(
             hits = idx.with_metadata(hits) if as_json else hits
             print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
         return
-    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator
-    from ragcli.generation.openai import check_server_options
-    from ragcli.generation.prompt import load_template
-    from ragcli.models import check_device
+    from ragcli.generation.base import check_generator
 
-    generation = GenerationOptions(
+    generation = _generation_options(
         max_new_tokens=max_new_tokens,
         num_beams=num_beams,
         temperature=temperature,
         top_p=top_p,
         seed=seed,
-        device=check_device(device),
+        device=device,
         threads=threads,
         batch_size=batch_size,
-        prompt_template=load_template(prompt_template) if prompt_template else None,
-        answer_style=check_answer_style(answer_style),
+        prompt_template=prompt_template,
+        answer_style=answer_style,
         base_url=base_url,
         api_key_env=api_key_env,
         concurrency=concurrency,
@@ -241,7 +239,6 @@ def query(
         retries=retries,
         context_tokens=context_tokens,
     )
-    check_server_options(generation)
     _answer_questions(
         idx,
         questions,
@@ -256,6 +253,24 @@ def query(
         restriction=restriction,
         fallback=fallback,
     )
+
+
+def _generation_options(*, device: str, prompt_template: Optional[Path], answer_style: str, **values: Any) -> Any:
+    """GenerationOptions from `query`'s or `evaluate`'s options, every value checked before any work
+    (device, template file, answer style, the server options)."""
+    from ragcli.generation.base import GenerationOptions, check_answer_style
+    from ragcli.generation.openai import check_server_options
+    from ragcli.generation.prompt import load_template
+    from ragcli.models import check_device
+
+    generation = GenerationOptions(
+        device=check_device(device),
+        prompt_template=load_template(prompt_template) if prompt_template else None,
+        answer_style=check_answer_style(answer_style),
+        **values,
+    )
+    check_server_options(generation)
+    return generation
 
 
 def _answer_questions(
@@ -423,10 +438,7 @@ def evaluate(
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
-    from ragcli.generation.base import GenerationOptions, check_answer_style, check_generator, make_generator
-    from ragcli.generation.openai import check_server_options
-    from ragcli.generation.prompt import load_template
-    from ragcli.models import check_device
+    from ragcli.generation.base import check_generator, make_generator
     from ragcli.progress import counting_progress, evaluation_progress
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
@@ -436,13 +448,13 @@ def evaluate(
     restriction = Filter.parse(path_globs or (), where or ())
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
-    generation = GenerationOptions(
+    generation = _generation_options(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
-        device=check_device(device),
+        device=device,
         threads=threads,
-        prompt_template=load_template(prompt_template) if prompt_template else None,
-        answer_style=check_answer_style(answer_style),
+        prompt_template=prompt_template,
+        answer_style=answer_style,
         base_url=base_url,
         api_key_env=api_key_env,
         concurrency=concurrency,
@@ -450,7 +462,6 @@ def evaluate(
         retries=retries,
         context_tokens=context_tokens,
     )
-    check_server_options(generation)
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     strict = _strictness(strict, skip_invalid)

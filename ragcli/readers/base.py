@@ -222,6 +222,42 @@ class SourceInput:
         return text
 
 
+@dataclass
+class PagedDocument:
+    """The pages (or slides) of one file as consecutive segments of one document, each with its page
+    number, so a passage never straddles two pages and each cites `file:pN`. PDF and PPTX readers share
+    it: the first page with text starts the document, the rest continue it."""
+
+    source: SourceInput
+    pages: int  # how many the file has (metadata "pages"), blank ones included
+    title: str | None = None  # the file's own title; else the first page's, given to `page`
+    started: bool = False
+    _ordinal: int = 0
+    _offset: int = 0
+
+    def page(self, number: int, text: str, heading: str | None = None) -> Document:
+        """Page `number`'s segment; `heading` titles the document when it has no title yet."""
+        title_in_text = False
+        if self.title is None:
+            self.title, title_in_text = heading or self.source.stem, heading is not None
+        document = Document(
+            self.source.rel,
+            text,
+            self.title,
+            self.source.rel,
+            title_in_text=title_in_text and not self.started,
+            offset=self._offset,
+            first_ordinal=self._ordinal,
+            continuation=self.started,
+            page=number,
+            metadata={"pages": self.pages},
+        )
+        self.started = True
+        self._ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
+        self._offset += len(text) + 1
+        return document
+
+
 class Reader(Protocol):
     """A format family: which files it claims and how it reads one."""
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
 from ragcli.records import Document
 
 if TYPE_CHECKING:
@@ -145,36 +145,18 @@ class PdfReader(SuffixReader):
         with _guarded(source):
             pages = _page_count(reader)
             title = _metadata_title(reader)
-        from_text = False
-        offset, ordinal, started, failed = 0, 0, False, 0
+        document = PagedDocument(source, pages, title)
+        failed = 0
         for number in range(1, pages + 1):
             with _guarded(source):
                 text = _page_text(reader, number, source)
             reader.resolved_objects.clear()  # pypdf's cache of parsed objects: memory stays one page's
             failed += text is None
-            if not text or not text.strip():
-                continue  # a blank page (or an image): nothing to cite on it
-            if title is None:
-                heading = _first_line(text)
-                title, from_text = heading or source.stem, heading is not None
-            yield Document(
-                source.rel,
-                text,
-                title,
-                source.rel,
-                title_in_text=from_text and not started,
-                offset=offset,
-                first_ordinal=ordinal,
-                continuation=started,
-                page=number,
-                metadata={"pages": pages},
-            )
-            started = True
-            ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
-            offset += len(text) + 1
-        if failed and not started:
+            if text and text.strip():  # a blank page (or an image) has nothing to cite
+                yield document.page(number, text, _first_line(text))
+        if failed and not document.started:
             raise Skip(f"damaged PDF (none of its {pages} pages could be read)")
-        if not started:
+        if not document.started:
             raise Skip(NO_TEXT_LAYER if pages else "damaged PDF (no pages)")
 
 

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
 from ragcli.readers.docx import MAX_TITLE_CHARS, check_zip_sizes, one_line, problem
 from ragcli.records import Document
 
@@ -69,7 +69,7 @@ class PptxReader(SuffixReader):
             raise
         except Exception as exc:  # zipfile, lxml and python-pptx errors alike, on untrusted bytes
             raise _damaged(exc) from None
-        offset, ordinal, started = 0, 0, False
+        document = PagedDocument(source, len(slides), title)
         for number, slide in enumerate(slides, start=1):
             try:
                 text, slide_title = _slide(slide)
@@ -78,26 +78,8 @@ class PptxReader(SuffixReader):
             except Exception as exc:  # one damaged slide: the others are still read
                 source.context.skip_record(f"{source.rel}:p{number}", f"damaged slide ({problem(exc)})")
                 continue
-            if not text.strip():
-                continue
-            title_in_text = False
-            if title is None:
-                title, title_in_text = slide_title or source.stem, slide_title is not None
-            yield Document(
-                source.rel,
-                text,
-                title,
-                source.rel,
-                title_in_text=title_in_text and not started,
-                offset=offset,
-                first_ordinal=ordinal,
-                continuation=started,
-                page=number,
-                metadata={"pages": len(slides)},
-            )
-            started = True
-            ordinal += len(text.split()) + 1  # more than its passages: ids stay unique
-            offset += len(text) + 1
+            if text.strip():
+                yield document.page(number, text, slide_title)
 
 
 READER = PptxReader()
