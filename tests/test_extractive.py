@@ -126,3 +126,25 @@ def test_answer_sides_follow_english_word_order() -> None:
         "soundtrack": -1,
     }
     assert answer_sides("Bees make wax.", analyze) == {}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do honeybees tell each other where the flowers are?",
+        "Why do bees dance?",
+        "How can bees tell where flowers are?",
+    ],
+)
+def test_how_and_why_questions_are_answered_with_the_whole_sentence(question: str) -> None:
+    sentence = "Bees dance on the comb to tell their nestmates where the flowers are."
+    generation = ExtractiveGenerator().generate(question, hits("Hives are warm. " + sentence, "Honey is sweet."))
+    assert generation.text == f"{sentence} [1]"  # an explanation, not a fragment such as "nestmates"
+    assert generation.citations == [1]
+
+
+def test_how_many_is_still_a_number_not_a_sentence() -> None:
+    generation = ExtractiveGenerator().generate(
+        "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")
+    )
+    assert generation.text == "2,000 [1]"

@@ -110,6 +110,14 @@ _UNTYPED_RE = re.compile(
     r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|什么|为什么|怎么|何|なぜ",
     re.IGNORECASE,
 )
+# questions that ask how something is done or why: the answer is an explanation, so the best sentence
+# is given whole rather than a short span cut out of it ("How do honeybees tell each other …?")
+_EXPLAIN_RE = re.compile(
+    r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
+    r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
+    r"|为什么|怎么|如何|なぜ|どうやって",
+    re.IGNORECASE,
+)
 _QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
@@ -300,6 +308,9 @@ class ExtractiveGenerator:
         if not scored:
             return Generation("", [], len(sources))
         scored.sort(key=lambda item: (-item[0], item[1]))
+        if kind is None and _EXPLAIN_RE.search(question):
+            _, number, sentence, _ = scored[0]
+            return Generation(f"{_tidy(sentence)} [{number}]", [number], len(sources))
         best: tuple[float, str, int] | None = None
         for score, number, sentence, spans in scored[:SENTENCES_TRIED]:
             found = self._best_span(sentence, spans, question, terms, weights, total, sides, focus)
