@@ -10,6 +10,7 @@ retriever's `schema`). Retrievers are looked up by name in the retriever registr
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import weakref
 from collections.abc import Callable, Iterator
@@ -260,13 +261,7 @@ class Index:
     def _number(self, passage_id: str) -> int | None:
         """The number of the passage with id `passage_id` (a binary search of the id order)."""
         ids, order = self.passages.ids, self._id_order
-        lo, hi = 0, len(order)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if ids[int(order[mid])] < passage_id:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = bisect.bisect_left(order, passage_id, key=lambda number: ids[int(number)])
         return int(order[lo]) if lo < len(order) and ids[int(order[lo])] == passage_id else None
 
     @cached_property
