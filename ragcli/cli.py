@@ -12,13 +12,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
 from ragcli import __version__, options
-from ragcli.errors import ExitCode, RagcliError
+from ragcli.errors import ExitCode, InputFormatError, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from ragcli.evaluation.datasets import EvalSet
+    from ragcli.retrieval.index import Index
 
 app = typer.Typer(
     name="ragcli",
@@ -478,6 +482,7 @@ def evaluate(
         )
     for name in retrievers:
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
+    _check_gold_ids(eval_set, idx, strict)
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
         choice = make_generator(kind, model, generation, index=idx)
@@ -533,6 +538,7 @@ def tune(
     json_output: options.Json = False,
 ) -> None:
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
+    from ragcli.evaluation.checks import held_out_overlap
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
@@ -547,10 +553,19 @@ def tune(
     idx = index_for(eval_set, index_dir, strict=strict)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
         note(line)
+    _check_gold_ids(eval_set, idx, strict)
+    overlap = held_out_overlap(eval_set, data, split)
+    if overlap:
+        note(f"ragcli: warning: {overlap}")
     with counting_progress("tuning", total=len(k1_values) * len(b_values), description="k1 × b") as bar:
         rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
     best = rows[0]
     current = idx.manifest["bm25"]
+    if apply and best.score <= 0:
+        raise InputFormatError(
+            f"nothing to apply: every k1 and b scores {metric} = 0 on {eval_set.name}",
+            hint="check that the judgments' document ids are this index's (see the warning above)",
+        )
     if apply:
         apply_best(idx, best)
         note(f"stored k1={best.k1} b={best.b} in {idx.path}")
@@ -569,6 +584,18 @@ def tune(
     title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}
     stdout_console().print(tune_table(title, k1_values, b_values, scores, (best.k1, best.b)))
+
+
+def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:
+    """Warn (with --strict: fail, exit 6) when judged document ids are not in the index."""
+    from ragcli.evaluation.checks import gold_coverage
+    from ragcli.render import note
+
+    message = gold_coverage(eval_set.queries, idx).message()
+    if message and strict:
+        raise InputFormatError(message, hint="evaluate against the index of the judged corpus, or drop --strict")
+    if message:
+        note(f"ragcli: warning: {message}")
 
 
 def main() -> None:

@@ -263,7 +263,7 @@ EVALUATE_METRIC_KEYS = [
     "recall@10",
     "rouge_l",
 ]
-PER_QUERY_KEYS = ["answer", "citations", "config", "gold_answers", "hits", "id", "metrics", "question"]
+PER_QUERY_KEYS = ["answer", "citations", "config", "gold_answers", "hits", "id", "metrics", "question", "relevant"]
 TUNE_KEYS = ["applied", "best", "dataset", "grid", "index", "metric"]
 TUNE_CELL_KEYS = ["b", "k1", "score"]
 

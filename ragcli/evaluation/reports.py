@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
 
@@ -162,12 +164,32 @@ class RunFileWriter(ResultSink):
         file = self.files.get(config)
         if file is None:
             return
+        scores = strictly_decreasing([score for _, score in result.ranking])
         file.write(
             "".join(
-                f"{result.query.id} Q0 {doc} {rank} {score:.6f} ragcli-{config}\n"
-                for rank, (doc, score) in enumerate(result.ranking, start=1)
+                f"{result.query.id} Q0 {doc} {rank} {score!r} ragcli-{config}\n"
+                for rank, ((doc, _), score) in enumerate(zip(result.ranking, scores), start=1)
             )
         )
+
+
+def strictly_decreasing(scores: Sequence[float]) -> list[float]:
+    """Scores (best first) made strictly decreasing as 32-bit floats, each tie moved down by the least
+    a float32 can move.
+
+    trec_eval (and pytrec_eval, ir_measures) re-sort a run by score and break ties by document id, not
+    by the rank column, so a run with tied scores (rank fusion ties often) would be scored in another
+    order than ragcli's report. trec_eval keeps scores as C floats, so the scores must differ as float32;
+    each is written with `repr` of its exact value, which trec_eval reads back unchanged."""
+    untied: list[float] = []
+    previous = np.float32(np.inf)
+    for score in scores:
+        value = np.float32(score)
+        if not value < previous:
+            value = np.nextafter(previous, np.float32(-np.inf))
+        untied.append(float(value))
+        previous = value
+    return untied
 
 
 @contextmanager

@@ -50,6 +50,7 @@ class QueryResult:
             "metrics": {k: round(v, 6) for k, v in self.metrics.items()},
             "answer": self.answer,
             "gold_answers": self.query.answers,
+            "relevant": {doc: grade for doc, grade in self.query.qrels.items() if grade > 0},
             "citations": self.citations,
         }
 

@@ -1,0 +1,115 @@
+"""Sanity checks on judged queries before their figures are trusted.
+
+Two mistakes give plausible-looking but meaningless numbers, so ragcli says so instead of staying
+silent: qrels whose document ids are not in the index (every such query scores 0, which reads as a bad
+retriever rather than the wrong index), and tuning on the very queries one then evaluates on (the
+tuned figures are optimistic by construction).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir
+from ragcli.retrieval.index import Index
+
+EXAMPLES = 3  # missing ids named in a message
+
+
+@dataclass
+class GoldCoverage:
+    """How many of the judged queries' relevant document ids the index holds."""
+
+    relevant: int = 0  # distinct relevant ids over all judged queries
+    missing: list[str] = field(default_factory=list)  # those the index does not hold, sorted
+    judged: int = 0  # queries with at least one relevant id
+    unanswerable: int = 0  # judged queries none of whose relevant ids is in the index
+
+    def message(self) -> str | None:
+        """One line for people, or None when every relevant id is in the index."""
+        if not self.missing:
+            return None
+        examples = ", ".join(repr(doc) for doc in self.missing[:EXAMPLES])
+        more = f" and {len(self.missing) - EXAMPLES:,} more" if len(self.missing) > EXAMPLES else ""
+        queries = _plural(self.unanswerable, "judged query", "judged queries")
+        return (
+            f"{len(self.missing):,} of {_plural(self.relevant, 'relevant document id')} are not in the index "
+            f"({examples}{more}); {queries} of {self.judged:,} can only score 0 — is this the index the "
+            "judgments were made for?"
+        )
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def gold_coverage(queries: Iterable[EvalQuery], index: Index) -> GoldCoverage:
+    """Which relevant ids of the judged `queries` the index's documents lack."""
+    held = set(index.passages.doc_ids)
+    coverage = GoldCoverage()
+    relevant: set[str] = set()
+    for query in queries:
+        ids = {doc for doc, grade in query.qrels.items() if grade > 0}
+        if not ids:
+            continue
+        coverage.judged += 1
+        relevant |= ids
+        if not ids & held:
+            coverage.unanswerable += 1
+    coverage.relevant = len(relevant)
+    coverage.missing = sorted(relevant - held)
+    return coverage
+
+
+def normalised_question(text: str) -> str:
+    """A question as compared for overlap: case, accents' composition, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.findall(r"\w+", text))
+
+
+@dataclass
+class Overlap:
+    """Queries of one set that are also in another, by id or by (normalised) text."""
+
+    by_id: int
+    by_text: int
+    of: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.by_id or self.by_text)
+
+    def describe(self) -> str:
+        return f"{self.by_id:,} of {self.of:,} by id, {self.by_text:,} by text"
+
+
+def query_overlap(first: EvalSet, second: EvalSet) -> Overlap:
+    """How many of `first`'s queries `second` holds too, by id and by normalised question text."""
+    ids = {q.id for q in second.queries}
+    texts = {normalised_question(q.question) for q in second.queries}
+    return Overlap(
+        by_id=sum(1 for q in first.queries if q.id in ids),
+        by_text=sum(1 for q in first.queries if normalised_question(q.question) in texts),
+        of=len(first.queries),
+    )
+
+
+def held_out_overlap(eval_set: EvalSet, data: Path, split: str) -> str | None:
+    """Why tuning on `eval_set` would flatter what `ragcli evaluate` then reports, or None: a qa.jsonl
+    has no held-out part, a BEIR folder's test split is the held-out part, and a tuning split may share
+    queries with it."""
+    optimistic = "figures `ragcli evaluate` reports for them after --apply will be optimistic"
+    if eval_set.corpus is None:
+        return f"{data.name} has no held-out split: if you evaluate on these same questions, the {optimistic}"
+    if split == "test":
+        return f"tuning on the test split: the {optimistic}; tune on train or dev (--split)"
+    if not (data / "qrels" / "test.tsv").is_file():
+        return None
+    overlap = query_overlap(eval_set, load_beir(data, "test"))
+    if not overlap.any:
+        return None
+    return f"tuning queries also in the test split ({overlap.describe()}): the {optimistic}"

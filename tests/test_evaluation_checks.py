@@ -1,0 +1,200 @@
+"""Figures a user should not trust silently: judged ids the index lacks, tuning on the evaluation
+queries, a zero best score applied, and run files whose tied scores trec_eval would re-order."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytrec_eval
+from clihelpers import invoke, run
+from conftest import write_files
+
+from ragcli.errors import ExitCode
+from ragcli.evaluation.checks import gold_coverage, normalised_question, query_overlap
+from ragcli.evaluation.datasets import EvalQuery, EvalSet
+from ragcli.evaluation.reports import strictly_decreasing
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.retrieval.index import load_index
+
+
+def qa(tmp_path: Path, rows: list[dict[str, object]], name: str = "qa.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+HALF_MISSING = [
+    {"id": "hives", "question": "movable-frame hive", "relevant": ["beekeeping/hive_types.md", "gone/one.md"]},
+    {"id": "lost", "question": "varroa mites", "relevant": {"gone/two.md": 2, "gone/three.md": 1, "zero.md": 0}},
+]
+
+
+def test_gold_coverage_counts_missing_ids_and_queries_that_can_only_score_zero(sample_index: Path) -> None:
+    queries = [
+        EvalQuery("a", "q", qrels={"beekeeping/hive_types.md": 1, "gone/one.md": 1}),
+        EvalQuery("b", "q", qrels={"gone/two.md": 2, "gone/one.md": 1, "not-relevant.md": 0}),
+        EvalQuery("c", "q"),  # unjudged: not counted
+    ]
+    coverage = gold_coverage(queries, load_index(sample_index))
+    assert (coverage.relevant, coverage.missing, coverage.judged, coverage.unanswerable) == (
+        3,
+        ["gone/one.md", "gone/two.md"],
+        2,
+        1,
+    )
+    message = coverage.message()
+    assert message is not None
+    assert message.startswith("2 of 3 relevant document ids are not in the index ('gone/one.md', 'gone/two.md')")
+    assert "1 judged query of 2 can only score 0" in message
+    assert gold_coverage(queries[:1][:0], load_index(sample_index)).message() is None
+
+
+def test_evaluate_warns_about_judged_ids_not_in_the_index(sample_index: Path, tmp_path: Path) -> None:
+    result = run("evaluate", str(qa(tmp_path, HALF_MISSING)), "--index", str(sample_index), "--no-generate", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "warning: 3 of 4 relevant document ids are not in the index" in result.stderr
+    assert "1 judged query of 2 can only score 0" in result.stderr
+    json.loads(result.stdout)  # the report is still written
+
+
+def test_evaluate_with_strict_fails_before_any_figure(sample_index: Path, tmp_path: Path) -> None:
+    path = qa(tmp_path, HALF_MISSING)
+    result = run("evaluate", str(path), "--index", str(sample_index), "--no-generate", "--strict", "--json")
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert result.stdout == ""
+    assert "3 of 4 relevant document ids are not in the index" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint, no traceback
+
+
+def test_evaluate_is_silent_when_every_judged_id_is_held(sample_index: Path, tmp_path: Path) -> None:
+    rows = [{"id": "h", "question": "movable-frame hive", "relevant": ["beekeeping/hive_types.md"]}]
+    result = run("evaluate", str(qa(tmp_path, rows)), "--index", str(sample_index), "--no-generate", "--json")
+    assert result.returncode == 0 and "warning" not in result.stderr
+
+
+def test_tune_refuses_to_apply_a_zero_score_and_leaves_the_index_alone(sample_index: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "idx"
+    shutil.copytree(sample_index, copy)
+    manifest = (copy / "manifest.json").read_bytes()
+    rows = [{"id": "x", "question": "varroa mites", "relevant": ["nowhere.md"]}]
+    result = run("tune", str(qa(tmp_path, rows)), "--index", str(copy), "--k1", "0.9,1.2", "--b", "0.75", "--apply")
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert "nothing to apply: every k1 and b scores ndcg@10 = 0" in result.stderr
+    assert "not in the index" in result.stderr  # the warning says why
+    assert (copy / "manifest.json").read_bytes() == manifest
+
+
+def test_tune_on_a_qa_file_warns_that_it_has_no_held_out_split(tuning_index: Path, tuning_qa: Path) -> None:
+    result = run("tune", str(tuning_qa), "--index", str(tuning_index), "--k1", "1.2", "--b", "0.75")
+    assert result.returncode == 0, result.stderr
+    assert "has no held-out split" in result.stderr
+
+
+def beir(tmp_path: Path, train: str) -> Path:
+    return write_files(
+        tmp_path / "mini",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "bees dance the waggle dance"}\n'
+            '{"_id": "d2", "text": "wax glands make wax"}\n{"_id": "d3", "text": "queens lay eggs"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "Wax glands?"}\n'
+            '{"_id": "3", "text": "wax  glands"}\n{"_id": "4", "text": "queen eggs"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n",
+            "qrels/train.tsv": "query-id\tcorpus-id\tscore\n" + train,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "train, split, expected",
+    [
+        ("4\td3\t1\n", "train", None),  # held out: no warning
+        ("4\td3\t1\n", "test", "tuning on the test split"),
+        ("3\td2\t1\n4\td3\t1\n", "train", "also in the test split (0 of 2 by id, 1 by text)"),
+        ("1\td1\t1\n4\td3\t1\n", "train", "also in the test split (1 of 2 by id, 1 by text)"),
+    ],
+)
+def test_tune_warns_when_its_queries_are_the_evaluation_queries(
+    tmp_path: Path, train: str, split: str, expected: str | None
+) -> None:
+    folder = beir(tmp_path, train)
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    result = run("tune", str(folder), "--split", split, "--k1", "1.2", "--b", "0.75", env=env)
+    assert result.returncode == 0, result.stderr
+    if expected is None:
+        assert "warning" not in result.stderr
+    else:
+        assert expected in result.stderr
+
+
+def test_query_overlap_compares_ids_and_normalised_text() -> None:
+    first = EvalSet("a", [EvalQuery("1", "What is  Wax?"), EvalQuery("2", "Bees")], [])
+    second = EvalSet("b", [EvalQuery("9", "what is wax"), EvalQuery("2", "other")], [])
+    overlap = query_overlap(first, second)
+    assert (overlap.by_id, overlap.by_text, overlap.of, overlap.any) == (1, 1, 2, True)
+    assert normalised_question("Ｗax — glands!") == "wax glands"
+
+
+def test_strictly_decreasing_moves_only_ties_and_keeps_them_apart() -> None:
+    scores = [3.0, 2.0, 2.0, 2.0, 1.5, 1.5, 0.0]
+    untied = strictly_decreasing(scores)
+    as_read = [np.float32(float(repr(s))) for s in untied]  # written with repr, read by trec_eval as floats
+    assert all(a > b for a, b in zip(as_read, as_read[1:]))
+    assert [float(a) for a in as_read] == untied
+    assert untied[0] == 3.0 and untied[1] == 2.0 and untied[4] == 1.5
+    assert untied == pytest.approx(scores, abs=1e-6)
+    close = strictly_decreasing([0.5] * 1000 + [0.49999, 0.1])  # a long run of ties pushes the rest down
+    assert all(a > b for a, b in zip(close, close[1:])) and close[-1] == pytest.approx(0.1)
+
+
+def test_a_run_file_with_tied_scores_scores_in_trec_eval_as_in_the_report(tmp_path: Path) -> None:
+    """Identical documents tie; trec_eval re-sorts ties by document id, so each query's run-file figures
+    must still equal ragcli's per-query figures."""
+    corpus = write_files(
+        tmp_path / "tied",
+        {
+            "a.txt": "bees make honey from nectar",
+            "b.txt": "bees make honey from nectar",
+            "c.txt": "bees make honey from nectar",
+            "d.txt": "wax and comb",
+        },
+    )
+    index_dir = tmp_path / "index"
+    build_index([corpus], index_dir, BuildSettings())
+    rows = [{"id": name, "question": "honey from nectar", "relevant": [f"{name}.txt"]} for name in "abc"]
+    run_path, per_query = tmp_path / "run.txt", tmp_path / "pq.jsonl"
+    result = invoke(
+        *("evaluate", str(qa(tmp_path, rows)), "--index", str(index_dir), "--no-generate", "-r", "bm25"),
+        *("--run-file", str(run_path), "--per-query", str(per_query)),
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in run_path.read_text().splitlines()]
+    for qid in "abc":
+        scores = [float(line[4]) for line in lines if line[0] == qid]
+        assert len(scores) == 3 and all(x > y for x, y in zip(scores, scores[1:]))
+    qrels = {row["id"]: {doc: 1 for doc in row["relevant"]} for row in rows}  # type: ignore[union-attr]
+    with run_path.open() as handle:
+        trec = pytrec_eval.RelevanceEvaluator(qrels, {"map", "recip_rank"}).evaluate(pytrec_eval.parse_run(handle))
+    ours = {r["id"]: r["metrics"] for r in map(json.loads, per_query.read_text().splitlines())}
+    assert sorted({round(m["map"], 6) for m in ours.values()}) == [0.333333, 0.5, 1.0]  # the ties were real
+    for qid in "abc":
+        assert trec[qid]["map"] == pytest.approx(ours[qid]["map"], abs=1e-6), qid
+        assert trec[qid]["recip_rank"] == pytest.approx(ours[qid]["map"], abs=1e-6), qid
+
+
+def test_per_query_lines_name_the_gold_ids(sample_index: Path, tmp_path: Path) -> None:
+    per_query = tmp_path / "pq.jsonl"
+    result = invoke(
+        *("evaluate", str(qa(tmp_path, HALF_MISSING)), "--index", str(sample_index), "--no-generate"),
+        *("--per-query", str(per_query)),
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    assert [line["relevant"] for line in lines] == [
+        {"beekeeping/hive_types.md": 1, "gone/one.md": 1},
+        {"gone/two.md": 2, "gone/three.md": 1},
+    ]
