@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 import typer
 
 from ragcli import __version__, options
-from ragcli.errors import ExitCode, InputFormatError, RagcliError
+from ragcli.errors import ExitCode, InputFormatError, InvalidOptionError, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     from ragcli.evaluation.datasets import EvalSet
+    from ragcli.evaluation.judge import Judge
     from ragcli.retrieval.index import Index
 
 app = typer.Typer(
@@ -380,8 +381,6 @@ def plugins(json_output: options.Json = False) -> None:
 
 
 def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any]:
-    from ragcli.errors import InvalidOptionError
-
     try:
         values = [convert(part.strip()) for part in text.split(",") if part.strip()]
     except ValueError:
@@ -393,8 +392,6 @@ def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any
 
 def _strictness(strict: bool, skip_invalid: bool) -> bool:
     """--strict, checked against the deprecated --skip-invalid (skipping is the default now)."""
-    from ragcli.errors import InvalidOptionError
-
     if strict and skip_invalid:
         raise InvalidOptionError("--strict and --skip-invalid contradict each other", hint="pass one of them")
     return strict
@@ -427,6 +424,7 @@ def evaluate(
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
     embedding_precision: options.EmbeddingPrecision = "int8",
+    judge_model: options.JudgeModel = None,
     strict: options.Strict = False,
     path_globs: options.PathGlobs = None,
     where: options.Where = None,
@@ -469,6 +467,7 @@ def evaluate(
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     strict = _strictness(strict, skip_invalid)
+    judge = _judge(judge_model, generate, generation)
     eval_set = load_eval_set(data, split, strict)
     with counting_progress("embedding", description="passages") as embed_bar:
         idx = index_for(
@@ -506,6 +505,7 @@ def evaluate(
             batch_size=max(batch_size, concurrency if gen is not None and gen.name == "openai" else 1),
             filter=restriction,
             on_answers=on_answers,
+            judge=judge,
         )
     for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
         note(line)
@@ -584,6 +584,17 @@ def tune(
     title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}
     stdout_console().print(tune_table(title, k1_values, b_values, scores, (best.k1, best.b)))
+
+
+def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:
+    """The LLM judge `--judge-model` names, reached before any work (exit 9 when its server is not there)."""
+    if model is None:
+        return None
+    if not generate:
+        raise InvalidOptionError("--judge-model grades answers: it cannot be used with --no-generate")
+    from ragcli.evaluation.judge import Judge
+
+    return Judge(model, generation)
 
 
 def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:

@@ -123,6 +123,14 @@ ApiKeyEnv = Annotated[
         show_default=False,
     ),
 ]
+JudgeModel = Annotated[
+    Optional[str],
+    option(
+        help="Also grade each answer's faithfulness and relevance with this model on the OpenAI-compatible "
+        "server (--base-url); off by default.",
+        show_default=False,
+    ),
+]
 Concurrency = Annotated[int, option(min=1, help="Requests to the server in flight at once (query -, evaluate).")]
 Timeout = Annotated[float, option(min=0.1, help="Seconds to wait for the server's answer to one request.")]
 Retries = Annotated[

@@ -3,6 +3,7 @@ queries, a zero best score applied, and run files whose tied scores trec_eval wo
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -143,12 +144,12 @@ def test_strictly_decreasing_moves_only_ties_and_keeps_them_apart() -> None:
     scores = [3.0, 2.0, 2.0, 2.0, 1.5, 1.5, 0.0]
     untied = strictly_decreasing(scores)
     as_read = [np.float32(float(repr(s))) for s in untied]  # written with repr, read by trec_eval as floats
-    assert all(a > b for a, b in zip(as_read, as_read[1:]))
+    assert all(a > b for a, b in itertools.pairwise(as_read))
     assert [float(a) for a in as_read] == untied
     assert untied[0] == 3.0 and untied[1] == 2.0 and untied[4] == 1.5
     assert untied == pytest.approx(scores, abs=1e-6)
     close = strictly_decreasing([0.5] * 1000 + [0.49999, 0.1])  # a long run of ties pushes the rest down
-    assert all(a > b for a, b in zip(close, close[1:])) and close[-1] == pytest.approx(0.1)
+    assert all(a > b for a, b in itertools.pairwise(close)) and close[-1] == pytest.approx(0.1)
 
 
 def test_a_run_file_with_tied_scores_scores_in_trec_eval_as_in_the_report(tmp_path: Path) -> None:
@@ -175,7 +176,7 @@ def test_a_run_file_with_tied_scores_scores_in_trec_eval_as_in_the_report(tmp_pa
     lines = [line.split() for line in run_path.read_text().splitlines()]
     for qid in "abc":
         scores = [float(line[4]) for line in lines if line[0] == qid]
-        assert len(scores) == 3 and all(x > y for x, y in zip(scores, scores[1:]))
+        assert len(scores) == 3 and all(x > y for x, y in itertools.pairwise(scores))
     qrels = {row["id"]: {doc: 1 for doc in row["relevant"]} for row in rows}  # type: ignore[union-attr]
     with run_path.open() as handle:
         trec = pytrec_eval.RelevanceEvaluator(qrels, {"map", "recip_rank"}).evaluate(pytrec_eval.parse_run(handle))

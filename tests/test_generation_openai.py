@@ -22,7 +22,7 @@ import pytest
 from clihelpers import RAGCLI, run
 
 from ragcli.answering import answer_many
-from ragcli.errors import InvalidOptionError, ModelUnavailableError
+from ragcli.errors import ExitCode, InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import (
     Generation,
     GenerationOptions,
@@ -476,3 +476,49 @@ def test_no_answer_falls_back_to_the_extractive_answer_and_says_so(sample_index:
     rescued = answer_many(questions, sample_index, Marker(), k=3, fallback=True)[0]
     assert rescued.answer and rescued.fallback == "extractive" and rescued.citations
     assert rescued.to_dict()["fallback"] == "extractive" and rescued.generator == "marker"
+
+
+# ------------------------------------------------------------------------------------------------
+# the optional LLM judge (evaluate --judge-model), through the same server
+
+
+def test_evaluate_with_a_judge_grades_through_the_server(server: Server, sample_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    rows = [
+        {"id": "dance", "question": "How do honeybees tell each other where the flowers are?", "answers": ["dance"]},
+        {"id": "glue", "question": "What is propolis?", "answers": ["bee glue"]},
+    ]
+    qa.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    per_query = tmp_path / "pq.jsonl"
+    result = run(
+        *("evaluate", str(qa), "-i", str(sample_index), "-g", "extractive", "--no-context", "--json"),
+        *("--judge-model", server.model, "--base-url", server.url, "--retries", "0", "--per-query", str(per_query)),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["generator"]["judge_model"] == server.model
+    assert sorted(report["generator"]) == ["judge_model", "model", "name", "top_k"]  # the one key a judge adds
+    for config in report["configs"]:  # bm25 and closed-book alike
+        assert 0.0 <= config["metrics"]["judge_parsed"] <= 1.0
+    graded = [json.loads(line)["metrics"] for line in per_query.read_text().splitlines()]
+    assert len(graded) == 4
+    for metrics in graded:  # a grade is there only when the (random-weight) judge gave a readable one
+        assert all(0.0 <= metrics[name] <= 1.0 for name in ("judge_faithfulness", "judge_relevance") if name in metrics)
+
+
+def test_a_judge_model_the_server_lacks_fails_before_any_work(
+    server: Server, sample_index: Path, tmp_path: Path
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "What is propolis?", "answers": ["bee glue"]}\n')
+    result = run(
+        *("evaluate", str(qa), "-i", str(sample_index), "-g", "extractive"),
+        *("--judge-model", "no-such-judge", "--base-url", server.url, "--retries", "0"),
+    )
+    assert result.returncode == ExitCode.MODEL_UNAVAILABLE
+    assert "has no model 'no-such-judge'" in result.stderr and result.stdout == ""
+
+
+def test_a_judge_needs_answers(sample_index: Path, tmp_path: Path) -> None:
+    result = run("evaluate", str(tmp_path / "qa.jsonl"), "--no-generate", "--judge-model", "any")
+    assert result.returncode == ExitCode.USAGE and "--no-generate" in result.stderr

@@ -13,18 +13,22 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError
 from ragcli.evaluation.answers import answer_metrics, grounding_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
+from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index
+
+if TYPE_CHECKING:
+    from ragcli.evaluation.judge import Judge
 
 DEFAULT_CUTOFFS = (1, 3, 5, 10, 100)
 CLOSED_BOOK = "closed-book"
@@ -155,6 +159,29 @@ class _Means:
         return {name: sum(column) / len(column) for name, column in self.columns.items()}
 
 
+class _Grades:
+    """A judge's grades: each metric averages over the answers it was graded on (a reply the judge
+    model garbled is left out, not scored 0), and `judge_parsed` says how many that was."""
+
+    NAMES = ("judge_faithfulness", "judge_relevance")
+
+    def __init__(self) -> None:
+        self.sums = dict.fromkeys(self.NAMES, 0.0)
+        self.counts = dict.fromkeys(self.NAMES, 0)
+        self.both = 0
+
+    def add(self, values: dict[str, float]) -> dict[str, float]:
+        for name, value in values.items():
+            self.sums[name] += value
+            self.counts[name] += 1
+        self.both += len(values) == len(self.NAMES)
+        return values
+
+    def means(self, answered: int) -> dict[str, float]:
+        means = {name: self.sums[name] / self.counts[name] for name in self.NAMES if self.counts[name]}
+        return {**means, "judge_parsed": self.both / max(answered, 1)}
+
+
 class _ConfigRun:
     """One configuration's results on their way out: rankings go to the sinks at once and are cut to
     what a per-query line shows; results wait only for their answers (generated `batch_size` at a
@@ -169,8 +196,10 @@ class _ConfigRun:
         ranked: bool,
         analyze: Callable[[str], list[str]],
         on_answers: Callable[[int], None] | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.name, self.generator, self.sinks, self.analyze = name, generator, sinks, analyze
+        self.judge, self.grades, self.graded = judge, _Grades(), 0
         self.on_answers = on_answers
         self.batch_size, self.ranked = max(1, batch_size), ranked
         self.retrieval, self.answers = _Means(), _Means()
@@ -207,6 +236,12 @@ class _ConfigRun:
                 )
                 result.metrics.update(values)
                 self.answers.add(values)
+            if self.judge is not None:
+                verdicts = self.judge.grade_many(
+                    [(r.query.question, strip_citations(r.answer or ""), hits) for r, hits in items]
+                )
+                for (result, _), verdict in zip(items, verdicts):
+                    result.metrics.update(self.grades.add(verdict_metrics(verdict)))
             self.answered += len(items)
             if self.on_answers:
                 self.on_answers(len(items))
@@ -215,6 +250,13 @@ class _ConfigRun:
                 sink.result(self.name, result)
         self.pending.clear()
         self.waiting = 0
+
+    def answer_means(self) -> dict[str, float]:
+        """The answer metrics' means, with the judge's (over the answers it graded) when there is one."""
+        means = self.answers.means()
+        if self.judge is not None:
+            means.update(self.grades.means(self.answered))
+        return means
 
     def answer_timings(self) -> dict[str, float]:
         return {"generate_s_per_query": self.generate_seconds / max(self.answered, 1)}
@@ -238,6 +280,7 @@ def evaluate(
     batch_size: int = 8,
     filter: Filter | None = None,
     on_answers: Callable[[int], None] | None = None,
+    judge: Judge | None = None,
 ) -> EvalReport:
     """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`, every query
     restricted by `filter` when given (`--path`, `--where`).
@@ -255,7 +298,14 @@ def evaluate(
     configs: list[ConfigResult] = []
     for retriever in retrievers:
         run = _ConfigRun(
-            retriever, answering, sinks, batch_size, ranked=True, analyze=index.analyzer, on_answers=on_answers
+            retriever,
+            answering,
+            sinks,
+            batch_size,
+            ranked=True,
+            analyze=index.analyzer,
+            on_answers=on_answers,
+            judge=judge,
         )
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
@@ -277,16 +327,23 @@ def evaluate(
         metrics = run.retrieval.means()
         if answering is not None:
             timings.update(run.answer_timings())
-            metrics.update(run.answers.means())
+            metrics.update(run.answer_means())
         configs.append(ConfigResult(retriever, retriever, metrics, timings))
     if closed_book and answering is not None:
         run = _ConfigRun(
-            CLOSED_BOOK, answering, sinks, batch_size, ranked=False, analyze=index.analyzer, on_answers=on_answers
+            CLOSED_BOOK,
+            answering,
+            sinks,
+            batch_size,
+            ranked=False,
+            analyze=index.analyzer,
+            on_answers=on_answers,
+            judge=judge,
         )
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()
-        configs.append(ConfigResult(CLOSED_BOOK, None, run.answers.means(), run.answer_timings()))
+        configs.append(ConfigResult(CLOSED_BOOK, None, run.answer_means(), run.answer_timings()))
     counts = {
         "queries": len(queries),
         "judged": len(judged),
@@ -297,6 +354,8 @@ def evaluate(
     skips = corpus_skips(index) if eval_set.corpus is not None else {}
     counts["skipped_documents"] = sum(skips.values())
     generator_info = {"name": generator.name, "model": generator.model, "top_k": top_k} if generator else None
+    if generator_info is not None and judge is not None:
+        generator_info["judge_model"] = judge.model
     return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info, skips)
 
 

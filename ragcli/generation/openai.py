@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
@@ -57,6 +57,8 @@ _MODEL_ERROR_RE = re.compile(
     re.IGNORECASE,
 )
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 def resolve_base_url(options: GenerationOptions) -> str | None:
@@ -326,15 +328,17 @@ class OpenAIGenerator:
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
         (in order) stops the rest."""
-        workers = min(max(1, self.options.concurrency), len(requests))
-        if workers <= 1:
-            return [self.generate(question, sources) for question, sources in requests]
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragcli-openai")
-        futures: list[Future[Generation]] = [pool.submit(self.generate, q, s) for q, s in requests]
+        return in_order(lambda request: self.generate(*request), requests, self.options.concurrency)
+
+    def complete(self, prompt: str) -> str:
+        """The model's reply to a prompt of the caller's own (an LLM judge's), not a RAG prompt: sent as
+        is, never shortened; failures are the same one-line exit-9 errors."""
         try:
-            return [future.result() for future in futures]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            response = self._request(prompt, stream=False)
+        except self._openai.APIError as exc:
+            raise self._error(exc) from None
+        choices = getattr(response, "choices", None) or []
+        return (choices[0].message.content or "") if choices else ""
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
         """Text pieces as the server sends them, and a function returning the finished Generation."""
@@ -357,6 +361,20 @@ class OpenAIGenerator:
             return settle("".join(pieces), sources, fitted.sources_used)
 
         return pieces_iter(), finish
+
+
+def in_order(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> list[_Result]:
+    """`call` on every item, results in order, at most `concurrency` calls in flight (threads: the work
+    is waiting on a server); the first failure (in order) stops the rest."""
+    workers = min(max(1, concurrency), len(items))
+    if workers <= 1:
+        return [call(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragcli-openai")
+    futures: list[Future[_Result]] = [pool.submit(call, item) for item in items]
+    try:
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kind(exc: BaseException) -> str:
