@@ -428,8 +428,9 @@ def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
 def config_table(data: dict[str, Any]) -> Table:
     """`ragcli config show`: each key's effective value and source, then the index and the files."""
     table = Table(title="effective configuration (options and environment variables override)", title_justify="left")
-    for column in ("key", "value", "from"):
-        table.add_column(column)
+    table.add_column("key", no_wrap=True)
+    table.add_column("value", overflow="fold")  # a long path folds onto more lines, never cut with "…"
+    table.add_column("from", no_wrap=True)
     for item in data["values"]:
         shown = "–" if item["value"] is None else str(item["value"])
         table.add_row(*(Text(printable(cell)) for cell in (item["key"], shown, item["source"])))
