@@ -47,7 +47,10 @@ def _environment_help() -> str:
     """The root --help's epilog: where the configuration files and collections are on this system."""
     from ragcli.config import CONFIG_ENV, DATA_DIR_ENV, data_dir, user_config_path
 
-    home = str(Path.home())
+    try:
+        home = str(Path.home())
+    except RuntimeError:  # no home folder known (no $HOME, no passwd entry): paths shown whole
+        home = "\0"
 
     def short(path: Path, env: str) -> str:
         shown = f"${env}" if os.environ.get(env) else str(path)
