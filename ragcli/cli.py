@@ -24,13 +24,54 @@ if TYPE_CHECKING:
     from ragcli.evaluation.datasets import EvalSet
     from ragcli.evaluation.judge import Judge
     from ragcli.retrieval.index import Index
+# click's plain help layout (see ragcli/options.py): readable at 80 columns, nothing in it is markup
+_HELP_SETTINGS: dict[str, Any] = {"max_content_width": 100, "help_option_names": ["-h", "--help"]}
+_ENVIRONMENT = """Configuration: {user} (or $RAGCLI_CONFIG), then ./.ragcli.toml,
+which overrides it; options and environment variables override both.
+`ragcli config show` prints the values in effect and where each came from.
+
+\b
+Environment variables:
+  RAGCLI_INDEX      the index folder (below --index and -c)
+  RAGCLI_CONFIG     the user configuration file
+  RAGCLI_DATA_DIR   where collections are kept [{data}]
+  RAGCLI_CACHE      models and dataset indexes [~/.cache/ragcli]
+  RAGCLI_MODEL      the generator's model (--model)
+  RAGCLI_BASE_URL   an OpenAI-compatible server (--base-url)
+  OPENAI_BASE_URL, OPENAI_API_KEY   as the openai library reads them
+  RAGCLI_DEBUG      tracebacks for errors (as --debug)
+"""
+_CONFIGURED = (
+    "Defaults for -c, -r, -k, -g, -m, --base-url, --api-key-env, --device and --answer-style can be set in "
+    "a configuration file (see `ragcli --help`, `ragcli config show`)."
+)
+
+
+def _environment_help() -> str:
+    """The root --help's epilog: where the configuration files and collections are on this system."""
+    from ragcli.config import CONFIG_ENV, DATA_DIR_ENV, data_dir, user_config_path
+
+    try:
+        home = str(Path.home())
+    except RuntimeError:  # no home folder known (no $HOME, no passwd entry): paths shown whole
+        home = "\0"
+
+    def short(path: Path, env: str) -> str:
+        shown = f"${env}" if os.environ.get(env) else str(path)
+        return "~" + shown[len(home) :] if shown.startswith(home + os.sep) else shown
+
+    return _ENVIRONMENT.format(user=short(user_config_path(), CONFIG_ENV), data=short(data_dir(), DATA_DIR_ENV))
+
 
 app = typer.Typer(
     name="ragcli",
     help="Retrieval-augmented generation over a local corpus: index a folder, ask questions, get answers with sources.",
+    epilog=_environment_help(),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=_HELP_SETTINGS,
 )
 
 _state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
@@ -85,6 +126,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -93,13 +135,32 @@ def main_options(
     """Retrieval-augmented generation over a local corpus."""
     if debug:
         _state["debug"] = True
+    # the configuration files become click's default_map: below options and envvars, above the defaults
+    try:
+        ctx.default_map = _load_config().default_map()
+    except RagcliError as exc:
+        _fail(str(exc), int(exc.exit_code))
 
 
-@app.command()
+def _load_config() -> Any:
+    from ragcli.config import load_config
+
+    return load_config()
+
+
+def _index_choice(index_dir: Optional[Path], collection: Optional[str], option: str = "-c/--collection") -> Any:
+    """The index folder a command uses: --index, -c, $RAGCLI_INDEX, the config's collection, ./.ragcli."""
+    from ragcli.collections import resolve_index
+
+    return resolve_index(index_dir, collection, _load_config(), option=option)
+
+
+@app.command(short_help="Build or update an index from files, folders or databases.")
 @handle_errors
 def index(
     paths: options.Paths = None,
     index_dir: options.IndexDir = None,
+    name: options.Name = None,
     sql: options.Sql = None,
     rebuild: options.Rebuild = False,
     jobs: options.Jobs = None,
@@ -148,6 +209,7 @@ def index(
         retrievers["dense"] = EmbeddingSettings(
             model=embedding_model, precision=embedding_precision, batch_size=embedding_batch_size
         )
+    index_dir = _index_choice(index_dir, name, "--name").path
     settings = BuildSettings(
         analyzer=AnalyzerSettings(language=language, stopwords=stopwords, stem=stem),
         chunking=ChunkSettings(size=chunk_size, overlap=chunk_overlap),
@@ -173,11 +235,12 @@ def index(
             note(line)
 
 
-@app.command()
+@app.command(epilog=_CONFIGURED, short_help="Answer a question from the index, citing its sources.")
 @handle_errors
 def query(
     question: options.Question,
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     retriever: options.Retriever = "bm25",
     top_k: options.QueryTopK = 5,
     path_globs: options.PathGlobs = None,
@@ -214,7 +277,7 @@ def query(
     from ragcli.retrieval.index import load_index
 
     restriction = Filter.parse(path_globs or (), where or ())  # a bad filter is exit 2 before any work
-    idx = load_index(index_dir)
+    idx = load_index(_index_choice(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
     from_stdin = question == "-"
     questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
@@ -344,6 +407,7 @@ def _answer_questions(
 @handle_errors
 def info(
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     verify: options.Verify = False,
     json_output: options.Json = False,
 ) -> None:
@@ -352,7 +416,7 @@ def info(
     from ragcli.retrieval.index import load_index
     from ragcli.store import verify_checksums
 
-    idx = load_index(index_dir)
+    idx = load_index(_index_choice(index_dir, collection).require().path)
     if verify:
         verify_checksums(idx.path, idx.manifest)
     data = idx.info()
@@ -364,7 +428,7 @@ def info(
         stdout_console().print(info_table(data))
 
 
-@app.command()
+@app.command(short_help="List the registered readers, retrievers and generators.")
 @handle_errors
 def plugins(json_output: options.Json = False) -> None:
     """List the registered readers, retrievers and generators (built-in and from plugin packages)."""
@@ -397,11 +461,12 @@ def _strictness(strict: bool, skip_invalid: bool) -> bool:
     return strict
 
 
-@app.command()
+@app.command(epilog=_CONFIGURED, short_help="Measure retrieval and answers on judged questions.")
 @handle_errors
 def evaluate(
     data: options.Dataset,
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     split: options.Split = "test",
     retriever: options.Retrievers = "bm25",
     k: options.Cutoffs = "1,3,5,10,100",
@@ -468,16 +533,18 @@ def evaluate(
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
+    choice = _index_choice(index_dir, collection)
     eval_set = load_eval_set(data, split, strict)
     with counting_progress("embedding", description="passages") as embed_bar:
         idx = index_for(
             eval_set,
-            index_dir,
+            _evaluation_index(choice, eval_set),
             retrievers,
             {"dense": EmbeddingSettings(precision=embedding_precision)},
             strict=strict,
             on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
             embed_progress=embed_bar,
+            omit=choice.omit,
         )
     for name in retrievers:
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
@@ -523,11 +590,12 @@ def evaluate(
         stdout_console().print(comparison_table(report))
 
 
-@app.command()
+@app.command(short_help="Grid-search BM25 k1 and b on judged questions.")
 @handle_errors
 def tune(
     data: options.JudgedDataset,
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     split: options.Split = "train",
     metric: options.Metric = "ndcg@10",
     k1: options.K1Grid = "0.6,0.9,1.2,1.5,2.0",
@@ -549,8 +617,9 @@ def tune(
     b_values = sorted(set(_csv_list(b, float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing
     strict = _strictness(strict, skip_invalid)
+    choice = _index_choice(index_dir, collection)
     eval_set = load_eval_set(data, split, strict)
-    idx = index_for(eval_set, index_dir, strict=strict)
+    idx = index_for(eval_set, _evaluation_index(choice, eval_set), strict=strict, omit=choice.omit)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
         note(line)
     _check_gold_ids(eval_set, idx, strict)
@@ -607,6 +676,96 @@ def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:
         raise InputFormatError(message, hint="evaluate against the index of the judged corpus, or drop --strict")
     if message:
         note(f"ragcli: warning: {message}")
+
+
+def _evaluation_index(choice: Any, eval_set: Any) -> Optional[Path]:
+    """The index `evaluate` / `tune` use: for a BEIR folder (which brings its corpus) only one named on
+    the command line or by $RAGCLI_INDEX, else a cached index of that corpus (never the configuration's
+    everyday collection); for a qa.jsonl file, the chosen index, which must exist."""
+    if eval_set.corpus is not None:
+        return None if choice.origin in ("config", "default") else choice.path
+    return Path(choice.require().path)
+
+
+collections_app = typer.Typer()
+app.add_typer(collections_app, name="collections", short_help="List or remove collections (named indexes).")
+
+
+@collections_app.callback(invoke_without_command=True)
+@handle_errors
+def collections(ctx: typer.Context, json_output: options.Json = False) -> None:
+    """List the collections (named indexes in ragcli's data folder); `remove NAME` deletes one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ragcli.collections import collections_dir, list_collections
+    from ragcli.render import collections_table, note, stdout_console, write_json
+
+    found = [item.to_dict() for item in list_collections()]
+    if json_output:
+        write_json(found)
+    elif found:
+        stdout_console().print(collections_table(found, str(collections_dir())))
+    else:
+        note(f"no collections in {collections_dir()} (build one with `ragcli index PATH --name NAME`)")
+
+
+@collections_app.command("remove", short_help="Delete a collection (only what ragcli wrote).")
+@handle_errors
+def collections_remove(name: options.CollectionName, json_output: options.Json = False) -> None:
+    """Delete the collection NAME: only a folder that is a ragcli index, and in it only what ragcli wrote."""
+    from ragcli.collections import remove_collection
+    from ragcli.render import note, write_json
+
+    path, left = remove_collection(name)
+    if json_output:
+        write_json({"name": name, "path": str(path), "left": left})
+    elif left:
+        note(f"removed collection {name}; kept {path}, which holds files ragcli did not write: {', '.join(left)}")
+    else:
+        note(f"removed collection {name} ({path})")
+
+
+config_app = typer.Typer(
+    help="The configuration files: `ragcli config show` prints the values in effect.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config", short_help="Show the configuration in effect and its files.")
+
+
+@config_app.command("show", short_help="Print the values in effect, their sources, the files.")
+@handle_errors
+def config_show(
+    index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
+    json_output: options.Json = False,
+) -> None:
+    """Print each configuration key's value in effect and where it came from (default, user config,
+    project config, env), the index folder commands would use, and where the files are."""
+    from ragcli.collections import collections_dir
+    from ragcli.config import KEYS, effective
+    from ragcli.render import config_table, stdout_console, write_json
+
+    config = _load_config()
+    query_params = {param.name: param for param in typer.main.get_command(app).commands["query"].params}  # type: ignore[attr-defined]
+    defaults, envvars = {}, {}
+    for key, spec in KEYS.items():
+        param = query_params.get(spec.params.get("query", ""))
+        if param is not None:  # the command's own default and variable: declared once, in ragcli.options
+            defaults[key] = param.default
+            if isinstance(param.envvar, str):
+                envvars[key] = param.envvar
+    data = {
+        "values": [setting.to_dict() for setting in effective(config, defaults, envvars)],
+        "index": _index_choice(index_dir, collection).to_dict(),
+        "files": {
+            layer.kind.removesuffix(" config"): {"path": str(layer.path.absolute()), "exists": layer.exists}
+            for layer in config.layers
+        },
+        "collections_dir": str(collections_dir()),
+    }
+    if json_output:
+        write_json(data)
+    else:
+        stdout_console().print(config_table(data))
 
 
 def main() -> None:

@@ -304,3 +304,27 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
     finally:
         if folder_fd is not None:
             os.close(folder_fd)  # closing the descriptor releases its flock
+
+
+# --- removing a whole index -------------------------------------------------------------------------
+
+
+def remove_index(index_dir: Path) -> list[str]:
+    """Delete an index ragcli made (`ragcli collections remove`): the manifest first (so that an
+    interrupted removal leaves no half index that opens), then the generations it can prove it wrote,
+    its lock and marker, then the folder if that emptied it. Holds the build lock while it deletes, so a
+    running build is never pulled from under. Returns the names of what was left (files of someone
+    else's); a folder that is not a ragcli index is refused (NoIndexError), nothing touched."""
+    with index_lock(index_dir, create=False):
+        replaced = raw_generation(index_dir)
+        manifest = index_dir / MANIFEST
+        if not manifest.is_symlink() and manifest.is_file():
+            manifest.unlink()
+        remove_leftovers(index_dir, replaced=replaced)
+    for name in (LOCK, INDEX_MARKER):
+        entry = index_dir / name
+        if not entry.is_symlink() and entry.is_file() and (name == LOCK or _holds(entry, f"{FORMAT_NAME}\n")):
+            entry.unlink(missing_ok=True)
+    with suppress(OSError):
+        index_dir.rmdir()
+    return sorted(entry.name for entry in index_dir.iterdir()) if index_dir.is_dir() else []

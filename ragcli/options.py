@@ -1,9 +1,12 @@
 """Command-line options declared once and reused by every command that takes them (as sqlite-utils
 does with its option groups), so `query` and `evaluate` cannot drift apart in names, defaults or help.
 
-Help texts are written as plain text and escaped for Rich here, once (`option`, `argument`), so
-`[default: …]`, `ragcli[dense]` and other bracketed words show as written instead of being taken
-for markup.
+Help is click's plain layout (the app sets `rich_markup_mode=None`): at 80 columns Rich's six-column
+panels cut long option names (`--embedding-mod…`) and squeezed help into a dozen-cell column. Help texts
+are therefore printed as written: `[default: …]`, `ragcli[dense]` and `[1]` are never markup.
+Options that a configuration file can set (ragcli.config.KEYS) say so in their command's epilog;
+options read from an environment variable declare it (`envvar`), so that click ranks it above the
+configuration files and `--help` shows it.
 """
 
 from __future__ import annotations
@@ -12,22 +15,53 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.markup import escape
 
 
 def option(*names: str, help: str, **settings: Any) -> Any:
-    """typer.Option with its help shown as written (no Rich markup)."""
-    return typer.Option(*names, help=escape(help), **settings)
+    """typer.Option, its help shown as written."""
+    return typer.Option(*names, help=help, **settings)
 
 
 def argument(*, help: str, **settings: Any) -> Any:
-    """typer.Argument with its help shown as written (no Rich markup)."""
-    return typer.Argument(help=escape(help), **settings)
+    """typer.Argument, its help shown as written."""
+    return typer.Argument(help=help, **settings)
 
 
 IndexDir = Annotated[
     Optional[Path],
-    option("--index", "-i", help="Index folder [default: $RAGCLI_INDEX or ./.ragcli].", show_default=False),
+    option(
+        "--index",
+        "-i",
+        help="Index folder [default: -c's collection, else $RAGCLI_INDEX, else the config's collection, "
+        "else ./.ragcli].",
+        show_default=False,
+    ),
+]
+Collection = Annotated[
+    Optional[str],
+    option(
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Use the collection NAME: an index kept in ragcli's data folder ($RAGCLI_DATA_DIR); "
+        "`ragcli collections` lists them.",
+        show_default=False,
+    ),
+]
+Name = Annotated[
+    Optional[str],
+    option(
+        "--name",
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Build or update the collection NAME in ragcli's data folder ($RAGCLI_DATA_DIR) instead of "
+        "an --index folder; query it with -c NAME.",
+        show_default=False,
+    ),
+]
+CollectionName = Annotated[
+    str, argument(metavar="NAME", help="The collection's name, as `ragcli collections` lists it.", show_default=False)
 ]
 Json = Annotated[bool, option("--json", help="Print JSON on stdout instead of tables.")]
 Strict = Annotated[
@@ -83,8 +117,10 @@ Model = Annotated[
     option(
         "--model",
         "-m",
-        help="Hub id or local folder; with openai, the server's model name [default: $RAGCLI_MODEL or "
-        "google/flan-t5-base; openai: the server's only model].",
+        help="Hub id or local folder; with openai, the server's model name [default: google/flan-t5-base; "
+        "openai: the server's only model].",
+        envvar="RAGCLI_MODEL",
+        show_envvar=True,
         show_default=False,
     ),
 ]
@@ -109,8 +145,10 @@ Fallback = Annotated[
 BaseUrl = Annotated[
     Optional[str],
     option(
-        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 [default: $RAGCLI_BASE_URL, "
-        "else $OPENAI_BASE_URL, else OpenAI's API]; setting it makes -g auto use the server.",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 [default: $OPENAI_BASE_URL, "
+        "else OpenAI's API]; setting it makes -g auto use the server.",
+        envvar="RAGCLI_BASE_URL",
+        show_envvar=True,
         show_default=False,
     ),
 ]
@@ -157,6 +195,7 @@ EmbeddingBatchSize = Annotated[int, option(min=1, help="Passages embedded togeth
 Paths = Annotated[
     Optional[list[str]],  # strings, not Paths: a database URL (sqlite:///notes.db) must keep its `//`
     argument(
+        metavar="PATH",
         help="Files and folders to index (folders are walked), or database URLs read with --sql "
         "[default: the roots the index was built from].",
         show_default=False,
@@ -226,9 +265,9 @@ MaxExpandedSize = Annotated[
     option(
         parser=parse_size,
         metavar="SIZE",
-        show_default="256M",
+        show_default=False,
         help="The most one file read whole (after decompression), or one line of a JSON Lines file, may hold; "
-        "larger ones are skipped with the reason (256M, 1G, …).",
+        "larger ones are skipped with the reason (256M, 1G, …) [default: 256M].",
     ),
 ]
 Include = Annotated[
@@ -263,7 +302,11 @@ Verbose = Annotated[bool, option("--verbose", "-v", help="List every skipped fil
 # ragcli query
 Question = Annotated[
     str,
-    argument(help="The question; '-' reads one question per line from stdin (JSON Lines out).", show_default=False),
+    argument(
+        metavar="QUESTION",
+        help="The question; '-' reads one question per line from stdin (JSON Lines out).",
+        show_default=False,
+    ),
 ]
 QueryTopK = Annotated[int, option("--top-k", "-k", min=1, help="How many passages to retrieve.")]
 Generate = Annotated[
@@ -287,7 +330,11 @@ Verify = Annotated[bool, option(help="Re-hash every payload against the manifest
 # ragcli evaluate and ragcli tune
 Dataset = Annotated[
     Path,
-    argument(help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).", show_default=False),
+    argument(
+        metavar="DATA",
+        help="A qa.jsonl file, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/).",
+        show_default=False,
+    ),
 ]
 Split = Annotated[str, option(help="BEIR qrels split (qrels/<split>.tsv).")]
 Cutoffs = Annotated[str, option("--k", help="Cut-offs for the @k metrics, comma-separated.")]
@@ -310,4 +357,6 @@ Metric = Annotated[str, option(help="What to maximise: ndcg@10, recall@100, mrr@
 K1Grid = Annotated[str, option("--k1", help="k1 values to try, comma-separated.")]
 BGrid = Annotated[str, option("--b", help="b values to try, comma-separated.")]
 Apply = Annotated[bool, option(help="Store the best k1 and b in the index.")]
-JudgedDataset = Annotated[Path, argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)]
+JudgedDataset = Annotated[
+    Path, argument(metavar="DATA", help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)
+]

@@ -401,3 +401,43 @@ def print_streamed_answer(
             fallback=fallback,
         )
     print_answer(item, highlight)
+
+
+def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
+    """`ragcli collections`: one row per collection (`CollectionInfo.to_dict()`), its folder in the title."""
+    table = Table(title=Text(f"collections in {printable(folder)}"), title_justify="left")
+    for column, justify in (("name", "left"), ("passages", "right"), ("documents", "right"), ("size", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("built")
+    for item in collections:
+        if item["error"] is not None:
+            cells = [item["name"], "–", "–", "–", f"unusable: {item['error']}"]
+        else:
+            built = str(item["built"] or "–").replace("T", " ")[:16]  # minutes are enough to tell builds apart
+            cells = [
+                item["name"],
+                f"{item['passages']:,}",
+                f"{item['documents']:,}",
+                human_bytes(item["size_bytes"]),
+                built,
+            ]
+        table.add_row(*(Text(printable(cell)) for cell in cells))
+    return table
+
+
+def config_table(data: dict[str, Any]) -> Table:
+    """`ragcli config show`: each key's effective value and source, then the index and the files."""
+    table = Table(title="effective configuration (options and environment variables override)", title_justify="left")
+    table.add_column("key", no_wrap=True)
+    table.add_column("value", overflow="fold")  # a long path folds onto more lines, never cut with "…"
+    table.add_column("from", no_wrap=True)
+    for item in data["values"]:
+        shown = "–" if item["value"] is None else str(item["value"])
+        table.add_row(*(Text(printable(cell)) for cell in (item["key"], shown, item["source"])))
+    index = data["index"]
+    table.add_row(*(Text(printable(cell)) for cell in ("index folder", index["path"], index["source"])))
+    for kind, item in data["files"].items():
+        state = "" if item["exists"] else " (none)"
+        table.add_row(*(Text(printable(cell)) for cell in (f"{kind} file", item["path"] + state, "")))
+    table.add_row(Text("collections"), Text(printable(data["collections_dir"])), Text(""))
+    return table

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,6 +167,14 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Tests never reach for the Hugging Face Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.pop("RAGCLI_MODEL", None)
+# Nor for the user's configuration, collections or exported index (set before ragcli.cli is imported:
+# its --help names the configuration file). platformdirs follows XDG_* on Linux; the folder goes at exit.
+_HOME = tempfile.mkdtemp(prefix="ragcli-tests-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+for _name in ("RAGCLI_CONFIG", "RAGCLI_INDEX", "RAGCLI_BASE_URL"):
+    os.environ.pop(_name, None)
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
+os.environ["RAGCLI_DATA_DIR"] = os.path.join(_HOME, "data")
 
 
 @pytest.fixture(scope="session")

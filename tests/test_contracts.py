@@ -357,3 +357,29 @@ def test_tune_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert keys(data) == TUNE_KEYS
     assert keys(data["best"]) == TUNE_CELL_KEYS
     assert len(data["grid"]) == 2 and all(keys(cell) == TUNE_CELL_KEYS for cell in data["grid"])
+
+
+COLLECTION_KEYS = ["built", "documents", "error", "name", "passages", "path", "size_bytes"]
+COLLECTION_REMOVE_KEYS = ["left", "name", "path"]
+CONFIG_SHOW_KEYS = ["collections_dir", "files", "index", "values"]
+CONFIG_FILE_KEYS = ["exists", "path"]
+CONFIG_VALUE_KEYS = ["key", "source", "value"]
+CONFIG_INDEX_KEYS = ["collection", "path", "source"]
+
+
+def test_collections_json_keys(small_corpus: Path, tmp_path: Path) -> None:
+    env = {"RAGCLI_DATA_DIR": str(tmp_path / "data")}
+    assert invoke("index", str(small_corpus), "--name", "energy", "-q", env=env).exit_code == 0
+    listed = json.loads(invoke("collections", "--json", env=env).stdout)
+    assert [keys(c) for c in listed] == [COLLECTION_KEYS]
+    removed = json.loads(invoke("collections", "remove", "energy", "--json", env=env).stdout)
+    assert keys(removed) == COLLECTION_REMOVE_KEYS
+
+
+def test_config_show_json_keys() -> None:
+    data = json.loads(invoke("config", "show", "--json").stdout)
+    assert keys(data) == CONFIG_SHOW_KEYS
+    assert sorted(data["files"]) == ["project", "user"]
+    assert all(keys(f) == CONFIG_FILE_KEYS for f in data["files"].values())
+    assert data["values"] and all(keys(v) == CONFIG_VALUE_KEYS for v in data["values"])
+    assert keys(data["index"]) == CONFIG_INDEX_KEYS

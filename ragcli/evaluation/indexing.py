@@ -64,11 +64,14 @@ def index_for(
     strict: bool = False,
     on_build: Callable[[Path], None] | None = None,
     embed_progress: Callable[[int, int], None] | None = None,
+    omit: str | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
     from `retriever_settings` or their defaults) when needed. The corpus's bad records are skipped
-    (`corpus_skips` counts them) or, with `strict`, stop at the first (exit 6, `file:line`)."""
+    (`corpus_skips` counts them) or, with `strict`, stop at the first (exit 6, `file:line`). `omit`: how
+    to stop naming `index_dir` ("omit --index", "unset RAGCLI_INDEX"), for the hint when it holds
+    another corpus [default: whichever of the two named it]."""
     if eval_set.corpus is None:
         return load_index(index_dir)
     given = retriever_settings or {}
@@ -92,7 +95,8 @@ def index_for(
         if is_ragcli_index(named) and (named / MANIFEST).exists() and not _matches(named, corpus_sha):
             raise InvalidOptionError(
                 f"{named} holds another corpus than {eval_set.corpus}",
-                hint="omit --index to use a cached index of the dataset, or name an empty folder",
+                hint=f"{omit or ('omit --index' if index_dir is not None else 'unset RAGCLI_INDEX')} "
+                "to use a cached index of the dataset, or name an empty folder",
             )
     target = resolve_index_dir(index_dir)
     if not _matches(target, corpus_sha, current=True):

@@ -1,0 +1,167 @@
+"""Collections: named indexes kept in the user's data folder, and which index folder a command uses.
+
+`ragcli index ./docs --name docs` builds `<data folder>/collections/docs`; `-c docs` on any command that
+takes `--index` opens it. The data folder is platformdirs' user data folder for "ragcli", or
+`$RAGCLI_DATA_DIR` (so that tests and scripts never touch the real one).
+
+Which index a command uses, first match wins: `--index DIR`, `-c NAME`, `$RAGCLI_INDEX`, the
+configuration's `collection`, `./.ragcli`. The choice remembers what named it, so that a message can
+say how to change it (`omit --index`, `unset RAGCLI_INDEX`, …).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragcli.config import Config, data_dir
+from ragcli.errors import InvalidOptionError, NoIndexError, PathNotFoundError, RagcliError
+from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
+from ragcli.store import DEFAULT_INDEX_DIR, read_manifest
+
+INDEX_ENV = "RAGCLI_INDEX"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def collections_dir() -> Path:
+    return data_dir() / "collections"
+
+
+def check_name(name: str, option: str = "-c/--collection") -> str:
+    """A collection name is one folder name: letters, digits, '.', '_', '-'; no separator, no '..'."""
+    if not _NAME_RE.match(name) or ".." in name:
+        raise InvalidOptionError(
+            f"{option}: {name!r} is not a collection name",
+            hint="use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit (no '/', no '..')",
+        )
+    return name
+
+
+def collection_path(name: str, option: str = "-c/--collection") -> Path:
+    return collections_dir() / check_name(name, option)
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """The index folder a command uses, and what named it."""
+
+    path: Path
+    origin: str  # "option", "collection", "env", "config" or "default"
+    name: str | None = None  # the collection's name (origin collection or config)
+    named_by: str = ""  # what named it: "--index", "-c", "RAGCLI_INDEX", the configuration file
+    source: str = "default"  # for `ragcli config show`: "option --index", "env RAGCLI_INDEX", "user config", …
+
+    @property
+    def omit(self) -> str:
+        """How to stop naming this folder (for hints such as "… to use a cached index")."""
+        if self.origin == "env":
+            return f"unset {INDEX_ENV}"
+        if self.origin == "config":
+            return f"remove `collection` from {self.named_by}"
+        return f"omit {self.named_by}"
+
+    def require(self) -> IndexChoice:
+        """For a command that reads the index: a collection that does not exist is exit 3, saying so."""
+        if self.name is not None and not (self.path / MANIFEST).exists():
+            raise NoIndexError(
+                f"no collection named {self.name!r} (in {collections_dir()})",
+                hint=f"build it with `ragcli index PATH --name {self.name}`; `ragcli collections` lists them",
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "source": self.source, "collection": self.name}
+
+
+def resolve_index(
+    index: Path | None, collection: str | None, config: Config, *, option: str = "-c/--collection"
+) -> IndexChoice:
+    """--index, else -c NAME, else $RAGCLI_INDEX, else the configuration's collection, else ./.ragcli."""
+    if index is not None and collection is not None:
+        raise InvalidOptionError(f"--index and {option} both name an index", hint="pass one of them")
+    if index is not None:
+        return IndexChoice(index, "option", None, "--index", "option --index")
+    if collection is not None:
+        flag = option.split("/")[0]
+        return IndexChoice(collection_path(collection, option), "collection", collection, flag, f"option {flag}")
+    env = os.environ.get(INDEX_ENV)
+    if env:
+        return IndexChoice(Path(env), "env", None, INDEX_ENV, f"env {INDEX_ENV}")
+    name, layer = config.value("collection")
+    if layer is not None:
+        try:
+            path = collection_path(str(name))
+        except RagcliError as exc:
+            raise InvalidOptionError(f"{layer.path}: key 'collection': {exc.message}", hint=exc.hint) from None
+        return IndexChoice(path, "config", str(name), str(layer.path), layer.kind)
+    return IndexChoice(Path(DEFAULT_INDEX_DIR), "default", None, "the default", "default")
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """One collection, as `ragcli collections` lists it."""
+
+    name: str
+    path: Path
+    passages: int | None
+    documents: int | None
+    size_bytes: int | None
+    built: str | None
+    error: str | None  # why it cannot be opened (damaged, a newer format, not built yet)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "passages": self.passages,
+            "documents": self.documents,
+            "size_bytes": self.size_bytes,
+            "built": self.built,
+            "error": self.error,
+        }
+
+
+def _describe(name: str, path: Path) -> CollectionInfo:
+    try:
+        manifest = read_manifest(path)
+    except RagcliError as exc:
+        return CollectionInfo(name, path, None, None, None, None, exc.message)
+    size = sum(int(meta.get("bytes", 0)) for meta in manifest["files"].values())
+    counts = manifest["counts"]
+    built = manifest.get("built")
+    return CollectionInfo(
+        name, path, counts["passages"], counts["documents"], size, built if isinstance(built, str) else None, None
+    )
+
+
+def list_collections() -> list[CollectionInfo]:
+    """Every collection in the data folder, by name: the folders there that are ragcli indexes (anything
+    else there is not listed, and never touched)."""
+    folder = collections_dir()
+    try:
+        entries = sorted(folder.iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise PathNotFoundError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    return [
+        _describe(entry.name, entry)
+        for entry in entries
+        if _NAME_RE.match(entry.name) and not entry.is_symlink() and entry.is_dir() and is_ragcli_index(entry)
+    ]
+
+
+def remove_collection(name: str) -> tuple[Path, list[str]]:
+    """Delete collection `name`: only a folder that is a ragcli index, and in it only what ragcli wrote.
+    Returns its path and the names of what was left there (files that are not ragcli's)."""
+    path = collection_path(name, "NAME")
+    if path.is_symlink() or not path.is_dir():
+        raise NoIndexError(
+            f"no collection named {name!r} (in {collections_dir()})", hint="`ragcli collections` lists them"
+        )
+    if not is_ragcli_index(path):
+        raise InvalidOptionError(f"{path} is not a ragcli index; refusing to delete it (nothing was changed)")
+    return path, remove_index(path)

@@ -1,0 +1,200 @@
+"""The configuration files: defaults a person sets once instead of repeating options on every command.
+
+Two TOML files, both optional: the user's (`config.toml` in platformdirs' user config folder, or the
+file `$RAGCLI_CONFIG` names) and the project's (`.ragcli.toml` in the current folder). The project's
+values override the user's; environment variables and command-line options override both (the CLI
+applies the values as click's `default_map`, below which click ranks options and `envvar`s).
+
+Every key is checked here, before any command runs: an unknown key or a value of the wrong type is
+one line naming the file and the key (exit 6), never a traceback or an option error that was not typed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragcli.errors import InputFormatError, PathNotFoundError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (tomli is a dependency there)
+    import tomli as tomllib
+
+CONFIG_ENV = "RAGCLI_CONFIG"
+DATA_DIR_ENV = "RAGCLI_DATA_DIR"
+PROJECT_FILE = ".ragcli.toml"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A configuration key: its type, what it means, and the command parameters it sets."""
+
+    type: type
+    help: str
+    params: Mapping[str, str]  # command → parameter name
+    minimum: int | None = None
+
+
+_ANSWERING = ("query", "evaluate")
+KEYS: dict[str, Key] = {
+    "collection": Key(str, "the collection used when no --index, -c or $RAGCLI_INDEX is given", {}),
+    "retriever": Key(str, "the retriever (-r)", dict.fromkeys(_ANSWERING, "retriever")),
+    "k": Key(
+        int, "passages retrieved and given to the generator (-k / --top-k)", dict.fromkeys(_ANSWERING, "top_k"), 1
+    ),
+    "generator": Key(str, "the generator (-g)", dict.fromkeys(_ANSWERING, "generator")),
+    "model": Key(str, "the generator's model (-m)", dict.fromkeys(_ANSWERING, "model")),
+    "base_url": Key(str, "an OpenAI-compatible server (--base-url)", dict.fromkeys(_ANSWERING, "base_url")),
+    "api_key_env": Key(
+        str, "the variable holding the API key (--api-key-env)", dict.fromkeys(_ANSWERING, "api_key_env")
+    ),
+    "device": Key(str, "auto, cpu, cuda or mps (--device)", dict.fromkeys(_ANSWERING, "device")),
+    "answer_style": Key(str, "short, sentence or long (--answer-style)", dict.fromkeys(_ANSWERING, "answer_style")),
+}
+
+
+def user_config_path() -> Path:
+    """$RAGCLI_CONFIG, else `config.toml` in the user's config folder (platformdirs)."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("ragcli", appauthor=False)) / "config.toml"
+
+
+def data_dir() -> Path:
+    """$RAGCLI_DATA_DIR, else the user's data folder (platformdirs: ~/.local/share/ragcli on Linux),
+    where collections are kept (ragcli.collections)."""
+    named = os.environ.get(DATA_DIR_ENV)
+    if named:
+        return Path(named).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ragcli", appauthor=False))
+
+
+def project_config_path() -> Path:
+    """`.ragcli.toml` in the current folder (only there: a parent folder's file is not looked for)."""
+    return Path(PROJECT_FILE)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One configuration file: where it is, whether it exists, and the values it sets."""
+
+    kind: str  # "user config" or "project config"
+    path: Path
+    exists: bool
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The user's and the project's files, lowest precedence first."""
+
+    layers: tuple[Layer, ...]
+
+    def value(self, key: str) -> tuple[Any, Layer | None]:
+        """The value of `key` and the file it came from (the project's wins), or (None, None)."""
+        for layer in reversed(self.layers):
+            if key in layer.values:
+                return layer.values[key], layer
+        return None, None
+
+    def default_map(self) -> dict[str, dict[str, Any]]:
+        """click's `default_map`: command → parameter → value, for every key set in a file."""
+        commands: dict[str, dict[str, Any]] = {}
+        for name, key in KEYS.items():
+            value, layer = self.value(name)
+            if layer is not None:
+                for command, param in key.params.items():
+                    commands.setdefault(command, {})[param] = value
+        return commands
+
+
+def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    for name, value in data.items():
+        key = KEYS.get(name)
+        if key is None:
+            raise InputFormatError(
+                f"{path}: unknown key {name!r}", hint=f"the keys are {', '.join(KEYS)}; `ragcli config show` lists them"
+            )
+        # bool is an int in Python, but `k = true` is a mistake, not 1
+        if not isinstance(value, key.type) or (key.type is int and isinstance(value, bool)):
+            raise InputFormatError(
+                f"{path}: key {name!r} must be {'an integer' if key.type is int else 'a string'}, "
+                f"not {type(value).__name__} {value!r}",
+                hint=f"{name} is {key.help}",
+            )
+        if key.minimum is not None and isinstance(value, int) and value < key.minimum:
+            raise InputFormatError(f"{path}: key {name!r} must be at least {key.minimum}, not {value!r}")
+        if isinstance(value, str) and not value.strip():
+            raise InputFormatError(f"{path}: key {name!r} is empty", hint="remove the line to use the default")
+    return data
+
+
+def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
+    """One file's values, checked; a missing file sets nothing (unless `required`: $RAGCLI_CONFIG named it)."""
+    if not path.exists():
+        if required:
+            raise PathNotFoundError(
+                f"{path}: no such configuration file (named by ${CONFIG_ENV})", hint=f"create it, or unset {CONFIG_ENV}"
+            )
+        return Layer(kind, path, False)
+    if not path.is_file():  # a folder, a FIFO (reading it would block), a device: never opened
+        raise InputFormatError(f"{path}: not a regular file, so not a configuration file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputFormatError(f"{path}: cannot be read ({reason})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFormatError(f"{path}: not valid TOML: {exc}") from None
+    return Layer(kind, path, True, _check(path, data))
+
+
+def load_config() -> Config:
+    """The user's file, then the project's (which overrides it)."""
+    return Config(
+        (
+            read_layer("user config", user_config_path(), required=bool(os.environ.get(CONFIG_ENV))),
+            read_layer("project config", project_config_path()),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key's effective value and where it came from, for `ragcli config show`."""
+
+    key: str
+    value: Any
+    source: str  # "default", "user config", "project config" or "env NAME"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "source": self.source}
+
+
+def effective(config: Config, defaults: Mapping[str, Any], envvars: Mapping[str, str]) -> list[Setting]:
+    """Each key's value as a command would use it: an environment variable (`envvars`: key → name) over
+    the project's file over the user's over the command's own default (`defaults`: key → value)."""
+    settings = []
+    for name in KEYS:
+        env = envvars.get(name)
+        if env and os.environ.get(env):
+            settings.append(Setting(name, os.environ[env], f"env {env}"))
+            continue
+        value, layer = config.value(name)
+        if layer is not None:
+            settings.append(Setting(name, value, layer.kind))
+        else:
+            settings.append(Setting(name, defaults.get(name), "default"))
+    return settings

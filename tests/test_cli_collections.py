@@ -1,0 +1,114 @@
+"""`ragcli index --name`, `-c NAME` on the commands that take --index, `ragcli collections [remove]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke, run
+from conftest import TUNING_QA, write_files
+
+from ragcli.errors import ExitCode
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A data folder of the test's own, and an empty user configuration."""
+    (tmp_path / "config.toml").write_text("")
+    return {"RAGCLI_DATA_DIR": str(tmp_path / "data"), "RAGCLI_CONFIG": str(tmp_path / "config.toml")}
+
+
+def test_index_a_collection_then_use_it_by_name(small_corpus: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    built = invoke("index", str(small_corpus), "--name", "energy", "--json", env=env)
+    assert built.exit_code == 0, built.output
+    folder = tmp_path / "data" / "collections" / "energy"
+    assert (folder / "manifest.json").exists()
+    hits = json.loads(invoke("query", "turbines", "-c", "energy", "--no-generate", "--json", env=env).stdout)["hits"]
+    assert {h["path"] for h in hits} >= {"wind.txt"}
+    info = json.loads(invoke("info", "--collection", "energy", "--json", env=env).stdout)
+    assert info["path"] == str(folder)
+    again = invoke("index", "-c", "energy", "--json", env=env)  # -c on index: the same collection, refreshed
+    assert again.exit_code == 0 and json.loads(again.stdout)["up_to_date"] is True
+    listed = json.loads(invoke("collections", "--json", env=env).stdout)
+    assert [(c["name"], c["path"], c["documents"]) for c in listed] == [("energy", str(folder), info["documents"])]
+    assert listed[0]["passages"] == info["passages"] and listed[0]["size_bytes"] == info["size_bytes"]
+    table = invoke("collections", env=env).stdout
+    assert "energy" in table and f"{info['passages']:,}" in table
+
+
+def test_evaluate_and_tune_take_a_collection(tuning_corpus: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    assert invoke("index", str(tuning_corpus), "--name", "fruit", "-q", env=env).exit_code == 0
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps(q) + "\n" for q in TUNING_QA))
+    evaluated = invoke("evaluate", str(qa), "-c", "fruit", "--no-generate", "--json", env=env)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["index"] == str(tmp_path / "data" / "collections" / "fruit")
+    tuned = invoke("tune", str(qa), "-c", "fruit", "--k1", "1.2", "--b", "0.5", "--json", env=env)
+    assert tuned.exit_code == 0 and json.loads(tuned.stdout)["index"].endswith("fruit")
+
+
+def test_a_missing_collection_is_exit_3_naming_it(tmp_path: Path, env: dict[str, str]) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps(TUNING_QA[0]) + "\n")
+    for args in (["query", "x", "--no-generate"], ["info"], ["evaluate", str(qa)], ["tune", str(qa)]):
+        result = invoke(*args, "-c", "nothing", env=env)
+        assert result.exit_code == ExitCode.NO_INDEX, (args, result.output)
+        assert result.output.strip().splitlines() == [
+            "ragcli: error: no collection named 'nothing' (in "
+            f"{env['RAGCLI_DATA_DIR']}/collections) (build it with `ragcli index PATH --name nothing`; "
+            "`ragcli collections` lists them)"
+        ]
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/b", ".."])
+def test_a_name_with_a_path_in_it_is_refused_before_any_work(
+    small_corpus: Path, env: dict[str, str], name: str
+) -> None:
+    result = invoke("index", str(small_corpus), "--name", name, env=env)
+    assert result.exit_code == ExitCode.USAGE and "is not a collection name" in result.output
+    assert not Path(env["RAGCLI_DATA_DIR"]).exists()
+
+
+def test_index_and_collection_together_are_refused(small_index: Path, env: dict[str, str]) -> None:
+    result = invoke("query", "x", "-i", str(small_index), "-c", "energy", env=env)
+    assert result.exit_code == ExitCode.USAGE and "--index and -c/--collection both name an index" in result.output
+
+
+def test_remove(small_corpus: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    assert invoke("index", str(small_corpus), "--name", "energy", "-q", env=env).exit_code == 0
+    folder = tmp_path / "data" / "collections" / "energy"
+    removed = invoke("collections", "remove", "energy", "--json", env=env)
+    assert removed.exit_code == 0 and json.loads(removed.stdout) == {"name": "energy", "path": str(folder), "left": []}
+    assert not folder.exists()
+    assert json.loads(invoke("collections", "--json", env=env).stdout) == []
+    assert "no collections in" in invoke("collections", env=env).output
+    again = invoke("collections", "remove", "energy", env=env)
+    assert again.exit_code == ExitCode.NO_INDEX and "no collection named 'energy'" in again.output
+
+
+def test_remove_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path, env: dict[str, str]) -> None:
+    folder = write_files(tmp_path / "data" / "collections" / "papers", {"thesis.tex": "years of work"})
+    result = run("collections", "remove", "papers", env=env)
+    assert result.returncode == ExitCode.USAGE
+    assert "not a ragcli index; refusing to delete it (nothing was changed)" in result.stderr
+    assert (folder / "thesis.tex").read_text() == "years of work"
+    outside = run("collections", "remove", "..", env=env)
+    assert outside.returncode == ExitCode.USAGE and "is not a collection name" in outside.stderr
+
+
+def test_the_exported_index_does_not_say_omit_index(small_index: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """Item 4: with RAGCLI_INDEX exported (no --index given), tune's hint says how to unset it."""
+    beir = write_files(
+        tmp_path / "mini",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "x"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "x"}\n',
+            "qrels/train.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n",
+        },
+    )
+    result = run("tune", str(beir), env={**env, "RAGCLI_INDEX": str(small_index)})
+    assert result.returncode == ExitCode.USAGE and "holds another corpus" in result.stderr
+    assert "omit --index" not in result.stderr and "unset RAGCLI_INDEX to use a cached index" in result.stderr
+    named = run("tune", str(beir), "--index", str(small_index), env=env)
+    assert "omit --index to use a cached index" in named.stderr

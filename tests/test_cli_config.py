@@ -1,0 +1,111 @@
+"""The configuration files through the real commands: defaults that options and environment variables
+override, `ragcli config show`, and a bad file as one line and exit 6."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke, run
+from conftest import write_files
+
+from ragcli.errors import ExitCode
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A user file ($RAGCLI_CONFIG), a project folder as the current folder, a data folder."""
+    paths = {"user": tmp_path / "config.toml", "project": tmp_path / "project", "data": tmp_path / "data"}
+    paths["user"].write_text("")
+    paths["project"].mkdir()
+    monkeypatch.setenv("RAGCLI_CONFIG", str(paths["user"]))
+    monkeypatch.setenv("RAGCLI_DATA_DIR", str(paths["data"]))
+    monkeypatch.delenv("RAGCLI_INDEX", raising=False)
+    monkeypatch.chdir(paths["project"])
+    return paths
+
+
+def answer(*args: str, env: dict[str, str] | None = None) -> dict:
+    result = invoke("query", "what turns sunlight into electricity", *args, "--json", env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_files_set_defaults_that_options_override(home: dict[str, Path], small_index: Path) -> None:
+    home["user"].write_text('generator = "extractive"\nk = 2\nretriever = "tfidf"\n')
+    data = answer("-i", str(small_index))
+    assert (data["generator"], data["retriever"], len(data["sources"])) == ("extractive", "tfidf", 2)
+    (home["project"] / ".ragcli.toml").write_text("k = 1\n")  # the project's file over the user's
+    assert len(answer("-i", str(small_index))["sources"]) == 1
+    data = answer("-i", str(small_index), "-k", "3", "-r", "bm25")  # options over both
+    assert (data["retriever"], len(data["sources"])) == ("bm25", 3)
+
+
+def test_the_environment_overrides_the_files(home: dict[str, Path]) -> None:
+    home["user"].write_text('model = "from-the-file"\nbase_url = "http://127.0.0.1:1/v1"\n')
+    shown = json.loads(invoke("config", "show", "--json", env={"RAGCLI_MODEL": "from-env"}).stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in shown["values"]}
+    assert values["model"] == ("from-env", "env RAGCLI_MODEL")
+    assert values["base_url"] == ("http://127.0.0.1:1/v1", "user config")
+    assert values["k"] == (5, "default") and values["generator"] == ("auto", "default")
+
+
+def test_the_configured_collection_is_the_index(home: dict[str, Path], small_corpus: Path, small_index: Path) -> None:
+    assert invoke("index", str(small_corpus), "--name", "energy", "-q").exit_code == 0
+    (home["project"] / ".ragcli.toml").write_text('collection = "energy"\n')
+    info = json.loads(invoke("info", "--json").stdout)
+    assert info["path"] == str(home["data"] / "collections" / "energy")
+    exported = json.loads(invoke("info", "--json", env={"RAGCLI_INDEX": str(small_index)}).stdout)
+    assert exported["path"] == str(small_index)  # $RAGCLI_INDEX over the configuration's collection
+    shown = json.loads(invoke("config", "show", "--json").stdout)
+    assert shown["index"] == {"path": info["path"], "source": "project config", "collection": "energy"}
+    (home["project"] / ".ragcli.toml").write_text('collection = "gone"\n')
+    missing = invoke("info")
+    assert missing.exit_code == ExitCode.NO_INDEX and "no collection named 'gone'" in missing.output
+
+
+def test_evaluate_on_a_beir_folder_does_not_use_the_configured_collection(
+    home: dict[str, Path], small_corpus: Path, tmp_path: Path
+) -> None:
+    assert invoke("index", str(small_corpus), "--name", "energy", "-q").exit_code == 0
+    home["user"].write_text('collection = "energy"\n')
+    beir = write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "waggle dance"}\n',
+            "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n",
+        },
+    )
+    result = invoke("evaluate", str(beir), "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    assert "energy" not in json.loads(result.stdout)["index"]  # a cached index of the BEIR corpus
+
+
+def test_config_show(home: dict[str, Path]) -> None:
+    home["user"].write_text('k = 4\ndevice = "cpu"\n')
+    (home["project"] / ".ragcli.toml").write_text('device = "auto"\n')
+    data = json.loads(invoke("config", "show", "--json", "-c", "docs").stdout)
+    assert data["files"] == {
+        "user": {"path": str(home["user"]), "exists": True},
+        "project": {"path": str(home["project"] / ".ragcli.toml"), "exists": True},
+    }
+    values = {v["key"]: (v["value"], v["source"]) for v in data["values"]}
+    assert values["k"] == (4, "user config") and values["device"] == ("auto", "project config")
+    assert data["index"]["source"] == "option -c" and data["collections_dir"] == str(home["data"] / "collections")
+    table = invoke("config", "show", env={"COLUMNS": "80"}).stdout
+    assert "user config" in table and "project config" in table and "…" not in table  # paths fold, never cut
+    assert max(len(line) for line in table.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("command", [["info"], ["plugins"], ["query", "x"], ["config", "show"]])
+def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[str]) -> None:
+    (home["project"] / ".ragcli.toml").write_text('k = 3\nretreiver = "bm25"\n')
+    result = run(*command, cwd=home["project"], env={"RAGCLI_CONFIG": str(home["user"])})
+    assert result.returncode == ExitCode.BAD_INPUT
+    assert result.stderr.splitlines() == [
+        "ragcli: error: .ragcli.toml: unknown key 'retreiver' (the keys are collection, retriever, k, generator, "
+        "model, base_url, api_key_env, device, answer_style; `ragcli config show` lists them)"
+    ]
+    assert result.stdout == ""

@@ -1,0 +1,117 @@
+"""--help is complete and readable in an 80-column terminal: nothing cut, nothing taken for markup, the
+defaults, environment variables and configuration files shown (issue 14, item 7)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer.main
+from clihelpers import invoke, run
+from rich.cells import cell_len
+
+from ragcli.cli import app
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = typer.main.get_command(app)
+
+
+def commands(group=ROOT, prefix=()) -> dict[tuple[str, ...], object]:  # type: ignore[no-untyped-def]
+    """Every command and group under `group`, by its path of names (("collections", "remove"), …)."""
+    found = {}
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        found[(*prefix, name)] = command
+        if hasattr(command, "commands"):
+            found.update(commands(command, (*prefix, name)))
+    return found
+
+
+COMMANDS = commands()
+IDS = [" ".join(path) for path in COMMANDS]
+
+
+def help_text(*path: str, columns: int = 80) -> str:
+    result = invoke(*path, "--help", env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def flat(text: str) -> str:
+    """Help text as one line: wrapping undone (click may break a line after a hyphen)."""
+    return re.sub(r"-\s+", "-", " ".join(text.split()))
+
+
+def test_the_commands_are_the_documented_ones() -> None:
+    top = sorted(name for (name, *rest) in COMMANDS if not rest)
+    assert top == ["collections", "config", "evaluate", "index", "info", "plugins", "query", "tune"]
+    for path in COMMANDS:
+        assert f"ragcli {' '.join(path)}" in README, f"README does not document `ragcli {' '.join(path)}`"
+
+
+@pytest.mark.parametrize("path", list(COMMANDS), ids=IDS)
+def test_help_fits_80_columns_and_shows_every_parameter_whole(path: tuple[str, ...]) -> None:
+    text = help_text(*path)
+    assert text.startswith(f"Usage: ragcli {' '.join(path)} ")
+    too_wide = [line for line in text.splitlines() if cell_len(line) > 80]
+    assert not too_wide, too_wide
+    assert not re.search(r"\w…", text)  # nothing cut with an ellipsis (Rich's panels cut `--embedding-mod…`)
+    assert "\\[" not in text and "<bool>" not in text
+    rows = flat(text)
+    for param in COMMANDS[path].params:  # type: ignore[attr-defined]
+        if getattr(param, "hidden", False):  # a deprecated option still accepted (--skip-invalid)
+            assert param.opts == ["--skip-invalid"] and "--skip-invalid" not in text
+            continue
+        if param.param_type_name == "option":
+            for name in [*param.opts, *param.secondary_opts]:  # every name whole, e.g. --embedding-batch-size
+                assert re.search(rf"(^|[\s,]){re.escape(name)}([\s,]|$)", text, re.MULTILINE), (path, name)
+            if param.is_flag:  # a flag takes no value: no metavar after its names
+                assert not re.search(rf"{re.escape(param.opts[-1])} <", text), (path, param.opts)
+        assert flat(param.help) in rows, (path, param.name)  # its help whole, as written
+
+
+def test_bracketed_words_are_not_taken_for_markup() -> None:
+    query = flat(help_text("query"))
+    assert "only [1]-style markers" in query
+    assert "{passages} and {question}" in query
+    index = flat(help_text("index"))
+    assert "(needs ragcli[dense]) [default: keep what the index has]" in index
+    assert "[default: 256M]" in index
+
+
+def test_the_root_help_lists_each_command_with_its_summary_whole() -> None:
+    text = help_text()
+    for (name, *rest), command in COMMANDS.items():
+        if not rest:
+            summary = command.get_short_help_str(limit=1000)  # type: ignore[attr-defined]
+            assert re.search(rf"^  {name} +{re.escape(summary)}$", text, re.MULTILINE), name
+            assert not summary.endswith("...")  # what click makes of a first sentence too long for the row
+
+
+def test_help_shows_the_environment_and_the_configuration_files() -> None:
+    text = help_text()
+    for name in ("RAGCLI_INDEX", "RAGCLI_CONFIG", "RAGCLI_DATA_DIR", "RAGCLI_CACHE", "RAGCLI_MODEL", "RAGCLI_BASE_URL"):
+        assert re.search(rf"^    {name} ", text, re.MULTILINE), name
+    assert "config.toml (or $RAGCLI_CONFIG), then ./.ragcli.toml" in flat(text)
+    assert "--install-completion" in text and "ragcli --install-completion" in README
+    query = flat(help_text("query"))
+    assert "[env var: RAGCLI_MODEL]" in query and "[env var: RAGCLI_BASE_URL]" in query
+    assert "$RAGCLI_INDEX" in query and "configuration file" in query
+    assert "[default: -c's collection, else $RAGCLI_INDEX, else the config's collection, else ./.ragcli]" in query
+
+
+@pytest.mark.parametrize("columns, widest", [(80, 80), (160, 100)])
+def test_a_real_terminal_width_is_used_up_to_100_columns(columns: int, widest: int) -> None:
+    """CliRunner forces click's width to 80: the real command, as a terminal of that many columns runs it."""
+    result = run("index", "--help", env={"COLUMNS": str(columns)})
+    assert result.returncode == 0
+    assert widest - 5 < max(cell_len(line) for line in result.stdout.splitlines()) <= widest
+
+
+def test_help_shows_the_defaults_a_configuration_file_sets(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('k = 7\nretriever = "tfidf"\n')
+    result = invoke("query", "--help", env={"COLUMNS": "80", "RAGCLI_CONFIG": str(config)})
+    text = flat(result.stdout)
+    assert "How many passages to retrieve. [default: 7; x>=1]" in text
+    assert "[default: tfidf]" in text
