@@ -234,8 +234,12 @@ def test_the_selection_survives_a_plain_re_index(tmp_path: Path) -> None:
     assert sources(index_dir) == ["keep.log", "notes.md"]
     assert json.loads((index_dir / "manifest.json").read_text())["selection"]["exclude"] == ["docs/"]
 
-    # paths given: a fresh selection (the defaults), like every other option
-    fresh = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    # the index's own roots given again: the recorded selection still holds, like every other setting
+    same = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    assert json.loads(same.stdout)["up_to_date"] is True
+    assert sources(index_dir) == ["keep.log", "notes.md"]
+    # only options given replace what was recorded: back to the defaults by giving them
+    fresh = invoke("index", str(corpus), "--index", str(index_dir), "--exclude", "nothing", "--no-ignore", "--json")
     assert json.loads(fresh.stdout)["up_to_date"] is False
     assert "docs/guide.md" in sources(index_dir)
 
