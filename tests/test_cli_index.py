@@ -34,6 +34,25 @@ def test_verbose_lists_skipped_files(small_corpus: Path, tmp_path: Path) -> None
     assert "skipped image.png: unsupported file type .png" in result.stderr
 
 
+def test_files_counts_only_the_files_read_and_nouns_agree_with_counts(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"one.md": "# One\n\nA single short note.", "logo.png": b"\x89PNG"})
+    result = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert "Indexed 1 document (1 passage, " in result.stderr and " from 1 file in " in result.stderr
+    assert "skipped 1: 1 unsupported file type .png" in result.stderr
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert (report["files"], report["files_read"]) == (2, 1)
+
+
+def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {f"image{i}.png": b"\x89PNG" for i in range(5)})
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert quiet.exit_code == ExitCode.EMPTY_CORPUS and "--verbose lists them all" in quiet.stderr
+    assert "image4.png" not in quiet.stderr
+    verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v")
+    assert verbose.exit_code == ExitCode.EMPTY_CORPUS
+    assert all(f"skipped image{i}.png: unsupported file type .png" in verbose.stderr for i in range(5))
+
+
 def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) -> None:
     result = invoke(
         "index",
