@@ -84,7 +84,7 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
         recorded["reading"] = wanted["reading"]
     same = recorded == wanted
     roots = [Path(r) for r in manifest.get("roots") or [] if not is_url(r)]
-    same_base = CorpusReader.common_base(roots) == base if roots else True
+    same_base = CorpusReader.common_base(roots).resolve() == base.resolve() if roots else True
     if not (same and same_base and "sources" in manifest):
         return None
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.errors import InvalidOptionError, RagcliError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.rows import root_names, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
@@ -100,8 +100,16 @@ def _section(manifest: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def recorded_settings(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
     """Every setting in `STORED` as the index recorded it; one an older index lacks is the default it was
-    built with (a new index: every default)."""
-    m = manifest or {}
+    built with (a new index: every default). A section no build could have written is damage (exit 7)."""
+    try:
+        return _recorded(manifest or {})
+    except (InvalidOptionError, ValueError, TypeError, KeyError) as exc:
+        raise IndexDamagedError(
+            f"the index's recorded settings cannot be read ({exc})", hint="rebuild it with `ragcli index PATH`"
+        ) from None
+
+
+def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
     analyzer = AnalyzerSettings.from_dict(dict(_section(m, "analyzer")))
     chunking = _section(m, "chunking")
     fields = _section(m, "fields")
@@ -137,9 +145,12 @@ def existing_manifest(index_dir: str | Path | None) -> dict[str, Any] | None:
     """The manifest of the index at `index_dir`, or None when there is none to follow (none yet, or one
     this ragcli cannot read: `ragcli index PATH` then builds afresh with the defaults)."""
     try:
-        return read_manifest(resolve_index_dir(index_dir))
+        manifest = read_manifest(resolve_index_dir(index_dir))
+        recorded_settings(manifest)  # readable settings, else the index is damaged: built afresh
+        _bm25(manifest, {}, recorded_settings(manifest))
     except RagcliError:
         return None
+    return manifest
 
 
 def reindex_settings(
