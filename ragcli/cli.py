@@ -158,9 +158,13 @@ def _index_choice(index_dir: Optional[Path], collection: Optional[str], option: 
 @app.command(short_help="Build or update an index from files, folders or databases.")
 @handle_errors
 def index(
+    ctx: typer.Context,
     paths: options.Paths = None,
     index_dir: options.IndexDir = None,
     name: options.Name = None,
+    add: options.AddRoot = None,
+    remove: options.RemoveRoot = None,
+    replace_roots: options.ReplaceRoots = False,
     sql: options.Sql = None,
     rebuild: options.Rebuild = False,
     jobs: options.Jobs = None,
@@ -191,48 +195,50 @@ def index(
     verbose: options.Verbose = False,
     json_output: options.Json = False,
 ) -> None:
-    """Read files and folders, split them into passages, and build the BM25 and TF-IDF indexes."""
-    from ragcli.analysis import AnalyzerSettings
-    from ragcli.chunking import ChunkSettings
-    from ragcli.indexing.build import build_index, stored_roots, stored_selection
-    from ragcli.indexing.settings import BuildSettings
+    """Read files and folders, split them into passages, and build the BM25 and TF-IDF indexes; a re-index
+    keeps the index's roots and settings except the options given."""
+    from ragcli.errors import EmptyCorpusError
+    from ragcli.indexing.stored import STORED, reindex
     from ragcli.progress import index_progress
-    from ragcli.readers.base import RecordFields
-    from ragcli.readers.selection import Selection
-    from ragcli.render import index_summary, note, write_json
-    from ragcli.retrieval.bm25 import BM25Params
+    from ragcli.render import index_summary, note, skipped_lines, write_json
 
-    retrievers: dict[str, Any] = {"bm25": BM25Params.for_variant(bm25_variant, k1=k1, b=b, delta=delta)}
-    if dense:
-        from ragcli.retrieval.embedder import EmbeddingSettings
-
-        retrievers["dense"] = EmbeddingSettings(
-            model=embedding_model, precision=embedding_precision, batch_size=embedding_batch_size
-        )
     index_dir = _index_choice(index_dir, name, "--name").path
-    settings = BuildSettings(
-        analyzer=AnalyzerSettings(language=language, stopwords=stopwords, stem=stem),
-        chunking=ChunkSettings(size=chunk_size, overlap=chunk_overlap),
-        fields=RecordFields(id=id_field, text=text_field, title=title_field),
-        retrievers=retrievers,
-        drop=frozenset({"dense"}) if dense is False else frozenset(),
-        strict=_strictness(strict, skip_invalid),
-        max_expanded_bytes=max_expanded_size,
-        rebuild=rebuild,
-        jobs=jobs,
-        sql=sql,
-    )
-    roots = paths or stored_roots(index_dir)
-    # without paths, the index's roots and file selection are reused; options given still override
-    settings.selection = (Selection() if paths else stored_selection(index_dir)).updated(include, exclude, ignore)
-    settings.selection.check()
+    values = locals()
+    given = {option: values[option] for option in STORED if _given(ctx, option)}  # the others: as the index recorded
     with index_progress(enabled=not quiet and not json_output) as (on_file, on_embed):
-        report = build_index(roots, index_dir, settings, wait=wait, progress=on_file, embed_progress=on_embed)
+        try:
+            report = reindex(
+                paths,
+                index_dir,
+                given,
+                add=add or (),
+                remove=remove or (),
+                replace_roots=replace_roots,
+                embedding_batch_size=embedding_batch_size,
+                wait=wait,
+                progress=on_file,
+                embed_progress=on_embed,
+                rebuild=rebuild,
+                jobs=jobs,
+                strict=_strictness(strict, skip_invalid),
+            )
+        except EmptyCorpusError as exc:
+            if verbose:  # the error names the first few; -v lists them all
+                for line in skipped_lines(exc.skipped):
+                    note(line)
+            raise
     if json_output:
         write_json(report.to_dict())
     elif not quiet:
         for line in index_summary(report, verbose):
             note(line)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` was given (on the command line or by its environment variable), not left
+    at its default: a re-index keeps the index's recorded value of every option not given."""
+    source = ctx.get_parameter_source(name)  # click's ParameterSource (typer may bundle its own click)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 @app.command(epilog=_CONFIGURED, short_help="Answer a question from the index, citing its sources.")
@@ -412,6 +418,7 @@ def info(
     json_output: options.Json = False,
 ) -> None:
     """Show what an index holds: counts, size, settings, sources."""
+    from ragcli.indexing.stored import recorded_settings
     from ragcli.render import info_table, stdout_console, write_json
     from ragcli.retrieval.index import load_index
     from ragcli.store import verify_checksums
@@ -419,7 +426,7 @@ def info(
     idx = load_index(_index_choice(index_dir, collection).require().path)
     if verify:
         verify_checksums(idx.path, idx.manifest)
-    data = idx.info()
+    data = {**idx.info(), "settings": recorded_settings(idx.manifest)}  # what a re-index keeps
     if verify:
         data["verified"] = True
     if json_output:

@@ -6,7 +6,9 @@ can tell "no index yet" from "bad input file" without parsing messages. The READ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -52,6 +54,10 @@ class PathNotFoundError(RagcliError):
 
 class EmptyCorpusError(RagcliError):
     exit_code = ExitCode.EMPTY_CORPUS
+
+    def __init__(self, message: str, *, hint: str | None = None, skipped: Sequence[Any] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.skipped = list(skipped)  # what was left out (records.Skipped), listed by `ragcli index -v`
 
 
 class InputFormatError(RagcliError):

@@ -211,6 +211,28 @@ Sql = Annotated[
     ),
 ]
 Rebuild = Annotated[bool, option(help="Read every file again instead of reusing unchanged ones.")]
+AddRoot = Annotated[
+    Optional[list[str]],
+    option(
+        "--add",
+        metavar="PATH",
+        help="Add PATH (a file, folder or database URL) to the index's roots and index it; repeatable.",
+        show_default=False,
+    ),
+]
+RemoveRoot = Annotated[
+    Optional[list[str]],
+    option(
+        "--remove",
+        metavar="PATH",
+        help="Remove PATH from the index's roots, and its passages from the index; repeatable.",
+        show_default=False,
+    ),
+]
+ReplaceRoots = Annotated[
+    bool,
+    option(help="Index only the PATHS given, dropping the index's other roots (without it, other PATHS are refused)."),
+]
 Jobs = Annotated[
     Optional[int], option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)
 ]

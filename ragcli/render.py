@@ -190,24 +190,74 @@ def summarize_reasons(reasons: Iterable[str]) -> str:
     return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+# rows of `info_table` shown by the readable "settings" rows instead (still in --json)
+_SHOWN_AS_SETTINGS = ("analyzer", "chunking", "bm25", "selection")
+_RETRIEVER_NAMES = {"bm25": "BM25", "tfidf": "TF-IDF", "dense": "dense"}
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 file', '2 files', '4,100 passages': a count and its noun in agreement (one helper for all output)."""
+    return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def readable(value: Any) -> str:
+    """A value as a row of a table shows it: on/off, numbers grouped, lists and dicts as words (never a
+    Python repr)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None or value == [] or value == {}:
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {readable(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(readable(v) for v in value)
+    return str(value)
+
+
+def _settings_rows(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """The settings a re-index keeps, one readable row each (`ragcli index --OPTION` changes one)."""
+    from ragcli.indexing.stored import LABELS
+
+    rows = []
+    for name, value in settings.items():
+        if name in ("embedding_model", "embedding_precision") and not settings.get("dense"):
+            continue
+        if name == "delta" and settings.get("bm25_variant") not in ("bm25l", "bm25+"):
+            continue
+        if name.endswith("_field") and value is None:
+            value = "(the usual names)"
+        if name == "max_expanded_size":
+            value = human_bytes(int(value))
+        rows.append((LABELS.get(name, name), readable(value)))
+    return rows
+
+
 def info_table(info: dict[str, Any]) -> Table:
     table = Table(show_header=False, title=Text(f"index {printable(str(info['path']))}"), title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
-        if key == "path":
+        if key == "path" or (key in _SHOWN_AS_SETTINGS and "settings" in info):
+            continue
+        if key == "settings" and isinstance(value, dict):
+            for label, shown in _settings_rows(value):
+                table.add_row(Text(printable(label)), Text(printable(shown)))
             continue
         if key == "size_bytes":
             key, shown = "size", human_bytes(int(value))
-        elif isinstance(value, dict):
-            shown = printable(", ".join(f"{k}={v}" for k, v in value.items())) or "-"
-        elif isinstance(value, list):  # one item a line
+        elif key == "verified":
+            key, shown = "checksums", "verified: every payload matches its checksum" if value else "not verified"
+        elif key == "sources":
+            shown = plural(int(value), "file")
+        elif isinstance(value, list) and key == "roots":  # one item a line
             shown = "\n".join(printable(str(v)) for v in value) or "-"
-        elif isinstance(value, int):
-            shown = f"{value:,}"
         else:
-            shown = printable(str(value))
-        table.add_row(Text(printable(str(key))), Text(shown))
+            shown = printable(readable(value))
+        table.add_row(Text(printable(str(key).replace("_", " "))), Text(shown))
     return table
 
 
@@ -225,19 +275,61 @@ def note(message: str) -> None:
     stderr_console().print(printable(message), markup=False, soft_wrap=True, highlight=False)
 
 
+def skipped_lines(skipped: Iterable[Skipped]) -> list[str]:
+    """One line per file or record left out, with its reason (`--verbose`)."""
+    return [f"skipped {s.path}: {s.reason}" for s in skipped]
+
+
+def _update_text(update: dict[str, Any]) -> str:
+    """What a build did to one retriever's data (`indexing.build.retriever_updates`), in words."""
+    name = str(update.get("retriever"))
+    shown = _RETRIEVER_NAMES.get(name, name)
+    action = update.get("action")
+    embedded = int(update.get("embedded") or 0)
+    changed = update.get("changed") or {}
+    how = ", ".join(f"{str(k).replace('_', ' ')} {readable(v[0])} → {readable(v[1])}" for k, v in changed.items())
+    if action == "removed":
+        return "removed the dense vectors" if name == "dense" else f"removed the {shown} data"
+    if action == "added":
+        return f"added dense vectors for {plural(embedded, 'passage')}" if name == "dense" else f"built {shown}"
+    if action == "extended":
+        return f"embedded {plural(embedded, 'new passage')}"
+    if name == "dense":
+        return f"re-embedded {plural(embedded, 'passage')} ({how})"
+    return f"re-weighted {shown} ({how})"
+
+
 def index_summary(report: BuildReport, verbose: bool) -> list[str]:
-    """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, then the summary."""
+    """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, what a re-index
+    changed (roots, settings), then the summary, which says what was done ("Up to date" only when
+    nothing was)."""
+    from ragcli.indexing.stored import Change
+
     lines = []
     if verbose:
-        lines += [f"skipped {s.path}: {s.reason}" for s in report.skipped]
+        lines += skipped_lines(report.skipped)
         lines += [f"warning: {w}" for w in report.warnings]
-    verb = "Up to date:" if report.up_to_date else "Indexed"
-    line = (
-        f"{verb} {report.documents:,} documents ({report.passages:,} passages, {report.terms:,} terms) "
-        f"from {report.files:,} files in {report.seconds:.1f} s → {report.index_dir} ({human_bytes(report.size_bytes)})"
+    roots = [*(f"added {r}" for r in report.roots_added), *(f"removed {r}" for r in report.roots_removed)]
+    if roots:
+        lines.append("roots: " + "; ".join(roots))
+    if report.settings_changed:
+        changes = [Change(c["setting"], c["from"], c["to"]) for c in report.settings_changed]
+        lines.append("settings: " + "; ".join(str(c) for c in changes))
+    held = (
+        f"{plural(report.documents, 'document')} ({plural(report.passages, 'passage')}, "
+        f"{plural(report.terms, 'term')}) from {plural(report.files_read, 'file')}"
     )
+    where = f"→ {report.index_dir} ({human_bytes(report.size_bytes)})"
+    if report.up_to_date:
+        line = f"Up to date: {held} {where}"
+    else:
+        read_nothing = report.new == report.changed == 0 and report.unchanged and not report.rows
+        verb = "Updated" if read_nothing else "Indexed"
+        line = f"{verb} {held} in {report.seconds:.1f} s {where}"
+        if report.updated:
+            line += "; " + "; ".join(_update_text(u) for u in report.updated)
     if report.unchanged or report.removed or report.changed:
-        line += f"; files: {report.new} new, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged"
+        line += f"; files: {report.new:,} new, {report.changed:,} changed, {report.removed:,} removed, {report.unchanged:,} unchanged"
     if report.ignored:
         line += f"; ignored {report.ignored:,} (ignore files, --include/--exclude)"
     if report.rows or report.rows_removed:  # database roots: the row is the unit of reuse
@@ -246,7 +338,7 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
             f"{report.rows_unchanged:,} unchanged"
         )
     if report.skipped:
-        line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
+        line += f"; skipped {len(report.skipped):,}: {summarize_reasons(s.reason for s in report.skipped)}"
         if not verbose:
             line += " (--verbose lists them)"
     return [*lines, line]

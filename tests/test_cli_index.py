@@ -34,6 +34,25 @@ def test_verbose_lists_skipped_files(small_corpus: Path, tmp_path: Path) -> None
     assert "skipped image.png: unsupported file type .png" in result.stderr
 
 
+def test_files_counts_only_the_files_read_and_nouns_agree_with_counts(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"one.md": "# One\n\nA single short note.", "logo.png": b"\x89PNG"})
+    result = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert "Indexed 1 document (1 passage, " in result.stderr and " from 1 file in " in result.stderr
+    assert "skipped 1: 1 unsupported file type .png" in result.stderr
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert (report["files"], report["files_read"]) == (2, 1)
+
+
+def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {f"image{i}.png": b"\x89PNG" for i in range(5)})
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert quiet.exit_code == ExitCode.EMPTY_CORPUS and "--verbose lists them all" in quiet.stderr
+    assert "image4.png" not in quiet.stderr
+    verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v")
+    assert verbose.exit_code == ExitCode.EMPTY_CORPUS
+    assert all(f"skipped image{i}.png: unsupported file type .png" in verbose.stderr for i in range(5))
+
+
 def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) -> None:
     result = invoke(
         "index",
@@ -234,8 +253,12 @@ def test_the_selection_survives_a_plain_re_index(tmp_path: Path) -> None:
     assert sources(index_dir) == ["keep.log", "notes.md"]
     assert json.loads((index_dir / "manifest.json").read_text())["selection"]["exclude"] == ["docs/"]
 
-    # paths given: a fresh selection (the defaults), like every other option
-    fresh = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    # the index's own roots given again: the recorded selection still holds, like every other setting
+    same = invoke("index", str(corpus), "--index", str(index_dir), "--json")
+    assert json.loads(same.stdout)["up_to_date"] is True
+    assert sources(index_dir) == ["keep.log", "notes.md"]
+    # only options given replace what was recorded: back to the defaults by giving them
+    fresh = invoke("index", str(corpus), "--index", str(index_dir), "--exclude", "nothing", "--no-ignore", "--json")
     assert json.loads(fresh.stdout)["up_to_date"] is False
     assert "docs/guide.md" in sources(index_dir)
 

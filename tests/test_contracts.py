@@ -160,6 +160,7 @@ INDEX_KEYS = [
     "files",
     "files_changed",
     "files_new",
+    "files_read",
     "files_removed",
     "files_unchanged",
     "ignored",
@@ -171,11 +172,17 @@ INDEX_KEYS = [
     "rows_removed",
     "rows_unchanged",
     "seconds",
+    "settings_changed",
     "skipped",
     "terms",
     "up_to_date",
+    "updated",
     "warnings",
 ]
+INDEX_ROOT_KEYS = ["roots_added", "roots_removed"]  # what a re-index did to the roots (lists of roots)
+INDEX_KEYS = sorted(INDEX_KEYS + INDEX_ROOT_KEYS)
+SETTING_CHANGE_KEYS = ["from", "setting", "to"]  # an item of "settings_changed"
+UPDATE_KEYS = ["action", "changed", "retriever"]  # an item of "updated" (dense adds "embedded")
 SKIPPED_KEYS = ["path", "reason"]
 HIT_KEYS = ["doc_id", "end", "id", "line", "metadata", "page", "path", "rank", "score", "start", "text", "title"]
 RETRIEVAL_KEYS = ["hits", "query", "retriever"]
@@ -224,11 +231,18 @@ INFO_KEYS = [
     "retrievers",
     "roots",
     "selection",
+    "settings",
     "size_bytes",
     "sources",
     "terms",
     "tfidf",
     "tokens",
+]
+# info's "settings": every setting a re-index keeps, by its `ragcli index` option name
+SETTINGS_KEYS = [
+    *("b", "bm25_variant", "chunk_overlap", "chunk_size", "delta", "dense", "embedding_model"),
+    *("embedding_precision", "exclude", "id_field", "ignore", "include", "k1", "language"),
+    *("max_expanded_size", "sql", "stem", "stopwords", "text_field", "title_field"),
 ]
 EVALUATE_KEYS = ["configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
 EVALUATE_COUNT_KEYS = [
@@ -281,6 +295,11 @@ def test_index_json_keys(small_corpus: Path, tmp_path: Path) -> None:
     assert [keys(s) for s in report["skipped"]] == [SKIPPED_KEYS]
     again = json.loads(invoke("index", str(small_corpus), "--index", str(tmp_path / "idx"), "--json").stdout)
     assert keys(again) == INDEX_KEYS and again["up_to_date"] is True
+    changed = invoke("index", "--index", str(tmp_path / "idx"), "--k1", "0.8", "--json")
+    report = json.loads(changed.stdout)
+    assert keys(report) == INDEX_KEYS
+    assert [keys(c) for c in report["settings_changed"]] == [SETTING_CHANGE_KEYS]
+    assert [keys(u) for u in report["updated"]] == [UPDATE_KEYS]
 
 
 def test_query_json_keys(small_index: Path) -> None:
@@ -309,6 +328,7 @@ def test_retrieval_only_query_json_keys(small_index: Path) -> None:
 def test_info_json_keys(small_index: Path) -> None:
     data = json.loads(invoke("info", "--index", str(small_index), "--json").stdout)
     assert keys(data) == INFO_KEYS
+    assert keys(data["settings"]) == SETTINGS_KEYS
     verified = json.loads(invoke("info", "--index", str(small_index), "--json", "--verify").stdout)
     assert keys(verified) == sorted([*INFO_KEYS, "verified"])
 

@@ -97,7 +97,11 @@ def test_new_bm25_parameters_reweight_without_rereading(small_corpus: Path, smal
 
     params = BM25Params(k1=2.0, b=0.2)
     report = build_index([small_corpus], small_index, BuildSettings(retrievers={"bm25": params}))
-    assert report.up_to_date
+    assert (report.new, report.changed, report.removed) == (0, 0, 0)  # no file read again
+    assert not report.up_to_date  # re-weighted: something was done, and the report says what
+    assert report.updated == [
+        {"retriever": "bm25", "action": "rebuilt", "changed": {"k1": [1.0, 2.0], "b": [0.6, 0.2]}}
+    ]
     build_index([small_corpus], tmp_path / "full", BuildSettings(retrievers={"bm25": params}))
     assert snapshot(small_index) == snapshot(tmp_path / "full")
 

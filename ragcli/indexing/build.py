@@ -70,14 +70,6 @@ def _stored_query(target: Path) -> str | None:
     return query if isinstance(query, str) else None
 
 
-def stored_selection(index_dir: str | Path | None) -> Selection:
-    """The ignore-file setting and globs an existing index was built with (the defaults if none)."""
-    try:
-        return Selection.from_dict(read_manifest(resolve_index_dir(index_dir)).get("selection"))
-    except NoIndexError:
-        return Selection()
-
-
 def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) -> dict[str, Any]:
     """Retriever name → the settings this build writes its payload with (see `BuildSettings.retrievers`)."""
     for name in settings.retrievers:
@@ -89,10 +81,10 @@ def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) 
             continue
         if retriever.name in settings.retrievers:
             chosen[retriever.name] = settings.retrievers[retriever.name]
+        elif previous is not None and previous.get(retriever.name):  # its settings stick (tfidf, a plugin's)
+            chosen[retriever.name] = retriever.settings_from(previous[retriever.name])
         elif not retriever.optional:
             chosen[retriever.name] = retriever.default_settings()
-        elif previous is not None and previous.get(retriever.name):
-            chosen[retriever.name] = retriever.settings_from(previous[retriever.name])
     return chosen
 
 
@@ -191,10 +183,11 @@ def build_index(
         strict=settings.strict,
         max_bytes=settings.max_expanded_bytes,
         selection=settings.selection,
+        base=_previous_base(target, roots),
     )
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)
-        old = reusable_index(target, settings, names)
+        old = reusable_index(target, settings, reader.base)
         if old is not None and not old.has_payload(METADATA_FILE):
             old = None  # built before document metadata was stored: read every file again to get it
         chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
@@ -207,11 +200,11 @@ def build_index(
         if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
             old = None  # damaged since it was written: build from the files alone, never copy the damage
             plan = plan_build(reader, files, None)
-        if up_to_date and old is not None:
+        same_roots = old is not None and old.manifest.get("roots") == names
+        if up_to_date and same_roots and old is not None:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
-            if _rewrite_needed(old, chosen):
-                _rewrite(old, lock, chosen, embed_progress)
+            updated = _rewrite(old, lock, chosen, embed_progress) if _rewrite_needed(old, chosen) else []
             counts = old.manifest["counts"]
             recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
             return BuildReport(
@@ -225,8 +218,10 @@ def build_index(
                 seconds=time.perf_counter() - started,
                 size_bytes=load_index(target).size_bytes(),
                 unchanged=len(plan.reuse),
-                up_to_date=True,
+                up_to_date=not updated,
                 ignored=reader.report.ignored,
+                files_read=_files_read(reader, files, reader.report.skipped + recorded),
+                updated=updated,
             )
         columns = PassageColumns(spill_dir=target)
         try:
@@ -237,7 +232,9 @@ def build_index(
             count_all(tasks, counter, old, settings.workers(), estimate_passages(plan))
             passages = len(columns)
             if not passages:
-                raise EmptyCorpusError(f"no text to index in {', '.join(names)}", hint=_skip_hint(reader))
+                raise EmptyCorpusError(
+                    f"no text to index in {', '.join(names)}", hint=_skip_hint(reader), skipped=reader.report.skipped
+                )
             matrix, vocabulary = counter.finish()
             del counter
             documents = len(set(columns.strings["doc_id"].table()))
@@ -266,7 +263,8 @@ def build_index(
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
-                _write_retrievers(writer, manifest, chosen, BuildInput(matrix, passage_payload, old, embed_progress))
+                data = BuildInput(matrix, passage_payload, old, embed_progress)
+                updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
                 writer.publish(manifest)
                 size = sum(meta["bytes"] for meta in writer.files.values())
         finally:
@@ -277,6 +275,8 @@ def build_index(
         passages=passages,
         terms=len(vocabulary),
         files=len(files),
+        files_read=_files_read(reader, files, reader.report.skipped),
+        updated=updated,
         skipped=reader.report.skipped,
         warnings=reader.report.warnings,
         seconds=time.perf_counter() - started,
@@ -298,7 +298,7 @@ def _skip_hint(reader: CorpusReader) -> str:
     """What was skipped, for the "nothing to index" error: the first few with their reasons."""
     skipped = reader.report.skipped
     shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
-    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    more = f"; and {len(skipped) - 3} more; --verbose lists them all" if len(skipped) > 3 else ""
     return f"{len(skipped)} skipped: {shown}{more}" if skipped else "no supported files found"
 
 
@@ -308,9 +308,13 @@ def _write_retrievers(
     chosen: dict[str, Any],
     data: BuildInput,
     keep_from: Index | None = None,
-) -> None:
+    previous: Index | None = None,
+) -> list[dict[str, Any]]:
     """Each chosen retriever's payload, built (or copied from `keep_from` when its settings are unchanged);
-    a retriever not chosen loses its manifest section."""
+    a retriever not chosen loses its manifest section. Returns what was done beyond a plain rebuild
+    (`retriever_updates`), compared with `previous` (by default `keep_from`)."""
+    before = previous if previous is not None else keep_from
+    recorded_before = {r.name: before.manifest.get(r.name) for r in built_retrievers()} if before is not None else {}
     for retriever in built_retrievers():
         assert retriever.payload is not None
         if retriever.name not in chosen:
@@ -329,6 +333,68 @@ def _write_retrievers(
         built = retriever.build(settings, data)
         writer.write(retriever.payload, built.payload)
         manifest[retriever.name] = built.manifest
+    return retriever_updates(recorded_before, manifest) if before is not None else []
+
+
+def retriever_updates(before: dict[str, Any], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a build did to each retriever's data, compared with the index before it, for messages that
+    say what was done: data added or removed, sparse weights recomputed with other settings (with the
+    settings changed), vectors embedded (how many)."""
+    updates: list[dict[str, Any]] = []
+    for retriever in built_retrievers():
+        old, new = before.get(retriever.name), manifest.get(retriever.name)
+        if not old and not new:
+            continue
+        if not new:
+            updates.append({"retriever": retriever.name, "action": "removed"})
+            continue
+        embedded = new.get("embedded") if isinstance(new.get("embedded"), int) else None
+        old_settings = old.get("settings", old) if old else {}
+        new_settings = new.get("settings", new)
+        changed = {
+            key: [old_settings.get(key), value]
+            for key, value in new_settings.items()
+            if isinstance(old_settings, dict) and old_settings.get(key) != value and key not in ("embedded", "reused")
+        }
+        if not old:
+            action = "added"
+        elif changed:
+            action = "rebuilt"
+        elif embedded:
+            action = "extended"
+        else:
+            continue
+        update: dict[str, Any] = {"retriever": retriever.name, "action": action}
+        if changed and old:
+            update["changed"] = changed
+        if embedded is not None:
+            update["embedded"] = embedded
+        updates.append(update)
+    return updates
+
+
+def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped]) -> int:
+    """How many of the files walked were read into the index (the skipped ones are counted apart)."""
+    left_out = {s.path for s in skipped}
+    return sum(1 for path in files if reader.relative(path) not in left_out)
+
+
+def _previous_base(target: Path, roots: list[Path]) -> Path | None:
+    """The folder the index's paths are relative to, when a build may keep it: the common folder of
+    the roots the index was built from, if it still holds every root of this build (so adding or
+    removing a root keeps the other files' paths, and their passages are reused)."""
+    try:
+        recorded = [Path(r) for r in read_manifest(target).get("roots") or [] if not is_url(r)]
+    except RagcliError:
+        return None
+    if not recorded or not roots:
+        return None
+    base = CorpusReader.common_base(recorded)
+    for root in roots:
+        folder = root.absolute() if root.is_dir() else root.absolute().parent
+        if not folder.is_relative_to(base):
+            return None
+    return base
 
 
 def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
@@ -344,7 +410,7 @@ def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
 
 def _rewrite(
     index: Index, lock: BuildLock, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None
-) -> None:
+) -> list[dict[str, Any]]:
     """Same passages, other retriever settings (new BM25 parameters, dense vectors added or dropped): the
     changed payloads are rebuilt from the stored counts, written as a new generation like a build, so
     readers see the old index or the new one."""
@@ -354,8 +420,9 @@ def _rewrite(
             if index.has_payload(name):
                 writer.write(name, index.payload(name))
         data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
-        _write_retrievers(writer, manifest, chosen, data, keep_from=index)
+        updated = _write_retrievers(writer, manifest, chosen, data, keep_from=index)
         writer.publish(manifest)
+    return updated
 
 
 def reweight(index_dir: str | Path | None, retrievers: dict[str, Any], *, wait: bool = False) -> None:

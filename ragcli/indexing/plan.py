@@ -65,9 +65,9 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
     return plan
 
 
-def reusable_index(target: Path, settings: BuildSettings, roots: list[str]) -> Index | None:
-    """The existing index, if this build may copy passages from it: same settings and roots (as the
-    manifest records them: `indexing.rows.root_names`), and
+def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index | None:
+    """The existing index, if this build may copy passages from it: same settings, and paths relative to
+    the same folder `base` (a root added or removed keeps the others' passages), and
     everything a build reads from it (passages, vocabulary, counts, the retrievers' settings and
     payloads) passes the checks a query's loading does. A damaged or crafted index is not reused: the
     build reads everything again, so `ragcli index PATH` is always the way out of a damaged index."""
@@ -83,8 +83,9 @@ def reusable_index(target: Path, settings: BuildSettings, roots: list[str]) -> I
     if recorded["reading"] is None:  # built before the read limit existed: its files were read in full
         recorded["reading"] = wanted["reading"]
     same = recorded == wanted
-    same_roots = manifest.get("roots") == roots
-    if not (same and same_roots and "sources" in manifest):
+    roots = [Path(r) for r in manifest.get("roots") or [] if not is_url(r)]
+    same_base = CorpusReader.common_base(roots).resolve() == base.resolve() if roots else True
+    if not (same and same_base and "sources" in manifest):
         return None
     try:
         _ = (index.passages, index.lexicon, index.counts_matrix())  # loaded for their checks

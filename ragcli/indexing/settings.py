@@ -76,6 +76,13 @@ class BuildReport:
     rows_changed: int = 0
     rows_removed: int = 0
     rows_unchanged: int = 0
+    files_read: int = 0  # of `files`, those read into the index (the others are in `skipped`)
+    # what was done to the retrievers' data beyond rebuilding it as it was (`build.retriever_updates`)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    # what a re-index changed: settings given on the command line (`stored.Change.to_dict`), roots
+    settings_changed: list[dict[str, Any]] = field(default_factory=list)
+    roots_added: list[str] = field(default_factory=list)
+    roots_removed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +91,7 @@ class BuildReport:
             "passages": self.passages,
             "terms": self.terms,
             "files": self.files,
+            "files_read": self.files_read,
             "files_new": self.new,
             "files_changed": self.changed,
             "files_removed": self.removed,
@@ -98,4 +106,8 @@ class BuildReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
+            "updated": self.updated,
+            "settings_changed": self.settings_changed,
+            "roots_added": self.roots_added,
+            "roots_removed": self.roots_removed,
         }

@@ -303,6 +303,7 @@ class CorpusReader:
         strict: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
         selection: Selection | None = None,
+        base: Path | None = None,
     ) -> None:
         for root in roots:
             if not root.exists():
@@ -310,7 +311,7 @@ class CorpusReader:
         self.roots = roots
         self.exclude = exclude
         self.selection = selection or Selection()
-        self.base = self._common_base(roots)
+        self.base = base or self.common_base(roots)  # what paths are relative to
         self.report = ReadReport()
         self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
@@ -319,7 +320,7 @@ class CorpusReader:
         self._seen_ids: set[str] = set()
 
     @staticmethod
-    def _common_base(roots: list[Path]) -> Path:
+    def common_base(roots: list[Path]) -> Path:
         dirs = [r.absolute() if r.is_dir() else r.absolute().parent for r in roots]
         if not dirs:  # only URL roots (a database): no file is read
             return Path.cwd()

@@ -1,0 +1,317 @@
+"""The settings an index was built with, named as `ragcli index`'s options, and what a re-index changes.
+
+A re-index (`ragcli index` without paths, or with the index's own roots) builds with the settings the
+index recorded in its manifest; only an option given on the command line replaces its recorded value,
+and the build reports each change ("language en → es"). `STORED` names every option of `ragcli index`
+that is such a setting and `PER_RUN` those that shape one run only; a test checks that every option is
+in exactly one of them and that each stored one survives a plain re-index.
+
+The roots are settings too: `choose_roots` keeps them, adds (`--add`), removes (`--remove`) or, only
+when asked (`--replace-roots`), replaces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ragcli.analysis import AnalyzerSettings
+from ragcli.chunking import ChunkSettings
+from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
+from ragcli.indexing.build import build_index
+from ragcli.indexing.rows import root_names, split_roots
+from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
+from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields, is_url
+from ragcli.readers.selection import Selection
+from ragcli.retrieval.bm25 import BM25Params
+from ragcli.store import read_manifest, resolve_index_dir
+
+# the options of `ragcli index` that are settings of the index (recorded, reused by a re-index)
+STORED = (
+    *("language", "stopwords", "stem", "chunk_size", "chunk_overlap"),
+    *("id_field", "text_field", "title_field", "max_expanded_size", "include", "exclude", "ignore", "sql"),
+    *("bm25_variant", "k1", "b", "delta", "dense", "embedding_model", "embedding_precision"),
+)
+# the options that shape one run only (how, not what): never recorded
+PER_RUN = (
+    *("paths", "index_dir", "add", "remove", "replace_roots", "rebuild", "jobs", "embedding_batch_size"),
+    *("strict", "skip_invalid", "wait", "quiet", "verbose", "json_output"),
+)
+# how a change is shown: "chunk size 200 → 80"
+LABELS = {
+    "language": "language",
+    "stopwords": "stopwords",
+    "stem": "stemming",
+    "chunk_size": "chunk size",
+    "chunk_overlap": "chunk overlap",
+    "id_field": "id field",
+    "text_field": "text field",
+    "title_field": "title field",
+    "max_expanded_size": "max expanded size",
+    "include": "include",
+    "exclude": "exclude",
+    "ignore": "ignore files",
+    "sql": "SQL query",
+    "bm25_variant": "BM25 variant",
+    "k1": "BM25 k1",
+    "b": "BM25 b",
+    "delta": "BM25 delta",
+    "dense": "dense vectors",
+    "embedding_model": "embedding model",
+    "embedding_precision": "embedding precision",
+}
+_EMBEDDING_DEFAULTS = {"embedding_model": "all-MiniLM-L6-v2", "embedding_precision": "int8"}
+
+
+def show_value(value: Any) -> str:
+    """A setting's value as people read it: on/off, a list joined by commas, "-" for none."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or value == [] or value == ():
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One setting a re-index changed."""
+
+    setting: str  # the option's name in `STORED`
+    old: Any
+    new: Any
+
+    def __str__(self) -> str:
+        return f"{LABELS.get(self.setting, self.setting)} {show_value(self.old)} → {show_value(self.new)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"setting": self.setting, "from": self.old, "to": self.new}
+
+
+def _section(manifest: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = manifest.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def recorded_settings(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Every setting in `STORED` as the index recorded it; one an older index lacks is the default it was
+    built with (a new index: every default). A section no build could have written is damage (exit 7)."""
+    try:
+        return _recorded(manifest or {})
+    except (InvalidOptionError, ValueError, TypeError, KeyError) as exc:
+        raise IndexDamagedError(
+            f"the index's recorded settings cannot be read ({exc})", hint="rebuild it with `ragcli index PATH`"
+        ) from None
+
+
+def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
+    analyzer = AnalyzerSettings.from_dict(dict(_section(m, "analyzer")))
+    chunking = _section(m, "chunking")
+    fields = _section(m, "fields")
+    reading = _section(m, "reading")
+    selection = Selection.from_dict(m.get("selection"))
+    bm25 = BM25Params.from_dict(dict(_section(m, "bm25")))
+    dense = _section(_section(m, "dense"), "settings")
+    return {
+        "language": analyzer.language,
+        "stopwords": analyzer.stopwords,
+        "stem": analyzer.stem,
+        "chunk_size": int(chunking.get("size", ChunkSettings.size)),
+        "chunk_overlap": int(chunking.get("overlap", ChunkSettings.overlap)),
+        "id_field": fields.get("id"),
+        "text_field": fields.get("text"),
+        "title_field": fields.get("title"),
+        "max_expanded_size": int(reading.get("max_expanded_bytes", DEFAULT_MAX_BYTES)),
+        "include": list(selection.include),
+        "exclude": list(selection.exclude),
+        "ignore": selection.ignore_files,
+        "sql": m.get("sql") if isinstance(m.get("sql"), str) else None,
+        "bm25_variant": bm25.variant,
+        "k1": bm25.k1,
+        "b": bm25.b,
+        "delta": bm25.delta,
+        "dense": bool(dense),
+        "embedding_model": dense.get("model", _EMBEDDING_DEFAULTS["embedding_model"]),
+        "embedding_precision": dense.get("precision", _EMBEDDING_DEFAULTS["embedding_precision"]),
+    }
+
+
+def existing_manifest(index_dir: str | Path | None) -> dict[str, Any] | None:
+    """The manifest of the index at `index_dir`, or None when there is none to follow (none yet, or one
+    this ragcli cannot read: `ragcli index PATH` then builds afresh with the defaults)."""
+    try:
+        manifest = read_manifest(resolve_index_dir(index_dir))
+        recorded_settings(manifest)  # readable settings, else the index is damaged: built afresh
+        _bm25(manifest, {}, recorded_settings(manifest))
+    except RagcliError:
+        return None
+    return manifest
+
+
+def reindex_settings(
+    manifest: Mapping[str, Any] | None,
+    given: Mapping[str, Any],
+    *,
+    embedding_batch_size: int | None = None,
+    **per_run: Any,
+) -> tuple[BuildSettings, list[Change]]:
+    """The settings of a (re)build: what `manifest` recorded (the defaults without one), with the options
+    the user gave (`given`: option name → value, only those given explicitly) replacing theirs; and the
+    changes this makes to the recorded settings. `per_run`: `BuildSettings` fields of this run only
+    (rebuild, jobs, strict, wait …)."""
+    unknown = set(given) - set(STORED)
+    if unknown:
+        raise ValueError(f"not a stored setting: {', '.join(sorted(unknown))}")
+    before = recorded_settings(manifest)
+    values = {**before, **given}
+    recorded_dense = manifest is not None and bool(_section(_section(manifest, "dense"), "settings"))
+    embedding = [name for name in ("embedding_model", "embedding_precision") if name in given]
+    if embedding and (values["dense"] is False or (not recorded_dense and "dense" not in given)):
+        option = "--" + embedding[0].replace("_", "-")
+        raise InvalidOptionError(f"{option} applies to dense vectors, which this build has none of", hint="add --dense")
+    bm25 = _bm25(manifest, given, values)
+    retrievers: dict[str, Any] = {"bm25": bm25}
+    if values["dense"]:
+        from ragcli.retrieval.embedder import EmbeddingSettings
+
+        dense_section = _section(_section(manifest or {}, "dense"), "settings")
+        dense = EmbeddingSettings.from_dict(dict(dense_section)) if recorded_dense else EmbeddingSettings()
+        retrievers["dense"] = replace(
+            dense,
+            model=values["embedding_model"],
+            precision=values["embedding_precision"],
+            batch_size=embedding_batch_size or dense.batch_size,
+        )
+    settings = BuildSettings(
+        analyzer=AnalyzerSettings(language=values["language"], stopwords=values["stopwords"], stem=values["stem"]),
+        chunking=ChunkSettings(size=values["chunk_size"], overlap=values["chunk_overlap"]),
+        fields=RecordFields(id=values["id_field"], text=values["text_field"], title=values["title_field"]),
+        retrievers=retrievers,
+        drop=frozenset() if values["dense"] else frozenset({"dense"}),
+        max_expanded_bytes=values["max_expanded_size"],
+        selection=Selection(tuple(values["include"]), tuple(values["exclude"]), bool(values["ignore"])),
+        sql=given.get("sql"),  # else the query the index was built with, when a root is a database
+        **per_run,
+    )
+    settings.selection.check()
+    after = {
+        **values,
+        "language": settings.analyzer.language,  # normalised: "english" is en
+        "bm25_variant": bm25.variant,
+        "k1": bm25.k1,
+        "b": bm25.b,
+        "delta": bm25.delta,
+    }
+    if manifest is None:
+        return settings, []
+    return settings, [Change(name, before[name], after[name]) for name in STORED if before[name] != after[name]]
+
+
+def _bm25(manifest: Mapping[str, Any] | None, given: Mapping[str, Any], values: Mapping[str, Any]) -> BM25Params:
+    """BM25's parameters: the recorded ones (tuned values included) with those given; another variant
+    starts from that variant's customary defaults."""
+    overrides = {name: given.get(name) for name in ("k1", "b", "delta")}
+    recorded = _section(manifest or {}, "bm25")
+    if not recorded or values["bm25_variant"] != recorded.get("variant"):
+        return BM25Params.for_variant(values["bm25_variant"], **overrides)
+    params = BM25Params.from_dict(dict(recorded))
+    return replace(params, **{name: value for name, value in overrides.items() if value is not None})
+
+
+@dataclass
+class Roots:
+    """The roots a build reads, and how they differ from the index's."""
+
+    roots: list[str | Path]
+    added: list[str]
+    removed: list[str]
+
+
+def choose_roots(
+    manifest: Mapping[str, Any] | None,
+    paths: Sequence[str | Path] | None,
+    *,
+    add: Sequence[str | Path] = (),
+    remove: Sequence[str | Path] = (),
+    replace_roots: bool = False,
+) -> Roots:
+    """The roots of a (re)build. Without `paths`, the index's roots with `add` added and `remove`
+    removed; with `paths`, those, which must be the index's own roots unless `replace_roots` (a build
+    never drops or adds a folder silently). Every refusal is a usage error (exit 2), before any work."""
+    stored = [str(r) for r in (manifest or {}).get("roots") or []]
+    if paths and (add or remove):
+        raise InvalidOptionError(
+            "give PATHS or --add/--remove, not both", hint="--add PATH adds a root to the index's, --remove removes one"
+        )
+    if replace_roots and not paths:
+        raise InvalidOptionError(
+            "--replace-roots needs the PATHS to index instead", hint="ragcli index PATH... --replace-roots"
+        )
+    if paths:
+        names = _names(paths)
+        if manifest is None or not stored or sorted(names) == sorted(stored) or replace_roots:
+            dropped = [r for r in stored if r not in names] if manifest is not None else []
+            new = [n for n in names if n not in stored] if manifest is not None and stored else []
+            return Roots(list(paths), new, dropped)
+        shown = ", ".join(stored)
+        raise InvalidOptionError(
+            f"the index was built from {shown}, not from {', '.join(names)}",
+            hint="--add PATH adds a folder to it; --replace-roots indexes only the PATHS given",
+        )
+    if manifest is None:
+        raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...")
+    kept = list(stored)
+    removed: list[str] = []
+    for path in remove:
+        name = _names([path])[0]
+        if name not in kept:
+            raise InvalidOptionError(
+                f"--remove {path}: not a root of the index (its roots: {', '.join(stored) or '-'})",
+                hint="ragcli info lists the roots",
+            )
+        kept.remove(name)
+        removed.append(name)
+    added = [name for name in dict.fromkeys(_names(add)) if name not in kept]
+    kept += added
+    if not kept:
+        raise InvalidOptionError("--remove would leave the index no roots", hint="ragcli index PATH --replace-roots")
+    return Roots([r if is_url(r) else Path(r) for r in kept], added, removed)
+
+
+def _names(paths: Sequence[str | Path]) -> list[str]:
+    """Roots as the manifest records them (absolute paths; URLs without their password)."""
+    files, urls = split_roots(paths)
+    return root_names(files, urls)
+
+
+def reindex(
+    paths: Sequence[str | Path] | None,
+    index_dir: str | Path | None,
+    given: Mapping[str, Any],
+    *,
+    add: Sequence[str | Path] = (),
+    remove: Sequence[str | Path] = (),
+    replace_roots: bool = False,
+    embedding_batch_size: int | None = None,
+    wait: bool = False,
+    progress: ProgressCallback | None = None,
+    embed_progress: EmbedProgress | None = None,
+    **per_run: Any,
+) -> BuildReport:
+    """`ragcli index`: build or re-index with the index's own settings and roots, changed only by the
+    options `given` explicitly and by `add` / `remove` / `replace_roots`; the report says what changed.
+    Everything is checked before any file is read."""
+    manifest = existing_manifest(index_dir)
+    roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
+    settings, changes = reindex_settings(manifest, given, embedding_batch_size=embedding_batch_size, **per_run)
+    report = build_index(roots.roots, index_dir, settings, wait=wait, progress=progress, embed_progress=embed_progress)
+    report.settings_changed = [change.to_dict() for change in changes]
+    report.roots_added, report.roots_removed = roots.added, roots.removed
+    if changes or roots.added or roots.removed:
+        report.up_to_date = False
+    return report

@@ -1,0 +1,239 @@
+"""Settings that stick: a re-index keeps every setting the index was built with unless its option is given,
+says what it changed, and changes the roots only when asked (`--add`, `--remove`, `--replace-roots`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import typer
+from clihelpers import invoke
+from conftest import SMALL_FILES, write_files
+
+from ragcli.cli import app
+from ragcli.errors import InvalidOptionError
+from ragcli.indexing.stored import PER_RUN, STORED, choose_roots, recorded_settings, reindex_settings
+from ragcli.store import MANIFEST
+
+# every stored setting, given a value other than its default (checked below), as `ragcli index` options;
+# sql and the dense ones need a database or a model and have tests of their own
+NON_DEFAULT: dict[str, tuple[list[str], object]] = {
+    "language": (["--language", "es"], "es"),
+    "stopwords": (["--no-stopwords"], False),
+    "stem": (["--no-stem"], False),
+    "chunk_size": (["--chunk-size", "30"], 30),
+    "chunk_overlap": (["--chunk-overlap", "3"], 3),
+    "id_field": (["--id-field", "key"], "key"),
+    "text_field": (["--text-field", "body"], "body"),
+    "title_field": (["--title-field", "name"], "name"),
+    "max_expanded_size": (["--max-expanded-size", "1M"], 1 << 20),
+    "include": (["--include", "*.md", "--include", "*.jsonl"], ["*.md", "*.jsonl"]),
+    "exclude": (["--exclude", "notes/"], ["notes/"]),
+    "ignore": (["--no-ignore"], False),
+    "bm25_variant": (["--bm25-variant", "bm25l"], "bm25l"),
+    "k1": (["--k1", "1.7"], 1.7),
+    "b": (["--b", "0.35"], 0.35),
+    "delta": (["--delta", "0.3"], 0.3),
+}
+ELSEWHERE = {"sql", "dense", "embedding_model", "embedding_precision"}
+RECORDS = '{"key": "k1", "name": "Batteries", "body": "Lithium batteries store electricity for the night."}\n'
+
+
+def manifest(index_dir: Path) -> dict:
+    return json.loads((index_dir / MANIFEST).read_text())
+
+
+def index_json(*args: str) -> dict:
+    result = invoke("index", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_option_of_index_is_a_stored_setting_or_one_of_this_run() -> None:
+    command = typer.main.get_command(app).commands["index"]  # type: ignore[attr-defined]
+    names = {param.name for param in command.params}
+    assert not set(STORED) & set(PER_RUN)
+    assert names == set(STORED) | set(PER_RUN), "a new option of `ragcli index`: add it to STORED or PER_RUN"
+    assert set(NON_DEFAULT) | ELSEWHERE == set(STORED), "a new stored setting: give it a value in NON_DEFAULT"
+
+
+def test_the_library_defaults_are_the_options_defaults() -> None:
+    command = typer.main.get_command(app).commands["index"]  # type: ignore[attr-defined]
+    defaults = {param.name: param.default for param in command.params}
+    recorded = recorded_settings(None)
+    for name in STORED:
+        if defaults[name] is not None:  # None: "as the index recorded, else the library's default"
+            assert defaults[name] == recorded[name], name
+    assert all(recorded[name] != value for name, (_, value) in NON_DEFAULT.items())
+
+
+def test_every_setting_survives_a_plain_re_index(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", {**SMALL_FILES, "records.jsonl": RECORDS})
+    index_dir = tmp_path / "idx"
+    options = [arg for args, _ in NON_DEFAULT.values() for arg in args]
+    first = index_json(str(corpus), "--index", str(index_dir), *options)
+    built = recorded_settings(manifest(index_dir))
+    assert {name: built[name] for name in NON_DEFAULT} == {name: value for name, (_, value) in NON_DEFAULT.items()}
+    assert first["passages"] > 0
+
+    again = index_json("--index", str(index_dir))  # no paths, no options
+    assert again["up_to_date"] is True and again["settings_changed"] == [] and again["updated"] == []
+    assert recorded_settings(manifest(index_dir)) == built
+    same_roots = index_json(str(corpus), "--index", str(index_dir))  # its own roots given again
+    assert same_roots["up_to_date"] is True
+    assert recorded_settings(manifest(index_dir)) == built
+    # the records were read with the recorded field names: the id, title and text fields still hold
+    hits = json.loads(invoke("query", "batteries", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert [h["doc_id"] for h in hits["hits"]] == ["k1"] and hits["hits"][0]["title"] == "Batteries"
+
+
+def test_a_re_index_changes_only_the_options_given_and_says_so(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir), "-l", "es", "--chunk-size", "80", "--k1", "1.4")
+    result = invoke("index", "--index", str(index_dir), "--chunk-size", "50")
+    assert result.exit_code == 0, result.output
+    assert "settings: chunk size 80 → 50" in result.stderr
+    assert "Up to date" not in result.stderr and "Indexed" in result.stderr
+    settings = recorded_settings(manifest(index_dir))
+    assert (settings["language"], settings["chunk_size"], settings["k1"]) == ("es", 50, 1.4)
+
+
+def test_tuned_bm25_values_survive_and_a_new_weighting_is_not_up_to_date(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir))
+    from ragcli.indexing.build import reweight
+    from ragcli.retrieval.bm25 import BM25Params
+
+    reweight(index_dir, {"bm25": BM25Params(k1=1.2, b=0.45)})  # what `tune --apply` stores
+    assert index_json("--index", str(index_dir))["up_to_date"] is True
+    assert manifest(index_dir)["bm25"]["k1"] == 1.2 and manifest(index_dir)["bm25"]["b"] == 0.45
+    result = invoke("index", "--index", str(index_dir), "--k1", "0.9")
+    assert "Up to date" not in result.stderr
+    assert "re-weighted BM25 (k1 1.2 → 0.9)" in result.stderr, result.stderr
+    report = index_json("--index", str(index_dir), "--b", "0.75")
+    assert report["up_to_date"] is False
+    assert report["settings_changed"] == [{"setting": "b", "from": 0.45, "to": 0.75}]
+    assert report["updated"] == [{"retriever": "bm25", "action": "rebuilt", "changed": {"b": [0.45, 0.75]}}]
+    # another variant starts from its own defaults, not from the other variant's tuned k1
+    report = index_json("--index", str(index_dir), "--bm25-variant", "okapi")
+    assert manifest(index_dir)["bm25"]["k1"] == 1.5
+
+
+def test_the_sql_query_survives_a_plain_re_index(tmp_path: Path) -> None:
+    database = tmp_path / "notes.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+        connection.execute("INSERT INTO notes VALUES (1, 'Bees', 'Bees dance to tell where flowers are.')")
+    connection.close()
+    index_dir = tmp_path / "idx"
+    query = "SELECT id, title, body FROM notes"
+    index_json(f"sqlite:///{database}", "--sql", query, "--index", str(index_dir))
+    report = index_json("--index", str(index_dir))
+    assert report["settings_changed"] == [] and recorded_settings(manifest(index_dir))["sql"] == query
+    changed = index_json("--index", str(index_dir), "--sql", query + " WHERE id >= 1")
+    assert [c["setting"] for c in changed["settings_changed"]] == ["sql"]
+
+
+def test_adding_and_removing_roots(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    extra = write_files(corpus / "extra", {"tidal.md": "# Tidal\n\nTidal power comes from the sea."})
+    (corpus / ".ignore").write_text("extra/\n")  # the root folder's walk leaves extra/ out
+    index_dir = tmp_path / "idx"
+    first = index_json(str(corpus), "--index", str(index_dir))
+    added = index_json("--index", str(index_dir), "--add", str(extra))
+    assert added["roots_added"] == [str(extra.resolve())] and added["up_to_date"] is False
+    assert (added["files_new"], added["files_unchanged"]) == (1, first["files_read"])  # the others reused
+    assert manifest(index_dir)["roots"] == [str(corpus.resolve()), str(extra.resolve())]
+    hits = json.loads(invoke("query", "tidal sea", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert hits["hits"][0]["path"] == "extra/tidal.md"
+
+    removed = index_json("--index", str(index_dir), "--remove", str(extra))
+    assert removed["roots_removed"] == [str(extra.resolve())]
+    assert (removed["files_removed"], removed["files_new"]) == (1, 0)
+    hits = json.loads(invoke("query", "tidal sea", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert all(h["path"] != "extra/tidal.md" for h in hits["hits"])
+    assert manifest(index_dir)["roots"] == [str(corpus.resolve())]
+
+
+def test_other_roots_are_refused_unless_replaced(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    other = write_files(tmp_path / "other", {"tidal.md": "# Tidal\n\nTidal power comes from the sea."})
+    index_dir = tmp_path / "idx"
+    first = index_json(str(corpus), "--index", str(index_dir))
+    refused = invoke("index", str(other), "--index", str(index_dir))
+    assert refused.exit_code == 2
+    assert "--add" in refused.stderr and "--replace-roots" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert manifest(index_dir)["counts"]["documents"] == first["documents"]  # nothing was touched
+    replaced = index_json(str(other), "--index", str(index_dir), "--replace-roots")
+    assert replaced["documents"] == 1 and replaced["roots_removed"] == [str(corpus.resolve())]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--remove", "{tmp}/elsewhere"], "not a root of the index"),
+        (["--remove", "{corpus}"], "no roots"),
+        (["{corpus}", "--add", "{tmp}"], "not both"),
+        (["--replace-roots"], "needs the PATHS"),
+        (["--embedding-model", "x"], "add --dense"),
+    ],
+)
+def test_root_and_option_mistakes_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir))
+    before = manifest(index_dir)
+    result = invoke("index", "--index", str(index_dir), *[a.format(tmp=tmp_path, corpus=corpus) for a in args])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert manifest(index_dir) == before
+
+
+def test_old_indexes_without_recorded_settings_read_as_the_defaults_they_were_built_with(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir))
+    old = manifest(index_dir)
+    for key in ("selection", "reading", "fields"):
+        old.pop(key, None)
+    old["format_version"] = 1
+    (index_dir / MANIFEST).write_text(json.dumps(old))
+    assert recorded_settings(old) == recorded_settings(None)
+    report = index_json("--index", str(index_dir))  # re-indexes, with the defaults
+    assert report["settings_changed"] == [] and report["passages"] > 0
+    assert manifest(index_dir)["format_version"] == 2
+
+
+def test_reindex_settings_without_an_index_reports_no_changes() -> None:
+    settings, changes = reindex_settings(None, {"chunk_size": 90})
+    assert settings.chunking.size == 90 and changes == []
+    with pytest.raises(ValueError, match="not a stored setting"):
+        reindex_settings(None, {"jobs": 2})
+    with pytest.raises(InvalidOptionError):
+        choose_roots(None, None)
+
+
+def test_dense_settings_survive_and_adding_vectors_is_not_up_to_date(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    from test_dense import build_tiny_embedder
+
+    model = str(build_tiny_embedder(tmp_path / "tiny-bert"))
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    first = index_json(str(corpus), "--index", str(index_dir))
+    dense = ["--dense", "--embedding-model", model, "--embedding-precision", "fp32"]
+    result = invoke("index", "--index", str(index_dir), *dense)
+    assert result.exit_code == 0, result.output
+    assert f"added dense vectors for {first['passages']} passages" in result.stderr
+    assert "Up to date" not in result.stderr
+    settings = recorded_settings(manifest(index_dir))
+    assert (settings["dense"], settings["embedding_model"], settings["embedding_precision"]) == (True, model, "fp32")
+
+    again = index_json("--index", str(index_dir))
+    assert again["up_to_date"] is True and recorded_settings(manifest(index_dir)) == settings
+    dropped = invoke("index", "--index", str(index_dir), "--no-dense")
+    assert "removed the dense vectors" in dropped.stderr and "settings: dense vectors on → off" in dropped.stderr
