@@ -552,6 +552,9 @@ def evaluate(
             on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
             embed_progress=embed_bar,
             omit=choice.omit,
+            on_extend=lambda target, _: note(
+                f"adding dense vectors to {target} (once, as `ragcli index --dense` would)"
+            ),
         )
     for name in retrievers:
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work

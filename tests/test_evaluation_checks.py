@@ -199,3 +199,26 @@ def test_per_query_lines_name_the_gold_ids(sample_index: Path, tmp_path: Path) -
         {"beekeeping/hive_types.md": 1, "gone/one.md": 1},
         {"gone/two.md": 2, "gone/three.md": 1},
     ]
+
+
+def test_evaluate_dense_on_an_index_without_vectors_adds_them_once(tmp_path: Path) -> None:
+    """As `evaluate` adds vectors to a BEIR folder's cached index, it adds them to a given index (the
+    packaged embedding model, the index's own settings kept), instead of stopping at exit 11."""
+    corpus = write_files(
+        tmp_path / "docs",
+        {"dance.md": "Bees dance the waggle dance to show where flowers are.", "wax.md": "Wax glands make wax."},
+    )
+    index_dir = tmp_path / "index"
+    built = run("index", str(corpus), "-i", str(index_dir), "--chunk-size", "50", "-l", "en", "--k1", "0.9")
+    assert built.returncode == 0, built.stderr
+    rows = [{"id": "d", "question": "where are the flowers?", "relevant": ["dance.md"]}]
+    args = ("evaluate", str(qa(tmp_path, rows)), "--index", str(index_dir), "-r", "dense,hybrid", "--json")
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    assert f"adding dense vectors to {index_dir}" in first.stderr
+    assert [c["name"] for c in json.loads(first.stdout)["configs"]] == ["dense", "hybrid"]
+    index = load_index(index_dir)
+    assert index.has_payload("dense.joblib")
+    assert index.manifest["chunking"]["size"] == 50 and index.manifest["bm25"]["k1"] == 0.9  # settings kept
+    again = run(*args)
+    assert again.returncode == 0 and "adding dense vectors" not in again.stderr

@@ -65,15 +65,17 @@ def index_for(
     on_build: Callable[[Path], None] | None = None,
     embed_progress: Callable[[int, int], None] | None = None,
     omit: str | None = None,
+    on_extend: Callable[[Path, list[str]], None] | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
     from `retriever_settings` or their defaults) when needed. The corpus's bad records are skipped
     (`corpus_skips` counts them) or, with `strict`, stop at the first (exit 6, `file:line`). `omit`: how
     to stop naming `index_dir` ("omit --index", "unset RAGCLI_INDEX"), for the hint when it holds
-    another corpus [default: whichever of the two named it]."""
+    another corpus [default: whichever of the two named it]. An index that lacks the data of an optional
+    retriever asked for (the vectors of dense, hybrid) gets it added first (`on_extend` hears of it)."""
     if eval_set.corpus is None:
-        return load_index(index_dir)
+        return _with_optional_data(load_index(index_dir), retrievers, retriever_settings, on_extend, embed_progress)
     given = retriever_settings or {}
     optional = [RETRIEVERS.get(n) for n in with_needs(retrievers) if RETRIEVERS.get(n).optional]
     settings = BuildSettings(
@@ -106,4 +108,30 @@ def index_for(
     elif strict and corpus_skips(load_index(target)):  # built without --strict: read again, to stop at file:line
         settings.rebuild = True
         build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
-    return load_index(target)
+    return _with_optional_data(load_index(target), retrievers, retriever_settings, on_extend, embed_progress)
+
+
+def _with_optional_data(
+    index: Index,
+    retrievers: Sequence[str],
+    retriever_settings: dict[str, Any] | None,
+    on_extend: Callable[[Path, list[str]], None] | None,
+    embed_progress: Callable[[int, int], None] | None,
+) -> Index:
+    """`index`, with the data of the optional retrievers `retrievers` need and it lacks added as
+    `ragcli index --dense` adds it: the index's own settings and roots, only the missing part computed.
+    A retriever that no `ragcli index` option builds is left to fail as before (its own message)."""
+    from ragcli.indexing.stored import STORED, reindex
+
+    needed = [RETRIEVERS.get(name) for name in with_needs(retrievers)]
+    lacking = [s.name for s in needed if s.optional and s.payload is not None and not index.has_payload(s.payload)]
+    if not lacking or any(name not in STORED for name in lacking):
+        return index
+    given: dict[str, Any] = dict.fromkeys(lacking, True)
+    dense = (retriever_settings or {}).get("dense")
+    if "dense" in lacking and dense is not None:
+        given["embedding_precision"] = dense.precision
+    if on_extend:
+        on_extend(index.path, lacking)
+    reindex(None, index.path, given, embed_progress=embed_progress)
+    return load_index(index.path)

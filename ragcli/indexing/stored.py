@@ -36,7 +36,7 @@ STORED = (
 )
 # the options that shape one run only (how, not what): never recorded
 PER_RUN = (
-    *("paths", "index_dir", "add", "remove", "replace_roots", "rebuild", "jobs", "embedding_batch_size"),
+    *("paths", "index_dir", "name", "add", "remove", "replace_roots", "rebuild", "jobs", "embedding_batch_size"),
     *("strict", "skip_invalid", "wait", "quiet", "verbose", "json_output"),
 )
 # how a change is shown: "chunk size 200 → 80"
