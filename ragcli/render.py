@@ -428,11 +428,43 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
             f"; rows: {report.rows_new:,} new, {report.rows_changed:,} changed, {report.rows_removed:,} removed, "
             f"{report.rows_unchanged:,} unchanged"
         )
-    if report.skipped:
-        line += f"; skipped {len(report.skipped)}: {summarize_reasons(s.reason for s in report.skipped)}"
-        if not verbose:
-            line += " (--verbose lists them)"
-    return [*lines, line]
+    return [*lines, line, *([] if verbose else skipped_summary(report.skipped))]
+
+
+UNSUPPORTED = "unsupported file type "
+
+
+def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 5) -> list[str]:
+    """What was skipped, in a few lines whatever the count: the `reasons` commonest reasons with their
+    counts (unsupported files as one reason, with their `extensions` commonest types), then how many
+    more; `--verbose` lists every file."""
+    if not skipped:
+        return []
+    counts: dict[str, int] = {}
+    types: dict[str, int] = {}
+    for item in skipped:
+        if item.reason.startswith(UNSUPPORTED):
+            kind = item.reason[len(UNSUPPORTED) :]
+            types[kind] = types.get(kind, 0) + 1
+            key = "unsupported file type"
+        else:
+            key = item.reason.split(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+    noun = "file" if len(skipped) == 1 else "files"
+    lines = [f"skipped {len(skipped):,} {noun} (--verbose lists them):"]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for reason, number in ranked[:reasons]:
+        line = f"  {number:,} {reason}"
+        if reason == "unsupported file type":
+            common = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+            line += ": " + ", ".join(f"{kind} {n:,}" for kind, n in common[:extensions])
+            if len(common) > extensions:
+                line += f" and {len(common) - extensions} more types"
+        lines.append(line)
+    if len(ranked) > reasons:
+        rest = sum(number for _, number in ranked[reasons:])
+        lines.append(f"  … and {rest:,} more for {len(ranked) - reasons} other reasons (see --verbose)")
+    return lines
 
 
 def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int = 10) -> list[str]:

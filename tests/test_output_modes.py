@@ -15,6 +15,7 @@ from clihelpers import invoke
 from conftest import write_files
 
 from ragcli.answering import answer
+from ragcli.records import Skipped
 from ragcli.render import (
     OutputView,
     SafeConsole,
@@ -23,6 +24,7 @@ from ragcli.render import (
     plain_lines,
     print_answer,
     print_hits,
+    skipped_summary,
 )
 from ragcli.retrieval.index import load_index
 
@@ -180,3 +182,31 @@ def test_cli_plain_min_score_and_the_json_keys(sample_index: Path) -> None:
 def test_contradicting_output_options_fail_before_any_work(tmp_path: Path, options: tuple[str, ...]) -> None:
     result = invoke("query", "bees", "-i", str(tmp_path / "no-index-here"), *options)
     assert result.exit_code == 2, result.output  # the usage error, not "no index" (exit 3)
+
+
+def test_the_skipped_files_summary_is_a_few_lines(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"notes.md": "# Notes\n\nBees make honey.\n", "empty.md": "   \n"}
+    for number, kind in enumerate(["png", "jpg", "svg", "ico", "woff", "ttf", "mp4", "zip", "bin2", "dat9"]):
+        for copy in range(number + 1):
+            files[f"assets/{kind}/{copy}.{kind}"] = b"\x00\x01binary\x02"
+    corpus = write_files(tmp_path / "site", files)
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert quiet.exit_code == 0, quiet.output
+    lines = quiet.stderr.splitlines()
+    assert lines[1] == "skipped 56 files (--verbose lists them):"
+    assert lines[2] == "  36 unsupported file type: .zip 8, .mp4 7, .ttf 6, .woff 5, .ico 4 and 3 more types"
+    assert lines[3:] == ["  19 binary content", "  1 no text"]  # .bin2 and .dat9: sniffed, not text
+    verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v", "--rebuild")
+    assert sum(line.startswith("skipped ") for line in verbose.stderr.splitlines()) == 56
+
+
+def test_rare_reasons_are_counted_not_listed() -> None:
+    skipped = [Skipped(f"f{n}", reason) for n, reason in enumerate(["a", "a", "a", "b", "b", "c: x", "c: y", "d", "e"])]
+    lines = skipped_summary(skipped, reasons=3)
+    assert lines == [
+        "skipped 9 files (--verbose lists them):",
+        "  3 a",
+        "  2 b",
+        "  2 c",
+        "  … and 2 more for 2 other reasons (see --verbose)",
+    ]
