@@ -300,6 +300,7 @@ def _answer_questions(
     printed when loading or answering fails (a server down, a stream cut off), before the error."""
     from ragcli.answering import above, extractive_fallback, generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
+    from ragcli.progress import waiting
     from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
     answers = [retrieve(idx, q, k, scorer, name=name, filter=restriction) for q in questions]
@@ -319,7 +320,8 @@ def _answer_questions(
                 print_hits(item.question, item.retriever, item.sources, highlight, False, False, view)
 
     try:
-        choice = make_generator(kind, model, generation, index=idx)
+        with waiting(f"loading the {kind} generator{f' ({model})' if model else ''} …"):
+            choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen, one = choice.generator, answers[0]
@@ -450,7 +452,7 @@ def evaluate(
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import check_generator, make_generator
-    from ragcli.progress import counting_progress, evaluation_progress
+    from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
@@ -477,7 +479,7 @@ def evaluate(
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
     strict = _strictness(strict, skip_invalid)
     eval_set = load_eval_set(data, split, strict)
-    with counting_progress("embedding", description="passages") as embed_bar:
+    with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
             index_dir,
@@ -491,7 +493,8 @@ def evaluate(
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
-        choice = make_generator(kind, model, generation, index=idx)
+        with waiting(f"loading the {kind} generator{f' ({model})' if model else ''} …"):
+            choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator
