@@ -160,23 +160,42 @@ def middle_ellipsis(path: str, width: int) -> str:
     return "/".join([*kept_head, "…", *kept_tail]) if rest else path
 
 
-def _normalised(text: str) -> str:
-    """A passage's text with case, punctuation and spacing left out: a page's `.md` and `.html` copies
+NEAR_IDENTICAL = 0.8  # share of 4-word runs two passages have in common to count as the same text
+
+
+def _words(text: str) -> list[str]:
+    """A passage's words with case, punctuation and spacing left out: a page's `.md` and `.html` copies
     (markup gone) compare equal."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    return re.findall(r"\w+", text.casefold())
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
 
 
 def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
-    """Each distinct passage once, best first, with the hits of identical text (lower in the ranking)
-    folded into it: shown as "(+1 identical)" rather than as another row."""
-    groups: dict[str, tuple[Hit, list[Hit]]] = {}
+    """Each distinct passage once, best first, with the hits of the same text lower in the ranking
+    folded into it: shown as "(+1 identical)" rather than as another row. The same text: the same
+    words, or (a page's copies split at other places, as npm's `.md` and `.html` docs) at least 80%
+    of the shorter one's 4-word runs in common."""
+    groups: list[tuple[Hit, list[Hit], list[str], set[tuple[str, ...]]]] = []
     for hit in hits:
-        key = _normalised(hit.text) or f"\0{hit.rank}"
-        if key in groups:
-            groups[key][1].append(hit)
+        words = _words(hit.text)
+        runs = _shingles(words)
+        for _best, copies, best_words, best_runs in groups:
+            shared = len(runs & best_runs) / max(1, min(len(runs), len(best_runs)))
+            if words and (words == best_words or shared >= NEAR_IDENTICAL):
+                copies.append(hit)
+                break
         else:
-            groups[key] = (hit, [])
-    return list(groups.values())
+            groups.append((hit, [], words, runs))
+    return [(best, copies) for best, copies, _, _ in groups]
+
+
+def _copies_note(hit: Hit, copies: list[Hit]) -> str:
+    """ "+1 identical" (the same words), or "+2 near-identical" when some copy's text differs a little."""
+    same = all(_words(copy.text) == _words(hit.text) for copy in copies)
+    return f"+{len(copies)} {'identical' if same else 'near-identical'}"
 
 
 class OutputView:
@@ -245,7 +264,7 @@ def plain_lines(hits: list[Hit], base: str | None = None, width: int = 200) -> l
         text = " ".join(printable(hit.text).split())
         if len(text) > width:
             text = text[: text.rfind(" ", 0, width) if " " in text[:width] else width] + " …"
-        more = f" (+{len(copies)} identical)" if copies else ""
+        more = f" ({_copies_note(hit, copies)})" if copies else ""
         lines.append(f"{printable(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
     return lines
 
@@ -262,7 +281,7 @@ def source_lines(hits: list[Hit], width: int, scores: bool = False) -> list[Text
         line.append(middle_ellipsis(printable(hit.citation), max(20, width // 2)), style="cyan")
         line.append(f"  {title}")
         if copies:
-            line.append(f" (+{len(copies)} identical)", style="dim")
+            line.append(f" ({_copies_note(hit, copies)})", style="dim")
         line.truncate(width, overflow="ellipsis")
         shown.append(line)
     return shown
@@ -326,7 +345,8 @@ def hits_table(
         body = Text(printable(hit.title) + "\n", style="bold") if shows_title else Text()
         body.append_text(snippet(hit.text, spans_of(hit.text)))
         if copies:
-            body.append(f"\n(+{len(copies)} identical: {', '.join(printable(c.citation) for c in copies)})", "dim")
+            listed = ", ".join(printable(c.citation) for c in copies)
+            body.append(f"\n({_copies_note(hit, copies)}: {listed})", "dim")
         ranks = {hit.rank, *(c.rank for c in copies)}
         number = f"{hit.rank} ✓" if cited is not None and ranks & cited else str(hit.rank)
         source = Text(middle_ellipsis(printable(hit.citation), SOURCE_WIDTH), style="cyan")

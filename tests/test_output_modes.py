@@ -15,7 +15,7 @@ from clihelpers import invoke
 from conftest import write_files
 
 from ragcli.answering import answer
-from ragcli.records import Skipped
+from ragcli.records import Hit, Skipped
 from ragcli.render import (
     OutputView,
     SafeConsole,
@@ -97,7 +97,7 @@ def test_plain_lines_are_what_an_editor_reads(bees, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(Path(base).parent)
     lines = plain_lines(item.sources, base)
     assert len(lines) == len(fold_identical(item.sources))
-    for line, hit in zip(lines, item.sources):
+    for line, (hit, _) in zip(lines, fold_identical(item.sources)):
         match = VIMGREP.match(line)
         assert match, line
         path = Path(match["path"])
@@ -210,3 +210,24 @@ def test_rare_reasons_are_counted_not_listed() -> None:
         "  2 c",
         "  … and 2 more for 2 other reasons (see --verbose)",
     ]
+
+
+def test_copies_split_at_other_places_are_folded_as_near_identical() -> None:
+    words = [f"w{n}" for n in range(60)]
+
+    def hit(rank: int, path: str, text: list[str]) -> Hit:
+        return Hit(rank, 1.0 / rank, f"{path}#1", path, "", path, 1, 0, 0, " ".join(text))
+
+    hits = [
+        hit(1, "page.md", words[:50]),
+        hit(2, "page.html", ["<p>", *words[5:55]]),  # the same page, cut 5 words later: 45 of 47 runs shared
+        hit(3, "other.md", words[30:60]),  # a third of it shared: another passage
+        hit(4, "copy.md", [w.upper() for w in words[:50]]),  # the same words
+    ]
+    groups = fold_identical(hits)
+    assert [(best.path, [c.path for c in copies]) for best, copies in groups] == [
+        ("page.md", ["page.html", "copy.md"]),
+        ("other.md", []),
+    ]
+    assert plain_lines(hits)[0].endswith("(+2 near-identical)")
+    assert plain_lines(hits[::3])[0].endswith("(+1 identical)")
