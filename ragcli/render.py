@@ -473,6 +473,8 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
     noun = "file" if len(skipped) == 1 else "files"
     lines = [f"skipped {len(skipped):,} {noun} (--verbose lists them):"]
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) == reasons + 1:  # one more line says more than "… and 1 other reason"
+        reasons += 1
     for reason, number in ranked[:reasons]:
         line = f"  {number:,} {reason}"
         if reason == "unsupported file type":
@@ -483,7 +485,7 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
         lines.append(line)
     if len(ranked) > reasons:
         rest = sum(number for _, number in ranked[reasons:])
-        lines.append(f"  … and {rest:,} more for {len(ranked) - reasons} other reasons (see --verbose)")
+        lines.append(f"  … and {rest:,} more for {len(ranked) - reasons} other reasons (see --verbose)")  # 2 or more
     return lines
 
 
