@@ -185,7 +185,13 @@ def _interrupted(
         rows = list(resumed.values())
         keys = [*resumed.keys(), *keys]
         vectors = np.concatenate([np.asarray(saved["vectors"], dtype=np.float32)[rows], vectors])
-    save_checkpoint(checkpoint, keys, vectors, recorded)
+    try:
+        save_checkpoint(checkpoint, keys, vectors, recorded)
+    except OSError as exc:  # a full disk, a read-only folder: say so rather than report a bug
+        raise InterruptedBuildError(
+            f"interrupted: {embedded:,} of {total:,} passages embedded, but the checkpoint could not be "
+            f"written ({exc.strerror or exc}); the next build embeds them again"
+        ) from None
     raise InterruptedBuildError(
         f"interrupted: {embedded:,} of {total:,} passages embedded; run the same command again to resume"
     ) from None
