@@ -320,7 +320,7 @@ def _answer_questions(
                 print_hits(item.question, item.retriever, item.sources, highlight, False, False, view)
 
     try:
-        with waiting(f"loading the {kind} generator{f' ({model})' if model else ''} …"):
+        with waiting(f"loading the model {model} …" if model else "loading the model …"):
             choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
@@ -493,7 +493,7 @@ def evaluate(
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
-        with waiting(f"loading the {kind} generator{f' ({model})' if model else ''} …"):
+        with waiting(f"loading the model {model} …" if model else "loading the model …"):
             choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
