@@ -21,7 +21,7 @@ from test_dense import build_tiny_embedder
 
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
-from ragcli.progress import PlainProgress, clock
+from ragcli.progress import PlainProgress, clock, waiting
 from ragcli.retrieval.dense import CHECKPOINT_FILE
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.index import load_index
@@ -98,6 +98,23 @@ def test_plain_lines_wait_for_the_interval(capsys: pytest.CaptureFixture[str]) -
     for done in range(1, 11):
         bar.update(task, completed=done)
     assert capsys.readouterr().err == ""  # a step faster than the interval prints nothing
+
+
+def test_a_model_loading_longer_than_the_interval_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with waiting("loading the model …"):  # the default interval: a quick load says nothing
+        pass
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("RAGCLI_PROGRESS_INTERVAL", "0")
+    said = ""
+    with waiting("loading the model flan-t5 …"):
+        for _ in range(600):  # until the line comes (a thread writes it), however busy the machine
+            said += capsys.readouterr().err
+            if said:
+                break
+            time.sleep(0.05)
+    assert said == "ragcli: loading the model flan-t5 …\n"
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [(0.4, "0:00"), (35, "0:35"), (754, "12:34"), (3729, "1:02:09")])
