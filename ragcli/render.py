@@ -34,6 +34,7 @@ NO_MATCH = "No passage matches this question (all its words are unknown to the i
 SNIPPET_CHARS = 320
 SOURCE_WIDTH = 36  # the sources table's path column; longer paths lose their middle, not their file name
 SOURCE_VIEWS = ("auto", "full", "cited", "compact", "none")
+CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that it never wraps at 80 columns
 
 # Terminal control sequences (ECMA-48), removed whole so that neither their effect nor their
 # parameters show: CSI (ESC [ or 8-bit 0x9b: colours, clear screen, cursor moves), strings ended by
@@ -554,7 +555,7 @@ def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
     caption = (
-        f"index {printable(report.index)}\n{counts['judged']} judged queries of {counts['queries']}"
+        f"index {middle_ellipsis(printable(report.index), CAPTION_PATH)}\n{counts['judged']} judged queries of {counts['queries']}"
         + (
             f" ({counts['without_relevant']} without a relevant document, left out)"
             if counts["without_relevant"]
