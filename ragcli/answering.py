@@ -215,3 +215,8 @@ def generate_answers(
         for item, generation in zip(chunk, generations):
             item.timings["load"] = load_seconds
             yield with_generation(item, generator, generation, seconds, fallback)
+
+
+def above(hits: list[Hit], min_score: float | None) -> list[Hit]:
+    """The hits scoring at least `min_score` (`query --min-score`), ranks kept; all of them when None."""
+    return hits if min_score is None else [hit for hit in hits if hit.score >= min_score]

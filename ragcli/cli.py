@@ -273,25 +273,30 @@ def query(
     timeout: options.Timeout = 60.0,
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
+    sources: options.Sources = "auto",
+    plain: options.Plain = False,
+    min_score: options.MinScore = None,
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
-    from ragcli.answering import search_questions
+    from ragcli.answering import above, search_questions
     from ragcli.records import SearchOptions
-    from ragcli.render import print_hits
+    from ragcli.render import OutputView, print_hits, source_base
     from ragcli.retrieval.filters import Filter
     from ragcli.retrieval.index import load_index
 
     restriction = Filter.parse(path_globs or (), where or ())  # a bad filter is exit 2 before any work
-    idx = load_index(_index_choice(index_dir, collection).require().path)
-    scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
     from_stdin = question == "-"
-    questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     as_json = json_output or from_stdin
+    view = OutputView.checked(sources, plain, json_output, generate)
+    idx = load_index(_index_choice(index_dir, collection).require().path)
+    view.base = source_base(idx.manifest.get("roots") or ())
+    scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
+    questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
     if not generate:
         for text, hits in search_questions(idx, questions, top_k, scorer, restriction):
-            hits = idx.with_metadata(hits) if as_json else hits
-            print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, jsonl=from_stdin)
+            hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
+            print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, from_stdin, view)
         return
     from ragcli.generation.base import check_generator
 
@@ -326,6 +331,8 @@ def query(
         jsonl=from_stdin,
         restriction=restriction,
         fallback=fallback,
+        view=view,
+        min_score=min_score,
     )
 
 
@@ -360,14 +367,19 @@ def _answer_questions(
     jsonl: bool,
     restriction: Any = None,
     fallback: bool = True,
+    view: Any = None,
+    min_score: Optional[float] = None,
 ) -> None:
     """Retrieve all, then load the generator, then answer; the sources of every answer not given are
     printed when loading or answering fails (a server down, a stream cut off), before the error."""
-    from ragcli.answering import extractive_fallback, generate_answers, retrieve
+    from ragcli.answering import above, extractive_fallback, generate_answers, retrieve
     from ragcli.generation.base import StreamingGenerator, make_generator
+    from ragcli.progress import waiting
     from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
 
     answers = [retrieve(idx, q, k, scorer, name=name, filter=restriction) for q in questions]
+    for item in answers:
+        item.sources = above(item.sources, min_score)
     if as_json:
         for item in answers:
             item.sources = idx.with_metadata(item.sources)
@@ -378,12 +390,12 @@ def _answer_questions(
             if as_json:
                 write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
             else:
-                print_hits(
-                    item.question, item.retriever, item.sources, idx.analyzer.highlighter(item.question), False, False
-                )
+                highlight = idx.analyzer.highlighter(item.question)
+                print_hits(item.question, item.retriever, item.sources, highlight, False, False, view)
 
     try:
-        choice = make_generator(kind, model, generation, index=idx)
+        with waiting(f"loading the model {model} …" if model else "loading the model …"):
+            choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen, one = choice.generator, answers[0]
@@ -395,14 +407,15 @@ def _answer_questions(
             and isinstance(gen, StreamingGenerator)
             and sys.stdout.isatty()
         ):
-            print_streamed_answer(one, gen, choice.load_seconds, idx.analyzer.highlighter(one.question), backup)
+            highlight = idx.analyzer.highlighter(one.question)
+            print_streamed_answer(one, gen, choice.load_seconds, highlight, backup, view)
             return
         batch = max(generation.batch_size, generation.concurrency if gen.name == "openai" else 1)
         for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=backup):
             if as_json:
                 write_json(item.to_dict(), indent=None if jsonl else 2)
             else:
-                print_answer(item, idx.analyzer.highlighter(item.question))
+                print_answer(item, idx.analyzer.highlighter(item.question), view)
             done += 1
     except RagcliError as exc:
         print_sources(exc)
@@ -513,7 +526,7 @@ def evaluate(
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import check_generator, make_generator
-    from ragcli.progress import counting_progress, evaluation_progress
+    from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
@@ -542,7 +555,7 @@ def evaluate(
     judge = _judge(judge_model, generate, generation)
     choice = _index_choice(index_dir, collection)
     eval_set = load_eval_set(data, split, strict)
-    with counting_progress("embedding", description="passages") as embed_bar:
+    with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
             _evaluation_index(choice, eval_set),
@@ -561,7 +574,8 @@ def evaluate(
     _check_gold_ids(eval_set, idx, strict)
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
-        choice = make_generator(kind, model, generation, index=idx)
+        with waiting(f"loading the model {model} …" if model else "loading the model …"):
+            choice = make_generator(kind, model, generation, index=idx)
         if choice.notice:
             note(f"ragcli: note: {choice.notice}")
         gen = choice.generator

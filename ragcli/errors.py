@@ -96,6 +96,12 @@ class MissingExtraError(RagcliError):
     exit_code = ExitCode.MISSING_EXTRA
 
 
+class InterruptedBuildError(RagcliError):
+    """Ctrl-C during a build: what was kept (embedded vectors) and how to go on, exit 130."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class InvalidOptionError(RagcliError):
     """A value the CLI's types accept but the library cannot use (e.g. an unknown language)."""
 

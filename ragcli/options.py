@@ -334,6 +334,29 @@ QueryTopK = Annotated[int, option("--top-k", "-k", min=1, help="How many passage
 Generate = Annotated[
     bool, option("--generate/--no-generate", help="Write an answer from the passages, or only retrieve them.")
 ]
+Sources = Annotated[
+    str,
+    option(
+        "--sources",
+        metavar="VIEW",
+        help="Which sources to show: auto (full when it fits the terminal, else compact), full (the table), "
+        "cited (only the cited passages), compact (one line per cited source) or none.",
+    ),
+]
+Plain = Annotated[
+    bool,
+    option(
+        "--plain",
+        help="grep-style lines for editors, path:line:col: snippet (as ripgrep --vimgrep); no colour, no table; "
+        "an answer comes first, on one line.",
+    ),
+]
+MinScore = Annotated[
+    Optional[float],
+    option(
+        "--min-score", metavar="X", help="Drop passages scoring below X (the scores --json shows).", show_default=False
+    ),
+]
 PromptTemplate = Annotated[
     Optional[Path], option(help="A prompt template file with {passages} and {question}.", show_default=False)
 ]

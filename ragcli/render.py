@@ -32,6 +32,9 @@ Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans t
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
 
 SNIPPET_CHARS = 320
+SOURCE_WIDTH = 36  # the sources table's path column; longer paths lose their middle, not their file name
+SOURCE_VIEWS = ("auto", "full", "cited", "compact", "none")
+CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that it never wraps at 80 columns
 
 # Terminal control sequences (ECMA-48), removed whole so that neither their effect nor their
 # parameters show: CSI (ESC [ or 8-bit 0x9b: colours, clear screen, cursor moves), strings ended by
@@ -133,6 +136,202 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS)
     return rich_text
 
 
+def middle_ellipsis(path: str, width: int) -> str:
+    """`path` in at most `width` characters, cut in its middle at `/` boundaries where it can be
+    ('docs/…/deep/notes.md:12'): the file name and line say where to look, so they stay whole; a
+    path is never broken mid-word over two lines."""
+    if len(path) <= width or width < 2:
+        return path
+    parts = path.split("/")
+    tail = parts[-1]
+    if len(tail) + 2 > width or len(parts) == 1:
+        return "…" + path[-(width - 1) :]
+    kept_head: list[str] = []
+    kept_tail = [tail]
+    rest = parts[:-1]
+
+    def length() -> int:
+        return len("/".join([*kept_head, "…", *kept_tail]))
+
+    if len(rest[0]) + 2 + len(tail) + 1 <= width:
+        kept_head.append(rest[0])
+        rest = rest[1:]
+    while rest and length() + len(rest[-1]) + 1 <= width:
+        kept_tail.insert(0, rest.pop())
+    return "/".join([*kept_head, "…", *kept_tail]) if rest else path
+
+
+NEAR_IDENTICAL = 0.8  # share of 4-word runs two passages have in common to count as the same text
+
+
+def _words(text: str) -> list[str]:
+    """A passage's words with case, punctuation and spacing left out: a page's `.md` and `.html` copies
+    (markup gone) compare equal."""
+    return re.findall(r"\w+", text.casefold())
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
+
+
+def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
+    """Each distinct passage once, best first, with the hits of the same text lower in the ranking
+    folded into it: shown as "(+1 identical)" rather than as another row. The same text: the same
+    words, or (a page's copies split at other places, as npm's `.md` and `.html` docs) at least 80%
+    of the shorter one's 4-word runs in common."""
+    groups: list[tuple[Hit, list[Hit], list[str], set[tuple[str, ...]]]] = []
+    for hit in hits:
+        words = _words(hit.text)
+        runs = _shingles(words)
+        for _best, copies, best_words, best_runs in groups:
+            shared = len(runs & best_runs) / max(1, min(len(runs), len(best_runs)))
+            if words and (words == best_words or shared >= NEAR_IDENTICAL):
+                copies.append(hit)
+                break
+        else:
+            groups.append((hit, [], words, runs))
+    return [(best, copies) for best, copies, _, _ in groups]
+
+
+def _copies_note(hit: Hit, copies: list[Hit]) -> str:
+    """ "+1 identical" (the same words), or "+2 near-identical" when some copy's text differs a little."""
+    same = all(_words(copy.text) == _words(hit.text) for copy in copies)
+    return f"+{len(copies)} {'identical' if same else 'near-identical'}"
+
+
+class OutputView:
+    """How `query` shows its results: which sources under an answer (`SOURCE_VIEWS`), or `plain`
+    grep-style lines for editors; `base` is the folder the hits' paths are relative to."""
+
+    def __init__(self, sources: str = "auto", plain: bool = False, base: str | None = None) -> None:
+        self.sources = sources
+        self.plain = plain
+        self.base = base
+
+    @classmethod
+    def checked(cls, sources: str, plain: bool, as_json: bool, generate: bool) -> OutputView:
+        """The view the options ask for, refused before any work when they contradict each other."""
+        from ragcli.errors import InvalidOptionError
+
+        if sources not in SOURCE_VIEWS:
+            raise InvalidOptionError(f"--sources: unknown view {sources!r}", hint=", ".join(SOURCE_VIEWS))
+        if plain and as_json:
+            raise InvalidOptionError("--plain and --json contradict each other", hint="pass one of them")
+        if not generate and sources in ("cited", "none"):
+            raise InvalidOptionError(
+                f"--sources {sources} needs an answer to cite from", hint="drop --no-generate, or use full or compact"
+            )
+        return cls(sources, plain)
+
+
+def source_base(roots: Iterable[str]) -> str | None:
+    """The folder an index's passage paths are relative to (as the walk computes it from the roots the
+    manifest records: their common folder, a file's parent), or None when no root is a path."""
+    import os
+
+    from ragcli.readers.base import is_url
+
+    folders = []
+    for root in roots:
+        if is_url(root):
+            continue
+        folders.append(os.path.dirname(root) if os.path.isfile(root) else root)
+    if not folders:
+        return None
+    return folders[0] if len(folders) == 1 else os.path.commonpath(folders)
+
+
+def editor_path(path: str, base: str | None) -> str:
+    """A hit's path as an editor opens it from here: relative to the current folder when inside it,
+    else absolute (unchanged when the index does not know its folder, or for database rows)."""
+    import os
+
+    if base is None or ("#" in path and "://" in path):
+        return path
+    full = os.path.join(base, path)
+    try:
+        relative = os.path.relpath(full)
+    except ValueError:  # another drive (Windows)
+        return full
+    return full if relative.startswith("..") else relative
+
+
+def plain_lines(hits: list[Hit], base: str | None = None, width: int = 200) -> list[str]:
+    """`path:line:col: snippet` per distinct passage, as ripgrep's `--vimgrep` writes them (vim's
+    `:cexpr`, Emacs' grep-mode and VS Code's problem matchers read them). The column is 1: a passage
+    starts a line. A paged source's line is that of the page's text. No colour, no table."""
+    lines = []
+    for hit, copies in fold_identical(hits):
+        text = " ".join(printable(hit.text).split())
+        if len(text) > width:
+            text = text[: text.rfind(" ", 0, width) if " " in text[:width] else width] + " …"
+        more = f" ({_copies_note(hit, copies)})" if copies else ""
+        lines.append(f"{printable(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
+    return lines
+
+
+def source_lines(hits: list[Hit], width: int, scores: bool = False) -> list[Text]:
+    """One line per distinct passage, `[1] path:line  title` (with `scores`, the score too), cut to
+    `width` so that nothing wraps: the compact view."""
+    shown = []
+    for hit, copies in fold_identical(hits):
+        title = printable(hit.title) or " ".join(printable(hit.text).split())[:80]
+        line = Text(f"[{hit.rank}] ", style="bold cyan")
+        if scores:
+            line.append(f"{hit.score:.3f} ", style="dim")
+        line.append(middle_ellipsis(printable(hit.citation), max(20, width // 2)), style="cyan")
+        line.append(f"  {title}")
+        if copies:
+            line.append(f" ({_copies_note(hit, copies)})", style="dim")
+        line.truncate(width, overflow="ellipsis")
+        shown.append(line)
+    return shown
+
+
+def _cited(item: Answer) -> list[Hit]:
+    """The sources the answer cites, in ranking order (with a duplicate's copies: folding is shown)."""
+    cited = set(item.citations)
+    groups = fold_identical(item.sources)
+    return [h for hit, copies in groups if {hit.rank, *(c.rank for c in copies)} & cited for h in (hit, *copies)]
+
+
+def answer_view(item: Answer, highlight: Highlighter, sources: str, width: int) -> list[RenderableType]:
+    """What `print_answer` shows for one answer in view `sources` (full, cited, compact or none)."""
+    shown: list[RenderableType] = [answer_panel(item)]
+    if sources == "full" and item.sources:
+        shown.append(hits_table("sources", item.sources, highlight, cited=set(item.citations)))
+    elif sources == "cited" and item.sources:
+        cited = _cited(item)
+        if cited:
+            shown.append(hits_table("cited sources", cited, highlight, cited=set(item.citations)))
+        else:
+            shown.append(Text("The answer cites no source.", style="italic"))
+    elif sources == "compact" and item.sources:
+        cited = _cited(item)
+        if not cited:
+            shown.append(Text("The answer cites no source; the best passages:", style="italic"))
+        shown.extend(source_lines(cited or item.sources[:3], width))
+    shown.append(Text(timings_line(item.timings), style="dim"))
+    return shown
+
+
+def _fits(console: Console, shown: list[RenderableType]) -> bool:
+    """Whether `shown` fits on the terminal's screen with the prompt line under it."""
+    options = console.options.update(height=None)
+    lines = sum(len(console.render_lines(part, options, pad=False)) for part in shown)
+    return lines <= console.height - 2
+
+
+def chosen_sources(console: Console, view: OutputView | None, full: list[RenderableType]) -> str:
+    """The view `auto` stands for: the full table when it fits the terminal (or stdout is not a
+    terminal: a file or a pipe takes everything), else the compact lines, so in an 80×24 terminal
+    the answer never scrolls away under its sources."""
+    sources = view.sources if view is not None else "auto"
+    if sources != "auto":
+        return sources
+    return "full" if not console.is_terminal or _fits(console, full) else "compact"
+
+
 def hits_table(
     title: str, hits: list[Hit], spans_of: Callable[[str], list[tuple[int, int]]], cited: set[int] | None = None
 ) -> Table:
@@ -140,14 +339,19 @@ def hits_table(
     table = Table(title=escape(printable(title)), title_justify="left", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("source", no_wrap=True, overflow="fold", max_width=36)
+    table.add_column("source", no_wrap=True, max_width=SOURCE_WIDTH)  # shortened in the middle, never folded
     table.add_column("passage", ratio=1)
-    for hit in hits:
+    for hit, copies in fold_identical(hits):
         shows_title = hit.title and hit.title not in hit.text[: len(hit.title) + 20]
         body = Text(printable(hit.title) + "\n", style="bold") if shows_title else Text()
         body.append_text(snippet(hit.text, spans_of(hit.text)))
-        number = f"{hit.rank} ✓" if cited is not None and hit.rank in cited else str(hit.rank)
-        table.add_row(number, f"{hit.score:.3f}", Text(printable(hit.citation), style="cyan"), body)
+        if copies:
+            listed = ", ".join(printable(c.citation) for c in copies)
+            body.append(f"\n({_copies_note(hit, copies)}: {listed})", "dim")
+        ranks = {hit.rank, *(c.rank for c in copies)}
+        number = f"{hit.rank} ✓" if cited is not None and ranks & cited else str(hit.rank)
+        source = Text(middle_ellipsis(printable(hit.citation), SOURCE_WIDTH), style="cyan")
+        table.add_row(number, f"{hit.score:.3f}", source, body)
     return table
 
 
@@ -337,11 +541,45 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
             f"; rows: {report.rows_new:,} new, {report.rows_changed:,} changed, {report.rows_removed:,} removed, "
             f"{report.rows_unchanged:,} unchanged"
         )
-    if report.skipped:
-        line += f"; skipped {len(report.skipped):,}: {summarize_reasons(s.reason for s in report.skipped)}"
-        if not verbose:
-            line += " (--verbose lists them)"
-    return [*lines, line]
+    return [*lines, line, *([] if verbose else skipped_summary(report.skipped))]
+
+
+UNSUPPORTED = "unsupported file type "
+
+
+def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 5) -> list[str]:
+    """What was skipped, in a few lines whatever the count: the `reasons` commonest reasons with their
+    counts (unsupported files as one reason, with their `extensions` commonest types), then how many
+    more; `--verbose` lists every file."""
+    if not skipped:
+        return []
+    counts: dict[str, int] = {}
+    types: dict[str, int] = {}
+    for item in skipped:
+        if item.reason.startswith(UNSUPPORTED):
+            kind = item.reason[len(UNSUPPORTED) :]
+            types[kind] = types.get(kind, 0) + 1
+            key = "unsupported file type"
+        else:
+            key = item.reason.split(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+    noun = "file" if len(skipped) == 1 else "files"
+    lines = [f"skipped {len(skipped):,} {noun} (--verbose lists them):"]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) == reasons + 1:  # one more line says more than "… and 1 other reason"
+        reasons += 1
+    for reason, number in ranked[:reasons]:
+        line = f"  {number:,} {reason}"
+        if reason == "unsupported file type":
+            common = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+            line += ": " + ", ".join(f"{kind} {n:,}" for kind, n in common[:extensions])
+            if len(common) > extensions:
+                line += f" and {len(common) - extensions} more types"
+        lines.append(line)
+    if len(ranked) > reasons:
+        rest = sum(number for _, number in ranked[reasons:])
+        lines.append(f"  … and {rest:,} more for {len(ranked) - reasons} other reasons (see --verbose)")  # 2 or more
+    return lines
 
 
 def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int = 10) -> list[str]:
@@ -409,7 +647,7 @@ def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
     caption = (
-        f"index {printable(report.index)}\n{counts['judged']} judged queries of {counts['queries']}"
+        f"index {middle_ellipsis(printable(report.index), CAPTION_PATH)}\n{counts['judged']} judged queries of {counts['queries']}"
         + (
             f" ({counts['without_relevant']} without a relevant document, left out)"
             if counts["without_relevant"]
@@ -449,27 +687,56 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
 
 
 def print_hits(
-    question: str, retriever: str, hits: list[Hit], highlight: Highlighter, as_json: bool, jsonl: bool
+    question: str,
+    retriever: str,
+    hits: list[Hit],
+    highlight: Highlighter,
+    as_json: bool,
+    jsonl: bool,
+    view: OutputView | None = None,
+    console: Console | None = None,
 ) -> None:
-    """Retrieval results: a table for people (or a line saying nothing matched), or JSON."""
+    """Retrieval results: a table for people (or one line per passage when the table would not fit the
+    terminal, or `--plain` lines for editors), or a line saying nothing matched, or JSON."""
     if as_json:
         record = {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}
         write_json(record, indent=None if jsonl else 2)
         return
-    console = stdout_console()
+    console = console or stdout_console()
+    if view is not None and view.plain:
+        for line in plain_lines(hits, view.base):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return
     if not hits:
         console.print(NO_MATCH, markup=False)
         return
-    console.print(hits_table(f"{retriever} · {question}", hits, highlight))
+    table = hits_table(f"{retriever} · {question}", hits, highlight)
+    if chosen_sources(console, view, [table]) == "full":
+        console.print(table)
+        return
+    console.print(Text(f"{retriever} · {printable(question)}", style="bold"))
+    for row in source_lines(hits, console.width, scores=True):
+        console.print(row)
 
 
-def print_answer(item: Answer, highlight: Highlighter) -> None:
-    """An answer panel, its sources (✓ on the cited ones) and the timings."""
-    console = stdout_console()
-    console.print(answer_panel(item))
-    if item.sources:
-        console.print(hits_table("sources", item.sources, highlight, cited=set(item.citations)))
-    console.print(timings_line(item.timings), style="dim")
+def print_answer(
+    item: Answer, highlight: Highlighter, view: OutputView | None = None, console: Console | None = None
+) -> None:
+    """An answer and its sources as `view` asks: the full table (✓ on the cited ones), the cited ones,
+    one line per cited source (compact, the default when the table would not fit the terminal) or
+    none; or, `--plain`, the answer on one line and a grep-style line per source."""
+    console = console or stdout_console()
+    if view is not None and view.plain:
+        if item.answer and item.answer.strip():
+            console.print(" ".join(printable(item.answer).split()), markup=False, highlight=False, soft_wrap=True)
+        listed = {"none": [], "cited": _cited(item), "compact": _cited(item)}.get(view.sources, item.sources)
+        for line in plain_lines(listed, view.base):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return
+    full = answer_view(item, highlight, "full", console.width)
+    sources = chosen_sources(console, view, full)
+    for part in full if sources == "full" else answer_view(item, highlight, sources, console.width):
+        console.print(part)
 
 
 def print_streamed_answer(
@@ -478,6 +745,7 @@ def print_streamed_answer(
     load_seconds: float,
     highlight: Highlighter,
     fallback: Generator | None = None,
+    view: OutputView | None = None,
 ) -> None:
     """The answer token by token as the model writes it (a terminal only), then as `print_answer`."""
     from rich.live import Live
@@ -492,7 +760,7 @@ def print_streamed_answer(
             on_text=lambda text: live.update(answer_panel(item, partial=text)),
             fallback=fallback,
         )
-    print_answer(item, highlight)
+    print_answer(item, highlight, view)
 
 
 def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:

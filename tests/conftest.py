@@ -166,6 +166,9 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Tests never reach for the Hugging Face Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# No plain progress line on a piped stderr unless a test asks for them (tests/test_progress.py sets 0):
+# a slow machine would otherwise put one among the lines a test reads.
+os.environ.setdefault("RAGCLI_PROGRESS_INTERVAL", "600")
 os.environ.pop("RAGCLI_MODEL", None)
 # Nor for the user's configuration, collections or exported index (set before ragcli.cli is imported:
 # its --help names the configuration file). platformdirs follows XDG_* on Linux; the folder goes at exit.

@@ -50,6 +50,9 @@ from ragcli.store import (
     resolve_index_dir,
 )
 
+BIG_FILE = 1 << 20  # bytes: progress within a file this large (one JSON Lines file can be a whole corpus)
+PROGRESS_DOCUMENTS = 64  # documents of one file between two looks at how far it is read
+
 
 def stored_roots(index_dir: str | Path | None) -> list[str | Path]:
     """The roots an existing index was built from (`ragcli index` without paths re-reads them): paths,
@@ -124,6 +127,10 @@ def _tasks(
             documents = 0
             for document in reader.read_file(path):
                 documents += not document.continuation  # a later page or segment is the same document
+                if progress is not None and documents % PROGRESS_DOCUMENTS == 0:
+                    position = reader.read_position()  # one big file: bytes read of its size
+                    if position is not None and position[1] >= BIG_FILE:
+                        progress(str(path), number - 1, len(files) + len(urls), len(columns), position)
                 if not document.continuation:
                     columns.start_document(document.metadata)
                 for passage in split_document(document, settings.chunking):
@@ -263,7 +270,7 @@ def build_index(
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
-                data = BuildInput(matrix, passage_payload, old, embed_progress)
+                data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target)
                 updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
                 writer.publish(manifest)
                 size = sum(meta["bytes"] for meta in writer.files.values())
@@ -419,7 +426,9 @@ def _rewrite(
         for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE, METADATA_FILE):
             if index.has_payload(name):
                 writer.write(name, index.payload(name))
-        data = BuildInput(index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress)
+        data = BuildInput(
+            index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress, work_dir=lock.index_dir
+        )
         updated = _write_retrievers(writer, manifest, chosen, data, keep_from=index)
         writer.publish(manifest)
     return updated

@@ -14,8 +14,9 @@ from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
 from ragcli.records import Skipped
 
-ProgressCallback = Callable[[str, int, int, int], None]  # (file, files done, files in all, passages so far)
-EmbedProgress = Callable[[int, int], None]  # (passages embedded, passages to embed)
+# (file, files done, files in all, passages so far[, (bytes read, size) within a big file])
+ProgressCallback = Callable[..., None]
+EmbedProgress = Callable[..., None]  # (passages embedded, passages to embed[, "loading" while the model loads])
 
 
 @dataclass

@@ -318,6 +318,7 @@ class CorpusReader:
         self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
         self._seen_ids: set[str] = set()
+        self._reading: tuple[_HashingReader, int] | None = None  # the file being read, and its size
 
     @staticmethod
     def common_base(roots: list[Path]) -> Path:
@@ -389,6 +390,10 @@ class CorpusReader:
         for path in self.files():
             yield from self.read_file(path)
 
+    def read_position(self) -> tuple[int, int] | None:
+        """(bytes read, size) of the file `read_file` is reading: progress within one big file."""
+        return None if self._reading is None else (self._reading[0].size, self._reading[1])
+
     def read_file(self, path: Path) -> Iterator[Document]:
         """The kept documents of one file, through the reader that claims it; sets `last_source`."""
         rel = self.relative(path)
@@ -413,6 +418,7 @@ class CorpusReader:
                     stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
                 status = os.fstat(raw_file.fileno())
                 size = status.st_size
+                self._reading = (counter, size)
                 source = SourceInput(rel, path, size, compressed, stream, self.context)
                 mtime = _dt.datetime.fromtimestamp(status.st_mtime, _dt.timezone.utc)
                 described: dict[str, str | int | float | bool] = {
@@ -439,6 +445,8 @@ class CorpusReader:
         except OSError as exc:
             self.report.skipped.append(Skipped(rel, f"unreadable: {_reason(exc)}"))
             return
+        finally:
+            self._reading = None
         unlisted = self.context.unlisted(rel)
         if unlisted is not None:
             self.report.skipped.append(unlisted)

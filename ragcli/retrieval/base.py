@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 S = TypeVar("S")  # a retriever's own settings type (BM25Params, EmbeddingSettings, …)
 
 Ranked = tuple[np.ndarray, np.ndarray]  # (passage numbers, scores)
-Progress = Callable[[int, int], None]  # (done, total)
+Progress = Callable[..., None]  # (done, total[, stage]): stage "loading" while a model loads
 
 
 class Scorer(Protocol):
@@ -80,6 +81,7 @@ class BuildInput:
     passages: Payload  # the passages payload (ids, titles, texts … as StringTables)
     previous: Index | None = None  # the index being replaced (for reuse), if compatible
     progress: Progress | None = None
+    work_dir: Path | None = None  # the index folder: where a build may keep work to resume (its checkpoint)
 
 
 @dataclass

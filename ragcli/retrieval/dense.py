@@ -3,28 +3,42 @@
 Vectors are stored as float16 (half the disk, recall unchanged) and searched as float32 with BLAS:
 one matrix-vector product per query. On re-index only new or changed passages are embedded (content
 hashes); the others keep their vectors. See ragcli.retrieval.embedder for the model side.
+
+Ctrl-C while embedding keeps what was computed: the vectors embedded so far go to a checkpoint in the
+index folder (`dense-checkpoint.joblib`, a payload of the dense format, written atomically), the build
+stops with exit 130 leaving the previous index as it was, and the next build with the same embedding
+settings takes the checkpoint's vectors by content hash and embeds only the rest. The checkpoint is
+removed once a build has every vector.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from ragcli.errors import IndexDamagedError, MissingExtraError
+from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever
-from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings
 from ragcli.safeload import ArraySpec, PayloadSchema
-from ragcli.store import StringTable
+from ragcli.store import StringTable, load_payload, save_payload
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 DENSE_FILE = "dense.joblib"
+CHECKPOINT_FILE = "dense-checkpoint.joblib"  # in the index folder: vectors of an interrupted build
+SCHEMA = PayloadSchema(
+    {"vectors": ArraySpec(("float16", "float32"), ndim=2), "keys": ArraySpec(("uint8",), ndim=2)},
+    {"settings": (dict,)},
+)
 
 
 def passage_key(text: str) -> bytes:
@@ -38,29 +52,80 @@ def _reusable(previous: dict[str, Any], recorded: dict[str, Any]) -> bool:
     return bool(previous.get("settings") == recorded and keys.shape[1:] == (16,) and len(keys) == len(vectors))
 
 
+def _key_rows(payload: dict[str, Any]) -> dict[bytes, int]:
+    """Content key → row of a dense payload's vectors."""
+    raw = np.asarray(payload["keys"]).tobytes()
+    return {raw[i * 16 : (i + 1) * 16]: i for i in range(len(raw) // 16)}
+
+
+def load_checkpoint(path: Path, recorded: dict[str, Any]) -> dict[str, Any] | None:
+    """The vectors an interrupted build saved at `path`, if they were embedded with these settings;
+    None when there is none, or it is unusable (damaged, other settings): the build embeds afresh."""
+    try:
+        saved = load_payload(path, mmap=False, schema=SCHEMA)
+    except (FileNotFoundError, IndexDamagedError):
+        return None
+    return saved if _reusable(saved, recorded) else None
+
+
+def save_checkpoint(path: Path, keys: list[bytes], vectors: np.ndarray, recorded: dict[str, Any]) -> None:
+    """Write the vectors embedded so far atomically (a temporary file renamed over the checkpoint), so
+    that a second Ctrl-C or a full disk never leaves half a checkpoint."""
+    temporary = path.with_name(path.name + ".tmp")
+    payload = {
+        "vectors": np.ascontiguousarray(vectors, dtype=np.float32),
+        "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
+        "settings": recorded,
+    }
+    try:
+        save_payload(temporary, payload)
+        os.replace(temporary, path)
+    except OSError:
+        with suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def remove_checkpoint(path: Path) -> None:
+    """Drop the checkpoint once every vector is in hand (only a regular file of that name, never a link)."""
+    with suppress(OSError):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+
+
 def build_dense(
     texts: Sequence[str],
     settings: EmbeddingSettings,
     previous: dict[str, Any] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    checkpoint: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """The dense payload for passages `texts`; vectors of texts already embedded (same model and
-    precision) in `previous` are reused. Returns (payload, stats)."""
+    precision) in `previous`, or saved in `checkpoint` by an interrupted build, are reused. Ctrl-C
+    saves what was embedded to `checkpoint` and raises InterruptedBuildError. Returns (payload, stats)."""
     keys = [passage_key(t) for t in texts]
     recorded = settings.to_dict()
     reuse: dict[bytes, int] = {}
     if previous is not None and _reusable(previous, recorded):
-        old_keys = np.asarray(previous["keys"]).tobytes()
-        reuse = {old_keys[i * 16 : (i + 1) * 16]: i for i in range(len(old_keys) // 16)}
-    todo = [i for i, key in enumerate(keys) if key not in reuse]
+        reuse = _key_rows(previous)
+    saved = load_checkpoint(checkpoint, recorded) if checkpoint is not None else None
+    resumed: dict[bytes, int] = {}
+    if saved is not None:
+        resumed = {key: row for key, row in _key_rows(saved).items() if key not in reuse}
+    todo = [i for i, key in enumerate(keys) if key not in reuse and key not in resumed]
     started = loaded = time.perf_counter()
     new_vectors = np.zeros((0, 0), dtype=np.float32)
     dimensions = int(previous["vectors"].shape[1]) if previous is not None and reuse else 0
+    if saved is not None and resumed:
+        dimensions = int(saved["vectors"].shape[1])
+    from_checkpoint = [i for i, key in enumerate(keys) if key in resumed]
     if todo:
         if progress is not None:
-            progress(0, len(todo))  # the bar shows while the model loads (or is converted to int8, once)
+            progress(0, len(todo), "loading")  # shown while the model loads (or is converted to int8, once)
         embedder = Embedder(settings)
         loaded = time.perf_counter()
+        if progress is not None:
+            progress(0, len(todo))
         dimensions = embedder.dimensions
         done = [0]
 
@@ -69,7 +134,10 @@ def build_dense(
             if progress is not None:
                 progress(done[0], len(todo))
 
-        new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+        try:
+            new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+        except EmbeddingInterrupted as stop:
+            _interrupted(stop, [keys[i] for i in todo], saved, resumed, len(from_checkpoint), checkpoint, recorded)
     seconds = time.perf_counter() - loaded
     vectors = np.zeros((len(texts), dimensions), dtype=np.dtype(settings.store_dtype))
     if todo:
@@ -77,6 +145,10 @@ def build_dense(
     kept = [i for i, key in enumerate(keys) if key in reuse]
     if kept:  # one gather from the old (memory-mapped) vectors, not a row at a time
         vectors[kept] = np.asarray(previous["vectors"])[[reuse[keys[i]] for i in kept]]  # type: ignore[index]
+    if from_checkpoint:
+        vectors[from_checkpoint] = np.asarray(saved["vectors"])[[resumed[keys[i]] for i in from_checkpoint]]  # type: ignore[index]
+    if checkpoint is not None:
+        remove_checkpoint(checkpoint)
     payload = {
         "vectors": vectors,
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
@@ -88,8 +160,41 @@ def build_dense(
         "seconds": seconds,
         "passages_per_second": len(todo) / seconds if todo and seconds else 0.0,
         "model_seconds": round(loaded - started, 3),
-    }  # loading (or converting) the model, not in the rate
+    }  # loading (or converting) the model, not in the rate; "reused" counts a checkpoint's vectors too
     return payload, stats
+
+
+def _interrupted(
+    stop: EmbeddingInterrupted,
+    todo_keys: list[bytes],
+    saved: dict[str, Any] | None,
+    resumed: dict[bytes, int],
+    from_checkpoint: int,
+    checkpoint: Path | None,
+    recorded: dict[str, Any],
+) -> NoReturn:
+    """Ctrl-C while embedding: the checkpoint's vectors still needed and those embedded now, saved
+    together; then the one-line error (exit 130) saying how far it got."""
+    total = len(todo_keys) + from_checkpoint
+    embedded = len(stop.done) + from_checkpoint
+    if checkpoint is None:
+        raise InterruptedBuildError(f"interrupted: {embedded:,} of {total:,} passages embedded, none kept") from None
+    keys = [todo_keys[i] for i in stop.done]
+    vectors = stop.vectors
+    if saved is not None and resumed:
+        rows = list(resumed.values())
+        keys = [*resumed.keys(), *keys]
+        vectors = np.concatenate([np.asarray(saved["vectors"], dtype=np.float32)[rows], vectors])
+    try:
+        save_checkpoint(checkpoint, keys, vectors, recorded)
+    except OSError as exc:  # a full disk, a read-only folder: say so rather than report a bug
+        raise InterruptedBuildError(
+            f"interrupted: {embedded:,} of {total:,} passages embedded, but the checkpoint could not be "
+            f"written ({exc.strerror or exc}); the next build embeds them again"
+        ) from None
+    raise InterruptedBuildError(
+        f"interrupted: {embedded:,} of {total:,} passages embedded; run the same command again to resume"
+    ) from None
 
 
 def inner_product_top(vectors: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +259,7 @@ class Dense(Retriever[EmbeddingSettings]):
 
     name = "dense"
     payload = DENSE_FILE
-    schema = PayloadSchema(
-        {"vectors": ArraySpec(("float16", "float32"), ndim=2), "keys": ArraySpec(("uint8",), ndim=2)},
-        {"settings": (dict,)},
-    )
+    schema = SCHEMA
     optional = True
 
     def default_settings(self) -> EmbeddingSettings:
@@ -178,7 +280,8 @@ class Dense(Retriever[EmbeddingSettings]):
             if data.previous is not None and data.previous.has_payload(DENSE_FILE)
             else None
         )
-        payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress)
+        checkpoint = data.work_dir / CHECKPOINT_FILE if data.work_dir is not None else None
+        payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress, checkpoint)
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
 

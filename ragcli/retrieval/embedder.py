@@ -106,17 +106,34 @@ class Embedder:
         self._tokenize = make_tokenizer(source, model_folder(source), self.settings.max_tokens)
 
     def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Embeddings for `texts`, in their order; batches are formed from texts of similar length."""
+        """Embeddings for `texts`, in their order; batches are formed from texts of similar length.
+        Ctrl-C raises `EmbeddingInterrupted` with the texts embedded so far, so that they are kept."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         size = max(1, self.settings.batch_size)
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
-            encoded = self._tokenize([texts[i] for i in batch])
-            out[batch] = mean_pool(self._encode(encoded), encoded["attention_mask"])
-            if progress is not None:
-                progress(len(batch))
+        finished = 0  # texts (in `order`) whose vectors are in `out`
+        try:
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                encoded = self._tokenize([texts[i] for i in batch])
+                out[batch] = mean_pool(self._encode(encoded), encoded["attention_mask"])
+                finished = start + len(batch)
+                if progress is not None:
+                    progress(len(batch))
+        except KeyboardInterrupt:
+            done = order[:finished]
+            raise EmbeddingInterrupted(done, out[done]) from None
         return out
+
+
+class EmbeddingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `Embedder.embed`: which texts were embedded (their positions) and their vectors.
+    A KeyboardInterrupt still, for a caller with nothing to keep."""
+
+    def __init__(self, done: list[int], vectors: np.ndarray) -> None:
+        super().__init__()
+        self.done = done
+        self.vectors = vectors
 
 
 Encoder = Callable[[dict[str, np.ndarray]], np.ndarray]  # tokenizer output → last hidden state

@@ -1,0 +1,234 @@
+"""`query`'s output modes: the compact view where the full one would not fit (80×24), the full table
+where it does (160×50), --sources, --plain lines an editor reads, --min-score, identical passages
+folded, and paths shortened in the middle rather than broken. Rendered with rich consoles of a given
+size, and through the real command."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke
+from conftest import write_files
+
+from ragcli.answering import answer
+from ragcli.records import Hit, Skipped
+from ragcli.render import (
+    OutputView,
+    SafeConsole,
+    fold_identical,
+    middle_ellipsis,
+    plain_lines,
+    print_answer,
+    print_hits,
+    skipped_summary,
+)
+from ragcli.retrieval.index import load_index
+
+QUESTION = "How do honeybees tell each other where the flowers are?"
+VIMGREP = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<text>.+)$")
+
+
+def terminal(width: int, height: int) -> tuple[SafeConsole, io.StringIO]:
+    out = io.StringIO()
+    return SafeConsole(file=out, width=width, height=height, force_terminal=True, color_system=None), out
+
+
+@pytest.fixture(scope="module")
+def bees(sample_index: Path):  # type: ignore[no-untyped-def]
+    idx = load_index(sample_index)
+    item = answer(QUESTION, idx, "extractive", k=5)
+    assert item.citations and len(item.sources) == 5
+    return idx, item
+
+
+@pytest.mark.parametrize(("width", "height", "compact"), [(80, 24, True), (160, 50, False)])
+def test_auto_is_compact_only_where_the_full_view_would_not_fit(bees, width: int, height: int, compact: bool) -> None:  # type: ignore[no-untyped-def]
+    idx, item = bees
+    console, out = terminal(width, height)
+    print_answer(item, idx.analyzer.highlighter(QUESTION), OutputView("auto"), console)
+    lines = out.getvalue().splitlines()
+    assert "answer · extractive" in lines[0]
+    cited = [line for line in lines if line.startswith("[")]
+    if compact:  # the answer and a line per cited source fit on the screen: nothing scrolls away
+        assert len(lines) <= height - 2
+        assert cited and all(re.match(r"^\[\d+\] \S+:\d+  ", line) for line in cited)
+        assert "behavior/waggle_dance.md:1" in cited[0]
+        assert "┃ score" not in out.getvalue()
+    else:  # room enough: the whole table, every source
+        assert "┃ score" in out.getvalue() and not cited
+        assert len(lines) <= height - 2
+    assert all(len(line) <= width for line in lines)
+
+
+def test_not_a_terminal_gets_the_full_table(bees) -> None:  # type: ignore[no-untyped-def]
+    idx, item = bees
+    out = io.StringIO()
+    console = SafeConsole(file=out, width=80, height=24, color_system=None)
+    print_answer(item, idx.analyzer.highlighter(QUESTION), OutputView("auto"), console)
+    assert "┃ score" in out.getvalue() and out.getvalue().count("sample_corpus") == 0
+
+
+@pytest.mark.parametrize("sources", ["full", "cited", "compact", "none"])
+def test_each_sources_view(bees, sources: str) -> None:  # type: ignore[no-untyped-def]
+    idx, item = bees
+    console, out = terminal(160, 50)
+    print_answer(item, idx.analyzer.highlighter(QUESTION), OutputView(sources), console)
+    text = out.getvalue()
+    uncited = [h.citation for h in item.sources if h.rank not in item.citations]
+    assert uncited
+    rows = re.findall(r"^│\s+(\d+)", text, re.M)  # numbers in the table's first column
+    if sources == "full":
+        assert len(rows) == len(fold_identical(item.sources))
+    elif sources == "cited":
+        assert rows and {int(r) for r in rows} <= set(item.citations)
+    else:
+        assert not rows
+    assert ("[1] behavior/waggle_dance.md:1" in text) == (sources == "compact")
+    assert "retrieved in" in text.splitlines()[-1]
+
+
+def test_plain_lines_are_what_an_editor_reads(bees, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    idx, item = bees
+    base = str(Path(idx.manifest["roots"][0]))
+    monkeypatch.chdir(Path(base).parent)
+    lines = plain_lines(item.sources, base)
+    assert len(lines) == len(fold_identical(item.sources))
+    for line, (hit, _) in zip(lines, fold_identical(item.sources)):
+        match = VIMGREP.match(line)
+        assert match, line
+        path = Path(match["path"])
+        assert not path.is_absolute() and path.is_file()  # opens from here
+        assert int(match["line"]) == hit.line
+        opened = path.read_text(encoding="utf-8").splitlines()
+        words = opened[hit.line - 1].split()
+        assert words and words[-1].strip("*#.,:") in match["text"]  # the passage starts on that line
+
+
+def test_plain_answer_first_then_its_sources(bees) -> None:  # type: ignore[no-untyped-def]
+    idx, item = bees
+    console, out = terminal(80, 24)
+    print_answer(item, idx.analyzer.highlighter(QUESTION), OutputView("cited", plain=True), console)
+    first, *rest = out.getvalue().splitlines()
+    assert first.startswith("When a forager") and not VIMGREP.match(first)
+    assert len(rest) == len(item.citations) and all(VIMGREP.match(line) for line in rest)
+    assert "\x1b" not in out.getvalue()  # no colour even on a terminal
+
+
+def test_identical_passages_are_folded_into_the_best(tmp_path: Path) -> None:
+    page = "The queen lays up to two thousand eggs a day in spring, when the colony grows fastest."
+    corpus = write_files(
+        tmp_path / "docs",
+        {
+            "queen.md": f"# Queen\n\n{page}\n",
+            "queen.html": f"<html><body><h1>Queen</h1><p>{page}</p></body></html>",
+            "drones.md": "# Drones\n\nDrones are male bees that mate with a queen from another colony.\n",
+        },
+    )
+    result = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q", "--chunk-size", "0")
+    assert result.exit_code == 0, result.output
+    idx = load_index(tmp_path / "idx")
+    hits = idx.search("how many eggs does the queen lay", 3)
+    console, out = terminal(160, 50)
+    print_hits("q", "bm25", hits, idx.analyzer.highlighter("q"), False, False, OutputView("full"), console)
+    text = out.getvalue()
+    assert "(+1 identical: queen." in text
+    assert len(re.findall(r"^│\s+\d+ ", text, re.M)) == 2  # three hits, two distinct passages
+    plain = plain_lines(hits)
+    assert len(plain) == 2 and plain[0].endswith("(+1 identical)")
+
+
+@pytest.mark.parametrize(
+    ("path", "width", "shown"),
+    [
+        ("notes.md:3", 36, "notes.md:3"),
+        ("projects/2024/alpha/design/docs/architecture-overview.md:120", 36, "…/docs/architecture-overview.md:120"),
+        ("projects/2024/alpha/design/docs/overview.md:120", 36, "projects/…/docs/overview.md:120"),
+        ("a/b/c/d/e/f/g.md:1", 12, "a/…/f/g.md:1"),
+        ("a-very-long-file-name-without-any-folder.md:7", 20, "…out-any-folder.md:7"),
+    ],
+)
+def test_long_paths_lose_their_middle_not_their_file_name(path: str, width: int, shown: str) -> None:
+    assert middle_ellipsis(path, width) == shown
+    assert len(shown) <= width
+
+
+def test_a_long_path_in_the_table_stays_on_one_line(tmp_path: Path) -> None:
+    deep = "projects/2024/alpha/design/documentation/architecture-overview.md"
+    corpus = write_files(tmp_path / "docs", {deep: "# Overview\n\nThe hive keeps its honey in wax cells.\n"})
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q")
+    result = invoke("query", "honey wax", "-i", str(tmp_path / "idx"), "--no-generate", "--sources", "full")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ (projects/)?…/\S*architecture-overview\.md:1 +│", result.stdout), result.stdout
+
+
+def test_cli_plain_min_score_and_the_json_keys(sample_index: Path) -> None:
+    common = ("query", QUESTION, "-i", str(sample_index), "--no-generate")
+    scores = [h["score"] for h in json.loads(invoke(*common, "--json").stdout)["hits"]]
+    cut = (scores[1] + scores[2]) / 2
+    kept = json.loads(invoke(*common, "--json", "--min-score", str(cut)).stdout)["hits"]
+    assert [h["score"] for h in kept] == scores[:2]  # the JSON is unchanged but for the hits dropped
+    plain = invoke(*common, "--plain", "--min-score", str(cut)).stdout.splitlines()
+    assert len(plain) == 2 and all(VIMGREP.match(line) for line in plain)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--plain", "--json"), ("--sources", "cited", "--no-generate"), ("--sources", "tiny")],
+)
+def test_contradicting_output_options_fail_before_any_work(tmp_path: Path, options: tuple[str, ...]) -> None:
+    result = invoke("query", "bees", "-i", str(tmp_path / "no-index-here"), *options)
+    assert result.exit_code == 2, result.output  # the usage error, not "no index" (exit 3)
+
+
+def test_the_skipped_files_summary_is_a_few_lines(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"notes.md": "# Notes\n\nBees make honey.\n", "empty.md": "   \n"}
+    for number, kind in enumerate(["png", "jpg", "svg", "ico", "woff", "ttf", "mp4", "zip", "bin2", "dat9"]):
+        for copy in range(number + 1):
+            files[f"assets/{kind}/{copy}.{kind}"] = b"\x00\x01binary\x02"
+    corpus = write_files(tmp_path / "site", files)
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert quiet.exit_code == 0, quiet.output
+    lines = quiet.stderr.splitlines()
+    assert lines[1] == "skipped 56 files (--verbose lists them):"
+    assert lines[2] == "  36 unsupported file type: .zip 8, .mp4 7, .ttf 6, .woff 5, .ico 4 and 3 more types"
+    assert lines[3:] == ["  19 binary content", "  1 no text"]  # .bin2 and .dat9: sniffed, not text
+    verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v", "--rebuild")
+    assert sum(line.startswith("skipped ") for line in verbose.stderr.splitlines()) == 56
+
+
+def test_rare_reasons_are_counted_not_listed() -> None:
+    skipped = [Skipped(f"f{n}", reason) for n, reason in enumerate(["a", "a", "a", "b", "b", "c: x", "c: y", "d", "e"])]
+    assert skipped_summary(skipped[:-1], reasons=3)[-1] == "  1 d"  # one reason more: shown, not counted
+    lines = skipped_summary(skipped, reasons=3)
+    assert lines == [
+        "skipped 9 files (--verbose lists them):",
+        "  3 a",
+        "  2 b",
+        "  2 c",
+        "  … and 2 more for 2 other reasons (see --verbose)",
+    ]
+
+
+def test_copies_split_at_other_places_are_folded_as_near_identical() -> None:
+    words = [f"w{n}" for n in range(60)]
+
+    def hit(rank: int, path: str, text: list[str]) -> Hit:
+        return Hit(rank, 1.0 / rank, f"{path}#1", path, "", path, 1, 0, 0, " ".join(text))
+
+    hits = [
+        hit(1, "page.md", words[:50]),
+        hit(2, "page.html", ["<p>", *words[5:55]]),  # the same page, cut 5 words later: 45 of 47 runs shared
+        hit(3, "other.md", words[30:60]),  # a third of it shared: another passage
+        hit(4, "copy.md", [w.upper() for w in words[:50]]),  # the same words
+    ]
+    groups = fold_identical(hits)
+    assert [(best.path, [c.path for c in copies]) for best, copies in groups] == [
+        ("page.md", ["page.html", "copy.md"]),
+        ("other.md", []),
+    ]
+    assert plain_lines(hits)[0].endswith("(+2 near-identical)")
+    assert plain_lines(hits[::3])[0].endswith("(+1 identical)")

@@ -1,0 +1,174 @@
+"""Progress where stderr is not a terminal (plain lines a CI log shows), and Ctrl-C while embedding:
+a real SIGINT to a real `ragcli index --dense`, the vectors kept, the old index intact, the next build
+resuming from the checkpoint with the same vectors an uninterrupted build gets. No timings asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clihelpers import RAGCLI, invoke
+from conftest import write_files
+from test_dense import build_tiny_embedder
+
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.progress import PlainProgress, clock, waiting
+from ragcli.retrieval.dense import CHECKPOINT_FILE
+from ragcli.retrieval.embedder import EmbeddingSettings
+from ragcli.retrieval.index import load_index
+
+PLAIN = {"RAGCLI_PROGRESS_INTERVAL": "0"}  # a plain line at every update
+WORDS = [
+    "bee",
+    "hive",
+    "honey",
+    "wax",
+    "queen",
+    "drone",
+    "worker",
+    "pollen",
+    "nectar",
+    "flower",
+    "comb",
+    "swarm",
+    "brood",
+    "larva",
+    "forage",
+    "dance",
+]
+
+
+def records(count: int, words: int = 40) -> str:
+    rng = random.Random(7)
+    return "".join(
+        json.dumps({"id": f"d{n}", "text": " ".join(rng.choice(WORDS) for _ in range(words))}) + "\n"
+        for n in range(count)
+    )
+
+
+def test_one_big_jsonl_file_shows_bytes_read_then_files(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"big.jsonl": records(4000)})  # ~1.2 MB: one file, read within
+    result = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), env=PLAIN)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    reading = [line for line in lines if line.startswith("ragcli: reading ")]
+    assert reading and all(
+        re.match(r"ragcli: reading [\d,]+/[\d,]+ kB of big\.jsonl · [\d,]+ passages", x) for x in reading
+    )
+    done = [int(re.search(r"reading ([\d,]+)/", x)[1].replace(",", "")) for x in reading]  # type: ignore[index]
+    assert done == sorted(done) and done[0] > 0
+    assert any(line.startswith("ragcli: indexing 1/1 files · 4,000 passages (100%)") for line in lines)
+    assert "\x1b" not in result.stderr  # no bar, no cursor moves
+
+
+def test_quiet_and_json_print_no_progress(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"big.jsonl": records(4000)})
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q", "--rebuild", env=PLAIN)
+    as_json = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json", "--rebuild", env=PLAIN)
+    assert quiet.exit_code == as_json.exit_code == 0
+    assert quiet.stderr == as_json.stderr == ""
+
+
+def test_plain_lines_count_percent_and_time_left(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = PlainProgress(("{task.description}",), ("{task.fields[unit]}",), interval=0)
+    task = bar.add_task("embedding", total=None, unit="passages", visible=False)
+    bar.update(task, completed=0, total=5183)  # hidden: nothing
+    bar.update(task, completed=0, total=5183, visible=True, description="loading the embedding model")
+    bar.update(task, completed=100, description="embedding")
+    time.sleep(0.01)  # some time passes between two updates (nothing is asserted about how much)
+    bar.update(task, completed=4100)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "ragcli: loading the embedding model 0/5,183 passages (0%)"
+    assert lines[1] == "ragcli: embedding 100/5,183 passages (2%)"  # no rate yet: no time left
+    assert re.fullmatch(r"ragcli: embedding 4,100/5,183 passages \(79%\), ETA \d+:\d\d", lines[2])
+
+
+def test_plain_lines_wait_for_the_interval(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = PlainProgress(("indexing",), (), interval=3600)
+    task = bar.add_task("", total=10)
+    for done in range(1, 11):
+        bar.update(task, completed=done)
+    assert capsys.readouterr().err == ""  # a step faster than the interval prints nothing
+
+
+def test_a_model_loading_longer_than_the_interval_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with waiting("loading the model …"):  # the default interval: a quick load says nothing
+        pass
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("RAGCLI_PROGRESS_INTERVAL", "0")
+    said = ""
+    with waiting("loading the model flan-t5 …"):
+        for _ in range(600):  # until the line comes (a thread writes it), however busy the machine
+            said += capsys.readouterr().err
+            if said:
+                break
+            time.sleep(0.05)
+    assert said == "ragcli: loading the model flan-t5 …\n"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(0.4, "0:00"), (35, "0:35"), (754, "12:34"), (3729, "1:02:09")])
+def test_clock(seconds: float, shown: str) -> None:
+    assert clock(seconds) == shown
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_embedder(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def dense_options(model: Path) -> list[str]:
+    return ["--dense", "--embedding-model", str(model), "--embedding-precision", "fp32", "--embedding-batch-size", "1"]
+
+
+def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(embedder: Path, tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(150, words=12)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)  # the index as it was: BM25 only
+    before = (index_dir / "manifest.json").read_bytes()
+
+    command = [RAGCLI, "index", str(corpus), "-i", str(index_dir), *dense_options(embedder)]
+    env = {**os.environ, **PLAIN, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    assert child.stderr is not None
+    for line in child.stderr:  # the first batch is embedded: interrupt, as Ctrl-C does
+        found = re.match(r"ragcli: embedding ([\d,]+)/150 passages", line)
+        if found and int(found[1]) >= 1:
+            child.send_signal(signal.SIGINT)
+            break
+    rest = child.stderr.read()
+    assert child.wait(timeout=120) == 130, rest
+    message = re.search(r"interrupted: ([\d,]+) of 150 passages embedded; run the same command again to resume", rest)
+    assert message, rest
+    kept = int(message[1].replace(",", ""))
+    assert 1 <= kept < 150
+    assert "Traceback" not in rest and len(rest.strip().splitlines()) <= 2
+
+    assert (index_dir / "manifest.json").read_bytes() == before  # the previous index, untouched and usable
+    assert load_index(index_dir).search("queen brood", 3)
+    assert (index_dir / CHECKPOINT_FILE).is_file()
+
+    settings = EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)
+    build_index([corpus], index_dir, BuildSettings(retrievers={"dense": settings}))
+    resumed = load_index(index_dir)
+    assert (resumed.manifest["dense"]["embedded"], resumed.manifest["dense"]["reused"]) == (150 - kept, kept)
+    assert not (index_dir / CHECKPOINT_FILE).exists()
+
+    fresh_dir = tmp_path / "fresh"
+    build_index([corpus], fresh_dir, BuildSettings(retrievers={"dense": settings}))
+    fresh = load_index(fresh_dir)
+    assert fresh.manifest["dense"]["embedded"] == 150
+    vectors = np.asarray(resumed.payload("dense.joblib")["vectors"], dtype=np.float32)
+    expected = np.asarray(fresh.payload("dense.joblib")["vectors"], dtype=np.float32)
+    assert vectors.shape == expected.shape == (150, 32)
+    np.testing.assert_allclose(vectors, expected, atol=2e-3)
