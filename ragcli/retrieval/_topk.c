@@ -95,83 +95,90 @@ typedef struct {
     Entry *heap;
 } Query;
 
-/* Returns the number of hits in q->heap (sorted best first), -1 for damaged data, -2 out of memory. */
+/* Returns the number of hits in q->heap (sorted best first), -1 for damaged data, -2 out of memory.
+   The terms live in "bound order" (ascending maximum contribution) so that the essential ones are the
+   range [ne, q); orig[j] is term j's position in the query, which fixes the order of summation. */
 static Py_ssize_t run(Query *Q) {
     Py_ssize_t q = Q->q, k = Q->k, filled = 0, i, j;
     if (q == 0 || k == 0) return 0;
-    int64_t *pos = malloc(sizeof(int64_t) * q), *end = malloc(sizeof(int64_t) * q);
-    double *ub = malloc(sizeof(double) * q), *prefix = malloc(sizeof(double) * q), *contrib = malloc(sizeof(double) * q);
-    Py_ssize_t *order = malloc(sizeof(Py_ssize_t) * q);
+    int64_t *pos = malloc(sizeof(int64_t) * q), *end = malloc(sizeof(int64_t) * q), *cur = malloc(sizeof(int64_t) * q);
+    double *ub = malloc(sizeof(double) * q), *prefix = malloc(sizeof(double) * q), *w = malloc(sizeof(double) * q);
+    double *hit_value = malloc(sizeof(double) * q);
+    Py_ssize_t *orig = malloc(sizeof(Py_ssize_t) * q), *hit_term = malloc(sizeof(Py_ssize_t) * q);
     Py_ssize_t result = 0;
-    if (!pos || !end || !ub || !prefix || !contrib || !order) { result = -2; goto done; }
+    const int32_t *indices = Q->indices;
+    const float *data = Q->data;
+    if (!pos || !end || !cur || !ub || !prefix || !w || !hit_value || !orig || !hit_term) { result = -2; goto done; }
     for (i = 0; i < q; i++) {
         int64_t t = Q->terms[i];
         if (t < 0 || t >= Q->n_terms) { result = -1; goto done; }
         int64_t lo = Q->indptr[t], hi = Q->indptr[t + 1];
         if (lo < 0 || hi < lo || hi > Q->nnz) { result = -1; goto done; }
-        pos[i] = lo;
-        end[i] = hi;
-        double w = Q->weights[i], top;
+        double weight = Q->weights[i], top, bound;
         if (Q->term_max) {
             top = Q->term_max[t];
         } else {
             top = -INFINITY;
-            for (int64_t p = lo; p < hi; p++) if (Q->data[p] > top) top = Q->data[p];
+            for (int64_t p = lo; p < hi; p++) if (data[p] > top) top = data[p];
         }
-        if (!(w > 0) || !isfinite(w) || isnan(top)) ub[i] = INFINITY;  /* no bound known: always essential */
-        else ub[i] = hi > lo && top * w > 0 ? top * w : 0.0;
-        order[i] = i;
-    }
-    /* terms by ascending bound (insertion sort: a query has few terms) */
-    for (i = 1; i < q; i++) {
-        Py_ssize_t o = order[i];
-        for (j = i; j > 0 && ub[order[j - 1]] > ub[o]; j--) order[j] = order[j - 1];
-        order[j] = o;
+        if (!(weight > 0) || !isfinite(weight) || isnan(top)) bound = INFINITY; /* no bound known: always essential */
+        else bound = hi > lo && top * weight > 0 ? top * weight : 0.0;
+        /* insertion by ascending bound (a query has few terms) */
+        for (j = i; j > 0 && ub[j - 1] > bound; j--) {
+            pos[j] = pos[j - 1]; end[j] = end[j - 1]; ub[j] = ub[j - 1]; w[j] = w[j - 1]; orig[j] = orig[j - 1];
+        }
+        pos[j] = lo; end[j] = hi; ub[j] = bound; w[j] = weight; orig[j] = i;
     }
     double run_sum = 0.0;
-    for (i = 0; i < q; i++) { run_sum += ub[order[i]]; prefix[i] = run_sum; }
-    Py_ssize_t ne = 0; /* order[0..ne) are non-essential */
-    double threshold = -INFINITY;
+    for (j = 0; j < q; j++) {
+        run_sum += ub[j];
+        prefix[j] = run_sum;
+        cur[j] = pos[j] < end[j] ? indices[pos[j]] : INT64_MAX;
+    }
+    Py_ssize_t ne = 0; /* terms [0, ne) are non-essential */
+    double threshold = -INFINITY, slack = fabs(Q->constant);
     for (;;) {
-        /* the next passage an essential term holds */
-        int64_t doc = INT64_MAX;
-        for (j = ne; j < q; j++) {
-            Py_ssize_t t = order[j];
-            if (pos[t] < end[t] && Q->indices[pos[t]] < doc) doc = Q->indices[pos[t]];
-        }
+        int64_t doc = INT64_MAX; /* the next passage an essential term holds */
+        for (j = ne; j < q; j++) if (cur[j] < doc) doc = cur[j];
         if (doc == INT64_MAX) break;
         if (doc < 0 || doc >= Q->n_passages) { result = -1; goto done; }
         double partial = 0.0, magnitude = 0.0;
-        for (i = 0; i < q; i++) contrib[i] = 0.0;
+        Py_ssize_t hits = 0;
         for (j = ne; j < q; j++) {
-            Py_ssize_t t = order[j];
-            if (pos[t] < end[t] && Q->indices[pos[t]] == doc) {
-                double c = Q->weights[t] * (double)Q->data[pos[t]];
-                contrib[t] = c;
+            if (cur[j] == doc) {
+                double c = w[j] * (double)data[pos[j]];
+                hit_term[hits] = orig[j];
+                hit_value[hits++] = c;
                 partial += c;
                 magnitude += fabs(c);
-                pos[t]++;
+                pos[j]++;
+                cur[j] = pos[j] < end[j] ? indices[pos[j]] : INT64_MAX;
             }
         }
         if (Q->allowed && !Q->allowed[doc]) continue;
         int skip = 0;
-        if (filled == k) {
-            for (j = ne - 1; j >= 0; j--) {
-                double bound = partial + prefix[j] + Q->constant;
-                if (bound + MARGIN * (magnitude + prefix[j] + fabs(Q->constant)) < threshold) { skip = 1; break; }
-                Py_ssize_t t = order[j];
-                pos[t] = seek(Q->indices, pos[t], end[t], doc);
-                if (pos[t] < end[t] && Q->indices[pos[t]] == doc) {
-                    double c = Q->weights[t] * (double)Q->data[pos[t]];
-                    contrib[t] = c;
-                    partial += c;
-                    magnitude += fabs(c);
-                }
+        for (j = ne - 1; j >= 0; j--) { /* non-essential terms, largest bound first, while they can matter */
+            if (partial + prefix[j] + Q->constant + MARGIN * (magnitude + prefix[j] + slack) < threshold) { skip = 1; break; }
+            pos[j] = seek(indices, pos[j], end[j], doc);
+            if (pos[j] < end[j] && indices[pos[j]] == doc) {
+                double c = w[j] * (double)data[pos[j]];
+                hit_term[hits] = orig[j];
+                hit_value[hits++] = c;
+                partial += c;
+                magnitude += fabs(c);
             }
         }
         if (skip) continue;
+        /* the exact score: summed in the query's term order, as np.bincount sums the postings */
+        for (i = 1; i < hits; i++) {
+            Py_ssize_t ht = hit_term[i];
+            double hv = hit_value[i];
+            for (j = i; j > 0 && hit_term[j - 1] > ht; j--) { hit_term[j] = hit_term[j - 1]; hit_value[j] = hit_value[j - 1]; }
+            hit_term[j] = ht;
+            hit_value[j] = hv;
+        }
         double score = 0.0;
-        for (i = 0; i < q; i++) score += contrib[i]; /* the query's term order: as np.bincount sums */
+        for (i = 0; i < hits; i++) score += hit_value[i];
         score += Q->constant;
         Entry e = {score, Q->id_rank[doc], doc};
         if (filled < k) {
@@ -186,7 +193,7 @@ static Py_ssize_t run(Query *Q) {
         }
         if (filled == k) {
             threshold = Q->heap[0].score;
-            while (ne < q && prefix[ne] + Q->constant + MARGIN * (prefix[ne] + fabs(Q->constant)) < threshold) ne++;
+            while (ne < q && prefix[ne] + Q->constant + MARGIN * (prefix[ne] + slack) < threshold) ne++;
         }
     }
     /* best first: pop the worst to the end, one by one (a heap sort: bounded even with NaN scores) */
@@ -198,7 +205,7 @@ static Py_ssize_t run(Query *Q) {
     }
     result = filled;
 done:
-    free(pos); free(end); free(ub); free(prefix); free(contrib); free(order);
+    free(pos); free(end); free(cur); free(ub); free(prefix); free(w); free(hit_value); free(orig); free(hit_term);
     return result;
 }
 
