@@ -417,14 +417,19 @@ def cmd_cli(corpus: str, runs: int) -> None:
     ragcli = str(Path(sys.executable).parent / "ragcli")
     index_dir = OUT / corpus / "ragcli" / "index"
     question = queries_for(corpus)[0]
-    walls = []
+    walls, cpus = [], []
+    command = [ragcli, "query", question, "--no-generate", "--index", str(index_dir)]
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run(
-            [ragcli, "query", question, "--no-generate", "--index", str(index_dir)], capture_output=True, check=True
-        )
+        subprocess.run(command, capture_output=True, check=True)
         walls.append(time.perf_counter() - t)
-    print(f"{corpus}: fresh `ragcli query --no-generate`, {runs} runs, load {load_average()}: {spread(walls)} s")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    print(
+        f"{corpus}: fresh `ragcli query --no-generate`, {runs} runs, load {load_average()}: wall {spread(walls)} s,"
+        f" CPU (user + system) {spread(cpus)} s"
+    )
 
 
 def main() -> None:

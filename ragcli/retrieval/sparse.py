@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -255,6 +254,8 @@ class SparseScorer:
         threads = min(_threads(), len(queries) // THREADED_MIN_QUERIES)
         if _kernel is None or threads < 2:
             return [self.matrix.top(ids, w, k, id_rank, allowed, c) for ids, w, c in jobs]
+        from concurrent.futures import ThreadPoolExecutor  # only batches pay for the import
+
         with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(lambda job: self.matrix.top(job[0], job[1], k, id_rank, allowed, job[2]), jobs))
 
