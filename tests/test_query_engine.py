@@ -141,3 +141,20 @@ def test_index_rank_with_and_without_filters_equals_exhaustive_scoring(opened, r
         many = opened.rank_many(batch, 10, retriever, filter)
         for query, got in zip(batch, many):
             assert_same(got, opened.rank(query, 10, retriever, filter))
+
+
+def test_the_lexicon_remembers_terms_without_changing_answers(opened, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcli.retrieval import lexicon as lexicon_module
+    from ragcli.retrieval.lexicon import Lexicon
+
+    fresh = Lexicon(opened.payload("terms.joblib"))
+    terms = ["honei", "bee", "honei", "zzznotaword", "hive"]  # analysed terms (Porter: honey → honei)
+    first = fresh.query_vector(terms)
+    assert fresh._known.keys() == {"honei", "bee", "zzznotaword", "hive"} and fresh._known["zzznotaword"] is None
+    again = fresh.query_vector(terms)
+    assert first[0].tolist() == again[0].tolist() and first[1].tolist() == again[1].tolist()
+    assert first[1].tolist()[0] == 2.0  # "honei" twice
+    assert [fresh.terms[i] for i in first[0].tolist()] == ["honei", "bee", "hive"]
+    monkeypatch.setattr(lexicon_module, "MAX_CACHED", 2)  # a full memory is emptied, never grown past it
+    fresh.query_vector(["swarm", "queen", "drone"])
+    assert len(fresh._known) == 3
