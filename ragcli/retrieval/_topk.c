@@ -11,9 +11,9 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   computed here from the term's postings.
 - No passage-sized memory: cursors and a k-sized heap only, so a fresh process pays no page faults for
   scratch arrays and two threads can search at once (the GIL is released while scoring).
-- Exact: a passage's score is summed in the query's term order in double precision (weight[term] *
-  (double)data[posting]), exactly as the numpy path (`np.bincount` over the postings in term order) sums
-  it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
+- Exact: a passage's score is summed in the query's term order in double precision from float32
+  products (weight[term] · data[posting]), exactly as the numpy path (`np.bincount` over the postings in
+  term order) sums it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
   Pruning only skips a passage whose bound, widened by a rounding margin, is strictly below the k-th
   score, so a tie is never pruned.
 - Untrusted arrays: every term's row bounds and every passage number are checked; a damaged index
@@ -77,6 +77,11 @@ static inline int64_t seek(const int32_t *indices, int64_t lo, int64_t hi, int64
     return a;
 }
 
+/* A posting's contribution: the weight rounded to float32 times the stored float32 weight, in float32,
+   then widened, exactly what numpy computes for `data[lo:hi] * weight` (a Python float meets a float32
+   array: NEP 50). Rounding is monotonic, so contribution(w, term_max) bounds every posting's. */
+static inline double contribution(double w, float d) { return (double)((float)w * d); }
+
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 
 typedef struct {
@@ -122,7 +127,7 @@ static Py_ssize_t run(Query *Q) {
             for (int64_t p = lo; p < hi; p++) if (data[p] > top) top = data[p];
         }
         if (!(weight > 0) || !isfinite(weight) || isnan(top)) bound = INFINITY; /* no bound known: always essential */
-        else bound = hi > lo && top * weight > 0 ? top * weight : 0.0;
+        else bound = hi > lo && contribution(weight, (float)top) > 0 ? contribution(weight, (float)top) : 0.0;
         /* insertion by ascending bound (a query has few terms) */
         for (j = i; j > 0 && ub[j - 1] > bound; j--) {
             pos[j] = pos[j - 1]; end[j] = end[j - 1]; ub[j] = ub[j - 1]; w[j] = w[j - 1]; orig[j] = orig[j - 1];
@@ -146,7 +151,7 @@ static Py_ssize_t run(Query *Q) {
         Py_ssize_t hits = 0;
         for (j = ne; j < q; j++) {
             if (cur[j] == doc) {
-                double c = w[j] * (double)data[pos[j]];
+                double c = contribution(w[j], data[pos[j]]);
                 hit_term[hits] = orig[j];
                 hit_value[hits++] = c;
                 partial += c;
@@ -161,7 +166,7 @@ static Py_ssize_t run(Query *Q) {
             if (partial + prefix[j] + Q->constant + MARGIN * (magnitude + prefix[j] + slack) < threshold) { skip = 1; break; }
             pos[j] = seek(indices, pos[j], end[j], doc);
             if (pos[j] < end[j] && indices[pos[j]] == doc) {
-                double c = w[j] * (double)data[pos[j]];
+                double c = contribution(w[j], data[pos[j]]);
                 hit_term[hits] = orig[j];
                 hit_value[hits++] = c;
                 partial += c;

@@ -143,8 +143,9 @@ class TermMatrix:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         starts, ends = self.indptr[term_ids], self.indptr[term_ids + 1]
         rows = [self.indices[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
-        # double precision, summed in the query's term order: exactly what the compiled kernel computes
-        vals = [self.data[s:e] * np.float64(w) for s, e, w in zip(starts.tolist(), ends.tolist(), weights.tolist())]
+        # float32 products (a Python float meets a float32 array), summed in float64 in the query's term
+        # order: exactly what the compiled kernel computes
+        vals = [self.data[s:e] * w for s, e, w in zip(starts.tolist(), ends.tolist(), weights.tolist())]
         indices = np.concatenate(rows)
         if len(indices) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
