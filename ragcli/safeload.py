@@ -317,7 +317,9 @@ COUNTS_SCHEMA = PayloadSchema(
     {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("int32",))}, {"shape": (list, tuple)}
 )
 TERM_MATRIX_SCHEMA = PayloadSchema(
-    {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("float32",))}, {"n_passages": (int,)}
+    {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("float32",))},
+    {"n_passages": (int,)},
+    optional={"term_max": ArraySpec(("float32",))},  # since the top-k kernel; older indexes compute it per query
 )
 
 

@@ -112,9 +112,15 @@ def test_from_passage_weights_turns_passage_rows_into_term_rows() -> None:
 def test_payload_round_trip() -> None:
     m = matrix()
     payload = m.to_payload()
-    assert set(payload) == {"indptr", "indices", "data", "n_passages"}
+    assert set(payload) == {"indptr", "indices", "data", "n_passages", "term_max"}
     back = TermMatrix.from_payload({**payload, "n_passages": np.int64(5)})
     assert back == m and type(back.n_passages) is int
+
+
+def test_term_maxima_are_each_rows_largest_weight_and_zero_for_an_empty_row() -> None:
+    assert matrix().term_max.tolist() == [2.0, 0.5, 0.0, 3.0, 4.0]
+    older = {k: v for k, v in matrix().to_payload().items() if k != "term_max"}  # an index built before
+    assert TermMatrix.from_payload(older).term_max is None
 
 
 def test_consistent_checks_shape_and_array_ends() -> None:

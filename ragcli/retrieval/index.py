@@ -358,10 +358,18 @@ class Index:
         return self._guarded(work, self._follows(retriever))
 
     def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
-        """(passage numbers, scores) of the k best passages, best first: `search` without building hits."""
-        return self._guarded(
-            lambda: top_k(*self.scores(query, retriever, filter), k, self.passages.id_rank), self._follows(retriever)
-        )
+        """(passage numbers, scores) of the k best passages, best first: `search` without building hits.
+        A scorer with `rank_within` (BM25, TF-IDF: the compiled top-k kernel) ranks them itself."""
+
+        def work() -> Ranked:
+            scorer = self._scorer(retriever)
+            within = getattr(scorer, "rank_within", None)
+            if within is None:
+                return top_k(*self.scores(query, retriever, filter), k, self.passages.id_rank)
+            ranked: Ranked = within(query, k, self.passages.id_rank, self.allowed(filter))
+            return ranked
+
+        return self._guarded(work, self._follows(retriever))
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
         return [self.passages.hit(rank, n, s) for rank, (n, s) in enumerate(zip(numbers.tolist(), best.tolist()), 1)]
@@ -382,6 +390,10 @@ class Index:
 
         def work() -> list[Ranked]:
             scorer, allowed = self._scorer(retriever), self.allowed(filter)
+            within = getattr(scorer, "rank_many_within", None)
+            if within is not None:
+                many: list[Ranked] = within(queries, k, self.passages.id_rank, allowed)
+                return many
             if allowed is None:
                 scored = scorer.score_many(queries)
             elif not allowed.any():

@@ -34,6 +34,9 @@ def lexicon_payload(vocabulary: list[str], known: dict[str, int] | None = None) 
     }
 
 
+MAX_CACHED = 200_000  # looked-up terms a Lexicon remembers (a few tens of MB at most)
+
+
 class Lexicon:
     """The vocabulary, looked up through a sorted array of term hashes (np.searchsorted on the map):
     nothing to build when a query process starts, a few microseconds per query term."""
@@ -42,6 +45,7 @@ class Lexicon:
         self.terms = StringTable.from_payload(payload, "term")
         self.hash_sorted = payload["hash_sorted"]
         self.hash_term = payload["hash_term"]
+        self._known: dict[str, int | None] = {}  # terms looked up before: a long-lived process's queries repeat them
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -57,16 +61,26 @@ class Lexicon:
         if not terms:
             return []
         hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
-        positions = np.searchsorted(self.hash_sorted, hashes).tolist()
+        n = len(self.hash_sorted)
+        if n == 0:
+            return [None] * len(terms)
+        positions = np.searchsorted(self.hash_sorted, hashes)
+        at = np.minimum(positions, n - 1)  # one gather for all terms: a query costs a few µs per term
+        matched = (self.hash_sorted[at] == hashes).tolist()
         ids: list[int | None] = []
-        for term, value, position in zip(terms, hashes.tolist(), positions):
+        for term, value, position, match, candidate in zip(
+            terms, hashes.tolist(), positions.tolist(), matched, self.hash_term[at].tolist()
+        ):
             found = None
-            while position < len(self.hash_sorted) and int(self.hash_sorted[position]) == value:
-                candidate = int(self.hash_term[position])
-                if self.terms[candidate] == term:  # hashes may collide: the string decides
-                    found = candidate
-                    break
-                position += 1
+            if match and self.terms[candidate] == term:
+                found = candidate
+            elif match:  # hashes may collide: the string decides, among every entry with this hash
+                while position < n and int(self.hash_sorted[position]) == value:
+                    candidate = int(self.hash_term[position])
+                    if self.terms[candidate] == term:
+                        found = candidate
+                        break
+                    position += 1
             ids.append(found)
         return ids
 
@@ -74,12 +88,19 @@ class Lexicon:
         return self.term_ids([term])[0]
 
     def query_vector(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(term ids, counts) of the known terms; unknown terms are dropped."""
+        """(term ids, counts) of the known terms, in the order they first occur; unknown terms are dropped."""
         counted = Counter(terms)
-        known: Counter[int] = Counter()
-        for term_id, count in zip(self.term_ids(list(counted)), counted.values()):
+        cache = self._known
+        new = [term for term in counted if term not in cache]
+        if new:
+            if len(cache) + len(new) > MAX_CACHED:
+                cache.clear()
+            cache.update(zip(new, self.term_ids(new)))
+        known: dict[int, int] = {}
+        for term, count in counted.items():
+            term_id = cache[term]
             if term_id is not None:
-                known[term_id] += count
+                known[term_id] = known.get(term_id, 0) + count
         ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
         counts = np.fromiter(known.values(), dtype=np.float64, count=len(known))
         return ids, counts

@@ -1,29 +1,63 @@
 """Scoring with a precomputed term → passage weight matrix: the shared half of BM25 and TF-IDF.
 
 Both lexical retrievers store their weights term-major (CSR rows are terms), so a query touches only
-the rows of its own terms: gather those rows, add them up with `np.bincount`, select the top k with
-`np.partition`. No Python loop runs over passages. The arrays may be memory-mapped: a query reads only
-the rows it needs.
+the rows of its own terms. The arrays may be memory-mapped: a query reads only the rows it needs.
+
+Two routes, with identical results (tests/test_query_engine.py):
+
+- the k best (`rank`, what `Index.search` asks for): the compiled kernel `ragcli.retrieval._topk`
+  (MaxScore, document at a time, no passage-sized memory, the GIL released; why C and not numba in
+  its header), built by setup.py. Without it (no compiler at install time) the numpy route below.
+- every candidate's score (`score`, for evaluation at several depths and for fusion): gather the rows,
+  add them up with `np.bincount` in the query's term order, in double precision.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
 from ragcli.errors import IndexDamagedError
 from ragcli.records import JsonObject, SearchOptions
-from ragcli.retrieval.base import BuildInput, Built, Retriever
+from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, restrict, top_k
 from ragcli.store import REBUILD_HINT, Payload
+
+_kernel: ModuleType | None
+try:  # built by setup.py; optional (see the module docstring)
+    from ragcli.retrieval import _topk as _kernel
+except ImportError:  # pragma: no cover - only without a C compiler at install time
+    _kernel = None
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
+THREADED_MIN_QUERIES = 8  # fewer queries than this are ranked in the calling thread (a pool costs ~0.1 ms)
+
+
+def kernel_available() -> bool:
+    """Whether the compiled top-k kernel was built (else the numpy route ranks, with the same results)."""
+    return _kernel is not None
+
+
+def _threads() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The largest weight of each row (0 for an empty row): MaxScore's per-term bound, stored at build."""
+    out = np.zeros(len(indptr) - 1, dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
+    if len(nonempty):  # reduceat over the non-empty rows' starts: each segment is exactly one row
+        out[nonempty] = np.maximum.reduceat(data, indptr[nonempty])
+    return out
 
 
 @dataclass
@@ -34,6 +68,7 @@ class TermMatrix:
     indices: np.ndarray  # int32 passage numbers
     data: np.ndarray  # float32 weights
     n_passages: int
+    term_max: np.ndarray | None = None  # float32 per term (None: an index built before the kernel)
     _scipy: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -41,12 +76,8 @@ class TermMatrix:
         """From a scipy sparse terms × passages matrix."""
         csr = matrix.tocsr()
         csr.sort_indices()
-        return cls(
-            np.asarray(csr.indptr, dtype=np.int64),
-            np.asarray(csr.indices, dtype=np.int32),
-            np.asarray(csr.data, dtype=np.float32),
-            csr.shape[1],
-        )
+        indptr, data = np.asarray(csr.indptr, dtype=np.int64), np.asarray(csr.data, dtype=np.float32)
+        return cls(indptr, np.asarray(csr.indices, dtype=np.int32), data, csr.shape[1], row_maxima(indptr, data))
 
     @classmethod
     def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> TermMatrix:
@@ -66,11 +97,45 @@ class TermMatrix:
         )
 
     def to_payload(self) -> dict[str, Any]:
-        return {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}
+        payload = {"indptr": self.indptr, "indices": self.indices, "data": self.data, "n_passages": self.n_passages}
+        return payload if self.term_max is None else {**payload, "term_max": self.term_max}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> TermMatrix:
-        return cls(payload["indptr"], payload["indices"], payload["data"], int(payload["n_passages"]))
+        term_max = payload.get("term_max")
+        return cls(payload["indptr"], payload["indices"], payload["data"], int(payload["n_passages"]), term_max)
+
+    def top(
+        self,
+        term_ids: np.ndarray,
+        weights: np.ndarray,
+        k: int,
+        id_rank: np.ndarray,
+        allowed: np.ndarray | None = None,
+        constant: float = 0.0,
+    ) -> Ranked:
+        """The k best passages (Σ weight·matrix[term, passage] + constant), best first, ties by
+        `id_rank`; only passages `allowed` admits (None: all). Exactly `top_k` over `accumulate`."""
+        k = min(k, self.n_passages)
+        if _kernel is None or k <= 0 or len(term_ids) == 0:
+            candidates, scores = self.accumulate(term_ids, weights)
+            return top_k(*restrict((candidates, scores + constant), allowed), k, id_rank)
+        docs, scores = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.float64)
+        n = _kernel.topk(
+            self.indptr,
+            self.indices,
+            self.data,
+            self.term_max if self.term_max is not None and len(self.term_max) == len(self.indptr) - 1 else None,
+            np.ascontiguousarray(term_ids, dtype=np.int64),
+            np.ascontiguousarray(weights, dtype=np.float64),
+            k,
+            np.ascontiguousarray(id_rank, dtype=np.int64),
+            None if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_),
+            float(constant),
+            docs,
+            scores,
+        )
+        return docs[:n], scores[:n]
 
     def accumulate(self, term_ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Passages that hold at least one of the terms, and Σ weight·matrix[term, passage] for each."""
@@ -78,6 +143,8 @@ class TermMatrix:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         starts, ends = self.indptr[term_ids], self.indptr[term_ids + 1]
         rows = [self.indices[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+        # float32 products (a Python float meets a float32 array), summed in float64 in the query's term
+        # order: exactly what the compiled kernel computes
         vals = [self.data[s:e] * w for s, e, w in zip(starts.tolist(), ends.tolist(), weights.tolist())]
         indices = np.concatenate(rows)
         if len(indices) == 0:
@@ -171,6 +238,27 @@ class SparseScorer:
     def _vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer(query))
         return term_ids, self.query_weights(term_ids, counts) if len(term_ids) else counts
+
+    def rank_within(self, query: str, k: int, id_rank: np.ndarray, allowed: np.ndarray | None) -> Ranked:
+        """The k best passages `allowed` admits (None: all), best first, ties by `id_rank`."""
+        term_ids, weights = self._vector(query)
+        return self.matrix.top(term_ids, weights, k, id_rank, allowed, self.constant(term_ids, weights))
+
+    def rank_many_within(
+        self, queries: Sequence[str], k: int, id_rank: np.ndarray, allowed: np.ndarray | None
+    ) -> list[Ranked]:
+        """`rank_within` for many queries, on every core: the queries are analysed here, one by one (the
+        analyzer and the index's lazy parts stay in one thread), then ranked by a pool of threads, as
+        the kernel releases the GIL while it scores."""
+        vectors = [self._vector(q) for q in queries]
+        jobs = [(ids, w, self.constant(ids, w)) for ids, w in vectors]
+        threads = min(_threads(), len(queries) // THREADED_MIN_QUERIES)
+        if _kernel is None or threads < 2:
+            return [self.matrix.top(ids, w, k, id_rank, allowed, c) for ids, w, c in jobs]
+        from concurrent.futures import ThreadPoolExecutor  # only batches pay for the import
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(lambda job: self.matrix.top(job[0], job[1], k, id_rank, allowed, job[2]), jobs))
 
     def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, weights = self._vector(query)

@@ -1,0 +1,309 @@
+/* ragcli.retrieval._topk: the k best passages of a query over a term-major CSR weight matrix, exactly.
+
+Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
+- numba's import alone costs a fresh CLI query ~0.4 s; this module imports in well under a millisecond
+  and is built by the package's own build (setup.py). Without a compiler the package still installs
+  (the extension is optional) and ragcli.retrieval.sparse falls back to numpy, with the same results.
+- Document-at-a-time MaxScore (Turtle & Flood 1995, as PISA implements it): the query's terms sorted by
+  their maximum contribution; the terms whose maxima together cannot reach the k-th best score so far
+  are "non-essential" and are only looked up (galloping search) in passages an essential term holds.
+  The per-term maximum weight is stored at index time (`term_max`); an older index without it has it
+  computed here from the term's postings.
+- No passage-sized memory: cursors and a k-sized heap only, so a fresh process pays no page faults for
+  scratch arrays and two threads can search at once (the GIL is released while scoring).
+- Exact: a passage's score is summed in the query's term order in double precision from float32
+  products (weight[term] · data[posting]), exactly as the numpy path (`np.bincount` over the postings in
+  term order) sums it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
+  Pruning only skips a passage whose bound, widened by a rounding margin, is strictly below the k-th
+  score, so a tie is never pruned.
+- Untrusted arrays: every term's row bounds and every passage number are checked; a damaged index
+  raises ValueError (an IndexDamagedError for the user), never reads out of bounds.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double score;
+    int64_t rank;
+    int64_t doc;
+} Entry;
+
+/* a is worse than b: lower score, or the same score and a later passage id */
+static inline int worse(const Entry *a, const Entry *b) {
+    return a->score < b->score || (a->score == b->score && a->rank > b->rank);
+}
+
+static void sift_down(Entry *heap, Py_ssize_t n, Py_ssize_t i) {
+    for (;;) {
+        Py_ssize_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && worse(&heap[l], &heap[w])) w = l;
+        if (r < n && worse(&heap[r], &heap[w])) w = r;
+        if (w == i) return;
+        Entry t = heap[i];
+        heap[i] = heap[w];
+        heap[w] = t;
+        i = w;
+    }
+}
+
+static void sift_up(Entry *heap, Py_ssize_t i) {
+    while (i > 0) {
+        Py_ssize_t p = (i - 1) / 2;
+        if (!worse(&heap[i], &heap[p])) return;
+        Entry t = heap[i];
+        heap[i] = heap[p];
+        heap[p] = t;
+        i = p;
+    }
+}
+
+/* first position in [lo, hi) whose passage number is >= doc (galloping, then binary search) */
+static inline int64_t seek(const int32_t *indices, int64_t lo, int64_t hi, int64_t doc) {
+    if (lo >= hi || indices[lo] >= doc) return lo;
+    int64_t step = 1, prev = lo;
+    while (lo + step < hi && indices[lo + step] < doc) {
+        prev = lo + step;
+        step <<= 1;
+    }
+    int64_t a = prev + 1, b = lo + step < hi ? lo + step : hi;
+    while (a < b) {
+        int64_t m = a + (b - a) / 2;
+        if (indices[m] < doc) a = m + 1; else b = m;
+    }
+    return a;
+}
+
+/* A posting's contribution: the weight rounded to float32 times the stored float32 weight, in float32,
+   then widened, exactly what numpy computes for `data[lo:hi] * weight` (a Python float meets a float32
+   array: NEP 50). Rounding is monotonic, so contribution(w, term_max) bounds every posting's. */
+static inline double contribution(double w, float d) { return (double)((float)w * d); }
+
+#define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
+
+typedef struct {
+    const int64_t *indptr;
+    const int32_t *indices;
+    const float *data;
+    const float *term_max; /* NULL: computed from the postings */
+    int64_t n_terms, nnz, n_passages;
+    const int64_t *terms;
+    const double *weights;
+    Py_ssize_t q;
+    const int64_t *id_rank;
+    const uint8_t *allowed; /* NULL: all passages */
+    double constant;
+    Py_ssize_t k;
+    Entry *heap;
+} Query;
+
+/* Returns the number of hits in q->heap (sorted best first), -1 for damaged data, -2 out of memory.
+   The terms live in "bound order" (ascending maximum contribution) so that the essential ones are the
+   range [ne, q); orig[j] is term j's position in the query, which fixes the order of summation. */
+static Py_ssize_t run(Query *Q) {
+    Py_ssize_t q = Q->q, k = Q->k, filled = 0, i, j;
+    if (q == 0 || k == 0) return 0;
+    int64_t *pos = malloc(sizeof(int64_t) * q), *end = malloc(sizeof(int64_t) * q), *cur = malloc(sizeof(int64_t) * q);
+    double *ub = malloc(sizeof(double) * q), *prefix = malloc(sizeof(double) * q), *w = malloc(sizeof(double) * q);
+    double *hit_value = malloc(sizeof(double) * q);
+    Py_ssize_t *orig = malloc(sizeof(Py_ssize_t) * q), *hit_term = malloc(sizeof(Py_ssize_t) * q);
+    Py_ssize_t result = 0;
+    const int32_t *indices = Q->indices;
+    const float *data = Q->data;
+    if (!pos || !end || !cur || !ub || !prefix || !w || !hit_value || !orig || !hit_term) { result = -2; goto done; }
+    for (i = 0; i < q; i++) {
+        int64_t t = Q->terms[i];
+        if (t < 0 || t >= Q->n_terms) { result = -1; goto done; }
+        int64_t lo = Q->indptr[t], hi = Q->indptr[t + 1];
+        if (lo < 0 || hi < lo || hi > Q->nnz) { result = -1; goto done; }
+        double weight = Q->weights[i], top, bound;
+        if (Q->term_max) {
+            top = Q->term_max[t];
+        } else {
+            top = -INFINITY;
+            for (int64_t p = lo; p < hi; p++) if (data[p] > top) top = data[p];
+        }
+        if (!(weight > 0) || !isfinite(weight) || isnan(top)) bound = INFINITY; /* no bound known: always essential */
+        else bound = hi > lo && contribution(weight, (float)top) > 0 ? contribution(weight, (float)top) : 0.0;
+        /* insertion by ascending bound (a query has few terms) */
+        for (j = i; j > 0 && ub[j - 1] > bound; j--) {
+            pos[j] = pos[j - 1]; end[j] = end[j - 1]; ub[j] = ub[j - 1]; w[j] = w[j - 1]; orig[j] = orig[j - 1];
+        }
+        pos[j] = lo; end[j] = hi; ub[j] = bound; w[j] = weight; orig[j] = i;
+    }
+    double run_sum = 0.0;
+    for (j = 0; j < q; j++) {
+        run_sum += ub[j];
+        prefix[j] = run_sum;
+        cur[j] = pos[j] < end[j] ? indices[pos[j]] : INT64_MAX;
+    }
+    Py_ssize_t ne = 0; /* terms [0, ne) are non-essential */
+    double threshold = -INFINITY, slack = fabs(Q->constant);
+    for (;;) {
+        int64_t doc = INT64_MAX; /* the next passage an essential term holds */
+        for (j = ne; j < q; j++) if (cur[j] < doc) doc = cur[j];
+        if (doc == INT64_MAX) break;
+        if (doc < 0 || doc >= Q->n_passages) { result = -1; goto done; }
+        double partial = 0.0, magnitude = 0.0;
+        Py_ssize_t hits = 0;
+        for (j = ne; j < q; j++) {
+            if (cur[j] == doc) {
+                double c = contribution(w[j], data[pos[j]]);
+                hit_term[hits] = orig[j];
+                hit_value[hits++] = c;
+                partial += c;
+                magnitude += fabs(c);
+                pos[j]++;
+                cur[j] = pos[j] < end[j] ? indices[pos[j]] : INT64_MAX;
+            }
+        }
+        if (Q->allowed && !Q->allowed[doc]) continue;
+        int skip = 0;
+        for (j = ne - 1; j >= 0; j--) { /* non-essential terms, largest bound first, while they can matter */
+            if (partial + prefix[j] + Q->constant + MARGIN * (magnitude + prefix[j] + slack) < threshold) { skip = 1; break; }
+            pos[j] = seek(indices, pos[j], end[j], doc);
+            if (pos[j] < end[j] && indices[pos[j]] == doc) {
+                double c = contribution(w[j], data[pos[j]]);
+                hit_term[hits] = orig[j];
+                hit_value[hits++] = c;
+                partial += c;
+                magnitude += fabs(c);
+            }
+        }
+        if (skip) continue;
+        /* the exact score: summed in the query's term order, as np.bincount sums the postings */
+        for (i = 1; i < hits; i++) {
+            Py_ssize_t ht = hit_term[i];
+            double hv = hit_value[i];
+            for (j = i; j > 0 && hit_term[j - 1] > ht; j--) { hit_term[j] = hit_term[j - 1]; hit_value[j] = hit_value[j - 1]; }
+            hit_term[j] = ht;
+            hit_value[j] = hv;
+        }
+        double score = 0.0;
+        for (i = 0; i < hits; i++) score += hit_value[i];
+        score += Q->constant;
+        Entry e = {score, Q->id_rank[doc], doc};
+        if (filled < k) {
+            Q->heap[filled] = e;
+            sift_up(Q->heap, filled);
+            filled++;
+        } else if (worse(&Q->heap[0], &e)) {
+            Q->heap[0] = e;
+            sift_down(Q->heap, k, 0);
+        } else {
+            continue;
+        }
+        if (filled == k) {
+            threshold = Q->heap[0].score;
+            while (ne < q && prefix[ne] + Q->constant + MARGIN * (prefix[ne] + slack) < threshold) ne++;
+        }
+    }
+    /* best first: pop the worst to the end, one by one (a heap sort: bounded even with NaN scores) */
+    for (i = filled - 1; i > 0; i--) {
+        Entry t = Q->heap[0];
+        Q->heap[0] = Q->heap[i];
+        Q->heap[i] = t;
+        sift_down(Q->heap, i, 0);
+    }
+    result = filled;
+done:
+    free(pos); free(end); free(cur); free(ub); free(prefix); free(w); free(hit_value); free(orig); free(hit_term);
+    return result;
+}
+
+static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize, const char *name) {
+    if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (view->itemsize != itemsize || view->len % itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s: items of %zd bytes expected", name, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(topk_doc,
+"topk(indptr, indices, data, term_max, terms, weights, k, id_rank, allowed, constant, out_docs, out_scores) -> n\n\n"
+"The k best passages (written to out_docs/out_scores, best first) of a query: terms (int64) with\n"
+"weights (float64), over a CSR matrix (indptr int64, indices int32, data float32). term_max (float32\n"
+"per term) and allowed (bool per passage) may be None. Releases the GIL while scoring.");
+
+static PyObject *topk(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_terms, *o_weights, *o_rank, *o_allowed, *o_docs, *o_scores;
+    Py_ssize_t k;
+    double constant;
+    if (!PyArg_ParseTuple(args, "OOOOOOnOOdOO", &o_indptr, &o_indices, &o_data, &o_tmax, &o_terms, &o_weights, &k,
+                          &o_rank, &o_allowed, &constant, &o_docs, &o_scores))
+        return NULL;
+    Py_buffer b[10];
+    int got = 0;
+    PyObject *result = NULL;
+    Entry *heap = NULL;
+#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
+    GET(o_indptr, 0, 8, "indptr");
+    GET(o_indices, 0, 4, "indices");
+    GET(o_data, 0, 4, "data");
+    GET(o_terms, 0, 8, "terms");
+    GET(o_weights, 0, 8, "weights");
+    GET(o_rank, 0, 8, "id_rank");
+    GET(o_docs, 1, 8, "out_docs");
+    GET(o_scores, 1, 8, "out_scores");
+    Py_ssize_t has_tmax = o_tmax != Py_None, has_allowed = o_allowed != Py_None;
+    Py_buffer *tmax = NULL, *allowed = NULL;
+    if (has_tmax) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
+    if (has_allowed) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
+#undef GET
+    Query Q;
+    Q.indptr = b[0].buf;
+    Q.indices = b[1].buf;
+    Q.data = b[2].buf;
+    Q.n_terms = b[0].len / 8 - 1;
+    Q.nnz = b[1].len / 4;
+    Q.n_passages = b[5].len / 8;
+    Q.terms = b[3].buf;
+    Q.q = b[3].len / 8;
+    Q.weights = b[4].buf;
+    Q.id_rank = b[5].buf;
+    Q.term_max = tmax ? tmax->buf : NULL;
+    Q.allowed = allowed ? allowed->buf : NULL;
+    Q.constant = constant;
+    if (Q.n_terms < 0 || b[2].len / 4 != Q.nnz || b[4].len / 8 != Q.q || (tmax && tmax->len / 4 != Q.n_terms) ||
+        (allowed && allowed->len != Q.n_passages) || k < 0) {
+        PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
+        goto out;
+    }
+    Q.k = k < Q.n_passages ? k : Q.n_passages;
+    if (b[6].len / 8 < Q.k || b[7].len / 8 < Q.k) {
+        PyErr_SetString(PyExc_ValueError, "output arrays shorter than k");
+        goto out;
+    }
+    heap = malloc(sizeof(Entry) * (Q.k ? Q.k : 1));
+    if (!heap) { PyErr_NoMemory(); goto out; }
+    Q.heap = heap;
+    Py_ssize_t n;
+    Py_BEGIN_ALLOW_THREADS
+    n = run(&Q);
+    Py_END_ALLOW_THREADS
+    if (n == -1) { PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range"); goto out; }
+    if (n == -2) { PyErr_NoMemory(); goto out; }
+    int64_t *docs = b[6].buf;
+    double *scores = b[7].buf;
+    for (Py_ssize_t i = 0; i < n; i++) { docs[i] = heap[i].doc; scores[i] = heap[i].score; }
+    result = PyLong_FromSsize_t(n);
+out:
+    free(heap);
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"topk", topk, METH_VARARGS, topk_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_topk", "Exact top-k for term-major weights (MaxScore).",
+                                    -1, methods};
+
+PyMODINIT_FUNC PyInit__topk(void) { return PyModule_Create(&module); }

@@ -1,0 +1,160 @@
+"""The compiled top-k kernel (ragcli/retrieval/_topk.c, MaxScore) against exhaustive scoring: the same
+passages, the same scores to the last bit, the same order (ties by passage id), for random matrices
+with many ties, every BM25 variant, TF-IDF, filters, and damaged arrays. The numpy route (no kernel)
+is checked to give the same answers too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ragcli.retrieval import sparse
+from ragcli.retrieval.base import restrict, top_k
+from ragcli.retrieval.bm25 import VARIANTS, BM25Params, BM25Scorer, build_bm25
+from ragcli.retrieval.filters import Filter
+from ragcli.retrieval.index import load_index
+from ragcli.retrieval.sparse import TermMatrix
+
+pytestmark = pytest.mark.skipif(not sparse.kernel_available(), reason="the compiled kernel was not built")
+
+
+def exhaustive(matrix: TermMatrix, ids, weights, k, id_rank, allowed=None, constant=0.0):
+    candidates, scores = matrix.accumulate(ids, weights)
+    return top_k(*restrict((candidates, scores + constant), allowed), k, id_rank)
+
+
+def assert_same(got, want) -> None:
+    assert got[0].tolist() == want[0].tolist()
+    assert got[1].tolist() == want[1].tolist()  # exact: the same sums in the same order
+
+
+@st.composite
+def problems(draw):
+    n_terms = draw(st.integers(1, 12))
+    n_passages = draw(st.integers(1, 60))
+    density = draw(st.sampled_from([0.05, 0.3, 0.9]))
+    levels = draw(st.sampled_from([2, 5, 1000]))  # few distinct weights: many ties
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    values = rng.integers(1, levels + 1, size=(n_terms, n_passages)).astype(np.float32) / levels
+    if draw(st.booleans()):  # negative weights (BM25 robertson's idf below zero)
+        values -= np.float32(0.3)
+    dense = np.where(rng.random((n_terms, n_passages)) < density, values, 0).astype(np.float32)
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(dense))
+    q = draw(st.integers(0, n_terms))
+    ids = rng.choice(n_terms, size=q, replace=False).astype(np.int64)
+    weights = rng.integers(1, 4, size=q).astype(np.float64) / draw(st.sampled_from([1.0, 3.0]))
+    id_rank = rng.permutation(n_passages).astype(np.int64)
+    allowed = rng.random(n_passages) < 0.6 if draw(st.booleans()) else None
+    constant = draw(st.sampled_from([0.0, 0.75]))
+    k = draw(st.integers(1, n_passages + 2))
+    return matrix, ids, weights, k, id_rank, allowed, constant
+
+
+@settings(max_examples=400, deadline=None)
+@given(problems())
+def test_the_kernel_ranks_exactly_as_exhaustive_scoring(problem) -> None:
+    matrix, ids, weights, k, id_rank, allowed, constant = problem
+    assert_same(matrix.top(ids, weights, k, id_rank, allowed, constant), exhaustive(*problem))
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems())
+def test_an_index_without_stored_term_maxima_ranks_the_same(problem) -> None:
+    matrix, *rest = problem
+    older = TermMatrix(matrix.indptr, matrix.indices, matrix.data, matrix.n_passages)  # no term_max
+    assert_same(older.top(*rest), exhaustive(matrix, *rest))
+
+
+def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    dense = np.where(rng.random((20, 300)) < 0.2, rng.integers(1, 4, (20, 300)) / 4, 0).astype(np.float32)
+    matrix, id_rank = TermMatrix.from_scipy(sp.csr_matrix(dense)), rng.permutation(300).astype(np.int64)
+    ids, weights = np.array([3, 1, 17, 8], dtype=np.int64), np.array([1.0, 2.0, 1.0, 1.0])
+    compiled = matrix.top(ids, weights, 10, id_rank)
+    monkeypatch.setattr(sparse, "_kernel", None)
+    assert_same(matrix.top(ids, weights, 10, id_rank), compiled)
+
+
+def test_pruning_keeps_every_tie_at_the_kth_score() -> None:
+    # 50 passages score exactly 1.0; the 10 that come first by passage id must come back, whichever
+    # passage numbers they have, although the heap fills with others first
+    n = 50
+    dense = np.zeros((2, n), dtype=np.float32)
+    dense[0, :] = 1.0
+    dense[1, :5] = 0.25  # a second term makes the first one non-essential once the heap holds 1.25s
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(dense))
+    id_rank = np.arange(n, dtype=np.int64)[::-1].copy()  # the last passage has the first id
+    ids, weights = np.array([0, 1], dtype=np.int64), np.ones(2)
+    docs, scores = matrix.top(ids, weights, 10, id_rank)
+    assert docs.tolist() == [4, 3, 2, 1, 0, 49, 48, 47, 46, 45]
+    assert scores.tolist() == [1.25] * 5 + [1.0] * 5
+
+
+def test_damaged_postings_raise_value_error_never_read_out_of_bounds() -> None:
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    id_rank = np.arange(4, dtype=np.int64)
+    bad = TermMatrix(matrix.indptr, np.array([0, 1, 99, 3], dtype=np.int32), matrix.data, 4, matrix.term_max)
+    with pytest.raises(ValueError, match="out of range"):
+        bad.top(np.array([2], dtype=np.int64), np.ones(1), 2, id_rank)
+    rows = TermMatrix(np.array([0, 1, 9, 3, 4]), matrix.indices, matrix.data, 4, matrix.term_max)
+    with pytest.raises(ValueError, match="out of range"):
+        rows.top(np.array([1], dtype=np.int64), np.ones(1), 2, id_rank)
+
+
+@pytest.fixture(scope="module")
+def opened(sample_index: Path):
+    return load_index(sample_index)
+
+
+def queries(index, n: int = 60) -> list[str]:
+    rng = np.random.default_rng(3)
+    terms = list(index.lexicon.terms)
+    picked = [" ".join(rng.choice(terms, size=rng.integers(1, 9))) for _ in range(n)]
+    return [*picked, "How do honeybees tell each other where the flowers are?", "the of and", ""]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_bm25_variant_ranks_as_exhaustive_scoring(opened, variant: str) -> None:
+    params = BM25Params.for_variant(variant)
+    scorer = BM25Scorer(opened, params, build_bm25(opened.counts_matrix(), params))
+    id_rank = opened.passages.id_rank
+    for query in queries(opened):
+        for k in (1, 10):
+            want = top_k(*scorer.score(query), k, id_rank)
+            assert_same(scorer.rank_within(query, k, id_rank, None), want)
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "tfidf"])
+def test_index_rank_with_and_without_filters_equals_exhaustive_scoring(opened, retriever: str) -> None:
+    filters = [None, Filter.parse(paths=["hive/**"]), Filter.parse(paths=["*.csv", "biology/**"])]
+    for filter in filters:
+        for query in queries(opened, 30):
+            want = top_k(*opened.scores(query, retriever, filter), 10, opened.passages.id_rank)
+            assert_same(opened.rank(query, 10, retriever, filter), want)
+        batch = queries(opened, 30)
+        many = opened.rank_many(batch, 10, retriever, filter)
+        for query, got in zip(batch, many):
+            assert_same(got, opened.rank(query, 10, retriever, filter))
+
+
+def test_the_lexicon_remembers_terms_without_changing_answers(opened, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcli.retrieval import lexicon as lexicon_module
+    from ragcli.retrieval.lexicon import Lexicon
+
+    fresh = Lexicon(opened.payload("terms.joblib"))
+    terms = ["honei", "bee", "honei", "zzznotaword", "hive"]  # analysed terms (Porter: honey → honei)
+    first = fresh.query_vector(terms)
+    assert fresh._known.keys() == {"honei", "bee", "zzznotaword", "hive"} and fresh._known["zzznotaword"] is None
+    again = fresh.query_vector(terms)
+    assert first[0].tolist() == again[0].tolist() and first[1].tolist() == again[1].tolist()
+    assert first[1].tolist()[0] == 2.0  # "honei" twice
+    assert [fresh.terms[i] for i in first[0].tolist()] == ["honei", "bee", "hive"]
+    monkeypatch.setattr(lexicon_module, "MAX_CACHED", 2)  # a full memory is emptied, never grown past it
+    fresh.query_vector(["swarm", "queen", "drone"])
+    assert len(fresh._known) == 3
