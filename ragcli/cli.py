@@ -98,10 +98,12 @@ def index(
     sql: options.Sql = None,
     rebuild: options.Rebuild = False,
     jobs: options.Jobs = None,
+    ray: options.Ray = None,
     dense: options.Dense = None,
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     embedding_precision: options.EmbeddingPrecision = "int8",
     embedding_batch_size: options.EmbeddingBatchSize = 32,
+    device: options.EmbeddingDevice = "cpu",
     chunk_size: options.ChunkSize = 200,
     chunk_overlap: options.ChunkOverlap = 40,
     language: options.Language = "en",
@@ -140,8 +142,12 @@ def index(
     if dense:
         from ragcli.retrieval.embedder import EmbeddingSettings
 
+        on_gpu = device == "cuda" and embedding_precision == "int8"  # int8 is the CPU's: fp16 on a GPU
         retrievers["dense"] = EmbeddingSettings(
-            model=embedding_model, precision=embedding_precision, batch_size=embedding_batch_size
+            model=embedding_model,
+            precision="fp16" if on_gpu else embedding_precision,
+            batch_size=embedding_batch_size,
+            device=device,
         )
     settings = BuildSettings(
         analyzer=AnalyzerSettings(language=language, stopwords=stopwords, stem=stem),
@@ -154,6 +160,7 @@ def index(
         rebuild=rebuild,
         jobs=jobs,
         sql=sql,
+        ray=ray,
     )
     roots = paths or stored_roots(index_dir)
     # without paths, the index's roots and file selection are reused; options given still override

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     INDEX_LOCKED = 10
     MISSING_EXTRA = 11
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
+    CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
     INTERRUPTED = 130
 
 
@@ -88,6 +89,12 @@ class IndexLockedError(RagcliError):
 
 class MissingExtraError(RagcliError):
     exit_code = ExitCode.MISSING_EXTRA
+
+
+class ClusterError(RagcliError):
+    """A build on a Ray cluster (`--ray`) could not join it or lost a task beyond its retries."""
+
+    exit_code = ExitCode.CLUSTER_FAILED
 
 
 class InvalidOptionError(RagcliError):

@@ -16,8 +16,8 @@ import numpy as np
 
 from ragcli.errors import IndexDamagedError, MissingExtraError
 from ragcli.records import SearchOptions
-from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever
-from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
+from ragcli.retrieval.embedder import Embedder, EmbeddingSettings, embed_spread
 from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import StringTable
 
@@ -43,9 +43,11 @@ def build_dense(
     settings: EmbeddingSettings,
     previous: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    runner: TaskRunner | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """The dense payload for passages `texts`; vectors of texts already embedded (same model and
-    precision) in `previous` are reused. Returns (payload, stats)."""
+    precision) in `previous` are reused, the others are embedded here or on `runner`'s workers (a Ray
+    cluster: only the new and changed passages go there). Returns (payload, stats)."""
     keys = [passage_key(t) for t in texts]
     recorded = settings.to_dict()
     reuse: dict[bytes, int] = {}
@@ -59,9 +61,8 @@ def build_dense(
     if todo:
         if progress is not None:
             progress(0, len(todo))  # the bar shows while the model loads (or is converted to int8, once)
-        embedder = Embedder(settings)
+        embedder = Embedder(settings) if runner is None else None  # on a cluster, the workers load it
         loaded = time.perf_counter()
-        dimensions = embedder.dimensions
         done = [0]
 
         def step(n: int) -> None:
@@ -69,7 +70,12 @@ def build_dense(
             if progress is not None:
                 progress(done[0], len(todo))
 
-        new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+        if embedder is not None:
+            new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+        else:
+            assert runner is not None
+            new_vectors = embed_spread(runner, settings, [texts[i] for i in todo], progress=step)
+        dimensions = int(new_vectors.shape[1])
     seconds = time.perf_counter() - loaded
     vectors = np.zeros((len(texts), dimensions), dtype=np.dtype(settings.store_dtype))
     if todo:
@@ -178,7 +184,7 @@ class Dense(Retriever[EmbeddingSettings]):
             if data.previous is not None and data.previous.has_payload(DENSE_FILE)
             else None
         )
-        payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress)
+        payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress, data.runner)
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
 
