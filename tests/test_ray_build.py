@@ -25,6 +25,9 @@ from clihelpers import RAGCLI, run
 from conftest import write_files
 
 from ragcli.errors import ExitCode
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
+from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.index import load_index
 
 pytest.importorskip("ray")
@@ -158,6 +161,12 @@ def build(corpus: Path, index: Path, *extra: str) -> dict[str, object]:
     return report
 
 
+def build_here(corpus: Path, index: Path, model: Path | None = None) -> None:
+    """The local build to compare with, in this process: what `ragcli index` without `--ray` does."""
+    retrievers = {"dense": EmbeddingSettings(model=str(model), precision="fp32")} if model else {}
+    build_index([corpus], index, BuildSettings(retrievers=retrievers))
+
+
 def assert_same_index(local: Path, distributed: Path, dense: bool = True) -> None:
     """Same ids, terms, counts and BM25 scores byte for byte; vectors within 1e-3 cosine."""
     a, b = load_index(local), load_index(distributed)
@@ -185,16 +194,16 @@ def assert_same_index(local: Path, distributed: Path, dense: bool = True) -> Non
 def test_a_two_node_build_is_the_local_build(cluster: Cluster, tiny_model: Path, tmp_path: Path) -> None:
     corpus = write_files(tmp_path / "corpus", corpus_files(300))
     dense = ("--dense", "--embedding-model", str(tiny_model), "--embedding-precision", "fp32")
-    local = build(corpus, tmp_path / "local", *dense)
+    build_here(corpus, tmp_path / "local", tiny_model)
     spread = build(corpus, tmp_path / "ray", *dense, "--ray", cluster.address)
-    assert spread["passages"] == local["passages"] == 300
+    assert spread["passages"] == 300
     assert_same_index(tmp_path / "local", tmp_path / "ray")
     assert load_index(tmp_path / "ray").search("waggle dance", retriever="dense", k=3)
 
     # incremental: one file changed, one added; only their passages are counted and embedded again
     (corpus / "part1.jsonl").write_text(corpus_files(40, seed=8)["part1.jsonl"], encoding="utf-8")
     (corpus / "extra.jsonl").write_text(corpus_files(8, seed=9, prefix="x")["part0.jsonl"], encoding="utf-8")
-    local = build(corpus, tmp_path / "local")
+    build_here(corpus, tmp_path / "local")
     spread = build(corpus, tmp_path / "ray", "--ray", cluster.address)
     assert (spread["files_changed"], spread["files_new"], spread["files_unchanged"]) == (1, 1, 3)
     dense_stats = load_index(tmp_path / "ray").manifest["dense"]
@@ -202,13 +211,14 @@ def test_a_two_node_build_is_the_local_build(cluster: Cluster, tiny_model: Path,
     assert_same_index(tmp_path / "local", tmp_path / "ray")
 
 
+@pytest.mark.slow  # ~30 s more on a quiet machine (a second build, a worker restarted): RAGCLI_SLOW=1
 def test_a_worker_killed_mid_build_is_retried(cluster: Cluster, tiny_model: Path, tmp_path: Path) -> None:
     """SIGKILL the first worker process seen running a task (a worker's first task, which loads the
     model, is the easiest to catch): Ray runs the task again on a new worker, the index is still the
     local build's, and nothing but the JSON report reaches stdout."""
     corpus = write_files(tmp_path / "corpus", corpus_files(600, seed=3))
     dense = ("--dense", "--embedding-model", str(tiny_model), "--embedding-precision", "fp32")
-    build(corpus, tmp_path / "local", *dense)
+    build_here(corpus, tmp_path / "local", tiny_model)
     args = ["index", str(corpus), "--index", str(tmp_path / "ray"), "--json", *dense, "--ray", cluster.address]
     process = subprocess.Popen([RAGCLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed: list[int] = []
