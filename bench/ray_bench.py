@@ -43,7 +43,10 @@ def write_slice(folder: Path, passages: int) -> Path:
     return folder
 
 
-def start_node(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_node(args: list[str], log: Path, env: dict[str, str], marker: str) -> subprocess.Popen[bytes]:
+    """A `ray start --block` node whose processes (its workers too) carry `marker` in their environment."""
+    name, _, value = marker.partition("=")
+    env = {**env, name: value}
     handle = open(log, "wb")  # noqa: SIM115 (lives as long as the node)
     node = subprocess.Popen(
         [str(BIN / "ray"), "start", "--block", "--num-cpus=1", "--node-ip-address=127.0.0.1", *args],
@@ -117,12 +120,15 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    marker = f"RAGCLI_RAY_BENCH={port}"
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", marker.split("=")[0]: str(port)}
+    markers = {node: f"RAGCLI_RAY_BENCH={node}-{port}" for node in ("head", "second")}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     address = f"127.0.0.1:{port}"
     times: dict[str, list[tuple[float, float, str]]] = {"local": [], "ray-1-node": [], "ray-2-nodes": []}
     head = start_node(
-        ["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={work}/r"], work / "head.log", env
+        ["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={work}/r"],
+        work / "head.log",
+        env,
+        markers["head"],
     )
     second = None
     try:
@@ -132,9 +138,9 @@ def main() -> None:
             )
             for kind in order:
                 if kind == "ray-2-nodes" and second is None:
-                    second = start_node([f"--address={address}"], work / "node2.log", env)
+                    second = start_node([f"--address={address}"], work / "node2.log", env, markers["second"])
                 if kind == "ray-1-node" and second is not None:
-                    stop_node(second, marker)
+                    stop_node(second, markers["second"])
                     second = None
                     time.sleep(5)  # the head notices the node is gone
                 extra = () if kind == "local" else ("--ray", address)
@@ -152,8 +158,8 @@ def main() -> None:
         print("load average after:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         if second is not None:
-            stop_node(second, marker)
-        stop_node(head, marker)
+            stop_node(second, markers["second"])
+        stop_node(head, markers["head"])
         shutil.rmtree(work, ignore_errors=True)
 
 
