@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,10 +83,14 @@ class Cluster:
         self.nodes: list[subprocess.Popen[bytes]] = []
         common = ["--block", "--num-cpus=1", "--num-gpus=0", "--object-store-memory=200000000"]
         common += ["--node-ip-address=127.0.0.1", "--disable-usage-stats"]
-        self._start(["--head", f"--port={self.port}", "--include-dashboard=false", f"--temp-dir={root}", *common])
-        self._wait_for(1)
-        self._start([f"--address={self.address}", *common])
-        self._wait_for(2)
+        try:
+            self._start(["--head", f"--port={self.port}", "--include-dashboard=false", f"--temp-dir={root}", *common])
+            self._wait_for(1)
+            self._start([f"--address={self.address}", *common])
+            self._wait_for(2)
+        except BaseException:
+            self.stop()  # a node that started is not left running
+            raise
 
     def _start(self, args: list[str]) -> None:
         log = open(self.root.parent / f"node{len(self.nodes)}.log", "wb")  # noqa: SIM115 (closed with the process)
@@ -135,15 +140,19 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    # a short folder: Ray's socket paths must fit in 107 bytes
-    root = Path(tmp_path_factory.mktemp("ray")) / "r"
-    root.mkdir()
-    started = Cluster(root)
+def cluster() -> Iterator[Cluster]:
+    # its own short folder (Ray's socket paths must fit in 107 bytes), outside pytest's numbered ones,
+    # which a concurrent pytest run may prune while the cluster still uses it
+    top = Path(tempfile.mkdtemp(prefix="ragcli-ray-"))
+    (top / "r").mkdir()
     try:
-        yield started
+        started = Cluster(top / "r")
+        try:
+            yield started
+        finally:
+            started.stop()
     finally:
-        started.stop()
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
