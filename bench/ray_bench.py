@@ -121,7 +121,7 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     markers = {node: f"RAGCLI_RAY_BENCH={node}-{port}" for node in ("head", "second")}
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}  # loopback only
     address = f"127.0.0.1:{port}"
     times: dict[str, list[tuple[float, float, str]]] = {"local": [], "ray-1-node": [], "ray-2-nodes": []}
     head = start_node(

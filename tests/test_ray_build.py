@@ -74,6 +74,9 @@ class Cluster:
         self.env = {
             **os.environ,
             "RAY_USAGE_STATS_ENABLED": "0",
+            # a head turns token authentication on when ~/.ray/auth_token exists (a local `ray.init()`
+            # writes one), and a second node started without the token is then refused: off on loopback
+            "RAY_AUTH_MODE": "disabled",
             "RAY_DEDUP_LOGS": "0",
             "RAY_BACKEND_LOG_LEVEL": "error",
             MARKER: str(self.port),  # inherited by every process of this cluster, workers included
