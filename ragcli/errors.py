@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     INDEX_LOCKED = 10
     MISSING_EXTRA = 11
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
+    CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
     INTERRUPTED = 130
 
 
@@ -100,6 +101,12 @@ class InterruptedBuildError(RagcliError):
     """Ctrl-C during a build: what was kept (embedded vectors) and how to go on, exit 130."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class ClusterError(RagcliError):
+    """A build on a Ray cluster (`--ray`) could not join it or lost a task beyond its retries."""
+
+    exit_code = ExitCode.CLUSTER_FAILED
 
 
 class InvalidOptionError(RagcliError):

@@ -187,7 +187,7 @@ ContextTokens = Annotated[
 # dense embedding
 EmbeddingModel = Annotated[str, option(help="Sentence-embedding model: hub id or local folder.")]
 EmbeddingPrecision = Annotated[
-    str, option(help="int8 (ONNX Runtime, faster, same quality on SciFact) or fp32 (PyTorch).")
+    str, option(help="int8 (ONNX Runtime, faster, same quality on SciFact), fp32 (PyTorch), or on a GPU fp16 or bf16.")
 ]
 EmbeddingBatchSize = Annotated[int, option(min=1, help="Passages embedded together.")]
 
@@ -235,6 +235,24 @@ ReplaceRoots = Annotated[
 ]
 Jobs = Annotated[
     Optional[int], option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)
+]
+Ray = Annotated[
+    Optional[str],
+    option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Count and embed on a Ray cluster (needs ragcli[ray]): auto starts or joins this machine's Ray, "
+        "host:port joins a cluster; the index is the same as a local build's.",
+        show_default=False,
+    ),
+]
+EmbeddingDevice = Annotated[
+    str,
+    option(
+        "--device",
+        help="Where passages are embedded: cpu or cuda (fp16 unless --embedding-precision says bf16 or fp32; "
+        "length-sorted batches sized to the GPU).",
+    ),
 ]
 Dense = Annotated[
     Optional[bool],

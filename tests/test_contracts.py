@@ -34,6 +34,7 @@ DOCUMENTED_EXIT_CODES = {
     10: ("INDEX_LOCKED", "being written by another process"),
     11: ("MISSING_EXTRA", "an optional extra is not installed"),
     12: ("WRITE_FAILED", "could not be written"),
+    13: ("CLUSTER_FAILED", "the Ray cluster cannot be reached"),
     130: ("INTERRUPTED", "interrupted"),
 }
 

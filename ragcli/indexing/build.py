@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
@@ -36,7 +36,7 @@ from ragcli.readers.base import is_url
 from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
-from ragcli.retrieval.base import RETRIEVERS, BuildInput, built_retrievers
+from ragcli.retrieval.base import RETRIEVERS, BuildInput, TaskRunner, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
 from ragcli.safeload import PASSAGES_SCHEMA
@@ -52,6 +52,9 @@ from ragcli.store import (
 
 BIG_FILE = 1 << 20  # bytes: progress within a file this large (one JSON Lines file can be a whole corpus)
 PROGRESS_DOCUMENTS = 64  # documents of one file between two looks at how far it is read
+
+if TYPE_CHECKING:
+    from ragcli.indexing.distributed import RayRunner
 
 
 def stored_roots(index_dir: str | Path | None) -> list[str | Path]:
@@ -183,6 +186,45 @@ def build_index(
     if urls and settings.sql is None:
         settings = replace(settings, sql=_stored_query(target))
     check_query(urls, settings.sql)
+    runner = _runner(settings)  # joins the cluster (or says why not) before any file is read
+    try:
+        return _build(target, settings, roots, urls, names, wait, progress, embed_progress, runner, started)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _runner(settings: BuildSettings) -> RayRunner | None:
+    """The Ray cluster a `--ray` build spreads its work over (None: this machine), and a check that an
+    embedding device asked for exists, before any work starts."""
+    dense = settings.retrievers.get("dense")
+    cuda = getattr(dense, "device", "cpu") == "cuda"
+    if settings.ray is None:
+        if cuda:
+            from ragcli.models import import_transformers, pick_device
+
+            pick_device("cuda", import_transformers("dense retrieval", "dense")[0])
+        return None
+    from ragcli.indexing.distributed import RayRunner
+
+    runner = RayRunner(settings.ray)
+    if cuda:
+        runner.check_gpus()
+    return runner
+
+
+def _build(
+    target: Path,
+    settings: BuildSettings,
+    roots: list[Path],
+    urls: list[UrlRoot],
+    names: list[str],
+    wait: bool,
+    progress: ProgressCallback | None,
+    embed_progress: EmbedProgress | None,
+    runner: TaskRunner | None,
+    started: float,
+) -> BuildReport:
     reader = CorpusReader(
         roots,
         fields=settings.fields,
@@ -211,7 +253,7 @@ def build_index(
         if up_to_date and same_roots and old is not None:
             for path in plan.read:  # unsupported files: recorded as skipped again, not read
                 list(reader.read_file(path))
-            updated = _rewrite(old, lock, chosen, embed_progress) if _rewrite_needed(old, chosen) else []
+            updated = _rewrite(old, lock, chosen, embed_progress, runner) if _rewrite_needed(old, chosen) else []
             counts = old.manifest["counts"]
             recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
             return BuildReport(
@@ -236,7 +278,7 @@ def build_index(
             sources: list[dict[str, Any]] = []
             row_counts = RowCounts()
             tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress, urls, row_counts)
-            count_all(tasks, counter, old, settings.workers(), estimate_passages(plan))
+            count_all(tasks, counter, old, settings.workers(), estimate_passages(plan), runner)
             passages = len(columns)
             if not passages:
                 raise EmptyCorpusError(
@@ -270,7 +312,7 @@ def build_index(
                 writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
-                data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target)
+                data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
                 updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
                 writer.publish(manifest)
                 size = sum(meta["bytes"] for meta in writer.files.values())
@@ -416,7 +458,11 @@ def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
 
 
 def _rewrite(
-    index: Index, lock: BuildLock, chosen: dict[str, Any], embed_progress: EmbedProgress | None = None
+    index: Index,
+    lock: BuildLock,
+    chosen: dict[str, Any],
+    embed_progress: EmbedProgress | None = None,
+    runner: TaskRunner | None = None,
 ) -> list[dict[str, Any]]:
     """Same passages, other retriever settings (new BM25 parameters, dense vectors added or dropped): the
     changed payloads are rebuilt from the stored counts, written as a new generation like a build, so
@@ -427,7 +473,12 @@ def _rewrite(
             if index.has_payload(name):
                 writer.write(name, index.payload(name))
         data = BuildInput(
-            index.counts_matrix(), index.payload(PASSAGES_FILE), index, embed_progress, work_dir=lock.index_dir
+            index.counts_matrix(),
+            index.payload(PASSAGES_FILE),
+            index,
+            embed_progress,
+            work_dir=lock.index_dir,
+            runner=runner,
         )
         updated = _write_retrievers(writer, manifest, chosen, data, keep_from=index)
         writer.publish(manifest)

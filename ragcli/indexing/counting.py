@@ -17,6 +17,7 @@ import numpy as np
 from ragcli.analysis import Analyzer, surface_tokens
 
 if TYPE_CHECKING:
+    from ragcli.retrieval.base import TaskRunner
     from ragcli.retrieval.index import Index
 
 BATCH_PASSAGES = 4000  # passages per tokenising task
@@ -125,18 +126,22 @@ def count_all(
     old: Index | None,
     jobs: int,
     expected: int,
+    runner: TaskRunner | None = None,
 ) -> None:
-    """Run the counting tasks (in worker processes when the corpus is large enough) and stack their
-    rows in task order."""
+    """Run the counting tasks (on `runner`'s workers, e.g. a Ray cluster; else in worker processes
+    when the corpus is large enough) and stack their rows in task order: the merge is the same
+    whichever ran them."""
     old_counts, old_terms = None, []
     if old is not None:
         with old.reused("term counts"):
             old_counts, old_terms = old.counts_matrix(), list(old.lexicon.terms)
-    if jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
+    if runner is not None:
+        results: Iterator[Any] = runner.run(tasks)
+    elif jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
-        results: Iterator[Any] = parallel(delayed(fn)(*args) for fn, args in tasks)
+        results = parallel(delayed(fn)(*args) for fn, args in tasks)
     else:
         results = (fn(*args) for fn, args in tasks)
     for result in results:

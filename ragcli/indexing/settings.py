@@ -37,6 +37,7 @@ class BuildSettings:
     selection: Selection = field(default_factory=Selection)
     jobs: int | None = None  # tokenising processes (default: the CPU count, at most 4)
     sql: str | None = None  # the query run on each database URL root (None: the one the index was built with)
+    ray: str | None = None  # --ray: count and embed on this Ray cluster ("auto": this machine's); not recorded
 
     def workers(self) -> int:
         return self.jobs or max(1, min(os.cpu_count() or 1, 4))

@@ -36,7 +36,19 @@ STORED = (
 )
 # the options that shape one run only (how, not what): never recorded
 PER_RUN = (
-    *("paths", "index_dir", "name", "add", "remove", "replace_roots", "rebuild", "jobs", "embedding_batch_size"),
+    *(
+        "paths",
+        "index_dir",
+        "name",
+        "add",
+        "remove",
+        "ray",
+        "device",
+        "replace_roots",
+        "rebuild",
+        "jobs",
+        "embedding_batch_size",
+    ),
     *("strict", "skip_invalid", "wait", "quiet", "verbose", "json_output"),
 )
 # how a change is shown: "chunk size 200 → 80"
@@ -158,6 +170,7 @@ def reindex_settings(
     given: Mapping[str, Any],
     *,
     embedding_batch_size: int | None = None,
+    device: str = "cpu",
     **per_run: Any,
 ) -> tuple[BuildSettings, list[Change]]:
     """The settings of a (re)build: what `manifest` recorded (the defaults without one), with the options
@@ -181,11 +194,15 @@ def reindex_settings(
 
         dense_section = _section(_section(manifest or {}, "dense"), "settings")
         dense = EmbeddingSettings.from_dict(dict(dense_section)) if recorded_dense else EmbeddingSettings()
+        precision = values["embedding_precision"]
+        if device == "cuda" and precision == "int8":  # int8 is the CPU's (onnxruntime): fp16 on a GPU
+            precision = values["embedding_precision"] = "fp16"
         retrievers["dense"] = replace(
             dense,
             model=values["embedding_model"],
-            precision=values["embedding_precision"],
+            precision=precision,
             batch_size=embedding_batch_size or dense.batch_size,
+            device=device,
         )
     settings = BuildSettings(
         analyzer=AnalyzerSettings(language=values["language"], stopwords=values["stopwords"], stem=values["stem"]),
@@ -298,6 +315,7 @@ def reindex(
     remove: Sequence[str | Path] = (),
     replace_roots: bool = False,
     embedding_batch_size: int | None = None,
+    device: str = "cpu",
     wait: bool = False,
     progress: ProgressCallback | None = None,
     embed_progress: EmbedProgress | None = None,
@@ -308,7 +326,9 @@ def reindex(
     Everything is checked before any file is read."""
     manifest = existing_manifest(index_dir)
     roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
-    settings, changes = reindex_settings(manifest, given, embedding_batch_size=embedding_batch_size, **per_run)
+    settings, changes = reindex_settings(
+        manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
+    )
     report = build_index(roots.roots, index_dir, settings, wait=wait, progress=progress, embed_progress=embed_progress)
     report.settings_changed = [change.to_dict() for change in changes]
     report.roots_added, report.roots_removed = roots.added, roots.removed

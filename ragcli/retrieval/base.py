@@ -17,10 +17,10 @@ retriever is one module plus one entry point.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -73,6 +73,18 @@ def restrict(ranked: Ranked, allowed: np.ndarray | None) -> Ranked:
     return candidates[keep], scores[keep]
 
 
+Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a module-level function and its arguments
+
+
+class TaskRunner(Protocol):
+    """Runs a build's tasks on other processes or machines (`ragcli index --ray`: a Ray cluster, in
+    ragcli.indexing.distributed), results in the order the tasks came; `gpu`: each task needs a GPU."""
+
+    workers: int  # how many tasks run at once
+
+    def run(self, tasks: Iterable[Task], *, gpu: bool = False) -> Iterator[Any]: ...
+
+
 @dataclass
 class BuildInput:
     """What a retriever builds its payload from."""
@@ -82,6 +94,7 @@ class BuildInput:
     previous: Index | None = None  # the index being replaced (for reuse), if compatible
     progress: Progress | None = None
     work_dir: Path | None = None  # the index folder: where a build may keep work to resume (its checkpoint)
+    runner: TaskRunner | None = None  # where slow work (embedding) may be spread; None: this process
 
 
 @dataclass

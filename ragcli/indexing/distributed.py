@@ -1,0 +1,150 @@
+"""Building on a Ray cluster (`ragcli index PATHS --ray [ADDRESS]`, the `ray` extra).
+
+A `RayRunner` is the second executor behind the build's two slow steps: the term-counting tasks of
+`indexing.counting` (local processes with `--jobs`) and the embedding chunks of `retrieval.embedder`
+(`embed_spread`). Each task is one Ray task; the driver (the `ragcli index` process) merges their
+results with the same code as a local build, so the index is the same: ids and BM25 scores byte for
+byte, vectors the ones the same batches give.
+
+The driver ships the bytes. It walks the roots, reads and splits every file exactly as a local build
+does (`readers/walk.py` stays the one place that opens corpus files, so only regular files inside the
+roots are read) and sends passage texts to the workers, which need no access to the files: no shared
+file system, and nothing a worker could be made to open. Reading and splitting stay on the driver,
+which a local build of 1M passages does in well under two minutes; counting and embedding (nine hours
+on this machine's CPU for 1M passages) are what is spread. Only what a build has to compute is sent: on
+re-index the unchanged files' passages, counts and vectors are copied from the old index on the driver.
+
+Ray retries a task whose worker died (`max_retries`); a task that still fails, or a cluster that cannot
+be reached, stops the build with `ClusterError` (exit 13) before anything is published, so the previous
+index stays as it was. Ray is imported here only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ragcli.errors import ClusterError, InvalidOptionError, MissingExtraError
+from ragcli.retrieval.base import Task
+
+TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
+CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
+WINDOW_PER_WORKER = 2  # tasks in flight per worker: the next one is queued while one runs
+
+
+def _call(fn: Any, args: tuple[Any, ...]) -> Any:
+    """A task as a Ray worker runs it: a module-level function of ragcli, pickled by reference."""
+    return fn(*args)
+
+
+class RayRunner:
+    """A connection to a Ray cluster that runs a build's tasks on its workers, results in order."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise MissingExtraError("--ray needs Ray", hint="pip install 'ragcli[ray]'") from None
+        self.ray = ray
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
+        if address != "auto":
+            _check_reachable(address)
+        # Ray's driver prints the cluster's error events ("a worker died…", with colour codes) on stdout,
+        # whatever log_to_driver says: that would corrupt --json and put control sequences on a terminal.
+        # A task lost that way is retried, or fails the build with ClusterError; the events are dropped.
+        # (A private hook: the pinned Ray version has it; without it the events would print, no more.)
+        self._printer = getattr(ray._private.worker, "print_to_stdstream", None)
+        if self._printer is not None:
+            ray._private.worker.print_to_stdstream = _drop_event
+        try:
+            # auto: the Ray this machine runs, else a new local one; an address joins that cluster
+            ray.init(
+                address=None if address == "auto" else address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+                configure_logging=True,
+                ignore_reinit_error=True,
+            )
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            raise ClusterError(
+                f"cannot join the Ray cluster at {address}: {_first_line(exc)}",
+                hint="start it with `ray start --head`, or give its address (host:port)",
+            ) from None
+        resources = ray.cluster_resources()
+        self.workers = max(1, int(resources.get("CPU", 1)))
+        self.gpus = int(resources.get("GPU", 0))
+        self._remote = ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_call)
+
+    def check_gpus(self) -> None:
+        """`--device cuda` on a cluster: its workers must have GPUs (checked before any work)."""
+        if self.gpus == 0:
+            raise InvalidOptionError("--device cuda: the Ray cluster has no GPU", hint="embed with --device cpu")
+
+    def run(self, tasks: Iterable[Task], *, gpu: bool = False) -> Iterator[Any]:
+        """Each task as a Ray task, a bounded number in flight (the tasks are produced lazily: the
+        driver reads the next files while the workers count), results in the order of the tasks."""
+        ray = self.ray
+        remote = self._remote.options(num_gpus=1, num_cpus=0) if gpu else self._remote
+        window = WINDOW_PER_WORKER * (max(1, self.gpus) if gpu else self.workers)
+        pending: deque[Any] = deque()
+        try:
+            for fn, args in tasks:
+                pending.append(remote.remote(fn, args))
+                if len(pending) >= window:
+                    yield self._get(pending.popleft())
+            while pending:
+                yield self._get(pending.popleft())
+        finally:
+            for ref in pending:  # an error or Ctrl-C: what was queued is not left running
+                ray.cancel(ref, force=True)
+
+    def _get(self, ref: Any) -> Any:
+        ray = self.ray
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, (MemoryError, OSError)) or not isinstance(cause, Exception):
+                raise ClusterError(f"a Ray task failed on a worker: {_first_line(cause or exc)}") from None
+            # ragcli's own errors (a model that cannot load) keep their exit code; anything else is a bug
+            raise cause from None
+        except ray.exceptions.RayError as exc:  # a worker or node lost more often than the retries
+            raise ClusterError(
+                f"the Ray cluster lost a task after {TASK_RETRIES} retries: {_first_line(exc)}",
+                hint="the previous index is unchanged; run the build again",
+            ) from None
+
+    def close(self) -> None:
+        """Disconnect (a cluster joined goes on running; a local Ray this build started stops)."""
+        self.ray.shutdown()
+        if self._printer is not None:
+            self.ray._private.worker.print_to_stdstream = self._printer
+
+
+def _drop_event(data: Any, ignore_prefix: bool) -> None:
+    """Where the cluster's error events go while ragcli is the driver: nowhere (see RayRunner)."""
+
+
+def _check_reachable(address: str) -> None:
+    """A cluster address (host:port) that does not answer fails in seconds: Ray itself keeps retrying
+    for minutes, logging each try."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidOptionError(f"--ray {address!r}: not auto or a host:port address", hint="e.g. --ray 10.0.0.5:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ClusterError(
+            f"cannot join the Ray cluster at {address}: {exc.strerror or type(exc).__name__}",
+            hint="start it with `ray start --head`, or give its address (host:port)",
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,130 @@
+"""The embedder's batching and precisions: length-sorted batches (a GPU's token budget included) give
+back vectors in the input order, chunks spread over workers give the local build's vectors, and the
+GPU options are refused cleanly where there is no GPU. Real models (the tiny local BERT), run on the
+CPU: the CUDA path itself cannot run here and is not faked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from clihelpers import invoke
+
+from ragcli.errors import ExitCode, InvalidOptionError
+from ragcli.retrieval.embedder import (
+    CHUNK_BATCHES,
+    Embedder,
+    EmbeddingSettings,
+    embed_spread,
+    gpu_token_budget,
+    length_batches,
+)
+
+pytest.importorskip("torch")
+
+TEXTS = [
+    "bees",
+    "A honey bee dances to tell the hive where the flowers are, and how far.",
+    "Wax comb.",
+    "The queen lays eggs in the comb; workers feed the brood with pollen and nectar all summer long "
+    "while drones wait for a mating flight and the colony prepares for winter.",
+    "Swarming splits a colony in two.",
+    "Pollen",
+] * 5
+
+
+@pytest.fixture(scope="module")
+def tiny_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_dense import build_tiny_embedder
+
+    return build_tiny_embedder(tmp_path_factory.mktemp("tiny-bert"))
+
+
+class InProcessRunner:
+    """A TaskRunner that runs each task here, in order: the Ray runner's contract without a cluster."""
+
+    workers = 2
+
+    def __init__(self) -> None:
+        self.tasks = 0
+
+    def run(self, tasks: Iterable[tuple[Any, tuple[Any, ...]]], *, gpu: bool = False) -> Iterator[Any]:
+        for fn, args in tasks:
+            self.tasks += 1
+            yield fn(*args)
+
+
+def test_batches_are_length_sorted_and_cover_every_text_once() -> None:
+    batches = length_batches(TEXTS, 4)
+    flat = [i for batch in batches for i in batch]
+    assert sorted(flat) == list(range(len(TEXTS)))
+    assert [len(TEXTS[i]) for i in flat] == sorted(len(t) for t in TEXTS)
+    assert all(len(b) == 4 for b in batches[:-1]) and len(batches) == -(-len(TEXTS) // 4)
+
+
+def test_a_token_budget_caps_each_batch_by_its_longest_text() -> None:
+    texts = ["word " * n for n in (1, 2, 3, 50, 60, 200, 400, 5, 7)] * 3
+    budget = 120
+    batches = length_batches(texts, 1024, budget, max_tokens=256)
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))
+    for batch in batches:
+        longest = max(min(256, len(texts[i]) // 3 + 2) for i in batch)
+        assert len(batch) == 1 or len(batch) * longest <= budget
+    assert len(batches) < len(texts)  # short texts still share batches
+
+
+def test_vectors_come_back_in_input_order_whatever_the_batches(tiny_embedder: Path) -> None:
+    embedder = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32", batch_size=3))
+    together = embedder.embed(TEXTS)
+    one_by_one = np.vstack([embedder.embed([t]) for t in TEXTS])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+    embedder.token_budget = 40  # the GPU path's batching, on the CPU
+    np.testing.assert_allclose(embedder.embed(TEXTS), together, atol=1e-5)
+    reordered = list(reversed(TEXTS))
+    np.testing.assert_allclose(embedder.embed(reordered), together[::-1], atol=1e-5)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_chunks_spread_over_workers_give_the_local_vectors(tiny_embedder: Path, precision: str) -> None:
+    settings = EmbeddingSettings(model=str(tiny_embedder), precision=precision, batch_size=2)
+    texts = [f"{t} {i}" for i, t in enumerate(TEXTS * 3)]
+    runner = InProcessRunner()
+    spread = embed_spread(runner, settings, texts)
+    assert runner.tasks == -(-len(texts) // (2 * CHUNK_BATCHES)) > 1
+    local = Embedder(settings).embed(texts)
+    assert spread.dtype == np.float32 and np.array_equal(spread, local)  # the same batches: the same bits
+
+
+def test_bf16_runs_in_reduced_precision_close_to_fp32(tiny_embedder: Path) -> None:
+    fp32 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32")).embed(TEXTS)
+    bf16 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="bf16")).embed(TEXTS)
+    cosine = (fp32 * bf16).sum(axis=1)
+    assert not np.array_equal(fp32, bf16) and cosine.min() > 0.99
+    # fp16 is a GPU precision: on a CPU the same model runs in fp32
+    fp16 = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp16")).embed(TEXTS)
+    np.testing.assert_array_equal(fp16, fp32)
+
+
+def test_a_gpu_budget_fits_big_batches_of_full_length_passages() -> None:
+    budget = gpu_token_budget(10 * 2**30, hidden_size=384, layers=6, heads=12, max_tokens=256)
+    assert budget >= 1024 * 256
+    assert gpu_token_budget(2**20, 384, 6, 12, 256) == 256  # never less than one passage
+    assert gpu_token_budget(20 * 2**30, 384, 6, 12, 256) > budget
+
+
+def test_int8_on_a_gpu_is_refused() -> None:
+    with pytest.raises(InvalidOptionError, match="int8"):
+        EmbeddingSettings(precision="int8", device="cuda")
+    with pytest.raises(InvalidOptionError, match="device"):
+        EmbeddingSettings(device="tpu")
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+def test_device_cuda_without_a_gpu_fails_before_any_work(small_corpus: Path, tmp_path: Path) -> None:
+    result = invoke("index", str(small_corpus), "--index", str(tmp_path / "index"), "--dense", "--device", "cuda")
+    assert result.exit_code == ExitCode.USAGE
+    assert "no CUDA device" in result.output and len(result.output.strip().splitlines()) <= 2
+    assert not (tmp_path / "index" / "manifest.json").exists()
