@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 
 from ragcli import __version__, options
+from ragcli.cli_train import train_app
 from ragcli.errors import ExitCode, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(train_app, name="train")
 
 _state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -430,6 +432,8 @@ def evaluate(
     per_query: options.PerQuery = None,
     run_file: options.RunFile = None,
     plot: options.Plot = None,
+    compare: options.Compare = False,
+    tuned_model: options.TunedModel = None,
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
@@ -443,6 +447,7 @@ def evaluate(
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
+    from ragcli.training.compare import check_compare
 
     # every option value and output path is checked before any indexing, model loading or evaluating
     restriction = Filter.parse(path_globs or (), where or ())
@@ -464,6 +469,7 @@ def evaluate(
     )
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
+    check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot))
     strict = _strictness(strict, skip_invalid)
     eval_set = load_eval_set(data, split, strict)
     with counting_progress("embedding", description="passages") as embed_bar:
@@ -478,6 +484,23 @@ def evaluate(
         )
     for name in retrievers:
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
+    if compare and tuned_model:  # RAG versus fine-tuning: one table of four configurations
+        from ragcli.cli_train import run_comparison
+
+        run_comparison(
+            eval_set,
+            idx,
+            retrievers[0],
+            kind,
+            model,
+            tuned_model,
+            generation,
+            top_k,
+            batch_size,
+            restriction,
+            json_output,
+        )
+        return
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
         choice = make_generator(kind, model, generation, index=idx)
