@@ -10,7 +10,13 @@ import typer.main
 from ragcli.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+GROUPS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+# a sub-app's commands (`ragcli train generator`) count as commands of their own
+COMMANDS = {
+    f"{name} {sub}" if hasattr(command, "commands") else name: subcommand
+    for name, command in GROUPS.items()
+    for sub, subcommand in (command.commands.items() if hasattr(command, "commands") else [(name, command)])
+}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
