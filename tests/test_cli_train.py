@@ -8,36 +8,67 @@ model's step takes many times longer; the results are the same."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 from clihelpers import invoke
+from conftest import REPO, SAMPLE_CORPUS
 
 from ragcli.training.generator import CHECKPOINTS, MARKER
 
-# ten questions about the sample corpus, with short answers that the tiny models can memorise
-QA = [
-    ("How many bees live in a strong hive in summer?", "40000 to 60000", "faq.csv#faq-2"),
-    ("What does the alarm pheromone smell like?", "bananas", "faq.csv#faq-3"),
-    ("How fast does a honeybee fly?", "25 kilometres per hour", "faq.csv#faq-4"),
-    ("What do beekeepers feed in winter?", "sugar syrup", "faq.csv#faq-5"),
-    ("Who produces royal jelly?", "nurse bees", "glossary/royal-jelly"),
-    ("What is a box above the brood chamber called?", "a super", "glossary/super"),
-    ("What calms the bees before an inspection?", "cool smoke", "glossary/smoker"),
-    ("What is a place where beehives are kept?", "an apiary", "glossary/apiary"),
-    ("What does a larva fed royal jelly become?", "a queen", "glossary/royal-jelly"),
-    ("How many frames does a nuc have?", "three to five", "glossary/nuc"),
-]
 FAST = ["--threads", "1", "--batch-size", "10", "--quiet"]  # ten questions: one step per epoch
+# the least EM on the ten training questions after training (measured over three random tiny models each:
+# T5 0.5, 0.4, 0.4 with the README recipe, GPT-2 0.7, 0.7, 0.7); the base models answer none
+TUNED_EM = {"t5": 0.3, "gpt2": 0.5}
 CONFIGS = ["base closed-book", "base + RAG", "fine-tuned closed-book", "fine-tuned + RAG"]
 
 
-@pytest.fixture(scope="module")
-def qa(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("train") / "qa.jsonl"
-    lines = [{"id": str(n), "question": q, "answers": [a], "relevant": [d]} for n, (q, a, d) in enumerate(QA)]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
+README = REPO / "README.md"
+BEES_QA = REPO / "docs" / "bees-qa.jsonl"  # ten questions about the sample corpus, short answers to memorise
+
+
+@pytest.fixture
+def qa() -> Path:
+    return BEES_QA
+
+
+def recipe() -> list[list[str]]:
+    """The `ragcli` lines of the README's RAG-versus-fine-tuning recipe, split as a shell would."""
+    block = README.read_text().split("<!-- recipe:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line)[1:] for line in block.splitlines() if line.startswith("ragcli ")]
+
+
+def test_the_readme_recipe_runs_and_fine_tuning_raises_em(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's recipe, line by line, in a fresh folder (the tiny T5 built as its first line does)."""
+    import torch
+    from tinymodels import build_tiny_t5
+
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    build_tiny_t5(tmp_path / "tiny-t5")
+    paths = {"sample_corpus": str(SAMPLE_CORPUS), "docs/bees-qa.jsonl": str(BEES_QA)}
+    lines = [[paths.get(arg, arg) for arg in line] for line in recipe()]
+    assert [line[:2] for line in lines] == [
+        ["index", str(SAMPLE_CORPUS)],
+        ["train", "generator"],
+        ["evaluate", str(BEES_QA)],
+    ]
+    for line in lines:
+        result = invoke(*line)
+        assert result.exit_code == 0, (line, result.output)
+    flat = " ".join(result.stdout.split())
+    for label in ("RAG versus fine-tuning", "EM", "F1", "match", "citation", "seconds per", "closed-book", "+ RAG"):
+        assert label in flat, label
+    marker = json.loads((tmp_path / "tuned-t5" / MARKER).read_text())
+    losses = marker["report"]["losses"]
+    assert marker["report"]["architecture"] == "seq2seq" and losses[-1] < losses[0] / 2
+    configs = {c["name"]: c for c in json.loads(invoke(*lines[-1], "--json").stdout)["configs"]}
+    assert list(configs) == CONFIGS
+    assert not configs["base closed-book"]["context"] and configs["fine-tuned + RAG"]["context"]
+    base_em = configs["base closed-book"]["metrics"]["exact_match"]
+    tuned_em = configs["fine-tuned closed-book"]["metrics"]["exact_match"]
+    assert base_em == 0.0 and tuned_em >= TUNED_EM["t5"], (base_em, tuned_em)
 
 
 def train(qa: Path, model: Path, output: Path, *extra: str) -> dict:
@@ -67,38 +98,18 @@ def compare(qa: Path, index: Path, base: Path, tuned: Path, *extra: str):  # typ
     )
 
 
-@pytest.mark.parametrize(
-    "model, lr, architecture", [("tiny_t5", "3e-2", "seq2seq"), ("tiny_gpt2", "1e-2", "causal")], ids=["t5", "gpt2"]
-)
-def test_training_memorises_the_questions_and_compare_shows_it(
-    request: pytest.FixtureRequest, qa: Path, sample_index: Path, tmp_path: Path, model: str, lr: str, architecture: str
+def test_training_a_causal_model_memorises_the_questions(
+    qa: Path, sample_index: Path, tiny_gpt2: Path, tmp_path: Path
 ) -> None:
-    base = request.getfixturevalue(model)
-    report = train(qa, base, tmp_path / "tuned", "--epochs", "40", "--lr", lr, "--seed", "0")
-    assert report["architecture"] == architecture and report["examples"] == 10 and report["steps"] == 40
+    report = train(qa, tiny_gpt2, tmp_path / "tuned", "--epochs", "40", "--lr", "1e-2", "--seed", "0")
+    assert report["architecture"] == "causal" and report["examples"] == 10 and report["steps"] == 40
     assert len(report["losses"]) == 40 and report["losses"][-1] < report["losses"][0] / 2
-    assert (tmp_path / "tuned" / "model.safetensors").is_file() and (tmp_path / "tuned" / MARKER).is_file()
-
-    result = compare(qa, sample_index, base, tmp_path / "tuned", "--json")
+    result = compare(qa, sample_index, tiny_gpt2, tmp_path / "tuned", "--json")
     assert result.exit_code == 0, result.output
     configs = {c["name"]: c for c in json.loads(result.stdout)["configs"]}
-    assert list(configs) == CONFIGS
-    assert not configs["base closed-book"]["context"] and configs["fine-tuned + RAG"]["context"]
     base_em = configs["base closed-book"]["metrics"]["exact_match"]
     tuned_em = configs["fine-tuned closed-book"]["metrics"]["exact_match"]
-    assert base_em == 0.0 and tuned_em >= 0.3, (base_em, tuned_em)  # measured: T5 0.4, GPT-2 0.7
-
-
-def test_compare_prints_one_table_of_the_four_configurations(
-    qa: Path, sample_index: Path, tiny_t5: Path, tmp_path: Path
-) -> None:
-    train(qa, tiny_t5, tmp_path / "tuned", "--epochs", "1")
-    result = compare(qa, sample_index, tiny_t5, tmp_path / "tuned")
-    assert result.exit_code == 0, result.output
-    assert "RAG versus fine-tuning" in result.stdout
-    flat = " ".join(result.stdout.split())
-    for label in ("EM", "F1", "match", "citation", "seconds per", "closed-book", "+ RAG", "fine-tuned"):
-        assert label in flat, label
+    assert base_em == 0.0 and tuned_em >= TUNED_EM["gpt2"], (base_em, tuned_em)
 
 
 def test_the_trained_folder_answers_queries_with_model(
