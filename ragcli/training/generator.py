@@ -277,6 +277,18 @@ def train_generator(
 
     `retrieve(question)` gives the passages of a question when `settings.with_context` (the same
     retriever and top-k as at query time); without it, prompts are closed-book."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # peft's, torch's and transformers' advice on settings ragcli chose on purpose
+        return _train(settings, queries, source, retrieve, on_step)
+
+
+def _train(
+    settings: GeneratorTraining,
+    queries: Sequence[EvalQuery],
+    source: str,
+    retrieve: Callable[[str], list[Hit]] | None,
+    on_step: StepProgress | None,
+) -> TrainingReport:
     from ragcli.generation.hf import TransformersGenerator
     from ragcli.models import import_transformers, pick_device
 
@@ -357,9 +369,7 @@ def train_generator(
     for quiet in (transformers.trainer_callback.PrinterCallback, transformers.trainer_callback.ProgressCallback):
         trainer.remove_callback(quiet)  # stdout and stderr are ragcli's: progress comes through on_step
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # peft's and torch's advice on settings ragcli chose on purpose
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - started
     trained = trainer.model
     if settings.lora:
