@@ -164,6 +164,10 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
     resumed = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4", "--resume")
     assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["steps"] == 4
     assert resumed["losses"][:2] == first["losses"] and len(resumed["losses"]) == 4
+    other = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), "--resume", "--lora"
+    )
+    assert other.exit_code == 2 and "was trained with lora=False" in other.stderr
     again = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4")  # without --resume: from the start, same seed
     assert again["resumed_from"] is None and len(again["losses"]) == 4 and again["losses"][0] == first["losses"][0]
 

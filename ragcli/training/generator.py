@@ -108,6 +108,31 @@ def check(settings: GeneratorTraining) -> None:
     if not (0 < settings.lr < 1) or not math.isfinite(settings.lr):
         raise InvalidOptionError(f"--lr must be between 0 and 1, not {settings.lr}")
     check_output(settings.output, settings.resume)
+    if settings.resume:
+        check_resume(settings, (_marker(settings.output) or {}).get("settings") or {})
+
+
+RESUMED_SETTINGS = (
+    "model",
+    "with_context",
+    "lora",
+    "lora_rank",
+    "retriever",
+    "top_k",
+    "max_new_tokens",
+    "answer_style",
+)
+
+
+def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
+    """--resume continues the same training: the model and what shapes the examples and the weights
+    must be what the folder's training recorded (epochs, batch size and learning rate may change)."""
+    changed = [name for name in RESUMED_SETTINGS if name in recorded and recorded[name] != getattr(settings, name)]
+    if changed:
+        was = ", ".join(f"{name}={recorded[name]!r}" for name in changed)
+        raise InvalidOptionError(
+            f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
+        )
 
 
 def _marker(output: Path) -> dict[str, Any] | None:
