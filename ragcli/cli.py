@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 import typer
 
 from ragcli import __version__, options
+from ragcli.cli_train import train_app
 from ragcli.errors import ExitCode, InputFormatError, InvalidOptionError, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
@@ -73,6 +74,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings=_HELP_SETTINGS,
 )
+app.add_typer(train_app, name="train")
 
 _state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -521,6 +523,8 @@ def evaluate(
     per_query: options.PerQuery = None,
     run_file: options.RunFile = None,
     plot: options.Plot = None,
+    compare: options.Compare = False,
+    tuned_model: options.TunedModel = None,
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
@@ -534,6 +538,7 @@ def evaluate(
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
+    from ragcli.training.compare import check_compare
 
     # every option value and output path is checked before any indexing, model loading or evaluating
     restriction = Filter.parse(path_globs or (), where or ())
@@ -555,6 +560,7 @@ def evaluate(
     )
     kind = check_generator(generator)
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
+    check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot))
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
     choice = _index_choice(index_dir, collection)
@@ -576,6 +582,23 @@ def evaluate(
     for name in retrievers:
         idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
     _check_gold_ids(eval_set, idx, strict)
+    if compare and tuned_model:  # RAG versus fine-tuning: one table of four configurations
+        from ragcli.cli_train import run_comparison
+
+        run_comparison(
+            eval_set,
+            idx,
+            retrievers[0],
+            kind,
+            model,
+            tuned_model,
+            generation,
+            top_k,
+            batch_size,
+            restriction,
+            json_output,
+        )
+        return
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
         with waiting(f"loading the model {model} …" if model else "loading the model …"):

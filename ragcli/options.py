@@ -423,3 +423,52 @@ Apply = Annotated[bool, option(help="Store the best k1 and b in the index.")]
 JudgedDataset = Annotated[
     Path, argument(metavar="DATA", help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)
 ]
+
+# ragcli train generator (and evaluate --compare)
+TrainData = Annotated[
+    Path,
+    argument(
+        help="A qa.jsonl file: question and answers on each line (the first answer is learnt).", show_default=False
+    ),
+]
+TrainOutput = Annotated[
+    Path,
+    option(
+        "--output",
+        "-o",
+        help="The folder for the trained model and its checkpoints: new, empty, or an earlier training's.",
+        show_default=False,
+    ),
+]
+Epochs = Annotated[int, option(min=1, help="Passes over the training questions.")]
+TrainBatchSize = Annotated[int, option("--batch-size", min=1, help="Examples per training step.")]
+LearningRate = Annotated[
+    Optional[float],
+    option("--lr", help="AdamW learning rate [default: 3e-4; with --lora 1e-3].", show_default=False),
+]
+TrainSeed = Annotated[int, option(help="Random seed (initialisation, shuffling): same seed, same model on the CPU.")]
+WithContext = Annotated[
+    bool,
+    option(
+        "--with-context/--closed-book",
+        help="Put each question's retrieved passages in the prompt, as `ragcli query` does (RAG fine-tuning; "
+        "needs an index), or train on questions alone.",
+    ),
+]
+Lora = Annotated[bool, option(help="Train LoRA adapters (peft) instead of every weight; merged into the saved model.")]
+LoraRank = Annotated[int, option(min=1, help="The LoRA adapters' rank.")]
+Resume = Annotated[bool, option(help="Continue from the output folder's last checkpoint.")]
+TrainMaxNewTokens = Annotated[
+    int, option("--max-new-tokens", min=1, help="Longest answer learnt, in tokens (prompts leave this room).")
+]
+Compare = Annotated[
+    bool,
+    option(
+        help="One table: the --model and the --tuned-model, each closed-book and with the retrieved passages "
+        "(EM, F1, match, citation precision, seconds per answer)."
+    ),
+]
+TunedModel = Annotated[
+    Optional[str],
+    option(help="With --compare: the fine-tuned model (a `ragcli train generator` output folder).", show_default=False),
+]

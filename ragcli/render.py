@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ragcli.generation.base import Generator, StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
+    from ragcli.training.compare import Comparison
+    from ragcli.training.generator import TrainingReport
 
 Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans to highlight
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
@@ -801,3 +803,58 @@ def config_table(data: dict[str, Any]) -> Table:
         table.add_row(*(Text(printable(cell)) for cell in (f"{kind} file", item["path"] + state, "")))
     table.add_row(Text("collections"), Text(printable(data["collections_dir"])), Text(""))
     return table
+
+
+COMPARE_ROWS = {
+    "exact_match": "EM",
+    "f1": "F1",
+    "match": "match",
+    "citation_precision": "citation precision",
+    "seconds_per_answer": "seconds per answer",
+}
+
+
+def compare_table(comparison: Comparison) -> Table:
+    """RAG versus fine-tuning: one column per configuration, one row per measure; the best in bold
+    (the fewest seconds per answer)."""
+    caption = (
+        f"index {printable(comparison.index)} · {printable(comparison.retriever)}, top {comparison.top_k} passages"
+        f"\n{comparison.questions} questions with gold answers"
+        + "".join(
+            f"\n{printable(name)}: {printable(str(model))}"
+            for name, model in dict.fromkeys((c.name.split(" ")[0], c.model) for c in comparison.configs)
+        )
+    )
+    table = Table(
+        title=Text(f"RAG versus fine-tuning on {printable(comparison.dataset)}"),
+        caption=Text(caption),
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("")
+    for config in comparison.configs:
+        table.add_column(Text(printable(config.name)), justify="right")
+    for key, label in COMPARE_ROWS.items():
+        values = [c.metrics[key] for c in comparison.configs]
+        best = min(values) if key == "seconds_per_answer" else max(values)
+        cells = [
+            Text(f"{v:.3f}" if key == "seconds_per_answer" else f"{v:.4f}", style="bold" if v == best else "")
+            for v in values
+        ]
+        table.add_row(label, *cells)
+    return table
+
+
+def training_summary(report: TrainingReport) -> list[str]:
+    """What `ragcli train generator` says when it is done: the loss, the cost, how to use the model."""
+    losses = report.losses
+    loss = f"loss {losses[0]:.3f} → {losses[-1]:.3f} (epoch 1 → {len(losses)})" if losses else "no loss logged"
+    how = "with retrieved passages" if report.with_context else "closed-book"
+    return [
+        f"trained {report.base_model} ({report.architecture}{', LoRA merged' if report.lora else ''}) on "
+        f"{report.examples} questions {how}: {report.epochs} epochs, {report.steps} steps, {loss}",
+        f"{format_seconds(report.seconds)} on {report.device} ({report.precision})"
+        + (f", resumed from {report.resumed_from}" if report.resumed_from else "")
+        + (f"; {report.skipped} questions without answers left out" if report.skipped else ""),
+        f"saved to {report.output}: use it with --model {report.output}",
+    ]

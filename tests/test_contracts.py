@@ -404,3 +404,45 @@ def test_config_show_json_keys() -> None:
     assert all(keys(f) == CONFIG_FILE_KEYS for f in data["files"].values())
     assert data["values"] and all(keys(v) == CONFIG_VALUE_KEYS for v in data["values"])
     assert keys(data["index"]) == CONFIG_INDEX_KEYS
+
+
+TRAIN_GENERATOR_KEYS = [
+    "architecture",
+    "base_model",
+    "device",
+    "epochs",
+    "examples",
+    "learning_rate",
+    "lora",
+    "losses",
+    "output",
+    "precision",
+    "resumed_from",
+    "seconds",
+    "skipped",
+    "steps",
+    "with_context",
+]
+COMPARE_KEYS = ["configs", "dataset", "index", "questions", "retriever", "top_k"]
+COMPARE_CONFIG_KEYS = ["context", "metrics", "model", "name"]
+COMPARE_METRIC_KEYS = ["citation_precision", "exact_match", "f1", "match", "seconds_per_answer"]
+
+
+def test_train_generator_and_compare_json_keys(small_index: Path, tiny_t5: Path, tmp_path: Path) -> None:
+    qa = qa_file(tmp_path)
+    tuned = tmp_path / "tuned"
+    result = invoke(
+        "train", "generator", str(qa), "-o", str(tuned), "--model", str(tiny_t5), "--epochs", "1", "--threads", "1",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert keys(json.loads(result.stdout)) == TRAIN_GENERATOR_KEYS
+    result = invoke(
+        "evaluate", str(qa), "--index", str(small_index), "--compare", "--model", str(tiny_t5), "--tuned-model",
+        str(tuned), "--threads", "1", "--max-new-tokens", "4", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == COMPARE_KEYS
+    assert [keys(c) for c in data["configs"]] == [COMPARE_CONFIG_KEYS] * 4
+    assert all(keys(c["metrics"]) == COMPARE_METRIC_KEYS for c in data["configs"])

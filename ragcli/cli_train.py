@@ -1,0 +1,172 @@
+"""`ragcli train …`: fit ragcli's models to a user's own questions (a typer sub-app of ragcli.cli).
+
+Like ragcli.cli, it only parses, calls the library (ragcli.training) and hands the result to the
+renderer; errors go through ragcli.cli's `handle_errors`. `run_comparison` is `evaluate --compare`'s
+body, kept here beside the training it measures.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ragcli import options
+
+train_app = typer.Typer(
+    name="train",
+    help="Fine-tune ragcli's models on your own questions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _handled(command: F) -> F:
+    """ragcli.cli's error handling (one line and the documented exit code, never a traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ragcli.cli import handle_errors
+
+        return handle_errors(command)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@train_app.command("generator")
+@_handled
+def generator(
+    data: options.TrainData,
+    output: options.TrainOutput,
+    model: options.Model = None,
+    with_context: options.WithContext = False,
+    index_dir: options.IndexDir = None,
+    retriever: options.Retriever = "bm25",
+    top_k: options.GeneratorTopK = 5,
+    epochs: options.Epochs = 3,
+    batch_size: options.TrainBatchSize = 8,
+    lr: options.LearningRate = None,
+    seed: options.TrainSeed = 0,
+    device: options.Device = "auto",
+    threads: options.Threads = None,
+    lora: options.Lora = False,
+    lora_rank: options.LoraRank = 8,
+    resume: options.Resume = False,
+    max_new_tokens: options.TrainMaxNewTokens = 64,
+    answer_style: options.AnswerStyle = "short",
+    strict: options.Strict = False,
+    quiet: options.Quiet = False,
+    json_output: options.Json = False,
+) -> None:
+    """Fine-tune a seq2seq or causal model on DATA's question → answer pairs; --model DIR loads the result."""
+    from ragcli.evaluation.datasets import load_eval_set
+    from ragcli.generation.base import requested_model
+    from ragcli.progress import counting_progress
+    from ragcli.render import note, training_summary, write_json
+    from ragcli.training.generator import GeneratorTraining, check, train_generator
+
+    settings = GeneratorTraining(
+        model=requested_model(model)[0],
+        output=output,
+        with_context=with_context,
+        retriever=retriever,
+        top_k=top_k,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        seed=seed,
+        device=device,
+        threads=threads,
+        lora=lora,
+        lora_rank=lora_rank,
+        resume=resume,
+        max_new_tokens=max_new_tokens,
+        answer_style=answer_style,
+    )
+    check(settings)  # every option and the output folder before any work
+    retrieve = None
+    if with_context:
+        from ragcli.retrieval.index import load_index
+
+        idx = load_index(index_dir)
+        scorer = idx.retriever(retriever)
+
+        def retrieve(question: str) -> Any:
+            return idx.search(question, k=top_k, retriever=scorer)
+
+    if data.is_dir():
+        from ragcli.errors import InputFormatError
+
+        raise InputFormatError(f"{data}: a BEIR folder has no answers to learn", hint="give a qa.jsonl file")
+    eval_set = load_eval_set(data, "train", strict)
+    with counting_progress("training", description="steps") as bar:
+
+        def on_step(step: int, steps: int, epoch: int, loss: float | None) -> None:
+            if bar is not None:
+                seen = f" · loss {loss:.3f}" if loss is not None else ""
+                bar(step, steps, description=f"epoch {epoch}/{epochs}{seen}")
+
+        report = train_generator(settings, eval_set.queries, source=str(data), retrieve=retrieve, on_step=on_step)
+    if json_output:
+        write_json(report.to_dict())
+    elif not quiet:
+        for line in training_summary(report):
+            note(line)
+
+
+def run_comparison(
+    eval_set: Any,
+    idx: Any,
+    retriever: str,
+    kind: str,
+    model: str | None,
+    tuned_model: str,
+    generation: Any,
+    top_k: int,
+    batch_size: int,
+    restriction: Any,
+    json_output: bool,
+) -> None:
+    """`ragcli evaluate DATA --compare --model BASE --tuned-model DIR`: load both models, answer
+    every question four ways, print one table (or JSON)."""
+    from ragcli.generation.base import make_generator
+    from ragcli.progress import counting_progress
+    from ragcli.render import compare_table, note, stdout_console, write_json
+    from ragcli.training.compare import compare
+
+    generators = []
+    for name in (model, tuned_model):
+        choice = make_generator(kind, name, generation, index=idx)
+        if choice.notice:
+            note(f"ragcli: note: {choice.notice}")
+        generators.append(choice.generator)
+    total = 4 * sum(1 for q in eval_set.queries if q.answers)
+    with counting_progress("answering", total=total, description="base and fine-tuned") as bar:
+        done = 0
+
+        def on_answers(count: int) -> None:
+            nonlocal done
+            done += count
+            if bar is not None:
+                bar(done)
+
+        comparison = compare(
+            eval_set,
+            idx,
+            retriever,
+            generators[0],
+            generators[1],
+            top_k=top_k,
+            batch_size=batch_size,
+            filter=restriction,
+            on_answers=on_answers,
+        )
+    if json_output:
+        write_json(comparison.to_dict())
+    else:
+        stdout_console().print(compare_table(comparison))

@@ -1,0 +1,1 @@
+"""Fitting ragcli's models to a user's own questions."""

@@ -1,0 +1,439 @@
+"""Fine-tuning a generator on a user's own question → answer pairs (`ragcli train generator`).
+
+The model is loaded by the very generator that answers at query time (generation/hf.py), and every
+training prompt is built by its `prompt()`: closed-book prompts for questions alone, or, with
+`with_context`, the retrieved passages fitted exactly as `ragcli query` fits them (RAG fine-tuning).
+So a model never meets at inference a prompt shaped differently from the ones it learnt on.
+
+Training is transformers' `Seq2SeqTrainer` / `Trainer` (what no hand-written loop needs to repeat:
+checkpoints with optimizer and RNG state, resuming, mixed precision, LoRA models from peft). The output
+folder is a plain model folder (safetensors, tokenizer) that `--model DIR` loads; a LoRA adapter is
+merged into the base weights before saving, so the folder needs nothing but transformers to load.
+The folder holds `ragcli-training.json`, which marks it as ragcli's: only such a folder (or an empty
+one) is written into, and only the files that marker lists are replaced when training starts over.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ragcli.errors import InputFormatError, InvalidOptionError, MissingExtraError, OutputWriteError
+from ragcli.evaluation.datasets import EvalQuery
+from ragcli.generation.base import GenerationOptions
+from ragcli.records import Hit
+
+MARKER = "ragcli-training.json"
+CHECKPOINTS = "checkpoints"
+KIND = "generator"
+DEFAULT_LR = 3e-4  # AdamW on all weights: T5's usual fine-tuning rate
+DEFAULT_LORA_LR = 1e-3  # only the adapter's few weights move: they take a larger step
+IGNORE = -100  # the label id the loss skips (prompt tokens of a causal model, padding)
+
+StepProgress = Callable[[int, int, int, float | None], None]  # (step, steps, epoch, last epoch's loss)
+
+
+@dataclass
+class GeneratorTraining:
+    """What `ragcli train generator` was asked for (checked by `check` before any work)."""
+
+    model: str
+    output: Path
+    with_context: bool = False
+    retriever: str = "bm25"
+    top_k: int = 5
+    epochs: int = 3
+    batch_size: int = 8
+    learning_rate: float | None = None  # None: DEFAULT_LR, or DEFAULT_LORA_LR with lora
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None  # CPU threads (torch's choice when None)
+    lora: bool = False
+    lora_rank: int = 8
+    resume: bool = False
+    max_new_tokens: int = 64  # the longest answer learnt; prompts are fitted leaving this room, as evaluate does
+    answer_style: str = "short"
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LORA_LR if self.lora else DEFAULT_LR
+
+
+@dataclass
+class TrainingReport:
+    """What a training run did: where the model is, how the loss went (mean per epoch), what it cost."""
+
+    output: str
+    base_model: str
+    architecture: str  # seq2seq | causal
+    examples: int
+    with_context: bool
+    lora: bool
+    epochs: int
+    steps: int
+    learning_rate: float
+    device: str
+    precision: str  # fp32 | bf16 | fp16
+    losses: list[float]
+    seconds: float
+    resumed_from: str | None = None
+    skipped: int = 0  # questions without answers, left out
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["losses"] = [round(loss, 6) for loss in self.losses]
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def check(settings: GeneratorTraining) -> None:
+    """Every option value and the output folder, before any model is loaded."""
+    from ragcli.generation.base import check_answer_style
+    from ragcli.models import check_device
+
+    check_device(settings.device)
+    check_answer_style(settings.answer_style)
+    for name, value in (("--epochs", settings.epochs), ("--batch-size", settings.batch_size)):
+        if value < 1:
+            raise InvalidOptionError(f"{name} must be at least 1, not {value}")
+    if not (0 < settings.lr < 1) or not math.isfinite(settings.lr):
+        raise InvalidOptionError(f"--lr must be between 0 and 1, not {settings.lr}")
+    check_output(settings.output, settings.resume)
+    if settings.resume:
+        check_resume(settings, (_marker(settings.output) or {}).get("settings") or {})
+
+
+RESUMED_SETTINGS = (
+    "model",
+    "with_context",
+    "lora",
+    "lora_rank",
+    "retriever",
+    "top_k",
+    "max_new_tokens",
+    "answer_style",
+)
+
+
+def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
+    """--resume continues the same training: the model and what shapes the examples and the weights
+    must be what the folder's training recorded (epochs, batch size and learning rate may change)."""
+    changed = [name for name in RESUMED_SETTINGS if name in recorded and recorded[name] != getattr(settings, name)]
+    if changed:
+        was = ", ".join(f"{name}={recorded[name]!r}" for name in changed)
+        raise InvalidOptionError(
+            f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
+        )
+
+
+def _marker(output: Path) -> dict[str, Any] | None:
+    path = output / MARKER
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("kind") == KIND else None
+
+
+def last_checkpoint(output: Path) -> Path | None:
+    """The latest `checkpoints/checkpoint-N` folder of a ragcli training output, if any."""
+    folder = output / CHECKPOINTS
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    numbered = [
+        (int(p.name.split("-", 1)[1]), p)
+        for p in folder.iterdir()
+        if p.is_dir() and not p.is_symlink() and p.name.startswith("checkpoint-") and p.name[11:].isdigit()
+    ]
+    return max(numbered)[1] if numbered else None
+
+
+def check_output(output: Path, resume: bool) -> None:
+    """The output folder must be new, empty or a previous ragcli generator training; --resume needs a
+    checkpoint there."""
+    if output.is_symlink() or (output.exists() and not output.is_dir()):
+        raise InvalidOptionError(f"--output {output}: not a folder", hint="name a new or empty folder")
+    if output.is_dir() and any(output.iterdir()) and _marker(output) is None:
+        raise InvalidOptionError(
+            f"--output {output}: the folder is not empty and is not a ragcli generator training output",
+            hint="name a new or empty folder; ragcli never writes over files it did not make",
+        )
+    if resume and last_checkpoint(output) is None:
+        raise InvalidOptionError(
+            f"--resume: {output} holds no checkpoint to continue from", hint="drop --resume to start training"
+        )
+
+
+def _start_over(output: Path) -> None:
+    """Remove what a previous training wrote here (the files its marker lists, and its checkpoints)."""
+    marker = _marker(output)
+    if marker is None:
+        return
+    for name in marker.get("files", []):
+        path = output / str(name)
+        if "/" not in str(name) and path.is_file() and not path.is_symlink():
+            path.unlink()
+    checkpoints = output / CHECKPOINTS
+    if checkpoints.is_dir() and not checkpoints.is_symlink():
+        shutil.rmtree(checkpoints)
+
+
+def training_pairs(queries: Sequence[EvalQuery], source: str) -> list[EvalQuery]:
+    """The questions that have a gold answer (the first one is learnt)."""
+    pairs = [q for q in queries if q.answers and q.answers[0].strip()]
+    if not pairs:
+        raise InputFormatError(
+            f"{source}: no question has an answer to learn", hint='give each line "answers": ["..."]'
+        )
+    return pairs
+
+
+class _Examples:
+    """Tokenised examples as the Trainer's data loader wants them (a sized, indexable collection)."""
+
+    def __init__(self, rows: list[dict[str, list[int]]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, number: int) -> dict[str, list[int]]:
+        return self.rows[number]
+
+
+def encode(generator: Any, question: str, sources: Sequence[Hit], answer: str, max_new_tokens: int) -> dict[str, Any]:
+    """One example: the generator's own prompt for (question, sources), and the answer as labels.
+
+    Seq2seq: the prompt is the encoder's input and the answer the decoder's. Causal: prompt and answer
+    are one sequence, exactly the tokens generation sees and writes, and only the answer is learnt."""
+    tokenizer = generator.tokenizer
+    prompt = generator.prompt(question, sources).text
+    if generator.is_encoder_decoder:
+        inputs = tokenizer(prompt, truncation=True, max_length=generator.max_input_tokens)["input_ids"]
+        labels = tokenizer(text_target=answer, truncation=True, max_length=max_new_tokens)["input_ids"]
+        if labels[-1:] != [
+            tokenizer.eos_token_id
+        ]:  # a tokenizer without T5's post-processor: the model must learn to stop
+            labels = [*labels[: max_new_tokens - 1], tokenizer.eos_token_id]
+        return {"input_ids": inputs, "attention_mask": [1] * len(inputs), "labels": labels}
+    prompt_ids = tokenizer(prompt, add_special_tokens=not generator.uses_chat_template)["input_ids"]
+    prompt_ids = prompt_ids[: generator.max_input_tokens]
+    answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"][: max_new_tokens - 1]
+    answer_ids = [*answer_ids, tokenizer.eos_token_id]
+    ids = [*prompt_ids, *answer_ids]
+    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [IGNORE] * len(prompt_ids) + answer_ids}
+
+
+def _precision(device: str, torch: Any, model_type: str) -> str:
+    """bf16 where the GPU has it; else fp16 through the Trainer's AMP, except for T5-family models,
+    whose activations overflow fp16 (a known T5 trait); fp32 on the CPU and MPS."""
+    if device != "cuda":
+        return "fp32"
+    if torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "fp32" if model_type in ("t5", "mt5", "umt5", "longt5") else "fp16"
+
+
+def _with_lora(network: Any, rank: int, seq2seq: bool) -> Any:
+    """The network with LoRA adapters on peft's default attention layers for its architecture."""
+    try:
+        import peft
+    except ImportError:
+        raise MissingExtraError("--lora needs peft", hint="pip install 'ragcli[train]'") from None
+    task = peft.TaskType.SEQ_2_SEQ_LM if seq2seq else peft.TaskType.CAUSAL_LM
+    config = peft.LoraConfig(task_type=task, r=rank, lora_alpha=2 * rank, lora_dropout=0.0)
+    try:
+        return peft.get_peft_model(network, config)
+    except ValueError as exc:
+        raise InvalidOptionError(f"--lora: {str(exc).splitlines()[0]}", hint="train without --lora") from None
+
+
+def _callbacks(transformers: Any, on_step: StepProgress | None, losses: dict[int, float]) -> list[Any]:
+    """A Trainer callback that reports each step and keeps each epoch's mean loss."""
+
+    class Report(transformers.TrainerCallback):  # type: ignore[misc]
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if logs and "loss" in logs and state.epoch is not None:
+                losses[round(state.epoch)] = float(logs["loss"])
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if on_step is not None:
+                epoch = math.ceil(state.epoch or 0)
+                on_step(state.global_step, state.max_steps, epoch, losses[max(losses)] if losses else None)
+
+    return [Report()]
+
+
+def _history(checkpoint: Path | None) -> dict[int, float]:
+    """The per-epoch losses a checkpoint's trainer state recorded (what a resumed run adds to)."""
+    if checkpoint is None:
+        return {}
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        round(entry["epoch"]): float(entry["loss"])
+        for entry in state.get("log_history", [])
+        if isinstance(entry, dict) and "loss" in entry and "epoch" in entry
+    }
+
+
+def train_generator(
+    settings: GeneratorTraining,
+    queries: Sequence[EvalQuery],
+    *,
+    source: str = "DATA",
+    retrieve: Callable[[str], list[Hit]] | None = None,
+    on_step: StepProgress | None = None,
+) -> TrainingReport:
+    """Fine-tune `settings.model` on the questions' first gold answers and save it to `settings.output`.
+
+    `retrieve(question)` gives the passages of a question when `settings.with_context` (the same
+    retriever and top-k as at query time); without it, prompts are closed-book."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # peft's, torch's and transformers' advice on settings ragcli chose on purpose
+        return _train(settings, queries, source, retrieve, on_step)
+
+
+def _train(
+    settings: GeneratorTraining,
+    queries: Sequence[EvalQuery],
+    source: str,
+    retrieve: Callable[[str], list[Hit]] | None,
+    on_step: StepProgress | None,
+) -> TrainingReport:
+    from ragcli.generation.hf import TransformersGenerator
+    from ragcli.models import import_transformers, pick_device
+
+    check(settings)
+    torch, transformers = import_transformers("training a generator", "train")
+    try:
+        import accelerate  # noqa: F401  (the Trainer needs it; say so before any work)
+    except ImportError:
+        raise MissingExtraError("training a generator needs accelerate", hint="pip install 'ragcli[train]'") from None
+    device = pick_device(settings.device, torch)  # --device cuda without CUDA: exit 2 before loading anything
+    pairs = training_pairs(queries, source)
+    if settings.with_context and retrieve is None:
+        raise InvalidOptionError("--with-context needs an index to retrieve passages from")
+    options = GenerationOptions(
+        device="cpu",
+        threads=settings.threads,
+        max_new_tokens=settings.max_new_tokens,
+        answer_style=settings.answer_style,
+    )
+    generator = TransformersGenerator(settings.model, options)  # the query-time loader and prompt builder
+    seq2seq = generator.is_encoder_decoder
+    rows = [
+        encode(
+            generator,
+            q.question,
+            retrieve(q.question) if retrieve and settings.with_context else [],
+            q.answers[0],
+            settings.max_new_tokens,
+        )
+        for q in pairs
+    ]
+    checkpoint = last_checkpoint(settings.output) if settings.resume else None
+    if not settings.resume:
+        _start_over(settings.output)
+    try:
+        settings.output.mkdir(parents=True, exist_ok=True)
+        _write_marker(settings, _marker(settings.output) or {}, None)  # an interrupted run is still ours to resume
+    except OSError as exc:
+        raise OutputWriteError(f"--output {settings.output}: cannot write there ({exc.strerror})") from None
+    network = generator.network
+    network.train()
+    if settings.lora:
+        network = _with_lora(network, settings.lora_rank, seq2seq)
+    precision = _precision(device, torch, str(getattr(network.config, "model_type", "")))
+    tokenizer = generator.tokenizer
+    padding_side = tokenizer.padding_side
+    tokenizer.padding_side = "right"  # positions start at 0 in every row, as generation's position ids do
+    collator = transformers.DataCollatorForSeq2Seq(
+        tokenizer, model=network if seq2seq else None, label_pad_token_id=IGNORE, padding=True
+    )
+    arguments = (transformers.Seq2SeqTrainingArguments if seq2seq else transformers.TrainingArguments)(
+        output_dir=str(settings.output / CHECKPOINTS),
+        num_train_epochs=settings.epochs,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.lr,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        logging_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=2,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=device == "cpu",
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        remove_unused_columns=False,
+        dataloader_pin_memory=False,
+    )
+    losses = _history(checkpoint)
+    trainer_class = transformers.Seq2SeqTrainer if seq2seq else transformers.Trainer
+    trainer = trainer_class(
+        model=network,
+        args=arguments,
+        data_collator=collator,
+        train_dataset=_Examples(rows),
+        callbacks=_callbacks(transformers, on_step, losses),
+    )
+    for quiet in (transformers.trainer_callback.PrinterCallback, transformers.trainer_callback.ProgressCallback):
+        trainer.remove_callback(quiet)  # stdout and stderr are ragcli's: progress comes through on_step
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - started
+    trained = trainer.model
+    if settings.lora:
+        trained = trained.merge_and_unload()  # a plain model folder: --model DIR loads it with transformers alone
+    tokenizer.padding_side = padding_side
+    try:
+        trained.save_pretrained(settings.output)
+        tokenizer.save_pretrained(settings.output)
+    except OSError as exc:
+        raise OutputWriteError(f"--output {settings.output}: cannot save the model ({exc.strerror or exc})") from None
+    report = TrainingReport(
+        output=str(settings.output),
+        base_model=settings.model,
+        architecture="seq2seq" if seq2seq else "causal",
+        examples=len(rows),
+        with_context=settings.with_context,
+        lora=settings.lora,
+        epochs=settings.epochs,
+        steps=int(trainer.state.global_step),
+        learning_rate=settings.lr,
+        device=device,
+        precision=precision,
+        losses=[losses[epoch] for epoch in sorted(losses)],
+        seconds=seconds,
+        resumed_from=str(checkpoint) if checkpoint else None,
+        skipped=len(queries) - len(pairs),
+    )
+    _write_marker(settings, {}, report)
+    return report
+
+
+def _write_marker(settings: GeneratorTraining, previous: dict[str, Any], report: TrainingReport | None) -> None:
+    """Mark the folder as a ragcli generator training output, listing the files it holds (all ragcli's:
+    the folder was empty or ragcli's), with the settings and, once done, the report."""
+    files = sorted(p.name for p in settings.output.iterdir() if p.is_file() and p.name != MARKER)
+    marker = {
+        "kind": KIND,
+        "files": sorted({*previous.get("files", []), *files}),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
+        "report": report.to_dict() if report else None,
+    }
+    (settings.output / MARKER).write_text(json.dumps(marker, indent=2) + "\n", "utf-8")

@@ -1,0 +1,72 @@
+"""ragcli.training.generator: training examples are the query-time prompts, and the output folder holds
+only what ragcli wrote (the CLI tests in test_cli_train.py train the models)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragcli.errors import InvalidOptionError
+from ragcli.generation.base import GenerationOptions
+from ragcli.generation.hf import TransformersGenerator
+from ragcli.retrieval.index import load_index
+from ragcli.training.generator import CHECKPOINTS, IGNORE, MARKER, _start_over, check_output, encode
+
+QUESTION = "What does the alarm pheromone smell like?"
+
+
+def test_a_seq2seq_example_is_the_query_time_rag_prompt_and_the_answer(tiny_t5: Path, sample_index: Path) -> None:
+    generator = TransformersGenerator(str(tiny_t5), GenerationOptions(device="cpu", max_new_tokens=16))
+    hits = load_index(sample_index).search(QUESTION, k=2)
+    example = encode(generator, QUESTION, hits, "bananas", 16)
+    tokenizer = generator.tokenizer
+    prompt = generator.prompt(QUESTION, hits)
+    assert prompt.sources_used >= 1 and "[1]" in prompt.text
+    assert tokenizer.decode(example["input_ids"], skip_special_tokens=True) == prompt.text
+    closed = encode(generator, QUESTION, [], "bananas", 16)
+    assert tokenizer.decode(closed["input_ids"], skip_special_tokens=True) == generator.prompt(QUESTION, []).text
+    assert example["labels"][-1] == tokenizer.eos_token_id  # the model learns where the answer stops
+    assert tokenizer.decode(example["labels"], skip_special_tokens=True) == "bananas"
+
+
+def test_a_causal_example_learns_only_the_answer_after_the_prompt(tiny_gpt2: Path) -> None:
+    generator = TransformersGenerator(str(tiny_gpt2), GenerationOptions(device="cpu", max_new_tokens=16))
+    example = encode(generator, QUESTION, [], "bananas", 16)
+    tokenizer = generator.tokenizer
+    prompt = generator.prompt(QUESTION, [])
+    assert prompt.text.startswith("<|user|>")  # the chat template, as generation applies it
+    learnt = [i for i, label in enumerate(example["labels"]) if label != IGNORE]
+    assert tokenizer.decode(example["input_ids"][: learnt[0]]) == prompt.text  # exactly the query-time prompt
+    assert tokenizer.decode(example["labels"][learnt[0] :], skip_special_tokens=True) == "bananas"
+    assert example["labels"][-1] == tokenizer.eos_token_id and len(example["labels"]) == len(example["input_ids"])
+
+
+def test_the_output_folder_must_be_new_empty_or_ragcli_s(tmp_path: Path) -> None:
+    check_output(tmp_path / "new", resume=False)
+    (tmp_path / "empty").mkdir()
+    check_output(tmp_path / "empty", resume=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidOptionError, match="not a folder"):
+        check_output(tmp_path / "file", resume=False)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "marker.json").write_text(json.dumps({"kind": "retriever"}))
+    (tmp_path / "other" / MARKER).write_text(json.dumps({"kind": "retriever"}))  # another kind of training
+    with pytest.raises(InvalidOptionError, match="not a ragcli generator training output"):
+        check_output(tmp_path / "other", resume=False)
+    with pytest.raises(InvalidOptionError, match="no checkpoint"):
+        check_output(tmp_path / "empty", resume=True)
+
+
+def test_starting_over_removes_only_what_the_marker_lists(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / CHECKPOINTS / "checkpoint-1").mkdir(parents=True)
+    for name in ("model.safetensors", "config.json", "notes.txt"):
+        (out / name).write_text("x")
+    (out / MARKER).write_text(json.dumps({"kind": "generator", "files": ["model.safetensors", "config.json", "../x"]}))
+    (tmp_path / "x").write_text("outside")
+    check_output(out, resume=True)  # a checkpoint is there
+    _start_over(out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "notes.txt"])
+    assert (tmp_path / "x").read_text() == "outside"
