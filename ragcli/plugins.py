@@ -17,7 +17,7 @@ from functools import cached_property
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
-from ragcli.errors import InvalidOptionError, RagcliError
+from ragcli.errors import RagcliError, unknown_choice
 
 T = TypeVar("T")
 DISTRIBUTION = "ragcli"
@@ -88,9 +88,7 @@ class Registry(Generic[T]):
         """The part registered as `name` (loaded on first use), or a usage error listing the names."""
         if name not in self._loaded:
             if name not in self._points:
-                raise InvalidOptionError(
-                    f"unknown {self.kind} {name!r}", hint=f"choose one of {', '.join(self.names())}"
-                )
+                raise unknown_choice(self.kind, name, self.names())
             point, dist = self._points[name]
             try:
                 self._loaded[name] = point.load()
