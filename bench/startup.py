@@ -2,10 +2,13 @@
 
 Runs each command as a fresh process several times, side by side, and prints medians:
 
-    python bench/startup.py [--runs 7] [--model PATH]
+    python bench/startup.py [--runs 7] [--model PATH | --no-models]
 
 Without --model it builds the tiny T5 and GPT-2 test models (random weights) in a temporary folder,
 so the figures measure ragcli's own overhead (imports, model load, prompt fitting), not a real model.
+`query (auto, offline)` is the default generator with the default model absent from an empty Hugging
+Face cache and HF_HUB_OFFLINE=1: it must cost about what `-g extractive` does. The load average is
+printed before and after (the figures mean little on a busy machine).
 """
 
 from __future__ import annotations
@@ -33,15 +36,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--model", action="append", help="model folder(s) to time; default: tiny test models")
+    parser.add_argument("--no-models", action="store_true", help="time retrieval, extractive and auto only")
     options = parser.parse_args()
     import os
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "hf-cache").mkdir()
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGCLI_CACHE": str(Path(tmp) / "cache")}
+        env["HF_HUB_CACHE"] = str(Path(tmp) / "hf-cache")
         index = Path(tmp) / "index"
         subprocess.run([RAGCLI, "index", str(ROOT / "sample_corpus"), "--index", str(index), "-q"], check=True, env=env)
-        models = options.model
-        if not models:
+        models = [] if options.no_models else options.model
+        if not models and not options.no_models:
             sys.path.insert(0, str(ROOT / "tests"))
             from tinymodels import build_tiny_gpt2, build_tiny_t5
 
@@ -50,6 +57,7 @@ def main() -> None:
         commands = {
             "query --no-generate": [*base, "--no-generate"],
             "query (extractive)": [*base, "--generator", "extractive"],
+            "query (auto, offline)": base,
             **{f"query --model {Path(m).name}": [*base, "--model", m, "--max-new-tokens", "16"] for m in models},
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -61,6 +69,7 @@ def main() -> None:
         for name, values in times.items():
             median = statistics.median(values)
             print(f"{name:<32} {median:>9.3f} {min(values):>7.3f} {median / reference:>14.1f}")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         # per-answer generation latency inside one process (model loaded once)
         for model in models:
             sys.path.insert(0, str(ROOT))
