@@ -184,6 +184,30 @@ def test_a_core_install_names_the_generate_extra(sample_index: Path, tmp_path: P
     assert "network" not in result.stderr
 
 
+def test_the_default_query_offline_imports_no_model_library(sample_index: Path, tmp_path: Path) -> None:
+    """Deciding that the default model is absent costs no import of torch or transformers (seconds),
+    and a BM25 query loads neither the dense retriever nor its embedder."""
+    probe = (
+        "import sys, json\n"
+        "from ragcli.cli import app\n"
+        "for args in (['query', 'bees', '--index', sys.argv[1]], ['query', 'bees', '-g', 'extractive', '--index', sys.argv[1]]):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit as exit:\n"
+        "        assert not exit.code, exit.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers') or 'dense' in m or 'embedder' in m)\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(sample_index)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **offline_env(tmp_path)},
+    )
+    assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
+
+
 # --- every option checked before any work ---------------------------------------------------------------
 
 
