@@ -201,8 +201,7 @@ def query(
     context_tokens: options.ContextTokens = None,
     json_output: options.Json = False,
 ) -> None:
-    """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate).
-    With QUESTION `-`, answer each line of stdin as it arrives (JSON Lines)."""
+    """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
     from ragcli.answering import question_batches, search_questions
     from ragcli.records import SearchOptions
     from ragcli.render import print_hits
