@@ -11,7 +11,7 @@ from ragcli.cli import app
 from ragcli.errors import ExitCode
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-COMMAND_NAMES = ["evaluate", "index", "info", "plugins", "query", "tune"]
+COMMAND_NAMES = ["chat", "evaluate", "index", "info", "plugins", "query", "tune"]
 
 
 def test_info_json(sample_index: Path) -> None:
