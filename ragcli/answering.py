@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ragcli.generation.base import (
     GENERATORS,
@@ -107,6 +107,65 @@ def retrieve(
 
 
 SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole weight matrix)
+READ_BYTES = 1 << 16  # what one read of a live stream asks for
+
+
+def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[list[str]]:
+    """The questions of `stream`, one per non-empty line, in batches of what has already arrived.
+
+    A live pipe (or a person typing) gets each question answered as soon as its line is complete: the
+    file descriptor is read with os.read, which returns what is there, and a batch ends when nothing
+    more is waiting (select with no timeout). Lines already waiting are answered together (up to
+    `limit`, so a piped file is still scored many at a time). Memory holds one read and one batch,
+    whatever the number of lines. A stream without a file descriptor is read line by line."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream: all of it is already there
+        descriptor = -1
+    if descriptor < 0:
+        batch: list[str] = []
+        for line in stream:
+            if line.strip():
+                batch.append(line.strip())
+            if len(batch) >= limit:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    yield from _live_batches(descriptor, getattr(stream, "encoding", None) or "utf-8", limit)
+
+
+def _live_batches(descriptor: int, encoding: str, limit: int) -> Iterator[list[str]]:
+    import codecs
+    import os
+    import select
+
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    partial = ""
+    waiting: list[str] = []
+    ended = False
+    while not ended:
+        data = os.read(descriptor, READ_BYTES)
+        ended = not data
+        text = partial + decoder.decode(data, final=ended)
+        *lines, partial = text.split("\n")
+        if ended:
+            lines.append(partial)
+        waiting.extend(line.strip() for line in lines if line.strip())
+        while len(waiting) >= limit:
+            yield waiting[:limit]
+            del waiting[:limit]
+        if waiting and (ended or not _more_waiting(descriptor, select)):
+            yield waiting
+            waiting = []
+
+
+def _more_waiting(descriptor: int, select: Any) -> bool:
+    try:
+        return bool(select.select([descriptor], [], [], 0)[0])
+    except (OSError, ValueError):  # not selectable (a regular file is always ready): answer what there is
+        return False
 
 
 def search_questions(

@@ -285,61 +285,127 @@ def query(
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
-    from ragcli.answering import above, search_questions
+    from ragcli.answering import above, question_batches, search_questions
     from ragcli.records import SearchOptions
     from ragcli.render import OutputView, print_hits, source_base
     from ragcli.retrieval.filters import Filter
     from ragcli.retrieval.index import load_index
 
-    restriction = Filter.parse(path_globs or (), where or ())  # a bad filter is exit 2 before any work
-    from_stdin = question == "-"
-    as_json = json_output or from_stdin
+    # every option is checked before the index is opened, stdin is read or a model is loaded
+    restriction = Filter.parse(path_globs or (), where or ())
+    _check_retriever(retriever)
     view = OutputView.checked(sources, plain, json_output, generate)
+    if generate:
+        from ragcli.generation.base import check_generator
+
+        kind = check_generator(generator)
+        generation = _generation_options(
+            max_new_tokens=max_new_tokens,
+            num_beams=num_beams,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            device=device,
+            threads=threads,
+            batch_size=batch_size,
+            prompt_template=prompt_template,
+            answer_style=answer_style,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+            context_tokens=context_tokens,
+        )
     idx = load_index(_index_choice(index_dir, collection).require().path)
     view.base = source_base(idx.manifest.get("roots") or ())
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
-    questions = [line.strip() for line in sys.stdin if line.strip()] if from_stdin else [question]
+    from_stdin = question == "-"
+    batches = question_batches(sys.stdin) if from_stdin else iter([[question]])
+    as_json = json_output or from_stdin
     if not generate:
-        for text, hits in search_questions(idx, questions, top_k, scorer, restriction):
-            hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
-            print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, from_stdin, view)
+        for batch in batches:
+            for text, hits in search_questions(idx, batch, top_k, scorer, restriction):
+                hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
+                print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, from_stdin, view)
         return
-    from ragcli.generation.base import check_generator
+    answerer = _Answerer(
+        idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, view=view, min_score=min_score
+    )
+    for batch in batches:
+        answerer.answer(batch, as_json, jsonl=from_stdin)
 
+
+@app.command()
+@handle_errors
+def chat(
+    index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
+    retriever: options.Retriever = "bm25",
+    top_k: options.QueryTopK = 5,
+    path_globs: options.PathGlobs = None,
+    where: options.Where = None,
+    generator: options.Generator = "auto",
+    model: options.Model = None,
+    prompt_template: options.PromptTemplate = None,
+    max_new_tokens: options.MaxNewTokens = 128,
+    device: options.Device = "auto",
+    threads: options.Threads = None,
+    answer_style: options.AnswerStyle = "short",
+    fallback: options.Fallback = True,
+    base_url: options.BaseUrl = None,
+    api_key_env: options.ApiKeyEnv = None,
+    timeout: options.Timeout = 60.0,
+    retries: options.Retries = 2,
+    context_tokens: options.ContextTokens = None,
+    json_output: options.Json = False,
+) -> None:
+    """Ask questions one after another at a prompt (line editing, history); exit, quit or Ctrl-D ends."""
+    from ragcli.generation.base import check_generator
+    from ragcli.interactive import questions
+    from ragcli.records import SearchOptions
+    from ragcli.retrieval.filters import Filter
+    from ragcli.retrieval.index import load_index
+
+    restriction = Filter.parse(path_globs or (), where or ())
+    _check_retriever(retriever)
+    kind = check_generator(generator)
     generation = _generation_options(
         max_new_tokens=max_new_tokens,
-        num_beams=num_beams,
-        temperature=temperature,
-        top_p=top_p,
-        seed=seed,
         device=device,
         threads=threads,
-        batch_size=batch_size,
+        batch_size=1,
         prompt_template=prompt_template,
         answer_style=answer_style,
         base_url=base_url,
         api_key_env=api_key_env,
-        concurrency=concurrency,
+        concurrency=1,
         timeout=timeout,
         retries=retries,
         context_tokens=context_tokens,
     )
-    _answer_questions(
-        idx,
-        questions,
-        retriever,
-        scorer,
-        top_k,
-        check_generator(generator),
-        model,
-        generation,
-        as_json,
-        jsonl=from_stdin,
-        restriction=restriction,
-        fallback=fallback,
-        view=view,
-        min_score=min_score,
-    )
+    idx = load_index(_index_choice(index_dir, collection).require().path)
+    scorer = idx.retriever(retriever, SearchOptions())
+    answerer = _Answerer(idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback)
+    for question in questions():
+        answerer.answer([question], json_output, jsonl=True)
+
+
+def _check_retriever(name: str) -> None:
+    """An unknown --retriever is a usage error (with the closest name) before the index is opened."""
+    from ragcli.retrieval.base import RETRIEVERS
+
+    RETRIEVERS.get(name)
+
+
+def _fallback_note(choice: Any) -> None:
+    """The notice that auto answers with the extractive generator, at most once a day (the state file
+    remembers when it was last shown)."""
+    from ragcli.models import once_a_day
+    from ragcli.render import note
+
+    if choice.notice and once_a_day(choice.notice_key or choice.notice):
+        note(f"ragcli: note: {choice.notice} (shown once a day)")
 
 
 def _generation_options(*, device: str, prompt_template: Optional[Path], answer_style: str, **values: Any) -> Any:
@@ -360,72 +426,83 @@ def _generation_options(*, device: str, prompt_template: Optional[Path], answer_
     return generation
 
 
-def _answer_questions(
-    idx: Any,
-    questions: list[str],
-    name: str,
-    scorer: Any,
-    k: int,
-    kind: str,
-    model: Optional[str],
-    generation: Any,
-    as_json: bool,
-    jsonl: bool,
-    restriction: Any = None,
-    fallback: bool = True,
-    view: Any = None,
-    min_score: Optional[float] = None,
-) -> None:
-    """Retrieve all, then load the generator, then answer; the sources of every answer not given are
-    printed when loading or answering fails (a server down, a stream cut off), before the error."""
-    from ragcli.answering import above, extractive_fallback, generate_answers, retrieve
-    from ragcli.generation.base import StreamingGenerator, make_generator
-    from ragcli.progress import waiting
-    from ragcli.render import note, print_answer, print_hits, print_streamed_answer, write_json
+class _Answerer:
+    """Answers questions batch by batch (`query`, `query -`, `chat`): retrieve a batch, load the
+    generator on the first batch (so a model that cannot be loaded never costs the sources), answer,
+    print each answer as it is done. When loading or answering fails (a server down, a stream cut off)
+    the sources of every answer of the batch not given are printed, before the error."""
 
-    answers = [retrieve(idx, q, k, scorer, name=name, filter=restriction) for q in questions]
-    for item in answers:
-        item.sources = above(item.sources, min_score)
-    if as_json:
+    def __init__(
+        self,
+        idx: Any,
+        name: str,
+        scorer: Any,
+        k: int,
+        kind: str,
+        model: Optional[str],
+        generation: Any,
+        restriction: Any = None,
+        fallback: bool = True,
+        view: Any = None,
+        min_score: Optional[float] = None,
+    ) -> None:
+        self.idx, self.name, self.scorer, self.k, self.restriction = idx, name, scorer, k, restriction
+        self.kind, self.model, self.generation, self.fallback = kind, model, generation, fallback
+        self.view, self.min_score = view, min_score
+        self.choice: Any = None
+        self.backup: Any = None
+
+    def _load(self) -> Any:
+        if self.choice is None:
+            from ragcli.answering import extractive_fallback
+            from ragcli.generation.base import make_generator
+            from ragcli.progress import waiting
+
+            with waiting(f"loading the model {self.model} …" if self.model else "loading the model …"):
+                self.choice = make_generator(self.kind, self.model, self.generation, index=self.idx)
+            _fallback_note(self.choice)
+            name = self.choice.generator.name
+            self.backup = (
+                extractive_fallback(self.idx, self.generation) if self.fallback and name != "extractive" else None
+            )
+        return self.choice
+
+    def answer(self, questions: list[str], as_json: bool, jsonl: bool) -> None:
+        from ragcli.answering import above, generate_answers, retrieve
+        from ragcli.generation.base import StreamingGenerator
+        from ragcli.render import print_answer, print_hits, print_streamed_answer, write_json
+
+        idx = self.idx
+        answers = [retrieve(idx, q, self.k, self.scorer, name=self.name, filter=self.restriction) for q in questions]
         for item in answers:
-            item.sources = idx.with_metadata(item.sources)
-    done = 0
-
-    def print_sources(exc: RagcliError) -> None:
-        for item in answers[done:]:  # the sources are never lost
-            if as_json:
-                write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
-            else:
-                highlight = idx.analyzer.highlighter(item.question)
-                print_hits(item.question, item.retriever, item.sources, highlight, False, False, view)
-
-    try:
-        with waiting(f"loading the model {model} …" if model else "loading the model …"):
-            choice = make_generator(kind, model, generation, index=idx)
-        if choice.notice:
-            note(f"ragcli: note: {choice.notice}")
-        gen, one = choice.generator, answers[0]
-        backup = extractive_fallback(idx, generation) if fallback and gen.name != "extractive" else None
-        if (
-            not as_json
-            and len(answers) == 1
-            and one.sources
-            and isinstance(gen, StreamingGenerator)
-            and sys.stdout.isatty()
-        ):
-            highlight = idx.analyzer.highlighter(one.question)
-            print_streamed_answer(one, gen, choice.load_seconds, highlight, backup, view)
-            return
-        batch = max(generation.batch_size, generation.concurrency if gen.name == "openai" else 1)
-        for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=backup):
-            if as_json:
-                write_json(item.to_dict(), indent=None if jsonl else 2)
-            else:
-                print_answer(item, idx.analyzer.highlighter(item.question), view)
-            done += 1
-    except RagcliError as exc:
-        print_sources(exc)
-        raise
+            item.sources = above(item.sources, self.min_score)
+        if as_json:
+            for item in answers:
+                item.sources = idx.with_metadata(item.sources)
+        done = 0
+        try:
+            choice = self._load()
+            gen, one = choice.generator, answers[0]
+            single = not as_json and len(answers) == 1 and bool(one.sources)
+            if single and isinstance(gen, StreamingGenerator) and sys.stdout.isatty():
+                highlighter = idx.analyzer.highlighter(one.question)
+                print_streamed_answer(one, gen, choice.load_seconds, highlighter, self.backup, self.view)
+                return
+            batch = max(self.generation.batch_size, self.generation.concurrency if gen.name == "openai" else 1)
+            for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=self.backup):
+                if as_json:
+                    write_json(item.to_dict(), indent=None if jsonl else 2)
+                else:
+                    print_answer(item, idx.analyzer.highlighter(item.question), self.view)
+                done += 1
+        except RagcliError as exc:
+            for item in answers[done:]:  # the sources are never lost
+                if as_json:
+                    write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
+                else:
+                    highlighter = idx.analyzer.highlighter(item.question)
+                    print_hits(item.question, item.retriever, item.sources, highlighter, False, False, self.view)
+            raise
 
 
 @app.command()
@@ -603,8 +680,7 @@ def evaluate(
     if generate and any(q.answers for q in eval_set.queries):
         with waiting(f"loading the model {model} …" if model else "loading the model …"):
             choice = make_generator(kind, model, generation, index=idx)
-        if choice.notice:
-            note(f"ragcli: note: {choice.notice}")
+        _fallback_note(choice)
         gen = choice.generator
     with_answers = sum(1 for q in eval_set.queries if q.answers) if gen is not None else 0
     to_answer = with_answers * (len(retrievers) + (0 if context else 1))

@@ -115,6 +115,16 @@ class InvalidOptionError(RagcliError):
     exit_code = ExitCode.USAGE
 
 
+def unknown_choice(kind: str, value: str, choices: list[str] | tuple[str, ...]) -> InvalidOptionError:
+    """The usage error for a value that is not one of `choices`: names the closest one (difflib), so a
+    typo (`-g extractiv`) is answered with the fix, and lists them all."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    suggestion = f"; did you mean {close[0]!r}?" if close else ""
+    return InvalidOptionError(f"unknown {kind} {value!r}{suggestion}", hint=f"choose one of {', '.join(choices)}")
+
+
 class ForeignFolderError(InvalidOptionError):
     """`--index` names a folder ragcli did not make an index (not empty, no ragcli marker or manifest):
     ragcli refuses to write into it, and touches nothing there (exit 2, like any unusable option value)."""

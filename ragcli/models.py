@@ -7,15 +7,21 @@ libraries (huggingface_hub, torch) are imported inside the functions that need t
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, unknown_choice
 from ragcli.indexdir import write_error
 
 HUB_CHECK_SECONDS = 5.0
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PROBE_MEMORY_SECONDS = 3600.0  # a failed Hub check is remembered this long: no query waits on it again
+NOTICE_EVERY_SECONDS = 86400.0  # the same notice is shown at most once a day
+STATE_FILE = "state.json"
 
 
 def import_transformers(needed_for: str, extra: str) -> tuple[Any, Any]:
@@ -36,12 +42,15 @@ def import_transformers(needed_for: str, extra: str) -> tuple[Any, Any]:
 
 
 def cache_root() -> Path:
-    """ragcli's own cache (built int8 models, indexes of evaluated datasets): $RAGCLI_CACHE, else
-    $XDG_CACHE_HOME/ragcli, else ~/.cache/ragcli."""
-    base = os.environ.get("RAGCLI_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "ragcli"
-    )
-    return Path(base)
+    """ragcli's own cache (built int8 models, indexes of evaluated datasets, the state file):
+    $RAGCLI_CACHE, else the platform's user cache folder (platformdirs: $XDG_CACHE_HOME/ragcli or
+    ~/.cache/ragcli on Linux)."""
+    base = os.environ.get("RAGCLI_CACHE")
+    if base:
+        return Path(base)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ragcli", appauthor=False))
 
 
 def cache_dir() -> Path:
@@ -60,14 +69,147 @@ def cache_dir() -> Path:
 def check_device(requested: str) -> str:
     """`requested` if it names a device kind ragcli knows (checked before any work starts)."""
     if requested not in DEVICES:
-        raise InvalidOptionError(f"unknown device {requested!r}", hint=f"choose one of {', '.join(DEVICES)}")
+        raise unknown_choice("device", requested, DEVICES)
     return requested
 
 
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _offline() -> bool:
+    """HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE: never ask the Hub."""
+    if _truthy("HF_HUB_OFFLINE") or _truthy("TRANSFORMERS_OFFLINE"):
+        return True
     from huggingface_hub import constants
 
     return bool(constants.HF_HUB_OFFLINE)
+
+
+# --- the state file: what ragcli remembers between runs (failed Hub checks, notices shown) -----------
+
+
+def state_path() -> Path:
+    """The small JSON file in ragcli's cache folder ($RAGCLI_CACHE moves it, as it moves the cache)."""
+    return cache_root() / STATE_FILE
+
+
+def read_state() -> dict[str, Any]:
+    """The remembered state; an absent, unreadable or damaged file is an empty one (it is a convenience:
+    losing it costs one Hub check and one notice, never a failure)."""
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(section: str, key: str, value: float) -> None:
+    """Record `value` under state[section][key]; atomic (a temporary file renamed over the old), and
+    silent when the cache folder cannot be written (a read-only home still answers queries)."""
+    state = read_state()
+    entries = state.get(section)
+    entries = dict(entries) if isinstance(entries, dict) else {}
+    entries[key] = value
+    state[section] = entries
+    path = state_path()
+    temporary = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+def _remembered(section: str, key: str) -> float | None:
+    entries = read_state().get(section)
+    value = entries.get(key) if isinstance(entries, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def once_a_day(key: str, now: float | None = None) -> bool:
+    """True when the notice `key` was not shown in the last day, and remember that it is shown now."""
+    now = time.time() if now is None else now
+    shown = _remembered("notices", key)
+    if shown is not None and 0 <= now - shown < NOTICE_EVERY_SECONDS:
+        return False
+    _remember("notices", key, now)
+    return True
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a generation model can be loaded now, decided without loading it (and, when it is cached
+    or known unreachable, without the network): the answer of `probe_model`."""
+
+    available: bool
+    reason: str = ""  # why not: one clause for the notice
+    missing_extra: str | None = None  # the extra to install when the libraries themselves are missing
+
+
+def probe_model(name: str, extra: str = "generate", now: float | None = None) -> Availability:
+    """Can model `name` be loaded? In milliseconds when it can be told without the network: the
+    libraries installed (import specs, nothing imported), a local folder, the Hugging Face cache
+    (huggingface_hub's try_to_load_from_cache), HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, a Hub check that
+    failed in the last hour (remembered in the state file). Else one Hub check (at most
+    HUB_CHECK_SECONDS), whose failure is remembered."""
+    from importlib.util import find_spec
+
+    missing = [module for module in ("torch", "transformers", "huggingface_hub") if find_spec(module) is None]
+    if missing:
+        return Availability(False, f"{missing[0]} is not installed", missing_extra=extra)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return Availability(True)
+    if folder.exists() or name.startswith((".", "/", "~")):
+        return Availability(False, f"model folder {name} does not exist or is not a folder")
+    if _cached(name):
+        return Availability(True)
+    if _offline():
+        return Availability(False, f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
+    now = time.time() if now is None else now
+    failed = _remembered("hub_unreachable", name)
+    if failed is not None and 0 <= now - failed < PROBE_MEMORY_SECONDS:
+        minutes = max(1, round((failed + PROBE_MEMORY_SECONDS - now) / 60))
+        return Availability(
+            False,
+            f"model {name} is not in the Hugging Face cache and the Hub could not be reached "
+            f"(checked {max(0, round((now - failed) / 60))} min ago; again in {minutes} min)",
+        )
+    reason = _hub_check(name)
+    if reason:
+        _remember("hub_unreachable", name, now)
+        return Availability(False, reason)
+    return Availability(True)
+
+
+def _cached(name: str) -> bool:
+    """Is model `name`'s config in the Hugging Face cache? huggingface_hub's try_to_load_from_cache
+    answers; it is asked only when the model's cache folder exists (`models--org--name`, the cache's
+    documented layout), since importing it costs ~0.2 s a query spends on nothing when the model was
+    never downloaded."""
+    from huggingface_hub import constants
+
+    if not (Path(constants.HF_HUB_CACHE) / f"models--{name.replace('/', '--')}").is_dir():
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # an id that is not a valid repo name
+        return False
+
+
+def _hub_check(name: str) -> str | None:
+    """None when the Hub knows model `name`; else why it cannot be had."""
+    from huggingface_hub import model_info
+
+    try:
+        model_info(name, timeout=HUB_CHECK_SECONDS)
+    except Exception as exc:
+        return f"model {name} is not in the Hugging Face cache and the Hub cannot be reached ({type(exc).__name__})"
+    return None
 
 
 def resolve_model(name: str) -> tuple[str, bool]:
@@ -76,24 +218,13 @@ def resolve_model(name: str) -> tuple[str, bool]:
         return str(Path(name).expanduser()), True
     if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
         raise ModelUnavailableError(f"model folder {name} does not exist or is not a folder")
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        cached = try_to_load_from_cache(name, "config.json")
-    except Exception:  # an id that is not a valid repo name
-        cached = None
-    if isinstance(cached, str):
+    if _cached(name):
         return name, True
     if _offline():
         raise ModelUnavailableError(f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
-    from huggingface_hub import model_info
-
-    try:
-        model_info(name, timeout=HUB_CHECK_SECONDS)
-    except Exception as exc:
-        raise ModelUnavailableError(
-            f"model {name} is not in the Hugging Face cache and the Hub cannot be reached ({type(exc).__name__})"
-        ) from None
+    reason = _hub_check(name)
+    if reason:
+        raise ModelUnavailableError(reason)
     return name, False
 
 

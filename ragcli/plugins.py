@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import Any, Generic, TypeVar
 
-from ragcli.errors import InvalidOptionError, RagcliError
+from ragcli.errors import RagcliError, unknown_choice
 
 T = TypeVar("T")
 DISTRIBUTION = "ragcli"
@@ -78,20 +78,32 @@ class Registry(Generic[T]):
             )
         return points
 
+    @cached_property
+    def _builtins(self) -> dict[str, EntryPoint]:
+        """ragcli's own parts of this group, from its own distribution alone: a fraction of a millisecond,
+        where reading every installed distribution's entry points takes ~50 ms a group. Enough for `get`
+        of a built-in name, since a built-in always wins over a plugin of the same name."""
+        try:
+            points = distribution(DISTRIBUTION).entry_points.select(group=self.group)
+        except PackageNotFoundError:  # not installed (run from a source tree): the full scan decides
+            return {}
+        return {point.name: point for point in points}
+
     def names(self) -> list[str]:
         return list(self._points)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._points
+        return name in self._builtins or name in self._points
 
     def get(self, name: str) -> T:
         """The part registered as `name` (loaded on first use), or a usage error listing the names."""
         if name not in self._loaded:
-            if name not in self._points:
-                raise InvalidOptionError(
-                    f"unknown {self.kind} {name!r}", hint=f"choose one of {', '.join(self.names())}"
-                )
-            point, dist = self._points[name]
+            if name in self._builtins:
+                point, dist = self._builtins[name], DISTRIBUTION
+            elif name in self._points:
+                point, dist = self._points[name]
+            else:
+                raise unknown_choice(self.kind, name, self.names())
             try:
                 self._loaded[name] = point.load()
             except Exception as exc:  # a broken plugin must not look like a bug in ragcli

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,14 +98,148 @@ def test_python_dash_m_works(sample_index: Path) -> None:
 # --- generation -------------------------------------------------------------------------------------
 
 
-def test_default_query_answers_offline_with_the_extractive_fallback(sample_index: Path) -> None:
-    result = run("query", QUESTIONS[0], "--index", str(sample_index), "--json", env={"HF_HUB_OFFLINE": "1"})
+def test_default_query_answers_offline_with_the_extractive_fallback(sample_index: Path, tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "RAGCLI_CACHE": str(tmp_path / "cache")}
+    result = run("query", QUESTIONS[0], "--index", str(sample_index), "--json", env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["generator"] == "extractive" and data["answer"]
     assert data["sources"][data["citations"][0] - 1]["doc_id"] == "behavior/waggle_dance.md"
-    assert "ragcli: note:" in result.stderr and "extractive" in result.stderr
+    assert "ragcli: note:" in result.stderr and "extractive" in result.stderr and "HF_HUB_OFFLINE" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert data["timings"]["load"] > 0  # what deciding and setting up the generator took, not a made-up 0
+
+
+# --- offline: decided at once, said once a day --------------------------------------------------------
+
+
+def offline_env(tmp_path: Path, **more: str) -> dict[str, str]:
+    """No Hugging Face Hub, an empty Hugging Face cache, ragcli's state in tmp_path."""
+    hub_cache = tmp_path / "hf-cache"
+    hub_cache.mkdir(exist_ok=True)
+    return {"RAGCLI_CACHE": str(tmp_path / "cache"), "HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1", **more}
+
+
+def state(tmp_path: Path) -> dict[str, dict[str, float]]:
+    return json.loads((tmp_path / "cache" / "state.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_the_offline_notice_is_shown_once_a_day(sample_index: Path, tmp_path: Path) -> None:
+    env = offline_env(tmp_path)
+    first = run("query", QUESTIONS[1], "--index", str(sample_index), env=env)
+    again = run("query", QUESTIONS[0], "--index", str(sample_index), env=env)
+    assert first.returncode == again.returncode == 0
+    assert "ragcli: note:" in first.stderr and "once a day" in first.stderr
+    assert again.stderr == "" and "answer · extractive" in again.stdout
+    notices = state(tmp_path)["notices"]
+    assert list(notices) == ["fallback:google/flan-t5-base:model"]
+    notices["fallback:google/flan-t5-base:model"] -= 86_401  # shown more than a day ago
+    (tmp_path / "cache" / "state.json").write_text(json.dumps({"notices": notices}), encoding="utf-8")
+    next_day = run("query", QUESTIONS[0], "--index", str(sample_index), env=env)
+    assert "ragcli: note:" in next_day.stderr
+
+
+def test_a_failed_hub_check_is_remembered(sample_index: Path, tmp_path: Path) -> None:
+    """With the Hub not known to be off limits, a check that failed minutes ago is not made again."""
+    env = offline_env(tmp_path, HF_HUB_OFFLINE="", TRANSFORMERS_OFFLINE="", HF_ENDPOINT="http://127.0.0.1:9")
+    (tmp_path / "cache").mkdir()
+    failed = time.time() - 600
+    (tmp_path / "cache" / "state.json").write_text(
+        json.dumps({"hub_unreachable": {"google/flan-t5-base": failed}}), encoding="utf-8"
+    )
+    result = run("query", QUESTIONS[1], "--index", str(sample_index), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["generator"] == "extractive"
+    assert "could not be reached (checked 10 min ago; again in 50 min)" in result.stderr
+    assert state(tmp_path)["hub_unreachable"] == {"google/flan-t5-base": failed}  # not checked again
+
+
+def test_an_unreachable_hub_is_checked_once_then_remembered(sample_index: Path, tmp_path: Path) -> None:
+    # nothing listens on port 9 of this machine: the check fails at once, as it does with no network
+    env = offline_env(tmp_path, HF_HUB_OFFLINE="", TRANSFORMERS_OFFLINE="", HF_ENDPOINT="http://127.0.0.1:9")
+    result = run("query", QUESTIONS[1], "--index", str(sample_index), "--json", env=env)
+    assert result.returncode == 0 and json.loads(result.stdout)["generator"] == "extractive"
+    assert "the Hub cannot be reached" in result.stderr
+    checked = state(tmp_path)["hub_unreachable"]["google/flan-t5-base"]
+    assert 0 <= time.time() - checked < 600
+
+
+def test_a_core_install_names_the_generate_extra(sample_index: Path, tmp_path: Path) -> None:
+    """Without transformers (a core install, simulated by making it unimportable), the note says which
+    extra to install instead of sending the user after the network."""
+    script = (
+        "import sys; sys.modules['transformers'] = None; sys.argv = ['ragcli', *sys.argv[1:]]; "
+        "from ragcli.cli import main; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "query", QUESTIONS[1], "--index", str(sample_index), "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **offline_env(tmp_path)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["generator"] == "extractive"
+    assert "transformers is not installed" in result.stderr and "pip install 'ragcli[generate]'" in result.stderr
+    assert "network" not in result.stderr
+
+
+def test_the_default_query_offline_imports_no_model_library(sample_index: Path, tmp_path: Path) -> None:
+    """Deciding that the default model is absent costs no import of torch or transformers (seconds),
+    and a BM25 query loads neither the dense retriever nor its embedder."""
+    probe = (
+        "import sys, json\n"
+        "from ragcli.cli import app\n"
+        "for args in (['query', 'bees', '--index', sys.argv[1]], ['query', 'bees', '-g', 'extractive', '--index', sys.argv[1]]):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit as exit:\n"
+        "        assert not exit.code, exit.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers') or 'dense' in m or 'embedder' in m)\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(sample_index)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **offline_env(tmp_path)},
+    )
+    assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
+
+
+# --- every option checked before any work ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-g", "extractiv"], "unknown generator 'extractiv'; did you mean 'extractive'? (choose one of auto,"),
+        (["--device", "gpu"], "unknown device 'gpu'; did you mean 'cpu'? (choose one of auto, cpu, cuda, mps)"),
+        (["-r", "bm52"], "unknown retriever 'bm52'; did you mean 'bm25'?"),
+        (["--answer-style", "shrt"], "unknown answer style 'shrt'; did you mean 'short'?"),
+        (["-g", "magic"], "unknown generator 'magic' (choose one of auto,"),
+        (["--where", "no condition"], "--where 'no condition': not a condition"),
+        (["--prompt-template", "{tmp}/missing.txt"], "cannot read the prompt template"),
+        (["--base-url", "ftp://example.org"], "is not an http(s) URL"),
+        (["--top-k", "0"], "Invalid value for '--top-k'"),
+        (["--temperature", "-1"], "Invalid value for '--temperature'"),
+    ],
+)
+@pytest.mark.parametrize("question", ["-", "varroa"])
+def test_bad_options_fail_before_any_output(
+    sample_index: Path, tmp_path: Path, args: list[str], message: str, question: str
+) -> None:
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = invoke("query", question, "--index", str(sample_index), *args, input="varroa\nwaggle dance\n")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stdout == ""  # no sources, no answer before the error
+    assert message in " ".join(result.stderr.split())
+
+
+def test_options_are_checked_before_the_index_is_opened(tmp_path: Path) -> None:
+    result = invoke("query", "varroa", "--index", str(tmp_path / "no-index"), "--device", "gpu")
+    assert result.exit_code == ExitCode.USAGE and result.stdout == "" and "unknown device 'gpu'" in result.stderr
 
 
 def test_people_see_an_answer_panel_and_the_sources(sample_index: Path) -> None:

@@ -44,7 +44,7 @@ def flat(text: str) -> str:
 
 def test_the_commands_are_the_documented_ones() -> None:
     top = sorted(name for (name, *rest) in COMMANDS if not rest)
-    assert top == ["collections", "config", "evaluate", "index", "info", "plugins", "query", "train", "tune"]
+    assert top == ["chat", "collections", "config", "evaluate", "index", "info", "plugins", "query", "train", "tune"]
     for path in COMMANDS:
         assert f"ragcli {' '.join(path)}" in README, f"README does not document `ragcli {' '.join(path)}`"
 

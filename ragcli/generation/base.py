@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
+from ragcli.errors import MissingExtraError, ModelUnavailableError, unknown_choice
 from ragcli.plugins import Registry
 from ragcli.records import Hit
 
@@ -139,7 +139,7 @@ def strip_citations(text: str) -> str:
 def check_answer_style(style: str) -> str:
     """`style` if --answer-style accepts it (checked before any work starts)."""
     if style not in ANSWER_STYLES:
-        raise InvalidOptionError(f"unknown answer style {style!r}", hint=f"choose one of {', '.join(ANSWER_STYLES)}")
+        raise unknown_choice("answer style", style, ANSWER_STYLES)
     return style
 
 
@@ -165,7 +165,8 @@ class GeneratorChoice:
 
     generator: Generator
     notice: str | None = None  # one line for stderr when auto fell back to the extractive generator
-    load_seconds: float = 0.0
+    load_seconds: float = 0.0  # the time choosing and loading took (the model load; the probe when none)
+    notice_key: str | None = None  # what the notice is about: the CLI shows each key at most once a day
 
 
 class GeneratorFactory(Protocol):
@@ -191,8 +192,8 @@ def generator_names() -> list[str]:
 
 def check_generator(kind: str) -> str:
     """`kind` if --generator accepts it (checked before any work starts)."""
-    if kind not in generator_names():
-        raise InvalidOptionError(f"unknown generator {kind!r}", hint=f"choose one of {', '.join(generator_names())}")
+    if kind != AUTO and kind not in GENERATORS:  # a built-in name is known without reading every plugin
+        raise unknown_choice("generator", kind, generator_names())
     return kind
 
 
@@ -206,10 +207,12 @@ def make_generator(
     """Build the generator a query asked for.
 
     auto: a configured server (--base-url / $RAGCLI_BASE_URL) with the `openai` backend; else the named
-    model (--model / $RAGCLI_MODEL) or the default, with transformers; if the default
-    cannot be loaded (no cache and no network, or transformers not installed) fall back to the
-    extractive generator, with a notice saying why and how to get the model. A model the user named
-    explicitly that cannot be loaded is an error (ModelUnavailableError), never a silent substitution.
+    model (--model / $RAGCLI_MODEL) or the default, with transformers. Whether the default model can be
+    had is decided first, in milliseconds when possible (`ragcli.models.probe_model`: installed
+    libraries, the Hugging Face cache, HF_HUB_OFFLINE, a remembered failed Hub check), so that offline
+    the extractive generator answers at once, with a notice saying why and how to get the model. A model
+    the user named explicitly that cannot be loaded is an error (ModelUnavailableError), never a silent
+    substitution.
     """
     import time
 
@@ -217,18 +220,35 @@ def make_generator(
     started = time.perf_counter()
     if check_generator(kind) != AUTO:
         generator = GENERATORS.get(kind).create(model, options, index)
-        return GeneratorChoice(generator, load_seconds=time.perf_counter() - started if generator.model else 0.0)
+        return GeneratorChoice(generator, load_seconds=time.perf_counter() - started)
     if configured_base_url(options):  # the user pointed ragcli at a server: its errors are theirs to see
         return GeneratorChoice(GENERATORS.get("openai").create(model, options, index))
     name, explicit = requested_model(model)
-    try:
+    if explicit:
         generator = GENERATORS.get("transformers").create(name, options, index)
-    except (ModelUnavailableError, MissingExtraError) as exc:
-        if explicit:
-            raise
+        return GeneratorChoice(generator, load_seconds=time.perf_counter() - started)
+    from ragcli.models import probe_model
+
+    found = probe_model(name)
+    if found.available:
+        try:
+            generator = GENERATORS.get("transformers").create(name, options, index)
+            return GeneratorChoice(generator, load_seconds=time.perf_counter() - started)
+        except (ModelUnavailableError, MissingExtraError) as exc:
+            reason, missing_extra = exc.message, None
+    else:
+        reason, missing_extra = found.reason, found.missing_extra
+    if missing_extra:
         notice = (
-            f"{exc.message}; answering with the extractive generator instead. To use {name}, run once with "
-            "network access (or download it into the Hugging Face cache), or pass --model with a local model folder."
+            f"the default generator needs the {missing_extra!r} extra ({reason}); answering with the extractive "
+            f"generator instead. Install it with: pip install 'ragcli[{missing_extra}]' (or pass -g extractive)."
         )
-        return GeneratorChoice(GENERATORS.get("extractive").create(None, options, index), notice=notice)
-    return GeneratorChoice(generator, load_seconds=time.perf_counter() - started)
+    else:
+        notice = (
+            f"{reason}; answering with the extractive generator instead. To use {name}, download it once with "
+            f"network access (hf download {name}), or pass --model with a local model folder "
+            "(-g extractive skips this check)."
+        )
+    extractive = GENERATORS.get("extractive").create(None, options, index)
+    key = f"fallback:{name}:{'extra' if missing_extra else 'model'}"
+    return GeneratorChoice(extractive, notice=notice, load_seconds=time.perf_counter() - started, notice_key=key)

@@ -55,6 +55,9 @@ def payload_schema(name: str) -> PayloadSchema | None:
     declares (None: a plugin without one; its payload is still checked to be plain data)."""
     if name in CORE_SCHEMAS:
         return CORE_SCHEMAS[name]
+    stem = name.split(".")[0]  # bm25.joblib is bm25's: asked first, so that no other retriever is imported
+    if stem in RETRIEVERS and RETRIEVERS.get(stem).payload == name:
+        return RETRIEVERS.get(stem).schema
     for retriever in RETRIEVERS.all():
         if retriever.payload == name:
             return retriever.schema

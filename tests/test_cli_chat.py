@@ -1,0 +1,122 @@
+"""`ragcli chat`: a question loop at a terminal (driven through a pseudo-terminal), and over a pipe."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from clihelpers import RAGCLI, invoke
+
+TIMEOUT = 60.0  # seconds to wait for the prompt or an answer (a fresh process on a busy machine)
+
+
+class Terminal:
+    """`ragcli ARGS` with a pseudo-terminal as its controlling terminal, stdin, stdout and stderr."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.leader, follower = os.openpty()
+
+        def controlling_terminal() -> None:  # in the child: the pty becomes its terminal (Ctrl-C → SIGINT)
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.process = subprocess.Popen(
+            [RAGCLI, *args],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env={**os.environ, "TERM": "dumb", "COLUMNS": "100", **env},
+            start_new_session=True,
+            preexec_fn=controlling_terminal,
+        )
+        os.close(follower)
+        self.output = ""
+
+    def read_until(self, text: str, after: int = 0) -> str:
+        """Everything written so far, once `text` appears after position `after` (else a test failure)."""
+        deadline = time.monotonic() + TIMEOUT
+        while text not in self.output[after:]:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} not seen within {TIMEOUT} s; output: {self.output[-800:]!r}"
+            if select.select([self.leader], [], [], min(left, 0.2))[0]:
+                try:
+                    chunk = os.read(self.leader, 65536)
+                except OSError:  # the process ended and closed the terminal
+                    chunk = b""
+                assert chunk, f"the terminal closed before {text!r}; output: {self.output[-800:]!r}"
+                self.output += chunk.decode("utf-8", "replace")
+        return self.output
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.leader, keys)
+
+    def close(self) -> int:
+        try:
+            return self.process.wait(timeout=TIMEOUT)
+        finally:
+            self.process.kill()
+            os.close(self.leader)
+
+
+PROMPT = "> "
+
+
+@pytest.mark.parametrize("leave", [b"exit\r", b"\x04", b"\x03"], ids=["exit", "ctrl-d", "ctrl-c"])
+def test_a_question_at_the_prompt_is_answered_and_remembered(sample_index: Path, tmp_path: Path, leave: bytes) -> None:
+    cache = tmp_path / "cache"
+    terminal = Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "2", env={"RAGCLI_CACHE": str(cache)}
+    )
+    try:
+        terminal.read_until(PROMPT)
+        seen = len(terminal.output)
+        terminal.type(b"What is propolis made of?\r")
+        terminal.read_until("answer · extractive", seen)
+        after_answer = terminal.read_until("hive/propolis.html", seen)
+        terminal.read_until(PROMPT, after_answer.rindex("hive/propolis.html"))  # asks for the next question
+        terminal.type(leave)
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+    assert "Traceback" not in terminal.output
+    assert "What is propolis made of?" in (cache / "chat_history").read_text(encoding="utf-8")
+
+
+def test_the_history_of_earlier_sessions_is_offered_again(sample_index: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "chat_history").write_text("How is honey made?\n", encoding="utf-8")
+    terminal = Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", env={"RAGCLI_CACHE": str(cache)}
+    )
+    try:
+        terminal.read_until(PROMPT)
+        seen = len(terminal.output)
+        terminal.type(b"\x1b[A")  # the up arrow recalls the last question of the earlier session
+        terminal.read_until("How is honey made?", seen)
+        terminal.type(b"\r")
+        terminal.read_until("answer · extractive", seen)
+        terminal.type(b"quit\r")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+
+
+def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
+    result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input="varroa\n\npropolis\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == ["varroa", "propolis"]
+    assert all(r["answer"] and r["generator"] == "extractive" for r in records)
+
+
+def test_options_are_checked_before_the_index_is_opened(tmp_path: Path) -> None:
+    result = invoke("chat", "--index", str(tmp_path / "none"), "-g", "extractiv", input="varroa\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "did you mean 'extractive'?" in result.stderr
