@@ -38,7 +38,7 @@ def test_files_counts_only_the_files_read_and_nouns_agree_with_counts(tmp_path: 
     corpus = write_files(tmp_path / "c", {"one.md": "# One\n\nA single short note.", "logo.png": b"\x89PNG"})
     result = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
     assert "Indexed 1 document (1 passage, " in result.stderr and " from 1 file in " in result.stderr
-    assert "skipped 1: 1 unsupported file type .png" in result.stderr
+    assert "skipped 1 file (--verbose lists them):\n  1 unsupported file type: .png 1\n" in result.stderr
     report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
     assert (report["files"], report["files_read"]) == (2, 1)
 
