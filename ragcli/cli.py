@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 
 from ragcli import __version__, options
+from ragcli.cli_train import train_app
 from ragcli.errors import ExitCode, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(train_app, name="train")
 
 _state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -422,6 +424,7 @@ def evaluate(
     timeout: options.Timeout = 60.0,
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
+    embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     embedding_precision: options.EmbeddingPrecision = "int8",
     strict: options.Strict = False,
     path_globs: options.PathGlobs = None,
@@ -471,7 +474,7 @@ def evaluate(
             eval_set,
             index_dir,
             retrievers,
-            {"dense": EmbeddingSettings(precision=embedding_precision)},
+            {"dense": EmbeddingSettings(model=embedding_model, precision=embedding_precision)},
             strict=strict,
             on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
             embed_progress=embed_bar,

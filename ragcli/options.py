@@ -303,3 +303,41 @@ K1Grid = Annotated[str, option("--k1", help="k1 values to try, comma-separated."
 BGrid = Annotated[str, option("--b", help="b values to try, comma-separated.")]
 Apply = Annotated[bool, option(help="Store the best k1 and b in the index.")]
 JudgedDataset = Annotated[Path, argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)]
+
+# ragcli train retriever
+TrainingData = Annotated[
+    Path,
+    argument(
+        help="A qa.jsonl file with 'relevant' (passages from --index) or a BEIR folder (its --split).",
+        show_default=False,
+    ),
+]
+TrainOutput = Annotated[
+    Path, option("--output", "-o", help="Folder to write the trained model to (new, empty or an earlier output).")
+]
+Epochs = Annotated[int, option(min=1, help="Passes over the training pairs.")]
+TrainBatchSize = Annotated[
+    int, option(min=2, help="Questions per step; each is scored against every passage of the batch.")
+]
+LearningRate = Annotated[float, option("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")]
+TrainSeed = Annotated[
+    int, option(help="Random seed: data order, validation slice, dropout (same seed, same weights on a CPU).")
+]
+MaxSeqLength = Annotated[int, option(min=8, help="Tokens kept of each question and passage while training.")]
+HardNegatives = Annotated[
+    int, option(min=0, help="BM25-mined negatives per question (top hits of documents not judged relevant).")
+]
+Validation = Annotated[
+    float,
+    option(
+        min=0.0, max=0.9, help="Fraction of the training questions held out to pick the best epoch (0: keep the last)."
+    ),
+]
+EvalQueries = Annotated[
+    Optional[Path],
+    option(help="Evaluation questions (qa.jsonl or BEIR folder) that training must not overlap.", show_default=False),
+]
+EvalSplit = Annotated[str, option(help="The BEIR split of --eval-queries.")]
+DropOverlap = Annotated[
+    bool, option(help="Leave out training questions that evaluation also asks (by id or text) instead of refusing.")
+]

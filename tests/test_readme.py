@@ -10,7 +10,11 @@ import typer.main
 from ragcli.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+COMMANDS = {  # a group's commands by their full name: `train retriever`
+    f"{name} {sub}" if sub else name: command
+    for name, group in typer.main.get_command(app).commands.items()  # type: ignore[attr-defined]
+    for sub, command in (getattr(group, "commands", None) or {"": group}).items()
+}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
