@@ -16,18 +16,19 @@ import typer
 
 from ragcli import options
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 train_app = typer.Typer(
-    help="Fine-tune ragcli's models on your own judged questions.",
+    name="train",
+    help="Fine-tune ragcli's models on your own questions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def handled(command: F) -> F:
-    """cli.handle_errors around `command`: library errors as one line and their exit code."""
+
+def _handled(command: F) -> F:
+    """ragcli.cli's error handling (one line and the documented exit code, never a traceback)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,17 +40,17 @@ def handled(command: F) -> F:
 
 
 @train_app.command("retriever")
-@handled
+@_handled
 def retriever(
-    data: options.TrainingData,
-    output: options.TrainOutput,
+    data: options.RetrieverTrainingData,
+    output: options.RetrieverOutput,
     index_dir: options.IndexDir = None,
     split: options.Split = "train",
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
-    epochs: options.Epochs = 1,
-    batch_size: options.TrainBatchSize = 32,
-    lr: options.LearningRate = 2e-5,
-    seed: options.TrainSeed = 42,
+    epochs: options.RetrieverEpochs = 1,
+    batch_size: options.RetrieverBatchSize = 32,
+    lr: options.RetrieverLearningRate = 2e-5,
+    seed: options.RetrieverSeed = 42,
     max_seq_length: options.MaxSeqLength = 256,
     hard_negatives: options.HardNegatives = 1,
     validation: options.Validation = 0.1,

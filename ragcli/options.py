@@ -305,22 +305,24 @@ Apply = Annotated[bool, option(help="Store the best k1 and b in the index.")]
 JudgedDataset = Annotated[Path, argument(help="A qa.jsonl file with 'relevant', or a BEIR folder.", show_default=False)]
 
 # ragcli train retriever
-TrainingData = Annotated[
+RetrieverTrainingData = Annotated[
     Path,
     argument(
         help="A qa.jsonl file with 'relevant' (passages from --index) or a BEIR folder (its --split).",
         show_default=False,
     ),
 ]
-TrainOutput = Annotated[
+RetrieverOutput = Annotated[
     Path, option("--output", "-o", help="Folder to write the trained model to (new, empty or an earlier output).")
 ]
-Epochs = Annotated[int, option(min=1, help="Passes over the training pairs.")]
-TrainBatchSize = Annotated[
+RetrieverEpochs = Annotated[int, option(min=1, help="Passes over the training pairs.")]
+RetrieverBatchSize = Annotated[
     int, option(min=2, help="Questions per step; each is scored against every passage of the batch.")
 ]
-LearningRate = Annotated[float, option("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")]
-TrainSeed = Annotated[
+RetrieverLearningRate = Annotated[
+    float, option("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")
+]
+RetrieverSeed = Annotated[
     int, option(help="Random seed: data order, validation slice, dropout (same seed, same weights on a CPU).")
 ]
 MaxSeqLength = Annotated[int, option(min=8, help="Tokens kept of each question and passage while training.")]

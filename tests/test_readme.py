@@ -10,10 +10,12 @@ import typer.main
 from ragcli.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-COMMANDS = {  # a group's commands by their full name: `train retriever`
-    f"{name} {sub}" if sub else name: command
-    for name, group in typer.main.get_command(app).commands.items()  # type: ignore[attr-defined]
-    for sub, command in (getattr(group, "commands", None) or {"": group}).items()
+GROUPS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+# a sub-app's commands (`ragcli train generator`) count as commands of their own
+COMMANDS = {
+    f"{name} {sub}" if hasattr(command, "commands") else name: subcommand
+    for name, command in GROUPS.items()
+    for sub, subcommand in (command.commands.items() if hasattr(command, "commands") else [(name, command)])
 }
 
 

@@ -1,2 +1,1 @@
-"""Training ragcli's models on a user's own judged questions: `ragcli train retriever` (retriever.py,
-with its data in pairs.py) and `ragcli train generator`."""
+"""Fitting ragcli's models to a user's own questions."""
