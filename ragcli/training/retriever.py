@@ -142,14 +142,17 @@ def batches(examples: Sequence[Example], order: Sequence[int], size: int) -> lis
         batch: list[int] = []
         seen: set[str] = set()
         rest: list[int] = []
-        for i in pending:
+        for position, i in enumerate(pending):
+            if len(batch) == size:  # full: the rest waits, in order (linear, not a scan per batch)
+                rest.extend(pending[position:])
+                break
             example = examples[i]
             keys = {"q:" + example.query_id, "d:" + example.positive_doc, *("d:" + d for d in example.negative_docs)}
-            if len(batch) < size and not keys & seen:
+            if keys & seen:
+                rest.append(i)
+            else:
                 batch.append(i)
                 seen |= keys
-            else:
-                rest.append(i)
         out.append(batch)
         pending = rest
     return out
