@@ -96,7 +96,7 @@ def retriever(
         note(f"left out {job.dropped} training question(s) that evaluation also asks (--drop-overlap)")
     if job.missing:
         note(f"{job.missing} relevant document id(s) are not in the index: those pairs are left out")
-    with counting_progress("training", description="loading the model") as bar:
+    with counting_progress("training", description="loading the model", estimate_seconds=1800) as bar:
         result = train_retriever(
             job,
             settings,

@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = False) -> Progress | None:
+def progress_bar(
+    *leading: str, trailing: tuple[str, ...] = (), elapsed: bool = False, estimate_seconds: float = 30.0
+) -> Progress | None:
     """A transient bar on stderr (text columns, bar, done/total, [elapsed], time left), or None when
-    stderr is not a terminal. `leading` and `trailing` are text column templates."""
+    stderr is not a terminal. `leading` and `trailing` are text column templates; the time left comes
+    from the speed over the last `estimate_seconds` (longer than a step, or there is none to show)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -35,7 +38,9 @@ def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = 
     columns: list[Any] = [*map(text, leading), BarColumn(), MofNCompleteColumn(), *map(text, trailing)]
     if elapsed:
         columns.append(TimeElapsedColumn())
-    return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)
+    return Progress(
+        *columns, TimeRemainingColumn(), console=console, transient=True, speed_estimate_period=estimate_seconds
+    )
 
 
 @contextmanager
@@ -63,11 +68,11 @@ def index_progress(
 
 @contextmanager
 def counting_progress(
-    label: str, total: int | None = None, description: str = ""
+    label: str, total: int | None = None, description: str = "", estimate_seconds: float = 30.0
 ) -> Iterator[Callable[..., None] | None]:
     """A bar that a library callback moves: yields `update(done, total, description=…)`, or None
-    when there is no terminal to draw on."""
-    bar = progress_bar(label, "{task.description}")
+    when there is no terminal to draw on. Slow steps (training) want a longer `estimate_seconds`."""
+    bar = progress_bar(label, "{task.description}", estimate_seconds=estimate_seconds)
     if bar is None:
         yield None
         return
