@@ -208,3 +208,11 @@ def test_bad_options_are_refused_before_any_work(
     )
     assert result.exit_code == ExitCode.USAGE and message in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_model_is_said_before_any_work(judged: tuple[Path, Path], tmp_path: Path) -> None:
+    qa, index = judged
+    args = ("train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"))
+    result = invoke(*args, "--embedding-model", str(tmp_path / "no-such-model"))
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE and "does not exist" in result.output
+    assert not (tmp_path / "o").exists()

@@ -241,6 +241,9 @@ def prepare(
     settings.check()
     check_device(settings.device)
     check_output(output)
+    resolve_embedding_model(settings.model)  # a model that cannot be found: exit 9 before any work
+    torch, _ = import_transformers("training the retriever", "dense")
+    pick_device(settings.device, torch)  # --device cuda without CUDA: said now, not after mining
     training = load_eval_set(data, split, strict)
     queries = [q for q in training.queries if q.judged]
     if not queries:
