@@ -472,3 +472,43 @@ TunedModel = Annotated[
     Optional[str],
     option(help="With --compare: the fine-tuned model (a `ragcli train generator` output folder).", show_default=False),
 ]
+
+# ragcli train retriever
+RetrieverTrainingData = Annotated[
+    Path,
+    argument(
+        help="A qa.jsonl file with 'relevant' (passages from --index) or a BEIR folder (its --split).",
+        show_default=False,
+    ),
+]
+RetrieverOutput = Annotated[
+    Path, option("--output", "-o", help="Folder to write the trained model to (new, empty or an earlier output).")
+]
+RetrieverEpochs = Annotated[int, option(min=1, help="Passes over the training pairs.")]
+RetrieverBatchSize = Annotated[
+    int, option(min=2, help="Questions per step; each is scored against every passage of the batch.")
+]
+RetrieverLearningRate = Annotated[
+    float, option("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")
+]
+RetrieverSeed = Annotated[
+    int, option(help="Random seed: data order, validation slice, dropout (same seed, same weights on a CPU).")
+]
+MaxSeqLength = Annotated[int, option(min=8, help="Tokens kept of each question and passage while training.")]
+HardNegatives = Annotated[
+    int, option(min=0, help="BM25-mined negatives per question (top hits of documents not judged relevant).")
+]
+Validation = Annotated[
+    float,
+    option(
+        min=0.0, max=0.9, help="Fraction of the training questions held out to pick the best epoch (0: keep the last)."
+    ),
+]
+EvalQueries = Annotated[
+    Optional[Path],
+    option(help="Evaluation questions (qa.jsonl or BEIR folder) that training must not overlap.", show_default=False),
+]
+EvalSplit = Annotated[str, option(help="The BEIR split of --eval-queries.")]
+DropOverlap = Annotated[
+    bool, option(help="Leave out training questions that evaluation also asks (by id or text) instead of refusing.")
+]

@@ -125,10 +125,13 @@ class PlainProgress:
         return f"ragcli: {printable(text)}"
 
 
-def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = False) -> Progress | PlainProgress:
+def progress_bar(
+    *leading: str, trailing: tuple[str, ...] = (), elapsed: bool = False, estimate_seconds: float = 30.0
+) -> Progress | PlainProgress:
     """A transient bar on stderr (text columns, bar, done/total, [elapsed], time left) when stderr is a
     terminal, else plain lines every few seconds (`PlainProgress`). `leading` and `trailing` are text
-    column templates."""
+    column templates; the time left comes from the speed over the last `estimate_seconds` (longer than
+    a step, or there is none to show)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -148,7 +151,9 @@ def progress_bar(*leading: str, trailing: tuple[str, ...] = (), elapsed: bool = 
     columns: list[Any] = [*map(text, leading), BarColumn(), MofNCompleteColumn(), *map(text, trailing)]
     if elapsed:
         columns.append(TimeElapsedColumn())
-    return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)
+    return Progress(
+        *columns, TimeRemainingColumn(), console=console, transient=True, speed_estimate_period=estimate_seconds
+    )
 
 
 @contextmanager
@@ -213,9 +218,12 @@ def index_progress(
 
 
 @contextmanager
-def counting_progress(label: str, total: int | None = None, description: str = "") -> Iterator[Callable[..., None]]:
-    """A bar (or plain lines) that a library callback moves: yields `update(done, total, description=…)`."""
-    bar = progress_bar(label, "{task.description}")
+def counting_progress(
+    label: str, total: int | None = None, description: str = "", estimate_seconds: float = 30.0
+) -> Iterator[Callable[..., None]]:
+    """A bar (or plain lines) that a library callback moves: yields `update(done, total, description=…)`.
+    Slow steps (training) want a longer `estimate_seconds`."""
+    bar = progress_bar(label, "{task.description}", estimate_seconds=estimate_seconds)
     with bar:
         task = bar.add_task(description, total=total)
 

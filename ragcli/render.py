@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ragcli.plugins import PluginInfo
     from ragcli.training.compare import Comparison
     from ragcli.training.generator import TrainingReport
+    from ragcli.training.retriever import EpochResult, TrainingResult
 
 Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans to highlight
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
@@ -858,3 +859,37 @@ def training_summary(report: TrainingReport) -> list[str]:
         + (f"; {report.skipped} questions without answers left out" if report.skipped else ""),
         f"saved to {report.output}: use it with --model {report.output}",
     ]
+
+
+def training_epoch_line(epoch: EpochResult, base: float | None) -> str:
+    """The stderr line after each training epoch: its mean loss and validation nDCG@10."""
+    line = f"epoch {epoch.epoch}: loss {epoch.loss:.4f}"
+    if epoch.validation_ndcg is not None:
+        line += f", validation nDCG@10 {epoch.validation_ndcg:.4f}"
+        if base is not None:
+            line += f" (base model {base:.4f})"
+    return line
+
+
+def training_table(result: TrainingResult) -> Table:
+    """What `ragcli train retriever` did: per epoch loss and validation nDCG@10, the kept epoch in bold."""
+    caption = (
+        f"{result.examples} training pairs from {result.training_queries} questions of {printable(result.data)}; "
+        f"{result.validation_queries} held out for validation\n"
+        f"{format_seconds(result.seconds)} on {result.device} · saved to {printable(result.output)}"
+    )
+    table = Table(
+        title=Text(f"fine-tuned {printable(result.base_model)}"),
+        caption=Text(caption),
+        title_justify="left",
+        caption_justify="left",
+    )
+    for name in ("epoch", "loss", "validation nDCG@10"):
+        table.add_column(name, justify="right")
+    if result.base_validation_ndcg is not None:
+        table.add_row("base", "–", f"{result.base_validation_ndcg:.4f}")
+    for epoch in result.epochs:
+        score = "–" if epoch.validation_ndcg is None else f"{epoch.validation_ndcg:.4f}"
+        style = "bold" if epoch.epoch == result.best_epoch else ""
+        table.add_row(str(epoch.epoch), f"{epoch.loss:.4f}", score, style=style)
+    return table

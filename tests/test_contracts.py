@@ -281,6 +281,15 @@ EVALUATE_METRIC_KEYS = [
 PER_QUERY_KEYS = ["answer", "citations", "config", "gold_answers", "hits", "id", "metrics", "question", "relevant"]
 TUNE_KEYS = ["applied", "best", "dataset", "grid", "index", "metric"]
 TUNE_CELL_KEYS = ["b", "k1", "score"]
+TRAIN_RETRIEVER_KEYS = [
+    *("base_model", "base_validation_ndcg", "best_epoch", "data", "device", "dropped_overlap", "epochs"),
+    *("examples", "missing_relevant", "output", "seconds", "settings", "training_queries", "validation_queries"),
+]
+TRAIN_EPOCH_KEYS = ["epoch", "loss", "validation_ndcg"]
+TRAIN_SETTINGS_KEYS = [
+    *("batch_size", "device", "epochs", "hard_negatives", "lr", "max_seq_length", "scale", "seed"),
+    *("validation", "warmup"),
+]
 
 
 def keys(data: dict) -> list[str]:
@@ -446,3 +455,22 @@ def test_train_generator_and_compare_json_keys(small_index: Path, tiny_t5: Path,
     assert keys(data) == COMPARE_KEYS
     assert [keys(c) for c in data["configs"]] == [COMPARE_CONFIG_KEYS] * 4
     assert all(keys(c["metrics"]) == COMPARE_METRIC_KEYS for c in data["configs"])
+
+
+def test_train_retriever_json_keys(small_index: Path, tmp_path: Path) -> None:
+    from tinymodels import build_tiny_embedder
+
+    tiny = build_tiny_embedder(tmp_path / "tiny")
+    qa = tmp_path / "qa.jsonl"
+    lines = [{"id": "w", "question": "wind turbines", "relevant": ["wind.txt"]}]
+    lines.append({"id": "s", "question": "solar cells", "relevant": ["solar.md"]})
+    qa.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(small_index), "--output", str(tmp_path / "model"),
+        "--embedding-model", str(tiny), "--validation", "0.5", "--batch-size", "2", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert keys(data) == TRAIN_RETRIEVER_KEYS
+    assert keys(data["settings"]) == TRAIN_SETTINGS_KEYS
+    assert [keys(epoch) for epoch in data["epochs"]] == [TRAIN_EPOCH_KEYS]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clihelpers import invoke, run
+from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
 from ragcli.indexing.build import build_index
@@ -20,39 +21,6 @@ from ragcli.records import SearchOptions
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
 from ragcli.retrieval.index import load_index
-
-
-def build_tiny_embedder(folder: Path) -> Path:
-    import torch
-    from conftest import SAMPLE_CORPUS
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    torch.manual_seed(0)  # the same random weights every run: rankings are reproducible
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    texts = [p.read_text(errors="ignore") for p in sorted(SAMPLE_CORPUS.rglob("*")) if p.is_file()]
-    tok.train_from_iterator(
-        texts,
-        trainers.WordPieceTrainer(
-            vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"], show_progress=False
-        ),
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
-    )
-    config = BertConfig(
-        vocab_size=len(fast),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=300,
-    )
-    BertModel(config).save_pretrained(folder)
-    fast.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

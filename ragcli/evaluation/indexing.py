@@ -18,6 +18,7 @@ from ragcli.models import cache_dir
 from ragcli.records import METADATA_FILE
 from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.quantized import fingerprint
 from ragcli.safeload import open_regular
 from ragcli.store import MANIFEST, is_ragcli_index, resolve_index_dir, sha256_file
 
@@ -27,6 +28,10 @@ def _settings_key(settings: BuildSettings) -> str:
     data: dict[str, object] = {key: compatibility[key] for key in ("analyzer", "chunking", "reading")}
     for name, chosen in chosen_retrievers(settings, None).items():
         data[name] = RETRIEVERS.get(name).identity(chosen)
+        model = getattr(chosen, "model", None)
+        if isinstance(model, str) and Path(model).expanduser().is_dir():
+            # a model folder is named by its path: a model trained again into it must not reuse vectors
+            data[f"{name}/model-files"] = fingerprint(Path(model).expanduser())
     return json.dumps(data, sort_keys=True)
 
 

@@ -254,11 +254,15 @@ class DenseScorer:
             )
 
 
+def embedding_input(title: str, text: str) -> str:
+    """What a passage is embedded from: title and text, as BM25 sees them (training uses the same)."""
+    return f"{title}\n{text}" if title else text
+
+
 def _embedding_inputs(passages: dict[str, Any]) -> list[str]:
-    """What a passage is embedded from: title and text, as BM25 sees them."""
     titles = StringTable.from_payload(passages, "title")
     texts = StringTable.from_payload(passages, "text")
-    return [f"{title}\n{text}" if title else text for title, text in zip(titles, texts)]
+    return [embedding_input(title, text) for title, text in zip(titles, texts)]
 
 
 class Dense(Retriever[EmbeddingSettings]):

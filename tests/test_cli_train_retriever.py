@@ -1,0 +1,218 @@
+"""`ragcli train retriever` through the real CLI, on a tiny local embedding model (tests/tinymodels.py)
+and a small judged corpus: the loss falls and the training pairs rank better, a seed gives the same
+weights, overlapping evaluation questions are refused, and the output is a model folder that
+`ragcli index --dense --embedding-model` (int8) and `ragcli query -r dense` use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clihelpers import invoke
+from tinymodels import build_tiny_embedder
+
+from ragcli.errors import ExitCode
+from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+
+DOCS = {
+    "d1": ("Waggle dance", "A forager dances on the comb to tell her sisters the direction of the flowers."),
+    "d2": ("Varroa", "Varroa mites feed on bees and spread viruses through the colony."),
+    "d3": ("Beeswax", "Worker bees make wax from glands under the abdomen to build the comb."),
+    "d4": ("Propolis", "Bees collect resin from trees and seal small gaps in the hive with propolis."),
+    "d5": ("Swarming", "In spring the old queen leaves with half of the workers to found a new colony."),
+    "d6": ("Honey", "Nectar is dried by fanning and stored in capped cells as honey for the winter."),
+    "d7": ("Castes", "A colony has one queen, thousands of workers and some drones in summer."),
+    "d8": ("Thermoregulation", "The cluster keeps the brood nest warm by shivering flight muscles."),
+}
+QUESTIONS = [
+    ("q1", "How do bees tell each other where the flowers are?", "d1"),
+    ("q2", "Which mite harms the colony?", "d2"),
+    ("q3", "Where does the wax come from?", "d3"),
+    ("q4", "What do bees seal gaps with?", "d4"),
+    ("q5", "Why does the old queen leave in spring?", "d5"),
+    ("q6", "How is nectar turned into honey?", "d6"),
+    ("q7", "Who lives in a colony?", "d7"),
+    ("q8", "How do bees keep the brood warm?", "d8"),
+]
+FAST = ("--epochs", "4", "--batch-size", "4", "--lr", "1e-3", "--validation", "0", "--max-seq-length", "64")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_embedder(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(qa.jsonl, index of the documents)."""
+    root = tmp_path_factory.mktemp("judged")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    lines = [json.dumps({"id": i, "title": t, "text": x}) for i, (t, x) in DOCS.items()]
+    (corpus / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    qa = root / "qa.jsonl"
+    qa.write_text("".join(json.dumps({"id": i, "question": q, "relevant": [d]}) + "\n" for i, q, d in QUESTIONS))
+    result = invoke("index", str(corpus), "--index", str(root / "index"))
+    assert result.exit_code == 0, result.output
+    return qa, root / "index"
+
+
+def train(tiny: Path, qa: Path, index: Path, output: Path, *extra: str) -> dict:
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(output),
+        "--embedding-model", str(tiny), *FAST, *extra, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def mean_reciprocal_rank(model: Path) -> float:
+    """How well `model` ranks each training question's document among all the documents."""
+    embedder = Embedder(EmbeddingSettings(model=str(model), precision="fp32"))
+    docs = embedder.embed([f"{t}\n{x}" for t, x in DOCS.values()])
+    questions = embedder.embed([q for _, q, _ in QUESTIONS])
+    ids = list(DOCS)
+    total = 0.0
+    for vector, (_, _, relevant) in zip(questions, QUESTIONS):
+        order = np.argsort(-(docs @ vector), kind="stable")
+        total += 1 / (1 + [ids[i] for i in order].index(relevant))
+    return total / len(QUESTIONS)
+
+
+def weights(folder: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_training_lowers_the_loss_and_ranks_the_training_pairs_better(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    qa, index = judged
+    report = train(tiny, qa, index, tmp_path / "model")
+    losses = [epoch["loss"] for epoch in report["epochs"]]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert report["examples"] == len(QUESTIONS) and report["best_epoch"] == 4
+    assert mean_reciprocal_rank(tmp_path / "model") > mean_reciprocal_rank(tiny) + 0.1
+
+
+def test_the_same_seed_gives_the_same_weights(tiny: Path, judged: tuple[Path, Path], tmp_path: Path) -> None:
+    qa, index = judged
+    for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        train(tiny, qa, index, tmp_path / name, "--epochs", "1", "--seed", seed)
+    a, b, c = (weights(tmp_path / name) for name in "abc")
+    assert all(np.array_equal(a[key], b[key]) for key in a)
+    assert any(not np.array_equal(a[key], c[key]) for key in a)
+
+
+def test_a_validation_slice_picks_the_best_epoch(tiny: Path, judged: tuple[Path, Path], tmp_path: Path) -> None:
+    qa, index = judged
+    report = train(tiny, qa, index, tmp_path / "model", "--validation", "0.25", "--epochs", "2")
+    assert report["validation_queries"] == 2 and report["training_queries"] == 6
+    scores = [epoch["validation_ndcg"] for epoch in report["epochs"]]
+    assert report["base_validation_ndcg"] is not None and all(s is not None for s in scores)
+    assert report["best_epoch"] == 1 + scores.index(max(scores))
+    held_out = json.loads((tmp_path / "model" / "ragcli-training.json").read_text())
+    assert held_out["epochs"] == report["epochs"]
+
+
+def test_evaluation_questions_in_the_training_data_are_refused(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    qa, index = judged
+    evaluation = tmp_path / "eval.jsonl"
+    # another id, the same question in other case and punctuation
+    evaluation.write_text(json.dumps({"id": "e1", "question": "which MITE harms the colony"}) + "\n")
+    args = ("train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "out"))
+    result = invoke(*args, "--embedding-model", str(tiny), "--eval-queries", str(evaluation))
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "1 training question(s) are also evaluation questions" in result.output
+    assert "Which mite harms the colony?" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    evaluation.write_text(json.dumps({"id": "q3", "question": "something else entirely"}) + "\n")  # same id
+    result = invoke(*args, "--embedding-model", str(tiny), "--eval-queries", str(evaluation))
+    assert result.exit_code == ExitCode.BAD_INPUT and "same id 'q3'" in result.output
+    report = train(
+        tiny, qa, index, tmp_path / "out", "--epochs", "1", "--eval-queries", str(evaluation), "--drop-overlap"
+    )
+    assert report["dropped_overlap"] == 1 and report["examples"] == len(QUESTIONS) - 1
+
+
+def test_a_beir_test_split_is_never_trained_on(tiny: Path, tmp_path: Path) -> None:
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    docs = [json.dumps({"_id": i, "title": t, "text": x}) for i, (t, x) in DOCS.items()]
+    (beir / "corpus.jsonl").write_text("\n".join(docs) + "\n")
+    (beir / "queries.jsonl").write_text("".join(json.dumps({"_id": i, "text": q}) + "\n" for i, q, _ in QUESTIONS))
+    header = "query-id\tcorpus-id\tscore\n"
+    (beir / "qrels" / "train.tsv").write_text(header + "".join(f"{i}\t{d}\t1\n" for i, _, d in QUESTIONS[:6]))
+    (beir / "qrels" / "test.tsv").write_text(header + "".join(f"{i}\t{d}\t1\n" for i, _, d in QUESTIONS[5:]))
+    args = ("train", "retriever", str(beir), "--output", str(tmp_path / "out"), "--embedding-model", str(tiny))
+    result = invoke(*args)  # q6 is judged in both splits
+    assert result.exit_code == ExitCode.BAD_INPUT and "same id 'q6'" in result.output
+    result = invoke(*args, "--split", "test")
+    assert result.exit_code == ExitCode.BAD_INPUT and "3 training question(s)" in result.output
+    result = invoke(*args, *FAST, "--epochs", "1", "--drop-overlap", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["training_queries"] == 5
+
+
+def test_the_output_folder_is_a_model_that_index_and_query_use(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    qa, index = judged
+    model = tmp_path / "model"
+    train(tiny, qa, index, model, "--epochs", "1")
+    assert {"config.json", "model.safetensors", "tokenizer.json", "ragcli-training.json"} <= {
+        p.name for p in model.iterdir()
+    }
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text("# Varroa\n\nVarroa mites feed on bees.\n")
+    dense_index = tmp_path / "dense"
+    result = invoke("index", str(corpus), "--index", str(dense_index), "--dense", "--embedding-model", str(model))
+    assert result.exit_code == 0, result.output  # int8: the trained folder exports to ONNX like any model
+    result = invoke("query", "mites", "--index", str(dense_index), "-r", "dense", "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hits"][0]["doc_id"] == "notes.md"
+
+
+def test_only_an_earlier_training_output_is_replaced(tiny: Path, judged: tuple[Path, Path], tmp_path: Path) -> None:
+    qa, index = judged
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(foreign), "--embedding-model", str(tiny)
+    )
+    assert result.exit_code == ExitCode.USAGE and "did not train into" in result.output
+    assert [p.name for p in foreign.iterdir()] == ["keep.txt"]
+    first = train(tiny, qa, index, tmp_path / "model", "--epochs", "1")
+    second = train(tiny, qa, index, tmp_path / "model", "--epochs", "2")  # an earlier output: replaced whole
+    assert len(first["epochs"]) == 1 and len(second["epochs"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "model"]  # no staging folder left
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--batch-size", "1", "--batch-size"), ("--lr", "2", "--lr"), ("--device", "tpu", "unknown device")],
+)
+def test_bad_options_are_refused_before_any_work(
+    judged: tuple[Path, Path], tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    qa, index = judged
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"), option, value
+    )
+    assert result.exit_code == ExitCode.USAGE and message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_model_is_said_before_any_work(judged: tuple[Path, Path], tmp_path: Path) -> None:
+    qa, index = judged
+    args = ("train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"))
+    result = invoke(*args, "--embedding-model", str(tmp_path / "no-such-model"))
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE and "does not exist" in result.output
+    assert not (tmp_path / "o").exists()
