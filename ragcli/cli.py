@@ -7,6 +7,7 @@ alone take about a hundred lines; each body is parse → library call → render
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -386,7 +387,7 @@ def chat(
     )
     idx = load_index(_index_choice(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions())
-    answerer = _Answerer(idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback)
+    answerer = _Answerer(idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False)
     for question in questions():
         answerer.answer([question], json_output, jsonl=True)
 
@@ -445,20 +446,23 @@ class _Answerer:
         fallback: bool = True,
         view: Any = None,
         min_score: Optional[float] = None,
+        spinner: bool = True,
     ) -> None:
         self.idx, self.name, self.scorer, self.k, self.restriction = idx, name, scorer, k, restriction
         self.kind, self.model, self.generation, self.fallback = kind, model, generation, fallback
-        self.view, self.min_score = view, min_score
+        self.view, self.min_score, self.spinner = view, min_score, spinner
         self.choice: Any = None
         self.backup: Any = None
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
         if self.choice is None:
             from ragcli.answering import extractive_fallback
             from ragcli.generation.base import make_generator
             from ragcli.progress import waiting
 
-            with waiting(f"loading the model {self.model} …" if self.model else "loading the model …"):
+            message = f"loading the model {self.model} …" if self.model else "loading the model …"
+            # not in `chat`: after rich's spinner has run, Ctrl-C at readline's prompt no longer ends it
+            with waiting(message) if self.spinner else contextlib.nullcontext():
                 self.choice = make_generator(self.kind, self.model, self.generation, index=self.idx)
             _fallback_note(self.choice)
             name = self.choice.generator.name
@@ -481,7 +485,7 @@ class _Answerer:
                 item.sources = idx.with_metadata(item.sources)
         done = 0
         try:
-            choice = self._load()
+            choice = self.load()
             gen, one = choice.generator, answers[0]
             single = not as_json and len(answers) == 1 and bool(one.sources)
             if single and isinstance(gen, StreamingGenerator) and sys.stdout.isatty():
