@@ -478,8 +478,10 @@ def human_bytes(size: int) -> str:
 
 
 def note(message: str) -> None:
-    """One line for people on stderr (a notice, a file written), printed as is."""
-    stderr_console().print(printable(message), markup=False, soft_wrap=True, highlight=False)
+    """One line for people on stderr (a notice, a file written): wrapped between words in a terminal
+    (a terminal would cut a long line mid-word), one line as is in a pipe or a log."""
+    console = stderr_console()
+    console.print(printable(message), markup=False, soft_wrap=not console.is_terminal, highlight=False)
 
 
 def skipped_lines(skipped: Iterable[Skipped]) -> list[str]:

@@ -56,6 +56,17 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.leader, keys)
 
+    def wait_reading(self) -> None:
+        """Until ragcli sleeps in readline's wait for a key. CPython's readline shows the prompt, then
+        waits in select(): a Ctrl-C (SIGINT) that lands between the two sets Python's flag but does not
+        interrupt the wait, so it is only acted on at the next key, a race a person never loses but a
+        test typing at once can. Linux's /proc says when the process sleeps in that wait."""
+        wchan = Path(f"/proc/{self.process.pid}/wchan")
+        deadline = time.monotonic() + TIMEOUT
+        while wchan.exists() and "poll" not in wchan.read_text() and "select" not in wchan.read_text():
+            assert time.monotonic() < deadline, f"ragcli never waited for a key; output: {self.output[-800:]!r}"
+            time.sleep(0.05)
+
     def close(self) -> int:
         try:
             return self.process.wait(timeout=TIMEOUT)
@@ -80,6 +91,7 @@ def test_a_question_at_the_prompt_is_answered_and_remembered(sample_index: Path,
         terminal.read_until("answer · extractive", seen)
         after_answer = terminal.read_until("retrieved in", seen)  # the answer's last line, in every view
         terminal.read_until(PROMPT, after_answer.rindex("retrieved in"))  # asks for the next question
+        terminal.wait_reading()
         terminal.type(leave)
     finally:
         code = terminal.close()
