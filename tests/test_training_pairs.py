@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ragcli.errors import InputFormatError
+from ragcli.evaluation.checks import normalised_question as normalised
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
-from ragcli.training.pairs import Example, normalised, overlap, split_validation
+from ragcli.training.pairs import Example, overlap, split_validation
 from ragcli.training.retriever import batches
 
 

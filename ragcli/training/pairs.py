@@ -11,8 +11,6 @@ checks by id and by normalised text before any work starts.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ragcli.errors import InputFormatError
+from ragcli.evaluation.checks import normalised_question
 from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_eval_set
 from ragcli.evaluation.metrics import relevant_set
 from ragcli.readers.beir import is_beir_folder
@@ -50,12 +49,6 @@ class Candidates:
     doc_ids: list[str]
 
 
-def normalised(text: str) -> str:
-    """Text compared for overlap: Unicode-normalised, case-folded, punctuation and spacing dropped."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.findall(r"\w+", folded))
-
-
 def evaluation_sets(data: Path, split: str, eval_queries: Path | None, eval_split: str) -> list[EvalSet]:
     """The question sets training must not overlap: `--eval-queries` when given, and for a BEIR folder
     its `test` split (what `ragcli evaluate` scores by default) when it has one."""
@@ -74,14 +67,14 @@ def overlap(training: Sequence[EvalQuery], evaluation: EvalSet, drop: bool = Fal
     also an evaluation question is InputFormatError (exit 6) naming the first, or with `drop` is left
     out (the caller says how many)."""
     ids = {q.id for q in evaluation.queries}
-    texts = {normalised(q.question): q.id for q in evaluation.queries}
-    clashes = [q for q in training if q.id in ids or normalised(q.question) in texts]
+    texts = {normalised_question(q.question): q.id for q in evaluation.queries}
+    clashes = [q for q in training if q.id in ids or normalised_question(q.question) in texts]
     if clashes and not drop:
         first = clashes[0]
         same = (
             f"id {first.id!r}"
             if first.id in ids
-            else f"the text of {evaluation.name} query {texts[normalised(first.question)]!r}"
+            else f"the text of {evaluation.name} query {texts[normalised_question(first.question)]!r}"
         )
         raise InputFormatError(
             f"{len(clashes)} training question(s) are also evaluation questions of {evaluation.name} "
