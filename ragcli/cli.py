@@ -392,6 +392,11 @@ def chat(
         answerer.answer([question], json_output, jsonl=True)
 
 
+def _loading(model: Optional[str]) -> str:
+    """What is shown while a generator's model loads."""
+    return f"loading the model {model} …" if model else "loading the model …"
+
+
 def _check_retriever(name: str) -> None:
     """An unknown --retriever is a usage error (with the closest name) before the index is opened."""
     from ragcli.retrieval.base import RETRIEVERS
@@ -460,9 +465,8 @@ class _Answerer:
             from ragcli.generation.base import make_generator
             from ragcli.progress import waiting
 
-            message = f"loading the model {self.model} …" if self.model else "loading the model …"
             # not in `chat`: after rich's spinner has run, Ctrl-C at readline's prompt no longer ends it
-            with waiting(message) if self.spinner else contextlib.nullcontext():
+            with waiting(_loading(self.model)) if self.spinner else contextlib.nullcontext():
                 self.choice = make_generator(self.kind, self.model, self.generation, index=self.idx)
             _fallback_note(self.choice)
             name = self.choice.generator.name
@@ -683,7 +687,7 @@ def evaluate(
         return
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
-        with waiting(f"loading the model {model} …" if model else "loading the model …"):
+        with waiting(_loading(model)):
             choice = make_generator(kind, model, generation, index=idx)
         _fallback_note(choice)
         gen = choice.generator
