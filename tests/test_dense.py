@@ -275,9 +275,12 @@ def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
         for got, lex, den in zip(rankings, lexical, dense):
             assert dict(got) == pytest.approx(rrf_expected([lex, den], k), rel=1e-9), k
     assert cli_rankings(dense_index, "-r", "hybrid") == by_k[60]  # the default k
-    assert by_k[1] != by_k[60] and [[pid for pid, _ in r] for r in by_k[1]] != [
-        [pid for pid, _ in r] for r in by_k[1000]
-    ]
+    # k reaches the fusion: the scores differ (whether the order moves too depends on the tiny model's
+    # random weights, which differ between CPUs' float paths, so it is not asserted here; the hand-made
+    # rankings of test_rrf_k_changes_the_order show k reordering)
+    assert by_k[1] != by_k[60] != by_k[1000]
+    for rankings in by_k.values():
+        assert all([s for _, s in r] == sorted((s for _, s in r), reverse=True) for r in rankings)
     by_weight = {w: cli_rankings(dense_index, "-r", "hybrid-zscore", "--dense-weight", w) for w in ("0", "0.3", "1")}
     for weight, rankings in by_weight.items():
         for got, lex, den in zip(rankings, lexical, dense):
