@@ -70,7 +70,7 @@ def main() -> None:
         folder = Path(tmp)
         index = folder / "index"
         ragcli("index", str(XQUAD / "corpus.jsonl"), "--index", str(index), "--json")
-        print(f"{'half':<6} {'questions':>9} " + " ".join(f"{m:>18}" for m in METRICS))
+        print(f"{'half':<6} {'questions':>9} " + " ".join(f"{m:>18}" for m in METRICS) + f" {'ms per answer':>14}")
         for half in args.half or ["tune", "test", "all"]:
             qa = folder / f"{half}.jsonl"
             qa.write_text("".join(json.dumps(r) + "\n" for r in halves[half]), encoding="utf-8")
@@ -82,9 +82,11 @@ def main() -> None:
                 )
             )
             metrics = report["configs"][0]["metrics"]
+            ms = 1000 * report["configs"][0]["timings"].get("generate_s_per_query", float("nan"))
             print(
                 f"{half:<6} {len(halves[half]):>9} "
                 + " ".join(f"{metrics.get(m, float('nan')):>18.4f}" for m in METRICS)
+                + f" {ms:>14.1f}"
             )
             lines = [json.loads(line) for line in per_query.read_text(encoding="utf-8").splitlines()]
             if args.kinds:

@@ -148,3 +148,63 @@ def test_how_many_is_still_a_number_not_a_sentence() -> None:
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")
     )
     assert generation.text == "2,000 [1]"
+
+
+@pytest.mark.parametrize(
+    "language, question, text, expected",
+    [
+        ("en", "How many cylinders does the engine have?", "It is a single-step, 5-cylinder engine.", "5"),
+        ("de", "Wie viele Zylinder hat der Motor?", "Der Motor ist ein einstufiger 5-Zylinder-Motor.", "5"),
+        ("en", "What percentage of its power does the engine lose?", "The engine loses 27-30% of its power.", "27-30%"),
+    ],
+)
+def test_a_typed_phrase_inside_a_hyphenated_word_or_a_range_is_answered_alone(
+    language: str, question: str, text: str, expected: str
+) -> None:
+    # before: the number inside "5-cylinder" covered no whole word, so the sentence was answered whole
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+    assert generator.generate(question, hits(text)).text == f"{expected} [1]"
+
+
+def test_a_chunk_does_not_join_across_an_english_article_or_modal_verb() -> None:
+    generator = ExtractiveGenerator()
+    # "crew noticed" + "a" + "strange odor" is no phrase
+    odor = hits("During the test the crew noticed a strange odor.")
+    assert generator.generate("What happened during the test?", odor).text == "strange odor [1]"
+    # "may" is a modal verb (the Snowball list lacks it), not part of the answer
+    wiring = hits("A spark from worn wiring may have caused the fire in the cabin.")
+    assert generator.generate("What caused the fire in the cabin?", wiring).text == "worn wiring [1]"
+
+
+@pytest.mark.parametrize(
+    "language, question, texts",
+    [
+        (
+            "en",
+            "When did the first direct elections take place?",
+            ("The first direct elections to the Parliament were a milestone.", "Direct elections are held since 1979."),
+        ),
+        (
+            "es",
+            "¿Cuándo se celebraron las primeras elecciones directas al Parlamento?",
+            (
+                "Las primeras elecciones directas al Parlamento fueron un hito para la Unión.",
+                "Las elecciones directas se celebran cada cinco años desde 1979.",
+            ),
+        ),
+    ],
+)
+def test_a_typed_question_answers_from_a_close_sentence_holding_its_kind(
+    language: str, question: str, texts: tuple[str, str]
+) -> None:
+    # the best sentence by shared terms holds no date; the next one, nearly as good, does
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+    assert generator.generate(question, hits(*texts)).text == "1979 [2]"
+
+
+def test_a_chunk_does_not_join_across_an_english_auxiliary_verb() -> None:
+    # before: "bought sketches Constable had made", one chunk joined across "had"
+    answer = ExtractiveGenerator().generate(
+        "What did the gallery buy?", hits("The gallery bought sketches Constable had made.")
+    )
+    assert answer.text.endswith(" [1]") and "had" not in answer.text.split()

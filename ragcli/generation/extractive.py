@@ -69,7 +69,7 @@ _UNITS = (
 )
 _SPAN_RES = {
     "number": re.compile(
-        rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
+        rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+[个只枚人年天次%]?",
         re.IGNORECASE,
@@ -141,6 +141,7 @@ CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
+TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding its kind when within this of the best
 
 _WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
 _AUXILIARIES = frozenset(
@@ -163,8 +164,15 @@ _AUXILIARIES = frozenset(
         "was",
         "are",
         "were",
+        "be",
     ]
 )
+# a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
+# "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
+# noun, the same rule cut "notó un olor extraño" down to the verb "notó"
+_NOT_JOINERS = {"en": frozenset({"a", "an", "the"}) | _AUXILIARIES}
+# function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
+_FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also"})}
 
 
 def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
@@ -242,7 +250,10 @@ class ExtractiveGenerator:
     def __init__(self, analyzer: Analyzer | None = None, term_weight: Callable[[str], float] | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
         self.term_weight = term_weight or (lambda term: 1.0)
-        self.stopwords = stopword_set(self.analyzer.settings.language)
+        language = self.analyzer.settings.language
+        self.stopwords = stopword_set(language)
+        self.function_words = _FUNCTION_WORDS.get(language, frozenset())
+        self.not_joiners = _NOT_JOINERS.get(language, frozenset())
         self._terms_cache: dict[str, tuple[str, ...]] = {}
 
     @classmethod
@@ -308,6 +319,11 @@ class ExtractiveGenerator:
         if not scored:
             return Generation("", [], len(sources))
         scored.sort(key=lambda item: (-item[0], item[1]))
+        if kind and not scored[0][3]:  # "when …?" and the best sentence holds no date: a close one that does
+            typed_best = next((item for item in scored if item[3]), None)
+            if typed_best is not None and typed_best[0] >= scored[0][0] - TYPED_MARGIN:
+                scored.remove(typed_best)
+                scored.insert(0, typed_best)
         if kind is None and _EXPLAIN_RE.search(question):
             _, number, sentence, _ = scored[0]
             return Generation(f"{_tidy(sentence)} [{number}]", [number], len(sources))
@@ -340,7 +356,8 @@ class ExtractiveGenerator:
             word = _Word(match.start(), match.end(), text, cjk, clause=clause)
             if not cjk:
                 lowered = text.lower()
-                word.stop = lowered in self.stopwords or lowered.replace("’", "'") in self.stopwords
+                lowered = lowered.replace("’", "'")
+                word.stop = lowered in self.stopwords or lowered in self.function_words
                 word.asked = any(t in terms for t in self._terms(text))
             words.append(word)
         for i, word in enumerate(words):  # a CJK character is asked when a bigram through it is
@@ -376,13 +393,13 @@ class ExtractiveGenerator:
         if typed:
             spans = typed
         else:  # chunks, names and quotations
-            spans = [(words[a].start, words[b].end) for a, b in _chunks(words)]
+            spans = [(words[a].start, words[b].end) for a, b in _chunks(words, self.not_joiners)]
             spans += typed_spans("name", sentence, question, self.stopwords) + [
                 m.span(1) for m in _QUOTED_RE.finditer(sentence)
             ]
         candidates = sorted({c for c in (_word_range(words, start, end) for start, end in spans) if c is not None})
         best: tuple[float, str] | None = None
-        for first, last in candidates:
+        for first, last, start, end in candidates:
             proximity = 0.0
             for term, positions in anchors.items():
                 side = sides.get(term, 0)
@@ -394,12 +411,13 @@ class ExtractiveGenerator:
             size = last - first + 1
             cost = LENGTH_COST * (max(0, size - 2) / 2 if words[first].cjk else size - 1)
             score = proximity / total - cost + _shape_bonus(words, first, last)
+
             if focus and self._counts(sentence, words[last].end, focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
             if best is None or score > best[0]:
-                best = (score, _tidy(sentence[words[first].start : words[last].end]))
+                best = (score, _tidy(sentence[start:end]))
         return best
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
@@ -439,15 +457,16 @@ def _distance(words: list[_Word], first: int, last: int, anchor: int) -> float:
     return float(gap + BREAK_DISTANCE * breaks)
 
 
-def _word_range(words: list[_Word], start: int, end: int) -> tuple[int, int] | None:
-    """The words a character span covers (first, last)."""
-    inside = [i for i, w in enumerate(words) if w.start >= start and w.end <= end]
-    return (inside[0], inside[-1]) if inside else None
+def _word_range(words: list[_Word], start: int, end: int) -> tuple[int, int, int, int] | None:
+    """The words a character span touches (first, last) and the span itself."""
+    inside = [i for i, w in enumerate(words) if w.start < end and w.end > start]
+    return (inside[0], inside[-1], start, end) if inside else None
 
 
-def _chunks(words: list[_Word]) -> list[tuple[int, int]]:
+def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Candidate spans: runs of content words (neither stopwords nor question words) within a clause,
-    and each run joined to the next across one short function word."""
+    and each run joined to the next across one short function word ("unit of flux", "Lane and Vail")
+    that is neither an article (which opens a new phrase) nor an auxiliary verb."""
     runs: list[tuple[int, int]] = []
     start = None
     for i, word in enumerate(words):
@@ -465,6 +484,8 @@ def _chunks(words: list[_Word]) -> list[tuple[int, int]]:
     candidates = list(runs)
     for (a, b), (c, d) in pairwise(runs):
         joiner = words[b + 1]
+        if joiner.text.lower() in not_joiners:  # "the crew noticed a strange odor": not one phrase
+            continue
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))
     return candidates
