@@ -10,7 +10,13 @@ import pytest
 
 from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.generation.extractive import ExtractiveGenerator, answer_sides, question_kind, split_sentences
+from ragcli.generation.extractive import (
+    ExtractiveGenerator,
+    answer_sides,
+    question_kind,
+    split_sentences,
+    typed_spans,
+)
 from ragcli.records import Hit
 
 
@@ -208,3 +214,43 @@ def test_a_chunk_does_not_join_across_an_english_auxiliary_verb() -> None:
         "What did the gallery buy?", hits("The gallery bought sketches Constable had made.")
     )
     assert answer.text.endswith(" [1]") and "had" not in answer.text.split()
+
+
+def test_an_amount_keeps_its_currency_sign_and_scale() -> None:
+    answer = ExtractiveGenerator().generate("How much were the annual fees?", hits("The deal has annual fees of £30m."))
+    assert answer.text == "£30m [1]"
+
+
+@pytest.mark.parametrize(
+    "language, question, text",
+    [
+        ("en", "What was the name of the first administrator?", "The first administrator was William Simon, a banker."),
+        ("es", "¿Cómo se llamaba el primer administrador?", "El primer administrador fue William Simon, un banquero."),
+    ],
+)
+def test_a_question_asking_for_a_name_is_answered_with_a_name(language: str, question: str, text: str) -> None:
+    assert question_kind(question) == "name"
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+    assert generator.generate(question, hits(text)).text == "William Simon [1]"
+
+
+def test_sentences_do_not_end_at_initials_or_titles() -> None:
+    assert split_sentences("Nixon chose William E. Simon. Mr. Smith agreed. The U.S. Army left. It was 1973.") == [
+        "Nixon chose William E. Simon.",
+        "Mr. Smith agreed.",
+        "The U.S. Army left.",
+        "It was 1973.",
+    ]
+    sources = hits("Nixon appointed William E. Simon as the first administrator of the energy office.")
+    assert ExtractiveGenerator().generate("Who was the first administrator?", sources).text == "William E. Simon [1]"
+    spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
+    sources = hits("Nixon nombró a William E. Simon primer administrador de la oficina.")
+    assert spanish.generate("¿Quién fue el primer administrador?", sources).text == "William E. Simon [1]"
+
+
+def test_a_name_ends_at_a_possessive_and_at_the_sentence_full_stop() -> None:
+    sentence = "They read William Tyndale's English Bible, the U.S. edition, and No Child Left Behind."
+    names = [sentence[a:b] for a, b in typed_spans("name", sentence, "Who?")]
+    assert names == ["William Tyndale", "English Bible", "U.S.", "No Child Left Behind"]
+    # a month alone is a date, not a name
+    assert typed_spans("name", "It was built by Bob in May.", "Who built it?") == [(16, 19)]

@@ -4,19 +4,28 @@ fallback when no language model can be loaded. Longer than most modules (~500 li
 question kinds, the span candidates and their scoring belong together and were tuned as one.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
-of bench/xquad_split.py, keeping a change only when it helped both halves of tune):
+of bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune;
+no part-of-speech tagger: none installs from PyPI with its model, so the few English grammar rules
+below are hand-written):
 
 1. Sentences of the top passages score by the idf-weighted share of the question's content terms they
    hold (the index's analyzer, so any of its languages; CJK text as character bigrams; question words
    like "how many" are not content), with small bonuses for the passage's rank, for coming early, for
    holding the kind of phrase the question asks for, and for a number right before what a "how many"
-   question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from.
+   question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from; a
+   typed question whose best sentence holds no phrase of its kind takes the best one that does, when
+   that one scores within TYPED_MARGIN. Sentences do not end at initials or titles ("William E. Simon",
+   "Mr. Smith", "U.S. Army").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
-   "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where).
-   Typed questions take the typed phrases of the sentence ("2,000", "1852", "Lorenzo Langstroth"); all
-   others take chunks: runs of words that are neither stopwords nor question words, cut at
-   punctuation, alone or joined by one short function word ("SI unit of magnetic flux density"), and
-   names and quotations. In CJK text, a chunk is a run of characters outside the question's bigrams.
+   "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
+   "what was his name" / "cómo se llama"). Typed questions take the typed phrases of the sentence
+   ("2,000", "27-30%", "£30m", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
+   "5-cylinder"); a name ends at a possessive ("William Tyndale's English Bible" is two) and a month
+   alone is no name. All others take chunks: runs of words that are neither stopwords nor question
+   words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux
+   density") that in English is neither an article nor an auxiliary ("noticed a strange odor" is no
+   phrase), and names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK
+   text, a chunk is a run of characters outside the question's bigrams.
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), less on the other — with small
@@ -50,7 +59,8 @@ _CJK_RE = re.compile(rf"[{_CJK}]")
 # sentence ends: . ! ? followed by space and an upper-case letter, digit or quote; CJK full stops; or a
 # blank line / list item
 _SENTENCE_END_RE = re.compile(
-    r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
+    r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
+    r"[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__|`")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
@@ -59,6 +69,9 @@ _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\
 # punctuation that ends a phrase: a span never crosses it
 _BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_RE = re.compile(_MONTH)
+# a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
+_SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
@@ -69,7 +82,7 @@ _UNITS = (
 )
 _SPAN_RES = {
     "number": re.compile(
-        rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
+        rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+[个只枚人年天次%]?",
         re.IGNORECASE,
@@ -98,7 +111,8 @@ _QUESTION_KINDS = (
     ),
     (
         "name",
-        r"\b(?:who|whom|whose|where)\b|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
+        r"\b(?:who|whom|whose|where)\b|\bwhat (?:is|was|are|were) (?:the |his |her |its |their )?names?\b"
+        r"|\bc[oó]mo se (?:llama|chama)|\bcomment s'appel|\bwie hei(?:ß|ss)|\bcome si chiama|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
         r"|\bquem\b|\bonde\b|\bchi\b|\bdove\b|\bwie\b|\bwaar\b|\bкто\b|\bгде\b|\bvem\b|\bhvem\b|\bkim\b|\bnerede\b"
         r"|谁|哪里|哪儿|在哪|誰|どこ",
     ),
@@ -124,6 +138,7 @@ _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
 _LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+_NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
 MAX_JOINER_CHARS = 3
 
@@ -398,6 +413,7 @@ class ExtractiveGenerator:
                 m.span(1) for m in _QUOTED_RE.finditer(sentence)
             ]
         candidates = sorted({c for c in (_word_range(words, start, end) for start, end in spans) if c is not None})
+
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -507,14 +523,20 @@ def typed_spans(
     alone, like a capitalised "He" or "In")."""
     asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"} | stopwords
     spans = []
-    for match in _SPAN_RES[kind].finditer(sentence):
-        start, end = match.span()
+    found = [m.span() for m in _SPAN_RES[kind].finditer(sentence)]
+    if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
+        found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
+    for start, end in found:
         if kind == "name":  # "The Panthers'" → "Panthers"
-            text = match.group()
+            text = sentence[start:end]
             lead = _LEADING_ARTICLE_RE.match(text)
             start += lead.end() if lead else 0
             possessive = _POSSESSIVE_RE.search(text)
             end -= len(possessive.group()) if possessive else 0
+            if _SENTENCE_STOP_RE.search(sentence, start, end):  # "Behind." but "U.S." and "E."
+                end -= 1
+            if _MONTH_RE.fullmatch(sentence, start, end):  # a date, not a name
+                continue
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
         if words and not words <= asked and not (kind == "name" and start == 0 and len(words) == 1):
             spans.append((start, end))
