@@ -254,3 +254,15 @@ def test_a_name_ends_at_a_possessive_and_at_the_sentence_full_stop() -> None:
     assert names == ["William Tyndale", "English Bible", "U.S.", "No Child Left Behind"]
     # a month alone is a date, not a name
     assert typed_spans("name", "It was built by Bob in May.", "Who built it?") == [(16, 19)]
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How long does a summer worker live?", "five to six weeks"),
+        ("What temperature do bees keep the brood at?", "between 34 and 36 degrees"),
+    ],
+)
+def test_a_range_is_one_number(question: str, expected: str) -> None:
+    sources = hits("A summer worker lives five to six weeks. Bees keep the brood between 34 and 36 degrees Celsius.")
+    assert ExtractiveGenerator().generate(question, sources).text == f"{expected} [1]"

@@ -18,8 +18,8 @@ below are hand-written):
    "Mr. Smith", "U.S. Army").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
-   "what was his name" / "cómo se llama"). Typed questions take the typed phrases of the sentence
-   ("2,000", "27-30%", "£30m", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
+   "what was his name" / "cómo se llama"; "what temperature" asks for a number). Typed questions take the typed phrases of the sentence
+   ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
    "5-cylinder"); a name ends at a possessive ("William Tyndale's English Bible" is two) and a month
    alone is no name. All others take chunks: runs of words that are neither stopwords nor question
    words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux
@@ -80,9 +80,13 @@ _UNITS = (
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
     r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times"
 )
+# a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
+_AMOUNT = (
+    rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
+)
 _SPAN_RES = {
     "number": re.compile(
-        rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)\b"
+        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+[个只枚人年天次%]?",
         re.IGNORECASE,
@@ -99,7 +103,7 @@ _SPAN_RES = {
 _QUESTION_KINDS = (
     (
         "number",
-        r"\bhow (?:many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (?:percentage|number)\b"
+        r"\bhow (?:many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
         r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|lange)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
         r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
     ),
