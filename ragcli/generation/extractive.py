@@ -18,14 +18,15 @@ below are hand-written):
    "Mr. Smith", "U.S. Army").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
-   "what was his name" / "cómo se llama"; "what temperature" asks for a number). Typed questions take the typed phrases of the sentence
-   ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
-   "5-cylinder"); a name ends at a possessive ("William Tyndale's English Bible" is two) and a month
-   alone is no name. All others take chunks: runs of words that are neither stopwords nor question
-   words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux
-   density") that in English is neither an article nor an auxiliary ("noticed a strange odor" is no
-   phrase), and names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK
-   text, a chunk is a run of characters outside the question's bigrams.
+   "what was his name" / "cómo se llama"; "what temperature" asks for a number). Typed questions take
+   the typed phrases of the sentence ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo
+   Langstroth"), also inside a hyphenated word ("5" of "5-cylinder"); a name ends at a possessive
+   ("William Tyndale's English Bible" is two) and a month alone is no name. All others take chunks:
+   runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined
+   by one short function word ("SI unit of magnetic flux density") that in English is neither an
+   article nor an auxiliary ("noticed a strange odor" is no phrase), and names and quotations. English
+   modal verbs ("may", "must") count as stopwords. In CJK text, a chunk is a run of characters outside
+   the question's bigrams.
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), less on the other — with small
