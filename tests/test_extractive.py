@@ -266,3 +266,9 @@ def test_a_name_ends_at_a_possessive_and_at_the_sentence_full_stop() -> None:
 def test_a_range_is_one_number(question: str, expected: str) -> None:
     sources = hits("A summer worker lives five to six weeks. Bees keep the brood between 34 and 36 degrees Celsius.")
     assert ExtractiveGenerator().generate(question, sources).text == f"{expected} [1]"
+
+
+def test_a_whole_quotation_is_preferred_to_a_word_beside_it() -> None:
+    sources = hits('His showmanship earned him a reputation in popular culture as an archetypal "mad scientist".')
+    answer = ExtractiveGenerator().generate("What was Tesla's reputation in popular culture?", sources)
+    assert answer.text == "mad scientist [1]"  # before: "archetypal"

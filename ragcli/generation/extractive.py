@@ -30,8 +30,8 @@ below are hand-written):
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), less on the other — with small
-   preferences for spans that end a phrase, hold a name, or are not shaped like an English adverb or
-   verb form.
+   preferences for spans that end a phrase, hold a name, are a whole quotation, or are not shaped like an
+   English adverb or verb form.
 
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
@@ -158,6 +158,7 @@ FOCUS_BONUS = 0.3  # a number right before what a "how many" question counts (se
 DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTANCE_SCALE · d)
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
+QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
@@ -418,6 +419,7 @@ class ExtractiveGenerator:
                 m.span(1) for m in _QUOTED_RE.finditer(sentence)
             ]
         candidates = sorted({c for c in (_word_range(words, start, end) for start, end in spans) if c is not None})
+        quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)} if not typed else set()
 
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
@@ -437,6 +439,8 @@ class ExtractiveGenerator:
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
+            if (start, end) in quoted:
+                score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
         return best
