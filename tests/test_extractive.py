@@ -272,3 +272,11 @@ def test_a_whole_quotation_is_preferred_to_a_word_beside_it() -> None:
     sources = hits('His showmanship earned him a reputation in popular culture as an archetypal "mad scientist".')
     answer = ExtractiveGenerator().generate("What was Tesla's reputation in popular culture?", sources)
     assert answer.text == "mad scientist [1]"  # before: "archetypal"
+
+
+def test_a_number_is_never_cut_out_of_a_word() -> None:
+    # "19" of "19th" is no answer (nor found in the passage by the analyzer: groundedness 0); with no
+    # number to give, the sentence is answered whole
+    sentence = "In the Ottoman Empire the plague recurred until the 19th century."
+    answer = ExtractiveGenerator().generate("How long did plague last in the Ottoman empire?", hits(sentence))
+    assert answer.text == f"{sentence} [1]"

@@ -418,7 +418,9 @@ class ExtractiveGenerator:
             spans += typed_spans("name", sentence, question, self.stopwords) + [
                 m.span(1) for m in _QUOTED_RE.finditer(sentence)
             ]
-        candidates = sorted({c for c in (_word_range(words, start, end) for start, end in spans) if c is not None})
+        candidates = sorted(
+            {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
+        )
         quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)} if not typed else set()
 
         best: tuple[float, str] | None = None
@@ -482,10 +484,17 @@ def _distance(words: list[_Word], first: int, last: int, anchor: int) -> float:
     return float(gap + BREAK_DISTANCE * breaks)
 
 
-def _word_range(words: list[_Word], start: int, end: int) -> tuple[int, int, int, int] | None:
-    """The words a character span touches (first, last) and the span itself."""
+def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tuple[int, int, int, int] | None:
+    """The words a character span touches (first, last) and the span itself; None when it has none or
+    cuts a word other than at a hyphen or a possessive ("5" of "5-cylinder", "Tesla" of "Tesla's", never
+    "19" of "19th")."""
     inside = [i for i, w in enumerate(words) if w.start < end and w.end > start]
-    return (inside[0], inside[-1], start, end) if inside else None
+    if not inside:
+        return None
+    first, last = words[inside[0]], words[inside[-1]]
+    if (start > first.start and sentence[start - 1] not in "-–") or (end < last.end and sentence[end] not in "-–'’"):
+        return None
+    return inside[0], inside[-1], start, end
 
 
 def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
