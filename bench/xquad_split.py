@@ -1,11 +1,13 @@
 """The extractive generator on xquad-a, on the whole set and on a tune / test split by article:
 
-    python bench/xquad_split.py [--generator extractive] [--half tune|test|all] [--kinds]
+    python bench/xquad_split.py [--generator extractive] [--half tune|test|all|tune-a|tune-b] [--kinds]
 
 The split rule is fixed and knows nothing of the answers: a question's article is its first relevant
 paragraph id up to "#" ("Super_Bowl_50#3" → "Super_Bowl_50"); the 24 articles are sorted by name and
 alternate, the 1st, 3rd, 5th … going to the tune half (12 articles, 296 questions) and the 2nd, 4th,
 6th … to the test half (12 articles, 336 questions). Develop on the tune half only; report the test half.
+`--half tune-a --half tune-b` splits tune again the same way (6 + 6 articles, 141 and 155 questions): a
+change is kept only when it helps, or does not hurt, both.
 
 Everything is written into a temporary folder (the halves, the index, per-query lines), removed at the
 end; nothing goes into the repository or ../shared.
@@ -37,10 +39,13 @@ def split_halves(qa: Path) -> dict[str, list[dict]]:
     records = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line.strip()]
     articles = sorted({article(r) for r in records})
     tune = set(articles[0::2])
+    tune_a = set(sorted(tune)[0::2])  # tune split again the same way: a change must not hurt either half
     return {
         "tune": [r for r in records if article(r) in tune],
         "test": [r for r in records if article(r) not in tune],
         "all": records,
+        "tune-a": [r for r in records if article(r) in tune_a],
+        "tune-b": [r for r in records if article(r) in tune - tune_a],
     }
 
 
@@ -60,7 +65,7 @@ def kind_of(question: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generator", default="extractive")
-    parser.add_argument("--half", choices=("tune", "test", "all"), action="append")
+    parser.add_argument("--half", choices=("tune", "test", "all", "tune-a", "tune-b"), action="append")
     parser.add_argument("--kinds", action="store_true", help="also F1 and EM by question kind")
     parser.add_argument("--show", type=int, default=0, help="print this many wrong answers per half")
     parser.add_argument("--only", help="print wrong answers of this question kind only (number, date, name, other)")
