@@ -1,6 +1,6 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~500 lines) because the
+fallback when no language model can be loaded. Longer than most modules (~570 lines) because the
 question kinds, the span candidates and their scoring belong together and were tuned as one.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
