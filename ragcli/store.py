@@ -129,14 +129,35 @@ def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
 # --- payloads ---------------------------------------------------------------------------------------
 
 
-def save_payload(path: Path, payload: dict[str, Any]) -> None:
-    """Write one payload (a dict of arrays and plain values) and flush it to disk."""
+class _HashingWriter:
+    """A binary file that hashes what is written through it: the payload's checksum without reading
+    the file back."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        written: int = self.handle.write(data)
+        return written
+
+    def tell(self) -> int:  # joblib aligns arrays in the file to where it is
+        position: int = self.handle.tell()
+        return position
+
+
+def save_payload(path: Path, payload: dict[str, Any]) -> str:
+    """Write one payload (a dict of arrays and plain values), flush it to disk, and return the SHA-256
+    of the bytes written."""
     # memory-mapped arrays (from a loaded index) are stored as plain arrays: the loader admits no memmap
     plain = {k: v.view(np.ndarray) if isinstance(v, np.ndarray) else v for k, v in payload.items()}
     with open(path, "wb") as handle:
-        joblib.dump(plain, handle)
+        hashing = _HashingWriter(handle)
+        joblib.dump(plain, hashing)
         handle.flush()
         os.fsync(handle.fileno())
+    return hashing.digest.hexdigest()
 
 
 def load_payload(path: Path, mmap: bool = True, schema: PayloadSchema | None = None) -> dict[str, Any]:
@@ -198,6 +219,13 @@ class StringTable:
         offsets = self.offsets.tolist()
         for i in range(len(offsets) - 1):
             yield data[offsets[i] : offsets[i + 1]].decode("utf-8")
+
+    def strings(self, start: int, end: int) -> list[str]:
+        """Rows [start, end) decoded in one pass over their bytes (a copy of many rows at once)."""
+        lo = int(self.offsets[start]) if end > start else 0
+        data = bytes(self._bytes[lo : int(self.offsets[end])]) if end > start else b""
+        cuts = (np.asarray(self.offsets[start : end + 1], dtype=np.int64) - lo).tolist()
+        return [data[a:b].decode("utf-8") for a, b in zip(cuts, cuts[1:])]
 
     def to_payload(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}_blob": self.blob, f"{prefix}_offsets": self.offsets}
@@ -326,8 +354,8 @@ class GenerationWriter:
     def write(self, name: str, payload: dict[str, Any]) -> None:
         path = self.folder / name
         try:
-            save_payload(path, payload)
-            self.files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            digest = save_payload(path, payload)
+            self.files[name] = {"bytes": path.stat().st_size, "sha256": digest}
         except OSError as exc:
             raise self._error(exc) from None
 

@@ -121,7 +121,7 @@ def _tasks(
                 pending = []
             with old.reused("passages"):
                 columns.extend_from(old, first, last)
-                reader.claim_ids([old.passages.doc_ids[i] for i in range(first, last)])
+                reader.claim_ids(old.passages.doc_ids.strings(first, last))
             yield reused, (first, last)
             if entry.get("skipped"):
                 reader.report.skipped.append(Skipped(rel, entry["skipped"]))

@@ -15,6 +15,7 @@ Two routes, with identical results (tests/test_query_engine.py):
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -60,6 +61,33 @@ def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     return out
 
 
+_transposed: tuple[weakref.ref[Any], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+
+
+def _term_major(counts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, passage numbers, order) of a passages × terms CSR transposed to terms × passages:
+    entry i of the transpose is entry order[i] of `counts` (passages ascending within each term).
+    The last one is kept (weakly, for as long as its counts matrix lives) for the next caller, when
+    the matrix's rows are sorted: `sort_indices`, which TF-IDF calls, leaves such a matrix as it is."""
+    global _transposed
+    canonical = bool(counts.has_sorted_indices)
+    if canonical and _transposed is not None and _transposed[0]() is counts:
+        return _transposed[1]
+    import scipy.sparse as sp
+
+    positions = np.arange(counts.nnz, dtype=np.int64)
+    by_term = sp.csr_matrix((positions, counts.indices, counts.indptr), shape=counts.shape, copy=False).T.tocsr()
+    by_term.sort_indices()  # a no-op for a canonical matrix (scipy's transposition keeps passages in order)
+    found = (
+        np.asarray(by_term.indptr, dtype=np.int64),
+        np.asarray(by_term.indices, dtype=np.int32),
+        np.asarray(by_term.data, dtype=np.int64),
+    )
+    if canonical:
+        _transposed = (weakref.ref(counts), found)
+    return found
+
+
 @dataclass
 class TermMatrix:
     """A terms × passages sparse matrix in CSR form (plain numpy arrays, no scipy at query time)."""
@@ -81,11 +109,12 @@ class TermMatrix:
 
     @classmethod
     def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> TermMatrix:
-        """Term-major weights from weights aligned with a passages × terms CSR's stored entries."""
-        import scipy.sparse as sp
-
-        by_passage = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape, copy=False)
-        return cls.from_scipy(by_passage.T)
+        """Term-major weights from weights aligned with a passages × terms CSR's stored entries: the
+        same matrix as `from_scipy` of its transpose, with the transposition computed once per counts
+        matrix (BM25 and TF-IDF of one build, or every setting tuning tries, share it)."""
+        indptr, indices, order = _term_major(counts)
+        data = np.asarray(weights, dtype=np.float32)[order]
+        return cls(indptr, indices, data, counts.shape[0], row_maxima(indptr, data))
 
     def consistent(self, n_terms: int, n_passages: int) -> bool:
         """Cheap structural checks (no full scan): the shape and the ends of the CSR arrays."""
