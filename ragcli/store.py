@@ -25,7 +25,8 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,7 @@ class StringTable:
         lo = int(self.offsets[start]) if end > start else 0
         data = bytes(self._bytes[lo : int(self.offsets[end])]) if end > start else b""
         cuts = (np.asarray(self.offsets[start : end + 1], dtype=np.int64) - lo).tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip(cuts, cuts[1:])]
+        return [data[a:b].decode("utf-8") for a, b in pairwise(cuts)]
 
     def to_payload(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}_blob": self.blob, f"{prefix}_offsets": self.offsets}
@@ -311,9 +312,12 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     return path
 
 
-def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
-    """Re-hash every payload against the manifest (slow on big indexes: used by `info --verify`)."""
+def verify_checksums(index_dir: Path, manifest: dict[str, Any], skip: Collection[str] = ()) -> None:
+    """Re-hash every payload (but those in `skip`) against the manifest (slow on big indexes: used by
+    `info --verify`, and by a build before it copies from an index)."""
     for name, meta in manifest["files"].items():
+        if name in skip:
+            continue
         path = payload_path(index_dir, manifest, name)
         try:
             digest = sha256_file(path)

@@ -39,6 +39,7 @@ from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, TaskRunner, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
+from ragcli.retrieval.sparse import SparseRetriever
 from ragcli.safeload import PASSAGES_SCHEMA
 from ragcli.store import (
     BuildLock,
@@ -246,7 +247,8 @@ def _build(
         same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
         # rows are known only by running the query: a build with a database root always writes
         up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == 0
-        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
+        rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
+        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
             old = None  # damaged since it was written: build from the files alone, never copy the damage
             plan = plan_build(reader, files, None)
         same_roots = old is not None and old.manifest.get("roots") == names
@@ -444,6 +446,16 @@ def _previous_base(target: Path, roots: list[Path]) -> Path | None:
         if not folder.is_relative_to(base):
             return None
     return base
+
+
+def _from_counts(chosen: dict[str, Any]) -> list[str]:
+    """The payloads of the chosen retrievers that a build computes from the counts alone (the sparse
+    ones), never reading their previous payload."""
+    return [
+        r.payload
+        for r in built_retrievers()
+        if r.name in chosen and r.payload and isinstance(r, SparseRetriever) and type(r).build is SparseRetriever.build
+    ]
 
 
 def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:

@@ -117,7 +117,7 @@ def _weights(params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, length_no
     arrays it is given (both are temporaries of the caller): one pass per operation, no copies. The
     operations and their order are the formula's, so the weights are the same to the last bit."""
     k1, delta = params.k1, params.delta
-    weights = term_idf * tf
+    weights: np.ndarray = term_idf * tf
     if params.variant == "bm25l":
         np.divide(tf, length_norm, out=length_norm)  # ctd = tf / length_norm
         weights *= k1 + 1

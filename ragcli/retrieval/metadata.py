@@ -137,7 +137,8 @@ class MetadataColumns:
         mapping = np.zeros(int(distinct[-1]) + 1, dtype=np.int64)
         for old_id in distinct[np.argsort(where, kind="stable")].tolist():
             mapping[old_id] = lookup(table, old_id)
-        return mapping[old]
+        mapped: np.ndarray = mapping[old]
+        return mapped
 
     def _old_key(self, table: MetadataTable, old_id: int) -> int:
         return self.keys.setdefault(table.keys[old_id], len(self.keys))

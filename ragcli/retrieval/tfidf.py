@@ -1,5 +1,5 @@
-"""TF-IDF with cosine similarity, built with scikit-learn's TfidfTransformer (the weighting stage of
-TfidfVectorizer) over ragcli's own term counts, so both retrievers share one analyzer and one vocabulary.
+"""TF-IDF with cosine similarity, weighted as scikit-learn's TfidfTransformer (the weighting stage of
+TfidfVectorizer) does, over ragcli's own term counts, so both retrievers share one analyzer and one vocabulary.
 
 At query time ragcli weights the query with the same formula in numpy (`query_weights`): importing
 scikit-learn costs about a second, more than the search itself. A test checks the two agree.
@@ -35,35 +35,61 @@ class TfidfParams:
     def from_dict(cls, data: dict[str, Any]) -> TfidfParams:
         return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
 
-    def transformer(self) -> Any:
-        from sklearn.feature_extraction.text import TfidfTransformer
 
-        return TfidfTransformer(norm="l2", use_idf=True, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf)
+ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
 
 
-ROWS_PER_CHUNK = 100_000  # passages transformed at a time: bounds scikit-learn's float64 copies
+def fit_idf(counts: Any, params: TfidfParams) -> np.ndarray:
+    """TfidfTransformer's idf: ln(n / df) + 1, with one passage holding every term added when smoothed."""
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    n_docs = counts.shape[0]
+    if params.smooth_idf:
+        df += 1.0
+        n_docs += 1
+    term_idf = np.full_like(df, n_docs)
+    with np.errstate(divide="ignore"):  # unsmoothed, a term no passage holds has an infinite idf, as in sklearn
+        term_idf /= df
+    np.log(term_idf, out=term_idf)
+    term_idf += 1.0
+    return term_idf
 
 
 def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
-    """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term."""
+    """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term.
+
+    scikit-learn's TfidfTransformer (fit, then transform with norm="l2"), computed here over the
+    stored entries in numpy: the same formula step by step, without importing scikit-learn (over two
+    seconds on a busy machine, more than an incremental build's whole budget) or its per-chunk
+    copies. tests/test_tfidf_weights.py checks the weights against TfidfTransformer's.
+    """
     counts = counts.tocsr()
     counts.sort_indices()
-    if counts.shape[1] == 0:  # every word was a stopword: nothing to weight (scikit-learn refuses it)
+    if counts.shape[1] == 0:  # every word was a stopword: nothing to weight
         return {
             **TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
             "idf": np.zeros(0, dtype=np.float64),
         }
-    transformer = params.transformer().fit(counts)
+    term_idf = fit_idf(counts, params)
+    indptr = np.asarray(counts.indptr, dtype=np.int64)
     weights = np.empty(counts.nnz, dtype=np.float32)
     for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
-        block = transformer.transform(counts[start : start + ROWS_PER_CHUNK].astype(np.float64))
-        block.sort_indices()
-        lo, hi = int(counts.indptr[start]), int(counts.indptr[min(start + ROWS_PER_CHUNK, counts.shape[0])])
-        # tf > 0 and idf >= 1 (smoothed) or > 0: the transform keeps every stored entry, in place
-        if block.nnz != hi - lo or not np.array_equal(block.indices, counts.indices[lo:hi]):
-            raise AssertionError("TF-IDF changed the sparsity pattern")
-        weights[lo:hi] = block.data
-    return {**TermMatrix.from_passage_weights(counts, weights).to_payload(), "idf": transformer.idf_.astype(np.float64)}
+        end = min(start + ROWS_PER_CHUNK, counts.shape[0])
+        lo, hi = int(indptr[start]), int(indptr[end])
+        data = counts.data[lo:hi].astype(np.float64)
+        if params.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        data *= term_idf[counts.indices[lo:hi]]
+        lengths = np.diff(indptr[start : end + 1])
+        squares = np.zeros(end - start, dtype=np.float64)
+        nonempty = lengths > 0
+        if nonempty.any():
+            squares[nonempty] = np.add.reduceat(data * data, indptr[start:end][nonempty] - lo)
+        norms = np.sqrt(squares)
+        norms[norms == 0.0] = 1.0  # a row of zeros stays as it is (sklearn's normalize)
+        data /= np.repeat(norms, lengths)
+        weights[lo:hi] = data
+    return {**TermMatrix.from_passage_weights(counts, weights).to_payload(), "idf": term_idf}
 
 
 def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
