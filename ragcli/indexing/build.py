@@ -287,6 +287,7 @@ def _build(
                     f"no text to index in {', '.join(names)}", hint=_skip_hint(reader), skipped=reader.report.skipped
                 )
             matrix, vocabulary = counter.finish()
+            kept_ids = counter.kept_ids()
             del counter
             documents = len(set(columns.strings["doc_id"].table()))
             manifest = {
@@ -307,11 +308,14 @@ def _build(
                 writer.write(PASSAGES_FILE, columns.payload())
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
                 passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
-                hashes = None
-                if old is not None:
+                reused = None
+                if old is not None and kept_ids is not None:
                     with old.reused("vocabulary"):
-                        hashes = old.lexicon.hashes()
-                writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
+                        reused = (old.lexicon, kept_ids)
+                        terms = lexicon_payload(vocabulary, reused=reused)
+                else:
+                    terms = lexicon_payload(vocabulary)
+                writer.write(TERMS_FILE, terms)
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
                 data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)

@@ -60,6 +60,8 @@ class CountMatrixBuilder:
         self._old_terms: Sequence[str] | None = None
         self._old_mapping: np.ndarray | None = None
         self._old_same = False  # whether the old vocabulary kept its ids (its rows need no renumbering)
+        self._kept: Sequence[str] | None = None  # the earlier vocabulary whose terms kept their ids
+        self._kept_ids: np.ndarray | None = None
 
     def _term_id(self, term: str | None) -> int:
         if term is None:
@@ -86,10 +88,17 @@ class CountMatrixBuilder:
         """Register an earlier build's vocabulary before anything else, so its terms keep their ids."""
         if not self.term_ids:
             self.term_ids = {t: i for i, t in enumerate(terms)}
-            if len(self.term_ids) != len(terms):  # a term listed twice: ids by first appearance instead
+            if len(self.term_ids) == len(terms):
+                self._kept = terms
+            else:  # a term listed twice: ids by first appearance instead
                 self.term_ids = {}
                 for term in terms:
                     self._term_id(term)
+
+    def kept_ids(self) -> np.ndarray | None:
+        """For each term of the vocabulary `finish` returned, its id in the vocabulary `keep_ids` kept
+        (-1: a new term); None when no earlier vocabulary kept its ids."""
+        return self._kept_ids
 
     def add_rows(self, counts: Any, terms: Sequence[str], start: int, end: int) -> None:
         """Rows [start, end) of an existing count matrix whose columns are `terms`."""
@@ -98,8 +107,12 @@ class CountMatrixBuilder:
             # registered first, it keeps its ids, and its rows are copied without renumbering them
             self._old_terms = terms
             self.keep_ids(terms)
-            self._old_mapping = np.fromiter((self._term_id(t) for t in terms), dtype=np.int32, count=len(terms))
-            self._old_same = bool(np.array_equal(self._old_mapping, np.arange(len(terms), dtype=np.int32)))
+            if self._kept is terms:
+                self._old_mapping, self._old_same = np.arange(len(terms), dtype=np.int32), True
+            else:
+                ids = (self._term_id(t) for t in terms)
+                self._old_mapping = np.fromiter(ids, dtype=np.int32, count=len(terms))
+                self._old_same = bool(np.array_equal(self._old_mapping, np.arange(len(terms), dtype=np.int32)))
         block = counts[start:end]  # scipy copies the rows' slices into new arrays
         if not self._old_same:
             block.indices = self._old_mapping[block.indices]
@@ -124,8 +137,11 @@ class CountMatrixBuilder:
         self.parts = []
         df = np.bincount(counts.indices, minlength=width)
         vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
+        provisional = np.fromiter((self.term_ids[t] for t in vocabulary), dtype=np.int64, count=len(vocabulary))
         final = np.full(width, -1, dtype=np.int32)
-        final[[self.term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary), dtype=np.int32)
+        final[provisional] = np.arange(len(vocabulary), dtype=np.int32)
+        if self._kept is not None:
+            self._kept_ids = np.where(provisional < len(self._kept), provisional, -1)
         same = len(vocabulary) == width and bool(np.array_equal(final, np.arange(width, dtype=np.int32)))
         indices = counts.indices if same else final[counts.indices]
         # a new matrix: scipy checks afresh whether its rows are sorted (the check is one pass in C)

@@ -144,9 +144,12 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
     indptr = np.asarray(counts.indptr, dtype=np.int64)
-    totals = np.zeros(counts.nnz + 1, dtype=np.float64 if counts.data.dtype.kind == "f" else np.int64)
-    np.cumsum(counts.data, out=totals[1:])
-    doc_len = np.diff(totals[indptr]).astype(np.float64)  # the row sums, exactly
+    lengths = np.diff(indptr)
+    nonempty = np.flatnonzero(lengths)
+    doc_len = np.zeros(n_docs, dtype=np.float64)
+    if len(nonempty):  # the row sums, exactly (integers), over the non-empty rows' segments
+        exact = np.float64 if counts.data.dtype.kind == "f" else np.int64
+        doc_len[nonempty] = np.add.reduceat(counts.data, indptr[nonempty], dtype=exact)
     avgdl = float(doc_len.mean()) if n_docs else 0.0
     df = np.bincount(counts.indices, minlength=n_terms)
     term_idf = idf(params, df, n_docs)
@@ -155,7 +158,7 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     for start in range(0, n_docs, ROWS_PER_CHUNK):
         end = min(start + ROWS_PER_CHUNK, n_docs)
         lo, hi = int(indptr[start]), int(indptr[end])
-        length_norm = np.repeat(row_norm[start:end], np.diff(indptr[start : end + 1]))
+        length_norm = np.repeat(row_norm[start:end], lengths[start:end])
         tf = counts.data[lo:hi].astype(np.float64)
         weights[lo:hi] = _weights(params, tf, term_idf[counts.indices[lo:hi]], length_norm)
     return {
