@@ -226,6 +226,9 @@ class StringTable:
         lo = int(self.offsets[start]) if end > start else 0
         data = bytes(self._bytes[lo : int(self.offsets[end])]) if end > start else b""
         cuts = (np.asarray(self.offsets[start : end + 1], dtype=np.int64) - lo).tolist()
+        text = data.decode("utf-8") if data.isascii() else ""
+        if len(text) == len(data):  # ASCII: byte offsets are character offsets, and str slices are cheaper
+            return [text[a:b] for a, b in pairwise(cuts)]
         return [data[a:b].decode("utf-8") for a, b in pairwise(cuts)]
 
     def to_payload(self, prefix: str) -> dict[str, np.ndarray]:
