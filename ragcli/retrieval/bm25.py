@@ -23,7 +23,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -135,17 +135,17 @@ def _weights(params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, length_no
     return weights
 
 
-ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
+ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: bounds the float64 temporaries
 
 
 def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
-    """The BM25 payload from a passages × terms count matrix (scipy CSR), computed in row chunks: the
-    length normalisation once per passage, then each pair's weight in a few in-place passes."""
+    """The BM25 payload from a passages × terms count matrix (scipy CSR): the length normalisation
+    once per passage, then each pair's weight in a few in-place passes, in the payload's term-major
+    order (`sparse.term_major`, shared with TF-IDF), so nothing is scattered afterwards."""
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
     indptr = np.asarray(counts.indptr, dtype=np.int64)
-    lengths = np.diff(indptr)
-    nonempty = np.flatnonzero(lengths)
+    nonempty = np.flatnonzero(np.diff(indptr))
     doc_len = np.zeros(n_docs, dtype=np.float64)
     if len(nonempty):  # the row sums, exactly (integers), over the non-empty rows' segments
         exact = np.float64 if counts.data.dtype.kind == "f" else np.int64
@@ -154,15 +154,14 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     df = np.bincount(counts.indices, minlength=n_terms)
     term_idf = idf(params, df, n_docs)
     row_norm = 1.0 - params.b + params.b * doc_len / avgdl if avgdl > 0 else np.ones(n_docs)
+    layout = term_major(counts)
     weights = np.empty(counts.nnz, dtype=np.float32)
-    for start in range(0, n_docs, ROWS_PER_CHUNK):
-        end = min(start + ROWS_PER_CHUNK, n_docs)
-        lo, hi = int(indptr[start]), int(indptr[end])
-        length_norm = np.repeat(row_norm[start:end], lengths[start:end])
-        tf = counts.data[lo:hi].astype(np.float64)
-        weights[lo:hi] = _weights(params, tf, term_idf[counts.indices[lo:hi]], length_norm)
+    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+        tf = layout.counts[lo:hi].astype(np.float64)
+        pair_idf = np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+        weights[lo:hi] = _weights(params, tf, pair_idf, row_norm[layout.indices[lo:hi]])
     return {
-        **TermMatrix.from_passage_weights(counts, weights).to_payload(),
+        **layout.matrix(weights).to_payload(),
         "term_constant": term_constants(params, term_idf).astype(np.float64),
         "idf": term_idf,
         "avgdl": avgdl,

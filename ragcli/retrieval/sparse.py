@@ -61,27 +61,54 @@ def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     return out
 
 
-_transposed: tuple[weakref.ref[Any], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+@dataclass(frozen=True)
+class TermMajor:
+    """A passages × terms count matrix transposed to terms × passages (passages ascending within each
+    term): where BM25 and TF-IDF weights go, computed there directly (no scatter of the weights)."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    indices: np.ndarray  # int32 passage numbers
+    counts: np.ndarray  # each entry's count (the counts matrix's dtype)
+    n_passages: int
+
+    def blocks(self, entries: int) -> Iterator[tuple[int, int, int, int]]:
+        """(first term, end term, first entry, end entry) of consecutive runs of whole terms holding
+        about `entries` entries each (a term with more is a block of its own): bounds temporaries."""
+        n_terms = len(self.indptr) - 1
+        first = 0
+        while first < n_terms:
+            end = int(np.searchsorted(self.indptr, int(self.indptr[first]) + entries, side="right")) - 1
+            end = min(max(end, first + 1), n_terms)
+            yield first, end, int(self.indptr[first]), int(self.indptr[end])
+            first = end
+
+    def matrix(self, weights: np.ndarray) -> TermMatrix:
+        """The `TermMatrix` of weights aligned with these entries."""
+        data = np.asarray(weights, dtype=np.float32)
+        return TermMatrix(self.indptr, self.indices, data, self.n_passages, row_maxima(self.indptr, data))
 
 
-def _term_major(counts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, passage numbers, order) of a passages × terms CSR transposed to terms × passages:
-    entry i of the transpose is entry order[i] of `counts` (passages ascending within each term).
-    The last one is kept (weakly, for as long as its counts matrix lives) for the next caller, when
-    the matrix's rows are sorted: `sort_indices`, which TF-IDF calls, leaves such a matrix as it is."""
+_transposed: tuple[weakref.ref[Any], TermMajor] | None = None
+
+
+def term_major(counts: Any) -> TermMajor:
+    """`counts` (passages × terms, scipy CSR) transposed to terms × passages, computed once per counts
+    matrix: BM25 and TF-IDF of one build, or every setting tuning tries, share it. The last one is kept
+    (weakly, for as long as its counts matrix lives) when the matrix's rows are sorted, which
+    `sort_indices` (TF-IDF calls it) leaves as they are."""
     global _transposed
     canonical = bool(counts.has_sorted_indices)
     if canonical and _transposed is not None and _transposed[0]() is counts:
         return _transposed[1]
     import scipy.sparse as sp
 
-    positions = np.arange(counts.nnz, dtype=np.int64)
-    by_term = sp.csr_matrix((positions, counts.indices, counts.indptr), shape=counts.shape, copy=False).T.tocsr()
-    by_term.sort_indices()  # a no-op for a canonical matrix (scipy's transposition keeps passages in order)
-    found = (
+    by_term = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=counts.shape, copy=False).T.tocsr()
+    by_term.sort_indices()  # a no-op: scipy's transposition keeps the passages of a term in order
+    found = TermMajor(
         np.asarray(by_term.indptr, dtype=np.int64),
         np.asarray(by_term.indices, dtype=np.int32),
-        np.asarray(by_term.data, dtype=np.int64),
+        by_term.data,
+        counts.shape[0],
     )
     if canonical:
         _transposed = (weakref.ref(counts), found)
@@ -109,12 +136,11 @@ class TermMatrix:
 
     @classmethod
     def from_passage_weights(cls, counts: Any, weights: np.ndarray) -> TermMatrix:
-        """Term-major weights from weights aligned with a passages × terms CSR's stored entries: the
-        same matrix as `from_scipy` of its transpose, with the transposition computed once per counts
-        matrix (BM25 and TF-IDF of one build, or every setting tuning tries, share it)."""
-        indptr, indices, order = _term_major(counts)
-        data = np.asarray(weights, dtype=np.float32)[order]
-        return cls(indptr, indices, data, counts.shape[0], row_maxima(indptr, data))
+        """Term-major weights from weights aligned with a passages × terms CSR's stored entries."""
+        import scipy.sparse as sp
+
+        by_passage = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape, copy=False)
+        return cls.from_scipy(by_passage.T)
 
     def consistent(self, n_terms: int, n_passages: int) -> bool:
         """Cheap structural checks (no full scan): the shape and the ends of the CSR arrays."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -36,7 +36,8 @@ class TfidfParams:
         return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
 
 
-ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
+ROWS_PER_CHUNK = 100_000  # passages whose norms are computed at a time: bounds the float64 temporaries
+ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: likewise
 
 
 def fit_idf(counts: Any, params: TfidfParams) -> np.ndarray:
@@ -70,26 +71,37 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
             "idf": np.zeros(0, dtype=np.float64),
         }
     term_idf = fit_idf(counts, params)
+    # each passage's l2 norm, row by row (the sums in the order TfidfTransformer adds them up) ...
     indptr = np.asarray(counts.indptr, dtype=np.int64)
-    weights = np.empty(counts.nnz, dtype=np.float32)
+    norms = np.zeros(counts.shape[0], dtype=np.float64)
     for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
         end = min(start + ROWS_PER_CHUNK, counts.shape[0])
         lo, hi = int(indptr[start]), int(indptr[end])
-        data = counts.data[lo:hi].astype(np.float64)
-        if params.sublinear_tf:
-            np.log(data, out=data)
-            data += 1.0
+        data = _tf(counts.data[lo:hi], params)
         data *= term_idf[counts.indices[lo:hi]]
-        lengths = np.diff(indptr[start : end + 1])
-        squares = np.zeros(end - start, dtype=np.float64)
-        nonempty = lengths > 0
-        if nonempty.any():
-            squares[nonempty] = np.add.reduceat(data * data, indptr[start:end][nonempty] - lo)
-        norms = np.sqrt(squares)
-        norms[norms == 0.0] = 1.0  # a row of zeros stays as it is (sklearn's normalize)
-        data /= np.repeat(norms, lengths)
+        nonempty = np.flatnonzero(np.diff(indptr[start : end + 1]))
+        if len(nonempty):
+            norms[start + nonempty] = np.add.reduceat(data * data, indptr[start:end][nonempty] - lo)
+    np.sqrt(norms, out=norms)
+    norms[norms == 0.0] = 1.0  # a row of zeros stays as it is (sklearn's normalize)
+    # ... then the weights in the payload's term-major order (`sparse.term_major`, shared with BM25)
+    layout = term_major(counts)
+    weights = np.empty(counts.nnz, dtype=np.float32)
+    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+        data = _tf(layout.counts[lo:hi], params)
+        data *= np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+        data /= norms[layout.indices[lo:hi]]
         weights[lo:hi] = data
-    return {**TermMatrix.from_passage_weights(counts, weights).to_payload(), "idf": term_idf}
+    return {**layout.matrix(weights).to_payload(), "idf": term_idf}
+
+
+def _tf(counts: np.ndarray, params: TfidfParams) -> np.ndarray:
+    """The term-frequency factor, as float64: the count, or 1 + ln(count) (sublinear)."""
+    tf = counts.astype(np.float64)
+    if params.sublinear_tf:
+        np.log(tf, out=tf)
+        tf += 1.0
+    return tf
 
 
 def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
