@@ -289,7 +289,8 @@ def _build(
             matrix, vocabulary = counter.finish()
             kept_ids = counter.kept_ids()
             del counter
-            documents = len(set(columns.strings["doc_id"].table()))
+            doc_ids = columns.strings["doc_id"].table()
+            documents = len(set(doc_ids.strings(0, len(doc_ids))))
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": names,

@@ -136,8 +136,13 @@ class CountMatrixBuilder:
         )
         self.parts = []
         df = np.bincount(counts.indices, minlength=width)
-        vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
-        provisional = np.fromiter((self.term_ids[t] for t in vocabulary), dtype=np.int64, count=len(vocabulary))
+        used = (df > 0).tolist()
+        terms = [t for t, i in self.term_ids.items() if used[i]]  # ids were given in the dict's order
+        provisional = np.flatnonzero(df > 0)
+        if not all(map(str.__lt__, terms, terms[1:])):  # sorted already: an earlier vocabulary, no new term
+            order = sorted(range(len(terms)), key=terms.__getitem__)
+            terms, provisional = [terms[i] for i in order], provisional[np.asarray(order, dtype=np.int64)]
+        vocabulary = terms
         final = np.full(width, -1, dtype=np.int32)
         final[provisional] = np.arange(len(vocabulary), dtype=np.int32)
         if self._kept is not None:
@@ -170,7 +175,7 @@ def count_all(
     old_counts, old_terms = None, []
     if old is not None:
         with old.reused("term counts"):
-            old_counts, old_terms = old.counts_matrix(), list(old.lexicon.terms)
+            old_counts, old_terms = old.counts_matrix(), old.lexicon.terms.strings(0, len(old.lexicon.terms))
         counts.keep_ids(old_terms)
     if runner is not None:
         results: Iterator[Any] = runner.run(tasks)

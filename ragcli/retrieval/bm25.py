@@ -144,12 +144,7 @@ def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     order (`sparse.term_major`, shared with TF-IDF), so nothing is scattered afterwards."""
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
-    indptr = np.asarray(counts.indptr, dtype=np.int64)
-    nonempty = np.flatnonzero(np.diff(indptr))
-    doc_len = np.zeros(n_docs, dtype=np.float64)
-    if len(nonempty):  # the row sums, exactly (integers), over the non-empty rows' segments
-        exact = np.float64 if counts.data.dtype.kind == "f" else np.int64
-        doc_len[nonempty] = np.add.reduceat(counts.data, indptr[nonempty], dtype=exact)
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()  # scipy sums int32 counts in int64
     avgdl = float(doc_len.mean()) if n_docs else 0.0
     df = np.bincount(counts.indices, minlength=n_terms)
     term_idf = idf(params, df, n_docs)
