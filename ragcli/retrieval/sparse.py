@@ -111,8 +111,15 @@ def term_major(counts: Any) -> TermMajor:
         counts.shape[0],
     )
     if canonical:
-        _transposed = (weakref.ref(counts), found)
+        _transposed = (weakref.ref(counts, _forget), found)
     return found
+
+
+def _forget(gone: weakref.ref[Any]) -> None:
+    """Drops the kept transposition when its counts matrix goes (a long-lived process keeps no copy)."""
+    global _transposed
+    if _transposed is not None and _transposed[0] is gone:
+        _transposed = None
 
 
 @dataclass
