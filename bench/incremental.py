@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -72,16 +73,28 @@ def main() -> None:
         assert (report.changed, report.unchanged) == (1, FILES - 1), report  # type: ignore[attr-defined]
         one.append(seconds)
         print(
-            f"run {run + 1}: full {full[-1]:.1f} s, unchanged {noop[-1]:.2f} s, one file changed {one[-1]:.2f} s",
+            f"run {run + 1}: full {full[-1]:.1f} s, unchanged {noop[-1]:.2f} s, one file changed {one[-1]:.2f} s "
+            f"({one[-1] / full[-1]:.1%} of this run's full build; load average {load()})",
             file=sys.stderr,
         )
     check_equal(corpus, index_dir)
     f, n, o = (statistics.median(v) for v in (full, noop, one))
+    shares = [b / a for a, b in zip(full, one)]  # the machine is shared: each run's own ratio counts
+    print(f"load average {load()}; {options.runs} runs")
     print("| wiki100k in 100 files | median s | share of a full build |")
     print("| --- | ---: | ---: |")
     print(f"| full build (`--rebuild`) | {f:.1f} | 100% |")
     print(f"| re-run, nothing changed | {n:.2f} | {n / f:.1%} |")
     print(f"| re-run, one file changed | {o:.2f} | {o / f:.1%} |")
+    print(
+        f"one file changed, per run: {', '.join(f'{r:.1%}' for r in shares)} of the same run's full build "
+        f"(median {statistics.median(shares):.1%})"
+    )
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages (the machine is shared: say how busy it was)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def check_equal(corpus: Path, incremental: Path) -> None:

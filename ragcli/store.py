@@ -25,7 +25,8 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +130,35 @@ def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
 # --- payloads ---------------------------------------------------------------------------------------
 
 
-def save_payload(path: Path, payload: dict[str, Any]) -> None:
-    """Write one payload (a dict of arrays and plain values) and flush it to disk."""
+class _HashingWriter:
+    """A binary file that hashes what is written through it: the payload's checksum without reading
+    the file back."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        written: int = self.handle.write(data)
+        return written
+
+    def tell(self) -> int:  # joblib aligns arrays in the file to where it is
+        position: int = self.handle.tell()
+        return position
+
+
+def save_payload(path: Path, payload: dict[str, Any]) -> str:
+    """Write one payload (a dict of arrays and plain values), flush it to disk, and return the SHA-256
+    of the bytes written."""
     # memory-mapped arrays (from a loaded index) are stored as plain arrays: the loader admits no memmap
     plain = {k: v.view(np.ndarray) if isinstance(v, np.ndarray) else v for k, v in payload.items()}
     with open(path, "wb") as handle:
-        joblib.dump(plain, handle)
+        hashing = _HashingWriter(handle)
+        joblib.dump(plain, hashing)
         handle.flush()
         os.fsync(handle.fileno())
+    return hashing.digest.hexdigest()
 
 
 def load_payload(path: Path, mmap: bool = True, schema: PayloadSchema | None = None) -> dict[str, Any]:
@@ -171,6 +193,8 @@ class StringTable:
     Loading a million passages as Python strings costs seconds and hundreds of MB; a query needs ten.
     """
 
+    ITER_ROWS = 65_536
+
     def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
@@ -178,6 +202,11 @@ class StringTable:
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> StringTable:
+        joined = "".join(strings)
+        if joined.isascii():  # one encode; a character is a byte, so the offsets are the lengths
+            offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)), out=offsets[1:])
+            return cls(np.frombuffer(joined.encode("ascii"), dtype=np.uint8), offsets)
         encoded = [s.encode("utf-8", "replace") for s in strings]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
@@ -194,10 +223,18 @@ class StringTable:
         return str(self._bytes[int(self.offsets[i]) : int(self.offsets[i + 1])], "utf-8")
 
     def __iter__(self) -> Iterator[str]:
-        data = self.blob.tobytes()
-        offsets = self.offsets.tolist()
-        for i in range(len(offsets) - 1):
-            yield data[offsets[i] : offsets[i + 1]].decode("utf-8")
+        for start in range(0, len(self), self.ITER_ROWS):  # decoded a block of rows at a time
+            yield from self.strings(start, min(start + self.ITER_ROWS, len(self)))
+
+    def strings(self, start: int, end: int) -> list[str]:
+        """Rows [start, end) decoded in one pass over their bytes (a copy of many rows at once)."""
+        lo = int(self.offsets[start]) if end > start else 0
+        data = bytes(self._bytes[lo : int(self.offsets[end])]) if end > start else b""
+        cuts = (np.asarray(self.offsets[start : end + 1], dtype=np.int64) - lo).tolist()
+        text = data.decode("utf-8") if data.isascii() else ""
+        if len(text) == len(data):  # ASCII: byte offsets are character offsets, and str slices are cheaper
+            return [text[a:b] for a, b in pairwise(cuts)]
+        return [data[a:b].decode("utf-8") for a, b in pairwise(cuts)]
 
     def to_payload(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}_blob": self.blob, f"{prefix}_offsets": self.offsets}
@@ -283,9 +320,12 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     return path
 
 
-def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
-    """Re-hash every payload against the manifest (slow on big indexes: used by `info --verify`)."""
+def verify_checksums(index_dir: Path, manifest: dict[str, Any], skip: Collection[str] = ()) -> None:
+    """Re-hash every payload (but those in `skip`) against the manifest (slow on big indexes: used by
+    `info --verify`, and by a build before it copies from an index)."""
     for name, meta in manifest["files"].items():
+        if name in skip:
+            continue
         path = payload_path(index_dir, manifest, name)
         try:
             digest = sha256_file(path)
@@ -326,8 +366,8 @@ class GenerationWriter:
     def write(self, name: str, payload: dict[str, Any]) -> None:
         path = self.folder / name
         try:
-            save_payload(path, payload)
-            self.files[name] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            digest = save_payload(path, payload)
+            self.files[name] = {"bytes": path.stat().st_size, "sha256": digest}
         except OSError as exc:
             raise self._error(exc) from None
 

@@ -225,11 +225,11 @@ QUERIES = [["bee"], ["honey", "wax"], ["hive", "dance", "dance"], ["pollen", "qu
 @pytest.mark.parametrize(
     "variant, reference", [("okapi", rank_bm25.BM25Okapi), ("bm25l", rank_bm25.BM25L), ("bm25+", rank_bm25.BM25Plus)]
 )
-@pytest.mark.parametrize("rows_per_chunk", [2, 3, 100])
+@pytest.mark.parametrize("entries_per_block", [1, 3, 1000])
 def test_chunked_build_equals_rank_bm25(
-    monkeypatch: pytest.MonkeyPatch, variant: str, reference: type, rows_per_chunk: int
+    monkeypatch: pytest.MonkeyPatch, variant: str, reference: type, entries_per_block: int
 ) -> None:
-    monkeypatch.setattr(bm25, "ROWS_PER_CHUNK", rows_per_chunk)
+    monkeypatch.setattr(bm25, "ENTRIES_PER_BLOCK", entries_per_block)
     counts, vocabulary = counts_matrix(DOCS)
     payload = build_bm25(counts, BM25Params.for_variant(variant))
     ref = reference(DOCS)
@@ -240,9 +240,9 @@ def test_chunked_build_equals_rank_bm25(
         assert scores_from_payload(payload, vocabulary, query, len(DOCS)) == pytest.approx(ref.get_scores(query))
 
 
-@pytest.mark.parametrize("rows_per_chunk", [1, 4])
-def test_chunked_lucene_build_equals_the_formula(monkeypatch: pytest.MonkeyPatch, rows_per_chunk: int) -> None:
-    monkeypatch.setattr(bm25, "ROWS_PER_CHUNK", rows_per_chunk)
+@pytest.mark.parametrize("entries_per_block", [1, 4])
+def test_chunked_lucene_build_equals_the_formula(monkeypatch: pytest.MonkeyPatch, entries_per_block: int) -> None:
+    monkeypatch.setattr(bm25, "ENTRIES_PER_BLOCK", entries_per_block)
     counts, vocabulary = counts_matrix(DOCS)
     params = BM25Params(k1=1.2, b=0.75)
     payload = build_bm25(counts, params)

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ragcli.errors import ExitCode
+from ragcli.indexing.build import build_index
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
 from ragcli.retrieval.index import load_index
@@ -257,6 +258,27 @@ def test_an_incremental_build_never_copies_damage(small_corpus: Path, small_inde
     for query in ("electricity", "tidal turbines", "wind", "heat steam"):
         assert [(h.id, h.score) for h in load_index(small_index).search(query, k=10)] == [
             (h.id, h.score) for h in load_index(fresh).search(query, k=10)
+        ]
+
+
+@pytest.mark.parametrize("name", [BM25_FILE, TFIDF_FILE])
+def test_damaged_weights_do_not_stop_an_incremental_build(small_corpus: Path, small_index: Path, name: str) -> None:
+    """Bit rot in BM25's or TF-IDF's weights, which a build computes again from the counts without
+    reading them: the unchanged files are still copied (only what is copied is checked), and the new
+    index has fresh weights equal to a full rebuild's."""
+    files = len(load_index(small_index).manifest["sources"])
+    damage_array(payload_file(small_index, name), "data")
+    (small_corpus / "tidal.txt").write_text("tidal turbines make electricity")
+    report = build_index([small_corpus], small_index)
+    assert (report.new, report.unchanged) == (1, files)
+    assert bounded("info", "--verify", "--index", str(small_index)).returncode == 0
+    fresh = small_index.parent / "fresh"
+    build_index([small_corpus], fresh)
+    rebuilt, expected = load_index(small_index), load_index(fresh)
+    assert rebuilt.manifest["files"][name] == expected.manifest["files"][name]
+    for retriever in ("bm25", "tfidf"):
+        assert [(h.id, h.score) for h in rebuilt.search("electricity wind", k=10, retriever=retriever)] == [
+            (h.id, h.score) for h in expected.search("electricity wind", k=10, retriever=retriever)
         ]
 
 

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,6 +116,14 @@ def test_incremental_index_equals_a_full_rebuild(steps: list) -> None:
         inc, full = load_index(root / "inc"), load_index(root / "full")
         assert inc.manifest["counts"] == full.manifest["counts"]
         assert list(inc.lexicon.terms) == list(full.lexicon.terms)
+        # every payload array equal, not only the answers: counts, weights, vocabulary, metadata
+        assert inc.manifest["files"] == full.manifest["files"]  # byte for byte: same sizes and checksums
+        for name in inc.manifest["files"]:
+            a, b = inc.payload(name), full.payload(name)
+            assert sorted(a) == sorted(b), name
+            for key in a:
+                x, y = np.asarray(a[key]), np.asarray(b[key])
+                assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), (name, key)
         for q in ("bee honey", "queen wax dance", "pollen hive", "élan 蜜蜂"):
             for retriever in ("bm25", "tfidf"):
                 assert [(h.id, round(h.score, 5)) for h in inc.search(q, k=50, retriever=retriever)] == [

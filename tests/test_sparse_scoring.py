@@ -4,6 +4,8 @@ batched product in several batches, the structural checks, and top-k's order and
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -169,3 +171,18 @@ def test_top_k_of_nothing(k: int) -> None:
     assert got.dtype == np.int64 and scores.dtype == np.float64
     empty, _ = top_k(np.zeros(0, dtype=np.int64), np.zeros(0), 3, ID_RANK)
     assert empty.tolist() == []
+
+
+def test_term_major_is_the_transpose_shared_while_its_counts_live() -> None:
+    """BM25 and TF-IDF of one build share one transposition of the counts; it is kept only as long
+    as the counts matrix itself (a long-lived process holds no copy of an old build's)."""
+    counts = sp.csr_matrix(np.array([[2, 0, 1], [0, 3, 0], [1, 1, 0]], dtype=np.int32))
+    layout = sparse.term_major(counts)
+    expected = counts.T.tocsr()
+    assert layout.indptr.tolist() == expected.indptr.tolist()
+    assert layout.indices.tolist() == expected.indices.tolist()
+    assert layout.counts.tolist() == expected.data.tolist()
+    assert sparse.term_major(counts) is layout
+    del counts
+    gc.collect()
+    assert sparse._transposed is None

@@ -41,6 +41,7 @@ def test_build_equals_sklearn(
     monkeypatch: pytest.MonkeyPatch, sublinear: bool, smooth: bool, rows_per_chunk: int
 ) -> None:
     monkeypatch.setattr(tfidf, "ROWS_PER_CHUNK", rows_per_chunk)
+    monkeypatch.setattr(tfidf, "ENTRIES_PER_BLOCK", rows_per_chunk)
     reference = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=smooth, sublinear_tf=sublinear).fit(COUNTS)
     payload = build_tfidf(sp.csr_matrix(COUNTS), TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth))
     assert weights_of(payload) == pytest.approx(reference.transform(COUNTS).toarray(), rel=1e-6)
@@ -51,6 +52,7 @@ def test_build_equals_sklearn(
 @pytest.mark.parametrize("rows_per_chunk", [1, 2, 4])
 def test_more_passages_than_terms_in_chunks(monkeypatch: pytest.MonkeyPatch, rows_per_chunk: int) -> None:
     monkeypatch.setattr(tfidf, "ROWS_PER_CHUNK", rows_per_chunk)
+    monkeypatch.setattr(tfidf, "ENTRIES_PER_BLOCK", rows_per_chunk)
     tall = np.array([[1, 0], [0, 2], [3, 1], [1, 1], [0, 5], [2, 0], [4, 4]], dtype=np.int32)
     reference = TfidfTransformer(sublinear_tf=True).fit(tall)
     payload = build_tfidf(sp.csr_matrix(tall), TfidfParams())

@@ -39,6 +39,7 @@ from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, TaskRunner, built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
+from ragcli.retrieval.sparse import SparseRetriever
 from ragcli.safeload import PASSAGES_SCHEMA
 from ragcli.store import (
     BuildLock,
@@ -121,7 +122,7 @@ def _tasks(
                 pending = []
             with old.reused("passages"):
                 columns.extend_from(old, first, last)
-                reader.claim_ids([old.passages.doc_ids[i] for i in range(first, last)])
+                reader.claim_ids(old.passages.doc_ids.strings(first, last))
             yield reused, (first, last)
             if entry.get("skipped"):
                 reader.report.skipped.append(Skipped(rel, entry["skipped"]))
@@ -246,7 +247,8 @@ def _build(
         same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
         # rows are known only by running the query: a build with a database root always writes
         up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == 0
-        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old):
+        rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
+        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
             old = None  # damaged since it was written: build from the files alone, never copy the damage
             plan = plan_build(reader, files, None)
         same_roots = old is not None and old.manifest.get("roots") == names
@@ -285,8 +287,10 @@ def _build(
                     f"no text to index in {', '.join(names)}", hint=_skip_hint(reader), skipped=reader.report.skipped
                 )
             matrix, vocabulary = counter.finish()
+            kept_ids = counter.kept_ids()
             del counter
-            documents = len(set(columns.strings["doc_id"].table()))
+            doc_ids = columns.strings["doc_id"].table()
+            documents = len(set(doc_ids.strings(0, len(doc_ids))))
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": names,
@@ -305,11 +309,14 @@ def _build(
                 writer.write(PASSAGES_FILE, columns.payload())
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
                 passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
-                hashes = None
-                if old is not None:
+                reused = None
+                if old is not None and kept_ids is not None:
                     with old.reused("vocabulary"):
-                        hashes = old.lexicon.hashes()
-                writer.write(TERMS_FILE, lexicon_payload(vocabulary, hashes))
+                        reused = (old.lexicon, kept_ids)
+                        terms = lexicon_payload(vocabulary, reused=reused)
+                else:
+                    terms = lexicon_payload(vocabulary)
+                writer.write(TERMS_FILE, terms)
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
                 data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
@@ -444,6 +451,16 @@ def _previous_base(target: Path, roots: list[Path]) -> Path | None:
         if not folder.is_relative_to(base):
             return None
     return base
+
+
+def _from_counts(chosen: dict[str, Any]) -> list[str]:
+    """The payloads of the chosen retrievers that a build computes from the counts alone (the sparse
+    ones), never reading their previous payload."""
+    return [
+        r.payload
+        for r in built_retrievers()
+        if r.name in chosen and r.payload and isinstance(r, SparseRetriever) and type(r).build is SparseRetriever.build
+    ]
 
 
 def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:

@@ -65,7 +65,7 @@ class StringColumn:
         lo, hi = int(table.offsets[start]), int(table.offsets[end])
         base = self.size
         self._add(table.blob[lo:hi].tobytes())
-        self.ends.extend((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tolist())
+        self.ends.frombytes((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tobytes())
 
     def table(self) -> StringTable:
         offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
@@ -134,8 +134,8 @@ class PassageColumns:
         for name, table in tables.items():
             self.strings[name].extend_from(table, start, end)
         for name in self.NUMBERS:  # an index written before pages were stored has page 0 throughout
-            self.numbers[name].extend(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tolist())
-        self.ids.extend(store.ids[i] for i in range(start, end))
+            self.numbers[name].frombytes(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tobytes())
+        self.ids.extend(store.ids.strings(start, end))
         self.metadata.extend_from(index.metadata, start, end)
 
     def payload(self) -> dict[str, Any]:

@@ -59,6 +59,9 @@ class CountMatrixBuilder:
         self.parts: list[Any] = []
         self._old_terms: Sequence[str] | None = None
         self._old_mapping: np.ndarray | None = None
+        self._old_same = False  # whether the old vocabulary kept its ids (its rows need no renumbering)
+        self._kept: Sequence[str] | None = None  # the earlier vocabulary whose terms kept their ids
+        self._kept_ids: np.ndarray | None = None
 
     def _term_id(self, term: str | None) -> int:
         if term is None:
@@ -81,19 +84,46 @@ class CountMatrixBuilder:
         part.sum_duplicates()
         self.parts.append(part)
 
+    def keep_ids(self, terms: Sequence[str]) -> None:
+        """Register an earlier build's vocabulary before anything else, so its terms keep their ids."""
+        if not self.term_ids:
+            self.term_ids = {t: i for i, t in enumerate(terms)}
+            if len(self.term_ids) == len(terms):
+                self._kept = terms
+            else:  # a term listed twice: ids by first appearance instead
+                self.term_ids = {}
+                for term in terms:
+                    self._term_id(term)
+
+    def kept_ids(self) -> np.ndarray | None:
+        """For each term of the vocabulary `finish` returned, its id in the vocabulary `keep_ids` kept
+        (-1: a new term); None when no earlier vocabulary kept its ids."""
+        return self._kept_ids
+
     def add_rows(self, counts: Any, terms: Sequence[str], start: int, end: int) -> None:
         """Rows [start, end) of an existing count matrix whose columns are `terms`."""
         if self._old_mapping is None or self._old_terms is not terms:
-            # the whole old vocabulary is registered once (terms no row uses are dropped by finish())
+            # the whole old vocabulary is registered once (terms no row uses are dropped by finish());
+            # registered first, it keeps its ids, and its rows are copied without renumbering them
             self._old_terms = terms
-            self._old_mapping = np.fromiter((self._term_id(t) for t in terms), dtype=np.int64, count=len(terms))
-        block = counts[start:end].copy()
-        block.indices = self._old_mapping[block.indices].astype(np.int32)
+            self.keep_ids(terms)
+            if self._kept is terms:
+                self._old_mapping, self._old_same = np.arange(len(terms), dtype=np.int32), True
+            else:
+                ids = (self._term_id(t) for t in terms)
+                self._old_mapping = np.fromiter(ids, dtype=np.int32, count=len(terms))
+                self._old_same = bool(np.array_equal(self._old_mapping, np.arange(len(terms), dtype=np.int32)))
+        block = counts[start:end]  # scipy copies the rows' slices into new arrays
+        if not self._old_same:
+            block.indices = self._old_mapping[block.indices]
         block._shape = (block.shape[0], max(len(self.term_ids), 1))
         self.parts.append(block)
 
     def finish(self) -> tuple[Any, list[str]]:
-        """(counts as CSR with columns in sorted-term order, the sorted vocabulary of used terms)."""
+        """(counts as CSR with columns in sorted-term order, the sorted vocabulary of used terms).
+
+        An earlier build's vocabulary is sorted and registered first, so its rows stay sorted through
+        the renumbering: only rows counted anew are sorted (all of them in a full build)."""
         import scipy.sparse as sp
 
         width = len(self.term_ids)
@@ -104,14 +134,25 @@ class CountMatrixBuilder:
             if self.parts
             else sp.csr_matrix((0, width), dtype=np.int32)
         )
+        self.parts = []
         df = np.bincount(counts.indices, minlength=width)
-        vocabulary = sorted(t for t, i in self.term_ids.items() if df[i] > 0)
-        final = np.full(width, -1, dtype=np.int64)
-        final[[self.term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary))
-        counts.indices = final[counts.indices].astype(np.int32)
-        counts._shape = (counts.shape[0], len(vocabulary))
-        counts.has_sorted_indices = False
-        counts.sort_indices()
+        used = (df > 0).tolist()
+        terms = [t for t, i in self.term_ids.items() if used[i]]  # ids were given in the dict's order
+        provisional = np.flatnonzero(df > 0)
+        if not all(map(str.__lt__, terms, terms[1:])):  # sorted already: an earlier vocabulary, no new term
+            order = sorted(range(len(terms)), key=terms.__getitem__)
+            terms, provisional = [terms[i] for i in order], provisional[np.asarray(order, dtype=np.int64)]
+        vocabulary = terms
+        final = np.full(width, -1, dtype=np.int32)
+        final[provisional] = np.arange(len(vocabulary), dtype=np.int32)
+        if self._kept is not None:
+            self._kept_ids = np.where(provisional < len(self._kept), provisional, -1)
+        same = len(vocabulary) == width and bool(np.array_equal(final, np.arange(width, dtype=np.int32)))
+        indices = counts.indices if same else final[counts.indices]
+        # a new matrix: scipy checks afresh whether its rows are sorted (the check is one pass in C)
+        counts = sp.csr_matrix((counts.data, indices, counts.indptr), shape=(counts.shape[0], len(vocabulary)))
+        if not counts.has_sorted_indices:
+            counts.sort_indices()
         return counts, vocabulary
 
 
@@ -134,7 +175,8 @@ def count_all(
     old_counts, old_terms = None, []
     if old is not None:
         with old.reused("term counts"):
-            old_counts, old_terms = old.counts_matrix(), list(old.lexicon.terms)
+            old_counts, old_terms = old.counts_matrix(), old.lexicon.terms.strings(0, len(old.lexicon.terms))
+        counts.keep_ids(old_terms)
     if runner is not None:
         results: Iterator[Any] = runner.run(tasks)
     elif jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
@@ -155,8 +197,8 @@ def count_all(
 
 def counts_payload(counts: Any) -> dict[str, Any]:
     return {
-        "indptr": counts.indptr.astype(np.int64),
-        "indices": counts.indices.astype(np.int32),
-        "data": counts.data.astype(np.int32),
+        "indptr": counts.indptr.astype(np.int64, copy=False),
+        "indices": counts.indices.astype(np.int32, copy=False),
+        "data": counts.data.astype(np.int32, copy=False),
         "shape": list(counts.shape),
     }

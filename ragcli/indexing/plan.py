@@ -6,6 +6,7 @@ term counts from the existing index; changed files are re-read, deleted ones dro
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,12 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
     return index
 
 
-def intact(index: Index) -> bool:
+def intact(index: Index, rebuilt: Collection[str] = ()) -> bool:
     """Whether every payload of `index` still has the checksum it was written with (a build that copies
-    from a damaged index would give the damage fresh checksums)."""
+    from a damaged index would give the damage fresh checksums). `rebuilt`: payloads the build writes
+    anew without reading them (BM25's and TF-IDF's weights, computed from the counts), not checked."""
     try:
-        verify_checksums(index.path, index.manifest)
+        verify_checksums(index.path, index.manifest, skip=rebuilt)
     except RagcliError:
         return False
     return True

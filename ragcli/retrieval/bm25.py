@@ -23,7 +23,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -108,39 +108,55 @@ def pair_weights(
     params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, doc_len: np.ndarray, avgdl: float
 ) -> np.ndarray:
     """What a term adds to a passage holding it `tf` times, above its `term_constants` level."""
-    k1, b, delta = params.k1, params.b, params.delta
-    tf = tf.astype(np.float64)
-    length_norm = 1.0 - b + b * doc_len / avgdl if avgdl > 0 else np.ones_like(tf)
-    if params.variant == "lucene":
-        weights = term_idf * tf / (tf + k1 * length_norm)
-    elif params.variant == "bm25l":
-        ctd = tf / length_norm
-        weights = term_idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
-    else:  # robertson, atire, okapi, bm25+
-        weights = term_idf * tf * (k1 + 1) / (tf + k1 * length_norm)
-    return np.asarray(weights)
+    length_norm = 1.0 - params.b + params.b * doc_len / avgdl if avgdl > 0 else np.ones(len(tf))
+    return _weights(params, tf.astype(np.float64), term_idf, np.asarray(length_norm, dtype=np.float64))
 
 
-ROWS_PER_CHUNK = 100_000  # passages weighted at a time: bounds the float64 temporaries
+def _weights(params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, length_norm: np.ndarray) -> np.ndarray:
+    """`pair_weights` from float64 `tf` and each pair's length normalisation, in place over the
+    arrays it is given (both are temporaries of the caller): one pass per operation, no copies. The
+    operations and their order are the formula's, so the weights are the same to the last bit."""
+    k1, delta = params.k1, params.delta
+    weights: np.ndarray = term_idf * tf
+    if params.variant == "bm25l":
+        np.divide(tf, length_norm, out=length_norm)  # ctd = tf / length_norm
+        weights *= k1 + 1
+        np.add(length_norm, delta, out=tf)  # ctd + delta
+        weights *= tf
+        length_norm += k1  # (k1 + ctd) + delta
+        length_norm += delta
+        weights /= length_norm
+        return weights
+    length_norm *= k1  # tf + k1 · length_norm
+    length_norm += tf
+    if params.variant != "lucene":  # robertson, atire, okapi, bm25+
+        weights *= k1 + 1
+    weights /= length_norm
+    return weights
+
+
+ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: bounds the float64 temporaries
 
 
 def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
-    """The BM25 payload from a passages × terms count matrix (scipy CSR), computed in row chunks."""
+    """The BM25 payload from a passages × terms count matrix (scipy CSR): the length normalisation
+    once per passage, then each pair's weight in a few in-place passes, in the payload's term-major
+    order (`sparse.term_major`, shared with TF-IDF), so nothing is scattered afterwards."""
     counts = counts.tocsr()
     n_docs, n_terms = counts.shape
-    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()  # scipy sums int32 counts in int64
     avgdl = float(doc_len.mean()) if n_docs else 0.0
     df = np.bincount(counts.indices, minlength=n_terms)
     term_idf = idf(params, df, n_docs)
+    row_norm = 1.0 - params.b + params.b * doc_len / avgdl if avgdl > 0 else np.ones(n_docs)
+    layout = term_major(counts)
     weights = np.empty(counts.nnz, dtype=np.float32)
-    indptr = counts.indptr
-    for start in range(0, n_docs, ROWS_PER_CHUNK):
-        end = min(start + ROWS_PER_CHUNK, n_docs)
-        lo, hi = int(indptr[start]), int(indptr[end])
-        rows = np.repeat(np.arange(start, end), np.diff(indptr[start : end + 1]))
-        weights[lo:hi] = pair_weights(params, counts.data[lo:hi], term_idf[counts.indices[lo:hi]], doc_len[rows], avgdl)
+    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+        tf = layout.counts[lo:hi].astype(np.float64)
+        pair_idf = np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+        weights[lo:hi] = _weights(params, tf, pair_idf, row_norm[layout.indices[lo:hi]])
     return {
-        **TermMatrix.from_passage_weights(counts, weights).to_payload(),
+        **layout.matrix(weights).to_payload(),
         "term_constant": term_constants(params, term_idf).astype(np.float64),
         "idf": term_idf,
         "avgdl": avgdl,

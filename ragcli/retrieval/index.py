@@ -135,6 +135,7 @@ class Index:
         self._scorers: dict[tuple[str, SearchOptions], Scorer] = {}
         self._retired: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
         self._masks: dict[Filter, np.ndarray] = {}
+        self._counts: Any = None  # the checked count matrix (counts_matrix)
         self._depth = 0  # nesting of guarded calls: only the outermost follows a rebuild
 
     def payload(self, name: str) -> dict[str, Any]:
@@ -165,6 +166,7 @@ class Index:
             with suppress(TypeError):  # an unhashable plugin scorer is not followed
                 self._retired[scorer] = key
         self._payloads.clear()
+        self._counts = None
         self._scorers.clear()
         self._masks.clear()
         for name in ("analyzer", "passages", "lexicon", "metadata", "_id_order"):
@@ -419,7 +421,13 @@ class Index:
         )
 
     def counts_matrix(self) -> Any:
-        """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive."""
+        """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive; checked
+        once per opened index (a build asks for it twice). Treat it as read-only."""
+        if self._counts is None:
+            self._counts = self._load_counts()
+        return self._counts
+
+    def _load_counts(self) -> Any:
         import scipy.sparse as sp
 
         payload = self.payload(COUNTS_FILE)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -89,16 +89,8 @@ class MetadataColumns:
                 continue
             if not isinstance(value, KINDS):  # not a JSON scalar: kept as its text
                 value = str(value)
-            key_id = self.keys.setdefault(str(key), len(self.keys))
-            value_id = self.values.get((value.__class__, value))
-            if value_id is None:
-                kind, text, number = _encode(value)
-                value_id = self.values[(value.__class__, value)] = len(self.value_text)
-                self.value_kind.append(kind)
-                self.value_text.append(text)
-                self.value_number.append(number)
-            self.entry_key.append(key_id)
-            self.entry_value.append(value_id)
+            self.entry_key.append(self.keys.setdefault(str(key), len(self.keys)))
+            self.entry_value.append(self._value_id(value))
         self.indptr.append(len(self.entry_key))
         self.row = len(self.indptr) - 2
 
@@ -108,13 +100,62 @@ class MetadataColumns:
         self.doc_of.append(self.row)
 
     def extend_from(self, table: MetadataTable, start: int, end: int) -> None:
-        """Copy the metadata of passages [start, end) of an earlier index (and their documents' rows)."""
-        previous = -1
-        for row in np.asarray(table.doc_of[start:end]).tolist():
-            if row != previous:
-                self.start_document(table.document(row))
-                previous = row
-            self.doc_of.append(self.row)
+        """Copy the metadata of passages [start, end) of an earlier index (and their documents' rows).
+
+        Vectorised: the rows' entries are copied as arrays, and only the distinct keys and values they
+        use are looked up, in the order of their first use, so the tables come out exactly as adding
+        the documents one by one (`start_document`) would make them.
+        """
+        rows = np.asarray(table.doc_of[start:end], dtype=np.int64)
+        if not len(rows):
+            return
+        first = np.ones(len(rows), dtype=bool)  # a passage whose row differs from the one before starts a document
+        first[1:] = rows[1:] != rows[:-1]
+        documents = rows[first]
+        has_row = documents >= 0  # -1: a passage of no document row (no metadata)
+        indptr = np.asarray(table.indptr, dtype=np.int64)
+        lo = np.where(has_row, indptr[np.where(has_row, documents, 0)], 0)
+        lengths = np.where(has_row, indptr[np.where(has_row, documents + 1, 0)], 0) - lo
+        ends = np.cumsum(lengths)
+        positions = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - lengths), lengths)
+        keys = self._mapped(np.asarray(table.entry_key, dtype=np.int64)[positions], self._old_key, table)
+        values = self._mapped(np.asarray(table.entry_value, dtype=np.int64)[positions], self._old_value, table)
+        base = len(self.entry_key)
+        self.entry_key.frombytes(keys.astype(np.int32).tobytes())
+        self.entry_value.frombytes(values.astype(np.int32).tobytes())
+        self.indptr.frombytes((ends + base).tobytes())
+        first_row = len(self.indptr) - 1 - len(documents)
+        self.doc_of.frombytes((np.cumsum(first) - 1 + first_row).astype(np.int32).tobytes())
+        self.row = len(self.indptr) - 2
+
+    @staticmethod
+    def _mapped(old: np.ndarray, lookup: Callable[[MetadataTable, int], int], table: MetadataTable) -> np.ndarray:
+        """Old table ids → this table's ids, registering the distinct ones in order of first use."""
+        if not len(old):
+            return old
+        distinct, where = np.unique(old, return_index=True)
+        mapping = np.zeros(int(distinct[-1]) + 1, dtype=np.int64)
+        for old_id in distinct[np.argsort(where, kind="stable")].tolist():
+            mapping[old_id] = lookup(table, old_id)
+        mapped: np.ndarray = mapping[old]
+        return mapped
+
+    def _old_key(self, table: MetadataTable, old_id: int) -> int:
+        return self.keys.setdefault(table.keys[old_id], len(self.keys))
+
+    def _old_value(self, table: MetadataTable, old_id: int) -> int:
+        return self._value_id(table.value(old_id))
+
+    def _value_id(self, value: Scalar) -> int:
+        """The id of `value` in the value table, added at the end if it is new."""
+        value_id = self.values.get((value.__class__, value))
+        if value_id is None:
+            kind, text, number = _encode(value)
+            value_id = self.values[(value.__class__, value)] = len(self.value_text)
+            self.value_kind.append(kind)
+            self.value_text.append(text)
+            self.value_number.append(number)
+        return value_id
 
     def payload(self) -> dict[str, Any]:
         def ints(values: array[Any], dtype: type) -> np.ndarray:

@@ -15,6 +15,7 @@ Two routes, with identical results (tests/test_query_engine.py):
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -58,6 +59,67 @@ def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     if len(nonempty):  # reduceat over the non-empty rows' starts: each segment is exactly one row
         out[nonempty] = np.maximum.reduceat(data, indptr[nonempty])
     return out
+
+
+@dataclass(frozen=True)
+class TermMajor:
+    """A passages × terms count matrix transposed to terms × passages (passages ascending within each
+    term): where BM25 and TF-IDF weights go, computed there directly (no scatter of the weights)."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    indices: np.ndarray  # int32 passage numbers
+    counts: np.ndarray  # each entry's count (the counts matrix's dtype)
+    n_passages: int
+
+    def blocks(self, entries: int) -> Iterator[tuple[int, int, int, int]]:
+        """(first term, end term, first entry, end entry) of consecutive runs of whole terms holding
+        about `entries` entries each (a term with more is a block of its own): bounds temporaries."""
+        n_terms = len(self.indptr) - 1
+        first = 0
+        while first < n_terms:
+            end = int(np.searchsorted(self.indptr, int(self.indptr[first]) + entries, side="right")) - 1
+            end = min(max(end, first + 1), n_terms)
+            yield first, end, int(self.indptr[first]), int(self.indptr[end])
+            first = end
+
+    def matrix(self, weights: np.ndarray) -> TermMatrix:
+        """The `TermMatrix` of weights aligned with these entries."""
+        data = np.asarray(weights, dtype=np.float32)
+        return TermMatrix(self.indptr, self.indices, data, self.n_passages, row_maxima(self.indptr, data))
+
+
+_transposed: tuple[weakref.ref[Any], TermMajor] | None = None
+
+
+def term_major(counts: Any) -> TermMajor:
+    """`counts` (passages × terms, scipy CSR) transposed to terms × passages, computed once per counts
+    matrix: BM25 and TF-IDF of one build, or every setting tuning tries, share it. The last one is kept
+    (weakly, for as long as its counts matrix lives) when the matrix's rows are sorted, which
+    `sort_indices` (TF-IDF calls it) leaves as they are."""
+    global _transposed
+    canonical = bool(counts.has_sorted_indices)
+    if canonical and _transposed is not None and _transposed[0]() is counts:
+        return _transposed[1]
+    import scipy.sparse as sp
+
+    by_term = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=counts.shape, copy=False).T.tocsr()
+    by_term.sort_indices()  # a no-op: scipy's transposition keeps the passages of a term in order
+    found = TermMajor(
+        np.asarray(by_term.indptr, dtype=np.int64),
+        np.asarray(by_term.indices, dtype=np.int32),
+        by_term.data,
+        counts.shape[0],
+    )
+    if canonical:
+        _transposed = (weakref.ref(counts, _forget), found)
+    return found
+
+
+def _forget(gone: weakref.ref[Any]) -> None:
+    """Drops the kept transposition when its counts matrix goes (a long-lived process keeps no copy)."""
+    global _transposed
+    if _transposed is not None and _transposed[0] is gone:
+        _transposed = None
 
 
 @dataclass

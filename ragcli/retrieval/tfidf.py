@@ -1,5 +1,5 @@
-"""TF-IDF with cosine similarity, built with scikit-learn's TfidfTransformer (the weighting stage of
-TfidfVectorizer) over ragcli's own term counts, so both retrievers share one analyzer and one vocabulary.
+"""TF-IDF with cosine similarity, weighted as scikit-learn's TfidfTransformer (the weighting stage of
+TfidfVectorizer) does, over ragcli's own term counts, so both retrievers share one analyzer and one vocabulary.
 
 At query time ragcli weights the query with the same formula in numpy (`query_weights`): importing
 scikit-learn costs about a second, more than the search itself. A test checks the two agree.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix
+from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -35,35 +35,73 @@ class TfidfParams:
     def from_dict(cls, data: dict[str, Any]) -> TfidfParams:
         return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
 
-    def transformer(self) -> Any:
-        from sklearn.feature_extraction.text import TfidfTransformer
 
-        return TfidfTransformer(norm="l2", use_idf=True, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf)
+ROWS_PER_CHUNK = 100_000  # passages whose norms are computed at a time: bounds the float64 temporaries
+ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: likewise
 
 
-ROWS_PER_CHUNK = 100_000  # passages transformed at a time: bounds scikit-learn's float64 copies
+def fit_idf(counts: Any, params: TfidfParams) -> np.ndarray:
+    """TfidfTransformer's idf: ln(n / df) + 1, with one passage holding every term added when smoothed."""
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    n_docs = counts.shape[0]
+    if params.smooth_idf:
+        df += 1.0
+        n_docs += 1
+    term_idf = np.full_like(df, n_docs)
+    with np.errstate(divide="ignore"):  # unsmoothed, a term no passage holds has an infinite idf, as in sklearn
+        term_idf /= df
+    np.log(term_idf, out=term_idf)
+    term_idf += 1.0
+    return term_idf
 
 
 def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
-    """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term."""
+    """The TF-IDF payload: l2-normalised passage vectors, stored term-major, and the idf per term.
+
+    scikit-learn's TfidfTransformer (fit, then transform with norm="l2"), computed here over the
+    stored entries in numpy: the same formula step by step, without importing scikit-learn (over two
+    seconds on a busy machine, more than an incremental build's whole budget) or its per-chunk
+    copies. tests/test_tfidf_weights.py checks the weights against TfidfTransformer's.
+    """
     counts = counts.tocsr()
     counts.sort_indices()
-    if counts.shape[1] == 0:  # every word was a stopword: nothing to weight (scikit-learn refuses it)
+    if counts.shape[1] == 0:  # every word was a stopword: nothing to weight
         return {
             **TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
             "idf": np.zeros(0, dtype=np.float64),
         }
-    transformer = params.transformer().fit(counts)
-    weights = np.empty(counts.nnz, dtype=np.float32)
+    term_idf = fit_idf(counts, params)
+    # each passage's l2 norm, row by row (the sums in the order TfidfTransformer adds them up) ...
+    indptr = np.asarray(counts.indptr, dtype=np.int64)
+    norms = np.zeros(counts.shape[0], dtype=np.float64)
     for start in range(0, counts.shape[0], ROWS_PER_CHUNK):
-        block = transformer.transform(counts[start : start + ROWS_PER_CHUNK].astype(np.float64))
-        block.sort_indices()
-        lo, hi = int(counts.indptr[start]), int(counts.indptr[min(start + ROWS_PER_CHUNK, counts.shape[0])])
-        # tf > 0 and idf >= 1 (smoothed) or > 0: the transform keeps every stored entry, in place
-        if block.nnz != hi - lo or not np.array_equal(block.indices, counts.indices[lo:hi]):
-            raise AssertionError("TF-IDF changed the sparsity pattern")
-        weights[lo:hi] = block.data
-    return {**TermMatrix.from_passage_weights(counts, weights).to_payload(), "idf": transformer.idf_.astype(np.float64)}
+        end = min(start + ROWS_PER_CHUNK, counts.shape[0])
+        lo, hi = int(indptr[start]), int(indptr[end])
+        data = _tf(counts.data[lo:hi], params)
+        data *= term_idf[counts.indices[lo:hi]]
+        nonempty = np.flatnonzero(np.diff(indptr[start : end + 1]))
+        if len(nonempty):
+            norms[start + nonempty] = np.add.reduceat(data * data, indptr[start:end][nonempty] - lo)
+    np.sqrt(norms, out=norms)
+    norms[norms == 0.0] = 1.0  # a row of zeros stays as it is (sklearn's normalize)
+    # ... then the weights in the payload's term-major order (`sparse.term_major`, shared with BM25)
+    layout = term_major(counts)
+    weights = np.empty(counts.nnz, dtype=np.float32)
+    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+        data = _tf(layout.counts[lo:hi], params)
+        data *= np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+        data /= norms[layout.indices[lo:hi]]
+        weights[lo:hi] = data
+    return {**layout.matrix(weights).to_payload(), "idf": term_idf}
+
+
+def _tf(counts: np.ndarray, params: TfidfParams) -> np.ndarray:
+    """The term-frequency factor, as float64: the count, or 1 + ln(count) (sublinear)."""
+    tf = counts.astype(np.float64)
+    if params.sublinear_tf:
+        np.log(tf, out=tf)
+        tf += 1.0
+    return tf
 
 
 def query_weights(params: TfidfParams, counts: np.ndarray, term_idf: np.ndarray) -> np.ndarray:
