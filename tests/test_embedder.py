@@ -50,10 +50,12 @@ class InProcessRunner:
 
     def __init__(self) -> None:
         self.tasks = 0
+        self.longest: list[int] = []  # each task's longest text, in the order the tasks were sent
 
     def run(self, tasks: Iterable[tuple[Any, tuple[Any, ...]]], *, gpu: bool = False) -> Iterator[Any]:
         for fn, args in tasks:
             self.tasks += 1
+            self.longest.append(max(len(text) for text in args[1]))
             yield fn(*args)
 
 
@@ -96,6 +98,8 @@ def test_chunks_spread_over_workers_give_the_local_vectors(tiny_embedder: Path, 
     assert runner.tasks == -(-len(texts) // (2 * CHUNK_BATCHES)) > 1
     local = Embedder(settings).embed(texts)
     assert spread.dtype == np.float32 and np.array_equal(spread, local)  # the same batches: the same bits
+    # the longest texts' chunks go first, so the build's last tasks are its quickest
+    assert runner.longest == sorted(runner.longest, reverse=True) and runner.longest[0] > runner.longest[-1]
 
 
 def test_bf16_runs_in_reduced_precision_close_to_fp32(tiny_embedder: Path) -> None:

@@ -202,10 +202,12 @@ def embed_spread(
 ) -> np.ndarray:
     """`Embedder.embed` on a runner's workers (a Ray cluster): the texts are length-sorted here and cut
     into chunks of whole batches, so each worker forms exactly the batches a local build would and
-    the vectors are the same; results come back in the texts' order."""
+    the vectors are the same; results come back in the texts' order. The chunks of the longest texts
+    are sent first: the build's last tasks are then the quickest, and no worker waits long for the
+    one still embedding the longest passages (longest-processing-time-first scheduling)."""
     order = length_order(texts)
     chunk = max(1, settings.batch_size) * CHUNK_BATCHES
-    starts = range(0, len(order), chunk)
+    starts = range(0, len(order), chunk)[::-1]
     tasks = ((embed_chunk, (settings, [texts[i] for i in order[s : s + chunk]])) for s in starts)
     out: np.ndarray | None = None
     for start, vectors in zip(starts, runner.run(tasks, gpu=settings.device == "cuda")):
