@@ -39,6 +39,8 @@ GENERATION_MARKER = ".ragcli-generation"
 GENERATION_RE = re.compile(r"^data-[0-9a-f]{12,40}$")
 PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
 _TEMP_MANIFEST_RE = re.compile(r"^manifest\.json\.(data-[0-9a-f]{32})\.tmp$")
+PENDING_PREFIX = ".ragcli-pending-"  # + a generation's name: announced before its folder is made
+_PENDING_RE = re.compile(r"^\.ragcli-pending-(data-[0-9a-f]{32})$")
 
 
 # --- errors of writing: say what happened -----------------------------------------------------------
@@ -176,6 +178,38 @@ def our_generation(folder: Path) -> bool:
     return not folder.is_symlink() and folder.is_dir() and _holds(folder / GENERATION_MARKER, folder.name)
 
 
+def unfinished_generation(folder: Path) -> bool:
+    """Whether a generation folder a build announced (`new_generation_folder`) was left before its
+    marker was whole: it holds nothing, or only a marker file whose text is the start of its name."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        entries = [entry.name for entry in folder.iterdir()]
+        if not entries:
+            return True
+        if entries != [GENERATION_MARKER]:
+            return False
+        with open_regular(folder / GENERATION_MARKER) as handle:
+            text = handle.read(len(folder.name) + 1)
+    except (OSError, ValueError):
+        return False
+    return folder.name.encode().startswith(text)
+
+
+def new_generation_folder(index_dir: Path, generation: str) -> Path:
+    """Create a generation folder and its marker. A build killed between the `mkdir` and the marker's
+    last byte would leave a folder ragcli could not prove it made; so the build first creates an
+    announcement file named after the folder (created exclusively: its name is the proof), and removes
+    it once the marker is whole. The next build's `remove_leftovers` finishes what one announced."""
+    announcement = index_dir / f"{PENDING_PREFIX}{generation}"
+    write_marker(announcement, generation)
+    folder = index_dir / generation
+    folder.mkdir()
+    write_marker(folder / GENERATION_MARKER, generation)
+    announcement.unlink()
+    return folder
+
+
 def remove_generation(folder: Path, files: Sequence[str] | None = None) -> None:
     """Delete what ragcli wrote in a generation folder (payload files, its marker), then the folder if
     that emptied it. `files`: the payloads a ragcli manifest listed (a folder without a marker)."""
@@ -202,8 +236,9 @@ def remove_leftovers(
     index_dir: Path, keep: Sequence[str] = (), replaced: tuple[str | None, list[str]] | None = None
 ) -> None:
     """Delete generation folders and temporary manifests the current manifest does not use, that
-    ragcli can prove it wrote (what a killed build left): a generation folder carrying ragcli's marker,
-    a temporary manifest of such a generation, and `replaced`, the generation a manifest this build
+    ragcli can prove it wrote (what a killed build left): a generation folder carrying ragcli's marker
+    or announced and killed before its marker was whole (`new_generation_folder`), a temporary
+    manifest of such a generation, and `replaced`, the generation a manifest this build
     replaced named (with its payload names; an index built before the markers existed has none).
     Anything else is left alone. Call it holding the index lock, on a folder `claim_index_dir` accepted."""
     current, _ = raw_generation(index_dir)
@@ -216,6 +251,13 @@ def remove_leftovers(
         match = _TEMP_MANIFEST_RE.match(entry.name)
         ours = match and match[1] not in spared and our_generation(index_dir / match[1])
         if ours and not entry.is_symlink() and entry.is_file():
+            entry.unlink(missing_ok=True)
+    for entry in entries:
+        announced = _PENDING_RE.match(entry.name)
+        if announced and announced[1] not in spared and not entry.is_symlink() and entry.is_file():
+            folder = index_dir / announced[1]
+            if unfinished_generation(folder):
+                remove_generation(folder)
             entry.unlink(missing_ok=True)
     for entry in entries:
         if GENERATION_RE.match(entry.name) and entry.name not in spared and our_generation(entry):

@@ -37,7 +37,6 @@ from ragcli import __version__
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
 from ragcli.indexdir import (
     FORMAT_NAME,
-    GENERATION_MARKER,
     GENERATION_RE,
     LOCK,
     MANIFEST,
@@ -49,12 +48,12 @@ from ragcli.indexdir import (
     index_lock,
     is_ragcli_index,
     manifest_identity,
+    new_generation_folder,
     our_generation,
     raw_generation,
     remove_generation,
     remove_leftovers,
     write_error,
-    write_marker,
 )
 from ragcli.safeload import (
     NotRegularFileError,
@@ -356,8 +355,7 @@ class GenerationWriter:
         self.replaces = raw_generation(self.index_dir)
         self.remove_leftovers()
         try:
-            self.folder.mkdir()
-            write_marker(self.folder / GENERATION_MARKER, self.generation)
+            new_generation_folder(self.index_dir, self.generation)
         except OSError as exc:
             remove_generation(self.folder)
             raise _index_write_error(self.index_dir, exc) from None

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from ragcli.errors import EmptyCorpusError, ExitCode, InvalidOptionError, NoIndexError
 from ragcli.indexing.build import build_index, reweight
+from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
 from ragcli.store import MANIFEST, read_manifest
@@ -118,6 +119,32 @@ def test_a_users_folders_inside_an_index_survive_builds(small_corpus: Path, smal
     assert read_manifest(small_index)["generation"] != generation  # replaced, its payloads deleted…
     assert not list((small_index / generation).glob("*.joblib"))  # …the folder kept for the user's file
     assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["new.txt"]
+
+
+def test_a_generation_killed_before_its_marker_was_whole_is_removed(small_corpus: Path, small_index: Path) -> None:
+    """A build announces a generation (`.ragcli-pending-data-…`, created exclusively) before `mkdir`, so
+    a build killed before its marker's last byte leaves a folder the next build can prove it made: empty,
+    or holding only the start of the marker. Without the announcement, or holding more, it stays."""
+    names = {c: f"data-{c * 32}" for c in "abcde"}
+    for c in "abce":
+        (small_index / f".ragcli-pending-{names[c]}").write_text(names[c])
+    for c in "abde":
+        (small_index / names[c]).mkdir()
+    (small_index / names["b"] / GENERATION_MARKER).write_text(names["b"][:9])
+    kept = {
+        f"{names['d']}/notes.txt": "not announced: someone's",
+        f"{names['e']}/{GENERATION_MARKER}": "data-ee",
+        f"{names['e']}/notes.txt": "announced, but holds someone's file",
+    }
+    write_files(small_index, kept)
+    (small_corpus / "new.txt").write_text("tidal power")
+    build_index([small_corpus], small_index)
+    assert not any((small_index / names[c]).exists() for c in "abc")
+    assert not list(small_index.glob(".ragcli-pending-*"))
+    assert {name: (small_index / name).read_text() for name in kept} == kept
+    (small_index / names["d"] / "notes.txt").unlink()  # an empty folder nobody announced: kept too
+    build_index([small_corpus], small_index, BuildSettings(rebuild=True))
+    assert (small_index / names["d"]).is_dir()
 
 
 def test_an_index_built_before_the_markers_is_still_ragcli_s(small_corpus: Path, small_index: Path) -> None:
