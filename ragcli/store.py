@@ -227,11 +227,13 @@ class StringTable:
 
     def strings(self, start: int, end: int) -> list[str]:
         """Rows [start, end) decoded in one pass over their bytes (a copy of many rows at once)."""
-        lo = int(self.offsets[start]) if end > start else 0
-        data = bytes(self._bytes[lo : int(self.offsets[end])]) if end > start else b""
+        if end <= start:
+            return []
+        lo = int(self.offsets[start])
+        data = bytes(self._bytes[lo : int(self.offsets[end])])
         cuts = (np.asarray(self.offsets[start : end + 1], dtype=np.int64) - lo).tolist()
-        text = data.decode("utf-8") if data.isascii() else ""
-        if len(text) == len(data):  # ASCII: byte offsets are character offsets, and str slices are cheaper
+        if data.isascii():  # byte offsets are character offsets, and str slices are cheaper
+            text = data.decode("ascii")
             return [text[a:b] for a, b in pairwise(cuts)]
         return [data[a:b].decode("utf-8") for a, b in pairwise(cuts)]
 

@@ -309,11 +309,9 @@ def _build(
                 writer.write(PASSAGES_FILE, columns.payload())
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
                 passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
-                reused = None
                 if old is not None and kept_ids is not None:
                     with old.reused("vocabulary"):
-                        reused = (old.lexicon, kept_ids)
-                        terms = lexicon_payload(vocabulary, reused=reused)
+                        terms = lexicon_payload(vocabulary, reused=(old.lexicon, kept_ids))
                 else:
                     terms = lexicon_payload(vocabulary)
                 writer.write(TERMS_FILE, terms)

@@ -21,19 +21,16 @@ def term_hash(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def lexicon_payload(
-    vocabulary: list[str], known: dict[str, int] | None = None, reused: tuple[Lexicon, np.ndarray] | None = None
-) -> dict[str, Any]:
+def lexicon_payload(vocabulary: list[str], reused: tuple[Lexicon, np.ndarray] | None = None) -> dict[str, Any]:
     """The vocabulary (sorted) plus its term hashes in sorted order, for O(log n) lookups in C.
-    `known` holds hashes computed before (an earlier build's), so a re-index hashes only new terms;
-    so does `reused`: an earlier lexicon and, per term of `vocabulary`, its id there (-1: new)."""
-    if reused is not None:
+    `reused`: an earlier build's lexicon and, per term of `vocabulary`, its id there (-1: a new term),
+    so a re-index hashes only the new terms."""
+    if reused is None:
+        hashes = np.fromiter(map(term_hash, vocabulary), dtype=np.uint64, count=len(vocabulary))
+    else:
         hashes = reused[0].hashes_by_id()[np.maximum(reused[1], 0)]
         for i in np.flatnonzero(reused[1] < 0).tolist():
             hashes[i] = term_hash(vocabulary[i])
-    else:
-        known = known or {}
-        hashes = np.fromiter((known.get(t) or term_hash(t) for t in vocabulary), dtype=np.uint64, count=len(vocabulary))
     order = np.argsort(hashes, kind="stable")
     return {
         **StringTable.from_strings(vocabulary).to_payload("term"),
@@ -63,10 +60,6 @@ class Lexicon:
         by_term = np.zeros(len(self.terms), dtype=np.uint64)
         by_term[np.asarray(self.hash_term)] = self.hash_sorted
         return by_term
-
-    def hashes(self) -> dict[str, int]:
-        """term → its stored hash (reused by an incremental build)."""
-        return dict(zip(self.terms, self.hashes_by_id().tolist()))
 
     def term_ids(self, terms: Sequence[str]) -> list[int | None]:
         """The id of each term, None for terms the corpus does not hold."""
