@@ -376,8 +376,7 @@ class ExtractiveGenerator:
             cjk = bool(_CJK_RE.match(text))
             word = _Word(match.start(), match.end(), text, cjk, clause=clause)
             if not cjk:
-                lowered = text.lower()
-                lowered = lowered.replace("’", "'")
+                lowered = text.lower().replace("’", "'")
                 word.stop = lowered in self.stopwords or lowered in self.function_words
                 word.asked = any(t in terms for t in self._terms(text))
             words.append(word)
@@ -411,18 +410,16 @@ class ExtractiveGenerator:
                 for term in self._terms(word.text) if not word.cjk else _cjk_terms(words, i, terms):
                     if term in terms:
                         anchors.setdefault(term, []).append(i)
+        quoted: set[tuple[int, int]] = set()
         if typed:
             spans = typed
         else:  # chunks, names and quotations
+            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(words[a].start, words[b].end) for a, b in _chunks(words, self.not_joiners)]
-            spans += typed_spans("name", sentence, question, self.stopwords) + [
-                m.span(1) for m in _QUOTED_RE.finditer(sentence)
-            ]
+            spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         candidates = sorted(
             {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         )
-        quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)} if not typed else set()
-
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -436,7 +433,6 @@ class ExtractiveGenerator:
             size = last - first + 1
             cost = LENGTH_COST * (max(0, size - 2) / 2 if words[first].cjk else size - 1)
             score = proximity / total - cost + _shape_bonus(words, first, last)
-
             if focus and self._counts(sentence, words[last].end, focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
