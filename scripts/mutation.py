@@ -5,6 +5,7 @@
     python scripts/mutation.py run --keep bm25         # reuse mutants/ (stats cache) from an earlier run
     python scripts/mutation.py run --resume            # finish the mutants a cut-short run left unchecked
     python scripts/mutation.py score [--survivors]     # the table of the last run (and its survivors)
+    python scripts/mutation.py check NAME... -- tests/test_x.py   # re-check survivors against new tests
 
 `make mutation` runs the first line (opt-in: it is not part of `make test`). The mutmut settings
 (which files are mutated, which tests run) live in pyproject.toml under [tool.mutmut]; this script
@@ -174,6 +175,37 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
     return code
 
 
+def _try(target: Path, diff: str, pytest_args: list[str]) -> str:
+    original = target.read_bytes()
+    try:
+        applied = subprocess.run(["patch", "--silent", "--forward", "--no-backup-if-mismatch", "-r", "-", "-p0"],
+                                 cwd=ROOT, input=diff, text=True, capture_output=True)
+        if applied.returncode != 0:
+            return "stale"
+        tests = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *pytest_args],
+                               cwd=ROOT, capture_output=True, text=True)
+        return "killed" if tests.returncode != 0 else "survived"
+    finally:
+        target.write_bytes(original)
+
+
+def check(names: list[str], pytest_args: list[str], source_root: Path) -> int:
+    """Apply each named mutant (its `mutmut show` diff, from `source_root`'s mutants/) to this tree's
+    file, run the given tests, restore the file: whether new tests kill old survivors, in seconds
+    instead of a whole run. A mutant whose diff no longer applies (the code changed) is "stale"."""
+    mutmut = Path(sys.executable).parent / "mutmut"
+    verdicts: dict[str, str] = {}
+    for name in names:
+        shown = subprocess.run([str(mutmut), "show", name], cwd=source_root, capture_output=True, text=True)
+        diff = shown.stdout[shown.stdout.find("--- "):] if "--- " in shown.stdout else ""
+        target = ROOT / diff.splitlines()[0][4:].strip() if diff else None
+        verdicts[name] = "no diff" if target is None or not target.is_file() else _try(target, diff, pytest_args)
+        print(f"{verdicts[name]:9} {name}", flush=True)
+    left = [n for n, v in verdicts.items() if v != "killed"]
+    print(f"\n{len(verdicts) - len(left)} of {len(verdicts)} killed")
+    return 1 if left else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -188,7 +220,15 @@ def main() -> int:
     for p in (run_p, score_p):
         p.add_argument("--fail-under", type=float, default=None, help="exit 1 below this score (percent)")
         p.add_argument("--survivors", action="store_true", help="list the mutants not killed")
-    args = parser.parse_args()
+    check_p = sub.add_parser("check", help="apply named mutants one by one and run the given tests (after --)")
+    check_p.add_argument("names", nargs="+", help="mutant names (`score --survivors` lists them)")
+    check_p.add_argument("--mutants-from", type=Path, default=ROOT,
+                         help="the checkout whose mutants/ holds them (default: this one)")
+    argv = sys.argv[1:]
+    pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if args.command == "check":
+        return check(args.names, pytest_args or ["tests"], args.mutants_from.resolve())
     modules = selected(args.modules)
     if args.command == "run":
         code = run(modules, args.jobs, args.timeout, args.keep, args.resume)

@@ -104,6 +104,13 @@ def test_every_dash_normalises_as_the_ascii_hyphen_does(dash: str) -> None:
         ("one and two", "1 and 2"),  # "and" joins only after hundred or a scale word
         ("four forced fumbles", "4 forced fumbles"),
         ("hundred", "hundred"),  # a bare scale word stays a word
+        ("hundred five", "hundred 5"),  # ... and the number after it still counts
+        ("thousand and one", "thousand and 1"),
+        ("two million three thousand", "2003000"),  # scales add up
+        ("one billion two million three hundred", "1002000300"),
+        ("zero thousand", "0"),
+        ("three hundred and thousand", "300 and thousand"),  # "and" that joins nothing stays a word
+        ("five thousand and hundred", "5000 and hundred"),
         ("Thousand Oaks", "thousand oaks"),
         ("thousands of bees", "thousands of bees"),  # whole words only
         ("someone", "someone"),

@@ -91,7 +91,7 @@ def _numbers_of(words: list[str]) -> list[str]:
     previous = "start"
     for word in [*words, ""]:
         kind = _kind(word) if word else "end"
-        if kind in _FOLLOWS[previous] and not (previous == "start" and kind == "and"):
+        if kind in _FOLLOWS[previous]:
             pass
         elif previous != "start":  # the number so far ends here
             out.append(str(total + current))
@@ -110,10 +110,10 @@ def _numbers_of(words: list[str]) -> list[str]:
             current += _UNITS[word]
         elif kind == "ten":
             current += _TENS[word]
-        elif kind == "hundred":
-            current = max(current, 1) * 100
+        elif kind == "hundred":  # only after a unit or a ten (_FOLLOWS): "zero hundred" is 0
+            current *= 100
         elif kind == "scale":
-            total += max(current, 1) * _SCALES[word]
+            total += current * _SCALES[word]
             current = 0
         previous = kind
     return out
