@@ -307,6 +307,7 @@ def _build(
             }
             with GenerationWriter(target, lock) as writer:
                 writer.write(PASSAGES_FILE, columns.payload())
+                columns.close()  # the spooled texts are written: their memory goes to what follows, not more
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
                 passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
                 if old is not None and kept_ids is not None:
