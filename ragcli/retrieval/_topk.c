@@ -224,6 +224,9 @@ static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize
     return 0;
 }
 
+/* a buffer argument into b[got] (each function below has b, got and an `out:` label that releases them) */
+#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
+
 PyDoc_STRVAR(topk_doc,
 "topk(indptr, indices, data, term_max, terms, weights, k, id_rank, allowed, constant, out_docs, out_scores) -> n\n\n"
 "The k best passages (written to out_docs/out_scores, best first) of a query: terms (int64) with\n"
@@ -241,7 +244,6 @@ static PyObject *topk(PyObject *self, PyObject *args) {
     int got = 0;
     PyObject *result = NULL;
     Entry *heap = NULL;
-#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
     GET(o_indptr, 0, 8, "indptr");
     GET(o_indices, 0, 4, "indices");
     GET(o_data, 0, 4, "data");
@@ -254,7 +256,6 @@ static PyObject *topk(PyObject *self, PyObject *args) {
     Py_buffer *tmax = NULL, *allowed = NULL;
     if (has_tmax) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
     if (has_allowed) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
-#undef GET
     Query Q;
     Q.indptr = b[0].buf;
     Q.indices = b[1].buf;
@@ -392,7 +393,6 @@ static PyObject *weigh(PyObject *self, PyObject *args) {
     Py_buffer b[8];
     int got = 0, status = 0;
     PyObject *result = NULL;
-#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
     GET(o_indptr, 0, 8, "indptr");
     GET(o_counts, 0, 4, "counts");
     GET(o_passages, 0, 4, "passages");
@@ -402,7 +402,6 @@ static PyObject *weigh(PyObject *self, PyObject *args) {
     GET(o_max, 1, 4, "term_max");
     Py_buffer *table = NULL;
     if (o_table != Py_None) { GET(o_table, 0, 8, "tf_table"); table = &b[got - 1]; }
-#undef GET
     Weigh W;
     W.indptr = b[0].buf;
     W.counts = b[1].buf;
