@@ -10,6 +10,9 @@ Two routes, with identical results (tests/test_query_engine.py):
   its header), built by setup.py. Without it (no compiler at install time) the numpy route below.
 - every candidate's score (`score`, for evaluation at several depths and for fusion): gather the rows,
   add them up with `np.bincount` in the query's term order, in double precision.
+
+At index time the same extension computes the weights themselves (`weigh`), bitwise as the
+retrievers' numpy formulas do (tests/test_sparse_scoring.py), which remain the route without it.
 """
 
 from __future__ import annotations
