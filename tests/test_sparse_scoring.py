@@ -6,6 +6,7 @@ index-time weights of the compiled kernel against the numpy formulas, bit for bi
 from __future__ import annotations
 
 import gc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -266,6 +267,15 @@ def test_the_kernel_weighs_tfidf_exactly_as_numpy(
     for seed in (0, 1, 2):
         compiled, plain = both_routes(lambda c: build_tfidf(c, params), random_counts(seed), monkeypatch)
         assert_same_payload(compiled, plain)
+
+
+@kernel_only
+def test_an_extension_built_before_weigh_existed_leaves_the_weights_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = random_counts(5)
+    expected = build_bm25(counts, BM25Params())
+    monkeypatch.setattr(sparse, "_kernel", SimpleNamespace(topk=sparse._kernel.topk))  # an older build: no weigh
+    assert sparse.weigh(sparse.term_major(counts), sparse.WEIGH_LUCENE, np.ones(1), np.ones(1)) is None
+    assert_same_payload(build_bm25(counts, BM25Params()), expected)
 
 
 @kernel_only

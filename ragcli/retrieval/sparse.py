@@ -121,7 +121,7 @@ def weigh(
     operations as the retriever's numpy formula, so the same bits. None without the kernel: the
     retriever weighs with numpy. `term_factor`: idf per term; `row_factor`: per passage (BM25's length
     normalisation, TF-IDF's norm); `tf_table`: the term-frequency factor by count (None: the count)."""
-    if _kernel is None:
+    if _kernel is None or not hasattr(_kernel, "weigh"):  # none, or built from an older _topk.c
         return None
     weights = np.empty(len(layout.indices), dtype=np.float32)
     term_max = np.empty(len(layout.indptr) - 1, dtype=np.float32)
