@@ -15,7 +15,7 @@ build may write into and delete, and its lock, are `ragcli.indexdir`'s.
 
 Everything read back is checked by `ragcli.safeload`: regular files only, an unpickler that builds
 plain numpy arrays and values only (no code, no structured dtypes), payload and manifest schemas.
-(Over 350 lines by a few: the format in one place, manifest, payloads and the generation writer.)
+(Over 350 lines: the format in one place, manifest, payloads and the generation writer.)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,32 @@ def load_payload(path: Path, mmap: bool = True, schema: PayloadSchema | None = N
         raise IndexDamagedError(f"{path}: {problem}; the file is not a ragcli payload", hint=REBUILD_HINT)
     # Plain ndarray views of the maps: same memory, without np.memmap's per-slice overhead on hot paths.
     return {k: v.view(np.ndarray) if isinstance(v, np.memmap) else v for k, v in payload.items()}
+
+
+def same_payload(new: Payload, old: Payload) -> bool:
+    """Whether two payloads hold the same entries in the same order, arrays equal in dtype, shape and
+    every bit (a NaN equals itself, 0.0 is not -0.0): what makes an earlier generation's file the one
+    a build would write."""
+    if list(new) != list(old):
+        return False
+    for key, value in new.items():
+        before = old[key]
+        if type(value) is not type(before):
+            return False
+        if isinstance(value, np.ndarray):
+            if (
+                value.dtype != before.dtype
+                or value.shape != before.shape
+                or not np.array_equal(_bits(value), _bits(before))
+            ):
+                return False
+        elif value != before:
+            return False
+    return True
+
+
+def _bits(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
 
 
 class StringTable:
@@ -370,6 +396,19 @@ class GenerationWriter:
             self.files[name] = {"bytes": path.stat().st_size, "sha256": digest}
         except OSError as exc:
             raise self._error(exc) from None
+
+    def keep(self, index_dir: Path, manifest: dict[str, Any], name: str, payload: Callable[[], Payload]) -> None:
+        """Put a payload of an earlier generation of this index into this one as it is: a hard link (no
+        byte written or hashed; its recorded size and checksum go with it, so damage stays detectable),
+        or, where the file system has no hard links, `payload()` written anew."""
+        source = payload_path(index_dir, manifest, name)  # a regular file of the recorded size, no link
+        meta = manifest["files"][name]
+        try:
+            os.link(source, self.folder / name, follow_symlinks=False)
+        except OSError:
+            self.write(name, payload())
+            return
+        self.files[name] = {"bytes": meta["bytes"], "sha256": meta["sha256"]}
 
     def _error(self, exc: OSError) -> IndexLockedError | IndexWriteError:
         if not our_generation(self.folder):  # another build (its lock deleted by hand) removed our folder

@@ -1,18 +1,22 @@
 """The term-major weight matrix and top-k, checked against dense numpy arithmetic done by hand:
 which passages a query touches and their summed weights (one term, several, none, repeated), the
-batched product in several batches, the structural checks, and top-k's order and ties."""
+batched product in several batches, the structural checks, and top-k's order and ties; and the
+index-time weights of the compiled kernel against the numpy formulas, bit for bit."""
 
 from __future__ import annotations
 
 import gc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ragcli.retrieval import sparse
+from ragcli.retrieval import bm25, sparse, tfidf
 from ragcli.retrieval.base import top_k
+from ragcli.retrieval.bm25 import VARIANTS, BM25Params, build_bm25
 from ragcli.retrieval.sparse import TermMatrix
+from ragcli.retrieval.tfidf import TfidfParams, build_tfidf
 
 # terms × passages; a zero is "not stored"
 DENSE = np.array(
@@ -186,3 +190,122 @@ def test_term_major_is_the_transpose_shared_while_its_counts_live() -> None:
     del counts
     gc.collect()
     assert sparse._transposed is None
+
+
+# --- index-time weights: the compiled kernel against the numpy formulas, bit for bit ---------------
+
+
+def random_counts(seed: int, passages: int = 300, terms: int = 120) -> sp.csr_matrix:
+    """Counts as a build makes them (int32, rows sorted), with empty passages, terms no passage
+    holds, a term in every passage and a few large counts."""
+    rng = np.random.default_rng(seed)
+    dense = rng.integers(1, 6, size=(passages, terms)) * (rng.random((passages, terms)) < 0.08)
+    dense[rng.random(passages) < 0.1] = 0  # empty passages
+    dense[:, rng.random(terms) < 0.1] = 0  # terms no passage holds
+    dense[:, 0] = rng.integers(1, 3, size=passages)  # a term every passage holds (df = n)
+    dense[rng.integers(passages, size=5), rng.integers(1, terms, size=5)] = [40, 250, 1000, 7, 3000]
+    return sp.csr_matrix(dense.astype(np.int32))
+
+
+def bits(array: np.ndarray) -> list[int]:
+    """Float32 or float64 values as their bit patterns: equal bits, not merely equal values."""
+    return np.ascontiguousarray(array).view(np.uint32 if array.dtype == np.float32 else np.uint64).tolist()
+
+
+def both_routes(build, counts, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
+    """The payload built by the kernel, then by numpy in small blocks (several per term)."""
+    compiled = build(counts)
+    with monkeypatch.context() as patch:
+        patch.setattr(sparse, "_kernel", None)
+        patch.setattr(bm25, "ENTRIES_PER_BLOCK", 7)
+        patch.setattr(tfidf, "ENTRIES_PER_BLOCK", 7)
+        patch.setattr(tfidf, "ROWS_PER_CHUNK", 5)
+        plain = build(counts)
+    return compiled, plain
+
+
+def assert_same_payload(compiled: dict, plain: dict) -> None:
+    assert sorted(compiled) == sorted(plain)
+    for key, value in plain.items():
+        if key == "term_max":  # the largest weight: equal values (numpy may keep either sign of a zero)
+            assert compiled[key].dtype == value.dtype and compiled[key].tolist() == value.tolist(), key
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            assert compiled[key].dtype == value.dtype and bits(compiled[key]) == bits(value), key
+        elif isinstance(value, np.ndarray):
+            assert compiled[key].dtype == value.dtype and compiled[key].tolist() == value.tolist(), key
+        else:
+            assert compiled[key] == value, key
+
+
+kernel_only = pytest.mark.skipif(not sparse.kernel_available(), reason="the compiled kernel was not built")
+
+
+@kernel_only
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_kernel_weighs_bm25_exactly_as_numpy(variant: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = random_counts(seed)
+    rng = np.random.default_rng(seed + 100)
+    settings = [
+        BM25Params.for_variant(variant),
+        BM25Params(variant=variant, k1=float(rng.uniform(0.1, 3)), b=float(rng.uniform()), delta=float(rng.uniform())),
+        BM25Params(variant=variant, k1=0.0, b=1.0, delta=0.0),
+    ]
+    for params in settings:
+        compiled, plain = both_routes(lambda c, p=params: build_bm25(c, p), counts, monkeypatch)
+        assert_same_payload(compiled, plain)
+        assert compiled["data"].any()
+
+
+@kernel_only
+@pytest.mark.parametrize("sublinear", [True, False])
+@pytest.mark.parametrize("smooth", [True, False])
+def test_the_kernel_weighs_tfidf_exactly_as_numpy(
+    sublinear: bool, smooth: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth)
+    for seed in (0, 1, 2):
+        compiled, plain = both_routes(lambda c: build_tfidf(c, params), random_counts(seed), monkeypatch)
+        assert_same_payload(compiled, plain)
+
+
+@kernel_only
+def test_an_extension_built_before_weigh_existed_leaves_the_weights_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = random_counts(5)
+    expected = build_bm25(counts, BM25Params())
+    monkeypatch.setattr(sparse, "_kernel", SimpleNamespace(topk=sparse._kernel.topk))  # an older build: no weigh
+    assert sparse.weigh(sparse.term_major(counts), sparse.WEIGH_LUCENE, np.ones(1), np.ones(1)) is None
+    assert_same_payload(build_bm25(counts, BM25Params()), expected)
+
+
+@kernel_only
+def test_counts_beyond_the_lookup_table_are_weighed_by_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = random_counts(3)
+    expected = build_tfidf(counts, TfidfParams())
+    monkeypatch.setattr(tfidf, "MAX_TF_TABLE", 100)  # the matrix holds counts of 250 and more
+    assert_same_payload(build_tfidf(counts, TfidfParams()), expected)
+
+
+@kernel_only
+@pytest.mark.parametrize(
+    "damage",
+    ["passage beyond the end", "negative passage", "rows out of order", "count beyond the table", "short output"],
+)
+def test_the_kernel_refuses_arrays_that_do_not_fit(damage: str) -> None:
+    layout = sparse.term_major(random_counts(4))
+    indptr, indices, counts = layout.indptr.copy(), layout.indices.copy(), layout.counts.copy()
+    table, out = np.arange(10_000, dtype=np.float64), np.empty(len(indices), dtype=np.float32)
+    if damage == "passage beyond the end":
+        indices[-1] = layout.n_passages
+    elif damage == "negative passage":
+        indices[0] = -1
+    elif damage == "rows out of order":
+        indptr[3], indptr[4] = indptr[4] + 1, indptr[3]
+    elif damage == "count beyond the table":
+        table = table[:10]
+    else:
+        out = out[:-1]
+    term_max = np.empty(len(indptr) - 1, dtype=np.float32)
+    ones = np.ones(layout.n_passages)
+    with pytest.raises(ValueError):
+        sparse._kernel.weigh(indptr, counts, indices, np.ones(len(indptr) - 1), ones, table, 0, 1.0, 0.5, out, term_max)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -14,11 +15,19 @@ from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
 from ragcli import store
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
-from ragcli.indexing.build import build_index
+from ragcli.indexing.build import build_index, reweight
 from ragcli.records import PASSAGES_FILE
-from ragcli.retrieval.bm25 import BM25_FILE
+from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import load_index
-from ragcli.store import MANIFEST, StringTable, index_lock, load_payload, read_manifest, verify_checksums
+from ragcli.store import (
+    MANIFEST,
+    StringTable,
+    index_lock,
+    load_payload,
+    read_manifest,
+    same_payload,
+    verify_checksums,
+)
 
 
 def test_string_table_round_trip() -> None:
@@ -233,3 +242,76 @@ def test_publishing_replaces_the_manifest_file_instead_of_rewriting_it(small_cor
     assert (small_index / MANIFEST).stat().st_ino != old_inode
     assert (small_index / MANIFEST).read_bytes() != old_bytes
     assert [h.doc_id for h in load_index(small_index).search("zebras")] == ["new.txt"]
+
+
+# --- payloads kept from the earlier generation: hard links -------------------------------------------
+
+
+def inodes(index_dir: Path) -> dict[str, int]:
+    """Each payload of the index's current generation, by name: its inode number."""
+    manifest = read_manifest(index_dir)
+    return {name: (index_dir / manifest["generation"] / name).stat().st_ino for name in manifest["files"]}
+
+
+def test_a_reweight_links_the_payloads_it_keeps(small_index: Path) -> None:
+    """New BM25 parameters rewrite BM25's weights only: passages, vocabulary, counts, metadata and
+    TF-IDF's weights are the earlier generation's files, linked, with their checksums."""
+    before, recorded = inodes(small_index), read_manifest(small_index)["files"]
+    reweight(small_index, {"bm25": BM25Params(k1=0.7)})
+    after, files = inodes(small_index), read_manifest(small_index)["files"]
+    assert {name for name in after if after[name] == before[name]} == set(after) - {"bm25.joblib"}
+    assert {name: files[name] for name in files if name != "bm25.joblib"} == {
+        name: recorded[name] for name in recorded if name != "bm25.joblib"
+    }
+    verify_checksums(small_index, read_manifest(small_index))  # what was recorded is what is there
+
+
+def payloads(index_dir: Path) -> dict[str, dict]:
+    """The payloads of the index's current generation, read into memory, by name."""
+    folder = index_dir / read_manifest(index_dir)["generation"]
+    return {name: load_payload(folder / name, mmap=False) for name in read_manifest(index_dir)["files"]}
+
+
+def test_without_hard_links_the_kept_payloads_are_written_again(
+    small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without hard links (os.link fails): the same payloads, written anew, each with the
+    checksum of what was written."""
+    before, kept = inodes(small_index), payloads(small_index)
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    reweight(small_index, {"bm25": BM25Params(k1=0.7)})
+    after, now = inodes(small_index), payloads(small_index)
+    assert not set(after.items()) & set(before.items())
+    assert all(same_payload(now[name], kept[name]) for name in now if name != "bm25.joblib")
+    verify_checksums(small_index, read_manifest(small_index))
+
+
+def test_an_incremental_build_links_the_vocabulary_when_it_is_unchanged(small_corpus: Path, small_index: Path) -> None:
+    before = inodes(small_index)
+    wind = small_corpus / "wind.txt"
+    wind.write_text(wind.read_text() + "\n" + wind.read_text())  # the same words once more
+    build_index([small_corpus], small_index)
+    after = inodes(small_index)
+    assert after["terms.joblib"] == before["terms.joblib"]
+    assert after["counts.joblib"] != before["counts.joblib"]
+    (small_corpus / "zebras.txt").write_text("zebras graze")  # a new term: the vocabulary is written anew
+    build_index([small_corpus], small_index)
+    assert inodes(small_index)["terms.joblib"] != after["terms.joblib"]
+    verify_checksums(small_index, read_manifest(small_index))
+
+
+def test_same_payload_compares_order_dtypes_and_values() -> None:
+    payload = {"a": np.arange(3, dtype=np.int64), "n": 3, "s": "x"}
+    assert same_payload(payload, {"a": np.arange(3, dtype=np.int64), "n": 3, "s": "x"})
+    assert not same_payload(payload, {"n": 3, "a": np.arange(3, dtype=np.int64), "s": "x"})  # order
+    assert not same_payload(payload, {"a": np.arange(3, dtype=np.int32), "n": 3, "s": "x"})  # dtype
+    assert not same_payload(payload, {"a": np.array([0, 1, 3]), "n": 3, "s": "x"})  # a value
+    assert not same_payload(payload, {"a": np.arange(3, dtype=np.int64), "n": 3.0, "s": "x"})  # a type
+    assert not same_payload(payload, {"a": [0, 1, 2], "n": 3, "s": "x"})  # an array against a list
+    nan = {"v": np.array([np.nan, 1.0])}
+    assert same_payload(nan, {"v": np.array([np.nan, 1.0])})  # bits: a NaN is itself
+    assert not same_payload({"v": np.array([0.0])}, {"v": np.array([-0.0])})

@@ -13,6 +13,7 @@ import datetime as _dt
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from ragcli.store import (
     read_manifest,
     remove_leftovers,
     resolve_index_dir,
+    same_payload,
 )
 
 BIG_FILE = 1 << 20  # bytes: progress within a file this large (one JSON Lines file can be a whole corpus)
@@ -307,14 +309,19 @@ def _build(
             }
             with GenerationWriter(target, lock) as writer:
                 writer.write(PASSAGES_FILE, columns.payload())
+                columns.close()  # the spooled texts are written: their memory goes to what follows, not more
                 # retrievers read the passages back memory-mapped: the in-memory columns are freed first
                 passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
                 if old is not None and kept_ids is not None:
                     with old.reused("vocabulary"):
                         terms = lexicon_payload(vocabulary, reused=(old.lexicon, kept_ids))
+                        unchanged = same_payload(terms, old.payload(TERMS_FILE))
                 else:
-                    terms = lexicon_payload(vocabulary)
-                writer.write(TERMS_FILE, terms)
+                    terms, unchanged = lexicon_payload(vocabulary), False
+                if old is not None and unchanged:  # the same vocabulary: the earlier file, linked
+                    writer.keep(old.path, old.manifest, TERMS_FILE, partial(dict, terms))
+                else:
+                    writer.write(TERMS_FILE, terms)
                 writer.write(COUNTS_FILE, counts_payload(matrix))
                 writer.write(METADATA_FILE, columns.metadata.payload())
                 data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
@@ -382,7 +389,8 @@ def _write_retrievers(
             and keep_from.has_payload(retriever.payload)
             and retriever.same(settings, recorded)
         ):
-            writer.write(retriever.payload, keep_from.payload(retriever.payload))
+            payload = partial(keep_from.payload, retriever.payload)
+            writer.keep(keep_from.path, keep_from.manifest, retriever.payload, payload)
             continue
         built = retriever.build(settings, data)
         writer.write(retriever.payload, built.payload)
@@ -485,8 +493,8 @@ def _rewrite(
     manifest = {k: v for k, v in index.manifest.items() if k not in ("files", "generation")}
     with GenerationWriter(lock.index_dir, lock) as writer:
         for name in (PASSAGES_FILE, TERMS_FILE, COUNTS_FILE, METADATA_FILE):
-            if index.has_payload(name):
-                writer.write(name, index.payload(name))
+            if index.has_payload(name):  # the same bytes: linked where the file system allows
+                writer.keep(index.path, index.manifest, name, partial(index.payload, name))
         data = BuildInput(
             index.counts_matrix(),
             index.payload(PASSAGES_FILE),

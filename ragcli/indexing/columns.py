@@ -46,7 +46,7 @@ class StringColumn:
             then="; the previous index is unchanged",
         )
 
-    def _add(self, data: bytes) -> None:
+    def _add(self, data: bytes | memoryview) -> None:
         if isinstance(self.blob, bytearray):
             self.blob += data
         else:
@@ -64,8 +64,8 @@ class StringColumn:
         """Copy rows [start, end) of an existing table without decoding them."""
         lo, hi = int(table.offsets[start]), int(table.offsets[end])
         base = self.size
-        self._add(table.blob[lo:hi].tobytes())
-        self.ends.frombytes((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).tobytes())
+        self._add(table.blob[lo:hi].data)  # written from the (memory-mapped) table itself, no copy first
+        self.ends.frombytes((np.asarray(table.offsets[start + 1 : end + 1], dtype=np.int64) - lo + base).data.cast("B"))
 
     def table(self) -> StringTable:
         offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
@@ -134,7 +134,9 @@ class PassageColumns:
         for name, table in tables.items():
             self.strings[name].extend_from(table, start, end)
         for name in self.NUMBERS:  # an index written before pages were stored has page 0 throughout
-            self.numbers[name].frombytes(np.asarray(getattr(store, name)[start:end], dtype=np.int64).tobytes())
+            self.numbers[name].frombytes(
+                np.ascontiguousarray(getattr(store, name)[start:end], dtype=np.int64).data.cast("B")
+            )
         self.ids.extend(store.ids.strings(start, end))
         self.metadata.extend_from(index.metadata, start, end)
 

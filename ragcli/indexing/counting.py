@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 BATCH_PASSAGES = 4000  # passages per tokenising task
 PARALLEL_MIN_PASSAGES = 20_000  # below this, worker start-up costs more than it saves
+CHUNK_ENTRIES = 1 << 20  # counts whose term ids numpy widens to 64 bits at a time (bincount, renumbering)
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a function and its arguments, run in order
 
@@ -56,7 +57,7 @@ class CountMatrixBuilder:
         self.analyzer = analyzer
         self.surface_term: dict[str, int] = {}  # surface form → provisional term id (-1: dropped)
         self.term_ids: dict[str, int] = {}  # term → provisional id
-        self.parts: list[Any] = []
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (row lengths, term ids, counts)
         self._old_terms: Sequence[str] | None = None
         self._old_mapping: np.ndarray | None = None
         self._old_same = False  # whether the old vocabulary kept its ids (its rows need no renumbering)
@@ -82,7 +83,7 @@ class CountMatrixBuilder:
         shape = (len(indptr) - 1, max(len(self.term_ids), 1))
         part = sp.csr_matrix((data[kept], (rows[kept], columns[kept].astype(np.int32))), shape=shape)
         part.sum_duplicates()
-        self.parts.append(part)
+        self.parts.append((np.diff(part.indptr), part.indices.astype(np.int32), part.data.astype(np.int32)))
 
     def keep_ids(self, terms: Sequence[str]) -> None:
         """Register an earlier build's vocabulary before anything else, so its terms keep their ids."""
@@ -113,11 +114,13 @@ class CountMatrixBuilder:
                 ids = (self._term_id(t) for t in terms)
                 self._old_mapping = np.fromiter(ids, dtype=np.int32, count=len(terms))
                 self._old_same = bool(np.array_equal(self._old_mapping, np.arange(len(terms), dtype=np.int32)))
-        block = counts[start:end]  # scipy copies the rows' slices into new arrays
+        # the rows' arrays as views of the old index's (memory-mapped): `finish` copies them once, into
+        # the new matrix, where slicing the scipy matrix would copy them once more before that
+        lo, hi = int(counts.indptr[start]), int(counts.indptr[end])
+        indices = counts.indices[lo:hi]
         if not self._old_same:
-            block.indices = self._old_mapping[block.indices]
-        block._shape = (block.shape[0], max(len(self.term_ids), 1))
-        self.parts.append(block)
+            indices = self._old_mapping[indices]
+        self.parts.append((np.diff(counts.indptr[start : end + 1]), indices, counts.data[lo:hi]))
 
     def finish(self) -> tuple[Any, list[str]]:
         """(counts as CSR with columns in sorted-term order, the sorted vocabulary of used terms).
@@ -127,15 +130,16 @@ class CountMatrixBuilder:
         import scipy.sparse as sp
 
         width = len(self.term_ids)
-        for part in self.parts:
-            part._shape = (part.shape[0], width)
-        counts = (
-            sp.vstack(self.parts, format="csr", dtype=np.int32)
-            if self.parts
-            else sp.csr_matrix((0, width), dtype=np.int32)
-        )
+        lengths = [part[0] for part in self.parts]
+        indptr = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
+        if lengths:
+            np.cumsum(np.concatenate(lengths), out=indptr[1:])
+        indices = _joined([part[1] for part in self.parts], np.int32)
+        data = _joined([part[2] for part in self.parts], np.int32)
         self.parts = []
-        df = np.bincount(counts.indices, minlength=width)
+        df = np.zeros(width, dtype=np.int64)
+        for lo in range(0, len(indices), CHUNK_ENTRIES):  # numpy widens what bincount counts: a chunk at a time
+            df += np.bincount(indices[lo : lo + CHUNK_ENTRIES], minlength=width)
         used = (df > 0).tolist()
         terms = [t for t, i in self.term_ids.items() if used[i]]  # ids were given in the dict's order
         provisional = np.flatnonzero(df > 0)
@@ -148,12 +152,24 @@ class CountMatrixBuilder:
         if self._kept is not None:
             self._kept_ids = np.where(provisional < len(self._kept), provisional, -1)
         same = len(vocabulary) == width and bool(np.array_equal(final, np.arange(width, dtype=np.int32)))
-        indices = counts.indices if same else final[counts.indices]
+        if not same:
+            for lo in range(0, len(indices), CHUNK_ENTRIES):  # in place, a chunk of widened indexes at a time
+                indices[lo : lo + CHUNK_ENTRIES] = final[indices[lo : lo + CHUNK_ENTRIES]]
         # a new matrix: scipy checks afresh whether its rows are sorted (the check is one pass in C)
-        counts = sp.csr_matrix((counts.data, indices, counts.indptr), shape=(counts.shape[0], len(vocabulary)))
+        counts = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocabulary)))
         if not counts.has_sorted_indices:
             counts.sort_indices()
         return counts, vocabulary
+
+
+def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The arrays end to end, as one new array (also when there is one, or none)."""
+    out: np.ndarray = np.empty(sum(len(a) for a in arrays), dtype=dtype)
+    position = 0
+    for part in arrays:
+        out[position : position + len(part)] = part
+        position += len(part)
+    return out
 
 
 def reused(first: int, last: int) -> tuple[str, int, int]:

@@ -224,6 +224,9 @@ static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize
     return 0;
 }
 
+/* a buffer argument into b[got] (each function below has b, got and an `out:` label that releases them) */
+#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
+
 PyDoc_STRVAR(topk_doc,
 "topk(indptr, indices, data, term_max, terms, weights, k, id_rank, allowed, constant, out_docs, out_scores) -> n\n\n"
 "The k best passages (written to out_docs/out_scores, best first) of a query: terms (int64) with\n"
@@ -241,7 +244,6 @@ static PyObject *topk(PyObject *self, PyObject *args) {
     int got = 0;
     PyObject *result = NULL;
     Entry *heap = NULL;
-#define GET(obj, w, size, name) do { if (get(obj, &b[got], w, size, name) < 0) goto out; got++; } while (0)
     GET(o_indptr, 0, 8, "indptr");
     GET(o_indices, 0, 4, "indices");
     GET(o_data, 0, 4, "data");
@@ -254,7 +256,6 @@ static PyObject *topk(PyObject *self, PyObject *args) {
     Py_buffer *tmax = NULL, *allowed = NULL;
     if (has_tmax) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
     if (has_allowed) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
-#undef GET
     Query Q;
     Q.indptr = b[0].buf;
     Q.indices = b[1].buf;
@@ -298,12 +299,152 @@ out:
     return result;
 }
 
+/* --- index time: each (term, passage) entry's weight, in one pass -------------------------------------
+
+weigh() computes the BM25 or TF-IDF weight of every entry of a term-major count matrix and each term's
+largest weight (`term_max`), with the GIL released, and no temporary as large as the matrix: numpy
+needs several float64 arrays of the entries for the same formula, and in a fresh process touching
+that much new memory costs more than the arithmetic. The operations are the numpy formulas', one by
+one in the same order, in double precision, then rounded to float32 once, so the weights are the
+same to the last bit (tests/test_sparse_scoring.py; setup.py keeps the compiler from fusing a
+multiply and an add into one rounding). */
+
+enum { WEIGH_TFIDF = 0, WEIGH_LUCENE = 1, WEIGH_SATURATED = 2, WEIGH_BM25L = 3 };
+
+typedef struct {
+    const int64_t *indptr;
+    const int32_t *counts, *passages;
+    const double *term_factor, *row_factor, *tf_table;
+    int64_t n_terms, nnz, n_passages, table_len;
+    int kind;
+    double k1, k1p1, delta;
+    float *out, *term_max;
+} Weigh;
+
+/* 0, or -1 for arrays that do not fit together (damaged): checked before anything is written */
+static int weigh_run(const Weigh *W) {
+    int64_t t, e;
+    if (W->indptr[0] != 0 || W->indptr[W->n_terms] != W->nnz) return -1;
+    for (t = 0; t < W->n_terms; t++) if (W->indptr[t + 1] < W->indptr[t]) return -1;
+    for (e = 0; e < W->nnz; e++) {
+        if (W->passages[e] < 0 || W->passages[e] >= W->n_passages) return -1;
+        if (W->tf_table && (W->counts[e] < 0 || W->counts[e] >= W->table_len)) return -1;
+    }
+    for (t = 0; t < W->n_terms; t++) {
+        const double idf = W->term_factor[t];
+        float top = 0.0f;
+        for (e = W->indptr[t]; e < W->indptr[t + 1]; e++) {
+            const double tf = W->tf_table ? W->tf_table[W->counts[e]] : (double)W->counts[e];
+            const double row = W->row_factor[W->passages[e]];
+            double v, norm;
+            switch (W->kind) {
+            case WEIGH_TFIDF: /* tf · idf / the passage's l2 norm */
+                v = tf * idf;
+                v = v / row;
+                break;
+            case WEIGH_LUCENE: /* idf · tf / (tf + k1 · length_norm) */
+                norm = row * W->k1;
+                norm = norm + tf;
+                v = idf * tf;
+                v = v / norm;
+                break;
+            case WEIGH_SATURATED: /* idf · tf · (k1 + 1) / (tf + k1 · length_norm) */
+                norm = row * W->k1;
+                norm = norm + tf;
+                v = idf * tf;
+                v = v * W->k1p1;
+                v = v / norm;
+                break;
+            default: { /* BM25L: ctd = tf / length_norm; idf · tf · (k1 + 1) · (ctd + delta) / (k1 + ctd + delta) */
+                const double ctd = tf / row;
+                v = idf * tf;
+                v = v * W->k1p1;
+                v = v * (ctd + W->delta);
+                norm = ctd + W->k1;
+                norm = norm + W->delta;
+                v = v / norm;
+            }
+            }
+            const float w = (float)v;
+            W->out[e] = w;
+            /* numpy's maximum, (a >= b || a is NaN) ? a : b, from the row's first weight on */
+            if (e == W->indptr[t] || (!isnan(top) && (isnan(w) || w > top))) top = w;
+        }
+        W->term_max[t] = top;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(weigh_doc,
+"weigh(indptr, counts, passages, term_factor, row_factor, tf_table, kind, k1, delta, out, term_max) -> None\n\n"
+"Every entry's weight (written to out, float32) of a term-major count matrix (indptr int64, counts and\n"
+"passages int32), and each term's largest (term_max, float32; 0 for a term without entries).\n"
+"term_factor (float64 per term: idf), row_factor (float64 per passage: BM25's length normalisation, or\n"
+"TF-IDF's l2 norm); tf_table (float64 by count, or None: the count itself). kind: 0 TF-IDF, 1 BM25 as\n"
+"Lucene, 2 BM25 with the (k1 + 1) factor, 3 BM25L. Releases the GIL while it computes.");
+
+static PyObject *weigh(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_counts, *o_passages, *o_term, *o_row, *o_table, *o_out, *o_max;
+    int kind;
+    double k1, delta;
+    if (!PyArg_ParseTuple(args, "OOOOOOiddOO", &o_indptr, &o_counts, &o_passages, &o_term, &o_row, &o_table, &kind,
+                          &k1, &delta, &o_out, &o_max))
+        return NULL;
+    Py_buffer b[8];
+    int got = 0, status = 0;
+    PyObject *result = NULL;
+    GET(o_indptr, 0, 8, "indptr");
+    GET(o_counts, 0, 4, "counts");
+    GET(o_passages, 0, 4, "passages");
+    GET(o_term, 0, 8, "term_factor");
+    GET(o_row, 0, 8, "row_factor");
+    GET(o_out, 1, 4, "out");
+    GET(o_max, 1, 4, "term_max");
+    Py_buffer *table = NULL;
+    if (o_table != Py_None) { GET(o_table, 0, 8, "tf_table"); table = &b[got - 1]; }
+    Weigh W;
+    W.indptr = b[0].buf;
+    W.counts = b[1].buf;
+    W.passages = b[2].buf;
+    W.term_factor = b[3].buf;
+    W.row_factor = b[4].buf;
+    W.out = b[5].buf;
+    W.term_max = b[6].buf;
+    W.tf_table = table ? table->buf : NULL;
+    W.table_len = table ? table->len / 8 : 0;
+    W.n_terms = b[0].len / 8 - 1;
+    W.nnz = b[1].len / 4;
+    W.n_passages = b[4].len / 8;
+    W.kind = kind;
+    W.k1 = k1;
+    W.k1p1 = k1 + 1; /* Python's `k1 + 1`, a double */
+    W.delta = delta;
+    if (W.n_terms < 0 || b[2].len / 4 != W.nnz || b[5].len / 4 != W.nnz || b[3].len / 8 != W.n_terms ||
+        b[6].len / 4 != W.n_terms || kind < WEIGH_TFIDF || kind > WEIGH_BM25L) {
+        PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths, or an unknown kind");
+        goto out;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = weigh_run(&W);
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        PyErr_SetString(PyExc_ValueError, "term rows, passage numbers or counts out of range");
+        goto out;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+out:
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"topk", topk, METH_VARARGS, topk_doc},
+    {"weigh", weigh, METH_VARARGS, weigh_doc},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_topk", "Exact top-k for term-major weights (MaxScore).",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_topk", "Exact top-k for term-major weights (MaxScore), and the weights themselves.",
                                     -1, methods};
 
 PyMODINIT_FUNC PyInit__topk(void) { return PyModule_Create(&module); }

@@ -23,7 +23,17 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
+from ragcli.retrieval.sparse import (
+    WEIGH_BM25L,
+    WEIGH_LUCENE,
+    WEIGH_SATURATED,
+    SparseRetriever,
+    SparseScorer,
+    TermMatrix,
+    row_sums,
+    term_major,
+    weigh,
+)
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -138,25 +148,32 @@ def _weights(params: BM25Params, tf: np.ndarray, term_idf: np.ndarray, length_no
 ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: bounds the float64 temporaries
 
 
+_KINDS = {"lucene": WEIGH_LUCENE, "bm25l": WEIGH_BM25L}  # the others: WEIGH_SATURATED
+
+
 def build_bm25(counts: Any, params: BM25Params) -> dict[str, Any]:
     """The BM25 payload from a passages × terms count matrix (scipy CSR): the length normalisation
-    once per passage, then each pair's weight in a few in-place passes, in the payload's term-major
-    order (`sparse.term_major`, shared with TF-IDF), so nothing is scattered afterwards."""
+    once per passage, then each pair's weight in the payload's term-major order (`sparse.term_major`,
+    shared with TF-IDF), so nothing is scattered afterwards: by the compiled kernel in one pass
+    (`sparse.weigh`), else in a few in-place numpy passes per block, with the same bits."""
     counts = counts.tocsr()
-    n_docs, n_terms = counts.shape
-    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()  # scipy sums int32 counts in int64
+    n_docs = counts.shape[0]
+    doc_len = row_sums(counts).astype(np.float64)
     avgdl = float(doc_len.mean()) if n_docs else 0.0
-    df = np.bincount(counts.indices, minlength=n_terms)
-    term_idf = idf(params, df, n_docs)
-    row_norm = 1.0 - params.b + params.b * doc_len / avgdl if avgdl > 0 else np.ones(n_docs)
     layout = term_major(counts)
-    weights = np.empty(counts.nnz, dtype=np.float32)
-    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
-        tf = layout.counts[lo:hi].astype(np.float64)
-        pair_idf = np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
-        weights[lo:hi] = _weights(params, tf, pair_idf, row_norm[layout.indices[lo:hi]])
+    term_idf = idf(params, np.diff(layout.indptr), n_docs)  # a term's entries: its document frequency
+    row_norm = 1.0 - params.b + params.b * doc_len / avgdl if avgdl > 0 else np.ones(n_docs)
+    kind = _KINDS.get(params.variant, WEIGH_SATURATED)
+    matrix = weigh(layout, kind, term_idf, row_norm, k1=params.k1, delta=params.delta)
+    if matrix is None:
+        weights = np.empty(counts.nnz, dtype=np.float32)
+        for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+            tf = layout.counts[lo:hi].astype(np.float64)
+            pair_idf = np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+            weights[lo:hi] = _weights(params, tf, pair_idf, row_norm[layout.indices[lo:hi]])
+        matrix = layout.matrix(weights)
     return {
-        **layout.matrix(weights).to_payload(),
+        **matrix.to_payload(),
         "term_constant": term_constants(params, term_idf).astype(np.float64),
         "idf": term_idf,
         "avgdl": avgdl,

@@ -118,8 +118,9 @@ class MetadataColumns:
         lengths = np.where(has_row, indptr[np.where(has_row, documents + 1, 0)], 0) - lo
         ends = np.cumsum(lengths)
         positions = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - lengths), lengths)
-        keys = self._mapped(np.asarray(table.entry_key, dtype=np.int64)[positions], self._old_key, table)
-        values = self._mapped(np.asarray(table.entry_value, dtype=np.int64)[positions], self._old_value, table)
+        # only these rows' entries are read and widened (never the whole table: once per reused file)
+        keys = self._mapped(table.entry_key[positions].astype(np.int64), self._old_key, table)
+        values = self._mapped(table.entry_value[positions].astype(np.int64), self._old_value, table)
         base = len(self.entry_key)
         self.entry_key.frombytes(keys.astype(np.int32).tobytes())
         self.entry_value.frombytes(values.astype(np.int32).tobytes())

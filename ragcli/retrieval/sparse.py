@@ -10,6 +10,9 @@ Two routes, with identical results (tests/test_query_engine.py):
   its header), built by setup.py. Without it (no compiler at install time) the numpy route below.
 - every candidate's score (`score`, for evaluation at several depths and for fusion): gather the rows,
   add them up with `np.bincount` in the query's term order, in double precision.
+
+At index time the same extension computes the weights themselves (`weigh`), bitwise as the
+retrievers' numpy formulas do (tests/test_sparse_scoring.py), which remain the route without it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,18 @@ def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     return out
 
 
+def row_sums(counts: Any) -> np.ndarray:
+    """Each row's sum of a CSR count matrix (int64 for integer counts: exact), the data read in place
+    where scipy's `sum(axis=1)` widens a copy of all of it first."""
+    indptr = np.asarray(counts.indptr, dtype=np.int64)
+    dtype = np.int64 if np.issubdtype(counts.data.dtype, np.integer) else np.float64
+    out = np.zeros(len(indptr) - 1, dtype=dtype)
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
+    if len(nonempty):  # as in `row_maxima`: each segment is exactly one non-empty row
+        out[nonempty] = np.add.reduceat(counts.data[: indptr[-1]], indptr[nonempty], dtype=dtype)
+    return out
+
+
 @dataclass(frozen=True)
 class TermMajor:
     """A passages × terms count matrix transposed to terms × passages (passages ascending within each
@@ -86,6 +101,44 @@ class TermMajor:
         """The `TermMatrix` of weights aligned with these entries."""
         data = np.asarray(weights, dtype=np.float32)
         return TermMatrix(self.indptr, self.indices, data, self.n_passages, row_maxima(self.indptr, data))
+
+
+# `weigh`'s formulas: the kernel's `kind` argument
+WEIGH_TFIDF, WEIGH_LUCENE, WEIGH_SATURATED, WEIGH_BM25L = 0, 1, 2, 3
+
+
+def weigh(
+    layout: TermMajor,
+    kind: int,
+    term_factor: np.ndarray,
+    row_factor: np.ndarray,
+    tf_table: np.ndarray | None = None,
+    k1: float = 0.0,
+    delta: float = 0.0,
+) -> TermMatrix | None:
+    """Every entry's weight and each term's largest, by the compiled kernel (`_topk.weigh`: one pass
+    over the entries, no temporary as large as them, the GIL released) with the same floating-point
+    operations as the retriever's numpy formula, so the same bits. None without the kernel: the
+    retriever weighs with numpy. `term_factor`: idf per term; `row_factor`: per passage (BM25's length
+    normalisation, TF-IDF's norm); `tf_table`: the term-frequency factor by count (None: the count)."""
+    if _kernel is None or not hasattr(_kernel, "weigh"):  # none, or built from an older _topk.c
+        return None
+    weights = np.empty(len(layout.indices), dtype=np.float32)
+    term_max = np.empty(len(layout.indptr) - 1, dtype=np.float32)
+    _kernel.weigh(
+        np.ascontiguousarray(layout.indptr, dtype=np.int64),
+        np.ascontiguousarray(layout.counts, dtype=np.int32),
+        np.ascontiguousarray(layout.indices, dtype=np.int32),
+        np.ascontiguousarray(term_factor, dtype=np.float64),
+        np.ascontiguousarray(row_factor, dtype=np.float64),
+        None if tf_table is None else np.ascontiguousarray(tf_table, dtype=np.float64),
+        kind,
+        float(k1),
+        float(delta),
+        weights,
+        term_max,
+    )
+    return TermMatrix(layout.indptr, layout.indices, weights, layout.n_passages, term_max)
 
 
 _transposed: tuple[weakref.ref[Any], TermMajor] | None = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.records import JsonObject
-from ragcli.retrieval.sparse import SparseRetriever, SparseScorer, TermMatrix, term_major
+from ragcli.retrieval.sparse import WEIGH_TFIDF, SparseRetriever, SparseScorer, TermMatrix, term_major, weigh
 from ragcli.safeload import TERM_MATRIX_SCHEMA, ArraySpec, PayloadSchema
 from ragcli.store import Payload
 
@@ -36,13 +36,17 @@ class TfidfParams:
         return cls(**{k: bool(data[k]) for k in ("sublinear_tf", "smooth_idf") if k in data})
 
 
-ROWS_PER_CHUNK = 100_000  # passages whose norms are computed at a time: bounds the float64 temporaries
-ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time: likewise
+ROWS_PER_CHUNK = 8_192  # passages whose norms are computed at a time: small float64 temporaries, reused
+ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time by numpy (no kernel): likewise
+MAX_TF_TABLE = 1 << 20  # the largest count the kernel looks its term-frequency factor up for
 
 
-def fit_idf(counts: Any, params: TfidfParams) -> np.ndarray:
-    """TfidfTransformer's idf: ln(n / df) + 1, with one passage holding every term added when smoothed."""
-    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+def fit_idf(counts: Any, params: TfidfParams, df: np.ndarray | None = None) -> np.ndarray:
+    """TfidfTransformer's idf: ln(n / df) + 1, with one passage holding every term added when smoothed.
+    `df`: the document frequencies, if known (a term-major layout's row lengths)."""
+    if df is None:
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+    df = df.astype(np.float64)
     n_docs = counts.shape[0]
     if params.smooth_idf:
         df += 1.0
@@ -70,7 +74,8 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
             **TermMatrix.from_passage_weights(counts, np.zeros(0, dtype=np.float32)).to_payload(),
             "idf": np.zeros(0, dtype=np.float64),
         }
-    term_idf = fit_idf(counts, params)
+    layout = term_major(counts)
+    term_idf = fit_idf(counts, params, df=np.diff(layout.indptr))
     # each passage's l2 norm, row by row (the sums in the order TfidfTransformer adds them up) ...
     indptr = np.asarray(counts.indptr, dtype=np.int64)
     norms = np.zeros(counts.shape[0], dtype=np.float64)
@@ -84,15 +89,22 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
             norms[start + nonempty] = np.add.reduceat(data * data, indptr[start:end][nonempty] - lo)
     np.sqrt(norms, out=norms)
     norms[norms == 0.0] = 1.0  # a row of zeros stays as it is (sklearn's normalize)
-    # ... then the weights in the payload's term-major order (`sparse.term_major`, shared with BM25)
-    layout = term_major(counts)
-    weights = np.empty(counts.nnz, dtype=np.float32)
-    for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
-        data = _tf(layout.counts[lo:hi], params)
-        data *= np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
-        data /= norms[layout.indices[lo:hi]]
-        weights[lo:hi] = data
-    return {**layout.matrix(weights).to_payload(), "idf": term_idf}
+    # ... then the weights in the payload's term-major order (`sparse.term_major`, shared with BM25):
+    # by the compiled kernel in one pass (the term-frequency factor looked up by count, computed by
+    # the same numpy function), else in numpy block by block; the same bits either way
+    largest = int(layout.counts.max()) if len(layout.counts) else 0
+    with np.errstate(divide="ignore"):  # a count of 0 (never stored) would be ln(0) in either route
+        table = _tf(np.arange(largest + 1), params) if largest <= MAX_TF_TABLE else None
+    matrix = weigh(layout, WEIGH_TFIDF, term_idf, norms, tf_table=table) if table is not None else None
+    if matrix is None:
+        weights = np.empty(counts.nnz, dtype=np.float32)
+        for first, end, lo, hi in layout.blocks(ENTRIES_PER_BLOCK):
+            data = _tf(layout.counts[lo:hi], params)
+            data *= np.repeat(term_idf[first:end], np.diff(layout.indptr[first : end + 1]))
+            data /= norms[layout.indices[lo:hi]]
+            weights[lo:hi] = data
+        matrix = layout.matrix(weights)
+    return {**matrix.to_payload(), "idf": term_idf}
 
 
 def _tf(counts: np.ndarray, params: TfidfParams) -> np.ndarray:
