@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import inspect
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rank_bm25
 import scipy.sparse as sp
 
+from ragcli.indexing.build import build_index
 from ragcli.retrieval import bm25
 from ragcli.retrieval.bm25 import (
     VARIANTS,
@@ -22,6 +24,7 @@ from ragcli.retrieval.bm25 import (
     pair_weights,
     term_constants,
 )
+from ragcli.retrieval.index import load_index
 
 DOCS = [
     ["bee", "hive", "honey", "bee"],
@@ -267,3 +270,17 @@ def test_build_of_no_passages() -> None:
     assert payload["avgdl"] == 0.0
     assert payload["n_passages"] == 0
     assert payload["idf"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_term_weight_is_the_terms_idf_and_none_for_a_term_the_index_lacks(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in {"a.txt": "quokka island", "b.txt": "quokka smile", "c.txt": "island ferry"}.items():
+        (corpus / name).write_text(text)
+    build_index([corpus], tmp_path / "index")
+    scorer = load_index(tmp_path / "index").retriever("bm25")
+    (quokka,) = scorer.index.analyzer("quokka")
+    (ferry,) = scorer.index.analyzer("ferry")
+    assert scorer.term_weight(quokka) == pytest.approx(math.log(1 + (3 - 2 + 0.5) / (2 + 0.5)))  # lucene, df 2 of 3
+    assert scorer.term_weight(ferry) == pytest.approx(math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)))
+    assert scorer.term_weight("zzzunknown") is None

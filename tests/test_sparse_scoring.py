@@ -186,3 +186,81 @@ def test_term_major_is_the_transpose_shared_while_its_counts_live() -> None:
     del counts
     gc.collect()
     assert sparse._transposed is None
+
+
+def test_accumulate_many_over_a_matrix_without_entries_touches_nothing() -> None:
+    # every term's row empty (a vocabulary no passage holds any more): no passage to infer a width from
+    empty = TermMatrix(np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), 4)
+    ((candidates, scores),) = empty.accumulate_many([(np.array([1]), np.array([2.0]))])
+    assert candidates.tolist() == [] and scores.tolist() == []
+
+
+def test_accumulate_many_refuses_passage_numbers_out_of_range() -> None:
+    # a damaged payload: scipy's product would trust the numbers, so they are checked before it runs
+    m = matrix()
+    damaged = TermMatrix(m.indptr, np.where(m.indices == 4, 5, m.indices).astype(np.int32), m.data, 5)
+    with pytest.raises(ValueError):
+        list(damaged.accumulate_many([(np.array([0]), np.array([1.0]))]))
+
+
+def test_kernel_available_says_whether_the_compiled_kernel_imports() -> None:
+    import importlib.util
+
+    assert sparse.kernel_available() is (importlib.util.find_spec("ragcli.retrieval._topk") is not None)
+
+
+# --- a scorer over an index: many queries at once, as one query at a time -------------------------
+
+SCORER_CORPUS = {
+    "a.txt": "quokka island ferry timetable",
+    "b.txt": "quokka selfie smile",
+    "c.txt": "ferry ferry harbour",
+    "d.txt": "lighthouse walk",
+}
+SCORER_QUERIES = ["quokka ferry", "ferry", "lighthouse quokka quokka", "nothing matches", "harbour island"]
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from ragcli.indexing.build import build_index
+    from ragcli.retrieval.index import load_index
+
+    root = tmp_path_factory.mktemp("sparse")
+    (root / "corpus").mkdir()
+    for name, text in SCORER_CORPUS.items():
+        (root / "corpus" / name).write_text(text)
+    build_index([root / "corpus"], root / "index")
+    return load_index(root / "index")
+
+
+def bm25_plus(index):  # type: ignore[no-untyped-def]
+    """A BM25+ scorer on the index's counts: every query term adds idf·delta to every passage."""
+    from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
+
+    params = BM25Params.for_variant("bm25+")
+    return BM25Scorer(index, params, build_bm25(index.counts_matrix(), params))
+
+
+def test_score_many_adds_the_bm25_plus_constant_like_score(small_index) -> None:  # type: ignore[no-untyped-def]
+    scorer = bm25_plus(small_index)
+    assert scorer.params.delta == 1.0
+    for query, (candidates, scores) in zip(SCORER_QUERIES, scorer.score_many(SCORER_QUERIES)):
+        term_ids, counts = small_index.lexicon.query_vector(small_index.analyzer(query))
+        constant = float(np.dot(counts, scorer.idf[term_ids])) * 1.0  # Σ count · idf · delta
+        matrix_part = as_dict(*scorer.matrix.accumulate(term_ids, counts))
+        assert as_dict(candidates, scores) == pytest.approx({p: s + constant for p, s in matrix_part.items()}), query
+        assert as_dict(candidates, scores) == pytest.approx(as_dict(*scorer.score(query))), query
+
+
+def test_score_many_on_an_index_too_large_for_products_scores_each_query(
+    small_index,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    scorer = bm25_plus(small_index)
+    batched = [as_dict(*r) for r in scorer.score_many(SCORER_QUERIES)]
+    monkeypatch.setattr(sparse, "BATCH_MAX_PASSAGES", 3)  # 4 passages: "huge", one query at a time
+    one_by_one = [as_dict(*r) for r in scorer.score_many(SCORER_QUERIES)]
+    assert len(one_by_one) == len(SCORER_QUERIES)
+    assert one_by_one == [pytest.approx(b) for b in batched]
+    assert one_by_one == [pytest.approx(as_dict(*scorer.score(q))) for q in SCORER_QUERIES]
+    assert any(one_by_one)
