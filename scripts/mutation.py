@@ -176,31 +176,33 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
 
 
 def _apply(target: Path, diff: str, indent: str) -> bool:
-    """Apply a `mutmut show` diff (one function, its lines dedented by `indent`) to `target` by
-    replacing the function's old text, found exactly once, with the new one. (patch(1) anchors a
+    """Apply a `mutmut show` diff (one function, dedented by `indent` except inside multi-line strings)
+    to `target`: find the lines the diff replaces, compared without their indentation, exactly once,
+    keep the file's own context lines and put the added lines in at `indent`. (patch(1) anchors a
     hunk without trailing context to the end of the file, so a change on a function's last line
     would never apply.)"""
-    text = target.read_text("utf-8")
-    hunks: list[tuple[list[str], list[str]]] = []
+    lines = target.read_text("utf-8").splitlines(keepends=True)
+    hunks: list[list[tuple[str, str]]] = []
     for line in diff.splitlines()[2:]:
         if line.startswith("@@"):
-            hunks.append(([], []))
-            continue
-        if not hunks or line[:1] not in (" ", "-", "+", ""):
-            continue
-        body = line[1:]
-        body = indent + body if body.strip() else ""
-        old, new = hunks[-1]
-        if line[:1] in (" ", "", "-"):
-            old.append(body)
-        if line[:1] in (" ", "", "+"):
-            new.append(body)
-    for old, new in hunks:
-        before, after = "\n".join(old) + "\n", "\n".join(new) + "\n"
-        if text.count(before) != 1:
+            hunks.append([])
+        elif hunks and line[:1] in (" ", "-", "+", ""):
+            hunks[-1].append((line[:1] or " ", line[1:]))
+    for hunk in hunks:
+        old = [body.strip() for op, body in hunk if op != "+"]
+        starts = [i for i in range(len(lines) - len(old) + 1)
+                  if [line.strip() for line in lines[i:i + len(old)]] == old]
+        if len(starts) != 1:
             return False
-        text = text.replace(before, after)
-    target.write_text(text, "utf-8")
+        at, new = starts[0], []
+        for op, body in hunk:
+            if op == " ":
+                new.append(lines[at])
+            elif op == "+":
+                new.append(indent + body + "\n" if body.strip() else "\n")
+            at += op != "+"
+        lines[starts[0]:at] = new
+    target.write_text("".join(lines), "utf-8")
     return True
 
 

@@ -284,3 +284,11 @@ def test_term_weight_is_the_terms_idf_and_none_for_a_term_the_index_lacks(tmp_pa
     assert scorer.term_weight(quokka) == pytest.approx(math.log(1 + (3 - 2 + 0.5) / (2 + 0.5)))  # lucene, df 2 of 3
     assert scorer.term_weight(ferry) == pytest.approx(math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)))
     assert scorer.term_weight("zzzunknown") is None
+
+
+@pytest.mark.parametrize("name", ["k1", "b", "delta", "epsilon"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_parameters_that_are_not_finite_are_refused(name: str, value: float) -> None:
+    with pytest.raises(InvalidOptionError) as error:
+        BM25Params(**{name: value})
+    assert str(error.value) == "BM25 needs finite numbers: k1 >= 0, 0 <= b <= 1 and delta >= 0"

@@ -5,6 +5,7 @@ batched product in several batches, the structural checks, and top-k's order and
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
 import pytest
@@ -264,3 +265,67 @@ def test_score_many_on_an_index_too_large_for_products_scores_each_query(
     assert one_by_one == [pytest.approx(b) for b in batched]
     assert one_by_one == [pytest.approx(as_dict(*scorer.score(q))) for q in SCORER_QUERIES]
     assert any(one_by_one)
+
+
+def test_from_scipy_stores_32_bit_passage_numbers_from_64_bit_index_arrays() -> None:
+    # scipy switches to int64 index arrays past 2**31 entries; the payload keeps int32 passage numbers
+    wide = sp.csr_matrix(DENSE)
+    wide.indices, wide.indptr = wide.indices.astype(np.int64), wide.indptr.astype(np.int64)
+    m = TermMatrix.from_scipy(wide)
+    assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int64
+    assert m.indices.tolist() == matrix().indices.tolist()
+
+
+# --- how many threads rank a batch of queries ---------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_threads_are_the_cpus_this_process_may_run_on() -> None:
+    """A process pinned to some CPUs (taskset, a container's cpuset) uses that many threads, not the
+    machine's count."""
+    cpus = os.sched_getaffinity(0)
+    assert sparse._threads() == len(cpus)
+    try:
+        os.sched_setaffinity(0, {min(cpus)})
+        assert sparse._threads() == 1
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+def test_threads_without_cpu_affinity_are_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the OS has no affinity call (macOS, Windows): the CPU count, or 1 when it is unknown."""
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert sparse._threads() == os.cpu_count()
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # documented: None when undetermined
+    assert sparse._threads() == 1
+
+
+def test_term_major_keeps_terms_no_passage_holds_any_more() -> None:
+    # the last term's column is empty (its passages were removed; the lexicon keeps its id): the
+    # transposition still has one row per term, not as many as the highest term anyone holds
+    counts = sp.csr_matrix(np.array([[2, 0, 0, 0], [0, 1, 0, 0]], dtype=np.int32))
+    layout = sparse.term_major(counts)
+    assert layout.indptr.tolist() == [0, 1, 2, 2, 2]
+    assert layout.n_passages == 2
+
+
+def test_term_major_matrix_stores_float32_weights() -> None:
+    # the payload schema takes float32 weights only: a float64 array is narrowed, not stored as it is
+    layout = sparse.term_major(sp.csr_matrix(np.array([[1, 2], [0, 3]], dtype=np.int32)))
+    m = layout.matrix(np.array([0.5, 0.25, 1.0 / 3.0]))
+    assert m.data.dtype == np.float32 and m.term_max is not None and m.term_max.dtype == np.float32
+    assert m.data.tolist() == pytest.approx([0.5, 0.25, 1.0 / 3.0])
+
+
+def test_accumulate_refuses_a_passage_number_one_past_the_end() -> None:
+    m = matrix()
+    one_past = TermMatrix(m.indptr, np.where(m.indices == 4, 5, m.indices).astype(np.int32), m.data, 5)
+    for term_ids in ([0], [0, 3]):  # one term (returned as stored) and several (summed)
+        with pytest.raises(ValueError, match="out of range"):
+            one_past.accumulate(np.array(term_ids), np.ones(len(term_ids)))
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_top_of_no_places_is_nothing(k: int) -> None:
+    docs, scores = matrix().top(np.array([0, 3]), np.ones(2), k, ID_RANK[:5])
+    assert docs.tolist() == [] and scores.tolist() == []
