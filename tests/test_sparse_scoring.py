@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from ragcli.retrieval import sparse
-from ragcli.retrieval.base import top_k
+from ragcli.retrieval.base import restrict, top_k
 from ragcli.retrieval.sparse import TermMatrix
 
 # terms × passages; a zero is "not stored"
@@ -329,3 +329,34 @@ def test_accumulate_refuses_a_passage_number_one_past_the_end() -> None:
 def test_top_of_no_places_is_nothing(k: int) -> None:
     docs, scores = matrix().top(np.array([0, 3]), np.ones(2), k, ID_RANK[:5])
     assert docs.tolist() == [] and scores.tolist() == []
+
+
+def test_blocks_are_runs_of_whole_terms_of_at_most_the_given_entries() -> None:
+    # terms hold 2, 1, 0, 3 and 1 entries: a block holds whole terms up to `entries` entries, and a
+    # term holding more than that is a block of its own (worked out by hand)
+    layout = sparse.TermMajor(np.array([0, 2, 3, 3, 6, 7]), np.zeros(7, dtype=np.int32), np.ones(7), 9)
+    assert list(layout.blocks(3)) == [(0, 3, 0, 3), (3, 4, 3, 6), (4, 5, 6, 7)]
+    assert list(layout.blocks(2)) == [(0, 1, 0, 2), (1, 3, 2, 3), (3, 4, 3, 6), (4, 5, 6, 7)]
+    assert list(layout.blocks(100)) == [(0, 5, 0, 7)]
+
+
+def test_a_matrix_without_term_maxima_writes_none_into_its_payload() -> None:
+    m = matrix()
+    older = TermMatrix(m.indptr, m.indices, m.data, m.n_passages)
+    assert set(older.to_payload()) == {"indptr", "indices", "data", "n_passages"}
+
+
+def test_rank_many_adds_the_bm25_plus_constant_like_rank_one_at_a_time(small_index) -> None:  # type: ignore[no-untyped-def]
+    """Few queries are ranked in this thread, many by a pool of threads (two or more CPUs): either
+    way each ranking is the one query's own, BM25+'s constant included."""
+    scorer = bm25_plus(small_index)
+    id_rank = small_index.passages.id_rank
+    allowed = np.array([True, True, False, True])
+    for queries in (SCORER_QUERIES, SCORER_QUERIES * 4):
+        for mask in (None, allowed):
+            many = scorer.rank_many_within(queries, 3, id_rank, mask)
+            assert len(many) == len(queries)
+            for query, (docs, scores) in zip(queries, many):
+                want = top_k(*restrict(scorer.score(query), mask), 3, id_rank)
+                assert docs.tolist() == want[0].tolist(), query
+                assert scores.tolist() == pytest.approx(want[1].tolist()), query
