@@ -175,13 +175,46 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
     return code
 
 
-def _try(target: Path, diff: str, pytest_args: list[str]) -> str:
+def _apply(target: Path, diff: str, indent: str) -> bool:
+    """Apply a `mutmut show` diff (one function, dedented by `indent` except inside multi-line strings)
+    to `target`: find the lines the diff replaces, compared without their indentation, exactly once,
+    keep the file's own context lines and put the added lines in at `indent`. (patch(1) anchors a
+    hunk without trailing context to the end of the file, so a change on a function's last line
+    would never apply.)"""
+    lines = target.read_text("utf-8").splitlines(keepends=True)
+    hunks: list[list[tuple[str, str]]] = []
+    for line in diff.splitlines()[2:]:
+        if line.startswith("@@"):
+            hunks.append([])
+        elif hunks and line[:1] in (" ", "-", "+", ""):
+            hunks[-1].append((line[:1] or " ", line[1:]))
+    for hunk in hunks:
+        old = [body.strip() for op, body in hunk if op != "+"]
+        starts = [i for i in range(len(lines) - len(old) + 1)
+                  if [line.strip() for line in lines[i:i + len(old)]] == old]
+        if len(starts) != 1:
+            return False
+        at, new = starts[0], []
+        for op, body in hunk:
+            if op == " ":
+                new.append(lines[at])
+            elif op == "+":
+                new.append(indent + body + "\n" if body.strip() else "\n")
+            at += op != "+"
+        lines[starts[0]:at] = new
+    target.write_text("".join(lines), "utf-8")
+    return True
+
+
+def _try(target: Path, diff: str, indent: str, pytest_args: list[str]) -> str:
     original = target.read_bytes()
     try:
-        applied = subprocess.run(["patch", "--silent", "--forward", "--no-backup-if-mismatch", "-r", "-", "-p0"],
-                                 cwd=ROOT, input=diff, text=True, capture_output=True)
-        if applied.returncode != 0:
+        if not _apply(target, diff, indent):
             return "stale"
+        try:  # a diff that applies yet breaks the file would count as killed
+            compile(target.read_bytes(), str(target), "exec")
+        except SyntaxError:
+            return "broken"
         tests = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *pytest_args],
                                cwd=ROOT, capture_output=True, text=True)
         return "killed" if tests.returncode != 0 else "survived"
@@ -199,7 +232,8 @@ def check(names: list[str], pytest_args: list[str], source_root: Path) -> int:
         shown = subprocess.run([str(mutmut), "show", name], cwd=source_root, capture_output=True, text=True)
         diff = shown.stdout[shown.stdout.find("--- "):] if "--- " in shown.stdout else ""
         target = ROOT / diff.splitlines()[0][4:].strip() if diff else None
-        verdicts[name] = "no diff" if target is None or not target.is_file() else _try(target, diff, pytest_args)
+        indent = "    " if "ǁ" in name else ""  # a method: mutmut shows it dedented, out of its class
+        verdicts[name] = "no diff" if target is None or not target.is_file() else _try(target, diff, indent, pytest_args)
         print(f"{verdicts[name]:9} {name}", flush=True)
     left = [n for n, v in verdicts.items() if v != "killed"]
     print(f"\n{len(verdicts) - len(left)} of {len(verdicts)} killed")

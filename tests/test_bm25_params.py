@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rank_bm25
 import scipy.sparse as sp
 
+from ragcli.indexing.build import build_index
 from ragcli.retrieval import bm25
 from ragcli.retrieval.bm25 import (
     VARIANTS,
@@ -22,6 +25,7 @@ from ragcli.retrieval.bm25 import (
     pair_weights,
     term_constants,
 )
+from ragcli.retrieval.index import load_index
 
 DOCS = [
     ["bee", "hive", "honey", "bee"],
@@ -267,3 +271,44 @@ def test_build_of_no_passages() -> None:
     assert payload["avgdl"] == 0.0
     assert payload["n_passages"] == 0
     assert payload["idf"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_term_weight_is_the_terms_idf_and_none_for_a_term_the_index_lacks(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in {"a.txt": "quokka island", "b.txt": "quokka smile", "c.txt": "island ferry"}.items():
+        (corpus / name).write_text(text)
+    build_index([corpus], tmp_path / "index")
+    scorer = load_index(tmp_path / "index").retriever("bm25")
+    (quokka,) = scorer.index.analyzer("quokka")
+    (ferry,) = scorer.index.analyzer("ferry")
+    assert scorer.term_weight(quokka) == pytest.approx(math.log(1 + (3 - 2 + 0.5) / (2 + 0.5)))  # lucene, df 2 of 3
+    assert scorer.term_weight(ferry) == pytest.approx(math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)))
+    assert scorer.term_weight("zzzunknown") is None
+
+
+@pytest.mark.parametrize("name", ["k1", "b", "delta", "epsilon"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_parameters_that_are_not_finite_are_refused(name: str, value: float) -> None:
+    with pytest.raises(InvalidOptionError) as error:
+        BM25Params(**{name: value})
+    assert str(error.value) == "BM25 needs finite numbers: k1 >= 0, 0 <= b <= 1 and delta >= 0"
+
+
+def test_passages_without_a_single_token_are_built_without_warnings() -> None:
+    # passages of stopwords only: no length to average (0 / 0 would warn on stderr) and nothing to weigh
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        payload = build_bm25(sp.csr_matrix((3, 2), dtype=np.int32), BM25Params())
+    assert payload["avgdl"] == 0.0 and payload["data"].tolist() == []
+    assert payload["idf"].tolist() == [0.0, 0.0]
+
+
+def test_an_average_length_below_one_still_normalises_in_a_build() -> None:
+    # two tokens in one passage, none in two others: avgdl = 2/3, and the passage is 3 times as long
+    counts = sp.csr_matrix(np.array([[2], [0], [0]], dtype=np.int32))
+    payload = build_bm25(counts, BM25Params(k1=1.2, b=0.75))
+    term_idf = math.log(1 + (3 - 1 + 0.5) / (1 + 0.5))
+    want = term_idf * 2 / (2 + 1.2 * (1 - 0.75 + 0.75 * 2 / (2 / 3)))
+    assert payload["avgdl"] == pytest.approx(2 / 3)
+    assert payload["data"].tolist() == pytest.approx([want], rel=1e-6)

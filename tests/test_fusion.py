@@ -7,6 +7,7 @@ with the store's own writer, so no embedding model is needed."""
 from __future__ import annotations
 
 import statistics
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,13 @@ def test_zscore_with_an_empty_list() -> None:
     fused = zscore_fusion([ranked([1, 2], [3.0, 1.0]), ranked([])], [0.5, 0.5])
     assert fused == pytest.approx({1: 0.5, 2: -0.5})  # the empty list adds 0 to everyone
     assert zscore_fusion([], []) == {}
+
+
+def test_zscore_of_an_empty_list_computes_no_statistics_of_nothing() -> None:
+    # numpy's std/mean of nothing is nan with a RuntimeWarning on stderr: an empty list must not get there
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert zscore_fusion([ranked([]), ranked([5], [2.0])], [1.0, 1.0]) == {5: 0.0}
 
 
 def test_zscore_uses_the_population_standard_deviation() -> None:
@@ -233,3 +241,38 @@ def test_hybrid_scores_a_query_from_bm25_and_the_dense_retriever(hybrid_index: P
     by_number = {n: i for i, n in ids.items()}
     best = sorted(wanted["honey bees"], key=lambda n: (-wanted["honey bees"][n], by_number[n]))[:3]
     assert [h.id for h in hits] == [by_number[n] for n in best]
+
+
+def test_hybrid_within_a_filter_fuses_each_lists_best_allowed_passages(hybrid_index: Path) -> None:
+    """A filter restricts each list before the fusion takes its `fusion_depth` best: with depth 1, a
+    list whose best passage is filtered out contributes its best allowed one instead (not nothing,
+    and never the excluded one), one query or many."""
+    index = load_index(hybrid_index)
+    ids = numbers_by_id(index)
+    a, b, c, d, e = (ids[f"{x}.txt#0"] for x in "abcde")
+    queries = ["honey bees", "queen hive"]
+    dense_lists = {
+        "honey bees": ranked([d, a, c], [0.9, 0.5, 0.1]),
+        "queen hive": ranked([e, b], [0.8, 0.4]),
+    }
+    hybrid = index.retriever("hybrid", SearchOptions(rrf_k=5, fusion_depth=1))
+    hybrid.dense = FixedDense(dense_lists)
+    allowed = np.ones(len(ids), dtype=bool)
+    allowed[[a, d, e]] = False  # the lexical favourite of "honey bees", each query's dense favourite
+    want = []
+    for query in queries:
+        lexical_numbers, _ = index.rank(query, k=1000, retriever="bm25")
+        best_lexical = next(n for n in lexical_numbers.tolist() if allowed[n])
+        best_dense = next(n for n in dense_lists[query][0].tolist() if allowed[n])
+        expect: dict[int, float] = {}
+        for number in (best_lexical, best_dense):
+            expect[number] = expect.get(number, 0.0) + 1 / (5 + 1)
+        want.append(expect)
+    assert index.rank("honey bees", k=1, retriever="bm25")[0].tolist() == [a]  # excluded: fusion must skip it
+    many = [dict(zip(n.tolist(), s.tolist())) for n, s in hybrid.score_many_within(queries, allowed)]
+    assert len(many) == 2
+    for got, expect in zip(many, want):
+        assert got == pytest.approx(expect)
+        assert not set(got) & {a, d, e}
+    single = [dict(zip(*[x.tolist() for x in hybrid.score_within(q, allowed)])) for q in queries]
+    assert single == [pytest.approx(w) for w in want]

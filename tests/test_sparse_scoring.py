@@ -6,6 +6,7 @@ index-time weights of the compiled kernel against the numpy formulas, bit for bi
 from __future__ import annotations
 
 import gc
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 from ragcli.retrieval import bm25, sparse, tfidf
-from ragcli.retrieval.base import top_k
+from ragcli.retrieval.base import restrict, top_k
 from ragcli.retrieval.bm25 import VARIANTS, BM25Params, build_bm25
 from ragcli.retrieval.sparse import TermMatrix
 from ragcli.retrieval.tfidf import TfidfParams, build_tfidf
@@ -309,3 +310,176 @@ def test_the_kernel_refuses_arrays_that_do_not_fit(damage: str) -> None:
     ones = np.ones(layout.n_passages)
     with pytest.raises(ValueError):
         sparse._kernel.weigh(indptr, counts, indices, np.ones(len(indptr) - 1), ones, table, 0, 1.0, 0.5, out, term_max)
+
+
+def test_accumulate_many_over_a_matrix_without_entries_touches_nothing() -> None:
+    # every term's row empty (a vocabulary no passage holds any more): no passage to infer a width from
+    empty = TermMatrix(np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), 4)
+    ((candidates, scores),) = empty.accumulate_many([(np.array([1]), np.array([2.0]))])
+    assert candidates.tolist() == [] and scores.tolist() == []
+
+
+def test_accumulate_many_refuses_passage_numbers_out_of_range() -> None:
+    # a damaged payload: scipy's product would trust the numbers, so they are checked before it runs
+    m = matrix()
+    damaged = TermMatrix(m.indptr, np.where(m.indices == 4, 5, m.indices).astype(np.int32), m.data, 5)
+    with pytest.raises(ValueError):
+        list(damaged.accumulate_many([(np.array([0]), np.array([1.0]))]))
+
+
+def test_kernel_available_says_whether_the_compiled_kernel_imports() -> None:
+    import importlib.util
+
+    assert sparse.kernel_available() is (importlib.util.find_spec("ragcli.retrieval._topk") is not None)
+
+
+# --- a scorer over an index: many queries at once, as one query at a time -------------------------
+
+SCORER_CORPUS = {
+    "a.txt": "quokka island ferry timetable",
+    "b.txt": "quokka selfie smile",
+    "c.txt": "ferry ferry harbour",
+    "d.txt": "lighthouse walk",
+}
+SCORER_QUERIES = ["quokka ferry", "ferry", "lighthouse quokka quokka", "nothing matches", "harbour island"]
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from ragcli.indexing.build import build_index
+    from ragcli.retrieval.index import load_index
+
+    root = tmp_path_factory.mktemp("sparse")
+    (root / "corpus").mkdir()
+    for name, text in SCORER_CORPUS.items():
+        (root / "corpus" / name).write_text(text)
+    build_index([root / "corpus"], root / "index")
+    return load_index(root / "index")
+
+
+def bm25_plus(index):  # type: ignore[no-untyped-def]
+    """A BM25+ scorer on the index's counts: every query term adds idf·delta to every passage."""
+    from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
+
+    params = BM25Params.for_variant("bm25+")
+    return BM25Scorer(index, params, build_bm25(index.counts_matrix(), params))
+
+
+def test_score_many_adds_the_bm25_plus_constant_like_score(small_index) -> None:  # type: ignore[no-untyped-def]
+    scorer = bm25_plus(small_index)
+    assert scorer.params.delta == 1.0
+    for query, (candidates, scores) in zip(SCORER_QUERIES, scorer.score_many(SCORER_QUERIES)):
+        term_ids, counts = small_index.lexicon.query_vector(small_index.analyzer(query))
+        constant = float(np.dot(counts, scorer.idf[term_ids])) * 1.0  # Σ count · idf · delta
+        matrix_part = as_dict(*scorer.matrix.accumulate(term_ids, counts))
+        assert as_dict(candidates, scores) == pytest.approx({p: s + constant for p, s in matrix_part.items()}), query
+        assert as_dict(candidates, scores) == pytest.approx(as_dict(*scorer.score(query))), query
+
+
+def test_score_many_on_an_index_too_large_for_products_scores_each_query(
+    small_index,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    scorer = bm25_plus(small_index)
+    batched = [as_dict(*r) for r in scorer.score_many(SCORER_QUERIES)]
+    monkeypatch.setattr(sparse, "BATCH_MAX_PASSAGES", 3)  # 4 passages: "huge", one query at a time
+    one_by_one = [as_dict(*r) for r in scorer.score_many(SCORER_QUERIES)]
+    assert len(one_by_one) == len(SCORER_QUERIES)
+    assert one_by_one == [pytest.approx(b) for b in batched]
+    assert one_by_one == [pytest.approx(as_dict(*scorer.score(q))) for q in SCORER_QUERIES]
+    assert any(one_by_one)
+
+
+def test_from_scipy_stores_32_bit_passage_numbers_from_64_bit_index_arrays() -> None:
+    # scipy switches to int64 index arrays past 2**31 entries; the payload keeps int32 passage numbers
+    wide = sp.csr_matrix(DENSE)
+    wide.indices, wide.indptr = wide.indices.astype(np.int64), wide.indptr.astype(np.int64)
+    m = TermMatrix.from_scipy(wide)
+    assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int64
+    assert m.indices.tolist() == matrix().indices.tolist()
+
+
+# --- how many threads rank a batch of queries ---------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_threads_are_the_cpus_this_process_may_run_on() -> None:
+    """A process pinned to some CPUs (taskset, a container's cpuset) uses that many threads, not the
+    machine's count."""
+    cpus = os.sched_getaffinity(0)
+    assert sparse._threads() == len(cpus)
+    try:
+        os.sched_setaffinity(0, {min(cpus)})
+        assert sparse._threads() == 1
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+def test_threads_without_cpu_affinity_are_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the OS has no affinity call (macOS, Windows): the CPU count, or 1 when it is unknown."""
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert sparse._threads() == os.cpu_count()
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # documented: None when undetermined
+    assert sparse._threads() == 1
+
+
+def test_term_major_keeps_terms_no_passage_holds_any_more() -> None:
+    # the last term's column is empty (its passages were removed; the lexicon keeps its id): the
+    # transposition still has one row per term, not as many as the highest term anyone holds
+    counts = sp.csr_matrix(np.array([[2, 0, 0, 0], [0, 1, 0, 0]], dtype=np.int32))
+    layout = sparse.term_major(counts)
+    assert layout.indptr.tolist() == [0, 1, 2, 2, 2]
+    assert layout.n_passages == 2
+
+
+def test_term_major_matrix_stores_float32_weights() -> None:
+    # the payload schema takes float32 weights only: a float64 array is narrowed, not stored as it is
+    layout = sparse.term_major(sp.csr_matrix(np.array([[1, 2], [0, 3]], dtype=np.int32)))
+    m = layout.matrix(np.array([0.5, 0.25, 1.0 / 3.0]))
+    assert m.data.dtype == np.float32 and m.term_max is not None and m.term_max.dtype == np.float32
+    assert m.data.tolist() == pytest.approx([0.5, 0.25, 1.0 / 3.0])
+
+
+def test_accumulate_refuses_a_passage_number_one_past_the_end() -> None:
+    m = matrix()
+    one_past = TermMatrix(m.indptr, np.where(m.indices == 4, 5, m.indices).astype(np.int32), m.data, 5)
+    for term_ids in ([0], [0, 3]):  # one term (returned as stored) and several (summed)
+        with pytest.raises(ValueError, match="out of range"):
+            one_past.accumulate(np.array(term_ids), np.ones(len(term_ids)))
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_top_of_no_places_is_nothing(k: int) -> None:
+    docs, scores = matrix().top(np.array([0, 3]), np.ones(2), k, ID_RANK[:5])
+    assert docs.tolist() == [] and scores.tolist() == []
+
+
+def test_blocks_are_runs_of_whole_terms_of_at_most_the_given_entries() -> None:
+    # terms hold 2, 1, 0, 3 and 1 entries: a block holds whole terms up to `entries` entries, and a
+    # term holding more than that is a block of its own (worked out by hand)
+    layout = sparse.TermMajor(np.array([0, 2, 3, 3, 6, 7]), np.zeros(7, dtype=np.int32), np.ones(7), 9)
+    assert list(layout.blocks(3)) == [(0, 3, 0, 3), (3, 4, 3, 6), (4, 5, 6, 7)]
+    assert list(layout.blocks(2)) == [(0, 1, 0, 2), (1, 3, 2, 3), (3, 4, 3, 6), (4, 5, 6, 7)]
+    assert list(layout.blocks(100)) == [(0, 5, 0, 7)]
+
+
+def test_a_matrix_without_term_maxima_writes_none_into_its_payload() -> None:
+    m = matrix()
+    older = TermMatrix(m.indptr, m.indices, m.data, m.n_passages)
+    assert set(older.to_payload()) == {"indptr", "indices", "data", "n_passages"}
+
+
+def test_rank_many_adds_the_bm25_plus_constant_like_rank_one_at_a_time(small_index) -> None:  # type: ignore[no-untyped-def]
+    """Few queries are ranked in this thread, many by a pool of threads (two or more CPUs): either
+    way each ranking is the one query's own, BM25+'s constant included."""
+    scorer = bm25_plus(small_index)
+    id_rank = small_index.passages.id_rank
+    allowed = np.array([True, True, False, True])
+    for queries in (SCORER_QUERIES, SCORER_QUERIES * 4):
+        for mask in (None, allowed):
+            many = scorer.rank_many_within(queries, 3, id_rank, mask)
+            assert len(many) == len(queries)
+            for query, (docs, scores) in zip(queries, many):
+                want = top_k(*restrict(scorer.score(query), mask), 3, id_rank)
+                assert docs.tolist() == want[0].tolist(), query
+                assert scores.tolist() == pytest.approx(want[1].tolist()), query
