@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import write_files
 
+from ragcli.errors import EmptyCorpusError, IndexWriteError, InvalidOptionError
 from ragcli.indexing import build as indexer
 from ragcli.indexing import counting
 from ragcli.indexing.build import build_index
+from ragcli.indexing.columns import StringColumn
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.index import load_index
 
@@ -171,3 +174,61 @@ def test_an_index_whose_records_were_read_by_older_rules_is_read_again(tmp_path:
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.documents, again.up_to_date) == (0, 1, False)
     assert build_index([corpus], tmp_path / "idx").up_to_date
+
+
+def test_reindexing_without_paths_needs_an_index_to_reread(tmp_path: Path) -> None:
+    with pytest.raises(InvalidOptionError) as caught:
+        indexer.stored_roots(tmp_path / "no-index")
+    assert caught.value.message == "no PATH given and no index to re-read"
+    assert caught.value.hint == "ragcli index PATH..."
+
+
+def test_a_spool_folder_that_cannot_be_used_is_a_write_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(IndexWriteError) as caught:
+        StringColumn(spill_dir=missing)
+    assert caught.value.message == (
+        f"cannot spool passage texts in {missing}: No such file or directory; the previous index is unchanged"
+    )
+    # a write() that fails on a read-only file system carries no file name: the hint names the folder
+    column = StringColumn(spill_dir=tmp_path)
+    try:
+        error = column._error(OSError(errno.EROFS, "Read-only file system"))
+    finally:
+        column.close()
+    assert isinstance(error, IndexWriteError)
+    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+
+
+def test_reindexing_without_paths_rereads_the_roots_the_index_was_built_from(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta", "b.txt": "gamma delta"})
+    build_index([corpus], tmp_path / "index", BuildSettings())
+    assert indexer.stored_roots(tmp_path / "index") == [corpus]
+
+
+@pytest.mark.parametrize(
+    ("files", "hint"),
+    [
+        (0, "no supported files found"),
+        (
+            3,
+            "3 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
+            "f3.bin: unsupported file type .bin",
+        ),
+        (
+            5,
+            "5 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
+            "f3.bin: unsupported file type .bin; and 2 more; --verbose lists them all",
+        ),
+    ],
+)
+def test_nothing_to_index_shows_the_first_three_files_skipped_and_counts_the_rest(
+    tmp_path: Path, files: int, hint: str
+) -> None:
+    corpus = write_files(tmp_path / "corpus", {f"f{i}.bin": "binary" for i in range(1, files + 1)})
+    corpus.mkdir(exist_ok=True)
+    with pytest.raises(EmptyCorpusError) as caught:
+        build_index([corpus], tmp_path / "index", BuildSettings())
+    assert caught.value.message == f"no text to index in {corpus}"
+    assert caught.value.hint == hint
+    assert [s.path for s in caught.value.skipped] == [f"f{i}.bin" for i in range(1, files + 1)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import joblib
@@ -233,3 +234,51 @@ def test_publishing_replaces_the_manifest_file_instead_of_rewriting_it(small_cor
     assert (small_index / MANIFEST).stat().st_ino != old_inode
     assert (small_index / MANIFEST).read_bytes() != old_bytes
     assert [h.doc_id for h in load_index(small_index).search("zebras")] == ["new.txt"]
+
+
+def test_a_write_error_names_the_index_folder_and_says_the_old_index_stays(tmp_path: Path) -> None:
+    """The message says where and that nothing changed; the hint names the index folder to make
+    writable (a failed write() carries no file name, so without the folder the hint would say "it")."""
+    error = store._index_write_error(tmp_path, OSError(errno.EROFS, "Read-only file system"))
+    assert isinstance(error, IndexWriteError)
+    assert (
+        error.message == f"cannot write the index in {tmp_path}: Read-only file system; the previous index is unchanged"
+    )
+    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+
+
+def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "folder"
+    with pytest.raises(IndexWriteError) as caught, store.GenerationWriter(missing):
+        pass
+    assert caught.value.message == (
+        f"cannot write the index in {missing}: No such file or directory; the previous index is unchanged"
+    )
+    assert not missing.exists()
+
+
+def test_a_payload_that_cannot_be_written_names_the_index_folder(tmp_path: Path) -> None:
+    with store.GenerationWriter(tmp_path) as writer:
+        (writer.folder / "bm25.joblib").mkdir()  # a folder where the payload file should go
+        with pytest.raises(IndexWriteError) as caught:
+            writer.write("bm25.joblib", {"x": np.arange(3)})
+    assert (
+        caught.value.message == f"cannot write the index in {tmp_path}: Is a directory; the previous index is unchanged"
+    )
+    assert (
+        caught.value.hint
+        == "a file stands where a folder should be (or the reverse): move it, or choose another --index"
+    )
+
+
+def test_a_build_whose_folder_another_build_removed_says_so(tmp_path: Path) -> None:
+    """Another build (whose lock was deleted by hand) removed this build's generation folder: that is
+    a lock conflict (exit 10, run it again), not a disk problem."""
+    with store.GenerationWriter(tmp_path) as writer:
+        shutil.rmtree(writer.folder)
+        with pytest.raises(IndexLockedError) as caught:
+            writer.write("bm25.joblib", {"x": np.arange(3)})
+    assert caught.value.message == (
+        f"another build removed this build's data in {tmp_path} while it ran; the previous index is unchanged"
+    )
+    assert caught.value.hint == "run it again (--wait queues it behind another build)"
