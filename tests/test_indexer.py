@@ -7,16 +7,22 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import write_files
+from crafted import payload_file
 
+from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import EmptyCorpusError, IndexWriteError, InvalidOptionError
 from ragcli.indexing import build as indexer
-from ragcli.indexing import counting
+from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import StringColumn
 from ragcli.indexing.settings import BuildSettings
+from ragcli.records import PASSAGES_FILE
+from ragcli.retrieval.bm25 import BM25_FILE
 from ragcli.retrieval.index import load_index
+from ragcli.store import StringTable
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
 
@@ -232,3 +238,75 @@ def test_nothing_to_index_shows_the_first_three_files_skipped_and_counts_the_res
     assert caught.value.message == f"no text to index in {corpus}"
     assert caught.value.hint == hint
     assert [s.path for s in caught.value.skipped] == [f"f{i}.bin" for i in range(1, files + 1)]
+
+
+def plain_analyzer() -> Analyzer:
+    return Analyzer(AnalyzerSettings(stopwords=False, stem=False))
+
+
+def test_counts_of_a_full_build_have_their_columns_in_sorted_term_order() -> None:
+    builder = counting.CountMatrixBuilder(Analyzer(AnalyzerSettings(stem=False)))  # stop words dropped
+    builder.add_batch(*counting.count_surfaces(["the delta the beta delta", "alpha"]))
+    builder.add_batch(*counting.count_surfaces(["beta Beta the"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["alpha", "beta", "delta"]
+    assert counts.toarray().tolist() == [[0, 1, 2], [1, 0, 0], [0, 2, 0]]
+    assert builder.kept_ids() is None  # no earlier vocabulary
+
+
+def test_reused_rows_keep_their_counts_and_the_earlier_ids_are_reported() -> None:
+    """A re-index: the earlier vocabulary is registered first, rows are copied from the earlier count
+    matrix, new text adds a term. Terms no row uses any more leave the vocabulary; `kept_ids` gives each
+    final term's id in the earlier vocabulary (-1: new), so the lexicon rehashes only the new ones."""
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "banana", "cherry"]
+    old_counts = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0], [4, 0, 0]], dtype=np.int32))
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.keep_ids(old_terms)
+    builder.add_rows(old_counts, old_terms, 1, 3)  # rows 1 and 2: banana×3, apple×4
+    builder.add_batch(*counting.count_surfaces(["aardvark banana"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["aardvark", "apple", "banana"]  # cherry is used by no row left
+    assert counts.toarray().tolist() == [[0, 0, 3], [0, 4, 0], [1, 0, 1]]
+    assert builder.kept_ids().tolist() == [-1, 0, 1]
+
+
+def test_an_earlier_vocabulary_listing_a_term_twice_still_counts_it_once() -> None:
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "apple", "banana"]  # not an earlier build's sorted vocabulary: ids by first appearance
+    old_counts = sp.csr_matrix(np.array([[1, 2, 0], [0, 0, 5]], dtype=np.int32))
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_rows(old_counts, old_terms, 0, 2)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple", "banana"]
+    assert counts.toarray().tolist() == [[3, 0], [0, 5]]
+    assert builder.kept_ids() is None
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_copied_rows_of_a_string_table_follow_the_rows_already_there(tmp_path: Path, spill: bool) -> None:
+    table = StringTable.from_strings(["zéro", "one", "twø", "three"])
+    column = StringColumn(spill_dir=tmp_path if spill else None)
+    try:
+        column.append("first")
+        column.extend_from(table, 1, 3)
+        column.extend_from(table, 0, 1)
+        column.extend_from(table, 2, 2)  # nothing
+        column.append("last")
+        assert list(column.table()) == ["first", "one", "twø", "zéro", "last"]
+    finally:
+        column.close()
+
+
+def test_an_index_is_intact_until_a_payload_changes(small_index: Path) -> None:
+    assert plan.intact(load_index(small_index))
+    target = payload_file(small_index, BM25_FILE)
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+    index = load_index(small_index)
+    assert not plan.intact(index)
+    assert plan.intact(index, rebuilt=[BM25_FILE])  # a payload the build rewrites from the counts is not read
+    assert not plan.intact(index, rebuilt=[PASSAGES_FILE])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import pickle
 import shutil
@@ -282,3 +283,96 @@ def test_a_build_whose_folder_another_build_removed_says_so(tmp_path: Path) -> N
         f"another build removed this build's data in {tmp_path} while it ran; the previous index is unchanged"
     )
     assert caught.value.hint == "run it again (--wait queues it behind another build)"
+
+
+class _SmallBlocks(StringTable):
+    ITER_ROWS = 3  # iteration decodes rows three at a time: block edges show up in a few rows
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7])
+def test_iterating_a_string_table_yields_every_row_once_in_order(count: int) -> None:
+    strings = [f"row {i}" + ("é" if i % 2 else "") for i in range(count)]
+    table = _SmallBlocks.from_strings(strings)
+    assert len(table) == count
+    assert list(table) == strings
+    assert [table[i] for i in range(count)] == strings
+    assert table.strings(1, count) == strings[1:]
+    assert table.strings(count, max(count - 1, 0)) == []  # an empty or reversed range
+
+
+def test_a_payload_checksum_covers_every_block_of_a_big_file(tmp_path: Path) -> None:
+    data = bytes(range(256)) * (3 * 4096 + 17)  # 3 MiB and a bit: several read blocks
+    path = tmp_path / "big.joblib"
+    path.write_bytes(data)
+    assert store.sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda m: m.update(format="other"), "not a ragcli index manifest"),
+        (lambda m: m.pop("format"), "not a ragcli index manifest"),
+        (lambda m: m.update(format_version="2"), "manifest has no format version"),
+        (lambda m: m.update(format_version=True), "manifest has no format version"),  # a bool is no version
+        (lambda m: m.pop("format_version"), "manifest has no format version"),
+        (lambda m: m.update(generation="../../etc"), "manifest names no valid data folder"),
+        (lambda m: m.update(generation=7), "manifest names no valid data folder"),
+        (lambda m: m.update(files=["bm25.joblib"]), "manifest names no valid data folder"),
+        (lambda m: m["files"].update({"../x.joblib": {"bytes": 1}}), "manifest names an invalid payload '../x.joblib'"),
+        (lambda m: m["files"].update({"bm25.joblib": 5}), "manifest names an invalid payload 'bm25.joblib'"),
+    ],
+)
+def test_each_manifest_damage_is_named(small_index: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    damage(manifest)
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: {problem}"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_a_manifest_that_is_no_object_is_not_a_ragcli_manifest(small_index: Path) -> None:
+    (small_index / MANIFEST).write_text("[1, 2]")
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: not a ragcli index manifest"
+
+
+@pytest.mark.parametrize(
+    ("version", "message", "hint"),
+    [
+        (
+            3,
+            "{index} was built by a newer ragcli (index format 3, this ragcli reads 2)",
+            "upgrade ragcli or rebuild the index",
+        ),
+        (0, "{index} uses an older index format (0; this ragcli reads 1–2)", "rebuild it with `ragcli index PATH`"),
+    ],
+)
+def test_a_format_version_outside_the_readable_range_says_which(
+    small_index: Path, version: int, message: str, hint: str
+) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["format_version"] = version
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexVersionError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == message.format(index=small_index)
+    assert caught.value.hint == hint
+
+
+def test_a_symlinked_manifest_is_refused(small_index: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    (small_index / MANIFEST).rename(elsewhere)
+    (small_index / MANIFEST).symlink_to(elsewhere)
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: is a symbolic link; refusing to follow it"
+
+
+def test_no_index_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(NoIndexError) as caught:
+        read_manifest(tmp_path)
+    assert caught.value.message == f"no index found in {tmp_path}"
+    assert caught.value.hint == "build one with `ragcli index PATH` or pass --index DIR"
