@@ -72,11 +72,10 @@ def present(module: str) -> bool:
 
 def results(module: str) -> dict[str, int | None]:
     """mutant name → exit code, for the mutants of `module` (empty before a run)."""
-    source, patterns = MODULES[module]
-    meta = MUTANTS / (source + ".meta")
-    if not meta.is_file():
-        return {}
-    codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    patterns = MODULES[module][1]
+    codes: dict[str, int | None] = {}
+    for meta in sorted(MUTANTS.glob("ragcli/**/*.py.meta")):  # "indexing" spans several files
+        codes.update(json.loads(meta.read_text("utf-8"))["exit_code_by_key"])
     return {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
 
 
@@ -175,13 +174,38 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
     return code
 
 
-def _try(target: Path, diff: str, pytest_args: list[str]) -> str:
+def _mutated(source: str, name: str, diff: str) -> str | None:
+    """`source` with the mutant's change made, or None when its lines are not there (stale). `mutmut
+    show` prints the function alone: line numbers count from its `def` and a method comes dedented, so
+    `patch` would miss them; the old lines are looked up after the function's `def` instead."""
+    function = re.sub(r"__mutmut_\d+$", "", name).rsplit(".", 1)[-1]
+    method = "ǁ" in function
+    function = function.split("ǁ")[-1] if method else function[2:]  # "xǁClassǁname" / "x_name"
+    old: list[str] = []
+    new: list[str] = []
+    for line in diff.splitlines()[2:]:
+        if line.startswith(("@@", "\\")):
+            continue
+        tag, text = line[:1], line[1:]
+        text = "    " + text if method and text.strip() else text
+        if tag in (" ", "-", ""):
+            old.append(text)
+        if tag in (" ", "+", ""):
+            new.append(text)
+    start = source.find(f"def {function}(")
+    at = source.find("\n".join(old) + "\n", source.rfind("\n", 0, start) + 1) if start >= 0 else -1
+    if at < 0:
+        return None
+    return source[:at] + "\n".join(new) + "\n" + source[at + len("\n".join(old)) + 1 :]
+
+
+def _try(target: Path, name: str, diff: str, pytest_args: list[str]) -> str:
     original = target.read_bytes()
     try:
-        applied = subprocess.run(["patch", "--silent", "--forward", "--no-backup-if-mismatch", "-r", "-", "-p0"],
-                                 cwd=ROOT, input=diff, text=True, capture_output=True)
-        if applied.returncode != 0:
+        mutated = _mutated(original.decode("utf-8"), name, diff)
+        if mutated is None:
             return "stale"
+        target.write_bytes(mutated.encode("utf-8"))
         tests = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *pytest_args],
                                cwd=ROOT, capture_output=True, text=True)
         return "killed" if tests.returncode != 0 else "survived"
@@ -199,7 +223,7 @@ def check(names: list[str], pytest_args: list[str], source_root: Path) -> int:
         shown = subprocess.run([str(mutmut), "show", name], cwd=source_root, capture_output=True, text=True)
         diff = shown.stdout[shown.stdout.find("--- "):] if "--- " in shown.stdout else ""
         target = ROOT / diff.splitlines()[0][4:].strip() if diff else None
-        verdicts[name] = "no diff" if target is None or not target.is_file() else _try(target, diff, pytest_args)
+        verdicts[name] = "no diff" if target is None or not target.is_file() else _try(target, name, diff, pytest_args)
         print(f"{verdicts[name]:9} {name}", flush=True)
     left = [n for n, v in verdicts.items() if v != "killed"]
     print(f"\n{len(verdicts) - len(left)} of {len(verdicts)} killed")
