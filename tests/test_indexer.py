@@ -311,3 +311,16 @@ def test_an_index_is_intact_until_a_payload_changes(small_index: Path) -> None:
     assert not plan.intact(index)
     assert plan.intact(index, rebuilt=[BM25_FILE])  # a payload the build rewrites from the counts is not read
     assert not plan.intact(index, rebuilt=[PASSAGES_FILE])
+
+
+def test_rows_reused_from_two_count_matrices_are_mapped_by_their_own_vocabularies() -> None:
+    import scipy.sparse as sp
+
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    first_terms, second_terms = ["apple", "banana"], ["banana", "cherry"]
+    builder.add_rows(sp.csr_matrix(np.array([[1, 2]], dtype=np.int32)), first_terms, 0, 1)
+    builder.add_rows(sp.csr_matrix(np.array([[3, 4]], dtype=np.int32)), second_terms, 0, 1)
+    builder.add_rows(sp.csr_matrix(np.array([[5, 0]], dtype=np.int32)), first_terms, 0, 1)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple", "banana", "cherry"]
+    assert counts.toarray().tolist() == [[1, 2, 0], [0, 3, 4], [5, 0, 0]]
