@@ -324,3 +324,8 @@ def test_rows_reused_from_two_count_matrices_are_mapped_by_their_own_vocabularie
     counts, vocabulary = builder.finish()
     assert vocabulary == ["apple", "banana", "cherry"]
     assert counts.toarray().tolist() == [[1, 2, 0], [0, 3, 4], [5, 0, 0]]
+
+
+def test_a_count_matrix_with_no_rows_is_empty() -> None:
+    counts, vocabulary = counting.CountMatrixBuilder(plain_analyzer()).finish()
+    assert (counts.shape, vocabulary) == ((0, 0), [])
