@@ -329,3 +329,15 @@ def test_rows_reused_from_two_count_matrices_are_mapped_by_their_own_vocabularie
 def test_a_count_matrix_with_no_rows_is_empty() -> None:
     counts, vocabulary = counting.CountMatrixBuilder(plain_analyzer()).finish()
     assert (counts.shape, vocabulary) == ((0, 0), [])
+
+
+def test_terms_of_the_earlier_vocabulary_no_row_uses_leave_it() -> None:
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "banana", "cherry"]
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_rows(sp.csr_matrix(np.array([[2, 0, 0], [0, 1, 1]], dtype=np.int32)), old_terms, 0, 1)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple"]
+    assert counts.toarray().tolist() == [[2]]
+    assert builder.kept_ids().tolist() == [0]
