@@ -341,3 +341,11 @@ def test_terms_of_the_earlier_vocabulary_no_row_uses_leave_it() -> None:
     assert vocabulary == ["apple"]
     assert counts.toarray().tolist() == [[2]]
     assert builder.kept_ids().tolist() == [0]
+
+
+def test_terms_met_out_of_order_are_sorted_with_their_counts() -> None:
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_batch(*counting.count_surfaces(["beta alpha alpha gamma gamma gamma delta delta delta delta"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["alpha", "beta", "delta", "gamma"]
+    assert counts.toarray().tolist() == [[2, 1, 4, 3]]
