@@ -271,6 +271,8 @@ def test_reused_rows_keep_their_counts_and_the_earlier_ids_are_reported() -> Non
     assert vocabulary == ["aardvark", "apple", "banana"]  # cherry is used by no row left
     assert counts.toarray().tolist() == [[0, 0, 3], [0, 4, 0], [1, 0, 1]]
     assert builder.kept_ids().tolist() == [-1, 0, 1]
+    # canonical CSR (each row's columns ascending), which the term-major cache of ragcli.retrieval.sparse needs
+    assert all((np.diff(counts.indices[a:b]) > 0).all() for a, b in zip(counts.indptr[:-1], counts.indptr[1:]))
 
 
 def test_an_earlier_vocabulary_listing_a_term_twice_still_counts_it_once() -> None:
@@ -349,3 +351,25 @@ def test_terms_met_out_of_order_are_sorted_with_their_counts() -> None:
     counts, vocabulary = builder.finish()
     assert vocabulary == ["alpha", "beta", "delta", "gamma"]
     assert counts.toarray().tolist() == [[2, 1, 4, 3]]
+
+
+def test_a_lone_surrogate_is_stored_as_a_question_mark(tmp_path: Path) -> None:
+    column = StringColumn()
+    column.append("a\ud800b")  # what JSON's "\\ud800" decodes to: no UTF-8 for it
+    assert list(column.table()) == ["a?b"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path) -> None:
+    column = StringColumn(spill_dir=tmp_path)
+    column.close()
+    column.blob = open("/dev/full", "wb", buffering=0)  # noqa: SIM115  # every write: ENOSPC, as on a full disk
+    try:
+        with pytest.raises(IndexWriteError) as caught:
+            column.append("text")
+    finally:
+        column.close()
+    assert caught.value.message == (
+        f"cannot spool passage texts in {tmp_path}: No space left on device; the previous index is unchanged"
+    )
+    assert caught.value.hint.startswith("free some disk space")
