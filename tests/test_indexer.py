@@ -359,14 +359,29 @@ def test_a_lone_surrogate_is_stored_as_a_question_mark(tmp_path: Path) -> None:
     assert list(column.table()) == ["a?b"]
 
 
+@pytest.mark.parametrize("spill", [False, True])
+def test_a_column_of_empty_strings_is_a_consistent_table(tmp_path: Path, spill: bool) -> None:
+    column = StringColumn(spill_dir=tmp_path if spill else None)
+    try:
+        column.append("")
+        column.append("")
+        table = column.table()
+        assert list(table) == ["", ""]
+        assert table.consistent() and len(table.blob) == 0 and table.blob.dtype == np.uint8  # what the loader checks
+    finally:
+        column.close()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("buffering", [0, -1])  # the write fails, or the flush before the table is mapped
+def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path, buffering: int) -> None:
     column = StringColumn(spill_dir=tmp_path)
     column.close()
-    column.blob = open("/dev/full", "wb", buffering=0)  # noqa: SIM115  # every write: ENOSPC, as on a full disk
+    column.blob = open("/dev/full", "wb", buffering=buffering)  # noqa: SIM115  # ENOSPC, as on a full disk
     try:
         with pytest.raises(IndexWriteError) as caught:
             column.append("text")
+            column.table()
     finally:
         column.close()
     assert caught.value.message == (
