@@ -17,11 +17,12 @@ from ragcli.errors import EmptyCorpusError, IndexWriteError, InvalidOptionError
 from ragcli.indexing import build as indexer
 from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
-from ragcli.indexing.columns import StringColumn
+from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
-from ragcli.retrieval.index import load_index
+from ragcli.retrieval.index import PassageStore, load_index
+from ragcli.retrieval.metadata import MetadataTable
 from ragcli.store import StringTable
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
@@ -388,3 +389,26 @@ def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path, buffering: 
         f"cannot spool passage texts in {tmp_path}: No space left on device; the previous index is unchanged"
     )
     assert caught.value.hint.startswith("free some disk space")
+
+
+def test_passages_copied_from_an_index_keep_every_field_and_their_documents_metadata(small_index: Path) -> None:
+    index = load_index(small_index)
+    store = index.passages
+    assert len(store) >= 5
+    columns = PassageColumns()
+    try:
+        columns.extend_from(index, 3, 5)
+        columns.extend_from(index, 0, 2)
+        rows = [3, 4, 0, 1]
+        copy = PassageStore(columns.payload())
+        assert len(columns) == len(copy) == 4
+        assert columns.ids == [store.ids[i] for i in rows]
+        for name in ("ids", "doc_ids", "titles", "paths", "texts"):
+            assert list(getattr(copy, name)) == [getattr(store, name)[i] for i in rows], name
+        for name in ("line", "start", "end", "page"):
+            assert getattr(copy, name).tolist() == [int(getattr(store, name)[i]) for i in rows], name
+        metadata = MetadataTable(columns.metadata.payload(), 4)
+        assert [metadata.of_passage(i) for i in range(4)] == [index.metadata.of_passage(i) for i in rows]
+        assert index.metadata.of_passage(3)  # the small corpus's documents do have metadata
+    finally:
+        columns.close()
