@@ -331,7 +331,7 @@ def test_rows_reused_from_two_count_matrices_are_mapped_by_their_own_vocabularie
 
 def test_a_count_matrix_with_no_rows_is_empty() -> None:
     counts, vocabulary = counting.CountMatrixBuilder(plain_analyzer()).finish()
-    assert (counts.shape, vocabulary) == ((0, 0), [])
+    assert (counts.shape, counts.dtype, vocabulary) == ((0, 0), np.int32, [])
 
 
 def test_terms_of_the_earlier_vocabulary_no_row_uses_leave_it() -> None:
