@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -369,6 +370,22 @@ def test_a_symlinked_manifest_is_refused(small_index: Path, tmp_path: Path) -> N
     with pytest.raises(IndexDamagedError) as caught:
         read_manifest(small_index)
     assert caught.value.message == f"{small_index / MANIFEST}: is a symbolic link; refusing to follow it"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_a_manifest_that_is_no_regular_file_or_no_json_is_damaged(small_index: Path) -> None:
+    manifest = small_index / MANIFEST
+    manifest.write_text('{"format": ')
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message.startswith(f"{manifest}: unreadable manifest (")
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+    manifest.unlink()
+    os.mkfifo(manifest)  # a FIFO would block a plain open() forever
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{manifest}: not a regular file"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
 
 
 def test_no_index_says_how_to_make_one(tmp_path: Path) -> None:
