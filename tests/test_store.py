@@ -393,3 +393,19 @@ def test_no_index_says_how_to_make_one(tmp_path: Path) -> None:
         read_manifest(tmp_path)
     assert caught.value.message == f"no index found in {tmp_path}"
     assert caught.value.hint == "build one with `ragcli index PATH` or pass --index DIR"
+
+
+@pytest.mark.parametrize(
+    ("strings", "blob"),
+    [(["ab", "", "cde"], b"abcde"), (["zé", "", "ro"], "zéro".encode())],  # ASCII only / not
+)
+def test_a_string_table_is_the_bytes_end_to_end_and_int64_offsets(strings: list[str], blob: bytes) -> None:
+    table = StringTable.from_strings(strings)
+    assert list(table) == strings
+    assert bytes(table.blob) == blob and table.blob.dtype == np.uint8
+    assert table.offsets.dtype == np.int64  # what the payload schema admits
+    assert table.offsets.tolist() == [0, len(strings[0].encode()), len(strings[0].encode()), len(blob)]
+
+
+def test_a_lone_surrogate_becomes_a_question_mark_in_a_string_table() -> None:
+    assert list(StringTable.from_strings(["a\ud800b", "ok"])) == ["a?b", "ok"]
