@@ -72,11 +72,10 @@ def present(module: str) -> bool:
 
 def results(module: str) -> dict[str, int | None]:
     """mutant name → exit code, for the mutants of `module` (empty before a run)."""
-    source, patterns = MODULES[module]
-    meta = MUTANTS / (source + ".meta")
-    if not meta.is_file():
-        return {}
-    codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    patterns = MODULES[module][1]
+    codes: dict[str, int | None] = {}
+    for meta in sorted(MUTANTS.glob("ragcli/**/*.py.meta")):  # "indexing" spans several files
+        codes.update(json.loads(meta.read_text("utf-8"))["exit_code_by_key"])
     return {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
 
 

@@ -102,3 +102,10 @@ def test_setting_errors_say_what_is_wrong() -> None:
     with pytest.raises(InvalidOptionError) as too_big:
         ChunkSettings(size=3, overlap=4)
     assert str(too_big.value) == "--chunk-overlap (4) must be smaller than --chunk-size (3)"
+
+
+def test_every_passage_of_a_page_carries_the_page_number() -> None:
+    page = doc("one two three four five", page=3)
+    passages = split_document(page, ChunkSettings(size=2, overlap=0))
+    assert [(p.text, p.page) for p in passages] == [("one two", 3), ("three four", 3), ("five", 3)]
+    assert {p.page for p in split_document(doc("no pages here"), ChunkSettings(size=2, overlap=0))} == {0}

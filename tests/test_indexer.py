@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import write_files
+from crafted import payload_file
 
+from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.errors import EmptyCorpusError, IndexWriteError, InvalidOptionError
 from ragcli.indexing import build as indexer
-from ragcli.indexing import counting
+from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
+from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
-from ragcli.retrieval.index import load_index
+from ragcli.records import PASSAGES_FILE
+from ragcli.retrieval.bm25 import BM25_FILE
+from ragcli.retrieval.index import PassageStore, load_index
+from ragcli.retrieval.metadata import MetadataTable
+from ragcli.store import StringTable
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
 
@@ -171,3 +181,234 @@ def test_an_index_whose_records_were_read_by_older_rules_is_read_again(tmp_path:
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.documents, again.up_to_date) == (0, 1, False)
     assert build_index([corpus], tmp_path / "idx").up_to_date
+
+
+def test_reindexing_without_paths_needs_an_index_to_reread(tmp_path: Path) -> None:
+    with pytest.raises(InvalidOptionError) as caught:
+        indexer.stored_roots(tmp_path / "no-index")
+    assert caught.value.message == "no PATH given and no index to re-read"
+    assert caught.value.hint == "ragcli index PATH..."
+
+
+def test_a_spool_folder_that_cannot_be_used_is_a_write_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    with pytest.raises(IndexWriteError) as caught:
+        StringColumn(spill_dir=missing)
+    assert caught.value.message == (
+        f"cannot spool passage texts in {missing}: No such file or directory; the previous index is unchanged"
+    )
+    # a write() that fails on a read-only file system carries no file name: the hint names the folder
+    column = StringColumn(spill_dir=tmp_path)
+    try:
+        error = column._error(OSError(errno.EROFS, "Read-only file system"))
+    finally:
+        column.close()
+    assert isinstance(error, IndexWriteError)
+    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+
+
+def test_reindexing_without_paths_rereads_the_roots_the_index_was_built_from(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta", "b.txt": "gamma delta"})
+    build_index([corpus], tmp_path / "index", BuildSettings())
+    assert indexer.stored_roots(tmp_path / "index") == [corpus]
+
+
+@pytest.mark.parametrize(
+    ("files", "hint"),
+    [
+        (0, "no supported files found"),
+        (
+            3,
+            "3 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
+            "f3.bin: unsupported file type .bin",
+        ),
+        (
+            5,
+            "5 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
+            "f3.bin: unsupported file type .bin; and 2 more; --verbose lists them all",
+        ),
+    ],
+)
+def test_nothing_to_index_shows_the_first_three_files_skipped_and_counts_the_rest(
+    tmp_path: Path, files: int, hint: str
+) -> None:
+    corpus = write_files(tmp_path / "corpus", {f"f{i}.bin": "binary" for i in range(1, files + 1)})
+    corpus.mkdir(exist_ok=True)
+    with pytest.raises(EmptyCorpusError) as caught:
+        build_index([corpus], tmp_path / "index", BuildSettings())
+    assert caught.value.message == f"no text to index in {corpus}"
+    assert caught.value.hint == hint
+    assert [s.path for s in caught.value.skipped] == [f"f{i}.bin" for i in range(1, files + 1)]
+
+
+def plain_analyzer() -> Analyzer:
+    return Analyzer(AnalyzerSettings(stopwords=False, stem=False))
+
+
+def test_counts_of_a_full_build_have_their_columns_in_sorted_term_order() -> None:
+    builder = counting.CountMatrixBuilder(Analyzer(AnalyzerSettings(stem=False)))  # stop words dropped
+    # a batch may end with rows that keep no term (stop words only, or empty): they stay rows
+    builder.add_batch(*counting.count_surfaces(["the delta the beta delta", "alpha", "the", ""]))
+    builder.add_batch(*counting.count_surfaces(["beta Beta the"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["alpha", "beta", "delta"]
+    assert counts.toarray().tolist() == [[0, 1, 2], [1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 2, 0]]
+    assert builder.kept_ids() is None  # no earlier vocabulary
+
+
+def test_reused_rows_keep_their_counts_and_the_earlier_ids_are_reported() -> None:
+    """A re-index: the earlier vocabulary is registered first, rows are copied from the earlier count
+    matrix, new text adds a term. Terms no row uses any more leave the vocabulary; `kept_ids` gives each
+    final term's id in the earlier vocabulary (-1: new), so the lexicon rehashes only the new ones."""
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "banana", "cherry"]
+    old_counts = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0], [4, 0, 0]], dtype=np.int32))
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.keep_ids(old_terms)
+    builder.add_rows(old_counts, old_terms, 1, 3)  # rows 1 and 2: banana×3, apple×4
+    builder.add_batch(*counting.count_surfaces(["aardvark banana"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["aardvark", "apple", "banana"]  # cherry is used by no row left
+    assert counts.toarray().tolist() == [[0, 0, 3], [0, 4, 0], [1, 0, 1]]
+    assert builder.kept_ids().tolist() == [-1, 0, 1]
+    # canonical CSR (each row's columns ascending), which the term-major cache of ragcli.retrieval.sparse needs
+    assert all((np.diff(counts.indices[a:b]) > 0).all() for a, b in zip(counts.indptr[:-1], counts.indptr[1:]))
+
+
+def test_an_earlier_vocabulary_listing_a_term_twice_still_counts_it_once() -> None:
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "apple", "banana"]  # not an earlier build's sorted vocabulary: ids by first appearance
+    old_counts = sp.csr_matrix(np.array([[1, 2, 0], [0, 0, 5]], dtype=np.int32))
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_rows(old_counts, old_terms, 0, 2)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple", "banana"]
+    assert counts.toarray().tolist() == [[3, 0], [0, 5]]
+    assert builder.kept_ids() is None
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_copied_rows_of_a_string_table_follow_the_rows_already_there(tmp_path: Path, spill: bool) -> None:
+    table = StringTable.from_strings(["zéro", "one", "twø", "three"])
+    column = StringColumn(spill_dir=tmp_path if spill else None)
+    try:
+        column.append("first")
+        column.extend_from(table, 1, 3)
+        column.extend_from(table, 0, 1)
+        column.extend_from(table, 2, 2)  # nothing
+        column.append("last")
+        assert list(column.table()) == ["first", "one", "twø", "zéro", "last"]
+    finally:
+        column.close()
+
+
+def test_an_index_is_intact_until_a_payload_changes(small_index: Path) -> None:
+    assert plan.intact(load_index(small_index))
+    target = payload_file(small_index, BM25_FILE)
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+    index = load_index(small_index)
+    assert not plan.intact(index)
+    assert plan.intact(index, rebuilt=[BM25_FILE])  # a payload the build rewrites from the counts is not read
+    assert not plan.intact(index, rebuilt=[PASSAGES_FILE])
+
+
+def test_rows_reused_from_two_count_matrices_are_mapped_by_their_own_vocabularies() -> None:
+    import scipy.sparse as sp
+
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    first_terms, second_terms = ["apple", "banana"], ["banana", "cherry"]
+    builder.add_rows(sp.csr_matrix(np.array([[1, 2]], dtype=np.int32)), first_terms, 0, 1)
+    builder.add_rows(sp.csr_matrix(np.array([[3, 4]], dtype=np.int32)), second_terms, 0, 1)
+    builder.add_rows(sp.csr_matrix(np.array([[5, 0]], dtype=np.int32)), first_terms, 0, 1)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple", "banana", "cherry"]
+    assert counts.toarray().tolist() == [[1, 2, 0], [0, 3, 4], [5, 0, 0]]
+
+
+def test_a_count_matrix_with_no_rows_is_empty() -> None:
+    counts, vocabulary = counting.CountMatrixBuilder(plain_analyzer()).finish()
+    assert (counts.shape, counts.dtype, vocabulary) == ((0, 0), np.int32, [])
+
+
+def test_terms_of_the_earlier_vocabulary_no_row_uses_leave_it() -> None:
+    import scipy.sparse as sp
+
+    old_terms = ["apple", "banana", "cherry"]
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_rows(sp.csr_matrix(np.array([[2, 0, 0], [0, 1, 1]], dtype=np.int32)), old_terms, 0, 1)
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["apple"]
+    assert counts.toarray().tolist() == [[2]]
+    assert builder.kept_ids().tolist() == [0]
+
+
+def test_terms_met_out_of_order_are_sorted_with_their_counts() -> None:
+    builder = counting.CountMatrixBuilder(plain_analyzer())
+    builder.add_batch(*counting.count_surfaces(["beta alpha alpha gamma gamma gamma delta delta delta delta"]))
+    counts, vocabulary = builder.finish()
+    assert vocabulary == ["alpha", "beta", "delta", "gamma"]
+    assert counts.toarray().tolist() == [[2, 1, 4, 3]]
+
+
+def test_a_lone_surrogate_is_stored_as_a_question_mark(tmp_path: Path) -> None:
+    column = StringColumn()
+    column.append("a\ud800b")  # what JSON's "\\ud800" decodes to: no UTF-8 for it
+    assert list(column.table()) == ["a?b"]
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_a_column_of_empty_strings_is_a_consistent_table(tmp_path: Path, spill: bool) -> None:
+    column = StringColumn(spill_dir=tmp_path if spill else None)
+    try:
+        column.append("")
+        column.append("")
+        table = column.table()
+        assert list(table) == ["", ""]
+        assert table.consistent() and len(table.blob) == 0 and table.blob.dtype == np.uint8  # what the loader checks
+    finally:
+        column.close()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("buffering", [0, -1])  # the write fails, or the flush before the table is mapped
+def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path, buffering: int) -> None:
+    column = StringColumn(spill_dir=tmp_path)
+    column.close()
+    column.blob = open("/dev/full", "wb", buffering=buffering)  # noqa: SIM115  # ENOSPC, as on a full disk
+    try:
+        with pytest.raises(IndexWriteError) as caught:
+            column.append("text")
+            column.table()
+    finally:
+        column.close()
+    assert caught.value.message == (
+        f"cannot spool passage texts in {tmp_path}: No space left on device; the previous index is unchanged"
+    )
+    assert caught.value.hint.startswith("free some disk space")
+
+
+def test_passages_copied_from_an_index_keep_every_field_and_their_documents_metadata(small_index: Path) -> None:
+    index = load_index(small_index)
+    store = index.passages
+    assert len(store) >= 5
+    columns = PassageColumns()
+    try:
+        columns.extend_from(index, 3, 5)
+        columns.extend_from(index, 0, 2)
+        rows = [3, 4, 0, 1]
+        copy = PassageStore(columns.payload())
+        assert len(columns) == len(copy) == 4
+        assert columns.ids == [store.ids[i] for i in rows]
+        for name in ("ids", "doc_ids", "titles", "paths", "texts"):
+            assert list(getattr(copy, name)) == [getattr(store, name)[i] for i in rows], name
+        for name in ("line", "start", "end", "page"):
+            assert getattr(copy, name).tolist() == [int(getattr(store, name)[i]) for i in rows], name
+        metadata = MetadataTable(columns.metadata.payload(), 4)
+        assert [metadata.of_passage(i) for i in range(4)] == [index.metadata.of_passage(i) for i in rows]
+        assert index.metadata.of_passage(3)  # the small corpus's documents do have metadata
+    finally:
+        columns.close()

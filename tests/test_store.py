@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import joblib
@@ -315,3 +317,176 @@ def test_same_payload_compares_order_dtypes_and_values() -> None:
     nan = {"v": np.array([np.nan, 1.0])}
     assert same_payload(nan, {"v": np.array([np.nan, 1.0])})  # bits: a NaN is itself
     assert not same_payload({"v": np.array([0.0])}, {"v": np.array([-0.0])})
+
+
+def test_a_write_error_names_the_index_folder_and_says_the_old_index_stays(tmp_path: Path) -> None:
+    """The message says where and that nothing changed; the hint names the index folder to make
+    writable (a failed write() carries no file name, so without the folder the hint would say "it")."""
+    error = store._index_write_error(tmp_path, OSError(errno.EROFS, "Read-only file system"))
+    assert isinstance(error, IndexWriteError)
+    assert (
+        error.message == f"cannot write the index in {tmp_path}: Read-only file system; the previous index is unchanged"
+    )
+    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+
+
+def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "folder"
+    with pytest.raises(IndexWriteError) as caught, store.GenerationWriter(missing):
+        pass
+    assert caught.value.message == (
+        f"cannot write the index in {missing}: No such file or directory; the previous index is unchanged"
+    )
+    assert not missing.exists()
+
+
+def test_a_payload_that_cannot_be_written_names_the_index_folder(tmp_path: Path) -> None:
+    with store.GenerationWriter(tmp_path) as writer:
+        (writer.folder / "bm25.joblib").mkdir()  # a folder where the payload file should go
+        with pytest.raises(IndexWriteError) as caught:
+            writer.write("bm25.joblib", {"x": np.arange(3)})
+    assert (
+        caught.value.message == f"cannot write the index in {tmp_path}: Is a directory; the previous index is unchanged"
+    )
+    assert (
+        caught.value.hint
+        == "a file stands where a folder should be (or the reverse): move it, or choose another --index"
+    )
+
+
+def test_a_build_whose_folder_another_build_removed_says_so(tmp_path: Path) -> None:
+    """Another build (whose lock was deleted by hand) removed this build's generation folder: that is
+    a lock conflict (exit 10, run it again), not a disk problem."""
+    with store.GenerationWriter(tmp_path) as writer:
+        shutil.rmtree(writer.folder)
+        with pytest.raises(IndexLockedError) as caught:
+            writer.write("bm25.joblib", {"x": np.arange(3)})
+    assert caught.value.message == (
+        f"another build removed this build's data in {tmp_path} while it ran; the previous index is unchanged"
+    )
+    assert caught.value.hint == "run it again (--wait queues it behind another build)"
+
+
+class _SmallBlocks(StringTable):
+    ITER_ROWS = 3  # iteration decodes rows three at a time: block edges show up in a few rows
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7])
+def test_iterating_a_string_table_yields_every_row_once_in_order(count: int) -> None:
+    strings = [f"row {i}" + ("é" if i % 2 else "") for i in range(count)]
+    table = _SmallBlocks.from_strings(strings)
+    assert len(table) == count
+    assert list(table) == strings
+    assert [table[i] for i in range(count)] == strings
+    assert table.strings(1, count) == strings[1:]
+    assert table.strings(count, max(count - 1, 0)) == []  # an empty or reversed range
+
+
+def test_a_payload_checksum_covers_every_block_of_a_big_file(tmp_path: Path) -> None:
+    data = bytes(range(256)) * (3 * 4096 + 17)  # 3 MiB and a bit: several read blocks
+    path = tmp_path / "big.joblib"
+    path.write_bytes(data)
+    assert store.sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda m: m.update(format="other"), "not a ragcli index manifest"),
+        (lambda m: m.pop("format"), "not a ragcli index manifest"),
+        (lambda m: m.update(format_version="2"), "manifest has no format version"),
+        (lambda m: m.update(format_version=True), "manifest has no format version"),  # a bool is no version
+        (lambda m: m.pop("format_version"), "manifest has no format version"),
+        (lambda m: m.update(generation="../../etc"), "manifest names no valid data folder"),
+        (lambda m: m.update(generation=7), "manifest names no valid data folder"),
+        (lambda m: m.update(files=["bm25.joblib"]), "manifest names no valid data folder"),
+        (lambda m: m["files"].update({"../x.joblib": {"bytes": 1}}), "manifest names an invalid payload '../x.joblib'"),
+        (lambda m: m["files"].update({"bm25.joblib": 5}), "manifest names an invalid payload 'bm25.joblib'"),
+    ],
+)
+def test_each_manifest_damage_is_named(small_index: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    damage(manifest)
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: {problem}"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_a_manifest_that_is_no_object_is_not_a_ragcli_manifest(small_index: Path) -> None:
+    (small_index / MANIFEST).write_text("[1, 2]")
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: not a ragcli index manifest"
+
+
+@pytest.mark.parametrize(
+    ("version", "message", "hint"),
+    [
+        (
+            3,
+            "{index} was built by a newer ragcli (index format 3, this ragcli reads 2)",
+            "upgrade ragcli or rebuild the index",
+        ),
+        (0, "{index} uses an older index format (0; this ragcli reads 1–2)", "rebuild it with `ragcli index PATH`"),
+    ],
+)
+def test_a_format_version_outside_the_readable_range_says_which(
+    small_index: Path, version: int, message: str, hint: str
+) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["format_version"] = version
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexVersionError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == message.format(index=small_index)
+    assert caught.value.hint == hint
+
+
+def test_a_symlinked_manifest_is_refused(small_index: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    (small_index / MANIFEST).rename(elsewhere)
+    (small_index / MANIFEST).symlink_to(elsewhere)
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{small_index / MANIFEST}: is a symbolic link; refusing to follow it"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_a_manifest_that_is_no_regular_file_or_no_json_is_damaged(small_index: Path) -> None:
+    manifest = small_index / MANIFEST
+    manifest.write_text('{"format": ')
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message.startswith(f"{manifest}: unreadable manifest (")
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+    manifest.unlink()
+    os.mkfifo(manifest)  # a FIFO would block a plain open() forever
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(small_index)
+    assert caught.value.message == f"{manifest}: not a regular file"
+    assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_no_index_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(NoIndexError) as caught:
+        read_manifest(tmp_path)
+    assert caught.value.message == f"no index found in {tmp_path}"
+    assert caught.value.hint == "build one with `ragcli index PATH` or pass --index DIR"
+
+
+@pytest.mark.parametrize(
+    ("strings", "blob"),
+    [(["ab", "", "cde"], b"abcde"), (["zé", "", "ro"], "zéro".encode())],  # ASCII only / not
+)
+def test_a_string_table_is_the_bytes_end_to_end_and_int64_offsets(strings: list[str], blob: bytes) -> None:
+    table = StringTable.from_strings(strings)
+    assert list(table) == strings
+    assert bytes(table.blob) == blob and table.blob.dtype == np.uint8
+    assert table.offsets.dtype == np.int64  # what the payload schema admits
+    assert table.offsets.tolist() == [0, len(strings[0].encode()), len(strings[0].encode()), len(blob)]
+
+
+def test_a_lone_surrogate_becomes_a_question_mark_in_a_string_table() -> None:
+    assert list(StringTable.from_strings(["a\ud800b", "ok"])) == ["a?b", "ok"]
