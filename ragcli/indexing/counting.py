@@ -134,8 +134,9 @@ class CountMatrixBuilder:
         indptr = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
         if lengths:
             np.cumsum(np.concatenate(lengths), out=indptr[1:])
-        indices = _joined([part[1] for part in self.parts], np.int32)
-        data = _joined([part[2] for part in self.parts], np.int32)
+        empty = np.zeros(0, dtype=np.int32)  # np.concatenate wants at least one array
+        indices = np.concatenate([empty, *(part[1] for part in self.parts)], dtype=np.int32)
+        data = np.concatenate([empty, *(part[2] for part in self.parts)], dtype=np.int32)
         self.parts = []
         df = np.zeros(width, dtype=np.int64)
         for lo in range(0, len(indices), CHUNK_ENTRIES):  # numpy widens what bincount counts: a chunk at a time
@@ -160,16 +161,6 @@ class CountMatrixBuilder:
         if not counts.has_sorted_indices:
             counts.sort_indices()
         return counts, vocabulary
-
-
-def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    """The arrays end to end, as one new array (also when there is one, or none)."""
-    out: np.ndarray = np.empty(sum(len(a) for a in arrays), dtype=dtype)
-    position = 0
-    for part in arrays:
-        out[position : position + len(part)] = part
-        position += len(part)
-    return out
 
 
 def reused(first: int, last: int) -> tuple[str, int, int]:

@@ -55,25 +55,25 @@ def _threads() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """The largest weight of each row (0 for an empty row): MaxScore's per-term bound, stored at build."""
-    out = np.zeros(len(indptr) - 1, dtype=np.float32)
+def _reduce_rows(ufunc: np.ufunc, indptr: np.ndarray, data: np.ndarray, dtype: Any) -> np.ndarray:
+    """`ufunc` over each row of a CSR matrix's data, in place (0 for an empty row)."""
+    out = np.zeros(len(indptr) - 1, dtype=dtype)
     nonempty = np.flatnonzero(np.diff(indptr) > 0)
     if len(nonempty):  # reduceat over the non-empty rows' starts: each segment is exactly one row
-        out[nonempty] = np.maximum.reduceat(data, indptr[nonempty])
+        out[nonempty] = ufunc.reduceat(data[: indptr[-1]], indptr[nonempty], dtype=dtype)
     return out
+
+
+def row_maxima(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The largest weight of each row (0 for an empty row): MaxScore's per-term bound, stored at build."""
+    return _reduce_rows(np.maximum, indptr, data, np.float32)
 
 
 def row_sums(counts: Any) -> np.ndarray:
     """Each row's sum of a CSR count matrix (int64 for integer counts: exact), the data read in place
     where scipy's `sum(axis=1)` widens a copy of all of it first."""
-    indptr = np.asarray(counts.indptr, dtype=np.int64)
     dtype = np.int64 if np.issubdtype(counts.data.dtype, np.integer) else np.float64
-    out = np.zeros(len(indptr) - 1, dtype=dtype)
-    nonempty = np.flatnonzero(np.diff(indptr) > 0)
-    if len(nonempty):  # as in `row_maxima`: each segment is exactly one non-empty row
-        out[nonempty] = np.add.reduceat(counts.data[: indptr[-1]], indptr[nonempty], dtype=dtype)
-    return out
+    return _reduce_rows(np.add, np.asarray(counts.indptr, dtype=np.int64), counts.data, dtype)
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,10 @@ ENTRIES_PER_BLOCK = 4_000_000  # (term, passage) pairs weighted at a time by num
 MAX_TF_TABLE = 1 << 20  # the largest count the kernel looks its term-frequency factor up for
 
 
-def fit_idf(counts: Any, params: TfidfParams, df: np.ndarray | None = None) -> np.ndarray:
+def fit_idf(df: np.ndarray, n_docs: int, params: TfidfParams) -> np.ndarray:
     """TfidfTransformer's idf: ln(n / df) + 1, with one passage holding every term added when smoothed.
-    `df`: the document frequencies, if known (a term-major layout's row lengths)."""
-    if df is None:
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+    `df`: each term's document frequency (a term-major layout's row lengths)."""
     df = df.astype(np.float64)
-    n_docs = counts.shape[0]
     if params.smooth_idf:
         df += 1.0
         n_docs += 1
@@ -75,7 +72,7 @@ def build_tfidf(counts: Any, params: TfidfParams) -> dict[str, Any]:
             "idf": np.zeros(0, dtype=np.float64),
         }
     layout = term_major(counts)
-    term_idf = fit_idf(counts, params, df=np.diff(layout.indptr))
+    term_idf = fit_idf(np.diff(layout.indptr), counts.shape[0], params)
     # each passage's l2 norm, row by row (the sums in the order TfidfTransformer adds them up) ...
     indptr = np.asarray(counts.indptr, dtype=np.int64)
     norms = np.zeros(counts.shape[0], dtype=np.float64)
