@@ -76,7 +76,12 @@ Wait = Annotated[bool, option(help="Wait for another build of the same index to 
 # retrieval
 Retriever = Annotated[
     str,
-    option("--retriever", "-r", help="bm25, tfidf, dense, hybrid (RRF), hybrid-zscore or a plugin's retriever."),
+    option(
+        "--retriever",
+        "-r",
+        help="bm25, tfidf, dense, hybrid (BM25 + dense, z-scored scores; also hybrid-zscore), "
+        "hybrid-rrf (reciprocal rank fusion) or a plugin's retriever.",
+    ),
 ]
 Retrievers = Annotated[str, option("--retriever", "-r", help="Retrievers to compare, comma-separated: bm25,tfidf.")]
 PathGlobs = Annotated[
@@ -99,8 +104,8 @@ Where = Annotated[
         show_default=False,
     ),
 ]
-RrfK = Annotated[int, option(min=1, help="Hybrid: the k of reciprocal rank fusion.")]
-DenseWeight = Annotated[float, option(min=0.0, max=1.0, help="hybrid-zscore: the dense scores' weight.")]
+RrfK = Annotated[int, option(min=1, help="hybrid-rrf: the k of reciprocal rank fusion.")]
+DenseWeight = Annotated[float, option(min=0.0, max=1.0, help="hybrid, hybrid-zscore: the dense scores' weight.")]
 
 # generation
 Generator = Annotated[

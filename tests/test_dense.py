@@ -232,7 +232,7 @@ def test_hybrid_retriever_fuses_with_its_own_k_and_weight(dense_index: Path) -> 
         lexical, dense = as_pairs(index.search(query, k=n)), as_pairs(index.search(query, k=n, retriever="dense"))
         assert len(lexical) >= 3 and len(dense) == n
         for k in (1, 60):
-            hits = index.search(query, k=n, retriever=index.retriever("hybrid", SearchOptions(rrf_k=k)))
+            hits = index.search(query, k=n, retriever=index.retriever("hybrid-rrf", SearchOptions(rrf_k=k)))
             assert dict(as_pairs(hits)) == pytest.approx(rrf_expected([lexical, dense], k)), (query, k)
         for weight in (0.0, 0.3, 1.0):
             hits = index.search(
@@ -270,11 +270,11 @@ def cli_rankings(index_dir: Path, *options: str) -> list[list[tuple[str, float]]
 
 def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
     lexical, dense = cli_rankings(dense_index, "-r", "bm25"), cli_rankings(dense_index, "-r", "dense")
-    by_k = {k: cli_rankings(dense_index, "-r", "hybrid", "--rrf-k", str(k)) for k in (1, 60, 1000)}
+    by_k = {k: cli_rankings(dense_index, "-r", "hybrid-rrf", "--rrf-k", str(k)) for k in (1, 60, 1000)}
     for k, rankings in by_k.items():
         for got, lex, den in zip(rankings, lexical, dense):
             assert dict(got) == pytest.approx(rrf_expected([lex, den], k), rel=1e-9), k
-    assert cli_rankings(dense_index, "-r", "hybrid") == by_k[60]  # the default k
+    assert cli_rankings(dense_index, "-r", "hybrid-rrf") == by_k[60]  # the default k
     # k reaches the fusion: the scores differ (whether the order moves too depends on the tiny model's
     # random weights, which differ between CPUs' float paths, so it is not asserted here; the hand-made
     # rankings of test_rrf_k_changes_the_order show k reordering)
@@ -286,6 +286,7 @@ def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
         for got, lex, den in zip(rankings, lexical, dense):
             assert dict(got) == pytest.approx(zscore_expected(lex, den, float(weight)), rel=1e-9, abs=1e-12), weight
     assert [[pid for pid, _ in r] for r in by_weight["1"]] == [[pid for pid, _ in r] for r in dense]
+    assert cli_rankings(dense_index, "-r", "hybrid", "--dense-weight", "0.3") == by_weight["0.3"]  # hybrid is z-score
     # weight 0: the lexical order (what no lexical list holds ties with its last passage, the floor)
     assert [[pid for pid, _ in r][: len(lex) - 1] for r, lex in zip(by_weight["0"], lexical)] == [
         [pid for pid, _ in r][:-1] for r in lexical
@@ -346,9 +347,9 @@ def test_cli_dense_build_and_hybrid_query(tiny_embedder: Path, small_corpus: Pat
     assert all(-1.01 <= h["score"] <= 1.01 for h in dense["hits"])
     # RRF: the only passage in both lists (wind.txt, first for BM25) outranks every dense-only passage
     rrf = json.loads(
-        invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "hybrid", "--no-generate", "--json").stdout
+        invoke("query", "wind", "--index", str(tmp_path / "i"), "-r", "hybrid-rrf", "--no-generate", "--json").stdout
     )
-    assert rrf["retriever"] == "hybrid" and len(rrf["hits"]) == 5
+    assert rrf["retriever"] == "hybrid-rrf" and len(rrf["hits"]) == 5
     assert rrf["hits"][0]["id"] == "wind.txt#0" and rrf["hits"][0]["score"] > 1 / 61
 
 

@@ -287,7 +287,7 @@ def dense_filter_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "index"
 
 
-@pytest.mark.parametrize("retriever", ["dense", "hybrid", "hybrid-zscore"])
+@pytest.mark.parametrize("retriever", ["dense", "hybrid", "hybrid-zscore", "hybrid-rrf"])
 def test_dense_and_fused_retrievers_return_exactly_the_matching_passages(
     dense_filter_index: Path, retriever: str
 ) -> None:
@@ -299,7 +299,7 @@ def test_dense_and_fused_retrievers_return_exactly_the_matching_passages(
     assert {h.path for h in index.search(Q, k=50, retriever=retriever)} == EVERY_FILE
 
 
-@pytest.mark.parametrize("retriever", ["hybrid", "hybrid-zscore"])
+@pytest.mark.parametrize("retriever", ["hybrid", "hybrid-zscore", "hybrid-rrf"])
 def test_fusion_fuses_the_restricted_lists(dense_filter_index: Path, retriever: str) -> None:
     """With one passage per list (fusion depth 1), a restriction applied after fusing would leave nothing
     whenever neither list's best passage matches; fusing the restricted lists finds the best match."""

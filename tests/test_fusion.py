@@ -155,8 +155,11 @@ def test_hybrid_retrievers_are_named_by_their_fusion(hybrid_index: Path) -> None
     index = load_index(hybrid_index)
     assert index.retriever("hybrid").name == "hybrid"
     assert index.retriever("hybrid-zscore").name == "hybrid-zscore"
+    assert index.retriever("hybrid-rrf").name == "hybrid-rrf"
+    assert [index.retriever(n).fusion for n in ("hybrid", "hybrid-zscore", "hybrid-rrf")] == ["zscore", "zscore", "rrf"]
     cls = type(index.retriever("hybrid"))
     assert cls(index, "zscore", SearchOptions()).name == "hybrid-zscore"
+    assert cls(index, "rrf", SearchOptions()).name == "hybrid-rrf"
     with pytest.raises(Exception) as error:
         cls(index, "sum", SearchOptions())
     assert error.value.exit_code == 2  # bad usage (README, "Exit codes")
@@ -165,7 +168,7 @@ def test_hybrid_retrievers_are_named_by_their_fusion(hybrid_index: Path) -> None
 
 def test_hybrid_rrf_fuses_each_lists_ranks_with_k_60(hybrid_index: Path) -> None:
     index = load_index(hybrid_index)
-    hybrid = index.retriever("hybrid")
+    hybrid = index.retriever("hybrid-rrf")
     ids = numbers_by_id(index)
     a, b, c, d = ids["a.txt#0"], ids["b.txt#0"], ids["c.txt#0"], ids["d.txt#0"]
     # unsorted input lists: fuse ranks them by score first
@@ -185,11 +188,12 @@ def test_hybrid_zscore_weights_dense_by_its_weight(hybrid_index: Path) -> None:
     lexical = ranked([a, b, c], [3.0, 2.0, 1.0])
     dense = ranked([b, c], [0.8, 0.2])
     zl, zd = z([3.0, 2.0, 1.0]), z([0.8, 0.2])
-    default = index.retriever("hybrid-zscore")
-    got = dict(zip(*[x.tolist() for x in default.fuse(lexical, dense)]))
-    assert got == pytest.approx(
-        {a: 0.5 * zl[0] + 0.5 * min(zd), b: 0.5 * zl[1] + 0.5 * zd[0], c: 0.5 * zl[2] + 0.5 * zd[1]}
-    )
+    for name in ("hybrid", "hybrid-zscore"):  # `hybrid` is z-score fusion, weight 0.5 unless told
+        default = index.retriever(name)
+        got = dict(zip(*[x.tolist() for x in default.fuse(lexical, dense)]))
+        assert got == pytest.approx(
+            {a: 0.5 * zl[0] + 0.5 * min(zd), b: 0.5 * zl[1] + 0.5 * zd[0], c: 0.5 * zl[2] + 0.5 * zd[1]}
+        )
     weighted = index.retriever("hybrid-zscore", SearchOptions(dense_weight=0.2))
     got = dict(zip(*[x.tolist() for x in weighted.fuse(lexical, dense)]))
     assert got == pytest.approx(
@@ -203,9 +207,12 @@ def test_hybrid_takes_each_lists_best_depth_passages(hybrid_index: Path) -> None
     a, b, c, d, e = (ids[f"{x}.txt#0"] for x in "abcde")
     lexical = ranked([a, b, c], [3.0, 2.0, 1.0])
     dense = ranked([d, e, a], [0.9, 0.8, 0.1])
-    shallow = index.retriever("hybrid", SearchOptions(rrf_k=5, fusion_depth=2))
+    shallow = index.retriever("hybrid-rrf", SearchOptions(rrf_k=5, fusion_depth=2))
     numbers, scores = shallow.fuse(lexical, dense)
     assert dict(zip(numbers.tolist(), scores.tolist())) == pytest.approx({a: 1 / 6, b: 1 / 7, d: 1 / 6, e: 1 / 7})
+    assert sorted(index.retriever("hybrid", SearchOptions(fusion_depth=2)).fuse(lexical, dense)[0]) == sorted(
+        [a, b, d, e]
+    )
     deep = index.retriever("hybrid")  # the default depth (1,000) keeps all of these
     assert len(deep.fuse(lexical, dense)[0]) == 5
 
@@ -213,7 +220,7 @@ def test_hybrid_takes_each_lists_best_depth_passages(hybrid_index: Path) -> None
 def test_hybrid_scores_a_query_from_bm25_and_the_dense_retriever(hybrid_index: Path) -> None:
     index = load_index(hybrid_index)
     ids = numbers_by_id(index)
-    hybrid = index.retriever("hybrid")
+    hybrid = index.retriever("hybrid-rrf")
     assert hybrid.lexical is index.retriever("bm25") and hybrid.dense is index.retriever("dense")
     queries = ["honey bees", "queen hive"]
     dense_lists = {
@@ -255,7 +262,7 @@ def test_hybrid_within_a_filter_fuses_each_lists_best_allowed_passages(hybrid_in
         "honey bees": ranked([d, a, c], [0.9, 0.5, 0.1]),
         "queen hive": ranked([e, b], [0.8, 0.4]),
     }
-    hybrid = index.retriever("hybrid", SearchOptions(rrf_k=5, fusion_depth=1))
+    hybrid = index.retriever("hybrid-rrf", SearchOptions(rrf_k=5, fusion_depth=1))
     hybrid.dense = FixedDense(dense_lists)
     allowed = np.ones(len(ids), dtype=bool)
     allowed[[a, d, e]] = False  # the lexical favourite of "honey bees", each query's dense favourite

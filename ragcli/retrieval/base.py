@@ -146,7 +146,7 @@ class Retriever(Generic[S]):
 
 
 RETRIEVERS: Registry[Retriever[object]] = Registry(
-    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore")
+    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore", "hybrid-rrf")
 )
 
 

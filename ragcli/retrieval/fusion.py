@@ -1,7 +1,12 @@
 """Hybrid retrieval: lexical and dense rankings fused into one.
 
-Reciprocal rank fusion (`hybrid`, k = 60 by default) needs no score calibration; z-score fusion
-(`hybrid-zscore`) standardises each list's scores and sums them with weights.
+`hybrid` is z-score fusion (also named `hybrid-zscore`): each list's scores standardised and summed
+with weights (`--dense-weight`, 0.5). `hybrid-rrf` is reciprocal rank fusion (`--rrf-k`, 60), which
+needs no score calibration but throws the scores away. z-score fusion is the default because it
+ranked better wherever ragcli measured both — SciFact's training claims with two fine-tuned models,
+SciFact's test claims with the packaged model, Cranfield, NPL (BENCHMARKS.md, "Which fusion is
+`hybrid`") — as Bruch et al. (2023, "An analysis of fusion functions for hybrid retrieval") found
+for a convex combination of normalised scores against RRF.
 """
 
 from __future__ import annotations
@@ -50,10 +55,10 @@ class HybridScorer:
     """BM25 and dense, fused: reciprocal rank fusion or z-scored score fusion. Each list contributes
     its `options.fusion_depth` best passages."""
 
-    def __init__(self, index: Index, fusion: str, options: SearchOptions) -> None:
+    def __init__(self, index: Index, fusion: str, options: SearchOptions, name: str | None = None) -> None:
         if fusion not in FUSIONS:
             raise InvalidOptionError(f"unknown fusion {fusion!r}", hint="rrf or zscore")
-        self.name = "hybrid" if fusion == "rrf" else f"hybrid-{fusion}"
+        self.name = name or f"hybrid-{fusion}"
         self.index, self.fusion, self.options = index, fusion, options
         self.lexical = index.retriever("bm25")
         self.dense = index.retriever("dense")
@@ -85,22 +90,29 @@ class HybridScorer:
 
 
 class Hybrid(Retriever[None]):
-    """BM25 + dense by reciprocal rank fusion (`--rrf-k`); builds nothing of its own."""
+    """BM25 + dense by ragcli's default fusion, z-scored scores (`--dense-weight`); builds nothing of its own."""
 
     name = "hybrid"
     needs = ("bm25", "dense")
-    fusion = "rrf"
+    fusion = "zscore"
 
     def open(self, index: Index, options: SearchOptions) -> HybridScorer:
-        return HybridScorer(index, self.fusion, options)
+        return HybridScorer(index, self.fusion, options, self.name)
 
 
 class HybridZscore(Hybrid):
-    """BM25 + dense by z-scored score fusion (`--dense-weight`)."""
+    """BM25 + dense by z-scored score fusion (`--dense-weight`), named for what it does."""
 
     name = "hybrid-zscore"
-    fusion = "zscore"
+
+
+class HybridRrf(Hybrid):
+    """BM25 + dense by reciprocal rank fusion (`--rrf-k`)."""
+
+    name = "hybrid-rrf"
+    fusion = "rrf"
 
 
 HYBRID = Hybrid()
 HYBRID_ZSCORE = HybridZscore()
+HYBRID_RRF = HybridRrf()
