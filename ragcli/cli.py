@@ -582,6 +582,8 @@ def evaluate(
     retriever: options.Retrievers = "bm25",
     k: options.Cutoffs = "1,3,5,10,100",
     depth: options.Depth = 1000,
+    rrf_k: options.RrfK = 60,
+    dense_weight: options.DenseWeight = 0.5,
     generate: options.EvaluateGenerate = True,
     context: options.Context = True,
     generator: options.Generator = "auto",
@@ -621,6 +623,7 @@ def evaluate(
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.generation.base import check_generator, make_generator
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
+    from ragcli.records import SearchOptions
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
     from ragcli.retrieval.embedder import EmbeddingSettings
     from ragcli.retrieval.filters import Filter
@@ -665,8 +668,9 @@ def evaluate(
                 f"adding dense vectors to {target} (once, as `ragcli index --dense` would)"
             ),
         )
+    fusion = SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight)
     for name in retrievers:
-        idx.retriever(name)  # missing data (e.g. no dense vectors) fails before any work
+        idx.retriever(name, fusion)  # missing data (e.g. no dense vectors) fails before any work
     _check_gold_ids(eval_set, idx, strict)
     if compare and tuned_model:  # RAG versus fine-tuning: one table of four configurations
         from ragcli.cli_train import run_comparison
@@ -709,6 +713,7 @@ def evaluate(
             filter=restriction,
             on_answers=on_answers,
             judge=judge,
+            options=fusion,
         )
     for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
         note(line)

@@ -15,6 +15,7 @@ from clihelpers import invoke, run
 from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
+from ragcli.evaluation.runner import retrieve_documents
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.records import SearchOptions
@@ -292,6 +293,43 @@ def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
         [pid for pid, _ in r][:-1] for r in lexical
     ]
     assert [[pid for pid, _ in r] for r in by_weight["0"]] != [[pid for pid, _ in r] for r in by_weight["1"]]
+
+
+def evaluated_rankings(index_dir: Path, tmp_path: Path, *options: str) -> dict[str, list[tuple[str, float]]]:
+    """`ragcli evaluate` over FUSION_QUERIES (every document judged relevant): each query's documents."""
+    qa, lines = tmp_path / "fusion-qa.jsonl", tmp_path / "per-query.jsonl"
+    relevant = sorted({hit.doc_id for hit in load_index(index_dir).search("electricity", k=50)})
+    qa.write_text("".join(json.dumps({"id": q, "question": q, "relevant": relevant}) + "\n" for q in FUSION_QUERIES))
+    args = ("evaluate", str(qa), "--index", str(index_dir), "--no-generate", "--per-query", str(lines), "--json")
+    result = invoke(*args, *options)
+    assert result.exit_code == 0, result.output
+    return {
+        r["id"]: [(h["doc_id"], h["score"]) for h in r["hits"]] for r in map(json.loads, lines.read_text().splitlines())
+    }
+
+
+def test_evaluate_takes_the_fusion_options(dense_index: Path, tmp_path: Path) -> None:
+    """`evaluate --dense-weight` / `--rrf-k` rank as the library's hybrid retrievers with those options do."""
+    index = load_index(dense_index)
+
+    def library(name: str, options: SearchOptions) -> dict[str, list[tuple[str, float]]]:
+        scorer = index.retriever(name, options)
+        return {q: retrieve_documents(index, q, scorer, 10) for q in FUSION_QUERIES}
+
+    for name, flag, value, options in [
+        ("hybrid", "--dense-weight", "0.3", SearchOptions(dense_weight=0.3)),
+        ("hybrid", "--dense-weight", "1", SearchOptions(dense_weight=1.0)),
+        ("hybrid-rrf", "--rrf-k", "1", SearchOptions(rrf_k=1)),
+    ]:
+        got = evaluated_rankings(dense_index, tmp_path, "-r", name, flag, value)
+        want = library(name, options)
+        assert got.keys() == want.keys()
+        for query in FUSION_QUERIES:
+            assert [d for d, _ in got[query]] == [d for d, _ in want[query]], (name, value, query)
+            assert [s for _, s in got[query]] == pytest.approx([s for _, s in want[query]], abs=1e-6)
+    default = evaluated_rankings(dense_index, tmp_path, "-r", "hybrid")
+    assert default != evaluated_rankings(dense_index, tmp_path, "-r", "hybrid", "--dense-weight", "0.3")
+    assert default == evaluated_rankings(dense_index, tmp_path, "-r", "hybrid", "--dense-weight", "0.5")
 
 
 def test_without_vectors_dense_is_a_clear_error(small_index: Path) -> None:

@@ -22,7 +22,7 @@ from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.generation.base import Generator, strip_citations
-from ragcli.records import Hit
+from ragcli.records import Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index
@@ -281,9 +281,11 @@ def evaluate(
     filter: Filter | None = None,
     on_answers: Callable[[int], None] | None = None,
     judge: Judge | None = None,
+    options: SearchOptions | None = None,
 ) -> EvalReport:
     """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`, every query
-    restricted by `filter` when given (`--path`, `--where`).
+    restricted by `filter` when given (`--path`, `--where`), each retriever opened with `options`
+    (the fusion's `--rrf-k`, `--dense-weight`).
 
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
@@ -297,6 +299,7 @@ def evaluate(
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
     for retriever in retrievers:
+        scorer = index.retriever(retriever, options)
         run = _ConfigRun(
             retriever,
             answering,
@@ -309,12 +312,12 @@ def evaluate(
         )
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
-            result = QueryResult(query, retrieve_documents(index, query.question, retriever, depth, filter))
+            result = QueryResult(query, retrieve_documents(index, query.question, scorer, depth, filter))
             if query.judged:
                 result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
                 run.retrieval.add(result.metrics)
             sources = (
-                index.search(query.question, k=top_k, retriever=retriever, filter=filter)
+                index.search(query.question, k=top_k, retriever=scorer, filter=filter)
                 if answering is not None and query.answers
                 else []
             )
