@@ -78,8 +78,8 @@ def identity_of(result: os.stat_result) -> Identity:
 
 def manifest_identity(index_dir: Path) -> Identity | None:
     """What changes whenever the manifest is replaced (one stat call); None: no manifest."""
-    try:
-        return identity_of(os.stat(index_dir / MANIFEST))
+    try:  # os.path.join, not Path's `/`: this runs before every query (Index.refresh)
+        return identity_of(os.stat(os.path.join(index_dir, MANIFEST)))
     except OSError:
         return None
 

@@ -71,3 +71,16 @@ def test_matching_spans_point_at_the_words() -> None:
     text = "Honeybees DANCE; a dancer dances."
     spans = analyze.matching_spans(text, frozenset(analyze("dancing")))
     assert [text[s:e] for s, e in spans] == ["DANCE", "dances"]
+
+
+def test_remembered_terms_are_the_terms_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """__call__ remembers each token's term: the same terms as term_of, at most MAX_REMEMBERED kept."""
+    import ragcli.analysis
+
+    monkeypatch.setattr(ragcli.analysis, "MAX_REMEMBERED", 5)
+    analyzer = Analyzer()
+    texts = ["Running dogs ran", "the dogs' runners running", "Bees dance; the queen's bees", "running"] * 2
+    for text in texts:
+        assert analyzer(text) == [t for t in map(analyzer.term_of, surface_tokens(text)) if t is not None]
+        assert len(analyzer._remembered) <= 5
+    assert analyzer("running running") == ["run", "run"]

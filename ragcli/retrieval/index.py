@@ -65,6 +65,7 @@ def payload_schema(name: str) -> PayloadSchema | None:
 
 
 T = TypeVar("T")
+DEFAULT_OPTIONS = SearchOptions()  # made once: Index.retriever runs before every query
 
 
 class PassageStore:
@@ -308,8 +309,7 @@ class Index:
 
     def retriever(self, name: str, options: SearchOptions | None = None) -> Scorer:
         """The scorer of the registered retriever `name`, opened once per option set."""
-        options = options or SearchOptions()
-        key = (name, options)
+        key = (name, options or DEFAULT_OPTIONS)
         if key not in self._scorers:
             for needed in with_needs([name]):
                 spec = RETRIEVERS.get(needed)
@@ -318,7 +318,7 @@ class Index:
                 if spec.payload is not None:
                     self.settings_of(needed)
             try:
-                self._scorers[key] = RETRIEVERS.get(name).open(self, options)
+                self._scorers[key] = RETRIEVERS.get(name).open(self, key[1])
             except (KeyError, TypeError) as exc:
                 raise IndexDamagedError(
                     f"{self.path}: {name} data lacks {exc} or is malformed", hint=REBUILD_HINT
