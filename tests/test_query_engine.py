@@ -1,7 +1,9 @@
-"""The compiled top-k kernel (ragcli/retrieval/_topk.c, MaxScore) against exhaustive scoring: the same
+"""The compiled top-k kernel (ragcli/retrieval/_topk.c) against exhaustive scoring: the same
 passages, the same scores to the last bit, the same order (ties by passage id), for random matrices
-with many ties, every BM25 variant, TF-IDF, filters, and damaged arrays. The numpy route (no kernel)
-is checked to give the same answers too."""
+with many ties, every BM25 variant, TF-IDF, filters, and damaged arrays. Every test runs both of the
+kernel's paths: MaxScore (document at a time, large collections) and term at a time (a passage-sized
+accumulator, collections up to `sparse.DENSE_PASSAGES`). The numpy route (no kernel) is checked to
+give the same answers too."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ragcli.retrieval import sparse
@@ -21,6 +23,14 @@ from ragcli.retrieval.index import load_index
 from ragcli.retrieval.sparse import TermMatrix
 
 pytestmark = pytest.mark.skipif(not sparse.kernel_available(), reason="the compiled kernel was not built")
+KERNEL_PATHS = {"maxscore": 0, "term-at-a-time": 2**62}  # sparse.DENSE_PASSAGES that selects each
+SAME_PATH_EVERY_EXAMPLE = [HealthCheck.function_scoped_fixture]  # kernel_path sets a constant, once a test
+
+
+@pytest.fixture(autouse=True, params=list(KERNEL_PATHS))
+def kernel_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(sparse, "DENSE_PASSAGES", KERNEL_PATHS[request.param])
+    return str(request.param)
 
 
 def exhaustive(matrix: TermMatrix, ids, weights, k, id_rank, allowed=None, constant=0.0):
@@ -56,14 +66,14 @@ def problems(draw):
     return matrix, ids, weights, k, id_rank, allowed, constant
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
 @given(problems())
 def test_the_kernel_ranks_exactly_as_exhaustive_scoring(problem) -> None:
     matrix, ids, weights, k, id_rank, allowed, constant = problem
     assert_same(matrix.top(ids, weights, k, id_rank, allowed, constant), exhaustive(*problem))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
 @given(problems())
 def test_an_index_without_stored_term_maxima_ranks_the_same(problem) -> None:
     matrix, *rest = problem
@@ -158,3 +168,17 @@ def test_the_lexicon_remembers_terms_without_changing_answers(opened, monkeypatc
     monkeypatch.setattr(lexicon_module, "MAX_CACHED", 2)  # a full memory is emptied, never grown past it
     fresh.query_vector(["swarm", "queen", "drone"])
     assert len(fresh._known) == 3
+
+
+def test_each_path_is_the_one_its_collection_size_selects(monkeypatch: pytest.MonkeyPatch, kernel_path: str) -> None:
+    """The kernel_path fixture really switches paths: a collection up to DENSE_PASSAGES passages is
+    ranked term at a time, a larger one by MaxScore."""
+    called: list[str] = []
+    kernel = sparse._kernel
+    for name in ("topk", "topk_dense"):
+        original = getattr(kernel, name)
+        monkeypatch.setattr(kernel, name, lambda *a, _f=original, _n=name: called.append(_n) or _f(*a))
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    docs, _ = matrix.top(np.array([2], dtype=np.int64), np.ones(1), 2, np.arange(4, dtype=np.int64))
+    assert docs.tolist() == [2]
+    assert called == ["topk" if kernel_path == "maxscore" else "topk_dense"]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
 THREADED_MIN_QUERIES = 8  # fewer queries than this are ranked in the calling thread (a pool costs ~0.1 ms)
+DENSE_PASSAGES = 32_768  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
 
 
 def kernel_available() -> bool:
@@ -236,7 +237,8 @@ class TermMatrix:
             candidates, scores = self.accumulate(term_ids, weights)
             return top_k(*restrict((candidates, scores + constant), allowed), k, id_rank)
         docs, scores = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.float64)
-        n = _kernel.topk(
+        dense = self.n_passages <= DENSE_PASSAGES and hasattr(_kernel, "topk_dense")  # not in an older build
+        n = (_kernel.topk_dense if dense else _kernel.topk)(
             self.indptr,
             self.indices,
             self.data,
