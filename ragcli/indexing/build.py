@@ -514,9 +514,5 @@ def reweight(index_dir: str | Path | None, retrievers: dict[str, Any], *, wait: 
     target = resolve_index_dir(index_dir)
     with index_lock(target, wait=wait, create=False) as lock:
         index = load_index(target)
-        chosen = chosen_retrievers(BuildSettings(retrievers=retrievers), index.manifest)
-        for retriever in built_retrievers():  # the others keep what the index recorded
-            recorded = index.settings_of(retriever.name)
-            if retriever.name not in retrievers and recorded is not None:
-                chosen[retriever.name] = recorded
-        _rewrite(index, lock, chosen)
+        # chosen_retrievers keeps what the index recorded for every retriever not named here
+        _rewrite(index, lock, chosen_retrievers(BuildSettings(retrievers=retrievers), index.manifest))
