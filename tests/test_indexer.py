@@ -13,14 +13,14 @@ from conftest import write_files
 from crafted import payload_file
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import EmptyCorpusError, IndexWriteError, InvalidOptionError
+from ragcli.errors import EmptyCorpusError, IndexLockedError, IndexWriteError, InvalidOptionError
 from ragcli.indexing import build as indexer
 from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
 from ragcli.records import PASSAGES_FILE
-from ragcli.retrieval.bm25 import BM25_FILE
+from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import PassageStore, load_index
 from ragcli.retrieval.metadata import MetadataTable
 from ragcli.store import StringTable
@@ -223,6 +223,11 @@ def test_reindexing_without_paths_rereads_the_roots_the_index_was_built_from(tmp
             "f3.bin: unsupported file type .bin",
         ),
         (
+            4,  # the boundary: one more than is shown
+            "4 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
+            "f3.bin: unsupported file type .bin; and 1 more; --verbose lists them all",
+        ),
+        (
             5,
             "5 skipped: f1.bin: unsupported file type .bin; f2.bin: unsupported file type .bin; "
             "f3.bin: unsupported file type .bin; and 2 more; --verbose lists them all",
@@ -412,3 +417,39 @@ def test_passages_copied_from_an_index_keep_every_field_and_their_documents_meta
         assert index.metadata.of_passage(3)  # the small corpus's documents do have metadata
     finally:
         columns.close()
+
+
+def test_reweight_fails_at_once_while_another_build_holds_the_lock(tmp_path: Path) -> None:
+    """`tune --apply` does not queue behind a running build (no --wait there): exit 10 at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ragcli.indexdir import index_lock
+
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta", "b.txt": "gamma delta"})
+    build_index([corpus], tmp_path / "index", BuildSettings())
+    with ThreadPoolExecutor(1) as pool, index_lock(tmp_path / "index"):  # the lock is let go first
+        attempt = pool.submit(indexer.reweight, tmp_path / "index", {"bm25": BM25Params(k1=0.9, b=0.4)})
+        with pytest.raises(IndexLockedError, match="--wait"):
+            attempt.result(timeout=60)  # a reweight that waited would still be waiting here
+
+
+def test_a_manifest_replaced_while_reweighting_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another build published while the new weights were computed (its lock deleted by hand): the
+    reweight does not overwrite that manifest, and says so."""
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta", "b.txt": "gamma delta"})
+    index_dir = tmp_path / "index"
+    build_index([corpus], index_dir, BuildSettings())
+    manifest = index_dir / "manifest.json"
+    original = indexer._write_retrievers
+
+    def another_build_publishes_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        replacement = index_dir / "replacement.json"
+        replacement.write_bytes(manifest.read_bytes())
+        os.replace(replacement, manifest)  # a new file in its place, as a build's publish does
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "_write_retrievers", another_build_publishes_meanwhile)
+    published = manifest.read_bytes()
+    with pytest.raises(IndexLockedError, match="another build replaced the index"):
+        indexer.reweight(index_dir, {"bm25": BM25Params(k1=0.9, b=0.4)})
+    assert manifest.read_bytes() == published and json.loads(published)["bm25"]["k1"] != 0.9

@@ -19,6 +19,7 @@ from clihelpers import RAGCLI, invoke
 from conftest import write_files
 from test_dense import build_tiny_embedder
 
+from ragcli.errors import InterruptedBuildError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.progress import PlainProgress, clock, waiting
@@ -175,4 +176,38 @@ def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(emb
     vectors = np.asarray(resumed.payload("dense.joblib")["vectors"], dtype=np.float32)
     expected = np.asarray(fresh.payload("dense.joblib")["vectors"], dtype=np.float32)
     assert vectors.shape == expected.shape == (150, 32)
+    np.testing.assert_allclose(vectors, expected, atol=2e-3)
+
+
+def test_an_interrupted_embedding_of_unchanged_files_resumes_from_the_index_folder(
+    embedder: Path, tmp_path: Path
+) -> None:
+    """In process (the test above drives the CLI): vectors added to an index whose files did not change
+    go through the rewrite path; Ctrl-C there keeps the old index, checkpoints the vectors embedded so
+    far in the index folder, and the next build embeds only the rest, to the same vectors."""
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(30, words=12)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)
+    before = (index_dir / "manifest.json").read_bytes()
+    settings = BuildSettings(
+        retrievers={"dense": EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)}
+    )
+
+    def ctrl_c_after_seven(done: int, total: int, *stage: str) -> None:
+        if done >= 7 and not stage:
+            raise KeyboardInterrupt
+
+    with pytest.raises(InterruptedBuildError, match=r"interrupted: 7 of 30 passages embedded; run the same"):
+        build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+    assert (index_dir / "manifest.json").read_bytes() == before
+    assert (index_dir / CHECKPOINT_FILE).is_file()
+
+    build_index([corpus], index_dir, settings)
+    resumed = load_index(index_dir)
+    assert (resumed.manifest["dense"]["embedded"], resumed.manifest["dense"]["reused"]) == (23, 7)
+    assert not (index_dir / CHECKPOINT_FILE).exists()
+    fresh_dir = tmp_path / "fresh"
+    build_index([corpus], fresh_dir, settings)
+    vectors = np.asarray(resumed.payload("dense.joblib")["vectors"], dtype=np.float32)
+    expected = np.asarray(load_index(fresh_dir).payload("dense.joblib")["vectors"], dtype=np.float32)
     np.testing.assert_allclose(vectors, expected, atol=2e-3)
