@@ -11,7 +11,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
@@ -295,6 +295,7 @@ def query(
     # every option is checked before the index is opened, stdin is read or a model is loaded
     restriction = Filter.parse(path_globs or (), where or ())
     _check_retriever(retriever)
+    _unused_fusion_options([retriever], rrf_k, dense_weight)
     view = OutputView.checked(sources, plain, json_output, generate)
     if generate:
         from ragcli.generation.base import check_generator
@@ -402,6 +403,21 @@ def _check_retriever(name: str) -> None:
     from ragcli.retrieval.base import RETRIEVERS
 
     RETRIEVERS.get(name)
+
+
+def _unused_fusion_options(names: Sequence[str], rrf_k: int, dense_weight: float) -> None:
+    """A fusion option no chosen retriever uses is said, not silently dropped: `-r hybrid` was
+    reciprocal rank fusion until z-score fusion replaced it, so an old `--rrf-k` now needs hybrid-rrf."""
+    from ragcli.records import SearchOptions
+    from ragcli.render import note
+    from ragcli.retrieval.base import RETRIEVERS
+
+    defaults = SearchOptions()
+    fusions = {getattr(RETRIEVERS.get(name), "fusion", None) for name in names}
+    if rrf_k != defaults.rrf_k and "rrf" not in fusions:
+        note("ragcli: warning: --rrf-k is used by -r hybrid-rrf only (hybrid fuses z-scores: --dense-weight)")
+    if dense_weight != defaults.dense_weight and "zscore" not in fusions:
+        note("ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only")
 
 
 def _fallback_note(choice: Any) -> None:
@@ -633,6 +649,7 @@ def evaluate(
     restriction = Filter.parse(path_globs or (), where or ())
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
+    _unused_fusion_options(retrievers, rrf_k, dense_weight)
     generation = _generation_options(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,

@@ -452,3 +452,21 @@ def test_an_int8_dense_query_imports_neither_torch_nor_transformers(
     )
     assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
     assert json.loads(result.stdout)["hits"]
+
+
+def test_a_fusion_option_no_chosen_retriever_uses_is_said(dense_index: Path) -> None:
+    """`-r hybrid` was reciprocal rank fusion: an `--rrf-k` it now ignores gets a warning, not silence."""
+
+    def warnings(*args: str) -> list[str]:
+        result = invoke("query", "wind", "--index", str(dense_index), "--no-generate", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stderr.splitlines() if "warning" in line]
+
+    assert warnings("-r", "hybrid", "--rrf-k", "10") == [
+        "ragcli: warning: --rrf-k is used by -r hybrid-rrf only (hybrid fuses z-scores: --dense-weight)"
+    ]
+    assert warnings("-r", "hybrid-rrf", "--dense-weight", "0.3") == [
+        "ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only"
+    ]
+    assert warnings("-r", "hybrid-rrf", "--rrf-k", "10") == warnings("-r", "hybrid", "--dense-weight", "0.3") == []
+    assert len(warnings("-r", "bm25", "--rrf-k", "10", "--dense-weight", "0.3")) == 2
