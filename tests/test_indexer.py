@@ -453,3 +453,16 @@ def test_a_manifest_replaced_while_reweighting_is_kept(tmp_path: Path, monkeypat
     with pytest.raises(IndexLockedError, match="another build replaced the index"):
         indexer.reweight(index_dir, {"bm25": BM25Params(k1=0.9, b=0.4)})
     assert manifest.read_bytes() == published and json.loads(published)["bm25"]["k1"] != 0.9
+
+
+def test_retriever_updates_reports_each_retriever_on_its_own() -> None:
+    """A retriever with nothing before or after, or one removed, does not end the report: the ones
+    after it in the registry's order (bm25, tfidf, dense) are still reported."""
+    dense = {"settings": {"model": "m", "precision": "fp32"}, "embedded": 4, "reused": 0}
+    assert indexer.retriever_updates({}, {"tfidf": {"sublinear_tf": True}}) == [
+        {"retriever": "tfidf", "action": "added"}
+    ]
+    assert indexer.retriever_updates({"tfidf": {"sublinear_tf": True}}, {"dense": dense}) == [
+        {"retriever": "tfidf", "action": "removed"},
+        {"retriever": "dense", "action": "added", "embedded": 4},
+    ]

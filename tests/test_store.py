@@ -314,6 +314,10 @@ def test_same_payload_compares_order_dtypes_and_values() -> None:
     assert not same_payload(payload, {"a": np.array([0, 1, 3]), "n": 3, "s": "x"})  # a value
     assert not same_payload(payload, {"a": np.arange(3, dtype=np.int64), "n": 3.0, "s": "x"})  # a type
     assert not same_payload(payload, {"a": [0, 1, 2], "n": 3, "s": "x"})  # an array against a list
+    assert not same_payload(payload, {"a": np.arange(3, dtype=np.int64), "n": 4, "s": "x"})  # a number
+    # the same bytes are not the same array: another dtype, or another shape
+    assert not same_payload({"z": np.zeros(3, dtype=np.int64)}, {"z": np.zeros(3, dtype=np.float64)})
+    assert not same_payload({"z": np.zeros((2, 3))}, {"z": np.zeros((3, 2))})
     nan = {"v": np.array([np.nan, 1.0])}
     assert same_payload(nan, {"v": np.array([np.nan, 1.0])})  # bits: a NaN is itself
     assert not same_payload({"v": np.array([0.0])}, {"v": np.array([-0.0])})
