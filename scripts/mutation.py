@@ -133,6 +133,16 @@ def score(modules: list[str], survivors: bool = False) -> float | None:
     return overall
 
 
+def refresh_extensions() -> None:
+    """A resumed run re-copies the Python files that changed, but not the compiled extension
+    (ragcli/retrieval/_topk*.so): bring mutants/ up to date with the one built here."""
+    for built in sorted((ROOT / "ragcli").rglob("*.so")):
+        copy = MUTANTS / built.relative_to(ROOT)
+        if copy.parent.is_dir() and (not copy.exists() or copy.read_bytes() != built.read_bytes()):
+            shutil.copy2(built, copy)
+            print(f"  refreshed {copy.relative_to(ROOT)}", flush=True)
+
+
 def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = False) -> int:
     patterns = [p for m in modules if present(m) for p in MODULES[m][1]]
     if resume:
@@ -144,6 +154,7 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
             print("nothing left to check")
             return 0
         patterns, keep = [], True
+        refresh_extensions()
     elif not patterns:
         sys.exit("none of the chosen modules exists")
     if not keep and MUTANTS.exists():
