@@ -466,3 +466,34 @@ def test_retriever_updates_reports_each_retriever_on_its_own() -> None:
         {"retriever": "tfidf", "action": "removed"},
         {"retriever": "dense", "action": "added", "embedded": 4},
     ]
+
+
+def test_reweight_keeps_the_other_retrievers_recorded_settings(tmp_path: Path) -> None:
+    """`tune --apply` changes BM25 only: TF-IDF built with non-default settings keeps them."""
+    from ragcli.retrieval.tfidf import TfidfParams
+
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta beta", "b.txt": "gamma delta alpha"})
+    plain = TfidfParams(sublinear_tf=False, smooth_idf=False)
+    build_index([corpus], tmp_path / "index", BuildSettings(retrievers={"tfidf": plain}))
+    indexer.reweight(tmp_path / "index", {"bm25": BM25Params(k1=0.9, b=0.4)})
+    manifest = load_index(tmp_path / "index").manifest
+    assert (manifest["bm25"]["k1"], manifest["bm25"]["b"]) == (0.9, 0.4)
+    assert manifest["tfidf"] == {"sublinear_tf": False, "smooth_idf": False}
+
+
+def test_retriever_updates_compare_a_sections_settings_not_its_counts() -> None:
+    """Dense keeps its settings under "settings" beside the counts; a flat section (an older or a
+    plugin's) keeps them at the top: either way the embedded/reused counts are no setting."""
+    settings = {"model": "m", "precision": "fp32"}
+    before = {"dense": {"settings": settings, "embedded": 10, "reused": 0}}
+    extended = {"dense": {"settings": settings, "embedded": 3, "reused": 10}}
+    assert indexer.retriever_updates(before, extended) == [{"retriever": "dense", "action": "extended", "embedded": 3}]
+    other_model = {"dense": {"settings": {**settings, "model": "n"}, "embedded": 13, "reused": 0}}
+    assert indexer.retriever_updates(before, other_model) == [
+        {"retriever": "dense", "action": "rebuilt", "changed": {"model": ["m", "n"]}, "embedded": 13}
+    ]
+    flat_before = {"dense": {**settings, "embedded": 10, "reused": 0}}
+    flat_after = {"dense": {**settings, "embedded": 2, "reused": 10}}
+    assert indexer.retriever_updates(flat_before, flat_after) == [
+        {"retriever": "dense", "action": "extended", "embedded": 2}
+    ]

@@ -494,3 +494,37 @@ def test_a_string_table_is_the_bytes_end_to_end_and_int64_offsets(strings: list[
 
 def test_a_lone_surrogate_becomes_a_question_mark_in_a_string_table() -> None:
     assert list(StringTable.from_strings(["a\ud800b", "ok"])) == ["a?b", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "says"),
+    [
+        ("flipped byte", "checksum mismatch (the file is damaged)"),
+        ("read error", "cannot be read (Input/output error)"),
+        ("not a file", "not a regular file"),
+    ],
+)
+def test_verify_names_the_damaged_payload_and_says_to_rebuild(
+    small_index: Path, monkeypatch: pytest.MonkeyPatch, failure: str, says: str
+) -> None:
+    """Each way a payload fails `verify_checksums` is one clear line naming the file, and the hint to
+    rebuild (exit 7 for the user): a flipped byte, a read error, a file swapped for a non-file."""
+    from ragcli.safeload import NotRegularFileError
+
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    path = payload_file(small_index, PASSAGES_FILE)
+    if failure == "flipped byte":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    else:
+        error = OSError(errno.EIO, "Input/output error") if failure == "read error" else NotRegularFileError()
+
+        def failing(target: Path) -> str:
+            raise error
+
+        monkeypatch.setattr(store, "sha256_file", failing)
+    with pytest.raises(IndexDamagedError) as caught:
+        store.verify_checksums(small_index, manifest, skip=[n for n in manifest["files"] if n != PASSAGES_FILE])
+    assert caught.value.message == f"{path}: {says}"
+    assert caught.value.hint == store.REBUILD_HINT
