@@ -130,6 +130,14 @@ typedef struct {
     Entry *heap;
 } Query;
 
+/* Term t's postings, [lo, hi): 0, or -1 when the term or its row bounds are out of range (damaged). */
+static inline int term_row(const Query *Q, int64_t t, int64_t *lo, int64_t *hi) {
+    if (t < 0 || t >= Q->n_terms) return -1;
+    *lo = Q->indptr[t];
+    *hi = Q->indptr[t + 1];
+    return *lo < 0 || *hi < *lo || *hi > Q->nnz ? -1 : 0;
+}
+
 /* Returns the number of hits in q->heap (sorted best first), -1 for damaged data, -2 out of memory.
    The terms live in "bound order" (ascending maximum contribution) so that the essential ones are the
    range [ne, q); orig[j] is term j's position in the query, which fixes the order of summation. */
@@ -145,10 +153,8 @@ static Py_ssize_t run(Query *Q) {
     const float *data = Q->data;
     if (!pos || !end || !cur || !ub || !prefix || !w || !hit_value || !orig || !hit_term) { result = -2; goto done; }
     for (i = 0; i < q; i++) {
-        int64_t t = Q->terms[i];
-        if (t < 0 || t >= Q->n_terms) { result = -1; goto done; }
-        int64_t lo = Q->indptr[t], hi = Q->indptr[t + 1];
-        if (lo < 0 || hi < lo || hi > Q->nnz) { result = -1; goto done; }
+        int64_t t = Q->terms[i], lo, hi;
+        if (term_row(Q, t, &lo, &hi) < 0) { result = -1; goto done; }
         double weight = Q->weights[i], top, bound;
         if (Q->term_max) {
             top = Q->term_max[t];
@@ -244,10 +250,8 @@ static Py_ssize_t run_dense(Query *Q) {
     Py_ssize_t result = 0;
     if (!acc || !held) { result = -2; goto done; }
     for (i = 0; i < q; i++) {
-        int64_t t = Q->terms[i];
-        if (t < 0 || t >= Q->n_terms) { result = -1; goto done; }
-        int64_t lo = Q->indptr[t], hi = Q->indptr[t + 1];
-        if (lo < 0 || hi < lo || hi > Q->nnz) { result = -1; goto done; }
+        int64_t lo, hi;
+        if (term_row(Q, Q->terms[i], &lo, &hi) < 0) { result = -1; goto done; }
         double w = Q->weights[i];
         for (p = lo; p < hi; p++) {
             doc = Q->indices[p];
