@@ -44,23 +44,20 @@ def split_corpus(folder: Path) -> None:
         (folder / f"part-{i:03d}.jsonl").write_text("".join(lines[i * per_file : (i + 1) * per_file]), encoding="utf-8")
 
 
-def timed_build(corpus: Path, index_dir: Path, rebuild: bool = False) -> tuple[float, dict[str, object]]:
-    """One `ragcli index` as a user runs it: a fresh process (imports included), timed from outside;
-    its CPU time is appended to `CPU`."""
+def timed_build(corpus: Path, index_dir: Path, rebuild: bool = False) -> tuple[float, float, dict[str, object]]:
+    """One `ragcli index` as a user runs it: a fresh process (imports included), timed from outside:
+    (wall seconds, CPU seconds of it and its children, its JSON report)."""
     command = [str(BIN / "ragcli"), "index", str(corpus), "--index", str(index_dir), "--json"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([*command, *(["--rebuild"] if rebuild else [])], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode:
         raise SystemExit(f"ragcli index failed ({done.returncode}): {done.stderr.strip()}")
     report: dict[str, object] = json.loads(done.stdout)
-    return seconds, report
-
-
-CPU: list[float] = []  # CPU seconds of each `ragcli index` run, in order
+    return seconds, cpu, report
 
 
 def main() -> None:
@@ -73,13 +70,13 @@ def main() -> None:
     full, noop, one = [], [], []
     cpu: dict[str, list[float]] = {"full": [], "noop": [], "one": []}
     for run in range(options.runs):
-        seconds, report = timed_build(corpus, index_dir, rebuild=True)
+        seconds, used, report = timed_build(corpus, index_dir, rebuild=True)
         full.append(seconds)
-        cpu["full"].append(CPU[-1])
-        seconds, report = timed_build(corpus, index_dir)
+        cpu["full"].append(used)
+        seconds, used, report = timed_build(corpus, index_dir)
         assert report["up_to_date"] is True, report
         noop.append(seconds)
-        cpu["noop"].append(CPU[-1])
+        cpu["noop"].append(used)
         target = corpus / f"part-{run:03d}.jsonl"
         with target.open("a", encoding="utf-8") as handle:
             handle.write(
@@ -88,10 +85,10 @@ def main() -> None:
                 )
                 + "\n"
             )
-        seconds, report = timed_build(corpus, index_dir)
+        seconds, used, report = timed_build(corpus, index_dir)
         assert (report["files_changed"], report["files_unchanged"]) == (1, FILES - 1), report
         one.append(seconds)
-        cpu["one"].append(CPU[-1])
+        cpu["one"].append(used)
         print(
             f"run {run + 1}: full {full[-1]:.1f} s (CPU {cpu['full'][-1]:.1f} s), unchanged {noop[-1]:.2f} s "
             f"(CPU {cpu['noop'][-1]:.2f} s), one file changed {one[-1]:.2f} s (CPU {cpu['one'][-1]:.2f} s; "
