@@ -158,6 +158,19 @@ def test_lora_trains_adapters_and_saves_a_merged_model(
     assert result.exit_code == 0, result.output
 
 
+def test_lora_adapters_start_from_the_seed_not_from_what_ran_before(qa: Path, tiny_gpt2: Path, tmp_path: Path) -> None:
+    """The same --seed gives the same LoRA run whatever the process's random state was before it."""
+    import torch
+
+    losses = []
+    for before in (1, 2):
+        torch.manual_seed(before)  # as other work in the same process would leave it
+        torch.rand(before * 7)
+        report = train(qa, tiny_gpt2, tmp_path / f"lora-{before}", "--lora", "--lora-rank", "4", "--epochs", "2")
+        losses.append(report["losses"])
+    assert losses[0] == losses[1]
+
+
 def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
     first = train(qa, tiny_t5, tmp_path / "out", "--epochs", "2")
     assert (tmp_path / "out" / CHECKPOINTS / "checkpoint-2").is_dir() and first["resumed_from"] is None

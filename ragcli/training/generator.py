@@ -356,6 +356,7 @@ def _train(
     network = generator.network
     network.train()
     if settings.lora:
+        transformers.set_seed(settings.seed)  # the adapters' random start: --seed, not whatever ran before
         network = _with_lora(network, settings.lora_rank, seq2seq)
     precision = _precision(device, torch, str(getattr(network.config, "model_type", "")))
     tokenizer = generator.tokenizer
