@@ -14,6 +14,7 @@ from ragcli.generation.base import (
     Generator,
     cited_sources,
     make_generator,
+    settle,
     strip_citations,
 )
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
@@ -237,7 +238,11 @@ def test_streaming_yields_the_same_text_as_generate(tiny_t5: Path, sample_index:
     pieces, finish = generator.stream("What is swarming?", sources)
     streamed = "".join(pieces)
     result = finish()
-    assert result.text == streamed.strip() == generator.generate("What is swarming?", sources).text
+    # The tiny model's random weights may write only symbols (e.g. U+FFFD), which settle() reads as no
+    # answer: the finished text is the streamed text settled, and both equal a non-streamed generate().
+    assert result == settle(streamed, sources, result.sources_in_prompt)
+    assert result.text in ("", streamed.strip())
+    assert result.text == generator.generate("What is swarming?", sources).text
 
 
 def test_too_many_new_tokens_for_a_small_causal_model(tiny_gpt2: Path) -> None:
