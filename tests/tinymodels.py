@@ -33,8 +33,10 @@ def _tokenizer(max_length: int, chat: bool = False):  # type: ignore[no-untyped-
 
 
 def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
+    import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
+    torch.manual_seed(0)  # the same random weights in every run, whatever the tests before drew
     tokenizer = _tokenizer(max_length)
     config = T5Config(
         vocab_size=len(tokenizer),
@@ -54,8 +56,10 @@ def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
 
 
 def build_tiny_gpt2(folder: Path, positions: int = 160, chat: bool = True) -> Path:
+    import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    torch.manual_seed(0)  # the same random weights in every run, whatever the tests before drew
     tokenizer = _tokenizer(positions, chat=chat)
     config = GPT2Config(
         vocab_size=len(tokenizer),
