@@ -8,6 +8,7 @@ give the same answers too."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -81,14 +82,89 @@ def test_an_index_without_stored_term_maxima_ranks_the_same(problem) -> None:
     assert_same(older.top(*rest), exhaustive(matrix, *rest))
 
 
+@st.composite
+def batches(draw):
+    """A matrix and several queries over it (some empty, some repeated), ranked as one batch."""
+    matrix, ids, weights, k, id_rank, allowed, constant = draw(problems())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_terms = len(matrix.indptr) - 1
+    queries = [(ids, weights, constant)]
+    for _ in range(draw(st.integers(0, 6))):
+        q = int(rng.integers(0, n_terms + 1))
+        picked = rng.choice(n_terms, size=q, replace=False).astype(np.int64)
+        queries.append((picked, rng.integers(1, 4, size=q).astype(np.float64), float(rng.choice([0.0, 0.75]))))
+    queries.append(queries[0])
+    return matrix, queries, k, id_rank, allowed
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
+@given(batches())
+def test_a_batch_ranks_each_query_as_exhaustive_scoring(batch) -> None:
+    matrix, queries, k, id_rank, allowed = batch
+    ranked = matrix.top_many(sparse.QueryBatch.pack(queries), k, id_rank, allowed)
+    assert len(ranked) == len(queries)
+    for (ids, weights, constant), got in zip(queries, ranked):
+        assert_same(got, exhaustive(matrix, ids, weights, k, id_rank, allowed, constant))
+
+
+def test_a_packed_batch_gives_back_its_queries() -> None:
+    queries = [
+        (np.array([3, 1], dtype=np.int64), np.array([1.0, 2.0]), 0.0),
+        (np.zeros(0, dtype=np.int64), np.zeros(0), 0.5),
+        (np.array([7], dtype=np.int64), np.array([0.25]), 0.75),
+    ]
+    batch = sparse.QueryBatch.pack(queries)
+    assert batch.offsets.tolist() == [0, 2, 2, 3] and batch.terms.dtype == np.int64
+    for (ids, weights, constant), (ids2, weights2, constant2) in zip(queries, batch.queries(), strict=True):
+        assert ids.tolist() == ids2.tolist() and weights.tolist() == weights2.tolist() and constant == constant2
+    assert sparse.QueryBatch.pack([]).offsets.tolist() == [0]
+
+
+def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    id_rank = np.arange(4, dtype=np.int64)
+    docs, scores, counts = np.empty((2, 2), dtype=np.int64), np.empty((2, 2)), np.empty(2, dtype=np.int64)
+
+    def call(offsets, terms, first=0, last=2, out_docs=docs):
+        weights = np.ones(len(terms))
+        sparse._kernel.topk_many(
+            matrix.indptr, matrix.indices, matrix.data, None, np.array(offsets, dtype=np.int64),
+            np.array(terms, dtype=np.int64), weights, np.zeros(2), 2, id_rank, None, False, first, last,
+            out_docs, scores, counts,
+        )  # fmt: skip
+
+    call([0, 1, 2], [2, 3])
+    assert counts.tolist() == [1, 1] and docs[:, 0].tolist() == [2, 3]
+    for offsets in ([0, 3, 2], [0, -1, 2], [1, 0, 2]):
+        with pytest.raises(ValueError, match="offsets out of range"):
+            call(offsets, [2, 3])
+    with pytest.raises(ValueError, match="mismatched"):
+        call([0, 1, 2], [2, 3], last=3)
+    with pytest.raises(ValueError, match="mismatched"):
+        call([0, 1, 2], [2, 3], out_docs=np.empty((2, 1), dtype=np.int64))
+    with pytest.raises(ValueError, match="out of range"):
+        call([0, 1, 2], [2, 9])
+    counts[:] = -5
+    call([0, 1, 2], [2, 3], first=1, last=2)  # a range: only its queries are ranked and written
+    assert counts.tolist() == [-5, 1]
+
+
 def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(7)
     dense = np.where(rng.random((20, 300)) < 0.2, rng.integers(1, 4, (20, 300)) / 4, 0).astype(np.float32)
     matrix, id_rank = TermMatrix.from_scipy(sp.csr_matrix(dense)), rng.permutation(300).astype(np.int64)
     ids, weights = np.array([3, 1, 17, 8], dtype=np.int64), np.array([1.0, 2.0, 1.0, 1.0])
     compiled = matrix.top(ids, weights, 10, id_rank)
+    batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[:2], weights[:2], 0.5)])
+    compiled_batch = matrix.top_many(batch, 10, id_rank)
+    assert_same(compiled_batch[0], compiled)
+    monkeypatch.setattr(sparse, "_kernel", SimpleNamespace(topk=sparse._kernel.topk))  # an older build
+    for got, want in zip(matrix.top_many(batch, 10, id_rank), compiled_batch, strict=True):
+        assert_same(got, want)
     monkeypatch.setattr(sparse, "_kernel", None)
     assert_same(matrix.top(ids, weights, 10, id_rank), compiled)
+    for got, want in zip(matrix.top_many(batch, 10, id_rank), compiled_batch, strict=True):
+        assert_same(got, want)
 
 
 def test_pruning_keeps_every_tie_at_the_kth_score() -> None:

@@ -128,6 +128,8 @@ typedef struct {
     double constant;
     Py_ssize_t k;
     Entry *heap;
+    double *acc;   /* run_dense's accumulator and ...                                        */
+    uint8_t *held; /* ... which passages some term holds: n_passages each, zero between queries */
 } Query;
 
 /* Term t's postings, [lo, hi): 0, or -1 when the term or its row bounds are out of range (damaged). */
@@ -240,37 +242,57 @@ done:
    per-passage walk over every term's cursor. The same scores (each passage's contributions added in
    the query's term order from 0.0, the constant last: what `run` and np.bincount compute) for the same
    candidates (the passages some query term holds), offered to the heap in passage order as `run`
-   offers them, so the same hits come out. Memory: 9 bytes a passage, freed before returning. */
+   offers them, so the same hits come out. Memory: 9 bytes a passage (Q->acc, Q->held), zero on entry
+   and left zero, so that a batch of queries reuses them. */
 static Py_ssize_t run_dense(Query *Q) {
     Py_ssize_t q = Q->q, k = Q->k, filled = 0, i;
     int64_t n = Q->n_passages, doc, p;
+    double *acc = Q->acc;
+    uint8_t *held = Q->held;
     if (q == 0 || k == 0) return 0;
-    double *acc = calloc(n > 0 ? n : 1, sizeof(double));
-    uint8_t *held = calloc(n > 0 ? n : 1, 1);
-    Py_ssize_t result = 0;
-    if (!acc || !held) { result = -2; goto done; }
     for (i = 0; i < q; i++) {
         int64_t lo, hi;
-        if (term_row(Q, Q->terms[i], &lo, &hi) < 0) { result = -1; goto done; }
+        if (term_row(Q, Q->terms[i], &lo, &hi) < 0) return -1;
         double w = Q->weights[i];
         for (p = lo; p < hi; p++) {
             doc = Q->indices[p];
-            if (doc < 0 || doc >= n) { result = -1; goto done; }
+            if (doc < 0 || doc >= n) return -1; /* the scratch stays dirty: the caller discards it */
             acc[doc] += contribution(w, Q->data[p]);
             held[doc] = 1;
         }
     }
     for (doc = 0; doc < n; doc++) {
-        if (!held[doc] || (Q->allowed && !Q->allowed[doc])) continue;
-        Entry e = {acc[doc] + Q->constant, Q->id_rank[doc], doc};
+        if (!held[doc]) continue;
+        double total = acc[doc];
+        acc[doc] = 0.0;
+        held[doc] = 0;
+        if (Q->allowed && !Q->allowed[doc]) continue;
+        Entry e = {total + Q->constant, Q->id_rank[doc], doc};
         offer(Q->heap, k, &filled, e);
     }
     best_first(Q->heap, filled);
-    result = filled;
-done:
-    free(acc); free(held);
-    return result;
+    return filled;
 }
+
+/* run or run_dense for one query, its hits copied to docs/scores; the scratch comes with Q */
+static Py_ssize_t rank_one(Query *Q, int dense, int64_t *docs, double *scores) {
+    Py_ssize_t n = dense ? run_dense(Q) : run(Q);
+    for (Py_ssize_t i = 0; i < n; i++) { docs[i] = Q->heap[i].doc; scores[i] = Q->heap[i].score; }
+    return n;
+}
+
+/* The heap (k entries) and, for run_dense, the zeroed scratch: 0, or -1 out of memory (nothing held). */
+static int scratch(Query *Q, int dense) {
+    Q->heap = malloc(sizeof(Entry) * (Q->k ? Q->k : 1));
+    Q->acc = dense ? calloc(Q->n_passages > 0 ? Q->n_passages : 1, sizeof(double)) : NULL;
+    Q->held = dense ? calloc(Q->n_passages > 0 ? Q->n_passages : 1, 1) : NULL;
+    if (Q->heap && (!dense || (Q->acc && Q->held))) return 0;
+    free(Q->heap); free(Q->acc); free(Q->held);
+    Q->heap = NULL; Q->acc = NULL; Q->held = NULL;
+    return -1;
+}
+
+static void release(Query *Q) { free(Q->heap); free(Q->acc); free(Q->held); }
 
 static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize, const char *name) {
     if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS) < 0) return -1;
@@ -291,6 +313,31 @@ PyDoc_STRVAR(topk_doc,
 "weights (float64), over a CSR matrix (indptr int64, indices int32, data float32). term_max (float32\n"
 "per term) and allowed (bool per passage) may be None. Releases the GIL while scoring.");
 
+/* Q's matrix, id_rank, term_max and allowed from their buffers (tmax, allowed may be NULL), and k
+   bounded by the passages: 0, or -1 with ValueError for lengths that do not fit together. */
+static int matrix_query(Query *Q, const Py_buffer *indptr, const Py_buffer *indices, const Py_buffer *data,
+                        const Py_buffer *tmax, const Py_buffer *rank, const Py_buffer *allowed, Py_ssize_t k) {
+    Q->indptr = indptr->buf;
+    Q->indices = indices->buf;
+    Q->data = data->buf;
+    Q->n_terms = indptr->len / 8 - 1;
+    Q->nnz = indices->len / 4;
+    Q->n_passages = rank->len / 8;
+    Q->id_rank = rank->buf;
+    Q->term_max = tmax ? tmax->buf : NULL;
+    Q->allowed = allowed ? allowed->buf : NULL;
+    Q->heap = NULL;
+    Q->acc = NULL;
+    Q->held = NULL;
+    if (Q->n_terms < 0 || data->len / 4 != Q->nnz || (tmax && tmax->len / 4 != Q->n_terms) ||
+        (allowed && allowed->len != Q->n_passages) || k < 0) {
+        PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
+        return -1;
+    }
+    Q->k = k < Q->n_passages ? k : Q->n_passages;
+    return 0;
+}
+
 static PyObject *search(PyObject *args, int dense) {
     PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_terms, *o_weights, *o_rank, *o_allowed, *o_docs, *o_scores;
     Py_ssize_t k;
@@ -301,7 +348,8 @@ static PyObject *search(PyObject *args, int dense) {
     Py_buffer b[10];
     int got = 0;
     PyObject *result = NULL;
-    Entry *heap = NULL;
+    Query Q;
+    Q.heap = NULL; Q.acc = NULL; Q.held = NULL;
     GET(o_indptr, 0, 8, "indptr");
     GET(o_indices, 0, 4, "indices");
     GET(o_data, 0, 4, "data");
@@ -310,49 +358,32 @@ static PyObject *search(PyObject *args, int dense) {
     GET(o_rank, 0, 8, "id_rank");
     GET(o_docs, 1, 8, "out_docs");
     GET(o_scores, 1, 8, "out_scores");
-    Py_ssize_t has_tmax = o_tmax != Py_None, has_allowed = o_allowed != Py_None;
     Py_buffer *tmax = NULL, *allowed = NULL;
-    if (has_tmax) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
-    if (has_allowed) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
-    Query Q;
-    Q.indptr = b[0].buf;
-    Q.indices = b[1].buf;
-    Q.data = b[2].buf;
-    Q.n_terms = b[0].len / 8 - 1;
-    Q.nnz = b[1].len / 4;
-    Q.n_passages = b[5].len / 8;
+    if (o_tmax != Py_None) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
+    if (o_allowed != Py_None) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
+    if (matrix_query(&Q, &b[0], &b[1], &b[2], tmax, &b[5], allowed, k) < 0) goto out;
     Q.terms = b[3].buf;
     Q.q = b[3].len / 8;
     Q.weights = b[4].buf;
-    Q.id_rank = b[5].buf;
-    Q.term_max = tmax ? tmax->buf : NULL;
-    Q.allowed = allowed ? allowed->buf : NULL;
     Q.constant = constant;
-    if (Q.n_terms < 0 || b[2].len / 4 != Q.nnz || b[4].len / 8 != Q.q || (tmax && tmax->len / 4 != Q.n_terms) ||
-        (allowed && allowed->len != Q.n_passages) || k < 0) {
+    if (b[4].len / 8 != Q.q) {
         PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
         goto out;
     }
-    Q.k = k < Q.n_passages ? k : Q.n_passages;
     if (b[6].len / 8 < Q.k || b[7].len / 8 < Q.k) {
         PyErr_SetString(PyExc_ValueError, "output arrays shorter than k");
         goto out;
     }
-    heap = malloc(sizeof(Entry) * (Q.k ? Q.k : 1));
-    if (!heap) { PyErr_NoMemory(); goto out; }
-    Q.heap = heap;
+    if (scratch(&Q, dense) < 0) { PyErr_NoMemory(); goto out; }
     Py_ssize_t n;
     Py_BEGIN_ALLOW_THREADS
-    n = dense ? run_dense(&Q) : run(&Q);
+    n = rank_one(&Q, dense, b[6].buf, b[7].buf);
     Py_END_ALLOW_THREADS
     if (n == -1) { PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range"); goto out; }
     if (n == -2) { PyErr_NoMemory(); goto out; }
-    int64_t *docs = b[6].buf;
-    double *scores = b[7].buf;
-    for (Py_ssize_t i = 0; i < n; i++) { docs[i] = heap[i].doc; scores[i] = heap[i].score; }
     result = PyLong_FromSsize_t(n);
 out:
-    free(heap);
+    release(&Q);
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
     return result;
 }
@@ -365,6 +396,82 @@ PyDoc_STRVAR(topk_dense_doc,
 "collections, the same hits.");
 
 static PyObject *topk_dense(PyObject *self, PyObject *args) { return search(args, 1); }
+
+PyDoc_STRVAR(topk_many_doc,
+"topk_many(indptr, indices, data, term_max, qptr, terms, weights, constants, k, id_rank, allowed, dense,\n"
+"          first, last, out_docs, out_scores, out_counts) -> None\n\n"
+"topk (dense: topk_dense) for queries first..last-1 of a batch: query i is terms[qptr[i]:qptr[i+1]]\n"
+"with those weights and constants[i]; its hits go to row i of out_docs/out_scores (k columns, C order)\n"
+"and their number to out_counts[i]. One call, one scratch and the GIL released for all of them, so two\n"
+"threads can each rank their own range of the same batch.");
+
+static PyObject *topk_many(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_qptr, *o_terms, *o_weights, *o_consts, *o_rank, *o_allowed;
+    PyObject *o_docs, *o_scores, *o_counts;
+    Py_ssize_t k, first, last;
+    int dense;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpnnOOO", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
+                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &first, &last, &o_docs, &o_scores,
+                          &o_counts))
+        return NULL;
+    Py_buffer b[13];
+    int got = 0;
+    PyObject *result = NULL;
+    Query Q;
+    Q.heap = NULL; Q.acc = NULL; Q.held = NULL;
+    GET(o_indptr, 0, 8, "indptr");
+    GET(o_indices, 0, 4, "indices");
+    GET(o_data, 0, 4, "data");
+    GET(o_qptr, 0, 8, "qptr");
+    GET(o_terms, 0, 8, "terms");
+    GET(o_weights, 0, 8, "weights");
+    GET(o_consts, 0, 8, "constants");
+    GET(o_rank, 0, 8, "id_rank");
+    GET(o_docs, 1, 8, "out_docs");
+    GET(o_scores, 1, 8, "out_scores");
+    GET(o_counts, 1, 8, "out_counts");
+    Py_buffer *tmax = NULL, *allowed = NULL;
+    if (o_tmax != Py_None) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
+    if (o_allowed != Py_None) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
+    if (matrix_query(&Q, &b[0], &b[1], &b[2], tmax, &b[7], allowed, k) < 0) goto out;
+    const int64_t *qptr = b[3].buf;
+    Py_ssize_t queries = b[3].len / 8 - 1, n_terms = b[4].len / 8;
+    if (queries < 0 || b[5].len / 8 != n_terms || b[6].len / 8 != queries || b[10].len / 8 != queries ||
+        b[8].len / 8 != queries * k || b[9].len / 8 != queries * k || first < 0 || last < first || last > queries) {
+        PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
+        goto out;
+    }
+    for (Py_ssize_t i = first; i < last; i++) {
+        if (qptr[i] < 0 || qptr[i + 1] < qptr[i] || qptr[i + 1] > n_terms) {
+            PyErr_SetString(PyExc_ValueError, "query offsets out of range");
+            goto out;
+        }
+    }
+    if (scratch(&Q, dense) < 0) { PyErr_NoMemory(); goto out; }
+    const int64_t *terms = b[4].buf;
+    const double *weights = b[5].buf, *constants = b[6].buf;
+    int64_t *docs = b[8].buf, *counts = b[10].buf;
+    double *scores = b[9].buf;
+    Py_ssize_t n = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = first; i < last && n >= 0; i++) {
+        Q.terms = terms + qptr[i];
+        Q.weights = weights + qptr[i];
+        Q.q = qptr[i + 1] - qptr[i];
+        Q.constant = constants[i];
+        n = rank_one(&Q, dense, docs + i * k, scores + i * k);
+        counts[i] = n;
+    }
+    Py_END_ALLOW_THREADS
+    if (n == -1) { PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range"); goto out; }
+    if (n == -2) { PyErr_NoMemory(); goto out; }
+    result = Py_None;
+    Py_INCREF(result);
+out:
+    release(&Q);
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
 
 /* --- index time: each (term, passage) entry's weight, in one pass -------------------------------------
 
@@ -508,6 +615,7 @@ out:
 static PyMethodDef methods[] = {
     {"topk", topk, METH_VARARGS, topk_doc},
     {"topk_dense", topk_dense, METH_VARARGS, topk_dense_doc},
+    {"topk_many", topk_many, METH_VARARGS, topk_many_doc},
     {"weigh", weigh, METH_VARARGS, weigh_doc},
     {NULL, NULL, 0, NULL},
 };

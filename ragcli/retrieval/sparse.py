@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
 THREADED_MIN_QUERIES = 8  # fewer queries than this are ranked in the calling thread (a pool costs ~0.1 ms)
+BLOCKS_PER_THREAD = 4  # a batch is ranked in blocks: the first starts early, and the threads' shares even out
 DENSE_PASSAGES = 32_768  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
 
 
@@ -176,6 +177,36 @@ def _forget(gone: weakref.ref[Any]) -> None:
         _transposed = None
 
 
+@dataclass(frozen=True)
+class QueryBatch:
+    """Many weighted queries packed for one kernel call: query i is terms[offsets[i]:offsets[i + 1]]
+    with those weights, plus constants[i] (what every passage scores for it: BM25+)."""
+
+    offsets: np.ndarray  # int64, queries + 1
+    terms: np.ndarray  # int64
+    weights: np.ndarray  # float64
+    constants: np.ndarray  # float64, one per query
+
+    @classmethod
+    def pack(cls, queries: Sequence[tuple[np.ndarray, np.ndarray, float]]) -> QueryBatch:
+        """From (term ids, weights, constant) per query."""
+        offsets = np.zeros(len(queries) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids, _, _ in queries], out=offsets[1:])
+        empty = np.zeros(0)
+        return cls(
+            offsets,
+            np.concatenate([empty.astype(np.int64), *(ids for ids, _, _ in queries)]).astype(np.int64, copy=False),
+            np.concatenate([empty, *(w for _, w, _ in queries)]).astype(np.float64, copy=False),
+            np.array([c for _, _, c in queries], dtype=np.float64),
+        )
+
+    def queries(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+        """(term ids, weights, constant) per query, as `pack` took them."""
+        bounds = self.offsets.tolist()
+        for i, constant in enumerate(self.constants.tolist()):
+            yield self.terms[bounds[i] : bounds[i + 1]], self.weights[bounds[i] : bounds[i + 1]], constant
+
+
 @dataclass
 class TermMatrix:
     """A terms × passages sparse matrix in CSR form (plain numpy arrays, no scipy at query time)."""
@@ -242,7 +273,7 @@ class TermMatrix:
             self.indptr,
             self.indices,
             self.data,
-            self.term_max if self.term_max is not None and len(self.term_max) == len(self.indptr) - 1 else None,
+            self._term_max(),
             np.ascontiguousarray(term_ids, dtype=np.int64),
             np.ascontiguousarray(weights, dtype=np.float64),
             k,
@@ -253,6 +284,42 @@ class TermMatrix:
             scores,
         )
         return docs[:n], scores[:n]
+
+    def _term_max(self) -> np.ndarray | None:
+        """The stored per-term maxima when they fit the matrix (else the kernel computes them)."""
+        return self.term_max if self.term_max is not None and len(self.term_max) == len(self.indptr) - 1 else None
+
+    def top_many(
+        self, batch: QueryBatch, k: int, id_rank: np.ndarray, allowed: np.ndarray | None = None
+    ) -> list[Ranked]:
+        """`top` for each query of `batch`, in one call of the compiled kernel with the GIL released
+        (no Python step per query, one scratch for all): the same hits as `top`, query by query."""
+        k = min(k, self.n_passages)
+        if _kernel is None or not hasattr(_kernel, "topk_many") or k <= 0:  # an older build: one by one
+            return [self.top(ids, w, k, id_rank, allowed, c) for ids, w, c in batch.queries()]
+        queries = len(batch.constants)
+        docs, scores = np.empty((queries, k), dtype=np.int64), np.empty((queries, k), dtype=np.float64)
+        counts = np.empty(queries, dtype=np.int64)
+        _kernel.topk_many(
+            self.indptr,
+            self.indices,
+            self.data,
+            self._term_max(),
+            batch.offsets,
+            batch.terms,
+            batch.weights,
+            batch.constants,
+            k,
+            np.ascontiguousarray(id_rank, dtype=np.int64),
+            None if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_),
+            self.n_passages <= DENSE_PASSAGES,
+            0,
+            queries,
+            docs,
+            scores,
+            counts,
+        )
+        return [(docs[i, :n], scores[i, :n]) for i, n in enumerate(counts.tolist())]
 
     def accumulate(self, term_ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Passages that hold at least one of the terms, and Σ weight·matrix[term, passage] for each."""
@@ -364,18 +431,27 @@ class SparseScorer:
     def rank_many_within(
         self, queries: Sequence[str], k: int, id_rank: np.ndarray, allowed: np.ndarray | None
     ) -> list[Ranked]:
-        """`rank_within` for many queries, on every core: the queries are analysed here, one by one (the
-        analyzer and the index's lazy parts stay in one thread), then ranked by a pool of threads, as
-        the kernel releases the GIL while it scores."""
-        vectors = [self._vector(q) for q in queries]
-        jobs = [(ids, w, self.constant(ids, w)) for ids, w in vectors]
+        """`rank_within` for many queries, on every core. The queries are analysed here, block by
+        block (the analyzer and the index's lazy parts stay in one thread); each block, once analysed,
+        is ranked by one kernel call on a pool thread (the GIL released), while this thread analyses
+        the next: analysis and ranking overlap."""
+        matrix = self.matrix
         threads = min(_threads(), len(queries) // THREADED_MIN_QUERIES)
-        if _kernel is None or threads < 2:
-            return [self.matrix.top(ids, w, k, id_rank, allowed, c) for ids, w, c in jobs]
+        if threads < 2:
+            return matrix.top_many(self._pack(queries), k, id_rank, allowed)
         from concurrent.futures import ThreadPoolExecutor  # only batches pay for the import
 
+        size = max(THREADED_MIN_QUERIES, -(-len(queries) // (BLOCKS_PER_THREAD * threads)))
         with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(lambda job: self.matrix.top(job[0], job[1], k, id_rank, allowed, job[2]), jobs))
+            blocks = [
+                pool.submit(matrix.top_many, self._pack(queries[at : at + size]), k, id_rank, allowed)
+                for at in range(0, len(queries), size)
+            ]
+            return [ranked for block in blocks for ranked in block.result()]
+
+    def _pack(self, queries: Sequence[str]) -> QueryBatch:
+        vectors = [self._vector(q) for q in queries]
+        return QueryBatch.pack([(ids, w, self.constant(ids, w)) for ids, w in vectors])
 
     def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, weights = self._vector(query)
