@@ -261,15 +261,21 @@ static Py_ssize_t run_dense(Query *Q) {
             held[doc] = 1;
         }
     }
+    /* Whether a passage is held is a coin toss to the branch predictor; whether it can enter a full
+       heap is almost always "no". So the two are tested as one: the same offers, far fewer mispredicted
+       branches (about half of the kernel's time on SciFact went to `if (!held[doc])`). */
+    double bar = -INFINITY; /* the k-th best score once the heap is full: a passage below it cannot enter */
     for (doc = 0; doc < n; doc++) {
-        if (!held[doc]) continue;
-        double total = acc[doc];
-        acc[doc] = 0.0;
-        held[doc] = 0;
-        if (Q->allowed && !Q->allowed[doc]) continue;
-        Entry e = {total + Q->constant, Q->id_rank[doc], doc};
-        offer(Q->heap, k, &filled, e);
+        double total = acc[doc] + Q->constant;
+        if (held[doc] & !(total < bar)) { /* NaN is offered, as before: offer() ranks it */
+            if (Q->allowed && !Q->allowed[doc]) continue;
+            Entry e = {total, Q->id_rank[doc], doc};
+            offer(Q->heap, k, &filled, e);
+            if (filled == k) bar = Q->heap[0].score;
+        }
     }
+    memset(acc, 0, sizeof(double) * (size_t)n);
+    memset(held, 0, (size_t)n);
     best_first(Q->heap, filled);
     return filled;
 }
