@@ -258,3 +258,21 @@ def test_each_path_is_the_one_its_collection_size_selects(monkeypatch: pytest.Mo
     docs, _ = matrix.top(np.array([2], dtype=np.int64), np.ones(1), 2, np.arange(4, dtype=np.int64))
     assert docs.tolist() == [2]
     assert called == ["topk" if kernel_path == "maxscore" else "topk_dense"]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_terms_whose_hashes_collide_are_told_apart_by_their_text(
+    monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    """Every term of a length shares one hash here: the lookup walks the equal hashes and compares
+    strings, with the compiled search and with numpy's."""
+    from ragcli.retrieval import lexicon as lexicon_module
+    from ragcli.retrieval.lexicon import Lexicon, lexicon_payload
+
+    monkeypatch.setattr(lexicon_module, "term_hash", lambda term: len(term) * 1000)
+    if not compiled:
+        monkeypatch.setattr(lexicon_module, "KERNEL", None)
+    vocabulary = ["a", "b", "cc", "dd", "ee", "fff"]
+    found = Lexicon(lexicon_payload(vocabulary))
+    assert found.term_ids(["ee", "b", "zz", "fff", "c", "a", "gggg", "dd"]) == [4, 1, None, 5, None, 0, None, 3]
+    assert Lexicon(lexicon_payload([])).term_ids(["a"]) == [None] and found.term_ids([]) == []

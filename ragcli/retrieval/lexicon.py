@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ragcli.retrieval.kernel import KERNEL
 from ragcli.store import StringTable
 
 
@@ -62,31 +63,34 @@ class Lexicon:
 
     def term_ids(self, terms: Sequence[str]) -> list[int | None]:
         """The id of each term, None for terms the corpus does not hold."""
-        if not terms:
-            return []
-        hashes = np.fromiter((term_hash(t) for t in terms), dtype=np.uint64, count=len(terms))
         n = len(self.hash_sorted)
-        if n == 0:
+        if not terms or n == 0:
             return [None] * len(terms)
-        positions = np.searchsorted(self.hash_sorted, hashes)
-        at = np.minimum(positions, n - 1)  # one gather for all terms: a query costs a few µs per term
-        matched = (self.hash_sorted[at] == hashes).tolist()
+        values = [term_hash(t) for t in terms]
         ids: list[int | None] = []
-        for term, value, position, match, candidate in zip(
-            terms, hashes.tolist(), positions.tolist(), matched, self.hash_term[at].tolist()
-        ):
+        for term, value, position in zip(terms, values, self._first_positions(values)):
             found = None
-            if match and self.terms[candidate] == term:
-                found = candidate
-            elif match:  # hashes may collide: the string decides, among every entry with this hash
-                while position < n and int(self.hash_sorted[position]) == value:
-                    candidate = int(self.hash_term[position])
-                    if self.terms[candidate] == term:
-                        found = candidate
-                        break
-                    position += 1
+            while position >= 0:  # hashes may collide: the string decides, among every entry with this hash
+                candidate = int(self.hash_term[position])
+                if self.terms[candidate] == term:
+                    found = candidate
+                    break
+                position += 1
+                if position == n or int(self.hash_sorted[position]) != value:
+                    break
             ids.append(found)
         return ids
+
+    def _first_positions(self, values: list[int]) -> list[int]:
+        """Where each hash first occurs in the sorted hashes (-1: nowhere); the compiled search when
+        built (a query's few terms cost less there than numpy's per-call overhead), else numpy's."""
+        if KERNEL is not None and hasattr(KERNEL, "find_hashes"):  # not in an older build
+            found: list[int] = KERNEL.find_hashes(self.hash_sorted, values)
+            return found
+        hashes = np.array(values, dtype=np.uint64)
+        positions = np.searchsorted(self.hash_sorted, hashes)
+        at = np.minimum(positions, len(self.hash_sorted) - 1)
+        return np.where(self.hash_sorted[at] == hashes, positions, -1).tolist()  # type: ignore[no-any-return]
 
     def term_id(self, term: str) -> int | None:
         return self.term_ids([term])[0]

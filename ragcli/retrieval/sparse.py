@@ -29,13 +29,10 @@ import numpy as np
 from ragcli.errors import IndexDamagedError
 from ragcli.records import JsonObject, SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, restrict, top_k
+from ragcli.retrieval.kernel import KERNEL
 from ragcli.store import REBUILD_HINT, Payload
 
-_kernel: ModuleType | None
-try:  # built by setup.py; optional (see the module docstring)
-    from ragcli.retrieval import _topk as _kernel
-except ImportError:  # pragma: no cover - only without a C compiler at install time
-    _kernel = None
+_kernel: ModuleType | None = KERNEL  # a name of this module's own: tests take the numpy route by setting it
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
