@@ -20,6 +20,11 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   term order) sums it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
   Pruning only skips a passage whose bound, widened by a rounding margin, is strictly below the k-th
   score, so a tie is never pruned.
+- Batches (`topk_many`): a block of packed queries ranked in one call, one scratch and the GIL
+  released for all of them, so Python pays one call per block instead of one per query, and two
+  threads rank two blocks at once while the calling thread analyses the next.
+- A query's terms are found in the vocabulary's sorted hashes here too (`find_hashes`): a binary search
+  per term costs less than numpy's per-call overhead for a handful of terms.
 - Untrusted arrays: every term's row bounds and every passage number are checked; a damaged index
   raises ValueError (an IndexDamagedError for the user), never reads out of bounds.
 */
