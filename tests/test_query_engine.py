@@ -156,15 +156,15 @@ def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     ids, weights = np.array([3, 1, 17, 8], dtype=np.int64), np.array([1.0, 2.0, 1.0, 1.0])
     compiled = matrix.top(ids, weights, 10, id_rank)
     batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[:2], weights[:2], 0.5)])
-    compiled_batch = matrix.top_many(batch, 10, id_rank)
+    allowed = rng.random(300) < 0.5
+    compiled_batch = matrix.top_many(batch, 10, id_rank) + matrix.top_many(batch, 10, id_rank, allowed)
     assert_same(compiled_batch[0], compiled)
-    monkeypatch.setattr(sparse, "_kernel", SimpleNamespace(topk=sparse._kernel.topk))  # an older build
-    for got, want in zip(matrix.top_many(batch, 10, id_rank), compiled_batch, strict=True):
-        assert_same(got, want)
-    monkeypatch.setattr(sparse, "_kernel", None)
+    for kernel in (SimpleNamespace(topk=sparse._kernel.topk), None):  # an older build, then none at all
+        monkeypatch.setattr(sparse, "_kernel", kernel)
+        ranked = matrix.top_many(batch, 10, id_rank) + matrix.top_many(batch, 10, id_rank, allowed)
+        for got, want in zip(ranked, compiled_batch, strict=True):
+            assert_same(got, want)
     assert_same(matrix.top(ids, weights, 10, id_rank), compiled)
-    for got, want in zip(matrix.top_many(batch, 10, id_rank), compiled_batch, strict=True):
-        assert_same(got, want)
 
 
 def test_pruning_keeps_every_tie_at_the_kth_score() -> None:
@@ -276,3 +276,67 @@ def test_terms_whose_hashes_collide_are_told_apart_by_their_text(
     found = Lexicon(lexicon_payload(vocabulary))
     assert found.term_ids(["ee", "b", "zz", "fff", "c", "a", "gggg", "dd"]) == [4, 1, None, 5, None, 0, None, 3]
     assert Lexicon(lexicon_payload([])).term_ids(["a"]) == [None] and found.term_ids([]) == []
+
+
+def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
+    """Each `_topk.topk_many` call as (made in the main thread, how many queries it ranked)."""
+    import threading
+
+    calls: list[tuple[bool, int]] = []
+    real = sparse._kernel.topk_many
+
+    def spy(*args):
+        calls.append((threading.current_thread() is threading.main_thread(), args[13] - args[12]))
+        return real(*args)
+
+    monkeypatch.setattr(sparse._kernel, "topk_many", spy)
+    return calls
+
+
+def test_a_batch_is_ranked_in_blocks_on_pool_threads(opened, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At least 16 questions and 2 cores: blocks of ceil(n / 8) questions (4 per thread), each ranked
+    by one kernel call on one of `threads` pool threads; fewer questions: one call, in this thread."""
+    import concurrent.futures
+
+    calls = spy_on_batches(monkeypatch)
+    workers: list[int] = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            workers.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+    scorer, id_rank = opened._scorer("bm25"), opened.passages.id_rank
+    batch = queries(opened, 77)  # 80 questions
+    monkeypatch.setattr(sparse, "_threads", lambda: 2)
+    many = scorer.rank_many_within(batch, 10, id_rank, None)
+    for query, got in zip(batch, many, strict=True):
+        assert_same(got, scorer.rank_within(query, 10, id_rank, None))
+    assert workers == [2] and sorted(n for _, n in calls) == [10] * 8 and not any(main for main, _ in calls)
+
+    calls.clear()
+    monkeypatch.setattr(sparse, "_threads", lambda: 4)  # more cores than 20 questions need: 20 // 8 = 2 threads
+    many = scorer.rank_many_within(batch[:20], 10, id_rank, None)
+    assert [len(r[0]) for r in many] == [len(scorer.rank_within(q, 10, id_rank, None)[0]) for q in batch[:20]]
+    assert workers == [2, 2] and sorted(n for _, n in calls) == [4, 8, 8]
+
+    calls.clear()
+    assert len(scorer.rank_many_within(batch[:15], 10, id_rank, None)) == 15
+    assert calls == [(True, 15)] and workers == [2, 2]
+
+
+def test_a_batch_with_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = spy_on_batches(monkeypatch)
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    batch = sparse.QueryBatch.pack([(np.array([2], dtype=np.int64), np.ones(1), 0.0)] * 3)
+    ranked = matrix.top_many(batch, 1, np.arange(4, dtype=np.int64))
+    assert [r[0].tolist() for r in ranked] == [[2]] * 3 and calls == [(True, 3)]
+
+
+def test_stored_term_maxima_are_used_when_they_fit_the_matrix() -> None:
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.array([[0.5, 2.0], [1.0, 0.0]], dtype=np.float32)))
+    assert matrix._term_max() is matrix.term_max and matrix.term_max.tolist() == [2.0, 1.0]
+    short = TermMatrix(matrix.indptr, matrix.indices, matrix.data, 2, matrix.term_max[:1])
+    assert short._term_max() is None
+    assert TermMatrix(matrix.indptr, matrix.indices, matrix.data, 2)._term_max() is None
