@@ -326,12 +326,17 @@ def test_a_batch_is_ranked_in_blocks_on_pool_threads(opened, monkeypatch: pytest
     assert calls == [(True, 15)] and workers == [2, 2]
 
 
-def test_a_batch_with_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = spy_on_batches(monkeypatch)
+    single: list[int] = []
+    for name in ("topk", "topk_dense"):
+        original = getattr(sparse._kernel, name)
+        monkeypatch.setattr(sparse._kernel, name, lambda *a, _f=original: single.append(a[6]) or _f(*a))
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
-    batch = sparse.QueryBatch.pack([(np.array([2], dtype=np.int64), np.ones(1), 0.0)] * 3)
-    ranked = matrix.top_many(batch, 1, np.arange(4, dtype=np.int64))
+    ids, id_rank = np.array([2], dtype=np.int64), np.arange(4, dtype=np.int64)
+    ranked = matrix.top_many(sparse.QueryBatch.pack([(ids, np.ones(1), 0.0)] * 3), 1, id_rank)
     assert [r[0].tolist() for r in ranked] == [[2]] * 3 and calls == [(True, 3)]
+    assert matrix.top(ids, np.ones(1), 1, id_rank)[0].tolist() == [2] and single == [1]
 
 
 def test_stored_term_maxima_are_used_when_they_fit_the_matrix() -> None:
@@ -340,3 +345,32 @@ def test_stored_term_maxima_are_used_when_they_fit_the_matrix() -> None:
     short = TermMatrix(matrix.indptr, matrix.indices, matrix.data, 2, matrix.term_max[:1])
     assert short._term_max() is None
     assert TermMatrix(matrix.indptr, matrix.indices, matrix.data, 2)._term_max() is None
+
+
+def test_term_at_a_time_up_to_exactly_dense_passages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collection of exactly DENSE_PASSAGES passages is ranked term at a time, one more by MaxScore:
+    for one query (`topk_dense` / `topk`) and for a batch (`topk_many`'s dense flag)."""
+    kernel, called = sparse._kernel, []
+    for name in ("topk", "topk_dense", "topk_many"):
+        original = getattr(kernel, name)
+        flag = (lambda a: a[11]) if name == "topk_many" else (lambda a: None)  # topk_many's dense flag
+        monkeypatch.setattr(
+            kernel, name, lambda *a, _f=original, _n=name, _d=flag: called.append((_n, _d(a))) or _f(*a)
+        )
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    ids, id_rank = np.array([2], dtype=np.int64), np.arange(4, dtype=np.int64)
+    batch = sparse.QueryBatch.pack([(ids, np.ones(1), 0.0)])
+    for limit, dense in ((4, True), (3, False)):
+        called.clear()
+        monkeypatch.setattr(sparse, "DENSE_PASSAGES", limit)
+        assert matrix.top(ids, np.ones(1), 2, id_rank)[0].tolist() == [2]
+        assert matrix.top_many(batch, 2, id_rank)[0][0].tolist() == [2]
+        assert called == [("topk_dense" if dense else "topk", None), ("topk_many", dense)]
+
+
+def test_damaged_postings_raise_on_the_numpy_route_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    bad = TermMatrix(matrix.indptr, np.array([0, 1, 99, 3], dtype=np.int32), matrix.data, 4, matrix.term_max)
+    monkeypatch.setattr(sparse, "_kernel", None)
+    with pytest.raises(ValueError, match=r"^passage numbers out of range$"):
+        bad.top(np.array([2, 1], dtype=np.int64), np.ones(2), 2, np.arange(4, dtype=np.int64))
