@@ -125,11 +125,11 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
     id_rank = np.arange(4, dtype=np.int64)
     docs, scores, counts = np.empty((2, 2), dtype=np.int64), np.empty((2, 2)), np.empty(2, dtype=np.int64)
 
-    def call(offsets, terms, first=0, last=2, out_docs=docs):
-        weights = np.ones(len(terms))
+    def call(offsets, terms, out_docs=docs, n_constants=2):
+        weights, constants = np.ones(len(terms)), np.zeros(n_constants)
         sparse._kernel.topk_many(
             matrix.indptr, matrix.indices, matrix.data, None, np.array(offsets, dtype=np.int64),
-            np.array(terms, dtype=np.int64), weights, np.zeros(2), 2, id_rank, None, False, first, last,
+            np.array(terms, dtype=np.int64), weights, constants, 2, id_rank, None, False,
             out_docs, scores, counts,
         )  # fmt: skip
 
@@ -139,14 +139,13 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
         with pytest.raises(ValueError, match="offsets out of range"):
             call(offsets, [2, 3])
     with pytest.raises(ValueError, match="mismatched"):
-        call([0, 1, 2], [2, 3], last=3)
+        call([0, 1, 2], [2, 3], n_constants=3)
     with pytest.raises(ValueError, match="mismatched"):
         call([0, 1, 2], [2, 3], out_docs=np.empty((2, 1), dtype=np.int64))
     with pytest.raises(ValueError, match="out of range"):
         call([0, 1, 2], [2, 9])
-    counts[:] = -5
-    call([0, 1, 2], [2, 3], first=1, last=2)  # a range: only its queries are ranked and written
-    assert counts.tolist() == [-5, 1]
+    call([0, 0, 2], [2, 3])  # an empty query first: no hits; the second holds both terms
+    assert counts.tolist() == [0, 2] and docs[1].tolist() == [2, 3]
 
 
 def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,7 +285,7 @@ def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
     real = sparse._kernel.topk_many
 
     def spy(*args):
-        calls.append((threading.current_thread() is threading.main_thread(), args[13] - args[12]))
+        calls.append((threading.current_thread() is threading.main_thread(), len(args[4]) - 1))  # qptr: n + 1
         return real(*args)
 
     monkeypatch.setattr(sparse._kernel, "topk_many", spy)

@@ -410,20 +410,18 @@ static PyObject *topk_dense(PyObject *self, PyObject *args) { return search(args
 
 PyDoc_STRVAR(topk_many_doc,
 "topk_many(indptr, indices, data, term_max, qptr, terms, weights, constants, k, id_rank, allowed, dense,\n"
-"          first, last, out_docs, out_scores, out_counts) -> None\n\n"
-"topk (dense: topk_dense) for queries first..last-1 of a batch: query i is terms[qptr[i]:qptr[i+1]]\n"
-"with those weights and constants[i]; its hits go to row i of out_docs/out_scores (k columns, C order)\n"
-"and their number to out_counts[i]. One call, one scratch and the GIL released for all of them, so two\n"
-"threads can each rank their own range of the same batch.");
+"          out_docs, out_scores, out_counts) -> None\n\n"
+"topk (dense: topk_dense) for each query of a batch: query i is terms[qptr[i]:qptr[i+1]] with those\n"
+"weights and constants[i]; its hits go to row i of out_docs/out_scores (k columns, C order) and their\n"
+"number to out_counts[i]. One call, one scratch and the GIL released for all of them.");
 
 static PyObject *topk_many(PyObject *self, PyObject *args) {
     PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_qptr, *o_terms, *o_weights, *o_consts, *o_rank, *o_allowed;
     PyObject *o_docs, *o_scores, *o_counts;
-    Py_ssize_t k, first, last;
+    Py_ssize_t k;
     int dense;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpnnOOO", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
-                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &first, &last, &o_docs, &o_scores,
-                          &o_counts))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpOOO", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
+                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &o_docs, &o_scores, &o_counts))
         return NULL;
     Py_buffer b[13];
     int got = 0;
@@ -448,11 +446,11 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
     const int64_t *qptr = b[3].buf;
     Py_ssize_t queries = b[3].len / 8 - 1, n_terms = b[4].len / 8;
     if (queries < 0 || b[5].len / 8 != n_terms || b[6].len / 8 != queries || b[10].len / 8 != queries ||
-        b[8].len / 8 != queries * k || b[9].len / 8 != queries * k || first < 0 || last < first || last > queries) {
+        b[8].len / 8 != queries * k || b[9].len / 8 != queries * k) {
         PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
         goto out;
     }
-    for (Py_ssize_t i = first; i < last; i++) {
+    for (Py_ssize_t i = 0; i < queries; i++) {
         if (qptr[i] < 0 || qptr[i + 1] < qptr[i] || qptr[i + 1] > n_terms) {
             PyErr_SetString(PyExc_ValueError, "query offsets out of range");
             goto out;
@@ -465,7 +463,7 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
     double *scores = b[9].buf;
     Py_ssize_t n = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = first; i < last && n >= 0; i++) {
+    for (Py_ssize_t i = 0; i < queries && n >= 0; i++) {
         Q.terms = terms + qptr[i];
         Q.weights = weights + qptr[i];
         Q.q = qptr[i + 1] - qptr[i];

@@ -310,8 +310,6 @@ class TermMatrix:
             np.ascontiguousarray(id_rank, dtype=np.int64),
             None if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_),
             self.n_passages <= DENSE_PASSAGES,
-            0,
-            queries,
             docs,
             scores,
             counts,
@@ -434,7 +432,7 @@ class SparseScorer:
         the next: analysis and ranking overlap."""
         matrix = self.matrix
         threads = min(_threads(), len(queries) // THREADED_MIN_QUERIES)
-        if threads < 2:
+        if _kernel is None or threads < 2:  # numpy's route holds the GIL: threads would only take turns
             return matrix.top_many(self._pack(queries), k, id_rank, allowed)
         from concurrent.futures import ThreadPoolExecutor  # only batches pay for the import
 
