@@ -324,6 +324,12 @@ def test_a_batch_is_ranked_in_blocks_on_pool_threads(opened, monkeypatch: pytest
     assert len(scorer.rank_many_within(batch[:15], 10, id_rank, None)) == 15
     assert calls == [(True, 15)] and workers == [2, 2]
 
+    calls.clear()
+    monkeypatch.setattr(sparse, "_kernel", None)  # numpy's route holds the GIL: no pool, whatever the cores
+    for query, got in zip(batch, scorer.rank_many_within(batch, 10, id_rank, None), strict=True):
+        assert_same(got, scorer.rank_within(query, 10, id_rank, None))
+    assert workers == [2, 2] and calls == []
+
 
 def test_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = spy_on_batches(monkeypatch)
