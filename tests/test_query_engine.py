@@ -379,3 +379,22 @@ def test_damaged_postings_raise_on_the_numpy_route_too(monkeypatch: pytest.Monke
     monkeypatch.setattr(sparse, "_kernel", None)
     with pytest.raises(ValueError, match=r"^passage numbers out of range$"):
         bad.top(np.array([2, 1], dtype=np.int64), np.ones(2), 2, np.arange(4, dtype=np.int64))
+
+
+def test_weights_that_do_not_fit_the_index_are_damage_with_a_hint(opened) -> None:
+    from ragcli.errors import IndexDamagedError
+    from ragcli.store import REBUILD_HINT
+
+    stored = opened.retriever("bm25")
+    assert stored.params == opened.settings_of("bm25")  # the scorer knows the settings of its weights
+    matrix = stored.matrix
+    for bad in (
+        TermMatrix(matrix.indptr, matrix.indices, matrix.data, matrix.n_passages + 1, matrix.term_max),
+        TermMatrix(matrix.indptr[:-1], matrix.indices, matrix.data, matrix.n_passages, matrix.term_max),
+    ):
+        with pytest.raises(IndexDamagedError) as caught:
+            BM25Scorer(
+                opened, stored.params, {**bad.to_payload(), "term_constant": stored.term_constant, "idf": stored.idf}
+            )
+        assert caught.value.message == f"{opened.path}: bm25 weights do not match the index"
+        assert caught.value.hint == REBUILD_HINT
