@@ -528,3 +528,56 @@ def test_verify_names_the_damaged_payload_and_says_to_rebuild(
         store.verify_checksums(small_index, manifest, skip=[n for n in manifest["files"] if n != PASSAGES_FILE])
     assert caught.value.message == f"{path}: {says}"
     assert caught.value.hint == store.REBUILD_HINT
+
+
+@pytest.mark.parametrize("failure", ["not listed", "symlink", "symlinked folder", "missing", "stat error", "size"])
+def test_each_way_a_payload_path_fails_names_it_and_says_to_rebuild(
+    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    path = payload_file(small_index, PASSAGES_FILE)
+    name = PASSAGES_FILE
+    says = {
+        "not listed": f"{small_index}: the manifest lists no nothing.joblib",
+        "symlink": f"{path}: is a symbolic link; refusing to follow it",
+        "symlinked folder": f"{path}: is a symbolic link; refusing to follow it",
+        "missing": f"{path}: missing",
+        "stat error": f"{path}: cannot be read (Permission denied)",
+        "size": f"{path}: {path.stat().st_size + 1} bytes, the manifest recorded {path.stat().st_size} (truncated or replaced)",
+    }[failure]
+    if failure == "not listed":
+        name = "nothing.joblib"
+    elif failure == "symlink":
+        moved = tmp_path / "elsewhere.joblib"
+        path.rename(moved)
+        path.symlink_to(moved)
+    elif failure == "symlinked folder":
+        generation = path.parent
+        generation.rename(tmp_path / "generation")
+        generation.symlink_to(tmp_path / "generation", target_is_directory=True)
+    elif failure == "missing":
+        path.unlink()
+    elif failure == "stat error":
+        real_stat = Path.stat
+
+        def stat(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if self == path and kwargs.get("follow_symlinks", True):  # not is_symlink's lstat
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_stat(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "stat", stat)
+    else:
+        with path.open("ab") as handle:
+            handle.write(b"x")
+    with pytest.raises(IndexDamagedError) as caught:
+        store.payload_path(small_index, manifest, name)
+    assert caught.value.message == says
+    assert caught.value.hint == store.REBUILD_HINT
+
+
+def test_a_string_table_is_consistent_only_from_zero_to_the_blobs_end() -> None:
+    blob = np.frombuffer(b"abcde", dtype=np.uint8)
+    assert StringTable(blob, np.array([0, 2, 5], dtype=np.int64)).consistent()
+    assert not StringTable(blob, np.array([0, 2, 3], dtype=np.int64)).consistent()  # short of the end
+    assert not StringTable(blob, np.array([1, 2, 5], dtype=np.int64)).consistent()  # not from 0
+    assert not StringTable(blob, np.zeros(0, dtype=np.int64)).consistent()
