@@ -581,3 +581,14 @@ def test_a_string_table_is_consistent_only_from_zero_to_the_blobs_end() -> None:
     assert not StringTable(blob, np.array([0, 2, 3], dtype=np.int64)).consistent()  # short of the end
     assert not StringTable(blob, np.array([1, 2, 5], dtype=np.int64)).consistent()  # not from 0
     assert not StringTable(blob, np.zeros(0, dtype=np.int64)).consistent()
+
+
+def test_the_manifest_is_readable_and_deterministic_json_naming_the_writer(small_index: Path) -> None:
+    """Sorted keys, one per line (people read it; two builds of the same corpus write the same text
+    apart from times and ids), and the ragcli version that wrote it."""
+    from ragcli import __version__
+
+    text = (small_index / MANIFEST).read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=1, sort_keys=True)
+    assert data["ragcli_version"] == __version__ and data["format_version"] == store.FORMAT_VERSION
