@@ -592,3 +592,26 @@ def test_the_manifest_is_readable_and_deterministic_json_naming_the_writer(small
     data = json.loads(text)
     assert text == json.dumps(data, indent=1, sort_keys=True)
     assert data["ragcli_version"] == __version__ and data["format_version"] == store.FORMAT_VERSION
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
+def test_a_manifest_that_cannot_be_started_leaves_no_file_and_reports_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    """The temporary manifest could not even be created: nothing to remove, and the error the user
+    sees is the write error (or the Ctrl-C), not a second one from cleaning up a file never made."""
+    import builtins
+
+    def failing_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith(".tmp"):
+            raise failure
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(store, "open", failing_open, raising=False)
+    with store.GenerationWriter(tmp_path) as writer:
+        writer.write("bm25.joblib", {"x": np.arange(3)})
+        with pytest.raises(IndexWriteError if isinstance(failure, OSError) else KeyboardInterrupt) as caught:
+            writer.publish({})
+    if isinstance(failure, OSError):
+        assert "No space left on device" in caught.value.message
+    assert not (tmp_path / MANIFEST).exists() and not list(tmp_path.glob("*.tmp"))
