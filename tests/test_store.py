@@ -615,3 +615,16 @@ def test_a_manifest_that_cannot_be_started_leaves_no_file_and_reports_its_own_er
     if isinstance(failure, OSError):
         assert "No space left on device" in caught.value.message
     assert not (tmp_path / MANIFEST).exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_one_lock_may_publish_twice(tmp_path: Path) -> None:
+    """After publishing, the lock records the manifest it published as the one it found: a second
+    generation published under the same lock (a build, then a re-weighting) is not mistaken for
+    another build's replacement."""
+    index_dir = tmp_path / "index"
+    with index_lock(index_dir) as lock:
+        for generation in range(2):
+            with store.GenerationWriter(index_dir, lock) as writer:
+                writer.write("bm25.joblib", {"x": np.arange(3) + generation})
+                writer.publish({})
+            assert json.loads((index_dir / MANIFEST).read_text())["generation"] == writer.generation
