@@ -305,6 +305,13 @@ static int scratch(Query *Q, int dense) {
 
 static void release(Query *Q) { free(Q->heap); free(Q->acc); free(Q->held); }
 
+/* rank_one's result as a Python error: 1 (error set) for damaged data (-1) or no memory (-2), else 0 */
+static int ranking_failed(Py_ssize_t n) {
+    if (n == -1) PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range");
+    else if (n == -2) PyErr_NoMemory();
+    return n < 0;
+}
+
 static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize, const char *name) {
     if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS) < 0) return -1;
     if (view->itemsize != itemsize || view->len % itemsize) {
@@ -337,9 +344,6 @@ static int matrix_query(Query *Q, const Py_buffer *indptr, const Py_buffer *indi
     Q->id_rank = rank->buf;
     Q->term_max = tmax ? tmax->buf : NULL;
     Q->allowed = allowed ? allowed->buf : NULL;
-    Q->heap = NULL;
-    Q->acc = NULL;
-    Q->held = NULL;
     if (Q->n_terms < 0 || data->len / 4 != Q->nnz || (tmax && tmax->len / 4 != Q->n_terms) ||
         (allowed && allowed->len != Q->n_passages) || k < 0) {
         PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
@@ -390,8 +394,7 @@ static PyObject *search(PyObject *args, int dense) {
     Py_BEGIN_ALLOW_THREADS
     n = rank_one(&Q, dense, b[6].buf, b[7].buf);
     Py_END_ALLOW_THREADS
-    if (n == -1) { PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range"); goto out; }
-    if (n == -2) { PyErr_NoMemory(); goto out; }
+    if (ranking_failed(n)) goto out;
     result = PyLong_FromSsize_t(n);
 out:
     release(&Q);
@@ -472,8 +475,7 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
         counts[i] = n;
     }
     Py_END_ALLOW_THREADS
-    if (n == -1) { PyErr_SetString(PyExc_ValueError, "passage numbers or term rows out of range"); goto out; }
-    if (n == -2) { PyErr_NoMemory(); goto out; }
+    if (ranking_failed(n)) goto out;
     result = Py_None;
     Py_INCREF(result);
 out:
