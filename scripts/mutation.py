@@ -3,9 +3,16 @@
     python scripts/mutation.py run                     # fresh run over every module below, then the score
     python scripts/mutation.py run metrics answers     # only these modules (names from MODULES)
     python scripts/mutation.py run --keep bm25         # reuse mutants/ (stats cache) from an earlier run
-    python scripts/mutation.py run --resume            # finish what a cut-short run left unchecked (every module)
+    python scripts/mutation.py run --resume            # check what is left unchecked (every module), keeping
+                                                       # the verdicts of mutants/ or docs/mutation-verdicts.json
     python scripts/mutation.py score [--survivors]     # the table of the last run (and its survivors)
     python scripts/mutation.py check NAME... -- tests/test_x.py   # re-check survivors against new tests
+    python scripts/mutation.py save                    # keep mutants/' verdicts in docs/mutation-verdicts.json
+
+mutants/ is a build folder (not in git), so a clone starts without it. The verdicts are kept in
+docs/mutation-verdicts.json (`save`, and every `run` and `check` when it ends): a run in a fresh
+clone starts from them, and mutmut re-checks only the functions whose code changed since (it compares
+each function's hash), so hours of mutants are not tested again in every checkout.
 
 `make mutation` runs the first line (opt-in: it is not part of `make test`). The mutmut settings
 (which files are mutated, which tests run) live in pyproject.toml under [tool.mutmut]; this script
@@ -33,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 LOG = MUTANTS / "mutmut-run.log"
 DOC = ROOT / "docs" / "mutation.md"
+VERDICTS = ROOT / "docs" / "mutation-verdicts.json"
+KILLED_BY_CHECK = 1  # mutmut's exit code for "the tests failed": what `check` found
 
 # module name → (source file, mutant name patterns). mutmut names a mutant
 # "<dotted module>.x_<function>__mutmut_<n>" or "<dotted module>.xǁ<Class>ǁ<method>__mutmut_<n>".
@@ -133,6 +142,61 @@ def score(modules: list[str], survivors: bool = False) -> float | None:
     return overall
 
 
+def save() -> int:
+    """Keep every mutated file's function hashes and verdicts (mutants/**/*.meta) in VERDICTS, one
+    line per mutant so that a commit shows which verdicts changed."""
+    files = {}
+    for meta in sorted(MUTANTS.glob("ragcli/**/*.py.meta")):
+        data = json.loads(meta.read_text("utf-8"))
+        files[str(meta.relative_to(MUTANTS))[: -len(".meta")]] = {
+            "hash_by_function_name": dict(sorted(data["hash_by_function_name"].items())),
+            "exit_code_by_key": dict(sorted(data["exit_code_by_key"].items())),
+        }
+    if not files:
+        print("no mutants/ to save")
+        return 1
+    lines = ["{"]
+    for n, (path, data) in enumerate(files.items()):
+        lines.append(f"  {json.dumps(path)}: {{")
+        for m, key in enumerate(("hash_by_function_name", "exit_code_by_key")):
+            lines.append(f"    {json.dumps(key)}: {{")
+            items = list(data[key].items())
+            lines += [f"      {json.dumps(k)}: {json.dumps(v)}" + ("," if i < len(items) - 1 else "")
+                      for i, (k, v) in enumerate(items)]
+            lines.append("    }" + ("," if m == 0 else ""))
+        lines.append("  }" + ("," if n < len(files) - 1 else ""))
+    lines.append("}")
+    VERDICTS.write_text("\n".join(lines) + "\n", "utf-8")
+    checked = sum(v is not None for d in files.values() for v in d["exit_code_by_key"].values())
+    print(f"saved {checked} verdicts of {sum(len(d['exit_code_by_key']) for d in files.values())} mutants "
+          f"in {VERDICTS.relative_to(ROOT)}")
+    return 0
+
+
+def restore() -> None:
+    """Give a fresh mutants/ the saved verdicts: mutmut then keeps those of unchanged functions."""
+    if not VERDICTS.is_file():
+        return
+    for path, data in json.loads(VERDICTS.read_text("utf-8")).items():
+        meta = MUTANTS / f"{path}.meta"
+        if meta.exists():
+            continue
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps({**data, "type_check_error_by_key": {}, "durations_by_key": {},
+                                    "estimated_durations_by_key": {}}), "utf-8")
+        print(f"  restored the verdicts of {path} from {VERDICTS.relative_to(ROOT)}", flush=True)
+
+
+def record(killed: list[str]) -> None:
+    """Write `check`'s kills into mutants/' verdicts, so that `score` and `save` count them."""
+    for meta in MUTANTS.glob("ragcli/**/*.py.meta"):
+        data = json.loads(meta.read_text("utf-8"))
+        hits = [name for name in killed if name in data["exit_code_by_key"]]
+        if hits:
+            data["exit_code_by_key"].update(dict.fromkeys(hits, KILLED_BY_CHECK))
+            meta.write_text(json.dumps(data, indent=4), "utf-8")
+
+
 def refresh_extensions() -> None:
     """A resumed run re-copies the Python files that changed, but not the compiled extension
     (ragcli/retrieval/_topk*.so): bring mutants/ up to date with the one built here."""
@@ -150,9 +214,6 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
         # functions that changed since); given names or patterns, it re-runs all they match. Naming
         # the unchecked mutants one by one made mutmut run their tests by node id in its clean-test
         # step, which failed there without output (2026-12-03, twice) although the same tests pass.
-        if not any(v is None for m in modules for v in results(m).values()):
-            print("nothing left to check")
-            return 0
         patterns, keep = [], True
         refresh_extensions()
     elif not patterns:
@@ -160,6 +221,8 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
     if not keep and MUTANTS.exists():
         shutil.rmtree(MUTANTS)  # fresh: no verdict cached from other code or other tests
     MUTANTS.mkdir(exist_ok=True)
+    if keep:
+        restore()
     mutmut = Path(sys.executable).parent / "mutmut"
     if not mutmut.exists():
         sys.exit(f"{mutmut} not found: pip install 'mutmut>=3.8,<4' (it is in ragcli's dev extra)")
@@ -183,6 +246,7 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
             print(f"mutmut ran out of time ({limit:.0f} s): the table counts what it finished", flush=True)
             code = 124
     print(f"mutmut finished in {time.monotonic() - started:.0f} s (exit code {code})\n", flush=True)
+    save()
     if code not in (0, 124):
         print("".join(LOG.read_text("utf-8", "replace").splitlines(keepends=True)[-40:])[-6000:])
     return code
@@ -250,6 +314,9 @@ def check(names: list[str], pytest_args: list[str], source_root: Path) -> int:
         print(f"{verdicts[name]:9} {name}", flush=True)
     left = [n for n, v in verdicts.items() if v != "killed"]
     print(f"\n{len(verdicts) - len(left)} of {len(verdicts)} killed")
+    if source_root == ROOT and len(left) < len(verdicts):
+        record([n for n, v in verdicts.items() if v == "killed"])
+        save()
     return 1 if left else 0
 
 
@@ -262,6 +329,7 @@ def main() -> int:
     run_p.add_argument("--timeout", type=float, default=3600, help="seconds for the whole run (default 3600)")
     run_p.add_argument("--keep", action="store_true", help="keep mutants/ from an earlier run (cached verdicts)")
     run_p.add_argument("--resume", action="store_true", help="continue a cut-short run in mutants/: only what it left unchecked, every configured module")
+    sub.add_parser("save", help=f"keep mutants/' verdicts in {VERDICTS.relative_to(ROOT)}")
     score_p = sub.add_parser("score", help="print the score of the last run")
     score_p.add_argument("modules", nargs="*")
     for p in (run_p, score_p):
@@ -274,6 +342,8 @@ def main() -> int:
     argv = sys.argv[1:]
     pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if args.command == "save":
+        return save()
     if args.command == "check":
         return check(args.names, pytest_args or ["tests"], args.mutants_from.resolve())
     modules = selected(args.modules)
