@@ -228,21 +228,48 @@ def test_index_rank_with_and_without_filters_equals_exhaustive_scoring(opened, r
             assert_same(got, opened.rank(query, 10, retriever, filter))
 
 
-def test_the_lexicon_remembers_terms_without_changing_answers(opened, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_query_vector_counts_known_terms_in_first_occurrence_order(
+    opened, monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
     from ragcli.retrieval import lexicon as lexicon_module
     from ragcli.retrieval.lexicon import Lexicon
 
+    if not compiled:
+        monkeypatch.setattr(lexicon_module, "KERNEL", None)
     fresh = Lexicon(opened.payload("terms.joblib"))
-    terms = ["honei", "bee", "honei", "zzznotaword", "hive"]  # analysed terms (Porter: honey → honei)
-    first = fresh.query_vector(terms)
-    assert fresh._known.keys() == {"honei", "bee", "zzznotaword", "hive"} and fresh._known["zzznotaword"] is None
+    terms = ["honei", "bee", "honei", "zzznotaword", "hive", "bee", "honei"]  # analysed (Porter: honey → honei)
+    ids, counts = fresh.query_vector(terms)
+    assert ids.dtype == np.int64 and counts.dtype == np.float64
+    assert [fresh.terms[i] for i in ids.tolist()] == ["honei", "bee", "hive"]
+    assert counts.tolist() == [3.0, 2.0, 1.0]
     again = fresh.query_vector(terms)
-    assert first[0].tolist() == again[0].tolist() and first[1].tolist() == again[1].tolist()
-    assert first[1].tolist()[0] == 2.0  # "honei" twice
-    assert [fresh.terms[i] for i in first[0].tolist()] == ["honei", "bee", "hive"]
-    monkeypatch.setattr(lexicon_module, "MAX_CACHED", 2)  # a full memory is emptied, never grown past it
-    fresh.query_vector(["swarm", "queen", "drone"])
-    assert len(fresh._known) == 3
+    assert ids.tolist() == again[0].tolist() and counts.tolist() == again[1].tolist()
+    none = fresh.query_vector(["zzznotaword", "\udc80"])
+    assert none[0].tolist() == [] and none[0].dtype == np.int64 and none[1].dtype == np.float64
+
+
+def test_the_compiled_search_reads_the_sorted_strings_and_checks_their_offsets() -> None:
+    """find_terms: byte order is code point order (a prefix first, then longer strings, then
+    multi-byte characters); a term with no UTF-8 form is in no vocabulary; damaged offsets raise."""
+    from ragcli.retrieval.kernel import KERNEL
+    from ragcli.store import StringTable
+
+    if KERNEL is None:
+        pytest.skip("no compiled kernel in this install")
+    words = ["a", "ab", "abc", "b", "zeta", "é", "ü", "日本", "日本語"]
+    assert words == sorted(words)
+    table = StringTable.from_strings(words)
+    probes = [*words, "", "aa", "abcd", "c", "z", "日", "\udc80", "e\u0301"]
+    assert KERNEL.find_terms(table.offsets, table.blob, probes) == [*range(len(words)), *[-1] * 8]
+    empty = StringTable.from_strings([])
+    assert KERNEL.find_terms(empty.offsets, empty.blob, ["a"]) == [-1]
+    broken = table.offsets.copy()
+    broken[4] = len(table.blob) + 5  # "b" seems to run past the blob's end
+    with pytest.raises(ValueError, match="offsets out of range"):
+        KERNEL.find_terms(broken, table.blob, ["b"])
+    with pytest.raises(TypeError):
+        KERNEL.find_terms(table.offsets, table.blob, [b"a"])
 
 
 def test_each_path_is_the_one_its_collection_size_selects(monkeypatch: pytest.MonkeyPatch, kernel_path: str) -> None:

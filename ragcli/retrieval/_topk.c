@@ -23,8 +23,8 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
 - Batches (`topk_many`): a block of packed queries ranked in one call, one scratch and the GIL
   released for all of them, so Python pays one call per block instead of one per query, and two
   threads rank two blocks at once while the calling thread analyses the next.
-- A query's terms are found in the vocabulary's sorted hashes here too (`find_hashes`): a binary search
-  per term costs less than numpy's per-call overhead for a handful of terms.
+- A query's terms are found in the vocabulary here too (`find_terms`): a binary search over the sorted
+  strings themselves, no hash to compute and none of numpy's per-call overhead for a handful of terms.
 - Untrusted arrays: every term's row bounds and every passage number are checked; a damaged index
   raises ValueError (an IndexDamagedError for the user), never reads out of bounds.
 */
@@ -484,35 +484,60 @@ out:
     return result;
 }
 
-/* --- query time: a query's terms in the vocabulary's sorted hashes ------------------------------------ */
+/* --- query time: a query's terms in the vocabulary ----------------------------------------------------- */
 
-PyDoc_STRVAR(find_hashes_doc,
-"find_hashes(hash_sorted, hashes) -> list\n\n"
-"For each int of the list `hashes`, the first position of that value in hash_sorted (uint64, sorted\n"
-"ascending), or -1. What np.searchsorted and a gather compute, without their per-call cost: a\n"
-"query looks up a handful of terms, and the numpy calls cost more than the searches.");
+PyDoc_STRVAR(find_terms_doc,
+"find_terms(offsets, blob, terms) -> list\n\n"
+"For each str of the list `terms`, its position in the string table (blob uint8, offsets int64: string\n"
+"i is blob[offsets[i]:offsets[i + 1]], UTF-8), found by binary search in byte order, or -1. The\n"
+"vocabulary is written sorted by code point, which is UTF-8's byte order, so a query term needs no\n"
+"hash. A term with no UTF-8 form (a lone surrogate) is in no vocabulary: -1.\n"
+"Offsets are untrusted: one out of order or past the blob raises ValueError.");
 
-static PyObject *find_hashes(PyObject *self, PyObject *args) {
-    PyObject *o_sorted, *o_hashes;
-    if (!PyArg_ParseTuple(args, "OO!", &o_sorted, &PyList_Type, &o_hashes)) return NULL;
-    Py_buffer b[1];
+static PyObject *find_terms(PyObject *self, PyObject *args) {
+    PyObject *o_offsets, *o_blob, *o_terms;
+    if (!PyArg_ParseTuple(args, "OOO!", &o_offsets, &o_blob, &PyList_Type, &o_terms)) return NULL;
+    Py_buffer b[2];
     int got = 0;
     PyObject *result = NULL;
-    GET(o_sorted, 0, 8, "hash_sorted");
-    const uint64_t *sorted = b[0].buf;
-    Py_ssize_t n = b[0].len / 8, count = PyList_GET_SIZE(o_hashes);
+    GET(o_offsets, 0, 8, "offsets");
+    GET(o_blob, 0, 1, "blob");
+    const int64_t *offsets = b[0].buf;
+    const unsigned char *blob = b[1].buf;
+    const Py_ssize_t n = b[0].len / 8 - 1, size = b[1].len, count = PyList_GET_SIZE(o_terms);
     result = PyList_New(count);
     if (!result) goto out;
     for (Py_ssize_t i = 0; i < count; i++) {
-        unsigned long long h = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(o_hashes, i));
-        if (h == (unsigned long long)-1 && PyErr_Occurred()) { Py_CLEAR(result); goto out; }
-        Py_ssize_t lo = 0, hi = n; /* the first position whose value is >= h */
+        PyObject *term = PyList_GET_ITEM(o_terms, i);
+        Py_ssize_t length;
+        if (!PyUnicode_Check(term)) {
+            PyErr_SetString(PyExc_TypeError, "terms: a list of str expected");
+            Py_CLEAR(result);
+            goto out;
+        }
+        const char *text = PyUnicode_AsUTF8AndSize(term, &length);
+        Py_ssize_t lo = 0, hi = n > 0 ? n : 0, at = -1;
+        if (!text) { /* a lone surrogate: no UTF-8 form, so in no vocabulary */
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) { Py_CLEAR(result); goto out; }
+            PyErr_Clear();
+            hi = 0;
+        }
         while (lo < hi) {
-            Py_ssize_t mid = lo + (hi - lo) / 2;
-            if (sorted[mid] < (uint64_t)h) lo = mid + 1;
+            const Py_ssize_t mid = lo + (hi - lo) / 2;
+            const int64_t start = offsets[mid], end = offsets[mid + 1];
+            if (start < 0 || end < start || end > size) {
+                PyErr_SetString(PyExc_ValueError, "string table offsets out of range");
+                Py_CLEAR(result);
+                goto out;
+            }
+            const Py_ssize_t stored = (Py_ssize_t)(end - start);
+            int c = memcmp(blob + start, text, (size_t)(stored < length ? stored : length));
+            if (c == 0) c = (stored > length) - (stored < length);
+            if (c == 0) { at = mid; break; }
+            if (c < 0) lo = mid + 1;
             else hi = mid;
         }
-        PyObject *found = PyLong_FromSsize_t(lo < n && sorted[lo] == (uint64_t)h ? lo : -1);
+        PyObject *found = PyLong_FromSsize_t(at);
         if (!found) { Py_CLEAR(result); goto out; }
         PyList_SET_ITEM(result, i, found);
     }
@@ -665,7 +690,7 @@ static PyMethodDef methods[] = {
     {"topk_dense", topk_dense, METH_VARARGS, topk_dense_doc},
     {"topk_many", topk_many, METH_VARARGS, topk_many_doc},
     {"weigh", weigh, METH_VARARGS, weigh_doc},
-    {"find_hashes", find_hashes, METH_VARARGS, find_hashes_doc},
+    {"find_terms", find_terms, METH_VARARGS, find_terms_doc},
     {NULL, NULL, 0, NULL},
 };
 

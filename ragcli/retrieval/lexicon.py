@@ -1,7 +1,8 @@
-"""The vocabulary of an index: terms looked up through a sorted array of 64-bit hashes.
+"""The vocabulary of an index: sorted terms, plus a sorted array of their 64-bit hashes.
 
-A query process builds nothing at start-up: `np.searchsorted` on the stored hash map finds a term in
-a few microseconds, and the string comparison settles hash collisions.
+A query process builds nothing at start-up: the compiled kernel finds a term by binary search over the
+sorted strings (a fraction of a microsecond); without it, `np.searchsorted` on the stored hashes does,
+and the string comparison settles hash collisions. Incremental builds reuse the stored hashes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from ragcli.store import StringTable
 
 
 def term_hash(term: str) -> int:
-    """A stable 64-bit hash of a term (the vocabulary is looked up by it; Python's hash() is salted)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+    """A stable 64-bit hash of a term (the vocabulary is looked up by it; Python's hash() is salted).
+    A lone surrogate, in no vocabulary, still hashes ("surrogatepass"; other strings are plain UTF-8)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 def lexicon_payload(vocabulary: list[str], reused: tuple[Lexicon, np.ndarray] | None = None) -> dict[str, Any]:
@@ -39,18 +41,14 @@ def lexicon_payload(vocabulary: list[str], reused: tuple[Lexicon, np.ndarray] | 
     }
 
 
-MAX_CACHED = 200_000  # looked-up terms a Lexicon remembers (a few tens of MB at most)
-
-
 class Lexicon:
-    """The vocabulary, looked up through a sorted array of term hashes (np.searchsorted on the map):
-    nothing to build when a query process starts, a few microseconds per query term."""
+    """The vocabulary, looked up by binary search (over the strings, or over their hashes without
+    the kernel): nothing to build when a query process starts."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
         self.terms = StringTable.from_payload(payload, "term")
         self.hash_sorted = payload["hash_sorted"]
         self.hash_term = payload["hash_term"]
-        self._known: dict[str, int | None] = {}  # terms looked up before: a long-lived process's queries repeat them
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -63,34 +61,31 @@ class Lexicon:
 
     def term_ids(self, terms: Sequence[str]) -> list[int | None]:
         """The id of each term, None for terms the corpus does not hold."""
+        return [None if i < 0 else i for i in self._positions(list(terms))]
+
+    def _positions(self, terms: list[str]) -> list[int]:
+        """Each term's id, -1 for a term the corpus does not hold. With the compiled kernel, a binary
+        search over the sorted strings themselves (the vocabulary is written in code point order,
+        which is UTF-8's byte order: no hash to compute); else through the sorted hashes."""
+        if KERNEL is not None and hasattr(KERNEL, "find_terms"):  # not in an older build
+            found: list[int] = KERNEL.find_terms(self.terms.offsets, self.terms.blob, terms)
+            return found
         n = len(self.hash_sorted)
         if not terms or n == 0:
-            return [None] * len(terms)
-        values = [term_hash(t) for t in terms]
-        ids: list[int | None] = []
-        for term, value, position in zip(terms, values, self._first_positions(values)):
-            found = None
-            while position >= 0:  # hashes may collide: the string decides, among every entry with this hash
-                candidate = int(self.hash_term[position])
+            return [-1] * len(terms)
+        values = np.array([term_hash(t) for t in terms], dtype=np.uint64)
+        positions = np.searchsorted(self.hash_sorted, values).tolist()
+        ids: list[int] = []
+        for term, value, position in zip(terms, values.tolist(), positions):
+            found_id = -1
+            while position < n and int(self.hash_sorted[position]) == value:
+                candidate = int(self.hash_term[position])  # hashes may collide: the string decides
                 if self.terms[candidate] == term:
-                    found = candidate
+                    found_id = candidate
                     break
                 position += 1
-                if position == n or int(self.hash_sorted[position]) != value:
-                    break
-            ids.append(found)
+            ids.append(found_id)
         return ids
-
-    def _first_positions(self, values: list[int]) -> list[int]:
-        """Where each hash first occurs in the sorted hashes (-1: nowhere); the compiled search when
-        built (a query's few terms cost less there than numpy's per-call overhead), else numpy's."""
-        if KERNEL is not None and hasattr(KERNEL, "find_hashes"):  # not in an older build
-            found: list[int] = KERNEL.find_hashes(self.hash_sorted, values)
-            return found
-        hashes = np.array(values, dtype=np.uint64)
-        positions = np.searchsorted(self.hash_sorted, hashes)
-        at = np.minimum(positions, len(self.hash_sorted) - 1)
-        return np.where(self.hash_sorted[at] == hashes, positions, -1).tolist()  # type: ignore[no-any-return]
 
     def term_id(self, term: str) -> int | None:
         return self.term_ids([term])[0]
@@ -100,17 +95,9 @@ class Lexicon:
         counted: dict[str, int] = {}  # a plain dict: Counter's Mapping check costs more than the counting
         for term in terms:
             counted[term] = counted.get(term, 0) + 1
-        cache = self._known
-        new = [term for term in counted if term not in cache]
-        if new:
-            if len(cache) + len(new) > MAX_CACHED:
-                cache.clear()
-            cache.update(zip(new, self.term_ids(new)))
-        known: dict[int, int] = {}
-        for term, count in counted.items():
-            term_id = cache[term]
-            if term_id is not None:
-                known[term_id] = known.get(term_id, 0) + count
-        ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
-        counts = np.fromiter(known.values(), dtype=np.float64, count=len(known))
-        return ids, counts
+        found = self._positions(list(counted))
+        ids = [i for i in found if i >= 0]  # distinct terms: distinct ids
+        counts = list(counted.values())
+        if len(ids) < len(found):
+            counts = [n for i, n in zip(found, counts) if i >= 0]
+        return np.array(ids, dtype=np.int64), np.array(counts, dtype=np.float64)
