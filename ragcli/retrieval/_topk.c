@@ -185,13 +185,15 @@ static Py_ssize_t run(Query *Q) {
     }
     Py_ssize_t ne = 0; /* terms [0, ne) are non-essential */
     double threshold = -INFINITY, slack = fabs(Q->constant);
+    int64_t next = INT64_MAX; /* the next passage an essential term holds */
+    for (j = 0; j < q; j++) if (cur[j] < next) next = cur[j];
     for (;;) {
-        int64_t doc = INT64_MAX; /* the next passage an essential term holds */
-        for (j = ne; j < q; j++) if (cur[j] < doc) doc = cur[j];
+        const int64_t doc = next;
         if (doc == INT64_MAX) break;
         if (doc < 0 || doc >= Q->n_passages) { result = -1; goto done; }
         double partial = 0.0, magnitude = 0.0;
         Py_ssize_t hits = 0;
+        next = INT64_MAX; /* found in the same pass that takes this passage's postings */
         for (j = ne; j < q; j++) {
             if (cur[j] == doc) {
                 double c = contribution(w[j], data[pos[j]]);
@@ -202,6 +204,7 @@ static Py_ssize_t run(Query *Q) {
                 pos[j]++;
                 cur[j] = pos[j] < end[j] ? indices[pos[j]] : INT64_MAX;
             }
+            if (cur[j] < next) next = cur[j];
         }
         if (Q->allowed && !Q->allowed[doc]) continue;
         int skip = 0;
@@ -216,7 +219,8 @@ static Py_ssize_t run(Query *Q) {
                 magnitude += fabs(c);
             }
         }
-        if (skip) continue;
+        /* below the bar in any order of summation (the margin covers the rounding): no exact sum needed */
+        if (skip || partial + Q->constant + MARGIN * (magnitude + slack) < threshold) continue;
         /* the exact score: summed in the query's term order, as np.bincount sums the postings */
         for (i = 1; i < hits; i++) {
             Py_ssize_t ht = hit_term[i];
@@ -231,8 +235,13 @@ static Py_ssize_t run(Query *Q) {
         Entry e = {score, Q->id_rank[doc], doc};
         if (!offer(Q->heap, k, &filled, e)) continue;
         if (filled == k) {
+            const Py_ssize_t before = ne;
             threshold = Q->heap[0].score;
             while (ne < q && prefix[ne] + Q->constant + MARGIN * (prefix[ne] + slack) < threshold) ne++;
+            if (ne != before) { /* fewer essential terms: the next passage is among theirs only */
+                next = INT64_MAX;
+                for (j = ne; j < q; j++) if (cur[j] < next) next = cur[j];
+            }
         }
     }
     best_first(Q->heap, filled);
