@@ -78,8 +78,19 @@ def identity_of(result: os.stat_result) -> Identity:
 
 def manifest_identity(index_dir: Path) -> Identity | None:
     """What changes whenever the manifest is replaced (one stat call); None: no manifest."""
-    try:  # os.path.join, not Path's `/`: this runs before every query (Index.refresh)
-        return identity_of(os.stat(os.path.join(index_dir, MANIFEST)))
+    return file_identity(manifest_file(index_dir))
+
+
+def manifest_file(index_dir: Path) -> str:
+    """The manifest's path as a string: what a caller that checks it before every query keeps."""
+    return os.path.join(index_dir, MANIFEST)
+
+
+def file_identity(path: str) -> Identity | None:
+    """identity_of the file at `path` (one stat call; a str, not a Path: this runs before every
+    query, Index.refresh); None: no such file."""
+    try:
+        return identity_of(os.stat(path))
     except OSError:
         return None
 

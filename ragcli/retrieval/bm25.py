@@ -189,9 +189,12 @@ class BM25Scorer(SparseScorer):
         self.params = params
         self.term_constant = payload["term_constant"]
         self.idf = payload["idf"]
+        self._has_constants = params.variant == "bm25+"  # every other variant's are zeros (term_constants)
 
     def constant(self, term_ids: np.ndarray, counts: np.ndarray) -> float:
-        return float(np.dot(counts, self.term_constant[term_ids])) if len(term_ids) else 0.0
+        if not self._has_constants or not len(term_ids):  # a query's numpy calls cost more than its kernel call
+            return 0.0
+        return float(np.dot(counts, self.term_constant[term_ids]))
 
     def term_weight(self, term: str) -> float | None:
         """The term's idf in this index (None for a term it does not hold): how rare, so how telling."""

@@ -34,9 +34,10 @@ from ragcli.store import (
     REBUILD_HINT,
     Identity,
     StringTable,
+    file_identity,
     load_manifest,
     load_payload,
-    manifest_identity,
+    manifest_file,
     payload_path,
     read_manifest,
     resolve_index_dir,
@@ -132,8 +133,10 @@ class Index:
         self.path = path
         self.manifest = manifest
         self._identity = identity  # of the manifest file read; None: do not follow rebuilds
+        self._manifest_file = manifest_file(path)
         self._payloads: dict[str, dict[str, Any]] = {}
         self._scorers: dict[tuple[str, SearchOptions], Scorer] = {}
+        self._plain: dict[str, Scorer] = {}  # _scorers with the default options, by name alone (hashed faster)
         self._retired: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
         self._masks: dict[Filter, np.ndarray] = {}
         self._counts: Any = None  # the checked count matrix (counts_matrix)
@@ -169,13 +172,14 @@ class Index:
         self._payloads.clear()
         self._counts = None
         self._scorers.clear()
+        self._plain.clear()
         self._masks.clear()
         for name in ("analyzer", "passages", "lexicon", "metadata", "_id_order"):
             self.__dict__.pop(name, None)
 
     def refresh(self) -> bool:
         """Follow a rebuild now: whether the manifest was replaced (and read again) since it was read."""
-        if self._identity is None or manifest_identity(self.path) == self._identity:
+        if self._identity is None or file_identity(self._manifest_file) == self._identity:
             return False
         self._reload()
         return True
@@ -309,6 +313,8 @@ class Index:
 
     def retriever(self, name: str, options: SearchOptions | None = None) -> Scorer:
         """The scorer of the registered retriever `name`, opened once per option set."""
+        if options is None and name in self._plain:
+            return self._plain[name]
         key = (name, options or DEFAULT_OPTIONS)
         if key not in self._scorers:
             for needed in with_needs([name]):
@@ -323,6 +329,8 @@ class Index:
                 raise IndexDamagedError(
                     f"{self.path}: {name} data lacks {exc} or is malformed", hint=REBUILD_HINT
                 ) from None
+        if options is None:
+            self._plain[name] = self._scorers[key]
         return self._scorers[key]
 
     @contextmanager
