@@ -497,3 +497,8 @@ def test_retriever_updates_compare_a_sections_settings_not_its_counts() -> None:
     assert indexer.retriever_updates(flat_before, flat_after) == [
         {"retriever": "dense", "action": "extended", "embedded": 2}
     ]
+    # a count that is no number (a hand-edited or a plugin's section) is no count: not reported
+    odd = {"dense": {"settings": {**settings, "model": "n"}, "embedded": "13", "reused": 0}}
+    assert indexer.retriever_updates(before, odd) == [
+        {"retriever": "dense", "action": "rebuilt", "changed": {"model": ["m", "n"]}}
+    ]
