@@ -166,6 +166,24 @@ def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     assert_same(matrix.top(ids, weights, 10, id_rank), compiled)
 
 
+def test_single_and_batched_ranking_take_any_integer_ranks_and_any_zero_one_mask() -> None:
+    """`top` and `top_many` convert what they are given for the kernel (8-byte ranks, 1-byte mask):
+    an int32 id_rank and an int64 0/1 mask rank as the int64 ranks and the boolean mask do."""
+    rng = np.random.default_rng(11)
+    dense = np.where(rng.random((12, 200)) < 0.3, rng.integers(1, 5, (12, 200)) / 4, 0).astype(np.float32)
+    matrix, id_rank = TermMatrix.from_scipy(sp.csr_matrix(dense)), rng.permutation(200).astype(np.int64)
+    ids, weights = np.array([2, 5, 9], dtype=np.int64), np.array([1.0, 0.5, 2.0])
+    allowed = rng.random(200) < 0.6
+    batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[1:], weights[1:], 0.25)])
+    for mask in (None, allowed):
+        want = matrix.top_many(batch, 7, id_rank, mask)
+        other_mask = None if mask is None else mask.astype(np.int64)
+        got = matrix.top_many(batch, 7, id_rank.astype(np.int32), other_mask)
+        for a, b in zip(got, want, strict=True):
+            assert_same(a, b)
+        assert_same(matrix.top(ids, weights, 7, id_rank.astype(np.int32), other_mask), want[0])
+
+
 def test_pruning_keeps_every_tie_at_the_kth_score() -> None:
     # 50 passages score exactly 1.0; the 10 that come first by passage id must come back, whichever
     # passage numbers they have, although the heap fills with others first
