@@ -184,6 +184,61 @@ def test_single_and_batched_ranking_take_any_integer_ranks_and_any_zero_one_mask
         assert_same(matrix.top(ids, weights, 7, id_rank.astype(np.int32), other_mask), want[0])
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_hits_read_each_column_for_all_passages_at_once(
+    opened, monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    """`PassageStore.hits` gives each passage's own strings and numbers, ranked from first_rank, with the
+    compiled column reads and without them."""
+    from ragcli.retrieval import index as index_module
+
+    if not compiled:
+        monkeypatch.setattr(index_module, "KERNEL", None)
+    store = opened.passages
+    numbers = [len(store) - 1, 0, 3, 0]  # any order, a passage twice
+    hits = store.hits(numbers, [4.0, 3.0, 2.5, 1.0], first_rank=3)
+    assert [h.rank for h in hits] == [3, 4, 5, 6] and [h.score for h in hits] == [4.0, 3.0, 2.5, 1.0]
+    for hit, n in zip(hits, numbers, strict=True):
+        assert (hit.id, hit.doc_id, hit.title, hit.path, hit.text) == (
+            store.ids[n],
+            store.doc_ids[n],
+            store.titles[n],
+            store.paths[n],
+            store.texts[n],
+        )
+        assert (hit.line, hit.start, hit.end, hit.page) == (
+            int(store.line[n]),
+            int(store.start[n]),
+            int(store.end[n]),
+            int(store.page[n]) or None,
+        )
+    assert store.hits([], []) == []
+
+
+def test_the_compiled_column_read_checks_numbers_offsets_and_utf8() -> None:
+    from ragcli.retrieval.kernel import KERNEL
+    from ragcli.store import StringTable
+
+    if KERNEL is None:
+        pytest.skip("no compiled kernel in this install")
+    table = StringTable.from_strings(["bee", "", "日本", "hive"])
+    assert KERNEL.take_strings(table.offsets, table.blob, [2, 0, 1, 3, 2]) == ["日本", "bee", "", "hive", "日本"]
+    for number in (4, -1):
+        with pytest.raises(IndexError):
+            KERNEL.take_strings(table.offsets, table.blob, [number])
+    broken = table.offsets.copy()
+    broken[2] = 1  # "" would end before it starts
+    with pytest.raises(ValueError, match="offsets out of range"):
+        KERNEL.take_strings(broken, table.blob, [1])
+    broken[2], broken[4] = table.offsets[2], len(table.blob) + 1
+    with pytest.raises(ValueError, match="offsets out of range"):
+        KERNEL.take_strings(broken, table.blob, [3])
+    blob = table.blob.copy()
+    blob[3] = 0xFF  # the first byte of 日: no UTF-8 any more
+    with pytest.raises(UnicodeDecodeError):
+        KERNEL.take_strings(table.offsets, blob, [2])
+
+
 def test_pruning_keeps_every_tie_at_the_kth_score() -> None:
     # 50 passages score exactly 1.0; the 10 that come first by passage id must come back, whichever
     # passage numbers they have, although the heap fills with others first
