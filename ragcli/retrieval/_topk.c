@@ -24,7 +24,8 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   released for all of them, so Python pays one call per block instead of one per query, and two
   threads rank two blocks at once while the calling thread analyses the next.
 - A query's terms are found in the vocabulary here too (`find_terms`): a binary search over the sorted
-  strings themselves, no hash to compute and none of numpy's per-call overhead for a handful of terms.
+  strings themselves, no hash to compute and none of numpy's per-call overhead for a handful of terms;
+  and its hits' strings are read a column at a time (`take_strings`), for the same reason.
 - Untrusted arrays: every term's row bounds and every passage number are checked; a damaged index
   raises ValueError (an IndexDamagedError for the user), never reads out of bounds.
 */
@@ -747,7 +748,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_topk", "Exact top-k for term-major weights (MaxScore), and the weights themselves.",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_topk", "Exact top-k for term-major weights (MaxScore), the weights themselves, and query-time string look-ups.",
                                     -1, methods};
 
 PyMODINIT_FUNC PyInit__topk(void) { return PyModule_Create(&module); }
