@@ -223,6 +223,37 @@ def test_a_two_node_build_is_the_local_build(cluster: Cluster, tiny_model: Path,
     assert_same_index(tmp_path / "local", tmp_path / "ray")
 
 
+def watch_tasks(cluster: Cluster, process: subprocess.Popen[str]) -> int:
+    """Until `process` ends: how many distinct workers were seen running a ragcli task."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        seen.update(cluster.processes(b"ray::_call"))
+        time.sleep(0.01)
+    return len(seen)
+
+
+def test_vectors_added_to_a_built_index_are_embedded_on_the_cluster(
+    cluster: Cluster, tiny_model: Path, tmp_path: Path
+) -> None:
+    """The files did not change, only the retrievers did (`--dense` on an index built without it):
+    the passages are embedded again from the stored ones, and that work goes to the cluster too."""
+    corpus = write_files(tmp_path / "corpus", corpus_files(600, seed=5))
+    build_here(corpus, tmp_path / "local", tiny_model)
+    build(corpus, tmp_path / "ray", "--ray", cluster.address)
+    dense = ("--dense", "--embedding-model", str(tiny_model), "--embedding-precision", "fp32")
+    args = ["index", str(corpus), "--index", str(tmp_path / "ray"), "--json", *dense, "--ray", cluster.address]
+    process = subprocess.Popen([RAGCLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = watch_tasks(cluster, process)
+    out, err = process.communicate(timeout=BUILD_TIMEOUT)
+    assert process.returncode == 0, err
+    report = json.loads(out)
+    assert (report["files_changed"], report["files_new"], report["files_unchanged"]) == (0, 0, 4)
+    assert {"retriever": "dense", "action": "added", "embedded": 600} in report["updated"]
+    assert workers >= 1, "no embedding task was seen on the cluster"
+    assert_same_index(tmp_path / "local", tmp_path / "ray")
+
+
 @pytest.mark.slow  # ~30 s more on a quiet machine (a second build, a worker restarted): RAGCLI_SLOW=1
 def test_a_worker_killed_mid_build_is_retried(cluster: Cluster, tiny_model: Path, tmp_path: Path) -> None:
     """SIGKILL the first worker process seen running a task (a worker's first task, which loads the
