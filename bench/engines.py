@@ -3,6 +3,7 @@ fresh query-only processes (load, then query), engines alternated run after run.
 
     pip install -e ".[bench]"                         # numba, tantivy, pyterrier-pisa (bench only)
     python bench/engines.py build --corpus scifact    # each engine's index, one process per engine
+    python bench/engines.py build --corpus wiki100k --engines ragcli,bm25s-numba --runs 3   # builds alternated
     python bench/engines.py query --corpus scifact --runs 3
     python bench/engines.py build --corpus wiki100k && python bench/engines.py query --corpus wiki100k --runs 3
     python bench/engines.py cli --corpus wiki100k     # fresh-process `ragcli query --no-generate`, wall time
@@ -335,21 +336,42 @@ def child(args: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def cmd_build(corpus: str, engines: list[str]) -> None:
+def cmd_build(corpus: str, engines: list[str], runs: int = 1) -> None:
+    """Each engine's index, one process per build; with several runs the builds alternate (the order
+    rotates run after run) and builds.json keeps the median build time and peak RSS, with every run's."""
     base = OUT / corpus
     base.mkdir(parents=True, exist_ok=True)
     ids_file = base / "bm25s" / "ids.json"
     builds_file = base / "builds.json"
     builds = json.loads(builds_file.read_text()) if builds_file.exists() else {}
-    for name in dict.fromkeys(BUILDS[e] for e in engines):
-        print(f"building {name} on {corpus} (load {load_average()})", file=sys.stderr, flush=True)
-        result = child(["_build", corpus, name])
-        result["load"] = load_average()
-        builds[name] = result
-        print(json.dumps({name: result}), file=sys.stderr)
-        builds_file.write_text(json.dumps(builds, indent=1))
-        if name == "bm25s":
-            ids_file.write_text(json.dumps(records(corpus)[0]))
+    names = list(dict.fromkeys(BUILDS[e] for e in engines))
+    done: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for run in range(runs):
+        for name in names[run % len(names) :] + names[: run % len(names)]:
+            load = load_average()
+            print(f"building {name} on {corpus}, run {run + 1}/{runs} (load {load})", file=sys.stderr, flush=True)
+            result = child(["_build", corpus, name])
+            result["load"] = load
+            done[name].append(result)
+            print(json.dumps({name: result}), file=sys.stderr)
+    for name, results in done.items():
+        builds[name] = {
+            "build_s": statistics.median(r["build_s"] for r in results),
+            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+            "size_mb": results[-1]["size_mb"],
+            "load": results[-1]["load"],
+            "runs": results,
+        }
+    builds_file.write_text(json.dumps(builds, indent=1))
+    if "bm25s" in done:  # bm25s stores row numbers: the query side maps them back to ids
+        ids_file.write_text(json.dumps(records(corpus)[0]))
+    if runs > 1:
+        for name, entry in builds.items():
+            if name in done:
+                times = " ".join(f"{r['build_s']:.1f}" for r in entry["runs"])
+                print(
+                    f"{name}: build median {entry['build_s']:.1f} s (runs {times}), peak RSS {entry['peak_rss_mb']:.0f} MB"
+                )
 
 
 def build_worker(corpus: str, name: str) -> dict[str, Any]:
@@ -441,15 +463,15 @@ def main() -> None:
     parser.add_argument("command", choices=["build", "query", "cli"])
     parser.add_argument("--corpus", default="scifact")
     parser.add_argument("--engines", default=",".join(ENGINES))
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=None, help="query: 3 by default; build: 1")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     if args.command == "build":
-        cmd_build(args.corpus, engines)
+        cmd_build(args.corpus, engines, args.runs or 1)
     elif args.command == "query":
-        cmd_query(args.corpus, engines, args.runs)
+        cmd_query(args.corpus, engines, args.runs or 3)
     else:
-        cmd_cli(args.corpus, max(args.runs, 5))
+        cmd_cli(args.corpus, max(args.runs or 3, 5))
 
 
 if __name__ == "__main__":
