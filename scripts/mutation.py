@@ -42,6 +42,7 @@ LOG = MUTANTS / "mutmut-run.log"
 DOC = ROOT / "docs" / "mutation.md"
 VERDICTS = ROOT / "docs" / "mutation-verdicts.json"
 KILLED_BY_CHECK = 1  # mutmut's exit code for "the tests failed": what `check` found
+CHECKED = MUTANTS / "killed-by-check.json"  # check's kills: mutant name -> its function's hash then
 
 # module name → (source file, mutant name patterns). mutmut names a mutant
 # "<dotted module>.x_<function>__mutmut_<n>" or "<dotted module>.xǁ<Class>ǁ<method>__mutmut_<n>".
@@ -83,8 +84,9 @@ def results(module: str) -> dict[str, int | None]:
     """mutant name → exit code, for the mutants of `module` (empty before a run)."""
     patterns = MODULES[module][1]
     codes: dict[str, int | None] = {}
+    checked = killed_by_check()
     for meta in sorted(MUTANTS.glob("ragcli/**/*.py.meta")):  # "indexing" spans several files
-        codes.update(json.loads(meta.read_text("utf-8"))["exit_code_by_key"])
+        codes.update(with_checks(json.loads(meta.read_text("utf-8")), checked))
     return {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
 
 
@@ -142,12 +144,33 @@ def score(modules: list[str], survivors: bool = False) -> float | None:
     return overall
 
 
+def function_of(name: str) -> str:
+    """The key of a mutant's function in a .meta file's hash_by_function_name ("xǁClassǁmethod")."""
+    return name.rsplit("__mutmut_", 1)[0].rpartition(".")[2]
+
+
+def killed_by_check() -> dict[str, str | None]:
+    return json.loads(CHECKED.read_text("utf-8")) if CHECKED.is_file() else {}
+
+
+def with_checks(data: dict, checked: dict[str, str | None]) -> dict[str, int | None]:
+    """A .meta file's verdicts with `check`'s kills added (a running mutmut rewrites the file from what
+    it holds, without them), each only while its function's code is the one it was checked against."""
+    hashes = data["hash_by_function_name"]
+    return {
+        name: KILLED_BY_CHECK if name in checked and checked[name] == hashes.get(function_of(name)) else code
+        for name, code in data["exit_code_by_key"].items()
+    }
+
+
 def save() -> int:
-    """Keep every mutated file's function hashes and verdicts (mutants/**/*.meta) in VERDICTS, one
-    line per mutant so that a commit shows which verdicts changed."""
+    """Keep every mutated file's function hashes and verdicts (mutants/**/*.meta, with `check`'s kills)
+    in VERDICTS, one line per mutant so that a commit shows which verdicts changed."""
+    checked = killed_by_check()
     files = {}
     for meta in sorted(MUTANTS.glob("ragcli/**/*.py.meta")):
         data = json.loads(meta.read_text("utf-8"))
+        data["exit_code_by_key"] = with_checks(data, checked)
         files[str(meta.relative_to(MUTANTS))[: -len(".meta")]] = {
             "hash_by_function_name": dict(sorted(data["hash_by_function_name"].items())),
             "exit_code_by_key": dict(sorted(data["exit_code_by_key"].items())),
@@ -188,13 +211,17 @@ def restore() -> None:
 
 
 def record(killed: list[str]) -> None:
-    """Write `check`'s kills into mutants/' verdicts, so that `score` and `save` count them."""
+    """Write `check`'s kills into mutants/' verdicts, so that `score` and `save` count them, and into
+    CHECKED with the hash of each one's function (what `save` adds back after a run rewrote them)."""
+    checked = killed_by_check()
     for meta in MUTANTS.glob("ragcli/**/*.py.meta"):
         data = json.loads(meta.read_text("utf-8"))
         hits = [name for name in killed if name in data["exit_code_by_key"]]
         if hits:
             data["exit_code_by_key"].update(dict.fromkeys(hits, KILLED_BY_CHECK))
             meta.write_text(json.dumps(data, indent=4), "utf-8")
+            checked.update({name: data["hash_by_function_name"].get(function_of(name)) for name in hits})
+    CHECKED.write_text(json.dumps(checked, indent=1, sort_keys=True), "utf-8")
 
 
 def refresh_extensions() -> None:
