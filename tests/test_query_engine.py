@@ -322,6 +322,50 @@ def test_a_query_vector_counts_known_terms_in_first_occurrence_order(
     assert none[0].tolist() == [] and none[0].dtype == np.int64 and none[1].dtype == np.float64
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_query_vectors_pack_what_query_vector_gives_each_query(
+    opened, monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    from ragcli.retrieval import lexicon as lexicon_module
+    from ragcli.retrieval.lexicon import Lexicon
+
+    if not compiled:
+        monkeypatch.setattr(lexicon_module, "KERNEL", None)
+    fresh = Lexicon(opened.payload("terms.joblib"))
+    batch = [
+        ["honei", "bee", "honei", "zzznotaword"],
+        [],
+        ["zzznotaword", "\udc80"],  # nothing known: an empty query in the middle
+        ["hive", "hive", "bee", "hive"],
+        ["bee"],
+    ]
+    offsets, ids, counts = fresh.query_vectors(iter(batch))
+    assert offsets.dtype == ids.dtype == np.int64 and counts.dtype == np.float64
+    assert offsets.tolist() == [0, 2, 2, 2, 4, 5]
+    for i, terms in enumerate(batch):
+        one_ids, one_counts = fresh.query_vector(terms)
+        lo, hi = offsets[i], offsets[i + 1]
+        assert ids[lo:hi].tolist() == one_ids.tolist() and counts[lo:hi].tolist() == one_counts.tolist()
+    empty = fresh.query_vectors([])
+    assert [a.tolist() for a in empty] == [[0], [], []]
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "bm25+", "tfidf"])
+def test_a_packed_batch_weighs_each_query_as_a_single_query_is_weighed(opened, retriever: str) -> None:
+    if retriever == "bm25+":
+        params = BM25Params.for_variant("bm25+")
+        scorer = BM25Scorer(opened, params, build_bm25(opened.counts_matrix(), params))
+    else:
+        scorer = opened._scorer(retriever)
+    batch = [*queries(opened, 20), "", "zzznotaword"]
+    packed = scorer._pack(batch)
+    for i, ((ids, weights, constant), query) in enumerate(zip(packed.queries(), batch, strict=True)):
+        one_ids, one_weights = scorer._vector(query)
+        assert ids.tolist() == one_ids.tolist() and weights.tolist() == one_weights.tolist(), query
+        assert constant == scorer.constant(one_ids, one_weights)
+        assert (constant != 0.0) == (retriever == "bm25+" and len(one_ids) > 0), i
+
+
 def test_the_compiled_search_reads_the_sorted_strings_and_checks_their_offsets() -> None:
     """find_terms: byte order is code point order (a prefix first, then longer strings, then
     multi-byte characters); a term with no UTF-8 form is in no vocabulary; damaged offsets raise."""

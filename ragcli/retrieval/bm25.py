@@ -27,6 +27,7 @@ from ragcli.retrieval.sparse import (
     WEIGH_BM25L,
     WEIGH_LUCENE,
     WEIGH_SATURATED,
+    QueryBatch,
     SparseRetriever,
     SparseScorer,
     TermMatrix,
@@ -195,6 +196,11 @@ class BM25Scorer(SparseScorer):
         if not self._has_constants or not len(term_ids):  # a query's numpy calls cost more than its kernel call
             return 0.0
         return float(np.dot(counts, self.term_constant[term_ids]))
+
+    def weigh_many(self, offsets: np.ndarray, term_ids: np.ndarray, counts: np.ndarray) -> QueryBatch:
+        if self._has_constants:  # BM25+: each query's constant, as `constant` sums it
+            return super().weigh_many(offsets, term_ids, counts)
+        return QueryBatch(offsets, term_ids, counts, np.zeros(len(offsets) - 1))  # weights: the counts
 
     def term_weight(self, term: str) -> float | None:
         """The term's idf in this index (None for a term it does not hold): how rare, so how telling."""

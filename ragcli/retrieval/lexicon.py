@@ -92,12 +92,38 @@ class Lexicon:
 
     def query_vector(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(term ids, counts) of the known terms, in the order they first occur; unknown terms are dropped."""
-        counted: dict[str, int] = {}  # a plain dict: Counter's Mapping check costs more than the counting
-        for term in terms:
-            counted[term] = counted.get(term, 0) + 1
+        counted = _count(terms)
         found = self._positions(list(counted))
         ids = [i for i in found if i >= 0]  # distinct terms: distinct ids
         counts = list(counted.values())
         if len(ids) < len(found):
             counts = [n for i, n in zip(found, counts) if i >= 0]
         return np.array(ids, dtype=np.int64), np.array(counts, dtype=np.float64)
+
+    def query_vectors(self, queries: Iterable[Iterable[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`query_vector` for many queries at once, packed: (offsets, term ids, counts), query i's
+        terms at [offsets[i], offsets[i + 1]). One look-up and a few numpy calls for the whole batch,
+        not a few per query: the per-query Python is only the counting."""
+        names: list[str] = []
+        counts: list[int] = []
+        sizes: list[int] = []
+        for terms in queries:
+            counted = _count(terms)
+            names.extend(counted)
+            counts.extend(counted.values())
+            sizes.append(len(counted))
+        found = np.array(self._positions(names), dtype=np.int64)
+        known = found >= 0
+        kept = np.bincount(np.repeat(np.arange(len(sizes)), sizes)[known], minlength=len(sizes))
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(kept, out=offsets[1:])
+        return offsets, found[known], np.array(counts, dtype=np.float64)[known]
+
+
+def _count(terms: Iterable[str]) -> dict[str, int]:
+    """Each term's count, in the order the terms first occur (a plain dict: Counter's Mapping check
+    costs more than the counting)."""
+    counted: dict[str, int] = {}
+    for term in terms:
+        counted[term] = counted.get(term, 0) + 1
+    return counted

@@ -21,6 +21,7 @@ import os
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -444,9 +445,21 @@ class SparseScorer:
             ]
             return [ranked for block in blocks for ranked in block.result()]
 
+    def weigh_many(self, offsets: np.ndarray, term_ids: np.ndarray, counts: np.ndarray) -> QueryBatch:
+        """A batch of queries' terms and counts (query i's at [offsets[i], offsets[i + 1])) weighted
+        by `query_weights` and `constant`, query by query: a scorer whose weights are the counts
+        overrides this with no Python step per query. Either way the same numbers as `_vector`."""
+        bounds = offsets.tolist()
+        weighted = []
+        for lo, hi in pairwise(bounds):
+            ids, n = term_ids[lo:hi], counts[lo:hi]
+            w = self.query_weights(ids, n) if hi > lo else n
+            weighted.append((ids, w, self.constant(ids, w)))
+        return QueryBatch.pack(weighted)
+
     def _pack(self, queries: Sequence[str]) -> QueryBatch:
-        vectors = [self._vector(q) for q in queries]
-        return QueryBatch.pack([(ids, w, self.constant(ids, w)) for ids, w in vectors])
+        analyzer = self.index.analyzer
+        return self.weigh_many(*self.index.lexicon.query_vectors(analyzer(q) for q in queries))
 
     def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, weights = self._vector(query)
