@@ -366,6 +366,20 @@ def test_a_packed_batch_weighs_each_query_as_a_single_query_is_weighed(opened, r
         assert (constant != 0.0) == (retriever == "bm25+" and len(one_ids) > 0), i
 
 
+def test_a_part_of_a_packed_batch_is_the_batch_of_those_queries(opened) -> None:
+    scorer = opened._scorer("bm25")
+    batch = [*queries(opened, 10), "", "zzznotaword", "honey bees"]
+    whole = scorer._pack(batch)
+    for start, stop in ((0, 5), (5, 11), (11, 99), (3, 3), (12, 14)):
+        part, alone = whole.part(start, stop), scorer._pack(batch[start:stop])
+        for got, want in zip(
+            (part.offsets, part.terms, part.weights, part.constants),
+            (alone.offsets, alone.terms, alone.weights, alone.constants),
+            strict=True,
+        ):
+            assert got.tolist() == want.tolist(), (start, stop)
+
+
 def test_the_compiled_search_reads_the_sorted_strings_and_checks_their_offsets() -> None:
     """find_terms: byte order is code point order (a prefix first, then longer strings, then
     multi-byte characters); a term with no UTF-8 form is in no vocabulary; damaged offsets raise."""
