@@ -21,6 +21,7 @@ from ragcli.indexing.build import build_index, reweight
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import load_index
+from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import (
     MANIFEST,
     StringTable,
@@ -406,6 +407,8 @@ def test_a_payload_checksum_covers_every_block_of_a_big_file(tmp_path: Path) -> 
         (lambda m: m.update(files=["bm25.joblib"]), "manifest names no valid data folder"),
         (lambda m: m["files"].update({"../x.joblib": {"bytes": 1}}), "manifest names an invalid payload '../x.joblib'"),
         (lambda m: m["files"].update({"bm25.joblib": 5}), "manifest names an invalid payload 'bm25.joblib'"),
+        (lambda m: m.pop("counts"), "the manifest's counts are missing or malformed"),  # check_manifest's own
+        (lambda m: m["files"]["bm25.joblib"].pop("sha256"), "payload 'bm25.joblib' has no size or checksum"),
     ],
 )
 def test_each_manifest_damage_is_named(small_index: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
@@ -628,3 +631,69 @@ def test_one_lock_may_publish_twice(tmp_path: Path) -> None:
                 writer.write("bm25.joblib", {"x": np.arange(3) + generation})
                 writer.publish({})
             assert json.loads((index_dir / MANIFEST).read_text())["generation"] == writer.generation
+
+
+def test_the_manifest_comes_with_the_identity_of_the_file_it_was_read_from(small_index: Path) -> None:
+    manifest, identity = store.load_manifest(small_index)
+    assert manifest == json.loads((small_index / MANIFEST).read_text())
+    assert identity == store.identity_of(os.stat(small_index / MANIFEST))
+
+
+def test_the_index_folder_is_the_option_else_ragcli_index_else_dot_ragcli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGCLI_INDEX", str(tmp_path / "from-env"))
+    assert store.resolve_index_dir(tmp_path / "given") == tmp_path / "given"
+    assert store.resolve_index_dir(None) == tmp_path / "from-env"
+    monkeypatch.setenv("RAGCLI_INDEX", "")  # set but empty: the default, not the current folder
+    assert store.resolve_index_dir(None) == Path(".ragcli")
+    monkeypatch.delenv("RAGCLI_INDEX")
+    assert store.resolve_index_dir(None) == Path(".ragcli")
+
+
+@pytest.mark.parametrize("damage", ["folder", "fifo", "symlink", "unreadable", "garbage", "unsafe", "off schema"])
+def test_each_way_a_payload_fails_to_load_names_it_and_says_to_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    path = tmp_path / "x.joblib"
+    says = {
+        "symlink": f"{path}: is a symbolic link; refusing to follow it",
+        "unreadable": f"{path}: cannot be read (Permission denied)",
+        "folder": f"{path}: not a regular file",
+        "fifo": f"{path}: not a regular file",
+        "garbage": f"{path}: cannot be read (",
+        "unsafe": f"{path}: ",
+        "off schema": f"{path}: ",
+    }[damage]
+    if damage == "folder":
+        path.mkdir()
+    elif damage == "fifo":
+        os.mkfifo(path)
+    elif damage == "symlink":
+        joblib.dump({"numbers": [1, 2, 3]}, tmp_path / "real.joblib")
+        path.symlink_to(tmp_path / "real.joblib")
+    elif damage == "unreadable":  # as root a chmod would not stop the read: the open fails instead
+        joblib.dump({"numbers": [1, 2, 3]}, path)
+
+        def refuse(where: Path):  # type: ignore[no-untyped-def]
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+        monkeypatch.setattr(store, "open_regular", refuse)
+    elif damage == "garbage":
+        path.write_bytes(b"\x80\x04not a pickle at all")
+    elif damage == "unsafe":
+        path.write_bytes(pickle.dumps(os.system, protocol=4))  # a global no payload may name
+    else:
+        joblib.dump({"numbers": [1, 2, 3]}, path)
+    schema = PayloadSchema({"indptr": ArraySpec(("int64",))}) if damage == "off schema" else None
+    with pytest.raises(IndexDamagedError) as caught:
+        load_payload(path, schema=schema)
+    assert caught.value.message.startswith(says)
+    if damage in ("folder", "fifo", "symlink", "unreadable"):
+        assert caught.value.message == says
+    if damage == "garbage":  # the unpickler's own error, by name (an unknown opcode: KeyError)
+        assert caught.value.message in (f"{says}KeyError)", f"{says}UnpicklingError)")
+    if damage in ("unsafe", "off schema"):
+        assert caught.value.message.endswith("; the file is not a ragcli payload")
+        assert caught.value.message.count(str(path)) == 1
+    assert caught.value.hint == store.REBUILD_HINT
