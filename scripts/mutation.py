@@ -42,6 +42,7 @@ LOG = MUTANTS / "mutmut-run.log"
 DOC = ROOT / "docs" / "mutation.md"
 VERDICTS = ROOT / "docs" / "mutation-verdicts.json"
 KILLED_BY_CHECK = 1  # mutmut's exit code for "the tests failed": what `check` found
+SURVIVED = 0  # and for "the tests passed": a `check` survivor where mutmut left no verdict
 CHECKED = MUTANTS / "killed-by-check.json"  # check's kills: mutant name -> its function's hash then
 
 # module name → (source file, mutant name patterns). mutmut names a mutant
@@ -210,15 +211,20 @@ def restore() -> None:
         print(f"  restored the verdicts of {path} from {VERDICTS.relative_to(ROOT)}", flush=True)
 
 
-def record(killed: list[str]) -> None:
+def record(killed: list[str], survived: list[str] | None = None) -> None:
     """Write `check`'s kills into mutants/' verdicts, so that `score` and `save` count them, and into
-    CHECKED with the hash of each one's function (what `save` adds back after a run rewrote them)."""
+    CHECKED with the hash of each one's function (what `save` adds back after a run rewrote them).
+    Its survivors become "survived" where mutmut left no verdict (never over one of mutmut's): counted
+    against the score like any survivor, unless docs/mutation.md lists them as equivalent."""
     checked = killed_by_check()
     for meta in MUTANTS.glob("ragcli/**/*.py.meta"):
         data = json.loads(meta.read_text("utf-8"))
-        hits = [name for name in killed if name in data["exit_code_by_key"]]
-        if hits:
-            data["exit_code_by_key"].update(dict.fromkeys(hits, KILLED_BY_CHECK))
+        codes = data["exit_code_by_key"]
+        hits = [name for name in killed if name in codes]
+        unchecked = [name for name in survived or [] if name in codes and codes[name] is None]
+        if hits or unchecked:
+            codes.update(dict.fromkeys(hits, KILLED_BY_CHECK))
+            codes.update(dict.fromkeys(unchecked, SURVIVED))
             meta.write_text(json.dumps(data, indent=4), "utf-8")
             checked.update({name: data["hash_by_function_name"].get(function_of(name)) for name in hits})
     CHECKED.write_text(json.dumps(checked, indent=1, sort_keys=True), "utf-8")
@@ -341,8 +347,8 @@ def check(names: list[str], pytest_args: list[str], source_root: Path) -> int:
         print(f"{verdicts[name]:9} {name}", flush=True)
     left = [n for n, v in verdicts.items() if v != "killed"]
     print(f"\n{len(verdicts) - len(left)} of {len(verdicts)} killed")
-    if source_root == ROOT and len(left) < len(verdicts):
-        record([n for n, v in verdicts.items() if v == "killed"])
+    if source_root == ROOT and verdicts:
+        record([n for n, v in verdicts.items() if v == "killed"], [n for n, v in verdicts.items() if v == "survived"])
         save()
     return 1 if left else 0
 

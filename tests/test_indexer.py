@@ -65,6 +65,26 @@ def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -
     assert json.loads((small_index / "manifest.json").read_text())["generation"] == generation
 
 
+def test_an_up_to_date_build_reports_the_index_as_the_build_that_made_it(small_corpus: Path, tmp_path: Path) -> None:
+    (small_corpus / "notes.bin").write_bytes(b"\x00\x01binary\x00" * 50)  # skipped: a file that is not text
+    (small_corpus / ".ignore").write_text("left-out.txt\n")
+    (small_corpus / "left-out.txt").write_text("ignored by the ignore file")
+    index_dir = tmp_path / "idx"
+    first = build_index([small_corpus], index_dir)
+    again = build_index([small_corpus], index_dir)
+    assert again.up_to_date and not first.up_to_date
+    for name in ("index_dir", "documents", "passages", "terms", "files", "size_bytes", "ignored", "files_read"):
+        assert getattr(again, name) == getattr(first, name), name
+    assert again.index_dir == str(index_dir) and again.size_bytes == load_index(index_dir).size_bytes() > 0
+    assert (again.ignored, again.files, again.files_read) == (1, first.files_read + 1, first.files_read)
+    assert [s.path for s in again.skipped] == [s.path for s in first.skipped] == ["notes.bin"]
+    assert again.warnings == [] and 0 <= again.seconds < first.seconds + 60
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["selection"] == {"include": [], "exclude": [], "ignore_files": True} and "sql" not in manifest
+    built = manifest["built"]  # when, in UTC, to the second
+    assert built.endswith("+00:00") and len(built) == len("2026-12-04T11:00:00+00:00")
+
+
 def test_edits_reindex_only_what_changed_and_equal_a_rebuild(
     small_corpus: Path, small_index: Path, tmp_path: Path
 ) -> None:
@@ -502,3 +522,11 @@ def test_retriever_updates_compare_a_sections_settings_not_its_counts() -> None:
     assert indexer.retriever_updates(before, odd) == [
         {"retriever": "dense", "action": "rebuilt", "changed": {"model": ["m", "n"]}}
     ]
+
+
+def test_nothing_to_index_in_several_roots_names_them_all(tmp_path: Path) -> None:
+    first = write_files(tmp_path / "a", {"x.bin": "binary"})
+    second = write_files(tmp_path / "b", {"y.bin": "binary"})
+    with pytest.raises(EmptyCorpusError) as caught:
+        build_index([first, second], tmp_path / "index", BuildSettings())
+    assert caught.value.message == f"no text to index in {first}, {second}"

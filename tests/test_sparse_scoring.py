@@ -193,6 +193,29 @@ def test_term_major_is_the_transpose_shared_while_its_counts_live() -> None:
     assert sparse._transposed is None
 
 
+def test_an_older_counts_matrix_going_leaves_the_newer_transposition_kept() -> None:
+    older = sp.csr_matrix(np.array([[1, 0], [0, 2]], dtype=np.int32))
+    newer = sp.csr_matrix(np.array([[0, 3], [4, 0]], dtype=np.int32))
+    sparse.term_major(older)
+    kept = sparse.term_major(newer)  # replaces the older one's
+    del older
+    gc.collect()
+    assert sparse._transposed is not None and sparse._transposed[1] is kept
+    assert sparse.term_major(newer) is kept
+    del newer
+    gc.collect()
+    assert sparse._transposed is None
+
+
+def test_row_sums_are_exact_int64_for_integer_counts_and_float64_otherwise() -> None:
+    big = np.iinfo(np.int32).max
+    counts = sp.csr_matrix(np.array([[big, big, 0], [0, 0, 0], [1, 0, 2]], dtype=np.int32))
+    sums = sparse.row_sums(counts)
+    assert sums.dtype == np.int64 and sums.tolist() == [2 * big, 0, 3]  # int32 would wrap
+    floats = sparse.row_sums(sp.csr_matrix(np.array([[0.5, 0.25], [0.0, 0.0]], dtype=np.float32)))
+    assert floats.dtype == np.float64 and floats.tolist() == [0.75, 0.0]
+
+
 # --- index-time weights: the compiled kernel against the numpy formulas, bit for bit ---------------
 
 

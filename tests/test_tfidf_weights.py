@@ -3,6 +3,8 @@ a build split into several row chunks, a vocabulary of nothing, and the query-si
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -53,10 +55,31 @@ def test_build_equals_sklearn(
 def test_more_passages_than_terms_in_chunks(monkeypatch: pytest.MonkeyPatch, rows_per_chunk: int) -> None:
     monkeypatch.setattr(tfidf, "ROWS_PER_CHUNK", rows_per_chunk)
     monkeypatch.setattr(tfidf, "ENTRIES_PER_BLOCK", rows_per_chunk)
-    tall = np.array([[1, 0], [0, 2], [3, 1], [1, 1], [0, 5], [2, 0], [4, 4]], dtype=np.int32)
+    tall = np.array([[1, 0], [0, 2], [3, 1], [1, 0], [0, 5], [2, 0], [4, 4]], dtype=np.int32)  # df 5 and 3
     reference = TfidfTransformer(sublinear_tf=True).fit(tall)
     payload = build_tfidf(sp.csr_matrix(tall), TfidfParams())
     assert weights_of(payload) == pytest.approx(reference.transform(tall).toarray(), rel=1e-6)
+    assert payload["idf"] == pytest.approx(reference.idf_)  # idf counts passages (7), not terms (2)
+
+
+@pytest.mark.parametrize("sublinear, smooth", OPTIONS)
+def test_a_vocabulary_of_one_term_is_weighted(sublinear: bool, smooth: bool) -> None:
+    column = np.array([[2], [0], [1], [3]], dtype=np.int32)
+    reference = TfidfTransformer(smooth_idf=smooth, sublinear_tf=sublinear).fit(column)
+    payload = build_tfidf(sp.csr_matrix(column), TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth))
+    assert weights_of(payload) == pytest.approx(reference.transform(column).toarray(), rel=1e-6)
+    assert payload["idf"] == pytest.approx(reference.idf_)
+
+
+@pytest.mark.parametrize("sublinear, smooth", OPTIONS)
+def test_a_build_warns_of_nothing(sublinear: bool, smooth: bool) -> None:
+    """ln(0) of the tf table's unused entry and the unsmoothed idf of a term no passage holds are
+    expected: they must not reach the user's terminal as numpy RuntimeWarnings."""
+    counts = np.array([[3, 0, 1], [0, 0, 2], [1, 0, 0]], dtype=np.int32)  # the middle term: df = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        payload = build_tfidf(sp.csr_matrix(counts), TfidfParams(sublinear_tf=sublinear, smooth_idf=smooth))
+    assert payload["data"].any()
 
 
 def test_defaults_are_sublinear_and_smoothed_like_the_vectorizer_ragcli_documents() -> None:
@@ -85,6 +108,7 @@ def test_a_vocabulary_of_nothing_gives_an_empty_payload() -> None:
     payload = build_tfidf(sp.csr_matrix((3, 0), dtype=np.int32), TfidfParams())
     assert payload["n_passages"] == 3
     assert payload["idf"].tolist() == [] and payload["data"].tolist() == []
+    assert payload["data"].dtype == np.float32 and payload["idf"].dtype == np.float64
     assert payload["indptr"].tolist() == [0]
 
 

@@ -89,7 +89,6 @@ def idf(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
     """Inverse document frequency per term, as the variant defines it (terms with df = 0 get 0)."""
     df = df.astype(np.float64)
     present = df > 0
-    out = np.zeros_like(df)
     safe_df = np.where(present, df, 1.0)
     if params.variant == "lucene":
         out = np.log1p((n_docs - safe_df + 0.5) / (safe_df + 0.5))
