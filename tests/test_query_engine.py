@@ -301,16 +301,18 @@ def test_index_rank_with_and_without_filters_equals_exhaustive_scoring(opened, r
             assert_same(got, opened.rank(query, 10, retriever, filter))
 
 
-@pytest.mark.parametrize("compiled", [True, False])
-def test_a_query_vector_counts_known_terms_in_first_occurrence_order(
-    opened, monkeypatch: pytest.MonkeyPatch, compiled: bool
-) -> None:
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def fresh(opened, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The index's vocabulary loaded anew, looked up by the compiled kernel or (without it) numpy."""
     from ragcli.retrieval import lexicon as lexicon_module
     from ragcli.retrieval.lexicon import Lexicon
 
-    if not compiled:
+    if not request.param:
         monkeypatch.setattr(lexicon_module, "KERNEL", None)
-    fresh = Lexicon(opened.payload("terms.joblib"))
+    return Lexicon(opened.payload("terms.joblib"))
+
+
+def test_a_query_vector_counts_known_terms_in_first_occurrence_order(fresh) -> None:  # type: ignore[no-untyped-def]
     terms = ["honei", "bee", "honei", "zzznotaword", "hive", "bee", "honei"]  # analysed (Porter: honey → honei)
     ids, counts = fresh.query_vector(terms)
     assert ids.dtype == np.int64 and counts.dtype == np.float64
@@ -322,16 +324,7 @@ def test_a_query_vector_counts_known_terms_in_first_occurrence_order(
     assert none[0].tolist() == [] and none[0].dtype == np.int64 and none[1].dtype == np.float64
 
 
-@pytest.mark.parametrize("compiled", [True, False])
-def test_query_vectors_pack_what_query_vector_gives_each_query(
-    opened, monkeypatch: pytest.MonkeyPatch, compiled: bool
-) -> None:
-    from ragcli.retrieval import lexicon as lexicon_module
-    from ragcli.retrieval.lexicon import Lexicon
-
-    if not compiled:
-        monkeypatch.setattr(lexicon_module, "KERNEL", None)
-    fresh = Lexicon(opened.payload("terms.joblib"))
+def test_query_vectors_pack_what_query_vector_gives_each_query(fresh) -> None:  # type: ignore[no-untyped-def]
     batch = [
         ["honei", "bee", "honei", "zzznotaword"],
         [],
