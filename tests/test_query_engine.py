@@ -101,10 +101,11 @@ def batches(draw):
 @given(batches())
 def test_a_batch_ranks_each_query_as_exhaustive_scoring(batch) -> None:
     matrix, queries, k, id_rank, allowed = batch
-    ranked = matrix.top_many(sparse.QueryBatch.pack(queries), k, id_rank, allowed)
-    assert len(ranked) == len(queries)
-    for (ids, weights, constant), got in zip(queries, ranked):
-        assert_same(got, exhaustive(matrix, ids, weights, k, id_rank, allowed, constant))
+    for threads in (1, 3):  # the kernel's own threads share the queries out: the same hits
+        ranked = matrix.top_many(sparse.QueryBatch.pack(queries), k, id_rank, allowed, threads)
+        assert len(ranked) == len(queries)
+        for (ids, weights, constant), got in zip(queries, ranked):
+            assert_same(got, exhaustive(matrix, ids, weights, k, id_rank, allowed, constant))
 
 
 def test_a_packed_batch_gives_back_its_queries() -> None:
@@ -125,12 +126,12 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
     id_rank = np.arange(4, dtype=np.int64)
     docs, scores, counts = np.empty((2, 2), dtype=np.int64), np.empty((2, 2)), np.empty(2, dtype=np.int64)
 
-    def call(offsets, terms, out_docs=docs, n_constants=2):
+    def call(offsets, terms, out_docs=docs, n_constants=2, threads=1):
         weights, constants = np.ones(len(terms)), np.zeros(n_constants)
         sparse._kernel.topk_many(
             matrix.indptr, matrix.indices, matrix.data, None, np.array(offsets, dtype=np.int64),
             np.array(terms, dtype=np.int64), weights, constants, 2, id_rank, None, False,
-            out_docs, scores, counts,
+            out_docs, scores, counts, threads,
         )  # fmt: skip
 
     call([0, 1, 2], [2, 3])
@@ -146,6 +147,41 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
         call([0, 1, 2], [2, 9])
     call([0, 0, 2], [2, 3])  # an empty query first: no hits; the second holds both terms
     assert counts.tolist() == [0, 2] and docs[1].tolist() == [2, 3]
+    call([0, 1, 2], [3, 1], threads=5)  # more threads than queries: one each
+    assert counts.tolist() == [1, 1] and docs[:, 0].tolist() == [3, 1]
+    with pytest.raises(ValueError, match="threads"):
+        call([0, 1, 2], [2, 3], threads=0)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_a_damaged_query_fails_the_batch_on_any_thread(dense: bool) -> None:
+    """One bad term among 200 queries on 4 threads: ValueError, whichever thread meets it."""
+    matrix = TermMatrix.from_scipy(sp.random(30, 50, density=0.3, format="csr", dtype=np.float32, random_state=1))
+    id_rank = np.arange(50, dtype=np.int64)
+    n = 200
+    terms = np.arange(n, dtype=np.int64) % 30
+    terms[137] = 31  # past the last term
+    docs, scores, counts = np.empty((n, 5), dtype=np.int64), np.empty((n, 5)), np.empty(n, dtype=np.int64)
+    with pytest.raises(ValueError, match="out of range"):
+        sparse._kernel.topk_many(
+            matrix.indptr, matrix.indices, matrix.data, None, np.arange(n + 1, dtype=np.int64), terms,
+            np.ones(n), np.zeros(n), 5, id_rank, None, dense, docs, scores, counts, 4,
+        )  # fmt: skip
+
+
+def test_threads_write_each_query_to_its_own_row_when_k_exceeds_the_passages() -> None:
+    """k = 4 over 3 passages: rows of 4 columns, 3 filled, whichever thread ranked them."""
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(3, dtype=np.float32)))
+    id_rank = np.arange(3, dtype=np.int64)
+    n = 40
+    terms = np.arange(n, dtype=np.int64) % 3
+    docs, scores, counts = np.full((n, 4), -7, dtype=np.int64), np.empty((n, 4)), np.empty(n, dtype=np.int64)
+    sparse._kernel.topk_many(
+        matrix.indptr, matrix.indices, matrix.data, None, np.arange(n + 1, dtype=np.int64), terms,
+        np.ones(n), np.zeros(n), 4, id_rank, None, False, docs, scores, counts, 3,
+    )  # fmt: skip
+    assert counts.tolist() == [1] * n and docs[:, 0].tolist() == terms.tolist()
+    assert (docs[:, 1:] == -7).all()
 
 
 def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -359,20 +395,6 @@ def test_a_packed_batch_weighs_each_query_as_a_single_query_is_weighed(opened, r
         assert (constant != 0.0) == (retriever == "bm25+" and len(one_ids) > 0), i
 
 
-def test_a_part_of_a_packed_batch_is_the_batch_of_those_queries(opened) -> None:
-    scorer = opened._scorer("bm25")
-    batch = [*queries(opened, 10), "", "zzznotaword", "honey bees"]
-    whole = scorer._pack(batch)
-    for start, stop in ((0, 5), (5, 11), (11, 99), (3, 3), (12, 14)):
-        part, alone = whole.part(start, stop), scorer._pack(batch[start:stop])
-        for got, want in zip(
-            (part.offsets, part.terms, part.weights, part.constants),
-            (alone.offsets, alone.terms, alone.weights, alone.constants),
-            strict=True,
-        ):
-            assert got.tolist() == want.tolist(), (start, stop)
-
-
 def test_the_compiled_search_reads_the_sorted_strings_and_checks_their_offsets() -> None:
     """find_terms: byte order is code point order (a prefix first, then longer strings, then
     multi-byte characters); a term with no UTF-8 form is in no vocabulary; damaged offsets raise."""
@@ -428,58 +450,49 @@ def test_terms_whose_hashes_collide_are_told_apart_by_their_text(
     assert Lexicon(lexicon_payload([])).term_ids(["a"]) == [None] and found.term_ids([]) == []
 
 
-def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
-    """Each `_topk.topk_many` call as (made in the main thread, how many queries it ranked)."""
-    import threading
-
-    calls: list[tuple[bool, int]] = []
+def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Each `_topk.topk_many` call as (how many queries it ranked, on how many threads)."""
+    calls: list[tuple[int, int]] = []
     real = sparse._kernel.topk_many
 
     def spy(*args):
-        calls.append((threading.current_thread() is threading.main_thread(), len(args[4]) - 1))  # qptr: n + 1
+        calls.append((len(args[4]) - 1, args[15] if len(args) > 15 else 1))  # qptr: n + 1
         return real(*args)
 
     monkeypatch.setattr(sparse._kernel, "topk_many", spy)
     return calls
 
 
-def test_a_batch_is_ranked_in_blocks_on_pool_threads(opened, monkeypatch: pytest.MonkeyPatch) -> None:
-    """At least 16 questions and 2 cores: blocks of ceil(n / 8) questions (4 per thread), each ranked
-    by one kernel call on one of `threads` pool threads; fewer questions: one call, in this thread."""
-    import concurrent.futures
-
+def test_a_batch_is_ranked_by_one_call_on_every_core(opened, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One kernel call per batch, on as many threads as the cores, but at least 8 questions a thread
+    (starting one costs about a question's time); the numpy route (no kernel) stays in this thread."""
     calls = spy_on_batches(monkeypatch)
-    workers: list[int] = []
-
-    class Pool(concurrent.futures.ThreadPoolExecutor):
-        def __init__(self, max_workers: int) -> None:
-            workers.append(max_workers)
-            super().__init__(max_workers)
-
-    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
     scorer, id_rank = opened._scorer("bm25"), opened.passages.id_rank
     batch = queries(opened, 77)  # 80 questions
     monkeypatch.setattr(sparse, "_threads", lambda: 2)
     many = scorer.rank_many_within(batch, 10, id_rank, None)
     for query, got in zip(batch, many, strict=True):
         assert_same(got, scorer.rank_within(query, 10, id_rank, None))
-    assert workers == [2] and sorted(n for _, n in calls) == [10] * 8 and not any(main for main, _ in calls)
+    assert calls == [(80, 2)]
 
     calls.clear()
     monkeypatch.setattr(sparse, "_threads", lambda: 4)  # more cores than 20 questions need: 20 // 8 = 2 threads
     many = scorer.rank_many_within(batch[:20], 10, id_rank, None)
     assert [len(r[0]) for r in many] == [len(scorer.rank_within(q, 10, id_rank, None)[0]) for q in batch[:20]]
-    assert workers == [2, 2] and sorted(n for _, n in calls) == [4, 8, 8]
+    assert calls == [(20, 2)]
+    scorer.rank_many_within(batch, 10, id_rank, None)
+    assert calls[-1] == (80, 4)
 
     calls.clear()
     assert len(scorer.rank_many_within(batch[:15], 10, id_rank, None)) == 15
-    assert calls == [(True, 15)] and workers == [2, 2]
+    assert len(scorer.rank_many_within(batch[:3], 10, id_rank, None)) == 3
+    assert calls == [(15, 1), (3, 1)]
 
     calls.clear()
-    monkeypatch.setattr(sparse, "_kernel", None)  # numpy's route holds the GIL: no pool, whatever the cores
+    monkeypatch.setattr(sparse, "_kernel", None)
     for query, got in zip(batch, scorer.rank_many_within(batch, 10, id_rank, None), strict=True):
         assert_same(got, scorer.rank_within(query, 10, id_rank, None))
-    assert workers == [2, 2] and calls == []
+    assert calls == []
 
 
 def test_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -491,7 +504,7 @@ def test_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
     ids, id_rank = np.array([2], dtype=np.int64), np.arange(4, dtype=np.int64)
     ranked = matrix.top_many(sparse.QueryBatch.pack([(ids, np.ones(1), 0.0)] * 3), 1, id_rank)
-    assert [r[0].tolist() for r in ranked] == [[2]] * 3 and calls == [(True, 3)]
+    assert [r[0].tolist() for r in ranked] == [[2]] * 3 and calls == [(3, 1)]
     assert matrix.top(ids, np.ones(1), 1, id_rank)[0].tolist() == [2] and single == [1]
 
 

@@ -20,9 +20,10 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   term order) sums it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
   Pruning only skips a passage whose bound, widened by a rounding margin, is strictly below the k-th
   score, so a tie is never pruned.
-- Batches (`topk_many`): a block of packed queries ranked in one call, one scratch and the GIL
-  released for all of them, so Python pays one call per block instead of one per query, and two
-  threads rank two blocks at once while the calling thread analyses the next.
+- Batches (`topk_many`): all of a batch's packed queries ranked in one call with the GIL released,
+  on threads started here (Python's portable PyThread API), each with its own scratch, claiming the
+  next query under a lock: Python pays one call per batch, and no pool. A Python thread pool cost
+  ~2 µs a query on SciFact (its start and stop, futures, threads back from C waiting for the GIL).
 - A query's terms are found in the vocabulary here too (`find_terms`): a binary search over the sorted
   strings themselves, no hash to compute and none of numpy's per-call overhead for a handful of terms;
   and its hits' strings are read a column at a time (`take_strings`), for the same reason.
@@ -31,6 +32,7 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pythread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,6 +120,7 @@ static inline int64_t seek(const int32_t *indices, int64_t lo, int64_t hi, int64
    array: NEP 50). Rounding is monotonic, so contribution(w, term_max) bounds every posting's. */
 static inline double contribution(double w, float d) { return (double)((float)w * d); }
 
+#define MAX_THREADS 64 /* threads one batch may use (more are asked for: this many) */
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 
 typedef struct {
@@ -264,7 +267,7 @@ static Py_ssize_t run_dense(Query *Q) {
     int64_t n = Q->n_passages, doc, p;
     double *acc = Q->acc;
     uint8_t *held = Q->held;
-    if (q == 0 || k == 0) return 0;
+    if (q == 0 || k == 0 || n <= 0) return 0;
     for (i = 0; i < q; i++) {
         int64_t lo, hi;
         if (term_row(Q, Q->terms[i], &lo, &hi) < 0) return -1;
@@ -423,19 +426,96 @@ static PyObject *topk_dense(PyObject *self, PyObject *args) { return search(args
 
 PyDoc_STRVAR(topk_many_doc,
 "topk_many(indptr, indices, data, term_max, qptr, terms, weights, constants, k, id_rank, allowed, dense,\n"
-"          out_docs, out_scores, out_counts) -> None\n\n"
+"          out_docs, out_scores, out_counts, threads=1) -> None\n\n"
 "topk (dense: topk_dense) for each query of a batch: query i is terms[qptr[i]:qptr[i+1]] with those\n"
 "weights and constants[i]; its hits go to row i of out_docs/out_scores (k columns, C order) and their\n"
-"number to out_counts[i]. One call, one scratch and the GIL released for all of them.");
+"number to out_counts[i]. One call and the GIL released for all of them; `threads` threads (the\n"
+"calling one among them, each with its own scratch) take the queries one at a time.");
+
+/* A batch shared by the threads that rank it: each claims the next unranked query under `claim`. */
+typedef struct {
+    const Query *matrix; /* the matrix, k, id_rank and allowed; each thread copies it with its own scratch */
+    int dense;
+    const int64_t *qptr, *terms;
+    const double *weights, *constants;
+    int64_t *docs, *counts;
+    double *scores;
+    Py_ssize_t stride; /* k: the columns of docs and scores */
+    Py_ssize_t queries, next;
+    Py_ssize_t failed; /* 0, or the first failure (rank_one's -1 or -2): the others then stop */
+    PyThread_type_lock claim;
+} Batch;
+
+typedef struct {
+    Batch *batch;
+    PyThread_type_lock done; /* held from the start; the worker releases it as its very last step */
+} Worker;
+
+/* The next query to rank, or B->queries when none is left or one has failed. */
+static Py_ssize_t claim(Batch *B, Py_ssize_t failure) {
+    PyThread_acquire_lock(B->claim, WAIT_LOCK);
+    if (failure < 0 && B->failed == 0) B->failed = failure;
+    Py_ssize_t i = B->failed ? B->queries : B->next++;
+    PyThread_release_lock(B->claim);
+    return i < B->queries ? i : B->queries;
+}
+
+/* Rank claimed queries until none is left (no Python object touched: runs without the GIL). */
+static void rank_claimed(Batch *B) {
+    Query Q = *B->matrix;
+    Py_ssize_t n = scratch(&Q, B->dense) < 0 ? -2 : 0;
+    for (Py_ssize_t i = claim(B, n); i < B->queries; i = claim(B, n)) {
+        Q.terms = B->terms + B->qptr[i];
+        Q.weights = B->weights + B->qptr[i];
+        Q.q = B->qptr[i + 1] - B->qptr[i];
+        Q.constant = B->constants[i];
+        n = rank_one(&Q, B->dense, B->docs + i * B->stride, B->scores + i * B->stride);
+        B->counts[i] = n;
+    }
+    release(&Q);
+}
+
+static void worker_main(void *arg) {
+    Worker *W = arg;
+    rank_claimed(W->batch);
+    PyThread_release_lock(W->done);
+}
+
+/* B on `threads` threads: threads - 1 started here (fewer if the system refuses one) and this one. */
+static void rank_batch(Batch *B, int threads) {
+    Worker workers[MAX_THREADS];
+    int started = 0;
+    for (; started < threads - 1; started++) {
+        Worker *W = &workers[started];
+        W->batch = B;
+        W->done = PyThread_allocate_lock();
+        if (!W->done) break;
+        PyThread_acquire_lock(W->done, WAIT_LOCK);
+        if (PyThread_start_new_thread(worker_main, W) == PYTHREAD_INVALID_THREAD_ID) {
+            PyThread_free_lock(W->done);
+            break;
+        }
+    }
+    rank_claimed(B);
+    for (int t = 0; t < started; t++) {
+        PyThread_acquire_lock(workers[t].done, WAIT_LOCK);
+        PyThread_free_lock(workers[t].done);
+    }
+}
 
 static PyObject *topk_many(PyObject *self, PyObject *args) {
     PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_qptr, *o_terms, *o_weights, *o_consts, *o_rank, *o_allowed;
     PyObject *o_docs, *o_scores, *o_counts;
-    Py_ssize_t k;
+    Py_ssize_t k, threads = 1;
     int dense;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpOOO", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
-                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &o_docs, &o_scores, &o_counts))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpOOO|n", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
+                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &o_docs, &o_scores, &o_counts,
+                          &threads))
         return NULL;
+    if (threads < 1) {
+        PyErr_SetString(PyExc_ValueError, "threads: at least 1");
+        return NULL;
+    }
     Py_buffer b[13];
     int got = 0;
     PyObject *result = NULL;
@@ -469,23 +549,17 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
             goto out;
         }
     }
-    if (scratch(&Q, dense) < 0) { PyErr_NoMemory(); goto out; }
-    const int64_t *terms = b[4].buf;
-    const double *weights = b[5].buf, *constants = b[6].buf;
-    int64_t *docs = b[8].buf, *counts = b[10].buf;
-    double *scores = b[9].buf;
-    Py_ssize_t n = 0;
+    Batch B = {.matrix = &Q, .dense = dense, .qptr = qptr, .terms = b[4].buf, .weights = b[5].buf,
+               .constants = b[6].buf, .docs = b[8].buf, .counts = b[10].buf, .scores = b[9].buf, .stride = k,
+               .queries = queries};
+    if (!(B.claim = PyThread_allocate_lock())) { PyErr_NoMemory(); goto out; }
+    if (threads > queries) threads = queries > 0 ? queries : 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < queries && n >= 0; i++) {
-        Q.terms = terms + qptr[i];
-        Q.weights = weights + qptr[i];
-        Q.q = qptr[i + 1] - qptr[i];
-        Q.constant = constants[i];
-        n = rank_one(&Q, dense, docs + i * k, scores + i * k);
-        counts[i] = n;
-    }
+    rank_batch(&B, (int)threads);
     Py_END_ALLOW_THREADS
-    if (ranking_failed(n)) goto out;
+    PyThread_free_lock(B.claim);
+    if (ranking_failed(B.failed)) goto out;
     result = Py_None;
     Py_INCREF(result);
 out:

@@ -40,8 +40,7 @@ if TYPE_CHECKING:
 
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
-THREADED_MIN_QUERIES = 8  # fewer queries than this are ranked in the calling thread (a pool costs ~0.1 ms)
-BLOCKS_PER_THREAD = 4  # a batch is ranked in blocks: the first starts early, and the threads' shares even out
+THREADED_MIN_QUERIES = 8  # queries per thread at least: starting a thread costs about one query's time
 DENSE_PASSAGES = 32_768  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
 
 
@@ -198,14 +197,6 @@ class QueryBatch:
             np.array([c for _, _, c in queries], dtype=np.float64),
         )
 
-    def part(self, start: int, stop: int) -> QueryBatch:
-        """Queries start … stop - 1 of the batch, as a batch of their own (views, no copy of the terms)."""
-        stop = min(stop, len(self.constants))
-        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
-        return QueryBatch(
-            self.offsets[start : stop + 1] - lo, self.terms[lo:hi], self.weights[lo:hi], self.constants[start:stop]
-        )
-
     def queries(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
         """(term ids, weights, constant) per query, as `pack` took them."""
         bounds = self.offsets.tolist()
@@ -296,10 +287,10 @@ class TermMatrix:
         return self.term_max if self.term_max is not None and len(self.term_max) == len(self.indptr) - 1 else None
 
     def top_many(
-        self, batch: QueryBatch, k: int, id_rank: np.ndarray, allowed: np.ndarray | None = None
+        self, batch: QueryBatch, k: int, id_rank: np.ndarray, allowed: np.ndarray | None = None, threads: int = 1
     ) -> list[Ranked]:
-        """`top` for each query of `batch`, in one call of the compiled kernel with the GIL released
-        (no Python step per query, one scratch for all): the same hits as `top`, query by query."""
+        """`top` for each query of `batch`, in one call of the compiled kernel with the GIL released,
+        on `threads` threads (no Python step per query, no pool): the same hits as `top`, query by query."""
         k = min(k, self.n_passages)
         if _kernel is None or not hasattr(_kernel, "topk_many") or k <= 0:  # an older build: one by one
             return [self.top(ids, w, k, id_rank, allowed, c) for ids, w, c in batch.queries()]
@@ -322,6 +313,7 @@ class TermMatrix:
             docs,
             scores,
             counts,
+            threads,
         )
         return [(docs[i, :n], scores[i, :n]) for i, n in enumerate(counts.tolist())]
 
@@ -436,24 +428,12 @@ class SparseScorer:
         self, queries: Sequence[str], k: int, id_rank: np.ndarray, allowed: np.ndarray | None
     ) -> list[Ranked]:
         """`rank_within` for many queries, on every core. All queries are analysed and packed first,
-        here (the analyzer and the index's lazy parts stay in one thread), then ranked block by block
-        by kernel calls on a pool (the GIL released) while this thread only waits. Analysing while the
-        pool ranks was slower: a pool thread back from C waited for the GIL up to the interpreter's
-        switch interval (5 ms) each time, and SciFact's 300 claims took longer on two threads than on one."""
-        matrix = self.matrix
-        batch = self._pack(queries)
-        threads = min(_threads(), len(queries) // THREADED_MIN_QUERIES)
-        if _kernel is None or threads < 2:  # numpy's route holds the GIL: threads would only take turns
-            return matrix.top_many(batch, k, id_rank, allowed)
-        from concurrent.futures import ThreadPoolExecutor  # only batches pay for the import
-
-        size = max(THREADED_MIN_QUERIES, -(-len(queries) // (BLOCKS_PER_THREAD * threads)))
-        with ThreadPoolExecutor(threads) as pool:
-            blocks = [
-                pool.submit(matrix.top_many, batch.part(at, at + size), k, id_rank, allowed)
-                for at in range(0, len(queries), size)
-            ]
-            return [ranked for block in blocks for ranked in block.result()]
+        here (the analyzer and the index's lazy parts stay in one thread), then ranked by one kernel
+        call that starts its own threads. A Python pool ranking blocks was slower: its start and stop,
+        its futures, and each pool thread back from C waiting for the GIL (up to the interpreter's 5 ms
+        switch interval while this thread analysed) cost ~2 µs a query on SciFact's 300 claims."""
+        threads = max(1, min(_threads(), len(queries) // THREADED_MIN_QUERIES))
+        return self.matrix.top_many(self._pack(queries), k, id_rank, allowed, threads)
 
     def weigh_many(self, offsets: np.ndarray, term_ids: np.ndarray, counts: np.ndarray) -> QueryBatch:
         """A batch of queries' terms and counts (query i's at [offsets[i], offsets[i + 1])) weighted
