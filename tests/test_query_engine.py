@@ -7,6 +7,8 @@ give the same answers too."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -97,12 +99,17 @@ def batches(draw):
     return matrix, queries, k, id_rank, allowed
 
 
+def chunked(queries: list[tuple[np.ndarray, np.ndarray, float]], size: int) -> Iterator[sparse.QueryBatch]:
+    """The queries packed `size` at a time, as `rank_many_within` hands them to `top_many`."""
+    return (sparse.QueryBatch.pack(queries[at : at + size]) for at in range(0, len(queries), size))
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
 @given(batches())
 def test_a_batch_ranks_each_query_as_exhaustive_scoring(batch) -> None:
     matrix, queries, k, id_rank, allowed = batch
     for threads in (1, 3):  # the kernel's own threads share the queries out: the same hits
-        ranked = matrix.top_many(sparse.QueryBatch.pack(queries), k, id_rank, allowed, threads)
+        ranked = matrix.top_many(chunked(queries, 2), len(queries), k, id_rank, allowed, threads)
         assert len(ranked) == len(queries)
         for (ids, weights, constant), got in zip(queries, ranked):
             assert_same(got, exhaustive(matrix, ids, weights, k, id_rank, allowed, constant))
@@ -129,9 +136,9 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
     def call(offsets, terms, out_docs=docs, n_constants=2, threads=1):
         weights, constants = np.ones(len(terms)), np.zeros(n_constants)
         sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None, np.array(offsets, dtype=np.int64),
-            np.array(terms, dtype=np.int64), weights, constants, 2, id_rank, None, False,
-            out_docs, scores, counts, threads,
+            matrix.indptr, matrix.indices, matrix.data, None,
+            [(np.array(offsets, dtype=np.int64), np.array(terms, dtype=np.int64), weights, constants)],
+            2, id_rank, None, False, out_docs, scores, counts, threads,
         )  # fmt: skip
 
     call([0, 1, 2], [2, 3])
@@ -153,6 +160,13 @@ def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
         call([0, 1, 2], [2, 3], threads=0)
 
 
+def chunks_of_one_term(terms: np.ndarray, size: int) -> Iterator[tuple[np.ndarray, ...]]:
+    """Queries of one term each (weight 1, constant 0), in chunks of `size` as `topk_many` takes them."""
+    for at in range(0, len(terms), size):
+        part = terms[at : at + size]
+        yield np.arange(len(part) + 1, dtype=np.int64), part, np.ones(len(part)), np.zeros(len(part))
+
+
 @pytest.mark.parametrize("dense", [False, True])
 def test_a_damaged_query_fails_the_batch_on_any_thread(dense: bool) -> None:
     """One bad term among 200 queries on 4 threads: ValueError, whichever thread meets it."""
@@ -164,9 +178,75 @@ def test_a_damaged_query_fails_the_batch_on_any_thread(dense: bool) -> None:
     docs, scores, counts = np.empty((n, 5), dtype=np.int64), np.empty((n, 5)), np.empty(n, dtype=np.int64)
     with pytest.raises(ValueError, match="out of range"):
         sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None, np.arange(n + 1, dtype=np.int64), terms,
-            np.ones(n), np.zeros(n), 5, id_rank, None, dense, docs, scores, counts, 4,
+            matrix.indptr, matrix.indices, matrix.data, None, chunks_of_one_term(terms, 16),
+            5, id_rank, None, dense, docs, scores, counts, 4,
         )  # fmt: skip
+
+
+def test_the_kernel_threads_rank_while_the_chunks_are_still_coming() -> None:
+    """The first chunk's queries are ranked by a kernel thread while the iterator (this thread) still
+    runs: the iterator waits (bounded) until their rows are written, then yields the rest."""
+    matrix = TermMatrix.from_scipy(sp.random(30, 60, density=0.3, format="csr", dtype=np.float32, random_state=3))
+    id_rank = np.arange(60, dtype=np.int64)
+    n = 48
+    terms = np.arange(n, dtype=np.int64) % 30
+    docs, scores, counts = np.empty((n, 5), dtype=np.int64), np.empty((n, 5)), np.full(n, -1, dtype=np.int64)
+    seen_before_the_rest: list[bool] = []
+
+    def chunks() -> Iterator[tuple[np.ndarray, ...]]:
+        pieces = chunks_of_one_term(terms, 16)
+        yield next(pieces)
+        deadline = time.monotonic() + 10
+        while (counts[:16] < 0).any() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        seen_before_the_rest.append(bool((counts[:16] >= 0).all()))
+        time.sleep(0.02)  # the worker has nothing left: it sleeps until the next chunk wakes it
+        yield from pieces
+
+    sparse._kernel.topk_many(
+        matrix.indptr, matrix.indices, matrix.data, None, chunks(), 5, id_rank, None, False, docs, scores, counts, 2
+    )
+    assert seen_before_the_rest == [True]
+    want = TermMatrix.top_many(
+        matrix, chunked([(terms[i : i + 1], np.ones(1), 0.0) for i in range(n)], 48), n, 5, id_rank
+    )
+    for i, (d, sc) in enumerate(want):
+        assert docs[i, : counts[i]].tolist() == d.tolist() and scores[i, : counts[i]].tolist() == sc.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_chunks_that_fail_or_do_not_fit_the_outputs_raise_and_stop_the_threads(threads: int) -> None:
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
+    id_rank = np.arange(4, dtype=np.int64)
+    terms = np.array([0, 1, 2, 3, 0, 1, 2, 3] * 4, dtype=np.int64)
+
+    def rank(chunks, rows: int = 32) -> np.ndarray:
+        docs, scores, counts = np.empty((rows, 2), dtype=np.int64), np.empty((rows, 2)), np.empty(rows, dtype=np.int64)
+        sparse._kernel.topk_many(
+            matrix.indptr, matrix.indices, matrix.data, None, chunks, 2, id_rank, None, False,
+            docs, scores, counts, threads,
+        )  # fmt: skip
+        return docs
+
+    def failing() -> Iterator[tuple[np.ndarray, ...]]:
+        yield from chunks_of_one_term(terms[:8], 8)
+        raise KeyError("the packing failed")
+
+    with pytest.raises(KeyError, match="packing failed"):
+        rank(failing())
+    with pytest.raises(ValueError, match="fewer queries"):
+        rank(chunks_of_one_term(terms[:20], 8))
+    with pytest.raises(ValueError, match="more queries"):
+        rank(chunks_of_one_term(terms, 8), rows=30)
+    with pytest.raises(TypeError, match="tuples"):
+        rank([(np.zeros(1, dtype=np.int64),)])
+    with pytest.raises(TypeError):
+        rank(5)
+    empty_first = [
+        next(chunks_of_one_term(terms[:0], 1), None)
+        or (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+    ]
+    assert rank([*empty_first, *chunks_of_one_term(terms, 5)])[:, 0].tolist() == terms.tolist()
 
 
 def test_threads_write_each_query_to_its_own_row_when_k_exceeds_the_passages() -> None:
@@ -177,8 +257,8 @@ def test_threads_write_each_query_to_its_own_row_when_k_exceeds_the_passages() -
     terms = np.arange(n, dtype=np.int64) % 3
     docs, scores, counts = np.full((n, 4), -7, dtype=np.int64), np.empty((n, 4)), np.empty(n, dtype=np.int64)
     sparse._kernel.topk_many(
-        matrix.indptr, matrix.indices, matrix.data, None, np.arange(n + 1, dtype=np.int64), terms,
-        np.ones(n), np.zeros(n), 4, id_rank, None, False, docs, scores, counts, 3,
+        matrix.indptr, matrix.indices, matrix.data, None, chunks_of_one_term(terms, 7),
+        4, id_rank, None, False, docs, scores, counts, 3,
     )  # fmt: skip
     assert counts.tolist() == [1] * n and docs[:, 0].tolist() == terms.tolist()
     assert (docs[:, 1:] == -7).all()
@@ -192,11 +272,15 @@ def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     compiled = matrix.top(ids, weights, 10, id_rank)
     batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[:2], weights[:2], 0.5)])
     allowed = rng.random(300) < 0.5
-    compiled_batch = matrix.top_many(batch, 10, id_rank) + matrix.top_many(batch, 10, id_rank, allowed)
+    compiled_batch = matrix.top_many([batch], len(batch), 10, id_rank) + matrix.top_many(
+        [batch], len(batch), 10, id_rank, allowed
+    )
     assert_same(compiled_batch[0], compiled)
     for kernel in (SimpleNamespace(topk=sparse._kernel.topk), None):  # an older build, then none at all
         monkeypatch.setattr(sparse, "_kernel", kernel)
-        ranked = matrix.top_many(batch, 10, id_rank) + matrix.top_many(batch, 10, id_rank, allowed)
+        ranked = matrix.top_many([batch], len(batch), 10, id_rank) + matrix.top_many(
+            [batch], len(batch), 10, id_rank, allowed
+        )
         for got, want in zip(ranked, compiled_batch, strict=True):
             assert_same(got, want)
     assert_same(matrix.top(ids, weights, 10, id_rank), compiled)
@@ -212,9 +296,9 @@ def test_single_and_batched_ranking_take_any_integer_ranks_and_any_zero_one_mask
     allowed = rng.random(200) < 0.6
     batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[1:], weights[1:], 0.25)])
     for mask in (None, allowed):
-        want = matrix.top_many(batch, 7, id_rank, mask)
+        want = matrix.top_many([batch], len(batch), 7, id_rank, mask)
         other_mask = None if mask is None else mask.astype(np.int64)
-        got = matrix.top_many(batch, 7, id_rank.astype(np.int32), other_mask)
+        got = matrix.top_many([batch], len(batch), 7, id_rank.astype(np.int32), other_mask)
         for a, b in zip(got, want, strict=True):
             assert_same(a, b)
         assert_same(matrix.top(ids, weights, 7, id_rank.astype(np.int32), other_mask), want[0])
@@ -456,8 +540,9 @@ def spy_on_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     real = sparse._kernel.topk_many
 
     def spy(*args):
-        calls.append((len(args[4]) - 1, args[15] if len(args) > 15 else 1))  # qptr: n + 1
-        return real(*args)
+        chunks = list(args[4])
+        calls.append((sum(len(constants) for *_, constants in chunks), args[12] if len(args) > 12 else 1))
+        return real(*args[:4], chunks, *args[5:])
 
     monkeypatch.setattr(sparse._kernel, "topk_many", spy)
     return calls
@@ -503,7 +588,7 @@ def test_k_of_one_takes_the_kernel_too(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sparse._kernel, name, lambda *a, _f=original: single.append(a[6]) or _f(*a))
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
     ids, id_rank = np.array([2], dtype=np.int64), np.arange(4, dtype=np.int64)
-    ranked = matrix.top_many(sparse.QueryBatch.pack([(ids, np.ones(1), 0.0)] * 3), 1, id_rank)
+    ranked = matrix.top_many([sparse.QueryBatch.pack([(ids, np.ones(1), 0.0)] * 3)], 3, 1, id_rank)
     assert [r[0].tolist() for r in ranked] == [[2]] * 3 and calls == [(3, 1)]
     assert matrix.top(ids, np.ones(1), 1, id_rank)[0].tolist() == [2] and single == [1]
 
@@ -522,7 +607,7 @@ def test_term_at_a_time_up_to_exactly_dense_passages(monkeypatch: pytest.MonkeyP
     kernel, called = sparse._kernel, []
     for name in ("topk", "topk_dense", "topk_many"):
         original = getattr(kernel, name)
-        flag = (lambda a: a[11]) if name == "topk_many" else (lambda a: None)  # topk_many's dense flag
+        flag = (lambda a: a[8]) if name == "topk_many" else (lambda a: None)  # topk_many's dense flag
         monkeypatch.setattr(
             kernel, name, lambda *a, _f=original, _n=name, _d=flag: called.append((_n, _d(a))) or _f(*a)
         )
@@ -533,7 +618,7 @@ def test_term_at_a_time_up_to_exactly_dense_passages(monkeypatch: pytest.MonkeyP
         called.clear()
         monkeypatch.setattr(sparse, "DENSE_PASSAGES", limit)
         assert matrix.top(ids, np.ones(1), 2, id_rank)[0].tolist() == [2]
-        assert matrix.top_many(batch, 2, id_rank)[0][0].tolist() == [2]
+        assert matrix.top_many([batch], len(batch), 2, id_rank)[0][0].tolist() == [2]
         assert called == [("topk_dense" if dense else "topk", None), ("topk_many", dense)]
 
 

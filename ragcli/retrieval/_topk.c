@@ -20,10 +20,13 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   term order) sums it; ties are broken by `id_rank` (the passage id order), as `ragcli.retrieval.base.top_k` breaks them.
   Pruning only skips a passage whose bound, widened by a rounding margin, is strictly below the k-th
   score, so a tie is never pruned.
-- Batches (`topk_many`): all of a batch's packed queries ranked in one call with the GIL released,
-  on threads started here (Python's portable PyThread API), each with its own scratch, claiming the
-  next query under a lock: Python pays one call per batch, and no pool. A Python thread pool cost
-  ~2 µs a query on SciFact (its start and stop, futures, threads back from C waiting for the GIL).
+- Batches (`topk_many`): one call ranks a whole batch, which arrives in chunks from a Python
+  iterator (the packing of its queries: analysis and term look-up). Threads started here (Python's
+  portable PyThread API; each with its own scratch, claiming the next query under a lock) rank each
+  chunk as soon as it arrives while the calling thread packs the next, then the calling thread ranks
+  too with the GIL released. No thread here ever takes the GIL, so none waits for it. A Python pool
+  ranking blocks cost ~2 µs a query on SciFact (its start and stop, its futures, and pool threads back
+  from C waiting up to the interpreter's 5 ms switch interval for the GIL while the caller packed).
 - A query's terms are found in the vocabulary here too (`find_terms`): a binary search over the sorted
   strings themselves, no hash to compute and none of numpy's per-call overhead for a handful of terms;
   and its hits' strings are read a column at a time (`take_strings`), for the same reason.
@@ -425,50 +428,86 @@ PyDoc_STRVAR(topk_dense_doc,
 static PyObject *topk_dense(PyObject *self, PyObject *args) { return search(args, 1); }
 
 PyDoc_STRVAR(topk_many_doc,
-"topk_many(indptr, indices, data, term_max, qptr, terms, weights, constants, k, id_rank, allowed, dense,\n"
-"          out_docs, out_scores, out_counts, threads=1) -> None\n\n"
-"topk (dense: topk_dense) for each query of a batch: query i is terms[qptr[i]:qptr[i+1]] with those\n"
-"weights and constants[i]; its hits go to row i of out_docs/out_scores (k columns, C order) and their\n"
-"number to out_counts[i]. One call and the GIL released for all of them; `threads` threads (the\n"
-"calling one among them, each with its own scratch) take the queries one at a time.");
+"topk_many(indptr, indices, data, term_max, chunks, k, id_rank, allowed, dense, out_docs, out_scores,\n"
+"          out_counts, threads=1) -> None\n\n"
+"topk (dense: topk_dense) for each query of a batch that arrives in chunks: `chunks` yields\n"
+"(qptr, terms, weights, constants) for the next queries in order (query i of a chunk is\n"
+"terms[qptr[i]:qptr[i+1]] with those weights and constants[i]). Query j's hits go to row j of\n"
+"out_docs/out_scores (k columns, C order) and their number to out_counts[j]; the chunks must hold\n"
+"exactly len(out_counts) queries. `threads` - 1 threads started here rank each chunk as soon as it\n"
+"arrives, while this thread takes the next from `chunks` (that is, packs it in Python); then this\n"
+"thread ranks too, with the GIL released. Each thread has its own scratch and claims one query at\n"
+"a time.");
 
-/* A batch shared by the threads that rank it: each claims the next unranked query under `claim`. */
+/* One query of the batch, as its chunk gave it (the chunk's buffers live until the call returns). */
+typedef struct {
+    const int64_t *terms;
+    const double *weights;
+    Py_ssize_t q;
+    double constant;
+} Task;
+
+/* The batch shared by the threads that rank it; `lock` guards next, published, closed, failed and
+   sleeping. A worker with nothing to rank yet sleeps on its own `wake` lock (PyThread locks, held
+   while it sleeps); whoever publishes queries or ends the batch releases the sleepers' locks. */
 typedef struct {
     const Query *matrix; /* the matrix, k, id_rank and allowed; each thread copies it with its own scratch */
     int dense;
-    const int64_t *qptr, *terms;
-    const double *weights, *constants;
+    Task *tasks;
     int64_t *docs, *counts;
     double *scores;
     Py_ssize_t stride; /* k: the columns of docs and scores */
-    Py_ssize_t queries, next;
-    Py_ssize_t failed; /* 0, or the first failure (rank_one's -1 or -2): the others then stop */
-    PyThread_type_lock claim;
+    Py_ssize_t queries, next, published;
+    int closed;
+    Py_ssize_t failed; /* 0, or the first failure (rank_one's -1 or -2, or -3: the chunks failed) */
+    PyThread_type_lock lock;
+    int workers;
+    PyThread_type_lock wake[MAX_THREADS], done[MAX_THREADS];
+    int sleeping[MAX_THREADS];
 } Batch;
 
 typedef struct {
     Batch *batch;
-    PyThread_type_lock done; /* held from the start; the worker releases it as its very last step */
+    int me; /* index into wake, done, sleeping; -1: the calling thread, which never sleeps */
 } Worker;
 
-/* The next query to rank, or B->queries when none is left or one has failed. */
-static Py_ssize_t claim(Batch *B, Py_ssize_t failure) {
-    PyThread_acquire_lock(B->claim, WAIT_LOCK);
-    if (failure < 0 && B->failed == 0) B->failed = failure;
-    Py_ssize_t i = B->failed ? B->queries : B->next++;
-    PyThread_release_lock(B->claim);
-    return i < B->queries ? i : B->queries;
+/* Release the locks of the workers that sleep (B->lock held). */
+static void wake_sleepers(Batch *B) {
+    for (int w = 0; w < B->workers; w++)
+        if (B->sleeping[w]) {
+            B->sleeping[w] = 0;
+            PyThread_release_lock(B->wake[w]);
+        }
+}
+
+/* The next query to rank; -1 when none is left (the batch closed and done) or one has failed. */
+static Py_ssize_t claim(Batch *B, int me, Py_ssize_t failure) {
+    for (;;) {
+        PyThread_acquire_lock(B->lock, WAIT_LOCK);
+        if (failure < 0 && B->failed == 0) {
+            B->failed = failure;
+            wake_sleepers(B);
+        }
+        Py_ssize_t i = -1;
+        int sleep = 0;
+        if (B->failed == 0 && B->next < B->published) i = B->next++;
+        else if (B->failed == 0 && !B->closed && me >= 0) sleep = B->sleeping[me] = 1;
+        PyThread_release_lock(B->lock);
+        if (!sleep) return i;
+        PyThread_acquire_lock(B->wake[me], WAIT_LOCK); /* until queries are published or the batch ends */
+    }
 }
 
 /* Rank claimed queries until none is left (no Python object touched: runs without the GIL). */
-static void rank_claimed(Batch *B) {
+static void rank_claimed(Batch *B, int me) {
     Query Q = *B->matrix;
     Py_ssize_t n = scratch(&Q, B->dense) < 0 ? -2 : 0;
-    for (Py_ssize_t i = claim(B, n); i < B->queries; i = claim(B, n)) {
-        Q.terms = B->terms + B->qptr[i];
-        Q.weights = B->weights + B->qptr[i];
-        Q.q = B->qptr[i + 1] - B->qptr[i];
-        Q.constant = B->constants[i];
+    for (Py_ssize_t i = claim(B, me, n); i >= 0; i = claim(B, me, n)) {
+        const Task *T = &B->tasks[i];
+        Q.terms = T->terms;
+        Q.weights = T->weights;
+        Q.q = T->q;
+        Q.constant = T->constant;
         n = rank_one(&Q, B->dense, B->docs + i * B->stride, B->scores + i * B->stride);
         B->counts[i] = n;
     }
@@ -477,57 +516,119 @@ static void rank_claimed(Batch *B) {
 
 static void worker_main(void *arg) {
     Worker *W = arg;
-    rank_claimed(W->batch);
-    PyThread_release_lock(W->done);
+    rank_claimed(W->batch, W->me);
+    PyThread_release_lock(W->batch->done[W->me]); /* its very last step: the caller frees what W points to */
 }
 
-/* B on `threads` threads: threads - 1 started here (fewer if the system refuses one) and this one. */
-static void rank_batch(Batch *B, int threads) {
-    Worker workers[MAX_THREADS];
-    int started = 0;
-    for (; started < threads - 1; started++) {
-        Worker *W = &workers[started];
-        W->batch = B;
-        W->done = PyThread_allocate_lock();
-        if (!W->done) break;
-        PyThread_acquire_lock(W->done, WAIT_LOCK);
-        if (PyThread_start_new_thread(worker_main, W) == PYTHREAD_INVALID_THREAD_ID) {
-            PyThread_free_lock(W->done);
-            break;
+/* Start up to `wanted` workers (fewer if the system refuses one); B->workers says how many started. */
+static void start_workers(Batch *B, Worker *workers, int wanted) {
+    for (int w = 0; w < wanted; w++) {
+        workers[w].batch = B;
+        workers[w].me = w;
+        B->sleeping[w] = 0;
+        B->wake[w] = PyThread_allocate_lock();
+        B->done[w] = PyThread_allocate_lock();
+        if (B->wake[w] && B->done[w]) {
+            PyThread_acquire_lock(B->wake[w], WAIT_LOCK);
+            PyThread_acquire_lock(B->done[w], WAIT_LOCK);
+            PyThread_acquire_lock(B->lock, WAIT_LOCK); /* before the thread starts: wake_sleepers must see it */
+            B->workers = w + 1;
+            PyThread_release_lock(B->lock);
+            if (PyThread_start_new_thread(worker_main, &workers[w]) != PYTHREAD_INVALID_THREAD_ID) continue;
+            PyThread_acquire_lock(B->lock, WAIT_LOCK);
+            B->workers = w;
+            PyThread_release_lock(B->lock);
         }
+        if (B->wake[w]) PyThread_free_lock(B->wake[w]);
+        if (B->done[w]) PyThread_free_lock(B->done[w]);
+        return;
     }
-    rank_claimed(B);
-    for (int t = 0; t < started; t++) {
-        PyThread_acquire_lock(workers[t].done, WAIT_LOCK);
-        PyThread_free_lock(workers[t].done);
+}
+
+/* Close the batch (failure < 0: it failed), rank what is left here, wait for the workers. */
+static void finish(Batch *B, Py_ssize_t failure) {
+    PyThread_acquire_lock(B->lock, WAIT_LOCK);
+    B->closed = 1;
+    if (failure < 0 && B->failed == 0) B->failed = failure;
+    wake_sleepers(B);
+    PyThread_release_lock(B->lock);
+    rank_claimed(B, -1);
+    for (int w = 0; w < B->workers; w++) {
+        PyThread_acquire_lock(B->done[w], WAIT_LOCK);
+        PyThread_free_lock(B->done[w]);
+        PyThread_free_lock(B->wake[w]);
     }
+}
+
+/* One chunk's four buffers into chunk (4 views) and its queries into B->tasks: 0, or -1 with an error. */
+static int take_chunk(Batch *B, PyObject *item, Py_buffer *chunk, int *got) {
+    PyObject *o[4];
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 4) {
+        PyErr_SetString(PyExc_TypeError, "chunks: tuples (qptr, terms, weights, constants) expected");
+        return -1;
+    }
+    for (int j = 0; j < 4; j++) o[j] = PyTuple_GET_ITEM(item, j);
+    Py_ssize_t sizes[4] = {8, 8, 8, 8};
+    const char *names[4] = {"qptr", "terms", "weights", "constants"};
+    for (int j = 0; j < 4; j++) {
+        if (get(o[j], &chunk[j], 0, sizes[j], names[j]) < 0) return -1;
+        (*got)++;
+    }
+    const int64_t *qptr = chunk[0].buf;
+    const int64_t *terms = chunk[1].buf;
+    const double *weights = chunk[2].buf, *constants = chunk[3].buf;
+    Py_ssize_t m = chunk[0].len / 8 - 1, n_terms = chunk[1].len / 8;
+    if (m < 0 || chunk[2].len / 8 != n_terms || chunk[3].len / 8 != m) {
+        PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
+        return -1;
+    }
+    if (m > B->queries - B->published) {
+        PyErr_SetString(PyExc_ValueError, "chunks hold more queries than the outputs have rows");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < m; i++) {
+        if (qptr[i] < 0 || qptr[i + 1] < qptr[i] || qptr[i + 1] > n_terms) {
+            PyErr_SetString(PyExc_ValueError, "query offsets out of range");
+            return -1;
+        }
+        Task *T = &B->tasks[B->published + i];
+        T->terms = terms + qptr[i];
+        T->weights = weights + qptr[i];
+        T->q = qptr[i + 1] - qptr[i];
+        T->constant = constants[i];
+    }
+    PyThread_acquire_lock(B->lock, WAIT_LOCK); /* the tasks above are written before a worker can claim them */
+    B->published += m;
+    wake_sleepers(B);
+    PyThread_release_lock(B->lock);
+    return 0;
 }
 
 static PyObject *topk_many(PyObject *self, PyObject *args) {
-    PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_qptr, *o_terms, *o_weights, *o_consts, *o_rank, *o_allowed;
-    PyObject *o_docs, *o_scores, *o_counts;
+    PyObject *o_indptr, *o_indices, *o_data, *o_tmax, *o_chunks, *o_rank, *o_allowed, *o_docs, *o_scores, *o_counts;
     Py_ssize_t k, threads = 1;
     int dense;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOpOOO|n", &o_indptr, &o_indices, &o_data, &o_tmax, &o_qptr, &o_terms,
-                          &o_weights, &o_consts, &k, &o_rank, &o_allowed, &dense, &o_docs, &o_scores, &o_counts,
-                          &threads))
+    if (!PyArg_ParseTuple(args, "OOOOOnOOpOOO|n", &o_indptr, &o_indices, &o_data, &o_tmax, &o_chunks, &k, &o_rank,
+                          &o_allowed, &dense, &o_docs, &o_scores, &o_counts, &threads))
         return NULL;
     if (threads < 1) {
         PyErr_SetString(PyExc_ValueError, "threads: at least 1");
         return NULL;
     }
-    Py_buffer b[13];
-    int got = 0;
-    PyObject *result = NULL;
+    Py_buffer b[9]; /* 7 arrays, then term_max and allowed when given */
+    int got = 0, started = 0;
+    Py_buffer *chunks = NULL; /* 4 views per chunk taken */
+    int chunk_views = 0;
+    Py_ssize_t chunk_room = 0;
+    PyObject *result = NULL, *iterator = NULL, *item = NULL;
+    Worker workers[MAX_THREADS];
     Query Q;
     Q.heap = NULL; Q.acc = NULL; Q.held = NULL;
+    Batch B;
+    memset(&B, 0, sizeof B);
     GET(o_indptr, 0, 8, "indptr");
     GET(o_indices, 0, 4, "indices");
     GET(o_data, 0, 4, "data");
-    GET(o_qptr, 0, 8, "qptr");
-    GET(o_terms, 0, 8, "terms");
-    GET(o_weights, 0, 8, "weights");
-    GET(o_consts, 0, 8, "constants");
     GET(o_rank, 0, 8, "id_rank");
     GET(o_docs, 1, 8, "out_docs");
     GET(o_scores, 1, 8, "out_scores");
@@ -535,35 +636,59 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
     Py_buffer *tmax = NULL, *allowed = NULL;
     if (o_tmax != Py_None) { GET(o_tmax, 0, 4, "term_max"); tmax = &b[got - 1]; }
     if (o_allowed != Py_None) { GET(o_allowed, 0, 1, "allowed"); allowed = &b[got - 1]; }
-    if (matrix_query(&Q, &b[0], &b[1], &b[2], tmax, &b[7], allowed, k) < 0) goto out;
-    const int64_t *qptr = b[3].buf;
-    Py_ssize_t queries = b[3].len / 8 - 1, n_terms = b[4].len / 8;
-    if (queries < 0 || b[5].len / 8 != n_terms || b[6].len / 8 != queries || b[10].len / 8 != queries ||
-        b[8].len / 8 != queries * k || b[9].len / 8 != queries * k) {
+    if (matrix_query(&Q, &b[0], &b[1], &b[2], tmax, &b[3], allowed, k) < 0) goto out;
+    Py_ssize_t queries = b[6].len / 8;
+    if (b[4].len / 8 != queries * k || b[5].len / 8 != queries * k) {
         PyErr_SetString(PyExc_ValueError, "arrays of mismatched lengths");
         goto out;
     }
-    for (Py_ssize_t i = 0; i < queries; i++) {
-        if (qptr[i] < 0 || qptr[i + 1] < qptr[i] || qptr[i + 1] > n_terms) {
-            PyErr_SetString(PyExc_ValueError, "query offsets out of range");
-            goto out;
-        }
+    if (!(iterator = PyObject_GetIter(o_chunks))) goto out;
+    B.matrix = &Q;
+    B.dense = dense;
+    B.docs = b[4].buf;
+    B.scores = b[5].buf;
+    B.counts = b[6].buf;
+    B.stride = k;
+    B.queries = queries;
+    if (!(B.tasks = malloc(sizeof(Task) * (queries > 0 ? queries : 1))) || !(B.lock = PyThread_allocate_lock())) {
+        PyErr_NoMemory();
+        goto out;
     }
-    Batch B = {.matrix = &Q, .dense = dense, .qptr = qptr, .terms = b[4].buf, .weights = b[5].buf,
-               .constants = b[6].buf, .docs = b[8].buf, .counts = b[10].buf, .scores = b[9].buf, .stride = k,
-               .queries = queries};
-    if (!(B.claim = PyThread_allocate_lock())) { PyErr_NoMemory(); goto out; }
+    started = 1;
     if (threads > queries) threads = queries > 0 ? queries : 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
+    start_workers(&B, workers, (int)threads - 1);
+    Py_ssize_t failure = 0;
+    while ((item = PyIter_Next(iterator))) {
+        if (chunk_views + 4 > chunk_room) {
+            Py_ssize_t room = chunk_room ? 2 * chunk_room : 64;
+            Py_buffer *grown = realloc(chunks, sizeof(Py_buffer) * (size_t)room);
+            if (!grown) { PyErr_NoMemory(); failure = -3; break; }
+            chunks = grown;
+            chunk_room = room;
+        }
+        if (take_chunk(&B, item, chunks + chunk_views, &chunk_views) < 0) { failure = -3; break; }
+        Py_CLEAR(item);
+    }
+    Py_CLEAR(item);
+    if (PyErr_Occurred()) failure = -3;
     Py_BEGIN_ALLOW_THREADS
-    rank_batch(&B, (int)threads);
+    finish(&B, failure);
     Py_END_ALLOW_THREADS
-    PyThread_free_lock(B.claim);
+    if (failure < 0) goto out; /* the error the chunks raised */
+    if (B.published != queries) {
+        PyErr_SetString(PyExc_ValueError, "chunks hold fewer queries than the outputs have rows");
+        goto out;
+    }
     if (ranking_failed(B.failed)) goto out;
     result = Py_None;
     Py_INCREF(result);
 out:
-    release(&Q);
+    if (started) PyThread_free_lock(B.lock);
+    free(B.tasks);
+    Py_XDECREF(iterator);
+    for (int i = 0; i < chunk_views; i++) PyBuffer_Release(&chunks[i]);
+    free(chunks);
     for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
     return result;
 }

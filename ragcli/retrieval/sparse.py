@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from types import ModuleType
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the product's result
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
 THREADED_MIN_QUERIES = 8  # queries per thread at least: starting a thread costs about one query's time
+PACKED_CHUNK = 16  # queries packed per step of a batch: the kernel's threads start ranking after the first
 DENSE_PASSAGES = 32_768  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
 
 
@@ -197,6 +198,9 @@ class QueryBatch:
             np.array([c for _, _, c in queries], dtype=np.float64),
         )
 
+    def __len__(self) -> int:
+        return len(self.constants)
+
     def queries(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
         """(term ids, weights, constant) per query, as `pack` took them."""
         bounds = self.offsets.tolist()
@@ -287,14 +291,20 @@ class TermMatrix:
         return self.term_max if self.term_max is not None and len(self.term_max) == len(self.indptr) - 1 else None
 
     def top_many(
-        self, batch: QueryBatch, k: int, id_rank: np.ndarray, allowed: np.ndarray | None = None, threads: int = 1
+        self,
+        batches: Iterable[QueryBatch],
+        queries: int,
+        k: int,
+        id_rank: np.ndarray,
+        allowed: np.ndarray | None = None,
+        threads: int = 1,
     ) -> list[Ranked]:
-        """`top` for each query of `batch`, in one call of the compiled kernel with the GIL released,
-        on `threads` threads (no Python step per query, no pool): the same hits as `top`, query by query."""
+        """`top` for each of the `queries` queries that `batches` hold, in one call of the compiled
+        kernel: `threads` - 1 threads rank each batch as it comes while this thread takes (packs) the
+        next, then this one ranks too with the GIL released. The same hits as `top`, query by query."""
         k = min(k, self.n_passages)
         if _kernel is None or not hasattr(_kernel, "topk_many") or k <= 0:  # an older build: one by one
-            return [self.top(ids, w, k, id_rank, allowed, c) for ids, w, c in batch.queries()]
-        queries = len(batch.constants)
+            return [self.top(ids, w, k, id_rank, allowed, c) for b in batches for ids, w, c in b.queries()]
         docs, scores = np.empty((queries, k), dtype=np.int64), np.empty((queries, k), dtype=np.float64)
         counts = np.empty(queries, dtype=np.int64)
         _kernel.topk_many(
@@ -302,10 +312,7 @@ class TermMatrix:
             self.indices,
             self.data,
             self._term_max(),
-            batch.offsets,
-            batch.terms,
-            batch.weights,
-            batch.constants,
+            ((b.offsets, b.terms, b.weights, b.constants) for b in batches),
             k,
             np.ascontiguousarray(id_rank, dtype=np.int64),
             None if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_),
@@ -427,13 +434,12 @@ class SparseScorer:
     def rank_many_within(
         self, queries: Sequence[str], k: int, id_rank: np.ndarray, allowed: np.ndarray | None
     ) -> list[Ranked]:
-        """`rank_within` for many queries, on every core. All queries are analysed and packed first,
-        here (the analyzer and the index's lazy parts stay in one thread), then ranked by one kernel
-        call that starts its own threads. A Python pool ranking blocks was slower: its start and stop,
-        its futures, and each pool thread back from C waiting for the GIL (up to the interpreter's 5 ms
-        switch interval while this thread analysed) cost ~2 µs a query on SciFact's 300 claims."""
+        """`rank_within` for many queries, on every core: one kernel call ranks them on threads of its
+        own while this thread analyses and packs them chunk by chunk (the analyzer and the index's lazy
+        parts stay in this thread), so the packing hides behind the ranking."""
         threads = max(1, min(_threads(), len(queries) // THREADED_MIN_QUERIES))
-        return self.matrix.top_many(self._pack(queries), k, id_rank, allowed, threads)
+        chunks = (self._pack(queries[at : at + PACKED_CHUNK]) for at in range(0, len(queries), PACKED_CHUNK))
+        return self.matrix.top_many(chunks, len(queries), k, id_rank, allowed, threads)
 
     def weigh_many(self, offsets: np.ndarray, term_ids: np.ndarray, counts: np.ndarray) -> QueryBatch:
         """A batch of queries' terms and counts (query i's at [offsets[i], offsets[i + 1])) weighted
