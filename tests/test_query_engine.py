@@ -272,14 +272,14 @@ def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     compiled = matrix.top(ids, weights, 10, id_rank)
     batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[:2], weights[:2], 0.5)])
     allowed = rng.random(300) < 0.5
-    compiled_batch = matrix.top_many([batch], len(batch), 10, id_rank) + matrix.top_many(
-        [batch], len(batch), 10, id_rank, allowed
+    compiled_batch = matrix.top_many([batch], len(batch.constants), 10, id_rank) + matrix.top_many(
+        [batch], len(batch.constants), 10, id_rank, allowed
     )
     assert_same(compiled_batch[0], compiled)
     for kernel in (SimpleNamespace(topk=sparse._kernel.topk), None):  # an older build, then none at all
         monkeypatch.setattr(sparse, "_kernel", kernel)
-        ranked = matrix.top_many([batch], len(batch), 10, id_rank) + matrix.top_many(
-            [batch], len(batch), 10, id_rank, allowed
+        ranked = matrix.top_many([batch], len(batch.constants), 10, id_rank) + matrix.top_many(
+            [batch], len(batch.constants), 10, id_rank, allowed
         )
         for got, want in zip(ranked, compiled_batch, strict=True):
             assert_same(got, want)
@@ -296,9 +296,9 @@ def test_single_and_batched_ranking_take_any_integer_ranks_and_any_zero_one_mask
     allowed = rng.random(200) < 0.6
     batch = sparse.QueryBatch.pack([(ids, weights, 0.0), (ids[1:], weights[1:], 0.25)])
     for mask in (None, allowed):
-        want = matrix.top_many([batch], len(batch), 7, id_rank, mask)
+        want = matrix.top_many([batch], len(batch.constants), 7, id_rank, mask)
         other_mask = None if mask is None else mask.astype(np.int64)
-        got = matrix.top_many([batch], len(batch), 7, id_rank.astype(np.int32), other_mask)
+        got = matrix.top_many([batch], len(batch.constants), 7, id_rank.astype(np.int32), other_mask)
         for a, b in zip(got, want, strict=True):
             assert_same(a, b)
         assert_same(matrix.top(ids, weights, 7, id_rank.astype(np.int32), other_mask), want[0])
@@ -618,7 +618,7 @@ def test_term_at_a_time_up_to_exactly_dense_passages(monkeypatch: pytest.MonkeyP
         called.clear()
         monkeypatch.setattr(sparse, "DENSE_PASSAGES", limit)
         assert matrix.top(ids, np.ones(1), 2, id_rank)[0].tolist() == [2]
-        assert matrix.top_many([batch], len(batch), 2, id_rank)[0][0].tolist() == [2]
+        assert matrix.top_many([batch], len(batch.constants), 2, id_rank)[0][0].tolist() == [2]
         assert called == [("topk_dense" if dense else "topk", None), ("topk_many", dense)]
 
 

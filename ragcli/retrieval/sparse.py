@@ -198,9 +198,6 @@ class QueryBatch:
             np.array([c for _, _, c in queries], dtype=np.float64),
         )
 
-    def __len__(self) -> int:
-        return len(self.constants)
-
     def queries(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
         """(term ids, weights, constant) per query, as `pack` took them."""
         bounds = self.offsets.tolist()
