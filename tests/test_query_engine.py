@@ -249,6 +249,36 @@ def test_chunks_that_fail_or_do_not_fit_the_outputs_raise_and_stop_the_threads(t
     assert rank([*empty_first, *chunks_of_one_term(terms, 5)])[:, 0].tolist() == terms.tolist()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_long_batch_while_the_kernel_ranks(threads: int) -> None:
+    """SIGINT once the kernel has ranked a first query (this thread has released the GIL): the call
+    raises KeyboardInterrupt long before the 2,000 slow queries are all ranked."""
+    import signal
+    import threading
+
+    matrix = TermMatrix.from_scipy(sp.random(300, 4000, density=0.5, format="csr", dtype=np.float32, random_state=5))
+    id_rank = np.arange(4000, dtype=np.int64)
+    n, every = 2000, np.arange(300, dtype=np.int64)
+    docs, scores, counts = np.empty((n, 3), dtype=np.int64), np.empty((n, 3)), np.full(n, -1, dtype=np.int64)
+    chunks = [(np.arange(0, 300 * (n + 1), 300, dtype=np.int64), np.tile(every, n), np.ones(300 * n), np.zeros(n))]
+
+    def interrupt_once_ranking() -> None:
+        deadline = time.monotonic() + 60
+        while counts[0] < 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    helper = threading.Thread(target=interrupt_once_ranking)
+    helper.start()
+    with pytest.raises(KeyboardInterrupt):
+        sparse._kernel.topk_many(
+            matrix.indptr, matrix.indices, matrix.data, None, chunks, 3, id_rank, None, False,
+            docs, scores, counts, threads,
+        )  # fmt: skip
+    helper.join()
+    assert (counts < 0).sum() > n // 2  # stopped early: most queries were never ranked
+
+
 def test_threads_write_each_query_to_its_own_row_when_k_exceeds_the_passages() -> None:
     """k = 4 over 3 passages: rows of 4 columns, 3 filled, whichever thread ranked them."""
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(3, dtype=np.float32)))
