@@ -32,6 +32,20 @@ def _tokenizer(max_length: int, chat: bool = False):  # type: ignore[no-untyped-
     return fast
 
 
+def _save_quietly(model, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """save_pretrained without its "Writing model shards" bar (the README's recipe runs these
+    builders), then transformers' bars as they were: tests still see any bar ragcli lets through."""
+    from transformers.utils import logging
+
+    shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        model.save_pretrained(folder)
+    finally:
+        if shown:
+            logging.enable_progress_bar()
+
+
 def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
@@ -50,7 +64,7 @@ def build_tiny_t5(folder: Path, max_length: int = 128) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
-    T5ForConditionalGeneration(config).save_pretrained(folder)
+    _save_quietly(T5ForConditionalGeneration(config), folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -70,7 +84,7 @@ def build_tiny_gpt2(folder: Path, positions: int = 160, chat: bool = True) -> Pa
         bos_token_id=tokenizer.eos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    GPT2LMHeadModel(config).save_pretrained(folder)
+    _save_quietly(GPT2LMHeadModel(config), folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -102,6 +116,6 @@ def build_tiny_embedder(folder: Path) -> Path:
         intermediate_size=64,
         max_position_embeddings=300,
     )
-    BertModel(config).save_pretrained(folder)
+    _save_quietly(BertModel(config), folder)
     fast.save_pretrained(folder)
     return folder
