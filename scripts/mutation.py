@@ -248,7 +248,6 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
         # the unchecked mutants one by one made mutmut run their tests by node id in its clean-test
         # step, which failed there without output (2026-12-03, twice) although the same tests pass.
         patterns, keep = [], True
-        refresh_extensions()
     elif not patterns:
         sys.exit("none of the chosen modules exists")
     if not keep and MUTANTS.exists():
@@ -256,6 +255,7 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
     MUTANTS.mkdir(exist_ok=True)
     if keep:
         restore()
+        refresh_extensions()  # mutants/ keeps the extension it first copied; the tests need today's
     mutmut = Path(sys.executable).parent / "mutmut"
     if not mutmut.exists():
         sys.exit(f"{mutmut} not found: pip install 'mutmut>=3.8,<4' (it is in ragcli's dev extra)")
@@ -279,8 +279,10 @@ def run(modules: list[str], jobs: int, limit: float, keep: bool, resume: bool = 
             print(f"mutmut ran out of time ({limit:.0f} s): the table counts what it finished", flush=True)
             code = 124
     print(f"mutmut finished in {time.monotonic() - started:.0f} s (exit code {code})\n", flush=True)
-    save()
-    if code not in (0, 124):
+    if code in (0, 124):
+        save()
+    else:  # a failed mutmut may have reset mutants/' verdicts: saving them would lose the kept ones
+        print(f"{VERDICTS.relative_to(ROOT)} left as it was: mutmut failed", flush=True)
         print("".join(LOG.read_text("utf-8", "replace").splitlines(keepends=True)[-40:])[-6000:])
     return code
 
