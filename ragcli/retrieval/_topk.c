@@ -552,6 +552,8 @@ static void start_workers(Batch *B, Worker *workers, int wanted) {
             PyThread_acquire_lock(B->lock, WAIT_LOCK);
             B->workers = w;
             PyThread_release_lock(B->lock);
+            PyThread_release_lock(B->wake[w]); /* freed unlocked, as CPython frees its own locks */
+            PyThread_release_lock(B->done[w]);
         }
         if (B->wake[w]) PyThread_free_lock(B->wake[w]);
         if (B->done[w]) PyThread_free_lock(B->done[w]);
@@ -569,6 +571,10 @@ static void finish(Batch *B, Py_ssize_t failure) {
     rank_claimed(B, -1);
     for (int w = 0; w < B->workers; w++) {
         PyThread_acquire_lock(B->done[w], WAIT_LOCK);
+        /* both are held now (each wake-up the worker took was matched by its own acquire): released,
+           then freed, as CPython frees its own locks */
+        PyThread_release_lock(B->done[w]);
+        PyThread_release_lock(B->wake[w]);
         PyThread_free_lock(B->done[w]);
         PyThread_free_lock(B->wake[w]);
     }
