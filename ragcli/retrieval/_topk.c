@@ -492,11 +492,11 @@ static Py_ssize_t claim(Batch *B, int me, Py_ssize_t failure) {
             wake_sleepers(B);
         }
         Py_ssize_t i = -1;
-        int sleep = 0;
+        int waits = 0;
         if (B->failed == 0 && B->next < B->published) i = B->next++;
-        else if (B->failed == 0 && !B->closed && me >= 0) sleep = B->sleeping[me] = 1;
+        else if (B->failed == 0 && !B->closed && me >= 0) waits = B->sleeping[me] = 1;
         PyThread_release_lock(B->lock);
-        if (!sleep) return i;
+        if (!waits) return i;
         PyThread_acquire_lock(B->wake[me], WAIT_LOCK); /* until queries are published or the batch ends */
     }
 }
@@ -582,16 +582,13 @@ static void finish(Batch *B, Py_ssize_t failure) {
 
 /* One chunk's four buffers into chunk (4 views) and its queries into B->tasks: 0, or -1 with an error. */
 static int take_chunk(Batch *B, PyObject *item, Py_buffer *chunk, int *got) {
-    PyObject *o[4];
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 4) {
         PyErr_SetString(PyExc_TypeError, "chunks: tuples (qptr, terms, weights, constants) expected");
         return -1;
     }
-    for (int j = 0; j < 4; j++) o[j] = PyTuple_GET_ITEM(item, j);
-    Py_ssize_t sizes[4] = {8, 8, 8, 8};
     const char *names[4] = {"qptr", "terms", "weights", "constants"};
-    for (int j = 0; j < 4; j++) {
-        if (get(o[j], &chunk[j], 0, sizes[j], names[j]) < 0) return -1;
+    for (int j = 0; j < 4; j++) { /* all four of 8-byte items */
+        if (get(PyTuple_GET_ITEM(item, j), &chunk[j], 0, 8, names[j]) < 0) return -1;
         (*got)++;
     }
     const int64_t *qptr = chunk[0].buf;
@@ -636,7 +633,7 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer b[9]; /* 7 arrays, then term_max and allowed when given */
-    int got = 0, started = 0;
+    int got = 0;
     Py_buffer *chunks = NULL; /* 4 views per chunk taken */
     int chunk_views = 0;
     Py_ssize_t chunk_room = 0;
@@ -674,7 +671,6 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto out;
     }
-    started = 1;
     if (threads > queries) threads = queries > 0 ? queries : 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     start_workers(&B, workers, (int)threads - 1);
@@ -704,7 +700,7 @@ static PyObject *topk_many(PyObject *self, PyObject *args) {
     result = Py_None;
     Py_INCREF(result);
 out:
-    if (started) PyThread_free_lock(B.lock);
+    if (B.lock) PyThread_free_lock(B.lock);
     free(B.tasks);
     Py_XDECREF(iterator);
     for (int i = 0; i < chunk_views; i++) PyBuffer_Release(&chunks[i]);
