@@ -130,16 +130,12 @@ def test_a_packed_batch_gives_back_its_queries() -> None:
 
 def test_a_batch_kernel_checks_its_offsets_and_lengths() -> None:
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
-    id_rank = np.arange(4, dtype=np.int64)
-    docs, scores, counts = np.empty((2, 2), dtype=np.int64), np.empty((2, 2)), np.empty(2, dtype=np.int64)
+    docs, scores, counts = batch_outputs(2, 2)
 
     def call(offsets, terms, out_docs=docs, n_constants=2, threads=1):
         weights, constants = np.ones(len(terms)), np.zeros(n_constants)
-        sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None,
-            [(np.array(offsets, dtype=np.int64), np.array(terms, dtype=np.int64), weights, constants)],
-            2, id_rank, None, False, out_docs, scores, counts, threads,
-        )  # fmt: skip
+        chunk = (np.array(offsets, dtype=np.int64), np.array(terms, dtype=np.int64), weights, constants)
+        rank_chunks(matrix, [chunk], 2, (out_docs, scores, counts), threads)
 
     call([0, 1, 2], [2, 3])
     assert counts.tolist() == [1, 1] and docs[:, 0].tolist() == [2, 3]
@@ -167,20 +163,28 @@ def chunks_of_one_term(terms: np.ndarray, size: int) -> Iterator[tuple[np.ndarra
         yield np.arange(len(part) + 1, dtype=np.int64), part, np.ones(len(part)), np.zeros(len(part))
 
 
+def batch_outputs(rows: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`topk_many`'s out_docs, out_scores and out_counts, filled with -1: a row never ranked keeps it."""
+    return np.full((rows, k), -1, dtype=np.int64), np.full((rows, k), -1.0), np.full(rows, -1, dtype=np.int64)
+
+
+def rank_chunks(matrix: TermMatrix, chunks, k: int, outputs, threads: int = 1, dense: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """`_topk.topk_many` over `matrix` (no stored maxima, no filter, passage ids as ranks) into `outputs`."""
+    id_rank = np.arange(matrix.n_passages, dtype=np.int64)
+    sparse._kernel.topk_many(
+        matrix.indptr, matrix.indices, matrix.data, None, chunks, k, id_rank, None, dense, *outputs, threads
+    )
+
+
 @pytest.mark.parametrize("dense", [False, True])
 def test_a_damaged_query_fails_the_batch_on_any_thread(dense: bool) -> None:
     """One bad term among 200 queries on 4 threads: ValueError, whichever thread meets it."""
     matrix = TermMatrix.from_scipy(sp.random(30, 50, density=0.3, format="csr", dtype=np.float32, random_state=1))
-    id_rank = np.arange(50, dtype=np.int64)
     n = 200
     terms = np.arange(n, dtype=np.int64) % 30
     terms[137] = 31  # past the last term
-    docs, scores, counts = np.empty((n, 5), dtype=np.int64), np.empty((n, 5)), np.empty(n, dtype=np.int64)
     with pytest.raises(ValueError, match="out of range"):
-        sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None, chunks_of_one_term(terms, 16),
-            5, id_rank, None, dense, docs, scores, counts, 4,
-        )  # fmt: skip
+        rank_chunks(matrix, chunks_of_one_term(terms, 16), 5, batch_outputs(n, 5), threads=4, dense=dense)
 
 
 def test_the_kernel_threads_rank_while_the_chunks_are_still_coming() -> None:
@@ -190,7 +194,7 @@ def test_the_kernel_threads_rank_while_the_chunks_are_still_coming() -> None:
     id_rank = np.arange(60, dtype=np.int64)
     n = 48
     terms = np.arange(n, dtype=np.int64) % 30
-    docs, scores, counts = np.empty((n, 5), dtype=np.int64), np.empty((n, 5)), np.full(n, -1, dtype=np.int64)
+    docs, scores, counts = batch_outputs(n, 5)
     seen_before_the_rest: list[bool] = []
 
     def chunks() -> Iterator[tuple[np.ndarray, ...]]:
@@ -203,9 +207,7 @@ def test_the_kernel_threads_rank_while_the_chunks_are_still_coming() -> None:
         time.sleep(0.02)  # the worker has nothing left: it sleeps until the next chunk wakes it
         yield from pieces
 
-    sparse._kernel.topk_many(
-        matrix.indptr, matrix.indices, matrix.data, None, chunks(), 5, id_rank, None, False, docs, scores, counts, 2
-    )
+    rank_chunks(matrix, chunks(), 5, (docs, scores, counts), threads=2)
     assert seen_before_the_rest == [True]
     want = TermMatrix.top_many(
         matrix, chunked([(terms[i : i + 1], np.ones(1), 0.0) for i in range(n)], 48), n, 5, id_rank
@@ -217,16 +219,12 @@ def test_the_kernel_threads_rank_while_the_chunks_are_still_coming() -> None:
 @pytest.mark.parametrize("threads", [1, 3])
 def test_chunks_that_fail_or_do_not_fit_the_outputs_raise_and_stop_the_threads(threads: int) -> None:
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
-    id_rank = np.arange(4, dtype=np.int64)
     terms = np.array([0, 1, 2, 3, 0, 1, 2, 3] * 4, dtype=np.int64)
 
     def rank(chunks, rows: int = 32) -> np.ndarray:
-        docs, scores, counts = np.empty((rows, 2), dtype=np.int64), np.empty((rows, 2)), np.empty(rows, dtype=np.int64)
-        sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None, chunks, 2, id_rank, None, False,
-            docs, scores, counts, threads,
-        )  # fmt: skip
-        return docs
+        outputs = batch_outputs(rows, 2)
+        rank_chunks(matrix, chunks, 2, outputs, threads)
+        return outputs[0]
 
     def failing() -> Iterator[tuple[np.ndarray, ...]]:
         yield from chunks_of_one_term(terms[:8], 8)
@@ -242,11 +240,8 @@ def test_chunks_that_fail_or_do_not_fit_the_outputs_raise_and_stop_the_threads(t
         rank([(np.zeros(1, dtype=np.int64),)])
     with pytest.raises(TypeError):
         rank(5)
-    empty_first = [
-        next(chunks_of_one_term(terms[:0], 1), None)
-        or (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
-    ]
-    assert rank([*empty_first, *chunks_of_one_term(terms, 5)])[:, 0].tolist() == terms.tolist()
+    empty = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))  # no queries
+    assert rank([empty, *chunks_of_one_term(terms, 5)])[:, 0].tolist() == terms.tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -257,9 +252,9 @@ def test_ctrl_c_stops_a_long_batch_while_the_kernel_ranks(threads: int) -> None:
     import threading
 
     matrix = TermMatrix.from_scipy(sp.random(300, 4000, density=0.5, format="csr", dtype=np.float32, random_state=5))
-    id_rank = np.arange(4000, dtype=np.int64)
     n, every = 2000, np.arange(300, dtype=np.int64)
-    docs, scores, counts = np.empty((n, 3), dtype=np.int64), np.empty((n, 3)), np.full(n, -1, dtype=np.int64)
+    outputs = batch_outputs(n, 3)
+    counts = outputs[2]
     chunks = [(np.arange(0, 300 * (n + 1), 300, dtype=np.int64), np.tile(every, n), np.ones(300 * n), np.zeros(n))]
 
     def interrupt_once_ranking() -> None:
@@ -271,10 +266,7 @@ def test_ctrl_c_stops_a_long_batch_while_the_kernel_ranks(threads: int) -> None:
     helper = threading.Thread(target=interrupt_once_ranking)
     helper.start()
     with pytest.raises(KeyboardInterrupt):
-        sparse._kernel.topk_many(
-            matrix.indptr, matrix.indices, matrix.data, None, chunks, 3, id_rank, None, False,
-            docs, scores, counts, threads,
-        )  # fmt: skip
+        rank_chunks(matrix, chunks, 3, outputs, threads)
     helper.join()
     assert (counts < 0).sum() > n // 2  # stopped early: most queries were never ranked
 
@@ -282,16 +274,12 @@ def test_ctrl_c_stops_a_long_batch_while_the_kernel_ranks(threads: int) -> None:
 def test_threads_write_each_query_to_its_own_row_when_k_exceeds_the_passages() -> None:
     """k = 4 over 3 passages: rows of 4 columns, 3 filled, whichever thread ranked them."""
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(3, dtype=np.float32)))
-    id_rank = np.arange(3, dtype=np.int64)
     n = 40
     terms = np.arange(n, dtype=np.int64) % 3
-    docs, scores, counts = np.full((n, 4), -7, dtype=np.int64), np.empty((n, 4)), np.empty(n, dtype=np.int64)
-    sparse._kernel.topk_many(
-        matrix.indptr, matrix.indices, matrix.data, None, chunks_of_one_term(terms, 7),
-        4, id_rank, None, False, docs, scores, counts, 3,
-    )  # fmt: skip
+    docs, _, counts = outputs = batch_outputs(n, 4)
+    rank_chunks(matrix, chunks_of_one_term(terms, 7), 4, outputs, threads=3)
     assert counts.tolist() == [1] * n and docs[:, 0].tolist() == terms.tolist()
-    assert (docs[:, 1:] == -7).all()
+    assert (docs[:, 1:] == -1).all()
 
 
 def test_the_numpy_route_ranks_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
