@@ -32,16 +32,20 @@ sys.path.insert(0, str(ROOT))
 DATASETS = ROOT.parent / "shared" / "datasets"
 
 
-def plain_pytorch(attention: str) -> Callable[[list[str]], np.ndarray]:
-    """What a user writes by hand: AutoModel, batches of 32 in corpus order, mean pooling."""
+def plain_pytorch(
+    attention: str = "sdpa", folder: str | None = None, device: str = "cpu", half: bool = False
+) -> Callable[[list[str]], np.ndarray]:
+    """What a user writes by hand: AutoModel, batches of 32 in corpus order, mean pooling in numpy
+    (`half`: the model in fp16, as on a GPU). bench/gpu_embedding.py runs it on a GPU."""
     import torch
     import transformers
 
     from ragcli.retrieval.embedder import default_model_folder, mean_pool
 
-    folder = default_model_folder()
+    folder = folder or str(default_model_folder())
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
     model = transformers.AutoModel.from_pretrained(folder, attn_implementation=attention).eval()
+    model = model.to(device=device, dtype=torch.float16 if half else torch.float32)
 
     def embed(texts: list[str]) -> np.ndarray:
         out = []
@@ -50,7 +54,8 @@ def plain_pytorch(attention: str) -> Callable[[list[str]], np.ndarray]:
                 encoded = tokenizer(
                     texts[start : start + 32], padding=True, truncation=True, max_length=256, return_tensors="pt"
                 )
-                out.append(mean_pool(model(**encoded).last_hidden_state.numpy(), encoded["attention_mask"].numpy()))
+                hidden = model(**encoded.to(device)).last_hidden_state.float().cpu().numpy()
+                out.append(mean_pool(hidden, encoded["attention_mask"].cpu().numpy()))
         return np.concatenate(out)
 
     return embed

@@ -112,6 +112,26 @@ def test_training_a_causal_model_memorises_the_questions(
     assert base_em == 0.0 and tuned_em >= TUNED_EM["gpt2"], (base_em, tuned_em)
 
 
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("name", ["t5", "gpt2"])
+def test_training_on_a_gpu_lowers_the_loss_and_the_model_answers_there(
+    qa: Path, sample_index: Path, tiny_t5: Path, tiny_gpt2: Path, tmp_path: Path, name: str
+) -> None:
+    import torch
+
+    model = {"t5": tiny_t5, "gpt2": tiny_gpt2}[name]
+    report = train(qa, model, tmp_path / "tuned", "--device", "cuda", "--epochs", "40", "--lr", "1e-2", "--seed", "0")
+    expected = "bf16" if torch.cuda.is_bf16_supported() else "fp32" if name == "t5" else "fp16"
+    assert report["device"] == "cuda" and report["precision"] == expected
+    assert report["losses"][-1] < report["losses"][0] / 2
+    result = invoke(
+        "query", "How fast does a honeybee fly?", "--index", str(sample_index), "-g", "transformers", "--device",
+        "cuda", "--model", str(tmp_path / "tuned"), "--max-new-tokens", "8", "--no-fallback", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"] == str(tmp_path / "tuned")
+
+
 def test_the_trained_folder_answers_queries_with_model(
     qa: Path, sample_index: Path, tiny_gpt2: Path, tmp_path: Path
 ) -> None:
@@ -189,7 +209,11 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
     "args, message",
     [
         (["--resume"], "holds no checkpoint"),
-        (["--device", "cuda"], "no CUDA device is available"),
+        pytest.param(
+            ["--device", "cuda"],
+            "no CUDA device is available",
+            marks=pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present"),
+        ),
         (["--device", "tpu"], "unknown device"),
         (["--lr", "5"], "--lr must be between 0 and 1"),
         (["--answer-style", "poem"], "unknown answer style"),

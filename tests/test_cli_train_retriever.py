@@ -159,6 +159,17 @@ def test_a_beir_test_split_is_never_trained_on(tiny: Path, tmp_path: Path) -> No
     assert json.loads(result.stdout)["training_queries"] == 5
 
 
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
+def test_training_on_a_gpu_lowers_the_loss_and_ranks_the_pairs_better(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    qa, index = judged
+    report = train(tiny, qa, index, tmp_path / "model", "--device", "cuda")
+    losses = [epoch["loss"] for epoch in report["epochs"]]
+    assert report["device"] == "cuda" and len(losses) == 4 and losses[-1] < losses[0]
+    assert mean_reciprocal_rank(tmp_path / "model") > mean_reciprocal_rank(tiny) + 0.1
+
+
 def test_the_output_folder_is_a_model_that_index_and_query_use(
     tiny: Path, judged: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -1,10 +1,11 @@
 """The embedder's batching and precisions: length-sorted batches (a GPU's token budget included) give
 back vectors in the input order, chunks spread over workers give the local build's vectors, and the
-GPU options are refused cleanly where there is no GPU. Real models (the tiny local BERT), run on the
-CPU: the CUDA path itself cannot run here and is not faked."""
+GPU options are refused cleanly where there is no GPU. Real models (the tiny local BERT); the CUDA tests
+run where a GPU is (skipped elsewhere, never faked): vectors embedded there match the CPU's."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ragcli.retrieval.embedder import (
 )
 
 pytest.importorskip("torch")
+needs_cuda = pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
 
 TEXTS = [
     "bees",
@@ -132,3 +134,37 @@ def test_device_cuda_without_a_gpu_fails_before_any_work(small_corpus: Path, tmp
     assert result.exit_code == ExitCode.USAGE
     assert "no CUDA device" in result.output and len(result.output.strip().splitlines()) <= 2
     assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+@needs_cuda
+@pytest.mark.parametrize(("precision", "least_cosine"), [("fp32", 0.99999), ("fp16", 0.999), ("bf16", 0.99)])
+def test_a_gpu_embeds_as_the_cpu_does(tiny_embedder: Path, precision: str, least_cosine: float) -> None:
+    cpu = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32")).embed(TEXTS)
+    gpu_embedder = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision=precision, device="cuda"))
+    assert gpu_embedder.token_budget is not None and gpu_embedder.token_budget >= 1024 * 256  # sized to the GPU
+    gpu = gpu_embedder.embed(TEXTS)
+    assert gpu.dtype == np.float32 and gpu.shape == cpu.shape
+    cosine = (cpu * gpu).sum(axis=1)  # row by row: a vector returned in another text's place would fail
+    assert cosine.min() > least_cosine, cosine.min()
+
+
+@needs_cuda
+def test_an_index_embedded_on_the_gpu_ranks_as_a_cpu_one(
+    small_corpus: Path, tiny_embedder: Path, tmp_path: Path
+) -> None:
+    scores = {}
+    for device in ("cpu", "cuda"):
+        index = tmp_path / device
+        result = invoke(
+            "index", str(small_corpus), "--index", str(index), "--dense", "--embedding-model", str(tiny_embedder),
+            "--embedding-precision", "fp16", "--device", device,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        result = invoke("query", "honey bees and their hive", "--index", str(index), "-r", "dense", "-k", "50",
+                        "--no-generate", "--json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        hits = json.loads(result.stdout)["hits"]
+        scores[device] = {hit["id"]: hit["score"] for hit in hits}
+    assert scores["cuda"].keys() == scores["cpu"].keys() and len(scores["cpu"]) > 1
+    # fp16 on the GPU, fp32 on the CPU, both stored as float16: scores within half-precision rounding
+    assert max(abs(scores["cuda"][key] - scores["cpu"][key]) for key in scores["cpu"]) < 5e-3
