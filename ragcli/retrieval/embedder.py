@@ -10,8 +10,9 @@ padding). The default precision, int8, runs a per-channel int8 copy of the model
 (ragcli.retrieval.quantized): 1.4-1.6x faster than fp32 PyTorch here with the same SciFact nDCG@10
 (0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself in PyTorch.
 
-On a GPU (`--device cuda`) the PyTorch model runs in fp16 (or bf16) and the length-sorted batches are
-sized to the GPU's free memory (`length_batches`, `gpu_token_budget`). A build on a Ray cluster
+On a GPU (`--device cuda`) the PyTorch model runs in fp16 (or bf16), the length-sorted batches are
+sized to the GPU's free memory (`length_batches`, `gpu_token_budget`), the hidden states are pooled
+there (only the pooled vectors cross to the host) and the next batch is tokenised while the GPU runs. A build on a Ray cluster
 (`--ray`) embeds length-sorted chunks on the workers (`embed_spread`), each chunk cut into exactly the
 batches a local build forms, so the vectors are the ones a local build computes.
 """
@@ -19,7 +20,8 @@ batches a local build forms, so the vectors are the ones a local build computes.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,16 +137,29 @@ class Embedder:
         if self.token_budget is not None:
             size = max(size, GPU_MAX_BATCH)
         done: list[int] = []  # texts whose vectors are in `out`
+        batches = length_batches(texts, size, self.token_budget, self.settings.max_tokens)
         try:
-            for batch in length_batches(texts, size, self.token_budget, self.settings.max_tokens):
-                encoded = self._tokenize([texts[i] for i in batch])
-                out[batch] = mean_pool(self._encode(encoded), encoded["attention_mask"])
+            for batch, encoded in zip(batches, self._tokenized(texts, batches)):
+                out[batch] = self._encode(encoded)
                 done.extend(batch)
                 if progress is not None:
                     progress(len(batch))
         except KeyboardInterrupt:
             raise EmbeddingInterrupted(done, out[done]) from None
         return out
+
+    def _tokenized(self, texts: Sequence[str], batches: list[list[int]]) -> Iterator[dict[str, np.ndarray]]:
+        """Each batch's tokenizer output. On a GPU the next batch is tokenised on a thread while the GPU
+        embeds this one (the tokenizer releases the GIL); on a CPU both would share the same cores."""
+        if self.token_budget is None:
+            yield from (self._tokenize([texts[i] for i in batch]) for batch in batches)
+            return
+        with ThreadPoolExecutor(1) as pool:
+            ahead = [pool.submit(self._tokenize, [texts[i] for i in batch]) for batch in batches[:1]]
+            for n in range(len(batches)):
+                if n + 1 < len(batches):
+                    ahead.append(pool.submit(self._tokenize, [texts[i] for i in batches[n + 1]]))
+                yield ahead.pop(0).result()
 
 
 class EmbeddingInterrupted(KeyboardInterrupt):
@@ -189,7 +204,8 @@ def gpu_token_budget(free_bytes: int, hidden_size: int, layers: int, heads: int,
     """Padded tokens per batch that fit in `free_bytes` of GPU memory in half precision: per token, the
     widest activations of one layer (inference keeps one layer's at a time: ~8 hidden-sized tensors,
     the 4x feed-forward one included) and its attention scores (heads x sequence), with half the free
-    memory kept back for the allocator and the model. An estimate, not measured on a GPU here."""
+    memory kept back for the allocator and the model. An estimate: on the one GPU measured (an H200)
+    GPU_MAX_BATCH bound first, so the budget's own limit has not been reached on a GPU yet."""
     per_token = 2 * (8 * hidden_size + heads * max_tokens) + 2 * hidden_size * max(layers, 1) // 8
     return max(max_tokens, (free_bytes // 2) // max(per_token, 1))
 
@@ -231,7 +247,7 @@ def embed_chunk(settings: EmbeddingSettings, texts: list[str]) -> np.ndarray:
     return _WORKER_EMBEDDERS[key].embed(texts)
 
 
-Encoder = Callable[[dict[str, np.ndarray]], np.ndarray]  # tokenizer output → last hidden state
+Encoder = Callable[[dict[str, np.ndarray]], np.ndarray]  # tokenizer output → pooled, normalised vectors
 
 
 def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -239,6 +255,14 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
     mask = attention_mask[..., None].astype(np.float32)
     pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
     return np.asarray(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+
+
+def torch_mean_pool(hidden: Any, attention_mask: Any) -> Any:
+    """`mean_pool` on torch tensors, where the model ran: from a GPU only the pooled vectors then cross
+    to the host, not every token's hidden state (1,024 x 256 x 384 floats, 400 MB, a full batch)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return pooled / pooled.norm(dim=-1, keepdim=True).clamp(min=1e-12)
 
 
 def _torch_encoder(
@@ -260,7 +284,7 @@ def _torch_encoder(
     model = model.to(device=device, dtype=dtype)
     accepted = set(inspect.signature(model.forward).parameters)
     budget = None
-    if device == "cuda":  # measured nowhere here: no GPU on the machines ragcli is built on
+    if device == "cuda":  # on an H200: SciFact at 4.4 GiB peak, batches capped by GPU_MAX_BATCH (BENCHMARKS.md)
         config = model.config
         budget = gpu_token_budget(
             int(torch.cuda.mem_get_info()[0]),
@@ -273,7 +297,9 @@ def _torch_encoder(
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
         with torch.inference_mode():
             inputs = {n: torch.from_numpy(v).to(device) for n, v in encoded.items() if n in accepted}
-            return np.asarray(model(**inputs).last_hidden_state.float().cpu().numpy())
+            hidden = model(**inputs).last_hidden_state.float()  # pooled in fp32 whatever the model's precision
+            mask = torch.from_numpy(encoded["attention_mask"]).to(device)
+            return np.asarray(torch_mean_pool(hidden, mask).cpu().numpy())
 
     return encode, int(model.config.hidden_size), budget
 
@@ -291,7 +317,8 @@ def _onnx_encoder(source: str, label: str, threads: int | None) -> tuple[Encoder
     accepted = {node.name for node in session.get_inputs()}
 
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(session.run(None, {name: value for name, value in encoded.items() if name in accepted})[0])
+        hidden = session.run(None, {name: value for name, value in encoded.items() if name in accepted})[0]
+        return mean_pool(hidden, encoded["attention_mask"])
 
     width = session.get_outputs()[0].shape[-1]  # static in the exports ragcli makes
     if not isinstance(width, int):

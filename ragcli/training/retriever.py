@@ -38,7 +38,7 @@ from ragcli.evaluation.runner import document_ranking
 from ragcli.indexdir import write_error
 from ragcli.models import check_device, import_transformers, pick_device
 from ragcli.records import Skipped
-from ragcli.retrieval.embedder import resolve_embedding_model
+from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
 from ragcli.training.pairs import (
     Candidates,
     Example,
@@ -173,14 +173,10 @@ class _Model:
         self.device, self.max_length = device, max_length
 
     def encode(self, texts: Sequence[str]) -> Any:
-        torch = self.torch
         inputs = self.tokenizer(
             list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         ).to(self.device)
-        hidden = self.model(**inputs).last_hidden_state
-        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        return torch_mean_pool(self.model(**inputs).last_hidden_state, inputs["attention_mask"])
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embeddings without gradients, in `texts` order (batched by length, as the embedder does)."""
