@@ -85,8 +85,9 @@ def test_vectors_come_back_in_input_order_whatever_the_batches(tiny_embedder: Pa
     together = embedder.embed(TEXTS)
     one_by_one = np.vstack([embedder.embed([t]) for t in TEXTS])
     np.testing.assert_allclose(together, one_by_one, atol=1e-5)
-    embedder.token_budget = 40  # the GPU path's batching, on the CPU
+    embedder.token_budget = 40  # the GPU path's batching (and its tokenising a batch ahead), on the CPU
     np.testing.assert_allclose(embedder.embed(TEXTS), together, atol=1e-5)
+    assert embedder.embed([]).shape == (0, embedder.dimensions)
     reordered = list(reversed(TEXTS))
     np.testing.assert_allclose(embedder.embed(reordered), together[::-1], atol=1e-5)
 

@@ -12,9 +12,10 @@ padding). The default precision, int8, runs a per-channel int8 copy of the model
 
 On a GPU (`--device cuda`) the PyTorch model runs in fp16 (or bf16), the length-sorted batches are
 sized to the GPU's free memory (`length_batches`, `gpu_token_budget`), the hidden states are pooled
-there (only the pooled vectors cross to the host) and the next batch is tokenised while the GPU runs. A build on a Ray cluster
-(`--ray`) embeds length-sorted chunks on the workers (`embed_spread`), each chunk cut into exactly the
-batches a local build forms, so the vectors are the ones a local build computes.
+there (only the pooled vectors cross to the host) and the next batch is tokenised while the GPU runs
+(together 5x faster on an H200, BENCHMARKS.md). A build on a Ray cluster (`--ray`) embeds
+length-sorted chunks on the workers (`embed_spread`), each chunk cut into exactly the batches a local
+build forms, so the vectors are the ones a local build computes.
 """
 
 from __future__ import annotations
@@ -155,11 +156,12 @@ class Embedder:
             yield from (self._tokenize([texts[i] for i in batch]) for batch in batches)
             return
         with ThreadPoolExecutor(1) as pool:
-            ahead = [pool.submit(self._tokenize, [texts[i] for i in batch]) for batch in batches[:1]]
-            for n in range(len(batches)):
-                if n + 1 < len(batches):
-                    ahead.append(pool.submit(self._tokenize, [texts[i] for i in batches[n + 1]]))
-                yield ahead.pop(0).result()
+            futures = (pool.submit(self._tokenize, [texts[i] for i in batch]) for batch in batches)
+            ahead = next(futures, None)
+            while ahead is not None:
+                following = next(futures, None)  # submitted first: tokenised while the GPU embeds this one
+                yield ahead.result()
+                ahead = following
 
 
 class EmbeddingInterrupted(KeyboardInterrupt):
