@@ -619,6 +619,7 @@ def evaluate(
     context_tokens: options.ContextTokens = None,
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     embedding_precision: options.EmbeddingPrecision = "int8",
+    embedding_device: options.EvaluationEmbeddingDevice = "cpu",
     judge_model: options.JudgeModel = None,
     strict: options.Strict = False,
     path_globs: options.PathGlobs = None,
@@ -641,12 +642,19 @@ def evaluate(
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
-    from ragcli.retrieval.embedder import EmbeddingSettings
+    from ragcli.retrieval.embedder import EmbeddingSettings, precision_on
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
 
     # every option value and output path is checked before any indexing, model loading or evaluating
     restriction = Filter.parse(path_globs or (), where or ())
+    embedding = EmbeddingSettings(
+        model=embedding_model, precision=precision_on(embedding_device, embedding_precision), device=embedding_device
+    )
+    if embedding_device == "cuda":  # no GPU: exit 2 now, not once the corpus is read
+        from ragcli.models import import_transformers, pick_device
+
+        pick_device("cuda", import_transformers("dense retrieval", "dense")[0], option="--embedding-device")
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)
@@ -676,7 +684,7 @@ def evaluate(
             eval_set,
             _evaluation_index(choice, eval_set),
             retrievers,
-            {"dense": EmbeddingSettings(model=embedding_model, precision=embedding_precision)},
+            {"dense": embedding},
             strict=strict,
             on_build=lambda target: note(f"indexing {eval_set.corpus} → {target}"),
             embed_progress=embed_bar,

@@ -228,15 +228,16 @@ def resolve_model(name: str) -> tuple[str, bool]:
     return name, False
 
 
-def pick_device(requested: str, torch: Any) -> str:
-    """The device to run on: `requested`, or for auto CUDA, then MPS, then the CPU."""
+def pick_device(requested: str, torch: Any, option: str = "--device") -> str:
+    """The device to run on: `requested`, or for auto CUDA, then MPS, then the CPU (`option`: the
+    option that asked, for the message when the device is not there)."""
     if check_device(requested) == "auto":
         if torch.cuda.is_available():
             return "cuda"
         mps = getattr(torch.backends, "mps", None)
         return "mps" if mps is not None and mps.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
-        raise InvalidOptionError("--device cuda: no CUDA device is available")
+        raise InvalidOptionError(f"{option} cuda: no CUDA device is available")
     if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise InvalidOptionError("--device mps: MPS is not available")
+        raise InvalidOptionError(f"{option} mps: MPS is not available")
     return requested

@@ -195,6 +195,14 @@ EmbeddingPrecision = Annotated[
     str, option(help="int8 (ONNX Runtime, faster, same quality on SciFact), fp32 (PyTorch), or on a GPU fp16 or bf16.")
 ]
 EmbeddingBatchSize = Annotated[int, option(min=1, help="Passages embedded together.")]
+EvaluationEmbeddingDevice = Annotated[
+    str,
+    option(
+        "--embedding-device",
+        help="Where evaluate embeds the passages it adds dense vectors for: cpu or cuda (int8 runs as fp16 "
+        "there). --device is the generator's.",
+    ),
+]
 
 # ragcli index
 Paths = Annotated[

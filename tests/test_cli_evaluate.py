@@ -16,6 +16,8 @@ from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
 
+CUDA = __import__("torch").cuda.is_available()
+
 QA = [
     {
         "id": "langstroth",
@@ -394,6 +396,14 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         (["-r", "bm25,bm25"], ExitCode.USAGE, "lists bm25 more than once"),
         (["-g", "nope"], ExitCode.USAGE, "unknown generator 'nope'"),
         (["--device", "tpu"], ExitCode.USAGE, "tpu"),
+        (["-r", "dense", "--embedding-device", "tpu"], ExitCode.USAGE, "unknown embedding device 'tpu'"),
+        (["-r", "dense", "--embedding-precision", "int4"], ExitCode.USAGE, "unknown precision 'int4'"),
+        pytest.param(
+            ["-r", "dense", "--embedding-device", "cuda"],
+            ExitCode.USAGE,
+            "--embedding-device cuda: no CUDA device is available",
+            marks=pytest.mark.skipif(CUDA, reason="a GPU is present"),
+        ),
     ],
     ids=[
         "plot-txt",
@@ -407,6 +417,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         "retriever-twice",
         "generator",
         "device",
+        "embedding-device",
+        "embedding-precision",
+        "embedding-device-cuda-without-a-gpu",
     ],
 )
 def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list[str], code: int, message: str) -> None:
@@ -416,6 +429,28 @@ def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list
     result = run("evaluate", str(folder), *(a.format(tmp=tmp_path) for a in args), env={"RAGCLI_CACHE": str(cache)})
     assert result.returncode == code and message in result.stderr, result.stderr
     assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no GPU"))])
+def test_the_vectors_evaluate_adds_are_embedded_on_the_embedding_device(tmp_path: Path, device: str) -> None:
+    """`--embedding-device`: where a BEIR corpus's passages are embedded (`--device` is the generator's);
+    the figures are the CPU's. Each device gets its own cache: a cached index would be reused as is."""
+    from tinymodels import build_tiny_embedder
+
+    model = build_tiny_embedder(tmp_path / "tiny")
+    folder = beir_folder(tmp_path / "beir", {})
+    figures = {}
+    for where in dict.fromkeys(("cpu", device)):
+        cache = tmp_path / f"cache-{where}"
+        result = run(
+            "evaluate", str(folder), "-r", "dense", "--no-generate", "--json", "--embedding-model", str(model),
+            "--embedding-precision", "fp32", "--embedding-device", where, env={"RAGCLI_CACHE": str(cache)},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (index,) = cache.iterdir()
+        assert load_index(index).has_payload("dense.joblib")
+        figures[where] = json.loads(result.stdout)["configs"][0]["metrics"]
+    assert figures[device] == pytest.approx(figures["cpu"], abs=1e-6)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")

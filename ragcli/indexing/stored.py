@@ -190,13 +190,11 @@ def reindex_settings(
     bm25 = _bm25(manifest, given, values)
     retrievers: dict[str, Any] = {"bm25": bm25}
     if values["dense"]:
-        from ragcli.retrieval.embedder import EmbeddingSettings
+        from ragcli.retrieval.embedder import EmbeddingSettings, precision_on
 
         dense_section = _section(_section(manifest or {}, "dense"), "settings")
         dense = EmbeddingSettings.from_dict(dict(dense_section)) if recorded_dense else EmbeddingSettings()
-        precision = values["embedding_precision"]
-        if device == "cuda" and precision == "int8":  # int8 is the CPU's (onnxruntime): fp16 on a GPU
-            precision = values["embedding_precision"] = "fp16"
+        precision = values["embedding_precision"] = precision_on(device, values["embedding_precision"])
         retrievers["dense"] = replace(
             dense,
             model=values["embedding_model"],

