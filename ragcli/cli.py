@@ -642,7 +642,7 @@ def evaluate(
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
-    from ragcli.retrieval.embedder import EmbeddingSettings, precision_on
+    from ragcli.retrieval.embedder import EmbeddingSettings, check_gpu, precision_on
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
 
@@ -652,9 +652,7 @@ def evaluate(
         model=embedding_model, precision=precision_on(embedding_device, embedding_precision), device=embedding_device
     )
     if embedding_device == "cuda":  # no GPU: exit 2 now, not once the corpus is read
-        from ragcli.models import import_transformers, pick_device
-
-        pick_device("cuda", import_transformers("dense retrieval", "dense")[0], option="--embedding-device")
+        check_gpu(option="--embedding-device")
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)

@@ -22,6 +22,10 @@ from ragcli.indexing.settings import BuildSettings
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = REPO / "sample_corpus"
 DATASETS = REPO.parent / "shared" / "datasets"
+# CUDA tests run where a GPU is and are skipped elsewhere (never faked); the conditions are strings, so
+# torch is imported only when a test so marked is about to run
+NEEDS_CUDA = pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="no CUDA device")
+WITHOUT_CUDA = pytest.mark.skipif("__import__('torch').cuda.is_available()", reason="a GPU is present")
 
 
 def pytest_configure(config: pytest.Config) -> None:

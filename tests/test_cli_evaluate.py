@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 import pytrec_eval
 from clihelpers import invoke, run
-from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
+from conftest import NEEDS_CUDA, TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, WITHOUT_CUDA, write_files
 
 from ragcli.errors import ExitCode
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
-
-CUDA = __import__("torch").cuda.is_available()
 
 QA = [
     {
@@ -402,7 +400,7 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
             ["-r", "dense", "--embedding-device", "cuda"],
             ExitCode.USAGE,
             "--embedding-device cuda: no CUDA device is available",
-            marks=pytest.mark.skipif(CUDA, reason="a GPU is present"),
+            marks=WITHOUT_CUDA,
         ),
     ],
     ids=[
@@ -431,7 +429,7 @@ def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list
     assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no GPU"))])
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=NEEDS_CUDA)])
 def test_the_vectors_evaluate_adds_are_embedded_on_the_embedding_device(tmp_path: Path, device: str) -> None:
     """`--embedding-device`: where a BEIR corpus's passages are embedded (`--device` is the generator's);
     the figures are the CPU's. Each device gets its own cache: a cached index would be reused as is."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import invoke
-from conftest import REPO, SAMPLE_CORPUS
+from conftest import NEEDS_CUDA, REPO, SAMPLE_CORPUS, WITHOUT_CUDA
 
 from ragcli.training.generator import CHECKPOINTS, MARKER
 
@@ -112,7 +112,7 @@ def test_training_a_causal_model_memorises_the_questions(
     assert base_em == 0.0 and tuned_em >= TUNED_EM["gpt2"], (base_em, tuned_em)
 
 
-@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
+@NEEDS_CUDA
 @pytest.mark.parametrize("name", ["t5", "gpt2"])
 def test_training_on_a_gpu_lowers_the_loss_and_the_model_answers_there(
     qa: Path, sample_index: Path, tiny_t5: Path, tiny_gpt2: Path, tmp_path: Path, name: str
@@ -212,7 +212,7 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
         pytest.param(
             ["--device", "cuda"],
             "no CUDA device is available",
-            marks=pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present"),
+            marks=WITHOUT_CUDA,
         ),
         (["--device", "tpu"], "unknown device"),
         (["--lr", "5"], "--lr must be between 0 and 1"),

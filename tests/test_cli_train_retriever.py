@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clihelpers import invoke
+from conftest import NEEDS_CUDA
 from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode
@@ -159,7 +160,7 @@ def test_a_beir_test_split_is_never_trained_on(tiny: Path, tmp_path: Path) -> No
     assert json.loads(result.stdout)["training_queries"] == 5
 
 
-@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
+@NEEDS_CUDA
 def test_training_on_a_gpu_lowers_the_loss_and_ranks_the_pairs_better(
     tiny: Path, judged: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from clihelpers import invoke
+from conftest import NEEDS_CUDA, WITHOUT_CUDA
 
 from ragcli.errors import ExitCode, InvalidOptionError
 from ragcli.retrieval.embedder import (
@@ -25,7 +26,6 @@ from ragcli.retrieval.embedder import (
 )
 
 pytest.importorskip("torch")
-needs_cuda = pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA device")
 
 TEXTS = [
     "bees",
@@ -129,7 +129,7 @@ def test_int8_on_a_gpu_is_refused() -> None:
         EmbeddingSettings(device="tpu")
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+@WITHOUT_CUDA
 def test_device_cuda_without_a_gpu_fails_before_any_work(small_corpus: Path, tmp_path: Path) -> None:
     result = invoke("index", str(small_corpus), "--index", str(tmp_path / "index"), "--dense", "--device", "cuda")
     assert result.exit_code == ExitCode.USAGE
@@ -137,7 +137,7 @@ def test_device_cuda_without_a_gpu_fails_before_any_work(small_corpus: Path, tmp
     assert not (tmp_path / "index" / "manifest.json").exists()
 
 
-@needs_cuda
+@NEEDS_CUDA
 @pytest.mark.parametrize(("precision", "least_cosine"), [("fp32", 0.99999), ("fp16", 0.999), ("bf16", 0.99)])
 def test_a_gpu_embeds_as_the_cpu_does(tiny_embedder: Path, precision: str, least_cosine: float) -> None:
     cpu = Embedder(EmbeddingSettings(model=str(tiny_embedder), precision="fp32")).embed(TEXTS)
@@ -149,7 +149,7 @@ def test_a_gpu_embeds_as_the_cpu_does(tiny_embedder: Path, precision: str, least
     assert cosine.min() > least_cosine, cosine.min()
 
 
-@needs_cuda
+@NEEDS_CUDA
 def test_an_index_embedded_on_the_gpu_ranks_as_a_cpu_one(
     small_corpus: Path, tiny_embedder: Path, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import NEEDS_CUDA
 
 from ragcli.answering import answer, answer_many
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
@@ -252,7 +253,7 @@ def test_too_many_new_tokens_for_a_small_causal_model(tiny_gpt2: Path) -> None:
         TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=150))
 
 
-@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="no CUDA device")
+@NEEDS_CUDA
 def test_tiny_models_on_the_gpu(tiny_t5: Path, tiny_gpt2: Path, sample_index: Path) -> None:
     from ragcli.generation.hf import TransformersGenerator
 

@@ -204,9 +204,9 @@ def _runner(settings: BuildSettings) -> RayRunner | None:
     cuda = getattr(dense, "device", "cpu") == "cuda"
     if settings.ray is None:
         if cuda:
-            from ragcli.models import import_transformers, pick_device
+            from ragcli.retrieval.embedder import check_gpu
 
-            pick_device("cuda", import_transformers("dense retrieval", "dense")[0])
+            check_gpu()
         return None
     from ragcli.indexing.distributed import RayRunner
 

