@@ -1,7 +1,7 @@
 """The compiled top-k kernel (ragcli/retrieval/_topk.c) against exhaustive scoring: the same
 passages, the same scores to the last bit, the same order (ties by passage id), for random matrices
 with many ties, every BM25 variant, TF-IDF, filters, and damaged arrays. Every test runs both of the
-kernel's paths: MaxScore (document at a time, large collections) and term at a time (a passage-sized
+kernel's paths: MaxScore (a window of passages at a time, large collections) and term at a time (a passage-sized
 accumulator, collections up to `sparse.DENSE_PASSAGES`). The numpy route (no kernel) is checked to
 give the same answers too."""
 
@@ -82,6 +82,46 @@ def test_an_index_without_stored_term_maxima_ranks_the_same(problem) -> None:
     matrix, *rest = problem
     older = TermMatrix(matrix.indptr, matrix.indices, matrix.data, matrix.n_passages)  # no term_max
     assert_same(older.top(*rest), exhaustive(matrix, *rest))
+
+
+@st.composite
+def wide_problems(draw):
+    """Collections of several of MaxScore's windows (4,096 passages each): postings spread over up to
+    20,000 passages, some terms dense in places and empty in others, so that windows start at jumps,
+    hold one term or many, and the essential terms change between windows."""
+    n_terms = draw(st.integers(1, 8))
+    n_passages = draw(st.integers(4_000, 20_000))
+    levels = draw(st.sampled_from([2, 7, 1000]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rows, cols = [], []
+    for term in range(n_terms):
+        density = draw(st.sampled_from([0.0005, 0.01, 0.2, 0.7]))
+        lo, hi = sorted(rng.integers(0, n_passages + 1, size=2).tolist()) if draw(st.booleans()) else (0, n_passages)
+        picked = np.flatnonzero(rng.random(hi - lo) < density) + lo
+        rows.append(np.full(len(picked), term))
+        cols.append(picked)
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    values = rng.integers(1, levels + 1, size=len(row)).astype(np.float32) / levels
+    if draw(st.booleans()):
+        values -= np.float32(0.3)
+    matrix = TermMatrix.from_scipy(sp.csr_matrix((values, (row, col)), shape=(n_terms, n_passages)))
+    q = draw(st.integers(1, n_terms))
+    ids = rng.choice(n_terms, size=q, replace=False).astype(np.int64)
+    weights = rng.integers(1, 4, size=q).astype(np.float64) / draw(st.sampled_from([1.0, 3.0]))
+    id_rank = rng.permutation(n_passages).astype(np.int64)
+    allowed = rng.random(n_passages) < 0.6 if draw(st.booleans()) else None
+    constant = draw(st.sampled_from([0.0, 0.75]))
+    k = draw(st.sampled_from([1, 10, 100]))
+    return matrix, ids, weights, k, id_rank, allowed, constant
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
+@given(wide_problems())
+def test_collections_of_many_windows_rank_exactly_as_exhaustive_scoring(problem) -> None:
+    matrix, *rest = problem
+    assert_same(matrix.top(*rest), exhaustive(*problem))
+    older = TermMatrix(matrix.indptr, matrix.indices, matrix.data, matrix.n_passages)  # bounds from the postings
+    assert_same(older.top(*rest), exhaustive(*problem))
 
 
 @st.composite
@@ -392,6 +432,23 @@ def test_pruning_keeps_every_tie_at_the_kth_score() -> None:
     assert scores.tolist() == [1.25] * 5 + [1.0] * 5
 
 
+def test_a_term_that_turns_non_essential_inside_a_window_counts_once() -> None:
+    # Ten passages holding the heavy term fill the heap at 10 first; the light term (bound 0.1) then
+    # turns non-essential, after this window's light postings were added: passage 20 (heavy and light)
+    # must score 10.1, its light posting neither lost nor counted twice, and rank first
+    n = 10_000
+    dense = np.zeros((2, n), dtype=np.float32)
+    dense[0, [*range(10), 20]] = 1.0
+    dense[1, [20, *range(30, 5_000)]] = 0.1
+    matrix = TermMatrix.from_scipy(sp.csr_matrix(dense))
+    id_rank = np.arange(n, dtype=np.int64)
+    ids, weights = np.array([0, 1], dtype=np.int64), np.array([10.0, 1.0])
+    for k in (10, 11, 12):
+        got = matrix.top(ids, weights, k, id_rank)
+        assert_same(got, exhaustive(matrix, ids, weights, k, id_rank))
+        assert got[0][0] == 20
+
+
 def test_damaged_postings_raise_value_error_never_read_out_of_bounds() -> None:
     matrix = TermMatrix.from_scipy(sp.csr_matrix(np.eye(4, dtype=np.float32)))
     id_rank = np.arange(4, dtype=np.int64)
@@ -401,6 +458,13 @@ def test_damaged_postings_raise_value_error_never_read_out_of_bounds() -> None:
     rows = TermMatrix(np.array([0, 1, 9, 3, 4]), matrix.indices, matrix.data, 4, matrix.term_max)
     with pytest.raises(ValueError, match="out of range"):
         rows.top(np.array([1], dtype=np.int64), np.ones(1), 2, id_rank)
+    # a term's postings out of passage order (MaxScore adds them window by window: it must not miss
+    # it); term at a time has no order to check, and ranks what is in range
+    csr = sp.csr_matrix(np.array([[0, 0, 0, 0], [1, 0, 0, 1]], dtype=np.float32))
+    unsorted = TermMatrix(csr.indptr.astype(np.int64), np.array([3, 0], dtype=np.int32), csr.data, 4)
+    if sparse.DENSE_PASSAGES == 0:
+        with pytest.raises(ValueError, match="out of range"):
+            unsorted.top(np.array([1], dtype=np.int64), np.ones(1), 2, id_rank)
 
 
 @pytest.fixture(scope="module")
