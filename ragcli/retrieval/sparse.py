@@ -6,7 +6,7 @@ the rows of its own terms. The arrays may be memory-mapped: a query reads only t
 Two routes, with identical results (tests/test_query_engine.py):
 
 - the k best (`rank`, what `Index.search` asks for): the compiled kernel `ragcli.retrieval._topk`
-  (MaxScore, document at a time, no passage-sized memory, the GIL released; why C and not numba in
+  (MaxScore a window of passages at a time, no passage-sized memory, the GIL released; why C and not numba in
   its header), built by setup.py. Without it (no compiler at install time) the numpy route below.
 - every candidate's score (`score`, for evaluation at several depths and for fusion): gather the rows,
   add them up with `np.bincount` in the query's term order, in double precision.
