@@ -10,7 +10,8 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   The per-term maximum weight is stored at index time (`term_max`); an older index without it has it
   computed here from the term's postings.
 - MaxScore a window of 4,096 passages at a time (as Lucene's MaxScoreBulkScorer): the essential terms'
-  postings of the window added term at a time, then its passages taken in order (`run`).
+  postings of the window added term at a time, and a non-essential term's too where it has few
+  postings there for the window's candidates; then the candidates taken in order (`run`).
 - No passage-sized memory: cursors, a k-sized heap and the window's 32 KB only, so a fresh process pays
   no page faults for scratch arrays and two threads can search at once (the GIL is released while scoring).
 - Small collections (up to ragcli.retrieval.sparse.DENSE_PASSAGES passages) take `topk_dense`
@@ -130,6 +131,7 @@ static inline double contribution(double w, float d) { return (double)((float)w 
 #define SIGNAL_EVERY 64 /* queries the calling thread ranks between two looks for a signal */
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 #define WINDOW 4096 /* passages per window of `run`: its accumulator (32 KB) stays in the L1 cache */
+#define SCATTER_FACTOR 2 /* a non-essential term is added, not looked up, below this many postings a candidate */
 
 typedef struct {
     const int64_t *indptr;
@@ -158,17 +160,18 @@ static inline int term_row(const Query *Q, int64_t t, int64_t *lo, int64_t *hi) 
 }
 
 /* Returns the number of hits in q->heap (sorted best first), -1 for damaged data, -2 out of memory.
-   MaxScore over windows of WINDOW passages, as Lucene's MaxScoreBulkScorer does it: the terms live in
-   "bound order" (ascending maximum contribution) so that the essential ones are the range [ne, q);
-   a window starts at the first passage an essential term holds, the essential terms' postings in it
-   are added term at a time into Q->acc (each passage's partial sum plus the rounding margin, see
-   `upper`), and then its passages are taken in order: the non-essential terms are looked up
-   (galloping search), largest bound first, only while they can still lift the passage to the k-th
-   score. Against one passage at a time over every essential cursor (the DAAT loop this replaced) it
-   costs no unpredictable branch per posting: −11% per query at 1M passages and −16% at 100,000
-   (medians; −25% on average: BENCHMARKS.md). orig[j] is term j's position in the query, which fixes
-   the order of the exact sum; a passage that survives every bound has its essential postings found
-   again (a handful per query) and is summed in that order. */
+   MaxScore over windows of WINDOW passages, as Lucene's MaxScoreBulkScorer does it. The terms live in
+   "bound order" (ascending maximum contribution) so that the essential ones are the range [ne, q). A
+   window starts at the first passage an essential term holds; the essential terms' postings in it
+   are added term at a time into Q->acc (each passage's partial sum plus its rounding margin, see
+   `upper`), marking the window's candidates. Each non-essential term then either adds its postings
+   in the window to the candidates it holds, term at a time too, when it has fewer than
+   SCATTER_FACTOR postings there per candidate; or is looked up (galloping search) passage by
+   passage, largest bound first, only while it can still lift the passage to the k-th score. Against
+   one passage at a time over every term's cursor (the DAAT loop this replaced), no unpredictable
+   branch per posting and far fewer look-ups (BENCHMARKS.md has the figures). orig[j] is term j's
+   position in the query, which fixes the order of the exact sum: a passage that survives every bound
+   (~100 a query) has its added postings found again and is summed in that order. */
 static Py_ssize_t run(Query *Q) {
     Py_ssize_t q = Q->q, k = Q->k, filled = 0, i, j;
     if (q == 0 || k == 0) return 0;
@@ -176,13 +179,18 @@ static Py_ssize_t run(Query *Q) {
     double *ub = malloc(sizeof(double) * q), *prefix = malloc(sizeof(double) * q), *w = malloc(sizeof(double) * q);
     double *hit_value = malloc(sizeof(double) * q), *reach = malloc(sizeof(double) * q);
     Py_ssize_t *orig = malloc(sizeof(Py_ssize_t) * q), *hit_term = malloc(sizeof(Py_ssize_t) * q);
-    uint64_t present[WINDOW / 64] = {0}; /* which passages of the window an essential term holds */
+    Py_ssize_t *look = malloc(sizeof(Py_ssize_t) * q); /* the window's looked-up terms, by ascending bound */
+    char *added = malloc(q); /* whether term j's postings in this window were added to Q->acc */
+    uint64_t present[WINDOW / 64] = {0}; /* the window's candidates: the passages an essential term holds */
     double *acc = Q->acc; /* WINDOW entries, zero on entry and left zero */
     Py_ssize_t result = 0;
     const int32_t *indices = Q->indices;
     const float *data = Q->data;
     const int64_t n = Q->n_passages;
-    if (!pos || !end || !found || !ub || !prefix || !w || !hit_value || !reach || !orig || !hit_term) { result = -2; goto done; }
+    if (!pos || !end || !found || !ub || !prefix || !w || !hit_value || !reach || !orig || !hit_term || !look || !added) {
+        result = -2;
+        goto done;
+    }
     for (i = 0; i < q; i++) {
         int64_t t = Q->terms[i], lo, hi;
         if (term_row(Q, t, &lo, &hi) < 0) { result = -1; goto done; }
@@ -203,15 +211,14 @@ static Py_ssize_t run(Query *Q) {
     }
     /* A passage's `upper` is Σ (c + MARGIN·|c|) over the contributions c found so far: its partial sum
        widened by the margin that covers summing in another order than the exact score's. It cannot
-       reach the threshold when upper + reach[j] < threshold, reach[j] being the bound of terms [0, j]
-       (prefix[j]) widened the same way, plus the constant. */
+       reach the threshold when upper + reach[l] < threshold, reach[l] being the summed bounds of the
+       looked-up terms look[0..l] widened the same way, plus the constant. */
     double run_sum = 0.0, slack = fabs(Q->constant);
     for (j = 0; j < q; j++) {
         run_sum += ub[j];
         prefix[j] = run_sum;
-        reach[j] = prefix[j] * (1 + MARGIN) + Q->constant + MARGIN * slack;
     }
-    const double floor = Q->constant + MARGIN * slack; /* reach with no term left to look up */
+    const double reach_none = Q->constant + MARGIN * slack; /* reach with no term left to look up */
     Py_ssize_t ne = 0; /* terms [0, ne) are non-essential */
     double threshold = -INFINITY;
     for (;;) {
@@ -226,6 +233,7 @@ static Py_ssize_t run(Query *Q) {
             const int64_t e = end[j];
             const float wf = (float)w[j];
             found[j] = p; /* where this term's postings in the window start */
+            added[j] = 1;
             for (; p < e; p++) {
                 const int64_t doc = indices[p];
                 if (doc >= limit) break;
@@ -237,9 +245,34 @@ static Py_ssize_t run(Query *Q) {
             }
             pos[j] = p;
         }
+        int64_t candidates = 0;
+        for (int word = 0; word < WINDOW / 64; word++) candidates += __builtin_popcountll((unsigned long long)present[word]);
+        Py_ssize_t looked = 0;
+        double looked_sum = 0.0;
+        for (j = 0; j < wne; j++) { /* each non-essential term: added to the candidates, or looked up */
+            int64_t p = seek(indices, pos[j], end[j], base);
+            const int64_t e = seek(indices, p, end[j], limit);
+            pos[j] = p;
+            added[j] = e - p < SCATTER_FACTOR * candidates;
+            if (!added[j]) {
+                looked_sum += ub[j];
+                reach[looked] = looked_sum * (1 + MARGIN) + Q->constant + MARGIN * slack;
+                look[looked++] = j;
+                continue;
+            }
+            const float wf = (float)w[j];
+            found[j] = p;
+            for (; p < e; p++) { /* no branch on whether the passage is a candidate: a select */
+                const int64_t off = indices[p] - base;
+                if (off < 0 || off >= WINDOW) { result = -1; goto done; } /* out of order: damaged */
+                const double c = (double)(wf * data[p]);
+                acc[off] += (present[off >> 6] >> (off & 63)) & 1 ? c + MARGIN * fabs(c) : 0.0;
+            }
+            pos[j] = e;
+        }
         for (int word = 0; word < WINDOW / 64; word++) {
             while (present[word]) {
-                const int64_t off = (int64_t)word * 64 + __builtin_ctzll(present[word]), doc = base + off;
+                const int64_t off = (int64_t)word * 64 + __builtin_ctzll((unsigned long long)present[word]), doc = base + off;
                 present[word] &= present[word] - 1;
                 double upper = acc[off];
                 acc[off] = 0.0;
@@ -247,8 +280,9 @@ static Py_ssize_t run(Query *Q) {
                 if (Q->allowed && !Q->allowed[doc]) continue;
                 Py_ssize_t hits = 0;
                 int skip = 0;
-                for (j = wne - 1; j >= 0; j--) { /* non-essential terms, largest bound first, while they can matter */
-                    if (upper + reach[j] < threshold) { skip = 1; break; }
+                for (Py_ssize_t l = looked - 1; l >= 0; l--) { /* largest bound first, while they can matter */
+                    if (upper + reach[l] < threshold) { skip = 1; break; }
+                    j = look[l];
                     pos[j] = seek(indices, pos[j], end[j], doc);
                     if (pos[j] < end[j] && indices[pos[j]] == doc) {
                         double c = contribution(w[j], data[pos[j]]);
@@ -258,8 +292,9 @@ static Py_ssize_t run(Query *Q) {
                     }
                 }
                 /* below the bar in any order of summation (the margin covers the rounding): no exact sum needed */
-                if (skip || upper + floor < threshold) continue;
-                for (j = wne; j < q; j++) { /* the essential postings of this passage, found again */
+                if (skip || upper + reach_none < threshold) continue;
+                for (j = 0; j < q; j++) { /* the added postings of this passage, found again */
+                    if (!added[j]) continue;
                     found[j] = seek(indices, found[j], pos[j], doc);
                     if (found[j] < pos[j] && indices[found[j]] == doc) {
                         hit_term[hits] = orig[j];
@@ -290,6 +325,7 @@ static Py_ssize_t run(Query *Q) {
     result = filled;
 done:
     free(pos); free(end); free(found); free(ub); free(prefix); free(w); free(hit_value); free(reach); free(orig); free(hit_term);
+    free(look); free(added);
     return result;
 }
 
