@@ -228,6 +228,7 @@ static Py_ssize_t run(Query *Q) {
         if (base < 0 || base >= n) { result = -1; goto done; }
         const int64_t limit = base + WINDOW;
         const Py_ssize_t wne = ne; /* this window's essential terms: [wne, q), even if ne grows in it */
+        int64_t candidates = 0; /* the passages of the window an essential term holds */
         for (j = wne; j < q; j++) { /* term at a time into the window */
             int64_t p = pos[j];
             const int64_t e = end[j];
@@ -241,12 +242,12 @@ static Py_ssize_t run(Query *Q) {
                 const double c = (double)(wf * data[p]); /* contribution(w[j], data[p]) */
                 const int64_t off = doc - base;
                 acc[off] += c + MARGIN * fabs(c);
-                present[off >> 6] |= (uint64_t)1 << (off & 63);
+                const uint64_t bit = (uint64_t)1 << (off & 63), word = present[off >> 6];
+                candidates += !(word & bit);
+                present[off >> 6] = word | bit;
             }
             pos[j] = p;
         }
-        int64_t candidates = 0;
-        for (int word = 0; word < WINDOW / 64; word++) candidates += __builtin_popcountll((unsigned long long)present[word]);
         Py_ssize_t looked = 0;
         double looked_sum = 0.0;
         for (j = 0; j < wne; j++) { /* each non-essential term: added to the candidates, or looked up */
