@@ -131,6 +131,7 @@ static inline double contribution(double w, float d) { return (double)((float)w 
 #define SIGNAL_EVERY 64 /* queries the calling thread ranks between two looks for a signal */
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 #define WINDOW 4096 /* passages per window of `run`: its accumulator (32 KB) stays in the L1 cache */
+_Static_assert(WINDOW / 64 <= 64, "one 64-bit word says which words of a window's bitmap are in use");
 #define SCATTER_FACTOR 2 /* a non-essential term is added, not looked up, below this many postings a candidate */
 
 typedef struct {
@@ -229,6 +230,7 @@ static Py_ssize_t run(Query *Q) {
         const int64_t limit = base + WINDOW;
         const Py_ssize_t wne = ne; /* this window's essential terms: [wne, q), even if ne grows in it */
         int64_t candidates = 0; /* the passages of the window an essential term holds */
+        uint64_t words = 0; /* which words of `present` hold one */
         for (j = wne; j < q; j++) { /* term at a time into the window */
             int64_t p = pos[j];
             const int64_t e = end[j];
@@ -245,6 +247,7 @@ static Py_ssize_t run(Query *Q) {
                 const uint64_t bit = (uint64_t)1 << (off & 63), word = present[off >> 6];
                 candidates += !(word & bit);
                 present[off >> 6] = word | bit;
+                words |= (uint64_t)1 << (off >> 6);
             }
             pos[j] = p;
         }
@@ -271,7 +274,8 @@ static Py_ssize_t run(Query *Q) {
             }
             pos[j] = e;
         }
-        for (int word = 0; word < WINDOW / 64; word++) {
+        for (; words; words &= words - 1) {
+            const int word = __builtin_ctzll((unsigned long long)words);
             while (present[word]) {
                 const int64_t off = (int64_t)word * 64 + __builtin_ctzll((unsigned long long)present[word]), doc = base + off;
                 present[word] &= present[word] - 1;
