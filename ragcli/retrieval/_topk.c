@@ -132,7 +132,7 @@ static inline double contribution(double w, float d) { return (double)((float)w 
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 #define WINDOW 4096 /* passages per window of `run`: its accumulator (32 KB) stays in the L1 cache */
 _Static_assert(WINDOW / 64 <= 64, "one 64-bit word says which words of a window's bitmap are in use");
-#define SCATTER_FACTOR 2 /* a non-essential term is added, not looked up, below this many postings a candidate */
+#define SCATTER_FACTOR 3 /* a non-essential term is added, not looked up, below this many postings a candidate */
 
 typedef struct {
     const int64_t *indptr;
@@ -255,9 +255,10 @@ static Py_ssize_t run(Query *Q) {
         double looked_sum = 0.0;
         for (j = 0; j < wne; j++) { /* each non-essential term: added to the candidates, or looked up */
             int64_t p = seek(indices, pos[j], end[j], base);
-            const int64_t e = seek(indices, p, end[j], limit);
             pos[j] = p;
-            added[j] = e - p < SCATTER_FACTOR * candidates;
+            /* its postings in the window, expected from how many it has left over how many passages
+               are left (a guess: either way is exact, and counting them would take a search) */
+            added[j] = (double)(end[j] - p) * WINDOW < (double)SCATTER_FACTOR * (double)candidates * (double)(n - base);
             if (!added[j]) {
                 looked_sum += ub[j];
                 reach[looked] = looked_sum * (1 + MARGIN) + Q->constant + MARGIN * slack;
@@ -266,13 +267,14 @@ static Py_ssize_t run(Query *Q) {
             }
             const float wf = (float)w[j];
             found[j] = p;
-            for (; p < e; p++) { /* no branch on whether the passage is a candidate: a select */
+            for (; p < end[j]; p++) { /* no branch on whether the passage is a candidate: a select */
                 const int64_t off = indices[p] - base;
-                if (off < 0 || off >= WINDOW) { result = -1; goto done; } /* out of order: damaged */
+                if (off >= WINDOW) break;
+                if (off < 0) { result = -1; goto done; } /* out of order: damaged */
                 const double c = (double)(wf * data[p]);
                 acc[off] += (present[off >> 6] >> (off & 63)) & 1 ? c + MARGIN * fabs(c) : 0.0;
             }
-            pos[j] = e;
+            pos[j] = p;
         }
         for (; words; words &= words - 1) {
             const int word = __builtin_ctzll((unsigned long long)words);
