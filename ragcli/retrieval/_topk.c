@@ -132,7 +132,7 @@ static inline double contribution(double w, float d) { return (double)((float)w 
 #define MARGIN 1e-9 /* relative: far above double rounding over any query's terms, far below a real gap */
 #define WINDOW 4096 /* passages per window of `run`: its accumulator (32 KB) stays in the L1 cache */
 _Static_assert(WINDOW / 64 <= 64, "one 64-bit word says which words of a window's bitmap are in use");
-#define SCATTER_FACTOR 3 /* a non-essential term is added, not looked up, below this many postings a candidate */
+#define SCATTER_FACTOR 3 /* a non-essential term is added, not looked up, below this many postings expected a candidate */
 
 typedef struct {
     const int64_t *indptr;
@@ -166,8 +166,8 @@ static inline int term_row(const Query *Q, int64_t t, int64_t *lo, int64_t *hi) 
    window starts at the first passage an essential term holds; the essential terms' postings in it
    are added term at a time into Q->acc (each passage's partial sum plus its rounding margin, see
    `upper`), marking the window's candidates. Each non-essential term then either adds its postings
-   in the window to the candidates it holds, term at a time too, when it has fewer than
-   SCATTER_FACTOR postings there per candidate; or is looked up (galloping search) passage by
+   in the window to the candidates it holds, term at a time too, when it is expected to have fewer
+   than SCATTER_FACTOR postings there per candidate; or is looked up (galloping search) passage by
    passage, largest bound first, only while it can still lift the passage to the k-th score. Against
    one passage at a time over every term's cursor (the DAAT loop this replaced), no unpredictable
    branch per posting and far fewer look-ups (BENCHMARKS.md has the figures). orig[j] is term j's
