@@ -42,7 +42,7 @@ BATCH_QUERIES = 64  # queries per sparse product: bounds the memory of the produ
 BATCH_MAX_PASSAGES = 200_000  # above this, one query at a time beats sparse products (BENCHMARKS.md)
 THREADED_MIN_QUERIES = 8  # queries per thread at least: starting a thread costs about one query's time
 PACKED_CHUNK = 16  # queries packed per step of a batch: the kernel's threads start ranking after the first
-DENSE_PASSAGES = 32_768  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
+DENSE_PASSAGES = 16_384  # up to this many passages the kernel ranks term at a time (_topk.c, run_dense; BENCHMARKS.md)
 
 
 def kernel_available() -> bool:
