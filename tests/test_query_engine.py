@@ -59,14 +59,19 @@ def problems(draw):
         values -= np.float32(0.3)
     dense = np.where(rng.random((n_terms, n_passages)) < density, values, 0).astype(np.float32)
     matrix = TermMatrix.from_scipy(sp.csr_matrix(dense))
-    q = draw(st.integers(0, n_terms))
-    ids = rng.choice(n_terms, size=q, replace=False).astype(np.int64)
+    return matrix, *query_over(draw, rng, (0, n_terms), n_passages, st.integers(1, n_passages + 2))
+
+
+def query_over(draw, rng, terms: tuple[int, int], n_passages: int, ks: st.SearchStrategy[int]):
+    """A query over a drawn matrix: between terms[0] and terms[1] distinct terms with weights, then k,
+    passage ranks, maybe a filter, and a constant (BM25+'s)."""
+    q = draw(st.integers(*terms))
+    ids = rng.choice(terms[1], size=q, replace=False).astype(np.int64)
     weights = rng.integers(1, 4, size=q).astype(np.float64) / draw(st.sampled_from([1.0, 3.0]))
     id_rank = rng.permutation(n_passages).astype(np.int64)
     allowed = rng.random(n_passages) < 0.6 if draw(st.booleans()) else None
     constant = draw(st.sampled_from([0.0, 0.75]))
-    k = draw(st.integers(1, n_passages + 2))
-    return matrix, ids, weights, k, id_rank, allowed, constant
+    return ids, weights, draw(ks), id_rank, allowed, constant
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
@@ -105,14 +110,7 @@ def wide_problems(draw):
     if draw(st.booleans()):
         values -= np.float32(0.3)
     matrix = TermMatrix.from_scipy(sp.csr_matrix((values, (row, col)), shape=(n_terms, n_passages)))
-    q = draw(st.integers(1, n_terms))
-    ids = rng.choice(n_terms, size=q, replace=False).astype(np.int64)
-    weights = rng.integers(1, 4, size=q).astype(np.float64) / draw(st.sampled_from([1.0, 3.0]))
-    id_rank = rng.permutation(n_passages).astype(np.int64)
-    allowed = rng.random(n_passages) < 0.6 if draw(st.booleans()) else None
-    constant = draw(st.sampled_from([0.0, 0.75]))
-    k = draw(st.sampled_from([1, 10, 100]))
-    return matrix, ids, weights, k, id_rank, allowed, constant
+    return matrix, *query_over(draw, rng, (1, n_terms), n_passages, st.sampled_from([1, 10, 100]))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=SAME_PATH_EVERY_EXAMPLE)
