@@ -228,6 +228,9 @@ class StringTable:
         self.blob = blob
         self.offsets = offsets
         self._bytes = blob.data.cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
+        # the offsets as a memoryview too: indexing it gives Python ints directly, less than half the
+        # cost of a numpy scalar and int() (what one string costs is mostly finding its bounds)
+        self._ends = np.ascontiguousarray(offsets, dtype=np.int64).data.cast("B").cast("q")
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> StringTable:
@@ -249,7 +252,7 @@ class StringTable:
         return len(self.offsets) >= 1 and int(self.offsets[0]) == 0 and int(self.offsets[-1]) == len(self.blob)
 
     def __getitem__(self, i: int) -> str:
-        return str(self._bytes[int(self.offsets[i]) : int(self.offsets[i + 1])], "utf-8")
+        return str(self._bytes[self._ends[i] : self._ends[i + 1]], "utf-8")
 
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), self.ITER_ROWS):  # decoded a block of rows at a time
