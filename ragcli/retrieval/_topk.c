@@ -6,7 +6,7 @@ Why C, and why this way (BENCHMARKS.md, "Query speed" has the figures):
   (the extension is optional) and ragcli.retrieval.sparse falls back to numpy, with the same results.
 - MaxScore (Turtle & Flood 1995, as PISA implements it): the query's terms sorted by
   their maximum contribution; the terms whose maxima together cannot reach the k-th best score so far
-  are "non-essential" and are only looked up (galloping search) in passages an essential term holds.
+  are "non-essential" and count only for passages an essential term holds.
   The per-term maximum weight is stored at index time (`term_max`); an older index without it has it
   computed here from the term's postings.
 - MaxScore a window of 4,096 passages at a time (as Lucene's MaxScoreBulkScorer): the essential terms'
@@ -134,6 +134,13 @@ static inline double contribution(double w, float d) { return (double)((float)w 
 _Static_assert(WINDOW / 64 <= 64, "one 64-bit word says which words of a window's bitmap are in use");
 #define SCATTER_FACTOR 3 /* a non-essential term is added, not looked up, below this many postings expected a candidate */
 
+/* What a passage needs beside its partial sum to reach the bar when terms with these summed bounds
+   are still to come: the bounds and the query's constant, widened by MARGIN (the rounding of summing
+   in another order than the exact score's) */
+static inline double widened(double bounds, double constant) {
+    return bounds * (1 + MARGIN) + constant + MARGIN * fabs(constant);
+}
+
 typedef struct {
     const int64_t *indptr;
     const int32_t *indices;
@@ -213,13 +220,13 @@ static Py_ssize_t run(Query *Q) {
     /* A passage's `upper` is Σ (c + MARGIN·|c|) over the contributions c found so far: its partial sum
        widened by the margin that covers summing in another order than the exact score's. It cannot
        reach the threshold when upper + reach[l] < threshold, reach[l] being the summed bounds of the
-       looked-up terms look[0..l] widened the same way, plus the constant. */
-    double run_sum = 0.0, slack = fabs(Q->constant);
+       looked-up terms look[0..l], `widened`. */
+    double run_sum = 0.0;
     for (j = 0; j < q; j++) {
         run_sum += ub[j];
         prefix[j] = run_sum;
     }
-    const double reach_none = Q->constant + MARGIN * slack; /* reach with no term left to look up */
+    const double reach_none = widened(0.0, Q->constant); /* with no term left to look up */
     Py_ssize_t ne = 0; /* terms [0, ne) are non-essential */
     double threshold = -INFINITY;
     for (;;) {
@@ -261,7 +268,7 @@ static Py_ssize_t run(Query *Q) {
             added[j] = (double)(end[j] - p) * WINDOW < (double)SCATTER_FACTOR * (double)candidates * (double)(n - base);
             if (!added[j]) {
                 looked_sum += ub[j];
-                reach[looked] = looked_sum * (1 + MARGIN) + Q->constant + MARGIN * slack;
+                reach[looked] = widened(looked_sum, Q->constant);
                 look[looked++] = j;
                 continue;
             }
@@ -323,7 +330,7 @@ static Py_ssize_t run(Query *Q) {
                 if (!offer(Q->heap, k, &filled, e)) continue;
                 if (filled == k) { /* a higher bar: fewer essential terms from the next window on */
                     threshold = Q->heap[0].score;
-                    while (ne < q && prefix[ne] + Q->constant + MARGIN * (prefix[ne] + slack) < threshold) ne++;
+                    while (ne < q && widened(prefix[ne], Q->constant) < threshold) ne++;
                 }
             }
         }
