@@ -13,6 +13,7 @@ from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.generation.extractive import (
     ExtractiveGenerator,
     answer_sides,
+    in_situ_sides,
     question_kind,
     split_sentences,
     typed_spans,
@@ -107,6 +108,11 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("蜂王每天产多少卵？", "number"),
         ("谁建造蜂巢？", "name"),
         ("¿Qué es el propóleo?", None),
+        ("Wie lang ist der Rhein?", "number"),
+        ("What is the height of the tower?", "number"),  # a measure noun after "what"
+        ("Quelle est l'altitude du mont Blanc ?", "number"),
+        ("Какова максимальная глубина Байкала?", "number"),
+        ("What area of the city was rebuilt?", None),  # "what area" is a place, not a measure
     ],
 )
 def test_question_kinds_across_languages(question: str, kind: str | None) -> None:
@@ -280,3 +286,74 @@ def test_a_number_is_never_cut_out_of_a_word() -> None:
     sentence = "In the Ottoman Empire the plague recurred until the 19th century."
     answer = ExtractiveGenerator().generate("How long did plague last in the Ottoman empire?", hits(sentence))
     assert answer.text == f"{sentence} [1]"
+
+
+def test_a_measure_noun_stays_a_content_term() -> None:
+    # "altitude" makes the question a number question and still finds the sentence that names it
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="fr")))
+    assert generator.question_terms("Quelle est l'altitude du mont Blanc ?") == {"altitud", "mont", "blanc"}
+
+
+def test_a_sentence_about_the_previous_one_inherits_its_terms() -> None:
+    # "It" is Kilimanjaro: the second sentence shares no question term, yet holds the height
+    sources = hits(
+        "Mount Kilimanjaro is the highest mountain in Africa. It rises 5,895 metres above sea level.",
+        "Mount Kenya is the second highest mountain in Africa.",
+    )
+    assert ExtractiveGenerator().generate("How tall is Mount Kilimanjaro?", sources).text == "5,895 metres [1]"
+    # a German one: "Er starb 1832" is Goethe's death, though only the first sentence names him
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="de")))
+    goethe = hits("Johann Wolfgang von Goethe wurde 1749 in Frankfurt geboren. Er starb 1832 in Weimar.")
+    assert generator.generate("In welchem Jahr starb Goethe?", goethe).text == "1832 [1]"
+
+
+def test_the_title_of_a_passage_is_its_context() -> None:
+    sources = [
+        Hit(
+            1,
+            1.0,
+            "d1#0",
+            "d1",
+            "Eiffel Tower",
+            "d1.txt",
+            1,
+            0,
+            60,
+            "It is 330 metres tall. Paris has 2 million people.",
+        )
+    ]
+    assert ExtractiveGenerator().generate("How tall is the Eiffel Tower?", sources).text == "330 metres [1]"
+
+
+def test_a_bare_year_is_no_answer_to_how_many() -> None:
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
+    sources = hits("La torre se construyó para la Exposición de 1889 y recibe 7 millones de visitantes.")
+    assert generator.generate("¿Cuántos visitantes recibe la torre?", sources).text == "7 millones [1]"
+    # a year-like number with a unit, or with a thousands comma, is still a number
+    assert typed_spans("number", "In 1889 it had 1,889 visitors and 1889 people.", "How many?") == [(15, 20), (34, 45)]
+
+
+def test_sentences_start_at_capitals_of_any_european_alphabet() -> None:
+    assert split_sentences("Байкал — озеро. Озеро в Сибири. Es alto. ¿Dónde está? Él vino. «Да» сказал.") == [
+        "Байкал — озеро.",
+        "Озеро в Сибири.",
+        "Es alto.",
+        "¿Dónde está?",
+        "Él vino.",
+        "«Да» сказал.",
+    ]
+
+
+def test_chinese_questions_leave_the_question_word_where_the_answer_goes() -> None:
+    analyze = Analyzer()
+    assert in_situ_sides("长城东起哪里？", analyze) == {"长城": 1, "城东": 1, "东起": 1}
+    assert in_situ_sides("谁负责采集花蜜？", analyze) == {"负责": -1, "责采": -1, "采集": -1, "集花": -1, "花蜜": -1}
+    assert in_situ_sides("How tall is it?", analyze) == {}
+    sources = hits("蜜蜂是群居昆虫。工蜂负责采集花蜜和花粉。")
+    # the answer stands before the terms that follow "谁", not after them ("和花粉")
+    assert ExtractiveGenerator().generate("谁负责采集花蜜？", sources).text == "工蜂 [1]"
+
+
+def test_chinese_numbers_keep_decimals_and_units() -> None:
+    sources = hits("长城总长度为21196.18千米，始建于公元前7世纪。")
+    assert ExtractiveGenerator().generate("长城总长度是多少？", sources).text == "21196.18千米 [1]"

@@ -10,18 +10,22 @@ below are hand-written):
 
 1. Sentences of the top passages score by the idf-weighted share of the question's content terms they
    hold (the index's analyzer, so any of its languages; CJK text as character bigrams; question words
-   like "how many" are not content), with small bonuses for the passage's rank, for coming early, for
-   holding the kind of phrase the question asks for, and for a number right before what a "how many"
-   question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from; a
+   like "how many" are not content), plus a quarter of the terms only the passage's title or earlier
+   sentences hold ("Mount Kilimanjaro is …. It rises 5,895 metres": the pronoun's sentence is about
+   them), with small bonuses for the passage's rank, for coming early, for holding the kind of phrase
+   the question asks for, and for a number right before what a "how many" question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from; a
    typed question whose best sentence holds no phrase of its kind takes the best one that does, when
-   that one scores within TYPED_MARGIN. Sentences do not end at initials or titles ("William E. Simon",
-   "Mr. Smith", "U.S. Army").
+   that one scores within TYPED_MARGIN (a number or a date counting its inherited terms fully).
+   Sentences do not end at initials or titles ("William E. Simon", "Mr. Smith", "U.S. Army"), and start
+   at capitals of any European alphabet ("Озеро", "Él", "¿Dónde").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
-   "what was his name" / "cómo se llama"; "what temperature" asks for a number). Typed questions take
+   "what was his name" / "cómo se llama"; "what temperature", "wie hoch", "quelle est l'altitude",
+   "какова глубина" ask for a number). Typed questions take
    the typed phrases of the sentence ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo
    Langstroth"), also inside a hyphenated word ("5" of "5-cylinder"); a name ends at a possessive
-   ("William Tyndale's English Bible" is two) and a month alone is no name. All others take chunks:
+   ("William Tyndale's English Bible" is two) and a month alone is no name; a bare year is a date,
+   never the number a "how many" or "how tall" question asks for. All others take chunks:
    runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined
    by one short function word ("SI unit of magnetic flux density") that in English is neither an
    article nor an auxiliary ("noticed a strange odor" is no phrase), and names and quotations. English
@@ -29,7 +33,8 @@ below are hand-written):
    the question's bigrams.
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
-   where English word order puts the answer (`answer_sides`), less on the other — with small
+   where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
+   leaves its question word (`in_situ_sides`), less on the other — with small
    preferences for spans that end a phrase, hold a name, are a whole quotation, or are not shaped like an
    English adverb or verb form.
 
@@ -43,7 +48,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
@@ -57,11 +62,14 @@ _CJK = (
     "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
 _CJK_RE = re.compile(rf"[{_CJK}]")
-# sentence ends: . ! ? followed by space and an upper-case letter, digit or quote; CJK full stops; or a
-# blank line / list item
+# upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
+# "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
+# sentence ends: . ! ? followed by space and an upper-case letter, digit, quote or an opening ¿ ¡; CJK
+# full stops; or a blank line / list item
 _SENTENCE_END_RE = re.compile(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
-    r"[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
+    rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__|`")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
@@ -71,15 +79,22 @@ _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\
 _BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_RE = re.compile(_MONTH)
+_YEAR_RE = re.compile(r"1[0-9]\d\d|20\d\d")
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
 _SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
 )
+# units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
+# "1233 Kilometer", "1642 метра")
 _UNITS = (
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
-    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times"
+    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
+    r"m[eè]tres?|metros?|metri|metern?|kilom[eè]tres?|kil[oó]metros?|kilometri|kilometern?|años|ans|années|"
+    r"jahren?|anni|anos|jaar|personas|personnes|persone|pessoas|menschen|millones|millions|millionen|milioni|"
+    r"milhões|miljoen|grados|graus|gradi|grad|por ciento|pour cent|prozent|per cento|por cento|"
+    r"метр(?:а|ов)?|километр(?:а|ов)?|км|лет|года?|человек|миллион(?:а|ов)?|процент(?:а|ов)?|градус(?:а|ов)?"
 )
 # a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
 _AMOUNT = (
@@ -89,7 +104,7 @@ _SPAN_RES = {
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
-        r"|[零〇一二两三四五六七八九十百千万亿\d]+[个只枚人年天次%]?",
+        r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,
     ),
     "date": re.compile(
@@ -100,12 +115,28 @@ _SPAN_RES = {
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
     ),
 }
+# what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
+_MEASURES = (
+    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|hauteur|longueur|profondeur"
+    r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
+    r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
+    r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
+)
+# questions that ask for a measure: the question word asks for a number, and a measure noun stays a
+# content term ("What is the height of …" → "its height is 330 metres")
+_MEASURE_QUESTION = (
+    r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
+    r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
+    rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+\w+){{1,3}}?\W+{_MEASURES}\b)"
+    rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
+)
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
     (
         "number",
-        r"\bhow (?:many|much|long|far|old|big|fast|heavy|large|tall|high)\b|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
-        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|lange)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
+        rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
+        r"|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
+        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt|oft)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
         r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
     ),
     (
@@ -137,6 +168,9 @@ _EXPLAIN_RE = re.compile(
     r"|为什么|怎么|如何|なぜ|どうやって",
     re.IGNORECASE,
 )
+_CJK_QUESTION_RE = re.compile(
+    r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
+)
 _QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
@@ -162,6 +196,7 @@ QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
+CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
 TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding its kind when within this of the best
 
 _WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
@@ -220,6 +255,18 @@ def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str
     return sides
 
 
+def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
+    """Where the answer stands from each term of a Chinese or Japanese question: these languages leave
+    the question word where the answer goes ("长城东起哪里" → "长城……东起山海关"), so the answer follows
+    the terms before it (+1) and precedes those after it (-1). Empty without a CJK question word."""
+    found = _CJK_QUESTION_RE.search(question)
+    if found is None:
+        return {}
+    sides = dict.fromkeys(analyze(question[found.end() :]), -1)
+    sides.update(dict.fromkeys(analyze(question[: found.start()]), 1))
+    return sides
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage, markup and line breaks tidied."""
     sentences = []
@@ -242,6 +289,16 @@ def question_kind(question: str) -> str | None:
     if untyped:
         found.append((untyped.start(), 1, None))
     return min(found, key=lambda item: item[:2])[2] if found else None
+
+
+class _Scored(NamedTuple):
+    """A sentence of the sources, scored."""
+
+    score: float
+    number: int  # its passage's, 1-based
+    sentence: str
+    spans: list[tuple[int, int]]  # the typed phrases it holds
+    reach: float  # the score with the terms it inherits counted fully
 
 
 @dataclass
@@ -320,41 +377,53 @@ class ExtractiveGenerator:
         weights = {t: self.term_weight(t) for t in terms}
         total = sum(weights.values())
         kind = question_kind(question)
-        sides = answer_sides(question, self.analyzer) if self.analyzer.settings.language == "en" else {}
+        sides = in_situ_sides(question, self.analyzer) if _CJK_RE.search(question) else {}
+        if not sides and self.analyzer.settings.language == "en":
+            sides = answer_sides(question, self.analyzer)
         focus = self.focus(question, kind)
-        scored: list[tuple[float, int, str, list[tuple[int, int]]]] = []
+        scored: list[_Scored] = []
         for number, hit in enumerate(sources, start=1):
+            # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
+            carried = terms.intersection(self.analyzer(hit.title))
             for position, sentence in enumerate(split_sentences(hit.text)):
                 shared = terms.intersection(self.analyzer(sentence))
-                if not shared:
+                inherited = carried - shared
+                carried |= shared
+                if not shared and not inherited:
                     continue
                 spans = typed_spans(kind, sentence, question, self.stopwords) if kind else []
+                context = sum(weights[t] for t in inherited) / total
                 score = (
                     sum(weights[t] for t in shared) / total
+                    + CONTEXT_SHARE * context
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
                     + (TYPE_BONUS if spans else 0.0)
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
-                scored.append((score, number, sentence, spans))
+                scored.append(_Scored(score, number, sentence, spans, score + (1 - CONTEXT_SHARE) * context))
         if not scored:
             return Generation("", [], len(sources))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        if kind and not scored[0][3]:  # "when …?" and the best sentence holds no date: a close one that does
-            typed_best = next((item for item in scored if item[3]), None)
-            if typed_best is not None and typed_best[0] >= scored[0][0] - TYPED_MARGIN:
+        if kind and not scored[0].spans:  # "when …?" and the best sentence holds no date: a close one that does
+            # (for a number or a date, close counting what it inherits fully: "Mount Kilimanjaro is …. It
+            # rises 5,895 metres"; capitalised words are too common for a name to lean on that)
+            typed_best = next((item for item in scored if item.spans), None)
+            if typed_best is not None and (typed_best.reach if kind != "name" else typed_best.score) >= (
+                scored[0].score - TYPED_MARGIN
+            ):
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
         if kind is None and _EXPLAIN_RE.search(question):
-            _, number, sentence, _ = scored[0]
+            _, number, sentence, _, _ = scored[0]
             return Generation(f"{_tidy(sentence)} [{number}]", [number], len(sources))
         best: tuple[float, str, int] | None = None
-        for score, number, sentence, spans in scored[:SENTENCES_TRIED]:
+        for score, number, sentence, spans, _ in scored[:SENTENCES_TRIED]:
             found = self._best_span(sentence, spans, question, terms, weights, total, sides, focus)
             if found is not None and (best is None or score + SPAN_WEIGHT * found[0] > best[0]):
                 best = (score + SPAN_WEIGHT * found[0], found[1], number)
         if best is None:  # the sentences share terms but hold nothing else: the best one, whole
-            _, number, sentence, _ = scored[0]
+            _, number, sentence, _, _ = scored[0]
             return Generation(f"{sentence} [{number}]", [number], len(sources))
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
@@ -540,6 +609,8 @@ def typed_spans(
     found = [m.span() for m in _SPAN_RES[kind].finditer(sentence)]
     if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
+    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
+        found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
     for start, end in found:
         if kind == "name":  # "The Panthers'" → "Panthers"
             text = sentence[start:end]
