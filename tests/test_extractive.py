@@ -357,3 +357,25 @@ def test_chinese_questions_leave_the_question_word_where_the_answer_goes() -> No
 def test_chinese_numbers_keep_decimals_and_units() -> None:
     sources = hits("长城总长度为21196.18千米，始建于公元前7世纪。")
     assert ExtractiveGenerator().generate("长城总长度是多少？", sources).text == "21196.18千米 [1]"
+
+
+def test_plural_and_fraction_number_words_are_numbers() -> None:
+    generator = ExtractiveGenerator()
+    service = hits("The new service could carry hundreds of television channels from its first day.")
+    assert generator.generate("How many channels could the service carry?", service).text == "hundreds [1]"
+    vote = hits("Parliament can censure the Commission by a two-thirds majority of its members.")
+    assert generator.generate("How large a majority can censure the Commission?", vote).text == "two-thirds [1]"
+
+
+def test_a_name_question_may_be_answered_with_a_list_of_names() -> None:
+    sources = hits("In 1886 Tesla partnered with two businessmen, Robert Lane and Benjamin Vail, in New York.")
+    answer = ExtractiveGenerator().generate("What were the names of Tesla's partners?", sources)
+    assert answer.text == "Robert Lane and Benjamin Vail [1]"
+    crew = hits("Grissom, White, and Chaffee decided to name their flight Apollo 1.")
+    assert (
+        ExtractiveGenerator().generate("Who named the flight Apollo 1?", crew).text == "Grissom, White, and Chaffee [1]"
+    )
+    # in the analyzer's other languages too
+    spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
+    socios = hits("En 1886 Tesla se asoció con Robert Lane y Benjamin Vail en Nueva York.")
+    assert spanish.generate("¿Con quiénes se asoció Tesla?", socios).text == "Robert Lane y Benjamin Vail [1]"

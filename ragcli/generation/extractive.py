@@ -85,6 +85,7 @@ _SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
+    r"|hundreds|thousands|millions|billions|dozens|halves|thirds|quarters|fifths|tenths"
 )
 # units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
 # "1233 Kilometer", "1642 метра")
@@ -391,7 +392,7 @@ class ExtractiveGenerator:
                 carried |= shared
                 if not shared and not inherited:
                     continue
-                spans = typed_spans(kind, sentence, question, self.stopwords) if kind else []
+                spans = typed_spans(kind, sentence, question, self.stopwords, lists=True) if kind else []
                 context = sum(weights[t] for t in inherited) / total
                 score = (
                     sum(weights[t] for t in shared) / total
@@ -516,6 +517,27 @@ class ExtractiveGenerator:
         return [self.generate(question, sources) for question, sources in requests]
 
 
+# between names of one list: a comma, "and" / "or" in the analyzer's languages, or both
+_COORDINATION_RE = re.compile(r",?\s+(?:and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+")
+
+
+def _coordinated(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
+    """Lists of names ("Grissom, White, and Chaffee", "Robert Lane and Benjamin Vail") as one span each:
+    names joined by commas that end in a conjunction."""
+    joined = []
+    ordered = sorted(spans)
+    for i, (start, end) in enumerate(ordered):
+        last = end
+        for next_start, next_end in ordered[i + 1 :]:
+            between = _COORDINATION_RE.fullmatch(sentence, last, next_start)
+            if between is None:
+                break
+            last = next_end
+            if between.group().strip(" ,"):  # a conjunction closes the list
+                joined.append((start, last))
+    return joined
+
+
 def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     """What makes a span look like a phrase of its own: it opens after a function word or a break,
     closes before a break, or names something (a capitalised word inside the sentence)."""
@@ -600,10 +622,11 @@ def _tidy(text: str) -> str:
 
 
 def typed_spans(
-    kind: str, sentence: str, question: str, stopwords: frozenset[str] = frozenset()
+    kind: str, sentence: str, question: str, stopwords: frozenset[str] = frozenset(), lists: bool = False
 ) -> list[tuple[int, int]]:
     """Phrases of `kind` in the sentence that the question does not already contain (nor stopwords
-    alone, like a capitalised "He" or "In")."""
+    alone, like a capitalised "He" or "In"); with `lists`, also lists of names ("Grissom, White, and
+    Chaffee") as one phrase each."""
     asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"} | stopwords
     spans = []
     found = [m.span() for m in _SPAN_RES[kind].finditer(sentence)]
@@ -623,8 +646,13 @@ def typed_spans(
             if _MONTH_RE.fullmatch(sentence, start, end):  # a date, not a name
                 continue
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
-        if words and not words <= asked and not (kind == "name" and start == 0 and len(words) == 1):
+        if words and not words <= asked:
             spans.append((start, end))
+    if kind == "name":  # a capitalised first word alone is no name ("He", "Many"), but may open a list
+        first_word = [(start, end) for start, end in spans if start == 0 and not re.search(r"\W", sentence[start:end])]
+        listed = _coordinated(spans, sentence) if lists else []
+        spans = [span for span in spans if span not in first_word]
+        return spans + [span for span in listed if span not in spans]
     return spans
 
 
