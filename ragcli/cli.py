@@ -293,6 +293,8 @@ def query(
     from ragcli.retrieval.index import load_index
 
     # every option is checked before the index is opened, stdin is read or a model is loaded
+    if not question.strip():
+        raise InvalidOptionError("the question is empty", hint="ask a question, or pass - to read them from stdin")
     restriction = Filter.parse(path_globs or (), where or ())
     _check_retriever(retriever)
     _unused_fusion_options([retriever], rrf_k, dense_weight)

@@ -378,3 +378,11 @@ def test_a_bad_filter_exits_2_before_the_index_is_opened(tmp_path: Path) -> None
     result = run("query", "x", "--index", str(tmp_path / "none"), "--where", "size", "--no-generate")
     assert result.returncode == ExitCode.USAGE
     assert result.stderr.count("\n") == 1 and "--where 'size'" in result.stderr
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t\n"])
+def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
+    result = run("query", question, "--index", str(sample_index))
+    assert result.returncode == ExitCode.USAGE
+    assert "the question is empty" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
