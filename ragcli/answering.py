@@ -21,6 +21,7 @@ from ragcli.generation.base import (
     Generator,
     StreamingGenerator,
     make_generator,
+    visible_text,
 )
 from ragcli.records import Hit
 from ragcli.retrieval.base import Scorer
@@ -249,7 +250,7 @@ def stream_answer(
     text = ""
     for piece in pieces:
         text += piece
-        on_text(text)
+        on_text(visible_text(text))  # a reasoning model's thinking is not shown
     generation = finish()
     answer.timings["load"] = load_seconds
     return with_generation(answer, generator, generation, time.perf_counter() - began, fallback)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from clihelpers import RAGCLI, run
 
-from ragcli.answering import answer_many
+from ragcli.answering import Answer, answer_many, stream_answer
 from ragcli.errors import ExitCode, InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import (
     Generation,
@@ -30,10 +30,13 @@ from ragcli.generation.base import (
     make_generator,
     no_answer,
     settle,
+    strip_reasoning,
+    visible_text,
 )
 from ragcli.generation.openai import (
     OpenAIGenerator,
     approx_tokens,
+    asks_not_to_think,
     context_of,
     first_tokens,
     is_context_error,
@@ -292,6 +295,24 @@ def test_evaluate_answers_through_the_server(server: Server, sample_index: Path,
 # the library against the same server
 
 
+def test_the_server_is_asked_not_to_think(server: Server, sample_index: Path) -> None:
+    # the served model's chat template writes an empty thought when told enable_thinking=False (as
+    # Qwen3's does): the same prompt is longer through ragcli than asked plainly, so the field went
+    # through the real server to the template
+    import openai
+
+    generator = OpenAIGenerator(None, options(server))
+    prompt = "Passages: none. Question: what are varroa mites?"
+    ours = generator._request(prompt, stream=False)
+    plain = openai.OpenAI(base_url=server.url, api_key="none", max_retries=0).chat.completions.create(
+        model=str(server.model), messages=[{"role": "user", "content": prompt}], max_tokens=8, temperature=0.0
+    )
+    assert ours.usage.prompt_tokens > plain.usage.prompt_tokens
+    # OpenAI's own API would refuse a field it does not know: it is never sent there
+    assert asks_not_to_think(server.url) and asks_not_to_think("http://127.0.0.1:11434/v1")
+    assert not asks_not_to_think(None) and not asks_not_to_think("https://api.openai.com/v1")
+
+
 def test_stream_yields_pieces_that_make_the_whole_answer(server: Server, sample_index: Path) -> None:
     from ragcli.retrieval.index import load_index
 
@@ -455,6 +476,39 @@ def test_prompts_never_ask_for_citation_markers() -> None:
             assert "cite" not in template.lower() and "[1]" not in template
     assert "shortest phrase" in template_for(CHAT, "short") and "one sentence" in template_for(CHAT, "sentence")
     assert template_for(SEQ2SEQ).rstrip().endswith("Answer:")
+
+
+def test_a_reasoning_models_thinking_is_no_part_of_the_answer() -> None:
+    sources = [hit(1, "The queen lays up to 2,000 eggs a day."), hit(2, "Drones mate.")]
+    assert strip_reasoning("<think>The passage says 2,000.</think>\n\n2,000 eggs") == "\n\n2,000 eggs"
+    assert strip_reasoning("<THINKING>a\nb</THINKING>up to 2,000") == "up to 2,000"
+    # the chat template opened the thought (DeepSeek-R1's): the reply holds only the closing tag
+    assert strip_reasoning("Let me look at [2]. Hmm.</think>2,000") == "2,000"
+    # the budget ran out while the model thought: nothing was answered
+    assert strip_reasoning("<think>Okay, the user asks about eggs. Passage [1] says") == ""
+    assert strip_reasoning("2,000 eggs, no tags at all") == "2,000 eggs, no tags at all"
+    assert settle("<think>Passage [2] is about drones, [1] about eggs.</think> 2,000 eggs", sources, 2) == Generation(
+        "2,000 eggs", [1], 2
+    )
+    assert settle("<think>Okay, let me think about [1] and [2]", sources, 2) == Generation("", [], 2)
+
+
+def test_a_streamed_answer_never_shows_the_thinking() -> None:
+    assert visible_text("<thi") == "" and visible_text("2,000 <") == "2,000 " and visible_text("a < b") == "a < b"
+    assert visible_text("<think>hm") == "" and visible_text("<think>hm</think>2,0") == "2,0"
+
+    class Thinking:
+        name, model = "thinking", "thinking-model"
+
+        def stream(self, question: str, sources: list[Hit]):  # type: ignore[no-untyped-def]
+            pieces = ["<th", "ink>The passage", " says 2,000.</th", "ink>\n", "2,000", " eggs"]
+            return iter(pieces), lambda: settle("".join(pieces), sources, len(sources))
+
+    shown: list[str] = []
+    item = Answer("How many eggs?", "bm25", [hit(1, "The queen lays up to 2,000 eggs a day.")])
+    done = stream_answer(item, Thinking(), 0.0, on_text=shown.append)  # type: ignore[arg-type]
+    assert shown == ["", "", "", "\n", "\n2,000", "\n2,000 eggs"]
+    assert done.answer == "2,000 eggs" and done.citations == [1]
 
 
 class Marker:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from conftest import SAMPLE_CORPUS
 
+# a reasoning model's kind of template, as Qwen3's: `enable_thinking=False` writes an empty thought
+# into the prompt, so the model answers at once (the tests see the difference in the prompt)
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|{{ message['role'] }}|> {{ message['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
+    "{% if add_generation_prompt %}<|assistant|> "
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
 )
 
 

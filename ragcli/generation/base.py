@@ -7,9 +7,10 @@ All generators share one small protocol (`Generator`), so tests and users can pl
 `auto` asks a configured server first (--base-url or $RAGCLI_BASE_URL: `openai`), else a transformers
 model, and falls back to the extractive baseline when the default model cannot be loaded.
 
-`settle` turns a model's raw text into a `Generation` the same way for every model backend: an
-answer that is only citation markers (`[1]`, `[1] [2]`) or a "don't know" is no answer and cites
-nothing; otherwise citations are the markers the model wrote, else the passages holding the answer.
+`settle` turns a model's raw text into a `Generation` the same way for every model backend: a
+reasoning model's thinking (`<think>…</think>`) is left out; an answer that is only citation markers
+(`[1]`, `[1] [2]`) or a "don't know" is no answer and cites nothing; otherwise citations are the
+markers the model wrote, else the passages holding the answer.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ _NO_ANSWER_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"\w+")
+# reasoning models (Qwen3, DeepSeek-R1, QwQ …) think between tags before they answer; some chat templates
+# open the tag in the prompt, so the reply holds only the closing one
+_REASONING_TAGS = ("think", "thinking", "reasoning")
+_REASONING_RE = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_REASONING_OPEN_RE = re.compile(r"<(?:think|thinking|reasoning)>", re.IGNORECASE)
+_REASONING_CLOSE_RE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+_PARTIAL_TAG_RE = re.compile(r"</?([a-z]{0,9})$", re.IGNORECASE)
 
 
 @dataclass
@@ -122,10 +130,33 @@ def no_answer(text: str) -> bool:
     return not text.strip() or bool(_MARKERS_ONLY_RE.match(text.strip())) or bool(_NO_ANSWER_RE.match(text.strip()))
 
 
+def strip_reasoning(text: str) -> str:
+    """A reply without the model's reasoning: `<think>…</think>` blocks go, and so does everything up to
+    a closing tag whose opening one the chat template wrote; reasoning never closed (the token budget
+    ran out while the model thought) leaves nothing after its opening tag."""
+    text = _REASONING_RE.sub("", text)
+    closes = list(_REASONING_CLOSE_RE.finditer(text))
+    if closes:
+        text = text[closes[-1].end() :]
+    opened = _REASONING_OPEN_RE.search(text)
+    return text[: opened.start()] if opened else text
+
+
+def visible_text(text: str) -> str:
+    """What of a reply still being written can be shown: `strip_reasoning`, less a tag being written
+    ("<thi" may open reasoning)."""
+    shown = strip_reasoning(text)
+    partial = _PARTIAL_TAG_RE.search(shown)
+    if partial and any(tag.startswith(partial.group(1).lower()) for tag in _REASONING_TAGS):
+        shown = shown[: partial.start()]
+    return shown
+
+
 def settle(text: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
-    """A model's raw text as a Generation: no answer (empty text, no citations) when it says nothing;
-    else the text as written, citing the markers it wrote or the passages holding it."""
-    text = text.strip()
+    """A model's raw text as a Generation: its reasoning left out (`strip_reasoning`); no answer (empty
+    text, no citations) when it says nothing; else the text as written, citing the markers it wrote or
+    the passages holding it."""
+    text = strip_reasoning(text).strip()
     if no_answer(text):
         return Generation("", [], sources_in_prompt)
     return Generation(text, cited_sources(text, list(sources)[:sources_in_prompt]), sources_in_prompt)

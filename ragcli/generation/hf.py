@@ -94,8 +94,8 @@ class TransformersGenerator:
         if not self.uses_chat_template:
             return prompt
         return str(
-            self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            self.tokenizer.apply_chat_template(  # no thinking: a short answer, within --max-new-tokens
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True, enable_thinking=False
             )
         )
 

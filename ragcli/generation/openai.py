@@ -8,6 +8,10 @@ terminal). Where the server is: --base-url, else $RAGCLI_BASE_URL, else $OPENAI_
 OpenAI's API. The key: the variable --api-key-env names, else $OPENAI_API_KEY; a local server needs
 none, and gets a dummy. The key is handed to the client and never printed, stored or put in an error.
 
+A reasoning model (Qwen3, DeepSeek-R1 …) is asked not to think (`chat_template_kwargs`, which vLLM,
+SGLang, llama.cpp and `transformers serve` pass to the chat template; not sent to OpenAI's API), and
+whatever thinking comes back (`<think>…</think>`) is left out of the answer (generation.base).
+
 The prompt budget is the model's context as the server reports it in /v1/models (vLLM's
 `max_model_len`, llama.cpp's `n_ctx_train`, `context_length` …), else --context-tokens, else 4096,
 less --max-new-tokens; tokens are approximated as characters / 4 (no tokenizer is at hand for a
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
-from ragcli.generation.base import Generation, GenerationOptions, settle
+from ragcli.generation.base import Generation, GenerationOptions, settle, strip_reasoning
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
 from ragcli.records import Hit
 
@@ -122,6 +126,12 @@ def context_of(entry: dict[str, Any] | None) -> int | None:
     return None
 
 
+def asks_not_to_think(base_url: str | None) -> bool:
+    """Whether requests to this server carry `chat_template_kwargs` (enable_thinking false): any server
+    but OpenAI's own API, which refuses fields it does not know."""
+    return base_url is not None and urlsplit(base_url).hostname != "api.openai.com"
+
+
 def approx_tokens(text: str) -> int:
     """Tokens as characters / 4, rounded up (documented: no tokenizer for a remote model)."""
     return -(-len(text) // CHARS_PER_TOKEN)
@@ -195,6 +205,10 @@ class OpenAIGenerator:
         self.template = self.options.prompt_template or template_for(CHAT, self.options.answer_style)
         self._stream_errors = _transport_errors(self._openai)
         self._length_field = "max_tokens"  # what most servers read; OpenAI's newest models want the other
+        # reasoning models (Qwen3 …) would spend --max-new-tokens thinking: ask the chat template not to
+        # (vLLM, SGLang, llama.cpp and `transformers serve` pass it on; others ignore it). Not sent to
+        # OpenAI's API, which refuses fields it does not know, nor again to a server that refused it
+        self._template_kwargs = asks_not_to_think(self.base_url)
 
     # the server ------------------------------------------------------------------------------------
     def _list_models(self) -> dict[str, dict[str, Any]]:
@@ -284,8 +298,18 @@ class OpenAIGenerator:
         )
 
     def _request(self, prompt: str, stream: bool) -> Any:
+        try:
+            return self.client.chat.completions.create(**self._arguments(prompt, stream))
+        except self._openai.APIStatusError as exc:
+            refused = exc.status_code in (400, 422) and "chat_template_kwargs" in self._server_says(exc)
+            if not (refused and self._template_kwargs):
+                raise
+            self._template_kwargs = False  # a server that refuses the field: ask without it, from now on
+            return self.client.chat.completions.create(**self._arguments(prompt, stream))
+
+    def _arguments(self, prompt: str, stream: bool) -> dict[str, Any]:
         o = self.options
-        kwargs: dict[str, Any] = {
+        arguments: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": "user", "content": prompt}],
             self._length_field: o.max_new_tokens,
@@ -293,8 +317,10 @@ class OpenAIGenerator:
             "stream": stream,
         }
         if o.temperature > 0:
-            kwargs.update(top_p=o.top_p, seed=o.seed)
-        return self.client.chat.completions.create(**kwargs)
+            arguments.update(top_p=o.top_p, seed=o.seed)
+        if self._template_kwargs:
+            arguments["extra_body"] = {"chat_template_kwargs": {"enable_thinking": False}}
+        return arguments
 
     def _send(self, question: str, sources: Sequence[Hit], stream: bool) -> tuple[Any, FittedPrompt]:
         """The response and the prompt it answers; a prompt the server finds too long is sent once more
@@ -338,7 +364,7 @@ class OpenAIGenerator:
         except self._openai.APIError as exc:
             raise self._error(exc) from None
         choices = getattr(response, "choices", None) or []
-        return (choices[0].message.content or "") if choices else ""
+        return strip_reasoning(choices[0].message.content or "") if choices else ""
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
         """Text pieces as the server sends them, and a function returning the finished Generation."""
