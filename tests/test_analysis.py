@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
+from ragcli.analysis import _PLAIN_TOKEN_RE, _TOKEN_RE, Analyzer, AnalyzerSettings, surface_tokens
 from ragcli.errors import InvalidOptionError
 
 
@@ -84,3 +86,11 @@ def test_remembered_terms_are_the_terms_and_stay_bounded(monkeypatch: pytest.Mon
         assert analyzer(text) == [t for t in map(analyzer.term_of, surface_tokens(text)) if t is not None]
         assert len(analyzer._remembered) <= 5
     assert analyzer("running running") == ["run", "run"]
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2E7F) | st.sampled_from("'’._ -.")))
+def test_text_without_cjk_splits_into_the_same_words_by_the_plain_pattern(text: str) -> None:
+    # surface_tokens takes the faster pattern when the text holds no CJK character: the index's terms
+    # must not change with it (all code points below the first CJK block, plus the joiners)
+    folded = text.casefold()
+    assert _PLAIN_TOKEN_RE.findall(folded) == _TOKEN_RE.findall(folded)

@@ -9,7 +9,9 @@ rows from an earlier build included.
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,12 +36,13 @@ def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndar
     """
     import scipy.sparse as sp
 
-    ids: dict[str, int] = {}
+    ids: defaultdict[str, int] = defaultdict(count().__next__)  # a new surface gets the next id
+    surface_id = ids.__getitem__  # mapped in C (map), not a Python call per token
     lengths = np.empty(len(texts), dtype=np.int64)
     columns = array("q")
     for row, text in enumerate(texts):
         tokens = surface_tokens(text)
-        columns.extend([ids.setdefault(t, len(ids)) for t in tokens])
+        columns.extend(map(surface_id, tokens))
         lengths[row] = len(tokens)
     cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)
     rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
@@ -50,12 +53,25 @@ def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndar
     return list(ids), matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.int32)
 
 
+class _SurfaceIds(dict[str, int]):
+    """A dict whose missing keys are computed by `compute` once, then kept (`__missing__`)."""
+
+    def __init__(self, compute: Callable[[str], int]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = self._compute(key)
+        return value
+
+
 class CountMatrixBuilder:
     """Stacks count rows (new batches and reused ones) over one growing vocabulary."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.surface_term: dict[str, int] = {}  # surface form → provisional term id (-1: dropped)
+        # surface form → provisional term id (-1: dropped), a form analysed when first looked up
+        self.surface_term = _SurfaceIds(lambda surface: self._term_id(self.analyzer.term_of(surface)))
         self.term_ids: dict[str, int] = {}  # term → provisional id
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (row lengths, term ids, counts)
         self._old_terms: Sequence[str] | None = None
@@ -73,10 +89,8 @@ class CountMatrixBuilder:
         """Rows counted by `count_surfaces`, mapped to terms."""
         import scipy.sparse as sp
 
-        unseen = [s for s in surfaces if s not in self.surface_term]
-        for surface, term in zip(unseen, self.analyzer.terms_of(unseen)):
-            self.surface_term[surface] = self._term_id(term)
-        to_term = np.fromiter((self.surface_term[s] for s in surfaces), dtype=np.int64, count=len(surfaces))
+        look_up = self.surface_term.__getitem__  # mapped in C (map); Python runs only for unseen forms
+        to_term = np.fromiter(map(look_up, surfaces), dtype=np.int64, count=len(surfaces))
         columns = to_term[indices] if len(indices) else indices.astype(np.int64)
         rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
         kept = columns >= 0
