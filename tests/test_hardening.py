@@ -533,6 +533,11 @@ def test_hostile_queries_have_defined_answers(sample_index: Path, query: str) ->
     assert all(h.score > 0 for h in hits) and all(a.score >= b.score for a, b in itertools.pairwise(hits))
     answered = answer(query[:100_000], index, "extractive", k=3)
     assert (answered.answer != "") == bool(answered.sources) == bool(hits)
+    if not query.strip():  # the command line refuses an empty question before any work (the library answers it)
+        for options in (["--no-generate", "--json"], ["-g", "extractive"]):
+            refused = invoke("query", query, *options, "--index", str(sample_index))
+            assert refused.exit_code == ExitCode.USAGE and "the question is empty" in refused.output
+        return
     as_json = invoke("query", query, "--no-generate", "--json", "--index", str(sample_index))
     assert as_json.exit_code == 0 and json.loads(as_json.stdout)["hits"] == [
         h.to_dict() for h in index.with_metadata(hits)
