@@ -44,7 +44,12 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
             start = text.index(stripped[0])
             yield start, start + len(stripped)
         return
-    words = [m.span() for m in _WORD_RE.finditer(text)]
+    if len(text.split(None, settings.size)) <= settings.size:  # one window: no word's place is needed
+        stripped = text.lstrip()  # str.split, str.strip and the regex's \s agree on what is whitespace
+        if stripped:
+            yield len(text) - len(stripped), len(text.rstrip())
+        return
+    words = [m.span() for m in _WORD_RE.finditer(text)]  # ~37 us for 100 words: only where windows are cut
     step = settings.size - settings.overlap
     for first in range(0, len(words), step):
         last = min(first + settings.size, len(words))

@@ -4,7 +4,11 @@ the documented defaults (200 words, 40 shared), the last window, segments of a s
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ragcli.chunking import ChunkSettings, split_document
 from ragcli.errors import InvalidOptionError
@@ -109,3 +113,29 @@ def test_every_passage_of_a_page_carries_the_page_number() -> None:
     passages = split_document(page, ChunkSettings(size=2, overlap=0))
     assert [(p.text, p.page) for p in passages] == [("one two", 3), ("three four", 3), ("five", 3)]
     assert {p.page for p in split_document(doc("no pages here"), ChunkSettings(size=2, overlap=0))} == {0}
+
+
+WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
+
+
+@given(
+    st.lists(st.tuples(st.text(alphabet=WHITESPACE, max_size=3), st.text(alphabet="ab.é\u200b\ufeff", max_size=3))),
+    st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)]),
+)
+def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
+    pieces: list[tuple[str, str]], size_overlap: tuple[int, int]
+) -> None:
+    # a document of at most `size` words is one window found without locating each word (str.split
+    # and str.strip): the same window as the word-by-word route, for every kind of Unicode whitespace
+    text = "".join(space + word for space, word in pieces)
+    settings = ChunkSettings(*size_overlap)
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    step = settings.size - settings.overlap
+    expected = []
+    for first in range(0, len(spans), step):
+        last = min(first + settings.size, len(spans))
+        expected.append((spans[first][0], spans[last - 1][1]))
+        if last == len(spans):
+            break
+    passages = split_document(doc(text), settings)
+    assert [(p.start, p.end) for p in passages] == expected
