@@ -1,6 +1,6 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~570 lines) because the
+fallback when no language model can be loaded. Longer than most modules (~670 lines) because the
 question kinds, the span candidates and their scoring belong together and were tuned as one.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
@@ -13,30 +13,31 @@ below are hand-written):
    like "how many" are not content), plus a quarter of the terms only the passage's title or earlier
    sentences hold ("Mount Kilimanjaro is …. It rises 5,895 metres": the pronoun's sentence is about
    them), with small bonuses for the passage's rank, for coming early, for holding the kind of phrase
-   the question asks for, and for a number right before what a "how many" question counts ("2,000 eggs"). The best sentence (SENTENCES_TRIED) is the one answered from; a
-   typed question whose best sentence holds no phrase of its kind takes the best one that does, when
-   that one scores within TYPED_MARGIN (a number or a date counting its inherited terms fully).
-   Sentences do not end at initials or titles ("William E. Simon", "Mr. Smith", "U.S. Army"), and start
-   at capitals of any European alphabet ("Озеро", "Él", "¿Dónde").
+   the question asks for, and for a number right before what a "how many" question counts ("2,000
+   eggs"). The best sentence (SENTENCES_TRIED) is the one answered from; a typed question whose best
+   sentence holds no phrase of its kind takes the best one that does, when that one scores within
+   TYPED_MARGIN (a number or a date counting its inherited terms fully). Sentences do not end at
+   initials or titles ("William E. Simon", "Mr. Smith", "U.S. Army"), and start at capitals of any
+   European alphabet ("Озеро", "Él", "¿Dónde").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
    "what was his name" / "cómo se llama"; "what temperature", "wie hoch", "quelle est l'altitude",
-   "какова глубина" ask for a number). Typed questions take
-   the typed phrases of the sentence ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo
-   Langstroth"), also inside a hyphenated word ("5" of "5-cylinder"); a name ends at a possessive
-   ("William Tyndale's English Bible" is two) and a month alone is no name; a bare year is a date,
-   never the number a "how many" or "how tall" question asks for. All others take chunks:
-   runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined
-   by one short function word ("SI unit of magnetic flux density") that in English is neither an
-   article nor an auxiliary ("noticed a strange odor" is no phrase), and names and quotations. English
-   modal verbs ("may", "must") count as stopwords. In CJK text, a chunk is a run of characters outside
-   the question's bigrams.
+   "какова глубина" ask for a number). Typed questions take the typed phrases of the sentence
+   ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a
+   hyphenated word ("5" of "5-cylinder"); a name ends at a possessive ("William Tyndale's English
+   Bible" is two), a list of names is one ("Grissom, White, and Chaffee") and a month alone is no
+   name; a bare year is a date, never the number a "how many" or "how tall" question asks for. All
+   others take chunks: runs of words that are neither stopwords nor question words, cut at
+   punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
+   in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
+   names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
+   is a run of characters outside the question's bigrams.
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
-   leaves its question word (`in_situ_sides`), less on the other — with small
-   preferences for spans that end a phrase, hold a name, are a whole quotation, or are not shaped like an
-   English adverb or verb form.
+   leaves its question word (`in_situ_sides`), less on the other — with small preferences for spans
+   that end a phrase, hold a name, are a whole quotation, or are not shaped like an English adverb or
+   verb form.
 
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
