@@ -26,6 +26,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -385,6 +386,8 @@ class GenerationWriter:
         self.folder = index_dir / self.generation
         self.files: dict[str, dict[str, Any]] = {}
         self.replaces: tuple[str | None, list[str]] = (None, [])
+        self._behind: dict[str, Future[dict[str, Any]]] = {}  # payloads being written on the writer thread
+        self._thread: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> GenerationWriter:
         self.replaces = raw_generation(self.index_dir)
@@ -397,12 +400,32 @@ class GenerationWriter:
         return self
 
     def write(self, name: str, payload: dict[str, Any]) -> None:
-        path = self.folder / name
         try:
-            digest = save_payload(path, payload)
-            self.files[name] = {"bytes": path.stat().st_size, "sha256": digest}
+            self.files[name] = self._save(name, payload)
         except OSError as exc:
             raise self._error(exc) from None
+
+    def write_behind(self, name: str, payload: dict[str, Any]) -> None:
+        """`write`, on one background thread: writing, hashing and fsyncing a payload mostly release the
+        GIL, so the caller computes the next payload meanwhile. `publish` waits for it (and raises the
+        error a failed write would have raised)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragcli-write")
+        self._behind[name] = self._thread.submit(self._save, name, payload)
+
+    def _save(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        path = self.folder / name
+        digest = save_payload(path, payload)
+        return {"bytes": path.stat().st_size, "sha256": digest}
+
+    def _written(self) -> None:
+        """Wait for the payloads written behind, in the order they were given; the first failure raised."""
+        behind, self._behind = self._behind, {}
+        for name, future in behind.items():
+            try:
+                self.files[name] = future.result()
+            except OSError as exc:
+                raise self._error(exc) from None
 
     def keep(self, index_dir: Path, manifest: dict[str, Any], name: str, payload: Callable[[], Payload]) -> None:
         """Put a payload of an earlier generation of this index into this one as it is: a hard link (no
@@ -427,6 +450,7 @@ class GenerationWriter:
         return _index_write_error(self.index_dir, exc)
 
     def publish(self, manifest: dict[str, Any]) -> None:
+        self._written()
         manifest = dict(manifest)
         manifest.update(
             format=FORMAT_NAME,
@@ -460,5 +484,7 @@ class GenerationWriter:
         remove_leftovers(self.index_dir, keep=[self.generation])
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()  # waits: the writes behind end before a failed build's folder goes
         if exc_type is not None:
             remove_generation(self.folder)

@@ -697,3 +697,64 @@ def test_each_way_a_payload_fails_to_load_names_it_and_says_to_rebuild(
         assert caught.value.message.endswith("; the file is not a ragcli payload")
         assert caught.value.message.count(str(path)) == 1
     assert caught.value.hint == store.REBUILD_HINT
+
+
+def test_a_payload_written_behind_is_recorded_as_one_written_in_line(tmp_path: Path) -> None:
+    payload = {"weights": np.arange(100_000, dtype=np.float32), "n": 3}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with store.GenerationWriter(tmp_path / "a") as writer:
+        writer.write("bm25.joblib", payload)
+        writer.publish({})
+    with store.GenerationWriter(tmp_path / "b") as behind:
+        behind.write_behind("bm25.joblib", payload)
+        assert "bm25.joblib" not in behind.files  # recorded when publish has waited for it
+        behind.publish({})
+    a = json.loads((tmp_path / "a" / MANIFEST).read_text())["files"]
+    b = json.loads((tmp_path / "b" / MANIFEST).read_text())["files"]
+    assert a == b and b["bm25.joblib"]["sha256"] == store.sha256_file(behind.folder / "bm25.joblib")
+
+
+def test_a_failed_write_behind_fails_the_publish_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = store.save_payload
+
+    def full_disk(path: Path, payload: dict) -> str:
+        if path.name == "counts.joblib":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(path, payload)
+
+    monkeypatch.setattr(store, "save_payload", full_disk)
+    with pytest.raises(IndexWriteError, match="No space left on device"), store.GenerationWriter(tmp_path) as writer:
+        writer.write_behind("counts.joblib", {"x": np.arange(3)})
+        writer.write_behind("bm25.joblib", {"x": np.arange(3)})
+        writer.publish({})
+    assert not (tmp_path / MANIFEST).exists() and not list(tmp_path.glob("data-*"))
+
+
+def test_a_build_interrupted_while_a_payload_is_written_behind_removes_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    original = store.save_payload
+
+    finished: list[str] = []
+
+    def slow(path: Path, payload: dict) -> str:
+        started.set()
+        release.wait(timeout=30)
+        digest = original(path, payload)  # into the folder, which must still be there
+        finished.append(path.name)
+        return digest
+
+    monkeypatch.setattr(store, "save_payload", slow)
+    with pytest.raises(KeyboardInterrupt), store.GenerationWriter(tmp_path) as writer:
+        writer.write_behind("counts.joblib", {"x": np.arange(3)})
+        assert started.wait(timeout=30)
+        threading.Timer(0.2, release.set).start()  # the write ends after the interruption
+        raise KeyboardInterrupt
+    assert finished == ["counts.joblib"]  # the folder was removed once the write had ended, not under it
+    assert not list(tmp_path.glob("data-*"))

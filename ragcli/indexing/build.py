@@ -321,9 +321,9 @@ def _build(
                 if old is not None and unchanged:  # the same vocabulary: the earlier file, linked
                     writer.keep(old.path, old.manifest, TERMS_FILE, partial(dict, terms))
                 else:
-                    writer.write(TERMS_FILE, terms)
-                writer.write(COUNTS_FILE, counts_payload(matrix))
-                writer.write(METADATA_FILE, columns.metadata.payload())
+                    writer.write_behind(TERMS_FILE, terms)
+                writer.write_behind(COUNTS_FILE, counts_payload(matrix))
+                writer.write_behind(METADATA_FILE, columns.metadata.payload())
                 data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
                 updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
                 writer.publish(manifest)
@@ -393,7 +393,7 @@ def _write_retrievers(
             writer.keep(keep_from.path, keep_from.manifest, retriever.payload, payload)
             continue
         built = retriever.build(settings, data)
-        writer.write(retriever.payload, built.payload)
+        writer.write_behind(retriever.payload, built.payload)  # while the next retriever builds
         manifest[retriever.name] = built.manifest
     return retriever_updates(recorded_before, manifest) if before is not None else []
 
