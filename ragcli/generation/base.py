@@ -73,7 +73,7 @@ class GenerationOptions:
     base_url: str | None = None  # else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL
     api_key_env: str | None = None  # the variable holding the key (default OPENAI_API_KEY); never the key itself
     concurrency: int = 4  # requests in flight at once (query -, evaluate)
-    timeout: float = 300.0  # seconds per request: a local model on a CPU, behind others in flight, is slow
+    timeout: float = 300.0  # seconds per request, waiting behind others in flight included
     retries: int = 2  # retries on 429, 5xx, timeouts and connection errors, with exponential backoff
     context_tokens: int | None = None  # the model's context when the server does not say (approx. chars / 4)
 
