@@ -38,13 +38,8 @@ class ChunkSettings:
 
 
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
-    if settings.size == 0:
-        stripped = text.strip()
-        if stripped:
-            start = text.index(stripped[0])
-            yield start, start + len(stripped)
-        return
-    if len(text.split(None, settings.size)) <= settings.size:  # one window: no word's place is needed
+    # size 0, or no more words than a window holds: one window, and no word's place is needed
+    if settings.size == 0 or len(text.split(None, settings.size)) <= settings.size:
         stripped = text.lstrip()  # str.split, str.strip and the regex's \s agree on what is whitespace
         if stripped:
             yield len(text) - len(stripped), len(text.rstrip())

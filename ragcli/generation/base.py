@@ -42,9 +42,10 @@ _WORD_RE = re.compile(r"\w+")
 # reasoning models (Qwen3, DeepSeek-R1, QwQ …) think between tags before they answer; some chat templates
 # open the tag in the prompt, so the reply holds only the closing one
 _REASONING_TAGS = ("think", "thinking", "reasoning")
-_REASONING_RE = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_REASONING_OPEN_RE = re.compile(r"<(?:think|thinking|reasoning)>", re.IGNORECASE)
-_REASONING_CLOSE_RE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+_TAG = "|".join(_REASONING_TAGS)
+_REASONING_RE = re.compile(rf"<({_TAG})>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_REASONING_OPEN_RE = re.compile(rf"<(?:{_TAG})>", re.IGNORECASE)
+_REASONING_CLOSE_RE = re.compile(rf"</(?:{_TAG})>", re.IGNORECASE)
 _PARTIAL_TAG_RE = re.compile(r"</?([a-z]{0,9})$", re.IGNORECASE)
 
 

@@ -417,16 +417,16 @@ class ExtractiveGenerator:
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
         if kind is None and _EXPLAIN_RE.search(question):
-            _, number, sentence, _, _ = scored[0]
-            return Generation(f"{_tidy(sentence)} [{number}]", [number], len(sources))
+            top = scored[0]
+            return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
-        for score, number, sentence, spans, _ in scored[:SENTENCES_TRIED]:
-            found = self._best_span(sentence, spans, question, terms, weights, total, sides, focus)
-            if found is not None and (best is None or score + SPAN_WEIGHT * found[0] > best[0]):
-                best = (score + SPAN_WEIGHT * found[0], found[1], number)
+        for item in scored[:SENTENCES_TRIED]:
+            found = self._best_span(item.sentence, item.spans, question, terms, weights, total, sides, focus)
+            if found is not None and (best is None or item.score + SPAN_WEIGHT * found[0] > best[0]):
+                best = (item.score + SPAN_WEIGHT * found[0], found[1], item.number)
         if best is None:  # the sentences share terms but hold nothing else: the best one, whole
-            _, number, sentence, _, _ = scored[0]
-            return Generation(f"{sentence} [{number}]", [number], len(sources))
+            top = scored[0]
+            return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
 
