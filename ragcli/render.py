@@ -550,6 +550,7 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
 
 
 UNSUPPORTED = "unsupported file type "
+_GENERAL_REASON_RE = re.compile(r":| \(")  # where a reason's particulars start
 
 
 def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 5) -> list[str]:
@@ -565,8 +566,8 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
             kind = item.reason[len(UNSUPPORTED) :]
             types[kind] = types.get(kind, 0) + 1
             key = "unsupported file type"
-        else:
-            key = item.reason.split(":")[0]
+        else:  # the general reason: "damaged DOCX", not "damaged DOCX (BadZipFile: File is not a zip file)"
+            key = _GENERAL_REASON_RE.split(item.reason, maxsplit=1)[0]
         counts[key] = counts.get(key, 0) + 1
     noun = "file" if len(skipped) == 1 else "files"
     lines = [f"skipped {len(skipped):,} {noun} (--verbose lists them):"]

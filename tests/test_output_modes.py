@@ -201,7 +201,8 @@ def test_the_skipped_files_summary_is_a_few_lines(tmp_path: Path) -> None:
 
 
 def test_rare_reasons_are_counted_not_listed() -> None:
-    skipped = [Skipped(f"f{n}", reason) for n, reason in enumerate(["a", "a", "a", "b", "b", "c: x", "c: y", "d", "e"])]
+    reasons = ["a", "a", "a", "b (x)", "b (y: z)", "c: x", "c: y (z)", "d", "e"]
+    skipped = [Skipped(f"f{n}", reason) for n, reason in enumerate(reasons)]
     assert skipped_summary(skipped[:-1], reasons=3)[-1] == "  1 d"  # one reason more: shown, not counted
     lines = skipped_summary(skipped, reasons=3)
     assert lines == [
