@@ -113,6 +113,14 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("Quelle est l'altitude du mont Blanc ?", "number"),
         ("Какова максимальная глубина Байкала?", "number"),
         ("What area of the city was rebuilt?", None),  # "what area" is a place, not a measure
+        ("What artist provided the woodcuts?", "name"),  # a noun for people, groups or places after "what"
+        ("Which two governing bodies have a veto?", "name"),
+        ("The collection was a gift from which company?", "name"),
+        ("What did the company build?", None),  # the noun is the subject, not what is asked
+        ("What type of engine was used?", None),
+        ("The principle was stated before whose theory?", "name"),  # English "was" is no German "was"
+        ("The rate was how many miles a year?", "number"),
+        ("Was ist Propolis?", None),
     ],
 )
 def test_question_kinds_across_languages(question: str, kind: str | None) -> None:
@@ -379,3 +387,13 @@ def test_a_name_question_may_be_answered_with_a_list_of_names() -> None:
     spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
     socios = hits("En 1886 Tesla se asoció con Robert Lane y Benjamin Vail en Nueva York.")
     assert spanish.generate("¿Con quiénes se asoció Tesla?", socios).text == "Robert Lane y Benjamin Vail [1]"
+
+
+def test_a_name_question_by_its_noun_keeps_the_noun_as_a_content_term() -> None:
+    sources = hits("In the laboratory worked the physicist Lord Kelvin and, years later, the chemist James Dewar.")
+    assert ExtractiveGenerator().generate("What chemist worked in the laboratory?", sources).text == "James Dewar [1]"
+
+
+def test_a_subject_question_is_answered_by_the_agent_of_a_passive_sentence() -> None:
+    flood = hits("The local population of the valley was displaced by a flood.")
+    assert ExtractiveGenerator().generate("What displaced the local population?", flood).text == "flood [1]"

@@ -21,7 +21,8 @@ below are hand-written):
    European alphabet ("Озеро", "Él", "¿Dónde").
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
-   "what was his name" / "cómo se llama"; "what temperature", "wie hoch", "quelle est l'altitude",
+   "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun for
+   people, groups or places after "what" or "which", kept as a content term; "what temperature", "wie hoch", "quelle est l'altitude",
    "какова глубина" ask for a number). Typed questions take the typed phrases of the sentence
    ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a
    hyphenated word ("5" of "5-cylinder"); a name ends at a possessive ("William Tyndale's English
@@ -35,7 +36,8 @@ below are hand-written):
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
-   leaves its question word (`in_situ_sides`), less on the other — with small preferences for spans
+   leaves its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited
+   by the working fluid") is preferred for a subject question — with small preferences for spans
    that end a phrase, hold a name, are a whole quotation, or are not shaped like an English adverb or
    verb form.
 
@@ -132,6 +134,20 @@ _MEASURE_QUESTION = (
     rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+\w+){{1,3}}?\W+{_MEASURES}\b)"
     rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
 )
+# what a "what / which X" question names when X is one of these (the answer types of people, groups and
+# places, as question classifiers since Li & Roth use them): "What artist …", "Which two governing bodies"
+_NAMED = (
+    r"person|people|individual|man|woman|men|women|artist|painter|sculptor|architect|author|writer|poet|novelist"
+    r"|playwright|composer|musician|singer|scientist|chemist|physicist|biologist|mathematician|astronomer|engineer"
+    r"|inventor|explorer|philosopher|theologian|historian|economist|politician|president|king|queen|emperor|pope"
+    r"|prince|princess|ruler|leader|general|commander|minister|senator|governor|mayor|bishop|actor|actress"
+    r"|researcher|member|founder|company|companies|corporation|firm|organi[sz]ation|agency|agencies|institution"
+    r"|university|universities|college|museum|church|team|club|band|party|parties|newspaper|magazine|court"
+    r"|entity|entities|body|bodies|city|cities|town|village|country|countries|nation|province|region|county"
+    r"|counties|continent|island|river|lake|sea|ocean|mountain|desert|empire|dynasty|tribe|nationality"
+    r"|nationalities|language|religion"
+)
+_NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
     (
@@ -150,16 +166,19 @@ _QUESTION_KINDS = (
     (
         "name",
         r"\b(?:who|whom|whose|where)\b|\bwhat (?:is|was|are|were) (?:the |his |her |its |their )?names?\b"
+        rf"|\b(?:what|which)\b(?=\s+(?:(?!(?:{_NOT_MODIFIERS})\b)[\w.'’-]+\s+){{0,2}}?(?:{_NAMED})s?\b)"
         r"|\bc[oó]mo se (?:llama|chama)|\bcomment s'appel|\bwie hei(?:ß|ss)|\bcome si chiama|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
         r"|\bquem\b|\bonde\b|\bchi\b|\bdove\b|\bwie\b|\bwaar\b|\bкто\b|\bгде\b|\bvem\b|\bhvem\b|\bkim\b|\bnerede\b"
         r"|谁|哪里|哪儿|在哪|誰|どこ",
     ),
 )
 # an untyped question word at the same place or earlier leaves the question untyped ("What satellite …
-# when …?"); at the same place a typed phrase wins ("What year …")
+# when …?"); at the same place a typed phrase wins ("What year …"). German "was" only opens a question:
+# inside one it is English ("… was developed before whose theory?")
 _UNTYPED_RE = re.compile(
-    r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|was|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
-    r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|什么|为什么|怎么|何|なぜ",
+    r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
+    r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
+    r"|什么|为什么|怎么|何|なぜ",
     re.IGNORECASE,
 )
 # questions that ask how something is done or why: the answer is an explanation, so the best sentence
@@ -194,6 +213,7 @@ FOCUS_BONUS = 0.3  # a number right before what a "how many" question counts (se
 DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTANCE_SCALE · d)
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
+AGENT_BONUS = 0.15  # a span after "<question verb> by": the doer a subject question asks for, in the passive
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
@@ -508,6 +528,8 @@ class ExtractiveGenerator:
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
+            if _after_passive_by(words, first) and any(side < 0 for side in sides.values()):
+                score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
@@ -550,6 +572,15 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     if any(w.text[:1].isupper() for w in words[max(first, 1) : last + 1]):
         bonus += CAPITAL_BONUS
     return bonus
+
+
+def _after_passive_by(words: list[_Word], first: int) -> bool:
+    """Whether a span is the agent of a passive question verb: right after "by" (and an article) that
+    follows a question word ("limited by the working fluid")."""
+    at = first - 1
+    if at >= 0 and words[at].text.lower() in ("the", "a", "an"):
+        at -= 1
+    return at >= 1 and words[at].text == "by" and words[at - 1].asked
 
 
 def _cjk_terms(words: list[_Word], i: int, terms: set[str]) -> list[str]:
