@@ -397,3 +397,14 @@ def test_a_name_question_by_its_noun_keeps_the_noun_as_a_content_term() -> None:
 def test_a_subject_question_is_answered_by_the_agent_of_a_passive_sentence() -> None:
     flood = hits("The local population of the valley was displaced by a flood.")
     assert ExtractiveGenerator().generate("What displaced the local population?", flood).text == "flood [1]"
+
+
+def test_a_who_question_answered_by_a_pronoun_takes_the_name_it_stands_for() -> None:
+    french = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="fr")))
+    hugo = hits("Victor Hugo est un écrivain né en 1802. Il a écrit Les Misérables, publié en 1862.")
+    assert french.generate("Qui a écrit Les Misérables ?", hugo).text == "Victor Hugo [1]"
+    curie = hits("Marie Curie was born in Warsaw in 1867. She discovered polonium with Pierre Curie.")
+    assert ExtractiveGenerator().generate("Who discovered polonium?", curie).text == "Marie Curie [1]"
+    # not the name the question asks about, nor for the object of the verb
+    assert ExtractiveGenerator().generate("Who was Marie Curie?", curie).text != "Marie Curie [1]"
+    assert ExtractiveGenerator().generate("Who did she discover polonium with?", curie).text == "Pierre Curie [1]"

@@ -41,6 +41,10 @@ below are hand-written):
    that end a phrase, hold a name, are a whole quotation, or are not shaped like an English adverb or
    verb form.
 
+A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") whose best sentence
+opens with a personal pronoun ("Il a écrit Les Misérables") is answered with the name the nearest
+earlier sentence of the passage opens with ("Victor Hugo est …"), unless the question names it.
+
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
 """
@@ -193,6 +197,13 @@ _CJK_QUESTION_RE = re.compile(
     r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
 )
 _QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
+# a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
+# écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
+_WHO_DID_RE = re.compile(
+    r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
+)
+# a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
+_PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
@@ -321,6 +332,7 @@ class _Scored(NamedTuple):
     sentence: str
     spans: list[tuple[int, int]]  # the typed phrases it holds
     reach: float  # the score with the terms it inherits counted fully
+    antecedent: str | None  # the name opening the nearest earlier sentence of its passage
 
 
 @dataclass
@@ -407,7 +419,9 @@ class ExtractiveGenerator:
         for number, hit in enumerate(sources, start=1):
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
             carried = terms.intersection(self.analyzer(hit.title))
+            antecedent: str | None = None
             for position, sentence in enumerate(split_sentences(hit.text)):
+                before, antecedent = antecedent, self._opening_name(sentence) or antecedent
                 shared = terms.intersection(self.analyzer(sentence))
                 inherited = carried - shared
                 carried |= shared
@@ -423,7 +437,8 @@ class ExtractiveGenerator:
                     + (TYPE_BONUS if spans else 0.0)
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
-                scored.append(_Scored(score, number, sentence, spans, score + (1 - CONTEXT_SHARE) * context))
+                reach = score + (1 - CONTEXT_SHARE) * context
+                scored.append(_Scored(score, number, sentence, spans, reach, before))
         if not scored:
             return Generation("", [], len(sources))
         scored.sort(key=lambda item: (-item[0], item[1]))
@@ -436,6 +451,16 @@ class ExtractiveGenerator:
             ):
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
+        top = scored[0]
+        if (
+            kind == "name"
+            and top.antecedent
+            and _PRONOUN_RE.match(top.sentence)
+            and _WHO_DID_RE.search(question)
+            and not terms.intersection(self.analyzer(top.antecedent))  # "Who was Goethe?" "Er war …"
+        ):
+            # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
+            return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
         if kind is None and _EXPLAIN_RE.search(question):
             top = scored[0]
             return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
@@ -449,6 +474,13 @@ class ExtractiveGenerator:
             return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
+
+    def _opening_name(self, sentence: str) -> str | None:
+        """The name a sentence opens with (its subject, as a rule), if any: "Victor Hugo est …"."""
+        found = _SPAN_RES["name"].match(sentence)
+        if found is None or found.group().split()[0].lower() in self.stopwords or _PRONOUN_RE.match(sentence):
+            return None
+        return _tidy(_LEADING_ARTICLE_RE.sub("", found.group()))
 
     def _counts(self, sentence: str, end: int, focus: set[str]) -> bool:
         """Whether the word after a number (ending at `end`) is what the question counts."""
