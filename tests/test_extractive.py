@@ -300,6 +300,13 @@ def test_a_measure_noun_stays_a_content_term() -> None:
     # "altitude" makes the question a number question and still finds the sentence that names it
     generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="fr")))
     assert generator.question_terms("Quelle est l'altitude du mont Blanc ?") == {"altitud", "mont", "blanc"}
+    # and so is the measure of "how long" / "wie lang": the sentence that says it ends with it
+    assert ExtractiveGenerator().question_terms("How long is the Danube?") == {"long", "danub"}
+    rhine = hits(
+        "Der Rhein ist ein Strom. Er ist 1233 Kilometer lang. Köln liegt am Rhein und wurde im Jahr 50 gegründet."
+    )
+    german = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="de")))
+    assert german.generate("Wie lang ist der Rhein?", rhine).text == "1233 Kilometer [1]"
 
 
 def test_a_sentence_about_the_previous_one_inherits_its_terms() -> None:

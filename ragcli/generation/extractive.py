@@ -23,7 +23,8 @@ below are hand-written):
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
    "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun for
    people, groups or places after "what" or "which", kept as a content term; "what temperature", "wie hoch", "quelle est l'altitude",
-   "какова глубина" ask for a number). Typed questions take the typed phrases of the sentence
+   "какова глубина" ask for a number; the measure of "how long" or "wie lang" stays a content word, as
+   the answering sentence often says it: "It is 2,850 kilometres long"). Typed questions take the typed phrases of the sentence
    ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a
    hyphenated word ("5" of "5-cylinder"); a name ends at a possessive ("William Tyndale's English
    Bible" is two), a list of names is one ("Grissom, White, and Chaffee") and a month alone is no
@@ -204,6 +205,7 @@ _WHO_DID_RE = re.compile(
 )
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
+_MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
@@ -396,7 +398,10 @@ class ExtractiveGenerator:
         content = question
         for pattern in (*(p for _, p in _QUESTION_KIND_RES), _UNTYPED_RE):
             content = pattern.sub(" ", content)
-        return set(self.analyzer(content)) or set(self.analyzer(question))
+        # the measure of "how long", "wie lang", "cuánto mide" is a content word too: "It is 2,850 km long"
+        phrases = [m.group().split() for m in _MEASURE_QUESTION_RE.finditer(question)]
+        measures = " ".join(words[-1] for words in phrases if len(words) > 1)  # not "what" of "what height"
+        return set(self.analyzer(f"{content} {measures}")) or set(self.analyzer(question))
 
     def focus(self, question: str, kind: str | None) -> set[str]:
         """What a "how many" question counts: the terms of the word after its question phrase."""
