@@ -286,6 +286,10 @@ def test_a_whole_quotation_is_preferred_to_a_word_beside_it() -> None:
     sources = hits('His showmanship earned him a reputation in popular culture as an archetypal "mad scientist".')
     answer = ExtractiveGenerator().generate("What was Tesla's reputation in popular culture?", sources)
     assert answer.text == "mad scientist [1]"  # before: "archetypal"
+    # but not a quotation of the question's own words
+    helmet = hits('The old visor helmet was replaced with a clear "fishbowl" helmet for greater visibility.')
+    answer = ExtractiveGenerator().generate('What was replaced with a clear "fishbowl" helmet?', helmet)
+    assert answer.text != "fishbowl [1]"
 
 
 def test_a_number_is_never_cut_out_of_a_word() -> None:

@@ -487,6 +487,10 @@ class ExtractiveGenerator:
             return None
         return _tidy(_LEADING_ARTICLE_RE.sub("", found.group()))
 
+    def _only_asked(self, text: str, terms: set[str]) -> bool:
+        """Whether every term of a phrase is the question's: the "fishbowl" of "… the "fishbowl" helmet?"."""
+        return set(self.analyzer(text)) <= terms
+
     def _counts(self, sentence: str, end: int, focus: set[str]) -> bool:
         """Whether the word after a number (ending at `end`) is what the question counts."""
         following = re.match(r"\W*(\w+)", sentence[end:])
@@ -542,7 +546,7 @@ class ExtractiveGenerator:
         if typed:
             spans = typed
         else:  # chunks, names and quotations
-            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)}
+            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence) if not self._only_asked(m.group(1), terms)}
             spans = [(words[a].start, words[b].end) for a, b in _chunks(words, self.not_joiners)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         candidates = sorted(
