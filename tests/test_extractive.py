@@ -113,6 +113,8 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("Quelle est l'altitude du mont Blanc ?", "number"),
         ("Какова максимальная глубина Байкала?", "number"),
         ("What area of the city was rebuilt?", None),  # "what area" is a place, not a measure
+        ("What is the percentage of stations that ran out?", "number"),
+        ("¿Cuál es la temperatura media del lago?", "number"),
         ("What artist provided the woodcuts?", "name"),  # a noun for people, groups or places after "what"
         ("Which two governing bodies have a veto?", "name"),
         ("The collection was a gift from which company?", "name"),

@@ -126,7 +126,8 @@ _SPAN_RES = {
 }
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
-    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|hauteur|longueur|profondeur"
+    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion"
+    r"|temperature|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
     r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
     r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
     r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
