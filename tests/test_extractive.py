@@ -396,6 +396,10 @@ def test_a_name_question_may_be_answered_with_a_list_of_names() -> None:
     assert (
         ExtractiveGenerator().generate("Who named the flight Apollo 1?", crew).text == "Grissom, White, and Chaffee [1]"
     )
+    # names of "X of the Y", and an article after the conjunction
+    bodies = hits("Since 1993 the European Parliament and the Council of the European Union have held a veto.")
+    answer = ExtractiveGenerator().generate("Which two bodies have held a veto since 1993?", bodies)
+    assert answer.text == "European Parliament and the Council of the European Union [1]"
     # in the analyzer's other languages too
     spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
     socios = hits("En 1886 Tesla se asoció con Robert Lane y Benjamin Vail en Nueva York.")

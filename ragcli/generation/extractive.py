@@ -121,7 +121,7 @@ _SPAN_RES = {
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
     ),
     "name": re.compile(
-        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
     ),
 }
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
@@ -582,8 +582,12 @@ class ExtractiveGenerator:
         return [self.generate(question, sources) for question, sources in requests]
 
 
-# between names of one list: a comma, "and" / "or" in the analyzer's languages, or both
-_COORDINATION_RE = re.compile(r",?\s+(?:and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+")
+# between names of one list: a comma, "and" / "or" in the analyzer's languages, or both, and an article
+# ("the European Parliament and the Council")
+_COORDINATION_RE = re.compile(
+    r"(?:,?\s+(?P<conjunction>and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+)"
+    r"(?:(?:the|la|el|le|les|los|las|die|der|das)\s+)?"
+)
 
 
 def _coordinated(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
@@ -598,7 +602,7 @@ def _coordinated(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int,
             if between is None:
                 break
             last = next_end
-            if between.group().strip(" ,"):  # a conjunction closes the list
+            if between.group("conjunction"):  # a conjunction closes the list
                 joined.append((start, last))
     return joined
 
