@@ -400,6 +400,12 @@ def test_a_name_question_may_be_answered_with_a_list_of_names() -> None:
     bodies = hits("Since 1993 the European Parliament and the Council of the European Union have held a veto.")
     answer = ExtractiveGenerator().generate("Which two bodies have held a veto since 1993?", bodies)
     assert answer.text == "European Parliament and the Council of the European Union [1]"
+    # a question asking for several prefers the list
+    asia = hits(
+        "The Far Eastern collections include works of art from the countries of East Asia: China, Japan and Korea."
+    )
+    answer = ExtractiveGenerator().generate("Which countries are represented in the Far Eastern collections?", asia)
+    assert answer.text == "China, Japan and Korea [1]"
     # in the analyzer's other languages too
     spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
     socios = hits("En 1886 Tesla se asoció con Robert Lane y Benjamin Vail en Nueva York.")

@@ -153,6 +153,8 @@ _NAMED = (
     r"|counties|continent|island|river|lake|sea|ocean|mountain|desert|empire|dynasty|tribe|nationality"
     r"|nationalities|language|religion"
 )
+# a name question asking for several: "which countries", "what two governing bodies"
+_SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
 _NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
@@ -228,6 +230,7 @@ DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTAN
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
 AGENT_BONUS = 0.15  # a span after "<question verb> by": the doer a subject question asks for, in the passive
+LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
@@ -537,6 +540,7 @@ class ExtractiveGenerator:
     ) -> tuple[float, str] | None:
         """(score, text) of the sentence's best candidate span, or None when it has none."""
         words = self._words(sentence, terms)
+        several = bool(_SEVERAL_NAMED_RE.search(question))
         anchors: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             if word.asked:
@@ -572,6 +576,8 @@ class ExtractiveGenerator:
                 score -= VERBISH_COST
             if _after_passive_by(words, first) and any(side < 0 for side in sides.values()):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
+            if typed and several and _COORDINATION_RE.search(sentence, start, end):
+                score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
