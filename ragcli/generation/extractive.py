@@ -27,9 +27,9 @@ below are hand-written):
    the answering sentence often says it: "It is 2,850 kilometres long"). Typed questions take the typed phrases of the sentence
    ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a
    hyphenated word ("5" of "5-cylinder"); a name ends at a possessive ("William Tyndale's English
-   Bible" is two), a list of names is one ("Grissom, White, and Chaffee"; "the European Parliament and the
-   Council of the European Union"), preferred when the question asks for several ("which countries") and a month alone is no
-   name; a bare year is a date, never the number a "how many" or "how tall" question asks for. All
+   Bible" is two), a list of names is one ("Grissom, White, and Chaffee"; "the European Parliament
+   and the Council of the European Union"), preferred when the question asks for several ("which
+   countries"), and a month alone is no name; a bare year is a date, never the number a "how many" or "how tall" question asks for. All
    others take chunks: runs of words that are neither stopwords nor question words, cut at
    punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
    in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
