@@ -13,8 +13,8 @@ A third-party part that reuses a built-in name is ignored (a plugin cannot silen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
-from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
+from functools import cache, cached_property
+from importlib.metadata import Distribution, EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import Any, Generic, TypeVar
 
 from ragcli.errors import RagcliError, unknown_choice
@@ -47,7 +47,14 @@ class PluginInfo:
 
 def _distribution(point: EntryPoint) -> str:
     dist = getattr(point, "dist", None)
-    return str(dist.metadata["Name"]) if dist is not None else "?"
+    return _distribution_name(dist) if dist is not None else "?"
+
+
+@cache
+def _distribution_name(dist: Distribution) -> str:
+    """A distribution's name: its METADATA file parsed once a process, not once for each of its entry
+    points (the entry points of one distribution share its object; 14 readers took ~35 ms)."""
+    return str(dist.metadata["Name"])
 
 
 class Registry(Generic[T]):
