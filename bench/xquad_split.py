@@ -57,7 +57,7 @@ def ragcli(*args: str) -> str:
 
 
 def kind_of(question: str) -> str:
-    from ragcli.generation.extractive import question_kind
+    from ragcli.generation.questions import question_kind
 
     return question_kind(question) or "other"
 

@@ -10,14 +10,8 @@ import pytest
 
 from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.generation.extractive import (
-    ExtractiveGenerator,
-    answer_sides,
-    in_situ_sides,
-    question_kind,
-    split_sentences,
-    typed_spans,
-)
+from ragcli.generation.extractive import ExtractiveGenerator, split_sentences, typed_spans
+from ragcli.generation.questions import answer_sides, in_situ_sides, question_kind
 from ragcli.records import Hit
 
 

@@ -149,7 +149,7 @@ def test_extractive_generator_answers_other_questions_with_a_span(sample_index: 
     ],
 )
 def test_question_kinds(question: str, kind: str | None) -> None:
-    from ragcli.generation.extractive import question_kind
+    from ragcli.generation.questions import question_kind
 
     assert question_kind(question) == kind
 

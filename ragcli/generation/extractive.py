@@ -1,7 +1,8 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~670 lines) because the
-question kinds, the span candidates and their scoring belong together and were tuned as one.
+fallback when no language model can be loaded. Longer than most modules (~610 lines) because the
+span candidates and their scoring belong together and were tuned as one; what a question asks for
+(its kind, its question words, where its answer stands) is `questions.py`.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
 of bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune;
@@ -22,15 +23,16 @@ below are hand-written):
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
    "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun for
-   people, groups or places after "what" or "which", kept as a content term; "what temperature", "wie hoch", "quelle est l'altitude",
-   "какова глубина" ask for a number; the measure of "how long" or "wie lang" stays a content word, as
-   the answering sentence often says it: "It is 2,850 kilometres long"). Typed questions take the typed phrases of the sentence
-   ("2,000", "27-30%", "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a
-   hyphenated word ("5" of "5-cylinder"); a name ends at a possessive ("William Tyndale's English
-   Bible" is two), a list of names is one ("Grissom, White, and Chaffee"; "the European Parliament
-   and the Council of the European Union"), preferred when the question asks for several ("which
-   countries"), and a month alone is no name; a bare year is a date, never the number a "how many" or "how tall" question asks for. All
-   others take chunks: runs of words that are neither stopwords nor question words, cut at
+   people, groups or places after "what" or "which", kept as a content term; "what temperature",
+   "wie hoch", "quelle est l'altitude", "какова глубина" ask for a number; the measure of "how long"
+   or "wie lang" stays a content word, as the answering sentence often says it: "It is 2,850
+   kilometres long"). Typed questions take the typed phrases of the sentence ("2,000", "27-30%",
+   "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
+   "5-cylinder"); a name ends at a possessive ("William Tyndale's English Bible" is two), a list of
+   names is one ("Grissom, White, and Chaffee"; "the European Parliament and the Council of the
+   European Union"), preferred when the question asks for several ("which countries"), and a month
+   alone is no name; a bare year is a date, never the number a "how many" or "how tall" question
+   asks for. All others take chunks: runs of words that are neither stopwords nor question words, cut at
    punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
    in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
    names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
@@ -61,6 +63,18 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
+from ragcli.generation.questions import (
+    AUXILIARIES,
+    EXPLAIN_RE,
+    MEASURE_QUESTION_RE,
+    QUESTION_KIND_RES,
+    SEVERAL_NAMED_RE,
+    UNTYPED_RE,
+    WHO_DID_RE,
+    answer_sides,
+    in_situ_sides,
+    question_kind,
+)
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -125,91 +139,8 @@ _SPAN_RES = {
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
     ),
 }
-# what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
-_MEASURES = (
-    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion"
-    r"|temperature|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
-    r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
-    r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
-    r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
-)
-# questions that ask for a measure: the question word asks for a number, and a measure noun stays a
-# content term ("What is the height of …" → "its height is 330 metres")
-_MEASURE_QUESTION = (
-    r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
-    r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
-    rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+\w+){{1,3}}?\W+{_MEASURES}\b)"
-    rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
-)
-# what a "what / which X" question names when X is one of these (the answer types of people, groups and
-# places, as question classifiers since Li & Roth use them): "What artist …", "Which two governing bodies"
-_NAMED = (
-    r"person|people|individual|man|woman|men|women|artist|painter|sculptor|architect|author|writer|poet|novelist"
-    r"|playwright|composer|musician|singer|scientist|chemist|physicist|biologist|mathematician|astronomer|engineer"
-    r"|inventor|explorer|philosopher|theologian|historian|economist|politician|president|king|queen|emperor|pope"
-    r"|prince|princess|ruler|leader|general|commander|minister|senator|governor|mayor|bishop|actor|actress"
-    r"|researcher|member|founder|company|companies|corporation|firm|organi[sz]ation|agency|agencies|institution"
-    r"|university|universities|college|museum|church|team|club|band|party|parties|newspaper|magazine|court"
-    r"|entity|entities|body|bodies|city|cities|town|village|country|countries|nation|province|region|county"
-    r"|counties|continent|island|river|lake|sea|ocean|mountain|desert|empire|dynasty|tribe|nationality"
-    r"|nationalities|language|religion"
-)
-# a name question asking for several: "which countries", "what two governing bodies"
-_SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
-_NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
-# question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
-_QUESTION_KINDS = (
-    (
-        "number",
-        rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
-        r"|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
-        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt|oft)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
-        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
-    ),
-    (
-        "date",
-        r"\b(?:when|what year|which year|what century|what decade|what date)\b|\bcu[aá]ndo\b|\bquand\b"
-        r"|\bwann\b|\bquando\b|\bwanneer\b|\bкогда\b|\bnär\b|\bnår\b|\bne zaman\b"
-        r"|\b(?:en|in) (?:qu[eé]|welchem|welk|quale|che) (?:año|année|jahr|jaar|anno|ano)\b|什么时候|哪一?年|何时|いつ|何年",
-    ),
-    (
-        "name",
-        r"\b(?:who|whom|whose|where)\b|\bwhat (?:is|was|are|were) (?:the |his |her |its |their )?names?\b"
-        rf"|\b(?:what|which)\b(?=\s+(?:(?!(?:{_NOT_MODIFIERS})\b)[\w.'’-]+\s+){{0,2}}?(?:{_NAMED})s?\b)"
-        r"|\bc[oó]mo se (?:llama|chama)|\bcomment s'appel|\bwie hei(?:ß|ss)|\bcome si chiama|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
-        r"|\bquem\b|\bonde\b|\bchi\b|\bdove\b|\bwie\b|\bwaar\b|\bкто\b|\bгде\b|\bvem\b|\bhvem\b|\bkim\b|\bnerede\b"
-        r"|谁|哪里|哪儿|在哪|誰|どこ",
-    ),
-)
-# an untyped question word at the same place or earlier leaves the question untyped ("What satellite …
-# when …?"); at the same place a typed phrase wins ("What year …"). German "was" only opens a question:
-# inside one it is English ("… was developed before whose theory?")
-_UNTYPED_RE = re.compile(
-    r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
-    r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
-    r"|什么|为什么|怎么|何|なぜ",
-    re.IGNORECASE,
-)
-# questions that ask how something is done or why: the answer is an explanation, so the best sentence
-# is given whole rather than a short span cut out of it ("How do honeybees tell each other …?")
-_EXPLAIN_RE = re.compile(
-    r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
-    r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
-    r"|为什么|怎么|如何|なぜ|どうやって",
-    re.IGNORECASE,
-)
-_CJK_QUESTION_RE = re.compile(
-    r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
-)
-_QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
-# a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
-# écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
-_WHO_DID_RE = re.compile(
-    r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
-)
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
-_MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
@@ -239,72 +170,12 @@ WRONG_SIDE = 0.7  # a question word on the side of a span English word order doe
 CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
 TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding its kind when within this of the best
 
-_WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
-_AUXILIARIES = frozenset(
-    [
-        "did",
-        "does",
-        "do",
-        "can",
-        "could",
-        "would",
-        "will",
-        "should",
-        "may",
-        "might",
-        "must",
-        "has",
-        "have",
-        "had",
-        "is",
-        "was",
-        "are",
-        "were",
-        "be",
-    ]
-)
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
-_NOT_JOINERS = {"en": frozenset({"a", "an", "the"}) | _AUXILIARIES}
+_NOT_JOINERS = {"en": frozenset({"a", "an", "the"}) | AUXILIARIES}
 # function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
 _FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also"})}
-
-
-def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
-    """Where, by English word order, the answer stands from each question term: +1 after it, -1 before.
-
-    The answer takes the place of the question phrase in the statement that answers it. "What did Lane
-    and Vail finance?" (an auxiliary after the question phrase: an object) → "Lane and Vail financed
-    [answer]": after every term. "What caused Luther to write?" (a verb: a subject) → "[answer] caused
-    Luther to write": before every term. A question phrase inside the question ("… include what
-    soundtracks?") → after the terms before it, before the terms after it. Empty when the question
-    has no English question word."""
-    words = re.findall(r"[\w'’-]+", question.lower())
-    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
-    if wh is None:
-        return {}
-    sides: dict[str, int] = {}
-    fronted = all(not analyze(w) for w in words[:wh])  # only function words before it ("In what …")
-    after_wh = words[wh + 1 : wh + 3]
-    object_question = any(w in _AUXILIARIES for w in after_wh)
-    for i, w in enumerate(words):
-        for term in analyze(w):
-            before_gap = object_question if fronted else i < wh
-            sides.setdefault(term, 1 if before_gap else -1)
-    return sides
-
-
-def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
-    """Where the answer stands from each term of a Chinese or Japanese question: these languages leave
-    the question word where the answer goes ("长城东起哪里" → "长城……东起山海关"), so the answer follows
-    the terms before it (+1) and precedes those after it (-1). Empty without a CJK question word."""
-    found = _CJK_QUESTION_RE.search(question)
-    if found is None:
-        return {}
-    sides = dict.fromkeys(analyze(question[found.end() :]), -1)
-    sides.update(dict.fromkeys(analyze(question[: found.start()]), 1))
-    return sides
 
 
 def split_sentences(text: str) -> list[str]:
@@ -318,17 +189,6 @@ def split_sentences(text: str) -> list[str]:
         if sentence:
             sentences.append(sentence)
     return sentences
-
-
-def question_kind(question: str) -> str | None:
-    """What a question asks for ("number", "date", "name" or None): its first question phrase decides."""
-    found: list[tuple[int, int, str | None]] = [
-        (m.start(), 0, kind) for kind, pattern in _QUESTION_KIND_RES if (m := pattern.search(question))
-    ]
-    untyped = _UNTYPED_RE.search(question)
-    if untyped:
-        found.append((untyped.start(), 1, None))
-    return min(found, key=lambda item: item[:2])[2] if found else None
 
 
 class _Scored(NamedTuple):
@@ -401,16 +261,16 @@ class ExtractiveGenerator:
         """The question's content terms: its question phrases ("how many", "what year", "cuántos" …)
         are not content; a question of nothing else keeps all its terms."""
         content = question
-        for pattern in (*(p for _, p in _QUESTION_KIND_RES), _UNTYPED_RE):
+        for pattern in (*(p for _, p in QUESTION_KIND_RES), UNTYPED_RE):
             content = pattern.sub(" ", content)
         # the measure of "how long", "wie lang", "cuánto mide" is a content word too: "It is 2,850 km long"
-        phrases = [m.group().split() for m in _MEASURE_QUESTION_RE.finditer(question)]
+        phrases = [m.group().split() for m in MEASURE_QUESTION_RE.finditer(question)]
         measures = " ".join(words[-1] for words in phrases if len(words) > 1)  # not "what" of "what height"
         return set(self.analyzer(f"{content} {measures}")) or set(self.analyzer(question))
 
     def focus(self, question: str, kind: str | None) -> set[str]:
         """What a "how many" question counts: the terms of the word after its question phrase."""
-        found = _QUESTION_KIND_RES[0][1].search(question) if kind == "number" else None
+        found = QUESTION_KIND_RES[0][1].search(question) if kind == "number" else None
         following = re.match(r"\W*(\w+)", question[found.end() :]) if found else None
         return set(self.analyzer(following.group(1))) if following else set()
 
@@ -466,13 +326,12 @@ class ExtractiveGenerator:
             kind == "name"
             and top.antecedent
             and _PRONOUN_RE.match(top.sentence)
-            and _WHO_DID_RE.search(question)
+            and WHO_DID_RE.search(question)
             and not terms.intersection(self.analyzer(top.antecedent))  # "Who was Goethe?" "Er war …"
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
-        if kind is None and _EXPLAIN_RE.search(question):
-            top = scored[0]
+        if kind is None and EXPLAIN_RE.search(question):
             return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
         for item in scored[:SENTENCES_TRIED]:
@@ -541,7 +400,7 @@ class ExtractiveGenerator:
     ) -> tuple[float, str] | None:
         """(score, text) of the sentence's best candidate span, or None when it has none."""
         words = self._words(sentence, terms)
-        several = bool(_SEVERAL_NAMED_RE.search(question))
+        several = bool(SEVERAL_NAMED_RE.search(question))
         anchors: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             if word.asked:

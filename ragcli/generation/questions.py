@@ -1,0 +1,169 @@
+"""What a question asks for, read from its words alone: its kind (a number, a date, a name or none),
+which of its words are question words rather than content, and where the answer stands from its
+terms (English word order; Chinese and Japanese leave the question word in place). The extractive
+generator (`extractive.py`) looks for that in the sentences; nothing here reads a passage.
+
+Hand-written patterns in the analyzer's languages and CJK: no question classifier installs from PyPI
+with its model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
+_MEASURES = (
+    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion"
+    r"|temperature|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
+    r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
+    r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
+    r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
+)
+# questions that ask for a measure: the question word asks for a number, and a measure noun stays a
+# content term ("What is the height of …" → "its height is 330 metres")
+_MEASURE_QUESTION = (
+    r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
+    r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
+    rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+\w+){{1,3}}?\W+{_MEASURES}\b)"
+    rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
+)
+# what a "what / which X" question names when X is one of these (the answer types of people, groups and
+# places, as question classifiers since Li & Roth use them): "What artist …", "Which two governing bodies"
+_NAMED = (
+    r"person|people|individual|man|woman|men|women|artist|painter|sculptor|architect|author|writer|poet|novelist"
+    r"|playwright|composer|musician|singer|scientist|chemist|physicist|biologist|mathematician|astronomer|engineer"
+    r"|inventor|explorer|philosopher|theologian|historian|economist|politician|president|king|queen|emperor|pope"
+    r"|prince|princess|ruler|leader|general|commander|minister|senator|governor|mayor|bishop|actor|actress"
+    r"|researcher|member|founder|company|companies|corporation|firm|organi[sz]ation|agency|agencies|institution"
+    r"|university|universities|college|museum|church|team|club|band|party|parties|newspaper|magazine|court"
+    r"|entity|entities|body|bodies|city|cities|town|village|country|countries|nation|province|region|county"
+    r"|counties|continent|island|river|lake|sea|ocean|mountain|desert|empire|dynasty|tribe|nationality"
+    r"|nationalities|language|religion"
+)
+# a name question asking for several, its noun in the plural: "which countries", "what two governing bodies"
+SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
+_NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
+# question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
+_QUESTION_KINDS = (
+    (
+        "number",
+        rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
+        r"|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
+        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt|oft)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
+        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
+    ),
+    (
+        "date",
+        r"\b(?:when|what year|which year|what century|what decade|what date)\b|\bcu[aá]ndo\b|\bquand\b"
+        r"|\bwann\b|\bquando\b|\bwanneer\b|\bкогда\b|\bnär\b|\bnår\b|\bne zaman\b"
+        r"|\b(?:en|in) (?:qu[eé]|welchem|welk|quale|che) (?:año|année|jahr|jaar|anno|ano)\b|什么时候|哪一?年|何时|いつ|何年",
+    ),
+    (
+        "name",
+        r"\b(?:who|whom|whose|where)\b|\bwhat (?:is|was|are|were) (?:the |his |her |its |their )?names?\b"
+        rf"|\b(?:what|which)\b(?=\s+(?:(?!(?:{_NOT_MODIFIERS})\b)[\w.'’-]+\s+){{0,2}}?(?:{_NAMED})s?\b)"
+        r"|\bc[oó]mo se (?:llama|chama)|\bcomment s'appel|\bwie hei(?:ß|ss)|\bcome si chiama|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
+        r"|\bquem\b|\bonde\b|\bchi\b|\bdove\b|\bwie\b|\bwaar\b|\bкто\b|\bгде\b|\bvem\b|\bhvem\b|\bkim\b|\bnerede\b"
+        r"|谁|哪里|哪儿|在哪|誰|どこ",
+    ),
+)
+# an untyped question word at the same place or earlier leaves the question untyped ("What satellite …
+# when …?"); at the same place a typed phrase wins ("What year …"). German "was" only opens a question:
+# inside one it is English ("… was developed before whose theory?")
+UNTYPED_RE = re.compile(
+    r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
+    r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
+    r"|什么|为什么|怎么|何|なぜ",
+    re.IGNORECASE,
+)
+# questions that ask how something is done or why: the answer is an explanation, so the best sentence
+# is given whole rather than a short span cut out of it ("How do honeybees tell each other …?")
+EXPLAIN_RE = re.compile(
+    r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
+    r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
+    r"|为什么|怎么|如何|なぜ|どうやって",
+    re.IGNORECASE,
+)
+_CJK_QUESTION_RE = re.compile(
+    r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
+)
+QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
+# a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
+# écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
+WHO_DID_RE = re.compile(
+    r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
+)
+MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
+
+_WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
+AUXILIARIES = frozenset(
+    [
+        "did",
+        "does",
+        "do",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "may",
+        "might",
+        "must",
+        "has",
+        "have",
+        "had",
+        "is",
+        "was",
+        "are",
+        "were",
+        "be",
+    ]
+)
+
+
+def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
+    """Where, by English word order, the answer stands from each question term: +1 after it, -1 before.
+
+    The answer takes the place of the question phrase in the statement that answers it. "What did Lane
+    and Vail finance?" (an auxiliary after the question phrase: an object) → "Lane and Vail financed
+    [answer]": after every term. "What caused Luther to write?" (a verb: a subject) → "[answer] caused
+    Luther to write": before every term. A question phrase inside the question ("… include what
+    soundtracks?") → after the terms before it, before the terms after it. Empty when the question
+    has no English question word."""
+    words = re.findall(r"[\w'’-]+", question.lower())
+    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
+    if wh is None:
+        return {}
+    sides: dict[str, int] = {}
+    fronted = all(not analyze(w) for w in words[:wh])  # only function words before it ("In what …")
+    after_wh = words[wh + 1 : wh + 3]
+    object_question = any(w in AUXILIARIES for w in after_wh)
+    for i, w in enumerate(words):
+        for term in analyze(w):
+            before_gap = object_question if fronted else i < wh
+            sides.setdefault(term, 1 if before_gap else -1)
+    return sides
+
+
+def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
+    """Where the answer stands from each term of a Chinese or Japanese question: these languages leave
+    the question word where the answer goes ("长城东起哪里" → "长城……东起山海关"), so the answer follows
+    the terms before it (+1) and precedes those after it (-1). Empty without a CJK question word."""
+    found = _CJK_QUESTION_RE.search(question)
+    if found is None:
+        return {}
+    sides = dict.fromkeys(analyze(question[found.end() :]), -1)
+    sides.update(dict.fromkeys(analyze(question[: found.start()]), 1))
+    return sides
+
+
+def question_kind(question: str) -> str | None:
+    """What a question asks for ("number", "date", "name" or None): its first question phrase decides."""
+    found: list[tuple[int, int, str | None]] = [
+        (m.start(), 0, kind) for kind, pattern in QUESTION_KIND_RES if (m := pattern.search(question))
+    ]
+    untyped = UNTYPED_RE.search(question)
+    if untyped:
+        found.append((untyped.start(), 1, None))
+    return min(found, key=lambda item: item[:2])[2] if found else None
