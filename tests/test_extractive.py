@@ -425,3 +425,9 @@ def test_a_who_question_answered_by_a_pronoun_takes_the_name_it_stands_for() -> 
     # not the name the question asks about, nor for the object of the verb
     assert ExtractiveGenerator().generate("Who was Marie Curie?", curie).text != "Marie Curie [1]"
     assert ExtractiveGenerator().generate("Who did she discover polonium with?", curie).text == "Pierre Curie [1]"
+
+
+def test_a_word_right_between_two_question_words_is_not_the_answer() -> None:
+    sources = hits("Geophysical data can be combined, and stratigraphers often use computer programs for this.")
+    answer = ExtractiveGenerator().generate("What tool do stratigraphers use for this?", sources)
+    assert answer.text == "computer programs [1]"  # not "often", between "stratigraphers" and "use"

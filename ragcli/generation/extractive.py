@@ -165,6 +165,7 @@ AGENT_BONUS = 0.15  # a span after "<question verb> by": the doer a subject ques
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
+BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
 CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
@@ -401,6 +402,7 @@ class ExtractiveGenerator:
         """(score, text) of the sentence's best candidate span, or None when it has none."""
         words = self._words(sentence, terms)
         several = bool(SEVERAL_NAMED_RE.search(question))
+        uniform = len(set(sides.values())) == 1  # the question's terms all before, or all after, its answer
         anchors: dict[str, list[int]] = {}
         for i, word in enumerate(words):
             if word.asked:
@@ -432,6 +434,8 @@ class ExtractiveGenerator:
             score = proximity / total - cost + _shape_bonus(words, first, last)
             if focus and self._counts(sentence, words[last].end, focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
+            if uniform and _between_asked(words, first, last):
+                score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
             if _after_passive_by(words, first) and any(side < 0 for side in sides.values()):
@@ -484,6 +488,16 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     if any(w.text[:1].isupper() for w in words[max(first, 1) : last + 1]):
         bonus += CAPITAL_BONUS
     return bonus
+
+
+def _between_asked(words: list[_Word], first: int, last: int) -> bool:
+    """Whether a span stands right between two question words of its clause: where a question that
+    keeps its terms together (all on one side of the answer) puts no answer."""
+    before = words[first - 1] if first > 0 else None
+    after = words[last + 1] if last + 1 < len(words) else None
+    return bool(
+        before and after and before.asked and after.asked and before.clause == words[first].clause == after.clause
+    )
 
 
 def _after_passive_by(words: list[_Word], first: int) -> bool:
