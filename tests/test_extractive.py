@@ -229,6 +229,10 @@ def test_a_chunk_does_not_join_across_an_english_auxiliary_verb() -> None:
 def test_an_amount_keeps_its_currency_sign_and_scale() -> None:
     answer = ExtractiveGenerator().generate("How much were the annual fees?", hits("The deal has annual fees of £30m."))
     assert answer.text == "£30m [1]"
+    # and so does a chunk answering a question of no kind
+    fees = hits("The agreements include fixed annual carriage fees of £30m for the channels.")
+    answer = ExtractiveGenerator().generate("What were the annual carriage fees for the channels?", fees)
+    assert answer.text == "£30m [1]"
 
 
 @pytest.mark.parametrize(

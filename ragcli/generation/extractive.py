@@ -414,7 +414,7 @@ class ExtractiveGenerator:
             spans = typed
         else:  # chunks, names and quotations
             quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence) if not self._only_asked(m.group(1), terms)}
-            spans = [(words[a].start, words[b].end) for a, b in _chunks(words, self.not_joiners)]
+            spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         candidates = sorted(
             {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
@@ -488,6 +488,11 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     if any(w.text[:1].isupper() for w in words[max(first, 1) : last + 1]):
         bonus += CAPITAL_BONUS
     return bonus
+
+
+def _with_sign(sentence: str, start: int) -> int:
+    """A chunk's start, moved back over the currency sign before it ("£30m", not "30m")."""
+    return start - 1 if start > 0 and sentence[start - 1] in "$£€¥" else start
 
 
 def _between_asked(words: list[_Word], first: int, last: int) -> bool:
