@@ -468,6 +468,16 @@ def test_marker_only_and_empty_answers_are_no_answer_and_cite_nothing() -> None:
     assert cited_sources("[1]", sources) == [1] and not no_answer("2 [1]")
 
 
+def test_an_answer_label_is_not_part_of_the_answer() -> None:
+    sources = [hit(1, "The queen lays up to 2,000 eggs a day.")]
+    for text in ["Answer: 2,000 eggs", "**Answer:** 2,000 eggs", "Final answer: 2,000 eggs", " ANSWER : 2,000 eggs"]:
+        assert settle(text, sources, 1) == Generation("2,000 eggs", [1], 1), text
+        assert visible_text(text) == "2,000 eggs", text
+    assert settle("Answer: [1]", sources, 1) == Generation("", [], 1)  # a label and a marker: no answer
+    for text in ["The answer is 2,000 eggs", "Answers vary: 2,000 eggs"]:  # words, not a label
+        assert settle(text, sources, 1).text == text
+
+
 def test_prompts_never_ask_for_citation_markers() -> None:
     for kind in (SEQ2SEQ, CHAT):
         for style in ("short", "sentence", "long"):

@@ -39,6 +39,8 @@ _NO_ANSWER_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"\w+")
+# a label some models put before the answer ("Answer: 1889", "**Answer:** 1889"): not part of it
+_ANSWER_LABEL_RE = re.compile(r"^\W*(?:final\s+)?answer\W*?[:：]\W*?(?=\w|\[|$)", re.IGNORECASE)
 # reasoning models (Qwen3, DeepSeek-R1, QwQ …) think between tags before they answer; some chat templates
 # open the tag in the prompt, so the reply holds only the closing one
 _REASONING_TAGS = ("think", "thinking", "reasoning")
@@ -144,9 +146,9 @@ def strip_reasoning(text: str) -> str:
 
 
 def visible_text(text: str) -> str:
-    """What of a reply still being written can be shown: `strip_reasoning`, less a tag being written
-    ("<thi" may open reasoning)."""
-    shown = strip_reasoning(text)
+    """What of a reply still being written can be shown: `strip_reasoning` and no "Answer:" label, less
+    a tag being written ("<thi" may open reasoning)."""
+    shown = _ANSWER_LABEL_RE.sub("", strip_reasoning(text), count=1)
     partial = _PARTIAL_TAG_RE.search(shown)
     if partial and any(tag.startswith(partial.group(1).lower()) for tag in _REASONING_TAGS):
         shown = shown[: partial.start()]
@@ -154,10 +156,10 @@ def visible_text(text: str) -> str:
 
 
 def settle(text: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
-    """A model's raw text as a Generation: its reasoning left out (`strip_reasoning`); no answer (empty
+    """A model's raw text as a Generation: its reasoning and an "Answer:" label left out; no answer (empty
     text, no citations) when it says nothing; else the text as written, citing the markers it wrote or
     the passages holding it."""
-    text = strip_reasoning(text).strip()
+    text = _ANSWER_LABEL_RE.sub("", strip_reasoning(text).strip(), count=1).strip()
     if no_answer(text):
         return Generation("", [], sources_in_prompt)
     return Generation(text, cited_sources(text, list(sources)[:sources_in_prompt]), sources_in_prompt)
