@@ -46,6 +46,10 @@ def main() -> None:
     from ragcli.retrieval.index import load_index
     from ragcli.retrieval.sparse import row_sums, term_major
 
+    if not (Path(args.index) / "manifest.json").is_file():
+        raise SystemExit(
+            f"no index in {args.index}: build it first (python bench/incremental.py --runs 1), or pass --index"
+        )
     index = load_index(Path(args.index))
     settings = index.manifest["bm25"]
     k1, b = float(settings["k1"]), float(settings["b"])
