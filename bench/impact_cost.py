@@ -16,7 +16,9 @@ run, numba-compiled (the `bench` extra), single-threaded:
   `K[d] = k1 · (1 − b + b · len[d] / avgdl)` one float32 per passage, computed once per opened index.
 
 Both sum the same values (checked to float32 rounding); neither skips postings, so the ratio is the
-per-posting cost, not a whole query's (MaxScore skips the same postings either way).
+per-posting cost, not a whole query's (MaxScore skips the same postings either way). Unlike
+`bench/engines.py`, this runs both loops in one process on purpose: it compares two inner loops over
+the same arrays (compiled first, then timed), not what a user waits for; the load average is printed.
 """
 
 from __future__ import annotations

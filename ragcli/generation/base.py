@@ -145,10 +145,16 @@ def strip_reasoning(text: str) -> str:
     return text[: opened.start()] if opened else text
 
 
+def answer_text(text: str) -> str:
+    """A reply as the answer it gives: the model's reasoning (`strip_reasoning`) and a leading "Answer:"
+    label left out."""
+    return _ANSWER_LABEL_RE.sub("", strip_reasoning(text), count=1)
+
+
 def visible_text(text: str) -> str:
-    """What of a reply still being written can be shown: `strip_reasoning` and no "Answer:" label, less
-    a tag being written ("<thi" may open reasoning)."""
-    shown = _ANSWER_LABEL_RE.sub("", strip_reasoning(text), count=1)
+    """What of a reply still being written can be shown: `answer_text`, less a tag being written
+    ("<thi" may open reasoning)."""
+    shown = answer_text(text)
     partial = _PARTIAL_TAG_RE.search(shown)
     if partial and any(tag.startswith(partial.group(1).lower()) for tag in _REASONING_TAGS):
         shown = shown[: partial.start()]
@@ -159,7 +165,7 @@ def settle(text: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generat
     """A model's raw text as a Generation: its reasoning and an "Answer:" label left out; no answer (empty
     text, no citations) when it says nothing; else the text as written, citing the markers it wrote or
     the passages holding it."""
-    text = _ANSWER_LABEL_RE.sub("", strip_reasoning(text).strip(), count=1).strip()
+    text = answer_text(text).strip()
     if no_answer(text):
         return Generation("", [], sources_in_prompt)
     return Generation(text, cited_sources(text, list(sources)[:sources_in_prompt]), sources_in_prompt)

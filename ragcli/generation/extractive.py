@@ -340,7 +340,6 @@ class ExtractiveGenerator:
             if found is not None and (best is None or item.score + SPAN_WEIGHT * found[0] > best[0]):
                 best = (item.score + SPAN_WEIGHT * found[0], found[1], item.number)
         if best is None:  # the sentences share terms but hold nothing else: the best one, whole
-            top = scored[0]
             return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))

@@ -347,9 +347,7 @@ class OpenAIGenerator:
     # generation ------------------------------------------------------------------------------------
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
         response, fitted = self._send(question, sources, stream=False)
-        choices = getattr(response, "choices", None) or []
-        text = (choices[0].message.content or "") if choices else ""
-        return settle(text, sources, fitted.sources_used)
+        return settle(_message_text(response), sources, fitted.sources_used)
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
@@ -363,8 +361,7 @@ class OpenAIGenerator:
             response = self._request(prompt, stream=False)
         except self._openai.APIError as exc:
             raise self._error(exc) from None
-        choices = getattr(response, "choices", None) or []
-        return strip_reasoning(choices[0].message.content or "") if choices else ""
+        return strip_reasoning(_message_text(response))
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
         """Text pieces as the server sends them, and a function returning the finished Generation."""
@@ -387,6 +384,12 @@ class OpenAIGenerator:
             return settle("".join(pieces), sources, fitted.sources_used)
 
         return pieces_iter(), finish
+
+
+def _message_text(response: Any) -> str:
+    """The text of a chat completion's first choice ("" when the server sent none)."""
+    choices = getattr(response, "choices", None) or []
+    return (choices[0].message.content or "") if choices else ""
 
 
 def in_order(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> list[_Result]:
