@@ -435,3 +435,52 @@ def test_a_word_right_between_two_question_words_is_not_the_answer() -> None:
     sources = hits("Geophysical data can be combined, and stratigraphers often use computer programs for this.")
     answer = ExtractiveGenerator().generate("What tool do stratigraphers use for this?", sources)
     assert answer.text == "computer programs [1]"  # not "often", between "stratigraphers" and "use"
+
+
+def _in(language: str) -> ExtractiveGenerator:
+    return ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+
+
+def test_a_who_question_is_answered_by_the_agent_of_a_passive_in_other_languages() -> None:
+    guernica = hits(
+        "El Guernica es un cuadro expuesto en el Museo Reina Sofía de Madrid, pintado por Pablo Picasso en 1937."
+    )
+    assert _in("es").generate("¿Quién pintó el Guernica?", guernica).text == "Pablo Picasso [1]"
+    # an agent without a capital letter is a candidate too
+    leon = hits("La catedral de León fue construida por maestros franceses durante el siglo XIII, según los archivos.")
+    assert _in("es").generate("¿Quién construyó la catedral de León?", leon).text == "maestros franceses [1]"
+    # "por" after no participle introduces no agent
+    ejemplo = hits("La catedral de León tiene vidrieras, por ejemplo la del rosetón, hechas por artesanos de Burgos.")
+    assert _in("es").generate("¿Quién hizo las vidrieras?", ejemplo).text == "artesanos de Burgos [1]"
+
+
+def test_the_sentence_naming_the_agent_of_the_question_verb_is_the_one_answered_from() -> None:
+    belem = hits(
+        "A Torre de Belém fica em Lisboa, na margem do rio Tejo. Foi projetada pelo arquiteto Francisco de Arruda."
+    )
+    assert _in("pt").generate("Quem projetou a Torre de Belém?", belem).text == "arquiteto Francisco de Arruda [1]"
+
+
+def test_german_participles_match_the_question_verb_and_follow_their_agent() -> None:
+    heidelberg = hits(
+        "Die Universität Heidelberg liegt am Neckar in Baden. Im Jahr 1386 wurde sie von Kurfürst Ruprecht gegründet."
+    )
+    assert _in("de").generate("Wer gründete die Universität Heidelberg?", heidelberg).text == "Kurfürst Ruprecht [1]"
+
+
+def test_a_sentence_without_its_subject_takes_the_earlier_sentences_name() -> None:
+    galileo = hits("Galileo Galilei nacque a Pisa nel 1564. Scoprì i quattro satelliti maggiori di Giove nel 1610.")
+    assert _in("it").generate("Chi scoprì i satelliti di Giove?", galileo).text == "Galileo Galilei [1]"
+    leonardo = hits("Leonardo da Vinci nacque nel 1452 a Vinci. Dipinse la Gioconda, oggi conservata al Louvre.")
+    assert _in("it").generate("Chi dipinse la Gioconda?", leonardo).text == "Leonardo da Vinci [1]"
+
+
+def test_a_where_question_prefers_the_name_after_a_preposition_of_place() -> None:
+    treaty = hits("Le traité fut négocié par les envoyés de Venise et signé par le doge à Raguse en 1358.")
+    assert _in("fr").generate("Où le doge signa-t-il le traité ?", treaty).text == "Raguse [1]"
+
+
+def test_a_year_of_any_size_after_the_word_for_year_is_a_date() -> None:
+    cologne = hits("Die Stadt Köln liegt am Rhein und wurde von den Römern im Jahr 50 gegründet.")
+    assert _in("de").generate("Wann wurde Köln gegründet?", cologne).text == "50 [1]"
+    assert [m for m in typed_spans("date", "about 50 people lived there", "When?")] == []

@@ -1,8 +1,9 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~610 lines) because the
+fallback when no language model can be loaded. Longer than most modules (~690 lines) because the
 span candidates and their scoring belong together and were tuned as one; what a question asks for
-(its kind, its question words, where its answer stands) is `questions.py`.
+(its kind, its question words, where its answer stands) is `questions.py`, the words that mark an
+agent or a place in each language `markers.py`.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
 of bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune;
@@ -32,7 +33,7 @@ below are hand-written):
    names is one ("Grissom, White, and Chaffee"; "the European Parliament and the Council of the
    European Union"), preferred when the question asks for several ("which countries"), and a month
    alone is no name; a bare year is a date, never the number a "how many" or "how tall" question
-   asks for. All others take chunks: runs of words that are neither stopwords nor question words, cut at
+   asks for, and so is a year of any size after the word for year ("im Jahr 50"). All others take chunks: runs of words that are neither stopwords nor question words, cut at
    punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
    in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
    names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
@@ -41,13 +42,19 @@ below are hand-written):
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
    leaves its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited
-   by the working fluid") is preferred for a subject question — with small preferences for spans
+   by the working fluid", "escrita por Miguel de Cervantes", "von den Römern gegründet") is preferred
+   for a subject question, and a name right after a preposition of place for a "where" question
+   ("né à Besançon") — with small preferences for spans
    that end a phrase, hold a name, are a whole quotation, or are not shaped like an English adverb or
    verb form.
 
-A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") whose best sentence
-opens with a personal pronoun ("Il a écrit Les Misérables") is answered with the name the nearest
-earlier sentence of the passage opens with ("Victor Hugo est …"), unless the question names it.
+A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") prefers a sentence
+that names the agent of its verb in the passive ("Foi projetada pelo arquiteto …" for "Quem projetou
+…?"); German and Dutch participles also match without their "ge-" ("gegründet" for "gründete"). Its
+best sentence opening with a personal pronoun ("Il a écrit Les Misérables") or with the question's
+verb, the subject left out ("Dipinse la Gioconda") is answered with the name the nearest earlier
+sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
+question names it.
 
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
@@ -63,6 +70,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
+from ragcli.generation.markers import Markers
 from ragcli.generation.questions import (
     AUXILIARIES,
     EXPLAIN_RE,
@@ -70,6 +78,7 @@ from ragcli.generation.questions import (
     QUESTION_KIND_RES,
     SEVERAL_NAMED_RE,
     UNTYPED_RE,
+    WHERE_RE,
     WHO_DID_RE,
     answer_sides,
     in_situ_sides,
@@ -124,6 +133,11 @@ _UNITS = (
 _AMOUNT = (
     rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
 )
+# a year of any size after the word for year ("im Jahr 50", "nell'anno 80", "in the year 79")
+_AFTER_YEAR_WORD = (
+    r"(?:(?<=\byear )|(?<=\bJahr )|(?<=\bJahre )|(?<=\baño )|(?<=\banno )|(?<=\bano )|(?<=\ban )|(?<=\bannée )"
+    r"|(?<=\bjaar )|(?<=\bår )|(?<=\bгоду ))"
+)
 _SPAN_RES = {
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
@@ -134,6 +148,7 @@ _SPAN_RES = {
     "date": re.compile(
         rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b"
     ),
     "name": re.compile(
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
@@ -141,6 +156,8 @@ _SPAN_RES = {
 }
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
+# a particle and the capitalised words after it, inside a person's name that opens a sentence
+_NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
@@ -162,6 +179,8 @@ DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTAN
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
 AGENT_BONUS = 0.15  # a span after "<question verb> by": the doer a subject question asks for, in the passive
+AGENT_SENTENCE_BONUS = 0.2  # a sentence naming the agent of the question's verb, for a "who did" question
+PLACE_BONUS = 0.15  # a span right after a preposition of place ("in Frankfurt am Main"), for a "where" question
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
@@ -170,6 +189,9 @@ VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped l
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
 CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
 TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding its kind when within this of the best
+
+MAX_AGENT_REACH = 4  # words from a German or Dutch agent to its participle ("von den Römern im Jahr 50 gegründet")
+MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio Tito", "por la dinastía")
 
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
@@ -234,6 +256,7 @@ class ExtractiveGenerator:
         self.stopwords = stopword_set(language)
         self.function_words = _FUNCTION_WORDS.get(language, frozenset())
         self.not_joiners = _NOT_JOINERS.get(language, frozenset())
+        self.markers = Markers.for_language(language)
         self._terms_cache: dict[str, tuple[str, ...]] = {}
 
     @classmethod
@@ -255,8 +278,13 @@ class ExtractiveGenerator:
     def _terms(self, word: str) -> tuple[str, ...]:
         terms = self._terms_cache.get(word)
         if terms is None:
-            terms = self._terms_cache[word] = tuple(self.analyzer(word))
+            terms = self._terms_cache[word] = tuple(self._passage_terms(word))
         return terms
+
+    def _passage_terms(self, text: str) -> list[str]:
+        """The terms of a passage's text, German and Dutch past participles also without their "ge-"
+        ("gegründet" answers "Wer gründete …?", "geschrieben" "Wer schrieb …?"), which their stemmers keep."""
+        return self.analyzer(text) + self.markers.participle_terms(text, self.analyzer)
 
     def question_terms(self, question: str) -> set[str]:
         """The question's content terms: its question phrases ("how many", "what year", "cuántos" …)
@@ -286,6 +314,7 @@ class ExtractiveGenerator:
         if not sides and self.analyzer.settings.language == "en":
             sides = answer_sides(question, self.analyzer)
         focus = self.focus(question, kind)
+        who_did = kind == "name" and bool(WHO_DID_RE.search(question))
         scored: list[_Scored] = []
         for number, hit in enumerate(sources, start=1):
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
@@ -293,7 +322,7 @@ class ExtractiveGenerator:
             antecedent: str | None = None
             for position, sentence in enumerate(split_sentences(hit.text)):
                 before, antecedent = antecedent, self._opening_name(sentence) or antecedent
-                shared = terms.intersection(self.analyzer(sentence))
+                shared = terms.intersection(self._passage_terms(sentence))
                 inherited = carried - shared
                 carried |= shared
                 if not shared and not inherited:
@@ -306,6 +335,7 @@ class ExtractiveGenerator:
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
                     + (TYPE_BONUS if spans else 0.0)
+                    + (AGENT_SENTENCE_BONUS if who_did and self._holds_agent(sentence, terms) else 0.0)
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
                 reach = score + (1 - CONTEXT_SHARE) * context
@@ -326,8 +356,8 @@ class ExtractiveGenerator:
         if (
             kind == "name"
             and top.antecedent
-            and _PRONOUN_RE.match(top.sentence)
-            and WHO_DID_RE.search(question)
+            and who_did
+            and (_PRONOUN_RE.match(top.sentence) or self._opens_with_verb(top.sentence, question))
             and not terms.intersection(self.analyzer(top.antecedent))  # "Who was Goethe?" "Er war …"
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
@@ -344,12 +374,23 @@ class ExtractiveGenerator:
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
 
+    def _opens_with_verb(self, sentence: str, question: str) -> bool:
+        """Whether a sentence opens with the verb of a "who did" question, its subject left out as
+        Italian, Spanish and Portuguese do ("Dipinse la Gioconda" for "Chi dipinse la Gioconda?")."""
+        who = WHO_DID_RE.search(question)
+        verb = re.match(r"\W*(\w+)", question[who.end() :]) if who else None
+        first = re.match(r"\W*(\w+)", sentence)
+        return bool(verb and first and set(self._terms(verb.group(1))) & set(self._terms(first.group(1))))
+
     def _opening_name(self, sentence: str) -> str | None:
         """The name a sentence opens with (its subject, as a rule), if any: "Victor Hugo est …"."""
         found = _SPAN_RES["name"].match(sentence)
         if found is None or found.group().split()[0].lower() in self.stopwords or _PRONOUN_RE.match(sentence):
             return None
-        return _tidy(_LEADING_ARTICLE_RE.sub("", found.group()))
+        end = found.end()
+        while particle := _NAME_PARTICLE_RE.match(sentence, end):  # "Leonardo da Vinci", "Pedro de Alvarado"
+            end = particle.end()
+        return _tidy(_LEADING_ARTICLE_RE.sub("", sentence[found.start() : end]))
 
     def _only_asked(self, text: str, terms: set[str]) -> bool:
         """Whether every term of a phrase is the question's: the "fishbowl" of "… the "fishbowl" helmet?"."""
@@ -409,8 +450,14 @@ class ExtractiveGenerator:
                     if term in terms:
                         anchors.setdefault(term, []).append(i)
         quoted: set[tuple[int, int]] = set()
+        who_did = bool(WHO_DID_RE.search(question))
+        where = bool(WHERE_RE.search(question))
         if typed:
             spans = typed
+            if who_did:  # "¿Quién construyó la Alhambra?" → "construida por la dinastía nazarí"
+                starts = {start for start, _ in spans}  # a name opening the agent is the answer, not more
+                agents = [(a, b) for a, b in _chunks(words, self.not_joiners) if words[a].start not in starts]
+                spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
         else:  # chunks, names and quotations
             quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence) if not self._only_asked(m.group(1), terms)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
@@ -437,8 +484,10 @@ class ExtractiveGenerator:
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
-            if _after_passive_by(words, first) and any(side < 0 for side in sides.values()):
+            if (who_did or any(side < 0 for side in sides.values())) and self._agent(words, first, last):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
+            if where and self._after_place_marker(words, first):
+                score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and _COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if (start, end) in quoted:
@@ -446,6 +495,37 @@ class ExtractiveGenerator:
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
         return best
+
+    def _agent(self, words: list[_Word], first: int, last: int, verb: bool = False) -> bool:
+        """Whether a span is the agent of a passive: right after the language's marker (and at most
+        MAX_AGENT_LEAD stopwords) that follows the question's verb or a participle ("limited by the
+        working fluid", "escrita por Miguel de Cervantes"); in German and Dutch, the participle follows
+        the agent ("von den Römern gegründet")."""
+        at = first - 1
+        agent = self.markers.agent
+        while at >= 0 and first - at <= MAX_AGENT_LEAD and words[at].stop and words[at].text.lower() not in agent:
+            at -= 1
+        if at < 1 or words[at].text.lower() not in agent or words[at].clause != words[first].clause:
+            return False
+        if self.markers.participle_last:  # "von den Römern im Jahr 50 gegründet"
+            clause = words[at].clause
+            following = [w for w in words[last + 1 : last + 1 + MAX_AGENT_REACH] if w.clause == clause]
+            return any((w.asked or not verb) and self.markers.is_participle(w.text) for w in following)
+        before = words[at - 1]
+        return before.asked or (not verb and self.markers.is_participle(before.text))
+
+    def _holds_agent(self, sentence: str, terms: set[str]) -> bool:
+        """Whether a sentence names the agent of the question's verb in the passive ("Foi projetado
+        pelo engenheiro Heitor da Silva Costa" for "Quem projetou …?")."""
+        words = self._words(sentence, terms)
+        return any(self._agent(words, a, b, verb=True) for a, b in _chunks(words, self.not_joiners))
+
+    def _after_place_marker(self, words: list[_Word], first: int) -> bool:
+        """Whether a span follows a preposition of place, an article between them ("in the Alps")."""
+        at, place = first - 1, self.markers.place
+        if at >= 1 and words[at].stop and words[at].text.lower() not in place:
+            at -= 1
+        return at >= 0 and words[at].text.lower() in place and words[at].clause == words[first].clause
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
@@ -502,15 +582,6 @@ def _between_asked(words: list[_Word], first: int, last: int) -> bool:
     return bool(
         before and after and before.asked and after.asked and before.clause == words[first].clause == after.clause
     )
-
-
-def _after_passive_by(words: list[_Word], first: int) -> bool:
-    """Whether a span is the agent of a passive question verb: right after "by" (and an article) that
-    follows a question word ("limited by the working fluid")."""
-    at = first - 1
-    if at >= 0 and words[at].text.lower() in ("the", "a", "an"):
-        at -= 1
-    return at >= 1 and words[at].text == "by" and words[at - 1].asked
 
 
 def _cjk_terms(words: list[_Word], i: int, terms: set[str]) -> list[str]:

@@ -95,6 +95,10 @@ WHO_DID_RE = re.compile(
     r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
 )
 MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
+# a question for a place ("Where …", "Wo …", "¿Dónde …", "Où …", "Dove …", "Onde …", "Где …")
+WHERE_RE = re.compile(
+    r"\b(?:where|d[oó]nde|où|wo|dove|onde|waar|hvor|nerede)\b|(?<!\w)где(?!\w)|哪里|哪儿|在哪|どこ", re.IGNORECASE
+)
 
 _WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
 AUXILIARIES = frozenset(
