@@ -10,7 +10,8 @@ import pytest
 
 from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.generation.extractive import ExtractiveGenerator, split_sentences, typed_spans
+from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
+from ragcli.generation.phrases import typed_spans
 from ragcli.generation.questions import answer_sides, in_situ_sides, question_kind
 from ragcli.records import Hit
 
@@ -484,3 +485,86 @@ def test_a_year_of_any_size_after_the_word_for_year_is_a_date() -> None:
     cologne = hits("Die Stadt Köln liegt am Rhein und wurde von den Römern im Jahr 50 gegründet.")
     assert _in("de").generate("Wann wurde Köln gegründet?", cologne).text == "50 [1]"
     assert [m for m in typed_spans("date", "about 50 people lived there", "When?")] == []
+
+
+def test_how_often_asks_for_a_frequency() -> None:
+    assert question_kind("How often should I inspect my hive?") == "frequency"
+    assert question_kind("Combien de fois par an ?") == "frequency"
+    assert question_kind("How many times did it rain?") == "number"
+    inspections = hits(
+        "Keep a record of every inspection, so that changes from one visit to the next are easy to see. "
+        "During the season a beekeeper inspects each hive every seven to ten days."
+    )
+    answer = ExtractiveGenerator().generate("How often should I inspect my hive?", inspections)
+    assert answer.text == "every seven to ten days [1]"
+    sentence = "They meet twice a year, report weekly and vote every five years."
+    assert [sentence[a:b] for a, b in typed_spans("frequency", sentence, "How often?")] == [
+        "twice a year",
+        "weekly",
+        "every five years",
+    ]
+
+
+def test_a_season_answers_when() -> None:
+    swarm = hits(
+        "In late spring, when the hive is crowded, the old queen leaves with half of the workers: the prime swarm."
+    )
+    assert ExtractiveGenerator().generate("When do bees swarm?", swarm).text == "late spring [1]"
+
+
+def test_a_sentence_cut_by_the_passage_edge_is_read_whole_from_the_overlapping_passage() -> None:
+    cut = "Workers live a busy life. A summer worker lives about five to six weeks; workers raised in autumn live four"
+    whole = "A summer worker lives about five to six weeks; workers raised in autumn live four to six months."
+    answer = ExtractiveGenerator().generate("How long do workers raised in autumn live?", hits(cut, whole))
+    assert answer.text == "four to six months [2]"  # not "four [1]"
+
+
+def test_a_heading_of_the_questions_words_answers_only_when_nothing_else_does() -> None:
+    castes = hits("The drones\n\nDrones are the males of the colony; they mate with young queens.")
+    assert ExtractiveGenerator().generate("What are drones?", castes).text != "The drones [1]"
+    assert ExtractiveGenerator().generate("What about drones?", hits("The drones")).text == "The drones [1]"
+
+
+def test_a_span_of_the_questions_own_words_inflected_is_no_answer() -> None:
+    mites = hits("In 1971 Varroa Mites reached Germany, carried with bees from Asia.")
+    assert (
+        ExtractiveGenerator().generate("Which country did the varroa mite reach in 1971?", mites).text == "Germany [1]"
+    )
+
+
+@pytest.mark.parametrize(
+    "language, question, passage, expected",
+    [
+        (
+            "en",
+            "What is the varroa mite?",
+            "The varroa mite (Varroa destructor) is the most serious pest of the western honeybee.",
+            "the most serious pest of the western honeybee",
+        ),
+        (
+            "en",
+            "What is royal jelly?",
+            "Royal jelly is a white, protein-rich secretion of young nurse bees. All larvae receive it.",
+            "a white, protein-rich secretion of young nurse bees",
+        ),
+        (
+            "es",
+            "¿Qué es la Alhambra?",
+            "La Alhambra es un conjunto de palacios en Granada.",
+            "un conjunto de palacios en Granada",
+        ),
+        (
+            "de",
+            "Was ist die Zugspitze?",
+            "Die Zugspitze ist der höchste Berg Deutschlands.",
+            "der höchste Berg Deutschlands",
+        ),
+    ],
+)
+def test_a_definition_question_is_answered_with_the_predicate(
+    language: str, question: str, passage: str, expected: str
+) -> None:
+    assert _in(language).generate(question, hits(passage)).text == f"{expected} [1]"
+    # a sentence about something else is no definition of it
+    other = "Propolis, or bee glue, is a resinous mixture that bees collect from tree buds."
+    assert _in("en").generate("What is propolis?", hits(other)).text == "bee glue [1]"

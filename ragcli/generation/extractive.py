@@ -1,9 +1,9 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~690 lines) because the
+fallback when no language model can be loaded. Longer than most modules (~650 lines) because the
 span candidates and their scoring belong together and were tuned as one; what a question asks for
-(its kind, its question words, where its answer stands) is `questions.py`, the words that mark an
-agent or a place in each language `markers.py`.
+(its kind, its question words, where its answer stands) is `questions.py`, what numbers, dates and
+names look like `phrases.py`, the words that mark an agent or a place in each language `markers.py`.
 
 How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
 of bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune;
@@ -20,9 +20,13 @@ below are hand-written):
    sentence holds no phrase of its kind takes the best one that does, when that one scores within
    TYPED_MARGIN (a number or a date counting its inherited terms fully). Sentences do not end at
    initials or titles ("William E. Simon", "Mr. Smith", "U.S. Army"), and start at capitals of any
-   European alphabet ("Озеро", "Él", "¿Dónde").
+   European alphabet ("Озеро", "Él", "¿Dónde"). A sentence cut by its passage's edge ("… workers raised
+   in autumn live four") is read whole from the overlapping passage that holds it, with the better
+   score of the two; one of nothing but the question's words (a heading: "The drones") only when no
+   other sentence shares a term.
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
-   "cuántos", "combien", "wie viele", "сколько", "多少" …): a number, a date, or a name (who / where /
+   "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to
+   ten days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who / where /
    "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun for
    people, groups or places after "what" or "which", kept as a content term; "what temperature",
    "wie hoch", "quelle est l'altitude", "какова глубина" ask for a number; the measure of "how long"
@@ -33,11 +37,12 @@ below are hand-written):
    names is one ("Grissom, White, and Chaffee"; "the European Parliament and the Council of the
    European Union"), preferred when the question asks for several ("which countries"), and a month
    alone is no name; a bare year is a date, never the number a "how many" or "how tall" question
-   asks for, and so is a year of any size after the word for year ("im Jahr 50"). All others take chunks: runs of words that are neither stopwords nor question words, cut at
-   punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
+   asks for, and so is a year of any size after the word for year ("im Jahr 50"). All others take
+   chunks: runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
    in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
    names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
-   is a run of characters outside the question's bigrams.
+   is a run of characters outside the question's bigrams. No candidate is made only of the
+   question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra) — fully on the side
    where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
@@ -56,6 +61,10 @@ verb, the subject left out ("Dipinse la Gioconda") is answered with the name the
 sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
 question names it.
 
+A question for what something is, nothing more ("What is royal jelly?", "¿Qué es la Alhambra?") whose
+best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …")
+is answered with the predicate.
+
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
 """
@@ -71,8 +80,10 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.markers import Markers
+from ragcli.generation.phrases import COORDINATION_RE, LEADING_ARTICLE_RE, SPAN_RES, typed_spans
 from ragcli.generation.questions import (
     AUXILIARIES,
+    DEFINITION_RE,
     EXPLAIN_RE,
     MEASURE_QUESTION_RE,
     QUESTION_KIND_RES,
@@ -109,61 +120,20 @@ _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__|`")
 _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{_CJK}]+)*")
 # punctuation that ends a phrase: a span never crosses it
 _BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_MONTH_RE = re.compile(_MONTH)
-_YEAR_RE = re.compile(r"1[0-9]\d\d|20\d\d")
-# a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
-_SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
-    r"|hundreds|thousands|millions|billions|dozens|halves|thirds|quarters|fifths|tenths"
-)
-# units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
-# "1233 Kilometer", "1642 метра")
-_UNITS = (
-    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
-    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
-    r"m[eè]tres?|metros?|metri|metern?|kilom[eè]tres?|kil[oó]metros?|kilometri|kilometern?|años|ans|années|"
-    r"jahren?|anni|anos|jaar|personas|personnes|persone|pessoas|menschen|millones|millions|millionen|milioni|"
-    r"milhões|miljoen|grados|graus|gradi|grad|por ciento|pour cent|prozent|per cento|por cento|"
-    r"метр(?:а|ов)?|километр(?:а|ов)?|км|лет|года?|человек|миллион(?:а|ов)?|процент(?:а|ов)?|градус(?:а|ов)?"
-)
-# a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
-_AMOUNT = (
-    rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
-)
-# a year of any size after the word for year ("im Jahr 50", "nell'anno 80", "in the year 79")
-_AFTER_YEAR_WORD = (
-    r"(?:(?<=\byear )|(?<=\bJahr )|(?<=\bJahre )|(?<=\baño )|(?<=\banno )|(?<=\bano )|(?<=\ban )|(?<=\bannée )"
-    r"|(?<=\bjaar )|(?<=\bår )|(?<=\bгоду ))"
-)
-_SPAN_RES = {
-    "number": re.compile(
-        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
-        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
-        r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
-        re.IGNORECASE,
-    ),
-    "date": re.compile(
-        rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
-        rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b"
-    ),
-    "name": re.compile(
-        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
-    ),
-}
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
+# the first copula of a sentence, in the analyzer's languages ("is", "es", "est", "ist", "è", "é" …)
+_COPULA_RE = re.compile(
+    r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
+)
+_PARENTHESIS_RE = re.compile(r"\([^)]*\)")
+_FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
+MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
-_LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
-_POSSESSIVE_RE = re.compile(r"['’]s?$")
-_NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
 MAX_JOINER_CHARS = 3
 
@@ -299,7 +269,7 @@ class ExtractiveGenerator:
 
     def focus(self, question: str, kind: str | None) -> set[str]:
         """What a "how many" question counts: the terms of the word after its question phrase."""
-        found = QUESTION_KIND_RES[0][1].search(question) if kind == "number" else None
+        found = dict(QUESTION_KIND_RES)["number"].search(question) if kind == "number" else None
         following = re.match(r"\W*(\w+)", question[found.end() :]) if found else None
         return set(self.analyzer(following.group(1))) if following else set()
 
@@ -316,13 +286,15 @@ class ExtractiveGenerator:
         focus = self.focus(question, kind)
         who_did = kind == "name" and bool(WHO_DID_RE.search(question))
         scored: list[_Scored] = []
+        bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
             carried = terms.intersection(self.analyzer(hit.title))
             antecedent: str | None = None
             for position, sentence in enumerate(split_sentences(hit.text)):
                 before, antecedent = antecedent, self._opening_name(sentence) or antecedent
-                shared = terms.intersection(self._passage_terms(sentence))
+                sentence_terms = set(self._passage_terms(sentence))
+                shared = terms.intersection(sentence_terms)
                 inherited = carried - shared
                 carried |= shared
                 if not shared and not inherited:
@@ -339,7 +311,10 @@ class ExtractiveGenerator:
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
                 reach = score + (1 - CONTEXT_SHARE) * context
-                scored.append(_Scored(score, number, sentence, spans, reach, before))
+                (bare if sentence_terms <= terms else scored).append(
+                    _Scored(score, number, sentence, spans, reach, before)
+                )
+        scored = _whole_sentences(scored or bare)  # a heading answers only when nothing else does
         if not scored:
             return Generation("", [], len(sources))
         scored.sort(key=lambda item: (-item[0], item[1]))
@@ -353,6 +328,9 @@ class ExtractiveGenerator:
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
         top = scored[0]
+        predicate = self._definition(question, top.sentence)
+        if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
+            return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
             kind == "name"
             and top.antecedent
@@ -374,6 +352,18 @@ class ExtractiveGenerator:
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
 
+    def _definition(self, question: str, sentence: str) -> str | None:
+        """For a question asking what something is, the rest of a sentence that opens with that thing
+        and a copula ("The varroa mite (Varroa destructor) is the most serious pest …"): its predicate."""
+        asked = DEFINITION_RE.search(question)
+        copula = _COPULA_RE.search(sentence) if asked else None
+        if asked is None or copula is None or len(asked.group("subject").split()) > MAX_DEFINED_WORDS:
+            return None
+        subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
+        wanted = set(self.analyzer(asked.group("subject")))
+        predicate = _tidy(_FULL_STOP_RE.sub("", sentence[copula.end() :].strip()))
+        return predicate if wanted and set(self.analyzer(subject)) == wanted and predicate else None
+
     def _opens_with_verb(self, sentence: str, question: str) -> bool:
         """Whether a sentence opens with the verb of a "who did" question, its subject left out as
         Italian, Spanish and Portuguese do ("Dipinse la Gioconda" for "Chi dipinse la Gioconda?")."""
@@ -384,13 +374,13 @@ class ExtractiveGenerator:
 
     def _opening_name(self, sentence: str) -> str | None:
         """The name a sentence opens with (its subject, as a rule), if any: "Victor Hugo est …"."""
-        found = _SPAN_RES["name"].match(sentence)
+        found = SPAN_RES["name"].match(sentence)
         if found is None or found.group().split()[0].lower() in self.stopwords or _PRONOUN_RE.match(sentence):
             return None
         end = found.end()
         while particle := _NAME_PARTICLE_RE.match(sentence, end):  # "Leonardo da Vinci", "Pedro de Alvarado"
             end = particle.end()
-        return _tidy(_LEADING_ARTICLE_RE.sub("", sentence[found.start() : end]))
+        return _tidy(LEADING_ARTICLE_RE.sub("", sentence[found.start() : end]))
 
     def _only_asked(self, text: str, terms: set[str]) -> bool:
         """Whether every term of a phrase is the question's: the "fishbowl" of "… the "fishbowl" helmet?"."""
@@ -459,12 +449,12 @@ class ExtractiveGenerator:
                 agents = [(a, b) for a, b in _chunks(words, self.not_joiners) if words[a].start not in starts]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
         else:  # chunks, names and quotations
-            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence) if not self._only_asked(m.group(1), terms)}
+            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
-        candidates = sorted(
-            {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
-        )
+        ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
+        # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
+        candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -488,7 +478,7 @@ class ExtractiveGenerator:
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
             if where and self._after_place_marker(words, first):
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
-            if typed and several and _COORDINATION_RE.search(sentence, start, end):
+            if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
@@ -531,29 +521,26 @@ class ExtractiveGenerator:
         return [self.generate(question, sources) for question, sources in requests]
 
 
-# between names of one list: a comma, "and" / "or" in the analyzer's languages, or both, and an article
-# ("the European Parliament and the Council")
-_COORDINATION_RE = re.compile(
-    r"(?:,?\s+(?P<conjunction>and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+)"
-    r"(?:(?:the|la|el|le|les|los|las|die|der|das)\s+)?"
-)
+def _whole_sentences(scored: list[_Scored]) -> list[_Scored]:
+    """The sentences, each cut by a passage's edge replaced by its whole where that is there too:
+    passages overlap, so one ending "… workers raised in autumn live four" has the sentence in full
+    in the next. The whole keeps the better score of the two (the cut one's passage may rank higher)."""
+    kept: dict[str, _Scored] = {}
+    for item in scored:
+        whole = max(
+            (other for other in scored if other.sentence != item.sentence and _cut_from(item.sentence, other.sentence)),
+            key=lambda other: len(other.sentence),
+            default=item,
+        )
+        if whole is not item:
+            item = whole._replace(score=max(item.score, whole.score), reach=max(item.reach, whole.reach))
+        if item.sentence not in kept or item.score > kept[item.sentence].score:
+            kept[item.sentence] = item
+    return list(kept.values())
 
 
-def _coordinated(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
-    """Lists of names ("Grissom, White, and Chaffee", "Robert Lane and Benjamin Vail") as one span each:
-    names joined by commas that end in a conjunction."""
-    joined = []
-    ordered = sorted(spans)
-    for i, (start, end) in enumerate(ordered):
-        last = end
-        for next_start, next_end in ordered[i + 1 :]:
-            between = _COORDINATION_RE.fullmatch(sentence, last, next_start)
-            if between is None:
-                break
-            last = next_end
-            if between.group("conjunction"):  # a conjunction closes the list
-                joined.append((start, last))
-    return joined
+def _cut_from(part: str, whole: str) -> bool:
+    return whole.startswith(part) or whole.endswith(part)
 
 
 def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
@@ -652,41 +639,6 @@ def _tidy(text: str) -> str:
         if text.count(opening) != text.count(closing) if opening != closing else text.count(opening) % 2:
             text = text.replace(opening, "").replace(closing, "")
     return text.strip(" ,;:")
-
-
-def typed_spans(
-    kind: str, sentence: str, question: str, stopwords: frozenset[str] = frozenset(), lists: bool = False
-) -> list[tuple[int, int]]:
-    """Phrases of `kind` in the sentence that the question does not already contain (nor stopwords
-    alone, like a capitalised "He" or "In"); with `lists`, also lists of names ("Grissom, White, and
-    Chaffee") as one phrase each."""
-    asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"} | stopwords
-    spans = []
-    found = [m.span() for m in _SPAN_RES[kind].finditer(sentence)]
-    if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
-        found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
-    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
-        found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
-    for start, end in found:
-        if kind == "name":  # "The Panthers'" → "Panthers"
-            text = sentence[start:end]
-            lead = _LEADING_ARTICLE_RE.match(text)
-            start += lead.end() if lead else 0
-            possessive = _POSSESSIVE_RE.search(text)
-            end -= len(possessive.group()) if possessive else 0
-            if _SENTENCE_STOP_RE.search(sentence, start, end):  # "Behind." but "U.S." and "E."
-                end -= 1
-            if _MONTH_RE.fullmatch(sentence, start, end):  # a date, not a name
-                continue
-        words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
-        if words and not words <= asked:
-            spans.append((start, end))
-    if kind == "name":  # a capitalised first word alone is no name ("He", "Many"), but may open a list
-        first_word = [(start, end) for start, end in spans if start == 0 and not re.search(r"\W", sentence[start:end])]
-        listed = _coordinated(spans, sentence) if lists else []
-        spans = [span for span in spans if span not in first_word]
-        return spans + [span for span in listed if span not in spans]
-    return spans
 
 
 class ExtractiveFactory:

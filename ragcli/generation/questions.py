@@ -46,11 +46,17 @@ SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NA
 _NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
+    (  # before "number": "combien de fois", "quante volte" ask how often, not how many
+        "frequency",
+        r"\bhow often\b|\bwie oft\b|\bcon qu[eé] frecuencia\b|\bcada cu[aá]nto\b|\bà quelle fréquence\b"
+        r"|\bcombien de fois\b|\bquante volte\b|\bogni quanto\b|\bcom que frequ[eê]ncia\b|\bde quanto em quanto\b"
+        r"|\bhoe vaak\b|\bhur ofta\b|\bhvor ofte\b|(?<!\w)как часто(?!\w)|多久一次|多长时间一次",
+    ),
     (
         "number",
         rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
         r"|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
-        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt|oft)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
+        r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
         r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
     ),
     (
@@ -95,6 +101,15 @@ WHO_DID_RE = re.compile(
     r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
 )
 MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
+# a question for what (or who) something is, nothing more: "What is royal jelly?", "Who was Goethe?",
+# "¿Qué es la Alhambra?", "Qu'est-ce que la propolis ?", "Was ist ein Schwarm?", "Что такое улей?"
+DEFINITION_RE = re.compile(
+    r"^\W*(?:(?:what|who)\s+(?:is|are|was|were)|(?:qu[eé]|qui[eé]n(?:es)?)\s+(?:es|son|era|fue)"
+    r"|qu'est-ce\s+qu(?:e\s+|')|qui\s+(?:est|était)|(?:was|wer)\s+(?:ist|sind|war|waren)"
+    r"|(?:che\s+)?cos(?:a\s+|')(?:è|e|sono)|chi\s+(?:è|era|fu)|o\s+que\s+(?:é|são|era)|quem\s+(?:é|era|foi)"
+    r"|что\s+так(?:ое|ие)|кто\s+так(?:ой|ая|ие))\s+(?P<subject>[^?]+?)\s*[?？]*\s*$",
+    re.IGNORECASE,
+)
 # a question for a place ("Where …", "Wo …", "¿Dónde …", "Où …", "Dove …", "Onde …", "Где …")
 WHERE_RE = re.compile(
     r"\b(?:where|d[oó]nde|où|wo|dove|onde|waar|hvor|nerede)\b|(?<!\w)где(?!\w)|哪里|哪儿|在哪|どこ", re.IGNORECASE
@@ -163,7 +178,8 @@ def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[st
 
 
 def question_kind(question: str) -> str | None:
-    """What a question asks for ("number", "date", "name" or None): its first question phrase decides."""
+    """What a question asks for ("frequency", "number", "date", "name" or None): its first question
+    phrase decides."""
     found: list[tuple[int, int, str | None]] = [
         (m.start(), 0, kind) for kind, pattern in QUESTION_KIND_RES if (m := pattern.search(question))
     ]

@@ -1,0 +1,139 @@
+"""What the typed phrases a question may ask for look like: numbers ("2,000", "five to six weeks",
+"£30m"), frequencies ("every seven to ten days", "twice a year"), dates ("1852", "March 1876", "late
+spring", "im Jahr 50") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
+as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence. The extractive
+generator (`extractive.py`) scores the ones it finds.
+
+Regular expressions over the analyzer's languages, written by hand: no entity tagger installs from
+PyPI with its model.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_RE = re.compile(_MONTH)
+_YEAR_RE = re.compile(r"1[0-9]\d\d|20\d\d")
+# a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
+_SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
+    r"|hundreds|thousands|millions|billions|dozens|halves|thirds|quarters|fifths|tenths"
+)
+# units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
+# "1233 Kilometer", "1642 метра")
+_UNITS = (
+    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
+    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
+    r"m[eè]tres?|metros?|metri|metern?|kilom[eè]tres?|kil[oó]metros?|kilometri|kilometern?|años|ans|années|"
+    r"jahren?|anni|anos|jaar|personas|personnes|persone|pessoas|menschen|millones|millions|millionen|milioni|"
+    r"milhões|miljoen|grados|graus|gradi|grad|por ciento|pour cent|prozent|per cento|por cento|"
+    r"метр(?:а|ов)?|километр(?:а|ов)?|км|лет|года?|человек|миллион(?:а|ов)?|процент(?:а|ов)?|градус(?:а|ов)?"
+)
+# spans of time, for how often something happens ("every seven to ten days", "alle vier Jahre")
+_TIME_UNITS = (
+    r"(?:years?|months?|weeks?|days?|nights?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|seasons?|spring"
+    r"|summer|autumn|winter|morning|evening|Jahre?n?|Monate?n?|Wochen?|Tage?n?|Stunden?|años?|mes(?:es)?|semanas?"
+    r"|días?|horas?|ans?|années?|mois|semaines?|jours?|heures?|anni|anno|mesi|mese|settimane?|giorni|giorno|ore|ora"
+    r"|anos?|meses|dias?|лет|года?|месяц(?:а|ев)?|недел[юи]|дн(?:я|ей)|день|час(?:а|ов)?)"
+)
+# a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
+_AMOUNT = (
+    rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
+)
+# a year of any size after the word for year ("im Jahr 50", "nell'anno 80", "in the year 79")
+_AFTER_YEAR_WORD = (
+    r"(?:(?<=\byear )|(?<=\bJahr )|(?<=\bJahre )|(?<=\baño )|(?<=\banno )|(?<=\bano )|(?<=\ban )|(?<=\bannée )"
+    r"|(?<=\bjaar )|(?<=\bår )|(?<=\bгоду ))"
+)
+SPAN_RES = {
+    "number": re.compile(
+        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
+        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
+        r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
+        re.IGNORECASE,
+    ),
+    # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"
+    "frequency": re.compile(
+        rf"\b(?:every|each|alle|jede[nrs]?|cada|tous les|toutes les|ogni|каждые|каждый|каждую)\s+(?:other\s+)?"
+        rf"(?:{_AMOUNT}(?:\s(?:to|or|and|bis|oder|a|à|o|ou|e|y|и|или)\s{_AMOUNT})?\s+)?{_TIME_UNITS}\b"
+        rf"|\b(?:once|twice|thrice|{_AMOUNT}\s+times)\s+(?:a|an|per|every|each)\s+{_TIME_UNITS}\b"
+        r"|\b(?:hourly|daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b"
+        r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
+        r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
+    ),
+    "name": re.compile(
+        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+    ),
+}
+LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+_NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
+
+
+# between names of one list: a comma, "and" / "or" in the analyzer's languages, or both, and an article
+# ("the European Parliament and the Council")
+COORDINATION_RE = re.compile(
+    r"(?:,?\s+(?P<conjunction>and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+)"
+    r"(?:(?:the|la|el|le|les|los|las|die|der|das)\s+)?"
+)
+
+
+def _coordinated(spans: list[tuple[int, int]], sentence: str) -> list[tuple[int, int]]:
+    """Lists of names ("Grissom, White, and Chaffee", "Robert Lane and Benjamin Vail") as one span each:
+    names joined by commas that end in a conjunction."""
+    joined = []
+    ordered = sorted(spans)
+    for i, (start, end) in enumerate(ordered):
+        last = end
+        for next_start, next_end in ordered[i + 1 :]:
+            between = COORDINATION_RE.fullmatch(sentence, last, next_start)
+            if between is None:
+                break
+            last = next_end
+            if between.group("conjunction"):  # a conjunction closes the list
+                joined.append((start, last))
+    return joined
+
+
+def typed_spans(
+    kind: str, sentence: str, question: str, stopwords: frozenset[str] = frozenset(), lists: bool = False
+) -> list[tuple[int, int]]:
+    """Phrases of `kind` in the sentence that the question does not already contain (nor stopwords
+    alone, like a capitalised "He" or "In"); with `lists`, also lists of names ("Grissom, White, and
+    Chaffee") as one phrase each."""
+    asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"} | stopwords
+    spans = []
+    found = [m.span() for m in SPAN_RES[kind].finditer(sentence)]
+    if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
+        found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
+    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
+        found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
+    for start, end in found:
+        if kind == "name":  # "The Panthers'" → "Panthers"
+            text = sentence[start:end]
+            lead = LEADING_ARTICLE_RE.match(text)
+            start += lead.end() if lead else 0
+            possessive = _POSSESSIVE_RE.search(text)
+            end -= len(possessive.group()) if possessive else 0
+            if _SENTENCE_STOP_RE.search(sentence, start, end):  # "Behind." but "U.S." and "E."
+                end -= 1
+            if _MONTH_RE.fullmatch(sentence, start, end):  # a date, not a name
+                continue
+        words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
+        if words and not words <= asked:
+            spans.append((start, end))
+    if kind == "name":  # a capitalised first word alone is no name ("He", "Many"), but may open a list
+        first_word = [(start, end) for start, end in spans if start == 0 and not re.search(r"\W", sentence[start:end])]
+        listed = _coordinated(spans, sentence) if lists else []
+        spans = [span for span in spans if span not in first_word]
+        return spans + [span for span in listed if span not in spans]
+    return spans
