@@ -568,3 +568,31 @@ def test_a_definition_question_is_answered_with_the_predicate(
     # a sentence about something else is no definition of it
     other = "Propolis, or bee glue, is a resinous mixture that bees collect from tree buds."
     assert _in("en").generate("What is propolis?", hits(other)).text == "bee glue [1]"
+
+
+def test_a_yes_no_question_is_answered_with_the_sentence_that_settles_it() -> None:
+    receipts = hits("Receipts are photographed and attached to the report; paper receipts do not need to be sent.")
+    answer = ExtractiveGenerator().generate("Do I need to send paper receipts?", receipts)
+    assert (
+        answer.text
+        == "Receipts are photographed and attached to the report; paper receipts do not need to be sent. [1]"
+    )
+    # a question asking to choose is no yes/no question, nor German "Was ist …?"
+    choice = hits("The restored tapes remained black and white.")
+    assert ExtractiveGenerator().generate("Did the tapes stay black and white or get colour?", choice).text != (
+        "The restored tapes remained black and white. [1]"
+    )
+    faust = hits("Sein bekanntestes Werk ist der Faust, eine Tragödie.")
+    assert _in("de").generate("Was ist das bekannteste Werk von Goethe?", faust).text == "Faust [1]"
+
+
+def test_an_agent_ends_where_its_noun_phrase_does_and_who_is_never_an_amount() -> None:
+    leave = hits("Leave requests must be approved by your line manager at least two weeks in advance.")
+    assert ExtractiveGenerator().generate("Who approves leave requests?", leave).text == "line manager [1]"
+    flights = hits(
+        "Economy class is used for flights under six hours; business class may be approved by a director for "
+        "longer flights."
+    )
+    weights = {"busi": 0.98, "flight": 0.98, "class": 0.98, "approv": 0.47}.get
+    generator = ExtractiveGenerator(term_weight=lambda term: weights(term) or 1.0)
+    assert generator.generate("Who can approve business class flights?", flights).text == "director [1]"

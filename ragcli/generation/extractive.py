@@ -61,6 +61,11 @@ verb, the subject left out ("Dipinse la Gioconda") is answered with the name the
 sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
 question names it.
 
+A yes/no question ("Do I need to send paper receipts?"; not one asking to choose, "… high or low?")
+is answered with its best sentence whole, as "why" and "how do" questions are. A "who" question never
+gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends with its
+noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
+
 A question for what something is, nothing more ("What is royal jelly?", "¿Qué es la Alhambra?") whose
 best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …")
 is answered with the predicate.
@@ -91,6 +96,7 @@ from ragcli.generation.questions import (
     UNTYPED_RE,
     WHERE_RE,
     WHO_DID_RE,
+    YES_NO_RE,
     answer_sides,
     in_situ_sides,
     question_kind,
@@ -126,6 +132,7 @@ _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|
 _COPULA_RE = re.compile(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
+_CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
@@ -340,7 +347,7 @@ class ExtractiveGenerator:
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
-        if kind is None and EXPLAIN_RE.search(question):
+        if kind is None and (EXPLAIN_RE.search(question) or _yes_no(question)):
             return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
         for item in scored[:SENTENCES_TRIED]:
@@ -446,11 +453,17 @@ class ExtractiveGenerator:
             spans = typed
             if who_did:  # "¿Quién construyó la Alhambra?" → "construida por la dinastía nazarí"
                 starts = {start for start, _ in spans}  # a name opening the agent is the answer, not more
-                agents = [(a, b) for a, b in _chunks(words, self.not_joiners) if words[a].start not in starts]
+                agents = [
+                    (a, b)
+                    for a, b in _chunks(words, self.not_joiners)
+                    if words[a].start not in starts and _one_noun_phrase(words[a : b + 1])
+                ]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
         else:  # chunks, names and quotations
             quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
+            if question_kind(question) == "name":  # no name here: still no amount ("six hours") for "who"
+                spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
@@ -474,7 +487,8 @@ class ExtractiveGenerator:
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
-            if (who_did or any(side < 0 for side in sides.values())) and self._agent(words, first, last):
+            subject_question = who_did or any(side < 0 for side in sides.values())
+            if subject_question and self._agent(words, first, last) and _one_noun_phrase(words[first : last + 1]):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
             if where and self._after_place_marker(words, first):
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
@@ -519,6 +533,15 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
+
+
+def _amount_or_date(sentence: str, start: int, end: int) -> bool:
+    return any(SPAN_RES[kind].fullmatch(sentence, start, end) for kind in ("number", "date", "frequency"))
+
+
+def _yes_no(question: str) -> bool:
+    """A yes/no question: not one asking to choose ("Is it high or low?"), nor German "Was ist …?"."""
+    return bool(YES_NO_RE.search(question)) and not _CHOICE_RE.search(question) and not UNTYPED_RE.search(question)
 
 
 def _whole_sentences(scored: list[_Scored]) -> list[_Scored]:
@@ -630,6 +653,17 @@ def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> li
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))
     return candidates
+
+
+# the function words inside one noun phrase ("Council of Europe", "Heitor da Silva Costa", "Lane and
+# Vail"); an agent chunk joined by any other ("line manager at least two weeks") runs past its noun
+_NOUN_PHRASE_JOINERS = frozenset(
+    {"of", "and", "de", "da", "do", "dos", "di", "del", "della", "du", "des", "von", "van", "y", "e", "et", "und"}
+)
+
+
+def _one_noun_phrase(words: list[_Word]) -> bool:
+    return all(not w.stop or w.text.lower() in _NOUN_PHRASE_JOINERS or w.text[:1].isupper() for w in words[1:])
 
 
 def _tidy(text: str) -> str:

@@ -91,6 +91,16 @@ EXPLAIN_RE = re.compile(
     r"|为什么|怎么|如何|なぜ|どうやって",
     re.IGNORECASE,
 )
+# yes/no questions, which no span answers: the sentence that settles them is given whole ("Do I need
+# to send paper receipts?" → "… paper receipts do not need to be sent."). English and French by their
+# opening, German by a verb that opens it, Russian by "ли"; Spanish, Italian and Portuguese mark them
+# by intonation alone
+YES_NO_RE = re.compile(
+    r"^\W*(?:(?:do|does|did|is|are|was|were|can|could|should|must|may|might|will|would|shall|has|have|had)\s"
+    r"|est-ce\s+qu|(?:ist|sind|war|waren|kann|können|muss|müssen|darf|dürfen|soll|sollte|hat|haben|gibt|wird|werden)\s)"
+    r"|(?<!\w)ли(?!\w)",
+    re.IGNORECASE,
+)
 _CJK_QUESTION_RE = re.compile(
     r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
 )
