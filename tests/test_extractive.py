@@ -596,3 +596,15 @@ def test_an_agent_ends_where_its_noun_phrase_does_and_who_is_never_an_amount() -
     weights = {"busi": 0.98, "flight": 0.98, "class": 0.98, "approv": 0.47}.get
     generator = ExtractiveGenerator(term_weight=lambda term: weights(term) or 1.0)
     assert generator.generate("Who can approve business class flights?", flights).text == "director [1]"
+
+
+def test_a_sentence_longer_than_a_passage_is_read_in_pieces() -> None:
+    # a document kept whole (--chunk-size 0) without full stops: spans are scored against each question
+    # word's positions, so one endless "sentence" would take time growing with the square of its length
+    from ragcli.generation.extractive import MAX_SENTENCE_WORDS
+
+    endless = " ".join(["the city was founded by the Romans"] * 500)
+    pieces = split_sentences(endless)
+    assert len(pieces) == -(-3500 // MAX_SENTENCE_WORDS) and all(len(p.split()) <= MAX_SENTENCE_WORDS for p in pieces)
+    assert " ".join(pieces) == endless
+    assert ExtractiveGenerator().generate("Who founded the city?", hits(endless)).text == "Romans [1]"

@@ -23,7 +23,7 @@ below are hand-written):
    European alphabet ("Озеро", "Él", "¿Dónde"). A sentence cut by its passage's edge ("… workers raised
    in autumn live four") is read whole from the overlapping passage that holds it, with the better
    score of the two; one of nothing but the question's words (a heading: "The drones") only when no
-   other sentence shares a term.
+   other sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces.
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to
    ten days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who / where /
@@ -135,6 +135,7 @@ _COPULA_RE = re.compile(
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
+MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
@@ -185,9 +186,12 @@ def split_sentences(text: str) -> list[str]:
         if not piece:
             continue
         sentence = " ".join(_MARKUP_RE.sub("", line) for line in piece.strip().splitlines())
-        sentence = " ".join(sentence.split())
-        if sentence:
-            sentences.append(sentence)
+        words = sentence.split()
+        # a "sentence" longer than a passage (a document kept whole, text without full stops) is read in
+        # pieces: its spans are scored against each question word's positions, so its time grows with
+        # the square of its length
+        for first in range(0, len(words), MAX_SENTENCE_WORDS):
+            sentences.append(" ".join(words[first : first + MAX_SENTENCE_WORDS]))
     return sentences
 
 
@@ -200,6 +204,7 @@ class _Scored(NamedTuple):
     spans: list[tuple[int, int]]  # the typed phrases it holds
     reach: float  # the score with the terms it inherits counted fully
     antecedent: str | None  # the name opening the nearest earlier sentence of its passage
+    edge: bool = False  # its passage's first or last: maybe cut by the passage's edge
 
 
 @dataclass
@@ -298,7 +303,8 @@ class ExtractiveGenerator:
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
             carried = terms.intersection(self.analyzer(hit.title))
             antecedent: str | None = None
-            for position, sentence in enumerate(split_sentences(hit.text)):
+            sentences = split_sentences(hit.text)
+            for position, sentence in enumerate(sentences):
                 before, antecedent = antecedent, self._opening_name(sentence) or antecedent
                 sentence_terms = set(self._passage_terms(sentence))
                 shared = terms.intersection(sentence_terms)
@@ -319,7 +325,7 @@ class ExtractiveGenerator:
                 )
                 reach = score + (1 - CONTEXT_SHARE) * context
                 (bare if sentence_terms <= terms else scored).append(
-                    _Scored(score, number, sentence, spans, reach, before)
+                    _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
                 )
         scored = _whole_sentences(scored or bare)  # a heading answers only when nothing else does
         if not scored:
@@ -549,12 +555,11 @@ def _whole_sentences(scored: list[_Scored]) -> list[_Scored]:
     passages overlap, so one ending "… workers raised in autumn live four" has the sentence in full
     in the next. The whole keeps the better score of the two (the cut one's passage may rank higher)."""
     kept: dict[str, _Scored] = {}
-    for item in scored:
-        whole = max(
-            (other for other in scored if other.sentence != item.sentence and _cut_from(item.sentence, other.sentence)),
-            key=lambda other: len(other.sentence),
-            default=item,
+    for item in scored:  # only a passage's first or last sentence can be cut: linear in the sentences
+        wholes = (
+            other for other in scored if other.sentence != item.sentence and _cut_from(item.sentence, other.sentence)
         )
+        whole = max(wholes, key=lambda other: len(other.sentence), default=item) if item.edge else item
         if whole is not item:
             item = whole._replace(score=max(item.score, whole.score), reach=max(item.reach, whole.reach))
         if item.sentence not in kept or item.score > kept[item.sentence].score:
