@@ -608,3 +608,26 @@ def test_a_sentence_longer_than_a_passage_is_read_in_pieces() -> None:
     assert len(pieces) == -(-3500 // MAX_SENTENCE_WORDS) and all(len(p.split()) <= MAX_SENTENCE_WORDS for p in pieces)
     assert " ".join(pieces) == endless
     assert ExtractiveGenerator().generate("Who founded the city?", hits(endless)).text == "Romans [1]"
+
+
+def test_other_languages_count_in_words_and_days_and_ask_how_and_yes_no() -> None:
+    conges = hits(
+        "Les salariés à temps plein bénéficient de 25 jours de congés payés par an. Le télétravail est possible "
+        "jusqu'à deux jours par semaine. Le comité se réunit chaque mois à Lyon."
+    )
+    french = _in("fr")
+    assert french.generate("Combien de jours de congés payés par an ?", conges).text == "25 jours [1]"
+    assert french.generate("Combien de jours de télétravail par semaine ?", conges).text == "deux jours [1]"
+    assert french.generate("À quelle fréquence se réunit le comité ?", conges).text == "chaque mois [1]"
+    assert french.generate("Est-ce que le télétravail est possible ?", conges).text == (
+        "Le télétravail est possible jusqu'à deux jours par semaine. [1]"
+    )
+    viajes = hits("Los viajes de trabajo se reservan a través de la agencia de viajes de la empresa.")
+    assert _in("es").generate("¿Cómo se reservan los viajes de trabajo?", viajes).text == f"{viajes[0].text} [1]"
+
+
+def test_the_agent_of_the_questions_verb_is_the_answer_over_closer_words() -> None:
+    demandes = hits(
+        "Les demandes de congé doivent être validées par le responsable hiérarchique au moins deux semaines à l'avance."
+    )
+    assert _in("fr").generate("Qui valide les demandes de congé ?", demandes).text == "responsable hiérarchique [1]"

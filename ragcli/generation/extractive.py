@@ -61,8 +61,10 @@ verb, the subject left out ("Dipinse la Gioconda") is answered with the name the
 sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
 question names it.
 
-A yes/no question ("Do I need to send paper receipts?"; not one asking to choose, "… high or low?")
-is answered with its best sentence whole, as "why" and "how do" questions are. A "who" question never
+A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
+high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
+are. When a sentence names the agent of a "who did" question's verb ("validées par le responsable
+hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who" question never
 gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends with its
 noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
 
@@ -133,6 +135,7 @@ _COPULA_RE = re.compile(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
+_EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
@@ -474,6 +477,9 @@ class ExtractiveGenerator:
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
+        if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
+            doers = [c for c in candidates if self._agent(words, c[0], c[1], verb=True)]
+            candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -522,6 +528,8 @@ class ExtractiveGenerator:
             following = [w for w in words[last + 1 : last + 1 + MAX_AGENT_REACH] if w.clause == clause]
             return any((w.asked or not verb) and self.markers.is_participle(w.text) for w in following)
         before = words[at - 1]
+        if before.clause != words[at].clause:  # "vidrieras, por ejemplo"
+            return False
         return before.asked or (not verb and self.markers.is_participle(before.text))
 
     def _holds_agent(self, sentence: str, terms: set[str]) -> bool:
@@ -547,7 +555,8 @@ def _amount_or_date(sentence: str, start: int, end: int) -> bool:
 
 def _yes_no(question: str) -> bool:
     """A yes/no question: not one asking to choose ("Is it high or low?"), nor German "Was ist …?"."""
-    return bool(YES_NO_RE.search(question)) and not _CHOICE_RE.search(question) and not UNTYPED_RE.search(question)
+    rest = _EST_CE_QUE_RE.sub("", question)  # its "que" is no question word
+    return bool(YES_NO_RE.search(question)) and not _CHOICE_RE.search(question) and not UNTYPED_RE.search(rest)
 
 
 def _whole_sentences(scored: list[_Scored]) -> list[_Scored]:

@@ -1,5 +1,5 @@
 """What the typed phrases a question may ask for look like: numbers ("2,000", "five to six weeks",
-"£30m"), frequencies ("every seven to ten days", "twice a year"), dates ("1852", "March 1876", "late
+"£30m", "deux jours", "25 jours"), frequencies ("every seven to ten days", "twice a year"), dates ("1852", "March 1876", "late
 spring", "im Jahr 50") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
 as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence. The extractive
 generator (`extractive.py`) scores the ones it finds.
@@ -21,6 +21,15 @@ _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
     r"|hundreds|thousands|millions|billions|dozens|halves|thirds|quarters|fifths|tenths"
+    # the analyzer's other languages, less the words that are also common words elsewhere ("due",
+    # "otto", "elf"); a number word that is a stopword of the index's language ("dos" in Portuguese,
+    # "sei" in Italian) is dropped with the other stopwords
+    r"|deux|trois|quatre|cinq|sept|huit|neuf|dix|douze|quinze|vingt|trente|quarante|cinquante|soixante|mille"
+    r"|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce|quince|veinte|treinta|cuarenta|cincuenta|cien|mil"
+    r"|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|zwanzig|dreißig|vierzig|fünfzig|hundert|tausend"
+    r"|quattro|cinque|sette|nove|dieci|dodici|venti|trenta|quaranta|cinquanta|cento"
+    r"|dois|duas|três|sete|oito|dez|doze|vinte|quarenta|cem"
+    r"|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сто|тысяча|тысячи"
 )
 # units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
 # "1233 Kilometer", "1642 метра")
@@ -29,6 +38,7 @@ _UNITS = (
     r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
     r"m[eè]tres?|metros?|metri|metern?|kilom[eè]tres?|kil[oó]metros?|kilometri|kilometern?|años|ans|années|"
     r"jahren?|anni|anos|jaar|personas|personnes|persone|pessoas|menschen|millones|millions|millionen|milioni|"
+    r"días|dias|jours|tage|giorni|semanas|semaines|wochen|settimane|meses|mois|monate|mesi|horas|heures|stunden|ore|"
     r"milhões|miljoen|grados|graus|gradi|grad|por ciento|pour cent|prozent|per cento|por cento|"
     r"метр(?:а|ов)?|километр(?:а|ов)?|км|лет|года?|человек|миллион(?:а|ов)?|процент(?:а|ов)?|градус(?:а|ов)?"
 )
@@ -57,7 +67,7 @@ SPAN_RES = {
     ),
     # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"
     "frequency": re.compile(
-        rf"\b(?:every|each|alle|jede[nrs]?|cada|tous les|toutes les|ogni|каждые|каждый|каждую)\s+(?:other\s+)?"
+        rf"\b(?:every|each|alle|jede[nrs]?|cada|chaque|tous les|toutes les|ogni|каждые|каждый|каждую)\s+(?:other\s+)?"
         rf"(?:{_AMOUNT}(?:\s(?:to|or|and|bis|oder|a|à|o|ou|e|y|и|или)\s{_AMOUNT})?\s+)?{_TIME_UNITS}\b"
         rf"|\b(?:once|twice|thrice|{_AMOUNT}\s+times)\s+(?:a|an|per|every|each)\s+{_TIME_UNITS}\b"
         r"|\b(?:hourly|daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",

@@ -87,6 +87,7 @@ UNTYPED_RE = re.compile(
 # is given whole rather than a short span cut out of it ("How do honeybees tell each other …?")
 EXPLAIN_RE = re.compile(
     r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
+    r"|^\W*(?:c[oó]mo|comment|wie|come|как)\b"
     r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
     r"|为什么|怎么|如何|なぜ|どうやって",
     re.IGNORECASE,
