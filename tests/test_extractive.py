@@ -631,3 +631,17 @@ def test_the_agent_of_the_questions_verb_is_the_answer_over_closer_words() -> No
         "Les demandes de congé doivent être validées par le responsable hiérarchique au moins deux semaines à l'avance."
     )
     assert _in("fr").generate("Qui valide les demandes de congé ?", demandes).text == "responsable hiérarchique [1]"
+
+
+def test_english_irregular_verb_forms_match_each_other() -> None:
+    foobar = hits(
+        "Installing Foobar needs Python 3.10. Foobar was written by Jane Smith and is released under the MIT licence."
+    )
+    assert ExtractiveGenerator().generate("Who wrote Foobar?", foobar).text == "Jane Smith [1]"
+    goethe = hits("Goethe lived in Weimar for fifty years. Goethe died in 1832 in Weimar.")
+    assert ExtractiveGenerator().generate("When did Goethe die?", goethe).text == "1832 [1]"
+
+
+def test_a_defining_sentence_may_say_a_little_more_than_the_question() -> None:
+    timeout = hits("The configuration file is config.toml. The default request timeout is 30 seconds.")
+    assert ExtractiveGenerator().generate("What is the default timeout?", timeout).text == "30 seconds [1]"

@@ -55,7 +55,8 @@ below are hand-written):
 
 A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") prefers a sentence
 that names the agent of its verb in the passive ("Foi projetada pelo arquiteto …" for "Quem projetou
-…?"); German and Dutch participles also match without their "ge-" ("gegründet" for "gründete"). Its
+…?"); German and Dutch participles also match without their "ge-" ("gegründet" for "gründete"), and
+English irregular verbs across their forms ("written" for "wrote"). Its
 best sentence opening with a personal pronoun ("Il a écrit Les Misérables") or with the question's
 verb, the subject left out ("Dipinse la Gioconda") is answered with the name the nearest earlier
 sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
@@ -70,7 +71,8 @@ noun phrase ("approved by your line manager at least two weeks in advance" → "
 
 A question for what something is, nothing more ("What is royal jelly?", "¿Qué es la Alhambra?") whose
 best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …")
-is answered with the predicate.
+is answered with the predicate (the sentence's subject may hold one term more: "The default request
+timeout is 30 seconds" for "What is the default timeout?").
 
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
 with the question; a sentence that shares terms but offers no candidate span is answered whole.
@@ -139,6 +141,7 @@ _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
+MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
@@ -267,9 +270,9 @@ class ExtractiveGenerator:
         return terms
 
     def _passage_terms(self, text: str) -> list[str]:
-        """The terms of a passage's text, German and Dutch past participles also without their "ge-"
-        ("gegründet" answers "Wer gründete …?", "geschrieben" "Wer schrieb …?"), which their stemmers keep."""
-        return self.analyzer(text) + self.markers.participle_terms(text, self.analyzer)
+        """The terms of a passage's text, its verbs also as their other forms where the stemmer keeps
+        them apart (`Markers.verb_terms`: "gegründet" answers "Wer gründete …?", "written" "Who wrote …?")."""
+        return self.analyzer(text) + self.markers.verb_terms(text, self.analyzer)
 
     def question_terms(self, question: str) -> set[str]:
         """The question's content terms: its question phrases ("how many", "what year", "cuántos" …)
@@ -378,7 +381,9 @@ class ExtractiveGenerator:
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
         predicate = _tidy(_FULL_STOP_RE.sub("", sentence[copula.end() :].strip()))
-        return predicate if wanted and set(self.analyzer(subject)) == wanted and predicate else None
+        said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
+        fits = wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA
+        return predicate if wanted and fits and predicate else None
 
     def _opens_with_verb(self, sentence: str, question: str) -> bool:
         """Whether a sentence opens with the verb of a "who did" question, its subject left out as

@@ -1,7 +1,7 @@
 """Closed-class words that tell a phrase's role in a sentence, per analyzer language: the preposition
 that introduces the agent of a passive ("written by", "escrita por", "von den Römern gegründet") and the
-shape of the participle it goes with, and the prepositions a place follows ("born in Frankfurt", "né
-à Besançon"). The extractive generator (`extractive.py`) prefers such phrases for "who did" and
+shape of the participle it goes with, the verb forms a stemmer keeps apart ("wrote" / "written",
+"gründete" / "gegründet"), and the prepositions a place follows ("born in Frankfurt", "né à Besançon"). The extractive generator (`extractive.py`) prefers such phrases for "who did" and
 "where" questions.
 
 Hand-written lists and endings: no part-of-speech tagger installs from PyPI with its models.
@@ -44,6 +44,84 @@ _PARTICIPLE = {
 # and opens with "ge-", which their stemmers keep ("gegründet" → "gegrund", "gründete" → "grund")
 _PARTICIPLE_LAST = frozenset({"de", "nl"})
 _GE_PARTICIPLE_RE = re.compile(r"\bge\w{4,}", re.IGNORECASE)
+_WORD_RE = re.compile(r"\w+")
+# English verbs whose forms the Porter stemmer leaves apart ("wrote", "written"; "died" → "di", "die"):
+# a passage's form also matches the question's other forms ("Who wrote …?" and "written by")
+_ENGLISH_VERBS = (
+    "write wrote written writes writing",
+    "build built builds",
+    "make made makes",
+    "lead led leads",
+    "give gave given",
+    "take took taken",
+    "sing sang sung",
+    "draw drew drawn",
+    "begin began begun",
+    "choose chose chosen",
+    "win won wins",
+    "hold held holds",
+    "buy bought",
+    "bring brought",
+    "teach taught",
+    "think thought",
+    "catch caught",
+    "fight fought",
+    "seek sought",
+    "sell sold",
+    "tell told",
+    "speak spoke spoken",
+    "break broke broken",
+    "steal stole stolen",
+    "drive drove driven",
+    "rise rose risen",
+    "ride rode ridden",
+    "grow grew grown",
+    "know knew known",
+    "throw threw thrown",
+    "fly flew flown",
+    "see saw seen",
+    "go went gone",
+    "eat ate eaten",
+    "fall fell fallen",
+    "forget forgot forgotten",
+    "get got gotten",
+    "lose lost",
+    "leave left",
+    "meet met",
+    "pay paid",
+    "say said",
+    "send sent",
+    "spend spent",
+    "stand stood",
+    "understand understood",
+    "feel felt",
+    "keep kept",
+    "run ran",
+    "come came",
+    "become became",
+    "shoot shot",
+    "hide hid hidden",
+    "freeze froze frozen",
+    "wear wore worn",
+    "bear bore born borne",
+    "shake shook shaken",
+    "strike struck stricken",
+    "hang hung",
+    "dig dug",
+    "sit sat",
+    "feed fed",
+    "flee fled",
+    "die died dies dying",
+    "find found finds",
+    "sink sank sunk",
+    "swim swam swum",
+    "drink drank drunk",
+    "ring rang rung",
+    "forbid forbade forbidden",
+    "",
+)
+_ENGLISH_FORMS = [verb.split() for verb in _ENGLISH_VERBS]
+_FORMS = {"en": {form: forms for forms in _ENGLISH_FORMS for form in forms}}
 # the prepositions a place follows
 _PLACE = {
     "en": ("in", "at", "from", "near", "into"),
@@ -68,6 +146,7 @@ class Markers:
     place: frozenset[str]
     participle: re.Pattern[str] | None
     participle_last: bool  # the participle follows its agent, at the clause's end
+    forms: dict[str, list[str]]  # a verb form → all forms of its verb, where the stemmer keeps them apart
 
     @classmethod
     def for_language(cls, language: str) -> Markers:
@@ -77,14 +156,22 @@ class Markers:
             place=frozenset(_PLACE.get(language, ())),
             participle=re.compile(pattern) if pattern else None,
             participle_last=language in _PARTICIPLE_LAST,
+            forms=_FORMS.get(language, {}),
         )
 
     def is_participle(self, word: str) -> bool:
         return self.participle is not None and bool(self.participle.fullmatch(word.lower()))
 
-    def participle_terms(self, text: str, analyze: Callable[[str], list[str]]) -> list[str]:
-        """The terms of the text's "ge-" participles without their prefix, so that "gegründet" shares
-        a term with "Wer gründete …?" and "geschrieben" with "Wer schrieb …?" (German, Dutch)."""
-        if not self.participle_last:
-            return []
-        return [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
+    def verb_terms(self, text: str, analyze: Callable[[str], list[str]]) -> list[str]:
+        """Terms the text's verbs share with their other forms, where the stemmer keeps them apart:
+        "ge-" participles without the prefix ("gegründet" ~ "Wer gründete …?", German and Dutch), and
+        English irregular verbs ("written" ~ "Who wrote …?")."""
+        terms = []
+        if self.participle_last:
+            terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
+        if self.forms:
+            for word in _WORD_RE.findall(text.lower()):
+                forms = self.forms.get(word)
+                if forms is not None:
+                    terms += [term for form in forms for term in analyze(form)]
+        return terms
