@@ -645,3 +645,13 @@ def test_english_irregular_verb_forms_match_each_other() -> None:
 def test_a_defining_sentence_may_say_a_little_more_than_the_question() -> None:
     timeout = hits("The configuration file is config.toml. The default request timeout is 30 seconds.")
     assert ExtractiveGenerator().generate("What is the default timeout?", timeout).text == "30 seconds [1]"
+
+
+def test_a_markdown_code_span_is_a_candidate_whole() -> None:
+    manual = hits(
+        "The configuration file is `~/.config/foobar/config.toml`. Logs are written to `/var/log/foobar.log` and "
+        "rotated every day. Set the port with the `FOOBAR_PORT` environment variable."
+    )
+    generator = ExtractiveGenerator()
+    assert generator.generate("Where are the logs written?", manual).text == "/var/log/foobar.log [1]"
+    assert generator.generate("Which environment variable sets the port?", manual).text == "FOOBAR_PORT [1]"

@@ -40,7 +40,7 @@ below are hand-written):
    asks for, and so is a year of any size after the word for year ("im Jahr 50"). All others take
    chunks: runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
    in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
-   names and quotations. English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
+   names and quotations (Markdown code spans too: "`/var/log/foobar.log`", "`FOOBAR_PORT`"). English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
    is a run of characters outside the question's bigrams. No candidate is made only of the
    question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
@@ -124,12 +124,12 @@ _SENTENCE_END_RE = re.compile(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
-_MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__|`")
+_MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
 _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{_CJK}]+)*")
 # punctuation that ends a phrase: a span never crosses it
-_BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
+_BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?`。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
 # the first copula of a sentence, in the analyzer's languages ("is", "es", "est", "ist", "è", "é" …)
@@ -145,7 +145,8 @@ MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the ques
 MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
-_QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]")
+# a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
+_QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]|`([^`]{2,80})`")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
@@ -474,7 +475,7 @@ class ExtractiveGenerator:
                 ]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
         else:  # chunks, names and quotations
-            quoted = {m.span(1) for m in _QUOTED_RE.finditer(sentence)}
+            quoted = {m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
             if question_kind(question) == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
@@ -688,7 +689,7 @@ def _one_noun_phrase(words: list[_Word]) -> bool:
 def _tidy(text: str) -> str:
     """A span without the quotes or brackets it opened and never closed (or the reverse)."""
     text = text.strip()
-    for opening, closing in ('""', "()", "[]", "“”"):
+    for opening, closing in ('""', "()", "[]", "“”", "``"):
         if text.count(opening) != text.count(closing) if opening != closing else text.count(opening) % 2:
             text = text.replace(opening, "").replace(closing, "")
     return text.strip(" ,;:")
