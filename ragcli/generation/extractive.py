@@ -1,14 +1,14 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~650 lines) because the
-span candidates and their scoring belong together and were tuned as one; what a question asks for
-(its kind, its question words, where its answer stands) is `questions.py`, what numbers, dates and
-names look like `phrases.py`, the words that mark an agent or a place in each language `markers.py`.
+fallback when no language model can be loaded. Longer than most modules (~650 lines) because the span
+candidates and their scoring belong together and were tuned as one; what a question asks for (its kind,
+its question words, where its answer stands) is `questions.py`, what numbers, dates and names look like
+`phrases.py`, the words that mark an agent or a place in each language `markers.py`.
 
-How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half
-of bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune;
-no part-of-speech tagger: none installs from PyPI with its model, so the few English grammar rules
-below are hand-written):
+How it answers (no rule knows any dataset's phrasing; the weights below were chosen on the tune half of
+bench/xquad_split.py, keeping a change only when it helped, or did not hurt, both halves of tune; no
+part-of-speech tagger: none installs from PyPI with its model, so the few English grammar rules below
+are hand-written):
 
 1. Sentences of the top passages score by the idf-weighted share of the question's content terms they
    hold (the index's analyzer, so any of its languages; CJK text as character bigrams; question words
@@ -21,61 +21,60 @@ below are hand-written):
    TYPED_MARGIN (a number or a date counting its inherited terms fully). Sentences do not end at
    initials or titles ("William E. Simon", "Mr. Smith", "U.S. Army"), and start at capitals of any
    European alphabet ("Озеро", "Él", "¿Dónde"). A sentence cut by its passage's edge ("… workers raised
-   in autumn live four") is read whole from the overlapping passage that holds it, with the better
-   score of the two; one of nothing but the question's words (a heading: "The drones") only when no
-   other sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces.
+   in autumn live four") is read whole from the overlapping passage that holds it, with the better score
+   of the two; one of nothing but the question's words (a heading: "The drones") only when no other
+   sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces.
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
-   "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to
-   ten days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who / where /
-   "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun for
-   people, groups or places after "what" or "which", kept as a content term; "what temperature",
-   "wie hoch", "quelle est l'altitude", "какова глубина" ask for a number; the measure of "how long"
-   or "wie lang" stays a content word, as the answering sentence often says it: "It is 2,850
-   kilometres long"). Typed questions take the typed phrases of the sentence ("2,000", "27-30%",
-   "£30m", "five to six weeks", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of
-   "5-cylinder"); a name ends at a possessive ("William Tyndale's English Bible" is two), a list of
-   names is one ("Grissom, White, and Chaffee"; "the European Parliament and the Council of the
-   European Union"), preferred when the question asks for several ("which countries"), and a month
-   alone is no name; a bare year is a date, never the number a "how many" or "how tall" question
-   asks for, and so is a year of any size after the word for year ("im Jahr 50"). All others take
-   chunks: runs of words that are neither stopwords nor question words, cut at punctuation, alone or joined by one short function word ("SI unit of magnetic flux density") that
-   in English is neither an article nor an auxiliary ("noticed a strange odor" is no phrase), and
-   names and quotations (Markdown code spans too: "`/var/log/foobar.log`", "`FOOBAR_PORT`"). English modal verbs ("may", "must") count as stopwords. In CJK text, a chunk
-   is a run of characters outside the question's bigrams. No candidate is made only of the
-   question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
+   "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to ten
+   days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who /
+   where / "what was his name" / "cómo se llama" / "what artist", "which two governing bodies": a noun
+   for people, groups or places after "what" or "which", kept as a content term; "what temperature",
+   "wie hoch", "quelle est l'altitude", "какова глубина" ask for a number; the measure of "how long" or
+   "wie lang" stays a content word, as the answering sentence often says it: "It is 2,850 kilometres
+   long"). Typed questions take the typed phrases of the sentence ("2,000", "27-30%", "£30m", "five to
+   six weeks", "1852", "Lorenzo Langstroth"), also inside a hyphenated word ("5" of "5-cylinder"); a
+   name ends at a possessive ("William Tyndale's English Bible" is two), a list of names is one
+   ("Grissom, White, and Chaffee"; "the European Parliament and the Council of the European Union"),
+   preferred when the question asks for several ("which countries"), and a month alone is no name; a
+   bare year is a date, never the number a "how many" or "how tall" question asks for, and so is a year
+   of any size after the word for year ("im Jahr 50"). All others take chunks: runs of words that are
+   neither stopwords nor question words, cut at punctuation, alone or joined by one short function word
+   ("SI unit of magnetic flux density") that in English is neither an article nor an auxiliary ("noticed
+   a strange odor" is no phrase), and names and quotations (Markdown code spans too:
+   "`/var/log/foobar.log`", "`FOOBAR_PORT`"). English modal verbs ("may", "must") count as stopwords. In
+   CJK text, a chunk is a run of characters outside the question's bigrams. No candidate is made only of
+   the question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
-   weight divided by the distance in words (punctuation between counts extra) — fully on the side
-   where English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question
-   leaves its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited
-   by the working fluid", "escrita por Miguel de Cervantes", "von den Römern gegründet") is preferred
-   for a subject question, and a name right after a preposition of place for a "where" question
-   ("né à Besançon") — with small preferences for spans
-   that end a phrase, hold a name, are a whole quotation, or are not shaped like an English adverb or
-   verb form.
+   weight divided by the distance in words (punctuation between counts extra) — fully on the side where
+   English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question leaves
+   its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited by the
+   working fluid", "escrita por Miguel de Cervantes", "von den Römern gegründet") is preferred for a
+   subject question, and a name right after a preposition of place for a "where" question ("né à
+   Besançon") — with small preferences for spans that end a phrase, hold a name, are a whole quotation,
+   or are not shaped like an English adverb or verb form.
 
 A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") prefers a sentence
 that names the agent of its verb in the passive ("Foi projetada pelo arquiteto …" for "Quem projetou
 …?"); German and Dutch participles also match without their "ge-" ("gegründet" for "gründete"), and
-English irregular verbs across their forms ("written" for "wrote"). Its
-best sentence opening with a personal pronoun ("Il a écrit Les Misérables") or with the question's
-verb, the subject left out ("Dipinse la Gioconda") is answered with the name the nearest earlier
-sentence of the passage opens with ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the
-question names it.
+English irregular verbs across their forms ("written" for "wrote"). Its best sentence opening with a
+personal pronoun ("Il a écrit Les Misérables") or with the question's verb, the subject left out
+("Dipinse la Gioconda") is answered with the name the nearest earlier sentence of the passage opens with
+("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the question names it.
 
 A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
 are. When a sentence names the agent of a "who did" question's verb ("validées par le responsable
-hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who" question never
-gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends with its
-noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
+hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who"
+question never gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends
+with its noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
 
 A question for what something is, nothing more ("What is royal jelly?", "¿Qué es la Alhambra?") whose
-best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …")
-is answered with the predicate (the sentence's subject may hold one term more: "The default request
-timeout is 30 seconds" for "What is the default timeout?").
+best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …") is
+answered with the predicate (the sentence's subject may hold one term more: "The default request timeout
+is 30 seconds" for "What is the default timeout?").
 
-The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term
-with the question; a sentence that shares terms but offers no candidate span is answered whole.
+The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term with
+the question; a sentence that shares terms but offers no candidate span is answered whole.
 """
 
 from __future__ import annotations
@@ -163,7 +162,7 @@ FOCUS_BONUS = 0.3  # a number right before what a "how many" question counts (se
 DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTANCE_SCALE · d)
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
-AGENT_BONUS = 0.15  # a span after "<question verb> by": the doer a subject question asks for, in the passive
+AGENT_BONUS = 0.15  # the agent of a passive ("limited by", "escrita por"): the doer a subject question asks for
 AGENT_SENTENCE_BONUS = 0.2  # a sentence naming the agent of the question's verb, for a "who did" question
 PLACE_BONUS = 0.15  # a span right after a preposition of place ("in Frankfurt am Main"), for a "where" question
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
