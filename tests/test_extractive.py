@@ -655,3 +655,21 @@ def test_a_markdown_code_span_is_a_candidate_whole() -> None:
     generator = ExtractiveGenerator()
     assert generator.generate("Where are the logs written?", manual).text == "/var/log/foobar.log [1]"
     assert generator.generate("Which environment variable sets the port?", manual).text == "FOOBAR_PORT [1]"
+
+
+def test_what_is_the_x_answered_by_the_subject_of_a_sentence_that_says_it_is_the_x() -> None:
+    abstract = hits(
+        "Background:Chronic cyclosporine A (CsA) nephrotoxicity (CCN) is a major cause of chronic renal dysfunction "
+        "and has no effective clinical interventions yet."
+    )
+    answer = ExtractiveGenerator().generate("What is a major cause of chronic renal dysfunction?", abstract)
+    assert answer.text == "Chronic cyclosporine A (CsA) nephrotoxicity (CCN) [1]"
+    washington = hits("George Washington was the first president of the United States. He served two terms.")
+    assert ExtractiveGenerator().generate("Who was the first president of the United States?", washington).text == (
+        "George Washington [1]"
+    )
+
+
+def test_which_organism_asks_for_a_name() -> None:
+    assert question_kind("In which organism were the genes tested?") == "name"
+    assert question_kind("Which protein binds the receptor?") == "name"

@@ -71,7 +71,8 @@ with its noun phrase ("approved by your line manager at least two weeks in advan
 A question for what something is, nothing more ("What is royal jelly?", "¿Qué es la Alhambra?") whose
 best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …") is
 answered with the predicate (the sentence's subject may hold one term more: "The default request timeout
-is 30 seconds" for "What is the default timeout?").
+is 30 seconds" for "What is the default timeout?"); one whose best sentence says something is what the
+question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject.
 
 The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term with
 the question; a sentence that shares terms but offers no candidate span is answered whole.
@@ -141,7 +142,8 @@ _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
-MAX_DEFINED_WORDS = 6  # words of what a definition question asks about ("What is the varroa mite?")
+MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
+MAX_DEFINED_WORDS = 8  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
@@ -373,7 +375,8 @@ class ExtractiveGenerator:
 
     def _definition(self, question: str, sentence: str) -> str | None:
         """For a question asking what something is, the rest of a sentence that opens with that thing
-        and a copula ("The varroa mite (Varroa destructor) is the most serious pest …"): its predicate."""
+        and a copula ("The varroa mite (Varroa destructor) is the most serious pest …"): its predicate;
+        or the subject of one whose predicate opens with it ("CsA nephrotoxicity is a major cause of …")."""
         asked = DEFINITION_RE.search(question)
         copula = _COPULA_RE.search(sentence) if asked else None
         if asked is None or copula is None or len(asked.group("subject").split()) > MAX_DEFINED_WORDS:
@@ -382,8 +385,14 @@ class ExtractiveGenerator:
         wanted = set(self.analyzer(asked.group("subject")))
         predicate = _tidy(_FULL_STOP_RE.sub("", sentence[copula.end() :].strip()))
         said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
-        fits = wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA
-        return predicate if wanted and fits and predicate else None
+        if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
+            return predicate or None
+        # the other way round: "What is a major cause of X?" and "CsA nephrotoxicity is a major cause of X"
+        opening = " ".join(predicate.split()[: len(asked.group("subject").split()) + MAX_SUBJECT_EXTRA])
+        named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")
+        if wanted and wanted <= set(self.analyzer(opening)) and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
+            return named
+        return None
 
     def _opens_with_verb(self, sentence: str, question: str) -> bool:
         """Whether a sentence opens with the verb of a "who did" question, its subject left out as

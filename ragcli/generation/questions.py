@@ -39,7 +39,7 @@ _NAMED = (
     r"|university|universities|college|museum|church|team|club|band|party|parties|newspaper|magazine|court"
     r"|entity|entities|body|bodies|city|cities|town|village|country|countries|nation|province|region|county"
     r"|counties|continent|island|river|lake|sea|ocean|mountain|desert|empire|dynasty|tribe|nationality"
-    r"|nationalities|language|religion"
+    r"|nationalities|language|religion|organism|species|genus|gene|protein|enzyme|virus|bacterium|bacteria"
 )
 # a name question asking for several, its noun in the plural: "which countries", "what two governing bodies"
 SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
