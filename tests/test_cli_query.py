@@ -386,3 +386,16 @@ def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -
     assert result.returncode == ExitCode.USAGE
     assert "the question is empty" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_the_extractive_answer_follows_the_answer_style(sample_index: Path) -> None:
+    answers = {}
+    for style in ("short", "sentence", "long"):
+        args = ("query", "How many eggs does a queen lay?", "--index", str(sample_index), "-g", "extractive")
+        result = invoke(*args, "--answer-style", style, "--json")
+        assert result.exit_code == 0, result.stderr
+        answers[style] = json.loads(result.stdout)["answer"]
+    assert answers["short"].startswith("2,000 [")
+    assert answers["sentence"].startswith("At the height of summer she can lay up to 2,000 eggs a day. [")
+    # the sentence with its neighbours in the passage
+    assert "2,000 eggs a day." in answers["long"] and len(answers["long"]) > len(answers["sentence"])

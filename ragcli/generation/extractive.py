@@ -74,7 +74,8 @@ answered with the predicate (the sentence's subject may hold one term more: "The
 is 30 seconds" for "What is the default timeout?"); one whose best sentence says something is what the
 question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject.
 
-The answer is the best span, cited. "No answer" (empty) only when no passage shares a content term with
+The answer is the best span, cited (with `--answer-style sentence`, the sentence it comes from; `long`,
+that sentence with the ones before and after it in its passage). "No answer" (empty) only when no passage shares a content term with
 the question; a sentence that shares terms but offers no candidate span is answered whole.
 """
 
@@ -239,8 +240,14 @@ class ExtractiveGenerator:
     name = "extractive"
     model: str | None = None
 
-    def __init__(self, analyzer: Analyzer | None = None, term_weight: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        analyzer: Analyzer | None = None,
+        term_weight: Callable[[str], float] | None = None,
+        style: str = "short",
+    ) -> None:
         self.analyzer = analyzer or Analyzer()
+        self.style = style  # --answer-style: short (a span), sentence, long (the sentence and its neighbours)
         self.term_weight = term_weight or (lambda term: 1.0)
         language = self.analyzer.settings.language
         self.stopwords = stopword_set(language)
@@ -250,20 +257,20 @@ class ExtractiveGenerator:
         self._terms_cache: dict[str, tuple[str, ...]] = {}
 
     @classmethod
-    def for_index(cls, index: Index | None) -> ExtractiveGenerator:
+    def for_index(cls, index: Index | None, style: str = "short") -> ExtractiveGenerator:
         """Weights question terms by the index's BM25 idf, so rare words count most."""
         if index is None:
-            return cls()
+            return cls(style=style)
         scorer = index.retriever("bm25")
         if not isinstance(scorer, TermWeights):  # a bm25 that does not weigh terms: all count the same
-            return cls(index.analyzer)
+            return cls(index.analyzer, style=style)
         weigh = scorer.term_weight
 
         def weight(term: str) -> float:
             value = weigh(term)
             return max(value, 0.01) if value is not None else 1.0
 
-        return cls(index.analyzer, weight)
+        return cls(index.analyzer, weight, style)
 
     def _terms(self, word: str) -> tuple[str, ...]:
         terms = self._terms_cache.get(word)
@@ -349,6 +356,8 @@ class ExtractiveGenerator:
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
         top = scored[0]
+        if self.style != "short":  # the sentence that answers, for reading the answer in context
+            return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
         predicate = self._definition(question, top.sentence)
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
@@ -372,6 +381,16 @@ class ExtractiveGenerator:
             return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         _, text, number = best
         return Generation(f"{text} [{number}]", [number], len(sources))
+
+    def _in_context(self, top: _Scored, sources: Sequence[Hit]) -> str:
+        """The answering sentence ("sentence" style), or it with the sentences before and after it in
+        its passage ("long")."""
+        if self.style == "long":
+            sentences = split_sentences(sources[top.number - 1].text)
+            if top.sentence in sentences:
+                at = sentences.index(top.sentence)
+                return " ".join(_tidy(s) for s in sentences[max(0, at - 1) : at + 2])
+        return _tidy(top.sentence)
 
     def _definition(self, question: str, sentence: str) -> str | None:
         """For a question asking what something is, the rest of a sentence that opens with that thing
@@ -709,7 +728,7 @@ class ExtractiveFactory:
     name = "extractive"
 
     def create(self, model: str | None, options: GenerationOptions, index: Index | None) -> ExtractiveGenerator:
-        return ExtractiveGenerator.for_index(index)
+        return ExtractiveGenerator.for_index(index, style=options.answer_style)
 
 
 FACTORY = ExtractiveFactory()
