@@ -673,3 +673,15 @@ def test_what_is_the_x_answered_by_the_subject_of_a_sentence_that_says_it_is_the
 def test_which_organism_asks_for_a_name() -> None:
     assert question_kind("In which organism were the genes tested?") == "name"
     assert question_kind("Which protein binds the receptor?") == "name"
+
+
+def test_amounts_keep_their_units_and_count_what_follows_of() -> None:
+    recipe = hits(
+        "You need 500 grams of bread flour, 350 grams of water, 100 grams of starter and 10 grams of salt. "
+        "Bake it at 250 °C for 20 minutes. All kettles come with a two-year warranty. A kettle holds 1.7 litres."
+    )
+    generator = ExtractiveGenerator()
+    assert generator.generate("How much salt goes in the bread?", recipe).text == "10 grams [1]"
+    assert generator.generate("At what temperature do I bake it?", recipe).text == "250 °C [1]"
+    assert generator.generate("How long is the warranty?", recipe).text == "two-year [1]"
+    assert generator.generate("How much water does a kettle hold?", recipe).text == "1.7 litres [1]"

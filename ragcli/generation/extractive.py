@@ -139,6 +139,7 @@ _COPULA_RE = re.compile(
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
+_COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
@@ -437,7 +438,7 @@ class ExtractiveGenerator:
 
     def _counts(self, sentence: str, end: int, focus: set[str]) -> bool:
         """Whether the word after a number (ending at `end`) is what the question counts."""
-        following = re.match(r"\W*(\w+)", sentence[end:])
+        following = _COUNTED_RE.match(sentence, end)  # "2,000 eggs", "10 grams of salt"
         return bool(following and focus.intersection(self._terms(following.group(1))))
 
     def _words(self, sentence: str, terms: set[str]) -> list[_Word]:

@@ -36,6 +36,9 @@ _NUMBER_WORDS = (
 _UNITS = (
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
     r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
+    r"grams?|g|milligrams?|mg|litres?|liters?|millilitres?|milliliters?|ml|cups?|tablespoons?|teaspoons?|ounces?|oz|"
+    r"centimetres?|centimeters?|cm|millimetres?|millimeters?|mm|°\s?[CF]|º[CF]|gigabytes?|GB|megabytes?|MB|"
+    r"watts?|kW|volts?|euros?|dollars?|gramos|grammes?|gramm|grammi|litros|litri|liter|"
     r"m[eè]tres?|metros?|metri|metern?|kilom[eè]tres?|kil[oó]metros?|kilometri|kilometern?|años|ans|années|"
     r"jahren?|anni|anos|jaar|personas|personnes|persone|pessoas|menschen|millones|millions|millionen|milioni|"
     r"días|dias|jours|tage|giorni|semanas|semaines|wochen|settimane|meses|mois|monate|mesi|horas|heures|stunden|ore|"
@@ -61,7 +64,7 @@ _AFTER_YEAR_WORD = (
 SPAN_RES = {
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
-        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:\s(?:{_UNITS})\b)?"
+        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?!\w))?"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,
     ),
