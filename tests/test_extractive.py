@@ -647,16 +647,6 @@ def test_a_defining_sentence_may_say_a_little_more_than_the_question() -> None:
     assert ExtractiveGenerator().generate("What is the default timeout?", timeout).text == "30 seconds [1]"
 
 
-def test_a_markdown_code_span_is_a_candidate_whole() -> None:
-    manual = hits(
-        "The configuration file is `~/.config/foobar/config.toml`. Logs are written to `/var/log/foobar.log` and "
-        "rotated every day. Set the port with the `FOOBAR_PORT` environment variable."
-    )
-    generator = ExtractiveGenerator()
-    assert generator.generate("Where are the logs written?", manual).text == "/var/log/foobar.log [1]"
-    assert generator.generate("Which environment variable sets the port?", manual).text == "FOOBAR_PORT [1]"
-
-
 def test_what_is_the_x_answered_by_the_subject_of_a_sentence_that_says_it_is_the_x() -> None:
     abstract = hits(
         "Background:Chronic cyclosporine A (CsA) nephrotoxicity (CCN) is a major cause of chronic renal dysfunction "
@@ -675,13 +665,28 @@ def test_which_organism_asks_for_a_name() -> None:
     assert question_kind("Which protein binds the receptor?") == "name"
 
 
-def test_amounts_keep_their_units_and_count_what_follows_of() -> None:
-    recipe = hits(
-        "You need 500 grams of bread flour, 350 grams of water, 100 grams of starter and 10 grams of salt. "
-        "Bake it at 250 °C for 20 minutes. All kettles come with a two-year warranty. A kettle holds 1.7 litres."
-    )
-    generator = ExtractiveGenerator()
-    assert generator.generate("How much salt goes in the bread?", recipe).text == "10 grams [1]"
-    assert generator.generate("At what temperature do I bake it?", recipe).text == "250 °C [1]"
-    assert generator.generate("How long is the warranty?", recipe).text == "two-year [1]"
-    assert generator.generate("How much water does a kettle hold?", recipe).text == "1.7 litres [1]"
+_MANUAL = (
+    "The configuration file is `~/.config/foobar/config.toml`. Logs are written to `/var/log/foobar.log` and "
+    "rotated every day. Set the port with the `FOOBAR_PORT` environment variable."
+)
+_RECIPE = (
+    "You need 500 grams of bread flour, 350 grams of water, 100 grams of starter and 10 grams of salt. "
+    "Bake it at 250 °C for 20 minutes. All kettles come with a two-year warranty. A kettle holds 1.7 litres."
+)
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        # a Markdown code span is a candidate whole
+        (_MANUAL, "Where are the logs written?", "/var/log/foobar.log"),
+        (_MANUAL, "Which environment variable sets the port?", "FOOBAR_PORT"),
+        # amounts keep their units, and what a number counts may follow "of"
+        (_RECIPE, "How much salt goes in the bread?", "10 grams"),
+        (_RECIPE, "At what temperature do I bake it?", "250 °C"),
+        (_RECIPE, "How long is the warranty?", "two-year"),
+        (_RECIPE, "How much water does a kettle hold?", "1.7 litres"),
+    ],
+)
+def test_code_spans_and_amounts_with_units(passage: str, question: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
