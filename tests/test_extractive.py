@@ -455,30 +455,11 @@ def test_a_who_question_is_answered_by_the_agent_of_a_passive_in_other_languages
     assert _in("es").generate("¿Quién hizo las vidrieras?", ejemplo).text == "artesanos de Burgos [1]"
 
 
-def test_the_sentence_naming_the_agent_of_the_question_verb_is_the_one_answered_from() -> None:
-    belem = hits(
-        "A Torre de Belém fica em Lisboa, na margem do rio Tejo. Foi projetada pelo arquiteto Francisco de Arruda."
-    )
-    assert _in("pt").generate("Quem projetou a Torre de Belém?", belem).text == "arquiteto Francisco de Arruda [1]"
-
-
-def test_german_participles_match_the_question_verb_and_follow_their_agent() -> None:
-    heidelberg = hits(
-        "Die Universität Heidelberg liegt am Neckar in Baden. Im Jahr 1386 wurde sie von Kurfürst Ruprecht gegründet."
-    )
-    assert _in("de").generate("Wer gründete die Universität Heidelberg?", heidelberg).text == "Kurfürst Ruprecht [1]"
-
-
 def test_a_sentence_without_its_subject_takes_the_earlier_sentences_name() -> None:
     galileo = hits("Galileo Galilei nacque a Pisa nel 1564. Scoprì i quattro satelliti maggiori di Giove nel 1610.")
     assert _in("it").generate("Chi scoprì i satelliti di Giove?", galileo).text == "Galileo Galilei [1]"
     leonardo = hits("Leonardo da Vinci nacque nel 1452 a Vinci. Dipinse la Gioconda, oggi conservata al Louvre.")
     assert _in("it").generate("Chi dipinse la Gioconda?", leonardo).text == "Leonardo da Vinci [1]"
-
-
-def test_a_where_question_prefers_the_name_after_a_preposition_of_place() -> None:
-    treaty = hits("Le traité fut négocié par les envoyés de Venise et signé par le doge à Raguse en 1358.")
-    assert _in("fr").generate("Où le doge signa-t-il le traité ?", treaty).text == "Raguse [1]"
 
 
 def test_a_year_of_any_size_after_the_word_for_year_is_a_date() -> None:
@@ -626,13 +607,6 @@ def test_other_languages_count_in_words_and_days_and_ask_how_and_yes_no() -> Non
     assert _in("es").generate("¿Cómo se reservan los viajes de trabajo?", viajes).text == f"{viajes[0].text} [1]"
 
 
-def test_the_agent_of_the_questions_verb_is_the_answer_over_closer_words() -> None:
-    demandes = hits(
-        "Les demandes de congé doivent être validées par le responsable hiérarchique au moins deux semaines à l'avance."
-    )
-    assert _in("fr").generate("Qui valide les demandes de congé ?", demandes).text == "responsable hiérarchique [1]"
-
-
 def test_english_irregular_verb_forms_match_each_other() -> None:
     foobar = hits(
         "Installing Foobar needs Python 3.10. Foobar was written by Jane Smith and is released under the MIT licence."
@@ -690,3 +664,41 @@ _RECIPE = (
 )
 def test_code_spans_and_amounts_with_units(passage: str, question: str, expected: str) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "language, passage, question, expected",
+    [
+        # the sentence naming the agent of the question's verb is the one answered from
+        (
+            "pt",
+            "A Torre de Belém fica em Lisboa, na margem do rio Tejo. Foi projetada pelo arquiteto Francisco de Arruda.",
+            "Quem projetou a Torre de Belém?",
+            "arquiteto Francisco de Arruda",
+        ),
+        # German participles match the question's verb without "ge-", and follow their agent
+        (
+            "de",
+            "Die Universität Heidelberg liegt am Neckar in Baden. Im Jahr 1386 wurde sie von Kurfürst Ruprecht gegründet.",
+            "Wer gründete die Universität Heidelberg?",
+            "Kurfürst Ruprecht",
+        ),
+        # the agent of the question's verb, over words standing closer to the question's
+        (
+            "fr",
+            "Les demandes de congé doivent être validées par le responsable hiérarchique au moins deux semaines à "
+            "l'avance.",
+            "Qui valide les demandes de congé ?",
+            "responsable hiérarchique",
+        ),
+        # a "where" question prefers the name after a preposition of place
+        (
+            "fr",
+            "Le traité fut négocié par les envoyés de Venise et signé par le doge à Raguse en 1358.",
+            "Où le doge signa-t-il le traité ?",
+            "Raguse",
+        ),
+    ],
+)
+def test_who_and_where_beyond_english(language: str, passage: str, question: str, expected: str) -> None:
+    assert _in(language).generate(question, hits(passage)).text == f"{expected} [1]"
