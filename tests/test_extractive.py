@@ -691,7 +691,13 @@ def test_code_spans_and_amounts_with_units(passage: str, question: str, expected
             "Qui valide les demandes de congé ?",
             "responsable hiérarchique",
         ),
-        # a "where" question prefers the name after a preposition of place
+        # a "where" question prefers the name after a preposition of place, and not the question's own
+        (
+            "en",
+            "Johann Wolfgang von Goethe was born in 1749 in Frankfurt. He wrote Faust.",
+            "Where was Goethe born?",
+            "Frankfurt",
+        ),
         (
             "fr",
             "Le traité fut négocié par les envoyés de Venise et signé par le doge à Raguse en 1358.",

@@ -50,7 +50,8 @@ are hand-written):
    its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited by the
    working fluid", "escrita por Miguel de Cervantes", "von den Römern gegründet") is preferred for a
    subject question, and a name right after a preposition of place for a "where" question ("né à
-   Besançon") — with small preferences for spans that end a phrase, hold a name, are a whole quotation,
+   Besançon"; never one holding a name the question gives: "Johann Wolfgang von Goethe" for "Where was
+   Goethe born?") — with small preferences for spans that end a phrase, hold a name, are a whole quotation,
    or are not shaped like an English adverb or verb form.
 
 A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") prefers a sentence
@@ -511,6 +512,10 @@ class ExtractiveGenerator:
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
+        if where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
+            named = {t for word in re.findall(r"\w+", question)[1:] if word[:1].isupper() for t in self._terms(word)}
+            elsewhere = [c for c in candidates if not named.intersection(self._passage_terms(sentence[c[2] : c[3]]))]
+            candidates = elsewhere or candidates
         if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
             doers = [c for c in candidates if self._agent(words, c[0], c[1], verb=True)]
             candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
