@@ -1,6 +1,6 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~700 lines) because the span
+fallback when no language model can be loaded. Longer than most modules (~740 lines) because the span
 candidates and their scoring belong together and were tuned as one; what a question asks for (its kind,
 its question words, where its answer stands) is `questions.py`, what numbers, dates and names look like
 `phrases.py`, the words that mark an agent or a place in each language `markers.py`.
