@@ -218,6 +218,20 @@ class _Scored(NamedTuple):
     edge: bool = False  # its passage's first or last: maybe cut by the passage's edge
 
 
+class _Question(NamedTuple):
+    """What `generate` reads from a question once, for scoring sentences and spans."""
+
+    text: str
+    terms: set[str]
+    weights: dict[str, float]  # each term's idf
+    total: float  # the weights' sum
+    kind: str | None  # question_kind
+    sides: dict[str, int]  # answer_sides / in_situ_sides
+    focus: set[str]  # what a "how many" question counts
+    who_did: bool  # a "who did it" question: the doer is the answer ("Who wrote …", "Qui a écrit …")
+    where: bool  # a question for a place
+
+
 @dataclass
 class _Word:
     start: int
@@ -314,6 +328,7 @@ class ExtractiveGenerator:
             sides = answer_sides(question, self.analyzer)
         focus = self.focus(question, kind)
         who_did = kind == "name" and bool(WHO_DID_RE.search(question))
+        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, bool(WHERE_RE.search(question)))
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
@@ -364,9 +379,8 @@ class ExtractiveGenerator:
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
-            kind == "name"
+            who_did  # a name question, then
             and top.antecedent
-            and who_did
             and (_PRONOUN_RE.match(top.sentence) or self._opens_with_verb(top.sentence, question))
             and not terms.intersection(self.analyzer(top.antecedent))  # "Who was Goethe?" "Er war …"
         ):
@@ -376,7 +390,7 @@ class ExtractiveGenerator:
             return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
         for item in scored[:SENTENCES_TRIED]:
-            found = self._best_span(item.sentence, item.spans, question, terms, weights, total, sides, focus)
+            found = self._best_span(item.sentence, item.spans, asked)
             if found is not None and (best is None or item.score + SPAN_WEIGHT * found[0] > best[0]):
                 best = (item.score + SPAN_WEIGHT * found[0], found[1], item.number)
         if best is None:  # the sentences share terms but hold nothing else: the best one, whole
@@ -469,18 +483,9 @@ class ExtractiveGenerator:
                     word.asked = True
         return words
 
-    def _best_span(
-        self,
-        sentence: str,
-        typed: list[tuple[int, int]],
-        question: str,
-        terms: set[str],
-        weights: dict[str, float],
-        total: float,
-        sides: dict[str, int],
-        focus: set[str],
-    ) -> tuple[float, str] | None:
+    def _best_span(self, sentence: str, typed: list[tuple[int, int]], asked: _Question) -> tuple[float, str] | None:
         """(score, text) of the sentence's best candidate span, or None when it has none."""
+        question, terms, weights, sides, who_did = asked.text, asked.terms, asked.weights, asked.sides, asked.who_did
         words = self._words(sentence, terms)
         several = bool(SEVERAL_NAMED_RE.search(question))
         uniform = len(set(sides.values())) == 1  # the question's terms all before, or all after, its answer
@@ -491,8 +496,6 @@ class ExtractiveGenerator:
                     if term in terms:
                         anchors.setdefault(term, []).append(i)
         quoted: set[tuple[int, int]] = set()
-        who_did = bool(WHO_DID_RE.search(question))
-        where = bool(WHERE_RE.search(question))
         if typed:
             spans = typed
             if who_did:  # "¿Quién construyó la Alhambra?" → "construida por la dinastía nazarí"
@@ -506,19 +509,20 @@ class ExtractiveGenerator:
         else:  # chunks, names and quotations
             quoted = {m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
-            if question_kind(question) == "name":  # no name here: still no amount ("six hours") for "who"
+            if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
-        if where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
+        if asked.where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
             named = {t for word in re.findall(r"\w+", question)[1:] if word[:1].isupper() for t in self._terms(word)}
             elsewhere = [c for c in candidates if not named.intersection(self._passage_terms(sentence[c[2] : c[3]]))]
             candidates = elsewhere or candidates
         if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
             doers = [c for c in candidates if self._agent(words, c[0], c[1], verb=True)]
             candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
+        subject_question = who_did or any(side < 0 for side in sides.values())
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -531,17 +535,16 @@ class ExtractiveGenerator:
                 )
             size = last - first + 1
             cost = LENGTH_COST * (max(0, size - 2) / 2 if words[first].cjk else size - 1)
-            score = proximity / total - cost + _shape_bonus(words, first, last)
-            if focus and self._counts(sentence, words[last].end, focus):
+            score = proximity / asked.total - cost + _shape_bonus(words, first, last)
+            if asked.focus and self._counts(sentence, words[last].end, asked.focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if uniform and _between_asked(words, first, last):
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
-            subject_question = who_did or any(side < 0 for side in sides.values())
             if subject_question and self._agent(words, first, last) and _one_noun_phrase(words[first : last + 1]):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
-            if where and self._after_place_marker(words, first):
+            if asked.where and self._after_place_marker(words, first):
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
