@@ -12,7 +12,7 @@ from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
 from ragcli.generation.phrases import typed_spans
-from ragcli.generation.questions import answer_sides, in_situ_sides, question_kind
+from ragcli.generation.questions import GapQuestion, answer_sides, gap_question, in_situ_sides, question_kind
 from ragcli.records import Hit
 
 
@@ -708,3 +708,58 @@ def test_code_spans_and_amounts_with_units(passage: str, question: str, expected
 )
 def test_who_and_where_beyond_english(language: str, passage: str, question: str, expected: str) -> None:
     assert _in(language).generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        # the answer stands right after the question's words in their order ("introduced to")
+        (
+            "While studying physics at the Case Institute of Technology, Knuth was introduced to the IBM 650, one "
+            "of the early mainframes.",
+            "What computer was Knuth introduced to while studying?",
+            "IBM 650",
+        ),
+        # not after a run whose earlier question words the sentence says later ("cause" after "student")
+        (
+            "In past times, corporal punishment (caning the student in order to cause physical pain) was common "
+            "in schools.",
+            "What does corporal punishment cause a student?",
+            "physical pain",
+        ),
+        # "What can be combined …" asks for a subject, not for what follows the question's words
+        (
+            "Geophysical data and well logs can be combined to produce a better view of the subsurface, and "
+            "geologists often use computer programs to do this.",
+            "What can be combined with geophysical data to produce a better view of the subsurface?",
+            "well logs",
+        ),
+        # a range of numbers is one amount
+        (
+            "Most evenings he walked fifteen or twenty miles through the streets.",
+            "How many miles did he walk in an evening?",
+            "fifteen or twenty miles",
+        ),
+    ],
+)
+def test_an_object_questions_answer_follows_its_words(passage: str, question: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, words, passive",
+    [
+        ("What did Rutherford call the new particles?", ["rutherford", "call", "the", "new", "particles"], False),
+        ("What computer was Knuth introduced to?", ["knuth", "introduced", "to"], True),
+        ("Who was the first woman to win?", ["the", "first", "woman", "to", "win"], True),
+    ],
+)
+def test_gap_question_keeps_the_words_after_the_auxiliary(question: str, words: list[str], passive: bool) -> None:
+    assert gap_question(question) == GapQuestion(words, passive)
+
+
+@pytest.mark.parametrize(
+    "question", ["Who wrote Hamlet?", "What can be combined with data?", "Is it raining?", "The sky is blue."]
+)
+def test_subject_questions_have_no_gap(question: str) -> None:
+    assert gap_question(question) is None

@@ -103,7 +103,9 @@ from ragcli.generation.questions import (
     WHERE_RE,
     WHO_DID_RE,
     YES_NO_RE,
+    GapQuestion,
     answer_sides,
+    gap_question,
     in_situ_sides,
     question_kind,
 )
@@ -172,6 +174,7 @@ AGENT_SENTENCE_BONUS = 0.2  # a sentence naming the agent of the question's verb
 PLACE_BONUS = 0.15  # a span right after a preposition of place ("in Frankfurt am Main"), for a "where" question
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
+GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
@@ -230,6 +233,7 @@ class _Question(NamedTuple):
     focus: set[str]  # what a "how many" question counts
     who_did: bool  # a "who did it" question: the doer is the answer ("Who wrote …", "Qui a écrit …")
     where: bool  # a question for a place
+    gap: GapQuestion | None  # an English object question's words after its auxiliary
 
 
 @dataclass
@@ -328,7 +332,9 @@ class ExtractiveGenerator:
             sides = answer_sides(question, self.analyzer)
         focus = self.focus(question, kind)
         who_did = kind == "name" and bool(WHO_DID_RE.search(question))
-        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, bool(WHERE_RE.search(question)))
+        gap = gap_question(question) if self.analyzer.settings.language == "en" else None
+        where = bool(WHERE_RE.search(question))
+        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap)
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
@@ -523,6 +529,7 @@ class ExtractiveGenerator:
             doers = [c for c in candidates if self._agent(words, c[0], c[1], verb=True)]
             candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
         subject_question = who_did or any(side < 0 for side in sides.values())
+        gaps = self._gaps(words, asked.gap) if asked.gap else set()
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -548,11 +555,61 @@ class ExtractiveGenerator:
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
+            if first in gaps:
+                score += GAP_BONUS  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
         return best
+
+    def _gaps(self, words: list[_Word], gap: GapQuestion) -> set[int]:
+        """Where an object question's answer starts in a sentence: right after a run of the question's
+        words in their order that ends the question ("… reflect?" and "which reflects the state of
+        governance") or ends with a preposition ("introduced to" of "… was Knuth introduced to while
+        studying?"), skipping an article; not a run ending inside the question with a noun (the subject:
+        "Some specialized yeasts, e.g. …, can use alkanes as"). After a form of "be", the run must hold
+        a participle or end with a preposition ("built to arm", "referred to as"): "Who was the first
+        woman to win …?" asks for the subject."""
+        asked = gap.words
+        found: set[int] = set()
+        for i in range(len(words)):
+            for j in range(len(asked)):
+                size = 0
+                while i + size < len(words) and j + size < len(asked) and self._same(words[i + size], asked[j + size]):
+                    size += 1
+                run = words[i : i + size]
+                if not run or all(w.stop for w in run):
+                    continue
+                if j + size < len(asked) and run[-1].text.lower() not in _PREPOSITIONS:
+                    continue
+                if gap.passive and not (
+                    run[-1].text.lower() in _PREPOSITIONS or any(_participle(w.text, self.markers) for w in run)
+                ):
+                    continue
+                if not self._in_order(words, i, asked[:j]):
+                    continue
+                at = i + size
+                if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
+                    at += 1
+                found.add(at)
+        return found
+
+    def _in_order(self, words: list[_Word], at: int, earlier: list[str]) -> bool:
+        """Whether each content word the question puts before a run, where the sentence holds it, also
+        stands before the run there: not "… to cause physical pain" for "What does corporal punishment
+        cause a student?" and "the student in order to cause"."""
+        for asked in earlier:
+            terms = set(self._terms(asked))
+            places = [i for i, w in enumerate(words) if w.asked and terms.intersection(self._terms(w.text))]
+            if places and min(places) >= at:
+                return False
+        return True
+
+    def _same(self, word: _Word, asked: str) -> bool:
+        """Whether a sentence word is a question word: the same word, or a content word sharing a term."""
+        lowered = word.text.lower()
+        return lowered == asked or (word.asked and bool(set(self._terms(word.text)) & set(self._terms(asked))))
 
     def _agent(self, words: list[_Word], first: int, last: int, verb: bool = False) -> bool:
         """Whether a span is the agent of a passive: right after the language's marker (and at most
@@ -589,6 +646,12 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
+
+
+def _participle(word: str, markers: Markers) -> bool:
+    """An English word that may be a past participle: "-ed", "-en", or an irregular verb's form ("built")."""
+    lowered = word.lower()
+    return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or lowered in markers.forms
 
 
 def _amount_or_date(sentence: str, start: int, end: int) -> bool:
@@ -711,6 +774,11 @@ def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> li
     return candidates
 
 
+# the prepositions an object question may end a run of its words with ("introduced to", "referred to as")
+_PREPOSITIONS = frozenset(
+    {"to", "as", "for", "with", "in", "on", "at", "by", "from", "into", "of", "about", "like", "than", "during"}
+    | {"through", "over", "under", "after", "before", "between", "against", "toward", "upon", "within", "without"}
+)
 # the function words inside one noun phrase ("Council of Europe", "Heitor da Silva Costa", "Lane and
 # Vail"); an agent chunk joined by any other ("line manager at least two weeks") runs past its noun
 _NOUN_PHRASE_JOINERS = frozenset(

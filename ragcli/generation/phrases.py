@@ -56,6 +56,8 @@ _TIME_UNITS = (
 _AMOUNT = (
     rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
 )
+# between the two ends of a range of numbers ("fifteen or twenty miles", "zwei bis drei Wochen", "5 à 10")
+_RANGE = r"(?:to|or|bis|oder|à|ou|a|o|до|или)"
 # a year of any size after the word for year ("im Jahr 50", "nell'anno 80", "in the year 79")
 _AFTER_YEAR_WORD = (
     r"(?:(?<=\byear )|(?<=\bJahr )|(?<=\bJahre )|(?<=\baño )|(?<=\banno )|(?<=\bano )|(?<=\ban )|(?<=\bannée )"
@@ -63,7 +65,7 @@ _AFTER_YEAR_WORD = (
 )
 SPAN_RES = {
     "number": re.compile(
-        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\sto\s{_AMOUNT})?)\b"
+        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?!\w))?"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
@@ -174,6 +175,30 @@ def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str
             before_gap = object_question if fronted else i < wh
             sides.setdefault(term, 1 if before_gap else -1)
     return sides
+
+
+_BE_FORMS = frozenset({"is", "was", "are", "were", "be"})
+
+
+class GapQuestion(NamedTuple):
+    """The words an English object question keeps in the statement that answers it, in their order:
+    "What did Rutherford call the new particles?" → "Rutherford called the new particles [answer]"."""
+
+    words: list[str]  # lowercased, after the auxiliary
+    passive: bool  # its auxiliary is a form of "be": the statement needs a participle or a preposition
+
+
+def gap_question(question: str) -> GapQuestion | None:
+    """The words after the auxiliary of an English question asking for an object ("What did …",
+    "What computer was Knuth introduced to …"), or None for a question asking for a subject."""
+    words = re.findall(r"[\w'’-]+", question.lower())
+    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
+    if wh is None or wh > 2:
+        return None
+    aux = next((i for i in range(wh + 1, min(wh + 3, len(words))) if words[i] in AUXILIARIES), None)
+    if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
+        return None
+    return GapQuestion(words[aux + 1 :], words[aux] in _BE_FORMS)
 
 
 def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
