@@ -763,3 +763,30 @@ def test_gap_question_keeps_the_words_after_the_auxiliary(question: str, words: 
 )
 def test_subject_questions_have_no_gap(question: str) -> None:
     assert gap_question(question) is None
+
+
+@pytest.mark.parametrize(
+    "kind, sentence, expected",
+    [
+        # a year before 1000 where the words around it make it one
+        ("date", "The history of the site begins in 431 with its first temple.", ["431"]),
+        ("date", "It was written between 710 and 714.", ["between 710 and 714"]),
+        ("date", "Caesar died in 44 BC, and Vesuvius erupted in AD 79.", ["44 BC", "AD 79"]),
+        ("date", "It recovered in 12 hours and failed in 431 cases.", []),
+        # a name may end with a number that is neither a year nor an amount
+        (
+            "name",
+            "It flew on Apollo 17, approved by Resolution 31/72 in May 1972.",
+            ["Apollo 17", "Resolution 31/72"],
+        ),
+        ("name", "In 17 cases the Boeing 747 was 3 km away.", ["Boeing 747"]),
+    ],
+)
+def test_early_years_and_numbered_names(kind: str, sentence: str, expected: list[str]) -> None:
+    found = typed_spans(kind, sentence, "Which?", frozenset({"in", "the", "of"}))
+    assert [sentence[a:b] for a, b in found] == expected
+
+
+def test_a_when_question_is_answered_with_an_early_year() -> None:
+    passage = "The history of the Palenque site begins in 431. Its tomb was not discovered until 1949."
+    assert ExtractiveGenerator().generate("When does the history of the site begin?", hits(passage)).text == "431 [1]"

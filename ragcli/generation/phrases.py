@@ -63,6 +63,13 @@ _AFTER_YEAR_WORD = (
     r"(?:(?<=\byear )|(?<=\bJahr )|(?<=\bJahre )|(?<=\baño )|(?<=\banno )|(?<=\bano )|(?<=\ban )|(?<=\bannée )"
     r"|(?<=\bjaar )|(?<=\bår )|(?<=\bгоду ))"
 )
+# a year before 1000 where the words around it make it one: "in 431", "c. 180", "between 710 and 714",
+# "AD 79", "44 BC"; not one a unit or a plural follows ("in 12 hours", "in 431 cases")
+_EARLY_YEAR = (
+    r"\b\d{1,4}\s(?:BC|BCE|AD|CE|B\.C\.|A\.D\.)(?!\w)|\b(?:AD|A\.D\.)\s\d{1,4}\b|\bbetween\s\d{3}\sand\s\d{3,4}\b"
+    r"|(?:(?<=\bin )|(?<=\bc\. )|(?<=\bcirca ))\d{2,3}\b"
+    rf"(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w)|\s+[a-z]+s\b)"
+)
 SPAN_RES = {
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
@@ -81,7 +88,7 @@ SPAN_RES = {
     "date": re.compile(
         rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
-        rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b"
+        rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
@@ -89,6 +96,8 @@ SPAN_RES = {
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
     ),
 }
+# the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
+_NAME_NUMBER_RE = re.compile(rf"\s(?!(?:1\d|20)\d\d\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
 LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
@@ -143,6 +152,9 @@ def typed_spans(
                 end -= 1
             if _MONTH_RE.fullmatch(sentence, start, end):  # a date, not a name
                 continue
+            numbered = _NAME_NUMBER_RE.match(sentence, end)  # "Apollo 17", "Resolution 31/72", "Boeing 747"
+            if numbered and text.split()[-1].lower() not in stopwords:
+                end = numbered.end()
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
         if words and not words <= asked:
             spans.append((start, end))
