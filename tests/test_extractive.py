@@ -790,3 +790,14 @@ def test_early_years_and_numbered_names(kind: str, sentence: str, expected: list
 def test_a_when_question_is_answered_with_an_early_year() -> None:
     passage = "The history of the Palenque site begins in 431. Its tomb was not discovered until 1949."
     assert ExtractiveGenerator().generate("When does the history of the site begin?", hits(passage)).text == "431 [1]"
+
+
+def test_which_one_did_it_is_answered_by_the_agent_like_who_did_it() -> None:
+    passage = (
+        'Italian composer Ottorino Respighi famously orchestrated the "Lamento di Arianna" in 1908, and the work '
+        "was premiered by the Berlin Philharmonic the same year under conductor Arthur Nikisch."
+    )
+    question = "Which orchestra premiered Respighi's orchestration?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "Berlin Philharmonic [1]"
+    assert not ExtractiveGenerator()._which_did("What did he say?")  # an object question
+    assert not ExtractiveGenerator()._which_did("Which mission was launched first?")  # a passive's subject

@@ -141,6 +141,7 @@ _COPULA_RE = re.compile(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
+_WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -332,6 +333,7 @@ class ExtractiveGenerator:
             sides = answer_sides(question, self.analyzer)
         focus = self.focus(question, kind)
         who_did = kind == "name" and bool(WHO_DID_RE.search(question))
+        who_did = who_did or (kind in (None, "name") and self._which_did(question))
         gap = gap_question(question) if self.analyzer.settings.language == "en" else None
         where = bool(WHERE_RE.search(question))
         asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap)
@@ -434,6 +436,19 @@ class ExtractiveGenerator:
         if wanted and wanted <= set(self.analyzer(opening)) and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
             return named
         return None
+
+    def _which_did(self, question: str) -> bool:
+        """Whether an English question asks which one did something ("Which orchestra premiered …?",
+        "What company developed …?"): its doer is the answer, as for "Who premiered …?"."""
+        found = _WHICH_RE.match(question)
+        if found is None or self.analyzer.settings.language != "en":
+            return False
+        for at, word in enumerate(found.group("rest").split()[:4]):  # a verb after a noun or two, no auxiliary
+            if word.lower() in AUXILIARIES:
+                return False
+            if at and _participle(word, self.markers) and not word.lower().endswith("en"):
+                return True
+        return False
 
     def _opens_with_verb(self, sentence: str, question: str) -> bool:
         """Whether a sentence opens with the verb of a "who did" question, its subject left out as
