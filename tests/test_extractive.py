@@ -704,6 +704,19 @@ def test_code_spans_and_amounts_with_units(passage: str, question: str, expected
             "Où le doge signa-t-il le traité ?",
             "Raguse",
         ),
+        # a place is what the relative word for a place follows ("Moscow, where …", "Lyon, où …")
+        (
+            "en",
+            "Then he fled to Moscow, where his two eldest sons, Alexander and Nikolay, were attending university.",
+            "Where were his two eldest sons attending university?",
+            "Moscow",
+        ),
+        (
+            "fr",
+            "Sa famille partit pour Lyon, où ses deux fils, Jean et Paul, étudiaient le droit.",
+            "Où ses deux fils étudiaient-ils le droit ?",
+            "Lyon",
+        ),
     ],
 )
 def test_who_and_where_beyond_english(language: str, passage: str, question: str, expected: str) -> None:

@@ -173,6 +173,7 @@ CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
 AGENT_BONUS = 0.15  # the agent of a passive ("limited by", "escrita por"): the doer a subject question asks for
 AGENT_SENTENCE_BONUS = 0.2  # a sentence naming the agent of the question's verb, for a "who did" question
 PLACE_BONUS = 0.15  # a span right after a preposition of place ("in Frankfurt am Main"), for a "where" question
+RELATIVE_PLACE_BONUS = 0.3  # a span right before the relative word for a place ("Moscow, where"), for "where"
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
@@ -566,7 +567,9 @@ class ExtractiveGenerator:
                 score -= VERBISH_COST
             if subject_question and self._agent(words, first, last) and _one_noun_phrase(words[first : last + 1]):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
-            if asked.where and self._after_place_marker(words, first):
+            if asked.where and self._before_where(words, last):
+                score += RELATIVE_PLACE_BONUS  # "Where did his sons study?" → "Moscow, where his sons studied"
+            elif asked.where and self._after_place_marker(words, first):
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
@@ -651,6 +654,10 @@ class ExtractiveGenerator:
         pelo engenheiro Heitor da Silva Costa" for "Quem projetou …?")."""
         words = self._words(sentence, terms)
         return any(self._agent(words, a, b, verb=True) for a, b in _chunks(words, self.not_joiners))
+
+    def _before_where(self, words: list[_Word], last: int) -> bool:
+        """Whether a span is followed by the relative word for a place: "Moscow, where his sons studied"."""
+        return last + 1 < len(words) and words[last + 1].text.lower() == self.markers.where
 
     def _after_place_marker(self, words: list[_Word], first: int) -> bool:
         """Whether a span follows a preposition of place, an article between them ("in the Alps")."""

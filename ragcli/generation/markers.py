@@ -136,6 +136,20 @@ _PLACE = {
     "da": ("i", "på"),
     "ru": ("в", "во", "на"),
 }
+# the relative word that follows a place ("Moscow, where his sons studied", "Paris, où il vécut")
+_WHERE = {
+    "en": "where",
+    "fr": "où",
+    "es": "donde",
+    "pt": "onde",
+    "it": "dove",
+    "de": "wo",
+    "nl": "waar",
+    "sv": "där",
+    "no": "der",
+    "da": "hvor",
+    "ru": "где",
+}
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,7 @@ class Markers:
 
     agent: frozenset[str]
     place: frozenset[str]
+    where: str | None  # the relative word after a place
     participle: re.Pattern[str] | None
     participle_last: bool  # the participle follows its agent, at the clause's end
     forms: dict[str, list[str]]  # a verb form → all forms of its verb, where the stemmer keeps them apart
@@ -154,6 +169,7 @@ class Markers:
         return cls(
             agent=frozenset(_AGENT.get(language, ())),
             place=frozenset(_PLACE.get(language, ())),
+            where=_WHERE.get(language),
             participle=re.compile(pattern) if pattern else None,
             participle_last=language in _PARTICIPLE_LAST,
             forms=_FORMS.get(language, {}),
