@@ -50,12 +50,12 @@ def main() -> None:
             folder = Path(tmp) / f"{split}-{language}"
             folder.mkdir()
             corpus, qa = folder / "corpus.jsonl", folder / "qa.jsonl"
-            passages = [
-                (f"{language}-{g}-{p}", text) for g, m in enumerate(members) for p, text in enumerate(m["passages"])
+            passages = [  # a group may give its passages' titles ("titles", in the same order)
+                {"_id": f"{language}-{g}-{p}", "title": m.get("titles", [""] * (p + 1))[p], "text": text}
+                for g, m in enumerate(members)
+                for p, text in enumerate(m["passages"])
             ]
-            corpus.write_text(
-                "".join(json.dumps({"_id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in passages)
-            )
+            corpus.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in passages))
             questions = [q for m in members for q in m["questions"]]
             qa.write_text(
                 "".join(

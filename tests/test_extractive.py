@@ -814,3 +814,14 @@ def test_which_one_did_it_is_answered_by_the_agent_like_who_did_it() -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == "Berlin Philharmonic [1]"
     assert not ExtractiveGenerator()._which_did("What did he say?")  # an object question
     assert not ExtractiveGenerator()._which_did("Which mission was launched first?")  # a passive's subject
+
+
+def test_a_sentence_cut_by_its_passages_start_is_about_the_passages_title() -> None:
+    # the subject of "was born on 21 May 1471" is the title's; the next sentence names Dürer, but his father
+    text = (
+        "was born on 21 May 1471, the third child of his parents. His father, Albrecht Dürer the Elder, was a "
+        "goldsmith who in 1455 had moved to Nuremberg."
+    )
+    hit = Hit(1, 1.0, "d1#0", "d1", "Albrecht Dürer", "d1.txt", 1, 0, len(text), text)
+    rare_name = ExtractiveGenerator(term_weight=lambda term: 5.0 if term.startswith("dürer") else 1.0)  # as idf
+    assert rare_name.generate("When was Dürer born?", [hit]).text == "21 May 1471 [1]"

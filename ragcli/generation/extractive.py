@@ -142,6 +142,7 @@ _COPULA_RE = re.compile(
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 _WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)
+_SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -355,16 +356,17 @@ class ExtractiveGenerator:
                     continue
                 spans = typed_spans(kind, sentence, question, self.stopwords, lists=True) if kind else []
                 context = sum(weights[t] for t in inherited) / total
+                share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
                     sum(weights[t] for t in shared) / total
-                    + CONTEXT_SHARE * context
+                    + share * context
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
                     + (TYPE_BONUS if spans else 0.0)
                     + (AGENT_SENTENCE_BONUS if who_did and self._holds_agent(sentence, terms) else 0.0)
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
-                reach = score + (1 - CONTEXT_SHARE) * context
+                reach = score + (1 - share) * context
                 (bare if sentence_terms <= terms else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
                 )
