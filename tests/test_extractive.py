@@ -825,3 +825,15 @@ def test_a_sentence_cut_by_its_passages_start_is_about_the_passages_title() -> N
     hit = Hit(1, 1.0, "d1#0", "d1", "Albrecht Dürer", "d1.txt", 1, 0, len(text), text)
     rare_name = ExtractiveGenerator(term_weight=lambda term: 5.0 if term.startswith("dürer") else 1.0)  # as idf
     assert rare_name.generate("When was Dürer born?", [hit]).text == "21 May 1471 [1]"
+
+
+def test_what_is_the_x_may_leave_out_a_phrase_after_the_head_never_the_head() -> None:
+    # "in Chiapas" is the passage's topic, not in its sentence: the sentence still says what the site is
+    passage = "Palenque is the most important Mayan and archeological site. It is smaller than Tikal."
+    assert ExtractiveGenerator().generate("What is the most important Mayan site in Chiapas?", hits(passage)).text == (
+        "Palenque [1]"
+    )
+    # the sentence names "the closed-loop transfer function", not its numerator: no subject of it answers
+    passage = "The expression F is referred to as the closed-loop transfer function of the system."
+    question = "What is the numerator of the closed-loop transfer function?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text != "The expression F [1]"

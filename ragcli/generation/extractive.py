@@ -143,6 +143,7 @@ _COPULA_RE = re.compile(
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 _WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)
 _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
+_PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -436,7 +437,13 @@ class ExtractiveGenerator:
         # the other way round: "What is a major cause of X?" and "CsA nephrotoxicity is a major cause of X"
         opening = " ".join(predicate.split()[: len(asked.group("subject").split()) + MAX_SUBJECT_EXTRA])
         named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")
-        if wanted and wanted <= set(self.analyzer(opening)) and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
+        # … where the sentence leaves out a term or so of a phrase after the head ("… site in Chiapas", which
+        # the passage's title may give), never of the head ("the numerator of …")
+        held = wanted.intersection(self.analyzer(sentence))
+        head = _PREPOSITION_RE.split(asked.group("subject"), maxsplit=1)[0]
+        if 3 * len(held) < 2 * len(wanted) or not set(self.analyzer(head)) <= held:
+            return None
+        if held and held <= set(self.analyzer(opening)) and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
             return named
         return None
 
