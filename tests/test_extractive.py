@@ -837,3 +837,12 @@ def test_what_is_the_x_may_leave_out_a_phrase_after_the_head_never_the_head() ->
     passage = "The expression F is referred to as the closed-loop transfer function of the system."
     question = "What is the numerator of the closed-loop transfer function?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text != "The expression F [1]"
+
+
+def test_the_subject_that_is_what_the_question_describes_is_its_name_without_the_apposition() -> None:
+    passage = (
+        "The Oyo Empire, located primarily to the east of modern Benin, was the most significant large-scale "
+        "military force in the region and it would regularly conduct raids."
+    )
+    question = "What was the most significant military force in the region of Benin?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "The Oyo Empire [1]"

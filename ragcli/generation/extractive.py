@@ -151,7 +151,7 @@ _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
-MAX_DEFINED_WORDS = 8  # words of what a definition question asks about ("What is the varroa mite?")
+MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
@@ -439,12 +439,14 @@ class ExtractiveGenerator:
         named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")
         # … where the sentence leaves out a term or so of a phrase after the head ("… site in Chiapas", which
         # the passage's title may give), never of the head ("the numerator of …")
-        held = wanted.intersection(self.analyzer(sentence))
+        held = wanted.intersection(self.analyzer(opening))
         head = _PREPOSITION_RE.split(asked.group("subject"), maxsplit=1)[0]
         if 3 * len(held) < 2 * len(wanted) or not set(self.analyzer(head)) <= held:
             return None
-        if held and held <= set(self.analyzer(opening)) and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
-            return named
+        if held and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
+            # of a subject in parts ("The Oyo Empire, located … Benin,", "At the time, Iran"), the name
+            parts = [part.strip() for part in named.split(",")]
+            return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
         return None
 
     def _which_did(self, question: str) -> bool:
