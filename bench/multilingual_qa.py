@@ -10,13 +10,16 @@ its questions from the top 3 passages, as a user runs it. The set has three spli
 generator was developed against, *held-out*, written before that work and only reported, and *dev-2*
 (27 questions in German, Italian, Portuguese, Spanish, French and English), written as a new user's
 trial before the passive-agent and place rules and then developed against. `--data` runs another
-set in the same format.
+set in the same format; `--data bench/data/wiki100k_qa.json` runs three sets of English questions
+written as a new user's trials on passages of ../shared/datasets/wiki100k.jsonl.gz (named by id, with
+their titles: the repository holds only the questions).
 Everything is written into a temporary folder, removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "multilingual_qa.json"
+WIKI100K = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "wiki100k.jsonl.gz"
 METRICS = ("exact_match", "f1", "match")
 
 
@@ -35,6 +39,18 @@ def ragcli(*args: str) -> str:
     return result.stdout
 
 
+def with_passages(group: dict) -> dict:
+    """A group that names wiki100k passages ("wiki100k": their ids) gets their texts and titles from
+    ../shared/datasets, which the repository must not copy."""
+    if "wiki100k" not in group:
+        return group
+    wanted = set(group["wiki100k"])
+    with gzip.open(WIKI100K, "rt", encoding="utf-8") as lines:
+        found = {row["_id"]: row for row in map(json.loads, lines) if row["_id"] in wanted}
+    rows = [found[i] for i in group["wiki100k"]]
+    return {**group, "passages": [r["text"] for r in rows], "titles": [r["title"] for r in rows]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generator", default="extractive")
@@ -43,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for group in json.loads(args.data.read_text(encoding="utf-8")):
-        groups[group["split"], group["language"], group["analyzer"]].append(group)
+        groups[group["split"], group["language"], group["analyzer"]].append(with_passages(group))
     scores: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="ragcli-multilingual-qa-") as tmp:
         for (split, language, analyzer), members in sorted(groups.items()):
