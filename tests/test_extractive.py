@@ -786,6 +786,8 @@ def test_subject_questions_have_no_gap(question: str) -> None:
         ("date", "It was written between 710 and 714.", ["between 710 and 714"]),
         ("date", "Caesar died in 44 BC, and Vesuvius erupted in AD 79.", ["44 BC", "AD 79"]),
         ("date", "It recovered in 12 hours and failed in 431 cases.", []),
+        # a time told by a named period or event
+        ("date", "The groups formed after the Second World War, not after the war.", ["after the Second World War"]),
         # a name may end with a number that is neither a year nor an amount
         (
             "name",

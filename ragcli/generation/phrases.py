@@ -70,6 +70,11 @@ _EARLY_YEAR = (
     r"|(?:(?<=\bin )|(?<=\bc\. )|(?<=\bcirca ))\d{2,3}\b"
     rf"(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w)|\s+[a-z]+s\b)"
 )
+# a time told by a named period or event ("after the Second World War", "during the Middle Ages")
+_EVENT_TIME = (
+    r"\b(?:after|before|during|since|until|following)\s+the\s+(?:[A-Z][\w'’-]*\s+){0,3}"
+    r"(?:War|Wars|Revolution|Ages|Era|Period|Reformation|Renaissance|Depression|Crisis|Conquest|Restoration)\b"
+)
 SPAN_RES = {
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
@@ -89,6 +94,7 @@ SPAN_RES = {
         rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
+        rf"|{_EVENT_TIME}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
