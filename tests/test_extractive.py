@@ -848,3 +848,12 @@ def test_the_subject_that_is_what_the_question_describes_is_its_name_without_the
     )
     question = "What was the most significant military force in the region of Benin?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text == "The Oyo Empire [1]"
+
+
+def test_a_pronoun_subject_is_no_answer_the_name_it_stands_for_is() -> None:
+    passage = (
+        "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super Bowls. "
+        "He is also the oldest quarterback ever to play in a Super Bowl at age 39."
+    )
+    question = "Who is the oldest quarterback to play in a Super Bowl?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "Peyton Manning [1]"

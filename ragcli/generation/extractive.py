@@ -443,11 +443,15 @@ class ExtractiveGenerator:
         head = _PREPOSITION_RE.split(asked.group("subject"), maxsplit=1)[0]
         if 3 * len(held) < 2 * len(wanted) or not set(self.analyzer(head)) <= held:
             return None
-        if held and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS:
+        if held and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS and not self._only_stopwords(named):
             # of a subject in parts ("The Oyo Empire, located … Benin,", "At the time, Iran"), the name
             parts = [part.strip() for part in named.split(",")]
             return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
         return None
+
+    def _only_stopwords(self, text: str) -> bool:
+        """Whether a phrase says nothing by itself: "He", "It", "This one" name no answer."""
+        return all(word.lower() in self.stopwords for word in re.findall(r"\w+", text))
 
     def _which_did(self, question: str) -> bool:
         """Whether an English question asks which one did something ("Which orchestra premiered …?",
