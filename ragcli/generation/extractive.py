@@ -462,7 +462,7 @@ class ExtractiveGenerator:
         for at, word in enumerate(found.group("rest").split()[:4]):  # a verb after a noun or two, no auxiliary
             if word.lower() in AUXILIARIES:
                 return False
-            if at and _participle(word, self.markers) and not word.lower().endswith("en"):
+            if at and _english_participle(word, self.markers) and not word.lower().endswith("en"):
                 return True
         return False
 
@@ -617,7 +617,7 @@ class ExtractiveGenerator:
                 if j + size < len(asked) and run[-1].text.lower() not in _PREPOSITIONS:
                     continue
                 if gap.passive and not (
-                    run[-1].text.lower() in _PREPOSITIONS or any(_participle(w.text, self.markers) for w in run)
+                    run[-1].text.lower() in _PREPOSITIONS or any(_english_participle(w.text, self.markers) for w in run)
                 ):
                     continue
                 if not self._in_order(words, i, asked[:j]):
@@ -685,7 +685,7 @@ class ExtractiveGenerator:
         return [self.generate(question, sources) for question, sources in requests]
 
 
-def _participle(word: str, markers: Markers) -> bool:
+def _english_participle(word: str, markers: Markers) -> bool:
     """An English word that may be a past participle: "-ed", "-en", or an irregular verb's form ("built")."""
     lowered = word.lower()
     return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or lowered in markers.forms
