@@ -773,6 +773,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What was the most significant military force in the region of Benin?",
             "The Oyo Empire",
         ),
+        # a name right after the noun of a "which N" question
+        (
+            'In a later article in the "1983 Rolling Stone Record Guide", critic Dave Marsh used this album to '
+            "accuse Young of deliberately manufacturing a self-mythology.",
+            "Which critic accused Young of manufacturing a self-mythology?",
+            "Dave Marsh",
+        ),
         # a pronoun subject is no answer: the name it stands for is
         (
             "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super "

@@ -178,6 +178,7 @@ PLACE_BONUS = 0.15  # a span right after a preposition of place ("in Frankfurt a
 RELATIVE_PLACE_BONUS = 0.3  # a span right before the relative word for a place ("Moscow, where"), for "where"
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
+TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
@@ -238,6 +239,7 @@ class _Question(NamedTuple):
     who_did: bool  # a "who did it" question: the doer is the answer ("Who wrote …", "Qui a écrit …")
     where: bool  # a question for a place
     gap: GapQuestion | None  # an English object question's words after its auxiliary
+    noun: set[str]  # the terms of the noun of a "which / what N" question ("Which critic …?")
 
 
 @dataclass
@@ -339,7 +341,9 @@ class ExtractiveGenerator:
         who_did = who_did or (kind in (None, "name") and self._which_did(question))
         gap = gap_question(question) if self.analyzer.settings.language == "en" else None
         where = bool(WHERE_RE.search(question))
-        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap)
+        which = _WHICH_RE.match(question)
+        noun = set(self._terms(which.group("rest").split()[0])) if which else set()
+        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun)
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
@@ -588,6 +592,9 @@ class ExtractiveGenerator:
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
+            if asked.noun and first > 0 and words[first].text[:1].isupper() and words[first - 1].asked:
+                if asked.noun.intersection(self._terms(words[first - 1].text)):
+                    score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
             if first in gaps:
                 score += GAP_BONUS  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
