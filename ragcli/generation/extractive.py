@@ -592,9 +592,8 @@ class ExtractiveGenerator:
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
-            if asked.noun and first > 0 and words[first].text[:1].isupper() and words[first - 1].asked:
-                if asked.noun.intersection(self._terms(words[first - 1].text)):
-                    score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
+            if asked.noun and self._after_noun(words, first, asked.noun):
+                score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
             if first in gaps:
                 score += GAP_BONUS  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
@@ -676,6 +675,13 @@ class ExtractiveGenerator:
         pelo engenheiro Heitor da Silva Costa" for "Quem projetou …?")."""
         words = self._words(sentence, terms)
         return any(self._agent(words, a, b, verb=True) for a, b in _chunks(words, self.not_joiners))
+
+    def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
+        """Whether a span is a name right after the question's noun: "critic Dave Marsh"."""
+        before = words[first - 1] if first > 0 else None
+        return bool(
+            before and before.asked and words[first].text[:1].isupper() and noun & set(self._terms(before.text))
+        )
 
     def _before_where(self, words: list[_Word], last: int) -> bool:
         """Whether a span is followed by the relative word for a place: "Moscow, where his sons studied"."""
