@@ -11,6 +11,7 @@ import pytest
 from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
+from ragcli.generation.markers import Markers
 from ragcli.generation.phrases import typed_spans
 from ragcli.generation.questions import GapQuestion, answer_sides, gap_question, in_situ_sides, question_kind
 from ragcli.records import Hit
@@ -780,6 +781,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Which critic accused Young of manufacturing a self-mythology?",
             "Dave Marsh",
         ),
+        # the agent of a prefixed irregular verb ("undertaken" ~ "undertook"), a few words after it
+        (
+            "The translation was undertaken at Alfred's command by Werferth, Bishop of Worcester, with the king "
+            "merely furnishing a preface.",
+            "Who undertook the translation of the Dialogues?",
+            "Werferth",
+        ),
         # a pronoun subject is no answer: the name it stands for is
         (
             "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super "
@@ -862,3 +870,11 @@ def test_what_is_the_x_may_leave_out_a_phrase_after_the_head_never_the_head() ->
     passage = "The expression F is referred to as the closed-loop transfer function of the system."
     question = "What is the numerator of the closed-loop transfer function?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text != "The expression F [1]"
+
+
+def test_prefixed_irregular_verbs_share_their_forms() -> None:
+    english = Analyzer()
+    markers = Markers.for_language("en")
+    assert set(english("undertook")) <= set(markers.verb_terms("undertaken", english))
+    assert set(english("overthrew")) <= set(markers.verb_terms("overthrown", english))
+    assert markers.verb_terms("being", english) == []  # "be" + "ing" is no verb of the list

@@ -668,7 +668,13 @@ class ExtractiveGenerator:
         before = words[at - 1]
         if before.clause != words[at].clause:  # "vidrieras, por ejemplo"
             return False
-        return before.asked or (not verb and self.markers.is_participle(before.text))
+        if before.asked or (not verb and self.markers.is_participle(before.text)):
+            return True
+        # English: the question's verb a few words before "by" ("undertaken at Alfred's command by Werferth")
+        reach = words[max(0, at - MAX_AGENT_REACH) : at - 1]
+        return self.markers.forms != {} and any(
+            w.asked and w.clause == words[at].clause and _english_participle(w.text, self.markers) for w in reach
+        )
 
     def _holds_agent(self, sentence: str, terms: set[str]) -> bool:
         """Whether a sentence names the agent of the question's verb in the passive ("Foi projetado

@@ -121,6 +121,8 @@ _ENGLISH_VERBS = (
     "",
 )
 _ENGLISH_FORMS = [verb.split() for verb in _ENGLISH_VERBS]
+# prefixes of English verbs made of an irregular one ("undertook", "overthrown", "rebuilt", "withheld")
+_ENGLISH_VERB_PREFIXES = ("under", "over", "with", "fore", "out", "mis", "re", "up", "be")
 _FORMS = {"en": {form: forms for forms in _ENGLISH_FORMS for form in forms}}
 # the prepositions a place follows
 _PLACE = {
@@ -187,7 +189,17 @@ class Markers:
             terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
         if self.forms:
             for word in _WORD_RE.findall(text.lower()):
-                forms = self.forms.get(word)
+                prefix, forms = self._forms_of(word)
                 if forms is not None:
-                    terms += [term for form in forms for term in analyze(form)]
+                    terms += [term for form in forms for term in analyze(prefix + form)]
         return terms
+
+    def _forms_of(self, word: str) -> tuple[str, list[str] | None]:
+        """A verb form's prefix and its verb's forms: "undertaken" → ("under", ["take", "took", "taken"])."""
+        forms = self.forms.get(word)
+        if forms is not None:
+            return "", forms
+        for prefix in _ENGLISH_VERB_PREFIXES:
+            if word.startswith(prefix) and (forms := self.forms.get(word[len(prefix) :])) is not None:
+                return prefix, forms
+        return "", None
