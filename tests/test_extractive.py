@@ -788,6 +788,18 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Who undertook the translation of the Dialogues?",
             "Werferth",
         ),
+        # a definition's predicate ends where a second clause with a copula of its own starts
+        (
+            "Laetrile's chemical formula is C14H15NO7 and its PubChem number is 5484354.",
+            "What is laetrile's chemical formula?",
+            "C14H15NO7",
+        ),
+        (
+            "The most important oxidation reactions are with ozone, hydrogen peroxide and oxygen (reactions with "
+            "oxygen are catalyzed by iron and manganese).",
+            "What are the most important oxidation reactions?",
+            "with ozone, hydrogen peroxide and oxygen",
+        ),
         # a pronoun subject is no answer: the name it stands for is
         (
             "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super "

@@ -144,6 +144,10 @@ _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORE
 _WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)
 _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
+# where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
+_CLAUSE_JOINT_RE = re.compile(
+    r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b)"
+)
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -434,7 +438,7 @@ class ExtractiveGenerator:
             return None
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
-        predicate = _tidy(_FULL_STOP_RE.sub("", sentence[copula.end() :].strip()))
+        predicate = _tidy(_FULL_STOP_RE.sub("", _first_clause(sentence[copula.end() :]).strip()))
         said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
         if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
             return predicate or None
@@ -708,6 +712,14 @@ def _english_participle(word: str, markers: Markers) -> bool:
     """An English word that may be a past participle: "-ed", "-en", or an irregular verb's form ("built")."""
     lowered = word.lower()
     return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or lowered in markers.forms
+
+
+def _first_clause(predicate: str) -> str:
+    """A predicate up to a second clause with a copula of its own: "C14H15NO7 and its PubChem number is
+    5484354" → "C14H15NO7"."""
+    second = _COPULA_RE.search(predicate)
+    joints = list(_CLAUSE_JOINT_RE.finditer(predicate, 0, second.start())) if second else []
+    return predicate[: joints[-1].start()] if joints else predicate
 
 
 def _amount_or_date(sentence: str, start: int, end: int) -> bool:
