@@ -781,6 +781,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Which critic accused Young of manufacturing a self-mythology?",
             "Dave Marsh",
         ),
+        # … not across a bracket ("rainforest (Portuguese: …")
+        (
+            "The Amazon rainforest (Portuguese: Floresta Amazônica), also known in English as the Amazon Jungle, "
+            "is a moist broadleaf forest that covers most of the Amazon basin.",
+            "What rainforest covers the majority of the Amazon basin?",
+            "Amazon Jungle",
+        ),
         # the agent of a prefixed irregular verb ("undertaken" ~ "undertook"), a few words after it
         (
             "The translation was undertaken at Alfred's command by Werferth, Bishop of Worcester, with the king "

@@ -689,9 +689,9 @@ class ExtractiveGenerator:
     def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
         """Whether a span is a name right after the question's noun: "critic Dave Marsh"."""
         before = words[first - 1] if first > 0 else None
-        return bool(
-            before and before.asked and words[first].text[:1].isupper() and noun & set(self._terms(before.text))
-        )
+        if before is None or not before.asked or before.clause != words[first].clause:  # not "rainforest (Portuguese"
+            return False
+        return words[first].text[:1].isupper() and bool(noun & set(self._terms(before.text)))
 
     def _before_where(self, words: list[_Word], last: int) -> bool:
         """Whether a span is followed by the relative word for a place: "Moscow, where his sons studied"."""
