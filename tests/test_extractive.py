@@ -807,6 +807,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What are the most important oxidation reactions?",
             "with ozone, hydrogen peroxide and oxygen",
         ),
+        # … and where what it adds aside starts (", designed by …")
+        (
+            "The first mass-produced bus model was the B-type double-decker bus, designed by Frank Searle and "
+            "operated by the London General Omnibus Company – it entered service in 1910.",
+            "What was the first mass-produced bus model?",
+            "the B-type double-decker bus",
+        ),
         # a pronoun subject is no answer: the name it stands for is
         (
             "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super "

@@ -148,6 +148,7 @@ _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|
 _CLAUSE_JOINT_RE = re.compile(
     r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b)"
 )
+_ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s")  # what a predicate adds aside
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -717,6 +718,8 @@ def _english_participle(word: str, markers: Markers) -> bool:
 def _first_clause(predicate: str) -> str:
     """A predicate up to a second clause with a copula of its own: "C14H15NO7 and its PubChem number is
     5484354" → "C14H15NO7"."""
+    aside = _ASIDE_RE.search(predicate)  # "the B-type double-decker bus, designed by Frank Searle …"
+    predicate = predicate[: aside.start()] if aside else predicate
     second = _COPULA_RE.search(predicate)
     joints = list(_CLAUSE_JOINT_RE.finditer(predicate, 0, second.start())) if second else []
     return predicate[: joints[-1].start()] if joints else predicate
