@@ -814,6 +814,17 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What was the first mass-produced bus model?",
             "the B-type double-decker bus",
         ),
+        # "what colour" asks for colours, a list of them too
+        (
+            "Traditional cans embodied a strong sense of patriotism. They were red, white, and blue in color.",
+            "What colors were traditional cans?",
+            "red, white, and blue",
+        ),
+        (
+            "Crystalline boron is a very hard, black material with a high melting point.",
+            "What color is boron?",
+            "black",
+        ),
         # a pronoun subject is no answer: the name it stands for is
         (
             "Peyton Manning became the first quarterback ever to lead two different teams to multiple Super "

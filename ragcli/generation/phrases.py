@@ -1,4 +1,4 @@
-"""What the typed phrases a question may ask for look like: numbers ("2,000", "five to six weeks",
+"""What the typed phrases a question may ask for look like: colours ("red, white, and blue"), numbers ("2,000", "five to six weeks",
 "£30m", "deux jours", "25 jours"), frequencies ("every seven to ten days", "twice a year"), dates ("1852", "March 1876", "late
 spring", "im Jahr 50") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
 as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence. The extractive
@@ -75,7 +75,13 @@ _EVENT_TIME = (
     r"\b(?:after|before|during|since|until|following)\s+the\s+(?:[A-Z][\w'’-]*\s+){0,3}"
     r"(?:War|Wars|Revolution|Ages|Era|Period|Reformation|Renaissance|Depression|Crisis|Conquest|Restoration)\b"
 )
+# colours, and lists of them ("red, white, and blue", "dark green"), for "what colour …?"
+_COLOUR = (
+    r"(?:(?:light|dark|pale|bright|deep)[\s-])?(?:red|orange|yellow|green|blue|indigo|violet|purple|pink|brown|black"
+    r"|white|gr[ae]y|silver|gold|golden|crimson|scarlet|maroon|turquoise|beige|ivory|cream|tan|olive|navy)"
+)
 SPAN_RES = {
+    "colour": re.compile(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?!\w))?"

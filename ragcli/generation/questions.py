@@ -47,6 +47,7 @@ SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NA
 _NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
+    ("colour", r"\b(?:what|which) colou?rs?\b|\bde quelle couleur\b|\bwelche farbe\b|\bde qu[eé] color\b"),
     (  # before "number": "combien de fois", "quante volte" ask how often, not how many
         "frequency",
         r"\bhow often\b|\bwie oft\b|\bcon qu[eé] frecuencia\b|\bcada cu[aá]nto\b|\bà quelle fréquence\b"
@@ -214,7 +215,7 @@ def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[st
 
 
 def question_kind(question: str) -> str | None:
-    """What a question asks for ("frequency", "number", "date", "name" or None): its first question
+    """What a question asks for ("colour", "frequency", "number", "date", "name" or None): its first question
     phrase decides."""
     found: list[tuple[int, int, str | None]] = [
         (m.start(), 0, kind) for kind, pattern in QUESTION_KIND_RES if (m := pattern.search(question))
