@@ -479,11 +479,12 @@ def test_how_often_asks_for_a_frequency() -> None:
     )
     answer = ExtractiveGenerator().generate("How often should I inspect my hive?", inspections)
     assert answer.text == "every seven to ten days [1]"
-    sentence = "They meet twice a year, report weekly and vote every five years."
+    sentence = "They meet twice a year, report weekly, vote every five years and calve only in alternate years."
     assert [sentence[a:b] for a, b in typed_spans("frequency", sentence, "How often?")] == [
         "twice a year",
         "weekly",
         "every five years",
+        "only in alternate years",
     ]
 
 

@@ -93,7 +93,8 @@ SPAN_RES = {
         rf"\b(?:every|each|alle|jede[nrs]?|cada|chaque|tous les|toutes les|ogni|каждые|каждый|каждую)\s+(?:other\s+)?"
         rf"(?:{_AMOUNT}(?:\s(?:to|or|and|bis|oder|a|à|o|ou|e|y|и|или)\s{_AMOUNT})?\s+)?{_TIME_UNITS}\b"
         rf"|\b(?:once|twice|thrice|{_AMOUNT}\s+times)\s+(?:a|an|per|every|each)\s+{_TIME_UNITS}\b"
-        r"|\b(?:hourly|daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+        r"|\b(?:hourly|daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b"
+        rf"|\b(?:only\s+)?in\s+alternate\s+{_TIME_UNITS}\b",
         re.IGNORECASE,
     ),
     "date": re.compile(
