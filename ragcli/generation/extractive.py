@@ -716,8 +716,8 @@ def _english_participle(word: str, markers: Markers) -> bool:
 
 
 def _first_clause(predicate: str) -> str:
-    """A predicate up to a second clause with a copula of its own: "C14H15NO7 and its PubChem number is
-    5484354" → "C14H15NO7"."""
+    """A predicate up to what it adds aside (", designed by …", ", which …", a dash) or a second clause
+    with a copula of its own: "C14H15NO7 and its PubChem number is 5484354" → "C14H15NO7"."""
     aside = _ASIDE_RE.search(predicate)  # "the B-type double-decker bus, designed by Frank Searle …"
     predicate = predicate[: aside.start()] if aside else predicate
     second = _COPULA_RE.search(predicate)

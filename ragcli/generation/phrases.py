@@ -1,6 +1,7 @@
-"""What the typed phrases a question may ask for look like: colours ("red, white, and blue"), numbers ("2,000", "five to six weeks",
-"£30m", "deux jours", "25 jours"), frequencies ("every seven to ten days", "twice a year"), dates ("1852", "March 1876", "late
-spring", "im Jahr 50") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
+"""What the typed phrases a question may ask for look like: colours ("red, white, and blue"), numbers
+("2,000", "five to six weeks", "£30m", "deux jours", "25 jours"), frequencies ("every seven to ten
+days", "twice a year"), dates ("1852", "March 1876", "late spring", "im Jahr 50", "in 431", "after the
+Second World War") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
 as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence. The extractive
 generator (`extractive.py`) scores the ones it finds.
 
