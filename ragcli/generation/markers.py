@@ -124,6 +124,20 @@ _ENGLISH_FORMS = [verb.split() for verb in _ENGLISH_VERBS]
 # prefixes of English verbs made of an irregular one ("undertook", "overthrown", "rebuilt", "withheld")
 _ENGLISH_VERB_PREFIXES = ("under", "over", "with", "fore", "out", "mis", "re", "up", "be")
 _FORMS = {"en": {form: forms for forms in _ENGLISH_FORMS for form in forms}}
+
+
+def _prefixed(verbs: list[list[str]], prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each verb's forms with each prefix, the earlier prefix first: "undertaken" → undertake, undertook,
+    undertaken (built once, so that a passage's words are looked up, not cut)."""
+    found: dict[str, list[str]] = {}
+    for prefix in prefixes:
+        for forms in verbs:
+            for form in forms:
+                found.setdefault(prefix + form, [prefix + other for other in forms])
+    return found
+
+
+_PREFIXED_FORMS = {"en": _prefixed(_ENGLISH_FORMS, _ENGLISH_VERB_PREFIXES)}
 # the prepositions a place follows
 _PLACE = {
     "en": ("in", "at", "from", "near", "into"),
@@ -164,6 +178,7 @@ class Markers:
     participle: re.Pattern[str] | None
     participle_last: bool  # the participle follows its agent, at the clause's end
     forms: dict[str, list[str]]  # a verb form → all forms of its verb, where the stemmer keeps them apart
+    prefixed_forms: dict[str, list[str]]  # the same for those verbs with a prefix ("undertaken")
 
     @classmethod
     def for_language(cls, language: str) -> Markers:
@@ -175,6 +190,7 @@ class Markers:
             participle=re.compile(pattern) if pattern else None,
             participle_last=language in _PARTICIPLE_LAST,
             forms=_FORMS.get(language, {}),
+            prefixed_forms=_PREFIXED_FORMS.get(language, {}),
         )
 
     def is_participle(self, word: str) -> bool:
@@ -189,17 +205,7 @@ class Markers:
             terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
         if self.forms:
             for word in _WORD_RE.findall(text.lower()):
-                prefix, forms = self._forms_of(word)
+                forms = self.forms.get(word) or self.prefixed_forms.get(word)
                 if forms is not None:
-                    terms += [term for form in forms for term in analyze(prefix + form)]
+                    terms += [term for form in forms for term in analyze(form)]
         return terms
-
-    def _forms_of(self, word: str) -> tuple[str, list[str] | None]:
-        """A verb form's prefix and its verb's forms: "undertaken" → ("under", ["take", "took", "taken"])."""
-        forms = self.forms.get(word)
-        if forms is not None:
-            return "", forms
-        for prefix in _ENGLISH_VERB_PREFIXES:
-            if word.startswith(prefix) and (forms := self.forms.get(word[len(prefix) :])) is not None:
-                return prefix, forms
-        return "", None
