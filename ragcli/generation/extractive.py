@@ -677,7 +677,7 @@ class ExtractiveGenerator:
             return True
         # English: the question's verb a few words before "by" ("undertaken at Alfred's command by Werferth")
         reach = words[max(0, at - MAX_AGENT_REACH) : at - 1]
-        return self.markers.forms != {} and any(
+        return self.analyzer.settings.language == "en" and any(
             w.asked and w.clause == words[at].clause and _english_participle(w.text, self.markers) for w in reach
         )
 
