@@ -154,6 +154,17 @@ AUXILIARIES = frozenset(
 )
 
 
+def _question_words(question: str) -> tuple[list[str], int | None, int | None]:
+    """An English question's words (lowercased), where its first question word stands, and where an
+    auxiliary stands within the two words after it ("What **did** …", "What computer **was** …")."""
+    words = re.findall(r"[\w'’-]+", question.lower())
+    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
+    if wh is None:
+        return words, None, None
+    aux = next((i for i in range(wh + 1, min(wh + 3, len(words))) if words[i] in AUXILIARIES), None)
+    return words, wh, aux
+
+
 def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
     """Where, by English word order, the answer stands from each question term: +1 after it, -1 before.
 
@@ -163,14 +174,12 @@ def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str
     Luther to write": before every term. A question phrase inside the question ("… include what
     soundtracks?") → after the terms before it, before the terms after it. Empty when the question
     has no English question word."""
-    words = re.findall(r"[\w'’-]+", question.lower())
-    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
+    words, wh, aux = _question_words(question)
     if wh is None:
         return {}
     sides: dict[str, int] = {}
     fronted = all(not analyze(w) for w in words[:wh])  # only function words before it ("In what …")
-    after_wh = words[wh + 1 : wh + 3]
-    object_question = any(w in AUXILIARIES for w in after_wh)
+    object_question = aux is not None
     for i, w in enumerate(words):
         for term in analyze(w):
             before_gap = object_question if fronted else i < wh
@@ -192,11 +201,9 @@ class GapQuestion(NamedTuple):
 def gap_question(question: str) -> GapQuestion | None:
     """The words after the auxiliary of an English question asking for an object ("What did …",
     "What computer was Knuth introduced to …"), or None for a question asking for a subject."""
-    words = re.findall(r"[\w'’-]+", question.lower())
-    wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
+    words, wh, aux = _question_words(question)
     if wh is None or wh > 2:
         return None
-    aux = next((i for i in range(wh + 1, min(wh + 3, len(words))) if words[i] in AUXILIARIES), None)
     if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
         return None
     return GapQuestion(words[aux + 1 :], words[aux] in _BE_FORMS)
