@@ -13,7 +13,14 @@ from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
 from ragcli.generation.markers import Markers
 from ragcli.generation.phrases import typed_spans
-from ragcli.generation.questions import GapQuestion, answer_sides, gap_question, in_situ_sides, question_kind
+from ragcli.generation.questions import (
+    GapQuestion,
+    answer_sides,
+    gap_question,
+    in_situ_sides,
+    main_clause,
+    question_kind,
+)
 from ragcli.records import Hit
 
 
@@ -916,3 +923,69 @@ def test_prefixed_irregular_verbs_share_their_forms() -> None:
     assert set(english("undertook")) <= set(markers.verb_terms("undertaken", english))
     assert set(english("overthrew")) <= set(markers.verb_terms("overthrown", english))
     assert markers.verb_terms("being", english) == []  # "be" + "ing" is no verb of the list
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        # the verb of a "who" question is its main clause's: not the agent of a verb after "that"
+        (
+            "Maria Lopez said in 2004 that several of the drug's patents had been approved by the FDA.",
+            "Who said in 2004 that the drug's patents had been approved?",
+            "Maria Lopez",
+        ),
+        # "win by 4 points" is no passive: the agent of one follows a participle or a noun, not "win"
+        (
+            "In Round 4, the home side beat the visitors, coming from 30 points down to win by 4 points due to a "
+            "Tom Reed goal after the siren.",
+            "Who kicked the winning goal?",
+            "Tom Reed",
+        ),
+        # the preposition a question opens with stands before its answer ("By how many points …?" → "by 4")
+        (
+            "The home side beat the visitors, coming from 30 points down late in the game to win by 4 points.",
+            "By how many points did the home side beat the visitors?",
+            "4",
+        ),
+        # "what distance" and "what fee" ask for amounts; miles, nautical miles, acres … are units
+        (
+            "At roughly 8 mi from the shore, the boat turns on its lights to guide the others home.",
+            "At what distance from the shore does the boat turn on its lights?",
+            "8 mi",
+        ),
+        (
+            "The club pays its staff a yearly salary of $80,000, and a fee of $300 for each match coached abroad, "
+            "in addition to travel costs.",
+            "What fee does the club pay for each match coached abroad?",
+            "$300",
+        ),
+        # a definition's predicate ends where a second clause with a modal verb starts
+        (
+            "The minimum firing range of the gun is about 3 nmi and the crew would reload after each shot.",
+            "What is the minimum firing range of the gun?",
+            "about 3 nmi",
+        ),
+        # "has" stands for the question's "have": the sentence holding the gap is the one answered from
+        (
+            "The park was split into 40 zones (including new coastal zones added by the rangers). Each zone has a "
+            "unique code, format AAnn.",
+            "What does each zone have?",
+            "unique code",
+        ),
+    ],
+)
+def test_main_clause_leading_preposition_amounts_and_gaps(passage: str, question: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, main",
+    [
+        ("Who said in 1999 that the patents had been granted?", "Who said in 1999 "),
+        ("Who decided whether the bridge was built?", "Who decided "),
+        ("Who wrote Hamlet?", "Who wrote Hamlet?"),
+        ("Wer schrieb den Faust?", "Wer schrieb den Faust?"),
+    ],
+)
+def test_main_clause_ends_where_a_subordinate_clause_starts(question: str, main: str) -> None:
+    assert main_clause(question) == main

@@ -83,7 +83,7 @@ the question; a sentence that shares terms but offers no candidate span is answe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
@@ -107,6 +107,7 @@ from ragcli.generation.questions import (
     answer_sides,
     gap_question,
     in_situ_sides,
+    main_clause,
     question_kind,
 )
 from ragcli.records import Hit
@@ -145,10 +146,14 @@ _WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORE
 _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
+# or before a subject of a few words and its verb ("and active homing would initiate")
 _CLAUSE_JOINT_RE = re.compile(
-    r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b)"
+    r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b"
+    r"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){1,3}(?:would|will|can|could|may|might|must|should)\b)"
 )
+_SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w)(?:would|will|can|could|may|might|must|should)(?!\w)")
 _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s")  # what a predicate adds aside
+_LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -184,6 +189,8 @@ RELATIVE_PLACE_BONUS = 0.3  # a span right before the relative word for a place 
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
+LEAD_BONUS = 0.1  # a span right after the function word the question opens with ("By how many …?" → "by 5")
+GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's answer stands (`_gaps`)
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
@@ -200,6 +207,9 @@ MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
 _NOT_JOINERS = {"en": frozenset({"a", "an", "the"}) | AUXILIARIES}
 # function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
+# the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
+# ecoregion have?"
+_VERB_FORMS = {form: forms[0] for forms in (("have", "has", "had"), ("do", "does", "did")) for form in forms}
 _FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also"})}
 
 
@@ -245,6 +255,8 @@ class _Question(NamedTuple):
     where: bool  # a question for a place
     gap: GapQuestion | None  # an English object question's words after its auxiliary
     noun: set[str]  # the terms of the noun of a "which / what N" question ("Which critic …?")
+    verbs: set[str]  # the terms of its main clause, whose verb a passive's agent must follow (`main_clause`)
+    lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
 
 
 @dataclass
@@ -348,7 +360,9 @@ class ExtractiveGenerator:
         where = bool(WHERE_RE.search(question))
         which = _WHICH_RE.match(question)
         noun = set(self._terms(which.group("rest").split()[0])) if which else set()
-        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun)
+        verbs = terms.intersection(self.analyzer(main_clause(question)))
+        lead = self._lead(question)
+        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun, verbs, lead)
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
@@ -373,7 +387,12 @@ class ExtractiveGenerator:
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
                     + (TYPE_BONUS if spans else 0.0)
-                    + (AGENT_SENTENCE_BONUS if who_did and self._holds_agent(sentence, terms) else 0.0)
+                    + (AGENT_SENTENCE_BONUS if who_did and self._holds_agent(sentence, terms, verbs) else 0.0)
+                    + (
+                        GAP_SENTENCE_BONUS
+                        if gap and not kind and self._gaps(self._words(sentence, terms), gap)
+                        else 0.0
+                    )
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
                 reach = score + (1 - share) * context
@@ -461,6 +480,16 @@ class ExtractiveGenerator:
     def _only_stopwords(self, text: str) -> bool:
         """Whether a phrase says nothing by itself: "He", "It", "This one" name no answer."""
         return all(word.lower() in self.stopwords for word in re.findall(r"\w+", text))
+
+    def _lead(self, question: str) -> frozenset[str]:
+        """The function word a question opens with before its question word: "By how many points …?",
+        "At what distance …?", "En quelle année …?" (the answer follows the same word in its sentence)."""
+        found = _LEAD_RE.match(question)
+        if found is None or found.group(1).lower() not in self.stopwords:
+            return frozenset()
+        rest = question[found.end(1) :].lstrip()
+        opens = [p.match(rest) for _, p in QUESTION_KIND_RES] + [UNTYPED_RE.match(rest)]
+        return frozenset({found.group(1).lower()}) if any(opens) else frozenset()
 
     def _which_did(self, question: str) -> bool:
         """Whether an English question asks which one did something ("Which orchestra premiered …?",
@@ -566,7 +595,7 @@ class ExtractiveGenerator:
             elsewhere = [c for c in candidates if not named.intersection(self._passage_terms(sentence[c[2] : c[3]]))]
             candidates = elsewhere or candidates
         if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
-            doers = [c for c in candidates if self._agent(words, c[0], c[1], verb=True)]
+            doers = [c for c in candidates if self._agent(words, c[0], c[1], asked.verbs)]
             candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
         subject_question = who_did or any(side < 0 for side in sides.values())
         gaps = self._gaps(words, asked.gap) if asked.gap else set()
@@ -599,6 +628,9 @@ class ExtractiveGenerator:
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if asked.noun and self._after_noun(words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
+            # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
+            if self._after_word(words, first, asked.lead) and (asked.kind or words[first - 1].start > 0):
+                score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
             if first in gaps:
                 score += GAP_BONUS  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
@@ -653,13 +685,21 @@ class ExtractiveGenerator:
     def _same(self, word: _Word, asked: str) -> bool:
         """Whether a sentence word is a question word: the same word, or a content word sharing a term."""
         lowered = word.text.lower()
-        return lowered == asked or (word.asked and bool(set(self._terms(word.text)) & set(self._terms(asked))))
+        if lowered == asked or _VERB_FORMS.get(lowered, lowered) == _VERB_FORMS.get(asked):  # "has" for "have"
+            return True
+        return word.asked and bool(set(self._terms(word.text)) & set(self._terms(asked)))
 
-    def _agent(self, words: list[_Word], first: int, last: int, verb: bool = False) -> bool:
+    def _agent(self, words: list[_Word], first: int, last: int, verbs: set[str] | None = None) -> bool:
         """Whether a span is the agent of a passive: right after the language's marker (and at most
-        MAX_AGENT_LEAD stopwords) that follows the question's verb or a participle ("limited by the
-        working fluid", "escrita por Miguel de Cervantes"); in German and Dutch, the participle follows
-        the agent ("von den Römern gegründet")."""
+        MAX_AGENT_LEAD stopwords) that follows a participle, or with `verbs` one of the question's main
+        clause ("limited by the working fluid", "escrita por Miguel de Cervantes"; not "granted by the
+        USPTO" for "Who said … had been granted?"); in German and Dutch, the participle follows the
+        agent ("von den Römern gegründet")."""
+        verb = verbs is not None
+
+        def asked(word: _Word) -> bool:
+            return word.asked and (verbs is None or bool(verbs.intersection(self._terms(word.text))))
+
         at = first - 1
         agent = self.markers.agent
         while at >= 0 and first - at <= MAX_AGENT_LEAD and words[at].stop and words[at].text.lower() not in agent:
@@ -669,23 +709,27 @@ class ExtractiveGenerator:
         if self.markers.participle_last:  # "von den Römern im Jahr 50 gegründet"
             clause = words[at].clause
             following = [w for w in words[last + 1 : last + 1 + MAX_AGENT_REACH] if w.clause == clause]
-            return any((w.asked or not verb) and self.markers.is_participle(w.text) for w in following)
+            return any((asked(w) or not verb) and self.markers.is_participle(w.text) for w in following)
         before = words[at - 1]
         if before.clause != words[at].clause:  # "vidrieras, por ejemplo"
             return False
-        if before.asked or (not verb and self.markers.is_participle(before.text)):
+        english = self.analyzer.settings.language == "en"
+        # a participle ("written by") or a noun ("woodcuts by Lucas Cranach"), not a verb's other forms ("win by 5")
+        lowered = before.text.lower()
+        passive = not english or lowered not in self.markers.forms or _english_participle(lowered, self.markers)
+        if (asked(before) and passive) or (not verb and self.markers.is_participle(before.text)):
             return True
         # English: the question's verb a few words before "by" ("undertaken at Alfred's command by Werferth")
         reach = words[max(0, at - MAX_AGENT_REACH) : at - 1]
-        return self.analyzer.settings.language == "en" and any(
-            w.asked and w.clause == words[at].clause and _english_participle(w.text, self.markers) for w in reach
+        return english and any(
+            asked(w) and w.clause == words[at].clause and _english_participle(w.text, self.markers) for w in reach
         )
 
-    def _holds_agent(self, sentence: str, terms: set[str]) -> bool:
+    def _holds_agent(self, sentence: str, terms: set[str], verbs: set[str]) -> bool:
         """Whether a sentence names the agent of the question's verb in the passive ("Foi projetado
         pelo engenheiro Heitor da Silva Costa" for "Quem projetou …?")."""
         words = self._words(sentence, terms)
-        return any(self._agent(words, a, b, verb=True) for a, b in _chunks(words, self.not_joiners))
+        return any(self._agent(words, a, b, verbs) for a, b in _chunks(words, self.not_joiners))
 
     def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
         """Whether a span is a name right after the question's noun: "critic Dave Marsh"."""
@@ -700,19 +744,26 @@ class ExtractiveGenerator:
 
     def _after_place_marker(self, words: list[_Word], first: int) -> bool:
         """Whether a span follows a preposition of place, an article between them ("in the Alps")."""
-        at, place = first - 1, self.markers.place
-        if at >= 1 and words[at].stop and words[at].text.lower() not in place:
+        return self._after_word(words, first, self.markers.place)
+
+    def _after_word(self, words: list[_Word], first: int, wanted: Container[str]) -> bool:
+        """Whether a span follows one of the `wanted` words, in its clause, an article between them."""
+        at = first - 1
+        if at >= 1 and words[at].stop and words[at].text.lower() not in wanted:
             at -= 1
-        return at >= 0 and words[at].text.lower() in place and words[at].clause == words[first].clause
+        return at >= 0 and words[at].text.lower() in wanted and words[at].clause == words[first].clause
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
 
 
 def _english_participle(word: str, markers: Markers) -> bool:
-    """An English word that may be a past participle: "-ed", "-en", or an irregular verb's form ("built")."""
+    """An English word that may be a past participle: "-ed", "-en", or an irregular verb's past form
+    ("built", "won"; not "win" or "wins")."""
     lowered = word.lower()
-    return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or lowered in markers.forms
+    forms = markers.forms.get(lowered)
+    past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
+    return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past
 
 
 def _first_clause(predicate: str) -> str:
@@ -720,8 +771,8 @@ def _first_clause(predicate: str) -> str:
     with a copula of its own: "C14H15NO7 and its PubChem number is 5484354" → "C14H15NO7"."""
     aside = _ASIDE_RE.search(predicate)  # "the B-type double-decker bus, designed by Frank Searle …"
     predicate = predicate[: aside.start()] if aside else predicate
-    second = _COPULA_RE.search(predicate)
-    joints = list(_CLAUSE_JOINT_RE.finditer(predicate, 0, second.start())) if second else []
+    second = _SECOND_VERB_RE.search(predicate)
+    joints = list(_CLAUSE_JOINT_RE.finditer(predicate, 0, second.end())) if second else []
     return predicate[: joints[-1].start()] if joints else predicate
 
 

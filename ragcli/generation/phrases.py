@@ -36,7 +36,8 @@ _NUMBER_WORDS = (
 # "1233 Kilometer", "1642 метра")
 _UNITS = (
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
-    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|"
+    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|nautical miles|nmi|mi|mph|"
+    r"knots?|km/h|km2|km²|sq\.? mi|square (?:miles|kilometres|kilometers|metres|meters|feet)|acres?|hectares?|"
     r"grams?|g|milligrams?|mg|litres?|liters?|millilitres?|milliliters?|ml|cups?|tablespoons?|teaspoons?|ounces?|oz|"
     r"centimetres?|centimeters?|cm|millimetres?|millimeters?|mm|°\s?[CF]|º[CF]|gigabytes?|GB|megabytes?|MB|"
     r"watts?|kW|volts?|euros?|dollars?|gramos|grammes?|gramm|grammi|litros|litri|liter|"

@@ -16,17 +16,20 @@ from typing import NamedTuple
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
     r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion"
-    r"|temperature|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
+    r"|temperature|price|cost|fee|salary|wage|budget|revenue|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
     r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
     r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
     r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
 )
+# measures asked for right after "what" ("At what distance …", "What fee …"; not "which area")
+_DIRECT_MEASURES = r"(?:distance|height|length|depth|width|altitude|elevation|price|cost|fee|salary|wage)"
 # questions that ask for a measure: the question word asks for a number, and a measure noun stays a
 # content term ("What is the height of …" → "its height is 330 metres")
 _MEASURE_QUESTION = (
     r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
     r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
     rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+\w+){{1,3}}?\W+{_MEASURES}\b)"
+    rf"|\b(?:what|which)\b(?=\W+{_DIRECT_MEASURES}\b)"
     rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
 )
 # what a "what / which X" question names when X is one of these (the answer types of people, groups and
@@ -207,6 +210,20 @@ def gap_question(question: str) -> GapQuestion | None:
     if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
         return None
     return GapQuestion(words[aux + 1 :], words[aux] in _BE_FORMS)
+
+
+# where an English question's subordinate clause starts, after its question word: "Who said in 1999
+# that some patents had been granted?"
+_WH_RE = re.compile(rf"\b(?:{'|'.join(sorted(_WH_WORDS))})\b", re.IGNORECASE)
+_SUBORDINATE_RE = re.compile(r"\b(?:that|whether|if|because|although|though|while)\b", re.IGNORECASE)
+
+
+def main_clause(question: str) -> str:
+    """A question without its subordinate clause (English; other languages whole): the verb of "Who
+    said … that patents had been granted?" is "said", and an agent of "granted" does not answer it."""
+    wh = _WH_RE.search(question)
+    found = _SUBORDINATE_RE.search(question, wh.end()) if wh else None
+    return question[: found.start()] if found else question
 
 
 def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
