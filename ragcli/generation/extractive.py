@@ -179,6 +179,7 @@ LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character b
 BREAK_DISTANCE = 2  # punctuation between a question word and a span counts as this many words
 SENTENCES_TRIED = 1  # the best sentences whose spans are compared
 FOCUS_BONUS = 0.3  # a number right before what a "how many" question counts (sentence and span)
+INSIDE_DISTANCE = 0.5  # a question word inside a span counts as this far from it ("Brisbane Lions" for "the Lions")
 DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTANCE_SCALE · d)
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
 CLOSES_BONUS = 0.1  # a span right before a phrase break or the sentence end
@@ -849,7 +850,7 @@ def _cjk_terms(words: list[_Word], i: int, terms: set[str]) -> list[str]:
 def _distance(words: list[_Word], first: int, last: int, anchor: int) -> float:
     """Words between a span and a question word, each phrase break between them counting extra."""
     if first <= anchor <= last:
-        return 0.0
+        return INSIDE_DISTANCE
     gap = first - anchor - 1 if anchor < first else anchor - last - 1
     breaks = abs(words[first if anchor < first else last].clause - words[anchor].clause)
     return float(gap + BREAK_DISTANCE * breaks)
