@@ -989,3 +989,27 @@ def test_main_clause_leading_preposition_amounts_and_gaps(passage: str, question
 )
 def test_main_clause_ends_where_a_subordinate_clause_starts(question: str, main: str) -> None:
     assert main_clause(question) == main
+
+
+@pytest.mark.parametrize(
+    "passage, expected",
+    [
+        (
+            "Ice on the north face lasts longer, since it is shaded for most of the day (the south face is not), "
+            "whereas snow elsewhere melts by May.",
+            "it is shaded for most of the day",
+        ),
+        (
+            "Ice on the north face lasts longer because of the shade of the ridge.",
+            "the shade of the ridge",
+        ),
+        # "since 1990" is a time, not a reason: the sentence whole
+        (
+            "Ice on the north face lasts longer since 1990.",
+            "Ice on the north face lasts longer since 1990.",
+        ),
+    ],
+)
+def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expected: str) -> None:
+    question = "Why does ice on the north face last longer?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

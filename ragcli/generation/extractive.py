@@ -64,7 +64,8 @@ personal pronoun ("Il a écrit Les Misérables") or with the question's verb, th
 
 A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
-are. When a sentence names the agent of a "who did" question's verb ("validées par le responsable
+are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
+most of the day (…)" → "it is shaded for most of the day"). When a sentence names the agent of a "who did" question's verb ("validées par le responsable
 hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who"
 question never gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends
 with its noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
@@ -153,6 +154,13 @@ _CLAUSE_JOINT_RE = re.compile(
 )
 _SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w)(?:would|will|can|could|may|might|must|should)(?!\w)")
 _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s")  # what a predicate adds aside
+# an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
+# their movement (…)" → "they are restricted in their movement"
+_WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
+_REASON_RE = re.compile(
+    r"\b(?:because(?:\s+of)?|since(?!\s+\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that)\s+"
+)
+_REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
@@ -428,7 +436,9 @@ class ExtractiveGenerator:
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
         if kind is None and (EXPLAIN_RE.search(question) or _yes_no(question)):
-            return Generation(f"{_tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+            reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
+            said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
+            return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
         for item in scored[:SENTENCES_TRIED]:
             found = self._best_span(item.sentence, item.spans, asked)
