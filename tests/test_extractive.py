@@ -1013,3 +1013,40 @@ def test_main_clause_ends_where_a_subordinate_clause_starts(question: str, main:
 def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expected: str) -> None:
     question = "Why does ice on the north face last longer?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        # a pronoun the passive's agent follows is no doer: "She was painted by Hans Berg"
+        (
+            "Early life. Rosa Lind was born in Oslo. Later work. She was painted by Hans Berg in a portrait "
+            "commissioned by the city.",
+            "Who painted Rosa Lind?",
+            "Hans Berg",
+        ),
+        # a day of a month without its year is a date
+        (
+            "The garrison left the town in 1702, and on October 28 fought the battle of the ford against the "
+            "pursuing army.",
+            "When did the garrison fight the battle of the ford?",
+            "October 28",
+        ),
+        # a preposition that ends the question stands before its answer
+        (
+            "The club played on grass for years and then moved its matches to a new field; it was planning on "
+            "launching on digital radio.",
+            "What platform was the club planning on launching on?",
+            "digital radio",
+        ),
+        # the noun of "what important events does …" is both words; "events such as X" names one
+        (
+            "The chronicle disagrees with the letters of the bishop, and it omits important events such as the "
+            "coronation.",
+            "What important events does the chronicle omit?",
+            "coronation",
+        ),
+    ],
+)
+def test_agents_after_pronouns_dates_without_years_and_examples(passage: str, question: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

@@ -162,6 +162,7 @@ _REASON_RE = re.compile(
 )
 _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
+_STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
@@ -198,7 +199,7 @@ RELATIVE_PLACE_BONUS = 0.3  # a span right before the relative word for a place 
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
-LEAD_BONUS = 0.1  # a span right after the function word the question opens with ("By how many …?" → "by 5")
+LEAD_BONUS = 0.15  # a span right after the function word the question opens with ("By how many …?" → "by 5")
 GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's answer stands (`_gaps`)
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
@@ -368,7 +369,7 @@ class ExtractiveGenerator:
         gap = gap_question(question) if self.analyzer.settings.language == "en" else None
         where = bool(WHERE_RE.search(question))
         which = _WHICH_RE.match(question)
-        noun = set(self._terms(which.group("rest").split()[0])) if which else set()
+        noun = self._wh_noun(which.group("rest")) if which else set()
         verbs = terms.intersection(self.analyzer(main_clause(question)))
         lead = self._lead(question)
         asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun, verbs, lead)
@@ -432,6 +433,7 @@ class ExtractiveGenerator:
             and top.antecedent
             and (_PRONOUN_RE.match(top.sentence) or self._opens_with_verb(top.sentence, question))
             and not terms.intersection(self.analyzer(top.antecedent))  # "Who was Goethe?" "Er war …"
+            and not self._holds_agent(top.sentence, terms, verbs)  # "She was portrayed by actress …"
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
@@ -492,9 +494,20 @@ class ExtractiveGenerator:
         """Whether a phrase says nothing by itself: "He", "It", "This one" name no answer."""
         return all(word.lower() in self.stopwords for word in re.findall(r"\w+", text))
 
+    def _wh_noun(self, rest: str) -> set[str]:
+        """The terms of the noun after "which" or "what": its first word ("Which critic …"), or all of them
+        up to an auxiliary within three ("What important events does …")."""
+        words = rest.split()
+        aux = next((i for i, w in enumerate(words[:3]) if w.lower() in AUXILIARIES), None)
+        return {t for w in words[: aux or 1] for t in self._terms(w)}
+
     def _lead(self, question: str) -> frozenset[str]:
         """The function word a question opens with before its question word: "By how many points …?",
-        "At what distance …?", "En quelle année …?" (the answer follows the same word in its sentence)."""
+        "At what distance …?", "En quelle année …?", or an English preposition it ends with: "… moved
+        to?" (the answer follows the same word in its sentence)."""
+        stranded = _STRANDED_RE.search(question)  # "Where was the zipper relocated to?" → "to the left hip"
+        if stranded and self.analyzer.settings.language == "en" and stranded.group(1).lower() in _PREPOSITIONS:
+            return frozenset({stranded.group(1).lower()})
         found = _LEAD_RE.match(question)
         if found is None or found.group(1).lower() not in self.stopwords:
             return frozenset()
@@ -743,11 +756,20 @@ class ExtractiveGenerator:
         return any(self._agent(words, a, b, verbs) for a, b in _chunks(words, self.not_joiners))
 
     def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
-        """Whether a span is a name right after the question's noun: "critic Dave Marsh"."""
-        before = words[first - 1] if first > 0 else None
+        """Whether a span is a name right after the question's noun ("critic Dave Marsh"), or any phrase
+        after it and "such as" or "including" ("important events such as the deaths of …")."""
+        at = first - 1
+        if at > 0 and words[at].text.lower() in ("a", "an", "the"):
+            at -= 1
+        example = at > 1 and words[at].text.lower() == "as" and words[at - 1].text.lower() == "such"
+        example = example or (at > 0 and words[at].text.lower() == "including")
+        at -= (2 if words[at].text.lower() == "as" else 1) if example else 0
+        if not example and at != first - 1:
+            return False
+        before = words[at] if at >= 0 else None
         if before is None or not before.asked or before.clause != words[first].clause:  # not "rainforest (Portuguese"
             return False
-        return words[first].text[:1].isupper() and bool(noun & set(self._terms(before.text)))
+        return (example or words[first].text[:1].isupper()) and bool(noun & set(self._terms(before.text)))
 
     def _before_where(self, words: list[_Word], last: int) -> bool:
         """Whether a span is followed by the relative word for a place: "Moscow, where his sons studied"."""

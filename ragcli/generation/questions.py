@@ -159,12 +159,13 @@ AUXILIARIES = frozenset(
 
 def _question_words(question: str) -> tuple[list[str], int | None, int | None]:
     """An English question's words (lowercased), where its first question word stands, and where an
-    auxiliary stands within the two words after it ("What **did** …", "What computer **was** …")."""
+    auxiliary stands within the three words after it ("What **did** …", "What computer **was** …",
+    "What important events **does** …")."""
     words = re.findall(r"[\w'’-]+", question.lower())
     wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
     if wh is None:
         return words, None, None
-    aux = next((i for i in range(wh + 1, min(wh + 3, len(words))) if words[i] in AUXILIARIES), None)
+    aux = next((i for i in range(wh + 1, min(wh + 4, len(words))) if words[i] in AUXILIARIES), None)
     return words, wh, aux
 
 
