@@ -1034,10 +1034,10 @@ def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expect
         ),
         # a preposition that ends the question stands before its answer
         (
-            "The club played on grass for years and then moved its matches to a new field; it was planning on "
-            "launching on digital radio.",
-            "What platform was the club planning on launching on?",
-            "digital radio",
+            "The announcement came a day after the Lions club confirmed that it would launch in March as a paid "
+            "service on the cable network, and on the same day that the rival station re-branded as Star Radio.",
+            "What network was the Lions club planning on launching on?",
+            "cable",
         ),
         # the noun of "what important events does …" is both words; "events such as X" names one
         (
