@@ -1050,3 +1050,46 @@ def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expect
 )
 def test_agents_after_pronouns_dates_without_years_and_examples(passage: str, question: str, expected: str) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        (
+            'Among the readers of the novel, Ada Brandt, a noted expert on Goethe and "Faust", has traced its sources.',
+            "Who is a noted expert on Goethe?",
+            "Ada Brandt",
+        ),
+        (
+            "The town's farmers are served by \"The Harvest Ledger\", the county's only weekly farming newspaper; "
+            '"Grain Today", a monthly magazine, is read too.',
+            "What is the county's only weekly farming newspaper?",
+            "The Harvest Ledger",
+        ),
+    ],
+)
+def test_a_description_question_is_answered_by_the_name_in_apposition(
+    passage: str, question: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "passage, question, expected",
+    [
+        # a clause after the comma is no apposition: not "Reportedly"
+        (
+            "Reportedly, the bomber has a radar cross-section of about 0.1 m2.",
+            "What is the radar cross-section of the bomber?",
+            "0.1 m2",
+        ),
+        # a participle opens no description of someone
+        (
+            "In 1963, Joseph Shea, hired to be the deputy director of the office, argued for it.",
+            "Who was hired to be the deputy director of the office?",
+            "Joseph Shea",
+        ),
+    ],
+)
+def test_no_apposition_in_a_clause_or_for_a_participle(passage: str, question: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

@@ -74,7 +74,9 @@ A question for what something is, nothing more ("What is royal jelly?", "¿Qué 
 best sentence opens with that thing and a copula ("Royal jelly is a white, protein-rich secretion …") is
 answered with the predicate (the sentence's subject may hold one term more: "The default request timeout
 is 30 seconds" for "What is the default timeout?"); one whose best sentence says something is what the
-question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject.
+question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject, and
+one whose best sentence sets a name beside that description with it ("Who is a noted expert on Voltaire?"
+and "Ira Wade, a noted expert on Voltaire and …, has …").
 
 The answer is the best span, cited (with `--answer-style sentence`, the sentence it comes from; `long`,
 that sentence with the ones before and after it in its passage). "No answer" (empty) only when no passage shares a content term with
@@ -161,6 +163,11 @@ _REASON_RE = re.compile(
     r"\b(?:because(?:\s+of)?|since(?!\s+\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that)\s+"
 )
 _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
+# a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
+_APPOSITION_RE = re.compile(r",\s+(?:(?:a|an|the)\s+)?")
+_HAVE_DO_RE = re.compile(r"(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
+_APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
+_QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
@@ -425,7 +432,7 @@ class ExtractiveGenerator:
         top = scored[0]
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
-        predicate = self._definition(question, top.sentence)
+        predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
@@ -488,6 +495,33 @@ class ExtractiveGenerator:
             # of a subject in parts ("The Oyo Empire, located … Benin,", "At the time, Iran"), the name
             parts = [part.strip() for part in named.split(",")]
             return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
+        return None
+
+    def _apposition(self, question: str, sentence: str) -> str | None:
+        """For a question asking what or who answers a description, the name a sentence gives it in
+        apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
+        …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper'."""
+        asked = DEFINITION_RE.search(question)
+        wanted = set(self.analyzer(asked.group("subject"))) if asked else set()
+        opening = asked.group("subject").split()[0] if asked else ""
+        if not wanted or _english_participle(opening, self.markers):  # "Who was hired to be …?" describes no one
+            return None
+        size = len(asked.group("subject").split()) if asked else 0
+        for comma in _APPOSITION_RE.finditer(sentence):
+            described = _APPOSITIVE_END_RE.split(sentence[comma.end() :], maxsplit=1)[0]
+            if len(described.split()) > size + MAX_SUBJECT_EXTRA + 2 or not wanted <= set(self.analyzer(described)):
+                continue
+            if _SECOND_VERB_RE.search(described) or _HAVE_DO_RE.search(
+                described
+            ):  # a clause: "Reportedly, the B-2 has"
+                continue
+            before = sentence[: comma.start()].rstrip()
+            quoted = _QUOTED_END_RE.search(before)
+            if quoted:  # '… served by "The Daily Reporter"'
+                return quoted.group(1)
+            names = [m for m in SPAN_RES["name"].finditer(before) if m.end() == len(before)]
+            if names and not self._only_stopwords(names[-1].group()):
+                return _tidy(LEADING_ARTICLE_RE.sub("", names[-1].group()))
         return None
 
     def _only_stopwords(self, text: str) -> bool:
