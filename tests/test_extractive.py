@@ -965,6 +965,12 @@ def test_prefixed_irregular_verbs_share_their_forms() -> None:
             "What is the minimum firing range of the gun?",
             "about 3 nmi",
         ),
+        # the answer stands between the question's verb and its words after it: "provides [trophies] for …"
+        (
+            "The league provides trophies for junior teams without any entry fee needed in order to take part.",
+            "What does the league provide for junior teams?",
+            "trophies",
+        ),
         # "has" stands for the question's "have": the sentence holding the gap is the one answered from
         (
             "The park was split into 40 zones (including new coastal zones added by the rangers). Each zone has a "

@@ -207,6 +207,7 @@ LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which c
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
 LEAD_BONUS = 0.15  # a span right after the function word the question opens with ("By how many …?" → "by 5")
+ENCLOSED_BONUS = 0.15  # more for a span between the question's words ("provides [X] for cheerleading squads")
 GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's answer stands (`_gaps`)
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
@@ -216,6 +217,7 @@ WRONG_SIDE = 0.7  # a question word on the side of a span English word order doe
 CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
 TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding its kind when within this of the best
 
+MAX_GAP_WORDS = 5  # words of an object between the question's verb and its words after it ("provides X for")
 MAX_AGENT_REACH = 4  # words from a German or Dutch agent to its participle ("von den Römern im Jahr 50 gegründet")
 MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio Tito", "por la dinastía")
 
@@ -656,7 +658,7 @@ class ExtractiveGenerator:
             doers = [c for c in candidates if self._agent(words, c[0], c[1], asked.verbs)]
             candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
         subject_question = who_did or any(side < 0 for side in sides.values())
-        gaps = self._gaps(words, asked.gap) if asked.gap else set()
+        gaps = self._gaps(words, asked.gap) if asked.gap else {}
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -690,23 +692,25 @@ class ExtractiveGenerator:
             if self._after_word(words, first, asked.lead) and (asked.kind or words[first - 1].start > 0):
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
             if first in gaps:
-                score += GAP_BONUS  # "What did Rutherford call the particles?" → "called the particles protons"
+                score += gaps[first]  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
         return best
 
-    def _gaps(self, words: list[_Word], gap: GapQuestion) -> set[int]:
+    def _gaps(self, words: list[_Word], gap: GapQuestion) -> dict[int, float]:
         """Where an object question's answer starts in a sentence: right after a run of the question's
         words in their order that ends the question ("… reflect?" and "which reflects the state of
         governance") or ends with a preposition ("introduced to" of "… was Knuth introduced to while
-        studying?"), skipping an article; not a run ending inside the question with a noun (the subject:
-        "Some specialized yeasts, e.g. …, can use alkanes as"). After a form of "be", the run must hold
+        studying?"), skipping an article, or one the question's words after it resume a few words later
+        ("USA provides [competitions] for cheerleading squads": more, the span stands between them); not
+        a run ending inside the question with a noun (the subject: "Some specialized yeasts, e.g. …, can
+        use alkanes as"). Each place maps to its bonus. After a form of "be", the run must hold
         a participle or end with a preposition ("built to arm", "referred to as"): "Who was the first
         woman to win …?" asks for the subject."""
         asked = gap.words
-        found: set[int] = set()
+        found: dict[int, float] = {}
         for i in range(len(words)):
             for j in range(len(asked)):
                 size = 0
@@ -715,7 +719,9 @@ class ExtractiveGenerator:
                 run = words[i : i + size]
                 if not run or all(w.stop for w in run):
                     continue
-                if j + size < len(asked) and run[-1].text.lower() not in _PREPOSITIONS:
+                rest = asked[j + size :]
+                enclosed = bool(rest) and run[-1].text.lower() not in _PREPOSITIONS
+                if enclosed and not self._resumes(words, i + size, rest):
                     continue
                 if gap.passive and not (
                     run[-1].text.lower() in _PREPOSITIONS or any(_english_participle(w.text, self.markers) for w in run)
@@ -726,8 +732,19 @@ class ExtractiveGenerator:
                 at = i + size
                 if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
                     at += 1
-                found.add(at)
+                found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
         return found
+
+    def _resumes(self, words: list[_Word], at: int, rest: list[str]) -> bool:
+        """Whether the question's words after a run, opening with a preposition, follow it a few words
+        later: "USA provides [competitions] for cheerleading squads" for "What does USA provide for
+        cheerleading squads?"."""
+        if rest[0] not in _PREPOSITIONS or len(rest) < 2:
+            return False
+        for k in range(at + 1, min(at + MAX_GAP_WORDS + 1, len(words) - len(rest) + 1)):
+            if all(self._same(words[k + n], asked) for n, asked in enumerate(rest)):
+                return True
+        return False
 
     def _in_order(self, words: list[_Word], at: int, earlier: list[str]) -> bool:
         """Whether each content word the question puts before a run, where the sentence holds it, also
