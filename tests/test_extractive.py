@@ -1099,3 +1099,13 @@ def test_a_description_question_is_answered_by_the_name_in_apposition(
 )
 def test_no_apposition_in_a_clause_or_for_a_participle(passage: str, question: str, expected: str) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_a_question_for_a_name_takes_what_the_sentence_says_it_is_called() -> None:
+    # "what is the name of" asks for a name, and the one given after "known as" needs no capital
+    passage = (
+        "In Jainism the wandering teacher is known as a muni, and in many schools of Jainism - especially those "
+        "in the north - the emphasis on teachers is high."
+    )
+    question = "What is the name of the wandering teacher in Jainism?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "muni [1]"

@@ -168,6 +168,12 @@ _APPOSITION_RE = re.compile(r",\s+(?:(?:a|an|the)\s+)?")
 _HAVE_DO_RE = re.compile(r"(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
+# an English question for what something is called, and the words that give a name in a sentence
+_NAMING_QUESTION_RE = re.compile(
+    r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|a) (?:term|word))\b",
+    re.IGNORECASE,
+)
+_NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"})
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
@@ -207,6 +213,7 @@ LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which c
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
 LEAD_BONUS = 0.15  # a span right after the function word the question opens with ("By how many …?" → "by 5")
+NAMING_BONUS = 0.15  # a span after "called", "known as" …, for a question asking what something is called
 ENCLOSED_BONUS = 0.15  # more for a span between the question's words ("provides [X] for cheerleading squads")
 GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's answer stands (`_gaps`)
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
@@ -276,6 +283,7 @@ class _Question(NamedTuple):
     noun: set[str]  # the terms of the noun of a "which / what N" question ("Which critic …?")
     verbs: set[str]  # the terms of its main clause, whose verb a passive's agent must follow (`main_clause`)
     lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
+    naming: bool  # it asks what something is called ("What is the name of …", "… also called?")
 
 
 @dataclass
@@ -381,7 +389,10 @@ class ExtractiveGenerator:
         noun = self._wh_noun(which.group("rest")) if which else set()
         verbs = terms.intersection(self.analyzer(main_clause(question)))
         lead = self._lead(question)
-        asked = _Question(question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun, verbs, lead)
+        naming = self.analyzer.settings.language == "en" and bool(_NAMING_QUESTION_RE.search(question))
+        asked = _Question(
+            question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun, verbs, lead, naming
+        )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
         for number, hit in enumerate(sources, start=1):
@@ -641,6 +652,9 @@ class ExtractiveGenerator:
                     if words[a].start not in starts and _one_noun_phrase(words[a : b + 1])
                 ]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
+            if asked.naming:  # "What is the name of the spiritual teacher?" → "known as a guru", no capital
+                named = [(a, b) for a, b in _chunks(words, self.not_joiners) if _after_naming(words, a)]
+                spans = spans + [(words[a].start, words[b].end) for a, b in named]
         else:  # chunks, names and quotations
             quoted = {m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
@@ -691,6 +705,8 @@ class ExtractiveGenerator:
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
             if self._after_word(words, first, asked.lead) and (asked.kind or words[first - 1].start > 0):
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
+            if asked.naming and _after_naming(words, first):
+                score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
             if first in gaps:
                 score += gaps[first]  # "What did Rutherford call the particles?" → "called the particles protons"
             if (start, end) in quoted:
@@ -902,6 +918,22 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     if any(w.text[:1].isupper() for w in words[max(first, 1) : last + 1]):
         bonus += CAPITAL_BONUS
     return bonus
+
+
+def _after_naming(words: list[_Word], first: int) -> bool:
+    """Whether a span follows the words that give a name ("called", "known as", "referred to as"), an
+    article between them: "the spiritual teacher is known as a guru"."""
+    at = first - 1
+    if at >= 1 and words[at].text.lower() in ("a", "an", "the"):
+        at -= 1
+    if at < 0 or words[at].clause != words[first].clause:
+        return False
+    before = words[at].text.lower()
+    if before == "as" and at >= 1:
+        return words[at - 1].text.lower() in ("known", "referred", "regarded", "described") or (
+            at >= 2 and words[at - 1].text.lower() == "to" and words[at - 2].text.lower() == "referred"
+        )
+    return before in _NAMING_WORDS
 
 
 def _with_sign(sentence: str, start: int) -> int:
