@@ -653,8 +653,8 @@ class ExtractiveGenerator:
                 ]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
             if asked.naming:  # "What is the name of the spiritual teacher?" → "known as a guru", no capital
-                named = [(a, b) for a, b in _chunks(words, self.not_joiners) if _after_naming(words, a)]
-                spans = spans + [(words[a].start, words[b].end) for a, b in named]
+                given = [(a, b) for a, b in _chunks(words, self.not_joiners) if _after_naming(words, a)]
+                spans = spans + [(words[a].start, words[b].end) for a, b in given]
         else:  # chunks, names and quotations
             quoted = {m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED_RE.finditer(sentence)}
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
