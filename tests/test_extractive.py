@@ -1109,3 +1109,13 @@ def test_a_question_for_a_name_takes_what_the_sentence_says_it_is_called() -> No
     )
     question = "What is the name of the wandering teacher in Jainism?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text == "muni [1]"
+
+
+def test_quotation_marks_pair_up_around_one_character_too() -> None:
+    # '"Y"("s")' holds two quotations; pairing its marks wrongly made ') in terms of ' one
+    passage = (
+        'Solving for "Y"("s") in terms of "R"("s") gives: The ratio formula_7 is referred to as the "open-loop '
+        'gain" of the system.'
+    )
+    question = "What is the ratio formula_7 referred to as?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "open-loop gain [1]"

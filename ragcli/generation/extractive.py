@@ -170,7 +170,7 @@ _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
-    r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|a) (?:term|word))\b",
+    r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b",
     re.IGNORECASE,
 )
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"})
@@ -187,7 +187,9 @@ MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What 
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
-_QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]|`([^`]{2,80})`")
+_QUOTED_RE = re.compile(
+    r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`"
+)  # one character too, or "Y"("s") pair wrongly
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
@@ -656,7 +658,11 @@ class ExtractiveGenerator:
                 given = [(a, b) for a, b in _chunks(words, self.not_joiners) if _after_naming(words, a)]
                 spans = spans + [(words[a].start, words[b].end) for a, b in given]
         else:  # chunks, names and quotations
-            quoted = {m.span(1) if m.group(1) is not None else m.span(2) for m in _QUOTED_RE.finditer(sentence)}
+            quoted = {
+                m.span(1) if m.group(1) is not None else m.span(2)
+                for m in _QUOTED_RE.finditer(sentence)
+                if len(m.group(1) or m.group(2)) > 1
+            }
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
             if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
@@ -926,7 +932,7 @@ def _after_naming(words: list[_Word], first: int) -> bool:
     at = first - 1
     if at >= 1 and words[at].text.lower() in ("a", "an", "the"):
         at -= 1
-    if at < 0 or words[at].clause != words[first].clause:
+    if at < 0:  # a quotation mark between them is no break: 'also called "rocks"'
         return False
     before = words[at].text.lower()
     if before == "as" and at >= 1:
