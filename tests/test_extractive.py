@@ -1119,3 +1119,8 @@ def test_quotation_marks_pair_up_around_one_character_too() -> None:
     )
     question = "What is the ratio formula_7 referred to as?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text == "open-loop gain [1]"
+
+
+def test_how_is_it_translated_asks_for_a_name_not_an_explanation() -> None:
+    passage = 'The word ki is often translated as "vital force", or literally as "air" or "breath".'
+    assert ExtractiveGenerator().generate("How is ki often translated?", hits(passage)).text == "vital force [1]"

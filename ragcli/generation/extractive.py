@@ -170,7 +170,8 @@ _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
-    r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b",
+    r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b"
+    r"|^\W*how\s+(?:is|are|was|were)\b.*\b(?:translated|called|known|abbreviated|rendered)\W*$",
     re.IGNORECASE,
 )
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"})
@@ -459,7 +460,7 @@ class ExtractiveGenerator:
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
-        if kind is None and (EXPLAIN_RE.search(question) or _yes_no(question)):
+        if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
@@ -936,9 +937,14 @@ def _after_naming(words: list[_Word], first: int) -> bool:
         return False
     before = words[at].text.lower()
     if before == "as" and at >= 1:
-        return words[at - 1].text.lower() in ("known", "referred", "regarded", "described") or (
-            at >= 2 and words[at - 1].text.lower() == "to" and words[at - 2].text.lower() == "referred"
-        )
+        return words[at - 1].text.lower() in (
+            "known",
+            "referred",
+            "regarded",
+            "described",
+            "translated",
+            "rendered",
+        ) or (at >= 2 and words[at - 1].text.lower() == "to" and words[at - 2].text.lower() == "referred")
     return before in _NAMING_WORDS
 
 
