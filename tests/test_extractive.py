@@ -873,6 +873,13 @@ def test_subject_questions_have_no_gap(question: str) -> None:
         ("date", "It was written between 710 and 714.", ["between 710 and 714"]),
         ("date", "Caesar died in 44 BC, and Vesuvius erupted in AD 79.", ["44 BC", "AD 79"]),
         ("date", "It recovered in 12 hours and failed in 431 cases.", []),
+        # a span of years is one date
+        (
+            "date",
+            "Attacks peaked between 2005 and 2010, and fell from 2011 to 2014.",
+            ["between 2005 and 2010", "from 2011 to 2014"],
+        ),
+        ("date", "The 1939–1945 war and the 1914-18 one.", ["1939–1945", "1914-18"]),
         # a time told by a named period or event
         ("date", "The groups formed after the Second World War, not after the war.", ["after the Second World War"]),
         # a name may end with a number that is neither a year nor an amount

@@ -72,6 +72,12 @@ _EARLY_YEAR = (
     r"|(?:(?<=\bin )|(?<=\bc\. )|(?<=\bcirca ))\d{2,3}\b"
     rf"(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w)|\s+[a-z]+s\b)"
 )
+# a span of years is one date: "between 2005 and 2010", "from 1990 to 1995", "1939–1945", "1939-45"
+_YEAR = r"(?:1\d|20)\d\d"
+_YEAR_RANGE = (
+    rf"\bbetween\s{_YEAR}\sand\s{_YEAR}\b|\bfrom\s{_YEAR}\s(?:to|until|till)\s{_YEAR}\b"
+    rf"|\b{_YEAR}\s?[–-]\s?(?:{_YEAR}|\d\d)\b"
+)
 # a time told by a named period or event ("after the Second World War", "during the Middle Ages")
 _EVENT_TIME = (
     r"\b(?:after|before|during|since|until|following)\s+the\s+(?:[A-Z][\w'’-]*\s+){0,3}"
@@ -100,7 +106,7 @@ SPAN_RES = {
         re.IGNORECASE,
     ),
     "date": re.compile(
-        rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
+        rf"{_YEAR_RANGE}|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
