@@ -1131,3 +1131,10 @@ def test_quotation_marks_pair_up_around_one_character_too() -> None:
 def test_how_is_it_translated_asks_for_a_name_not_an_explanation() -> None:
     passage = 'The word ki is often translated as "vital force", or literally as "air" or "breath".'
     assert ExtractiveGenerator().generate("How is ki often translated?", hits(passage)).text == "vital force [1]"
+
+
+def test_a_word_an_article_follows_ends_no_answer() -> None:
+    # "regarding the": a verb or a preposition, not the end of a noun phrase
+    passage = "The Dresden codex contains information regarding the Venus cycle."
+    question = "What does the Dresden codex contain information about?"
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == "Venus cycle [1]"

@@ -222,6 +222,7 @@ GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's a
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
+TRANSITIVE_COST = 0.1  # an English span whose last word an article follows ("uses the", "considered a")
 VERBISH_COST = 0.05  # a span (English) that starts or ends with a word shaped like an adverb or a verb form
 WRONG_SIDE = 0.7  # a question word on the side of a span English word order does not expect counts this much
 CONTEXT_SHARE = 0.25  # a term only the title or earlier sentences of the passage hold ("It rises 5,895 metres")
@@ -699,6 +700,8 @@ class ExtractiveGenerator:
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
                 score -= VERBISH_COST
+            if sides and _before_article(words, last):
+                score -= TRANSITIVE_COST  # "regarding the Venus cycle": a verb or preposition ends no answer
             if subject_question and self._agent(words, first, last) and _one_noun_phrase(words[first : last + 1]):
                 score += AGENT_BONUS  # "What limits …?" → "is usually limited by the working fluid"
             if asked.where and self._before_where(words, last):
@@ -925,6 +928,12 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
     if any(w.text[:1].isupper() for w in words[max(first, 1) : last + 1]):
         bonus += CAPITAL_BONUS
     return bonus
+
+
+def _before_article(words: list[_Word], last: int) -> bool:
+    """Whether an article follows a span's last word in its clause: a noun phrase seldom ends there."""
+    after = words[last + 1] if last + 1 < len(words) else None
+    return after is not None and after.clause == words[last].clause and after.text.lower() in ("a", "an", "the")
 
 
 def _after_naming(words: list[_Word], first: int) -> bool:
