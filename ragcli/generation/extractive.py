@@ -45,14 +45,19 @@ are hand-written):
    CJK text, a chunk is a run of characters outside the question's bigrams. No candidate is made only of
    the question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
-   weight divided by the distance in words (punctuation between counts extra) — fully on the side where
+   weight divided by the distance in words (punctuation between counts extra; a question word inside the
+   span as half a word away: "Brisbane Lions" is no answer to "… coach of the Lions?") — fully on the side where
    English word order puts the answer (`answer_sides`), or where a Chinese or Japanese question leaves
    its question word (`in_situ_sides`), less on the other; the agent of a passive ("limited by the
    working fluid", "escrita por Miguel de Cervantes", "von den Römern gegründet") is preferred for a
    subject question, and a name right after a preposition of place for a "where" question ("né à
    Besançon"; never one holding a name the question gives: "Johann Wolfgang von Goethe" for "Where was
-   Goethe born?") — with small preferences for spans that end a phrase, hold a name, are a whole quotation,
-   or are not shaped like an English adverb or verb form.
+   Goethe born?"), a span after the preposition a question opens or (English) ends with ("By how many
+   points …?" → "win by 5 points", "… planning on launching on?"), one after "called" or "known as" for
+   a question asking what something is called, and (English) where an object question's answer stands
+   among its words in their order (`_gaps`: "USA provides [competitions] for cheerleading squads") —
+   with small preferences for spans that end a phrase, hold a name, are a whole quotation, or are not
+   shaped like an English adverb or verb form nor end before an article ("regarding the").
 
 A question for who did something ("Who wrote …", "Qui a écrit …", "Кто написал …") prefers a sentence
 that names the agent of its verb in the passive ("Foi projetada pelo arquiteto …" for "Quem projetou
