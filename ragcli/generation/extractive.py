@@ -170,7 +170,7 @@ _REASON_RE = re.compile(
 _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
 _APPOSITION_RE = re.compile(r",\s+(?:(?:a|an|the)\s+)?")
-_HAVE_DO_RE = re.compile(r"(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
+_FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
@@ -193,9 +193,8 @@ MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What 
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
-_QUOTED_RE = re.compile(
-    r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`"
-)  # one character too, or "Y"("s") pair wrongly
+# a quotation (one character too, or the marks of '"Y"("s")' pair up wrongly), or a Markdown code span
+_QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
 _VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
@@ -524,19 +523,18 @@ class ExtractiveGenerator:
         apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
         …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper'."""
         asked = DEFINITION_RE.search(question)
-        wanted = set(self.analyzer(asked.group("subject"))) if asked else set()
-        opening = asked.group("subject").split()[0] if asked else ""
-        if not wanted or _english_participle(opening, self.markers):  # "Who was hired to be …?" describes no one
+        if asked is None:
             return None
-        size = len(asked.group("subject").split()) if asked else 0
+        subject = asked.group("subject")
+        wanted = set(self.analyzer(subject))
+        if not wanted or _english_participle(subject.split()[0], self.markers):  # "Who was hired to be …?"
+            return None
         for comma in _APPOSITION_RE.finditer(sentence):
             described = _APPOSITIVE_END_RE.split(sentence[comma.end() :], maxsplit=1)[0]
-            if len(described.split()) > size + MAX_SUBJECT_EXTRA + 2 or not wanted <= set(self.analyzer(described)):
+            if len(described.split()) > len(subject.split()) + MAX_SUBJECT_EXTRA + 2:
                 continue
-            if _SECOND_VERB_RE.search(described) or _HAVE_DO_RE.search(
-                described
-            ):  # a clause: "Reportedly, the B-2 has"
-                continue
+            if not wanted <= set(self.analyzer(described)) or _FINITE_VERB_RE.search(described):
+                continue  # not all it asks, or a clause: "Reportedly, the B-2 has a radar cross-section …"
             before = sentence[: comma.start()].rstrip()
             quoted = _QUOTED_END_RE.search(before)
             if quoted:  # '… served by "The Daily Reporter"'
@@ -718,7 +716,8 @@ class ExtractiveGenerator:
             if asked.noun and self._after_noun(words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
-            if self._after_word(words, first, asked.lead) and (asked.kind or words[first - 1].start > 0):
+            lead = self._word_before(words, first, asked.lead)
+            if lead is not None and (asked.kind or lead > 0):
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
             if asked.naming and _after_naming(words, first):
                 score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
@@ -843,11 +842,13 @@ class ExtractiveGenerator:
         at = first - 1
         if at > 0 and words[at].text.lower() in ("a", "an", "the"):
             at -= 1
-        example = at > 1 and words[at].text.lower() == "as" and words[at - 1].text.lower() == "such"
-        example = example or (at > 0 and words[at].text.lower() == "including")
-        at -= (2 if words[at].text.lower() == "as" else 1) if example else 0
-        if not example and at != first - 1:
-            return False
+        marker = words[at].text.lower() if at >= 0 else ""
+        if marker == "as" and at > 1 and words[at - 1].text.lower() == "such":
+            at, example = at - 2, True
+        elif marker == "including" and at > 0:
+            at, example = at - 1, True
+        else:
+            at, example = first - 1, False  # a name: right after the noun
         before = words[at] if at >= 0 else None
         if before is None or not before.asked or before.clause != words[first].clause:  # not "rainforest (Portuguese"
             return False
@@ -859,14 +860,16 @@ class ExtractiveGenerator:
 
     def _after_place_marker(self, words: list[_Word], first: int) -> bool:
         """Whether a span follows a preposition of place, an article between them ("in the Alps")."""
-        return self._after_word(words, first, self.markers.place)
+        return self._word_before(words, first, self.markers.place) is not None
 
-    def _after_word(self, words: list[_Word], first: int, wanted: Container[str]) -> bool:
-        """Whether a span follows one of the `wanted` words, in its clause, an article between them."""
+    def _word_before(self, words: list[_Word], first: int, wanted: Container[str]) -> int | None:
+        """Where the one of the `wanted` words a span follows stands, in its clause, an article between
+        them; None when it follows none."""
         at = first - 1
         if at >= 1 and words[at].stop and words[at].text.lower() not in wanted:
             at -= 1
-        return at >= 0 and words[at].text.lower() in wanted and words[at].clause == words[first].clause
+        found = at >= 0 and words[at].text.lower() in wanted and words[at].clause == words[first].clause
+        return at if found else None
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
