@@ -90,6 +90,7 @@ the question; a sentence that shares terms but offers no candidate span is answe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
@@ -383,7 +384,7 @@ class ExtractiveGenerator:
         if not terms or not sources:
             return Generation("", [], len(sources))
         weights = {t: self.term_weight(t) for t in terms}
-        total = sum(weights.values())
+        total = math.fsum(weights.values())  # exactly rounded: the same whatever order a set iterates in
         kind = question_kind(question)
         sides = in_situ_sides(question, self.analyzer) if _CJK_RE.search(question) else {}
         if not sides and self.analyzer.settings.language == "en":
@@ -417,10 +418,10 @@ class ExtractiveGenerator:
                 if not shared and not inherited:
                     continue
                 spans = typed_spans(kind, sentence, question, self.stopwords, lists=True) if kind else []
-                context = sum(weights[t] for t in inherited) / total
+                context = math.fsum(weights[t] for t in inherited) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
-                    sum(weights[t] for t in shared) / total
+                    math.fsum(weights[t] for t in shared) / total
                     + share * context
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
