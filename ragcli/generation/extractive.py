@@ -156,11 +156,12 @@ _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by i
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
 # or before a subject of a few words and its verb ("and active homing would initiate")
+_MODALS = r"(?:would|will|can|could|may|might|must|should)"
 _CLAUSE_JOINT_RE = re.compile(
     r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b"
-    r"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){1,3}(?:would|will|can|could|may|might|must|should)\b)"
+    rf"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){{1,3}}{_MODALS}\b)"
 )
-_SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w)(?:would|will|can|could|may|might|must|should)(?!\w)")
+_SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w){_MODALS}(?!\w)")
 _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s")  # what a predicate adds aside
 # an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
 # their movement (…)" → "they are restricted in their movement"
@@ -181,6 +182,7 @@ _NAMING_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 _NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"})
+_NAMING_AS_WORDS = frozenset({"known", "referred", "regarded", "described", "translated", "rendered"})  # + "as"
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
@@ -240,11 +242,12 @@ MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
-_NOT_JOINERS = {"en": frozenset({"a", "an", "the"}) | AUXILIARIES}
-# function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
+_ARTICLES = frozenset({"a", "an", "the"})
+_NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
 # ecoregion have?"
 _VERB_FORMS = {form: forms[0] for forms in (("have", "has", "had"), ("do", "does", "did")) for form in forms}
+# function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
 _FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also"})}
 
 
@@ -841,7 +844,7 @@ class ExtractiveGenerator:
         """Whether a span is a name right after the question's noun ("critic Dave Marsh"), or any phrase
         after it and "such as" or "including" ("important events such as the deaths of …")."""
         at = first - 1
-        if at > 0 and words[at].text.lower() in ("a", "an", "the"):
+        if at > 0 and words[at].text.lower() in _ARTICLES:
             at -= 1
         marker = words[at].text.lower() if at >= 0 else ""
         if marker == "as" and at > 1 and words[at - 1].text.lower() == "such":
@@ -942,27 +945,21 @@ def _shape_bonus(words: list[_Word], first: int, last: int) -> float:
 def _before_article(words: list[_Word], last: int) -> bool:
     """Whether an article follows a span's last word in its clause: a noun phrase seldom ends there."""
     after = words[last + 1] if last + 1 < len(words) else None
-    return after is not None and after.clause == words[last].clause and after.text.lower() in ("a", "an", "the")
+    return after is not None and after.clause == words[last].clause and after.text.lower() in _ARTICLES
 
 
 def _after_naming(words: list[_Word], first: int) -> bool:
     """Whether a span follows the words that give a name ("called", "known as", "referred to as"), an
     article between them: "the spiritual teacher is known as a guru"."""
     at = first - 1
-    if at >= 1 and words[at].text.lower() in ("a", "an", "the"):
+    if at >= 1 and words[at].text.lower() in _ARTICLES:
         at -= 1
     if at < 0:  # a quotation mark between them is no break: 'also called "rocks"'
         return False
     before = words[at].text.lower()
     if before == "as" and at >= 1:
-        return words[at - 1].text.lower() in (
-            "known",
-            "referred",
-            "regarded",
-            "described",
-            "translated",
-            "rendered",
-        ) or (at >= 2 and words[at - 1].text.lower() == "to" and words[at - 2].text.lower() == "referred")
+        ahead = words[at - 1].text.lower()  # "known as", "referred to as"
+        return ahead in _NAMING_AS_WORDS or (at >= 2 and ahead == "to" and words[at - 2].text.lower() == "referred")
     return before in _NAMING_WORDS
 
 

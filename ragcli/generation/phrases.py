@@ -15,7 +15,8 @@ import re
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_RE = re.compile(_MONTH)
-_YEAR_RE = re.compile(r"1[0-9]\d\d|20\d\d")
+_YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
+_YEAR_RE = re.compile(_YEAR)
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
 _SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
@@ -73,7 +74,6 @@ _EARLY_YEAR = (
     rf"(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w)|\s+[a-z]+s\b)"
 )
 # a span of years is one date: "between 2005 and 2010", "from 1990 to 1995", "1939–1945", "1939-45"
-_YEAR = r"(?:1\d|20)\d\d"
 _YEAR_RANGE = (
     rf"\bbetween\s{_YEAR}\sand\s{_YEAR}\b|\bfrom\s{_YEAR}\s(?:to|until|till)\s{_YEAR}\b"
     rf"|\b{_YEAR}\s?[–-]\s?(?:{_YEAR}|\d\d)\b"
@@ -108,7 +108,7 @@ SPAN_RES = {
     "date": re.compile(
         rf"{_YEAR_RANGE}|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|(?:1\d|20)\d\d(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{_YEAR}(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
         rf"|{_EVENT_TIME}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
@@ -119,7 +119,7 @@ SPAN_RES = {
     ),
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
-_NAME_NUMBER_RE = re.compile(rf"\s(?!(?:1\d|20)\d\d\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
+_NAME_NUMBER_RE = re.compile(rf"\s(?!{_YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
 LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
