@@ -759,6 +759,25 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What can be combined with geophysical data to produce a better view of the subsurface?",
             "well logs",
         ),
+        # "What is X?" asks for what "is" joins to X, not for what follows X's last words ("part of [the
+        # state]"), unless the question strands its preposition
+        (
+            "The capital is Little Rock. The largest city in the eastern part of the state is Jonesboro.",
+            "What is the largest city in the eastern part of Arkansas?",
+            "Jonesboro",
+        ),
+        (
+            "Cologne lies on the Rhine, and Bonn, on the same river, was long the capital of West Germany.",
+            "What was Bonn the capital of?",
+            "West Germany",
+        ),
+        # the object after a possessive and "own", not a name in the subject's relative clause
+        (
+            "The Arabs who conquered large parts of the land that once belonged to the Eastern Roman Empire "
+            "issued their own gold dinar.",
+            "What did the Arabs issue?",
+            "gold dinar",
+        ),
         # a range of numbers is one amount
         (
             "Most evenings he walked fifteen or twenty miles through the streets.",

@@ -243,6 +243,7 @@ MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
 _ARTICLES = frozenset({"a", "an", "the"})
+_POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
 # ecoregion have?"
@@ -741,8 +742,9 @@ class ExtractiveGenerator:
         ("USA provides [competitions] for cheerleading squads": more, the span stands between them); not
         a run ending inside the question with a noun (the subject: "Some specialized yeasts, e.g. …, can
         use alkanes as"). Each place maps to its bonus. After a form of "be", the run must hold
-        a participle or end with a preposition ("built to arm", "referred to as"): "Who was the first
-        woman to win …?" asks for the subject."""
+        a participle ("built to arm", "referred to as") or end with the question's stranded preposition
+        ("What is Paris the capital of?"): "Who was the first woman to win …?" asks for the subject, and
+        "What is the largest city in the east of Arkansas?" for what the sentence's "is" joins to it."""
         asked = gap.words
         found: dict[int, float] = {}
         for i in range(len(words)):
@@ -757,15 +759,16 @@ class ExtractiveGenerator:
                 enclosed = bool(rest) and run[-1].text.lower() not in _PREPOSITIONS
                 if enclosed and not self._resumes(words, i + size, rest):
                     continue
-                if gap.passive and not (
-                    run[-1].text.lower() in _PREPOSITIONS or any(_english_participle(w.text, self.markers) for w in run)
-                ):
+                stranded = not rest and run[-1].text.lower() in _PREPOSITIONS  # "What is Paris the capital of?"
+                if gap.passive and not (stranded or any(_english_participle(w.text, self.markers) for w in run)):
                     continue
                 if not self._in_order(words, i, asked[:j]):
                     continue
                 at = i + size
                 if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
                     at += 1
+                    if words[at - 1].text.lower() in _POSSESSIVES and at < len(words) and words[at].text.lower() == "own":
+                        at += 1  # "their own"
                 found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
         return found
 
