@@ -778,6 +778,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What did the Arabs issue?",
             "gold dinar",
         ),
+        # a defining predicate without the bracket it adds aside
+        (
+            "A unique vision of the report was the Commission's environmental focus (in addition to a plethora "
+            "of other goals such as combating hunger).",
+            "What was a unique vision of the report?",
+            "the Commission's environmental focus",
+        ),
         # a range of numbers is one amount
         (
             "Most evenings he walked fifteen or twenty miles through the streets.",

@@ -162,7 +162,7 @@ _CLAUSE_JOINT_RE = re.compile(
     rf"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){{1,3}}{_MODALS}\b)"
 )
 _SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w){_MODALS}(?!\w)")
-_ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s")  # what a predicate adds aside
+_ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\((?!\w+\))")  # what a predicate adds aside
 # an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
 # their movement (…)" → "they are restricted in their movement"
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
@@ -892,7 +892,8 @@ def _english_participle(word: str, markers: Markers) -> bool:
 
 
 def _first_clause(predicate: str) -> str:
-    """A predicate up to what it adds aside (", designed by …", ", which …", a dash) or a second clause
+    """A predicate up to what it adds aside (", designed by …", ", which …", a dash, a bracket of more than
+    one word: "focus (in addition to …)", not "(PLO)") or a second clause
     with a copula of its own: "C14H15NO7 and its PubChem number is 5484354" → "C14H15NO7"."""
     aside = _ASIDE_RE.search(predicate)  # "the B-type double-decker bus, designed by Frank Searle …"
     predicate = predicate[: aside.start()] if aside else predicate
