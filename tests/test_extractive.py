@@ -778,6 +778,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What did the Arabs issue?",
             "gold dinar",
         ),
+        # "After which century …?" asks for what follows "after", not for the object of "invested in"
+        (
+            "However, after the 17th century, most states invested in better disciplined and more politically "
+            "reliable permanent troops.",
+            "After which century did states invest in permanent troops?",
+            "17th",
+        ),
         # a defining predicate without the bracket it adds aside
         (
             "A unique vision of the report was the Commission's environmental focus (in addition to a plethora "
@@ -989,9 +996,17 @@ def test_gap_question_keeps_the_words_after_the_auxiliary(question: str, words: 
 
 
 @pytest.mark.parametrize(
-    "question", ["Who wrote Hamlet?", "What can be combined with data?", "Is it raining?", "The sky is blue."]
+    "question",
+    [
+        "Who wrote Hamlet?",
+        "What can be combined with data?",
+        "Is it raining?",
+        "The sky is blue.",
+        # the answer is the object of the preposition it opens with, not of the verb
+        "After which century did states invest in permanent troops?",
+    ],
 )
-def test_subject_questions_have_no_gap(question: str) -> None:
+def test_questions_without_an_object_gap(question: str) -> None:
     assert gap_question(question) is None
 
 

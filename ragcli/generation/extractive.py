@@ -105,6 +105,7 @@ from ragcli.generation.questions import (
     AUXILIARIES,
     DEFINITION_RE,
     EXPLAIN_RE,
+    PREPOSITIONS,
     MEASURE_QUESTION_RE,
     QUESTION_KIND_RES,
     SEVERAL_NAMED_RE,
@@ -565,7 +566,7 @@ class ExtractiveGenerator:
         "At what distance …?", "En quelle année …?", or an English preposition it ends with: "… moved
         to?" (the answer follows the same word in its sentence)."""
         stranded = _STRANDED_RE.search(question)  # "Where was the zipper relocated to?" → "to the left hip"
-        if stranded and self.analyzer.settings.language == "en" and stranded.group(1).lower() in _PREPOSITIONS:
+        if stranded and self.analyzer.settings.language == "en" and stranded.group(1).lower() in PREPOSITIONS:
             return frozenset({stranded.group(1).lower()})
         found = _LEAD_RE.match(question)
         if found is None or found.group(1).lower() not in self.stopwords:
@@ -756,10 +757,10 @@ class ExtractiveGenerator:
                 if not run or all(w.stop for w in run):
                     continue
                 rest = asked[j + size :]
-                enclosed = bool(rest) and run[-1].text.lower() not in _PREPOSITIONS
+                enclosed = bool(rest) and run[-1].text.lower() not in PREPOSITIONS
                 if enclosed and not self._resumes(words, i + size, rest):
                     continue
-                stranded = not rest and run[-1].text.lower() in _PREPOSITIONS  # "What is Paris the capital of?"
+                stranded = not rest and run[-1].text.lower() in PREPOSITIONS  # "What is Paris the capital of?"
                 if gap.passive and not (stranded or any(_english_participle(w.text, self.markers) for w in run)):
                     continue
                 if not self._in_order(words, i, asked[:j]):
@@ -776,7 +777,7 @@ class ExtractiveGenerator:
         """Whether the question's words after a run, opening with a preposition, follow it a few words
         later: "USA provides [competitions] for cheerleading squads" for "What does USA provide for
         cheerleading squads?"."""
-        if rest[0] not in _PREPOSITIONS or len(rest) < 2:
+        if rest[0] not in PREPOSITIONS or len(rest) < 2:
             return False
         for k in range(at + 1, min(at + MAX_GAP_WORDS + 1, len(words) - len(rest) + 1)):
             if all(self._same(words[k + n], asked) for n, asked in enumerate(rest)):
@@ -1044,10 +1045,6 @@ def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> li
 
 
 # the prepositions an object question may end a run of its words with ("introduced to", "referred to as")
-_PREPOSITIONS = frozenset(
-    {"to", "as", "for", "with", "in", "on", "at", "by", "from", "into", "of", "about", "like", "than", "during"}
-    | {"through", "over", "under", "after", "before", "between", "against", "toward", "upon", "within", "without"}
-)
 # the function words inside one noun phrase ("Council of Europe", "Heitor da Silva Costa", "Lane and
 # Vail"); an agent chunk joined by any other ("line manager at least two weeks") runs past its noun
 _NOUN_PHRASE_JOINERS = frozenset(

@@ -192,6 +192,11 @@ def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str
 
 
 _BE_FORMS = frozenset({"is", "was", "are", "were", "be"})
+# the English prepositions a question opens with or strands, and a gap's run may end with
+PREPOSITIONS = frozenset(
+    {"to", "as", "for", "with", "in", "on", "at", "by", "from", "into", "of", "about", "like", "than", "during"}
+    | {"through", "over", "under", "after", "before", "between", "against", "toward", "upon", "within", "without"}
+)
 
 
 class GapQuestion(NamedTuple):
@@ -204,9 +209,10 @@ class GapQuestion(NamedTuple):
 
 def gap_question(question: str) -> GapQuestion | None:
     """The words after the auxiliary of an English question asking for an object ("What did …",
-    "What computer was Knuth introduced to …"), or None for a question asking for a subject."""
+    "What computer was Knuth introduced to …"), or None for a question asking for a subject or, opening
+    with a preposition, for that preposition's object."""
     words, wh, aux = _question_words(question)
-    if wh is None or wh > 2:
+    if wh is None or wh > 2 or words[0] in PREPOSITIONS:  # "After which century did states invest in …?"
         return None
     if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
         return None
