@@ -201,7 +201,9 @@ def test_a_chunk_does_not_join_across_an_english_article_or_modal_verb() -> None
     assert generator.generate("What happened during the test?", odor).text == "strange odor [1]"
     # "may" is a modal verb (the Snowball list lacks it), not part of the answer
     wiring = hits("A spark from worn wiring may have caused the fire in the cabin.")
-    assert generator.generate("What caused the fire in the cabin?", wiring).text == "worn wiring [1]"
+    assert generator.generate("What may have caused the fire in the cabin?", wiring).text == "worn wiring [1]"
+    # … nor of the subject that answers "What caused …?"
+    assert generator.generate("What caused the fire in the cabin?", wiring).text == "A spark from worn wiring [1]"
 
 
 @pytest.mark.parametrize(
@@ -784,6 +786,28 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "reliable permanent troops.",
             "After which century did states invest in permanent troops?",
             "17th",
+        ),
+        # "What VERB …?" asks for the subject of the sentence's same verb, whole: question words and a
+        # relative clause included, an opening phrase and a reporting verb's clause left out
+        (
+            "Fremont cottonwood and valley oak thrive in the Central Valley.",
+            "What thrives in the Central Valley?",
+            "Fremont cottonwood and valley oak",
+        ),
+        (
+            "The instruction that the CPU fetches from memory determines what the CPU will do.",
+            "What determines what the CPU will do?",
+            "The instruction that the CPU fetches from memory",
+        ),
+        (
+            "By late 1989, the discovery of flaws in the original experiment had led to the rejection of cold fusion.",
+            "What led to the rejection of cold fusion?",
+            "the discovery of flaws in the original experiment",
+        ),
+        (
+            "Engineers at MIT found that gravel left in the forms caused most of the leaks.",
+            "What caused the leaks?",
+            "gravel left in the forms",
         ),
         # a defining predicate without the bracket it adds aside
         (

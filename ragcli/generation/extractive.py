@@ -81,7 +81,10 @@ answered with the predicate (the sentence's subject may hold one term more: "The
 is 30 seconds" for "What is the default timeout?"); one whose best sentence says something is what the
 question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject, and
 one whose best sentence sets a name beside that description with it ("Who is a noted expert on Voltaire?"
-and "Ira Wade, a noted expert on Voltaire and …, has …").
+and "Ira Wade, a noted expert on Voltaire and …, has …"). An English question for what does something
+("What thrives in the Central Valley?") whose best sentence has the same verb followed by the question's
+other words is answered with that verb's subject, whole ("Fremont cottonwood and valley oak", "The
+instruction that the CPU fetches from memory"): chunks leave out the question words it may hold.
 
 The answer is the best span, cited (with `--answer-style sentence`, the sentence it comes from; `long`,
 that sentence with the ones before and after it in its passage). "No answer" (empty) only when no passage shares a content term with
@@ -105,8 +108,8 @@ from ragcli.generation.questions import (
     AUXILIARIES,
     DEFINITION_RE,
     EXPLAIN_RE,
-    PREPOSITIONS,
     MEASURE_QUESTION_RE,
+    PREPOSITIONS,
     QUESTION_KIND_RES,
     SEVERAL_NAMED_RE,
     UNTYPED_RE,
@@ -157,7 +160,8 @@ _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by i
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
 # or before a subject of a few words and its verb ("and active homing would initiate")
-_MODALS = r"(?:would|will|can|could|may|might|must|should)"
+_MODAL_VERBS = ("would", "will", "can", "could", "may", "might", "must", "should")
+_MODALS = rf"(?:{'|'.join(_MODAL_VERBS)})"
 _CLAUSE_JOINT_RE = re.compile(
     r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b"
     rf"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){{1,3}}{_MODALS}\b)"
@@ -175,6 +179,12 @@ _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|
 _APPOSITION_RE = re.compile(r",\s+(?:(?:a|an|the)\s+)?")
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
+# "What thrives in …?": a question asking for the subject of its verb (`_subject`)
+_SUBJECT_QUESTION_RE = re.compile(r"^\W*what\s+(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)", re.IGNORECASE)
+_SUBJECT_START_RE = re.compile(r"[;:()\[\]\"“”]|\s[–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE)
+_THAT_RE = re.compile(r"(\w+)\s+that\s", re.IGNORECASE)  # "found that [X] VERB" (not "the instruction that …")
+_RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
+_BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
@@ -460,6 +470,8 @@ class ExtractiveGenerator:
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
         predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
+        if predicate is None and self.analyzer.settings.language == "en" and kind is None:
+            predicate = self._subject(question, top.sentence)
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
@@ -548,6 +560,43 @@ class ExtractiveGenerator:
             names = [m for m in SPAN_RES["name"].finditer(before) if m.end() == len(before)]
             if names and not self._only_stopwords(names[-1].group()):
                 return _tidy(LEADING_ARTICLE_RE.sub("", names[-1].group()))
+        return None
+
+    def _subject(self, question: str, sentence: str) -> str | None:
+        """For an English question asking what does something ("What thrives in the Central Valley?"),
+        the subject of the sentence's same verb when the question's other words follow it within a few
+        words: "Fremont cottonwood and valley oak thrive in the Central Valley" → all of "Fremont
+        cottonwood and valley oak", question words ("valley") and a relative clause included, which
+        spans between the question's words leave out."""
+        asked = _SUBJECT_QUESTION_RE.match(question)
+        if asked is None:
+            return None
+        said = asked.group("verb").lower()
+        if said in AUXILIARIES or not (said.endswith(("s", "ed")) or _english_participle(said, self.markers)):
+            return None  # "thrives", "caused", "led"; not "What kind …"
+        verb = set(self._terms(said))
+        rest = self.analyzer(asked.group("rest"))
+        if not verb or not rest:
+            return None
+        words = list(_WORD_RE.finditer(sentence))
+        for i, word in enumerate(words):
+            if not verb.intersection(self._terms(word.group())):
+                continue
+            following = [t for w in words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] for t in self._terms(w.group())]
+            if not set(rest) <= set(following):  # not "thrive in the Central Valley"
+                continue
+            before = _SUBJECT_START_RE.split(sentence[: word.start()])[-1]
+            reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
+            before = before[reported[-1].end() :] if reported else before
+            parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
+            subject = before if parts[-1].split()[:1] in (["and"], ["or"]) else parts[-1]
+            kept = subject.split()
+            while kept and kept[-1].lower() in _BEFORE_VERB:
+                kept.pop()  # "most states have [invested]"
+            subject = _tidy(" ".join(kept))
+            content = set(self.analyzer(subject)) - set(self.analyzer(question))
+            if content and len(kept) <= MAX_NAMED_SUBJECT_WORDS and not _RELATIVE_END_RE.search(subject):
+                return subject
         return None
 
     def _only_stopwords(self, text: str) -> bool:
@@ -768,7 +817,11 @@ class ExtractiveGenerator:
                 at = i + size
                 if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
                     at += 1
-                    if words[at - 1].text.lower() in _POSSESSIVES and at < len(words) and words[at].text.lower() == "own":
+                    if (
+                        words[at - 1].text.lower() in _POSSESSIVES
+                        and at < len(words)
+                        and words[at].text.lower() == "own"
+                    ):
                         at += 1  # "their own"
                 found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
         return found
