@@ -989,6 +989,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # … or in brackets after the name
+        (
+            "Buses run to Almaty (the largest city in neighboring Kazakhstan) and to Kashgar, China.",
+            "What is the largest city in Kazakhstan?",
+            "Almaty",
+        ),
         # a clause after the comma is no apposition: not "Reportedly"
         (
             "Reportedly, the bomber has a radar cross-section of about 0.1 m2.",

@@ -176,7 +176,7 @@ _REASON_RE = re.compile(
 )
 _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
-_APPOSITION_RE = re.compile(r",\s+(?:(?:a|an|the)\s+)?")
+_APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
@@ -539,7 +539,8 @@ class ExtractiveGenerator:
     def _apposition(self, question: str, sentence: str) -> str | None:
         """For a question asking what or who answers a description, the name a sentence gives it in
         apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
-        …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper'."""
+        …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper';
+        "Almaty (the largest city in neighboring Kazakhstan)"."""
         asked = DEFINITION_RE.search(question)
         if asked is None:
             return None
