@@ -809,6 +809,11 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What caused the leaks?",
             "gravel left in the forms",
         ),
+        (
+            "But the introduction of the wraparound saddle provided greater efficiency in mounted combat.",
+            "What provided greater efficiency in mounted combat?",
+            "the introduction of the wraparound saddle",
+        ),
         # a defining predicate without the bracket it adds aside
         (
             "A unique vision of the report was the Commission's environmental focus (in addition to a plethora "

@@ -184,6 +184,7 @@ _SUBJECT_QUESTION_RE = re.compile(r"^\W*what\s+(?P<verb>[a-z]+)\s+(?P<rest>[^?]+
 _SUBJECT_START_RE = re.compile(r"[;:()\[\]\"“”]|\s[–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE)
 _THAT_RE = re.compile(r"(\w+)\s+that\s", re.IGNORECASE)  # "found that [X] VERB" (not "the instruction that …")
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
+_OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 _BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
@@ -592,6 +593,8 @@ class ExtractiveGenerator:
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
             subject = before if parts[-1].split()[:1] in (["and"], ["or"]) else parts[-1]
             kept = subject.split()
+            while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
+                kept.pop(0)  # "But [the introduction of the saddle]"
             while kept and kept[-1].lower() in _BEFORE_VERB:
                 kept.pop()  # "most states have [invested]"
             subject = _tidy(" ".join(kept))
