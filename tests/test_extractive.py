@@ -994,6 +994,17 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # the name set beside a passive's agent answers "who" ("Controller of the channel, Kevin Bakhurst")
+        (
+            "The channel's news output has been overseen by Controller of the channel, Kevin Bakhurst, since 2005.",
+            "Who has overseen the channel's news output since 2005?",
+            "Kevin Bakhurst",
+        ),
+        (
+            "The restoration was led by the museum's director, Ann Lee, in 1998.",
+            "Who led the restoration?",
+            "Ann Lee",
+        ),
         # … or in brackets after the name
         (
             "Buses run to Almaty (the largest city in neighboring Kazakhstan) and to Kashgar, China.",

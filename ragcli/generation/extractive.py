@@ -186,6 +186,7 @@ _THAT_RE = re.compile(r"(\w+)\s+that\s", re.IGNORECASE)  # "found that [X] VERB"
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 _BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
+_APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
@@ -740,7 +741,9 @@ class ExtractiveGenerator:
             candidates = elsewhere or candidates
         if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
             doers = [c for c in candidates if self._agent(words, c[0], c[1], asked.verbs)]
-            candidates = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])] or candidates
+            doers = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])]
+            apposed = [c for c in candidates if any(_named_after(sentence, words, d[1], c[0]) for d in doers)]
+            candidates = apposed or doers or candidates  # "overseen by Controller of the channel, Kevin Bakhurst,"
         subject_question = who_did or any(side < 0 for side in sides.values())
         gaps = self._gaps(words, asked.gap) if asked.gap else {}
         best: tuple[float, str] | None = None
@@ -1023,6 +1026,15 @@ def _after_naming(words: list[_Word], first: int) -> bool:
         ahead = words[at - 1].text.lower()  # "known as", "referred to as"
         return ahead in _NAMING_AS_WORDS or (at >= 2 and ahead == "to" and words[at - 2].text.lower() == "referred")
     return before in _NAMING_WORDS
+
+
+def _named_after(sentence: str, words: list[_Word], last: int, first: int) -> bool:
+    """Whether the span at `first` names, in apposition, the agent phrase ending at `last`: "by
+    Controller of the channel, Kevin Bakhurst", "by the director, Ann Lee" (a capitalised name after a
+    comma, the agent's "of" phrase between or the agent lowercase; not "by Werferth, Bishop of …")."""
+    between = sentence[words[last].end : words[first].start]
+    found = _APPOSED_NAME_RE.fullmatch(between) if first > last and words[first].text[:1].isupper() else None
+    return found is not None and (found.group(1) is not None or words[last].text.islower())
 
 
 def _with_sign(sentence: str, start: int) -> int:
