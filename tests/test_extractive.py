@@ -994,6 +994,19 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "when" and no date in the answering sentence: the condition it states
+        (
+            'They most commonly use "weak inflection" when preceded by a definite article (the), and "strong '
+            'inflection" when a quantity is indicated.',
+            "When is weak inflection most commonly used?",
+            "when preceded by a definite article",
+        ),
+        (
+            "A reviewing court may set aside an administrative decision if it is unreasonable (under the "
+            "later standard).",
+            "When may a reviewing court set aside an administrative decision?",
+            "if it is unreasonable",
+        ),
         # the name set beside a passive's agent answers "who" ("Controller of the channel, Kevin Bakhurst")
         (
             "The channel's news output has been overseen by Controller of the channel, Kevin Bakhurst, since 2005.",

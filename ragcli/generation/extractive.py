@@ -67,6 +67,9 @@ personal pronoun ("Il a écrit Les Misérables") or with the question's verb, th
 ("Dipinse la Gioconda") is answered with the name the nearest earlier sentence of the passage opens with
 ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the question names it.
 
+A "when" question whose answering sentence holds no date but a condition (English: "when preceded
+by a definite article", "if it is unreasonable") is answered with that condition.
+
 A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
 are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
@@ -187,6 +190,7 @@ _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 _BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
+_CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
@@ -469,6 +473,10 @@ class ExtractiveGenerator:
                 scored.remove(typed_best)
                 scored.insert(0, typed_best)
         top = scored[0]
+        condition = _CONDITION_RE.search(top.sentence) if kind == "date" and not top.spans else None
+        if condition and self.analyzer.settings.language == "en" and self.style == "short":
+            # "When is the weak inflection used?" and no date: "… when preceded by a definite article"
+            return Generation(f"{_tidy(condition.group())} [{top.number}]", [top.number], len(sources))
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
         predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
