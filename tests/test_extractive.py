@@ -994,6 +994,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "What causes X?" and "X is due to Y": Y
+        (
+            "The massive toxicity seen with the use of cytotoxics is due to the lack of cell specificity of the drugs.",
+            "What causes the toxicity of cytotoxics?",
+            "the lack of cell specificity of the drugs",
+        ),
         # "when" and no date in the answering sentence: the condition it states
         (
             'They most commonly use "weak inflection" when preceded by a definite article (the), and "strong '

@@ -73,7 +73,8 @@ by a definite article", "if it is unreasonable") is answered with that condition
 A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
 are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
-most of the day (…)" → "it is shaded for most of the day"). When a sentence names the agent of a "who did" question's verb ("validées par le responsable
+most of the day (…)" → "it is shaded for most of the day"); "What causes X?" is answered with the cause
+a sentence gives after "due to", "because of", "results from" … ("the lack of cell specificity"). When a sentence names the agent of a "who did" question's verb ("validées par le responsable
 hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who"
 question never gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends
 with its noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
@@ -176,6 +177,12 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
 _REASON_RE = re.compile(
     r"\b(?:because(?:\s+of)?|since(?!\s+\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that)\s+"
+)
+_CAUSE_QUESTION_RE = re.compile(
+    r"^\W*what\s+(?:causes|caused|leads\s+to|led\s+to|(?:is|was)\s+the\s+cause\s+of)\s", re.I
+)
+_CAUSE_RE = re.compile(
+    r"\b(?:because\s+of|due\s+to|owing\s+to|as\s+a\s+result\s+of|(?:results?|resulted|stems?)\s+from)\s+"
 )
 _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
@@ -497,6 +504,10 @@ class ExtractiveGenerator:
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+        cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
+        said = _tidy(_REASON_END_RE.split(top.sentence[cause.end() :])[0]) if cause else ""
+        if said:  # "What causes the toxicity?" → "The toxicity … is due to [the lack of cell specificity]"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
         for item in scored[:SENTENCES_TRIED]:
             found = self._best_span(item.sentence, item.spans, asked)
