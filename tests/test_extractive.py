@@ -116,6 +116,7 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("¿Qué es el propóleo?", None),
         ("Wie lang ist der Rhein?", "number"),
         ("What is the height of the tower?", "number"),  # a measure noun after "what"
+        ("What is the inflation rate?", "number"),  # "rate": "inflation (at 4% a year)"
         ("Quelle est l'altitude du mont Blanc ?", "number"),
         ("Какова максимальная глубина Байкала?", "number"),
         ("What area of the city was rebuilt?", None),  # "what area" is a place, not a measure

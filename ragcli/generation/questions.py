@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
-    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion"
+    r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion|rate"
     r"|temperature|price|cost|fee|salary|wage|budget|revenue|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
     r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
     r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
