@@ -995,6 +995,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "What do X say about Y?": the clause the sentence reports after "say that"
+        (
+            "Thus, respected economists say that the country won't be deeply affected by the current world "
+            "economic crisis.",
+            "What do respected economists say about the world economic crisis?",
+            "the country won't be deeply affected by the current world economic crisis",
+        ),
         # "What causes X?" and "X is due to Y": Y
         (
             "The massive toxicity seen with the use of cytotoxics is due to the lack of cell specificity of the drugs.",

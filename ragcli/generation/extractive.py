@@ -74,7 +74,8 @@ A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not on
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
 are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
 most of the day (…)" → "it is shaded for most of the day"); "What causes X?" is answered with the cause
-a sentence gives after "due to", "because of", "results from" … ("the lack of cell specificity"). When a sentence names the agent of a "who did" question's verb ("validées par le responsable
+a sentence gives after "due to", "because of", "results from" … ("the lack of cell specificity"), and
+"What do economists say about …?" with the clause after the same verb and "that". When a sentence names the agent of a "who did" question's verb ("validées par le responsable
 hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who"
 question never gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends
 with its noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
@@ -177,6 +178,11 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
 _REASON_RE = re.compile(
     r"\b(?:because(?:\s+of)?|since(?!\s+\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that)\s+"
+)
+_REPORTED_QUESTION_RE = re.compile(
+    r"^\W*what\s+(?:do|does|did|had|has|have)\s+[^?]*?\b(?P<verb>say|claim|argue|believe|think|state|report|suggest"
+    r"|assert|conclude|predict|write|note|maintain|contend|hold|find|found|show|shown|said|thought|written)\b",
+    re.IGNORECASE,
 )
 _CAUSE_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:causes|caused|leads\s+to|led\s+to|(?:is|was)\s+the\s+cause\s+of)\s", re.I
@@ -504,6 +510,9 @@ class ExtractiveGenerator:
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+        reported = self._reported(question, top.sentence) if kind is None else None
+        if reported:  # "What do economists say about …?" → "economists say that [the country won't be …]"
+            return Generation(f"{reported} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _tidy(_REASON_END_RE.split(top.sentence[cause.end() :])[0]) if cause else ""
         if said:  # "What causes the toxicity?" → "The toxicity … is due to [the lack of cell specificity]"
@@ -621,6 +630,18 @@ class ExtractiveGenerator:
             content = set(self.analyzer(subject)) - set(self.analyzer(question))
             if content and len(kept) <= MAX_NAMED_SUBJECT_WORDS and not _RELATIVE_END_RE.search(subject):
                 return subject
+        return None
+
+    def _reported(self, question: str, sentence: str) -> str | None:
+        """For an English question asking what someone says, thinks or argues, the clause the sentence
+        reports after the same verb and "that": "economists say that the country won't be affected"."""
+        asked = _REPORTED_QUESTION_RE.match(question)
+        if asked is None:
+            return None
+        verb = set(self._terms(asked.group("verb")))
+        for said in _THAT_RE.finditer(sentence):
+            if verb.intersection(self._terms(said.group(1))):
+                return _tidy(_REASON_END_RE.split(sentence[said.end() :])[0]) or None
         return None
 
     def _only_stopwords(self, text: str) -> bool:
