@@ -1086,6 +1086,10 @@ def test_questions_without_an_object_gap(question: str) -> None:
 @pytest.mark.parametrize(
     "kind, sentence, expected",
     [
+        # a number with its unit: metres and kelvins abbreviated, feet
+        ("number", "Near the mosque is a minaret, 40 m high.", ["40 m"]),
+        ("number", "It lies above the previous limit of about 30 K.", ["30 K"]),
+        ("number", "The wall is 12 ft thick.", ["12 ft"]),
         # a year before 1000 where the words around it make it one
         ("date", "The history of the site begins in 431 with its first temple.", ["431"]),
         ("date", "It was written between 710 and 714.", ["between 710 and 714"]),

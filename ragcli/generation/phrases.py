@@ -36,8 +36,8 @@ _NUMBER_WORDS = (
 # units and counted things a number takes into its span, in the analyzer's languages ("330 metros",
 # "1233 Kilometer", "1642 метра")
 _UNITS = (
-    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|"
-    r"feet|foot|inches|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|nautical miles|nmi|mi|mph|"
+    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|m|K|"
+    r"feet|foot|ft|inches|yards?|yd|lbs?|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|nautical miles|nmi|mi|mph|"
     r"knots?|km/h|km2|km²|sq\.? mi|square (?:miles|kilometres|kilometers|metres|meters|feet)|acres?|hectares?|"
     r"grams?|g|milligrams?|mg|litres?|liters?|millilitres?|milliliters?|ml|cups?|tablespoons?|teaspoons?|ounces?|oz|"
     r"centimetres?|centimeters?|cm|millimetres?|millimeters?|mm|°\s?[CF]|º[CF]|gigabytes?|GB|megabytes?|MB|"
