@@ -995,6 +995,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # a name with its suffix, without the title before it
+        (
+            "On July 30, 2014, actor Harry Shum, Jr. is cast in the role of Tie-Fang.",
+            "Who was cast in the role of Tie-Fang?",
+            "Harry Shum, Jr.",
+        ),
         # "What do X say about Y?": the clause the sentence reports after "say that"
         (
             "Thus, respected economists say that the country won't be deeply affected by the current world "
@@ -1090,6 +1096,11 @@ def test_questions_without_an_object_gap(question: str) -> None:
         ("number", "Near the mosque is a minaret, 40 m high.", ["40 m"]),
         ("number", "It lies above the previous limit of about 30 K.", ["30 K"]),
         ("number", "The wall is 12 ft thick.", ["12 ft"]),
+        (
+            "name",
+            "Martin Luther King Jr. spoke, and Harry Shum, Jr. sang.",
+            ["Martin Luther King Jr.", "Harry Shum, Jr."],
+        ),
         # a year before 1000 where the words around it make it one
         ("date", "The history of the site begins in 431 with its first temple.", ["431"]),
         ("date", "It was written between 710 and 714.", ["between 710 and 714"]),

@@ -204,6 +204,8 @@ _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "
 _BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
 _CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
+_SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
+_TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
@@ -562,7 +564,8 @@ class ExtractiveGenerator:
             return None
         if held and 0 < len(named.split()) <= MAX_NAMED_SUBJECT_WORDS and not self._only_stopwords(named):
             # of a subject in parts ("The Oyo Empire, located … Benin,", "At the time, Iran"), the name
-            parts = [part.strip() for part in named.split(",")]
+            # (a title before it is no part of the name: "actor Harry Shum, Jr." → "Harry Shum, Jr.")
+            parts = [_TITLE_RE.sub("", part.strip()) for part in _SUBJECT_PARTS_RE.split(named)]
             return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
         return None
 

@@ -116,6 +116,7 @@ SPAN_RES = {
     ),
     "name": re.compile(
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+        r"(?:,?\s+(?:Jr|Sr)\b\.?)?"  # "Harry Shum, Jr."
     ),
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
