@@ -995,6 +995,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "How is X described?": what follows "described as"
+        (
+            "Bigfoot is usually described as a large, hairy, bipedal humanoid. The term is old.",
+            "How is Bigfoot usually described?",
+            "as a large, hairy, bipedal humanoid",
+        ),
         # a name with its suffix, without the title before it
         (
             "On July 30, 2014, actor Harry Shum, Jr. is cast in the role of Tie-Fang.",

@@ -75,7 +75,8 @@ high or low?") is answered with its best sentence whole, as "why", "how do" and 
 are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
 most of the day (…)" → "it is shaded for most of the day"); "What causes X?" is answered with the cause
 a sentence gives after "due to", "because of", "results from" … ("the lack of cell specificity"), and
-"What do economists say about …?" with the clause after the same verb and "that". When a sentence names the agent of a "who did" question's verb ("validées par le responsable
+"What do economists say about …?" with the clause after the same verb and "that", "How is X described?"
+with what follows "described as". When a sentence names the agent of a "who did" question's verb ("validées par le responsable
 hiérarchique"), that agent is the answer, however close other words stand to the question's. A "who"
 question never gets an amount or a date ("six hours") when its sentence holds no name, and an agent ends
 with its noun phrase ("approved by your line manager at least two weeks in advance" → "line manager").
@@ -184,6 +185,13 @@ _REPORTED_QUESTION_RE = re.compile(
     r"|assert|conclude|predict|write|note|maintain|contend|hold|find|found|show|shown|said|thought|written)\b",
     re.IGNORECASE,
 )
+_DESCRIBED_QUESTION_RE = re.compile(
+    r"^\W*how\s+(?:is|are|was|were|do|does|did)\b[^?]*?\b(?P<verb>described|viewed|seen|regarded|considered|portrayed"
+    r"|depicted|characteri[sz]ed|perceived|describe|view|see|regard|consider|portray|depict|characteri[sz]e|perceive)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(as)\s)", re.IGNORECASE)  # "described as", "seen mainly as"
 _CAUSE_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:causes|caused|leads\s+to|led\s+to|(?:is|was)\s+the\s+cause\s+of)\s", re.I
 )
@@ -508,6 +516,9 @@ class ExtractiveGenerator:
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
+        described = self._described(question, top.sentence) if kind is None else None
+        if described:  # "How is Bigfoot described?" → "… is usually described as [a large, hairy … humanoid]"
+            return Generation(f"{described} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
@@ -633,6 +644,19 @@ class ExtractiveGenerator:
             content = set(self.analyzer(subject)) - set(self.analyzer(question))
             if content and len(kept) <= MAX_NAMED_SUBJECT_WORDS and not _RELATIVE_END_RE.search(subject):
                 return subject
+        return None
+
+    def _described(self, question: str, sentence: str) -> str | None:
+        """For an English question asking how something is described, seen or regarded, what the
+        sentence says after the same verb and "as": "Bigfoot is usually described as a large, hairy,
+        bipedal humanoid" → "as a large, hairy, bipedal humanoid"."""
+        asked = _DESCRIBED_QUESTION_RE.match(question)
+        if asked is None:
+            return None
+        verb = set(self._terms(asked.group("verb")))
+        for said in _AS_RE.finditer(sentence):
+            if verb.intersection(self._terms(said.group(1))):
+                return _tidy(_REASON_END_RE.split(sentence[said.start(2) :])[0]) or None
         return None
 
     def _reported(self, question: str, sentence: str) -> str | None:
