@@ -995,6 +995,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # a place without a name: "the center of the city", across "of the"
+        (
+            "The Jeni Mosque is located in the center of the city. It has a square base, topped with a dome.",
+            "Where is the Jeni Mosque located?",
+            "center of the city",
+        ),
         # "How is X described?": what follows "described as"
         (
             "Bigfoot is usually described as a large, hairy, bipedal humanoid. The term is old.",

@@ -795,7 +795,8 @@ class ExtractiveGenerator:
                 for m in _QUOTED_RE.finditer(sentence)
                 if len(m.group(1) or m.group(2)) > 1
             }
-            spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in _chunks(words, self.not_joiners)]
+            chunks = _chunks(words, self.not_joiners, of_the=asked.where)
+            spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in chunks]
             if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
@@ -1152,10 +1153,13 @@ def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tupl
     return inside[0], inside[-1], start, end
 
 
-def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+def _chunks(
+    words: list[_Word], not_joiners: frozenset[str] = frozenset(), of_the: bool = False
+) -> list[tuple[int, int]]:
     """Candidate spans: runs of content words (neither stopwords nor question words) within a clause,
     and each run joined to the next across one short function word ("unit of flux", "Lane and Vail")
-    that is neither an article (which opens a new phrase) nor an auxiliary verb."""
+    that is neither an article (which opens a new phrase) nor an auxiliary verb; with `of_the`, across
+    "of the" too (a place: "the center of the city")."""
     runs: list[tuple[int, int]] = []
     start = None
     for i, word in enumerate(words):
@@ -1177,6 +1181,8 @@ def _chunks(words: list[_Word], not_joiners: frozenset[str] = frozenset()) -> li
             continue
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))
+        elif of_the and c == b + 3 and joiner.text.lower() == "of" and words[b + 2].text.lower() in _ARTICLES:
+            candidates.append((a, d))  # "in the center of the city"
     return candidates
 
 
