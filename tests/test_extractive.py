@@ -810,6 +810,29 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What caused the leaks?",
             "gravel left in the forms",
         ),
+        # … without what it adds aside between commas, an opening phrase, or a participle's words the
+        # question gives; in the passive too, not the verb's -ing form
+        (
+            "The only change did not benefit Nova Scotia - responsibility for the fisheries, which was going to be "
+            "a joint responsibility, became solely a federal concern.",
+            "What became solely a federal concern?",
+            "responsibility for the fisheries",
+        ),
+        (
+            "After the war the new council approved the plan.",
+            "What approved the plan?",
+            "the new council",
+        ),
+        (
+            "A plaque located on the Lunar Module, commemorating the achievements of the program, was then unveiled.",
+            "What was unveiled on the Lunar Module?",
+            "A plaque",
+        ),
+        (
+            "Often, the instruction must be retrieved from relatively slow memory, causing the CPU to stall.",
+            "What causes the CPU to stall?",
+            "relatively slow memory",
+        ),
         (
             "But the introduction of the wraparound saddle provided greater efficiency in mounted combat.",
             "What provided greater efficiency in mounted combat?",

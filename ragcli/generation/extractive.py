@@ -88,9 +88,10 @@ is 30 seconds" for "What is the default timeout?"); one whose best sentence says
 question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject, and
 one whose best sentence sets a name beside that description with it ("Who is a noted expert on Voltaire?"
 and "Ira Wade, a noted expert on Voltaire and …, has …"). An English question for what does something
-("What thrives in the Central Valley?") whose best sentence has the same verb followed by the question's
-other words is answered with that verb's subject, whole ("Fremont cottonwood and valley oak", "The
-instruction that the CPU fetches from memory"): chunks leave out the question words it may hold.
+("What thrives in the Central Valley?", "What was unveiled …?") whose best sentence has the same verb
+followed by the question's other words is answered with that verb's subject, whole ("Fremont cottonwood
+and valley oak", "The instruction that the CPU fetches from memory"; without what it adds aside between
+commas or an opening phrase): chunks leave out the question words it may hold.
 
 The answer is the best span, cited (with `--answer-style sentence`, the sentence it comes from; `long`,
 that sentence with the ones before and after it in its passage). "No answer" (empty) only when no passage shares a content term with
@@ -204,12 +205,23 @@ _APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted 
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
-_SUBJECT_QUESTION_RE = re.compile(r"^\W*what\s+(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)", re.IGNORECASE)
-_SUBJECT_START_RE = re.compile(r"[;:()\[\]\"“”]|\s[–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE)
+_SUBJECT_QUESTION_RE = re.compile(
+    r"^\W*what\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
+    re.IGNORECASE,
+)
+_SUBJECT_START_RE = re.compile(
+    r"[;:()\[\]\"“”]|\s[-–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE
+)
+_ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
+_BE_FORMS = frozenset({"is", "are", "was", "were", "been", "be"})
 _THAT_RE = re.compile(r"(\w+)\s+that\s", re.IGNORECASE)  # "found that [X] VERB" (not "the instruction that …")
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
-_BEFORE_VERB = frozenset(_MODAL_VERBS) | AUXILIARIES | {"also", "often", "still", "only"}  # "may have [caused]"
+# the helping verbs and adverbs between a subject and its verb: "may have [caused]", "was then [unveiled]"
+_HELPING_END_RE = re.compile(
+    rf"(?:\s+(?:{'|'.join(sorted(set(_MODAL_VERBS) | AUXILIARIES))}|also|often|still|only|then|later|first|not|\w+ly))*\s*$",
+    re.IGNORECASE,
+)
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
 _CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
 _SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
@@ -616,32 +628,53 @@ class ExtractiveGenerator:
         asked = _SUBJECT_QUESTION_RE.match(question)
         if asked is None:
             return None
-        said = asked.group("verb").lower()
-        if said in AUXILIARIES or not (said.endswith(("s", "ed")) or _english_participle(said, self.markers)):
-            return None  # "thrives", "caused", "led"; not "What kind …"
+        said, passive = asked.group("verb").lower(), asked.group("be") is not None
+        if said in AUXILIARIES or not (
+            _english_participle(said, self.markers)
+            if passive
+            else said.endswith(("s", "ed")) or _english_participle(said, self.markers)
+        ):
+            return None  # "thrives", "caused", "led", "was unveiled"; not "What kind …"
         verb = set(self._terms(said))
         rest = self.analyzer(asked.group("rest"))
         if not verb or not rest:
             return None
         words = list(_WORD_RE.finditer(sentence))
         for i, word in enumerate(words):
-            if not verb.intersection(self._terms(word.group())):
-                continue
-            following = [t for w in words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] for t in self._terms(w.group())]
-            if not set(rest) <= set(following):  # not "thrive in the Central Valley"
+            if word.group().lower().endswith("ing") or not verb.intersection(self._terms(word.group())):
+                continue  # (", causing the CPU to stall" has no subject of its own)
+            # the question's other words after the verb ("thrive in the Central Valley"); a passive's
+            # anywhere ("A plaque located on the Lunar Module … was then unveiled")
+            following = words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] if not passive else words
+            if not set(rest) <= {t for w in following for t in self._terms(w.group())}:
                 continue
             before = _SUBJECT_START_RE.split(sentence[: word.start()])[-1]
             reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
+            stripped = _HELPING_END_RE.sub("", before)  # "most states have [invested]", "was then [unveiled]"
+            if passive and not _BE_FORMS.intersection(before[len(stripped) :].lower().split()):
+                continue  # "was unveiled" asks for what was, not for who unveiled
+            before = stripped
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
-            subject = before if parts[-1].split()[:1] in (["and"], ["or"]) else parts[-1]
+            while len(parts) > 1 and (not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1])):
+                parts.pop()  # what the subject adds aside: "X, which was …, became", "X, commemorating …, was"
+            subject = ",".join(parts) if parts[-1].split()[:1] in (["and"], ["or"]) else parts[-1]
             kept = subject.split()
             while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
                 kept.pop(0)  # "But [the introduction of the saddle]"
-            while kept and kept[-1].lower() in _BEFORE_VERB:
-                kept.pop()  # "most states have [invested]"
+            articles = [k for k, w in enumerate(kept) if k > 1 and w.lower() in _ARTICLES]
+            if kept and kept[0].lower() in PREPOSITIONS and articles:
+                kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
+            asked_terms = set(self.analyzer(question))
+            for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
+                if (
+                    _english_participle(kept[k], self.markers)
+                    and set(self.analyzer(" ".join(kept[k + 1 :]))) <= asked_terms
+                ):
+                    kept = kept[:k]
+                    break
             subject = _tidy(" ".join(kept))
-            content = set(self.analyzer(subject)) - set(self.analyzer(question))
+            content = set(self.analyzer(subject)) - asked_terms
             if content and len(kept) <= MAX_NAMED_SUBJECT_WORDS and not _RELATIVE_END_RE.search(subject):
                 return subject
         return None
