@@ -1018,6 +1018,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "What kind of N …?": the words that say which kind, right before N
+        (
+            "Each State has a unicameral legislature with deputies who vote state laws.",
+            "What kind of legislature does each Brazilian state have?",
+            "unicameral",
+        ),
         # a place without a name: "the center of the city", across "of the"
         (
             "The Jeni Mosque is located in the center of the city. It has a square base, topped with a dome.",

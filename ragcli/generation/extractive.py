@@ -55,7 +55,8 @@ are hand-written):
    Goethe born?"), a span after the preposition a question opens or (English) ends with ("By how many
    points …?" → "win by 5 points", "… planning on launching on?"), one after "called" or "known as" for
    a question asking what something is called, and (English) where an object question's answer stands
-   among its words in their order (`_gaps`: "USA provides [competitions] for cheerleading squads") —
+   among its words in their order (`_gaps`: "USA provides [competitions] for cheerleading squads"), the
+   words right before the noun of a "what kind of N" question ("a [unicameral] legislature") —
    with small preferences for spans that end a phrase, hold a name, are a whole quotation, or are not
    shaped like an English adverb or verb form nor end before an article ("regarding the").
 
@@ -205,6 +206,7 @@ _APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted 
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
+_KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 _SUBJECT_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
@@ -274,6 +276,7 @@ RELATIVE_PLACE_BONUS = 0.3  # a span right before the relative word for a place 
 LIST_BONUS = 0.1  # a list of names, for a question asking for several ("which countries"); 0.05-0.2 alike
 QUOTED_BONUS = 0.1  # a span that is the whole of a quotation
 TITLED_NAME_BONUS = 0.2  # a name right after the noun of a "which N" question ("critic Dave Marsh")
+SORT_BONUS = 0.3  # a span right before the noun of a "what kind of N" question ("unicameral legislature")
 LEAD_BONUS = 0.15  # a span right after the function word the question opens with ("By how many …?" → "by 5")
 NAMING_BONUS = 0.15  # a span after "called", "known as" …, for a question asking what something is called
 ENCLOSED_BONUS = 0.15  # more for a span between the question's words ("provides [X] for cheerleading squads")
@@ -349,6 +352,7 @@ class _Question(NamedTuple):
     verbs: set[str]  # the terms of its main clause, whose verb a passive's agent must follow (`main_clause`)
     lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
     naming: bool  # it asks what something is called ("What is the name of …", "… also called?")
+    sort: set[str]  # the terms of the noun of a "what kind of N" question, which its answer modifies
 
 
 @dataclass
@@ -455,8 +459,24 @@ class ExtractiveGenerator:
         verbs = terms.intersection(self.analyzer(main_clause(question)))
         lead = self._lead(question)
         naming = self.analyzer.settings.language == "en" and bool(_NAMING_QUESTION_RE.search(question))
+        sort = _KIND_OF_RE.search(question)
+        sorted_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
         asked = _Question(
-            question, terms, weights, total, kind, sides, focus, who_did, where, gap, noun, verbs, lead, naming
+            question,
+            terms,
+            weights,
+            total,
+            kind,
+            sides,
+            focus,
+            who_did,
+            where,
+            gap,
+            noun,
+            verbs,
+            lead,
+            naming,
+            sorted_noun,
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
@@ -878,6 +898,8 @@ class ExtractiveGenerator:
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if asked.noun and self._after_noun(words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
+            if asked.sort and last + 1 < len(words) and asked.sort.intersection(self._terms(words[last + 1].text)):
+                score += SORT_BONUS  # "What kind of legislature …?" → "a unicameral legislature"
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
             lead = self._word_before(words, first, asked.lead)
             if lead is not None and (asked.kind or lead > 0):
