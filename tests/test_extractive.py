@@ -1018,6 +1018,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is the county's only weekly farming newspaper?",
             "The Harvest Ledger",
         ),
+        # "What does X call Y?" is a naming question: the name after "calls", not the gap after "Y"
+        (
+            'Wollstonecraft addresses her text to the middle class, which she calls the "most natural state".',
+            "What does Wollstonecraft call the middle class?",
+            "most natural state",
+        ),
         # "What kind of N …?": the words that say which kind, right before N
         (
             "Each State has a unicameral legislature with deputies who vote state laws.",

@@ -232,10 +232,13 @@ _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
     r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b"
-    r"|^\W*how\s+(?:is|are|was|were)\b.*\b(?:translated|called|known|abbreviated|rendered)\W*$",
+    r"|^\W*how\s+(?:is|are|was|were)\b.*\b(?:translated|called|known|abbreviated|rendered)\W*$"
+    r"|^\W*what\s+(?:do|does|did)\b.*\bcall\b",  # "What does Wollstonecraft call the middle class?"
     re.IGNORECASE,
 )
-_NAMING_WORDS = frozenset({"called", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"})
+_NAMING_WORDS = frozenset(
+    {"called", "calls", "call", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"}
+)
 _NAMING_AS_WORDS = frozenset({"known", "referred", "regarded", "described", "translated", "rendered"})  # + "as"
 _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
