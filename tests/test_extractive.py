@@ -1085,6 +1085,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Who led the restoration?",
             "Ann Lee",
         ),
+        # the agent a possessive name owns, not its owner
+        (
+            "This argument is strongly defended by New York Law School's Professor Robert Blecker, who says that "
+            "the punishment must be painful.",
+            "Who strongly defends the retribution argument?",
+            "Professor Robert Blecker",
+        ),
         # … or in brackets after the name
         (
             "Buses run to Almaty (the largest city in neighboring Kazakhstan) and to Kashgar, China.",

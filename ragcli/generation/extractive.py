@@ -295,6 +295,7 @@ TYPED_MARGIN = 0.2  # a typed question answers from the best sentence holding it
 
 MAX_GAP_WORDS = 5  # words of an object between the question's verb and its words after it ("provides X for")
 MAX_AGENT_REACH = 4  # words from a German or Dutch agent to its participle ("von den Römern im Jahr 50 gegründet")
+MAX_POSSESSOR_WORDS = 5  # words of a name owning an agent ("by New York Law School's Professor …")
 MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio Tito", "por la dinastía")
 
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
@@ -866,6 +867,8 @@ class ExtractiveGenerator:
         if who_did:  # "Qui valide …?" and "… doivent être validées par le responsable": the agent, no other
             doers = [c for c in candidates if self._agent(words, c[0], c[1], asked.verbs)]
             doers = [c for c in doers if _one_noun_phrase(words[c[0] : c[1] + 1])]
+            owned = {c[0] for c in doers}  # not the owner of the next: "by [New York Law School]'s Professor …"
+            doers = [c for c in doers if not (words[c[1]].text.endswith(("'s", "’s")) and c[1] + 1 in owned)]
             apposed = [c for c in candidates if any(_named_after(sentence, words, d[1], c[0]) for d in doers)]
             candidates = apposed or doers or candidates  # "overseen by Controller of the channel, Kevin Bakhurst,"
         subject_question = who_did or any(side < 0 for side in sides.values())
@@ -1000,8 +1003,14 @@ class ExtractiveGenerator:
             return word.asked and (verbs is None or bool(verbs.intersection(self._terms(word.text))))
 
         at = first - 1
+        if at > 0 and words[at].text.endswith(("'s", "’s")):  # "by New York Law School's [Professor Robert Blecker]"
+            possessor = at
+            while at > possessor - MAX_POSSESSOR_WORDS and at > 0 and words[at - 1].text[:1].isupper():
+                at -= 1
+            at -= 1
         agent = self.markers.agent
-        while at >= 0 and first - at <= MAX_AGENT_LEAD and words[at].stop and words[at].text.lower() not in agent:
+        lead = at
+        while at >= 0 and lead - at < MAX_AGENT_LEAD and words[at].stop and words[at].text.lower() not in agent:
             at -= 1
         if at < 1 or words[at].text.lower() not in agent or words[at].clause != words[first].clause:
             return False
