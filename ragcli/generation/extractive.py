@@ -193,7 +193,7 @@ _DESCRIBED_QUESTION_RE = re.compile(
     r"\W*$",
     re.IGNORECASE,
 )
-_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(as)\s)", re.IGNORECASE)  # "described as", "seen mainly as"
+_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>as)\s)", re.IGNORECASE)  # "described as", "seen mainly as"
 _CAUSE_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:causes|caused|leads\s+to|led\s+to|(?:is|was)\s+the\s+cause\s+of)\s", re.I
 )
@@ -216,7 +216,9 @@ _SUBJECT_START_RE = re.compile(
 )
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 _BE_FORMS = frozenset({"is", "are", "was", "were", "been", "be"})
-_THAT_RE = re.compile(r"(\w+)\s+that\s", re.IGNORECASE)  # "found that [X] VERB" (not "the instruction that …")
+_THAT_RE = re.compile(
+    r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE
+)  # "found that [X] VERB" (not "the instruction that …")
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 # the helping verbs and adverbs between a subject and its verb: "may have [caused]", "was then [unveiled]"
@@ -552,14 +554,18 @@ class ExtractiveGenerator:
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
-        described = self._described(question, top.sentence) if kind is None else None
+        described = (
+            self._said_after_verb(question, top.sentence, _DESCRIBED_QUESTION_RE, _AS_RE) if kind is None else None
+        )
         if described:  # "How is Bigfoot described?" → "… is usually described as [a large, hairy … humanoid]"
             return Generation(f"{described} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
-        reported = self._reported(question, top.sentence) if kind is None else None
+        reported = (
+            self._said_after_verb(question, top.sentence, _REPORTED_QUESTION_RE, _THAT_RE) if kind is None else None
+        )
         if reported:  # "What do economists say about …?" → "economists say that [the country won't be …]"
             return Generation(f"{reported} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
@@ -703,29 +709,20 @@ class ExtractiveGenerator:
                 return subject
         return None
 
-    def _described(self, question: str, sentence: str) -> str | None:
-        """For an English question asking how something is described, seen or regarded, what the
-        sentence says after the same verb and "as": "Bigfoot is usually described as a large, hairy,
-        bipedal humanoid" → "as a large, hairy, bipedal humanoid"."""
-        asked = _DESCRIBED_QUESTION_RE.match(question)
+    def _said_after_verb(
+        self, question: str, sentence: str, asked_re: re.Pattern[str], marker_re: re.Pattern[str]
+    ) -> str | None:
+        """What a sentence says after the question's verb and a marker, up to the next clause: for "How is
+        Bigfoot described?", "described as [a large, hairy, bipedal humanoid]" (`_DESCRIBED_QUESTION_RE`,
+        `_AS_RE`); for "What do economists say about …?", "say that [the country won't be affected]"
+        (`_REPORTED_QUESTION_RE`, `_THAT_RE`). English only, by its patterns."""
+        asked = asked_re.match(question)
         if asked is None:
             return None
         verb = set(self._terms(asked.group("verb")))
-        for said in _AS_RE.finditer(sentence):
+        for said in marker_re.finditer(sentence):
             if verb.intersection(self._terms(said.group(1))):
-                return _tidy(_REASON_END_RE.split(sentence[said.start(2) :])[0]) or None
-        return None
-
-    def _reported(self, question: str, sentence: str) -> str | None:
-        """For an English question asking what someone says, thinks or argues, the clause the sentence
-        reports after the same verb and "that": "economists say that the country won't be affected"."""
-        asked = _REPORTED_QUESTION_RE.match(question)
-        if asked is None:
-            return None
-        verb = set(self._terms(asked.group("verb")))
-        for said in _THAT_RE.finditer(sentence):
-            if verb.intersection(self._terms(said.group(1))):
-                return _tidy(_REASON_END_RE.split(sentence[said.end() :])[0]) or None
+                return _tidy(_REASON_END_RE.split(sentence[said.start("said") :])[0]) or None
         return None
 
     def _only_stopwords(self, text: str) -> bool:
