@@ -114,6 +114,7 @@ from ragcli.generation.markers import Markers
 from ragcli.generation.phrases import COORDINATION_RE, LEADING_ARTICLE_RE, SPAN_RES, typed_spans
 from ragcli.generation.questions import (
     AUXILIARIES,
+    BE_FORMS,
     DEFINITION_RE,
     EXPLAIN_RE,
     MEASURE_QUESTION_RE,
@@ -205,8 +206,9 @@ _REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|
 _APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
-# "What thrives in …?": a question asking for the subject of its verb (`_subject`)
+# "What kind of legislature …?": the noun whose kind the answer names (`_Question.sort`)
 _KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
+# "What thrives in …?": a question asking for the subject of its verb (`_subject`)
 _SUBJECT_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
@@ -215,10 +217,8 @@ _SUBJECT_START_RE = re.compile(
     r"[;:()\[\]\"“”]|\s[-–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE
 )
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
-_BE_FORMS = frozenset({"is", "are", "was", "were", "been", "be"})
-_THAT_RE = re.compile(
-    r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE
-)  # "found that [X] VERB" (not "the instruction that …")
+# "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
+_THAT_RE = re.compile(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 # the helping verbs and adverbs between a subject and its verb: "may have [caused]", "was then [unveiled]"
@@ -682,7 +682,7 @@ class ExtractiveGenerator:
             reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
             stripped = _HELPING_END_RE.sub("", before)  # "most states have [invested]", "was then [unveiled]"
-            if passive and not _BE_FORMS.intersection(before[len(stripped) :].lower().split()):
+            if passive and not BE_FORMS.intersection(before[len(stripped) :].lower().split()):
                 continue  # "was unveiled" asks for what was, not for who unveiled
             before = stripped
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")

@@ -191,7 +191,8 @@ def answer_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str
     return sides
 
 
-_BE_FORMS = frozenset({"is", "was", "are", "were", "be"})
+# the forms of "be" (a passive question's auxiliary, a passive sentence's helping verb)
+BE_FORMS = frozenset({"is", "was", "are", "were", "be", "been"})
 # the English prepositions a question opens with or strands, and a gap's run may end with
 PREPOSITIONS = frozenset(
     {"to", "as", "for", "with", "in", "on", "at", "by", "from", "into", "of", "about", "like", "than", "during"}
@@ -216,7 +217,7 @@ def gap_question(question: str) -> GapQuestion | None:
         return None
     if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
         return None
-    return GapQuestion(words[aux + 1 :], words[aux] in _BE_FORMS)
+    return GapQuestion(words[aux + 1 :], words[aux] in BE_FORMS)
 
 
 # where an English question's subordinate clause starts, after its question word: "Who said in 1999
