@@ -1110,6 +1110,32 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Who was hired to be the deputy director of the office?",
             "Joseph Shea",
         ),
+        # "what is the name of" asks for a name, and the one given after "known as" needs no capital
+        (
+            "In Jainism the wandering teacher is known as a muni, and in many schools of Jainism - especially "
+            "those in the north - the emphasis on teachers is high.",
+            "What is the name of the wandering teacher in Jainism?",
+            "muni",
+        ),
+        # '"Y"("s")' holds two quotations; pairing its marks wrongly made ') in terms of ' one
+        (
+            'Solving for "Y"("s") in terms of "R"("s") gives: The ratio formula_7 is referred to as the "open-loop '
+            'gain" of the system.',
+            "What is the ratio formula_7 referred to as?",
+            "open-loop gain",
+        ),
+        # "How is X translated?" asks for a name, not an explanation
+        (
+            'The word ki is often translated as "vital force", or literally as "air" or "breath".',
+            "How is ki often translated?",
+            "vital force",
+        ),
+        # "regarding the": a verb or a preposition, not the end of a noun phrase
+        (
+            "The Dresden codex contains information regarding the Venus cycle.",
+            "What does the Dresden codex contain information about?",
+            "Venus cycle",
+        ),
     ],
 )
 def test_encyclopaedic_questions(passage: str, question: str, expected: str) -> None:
@@ -1254,38 +1280,6 @@ def test_main_clause_ends_where_a_subordinate_clause_starts(question: str, main:
 def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expected: str) -> None:
     question = "Why does ice on the north face last longer?"
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
-
-
-def test_a_question_for_a_name_takes_what_the_sentence_says_it_is_called() -> None:
-    # "what is the name of" asks for a name, and the one given after "known as" needs no capital
-    passage = (
-        "In Jainism the wandering teacher is known as a muni, and in many schools of Jainism - especially those "
-        "in the north - the emphasis on teachers is high."
-    )
-    question = "What is the name of the wandering teacher in Jainism?"
-    assert ExtractiveGenerator().generate(question, hits(passage)).text == "muni [1]"
-
-
-def test_quotation_marks_pair_up_around_one_character_too() -> None:
-    # '"Y"("s")' holds two quotations; pairing its marks wrongly made ') in terms of ' one
-    passage = (
-        'Solving for "Y"("s") in terms of "R"("s") gives: The ratio formula_7 is referred to as the "open-loop '
-        'gain" of the system.'
-    )
-    question = "What is the ratio formula_7 referred to as?"
-    assert ExtractiveGenerator().generate(question, hits(passage)).text == "open-loop gain [1]"
-
-
-def test_how_is_it_translated_asks_for_a_name_not_an_explanation() -> None:
-    passage = 'The word ki is often translated as "vital force", or literally as "air" or "breath".'
-    assert ExtractiveGenerator().generate("How is ki often translated?", hits(passage)).text == "vital force [1]"
-
-
-def test_a_word_an_article_follows_ends_no_answer() -> None:
-    # "regarding the": a verb or a preposition, not the end of a noun phrase
-    passage = "The Dresden codex contains information regarding the Venus cycle."
-    question = "What does the Dresden codex contain information about?"
-    assert ExtractiveGenerator().generate(question, hits(passage)).text == "Venus cycle [1]"
 
 
 _TIE = """
