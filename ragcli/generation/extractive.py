@@ -466,7 +466,7 @@ class ExtractiveGenerator:
         lead = self._lead(question)
         naming = self.analyzer.settings.language == "en" and bool(_NAMING_QUESTION_RE.search(question))
         sort = _KIND_OF_RE.search(question)
-        sorted_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
+        sort_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
         asked = _Question(
             question,
             terms,
@@ -482,7 +482,7 @@ class ExtractiveGenerator:
             verbs,
             lead,
             naming,
-            sorted_noun,
+            sort_noun,
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
@@ -561,7 +561,7 @@ class ExtractiveGenerator:
             return Generation(f"{described} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
-            said = _tidy(_REASON_END_RE.split(top.sentence[reason.end() :])[0]) if reason else ""
+            said = _to_clause_end(top.sentence, reason.end()) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         reported = (
             self._said_after_verb(question, top.sentence, _REPORTED_QUESTION_RE, _THAT_RE) if kind is None else None
@@ -569,7 +569,7 @@ class ExtractiveGenerator:
         if reported:  # "What do economists say about …?" → "economists say that [the country won't be …]"
             return Generation(f"{reported} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
-        said = _tidy(_REASON_END_RE.split(top.sentence[cause.end() :])[0]) if cause else ""
+        said = _to_clause_end(top.sentence, cause.end()) if cause else ""
         if said:  # "What causes the toxicity?" → "The toxicity … is due to [the lack of cell specificity]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         best: tuple[float, str, int] | None = None
@@ -670,6 +670,7 @@ class ExtractiveGenerator:
         if not verb or not rest:
             return None
         words = list(_WORD_RE.finditer(sentence))
+        asked_terms = set(self.analyzer(question))
         for i, word in enumerate(words):
             if word.group().lower().endswith("ing") or not verb.intersection(self._terms(word.group())):
                 continue  # (", causing the CPU to stall" has no subject of its own)
@@ -695,7 +696,6 @@ class ExtractiveGenerator:
             articles = [k for k, w in enumerate(kept) if k > 1 and w.lower() in _ARTICLES]
             if kept and kept[0].lower() in PREPOSITIONS and articles:
                 kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
-            asked_terms = set(self.analyzer(question))
             for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
                 if (
                     _english_participle(kept[k], self.markers)
@@ -722,7 +722,7 @@ class ExtractiveGenerator:
         verb = set(self._terms(asked.group("verb")))
         for said in marker_re.finditer(sentence):
             if verb.intersection(self._terms(said.group(1))):
-                return _tidy(_REASON_END_RE.split(sentence[said.start("said") :])[0]) or None
+                return _to_clause_end(sentence, said.start("said")) or None
         return None
 
     def _only_stopwords(self, text: str) -> bool:
@@ -1082,6 +1082,12 @@ def _english_participle(word: str, markers: Markers) -> bool:
     forms = markers.forms.get(lowered)
     past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
     return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past
+
+
+def _to_clause_end(sentence: str, at: int) -> str:
+    """What a sentence says from `at` to the end of its clause: a bracket, a semicolon or colon, ",
+    which", ", but" … or its full stop (a reason, a cause, what is said or described)."""
+    return _tidy(_REASON_END_RE.split(sentence[at:])[0])
 
 
 def _first_clause(predicate: str) -> str:
