@@ -1136,6 +1136,67 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What does the Dresden codex contain information about?",
             "Venus cycle",
         ),
+        # the part of a decade is part of the date
+        (
+            "In the early 1990s the console featured a mouse in addition to its controllers.",
+            "When did the console feature a mouse?",
+            "early 1990s",
+        ),
+        # "What can cause …?" asks for the cause, which "consequent to" gives
+        (
+            "The river can flood consequent to heavy rain in the mountains.",
+            "What can cause the river to flood?",
+            "heavy rain in the mountains",
+        ),
+        # "What does X mean?" and "X means that …"
+        (
+            '"Open access" means that anyone can read the articles without paying.',
+            "What does open access mean?",
+            "anyone can read the articles without paying",
+        ),
+        # "How is X indicated?" asks for the means: "by …", a bracket of a sign or two within it
+        (
+            "The size of a volume is indicated by dots (.), pluses (+) or slashes (/) on the spine.",
+            "How is the size of a volume indicated?",
+            "by dots (.), pluses (+) or slashes (/) on the spine",
+        ),
+        # "Who VERB …?": the subject of the same verb, without a date opening the sentence
+        (
+            "In early 2005, the company's design team started to develop a new edition of the game.",
+            "Who started to develop a new edition of the game?",
+            "the company's design team",
+        ),
+        (
+            "In 1923 the city council voted to build a bridge over the river.",
+            "Who voted to build a bridge over the river?",
+            "the city council",
+        ),
+        # "What did X agree to do?": the infinitive after the same verb, not after another one
+        (
+            "The board had resolved to wait; in May they changed course, agreeing to sell the company as soon as "
+            "possible.",
+            "What did the board agree to do?",
+            "sell the company as soon as possible",
+        ),
+        # an adverb set aside between commas ends the clause
+        (
+            "A monk who has vowed to be reborn, often many times, in order to teach is called a tulku.",
+            "What has a monk vowed to do?",
+            "be reborn",
+        ),
+        # a subordinate clause opening the sentence ends at its comma
+        (
+            "Because the total mass of the system is about 5.8 solar masses, at its closest approach it may have "
+            "disturbed the Oort cloud of the Sun.",
+            "What is the total mass of the system?",
+            "about 5.8 solar masses",
+        ),
+        # a section heading run into the text is no answer
+        (
+            "Leaf abscission. Abscission, or leaf drop, is a normal response to shorter days.",
+            "What is abscission?",
+            "leaf drop",
+        ),
     ],
 )
 def test_encyclopaedic_questions(passage: str, question: str, expected: str) -> None:

@@ -185,7 +185,7 @@ _REASON_RE = re.compile(
 )
 _REPORTED_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:do|does|did|had|has|have)\s+[^?]*?\b(?P<verb>say|claim|argue|believe|think|state|report|suggest"
-    r"|assert|conclude|predict|write|note|maintain|contend|hold|find|found|show|shown|said|thought|written)\b",
+    r"|assert|conclude|predict|write|note|maintain|contend|hold|find|found|show|shown|said|thought|written|mean|meant|imply|signify)\b",
     re.IGNORECASE,
 )
 _DESCRIBED_QUESTION_RE = re.compile(
@@ -195,13 +195,25 @@ _DESCRIBED_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 _AS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>as)\s)", re.IGNORECASE)  # "described as", "seen mainly as"
+# "How is the size of volumes indicated?" and "… is indicated by points": the means, with its preposition
+_MEANS_QUESTION_RE = re.compile(
+    rf"^\W*how\s+(?:is|are|was|were|{_MODALS}\s+[^?]*?\bbe)\s+[^?]*?\b(?P<verb>[a-z]+)\W*$", re.IGNORECASE
+)
+_MEANS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>by|through|using|via|with)\s)", re.IGNORECASE)
 _CAUSE_QUESTION_RE = re.compile(
-    r"^\W*what\s+(?:causes|caused|leads\s+to|led\s+to|(?:is|was)\s+the\s+cause\s+of)\s", re.I
+    rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
+    r"|(?:is|was)\s+the\s+cause\s+of)\s",
+    re.I,
 )
 _CAUSE_RE = re.compile(
-    r"\b(?:because\s+of|due\s+to|owing\s+to|as\s+a\s+result\s+of|(?:results?|resulted|stems?)\s+from)\s+"
+    r"\b(?:because\s+of|due\s+to|owing\s+to|(?:as\s+a|in)\s+(?:result|consequence)\s+of|consequent\s+(?:to|on|upon)"
+    r"|(?:results?|resulted|stems?)\s+from|(?:caused|brought\s+about|brought\s+on|triggered)\s+by)\s+"
 )
-_REASON_END_RE = re.compile(r"\s*(?:[(;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$)")
+_REASON_END_RE = re.compile(
+    r"\s*(?:\((?![^()]{1,10}\))|[;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$"
+    r"|,\s+(?:often|usually|sometimes|always|generally|typically|frequently|mostly|normally|occasionally|rarely"
+    r"|perhaps|probably|possibly)\b)"  # an adverb's aside: "to be reborn, often many times, in order to …"
+)
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
 _APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
@@ -210,7 +222,7 @@ _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
 _SUBJECT_QUESTION_RE = re.compile(
-    r"^\W*what\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
+    r"^\W*(?:what|who)\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
 )
 _SUBJECT_START_RE = re.compile(
@@ -219,6 +231,19 @@ _SUBJECT_START_RE = re.compile(
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
 _THAT_RE = re.compile(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
+# "What did the cabinet agree to do?" and "… agreeing to [go to the country as soon as possible]"
+_TO_DO_QUESTION_RE = re.compile(
+    rf"^\W*what\s+(?:do|does|did|has|have|had|{_MODALS})\s+[^?]*?\b(?P<verb>[\w'’-]+)\s+to\s+do\b",  # or its object
+    re.IGNORECASE,
+)
+_TO_RE = re.compile(r"(?=\b(\w+)\s+to\s+(?P<said>)\w)", re.IGNORECASE)  # "urged Darwin to [publish]"
+# questions answered by what follows their verb and a marker in the sentence (`_said_after_verb`), in order
+_CLAUSE_AFTER_VERB = (
+    (_DESCRIBED_QUESTION_RE, _AS_RE),
+    (_MEANS_QUESTION_RE, _MEANS_RE),
+    (_TO_DO_QUESTION_RE, _TO_RE),
+    (_REPORTED_QUESTION_RE, _THAT_RE),
+)
 _RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 # the helping verbs and adverbs between a subject and its verb: "may have [caused]", "was then [unveiled]"
@@ -227,6 +252,9 @@ _HELPING_END_RE = re.compile(
     re.IGNORECASE,
 )
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
+_SUBORDINATE_OPENING_RE = re.compile(
+    r"^\W*(?:because|although|though|since|while|whereas|if|when|once|unless|as)\s", re.IGNORECASE
+)  # a sentence opening with a subordinate clause, which its first comma ends
 _CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
 _SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
 _TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
@@ -251,6 +279,7 @@ _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
+MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
@@ -517,7 +546,7 @@ class ExtractiveGenerator:
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                 )
                 reach = score + (1 - share) * context
-                (bare if sentence_terms <= terms else scored).append(
+                (bare if sentence_terms <= terms or self._heading(sentence) else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
                 )
         scored = _whole_sentences(scored or bare)  # a heading answers only when nothing else does
@@ -541,7 +570,7 @@ class ExtractiveGenerator:
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
         predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
-        if predicate is None and self.analyzer.settings.language == "en" and kind is None:
+        if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
@@ -554,20 +583,23 @@ class ExtractiveGenerator:
         ):
             # "Who wrote Les Misérables?" and "Il a écrit Les Misérables": the name "Il" stands for
             return Generation(f"{top.antecedent} [{top.number}]", [top.number], len(sources))
-        described = (
-            self._said_after_verb(question, top.sentence, _DESCRIBED_QUESTION_RE, _AS_RE) if kind is None else None
+        # "How is Bigfoot described?" → "… is usually described as [a large, hairy … humanoid]"; "How is the
+        # size indicated?" → "indicated [by points (.) or slashes]"; "What do economists say about …?" →
+        # "economists say that [the country won't be …]"
+        clause = next(
+            (
+                said
+                for asked_re, marker_re in _CLAUSE_AFTER_VERB
+                if (said := self._said_after_verb(question, top.sentence, asked_re, marker_re))
+            ),
+            None,
         )
-        if described:  # "How is Bigfoot described?" → "… is usually described as [a large, hairy … humanoid]"
-            return Generation(f"{described} [{top.number}]", [top.number], len(sources))
+        if clause and kind is None and not naming:
+            return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
             said = _to_clause_end(top.sentence, reason.end()) if reason else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
-        reported = (
-            self._said_after_verb(question, top.sentence, _REPORTED_QUESTION_RE, _THAT_RE) if kind is None else None
-        )
-        if reported:  # "What do economists say about …?" → "economists say that [the country won't be …]"
-            return Generation(f"{reported} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _to_clause_end(top.sentence, cause.end()) if cause else ""
         if said:  # "What causes the toxicity?" → "The toxicity … is due to [the lack of cell specificity]"
@@ -602,7 +634,10 @@ class ExtractiveGenerator:
             return None
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
-        predicate = _tidy(_FULL_STOP_RE.sub("", _first_clause(sentence[copula.end() :]).strip()))
+        predicate = _first_clause(sentence[copula.end() :])
+        if _SUBORDINATE_OPENING_RE.match(sentence):  # "Because the total mass is [about 5.8 solar masses], at …"
+            predicate = predicate.split(",", 1)[0]
+        predicate = _tidy(_FULL_STOP_RE.sub("", predicate.strip()))
         said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
         if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
             return predicate or None
@@ -683,8 +718,8 @@ class ExtractiveGenerator:
             reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
             stripped = _HELPING_END_RE.sub("", before)  # "most states have [invested]", "was then [unveiled]"
-            if passive and not BE_FORMS.intersection(before[len(stripped) :].lower().split()):
-                continue  # "was unveiled" asks for what was, not for who unveiled
+            if passive != bool(BE_FORMS.intersection(before[len(stripped) :].lower().split())):
+                continue  # "was unveiled" asks for what was, not for who unveiled; "Who founded …?" for no passive's
             before = stripped
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
             while len(parts) > 1 and (not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1])):
@@ -694,7 +729,10 @@ class ExtractiveGenerator:
             while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
                 kept.pop(0)  # "But [the introduction of the saddle]"
             articles = [k for k, w in enumerate(kept) if k > 1 and w.lower() in _ARTICLES]
-            if kept and kept[0].lower() in PREPOSITIONS and articles:
+            dated = SPAN_RES["date"].match(" ".join(kept[1:])) if kept and kept[0].lower() in PREPOSITIONS else None
+            if dated and len(dated.group().split()) + 1 < len(kept):
+                kept = kept[len(dated.group().split()) + 1 :]  # "In 1980 [Nicolae Ceaușescu]"
+            elif kept and kept[0].lower() in PREPOSITIONS and articles:
                 kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
             for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
                 if (
@@ -724,6 +762,16 @@ class ExtractiveGenerator:
             if verb.intersection(self._terms(said.group(1))):
                 return _to_clause_end(sentence, said.start("said")) or None
         return None
+
+    def _heading(self, sentence: str) -> bool:
+        """A section heading run into the text ("Breast ptosis.", "Vital statistics."): a few capitalised
+        words without a verb or a function word, which says what follows, not an answer."""
+        words = re.findall(r"[\w'’-]+", sentence)
+        return (
+            0 < len(words) <= MAX_HEADING_WORDS
+            and words[0][:1].isupper()
+            and not any(word.lower() in self.stopwords or word.lower() in self.function_words for word in words)
+        )
 
     def _only_stopwords(self, text: str) -> bool:
         """Whether a phrase says nothing by itself: "He", "It", "This one" name no answer."""
