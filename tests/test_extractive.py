@@ -1197,6 +1197,40 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What is abscission?",
             "leaf drop",
         ),
+        # "To whom …": after "to", a name after its description too
+        (
+            "The painter had shown his sketches to their old friend John Brown, and later he sent them to Paul Klee.",
+            "To whom had the painter shown his sketches?",
+            "John Brown",
+        ),
+        # the gap's whole noun phrase, the question's words inside it
+        (
+            "The potential energy of the spring is given by the elastic energy formula: formula_3.",
+            "What is the potential energy of the spring given by?",
+            "elastic energy formula",
+        ),
+        # not the year before the noun of "In which book …?"
+        (
+            'Smith laid out this view in his 1957 book "An Economic Theory of Democracy".',
+            "In which book did Smith lay out his view?",
+            "An Economic Theory of Democracy",
+        ),
+        # "Who …?" and a subject naming someone by a title, or a group by its place
+        (
+            "The Italian composer Ottorino Respighi orchestrated the lament in 1908.",
+            "Who orchestrated the lament?",
+            "Ottorino Respighi",
+        ),
+        (
+            "The Wailwun people of northwestern New South Wales saw the stars as a nest.",
+            "Who saw the stars as a nest?",
+            "The Wailwun people of northwestern New South Wales",
+        ),
+        (
+            "In the caravan raid Sa'd ibn Abi Waqqas was ordered to lead twenty men.",
+            "Who was ordered to lead twenty men?",
+            "Sa'd ibn Abi Waqqas",
+        ),
     ],
 )
 def test_encyclopaedic_questions(passage: str, question: str, expected: str) -> None:
@@ -1215,6 +1249,16 @@ def test_gap_question_keeps_the_words_after_the_auxiliary(question: str, words: 
     assert gap_question(question) == GapQuestion(words, passive)
 
 
+def test_the_preposition_a_question_opens_with_goes_where_the_answer_follows() -> None:
+    # the answer is the object of the preposition it opens with, not of the verb
+    assert gap_question("After which century did states invest in troops?") == GapQuestion(
+        ["states", "invest", "in", "troops", "after"], False, moved=True
+    )
+    assert gap_question("To whom had Darwin shown his theory?") == GapQuestion(
+        ["darwin", "shown", "his", "theory", "to"], False, moved=True
+    )
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -1222,8 +1266,6 @@ def test_gap_question_keeps_the_words_after_the_auxiliary(question: str, words: 
         "What can be combined with data?",
         "Is it raining?",
         "The sky is blue.",
-        # the answer is the object of the preposition it opens with, not of the verb
-        "After which century did states invest in permanent troops?",
     ],
 )
 def test_questions_without_an_object_gap(question: str) -> None:

@@ -164,7 +164,7 @@ _COPULA_RE = re.compile(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
-_WHICH_RE = re.compile(r"^\W*(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)
+_WHICH_RE = re.compile(r"^\W*(?:[a-z]+\s+)?(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)  # "In which …"
 _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
@@ -257,6 +257,11 @@ _SUBORDINATE_OPENING_RE = re.compile(
 )  # a sentence opening with a subordinate clause, which its first comma ends
 _CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
 _SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
+# a title before a name ending a subject: "Italian composer [Ottorino Respighi]" (not "Sa`d ibn Abi Waqqas")
+_TITLED_NAME_RE = re.compile(
+    r"\b(?!(?:the|a|an|and|or|ibn|bin|ben|al|el|da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s)[a-z]+\s+"
+    r"([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)$"
+)
 _TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
@@ -279,6 +284,7 @@ _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
+MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
@@ -572,6 +578,9 @@ class ExtractiveGenerator:
         predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
         if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
+            titled = _TITLED_NAME_RE.search(predicate or "") if who_did else None
+            if titled and predicate and not PREPOSITIONS.intersection(predicate[: titled.start(1)].lower().split()):
+                predicate = titled.group(1)  # "Italian composer [Ottorino Respighi]", not "people of [New South Wales]"
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
@@ -632,6 +641,8 @@ class ExtractiveGenerator:
         copula = _COPULA_RE.search(sentence) if asked else None
         if asked is None or copula is None or len(asked.group("subject").split()) > MAX_DEFINED_WORDS:
             return None
+        if _english_participle(asked.group("subject").split()[0], self.markers):
+            return None  # a passive, "Who was ordered to lead …?", asks for its subject (`_subject`)
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
         predicate = _first_clause(sentence[copula.end() :])
@@ -709,6 +720,8 @@ class ExtractiveGenerator:
         for i, word in enumerate(words):
             if word.group().lower().endswith("ing") or not verb.intersection(self._terms(word.group())):
                 continue  # (", causing the CPU to stall" has no subject of its own)
+            if i and words[i - 1].group().lower() == "to":
+                continue  # nor has "decided to [name] their flight"
             # the question's other words after the verb ("thrive in the Central Valley"); a passive's
             # anywhere ("A plaque located on the Lunar Module … was then unveiled")
             following = words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] if not passive else words
@@ -732,8 +745,16 @@ class ExtractiveGenerator:
             dated = SPAN_RES["date"].match(" ".join(kept[1:])) if kept and kept[0].lower() in PREPOSITIONS else None
             if dated and len(dated.group().split()) + 1 < len(kept):
                 kept = kept[len(dated.group().split()) + 1 :]  # "In 1980 [Nicolae Ceaușescu]"
-            elif kept and kept[0].lower() in PREPOSITIONS and articles:
-                kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
+            elif kept and kept[0].lower() in PREPOSITIONS:
+                named = [
+                    k
+                    for k in range(2, len(kept))
+                    if kept[k][:1].isupper() and kept[k - 1].islower() and kept[k - 1] not in _ARTICLES
+                ]
+                if articles:
+                    kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
+                elif named:
+                    kept = kept[named[0] :]  # "In the Kharrar caravan raid [Sa`d ibn Abi Waqqas]"
             for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
                 if (
                     _english_participle(kept[k], self.markers)
@@ -903,6 +924,11 @@ class ExtractiveGenerator:
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
+        gaps = self._gaps(words, asked.gap) if asked.gap else {}
+        if (
+            not typed
+        ):  # the whole noun phrase at a gap, question words inside: "given by [the kinetic energy expression]"
+            ranges.update((a, b, words[a].start, words[b].end) for a, b in _phrases_at(words, gaps))
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
         if asked.where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
@@ -917,7 +943,6 @@ class ExtractiveGenerator:
             apposed = [c for c in candidates if any(_named_after(sentence, words, d[1], c[0]) for d in doers)]
             candidates = apposed or doers or candidates  # "overseen by Controller of the channel, Kevin Bakhurst,"
         subject_question = who_did or any(side < 0 for side in sides.values())
-        gaps = self._gaps(words, asked.gap) if asked.gap else {}
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -957,8 +982,17 @@ class ExtractiveGenerator:
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
             if asked.naming and _after_naming(words, first):
                 score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
-            if first in gaps:
-                score += gaps[first]  # "What did Rutherford call the particles?" → "called the particles protons"
+            # "What did Rutherford call the particles?" → "called the particles protons"; "To whom had Darwin
+            # shown his theory?" → "shown his theory to their mutual friend [Joseph Hooker]"
+            # (not for a year or an amount before the noun of "which N": "in his [1957] book 'An Economic …'")
+            if not (
+                asked.noun
+                and asked.kind is None
+                and last + 1 < len(words)
+                and asked.noun.intersection(self._terms(words[last + 1].text))
+                and _amount_or_date(sentence, start, end)
+            ):
+                score += self._gap_bonus(words, first, gaps)
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
@@ -991,6 +1025,8 @@ class ExtractiveGenerator:
                 if enclosed and not self._resumes(words, i + size, rest):
                     continue
                 stranded = not rest and run[-1].text.lower() in PREPOSITIONS  # "What is Paris the capital of?"
+                if gap.moved and not stranded:
+                    continue  # "After which century did states invest in …?": only after "after"
                 if gap.passive and not (stranded or any(_english_participle(w.text, self.markers) for w in run)):
                     continue
                 if not self._in_order(words, i, asked[:j]):
@@ -1006,6 +1042,22 @@ class ExtractiveGenerator:
                         at += 1  # "their own"
                 found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
         return found
+
+    def _gap_bonus(self, words: list[_Word], first: int, gaps: dict[int, float]) -> float:
+        """The bonus of a gap where a span starts, or of one right after an article or a possessive a few
+        lowercase words of its noun phrase before it: a name after its description ("their mutual friend
+        [Joseph Hooker]")."""
+        if first in gaps:
+            return gaps[first]
+        for at in range(first, max(-1, first - MAX_GAP_LEAD - 1), -1):
+            if at in gaps and at > 0 and words[at - 1].text.lower() in _ARTICLES | _POSSESSIVES:
+                return gaps[at]
+            before = words[at - 1] if at > 0 else None
+            if before is None or before.stop or before.asked or before.clause != words[first].clause:
+                return 0.0
+            if not before.text.islower():
+                return 0.0
+        return 0.0
 
     def _resumes(self, words: list[_Word], at: int, rest: list[str]) -> bool:
         """Whether the question's words after a run, opening with a preposition, follow it a few words
@@ -1310,6 +1362,28 @@ def _chunks(
 _NOUN_PHRASE_JOINERS = frozenset(
     {"of", "and", "de", "da", "do", "dos", "di", "del", "della", "du", "des", "von", "van", "y", "e", "et", "und"}
 )
+
+
+def _phrases_at(words: list[_Word], gaps: dict[int, float]) -> list[tuple[int, int]]:
+    """(first, last) of the run of content words from each gap to the end of its clause or a function
+    word, where it holds a question word and ends with another word: chunks stop at question words, and
+    cut "the kinetic energy expression" to "kinetic" for "What is the energy given by?" (one opening
+    with a question word is no cut chunk: "in the [plant cuticle] and …")."""
+    found = []
+    for first in gaps:
+        last = first
+        while last + 1 < len(words) and not words[last + 1].stop and words[last + 1].clause == words[first].clause:
+            last += 1
+        run = words[first : last + 1]
+        if (
+            first < len(words)
+            and not run[0].stop
+            and not run[0].asked
+            and any(w.asked for w in run)
+            and not run[-1].asked
+        ):
+            found.append((first, last))
+    return found
 
 
 def _one_noun_phrase(words: list[_Word]) -> bool:

@@ -206,18 +206,21 @@ class GapQuestion(NamedTuple):
 
     words: list[str]  # lowercased, after the auxiliary
     passive: bool  # its auxiliary is a form of "be": the statement needs a participle or a preposition
+    moved: bool = False  # the last word is the preposition the question opens with ("To whom …")
 
 
 def gap_question(question: str) -> GapQuestion | None:
     """The words after the auxiliary of an English question asking for an object ("What did …",
-    "What computer was Knuth introduced to …"), or None for a question asking for a subject or, opening
-    with a preposition, for that preposition's object."""
+    "What computer was Knuth introduced to …"), or None for a question asking for a subject. A
+    question opening with a preposition asks for that preposition's object, so the preposition goes
+    last: "To whom had Darwin shown his theory?" → "Darwin had shown his theory to [answer]"."""
     words, wh, aux = _question_words(question)
-    if wh is None or wh > 2 or words[0] in PREPOSITIONS:  # "After which century did states invest in …?"
+    if wh is None or wh > 2:
         return None
     if aux is None or aux + 1 >= len(words) or words[aux + 1] in ("be", "been"):  # "What can be combined …"
         return None
-    return GapQuestion(words[aux + 1 :], words[aux] in BE_FORMS)
+    moved = words[0] in PREPOSITIONS  # "After which century did states invest in …?"
+    return GapQuestion(words[aux + 1 :] + words[:1] if moved else words[aux + 1 :], words[aux] in BE_FORMS, moved)
 
 
 # where an English question's subordinate clause starts, after its question word: "Who said in 1999
