@@ -1227,6 +1227,26 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "The Wailwun people of northwestern New South Wales",
         ),
         (
+            "In 1866 the former premier of the province had campaigned in London to turn British opinion against "
+            "the union.",
+            "Who had campaigned to turn British opinion against the union?",
+            "the former premier of the province",
+        ),
+        # "What class are …?" opens with a noun, not a verb; a negated verb ends no object gap
+        (
+            "Spiny sharks are not classified as true sharks or as bony fishes, but as a distinct group, class "
+            "Acanthodii.",
+            "What class are spiny sharks classified as?",
+            "Acanthodii",
+        ),
+        # whose account is asked for is no part of the question's form; "What inspires X?" and "X is
+        # inspired by …" (the agent of the same verb made passive)
+        (
+            "Plato's dialogues discuss art: Socrates says that poetry is inspired by the muses, and is not rational.",
+            "According to Socrates, what inspires poetry?",
+            "the muses",
+        ),
+        (
             "In the caravan raid Sa'd ibn Abi Waqqas was ordered to lead twenty men.",
             "Who was ordered to lead twenty men?",
             "Sa'd ibn Abi Waqqas",

@@ -222,7 +222,8 @@ _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
 _SUBJECT_QUESTION_RE = re.compile(
-    r"^\W*(?:what|who)\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
+    r"^\W*(?:what|(?P<who>who))\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+|(?:has|have|had)\s+)?"
+    r"(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
 )
 _SUBJECT_START_RE = re.compile(
@@ -338,7 +339,15 @@ MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
+# where a noun phrase after "by" ends: a preposition other than "of", or "and" before a verb
+_AGENT_END_RE = re.compile(
+    r"\s(?:at|in|on|for|from|to|with|during|after|before|since|until|under|over|into|through|as)\s"
+    r"|\s(?:and|but|or)\s+(?:is|are|was|were|has|have|had|can|could|will|would|may|might)\b",
+    re.IGNORECASE,
+)
+_ACCORDING_RE = re.compile(r"^\W*(?:according\s+to|in\s+the\s+(?:view|opinion|words)\s+of)\s+[^,?]+,\s*", re.I)
 _ARTICLES = frozenset({"a", "an", "the"})
+_NEGATIONS = frozenset({"not", "never", "n't"})
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
@@ -484,6 +493,8 @@ class ExtractiveGenerator:
         terms = self.question_terms(question)
         if not terms or not sources:
             return Generation("", [], len(sources))
+        # whose account it asks for is a term, no part of its form: "According to Socrates, what inspires poetry?"
+        question = _ACCORDING_RE.sub("", question)
         weights = {t: self.term_weight(t) for t in terms}
         total = math.fsum(weights.values())  # exactly rounded: the same whatever order a set iterates in
         kind = question_kind(question)
@@ -710,7 +721,9 @@ class ExtractiveGenerator:
             if passive
             else said.endswith(("s", "ed")) or _english_participle(said, self.markers)
         ):
-            return None  # "thrives", "caused", "led", "was unveiled"; not "What kind …"
+            return None  # "thrives", "caused", "led", "was unveiled", "had campaigned"; not "What kind …"
+        if asked.group("rest").split()[0].lower() in AUXILIARIES:
+            return None  # "What class are spiny sharks classified as?": a noun, then the verb
         verb = set(self._terms(said))
         rest = self.analyzer(asked.group("rest"))
         if not verb or not rest:
@@ -722,6 +735,9 @@ class ExtractiveGenerator:
                 continue  # (", causing the CPU to stall" has no subject of its own)
             if i and words[i - 1].group().lower() == "to":
                 continue  # nor has "decided to [name] their flight"
+            agent = None if passive or asked.group("who") else self._passive_agent(sentence, words, i, rest)
+            if agent:
+                return agent
             # the question's other words after the verb ("thrive in the Central Valley"); a passive's
             # anywhere ("A plaque located on the Lunar Module … was then unveiled")
             following = words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] if not passive else words
@@ -767,6 +783,22 @@ class ExtractiveGenerator:
             if content and len(kept) <= MAX_NAMED_SUBJECT_WORDS and not _RELATIVE_END_RE.search(subject):
                 return subject
         return None
+
+    def _passive_agent(self, sentence: str, words: list[re.Match[str]], at: int, rest: list[str]) -> str | None:
+        """For "What inspires poetry?", the agent of the same verb made passive, whose subject holds the
+        question's other words: "poetry is inspired by [the muses], and …"."""
+        if at + 1 >= len(words) or words[at + 1].group().lower() != "by":
+            return None
+        before = sentence[: words[at].start()]
+        if not BE_FORMS.intersection(before[len(_HELPING_END_RE.sub("", before)) :].lower().split()):
+            return None
+        if not set(rest) <= set(self._passage_terms(before)):
+            return None
+        agent = _AGENT_END_RE.split(sentence[words[at + 1].end() :], maxsplit=1)[0]
+        agent = _tidy(_APPOSITIVE_END_RE.split(agent, maxsplit=1)[0])
+        if len(agent.split()) > MAX_NAMED_SUBJECT_WORDS or self._only_stopwords(agent):
+            return None
+        return agent
 
     def _said_after_verb(
         self, question: str, sentence: str, asked_re: re.Pattern[str], marker_re: re.Pattern[str]
@@ -1031,6 +1063,8 @@ class ExtractiveGenerator:
                     continue
                 if not self._in_order(words, i, asked[:j]):
                     continue
+                if any(w.text.lower() in _NEGATIONS for w in words[max(0, i - 2) : i]):
+                    continue  # "are not classified as [true sharks] …, but as a distinct group"
                 at = i + size
                 if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
                     at += 1
