@@ -1246,6 +1246,48 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "According to Socrates, what inspires poetry?",
             "the muses",
         ),
+        # "How do X portray Y?" and "portray Y as …"; negated, what follows "but rather as"
+        (
+            "Some tribes portray the coyote as the companion of the creator.",
+            "How do some tribes portray the coyote?",
+            "as the companion of the creator",
+        ),
+        (
+            "Races are viewed not as fixed categories, but rather as breeding populations.",
+            "How does the author view races?",
+            "as breeding populations",
+        ),
+        # "How does X do Y?" and "… by [doing]"
+        (
+            "In the legend the fox brings winter into the world by stealing light from the stars.",
+            "How does the fox bring winter into the world?",
+            "by stealing light from the stars",
+        ),
+        # the object asked for, and the list it opens
+        (
+            "The myth has the coyote introducing work, suffering and death to the world.",
+            "What does the myth have the coyote introducing?",
+            "work, suffering and death",
+        ),
+        # the gap's noun phrase, ending with a question word
+        (
+            "The public school district, Cedar Falls Community Schools, includes two junior high schools and six "
+            "elementary schools.",
+            "What does the public school district include?",
+            "two junior high schools",
+        ),
+        # "Who …?" and a clause before "and": no list of subjects
+        (
+            "The Greeks were unable to solve the problem, and in 1837 a young engineer proved it impossible.",
+            "Who proved the problem impossible?",
+            "a young engineer",
+        ),
+        # the subject of the same verb when most of the question's other words follow it
+        (
+            "The high speed coronal wind arises mainly from these holes.",
+            "What arises mainly from the coronal holes?",
+            "The high speed coronal wind",
+        ),
         (
             "In the caravan raid Sa'd ibn Abi Waqqas was ordered to lead twenty men.",
             "Who was ordered to lead twenty men?",

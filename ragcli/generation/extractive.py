@@ -190,16 +190,21 @@ _REPORTED_QUESTION_RE = re.compile(
 )
 _DESCRIBED_QUESTION_RE = re.compile(
     r"^\W*how\s+(?:is|are|was|were|do|does|did)\b[^?]*?\b(?P<verb>described|viewed|seen|regarded|considered|portrayed"
-    r"|depicted|characteri[sz]ed|perceived|describe|view|see|regard|consider|portray|depict|characteri[sz]e|perceive)"
-    r"\W*$",
+    r"|depicted|characteri[sz]ed|perceived|identified|describe|view|see|regard|consider|portray|depict|characteri[sz]e"
+    r"|perceive|identify)\b(?:\s+(?:the|a|an|this|these|their|its|his|her)?\s*[\w'’-]+){0,3}\W*$",  # "… portray the coyote?"
     re.IGNORECASE,
 )
-_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>as)\s)", re.IGNORECASE)  # "described as", "seen mainly as"
+# "described as", "seen mainly as", "portray the coyote as"
+_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:[\w'’-]+\s+){0,3}?(?P<said>as)\s)", re.IGNORECASE)
 # "How is the size of volumes indicated?" and "… is indicated by points": the means, with its preposition
 _MEANS_QUESTION_RE = re.compile(
     rf"^\W*how\s+(?:is|are|was|were|{_MODALS}\s+[^?]*?\bbe)\s+[^?]*?\b(?P<verb>[a-z]+)\W*$", re.IGNORECASE
 )
 _MEANS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>by|through|using|via|with)\s)", re.IGNORECASE)
+# "How does the coyote bring winter into the world?" and "… into the world [by stealing light …]": any of
+# its words before "by" and a gerund
+_HOW_DOES_QUESTION_RE = re.compile(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?P<verb>[^?]+)", re.IGNORECASE)
+_BY_DOING_RE = re.compile(r"(?=\b(\w+)\s+(?P<said>by)\s+[a-z]+ing\b)", re.IGNORECASE)
 _CAUSE_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
     r"|(?:is|was)\s+the\s+cause\s+of)\s",
@@ -242,6 +247,7 @@ _TO_RE = re.compile(r"(?=\b(\w+)\s+to\s+(?P<said>)\w)", re.IGNORECASE)  # "urged
 _CLAUSE_AFTER_VERB = (
     (_DESCRIBED_QUESTION_RE, _AS_RE),
     (_MEANS_QUESTION_RE, _MEANS_RE),
+    (_HOW_DOES_QUESTION_RE, _BY_DOING_RE),
     (_TO_DO_QUESTION_RE, _TO_RE),
     (_REPORTED_QUESTION_RE, _THAT_RE),
 )
@@ -345,9 +351,16 @@ _AGENT_END_RE = re.compile(
     r"|\s(?:and|but|or)\s+(?:is|are|was|were|has|have|had|can|could|will|would|may|might)\b",
     re.IGNORECASE,
 )
+MAX_LIST_ITEM_WORDS = 3  # words of each item of a list a span is extended to (`_list_end`)
+# the rest of a list after its first item: ", goats, and camel", ", suffering and death"
+_LIST_RE = re.compile(
+    rf"(?:,\s+(?!and\b|or\b)[\w'’-]+(?:\s+(?!and\b|or\b)[\w'’-]+){{0,{MAX_LIST_ITEM_WORDS - 1}}})+,?\s+(?:and|or)\s+"
+)
+_LIST_ITEM_RE = re.compile(r"[ \t]*([\w'’-]+)")  # the last item's words, one by one
 _ACCORDING_RE = re.compile(r"^\W*(?:according\s+to|in\s+the\s+(?:view|opinion|words)\s+of)\s+[^,?]+,\s*", re.I)
 _ARTICLES = frozenset({"a", "an", "the"})
 _NEGATIONS = frozenset({"not", "never", "n't"})
+_NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
@@ -741,7 +754,8 @@ class ExtractiveGenerator:
             # the question's other words after the verb ("thrive in the Central Valley"); a passive's
             # anywhere ("A plaque located on the Lunar Module … was then unveiled")
             following = words[i + 1 : i + 1 + len(rest) + MAX_GAP_WORDS] if not passive else words
-            if not set(rest) <= {t for w in following for t in self._terms(w.group())}:
+            held = set(rest).intersection(t for w in following for t in self._terms(w.group()))
+            if 2 * len(held) < len(set(rest)):  # most of them: "arises mainly from these [holes]"
                 continue
             before = _SUBJECT_START_RE.split(sentence[: word.start()])[-1]
             reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
@@ -753,7 +767,8 @@ class ExtractiveGenerator:
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
             while len(parts) > 1 and (not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1])):
                 parts.pop()  # what the subject adds aside: "X, which was …, became", "X, commemorating …, was"
-            subject = ",".join(parts) if parts[-1].split()[:1] in (["and"], ["or"]) else parts[-1]
+            listed = parts[-1].split()[:1] in (["and"], ["or"]) and not _FINITE_VERB_RE.search(",".join(parts[:-1]))
+            subject = ",".join(parts) if listed else parts[-1]  # "X, Y and Z", not "They were …, and in 1837 Z"
             kept = subject.split()
             while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
                 kept.pop(0)  # "But [the introduction of the saddle]"
@@ -812,8 +827,16 @@ class ExtractiveGenerator:
             return None
         verb = set(self._terms(asked.group("verb")))
         for said in marker_re.finditer(sentence):
-            if verb.intersection(self._terms(said.group(1))):
-                return _to_clause_end(sentence, said.start("said")) or None
+            if not verb.intersection(self._terms(said.group(1))):
+                continue
+            at = said.start("said")
+            if _NEGATION_RE.search(sentence, said.end(1), at):  # "viewed not as X, but rather as [Y]"
+                instead = re.compile(rf"\bbut\s+(?:rather\s+|instead\s+)?(?={re.escape(said.group('said'))}\s)", re.I)
+                contrast = instead.search(sentence, at)
+                if contrast is None:
+                    continue
+                at = contrast.end()
+            return _to_clause_end(sentence, at) or None
         return None
 
     def _heading(self, sentence: str) -> bool:
@@ -960,7 +983,7 @@ class ExtractiveGenerator:
         if (
             not typed
         ):  # the whole noun phrase at a gap, question words inside: "given by [the kinetic energy expression]"
-            ranges.update((a, b, words[a].start, words[b].end) for a, b in _phrases_at(words, gaps))
+            ranges.update((a, b, words[a].start, words[b].end) for a, b in self._phrases_at(words, gaps, asked.noun))
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
         if asked.where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
@@ -1029,7 +1052,29 @@ class ExtractiveGenerator:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
+                if asked.kind is None and first in gaps and not _amount_or_date(sentence, start, end):
+                    # the object the question asks for, "work" of "work, suffering and death": the whole list
+                    best = (score, _tidy(sentence[start : self._list_end(sentence, start, end)]))
         return best
+
+    def _list_end(self, sentence: str, start: int, end: int) -> int:
+        """Where the list a span opens ends: after "[work], suffering and death" its last item (items
+        of up to MAX_LIST_ITEM_WORDS content words, the last after "and" or "or"); `end` without one."""
+        found = _LIST_RE.match(sentence, end)
+        if found is None:
+            return end
+        words = re.findall(r"[\w'’-]+", found.group())[:-1]
+        if any(w.lower() in self.stopwords for w in words):
+            return end  # an item with a function word: "Paris, the capital, and …" (its "and" aside)
+        if any(w[:1].isupper() != sentence[start].isupper() for w in words):
+            return end  # items of another kind: "in 1985, Austria, Finland …"
+        at = found.end()
+        for _ in range(MAX_LIST_ITEM_WORDS):  # the last item: its words up to a function word or a sign
+            word = _LIST_ITEM_RE.match(sentence, at)
+            if word is None or word.group(1).lower() in self.stopwords:
+                break
+            at = word.end()
+        return at if at > found.end() else end
 
     def _gaps(self, words: list[_Word], gap: GapQuestion) -> dict[int, float]:
         """Where an object question's answer starts in a sentence: right after a run of the question's
@@ -1075,6 +1120,24 @@ class ExtractiveGenerator:
                     ):
                         at += 1  # "their own"
                 found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
+        return found
+
+    def _phrases_at(self, words: list[_Word], gaps: dict[int, float], noun: set[str]) -> list[tuple[int, int]]:
+        """(first, last) of the run of content words from each gap to the end of its clause or a function
+        word, where it holds a question word: chunks stop at question words, and cut "the kinetic energy
+        expression" to "kinetic" for "What is the energy given by?", "two junior high schools" to "two
+        junior high" for "What does the school district include?" (a run opening with a question word is
+        no cut chunk: "in the [plant cuticle] and …"; nor a year and the noun of "which N": "his 1957 book")."""
+        found = []
+        for first in gaps:
+            last = first
+            while last + 1 < len(words) and not words[last + 1].stop and words[last + 1].clause == words[first].clause:
+                last += 1
+            run = words[first : last + 1]
+            if not run or run[0].stop or run[0].asked or not any(w.asked for w in run):
+                continue
+            if not (noun.intersection(self._terms(run[-1].text)) and run[0].text[:1].isdigit()):
+                found.append((first, last))
         return found
 
     def _gap_bonus(self, words: list[_Word], first: int, gaps: dict[int, float]) -> float:
@@ -1396,28 +1459,6 @@ def _chunks(
 _NOUN_PHRASE_JOINERS = frozenset(
     {"of", "and", "de", "da", "do", "dos", "di", "del", "della", "du", "des", "von", "van", "y", "e", "et", "und"}
 )
-
-
-def _phrases_at(words: list[_Word], gaps: dict[int, float]) -> list[tuple[int, int]]:
-    """(first, last) of the run of content words from each gap to the end of its clause or a function
-    word, where it holds a question word and ends with another word: chunks stop at question words, and
-    cut "the kinetic energy expression" to "kinetic" for "What is the energy given by?" (one opening
-    with a question word is no cut chunk: "in the [plant cuticle] and …")."""
-    found = []
-    for first in gaps:
-        last = first
-        while last + 1 < len(words) and not words[last + 1].stop and words[last + 1].clause == words[first].clause:
-            last += 1
-        run = words[first : last + 1]
-        if (
-            first < len(words)
-            and not run[0].stop
-            and not run[0].asked
-            and any(w.asked for w in run)
-            and not run[-1].asked
-        ):
-            found.append((first, last))
-    return found
 
 
 def _one_noun_phrase(words: list[_Word]) -> bool:
