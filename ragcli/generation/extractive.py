@@ -720,11 +720,12 @@ class ExtractiveGenerator:
         return None
 
     def _subject(self, question: str, sentence: str) -> str | None:
-        """For an English question asking what does something ("What thrives in the Central Valley?"),
-        the subject of the sentence's same verb when the question's other words follow it within a few
-        words: "Fremont cottonwood and valley oak thrive in the Central Valley" → all of "Fremont
-        cottonwood and valley oak", question words ("valley") and a relative clause included, which
-        spans between the question's words leave out."""
+        """For an English question asking what or who does something ("What thrives in the Central
+        Valley?"), the subject of the sentence's same verb when most of the question's other words follow
+        it within a few words: "Fremont cottonwood and valley oak thrive in the Central Valley" → all of
+        "Fremont cottonwood and valley oak", question words ("valley") and a relative clause included,
+        which spans between the question's words leave out. For "what" and the same verb made passive,
+        its agent (`_passive_agent`)."""
         asked = _SUBJECT_QUESTION_RE.match(question)
         if asked is None:
             return None
