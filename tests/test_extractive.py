@@ -1222,6 +1222,11 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Ottorino Respighi",
         ),
         (
+            "The Austrian scientist Karl von Frisch decoded the dance language.",
+            "Who decoded the dance language?",
+            "Karl von Frisch",
+        ),
+        (
             "The Wailwun people of northwestern New South Wales saw the stars as a nest.",
             "Who saw the stars as a nest?",
             "The Wailwun people of northwestern New South Wales",

@@ -264,10 +264,12 @@ _SUBORDINATE_OPENING_RE = re.compile(
 )  # a sentence opening with a subordinate clause, which its first comma ends
 _CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
 _SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
+# the small words inside a name: "Leonardo da Vinci", "Sa`d ibn Abi Waqqas"
+_PARTICLES = "ibn|bin|ben|al|el|da|de|di|del|della|do|dos|das|du|van|von|der|la|le"
 # a title before a name ending a subject: "Italian composer [Ottorino Respighi]" (not "Sa`d ibn Abi Waqqas")
 _TITLED_NAME_RE = re.compile(
-    r"\b(?!(?:the|a|an|and|or|ibn|bin|ben|al|el|da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s)[a-z]+\s+"
-    r"([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)$"
+    rf"\b(?!(?:the|a|an|and|or|{_PARTICLES})\s)[a-z]+\s+"
+    rf"([A-Z][\w'’.-]*(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’.-]*)*)$"
 )
 _TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
@@ -295,7 +297,7 @@ MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their 
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
-_NAME_PARTICLE_RE = re.compile(r"\s+(?:da|de|di|del|della|do|dos|das|du|van|von|der|la|le)\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_NAME_PARTICLE_RE = re.compile(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
 # a quotation (one character too, or the marks of '"Y"("s")' pair up wrongly), or a Markdown code span
 _QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`")
@@ -602,9 +604,7 @@ class ExtractiveGenerator:
         predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
         if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
-            titled = _TITLED_NAME_RE.search(predicate or "") if who_did else None
-            if titled and predicate and not PREPOSITIONS.intersection(predicate[: titled.start(1)].lower().split()):
-                predicate = titled.group(1)  # "Italian composer [Ottorino Respighi]", not "people of [New South Wales]"
+            predicate = _untitled(predicate) if predicate and who_did else predicate
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
             return Generation(f"{predicate} [{top.number}]", [top.number], len(sources))
         if (
@@ -619,15 +619,8 @@ class ExtractiveGenerator:
         # "How is Bigfoot described?" → "… is usually described as [a large, hairy … humanoid]"; "How is the
         # size indicated?" → "indicated [by points (.) or slashes]"; "What do economists say about …?" →
         # "economists say that [the country won't be …]"
-        clause = next(
-            (
-                said
-                for asked_re, marker_re in _CLAUSE_AFTER_VERB
-                if (said := self._said_after_verb(question, top.sentence, asked_re, marker_re))
-            ),
-            None,
-        )
-        if clause and kind is None and not naming:
+        clause = self._clause_after_verb(question, top.sentence) if kind is None and not naming else None
+        if clause:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
@@ -815,6 +808,14 @@ class ExtractiveGenerator:
         if len(agent.split()) > MAX_NAMED_SUBJECT_WORDS or self._only_stopwords(agent):
             return None
         return agent
+
+    def _clause_after_verb(self, question: str, sentence: str) -> str | None:
+        """What the first of the `_CLAUSE_AFTER_VERB` question forms the question has finds in the sentence."""
+        for asked_re, marker_re in _CLAUSE_AFTER_VERB:
+            said = self._said_after_verb(question, sentence, asked_re, marker_re)
+            if said:
+                return said
+        return None
 
     def _said_after_verb(
         self, question: str, sentence: str, asked_re: re.Pattern[str], marker_re: re.Pattern[str]
@@ -1280,6 +1281,15 @@ def _english_participle(word: str, markers: Markers) -> bool:
     forms = markers.forms.get(lowered)
     past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
     return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past
+
+
+def _untitled(subject: str) -> str:
+    """A name a subject ends with after its title: "Italian composer [Ottorino Respighi]"; the subject
+    itself for one with a preposition before the name ("The Wailwun people of northwestern New South Wales")."""
+    titled = _TITLED_NAME_RE.search(subject)
+    if titled is None or PREPOSITIONS.intersection(subject[: titled.start(1)].lower().split()):
+        return subject
+    return titled.group(1)
 
 
 def _to_clause_end(sentence: str, at: int) -> str:
