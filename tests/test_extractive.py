@@ -1274,6 +1274,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What does the myth have the coyote introducing?",
             "work, suffering and death",
         ),
+        # a region of a place is part of its name
+        (
+            "The language is still spoken by the Christians of northern Iraq and its surrounds.",
+            "Where do the Christians live?",
+            "northern Iraq",
+        ),
         # the gap's noun phrase, ending with a question word
         (
             "The public school district, Cedar Falls Community Schools, includes two junior high schools and six "

@@ -122,6 +122,7 @@ SPAN_RES = {
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
 _NAME_NUMBER_RE = re.compile(rf"\s(?!{_YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
+_REGION_RE = re.compile(r"\b(?:(?:north|south)(?:-?(?:east|west))?ern|eastern|western|central)\s+$")
 LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
@@ -179,6 +180,8 @@ def typed_spans(
             numbered = _NAME_NUMBER_RE.match(sentence, end)  # "Apollo 17", "Resolution 31/72", "Boeing 747"
             if numbered and text.split()[-1].lower() not in stopwords:
                 end = numbered.end()
+            region = _REGION_RE.search(sentence, 0, start)  # "northern Iraq", "central Asia": a part of the place
+            start = region.start() if region else start
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
         if words and not words <= asked:
             spans.append((start, end))
