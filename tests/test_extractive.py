@@ -1280,6 +1280,40 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Where do the Christians live?",
             "northern Iraq",
         ),
+        (
+            "Croydon is a major office area in the south east of England.",
+            "Where is Croydon a major office area?",
+            "south east of England",
+        ),
+        # a state's code after a city's name is part of the place
+        (
+            "In summer 2001 the dancers performed in Washington, DC at the folk festival.",
+            "Where did the dancers perform in summer 2001?",
+            "Washington, DC",
+        ),
+        # the means after a verb or two and "with", "into"
+        (
+            "Other diseases can be prevented or ameliorated with appropriate nutrition.",
+            "How can other diseases be prevented?",
+            "with appropriate nutrition",
+        ),
+        (
+            "The tribes of the region are traditionally divided into two large groups.",
+            "How are the tribes of the region traditionally divided?",
+            "into two large groups",
+        ),
+        # "How are X?" asks for the predicate
+        (
+            "The distances between stations however are usually short.",
+            "How are the distances between stations?",
+            "usually short",
+        ),
+        # "What are X called?" asks for a name, not for the subject of "X are"
+        (
+            "Like cyanobacteria, the thylakoids are studded with light collecting structures called phycobilisomes.",
+            "What are the light collecting structures called?",
+            "phycobilisomes",
+        ),
         # the gap's noun phrase, ending with a question word
         (
             "The public school district, Cedar Falls Community Schools, includes two junior high schools and six "

@@ -200,7 +200,9 @@ _AS_RE = re.compile(r"(?=\b(\w+)\s+(?:[\w'’-]+\s+){0,3}?(?P<said>as)\s)", re.I
 _MEANS_QUESTION_RE = re.compile(
     rf"^\W*how\s+(?:is|are|was|were|{_MODALS}\s+[^?]*?\bbe)\s+[^?]*?\b(?P<verb>[a-z]+)\W*$", re.IGNORECASE
 )
-_MEANS_RE = re.compile(r"(?=\b(\w+)\s+(?:\w+\s+)?(?P<said>by|through|using|via|with)\s)", re.IGNORECASE)
+_MEANS_RE = re.compile(  # "indicated by", "prevented or ameliorated with", "divided into"
+    r"(?=\b(\w+)\s+(?:\w+\s+){0,2}?(?P<said>by|through|using|via|with|into)\s)", re.IGNORECASE
+)
 # "How does the coyote bring winter into the world?" and "… into the world [by stealing light …]": any of
 # its words before "by" and a gerund
 _HOW_DOES_QUESTION_RE = re.compile(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?P<verb>[^?]+)", re.IGNORECASE)
@@ -259,6 +261,7 @@ _HELPING_END_RE = re.compile(
     re.IGNORECASE,
 )
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
+_HOW_IS_RE = re.compile(r"^\W*how\s+(?:is|are|was|were)\s+(?P<subject>[^?]+?)\s*[?？]*\s*$", re.IGNORECASE)
 _SUBORDINATE_OPENING_RE = re.compile(
     r"^\W*(?:because|although|though|since|while|whereas|if|when|once|unless|as)\s", re.IGNORECASE
 )  # a sentence opening with a subordinate clause, which its first comma ends
@@ -653,13 +656,18 @@ class ExtractiveGenerator:
     def _definition(self, question: str, sentence: str) -> str | None:
         """For a question asking what something is, the rest of a sentence that opens with that thing
         and a copula ("The varroa mite (Varroa destructor) is the most serious pest …"): its predicate;
-        or the subject of one whose predicate opens with it ("CsA nephrotoxicity is a major cause of …")."""
-        asked = DEFINITION_RE.search(question)
+        or the subject of one whose predicate opens with it ("CsA nephrotoxicity is a major cause of …").
+        "How are the distances between stations?" asks for the predicate too ("… are [usually short]")."""
+        how = _HOW_IS_RE.search(question)
+        asked = DEFINITION_RE.search(question) or how
         copula = _COPULA_RE.search(sentence) if asked else None
         if asked is None or copula is None or len(asked.group("subject").split()) > MAX_DEFINED_WORDS:
             return None
-        if _english_participle(asked.group("subject").split()[0], self.markers):
-            return None  # a passive, "Who was ordered to lead …?", asks for its subject (`_subject`)
+        said_words = asked.group("subject").lower().split()
+        if _english_participle(said_words[0], self.markers) or said_words[-1] in _NAMING_WORDS | _NAMING_AS_WORDS:
+            return None  # "Who was ordered to lead …?" asks for a subject (`_subject`), "What are X called?" a name
+        if how and (_english_participle(said_words[-1], self.markers) or said_words[-1].endswith("ing")):
+            return None  # "How is the size indicated?" asks for a means (`_clause_after_verb`)
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
         predicate = _first_clause(sentence[copula.end() :])
@@ -669,6 +677,8 @@ class ExtractiveGenerator:
         said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
         if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
             return predicate or None
+        if how:
+            return None
         # the other way round: "What is a major cause of X?" and "CsA nephrotoxicity is a major cause of X"
         opening = " ".join(predicate.split()[: len(asked.group("subject").split()) + MAX_SUBJECT_EXTRA])
         named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")

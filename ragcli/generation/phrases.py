@@ -122,7 +122,11 @@ SPAN_RES = {
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
 _NAME_NUMBER_RE = re.compile(rf"\s(?!{_YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
-_REGION_RE = re.compile(r"\b(?:(?:north|south)(?:-?(?:east|west))?ern|eastern|western|central)\s+$")
+_STATE_CODE_RE = re.compile(r",\s[A-Z]{2}\b(?![-'’.]?\w)")
+_REGION_RE = re.compile(  # "northern [Iraq]", "the south east of [England]"
+    r"\b(?:(?:north|south)(?:-?(?:east|west))?ern\s+|eastern\s+|western\s+|central\s+"
+    r"|(?:north|south|east|west)(?:[\s-]?(?:east|west))?\s+of\s+(?:the\s+)?)$"
+)
 LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
@@ -180,6 +184,8 @@ def typed_spans(
             numbered = _NAME_NUMBER_RE.match(sentence, end)  # "Apollo 17", "Resolution 31/72", "Boeing 747"
             if numbered and text.split()[-1].lower() not in stopwords:
                 end = numbered.end()
+            coded = _STATE_CODE_RE.match(sentence, end)  # "Washington, DC", "Portland, OR": one place
+            end = coded.end() if coded else end
             region = _REGION_RE.search(sentence, 0, start)  # "northern Iraq", "central Asia": a part of the place
             start = region.start() if region else start
         words = {w.lower() for w in re.findall(r"\w+", sentence[start:end])}
