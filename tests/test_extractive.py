@@ -1302,6 +1302,21 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "How are the tribes of the region traditionally divided?",
             "into two large groups",
         ),
+        # names with "del", "della" …
+        ("The meeting was held in Punta del Este, Uruguay, in 1962.", "Where was the meeting held?", "Punta del Este"),
+        # "How had X identified itself?"; a clause after a comma and a pronoun is another one
+        (
+            "The resolution stated that as the country had officially identified itself as a socialist government, it "
+            "was incompatible with the system.",
+            "How had the country officially identified itself?",
+            "as a socialist government",
+        ),
+        # a quoted word inside a subject is no clause break
+        (
+            'Fixing or choosing the "x"-axis determines the "y"-axis up to direction.',
+            "What determines the y-axis up to direction?",
+            'Fixing or choosing the "x"-axis',
+        ),
         # "How are X?" asks for the predicate
         (
             "The distances between stations however are usually short.",

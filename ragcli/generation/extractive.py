@@ -189,7 +189,7 @@ _REPORTED_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 _DESCRIBED_QUESTION_RE = re.compile(
-    r"^\W*how\s+(?:is|are|was|were|do|does|did)\b[^?]*?\b(?P<verb>described|viewed|seen|regarded|considered|portrayed"
+    r"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had)\b[^?]*?\b(?P<verb>described|viewed|seen|regarded|considered|portrayed"
     r"|depicted|characteri[sz]ed|perceived|identified|describe|view|see|regard|consider|portray|depict|characteri[sz]e"
     r"|perceive|identify)\b(?:\s+(?:the|a|an|this|these|their|its|his|her)?\s*[\w'’-]+){0,3}\W*$",  # "… portray the coyote?"
     re.IGNORECASE,
@@ -217,7 +217,7 @@ _CAUSE_RE = re.compile(
     r"|(?:results?|resulted|stems?)\s+from|(?:caused|brought\s+about|brought\s+on|triggered)\s+by)\s+"
 )
 _REASON_END_RE = re.compile(
-    r"\s*(?:\((?![^()]{1,10}\))|[;:]|,\s+(?:whereas|while|but|which|and)\b|\.\s*$"
+    r"\s*(?:\((?![^()]{1,10}\))|[;:]|,\s+(?:whereas|while|but|which|and|it|he|she|they|we|there)\b|\.\s*$"
     r"|,\s+(?:often|usually|sometimes|always|generally|typically|frequently|mostly|normally|occasionally|rarely"
     r"|perhaps|probably|possibly)\b)"  # an adverb's aside: "to be reborn, often many times, in order to …"
 )
@@ -236,6 +236,7 @@ _SUBJECT_QUESTION_RE = re.compile(
 _SUBJECT_START_RE = re.compile(
     r"[;:()\[\]\"“”]|\s[-–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE
 )
+_QUOTED_WORD_RE = re.compile(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"Lex"': no clause break
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
 _THAT_RE = re.compile(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
@@ -761,7 +762,10 @@ class ExtractiveGenerator:
             held = set(rest).intersection(t for w in following for t in self._terms(w.group()))
             if 2 * len(held) < len(set(rest)):  # most of them: "arises mainly from these [holes]"
                 continue
-            before = _SUBJECT_START_RE.split(sentence[: word.start()])[-1]
+            before = sentence[: word.start()]
+            # where the subject starts: after the last clause break, not at a quoted word ('the "x"-axis')
+            masked = _QUOTED_WORD_RE.sub(lambda quoted: "_" * len(quoted.group()), before)
+            before = before[max((m.end() for m in _SUBJECT_START_RE.finditer(masked)), default=0) :]
             reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
             stripped = _HELPING_END_RE.sub("", before)  # "most states have [invested]", "was then [unveiled]"

@@ -116,7 +116,8 @@ SPAN_RES = {
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
     "name": re.compile(
-        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|de\s+|von\s+|van\s+)?[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|(?:de|del|della|di|da|du|der|dos|das|von|van)\s+)?"
+        r"[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
         r"(?:,?\s+(?:Jr|Sr)\b\.?)?"  # "Harry Shum, Jr."
     ),
 }
