@@ -1302,6 +1302,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "How are the tribes of the region traditionally divided?",
             "into two large groups",
         ),
+        # a phrase before the question word sets the scene, it is no part of the question's form
+        (
+            "A water wheel consists of one rim with many paddles fixed to a central axle.",
+            "In a water wheel, what are the paddles fixed to?",
+            "central axle",
+        ),
         # names with "del", "della" …
         ("The meeting was held in Punta del Este, Uruguay, in 1962.", "Where was the meeting held?", "Punta del Este"),
         # "How had X identified itself?"; a clause after a comma and a pronoun is another one

@@ -363,7 +363,9 @@ _LIST_RE = re.compile(
     rf"(?:,\s+(?!and\b|or\b)[\w'’-]+(?:\s+(?!and\b|or\b)[\w'’-]+){{0,{MAX_LIST_ITEM_WORDS - 1}}})+,?\s+(?:and|or)\s+"
 )
 _LIST_ITEM_RE = re.compile(r"[ \t]*([\w'’-]+)")  # the last item's words, one by one
-_ACCORDING_RE = re.compile(r"^\W*(?:according\s+to|in\s+the\s+(?:view|opinion|words)\s+of)\s+[^,?]+,\s*", re.I)
+_OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: "In a steam turbine, what …"
+    r"^\W*(?:according\s+to\s+)?[^,?]{1,60},\s*(?=(?:what|which|who|whom|whose|where|when|how|why)\b)", re.I
+)
 _ARTICLES = frozenset({"a", "an", "the"})
 _NEGATIONS = frozenset({"not", "never", "n't"})
 _NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
@@ -512,8 +514,9 @@ class ExtractiveGenerator:
         terms = self.question_terms(question)
         if not terms or not sources:
             return Generation("", [], len(sources))
-        # whose account it asks for is a term, no part of its form: "According to Socrates, what inspires poetry?"
-        question = _ACCORDING_RE.sub("", question)
+        # a phrase before the question word is terms, no part of its form: "According to Socrates, what
+        # inspires poetry?", "In a steam turbine, what are rotors mounted on?"
+        question = _OPENING_PHRASE_RE.sub("", question)
         weights = {t: self.term_weight(t) for t in terms}
         total = math.fsum(weights.values())  # exactly rounded: the same whatever order a set iterates in
         kind = question_kind(question)
