@@ -999,9 +999,7 @@ class ExtractiveGenerator:
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
         ranges = {c for c in (_word_range(words, start, end, sentence) for start, end in spans) if c is not None}
         gaps = self._gaps(words, asked.gap) if asked.gap else {}
-        if (
-            not typed
-        ):  # the whole noun phrase at a gap, question words inside: "given by [the kinetic energy expression]"
+        if not typed:  # the whole noun phrase at a gap, question words inside: "given by [the kinetic energy …]"
             ranges.update((a, b, words[a].start, words[b].end) for a, b in self._phrases_at(words, gaps, asked.noun))
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
