@@ -1308,6 +1308,18 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "In a water wheel, what are the paddles fixed to?",
             "central axle",
         ),
+        # a place named by a preposition and its noun
+        (
+            "The starch they make collects outside the chloroplast.",
+            "Where does the starch collect?",
+            "outside the chloroplast",
+        ),
+        # a clause answer without a closing phrase the question says itself
+        (
+            "The broadcaster intends to double its output from the city by 2016.",
+            "What does the broadcaster intend to do by 2016?",
+            "double its output from the city",
+        ),
         # names with "del", "della" …
         ("The meeting was held in Punta del Este, Uruguay, in 1962.", "Where was the meeting held?", "Punta del Este"),
         # "How had X identified itself?"; a clause after a comma and a pronoun is another one

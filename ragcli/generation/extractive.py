@@ -367,6 +367,9 @@ _OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: 
     r"^\W*(?:according\s+to\s+)?[^,?]{1,60},\s*(?=(?:what|which|who|whom|whose|where|when|how|why)\b)", re.I
 )
 _ARTICLES = frozenset({"a", "an", "the"})
+# places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
+_CLOSING_PHRASE_RE = re.compile(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
+_LOCATIVES = frozenset({"inside", "outside", "beside", "beneath", "underneath", "beyond", "near", "within"})
 _NEGATIONS = frozenset({"not", "never", "n't"})
 _NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
@@ -827,9 +830,18 @@ class ExtractiveGenerator:
         return agent
 
     def _clause_after_verb(self, question: str, sentence: str) -> str | None:
-        """What the first of the `_CLAUSE_AFTER_VERB` question forms the question has finds in the sentence."""
+        """What the first of the `_CLAUSE_AFTER_VERB` question forms the question has finds in the sentence,
+        without a closing phrase the question says itself ("double media output [by 2016]")."""
         for asked_re, marker_re in _CLAUSE_AFTER_VERB:
             said = self._said_after_verb(question, sentence, asked_re, marker_re)
+            closing = _CLOSING_PHRASE_RE.search(said or "")
+            if (
+                said
+                and closing
+                and closing.start()
+                and self._only_asked(closing.group(1), self.question_terms(question))
+            ):
+                said = said[: closing.start()]
             if said:
                 return said
         return None
@@ -1470,6 +1482,9 @@ def _chunks(
     candidates = list(runs)
     for (a, b), (c, d) in pairwise(runs):
         joiner = words[b + 1]
+        if a == b and words[a].text.lower() in _LOCATIVES and c == b + 2 and joiner.text.lower() in _ARTICLES:
+            candidates.append((a, d))  # "outside the chloroplast", "inside the fort"
+            continue
         if joiner.text.lower() in not_joiners:  # "the crew noticed a strange odor": not one phrase
             continue
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
