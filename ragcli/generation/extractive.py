@@ -348,9 +348,6 @@ MAX_AGENT_REACH = 4  # words from a German or Dutch agent to its participle ("vo
 MAX_POSSESSOR_WORDS = 5  # words of a name owning an agent ("by New York Law School's Professor …")
 MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio Tito", "por la dinastía")
 
-# a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
-# "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
-# noun, the same rule cut "notó un olor extraño" down to the verb "notó"
 # where a noun phrase after "by" ends: a preposition other than "of", or "and" before a verb
 _AGENT_END_RE = re.compile(
     r"\s(?:at|in|on|for|from|to|with|during|after|before|since|until|under|over|into|through|as)\s"
@@ -366,12 +363,15 @@ _LIST_ITEM_RE = re.compile(r"[ \t]*([\w'’-]+)")  # the last item's words, one 
 _OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: "In a steam turbine, what …"
     r"^\W*(?:according\s+to\s+)?[^,?]{1,60},\s*(?=(?:what|which|who|whom|whose|where|when|how|why)\b)", re.I
 )
-_ARTICLES = frozenset({"a", "an", "the"})
-# places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
+# a phrase closing a clause answer, which the question may say itself: "… [by 2016]"
 _CLOSING_PHRASE_RE = re.compile(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
+# places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
 _LOCATIVES = frozenset({"inside", "outside", "beside", "beneath", "underneath", "beyond", "near", "within"})
-_NEGATIONS = frozenset({"not", "never", "n't"})
-_NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
+_NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not classified as", "don't"
+# a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
+# "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
+# noun, the same rule cut "notó un olor extraño" down to the verb "notó"
+_ARTICLES = frozenset({"a", "an", "the"})
 _POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
@@ -786,20 +786,7 @@ class ExtractiveGenerator:
             kept = subject.split()
             while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
                 kept.pop(0)  # "But [the introduction of the saddle]"
-            articles = [k for k, w in enumerate(kept) if k > 1 and w.lower() in _ARTICLES]
-            dated = SPAN_RES["date"].match(" ".join(kept[1:])) if kept and kept[0].lower() in PREPOSITIONS else None
-            if dated and len(dated.group().split()) + 1 < len(kept):
-                kept = kept[len(dated.group().split()) + 1 :]  # "In 1980 [Nicolae Ceaușescu]"
-            elif kept and kept[0].lower() in PREPOSITIONS:
-                named = [
-                    k
-                    for k in range(2, len(kept))
-                    if kept[k][:1].isupper() and kept[k - 1].islower() and kept[k - 1] not in _ARTICLES
-                ]
-                if articles:
-                    kept = kept[articles[-1] :]  # "In Germany [the Holy Roman Emperor]"
-                elif named:
-                    kept = kept[named[0] :]  # "In the Kharrar caravan raid [Sa`d ibn Abi Waqqas]"
+            kept = _without_opening_phrase(kept)
             for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
                 if (
                     _english_participle(kept[k], self.markers)
@@ -1068,14 +1055,7 @@ class ExtractiveGenerator:
                 score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
             # "What did Rutherford call the particles?" → "called the particles protons"; "To whom had Darwin
             # shown his theory?" → "shown his theory to their mutual friend [Joseph Hooker]"
-            # (not for a year or an amount before the noun of "which N": "in his [1957] book 'An Economic …'")
-            if not (
-                asked.noun
-                and asked.kind is None
-                and last + 1 < len(words)
-                and asked.noun.intersection(self._terms(words[last + 1].text))
-                and _amount_or_date(sentence, start, end)
-            ):
+            if not self._amount_before_noun(words, sentence, (last, start, end), asked):
                 score += self._gap_bonus(words, first, gaps)
             if (start, end) in quoted:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
@@ -1085,6 +1065,20 @@ class ExtractiveGenerator:
                     # the object the question asks for, "work" of "work, suffering and death": the whole list
                     best = (score, _tidy(sentence[start : self._list_end(sentence, start, end)]))
         return best
+
+    def _amount_before_noun(
+        self, words: list[_Word], sentence: str, span: tuple[int, int, int], asked: _Question
+    ) -> bool:
+        """Whether an untyped span is a year or an amount before the noun of "which N": no answer at a
+        gap, but what describes it ("in his [1957] book 'An Economic Theory of Democracy'")."""
+        last, start, end = span  # its last word, its first and end characters
+        return bool(
+            asked.noun
+            and asked.kind is None
+            and last + 1 < len(words)
+            and asked.noun.intersection(self._terms(words[last + 1].text))
+            and _amount_or_date(sentence, start, end)
+        )
 
     def _list_end(self, sentence: str, start: int, end: int) -> int:
         """Where the list a span opens ends: after "[work], suffering and death" its last item (items
@@ -1137,7 +1131,7 @@ class ExtractiveGenerator:
                     continue
                 if not self._in_order(words, i, asked[:j]):
                     continue
-                if any(w.text.lower() in _NEGATIONS for w in words[max(0, i - 2) : i]):
+                if any(_NEGATION_RE.search(w.text) for w in words[max(0, i - 2) : i]):
                     continue  # "are not classified as [true sharks] …, but as a distinct group"
                 at = i + size
                 if at < len(words) and words[at].stop and not words[at].asked:  # "the", "a", "its"
@@ -1176,7 +1170,7 @@ class ExtractiveGenerator:
         if first in gaps:
             return gaps[first]
         for at in range(first, max(-1, first - MAX_GAP_LEAD - 1), -1):
-            if at in gaps and at > 0 and words[at - 1].text.lower() in _ARTICLES | _POSSESSIVES:
+            if at < first and at in gaps and at > 0 and words[at - 1].text.lower() in _ARTICLES | _POSSESSIVES:
                 return gaps[at]
             before = words[at - 1] if at > 0 else None
             if before is None or before.stop or before.asked or before.clause != words[first].clause:
@@ -1308,6 +1302,21 @@ def _english_participle(word: str, markers: Markers) -> bool:
     forms = markers.forms.get(lowered)
     past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
     return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past
+
+
+def _without_opening_phrase(words: list[str]) -> list[str]:
+    """A subject's words without a phrase opening the sentence before it: "In 1980 [Nicolae Ceaușescu]",
+    "In Germany [the Holy Roman Emperor]", "In the Kharrar caravan raid [Sa`d ibn Abi Waqqas]"."""
+    if not words or words[0].lower() not in PREPOSITIONS:
+        return words
+    dated = SPAN_RES["date"].match(" ".join(words[1:]))
+    if dated and len(dated.group().split()) + 1 < len(words):
+        return words[len(dated.group().split()) + 1 :]
+    articles = [k for k, w in enumerate(words) if k > 1 and w.lower() in _ARTICLES]
+    if articles:
+        return words[articles[-1] :]
+    named = (k for k in range(2, len(words)) if words[k][:1].isupper() and words[k - 1].islower())
+    return words[next((k for k in named if words[k - 1] not in _ARTICLES), 0) :]
 
 
 def _untitled(subject: str) -> str:
