@@ -1308,6 +1308,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "In a water wheel, what are the paddles fixed to?",
             "central axle",
         ),
+        # "What year …?" asks for the year of a full date; a season of a year is a date
+        ("Tesla died of heart failure on 7 January 1943 in New York.", "What year did Tesla die?", "1943"),
+        (
+            "In the summer of 1521 Luther broadened his attacks to core doctrines.",
+            "When did Luther broaden his attacks to core doctrines?",
+            "summer of 1521",
+        ),
         # a place named by a preposition and its noun
         (
             "The starch they make collects outside the chloroplast.",

@@ -262,6 +262,8 @@ _HELPING_END_RE = re.compile(
     re.IGNORECASE,
 )
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
+_YEAR_QUESTION_RE = re.compile(r"\b(?:what|which)\s+year\b", re.IGNORECASE)  # "In which year …?", "What year …?"
+_FOUR_DIGIT_YEAR_RE = re.compile(r"\b(?:1\d|20)\d\d\b")
 _HOW_IS_RE = re.compile(r"^\W*how\s+(?:is|are|was|were)\s+(?P<subject>[^?]+?)\s*[?？]*\s*$", re.IGNORECASE)
 _SUBORDINATE_OPENING_RE = re.compile(
     r"^\W*(?:because|although|though|since|while|whereas|if|when|once|unless|as)\s", re.IGNORECASE
@@ -648,6 +650,8 @@ class ExtractiveGenerator:
         if best is None:  # the sentences share terms but hold nothing else: the best one, whole
             return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         _, text, number = best
+        if kind == "date" and _YEAR_QUESTION_RE.search(question):
+            text = _year_of(text)  # "What year did Tesla die?" → "1943", not "7 January 1943"
         return Generation(f"{text} [{number}]", [number], len(sources))
 
     def _in_context(self, top: _Scored, sources: Sequence[Hit]) -> str:
@@ -1317,6 +1321,13 @@ def _without_opening_phrase(words: list[str]) -> list[str]:
         return words[articles[-1] :]
     named = (k for k in range(2, len(words)) if words[k][:1].isupper() and words[k - 1].islower())
     return words[next((k for k in named if words[k - 1] not in _ARTICLES), 0) :]
+
+
+def _year_of(date: str) -> str:
+    """The year of a date that says more ("7 January 1943", "summer of 1521" → the year); a range of
+    years or a decade as it is."""
+    years = _FOUR_DIGIT_YEAR_RE.findall(date)
+    return years[0] if len(years) == 1 and len(date.split()) > 1 else date
 
 
 def _untitled(subject: str) -> str:

@@ -107,7 +107,8 @@ SPAN_RES = {
     ),
     "date": re.compile(
         # "the early 1990s", "the late 19th century", "mid-1850s": the part of the decade or century too
-        rf"\b(?:early|late|mid)[\s-](?:{_YEAR}s?\b|\d{{1,2}}(?:st|nd|rd|th)\s+century)|{_YEAR_RANGE}|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
+        rf"\b(?:early|late|mid)[\s-](?:{_YEAR}s?\b|\d{{1,2}}(?:st|nd|rd|th)\s+century)|{_YEAR_RANGE}"
+        rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{_YEAR}\b|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{_YEAR}(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
