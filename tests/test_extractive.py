@@ -1308,6 +1308,12 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "In a water wheel, what are the paddles fixed to?",
             "central axle",
         ),
+        # a chunk does not run across "and" into a verb
+        (
+            "Alford pled guilty to second-degree murder and said he was doing so to avoid a death sentence.",
+            "What did Alford plead guilty to?",
+            "second-degree murder",
+        ),
         # "What year …?" asks for the year of a full date; a season of a year is a date
         ("Tesla died of heart failure on 7 January 1943 in New York.", "What year did Tesla die?", "1943"),
         (

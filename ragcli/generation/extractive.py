@@ -982,12 +982,12 @@ class ExtractiveGenerator:
                 starts = {start for start, _ in spans}  # a name opening the agent is the answer, not more
                 agents = [
                     (a, b)
-                    for a, b in _chunks(words, self.not_joiners)
+                    for a, b in self._chunks(words)
                     if words[a].start not in starts and _one_noun_phrase(words[a : b + 1])
                 ]
                 spans = spans + [(words[a].start, words[b].end) for a, b in agents if self._agent(words, a, b)]
             if asked.naming:  # "What is the name of the spiritual teacher?" → "known as a guru", no capital
-                given = [(a, b) for a, b in _chunks(words, self.not_joiners) if _after_naming(words, a)]
+                given = [(a, b) for a, b in self._chunks(words) if _after_naming(words, a)]
                 spans = spans + [(words[a].start, words[b].end) for a, b in given]
         else:  # chunks, names and quotations
             quoted = {
@@ -995,7 +995,7 @@ class ExtractiveGenerator:
                 for m in _QUOTED_RE.finditer(sentence)
                 if len(m.group(1) or m.group(2)) > 1
             }
-            chunks = _chunks(words, self.not_joiners, of_the=asked.where)
+            chunks = self._chunks(words, of_the=asked.where)
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in chunks]
             if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
@@ -1149,6 +1149,15 @@ class ExtractiveGenerator:
                 found[at] = max(found.get(at, 0.0), GAP_BONUS + (ENCLOSED_BONUS if enclosed else 0.0))
         return found
 
+    def _chunks(self, words: list[_Word], of_the: bool = False) -> list[tuple[int, int]]:
+        """`_chunks` with this language's joiners (and, in English, its verbs' past forms)."""
+        english = self.analyzer.settings.language == "en"
+        return _chunks(words, self.not_joiners, of_the, self._past_form if english else None)
+
+    def _past_form(self, word: str) -> bool:
+        """An English verb's past form: "said", "married" (not "Vail")."""
+        return word.islower() and _english_participle(word, self.markers)
+
     def _phrases_at(self, words: list[_Word], gaps: dict[int, float], noun: set[str]) -> list[tuple[int, int]]:
         """(first, last) of the run of content words from each gap to the end of its clause or a function
         word, where it holds a question word: chunks stop at question words, and cut "the kinetic energy
@@ -1258,7 +1267,7 @@ class ExtractiveGenerator:
         """Whether a sentence names the agent of the question's verb in the passive ("Foi projetado
         pelo engenheiro Heitor da Silva Costa" for "Quem projetou …?")."""
         words = self._words(sentence, terms)
-        return any(self._agent(words, a, b, verbs) for a, b in _chunks(words, self.not_joiners))
+        return any(self._agent(words, a, b, verbs) for a, b in self._chunks(words))
 
     def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
         """Whether a span is a name right after the question's noun ("critic Dave Marsh"), or any phrase
@@ -1479,12 +1488,16 @@ def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tupl
 
 
 def _chunks(
-    words: list[_Word], not_joiners: frozenset[str] = frozenset(), of_the: bool = False
+    words: list[_Word],
+    not_joiners: frozenset[str] = frozenset(),
+    of_the: bool = False,
+    verb: Callable[[str], bool] | None = None,
 ) -> list[tuple[int, int]]:
     """Candidate spans: runs of content words (neither stopwords nor question words) within a clause,
     and each run joined to the next across one short function word ("unit of flux", "Lane and Vail")
     that is neither an article (which opens a new phrase) nor an auxiliary verb; with `of_the`, across
-    "of the" too (a place: "the center of the city")."""
+    "of the" too (a place: "the center of the city"); with `verb`, not across "and" to a lone verb
+    before a function word ("second-degree murder and [said] he …")."""
     runs: list[tuple[int, int]] = []
     start = None
     for i, word in enumerate(words):
@@ -1506,6 +1519,9 @@ def _chunks(
             candidates.append((a, d))  # "outside the chloroplast", "inside the fort"
             continue
         if joiner.text.lower() in not_joiners:  # "the crew noticed a strange odor": not one phrase
+            continue
+        lone_verb = verb is not None and c == d and d + 1 < len(words) and words[d + 1].stop and verb(words[c].text)
+        if lone_verb and joiner.text.lower() in ("and", "or"):
             continue
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))
