@@ -92,7 +92,12 @@ and "Ira Wade, a noted expert on Voltaire and …, has …"). An English questio
 ("What thrives in the Central Valley?", "What was unveiled …?") whose best sentence has the same verb
 followed by the question's other words is answered with that verb's subject, whole ("Fremont cottonwood
 and valley oak", "The instruction that the CPU fetches from memory"; without what it adds aside between
-commas or an opening phrase): chunks leave out the question words it may hold.
+commas or an opening phrase): chunks leave out the question words it may hold. "Who …?" takes the same
+verb's subject too, without a title before a name ("Italian composer [Ottorino Respighi]"); "What inspires
+X?" the agent of "X is inspired by …". Questions answered by what follows their verb and a marker are one
+table (`_CLAUSE_AFTER_VERB`): "How is X described?" ("as …"), "How is X indicated?" ("by …", "into …"),
+"How does X do Y?" ("by [doing]"), "What did X agree to do?" (the infinitive), "What do economists say?"
+("that …"). A phrase before the question word ("According to Socrates, what …?") counts as terms only.
 
 The answer is the best span, cited (with `--answer-style sentence`, the sentence it comes from; `long`,
 that sentence with the ones before and after it in its passage). "No answer" (empty) only when no passage shares a content term with
@@ -111,7 +116,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.markers import Markers
-from ragcli.generation.phrases import COORDINATION_RE, LEADING_ARTICLE_RE, SPAN_RES, typed_spans
+from ragcli.generation.phrases import COORDINATION_RE, LEADING_ARTICLE_RE, SPAN_RES, YEAR, typed_spans
 from ragcli.generation.questions import (
     AUXILIARIES,
     BE_FORMS,
@@ -263,7 +268,7 @@ _HELPING_END_RE = re.compile(
 )
 _APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
 _YEAR_QUESTION_RE = re.compile(r"\b(?:what|which)\s+year\b", re.IGNORECASE)  # "In which year …?", "What year …?"
-_FOUR_DIGIT_YEAR_RE = re.compile(r"\b(?:1\d|20)\d\d\b")
+_FOUR_DIGIT_YEAR_RE = re.compile(rf"\b{YEAR}\b")  # the date spans' own year
 _HOW_IS_RE = re.compile(r"^\W*how\s+(?:is|are|was|were)\s+(?P<subject>[^?]+?)\s*[?？]*\s*$", re.IGNORECASE)
 _SUBORDINATE_OPENING_RE = re.compile(
     r"^\W*(?:because|although|though|since|while|whereas|if|when|once|unless|as)\s", re.IGNORECASE

@@ -15,8 +15,8 @@ import re
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_RE = re.compile(_MONTH)
-_YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
-_YEAR_RE = re.compile(_YEAR)
+YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
+_YEAR_RE = re.compile(YEAR)
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
 _SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
@@ -75,8 +75,8 @@ _EARLY_YEAR = (
 )
 # a span of years is one date: "between 2005 and 2010", "from 1990 to 1995", "1939–1945", "1939-45"
 _YEAR_RANGE = (
-    rf"\bbetween\s{_YEAR}\sand\s{_YEAR}\b|\bfrom\s{_YEAR}\s(?:to|until|till)\s{_YEAR}\b"
-    rf"|\b{_YEAR}\s?[–-]\s?(?:{_YEAR}|\d\d)\b"
+    rf"\bbetween\s{YEAR}\sand\s{YEAR}\b|\bfrom\s{YEAR}\s(?:to|until|till)\s{YEAR}\b"
+    rf"|\b{YEAR}\s?[–-]\s?(?:{YEAR}|\d\d)\b"
 )
 # a time told by a named period or event ("after the Second World War", "during the Middle Ages")
 _EVENT_TIME = (
@@ -107,10 +107,11 @@ SPAN_RES = {
     ),
     "date": re.compile(
         # "the early 1990s", "the late 19th century", "mid-1850s": the part of the decade or century too
-        rf"\b(?:early|late|mid)[\s-](?:{_YEAR}s?\b|\d{{1,2}}(?:st|nd|rd|th)\s+century)|{_YEAR_RANGE}"
-        rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{_YEAR}\b|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
+        rf"\b(?:early|late|mid)[\s-](?:{YEAR}s?\b|\d{{1,2}}(?:st|nd|rd|th)\s+century)|{_YEAR_RANGE}"
+        rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{YEAR}\b"  # "summer of 1521"
+        rf"|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{_YEAR}(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
         rf"|{_EVENT_TIME}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
@@ -123,7 +124,7 @@ SPAN_RES = {
     ),
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
-_NAME_NUMBER_RE = re.compile(rf"\s(?!{_YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
+_NAME_NUMBER_RE = re.compile(rf"\s(?!{YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
 _STATE_CODE_RE = re.compile(r",\s[A-Z]{2}\b(?![-'’.]?\w)")
 _REGION_RE = re.compile(  # "northern [Iraq]", "the south east of [England]"
     r"\b(?:(?:north|south)(?:-?(?:east|west))?ern\s+|eastern\s+|western\s+|central\s+"
