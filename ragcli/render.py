@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ragcli.records import Hit, Skipped
+from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
 if TYPE_CHECKING:
     from ragcli.answering import Answer
@@ -39,19 +40,9 @@ SOURCE_WIDTH = 36  # the sources table's path column; longer paths lose their mi
 SOURCE_VIEWS = ("auto", "full", "cited", "compact", "none")
 CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that it never wraps at 80 columns
 
-# Terminal control sequences (ECMA-48), removed whole so that neither their effect nor their
-# parameters show: CSI (ESC [ or 8-bit 0x9b: colours, clear screen, cursor moves), strings ended by
-# BEL or ST (ESC ] OSC: window titles, OSC 8 hyperlinks; ESC P/X/^/_ and 8-bit 0x90/0x98/0x9d-0x9f:
-# DCS, SOS, PM, APC), and the other escapes (ESC, intermediates, one final byte: reset, charsets).
-# A string without its terminator loses only its introducer.
-_SEQUENCE_RE = re.compile(
-    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x00-\x1f\x7f-\x9f]*(?:\x07|\x1b\\|\x9c)"
-    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
-)
-# What is left to neutralise: C0/C1 control characters but the newline, and the bidirectional
-# embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069), which reorder what a
-# terminal shows ("invoice\u202efdp.exe" would read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
+# What is left to neutralise once the sequences (TERMINAL_SEQUENCE_RE) are gone: C0/C1 control
+# characters but the newline, and the bidirectional embedding, override and isolate controls
+# (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows ("invoice\u202efdp.exe" would read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -59,7 +50,7 @@ def printable(text: str, newlines: bool = False) -> str:
     """`text` safe for a terminal: escape sequences removed whole, other control characters (bells,
     NUL, CR, tabs, bidi overrides) as spaces, newlines as spaces unless `newlines`. Nothing in a
     question, a corpus, a file name or an answer can drive the terminal."""
-    return _neutralise(_SEQUENCE_RE.sub("", text), newlines)
+    return _neutralise(TERMINAL_SEQUENCE_RE.sub("", text), newlines)
 
 
 def _neutralise(text: str, newlines: bool = False) -> str:
@@ -74,7 +65,7 @@ def _printable_with_positions(text: str) -> tuple[str, list[int]]:
     pieces: list[str] = []
     positions: list[int] = []
     done = kept = 0
-    for match in _SEQUENCE_RE.finditer(text):
+    for match in TERMINAL_SEQUENCE_RE.finditer(text):
         piece = text[done : match.start()]
         pieces.append(piece)
         positions.extend(range(kept, kept + len(piece)))

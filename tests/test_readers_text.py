@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,63 @@ def test_code_and_config_keep_exact_line_citations(tmp_path: Path, name: str, co
     for passage in passages:  # each passage cites the line its first word is on
         assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
     assert passages[-1].line >= 8
+
+
+# --- text captured from a terminal ----------------------------------------------------------------
+
+COLOURED_LOG = (
+    "build started\n"
+    "\x1b[1m\x1b[32mPASS\x1b[0m tests/unit\n"
+    "\x1b[31merror\x1b[0m: cannot open \x1b]8;;file:///tmp/config.toml\x07config.toml\x1b]8;;\x07\n"
+    "grep found foo\x1b[01;31m\x1b[Kbar\x1b[m\x1b[Kbaz here\n"
+)
+MAN_PAGE = "N\bNA\bAM\bME\bE\n     ls - list directory contents\n\n_\bu_\bs_\be with care\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "build.log",
+            COLOURED_LOG,
+            "build started\nPASS tests/unit\nerror: cannot open config.toml\ngrep found foobarbaz here\n",
+        ),
+        ("ls.1", MAN_PAGE, "NAME\n     ls - list directory contents\n\nuse with care\n"),
+        ("notes.txt", "plain \x1b[7mreverse\x1b[27m video", "plain reverse video"),
+    ],
+)
+def test_terminal_sequences_and_overstrikes_are_removed_from_the_text_indexed(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
+    """Colour codes glued to words made them unsearchable ("31merror") and put "0m" into answers;
+    the text indexed is what the terminal showed, on the same lines."""
+    root = write_files(tmp_path, {name: content})
+    docs, _reader = read([root])
+    assert docs[name].text == expected
+    lines = expected.splitlines()
+    for passage in split_document(docs[name], ChunkSettings(size=2, overlap=0)):  # citations keep their line
+        assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
+
+
+def test_terminal_sequences_in_records_and_in_a_streamed_file_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ragcli.readers.text as text_module
+
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 8)
+    record = {"id": "r1", "title": "\x1b[1mBold\x1b[0m title", "text": "an \x1b[4munderlined\x1b[24m word"}
+    long_log = "".join(f"line {n} \x1b[33mwarning\x1b[0m number {n}\n" for n in range(200))
+    root = write_files(tmp_path, {"r.jsonl": json.dumps(record) + "\n", "long.txt": long_log})
+    documents = list(CorpusReader([root]).documents())
+    (r1,) = [d for d in documents if d.id == "r1"]
+    assert (r1.title, r1.text) == ("Bold title", "an underlined word")
+    segments = [d for d in documents if d.path == "long.txt"]  # one document, streamed in segments
+    text = "".join(d.text for d in segments)
+    assert len(segments) > 1 and "\x1b" not in text and text.count(" warning number") == 200
+    assert all(
+        segment.line == 1 + "".join(d.text for d in segments[:n]).count("\n") for n, segment in enumerate(segments)
+    )
 
 
 # --- ignore files and globs ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from rich.text import Text
 
 from ragcli.render import SafeConsole, answer_panel, printable, snippet
+from ragcli.terminal_text import without_terminal_sequences
 
 # OSC 8 hyperlink, OSC 0 and OSC 2 window titles (BEL- and ST-terminated), clear screen, a 256-colour
 # SGR rich never emits, a bell, 8-bit CSI and OSC (C1), a right-to-left override.
@@ -141,9 +142,14 @@ def test_hits_table_answer_panel_and_info(hostile_index: Path) -> None:
 
 
 def test_json_output_keeps_the_data_as_it_is(hostile_index: Path) -> None:
+    """JSON is data: it keeps what the index holds. The index holds the corpus's text as a terminal
+    shows it (readers remove control sequences, `terminal_text`), other characters as they are, and
+    file names as they are."""
     found = run("query", "waggle dance", "--no-generate", "--json", "--index", str(hostile_index))
     hits = json.loads(found.stdout)["hits"]
-    assert any(HOSTILE in h["text"] for h in hits) and any(NAME in h["path"] for h in hits)
+    shown = without_terminal_sequences(HOSTILE)
+    assert shown != HOSTILE and "pink\x07" in shown and "\u202eexe.pdf" in shown
+    assert any(shown in h["text"] for h in hits) and any(NAME in h["path"] for h in hits)
     assert "\x1b" not in found.stdout  # JSON escapes C0 controls (\u001b)
 
 

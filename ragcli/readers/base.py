@@ -24,6 +24,7 @@ from typing import IO, Protocol, runtime_checkable
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
 from ragcli.records import Document, Skipped, SourceFile
+from ragcli.terminal_text import without_terminal_sequences
 
 BINARY_SNIFF_BYTES = 8192
 COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
@@ -212,14 +213,15 @@ class SourceInput:
             yield number, None
 
     def read_text(self) -> str:
-        """The whole file as text: binary content is skipped, non-UTF-8 read as cp1252/Latin-1 with a warning."""
+        """The whole file as text: binary content is skipped, non-UTF-8 read as cp1252/Latin-1 with a
+        warning, terminal control sequences removed (`terminal_text`)."""
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
         text, codec = decode_text(data)
         if codec != "utf-8-sig":
             self.context.warn(f"{self.rel}: not valid UTF-8, read as {codec}")
-        return text
+        return without_terminal_sequences(text)
 
 
 @dataclass

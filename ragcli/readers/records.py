@@ -34,6 +34,7 @@ from ragcli.readers.base import (
     format_size,
 )
 from ragcli.records import Document
+from ragcli.terminal_text import without_terminal_sequences
 
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
 TEXT_FIELDS = ("text", "contents", "content", "body", "passage")
@@ -107,7 +108,7 @@ def record_document(
     fields = context.fields
     text_field = _pick(record, fields.text, TEXT_FIELDS)
     title_field = _pick(record, fields.title, TITLE_FIELDS)
-    title = _scalar_text(record.get(title_field)) if title_field else ""
+    title = without_terminal_sequences(_scalar_text(record.get(title_field))) if title_field else ""
     text = record.get(text_field) if text_field is not None else None
     if text is not None and not isinstance(text, str):
         context.bad_record(where, f"field {text_field!r} is not a string")
@@ -123,7 +124,7 @@ def record_document(
             context.skip_record(where, "empty text and no title")
             return
     else:
-        body = str(text)
+        body = without_terminal_sequences(str(text))
     id_field = _pick(record, fields.id, ID_FIELDS)
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
     doc_id = str(record[id_field]) if id_field is not None and record[id_field] is not None else fallback_id

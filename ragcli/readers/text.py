@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 from ragcli.readers.base import SourceInput, SuffixReader
 from ragcli.records import Document
+from ragcli.terminal_text import without_terminal_sequences
 
 STREAM_TEXT_BYTES = 16 << 20  # uncompressed text files larger than this are read in segments
 SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
@@ -38,7 +39,7 @@ def _segments(source: SourceInput, title: str) -> Iterator[Document]:
         pending += decoder.decode(block, final=not block)
         while len(pending) >= SEGMENT_CHARS or (not block and pending):
             cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
-            text, pending = pending[:cut], pending[cut:]
+            text, pending = without_terminal_sequences(pending[:cut]), pending[cut:]
             yield Document(
                 source.rel,
                 text,

@@ -1,0 +1,35 @@
+"""Terminal control sequences in text: what the renderer removes before printing, and what readers
+remove from the text they index.
+
+A file captured from a terminal (a build log, `script` output, `grep --color=always`, nroff's man
+pages) holds colour codes and overstrikes around its words: indexed as they are, "\\x1b[31mred\\x1b[0m"
+makes the word "red" unsearchable and puts "0m" into answers. Written by hand: the ECMA-48 grammar is
+a few lines of regular expression, and no well-kept library strips sequences from arbitrary text
+(rich parses only SGR, for its own rendering).
+"""
+
+from __future__ import annotations
+
+import re
+
+# ECMA-48 sequences, matched whole so that neither their effect nor their parameters remain: CSI
+# (ESC [ or 8-bit 0x9b: colours, clear screen, cursor moves), strings ended by BEL or ST (ESC ] OSC:
+# window titles, OSC 8 hyperlinks; ESC P/X/^/_ and 8-bit 0x90/0x98/0x9d-0x9f: DCS, SOS, PM, APC), and
+# the other escapes (ESC, intermediates, one final byte: reset, charsets). A string without its
+# terminator loses only its introducer. None spans a line break.
+TERMINAL_SEQUENCE_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x00-\x1f\x7f-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+# nroff's overstrike: "b\bb" is a bold b, "_\bu" an underlined u; the character before a backspace
+# is the one overstruck.
+_OVERSTRUCK_RE = re.compile(r"[^\n]\x08")
+
+
+def without_terminal_sequences(text: str) -> str:
+    """`text` as a terminal would show it, for indexing: control sequences removed whole and each
+    overstrike reduced to its last character. Line breaks stay, so line numbers still hold."""
+    if "\x1b" not in text and "\x9b" not in text and "\x08" not in text:
+        return text  # the common case: three fast scans (the 8-bit strings other than CSI are rarer still)
+    return _OVERSTRUCK_RE.sub("", TERMINAL_SEQUENCE_RE.sub("", text))
