@@ -316,6 +316,7 @@ READERS: Registry[Reader] = Registry(
         "pdf",
         "docx",
         "pptx",
+        "notebook",
         "sql",
         "code",
         "plain",

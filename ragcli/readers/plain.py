@@ -41,7 +41,7 @@ def _suffixes(*groups: str) -> frozenset[str]:
 
 CODE_SUFFIXES = _suffixes(
     # programming languages
-    ".py .pyi .pyx .ipynb .js .mjs .cjs .jsx .ts .tsx .mts .cts .vue .svelte .go .rs .java .kt .kts .scala .sc "
+    ".py .pyi .pyx .js .mjs .cjs .jsx .ts .tsx .mts .cts .vue .svelte .go .rs .java .kt .kts .scala .sc "
     ".groovy .gradle .clj .cljs .cljc .edn .c .h .cc .cpp .cxx .c++ .hpp .hh .hxx .h++ .inl .ipp .m .mm .cs .fs "
     ".fsx .vb .swift .rb .rake .gemspec .php .pl .pm .pod .t .lua .r .jl .hs .lhs .ml .mli .ex .exs .erl .hrl "
     ".el .lisp .lsp .scm .ss .rkt .dart .zig .nim .cr .d .f .f90 .f95 .for .ada .adb .ads .pas .pp .tcl .v .sv "

@@ -1,0 +1,126 @@
+"""Jupyter notebooks (.ipynb): the cells people wrote and the text they printed, not the file's JSON.
+
+Read as raw text, a notebook indexed its JSON keys, escaped newlines and the base64 of every plotted
+image (thousands of junk terms). Here a notebook is one document whose text is its cells in order:
+Markdown and raw cells as written, code cells' source, then each code cell's text outputs (printed
+streams, a result's `text/plain`, an error's name and message, each cut at MAX_OUTPUT_CHARS; images,
+HTML and widgets left out, tracebacks too). A Markdown cell that opens with a heading starts a new
+section, and each section is one segment: passages never run from one section into the next, and
+each cites the cell its section starts at as its page (`analysis.ipynb:p4` is cell 4, counted from 1
+over every cell, as Jupyter lists them). Title: the first heading, else the metadata's title, else the
+file name.
+
+nbformat 4 and the older 3 (cells in `worksheets`, code in `input`) are read. Parsed with the standard
+library's json: the format is plain JSON, and nbformat itself (jsonschema validation, upgrades)
+would add dependencies and reject notebooks that Jupyter opens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
+from ragcli.readers.markup import markdown_title
+from ragcli.records import Document
+from ragcli.terminal_text import without_terminal_sequences
+
+MAX_OUTPUT_CHARS = 2_000  # of one output: a printed table or log is kept in part, a progress bar's flood cut
+_TEXT_OUTPUTS = ("stream", "execute_result", "display_data", "pyout", "error", "pyerr")
+_HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")  # an ATX heading's opening (not "#hashtag")
+
+
+@dataclass(frozen=True)
+class Cell:
+    number: int  # 1-based, over every cell of the notebook
+    kind: str  # markdown, code, raw (nbformat 3: heading too)
+    text: str  # the source, then (code) the text outputs
+
+
+def _joined(value: object) -> str:
+    """A multiline field: nbformat stores a list of lines or one string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(line for line in value if isinstance(line, str))
+    return ""
+
+
+def _output_text(output: object) -> str:
+    if not isinstance(output, dict) or output.get("output_type") not in _TEXT_OUTPUTS:
+        return ""
+    if output["output_type"] in ("error", "pyerr"):
+        text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip(": ")
+    elif output["output_type"] == "stream":
+        text = _joined(output.get("text"))
+    else:  # a result or display: its plain-text form only (nbformat 3 keeps it in "text")
+        data = output.get("data")
+        text = _joined(data.get("text/plain")) if isinstance(data, dict) else _joined(output.get("text"))
+    text = without_terminal_sequences(text).strip()
+    return text[:MAX_OUTPUT_CHARS]
+
+
+def _cells(notebook: object) -> tuple[list[Cell], int]:
+    """The cells with text, and how many cells the notebook has (blank ones too)."""
+    if not isinstance(notebook, dict):
+        raise Skip("not a Jupyter notebook: the file is not a JSON object")
+    raw = notebook.get("cells")
+    if raw is None and isinstance(notebook.get("worksheets"), list):  # nbformat 3
+        raw = [cell for sheet in notebook["worksheets"] if isinstance(sheet, dict) for cell in sheet.get("cells") or []]
+    if not isinstance(raw, list):
+        raise Skip("not a Jupyter notebook: no list of cells")
+    cells = []
+    for number, cell in enumerate(raw, start=1):
+        if not isinstance(cell, dict):
+            continue
+        kind = str(cell.get("cell_type", ""))
+        source = _joined(cell.get("source") if "source" in cell else cell.get("input"))
+        if kind == "heading":  # nbformat 3's heading cell: Markdown's heading of that level
+            level = cell.get("level")
+            depth = max(1, min(level, 6)) if isinstance(level, int) else 1
+            source, kind = f"{'#' * depth} {source}", "markdown"
+        parts = [without_terminal_sequences(source).strip()]
+        outputs = cell.get("outputs")
+        if kind == "code" and isinstance(outputs, list):
+            parts += [_output_text(output) for output in outputs]
+        text = "\n\n".join(part for part in parts if part)
+        if text:
+            cells.append(Cell(number, kind, text))
+    return cells, len(raw)
+
+
+def _sections(cells: list[Cell]) -> Iterator[list[Cell]]:
+    """The cells cut before each Markdown cell that opens with a heading."""
+    section: list[Cell] = []
+    for cell in cells:
+        if section and cell.kind == "markdown" and _HEADING.match(cell.text):
+            yield section
+            section = []
+        section.append(cell)
+    if section:
+        yield section
+
+
+class NotebookReader(SuffixReader):
+    name = "notebook"
+    suffixes = frozenset({".ipynb"})
+
+    def read(self, source: SourceInput) -> Iterator[Document]:
+        text = source.read_text()
+        try:
+            notebook = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise Skip(f"not a Jupyter notebook: invalid JSON at line {exc.lineno} ({exc.msg})") from None
+        cells, count = _cells(notebook)
+        metadata = notebook.get("metadata")
+        named = metadata.get("title") if isinstance(metadata, dict) else None
+        heading = markdown_title("\n\n".join(cell.text for cell in cells if cell.kind == "markdown"))
+        title = heading or (named.strip() if isinstance(named, str) and named.strip() else None)
+        document = PagedDocument(source, count, title)
+        for section in _sections(cells):
+            yield document.page(section[0].number, "\n\n".join(cell.text for cell in section))
+
+
+READER = NotebookReader()

@@ -1,0 +1,139 @@
+"""The Jupyter notebook reader: cells and their text outputs, in sections cited by cell, never the JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from clihelpers import invoke
+from conftest import write_files
+
+from ragcli.readers.notebook import MAX_OUTPUT_CHARS
+from ragcli.readers.walk import CorpusReader
+from ragcli.records import Document
+
+PNG = base64.b64encode(bytes(range(256)) * 40).decode()
+
+
+def cell(kind: str, source: str, outputs: list[dict] | None = None) -> dict:
+    lines = source.splitlines(keepends=True)
+    found: dict = {"cell_type": kind, "metadata": {}, "source": lines}
+    if kind == "code":
+        found |= {"execution_count": 1, "outputs": outputs or []}
+    return found
+
+
+NOTEBOOK_V4 = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3"}, "title": "ignored: the heading wins"},
+    "cells": [
+        cell("markdown", "# Hive survey\nCounting colonies in spring."),
+        cell(
+            "code",
+            "colonies = survey()\nprint(len(colonies))",
+            [
+                {"output_type": "stream", "name": "stdout", "text": ["412 colonies\n"]},
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"image/png": PNG, "text/plain": ["<Figure size 640x480>"], "text/html": ["<b>x</b>"]},
+                },
+            ],
+        ),
+        cell("markdown", ""),  # blank: counted, not read
+        cell("markdown", "## Losses\nWinter losses by region."),
+        cell(
+            "code",
+            "losses.mean()",
+            [
+                {"output_type": "execute_result", "execution_count": 2, "metadata": {}, "data": {"text/plain": "0.23"}},
+                {
+                    "output_type": "error",
+                    "ename": "KeyError",
+                    "evalue": "'north'",
+                    "traceback": ["\x1b[0;31mKeyError\x1b[0m Traceback (most recent call last)", "secret frame"],
+                },
+                {"output_type": "stream", "name": "stderr", "text": "x" * (MAX_OUTPUT_CHARS + 500)},
+            ],
+        ),
+    ],
+}
+
+NOTEBOOK_V3 = {
+    "nbformat": 3,
+    "metadata": {"name": "old"},
+    "worksheets": [
+        {
+            "cells": [
+                {"cell_type": "heading", "level": 1, "source": ["Legacy apiary notes"], "metadata": {}},
+                {
+                    "cell_type": "code",
+                    "input": ["queens = 7"],
+                    "language": "python",
+                    "outputs": [{"output_type": "pyout", "text": ["7 queens"], "metadata": {}}],
+                },
+            ]
+        }
+    ],
+}
+
+
+def read(root: Path) -> tuple[list[Document], dict[str, str]]:
+    reader = CorpusReader([root])
+    documents = list(reader.documents())
+    return documents, {s.path: s.reason for s in reader.report.skipped}
+
+
+def test_cells_and_text_outputs_in_sections_cited_by_the_cell_they_start_at(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"survey.ipynb": json.dumps(NOTEBOOK_V4, indent=1)})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [(d.page, d.continuation) for d in documents] == [(1, False), (4, True)]
+    assert {d.title for d in documents} == {"Hive survey"} and documents[0].metadata["pages"] == 5
+    first, second = (d.text for d in documents)
+    assert first == (
+        "# Hive survey\nCounting colonies in spring.\n\ncolonies = survey()\nprint(len(colonies))"
+        "\n\n412 colonies\n\n<Figure size 640x480>"
+    )
+    assert second.startswith("## Losses\nWinter losses by region.\n\nlosses.mean()\n\n0.23\n\nKeyError: 'north'\n\n")
+    assert second.endswith("x" * MAX_OUTPUT_CHARS)  # a flood of output, cut
+    everything = first + second
+    for left_out in (PNG[:40], "<b>", "cell_type", "Traceback", "secret frame", "\x1b"):
+        assert left_out not in everything
+
+
+def test_an_nbformat_3_notebook_is_read(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"old.ipynb": json.dumps(NOTEBOOK_V3)})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [(d.title, d.page, d.text) for d in documents] == [
+        ("Legacy apiary notes", 1, "# Legacy apiary notes\n\nqueens = 7\n\n7 queens")
+    ]
+
+
+def test_a_cell_is_cited_through_the_cli_and_what_is_no_notebook_is_skipped(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "c",
+        {
+            "survey.ipynb": json.dumps(NOTEBOOK_V4, indent=1),
+            "cut.ipynb": json.dumps(NOTEBOOK_V4)[:300],
+            "list.ipynb": "[1, 2]",
+            "nocells.ipynb": json.dumps({"metadata": {}}),
+        },
+    )
+    index = str(tmp_path / "idx")
+    result = invoke("index", str(root), "--index", index, "--json")
+    assert result.exit_code == 0, result.output
+    reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert reasons.pop("cut.ipynb").startswith("not a Jupyter notebook: invalid JSON at line 1 (")
+    assert reasons == {
+        "list.ipynb": "not a Jupyter notebook: the file is not a JSON object",
+        "nocells.ipynb": "not a Jupyter notebook: no list of cells",
+    }
+    result = invoke("query", "winter losses north", "--index", index, "--no-generate", "--json")
+    hits = json.loads(result.stdout)["hits"]
+    assert (hits[0]["path"], hits[0]["page"]) == ("survey.ipynb", 4)
+    result = invoke("info", "--index", index, "--json")
+    assert json.loads(result.stdout)["terms"] < 60  # the cells' words, not the image's base64
