@@ -1531,6 +1531,41 @@ def test_main_clause_ends_where_a_subordinate_clause_starts(question: str, main:
             "Ice on the north face lasts longer since 1990.",
             "Ice on the north face lasts longer since 1990.",
         ),
+        (
+            "Ice on the north face lasts longer since early 1990.",
+            "Ice on the north face lasts longer since early 1990.",
+        ),
+        # a reason that opens the sentence, in capitals, ends at the comma that brings the question back
+        (
+            "Since the ridge shades it and the wind is weaker, ice on the north face lasts longer.",
+            "the ridge shades it and the wind is weaker",
+        ),
+        (
+            "Due to the shade of the ridge, ice on the north face lasts longer.",
+            "the shade of the ridge",
+        ),
+        (
+            "In spring, mainly as a result of the shade, ice on the north face lasts longer.",
+            "the shade",
+        ),
+        # a result drawn from what the sentence said first: the clause before "so", "thus", "therefore"
+        (
+            "The ridge shades the north face all day, so ice on the north face lasts longer.",
+            "The ridge shades the north face all day",
+        ),
+        (
+            "Secondly the ridge shades the face and thus ice on the north face lasts longer.",
+            "the ridge shades the face",
+        ),
+        (
+            "When winter comes, the ridge shades the face; therefore, ice on the north face lasts longer.",
+            "the ridge shades the face",
+        ),
+        # not a result: "so that" is a purpose, and a "so" before other words than the question's says nothing
+        (
+            "The ridge shades the face, so climbers avoid it; ice on the north face lasts longer.",
+            "The ridge shades the face, so climbers avoid it; ice on the north face lasts longer.",
+        ),
     ],
 )
 def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expected: str) -> None:

@@ -186,7 +186,25 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 # their movement (…)" → "they are restricted in their movement"
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
 _REASON_RE = re.compile(
-    r"\b(?:because(?:\s+of)?|since(?!\s+\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that)\s+"
+    r"\b(?:because(?:\s+of)?|since(?!\s+(?:\S+\s+){0,2}\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that"
+    r"|in\s+(?:response|reaction)\s+to|on\s+account\s+of|thanks\s+to|for\s+fear\s+(?:of|that)"
+    r"|in\s+(?:an\s+)?(?:effort|attempt|bid)\s+to|with\s+the\s+(?:aim|goal|intention|purpose)\s+of|in\s+protest\s+(?:against|at|of))\s+",
+    re.IGNORECASE,  # "Since the blockade was lifted, …", "Due to …"; not "since early 2000", "since the 1850s"
+)
+# a result the sentence draws from what it said before: "… complimenting Augustine's knowledge, [so] Augustine
+# was evidently well educated", "… act as a bactericide [and thus] inhibit …", "…, [and as a result] other …"
+_RESULT_RE = re.compile(
+    r"(?:,|;|\s+and)\s+(?:and\s+)?(?:so(?!\s+(?:that|on|forth|far|much|many)\b)|thus|therefore|hence|consequently"
+    r"|as\s+a\s+(?:result|consequence)(?!\s+of))\b,?\s+",
+    re.IGNORECASE,
+)
+# what opens a clause without being its reason: a discourse adverb ("Secondly"), a subordinate clause
+# ("while the women flee in panic, Achilles prepares …")
+_CLAUSE_OPENING_RE = re.compile(
+    r"^\W*(?:(?:first|second|third|fourth|finally|however|moreover|furthermore|also|additionally|similarly"
+    r"|likewise|mainly|partly|largely|primarily|probably|perhaps)(?:ly)?\b,?\s+"
+    r"|(?:while|when|whereas|although|though|if|after|before|once|as)\s[^,;]*,\s+)+",
+    re.IGNORECASE,
 )
 _REPORTED_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:do|does|did|had|has|have)\s+[^?]*?\b(?P<verb>say|claim|argue|believe|think|state|report|suggest"
@@ -640,8 +658,7 @@ class ExtractiveGenerator:
         if clause:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
-            reason = _REASON_RE.search(top.sentence) if _WHY_RE.match(question) else None
-            said = _to_clause_end(top.sentence, reason.end()) if reason else ""
+            said = self._reason(question, top.sentence) if _WHY_RE.match(question) else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _to_clause_end(top.sentence, cause.end()) if cause else ""
@@ -658,6 +675,29 @@ class ExtractiveGenerator:
         if kind == "date" and _YEAR_QUESTION_RE.search(question):
             text = _year_of(text)  # "What year did Tesla die?" → "1943", not "7 January 1943"
         return Generation(f"{text} [{number}]", [number], len(sources))
+
+    def _reason(self, question: str, sentence: str) -> str:
+        """The reason a sentence gives for what a "why" question asks ("" if it gives none): what follows
+        "because", "since", "due to" … to the end of that clause, and to the comma that brings the
+        question's own words back ("Since [the blockade was lifted …], American merchants were free to
+        trade"); else the clause before "so", "thus", "therefore", "as a result" when the question's
+        words follow that word ("[Pope Gregory … complimenting Augustine's knowledge], so Augustine was
+        evidently well educated")."""
+        asked = self.question_terms(question)
+        marker = _REASON_RE.search(sentence)
+        if marker:
+            said = _to_clause_end(sentence, marker.end())
+            for comma in re.finditer(r",\s+", said):
+                clause = re.split(r"[,;]", said[comma.end() :], maxsplit=1)[0]
+                if asked.intersection(self._passage_terms(clause)):
+                    return _tidy(said[: comma.start()])
+            return said
+        result = _RESULT_RE.search(sentence)
+        drawn = re.split(r";", sentence[result.end() :], maxsplit=1)[0] if result else ""
+        if result is None or not asked.intersection(self._passage_terms(drawn)):
+            return ""
+        before = re.split(r";\s+", sentence[: result.start()])[-1]
+        return _tidy(_CLAUSE_OPENING_RE.sub("", before))
 
     def _in_context(self, top: _Scored, sources: Sequence[Hit]) -> str:
         """The answering sentence ("sentence" style), or it with the sentences before and after it in
