@@ -1600,3 +1600,27 @@ def test_the_answer_does_not_depend_on_the_order_a_set_iterates_in() -> None:
         for seed in (10, 11, 16, 24)
     }
     assert len(answers) == 1
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What is the waggle dance?", "a figure of eight"),
+        ("¿Qué es la danza del meneo?", "una figura en forma de ocho"),
+    ],
+)
+def test_what_is_x_prefers_the_sentence_that_defines_x_over_one_that_names_it(question: str, expected: str) -> None:
+    """A Markdown heading ("How honeybees communicate: the waggle dance") opens the passage and shares
+    the question's words; the sentence saying what the dance is answers."""
+    english = (
+        "How honeybees communicate: the waggle dance\n\nWhen a forager finds flowers, she returns to the hive. "
+        "The waggle dance is a figure of eight. In the middle run the dancer waggles."
+    )
+    spanish = (
+        "Cómo se comunican las abejas: la danza del meneo\n\nCuando una pecorea encuentra flores, vuelve a la "
+        "colmena. La danza del meneo es una figura en forma de ocho. En la carrera central la abeja se menea."
+    )
+    passage = spanish if question.startswith("¿") else english
+    analyzer = Analyzer(AnalyzerSettings(language="es")) if question.startswith("¿") else None
+    generator = ExtractiveGenerator(analyzer) if analyzer else ExtractiveGenerator()
+    assert generator.generate(question, hits(passage)).text == f"{expected} [1]"

@@ -338,6 +338,7 @@ MAX_JOINER_CHARS = 3
 RANK_BONUS = 0.05  # the sentence's passage: 1st + 0.05, 2nd + 0.025 …
 POSITION_BONUS = 0.03  # the sentence's place in its passage: 1st + 0.03, 2nd + 0.015 …
 TYPE_BONUS = 0.1  # a sentence holding the kind of phrase the question asks for
+DEFINES_BONUS = 0.1  # a sentence that defines what a "What is X?" question asks ("X is …"), over one naming X
 SPAN_WEIGHT = 0.5  # how much a span's own score adds to its sentence's
 LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character beyond the second)
 BREAK_DISTANCE = 2  # punctuation between a question word and a span counts as this many words
@@ -563,6 +564,7 @@ class ExtractiveGenerator:
         naming = self.analyzer.settings.language == "en" and bool(_NAMING_QUESTION_RE.search(question))
         sort = _KIND_OF_RE.search(question)
         sort_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
+        defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
         asked = _Question(
             question,
             terms,
@@ -611,6 +613,7 @@ class ExtractiveGenerator:
                         else 0.0
                     )
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
+                    + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
                 )
                 reach = score + (1 - share) * context
                 (bare if sentence_terms <= terms or self._heading(sentence) else scored).append(
