@@ -42,7 +42,8 @@ def test_how_many_eggs_answers_with_the_count_of_eggs(sample_index: Path) -> Non
 @pytest.mark.parametrize(
     "question, expected",
     [
-        ("What is propolis?", "bee glue"),
+        # the sentence that defines it, not the heading "Propolis, the bee glue" that opens the text
+        ("What is propolis?", "a sticky material that honeybees make from resins collected from tree buds and bark"),
         ("Where do bees collect propolis?", "tree buds and bark"),
         ("When did Langstroth patent the movable-frame hive?", "1852"),
     ],
@@ -1624,3 +1625,49 @@ def test_what_is_x_prefers_the_sentence_that_defines_x_over_one_that_names_it(qu
     analyzer = Analyzer(AnalyzerSettings(language="es")) if question.startswith("¿") else None
     generator = ExtractiveGenerator(analyzer) if analyzer else ExtractiveGenerator()
     assert generator.generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, expected, source",
+    [
+        # the heading "Beeswax and the honeycomb" opens the text of hive/beeswax.txt: it answered "honeycomb"
+        ("What is beeswax used for?", "candles, cosmetics, wood polish and foundation sheets", "hive/beeswax.txt"),
+        ("What is the waggle dance?", "a figure of eight", "behavior/waggle_dance.md"),
+        ("Why does honey not ferment?", "At this concentration yeasts cannot grow", "hive/honey_production.md"),
+    ],
+)
+def test_sample_corpus_questions_a_heading_used_to_answer(
+    sample_index: Path, question: str, expected: str, source: str
+) -> None:
+    """A passage's title run into its text (a Markdown, HTML or text heading) names what follows and
+    answers nothing while a sentence of the passages does."""
+    result = answer(question, sample_index, "extractive", k=5)
+    assert result.answer == f"{expected} [{result.citations[0]}]"
+    assert result.cited[0].doc_id == source
+
+
+def test_why_prefers_the_sentence_that_gives_a_reason() -> None:
+    text = (
+        "Uncapped honey with too much water can ferment in the jar. Bees fan the nectar until its water content "
+        "falls to 18 percent. At this concentration yeasts cannot grow, so the honey does not ferment."
+    )
+    answer = ExtractiveGenerator().generate("Why does honey not ferment?", hits(text))
+    assert answer.text == "At this concentration yeasts cannot grow [1]"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What enzyme begins to split sucrose?", "invertase"),
+        ("What are the castes of a honeybee colony?", "the queen, the workers and the drones"),
+        ("What are the parts of the body of a honeybee?", "the head, the thorax and the abdomen"),
+    ],
+)
+def test_a_name_given_to_the_questions_noun_and_a_list_after_its_colon(question: str, expected: str) -> None:
+    passage = (
+        "On the way, an enzyme called invertase, which the bee adds from her glands, begins to split sucrose "
+        "into the simpler sugars glucose and fructose. A honeybee colony is a single family, and every member "
+        "belongs to one of three castes: the queen, the workers and the drones. The body of a honeybee has three "
+        "parts: the head, the thorax and the abdomen."
+    )
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

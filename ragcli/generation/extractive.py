@@ -185,6 +185,7 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 # an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
 # their movement (…)" → "they are restricted in their movement"
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
+_ENUMERATION_RE = re.compile(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
 _REASON_RE = re.compile(
     r"\b(?:because(?:\s+of)?|since(?!\s+(?:\S+\s+){0,2}\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that"
     r"|in\s+(?:response|reaction)\s+to|on\s+account\s+of|thanks\s+to|for\s+fear\s+(?:of|that)"
@@ -339,6 +340,7 @@ RANK_BONUS = 0.05  # the sentence's passage: 1st + 0.05, 2nd + 0.025 …
 POSITION_BONUS = 0.03  # the sentence's place in its passage: 1st + 0.03, 2nd + 0.015 …
 TYPE_BONUS = 0.1  # a sentence holding the kind of phrase the question asks for
 DEFINES_BONUS = 0.1  # a sentence that defines what a "What is X?" question asks ("X is …"), over one naming X
+REASON_BONUS = 0.1  # a sentence that gives a reason ("…, so the honey does not ferment"), for a "why" question
 SPAN_WEIGHT = 0.5  # how much a span's own score adds to its sentence's
 LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character beyond the second)
 BREAK_DISTANCE = 2  # punctuation between a question word and a span counts as this many words
@@ -565,6 +567,7 @@ class ExtractiveGenerator:
         sort = _KIND_OF_RE.search(question)
         sort_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
         defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
+        why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
         asked = _Question(
             question,
             terms,
@@ -614,9 +617,11 @@ class ExtractiveGenerator:
                     )
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
+                    + (REASON_BONUS if why and self._reason(question, sentence) else 0.0)
                 )
                 reach = score + (1 - share) * context
-                (bare if sentence_terms <= terms or self._heading(sentence) else scored).append(
+                heading = sentence_terms <= terms or self._heading(sentence) or _is_title(sentence, hit.title)
+                (bare if heading else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
                 )
         scored = _whole_sentences(scored or bare)  # a heading answers only when nothing else does
@@ -639,7 +644,11 @@ class ExtractiveGenerator:
             return Generation(f"{_tidy(condition.group())} [{top.number}]", [top.number], len(sources))
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
-        predicate = self._definition(question, top.sentence) or self._apposition(question, top.sentence)
+        predicate = (
+            self._definition(question, top.sentence)
+            or self._apposition(question, top.sentence)
+            or self._enumeration(question, top.sentence)
+        )
         if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
             predicate = _untitled(predicate) if predicate and who_did else predicate
@@ -779,6 +788,19 @@ class ExtractiveGenerator:
             names = [m for m in SPAN_RES["name"].finditer(before) if m.end() == len(before)]
             if names and not self._only_stopwords(names[-1].group()):
                 return _tidy(LEADING_ARTICLE_RE.sub("", names[-1].group()))
+        return None
+
+    def _enumeration(self, question: str, sentence: str) -> str | None:
+        """For "What are the N (of …)?", the list a sentence gives after "N:": "What are the castes of
+        honeybees?" and "… one of three castes: [the queen, the workers and the drones]"."""
+        asked = DEFINITION_RE.search(question)
+        said = asked.group("subject").lower().split() if asked else []
+        if not said or said[-1] in _NAMING_WORDS | _NAMING_AS_WORDS:  # "What are X called?" asks for a name
+            return None
+        head = " ".join(said).split(" of ")[0].split()[-1]  # the noun itself, as written: "castes"
+        for colon in _ENUMERATION_RE.finditer(sentence):
+            if colon.group(1).lower() == head:
+                return _to_clause_end(sentence, colon.end()) or None
         return None
 
     def _subject(self, question: str, sentence: str) -> str | None:
@@ -1045,6 +1067,8 @@ class ExtractiveGenerator:
             }
             chunks = self._chunks(words, of_the=asked.where)
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in chunks]
+            if asked.noun:  # what a naming word gives the question's noun: "an enzyme [called invertase]"
+                spans += [(words[a + 1].start, words[b].end) for a, b in chunks if a < b and _naming_word(words[a])]
             if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
                 spans = [(a, b) for a, b in spans if not _amount_or_date(sentence, a, b)]
             spans += typed_spans("name", sentence, question, self.stopwords) + sorted(quoted)
@@ -1319,14 +1343,15 @@ class ExtractiveGenerator:
 
     def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
         """Whether a span is a name right after the question's noun ("critic Dave Marsh"), or any phrase
-        after it and "such as" or "including" ("important events such as the deaths of …")."""
+        after it and "such as", "including" or a naming word ("important events such as the deaths of …",
+        "an enzyme called invertase")."""
         at = first - 1
         if at > 0 and words[at].text.lower() in _ARTICLES:
             at -= 1
         marker = words[at].text.lower() if at >= 0 else ""
-        if marker == "as" and at > 1 and words[at - 1].text.lower() == "such":
-            at, example = at - 2, True
-        elif marker == "including" and at > 0:
+        if marker == "as" and at > 1 and words[at - 1].text.lower() in {"such", *_NAMING_AS_WORDS}:
+            at, example = at - 2, True  # "such as", "known as"
+        elif (marker == "including" or marker in _NAMING_WORDS) and at > 0:  # "an enzyme called invertase"
             at, example = at - 1, True
         else:
             at, example = first - 1, False  # a name: right after the noun
@@ -1423,6 +1448,13 @@ def _yes_no(question: str) -> bool:
     return bool(YES_NO_RE.search(question)) and not _CHOICE_RE.search(question) and not UNTYPED_RE.search(rest)
 
 
+def _is_title(sentence: str, title: str) -> bool:
+    """Whether a sentence is the passage's title run into its text (a Markdown or HTML heading, a text
+    file's first line, reStructuredText's underline left on it): it names what follows, says nothing."""
+    words = re.findall(r"\w+", sentence.lower())
+    return bool(words) and words == re.findall(r"\w+", title.lower())
+
+
 def _whole_sentences(scored: list[_Scored]) -> list[_Scored]:
     """The sentences, each cut by a passage's edge replaced by its whole where that is there too:
     passages overlap, so one ending "… workers raised in autumn live four" has the sentence in full
@@ -1461,6 +1493,10 @@ def _before_article(words: list[_Word], last: int) -> bool:
     """Whether an article follows a span's last word in its clause: a noun phrase seldom ends there."""
     after = words[last + 1] if last + 1 < len(words) else None
     return after is not None and after.clause == words[last].clause and after.text.lower() in _ARTICLES
+
+
+def _naming_word(word: _Word) -> bool:
+    return word.text.lower() in _NAMING_WORDS
 
 
 def _after_naming(words: list[_Word], first: int) -> bool:
