@@ -1,0 +1,145 @@
+"""E-mail: one message per `.eml` file, every message of an `.mbox` mailbox (Thunderbird, Gmail's Takeout,
+`mutt`), each a document titled by its subject.
+
+Read as text before, a message indexed its routing headers (Received, DKIM signatures, Message-IDs),
+its MIME boundaries and the base64 of every attachment. Here a message's text is who sent it to whom
+and when, then its body: the plain-text part, else the HTML part's visible text; attachments are
+named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) can be filtered on
+(`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
+words, charsets and transfer encodings); the mailbox is split by hand on its "From " lines, because
+`mailbox.mbox` opens the file itself and would read past the size limit and around the walk (a
+`.mbox.gz` is read like a `.mbox`). A message that cannot be decoded is skipped with the reason, the
+rest of the mailbox still read; one larger than `--max-expanded-size` likewise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email import policy
+from email.errors import MessageError
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+
+from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader
+from ragcli.readers.markup import html_text
+from ragcli.records import Document
+from ragcli.terminal_text import without_terminal_sequences
+
+_ESCAPED_FROM = re.compile(rb"^>(>*From )")  # mboxrd quotes a body line "From " as ">From "
+_SHOWN_HEADERS = ("from", "to", "cc", "date")
+# What decoding an untrusted message may raise inside the standard library's email package: a charset
+# Python does not know (LookupError), a header its parser gives up on (MessageError), and the
+# IndexError / AttributeError / TypeError its header parser is known to raise on malformed address and
+# parameter lists. Parse errors of the data, not bugs of ragcli: the message is skipped with the reason.
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    *PARSE_ERRORS,
+    MessageError,
+    LookupError,
+    IndexError,
+    AttributeError,
+    TypeError,
+)
+MAX_HEADER_CHARS = 300  # of one header as shown in the text and metadata: a To: of 500 people is cut
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    value = " ".join(str(message.get(name, "") or "").split())
+    return value[:MAX_HEADER_CHARS]
+
+
+def _iso_date(value: str) -> str | None:
+    try:
+        return parsedate_to_datetime(value).isoformat() if value else None
+    except (TypeError, ValueError, IndexError):  # an unparseable Date header: left out of the metadata
+        return None
+
+
+def _body(message: EmailMessage) -> str:
+    """The message's text: its plain part, else its HTML part's visible text."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_type() == "text/html":
+        return html_text(content.encode("utf-8")).text
+    return content
+
+
+def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Document:
+    """The document of one message; `Skip` with the reason for one that cannot be decoded or is empty."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        if not isinstance(message, EmailMessage):  # what policy.default builds
+            raise TypeError("not a MIME message")
+        headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
+        body = _body(message).strip()
+        attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
+    except _DECODE_ERRORS as exc:
+        raise Skip(f"damaged message ({type(exc).__name__}: {exc})"[:200]) from None
+    shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
+    if attachments:
+        body += "\n\nAttachments: " + ", ".join(" ".join(name.split()) for name in attachments)
+    if not body.strip() and not headers["subject"]:
+        raise Skip("empty message (no subject, no text)")
+    metadata: dict[str, str | int | float | bool] = {
+        name: headers[name] for name in ("from", "to", "subject") if headers[name]
+    }
+    date = _iso_date(headers["date"])
+    if date:
+        metadata["date"] = date
+    text = without_terminal_sequences("\n\n".join(part for part in ("\n".join(shown), body.strip()) if part))
+    return Document(doc_id, text, headers["subject"] or source.stem, source.rel, line=line, metadata=metadata)
+
+
+def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
+    """(line of the message's first header, its bytes) for each message of a mailbox; None for one
+    larger than the limit (its bytes are not held). A message starts after a "From " line that opens
+    the file or follows a blank line."""
+    limit = source.context.max_bytes
+    lines: list[bytes] = []
+    size, start, blank, too_large = 0, 0, True, False
+    for number, line in source.lines():
+        if line is not None and line.startswith(b"From ") and blank:
+            if start:
+                yield start, None if too_large else b"".join(lines)
+            lines, size, start, too_large = [], 0, number + 1, False
+            continue
+        blank = line is not None and not line.strip()
+        if not start or too_large:
+            continue
+        size += len(line) if line is not None else limit + 1
+        if line is None or size > limit:
+            too_large, lines = True, []
+            continue
+        lines.append(_ESCAPED_FROM.sub(rb"\1", line))
+    if start:
+        yield start, None if too_large else b"".join(lines)
+
+
+class MailReader(SuffixReader):
+    name = "mail"
+    suffixes = frozenset({".eml", ".mbox"})
+
+    def read(self, source: SourceInput) -> Iterator[Document]:
+        source.sniff_binary()
+        if source.suffix == ".eml":  # one message: one that cannot be read skips the file
+            yield _document(source, 1, source.read_bytes(), source.rel)
+            return
+        messages = 0
+        for line, raw in _mbox_messages(source):
+            messages += 1
+            try:
+                if raw is None:
+                    raise Skip(source.too_large())
+                yield _document(source, line, raw, f"{source.rel}:{line}")
+            except Skip as skipped:  # one message: the rest of the mailbox is still read
+                source.context.skip_record(f"{source.rel}:{line}", str(skipped))
+        if not messages:
+            raise Skip('not an mbox mailbox (no "From " line starts a message)')
+
+
+READER = MailReader()
