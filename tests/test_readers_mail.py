@@ -10,6 +10,8 @@ from pathlib import Path
 
 from clihelpers import invoke
 from conftest import write_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import Document
@@ -99,3 +101,36 @@ def test_what_is_no_mailbox_and_a_message_too_large_are_skipped_with_the_reason(
         found = invoke("query", "wax note", "--index", index, "--where", where, "--no-generate", "--json")
         assert found.exit_code == 0, found.output
         assert [h["title"] for h in json.loads(found.stdout)["hits"]] == titles
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            [
+                b"From a@b Tue Mar  3 2026",
+                b"",
+                b"Subject: =?utf-8?b?////?=",
+                b"Content-Type: multipart/mixed",
+                b"Content-Type: text/plain; charset=x-unknown",
+                b"Content-Transfer-Encoding: base64",
+                b"--b",
+                b"Content-Type: multipart/alternative; boundary=b",
+                b'To: <<@>>, ,"\\',
+                b"Date: 99 Foo 99999",
+                b"body text",
+                b"=?iso-8859-1?q?caf=E9?=",
+                b">From quoted",
+                b"\xff\xfe bytes",
+            ]
+        )
+        | st.binary(max_size=30).filter(lambda b: b"\x00" not in b),
+        max_size=25,
+    )
+)
+def test_any_mailbox_is_read_or_skipped_message_by_message_never_a_crash(tmp_path: Path, lines: list[bytes]) -> None:
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"\n".join(lines))
+    reader = CorpusReader([path])
+    for document in reader.documents():
+        assert document.path == "box.mbox" and document.title

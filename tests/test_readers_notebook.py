@@ -8,6 +8,8 @@ from pathlib import Path
 
 from clihelpers import invoke
 from conftest import write_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ragcli.readers.notebook import MAX_OUTPUT_CHARS
 from ragcli.readers.walk import CorpusReader
@@ -137,3 +139,27 @@ def test_a_cell_is_cited_through_the_cli_and_what_is_no_notebook_is_skipped(tmp_
     assert (hits[0]["path"], hits[0]["page"]) == ("survey.ipynb", 4)
     result = invoke("info", "--index", index, "--json")
     assert json.loads(result.stdout)["terms"] < 60  # the cells' words, not the image's base64
+
+
+KEYS = ["cells", "worksheets", "cell_type", "source", "input", "outputs", "output_type", "text", "data"]
+KEYS += ["text/plain", "level", "metadata", "title", "ename", "evalue", "markdown", "code", "stream", "heading"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(KEYS) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(notebook=JSON)
+def test_any_json_under_a_notebook_name_is_read_or_skipped_never_a_crash(tmp_path: Path, notebook: object) -> None:
+    """Whatever a .ipynb holds (cells of the wrong types, outputs that are not objects, levels that
+    are strings), the reader yields documents or skips the file with a reason: no traceback."""
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(notebook))
+    reader = CorpusReader([path])
+    documents = list(reader.documents())
+    reasons = [s.reason for s in reader.report.skipped]
+    assert all(reason.startswith("not a Jupyter notebook") or reason == "no text" for reason in reasons)
+    if not isinstance(notebook, dict):
+        assert not documents and reasons == ["not a Jupyter notebook: the file is not a JSON object"]
