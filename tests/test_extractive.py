@@ -1671,3 +1671,36 @@ def test_a_name_given_to_the_questions_noun_and_a_list_after_its_colon(question:
         "parts: the head, the thorax and the abdomen."
     )
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (
+            "Where was César Chávez Park built?",
+            "César Chávez Park, near the Berkeley Marina, was built at the former site of the city dump.",
+            "former site of the city dump",
+        ),
+        (
+            "Where are the remains of Iron Age hill forts found?",
+            "The remains of Iron Age hill forts are found on sandstone ridges at several locations in Cheshire.",
+            "sandstone ridges",
+        ),
+        (  # a preposition that says where by itself stays: "outside the chloroplast" is not "the chloroplast"
+            "Where does the starch collect?",
+            "In the dark the starch slowly collects outside the chloroplast.",
+            "outside the chloroplast",
+        ),
+        (  # "based on" takes an object, "in his native city" refers back: the name
+            "Where is the museum?",
+            "Based on a plan of 1990, the museum stands in his native city of Pittsburgh.",
+            "Pittsburgh",
+        ),
+    ],
+)
+def test_where_is_answered_with_a_place_a_preposition_names_lower_case_or_not(
+    question: str, passage: str, expected: str
+) -> None:
+    """ "Where …?" took only capitalised names: "found on sandstone ridges at several locations in
+    Cheshire" answered "Cheshire", "built at the former site of the city dump" the name before it."""
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
