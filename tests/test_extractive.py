@@ -1704,3 +1704,15 @@ def test_where_is_answered_with_a_place_a_preposition_names_lower_case_or_not(
     """ "Where …?" took only capitalised names: "found on sandstone ridges at several locations in
     Cheshire" answered "Cheshire", "built at the former site of the city dump" the name before it."""
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The shooting was legally adjudged to have been self-defence and her mother faced no charges.", "her mother"),
+        ("The airport opened in 2018 and the government faced no charges.", "the government"),
+        ("The captain and the crew faced no charges.", "The captain and the crew"),  # one subject, no clause
+    ],
+)
+def test_who_did_is_the_subject_of_its_clause_not_of_the_clause_before_and(sentence: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate("Who faced no charges?", hits(sentence)).text == f"{expected} [1]"

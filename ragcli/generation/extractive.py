@@ -247,6 +247,10 @@ _REASON_END_RE = re.compile(
 )
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
 _APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
+_CLAUSE_AND_RE = re.compile(r"\s(?:and|but|or|so)\s")  # where a second clause may start
+# a regular past form used as a verb, before a preposition, an article or a number: "The airport [opened in]
+# 2018", not the adjective of "[increased taxes] and increased centralisation"
+_PAST_RE = re.compile(r"\s[a-z]{2,}ed\s+(?:in|on|at|to|by|for|with|from|into|the|a|an|his|her|their|its|\d)\b")
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 # "What kind of legislature …?": the noun whose kind the answer names (`_Question.sort`)
@@ -898,6 +902,12 @@ class ExtractiveGenerator:
                 parts.pop()  # what the subject adds aside: "X, which was …, became", "X, commemorating …, was"
             listed = parts[-1].split()[:1] in (["and"], ["or"]) and not _FINITE_VERB_RE.search(",".join(parts[:-1]))
             subject = ",".join(parts) if listed else parts[-1]  # "X, Y and Z", not "They were …, and in 1837 Z"
+            # nor across "and" after a clause: "The shooting was adjudged self-defence and [her mother] faced …"
+            joined = list(_CLAUSE_AND_RE.finditer(subject))
+            if joined and (
+                _FINITE_VERB_RE.search(subject[: joined[-1].start()]) or _PAST_RE.search(subject[: joined[-1].start()])
+            ):
+                subject = subject[joined[-1].end() :]
             kept = subject.split()
             while kept and kept[0].lower() in _OPENING_CONJUNCTIONS:
                 kept.pop(0)  # "But [the introduction of the saddle]"
