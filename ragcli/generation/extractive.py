@@ -1,6 +1,6 @@
 """The extractive generator: answers with a short span copied from the retrieved passages. No model, no
 download, pure Python and regular expressions; a real baseline (its EM/F1 is in BENCHMARKS.md) and the
-fallback when no language model can be loaded. Longer than most modules (~740 lines) because the span
+fallback when no language model can be loaded. Longer than most modules (~1,700 lines) because the span
 candidates and their scoring belong together and were tuned as one; what a question asks for (its kind,
 its question words, where its answer stands) is `questions.py`, what numbers, dates and names look like
 `phrases.py`, the words that mark an agent or a place in each language `markers.py`.
@@ -74,7 +74,8 @@ by a definite article", "if it is unreasonable") is answered with that condition
 A yes/no question ("Do I need to send paper receipts?", "Est-ce que …"; not one asking to choose, "…
 high or low?") is answered with its best sentence whole, as "why", "how do" and "¿Cómo …?" questions
 are (an English "why" with the reason the sentence gives, where it says one: "… since it is shaded for
-most of the day (…)" → "it is shaded for most of the day"); "What causes X?" is answered with the cause
+most of the day (…)" → "it is shaded for most of the day", "Since [the blockade was lifted], …", "[yeasts
+cannot grow], so the honey does not ferment" (`_reason`); a sentence that gives one is preferred); "What causes X?" is answered with the cause
 a sentence gives after "due to", "because of", "results from" … ("the lack of cell specificity"), and
 "What do economists say about …?" with the clause after the same verb and "that", "How is X described?"
 with what follows "described as". When a sentence names the agent of a "who did" question's verb ("validées par le responsable
@@ -94,7 +95,12 @@ followed by the question's other words is answered with that verb's subject, who
 and valley oak", "The instruction that the CPU fetches from memory"; without what it adds aside between
 commas or an opening phrase): chunks leave out the question words it may hold. "Who …?" takes the same
 verb's subject too, without a title before a name ("Italian composer [Ottorino Respighi]"); "What inspires
-X?" the agent of "X is inspired by …". Questions answered by what follows their verb and a marker are one
+X?" the agent of "X is inspired by …"; a subject never runs back across "and" to the clause before it.
+"What is X?" prefers a sentence that defines X; "What are the N?" takes the list after "N:" ("three
+castes: [the queen, the workers and the drones]"); "What N …?" the name a naming word gives N ("an
+enzyme called [invertase]"). An English "where" also takes a place a preposition names in lower case
+("found on [sandstone ridges]", `phrases.place_phrases`). A passage's title run into its text answers only
+when nothing else does. Questions answered by what follows their verb and a marker are one
 table (`_CLAUSE_AFTER_VERB`): "How is X described?" ("as …"), "How is X indicated?" ("by …", "into …"),
 "How does X do Y?" ("by [doing]"), "What did X agree to do?" (the infinitive), "What do economists say?"
 ("that …"). A phrase before the question word ("According to Socrates, what …?") counts as terms only.
@@ -116,7 +122,17 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.markers import Markers
-from ragcli.generation.phrases import COORDINATION_RE, LEADING_ARTICLE_RE, SPAN_RES, YEAR, typed_spans
+from ragcli.generation.phrases import (
+    ARTICLES,
+    COORDINATION_RE,
+    LEADING_ARTICLE_RE,
+    PLACE_PREPOSITIONS,
+    POSSESSIVES,
+    SPAN_RES,
+    YEAR,
+    place_phrases,
+    typed_spans,
+)
 from ragcli.generation.questions import (
     AUXILIARIES,
     BE_FORMS,
@@ -398,50 +414,14 @@ _OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: 
 # a phrase closing a clause answer, which the question may say itself: "… [by 2016]"
 _CLOSING_PHRASE_RE = re.compile(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
 # places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
-_LOCATIVES = frozenset({"inside", "outside", "beside", "beneath", "underneath", "beyond", "near", "within"})
-# an English place a preposition names, lower case or not: "found [on sandstone ridges]", "built [at the former
-# site of the city dump]", "placed upside down [in a bowl of mercury]": the noun phrase (articles, "of"
-# and a few words) up to a punctuation mark, a relative word, a conjunction or a verb-like word
-_LOCATIVE_RE = re.compile(
-    r"(?=\b(?P<preposition>in|on|at|inside|within|near|under|beneath|underneath|along|into|onto|above|below|behind"
-    r"|beside|across|around|throughout|outside|over|off)\s+"
-    r"(?P<place>(?:(?:the|a|an|this|that|these|those|its|their|his|her|our|several|many|some|each|every)\s+)?"
-    r"[\w'’-]+(?:\s+(?!(?i:which|that|where|who|when|while|and|or|but|as|to|by|for|with|from|in|on|at|into|onto"
-    r"|near|inside|within|under|along|across|over|during|since|until|after|before|is|are|was|were|be|been|has|have"
-    r"|had|do|does|did|will|would|can|could|may|might|must|shall|should)\b)[\w'’-]+){0,7}))"
-)  # a lookahead: "[a stuffed specimen then in Prague]" and "in [Prague]" are both found
-# what follows a preposition without naming a place: a time, an amount, a manner ("in 1990", "at least",
-# "in order to", "on average", "in the morning", "at the time of"), a pronoun, or "of" after a noun that
-# only looks like one ("the inside of the nest")
-_NOT_A_PLACE_RE = re.compile(
-    r"^(?:(?:which|whom|whose|what|it|them|him|us|there|here|itself|themselves|of)\b"
-    r"|(?:(?:the|a|an|this|that|its|their|his|her)\s+)?(?:\d|(?:order|addition|particular|fact|general|total|least|"
-    r"first|last|once|average|turn|part|contrast|favou?r|response|support|charge|time|times|morning|evening|night|"
-    r"afternoon|day|days|week|weeks|month|months|year|years|decade|decades|century|centuries|age|era|period|season|"
-    r"summer|winter|spring|autumn|fall|january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|early|late|mid|end|beginning|start|middle|course|case|form|terms|effect|practice|principle|theory|"
-    r"all|least|most|best|risk|danger|use|place|front|spite|view|light|search|memory|honou?r|common|vain|short)\b))",
-    re.IGNORECASE,
-)
-# verbs and adjectives whose "on" / "in" takes an object, not a place: "based on a painting"
-_OBJECT_BEFORE = frozenset(
-    {
-        *("based", "depend", "depends", "depended", "depending", "rely", "relies", "relied", "relying"),
-        *("focus", "focused", "focuses", "focusing", "insist", "insisted", "comment", "commented"),
-        *("agree", "agreed", "decide", "decided", "interested", "involved", "believe", "believed", "believes"),
-        *("participate", "participated", "engaged", "result", "resulted", "results", "specialised"),
-        *("specialized", "succeed", "succeeded", "persist", "persisted", "invest", "invested"),
-        *("consist", "consists", "consisted"),
-    }
-)
+_LOCATIVES = PLACE_PREPOSITIONS
 _NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not classified as", "don't"
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
-_ARTICLES = frozenset({"a", "an", "the"})
-_POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
+_ARTICLES = ARTICLES
+_POSSESSIVES = POSSESSIVES
 _LOWER_ARTICLE_RE = re.compile(r"^(?:the|a|an)\s+(?=\S)")  # "the center of the city", not "The Hague"
-_REFERRING = _POSSESSIVES | {"this", "that", "these", "those"}  # "in [his native city]", "in [those bands]"
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
 # ecoregion have?"
@@ -643,7 +623,7 @@ class ExtractiveGenerator:
                     continue
                 spans = typed_spans(kind, sentence, question, self.stopwords, lists=True) if kind else []
                 if where and self.analyzer.settings.language == "en":  # "on [sandstone ridges]", not only names
-                    spans = sorted(set(spans).union(_locative_phrases(sentence)))
+                    spans = sorted(set(spans).union(place_phrases(sentence)))
                 context = math.fsum(weights[t] for t in inherited) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
@@ -1188,7 +1168,7 @@ class ExtractiveGenerator:
                 score += QUOTED_BONUS  # set apart by the writer: a term, a title, a nickname
             if best is None or score > best[0]:
                 best = (score, _tidy(sentence[start:end]))
-                if asked.where:  # a place found with its article (`_locative_phrases`) answers without it
+                if asked.where:  # a place found with its article (`phrases.place_phrases`) answers without it
                     best = (score, _LOWER_ARTICLE_RE.sub("", best[1]))
                 if asked.kind is None and first in gaps and not _amount_or_date(sentence, start, end):
                     # the object the question asks for, "work" of "work, suffering and death": the whole list
@@ -1499,26 +1479,6 @@ def _yes_no(question: str) -> bool:
     """A yes/no question: not one asking to choose ("Is it high or low?"), nor German "Was ist …?"."""
     rest = _EST_CE_QUE_RE.sub("", question)  # its "que" is no question word
     return bool(YES_NO_RE.search(question)) and not _CHOICE_RE.search(question) and not UNTYPED_RE.search(rest)
-
-
-def _locative_phrases(sentence: str) -> list[tuple[int, int]]:
-    """The places a sentence names after a preposition (`_LOCATIVE_RE`), for an English "where" question;
-    a time, an amount or a manner after the same prepositions is none (`_NOT_A_PLACE_RE`)."""
-    found = []
-    for match in _LOCATIVE_RE.finditer(sentence):
-        before = sentence[: match.start()].split()[-1:]
-        if before and before[0].lower() in _OBJECT_BEFORE:  # "based on", "interested in": no place
-            continue
-        place = match.group("place")
-        words = place.split()
-        if _NOT_A_PLACE_RE.match(place) or words[0].lower() in _REFERRING:  # a place said elsewhere
-            continue
-        if not any(word[:1].islower() and word.lower() not in _ARTICLES | {"of"} for word in words):
-            continue  # "at [the Camp Nou]": a name, which the name spans find whole ("… Storage and Disposition Center")
-        # "outside the chloroplast" is not "the chloroplast": such a preposition is part of the place
-        start = match.start() if match.group("preposition").lower() in _LOCATIVES else match.start("place")
-        found.append((start, match.end("place")))
-    return found
 
 
 def _is_title(sentence: str, title: str) -> bool:

@@ -2,8 +2,9 @@
 ("2,000", "five to six weeks", "£30m", "deux jours", "25 jours"), frequencies ("every seven to ten
 days", "twice a year"), dates ("1852", "March 1876", "late spring", "im Jahr 50", "in 431", "after the
 Second World War") and names ("Lorenzo Langstroth", "Council of the European Union", lists such
-as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence. The extractive
-generator (`extractive.py`) scores the ones it finds.
+as "Grissom, White, and Chaffee"), and `typed_spans`, which finds them in a sentence; English places
+in lower case after a preposition ("on sandstone ridges", `place_phrases`). The extractive generator
+(`extractive.py`) scores the ones it finds.
 
 Regular expressions over the analyzer's languages, written by hand: no entity tagger installs from
 PyPI with its model.
@@ -200,3 +201,65 @@ def typed_spans(
         spans = [span for span in spans if span not in first_word]
         return spans + [span for span in listed if span not in spans]
     return spans
+
+
+# prepositions that are part of the place they name ("outside the chloroplast" is not "the chloroplast")
+PLACE_PREPOSITIONS = frozenset({"inside", "outside", "beside", "beneath", "underneath", "beyond", "near", "within"})
+POSSESSIVES = frozenset({"its", "his", "her", "their", "our", "my", "your"})
+_REFERRING = POSSESSIVES | {"this", "that", "these", "those"}  # "in [his native city]", "in [those bands]"
+ARTICLES = frozenset({"a", "an", "the"})
+# an English place a preposition names, lower case or not: "found [on sandstone ridges]", "built [at the former
+# site of the city dump]", "placed upside down [in a bowl of mercury]": the noun phrase (articles, "of"
+# and a few words) up to a punctuation mark, a relative word, a conjunction or a verb-like word
+_LOCATIVE_RE = re.compile(
+    r"(?=\b(?P<preposition>in|on|at|inside|within|near|under|beneath|underneath|along|into|onto|above|below|behind"
+    r"|beside|across|around|throughout|outside|over|off)\s+"
+    r"(?P<place>(?:(?:the|a|an|this|that|these|those|its|their|his|her|our|several|many|some|each|every)\s+)?"
+    r"[\w'’-]+(?:\s+(?!(?i:which|that|where|who|when|while|and|or|but|as|to|by|for|with|from|in|on|at|into|onto"
+    r"|near|inside|within|under|along|across|over|during|since|until|after|before|is|are|was|were|be|been|has|have"
+    r"|had|do|does|did|will|would|can|could|may|might|must|shall|should)\b)[\w'’-]+){0,7}))"
+)  # a lookahead: "[a stuffed specimen then in Prague]" and "in [Prague]" are both found
+# what follows a preposition without naming a place: a time, an amount, a manner ("in 1990", "at least",
+# "in order to", "on average", "in the morning", "at the time of"), a pronoun, or "of" after a noun that
+# only looks like one ("the inside of the nest")
+_NOT_A_PLACE_RE = re.compile(
+    r"^(?:(?:which|whom|whose|what|it|them|him|us|there|here|itself|themselves|of)\b"
+    r"|(?:(?:the|a|an|this|that|its|their|his|her)\s+)?(?:\d|(?:order|addition|particular|fact|general|total|least|"
+    r"first|last|once|average|turn|part|contrast|favou?r|response|support|charge|time|times|morning|evening|night|"
+    r"afternoon|day|days|week|weeks|month|months|year|years|decade|decades|century|centuries|age|era|period|season|"
+    r"summer|winter|spring|autumn|fall|january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|early|late|mid|end|beginning|start|middle|course|case|form|terms|effect|practice|principle|theory|"
+    r"all|most|best|risk|danger|use|place|front|spite|view|light|search|memory|honou?r|common|vain|short)\b))",
+    re.IGNORECASE,
+)
+# verbs and adjectives whose "on" / "in" takes an object, not a place: "based on a painting"
+_OBJECT_BEFORE = frozenset(
+    {
+        *("based", "depend", "depends", "depended", "depending", "rely", "relies", "relied", "relying"),
+        *("focus", "focused", "focuses", "focusing", "insist", "insisted", "comment", "commented"),
+        *("agree", "agreed", "decide", "decided", "interested", "involved", "believe", "believed", "believes"),
+        *("participate", "participated", "engaged", "result", "resulted", "results", "specialised"),
+        *("specialized", "succeed", "succeeded", "persist", "persisted", "invest", "invested"),
+        *("consist", "consists", "consisted"),
+    }
+)
+
+
+def place_phrases(sentence: str) -> list[tuple[int, int]]:
+    """The places a sentence names after a preposition (`_LOCATIVE_RE`), for an English "where" question;
+    a time, an amount or a manner after the same prepositions is none (`_NOT_A_PLACE_RE`)."""
+    found = []
+    for match in _LOCATIVE_RE.finditer(sentence):
+        before = sentence[: match.start()].split()[-1:]
+        if before and before[0].lower() in _OBJECT_BEFORE:  # "based on", "interested in": no place
+            continue
+        place = match.group("place")
+        words = place.split()
+        if _NOT_A_PLACE_RE.match(place) or words[0].lower() in _REFERRING:  # a place said elsewhere
+            continue
+        if not any(word[:1].islower() and word.lower() not in ARTICLES | {"of"} for word in words):
+            continue  # "at [the Camp Nou]": a name, which the name spans find whole ("… Storage and Disposition Center")
+        # "outside the chloroplast" is not "the chloroplast": such a preposition is part of the place
+        start = match.start() if match.group("preposition").lower() in PLACE_PREPOSITIONS else match.start("place")
+        found.append((start, match.end("place")))
+    return found
