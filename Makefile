@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: this version is a CPU wheel here; an unpinned torch pulls a multi-GB CUDA build
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[generate,dense,train,pdf,docx,pptx,sql,openai,langchain,ray,dev]"
+	$(BIN)/python -m pip install -q -e ".[generate,dense,train,pdf,docx,pptx,rtf,sql,openai,langchain,ray,dev]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -317,6 +317,7 @@ READERS: Registry[Reader] = Registry(
         "docx",
         "pptx",
         "notebook",
+        "rtf",
         "mail",
         "sql",
         "code",

@@ -1,0 +1,57 @@
+"""Rich Text Format (.rtf, TextEdit's and WordPad's default): the text, not the markup.
+
+Read as plain text before, a note saved by TextEdit indexed its control words ("ansicpg1252",
+"cocoartf2639", "fonttbl", "fswiss", "red255"…) and its font and colour tables around the words.
+Converted with striprtf (the `rtf` extra, imported only when an .rtf is read): destinations that hold
+no text (font, colour and style tables, document info, pictures) are dropped, `\\par` becomes a line
+break, `\\'e9` and `\\u8212` their characters in the document's code page. One document per file,
+titled by a short first line followed by a blank line, else the file name. A file without the
+`{\\rtf` header is skipped as "not an RTF document"; one striprtf cannot convert as "damaged RTF (…)".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.readers.text import first_line_title
+from ragcli.records import Document
+from ragcli.terminal_text import without_terminal_sequences
+
+_HEADER_RE = re.compile(r"^\s*\{\\rtf")
+_CODE_PAGE_RE = re.compile(r"\\ansicpg(\d+)")  # the document's code page, for \'hh escapes
+
+
+def _codec(rtf: str) -> str:
+    found = _CODE_PAGE_RE.search(rtf[:4096])
+    codec = f"cp{found.group(1)}" if found else "cp1252"
+    try:
+        "".encode(codec)
+    except LookupError:  # a code page Python does not know: Windows-1252, RTF's default
+        return "cp1252"
+    return codec
+
+
+class RtfReader(SuffixReader):
+    name = "rtf"
+    suffixes = frozenset({".rtf"})
+
+    def read(self, source: SourceInput) -> Iterator[Document]:
+        rtf = source.read_text()
+        if not _HEADER_RE.match(rtf):
+            raise Skip("not an RTF document (no {\\rtf header)")
+        try:
+            from striprtf.striprtf import rtf_to_text
+        except ImportError:
+            raise Skip("RTF support is not installed (pip install 'ragcli[rtf]')") from None
+        try:
+            text = rtf_to_text(rtf, encoding=_codec(rtf), errors="replace")
+        except (ValueError, IndexError, LookupError, OverflowError) as exc:  # striprtf on malformed input
+            raise Skip(f"damaged RTF ({type(exc).__name__}: {exc})"[:200]) from None
+        text = without_terminal_sequences(text).replace("\r\n", "\n")
+        heading = first_line_title(text)
+        yield Document(source.rel, text, heading or source.stem, source.rel, title_in_text=heading is not None)
+
+
+READER = RtfReader()

@@ -1,0 +1,91 @@
+"""The RTF reader: a TextEdit note read as its text, never as its control words and tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clihelpers import invoke
+from conftest import write_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ragcli.readers.walk import CorpusReader
+
+# what macOS TextEdit writes for a short note (fonts, colours, a code page, an accented letter, a dash)
+TEXTEDIT = (
+    "{\\rtf1\\ansi\\ansicpg1252\\cocoartf2639\n"
+    "\\cocoatextscaling0\\cocoaplatform0{\\fonttbl\\f0\\fswiss\\fcharset0 Helvetica;}\n"
+    "{\\colortbl;\\red255\\green255\\blue255;}\n"
+    "{\\*\\expandedcolortbl;;}\n"
+    "\\paperw11900\\paperh16840\\margl1440\\margr1440\\vieww11520\\viewh8400\\viewkind0\n"
+    "\\pard\\tx566\\tx1133\\pardirnatural\\partightenfactor0\n\n"
+    "\\f0\\fs24 \\cf0 Hive diary\\\n"
+    "\\\n"
+    "The queen was seen on frame four. Caf\\'e9 break \\u8212? then the varroa count: 14 mites.\\\n"
+    "{\\b Next:} add a super.}"
+)
+
+
+def test_a_textedit_note_is_its_text_titled_by_its_first_line(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"diary.rtf": TEXTEDIT})
+    reader = CorpusReader([root])
+    (document,) = reader.documents()
+    assert reader.report.skipped == []
+    assert document.title == "Hive diary" and document.title_in_text
+    assert document.text == (
+        "Hive diary\n\nThe queen was seen on frame four. Café break — then the varroa count: 14 mites.\n"
+        "Next: add a super."
+    )
+    assert document.metadata["format"] == "rtf"
+    for control in ("fonttbl", "Helvetica", "ansicpg", "red255", "cocoa", "\\"):
+        assert control not in document.text
+
+
+def test_rtf_is_searchable_and_what_is_no_rtf_is_skipped(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"diary.rtf": TEXTEDIT, "fake.rtf": "just text, no header\n"})
+    index = str(tmp_path / "idx")
+    result = invoke("index", str(root), "--index", index, "--json")
+    assert result.exit_code == 0, result.output
+    reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert reasons == {"fake.rtf": "not an RTF document (no {\\rtf header)"}
+    found = json.loads(invoke("query", "varroa mites", "--index", index, "--no-generate", "--json").stdout)
+    assert [h["path"] for h in found["hits"]] == ["diary.rtf"]
+    info = json.loads(invoke("info", "--index", index, "--json").stdout)
+    assert info["terms"] < 30  # the note's words, not its control words
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.lists(
+        st.sampled_from(
+            [
+                "{",
+                "}",
+                "\\par ",
+                "\\'e9",
+                "\\'zz",
+                "\\u8212?",
+                "\\u-3?",
+                "\\u99999999999?",
+                "\\*\\fonttbl",
+                "\\bin4 ",
+                "\\ansicpg99999",
+                "text ",
+                "\\",
+                "\\\\",
+                "{\\pict ff}",
+                "\\uc2 ",
+                "\\'",
+            ]
+        )
+        | st.text(max_size=10),
+        max_size=30,
+    )
+)
+def test_any_rtf_is_read_or_skipped_with_a_reason_never_a_crash(tmp_path: Path, body: list[str]) -> None:
+    path = tmp_path / "x.rtf"
+    path.write_text("{\\rtf1\\ansi " + "".join(body), encoding="utf-8", errors="surrogatepass")
+    reader = CorpusReader([path])
+    list(reader.documents())
+    assert all(s.reason.startswith(("damaged RTF", "no text", "binary content")) for s in reader.report.skipped)
