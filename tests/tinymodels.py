@@ -3,6 +3,7 @@ save_pretrained: the real loading code runs on them, and nothing is downloaded."
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from conftest import SAMPLE_CORPUS
@@ -94,20 +95,25 @@ def build_tiny_gpt2(folder: Path, positions: int = 160, chat: bool = True) -> Pa
 
 def build_tiny_embedder(folder: Path) -> Path:
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     torch.manual_seed(0)  # the same random weights every run: rankings are reproducible
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    # The vocabulary is built here rather than trained: tokenizers' WordPiece trainer breaks ties in its
+    # own hash order, which changes from process to process, so the same seed gave different token ids
+    # (and rankings) run after run. The 400 commonest words of the sample corpus, ties alphabetical, and
+    # every character it holds, alone and as a "##" continuation, so any word still tokenizes.
+    splitter = pre_tokenizers.BertPreTokenizer()
     texts = [p.read_text(errors="ignore") for p in sorted(SAMPLE_CORPUS.rglob("*")) if p.is_file()]
-    tok.train_from_iterator(
-        texts,
-        trainers.WordPieceTrainer(
-            vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"], show_progress=False
-        ),
-    )
+    words = Counter(w.lower() for text in texts for w, _ in splitter.pre_tokenize_str(text))
+    common = [w for w, _ in sorted(words.items(), key=lambda item: (-item[1], item[0]))[:400]]
+    characters = sorted({c for w in words for c in w})
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *characters, *(f"##{c}" for c in characters), *common]
+    vocab = {piece: i for i, piece in enumerate(dict.fromkeys(pieces))}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = splitter
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
     )
