@@ -42,7 +42,8 @@ CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that 
 
 # What is left to neutralise once the sequences (TERMINAL_SEQUENCE_RE) are gone: C0/C1 control
 # characters but the newline, and the bidirectional embedding, override and isolate controls
-# (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows ("invoice\u202efdp.exe" would read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
+# (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows ("invoice\u202efdp.exe" would
+# read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 

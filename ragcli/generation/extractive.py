@@ -588,6 +588,7 @@ class ExtractiveGenerator:
         sort = _KIND_OF_RE.search(question)
         sort_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
         defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
+        why_terms = self.question_terms(question) if _WHY_RE.match(question) else set()  # once, not per sentence
         why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
         asked = _Question(
             question,
@@ -640,7 +641,7 @@ class ExtractiveGenerator:
                     )
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
-                    + (REASON_BONUS if why and self._reason(question, sentence) else 0.0)
+                    + (REASON_BONUS if why and self._reason(why_terms, sentence) else 0.0)
                 )
                 reach = score + (1 - share) * context
                 heading = sentence_terms <= terms or self._heading(sentence) or _is_title(sentence, hit.title)
@@ -693,7 +694,7 @@ class ExtractiveGenerator:
         if clause:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
-            said = self._reason(question, top.sentence) if _WHY_RE.match(question) else ""
+            said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _to_clause_end(top.sentence, cause.end()) if cause else ""
@@ -713,14 +714,14 @@ class ExtractiveGenerator:
             text = _year_of(text)  # "What year did Tesla die?" → "1943", not "7 January 1943"
         return Generation(f"{text} [{number}]", [number], len(sources))
 
-    def _reason(self, question: str, sentence: str) -> str:
-        """The reason a sentence gives for what a "why" question asks ("" if it gives none): what follows
+    def _reason(self, asked: set[str], sentence: str) -> str:
+        """The reason a sentence gives for what a "why" question (content terms `asked`) asks ("" if it
+        gives none): what follows
         "because", "since", "due to" … to the end of that clause, and to the comma that brings the
         question's own words back ("Since [the blockade was lifted …], American merchants were free to
         trade"); else the clause before "so", "thus", "therefore", "as a result" when the question's
         words follow that word ("[Pope Gregory … complimenting Augustine's knowledge], so Augustine was
         evidently well educated")."""
-        asked = self.question_terms(question)
         marker = _REASON_RE.search(sentence)
         if marker:
             said = _to_clause_end(sentence, marker.end())

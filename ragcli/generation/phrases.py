@@ -250,7 +250,7 @@ def place_phrases(sentence: str) -> list[tuple[int, int]]:
     a time, an amount or a manner after the same prepositions is none (`_NOT_A_PLACE_RE`)."""
     found = []
     for match in _LOCATIVE_RE.finditer(sentence):
-        before = sentence[: match.start()].split()[-1:]
+        before = sentence[: match.start()].rsplit(maxsplit=1)[-1:]  # the word before the preposition
         if before and before[0].lower() in _OBJECT_BEFORE:  # "based on", "interested in": no place
             continue
         place = match.group("place")

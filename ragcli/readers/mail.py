@@ -83,7 +83,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
     if attachments:
         body += "\n\nAttachments: " + ", ".join(" ".join(name.split()) for name in attachments)
-    if not body.strip() and not headers["subject"]:
+    if not body and not headers["subject"]:
         raise Skip("empty message (no subject, no text)")
     metadata: dict[str, str | int | float | bool] = {
         name: headers[name] for name in ("from", "to", "subject") if headers[name]
@@ -91,7 +91,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     date = _iso_date(headers["date"])
     if date:
         metadata["date"] = date
-    text = without_terminal_sequences("\n\n".join(part for part in ("\n".join(shown), body.strip()) if part))
+    text = without_terminal_sequences("\n\n".join(part for part in ("\n".join(shown), body) if part))
     return Document(doc_id, text, headers["subject"] or source.stem, source.rel, line=line, metadata=metadata)
 
 

@@ -11,6 +11,7 @@ titled by a short first line followed by a blank line, else the file name. A fil
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 
@@ -27,7 +28,7 @@ def _codec(rtf: str) -> str:
     found = _CODE_PAGE_RE.search(rtf[:4096])
     codec = f"cp{found.group(1)}" if found else "cp1252"
     try:
-        "".encode(codec)
+        codecs.lookup(codec)
     except LookupError:  # a code page Python does not know: Windows-1252, RTF's default
         return "cp1252"
     return codec
