@@ -1716,3 +1716,57 @@ def test_where_is_answered_with_a_place_a_preposition_names_lower_case_or_not(
 )
 def test_who_did_is_the_subject_of_its_clause_not_of_the_clause_before_and(sentence: str, expected: str) -> None:
     assert ExtractiveGenerator().generate("Who faced no charges?", hits(sentence)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the year the question names: the sentence of 2012 counts visitors too, but of another year
+            "How many visitors did the museum welcome in 2015?",
+            "In 2012, the museum welcomed 40,000 visitors, a record at the time. "
+            "Visitor numbers kept rising, reaching 65,000 in 2015.",
+            "65,000",
+        ),
+        (  # the measure named right before its amount, and the rate after it
+            "At what rate does the glacier retreat?",
+            "Three glaciers are measured in the valley; the largest, fed by 4 streams, retreats at a rate of 12 metres a year.",
+            "12 metres a year",
+        ),
+        (  # "a month" is a length of time for "how long" (and no amount for "how many")
+            "How long was the launch delayed?",
+            "The two engineers said the launch had been delayed a month because of the storm.",
+            "a month",
+        ),
+        (
+            "How many engineers were there?",
+            "The two engineers said the launch had been delayed a month because of the storm.",
+            "two",
+        ),
+        (  # "what share", "what … value" ask for amounts; "f.o.b." ends no sentence
+            "What share of the harvest went to Spain?",
+            "Harvest - partners: Spain 41.5%, France 20.1%, Italy 9.9% (2019).",
+            "41.5%",
+        ),
+        (
+            "What was the value of the wine exports?",
+            "Wine exports: $4.2 billion f.o.b. (2019 est.) Wine imports: $1.1 billion f.o.b. (2019 est.)",
+            "$4.2 billion",
+        ),
+    ],
+)
+def test_amounts_of_a_year_a_measure_a_rate_or_a_length_of_time(question: str, passage: str, expected: str) -> None:
+    """Number questions of the kind held-out sets ask: the year the question names decides between
+    sentences, "a rate of" or "visitor numbers" name what an amount measures, "a month" answers "how long"."""
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long() -> None:
+    sentence = "The train ran at 60 miles per hour, and 12,000 tickets were sold over two weeks; it was late a week."
+    found = [sentence[a:b] for a, b in typed_spans("number", sentence, "How fast did the train run?")]
+    assert found == ["60 miles per hour", "12,000", "two weeks"]
+    found = [sentence[a:b] for a, b in typed_spans("number", sentence, "How long was the train late?")]
+    assert found == ["60 miles per hour", "12,000", "two weeks", "a week"]
+    assert split_sentences("Exports: $4.2 billion f.o.b. (2019 est.) Imports: $1.1 billion.") == [
+        "Exports: $4.2 billion f.o.b. (2019 est.",
+        "Imports: $1.1 billion.",
+    ]

@@ -167,9 +167,10 @@ _CJK_RE = re.compile(rf"[{_CJK}]")
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
 # sentence ends: . ! ? followed by space and an upper-case letter, digit, quote or an opening ¿ ¡; CJK
-# full stops; or a blank line / list item
+# full stops; or a blank line / list item. Not after an initial ("J. R. R."), a title ("Dr.") or a
+# dotted abbreviation ("U.S.", "f.o.b.", "p.m.")
 _SENTENCE_END_RE = re.compile(
-    r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
+    r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
@@ -338,6 +339,17 @@ _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
+# what a count named before its number counts: "the number of [visitors]", "[passenger] numbers"
+_COUNT_NAMED_RE = re.compile(
+    r"\b(?:number|total|count)\s+of\s+(?:the\s+)?(?P<of>\w+)|\b(?P<named>\w+)\s+(?:numbers|counts|totals|figures)\b",
+    re.IGNORECASE,
+)
+# a measure named right before its amount: "a rate of", "a population of about", "its height is"
+_MEASURED_RE = re.compile(
+    r"\b(\w+)\s+(?:of|is|was|at)(?:\s+(?:about|around|some|nearly|almost|over|under|roughly|approximately|up\s+to))?\s*$",
+    re.IGNORECASE,
+)
+MAX_COUNT_REACH = 8  # words before a number where the count it gives may be named
 _PARENTHESIS_RE = re.compile(r"\([^)]*\)")
 _FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
@@ -361,6 +373,7 @@ POSITION_BONUS = 0.03  # the sentence's place in its passage: 1st + 0.03, 2nd + 
 TYPE_BONUS = 0.1  # a sentence holding the kind of phrase the question asks for
 DEFINES_BONUS = 0.1  # a sentence that defines what a "What is X?" question asks ("X is …"), over one naming X
 REASON_BONUS = 0.1  # a sentence that gives a reason ("…, so the honey does not ferment"), for a "why" question
+OTHER_YEAR_COST = 0.3  # a sentence of other years than the question names ("… in 2008" for "How many … in 2010?")
 SPAN_WEIGHT = 0.5  # how much a span's own score adds to its sentence's
 LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character beyond the second)
 BREAK_DISTANCE = 2  # punctuation between a question word and a span counts as this many words
@@ -590,6 +603,7 @@ class ExtractiveGenerator:
         defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
         why_terms = self.question_terms(question) if _WHY_RE.match(question) else set()  # once, not per sentence
         why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
+        years = set(_FOUR_DIGIT_YEAR_RE.findall(question))
         asked = _Question(
             question,
             terms,
@@ -639,9 +653,10 @@ class ExtractiveGenerator:
                         if gap and not kind and self._gaps(self._words(sentence, terms), gap)
                         else 0.0
                     )
-                    + (FOCUS_BONUS if focus and any(self._counts(sentence, end, focus) for _, end in spans) else 0.0)
+                    + (FOCUS_BONUS if focus and any(self._counts(sentence, a, b, focus) for a, b in spans) else 0.0)
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
                     + (REASON_BONUS if why and self._reason(why_terms, sentence) else 0.0)
+                    - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
                 heading = sentence_terms <= terms or self._heading(sentence) or _is_title(sentence, hit.title)
@@ -1033,10 +1048,22 @@ class ExtractiveGenerator:
         """Whether every term of a phrase is the question's: the "fishbowl" of "… the "fishbowl" helmet?"."""
         return set(self.analyzer(text)) <= terms
 
-    def _counts(self, sentence: str, end: int, focus: set[str]) -> bool:
-        """Whether the word after a number (ending at `end`) is what the question counts."""
-        following = _COUNTED_RE.match(sentence, end)  # "2,000 eggs", "10 grams of salt"
-        return bool(following and focus.intersection(self._terms(following.group(1))))
+    def _counts(self, sentence: str, start: int, end: int, focus: set[str]) -> bool:
+        """Whether a number (at `start`:`end`) counts what the question counts: the word after it ("2,000
+        eggs", "10 grams of salt"), the measure right before it ("a rate of 12,000 a day"), or the word a
+        count names a few words before it ("passenger numbers … reaching 9,528,558", "the number of
+        visitors was 2 million")."""
+        following = _COUNTED_RE.match(sentence, end)
+        if following and focus.intersection(self._terms(following.group(1))):
+            return True
+        before = " ".join(sentence[:start].split()[-MAX_COUNT_REACH:])
+        measured = _MEASURED_RE.search(before)  # "a rate of [12,000 a day]" for "At what rate …?"
+        if measured and focus.intersection(self._terms(measured.group(1))):
+            return True
+        return any(
+            focus.intersection(self._terms(match.group("of") or match.group("named")))
+            for match in _COUNT_NAMED_RE.finditer(before)
+        )
 
     def _words(self, sentence: str, terms: set[str]) -> list[_Word]:
         """The sentence's words, each marked as a question word, a stopword, and with its clause."""
@@ -1135,7 +1162,7 @@ class ExtractiveGenerator:
             size = last - first + 1
             cost = LENGTH_COST * (max(0, size - 2) / 2 if words[first].cjk else size - 1)
             score = proximity / asked.total - cost + _shape_bonus(words, first, last)
-            if asked.focus and self._counts(sentence, words[last].end, asked.focus):
+            if asked.focus and self._counts(sentence, start, end, asked.focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
             if uniform and _between_asked(words, first, last):
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
@@ -1437,6 +1464,12 @@ def _without_opening_phrase(words: list[str]) -> list[str]:
         return words[articles[-1] :]
     named = (k for k in range(2, len(words)) if words[k][:1].isupper() and words[k - 1].islower())
     return words[next((k for k in named if words[k - 1] not in _ARTICLES), 0) :]
+
+
+def _other_years(sentence: str, years: set[str]) -> bool:
+    """Whether a sentence names years, none of them the question's: it tells of another time."""
+    named = set(_FOUR_DIGIT_YEAR_RE.findall(sentence))
+    return bool(named) and not named & years
 
 
 def _year_of(date: str) -> str:

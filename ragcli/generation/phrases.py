@@ -56,6 +56,12 @@ _TIME_UNITS = (
     r"|días?|horas?|ans?|années?|mois|semaines?|jours?|heures?|anni|anno|mesi|mese|settimane?|giorni|giorno|ore|ora"
     r"|anos?|meses|dias?|лет|года?|месяц(?:а|ев)?|недел[юи]|дн(?:я|ей)|день|час(?:а|ов)?)"
 )
+# a rate after an amount: "12,000 a day", "60 miles per hour"
+_PER_TIME = r"(?:\s(?:a|an|per|each)\s(?:second|minute|hour|day|night|week|month|year|decade|century)\b)"
+# one unit of time said with an article, a length of time for "how long": "put back a week"
+_ONE_TIME_UNIT = r"(?<![\d%]\s)\b(?:a|an)\s(?:second|minute|hour|day|night|week|fortnight|month|year|decade|century)\b"
+_ONE_TIME_UNIT_RE = re.compile(_ONE_TIME_UNIT, re.IGNORECASE)
+_HOW_LONG_RE = re.compile(r"\bhow long\b", re.IGNORECASE)
 # a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
 _AMOUNT = (
     rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
@@ -93,7 +99,8 @@ SPAN_RES = {
     "colour": re.compile(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
     "number": re.compile(
         rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
-        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?!\w))?"
+        rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?!\w))?{_PER_TIME}?"
+        rf"|{_ONE_TIME_UNIT}"
         r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,
     ),
@@ -174,6 +181,8 @@ def typed_spans(
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
     if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
         found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
+        if not _HOW_LONG_RE.search(question):  # "a week" is a length of time, for "how long" alone
+            found = [(a, b) for a, b in found if not _ONE_TIME_UNIT_RE.fullmatch(sentence, a, b)]
     for start, end in found:
         if kind == "name":  # "The Panthers'" → "Panthers"
             text = sentence[start:end]
