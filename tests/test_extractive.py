@@ -1450,6 +1450,14 @@ def test_questions_without_an_object_gap(question: str) -> None:
             ["between 2005 and 2010", "from 2011 to 2014"],
         ),
         ("date", "The 1939–1945 war and the 1914-18 one.", ["1939–1945", "1914-18"]),
+        # a year of an era, a span of them, and two years together
+        ("date", "The culture developed around 1700 BCE in the Punjab.", ["1700 BCE"]),
+        (
+            "date",
+            "Its remains date from about 1900 BCE until about 1300 BCE.",
+            ["from about 1900 BCE until about 1300 BCE"],
+        ),
+        ("date", "Trade boomed during 2004 and 2005, and again in 2009.", ["2004 and 2005", "2009"]),
         # a time told by a named period or event
         ("date", "The groups formed after the Second World War, not after the war.", ["after the Second World War"]),
         # a name may end with a number that is neither a year nor an amount

@@ -75,15 +75,19 @@ _AFTER_YEAR_WORD = (
 )
 # a year before 1000 where the words around it make it one: "in 431", "c. 180", "between 710 and 714",
 # "AD 79", "44 BC"; not one a unit or a plural follows ("in 12 hours", "in 431 cases")
+_ERA = r"\s(?:BC|BCE|AD|CE|B\.C\.|A\.D\.)(?!\w)"
 _EARLY_YEAR = (
-    r"\b\d{1,4}\s(?:BC|BCE|AD|CE|B\.C\.|A\.D\.)(?!\w)|\b(?:AD|A\.D\.)\s\d{1,4}\b|\bbetween\s\d{3}\sand\s\d{3,4}\b"
+    rf"\b\d{{1,4}}{_ERA}|\b(?:AD|A\.D\.)\s\d{{1,4}}\b|\bbetween\s\d{{3}}\sand\s\d{{3,4}}\b"
     r"|(?:(?<=\bin )|(?<=\bc\. )|(?<=\bcirca ))\d{2,3}\b"
     rf"(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w)|\s+[a-z]+s\b)"
 )
-# a span of years is one date: "between 2005 and 2010", "from 1990 to 1995", "1939–1945", "1939-45"
+# a year at either end of a span of years: "1990", "about 1900 BCE"
+_RANGE_YEAR = rf"(?:(?:about|around|circa|c\.)\s)?(?:\d{{1,4}}{_ERA}|{YEAR}\b)"
+# a span of years is one date: "between 2005 and 2010", "from 1990 to 1995", "from about 1900 BCE until
+# about 1300 BCE", "1939–1945", "1939-45", and so are two years together ("during 2004 and 2005")
 _YEAR_RANGE = (
-    rf"\bbetween\s{YEAR}\sand\s{YEAR}\b|\bfrom\s{YEAR}\s(?:to|until|till)\s{YEAR}\b"
-    rf"|\b{YEAR}\s?[–-]\s?(?:{YEAR}|\d\d)\b"
+    rf"\bbetween\s{_RANGE_YEAR}\sand\s{_RANGE_YEAR}|\bfrom\s{_RANGE_YEAR}\s(?:to|until|till)\s{_RANGE_YEAR}"
+    rf"|\b{YEAR}\s?[–-]\s?(?:{YEAR}|\d\d)\b|\b{YEAR}\s(?:and|or)\s{YEAR}\b"
 )
 # a time told by a named period or event ("after the Second World War", "during the Middle Ages")
 _EVENT_TIME = (
@@ -119,7 +123,7 @@ SPAN_RES = {
         rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{YEAR}\b"  # "summer of 1521"
         rf"|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b)?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
         rf"|{_EVENT_TIME}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
