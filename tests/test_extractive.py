@@ -1778,3 +1778,37 @@ def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long()
         "Exports: $4.2 billion f.o.b. (2019 est.",
         "Imports: $1.1 billion.",
     ]
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the question's closing phrase stands first in the sentence: the object still follows the verb
+            "What did the crew repair within two days?",
+            "Within two days of the storm, the crew repaired the damaged pier with local timber.",
+            "damaged pier",
+        ),
+        (  # "added" is "add" (the stemmer gives "ad" and "add"), and "in 2004" opens the sentence
+            "What did the museum add in 2004?",
+            "In 2004, the museum added a glass roof to its courtyard.",
+            "glass roof",
+        ),
+        (  # an object is no lone verb form: not "followed"
+            "What did Mary Kingsley quest to be?",
+            "In 1990, a film starring Ann Todd as Mary Kingsley followed her on her quest to be a pilot.",
+            "pilot",
+        ),
+    ],
+)
+def test_object_questions_whose_phrases_the_sentence_moves_or_inflects(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_regular_verb_forms_share_a_term_with_their_base_where_the_stemmer_parts_them() -> None:
+    analyzer = Analyzer()
+    markers = Markers.for_language("en")
+    for form, base in (("added", "add"), ("embedded", "embed"), ("succeeded", "succeed"), ("adding", "add")):
+        assert set(analyzer(base)) <= set(analyzer(form) + markers.verb_terms(form, analyzer)), form
+    assert Markers.for_language("fr").verb_terms("added", analyzer) == []

@@ -1137,6 +1137,9 @@ class ExtractiveGenerator:
             ranges.update((a, b, words[a].start, words[b].end) for a, b in self._phrases_at(words, gaps, asked.noun))
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
+        if asked.gap and not asked.kind and asked.gap.words[-1:] != ["do"]:  # an object is no lone verb form
+            nominal = [c for c in candidates if not (c[0] == c[1] and self._past_form(words[c[0]].text))]
+            candidates = nominal or candidates  # "… Rosie Webster [followed] her on her quest to be a supermodel"
         if asked.where:  # "Wo wurde Goethe geboren?": the place, not "Johann Wolfgang von Goethe"
             named = {t for word in re.findall(r"\w+", question)[1:] if word[:1].isupper() for t in self._terms(word)}
             elsewhere = [c for c in candidates if not named.intersection(self._passage_terms(sentence[c[2] : c[3]]))]
@@ -1259,7 +1262,9 @@ class ExtractiveGenerator:
                     continue
                 rest = asked[j + size :]
                 enclosed = bool(rest) and run[-1].text.lower() not in PREPOSITIONS
-                if enclosed and not self._resumes(words, i + size, rest):
+                if enclosed and self._fronted(words, i, rest):  # "In 1996, Adobe added [X]" for "… add in 1996?"
+                    enclosed = False
+                elif enclosed and not self._resumes(words, i + size, rest):
                     continue
                 stranded = not rest and run[-1].text.lower() in PREPOSITIONS  # "What is Paris the capital of?"
                 if gap.moved and not stranded:
@@ -1335,6 +1340,17 @@ class ExtractiveGenerator:
             if all(self._same(words[k + n], asked) for n, asked in enumerate(rest)):
                 return True
         return False
+
+    def _fronted(self, words: list[_Word], at: int, rest: list[str]) -> bool:
+        """Whether the question's words after a run are a phrase opening with a preposition that the
+        sentence says before it ("Within 24 hours …, they turned [the tide]" for "What did they turn
+        within 24 hours?"): its content words all stand before the run."""
+        if (
+            rest[0] not in PREPOSITIONS or len(rest) < 2 or rest[1] in PREPOSITIONS
+        ):  # "cooked with in …": "with" is the verb's
+            return False
+        content = [asked for asked in rest[1:] if asked not in self.stopwords]
+        return bool(content) and all(any(self._same(word, asked) for word in words[:at]) for asked in content)
 
     def _in_order(self, words: list[_Word], at: int, earlier: list[str]) -> bool:
         """Whether each content word the question puts before a run, where the sentence holds it, also

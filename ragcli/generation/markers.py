@@ -168,6 +168,18 @@ _WHERE = {
 }
 
 
+# an English word with a verb's "-ed" or "-ing" (its base three letters or more)
+_SUFFIXED_RE = re.compile(r"^[a-z]{3,}(?:ed|ing)$")
+_DOUBLED_RE = re.compile(r"([b-df-hj-np-tv-z])\1$")
+
+
+def _bases(word: str) -> list[str]:
+    """The base forms a regular "-ed" or "-ing" form may have, where the stemmer stems them apart:
+    "added" → "add", "embedded" → "embedd" and "embed"."""
+    base = word[:-2] if word.endswith("ed") else word[:-3]
+    return [base, base[:-1]] if _DOUBLED_RE.search(base) else [base]
+
+
 @dataclass(frozen=True)
 class Markers:
     """The role-marking words of one language (empty where ragcli knows none)."""
@@ -199,7 +211,8 @@ class Markers:
     def verb_terms(self, text: str, analyze: Callable[[str], list[str]]) -> list[str]:
         """Terms the text's verbs share with their other forms, where the stemmer keeps them apart:
         "ge-" participles without the prefix ("gegründet" ~ "Wer gründete …?", German and Dutch), and
-        English irregular verbs ("written" ~ "Who wrote …?")."""
+        English irregular verbs ("written" ~ "Who wrote …?") and regular ones whose "-ed" the stemmer
+        cuts with a letter of the base ("added" ~ "What did Adobe add?")."""
         terms = []
         if self.participle_last:
             terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
@@ -208,4 +221,6 @@ class Markers:
                 forms = self.forms.get(word) or self.prefixed_forms.get(word)
                 if forms is not None:
                     terms += [term for form in forms for term in analyze(form)]
+                elif _SUFFIXED_RE.match(word):  # "added" ~ "add", "embedded" ~ "embed" (Porter: "ad", "emb")
+                    terms += [term for base in _bases(word) for term in analyze(base)]
         return terms
