@@ -1793,6 +1793,11 @@ def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long()
             "In 2004, the museum added a glass roof to its courtyard.",
             "glass roof",
         ),
+        (  # a title is quoted whole, the question's own words in it too: not "Bulldog Song"
+            "What did Porter write at Yale?",
+            'Porter studied at Yale (where he wrote "The Yale Bulldog Song") and at Harvard.',
+            "The Yale Bulldog Song",
+        ),
         (  # an object is no lone verb form: not "followed"
             "What did Mary Kingsley quest to be?",
             "In 1990, a film starring Ann Todd as Mary Kingsley followed her on her quest to be a pilot.",
@@ -1800,9 +1805,7 @@ def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long()
         ),
     ],
 )
-def test_object_questions_whose_phrases_the_sentence_moves_or_inflects(
-    question: str, passage: str, expected: str
-) -> None:
+def test_object_questions_moved_phrases_inflected_verbs_and_titles(question: str, passage: str, expected: str) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
 
 
@@ -1812,3 +1815,34 @@ def test_regular_verb_forms_share_a_term_with_their_base_where_the_stemmer_parts
     for form, base in (("added", "add"), ("embedded", "embed"), ("succeeded", "succeed"), ("adding", "add")):
         assert set(analyzer(base)) <= set(analyzer(form) + markers.verb_terms(form, analyzer)), form
     assert Markers.for_language("fr").verb_terms("added", analyzer) == []
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # a gerund keeps its object
+            "What were the traders mainly concerned with?",
+            "The traders were mainly concerned with extending the salt trade, not with politics.",
+            "extending the salt trade",
+        ),
+        (  # "in 47" is a time, no part of the phrase ("in" joins no number to it)
+            "What did Pliny write at length about?",
+            "Pliny wrote at length about his Germanic Wars in 47–49 AD.",
+            "Germanic Wars",
+        ),
+        (  # "due to" opens a reason: "Nova", not "Nova due"
+            "What was the town known under the name of?",
+            "In some sources the town was known under the name of Nova due to its new walls.",
+            "Nova",
+        ),
+        (  # a preposition in "-ing" is no gerund
+            "What does the codex contain information about?",
+            "The codex contains information regarding the Venus cycle.",
+            "Venus cycle",
+        ),
+    ],
+)
+def test_phrase_ends_a_gerund_with_its_object_a_phrase_without_its_time(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

@@ -323,6 +323,10 @@ _TITLED_NAME_RE = re.compile(
     rf"([A-Z][\w'’.-]*(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’.-]*)*)$"
 )
 _TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
+# a quotation in title case: "The Choate Marching Song", "Ed Wood" (small words may stay lower case)
+_TITLE_CASE_RE = re.compile(
+    r"[A-Z0-9][\w'’.-]*(?:\s+(?:(?:of|the|a|an|and|in|on|at|to|for|with|by)\s+)*[A-Z0-9][\w'’.-]*)*"
+)
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
@@ -440,7 +444,7 @@ _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # ecoregion have?"
 _VERB_FORMS = {form: forms[0] for forms in (("have", "has", "had"), ("do", "does", "did")) for form in forms}
 # function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
-_FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also"})}
+_FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also", "due"})}
 
 
 def split_sentences(text: str) -> list[str]:
@@ -1126,6 +1130,9 @@ class ExtractiveGenerator:
             }
             chunks = self._chunks(words, of_the=asked.where)
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in chunks]
+            titles = [(a, b) for a, b in quoted if _TITLE_CASE_RE.fullmatch(sentence, a, b)]
+            # a chunk inside a title is the whole title: "The Choate Marching Song", not "Marching Song"
+            spans = [next(((a, b) for a, b in titles if a <= start and end <= b), (start, end)) for start, end in spans]
             if asked.noun:  # what a naming word gives the question's noun: "an enzyme [called invertase]"
                 spans += [(words[a + 1].start, words[b].end) for a, b in chunks if a < b and _naming_word(words[a])]
             if asked.kind == "name":  # no name here: still no amount ("six hours") for "who"
@@ -1685,8 +1692,17 @@ def _chunks(
         if a == b and words[a].text.lower() in _LOCATIVES and c == b + 2 and joiner.text.lower() in _ARTICLES:
             candidates.append((a, d))  # "outside the chloroplast", "inside the fort"
             continue
+        if (
+            a == b
+            and _GERUND_RE.match(words[a].text)
+            and c == b + 2
+            and joiner.text.lower() in _ARTICLES | _POSSESSIVES
+        ):
+            candidates.append((a, d))  # a gerund and its object: "concerned with [extending the fur trade]"
         if joiner.text.lower() in not_joiners:  # "the crew noticed a strange odor": not one phrase
             continue
+        if joiner.text.lower() in _TIME_JOINERS and words[c].text[:1].isdigit():
+            continue  # "his Gallic Wars [in 58–51 BC]": a time, no part of the phrase
         lone_verb = verb is not None and c == d and d + 1 < len(words) and words[d + 1].stop and verb(words[c].text)
         if lone_verb and joiner.text.lower() in ("and", "or"):
             continue
@@ -1697,6 +1713,11 @@ def _chunks(
     return candidates
 
 
+# a gerund ("extending"), not a preposition in "-ing" ("regarding the Venus cycle") nor "King"
+_GERUND_RE = re.compile(
+    r"^(?!(?:regard|concern|includ|accord|follow|exclud|dur|consider|pend|bar|notwithstand)ing$)[a-z]{2,}ing$"
+)
+_TIME_JOINERS = frozenset({"in", "on", "at", "since", "by", "until"})  # before a number: a time or an amount
 # the prepositions an object question may end a run of its words with ("introduced to", "referred to as")
 # the function words inside one noun phrase ("Council of Europe", "Heitor da Silva Costa", "Lane and
 # Vail"); an agent chunk joined by any other ("line manager at least two weeks") runs past its noun
