@@ -1846,3 +1846,19 @@ def test_phrase_ends_a_gerund_with_its_object_a_phrase_without_its_time(
     question: str, passage: str, expected: str
 ) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, object_question",
+    [
+        ("What has a monopoly on initiating legislation?", False),  # "has" is the verb: its subject is asked
+        ("Which city had the largest population?", False),
+        ("What has Dilbert been criticized for?", True),  # "has" helps "criticized"
+        ("To whom had Darwin already shown his theory?", True),
+        ("What has the government done?", True),
+    ],
+)
+def test_have_is_an_auxiliary_only_before_a_participle(question: str, object_question: bool) -> None:
+    assert (gap_question(question) is not None) == object_question
+    sides = set(answer_sides(question, Analyzer()).values())
+    assert sides == ({1} if object_question else {-1})

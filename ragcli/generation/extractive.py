@@ -121,7 +121,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
-from ragcli.generation.markers import Markers
+from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
     COORDINATION_RE,
@@ -777,9 +777,9 @@ class ExtractiveGenerator:
         if asked is None or copula is None or len(asked.group("subject").split()) > MAX_DEFINED_WORDS:
             return None
         said_words = asked.group("subject").lower().split()
-        if _english_participle(said_words[0], self.markers) or said_words[-1] in _NAMING_WORDS | _NAMING_AS_WORDS:
+        if english_participle(said_words[0], self.markers) or said_words[-1] in _NAMING_WORDS | _NAMING_AS_WORDS:
             return None  # "Who was ordered to lead …?" asks for a subject (`_subject`), "What are X called?" a name
-        if how and (_english_participle(said_words[-1], self.markers) or said_words[-1].endswith("ing")):
+        if how and (english_participle(said_words[-1], self.markers) or said_words[-1].endswith("ing")):
             return None  # "How is the size indicated?" asks for a means (`_clause_after_verb`)
         subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
@@ -818,7 +818,7 @@ class ExtractiveGenerator:
             return None
         subject = asked.group("subject")
         wanted = set(self.analyzer(subject))
-        if not wanted or _english_participle(subject.split()[0], self.markers):  # "Who was hired to be …?"
+        if not wanted or english_participle(subject.split()[0], self.markers):  # "Who was hired to be …?"
             return None
         for comma in _APPOSITION_RE.finditer(sentence):
             described = _APPOSITIVE_END_RE.split(sentence[comma.end() :], maxsplit=1)[0]
@@ -860,9 +860,9 @@ class ExtractiveGenerator:
             return None
         said, passive = asked.group("verb").lower(), asked.group("be") is not None
         if said in AUXILIARIES or not (
-            _english_participle(said, self.markers)
+            english_participle(said, self.markers)
             if passive
-            else said.endswith(("s", "ed")) or _english_participle(said, self.markers)
+            else said.endswith(("s", "ed")) or english_participle(said, self.markers)
         ):
             return None  # "thrives", "caused", "led", "was unveiled", "had campaigned"; not "What kind …"
         if asked.group("rest").split()[0].lower() in AUXILIARIES:
@@ -891,7 +891,7 @@ class ExtractiveGenerator:
             # where the subject starts: after the last clause break, not at a quoted word ('the "x"-axis')
             masked = _QUOTED_WORD_RE.sub(lambda quoted: "_" * len(quoted.group()), before)
             before = before[max((m.end() for m in _SUBJECT_START_RE.finditer(masked)), default=0) :]
-            reported = [m for m in _THAT_RE.finditer(before) if _english_participle(m.group(1), self.markers)]
+            reported = [m for m in _THAT_RE.finditer(before) if english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
             stripped = _HELPING_END_RE.sub("", before)  # "most states have [invested]", "was then [unveiled]"
             if passive != bool(BE_FORMS.intersection(before[len(stripped) :].lower().split())):
@@ -914,7 +914,7 @@ class ExtractiveGenerator:
             kept = _without_opening_phrase(kept)
             for k in range(1, len(kept)):  # "A plaque [located on the Lunar Module]": what the question says
                 if (
-                    _english_participle(kept[k], self.markers)
+                    english_participle(kept[k], self.markers)
                     and set(self.analyzer(" ".join(kept[k + 1 :]))) <= asked_terms
                 ):
                     kept = kept[:k]
@@ -1026,7 +1026,7 @@ class ExtractiveGenerator:
         for at, word in enumerate(found.group("rest").split()[:4]):  # a verb after a noun or two, no auxiliary
             if word.lower() in AUXILIARIES:
                 return False
-            if at and _english_participle(word, self.markers) and not word.lower().endswith("en"):
+            if at and english_participle(word, self.markers) and not word.lower().endswith("en"):
                 return True
         return False
 
@@ -1276,7 +1276,7 @@ class ExtractiveGenerator:
                 stranded = not rest and run[-1].text.lower() in PREPOSITIONS  # "What is Paris the capital of?"
                 if gap.moved and not stranded:
                     continue  # "After which century did states invest in …?": only after "after"
-                if gap.passive and not (stranded or any(_english_participle(w.text, self.markers) for w in run)):
+                if gap.passive and not (stranded or any(english_participle(w.text, self.markers) for w in run)):
                     continue
                 if not self._in_order(words, i, asked[:j]):
                     continue
@@ -1301,7 +1301,7 @@ class ExtractiveGenerator:
 
     def _past_form(self, word: str) -> bool:
         """An English verb's past form: "said", "married" (not "Vail")."""
-        return word.islower() and _english_participle(word, self.markers)
+        return word.islower() and english_participle(word, self.markers)
 
     def _phrases_at(self, words: list[_Word], gaps: dict[int, float], noun: set[str]) -> list[tuple[int, int]]:
         """(first, last) of the run of content words from each gap to the end of its clause or a function
@@ -1410,13 +1410,13 @@ class ExtractiveGenerator:
         english = self.analyzer.settings.language == "en"
         # a participle ("written by") or a noun ("woodcuts by Lucas Cranach"), not a verb's other forms ("win by 5")
         lowered = before.text.lower()
-        passive = not english or lowered not in self.markers.forms or _english_participle(lowered, self.markers)
+        passive = not english or lowered not in self.markers.forms or english_participle(lowered, self.markers)
         if (asked(before) and passive) or (not verb and self.markers.is_participle(before.text)):
             return True
         # English: the question's verb a few words before "by" ("undertaken at Alfred's command by Werferth")
         reach = words[max(0, at - MAX_AGENT_REACH) : at - 1]
         return english and any(
-            asked(w) and w.clause == words[at].clause and _english_participle(w.text, self.markers) for w in reach
+            asked(w) and w.clause == words[at].clause and english_participle(w.text, self.markers) for w in reach
         )
 
     def _holds_agent(self, sentence: str, terms: set[str], verbs: set[str]) -> bool:
@@ -1463,15 +1463,6 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
-
-
-def _english_participle(word: str, markers: Markers) -> bool:
-    """An English word that may be a past participle: "-ed", "-en", or an irregular verb's past form
-    ("built", "won"; not "win" or "wins")."""
-    lowered = word.lower()
-    forms = markers.forms.get(lowered)
-    past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
-    return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past
 
 
 def _without_opening_phrase(words: list[str]) -> list[str]:

@@ -224,3 +224,12 @@ class Markers:
                 elif _SUFFIXED_RE.match(word):  # "added" ~ "add", "embedded" ~ "embed" (Porter: "ad", "emb")
                     terms += [term for base in _bases(word) for term in analyze(base)]
         return terms
+
+
+def english_participle(word: str, markers: Markers) -> bool:
+    """An English word that may be a past participle: "-ed", "-en", or an irregular verb's past form
+    ("built", "won"; not "win" or "wins")."""
+    lowered = word.lower()
+    forms = markers.forms.get(lowered)
+    past = forms is not None and lowered in forms[1:3] and not lowered.endswith(("s", "ing"))
+    return (len(lowered) > 4 and lowered.endswith(("ed", "en"))) or past

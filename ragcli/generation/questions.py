@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ragcli.generation.markers import Markers, english_participle
+
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
     r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion|rate|share|value"
@@ -159,15 +161,28 @@ AUXILIARIES = frozenset(
 )
 
 
+_HAVE = frozenset({"has", "have", "had"})
+_ENGLISH = Markers.for_language("en")
+_SHORT_PARTICIPLES = frozenset({"been", "done", "gone", "had", "made", "said", "paid", "laid", "held", "told", "sold"})
+
+
+def _participle(word: str) -> bool:
+    """A past participle after "have" in a question: "-ed", "-en", "-wn" ("shown"), an irregular one."""
+    return english_participle(word, _ENGLISH) or word.endswith("wn") or word in _SHORT_PARTICIPLES
+
+
 def _question_words(question: str) -> tuple[list[str], int | None, int | None]:
     """An English question's words (lowercased), where its first question word stands, and where an
     auxiliary stands within the three words after it ("What **did** …", "What computer **was** …",
-    "What important events **does** …")."""
+    "What important events **does** …"; a form of "have" without a participle after it is no
+    auxiliary but the verb)."""
     words = re.findall(r"[\w'’-]+", question.lower())
     wh = next((i for i, w in enumerate(words) if w in _WH_WORDS), None)
     if wh is None:
         return words, None, None
     aux = next((i for i in range(wh + 1, min(wh + 4, len(words))) if words[i] in AUXILIARIES), None)
+    if aux is not None and words[aux] in _HAVE and not any(_participle(w) for w in words[aux + 1 :]):
+        aux = None  # "What has a negative influence on …?": "have" is the verb, the question word its subject
     return words, wh, aux
 
 
