@@ -1862,3 +1862,29 @@ def test_have_is_an_auxiliary_only_before_a_participle(question: str, object_que
     assert (gap_question(question) is not None) == object_question
     sides = set(answer_sides(question, Analyzer()).values())
     assert sides == ({1} if object_question else {-1})
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        # a phrase ends at a preposition the Snowball list lacks
+        ("What did the old road run along?", "The old road ran along the river towards Bath.", "river"),
+        ("What did the ships sail past?", "The ships sailed past the cape despite storms.", "cape"),
+        # "What is X?" and a sentence that lists X among its kind (Hearst's patterns)
+        ("What is Zenit?", "In Russia, clubs such as Spartak, CSKA and Zenit draw large crowds.", "clubs"),
+        (
+            "What is the NUT?",
+            "Teachers can be registered members of trade unions such as ATL, NUT or NASUWT and reports suggest more.",
+            "trade unions",
+        ),
+        (
+            "What is Lyme disease?",
+            "Deer ticks spread Lyme disease and other infections, the report says.",
+            "infections",
+        ),
+    ],
+)
+def test_prepositions_end_phrases_and_what_is_x_answers_with_the_kind_x_is_listed_among(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

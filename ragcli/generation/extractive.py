@@ -202,6 +202,9 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 # an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
 # their movement (…)" → "they are restricted in their movement"
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
+_SUCH_AS_RE = re.compile(r"\s(?:such\s+as|including)\s+(?P<items>[^.;:()]+)")  # "unions such as ATL, NUT or X"
+_ANY_ARTICLE_RE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_AND_OTHER_RE = re.compile(r"\s(?:and|or)\s+other\s+")  # "ATL and other unions"
 _ENUMERATION_RE = re.compile(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
 _REASON_RE = re.compile(
     r"\b(?:because(?:\s+of)?|since(?!\s+(?:\S+\s+){0,2}\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that"
@@ -362,6 +365,7 @@ MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answe
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
+MAX_KIND_WORDS = 4  # words of the kind a "such as" list names ("trade unions such as ATL, NUT or NASUWT")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
@@ -439,12 +443,20 @@ _NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not
 _ARTICLES = ARTICLES
 _POSSESSIVES = POSSESSIVES
 _LOWER_ARTICLE_RE = re.compile(r"^(?:the|a|an)\s+(?=\S)")  # "the center of the city", not "The Hague"
+# English prepositions the Snowball list lacks
+_EXTRA_PREPOSITIONS = frozenset(
+    {"via", "per", "upon", "within", "without", "among", "toward", "towards", "across", "despite", "unlike"}
+    | {"onto", "amid", "beyond", "throughout", "along", "around", "behind", "beneath", "besides", "near"}
+)
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
 # ecoregion have?"
 _VERB_FORMS = {form: forms[0] for forms in (("have", "has", "had"), ("do", "does", "did")) for form in forms}
-# function words the Snowball English list lacks (modal verbs, "also"): never an answer on their own
-_FUNCTION_WORDS = {"en": frozenset({"may", "might", "must", "could", "would", "shall", "also", "due"})}
+# function words the Snowball English list lacks (modal verbs, "also", prepositions): never an answer on
+# their own, and a phrase ends at them ("ran along [the river] towards Bath"), or joins across a short one
+_FUNCTION_WORDS = {
+    "en": frozenset({"may", "might", "must", "could", "would", "shall", "also", "due"}) | _EXTRA_PREPOSITIONS
+}
 
 
 def split_sentences(text: str) -> list[str]:
@@ -691,6 +703,7 @@ class ExtractiveGenerator:
             self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
             or self._enumeration(question, top.sentence)
+            or (self._kind_named(question, top.sentence) if self.analyzer.settings.language == "en" else None)
         )
         if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
@@ -834,6 +847,39 @@ class ExtractiveGenerator:
             if names and not self._only_stopwords(names[-1].group()):
                 return _tidy(LEADING_ARTICLE_RE.sub("", names[-1].group()))
         return None
+
+    def _kind_named(self, question: str, sentence: str) -> str | None:
+        """For "What is X?", the kind a sentence lists X among (Hearst's patterns): "What is the
+        NASUWT?" and "members of [trade unions] such as ATL, NUT or NASUWT" → "trade unions"; "ATL and
+        other [unions]" → "unions"."""
+        asked = DEFINITION_RE.search(question)
+        subject = _ANY_ARTICLE_RE.sub("", asked.group("subject")) if asked else ""
+        if not subject or len(subject.split()) > MAX_NAMED_SUBJECT_WORDS:
+            return None
+        named = re.compile(rf"(?<!\w){re.escape(subject)}(?!\w)", re.IGNORECASE)
+        for listed in _SUCH_AS_RE.finditer(sentence):
+            if named.search(listed.group("items")):
+                kind = self._kind_words(sentence[: listed.start()].split()[::-1], backwards=True)
+                return " ".join(kind[::-1]) or None
+        for other in _AND_OTHER_RE.finditer(sentence):
+            if named.search(sentence[: other.start()].split(",")[-1]):  # "ATL and other": X is listed
+                return " ".join(self._kind_words(sentence[other.end() :].split(), backwards=False)) or None
+        return None
+
+    def _kind_words(self, words: list[str], backwards: bool) -> list[str]:
+        """The content words of a kind's noun phrase from its edge (`words` reversed when `backwards`)
+        to a function word or punctuation: "registered members of [trade unions]"."""
+        kept: list[str] = []
+        for word in words[:MAX_KIND_WORDS]:
+            bare = word.strip(',;:()"“”')
+            if not bare or bare.lower() in self.stopwords or bare.lower() in self.function_words:
+                break
+            if backwards and bare != word:  # "In Wales, trade unions such as …": the comma ends it
+                break
+            kept.append(bare)
+            if not backwards and bare != word:  # "and other unions, …"
+                break
+        return kept
 
     def _enumeration(self, question: str, sentence: str) -> str | None:
         """For "What are the N (of …)?", the list a sentence gives after "N:": "What are the castes of
