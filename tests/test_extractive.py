@@ -122,6 +122,10 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("Какова максимальная глубина Байкала?", "number"),
         ("What area of the city was rebuilt?", None),  # "what area" is a place, not a measure
         ("What is the percentage of stations that ran out?", "number"),
+        ("What is the approximate condenser temperature in a turbine?", "number"),  # four words before it
+        ("What did Pliny write at length about?", None),  # "at length" measures nothing
+        ("At what rate were the refugees admitted?", "number"),
+        ("What share of the exports went to Spain?", "number"),
         ("¿Cuál es la temperatura media del lago?", "number"),
         ("What artist provided the woodcuts?", "name"),  # a noun for people, groups or places after "what"
         ("Which two governing bodies have a veto?", "name"),
@@ -1769,6 +1773,11 @@ def test_amounts_of_a_year_a_measure_a_rate_or_a_length_of_time(question: str, p
 
 
 def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long() -> None:
+    sentence = "It weighs 309.2714 grams/mole and peaks at 59 m/s2."
+    assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How much?")] == [
+        "309.2714 grams/mole",
+        "59 m/s2",
+    ]
     sentence = "The train ran at 60 miles per hour, and 12,000 tickets were sold over two weeks; it was late a week."
     found = [sentence[a:b] for a, b in typed_spans("number", sentence, "How fast did the train run?")]
     assert found == ["60 miles per hour", "12,000", "two weeks"]
