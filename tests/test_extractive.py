@@ -1773,6 +1773,8 @@ def test_amounts_of_a_year_a_measure_a_rate_or_a_length_of_time(question: str, p
 
 
 def test_rates_belong_to_their_amount_and_a_lone_unit_of_time_only_to_how_long() -> None:
+    sentence = "After the test flight AS-206, the B-52 carried 3 men and 30 tons."  # a code's number is no amount
+    assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How many?")] == ["3", "30 tons"]
     sentence = "It weighs 309.2714 grams/mole and peaks at 59 m/s2."
     assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How much?")] == [
         "309.2714 grams/mole",

@@ -101,11 +101,11 @@ _COLOUR = (
 )
 SPAN_RES = {
     "colour": re.compile(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
-    "number": re.compile(
-        rf"(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
+    "number": re.compile(  # not the number of a code ("AS-278", "B-52"), which names a thing
+        rf"(?<![A-Za-z]-)(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?:/[^\W\d_]+\d?)?(?!\w))?{_PER_TIME}?"
         rf"|{_ONE_TIME_UNIT}"
-        r"|[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
+        r"|(?<![0-9A-Za-z.,-])[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,
     ),
     # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"
