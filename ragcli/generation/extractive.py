@@ -1398,9 +1398,8 @@ class ExtractiveGenerator:
         """Whether the question's words after a run are a phrase opening with a preposition that the
         sentence says before it ("Within 24 hours …, they turned [the tide]" for "What did they turn
         within 24 hours?"): its content words all stand before the run."""
-        if (
-            rest[0] not in PREPOSITIONS or len(rest) < 2 or rest[1] in PREPOSITIONS
-        ):  # "cooked with in …": "with" is the verb's
+        # not "cooked with in Uttar Pradesh": "with" is the verb's, the phrase is "in Uttar Pradesh"
+        if rest[0] not in PREPOSITIONS or len(rest) < 2 or rest[1] in PREPOSITIONS:
             return False
         content = [asked for asked in rest[1:] if asked not in self.stopwords]
         return bool(content) and all(any(self._same(word, asked) for word in words[:at]) for asked in content)
