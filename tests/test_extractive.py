@@ -313,12 +313,11 @@ def test_a_whole_quotation_is_preferred_to_a_word_beside_it() -> None:
 
 
 def test_a_number_is_never_cut_out_of_a_word() -> None:
-    # "19" of "19th" is no answer (nor found in the passage by the analyzer: groundedness 0), nor is the
-    # day of a date an amount; with no amount to give, the question's words are answered like any other's
+    # "19" of "19th" is no answer (nor found in the passage by the analyzer: groundedness 0); with no
+    # number to give, the sentence is answered whole
     sentence = "In the Ottoman Empire the plague recurred until the 19th century."
-    assert typed_spans("number", sentence, "How long?") == []
     answer = ExtractiveGenerator().generate("How long did plague last in the Ottoman empire?", hits(sentence))
-    assert "19" not in answer.text
+    assert answer.text == f"{sentence} [1]"
 
 
 def test_a_measure_noun_stays_a_content_term() -> None:
@@ -438,8 +437,7 @@ def test_a_name_question_by_its_noun_keeps_the_noun_as_a_content_term() -> None:
 
 def test_a_subject_question_is_answered_by_the_agent_of_a_passive_sentence() -> None:
     flood = hits("The local population of the valley was displaced by a flood.")
-    # (no number question: "population" is the verb's object, not a measure asked for)
-    assert ExtractiveGenerator().generate("What displaced the local population?", flood).text == "a flood [1]"
+    assert ExtractiveGenerator().generate("What displaced the local population?", flood).text == "flood [1]"
 
 
 def test_a_who_question_answered_by_a_pronoun_takes_the_name_it_stands_for() -> None:
@@ -1901,16 +1899,3 @@ def test_prepositions_end_phrases_and_what_is_x_answers_with_the_kind_x_is_liste
     question: str, passage: str, expected: str
 ) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
-
-
-def test_an_age_a_described_count_and_no_day_of_a_date_for_number_questions() -> None:
-    generator = ExtractiveGenerator()
-    passage = "In 1950 Hale fell ill. Aged 47, he married Ann Brook on March 12, 1952, in Dover."
-    assert generator.generate("How old was Hale when he married Ann Brook?", hits(passage)).text == "47 [1]"
-    passage = "The farm, a 12.5 ha site bought in 1876, lies near the river."
-    assert generator.generate("How large is the farm?", hits(passage)).text == "12.5 ha [1]"
-    sentence = "Aged 47, he married her on March 12, 1952."
-    assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How many?")] == ["47"]
-    sentence = "After 31 largely forgotten years in Leeds, the club was sold."
-    start = sentence.index("31")
-    assert generator._counts(sentence, start, start + 2, set(Analyzer()("years")))  # "31 largely forgotten years"

@@ -346,9 +346,6 @@ _LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
 _STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
 _EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
 _COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
-_DESCRIBED_COUNT_RE = re.compile(r"((?:\s+[\w'’-]+){1,3})")  # the words after a number: "52 often-beleaguered years"
-_HOW_OLD_RE = re.compile(r"how old\b", re.IGNORECASE)
-_WORD_BEFORE_RE = re.compile(r"(\w+)\s+$")  # the word right before a place, nothing but space between
 # what a count named before its number counts: "the number of [visitors]", "[passenger] numbers"
 _COUNT_NAMED_RE = re.compile(
     r"\b(?:number|total|count)\s+of\s+(?:the\s+)?(?P<of>\w+)|\b(?P<named>\w+)\s+(?:numbers|counts|totals|figures)\b",
@@ -591,8 +588,6 @@ class ExtractiveGenerator:
     def focus(self, question: str, kind: str | None) -> set[str]:
         """What a "how many" question counts: the terms of the word after its question phrase."""
         found = dict(QUESTION_KIND_RES)["number"].search(question) if kind == "number" else None
-        if found and _HOW_OLD_RE.match(found.group()):  # "How old was Smith …?" counts years of age: "Aged 61"
-            return set(self.analyzer("aged age"))
         following = re.match(r"\W*(\w+)", question[found.end() :]) if found else None
         return set(self.analyzer(following.group(1))) if following else set()
 
@@ -1105,23 +1100,13 @@ class ExtractiveGenerator:
 
     def _counts(self, sentence: str, start: int, end: int, focus: set[str]) -> bool:
         """Whether a number (at `start`:`end`) counts what the question counts: the word after it ("2,000
-        eggs", "10 grams of salt", "52 often-beleaguered years"), the word or measure right before it
-        ("Aged 61", "a rate of 12,000 a day"), or the word a count names a few words before it
-        ("passenger numbers … reaching 9,528,558", "the number of visitors was 2 million")."""
+        eggs", "10 grams of salt"), the measure right before it ("a rate of 12,000 a day"), or the word a
+        count names a few words before it ("passenger numbers … reaching 9,528,558", "the number of
+        visitors was 2 million")."""
         following = _COUNTED_RE.match(sentence, end)
         if following and focus.intersection(self._terms(following.group(1))):
             return True
         before = " ".join(sentence[:start].split()[-MAX_COUNT_REACH:])
-        if SPAN_RES["number"].match(sentence, start):  # a number, not a chunk of a number question
-            # the noun after one describing word ("52 often-beleaguered [years]"), the word right before
-            # it ("Aged [61]"; not "people, [one]")
-            described = _DESCRIBED_COUNT_RE.match(sentence, end)
-            preceding = _WORD_BEFORE_RE.search(sentence, 0, start)
-            after = described.group(1).split() if described else []
-            after = after[: next((i for i, w in enumerate(after) if w.lower() in self.stopwords), len(after))]
-            words = after + ([preceding.group(1)] if preceding else [])  # not "eight [of the people]"
-            if any(focus.intersection(self._terms(word)) for word in words):
-                return True
         measured = _MEASURED_RE.search(before)  # "a rate of [12,000 a day]" for "At what rate …?"
         if measured and focus.intersection(self._terms(measured.group(1))):
             return True

@@ -39,7 +39,7 @@ _NUMBER_WORDS = (
 _UNITS = (
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|miles?|kilometres?|kilometers?|km|metres?|meters?|m|K|"
     r"feet|foot|ft|inches|yards?|yd|lbs?|percent|degrees|kilograms?|kg|pounds?|tons?|tonnes?|people|times|nautical miles|nmi|mi|mph|"
-    r"knots?|km/h|km2|km²|sq\.? mi|square (?:miles|kilometres|kilometers|metres|meters|feet)|acres?|hectares?|ha|"
+    r"knots?|km/h|km2|km²|sq\.? mi|square (?:miles|kilometres|kilometers|metres|meters|feet)|acres?|hectares?|"
     r"grams?|g|milligrams?|mg|litres?|liters?|millilitres?|milliliters?|ml|cups?|tablespoons?|teaspoons?|ounces?|oz|"
     r"centimetres?|centimeters?|cm|millimetres?|millimeters?|mm|°\s?[CF]|º[CF]|gigabytes?|GB|megabytes?|MB|"
     r"watts?|kW|volts?|euros?|dollars?|gramos|grammes?|gramm|grammi|litros|litri|liter|"
@@ -183,15 +183,8 @@ def typed_spans(
     found = [m.span() for m in SPAN_RES[kind].finditer(sentence)]
     if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
-    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks, nor
-        # is a day of one ("on November 10, 1954")
-        dates = [m.span() for m in SPAN_RES["date"].finditer(sentence)]
-        found = [
-            (a, b)
-            for a, b in found
-            if not _YEAR_RE.fullmatch(sentence, a, b)
-            and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in dates)
-        ]
+    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
+        found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
         if not _HOW_LONG_RE.search(question):  # "a week" is a length of time, for "how long" alone
             found = [(a, b) for a, b in found if not _ONE_TIME_UNIT_RE.fullmatch(sentence, a, b)]
     for start, end in found:

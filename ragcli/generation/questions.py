@@ -32,7 +32,7 @@ _DIRECT_MEASURES = (
 _MEASURE_QUESTION = (
     r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
     r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
-    rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?!\W+[a-z]+ed\b)(?=(?:\W+(?!(?:do|does|did|at|in|on|by|for)\b)\w+){{1,4}}?\W+{_MEASURES}\b)"
+    rf"|\b(?:what|which|qu[eé]|cu[aá]l|quel(?:le)?|quale|qual|welche[rs]?)\b(?=(?:\W+(?!(?:do|does|did|at|in|on|by|for)\b)\w+){{1,4}}?\W+{_MEASURES}\b)"
     rf"|\b(?:what|which)\b(?=\W+{_DIRECT_MEASURES}\b)"
     rf"|(?<!\w)(?:какова|каков|какое)(?=(?:\W+\w+)?\W+{_MEASURES}(?!\w))"
 )
