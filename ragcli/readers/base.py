@@ -119,6 +119,12 @@ class ReadContext:
         return Skipped(rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})")
 
 
+def problem(exc: BaseException) -> str:
+    """An error a parser raised on untrusted content, short, for a skip reason: "LookupError: unknown
+    encoding: x-klingon"."""
+    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
+
+
 def skip_kind(reason: str) -> str:
     """A skip reason without its particulars, for counting: "duplicate id 'x'" → "duplicate id",
     "invalid JSON (Expecting value)" → "invalid JSON"."""

@@ -17,14 +17,10 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem
 from ragcli.records import Document
 
 MAX_TITLE_CHARS = 200
-
-
-def problem(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
 
 
 def one_line(text: str) -> str:

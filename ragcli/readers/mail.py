@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
-from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader
+from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader, problem
 from ragcli.readers.markup import html_text
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
@@ -79,7 +79,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         body = _body(message).strip()
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
     except _DECODE_ERRORS as exc:
-        raise Skip(f"damaged message ({type(exc).__name__}: {exc})"[:200]) from None
+        raise Skip(f"damaged message ({problem(exc)})") from None
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
     if attachments:
         body += "\n\nAttachments: " + ", ".join(" ".join(name.split()) for name in attachments)

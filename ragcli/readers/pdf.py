@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader, problem
 from ragcli.records import Document
 
 if TYPE_CHECKING:
@@ -61,12 +61,8 @@ def _guarded(source: SourceInput) -> Iterator[None]:
         yield
 
 
-def _problem(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
-
-
 def _damaged(exc: BaseException) -> Skip:
-    return Skip(f"damaged PDF ({_problem(exc)})")
+    return Skip(f"damaged PDF ({problem(exc)})")
 
 
 def _metadata_title(reader: pypdf.PdfReader) -> str | None:
@@ -100,7 +96,7 @@ def _open(source: SourceInput) -> pypdf.PdfReader:
             if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
                 raise Skip("encrypted PDF (needs a password)")
     except (DependencyError, NotImplementedError) as exc:  # an encryption pypdf cannot undo here
-        raise Skip(f"encrypted PDF that cannot be opened ({_problem(exc)})") from None
+        raise Skip(f"encrypted PDF that cannot be opened ({problem(exc)})") from None
     except FileNotDecryptedError:
         raise Skip("encrypted PDF (needs a password)") from None
     except (Skip, MemoryError):
@@ -129,7 +125,7 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str
         source.context.skip_record(f"{source.rel}:p{number}", "damaged page (nested too deeply)")
         return None
     except Exception as exc:  # one damaged page: the others are still read
-        source.context.skip_record(f"{source.rel}:p{number}", f"damaged page ({_problem(exc)})")
+        source.context.skip_record(f"{source.rel}:p{number}", f"damaged page ({problem(exc)})")
         return None
     if len(text) > source.context.max_bytes:
         raise Skip(source.too_large())

@@ -13,8 +13,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
-from ragcli.readers.docx import MAX_TITLE_CHARS, check_zip_sizes, one_line, problem
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader, problem
+from ragcli.readers.docx import MAX_TITLE_CHARS, check_zip_sizes, one_line
 from ragcli.records import Document
 
 
