@@ -203,7 +203,6 @@ _ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\
 # their movement (…)" → "they are restricted in their movement"
 _WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
 _SUCH_AS_RE = re.compile(r"\s(?:such\s+as|including)\s+(?P<items>[^.;:()]+)")  # "unions such as ATL, NUT or X"
-_ANY_ARTICLE_RE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _AND_OTHER_RE = re.compile(r"\s(?:and|or)\s+other\s+")  # "ATL and other unions"
 _ENUMERATION_RE = re.compile(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
 _REASON_RE = re.compile(
@@ -853,7 +852,7 @@ class ExtractiveGenerator:
         NASUWT?" and "members of [trade unions] such as ATL, NUT or NASUWT" → "trade unions"; "ATL and
         other [unions]" → "unions"."""
         asked = DEFINITION_RE.search(question)
-        subject = _ANY_ARTICLE_RE.sub("", asked.group("subject")) if asked else ""
+        subject = _LOWER_ARTICLE_RE.sub("", asked.group("subject")) if asked else ""
         if not subject or len(subject.split()) > MAX_NAMED_SUBJECT_WORDS:
             return None
         named = re.compile(rf"(?<!\w){re.escape(subject)}(?!\w)", re.IGNORECASE)

@@ -56,10 +56,11 @@ _TIME_UNITS = (
     r"|días?|horas?|ans?|années?|mois|semaines?|jours?|heures?|anni|anno|mesi|mese|settimane?|giorni|giorno|ore|ora"
     r"|anos?|meses|dias?|лет|года?|месяц(?:а|ев)?|недел[юи]|дн(?:я|ей)|день|час(?:а|ов)?)"
 )
+_TIME_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|century)"  # one, in English
 # a rate after an amount: "12,000 a day", "60 miles per hour"
-_PER_TIME = r"(?:\s(?:a|an|per|each)\s(?:second|minute|hour|day|night|week|month|year|decade|century)\b)"
+_PER_TIME = rf"(?:\s(?:a|an|per|each)\s{_TIME_UNIT}\b)"
 # one unit of time said with an article, a length of time for "how long": "put back a week"
-_ONE_TIME_UNIT = r"(?<![\d%]\s)\b(?:a|an)\s(?:second|minute|hour|day|night|week|fortnight|month|year|decade|century)\b"
+_ONE_TIME_UNIT = rf"(?<![\d%]\s)\b(?:a|an)\s(?:{_TIME_UNIT}|fortnight)\b"
 _ONE_TIME_UNIT_RE = re.compile(_ONE_TIME_UNIT, re.IGNORECASE)
 _HOW_LONG_RE = re.compile(r"\bhow long\b", re.IGNORECASE)
 # a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")

@@ -163,7 +163,7 @@ AUXILIARIES = frozenset(
 
 _HAVE = frozenset({"has", "have", "had"})
 _ENGLISH = Markers.for_language("en")
-_SHORT_PARTICIPLES = frozenset({"been", "done", "gone", "had", "made", "said", "paid", "laid", "held", "told", "sold"})
+_SHORT_PARTICIPLES = frozenset({"been", "done", "had", "laid"})  # the ones `english_participle` does not know
 
 
 def _participle(word: str) -> bool:
