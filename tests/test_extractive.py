@@ -275,6 +275,26 @@ def test_sentences_do_not_end_at_initials_or_titles() -> None:
         "The U.S. Army left.",
         "It was 1973.",
     ]
+    # nor at a lower-case abbreviation: a date's "c." or "b.", a case's "v."
+    text = "John Gerard (1545–c. 1611) and Joan (b. 1934) wrote. It cites Shelley v. Kraemer. It ends."
+    assert split_sentences(text) == [
+        "John Gerard (1545–c. 1611) and Joan (b. 1934) wrote.",
+        "It cites Shelley v. Kraemer.",
+        "It ends.",
+    ]
+
+
+def test_an_object_question_has_no_gap_after_its_words_in_a_bracket() -> None:
+    # "the National Football League (NFL) [commissioner]" says nothing of what the NFL was given
+    generator = ExtractiveGenerator()
+    question = "What did Bell introduce into the NFL?"
+    gap = gap_question(question)
+    assert gap is not None
+    terms = set(generator.analyzer(question))
+    bracket = generator._words("Bell was the National Football League (NFL) commissioner.", terms)
+    assert generator._gaps(bracket, gap) == {}
+    statement = generator._words("Bell introduced competitive parity into the NFL.", terms)
+    assert [statement[at].text for at in generator._gaps(statement, gap) if at < len(statement)] == ["competitive"]
     sources = hits("Nixon appointed William E. Simon as the first administrator of the energy office.")
     assert ExtractiveGenerator().generate("Who was the first administrator?", sources).text == "William E. Simon [1]"
     spanish = ExtractiveGenerator(Analyzer(AnalyzerSettings(language="es")))
@@ -842,6 +862,42 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "But the introduction of the wraparound saddle provided greater efficiency in mounted combat.",
             "What provided greater efficiency in mounted combat?",
             "the introduction of the wraparound saddle",
+        ),
+        # … over the life dates it holds (no sentence ends at "c. 1611") and a phrase set between it and
+        # its verb in commas
+        (
+            "Naturalist Conrad von Gesner (1516–1565) and herbalist John Gerard (1545–c. 1611) published herbals "
+            "covering the medicinal uses of plants.",
+            "Who published herbals covering the medicinal uses of plants?",
+            "Naturalist Conrad von Gesner (1516–1565) and herbalist John Gerard (1545–c. 1611)",
+        ),
+        (
+            "Pilgram Marpeck, for example, wrote against the exclusion of miracles.",
+            "Who wrote against the exclusion of miracles?",
+            "Pilgram Marpeck",
+        ),
+        (
+            "Whitlam, in contrast to earlier Labor leaders, also cut tariffs by 25 percent.",
+            "Who cut tariffs?",  # after "who", a verb whose past form is its base form
+            "Whitlam",
+        ),
+        (
+            "His first such use was during the Caravan raids, in the Kharrar caravan raid Saad ibn Abi Waqqas was "
+            "ordered to lead a raid against the Quraysh.",
+            "Who was ordered to lead a raid against the Quraysh?",  # an opening phrase, no comma: not set between
+            "Saad ibn Abi Waqqas",
+        ),
+        (
+            "Many charter schools do not require that their teachers be certified, provided they meet the "
+            "standards set by No Child Left Behind.",
+            "Who may not require that its teachers be certified?",  # "who" and a modal verb
+            "Many charter schools",
+        ),
+        # two names joined by a slash are one
+        (
+            "The ATB competition was narrowed to the Northrop/Boeing and Lockheed/Rockwell teams.",
+            "Which teams was the ATB competition narrowed to?",
+            "Northrop/Boeing and Lockheed/Rockwell",
         ),
         # a defining predicate without the bracket it adds aside
         (

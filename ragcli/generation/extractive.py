@@ -167,10 +167,11 @@ _CJK_RE = re.compile(rf"[{_CJK}]")
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
 # sentence ends: . ! ? followed by space and an upper-case letter, digit, quote or an opening ¿ ¡; CJK
-# full stops; or a blank line / list item. Not after an initial ("J. R. R."), a title ("Dr.") or a
-# dotted abbreviation ("U.S.", "f.o.b.", "p.m.")
+# full stops; or a blank line / list item. Not after an initial ("J. R. R."), a title ("Dr."), a
+# dotted abbreviation ("U.S.", "f.o.b.", "p.m.") or a lower-case one of a date ("c. 1611", "b. 1934", "ca.")
 _SENTENCE_END_RE = re.compile(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
+    r"(?<![\s(\[–-][a-z]\.)(?<!\bca\.)(?<!\bfl\.)"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
@@ -276,8 +277,8 @@ _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 _KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
 _SUBJECT_QUESTION_RE = re.compile(
-    r"^\W*(?:what|(?P<who>who))\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+|(?:has|have|had)\s+)?"
-    r"(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
+    r"^\W*(?:what|(?P<who>who))\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+|(?:has|have|had)\s+"
+    rf"|(?<=who\s)(?:{_MODALS})\s+(?:not\s+)?)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
 )
 _SUBJECT_START_RE = re.compile(
@@ -447,6 +448,13 @@ _EXTRA_PREPOSITIONS = frozenset(
     {"via", "per", "upon", "within", "without", "among", "toward", "towards", "across", "despite", "unlike"}
     | {"onto", "amid", "beyond", "throughout", "along", "around", "behind", "beneath", "besides", "near"}
 )
+# what opens a phrase set between a subject and its verb: "Marpeck, for example, wrote", "Whitlam, in
+# contrast to earlier leaders, cut", "The ACLU, however, defended"
+_INSERTED_OPENINGS = (
+    PREPOSITIONS
+    | _EXTRA_PREPOSITIONS
+    | {"however", "too", "though", "therefore", "meanwhile", "moreover", "indeed", "also", "instead"}
+)
 _NOT_JOINERS = {"en": _ARTICLES | AUXILIARIES}
 # the forms of the English auxiliaries, each to one of them: "Each ecoregion has …" answers "What does each
 # ecoregion have?"
@@ -515,6 +523,7 @@ class _Word:
     asked: bool = False  # one of the question's terms
     stop: bool = False  # a stopword of the analyzer's language
     clause: int = 0  # how many phrase breaks come before it in the sentence
+    aside: bool = False  # inside a parenthesis: "the National Football League (NFL)"
 
 
 @runtime_checkable
@@ -907,7 +916,11 @@ class ExtractiveGenerator:
         if said in AUXILIARIES or not (
             english_participle(said, self.markers)
             if passive
-            else said.endswith(("s", "ed")) or english_participle(said, self.markers)
+            else said.endswith(("s", "ed"))
+            or english_participle(said, self.markers)
+            # after "who", a verb whatever its form: "Who cut tariffs?", "Who can use …?" (not "What can
+            # ayahuasca increase?", which asks for an object)
+            or (asked.group("who") and said not in self.stopwords and not _VERBISH_RE.match(said))
         ):
             return None  # "thrives", "caused", "led", "was unveiled", "had campaigned"; not "What kind …"
         if asked.group("rest").split()[0].lower() in AUXILIARIES:
@@ -934,7 +947,9 @@ class ExtractiveGenerator:
                 continue
             before = sentence[: word.start()]
             # where the subject starts: after the last clause break, not at a quoted word ('the "x"-axis')
+            # nor at a closed parenthesis: "Conrad von Gesner (1516–1565) and John Gerard (1545–c. 1611)"
             masked = _QUOTED_WORD_RE.sub(lambda quoted: "_" * len(quoted.group()), before)
+            masked = _PARENTHESIS_RE.sub(lambda aside: "_" * len(aside.group()), masked)
             before = before[max((m.end() for m in _SUBJECT_START_RE.finditer(masked)), default=0) :]
             reported = [m for m in _THAT_RE.finditer(before) if english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
@@ -945,6 +960,12 @@ class ExtractiveGenerator:
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
             while len(parts) > 1 and (not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1])):
                 parts.pop()  # what the subject adds aside: "X, which was …, became", "X, commemorating …, was"
+            # and a phrase set between it and its verb, in commas: "Whitlam, in contrast to …, cut"
+            inserted = len(parts) if before.rstrip().endswith(",") else 0
+            while inserted > 1 and _first_word(parts[inserted - 1]) in _INSERTED_OPENINGS:
+                inserted -= 1
+            if 0 < inserted < len(parts) and _first_word(parts[inserted - 1]) not in _INSERTED_OPENINGS:
+                parts = parts[:inserted]  # (not "In 1980, [Ceaușescu]": there the phrase comes first)
             listed = parts[-1].split()[:1] in (["and"], ["or"]) and not _FINITE_VERB_RE.search(",".join(parts[:-1]))
             subject = ",".join(parts) if listed else parts[-1]  # "X, Y and Z", not "They were …, and in 1837 Z"
             # nor across "and" after a clause: "The shooting was adjudged self-defence and [her mother] faced …"
@@ -1118,13 +1139,15 @@ class ExtractiveGenerator:
         """The sentence's words, each marked as a question word, a stopword, and with its clause."""
         words: list[_Word] = []
         clause, last = 0, 0
+        asides = [m.span() for m in _PARENTHESIS_RE.finditer(sentence)]
         for match in _WORD_RE.finditer(sentence):
             if _BREAK_RE.search(sentence, last, match.start()):
                 clause += 1
             last = match.end()
             text = match.group()
             cjk = bool(_CJK_RE.match(text))
-            word = _Word(match.start(), match.end(), text, cjk, clause=clause)
+            aside = any(start < match.start() < end for start, end in asides)
+            word = _Word(match.start(), match.end(), text, cjk, clause=clause, aside=aside)
             if not cjk:
                 lowered = text.lower().replace("’", "'")
                 word.stop = lowered in self.stopwords or lowered in self.function_words
@@ -1310,8 +1333,8 @@ class ExtractiveGenerator:
                 while i + size < len(words) and j + size < len(asked) and self._same(words[i + size], asked[j + size]):
                     size += 1
                 run = words[i : i + size]
-                if not run or all(w.stop for w in run):
-                    continue
+                if not run or all(w.stop for w in run) or run[-1].aside:
+                    continue  # nor one ending in a bracket: "League (NFL) [commissioner]" says nothing of the NFL
                 rest = asked[j + size :]
                 enclosed = bool(rest) and run[-1].text.lower() not in PREPOSITIONS
                 if enclosed and self._fronted(words, i, rest):  # "In 1996, Adobe added [X]" for "… add in 1996?"
@@ -1507,6 +1530,11 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
+
+
+def _first_word(text: str) -> str:
+    """A phrase's first word, lowercased ("" for none)."""
+    return next(iter(text.split()), "").lower()
 
 
 def _without_opening_phrase(words: list[str]) -> list[str]:

@@ -130,9 +130,10 @@ SPAN_RES = {
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
-    "name": re.compile(
-        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+|(?:de|del|della|di|da|du|der|dos|das|von|van)\s+)?"
-        r"[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+    "name": re.compile(  # a word of it may join two names: "the Northrop/Boeing team"
+        r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:/[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
+        r"(?:\s+(?:of\s+(?:the\s+)?|the\s+|(?:de|del|della|di|da|du|der|dos|das|von|van)\s+)?"
+        r"[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:/[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*)*"
         r"(?:,?\s+(?:Jr|Sr)\b\.?)?"  # "Harry Shum, Jr."
     ),
 }
