@@ -36,6 +36,7 @@ Highlighter = Callable[[str], list[tuple[int, int]]]  # passage text → spans t
 NO_MATCH = "No passage matches this question (all its words are unknown to the index or stopwords)."
 
 SNIPPET_CHARS = 320
+ECHO_CHARS = 200  # of a question repeated above its results
 SOURCE_WIDTH = 36  # the sources table's path column; longer paths lose their middle, not their file name
 SOURCE_VIEWS = ("auto", "full", "cited", "compact", "none")
 CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that it never wraps at 80 columns
@@ -251,15 +252,20 @@ def editor_path(path: str, base: str | None) -> str:
     return full if relative.startswith("..") else relative
 
 
+def clipped(text: str, width: int) -> str:
+    """`text` cut to about `width` characters at a space, with " …" where it was cut."""
+    if len(text) <= width:
+        return text
+    return text[: text.rfind(" ", 0, width) if " " in text[:width] else width] + " …"
+
+
 def plain_lines(hits: list[Hit], base: str | None = None, width: int = 200) -> list[str]:
     """`path:line:col: snippet` per distinct passage, as ripgrep's `--vimgrep` writes them (vim's
     `:cexpr`, Emacs' grep-mode and VS Code's problem matchers read them). The column is 1: a passage
     starts a line. A paged source's line is that of the page's text. No colour, no table."""
     lines = []
     for hit, copies in fold_identical(hits):
-        text = " ".join(printable(hit.text).split())
-        if len(text) > width:
-            text = text[: text.rfind(" ", 0, width) if " " in text[:width] else width] + " …"
+        text = clipped(" ".join(printable(hit.text).split()), width)
         more = f" ({_copies_note(hit, copies)})" if copies else ""
         lines.append(f"{printable(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
     return lines
@@ -708,11 +714,12 @@ def print_hits(
     if not hits:
         console.print(NO_MATCH, markup=False)
         return
-    table = hits_table(f"{retriever} · {question}", hits, highlight)
+    echoed = clipped(" ".join(printable(question).split()), ECHO_CHARS)  # a pasted paragraph: its start
+    table = hits_table(f"{retriever} · {echoed}", hits, highlight)
     if chosen_sources(console, view, [table]) == "full":
         console.print(table)
         return
-    console.print(Text(f"{retriever} · {printable(question)}", style="bold"))
+    console.print(Text(f"{retriever} · {echoed}", style="bold"))
     for row in source_lines(hits, console.width, scores=True):
         console.print(row)
 

@@ -233,3 +233,15 @@ def test_copies_split_at_other_places_are_folded_as_near_identical() -> None:
     ]
     assert plain_lines(hits)[0].endswith("(+2 near-identical)")
     assert plain_lines(hits[::3])[0].endswith("(+1 identical)")
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 50)])
+def test_a_pasted_paragraph_is_echoed_by_its_start(bees, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    idx, _ = bees
+    question = "How do honeybees tell each other where the flowers are? " * 40  # 2,300 characters
+    hits = idx.search(question, 3)
+    console, out = terminal(width, height)
+    print_hits(question, "bm25", hits, idx.analyzer.highlighter(question), False, False, OutputView("auto"), console)
+    echoed = out.getvalue().split("\n[")[0].split("┏")[0]  # the lines above the results
+    assert "bm25 · How do honeybees" in echoed and echoed.rstrip().endswith("…")
+    assert len(" ".join(echoed.split())) < 220
