@@ -893,6 +893,13 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Who may not require that its teachers be certified?",  # "who" and a modal verb
             "Many charter schools",
         ),
+        # a name quoted right after the noun of a "which N" question
+        (
+            'In 2007, the American Anime magazine "Anime Insider" listed the "50 Best Anime Ever" by compiling '
+            'lists of industry regulars and magazine staff, and ranked "Cowboy Bebop" as the #1 anime of all time.',
+            "Which magazine ranked Cowboy Bebop the #1 anime of all time?",
+            "Anime Insider",
+        ),
         # two names joined by a slash are one
         (
             "The ATB competition was narrowed to the Northrop/Boeing and Lockheed/Rockwell teams.",

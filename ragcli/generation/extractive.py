@@ -284,6 +284,7 @@ _SUBJECT_QUESTION_RE = re.compile(
 _SUBJECT_START_RE = re.compile(
     r"[;:()\[\]\"“”]|\s[-–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE
 )
+_QUOTE_BETWEEN_RE = re.compile(r"\s*[\"“]")  # a noun and the quoted name it gives: 'the magazine "Anime Insider"'
 _QUOTED_WORD_RE = re.compile(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"Lex"': no clause break
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
@@ -1256,7 +1257,7 @@ class ExtractiveGenerator:
                 score += PLACE_BONUS  # "Wo wurde Goethe geboren?" → "in Frankfurt am Main"
             if typed and several and COORDINATION_RE.search(sentence, start, end):
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
-            if asked.noun and self._after_noun(words, first, asked.noun):
+            if asked.noun and self._after_noun(sentence, words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
             if asked.sort and last + 1 < len(words) and asked.sort.intersection(self._terms(words[last + 1].text)):
                 score += SORT_BONUS  # "What kind of legislature …?" → "a unicameral legislature"
@@ -1492,7 +1493,7 @@ class ExtractiveGenerator:
         words = self._words(sentence, terms)
         return any(self._agent(words, a, b, verbs) for a, b in self._chunks(words))
 
-    def _after_noun(self, words: list[_Word], first: int, noun: set[str]) -> bool:
+    def _after_noun(self, sentence: str, words: list[_Word], first: int, noun: set[str]) -> bool:
         """Whether a span is a name right after the question's noun ("critic Dave Marsh"), or any phrase
         after it and "such as", "including" or a naming word ("important events such as the deaths of …",
         "an enzyme called invertase")."""
@@ -1507,7 +1508,10 @@ class ExtractiveGenerator:
         else:
             at, example = first - 1, False  # a name: right after the noun
         before = words[at] if at >= 0 else None
-        if before is None or not before.asked or before.clause != words[first].clause:  # not "rainforest (Portuguese"
+        if before is None or not before.asked:
+            return False
+        quoted = at + 1 == first and _QUOTE_BETWEEN_RE.fullmatch(sentence, before.end, words[first].start)
+        if before.clause != words[first].clause and not quoted:  # not "rainforest (Portuguese", but 'magazine "X"'
             return False
         return (example or words[first].text[:1].isupper()) and bool(noun & set(self._terms(before.text)))
 
