@@ -900,6 +900,54 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Which magazine ranked Cowboy Bebop the #1 anime of all time?",
             "Anime Insider",
         ),
+        # "how" and an auxiliary: the phrase a preposition or an adverb opens after the question's last
+        # words, to the end of its phrase (a bracket of more than a short name ends it) …
+        (
+            "However, these terms are used interchangeably to refer to the Office in all its forms.",
+            "How are these terms used?",
+            "interchangeably",
+        ),
+        (
+            "In 2006, Paramount announced plans to release the copyrighted episodes in boxed sets through CBS, "
+            "starting with the first season.",
+            "How did Paramount plan to release the copyrighted episodes?",
+            "in boxed sets through CBS",
+        ),
+        (
+            'The archbishop is legally entitled to sign his name as "Cantuar" (from the Latin for Canterbury).',
+            "How is the archbishop legally entitled to sign his name?",
+            'as "Cantuar"',
+        ),
+        (
+            "The series starred Derek Jacobi as Claudius and was broadcast in 1976 on BBC2.",
+            "How did Derek Jacobi appear in the series?",
+            "as Claudius",
+        ),
+        # … not a place after a name
+        (
+            "He was elected as the 13th President of Birmingham–Southern College in Birmingham, Alabama.",
+            "How did Krulak become President of Birmingham–Southern College?",
+            "He was elected as the 13th President of Birmingham–Southern College in Birmingham, Alabama.",
+        ),
+        # … else what the sentence says its subject did, from the verb right after it
+        (
+            "The royal couple took great interest in their staff.",
+            "How did the royal couple regard their staff?",
+            "took great interest in their staff",
+        ),
+        (
+            "At the time home field advantage was rotated between each league.",
+            "How was home field advantage decided at the time?",
+            "was rotated between each league",
+        ),
+        # … not after a copula with no participle
+        (
+            "It is tempting to think that the notion of function problems is much richer than the notion of "
+            "decision problems.",
+            "How can function problems typically be restated?",
+            "It is tempting to think that the notion of function problems is much richer than the notion of "
+            "decision problems.",
+        ),
         # two names joined by a slash are one
         (
             "The ATB competition was narrowed to the Northrop/Boeing and Lockheed/Rockwell teams.",

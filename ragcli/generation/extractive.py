@@ -251,6 +251,21 @@ _MEANS_RE = re.compile(  # "indicated by", "prevented or ameliorated with", "div
 # its words before "by" and a gerund
 _HOW_DOES_QUESTION_RE = re.compile(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?P<verb>[^?]+)", re.IGNORECASE)
 _BY_DOING_RE = re.compile(r"(?=\b(\w+)\s+(?P<said>by)\s+[a-z]+ing\b)", re.IGNORECASE)
+# "How did Karmal travel to Kabul?": a question for the manner or means of its verb (`_manner`)
+_HOW_AUX_RE = re.compile(rf"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had|{_MODALS})\s", re.IGNORECASE)
+_MANNER_MARKERS = frozenset(
+    {"as", "by", "through", "with", "without", "via", "using", "alongside", "in", "into", "on", "under", "like"}
+    | {"due", "above", "below"}
+)
+# words in "-ly" that are no adverb of manner ("the royal [family]"); hand-written, as there is no tagger
+_NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly", "butterfly", "homily", "italy"})
+_MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
+# where a manner phrase ends: a comma, semicolon or colon, a bracket of more than a short name ("(BRI)"),
+# a new clause ("and was broadcast", "until", "when", "which"), or the full stop
+_MANNER_END_RE = re.compile(
+    rf"\s*(?:[,;:]|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
+    r"|\s(?:when|whenever|while|whereas|which|who|until|before|after|because|although|though)\b|\.\s*$)"
+)
 _CAUSE_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
     r"|(?:is|was)\s+the\s+cause\s+of)\s",
@@ -437,6 +452,7 @@ _OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: 
 _CLOSING_PHRASE_RE = re.compile(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
 # places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
 _LOCATIVES = PLACE_PREPOSITIONS
+_PLACE_MARKERS = _LOCATIVES | {"in", "on", "at", "into", "under"}  # "College [in Birmingham]": no manner
 _NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not classified as", "don't"
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
@@ -736,6 +752,7 @@ class ExtractiveGenerator:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
+            said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _to_clause_end(top.sentence, cause.end()) if cause else ""
@@ -777,6 +794,68 @@ class ExtractiveGenerator:
             return ""
         before = re.split(r";\s+", sentence[: result.start()])[-1]
         return _tidy(_CLAUSE_OPENING_RE.sub("", before))
+
+    def _manner(self, sentence: str, terms: set[str]) -> str:
+        """For "How did Karmal travel …?", the phrase that follows the question's last words the sentence
+        holds, when a preposition or an adverb opens it: "travelled [alongside a Soviet military column]",
+        "published [as the "Breviarium Romanum"] (Roman Breviary) until …", "used [interchangeably]";
+        to the end of its phrase, a list kept whole ("sold [as mild, medium, mature or vintage]"). Else
+        what the sentence says its subject, the question's, did (`_predicate`); "" for neither."""
+        words = self._words(sentence, terms)
+        return self._manner_phrase(sentence, words) or self._predicate(sentence, words)
+
+    def _predicate(self, sentence: str, words: list[_Word]) -> str:
+        """What a clause says of a subject made of the question's words, from the verb right after it to
+        the end of its phrase: "The royal couple [took great interest in their staff]" for "How did the
+        royal couple regard their staff?", "home field advantage [was rotated between each league]"."""
+        for at in range(len(words) - 1):
+            subject, verb = words[at], words[at + 1]
+            if not subject.asked or verb.asked or not verb.text.islower() or subject.clause != verb.clause:
+                continue
+            lowered, then = verb.text.lower(), words[at + 2].text.lower() if at + 2 < len(words) else ""
+            helping = (lowered in AUXILIARIES and english_participle(then, self.markers)) or (
+                lowered in _MODAL_VERBS and then.isalpha()
+            )
+            finite = lowered not in AUXILIARIES and (
+                english_participle(lowered, self.markers)
+                or (lowered.endswith("s") and lowered not in self.stopwords and len(lowered) > 3)
+            )
+            if not helping and not finite:
+                continue  # "took", "would organize", "was rotated", "accuses"; not "of", "their" or "is much …"
+            said = _tidy(_MANNER_END_RE.split(sentence[verb.start :], maxsplit=1)[0])
+            inside = [w for w in words[at + 1 :] if w.start < verb.start + len(said)]
+            if len(inside) > 1 and not all(w.asked or w.stop for w in inside):
+                return said
+        return ""
+
+    def _manner_phrase(self, sentence: str, words: list[_Word]) -> str:
+        """The phrase a preposition or an adverb opens right after the question's last words (`_manner`)."""
+        for at in range(len(words) - 2, -1, -1):
+            following = words[at + 1]
+            if (
+                not words[at].asked
+                or following.asked
+                or not _MANNER_GAP_RE.fullmatch(sentence, words[at].end, following.start)
+            ):
+                continue
+            marker = following.text.lower()
+            if marker.endswith("ly") and len(marker) > 5 and marker not in self.stopwords | _NOT_ADVERBS:
+                return marker  # "used [interchangeably] to refer to …"
+            if marker not in _MANNER_MARKERS or self._place_after(words, at + 1):
+                continue  # (not a place: "College [in Birmingham]", "Mount Behistun [in the Kermanshah Province]")
+            phrase = _MANNER_END_RE.split(sentence[following.start :], maxsplit=1)[0]
+            end = self._list_end(sentence, following.start, following.start + len(phrase))
+            said = _tidy(sentence[following.start : end])
+            if len(said.split()) > 1 and not _amount_or_date(sentence, following.start, end):
+                return said
+        return ""
+
+    def _place_after(self, words: list[_Word], at: int) -> bool:
+        """Whether `words[at]` is a preposition of place before a name, an article between them."""
+        if words[at].text.lower() not in _PLACE_MARKERS:
+            return False
+        name = at + 1 + (at + 1 < len(words) and words[at + 1].text.lower() in _ARTICLES)
+        return name < len(words) and words[name].text[:1].isupper()
 
     def _in_context(self, top: _Scored, sources: Sequence[Hit]) -> str:
         """The answering sentence ("sentence" style), or it with the sentences before and after it in
