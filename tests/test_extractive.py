@@ -948,6 +948,32 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "It is tempting to think that the notion of function problems is much richer than the notion of "
             "decision problems.",
         ),
+        # "What did X do?" and "What happened to X?": what the sentence says X did, or what was done to it,
+        # a list kept whole, past a closing quote or bracket
+        (
+            "In 1873, the state legislature annexed Kingsbridge, West Farms and Morrisania to New York, "
+            "effective in 1874.",
+            "What did the state legislature do in 1873?",
+            "annexed Kingsbridge, West Farms and Morrisania to New York",
+        ),
+        (
+            "In 1873, the state legislature annexed Kingsbridge, West Farms and Morrisania to New York; the three "
+            "towns were abolished in the process.",
+            "What happened to the three towns in the process?",
+            "were abolished in the process",
+        ),
+        (
+            "The Recording Industry Association of America (RIAA) named Spears as the eighth top-selling female "
+            "artist in the United States, with 34 million certified albums.",
+            "What did the RIAA do?",
+            "named Spears as the eighth top-selling female artist in the United States",
+        ),
+        (
+            'In 2009, "Billboard" ranked her as the 8th overall Artist of the Decade, and also recognized her as '
+            "the best-selling female artist of the 2000s.",
+            "What did Billboard do in 2009?",
+            "ranked her as the 8th overall Artist of the Decade",
+        ),
         # two names joined by a slash are one
         (
             "The ATB competition was narrowed to the Northrop/Boeing and Lockheed/Rockwell teams.",

@@ -259,6 +259,12 @@ _MANNER_MARKERS = frozenset(
 )
 # words in "-ly" that are no adverb of manner ("the royal [family]"); hand-written, as there is no tagger
 _NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly", "butterfly", "homily", "italy"})
+# "What did the state legislature do in 1873?", "What happened to the three towns?": what a subject did,
+# or what was done to it (`_predicate`)
+_DOING_QUESTION_RE = re.compile(
+    rf"^\W*what\s+(?:(?:do|does|did|{_MODALS})\s+[^?]+?\s+do\b|(?:has\s+)?happen(?:s|ed)?\s+to\s)", re.IGNORECASE
+)
+_SUBJECT_END_RE = re.compile(r"[\s\"”’')\]]*")  # between a subject and its verb: '"Billboard" ranked'
 _MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
 # where a manner phrase ends: a comma, semicolon or colon, a bracket of more than a short name ("(BRI)"),
 # a new clause ("and was broadcast", "until", "when", "which"), or the full stop
@@ -754,6 +760,10 @@ class ExtractiveGenerator:
             said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
             said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+        if kind is None and _DOING_QUESTION_RE.match(question):  # "What did Voris do?" → "Voris [selected …]"
+            said = self._predicate(top.sentence, self._words(top.sentence, terms))
+            if said:
+                return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
         said = _to_clause_end(top.sentence, cause.end()) if cause else ""
         if said:  # "What causes the toxicity?" → "The toxicity … is due to [the lack of cell specificity]"
@@ -810,8 +820,10 @@ class ExtractiveGenerator:
         royal couple regard their staff?", "home field advantage [was rotated between each league]"."""
         for at in range(len(words) - 1):
             subject, verb = words[at], words[at + 1]
-            if not subject.asked or verb.asked or not verb.text.islower() or subject.clause != verb.clause:
+            if not subject.asked or verb.asked or not verb.text.islower():
                 continue
+            if not _SUBJECT_END_RE.fullmatch(sentence, subject.end, verb.start):
+                continue  # (a closing quote or bracket between: '"Billboard" ranked', "(RIAA) named")
             lowered, then = verb.text.lower(), words[at + 2].text.lower() if at + 2 < len(words) else ""
             helping = (lowered in AUXILIARIES and english_participle(then, self.markers)) or (
                 lowered in _MODAL_VERBS and then.isalpha()
@@ -822,7 +834,7 @@ class ExtractiveGenerator:
             )
             if not helping and not finite:
                 continue  # "took", "would organize", "was rotated", "accuses"; not "of", "their" or "is much …"
-            said = _tidy(_MANNER_END_RE.split(sentence[verb.start :], maxsplit=1)[0])
+            said = self._phrase_from(sentence, verb.start)
             inside = [w for w in words[at + 1 :] if w.start < verb.start + len(said)]
             if len(inside) > 1 and not all(w.asked or w.stop for w in inside):
                 return said
@@ -843,12 +855,20 @@ class ExtractiveGenerator:
                 return marker  # "used [interchangeably] to refer to …"
             if marker not in _MANNER_MARKERS or self._place_after(words, at + 1):
                 continue  # (not a place: "College [in Birmingham]", "Mount Behistun [in the Kermanshah Province]")
-            phrase = _MANNER_END_RE.split(sentence[following.start :], maxsplit=1)[0]
-            end = self._list_end(sentence, following.start, following.start + len(phrase))
-            said = _tidy(sentence[following.start : end])
-            if len(said.split()) > 1 and not _amount_or_date(sentence, following.start, end):
+            said = self._phrase_from(sentence, following.start)
+            if len(said.split()) > 1 and not _amount_or_date(sentence, following.start, following.start + len(said)):
                 return said
         return ""
+
+    def _phrase_from(self, sentence: str, start: int) -> str:
+        """The phrase from `start` to its end (`_MANNER_END_RE`), a list it holds kept whole ("annexed
+        [Kingsbridge, West Farms and Morrisania] to New York")."""
+        phrase = _MANNER_END_RE.split(sentence[start:], maxsplit=1)[0]
+        last = start + len(phrase.rstrip()) - len(phrase.rstrip().split()[-1]) if phrase.strip() else start
+        end = self._list_end(sentence, last, start + len(phrase))  # (a list of the phrase's last word's kind)
+        if end > start + len(phrase):  # the phrase goes on after the list
+            end += len(_MANNER_END_RE.split(sentence[end:], maxsplit=1)[0])
+        return _tidy(sentence[start:end])
 
     def _place_after(self, words: list[_Word], at: int) -> bool:
         """Whether `words[at]` is a preposition of place before a name, an article between them."""
