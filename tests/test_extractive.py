@@ -974,6 +974,14 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What did Billboard do in 2009?",
             "ranked her as the 8th overall Artist of the Decade",
         ),
+        # "why" and no reason given: the purpose an infinitive states right after the question's words
+        # (not "to Texas", a place)
+        (
+            "Clinton did eventually move to Texas with Rodham to take a job leading George McGovern's effort "
+            "there in 1972.",
+            "Why did Clinton move to Texas with Rodham?",
+            "to take a job leading George McGovern's effort there in 1972",
+        ),
         # two names joined by a slash are one
         (
             "The ATB competition was narrowed to the Northrop/Boeing and Lockheed/Rockwell teams.",

@@ -758,6 +758,8 @@ class ExtractiveGenerator:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
         if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
             said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
+            if not said and _WHY_RE.match(question):
+                said = self._purpose(top.sentence, self._words(top.sentence, terms))
             said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         if kind is None and _DOING_QUESTION_RE.match(question):  # "What did Voris do?" → "Voris [selected …]"
@@ -858,6 +860,23 @@ class ExtractiveGenerator:
             said = self._phrase_from(sentence, following.start)
             if len(said.split()) > 1 and not _amount_or_date(sentence, following.start, following.start + len(said)):
                 return said
+        return ""
+
+    def _purpose(self, sentence: str, words: list[_Word]) -> str:
+        """For a "why" question the sentence gives no reason for, the purpose an infinitive right after
+        the question's last words states: "moved to Texas with Rodham [to take a job leading …]"."""
+        for at in range(len(words) - 3, -1, -1):
+            marker, verb = words[at + 1], words[at + 2]
+            if (
+                words[at].asked
+                and marker.text == "to"
+                and verb.text.isalpha()
+                and verb.text.islower()
+                and not verb.stop
+                and not verb.asked
+                and _MANNER_GAP_RE.fullmatch(sentence, words[at].end, marker.start)
+            ):
+                return self._phrase_from(sentence, marker.start)
         return ""
 
     def _phrase_from(self, sentence: str, start: int) -> str:
