@@ -974,6 +974,25 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "What did Billboard do in 2009?",
             "ranked her as the 8th overall Artist of the Decade",
         ),
+        # … past an apposition, or with a pronoun for the subject, unless the question's names are in it
+        (
+            "Thomas Becket, a later Archbishop of Canterbury, prayed to him just before his own murder in "
+            "Canterbury Cathedral.",
+            "What did Thomas Becket do just before his own murder?",
+            "prayed to him",
+        ),
+        (
+            "After being banished from court, she lived out the remainder of her life at Kimbolton Castle, and "
+            "died there on 7 January 1536.",
+            "What did Catherine do after being banished from court?",
+            "lived out the remainder of her life at Kimbolton Castle",
+        ),
+        (
+            "The first World Down Syndrome Day was held on 21 March 2006. It was recognized by the United "
+            "Nations General Assembly in 2011.",
+            "What did the United Nations General Assembly do in 2011?",
+            "recognized",
+        ),
         # "why" and no reason given: the purpose an infinitive states right after the question's words
         # (not "to Texas", a place)
         (

@@ -264,13 +264,17 @@ _NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly",
 _DOING_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:do|does|did|{_MODALS})\s+[^?]+?\s+do\b|(?:has\s+)?happen(?:s|ed)?\s+to\s)", re.IGNORECASE
 )
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it"})
+# an apposition between a subject and its verb: "Thomas Becket[, a later Archbishop of Canterbury, ]prayed"
+_APPOSITION_SKIP_RE = re.compile(r",\s+(?:a|an|the|his|her|their|its)\s[^,;()\"“”]{1,60},\s+")
 _SUBJECT_END_RE = re.compile(r"[\s\"”’')\]]*")  # between a subject and its verb: '"Billboard" ranked'
 _MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
 # where a manner phrase ends: a comma, semicolon or colon, a bracket of more than a short name ("(BRI)"),
 # a new clause ("and was broadcast", "until", "when", "which"), or the full stop
 _MANNER_END_RE = re.compile(
     rf"\s*(?:[,;:]|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
-    r"|\s(?:when|whenever|while|whereas|which|who|until|before|after|because|although|though)\b|\.\s*$)"
+    r"|\s(?:(?:just|shortly|soon|long|right)\s+)?(?:when|whenever|while|whereas|which|who|until|before|after"
+    r"|because|although|though)\b|\.\s*$)"
 )
 _CAUSE_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
@@ -763,7 +767,7 @@ class ExtractiveGenerator:
             said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
         if kind is None and _DOING_QUESTION_RE.match(question):  # "What did Voris do?" → "Voris [selected …]"
-            said = self._predicate(top.sentence, self._words(top.sentence, terms))
+            said = self._predicate(top.sentence, self._words(top.sentence, terms), pronouns=True)
             if said:
                 return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
@@ -816,31 +820,49 @@ class ExtractiveGenerator:
         words = self._words(sentence, terms)
         return self._manner_phrase(sentence, words) or self._predicate(sentence, words)
 
-    def _predicate(self, sentence: str, words: list[_Word]) -> str:
-        """What a clause says of a subject made of the question's words, from the verb right after it to
+    def _predicate(self, sentence: str, words: list[_Word], pronouns: bool = False) -> str:
+        """What a clause says of a subject made of the question's words, from the verb right after it
+        (or after an apposition: "Thomas Becket, a later Archbishop of Canterbury, [prayed to him]") to
         the end of its phrase: "The royal couple [took great interest in their staff]" for "How did the
-        royal couple regard their staff?", "home field advantage [was rotated between each league]"."""
-        for at in range(len(words) - 1):
-            subject, verb = words[at], words[at + 1]
-            if not subject.asked or verb.asked or not verb.text.islower():
-                continue
-            if not _SUBJECT_END_RE.fullmatch(sentence, subject.end, verb.start):
-                continue  # (a closing quote or bracket between: '"Billboard" ranked', "(RIAA) named")
-            lowered, then = verb.text.lower(), words[at + 2].text.lower() if at + 2 < len(words) else ""
-            helping = (lowered in AUXILIARIES and english_participle(then, self.markers)) or (
-                lowered in _MODAL_VERBS and then.isalpha()
-            )
-            finite = lowered not in AUXILIARIES and (
-                english_participle(lowered, self.markers)
-                or (lowered.endswith("s") and lowered not in self.stopwords and len(lowered) > 3)
-            )
-            if not helping and not finite:
-                continue  # "took", "would organize", "was rotated", "accuses"; not "of", "their" or "is much …"
-            said = self._phrase_from(sentence, verb.start)
-            inside = [w for w in words[at + 1 :] if w.start < verb.start + len(said)]
-            if len(inside) > 1 and not all(w.asked or w.stop for w in inside):
-                return said
+        royal couple regard their staff?", "home field advantage [was rotated between each league]".
+        With `pronouns`, a personal pronoun may stand for the subject ("she [lived out …]") where no
+        question word does."""
+        for subjects in (False, True) if pronouns else (False,):
+            for at, subject in enumerate(words):
+                named = subject.text.lower() in _SUBJECT_PRONOUNS if subjects else subject.asked
+                verb = self._verb_after(sentence, words, at) if named else None
+                if verb is None:
+                    continue
+                said = self._phrase_from(sentence, words[verb].start)
+                inside = [w for w in words[verb:] if w.start < words[verb].start + len(said)]
+                if subjects and any(w.asked and w.text[:1].isupper() for w in inside):
+                    continue  # "It [was recognized by the United Nations …]" is not what the Assembly did
+                if len(inside) > 1 and not all(w.asked or w.stop for w in inside):
+                    return said
         return ""
+
+    def _verb_after(self, sentence: str, words: list[_Word], at: int) -> int | None:
+        """The index of the finite verb right after the subject word `words[at]` (past a closing quote or
+        bracket, or an apposition between commas), or None: "took", "would organize", "was rotated",
+        "accuses"; not "of", "their" or "is much …"."""
+        apposed = _APPOSITION_SKIP_RE.match(sentence, words[at].end)
+        start = apposed.end() if apposed else words[at].end
+        following = next((k for k in range(at + 1, len(words)) if words[k].start >= start), None)
+        if following is None or not _SUBJECT_END_RE.fullmatch(sentence, start, words[following].start):
+            return None  # ('"Billboard" ranked', "(RIAA) named")
+        verb = words[following]
+        if verb.asked or not verb.text.islower():
+            return None
+        lowered = verb.text.lower()
+        then = words[following + 1].text.lower() if following + 1 < len(words) else ""
+        helping = (lowered in AUXILIARIES and english_participle(then, self.markers)) or (
+            lowered in _MODAL_VERBS and then.isalpha()
+        )
+        finite = lowered not in AUXILIARIES and (
+            english_participle(lowered, self.markers)
+            or (lowered.endswith("s") and lowered not in self.stopwords and len(lowered) > 3)
+        )
+        return following if helping or finite else None
 
     def _manner_phrase(self, sentence: str, words: list[_Word]) -> str:
         """The phrase a preposition or an adverb opens right after the question's last words (`_manner`)."""
