@@ -204,7 +204,9 @@ def test_a_chunk_does_not_join_across_an_english_article_or_modal_verb() -> None
     generator = ExtractiveGenerator()
     # "crew noticed" + "a" + "strange odor" is no phrase
     odor = hits("During the test the crew noticed a strange odor.")
-    assert generator.generate("What happened during the test?", odor).text == "strange odor [1]"
+    assert generator.generate("What did the crew notice during the test?", odor).text == "strange odor [1]"
+    # (what happened is the clause after the phrase for the time)
+    assert generator.generate("What happened during the test?", odor).text == "the crew noticed a strange odor [1]"
     # "may" is a modal verb (the Snowball list lacks it), not part of the answer
     wiring = hits("A spark from worn wiring may have caused the fire in the cabin.")
     assert generator.generate("What may have caused the fire in the cabin?", wiring).text == "worn wiring [1]"
@@ -992,6 +994,28 @@ def test_who_and_where_beyond_english(language: str, passage: str, question: str
             "Nations General Assembly in 2011.",
             "What did the United Nations General Assembly do in 2011?",
             "recognized",
+        ),
+        # "What happened in/on …?": the clause after the sentence's phrase for that time (past an inserted
+        # phrase), or before it; a number's commas end no phrase
+        (
+            "In 1504, he conquered Kabul which was under the rule of the infant heir of Ulugh Begh.",
+            "What happened in 1504?",
+            "he conquered Kabul",
+        ),
+        (
+            "In 1935, at the young age of 22, he was elected a fellow at King's.",
+            "What happened in 1935?",
+            "he was elected a fellow at King's",
+        ),
+        (
+            "The first World Down Syndrome Day was held on 21 March 2006.",
+            "What happened on 21 March 2006?",
+            "The first World Down Syndrome Day was held",
+        ),
+        (
+            "In 2011, the museum drew 1,400,000 visitors.",
+            "What happened in 2011?",
+            "the museum drew 1,400,000 visitors",
         ),
         # "why" and no reason given: the purpose an infinitive states right after the question's words
         # (not "to Texas", a place)

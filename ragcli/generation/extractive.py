@@ -264,17 +264,24 @@ _NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly",
 _DOING_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:do|does|did|{_MODALS})\s+[^?]+?\s+do\b|(?:has\s+)?happen(?:s|ed)?\s+to\s)", re.IGNORECASE
 )
+# "What happened in 1935?", "What happened on 30 April 1989?": the clause of that time or place (`_event`)
+_EVENT_QUESTION_RE = re.compile(
+    r"^\W*what\s+(?:happened|happens|took\s+place|occurred)\s+(?P<when>(?:in|on|during|at|after|before)\s+[^?]+)",
+    re.IGNORECASE,
+)
+_EVENT_PREPOSITION_RE = re.compile(r"\s(?:in|on|during|at|after|before)\s+(?:the\s+)?$", re.IGNORECASE)
+_INSERTED_PHRASE_RE = re.compile(r"^(?:at|in|on|with|after|before|during|by)\s[^,;]{1,40},\s+", re.IGNORECASE)
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it"})
 # an apposition between a subject and its verb: "Thomas Becket[, a later Archbishop of Canterbury, ]prayed"
 _APPOSITION_SKIP_RE = re.compile(r",\s+(?:a|an|the|his|her|their|its)\s[^,;()\"“”]{1,60},\s+")
 _SUBJECT_END_RE = re.compile(r"[\s\"”’')\]]*")  # between a subject and its verb: '"Billboard" ranked'
 _MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
-# where a manner phrase ends: a comma, semicolon or colon, a bracket of more than a short name ("(BRI)"),
-# a new clause ("and was broadcast", "until", "when", "which"), or the full stop
+# where a manner phrase ends: a comma (not one of "1,400,000"), semicolon or colon, a bracket of more than
+# a short name ("(BRI)"), a new clause ("and was broadcast", "until", "when", "[in] which"), or the full stop
 _MANNER_END_RE = re.compile(
-    rf"\s*(?:[,;:]|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
-    r"|\s(?:(?:just|shortly|soon|long|right)\s+)?(?:when|whenever|while|whereas|which|who|until|before|after"
-    r"|because|although|though)\b|\.\s*$)"
+    rf"\s*(?:,(?!\d)|[;:]|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
+    r"|\s(?:(?:just|shortly|soon|long|right)\s+|(?:in|of|to|for|with|by|on|at|from|through)\s+(?=wh))?"
+    r"(?:when|whenever|while|whereas|which|whom|who|until|before|after|because|although|though)\b|\.\s*$)"
 )
 _CAUSE_QUESTION_RE = re.compile(
     rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
@@ -766,6 +773,10 @@ class ExtractiveGenerator:
                 said = self._purpose(top.sentence, self._words(top.sentence, terms))
             said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
             return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+        event = _EVENT_QUESTION_RE.match(question) if kind is None else None
+        said = self._event(top.sentence, set(self.analyzer(event.group("when")))) if event else ""
+        if said:  # "What happened in 1504?" → "In 1504, [he conquered Kabul] which was …"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         if kind is None and _DOING_QUESTION_RE.match(question):  # "What did Voris do?" → "Voris [selected …]"
             said = self._predicate(top.sentence, self._words(top.sentence, terms), pronouns=True)
             if said:
@@ -900,6 +911,28 @@ class ExtractiveGenerator:
             ):
                 return self._phrase_from(sentence, marker.start)
         return ""
+
+    def _event(self, sentence: str, when: set[str]) -> str:
+        """What a sentence says happened at the time or place a "What happened in …?" question names
+        (`when`, its terms): the clause after the sentence's phrase for it ("In 1935, at the young age of
+        22, [he was elected a fellow at King's]"), or the clause before it ("[The first World Down
+        Syndrome Day was held] on 21 March 2006"), to the end of its phrase; "" where the sentence
+        does not name it."""
+        words = self._words(sentence, when)
+        named = [i for i, word in enumerate(words) if word.asked]
+        if not when or not named:
+            return ""
+        first, last = words[named[0]], words[named[-1]]
+        after = _INSERTED_PHRASE_RE.sub("", sentence[last.end :].lstrip(" ,"), count=1)  # ", at the age of 22,"
+        said = self._phrase_from(after, 0)
+        if len(said.split()) > 1 and not set(self._passage_terms(said)) & when:
+            return said
+        before = sentence[: first.start]
+        opening = _EVENT_PREPOSITION_RE.search(before)
+        said = _tidy(before[: opening.start()]) if opening else ""
+        clause = max((m.end() for m in re.finditer(r"[,;:]\s+", said)), default=0)
+        said = said[clause:]
+        return said if len(said.split()) > 1 else ""
 
     def _phrase_from(self, sentence: str, start: int) -> str:
         """The phrase from `start` to its end (`_MANNER_END_RE`), a list it holds kept whole ("annexed
