@@ -886,7 +886,12 @@ class ExtractiveGenerator:
             ):
                 continue
             marker = following.text.lower()
-            if marker.endswith("ly") and len(marker) > 5 and marker not in self.stopwords | _NOT_ADVERBS:
+            if (
+                marker.endswith("ly")
+                and len(marker) > 5
+                and marker not in self.stopwords
+                and marker not in _NOT_ADVERBS
+            ):
                 return marker  # "used [interchangeably] to refer to …"
             if marker not in _MANNER_MARKERS or self._place_after(words, at + 1):
                 continue  # (not a place: "College [in Birmingham]", "Mount Behistun [in the Kermanshah Province]")
