@@ -134,6 +134,9 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("What type of engine was used?", None),
         ("The principle was stated before whose theory?", "name"),  # English "was" is no German "was"
         ("The rate was how many miles a year?", "number"),
+        ("By what score did the home side win the final?", "number"),  # a score: "won 4–2"
+        ("What was the final score?", "number"),
+        ("What is the gross weekly pay of the residents?", "number"),
         ("Was ist Propolis?", None),
     ],
 )
@@ -2087,3 +2090,58 @@ def test_prepositions_end_phrases_and_what_is_x_answers_with_the_kind_x_is_liste
     question: str, passage: str, expected: str
 ) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # a part of a whole ("of which") says what the whole does too, and what its own stretch says
+            "How much of the almond oil is oleic acid?",
+            "Almonds contain about 44% oil, of which 62% is oleic acid, 29% is linoleic acid, and 9% is palmitic acid.",
+            "62%",
+        ),
+        (
+            "What share of the almond oil is palmitic acid?",
+            "Almonds contain about 44% oil, of which 62% is oleic acid, 29% is linoleic acid, and 9% is palmitic acid.",
+            "9%",
+        ),
+        (  # "and" hands what follows it to the next number: "[condenser temperatures are around] 30 °C"
+            "What is the entry temperature of the turbine?",
+            "Entry temperatures are typically 565 °C (the creep limit of steel) and condenser temperatures are around 30 °C.",
+            "565 °C",
+        ),
+        (
+            "What is the condenser temperature of the turbine?",
+            "Entry temperatures are typically 565 °C (the creep limit of steel) and condenser temperatures are around 30 °C.",
+            "30 °C",
+        ),
+        (  # a score, a span of years no amount ("the 1963–64 season")
+            "By what score did Roma beat Torino?",
+            "Roma won their first cup in 1963–64, by beating Torino 1–0.",
+            "1–0",
+        ),
+        (  # what "how many" counts decides alone: "one in eight of the people" counts no people
+            "How many people live in the state?",
+            "It is the most populous state, with 38 million people, one in eight of the people who live in the country.",
+            "38 million people",
+        ),
+    ],
+)
+def test_one_of_several_numbers_is_the_one_whose_own_words_the_question_asks_about(
+    question: str, passage: str, expected: str
+) -> None:
+    """Statistics give several numbers in one sentence, each followed by what it counts or says."""
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [("How many km of the roads are paved?", "9,872"), ("How many km of the roads are unpaved?", "9,833 km")],
+)
+def test_a_numbers_stretch_ends_at_and_and_goes_on_past_a_parenthesis(question: str, expected: str) -> None:
+    """In "9,872 being paved and 9,833 km (2002 est.) unpaved", "paved" is 9,872's, though "km" stands by
+    9,833, and "unpaved" 9,833's (with the weights of a corpus where roads and kilometres are common,
+    as idf gives)."""
+    generator = ExtractiveGenerator(term_weight=lambda term: 3.0 if term in ("pave", "unpav") else 1.0)
+    passage = "There are nearly 19,705 km of roads, 9,872 being paved and 9,833 km (2002 est.) unpaved."
+    assert generator.generate(question, hits(passage)).text == f"{expected} [1]"

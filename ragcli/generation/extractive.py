@@ -305,6 +305,10 @@ _CLAUSE_AND_RE = re.compile(r"\s(?:and|but|or|so)\s")  # where a second clause m
 _PAST_RE = re.compile(r"\s[a-z]{2,}ed\s+(?:in|on|at|to|by|for|with|from|into|the|a|an|his|her|their|its|\d)\b")
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
+# a number that is part of the one before: "44% oils, of which [62%] is …", "55,200 …, only [5,500] of them"
+_PART_BEFORE = frozenset({"of which", "of whom", "of these", "of those"})
+_PART_AFTER = _PART_BEFORE | {"of them"}
+_NUMBER_JOINTS = frozenset({"and", "or", "but", "while", "whereas"})  # "9,872 being paved [and] 9833 km unpaved"
 # "What kind of legislature …?": the noun whose kind the answer names (`_Question.sort`)
 _KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
@@ -420,6 +424,7 @@ LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character b
 BREAK_DISTANCE = 2  # punctuation between a question word and a span counts as this many words
 SENTENCES_TRIED = 1  # the best sentences whose spans are compared
 FOCUS_BONUS = 0.3  # a number right before what a "how many" question counts (sentence and span)
+OWN_BONUS = 0.3  # the question's words a number's own stretch holds, among several ("[62%] is oleic acid")
 INSIDE_DISTANCE = 0.5  # a question word inside a span counts as this far from it ("Brisbane Lions" for "the Lions")
 DISTANCE_SCALE = 0.5  # a question word d words away counts weight / (1 + DISTANCE_SCALE · d)
 OPENS_BONUS = 0.0  # a span right after a function word, a phrase break or the sentence start
@@ -546,6 +551,13 @@ class _Question(NamedTuple):
     lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
     naming: bool  # it asks what something is called ("What is the name of …", "… also called?")
     sort: set[str]  # the terms of the noun of a "what kind of N" question, which its answer modifies
+
+
+class _Stretch(NamedTuple):
+    """What one of several numbers in a sentence says something of (`ExtractiveGenerator._owned`)."""
+
+    terms: set[str]  # the question's terms in its stretch of the sentence, and in its whole's
+    whole: tuple[int, int] | None  # the number it is a part of ("of which 62%"): its start and end character
 
 
 @dataclass
@@ -1406,6 +1418,7 @@ class ExtractiveGenerator:
             apposed = [c for c in candidates if any(_named_after(sentence, words, d[1], c[0]) for d in doers)]
             candidates = apposed or doers or candidates  # "overseen by Controller of the channel, Kevin Bakhurst,"
         subject_question = who_did or any(side < 0 for side in sides.values())
+        numbers = self._owned(words, candidates, terms) if asked.kind == "number" and len(candidates) > 1 else {}
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -1419,8 +1432,13 @@ class ExtractiveGenerator:
             size = last - first + 1
             cost = LENGTH_COST * (max(0, size - 2) / 2 if words[first].cjk else size - 1)
             score = proximity / asked.total - cost + _shape_bonus(words, first, last)
-            if asked.focus and self._counts(sentence, start, end, asked.focus):
+            own = numbers.get((first, last))
+            counted = (start, end) if own is None or own.whole is None else own.whole  # "5,500 of them": them
+            if asked.focus and self._counts(sentence, *counted, asked.focus):
                 score += FOCUS_BONUS  # "2,000 eggs" for "how many eggs"
+            if own is not None:  # "44% oils, of which [62%] is monounsaturated oleic acid" for "… is oleic acid?"
+                # (what the question counts has its bonus above: "one in [eight] of the people" counts no people)
+                score += OWN_BONUS * math.fsum(weights[t] for t in own.terms - asked.focus) / asked.total
             if uniform and _between_asked(words, first, last):
                 score -= BETWEEN_COST  # "stratigraphers often use": the answer follows "use", not "often"
             if sides and (_VERBISH_RE.match(words[first].text) or _VERBISH_RE.match(words[last].text)):
@@ -1459,6 +1477,34 @@ class ExtractiveGenerator:
                     # the object the question asks for, "work" of "work, suffering and death": the whole list
                     best = (score, _tidy(sentence[start : self._list_end(sentence, start, end)]))
         return best
+
+    def _owned(
+        self, words: list[_Word], candidates: list[tuple[int, int, int, int]], terms: set[str]
+    ) -> dict[tuple[int, int], _Stretch]:
+        """The question's terms each of several numbers says something of: the words after it up to the
+        next number in its phrase ("9,872 [being paved] and 9833 km"), and, for a part of a whole ("of
+        which 62%", "5,500 of them"), the whole's too ("44% [oils], of which 62% is …")."""
+        spans = sorted({(first, last) for first, last, _, _ in candidates})
+        stretches: dict[tuple[int, int], list[_Word]] = {span: [] for span in spans}
+        for n, span in enumerate(spans):
+            following = spans[n + 1] if n + 1 < len(spans) else None
+            phrase, reached = _phrase_after(words, span[1], following[0] if following else len(words))
+            joint = next((i for i, w in enumerate(phrase) if w.text.lower() in _NUMBER_JOINTS), None)
+            if following and reached and joint is not None:  # "565 °C … and [condenser temperatures are] 30 °C"
+                stretches[following] += phrase[joint + 1 :]
+                phrase = phrase[:joint]
+            stretches[span] += phrase
+        owned = {
+            span: {t for w in stretch if w.asked for t in self._terms(w.text) if t in terms}
+            for span, stretch in stretches.items()
+        }
+        wholes = {span: _whole_of(words, spans, n) for n, span in enumerate(spans)}
+        return {
+            span: _Stretch(owned[span] | owned[whole], (words[whole[0]].start, words[whole[1]].end))
+            if whole
+            else _Stretch(owned[span], None)
+            for span, whole in wholes.items()
+        }
 
     def _amount_before_noun(
         self, words: list[_Word], sentence: str, span: tuple[int, int, int], asked: _Question
@@ -1891,6 +1937,36 @@ def _distance(words: list[_Word], first: int, last: int, anchor: int) -> float:
     gap = first - anchor - 1 if anchor < first else anchor - last - 1
     breaks = abs(words[first if anchor < first else last].clause - words[anchor].clause)
     return float(gap + BREAK_DISTANCE * breaks)
+
+
+def _phrase_after(words: list[_Word], last: int, end: int) -> tuple[list[_Word], bool]:
+    """The words after word `last` and before word `end` up to a phrase break, past a parenthesis that
+    a lower-case word continues ("9833 km (2002 est.) [unpaved]"), and whether they reach `end`."""
+    phrase: list[_Word] = []
+    clause, skipped = words[last].clause, False
+    for word in words[last + 1 : end]:
+        if word.aside:
+            skipped = True
+            continue
+        if word.clause != clause and not (skipped and word.text[:1].islower()):  # not "2.4% (2006) Imports:"
+            return phrase, False
+        clause, skipped = word.clause, False
+        phrase.append(word)
+    return phrase, True
+
+
+def _whole_of(words: list[_Word], spans: list[tuple[int, int]], n: int) -> tuple[int, int] | None:
+    """The number the n-th number is part of: the last before an "of which" that stands before it
+    ("44% oils, of which 62% …, 29% … and 9% …"), or the one right before it when "of them" follows it
+    ("55,200 children, but only 5,500 of them")."""
+    last = spans[n][1]
+    if n and " ".join(w.text.lower() for w in words[last + 1 : last + 3]) in _PART_AFTER:
+        return spans[n - 1]
+    for m in range(n - 1, -1, -1):  # the nearest "of which" before it, with a number before that
+        between = [w.text.lower() for w in words[spans[m][1] + 1 : spans[m + 1][0]]]
+        if any(" ".join(between[i : i + 2]) in _PART_BEFORE for i in range(len(between) - 1)):
+            return spans[m]
+    return None
 
 
 def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tuple[int, int, int, int] | None:

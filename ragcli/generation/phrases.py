@@ -17,7 +17,7 @@ import re
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_RE = re.compile(_MONTH)
 YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
-_YEAR_RE = re.compile(YEAR)
+_YEAR_RE = re.compile(rf"{YEAR}(?:\s?[–-]\s?(?:{YEAR}|\d\d))?")  # a year or a span of them ("1960–61", "1939-1945")
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
 _SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
@@ -185,7 +185,7 @@ def typed_spans(
     found = [m.span() for m in SPAN_RES[kind].finditer(sentence)]
     if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
-    if kind == "number":  # a bare year ("in 1889") is a date, not what "how many" or "how tall" asks
+    if kind == "number":  # a bare year ("in 1889", "the 1960–61 season") is a date, not what "how many" asks
         found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
         if not _HOW_LONG_RE.search(question):  # "a week" is a length of time, for "how long" alone
             found = [(a, b) for a, b in found if not _ONE_TIME_UNIT_RE.fullmatch(sentence, a, b)]

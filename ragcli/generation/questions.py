@@ -18,14 +18,14 @@ from ragcli.generation.markers import Markers, english_participle
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
     r"(?:height|length|depth|width|area|population|elevation|altitude|distance|weight|percentage|proportion|rate|share|value"
-    r"|temperature|price|cost|fee|salary|wage|budget|revenue|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
+    r"|temperature|price|cost|fee|salary|wage|pay|income|budget|revenue|score|porcentaje|pourcentage|prozentsatz|percentuale|temperatura|temp[eé]rature|hauteur|longueur|profondeur"
     r"|largeur|superficie|poids|altura|longitud|profundidad|anchura|poblaci[oó]n|peso|altezza|lunghezza|profondit[aà]"
     r"|larghezza|popolazione|comprimento|profundidade|largura|popula[cç][aã]o|h[oö]he|l[aä]nge|tiefe|breite|fl[aä]che"
     r"|einwohnerzahl|bev[oö]lkerung|gewicht|entfernung|высота|длина|глубина|ширина|площадь|население|вес|расстояние)"
 )
 # measures asked for right after "what" ("At what distance …", "What fee …"; not "which area")
 _DIRECT_MEASURES = (
-    r"(?:distance|height|length|depth|width|altitude|elevation|price|cost|fee|salary|wage|rate|share|value)"
+    r"(?:distance|height|length|depth|width|altitude|elevation|price|cost|fee|salary|wage|pay|rate|share|value|score)"
 )
 # questions that ask for a measure: the question word asks for a number, and a measure noun stays a
 # content term ("What is the height of …" → "its height is 330 metres")
