@@ -2145,3 +2145,64 @@ def test_a_numbers_stretch_ends_at_and_and_goes_on_past_a_parenthesis(question: 
     generator = ExtractiveGenerator(term_weight=lambda term: 3.0 if term in ("pave", "unpav") else 1.0)
     passage = "There are nearly 19,705 km of roads, 9,872 being paved and 9,833 km (2002 est.) unpaved."
     assert generator.generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # a list of glosses whole, after a bracket
+            "What does the name Bernard mean?",
+            'The Germanic name Bernard (including Bernhardt and other forms) means "bear-brave", "bear-hardy", '
+            'or "bold bear".',
+            '"bear-brave", "bear-hardy", or "bold bear"',
+        ),
+        (  # the gloss after the word the question names, not the one before: "stone" is lithos's
+            "What does ichthys mean?",
+            'Early writers used "lithos" (λίθος) meaning "stone" and "ichthys" (ἰχθύς) meaning "fish" in names.',
+            "fish",
+        ),
+        (
+            "What does lithos mean?",
+            'Early writers used "lithos" (λίθος) meaning "stone" and "ichthys" (ἰχθύς) meaning "fish" in names.',
+            "stone",
+        ),
+        (  # the name itself is no answer: what it means is
+            "What does the local name for the valley mean?",
+            'Sometimes the valley is called the Dolina Vetra, which means "the windy meadow".',
+            "the windy meadow",
+        ),
+        (  # an unquoted gloss to the end of its phrase
+            "What does alabaster skin mean?",
+            'The term became a metonym for white things, particularly "alabaster skin", which means very light '
+            "and quite translucent, and possibly derives from the use of alabaster for tomb effigies.",
+            "very light and quite translucent",
+        ),
+        (
+            "What does Björn mean?",
+            'In Scandinavia, the male names Björn (Sweden, Iceland) and Bjørn (Norway, Denmark), meaning "bear", '
+            "are common.",
+            "bear",
+        ),
+        (  # a quotation left open ends at a dash
+            "What does ischion mean?",
+            'Early saurischians, from the Greek "sauros" meaning "lizard" and "ischion" meaning "hip joint—retained '
+            "the hip structure of their ancestors.",
+            "hip joint",
+        ),
+        (  # other ways of asking: "the meaning of", "translated as"
+            "What is the meaning of boustrophedon?",
+            "The technical term for this writing is 'boustrophedon,' which means literally 'ox-turning' for the "
+            "way a farmer drives an ox.",
+            "ox-turning",
+        ),
+        (
+            "What can the word Kreide be translated as?",
+            'The period was named for the German "Kreide" by Omalius, which translates as "chalk".',
+            "chalk",
+        ),
+    ],
+)
+def test_what_a_word_means_is_the_gloss_after_it(question: str, passage: str, expected: str) -> None:
+    """A question for what X means is answered with the quotation or phrase after "meaning", "means",
+    "literally" that X stands closest before, not with X itself nor with another word's gloss."""
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

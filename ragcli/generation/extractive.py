@@ -269,6 +269,26 @@ _EVENT_QUESTION_RE = re.compile(
     r"^\W*what\s+(?:happened|happens|took\s+place|occurred)\s+(?P<when>(?:in|on|during|at|after|before)\s+[^?]+)",
     re.IGNORECASE,
 )
+# "What does X (literally) mean?", "What is the meaning of X?", "What can X be translated to?": the
+# gloss the sentence gives X (`_gloss`)
+_MEANING_QUESTION_RE = re.compile(
+    rf"^\W*what\s+(?:do|does|did|{_MODALS})\s+(?P<said>[^?]+?)\s+(?:literally\s+)?(?:mean|stand\s+for)\b"
+    r"|^\W*what\s+(?:is|was|are|were)\s+the\s+(?:literal\s+)?(?:meaning|translation)\s+of\s+(?P<of>[^?]+)"
+    rf"|^\W*what\s+(?:is|was|are|were|{_MODALS})\s+(?P<translated>[^?]+?)\s+(?:be\s+)?(?:\w+ly\s+)?"
+    r"translated\s+(?:to|as|into)\b",
+    re.IGNORECASE,
+)
+# where a sentence glosses a word: 'which means "the amber area"', '"sauros" meaning "lizard"', "literally
+# 'ox-turning'", '"muria" for brine'
+_GLOSS_RE = re.compile(
+    r"(?<!\w)(?:meaning|means|meant|literally(?:\s+meaning)?|(?:translates|translated)\s+(?:to|as|into)"
+    r"|stands?\s+for)(?:\s+literally)?\s+|(?<=[\"”])\s+for\s+(?=[a-z])",
+    re.IGNORECASE,
+)
+_GLOSS_ITEM = r"(?:\"[^\"]{1,60}\"|“[^”]{1,60}”|'[^']{1,60}'|‘[^’]{1,60}’)"
+_GLOSS_ITEM_RE = re.compile(_GLOSS_ITEM)
+_GLOSSED_NEXT_RE = re.compile(r",?\s*(?:\([^()]*\)\s*)?,?\s*(?:meaning|means|literally)\b", re.IGNORECASE)
+_GLOSS_LIST_RE = re.compile(rf"{_GLOSS_ITEM}(?:(?:,\s*|,?\s+(?:or|and)\s+){_GLOSS_ITEM})*")  # '"a", "b", or "c"'
 _EVENT_PREPOSITION_RE = re.compile(r"\s(?:in|on|during|at|after|before)\s+(?:the\s+)?$", re.IGNORECASE)
 _INSERTED_PHRASE_RE = re.compile(r"^(?:at|in|on|with|after|before|during|by)\s[^,;]{1,40},\s+", re.IGNORECASE)
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it"})
@@ -279,7 +299,7 @@ _MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words a
 # where a manner phrase ends: a comma (not one of "1,400,000"), semicolon or colon, a bracket of more than
 # a short name ("(BRI)"), a new clause ("and was broadcast", "until", "when", "[in] which"), or the full stop
 _MANNER_END_RE = re.compile(
-    rf"\s*(?:,(?!\d)|[;:]|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
+    rf"\s*(?:,(?!\d)|[;:—]|\s–\s|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
     r"|\s(?:(?:just|shortly|soon|long|right)\s+|(?:in|of|to|for|with|by|on|at|from|through)\s+(?=wh))?"
     r"(?:when|whenever|while|whereas|which|whom|who|until|before|after|because|although|though)\b|\.\s*$)"
 )
@@ -753,6 +773,10 @@ class ExtractiveGenerator:
             return Generation(f"{_tidy(condition.group())} [{top.number}]", [top.number], len(sources))
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
+        meaning = _MEANING_QUESTION_RE.match(question) if kind is None else None
+        said = self._gloss(top.sentence, set(self.analyzer(next(filter(None, meaning.groups()))))) if meaning else ""
+        if said:  # "What does Qallu mean?" → "… called Qallu, which means ["people of the religion"]"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         predicate = (
             self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
@@ -950,6 +974,28 @@ class ExtractiveGenerator:
         clause = max((m.end() for m in re.finditer(r"[,;:]\s+", said)), default=0)
         said = said[clause:]
         return said if len(said.split()) > 1 else ""
+
+    def _gloss(self, sentence: str, glossed: set[str]) -> str:
+        """What a sentence says a word or name means ("" if it says nothing of it): the quotation (or list
+        of them) or the phrase after the gloss marker that the question's words (`glossed`, its terms)
+        come closest before ('"sauros" meaning "lizard" and [ischion] meaning ["hip joint"]')."""
+        best, best_weight, since = None, 0.0, 0
+        for marker in _GLOSS_RE.finditer(sentence):
+            before = set(self._passage_terms(sentence[since : marker.start()]))
+            weight = math.fsum(self.term_weight(t) for t in glossed & before)
+            if weight > best_weight:
+                best, best_weight = marker, weight
+            since = marker.end()
+        if best is None:
+            return ""
+        quoted = _GLOSS_LIST_RE.match(sentence, best.end())
+        if quoted is None:  # "means [that] each point … is approximated by other points …, or trajectories"
+            that = re.match(r"that\s+", sentence[best.end() :])
+            return self._phrase_from(sentence, best.end() + (that.end() if that else 0))
+        items = list(_GLOSS_ITEM_RE.finditer(sentence, best.end(), quoted.end()))
+        if len(items) > 1 and _GLOSSED_NEXT_RE.match(sentence, quoted.end()):
+            items.pop()  # '"lizard" and "ischion" (ἰσχίον) meaning …': the last item is the next word glossed
+        return items[0].group()[1:-1] if len(items) == 1 else sentence[items[0].start() : items[-1].end()]
 
     def _phrase_from(self, sentence: str, start: int) -> str:
         """The phrase from `start` to its end (`_MANNER_END_RE`), a list it holds kept whole ("annexed
