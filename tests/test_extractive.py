@@ -2206,3 +2206,55 @@ def test_what_a_word_means_is_the_gloss_after_it(question: str, passage: str, ex
     """A question for what X means is answered with the quotation or phrase after "meaning", "means",
     "literally" that X stands closest before, not with X itself nor with another word's gloss."""
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # a date: the item of the dates' list at the place the question's name holds in the names'
+            "When did Theodor Boveri identify centrioles?",
+            "Edouard van Beneden and Theodor Boveri made the first observation and identification of centrioles "
+            "in 1883 and 1888 respectively.",
+            "1888",
+        ),
+        (
+            "When did Edouard van Beneden observe centrioles?",
+            "Edouard van Beneden and Theodor Boveri made the first observation and identification of centrioles "
+            "in 1883 and 1888 respectively.",
+            "1883",
+        ),
+        (  # "respectively" after the question's list: the other list answers, wherever it stands
+            "What share of the diet is made of ants in summer?",
+            "About 12%, 16%, and 4% of their diet in spring, summer, and autumn, respectively, is made of ants.",
+            "16%",
+        ),
+        (  # a list of names pairs with a list of places, past a comma
+            "Which city was Ernst May the city architect of?",
+            "It was Bruno Taut, Hans Poelzig and particularly Ernst May, as the city architects of Berlin, Dresden "
+            "and Frankfurt respectively, who are credited with the housing.",
+            "Frankfurt",
+        ),
+        (  # "Sonora, Mexico" is one place: the shorter list that ends the longer one
+            "What share of prey remains is fish in Arizona?",
+            "In Sonora, Mexico and Arizona, 77% and over 73%, respectively, of prey remains are fish.",
+            "73%",
+        ),
+        (  # each clause pairs its own lists; a head the items share is no part of the answer
+            "How was Ed ranked among female characters?",
+            "The series was ranked second; Faye and Ed were ranked the 5th and 9th best female characters "
+            'respectively; "Tank!" and "Blues" were ranked the 3rd and 15th best songs respectively.',
+            "9th",
+        ),
+        (  # no pairing across a clause: "Barking and Dagenham Council" is one name, not a list of two
+            "Which council did the party form the official opposition on?",
+            "The party formed the official opposition on Barking and Dagenham Council, winning a seat in the "
+            "London Assembly and having Nick Griffin and Andrew Brons elected as members of the European Parliament "
+            "in the North West and Yorkshire regions respectively.",
+            "Barking and Dagenham",
+        ),
+    ],
+)
+def test_respectively_pairs_the_item_of_one_list_with_the_one_at_its_place_in_the_other(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

@@ -153,6 +153,7 @@ from ragcli.generation.questions import (
     main_clause,
     question_kind,
 )
+from ragcli.generation.respectively import respective
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -777,6 +778,9 @@ class ExtractiveGenerator:
         said = self._gloss(top.sentence, set(self.analyzer(next(filter(None, meaning.groups()))))) if meaning else ""
         if said:  # "What does Qallu mean?" → "… called Qallu, which means ["people of the religion"]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
+        said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
+        if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         predicate = (
             self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
@@ -974,6 +978,18 @@ class ExtractiveGenerator:
         clause = max((m.end() for m in re.finditer(r"[,;:]\s+", said)), default=0)
         said = said[clause:]
         return said if len(said.split()) > 1 else ""
+
+    def _respective(self, sentence: str, asked: _Question) -> str:
+        """The item a "respectively" sentence pairs with the one the question names ("" where it pairs
+        none off: `respectively`)."""
+
+        def weigh(text: str) -> float:
+            return math.fsum(asked.weights[t] for t in asked.terms.intersection(self._passage_terms(text)))
+
+        kind = asked.kind
+        typed = (lambda text: typed_spans(kind, text, asked.text, self.stopwords)) if kind else None
+        said = respective(sentence, weigh, self.stopwords, typed)
+        return _tidy(said) if said else ""
 
     def _gloss(self, sentence: str, glossed: set[str]) -> str:
         """What a sentence says a word or name means ("" if it says nothing of it): the quotation (or list
