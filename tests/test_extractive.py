@@ -137,6 +137,7 @@ def test_cjk_sentences_split_at_full_stops() -> None:
         ("By what score did the home side win the final?", "number"),  # a score: "won 4–2"
         ("What was the final score?", "number"),
         ("What is the gross weekly pay of the residents?", "number"),
+        ("At what age did Pasternak begin to compose?", "number"),
         ("Was ist Propolis?", None),
     ],
 )
@@ -2258,3 +2259,42 @@ def test_respectively_pairs_the_item_of_one_list_with_the_one_at_its_place_in_th
     question: str, passage: str, expected: str
 ) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the number after "at the age of", not the day of a month
+            "How old was Sagan when he died?",
+            "After two years of illness, Sagan died of pneumonia at the age of 62 on December 20, 1996.",
+            "62",
+        ),
+        (
+            "How old was Cissie when she died?",
+            "They rarely spoke after a falling-out with his mother Cissie (who died on 25 March 1996 at the age of 83).",
+            "83",
+        ),
+        (  # "aged 19"; "at what age"
+            "How old was Alan Ryan when he was arrested?",
+            "Real IRA member Alan Ryan, aged 19, was arrested in 2000 with 3 others.",
+            "19",
+        ),
+        (
+            "At what age did Disraeli become an Anglican?",
+            "After 2 disputes at the synagogue, young Disraeli became an Anglican at the age of 12.",
+            "12",
+        ),
+        (  # "-year-old" stays with its number
+            "How old was the man the court acquitted?",
+            "In 2010 a court acquitted a 32-year-old man of assault after 3 days of hearings.",
+            "32-year-old",
+        ),
+    ],
+)
+def test_ages_are_the_numbers_an_age_is_said_with(question: str, passage: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_a_day_of_a_month_is_no_amount() -> None:
+    sentence = "Sagan died at the age of 62 on December 20, 1996, and Cissie on 25 March 1996, aged 83."
+    assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How old?")] == ["62", "83"]

@@ -409,9 +409,10 @@ _COUNT_NAMED_RE = re.compile(
     r"\b(?:number|total|count)\s+of\s+(?:the\s+)?(?P<of>\w+)|\b(?P<named>\w+)\s+(?:numbers|counts|totals|figures)\b",
     re.IGNORECASE,
 )
-# a measure named right before its amount: "a rate of", "a population of about", "its height is"
+_AGE_QUESTION_RE = re.compile(r"\bhow\s+old\b|\b(?:what|which)\s+age\b", re.IGNORECASE)
+# a measure named right before its amount: "a rate of", "a population of about", "its height is", "aged"
 _MEASURED_RE = re.compile(
-    r"\b(\w+)\s+(?:of|is|was|at)(?:\s+(?:about|around|some|nearly|almost|over|under|roughly|approximately|up\s+to))?\s*$",
+    r"\b(\w+)(?:\s+(?:of|is|was|at)|(?<=\baged))(?:\s+(?:about|around|some|nearly|almost|over|under|roughly|approximately|up\s+to))?\s*$",
     re.IGNORECASE,
 )
 MAX_COUNT_REACH = 8  # words before a number where the count it gives may be named
@@ -661,7 +662,10 @@ class ExtractiveGenerator:
         return set(self.analyzer(f"{content} {measures}")) or set(self.analyzer(question))
 
     def focus(self, question: str, kind: str | None) -> set[str]:
-        """What a "how many" question counts: the terms of the word after its question phrase."""
+        """What a "how many" question counts: the terms of the word after its question phrase; an age
+        for "how old" and "at what age" ("at the age of [62]", "aged [74]", "[22] years old")."""
+        if kind == "number" and _AGE_QUESTION_RE.search(question):
+            return set(self.analyzer("age aged old"))
         found = dict(QUESTION_KIND_RES)["number"].search(question) if kind == "number" else None
         following = re.match(r"\W*(\w+)", question[found.end() :]) if found else None
         return set(self.analyzer(following.group(1))) if following else set()

@@ -16,6 +16,7 @@ import re
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _MONTH_RE = re.compile(_MONTH)
+_DAY_OF_MONTH_RE = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b")
 YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
 _YEAR_RE = re.compile(rf"{YEAR}(?:\s?[–-]\s?(?:{YEAR}|\d\d))?")  # a year or a span of them ("1960–61", "1939-1945")
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
@@ -105,6 +106,7 @@ SPAN_RES = {
     "number": re.compile(  # not the number of a code ("AS-278", "B-52"), which names a thing
         rf"(?<![A-Za-z]-)(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?:/[^\W\d_]+\d?)?(?!\w))?{_PER_TIME}?"
+        r"(?:[\s-]old\b)?"  # an age: "22 years old", "a 32-year-old man"
         rf"|{_ONE_TIME_UNIT}"
         r"|(?<![0-9A-Za-z.,-])[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
         re.IGNORECASE,
@@ -187,6 +189,8 @@ def typed_spans(
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
     if kind == "number":  # a bare year ("in 1889", "the 1960–61 season") is a date, not what "how many" asks
         found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
+        days = [m.span() for m in _DAY_OF_MONTH_RE.finditer(sentence)]  # nor a day of a month: "on [20] December"
+        found = [(a, b) for a, b in found if not any(c <= a and b <= d for c, d in days)]
         if not _HOW_LONG_RE.search(question):  # "a week" is a length of time, for "how long" alone
             found = [(a, b) for a, b in found if not _ONE_TIME_UNIT_RE.fullmatch(sentence, a, b)]
     for start, end in found:

@@ -64,7 +64,7 @@ _QUESTION_KINDS = (
     (
         "number",
         rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
-        r"|\bwhat (?:percentage|number|proportion|fraction|amount|temperature)\b"
+        r"|\b(?:what|which) (?:percentage|number|proportion|fraction|amount|temperature|age)\b"
         r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
         r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
     ),
