@@ -42,11 +42,11 @@ def respective(
     typed: Callable[[str], list[tuple[int, int]]] | None = None,
 ) -> str | None:
     """The item of a "respectively" sentence that answers the question: `weigh` gives the weight of
-    the question's terms a piece of text holds, which tells the question's list and its item; the
-    other list of as many items, the nearest before "respectively", gives the answer at that place
-    (with `typed`, which finds the spans of the question's kind in the sentence, the span in that item,
-    and every item of the list must hold one). None where the sentence pairs nothing off, the question
-    names no single item, or no other list answers it."""
+    the question's terms a piece of text holds, which tells the question's list and its item; another
+    list of as many items gives the answer at that place, where the later of the two ends right before
+    "respectively" (`_paired_lists`); with `typed`, which finds the spans of the question's kind in the
+    sentence, the span in that item, and every item of that list must hold one. None where the sentence
+    pairs nothing off, the question names no single item, or no other list answers it."""
     best: tuple[float, str] | None = None
     opening = 0
     for said in _RESPECTIVELY_RE.finditer(sentence):  # each clause of its own: "A and B were X and Y respectively;"
