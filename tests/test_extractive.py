@@ -2298,3 +2298,41 @@ def test_ages_are_the_numbers_an_age_is_said_with(question: str, passage: str, e
 def test_a_day_of_a_month_is_no_amount() -> None:
     sentence = "Sagan died at the age of 62 on December 20, 1996, and Cissie on 25 March 1996, aged 83."
     assert [sentence[a:b] for a, b in typed_spans("number", sentence, "How old?")] == ["62", "83"]
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # "how" keeps the preposition, which says how
+            "How did Kliban die?",
+            "In 1992 friends introduced him to Judith Kliban, widow of B. Kliban, a cartoonist who had died of a "
+            "pulmonary embolism.",
+            "of a pulmonary embolism",
+        ),
+        (
+            "How did Lin Biao die?",
+            "After Lin Biao was killed in an air crash, Deng became the most influential of the army leaders.",
+            "killed in an air crash",
+        ),
+        (  # "what … die of" without it, and the cause ends before the time of the death
+            "What did Peter Jones die from?",
+            "Former drummer Peter Jones died from brain cancer on 18 May 2012 aged 49.",
+            "brain cancer",
+        ),
+        (  # the cause of the one the question names, not of another
+            "What did Tom die of?",
+            "His mother died of cholera in 1781, and his eldest brother, Tom, died of typhus in 1783.",
+            "typhus",
+        ),
+        (
+            "What do some argue the Buddha died of?",
+            "Von Hinüber argues that the Buddha died of mesenteric infarction, a symptom of old age, rather than "
+            "food poisoning.",
+            "mesenteric infarction",
+        ),
+    ],
+)
+def test_a_cause_of_death_is_the_phrase_after_died_of_for_the_one_named(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

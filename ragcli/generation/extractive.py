@@ -286,6 +286,27 @@ _GLOSS_RE = re.compile(
     r"|stands?\s+for)(?:\s+literally)?\s+|(?<=[\"”])\s+for\s+(?=[a-z])",
     re.IGNORECASE,
 )
+# "How did X die?", "What did X die of?", "What might X have died of?", "How was X killed?", "What was
+# the cause of X's death?": the cause a sentence gives after "died of", "killed in" … (`_death`)
+_DEATH_QUESTION_RE = re.compile(
+    r"^\W*how\s+(?:did|does|do)\s+(?P<how>[^?]+?)\s+die\b|^\W*how\s+(?:was|were|is|are)\s+(?P<killed>[^?]+?)\s+killed\b"
+    rf"|^\W*what\s+(?:did|does|do|{_MODALS})\s+(?P<what>[^?]+?)\s+(?:have\s+)?(?:die|died)\s+(?:of|from)\b"
+    r"|^\W*what\s+(?:is|was|are|were)\s+(?P<believed>[^?]+?)\s+\w+\s+to\s+have\s+died\s+(?:of|from)\b"
+    r"|^\W*what\s+(?:was|were|is|are)\s+(?P<by>[^?]+?)\s+killed\s+(?:by|in|with)\b"
+    r"|^\W*what\s+(?:was|is)\s+the\s+cause\s+of\s+(?P<cause>[^?]+?)\s+death\b",
+    re.IGNORECASE,
+)
+# where a sentence gives a cause of death: "died of [pneumonia]", "was killed [in a car crash]"
+_DEATH_RE = re.compile(
+    r"(?<!\w)(?:(?:died|dies|die|dying)\s+(?:\w+ly\s+)?(?P<of>of|from)|(?P<killed>killed)\s+(?P<in>in|by|with|during)"
+    r"|succumbed\s+to)\s+",
+    re.IGNORECASE,
+)
+# where a cause of death ends: at the time or age of the death ("brain cancer [on 18 May 2012 aged 49]")
+_CAUSE_END_RE = re.compile(
+    r"\s(?:(?:on|in|at|during)\s+(?=\d|the\s+age\b|infancy\b|childhood\b|(?:January|February|March|April|May|June"
+    r"|July|August|September|October|November|December)\b)|aged\s+\d)"
+)
 _GLOSS_ITEM = r"(?:\"[^\"]{1,60}\"|“[^”]{1,60}”|'[^']{1,60}'|‘[^’]{1,60}’)"
 _GLOSS_ITEM_RE = re.compile(_GLOSS_ITEM)
 _GLOSSED_NEXT_RE = re.compile(r",?\s*(?:\([^()]*\)\s*)?,?\s*(?:meaning|means|literally)\b", re.IGNORECASE)
@@ -782,6 +803,10 @@ class ExtractiveGenerator:
         said = self._gloss(top.sentence, set(self.analyzer(next(filter(None, meaning.groups()))))) if meaning else ""
         if said:  # "What does Qallu mean?" → "… called Qallu, which means ["people of the religion"]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
+        death = _DEATH_QUESTION_RE.match(question) if kind is None else None
+        said = self._death(top.sentence, death) if death else ""
+        if said:  # "How did Kliban die?" → "… who had died [of a pulmonary embolism]"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
         if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
@@ -999,13 +1024,7 @@ class ExtractiveGenerator:
         """What a sentence says a word or name means ("" if it says nothing of it): the quotation (or list
         of them) or the phrase after the gloss marker that the question's words (`glossed`, its terms)
         come closest before ('"sauros" meaning "lizard" and [ischion] meaning ["hip joint"]')."""
-        best, best_weight, since = None, 0.0, 0
-        for marker in _GLOSS_RE.finditer(sentence):
-            before = set(self._passage_terms(sentence[since : marker.start()]))
-            weight = math.fsum(self.term_weight(t) for t in glossed & before)
-            if weight > best_weight:
-                best, best_weight = marker, weight
-            since = marker.end()
+        best = self._marker_after(sentence, glossed, _GLOSS_RE)
         if best is None:
             return ""
         quoted = _GLOSS_LIST_RE.match(sentence, best.end())
@@ -1016,6 +1035,35 @@ class ExtractiveGenerator:
         if len(items) > 1 and _GLOSSED_NEXT_RE.match(sentence, quoted.end()):
             items.pop()  # '"lizard" and "ischion" (ἰσχίον) meaning …': the last item is the next word glossed
         return items[0].group()[1:-1] if len(items) == 1 else sentence[items[0].start() : items[-1].end()]
+
+    def _death(self, sentence: str, question: re.Match[str]) -> str:
+        """The cause of death a sentence gives the one a question names ("" if it gives none): the
+        phrase after "died of", "killed in", "succumbed to" that the person's words come closest
+        before; for "how" with its preposition ("[of a pulmonary embolism]", "[killed in a car crash]")."""
+        who = next(filter(None, question.groups()))
+        markers = list(_DEATH_RE.finditer(sentence))
+        marker = self._marker_after(sentence, set(self.analyzer(who)), _DEATH_RE)
+        marker = marker or (markers[0] if len(markers) == 1 else None)  # "… the girl … died of scarlet fever"
+        if marker is None:
+            return ""
+        said = _CAUSE_END_RE.split(self._phrase_from(sentence, marker.end()), maxsplit=1)[0]
+        if not said or not (question.group("how") or question.group("killed")):
+            return said
+        if marker.group("killed"):
+            return f"{marker.group('killed')} {marker.group('in')} {said}"  # "killed in action"
+        return f"{marker.group('of')} {said}" if marker.group("of") else said
+
+    def _marker_after(self, sentence: str, asked: set[str], markers: re.Pattern[str]) -> re.Match[str] | None:
+        """Of the markers in a sentence, the one with the most of the question's weight (`asked`, its
+        terms) between it and the marker before it."""
+        best, best_weight, since = None, 0.0, 0
+        for marker in markers.finditer(sentence):
+            before = set(self._passage_terms(sentence[since : marker.start()]))
+            weight = math.fsum(self.term_weight(t) for t in asked & before)
+            if weight > best_weight:
+                best, best_weight = marker, weight
+            since = marker.end()
+        return best
 
     def _phrase_from(self, sentence: str, start: int) -> str:
         """The phrase from `start` to its end (`_MANNER_END_RE`), a list it holds kept whole ("annexed
