@@ -10,7 +10,7 @@ its questions from the top 3 passages, as a user runs it. The set has three spli
 generator was developed against, *held-out*, written before that work and only reported, and *dev-2*
 (27 questions in German, Italian, Portuguese, Spanish, French and English), written as a new user's
 trial before the passive-agent and place rules and then developed against. `--data` runs another
-set in the same format; `--data bench/data/wiki100k_qa.json` runs sixty-seven sets of English questions
+set in the same format; `--data bench/data/wiki100k_qa.json` runs sixty-eight sets of English questions
 written as a new user's trials on passages of ../shared/datasets/wiki100k.jsonl.gz (named by id, with
 their titles: the repository holds only the questions); the generator was developed against
 trials 1–4, 6, 8, 10, 12, 14, 16, 17, 19–22, 25 (why questions), 28 (where questions), 30 ("who"
@@ -28,7 +28,8 @@ to see whether they carry over); *trial-5-held-out*, *trial-7-held-out*, *trial-
 ("how"), *trial-50-held-out* ("what did X do"), *trial-52-held-out* (purposes) and *trial-54-held-out*
 ("what happened in …"), *trial-56-held-out* (one number among several), *trial-58-held-out* (what a word
 means), *trial-60-held-out* ("respectively"), *trial-62-held-out* (ages), *trial-64-held-out* (what a thing is made of),
-*trial-66-held-out* (causes of death; each written before the changes they are compared across) and *trial-13-held-out*, *trial-23-held-out*
+*trial-66-held-out* (causes of death), *trial-68-held-out* (who or what succeeded or replaced
+whom; measured, not worked on; each written before the changes they are compared across) and *trial-13-held-out*, *trial-23-held-out*
 and *trial-26-held-out* ("What is X?" questions; after them), are only reported.
 Everything is written into a temporary folder, removed at the end.
 """
