@@ -1015,8 +1015,7 @@ class ExtractiveGenerator:
         def weigh(text: str) -> float:
             return math.fsum(asked.weights[t] for t in asked.terms.intersection(self._passage_terms(text)))
 
-        kind = asked.kind
-        typed = (lambda text: typed_spans(kind, text, asked.text, self.stopwords)) if kind else None
+        typed = typed_spans(asked.kind, sentence, asked.text, self.stopwords) if asked.kind else None
         said = respective(sentence, weigh, self.stopwords, typed)
         return _tidy(said) if said else ""
 
@@ -1041,11 +1040,12 @@ class ExtractiveGenerator:
         phrase after "died of", "killed in", "succumbed to" that the person's words come closest
         before; for "how" with its preposition ("[of a pulmonary embolism]", "[killed in a car crash]")."""
         who = next(filter(None, question.groups()))
-        markers = list(_DEATH_RE.finditer(sentence))
         marker = self._marker_after(sentence, set(self.analyzer(who)), _DEATH_RE)
-        marker = marker or (markers[0] if len(markers) == 1 else None)  # "… the girl … died of scarlet fever"
-        if marker is None:
-            return ""
+        if marker is None:  # the one marker there is: "… the girl … died of scarlet fever"
+            markers = list(_DEATH_RE.finditer(sentence))
+            if len(markers) != 1:
+                return ""
+            marker = markers[0]
         said = _CAUSE_END_RE.split(self._phrase_from(sentence, marker.end()), maxsplit=1)[0]
         if not said or not (question.group("how") or question.group("killed")):
             return said

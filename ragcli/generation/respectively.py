@@ -39,13 +39,13 @@ def respective(
     sentence: str,
     weigh: Callable[[str], float],
     stopwords: frozenset[str],
-    typed: Callable[[str], list[tuple[int, int]]] | None = None,
+    typed: list[tuple[int, int]] | None = None,
 ) -> str | None:
     """The item of a "respectively" sentence that answers the question: `weigh` gives the weight of
     the question's terms a piece of text holds, which tells the question's list and its item; another
     list of as many items gives the answer at that place, where the later of the two ends right before
-    "respectively" (`_paired_lists`); with `typed`, which finds the spans of the question's kind in the
-    sentence, the span in that item, and every item of that list must hold one. None where the sentence
+    "respectively" (`_paired_lists`); with `typed`, the spans of the question's kind in the sentence,
+    the span in that item, and every item of that list must hold one. None where the sentence
     pairs nothing off, the question names no single item, or no other list answers it."""
     best: tuple[float, str] | None = None
     opening = 0
@@ -63,7 +63,7 @@ def _paired(
     end: int,
     weigh: Callable[[str], float],
     stopwords: frozenset[str],
-    typed: Callable[[str], list[tuple[int, int]]] | None,
+    typed: list[tuple[int, int]] | None,
 ) -> tuple[float, str] | None:
     """(weight, answer) from the lists of the clause before one "respectively" (`end`), from the
     last semicolon before it on, and not before `opening`."""
@@ -94,9 +94,7 @@ def _paired_lists(sentence: str, one: list[_Item], other: list[_Item], nearest: 
     return len(sentence[first[-1].end : second[0].start].split()) <= MAX_GAP_WORDS
 
 
-def _answer(
-    sentence: str, items: list[_Item], place: int, typed: Callable[[str], list[tuple[int, int]]] | None
-) -> str | None:
+def _answer(sentence: str, items: list[_Item], place: int, typed: list[tuple[int, int]] | None) -> str | None:
     """The item at `place`, or with `typed` the one span of that kind it holds or lies in ("1883 and
     1888" is one date); None where it holds none or more, or another item of the list holds none
     ("[the first observation] and identification" is no list of dates)."""
@@ -105,11 +103,10 @@ def _answer(
         if place == len(items) - 1 and all(" " not in sentence[a:b] for a, b in items[:-1]):
             return text.split()[0]  # a head the items share: "the 5th and [9th] best female characters"
         return text
-    spans = typed(sentence)
     found: list[tuple[int, int] | None] = []
     for start, end in items:
-        inside = [(a, b) for a, b in spans if start <= a and b <= end]
-        covering = any(a <= start and end <= b for a, b in spans)
+        inside = [(a, b) for a, b in typed if start <= a and b <= end]
+        covering = any(a <= start and end <= b for a, b in typed)
         found.append(inside[0] if len(inside) == 1 else (start, end) if covering and not inside else None)
     answer = found[place]
     return sentence[answer[0] : answer[1]] if answer is not None and all(found) else None
