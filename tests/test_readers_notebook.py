@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clihelpers import invoke
 from conftest import write_files
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ragcli.readers.notebook import MAX_OUTPUT_CHARS
@@ -152,6 +152,7 @@ JSON = st.recursive(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(notebook=JSON)
+@example(notebook={"worksheets": [{"cells": 1}]})  # a worksheet whose cells are no list (found by this test)
 def test_any_json_under_a_notebook_name_is_read_or_skipped_never_a_crash(tmp_path: Path, notebook: object) -> None:
     """Whatever a .ipynb holds (cells of the wrong types, outputs that are not objects, levels that
     are strings), the reader yields documents or skips the file with a reason: no traceback."""

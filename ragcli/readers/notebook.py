@@ -68,7 +68,8 @@ def _cells(notebook: object) -> tuple[list[Cell], int]:
         raise Skip("not a Jupyter notebook: the file is not a JSON object")
     raw = notebook.get("cells")
     if raw is None and isinstance(notebook.get("worksheets"), list):  # nbformat 3
-        raw = [cell for sheet in notebook["worksheets"] if isinstance(sheet, dict) for cell in sheet.get("cells") or []]
+        sheets = [sheet.get("cells") for sheet in notebook["worksheets"] if isinstance(sheet, dict)]
+        raw = [cell for cells in sheets if isinstance(cells, list) for cell in cells]  # not '"cells": 1'
     if not isinstance(raw, list):
         raise Skip("not a Jupyter notebook: no list of cells")
     cells = []
