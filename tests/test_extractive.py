@@ -2336,3 +2336,64 @@ def test_a_cause_of_death_is_the_phrase_after_died_of_for_the_one_named(
     question: str, passage: str, expected: str
 ) -> None:
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the phrase after "named after", ending at its comma
+            "Who was the Ellison Tower named after?",
+            "The Ellison Tower opened in 1921. It was named after the engineer Ruth Ellison, who designed its frame.",
+            "the engineer Ruth Ellison",
+        ),
+        (  # "named for", ending at a bracket
+            "What is the Grey Basin named for?",
+            "The lake sits in the Grey Basin (named for its grey clay soils) north of the town.",
+            "its grey clay soils",
+        ),
+        (  # a chain: the words between two markers belong to the first's namesake
+            "What was the state of Delaware named after?",
+            "The state was named after the Delaware River which in turn derived its name from Thomas West, 3rd "
+            "Baron De La Warr.",
+            "the Delaware River",
+        ),
+        (  # "after whom", "takes its name from"
+            "After whom was the Holm Bridge named?",
+            "The Holm Bridge, built in 1880, was named in honour of Anna Holm, the town's first mayor.",
+            "Anna Holm",
+        ),
+        (
+            "Where does the Vesle valley get its name from?",
+            "The Vesle valley takes its name from the river that drains it; the valley is 40 km long.",
+            "the river that drains it",
+        ),
+    ],
+)
+def test_a_namesake_is_the_phrase_after_named_after_for_the_thing_named(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_a_namesake_question_prefers_the_sentence_that_says_named_after() -> None:
+    # the deep is named in the first sentence, its namesake only in the third, which calls it "the trench"
+    passage = (
+        "The Callisto Deep is the deepest known point of the Korvan Trench, south of Fais Island. "
+        "Soundings of the Callisto Deep were made again in 1951. "
+        "The trench is named after the survey ship HMS Callisto, whose crew first measured its depth."
+    )
+    answer_text = ExtractiveGenerator().generate("What is the Callisto Deep named after?", hits(passage)).text
+    assert answer_text == "the survey ship HMS Callisto [1]"
+
+
+def test_a_namesake_that_is_only_a_pronoun_is_no_answer() -> None:
+    # "named after him" says nothing of who: the generator answers as it would without the route
+    passage = "Ada Park, opened in 1901, was named after him by the council of Leeds."
+    answer_text = ExtractiveGenerator().generate("Who was Ada Park named after?", hits(passage)).text
+    assert not answer_text.startswith("him")
+
+
+def test_a_namesake_after_her_is_one_when_a_noun_follows() -> None:
+    passage = "The Lotte Hall, opened in 1931, was named after her mother, the singer Lotte Brandt."
+    answer_text = ExtractiveGenerator().generate("Who was the Lotte Hall named after?", hits(passage)).text
+    assert answer_text == "her mother [1]"

@@ -307,6 +307,24 @@ _CAUSE_END_RE = re.compile(
     r"\s(?:(?:on|in|at|during)\s+(?=\d|the\s+age\b|infancy\b|childhood\b|(?:January|February|March|April|May|June"
     r"|July|August|September|October|November|December)\b)|aged\s+\d)"
 )
+# "What/Who is X named after?", "After whom was X named?", "Where does X get its name from?": the namesake a
+# sentence gives after "named after", "named in honour of", "takes its name from" … (`_namesake`)
+_NAMESAKE_QUESTION_RE = re.compile(
+    r"^\W*(?:what|who|whom)\s+(?:is|are|was|were|(?:has|have|had)\s+been)\s+(?P<named>[^?]+?)\s+(?:\w+ly\s+)?(?:re)?named"
+    r"\s+(?:after|for|in\s+hono(?:u)?r\s+of)\W*$"
+    r"|^\W*(?:after|for)\s+(?:whom|who|what)\s+(?:is|are|was|were)\s+(?P<after>[^?]+?)\s+(?:\w+ly\s+)?(?:re)?named\W*$"
+    r"|^\W*(?:where|what|who|whom)\s+(?:from\s+)?(?:does|did|do)\s+(?P<gets>[^?]+?)\s+(?:get|take|derive)\s+"
+    r"(?:its|his|her|their)\s+name(?:\s+from)?\W*$",
+    re.IGNORECASE,
+)
+# where a sentence gives a namesake: "named after [the surveyor Joseph Ellicott]", "takes its name from [the river]"
+_NAMESAKE_RE = re.compile(
+    r"(?<!\w)(?:(?:re)?named\s+(?:\w+ly\s+)?(?:after|for|in\s+hono(?:u)?r\s+of)"
+    r"|(?:takes|took|taken|derives|derived|gets|got|draws|drew)\s+(?:its|his|her|their)\s+name\s+from)\s+",
+    re.IGNORECASE,
+)
+# a namesake that is only a pronoun: "named after [him] in 1901" ("her" alone: "named after her mother" names one)
+_PRONOUN_OBJECT_RE = re.compile(r"^(?:(?:him|it|them)\b(?!['’-])|her$)", re.IGNORECASE)
 _GLOSS_ITEM = r"(?:\"[^\"]{1,60}\"|“[^”]{1,60}”|'[^']{1,60}'|‘[^’]{1,60}’)"
 _GLOSS_ITEM_RE = re.compile(_GLOSS_ITEM)
 _GLOSSED_NEXT_RE = re.compile(r",?\s*(?:\([^()]*\)\s*)?,?\s*(?:meaning|means|literally)\b", re.IGNORECASE)
@@ -461,6 +479,7 @@ POSITION_BONUS = 0.03  # the sentence's place in its passage: 1st + 0.03, 2nd + 
 TYPE_BONUS = 0.1  # a sentence holding the kind of phrase the question asks for
 DEFINES_BONUS = 0.1  # a sentence that defines what a "What is X?" question asks ("X is …"), over one naming X
 REASON_BONUS = 0.1  # a sentence that gives a reason ("…, so the honey does not ferment"), for a "why" question
+NAMESAKE_BONUS = 0.4  # a sentence that says what something is "named after", for a question asking that
 OTHER_YEAR_COST = 0.3  # a sentence of other years than the question names ("… in 2008" for "How many … in 2010?")
 SPAN_WEIGHT = 0.5  # how much a span's own score adds to its sentence's
 LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character beyond the second)
@@ -719,6 +738,7 @@ class ExtractiveGenerator:
         defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
         why_terms = self.question_terms(question) if _WHY_RE.match(question) else set()  # once, not per sentence
         why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
+        namesake = _NAMESAKE_QUESTION_RE.match(question)
         years = set(_FOUR_DIGIT_YEAR_RE.findall(question))
         asked = _Question(
             question,
@@ -772,6 +792,7 @@ class ExtractiveGenerator:
                     + (FOCUS_BONUS if focus and any(self._counts(sentence, a, b, focus) for a, b in spans) else 0.0)
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
                     + (REASON_BONUS if why and self._reason(why_terms, sentence) else 0.0)
+                    + (NAMESAKE_BONUS if namesake and _NAMESAKE_RE.search(sentence) else 0.0)
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
@@ -806,6 +827,9 @@ class ExtractiveGenerator:
         death = _DEATH_QUESTION_RE.match(question) if kind is None else None
         said = self._death(top.sentence, death) if death else ""
         if said:  # "How did Kliban die?" → "… who had died [of a pulmonary embolism]"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
+        said = self._namesake(top.sentence, namesake) if namesake else ""
+        if said:  # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
         if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
@@ -1053,15 +1077,33 @@ class ExtractiveGenerator:
             return f"{marker.group('killed')} {marker.group('in')} {said}"  # "killed in action"
         return f"{marker.group('of')} {said}" if marker.group("of") else said
 
-    def _marker_after(self, sentence: str, asked: set[str], markers: re.Pattern[str]) -> re.Match[str] | None:
+    def _namesake(self, sentence: str, question: re.Match[str]) -> str:
+        """What a sentence says the thing a question names was named after ("" if it says nothing, or only
+        "him"): the phrase after the "named after" its words come closest before, or after the one such
+        marker there is ("It was named after [the surveyor Joseph Ellicott]")."""
+        named = next(filter(None, question.groups()))
+        marker = self._marker_after(sentence, set(self.analyzer(named)), _NAMESAKE_RE, first=True)
+        if marker is None:
+            markers = list(_NAMESAKE_RE.finditer(sentence))
+            marker = markers[0] if len(markers) == 1 else None
+        said = self._phrase_from(sentence, marker.end()) if marker else ""
+        return said if said and not _PRONOUN_OBJECT_RE.match(said) else ""
+
+    def _marker_after(
+        self, sentence: str, asked: set[str], markers: re.Pattern[str], first: bool = False
+    ) -> re.Match[str] | None:
         """Of the markers in a sentence, the one with the most of the question's weight (`asked`, its
-        terms) between it and the marker before it."""
+        terms) between it and the marker before it; with `first`, the first one with any of it: in a
+        chain the words between two markers belong to the first's phrase ("The state was named after
+        [the Delaware River] which in turn derived its name from Thomas West")."""
         best, best_weight, since = None, 0.0, 0
         for marker in markers.finditer(sentence):
             before = set(self._passage_terms(sentence[since : marker.start()]))
             weight = math.fsum(self.term_weight(t) for t in asked & before)
             if weight > best_weight:
                 best, best_weight = marker, weight
+                if first:
+                    break
             since = marker.end()
         return best
 
@@ -1069,6 +1111,8 @@ class ExtractiveGenerator:
         """The phrase from `start` to its end (`_MANNER_END_RE`), a list it holds kept whole ("annexed
         [Kingsbridge, West Farms and Morrisania] to New York")."""
         phrase = _MANNER_END_RE.split(sentence[start:], maxsplit=1)[0]
+        if sentence.count("(", 0, start) > sentence.count(")", 0, start):  # begun in a bracket, it ends there
+            phrase = phrase.split(")", 1)[0]  # "(named for [its grey clay soils]) north of …"
         last = start + len(phrase.rstrip()) - len(phrase.rstrip().split()[-1]) if phrase.strip() else start
         end = self._list_end(sentence, last, start + len(phrase))  # (a list of the phrase's last word's kind)
         if end > start + len(phrase):  # the phrase goes on after the list
