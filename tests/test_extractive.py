@@ -24,6 +24,7 @@ from ragcli.generation.questions import (
     main_clause,
     question_kind,
 )
+from ragcli.generation.superlatives import superlative
 from ragcli.records import Hit
 
 
@@ -1780,6 +1781,7 @@ def test_why_is_answered_with_the_reason_its_sentence_gives(passage: str, expect
 
 _TIE = """
 from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.generation.superlatives import superlative
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.records import Hit
 weights = {"asia": 2.302585092994046, "collect": 2.302585092994046, "mainli": 2.302585092994046,
@@ -2397,3 +2399,95 @@ def test_a_namesake_after_her_is_one_when_a_noun_follows() -> None:
     passage = "The Lotte Hall, opened in 1931, was named after her mother, the singer Lotte Brandt."
     answer_text = ExtractiveGenerator().generate("Who was the Lotte Hall named after?", hits(passage)).text
     assert answer_text == "her mother [1]"
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the subject of the copula before the superlative, its name without the description after it
+            "What is the tallest building in Marrow?",
+            "Halden Tower, a 40-story office block near the old station, is the tallest building in Marrow.",
+            "Halden Tower",
+        ),
+        (  # an opening phrase and a bracket before the copula
+            "Who was the oldest son of Edgar?",
+            'According to the annals, Oswin (Old English: "god-friend") was the oldest son of Edgar and Elfrida.',
+            "Oswin",
+        ),
+        (  # the subject of a "that" clause
+            "What is the earliest written form of Old Norse?",
+            "Recent finds suggest that Varnic is the earliest written form of Old Norse by a century.",
+            "Varnic",
+        ),
+        (  # "is listed … as the largest"
+            "What is the largest recorded frog specimen?",
+            '"Goliath", a frog kept at a zoo in Lyon, is listed by the museum as the largest recorded specimen.',
+            '"Goliath"',
+        ),
+        (  # the phrase in apposition after the superlative
+            "What is the highest point of the Carel range?",
+            "The Carel range is low, and its highest point, the 912 m peak of Mont Carel, lies outside the region.",
+            "the 912 m peak of Mont Carel",
+        ),
+        (  # the superlative as the subject: the predicate, to where its noun phrase ends
+            "What is the most populous district of Avon?",
+            "It can be seen that the most populous district of Avon is North Avon but only if towns are counted.",
+            "North Avon",
+        ),
+        (  # the superlative of the question's noun, not another one; the subject after ", and"
+            "What is the largest port of Galdia?",
+            "Versa is the largest city of Galdia, and Morra is the largest port.",
+            "Morra",
+        ),
+        (  # "Which N has the oldest …?": the subject of "has"
+            "Which city has the oldest guild in Galdia?",
+            "Versa also has the oldest and one of the largest guilds in Galdia.",
+            "Versa",
+        ),
+        (  # a possessive in the question, the apposition in the sentence
+            "What is Galdia's highest honour?",
+            "The council gave all 12 of them its highest honour, the Order of the Lark, for their service.",
+            "the Order of the Lark",
+        ),
+        (  # the subject of a relative clause
+            "Who is the largest operator at Versa Airport?",
+            "It has a base at Versa Airport (VRA), where its subsidiary Lark Air is the largest operator.",
+            "its subsidiary Lark Air",
+        ),
+        (  # "being" for a copula, "one" for the noun
+            "What was the longest canal of that period?",
+            "Large canals were dug then, the longest one of that period being the Gou Canal (the canal of geese).",
+            "the Gou Canal",
+        ),
+        (  # no part of the subject is a name: its last part, not the opening phrase
+            "What is the largest meal of the day in Galdia?",
+            "In most parts of Galdia, lunch is the largest meal of the day.",
+            "lunch",
+        ),
+        (  # a name in apposition that opens with a capital beyond ASCII
+            "What are the biggest islands in the lake?",
+            "Noteworthy is that the biggest islands in the lake, Ösel and Åland, were part of the diocese.",
+            "Ösel and Åland",
+        ),
+    ],
+)
+def test_a_superlative_question_is_answered_with_what_the_sentence_says_is_it(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def _terms(text: str) -> set[str]:
+    return set(Analyzer(AnalyzerSettings(language="en"))(text))
+
+
+@pytest.mark.parametrize(
+    "question, sentence",
+    [
+        ("What is the oldest city in Europe?", "Lisbon is one of the oldest cities in Europe."),  # not the oldest
+        ("What is the tallest building in Marrow?", "The old mill grew and was the tallest building in Marrow."),
+        ("What is Marrow?", "Halden Tower is the tallest building in Marrow."),  # no superlative asked
+    ],
+)
+def test_a_sentence_that_does_not_say_what_is_the_superlative_gives_no_answer(question: str, sentence: str) -> None:
+    assert superlative(question, sentence, _terms) is None

@@ -154,6 +154,7 @@ from ragcli.generation.questions import (
     question_kind,
 )
 from ragcli.generation.respectively import respective
+from ragcli.generation.superlatives import superlative
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -834,8 +835,10 @@ class ExtractiveGenerator:
         said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
         if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
+        english = self.analyzer.settings.language == "en"
         predicate = (
-            self._definition(question, top.sentence)
+            (superlative(question, top.sentence, lambda text: set(self.analyzer(text))) if english else None)
+            or self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
             or self._enumeration(question, top.sentence)
             or (self._kind_named(question, top.sentence) if self.analyzer.settings.language == "en" else None)
