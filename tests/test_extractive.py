@@ -13,6 +13,7 @@ import pytest
 
 from ragcli import answer
 from ragcli.analysis import Analyzer, AnalyzerSettings
+from ragcli.generation.comparisons import compare
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
 from ragcli.generation.markers import Markers
 from ragcli.generation.phrases import typed_spans
@@ -2491,3 +2492,57 @@ def _terms(text: str) -> set[str]:
 )
 def test_a_sentence_that_does_not_say_what_is_the_superlative_gives_no_answer(question: str, sentence: str) -> None:
     assert superlative(question, sentence, _terms) is None
+
+
+@pytest.mark.parametrize(
+    "question, passage, expected",
+    [
+        (  # the degree: the comparative the sentence uses, with its adverb and quality
+            "Is argon more or less dense than air?",
+            "Argon is a colourless noble gas that is slightly more dense than air.",
+            "slightly more dense",
+        ),
+        (
+            "Was the 520ST larger or smaller than the Atari 800?",
+            "The 520ST ended up significantly larger than earlier machines like the Atari 800.",
+            "significantly larger",
+        ),
+        (  # the option before "than"
+            "Which are longer, professional or amateur bouts?",
+            "Professional bouts are usually much longer than amateur bouts, typically ten to twelve rounds.",
+            "professional",
+        ),
+        (  # options that share words are told apart by the others
+            "Which can be faster, a hash search or a binary search?",
+            "Similarly, a hash search can be faster than a binary search but imposes greater requirements.",
+            "a hash search",
+        ),
+        (  # "less … than" answers "more …?" with the other option
+            "Which is more elastic, rubber or polyurethane?",
+            "Polyurethane sheets are less elastic than rubber ones.",
+            "rubber",
+        ),
+        (  # the sentence that answers, over one that compares another quality
+            "Is polyurethane more or less allergenic than latex?",
+            "However, polyurethane condoms are less elastic than latex ones. They can be used with oil-based "
+            "lubricants, are less allergenic than latex, and do not have an odor.",
+            "less allergenic",
+        ),
+    ],
+)
+def test_a_comparison_question_is_answered_with_the_degree_or_the_option_before_than(
+    question: str, passage: str, expected: str
+) -> None:
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    "question, sentence",
+    [
+        ("Which is larger, Mars or Venus?", "Mars is a planet larger than the Moon."),  # Venus on neither side
+        ("Is Mars larger or smaller than Venus?", "Mars is red and cold."),  # no comparison
+        ("Who was Coolidge?", "Coolidge was more reserved than Harding."),  # no comparison asked
+    ],
+)
+def test_a_sentence_that_does_not_compare_the_options_gives_no_comparison_answer(question: str, sentence: str) -> None:
+    assert compare(question, sentence, _terms) is None

@@ -121,6 +121,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
+from ragcli.generation.comparisons import compare, compares
 from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
@@ -481,6 +482,7 @@ TYPE_BONUS = 0.1  # a sentence holding the kind of phrase the question asks for
 DEFINES_BONUS = 0.1  # a sentence that defines what a "What is X?" question asks ("X is …"), over one naming X
 REASON_BONUS = 0.1  # a sentence that gives a reason ("…, so the honey does not ferment"), for a "why" question
 NAMESAKE_BONUS = 0.4  # a sentence that says what something is "named after", for a question asking that
+COMPARED_BONUS = 0.2  # a sentence that answers a comparison question ("… is [less allergenic] than latex")
 OTHER_YEAR_COST = 0.3  # a sentence of other years than the question names ("… in 2008" for "How many … in 2010?")
 SPAN_WEIGHT = 0.5  # how much a span's own score adds to its sentence's
 LENGTH_COST = -0.02  # per word of a span beyond the first (CJK: per character beyond the second)
@@ -740,6 +742,7 @@ class ExtractiveGenerator:
         why_terms = self.question_terms(question) if _WHY_RE.match(question) else set()  # once, not per sentence
         why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
         namesake = _NAMESAKE_QUESTION_RE.match(question)
+        comparison = self.analyzer.settings.language == "en" and compares(question)
         years = set(_FOUR_DIGIT_YEAR_RE.findall(question))
         asked = _Question(
             question,
@@ -794,6 +797,7 @@ class ExtractiveGenerator:
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
                     + (REASON_BONUS if why and self._reason(why_terms, sentence) else 0.0)
                     + (NAMESAKE_BONUS if namesake and _NAMESAKE_RE.search(sentence) else 0.0)
+                    + (COMPARED_BONUS if comparison and compare(question, sentence, self._term_set) else 0.0)
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
@@ -832,12 +836,17 @@ class ExtractiveGenerator:
         said = self._namesake(top.sentence, namesake) if namesake else ""
         if said:  # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
+        said = (
+            (compare(question, top.sentence, self._term_set) or "") if self.analyzer.settings.language == "en" else ""
+        )
+        if said:  # "Is carbon monoxide more or less dense than air?" → "… is [slightly less dense] than air"
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
         if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         english = self.analyzer.settings.language == "en"
         predicate = (
-            (superlative(question, top.sentence, lambda text: set(self.analyzer(text))) if english else None)
+            (superlative(question, top.sentence, self._term_set) if english else None)
             or self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
             or self._enumeration(question, top.sentence)
@@ -1079,6 +1088,10 @@ class ExtractiveGenerator:
         if marker.group("killed"):
             return f"{marker.group('killed')} {marker.group('in')} {said}"  # "killed in action"
         return f"{marker.group('of')} {said}" if marker.group("of") else said
+
+    def _term_set(self, text: str) -> set[str]:
+        """A text's index terms, for the routes of their own modules (superlatives, comparisons)."""
+        return set(self.analyzer(text))
 
     def _namesake(self, sentence: str, question: re.Match[str]) -> str:
         """What a sentence says the thing a question names was named after ("" if it says nothing, or only
