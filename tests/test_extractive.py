@@ -2507,6 +2507,11 @@ def test_a_sentence_that_does_not_say_what_is_the_superlative_gives_no_answer(qu
             "The 520ST ended up significantly larger than earlier machines like the Atari 800.",
             "significantly larger",
         ),
+        (  # a negation stays with the degree
+            "Could a case last longer or shorter than one day?",
+            'Justice was rapid: a case could last no longer than one day and was "completed by sunset".',
+            "no longer",
+        ),
         (  # the option before "than"
             "Which are longer, professional or amateur bouts?",
             "Professional bouts are usually much longer than amateur bouts, typically ten to twelve rounds.",
@@ -2542,6 +2547,7 @@ def test_a_comparison_question_is_answered_with_the_degree_or_the_option_before_
         ("Which is larger, Mars or Venus?", "Mars is a planet larger than the Moon."),  # Venus on neither side
         ("Is Mars larger or smaller than Venus?", "Mars is red and cold."),  # no comparison
         ("Who was Coolidge?", "Coolidge was more reserved than Harding."),  # no comparison asked
+        ("Which city is nearer, Lyon or Nice?", "Lyon, rather than Nice, hosted the games."),  # "rather" is none
     ],
 )
 def test_a_sentence_that_does_not_compare_the_options_gives_no_comparison_answer(question: str, sentence: str) -> None:

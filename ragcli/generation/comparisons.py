@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_COMPARATIVE = r"(?:more|less|fewer|[a-z]{2,}er)"
+_COMPARATIVE = r"(?!(?:rather|other|either|whether)\b)(?:more|less|fewer|[a-z]{2,}er)"  # not "rather than"
 # "more or less dense than", "larger or smaller than", "higher or lower than"
 _DEGREE_QUESTION_RE = re.compile(
     rf"\b(?P<a>{_COMPARATIVE})\s+or\s+(?P<b>{_COMPARATIVE})\s+(?:(?P<quality>[a-z]+)\s+)?than\b", re.IGNORECASE
@@ -27,7 +27,7 @@ _ADVERB = (
     r"much|far|significantly|slightly|considerably|substantially|somewhat|generally|usually|often|even|still"
     r"|notably|markedly|[a-z]+ly"
 )
-_THAN_RE = re.compile(r"\b(?P<cmp>(?:more|less)\s+[a-z]+|fewer|[a-z]{2,}er)\s+than\b", re.IGNORECASE)
+_THAN_RE = re.compile(rf"\b(?P<cmp>(?:more|less)\s+[a-z]+|{_COMPARATIVE})\s+than\b", re.IGNORECASE)
 _CLAUSE_BREAK_RE = re.compile(r"[;:()]|,\s+(?:and|but|which|while|whereas|although)\b|\s[–—]\s")
 _LESS = frozenset({"less", "fewer"})
 
@@ -55,7 +55,9 @@ def _degree(sentence: str, asked: re.Match[str]) -> str | None:
     and the quality after it: "[slightly less dense] than air", "[much lower] than that of …"."""
     words = "|".join(re.escape(asked.group(side)) for side in ("a", "b"))
     quality = rf"(?:\s+{re.escape(asked.group('quality'))})?" if asked.group("quality") else r"(?:\s+[a-z]+ly)?"
-    said = re.search(rf"\b(?:(?:{_ADVERB})\s+)?(?:{words}){quality}(?=\s+than\b)", sentence, re.IGNORECASE)
+    said = re.search(  # a negation stays with it: "[no longer] than one day"
+        rf"\b(?:(?:not|no)\s+)?(?:(?:{_ADVERB})\s+)?(?:{words}){quality}(?=\s+than\b)", sentence, re.IGNORECASE
+    )
     return said.group() if said else None
 
 
