@@ -836,9 +836,7 @@ class ExtractiveGenerator:
         said = self._namesake(top.sentence, namesake) if namesake else ""
         if said:  # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
-        said = (
-            (compare(question, top.sentence, self._term_set) or "") if self.analyzer.settings.language == "en" else ""
-        )
+        said = (compare(question, top.sentence, self._term_set) or "") if comparison else ""
         if said:  # "Is carbon monoxide more or less dense than air?" → "… is [slightly less dense] than air"
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
@@ -1095,7 +1093,7 @@ class ExtractiveGenerator:
 
     def _namesake(self, sentence: str, question: re.Match[str]) -> str:
         """What a sentence says the thing a question names was named after ("" if it says nothing, or only
-        "him"): the phrase after the "named after" its words come closest before, or after the one such
+        "him"): the phrase after the first "named after" its words come before, or after the one such
         marker there is ("It was named after [the surveyor Joseph Ellicott]")."""
         named = next(filter(None, question.groups()))
         marker = self._marker_after(sentence, set(self.analyzer(named)), _NAMESAKE_RE, first=True)
