@@ -740,9 +740,10 @@ class ExtractiveGenerator:
         sort_noun = set(self._terms(sort.group(1))) if sort and self.analyzer.settings.language == "en" else set()
         defined = kind is None and bool(DEFINITION_RE.search(question))  # "What is X?": "X is …" defines it
         why_terms = self.question_terms(question) if _WHY_RE.match(question) else set()  # once, not per sentence
-        why = kind is None and self.analyzer.settings.language == "en" and bool(_WHY_RE.match(question))
+        english = self.analyzer.settings.language == "en"
+        why = kind is None and english and bool(_WHY_RE.match(question))
         namesake = _NAMESAKE_QUESTION_RE.match(question)
-        comparison = self.analyzer.settings.language == "en" and compares(question)
+        comparison = english and compares(question)
         years = set(_FOUR_DIGIT_YEAR_RE.findall(question))
         asked = _Question(
             question,
@@ -826,31 +827,32 @@ class ExtractiveGenerator:
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
         meaning = _MEANING_QUESTION_RE.match(question) if kind is None else None
-        said = self._gloss(top.sentence, set(self.analyzer(next(filter(None, meaning.groups()))))) if meaning else ""
-        if said:  # "What does Qallu mean?" → "… called Qallu, which means ["people of the religion"]"
-            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         death = _DEATH_QUESTION_RE.match(question) if kind is None else None
-        said = self._death(top.sentence, death) if death else ""
-        if said:  # "How did Kliban die?" → "… who had died [of a pulmonary embolism]"
+        routes: tuple[Callable[[], str | None], ...] = (  # the first that answers, in this order
+            # "What does Qallu mean?" → "… called Qallu, which means ["people of the religion"]"
+            lambda: (
+                self._gloss(top.sentence, self._term_set(next(filter(None, meaning.groups())))) if meaning else None
+            ),
+            # "How did Kliban die?" → "… who had died [of a pulmonary embolism]"
+            lambda: self._death(top.sentence, death) if death else None,
+            # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
+            lambda: self._namesake(top.sentence, namesake) if namesake else None,
+            # "Is carbon monoxide more or less dense than air?" → "… is [slightly less dense] than air"
+            lambda: compare(question, top.sentence, self._term_set) if comparison else None,
+            # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
+            lambda: self._respective(top.sentence, asked) if english else None,
+        )
+        said = next(filter(None, (route() for route in routes)), None)
+        if said:
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
-        said = self._namesake(top.sentence, namesake) if namesake else ""
-        if said:  # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
-            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
-        said = (compare(question, top.sentence, self._term_set) or "") if comparison else ""
-        if said:  # "Is carbon monoxide more or less dense than air?" → "… is [slightly less dense] than air"
-            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
-        said = self._respective(top.sentence, asked) if self.analyzer.settings.language == "en" else ""
-        if said:  # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
-            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
-        english = self.analyzer.settings.language == "en"
         predicate = (
             (superlative(question, top.sentence, self._term_set) if english else None)
             or self._definition(question, top.sentence)
             or self._apposition(question, top.sentence)
             or self._enumeration(question, top.sentence)
-            or (self._kind_named(question, top.sentence) if self.analyzer.settings.language == "en" else None)
+            or (self._kind_named(question, top.sentence) if english else None)
         )
-        if predicate is None and self.analyzer.settings.language == "en" and (kind is None or who_did):
+        if predicate is None and english and (kind is None or who_did):
             predicate = self._subject(question, top.sentence)
             predicate = _untitled(predicate) if predicate and who_did else predicate
         if predicate is not None:  # "What is royal jelly?" → "Royal jelly is a white, protein-rich secretion …"
@@ -1074,12 +1076,10 @@ class ExtractiveGenerator:
         phrase after "died of", "killed in", "succumbed to" that the person's words come closest
         before; for "how" with its preposition ("[of a pulmonary embolism]", "[killed in a car crash]")."""
         who = next(filter(None, question.groups()))
-        marker = self._marker_after(sentence, set(self.analyzer(who)), _DEATH_RE)
-        if marker is None:  # the one marker there is: "… the girl … died of scarlet fever"
-            markers = list(_DEATH_RE.finditer(sentence))
-            if len(markers) != 1:
-                return ""
-            marker = markers[0]
+        # or the one marker there is: "… the girl … died of scarlet fever"
+        marker = self._marker_after(sentence, self._term_set(who), _DEATH_RE) or _only_marker(sentence, _DEATH_RE)
+        if marker is None:
+            return ""
         said = _CAUSE_END_RE.split(self._phrase_from(sentence, marker.end()), maxsplit=1)[0]
         if not said or not (question.group("how") or question.group("killed")):
             return said
@@ -1095,11 +1095,8 @@ class ExtractiveGenerator:
         """What a sentence says the thing a question names was named after ("" if it says nothing, or only
         "him"): the phrase after the first "named after" its words come before, or after the one such
         marker there is ("It was named after [the surveyor Joseph Ellicott]")."""
-        named = next(filter(None, question.groups()))
-        marker = self._marker_after(sentence, set(self.analyzer(named)), _NAMESAKE_RE, first=True)
-        if marker is None:
-            markers = list(_NAMESAKE_RE.finditer(sentence))
-            marker = markers[0] if len(markers) == 1 else None
+        named = self._term_set(next(filter(None, question.groups())))
+        marker = self._marker_after(sentence, named, _NAMESAKE_RE, first=True) or _only_marker(sentence, _NAMESAKE_RE)
         said = self._phrase_from(sentence, marker.end()) if marker else ""
         return said if said and not _PRONOUN_OBJECT_RE.match(said) else ""
 
@@ -2221,6 +2218,12 @@ _NOUN_PHRASE_JOINERS = frozenset(
 
 def _one_noun_phrase(words: list[_Word]) -> bool:
     return all(not w.stop or w.text.lower() in _NOUN_PHRASE_JOINERS or w.text[:1].isupper() for w in words[1:])
+
+
+def _only_marker(sentence: str, markers: re.Pattern[str]) -> re.Match[str] | None:
+    """The marker of a sentence when it holds exactly one (None for none or several)."""
+    found = list(markers.finditer(sentence))
+    return found[0] if len(found) == 1 else None
 
 
 def _tidy(text: str) -> str:

@@ -147,6 +147,7 @@ _REGION_RE = re.compile(  # "northern [Iraq]", "the south east of [England]"
     r"|(?:north|south|east|west)(?:[\s-]?(?:east|west))?\s+of\s+(?:the\s+)?)$"
 )
 LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
+BRACKETED_RE = re.compile(r"\s*\([^()]*\)")  # a bracketed aside and the space before it: " (ER)"
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 _NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
 

@@ -14,13 +14,14 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ragcli.generation.phrases import BRACKETED_RE
+
 MAX_ITEM_WORDS = 4  # words of one item of a list ("the endoplasmic reticulum", "particularly Ernst May")
 MAX_GAP_WORDS = 12  # words between two lists "respectively" pairs ("in 1883 and 1888": 8 in the example above)
 
 _RESPECTIVELY_RE = re.compile(r"\brespectively\b", re.IGNORECASE)
 # a sentence's units: a quotation as one, words (with their signs: "15.1%", "£773.30", "9th"), marks
 _UNIT_RE = re.compile(r"\"[^\"]{1,80}\"|“[^”]{1,80}”|[\w$£€%.'’+-]*\w[\w$£€%'’+-]*|[,;:()\[\]—–]")
-_PARENTHESIS_RE = re.compile(r"\s*\([^()]*\)")  # left out: "The endoplasmic reticulum (ER) and Golgi"
 _JOINERS = frozenset({"and", "or"})
 
 
@@ -147,7 +148,7 @@ def _units(sentence: str, end: int) -> list[_Unit]:
     text = sentence[:end]
     units: list[_Unit] = []
     position = 0
-    for aside in [*_PARENTHESIS_RE.finditer(text), None]:
+    for aside in [*BRACKETED_RE.finditer(text), None]:  # left out: "The endoplasmic reticulum (ER) and Golgi"
         stop = aside.start() if aside else len(text)
         units += [_Unit(m.group(), m.start(), m.end()) for m in _UNIT_RE.finditer(text, position, stop)]
         position = aside.end() if aside else len(text)

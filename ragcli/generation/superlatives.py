@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ragcli.generation.phrases import LEADING_ARTICLE_RE, SPAN_RES
+from ragcli.generation.phrases import BRACKETED_RE, LEADING_ARTICLE_RE, SPAN_RES
 
 MAX_DESCRIBED_WORDS = 16  # words between a superlative and its copula ("the largest component of … body is")
 MAX_SUBJECT_WORDS = 6  # words of a subject given whole when no part of it is a name ("the sectors unit")
@@ -52,7 +52,6 @@ _CLAUSE_OPENING_RE = re.compile(
 # the head of what a superlative describes: the noun before its first preposition ("son" of "son of David")
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|on|at|for|from|by|with|among|to|within|into|across)\b", re.IGNORECASE)
 _STRANDED_RE = re.compile(r"\s(?:of|in|on|at|for|from|by|with|to|about)$", re.IGNORECASE)  # "… reactions with?"
-_PARENTHESIS_RE = re.compile(r"\s*\([^()]*\)")  # an aside: "Amnon (Hebrew: אַמְנוֹן, "faithful")"
 _COORDINATED_RE = re.compile(r"\b(?:and|but|or)$")
 _PRONOUN_RE = re.compile(r"(?:he|she|it|they|this|these|that|those|we|you|i)", re.IGNORECASE)  # "[He] is …"
 # a list the predicate may be: "are [with ozone, hydrogen peroxide and oxygen]"
@@ -98,7 +97,7 @@ def _subject_before(before: str, verb: re.Pattern[str]) -> str | None:
     copula = verb.search(before)
     if copula is None:
         return None
-    subject = _PARENTHESIS_RE.sub("", before[: copula.start()]).strip()
+    subject = BRACKETED_RE.sub("", before[: copula.start()]).strip()  # "Amnon (Hebrew: …, "faithful")"
     if _COORDINATED_RE.search(subject):  # "The mill grew and was the tallest …": no subject of its own
         return None
     opening = _CLAUSE_OPENING_RE.match(subject)
