@@ -1,5 +1,5 @@
 """The extractive generator beyond English: a small QA set written for ragcli, not taken from any
-dataset (bench/data/multilingual_qa.json: 89 questions on short encyclopaedic passages in Spanish,
+dataset (bench/data/multilingual_qa.json: 185 questions on short encyclopaedic passages in Spanish,
 German, French, Italian, Portuguese, Russian, Chinese and English):
 
     python bench/multilingual_qa.py [--generator extractive] [--show] [--data QA.json]
@@ -9,7 +9,10 @@ with the default analyzer, which splits CJK text into character bigrams), and `r
 its questions from the top 3 passages, as a user runs it. The set has three splits: *dev*, which the
 generator was developed against, *held-out*, written before that work and only reported, and *dev-2*
 (27 questions in German, Italian, Portuguese, Spanish, French and English), written as a new user's
-trial before the passive-agent and place rules and then developed against. `--data` runs another
+trial before the passive-agent and place rules and then developed against, *held-out-2* (48 questions in
+Spanish, German, French, Italian, Portuguese, Russian and Chinese, written and measured before the
+changes of 2026-12-06, then only reported) and *dev-3* (48 more on other passages, written after it and
+developed against). `--data` runs another
 set in the same format; `--data bench/data/wiki100k_qa.json` runs seventy-eight sets of English questions
 written as a new user's trials on passages of ../shared/datasets/wiki100k.jsonl.gz (named by id, with
 their titles: the repository holds only the questions); the generator was developed against

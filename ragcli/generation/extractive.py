@@ -68,6 +68,21 @@ personal pronoun ("Il a écrit Les Misérables") or with the question's verb, th
 ("Dipinse la Gioconda") is answered with the name the nearest earlier sentence of the passage opens with
 ("Victor Hugo est …", "Leonardo da Vinci nacque …"), unless the question names it.
 
+Beyond English: a sentence that stands for an earlier subject holds that subject's terms when its
+sentence is scored — one opening with a personal pronoun, also after an opening phrase ("Opposé à
+Napoléon III, il vécut en exil à Guernesey"), or in Spanish, Italian and Portuguese with one of the
+question's words, an auxiliary or a clitic before it ("Murió en Ciudad de México", "Fue redescubierta
+en 1911 por …"); the subject is a name an earlier sentence opens with, its article left out ("La
+Loire", "Der Kölner Dom"), and in Chinese ("他出生于…") what the passage said before. French and
+Italian elided articles are words of their own ("dall'[Inquisizione]"); a place after a preposition
+keeps the common noun Romance languages put before its name ("dans l'[océan Atlantique]") and, for a
+French, Spanish, Italian or Portuguese "where", follows the question's words; a German compound
+answers "welcher N" when it ends with N ("In welchem Gebirge …?" → "im [Wettersteingebirge]"); "entre
+1163 et 1345", "zwischen 1514 und 1519" are one date; German strong verbs and Romance irregular
+participles match the question's verb across their forms (`markers.py`: "entworfen" for "entwarf",
+"dipinta" for "dipinse"). Chinese counts keep their numerals and measure word ("一千多首"), a year its
+"年", and "称为什么" asks "called what", not "why": its answer follows "称为".
+
 A "when" question whose answering sentence holds no date but a condition (English: "when preceded
 by a definite article", "if it is unreasonable") is answered with that condition.
 
@@ -150,6 +165,7 @@ from ragcli.generation.questions import (
     GapQuestion,
     answer_sides,
     gap_question,
+    in_situ_lead,
     in_situ_sides,
     main_clause,
     question_kind,
@@ -181,16 +197,41 @@ _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
 _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{_CJK}]+)*")
+# French and Italian elide an article or a preposition into the next word ("dall'Inquisizione",
+# "l'océan"): that part is a word of its own, so "Inquisizione" can be the answer
+_ELIDED_RE = re.compile(
+    r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|dall|dell|nell|all|sull|coll|quell|quest|un|gl|tutt|anch|sant)"
+    r"['’](?=[^\W\d_])",
+    re.IGNORECASE,
+)
+_ELIDING_LANGUAGES = frozenset({"fr", "it"})
+# languages whose place follows the verb and its subject ("… nacida en Coyoacán", "se jette dans …"); in
+# German the participle comes last ("wurde 1879 in Ulm geboren")
+_PLACE_LAST_LANGUAGES = frozenset({"fr", "es", "it", "pt"})
+# languages that leave a known subject out: a sentence may open with its verb ("Murió en Ciudad de México")
+_SUBJECT_DROPPING_LANGUAGES = frozenset({"es", "it", "pt"})
 # punctuation that ends a phrase: a span never crosses it
 _BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?`。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
+# the same after an opening phrase ("Opposé à Napoléon III, il vécut en exil …", "In 1933, he …"), or a
+# Chinese one ("他出生于公元701年"): the clause is about that earlier subject
+_CLAUSE_PRONOUN_RE = re.compile(
+    r"^\W*(?:[^,;.:]{1,80},\s+)?(?:(?:he|she|they|il|elle|ils|elles|er|sie|él|ella|lui|lei|ele|ela|он|она|они)\b|[他她])",
+    re.IGNORECASE,
+)
 # the first copula of a sentence, in the analyzer's languages ("is", "es", "est", "ist", "è", "é" …)
 _COPULA_RE = re.compile(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
 _CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
-_WHICH_RE = re.compile(r"^\W*(?:[a-z]+\s+)?(?:which|what)\s+(?P<rest>[\w\s'’-]+)", re.IGNORECASE)  # "In which …"
+# "In which …", "In welchem Gebirge …", "¿En qué siglo …?", "Quel fleuve …", "Какая река …" (a bare "qué" /
+# "que" opens a verb as often: "¿Qué pintó …?")
+_WHICH_RE = re.compile(
+    r"^\W*(?:(?:[^\W\d_]+\s+)?(?:which|what|welche[rsmn]?|quel(?:le)?s?|quale|quali|qual|quais|cu[aá]l(?:es)?"
+    r"|как(?:ой|ая|ое|ие|ом|ую|их))|[^\W\d_]+\s+qu[eé])\s+(?P<rest>[\w\s'’-]+)",
+    re.IGNORECASE,
+)
 _SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
 _PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
@@ -467,6 +508,12 @@ MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 MAX_KIND_WORDS = 4  # words of the kind a "such as" list names ("trade unions such as ATL, NUT or NASUWT")
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
+# an article before the name a sentence opens with, in French, Spanish, Italian, Portuguese and German (an
+# English sentence opening with "The" opens with a common noun as often: "The court declared …")
+_OPENING_ARTICLE_RE = re.compile(
+    r"\W*(?i:le|la|les|el|los|las|lo|il|gli|i|a|o|os|as|der|die|das|den|dem|des|ein|eine|une?|una|uno)\s+"
+    r"(?=[A-ZÀ-ÖØ-ÞА-Я])"
+)
 _NAME_PARTICLE_RE = re.compile(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
 # a quotation (one character too, or the marks of '"Y"("s")' pair up wrongly), or a Markdown code span
@@ -616,6 +663,7 @@ class _Question(NamedTuple):
     lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
     naming: bool  # it asks what something is called ("What is the name of …", "… also called?")
     sort: set[str]  # the terms of the noun of a "what kind of N" question, which its answer modifies
+    cjk_lead: str | None  # the two characters a Chinese or Japanese question word follows ("称为什么")
 
 
 class _Stretch(NamedTuple):
@@ -664,6 +712,7 @@ class ExtractiveGenerator:
         self.function_words = _FUNCTION_WORDS.get(language, frozenset())
         self.not_joiners = _NOT_JOINERS.get(language, frozenset())
         self.markers = Markers.for_language(language)
+        self.elides = language in _ELIDING_LANGUAGES
         self._terms_cache: dict[str, tuple[str, ...]] = {}
 
     @classmethod
@@ -731,6 +780,8 @@ class ExtractiveGenerator:
         who_did = who_did or (kind in (None, "name") and self._which_did(question))
         gap = gap_question(question) if self.analyzer.settings.language == "en" else None
         where = bool(WHERE_RE.search(question))
+        if where and not sides and self.analyzer.settings.language in _PLACE_LAST_LANGUAGES:
+            sides = dict.fromkeys(terms, 1)  # "Où se jette la Loire ?" → "… se jette dans [l'océan Atlantique]"
         which = _WHICH_RE.match(question)
         noun = self._wh_noun(which.group("rest")) if which else set()
         verbs = terms.intersection(self.analyzer(main_clause(question)))
@@ -761,6 +812,7 @@ class ExtractiveGenerator:
             lead,
             naming,
             sort_noun,
+            in_situ_lead(question),
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
@@ -768,6 +820,7 @@ class ExtractiveGenerator:
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
             carried = terms.intersection(self.analyzer(hit.title))
             antecedent: str | None = None
+            openers: list[str] = []  # the names the sentences so far open with
             sentences = split_sentences(hit.text)
             for position, sentence in enumerate(sentences):
                 before, antecedent = antecedent, self._opening_name(sentence) or antecedent
@@ -780,10 +833,15 @@ class ExtractiveGenerator:
                 spans = typed_spans(kind, sentence, question, self.stopwords, lists=True) if kind else []
                 if where and self.analyzer.settings.language == "en":  # "on [sandstone ridges]", not only names
                     spans = sorted(set(spans).union(place_phrases(sentence)))
-                context = math.fsum(weights[t] for t in inherited) / total
+                # a sentence that stands for an earlier subject holds its terms: "Murió en Ciudad de México"
+                # for "¿Dónde murió García Márquez?", "… il vécut en exil à Guernesey"
+                subject = self._stood_for(sentence, openers, terms, inherited) if inherited else set()
+                if antecedent is not None and antecedent is not before:
+                    openers.append(antecedent)
+                context = math.fsum(weights[t] for t in inherited - subject) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
-                    math.fsum(weights[t] for t in shared) / total
+                    math.fsum(weights[t] for t in shared | subject) / total
                     + share * context
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
@@ -1464,9 +1522,30 @@ class ExtractiveGenerator:
         first = re.match(r"\W*(\w+)", sentence)
         return bool(verb and first and set(self._terms(verb.group(1))) & set(self._terms(first.group(1))))
 
+    def _stood_for(self, sentence: str, antecedents: list[str], terms: set[str], inherited: set[str]) -> set[str]:
+        """The question's terms an earlier subject gives a sentence that stands for it: one opening with a
+        personal pronoun, or with one of the question's words, its subject left out as Spanish, Italian
+        and Portuguese do ("Murió en Ciudad de México en 2014."); the subject is the name an earlier
+        sentences open with (`antecedents`: a capitalised verb opens a sentence too, "Recibió el Premio …");
+        in Chinese ("他出生于…"), whatever the passage said before."""
+        pronoun = _CLAUSE_PRONOUN_RE.match(sentence)
+        if pronoun and pronoun.group().endswith(("他", "她")):  # Chinese writes no capitals to find a name by
+            return inherited
+        # its first word past an auxiliary or a clitic ("Fue redescubierta …", "Se encuentra …")
+        first = next((w for w in _WORD_RE.findall(sentence)[:3] if w.lower() not in self.stopwords), "")
+        opens_asked = self.analyzer.settings.language in _SUBJECT_DROPPING_LANGUAGES and bool(
+            terms.intersection(self._terms(first))
+        )
+        if not antecedents or not (pronoun or opens_asked):
+            return set()
+        named = inherited.intersection(t for name in antecedents for t in self._passage_terms(name))
+        return named if not named.intersection(self._terms(first)) else set()
+
     def _opening_name(self, sentence: str) -> str | None:
         """The name a sentence opens with (its subject, as a rule), if any: "Victor Hugo est …"."""
-        found = SPAN_RES["name"].match(sentence)
+        english = self.analyzer.settings.language == "en"
+        article = None if english else _OPENING_ARTICLE_RE.match(sentence)  # "La Loire est …", "Der Kölner Dom …"
+        found = SPAN_RES["name"].match(sentence, article.end() if article else 0)
         if found is None or found.group().split()[0].lower() in self.stopwords or _PRONOUN_RE.match(sentence):
             return None
         end = found.end()
@@ -1504,10 +1583,15 @@ class ExtractiveGenerator:
             if _BREAK_RE.search(sentence, last, match.start()):
                 clause += 1
             last = match.end()
-            text = match.group()
-            cjk = bool(_CJK_RE.match(text))
             aside = any(start < match.start() < end for start, end in asides)
-            word = _Word(match.start(), match.end(), text, cjk, clause=clause, aside=aside)
+            start = match.start()
+            elided = _ELIDED_RE.match(sentence, start) if self.elides else None
+            if elided:  # "dall'" is a function word, "Inquisizione" the word itself
+                words.append(_Word(start, elided.end(), elided.group(), False, stop=True, clause=clause, aside=aside))
+                start = elided.end()
+            text = sentence[start : match.end()]
+            cjk = bool(_CJK_RE.match(text))
+            word = _Word(start, match.end(), text, cjk, clause=clause, aside=aside)
             if not cjk:
                 lowered = text.lower().replace("’", "'")
                 word.stop = lowered in self.stopwords or lowered in self.function_words
@@ -1570,6 +1654,8 @@ class ExtractiveGenerator:
         gaps = self._gaps(words, asked.gap) if asked.gap else {}
         if not typed:  # the whole noun phrase at a gap, question words inside: "given by [the kinetic energy …]"
             ranges.update((a, b, words[a].start, words[b].end) for a, b in self._phrases_at(words, gaps, asked.noun))
+        if asked.where and typed and self.analyzer.settings.language != "en":
+            ranges.update(self._described_places(words, ranges))  # "dans [l'océan Atlantique]"
         # never a span of the question's own words, inflected or not ("Varroa mites" for "the varroa mite")
         candidates = sorted(c for c in ranges if not self._only_asked(sentence[c[2] : c[3]], terms))
         if asked.gap and not asked.kind and asked.gap.words[-1:] != ["do"]:  # an object is no lone verb form
@@ -1624,12 +1710,16 @@ class ExtractiveGenerator:
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if asked.noun and self._after_noun(sentence, words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
+            elif asked.noun and first == last and self._compound_of(words[first].text, asked.noun):
+                score += TITLED_NAME_BONUS  # "In welchem Gebirge …?" → "im Wettersteingebirge"
             if asked.sort and last + 1 < len(words) and asked.sort.intersection(self._terms(words[last + 1].text)):
                 score += SORT_BONUS  # "What kind of legislature …?" → "a unicameral legislature"
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
             lead = self._word_before(words, first, asked.lead)
             if lead is not None and (asked.kind or lead > 0):
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
+            elif asked.cjk_lead and sentence.endswith(asked.cjk_lead, 0, start):
+                score += LEAD_BONUS  # "李白被称为什么？" → "被后人称为[诗仙]"
             if asked.naming and _after_naming(words, first):
                 score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
             # "What did Rutherford call the particles?" → "called the particles protons"; "To whom had Darwin
@@ -1915,6 +2005,33 @@ class ExtractiveGenerator:
     def _after_place_marker(self, words: list[_Word], first: int) -> bool:
         """Whether a span follows a preposition of place, an article between them ("in the Alps")."""
         return self._word_before(words, first, self.markers.place) is not None
+
+    def _described_places(
+        self, words: list[_Word], ranges: set[tuple[int, int, int, int]]
+    ) -> list[tuple[int, int, int, int]]:
+        """Names of places with the common noun that French, Spanish, Italian, Portuguese … put before
+        them, after a preposition of place: "se jette dans l'[océan Atlantique]", "en el [río Ebro]"."""
+        described = []
+        for first, last, _, end in ranges:
+            noun = words[first - 1] if first > 0 else None
+            if (
+                noun is not None
+                and words[first].text[:1].isupper()
+                and noun.text.islower()
+                and not (noun.stop or noun.asked or noun.cjk)
+                and self._after_place_marker(words, first - 1)
+            ):
+                described.append((first - 1, last, noun.start, end))
+        return described
+
+    def _compound_of(self, word: str, noun: set[str]) -> bool:
+        """Whether a German compound names one of the question's noun ("Wettersteingebirge" is a
+        "Gebirge", "Bodensee" a "See"): it ends with the noun's term and has more before it."""
+        if self.analyzer.settings.language != "de":
+            return False
+        return any(
+            len(term) > 2 and term != stem and stem.endswith(term) for stem in self._terms(word) for term in noun
+        )
 
     def _word_before(self, words: list[_Word], first: int, wanted: Container[str]) -> int | None:
         """Where the one of the `wanted` words a span follows stands, in its clause, an article between

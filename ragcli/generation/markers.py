@@ -1,7 +1,7 @@
 """Closed-class words that tell a phrase's role in a sentence, per analyzer language: the preposition
 that introduces the agent of a passive ("written by", "escrita por", "von den Römern gegründet") and the
 shape of the participle it goes with, the verb forms a stemmer keeps apart ("wrote" / "written",
-"gründete" / "gegründet"), and the prepositions a place follows ("born in Frankfurt", "né à Besançon"). The extractive generator (`extractive.py`) prefers such phrases for "who did" and
+"gründete" / "gegründet", "entwarf" / "entworfen", "dipinse" / "dipinta"), and the prepositions a place follows ("born in Frankfurt", "né à Besançon"). The extractive generator (`extractive.py`) prefers such phrases for "who did" and
 "where" questions.
 
 Hand-written lists and endings: no part-of-speech tagger installs from PyPI with its models.
@@ -34,7 +34,8 @@ _PARTICIPLE = {
     "es": r"\w+(?:ad|id)[oa]s?|(?:escrit|hech|dich|puest|vist|abiert|descubiert|compuest|impres)[oa]s?",
     "pt": r"\w+(?:ad|id)[oa]s?|(?:escrit|feit|dit|post|vist|abert|descobert|compost|impress)[oa]s?",
     "it": r"\w+(?:at|it|ut)[oaie]|(?:scritt|fatt|dipint|dett|mess|pres|scopert|apert|compost)[oaie]",
-    "de": r"ge\w{3,}(?:t|en)",
+    # "gegründet", "fertiggestellt", and with an unstressed prefix no "ge-": "entworfen", "erbaut", "komponiert"
+    "de": r"(?:\w{2,}|(?<!\w))ge\w{3,}(?:t|en)|(?:be|emp|ent|er|miss|ver|zer)\w{3,}(?:t|en)|\w{3,}iert",
     "nl": r"ge\w{3,}(?:d|t|en)",
     "sv": r"\w+(?:ad|t|en)e?s?",
     "no": r"\w+(?:et|t|en)e?",
@@ -137,6 +138,198 @@ def _prefixed(verbs: list[list[str]], prefixes: tuple[str, ...]) -> dict[str, li
     return found
 
 
+# German strong and mixed verbs, whose vowel changes where the stemmer cannot follow ("Wer entwarf …?" and
+# "von Langhans entworfen"): infinitive, past, participle without its "ge-"
+_GERMAN_VERBS = (
+    "werfen warf worfen",
+    "schreiben schrieb schrieben",
+    "finden fand funden",
+    "gewinnen gewann gewonnen",
+    "beginnen begann begonnen",
+    "nehmen nahm nommen",
+    "geben gab geben",
+    "schaffen schuf schaffen",
+    "singen sang sungen",
+    "sprechen sprach sprochen",
+    "ziehen zog zogen",
+    "treiben trieb trieben",
+    "gießen goss gossen",
+    "heben hob hoben",
+    "schließen schloss schlossen",
+    "sehen sah sehen",
+    "tragen trug tragen",
+    "halten hielt halten",
+    "lassen ließ lassen",
+    "rufen rief rufen",
+    "fahren fuhr fahren",
+    "stehen stand standen",
+    "kommen kam kommen",
+    "gehen ging gangen",
+    "scheiden schied schieden",
+    "weisen wies wiesen",
+    "brechen brach brochen",
+    "sterben starb storben",
+    "werben warb worben",
+    "helfen half holfen",
+    "treten trat treten",
+    "messen maß messen",
+    "bieten bot boten",
+    "fliegen flog flogen",
+    "wachsen wuchs wachsen",
+    "schlagen schlug schlagen",
+    "bringen brachte bracht",
+    "denken dachte dacht",
+    "nennen nannte nannt",
+    "kennen kannte kannt",
+    "senden sandte sandt",
+    "wenden wandte wandt",
+    "leiden litt litten",
+    "greifen griff griffen",
+    "schneiden schnitt schnitten",
+    "reiten ritt ritten",
+    "binden band bunden",
+    "springen sprang sprungen",
+    "zwingen zwang zwungen",
+    "stoßen stieß stoßen",
+    "fangen fing fangen",
+    "laden lud laden",
+)
+# prefixes without a "ge-" in the participle ("entworfen") and those with it inside ("aufgeschrieben")
+_GERMAN_INSEPARABLE = ("be", "emp", "ent", "er", "miss", "ver", "zer", "über", "unter", "wider", "hinter")
+_GERMAN_SEPARABLE = (
+    "ab",
+    "an",
+    "auf",
+    "aus",
+    "bei",
+    "ein",
+    "fest",
+    "fort",
+    "her",
+    "hin",
+    "mit",
+    "nach",
+    "vor",
+    "weg",
+    "zu",
+    "zurück",
+    "zusammen",
+    "wieder",
+    "nieder",
+    "heraus",
+    "herab",
+    "hervor",
+)
+
+
+def _german_forms() -> dict[str, list[str]]:
+    """Each German strong verb's forms, bare and with each prefix: "entworfen" → entwerfen, entwarf, entworfen."""
+    found: dict[str, list[str]] = {}
+    for infinitive, past, participle in (verb.split() for verb in _GERMAN_VERBS):
+        bare = participle if infinitive.startswith("ge") else "ge" + participle  # "gewonnen", not "gegewonnen"
+        variants = [
+            ("", bare),
+            *((p, participle) for p in _GERMAN_INSEPARABLE),
+            *((p, "ge" + participle) for p in _GERMAN_SEPARABLE),
+        ]
+        for prefix, done in variants:
+            forms = [prefix + infinitive, prefix + past, prefix + done]
+            for form in forms:
+                found.setdefault(form, forms)
+    return found
+
+
+_FORMS["de"] = _german_forms()
+# French, Spanish, Portuguese and Italian verbs whose participle or past the stemmer keeps apart from the
+# other forms ("Chi dipinse …?" and "dipinta da Leonardo", "¿Quién redescubrió …?" and "fue redescubierta
+# por …"): each group's forms, found at a word's end, so prefixed verbs match too ("descrito", "composto")
+_ROMANCE_VERBS = {
+    "fr": (
+        "écrire écrivit écrivirent écrit écrite écrits écrites",
+        "faire fit firent fait faite faits faites",
+        "peindre peignit peignirent peint peinte peints peintes",
+        "construire construisit construisirent construit construite construits construites",
+        "couvrir couvrit couvrirent couvert couverte couverts couvertes",
+        "ouvrir ouvrit ouvrirent ouvert ouverte",
+        "prendre prit prirent pris prise prises",
+        "mettre mit mirent mis mise mises",
+        "naître naquit naquirent née nées",
+        "mourir mourut moururent mort morte",
+        "vaincre vainquit vainquirent vaincu vaincue",
+        "conquérir conquit conquirent conquis conquise",
+        "produire produisit produisirent produit produite",
+        "duire duisit duisirent duit duite",
+        "cevoir çut çurent çu çue",
+    ),
+    "es": (
+        "scribir scribió scribieron scrito scrita scritos scritas",
+        "cubrir cubrió cubrieron cubierto cubierta cubiertos cubiertas",
+        "hacer hizo hicieron hecho hecha hechos hechas",
+        "decir dijo dijeron dicho dicha dichos dichas",
+        "poner puso pusieron puesto puesta puestos puestas",
+        "abrir abrió abrieron abierto abierta abiertos abiertas",
+        "morir murió murieron muerto muerta muertos muertas",
+        "volver volvió volvieron vuelto vuelta",
+        "romper rompió rompieron roto rota",
+        "imprimir imprimió impreso impresa",
+        "ver vio vieron visto vista",
+        "ducir dujo dujeron ducido ducida",
+        "tener tuvo tuvieron tenido tenida",
+        "traer trajo trajeron traído traída",
+        "elegir eligió eligieron elegido elegida",
+    ),
+    "pt": (
+        "screver screveu screveram scrito scrita scritos scritas",
+        "fazer fez fizeram feito feita feitos feitas",
+        "dizer disse disseram dito dita",
+        "pôr pôs puseram posto posta postos postas",
+        "cobrir cobriu cobriram coberto coberta cobertos cobertas",
+        "abrir abriu abriram aberto aberta",
+        "ver viu viram visto vista",
+        "morrer morreu morreram morto morta",
+        "trazer trouxe trouxeram trazido trazida",
+        "ter teve tiveram tido tida",
+        "eleger elegeu elegeram eleito eleita",
+        "imprimir imprimiu impresso impressa",
+    ),
+    "it": (
+        "scrivere scrisse scrissero scritto scritta scritti scritte",
+        "fare fece fecero fatto fatta fatti fatte",
+        "dipingere dipinse dipinsero dipinto dipinta dipinti dipinte",
+        "dire disse dissero detto detta detti dette",
+        "mettere mise misero messo messa messi",
+        "prendere prese presero preso presa presi",
+        "scoprire scoprì scoprirono scoperto scoperta scoperti scoperte",
+        "aprire aprì aprirono aperto aperta",
+        "porre pose posero posto posta posti poste",
+        "vincere vinse vinsero vinto vinta",
+        "nascere nacque nacquero nato nata",
+        "morire morì morirono morto morta",
+        "scegliere scelse scelsero scelto scelta",
+        "erigere eresse eressero eretto eretta",
+        "leggere lesse lessero letto letta",
+        "vedere vide videro visto vista",
+        "durre dusse dussero dotto dotta",
+        "chiudere chiuse chiusero chiuso chiusa",
+        "decidere decise decisero deciso decisa",
+        "uccidere uccise uccisero ucciso uccisa",
+        "struggere strusse strussero strutto strutta",
+    ),
+}
+_MIN_ENDING = 4  # shorter forms ("vio", "fit") match as whole words only: as an ending they are too common
+
+
+def _endings(groups: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each form of a group → the group's forms (the first group a form is in wins)."""
+    found: dict[str, list[str]] = {}
+    for group in groups:
+        forms = group.split()
+        for form in forms:
+            found.setdefault(form, forms)
+    return found
+
+
+_ENDINGS = {language: _endings(groups) for language, groups in _ROMANCE_VERBS.items()}
 _PREFIXED_FORMS = {"en": _prefixed(_ENGLISH_FORMS, _ENGLISH_VERB_PREFIXES)}
 # the prepositions a place follows
 _PLACE = {
@@ -191,6 +384,8 @@ class Markers:
     participle_last: bool  # the participle follows its agent, at the clause's end
     forms: dict[str, list[str]]  # a verb form → all forms of its verb, where the stemmer keeps them apart
     prefixed_forms: dict[str, list[str]]  # the same for those verbs with a prefix ("undertaken")
+    endings: dict[str, list[str]]  # a verb form found at a word's end → its verb's forms ("redescubierta")
+    english: bool  # regular "-ed" forms whose base the Porter stemmer cuts ("added")
 
     @classmethod
     def for_language(cls, language: str) -> Markers:
@@ -203,6 +398,8 @@ class Markers:
             participle_last=language in _PARTICIPLE_LAST,
             forms=_FORMS.get(language, {}),
             prefixed_forms=_PREFIXED_FORMS.get(language, {}),
+            endings=_ENDINGS.get(language, {}),
+            english=language == "en",
         )
 
     def is_participle(self, word: str) -> bool:
@@ -221,9 +418,22 @@ class Markers:
                 forms = self.forms.get(word) or self.prefixed_forms.get(word)
                 if forms is not None:
                     terms += [term for form in forms for term in analyze(form)]
-                elif _SUFFIXED_RE.match(word):  # "added" ~ "add", "embedded" ~ "embed" (Porter: "ad", "emb")
+                elif self.english and _SUFFIXED_RE.match(word):  # "added" ~ "add" (Porter: "ad")
                     terms += [term for base in _bases(word) for term in analyze(base)]
+        if self.endings:
+            for word in _WORD_RE.findall(text.lower()):
+                terms += [term for form in self._ending_forms(word) for term in analyze(form)]
         return terms
+
+    def _ending_forms(self, word: str) -> list[str]:
+        """The forms of the verb whose form `word` ends with, with the word's prefix: "redescubierta" →
+        "redescubrir", "redescubrió" …; none for a word that ends with no listed form."""
+        for cut in range(len(word) - _MIN_ENDING + 1):  # the longest ending first
+            forms = self.endings.get(word[cut:])
+            if forms is not None:
+                return [word[:cut] + form for form in forms]
+        forms = self.endings.get(word)  # a short form, whole: "vio", "fit"
+        return forms if forms is not None else []
 
 
 def english_participle(word: str, markers: Markers) -> bool:

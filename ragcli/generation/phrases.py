@@ -89,6 +89,8 @@ _RANGE_YEAR = rf"(?:(?:about|around|circa|c\.)\s)?(?:\d{{1,4}}{_ERA}|{YEAR}\b)"
 # about 1300 BCE", "1939–1945", "1939-45", and so are two years together ("during 2004 and 2005")
 _YEAR_RANGE = (
     rf"\bbetween\s{_RANGE_YEAR}\sand\s{_RANGE_YEAR}|\bfrom\s{_RANGE_YEAR}\s(?:to|until|till)\s{_RANGE_YEAR}"
+    # "entre 1163 et 1345", "zwischen 1514 und 1519", "tra il 1173 e il 1372", "между 1485 и 1495"
+    rf"|\b(?:entre|zwischen|tra|fra|между)\s(?:(?:il|l'|el)\s?)?{_RANGE_YEAR}\s(?:et|und|y|e|и)\s(?:(?:il|l'|el)\s?)?{_RANGE_YEAR}"
     rf"|\b{YEAR}\s?[–-]\s?(?:{YEAR}|\d\d)\b|\b{YEAR}\s(?:and|or)\s{YEAR}\b"
 )
 # a time told by a named period or event ("after the Second World War", "during the Middle Ages")
@@ -108,7 +110,10 @@ SPAN_RES = {
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?:/[^\W\d_]+\d?)?(?!\w))?{_PER_TIME}?"
         r"(?:[\s-]old\b)?"  # an age: "22 years old", "a 32-year-old man"
         rf"|{_ONE_TIME_UNIT}"
-        r"|(?<![0-9A-Za-z.,-])[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?(?:千米|公里|平方公里|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%])*",
+        # Chinese: "一千多首" (over a thousand poems), "约72万平方米": digits or numerals, "多"/"余" (more than),
+        # then units or the measure word of what is counted
+        r"|(?<![0-9A-Za-z.,-])[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?[多余]?"
+        r"(?:千米|公里|平方公里|平方米|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%首部座条本位名家所种件幅篇届层项辆架艘头匹株棵颗张])*",
         re.IGNORECASE,
     ),
     # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"
@@ -126,7 +131,7 @@ SPAN_RES = {
         rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{YEAR}\b"  # "summer of 1521"
         rf"|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?)|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?(?!\s?年))|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
         rf"|{_EVENT_TIME}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
@@ -141,6 +146,8 @@ SPAN_RES = {
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
 _NAME_NUMBER_RE = re.compile(rf"\s(?!{YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
+_CJK_YEAR_RE = re.compile(r"\d{3,4}年")
+_CJK_DIGIT_RE = re.compile(r"[零〇一二两三四五六七八九十]")  # one numeral alone: a word's part, as often as a number
 _STATE_CODE_RE = re.compile(r",\s[A-Z]{2}\b(?![-'’.]?\w)")
 _REGION_RE = re.compile(  # "northern [Iraq]", "the south east of [England]"
     r"\b(?:(?:north|south)(?:-?(?:east|west))?ern\s+|eastern\s+|western\s+|central\s+"
@@ -190,6 +197,9 @@ def typed_spans(
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
     if kind == "number":  # a bare year ("in 1889", "the 1960–61 season") is a date, not what "how many" asks
         found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
+        if "年" not in question:  # "公元701年" is a year too, unless the question counts years ("多少年")
+            found = [(a, b) for a, b in found if not _CJK_YEAR_RE.fullmatch(sentence, a, b)]
+        found = [(a, b) for a, b in found if not _CJK_DIGIT_RE.fullmatch(sentence, a, b)]  # "一" of "一生" (a life)
         days = [m.span() for m in _DAY_OF_MONTH_RE.finditer(sentence)]  # nor a day of a month: "on [20] December"
         found = [(a, b) for a, b in found if not any(c <= a and b <= d for c, d in days)]
         if not _HOW_LONG_RE.search(question):  # "a week" is a length of time, for "how long" alone

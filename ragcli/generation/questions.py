@@ -89,7 +89,7 @@ _QUESTION_KINDS = (
 UNTYPED_RE = re.compile(
     r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
     r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
-    r"|什么|为什么|怎么|何|なぜ",
+    r"|什么|(?<![称成作认])为什么|怎么|何|なぜ",  # "称为什么": "called what", "称为" a term
     re.IGNORECASE,
 )
 # questions that ask how something is done or why: the answer is an explanation, so the best sentence
@@ -98,7 +98,7 @@ EXPLAIN_RE = re.compile(
     r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
     r"|^\W*(?:c[oó]mo|comment|wie|come|как)\b"
     r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
-    r"|为什么|怎么|如何|なぜ|どうやって",
+    r"|(?<![称成作认])为什么|怎么|如何|なぜ|どうやって",  # "被称为什么" is "called what", not "why"
     re.IGNORECASE,
 )
 # yes/no questions, which no span answers: the sentence that settles them is given whole ("Do I need
@@ -114,6 +114,7 @@ YES_NO_RE = re.compile(
 _CJK_QUESTION_RE = re.compile(
     r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
 )
+_CJK_PAIR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
 QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
 # a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
 # écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
@@ -264,6 +265,14 @@ def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[st
     sides = dict.fromkeys(analyze(question[found.end() :]), -1)
     sides.update(dict.fromkeys(analyze(question[: found.start()]), 1))
     return sides
+
+
+def in_situ_lead(question: str) -> str | None:
+    """The two characters a Chinese or Japanese question word follows ("李白被称为什么" → "称为"): the
+    answer follows them in the sentence that says it ("被后人称为诗仙"). None without them."""
+    found = _CJK_QUESTION_RE.search(question)
+    before = question[: found.start()][-2:] if found else ""
+    return before if _CJK_PAIR_RE.fullmatch(before) else None
 
 
 def question_kind(question: str) -> str | None:
