@@ -97,3 +97,33 @@ def test_chinese_counts_take_numerals_with_their_measure_word_and_years_keep_the
     sources = hits("他出生于公元712年，一生写下了一千四百多首诗。")
     assert ExtractiveGenerator().generate("杜甫写了多少首诗？", sources).text == "一千四百多首 [1]"
     assert ExtractiveGenerator().generate("杜甫出生于哪一年？", sources).text == "712年 [1]"
+
+
+def test_a_chinese_answer_stands_after_the_nearest_question_words_the_sentence_holds() -> None:
+    # "名叫" is not in the sentence, "原名" is: the answer follows it, not the name the sentence opens with
+    sources = hits("圆明园位于北京市海淀区。圆明园始建于1707年，原名镂月开云。")
+    assert ExtractiveGenerator().generate("圆明园原名叫什么？", sources).text == "镂月开云 [1]"
+
+
+def test_a_chinese_which_question_takes_what_stands_before_its_noun() -> None:
+    sources = hits("老子是春秋时期的思想家和哲学家，道家学派的创始人。")
+    assert ExtractiveGenerator().generate("老子是哪个学派的创始人？", sources).text == "道家 [1]"
+
+
+def test_ranges_from_one_year_to_another_and_thousands_apart_by_a_space() -> None:
+    russian = hits(
+        "Храм строили с 1839 по 1883 год по проекту Константина Тона. Его площадь составляет 6 800 квадратных метров."
+    )
+    assert generator("ru").generate("Когда строили храм?", russian).text == "с 1839 по 1883 год [1]"
+    assert generator("ru").generate("Какова площадь храма?", russian).text.startswith("6 800 ")
+    german = hits("Der Bau dauerte von 1163 bis 1250.")
+    assert generator("de").generate("Wann dauerte der Bau?", german).text == "von 1163 bis 1250 [1]"
+
+
+def test_a_what_question_outside_english_takes_the_object_of_its_verb() -> None:
+    portuguese = hits("Escreveu A Mensagem, publicada em 1934, que celebra a história de Portugal.")
+    assert generator("pt").generate("O que celebra A Mensagem?", portuguese).text == "história de Portugal [1]"
+    french = hits("Le 3 mai 1902, une éruption a détruit la ville de Saint-Pierre en quelques minutes.")
+    assert (
+        generator("fr").generate("Qu'a détruit l'éruption de 1902 ?", french).text.startswith("ville de Saint-Pierre")
+    )

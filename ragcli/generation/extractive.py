@@ -81,7 +81,11 @@ answers "welcher N" when it ends with N ("In welchem Gebirge …?" → "im [Wett
 1163 et 1345", "zwischen 1514 und 1519" are one date; German strong verbs and Romance irregular
 participles match the question's verb across their forms (`markers.py`: "entworfen" for "entwarf",
 "dipinta" for "dipinse"). Chinese counts keep their numerals and measure word ("一千多首"), a year its
-"年", and "称为什么" asks "called what", not "why": its answer follows "称为".
+"年", and "称为什么" asks "called what", not "why": its answer follows "称为" — a Chinese or Japanese answer
+follows the question words nearest before its question word that its sentence holds ("原名叫什么" and
+"原名[清漪园]"), or precedes the noun right after it ("哪个学派" and "[儒家]学派"). "с 1818 по 1858 год",
+"von 1163 bis 1250" are one date and "17 870" one number; a non-English "what" question takes the
+object of its verb ("O que narra …?" → "que narra a [viagem de Vasco da Gama]", OBJECT_BONUS).
 
 A "when" question whose answering sentence holds no date but a condition (English: "when preceded
 by a definite article", "if it is unreasonable") is answered with that condition.
@@ -164,8 +168,9 @@ from ragcli.generation.questions import (
     YES_NO_RE,
     GapQuestion,
     answer_sides,
+    cjk_pairs,
     gap_question,
-    in_situ_lead,
+    in_situ_context,
     in_situ_sides,
     main_clause,
     question_kind,
@@ -208,6 +213,12 @@ _ELIDING_LANGUAGES = frozenset({"fr", "it"})
 # languages whose place follows the verb and its subject ("… nacida en Coyoacán", "se jette dans …"); in
 # German the participle comes last ("wurde 1879 in Ulm geboren")
 _PLACE_LAST_LANGUAGES = frozenset({"fr", "es", "it", "pt"})
+# a "what" question in French, Spanish, Italian, Portuguese, German or Russian: the verb that follows it
+# (past an auxiliary) has its object for the answer ("O que narra Os Lusíadas?" → "… que narra [a viagem
+# de Vasco da Gama]", "Qu'a détruit l'incendie ?", "Was erfand Gutenberg?", "Что основал Ломоносов?")
+_WHAT_VERB_RE = re.compile(
+    r"^\W*(?:o\s+que|que|qu[eé]|qu['’]|che\s+cosa|cosa|was|что)\s*(?P<rest>[^?？]+)", re.IGNORECASE
+)
 # languages that leave a known subject out: a sentence may open with its verb ("Murió en Ciudad de México")
 _SUBJECT_DROPPING_LANGUAGES = frozenset({"es", "it", "pt"})
 # punctuation that ends a phrase: a span never crosses it
@@ -554,6 +565,9 @@ NAMING_BONUS = 0.2  # a span after "called", "known as" …, for a question aski
 ENCLOSED_BONUS = 0.15  # more for a span between the question's words ("provides [X] for cheerleading squads")
 GAP_SENTENCE_BONUS = 0.1  # a sentence with a place where an object question's answer stands (`_gaps`)
 GAP_BONUS = 0.15  # a span where an object question's answer stands: after the question's words, in order
+# a span right after the verb a non-English "what" question asks the object of (0.15 too little on dev-3/4:
+# a chunk holding the question's own name, "Escreveu Os Lusíadas", outscored the object)
+OBJECT_BONUS = 0.3
 CAPITAL_BONUS = 0.05  # a span holding a capitalised word that does not start the sentence
 BETWEEN_COST = 0.1  # a span right between two question words, all of them on one side of the answer (0.05-0.15 tried)
 TRANSITIVE_COST = 0.1  # an English span whose last word an article follows ("uses the", "considered a")
@@ -663,7 +677,8 @@ class _Question(NamedTuple):
     lead: frozenset[str]  # the preposition it opens with, lowercased ("By how many points …?"), or nothing
     naming: bool  # it asks what something is called ("What is the name of …", "… also called?")
     sort: set[str]  # the terms of the noun of a "what kind of N" question, which its answer modifies
-    cjk_lead: str | None  # the two characters a Chinese or Japanese question word follows ("称为什么")
+    around: tuple[str, str]  # the text before and after a Chinese or Japanese question word (`in_situ_context`)
+    acting: set[str]  # the terms of the verb a non-English "what" question asks the object of (`_object_verb`)
 
 
 class _Stretch(NamedTuple):
@@ -812,7 +827,8 @@ class ExtractiveGenerator:
             lead,
             naming,
             sort_noun,
-            in_situ_lead(question),
+            in_situ_context(question),
+            self._object_verb(question, kind),
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
@@ -1673,6 +1689,11 @@ class ExtractiveGenerator:
             apposed = [c for c in candidates if any(_named_after(sentence, words, d[1], c[0]) for d in doers)]
             candidates = apposed or doers or candidates  # "overseen by Controller of the channel, Kevin Bakhurst,"
         subject_question = who_did or any(side < 0 for side in sides.values())
+        # the question's words nearest its Chinese or Japanese question word that this sentence holds too:
+        # the noun right after it ("哪个[学派]": the answer precedes it), else the words before it
+        following = asked.around[1][:2]
+        trail_pair = following if following in cjk_pairs(following) and following in sentence else ""
+        lead_pair = "" if trail_pair else next((p for p in reversed(cjk_pairs(asked.around[0])) if p in sentence), "")
         numbers = self._owned(words, candidates, terms) if asked.kind == "number" and len(candidates) > 1 else {}
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
@@ -1718,8 +1739,12 @@ class ExtractiveGenerator:
             lead = self._word_before(words, first, asked.lead)
             if lead is not None and (asked.kind or lead > 0):
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
-            elif asked.cjk_lead and sentence.endswith(asked.cjk_lead, 0, start):
+            elif lead_pair and sentence.endswith(lead_pair, 0, start):
                 score += LEAD_BONUS  # "李白被称为什么？" → "被后人称为[诗仙]"
+            if asked.acting and self._after_verb(words, first, asked.acting):
+                score += OBJECT_BONUS  # "O que narra Os Lusíadas?" → "que narra [a viagem de Vasco da Gama]"
+            if trail_pair and sentence.startswith(trail_pair, end):
+                score += SORT_BONUS  # the noun a Chinese "which" asks for, as "what kind of N": "[儒家]学派"
             if asked.naming and _after_naming(words, first):
                 score += NAMING_BONUS  # "What is the name of the spiritual teacher?" → "known as a guru"
             # "What did Rutherford call the particles?" → "called the particles protons"; "To whom had Darwin
@@ -2023,6 +2048,30 @@ class ExtractiveGenerator:
             ):
                 described.append((first - 1, last, noun.start, end))
         return described
+
+    def _object_verb(self, question: str, kind: str | None) -> set[str]:
+        """The terms of the verb a French, Spanish, Italian, Portuguese, German or Russian "what" question
+        asks the object of: its first word after the question word, past one auxiliary ("Qu'a [détruit]
+        l'incendie ?"); none for "what is X?" (`DEFINITION_RE`), for a typed question or in English (its
+        object questions are `gap_question`'s)."""
+        found = _WHAT_VERB_RE.match(question)
+        if kind or found is None or self.analyzer.settings.language == "en" or DEFINITION_RE.match(question):
+            return set()
+        words = _WORD_RE.findall(found.group("rest"))
+        auxiliary = bool(words) and (words[0].lower() in self.stopwords or len(words[0]) < 3)  # "a", "hat", "è"
+        if auxiliary and self.markers.participle_last:  # "Was hat Gutenberg erfunden?": the participle, last
+            return set(self._terms(words[-1]))
+        verb = words[1] if auxiliary and len(words) > 1 else words[0] if words else None
+        return set(self._terms(verb)) if verb is not None else set()
+
+    def _after_verb(self, words: list[_Word], first: int, verb: set[str]) -> bool:
+        """Whether a span follows the question's verb, an article or a stopword between them."""
+        at = first - 1
+        if at >= 1 and words[at].stop:
+            at -= 1
+        return (
+            at >= 0 and words[at].clause == words[first].clause and bool(verb.intersection(self._terms(words[at].text)))
+        )
 
     def _compound_of(self, word: str, noun: set[str]) -> bool:
         """Whether a German compound names one of the question's noun ("Wettersteingebirge" is a

@@ -66,7 +66,9 @@ _ONE_TIME_UNIT_RE = re.compile(_ONE_TIME_UNIT, re.IGNORECASE)
 _HOW_LONG_RE = re.compile(r"\bhow long\b", re.IGNORECASE)
 # a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
 _AMOUNT = (
-    rf"(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
+    # thousands apart by a space, as French and Russian write them ("17 870", "1 500 000") first
+    r"(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?![\d.,]\d)"
+    rf"|\d[\d,]*(?:\.\d+)?(?:[-–]\d[\d,]*(?:\.\d+)?)?(?:bn|m|k)?|(?:{_NUMBER_WORDS})(?:[- ](?:{_NUMBER_WORDS}))*)"
 )
 # between the two ends of a range of numbers ("fifteen or twenty miles", "zwei bis drei Wochen", "5 à 10")
 _RANGE = r"(?:to|or|bis|oder|à|ou|a|o|до|или)"
@@ -89,6 +91,8 @@ _RANGE_YEAR = rf"(?:(?:about|around|circa|c\.)\s)?(?:\d{{1,4}}{_ERA}|{YEAR}\b)"
 # about 1300 BCE", "1939–1945", "1939-45", and so are two years together ("during 2004 and 2005")
 _YEAR_RANGE = (
     rf"\bbetween\s{_RANGE_YEAR}\sand\s{_RANGE_YEAR}|\bfrom\s{_RANGE_YEAR}\s(?:to|until|till)\s{_RANGE_YEAR}"
+    # "de 1682 à 1789", "von 1818 bis 1858", "desde 1818 hasta 1858", "dal 1475 al 1481", "с 1818 по 1858 год"
+    rf"|\b(?:von|de|desde|dal|da|с)\s{_RANGE_YEAR}\s(?:bis|à|au|hasta|a|al|até|по|до)\s{_RANGE_YEAR}(?:\sгод[аыу]?\b)?"
     # "entre 1163 et 1345", "zwischen 1514 und 1519", "tra il 1173 e il 1372", "между 1485 и 1495"
     rf"|\b(?:entre|zwischen|tra|fra|между)\s(?:(?:il|l'|el)\s?)?{_RANGE_YEAR}\s(?:et|und|y|e|и)\s(?:(?:il|l'|el)\s?)?{_RANGE_YEAR}"
     rf"|\b{YEAR}\s?[–-]\s?(?:{YEAR}|\d\d)\b|\b{YEAR}\s(?:and|or)\s{YEAR}\b"

@@ -267,12 +267,17 @@ def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[st
     return sides
 
 
-def in_situ_lead(question: str) -> str | None:
-    """The two characters a Chinese or Japanese question word follows ("李白被称为什么" → "称为"): the
-    answer follows them in the sentence that says it ("被后人称为诗仙"). None without them."""
+def in_situ_context(question: str) -> tuple[str, str]:
+    """The text before and after a Chinese or Japanese question word ("颐和园原名叫什么" → "颐和园原名叫",
+    ""): the answer stands between the same words in the sentence that says it ("原名[清漪园]",
+    "[儒家]学派" for "孔子是哪个学派的创始人"). Empty strings without a question word."""
     found = _CJK_QUESTION_RE.search(question)
-    before = question[: found.start()][-2:] if found else ""
-    return before if _CJK_PAIR_RE.fullmatch(before) else None
+    return (question[: found.start()], question[found.end() :]) if found else ("", "")
+
+
+def cjk_pairs(text: str) -> list[str]:
+    """The text's pairs of adjacent CJK characters, in order: the bigrams the analyzer makes of it."""
+    return [text[i : i + 2] for i in range(len(text) - 1) if _CJK_PAIR_RE.fullmatch(text, i, i + 2)]
 
 
 def question_kind(question: str) -> str | None:
