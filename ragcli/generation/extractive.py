@@ -518,13 +518,13 @@ MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their 
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 MAX_KIND_WORDS = 4  # words of the kind a "such as" list names ("trade unions such as ATL, NUT or NASUWT")
-# a particle and the capitalised words after it, inside a person's name that opens a sentence
 # an article before the name a sentence opens with, in French, Spanish, Italian, Portuguese and German (an
 # English sentence opening with "The" opens with a common noun as often: "The court declared …")
 _OPENING_ARTICLE_RE = re.compile(
     r"\W*(?i:le|la|les|el|los|las|lo|il|gli|i|a|o|os|as|der|die|das|den|dem|des|ein|eine|une?|una|uno)\s+"
     r"(?=[A-ZÀ-ÖØ-ÞА-Я])"
 )
+# a particle and the capitalised words after it, inside a person's name that opens a sentence
 _NAME_PARTICLE_RE = re.compile(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
 # a quotation (one character too, or the marks of '"Y"("s")' pair up wrongly), or a Markdown code span
@@ -839,7 +839,8 @@ class ExtractiveGenerator:
             openers: list[str] = []  # the names the sentences so far open with
             sentences = split_sentences(hit.text)
             for position, sentence in enumerate(sentences):
-                before, antecedent = antecedent, self._opening_name(sentence) or antecedent
+                opened = self._opening_name(sentence)
+                before, antecedent = antecedent, opened or antecedent
                 sentence_terms = set(self._passage_terms(sentence))
                 shared = terms.intersection(sentence_terms)
                 inherited = carried - shared
@@ -852,8 +853,7 @@ class ExtractiveGenerator:
                 # a sentence that stands for an earlier subject holds its terms: "Murió en Ciudad de México"
                 # for "¿Dónde murió García Márquez?", "… il vécut en exil à Guernesey"
                 subject = self._stood_for(sentence, openers, terms, inherited) if inherited else set()
-                if antecedent is not None and antecedent is not before:
-                    openers.append(antecedent)
+                openers += [opened] if opened else []
                 context = math.fsum(weights[t] for t in inherited - subject) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
@@ -1541,9 +1541,9 @@ class ExtractiveGenerator:
     def _stood_for(self, sentence: str, antecedents: list[str], terms: set[str], inherited: set[str]) -> set[str]:
         """The question's terms an earlier subject gives a sentence that stands for it: one opening with a
         personal pronoun, or with one of the question's words, its subject left out as Spanish, Italian
-        and Portuguese do ("Murió en Ciudad de México en 2014."); the subject is the name an earlier
-        sentences open with (`antecedents`: a capitalised verb opens a sentence too, "Recibió el Premio …");
-        in Chinese ("他出生于…"), whatever the passage said before."""
+        and Portuguese do ("Murió en Ciudad de México en 2014."); the subject is one of the names earlier
+        sentences open with (`antecedents`, all of them: a capitalised verb opens a sentence too, "Recibió
+        el Premio …"); in Chinese ("他出生于…"), whatever the passage said before."""
         pronoun = _CLAUSE_PRONOUN_RE.match(sentence)
         if pronoun and pronoun.group().endswith(("他", "她")):  # Chinese writes no capitals to find a name by
             return inherited
@@ -1695,6 +1695,10 @@ class ExtractiveGenerator:
         trail_pair = following if following in cjk_pairs(following) and following in sentence else ""
         lead_pair = "" if trail_pair else next((p for p in reversed(cjk_pairs(asked.around[0])) if p in sentence), "")
         numbers = self._owned(words, candidates, terms) if asked.kind == "number" and len(candidates) > 1 else {}
+        # the sentence's forms of the verb a non-English "what" question asks the object of
+        acting = (
+            {w.text.lower() for w in words if asked.acting.intersection(self._terms(w.text))} if asked.acting else set()
+        )
         best: tuple[float, str] | None = None
         for first, last, start, end in candidates:
             proximity = 0.0
@@ -1741,7 +1745,7 @@ class ExtractiveGenerator:
                 score += LEAD_BONUS  # "By how many points …?" → "win by 5 points"
             elif lead_pair and sentence.endswith(lead_pair, 0, start):
                 score += LEAD_BONUS  # "李白被称为什么？" → "被后人称为[诗仙]"
-            if asked.acting and self._after_verb(words, first, asked.acting):
+            if acting and self._word_before(words, first, acting) is not None:
                 score += OBJECT_BONUS  # "O que narra Os Lusíadas?" → "que narra [a viagem de Vasco da Gama]"
             if trail_pair and sentence.startswith(trail_pair, end):
                 score += SORT_BONUS  # the noun a Chinese "which" asks for, as "what kind of N": "[儒家]学派"
@@ -2063,15 +2067,6 @@ class ExtractiveGenerator:
             return set(self._terms(words[-1]))
         verb = words[1] if auxiliary and len(words) > 1 else words[0] if words else None
         return set(self._terms(verb)) if verb is not None else set()
-
-    def _after_verb(self, words: list[_Word], first: int, verb: set[str]) -> bool:
-        """Whether a span follows the question's verb, an article or a stopword between them."""
-        at = first - 1
-        if at >= 1 and words[at].stop:
-            at -= 1
-        return (
-            at >= 0 and words[at].clause == words[first].clause and bool(verb.intersection(self._terms(words[at].text)))
-        )
 
     def _compound_of(self, word: str, noun: set[str]) -> bool:
         """Whether a German compound names one of the question's noun ("Wettersteingebirge" is a

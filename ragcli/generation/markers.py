@@ -1,8 +1,9 @@
 """Closed-class words that tell a phrase's role in a sentence, per analyzer language: the preposition
 that introduces the agent of a passive ("written by", "escrita por", "von den Römern gegründet") and the
 shape of the participle it goes with, the verb forms a stemmer keeps apart ("wrote" / "written",
-"gründete" / "gegründet", "entwarf" / "entworfen", "dipinse" / "dipinta"), and the prepositions a place follows ("born in Frankfurt", "né à Besançon"). The extractive generator (`extractive.py`) prefers such phrases for "who did" and
-"where" questions.
+"gründete" / "gegründet", "entwarf" / "entworfen", "dipinse" / "dipinta"), and the prepositions a place
+follows ("born in Frankfurt", "né à Besançon"). The extractive generator (`extractive.py`) prefers such
+phrases for "who did" and "where" questions.
 
 Hand-written lists and endings: no part-of-speech tagger installs from PyPI with its models.
 """

@@ -83,13 +83,15 @@ _QUESTION_KINDS = (
         r"|谁|哪里|哪儿|在哪|誰|どこ",
     ),
 )
+# Chinese "why", not the "为什么" of "称为什么" ("called what": "称为" stays a term of the question)
+_WHY_ZH = r"(?<![称成作认])为什么"
 # an untyped question word at the same place or earlier leaves the question untyped ("What satellite …
 # when …?"); at the same place a typed phrase wins ("What year …"). German "was" only opens a question:
 # inside one it is English ("… was developed before whose theory?")
 UNTYPED_RE = re.compile(
     r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
     r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
-    r"|什么|(?<![称成作认])为什么|怎么|何|なぜ",  # "称为什么": "called what", "称为" a term
+    rf"|什么|{_WHY_ZH}|怎么|何|なぜ",
     re.IGNORECASE,
 )
 # questions that ask how something is done or why: the answer is an explanation, so the best sentence
@@ -98,7 +100,7 @@ EXPLAIN_RE = re.compile(
     r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
     r"|^\W*(?:c[oó]mo|comment|wie|come|как)\b"
     r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
-    r"|(?<![称成作认])为什么|怎么|如何|なぜ|どうやって",  # "被称为什么" is "called what", not "why"
+    rf"|{_WHY_ZH}|怎么|如何|なぜ|どうやって",
     re.IGNORECASE,
 )
 # yes/no questions, which no span answers: the sentence that settles them is given whole ("Do I need
