@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 _COMPARATIVE = r"(?!(?:rather|other|either|whether)\b)(?:more|less|fewer|[a-z]{2,}er)"  # not "rather than"
 # "more or less dense than", "larger or smaller than", "higher or lower than"
@@ -32,22 +33,27 @@ _CLAUSE_BREAK_RE = re.compile(r"[;:()]|,\s+(?:and|but|which|while|whereas|althou
 _LESS = frozenset({"less", "fewer"})
 
 
-def compares(question: str) -> bool:
-    """Whether a question is a comparison this module answers."""
-    return bool(_DEGREE_QUESTION_RE.search(question) or _CHOICE_QUESTION_RE.match(question))
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison question, read once: "more or less … than?" (`degree`) or "Which …, A or B?" (`choice`)."""
+
+    degree: re.Match[str] | None
+    choice: re.Match[str] | None
+
+    def answer(self, sentence: str, terms: Callable[[str], set[str]]) -> str | None:
+        """The answer a sentence gives (None when it compares nothing the question asks about): the degree
+        for "more or less …than?", the option for "Which …, A or B?". `terms` gives a text's index terms,
+        to find the options in the sentence."""
+        if self.degree:
+            return _degree(sentence, self.degree)
+        return _option(sentence, self.choice, terms) if self.choice else None
 
 
-def compare(question: str, sentence: str, terms: Callable[[str], set[str]]) -> str | None:
-    """The answer a sentence gives a comparison question (None when the question is none or the sentence
-    compares nothing it asks about): the degree for "more or less …than?", the option for "Which …,
-    A or B?". `terms` gives a text's index terms, to find the options in the sentence."""
+def comparison(question: str) -> Comparison | None:
+    """The comparison a question asks for, or None when it asks none this module answers."""
     degree = _DEGREE_QUESTION_RE.search(question)
-    if degree:
-        return _degree(sentence, degree)
-    choice = _CHOICE_QUESTION_RE.match(question)
-    if choice:
-        return _option(sentence, choice, terms)
-    return None
+    choice = None if degree else _CHOICE_QUESTION_RE.match(question)
+    return Comparison(degree, choice) if degree or choice else None
 
 
 def _degree(sentence: str, asked: re.Match[str]) -> str | None:

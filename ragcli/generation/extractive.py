@@ -135,12 +135,12 @@ import math
 import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.analysis import Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
-from ragcli.generation.comparisons import compare, compares
+from ragcli.generation.comparisons import comparison
 from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
@@ -224,12 +224,31 @@ _SUBJECT_DROPPING_LANGUAGES = frozenset({"es", "it", "pt"})
 # punctuation that ends a phrase: a span never crosses it
 _BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?`。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
-_PRONOUN_RE = re.compile(r"^\W*(?:He|She|They|Il|Elle|Ils|Elles|Er|Sie|Él|Ella|Lui|Lei|Ele|Ela|Он|Она|Они)\b")
+_PERSONAL_PRONOUNS = [
+    "he",
+    "she",
+    "they",
+    "il",
+    "elle",
+    "ils",
+    "elles",
+    "er",
+    "sie",
+    "él",
+    "ella",
+    "lui",
+    "lei",
+    "ele",
+    "ela",
+    "он",
+    "она",
+    "они",
+]
+_PRONOUN_RE = re.compile(rf"^\W*(?:{'|'.join(p.capitalize() for p in _PERSONAL_PRONOUNS)})\b")
 # the same after an opening phrase ("Opposé à Napoléon III, il vécut en exil …", "In 1933, he …"), or a
 # Chinese one ("他出生于公元701年"): the clause is about that earlier subject
 _CLAUSE_PRONOUN_RE = re.compile(
-    r"^\W*(?:[^,;.:]{1,80},\s+)?(?:(?:he|she|they|il|elle|ils|elles|er|sie|él|ella|lui|lei|ele|ela|он|она|они)\b|[他她])",
-    re.IGNORECASE,
+    rf"^\W*(?:[^,;.:]{{1,80}},\s+)?(?:(?:{'|'.join(_PERSONAL_PRONOUNS)})\b|[他她])", re.IGNORECASE
 )
 # the first copula of a sentence, in the analyzer's languages ("is", "es", "est", "ist", "è", "é" …)
 _COPULA_RE = re.compile(
@@ -809,7 +828,7 @@ class ExtractiveGenerator:
         english = self.analyzer.settings.language == "en"
         why = kind is None and english and bool(_WHY_RE.match(question))
         namesake = _NAMESAKE_QUESTION_RE.match(question)
-        comparison = english and compares(question)
+        compared = comparison(question) if english else None  # read once, asked of every sentence
         years = set(_FOUR_DIGIT_YEAR_RE.findall(question))
         asked = _Question(
             question,
@@ -836,7 +855,7 @@ class ExtractiveGenerator:
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
             carried = terms.intersection(self.analyzer(hit.title))
             antecedent: str | None = None
-            openers: list[str] = []  # the names the sentences so far open with
+            opener_terms: set[str] = set()  # the terms of the names the sentences so far open with
             sentences = split_sentences(hit.text)
             for position, sentence in enumerate(sentences):
                 opened = self._opening_name(sentence)
@@ -852,8 +871,8 @@ class ExtractiveGenerator:
                     spans = sorted(set(spans).union(place_phrases(sentence)))
                 # a sentence that stands for an earlier subject holds its terms: "Murió en Ciudad de México"
                 # for "¿Dónde murió García Márquez?", "… il vécut en exil à Guernesey"
-                subject = self._stood_for(sentence, openers, terms, inherited) if inherited else set()
-                openers += [opened] if opened else []
+                subject = self._stood_for(sentence, opener_terms, terms, inherited) if inherited else set()
+                opener_terms.update(self._passage_terms(opened) if opened else ())
                 context = math.fsum(weights[t] for t in inherited - subject) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
@@ -872,7 +891,7 @@ class ExtractiveGenerator:
                     + (DEFINES_BONUS if defined and self._definition(question, sentence) else 0.0)
                     + (REASON_BONUS if why and self._reason(why_terms, sentence) else 0.0)
                     + (NAMESAKE_BONUS if namesake and _NAMESAKE_RE.search(sentence) else 0.0)
-                    + (COMPARED_BONUS if comparison and compare(question, sentence, self._term_set) else 0.0)
+                    + (COMPARED_BONUS if compared and compared.answer(sentence, self._term_set) else 0.0)
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
@@ -912,7 +931,7 @@ class ExtractiveGenerator:
             # "Who was the Ellicott Square Building named after?" → "… named after [the surveyor Joseph Ellicott]"
             lambda: self._namesake(top.sentence, namesake) if namesake else None,
             # "Is carbon monoxide more or less dense than air?" → "… is [slightly less dense] than air"
-            lambda: compare(question, top.sentence, self._term_set) if comparison else None,
+            lambda: compared.answer(top.sentence, self._term_set) if compared else None,
             # "When did Boveri …?" → "Van Beneden and Boveri … in 1883 and [1888] respectively"
             lambda: self._respective(top.sentence, asked) if english else None,
         )
@@ -1538,23 +1557,24 @@ class ExtractiveGenerator:
         first = re.match(r"\W*(\w+)", sentence)
         return bool(verb and first and set(self._terms(verb.group(1))) & set(self._terms(first.group(1))))
 
-    def _stood_for(self, sentence: str, antecedents: list[str], terms: set[str], inherited: set[str]) -> set[str]:
+    def _stood_for(self, sentence: str, antecedents: set[str], terms: set[str], inherited: set[str]) -> set[str]:
         """The question's terms an earlier subject gives a sentence that stands for it: one opening with a
         personal pronoun, or with one of the question's words, its subject left out as Spanish, Italian
         and Portuguese do ("Murió en Ciudad de México en 2014."); the subject is one of the names earlier
-        sentences open with (`antecedents`, all of them: a capitalised verb opens a sentence too, "Recibió
-        el Premio …"); in Chinese ("他出生于…"), whatever the passage said before."""
+        sentences open with (`antecedents`: the terms of all of them, as a capitalised verb opens a
+        sentence too, "Recibió el Premio …"); in Chinese ("他出生于…"), whatever the passage said before."""
         pronoun = _CLAUSE_PRONOUN_RE.match(sentence)
         if pronoun and pronoun.group().endswith(("他", "她")):  # Chinese writes no capitals to find a name by
             return inherited
         # its first word past an auxiliary or a clitic ("Fue redescubierta …", "Se encuentra …")
-        first = next((w for w in _WORD_RE.findall(sentence)[:3] if w.lower() not in self.stopwords), "")
+        opening = (m.group() for m in islice(_WORD_RE.finditer(sentence), 3))
+        first = next((w for w in opening if w.lower() not in self.stopwords), "")
         opens_asked = self.analyzer.settings.language in _SUBJECT_DROPPING_LANGUAGES and bool(
             terms.intersection(self._terms(first))
         )
         if not antecedents or not (pronoun or opens_asked):
             return set()
-        named = inherited.intersection(t for name in antecedents for t in self._passage_terms(name))
+        named = inherited & antecedents
         return named if not named.intersection(self._terms(first)) else set()
 
     def _opening_name(self, sentence: str) -> str | None:

@@ -414,21 +414,20 @@ class Markers:
         terms = []
         if self.participle_last:
             terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
-        if self.forms:
+        if self.forms or self.endings:
             for word in _WORD_RE.findall(text.lower()):
-                forms = self.forms.get(word) or self.prefixed_forms.get(word)
-                if forms is not None:
+                forms = self.forms.get(word) or self.prefixed_forms.get(word) or self._ending_forms(word)
+                if forms:
                     terms += [term for form in forms for term in analyze(form)]
                 elif self.english and _SUFFIXED_RE.match(word):  # "added" ~ "add" (Porter: "ad")
                     terms += [term for base in _bases(word) for term in analyze(base)]
-        if self.endings:
-            for word in _WORD_RE.findall(text.lower()):
-                terms += [term for form in self._ending_forms(word) for term in analyze(form)]
         return terms
 
     def _ending_forms(self, word: str) -> list[str]:
         """The forms of the verb whose form `word` ends with, with the word's prefix: "redescubierta" →
         "redescubrir", "redescubrió" …; none for a word that ends with no listed form."""
+        if not self.endings:
+            return []
         for cut in range(len(word) - _MIN_ENDING + 1):  # the longest ending first
             forms = self.endings.get(word[cut:])
             if forms is not None:

@@ -261,11 +261,9 @@ def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[st
     """Where the answer stands from each term of a Chinese or Japanese question: these languages leave
     the question word where the answer goes ("长城东起哪里" → "长城……东起山海关"), so the answer follows
     the terms before it (+1) and precedes those after it (-1). Empty without a CJK question word."""
-    found = _CJK_QUESTION_RE.search(question)
-    if found is None:
-        return {}
-    sides = dict.fromkeys(analyze(question[found.end() :]), -1)
-    sides.update(dict.fromkeys(analyze(question[: found.start()]), 1))
+    before, after = in_situ_context(question)
+    sides = dict.fromkeys(analyze(after), -1)
+    sides.update(dict.fromkeys(analyze(before), 1))
     return sides
 
 
