@@ -2671,3 +2671,39 @@ def test_a_what_question_outside_english_takes_the_object_of_its_verb() -> None:
     assert (
         in_language("fr").generate("Qu'a détruit l'éruption de 1902 ?", french).text.startswith("ville de Saint-Pierre")
     )
+
+
+def test_a_name_is_answered_by_the_description_it_stands_in_apposition_with() -> None:
+    # "What is the name of …?" reads what the sentence describes, not the names nearest its words
+    papers = hits(
+        'Other papers in the Wellington area include "Wellington Business Weekly", the "Courier", Wellington '
+        "University's student-run paper, and the \"Sentinel\", Wellington College's student-run paper."
+    )
+    question = "What is the name of Wellington College's student paper?"
+    assert ExtractiveGenerator().generate(question, papers).text == "Sentinel [1]"
+    # a description may be coordinated: each part is held to the question's length, not the whole
+    ministers = hits("Oskar Brandt, Deputy Mayor and a Finance Minister under Heller, was dismissed in 1931.")
+    assert ExtractiveGenerator().generate("Who was Deputy Mayor under Heller?", ministers).text == "Oskar Brandt [1]"
+
+
+def test_the_doer_is_the_name_before_a_description_set_aside_in_commas() -> None:
+    described = hits("In 1921 Clara Voss, a local schoolteacher, founded the first lending library in the valley.")
+    question = "Who founded the first lending library in the valley?"
+    assert ExtractiveGenerator().generate(question, described).text == "Clara Voss [1]"
+    then = hits("Samuel Pike, then of Bristol, built the first iron bridge over the river.")
+    assert ExtractiveGenerator().generate("Who built the first iron bridge over the river?", then).text == (
+        "Samuel Pike [1]"
+    )
+    # an opening phrase ending in a name is not the subject the description follows
+    opened = hits("After years of rivalry with the Leeds Rhinos, the club's owners finally chose the name Bulls.")
+    assert ExtractiveGenerator().generate("Who chose the name Bulls?", opened).text == "the club's owners [1]"
+
+
+def test_a_which_question_prefers_a_name_headed_by_its_noun() -> None:
+    sources = hits(
+        "The paintings went to the Royal Galleries and the Temple Gardens, and the Ashworth Museum "
+        "agreed to take the ceramics on a long loan."
+    )
+    assert ExtractiveGenerator().generate("Which museum agreed to take the ceramics?", sources).text == (
+        "Ashworth Museum [1]"
+    )

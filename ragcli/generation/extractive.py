@@ -455,6 +455,7 @@ _SUBJECT_START_RE = re.compile(
 )
 _QUOTE_BETWEEN_RE = re.compile(r"\s*[\"“]")  # a noun and the quoted name it gives: 'the magazine "Anime Insider"'
 _QUOTED_WORD_RE = re.compile(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"Lex"': no clause break
+_APPOSITIVE_START_RE = re.compile(r"\s*(?:a|an|the|then|now|formerly|later|once|of)\s", re.IGNORECASE)
 _ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
 _THAT_RE = re.compile(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
@@ -501,6 +502,8 @@ _TITLE_CASE_RE = re.compile(
     r"[A-Z0-9][\w'’.-]*(?:\s+(?:(?:of|the|a|an|and|in|on|at|to|for|with|by)\s+)*[A-Z0-9][\w'’.-]*)*"
 )
 _QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
+# "What is the name of Buffalo State College's student newspaper?": what a sentence describes, in apposition
+_NAME_OF_RE = re.compile(r"^\W*what\s+(?:is|was)\s+the\s+name\s+of\s+(?P<subject>[^?]+?)\s*\?*\s*$", re.IGNORECASE)
 # an English question for what something is called, and the words that give a name in a sentence
 _NAMING_QUESTION_RE = re.compile(
     r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b"
@@ -1287,7 +1290,7 @@ class ExtractiveGenerator:
         apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
         …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper';
         "Almaty (the largest city in neighboring Kazakhstan)"."""
-        asked = DEFINITION_RE.search(question)
+        asked = _NAME_OF_RE.search(question) or DEFINITION_RE.search(question)
         if asked is None:
             return None
         subject = asked.group("subject")
@@ -1296,7 +1299,13 @@ class ExtractiveGenerator:
             return None
         for comma in _APPOSITION_RE.finditer(sentence):
             described = _APPOSITIVE_END_RE.split(sentence[comma.end() :], maxsplit=1)[0]
-            if len(described.split()) > len(subject.split()) + MAX_SUBJECT_EXTRA + 2:
+            # each of coordinated descriptions, each saying some of it, is held to the length: "Akhmed
+            # Zakayev, [Deputy Prime Minister] and [a Foreign Minister under Maskhadov]," for "Who was
+            # Deputy Prime Minister under Maskhadov?" (not "Spartak, [CSKA] and [Zenit draw crowds]")
+            parts = _CLAUSE_AND_RE.split(described)
+            if len(parts) == 1 or not all(wanted.intersection(self.analyzer(part)) for part in parts):
+                parts = [described]
+            if max(len(part.split()) for part in parts) > len(subject.split()) + MAX_SUBJECT_EXTRA + 2:
                 continue
             if not wanted <= set(self.analyzer(described)) or _FINITE_VERB_RE.search(described):
                 continue  # not all it asks, or a clause: "Reportedly, the B-2 has a radar cross-section …"
@@ -1411,7 +1420,7 @@ class ExtractiveGenerator:
                 continue  # "was unveiled" asks for what was, not for who unveiled; "Who founded …?" for no passive's
             before = stripped
             parts = before.split(",")  # an opening phrase ("However, after the 17th century, most states")
-            while len(parts) > 1 and (not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1])):
+            while len(parts) > 1 and _aside(parts):
                 parts.pop()  # what the subject adds aside: "X, which was …, became", "X, commemorating …, was"
             # and a phrase set between it and its verb, in commas: "Whitlam, in contrast to …, cut"
             inserted = len(parts) if before.rstrip().endswith(",") else 0
@@ -1757,6 +1766,8 @@ class ExtractiveGenerator:
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
             elif asked.noun and first == last and self._compound_of(words[first].text, asked.noun):
                 score += TITLED_NAME_BONUS  # "In welchem Gebirge …?" → "im Wettersteingebirge"
+            elif asked.noun and first < last and self._headed_by(words[first : last + 1], asked.noun):
+                score += TITLED_NAME_BONUS  # "Which museum …?" → "the Horniman Museum"
             if asked.sort and last + 1 < len(words) and asked.sort.intersection(self._terms(words[last + 1].text)):
                 score += SORT_BONUS  # "What kind of legislature …?" → "a unicameral legislature"
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
@@ -2088,6 +2099,12 @@ class ExtractiveGenerator:
         verb = words[1] if auxiliary and len(words) > 1 else words[0] if words else None
         return set(self._terms(verb)) if verb is not None else set()
 
+    def _headed_by(self, name: list[_Word], noun: set[str]) -> bool:
+        """Whether a name ends with the noun a "which N" question asks for: "Horniman [Museum]" is a
+        museum, "Susquehanna [River]" a river (one name, not a list ending with one)."""
+        head = name[-1].text
+        return head[:1].isupper() and bool(noun.intersection(self._terms(head))) and _one_noun_phrase(name)
+
     def _compound_of(self, word: str, noun: set[str]) -> bool:
         """Whether a German compound names one of the question's noun ("Wettersteingebirge" is a
         "Gebirge", "Bodensee" a "See"): it ends with the noun's term and has more before it."""
@@ -2113,6 +2130,24 @@ class ExtractiveGenerator:
 def _first_word(text: str) -> str:
     """A phrase's first word, lowercased ("" for none)."""
     return next(iter(text.split()), "").lower()
+
+
+def _aside(parts: list[str]) -> bool:
+    """Whether the last of the comma-separated parts before a verb is said aside of the subject before
+    it: a relative clause or a participle ("X, which was …, became", "X, commemorating …, was"), or
+    what a name is, was or is now ("John Winthrop, then of Massachusetts,", "Abdul Rahim Hatef, a
+    non-PDPA member,"), though not the subject after an opening phrase ("In France, a committee …",
+    "Having wanted … such as the Brisbane Bears, the club's directors decided")."""
+    if not parts[-1].strip() or _ASIDE_START_RE.match(parts[-1]):
+        return True
+    if not _APPOSITIVE_START_RE.match(parts[-1]):
+        return False
+    named = _without_opening_phrase(parts[-2].split())  # a name alone, not a phrase ending in one
+    return (
+        bool(named)
+        and named[0].lower() not in PREPOSITIONS
+        and all(w[:1].isupper() or w in _NOUN_PHRASE_JOINERS for w in named)
+    )
 
 
 def _without_opening_phrase(words: list[str]) -> list[str]:
