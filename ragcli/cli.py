@@ -635,7 +635,7 @@ def evaluate(
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
-    from ragcli.evaluation.datasets import load_eval_set
+    from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import check_cutoffs, check_retrievers
@@ -678,7 +678,7 @@ def evaluate(
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
     choice = _index_choice(index_dir, collection)
-    eval_set = load_eval_set(data, split, strict)
+    eval_set = questions_to_evaluate(data, split, strict)
     with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
@@ -773,7 +773,7 @@ def tune(
 ) -> None:
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
     from ragcli.evaluation.checks import held_out_overlap
-    from ragcli.evaluation.datasets import load_eval_set
+    from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
@@ -784,7 +784,7 @@ def tune(
     check_grid(metric, k1_values, b_values)  # before any indexing
     strict = _strictness(strict, skip_invalid)
     choice = _index_choice(index_dir, collection)
-    eval_set = load_eval_set(data, split, strict)
+    eval_set = questions_to_evaluate(data, split, strict)
     idx = index_for(eval_set, _evaluation_index(choice, eval_set), strict=strict, omit=choice.omit)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
         note(line)

@@ -193,6 +193,34 @@ def test_bad_qa_input_with_strict_exits_6_with_file_and_line(
     assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "qa.jsonl: no questions to evaluate (one JSON object a line"),
+        (
+            b'not json\n{"answers": ["x"]}\n',
+            "qa.jsonl: no questions to evaluate: every line was skipped (line 1: invalid JSON",
+        ),
+    ],
+    ids=["empty", "all-invalid"],
+)
+def test_a_qa_file_without_one_question_exits_6_instead_of_an_empty_table(
+    sample_index: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(content)
+    result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and result.stdout == ""
+
+
+def test_a_beir_split_judging_no_query_exits_6(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "beir", {"qrels/test.tsv": "query-id\tcorpus-id\tscore\n"})
+    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert "no questions to evaluate (qrels/test.tsv judges none" in result.stderr
+
+
 def test_a_fifo_as_qa_file_is_refused_not_read(sample_index: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "qa.jsonl"
     os.mkfifo(fifo)  # reading it would block forever

@@ -225,3 +225,21 @@ def load_eval_set(path: Path, split: str = "test", strict: bool = False) -> Eval
             raise InputFormatError(f"{path}: not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/)")
         return load_beir(path, split, strict)
     return load_qa_file(path, strict)
+
+
+def questions_to_evaluate(path: Path, split: str = "test", strict: bool = False) -> EvalSet:
+    """`load_eval_set` for a command that measures it: a set without one question is exit 6, not an
+    empty table with exit 0 that a script would take for a measurement."""
+    eval_set = load_eval_set(path, split, strict)
+    if not eval_set.queries:
+        skipped = eval_set.skipped
+        where = skipped[0].path.removeprefix(f"{path}:") if skipped else ""  # "qa.jsonl:3" → "3"
+        where = f"line {where}" if where.isdigit() else where
+        first = f": every line was skipped ({where}: {skipped[0].reason}, …)" if skipped else ""
+        hint = (
+            f"qrels/{split}.tsv judges none of queries.jsonl's ids; choose another --split"
+            if path.is_dir()
+            else 'one JSON object a line: {"question": "…", "answers": ["…"]}'
+        )
+        raise InputFormatError(f"{path}: no questions to evaluate{first}", hint=hint)
+    return eval_set
