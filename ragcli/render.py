@@ -40,6 +40,7 @@ ECHO_CHARS = 200  # of a question repeated above its results
 SOURCE_WIDTH = 36  # the sources table's path column; longer paths lose their middle, not their file name
 SOURCE_VIEWS = ("auto", "full", "cited", "compact", "none")
 CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that it never wraps at 80 columns
+CAPTION_WIDTH = 80  # the widest a results table is made for its caption's lines (wider ones wrap)
 
 # What is left to neutralise once the sequences (TERMINAL_SEQUENCE_RE) are gone: C0/C1 control
 # characters but the newline, and the bidirectional embedding, override and isolate controls
@@ -647,6 +648,20 @@ def _answers_line(report: EvalReport) -> str:
     )
 
 
+def _captioned_table(title: str, caption: str) -> Table:
+    """A results table with its title above and its caption below, left-aligned; at least as wide as
+    the caption's longest line (up to CAPTION_WIDTH), which rich would otherwise wrap to the width of a
+    table of one narrow column ("index …, 12 judged queries" broken every few words)."""
+    widest = max((len(line) for line in caption.splitlines()), default=0)
+    return Table(
+        title=Text(title),
+        caption=Text(caption),
+        title_justify="left",
+        caption_justify="left",
+        min_width=min(widest + 4, CAPTION_WIDTH),  # + the table's borders and padding
+    )
+
+
 def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
@@ -661,9 +676,7 @@ def comparison_table(report: EvalReport) -> Table:
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
         + _answers_line(report)
     )
-    table = Table(
-        title=Text(printable(report.dataset)), caption=Text(caption), title_justify="left", caption_justify="left"
-    )
+    table = _captioned_table(printable(report.dataset), caption)
     table.add_column("metric")
     for config in report.configs:
         table.add_column(Text(printable(config.name)), justify="right")
@@ -828,12 +841,7 @@ def compare_table(comparison: Comparison) -> Table:
             for name, model in dict.fromkeys((c.name.split(" ")[0], c.model) for c in comparison.configs)
         )
     )
-    table = Table(
-        title=Text(f"RAG versus fine-tuning on {printable(comparison.dataset)}"),
-        caption=Text(caption),
-        title_justify="left",
-        caption_justify="left",
-    )
+    table = _captioned_table(f"RAG versus fine-tuning on {printable(comparison.dataset)}", caption)
     table.add_column("")
     for config in comparison.configs:
         table.add_column(Text(printable(config.name)), justify="right")
@@ -880,12 +888,7 @@ def training_table(result: TrainingResult) -> Table:
         f"{result.validation_queries} held out for validation\n"
         f"{format_seconds(result.seconds)} on {result.device} · saved to {printable(result.output)}"
     )
-    table = Table(
-        title=Text(f"fine-tuned {printable(result.base_model)}"),
-        caption=Text(caption),
-        title_justify="left",
-        caption_justify="left",
-    )
+    table = _captioned_table(f"fine-tuned {printable(result.base_model)}", caption)
     for name in ("epoch", "loss", "validation nDCG@10"):
         table.add_column(name, justify="right")
     if result.base_validation_ndcg is not None:

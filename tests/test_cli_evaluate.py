@@ -48,6 +48,16 @@ def test_evaluate_compares_retrievers_in_one_table(sample_index: Path, tmp_path:
         assert text in result.stdout
 
 
+def test_a_one_column_table_keeps_its_caption_lines_whole_at_80_columns(sample_index: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"question": "What do bees make?", "answers": ["honey"]}) + "\n")
+    result = run("evaluate", str(qa), "--index", str(sample_index), "-g", "extractive", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("0 judged queries of 1 (1 without a relevant document, left out); 1 with gold" in line for line in lines)
+    assert all(len(line) <= 80 for line in lines)
+
+
 def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path: Path) -> None:
     per_query, run_path, plot = tmp_path / "pq.jsonl", tmp_path / "run.txt", tmp_path / "recall.png"
     result = invoke(
