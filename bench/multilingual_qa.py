@@ -15,7 +15,7 @@ changes of 2026-12-06, then only reported; its wrong answers were printed once a
 is a seen set since), *dev-3* (48 more on other passages, written after it and developed against),
 *held-out-3* (46, written after the first round of those changes and measured before the second, only
 reported) and *dev-4* (26, Chinese, Russian, Italian and Portuguese, the second round's). `--data` runs another
-set in the same format; `--data bench/data/wiki100k_qa.json` runs eighty sets of English questions
+set in the same format; `--data bench/data/wiki100k_qa.json` runs eighty-two sets of English questions
 written as a new user's trials on passages of ../shared/datasets/wiki100k.jsonl.gz (named by id, with
 their titles: the repository holds only the questions); the generator was developed against
 trials 1–4, 6, 8, 10, 12, 14, 16, 17, 19–22, 25 (why questions), 28 (where questions), 30 ("who"
@@ -25,7 +25,7 @@ with no name for an answer), 32, 33 and 41 (numbers), 35 (when), 37 (names), 39 
 several), 59 (what a word means), 61 ("respectively"), 63 (ages),
 65 (what a thing is made of; its change was dropped), 67 (causes of death), 70 (what a thing is named
 after), 73 (superlatives), 76 (actors and roles; its change
-was dropped), 78 (comparisons), 80 (crowd-style names and appositions), each
+was dropped), 78 (comparisons), 80 (crowd-style names and appositions), 82 (crowd-style "what"), each
 written before the changes it led to (33, 40, 41, 44 and 49 after the changes of the set before them,
 to see whether they carry over); *trial-5-held-out*, *trial-7-held-out*, *trial-9-held-out*, *trial-11-held-out*,
 *trial-15-held-out*, *trial-18-held-out*, *trial-24-held-out* (why questions), *trial-27-held-out*
@@ -40,7 +40,7 @@ whom; measured, not worked on), *trial-69-held-out* and *trial-71-held-out* (wha
 71 written after the first version of that change, to hold it out again: see BENCHMARKS.md),
 *trial-72-held-out* (superlatives; read after the first version of that change, so its last figure is a
 dev one), *trial-74-held-out* (superlatives) and *trial-75-held-out* (actors and roles) and *trial-77-held-out* (comparisons)
-and *trial-79-held-out* (crowd-style names; each
+and *trial-79-held-out* (crowd-style names) and *trial-81-held-out* (crowd-style "what"; each
 written before the changes they are compared across) and *trial-13-held-out*, *trial-23-held-out*
 and *trial-26-held-out* ("What is X?" questions; after them), are only reported.
 Everything is written into a temporary folder, removed at the end.

@@ -2707,3 +2707,37 @@ def test_a_which_question_prefers_a_name_headed_by_its_noun() -> None:
     assert ExtractiveGenerator().generate("Which museum agreed to take the ceramics?", sources).text == (
         "Ashworth Museum [1]"
     )
+
+
+def test_what_something_is_is_the_description_set_after_it_in_apposition() -> None:
+    sources = hits(
+        "The valley was named in honour of Jedediah 'Red' Harlan, the trapper and guide the surveyors had hired."
+    )
+    assert ExtractiveGenerator().generate("Who was Red Harlan?", sources).text == (
+        "the trapper and guide the surveyors had hired [1]"
+    )
+    # the head of what is asked ends at the comma: here the description is the office's, not the director's
+    office = hits("In 1974 Nixon named Ann Hale as the first director of the Energy Office, a short-term agency.")
+    assert (
+        "short-term agency"
+        not in ExtractiveGenerator().generate("Who was the first director of the Energy Office?", office).text
+    )
+
+
+def test_an_object_question_finds_its_gap_when_the_sentence_drops_an_article() -> None:
+    # "add … to [the] Navy and Army jackets": the question's words resume after the object without "the"
+    sources = hits(
+        'Similar to "Army Green", this mainly included the decision to add brass buttons and wider lapels '
+        "to Navy and Army jackets."
+    )
+    question = "What did the tailor add to the Navy and Army jackets?"
+    assert ExtractiveGenerator().generate(question, sources).text == "brass buttons and wider lapels [1]"
+
+
+def test_what_kinds_of_things_are_the_list_after_including_or_such_as() -> None:
+    sources = hits(
+        "Settlers from Bavaria brought several different kinds of sausage, including weisswurst, bockwurst, "
+        "and leberkäse, and today these are sold at every fair."
+    )
+    question = "What kinds of sausage did the settlers bring?"
+    assert ExtractiveGenerator().generate(question, sources).text == "weisswurst, bockwurst, and leberkäse [1]"

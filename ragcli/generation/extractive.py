@@ -437,6 +437,7 @@ _CLAUSE_AND_RE = re.compile(r"\s(?:and|but|or|so)\s")  # where a second clause m
 # 2018", not the adjective of "[increased taxes] and increased centralisation"
 _PAST_RE = re.compile(r"\s[a-z]{2,}ed\s+(?:in|on|at|to|by|for|with|from|into|the|a|an|his|her|their|its|\d)\b")
 _FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
+_DESCRIPTION_START_RE = re.compile(r",\s+(?:a|an|the)\s")  # "Kit Carson[, the] mountain man …"
 _APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
 # a number that is part of the one before: "44% oils, of which [62%] is …", "55,200 …, only [5,500] of them"
 _PART_BEFORE = frozenset({"of which", "of whom", "of these", "of those"})
@@ -539,6 +540,7 @@ MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answe
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
+MAX_DESCRIPTION_WORDS = 16  # words of a description set in apposition after what a question asks about
 MAX_KIND_WORDS = 4  # words of the kind a "such as" list names ("trade unions such as ATL, NUT or NASUWT")
 # an article before the name a sentence opens with, in French, Spanish, Italian, Portuguese and German (an
 # English sentence opening with "The" opens with a common noun as often: "The court declared …")
@@ -944,6 +946,7 @@ class ExtractiveGenerator:
         predicate = (
             (superlative(question, top.sentence, self._term_set) if english else None)
             or self._definition(question, top.sentence)
+            or self._described(question, top.sentence)
             or self._apposition(question, top.sentence)
             or self._enumeration(question, top.sentence)
             or (self._kind_named(question, top.sentence) if english else None)
@@ -1285,6 +1288,35 @@ class ExtractiveGenerator:
             return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
         return None
 
+    def _described(self, question: str, sentence: str) -> str | None:
+        """For a question asking what or who something is, the description a sentence sets after it in
+        apposition: "What was Kit Carson?" and "… in honor of Christopher "Kit" Carson, [the mountain man
+        and scout he had hired], …"; "What was the kapu system?" and "under the Hawaiian "kapu" system,
+        [a system of religious beliefs …]". The words before the comma end with the thing asked, all of
+        its terms within a few words (a first name, an adjective, quotes), and its head last."""
+        asked = DEFINITION_RE.search(question)
+        if asked is None:
+            return None
+        subject = asked.group("subject")
+        wanted = set(self.analyzer(subject))
+        size = len(subject.split()) + MAX_SUBJECT_EXTRA + 1
+        if not wanted or english_participle(subject.split()[0], self.markers):
+            return None
+        # the head ends at the comma, not a phrase after it: "the first administrator of the Federal Energy
+        # Office, [a short-term organization …]" describes the office
+        head = re.findall(r"\w+", _PREPOSITION_RE.split(subject, maxsplit=1)[0])
+        last = set(self._terms(head[-1])) if head else set()
+        for comma in _DESCRIPTION_START_RE.finditer(sentence):
+            before = re.findall(r"\w+", sentence[: comma.start()])
+            if not before or not last.intersection(self._terms(before[-1])):
+                continue  # the thing asked ends right at the comma
+            if not wanted <= set(self.analyzer(" ".join(before[-size:]))):
+                continue
+            described = _APPOSITIVE_END_RE.split(sentence[comma.start() + 1 :].lstrip(), maxsplit=1)[0]
+            if 1 < len(described.split()) <= MAX_DESCRIPTION_WORDS and not wanted <= set(self.analyzer(described)):
+                return _tidy(described)
+        return None
+
     def _apposition(self, question: str, sentence: str) -> str | None:
         """For a question asking what or who answers a description, the name a sentence gives it in
         apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
@@ -1353,9 +1385,20 @@ class ExtractiveGenerator:
 
     def _enumeration(self, question: str, sentence: str) -> str | None:
         """For "What are the N (of …)?", the list a sentence gives after "N:": "What are the castes of
-        honeybees?" and "… one of three castes: [the queen, the workers and the drones]"."""
+        honeybees?" and "… one of three castes: [the queen, the workers and the drones]"; for "What
+        kinds of N …?", the one after "N, including" or "N such as": "What kinds of noodles did they
+        bring?" and "… kinds of noodles, including [udon, ramen, mei fun, and pho], and today …"."""
         asked = DEFINITION_RE.search(question)
         said = asked.group("subject").lower().split() if asked else []
+        sort = _KIND_OF_RE.search(question)
+        if sort:
+            head = sort.group(1).lower()
+            for items in _SUCH_AS_RE.finditer(sentence):
+                before = re.findall(r"\w+", sentence[: items.start()])
+                if before and before[-1].lower() == head:
+                    start = items.start("items")
+                    first = len(items.group("items").split(",", 1)[0])  # the list's first item
+                    return _tidy(sentence[start : self._list_end(sentence, start, start + first)])
         if not said or said[-1] in _NAMING_WORDS | _NAMING_AS_WORDS:  # "What are X called?" asks for a name
             return None
         head = " ".join(said).split(" of ")[0].split()[-1]  # the noun itself, as written: "castes"
@@ -1955,8 +1998,10 @@ class ExtractiveGenerator:
         cheerleading squads?"."""
         if rest[0] not in PREPOSITIONS or len(rest) < 2:
             return False
-        for k in range(at + 1, min(at + MAX_GAP_WORDS + 1, len(words) - len(rest) + 1)):
-            if all(self._same(words[k + n], asked) for n, asked in enumerate(rest)):
+        rest = [asked for asked in rest if asked not in _ARTICLES]  # "to [the] Batman and Robin suits"
+        kept = [w for w in words[at + 1 :] if w.text.lower() not in _ARTICLES]  # nor the sentence's
+        for k in range(min(MAX_GAP_WORDS, len(kept) - len(rest) + 1)):
+            if all(self._same(kept[k + n], asked) for n, asked in enumerate(rest)):
                 return True
         return False
 
