@@ -1288,20 +1288,28 @@ class ExtractiveGenerator:
             return next((p for p in parts if SPAN_RES["name"].fullmatch(LEADING_ARTICLE_RE.sub("", p))), named)
         return None
 
+    def _asked_about(self, asked: re.Match[str] | None) -> tuple[str, set[str]] | None:
+        """The subject a "What/Who is X?" question's match names, and its terms; None without one, or for
+        a participle asking for a subject instead ("Who was hired to be …?")."""
+        if asked is None:
+            return None
+        subject = asked.group("subject")
+        wanted = set(self.analyzer(subject))
+        if not wanted or english_participle(subject.split()[0], self.markers):
+            return None
+        return subject, wanted
+
     def _described(self, question: str, sentence: str) -> str | None:
         """For a question asking what or who something is, the description a sentence sets after it in
         apposition: "What was Kit Carson?" and "… in honor of Christopher "Kit" Carson, [the mountain man
         and scout he had hired], …"; "What was the kapu system?" and "under the Hawaiian "kapu" system,
         [a system of religious beliefs …]". The words before the comma end with the thing asked, all of
         its terms within a few words (a first name, an adjective, quotes), and its head last."""
-        asked = DEFINITION_RE.search(question)
-        if asked is None:
+        about = self._asked_about(DEFINITION_RE.search(question))
+        if about is None:
             return None
-        subject = asked.group("subject")
-        wanted = set(self.analyzer(subject))
+        subject, wanted = about
         size = len(subject.split()) + MAX_SUBJECT_EXTRA + 1
-        if not wanted or english_participle(subject.split()[0], self.markers):
-            return None
         # the head ends at the comma, not a phrase after it: "the first administrator of the Federal Energy
         # Office, [a short-term organization …]" describes the office
         head = re.findall(r"\w+", _PREPOSITION_RE.split(subject, maxsplit=1)[0])
@@ -1322,13 +1330,10 @@ class ExtractiveGenerator:
         apposition: "Who is a noted expert on Voltaire?" and "Ira Wade, a noted expert on Voltaire and
         …, has …" → "Ira Wade"; '… served by "The Daily Reporter", central Ohio's only daily newspaper';
         "Almaty (the largest city in neighboring Kazakhstan)"."""
-        asked = _NAME_OF_RE.search(question) or DEFINITION_RE.search(question)
-        if asked is None:
+        about = self._asked_about(_NAME_OF_RE.search(question) or DEFINITION_RE.search(question))
+        if about is None:
             return None
-        subject = asked.group("subject")
-        wanted = set(self.analyzer(subject))
-        if not wanted or english_participle(subject.split()[0], self.markers):  # "Who was hired to be …?"
-            return None
+        subject, wanted = about
         for comma in _APPOSITION_RE.finditer(sentence):
             described = _APPOSITIVE_END_RE.split(sentence[comma.end() :], maxsplit=1)[0]
             # each of coordinated descriptions, each saying some of it, is held to the length: "Akhmed
@@ -1807,10 +1812,8 @@ class ExtractiveGenerator:
                 score += LIST_BONUS  # "Which countries …?" → "China, Japan and Korea"
             if asked.noun and self._after_noun(sentence, words, first, asked.noun):
                 score += TITLED_NAME_BONUS  # "Which critic …?" → "critic Dave Marsh"
-            elif asked.noun and first == last and self._compound_of(words[first].text, asked.noun):
-                score += TITLED_NAME_BONUS  # "In welchem Gebirge …?" → "im Wettersteingebirge"
-            elif asked.noun and first < last and self._headed_by(words[first : last + 1], asked.noun):
-                score += TITLED_NAME_BONUS  # "Which museum …?" → "the Horniman Museum"
+            elif asked.noun and self._headed_by(words[first : last + 1], asked.noun):
+                score += TITLED_NAME_BONUS  # "Which museum …?" → "the Horniman Museum", "im Wettersteingebirge"
             if asked.sort and last + 1 < len(words) and asked.sort.intersection(self._terms(words[last + 1].text)):
                 score += SORT_BONUS  # "What kind of legislature …?" → "a unicameral legislature"
             # (an untyped answer, not after the sentence's opening word: "In traditional Christian architecture,")
@@ -2144,19 +2147,17 @@ class ExtractiveGenerator:
         verb = words[1] if auxiliary and len(words) > 1 else words[0] if words else None
         return set(self._terms(verb)) if verb is not None else set()
 
-    def _headed_by(self, name: list[_Word], noun: set[str]) -> bool:
-        """Whether a name ends with the noun a "which N" question asks for: "Horniman [Museum]" is a
-        museum, "Susquehanna [River]" a river (one name, not a list ending with one)."""
-        head = name[-1].text
-        return head[:1].isupper() and bool(noun.intersection(self._terms(head))) and _one_noun_phrase(name)
-
-    def _compound_of(self, word: str, noun: set[str]) -> bool:
-        """Whether a German compound names one of the question's noun ("Wettersteingebirge" is a
-        "Gebirge", "Bodensee" a "See"): it ends with the noun's term and has more before it."""
+    def _headed_by(self, span: list[_Word], noun: set[str]) -> bool:
+        """Whether a span is one of what a "which N" question asks for by its last word: a name ending
+        with N ("Horniman [Museum]" is a museum; one name, not a list ending with one), or a German
+        compound ending with N's term ("Wetterstein[gebirge]" is a "Gebirge", "Boden[see]" a "See")."""
+        head = span[-1].text
+        if len(span) > 1:
+            return head[:1].isupper() and bool(noun.intersection(self._terms(head))) and _one_noun_phrase(span)
         if self.analyzer.settings.language != "de":
             return False
         return any(
-            len(term) > 2 and term != stem and stem.endswith(term) for stem in self._terms(word) for term in noun
+            len(term) > 2 and term != stem and stem.endswith(term) for stem in self._terms(head) for term in noun
         )
 
     def _word_before(self, words: list[_Word], first: int, wanted: Container[str]) -> int | None:
