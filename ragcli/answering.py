@@ -280,3 +280,27 @@ def generate_answers(
 def above(hits: list[Hit], min_score: float | None) -> list[Hit]:
     """The hits scoring at least `min_score` (`query --min-score`), ranks kept; all of them when None."""
     return hits if min_score is None else [hit for hit in hits if hit.score >= min_score]
+
+
+def why_nothing(
+    index: Index, question: str, scorer: str | Scorer, filter: Filter | None, min_score: float | None
+) -> str | None:
+    """Why `question` found no passage when the cause is the user's restriction rather than its words
+    (None: no passage shares a word with it), so that a mistyped `--where` key or a too-high
+    `--min-score` is not taken for an empty answer. Called only when nothing came back."""
+    if filter is not None:
+        allowed = index.allowed(filter)
+        if allowed is not None and not allowed.any():
+            known = index.metadata.key_counts()
+            unknown = [c.key for c in filter.where if c.key not in known]
+            if unknown:
+                keys = ", ".join(sorted(known)) or "none"
+                return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"
+            return f"no passage is within {filter}"
+        if index.search(question, 1, scorer):
+            return f"no passage within {filter} matches this question (passages outside it do)"
+    if min_score is not None:
+        best = index.search(question, 1, scorer, filter)
+        if best:
+            return f"no passage scores at least {min_score:g} (the best scores {best[0].score:.3f})"
+    return None

@@ -286,7 +286,7 @@ def query(
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
-    from ragcli.answering import above, question_batches, search_questions
+    from ragcli.answering import above, question_batches, search_questions, why_nothing
     from ragcli.records import SearchOptions
     from ragcli.render import OutputView, print_hits, source_base
     from ragcli.retrieval.filters import Filter
@@ -331,7 +331,9 @@ def query(
         for batch in batches:
             for text, hits in search_questions(idx, batch, top_k, scorer, restriction):
                 hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
-                print_hits(text, retriever, hits, idx.analyzer.highlighter(text), as_json, from_stdin, view)
+                nothing = None if hits or as_json else why_nothing(idx, text, scorer, restriction, min_score)
+                highlighter = idx.analyzer.highlighter(text)
+                print_hits(text, retriever, hits, highlighter, as_json, from_stdin, view, nothing=nothing)
         return
     answerer = _Answerer(
         idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, view=view, min_score=min_score
@@ -493,6 +495,19 @@ class _Answerer:
             )
         return self.choice
 
+    def _why_nothing(self, item: Any) -> None:
+        """Under an answer with no source, a note on why when a filter or --min-score was the cause."""
+        from ragcli.answering import why_nothing
+        from ragcli.render import note
+
+        reason = (
+            None
+            if item.sources
+            else why_nothing(self.idx, item.question, self.scorer, self.restriction, self.min_score)
+        )
+        if reason:
+            note(f"ragcli: note: nothing matched: {reason}")
+
     def answer(self, questions: list[str], as_json: bool, jsonl: bool) -> None:
         from ragcli.answering import above, generate_answers, retrieve
         from ragcli.generation.base import StreamingGenerator
@@ -520,6 +535,7 @@ class _Answerer:
                     write_json(item.to_dict(), indent=None if jsonl else 2)
                 else:
                     print_answer(item, idx.analyzer.highlighter(item.question), self.view)
+                    self._why_nothing(item)
                 done += 1
         except RagcliError as exc:
             for item in answers[done:]:  # the sources are never lost

@@ -11,6 +11,7 @@ configuration files and `--help` shows it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -20,6 +21,19 @@ import typer
 def option(*names: str, help: str, **settings: Any) -> Any:
     """typer.Option, its help shown as written."""
     return typer.Option(*names, help=help, **settings)
+
+
+def _finite(value: float | None) -> float | None:
+    """Refuse nan and infinities, which click's float (and its ranges) admit: `--timeout inf` would reach
+    the OS as an impossible deadline, `--min-score nan` would silently drop every passage."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number.")
+    return value
+
+
+def number(*names: str, help: str, **settings: Any) -> Any:
+    """typer.Option for a finite float (`min` / `max` bound it as click's FloatRange does)."""
+    return typer.Option(*names, help=help, callback=_finite, **settings)
 
 
 def argument(*, help: str, **settings: Any) -> Any:
@@ -105,7 +119,7 @@ Where = Annotated[
     ),
 ]
 RrfK = Annotated[int, option(min=1, help="hybrid-rrf: the k of reciprocal rank fusion.")]
-DenseWeight = Annotated[float, option(min=0.0, max=1.0, help="hybrid, hybrid-zscore: the dense scores' weight.")]
+DenseWeight = Annotated[float, number(min=0.0, max=1.0, help="hybrid, hybrid-zscore: the dense scores' weight.")]
 
 # generation
 Generator = Annotated[
@@ -175,7 +189,7 @@ JudgeModel = Annotated[
     ),
 ]
 Concurrency = Annotated[int, option(min=1, help="Requests to the server in flight at once (query -, evaluate).")]
-Timeout = Annotated[float, option(min=0.1, help="Seconds to wait for the server's answer to one request.")]
+Timeout = Annotated[float, number(min=0.1, max=86400.0, help="Seconds to wait for the server's answer to one request.")]
 Retries = Annotated[
     int, option(min=0, max=10, help="Retries on 429, 5xx, timeouts and connection errors (exponential backoff).")
 ]
@@ -283,9 +297,9 @@ Language = Annotated[
 Stopwords = Annotated[bool, option(help="Drop the language's stopwords.")]
 Stem = Annotated[bool, option(help="Stem words (Snowball / Porter).")]
 BM25Variant = Annotated[str, option(help="lucene, robertson, atire, okapi, bm25l or bm25+.")]
-K1 = Annotated[Optional[float], option(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)]
-B = Annotated[Optional[float], option(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)]
-Delta = Annotated[Optional[float], option(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)]
+K1 = Annotated[Optional[float], number(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)]
+B = Annotated[Optional[float], number(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)]
+Delta = Annotated[Optional[float], number(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)]
 IdField = Annotated[
     Optional[str], option(help="Record field holding the id [default: _id, id, docid].", show_default=False)
 ]
@@ -384,7 +398,7 @@ Plain = Annotated[
 ]
 MinScore = Annotated[
     Optional[float],
-    option(
+    number(
         "--min-score", metavar="X", help="Drop passages scoring below X (the scores --json shows).", show_default=False
     ),
 ]
@@ -392,8 +406,8 @@ PromptTemplate = Annotated[
     Optional[Path], option(help="A prompt template file with {passages} and {question}.", show_default=False)
 ]
 NumBeams = Annotated[int, option(min=1, help="Beam search width (1: greedy).")]
-Temperature = Annotated[float, option(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")]
-TopP = Annotated[float, option(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")]
+Temperature = Annotated[float, number(min=0.0, help="Sampling temperature; 0 decodes greedily (deterministic).")]
+TopP = Annotated[float, number(min=0.0, max=1.0, help="Nucleus sampling mass (with --temperature > 0).")]
 Seed = Annotated[int, option(help="Random seed for sampling.")]
 Threads = Annotated[
     Optional[int],
@@ -457,7 +471,7 @@ Epochs = Annotated[int, option(min=1, help="Passes over the training questions."
 TrainBatchSize = Annotated[int, option("--batch-size", min=1, help="Examples per training step.")]
 LearningRate = Annotated[
     Optional[float],
-    option("--lr", help="AdamW learning rate [default: 3e-4; with --lora 1e-3].", show_default=False),
+    number("--lr", help="AdamW learning rate [default: 3e-4; with --lora 1e-3].", show_default=False),
 ]
 TrainSeed = Annotated[int, option(help="Random seed (initialisation, shuffling): same seed, same model on the CPU.")]
 WithContext = Annotated[
@@ -502,7 +516,7 @@ RetrieverBatchSize = Annotated[
     int, option(min=2, help="Questions per step; each is scored against every passage of the batch.")
 ]
 RetrieverLearningRate = Annotated[
-    float, option("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")
+    float, number("--lr", min=0.0, help="AdamW learning rate (linear warm-up, then decay).")
 ]
 RetrieverSeed = Annotated[
     int, option(help="Random seed: data order, validation slice, dropout (same seed, same weights on a CPU).")
@@ -513,7 +527,7 @@ HardNegatives = Annotated[
 ]
 Validation = Annotated[
     float,
-    option(
+    number(
         min=0.0, max=0.9, help="Fraction of the training questions held out to pick the best epoch (0: keep the last)."
     ),
 ]

@@ -712,9 +712,11 @@ def print_hits(
     jsonl: bool,
     view: OutputView | None = None,
     console: Console | None = None,
+    nothing: str | None = None,
 ) -> None:
     """Retrieval results: a table for people (or one line per passage when the table would not fit the
-    terminal, or `--plain` lines for editors), or a line saying nothing matched, or JSON."""
+    terminal, or `--plain` lines for editors), or a line saying nothing matched (and `nothing`, why,
+    when a filter or a minimum score was the cause), or JSON."""
     if as_json:
         record = {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}
         write_json(record, indent=None if jsonl else 2)
@@ -725,7 +727,7 @@ def print_hits(
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         return
     if not hits:
-        console.print(NO_MATCH, markup=False)
+        console.print(f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH, markup=False)
         return
     echoed = clipped(" ".join(printable(question).split()), ECHO_CHARS)  # a pasted paragraph: its start
     table = hits_table(f"{retriever} · {echoed}", hits, highlight)

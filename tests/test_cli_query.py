@@ -380,6 +380,30 @@ def test_a_bad_filter_exits_2_before_the_index_is_opened(tmp_path: Path) -> None
     assert result.stderr.count("\n") == 1 and "--where 'size'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "option, value",
+    [("--min-score", "nan"), ("--temperature", "nan"), ("--top-p", "nan"), ("--timeout", "inf"), ("--timeout", "1e12")],
+)
+def test_a_number_that_is_not_finite_or_out_of_range_is_a_usage_error(
+    sample_index: Path, option: str, value: str
+) -> None:
+    # nan passes click's float ranges; an infinite or huge --timeout used to reach the OS (internal error)
+    result = invoke(
+        "query",
+        "bees",
+        "--index",
+        str(sample_index),
+        "-g",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        option,
+        value,
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"Invalid value for '{option}'" in result.output and "internal error" not in result.output
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\t\n"])
 def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
     result = run("query", question, "--index", str(sample_index))

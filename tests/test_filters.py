@@ -17,6 +17,7 @@ from conftest import write_files
 from crafted import payload_file, replace_payload
 from test_crafted_index import assert_clean_damage, bounded, real
 
+from ragcli.answering import why_nothing
 from ragcli.errors import ExitCode, InvalidOptionError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
@@ -209,6 +210,35 @@ def test_path_and_where_together_and(small_index: Path) -> None:
     index = load_index(small_index)
     assert paths_of(index, Q, paths=["notes/**"], where=["format=html"]) == ["notes/page.html"]
     assert paths_of(index, Q, paths=["notes/**"], where=["format=markdown"]) == []
+
+
+def test_when_a_filter_or_min_score_empties_the_results_the_reason_is_given(small_index: Path) -> None:
+    index = load_index(small_index)
+    reason = why_nothing(index, Q, "bm25", Filter.parse(where=["colour=red"]), None)
+    assert reason == "no document has the metadata key 'colour' (this index's keys: format, mtime, path, size)"
+    assert (
+        why_nothing(index, Q, "bm25", Filter.parse(where=["size>1e12"]), None)
+        == "no passage is within --where 'size>1e12'"
+    )
+    outside = why_nothing(index, "photovoltaic", "bm25", Filter.parse(paths=["*.txt"]), None)
+    assert outside is not None and "passages outside it do" in outside  # the word is in solar.md only
+    best = index.search(Q, k=1)[0].score
+    assert (
+        why_nothing(index, Q, "bm25", None, best + 1)
+        == f"no passage scores at least {best + 1:g} (the best scores {best:.3f})"
+    )
+    assert why_nothing(index, "zzzqqq", "bm25", Filter.parse(paths=["*.txt"]), 0.5) is None  # its words match nothing
+
+
+def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
+    result = invoke("query", Q, "--no-generate", "--index", str(small_index), "--where", "colour=red")
+    assert result.exit_code == 0, result.output
+    assert "Nothing matched: no document has the metadata key 'colour'" in " ".join(result.stdout.split())
+    answered = invoke("query", Q, "--index", str(small_index), "--min-score", "1000", "-g", "extractive")
+    assert answered.exit_code == 0, answered.output
+    assert "ragcli: note: nothing matched: no passage scores at least 1000" in " ".join(answered.stderr.split())
+    untouched = invoke("query", "zzzqqq", "--no-generate", "--index", str(small_index), "--where", "colour=red")
+    assert "no document has the metadata key 'colour'" in untouched.stdout  # the filter empties it first
 
 
 def test_size_compares_as_a_number(small_corpus: Path, small_index: Path) -> None:

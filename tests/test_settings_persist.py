@@ -173,6 +173,18 @@ def test_other_roots_are_refused_unless_replaced(tmp_path: Path) -> None:
     assert replaced["documents"] == 1 and replaced["roots_removed"] == [str(corpus.resolve())]
 
 
+def test_a_mistyped_path_is_reported_missing_not_as_other_roots(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir))
+    before = manifest(index_dir)
+    for paths in ([str(tmp_path / "corpsu")], [str(corpus), str(tmp_path / "corpsu")]):
+        result = invoke("index", *paths, "--index", str(index_dir))
+        assert result.exit_code == 4, result.output
+        assert "corpsu: no such file or folder" in result.stderr and "built from" not in result.stderr
+    assert manifest(index_dir) == before
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
