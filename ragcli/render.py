@@ -674,6 +674,11 @@ def comparison_table(report: EvalReport) -> Table:
         )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
+        + (
+            f"; {counts['queries_in_corpus']} queries are documents of the corpus, each left out of its own ranking"
+            if counts.get("queries_in_corpus")
+            else ""
+        )
         + _answers_line(report)
     )
     table = _captioned_table(printable(report.dataset), caption)

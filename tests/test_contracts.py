@@ -249,6 +249,7 @@ EVALUATE_KEYS = ["configs", "corpus_skipped", "counts", "cutoffs", "dataset", "d
 EVALUATE_COUNT_KEYS = [
     "judged",
     "queries",
+    "queries_in_corpus",
     "skipped_documents",
     "skipped_lines",
     "with_answers",

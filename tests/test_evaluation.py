@@ -18,6 +18,8 @@ from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
 from ragcli.generation.extractive import ExtractiveGenerator
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.index import load_index
 
 CUTOFFS = [1, 3, 5, 10, 100]
@@ -284,6 +286,49 @@ def test_beir_folder(tmp_path: Path) -> None:
     assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
 
 
+def test_a_query_that_is_a_document_of_the_corpus_is_not_ranked_against_itself(tmp_path: Path) -> None:
+    # ArguAna and Quora: each query is a document of the corpus, under the query's id; BEIR and
+    # Anserini leave that document out of the query's ranking. NPL and Cranfield number queries and
+    # documents alike: a document that only shares the id stays, as does one judged relevant to itself.
+    argument = "Zoos keep wild animals in small cages, which is cruel and should be banned everywhere."
+    corpus = [
+        {"_id": "arg1", "title": "zoos animals", "text": argument},
+        {"_id": "arg2", "title": "", "text": "Modern zoos breed endangered animals that would die out in the wild."},
+        {"_id": "7", "title": "", "text": "Wind turbine blades are made of fibreglass."},
+        {"_id": "t2", "title": "", "text": "A wind turbine turns slowly in a light wind."},
+        {"_id": "q9", "title": "", "text": "Which cages suit parrots best?"},
+    ]
+    queries = [
+        {"_id": "arg1", "text": argument},
+        {"_id": "7", "text": "wind turbine"},
+        {"_id": "q9", "text": "Which cages suit parrots best?"},
+    ]
+    folder = write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": "".join(json.dumps(d) + "\n" for d in corpus),
+            "queries.jsonl": "".join(json.dumps(q) + "\n" for q in queries),
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\narg1\targ2\t1\n7\tt2\t1\nq9\tq9\t1\n",
+        },
+    )
+    build_index([folder / "corpus.jsonl"], tmp_path / "index", BuildSettings())
+    index = load_index(tmp_path / "index")
+    rankings: dict[str, list[str]] = {}
+
+    class Rankings(ResultSink):
+        def result(self, config: str, result: QueryResult) -> None:
+            rankings[result.query.id] = [doc for doc, _ in result.ranking]
+
+    report = evaluate(load_beir(folder), index, ["bm25"], cutoffs=[1, 10], sinks=[Rankings()])
+    assert rankings["arg1"][0] == "arg2" and "arg1" not in rankings["arg1"]
+    assert "7" in rankings["7"]  # the same number, another text: kept
+    assert rankings["q9"][0] == "q9"  # judged relevant to itself: kept
+    assert report.counts["queries_in_corpus"] == 1
+    assert report.configs[0].metrics["recall@1"] == 1.0
+    rows = tune_bm25(load_beir(folder), index, metric="mrr@10", k1_values=[1.2], b_values=[0.75])
+    assert rows[0].score == pytest.approx(report.configs[0].metrics["mrr@10"])
+
+
 def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path: Path) -> None:
     path = write_qa(
         tmp_path,
@@ -315,6 +360,7 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
         "without_relevant": 1,
         "with_answers": 2,
         "skipped_lines": 0,
+        "queries_in_corpus": 0,
         "skipped_documents": 0,
     }
     names = [c.name for c in report.configs]

@@ -142,6 +142,46 @@ def retrieve_documents(
         want = min(total, want * 2)
 
 
+SELF_HEAD = 200  # characters of a query and of a document compared to tell a query that is a document
+SELF_MIN = 20  # a shorter common start must be the whole of both
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _same_start(a: str, b: str) -> bool:
+    n = min(len(a), len(b), SELF_HEAD)
+    return n > 0 and a[:n] == b[:n] and (n >= SELF_MIN or len(a) == len(b))
+
+
+def own_document(index: Index, query: EvalQuery) -> str | None:
+    """The query's id when the query is itself a document of the corpus (ArguAna's arguments, Quora's
+    and CQADupStack's questions: the document with its id begins as the query does, with or without
+    its title) and is not judged relevant to itself. Its ranking then leaves that document out, as
+    BEIR (`ignore_identical_ids`) and Anserini (`-removeQuery`) do, so figures compare with theirs.
+    A document that only shares the id is kept: NPL's and Cranfield's queries and documents are both
+    numbered from 1."""
+    if query.qrels.get(query.id, 0) > 0:
+        return None
+    start = index.document_start(query.id, 2 * SELF_HEAD)
+    if start is None:
+        return None
+    title, text = start
+    mine = _flat(query.question)
+    forms = (_flat(text), _flat(f"{title} {text}"))
+    return query.id if any(_same_start(mine, form) for form in forms) else None
+
+
+def query_ranking(
+    index: Index, question: str, own: str | None, retriever: str | Scorer, depth: int, filter: Filter | None = None
+) -> list[tuple[str, float]]:
+    """A query's document ranking for evaluation, without the query's own document `own`
+    (`own_document`; None: nothing left out)."""
+    ranking = retrieve_documents(index, question, retriever, depth + (own is not None), filter)
+    return ranking if own is None else [(doc, score) for doc, score in ranking if doc != own][:depth]
+
+
 class _Means:
     """Per-query metric values, one column of floats per metric (8 bytes a value: what the averages
     need, summed in query order exactly as before)."""
@@ -298,6 +338,7 @@ def evaluate(
     with_answers = [q for q in queries if q.answers]
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
+    owns = [own_document(index, q) for q in queries]
     for retriever in retrievers:
         scorer = index.retriever(retriever, options)
         run = _ConfigRun(
@@ -312,7 +353,8 @@ def evaluate(
         )
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
-            result = QueryResult(query, retrieve_documents(index, query.question, scorer, depth, filter))
+            ranking = query_ranking(index, query.question, owns[number - 1], scorer, depth, filter)
+            result = QueryResult(query, ranking)
             if query.judged:
                 result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
                 run.retrieval.add(result.metrics)
@@ -353,6 +395,7 @@ def evaluate(
         "without_relevant": len(queries) - len(judged),
         "with_answers": len(with_answers),
         "skipped_lines": len(eval_set.skipped),
+        "queries_in_corpus": sum(own is not None for own in owns),
     }
     skips = corpus_skips(index) if eval_set.corpus is not None else {}
     counts["skipped_documents"] = sum(skips.values())

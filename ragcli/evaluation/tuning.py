@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.evaluation.metrics import query_metrics
-from ragcli.evaluation.runner import retrieve_documents
+from ragcli.evaluation.runner import own_document, query_ranking
 from ragcli.indexing.build import reweight
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
 from ragcli.retrieval.index import Index
@@ -68,6 +68,7 @@ def tune_bm25(
     judged = [q for q in eval_set.queries if q.judged]
     if not judged:
         raise InputFormatError(f"{eval_set.name}: no query has a relevant document to tune on")
+    owns = [own_document(index, q) for q in judged]
     counts = index.counts_matrix()
     variant = index.manifest["bm25"].get("variant", "lucene")
     rows = []
@@ -76,8 +77,8 @@ def tune_bm25(
         params = BM25Params.for_variant(variant, k1=k1, b=b)
         retriever = BM25Scorer(index, params, build_bm25(counts, params))
         total = 0.0
-        for query in judged:
-            ranking = retrieve_documents(index, query.question, retriever, depth)
+        for query, own in zip(judged, owns):
+            ranking = query_ranking(index, query.question, own, retriever, depth)
             cutoffs = [depth] if metric != "map" else [10]
             total += query_metrics([d for d, _ in ranking], query.qrels, cutoffs)[metric]
         rows.append(TuneRow(k1, b, total / len(judged)))

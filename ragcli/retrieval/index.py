@@ -285,6 +285,23 @@ class Index:
         """The hits with their documents' metadata (`Hit.metadata`), read on demand."""
         return [dataclasses.replace(hit, metadata=self.metadata_of(hit)) for hit in hits]
 
+    def document_start(self, doc_id: str, chars: int) -> tuple[str, str] | None:
+        """Document `doc_id`'s title and the first `chars` characters of its text (its passages in
+        order), or None when the index has no such document."""
+
+        def work() -> tuple[str, str] | None:
+            number = self._number(f"{doc_id}#0")
+            if number is None:
+                return None
+            title, parts, length = self.passages.titles[number], [], 0
+            while number < len(self.passages) and self.passages.doc_ids[number] == doc_id and length < chars:
+                parts.append(self.passages.texts[number])
+                length += len(parts[-1]) + 1
+                number += 1
+            return title, " ".join(parts)[:chars]
+
+        return self._guarded(work, follow=False)
+
     def _number(self, passage_id: str) -> int | None:
         """The number of the passage with id `passage_id` (a binary search of the id order)."""
         ids, order = self.passages.ids, self._id_order
