@@ -689,11 +689,12 @@ def evaluate(
         context_tokens=context_tokens,
     )
     kind = check_generator(generator)
-    outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot)
+    choice = _index_choice(index_dir, collection)
+    reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
+    outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
     check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot))
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
-    choice = _index_choice(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)
     with embedding_progress() as embed_bar:
         idx = index_for(

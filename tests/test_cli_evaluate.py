@@ -426,6 +426,13 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
             ExitCode.USAGE,
             "also written by --per-query",
         ),
+        (["--run-file", "{tmp}/beir/queries.jsonl"], ExitCode.USAGE, "would overwrite the questions"),
+        (["--per-query", "{tmp}/beir/qrels/pq.jsonl"], ExitCode.USAGE, "would overwrite the questions"),
+        (
+            ["--per-query", "{tmp}/index/pq.jsonl", "--index", "{tmp}/index"],
+            ExitCode.USAGE,
+            "would overwrite the index",
+        ),
         (["--k", "0"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
         (["--k", "1,-3"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
         (["-r", "bm25,nope"], ExitCode.USAGE, "unknown retriever 'nope'"),
@@ -447,6 +454,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         "folder",
         "file-as-folder",
         "same-file",
+        "the-questions",
+        "inside-the-questions",
+        "inside-the-index",
         "k-0",
         "k-negative",
         "retriever",
@@ -465,6 +475,18 @@ def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list
     result = run("evaluate", str(folder), *(a.format(tmp=tmp_path) for a in args), env={"RAGCLI_CACHE": str(cache)})
     assert result.returncode == code and message in result.stderr, result.stderr
     assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
+
+
+def test_an_output_never_replaces_the_questions_file(sample_index: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "qa.jsonl"
+    questions.write_text('{"question": "How do bees communicate?", "answers": ["dance"]}\n')
+    before = questions.read_bytes()
+    (tmp_path / "alias.jsonl").symlink_to(questions)
+    for output in ("qa.jsonl", "alias.jsonl", "./sub/../qa.jsonl"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        result = run("evaluate", "qa.jsonl", "--index", str(sample_index), "--per-query", output, cwd=tmp_path)
+        assert result.returncode == ExitCode.USAGE and "would overwrite the questions" in result.stderr, output
+    assert questions.read_bytes() == before
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=NEEDS_CUDA)])

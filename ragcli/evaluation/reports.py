@@ -68,10 +68,29 @@ class Outputs:
         return f"{what}: {path}" + (" (replaced the existing file)" if path in self.replaces else "")
 
 
+def _overwrites(path: Path, read: Path) -> bool:
+    """Whether writing `path` would replace `read` (the same file, by any name) or a file in it."""
+    target = path.resolve()
+    source = read.resolve()
+    if target == source or source in target.parents:
+        return True
+    try:
+        return path.exists() and read.exists() and os.path.samefile(path, read)
+    except OSError:
+        return False
+
+
 def plan_outputs(
-    retrievers: Sequence[str], *, per_query: Path | None = None, run_file: Path | None = None, plot: Path | None = None
+    retrievers: Sequence[str],
+    *,
+    per_query: Path | None = None,
+    run_file: Path | None = None,
+    plot: Path | None = None,
+    reads: Sequence[tuple[str, Path | None]] = (),
 ) -> Outputs:
-    """Check every output path (and that --plot can be drawn) before any work starts."""
+    """Check every output path (and that --plot can be drawn) before any work starts. None may be
+    one of `reads` ((what, path): the questions, the index, a prompt template) or a file inside one:
+    `--per-query qa.jsonl` would replace the questions it evaluates."""
     outputs = Outputs(per_query, run_file_paths(retrievers, run_file) if run_file else {}, plot)
     if plot is not None:
         if plot.suffix.lower() != ".png":
@@ -83,6 +102,11 @@ def plan_outputs(
     for option, path in named:
         if path is None:
             continue
+        for what, read in reads:
+            if read is not None and _overwrites(path, read):
+                raise InvalidOptionError(
+                    f"{option} {path}: would overwrite {what} ({read}), which evaluate reads", hint="name another file"
+                )
         if check_output_path(path, option):
             outputs.replaces.add(path)
         if path.exists() and not path.is_file():
