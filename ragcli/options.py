@@ -261,7 +261,10 @@ ReplaceRoots = Annotated[
     option(help="Index only the PATHS given, dropping the index's other roots (without it, other PATHS are refused)."),
 ]
 Jobs = Annotated[
-    Optional[int], option(min=1, help="Tokenising processes [default: CPU count, at most 4].", show_default=False)
+    Optional[int],
+    option(
+        min=1, help="Tokenising processes, at most the CPU count [default: CPU count, at most 4].", show_default=False
+    ),
 ]
 Ray = Annotated[
     Optional[str],

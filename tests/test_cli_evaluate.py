@@ -524,8 +524,14 @@ def test_an_unwritable_output_folder_fails_before_any_work(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--metric", "ndcg@x"], "unknown metric"), (["--k1", "nan"], "finite"), (["--b", "1.5"], "0 <= b <= 1")],
-    ids=["metric", "k1-nan", "b-too-big"],
+    [
+        (["--metric", "ndcg@x"], "unknown metric"),
+        (["--metric", "ndcg@0"], "unknown metric"),  # was an internal ZeroDivisionError
+        (["--metric", "mrr@²"], "unknown metric"),  # a digit to str.isdigit, not to int(): an internal ValueError
+        (["--k1", "nan"], "finite"),
+        (["--b", "1.5"], "0 <= b <= 1"),
+    ],
+    ids=["metric", "cutoff-0", "cutoff-superscript", "k1-nan", "b-too-big"],
 )
 def test_tune_checks_its_grid_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
     folder = beir_folder(tmp_path / "beir", {})

@@ -58,6 +58,15 @@ def test_parallel_counting_equals_serial(small_corpus: Path, tmp_path: Path, mon
     assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
 
 
+def test_jobs_never_start_more_processes_than_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each worker is an interpreter of its own: --jobs 32 on 2 CPUs started 32 (1.7 GB for nothing)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert [BuildSettings(jobs=n).workers() for n in (1, 2, 32, 100_000)] == [1, 2, 2, 2]
+    assert BuildSettings().workers() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert (BuildSettings().workers(), BuildSettings(jobs=8).workers()) == (4, 8)
+
+
 def test_unchanged_corpus_is_up_to_date(small_corpus: Path, small_index: Path) -> None:
     generation = json.loads((small_index / "manifest.json").read_text())["generation"]
     report = build_index([small_corpus], small_index)

@@ -6,6 +6,7 @@ re-reading or re-tokenising), so the whole grid costs little more than running t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,13 +29,17 @@ class TuneRow:
     score: float
 
 
+_METRIC_RE = re.compile(r"(ndcg|recall|precision|mrr|hit_rate)@([0-9]+)", re.ASCII)
+
+
 def metric_depth(metric: str) -> int:
+    """The documents `metric` needs ranked; an unknown metric or a cut-off below 1 is a usage error."""
     if metric == "map":
         return 1000
-    name, _, cutoff = metric.partition("@")
-    if name not in ("ndcg", "recall", "precision", "mrr", "hit_rate") or not cutoff.isdigit():
+    match = _METRIC_RE.fullmatch(metric)
+    if match is None or int(match.group(2)) < 1:  # ASCII digits only: '²' is a digit to str.isdigit
         raise InvalidOptionError(f"unknown metric {metric!r}", hint="e.g. ndcg@10, recall@100, mrr@10, map")
-    return int(cutoff)
+    return int(match.group(2))
 
 
 def check_grid(metric: str, k1_values: Sequence[float], b_values: Sequence[float]) -> None:

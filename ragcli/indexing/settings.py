@@ -40,7 +40,10 @@ class BuildSettings:
     ray: str | None = None  # --ray: count and embed on this Ray cluster ("auto": this machine's); not recorded
 
     def workers(self) -> int:
-        return self.jobs or max(1, min(os.cpu_count() or 1, 4))
+        """Tokenising processes: --jobs, never more than the CPUs (tokenising is CPU-bound, and each
+        process holds its own interpreter: --jobs 1000 would start a thousand), else up to 4 of them."""
+        cpus = os.cpu_count() or 1
+        return min(self.jobs, cpus) if self.jobs else max(1, min(cpus, 4))
 
     def compatibility(self) -> dict[str, Any]:
         """What an existing index must share with this build for its passages to be reused."""
