@@ -1,6 +1,6 @@
 """The extractive generator beyond English: a small QA set written for ragcli, not taken from any
-dataset (bench/data/multilingual_qa.json: 257 questions on short encyclopaedic passages in Spanish,
-German, French, Italian, Portuguese, Russian, Chinese and English):
+dataset (bench/data/multilingual_qa.json: 300 questions on short encyclopaedic passages in Spanish,
+German, French, Italian, Portuguese, Russian, Chinese, Japanese and English):
 
     python bench/multilingual_qa.py [--generator extractive] [--show] [--data QA.json]
 
@@ -14,7 +14,9 @@ Spanish, German, French, Italian, Portuguese, Russian and Chinese, written and m
 changes of 2026-12-06, then only reported; its wrong answers were printed once after those changes, so it
 is a seen set since), *dev-3* (48 more on other passages, written after it and developed against),
 *held-out-3* (46, written after the first round of those changes and measured before the second, only
-reported) and *dev-4* (26, Chinese, Russian, Italian and Portuguese, the second round's). `--data` runs another
+reported) and *dev-4* (26, Chinese, Russian, Italian and Portuguese, the second round's), *held-out-4* (22,
+Chinese and Japanese, written and measured before the CJK round of issue 15, then only reported) and
+*dev-5* (21, Chinese and Japanese, that round's). `--data` runs another
 set in the same format; `--data bench/data/wiki100k_qa.json` runs eighty-two sets of English questions
 written as a new user's trials on passages of ../shared/datasets/wiki100k.jsonl.gz (named by id, with
 their titles: the repository holds only the questions); the generator was developed against

@@ -20,6 +20,8 @@ from ragcli.generation.phrases import typed_spans
 from ragcli.generation.questions import (
     GapQuestion,
     answer_sides,
+    cjk_head,
+    copula_tail,
     gap_question,
     in_situ_sides,
     main_clause,
@@ -2741,3 +2743,47 @@ def test_what_kinds_of_things_are_the_list_after_including_or_such_as() -> None:
     )
     question = "What kinds of sausage did the settlers bring?"
     assert ExtractiveGenerator().generate(question, sources).text == "weisswurst, bockwurst, and leberkäse [1]"
+
+
+# --- Chinese and Japanese: measures, Japanese particles, copulas, "which N", prepositions ----------------
+
+
+def test_chinese_and_japanese_measure_questions_ask_for_a_number_with_its_units() -> None:
+    generator = ExtractiveGenerator()
+    river = hits("长江是中国最长的河流，全长约6300公里，发源于青藏高原的唐古拉山脉。")
+    assert generator.generate("长江有多长？", river).text == "6300公里 [1]"  # was "是中国最长的河流"
+    tower = hits("東京スカイツリーは東京都墨田区にある電波塔で、高さは634メートルです。")
+    assert generator.generate("東京スカイツリーの高さは？", tower).text == "634メートル [1]"
+    train = hits("のぞみ号は東京と新大阪を約2時間30分で結びます。")
+    assert generator.generate("のぞみ号は東京と新大阪を何時間で結びますか？", train).text == "2時間30分 [1]"  # was "2"
+    assert question_kind("西湖的面积有多大？") == question_kind("琵琶湖の面積はどのくらいですか？") == "number"
+
+
+def test_japanese_particles_are_function_words_and_no_joins_but_no_and_to() -> None:
+    generator = ExtractiveGenerator()
+    river = hits("信濃川は長野県から新潟県を流れ、日本海に注ぎます。")
+    assert generator.generate("信濃川はどこに注ぎますか？", river).text == "日本海 [1]"
+    court = hits("紫式部は平安時代の女性作家です。彼女は一条天皇の中宮彰子に仕えました。")
+    assert generator.generate("紫式部は誰に仕えましたか？", court).text == "一条天皇の中宮彰子 [1]"  # was "彼女は…"
+
+
+def test_a_copula_question_word_leaves_the_answer_on_either_side() -> None:
+    analyze = Analyzer()
+    assert copula_tail("日本で最も長い川は何ですか？") == "ですか？" and copula_tail("长城东起哪里？") == ""
+    assert set(in_situ_sides("中国最长的河流是什么？", analyze).values()) == {0}
+    river = hits("信濃川は日本で最も長い川で、全長は367キロメートルです。")
+    # the river the sentence opens with ("川" is a question word: "川は"), not the span before "です",
+    # which the question's ending "ですか" pointed at ("キロメートル")
+    assert ExtractiveGenerator().generate("日本で最も長い川は何ですか？", river).text == "信濃 [1]"
+
+
+def test_a_chinese_which_n_question_takes_the_name_ending_with_its_noun_and_prepositions_cut_chunks() -> None:
+    generator = ExtractiveGenerator()
+    assert (
+        cjk_head("泰山位于哪个省？") == "省" and cjk_head("西湖位于哪个城市？") == "市" and cjk_head("何県？") == "県"
+    )
+    assert cjk_head("长江发源于哪里？") == "" and cjk_head("哪一年？") == ""
+    mountain = hits("泰山位于山东省中部，主峰玉皇顶海拔1545米。")
+    assert generator.generate("泰山位于哪个省？", mountain).text == "山东省 [1]"  # was "山东省中部"
+    river = hits("长江发源于青藏高原的唐古拉山脉，最后在上海注入东海。")
+    assert generator.generate("长江在哪里注入东海？", river).text == "上海 [1]"  # was "最后在上海"

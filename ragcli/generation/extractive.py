@@ -42,7 +42,10 @@ are hand-written):
    ("SI unit of magnetic flux density") that in English is neither an article nor an auxiliary ("noticed
    a strange odor" is no phrase), and names and quotations (Markdown code spans too:
    "`/var/log/foobar.log`", "`FOOBAR_PORT`"). English modal verbs ("may", "must") count as stopwords. In
-   CJK text, a chunk is a run of characters outside the question's bigrams. No candidate is made only of
+   CJK text, a chunk is a run of characters outside the question's bigrams, Japanese hiragana (particles,
+   endings) being function words joined across only by "の", "と", "や"; a Chinese chunk's parts between
+   prepositions ("最后在[上海]") and its start up to the noun of "哪个N" ("[山东省]中部") are candidates too.
+   No candidate is made only of
    the question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra; a question word inside the
@@ -168,7 +171,9 @@ from ragcli.generation.questions import (
     YES_NO_RE,
     GapQuestion,
     answer_sides,
+    cjk_head,
     cjk_pairs,
+    copula_tail,
     gap_question,
     in_situ_context,
     in_situ_sides,
@@ -187,6 +192,8 @@ _CJK = (
     "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
 _CJK_RE = re.compile(rf"[{_CJK}]")
+_HIRAGANA_RE = re.compile(r"[\u3041-\u309f]")
+_CJK_JOINERS = frozenset("のとや")  # Japanese "of" and "and": "一条天皇の中宮彰子", "東京と新大阪"
 # upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
@@ -703,6 +710,7 @@ class _Question(NamedTuple):
     sort: set[str]  # the terms of the noun of a "what kind of N" question, which its answer modifies
     around: tuple[str, str]  # the text before and after a Chinese or Japanese question word (`in_situ_context`)
     acting: set[str]  # the terms of the verb a non-English "what" question asks the object of (`_object_verb`)
+    head: str  # the last character of the noun a Chinese or Japanese "which N" asks for ("哪个城市": "市")
 
 
 class _Stretch(NamedTuple):
@@ -790,6 +798,8 @@ class ExtractiveGenerator:
         # the measure of "how long", "wie lang", "cuánto mide" is a content word too: "It is 2,850 km long"
         phrases = [m.group().split() for m in MEASURE_QUESTION_RE.finditer(question)]
         measures = " ".join(words[-1] for words in phrases if len(words) > 1)  # not "what" of "what height"
+        tail = copula_tail(question)  # "作者は誰[ですか]": the question's form, no content
+        content = content.replace(tail, " ") if tail else content
         return set(self.analyzer(f"{content} {measures}")) or set(self.analyzer(question))
 
     def focus(self, question: str, kind: str | None) -> set[str]:
@@ -853,6 +863,7 @@ class ExtractiveGenerator:
             sort_noun,
             in_situ_context(question),
             self._object_verb(question, kind),
+            cjk_head(question) if kind in (None, "name") else "",
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
@@ -1684,7 +1695,9 @@ class ExtractiveGenerator:
                 start = elided.end()
             text = sentence[start : match.end()]
             cjk = bool(_CJK_RE.match(text))
-            word = _Word(start, match.end(), text, cjk, clause=clause, aside=aside)
+            # Japanese writes its particles and endings in hiragana, its nouns in kanji and katakana: a
+            # hiragana character is a function word ("姫路城[は]兵庫県姫路市[にある]城[で]")
+            word = _Word(start, match.end(), text, cjk, stop=bool(_HIRAGANA_RE.match(text)), clause=clause, aside=aside)
             if not cjk:
                 lowered = text.lower().replace("’", "'")
                 word.stop = lowered in self.stopwords or lowered in self.function_words
@@ -1734,6 +1747,7 @@ class ExtractiveGenerator:
                 if len(m.group(1) or m.group(2)) > 1
             }
             chunks = self._chunks(words, of_the=asked.where)
+            chunks += _cjk_parts(words, chunks, asked.head)
             spans = [(_with_sign(sentence, words[a].start), words[b].end) for a, b in chunks]
             titles = [(a, b) for a, b in quoted if _TITLE_CASE_RE.fullmatch(sentence, a, b)]
             # a chunk inside a title is the whole title: "The Choate Marching Song", not "Marching Song"
@@ -1824,6 +1838,12 @@ class ExtractiveGenerator:
                 score += LEAD_BONUS  # "李白被称为什么？" → "被后人称为[诗仙]"
             if acting and self._word_before(words, first, acting) is not None:
                 score += OBJECT_BONUS  # "O que narra Os Lusíadas?" → "que narra [a viagem de Vasco da Gama]"
+            if first > 0 and words[first].cjk and words[first - 1].cjk and asked.kind == "name":
+                marker = words[first - 1].text  # "最后在[上海]注入东海", "由[陕西临潼的农民]在打井时发现"
+                score += PLACE_BONUS if asked.where and marker in _CJK_PLACE_MARKERS else 0.0
+                score += AGENT_BONUS if not asked.where and marker in _CJK_AGENT_MARKERS else 0.0
+            if asked.head and words[last].cjk and words[last].text == asked.head:
+                score += TITLED_NAME_BONUS  # "泰山位于哪个省？" → "[山东省]中部", "何県" → "滋賀県"
             if trail_pair and sentence.startswith(trail_pair, end):
                 score += SORT_BONUS  # the noun a Chinese "which" asks for, as "what kind of N": "[儒家]学派"
             if asked.naming and _after_naming(words, first):
@@ -2400,6 +2420,30 @@ def _whole_of(words: list[_Word], spans: list[tuple[int, int]], n: int) -> tuple
     return None
 
 
+# Chinese prepositions of place, agent and source: a chunk's part after one, or before it, is a candidate
+# of its own ("最后在[上海]注入东海", "由[陕西临潼的农民]在打井时发现")
+_CJK_PREPOSITIONS = frozenset("在由被于从到向")
+_CJK_PLACE_MARKERS = frozenset("在于到")  # Chinese "at / in", "to": a place follows
+_CJK_AGENT_MARKERS = frozenset("由被")  # Chinese "by": the doer follows
+
+
+def _cjk_parts(words: list[_Word], chunks: list[tuple[int, int]], head: str) -> list[tuple[int, int]]:
+    """More candidates inside CJK chunks, which are runs of characters outside the question's bigrams
+    (no word boundaries to cut at): the parts between a chunk's Chinese prepositions, and its start up
+    to each character that is the head of the noun a "which N" question asks for ("[浙江省杭州市]西部"
+    for "哪个城市")."""
+    parts: list[tuple[int, int]] = []
+    for a, b in chunks:
+        if not words[a].cjk:
+            continue
+        cuts = [i for i in range(a, b + 1) if words[i].text in _CJK_PREPOSITIONS]
+        bounds = [a - 1, *cuts, b + 1]
+        parts += [(i + 1, j - 1) for i, j in pairwise(bounds) if i + 1 <= j - 1 and (i, j) != (a - 1, b + 1)]
+        if head:
+            parts += [(a, i) for i in range(a, b) if words[i].text == head]
+    return parts
+
+
 def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tuple[int, int, int, int] | None:
     """The words a character span touches (first, last) and the span itself; None when it has none or
     cuts a word other than at a hyphen or a possessive ("5" of "5-cylinder", "Tesla" of "Tesla's", never
@@ -2457,6 +2501,8 @@ def _chunks(
             continue  # "his Gallic Wars [in 58–51 BC]": a time, no part of the phrase
         lone_verb = verb is not None and c == d and d + 1 < len(words) and words[d + 1].stop and verb(words[c].text)
         if lone_verb and joiner.text.lower() in ("and", "or"):
+            continue
+        if joiner.cjk and joiner.text not in _CJK_JOINERS:
             continue
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))

@@ -107,6 +107,13 @@ _COLOUR = (
     r"(?:(?:light|dark|pale|bright|deep)[\s-])?(?:red|orange|yellow|green|blue|indigo|violet|purple|pink|brown|black"
     r"|white|gr[ae]y|silver|gold|golden|crimson|scarlet|maroon|turquoise|beige|ivory|cream|tan|olive|navy)"
 )
+_CJK_AMOUNT = r"[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?[多余]?"
+_CJK_UNITS = (
+    r"千米|公里|平方公里|平方千米|平方米|米|公斤|千克|吨|万|亿|小时|分钟|秒钟|"
+    r"[个只枚人年天次岁元%首部座条本位名家所种件幅篇届层项辆架艘头匹株棵颗张间倍度]"
+    r"|平方キロメートル|平方メートル|キロメートル|センチメートル|ミリメートル|メートル|キログラム|キロ|センチ|トン|グラム"
+    r"|時間|分|秒|日間|週間|か月|ヶ月|年間|人|歳|倍|階|度|円|個|件"
+)
 SPAN_RES = {
     "colour": re.compile(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
     "number": re.compile(  # not the number of a code ("AS-278", "B-52"), which names a thing
@@ -114,10 +121,10 @@ SPAN_RES = {
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?:/[^\W\d_]+\d?)?(?!\w))?{_PER_TIME}?"
         r"(?:[\s-]old\b)?"  # an age: "22 years old", "a 32-year-old man"
         rf"|{_ONE_TIME_UNIT}"
-        # Chinese: "一千多首" (over a thousand poems), "约72万平方米": digits or numerals, "多"/"余" (more than),
-        # then units or the measure word of what is counted
-        r"|(?<![0-9A-Za-z.,-])[零〇一二两三四五六七八九十百千万亿\d]+(?:[.,]\d+)?[多余]?"
-        r"(?:千米|公里|平方公里|平方米|米|公斤|千克|吨|万|亿|[个只枚人年天次岁元%首部座条本位名家所种件幅篇届层项辆架艘头匹株棵颗张])*",
+        # Chinese and Japanese: "一千多首" (over a thousand poems), "约72万平方米", "367キロメートル": digits or
+        # numerals, "多"/"余" (more than), then units or the measure word of what is counted; a second
+        # number and unit may follow ("2時間30分", "3小时20分钟")
+        rf"|(?<![0-9A-Za-z.,-]){_CJK_AMOUNT}(?:{_CJK_UNITS})*(?:{_CJK_AMOUNT}(?:{_CJK_UNITS})+)*",
         re.IGNORECASE,
     ),
     # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"

@@ -29,6 +29,12 @@ _DIRECT_MEASURES = (
 )
 # questions that ask for a measure: the question word asks for a number, and a measure noun stays a
 # content term ("What is the height of …" → "its height is 330 metres")
+# Chinese "how long / tall / far / big / heavy / deep / wide / thick / fast", "how long a time"; Japanese
+# "about how much"
+_CJK_MEASURE_WORDS = r"多[长高远大重深宽久厚快]|どのくらい|どれくらい|どれほど"
+# Japanese units a "何…" (how many …) question asks in, and measures a question may give alone
+_JA_UNITS = r"キロメートル|キロ|メートル|センチ|ミリ|時間|分|秒|日間|週間|か月|ヶ月|年間|人|歳|倍|階|回|度|トン|グラム|円|個|件|本|枚|台"
+_JA_MEASURES = r"高さ|長さ|面積|人口|重さ|距離|深さ|広さ|全長|標高|最高速度|速度|体重|幅|大きさ|気温|温度|価格"
 _MEASURE_QUESTION = (
     r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
     r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
@@ -66,7 +72,10 @@ _QUESTION_KINDS = (
         rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
         r"|\b(?:what|which) (?:percentage|number|proportion|fraction|amount|temperature|age)\b"
         r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
-        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人",
+        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人"
+        # Chinese "how long / tall / far / big / heavy …", Japanese "how much", "how many km / hours …", and
+        # a Japanese question that is only a measure and は: "信濃川の長さは？" (the length of the Shinano?)
+        rf"|{_CJK_MEASURE_WORDS}|何(?:{_JA_UNITS})|(?:{_JA_MEASURES})は\W*$",
     ),
     (
         "date",
@@ -114,8 +123,10 @@ YES_NO_RE = re.compile(
     re.IGNORECASE,
 )
 _CJK_QUESTION_RE = re.compile(
-    r"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
+    rf"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|{_CJK_MEASURE_WORDS}|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
 )
+_COPULA_END_RE = re.compile(r"(?:是|は)$")
+_COPULA_TAIL_RE = re.compile(r"(?:ですか|でしょうか|だろうか|か|呢|吗)?\W*")
 _CJK_PAIR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
 QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
 # a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
@@ -260,19 +271,47 @@ def main_clause(question: str) -> str:
 def in_situ_sides(question: str, analyze: Callable[[str], list[str]]) -> dict[str, int]:
     """Where the answer stands from each term of a Chinese or Japanese question: these languages leave
     the question word where the answer goes ("长城东起哪里" → "长城……东起山海关"), so the answer follows
-    the terms before it (+1) and precedes those after it (-1). Empty without a CJK question word."""
+    the terms before it (+1) and precedes those after it (-1). A question word that is the predicate of
+    a copula ("中国最长的河流是什么？", "日本で最も長い川は何ですか？") leaves the answer on either side of
+    the rest (0): "信濃川は日本で最も長い川で". Empty without a CJK question word."""
     before, after = in_situ_context(question)
     sides = dict.fromkeys(analyze(after), -1)
-    sides.update(dict.fromkeys(analyze(before), 1))
+    sides.update(dict.fromkeys(analyze(before), 0 if copula_tail(question) else 1))
     return sides
+
+
+def _around(question: str) -> tuple[str, str]:
+    found = _CJK_QUESTION_RE.search(question)
+    return (question[: found.start()], question[found.end() :]) if found else ("", "")
+
+
+def copula_tail(question: str) -> str:
+    """The ending after a Chinese or Japanese question word that is the predicate of a copula ("ですか？"
+    of "作者は誰ですか？", "？" of "…是什么？"): the question's form, no content; "" for other questions."""
+    before, after = _around(question)
+    return after if _COPULA_END_RE.search(before) and _COPULA_TAIL_RE.fullmatch(after) else ""
 
 
 def in_situ_context(question: str) -> tuple[str, str]:
     """The text before and after a Chinese or Japanese question word ("颐和园原名叫什么" → "颐和园原名叫",
     ""): the answer stands between the same words in the sentence that says it ("原名[清漪园]",
-    "[儒家]学派" for "孔子是哪个学派的创始人"). Empty strings without a question word."""
+    "[儒家]学派" for "孔子是哪个学派的创始人"); nothing after a copula's question word but its ending.
+    Empty strings without a question word."""
+    before, after = _around(question)
+    return before, "" if copula_tail(question) else after
+
+
+_CJK_NOUN_RE = re.compile(r"一?个?([\u4e00-\u9fff]{1,2})")
+
+
+def cjk_head(question: str) -> str:
+    """The last character of the noun a Chinese "which N" or Japanese "何N" question asks for, which ends
+    its answer ("泰山位于哪个省" → "省": "山东省"; "哪个城市" → "市": "杭州市"; "何県" → "県"), or ""."""
     found = _CJK_QUESTION_RE.search(question)
-    return (question[: found.start()], question[found.end() :]) if found else ("", "")
+    if found is None or found.group() not in ("哪", "哪个", "何"):  # "哪里", "哪一年": their own question words
+        return ""
+    noun = _CJK_NOUN_RE.match(question, found.end())
+    return noun.group(1).split("的")[0][-1:] if noun else ""
 
 
 def cjk_pairs(text: str) -> list[str]:
