@@ -12,7 +12,7 @@ import pytrec_eval
 from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 
 from ragcli.errors import InputFormatError, PathNotFoundError
-from ragcli.evaluation.answers import answer_metrics, exact_match, normalize_answer, token_f1
+from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
@@ -141,6 +141,18 @@ def test_f1_counts_repeated_tokens_as_squad_does() -> None:
     assert token_f1("cat cat cat", ["cat"]) == pytest.approx(2 * (1 / 3) * 1 / (1 / 3 + 1))  # 0.5
     assert token_f1("cat", ["cat cat"]) == pytest.approx(2 * 1 * 0.5 / 1.5)
     assert token_f1("the cat and the hat", ["a cat and a hat"]) == 1.0  # articles dropped before counting
+
+
+def test_chinese_and_japanese_answers_are_scored_character_by_character() -> None:
+    # MLQA's evaluation for Chinese: each character a token, all punctuation gone; whitespace tokens made
+    # "信濃" and "信濃川" share nothing, and "6300公里" and "约6300公里" too
+    assert normalize_answer("约6300公里，") == "约 6300 公 里"
+    assert token_f1("信濃", ["信濃川"]) == pytest.approx(2 * 1 * (2 / 3) / (1 + 2 / 3))  # 0.8
+    assert token_f1("6300公里", ["约6300公里"]) == pytest.approx(2 * 1 * (3 / 4) / (1 + 3 / 4))
+    assert exact_match("『坊っちゃん』", ["坊っちゃん"]) == 1.0 and match("最后在上海", ["上海"]) == 1.0
+    assert match("上海市", ["海"]) == 1.0 and match("上海", ["上海市"]) == 0.0
+    # text without these characters is normalised as SQuAD's script does, curly quotes kept
+    assert normalize_answer("The “Langstroth’s” hive") == "“langstroth’s” hive"
 
 
 def write_qa(tmp_path: Path, lines: list) -> Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
@@ -27,6 +28,8 @@ from typing import Any
 from ragcli.records import Hit
 
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+# CJK ideographs (and their extensions and compatibility forms), kana and Hangul syllables
+_CJK_CHAR_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _PUNCTUATION = set(string.punctuation)
 # hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus, small and full-width forms
 _DASHES_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
@@ -124,11 +127,22 @@ def _number_words_to_digits(text: str) -> str:
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation, after dashes are unified and number words become digits."""
+    """SQuAD's normalisation, after dashes are unified and number words become digits. Text with
+    Chinese, Japanese or Korean characters is normalised as MLQA's evaluation normalises Chinese: all
+    Unicode punctuation goes ("，", "『』") and each such character is a token of its own, since these
+    languages write no spaces ("6300公里" → "6300 公 里": "6300公里" and "约6300公里" share three
+    tokens, where SQuAD's whitespace tokens would share none)."""
     text = _number_words_to_digits(_DASHES_RE.sub("-", text.lower()))
-    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    cjk = _CJK_CHAR_RE.search(text) is not None
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION and not (cjk and _punctuation(ch)))
     text = _ARTICLES_RE.sub(" ", text)
+    if cjk:
+        text = _CJK_CHAR_RE.sub(r" \g<0> ", text)
     return " ".join(text.split())
+
+
+def _punctuation(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:
