@@ -19,6 +19,7 @@ from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.selection import Selection
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import PassageStore, load_index
@@ -273,6 +274,16 @@ def test_nothing_to_index_shows_the_first_three_files_skipped_and_counts_the_res
     assert caught.value.message == f"no text to index in {corpus}"
     assert caught.value.hint == hint
     assert [s.path for s in caught.value.skipped] == [f"f{i}.bin" for i in range(1, files + 1)]
+
+
+def test_nothing_to_index_because_of_the_selection_says_so(tmp_path: Path) -> None:
+    # "--include '*.md'" in a folder of .txt files said "no supported files found"
+    corpus = write_files(tmp_path / "corpus", {"a.txt": "alpha beta", "b.txt": "gamma", "c.bin": "x"})
+    with pytest.raises(EmptyCorpusError) as caught:
+        build_index([corpus], tmp_path / "index", BuildSettings(selection=Selection(include=("*.md", "*.bin"))))
+    assert caught.value.hint == (
+        "2 files and folders left out by --include/--exclude or an ignore file; 1 skipped: c.bin: unsupported file type .bin"
+    )
 
 
 def plain_analyzer() -> Analyzer:
