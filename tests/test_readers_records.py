@@ -131,6 +131,25 @@ def test_title_only_csv_rows_are_indexed(tmp_path: Path) -> None:
     assert skipped == {"d.csv:3": "empty text and no title"}
 
 
+@pytest.mark.parametrize("delimiter", [";", "|", "\t"])
+def test_a_csv_file_may_use_another_delimiter_than_the_comma(tmp_path: Path, delimiter: str) -> None:
+    # where the comma is the decimal mark, spreadsheets write ";": "id;title;text" was "no text column"
+    rows = ["id;title;text", "1;Bees;Honey bees, and wasps", "2;Price;3,50 euros"]
+    write_files(tmp_path, {"d.csv": "\ufeff" + "\n".join(r.replace(";", delimiter) for r in rows) + "\n"})
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.title, d.text) for d in docs] == [
+        ("1", "Bees", "Honey bees, and wasps"),
+        ("2", "Price", "3,50 euros"),
+    ]
+    assert skipped == {}
+
+
+def test_a_comma_csv_with_semicolons_in_its_text_stays_comma_separated(tmp_path: Path) -> None:
+    write_files(tmp_path, {"d.csv": 'id,text\n1,"one; two; three"\n'})
+    docs, _ = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [("1", "one; two; three")]
+
+
 def own(metadata: dict[str, object]) -> dict[str, object]:
     """A document's metadata without what the walk adds for every file (path, format, size, mtime)."""
     return {key: value for key, value in metadata.items() if key not in FILE_METADATA}

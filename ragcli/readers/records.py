@@ -313,11 +313,13 @@ class CsvReader(SuffixReader):
     def read(self, source: SourceInput) -> Iterator[Document]:
         dialect = "excel-tab" if source.suffix == ".tsv" else "excel"
         text = source.read_text()
+        delimiter = _delimiter(text, "\t" if source.suffix == ".tsv" else ",")
         # a field may be as long as the file may be (the default stops at 128 KiB); the limit is the csv
         # module's global state, so it is restored when this file is done (qrels keep the default)
         previous = csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
         try:
-            yield from self._records(source, csv.DictReader(io.StringIO(text, newline=""), dialect=dialect))
+            rows = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, delimiter=delimiter)
+            yield from self._records(source, rows)
         finally:
             csv.field_size_limit(previous)
 
@@ -335,6 +337,16 @@ class CsvReader(SuffixReader):
                 source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
                 continue
             yield from record_document(source.rel, reader.line_num, record, source.context)
+
+
+def _delimiter(text: str, default: str) -> str:
+    """The header line's delimiter: the default unless another of , ; tab | is more frequent there (a
+    CSV written where the comma is the decimal mark uses ";": "id;title;text"). The header, not
+    csv.Sniffer, which guesses from quoted text and numbers and often guesses wrong."""
+    header = text.split("\n", 1)[0]
+    counts = {mark: header.count(mark) for mark in (default, ",", ";", "\t", "|")}
+    best = max(counts, key=lambda mark: counts[mark])  # the default first: it wins a tie
+    return best if counts[best] > counts[default] else default
 
 
 JSON = JsonReader()
