@@ -7,6 +7,8 @@ import pytest
 from conftest import write_files
 
 from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import RecordFields, decode_text
 from ragcli.readers.walk import CorpusReader
 
@@ -155,3 +157,14 @@ def test_index_folder_inside_the_corpus_is_excluded(tmp_path: Path) -> None:
     write_files(tmp_path, {"a.txt": "text", "idx/manifest.txt": "not a doc"})
     reader = CorpusReader([tmp_path], exclude=tmp_path / "idx")
     assert [d.id for d in reader.documents()] == ["a.txt"]
+
+
+def test_overlapping_roots_read_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "ragcli index d d/sub" read d/sub twice: its files skipped as duplicate ids, "from 0 files"
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path / "d", {"a.txt": "alpha text", "sub/b.txt": "beta text"})
+    for roots in (["d", "d/sub"], ["d", "d"], ["d/a.txt", "d"], ["./d", f"{tmp_path}/d/"]):
+        reader = CorpusReader([Path(r) for r in roots])
+        assert sorted(p.name for p in reader.files()) == ["a.txt", "b.txt"], roots
+        report = build_index([Path(r) for r in roots], tmp_path / "index", BuildSettings(rebuild=True))
+        assert (report.documents, report.files_read, report.skipped) == (2, 2, []), roots

@@ -330,15 +330,22 @@ class CorpusReader:
         return Path(os.path.commonpath([str(d) for d in dirs]))
 
     def files(self) -> Iterator[Path]:
+        """Every file of the roots, once: roots that overlap ("docs docs/api", "docs docs/a.md", the
+        same folder twice) would read a file twice, and its second reading skip as a duplicate id."""
+        seen: set[str] = set()
         for root in self.roots:
-            yield from iter_files(
+            for path in iter_files(
                 root,
                 exclude=self.exclude,
                 skipped=self.report.skipped,
                 relative=self.relative,
                 selection=self.selection,
                 on_ignored=self._ignored,
-            )
+            ):
+                key = os.path.abspath(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path
 
     def _ignored(self) -> None:
         self.report.ignored += 1
