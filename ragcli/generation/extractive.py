@@ -45,8 +45,8 @@ are hand-written):
    CJK text, a chunk is a run of characters outside the question's bigrams, Japanese hiragana (particles,
    endings) being function words joined across only by "の", "と", "や"; a Chinese chunk's parts between
    prepositions ("最后在[上海]") and its start up to the noun of "哪个N" ("[山东省]中部") are candidates too.
-   No candidate is made only of
-   the question's own terms, inflected or not ("Varroa Mites" for "the varroa mite").
+   No candidate is made only of the question's own terms, inflected or not ("Varroa Mites" for "the
+   varroa mite").
 3. Each candidate span scores by term proximity: each question term's nearest occurrence counts its
    weight divided by the distance in words (punctuation between counts extra; a question word inside the
    span as half a word away: "Brisbane Lions" is no answer to "… coach of the Lions?") — fully on the side where
@@ -1843,7 +1843,7 @@ class ExtractiveGenerator:
                 score += PLACE_BONUS if asked.where and marker in _CJK_PLACE_MARKERS else 0.0
                 score += AGENT_BONUS if not asked.where and marker in _CJK_AGENT_MARKERS else 0.0
             if asked.head and words[last].cjk and words[last].text == asked.head:
-                score += TITLED_NAME_BONUS  # "泰山位于哪个省？" → "[山东省]中部", "何県" → "滋賀県"
+                score += TITLED_NAME_BONUS  # "泰山位于哪个省？" → "[山东省]中部", "何県" → "[兵庫県]姫路市"
             if trail_pair and sentence.startswith(trail_pair, end):
                 score += SORT_BONUS  # the noun a Chinese "which" asks for, as "what kind of N": "[儒家]学派"
             if asked.naming and _after_naming(words, first):

@@ -27,14 +27,14 @@ _MEASURES = (
 _DIRECT_MEASURES = (
     r"(?:distance|height|length|depth|width|altitude|elevation|price|cost|fee|salary|wage|pay|rate|share|value|score)"
 )
-# questions that ask for a measure: the question word asks for a number, and a measure noun stays a
-# content term ("What is the height of …" → "its height is 330 metres")
 # Chinese "how long / tall / far / big / heavy / deep / wide / thick / fast", "how long a time"; Japanese
 # "about how much"
 _CJK_MEASURE_WORDS = r"多[长高远大重深宽久厚快]|どのくらい|どれくらい|どれほど"
 # Japanese units a "何…" (how many …) question asks in, and measures a question may give alone
 _JA_UNITS = r"キロメートル|キロ|メートル|センチ|ミリ|時間|分|秒|日間|週間|か月|ヶ月|年間|人|歳|倍|階|回|度|トン|グラム|円|個|件|本|枚|台"
 _JA_MEASURES = r"高さ|長さ|面積|人口|重さ|距離|深さ|広さ|全長|標高|最高速度|速度|体重|幅|大きさ|気温|温度|価格"
+# questions that ask for a measure: the question word asks for a number, and a measure noun stays a
+# content term ("What is the height of …" → "its height is 330 metres")
 _MEASURE_QUESTION = (
     r"\bhow (?:long|far|big|heavy|large|tall|high|deep|wide)\b|\bwie (?:lange?|hoch|gro(?:ß|ss)|weit|tief|schwer|breit)\b"
     r"|\bcu[aá]nto (?:mide|pesa|dista)\b|\bcombien (?:mesure|p[eè]se)\b"
