@@ -83,16 +83,16 @@ _ELISIONS = frozenset(
         "gl",
     ]
 )
-_CJK = (
+CJK_CHARS = (  # the ranges of Chinese, Japanese and Korean characters (a regex class's inside)
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
 # A word: letters/digits (not CJK), possibly joined by an apostrophe or a dot ("don't", "u.s", "3.14");
 # or a run of CJK characters, bigrammed below.
-_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W{_CJK}]+(?:['’.][^\W{_CJK}]+)*")
+_TOKEN_RE = re.compile(rf"[{CJK_CHARS}]+|[^\W{CJK_CHARS}]+(?:['’.][^\W{CJK_CHARS}]+)*")
 # the same words in text without CJK characters (most text): a plain \w class matches a fifth faster
 _PLAIN_TOKEN_RE = re.compile(r"\w+(?:['’.]\w+)*")
-_CJK_START_RE = re.compile(rf"[{_CJK}]")
+_CJK_START_RE = re.compile(rf"[{CJK_CHARS}]")
 MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 

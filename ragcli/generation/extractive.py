@@ -141,7 +141,7 @@ from dataclasses import dataclass
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from ragcli.analysis import Analyzer, stopword_set
+from ragcli.analysis import CJK_CHARS, Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.comparisons import comparison
 from ragcli.generation.markers import Markers, english_participle
@@ -187,11 +187,7 @@ from ragcli.records import Hit
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
-_CJK = (
-    "\u2e80-\u2fff\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
-)
-_CJK_RE = re.compile(rf"[{_CJK}]")
+_CJK_RE = re.compile(rf"[{CJK_CHARS}]")
 _HIRAGANA_RE = re.compile(r"[\u3041-\u309f]")
 _CJK_JOINERS = frozenset("のとや")  # Japanese "of" and "and": "一条天皇の中宮彰子", "東京と新大阪"
 # upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
@@ -208,7 +204,7 @@ _SENTENCE_END_RE = re.compile(
 _MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
-_WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{_CJK}]+)*")
+_WORD_RE = re.compile(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
 # French and Italian elide an article or a preposition into the next word ("dall'Inquisizione",
 # "l'océan"): that part is a word of its own, so "Inquisizione" can be the answer
 _ELIDED_RE = re.compile(

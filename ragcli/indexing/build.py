@@ -360,12 +360,11 @@ def _skip_hint(reader: CorpusReader) -> str:
     skipped = reader.report.skipped
     shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
     more = f"; and {len(skipped) - 3} more; --verbose lists them all" if len(skipped) > 3 else ""
-    left_out = reader.report.ignored
-    if left_out:  # "--include '*.md'" in a folder of .txt files: the files are there, the selection left them
-        noun = "file or folder" if left_out == 1 else "files and folders"
-        ignored = f"{left_out} {noun} left out by --include/--exclude or an ignore file"
-        return f"{ignored}; {len(skipped)} skipped: {shown}{more}" if skipped else ignored
-    return f"{len(skipped)} skipped: {shown}{more}" if skipped else "no supported files found"
+    left_out = reader.report.ignored  # "--include '*.md'" in a folder of .txt files: the selection left them
+    noun = "file or folder" if left_out == 1 else "files and folders"
+    parts = [f"{left_out} {noun} left out by --include/--exclude or an ignore file"] if left_out else []
+    parts += [f"{len(skipped)} skipped: {shown}{more}"] if skipped else []
+    return "; ".join(parts) or "no supported files found"
 
 
 def _write_retrievers(

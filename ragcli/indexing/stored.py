@@ -19,12 +19,13 @@ from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError, PathNotFoundError, RagcliError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.rows import root_names, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields, is_url
 from ragcli.readers.selection import Selection
+from ragcli.readers.walk import require_roots
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.store import read_manifest, resolve_index_dir
 
@@ -273,7 +274,7 @@ def choose_roots(
             dropped = [r for r in stored if r not in names] if manifest is not None else []
             new = [n for n in names if n not in stored] if manifest is not None and stored else []
             return Roots(list(paths), new, dropped)
-        _refuse_missing(paths)
+        require_roots(paths)  # a mistyped path is missing (exit 4), not a change of the index's roots
         shown = ", ".join(stored)
         raise InvalidOptionError(
             f"the index was built from {shown}, not from {', '.join(names)}",
@@ -297,13 +298,6 @@ def choose_roots(
     if not kept:
         raise InvalidOptionError("--remove would leave the index no roots", hint="ragcli index PATH --replace-roots")
     return Roots([r if is_url(r) else Path(r) for r in kept], added, removed)
-
-
-def _refuse_missing(paths: Sequence[str | Path]) -> None:
-    """A mistyped path is reported as missing (exit 4), not as a change of the index's roots."""
-    for path in paths:
-        if not is_url(path) and not Path(path).exists():
-            raise PathNotFoundError(f"{path}: no such file or folder", hint="check the path")
 
 
 def _names(paths: Sequence[str | Path]) -> list[str]:

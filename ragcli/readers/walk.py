@@ -44,6 +44,7 @@ from ragcli.readers.base import (
     Skip,
     SourceInput,
     inner_suffix,
+    is_url,
     reader_for,
     valid_unicode,
 )
@@ -291,6 +292,13 @@ def parse_problem(exc: BaseException) -> str:
     return f"cannot be parsed ({type(exc).__name__}: {_reason(exc)})"[:300]
 
 
+def require_roots(roots: Iterable[str | Path]) -> None:
+    """Every root that is not a database URL exists: the first missing one is exit 4."""
+    for root in roots:
+        if not is_url(root) and not Path(root).exists():
+            raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path")
+
+
 class CorpusReader:
     """Reads the given roots into documents; what it cannot use goes to `report.skipped`."""
 
@@ -305,9 +313,7 @@ class CorpusReader:
         selection: Selection | None = None,
         base: Path | None = None,
     ) -> None:
-        for root in roots:
-            if not root.exists():
-                raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path")
+        require_roots(roots)
         self.roots = roots
         self.exclude = exclude
         self.selection = selection or Selection()
