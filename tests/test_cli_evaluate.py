@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -111,6 +112,26 @@ def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> N
     second = run("evaluate", str(folder), "--json", env=env)
     assert "indexing" not in second.stderr
     assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_a_gzipped_beir_folder_with_trec_qrels_is_indexed_and_evaluated(tmp_path: Path) -> None:
+    """As the BEIR sets on the Hugging Face hub ship (corpus.jsonl.gz, queries.jsonl.gz) with qrels as
+    trec_eval writes them: the folder is still a BEIR folder, so `index` reads only its corpus (not the
+    queries as documents) and `evaluate` scores it."""
+    folder = tmp_path / "mini"
+    (folder / "qrels").mkdir(parents=True)
+    corpus = '{"_id": "d1", "text": "bees dance the waggle dance"}\n{"_id": "d2", "text": "wax glands make wax"}\n'
+    (folder / "corpus.jsonl.gz").write_bytes(gzip.compress(corpus.encode()))
+    queries = '{"_id": "1", "text": "waggle dance"}\n{"_id": "2", "text": "wax glands"}\n'
+    (folder / "queries.jsonl.gz").write_bytes(gzip.compress(queries.encode()))
+    (folder / "qrels" / "test.tsv").write_text("1 0 d1 1\n2 0 d2 1\n")
+    indexed = run("index", str(folder), "--index", str(tmp_path / "idx"), "--json")
+    assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(indexed.stdout)["documents"] == 2
+    result = run("evaluate", str(folder), "--index", str(tmp_path / "idx"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["judged"] == 2 and report["configs"][0]["metrics"]["ndcg@10"] == 1.0
 
 
 def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from pathlib import Path
@@ -296,6 +297,27 @@ def test_beir_folder(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="splits here: test"):
         load_beir(folder, "dev")
     assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
+
+
+def test_trec_qrels_and_gzipped_files(tmp_path: Path) -> None:
+    """TREC's four qrels columns (blank- or tab-separated) read as BEIR's three; queries.jsonl.gz and a
+    qa.jsonl.gz are read through gzip; a damaged gzip stream is bad input naming the file."""
+    folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": "1 0 d1 1\n3\tQ0\td2\t2\n1 0 d2 x\n"})
+    queries = folder / "queries.jsonl"
+    (folder / "queries.jsonl.gz").write_bytes(gzip.compress(queries.read_bytes()))
+    queries.unlink()
+    loaded = load_beir(folder)
+    assert [(q.id, q.qrels) for q in loaded.queries] == [("1", {"d1": 1}), ("3", {"d2": 2})]
+    assert [s.reason for s in loaded.skipped] == [
+        "expected 'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-id score')"
+    ]
+    assert loaded.corpus == folder / "corpus.jsonl"
+    qa = tmp_path / "qa.jsonl.gz"
+    qa.write_bytes(gzip.compress(b'{"question": "what dances?", "answers": ["bees"]}\n'))
+    assert [q.answers for q in load_eval_set(qa).queries] == [["bees"]]
+    qa.write_bytes(gzip.compress(b'{"question": "what dances?"}\n' * 100)[:-20])
+    with pytest.raises(InputFormatError, match=r"qa\.jsonl\.gz: cannot be read"):
+        load_eval_set(qa)
 
 
 def test_a_query_that_is_a_document_of_the_corpus_is_not_ranked_against_itself(tmp_path: Path) -> None:

@@ -2,22 +2,25 @@
 
 qa.jsonl: one object per line with `question` (required), `id`, `answers` (list of strings) and
 `relevant` (a list of document ids, or an object id → graded relevance). BEIR: `queries.jsonl`
-(`_id`, `text`) and `qrels/<split>.tsv` (`query-id corpus-id score`, with a header); only the
-queries the qrels judge are evaluated.
+(`_id`, `text`; or queries.jsonl.gz) and `qrels/<split>.tsv` (`query-id corpus-id score`, with a
+header, or TREC's `query-id 0 corpus-id score`); only the queries the qrels judge are evaluated. Any
+JSON Lines file may be gzipped (a name ending in .gz).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ragcli.errors import InputFormatError, PathNotFoundError
-from ragcli.readers.beir import is_beir_folder
+from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.records import Skipped
 
 
@@ -112,11 +115,24 @@ def _open(path: Path, what: str) -> BinaryIO:
         raise InputFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
+def _raw_lines(path: Path, handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of an opened file, through gzip when its name ends in .gz; a damaged or truncated
+    gzip stream (or a read error) is bad input naming the file, not an exception of its own."""
+    stream: BinaryIO = gzip.GzipFile(fileobj=handle) if path.suffix.lower() == ".gz" else handle  # type: ignore[assignment]
+    try:
+        yield from stream
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputFormatError(
+            f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})",
+            hint="a damaged or truncated file; copy it again",
+        ) from None
+
+
 def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, str]]:
-    """(line number, "file:line", text) for each non-blank line of a UTF-8 file (a BOM is dropped),
-    read one line at a time; a line that is not UTF-8 is a bad line."""
+    """(line number, "file:line", text) for each non-blank line of a UTF-8 file, gzipped or not (a BOM
+    is dropped), read one line at a time; a line that is not UTF-8 is a bad line."""
     with _open(path, what) as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(_raw_lines(path, handle), start=1):
             where = f"{path}:{number}"
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -169,20 +185,31 @@ def _score(text: str) -> int | None:
         return None
 
 
+def _qrels_row(text: str) -> list[str]:
+    """A qrels line's fields: tab-separated as BEIR writes them, else split at runs of blanks (TREC's
+    `query-id iteration corpus-id score`, as trec_eval and ir_datasets write it)."""
+    if "\t" in text:
+        return next(csv.reader([text], delimiter="\t"))
+    return text.split()
+
+
 def _qrels(path: Path, problems: _Problems) -> dict[str, dict[str, int]]:
-    """`query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), as BEIR reads them."""
+    """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), or TREC's four
+    columns `query-id 0 corpus-id score`."""
     qrels: dict[str, dict[str, int]] = {}
     for number, where, text in _lines(path, "the qrels file", problems):
         try:
-            row = next(csv.reader([text], delimiter="\t"))
+            row = _qrels_row(text)
         except csv.Error as exc:  # a field over csv's size limit, a stray quote
             problems.bad(where, f"unreadable TSV ({exc})")
             continue
-        grade = _score(row[2]) if len(row) >= 3 else None
         if number == 1 and row and _score(row[-1]) is None:
             continue  # header
+        if len(row) == 4:  # TREC: the second column (iteration) is unused
+            row = [row[0], row[2], row[3]]
+        grade = _score(row[2]) if len(row) == 3 else None
         if grade is None:
-            problems.bad(where, "expected 'query-id<TAB>corpus-id<TAB>score'")
+            problems.bad(where, "expected 'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-id score')")
             continue
         qrels.setdefault(row[0], {})[row[1]] = grade
     return qrels
@@ -198,7 +225,7 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
     problems = _Problems(strict)
     qrels = _qrels(qrels_path, problems)
     queries: list[EvalQuery] = []
-    queries_path = folder / "queries.jsonl"
+    queries_path = beir_file(folder, "queries.jsonl") or folder / "queries.jsonl"  # missing: said by _open
     for _, where, record in _json_lines(queries_path, "a BEIR folder's queries.jsonl", problems):
         if not isinstance(record, dict):
             problems.bad(where, "a line must be a JSON object")
@@ -213,7 +240,8 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
                 problems.bad(where, "query without text")
                 continue
             queries.append(EvalQuery(str(qid), text.strip(), [], qrels[str(qid)]))
-    return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=folder / "corpus.jsonl")
+    corpus = beir_file(folder, "corpus.jsonl") or folder / "corpus.jsonl"
+    return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=corpus)
 
 
 def load_eval_set(path: Path, split: str = "test", strict: bool = False) -> EvalSet:

@@ -1,5 +1,6 @@
 """BEIR dataset folders: a folder with `corpus.jsonl` beside `queries.jsonl` or `qrels/`.
 
+Either JSON Lines file may be gzipped (`corpus.jsonl.gz`, as the BEIR sets on the Hugging Face hub ship).
 Only the corpus is indexed (by the JSON Lines reader); the queries and judgments are for `evaluate`.
 """
 
@@ -12,8 +13,17 @@ from ragcli.readers.base import SourceInput
 from ragcli.records import Document
 
 
+def beir_file(folder: Path, name: str) -> Path | None:
+    """`folder/name`, else `folder/name.gz`: whichever is a regular file (None when neither is)."""
+    for path in (folder / name, folder / f"{name}.gz"):
+        if path.is_file():
+            return path
+    return None
+
+
 def is_beir_folder(path: Path) -> bool:
-    return (path / "corpus.jsonl").is_file() and ((path / "queries.jsonl").is_file() or (path / "qrels").is_dir())
+    has_queries = beir_file(path, "queries.jsonl") is not None or (path / "qrels").is_dir()
+    return beir_file(path, "corpus.jsonl") is not None and has_queries
 
 
 class BeirReader:
@@ -25,7 +35,8 @@ class BeirReader:
         return False
 
     def folder_files(self, folder: Path) -> list[Path] | None:
-        return [folder / "corpus.jsonl"] if is_beir_folder(folder) else None
+        corpus = beir_file(folder, "corpus.jsonl")
+        return [corpus] if corpus is not None and is_beir_folder(folder) else None
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         return iter(())
