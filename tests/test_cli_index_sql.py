@@ -86,7 +86,7 @@ def test_database_errors_are_one_line_with_their_exit_codes(tmp_path: Path, post
         ([sqlite_url, "--sql", "SELECT id, title FROM notes"], 6, "no text column"),
         ([sqlite_url, "--sql", QUERY, "--title-field", "headline"], 6, "no column 'headline'"),
         ([f"sqlite:///{tmp_path / 'missing.db'}", "--sql", QUERY], 4, "no such database file"),
-        ([sqlite_url], 2, "needs a query"),
+        ([sqlite_url], 2, "needs a query (--sql 'SELECT * FROM notes'; its tables: notes ("),
         ([str(tmp_path), "--sql", QUERY], 2, "--sql needs a database URL"),
         (["postgresql+nodriver://u:wrong-pw-31337@localhost/db", "--sql", QUERY], 2, "no SQLAlchemy driver"),
         (["gopher://host/x", "--sql", QUERY], 2, "no reader for gopher://"),

@@ -66,6 +66,31 @@ def pg_notes(postgres: Postgres, request: pytest.FixtureRequest) -> str:
     return postgres.url(database)
 
 
+def test_a_missing_query_names_the_tables_and_suggests_one(tmp_path: Path, pg_notes: str) -> None:
+    """`ragcli index sqlite:///notes.db` without --sql: the error says what to pass, a query of the first
+    table with a text column, and lists the tables with their columns (SQLite and PostgreSQL alike)."""
+    url = sqlite_db(tmp_path / "notes.db")
+    with sqlite3.connect(tmp_path / "notes.db") as connection:
+        connection.execute('CREATE TABLE "Odd name" (x INTEGER)')
+    connection.close()
+    for database in (url, pg_notes):
+        with pytest.raises(InvalidOptionError) as failed:
+            build_index([database], tmp_path / "i", BuildSettings())
+        assert failed.value.hint is not None and "--sql 'SELECT * FROM notes'" in failed.value.hint
+        assert "notes (id, title, body, author)" in failed.value.hint
+    assert '"Odd name" (x)' not in str(failed.value.hint)  # the PostgreSQL database has only notes
+    bare = tmp_path / "numbers.db"
+    with sqlite3.connect(bare) as connection:
+        connection.execute('CREATE TABLE "Odd name" (x INTEGER)')
+    connection.close()
+    with pytest.raises(InvalidOptionError) as failed:
+        build_index([f"sqlite:///{bare}"], tmp_path / "i", BuildSettings())
+    assert (
+        failed.value.hint == """--sql 'SELECT *, <a text column> AS text FROM "Odd name"'; its tables: Odd name (x)"""
+    )
+    assert not (tmp_path / "i").exists()
+
+
 def snapshot(index: Index) -> list[tuple[str, str, str, str]]:
     store = index.passages
     return [(store.ids[i], store.doc_ids[i], store.titles[i], store.texts[i]) for i in range(len(store))]

@@ -74,7 +74,9 @@ def root_names(files: list[Path], urls: list[UrlRoot]) -> list[str]:
 def check_query(urls: list[UrlRoot], query: str | None) -> None:
     """A query is given exactly when a URL root is (validated before any work)."""
     if urls and not (query and query.strip()):
-        raise InvalidOptionError(f"{urls[0].shown}: a database needs a query", hint='--sql "SELECT id, title, body …"')
+        suggest = getattr(urls[0].reader, "query_hint", None)  # optional: the SQL reader names the tables
+        hint = suggest(urls[0].url) if suggest is not None else '--sql "SELECT id, title, body …"'
+        raise InvalidOptionError(f"{urls[0].shown}: a database needs a query", hint=hint)
     if query is not None and not urls:
         raise InvalidOptionError(
             "--sql needs a database URL to run on", hint='ragcli index "sqlite:///notes.db" --sql …'

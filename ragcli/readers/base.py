@@ -372,7 +372,8 @@ class Row:
 
 @runtime_checkable
 class UrlReader(Protocol):
-    """A reader of URL roots: it claims a URL by its scheme and streams its rows."""
+    """A reader of URL roots: it claims a URL by its scheme and streams its rows. It may also have
+    `query_hint(url) -> str`, what to pass when no query is given (the SQL reader names the tables)."""
 
     name: str
 

@@ -26,7 +26,9 @@ import hashlib
 import json
 import os
 import re
+import shlex
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from functools import cache
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "RAGCLI_SQL_PASSWORD"
 STREAM_ROWS = 1000  # rows fetched from the server at a time
+MAX_LISTED = 8  # tables, and columns of each, named when a query is missing
 INSTALL_HINT = "pip install 'ragcli[sql]'"
 # SQLAlchemy's built-in dialects; a third-party one is found through its `sqlalchemy.dialects` entry point
 _DIALECTS = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql"})
@@ -146,24 +149,30 @@ class SqlReader(SuffixReader):
     def rows(self, url: str, query: str | None, context: ReadContext) -> Iterator[Row]:
         """The rows of `query`, each with its document (None when the row was skipped) and hash."""
         if not query or not query.strip():
-            raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint='--sql "SELECT …"')
-        parsed = _parse(url)
-        shown = render(public_url(parsed))
-        password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
-        engine = _engine(parsed, shown, None if password is None else str(password))
-        from sqlalchemy.exc import SQLAlchemyError
+            raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint=self.query_hint(url))
+        with _connected(url) as (connection, shown):
+            result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).exec_driver_sql(query)
+            yield from self._documents(shown, list(result.keys()), result, context)
 
-        connected = False
-        try:
-            with engine.connect() as connection:
-                connected = True
-                _read_only(connection, parsed)
-                result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).exec_driver_sql(query)
-                yield from self._documents(shown, list(result.keys()), result, context)
-        except SQLAlchemyError as exc:
-            raise _database_error(exc, shown, None if password is None else str(password), connected) from None
-        finally:
-            engine.dispose()
+    def query_hint(self, url: str) -> str:
+        """What to pass when no query was given: a query of the database's first table with a text column,
+        and its tables with their columns, so that a first `ragcli index sqlite:///notes.db` says how."""
+        with _connected(url) as (connection, _):
+            from sqlalchemy import inspect
+
+            inspector = inspect(connection)
+            tables = {name: [c["name"] for c in inspector.get_columns(name)] for name in inspector.get_table_names()}
+        if not tables:
+            return '--sql "SELECT id, title, body …"; the database has no tables'
+        texty = next((name for name, columns in tables.items() if set(columns) & set(TEXT_FIELDS)), None)
+        table = _identifier(texty or next(iter(tables)))
+        select = f"SELECT * FROM {table}" if texty else f"SELECT *, <a text column> AS text FROM {table}"
+        listed = [
+            f"{name} ({', '.join(columns[:MAX_LISTED])}{', …' if len(columns) > MAX_LISTED else ''})"
+            for name, columns in list(tables.items())[:MAX_LISTED]
+        ]
+        more = f" and {len(tables) - MAX_LISTED} more" if len(tables) > MAX_LISTED else ""
+        return f"--sql {shlex.quote(select)}; its tables: {', '.join(listed)}{more}"
 
     def _documents(self, shown: str, columns: list[str], result: Any, context: ReadContext) -> Iterator[Row]:
         fields = context.fields
@@ -228,6 +237,33 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
             f"{shown}: the database driver is not installed ({exc.name})",
             hint=f"{INSTALL_HINT}, or the driver's package",
         ) from None
+
+
+@contextmanager
+def _connected(url: str) -> Iterator[tuple[Any, str]]:
+    """A read-only connection to `url` and the URL as shown; a database error (connection refused,
+    authentication failed, bad SQL) inside the block is one line without the password."""
+    parsed = _parse(url)
+    shown = render(public_url(parsed))
+    password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
+    engine = _engine(parsed, shown, None if password is None else str(password))
+    from sqlalchemy.exc import SQLAlchemyError
+
+    connected = False
+    try:
+        with engine.connect() as connection:
+            connected = True
+            _read_only(connection, parsed)
+            yield connection, shown
+    except SQLAlchemyError as exc:
+        raise _database_error(exc, shown, None if password is None else str(password), connected) from None
+    finally:
+        engine.dispose()
+
+
+def _identifier(name: str) -> str:
+    """A table name as SQL may write it: double-quoted unless it is a plain lower-case identifier."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def _read_only(connection: Any, url: URL) -> None:
