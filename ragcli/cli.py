@@ -789,12 +789,14 @@ def tune(
     json_output: options.Json = False,
 ) -> None:
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
+    from rich.text import Text
+
     from ragcli.evaluation.checks import held_out_overlap
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
-    from ragcli.render import evaluation_skips, note, stdout_console, tune_table, write_json
+    from ragcli.render import evaluation_skips, note, stdout_console, tune_summary, tune_table, write_json
 
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
@@ -809,10 +811,17 @@ def tune(
     overlap = held_out_overlap(eval_set, data, split)
     if overlap:
         note(f"ragcli: warning: {overlap}")
-    with counting_progress("tuning", total=len(k1_values) * len(b_values), description="k1 × b") as bar:
-        rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
-    best = rows[0]
     current = idx.manifest["bm25"]
+    now = (float(current["k1"]), float(current["b"]))
+    cells = len(k1_values) * len(b_values)
+    with counting_progress("tuning", total=cells, description="k1 × b") as bar:
+        rows = tune_bm25(eval_set, idx, metric=metric, k1_values=k1_values, b_values=b_values, progress=bar)
+        # the index's own pair is scored too when the grid lacks it: what --apply would improve on
+        in_grid = [r for r in rows if (r.k1, r.b) == now]
+        before = (
+            in_grid[0] if in_grid else tune_bm25(eval_set, idx, metric=metric, k1_values=[now[0]], b_values=[now[1]])[0]
+        )
+    best = before if before.score >= rows[0].score else rows[0]  # a tie changes nothing
     if apply and best.score <= 0:
         raise InputFormatError(
             f"nothing to apply: every k1 and b scores {metric} = 0 on {eval_set.name}",
@@ -829,6 +838,7 @@ def tune(
                 "index": str(idx.path),
                 "applied": apply,
                 "best": {"k1": best.k1, "b": best.b, "score": best.score},
+                "current": {"k1": before.k1, "b": before.b, "score": before.score},
                 "grid": [{"k1": r.k1, "b": r.b, "score": r.score} for r in rows],
             }
         )
@@ -836,6 +846,7 @@ def tune(
     title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}
     stdout_console().print(tune_table(title, k1_values, b_values, scores, (best.k1, best.b)))
+    stdout_console().print(Text(tune_summary(metric, best, before, apply)), soft_wrap=True)
 
 
 def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:

@@ -25,6 +25,7 @@ from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 if TYPE_CHECKING:
     from ragcli.answering import Answer
     from ragcli.evaluation.runner import EvalReport
+    from ragcli.evaluation.tuning import TuneRow
     from ragcli.generation.base import Generator, StreamingGenerator
     from ragcli.indexing.settings import BuildReport
     from ragcli.plugins import PluginInfo
@@ -617,6 +618,18 @@ def tune_table(
         cells = [Text(f"{scores[(k1, b)]:.4f}", style="bold" if (k1, b) == best else "") for b in b_values]
         table.add_row(f"{k1:g}", *cells)
     return table
+
+
+def tune_summary(metric: str, best: TuneRow, current: TuneRow, applied: bool) -> str:
+    """The line under the grid, so that a table without its bold cell (a pipe, a file) still says it:
+    the best pair against the index's own, and what --apply does."""
+    line = f"best: k1={best.k1:g}, b={best.b:g}, {metric} {best.score:.4f}"
+    if (best.k1, best.b) == (current.k1, current.b):
+        return f"{line}: the index's own pair (none scores higher), nothing to change"
+    line += (
+        f", {best.score - current.score:+.4f} over the index's k1={current.k1:g}, b={current.b:g} ({current.score:.4f})"
+    )
+    return f"{line}; stored in the index" if applied else f"{line}; --apply stores it"
 
 
 METRIC_ORDER = (

@@ -305,9 +305,14 @@ def test_tune_stores_the_argmax_of_the_whole_grid(tuning_index: Path, tuning_qa:
     for score in TUNING_GRID.values():  # every cell is printed
         assert f"{score:.4f}" in table.stdout
     assert "current: k1=1.0, b=0.6" in table.stdout
+    # the line under the grid names the best without the bold a pipe loses, against the index's own pair
+    best_line = f"best: k1={TUNING_BEST[0]:g}, b={TUNING_BEST[1]:g}, mrr@10 {TUNING_GRID[TUNING_BEST]:.4f}, +"
+    assert best_line in table.stdout and "over the index's k1=1, b=0.6 (" in table.stdout
+    assert table.stdout.rstrip().endswith("--apply stores it")
     result = invoke("tune", str(tuning_qa), "--index", str(tuning_index), *grid_args, "--apply", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
+    assert (data["current"]["k1"], data["current"]["b"]) == (1.0, 0.6) and data["current"]["score"] < 7 / 8
     grid = {(cell["k1"], cell["b"]): cell["score"] for cell in data["grid"]}
     assert len(data["grid"]) == len(grid) == 9 and set(grid) == set(TUNING_GRID)
     assert grid == pytest.approx(TUNING_GRID)
@@ -541,6 +546,21 @@ def test_an_unwritable_output_folder_fails_before_any_work(tmp_path: Path) -> No
     result = run("evaluate", str(folder), "--run-file", str(locked / "run.txt"), env={"RAGCLI_CACHE": str(cache)})
     assert result.returncode == ExitCode.USAGE and "cannot write in" in result.stderr, result.stderr
     assert not cache.exists()
+
+
+def test_tune_keeps_the_index_pair_when_no_cell_of_the_grid_beats_it(tuning_index: Path, tuning_qa: Path) -> None:
+    """The index's own k1 and b are scored too; a grid that does no better changes nothing, --apply
+    included (a tie is no reason to change the weights)."""
+    args = ["tune", str(tuning_qa), "--index", str(tuning_index), "--metric", "mrr@10"]
+    worst = ["--k1", str(TUNING_WORST[0]), "--b", str(TUNING_WORST[1])]
+    own = json.loads(invoke(*args, "--k1", "1.0", "--b", "0.6", "--json").stdout)
+    assert own["best"] == own["current"] and own["current"]["score"] > TUNING_GRID[TUNING_WORST]
+    table = invoke(*args, *worst)
+    assert table.stdout.rstrip().endswith("the index's own pair (none scores higher), nothing to change")
+    applied = json.loads(invoke(*args, *worst, "--apply", "--json").stdout)
+    assert applied["best"] == applied["current"] == own["current"]
+    bm25 = load_index(tuning_index).manifest["bm25"]
+    assert (bm25["k1"], bm25["b"]) == (1.0, 0.6)
 
 
 @pytest.mark.parametrize(
