@@ -24,7 +24,7 @@ from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
 if TYPE_CHECKING:
     from ragcli.answering import Answer
-    from ragcli.evaluation.runner import EvalReport
+    from ragcli.evaluation.runner import ConfigResult, EvalReport
     from ragcli.evaluation.tuning import TuneRow
     from ragcli.generation.base import Generator, StreamingGenerator
     from ragcli.indexing.settings import BuildReport
@@ -693,6 +693,7 @@ def comparison_table(report: EvalReport) -> Table:
             else ""
         )
         + _answers_line(report)
+        + _significance_line(report)
     )
     table = _captioned_table(printable(report.dataset), caption)
     table.add_column("metric")
@@ -705,8 +706,31 @@ def comparison_table(report: EvalReport) -> Table:
         cells = [
             "–" if v is None else (f"[bold]{v:.4f}[/]" if v == best and len(values) > 1 else f"{v:.4f}") for v in values
         ]
-        table.add_row(Text(printable(name)), *cells)
+        marks = [_significance_mark(c, name) for c in report.configs]
+        table.add_row(Text(printable(name)), *(f"{cell}{mark}" for cell, mark in zip(cells, marks)))
     return table
+
+
+UP, DOWN = "▲", "▼"  # significantly above / below the first configuration
+
+
+def _significance_mark(config: ConfigResult, metric: str) -> str:
+    found = config.versus.get(metric)
+    if found is None or not found.significant():
+        return ""
+    return f" {UP if found.difference > 0 else DOWN}"
+
+
+def _significance_line(report: EvalReport) -> str:
+    """The caption's line saying what ▲ and ▼ mean, when configurations were compared."""
+    compared = [c for c in report.configs[1:] if c.versus]
+    if not compared:
+        return ""
+    from ragcli.evaluation.significance import ALPHA
+
+    baseline = printable(report.configs[0].name)
+    times = f", Holm-corrected for {len(compared)} comparisons" if len(compared) > 1 else ""
+    return f"\n{UP} {DOWN}: above / below {baseline} (the first column), paired t-test p < {ALPHA:g}{times}"
 
 
 def plugins_table(plugins: list[PluginInfo]) -> Table:

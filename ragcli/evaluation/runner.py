@@ -21,6 +21,7 @@ from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
+from ragcli.evaluation.significance import TEST_NAME, Difference, compare, confidence_interval
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
@@ -78,6 +79,8 @@ class ConfigResult:
     retriever: str | None
     metrics: dict[str, float]
     timings: dict[str, float]
+    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)  # each mean's 95% confidence interval
+    versus: dict[str, Difference] = field(default_factory=dict)  # against the first configuration's values
 
 
 @dataclass
@@ -105,10 +108,19 @@ class EvalReport:
                     "name": c.name,
                     "retriever": c.retriever,
                     "metrics": {k: round(v, 6) for k, v in c.metrics.items()},
+                    "ci95": {k: [round(low, 6), round(high, 6)] for k, (low, high) in c.ci95.items()},
+                    **(self._versus(c) if c is not self.configs[0] else {}),
                     "timings": {k: round(v, 4) for k, v in c.timings.items()},
                 }
                 for c in self.configs
             ],
+        }
+
+    def _versus(self, config: ConfigResult) -> dict[str, Any]:
+        """How a configuration differs from the first, metric by metric, with the test's p-values."""
+        return {
+            "versus": {"baseline": self.configs[0].name, "test": TEST_NAME},
+            "differences": {name: d.to_dict() for name, d in config.versus.items()},
         }
 
 
@@ -197,6 +209,10 @@ class _Means:
 
     def means(self) -> dict[str, float]:
         return {name: sum(column) / len(column) for name, column in self.columns.items()}
+
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        found = {name: confidence_interval(column) for name, column in self.columns.items()}
+        return {name: interval for name, interval in found.items() if interval is not None}
 
 
 class _Grades:
@@ -301,6 +317,14 @@ class _ConfigRun:
     def answer_timings(self) -> dict[str, float]:
         return {"generate_s_per_query": self.generate_seconds / max(self.answered, 1)}
 
+    def columns(self) -> dict[str, array[float]]:
+        """Each metric's per-query values (retrieval over the judged questions, answers over those with
+        gold answers, in question order); the judge's grades are left out, averaged over fewer answers."""
+        return {**self.retrieval.columns, **self.answers.columns}
+
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        return {**self.retrieval.intervals(), **self.answers.intervals()}
+
 
 Progress = Callable[[str, int, int], None]  # (configuration, done, total)
 
@@ -338,6 +362,7 @@ def evaluate(
     with_answers = [q for q in queries if q.answers]
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
+    columns: dict[str, dict[str, array[float]]] = {}  # per-query values, for the paired tests
     owns = [own_document(index, q) for q in queries]
     for retriever in retrievers:
         scorer = index.retriever(retriever, options)
@@ -373,7 +398,8 @@ def evaluate(
         if answering is not None:
             timings.update(run.answer_timings())
             metrics.update(run.answer_means())
-        configs.append(ConfigResult(retriever, retriever, metrics, timings))
+        configs.append(ConfigResult(retriever, retriever, metrics, timings, run.intervals()))
+        columns[retriever] = run.columns()
     if closed_book and answering is not None:
         run = _ConfigRun(
             CLOSED_BOOK,
@@ -388,7 +414,11 @@ def evaluate(
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()
-        configs.append(ConfigResult(CLOSED_BOOK, None, run.answer_means(), run.answer_timings()))
+        configs.append(ConfigResult(CLOSED_BOOK, None, run.answer_means(), run.answer_timings(), run.intervals()))
+        columns[CLOSED_BOOK] = run.columns()
+    if len(configs) > 1:  # the same questions in the same order: every configuration against the first
+        for config, versus in compare(columns, configs[0].name).items():
+            next(c for c in configs if c.name == config).versus = versus
     counts = {
         "queries": len(queries),
         "judged": len(judged),

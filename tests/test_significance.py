@@ -1,0 +1,107 @@
+"""Paired significance tests and confidence intervals of `ragcli evaluate`'s comparisons."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke
+from scipy import stats
+from test_cli_evaluate import qa_file
+
+from ragcli.evaluation.runner import ConfigResult, EvalReport
+from ragcli.evaluation.significance import Difference, compare, confidence_interval, holm, paired_p_value
+from ragcli.render import comparison_table, stdout_console
+
+
+def test_the_paired_test_is_scipys_and_defined_where_scipy_is_not() -> None:
+    rng = random.Random(7)
+    base = [rng.random() for _ in range(40)]
+    better = [min(1.0, v + rng.uniform(-0.05, 0.2)) for v in base]
+    assert paired_p_value(better, base) == pytest.approx(stats.ttest_rel(better, base).pvalue)
+    assert paired_p_value(base, base) == 1.0  # never differ (scipy: nan)
+    assert paired_p_value([v + 0.1 for v in base], base) == 0.0  # the same difference on every question
+    assert paired_p_value([0.5], [0.1]) is None  # one question tests nothing
+    with pytest.raises(ValueError, match="different lengths"):
+        paired_p_value([0.1, 0.2], [0.1])
+
+
+def test_holm_adjusts_step_down() -> None:
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([0.02]) == [0.02]
+
+
+def test_confidence_interval_is_students() -> None:
+    values = [0.2, 0.5, 0.9, 0.4, 0.7]
+    low, high = confidence_interval(values) or (0.0, 0.0)
+    expected = stats.t.interval(0.95, len(values) - 1, loc=sum(values) / 5, scale=stats.sem(values))
+    assert (low, high) == pytest.approx(expected)
+    assert confidence_interval([0.3, 0.3]) == (0.3, 0.3) and confidence_interval([0.3]) is None
+
+
+def test_compare_corrects_over_the_configurations_compared() -> None:
+    rng = random.Random(3)
+    base = [rng.random() for _ in range(30)]
+    columns = {
+        "bm25": {"ndcg@10": base},
+        "dense": {"ndcg@10": [v + rng.uniform(0.0, 0.3) for v in base]},
+        "tfidf": {"ndcg@10": [v + rng.uniform(-0.1, 0.1) for v in base]},
+    }
+    found = compare(columns, "bm25")
+    assert set(found) == {"dense", "tfidf"}
+    p = {name: paired_p_value(columns[name]["ndcg@10"], base) for name in found}
+    low, high = sorted(p, key=lambda name: p[name])
+    assert found[low]["ndcg@10"].p_holm == pytest.approx(min(1.0, 2 * p[low]))
+    assert found[high]["ndcg@10"].p_holm == pytest.approx(max(found[low]["ndcg@10"].p_holm, p[high]))
+    assert found["dense"]["ndcg@10"].significant() and found["dense"]["ndcg@10"].difference > 0
+
+
+def test_the_table_marks_significant_differences_and_says_what_the_marks_mean() -> None:
+    configs = [
+        ConfigResult("bm25", "bm25", {"ndcg@10": 0.60, "map": 0.50}, {}),
+        ConfigResult(
+            "tfidf",
+            "tfidf",
+            {"ndcg@10": 0.40, "map": 0.52},
+            {},
+            versus={"ndcg@10": Difference(-0.2, 0.001, 0.002), "map": Difference(0.02, 0.30, 0.30)},
+        ),
+    ]
+    counts = {"queries": 30, "judged": 30, "without_relevant": 0, "with_answers": 0, "skipped_lines": 0}
+    report = EvalReport("set", "idx", [10], 100, counts, configs, None)
+    console = stdout_console()
+    with console.capture() as captured:
+        console.print(comparison_table(report))
+    text = captured.get()
+    assert "0.4000 ▼" in text and "0.5200 ▲" not in text and "0.5200" in text
+    assert "▲ ▼: above / below bm25 (the first column), paired t-test p < 0.05" in text
+
+
+def test_evaluate_reports_p_values_of_the_per_query_differences(sample_index: Path, tmp_path: Path) -> None:
+    """The report's p-values and intervals are those of the per-query values it writes out."""
+    per_query = tmp_path / "pq.jsonl"
+    args = ["evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "-r", "bm25,tfidf"]
+    result = invoke(*args, "-g", "extractive", "--per-query", str(per_query), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    first, second = report["configs"]
+    assert "versus" not in first and second["versus"]["baseline"] == "bm25"
+    assert {"ndcg@10", "map", "f1"} <= set(second["differences"]) and "ndcg@10" in first["ci95"]
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    for metric in ("ndcg@10", "mrr@10", "f1"):
+        values = {
+            c: [line["metrics"][metric] for line in lines if line["config"] == c and metric in line["metrics"]]
+            for c in ("bm25", "tfidf")
+        }
+        p_value = paired_p_value(values["tfidf"], values["bm25"])
+        found = second["differences"].get(metric)
+        if p_value is None:
+            assert found is None
+            continue
+        assert found["p_value"] == pytest.approx(p_value, abs=1e-6)
+        assert found["difference"] == pytest.approx(second["metrics"][metric] - first["metrics"][metric], abs=1e-6)
+        interval = confidence_interval(values["bm25"])
+        assert first["ci95"][metric] == pytest.approx(list(interval) if interval else None, abs=1e-6)
