@@ -255,7 +255,10 @@ EVALUATE_COUNT_KEYS = [
     "with_answers",
     "without_relevant",
 ]
-EVALUATE_CONFIG_KEYS = ["metrics", "name", "retriever", "timings"]
+EVALUATE_CONFIG_KEYS = ["ci95", "metrics", "name", "retriever", "timings"]
+EVALUATE_COMPARED_KEYS = ["ci95", "differences", "metrics", "name", "retriever", "timings", "versus"]
+EVALUATE_VERSUS_KEYS = ["baseline", "test"]
+EVALUATE_DIFFERENCE_KEYS = ["difference", "p_holm", "p_value"]
 EVALUATE_GENERATOR_KEYS = ["model", "name", "top_k"]
 EVALUATE_TIMING_KEYS = ["generate_s_per_query", "retrieve_s_per_query"]
 EVALUATE_METRIC_KEYS = [
@@ -280,7 +283,7 @@ EVALUATE_METRIC_KEYS = [
     "rouge_l",
 ]
 PER_QUERY_KEYS = ["answer", "citations", "config", "gold_answers", "hits", "id", "metrics", "question", "relevant"]
-TUNE_KEYS = ["applied", "best", "dataset", "grid", "index", "metric"]
+TUNE_KEYS = ["applied", "best", "current", "dataset", "grid", "index", "metric"]
 TUNE_CELL_KEYS = ["b", "k1", "score"]
 TRAIN_RETRIEVER_KEYS = [
     *("base_model", "base_validation_ndcg", "best_epoch", "data", "device", "dropped_overlap", "epochs"),
@@ -377,6 +380,17 @@ def test_evaluate_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert keys(data["configs"][0]["timings"]) == EVALUATE_TIMING_KEYS
     assert keys(data["configs"][0]["metrics"]) == EVALUATE_METRIC_KEYS
     assert [keys(json.loads(line)) for line in per_query.read_text().splitlines()] == [PER_QUERY_KEYS]
+    assert set(keys(data["configs"][0]["ci95"])) <= set(EVALUATE_METRIC_KEYS)  # the means of 2 or more values
+    two = tmp_path / "two.jsonl"  # a paired test needs two questions or more
+    two.write_text(
+        qa_file(tmp_path).read_text() + json.dumps({"question": "turbines", "relevant": ["wind.txt"]}) + "\n"
+    )
+    compared = invoke("evaluate", str(two), "--index", str(small_index), "-r", "bm25,tfidf", "--json")
+    assert compared.exit_code == 0, compared.output
+    first, second = json.loads(compared.stdout)["configs"]
+    assert [keys(first), keys(second)] == [EVALUATE_CONFIG_KEYS, EVALUATE_COMPARED_KEYS]
+    assert keys(second["versus"]) == EVALUATE_VERSUS_KEYS
+    assert {tuple(keys(d)) for d in second["differences"].values()} == {tuple(EVALUATE_DIFFERENCE_KEYS)}
 
 
 def test_tune_json_keys(small_index: Path, tmp_path: Path) -> None:
@@ -386,7 +400,7 @@ def test_tune_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert keys(data) == TUNE_KEYS
-    assert keys(data["best"]) == TUNE_CELL_KEYS
+    assert keys(data["best"]) == keys(data["current"]) == TUNE_CELL_KEYS
     assert len(data["grid"]) == 2 and all(keys(cell) == TUNE_CELL_KEYS for cell in data["grid"])
 
 
