@@ -645,6 +645,7 @@ def evaluate(
     skip_invalid: options.SkipInvalid = False,
     per_query: options.PerQuery = None,
     run_file: options.RunFile = None,
+    with_run: options.WithRun = None,
     plot: options.Plot = None,
     compare: options.Compare = False,
     tuned_model: options.TunedModel = None,
@@ -654,8 +655,9 @@ def evaluate(
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
-    from ragcli.evaluation.runner import check_cutoffs, check_retrievers
+    from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
+    from ragcli.evaluation.runs import read_run, run_names
     from ragcli.generation.base import check_generator, make_generator
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
@@ -691,11 +693,15 @@ def evaluate(
     kind = check_generator(generator)
     choice = _index_choice(index_dir, collection)
     reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
+    reads += [("a --with-run file", path) for path in with_run or ()]
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
-    check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot))
+    check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot, *(with_run or ())))
+    names = run_names(with_run or (), {*retrievers, CLOSED_BOOK})
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
     eval_set = questions_to_evaluate(data, split, strict)
+    question_ids = {q.id for q in eval_set.queries}
+    runs = [read_run(path, name, question_ids, strict) for path, name in zip(with_run or (), names)]
     with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
@@ -756,8 +762,9 @@ def evaluate(
             on_answers=on_answers,
             judge=judge,
             options=fusion,
+            runs=runs,
         )
-    for line in evaluation_skips(eval_set.skipped, report.corpus_skipped):
+    for line in evaluation_skips([*eval_set.skipped, *(s for r in runs for s in r.skipped)], report.corpus_skipped):
         note(line)
     if outputs.per_query and outputs.per_query in outputs.replaces:
         note(outputs.describe(outputs.per_query, "per-query results"))

@@ -445,6 +445,16 @@ PerQuery = Annotated[
     Optional[Path], option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False)
 ]
 RunFile = Annotated[Optional[Path], option(help="Write a TREC run file (one per retriever).", show_default=False)]
+WithRun = Annotated[
+    Optional[list[Path]],
+    option(
+        "--with-run",
+        metavar="FILE",
+        help="Also evaluate another system's rankings: a TREC run file (query-id Q0 doc-id rank score tag), "
+        "such as an earlier --run-file; repeatable.",
+        show_default=False,
+    ),
+]
 Plot = Annotated[Optional[Path], option(help="Plot recall@k over k for each configuration (PNG).", show_default=False)]
 Metric = Annotated[str, option(help="What to maximise: ndcg@10, recall@100, mrr@10, map, ….")]
 K1Grid = Annotated[str, option("--k1", help="k1 values to try, comma-separated.")]

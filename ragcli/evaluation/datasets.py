@@ -44,7 +44,7 @@ class EvalSet:
     corpus: Path | None = None  # a BEIR folder's corpus.jsonl, indexed when no index matches
 
 
-class _Problems:
+class LineProblems:
     """Collects bad lines, skipped and listed; with --strict the first one raises (exit 6)."""
 
     def __init__(self, strict: bool) -> None:
@@ -74,7 +74,7 @@ def _relevance(value: Any) -> dict[str, int] | None:
     return None
 
 
-def _qa_query(record: Any, number: int, where: str, problems: _Problems) -> EvalQuery | None:
+def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> EvalQuery | None:
     if not isinstance(record, dict):
         problems.bad(where, "a line must be a JSON object")
         return None
@@ -128,7 +128,7 @@ def _raw_lines(path: Path, handle: BinaryIO) -> Iterator[bytes]:
         ) from None
 
 
-def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, str]]:
+def text_lines(path: Path, what: str, problems: LineProblems) -> Iterator[tuple[int, str, str]]:
     """(line number, "file:line", text) for each non-blank line of a UTF-8 file, gzipped or not (a BOM
     is dropped), read one line at a time; a line that is not UTF-8 is a bad line."""
     with _open(path, what) as handle:
@@ -143,11 +143,11 @@ def _lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, st
                 yield number, where, text.rstrip("\r\n")
 
 
-def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[int, str, Any]]:
+def _json_lines(path: Path, what: str, problems: LineProblems) -> Iterator[tuple[int, str, Any]]:
     """(line number, "file:line", value) for each line of a JSON Lines file: the one reader of qa.jsonl
     and BEIR's queries.jsonl. Every decoding or parsing failure is a bad line (skipped and listed with
     file:line; with --strict, exit 6), never an exception of its own."""
-    for number, where, text in _lines(path, what, problems):
+    for number, where, text in text_lines(path, what, problems):
         try:
             value = json.loads(text)
         except RecursionError:
@@ -160,7 +160,7 @@ def _json_lines(path: Path, what: str, problems: _Problems) -> Iterator[tuple[in
 
 
 def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
-    problems = _Problems(strict)
+    problems = LineProblems(strict)
     queries: list[EvalQuery] = []
     seen: set[str] = set()
     for number, where, record in _json_lines(path, "a qa.jsonl file", problems):
@@ -193,11 +193,11 @@ def _qrels_row(text: str) -> list[str]:
     return text.split()
 
 
-def _qrels(path: Path, problems: _Problems) -> dict[str, dict[str, int]]:
+def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
     """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), or TREC's four
     columns `query-id 0 corpus-id score`."""
     qrels: dict[str, dict[str, int]] = {}
-    for number, where, text in _lines(path, "the qrels file", problems):
+    for number, where, text in text_lines(path, "the qrels file", problems):
         try:
             row = _qrels_row(text)
         except csv.Error as exc:  # a field over csv's size limit, a stray quote
@@ -222,7 +222,7 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
         raise InputFormatError(
             f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
         )
-    problems = _Problems(strict)
+    problems = LineProblems(strict)
     qrels = _qrels(qrels_path, problems)
     queries: list[EvalQuery] = []
     queries_path = beir_file(folder, "queries.jsonl") or folder / "queries.jsonl"  # missing: said by _open

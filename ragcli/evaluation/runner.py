@@ -21,6 +21,7 @@ from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
+from ragcli.evaluation.runs import ExternalRun
 from ragcli.evaluation.significance import TEST_NAME, Difference, compare, confidence_interval
 from ragcli.generation.base import Generator, strip_citations
 from ragcli.records import Hit, SearchOptions
@@ -81,6 +82,7 @@ class ConfigResult:
     timings: dict[str, float]
     ci95: dict[str, tuple[float, float]] = field(default_factory=dict)  # each mean's 95% confidence interval
     versus: dict[str, Difference] = field(default_factory=dict)  # against the first configuration's values
+    run: str | None = None  # the run file whose rankings these are (`--with-run`), not a retriever's
 
 
 @dataclass
@@ -108,6 +110,7 @@ class EvalReport:
                     "name": c.name,
                     "retriever": c.retriever,
                     "metrics": {k: round(v, 6) for k, v in c.metrics.items()},
+                    **({"run": c.run} if c.run is not None else {}),
                     "ci95": {k: [round(low, 6), round(high, 6)] for k, (low, high) in c.ci95.items()},
                     **(self._versus(c) if c is not self.configs[0] else {}),
                     "timings": {k: round(v, 4) for k, v in c.timings.items()},
@@ -346,10 +349,11 @@ def evaluate(
     on_answers: Callable[[int], None] | None = None,
     judge: Judge | None = None,
     options: SearchOptions | None = None,
+    runs: Sequence[ExternalRun] = (),
 ) -> EvalReport:
     """Evaluate each retriever (and the generator on top of it, when given) on `eval_set`, every query
     restricted by `filter` when given (`--path`, `--where`), each retriever opened with `options`
-    (the fusion's `--rrf-k`, `--dense-weight`).
+    (the fusion's `--rrf-k`, `--dense-weight`); then each of `runs`, another system's rankings.
 
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
@@ -400,6 +404,19 @@ def evaluate(
             metrics.update(run.answer_means())
         configs.append(ConfigResult(retriever, retriever, metrics, timings, run.intervals()))
         columns[retriever] = run.columns()
+    for external in runs:  # another system's rankings: retrieval metrics only, on the same questions
+        run = _ConfigRun(external.name, None, sinks, batch_size, ranked=False, analyze=index.analyzer)
+        for query in queries:
+            result = QueryResult(query, external.rankings.get(query.id, [])[:depth])
+            if query.judged:
+                result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
+                run.retrieval.add(result.metrics)
+            run.add(result, [])
+        run.flush()
+        configs.append(
+            ConfigResult(external.name, None, run.retrieval.means(), {}, run.intervals(), run=str(external.path))
+        )
+        columns[external.name] = run.columns()
     if closed_book and answering is not None:
         run = _ConfigRun(
             CLOSED_BOOK,

@@ -75,7 +75,9 @@ def check_compare(
     if not generate:
         raise InvalidOptionError("--compare compares answers: drop --no-generate")
     if any(outputs):
-        raise InvalidOptionError("--compare prints one table: --per-query, --run-file and --plot are not used with it")
+        raise InvalidOptionError(
+            "--compare prints one table: --per-query, --run-file, --with-run and --plot are not used with it"
+        )
 
 
 def compare(

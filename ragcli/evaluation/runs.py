@@ -1,0 +1,95 @@
+"""Another system's rankings, read from a TREC run file, to evaluate beside ragcli's retrievers.
+
+`ragcli evaluate qa.jsonl --with-run pyserini.trec` scores the run on the same judged questions, with
+the same metrics and the same paired tests as the retrievers, so that ragcli can be compared with any
+system that writes trec_eval's format (`query-id Q0 doc-id rank score tag`), an earlier evaluation's
+`--run-file` included (an index built with other chunk sizes, another embedding model).
+
+Ranked as trec_eval ranks a run: by score read as a 32-bit float, highest first, ties by document id
+in reverse order; the rank column is not used. A question the run does not rank scores 0 (trec_eval's
+`-c`), so that every configuration averages over the same questions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ragcli.errors import InputFormatError, InvalidOptionError
+from ragcli.evaluation.datasets import LineProblems, text_lines
+from ragcli.records import Skipped
+
+RUN_FORMAT = "'query-id Q0 doc-id rank score tag'"
+
+
+@dataclass
+class ExternalRun:
+    """A run file's rankings of the questions evaluated: question id → (document id, score), best first."""
+
+    name: str  # the configuration's name in the report: the file's name
+    path: Path
+    rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def run_names(paths: Sequence[Path], taken: Collection[str]) -> list[str]:
+    """Each run's name in the report: its file name, or the path as given when names repeat; a name
+    that is a retriever's or another run's is a usage error (checked before any work)."""
+    names = [path.name for path in paths]
+    names = [str(path) if names.count(path.name) > 1 else name for path, name in zip(paths, names)]
+    for path, name in zip(paths, names):
+        if name in taken or names.count(name) > 1:
+            raise InvalidOptionError(
+                f"--with-run {path}: the name {name!r} is already a configuration's",
+                hint="give each run file its own name",
+            )
+    return names
+
+
+def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool = False) -> ExternalRun:
+    """The rankings `path` holds for `question_ids` (the lines of other questions are not kept). A line
+    that is not six fields with a finite score, or that ranks a document twice for one question, is
+    skipped and listed (with `strict`, exit 6 naming it); a run that ranks none of the questions is
+    bad input (the ids of another dataset)."""
+    problems = LineProblems(strict)
+    scored: dict[str, dict[str, float]] = {}
+    for _, where, text in text_lines(path, "a run file", problems):
+        fields = text.split()
+        score = _finite(fields[4]) if len(fields) == 6 else None
+        if score is None:
+            problems.bad(where, f"expected {RUN_FORMAT} with a finite score")
+            continue
+        question, document = fields[0], fields[2]
+        if question not in question_ids:
+            continue
+        documents = scored.setdefault(question, {})
+        if document in documents:
+            problems.bad(where, f"ranks {document!r} a second time for question {question!r}")
+            continue
+        documents[document] = score
+    if not scored:
+        raise InputFormatError(
+            f"{path}: ranks none of the questions evaluated", hint="are its query ids the ids of the questions file?"
+        )
+    rankings = {
+        question: sorted(documents.items(), key=_trec_order, reverse=True) for question, documents in scored.items()
+    }
+    return ExternalRun(name, path, rankings, problems.skipped)
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _trec_order(item: tuple[str, float]) -> tuple[float, str]:
+    """trec_eval's order, reversed: the score as a 32-bit float, then the document id."""
+    document, score = item
+    return float(np.float32(score)), document

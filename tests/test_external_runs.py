@@ -1,0 +1,112 @@
+"""`ragcli evaluate --with-run`: another system's TREC run scored beside ragcli's retrievers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import pytrec_eval
+from clihelpers import invoke
+from test_cli_evaluate import QA, qa_file
+
+from ragcli.errors import ExitCode
+
+# ties (scored alike), lines out of order and a rank column that disagrees: trec_eval ranks by score,
+# ties by document id in reverse, and ignores the rank column
+RUN = """\
+langstroth Q0 beekeeping/varroa.md 1 2.5 other
+langstroth Q0 beekeeping/hive_types.md 2 2.5 other
+langstroth Q0 hive/honey_production.md 3 0.5 other
+honey Q0 behavior/foraging.rst 1 1.0 other
+honey Q0 hive/honey_production.md 9 3.0 other
+honey Q0 beekeeping/varroa.md 4 1.0 other
+varroa Q0 beekeeping/hive_types.md 1 4.0 other
+varroa Q0 beekeeping/varroa.md 2 1.5 other
+"""
+
+
+def test_a_run_scores_as_trec_eval_scores_it(sample_index: Path, tmp_path: Path) -> None:
+    run = tmp_path / "other.trec"
+    run.write_text(RUN)
+    result = invoke(
+        "evaluate",
+        str(qa_file(tmp_path)),
+        "--index",
+        str(sample_index),
+        "--no-generate",
+        "--with-run",
+        str(run),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    theirs = json.loads(result.stdout)["configs"][1]
+    assert theirs["name"] == "other.trec" and theirs["run"] == str(run) and theirs["retriever"] is None
+    qrels = {q["id"]: ({d: 1 for d in q["relevant"]} if isinstance(q["relevant"], list) else q["relevant"]) for q in QA}
+    scored: dict[str, dict[str, float]] = {}
+    for line in RUN.splitlines():
+        qid, _, doc, _, score, _ = line.split()
+        scored.setdefault(qid, {})[doc] = float(score)
+    measures = {"map": "map", "ndcg_cut_10": "ndcg@10", "recall_10": "recall@10", "P_5": "precision@5"}
+    trec = pytrec_eval.RelevanceEvaluator(qrels, set(measures)).evaluate(scored)
+    for measure, name in measures.items():
+        expected = sum(trec[q][measure] for q in trec) / len(trec)
+        assert theirs["metrics"][name] == pytest.approx(expected, abs=1e-6), name
+    assert set(theirs["differences"]) >= {"map", "ndcg@10"} and theirs["versus"]["baseline"] == "bm25"
+
+
+def test_a_run_file_of_an_evaluation_scores_what_that_evaluation_reported(sample_index: Path, tmp_path: Path) -> None:
+    """ragcli's own --run-file read back: the same figures, and a paired test that finds no difference."""
+    qa, run = qa_file(tmp_path), tmp_path / "bm25.txt"
+    first = invoke("evaluate", str(qa), "--index", str(sample_index), "--no-generate", "--run-file", str(run), "--json")
+    assert first.exit_code == 0, first.output
+    again = invoke("evaluate", str(qa), "--index", str(sample_index), "--no-generate", "--with-run", str(run), "--json")
+    assert again.exit_code == 0, again.output
+    ours, theirs = json.loads(again.stdout)["configs"]
+    assert theirs["metrics"] == ours["metrics"] == json.loads(first.stdout)["configs"][0]["metrics"]
+    assert {d["p_value"] for d in theirs["differences"].values()} == {1.0}
+    table = invoke("evaluate", str(qa), "--index", str(sample_index), "--no-generate", "--with-run", str(run))
+    rows = [line for line in table.stdout.splitlines() if line.startswith("│")]
+    assert "bm25.txt" in table.stdout and not any("▲" in row or "▼" in row for row in rows)
+
+
+def test_bad_run_lines_are_skipped_and_listed_or_with_strict_stop(sample_index: Path, tmp_path: Path) -> None:
+    run = tmp_path / "other.trec"
+    run.write_text(RUN + "varroa Q0 beekeeping/varroa.md 3 9.0 other\nhoney Q0 x.md 1 nan other\nhoney Q0 y.md\n")
+    args = ["evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--with-run", str(run)]
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    assert f"skipped {run}:9: ranks 'beekeeping/varroa.md' a second time for question 'varroa'" in result.stderr
+    assert f"skipped {run}:10: expected 'query-id Q0 doc-id rank score tag' with a finite score" in result.stderr
+    assert f"skipped {run}:11:" in result.stderr
+    strict = invoke(*args, "--strict")
+    assert strict.exit_code == ExitCode.BAD_INPUT and f"{run}:9: ranks" in strict.stderr
+
+
+@pytest.mark.parametrize(
+    "content, extra, code, message",
+    [
+        ("q9 Q0 d 1 1.0 x\n", [], ExitCode.BAD_INPUT, "ranks none of the questions evaluated"),
+        (
+            RUN,
+            ["-r", "bm25,tfidf", "--with-run", "{dir}/tfidf"],
+            ExitCode.USAGE,
+            "'tfidf' is already a configuration's",
+        ),
+        (RUN, ["--run-file", "{run}"], ExitCode.USAGE, "would overwrite a --with-run file"),
+        (RUN, ["--with-run", "{dir}/missing.trec"], ExitCode.BAD_INPUT, "missing.trec: no such file"),
+    ],
+    ids=["other-ids", "name-of-a-retriever", "overwritten", "missing"],
+)
+def test_run_problems_stop_before_any_work(
+    sample_index: Path, tmp_path: Path, content: str, extra: list[str], code: int, message: str
+) -> None:
+    run = tmp_path / "other.trec"
+    run.write_text(content)
+    (tmp_path / "tfidf").write_text(RUN)
+    extra = [a.replace("{dir}", str(tmp_path)).replace("{run}", str(run)) for a in extra]
+    args = ["evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", "--with-run", str(run)]
+    result = invoke(*args, *extra)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert run.read_text() == content
