@@ -730,7 +730,7 @@ def _significance_line(report: EvalReport) -> str:
 
     baseline = printable(report.configs[0].name)
     times = f", Holm-corrected for {len(compared)} comparisons" if len(compared) > 1 else ""
-    return f"\n{UP} {DOWN}: above / below {baseline} (the first column), paired t-test p < {ALPHA:g}{times}"
+    return f"\n{UP} {DOWN}: above / below {baseline} (the first column), paired randomization test p < {ALPHA:g}{times}"
 
 
 def plugins_table(plugins: list[PluginInfo]) -> Table:

@@ -435,7 +435,8 @@ def evaluate_fixture(tmp_path: Path) -> dict[str, bytes]:
 def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path) -> None:
     """The golden files were written by ragcli before evaluation streamed its per-query results;
     report.json was written again when it gained `ci95`, `versus` and `differences` (nothing else in it
-    changed: the old file equals the new one without those keys)."""
+    changed: the old file equals the new one without those keys), and when the paired test became the
+    randomization test (only `versus.test` and the p-values changed)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():

@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clihelpers import invoke
 from scipy import stats
@@ -16,14 +17,40 @@ from ragcli.evaluation.significance import Difference, compare, confidence_inter
 from ragcli.render import comparison_table, stdout_console
 
 
-def test_the_paired_test_is_scipys_and_defined_where_scipy_is_not() -> None:
+def _scipy_p(values: list[float], baseline: list[float], resamples: int) -> float:
+    def mean_difference(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+        return np.mean(x - y, axis=axis)
+
+    found = stats.permutation_test(
+        (values, baseline),
+        mean_difference,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=resamples,
+        alternative="two-sided",
+        random_state=0,
+    )
+    return float(found.pvalue)
+
+
+def test_the_randomization_test_agrees_with_scipys_permutation_test() -> None:
     rng = random.Random(7)
-    base = [rng.random() for _ in range(40)]
+    base = [rng.random() for _ in range(12)]
     better = [min(1.0, v + rng.uniform(-0.05, 0.2)) for v in base]
-    assert paired_p_value(better, base) == pytest.approx(stats.ttest_rel(better, base).pvalue)
-    assert paired_p_value(base, base) == 1.0  # never differ (scipy: nan)
-    assert paired_p_value([v + 0.1 for v in base], base) == 0.0  # the same difference on every question
-    assert paired_p_value([0.5], [0.1]) is None  # one question tests nothing
+    assert paired_p_value(better, base) == pytest.approx(_scipy_p(better, base, 10_000))  # both exact: 2^12 flips
+    base = [rng.random() for _ in range(300)]
+    better = [min(1.0, v + rng.uniform(-0.15, 0.2)) for v in base]
+    ours = paired_p_value(better, base)
+    assert ours is not None and 0.001 < ours < 0.5
+    assert ours == pytest.approx(_scipy_p(better, base, 20_000), abs=0.01)  # sampled: within the sampling error
+
+
+def test_the_randomization_test_where_a_t_test_would_overclaim() -> None:
+    assert paired_p_value([3, 2, 1], [0, 0, 0]) == 0.25  # 2 of the 8 sign assignments sum to ±6
+    assert paired_p_value([1, 1], [0, 0]) == 0.5  # always better, on two questions: no evidence (t-test: p = 0)
+    base = [0.1 * i for i in range(40)]
+    assert paired_p_value([v + 0.1 for v in base], base) == pytest.approx(1 / 10_001)  # never 0
+    assert paired_p_value(base, base) == 1.0 and paired_p_value([0.5], [0.1]) is None
     with pytest.raises(ValueError, match="different lengths"):
         paired_p_value([0.1, 0.2], [0.1])
 
@@ -77,7 +104,7 @@ def test_the_table_marks_significant_differences_and_says_what_the_marks_mean() 
         console.print(comparison_table(report))
     text = captured.get()
     assert "0.4000 ▼" in text and "0.5200 ▲" not in text and "0.5200" in text
-    assert "▲ ▼: above / below bm25 (the first column), paired t-test p < 0.05" in text
+    assert "▲ ▼: above / below bm25 (the first column), paired randomization test p < 0.05" in text
 
 
 def test_evaluate_reports_p_values_of_the_per_query_differences(sample_index: Path, tmp_path: Path) -> None:
