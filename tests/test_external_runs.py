@@ -87,6 +87,7 @@ def test_bad_run_lines_are_skipped_and_listed_or_with_strict_stop(sample_index: 
     "content, extra, code, message",
     [
         ("q9 Q0 d 1 1.0 x\n", [], ExitCode.BAD_INPUT, "ranks none of the questions evaluated"),
+        ("query-id\tcorpus-id\tscore\nvarroa\tbeekeeping/varroa.md\t1\n", [], ExitCode.BAD_INPUT, "not a TREC run ("),
         (
             RUN,
             ["-r", "bm25,tfidf", "--with-run", "{dir}/tfidf"],
@@ -96,7 +97,7 @@ def test_bad_run_lines_are_skipped_and_listed_or_with_strict_stop(sample_index: 
         (RUN, ["--run-file", "{run}"], ExitCode.USAGE, "would overwrite a --with-run file"),
         (RUN, ["--with-run", "{dir}/missing.trec"], ExitCode.BAD_INPUT, "missing.trec: no such file"),
     ],
-    ids=["other-ids", "name-of-a-retriever", "overwritten", "missing"],
+    ids=["other-ids", "qrels", "name-of-a-retriever", "overwritten", "missing"],
 )
 def test_run_problems_stop_before_any_work(
     sample_index: Path, tmp_path: Path, content: str, extra: list[str], code: int, message: str

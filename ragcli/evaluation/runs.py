@@ -57,12 +57,14 @@ def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool 
     bad input (the ids of another dataset)."""
     problems = LineProblems(strict)
     scored: dict[str, dict[str, float]] = {}
+    lines = 0
     for _, where, text in text_lines(path, "a run file", problems):
         fields = text.split()
         score = _finite(fields[4]) if len(fields) == 6 else None
         if score is None:
             problems.bad(where, f"expected {RUN_FORMAT} with a finite score")
             continue
+        lines += 1
         question, document = fields[0], fields[2]
         if question not in question_ids:
             continue
@@ -71,6 +73,9 @@ def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool 
             problems.bad(where, f"ranks {document!r} a second time for question {question!r}")
             continue
         documents[document] = score
+    if not lines and problems.skipped:  # a qrels file, a CSV: not one line of a run
+        first = problems.skipped[0]
+        raise InputFormatError(f"{path}: not a TREC run ({first.path}: {first.reason})")
     if not scored:
         raise InputFormatError(
             f"{path}: ranks none of the questions evaluated", hint="are its query ids the ids of the questions file?"
