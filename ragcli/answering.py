@@ -43,6 +43,12 @@ class Answer:
     sources_in_prompt: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None  # the generator that answered because the model gave no answer
+    searched: str | None = None  # what was retrieved with, when not the question (a chat follow-up)
+    asked: str | None = None  # what the generator was asked, when not the question (a follow-up, reminded)
+
+    @property
+    def generator_question(self) -> str:
+        return self.asked or self.question
 
     @property
     def cited(self) -> list[Hit]:
@@ -62,6 +68,8 @@ class Answer:
             ],
             "timings": {name: round(seconds, 4) for name, seconds in self.timings.items()},
             "fallback": self.fallback,
+            **({"searched": self.searched} if self.searched is not None else {}),
+            **({"asked": self.asked} if self.asked is not None else {}),
         }
 
 
@@ -75,7 +83,7 @@ def with_generation(
     """Fill the answer in; when the model gave none and there are sources, ask `fallback` (if any)."""
     if not generation.text and answer.sources and fallback is not None and fallback.name != generator.name:
         began = time.perf_counter()
-        rescue = fallback.generate(answer.question, answer.sources)
+        rescue = fallback.generate(answer.generator_question, answer.sources)
         seconds += time.perf_counter() - began
         if rescue.text:  # sources_in_prompt stays the model's: what it was shown
             generation = Generation(rescue.text, rescue.citations, generation.sources_in_prompt)
@@ -98,13 +106,16 @@ def retrieve(
     context: bool = True,
     name: str | None = None,
     filter: Filter | None = None,
+    search: str | None = None,
 ) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
-    retriever's name to report (default: the name given, or the scorer's); `filter` restricts them."""
+    retriever's name to report (default: the name given, or the scorer's); `filter` restricts them;
+    `search` is what to retrieve with instead of the question (a chat follow-up with its topic)."""
     started = time.perf_counter()
-    hits = index.search(question, k=k, retriever=retriever, filter=filter) if context else []
+    searched = search if search is not None and search != question else None
+    hits = index.search(searched or question, k=k, retriever=retriever, filter=filter) if context else []
     name = name or (retriever if isinstance(retriever, str) else retriever.name)
-    return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started})
+    return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started}, searched=searched)
 
 
 SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole weight matrix)
@@ -246,7 +257,7 @@ def stream_answer(
 ) -> Answer:
     """Generate one answer token by token, calling `on_text` with the text so far after each piece."""
     began = time.perf_counter()
-    pieces, finish = generator.stream(answer.question, answer.sources)
+    pieces, finish = generator.stream(answer.generator_question, answer.sources)
     text = ""
     for piece in pieces:
         text += piece
@@ -270,7 +281,7 @@ def generate_answers(
     for start in range(0, len(answers), size):
         chunk = answers[start : start + size]
         began = time.perf_counter()
-        generations = generator.generate_many([(a.question, a.sources) for a in chunk])
+        generations = generator.generate_many([(a.generator_question, a.sources) for a in chunk])
         seconds = (time.perf_counter() - began) / len(chunk)
         for item, generation in zip(chunk, generations):
             item.timings["load"] = load_seconds

@@ -364,12 +364,15 @@ def chat(
     timeout: options.Timeout = 300.0,
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
+    follow_ups: options.FollowUps = True,
     json_output: options.Json = False,
 ) -> None:
     """Ask questions one after another at a prompt (line editing, history); exit, quit or Ctrl-D ends."""
+    from ragcli.conversation import Conversation
     from ragcli.generation.base import check_generator
     from ragcli.interactive import questions
     from ragcli.records import SearchOptions
+    from ragcli.render import note
     from ragcli.retrieval.filters import Filter
     from ragcli.retrieval.index import load_index
 
@@ -393,8 +396,13 @@ def chat(
     idx = load_index(_index_choice(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions())
     answerer = _Answerer(idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False)
+    conversation = Conversation(idx.analyzer.settings.language, idx.analyzer) if follow_ups else None
     for question in questions():
-        answerer.answer([question], json_output, jsonl=True)
+        if conversation is not None and conversation.follows(question) and not json_output:
+            note(f"ragcli: follow-up: searched with the earlier {' / '.join(map(repr, conversation.topic))}")
+        answerer.answer([question], json_output, jsonl=True, follow_up=conversation)
+        if conversation is not None:
+            conversation.add(question)
 
 
 def _loading(model: Optional[str]) -> str:
@@ -503,18 +511,27 @@ class _Answerer:
         reason = (
             None
             if item.sources
-            else why_nothing(self.idx, item.question, self.scorer, self.restriction, self.min_score)
+            else why_nothing(self.idx, item.searched or item.question, self.scorer, self.restriction, self.min_score)
         )
         if reason:
             note(f"ragcli: note: nothing matched: {reason}")
 
-    def answer(self, questions: list[str], as_json: bool, jsonl: bool) -> None:
+    def answer(self, questions: list[str], as_json: bool, jsonl: bool, follow_up: Any = None) -> None:
+        """Answer `questions`; `follow_up` (a chat's Conversation) says what each is searched with and
+        asked as when it refers back to earlier ones."""
         from ragcli.answering import above, generate_answers, retrieve
         from ragcli.generation.base import StreamingGenerator
         from ragcli.render import print_answer, print_hits, print_streamed_answer, write_json
 
         idx = self.idx
-        answers = [retrieve(idx, q, self.k, self.scorer, name=self.name, filter=self.restriction) for q in questions]
+        searches = [follow_up.search_text(q) if follow_up else None for q in questions]
+        answers = [
+            retrieve(idx, q, self.k, self.scorer, name=self.name, filter=self.restriction, search=s)
+            for q, s in zip(questions, searches)
+        ]
+        for item in answers:
+            asked = follow_up.asked(item.question) if follow_up else item.question
+            item.asked = asked if asked != item.question else None
         for item in answers:
             item.sources = above(item.sources, self.min_score)
         if as_json:

@@ -444,6 +444,13 @@ GeneratorTopK = Annotated[int, option("--top-k", min=1, help="Passages given to 
 PerQuery = Annotated[
     Optional[Path], option(help="Write each query's hits, metrics and answer as JSON Lines.", show_default=False)
 ]
+FollowUps = Annotated[
+    bool,
+    option(
+        help="A question that refers back ('How do beekeepers control them?') is searched together with the "
+        "questions of its topic so far.",
+    ),
+]
 RunFile = Annotated[Optional[Path], option(help="Write a TREC run file (one per retriever).", show_default=False)]
 WithRun = Annotated[
     Optional[list[Path]],
