@@ -43,6 +43,17 @@ def test_files_counts_only_the_files_read_and_nouns_agree_with_counts(tmp_path: 
     assert (report["files"], report["files_read"]) == (2, 1)
 
 
+def test_a_rerun_says_which_unchanged_files_are_skipped_ones(tmp_path: Path) -> None:
+    """A damaged file is remembered, not read again while it is unchanged: it counts as unchanged, and
+    the line says so, or "from 1 file … 2 unchanged" would not add up."""
+    corpus = write_files(tmp_path / "c", {"one.md": "# One\n\nA single short note.", "broken.pdf": b"%PDF-1.4 junk"})
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    again = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert " from 1 file → " in again.stderr and "2 unchanged (1 of them skipped, as before)" in again.stderr
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert (report["files_read"], report["files_unchanged"], report["files_unchanged_skipped"]) == (1, 2, 1)
+
+
 def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) -> None:
     corpus = write_files(tmp_path / "c", {f"image{i}.png": b"\x89PNG" for i in range(5)})
     quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))

@@ -164,6 +164,7 @@ INDEX_KEYS = [
     "files_read",
     "files_removed",
     "files_unchanged",
+    "files_unchanged_skipped",
     "ignored",
     "index",
     "passages",

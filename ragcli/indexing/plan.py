@@ -30,6 +30,11 @@ class Plan:
     changed: int = 0
     removed: int = 0
 
+    @property
+    def reused_skips(self) -> int:
+        """Unchanged files that an earlier build skipped (a damaged PDF): left out again, not read."""
+        return sum(1 for entry in self.reuse.values() if entry.get("skipped"))
+
 
 def stat_key(path: Path) -> tuple[int, int] | None:
     try:

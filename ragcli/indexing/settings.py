@@ -73,6 +73,7 @@ class BuildReport:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    unchanged_skipped: int = 0  # of `unchanged`, files skipped before and left out again (not read)
     up_to_date: bool = False
     ignored: int = 0  # files and folders left out by ignore files and --include/--exclude
     # rows of database roots: read, then what was done with them (the row is the unit of reuse)
@@ -101,6 +102,7 @@ class BuildReport:
             "files_changed": self.changed,
             "files_removed": self.removed,
             "files_unchanged": self.unchanged,
+            "files_unchanged_skipped": self.unchanged_skipped,
             "up_to_date": self.up_to_date,
             "ignored": self.ignored,
             "rows": self.rows,
