@@ -4,6 +4,13 @@ A passage is the unit of retrieval and of a generator's context, so it must be s
 prompt and still carry its citation: each keeps its document id, title, character offsets into the
 document text (`text[start:end]` is the passage, exactly), the source line it starts on and its page
 (a paged source yields one document segment per page, so a passage never straddles two pages).
+
+A Markdown document is cut at its headings first (outside fenced code): a window never runs from the
+end of one section into the next, short sections in a row share a passage while they fit, and a long
+one is windowed on its own. Each passage is indexed with the headings above it that its text lacks
+("Varroa mites › Control" for a list of treatments under "## Control"), so a question that names the
+section finds it. This is what LangChain's MarkdownHeaderTextSplitter and LlamaIndex's
+MarkdownNodeParser do; it is written here because ragcli's passages must keep exact offsets.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ class ChunkSettings:
             )
 
     def to_dict(self) -> dict[str, int | str]:
-        return {"size": self.size, "overlap": self.overlap, "unit": "words"}
+        return {"size": self.size, "overlap": self.overlap, "unit": "words", "sections": "markdown headings"}
 
 
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
@@ -53,17 +60,81 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
             break
 
 
+_HEADING_RE = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
+MARKDOWN = "markdown"  # the format (reader name) whose documents are cut at their headings
+
+
+@dataclass(frozen=True)
+class _Section:
+    start: int
+    end: int
+    headings: tuple[str, ...]  # the section's own heading last, the ones above it before
+
+
+def markdown_sections(text: str) -> list[_Section]:
+    """The sections of a Markdown text, in order and covering it: each from an ATX heading line
+    (`#` … `######`, not inside a ``` or ~~~ fence) to the next; the text before the first heading is
+    a section without headings."""
+    sections: list[_Section] = []
+    stack: list[tuple[int, str]] = []  # (level, heading) of the headings above the current line
+    start, fence, offset = 0, "", 0
+    for line in text.splitlines(keepends=True):
+        fenced = _FENCE_RE.match(line)
+        if fenced and (not fence or fenced.group(1).startswith(fence)):
+            fence = "" if fence else fenced.group(1)[0] * 3
+        heading = None if fence or fenced else _HEADING_RE.match(line.rstrip("\r\n"))
+        if heading is not None and heading.group(2):
+            if offset > start:
+                sections.append(_Section(start, offset, tuple(h for _, h in stack)))
+            level = len(heading.group(1))
+            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading.group(2))]
+            start = offset
+        offset += len(line)
+    sections.append(_Section(start, len(text), tuple(h for _, h in stack)))
+    return sections
+
+
+def _section_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, headings) of each passage of a Markdown text: sections in a row packed while their
+    words fit one window, a longer section windowed alone. A short lead-in (a heading with a line or
+    two: at most a quarter of a window) opens the next section's first window rather than a passage of
+    its own. Each window is indexed with the headings of the section it starts in."""
+    sections = markdown_sections(text)
+    group: list[_Section] = []
+    words = 0
+    for section in [*sections, None]:
+        size = len(text[section.start : section.end].split()) if section is not None else 0
+        overflows = section is None or words + size > settings.size
+        if group and overflows and (section is None or words > settings.size // 4):
+            first, last = group[0].start, group[-1].end
+            for start, end in _window_spans(text[first:last], settings):
+                within = next(s for s in reversed(group) if s.start <= first + start)
+                yield first + start, first + end, within.headings
+            group, words = [], 0
+        if section is not None:
+            group.append(section)
+            words += size
+
+
 def split_document(document: Document, settings: ChunkSettings) -> list[Passage]:
     """The passages of one document, in order."""
     passages = []
     previous: tuple[int, int] | None = None
-    for number, (start, end) in enumerate(_window_spans(document.text, settings)):
+    markdown = settings.size and document.metadata.get("format") == MARKDOWN
+    spans = (
+        _section_spans(document.text, settings)
+        if markdown
+        else ((start, end, ()) for start, end in _window_spans(document.text, settings))
+    )
+    for number, (start, end, headings) in enumerate(spans):
         line = document.line_at(start, previous)
         previous = (start, line)
         text = document.text[start:end]
         ordinal = document.first_ordinal + number
         needs_title = document.title and not (document.title_in_text and ordinal == 0)
-        index_text = f"{document.title}\n{text}" if needs_title else text
+        lacking = [h for h in headings if h not in text and h.casefold() != document.title.casefold()]
+        index_text = "\n".join([*([document.title] if needs_title else []), *lacking, text])
         passages.append(
             Passage(
                 document.id,

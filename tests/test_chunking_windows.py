@@ -5,14 +5,16 @@ the documented defaults (200 words, 40 shared), the last window, segments of a s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragcli.chunking import ChunkSettings, split_document
+from ragcli.chunking import ChunkSettings, markdown_sections, split_document
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Document, Passage
+from ragcli.retrieval.index import load_index
 
 
 def words(n: int, prefix: str = "w") -> list[str]:
@@ -94,7 +96,7 @@ def test_lines_follow_the_passage_starts() -> None:
 @pytest.mark.parametrize("size, overlap", [(0, 0), (1, 0), (2, 1), (0, 5)])
 def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
     settings = ChunkSettings(size=size, overlap=overlap)
-    assert settings.to_dict() == {"size": size, "overlap": overlap, "unit": "words"}
+    assert settings.to_dict() == {"size": size, "overlap": overlap, "unit": "words", "sections": "markdown headings"}
 
 
 def test_setting_errors_say_what_is_wrong() -> None:
@@ -139,3 +141,98 @@ def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
             break
     passages = split_document(doc(text), settings)
     assert [(p.start, p.end) for p in passages] == expected
+
+
+def markdown(text: str, title: str = "Varroa mites") -> Document:
+    return Document(id="v.md", text=text, title=title, path="v.md", metadata={"format": "markdown"})
+
+
+VARROA = """# Varroa mites
+
+The varroa mite is the most serious pest of the western honeybee.
+
+## Monitoring
+
+Beekeepers count mites to decide when to treat.
+
+```bash
+# not a heading: a comment in a fenced block
+count-mites --board
+```
+
+## Control
+
+- Oxalic acid, given in winter when the colony has no brood.
+- Thymol, an essential oil from thyme.
+"""
+
+
+def test_markdown_sections_follow_the_headings_outside_fenced_code() -> None:
+    sections = markdown_sections(VARROA)
+    assert [s.headings for s in sections] == [
+        ("Varroa mites",),
+        ("Varroa mites", "Monitoring"),
+        ("Varroa mites", "Control"),
+    ]
+    assert "".join(VARROA[s.start : s.end] for s in sections) == VARROA
+    assert VARROA[sections[2].start :].startswith("## Control")
+    assert markdown_sections("no heading\nat all")[0].headings == ()
+    nested = markdown_sections("# A\n### C\ntext\n## B ##\nmore\n")
+    assert [s.headings for s in nested] == [("A",), ("A", "C"), ("A", "B")]  # "## B ##": the closing #s go
+
+
+def test_a_markdown_passage_never_runs_into_the_next_section_and_names_the_headings_above_it() -> None:
+    passages = split_document(markdown(VARROA), ChunkSettings(size=30, overlap=5))
+    assert [p.text.splitlines()[0] for p in passages] == ["# Varroa mites", "## Monitoring", "## Control"]
+    for passage in passages:
+        assert VARROA[passage.start : passage.end] == passage.text
+    control = passages[2]
+    assert control.index_text == "Varroa mites\n" + control.text  # the title (its heading is the title)
+    assert control.line == VARROA[: control.start].count("\n") + 1
+    # sections that fit one window share it; a long one is windowed alone, each window under its heading
+    packed = split_document(markdown(VARROA), ChunkSettings(size=200, overlap=40))
+    assert len(packed) == 1 and packed[0].text == VARROA.strip()
+    long = "# Guide\n\n## Setup\n\n" + " ".join(f"w{i}" for i in range(50)) + "\n\n## Use\n\nrun it\n"
+    windows = split_document(markdown(long, title="Guide"), ChunkSettings(size=20, overlap=0))
+    # "# Guide" alone is too short a passage: it opens the first window of "Setup"
+    assert [p.text.split()[0] for p in windows] == ["#", "w16", "w36", "##"]
+    assert windows[0].text.startswith("# Guide\n\n## Setup")
+    assert windows[1].index_text.startswith("Guide\nSetup\nw16")  # a window inside "Setup" is indexed with it
+    assert all(len(p.text.split()) <= 20 for p in windows)
+
+
+def test_only_markdown_documents_are_cut_at_headings() -> None:
+    plain = Document(id="n.txt", text=VARROA, title="n", path="n.txt", metadata={"format": "text"})
+    assert len(split_document(plain, ChunkSettings(size=200, overlap=40))) == 1
+    assert [p.text for p in split_document(plain, ChunkSettings(size=30, overlap=5))] != [
+        p.text for p in split_document(markdown(VARROA), ChunkSettings(size=30, overlap=5))
+    ]
+    whole = split_document(markdown(VARROA), ChunkSettings(size=0, overlap=0))  # size 0: whole documents
+    assert len(whole) == 1
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "# H1\n", "## H2\n", "### H3\n", "```\n", "\n"]), st.text("ab \n", max_size=30))
+    ),
+    st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)]),
+)
+def test_markdown_passages_are_exact_slices_that_cover_every_word(
+    pieces: list[tuple[str, str]], size_overlap: tuple[int, int]
+) -> None:
+    text = "".join(marker + body for marker, body in pieces)
+    settings = ChunkSettings(*size_overlap)
+    passages = split_document(markdown(text, title=""), settings)
+    covered = set()
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
+        assert len(passage.text.split()) <= settings.size
+        covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
+    assert covered == {m.start() for m in re.finditer(r"\S+", text)}
+
+
+def test_a_question_that_names_a_section_finds_it(sample_index: Path) -> None:
+    """sample_corpus/beekeeping/varroa.md: the treatments under "## Control" were split between two
+    windows, the first one mostly about the mite's spread, and ranked third."""
+    hits = load_index(sample_index).search("How do beekeepers control varroa mites?", k=3)
+    assert hits[0].path == "beekeeping/varroa.md" and hits[0].text.startswith("## Control")

@@ -170,7 +170,7 @@ def test_a_chain_with_ragclis_extractive_generator(sample_index: Path) -> None:
     )
     assert chain.invoke("Who decoded the waggle dance?") == "Karl von Frisch [1] (behavior/waggle_dance.md:1)"
     assert chain.batch(["How many eggs does a queen lay in a day?", "Who decoded the waggle dance?"]) == [
-        "2,000 [3] (biology/castes.md:1)",
+        "2,000 [2] (biology/castes.md:1)",
         "Karl von Frisch [1] (behavior/waggle_dance.md:1)",
     ]
 
