@@ -5,11 +5,11 @@ prompt and still carry its citation: each keeps its document id, title, characte
 document text (`text[start:end]` is the passage, exactly), the source line it starts on and its page
 (a paged source yields one document segment per page, so a passage never straddles two pages).
 
-A Markdown document is cut at its headings first (outside fenced code): a window never runs from the
-end of one section into the next, short sections in a row share a passage while they fit, and a long
-one is windowed on its own. Each passage is indexed with the headings above it that its text lacks
-("Varroa mites › Control" for a list of treatments under "## Control"), so a question that names the
-section finds it. This is what LangChain's MarkdownHeaderTextSplitter and LlamaIndex's
+A Markdown document is cut at its headings first (ATX or setext, outside fenced code): a window never
+runs from the end of one section into the next, short sections in a row share a passage while they
+fit, and a long one is windowed on its own. Each passage is indexed with the headings above it that
+its text lacks (the title "Varroa mites" for a list of treatments under "## Control"), so a question
+that names the section finds it. This is what LangChain's MarkdownHeaderTextSplitter and LlamaIndex's
 MarkdownNodeParser do; it is written here because ragcli's passages must keep exact offsets.
 """
 
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ragcli.errors import InvalidOptionError
+from ragcli.markdown import markdown_headings
 from ragcli.records import Document, Passage
 
 _WORD_RE = re.compile(r"\S+")
@@ -60,8 +61,6 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
             break
 
 
-_HEADING_RE = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 MARKDOWN = "markdown"  # the format (reader name) whose documents are cut at their headings
 
 
@@ -73,24 +72,20 @@ class _Section:
 
 
 def markdown_sections(text: str) -> list[_Section]:
-    """The sections of a Markdown text, in order and covering it: each from an ATX heading line
-    (`#` … `######`, not inside a ``` or ~~~ fence) to the next; the text before the first heading is
-    a section without headings."""
+    """The sections of a Markdown text, in order and covering it: each from a heading (ATX or setext,
+    outside fenced code: `ragcli.markdown`) to the next; the text before the first heading is a
+    section without headings."""
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
     sections: list[_Section] = []
     stack: list[tuple[int, str]] = []  # (level, heading) of the headings above the current line
-    start, fence, offset = 0, "", 0
-    for line in text.splitlines(keepends=True):
-        fenced = _FENCE_RE.match(line)
-        if fenced and (not fence or fenced.group(1).startswith(fence)):
-            fence = "" if fence else fenced.group(1)[0] * 3
-        heading = None if fence or fenced else _HEADING_RE.match(line.rstrip("\r\n"))
-        if heading is not None and heading.group(2):
-            if offset > start:
-                sections.append(_Section(start, offset, tuple(h for _, h in stack)))
-            level = len(heading.group(1))
-            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading.group(2))]
-            start = offset
-        offset += len(line)
+    start = 0
+    for number, level, heading in markdown_headings(text.splitlines()):
+        if offsets[number] > start:
+            sections.append(_Section(start, offsets[number], tuple(h for _, h in stack)))
+        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
+        start = offsets[number]
     sections.append(_Section(start, len(text), tuple(h for _, h in stack)))
     return sections
 

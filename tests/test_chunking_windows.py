@@ -177,6 +177,11 @@ def test_markdown_sections_follow_the_headings_outside_fenced_code() -> None:
     assert "".join(VARROA[s.start : s.end] for s in sections) == VARROA
     assert VARROA[sections[2].start :].startswith("## Control")
     assert markdown_sections("no heading\nat all")[0].headings == ()
+    setext = "Title\n=====\nintro\n\nPart\n----\nbody\n"  # underlined headings start at their text line
+    assert [(setext[s.start : s.end].split("\n")[0], s.headings) for s in markdown_sections(setext)] == [
+        ("Title", ("Title",)),
+        ("Part", ("Title", "Part")),
+    ]
     nested = markdown_sections("# A\n### C\ntext\n## B ##\nmore\n")
     assert [s.headings for s in nested] == [("A",), ("A", "C"), ("A", "B")]  # "## B ##": the closing #s go
 

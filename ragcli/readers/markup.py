@@ -3,8 +3,8 @@
 A Markdown title comes from its front matter (`title:` in a leading `---` YAML block, or a `+++` TOML
 block), else its first heading outside fenced code (a `# comment` in a shell example is not a title).
 The front matter itself is not indexed; the text after it keeps its line numbers for citations.
-The headings are found by hand (a few lines of CommonMark's rules: ATX and setext headings, ``` and
-~~~ fences): a full Markdown parser would cost more than the title is worth.
+The headings are found by `ragcli.markdown` (a few lines of CommonMark's rules, shared with the
+chunker, which cuts Markdown at its headings).
 
 HTML is parsed by lxml (libxml2), not the standard library's HTMLParser: that one takes quadratic
 time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy conditional comments.
@@ -18,16 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ragcli.markdown import markdown_headings
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
 from ragcli.records import Document
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
 _FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
-_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
-_NOT_PARAGRAPH = re.compile(r"    |\t| {0,3}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|\s*<")  # code, list, quote, HTML
 
 
 @dataclass
@@ -87,40 +84,6 @@ def front_matter(text: str) -> FrontMatter | None:
     return None
 
 
-def _headings(lines: list[str]) -> Iterator[tuple[int, str]]:
-    """(level, text) of each ATX or setext heading outside fenced code blocks, in order. A setext
-    heading is taken only when its text is a one-line paragraph (a conservative reading of CommonMark)."""
-    fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
-    paragraph = ""  # the line before, if it starts a paragraph (after a blank line, a heading, a fence)
-    fresh = True  # the line before was blank (or a heading, a fence, the start)
-    for raw in lines:
-        line = raw.rstrip("\r")
-        opening = _FENCE.fullmatch(line)
-        if fence is not None:  # inside fenced code: only a plain closing fence as long as the opening ends it
-            closes = opening is not None and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)
-            if closes and opening is not None and not opening.group(2).strip():
-                fence = None
-            paragraph, fresh = "", True
-            continue
-        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            fence, paragraph, fresh = opening.group(1), "", True
-            continue
-        atx = _ATX.fullmatch(line)
-        setext = _SETEXT.fullmatch(line)
-        if atx or (setext and paragraph):
-            if atx and atx.group(2) and atx.group(2).strip():
-                yield len(atx.group(1)), atx.group(2).strip()
-            elif setext and not atx:
-                yield (1 if setext.group(1)[0] == "=" else 2), paragraph.strip()
-            paragraph, fresh = "", True
-            continue
-        if not line.strip():
-            paragraph, fresh = "", True
-            continue
-        starts = fresh and not _NOT_PARAGRAPH.match(line)
-        paragraph, fresh = (line if starts else ""), False
-
-
 def markdown_title(text: str) -> str | None:
     """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
     `# Title` or setext `Title` over `===`), else its first heading of any level; headings inside
@@ -131,7 +94,7 @@ def markdown_title(text: str) -> str | None:
             return front.title
         text = text[front.end :]
     best: str | None = None
-    for level, heading in _headings(text.splitlines()):
+    for _, level, heading in markdown_headings(text.splitlines()):
         if level == 1:
             return heading
         best = best or heading
