@@ -7,8 +7,8 @@ that did not refer back, and the follow-ups since (at most `TOPIC_QUESTIONS` in 
 query expansion, the baseline of conversational search (TREC CAsT), and needs no model; the generator
 is asked the question with the topic's own words after it ("How do beekeepers control them? (varroa
 mite)"), which a model reads as a reminder and the extractive generator as words to look for. A
-question without such a word starts a new topic. The words are listed for the analyzer's languages that have them below;
-Chinese and Japanese ones are found in any index.
+question without such a word starts a new topic. The words are listed below for the analyzer's
+languages that have a list; Chinese and Japanese ones are found in any index.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ TOPIC_QUESTIONS = 3  # questions searched together: the topic's opening question
 
 # Pronouns and demonstratives that stand for something named earlier. Left out on purpose: words that
 # are as often something else in a question — English "that" (a conjunction), "there" (existential);
-# German "es" ("Gibt es …?"); French impersonal "il" ("y a-t-il", removed before the check), "ce" ("qu'est-ce");
-# Dutch "zijn" (a verb), "die", "het"; Spanish "lo" ("lo que"); Russian "это" ("Что это?").
+# German "es" ("Gibt es …?"); French impersonal "il" ("y a-t-il", removed before the check), "ce"
+# ("qu'est-ce"); Dutch "zijn" (a verb), "die", "het"; Spanish "lo" ("lo que"); Russian "это" ("Что это?").
 REFERRING: dict[str, frozenset[str]] = {
     "en": frozenset(
         [
@@ -206,7 +206,7 @@ class Conversation:
 
     def add(self, question: str) -> None:
         """Remember an asked question: a follow-up joins the topic, any other question starts one."""
-        if not (self.topic and is_follow_up(question, self.language)):
+        if not self.follows(question):
             self.topic.clear()
         elif len(self.topic) == TOPIC_QUESTIONS:  # keep the opening question, drop the oldest follow-up
             opening = self.topic.popleft()
