@@ -117,12 +117,13 @@ def test_every_passage_of_a_page_carries_the_page_number() -> None:
     assert {p.page for p in split_document(doc("no pages here"), ChunkSettings(size=2, overlap=0))} == {0}
 
 
+SIZES = st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)])  # (size, overlap) the properties try
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
 
 
 @given(
     st.lists(st.tuples(st.text(alphabet=WHITESPACE, max_size=3), st.text(alphabet="ab.é\u200b\ufeff", max_size=3))),
-    st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)]),
+    SIZES,
 )
 def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
     pieces: list[tuple[str, str]], size_overlap: tuple[int, int]
@@ -220,7 +221,7 @@ def test_only_markdown_documents_are_cut_at_headings() -> None:
     st.lists(
         st.tuples(st.sampled_from(["", "# H1\n", "## H2\n", "### H3\n", "```\n", "\n"]), st.text("ab \n", max_size=30))
     ),
-    st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)]),
+    SIZES,
 )
 def test_markdown_passages_are_exact_slices_that_cover_every_word(
     pieces: list[tuple[str, str]], size_overlap: tuple[int, int]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.records import Skipped
 
@@ -118,7 +119,7 @@ def _open(path: Path, what: str) -> BinaryIO:
 def _raw_lines(path: Path, handle: BinaryIO) -> Iterator[bytes]:
     """The lines of an opened file, through gzip when its name ends in .gz; a damaged or truncated
     gzip stream (or a read error) is bad input naming the file, not an exception of its own."""
-    stream: BinaryIO = gzip.GzipFile(fileobj=handle) if path.suffix.lower() == ".gz" else handle  # type: ignore[assignment]
+    stream: BinaryIO = gzip.GzipFile(fileobj=handle) if path.suffix.lower() == COMPRESSED_SUFFIX else handle  # type: ignore[assignment]
     try:
         yield from stream
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError

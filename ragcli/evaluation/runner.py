@@ -320,6 +320,12 @@ class _ConfigRun:
     def answer_timings(self) -> dict[str, float]:
         return {"generate_s_per_query": self.generate_seconds / max(self.answered, 1)}
 
+    def score(self, result: QueryResult, cutoffs: Sequence[int]) -> None:
+        """A judged question's retrieval metrics, on its result and kept for the means and the tests."""
+        if result.query.judged:
+            result.metrics = query_metrics([d for d, _ in result.ranking], result.query.qrels, cutoffs)
+            self.retrieval.add(result.metrics)
+
     def columns(self) -> dict[str, array[float]]:
         """Each metric's per-query values (retrieval over the judged questions, answers over those with
         gold answers, in question order); the judge's grades are left out, averaged over fewer answers."""
@@ -384,9 +390,7 @@ def evaluate(
             started = time.perf_counter()
             ranking = query_ranking(index, query.question, owns[number - 1], scorer, depth, filter)
             result = QueryResult(query, ranking)
-            if query.judged:
-                result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
-                run.retrieval.add(result.metrics)
+            run.score(result, cutoffs)
             sources = (
                 index.search(query.question, k=top_k, retriever=scorer, filter=filter)
                 if answering is not None and query.answers
@@ -408,9 +412,7 @@ def evaluate(
         run = _ConfigRun(external.name, None, sinks, batch_size, ranked=False, analyze=index.analyzer)
         for query in queries:
             result = QueryResult(query, external.rankings.get(query.id, [])[:depth])
-            if query.judged:
-                result.metrics = query_metrics([d for d, _ in result.ranking], query.qrels, cutoffs)
-                run.retrieval.add(result.metrics)
+            run.score(result, cutoffs)
             run.add(result, [])
         run.flush()
         configs.append(

@@ -130,8 +130,9 @@ def compare(columns: Mapping[str, Mapping[str, Sequence[float]]], baseline: str)
         for metrics in by_length.values():
             ours = np.array([found[m] for m in metrics], dtype=np.float64).T
             theirs = np.array([base[m] for m in metrics], dtype=np.float64).T
+            differences = ours - theirs
             for metric, difference, p_value in zip(
-                metrics, (ours - theirs).mean(axis=0), paired_p_values(ours - theirs)
+                metrics, differences.mean(axis=0), paired_p_values(differences), strict=True
             ):
                 tested.setdefault(metric, []).append((name, float(difference), float(p_value)))
     result: dict[str, dict[str, Difference]] = {name: {} for name in columns if name != baseline}
