@@ -192,6 +192,7 @@ def index(
     strict: options.Strict = False,
     skip_invalid: options.SkipInvalid = False,
     max_expanded_size: options.MaxExpandedSize = DEFAULT_MAX_BYTES,
+    generated: options.Generated = None,
     include: options.Include = None,
     exclude: options.Exclude = None,
     ignore: options.Ignore = None,

@@ -366,6 +366,15 @@ Ignore = Annotated[
         show_default=False,
     ),
 ]
+Generated = Annotated[
+    Optional[bool],
+    option(
+        "--generated/--no-generated",
+        help="Read files a program wrote too: lock files, minified JavaScript and CSS, source maps, code marked "
+        "'generated … DO NOT EDIT' [default: as the index recorded, else off: they are skipped and listed].",
+        show_default=False,
+    ),
+]
 Quiet = Annotated[bool, option("--quiet", "-q", help="No progress bar, no summary.")]
 Verbose = Annotated[bool, option("--verbose", "-v", help="List every skipped file with its reason.")]
 

@@ -19,6 +19,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from ragcli.readers.generated import GENERATED
 from ragcli.records import Hit, Skipped
 from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
@@ -439,6 +440,8 @@ def _settings_rows(settings: dict[str, Any]) -> list[tuple[str, str]]:
             value = "(the usual names)"
         if name == "max_expanded_size":
             value = human_bytes(int(value))
+        if name == "generated":
+            value = "read" if value else "skipped"
         rows.append((LABELS.get(name, name), readable(value)))
     return rows
 
@@ -583,6 +586,8 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
             line += ": " + ", ".join(f"{kind} {n:,}" for kind, n in common[:extensions])
             if len(common) > extensions:
                 line += f" and {len(common) - extensions} more types"
+        elif reason == GENERATED:
+            line += " (lock files, minified or generated code: --generated reads them)"
         lines.append(line)
     if len(ranked) > reasons:
         rest = sum(number for _, number in ranked[reasons:])

@@ -243,7 +243,7 @@ INFO_KEYS = [
 # info's "settings": every setting a re-index keeps, by its `ragcli index` option name
 SETTINGS_KEYS = [
     *("b", "bm25_variant", "chunk_overlap", "chunk_size", "delta", "dense", "embedding_model"),
-    *("embedding_precision", "exclude", "id_field", "ignore", "include", "k1", "language"),
+    *("embedding_precision", "exclude", "generated", "id_field", "ignore", "include", "k1", "language"),
     *("max_expanded_size", "sql", "stem", "stopwords", "text_field", "title_field"),
 ]
 EVALUATE_KEYS = ["configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]

@@ -29,6 +29,7 @@ NON_DEFAULT: dict[str, tuple[list[str], object]] = {
     "text_field": (["--text-field", "body"], "body"),
     "title_field": (["--title-field", "name"], "name"),
     "max_expanded_size": (["--max-expanded-size", "1M"], 1 << 20),
+    "generated": (["--generated"], True),
     "include": (["--include", "*.md", "--include", "*.jsonl"], ["*.md", "*.jsonl"]),
     "exclude": (["--exclude", "notes/"], ["notes/"]),
     "ignore": (["--no-ignore"], False),

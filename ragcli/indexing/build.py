@@ -236,6 +236,7 @@ def _build(
         max_bytes=settings.max_expanded_bytes,
         selection=settings.selection,
         base=_previous_base(target, roots),
+        generated=settings.generated,
     )
     with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
         remove_leftovers(target)

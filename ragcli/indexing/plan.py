@@ -88,6 +88,8 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
     recorded = {k: manifest.get(k) for k in wanted}
     if recorded["reading"] is None:  # built before the read limit existed: its files were read in full
         recorded["reading"] = wanted["reading"]
+    elif "generated" not in recorded["reading"]:  # built before generated files were left out: it read them
+        recorded["reading"] = {**recorded["reading"], "generated": True}
     same = recorded == wanted
     roots = [Path(r) for r in manifest.get("roots") or [] if not is_url(r)]
     same_base = CorpusReader.common_base(roots).resolve() == base.resolve() if roots else True

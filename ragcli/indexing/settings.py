@@ -31,6 +31,9 @@ class BuildSettings:
     strict: bool = False  # --strict: a malformed record stops the build; by default it is skipped and listed
     # the most one file read whole (after decompression), or one line of a JSON Lines file, may hold
     max_expanded_bytes: int = DEFAULT_MAX_BYTES
+    # --generated: read lock files, minified bundles and generated code too (`readers.generated`); recorded
+    # under "reading": turning it on or off reads every file again
+    generated: bool = False
     rebuild: bool = False  # ignore the existing index and read everything again
     # which files of the folders walked are read (ignore files, --include/--exclude); recorded in the
     # manifest, not part of `compatibility`: another selection reuses the passages of the files it keeps
@@ -52,7 +55,11 @@ class BuildSettings:
             "chunking": self.chunking.to_dict(),
             "fields": {"id": self.fields.id, "text": self.fields.text, "title": self.fields.title},
             # a new limit may read more (or less); records 2: title-only records and record metadata are read
-            "reading": {"max_expanded_bytes": self.max_expanded_bytes, "records": RECORDS_VERSION},
+            "reading": {
+                "max_expanded_bytes": self.max_expanded_bytes,
+                "records": RECORDS_VERSION,
+                "generated": self.generated,
+            },
         }
 
 

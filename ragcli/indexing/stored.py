@@ -32,7 +32,8 @@ from ragcli.store import read_manifest, resolve_index_dir
 # the options of `ragcli index` that are settings of the index (recorded, reused by a re-index)
 STORED = (
     *("language", "stopwords", "stem", "chunk_size", "chunk_overlap"),
-    *("id_field", "text_field", "title_field", "max_expanded_size", "include", "exclude", "ignore", "sql"),
+    *("id_field", "text_field", "title_field", "max_expanded_size", "generated"),
+    *("include", "exclude", "ignore", "sql"),
     *("bm25_variant", "k1", "b", "delta", "dense", "embedding_model", "embedding_precision"),
 )
 # the options that shape one run only (how, not what): never recorded
@@ -63,6 +64,7 @@ LABELS = {
     "text_field": "text field",
     "title_field": "title field",
     "max_expanded_size": "max expanded size",
+    "generated": "generated files",
     "include": "include",
     "exclude": "exclude",
     "ignore": "ignore files",
@@ -129,6 +131,10 @@ def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
     reading = _section(m, "reading")
     selection = Selection.from_dict(m.get("selection"))
     bm25 = BM25Params.from_dict(dict(_section(m, "bm25")))
+    # an index built before generated files were left out read them; a new one (no section) does not
+    generated = reading.get("generated", bool(reading))
+    if not isinstance(generated, bool):
+        raise ValueError(f"reading.generated is {generated!r}, not true or false")
     dense = _section(_section(m, "dense"), "settings")
     return {
         "language": analyzer.language,
@@ -140,6 +146,7 @@ def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
         "text_field": fields.get("text"),
         "title_field": fields.get("title"),
         "max_expanded_size": int(reading.get("max_expanded_bytes", DEFAULT_MAX_BYTES)),
+        "generated": generated,
         "include": list(selection.include),
         "exclude": list(selection.exclude),
         "ignore": selection.ignore_files,
@@ -210,6 +217,7 @@ def reindex_settings(
         retrievers=retrievers,
         drop=frozenset() if values["dense"] else frozenset({"dense"}),
         max_expanded_bytes=values["max_expanded_size"],
+        generated=values["generated"],
         selection=Selection(tuple(values["include"]), tuple(values["exclude"]), bool(values["ignore"])),
         sql=given.get("sql"),  # else the query the index was built with, when a root is a database
         **per_run,

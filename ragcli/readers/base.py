@@ -75,6 +75,7 @@ class ReadContext:
     strict: bool  # --strict: a malformed record stops the build (exit 6); by default it is skipped and listed
     report: ReadReport
     max_bytes: int = DEFAULT_MAX_BYTES  # the most one file read whole, or one line of a streamed file, may hold
+    generated: bool = False  # --generated: read lock files, minified bundles, generated code too (readers.generated)
     # skipped records listed per file; the rest are counted by reason (a file of a billion bad records
     # must not become a billion report entries)
     listed_per_file: int = 1000
@@ -158,6 +159,14 @@ def valid_unicode(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def file_name(path: Path) -> str:
+    """The file's name without a `.gz` (changelog.Debian.gz → changelog.Debian), as valid Unicode."""
+    name = path.name
+    if name.lower().endswith(COMPRESSED_SUFFIX) and len(name) > len(COMPRESSED_SUFFIX):
+        name = name[: -len(COMPRESSED_SUFFIX)]
+    return valid_unicode(name)
+
+
 def inner_suffix(path: Path) -> str:
     """The format suffix, lower-cased, looking through a `.gz` (corpus.jsonl.gz → .jsonl)."""
     suffix = path.suffix.lower()
@@ -174,6 +183,7 @@ class SourceInput:
     compressed: bool
     stream: IO[bytes]
     context: ReadContext
+    named: bool = False  # named on the command line: read even when it looks generated (`readers.generated`)
 
     @property
     def suffix(self) -> str:

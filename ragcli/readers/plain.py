@@ -21,16 +21,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ragcli.readers.base import (
-    BINARY_SNIFF_BYTES,
-    COMPRESSED_SUFFIX,
-    Skip,
-    SourceInput,
-    SuffixReader,
-    inner_suffix,
-    valid_unicode,
-)
-from ragcli.readers.text import first_line_title, read_text_document
+from ragcli.readers.base import BINARY_SNIFF_BYTES, Skip, SourceInput, SuffixReader, file_name, inner_suffix
+from ragcli.readers.generated import generated_by_content
+from ragcli.readers.text import Rejecter, first_line_title, read_text_document
 from ragcli.records import Document
 
 
@@ -98,14 +91,6 @@ def looks_like_text(head: bytes) -> bool:
     return len(_CONTROL.findall(head)) <= MAX_CONTROL_SHARE * len(head)
 
 
-def file_name(path: Path) -> str:
-    """The file's name without a `.gz` (changelog.Debian.gz → changelog.Debian), as valid Unicode."""
-    name = path.name
-    if name.lower().endswith(COMPRESSED_SUFFIX) and len(name) > len(COMPRESSED_SUFFIX):
-        name = name[: -len(COMPRESSED_SUFFIX)]
-    return valid_unicode(name)
-
-
 def _head(source: SourceInput) -> bytes:
     """The first bytes of the (decompressed) file, without consuming them."""
     peek: Callable[[int], bytes] | None = getattr(source.stream, "peek", None)
@@ -116,6 +101,15 @@ def _no_title(text: str) -> str | None:
     return None
 
 
+def _generated(source: SourceInput) -> Rejecter | None:
+    """What leaves the file out when it turns out generated or minified (None with `--generated`, or
+    for a file named on the command line)."""
+    if source.context.generated or source.named:
+        return None
+    name = file_name(source.path)
+    return lambda text: generated_by_content(name, text)
+
+
 class CodeReader(SuffixReader):
     """Source code and configuration: the whole file, titled by its file name."""
 
@@ -123,7 +117,7 @@ class CodeReader(SuffixReader):
     suffixes = CODE_SUFFIXES
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        return read_text_document(source, _no_title, file_name(source.path))
+        return read_text_document(source, _no_title, file_name(source.path), _generated(source))
 
 
 class PlainTextReader:
@@ -141,7 +135,7 @@ class PlainTextReader:
     def read(self, source: SourceInput) -> Iterator[Document]:
         if not looks_like_text(_head(source)):
             raise Skip("binary content")
-        return read_text_document(source, first_line_title, file_name(source.path))
+        return read_text_document(source, first_line_title, file_name(source.path), _generated(source))
 
 
 CODE = CodeReader()

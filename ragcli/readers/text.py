@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable, Iterator
 
-from ragcli.readers.base import SourceInput, SuffixReader
+from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
 
@@ -13,6 +13,7 @@ STREAM_TEXT_BYTES = 16 << 20  # uncompressed text files larger than this are rea
 SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
 
 TitleFinder = Callable[[str], "str | None"]
+Rejecter = Callable[[str], "str | None"]  # a file's text (the first segment of a huge one) → why to skip it
 
 
 def first_line_title(text: str) -> str | None:
@@ -29,8 +30,9 @@ def _segment_end(text: str) -> int:
     return cut + 1 if cut > 0 else SEGMENT_CHARS
 
 
-def _segments(source: SourceInput, title: str) -> Iterator[Document]:
-    """A huge text file as consecutive segments of one document: memory stays bounded."""
+def _segments(source: SourceInput, title: str, reject: Rejecter | None = None) -> Iterator[Document]:
+    """A huge text file as consecutive segments of one document: memory stays bounded. `reject` judges
+    the first segment."""
     source.sniff_binary()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pending, offset, line, ordinal, started = "", 0, 1, 0, False
@@ -40,6 +42,8 @@ def _segments(source: SourceInput, title: str) -> Iterator[Document]:
         while len(pending) >= SEGMENT_CHARS or (not block and pending):
             cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
             text, pending = without_terminal_sequences(pending[:cut]), pending[cut:]
+            if reject is not None and offset == 0 and (reason := reject(text)) is not None:
+                raise Skip(reason)
             yield Document(
                 source.rel,
                 text,
@@ -60,15 +64,17 @@ def _segments(source: SourceInput, title: str) -> Iterator[Document]:
 
 
 def read_text_document(
-    source: SourceInput, find_title: TitleFinder, default_title: str | None = None
+    source: SourceInput, find_title: TitleFinder, default_title: str | None = None, reject: Rejecter | None = None
 ) -> Iterator[Document]:
     """A text file as one document titled by `find_title` (else `default_title`, else its name without
-    the suffix); huge files in segments."""
+    the suffix); huge files in segments. A reason from `reject` skips the file (`readers.generated`)."""
     fallback = default_title or source.stem
     if not source.compressed and source.size > STREAM_TEXT_BYTES:
-        yield from _segments(source, fallback)
+        yield from _segments(source, fallback, reject)
         return
     text = source.read_text()
+    if reject is not None and (reason := reject(text)) is not None:
+        raise Skip(reason)
     heading = find_title(text)
     yield Document(source.rel, text, heading or fallback, source.rel, title_in_text=heading is not None)
 

@@ -43,11 +43,13 @@ from ragcli.readers.base import (
     RecordFields,
     Skip,
     SourceInput,
+    file_name,
     inner_suffix,
     is_url,
     reader_for,
     valid_unicode,
 )
+from ragcli.readers.generated import generated_by_name
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
@@ -312,6 +314,7 @@ class CorpusReader:
         max_bytes: int = DEFAULT_MAX_BYTES,
         selection: Selection | None = None,
         base: Path | None = None,
+        generated: bool = False,
     ) -> None:
         require_roots(roots)
         self.roots = roots
@@ -319,7 +322,7 @@ class CorpusReader:
         self.selection = selection or Selection()
         self.base = base or self.common_base(roots)  # what paths are relative to
         self.report = ReadReport()
-        self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes)
+        self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes, generated)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
         self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
@@ -381,10 +384,14 @@ class CorpusReader:
             return None
         return digest.hexdigest()
 
-    @staticmethod
-    def supported(path: Path) -> bool:
-        """Whether a registered reader claims the file (decided from its name alone)."""
-        return reader_for(path) is not None
+    def supported(self, path: Path) -> bool:
+        """Whether a registered reader claims the file and this walk reads it (decided from its name alone)."""
+        return reader_for(path) is not None and self._generated_name(path) is None
+
+    def _generated_name(self, path: Path) -> str | None:
+        """Why the file is left out as generated, known from its name (None: read it, as a file named on
+        the command line always is)."""
+        return None if self.context.generated or path in self._named else generated_by_name(file_name(path))
 
     def claim_ids(self, ids: Iterable[str]) -> None:
         """Document ids already taken (by passages reused from an earlier build)."""
@@ -418,6 +425,9 @@ class CorpusReader:
             shown = f"{suffix}{COMPRESSED_SUFFIX}" if compressed else suffix or "(none)"
             self.report.skipped.append(Skipped(rel, f"unsupported file type {shown}"))
             return
+        if (reason := self._generated_name(path)) is not None:
+            self.report.skipped.append(Skipped(rel, reason))  # known by its name: not even opened
+            return
         digest = hashlib.sha256()
         documents = 0
         problem = None
@@ -432,7 +442,7 @@ class CorpusReader:
                 status = os.fstat(raw_file.fileno())
                 size = status.st_size
                 self._reading = (counter, size)
-                source = SourceInput(rel, path, size, compressed, stream, self.context)
+                source = SourceInput(rel, path, size, compressed, stream, self.context, path in self._named)
                 mtime = _dt.datetime.fromtimestamp(status.st_mtime, _dt.timezone.utc)
                 described: dict[str, str | int | float | bool] = {
                     "format": reader.name,
