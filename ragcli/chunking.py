@@ -5,23 +5,25 @@ prompt and still carry its citation: each keeps its document id, title, characte
 document text (`text[start:end]` is the passage, exactly), the source line it starts on and its page
 (a paged source yields one document segment per page, so a passage never straddles two pages).
 
-A Markdown document is cut at its headings first (ATX or setext, outside fenced code): a window never
-runs from the end of one section into the next, short sections in a row share a passage while they
-fit, and a long one is windowed on its own. Each passage is indexed with the headings above it that
-its text lacks (the title "Varroa mites" for a list of treatments under "## Control"), so a question
-that names the section finds it. This is what LangChain's MarkdownHeaderTextSplitter and LlamaIndex's
-MarkdownNodeParser do; it is written here because ragcli's passages must keep exact offsets.
+A document with headings is cut at them first: Markdown's (ATX or setext, outside fenced code, found
+here), and those a reader hands over in `Document.headings` (HTML's h1-h6, Word's Heading styles). A
+window never runs from the end of one section into the next, short sections in a row share a passage
+while they fit, and a long one is windowed on its own. Each passage is indexed with the headings above
+it that its text lacks (the title "Varroa mites" for a list of treatments under "## Control"), so a
+question that names the section finds it. This is what LangChain's MarkdownHeaderTextSplitter /
+HTMLHeaderTextSplitter and LlamaIndex's MarkdownNodeParser do; it is written here because ragcli's
+passages must keep exact offsets.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ragcli.errors import InvalidOptionError
 from ragcli.markdown import markdown_headings
-from ragcli.records import Document, Passage
+from ragcli.records import Document, Heading, Passage
 
 _WORD_RE = re.compile(r"\S+")
 
@@ -42,7 +44,12 @@ class ChunkSettings:
             )
 
     def to_dict(self) -> dict[str, int | str]:
-        return {"size": self.size, "overlap": self.overlap, "unit": "words", "sections": "markdown headings"}
+        return {
+            "size": self.size,
+            "overlap": self.overlap,
+            "unit": "words",
+            "sections": "headings: markdown, html, docx",
+        }
 
 
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
@@ -61,7 +68,7 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
             break
 
 
-MARKDOWN = "markdown"  # the format (reader name) whose documents are cut at their headings
+MARKDOWN = "markdown"  # the format (reader name) whose headings the chunker finds itself
 
 
 @dataclass(frozen=True)
@@ -71,34 +78,52 @@ class _Section:
     headings: tuple[str, ...]  # the section's own heading last, the ones above it before
 
 
-def markdown_sections(text: str) -> list[_Section]:
-    """The sections of a Markdown text, in order and covering it: each from a heading (ATX or setext,
-    outside fenced code: `ragcli.markdown`) to the next; the text before the first heading is a
-    section without headings."""
+def markdown_headings_at(text: str) -> list[Heading]:
+    """(offset, level, heading) of each heading of a Markdown text (ATX or setext, outside fenced code:
+    `ragcli.markdown`)."""
     offsets = [0]
     for line in text.splitlines(keepends=True):
         offsets.append(offsets[-1] + len(line))
-    sections: list[_Section] = []
-    stack: list[tuple[int, str]] = []  # (level, heading) of the headings above the current line
+    return [(offsets[number], level, heading) for number, level, heading in markdown_headings(text.splitlines())]
+
+
+def sections(text: str, headings: Sequence[Heading]) -> list[_Section]:
+    """The sections of a text cut at its `headings` (in order), covering it: each from a heading to the
+    next; the text before the first heading is a section without headings."""
+    found: list[_Section] = []
+    stack: list[tuple[int, str]] = []  # (level, heading) of the headings above the current one
     start = 0
-    for number, level, heading in markdown_headings(text.splitlines()):
-        if offsets[number] > start:
-            sections.append(_Section(start, offsets[number], tuple(h for _, h in stack)))
+    for offset, level, heading in headings:
+        if offset > start:
+            found.append(_Section(start, offset, tuple(h for _, h in stack)))
         stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
-        start = offsets[number]
-    sections.append(_Section(start, len(text), tuple(h for _, h in stack)))
-    return sections
+        start = max(start, offset)
+    found.append(_Section(start, len(text), tuple(h for _, h in stack)))
+    return found
 
 
-def _section_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int, tuple[str, ...]]]:
-    """(start, end, headings) of each passage of a Markdown text: sections in a row packed while their
-    words fit one window, a longer section windowed alone. A short lead-in (a heading with a line or
-    two: at most a quarter of a window) opens the next section's first window rather than a passage of
-    its own. Each window is indexed with the headings of the section it starts in."""
-    sections = markdown_sections(text)
+def markdown_sections(text: str) -> list[_Section]:
+    """The sections of a Markdown text (`sections` at `markdown_headings_at`)."""
+    return sections(text, markdown_headings_at(text))
+
+
+def _headings(document: Document) -> Sequence[Heading]:
+    """Where a document is cut first: the headings its reader found, else a Markdown text's own."""
+    if document.headings is not None:
+        return document.headings
+    return markdown_headings_at(document.text) if document.metadata.get("format") == MARKDOWN else ()
+
+
+def _section_spans(
+    text: str, headings: Sequence[Heading], settings: ChunkSettings
+) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, headings) of each passage of a text cut at its headings: sections in a row packed
+    while their words fit one window, a longer section windowed alone. A short lead-in (a heading with a
+    line or two: at most a quarter of a window) opens the next section's first window rather than a
+    passage of its own. Each window is indexed with the headings of the section it starts in."""
     group: list[_Section] = []
     words = 0
-    for section in [*sections, None]:
+    for section in [*sections(text, headings), None]:
         size = len(text[section.start : section.end].split()) if section is not None else 0
         overflows = section is None or words + size > settings.size
         if group and overflows and (section is None or words > settings.size // 4):
@@ -116,19 +141,19 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
     """The passages of one document, in order."""
     passages = []
     previous: tuple[int, int] | None = None
-    markdown = settings.size and document.metadata.get("format") == MARKDOWN
+    cuts = _headings(document) if settings.size else ()
     spans = (
-        _section_spans(document.text, settings)
-        if markdown
+        _section_spans(document.text, cuts, settings)
+        if cuts
         else ((start, end, ()) for start, end in _window_spans(document.text, settings))
     )
-    for number, (start, end, headings) in enumerate(spans):
+    for number, (start, end, above) in enumerate(spans):
         line = document.line_at(start, previous)
         previous = (start, line)
         text = document.text[start:end]
         ordinal = document.first_ordinal + number
         needs_title = document.title and not (document.title_in_text and ordinal == 0)
-        lacking = [h for h in headings if h not in text and h.casefold() != document.title.casefold()]
+        lacking = [h for h in above if h not in text and h.casefold() != document.title.casefold()]
         index_text = "\n".join([*([document.title] if needs_title else []), *lacking, text])
         passages.append(
             Passage(

@@ -25,6 +25,9 @@ INDEX_MARKER = ".ragcli-index"  # a marker file an index folder may hold
 INDEX_LOCK = "lock"
 
 
+Heading = tuple[int, int, str]  # (offset into a document's text, level, the heading's text)
+
+
 @dataclass
 class Document:
     """One unit of the corpus: a file, or one record of a JSON/JSONL/CSV file."""
@@ -40,6 +43,10 @@ class Document:
     first_ordinal: int = 0  # number of the segment's first passage within the document
     continuation: bool = False  # a later segment of a document already seen
     page: int = 0  # 1-based page of a paged source (PDF) where `text` lies; 0: the source has no pages
+    # (offset into `text`, level 1-6, heading) of each heading the reader found (HTML's h1-h6, Word's
+    # Heading styles): the chunker cuts the text there. None: the reader has none to give (a Markdown
+    # text's headings are found by the chunker itself)
+    headings: tuple[Heading, ...] | None = None
     # what the document is, for filters (`--where`) and `info`: path, format, size, mtime, record fields,
     # SQL columns, page count… JSON scalars only (str, int, float, bool)
     metadata: dict[str, str | int | float | bool] = field(default_factory=dict)

@@ -96,7 +96,12 @@ def test_lines_follow_the_passage_starts() -> None:
 @pytest.mark.parametrize("size, overlap", [(0, 0), (1, 0), (2, 1), (0, 5)])
 def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
     settings = ChunkSettings(size=size, overlap=overlap)
-    assert settings.to_dict() == {"size": size, "overlap": overlap, "unit": "words", "sections": "markdown headings"}
+    assert settings.to_dict() == {
+        "size": size,
+        "overlap": overlap,
+        "unit": "words",
+        "sections": "headings: markdown, html, docx",
+    }
 
 
 def test_setting_errors_say_what_is_wrong() -> None:
@@ -207,7 +212,7 @@ def test_a_markdown_passage_never_runs_into_the_next_section_and_names_the_headi
     assert all(len(p.text.split()) <= 20 for p in windows)
 
 
-def test_only_markdown_documents_are_cut_at_headings() -> None:
+def test_a_plain_text_is_not_cut_at_lines_that_look_like_markdown_headings() -> None:
     plain = Document(id="n.txt", text=VARROA, title="n", path="n.txt", metadata={"format": "text"})
     assert len(split_document(plain, ChunkSettings(size=200, overlap=40))) == 1
     assert [p.text for p in split_document(plain, ChunkSettings(size=30, overlap=5))] != [
@@ -229,6 +234,42 @@ def test_markdown_passages_are_exact_slices_that_cover_every_word(
     text = "".join(marker + body for marker, body in pieces)
     settings = ChunkSettings(*size_overlap)
     passages = split_document(markdown(text, title=""), settings)
+    covered = set()
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
+        assert len(passage.text.split()) <= settings.size
+        covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
+    assert covered == {m.start() for m in re.finditer(r"\S+", text)}
+
+
+PAGE = "Guide\n\nInstall\n\n" + " ".join(words(12, "i")) + "\n\nUse\n\n" + " ".join(words(12, "u")) + "\n"
+
+
+def test_a_document_is_cut_at_the_headings_its_reader_found() -> None:
+    """HTML's h1-h6 and Word's Heading styles arrive as `Document.headings`: cut like Markdown's."""
+    headings = ((0, 1, "Guide"), (PAGE.index("Install"), 2, "Install"), (PAGE.index("Use"), 2, "Use"))
+    page = Document(id="g.html", text=PAGE, title="Guide - Docs", path="g.html", headings=headings)
+    passages = split_document(page, ChunkSettings(size=14, overlap=2))
+    # "Guide" is a short lead-in: it opens Install's passage; "Use" starts a passage of its own
+    assert [p.text.split()[:2] for p in passages] == [["Guide", "Install"], ["Use", "u0"]]
+    assert passages[1].index_text.startswith("Guide - Docs\nGuide\nUse\n\nu0")  # the heading above it
+    whole = split_document(page, ChunkSettings(size=200, overlap=40))  # sections that fit share a passage
+    assert [p.text for p in whole] == [PAGE.strip()]
+    none = Document(id="n.html", text=PAGE, title="n", path="n.html", headings=())  # windows across them
+    assert [p.text.split()[0] for p in split_document(none, ChunkSettings(size=14, overlap=2))] == [
+        "Guide",
+        "i10",
+        "u9",
+    ]
+
+
+@given(st.text("ab \n", max_size=120), st.lists(st.integers(0, 120), max_size=8), SIZES)
+def test_passages_cut_at_any_headings_are_exact_slices_that_cover_every_word(
+    text: str, offsets: list[int], size_overlap: tuple[int, int]
+) -> None:
+    headings = tuple((offset, 1 + offset % 3, "h") for offset in sorted({min(o, len(text)) for o in offsets}))
+    settings = ChunkSettings(*size_overlap)
+    passages = split_document(Document(id="d", text=text, title="", path="d", headings=headings), settings)
     covered = set()
     for passage in passages:
         assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import write_files
 
+from ragcli.chunking import ChunkSettings, split_document
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
@@ -61,6 +62,31 @@ def test_html_keeps_visible_text_titles_and_source_lines(tmp_path: Path) -> None
     for word in ("First", "cell", "café"):
         line = doc.line_at(doc.text.index(word))
         assert word in html.unescape(lines[line - 1]), (word, line)
+
+
+def test_html_headings_are_handed_to_the_chunker(tmp_path: Path) -> None:
+    """mdBook and Sphinx pages: a heading's permalink (an anchor, a "¶") is not part of it; a heading in
+    a hidden part (a script's template) or without text is none."""
+    page = (
+        "<html><head><title>Lifetimes - The Book</title></head><body><nav>Contents</nav>\n"
+        '<h1 id="l"><a class="header" href="#l">Lifetimes</a></h1><p>Every reference has one.</p>\n'
+        '<h2>The Borrow Checker<a class="headerlink" href="#b">¶</a></h2><p>It compares scopes.</p>\n'
+        "<template><h2>hidden</h2></template><h3> </h3><h3>In <em>Functions</em></h3><p>Generic ones.</p>\n"
+        "</body></html>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"ch10.html": page}))
+    assert document.headings is not None
+    assert [(level, text) for _, level, text in document.headings] == [
+        (1, "Lifetimes"),
+        (2, "The Borrow Checker"),
+        (3, "In Functions"),
+    ]
+    for offset, _, text in document.headings:
+        assert document.text[offset:].startswith(text.split()[0])
+    passages = split_document(document, ChunkSettings(size=6, overlap=1))
+    # the short lead-in (the nav's "Contents") opens the first section's passage
+    assert [p.text.split()[:2] for p in passages] == [["Contents", "Lifetimes"], ["The", "Borrow"], ["In", "Functions"]]
+    assert passages[1].index_text.startswith("Lifetimes - The Book\nLifetimes\nThe Borrow Checker¶")
 
 
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:

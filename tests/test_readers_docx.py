@@ -60,6 +60,30 @@ def test_paragraphs_headings_and_tables_in_document_order(tmp_path: Path) -> Non
     ]
 
 
+def test_headings_are_handed_to_the_chunker_with_their_level(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Annual Report", level=0)  # the "Title" style
+    document.add_paragraph("Foreword.")
+    document.add_heading("Sales", level=1)
+    document.add_paragraph("Sales grew.")
+    document.add_heading("Nordics", level=2)
+    document.add_paragraph("Kroner.")
+    out = io.BytesIO()
+    document.save(out)
+    root = write_files(tmp_path / "c", {"report.docx": out.getvalue()})
+    (read_document,), _ = read(root)
+    assert read_document.headings is not None
+    assert [(level, text) for _, level, text in read_document.headings] == [
+        (0, "Annual Report"),
+        (1, "Sales"),
+        (2, "Nordics"),
+    ]
+    for offset, _, text in read_document.headings:
+        assert read_document.text[offset:].startswith(text)
+    (plain,), _ = read(write_files(tmp_path / "d", {"review.docx": make_docx()}))
+    assert plain.headings == ((plain.text.index("Quarterly Review"), 1, "Quarterly Review"),)
+
+
 def test_the_core_title_wins_then_the_first_heading_then_the_name(tmp_path: Path) -> None:
     root = write_files(
         tmp_path / "c",

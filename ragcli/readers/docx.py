@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem
-from ragcli.records import Document
+from ragcli.records import Document, Heading
 
 MAX_TITLE_CHARS = 200
 
@@ -27,12 +27,18 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_heading(paragraph: Any) -> bool:
+def _heading_level(paragraph: Any) -> int | None:
+    """The paragraph's heading level from its style: "Title" 0, "Heading N" N (None: not a heading)."""
     try:
         name = paragraph.style.name if paragraph.style is not None else ""
     except (KeyError, AttributeError, ValueError):  # a style the styles part does not define
-        return False
-    return bool(name) and (name == "Title" or name.startswith("Heading"))
+        return None
+    if name == "Title":
+        return 0
+    if name and name.startswith("Heading"):
+        number = name[len("Heading") :].strip()
+        return int(number) if number.isdigit() and len(number) < 3 else 1
+    return None
 
 
 def _table_lines(table: Any) -> Iterator[str]:
@@ -48,23 +54,24 @@ def _table_lines(table: Any) -> Iterator[str]:
             yield "\t".join(cells)
 
 
-def _blocks(document: Any) -> tuple[list[str], str | None]:
-    """The document's lines in order, and its first heading (None: it has none)."""
+def _blocks(document: Any) -> tuple[list[str], str | None, list[Heading]]:
+    """The document's lines in order, its first heading (None: it has none), and each heading's
+    (offset into the lines joined by newlines, level, text): where the chunker cuts it."""
     from docx.table import Table
 
     lines: list[str] = []
-    heading = None
+    headings: list[Heading] = []
+    offset = 0
     for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            lines.extend(_table_lines(block))
-            continue
-        text = block.text.strip()
-        if not text:
-            continue
-        if heading is None and _is_heading(block):
-            heading = one_line(text)[:MAX_TITLE_CHARS]
-        lines.append(text)
-    return lines, heading
+        found = list(_table_lines(block)) if isinstance(block, Table) else [block.text.strip()]
+        found = [line for line in found if line]
+        level = None if isinstance(block, Table) or not found else _heading_level(block)
+        if level is not None:
+            headings.append((offset, level, one_line(found[0])[:MAX_TITLE_CHARS]))
+        for line in found:
+            lines.append(line)
+            offset += len(line) + 1
+    return lines, headings[0][2] if headings else None, headings
 
 
 def check_zip_sizes(data: bytes, source: SourceInput) -> None:
@@ -87,7 +94,7 @@ class DocxReader(SuffixReader):
         try:
             check_zip_sizes(data, source)
             document = docx.Document(io.BytesIO(data))
-            lines, heading = _blocks(document)
+            lines, heading, headings = _blocks(document)
             core_title = one_line(document.core_properties.title or "")[:MAX_TITLE_CHARS]
         except (Skip, MemoryError):
             raise
@@ -95,7 +102,8 @@ class DocxReader(SuffixReader):
             raise Skip(f"damaged DOCX ({problem(exc)})") from None
         text = "\n".join(lines)
         title = core_title or heading or source.stem
-        yield Document(source.rel, text, title, source.rel, title_in_text=not core_title and heading is not None)
+        in_text = not core_title and heading is not None
+        yield Document(source.rel, text, title, source.rel, title_in_text=in_text, headings=tuple(headings))
 
 
 READER = DocxReader()

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ragcli.markdown import markdown_headings
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
-from ragcli.records import Document
+from ragcli.records import Document, Heading
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
 _FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
@@ -168,10 +168,20 @@ class HtmlText:
     line_map: list[tuple[int, int]]  # (offset into text, source line where that piece starts)
     title: str | None
     too_deep: bool  # elements nested deeper than the parser follows: the text past that point is lost
+    headings: list[Heading] = field(default_factory=list)  # h1-h6 where their text starts, for the chunker
 
 
 def _squeeze(text: str) -> str | None:
     return " ".join(text.split()) or None
+
+
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
+_PERMALINK = "¶§#🔗"  # the anchor a documentation generator puts after a heading (Sphinx: "Title¶")
+
+
+def _heading_text(text: str) -> str | None:
+    squeezed = _squeeze(text)
+    return squeezed.rstrip(_PERMALINK).rstrip() or None if squeezed is not None else None
 
 
 def html_text(data: bytes) -> HtmlText:
@@ -187,6 +197,7 @@ def html_text(data: bytes) -> HtmlText:
     except etree.ParserError:  # nothing but whitespace or comments
         return HtmlText("", [], None, False)
     parts: list[str] = []
+    headings: list[Heading] = []
     line_map: list[tuple[int, int]] = []
     length, line, hidden = 0, 1, 0
 
@@ -208,8 +219,11 @@ def html_text(data: bytes) -> HtmlText:
                 hidden += tag in _SKIP
                 if not hidden and tag in _BLOCK:
                     emit("\n")
-                if not hidden and tag == "h1" and h1 is None:
-                    h1 = _squeeze(element.text_content())
+                if not hidden and tag in _HEADINGS:
+                    heading = _heading_text(element.text_content())
+                    if heading is not None:
+                        headings.append((length, _HEADINGS[tag], heading))
+                        h1 = heading if tag == "h1" and h1 is None else h1
             if element.text:
                 if tag is not None and not hidden:
                     emit(element.text)
@@ -230,7 +244,7 @@ def html_text(data: bytes) -> HtmlText:
     titles = root.xpath("(//title[not(ancestor::svg)])[1]")
     title = _squeeze(titles[0].text_content()) if titles else None
     too_deep = any("depth" in entry.message.lower() for entry in parser.error_log)
-    return HtmlText("".join(parts), line_map, title or h1, too_deep)
+    return HtmlText("".join(parts), line_map, title or h1, too_deep, headings)
 
 
 class HtmlReader(SuffixReader):
@@ -246,7 +260,14 @@ class HtmlReader(SuffixReader):
             raise Skip(f"cannot be parsed as HTML ({exc})") from None
         if page.too_deep:
             source.context.warn(f"{source.rel}: elements nested too deeply; the text past that point is not indexed")
-        yield Document(source.rel, page.text, page.title or source.stem, source.rel, line_map=page.line_map)
+        yield Document(
+            source.rel,
+            page.text,
+            page.title or source.stem,
+            source.rel,
+            line_map=page.line_map,
+            headings=tuple(page.headings),
+        )
 
 
 MARKDOWN = MarkdownReader()
