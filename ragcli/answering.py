@@ -107,13 +107,16 @@ def retrieve(
     name: str | None = None,
     filter: Filter | None = None,
     search: str | None = None,
+    distinct: bool = False,
 ) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
     retriever's name to report (default: the name given, or the scorer's); `filter` restricts them;
-    `search` is what to retrieve with instead of the question (a chat follow-up with its topic)."""
+    `search` is what to retrieve with instead of the question (a chat follow-up with its topic);
+    `distinct`: each text once (`Index.search`)."""
     started = time.perf_counter()
     searched = search if search is not None and search != question else None
-    hits = index.search(searched or question, k=k, retriever=retriever, filter=filter) if context else []
+    query = searched or question
+    hits = index.search(query, k=k, retriever=retriever, filter=filter, distinct=distinct) if context else []
     name = name or (retriever if isinstance(retriever, str) else retriever.name)
     return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started}, searched=searched)
 
@@ -181,16 +184,21 @@ def _more_waiting(descriptor: int, select: Any) -> bool:
 
 
 def search_questions(
-    index: Index, questions: Sequence[str], k: int, retriever: str | Scorer, filter: Filter | None = None
+    index: Index,
+    questions: Sequence[str],
+    k: int,
+    retriever: str | Scorer,
+    filter: Filter | None = None,
+    distinct: bool = False,
 ) -> Iterator[tuple[str, list[Hit]]]:
     """Retrieval only, for many questions: (question, hits), in order, as each chunk is scored. Many
     questions are scored together (faster per question); a single one touches only its own terms' rows."""
     for start in range(0, len(questions), SEARCH_CHUNK):
         chunk = list(questions[start : start + SEARCH_CHUNK])
         found = (
-            index.search_many(chunk, k=k, retriever=retriever, filter=filter)
+            index.search_many(chunk, k=k, retriever=retriever, filter=filter, distinct=distinct)
             if len(chunk) > 1
-            else [index.search(chunk[0], k=k, retriever=retriever, filter=filter)]
+            else [index.search(chunk[0], k=k, retriever=retriever, filter=filter, distinct=distinct)]
         )
         yield from zip(chunk, found)
 

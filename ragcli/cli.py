@@ -284,6 +284,7 @@ def query(
     sources: options.Sources = "auto",
     plain: options.Plain = False,
     min_score: options.MinScore = None,
+    distinct: options.Distinct = True,
     json_output: options.Json = False,
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
@@ -330,14 +331,25 @@ def query(
     as_json = json_output or from_stdin
     if not generate:
         for batch in batches:
-            for text, hits in search_questions(idx, batch, top_k, scorer, restriction):
+            for text, hits in search_questions(idx, batch, top_k, scorer, restriction, distinct):
                 hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
                 nothing = None if hits or as_json else why_nothing(idx, text, scorer, restriction, min_score)
                 highlighter = idx.analyzer.highlighter(text)
                 print_hits(text, retriever, hits, highlighter, as_json, from_stdin, view, nothing=nothing)
         return
     answerer = _Answerer(
-        idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, view=view, min_score=min_score
+        idx,
+        retriever,
+        scorer,
+        top_k,
+        kind,
+        model,
+        generation,
+        restriction,
+        fallback,
+        view,
+        min_score,
+        distinct=distinct,
     )
     for batch in batches:
         answerer.answer(batch, as_json, jsonl=from_stdin)
@@ -366,6 +378,7 @@ def chat(
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
     follow_ups: options.FollowUps = True,
+    distinct: options.Distinct = True,
     json_output: options.Json = False,
 ) -> None:
     """Ask questions one after another at a prompt (line editing, history); exit, quit or Ctrl-D ends."""
@@ -396,7 +409,9 @@ def chat(
     )
     idx = load_index(_index_choice(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions())
-    answerer = _Answerer(idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False)
+    answerer = _Answerer(
+        idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False, distinct=distinct
+    )
     conversation = Conversation(idx.analyzer.settings.language, idx.analyzer) if follow_ups else None
     for question in questions():
         if conversation is not None and conversation.follows(question) and not json_output:
@@ -481,10 +496,12 @@ class _Answerer:
         view: Any = None,
         min_score: Optional[float] = None,
         spinner: bool = True,
+        distinct: bool = False,
     ) -> None:
         self.idx, self.name, self.scorer, self.k, self.restriction = idx, name, scorer, k, restriction
         self.kind, self.model, self.generation, self.fallback = kind, model, generation, fallback
         self.view, self.min_score, self.spinner = view, min_score, spinner
+        self.distinct = distinct  # each text once (`Index.search`)
         self.choice: Any = None
         self.backup: Any = None
 
@@ -527,7 +544,9 @@ class _Answerer:
         idx = self.idx
         searches = [follow_up.search_text(q) if follow_up else None for q in questions]
         answers = [
-            retrieve(idx, q, self.k, self.scorer, name=self.name, filter=self.restriction, search=s)
+            retrieve(
+                idx, q, self.k, self.scorer, name=self.name, filter=self.restriction, search=s, distinct=self.distinct
+            )
             for q, s in zip(questions, searches)
         ]
         for item in answers:

@@ -160,6 +160,15 @@ Fallback = Annotated[
     ),
 ]
 
+Distinct = Annotated[
+    bool,
+    option(
+        "--distinct/--no-distinct",
+        help="Each text once: a passage that another file holds too (a page's .md and .html, a print-all page) "
+        "is folded into the best-ranked copy and the next passage takes its place; --json lists the copies.",
+    ),
+]
+
 # OpenAI-compatible servers (--generator openai)
 BaseUrl = Annotated[
     Optional[str],

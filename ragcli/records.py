@@ -7,7 +7,7 @@ the store, retrievers, generators and the CLI can all share these records withou
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest sections, reports)
@@ -101,6 +101,9 @@ class Hit:
     page: int | None = None  # 1-based page of a paged source (PDF, slides); None: the source has no pages
     # the document's metadata: filled by `Index.with_metadata` (`query --json` does), else empty
     metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
+    # passages of the same text ranked below this one, folded into it by a distinct search
+    # (`retrieval.distinct`): another file holds it too
+    copies: tuple[Hit, ...] = ()
 
     @property
     def citation(self) -> str:
@@ -108,7 +111,9 @@ class Hit:
         return f"{self.path}:p{self.page}" if self.page else f"{self.path}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field; the copies as their citations (their text is this hit's)."""
+        data = {name: value for name, value in asdict(replace(self, copies=())).items() if name != "copies"}
+        return {**data, "copies": [copy.citation for copy in self.copies]}
 
 
 @dataclass

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from ragcli.readers.generated import GENERATED
 from ragcli.records import Hit, Skipped
+from ragcli.retrieval.distinct import fold_identical, same_words
 from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
 if TYPE_CHECKING:
@@ -160,41 +161,9 @@ def middle_ellipsis(path: str, width: int) -> str:
     return "/".join([*kept_head, "…", *kept_tail]) if rest else path
 
 
-NEAR_IDENTICAL = 0.8  # share of 4-word runs two passages have in common to count as the same text
-
-
-def _words(text: str) -> list[str]:
-    """A passage's words with case, punctuation and spacing left out: a page's `.md` and `.html` copies
-    (markup gone) compare equal."""
-    return re.findall(r"\w+", text.casefold())
-
-
-def _shingles(words: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
-
-
-def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
-    """Each distinct passage once, best first, with the hits of the same text lower in the ranking
-    folded into it: shown as "(+1 identical)" rather than as another row. The same text: the same
-    words, or (a page's copies split at other places, as npm's `.md` and `.html` docs) at least 80%
-    of the shorter one's 4-word runs in common."""
-    groups: list[tuple[Hit, list[Hit], list[str], set[tuple[str, ...]]]] = []
-    for hit in hits:
-        words = _words(hit.text)
-        runs = _shingles(words)
-        for _best, copies, best_words, best_runs in groups:
-            shared = len(runs & best_runs) / max(1, min(len(runs), len(best_runs)))
-            if words and (words == best_words or shared >= NEAR_IDENTICAL):
-                copies.append(hit)
-                break
-        else:
-            groups.append((hit, [], words, runs))
-    return [(best, copies) for best, copies, _, _ in groups]
-
-
 def _copies_note(hit: Hit, copies: list[Hit]) -> str:
     """ "+1 identical" (the same words), or "+2 near-identical" when some copy's text differs a little."""
-    same = all(_words(copy.text) == _words(hit.text) for copy in copies)
+    same = all(same_words(copy.text, hit.text) for copy in copies)
     return f"+{len(copies)} {'identical' if same else 'near-identical'}"
 
 

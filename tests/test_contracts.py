@@ -186,7 +186,10 @@ INDEX_KEYS = sorted(INDEX_KEYS + INDEX_ROOT_KEYS)
 SETTING_CHANGE_KEYS = ["from", "setting", "to"]  # an item of "settings_changed"
 UPDATE_KEYS = ["action", "changed", "retriever"]  # an item of "updated" (dense adds "embedded")
 SKIPPED_KEYS = ["path", "reason"]
-HIT_KEYS = ["doc_id", "end", "id", "line", "metadata", "page", "path", "rank", "score", "start", "text", "title"]
+HIT_KEYS = [
+    *("copies", "doc_id", "end", "id", "line", "metadata", "page", "path", "rank", "score", "start", "text"),
+    "title",
+]
 RETRIEVAL_KEYS = ["hits", "query", "retriever"]
 ANSWER_KEYS = [
     "answer",
@@ -202,6 +205,7 @@ ANSWER_KEYS = [
 ]
 SOURCE_KEYS = [
     "cited",
+    "copies",
     "doc_id",
     "end",
     "id",

@@ -26,6 +26,7 @@ from ragcli.errors import IndexDamagedError, RagcliError
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
+from ragcli.retrieval.distinct import distinct_hits
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.kernel import KERNEL
 from ragcli.retrieval.lexicon import Lexicon
@@ -422,13 +423,25 @@ class Index:
         return self.passages.hits(numbers.tolist(), best.tolist())
 
     def search(
-        self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+        self,
+        query: str,
+        k: int = 5,
+        retriever: str | Scorer = "bm25",
+        filter: Filter | None = None,
+        distinct: bool = False,
     ) -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
         empty, all-stopword or unknown-word query: it returns what matches, maybe nothing. With
         `filter` (`Filter.parse(paths=["docs/**/*.md"], where=["size>=1000"])`), only passages it
-        admits are ranked: fewer than k come back when fewer match."""
-        return self._guarded(lambda: self._hits(*self.rank(query, k, retriever, filter)), self._follows(retriever))
+        admits are ranked: fewer than k come back when fewer match. With `distinct`, a passage whose
+        text a better one holds is folded into it (`Hit.copies`) and the next one takes its place."""
+
+        fetch = self._fetcher(query, retriever, filter)
+        return self._guarded(lambda: distinct_hits(fetch, k) if distinct else fetch(k), self._follows(retriever))
+
+    def _fetcher(self, query: str, retriever: str | Scorer, filter: Filter | None) -> Callable[[int], list[Hit]]:
+        """The hits of `query` at a given depth: what a distinct search asks for, deeper each time."""
+        return lambda depth: self._hits(*self.rank(query, depth, retriever, filter))
 
     def rank_many(
         self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
@@ -454,13 +467,24 @@ class Index:
         return self._guarded(work, self._follows(retriever))
 
     def search_many(
-        self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+        self,
+        queries: list[str],
+        k: int = 5,
+        retriever: str | Scorer = "bm25",
+        filter: Filter | None = None,
+        distinct: bool = False,
     ) -> list[list[Hit]]:
-        """`search` for many queries (see `rank_many`)."""
-        return self._guarded(
-            lambda: [self._hits(n, s) for n, s in self.rank_many(queries, k, retriever, filter)],
-            self._follows(retriever),
-        )
+        """`search` for many queries (see `rank_many`); with `distinct`, each looks deeper on its own
+        only when copies leave it fewer than k."""
+
+        def work() -> list[list[Hit]]:
+            depth = 2 * k if distinct else k
+            found = [self._hits(n, s) for n, s in self.rank_many(queries, depth, retriever, filter)]
+            if not distinct:
+                return found
+            return [distinct_hits(self._fetcher(q, retriever, filter), k, first) for q, first in zip(queries, found)]
+
+        return self._guarded(work, self._follows(retriever))
 
     def counts_matrix(self) -> Any:
         """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive; checked

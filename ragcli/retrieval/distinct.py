@@ -1,0 +1,68 @@
+"""The same text once: passages that several files hold (a page's `.md` and `.html`, a documentation
+site's chapter and its print-everything page, a copied README) folded into the best-ranked one.
+
+Two uses. The display folds what a search returned ("(+1 identical: print.html:11024)"). A search with
+`distinct` (what `ragcli query` and `chat` run) folds them before the top k is cut, looking deeper for
+as long as copies take places: k distinct passages, each holding its copies, so a generator's context
+is not spent on one passage twice. In the Rust book's HTML, 16 of the top-5 places of ten questions
+were copies (the print page repeats every chapter).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from ragcli.records import Hit
+
+NEAR_IDENTICAL = 0.8  # share of 4-word runs two passages have in common to count as the same text
+DEEPEST = 8  # a distinct search looks at most this many times k passages deep for k distinct ones
+
+
+def _words(text: str) -> list[str]:
+    """A passage's words with case, punctuation and spacing left out: a page's `.md` and `.html` copies
+    (markup gone) compare equal."""
+    return re.findall(r"\w+", text.casefold())
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two texts hold the same words (case, punctuation and spacing aside)."""
+    return _words(a) == _words(b)
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
+
+
+def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
+    """Each distinct passage once, best first, with the hits of the same text lower in the ranking
+    folded into it (after the copies a distinct search already folded into it). The same text: the
+    same words, or (a page's copies split at other places, as npm's `.md` and `.html` docs) at least
+    80% of the shorter one's 4-word runs in common."""
+    groups: list[tuple[Hit, list[Hit], list[str], set[tuple[str, ...]]]] = []
+    for hit in hits:
+        words = _words(hit.text)
+        runs = _shingles(words)
+        for _best, copies, best_words, best_runs in groups:
+            shared = len(runs & best_runs) / max(1, min(len(runs), len(best_runs)))
+            if words and (words == best_words or shared >= NEAR_IDENTICAL):
+                copies.append(hit)
+                break
+        else:
+            groups.append((hit, list(hit.copies), words, runs))
+    return [(best, copies) for best, copies, _, _ in groups]
+
+
+def distinct_hits(fetch: Callable[[int], list[Hit]], k: int, first: list[Hit] | None = None) -> list[Hit]:
+    """The k best distinct passages, ranked 1 to k, each with its copies: `fetch(depth)` ranks `depth`
+    passages; it is asked 2k deep, then twice as deep while copies leave fewer than k and more
+    passages may follow, DEEPEST·k at most (`first`: what fetch(2k) gave, when already known)."""
+    depth = 2 * k
+    hits = first if first is not None else fetch(depth)
+    groups = fold_identical(hits)
+    while len(groups) < k and len(hits) >= depth and depth < DEEPEST * k:
+        depth = min(2 * depth, DEEPEST * k)
+        hits = fetch(depth)
+        groups = fold_identical(hits)
+    return [replace(best, rank=rank, copies=tuple(copies)) for rank, (best, copies) in enumerate(groups[:k], 1)]

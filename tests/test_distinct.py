@@ -1,0 +1,95 @@
+"""Each text once: a distinct search folds the copies of a passage into the best-ranked one and fills
+the top k with the next distinct passages (`Index.search(distinct=True)`, `query` and `chat` by default)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import invoke
+from conftest import write_files
+
+from ragcli.records import Hit
+from ragcli.retrieval.distinct import DEEPEST, distinct_hits
+from ragcli.retrieval.index import Index, load_index
+
+QUEEN = "The queen lays up to two thousand eggs a day in spring, when the colony grows fastest."
+OTHERS = {
+    "drones.md": "Drones are male bees; a drone mates with a queen and dies.",
+    "workers.md": "Workers feed the queen and the larvae, and guard the eggs of the colony.",
+    "swarm.md": "A swarm leaves with the old queen when the colony has raised a new one.",
+}
+
+
+@pytest.fixture()
+def copies_index(tmp_path: Path) -> Index:
+    """The queen's sentence in four files (one as HTML: the same words), and three other passages."""
+    files = {
+        "queen.md": QUEEN,
+        "print.html": f"<html><body><p>{QUEEN}</p></body></html>",
+        "mirror/queen.md": QUEEN,
+        "old/queen.txt": QUEEN.upper(),
+        **OTHERS,
+    }
+    corpus = write_files(tmp_path / "docs", files)
+    assert invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    return load_index(tmp_path / "idx")
+
+
+def test_the_copies_are_folded_into_the_best_and_the_next_passages_fill_k(copies_index: Index) -> None:
+    question = "how many eggs does the queen lay"
+    raw = copies_index.search(question, k=4)
+    assert [h.text.casefold() for h in raw] == [QUEEN.casefold()] * 4  # every copy takes a place
+    hits = copies_index.search(question, k=4, distinct=True)
+    assert [h.rank for h in hits] == [1, 2, 3, 4]
+    assert hits[0].text == raw[0].text and hits[0].score == raw[0].score
+    assert sorted(c.path for c in hits[0].copies) == sorted(h.path for h in raw[1:])
+    assert {h.path for h in hits[1:]} <= set(OTHERS) and len({h.text for h in hits}) == 4
+    assert all(h.copies == () for h in hits[1:])
+    assert hits[0].to_dict()["copies"] == [c.citation for c in hits[0].copies]
+
+
+def test_many_questions_fold_alike_and_fewer_come_back_when_fewer_are_distinct(copies_index: Index) -> None:
+    questions = ["queen eggs", "drones mate", "colony"]
+    many = copies_index.search_many(questions, k=3, distinct=True)
+    assert [[h.to_dict() for h in hits] for hits in many] == [
+        [h.to_dict() for h in copies_index.search(q, k=3, distinct=True)] for q in questions
+    ]
+    everything = copies_index.search("queen", k=10, distinct=True)  # 7 passages, 4 of them one text
+    assert len(everything) == 4 and len(everything[0].copies) == 3
+
+
+def test_a_search_looks_deeper_only_while_copies_leave_fewer_than_k() -> None:
+    def hit(n: int, text: str) -> Hit:
+        return Hit(n, 1.0 / n, f"p{n}", f"d{n}", "", f"f{n}.md", 1, 0, len(text), text)
+
+    ranked = [hit(n, "one and the same text") for n in range(1, 31)] + [hit(n, f"text {n}") for n in range(31, 60)]
+    asked: list[int] = []
+
+    def fetch(depth: int) -> list[Hit]:
+        asked.append(depth)
+        return ranked[:depth]
+
+    found = distinct_hits(fetch, 3)
+    assert asked == [6, 12, 24] and [h.text for h in found] == ["one and the same text"]  # DEEPEST·k: stops
+    assert len(found[0].copies) == 23 and DEEPEST * 3 == 24
+    asked.clear()
+    assert [h.id for h in distinct_hits(fetch, 2)] == ["p1"] and asked == [4, 8, 16]
+    asked.clear()
+    spread = [hit(n, f"text {n}") for n in range(1, 10)]
+    assert [h.id for h in distinct_hits(lambda d: spread[:d], 3)] == ["p1", "p2", "p3"]
+
+
+def test_query_folds_by_default_and_no_distinct_returns_every_hit(copies_index: Index) -> None:
+    base = ["query", "queen eggs spring", "-i", str(copies_index.path), "--no-generate", "--json", "-k", "3"]
+    folded = json.loads(invoke(*base).stdout)["hits"]
+    assert len(folded) == 3 and len(folded[0]["copies"]) == 3 and len({h["text"].casefold() for h in folded}) == 3
+    raw = json.loads(invoke(*base, "--no-distinct").stdout)["hits"]
+    assert len({h["text"].casefold() for h in raw}) == 1 and all(h["copies"] == [] for h in raw)
+    answered = json.loads(
+        invoke("query", "how many eggs does the queen lay", "-i", str(copies_index.path), "--json").stdout
+    )
+    assert len(answered["sources"]) == 4 and answered["sources"][0]["copies"]  # k 5, 4 distinct passages
+    human = invoke("query", "queen eggs spring", "-i", str(copies_index.path), "--no-generate", "--sources", "full")
+    assert "(+3 identical: " in human.stdout
