@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import invoke
+from conftest import write_files
 
 pytest.importorskip("langchain_core")  # the optional `langchain` extra (make install has it)
 
@@ -126,6 +128,21 @@ def test_batch_matches_invoke_and_reports_each_question(sample_index: Path) -> N
     assert all(d.metadata["path"].startswith(("hive/", "biology/")) for found in batched for d in found)
     assert recorder.started == questions and recorder.ended == [3, 3, 0, 3]
     assert retriever.batch([]) == []
+
+
+def test_distinct_folds_copies_and_lists_them(tmp_path: Path) -> None:
+    text = "Propolis is a resin that bees collect from tree buds to seal small gaps in the hive."
+    extra = {"wax.md": "Bees make wax.", "honey.md": "Bees make honey from nectar."}
+    corpus = write_files(tmp_path / "c", {"a.md": text, "copy/a.md": text, **extra})
+    assert invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    plain = RagcliRetriever(index=tmp_path / "idx", k=2).invoke("bees propolis")
+    assert [d.page_content for d in plain] == [text, text] and "copies" not in plain[0].metadata
+    distinct = RagcliRetriever(index=tmp_path / "idx", k=2, distinct=True)
+    found = distinct.invoke("bees propolis")
+    assert found[0].page_content == text and found[1].page_content != text
+    assert found[0].metadata["copies"] == [plain[1].metadata["citation"]]
+    assert distinct.batch(["bees propolis"]) == [found]
+    assert to_hit(found[0]).metadata == to_hit(plain[0]).metadata  # the copies are not the document's own
 
 
 def test_batch_returns_the_error_when_asked(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ def to_document(hit: Hit) -> Document:
     metadata: dict[str, Any] = dict(hit.metadata)
     metadata.update({name: getattr(hit, name) for name in _HIT_FIELDS})
     metadata["citation"] = hit.citation
+    if hit.copies:  # a distinct search folded other files' copies of this text into it
+        metadata["copies"] = [copy.citation for copy in hit.copies]
     return Document(page_content=hit.text, metadata=metadata, id=hit.id)
 
 
@@ -47,7 +49,7 @@ def to_hit(document: Document) -> Hit:
     hand the retrieved Documents to any ragcli generator (`ExtractiveGenerator.generate(q, hits)`).
     The document's metadata comes back without the keys the passage's own fields replaced (`path`)."""
     meta = document.metadata
-    own = {key: value for key, value in meta.items() if key not in _HIT_FIELDS and key != "citation"}
+    own = {key: value for key, value in meta.items() if key not in _HIT_FIELDS and key not in ("citation", "copies")}
     try:
         return Hit(
             rank=int(meta["rank"]),
@@ -90,6 +92,9 @@ class RagcliRetriever(BaseRetriever):
     """Path globs a passage's file must match (any of them), as `--path`."""
     where: Sequence[str] = ()
     """Conditions on the document's metadata (all of them), as `--where` (`format=md`, `size>=1000`)."""
+    distinct: bool = False
+    """Each text once, as `query --distinct`: copies in other files are folded into the best-ranked one
+    (their citations in its metadata's `copies`) and the next passage takes their place."""
 
     _filter: Filter | None = PrivateAttr(default=None)
     _opened: Index | None = PrivateAttr(default=None)
@@ -116,7 +121,8 @@ class RagcliRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         index = self.opened()
-        return self._documents(index.search(query, k=self.k, retriever=self.retriever, filter=self._filter))
+        found = index.search(query, k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct)
+        return self._documents(found)
 
     def batch(
         self,
@@ -144,7 +150,9 @@ class RagcliRetriever(BaseRetriever):
         ]
         try:
             index = self.opened()
-            found = index.search_many(list(inputs), k=self.k, retriever=self.retriever, filter=self._filter)
+            found = index.search_many(
+                list(inputs), k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct
+            )
             results = [self._documents(hits) for hits in found]
         except Exception as exc:
             for run in runs:
