@@ -68,7 +68,7 @@ def test_html_headings_are_handed_to_the_chunker(tmp_path: Path) -> None:
     """mdBook and Sphinx pages: a heading's permalink (an anchor, a "¶") is not part of it; a heading in
     a hidden part (a script's template) or without text is none."""
     page = (
-        "<html><head><title>Lifetimes - The Book</title></head><body><nav>Contents</nav>\n"
+        "<html><head><title>Lifetimes - The Book</title></head><body><p>Contents</p>\n"
         '<h1 id="l"><a class="header" href="#l">Lifetimes</a></h1><p>Every reference has one.</p>\n'
         '<h2>The Borrow Checker<a class="headerlink" href="#b">¶</a></h2><p>It compares scopes.</p>\n'
         "<template><h2>hidden</h2></template><h3> </h3><h3>In <em>Functions</em></h3><p>Generic ones.</p>\n"
@@ -84,9 +84,23 @@ def test_html_headings_are_handed_to_the_chunker(tmp_path: Path) -> None:
     for offset, _, text in document.headings:
         assert document.text[offset:].startswith(text.split()[0])
     passages = split_document(document, ChunkSettings(size=6, overlap=1))
-    # the short lead-in (the nav's "Contents") opens the first section's passage
+    # the short lead-in ("Contents") opens the first section's passage
     assert [p.text.split()[:2] for p in passages] == [["Contents", "Lifetimes"], ["The", "Borrow"], ["In", "Functions"]]
     assert passages[1].index_text.startswith("Lifetimes - The Book\nLifetimes\nThe Borrow Checker¶")
+
+
+def test_html_menus_are_left_out(tmp_path: Path) -> None:
+    """A site's menu and table of contents (`<nav>`, `role="navigation"`, as Sphinx and Node.js write them)
+    repeat on every page: not indexed. A heading inside them is no section of the page."""
+    page = (
+        "<html><body><nav><a href='/'>Home</a><h2>Menu</h2></nav>\n"
+        "<div role='navigation' class='sphinxsidebar'><ul><li>Buffer</li><li>Crypto</li></ul></div>\n"
+        "<details role='navigation' id='toc'><summary>Table of contents</summary><ul><li>Hashes</li></ul></details>\n"
+        "<h1>Hashes</h1><p>A hash is a digest.</p><div role='main'><p>Salt it.</p></div></body></html>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"crypto.html": page}))
+    assert document.text.split() == ["Hashes", "A", "hash", "is", "a", "digest.", "Salt", "it."]
+    assert document.headings == ((document.text.index("Hashes"), 1, "Hashes"),)
 
 
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Markup: Markdown and reStructuredText (titled by their heading) and HTML (visible text only).
+"""Markup: Markdown and reStructuredText (titled by their heading) and HTML (visible text, menus aside).
 
 A Markdown title comes from its front matter (`title:` in a leading `---` YAML block, or a `+++` TOML
 block), else its first heading outside fenced code (a `# comment` in a shell example is not a title).
@@ -175,6 +175,13 @@ def _squeeze(text: str) -> str | None:
     return " ".join(text.split()) or None
 
 
+def _left_out(tag: str, element: Any) -> bool:
+    """Whether an element's text is left out: what a browser does not show (script, style, head…) and
+    navigation (`<nav>`, `role="navigation"`): a site's menu and table of contents, the same on every
+    page, would put the same words into every page's first passage."""
+    return tag in _SKIP or tag == "nav" or element.get("role") == "navigation"
+
+
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _PERMALINK = "¶§#🔗"  # the anchor a documentation generator puts after a heading (Sphinx: "Title¶")
 
@@ -186,8 +193,9 @@ def _heading_text(text: str) -> str | None:
 
 def html_text(data: bytes) -> HtmlText:
     """Parse `data` (UTF-8) with lxml's HTML parser (libxml2: linear time, recovers from any markup,
-    no network) and walk the tree without recursion, keeping the text a browser would show: script,
-    style, noscript, template, svg and head are dropped, block elements become line breaks."""
+    no network) and walk the tree without recursion, keeping the text a browser would show, menus
+    aside: script, style, noscript, template, svg, head and navigation (`_left_out`) are dropped, block
+    elements become line breaks; h1-h6 are noted where their text starts."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -216,7 +224,7 @@ def html_text(data: bytes) -> HtmlText:
             if tag is not None:
                 if element.sourceline is not None and element.sourceline < _UNKNOWN_LINE:
                     line = max(line, element.sourceline)  # where the start tag ends: its text starts there
-                hidden += tag in _SKIP
+                hidden += _left_out(tag, element)
                 if not hidden and tag in _BLOCK:
                     emit("\n")
                 if not hidden and tag in _HEADINGS:
@@ -236,7 +244,7 @@ def html_text(data: bytes) -> HtmlText:
                 emit("\n")
             elif not hidden and tag in _CELL:
                 emit(" ")
-            hidden -= tag in _SKIP
+            hidden -= _left_out(tag, element)
         if element.tail:
             if not hidden:
                 emit(element.tail)
