@@ -222,6 +222,17 @@ def test_a_plain_text_is_not_cut_at_lines_that_look_like_markdown_headings() -> 
     assert len(whole) == 1
 
 
+def assert_exact_slices_covering_every_word(text: str, passages: list[Passage], settings: ChunkSettings) -> None:
+    """Each passage is its exact slice of the text, stripped, within the window size; together they
+    hold every word."""
+    covered = set()
+    for passage in passages:
+        assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
+        assert len(passage.text.split()) <= settings.size
+        covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
+    assert covered == {m.start() for m in re.finditer(r"\S+", text)}
+
+
 @given(
     st.lists(
         st.tuples(st.sampled_from(["", "# H1\n", "## H2\n", "### H3\n", "```\n", "\n"]), st.text("ab \n", max_size=30))
@@ -234,12 +245,7 @@ def test_markdown_passages_are_exact_slices_that_cover_every_word(
     text = "".join(marker + body for marker, body in pieces)
     settings = ChunkSettings(*size_overlap)
     passages = split_document(markdown(text, title=""), settings)
-    covered = set()
-    for passage in passages:
-        assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
-        assert len(passage.text.split()) <= settings.size
-        covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
-    assert covered == {m.start() for m in re.finditer(r"\S+", text)}
+    assert_exact_slices_covering_every_word(text, passages, settings)
 
 
 PAGE = "Guide\n\nInstall\n\n" + " ".join(words(12, "i")) + "\n\nUse\n\n" + " ".join(words(12, "u")) + "\n"
@@ -270,12 +276,7 @@ def test_passages_cut_at_any_headings_are_exact_slices_that_cover_every_word(
     headings = tuple((offset, 1 + offset % 3, "h") for offset in sorted({min(o, len(text)) for o in offsets}))
     settings = ChunkSettings(*size_overlap)
     passages = split_document(Document(id="d", text=text, title="", path="d", headings=headings), settings)
-    covered = set()
-    for passage in passages:
-        assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
-        assert len(passage.text.split()) <= settings.size
-        covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
-    assert covered == {m.start() for m in re.finditer(r"\S+", text)}
+    assert_exact_slices_covering_every_word(text, passages, settings)
 
 
 def test_a_question_that_names_a_section_finds_it(sample_index: Path) -> None:
