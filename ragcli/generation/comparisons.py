@@ -13,13 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ragcli.patterns import compiled_later
+
 _COMPARATIVE = r"(?!(?:rather|other|either|whether)\b)(?:more|less|fewer|[a-z]{2,}er)"  # not "rather than"
 # "more or less dense than", "larger or smaller than", "higher or lower than"
-_DEGREE_QUESTION_RE = re.compile(
+_DEGREE_QUESTION_RE = compiled_later(
     rf"\b(?P<a>{_COMPARATIVE})\s+or\s+(?P<b>{_COMPARATIVE})\s+(?:(?P<quality>[a-z]+)\s+)?than\b", re.IGNORECASE
 )
 # "Which are longer, professional or amateur bouts?", "Who was more reserved, Coolidge or Harding?"
-_CHOICE_QUESTION_RE = re.compile(
+_CHOICE_QUESTION_RE = compiled_later(
     rf"^\W*(?:which|who|what)\b[^,?]*?\b(?P<cmp>(?:more|less)\s+[a-z]+|{_COMPARATIVE})\b[^,?]*,\s*"
     r"(?P<a>[^?]+?),?\s+or\s+(?P<b>[^?]+?)\s*\?*\s*$",
     re.IGNORECASE,
@@ -28,8 +30,8 @@ _ADVERB = (
     r"much|far|significantly|slightly|considerably|substantially|somewhat|generally|usually|often|even|still"
     r"|notably|markedly|[a-z]+ly"
 )
-_THAN_RE = re.compile(rf"\b(?P<cmp>(?:more|less)\s+[a-z]+|{_COMPARATIVE})\s+than\b", re.IGNORECASE)
-_CLAUSE_BREAK_RE = re.compile(r"[;:()]|,\s+(?:and|but|which|while|whereas|although)\b|\s[–—]\s")
+_THAN_RE = compiled_later(rf"\b(?P<cmp>(?:more|less)\s+[a-z]+|{_COMPARATIVE})\s+than\b", re.IGNORECASE)
+_CLAUSE_BREAK_RE = compiled_later(r"[;:()]|,\s+(?:and|but|which|while|whereas|although)\b|\s[–—]\s")
 _LESS = frozenset({"less", "fewer"})
 
 

@@ -182,13 +182,14 @@ from ragcli.generation.questions import (
 )
 from ragcli.generation.respectively import respective
 from ragcli.generation.superlatives import superlative
+from ragcli.patterns import compiled_later
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
-_CJK_RE = re.compile(rf"[{CJK_CHARS}]")
-_HIRAGANA_RE = re.compile(r"[\u3041-\u309f]")
+_CJK_RE = compiled_later(rf"[{CJK_CHARS}]")
+_HIRAGANA_RE = compiled_later(r"[\u3041-\u309f]")
 _CJK_JOINERS = frozenset("のとや")  # Japanese "of" and "and": "一条天皇の中宮彰子", "東京と新大阪"
 # upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
@@ -196,18 +197,18 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
 # sentence ends: . ! ? followed by space and an upper-case letter, digit, quote or an opening ¿ ¡; CJK
 # full stops; or a blank line / list item. Not after an initial ("J. R. R."), a title ("Dr."), a
 # dotted abbreviation ("U.S.", "f.o.b.", "p.m.") or a lower-case one of a date ("c. 1611", "b. 1934", "ca.")
-_SENTENCE_END_RE = re.compile(
+_SENTENCE_END_RE = compiled_later(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     r"(?<![\s(\[–-][a-z]\.)(?<!\bca\.)(?<!\bfl\.)"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
 )
-_MARKUP_RE = re.compile(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
+_MARKUP_RE = compiled_later(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
-_WORD_RE = re.compile(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
+_WORD_RE = compiled_later(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
 # French and Italian elide an article or a preposition into the next word ("dall'Inquisizione",
 # "l'océan"): that part is a word of its own, so "Inquisizione" can be the answer
-_ELIDED_RE = re.compile(
+_ELIDED_RE = compiled_later(
     r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|dall|dell|nell|all|sull|coll|quell|quest|un|gl|tutt|anch|sant)"
     r"['’](?=[^\W\d_])",
     re.IGNORECASE,
@@ -219,13 +220,13 @@ _PLACE_LAST_LANGUAGES = frozenset({"fr", "es", "it", "pt"})
 # a "what" question in French, Spanish, Italian, Portuguese, German or Russian: the verb that follows it
 # (past an auxiliary) has its object for the answer ("O que narra Os Lusíadas?" → "… que narra [a viagem
 # de Vasco da Gama]", "Qu'a détruit l'incendie ?", "Was erfand Gutenberg?", "Что основал Ломоносов?")
-_WHAT_VERB_RE = re.compile(
+_WHAT_VERB_RE = compiled_later(
     r"^\W*(?:o\s+que|que|qu[eé]|qu['’]|che\s+cosa|cosa|was|что)\s*(?P<rest>[^?？]+)", re.IGNORECASE
 )
 # languages that leave a known subject out: a sentence may open with its verb ("Murió en Ciudad de México")
 _SUBJECT_DROPPING_LANGUAGES = frozenset({"es", "it", "pt"})
 # punctuation that ends a phrase: a span never crosses it
-_BREAK_RE = re.compile(r"[,;:()\[\]{}\"“”„«»—–!?`。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
+_BREAK_RE = compiled_later(r"[,;:()\[\]{}\"“”„«»—–!?`。，、；：！？（）「」『』]|\s-\s|'\s|\s'")
 # a sentence opening with a personal pronoun: its subject is the name of an earlier sentence
 _PERSONAL_PRONOUNS = [
     "he",
@@ -247,43 +248,45 @@ _PERSONAL_PRONOUNS = [
     "она",
     "они",
 ]
-_PRONOUN_RE = re.compile(rf"^\W*(?:{'|'.join(p.capitalize() for p in _PERSONAL_PRONOUNS)})\b")
+_PRONOUN_RE = compiled_later(rf"^\W*(?:{'|'.join(p.capitalize() for p in _PERSONAL_PRONOUNS)})\b")
 # the same after an opening phrase ("Opposé à Napoléon III, il vécut en exil …", "In 1933, he …"), or a
 # Chinese one ("他出生于公元701年"): the clause is about that earlier subject
-_CLAUSE_PRONOUN_RE = re.compile(
+_CLAUSE_PRONOUN_RE = compiled_later(
     rf"^\W*(?:[^,;.:]{{1,80}},\s+)?(?:(?:{'|'.join(_PERSONAL_PRONOUNS)})\b|[他她])", re.IGNORECASE
 )
 # the first copula of a sentence, in the analyzer's languages ("is", "es", "est", "ist", "è", "é" …)
-_COPULA_RE = re.compile(
+_COPULA_RE = compiled_later(
     r"(?<!\w)(?:is|are|was|were|es|son|era|fue|est|sont|était|ist|sind|war|waren|è|sono|é|são|foi)(?!\w)"
 )
-_CHOICE_RE = re.compile(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
+_CHOICE_RE = compiled_later(r"(?<!\w)(?:or|oder|ou|o|или|eller)(?!\w)", re.IGNORECASE)  # "… high or low?"
 # "In which …", "In welchem Gebirge …", "¿En qué siglo …?", "Quel fleuve …", "Какая река …" (a bare "qué" /
 # "que" opens a verb as often: "¿Qué pintó …?")
-_WHICH_RE = re.compile(
+_WHICH_RE = compiled_later(
     r"^\W*(?:(?:[^\W\d_]+\s+)?(?:which|what|welche[rsmn]?|quel(?:le)?s?|quale|quali|qual|quais|cu[aá]l(?:es)?"
     r"|как(?:ой|ая|ое|ие|ом|ую|их))|[^\W\d_]+\s+qu[eé])\s+(?P<rest>[\w\s'’-]+)",
     re.IGNORECASE,
 )
-_SUBJECTLESS_RE = re.compile(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
-_PREPOSITION_RE = re.compile(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
+_SUBJECTLESS_RE = compiled_later(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
+_PREPOSITION_RE = compiled_later(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
 # or before a subject of a few words and its verb ("and active homing would initiate")
 _MODAL_VERBS = ("would", "will", "can", "could", "may", "might", "must", "should")
 _MODALS = rf"(?:{'|'.join(_MODAL_VERBS)})"
-_CLAUSE_JOINT_RE = re.compile(
+_CLAUSE_JOINT_RE = compiled_later(
     r"\s*\(|(?:,|;|\s(?:and|but|while|whereas))\s+(?=(?:its|his|her|their|the|this|these|those|it|he|she|they)\b"
     rf"|(?:(?!(?:that|which|who)\b)[\w-]+\s+){{1,3}}{_MODALS}\b)"
 )
-_SECOND_VERB_RE = re.compile(rf"{_COPULA_RE.pattern}|(?<!\w){_MODALS}(?!\w)")
-_ASIDE_RE = re.compile(r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\((?!\w+\))")  # what a predicate adds aside
+_SECOND_VERB_RE = compiled_later(rf"{_COPULA_RE.pattern}|(?<!\w){_MODALS}(?!\w)")
+_ASIDE_RE = compiled_later(
+    r",\s+(?:[a-z]+ed|which|who|whose)\s|\s[–—]\s|;\s|\s\((?!\w+\))"
+)  # what a predicate adds aside
 # an English "why" question, and the reason its sentence gives: "… anisotropic, since they are restricted in
 # their movement (…)" → "they are restricted in their movement"
-_WHY_RE = re.compile(r"^\W*why\b", re.IGNORECASE)
-_SUCH_AS_RE = re.compile(r"\s(?:such\s+as|including)\s+(?P<items>[^.;:()]+)")  # "unions such as ATL, NUT or X"
-_AND_OTHER_RE = re.compile(r"\s(?:and|or)\s+other\s+")  # "ATL and other unions"
-_ENUMERATION_RE = re.compile(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
-_REASON_RE = re.compile(
+_WHY_RE = compiled_later(r"^\W*why\b", re.IGNORECASE)
+_SUCH_AS_RE = compiled_later(r"\s(?:such\s+as|including)\s+(?P<items>[^.;:()]+)")  # "unions such as ATL, NUT or X"
+_AND_OTHER_RE = compiled_later(r"\s(?:and|or)\s+other\s+")  # "ATL and other unions"
+_ENUMERATION_RE = compiled_later(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
+_REASON_RE = compiled_later(
     r"\b(?:because(?:\s+of)?|since(?!\s+(?:\S+\s+){0,2}\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that"
     r"|in\s+(?:response|reaction)\s+to|on\s+account\s+of|thanks\s+to|for\s+fear\s+(?:of|that)"
     r"|in\s+(?:an\s+)?(?:effort|attempt|bid)\s+to|with\s+the\s+(?:aim|goal|intention|purpose)\s+of|in\s+protest\s+(?:against|at|of))\s+",
@@ -291,45 +294,45 @@ _REASON_RE = re.compile(
 )
 # a result the sentence draws from what it said before: "… complimenting Augustine's knowledge, [so] Augustine
 # was evidently well educated", "… act as a bactericide [and thus] inhibit …", "…, [and as a result] other …"
-_RESULT_RE = re.compile(
+_RESULT_RE = compiled_later(
     r"(?:,|;|\s+and)\s+(?:and\s+)?(?:so(?!\s+(?:that|on|forth|far|much|many)\b)|thus|therefore|hence|consequently"
     r"|as\s+a\s+(?:result|consequence)(?!\s+of))\b,?\s+",
     re.IGNORECASE,
 )
 # what opens a clause without being its reason: a discourse adverb ("Secondly"), a subordinate clause
 # ("while the women flee in panic, Achilles prepares …")
-_CLAUSE_OPENING_RE = re.compile(
+_CLAUSE_OPENING_RE = compiled_later(
     r"^\W*(?:(?:first|second|third|fourth|finally|however|moreover|furthermore|also|additionally|similarly"
     r"|likewise|mainly|partly|largely|primarily|probably|perhaps)(?:ly)?\b,?\s+"
     r"|(?:while|when|whereas|although|though|if|after|before|once|as)\s[^,;]*,\s+)+",
     re.IGNORECASE,
 )
-_REPORTED_QUESTION_RE = re.compile(
+_REPORTED_QUESTION_RE = compiled_later(
     r"^\W*what\s+(?:do|does|did|had|has|have)\s+[^?]*?\b(?P<verb>say|claim|argue|believe|think|state|report|suggest"
     r"|assert|conclude|predict|write|note|maintain|contend|hold|find|found|show|shown|said|thought|written|mean|meant|imply|signify)\b",
     re.IGNORECASE,
 )
-_DESCRIBED_QUESTION_RE = re.compile(
+_DESCRIBED_QUESTION_RE = compiled_later(
     r"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had)\b[^?]*?\b(?P<verb>described|viewed|seen|regarded|considered|portrayed"
     r"|depicted|characteri[sz]ed|perceived|identified|describe|view|see|regard|consider|portray|depict|characteri[sz]e"
     r"|perceive|identify)\b(?:\s+(?:the|a|an|this|these|their|its|his|her)?\s*[\w'’-]+){0,3}\W*$",  # "… portray the coyote?"
     re.IGNORECASE,
 )
 # "described as", "seen mainly as", "portray the coyote as"
-_AS_RE = re.compile(r"(?=\b(\w+)\s+(?:[\w'’-]+\s+){0,3}?(?P<said>as)\s)", re.IGNORECASE)
+_AS_RE = compiled_later(r"(?=\b(\w+)\s+(?:[\w'’-]+\s+){0,3}?(?P<said>as)\s)", re.IGNORECASE)
 # "How is the size of volumes indicated?" and "… is indicated by points": the means, with its preposition
-_MEANS_QUESTION_RE = re.compile(
+_MEANS_QUESTION_RE = compiled_later(
     rf"^\W*how\s+(?:is|are|was|were|{_MODALS}\s+[^?]*?\bbe)\s+[^?]*?\b(?P<verb>[a-z]+)\W*$", re.IGNORECASE
 )
-_MEANS_RE = re.compile(  # "indicated by", "prevented or ameliorated with", "divided into"
+_MEANS_RE = compiled_later(  # "indicated by", "prevented or ameliorated with", "divided into"
     r"(?=\b(\w+)\s+(?:\w+\s+){0,2}?(?P<said>by|through|using|via|with|into)\s)", re.IGNORECASE
 )
 # "How does the coyote bring winter into the world?" and "… into the world [by stealing light …]": any of
 # its words before "by" and a gerund
-_HOW_DOES_QUESTION_RE = re.compile(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?P<verb>[^?]+)", re.IGNORECASE)
-_BY_DOING_RE = re.compile(r"(?=\b(\w+)\s+(?P<said>by)\s+[a-z]+ing\b)", re.IGNORECASE)
+_HOW_DOES_QUESTION_RE = compiled_later(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?P<verb>[^?]+)", re.IGNORECASE)
+_BY_DOING_RE = compiled_later(r"(?=\b(\w+)\s+(?P<said>by)\s+[a-z]+ing\b)", re.IGNORECASE)
 # "How did Karmal travel to Kabul?": a question for the manner or means of its verb (`_manner`)
-_HOW_AUX_RE = re.compile(rf"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had|{_MODALS})\s", re.IGNORECASE)
+_HOW_AUX_RE = compiled_later(rf"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had|{_MODALS})\s", re.IGNORECASE)
 _MANNER_MARKERS = frozenset(
     {"as", "by", "through", "with", "without", "via", "using", "alongside", "in", "into", "on", "under", "like"}
     | {"due", "above", "below"}
@@ -338,17 +341,17 @@ _MANNER_MARKERS = frozenset(
 _NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly", "butterfly", "homily", "italy"})
 # "What did the state legislature do in 1873?", "What happened to the three towns?": what a subject did,
 # or what was done to it (`_predicate`)
-_DOING_QUESTION_RE = re.compile(
+_DOING_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:(?:do|does|did|{_MODALS})\s+[^?]+?\s+do\b|(?:has\s+)?happen(?:s|ed)?\s+to\s)", re.IGNORECASE
 )
 # "What happened in 1935?", "What happened on 30 April 1989?": the clause of that time or place (`_event`)
-_EVENT_QUESTION_RE = re.compile(
+_EVENT_QUESTION_RE = compiled_later(
     r"^\W*what\s+(?:happened|happens|took\s+place|occurred)\s+(?P<when>(?:in|on|during|at|after|before)\s+[^?]+)",
     re.IGNORECASE,
 )
 # "What does X (literally) mean?", "What is the meaning of X?", "What can X be translated to?": the
 # gloss the sentence gives X (`_gloss`)
-_MEANING_QUESTION_RE = re.compile(
+_MEANING_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:do|does|did|{_MODALS})\s+(?P<said>[^?]+?)\s+(?:literally\s+)?(?:mean|stand\s+for)\b"
     r"|^\W*what\s+(?:is|was|are|were)\s+the\s+(?:literal\s+)?(?:meaning|translation)\s+of\s+(?P<of>[^?]+)"
     rf"|^\W*what\s+(?:is|was|are|were|{_MODALS})\s+(?P<translated>[^?]+?)\s+(?:be\s+)?(?:\w+ly\s+)?"
@@ -357,14 +360,14 @@ _MEANING_QUESTION_RE = re.compile(
 )
 # where a sentence glosses a word: 'which means "the amber area"', '"sauros" meaning "lizard"', "literally
 # 'ox-turning'", '"muria" for brine'
-_GLOSS_RE = re.compile(
+_GLOSS_RE = compiled_later(
     r"(?<!\w)(?:meaning|means|meant|literally(?:\s+meaning)?|(?:translates|translated)\s+(?:to|as|into)"
     r"|stands?\s+for)(?:\s+literally)?\s+|(?<=[\"”])\s+for\s+(?=[a-z])",
     re.IGNORECASE,
 )
 # "How did X die?", "What did X die of?", "What might X have died of?", "How was X killed?", "What was
 # the cause of X's death?": the cause a sentence gives after "died of", "killed in" … (`_death`)
-_DEATH_QUESTION_RE = re.compile(
+_DEATH_QUESTION_RE = compiled_later(
     r"^\W*how\s+(?:did|does|do)\s+(?P<how>[^?]+?)\s+die\b|^\W*how\s+(?:was|were|is|are)\s+(?P<killed>[^?]+?)\s+killed\b"
     rf"|^\W*what\s+(?:did|does|do|{_MODALS})\s+(?P<what>[^?]+?)\s+(?:have\s+)?(?:die|died)\s+(?:of|from)\b"
     r"|^\W*what\s+(?:is|was|are|were)\s+(?P<believed>[^?]+?)\s+\w+\s+to\s+have\s+died\s+(?:of|from)\b"
@@ -373,19 +376,19 @@ _DEATH_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 # where a sentence gives a cause of death: "died of [pneumonia]", "was killed [in a car crash]"
-_DEATH_RE = re.compile(
+_DEATH_RE = compiled_later(
     r"(?<!\w)(?:(?:died|dies|die|dying)\s+(?:\w+ly\s+)?(?P<of>of|from)|(?P<killed>killed)\s+(?P<in>in|by|with|during)"
     r"|succumbed\s+to)\s+",
     re.IGNORECASE,
 )
 # where a cause of death ends: at the time or age of the death ("brain cancer [on 18 May 2012 aged 49]")
-_CAUSE_END_RE = re.compile(
+_CAUSE_END_RE = compiled_later(
     r"\s(?:(?:on|in|at|during)\s+(?=\d|the\s+age\b|infancy\b|childhood\b|(?:January|February|March|April|May|June"
     r"|July|August|September|October|November|December)\b)|aged\s+\d)"
 )
 # "What/Who is X named after?", "After whom was X named?", "Where does X get its name from?": the namesake a
 # sentence gives after "named after", "named in honour of", "takes its name from" … (`_namesake`)
-_NAMESAKE_QUESTION_RE = re.compile(
+_NAMESAKE_QUESTION_RE = compiled_later(
     r"^\W*(?:what|who|whom)\s+(?:is|are|was|were|(?:has|have|had)\s+been)\s+(?P<named>[^?]+?)\s+(?:\w+ly\s+)?(?:re)?named"
     r"\s+(?:after|for|in\s+hono(?:u)?r\s+of)\W*$"
     r"|^\W*(?:after|for)\s+(?:whom|who|what)\s+(?:is|are|was|were)\s+(?P<after>[^?]+?)\s+(?:\w+ly\s+)?(?:re)?named\W*$"
@@ -394,81 +397,81 @@ _NAMESAKE_QUESTION_RE = re.compile(
     re.IGNORECASE,
 )
 # where a sentence gives a namesake: "named after [the surveyor Joseph Ellicott]", "takes its name from [the river]"
-_NAMESAKE_RE = re.compile(
+_NAMESAKE_RE = compiled_later(
     r"(?<!\w)(?:(?:re)?named\s+(?:\w+ly\s+)?(?:after|for|in\s+hono(?:u)?r\s+of)"
     r"|(?:takes|took|taken|derives|derived|gets|got|draws|drew)\s+(?:its|his|her|their)\s+name\s+from)\s+",
     re.IGNORECASE,
 )
 # a namesake that is only a pronoun: "named after [him] in 1901" ("her" alone: "named after her mother" names one)
-_PRONOUN_OBJECT_RE = re.compile(r"^(?:(?:him|it|them)\b(?!['’-])|her$)", re.IGNORECASE)
+_PRONOUN_OBJECT_RE = compiled_later(r"^(?:(?:him|it|them)\b(?!['’-])|her$)", re.IGNORECASE)
 _GLOSS_ITEM = r"(?:\"[^\"]{1,60}\"|“[^”]{1,60}”|'[^']{1,60}'|‘[^’]{1,60}’)"
-_GLOSS_ITEM_RE = re.compile(_GLOSS_ITEM)
-_GLOSSED_NEXT_RE = re.compile(r",?\s*(?:\([^()]*\)\s*)?,?\s*(?:meaning|means|literally)\b", re.IGNORECASE)
-_GLOSS_LIST_RE = re.compile(rf"{_GLOSS_ITEM}(?:(?:,\s*|,?\s+(?:or|and)\s+){_GLOSS_ITEM})*")  # '"a", "b", or "c"'
-_EVENT_PREPOSITION_RE = re.compile(r"\s(?:in|on|during|at|after|before)\s+(?:the\s+)?$", re.IGNORECASE)
-_INSERTED_PHRASE_RE = re.compile(r"^(?:at|in|on|with|after|before|during|by)\s[^,;]{1,40},\s+", re.IGNORECASE)
+_GLOSS_ITEM_RE = compiled_later(_GLOSS_ITEM)
+_GLOSSED_NEXT_RE = compiled_later(r",?\s*(?:\([^()]*\)\s*)?,?\s*(?:meaning|means|literally)\b", re.IGNORECASE)
+_GLOSS_LIST_RE = compiled_later(rf"{_GLOSS_ITEM}(?:(?:,\s*|,?\s+(?:or|and)\s+){_GLOSS_ITEM})*")  # '"a", "b", or "c"'
+_EVENT_PREPOSITION_RE = compiled_later(r"\s(?:in|on|during|at|after|before)\s+(?:the\s+)?$", re.IGNORECASE)
+_INSERTED_PHRASE_RE = compiled_later(r"^(?:at|in|on|with|after|before|during|by)\s[^,;]{1,40},\s+", re.IGNORECASE)
 _SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it"})
 # an apposition between a subject and its verb: "Thomas Becket[, a later Archbishop of Canterbury, ]prayed"
-_APPOSITION_SKIP_RE = re.compile(r",\s+(?:a|an|the|his|her|their|its)\s[^,;()\"“”]{1,60},\s+")
-_SUBJECT_END_RE = re.compile(r"[\s\"”’')\]]*")  # between a subject and its verb: '"Billboard" ranked'
-_MANNER_GAP_RE = re.compile(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
+_APPOSITION_SKIP_RE = compiled_later(r",\s+(?:a|an|the|his|her|their|its)\s[^,;()\"“”]{1,60},\s+")
+_SUBJECT_END_RE = compiled_later(r"[\s\"”’')\]]*")  # between a subject and its verb: '"Billboard" ranked'
+_MANNER_GAP_RE = compiled_later(r"[\s\"”’']*")  # between the question's words and the phrase: 'of "Hillbillies" on'
 # where a manner phrase ends: a comma (not one of "1,400,000"), semicolon or colon, a bracket of more than
 # a short name ("(BRI)"), a new clause ("and was broadcast", "until", "when", "[in] which"), or the full stop
-_MANNER_END_RE = re.compile(
+_MANNER_END_RE = compiled_later(
     rf"\s*(?:,(?!\d)|[;:—]|\s–\s|\((?![^()]{{1,10}}\))|\s(?:and|but|or)\s+(?=(?:{'|'.join(sorted(AUXILIARIES))}|{_MODALS}|[a-z]+ed)\b)"
     r"|\s(?:(?:just|shortly|soon|long|right)\s+|(?:in|of|to|for|with|by|on|at|from|through)\s+(?=wh))?"
     r"(?:when|whenever|while|whereas|which|whom|who|until|before|after|because|although|though)\b|\.\s*$)"
 )
-_CAUSE_QUESTION_RE = re.compile(
+_CAUSE_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:(?:{_MODALS}|do|does|did)\s+(?:cause|lead\s+to)|causes|caused|leads\s+to|led\s+to"
     r"|(?:is|was)\s+the\s+cause\s+of)\s",
     re.I,
 )
-_CAUSE_RE = re.compile(
+_CAUSE_RE = compiled_later(
     r"\b(?:because\s+of|due\s+to|owing\s+to|(?:as\s+a|in)\s+(?:result|consequence)\s+of|consequent\s+(?:to|on|upon)"
     r"|(?:results?|resulted|stems?)\s+from|(?:caused|brought\s+about|brought\s+on|triggered)\s+by)\s+"
 )
-_REASON_END_RE = re.compile(
+_REASON_END_RE = compiled_later(
     r"\s*(?:\((?![^()]{1,10}\))|[;:]|,\s+(?:whereas|while|but|which|and|it|he|she|they|we|there)\b|\.\s*$"
     r"|,\s+(?:often|usually|sometimes|always|generally|typically|frequently|mostly|normally|occasionally|rarely"
     r"|perhaps|probably|possibly)\b)"  # an adverb's aside: "to be reborn, often many times, in order to …"
 )
 # a description set beside a name: "Ira Wade, a noted expert on Voltaire, …" (its comma, then up to the next)
-_APPOSITION_RE = re.compile(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
-_CLAUSE_AND_RE = re.compile(r"\s(?:and|but|or|so)\s")  # where a second clause may start
+_APPOSITION_RE = compiled_later(r"(?:,\s+|\s\()(?:(?:a|an|the)\s+)?")  # ", a noted expert", " (the largest city"
+_CLAUSE_AND_RE = compiled_later(r"\s(?:and|but|or|so)\s")  # where a second clause may start
 # a regular past form used as a verb, before a preposition, an article or a number: "The airport [opened in]
 # 2018", not the adjective of "[increased taxes] and increased centralisation"
-_PAST_RE = re.compile(r"\s[a-z]{2,}ed\s+(?:in|on|at|to|by|for|with|from|into|the|a|an|his|her|their|its|\d)\b")
-_FINITE_VERB_RE = re.compile(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
-_DESCRIPTION_START_RE = re.compile(r",\s+(?:a|an|the)\s")  # "Kit Carson[, the] mountain man …"
-_APPOSITIVE_END_RE = re.compile(r"\s*[,;:()]|\.\s*$")
+_PAST_RE = compiled_later(r"\s[a-z]{2,}ed\s+(?:in|on|at|to|by|for|with|from|into|the|a|an|his|her|their|its|\d)\b")
+_FINITE_VERB_RE = compiled_later(rf"{_SECOND_VERB_RE.pattern}|(?<!\w)(?:has|have|had|does|do|did)(?!\w)")
+_DESCRIPTION_START_RE = compiled_later(r",\s+(?:a|an|the)\s")  # "Kit Carson[, the] mountain man …"
+_APPOSITIVE_END_RE = compiled_later(r"\s*[,;:()]|\.\s*$")
 # a number that is part of the one before: "44% oils, of which [62%] is …", "55,200 …, only [5,500] of them"
 _PART_BEFORE = frozenset({"of which", "of whom", "of these", "of those"})
 _PART_AFTER = _PART_BEFORE | {"of them"}
 _NUMBER_JOINTS = frozenset({"and", "or", "but", "while", "whereas"})  # "9,872 being paved [and] 9833 km unpaved"
 # "What kind of legislature …?": the noun whose kind the answer names (`_Question.sort`)
-_KIND_OF_RE = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
+_KIND_OF_RE = compiled_later(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(\w+)", re.IGNORECASE)
 # "What thrives in …?": a question asking for the subject of its verb (`_subject`)
-_SUBJECT_QUESTION_RE = re.compile(
+_SUBJECT_QUESTION_RE = compiled_later(
     r"^\W*(?:what|(?P<who>who))\s+(?:(?P<be>is|are|was|were|(?:has|have|had)\s+been)\s+|(?:has|have|had)\s+"
     rf"|(?<=who\s)(?:{_MODALS})\s+(?:not\s+)?)?(?P<verb>[a-z]+)\s+(?P<rest>[^?]+)",
     re.IGNORECASE,
 )
-_SUBJECT_START_RE = re.compile(
+_SUBJECT_START_RE = compiled_later(
     r"[;:()\[\]\"“”]|\s[-–—]\s|\b(?:because|when|while|if|although|whereas)\s", re.IGNORECASE
 )
-_QUOTE_BETWEEN_RE = re.compile(r"\s*[\"“]")  # a noun and the quoted name it gives: 'the magazine "Anime Insider"'
-_QUOTED_WORD_RE = re.compile(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"Lex"': no clause break
-_APPOSITIVE_START_RE = re.compile(r"\s*(?:a|an|the|then|now|formerly|later|once|of)\s", re.IGNORECASE)
-_ASIDE_START_RE = re.compile(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
+_QUOTE_BETWEEN_RE = compiled_later(r"\s*[\"“]")  # a noun and the quoted name it gives: 'the magazine "Anime Insider"'
+_QUOTED_WORD_RE = compiled_later(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"Lex"': no clause break
+_APPOSITIVE_START_RE = compiled_later(r"\s*(?:a|an|the|then|now|formerly|later|once|of)\s", re.IGNORECASE)
+_ASIDE_START_RE = compiled_later(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
-_THAT_RE = re.compile(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
+_THAT_RE = compiled_later(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
 # "What did the cabinet agree to do?" and "… agreeing to [go to the country as soon as possible]"
-_TO_DO_QUESTION_RE = re.compile(
+_TO_DO_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:do|does|did|has|have|had|{_MODALS})\s+[^?]*?\b(?P<verb>[\w'’-]+)\s+to\s+do\b",  # or its object
     re.IGNORECASE,
 )
-_TO_RE = re.compile(r"(?=\b(\w+)\s+to\s+(?P<said>)\w)", re.IGNORECASE)  # "urged Darwin to [publish]"
+_TO_RE = compiled_later(r"(?=\b(\w+)\s+to\s+(?P<said>)\w)", re.IGNORECASE)  # "urged Darwin to [publish]"
 # questions answered by what follows their verb and a marker in the sentence (`_said_after_verb`), in order
 _CLAUSE_AFTER_VERB = (
     (_DESCRIBED_QUESTION_RE, _AS_RE),
@@ -477,39 +480,39 @@ _CLAUSE_AFTER_VERB = (
     (_TO_DO_QUESTION_RE, _TO_RE),
     (_REPORTED_QUESTION_RE, _THAT_RE),
 )
-_RELATIVE_END_RE = re.compile(r"\b(?:which|who|that)$", re.IGNORECASE)
+_RELATIVE_END_RE = compiled_later(r"\b(?:which|who|that)$", re.IGNORECASE)
 _OPENING_CONJUNCTIONS = frozenset({"and", "but", "yet", "so", "thus", "hence", "then"})
 # the helping verbs and adverbs between a subject and its verb: "may have [caused]", "was then [unveiled]"
-_HELPING_END_RE = re.compile(
+_HELPING_END_RE = compiled_later(
     rf"(?:\s+(?:{'|'.join(sorted(set(_MODAL_VERBS) | AUXILIARIES))}|also|often|still|only|then|later|first|not|\w+ly))*\s*$",
     re.IGNORECASE,
 )
-_APPOSED_NAME_RE = re.compile(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
-_YEAR_QUESTION_RE = re.compile(r"\b(?:what|which)\s+year\b", re.IGNORECASE)  # "In which year …?", "What year …?"
-_FOUR_DIGIT_YEAR_RE = re.compile(rf"\b{YEAR}\b")  # the date spans' own year
-_HOW_IS_RE = re.compile(r"^\W*how\s+(?:is|are|was|were)\s+(?P<subject>[^?]+?)\s*[?？]*\s*$", re.IGNORECASE)
-_SUBORDINATE_OPENING_RE = re.compile(
+_APPOSED_NAME_RE = compiled_later(r"(\s+(?:of|for|at)\s+[^,;()]{1,40})?,\s*")  # "Controller of the channel, "
+_YEAR_QUESTION_RE = compiled_later(r"\b(?:what|which)\s+year\b", re.IGNORECASE)  # "In which year …?", "What year …?"
+_FOUR_DIGIT_YEAR_RE = compiled_later(rf"\b{YEAR}\b")  # the date spans' own year
+_HOW_IS_RE = compiled_later(r"^\W*how\s+(?:is|are|was|were)\s+(?P<subject>[^?]+?)\s*[?？]*\s*$", re.IGNORECASE)
+_SUBORDINATE_OPENING_RE = compiled_later(
     r"^\W*(?:because|although|though|since|while|whereas|if|when|once|unless|as)\s", re.IGNORECASE
 )  # a sentence opening with a subordinate clause, which its first comma ends
-_CONDITION_RE = re.compile(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
-_SUBJECT_PARTS_RE = re.compile(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
+_CONDITION_RE = compiled_later(r"\b(?:when|whenever|if|once|unless|until)\s+[^,;:()\"“”]+", re.IGNORECASE)
+_SUBJECT_PARTS_RE = compiled_later(r",(?!\s*(?:Jr|Sr)\b)")  # the commas of a subject, not of "Harry Shum, Jr."
 # the small words inside a name: "Leonardo da Vinci", "Sa`d ibn Abi Waqqas"
 _PARTICLES = "ibn|bin|ben|al|el|da|de|di|del|della|do|dos|das|du|van|von|der|la|le"
 # a title before a name ending a subject: "Italian composer [Ottorino Respighi]" (not "Sa`d ibn Abi Waqqas")
-_TITLED_NAME_RE = re.compile(
+_TITLED_NAME_RE = compiled_later(
     rf"\b(?!(?:the|a|an|and|or|{_PARTICLES})\s)[a-z]+\s+"
     rf"([A-Z][\w'’.-]*(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’.-]*)*)$"
 )
-_TITLE_RE = re.compile(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
+_TITLE_RE = compiled_later(r"^[a-z]+\s+(?=[A-Z])")  # "actor [Harry Shum]", "critic [Dave Marsh]"
 # a quotation in title case: "The Choate Marching Song", "Ed Wood" (small words may stay lower case)
-_TITLE_CASE_RE = re.compile(
+_TITLE_CASE_RE = compiled_later(
     r"[A-Z0-9][\w'’.-]*(?:\s+(?:(?:of|the|a|an|and|in|on|at|to|for|with|by)\s+)*[A-Z0-9][\w'’.-]*)*"
 )
-_QUOTED_END_RE = re.compile(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
+_QUOTED_END_RE = compiled_later(r"[\"“„«]([^\"“”„«»]{2,80})[\"”»]$")
 # "What is the name of Buffalo State College's student newspaper?": what a sentence describes, in apposition
-_NAME_OF_RE = re.compile(r"^\W*what\s+(?:is|was)\s+the\s+name\s+of\s+(?P<subject>[^?]+?)\s*\?*\s*$", re.IGNORECASE)
+_NAME_OF_RE = compiled_later(r"^\W*what\s+(?:is|was)\s+the\s+name\s+of\s+(?P<subject>[^?]+?)\s*\?*\s*$", re.IGNORECASE)
 # an English question for what something is called, and the words that give a name in a sentence
-_NAMING_QUESTION_RE = re.compile(
+_NAMING_QUESTION_RE = compiled_later(
     r"\b(?:what|which)\b.*\b(?:names?|called|known as|referred to as|nicknamed|(?:another|other|an?|the) (?:term|word))\b"
     r"|^\W*how\s+(?:is|are|was|were)\b.*\b(?:translated|called|known|abbreviated|rendered)\W*$"
     r"|^\W*what\s+(?:do|does|did)\b.*\bcall\b",  # "What does Wollstonecraft call the middle class?"
@@ -519,24 +522,24 @@ _NAMING_WORDS = frozenset(
     {"called", "calls", "call", "named", "termed", "dubbed", "nicknamed", "titled", "entitled", "renamed"}
 )
 _NAMING_AS_WORDS = frozenset({"known", "referred", "regarded", "described", "translated", "rendered"})  # + "as"
-_LEAD_RE = re.compile(r"^\W*(\w+)\s")  # a question's first word
-_STRANDED_RE = re.compile(r"\s(\w+)\W*$")  # its last
-_EST_CE_QUE_RE = re.compile(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
-_COUNTED_RE = re.compile(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
+_LEAD_RE = compiled_later(r"^\W*(\w+)\s")  # a question's first word
+_STRANDED_RE = compiled_later(r"\s(\w+)\W*$")  # its last
+_EST_CE_QUE_RE = compiled_later(r"^\W*est-ce\s+qu(?:e\b|')", re.IGNORECASE)
+_COUNTED_RE = compiled_later(r"\W*(?:(?:of|de|di|du|des|del|della|do|da)\s+)?(\w+)")  # what a number counts
 # what a count named before its number counts: "the number of [visitors]", "[passenger] numbers"
-_COUNT_NAMED_RE = re.compile(
+_COUNT_NAMED_RE = compiled_later(
     r"\b(?:number|total|count)\s+of\s+(?:the\s+)?(?P<of>\w+)|\b(?P<named>\w+)\s+(?:numbers|counts|totals|figures)\b",
     re.IGNORECASE,
 )
-_AGE_QUESTION_RE = re.compile(r"\bhow\s+old\b|\b(?:what|which)\s+age\b", re.IGNORECASE)
+_AGE_QUESTION_RE = compiled_later(r"\bhow\s+old\b|\b(?:what|which)\s+age\b", re.IGNORECASE)
 # a measure named right before its amount: "a rate of", "a population of about", "its height is", "aged"
-_MEASURED_RE = re.compile(
+_MEASURED_RE = compiled_later(
     r"\b(\w+)(?:\s+(?:of|is|was|at)|(?<=\baged))(?:\s+(?:about|around|some|nearly|almost|over|under|roughly|approximately|up\s+to))?\s*$",
     re.IGNORECASE,
 )
 MAX_COUNT_REACH = 8  # words before a number where the count it gives may be named
-_PARENTHESIS_RE = re.compile(r"\([^)]*\)")
-_FULL_STOP_RE = re.compile(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
+_PARENTHESIS_RE = compiled_later(r"\([^)]*\)")
+_FULL_STOP_RE = compiled_later(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
@@ -547,17 +550,17 @@ MAX_DESCRIPTION_WORDS = 16  # words of a description set in apposition after wha
 MAX_KIND_WORDS = 4  # words of the kind a "such as" list names ("trade unions such as ATL, NUT or NASUWT")
 # an article before the name a sentence opens with, in French, Spanish, Italian, Portuguese and German (an
 # English sentence opening with "The" opens with a common noun as often: "The court declared …")
-_OPENING_ARTICLE_RE = re.compile(
+_OPENING_ARTICLE_RE = compiled_later(
     r"\W*(?i:le|la|les|el|los|las|lo|il|gli|i|a|o|os|as|der|die|das|den|dem|des|ein|eine|une?|una|uno)\s+"
     r"(?=[A-ZÀ-ÖØ-ÞА-Я])"
 )
 # a particle and the capitalised words after it, inside a person's name that opens a sentence
-_NAME_PARTICLE_RE = re.compile(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_NAME_PARTICLE_RE = compiled_later(rf"\s+(?:{_PARTICLES})\s+[A-ZÀ-ÖØ-Þ][\w'’-]*")
 # a quotation, or a code span of Markdown ("`/var/log/foobar.log`": a path, a command, an option)
 # a quotation (one character too, or the marks of '"Y"("s")' pair up wrongly), or a Markdown code span
-_QUOTED_RE = re.compile(r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`")
+_QUOTED_RE = compiled_later(r"[\"“„«]([^\"“”„«»]{1,80})[\"”»]|`([^`]{1,80})`")
 # English words that end like adverbs, past participles and gerunds rarely make a whole answer
-_VERBISH_RE = re.compile(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
+_VERBISH_RE = compiled_later(r"^[a-z][a-z-]*(?:ly|ed|ing)$")
 # a chunk may join the next one across a single short function word ("unit of flux", "Lane and Vail")
 MAX_JOINER_CHARS = 3
 
@@ -609,32 +612,32 @@ MAX_POSSESSOR_WORDS = 5  # words of a name owning an agent ("by New York Law Sch
 MAX_AGENT_LEAD = 2  # stopwords between the marker and the agent ("da suo figlio Tito", "por la dinastía")
 
 # where a noun phrase after "by" ends: a preposition other than "of", or "and" before a verb
-_AGENT_END_RE = re.compile(
+_AGENT_END_RE = compiled_later(
     r"\s(?:at|in|on|for|from|to|with|during|after|before|since|until|under|over|into|through|as)\s"
     r"|\s(?:and|but|or)\s+(?:is|are|was|were|has|have|had|can|could|will|would|may|might)\b",
     re.IGNORECASE,
 )
 MAX_LIST_ITEM_WORDS = 3  # words of each item of a list a span is extended to (`_list_end`)
 # the rest of a list after its first item: ", goats, and camel", ", suffering and death"
-_LIST_RE = re.compile(
+_LIST_RE = compiled_later(
     rf"(?:,\s+(?!and\b|or\b)[\w'’-]+(?:\s+(?!and\b|or\b)[\w'’-]+){{0,{MAX_LIST_ITEM_WORDS - 1}}})+,?\s+(?:and|or)\s+"
 )
-_LIST_ITEM_RE = re.compile(r"[ \t]*([\w'’-]+)")  # the last item's words, one by one
-_OPENING_PHRASE_RE = re.compile(  # an opening phrase before the question word: "In a steam turbine, what …"
+_LIST_ITEM_RE = compiled_later(r"[ \t]*([\w'’-]+)")  # the last item's words, one by one
+_OPENING_PHRASE_RE = compiled_later(  # an opening phrase before the question word: "In a steam turbine, what …"
     r"^\W*(?:according\s+to\s+)?[^,?]{1,60},\s*(?=(?:what|which|who|whom|whose|where|when|how|why)\b)", re.I
 )
 # a phrase closing a clause answer, which the question may say itself: "… [by 2016]"
-_CLOSING_PHRASE_RE = re.compile(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
+_CLOSING_PHRASE_RE = compiled_later(r"\s+(?:by|in|on|at|during|since|until|for)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)$")
 # places named by a preposition a chunk would take for a content word: "[outside] the chloroplast"
 _LOCATIVES = PLACE_PREPOSITIONS
 _PLACE_MARKERS = _LOCATIVES | {"in", "on", "at", "into", "under"}  # "College [in Birmingham]": no manner
-_NEGATION_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not classified as", "don't"
+_NEGATION_RE = compiled_later(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)  # "are not classified as", "don't"
 # a chunk never joins across an English article or auxiliary verb ("the crew noticed a strange odor":
 # "noticed a strange" is no phrase). English only: in Romance languages, where adjectives follow the
 # noun, the same rule cut "notó un olor extraño" down to the verb "notó"
 _ARTICLES = ARTICLES
 _POSSESSIVES = POSSESSIVES
-_LOWER_ARTICLE_RE = re.compile(r"^(?:the|a|an)\s+(?=\S)")  # "the center of the city", not "The Hague"
+_LOWER_ARTICLE_RE = compiled_later(r"^(?:the|a|an)\s+(?=\S)")  # "the center of the city", not "The Hague"
 # English prepositions the Snowball list lacks
 _EXTRA_PREPOSITIONS = frozenset(
     {"via", "per", "upon", "within", "without", "among", "toward", "towards", "across", "despite", "unlike"}
@@ -2508,7 +2511,7 @@ def _chunks(
 
 
 # a gerund ("extending"), not a preposition in "-ing" ("regarding the Venus cycle") nor "King"
-_GERUND_RE = re.compile(
+_GERUND_RE = compiled_later(
     r"^(?!(?:regard|concern|includ|accord|follow|exclud|dur|consider|pend|bar|notwithstand)ing$)[a-z]{2,}ing$"
 )
 _TIME_JOINERS = frozenset({"in", "on", "at", "since", "by", "until"})  # before a number: a time or an amount

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 
+from ragcli.patterns import compiled_later
+
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_MONTH_RE = re.compile(_MONTH)
-_DAY_OF_MONTH_RE = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b")
+_MONTH_RE = compiled_later(_MONTH)
+_DAY_OF_MONTH_RE = compiled_later(rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b")
 YEAR = r"(?:1\d|20)\d\d"  # a year of the last millennium or this one
-_YEAR_RE = re.compile(rf"{YEAR}(?:\s?[–-]\s?(?:{YEAR}|\d\d))?")  # a year or a span of them ("1960–61", "1939-1945")
+_YEAR_RE = compiled_later(rf"{YEAR}(?:\s?[–-]\s?(?:{YEAR}|\d\d))?")  # a year or a span of them ("1960–61", "1939-1945")
 # a full stop after a word of three or more letters without dots: the sentence's, not an abbreviation's
-_SENTENCE_STOP_RE = re.compile(r"(?<![\w.])[^\W\d_]{3,}\.$")
+_SENTENCE_STOP_RE = compiled_later(r"(?<![\w.])[^\W\d_]{3,}\.$")
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen"
@@ -62,8 +64,8 @@ _TIME_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|century)" 
 _PER_TIME = rf"(?:\s(?:a|an|per|each)\s{_TIME_UNIT}\b)"
 # one unit of time said with an article, a length of time for "how long": "put back a week"
 _ONE_TIME_UNIT = rf"(?<![\d%]\s)\b(?:a|an)\s(?:{_TIME_UNIT}|fortnight)\b"
-_ONE_TIME_UNIT_RE = re.compile(_ONE_TIME_UNIT, re.IGNORECASE)
-_HOW_LONG_RE = re.compile(r"\bhow long\b", re.IGNORECASE)
+_ONE_TIME_UNIT_RE = compiled_later(_ONE_TIME_UNIT, re.IGNORECASE)
+_HOW_LONG_RE = compiled_later(r"\bhow long\b", re.IGNORECASE)
 # a number: digits ("2,000", "3.5", "27-30", "30m") or number words ("twenty-one", "five")
 _AMOUNT = (
     # thousands apart by a space, as French and Russian write them ("17 870", "1 500 000") first
@@ -115,8 +117,8 @@ _CJK_UNITS = (
     r"|時間|分|秒|日間|週間|か月|ヶ月|年間|人|歳|倍|階|度|円|個|件"
 )
 SPAN_RES = {
-    "colour": re.compile(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
-    "number": re.compile(  # not the number of a code ("AS-278", "B-52"), which names a thing
+    "colour": compiled_later(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
+    "number": compiled_later(  # not the number of a code ("AS-278", "B-52"), which names a thing
         rf"(?<![A-Za-z]-)(?:\bbetween\s{_AMOUNT}\sand\s{_AMOUNT}|(?:[$£€¥]\s?)?\b{_AMOUNT}(?:\s{_RANGE}\s{_AMOUNT})?)\b"
         rf"(?:\s?%|\s(?:million|billion|thousand|hundred))?(?:[\s-](?:{_UNITS})(?:/[^\W\d_]+\d?)?(?!\w))?{_PER_TIME}?"
         r"(?:[\s-]old\b)?"  # an age: "22 years old", "a 32-year-old man"
@@ -128,7 +130,7 @@ SPAN_RES = {
         re.IGNORECASE,
     ),
     # how often: "every five years", "every seven to ten days", "twice a year", "alle vier Jahre", "weekly"
-    "frequency": re.compile(
+    "frequency": compiled_later(
         rf"\b(?:every|each|alle|jede[nrs]?|cada|chaque|tous les|toutes les|ogni|каждые|каждый|каждую)\s+(?:other\s+)?"
         rf"(?:{_AMOUNT}(?:\s(?:to|or|and|bis|oder|a|à|o|ou|e|y|и|или)\s{_AMOUNT})?\s+)?{_TIME_UNITS}\b"
         rf"|\b(?:once|twice|thrice|{_AMOUNT}\s+times)\s+(?:a|an|per|every|each)\s+{_TIME_UNITS}\b"
@@ -136,7 +138,7 @@ SPAN_RES = {
         rf"|\b(?:only\s+)?in\s+alternate\s+{_TIME_UNITS}\b",
         re.IGNORECASE,
     ),
-    "date": re.compile(
+    "date": compiled_later(
         # "the early 1990s", "the late 19th century", "mid-1850s": the part of the decade or century too
         rf"\b(?:early|late|mid)[\s-](?:{YEAR}s?\b|\d{{1,2}}(?:st|nd|rd|th)\s+century)|{_YEAR_RANGE}"
         rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{YEAR}\b"  # "summer of 1521"
@@ -148,7 +150,7 @@ SPAN_RES = {
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
-    "name": re.compile(  # a word of it may join two names: "the Northrop/Boeing team"
+    "name": compiled_later(  # a word of it may join two names: "the Northrop/Boeing team"
         r"\b[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:/[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*"
         r"(?:\s+(?:of\s+(?:the\s+)?|the\s+|(?:de|del|della|di|da|du|der|dos|das|von|van)\s+)?"
         r"[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*(?:/[A-ZÀ-ÖØ-ÞА-Я][\w'’.-]*)*)*"
@@ -156,23 +158,25 @@ SPAN_RES = {
     ),
 }
 # the number that ends a name, neither a year nor an amount ("Apollo 17", not "in May 1998", "Paris 3 km")
-_NAME_NUMBER_RE = re.compile(rf"\s(?!{YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
-_CJK_YEAR_RE = re.compile(r"\d{3,4}年")
-_CJK_DIGIT_RE = re.compile(r"[零〇一二两三四五六七八九十]")  # one numeral alone: a word's part, as often as a number
-_STATE_CODE_RE = re.compile(r",\s[A-Z]{2}\b(?![-'’.]?\w)")
-_REGION_RE = re.compile(  # "northern [Iraq]", "the south east of [England]"
+_NAME_NUMBER_RE = compiled_later(rf"\s(?!{YEAR}\b)\d+(?:/\d+)?\b(?![.,]\d|\s?%|[\s-]+(?:{_UNITS})(?!\w))")
+_CJK_YEAR_RE = compiled_later(r"\d{3,4}年")
+_CJK_DIGIT_RE = compiled_later(
+    r"[零〇一二两三四五六七八九十]"
+)  # one numeral alone: a word's part, as often as a number
+_STATE_CODE_RE = compiled_later(r",\s[A-Z]{2}\b(?![-'’.]?\w)")
+_REGION_RE = compiled_later(  # "northern [Iraq]", "the south east of [England]"
     r"\b(?:(?:north|south)(?:-?(?:east|west))?ern\s+|eastern\s+|western\s+|central\s+"
     r"|(?:north|south|east|west)(?:[\s-]?(?:east|west))?\s+of\s+(?:the\s+)?)$"
 )
-LEADING_ARTICLE_RE = re.compile(r"^(?:The|A|An)\s+")
-BRACKETED_RE = re.compile(r"\s*\([^()]*\)")  # a bracketed aside and the space before it: " (ER)"
-_POSSESSIVE_RE = re.compile(r"['’]s?$")
-_NAME_PART_RE = re.compile(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
+LEADING_ARTICLE_RE = compiled_later(r"^(?:The|A|An)\s+")
+BRACKETED_RE = compiled_later(r"\s*\([^()]*\)")  # a bracketed aside and the space before it: " (ER)"
+_POSSESSIVE_RE = compiled_later(r"['’]s?$")
+_NAME_PART_RE = compiled_later(r"\s*((?:[^'’]|['’](?!s\b))+(?:['’]s\b)?)")
 
 
 # between names of one list: a comma, "and" / "or" in the analyzer's languages, or both, and an article
 # ("the European Parliament and the Council")
-COORDINATION_RE = re.compile(
+COORDINATION_RE = compiled_later(
     r"(?:,?\s+(?P<conjunction>and|or|y|e|o|et|ou|und|oder|och|eller|og|и|или|ve|veya)\s+|,\s+)"
     r"(?:(?:the|la|el|le|les|los|las|die|der|das)\s+)?"
 )
@@ -252,7 +256,7 @@ ARTICLES = frozenset({"a", "an", "the"})
 # an English place a preposition names, lower case or not: "found [on sandstone ridges]", "built [at the former
 # site of the city dump]", "placed upside down [in a bowl of mercury]": the noun phrase (articles, "of"
 # and a few words) up to a punctuation mark, a relative word, a conjunction or a verb-like word
-_LOCATIVE_RE = re.compile(
+_LOCATIVE_RE = compiled_later(
     r"(?=\b(?P<preposition>in|on|at|inside|within|near|under|beneath|underneath|along|into|onto|above|below|behind"
     r"|beside|across|around|throughout|outside|over|off)\s+"
     r"(?P<place>(?:(?:the|a|an|this|that|these|those|its|their|his|her|our|several|many|some|each|every)\s+)?"
@@ -263,7 +267,7 @@ _LOCATIVE_RE = re.compile(
 # what follows a preposition without naming a place: a time, an amount, a manner ("in 1990", "at least",
 # "in order to", "on average", "in the morning", "at the time of"), a pronoun, or "of" after a noun that
 # only looks like one ("the inside of the nest")
-_NOT_A_PLACE_RE = re.compile(
+_NOT_A_PLACE_RE = compiled_later(
     r"^(?:(?:which|whom|whose|what|it|them|him|us|there|here|itself|themselves|of)\b"
     r"|(?:(?:the|a|an|this|that|its|their|his|her)\s+)?(?:\d|(?:order|addition|particular|fact|general|total|least|"
     r"first|last|once|average|turn|part|contrast|favou?r|response|support|charge|time|times|morning|evening|night|"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ragcli.generation.markers import Markers, english_participle
+from ragcli.patterns import compiled_later
 
 # what a question measures ("What is the height of …", "Quelle est l'altitude …", "Какова глубина …")
 _MEASURES = (
@@ -56,7 +57,7 @@ _NAMED = (
     r"|nationalities|language|religion|organism|species|genus|gene|protein|enzyme|virus|bacterium|bacteria"
 )
 # a name question asking for several, its noun in the plural: "which countries", "what two governing bodies"
-SEVERAL_NAMED_RE = re.compile(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
+SEVERAL_NAMED_RE = compiled_later(rf"\b(?:what|which)\s+(?:[\w-]+\s+){{0,2}}?(?:{_NAMED})s?\b(?<=s)", re.IGNORECASE)
 _NOT_MODIFIERS = r"the|an?|is|was|are|were|be|did|does|do|has|have|had|can|could|would|will|should|may|might|must"
 # question words by kind, in the analyzer's languages and CJK; the earliest found in a question decides
 _QUESTION_KINDS = (
@@ -97,7 +98,7 @@ _WHY_ZH = r"(?<![称成作认])为什么"
 # an untyped question word at the same place or earlier leaves the question untyped ("What satellite …
 # when …?"); at the same place a typed phrase wins ("What year …"). German "was" only opens a question:
 # inside one it is English ("… was developed before whose theory?")
-UNTYPED_RE = re.compile(
+UNTYPED_RE = compiled_later(
     r"\b(?:what|which|why|how|qu[eé]|cu[aá]l(?:es)?|quel(?:le)?s?|que|welche[rsnm]?|wie|warum|cosa|quale|perch[eé]"
     r"|wat|welke|waarom|что|какой|какая|какие|почему|как|vad|vilken|hvad|hvilken|ne|hangi|neden)\b|^\W*was\b"
     rf"|什么|{_WHY_ZH}|怎么|何|なぜ",
@@ -105,7 +106,7 @@ UNTYPED_RE = re.compile(
 )
 # questions that ask how something is done or why: the answer is an explanation, so the best sentence
 # is given whole rather than a short span cut out of it ("How do honeybees tell each other …?")
-EXPLAIN_RE = re.compile(
+EXPLAIN_RE = compiled_later(
     r"\b(?:why|how (?:do|does|did|can|could|is|are|was|were|should|would|to))\b|\bpor qu[eé]\b|\bpourquoi\b"
     r"|^\W*(?:c[oó]mo|comment|wie|come|как)\b"
     r"|\bwarum\b|\bperch[eé]\b|\bwaarom\b|\bpor que\b|\bпочему\b|\bvarför\b|\bhvorfor\b|\bneden\b"
@@ -116,28 +117,28 @@ EXPLAIN_RE = re.compile(
 # to send paper receipts?" → "… paper receipts do not need to be sent."). English and French by their
 # opening, German by a verb that opens it, Russian by "ли"; Spanish, Italian and Portuguese mark them
 # by intonation alone
-YES_NO_RE = re.compile(
+YES_NO_RE = compiled_later(
     r"^\W*(?:(?:do|does|did|is|are|was|were|can|could|should|must|may|might|will|would|shall|has|have|had)\s"
     r"|est-ce\s+qu|(?:ist|sind|war|waren|kann|können|muss|müssen|darf|dürfen|soll|sollte|hat|haben|gibt|wird|werden)\s)"
     r"|(?<!\w)ли(?!\w)",
     re.IGNORECASE,
 )
-_CJK_QUESTION_RE = re.compile(
+_CJK_QUESTION_RE = compiled_later(
     rf"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|{_CJK_MEASURE_WORDS}|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
 )
-_COPULA_END_RE = re.compile(r"(?:是|は)$")
-_COPULA_TAIL_RE = re.compile(r"(?:ですか|でしょうか|だろうか|か|呢|吗)?\W*")
-_CJK_PAIR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
-QUESTION_KIND_RES = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
+_COPULA_END_RE = compiled_later(r"(?:是|は)$")
+_COPULA_TAIL_RE = compiled_later(r"(?:ですか|でしょうか|だろうか|か|呢|吗)?\W*")
+_CJK_PAIR_RE = compiled_later(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
+QUESTION_KIND_RES = tuple((kind, compiled_later(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_KINDS)
 # a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
 # écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
-WHO_DID_RE = re.compile(
+WHO_DID_RE = compiled_later(
     r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
 )
-MEASURE_QUESTION_RE = re.compile(_MEASURE_QUESTION, re.IGNORECASE)
+MEASURE_QUESTION_RE = compiled_later(_MEASURE_QUESTION, re.IGNORECASE)
 # a question for what (or who) something is, nothing more: "What is royal jelly?", "Who was Goethe?",
 # "¿Qué es la Alhambra?", "Qu'est-ce que la propolis ?", "Was ist ein Schwarm?", "Что такое улей?"
-DEFINITION_RE = re.compile(
+DEFINITION_RE = compiled_later(
     r"^\W*(?:(?:what|who)\s+(?:is|are|was|were)|(?:qu[eé]|qui[eé]n(?:es)?)\s+(?:es|son|era|fue)"
     r"|qu'est-ce\s+qu(?:e\s+|')|qui\s+(?:est|était)|(?:was|wer)\s+(?:ist|sind|war|waren)"
     r"|(?:che\s+)?cos(?:a\s+|')(?:è|e|sono)|chi\s+(?:è|era|fu)|o\s+que\s+(?:é|são|era)|quem\s+(?:é|era|foi)"
@@ -145,7 +146,7 @@ DEFINITION_RE = re.compile(
     re.IGNORECASE,
 )
 # a question for a place ("Where …", "Wo …", "¿Dónde …", "Où …", "Dove …", "Onde …", "Где …")
-WHERE_RE = re.compile(
+WHERE_RE = compiled_later(
     r"\b(?:where|d[oó]nde|où|wo|dove|onde|waar|hvor|nerede)\b|(?<!\w)где(?!\w)|哪里|哪儿|在哪|どこ", re.IGNORECASE
 )
 
@@ -256,8 +257,8 @@ def gap_question(question: str) -> GapQuestion | None:
 
 # where an English question's subordinate clause starts, after its question word: "Who said in 1999
 # that some patents had been granted?"
-_WH_RE = re.compile(rf"\b(?:{'|'.join(sorted(_WH_WORDS))})\b", re.IGNORECASE)
-_SUBORDINATE_RE = re.compile(r"\b(?:that|whether|if|because|although|though|while)\b", re.IGNORECASE)
+_WH_RE = compiled_later(rf"\b(?:{'|'.join(sorted(_WH_WORDS))})\b", re.IGNORECASE)
+_SUBORDINATE_RE = compiled_later(r"\b(?:that|whether|if|because|although|though|while)\b", re.IGNORECASE)
 
 
 def main_clause(question: str) -> str:
@@ -301,7 +302,7 @@ def in_situ_context(question: str) -> tuple[str, str]:
     return before, "" if copula_tail(question) else after
 
 
-_CJK_NOUN_RE = re.compile(r"一?个?([\u4e00-\u9fff]{1,2})")
+_CJK_NOUN_RE = compiled_later(r"一?个?([\u4e00-\u9fff]{1,2})")
 
 
 def cjk_head(question: str) -> str:

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ragcli.generation.phrases import BRACKETED_RE
+from ragcli.patterns import compiled_later
 
 MAX_ITEM_WORDS = 4  # words of one item of a list ("the endoplasmic reticulum", "particularly Ernst May")
 MAX_GAP_WORDS = 12  # words between two lists "respectively" pairs ("in 1883 and 1888": 8 in the example above)
 
-_RESPECTIVELY_RE = re.compile(r"\brespectively\b", re.IGNORECASE)
+_RESPECTIVELY_RE = compiled_later(r"\brespectively\b", re.IGNORECASE)
 # a sentence's units: a quotation as one, words (with their signs: "15.1%", "£773.30", "9th"), marks
-_UNIT_RE = re.compile(r"\"[^\"]{1,80}\"|“[^”]{1,80}”|[\w$£€%.'’+-]*\w[\w$£€%'’+-]*|[,;:()\[\]—–]")
+_UNIT_RE = compiled_later(r"\"[^\"]{1,80}\"|“[^”]{1,80}”|[\w$£€%.'’+-]*\w[\w$£€%'’+-]*|[,;:()\[\]—–]")
 _JOINERS = frozenset({"and", "or"})
 
 

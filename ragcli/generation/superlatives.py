@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 
 from ragcli.generation.phrases import BRACKETED_RE, LEADING_ARTICLE_RE, SPAN_RES
+from ragcli.patterns import compiled_later
 
 MAX_DESCRIBED_WORDS = 16  # words between a superlative and its copula ("the largest component of … body is")
 MAX_SUBJECT_WORDS = 6  # words of a subject given whole when no part of it is a name ("the sectors unit")
@@ -29,39 +30,41 @@ _SUPERLATIVE = (
     r"|longest|shortest|tallest|deepest|shallowest|latest|fastest|slowest|greatest|widest|narrowest|richest"
     r"|poorest|strongest|weakest|hottest|coldest|warmest|nearest|closest|farthest|furthest|finest|best|worst"
 )
-_ASKED_RE = re.compile(
+_ASKED_RE = compiled_later(
     rf"^\W*(?:what|who|which)\s+(?:(?P<be>is|was|are|were)|[^?]+?\s+(?P<has>has|have|had|holds|held))\s+"
     rf"(?:the|its|their|his|her|[\w.'’-]+['’]s?)\s+(?P<sup>{_SUPERLATIVE})\s+(?P<described>[^?]+?)\s*\?*\s*$",
     re.IGNORECASE,
 )
 # what may stand between a subject and "the tallest": "is", "was now", "is believed to be", "is listed
 # by the Guinness Book of Records as"; right before it, so "is one of the tallest" is none
-_COPULA_BEFORE_RE = re.compile(
+_COPULA_BEFORE_RE = compiled_later(
     r"(?<=\S)(?P<copula>\s*,?\s+(?:is|are|was|were|being)(?:\s+(?:now|still|also|currently|probably|possibly|\w+ly))*"
     r"(?:\s+(?:believed|thought|said|considered|known|claimed)\s+to\s+be"
     r"|\s+(?:listed|regarded|considered|recognised|recognized|described|ranked|cited)\b[^,;]{0,60}?\s+as)?)\s+$",
 )
-_COPULA_AFTER_RE = re.compile(r"\s(?:is|are|was|were|being)\s+")  # "the longest one … being [the Hong Gou]"
+_COPULA_AFTER_RE = compiled_later(r"\s(?:is|are|was|were|being)\s+")  # "the longest one … being [the Hong Gou]"
 # "Which city has the oldest …?": "Cologne also has the oldest …"
-_HAS_BEFORE_RE = re.compile(r"(?<=\S)(?P<copula>(?:\s+(?:now|still|also|\w+ly))*\s+(?:has|have|had|holds|held))\s+$")
+_HAS_BEFORE_RE = compiled_later(
+    r"(?<=\S)(?P<copula>(?:\s+(?:now|still|also|\w+ly))*\s+(?:has|have|had|holds|held))\s+$"
+)
 # where the clause of a subject opens: "This would mean that [Tartessian]", "…, and [Morra] is the largest port"
 # or a relative clause: "…, where [its subsidiary BA CityFlyer] is the largest operator"
-_CLAUSE_OPENING_RE = re.compile(
+_CLAUSE_OPENING_RE = compiled_later(
     r".*(?:\bthat\s+|[;:]\s+|,\s+(?:and|but|while|whereas|where|when|which|who|whom)\s+)", re.DOTALL
 )
 # the head of what a superlative describes: the noun before its first preposition ("son" of "son of David")
-_PREPOSITION_RE = re.compile(r"\s(?:of|in|on|at|for|from|by|with|among|to|within|into|across)\b", re.IGNORECASE)
-_STRANDED_RE = re.compile(r"\s(?:of|in|on|at|for|from|by|with|to|about)$", re.IGNORECASE)  # "… reactions with?"
-_COORDINATED_RE = re.compile(r"\b(?:and|but|or)$")
-_PRONOUN_RE = re.compile(r"(?:he|she|it|they|this|these|that|those|we|you|i)", re.IGNORECASE)  # "[He] is …"
+_PREPOSITION_RE = compiled_later(r"\s(?:of|in|on|at|for|from|by|with|among|to|within|into|across)\b", re.IGNORECASE)
+_STRANDED_RE = compiled_later(r"\s(?:of|in|on|at|for|from|by|with|to|about)$", re.IGNORECASE)  # "… reactions with?"
+_COORDINATED_RE = compiled_later(r"\b(?:and|but|or)$")
+_PRONOUN_RE = compiled_later(r"(?:he|she|it|they|this|these|that|those|we|you|i)", re.IGNORECASE)  # "[He] is …"
 # a list the predicate may be: "are [with ozone, hydrogen peroxide and oxygen]"
-_LIST_RE = re.compile(
+_LIST_RE = compiled_later(
     r"[^,;:()]+?(?:,\s+[^,;:()]+?)*,?\s+(?:and|or)\s+[^,;:()]+?(?=\s*(?:[,;:()]|\.?\s*$))"
 )  # "…, and was the highest": the subject is further back
 # where a noun phrase that answers ends: "East Devon [but only if]", a comma, a bracket, a dash
 _CLAUSE_END = r"\s+(?:but|although|though|while|whereas|because|if|unless|since|which|who|where|when)\b"
-_CLAUSE_END_RE = re.compile(_CLAUSE_END)
-_PHRASE_END_RE = re.compile(rf"\s*(?:[,;:()]|\s[–—]\s|—|\.\s*$)|{_CLAUSE_END}")
+_CLAUSE_END_RE = compiled_later(_CLAUSE_END)
+_PHRASE_END_RE = compiled_later(rf"\s*(?:[,;:()]|\s[–—]\s|—|\.\s*$)|{_CLAUSE_END}")
 
 
 def superlative(question: str, sentence: str, terms: Callable[[str], set[str]]) -> str | None:
