@@ -101,6 +101,9 @@ def test_html_menus_are_left_out(tmp_path: Path) -> None:
     (document,), _ = read(write_files(tmp_path, {"crypto.html": page}))
     assert document.text.split() == ["Hashes", "A", "hash", "is", "a", "digest.", "Salt", "it."]
     assert document.headings == ((document.text.index("Hashes"), 1, "Hashes"),)
+    site_map = "<html><body><nav><ul><li>Install</li><li>Usage</li></ul></nav></body></html>"
+    (only_menus,), _ = read(write_files(tmp_path / "map", {"sitemap.html": site_map}))
+    assert only_menus.text.split() == ["Install", "Usage"]  # a page that is nothing but its menu keeps it
 
 
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:

@@ -175,11 +175,10 @@ def _squeeze(text: str) -> str | None:
     return " ".join(text.split()) or None
 
 
-def _left_out(tag: str, element: Any) -> bool:
-    """Whether an element's text is left out: what a browser does not show (script, style, head…) and
-    navigation (`<nav>`, `role="navigation"`): a site's menu and table of contents, the same on every
-    page, would put the same words into every page's first passage."""
-    return tag in _SKIP or tag == "nav" or element.get("role") == "navigation"
+def _is_menu(tag: str, element: Any) -> bool:
+    """Navigation (`<nav>`, `role="navigation"`): a site's menu and table of contents, the same on
+    every page, would put the same words into every page's first passage."""
+    return tag == "nav" or element.get("role") == "navigation"
 
 
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
@@ -191,11 +190,12 @@ def _heading_text(text: str) -> str | None:
     return squeezed.rstrip(_PERMALINK).rstrip() or None if squeezed is not None else None
 
 
-def html_text(data: bytes) -> HtmlText:
+def html_text(data: bytes, menus: bool = False) -> HtmlText:
     """Parse `data` (UTF-8) with lxml's HTML parser (libxml2: linear time, recovers from any markup,
     no network) and walk the tree without recursion, keeping the text a browser would show, menus
-    aside: script, style, noscript, template, svg, head and navigation (`_left_out`) are dropped, block
-    elements become line breaks; h1-h6 are noted where their text starts."""
+    aside: script, style, noscript, template, svg, head and navigation (`_is_menu`, unless `menus`)
+    are dropped, block elements become line breaks; h1-h6 are noted where their text starts. A page
+    with no text but its menus (a site map) keeps them."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -208,6 +208,10 @@ def html_text(data: bytes) -> HtmlText:
     headings: list[Heading] = []
     line_map: list[tuple[int, int]] = []
     length, line, hidden = 0, 1, 0
+    menu_seen = False
+
+    def left_out(tag: str, element: Any) -> bool:
+        return tag in _SKIP or (not menus and _is_menu(tag, element))
 
     def emit(text: str) -> None:
         nonlocal length
@@ -224,7 +228,9 @@ def html_text(data: bytes) -> HtmlText:
             if tag is not None:
                 if element.sourceline is not None and element.sourceline < _UNKNOWN_LINE:
                     line = max(line, element.sourceline)  # where the start tag ends: its text starts there
-                hidden += _left_out(tag, element)
+                out = left_out(tag, element)
+                menu_seen = menu_seen or (out and tag not in _SKIP)
+                hidden += out
                 if not hidden and tag in _BLOCK:
                     emit("\n")
                 if not hidden and tag in _HEADINGS:
@@ -244,7 +250,7 @@ def html_text(data: bytes) -> HtmlText:
                 emit("\n")
             elif not hidden and tag in _CELL:
                 emit(" ")
-            hidden -= _left_out(tag, element)
+            hidden -= left_out(tag, element)
         if element.tail:
             if not hidden:
                 emit(element.tail)
@@ -252,7 +258,10 @@ def html_text(data: bytes) -> HtmlText:
     titles = root.xpath("(//title[not(ancestor::svg)])[1]")
     title = _squeeze(titles[0].text_content()) if titles else None
     too_deep = any("depth" in entry.message.lower() for entry in parser.error_log)
-    return HtmlText("".join(parts), line_map, title or h1, too_deep, headings)
+    text = "".join(parts)
+    if menu_seen and not text.strip():
+        return html_text(data, menus=True)
+    return HtmlText(text, line_map, title or h1, too_deep, headings)
 
 
 class HtmlReader(SuffixReader):
