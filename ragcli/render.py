@@ -556,7 +556,7 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
             if len(common) > extensions:
                 line += f" and {len(common) - extensions} more types"
         elif reason == GENERATED:
-            line += " (lock files, minified or generated code: --generated reads them)"
+            line += " (lock files, package folders, minified or generated code: --generated reads them)"
         lines.append(line)
     if len(ranked) > reasons:
         rest = sum(number for _, number in ranked[reasons:])

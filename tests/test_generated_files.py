@@ -128,7 +128,9 @@ def test_index_lists_them_records_the_choice_and_a_change_reads_them(tmp_path: P
     index_dir = tmp_path / "idx"
     human = invoke("index", str(corpus), "--index", str(index_dir))
     assert human.exit_code == 0, human.output
-    assert "7 generated (lock files, minified or generated code: --generated reads them)" in human.stderr
+    assert (
+        "7 generated (lock files, package folders, minified or generated code: --generated reads them)" in human.stderr
+    )
     assert json.loads((index_dir / "manifest.json").read_text())["reading"]["generated"] is False
     info = invoke("info", "--index", str(index_dir))
     assert "generated files" in info.stdout and "skipped" in info.stdout
@@ -178,3 +180,31 @@ def test_a_file_named_on_the_command_line_is_read_whatever_it_looks_like(tmp_pat
     reader = CorpusReader([root / "dist" / "app.min.js", root / "api" / "x.pb.go"])
     assert sorted(d.path for d in reader.documents()) == ["api/x.pb.go", "dist/app.min.js"]
     assert reader.report.skipped == []
+
+
+def test_folders_a_tool_fills_are_listed_and_not_walked(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "p",
+        {
+            "app.js": READABLE_JS,
+            "node_modules/left-pad/index.js": READABLE_JS,
+            "web/bower_components/jquery/jquery.js": READABLE_JS,
+            "pkg/__pycache__/mod.cpython-311.pyc": b"\x00\x01",
+            "pkg/mod.py": "x = 1\n",
+        },
+    )
+    read, skipped = read_paths(root)
+    assert read == ["app.js", "pkg/mod.py"]
+    assert skipped == {
+        "node_modules": "generated (node_modules: installed npm packages, not walked)",
+        "web/bower_components": "generated (bower_components: installed Bower packages, not walked)",
+        "pkg/__pycache__": "generated (__pycache__: Python's compiled bytecode, not walked)",
+    }
+    everything, others = read_paths(root, generated=True)
+    assert "node_modules/left-pad/index.js" in everything and list(others) == ["pkg/__pycache__/mod.cpython-311.pyc"]
+    # named as a root, such a folder is read; left out by an ignore file, it is counted, not listed
+    assert read_paths(root / "node_modules")[0] == ["left-pad/index.js"]
+    write_files(root, {".gitignore": "node_modules/\n"})
+    reader = CorpusReader([root])
+    list(reader.documents())
+    assert "node_modules" not in {s.path for s in reader.report.skipped} and reader.report.ignored == 1

@@ -7,8 +7,9 @@ unless `--generated` is given, each listed as skipped with what gave it away.
 
 The rules follow GitHub Linguist's `generated.rb` (which hides such files from diffs and language
 statistics), kept to those that cannot mistake a file a person wrote: names only tools give
-(`Cargo.lock`, `*.min.js`, `*.js.map`), JavaScript or CSS whose lines average more than 110
-characters, and a header that says so (`// Code generated … DO NOT EDIT.`, `@generated`). No Python
+(`Cargo.lock`, `*.min.js`, `*.js.map`, a `node_modules` folder), JavaScript or CSS whose lines
+average more than 110 characters, and a header that says so (`// Code generated … DO NOT EDIT.`,
+`@generated`). No Python
 library does this, hence these few lines.
 """
 
@@ -28,6 +29,12 @@ LOCK_FILES = frozenset(
         "gradle.lockfile", "Package.resolved", ".terraform.lock.hcl",
     }
 )  # fmt: skip
+# Folders a tool fills (Linguist's node_modules rule, and Python's bytecode cache): not walked.
+GENERATED_FOLDERS = {
+    "node_modules": "installed npm packages",
+    "bower_components": "installed Bower packages",
+    "__pycache__": "Python's compiled bytecode",
+}
 _MINIFIED_NAME = re.compile(r"[.-]min\.(?:js|mjs|cjs|css)$", re.IGNORECASE)
 _SOURCE_MAP_NAME = re.compile(r"\.(?:js|mjs|cjs|css)\.map$", re.IGNORECASE)
 MAYBE_MINIFIED = frozenset({".js", ".mjs", ".cjs", ".css"})
@@ -57,6 +64,12 @@ def generated_by_name(name: str) -> str | None:
     if _SOURCE_MAP_NAME.search(name):
         return f"{GENERATED} (source map)"
     return None
+
+
+def generated_folder(name: str) -> str | None:
+    """Why a folder named `name` is not walked (None: it is)."""
+    what = GENERATED_FOLDERS.get(name)
+    return f"{GENERATED} ({name}: {what}, not walked)" if what is not None else None
 
 
 def generated_by_content(name: str, text: str) -> str | None:

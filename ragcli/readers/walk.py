@@ -49,7 +49,7 @@ from ragcli.readers.base import (
     reader_for,
     valid_unicode,
 )
-from ragcli.readers.generated import generated_by_name
+from ragcli.readers.generated import generated_by_name, generated_folder
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
@@ -184,12 +184,14 @@ def iter_files(
     relative: Callable[[Path], str] = str,
     selection: Selection | None = None,
     on_ignored: Callable[[], None] | None = None,
+    generated: bool = False,
 ) -> Iterator[Path]:
     """Regular files under `root` in a stable order (each folder's files by name, then its sub-folders).
 
     Hidden entries, `exclude` and what a reader takes over (a BEIR folder's side files) are skipped.
     What `selection` leaves out (ignore files, --include/--exclude; see `readers.selection`) is not
-    entered or yielded, only counted through `on_ignored`.
+    entered or yielded, only counted through `on_ignored`. A folder a tool fills (`node_modules`,
+    `__pycache__`: `readers.generated`) is listed in `skipped` and not entered, unless `generated`.
     Symbolic links (to files or folders), FIFOs, devices, sockets and ragcli index folders are not
     read; they are listed in `skipped` (paths shown through `relative`). A root that is a file is
     yielded as it is (the user named it) unless it is a FIFO, device or socket. The walk keeps its own
@@ -258,7 +260,9 @@ def iter_files(
             elif is_link:
                 skip(path, _link_reason(path, real_root))
             elif is_dir:
-                if excluded is None or path.resolve() != excluded:
+                if not generated and (reason := generated_folder(entry.name)) is not None:
+                    skip(path, reason)
+                elif excluded is None or path.resolve() != excluded:
                     subfolders.append((path, f"{folder_rel}{entry.name}/", rules))
             elif is_file:
                 yield path
@@ -350,6 +354,7 @@ class CorpusReader:
                 relative=self.relative,
                 selection=self.selection,
                 on_ignored=self._ignored,
+                generated=self.context.generated,
             ):
                 key = os.path.abspath(path)
                 if key not in seen:
