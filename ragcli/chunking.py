@@ -72,7 +72,9 @@ MARKDOWN = "markdown"  # the format (reader name) whose headings the chunker fin
 
 
 @dataclass(frozen=True)
-class _Section:
+class Section:
+    """A stretch of a document's text from one heading to the next, `text[start:end]`."""
+
     start: int
     end: int
     headings: tuple[str, ...]  # the section's own heading last, the ones above it before
@@ -87,24 +89,19 @@ def markdown_headings_at(text: str) -> list[Heading]:
     return [(offsets[number], level, heading) for number, level, heading in markdown_headings(text.splitlines())]
 
 
-def sections(text: str, headings: Sequence[Heading]) -> list[_Section]:
+def sections(text: str, headings: Sequence[Heading]) -> list[Section]:
     """The sections of a text cut at its `headings` (in order), covering it: each from a heading to the
     next; the text before the first heading is a section without headings."""
-    found: list[_Section] = []
+    found: list[Section] = []
     stack: list[tuple[int, str]] = []  # (level, heading) of the headings above the current one
     start = 0
     for offset, level, heading in headings:
         if offset > start:
-            found.append(_Section(start, offset, tuple(h for _, h in stack)))
+            found.append(Section(start, offset, tuple(h for _, h in stack)))
         stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
         start = max(start, offset)
-    found.append(_Section(start, len(text), tuple(h for _, h in stack)))
+    found.append(Section(start, len(text), tuple(h for _, h in stack)))
     return found
-
-
-def markdown_sections(text: str) -> list[_Section]:
-    """The sections of a Markdown text (`sections` at `markdown_headings_at`)."""
-    return sections(text, markdown_headings_at(text))
 
 
 def _headings(document: Document) -> Sequence[Heading]:
@@ -121,7 +118,7 @@ def _section_spans(
     while their words fit one window, a longer section windowed alone. A short lead-in (a heading with a
     line or two: at most a quarter of a window) opens the next section's first window rather than a
     passage of its own. Each window is indexed with the headings of the section it starts in."""
-    group: list[_Section] = []
+    group: list[Section] = []
     words = 0
     for section in [*sections(text, headings), None]:
         size = len(text[section.start : section.end].split()) if section is not None else 0

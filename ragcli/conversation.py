@@ -24,142 +24,36 @@ TOPIC_QUESTIONS = 3  # questions searched together: the topic's opening question
 # German "es" ("Gibt es …?"); French impersonal "il" ("y a-t-il", removed before the check), "ce"
 # ("qu'est-ce"); Dutch "zijn" (a verb), "die", "het"; Spanish "lo" ("lo que"); Russian "это" ("Что это?").
 REFERRING: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "it",
-            "its",
-            "itself",
-            "they",
-            "them",
-            "their",
-            "theirs",
-            "themselves",
-            "he",
-            "him",
-            "his",
-            "himself",
-            "she",
-            "her",
-            "hers",
-            "herself",
-            "this",
-            "these",
-            "those",
-        ]
-    ),
-    "de": frozenset(
-        [
-            "er",
-            "ihn",
-            "ihm",
-            "sie",
-            "sein",
-            "seine",
-            "seinen",
-            "seinem",
-            "seiner",
-            "seines",
-            "ihre",
-            "ihren",
-            "ihrem",
-            "ihrer",
-            "ihres",
-            "dieser",
-            "diese",
-            "dieses",
-            "diesen",
-            "diesem",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "il",
-            "ils",
-            "elle",
-            "elles",
-            "lui",
-            "leur",
-            "leurs",
-            "son",
-            "sa",
-            "ses",
-            "celui",
-            "celle",
-            "ceux",
-            "celles",
-            "cet",
-            "cette",
-            "ces",
-        ]
-    ),
-    "es": frozenset(
-        ["él", "ella", "ellos", "ellas", "su", "sus", "este", "esta", "estos", "estas", "ese", "esa", "esos", "esas"]
-    ),
-    "it": frozenset(
-        [
-            "lui",
-            "lei",
-            "loro",
-            "suo",
-            "sua",
-            "suoi",
-            "sue",
-            "esso",
-            "essa",
-            "essi",
-            "esse",
-            "questo",
-            "questa",
-            "questi",
-            "queste",
-        ]
-    ),
-    "pt": frozenset(
-        [
-            "ele",
-            "ela",
-            "eles",
-            "elas",
-            "seu",
-            "sua",
-            "seus",
-            "suas",
-            "dele",
-            "dela",
-            "deles",
-            "delas",
-            "este",
-            "esta",
-            "estes",
-            "estas",
-            "isso",
-            "isto",
-        ]
-    ),
-    "nl": frozenset(["hij", "zij", "ze", "hem", "haar", "hun", "deze"]),
-    "ru": frozenset(
-        [
-            "он",
-            "она",
-            "оно",
-            "они",
-            "его",
-            "её",
-            "ее",
-            "их",
-            "ему",
-            "ей",
-            "им",
-            "нём",
-            "ней",
-            "этот",
-            "эта",
-            "эти",
-            "этого",
-            "этой",
-        ]
-    ),
-}
+    "en": frozenset({
+        "it", "its", "itself", "they", "them", "their", "theirs", "themselves", "he", "him", "his", "himself",
+        "she", "her", "hers", "herself", "this", "these", "those"
+    }),
+    "de": frozenset({
+        "er", "ihn", "ihm", "sie", "sein", "seine", "seinen", "seinem", "seiner", "seines", "ihre", "ihren",
+        "ihrem", "ihrer", "ihres", "dieser", "diese", "dieses", "diesen", "diesem"
+    }),
+    "fr": frozenset({
+        "il", "ils", "elle", "elles", "lui", "leur", "leurs", "son", "sa", "ses", "celui", "celle", "ceux",
+        "celles", "cet", "cette", "ces"
+    }),
+    "es": frozenset({
+        "él", "ella", "ellos", "ellas", "su", "sus", "este", "esta", "estos", "estas", "ese", "esa", "esos",
+        "esas"
+    }),
+    "it": frozenset({
+        "lui", "lei", "loro", "suo", "sua", "suoi", "sue", "esso", "essa", "essi", "esse", "questo", "questa",
+        "questi", "queste"
+    }),
+    "pt": frozenset({
+        "ele", "ela", "eles", "elas", "seu", "sua", "seus", "suas", "dele", "dela", "deles", "delas", "este",
+        "esta", "estes", "estas", "isso", "isto"
+    }),
+    "nl": frozenset({"hij", "zij", "ze", "hem", "haar", "hun", "deze"}),
+    "ru": frozenset({
+        "он", "она", "оно", "они", "его", "её", "ее", "их", "ему", "ей", "им", "нём", "ней", "этот", "эта",
+        "эти", "этого", "этой"
+    }),
+}  # fmt: skip
 CJK_REFERRING = ("它", "他", "她", "这个", "那个", "这些", "那些", "それ", "これ", "あれ", "彼", "この", "その")
 _WORD_RE = re.compile(r"\w+")
 # French impersonal "il" ("Combien y a-t-il …?", "Faut-il …?"): no one referred to

@@ -112,8 +112,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field; the copies as their citations (their text is this hit's)."""
-        data = {name: value for name, value in asdict(replace(self, copies=())).items() if name != "copies"}
-        return {**data, "copies": [copy.citation for copy in self.copies]}
+        return {**asdict(replace(self, copies=())), "copies": [copy.citation for copy in self.copies]}
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragcli.chunking import ChunkSettings, markdown_sections, split_document
+from ragcli.chunking import ChunkSettings, Section, markdown_headings_at, sections, split_document
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Document, Passage
 from ragcli.retrieval.index import load_index
@@ -171,6 +171,10 @@ count-mites --board
 - Oxalic acid, given in winter when the colony has no brood.
 - Thymol, an essential oil from thyme.
 """
+
+
+def markdown_sections(text: str) -> list[Section]:
+    return sections(text, markdown_headings_at(text))
 
 
 def test_markdown_sections_follow_the_headings_outside_fenced_code() -> None:

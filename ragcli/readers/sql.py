@@ -245,8 +245,9 @@ def _connected(url: str) -> Iterator[tuple[Any, str]]:
     authentication failed, bad SQL) inside the block is one line without the password."""
     parsed = _parse(url)
     shown = render(public_url(parsed))
-    password = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
-    engine = _engine(parsed, shown, None if password is None else str(password))
+    given = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
+    password = None if given is None else str(given)
+    engine = _engine(parsed, shown, password)
     from sqlalchemy.exc import SQLAlchemyError
 
     connected = False
@@ -256,7 +257,7 @@ def _connected(url: str) -> Iterator[tuple[Any, str]]:
             _read_only(connection, parsed)
             yield connection, shown
     except SQLAlchemyError as exc:
-        raise _database_error(exc, shown, None if password is None else str(password), connected) from None
+        raise _database_error(exc, shown, password, connected) from None
     finally:
         engine.dispose()
 

@@ -54,11 +54,16 @@ def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
     return [(best, copies) for best, copies, _, _ in groups]
 
 
+def first_depth(k: int) -> int:
+    """How deep a distinct search for k passages ranks first: twice k."""
+    return 2 * k
+
+
 def distinct_hits(fetch: Callable[[int], list[Hit]], k: int, first: list[Hit] | None = None) -> list[Hit]:
     """The k best distinct passages, ranked 1 to k, each with its copies: `fetch(depth)` ranks `depth`
-    passages; it is asked 2k deep, then twice as deep while copies leave fewer than k and more
-    passages may follow, DEEPEST·k at most (`first`: what fetch(2k) gave, when already known)."""
-    depth = 2 * k
+    passages; it is asked `first_depth(k)` deep, then twice as deep while copies leave fewer than k and
+    more passages may follow, DEEPEST·k at most (`first`: what fetch(first_depth(k)) gave, when known)."""
+    depth = first_depth(k)
     hits = first if first is not None else fetch(depth)
     groups = fold_identical(hits)
     while len(groups) < k and len(hits) >= depth and depth < DEEPEST * k:

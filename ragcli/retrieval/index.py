@@ -26,7 +26,7 @@ from ragcli.errors import IndexDamagedError, RagcliError
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
-from ragcli.retrieval.distinct import distinct_hits
+from ragcli.retrieval.distinct import distinct_hits, first_depth
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.kernel import KERNEL
 from ragcli.retrieval.lexicon import Lexicon
@@ -478,7 +478,7 @@ class Index:
         only when copies leave it fewer than k."""
 
         def work() -> list[list[Hit]]:
-            depth = 2 * k if distinct else k
+            depth = first_depth(k) if distinct else k
             found = [self._hits(n, s) for n, s in self.rank_many(queries, depth, retriever, filter)]
             if not distinct:
                 return found
