@@ -93,3 +93,42 @@ def test_query_folds_by_default_and_no_distinct_returns_every_hit(copies_index: 
     assert len(answered["sources"]) == 4 and answered["sources"][0]["copies"]  # k 5, 4 distinct passages
     human = invoke("query", "queen eggs spring", "-i", str(copies_index.path), "--no-generate", "--sources", "full")
     assert "(+3 identical: " in human.stdout
+
+
+def test_a_text_is_cited_from_the_smallest_document_that_holds_it(tmp_path: Path) -> None:
+    """A print-everything page repeats the chapters: its copy, which BM25 ranks a hair higher (the same
+    words, a page whose length differs), is listed as a copy of the chapter's, which is cited in the
+    group's place with the group's score."""
+    chapters = {"queen": QUEEN, **{name.removesuffix(".md"): text for name, text in OTHERS.items()}}
+    long = {
+        n: " ".join([t, *(f"The {n} chapter goes on with note {i}." for i in range(12))]) for n, t in chapters.items()
+    }
+    pages = {f"{n}.html": f"<html><body><h2>{n}</h2><p>{t}</p></body></html>" for n, t in long.items()}
+    sections = "".join(f"<h2>{n}</h2><p>{t}</p>" for n, t in long.items())
+    corpus = write_files(tmp_path / "docs", {**pages, "all.html": f"<html><body>{sections}</body></html>"})
+    assert invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    index = load_index(tmp_path / "idx")
+    question = "how many eggs does the queen lay"
+    raw = index.search(question, k=2)
+    assert [h.path for h in raw] == ["all.html", "queen.html"] and raw[0].score > raw[1].score
+    assert [index.document_passages(h) for h in raw] == [4, 1]
+    cited = index.search(question, k=1, distinct=True)[0]
+    assert (cited.path, cited.rank, cited.score, cited.text) == ("queen.html", 1, raw[0].score, raw[1].text)
+    assert [c.path for c in cited.copies] == ["all.html"] and all(c.copies == () for c in cited.copies)
+    assert [h.path for h in index.search_many([question], k=1, distinct=True)[0]] == ["queen.html"]
+
+
+def test_a_copy_holding_only_part_of_the_text_is_never_cited_instead() -> None:
+    """A window cut elsewhere holds most of the shorter text but not all of the longer one: the best-ranked
+    hit, whose text it lacks, stays the one cited even from the bigger document."""
+    whole = "ownership is a set of rules that govern how a program manages memory " + QUEEN
+    best = Hit(1, 2.0, "print#3", "print", "", "print.html", 1, 0, len(whole), whole)
+    part = Hit(3, 1.8, "ch4#1", "ch4", "", "ch4.html", 1, 0, len(QUEEN), QUEEN)
+    same = Hit(2, 1.9, "ch4b#0", "ch4b", "", "mirror/print.html", 1, 0, len(whole), whole.upper())
+    breadth = {"print.html": 40, "ch4.html": 3, "mirror/print.html": 39}
+    found = distinct_hits(lambda depth: [best, same, part][:depth], 2, breadth=lambda h: breadth[h.path])
+    assert [(h.path, h.score) for h in found] == [("mirror/print.html", 2.0)]
+    assert [c.path for c in found[0].copies] == ["print.html", "ch4.html"]  # in rank order
+    assert (
+        distinct_hits(lambda depth: [best, part][:depth], 1, breadth=lambda h: breadth[h.path])[0].path == "print.html"
+    )

@@ -6,6 +6,9 @@ Two uses. The display folds what a search returned ("(+1 identical: print.html:1
 as long as copies take places: k distinct passages, each holding its copies, so a generator's context
 is not spent on one passage twice. In the Rust book's HTML, 16 of the top-5 places of ten questions
 were copies (the print page repeats every chapter).
+
+A distinct search cites the copy from the smallest document (`cited_copy`): the chapter's page, not the
+print-everything page that repeats it and that BM25 happens to rank a hair higher.
 """
 
 from __future__ import annotations
@@ -59,10 +62,41 @@ def first_depth(k: int) -> int:
     return 2 * k
 
 
-def distinct_hits(fetch: Callable[[int], list[Hit]], k: int, first: list[Hit] | None = None) -> list[Hit]:
+def interchangeable(a: Hit, b: Hit) -> bool:
+    """Whether each of two hits holds (nearly) all of the other's text, so that either may stand for
+    both: folded copies need only hold most of the shorter one's (a window cut elsewhere in a longer
+    page), and such a copy is kept as a copy, never cited instead."""
+    words_a, words_b = _words(a.text), _words(b.text)
+    if words_a == words_b:
+        return True
+    runs_a, runs_b = _shingles(words_a), _shingles(words_b)
+    return len(runs_a & runs_b) >= NEAR_IDENTICAL * max(len(runs_a), len(runs_b), 1)
+
+
+def cited_copy(best: Hit, copies: list[Hit], breadth: Callable[[Hit], int] | None) -> Hit:
+    """The hit a group of copies is cited by, holding the others as its copies: of the copies that
+    hold the best-ranked hit's text (`interchangeable`), the one whose document holds the fewest
+    passages (`breadth`; 0: unknown), the best-ranked among equals. It takes the group's place and
+    score (the best-ranked copy's), so the ranking stays in score order."""
+    group = [best, *copies]
+    chosen = 0
+    if copies and breadth is not None:
+        candidates = [i for i, hit in enumerate(group) if i == 0 or interchangeable(best, hit)]
+        chosen = min(candidates, key=lambda i: (breadth(group[i]), i))
+    others = tuple(replace(hit, copies=()) for i, hit in enumerate(group) if i != chosen)
+    return replace(group[chosen], score=best.score, copies=others)
+
+
+def distinct_hits(
+    fetch: Callable[[int], list[Hit]],
+    k: int,
+    first: list[Hit] | None = None,
+    breadth: Callable[[Hit], int] | None = None,
+) -> list[Hit]:
     """The k best distinct passages, ranked 1 to k, each with its copies: `fetch(depth)` ranks `depth`
     passages; it is asked `first_depth(k)` deep, then twice as deep while copies leave fewer than k and
-    more passages may follow, DEEPEST·k at most (`first`: what fetch(first_depth(k)) gave, when known)."""
+    more passages may follow, DEEPEST·k at most (`first`: what fetch(first_depth(k)) gave, when known).
+    Each group is cited by `cited_copy` (`breadth`: how many passages a hit's document holds)."""
     depth = first_depth(k)
     hits = first if first is not None else fetch(depth)
     groups = fold_identical(hits)
@@ -70,4 +104,4 @@ def distinct_hits(fetch: Callable[[int], list[Hit]], k: int, first: list[Hit] | 
         depth = min(2 * depth, DEEPEST * k)
         hits = fetch(depth)
         groups = fold_identical(hits)
-    return [replace(best, rank=rank, copies=tuple(copies)) for rank, (best, copies) in enumerate(groups[:k], 1)]
+    return [replace(cited_copy(best, copies, breadth), rank=rank) for rank, (best, copies) in enumerate(groups[:k], 1)]

@@ -303,6 +303,14 @@ class Index:
 
         return self._guarded(work, follow=False)
 
+    def document_passages(self, hit: Hit) -> int:
+        """How many passages the document of `hit` holds (0: unknown, in an index built before document
+        metadata was stored): a distinct search cites a text's copy from the smallest document."""
+        number = self._number(hit.id)
+        doc_of = self.metadata.doc_of
+        row = -1 if number is None else int(doc_of[number])
+        return int(np.count_nonzero(doc_of == row)) if row >= 0 else 0
+
     def _number(self, passage_id: str) -> int | None:
         """The number of the passage with id `passage_id` (a binary search of the id order)."""
         ids, order = self.passages.ids, self._id_order
@@ -437,7 +445,8 @@ class Index:
         text a better one holds is folded into it (`Hit.copies`) and the next one takes its place."""
 
         fetch = self._fetcher(query, retriever, filter)
-        return self._guarded(lambda: distinct_hits(fetch, k) if distinct else fetch(k), self._follows(retriever))
+        work = (lambda: distinct_hits(fetch, k, breadth=self.document_passages)) if distinct else (lambda: fetch(k))
+        return self._guarded(work, self._follows(retriever))
 
     def _fetcher(self, query: str, retriever: str | Scorer, filter: Filter | None) -> Callable[[int], list[Hit]]:
         """The hits of `query` at a given depth: what a distinct search asks for, deeper each time."""
@@ -482,7 +491,10 @@ class Index:
             found = [self._hits(n, s) for n, s in self.rank_many(queries, depth, retriever, filter)]
             if not distinct:
                 return found
-            return [distinct_hits(self._fetcher(q, retriever, filter), k, first) for q, first in zip(queries, found)]
+            return [
+                distinct_hits(self._fetcher(q, retriever, filter), k, first, self.document_passages)
+                for q, first in zip(queries, found)
+            ]
 
         return self._guarded(work, self._follows(retriever))
 
