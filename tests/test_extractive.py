@@ -21,6 +21,7 @@ from ragcli.generation.questions import (
     GapQuestion,
     answer_sides,
     cjk_head,
+    concept_question,
     copula_tail,
     gap_question,
     in_situ_sides,
@@ -183,6 +184,65 @@ def test_how_and_why_questions_are_answered_with_the_whole_sentence(question: st
     generation = ExtractiveGenerator().generate(question, hits("Hives are warm. " + sentence, "Honey is sweet."))
     assert generation.text == f"{sentence} [1]"  # an explanation, not a fragment such as "nestmates"
     assert generation.citations == [1]
+
+
+@pytest.mark.parametrize(
+    "question, concept",
+    [
+        ("What is shadowing?", True),
+        ("What are trait objects?", True),
+        ("what is a closure", True),
+        ("What is the NASUWT?", True),
+        ("What are stators attached to?", False),  # what something is attached to
+        ("What was the museum originally called?", False),  # a name, and the past
+        ("What is Tesla's nationality?", False),
+        ("What is the name of the river?", False),
+        ("What is the difference between String and str?", False),
+        ("Why is the sky blue?", False),
+    ],
+)
+def test_a_question_for_what_a_thing_is_and_nothing_more(question: str, concept: bool) -> None:
+    assert (concept_question(question) is not None) is concept
+
+
+@pytest.mark.parametrize(
+    "question, sentence",
+    [
+        # "is shadowed" is a passive: neither "the first variable" (the subject) nor a definition
+        (
+            "What is shadowing?",
+            "Rustaceans say that the first variable is shadowed by the second, which means that the second "
+            "variable is what the compiler sees.",
+        ),
+        # "is called" is a passive, "is relying" a progressive: no predicate defines the thing asked
+        ("What is a closure?", "After the last use, the closure is called, so the mutable borrow of the list ends."),
+        ("What is a supertrait?", "A trait may be relying on a supertrait for the methods it calls."),
+    ],
+)
+def test_a_thing_no_sentence_defines_is_explained_with_the_whole_sentence(question: str, sentence: str) -> None:
+    generation = ExtractiveGenerator().generate(question, hits(sentence, "Honey is sweet."))
+    assert generation.text == f"{sentence} [1]"
+
+
+def test_an_instance_is_no_answer_to_what_a_thing_is() -> None:
+    """ "X is the Iterator trait" names an example of a trait, where "What is a major cause of X?" and "CsA
+    nephrotoxicity is a major cause of X" name what the question describes."""
+    example = "One example of a trait with an associated type is the Iterator trait of the standard library."
+    generation = ExtractiveGenerator().generate("What is a trait?", hits(example))
+    assert generation.text != "One example of a trait with an associated type [1]"
+    cause = "CsA nephrotoxicity is a major cause of chronic renal dysfunction."
+    generation = ExtractiveGenerator().generate("What is a major cause of chronic renal dysfunction?", hits(cause))
+    assert generation.text == "CsA nephrotoxicity [1]"
+
+
+def test_a_title_case_line_opening_a_section_is_no_answer() -> None:
+    """A documentation page's section opens with its heading, no full stop: the sentence after it answers."""
+    text = (
+        "Moving Captured Values Out of Closures\n\n\nA closure captures values from its environment in "
+        "three ways: borrowing immutably, borrowing mutably and taking ownership."
+    )
+    generation = ExtractiveGenerator().generate("What is a closure?", hits(text))
+    assert generation.text.startswith("A closure captures values")
 
 
 def test_how_many_is_still_a_number_not_a_sentence() -> None:

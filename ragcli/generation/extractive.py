@@ -111,7 +111,15 @@ answered with the predicate (the sentence's subject may hold one term more: "The
 is 30 seconds" for "What is the default timeout?"); one whose best sentence says something is what the
 question names ("CsA nephrotoxicity is a major cause of chronic renal dysfunction") with its subject, and
 one whose best sentence sets a name beside that description with it ("Who is a noted expert on Voltaire?"
-and "Ira Wade, a noted expert on Voltaire and …, has …"). An English question for what does something
+and "Ira Wade, a noted expert on Voltaire and …, has …"). "is" before a participle or an "-ing" form
+is the auxiliary of a passive or a progressive ("the closure is called, so …", "the first variable is
+shadowed by …"), no definition either way. An English question for a thing, nothing more ("What is
+shadowing?": up to three words, `questions.concept_question`) that no sentence defines is answered with
+its best sentence whole, as "why" is (not "Rustaceans say that the first variable"), unless that
+sentence opens with the thing and another name for it ("Abscission, or leaf drop, is …"), and never
+with what a sentence says is an instance of it ("One example of a trait … is the Iterator trait"). A
+title-case line without a full stop ("Moving Captured Values Out of Closures", where a documentation
+section starts) is a heading, no answer. An English question for what does something
 ("What thrives in the Central Valley?", "What was unveiled …?") whose best sentence has the same verb
 followed by the question's other words is answered with that verb's subject, whole ("Fremont cottonwood
 and valley oak", "The instruction that the CPU fetches from memory"; without what it adds aside between
@@ -173,6 +181,7 @@ from ragcli.generation.questions import (
     answer_sides,
     cjk_head,
     cjk_pairs,
+    concept_question,
     copula_tail,
     gap_question,
     in_situ_context,
@@ -544,6 +553,8 @@ MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passag
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
+MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
+_STOPS = (".", "!", "?", ":", ";", "…", "。")
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
 MAX_DEFINED_WORDS = 12  # words of what a definition question asks about ("What is the varroa mite?")
 MAX_DESCRIPTION_WORDS = 16  # words of a description set in apposition after what a question asks about
@@ -981,7 +992,11 @@ class ExtractiveGenerator:
         clause = self._clause_after_verb(question, top.sentence) if kind is None and not naming else None
         if clause:
             return Generation(f"{clause} [{top.number}]", [top.number], len(sources))
-        if kind is None and not naming and (EXPLAIN_RE.search(question) or _yes_no(question)):
+        concept = concept_question(question) if english else None
+        # "What is shadowing?" and no sentence defines it: the sentence that says most of it, whole; but one
+        # opening with the thing and another name for it ("Abscission, or leaf drop, is …") answers with that
+        explained = EXPLAIN_RE.search(question) or _yes_no(question) or (concept and not self._renames(top, concept))
+        if kind is None and not naming and explained:
             said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
             if not said and _WHY_RE.match(question):
                 said = self._purpose(top.sentence, self._words(top.sentence, terms))
@@ -1278,12 +1293,19 @@ class ExtractiveGenerator:
             predicate = predicate.split(",", 1)[0]
         predicate = _tidy(_FULL_STOP_RE.sub("", predicate.strip()))
         said = set(self.analyzer(subject))  # "The default request timeout is …" defines "the default timeout"
+        opening = " ".join(predicate.split()[: len(asked.group("subject").split()) + MAX_SUBJECT_EXTRA])
+        verb = opening.split()[0].lower().rstrip(",;:.") if opening else ""
+        if not how and verb not in said_words and (english_participle(verb, self.markers) or verb.endswith("ing")):
+            # "is" the auxiliary of a passive or a progressive ("the closure is [called], so …", "the first
+            # variable is [shadowed] by …", "… is [relying] on"): what happens to a thing, no definition
+            return None
         if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
             return predicate or None
-        if how:
+        if (
+            how or concept_question(question) is not None
+        ):  # "What is a trait?" and "One example … is the Iterator trait"
             return None
         # the other way round: "What is a major cause of X?" and "CsA nephrotoxicity is a major cause of X"
-        opening = " ".join(predicate.split()[: len(asked.group("subject").split()) + MAX_SUBJECT_EXTRA])
         named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")
         # … where the sentence leaves out a term or so of a phrase after the head ("… site in Chiapas", which
         # the passage's title may give), never of the head ("the numerator of …")
@@ -1568,15 +1590,27 @@ class ExtractiveGenerator:
             return _to_clause_end(sentence, at) or None
         return None
 
+    def _renames(self, scored: _Scored, thing: str) -> bool:
+        """Whether a sentence opens with `thing` (an article aside) and a comma: another name or a
+        description in apposition follows ("Abscission, or leaf drop, is …")."""
+        words = scored.sentence.split()[: len(thing.split()) + 1]
+        opening = next((i for i, word in enumerate(words, 1) if word.endswith(",")), 0)
+        return bool(opening) and set(self.analyzer(thing)) <= set(self.analyzer(" ".join(words[:opening])))
+
     def _heading(self, sentence: str) -> bool:
         """A section heading run into the text ("Breast ptosis.", "Vital statistics."): a few capitalised
-        words without a verb or a function word, which says what follows, not an answer."""
+        words without a verb or a function word, which says what follows, not an answer; or a title-case
+        line without a full stop ("Moving Captured Values Out of Closures", where a documentation page's
+        section starts)."""
         words = re.findall(r"[\w'’-]+", sentence)
-        return (
-            0 < len(words) <= MAX_HEADING_WORDS
-            and words[0][:1].isupper()
-            and not any(word.lower() in self.stopwords or word.lower() in self.function_words for word in words)
-        )
+        if not 0 < len(words) <= MAX_TITLE_WORDS or not words[0][:1].isupper():
+            return False
+        if len(words) <= MAX_HEADING_WORDS and not any(
+            word.lower() in self.stopwords or word.lower() in self.function_words for word in words
+        ):
+            return True
+        long = [word for word in words if len(word) > 3]  # "of", "and", "to" stay lower case in a title
+        return len(long) >= 2 and all(w[:1].isupper() for w in long) and not sentence.rstrip().endswith(_STOPS)
 
     def _only_stopwords(self, text: str) -> bool:
         """Whether a phrase says nothing by itself: "He", "It", "This one" name no answer."""

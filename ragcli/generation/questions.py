@@ -232,6 +232,25 @@ PREPOSITIONS = frozenset(
 )
 
 
+_CONCEPT_RE = compiled_later(
+    r"^\W*what\s+(?:is|are)\s+(?:(?:an?|the)\s+)?(?P<concept>[\w-]+(?:\s+[\w-]+){0,2})\s*\?*\s*$", re.I
+)
+
+
+def concept_question(question: str) -> str | None:
+    """What an English question asks to be told about, when it asks what a thing is and nothing more
+    ("What is shadowing?" → "shadowing", "What are trait objects?"): up to three words, none a function
+    word, a participle or a possessive ("What is the museum called?", "What are stators attached to?"
+    ask other things). When no sentence defines it, its answer is an explanation, as for "why"."""
+    found = _CONCEPT_RE.match(question)
+    if found is None:
+        return None
+    concept = found.group("concept")
+    ordinary = _WH_WORDS | AUXILIARIES | PREPOSITIONS | {"name", "kind", "type", "one", "difference"}
+    words = concept.casefold().split()
+    return None if any(w in ordinary or _participle(w) or w.endswith("ly") for w in words) else concept
+
+
 class GapQuestion(NamedTuple):
     """The words an English object question keeps in the statement that answers it, in their order:
     "What did Rutherford call the new particles?" → "Rutherford called the new particles [answer]"."""
