@@ -243,6 +243,12 @@ def test_a_title_case_line_opening_a_section_is_no_answer() -> None:
     )
     generation = ExtractiveGenerator().generate("What is a closure?", hits(text))
     assert generation.text.startswith("A closure captures values")
+    # any line a passage opens with, a blank line after it and no full stop: "Class: …" is Node's heading
+    node = "Class: EventEmitter\n\nThe EventEmitter class is defined and exposed by the node:events module."
+    generation = ExtractiveGenerator().generate("What is an EventEmitter?", hits(node))
+    assert "Class" not in generation.text and generation.text.endswith("[1]")
+    # the same line inside a paragraph, or with a full stop, is a sentence like any other
+    assert ExtractiveGenerator().generate("What class is it?", hits("Class: EventEmitter")).text != ""
 
 
 def test_how_many_is_still_a_number_not_a_sentence() -> None:

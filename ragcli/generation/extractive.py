@@ -921,7 +921,12 @@ class ExtractiveGenerator:
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
-                heading = sentence_terms <= terms or self._heading(sentence) or _is_title(sentence, hit.title)
+                heading = (
+                    sentence_terms <= terms
+                    or self._heading(sentence)
+                    or _is_title(sentence, hit.title)
+                    or (position == 0 and _opens_with_heading(hit.text))
+                )
                 (bare if heading else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
                 )
@@ -2229,6 +2234,14 @@ class ExtractiveGenerator:
 def _first_word(text: str) -> str:
     """A phrase's first word, lowercased ("" for none)."""
     return next(iter(text.split()), "").lower()
+
+
+def _opens_with_heading(text: str) -> bool:
+    """Whether a passage opens with a heading line: a line of its own, a blank line after it, a few words
+    and no full stop ("Static method: `Buffer.from(buffer)`", where ragcli cut a page at its headings)."""
+    first, _, rest = text.lstrip().partition("\n")
+    words = first.split()
+    return rest.startswith(("\n", "\r\n")) and 0 < len(words) <= MAX_TITLE_WORDS and not first.rstrip().endswith(_STOPS)
 
 
 def _aside(parts: list[str]) -> bool:
