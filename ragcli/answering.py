@@ -213,10 +213,20 @@ def answer(
     model: str | None = None,
     options: GenerationOptions | None = None,
     filter: Filter | None = None,
+    distinct: bool = False,
 ) -> Answer:
-    """Answer one question from the index: retrieve, load the generator (if named by kind), generate."""
+    """Answer one question from the index: retrieve, load the generator (if named by kind), generate.
+    `distinct`: each text once among the sources, as `ragcli query` retrieves them (`Index.search`)."""
     return answer_many(
-        [question], index, generator, k=k, retriever=retriever, model=model, options=options, filter=filter
+        [question],
+        index,
+        generator,
+        k=k,
+        retriever=retriever,
+        model=model,
+        options=options,
+        filter=filter,
+        distinct=distinct,
     )[0]
 
 
@@ -232,12 +242,14 @@ def answer_many(
     context: bool = True,
     filter: Filter | None = None,
     fallback: bool = False,
+    distinct: bool = False,
 ) -> list[Answer]:
     """Answers for many questions with one model load; generation runs in batches. `filter`
     (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k; `fallback`: the
-    extractive generator answers where the model gives no answer."""
+    extractive generator answers where the model gives no answer; `distinct`: each text once among the
+    sources (`ragcli query`'s default; off here, as evaluation ranks)."""
     idx = _index(index)
-    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter) for q in questions]
+    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct) for q in questions]
     load_seconds = 0.0
     if isinstance(generator, str):
         choice = make_generator(generator, model, options, index=idx)

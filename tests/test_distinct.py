@@ -10,6 +10,7 @@ import pytest
 from clihelpers import invoke
 from conftest import write_files
 
+from ragcli import answer
 from ragcli.records import Hit
 from ragcli.retrieval.distinct import DEEPEST, distinct_hits
 from ragcli.retrieval.index import Index, load_index
@@ -116,6 +117,9 @@ def test_a_text_is_cited_from_the_smallest_document_that_holds_it(tmp_path: Path
     assert (cited.path, cited.rank, cited.score, cited.text) == ("queen.html", 1, raw[0].score, raw[1].text)
     assert [c.path for c in cited.copies] == ["all.html"] and all(c.copies == () for c in cited.copies)
     assert [h.path for h in index.search_many([question], k=1, distinct=True)[0]] == ["queen.html"]
+    answered = answer(question, index, "extractive", k=2, distinct=True)  # the Python API, as `ragcli query`
+    assert [h.path for h in answered.sources] == ["queen.html", "workers.html"] and answered.citations == [1]
+    assert [h.path for h in answer(question, index, "extractive", k=2).sources] == ["all.html", "queen.html"]
 
 
 def test_a_copy_holding_only_part_of_the_text_is_never_cited_instead() -> None:
