@@ -1,7 +1,8 @@
-"""Markdown headings, found by hand: a few lines of CommonMark's rules (ATX `#` headings, setext
-headings underlined with `===` or `---`, and ``` / ~~~ fences, inside which a `# comment` is code). A
-full Markdown parser would cost more than what uses this needs: a document's title (readers.markup) and
-the sections the chunker cuts a Markdown document into (chunking).
+"""Markdown headings and link reference definitions, found by hand: a few lines of CommonMark's rules
+(ATX `#` headings, setext headings underlined with `===` or `---`, `[label]: url` definitions, and ``` /
+~~~ fences, inside which a `# comment` is code). A full Markdown parser would cost more than what uses
+this needs: a document's title and its text without the link targets Markdown never shows
+(readers.markup), and the sections the chunker cuts a Markdown document into (chunking).
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from collections.abc import Iterator
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+# a link reference definition: `[label]: destination "optional title"`, up to three spaces indented
+_LINK_DEFINITION = re.compile(
+    r""" {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*(?:<[^>\n]*>|\S+)(?:[ \t]+(?:"[^"]*"|'[^']*'|\([^)]*\)))?[ \t]*"""
+)
 _NOT_PARAGRAPH = re.compile(r"    |\t| {0,3}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|\s*<")  # code, list, quote, HTML
 
 
-def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
-    """(line, level, text) of each ATX or setext heading outside fenced code blocks, in order; `line`
-    is the index in `lines` where the heading starts (a setext heading's text line, above its
-    underline). A setext heading is taken only when its text is a one-line paragraph (a conservative
-    reading of CommonMark)."""
+def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
+    """(number, line) of each line, the line None where it is fenced code or a fence itself."""
     fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
-    paragraph = ""  # the line before, if it starts a paragraph (after a blank line, a heading, a fence)
-    fresh = True  # the line before was blank (or a heading, a fence, the start)
     for number, raw in enumerate(lines):
         line = raw.rstrip("\r")
         opening = _FENCE.fullmatch(line)
@@ -30,10 +30,24 @@ def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
             closes = opening is not None and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)
             if closes and opening is not None and not opening.group(2).strip():
                 fence = None
+            yield number, None
+        elif opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            yield number, None
+        else:
+            yield number, line
+
+
+def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
+    """(line, level, text) of each ATX or setext heading outside fenced code blocks, in order; `line`
+    is the index in `lines` where the heading starts (a setext heading's text line, above its
+    underline). A setext heading is taken only when its text is a one-line paragraph (a conservative
+    reading of CommonMark)."""
+    paragraph = ""  # the line before, if it starts a paragraph (after a blank line, a heading, a fence)
+    fresh = True  # the line before was blank (or a heading, a fence, the start)
+    for number, line in _unfenced(lines):
+        if line is None:
             paragraph, fresh = "", True
-            continue
-        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            fence, paragraph, fresh = opening.group(1), "", True
             continue
         atx = _ATX.fullmatch(line)
         setext = _SETEXT.fullmatch(line)
@@ -49,3 +63,16 @@ def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
             continue
         starts = fresh and not _NOT_PARAGRAPH.match(line)
         paragraph, fresh = (line if starts else ""), False
+
+
+def without_link_definitions(text: str) -> str:
+    """The text with its link reference definitions (`[Readable]: stream.md#readable-streams`, which
+    Markdown never shows: a page's link targets, dozens at the end of Node's docs) blanked out by
+    spaces, so that offsets and line numbers stay those of the file."""
+    if "]:" not in text:
+        return text
+    lines = text.split("\n")
+    for number, line in _unfenced(lines):
+        if line is not None and _LINK_DEFINITION.fullmatch(line):
+            lines[number] = " " * len(lines[number])
+    return "\n".join(lines)

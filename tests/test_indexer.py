@@ -550,3 +550,29 @@ def test_nothing_to_index_in_several_roots_names_them_all(tmp_path: Path) -> Non
     with pytest.raises(EmptyCorpusError) as caught:
         build_index([first, second], tmp_path / "index", BuildSettings())
     assert caught.value.message == f"no text to index in {first}, {second}"
+
+
+def test_markdown_link_definitions_are_left_out_and_an_older_index_reads_markdown_again(tmp_path: Path) -> None:
+    """`[label]: url` lines are link targets Markdown never shows (dozens end each of Node's docs): blanked,
+    so lines and offsets stay the file's; one in fenced code is code. An index read before (no "markdown"
+    in its reading settings) still holds them: a build reads every file again once."""
+    text = (
+        "# Streams\n\nA stream is an abstract interface, see [Readable][].\n\n"
+        "```md\n[kept]: in-code.md\n```\n\nStreams can be readable or writable.\n\n"
+        '[Readable]: stream.md#readable-streams\n[`fs`]: fs.md "File system"\n'
+    )
+    corpus = write_files(tmp_path / "c", {"streams.md": text})
+    build_index([corpus], tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    indexed = " ".join(index.passages.texts[i] for i in range(len(index.passages)))
+    assert "readable-streams" not in indexed and "fs.md" not in indexed and "[kept]: in-code.md" in indexed
+    assert index.lexicon.term_id("fs") is None  # the label and the target were never counted
+    hit = index.search("writable", k=1)[0]
+    assert hit.line == 1 and text[hit.start : hit.end] == hit.text  # offsets are the file's
+    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["reading"].pop("markdown") == 2
+    manifest_path.write_text(json.dumps(manifest))  # as an earlier ragcli wrote it
+    again = build_index([corpus], tmp_path / "idx")
+    assert (again.unchanged, again.up_to_date) == (0, False)
+    assert build_index([corpus], tmp_path / "idx").up_to_date

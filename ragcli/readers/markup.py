@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragcli.markdown import markdown_headings
+from ragcli.markdown import markdown_headings, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
 from ragcli.records import Document, Heading
@@ -121,6 +121,11 @@ def rst_title(text: str) -> str | None:
     return None
 
 
+# How Markdown is read, recorded in an index's settings: an index read by an earlier version is read again
+# rather than reused (2: link reference definitions left out).
+MARKDOWN_VERSION = 2
+
+
 class MarkdownReader(SuffixReader):
     name = "markdown"
     suffixes = frozenset({".md", ".markdown"})
@@ -131,10 +136,12 @@ class MarkdownReader(SuffixReader):
         return self._document(source)
 
     def _document(self, source: SourceInput) -> Iterator[Document]:
-        """The text after the front matter (starting at its own line), titled as `markdown_title` says."""
+        """The text after the front matter (starting at its own line), titled as `markdown_title` says,
+        its link reference definitions left out (blanked: lines and offsets stay the file's)."""
         text = source.read_text()
         front = front_matter(text)
         body, line = (text[front.end :], front.lines + 1) if front is not None else (text, 1)
+        body = without_link_definitions(body)
         heading = markdown_title(text)
         in_text = heading is not None and (front is None or not front.title)
         yield Document(source.rel, body, heading or source.stem, source.rel, line=line, title_in_text=in_text)
