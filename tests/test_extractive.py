@@ -251,6 +251,57 @@ def test_a_title_case_line_opening_a_section_is_no_answer() -> None:
     assert ExtractiveGenerator().generate("What class is it?", hits("Class: EventEmitter")).text != ""
 
 
+# a passage of Node.js's child_process documentation (api/child_process.html), as ragcli indexes it
+NODE_SPAWN = (
+    "Passing sockets\n"
+    "is not supported on Windows.\n"
+    "\n"
+    "null, undefined: Use default value. For stdio fds 0, 1, and 2 (in other\n"
+    "words, stdin, stdout, and stderr) a pipe is created. For fd 3 and up, the\n"
+    "default is 'ignore'.\n"
+    "\n"
+    "const { spawn } = require('node:child_process');\n"
+    "const process = require('node:process');\n"
+    "\n"
+    "// Child will use parent's stdios.\n"
+    "spawn('prg', [], { stdio: 'inherit' });\n"
+    "\n"
+    "// Spawn child sharing only stderr.\n"
+    "spawn('prg', [], { stdio: ['pipe', 'pipe', process.stderr] });\n"
+    "\n"
+    "// Open an extra fd=4, to interact with programs presenting a\n"
+    "// startd-style interface.\n"
+    "spawn('prg', [], { stdio: ['pipe', null, null, null, 'pipe'] });import { spawn } from 'node:child_process';\n"
+    "import process from 'node:process';\n"
+    "\n"
+    "// Child will use parent's stdios.\n"
+    "spawn('prg', [], { stdio: 'inherit' });\n"
+    "\n"
+    "// Spawn child sharing only stderr.\n"
+    "spawn('prg', [], { stdio: ['pipe', 'pipe', process.stderr] });\n"
+    "\n"
+    "// Open an extra fd=4, to interact with programs presenting a\n"
+    "// startd-style interface.\n"
+    "spawn('prg', [], { stdio: ['pipe', null, null, null, 'pipe'] });copy\n"
+    "\n"
+    "It is worth noting that when an IPC channel is established between the\n"
+    "parent and child processes, and the child process is a Node.js instance,\n"
+    "the child process is launched with the IPC channel unreferenced (using\n"
+    "unref()) until the child process registers"
+)
+
+
+def test_a_line_of_code_is_no_answer_when_prose_shares_the_question_terms() -> None:
+    """Documentation passages mix code and prose: "How do I …?" is answered from the prose around the
+    code ("const { spawn } = require('node:child_process'); …" scored best before)."""
+    generation = ExtractiveGenerator().generate("How do I spawn a child process?", hits(NODE_SPAWN))
+    said = generation.text.removesuffix(" [1]")
+    assert said and not any(symbol in said for symbol in "{}=;") and said in " ".join(NODE_SPAWN.split())
+    # code alone still answers: better the line than nothing
+    code = "const { spawn } = require('node:child_process'); const child = spawn('ls', ['-lh']);"
+    assert "spawn" in ExtractiveGenerator().generate("How do I spawn a child process?", hits(code)).text
+
+
 def test_how_many_is_still_a_number_not_a_sentence() -> None:
     generation = ExtractiveGenerator().generate(
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")

@@ -553,6 +553,9 @@ MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passag
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
+CODE_SYMBOLS = 3  # braces, assignments, paths and arrows in a sentence that is code (`_code_like`)
+# braces, paths, arrows, an empty call ended, an assignment of no number ("p = 0.003" is a statistic)
+_CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
 _STOPS = (".", "!", "?", ":", ";", "…", "。")
 MAX_HEADING_WORDS = 4  # words of a section heading run into a passage's text ("Vital statistics.")
@@ -926,6 +929,7 @@ class ExtractiveGenerator:
                     or self._heading(sentence)
                     or _is_title(sentence, hit.title)
                     or (position == 0 and _opens_with_heading(hit.text))
+                    or _code_like(sentence)
                 )
                 (bare if heading else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
@@ -2242,6 +2246,14 @@ def _opens_with_heading(text: str) -> bool:
     first, _, rest = text.lstrip().partition("\n")
     words = first.split()
     return rest.startswith(("\n", "\r\n")) and 0 < len(words) <= MAX_TITLE_WORDS and not first.rstrip().endswith(_STOPS)
+
+
+def _code_like(sentence: str) -> bool:
+    """Whether a "sentence" is source code ("const { spawn } = require('node:child_process');", "let
+    args: Vec<String> = env::args().collect()"): three or more of the braces, assignments, paths and
+    arrows that prose never writes (its semicolons and brackets, even ");" after a parenthesis, it does,
+    and a statistic's "p = 0.003"); an answer only when nothing else is."""
+    return len(_CODE_MARKS_RE.findall(sentence)) >= CODE_SYMBOLS
 
 
 def _aside(parts: list[str]) -> bool:
