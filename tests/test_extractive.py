@@ -193,6 +193,8 @@ def test_how_and_why_questions_are_answered_with_the_whole_sentence(question: st
         ("What are trait objects?", True),
         ("what is a closure", True),
         ("What is the NASUWT?", True),
+        ("What is a MIME type?", True),
+        ("What is the name?", False),
         ("What are stators attached to?", False),  # what something is attached to
         ("What was the museum originally called?", False),  # a name, and the past
         ("What is Tesla's nationality?", False),
@@ -217,6 +219,11 @@ def test_a_question_for_what_a_thing_is_and_nothing_more(question: str, concept:
         # "is called" is a passive, "is relying" a progressive: no predicate defines the thing asked
         ("What is a closure?", "After the last use, the closure is called, so the mutable borrow of the list ends."),
         ("What is a supertrait?", "A trait may be relying on a supertrait for the methods it calls."),
+        # it opens with another thing and a comma, no other name for the one asked
+        (
+            "What is the magic element?",
+            "A magic-deleteall element, which indicates that magic matches from other directories are discarded.",
+        ),
     ],
 )
 def test_a_thing_no_sentence_defines_is_explained_with_the_whole_sentence(question: str, sentence: str) -> None:

@@ -1600,11 +1600,12 @@ class ExtractiveGenerator:
         return None
 
     def _renames(self, scored: _Scored, thing: str) -> bool:
-        """Whether a sentence opens with `thing` (an article aside) and a comma: another name or a
-        description in apposition follows ("Abscission, or leaf drop, is …")."""
-        words = scored.sentence.split()[: len(thing.split()) + 1]
+        """Whether a sentence opens with `thing` itself (an article aside) and a comma: another name or a
+        description in apposition follows ("Abscission, or leaf drop, is …"; not "A magic-deleteall
+        element, which …" for the magic element)."""
+        words = scored.sentence.split()[: len(thing.split()) + 2]
         opening = next((i for i, word in enumerate(words, 1) if word.endswith(",")), 0)
-        return bool(opening) and set(self.analyzer(thing)) <= set(self.analyzer(" ".join(words[:opening])))
+        return bool(opening) and set(self.analyzer(thing)) == set(self.analyzer(" ".join(words[:opening])))
 
     def _heading(self, sentence: str) -> bool:
         """A section heading run into the text ("Breast ptosis.", "Vital statistics."): a few capitalised

@@ -237,6 +237,9 @@ _CONCEPT_RE = compiled_later(
 )
 
 
+_NOT_CONCEPT = _WH_WORDS | AUXILIARIES | PREPOSITIONS
+
+
 def concept_question(question: str) -> str | None:
     """What an English question asks to be told about, when it asks what a thing is and nothing more
     ("What is shadowing?" → "shadowing", "What are trait objects?"): up to three words, none a function
@@ -246,9 +249,10 @@ def concept_question(question: str) -> str | None:
     if found is None:
         return None
     concept = found.group("concept")
-    ordinary = _WH_WORDS | AUXILIARIES | PREPOSITIONS | {"name", "kind", "type", "one", "difference"}
     words = concept.casefold().split()
-    return None if any(w in ordinary or _participle(w) or w.endswith("ly") for w in words) else concept
+    if words in (["name"], ["one"]) or any(w in _NOT_CONCEPT or _participle(w) or w.endswith("ly") for w in words):
+        return None  # "What is the name?", "What is one?"; "What are stators attached to?"
+    return concept
 
 
 class GapQuestion(NamedTuple):
