@@ -106,6 +106,28 @@ def test_html_menus_are_left_out(tmp_path: Path) -> None:
     assert only_menus.text.split() == ["Install", "Usage"]  # a page that is nothing but its menu keeps it
 
 
+def test_html_whitespace_is_read_as_a_browser_shows_it(tmp_path: Path) -> None:
+    """An indented page's source (mdBook writes each chapter 20 levels deep) would fill its passages with
+    whitespace: outside <pre>, a run of spaces and line breaks is one space, none starts a line, and
+    blocks leave at most one blank line; <pre> keeps its own; citations keep the source lines. ARIA
+    menus (mdBook's theme list) and buttons ("Copy") are no text of the page."""
+    page = (
+        "<html>\n  <body>\n    <ul id='theme-list' role='menu'>\n      <li><button>Coal</button></li>\n"
+        "    </ul>\n    <div>\n      <div>\n        <h1>What   Is\n          Ownership?</h1>\n"
+        "        <p>Ownership is a set\n           of rules.</p>\n        <pre><code>fn main() {\n"
+        "    let x = 5;\n}</code></pre><button>Copy</button>\n        <p>After the <em>code</em> .</p>\n"
+        "      </div>\n    </div>\n  </body>\n</html>\n"
+    )
+    (document,), _ = read(write_files(tmp_path, {"ch04.html": page}))
+    assert document.text == (
+        "What Is Ownership?\n\nOwnership is a set of rules.\n\nfn main() {\n    let x = 5;\n}\n\nAfter the code .\n\n"
+    )
+    assert document.headings == ((0, 1, "What Is Ownership?"),)
+    lines = page.splitlines()
+    for word in ("What", "Ownership is", "fn main", "After"):
+        assert word in lines[document.line_at(document.text.index(word)) - 1], word
+
+
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:
     page = "<html><body><![ if !IE ]><p>For other browsers</p><![endif]><![foo]><p>Shown to all</p></body></html>"
     docs, reader = read(write_files(tmp_path, {"legacy.html": page}))  # the standard library's parser asserts

@@ -554,7 +554,7 @@ def test_nothing_to_index_in_several_roots_names_them_all(tmp_path: Path) -> Non
 
 def test_markdown_link_definitions_are_left_out_and_an_older_index_reads_markdown_again(tmp_path: Path) -> None:
     """`[label]: url` lines are link targets Markdown never shows (dozens end each of Node's docs): blanked,
-    so lines and offsets stay the file's; one in fenced code is code. An index read before (no "markdown"
+    so lines and offsets stay the file's; one in fenced code is code. An index read before (no "markup"
     in its reading settings) still holds them: a build reads every file again once."""
     text = (
         "# Streams\n\nA stream is an abstract interface, see [Readable][].\n\n"
@@ -571,7 +571,7 @@ def test_markdown_link_definitions_are_left_out_and_an_older_index_reads_markdow
     assert hit.line == 1 and text[hit.start : hit.end] == hit.text  # offsets are the file's
     manifest_path = tmp_path / "idx" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["reading"].pop("markdown") == 2
+    assert manifest["reading"].pop("markup") == 2
     manifest_path.write_text(json.dumps(manifest))  # as an earlier ragcli wrote it
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.up_to_date) == (0, False)

@@ -10,7 +10,7 @@ from typing import Any
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
 from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields
-from ragcli.readers.markup import MARKDOWN_VERSION
+from ragcli.readers.markup import MARKUP_VERSION
 from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
 from ragcli.records import Skipped
@@ -59,7 +59,7 @@ class BuildSettings:
             "reading": {
                 "max_expanded_bytes": self.max_expanded_bytes,
                 "records": RECORDS_VERSION,
-                "markdown": MARKDOWN_VERSION,
+                "markup": MARKUP_VERSION,
                 "generated": self.generated,
             },
         }

@@ -121,9 +121,10 @@ def rst_title(text: str) -> str | None:
     return None
 
 
-# How Markdown is read, recorded in an index's settings: an index read by an earlier version is read again
-# rather than reused (2: link reference definitions left out).
-MARKDOWN_VERSION = 2
+# How Markdown and HTML are read, recorded in an index's settings: an index read by an earlier version is
+# read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
+# collapsed as a browser shows it).
+MARKUP_VERSION = 2
 
 
 class MarkdownReader(SuffixReader):
@@ -155,7 +156,8 @@ class RstReader(SuffixReader):
         return read_text_document(source, rst_title)
 
 
-_SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg", "title"})
+# never text of the page: code, styles, the head, and controls (a button's "Copy", "Run", a theme's name)
+_SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg", "title", "button"})
 _BLOCK = frozenset(
     {
         "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
@@ -164,6 +166,8 @@ _BLOCK = frozenset(
     }
 )  # fmt: skip
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
+_PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
+_WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (a no-break space is text)
 _UNKNOWN_LINE = 65535  # libxml2 stores at most this line number on an element; past it, lines are counted
 
 
@@ -182,10 +186,14 @@ def _squeeze(text: str) -> str | None:
     return " ".join(text.split()) or None
 
 
+_MENU_ROLES = frozenset({"navigation", "menu", "menubar"})
+
+
 def _is_menu(tag: str, element: Any) -> bool:
-    """Navigation (`<nav>`, `role="navigation"`): a site's menu and table of contents, the same on
-    every page, would put the same words into every page's first passage."""
-    return tag == "nav" or element.get("role") == "navigation"
+    """Navigation and menus (`<nav>`, `role="navigation"`, an ARIA `menu` or `menubar`: mdBook's theme
+    list): a site's menu and table of contents, the same on every page, would put the same words into
+    every page's first passage."""
+    return tag == "nav" or element.get("role") in _MENU_ROLES
 
 
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
@@ -214,17 +222,42 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     parts: list[str] = []
     headings: list[Heading] = []
     line_map: list[tuple[int, int]] = []
-    length, line, hidden = 0, 1, 0
+    length, line, hidden, pre = 0, 1, 0, 0
+    ends = ""  # the text's last two characters
     menu_seen = False
 
     def left_out(tag: str, element: Any) -> bool:
         return tag in _SKIP or (not menus and _is_menu(tag, element))
 
     def emit(text: str) -> None:
-        nonlocal length
+        """Add text as a browser shows it: outside <pre>, a run of spaces and line breaks is one space,
+        and none at a line's start (an indented page's source would fill its passages with whitespace)."""
+        if not pre:
+            text = _WHITESPACE.sub(" ", text)
+            if ends[-1:] in ("\n", " ", ""):
+                text = text.lstrip(" ")
+        if text:
+            emit_raw(text)
+
+    def block() -> None:
+        """A block element's start or end: a line break, at most one blank line in a row, the space
+        before it dropped."""
+        nonlocal length, ends
+        if not pre and parts and parts[-1].endswith(" "):
+            kept = parts[-1].rstrip(" ")
+            length -= len(parts[-1]) - len(kept)
+            parts[-1] = kept
+            ends = ("".join(parts[-2:]) if len(kept) < 2 else kept)[-2:]
+        if ends not in ("", "\n\n"):  # none before the first text either
+            emit_raw("\n")
+
+    def emit_raw(text: str) -> None:
+        """Add text as it is."""
+        nonlocal length, ends
         line_map.append((length, line))
         parts.append(text)
         length += len(text)
+        ends = (ends + text)[-2:]
 
     h1 = None
     stack: list[tuple[Any, bool]] = [(root, True)]
@@ -238,8 +271,9 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                 out = left_out(tag, element)
                 menu_seen = menu_seen or (out and tag not in _SKIP)
                 hidden += out
+                pre += tag in _PREFORMATTED
                 if not hidden and tag in _BLOCK:
-                    emit("\n")
+                    block()
                 if not hidden and tag in _HEADINGS:
                     heading = _heading_text(element.text_content())
                     if heading is not None:
@@ -254,10 +288,11 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
             continue
         if tag is not None:
             if not hidden and tag in _BLOCK:
-                emit("\n")
+                block()
             elif not hidden and tag in _CELL:
                 emit(" ")
             hidden -= left_out(tag, element)
+            pre -= tag in _PREFORMATTED
         if element.tail:
             if not hidden:
                 emit(element.tail)
