@@ -124,7 +124,7 @@ def test_html_whitespace_is_read_as_a_browser_shows_it(tmp_path: Path) -> None:
     )
     assert document.headings == ((0, 1, "What Is Ownership?"),)
     lines = page.splitlines()
-    for word in ("What", "Ownership is", "fn main", "After"):
+    for word in ("What", "Ownership?", "of rules", "fn main", "let", "After"):
         assert word in lines[document.line_at(document.text.index(word)) - 1], word
 
 

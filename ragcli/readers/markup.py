@@ -123,7 +123,7 @@ def rst_title(text: str) -> str | None:
 
 # How Markdown and HTML are read, recorded in an index's settings: an index read by an earlier version is
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
-# collapsed as a browser shows it).
+# collapsed as a browser shows it and each of its source lines mapped).
 MARKUP_VERSION = 2
 
 
@@ -239,6 +239,18 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
         if text:
             emit_raw(text)
 
+    def lines_of(text: str, shown: bool) -> None:
+        """A text node, a source line at a time (shown or not), so that each piece maps to its own line
+        and a passage starting inside a long paragraph or a code block cites the line it starts on."""
+        nonlocal line
+        *whole, last = text.split("\n")
+        for piece in whole:
+            if shown:
+                emit(piece + "\n")
+            line += 1
+        if shown:
+            emit(last)
+
     def block() -> None:
         """A block element's start or end: a line break, at most one blank line in a row, the space
         before it dropped."""
@@ -280,9 +292,7 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                         headings.append((length, _HEADINGS[tag], heading))
                         h1 = heading if tag == "h1" and h1 is None else h1
             if element.text:
-                if tag is not None and not hidden:
-                    emit(element.text)
-                line += element.text.count("\n")
+                lines_of(element.text, tag is not None and not hidden)
             stack.append((element, False))
             stack.extend((child, True) for child in reversed(element))
             continue
@@ -294,9 +304,7 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
             hidden -= left_out(tag, element)
             pre -= tag in _PREFORMATTED
         if element.tail:
-            if not hidden:
-                emit(element.tail)
-            line += element.tail.count("\n")
+            lines_of(element.tail, not hidden)
     titles = root.xpath("(//title[not(ancestor::svg)])[1]")
     title = _squeeze(titles[0].text_content()) if titles else None
     too_deep = any("depth" in entry.message.lower() for entry in parser.error_log)
