@@ -309,6 +309,23 @@ def test_a_line_of_code_is_no_answer_when_prose_shares_the_question_terms() -> N
     assert "spawn" in ExtractiveGenerator().generate("How do I spawn a child process?", hits(code)).text
 
 
+ZLIB_FAQ = (
+    "22. Can I use zlib in my commercial application?\n\n    Yes.  Please read the license in zlib.h.\n\n"
+    "23. Is zlib under the GNU license?\n\n    No.  Please read the license in zlib.h.\n"
+)
+
+
+def test_a_question_the_passage_asks_is_no_answer_and_its_answer_holds_its_terms() -> None:
+    """A FAQ's question restates what a user asks, it says nothing: "GNU license" is no answer to what
+    license zlib is under, and "No." answers the question it follows, which holds its terms."""
+    assert ExtractiveGenerator().generate("Is zlib under the GNU license?", hits(ZLIB_FAQ)).text == "No. [1]"
+    assert ExtractiveGenerator().generate("Can I use zlib in my commercial application?", hits(ZLIB_FAQ)).text == (
+        "Yes. [1]"
+    )
+    said = ExtractiveGenerator().generate("What license is zlib under?", hits(ZLIB_FAQ)).text
+    assert "GNU" not in said and said.endswith("[1]")
+
+
 def test_how_many_is_still_a_number_not_a_sentence() -> None:
     generation = ExtractiveGenerator().generate(
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")

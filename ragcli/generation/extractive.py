@@ -119,7 +119,9 @@ its best sentence whole, as "why" is (not "Rustaceans say that the first variabl
 sentence opens with the thing and another name for it ("Abscission, or leaf drop, is …"), and never
 with what a sentence says is an instance of it ("One example of a trait … is the Iterator trait"). A
 title-case line without a full stop ("Moving Captured Values Out of Closures", where a documentation
-section starts) is a heading, no answer. An English question for what does something
+section starts) is a heading, no answer, and so is a question the passage asks (a FAQ's "Is zlib under
+the GNU license?"): the sentence right after it ("No.") holds its terms as its own. An English question
+for what does something
 ("What thrives in the Central Valley?", "What was unveiled …?") whose best sentence has the same verb
 followed by the question's other words is answered with that verb's subject, whole ("Fremont cottonwood
 and valley oak", "The instruction that the CPU fetches from memory"; without what it adds aside between
@@ -555,6 +557,7 @@ MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answe
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 CODE_SYMBOLS = 3  # braces, assignments, paths and arrows in a sentence that is code (`_code_like`)
 # braces, paths, arrows, an empty call ended, an assignment of no number ("p = 0.003" is a statistic)
+_ASKS_RE = compiled_later(r"[?？]\W*$")  # a sentence ending with a question mark (quotes or brackets after it)
 _CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
 _STOPS = (".", "!", "?", ":", ";", "…", "。")
@@ -886,7 +889,9 @@ class ExtractiveGenerator:
             antecedent: str | None = None
             opener_terms: set[str] = set()  # the terms of the names the sentences so far open with
             sentences = split_sentences(hit.text)
+            asks: set[str] = set()  # the question's terms a sentence asking a question holds
             for position, sentence in enumerate(sentences):
+                faq, asks = asks, terms.intersection(self._passage_terms(sentence)) if _asks(sentence) else set()
                 opened = self._opening_name(sentence)
                 before, antecedent = antecedent, opened or antecedent
                 sentence_terms = set(self._passage_terms(sentence))
@@ -902,10 +907,13 @@ class ExtractiveGenerator:
                 # for "¿Dónde murió García Márquez?", "… il vécut en exil à Guernesey"
                 subject = self._stood_for(sentence, opener_terms, terms, inherited) if inherited else set()
                 opener_terms.update(self._passage_terms(opened) if opened else ())
-                context = math.fsum(weights[t] for t in inherited - subject) / total
+                # the answer to a question the passage asks (a FAQ's "Is zlib under the GNU license?" and
+                # "No. Please read …") holds that question's terms
+                answered = inherited & faq
+                context = math.fsum(weights[t] for t in inherited - subject - answered) / total
                 share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
                 score = (
-                    math.fsum(weights[t] for t in shared | subject) / total
+                    math.fsum(weights[t] for t in shared | subject | answered) / total
                     + share * context
                     + RANK_BONUS / number
                     + POSITION_BONUS / (1 + position)
@@ -924,12 +932,16 @@ class ExtractiveGenerator:
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
-                heading = (
-                    sentence_terms <= terms
-                    or self._heading(sentence)
-                    or _is_title(sentence, hit.title)
-                    or (position == 0 and _opens_with_heading(hit.text))
-                    or _code_like(sentence)
+                # the passage asks, it does not say ("Is zlib under the GNU license?"); "No." after it answers
+                heading = bool(asks) or (
+                    not answered
+                    and (
+                        sentence_terms <= terms
+                        or self._heading(sentence)
+                        or _is_title(sentence, hit.title)
+                        or (position == 0 and _opens_with_heading(hit.text))
+                        or _code_like(sentence)
+                    )
                 )
                 (bare if heading else scored).append(
                     _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
@@ -2247,6 +2259,11 @@ def _opens_with_heading(text: str) -> bool:
     first, _, rest = text.lstrip().partition("\n")
     words = first.split()
     return rest.startswith(("\n", "\r\n")) and 0 < len(words) <= MAX_TITLE_WORDS and not first.rstrip().endswith(_STOPS)
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence of a passage is a question (a FAQ's), which states nothing to answer with."""
+    return bool(_ASKS_RE.search(sentence))
 
 
 def _code_like(sentence: str) -> bool:
