@@ -557,6 +557,10 @@ MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answe
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 CODE_SYMBOLS = 3  # braces, assignments, paths and arrows in a sentence that is code (`_code_like`)
 # braces, paths, arrows, an empty call ended, an assignment of no number ("p = 0.003" is a statistic)
+# a reply and nothing else, in the analyzer's languages
+_BARE_REPLY_RE = compiled_later(
+    r"\W*(?:yes|no|ja|nein|nee|oui|non|s[ií]|sim|n[aã]o|да|нет|是|不是|はい|いいえ)\W*", re.I
+)
 _ASKS_RE = compiled_later(r"[?？]\W*$")  # a sentence ending with a question mark (quotes or brackets after it)
 _CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
@@ -1022,7 +1026,8 @@ class ExtractiveGenerator:
             if not said and _WHY_RE.match(question):
                 said = self._purpose(top.sentence, self._words(top.sentence, terms))
             said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
-            return Generation(f"{said or _tidy(top.sentence)} [{top.number}]", [top.number], len(sources))
+            said = said or _tidy(_with_reason(top.sentence, sources[top.number - 1].text))
+            return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         event = _EVENT_QUESTION_RE.match(question) if kind is None else None
         said = self._event(top.sentence, set(self.analyzer(event.group("when")))) if event else ""
         if said:  # "What happened in 1504?" → "In 1504, [he conquered Kabul] which was …"
@@ -2259,6 +2264,16 @@ def _opens_with_heading(text: str) -> bool:
     first, _, rest = text.lstrip().partition("\n")
     words = first.split()
     return rest.startswith(("\n", "\r\n")) and 0 < len(words) <= MAX_TITLE_WORDS and not first.rstrip().endswith(_STOPS)
+
+
+def _with_reason(sentence: str, text: str) -> str:
+    """A bare "Yes." or "No." with the sentence that follows it in its passage ("No. Please read the
+    license in zlib.h."): the reply, then what it rests on."""
+    if not _BARE_REPLY_RE.fullmatch(sentence):
+        return sentence
+    sentences = split_sentences(text)
+    after = next((i + 1 for i, s in enumerate(sentences) if s == sentence), len(sentences))
+    return f"{sentence} {sentences[after]}" if after < len(sentences) and not _asks(sentences[after]) else sentence
 
 
 def _asks(sentence: str) -> bool:
