@@ -11,6 +11,7 @@ from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import RecordFields, decode_text
+from ragcli.readers.markup import MAPPED_LINES, html_text
 from ragcli.readers.walk import CorpusReader
 
 
@@ -126,6 +127,15 @@ def test_html_whitespace_is_read_as_a_browser_shows_it(tmp_path: Path) -> None:
     lines = page.splitlines()
     for word in ("What", "Ownership?", "of rules", "fn main", "let", "After"):
         assert word in lines[document.line_at(document.text.index(word)) - 1], word
+
+
+def test_a_text_node_of_many_lines_maps_a_bounded_number_of_them() -> None:
+    """Each source line is mapped for exact citations, up to MAPPED_LINES of one text node: a dump of
+    100,000 lines (in a <p> or a <pre>) stays one piece past that, not 100,000 of them."""
+    for tag in ("p", "pre"):
+        page = html_text(f"<html><body><{tag}>".encode() + b"word\n" * 100_000 + f"</{tag}></body></html>".encode())
+        assert page.text.split() == ["word"] * 100_000
+        assert MAPPED_LINES < len(page.line_map) <= MAPPED_LINES + 4
 
 
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:

@@ -167,7 +167,10 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
-_WHITESPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace (a no-break space is text)
+_TO_SPACE = str.maketrans("\t\r\n\f", "    ")  # HTML's whitespace (a no-break space is text)
+_SPACE_RUN = re.compile(" {2,}")
+_RARE_SPACE = re.compile("[\t\r\f]")
+MAPPED_LINES = 256  # source lines of one text node mapped one by one (`html_text`)
 _UNKNOWN_LINE = 65535  # libxml2 stores at most this line number on an element; past it, lines are counted
 
 
@@ -233,7 +236,10 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
         """Add text as a browser shows it: outside <pre>, a run of spaces and line breaks is one space,
         and none at a line's start (an indented page's source would fill its passages with whitespace)."""
         if not pre:
-            text = _WHITESPACE.sub(" ", text)
+            # no list of a piece per line break; translate only where a rarer space is (it is slower)
+            text = text.translate(_TO_SPACE) if _RARE_SPACE.search(text) else text.replace("\n", " ")
+            if "  " in text:
+                text = _SPACE_RUN.sub(" ", text)
             if ends[-1:] in ("\n", " ", ""):
                 text = text.lstrip(" ")
         if text:
@@ -241,27 +247,39 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
 
     def lines_of(text: str, shown: bool) -> None:
         """A text node, a source line at a time (shown or not), so that each piece maps to its own line
-        and a passage starting inside a long paragraph or a code block cites the line it starts on."""
+        and a passage starting inside a long paragraph or a code block cites the line it starts on; past
+        MAPPED_LINES lines of one node (a dump in a <pre>), the rest is one piece, as cheap as a node
+        without line breaks."""
         nonlocal line
-        *whole, last = text.split("\n")
-        for piece in whole:
-            if shown:
-                emit(piece + "\n")
+        if not shown or (not pre and text.isspace()):  # the whitespace between tags: a space at most
+            if shown and ends[-1:] not in ("\n", " ", ""):
+                emit_raw(" ")
+            line += text.count("\n")
+            return
+        if "\n" not in text:
+            emit(text)
+            return
+        pieces = text.split("\n", MAPPED_LINES)
+        for piece in pieces[:-1]:
+            emit(piece + "\n")
             line += 1
-        if shown:
-            emit(last)
+        emit(pieces[-1])
+        line += pieces[-1].count("\n")
 
     def block() -> None:
         """A block element's start or end: a line break, at most one blank line in a row, the space
         before it dropped."""
         nonlocal length, ends
-        if not pre and parts and parts[-1].endswith(" "):
+        if ends in ("", "\n\n"):  # none before the first text either
+            return
+        if ends[-1] == " " and not pre:
             kept = parts[-1].rstrip(" ")
             length -= len(parts[-1]) - len(kept)
             parts[-1] = kept
             ends = ("".join(parts[-2:]) if len(kept) < 2 else kept)[-2:]
-        if ends not in ("", "\n\n"):  # none before the first text either
-            emit_raw("\n")
+            if ends == "\n\n":
+                return
+        emit_raw("\n")
 
     def emit_raw(text: str) -> None:
         """Add text as it is."""
@@ -269,7 +287,7 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
         line_map.append((length, line))
         parts.append(text)
         length += len(text)
-        ends = (ends + text)[-2:]
+        ends = (ends + text[-2:])[-2:]
 
     h1 = None
     stack: list[tuple[Any, bool]] = [(root, True)]
