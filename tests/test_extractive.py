@@ -330,6 +330,20 @@ def test_a_question_the_passage_asks_is_no_answer_and_its_answer_holds_its_terms
     assert "GNU" not in said and said.endswith("[1]")
 
 
+def test_how_do_i_asks_for_an_instruction_which_its_sentence_gives_whole() -> None:
+    """ "How do I …?" wants what to do, not a phrase of manner cut from it ("into a string", "using
+    rustup.rs"); "How did he …?" still gets the means ("by selling his patents")."""
+    rust = (
+        "Reading a file into a string is a fairly common operation, so the standard library provides the "
+        "convenient fs::read_to_string function that opens the file and reads its contents."
+    )
+    for question in ("How do I read a file into a string?", "How can I read a file into a string?"):
+        assert ExtractiveGenerator().generate(question, hits(rust)).text == f"{rust} [1]"
+    tesla = "Tesla funded his laboratory by selling his patents to Westinghouse."
+    said = ExtractiveGenerator().generate("How did Tesla fund his laboratory?", hits(tesla)).text
+    assert said != f"{tesla} [1]" and "selling his patents" in said
+
+
 def test_how_many_is_still_a_number_not_a_sentence() -> None:
     generation = ExtractiveGenerator().generate(
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")

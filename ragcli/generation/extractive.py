@@ -344,6 +344,8 @@ _HOW_DOES_QUESTION_RE = compiled_later(rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+
 _BY_DOING_RE = compiled_later(r"(?=\b(\w+)\s+(?P<said>by)\s+[a-z]+ing\b)", re.IGNORECASE)
 # "How did Karmal travel to Kabul?": a question for the manner or means of its verb (`_manner`)
 _HOW_AUX_RE = compiled_later(rf"^\W*how\s+(?:is|are|was|were|do|does|did|has|have|had|{_MODALS})\s", re.IGNORECASE)
+# a question for how the asker does something, an instruction: "How do I …", "How can we …", "How to …"
+_HOW_DO_I_RE = compiled_later(rf"^\W*how\s+(?:(?:do|does|did|{_MODALS})\s+(?:i|you|we|one)|to)\s", re.IGNORECASE)
 _MANNER_MARKERS = frozenset(
     {"as", "by", "through", "with", "without", "via", "using", "alongside", "in", "into", "on", "under", "like"}
     | {"due", "above", "below"}
@@ -1025,7 +1027,10 @@ class ExtractiveGenerator:
             said = self._reason(why_terms, top.sentence) if _WHY_RE.match(question) else ""
             if not said and _WHY_RE.match(question):
                 said = self._purpose(top.sentence, self._words(top.sentence, terms))
-            said = said or (self._manner(top.sentence, terms) if _HOW_AUX_RE.match(question) else "")
+            # "How did Tesla fund it?" → "by selling …"; "How do I spawn a process?" asks for an instruction,
+            # which its sentence gives whole ("with the given command" is how the method runs it, not how to)
+            manner = _HOW_AUX_RE.match(question) and not _HOW_DO_I_RE.match(question)
+            said = said or (self._manner(top.sentence, terms) if manner else "")
             said = said or _tidy(_with_reason(top.sentence, sources[top.number - 1].text))
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         event = _EVENT_QUESTION_RE.match(question) if kind is None else None
