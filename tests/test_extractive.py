@@ -354,6 +354,19 @@ def test_what_a_thing_does_is_what_its_sentence_says_of_it() -> None:
     assert said == f"{node} [1]"
 
 
+def test_a_cross_reference_says_nothing_itself() -> None:
+    """ "See more details in fs.watch()." points elsewhere: the sentence that says something answers."""
+    text = (
+        "See fs.watch() for the events a watcher emits when a file changes.\n\n"
+        "A watcher emits a change event for each write to the file."
+    )
+    said = ExtractiveGenerator().generate("What does a watcher emit when a file changes?", hits(text)).text
+    assert "See" not in said and said.removesuffix(" [1]") in text.split("\n\n")[1]
+    # "(see …)" inside a sentence with something to say is no cross-reference
+    aside = "Anthropology (see History of Anthropology) studies humans and their societies."
+    assert "humans" in ExtractiveGenerator().generate("What does anthropology study?", hits(aside)).text
+
+
 def test_how_many_is_still_a_number_not_a_sentence() -> None:
     generation = ExtractiveGenerator().generate(
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")

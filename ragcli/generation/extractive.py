@@ -565,6 +565,11 @@ CODE_SYMBOLS = 3  # braces, assignments, paths and arrows in a sentence that is 
 _BARE_REPLY_RE = compiled_later(
     r"\W*(?:yes|no|ja|nein|nee|oui|non|s[ií]|sim|n[aã]o|да|нет|是|不是|はい|いいえ)\W*", re.I
 )
+# a sentence that only points elsewhere ("See more details in fs.watch().", "For details, see …", "Refer to
+# the manual."): English documentation's cross-references say nothing themselves
+_POINTER_RE = compiled_later(
+    r"^\s*(?:(?:see|refer\s+to)\b|for\s+(?:more|further)\s+(?:details|information)\b[^.]{0,40}?\bsee\b)", re.I
+)
 _ASKS_RE = compiled_later(r"[?？]\W*$")  # a sentence ending with a question mark (quotes or brackets after it)
 _CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
@@ -949,6 +954,7 @@ class ExtractiveGenerator:
                         or _is_title(sentence, hit.title)
                         or (position == 0 and _opens_with_heading(hit.text))
                         or _code_like(sentence)
+                        or bool(_POINTER_RE.match(sentence))
                     )
                 )
                 (bare if heading else scored).append(
