@@ -344,16 +344,6 @@ def test_how_do_i_asks_for_an_instruction_which_its_sentence_gives_whole() -> No
     assert said != f"{tesla} [1]" and "selling his patents" in said
 
 
-def test_what_a_thing_does_is_what_its_sentence_says_of_it() -> None:
-    """ "What does X do?" where no clause has X as its subject: the sentence whole, not a word of it."""
-    node = (
-        "The queueMicrotask() API is an alternative to process.nextTick() that defers execution of a "
-        "function using the same microtask queue."
-    )
-    said = ExtractiveGenerator().generate("What does process.nextTick do?", hits(node)).text
-    assert said == f"{node} [1]"
-
-
 def test_a_cross_reference_says_nothing_itself() -> None:
     """ "See more details in fs.watch()." points elsewhere: the sentence that says something answers."""
     text = (

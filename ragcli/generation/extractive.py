@@ -357,8 +357,6 @@ _NOT_ADVERBS = frozenset({"family", "supply", "assembly", "anomaly", "monopoly",
 _DOING_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:(?:do|does|did|{_MODALS})\s+[^?]+?\s+do\b|(?:has\s+)?happen(?:s|ed)?\s+to\s)", re.IGNORECASE
 )
-# "What does fs.watch do?": what a thing does, always (documentation), not what someone did once
-_WHAT_DOES_RE = compiled_later(r"^\W*what\s+(?:do|does)\s+[^?]+?\s+do\b", re.IGNORECASE)
 # "What happened in 1935?", "What happened on 30 April 1989?": the clause of that time or place (`_event`)
 _EVENT_QUESTION_RE = compiled_later(
     r"^\W*what\s+(?:happened|happens|took\s+place|occurred)\s+(?P<when>(?:in|on|during|at|after|before)\s+[^?]+)",
@@ -1047,10 +1045,6 @@ class ExtractiveGenerator:
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         if kind is None and _DOING_QUESTION_RE.match(question):  # "What did Voris do?" → "Voris [selected …]"
             said = self._predicate(top.sentence, self._words(top.sentence, terms), pronouns=True)
-            if not said and _WHAT_DOES_RE.match(question):
-                # "What does process.nextTick do?" and no clause with it as subject: what the sentence says of
-                # it, whole (a word of it, "alternative", says nothing)
-                said = _tidy(top.sentence)
             if said:
                 return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         cause = _CAUSE_RE.search(top.sentence) if kind is None and _CAUSE_QUESTION_RE.match(question) else None
