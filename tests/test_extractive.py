@@ -357,6 +357,28 @@ def test_a_cross_reference_says_nothing_itself() -> None:
     assert "humans" in ExtractiveGenerator().generate("What does anthropology study?", hits(aside)).text
 
 
+@pytest.mark.parametrize(
+    "question, terms",
+    [
+        ("How does the waggle dance work?", {"waggl", "danc"}),  # "work" is the question's form
+        ("How do snapshots work?", {"snapshot"}),
+        ("How did Tesla finance his work?", {"tesla", "financ", "work"}),  # "his work": a noun, a term
+        ("How does it work?", {"work"}),  # nothing else: the question keeps its terms
+    ],
+)
+def test_the_work_of_how_does_x_work_is_no_term(question: str, terms: set[str]) -> None:
+    assert ExtractiveGenerator().question_terms(question) == terms
+
+
+def test_how_does_x_work_is_not_answered_by_a_sentence_about_work() -> None:
+    text = (
+        "The waggle dance is a figure of eight that tells nestmates the direction of flowers.\n\n"
+        "Karl von Frisch decoded the dance and shared the Nobel Prize for the work."
+    )
+    said = ExtractiveGenerator().generate("How does the waggle dance work?", hits(text)).text
+    assert "Nobel" not in said and "figure of eight" in said
+
+
 def test_how_many_is_still_a_number_not_a_sentence() -> None:
     generation = ExtractiveGenerator().generate(
         "How many eggs does a queen lay?", hits("A queen lays 2,000 eggs a day.")

@@ -568,6 +568,14 @@ _BARE_REPLY_RE = compiled_later(
 _POINTER_RE = compiled_later(
     r"^\s*(?:(?:see|refer\s+to)\b|for\s+(?:more|further)\s+(?:details|information)\b[^.]{0,40}?\bsee\b)", re.I
 )
+# "How does X work?", "How do snapshots work?": its last word is the question's form, not a term to match
+# ("… shared the Nobel Prize for the work")
+_HOW_WORKS_RE = compiled_later(
+    rf"^\W*how\s+(?:do|does|did|{_MODALS})\s+(?:.+\s)?(?!(?:his|her|its|their|my|your|our|the|an?|this|that|these|those)\s)"
+    r"\w+\s+work(?:s|ed)?\W*$",  # not "How did Tesla finance his work?": a noun after a determiner
+    re.I,
+)
+_LAST_WORK_RE = compiled_later(r"\bwork(?:s|ed)?(?=\W*$)", re.I)
 _ASKS_RE = compiled_later(r"[?？]\W*$")  # a sentence ending with a question mark (quotes or brackets after it)
 _CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
@@ -827,6 +835,8 @@ class ExtractiveGenerator:
         measures = " ".join(words[-1] for words in phrases if len(words) > 1)  # not "what" of "what height"
         tail = copula_tail(question)  # "作者は誰[ですか]": the question's form, no content
         content = content.replace(tail, " ") if tail else content
+        if _HOW_WORKS_RE.match(question):  # "How does the waggle dance work?": "work" is its form
+            content = _LAST_WORK_RE.sub(" ", content)
         return set(self.analyzer(f"{content} {measures}")) or set(self.analyzer(question))
 
     def focus(self, question: str, kind: str | None) -> set[str]:
