@@ -323,6 +323,10 @@ def test_a_question_the_passage_asks_is_no_answer_and_its_answer_holds_its_terms
     assert said == "No. Please read the license in zlib.h. [1]"
     said = ExtractiveGenerator().generate("Can I use zlib in my commercial application?", hits(ZLIB_FAQ)).text
     assert said == "Yes. Please read the license in zlib.h. [1]"
+    # … that reply's, where the FAQ says "Yes." to another question before
+    faq = "Is zlib thread-safe?\n\nYes. Its routines are reentrant.\n\n" + ZLIB_FAQ
+    said = ExtractiveGenerator().generate("Can I use zlib in my commercial application?", hits(faq)).text
+    assert said == "Yes. Please read the license in zlib.h. [1]"
     # … never with the next question
     short = "Is zlib free?\n\nYes.\n\nIs it fast?"
     assert ExtractiveGenerator().generate("Is zlib free?", hits(short)).text == "Yes. [1]"

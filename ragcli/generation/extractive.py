@@ -723,6 +723,7 @@ class _Scored(NamedTuple):
     reach: float  # the score with the terms it inherits counted fully
     antecedent: str | None  # the name opening the nearest earlier sentence of its passage
     edge: bool = False  # its passage's first or last: maybe cut by the passage's edge
+    position: int = 0  # its place among its passage's sentences
 
 
 class _Question(NamedTuple):
@@ -966,7 +967,9 @@ class ExtractiveGenerator:
                     )
                 )
                 (bare if heading else scored).append(
-                    _Scored(score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1))
+                    _Scored(
+                        score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1), position
+                    )
                 )
         scored = _whole_sentences(scored or bare)  # a heading answers only when nothing else does
         if not scored:
@@ -1047,7 +1050,7 @@ class ExtractiveGenerator:
             # which its sentence gives whole ("with the given command" is how the method runs it, not how to)
             manner = _HOW_AUX_RE.match(question) and not _HOW_DO_I_RE.match(question)
             said = said or (self._manner(top.sentence, terms) if manner else "")
-            said = said or _tidy(_with_reason(top.sentence, sources[top.number - 1].text))
+            said = said or _tidy(_with_reason(top, sources[top.number - 1].text))
             return Generation(f"{said} [{top.number}]", [top.number], len(sources))
         event = _EVENT_QUESTION_RE.match(question) if kind is None else None
         said = self._event(top.sentence, set(self.analyzer(event.group("when")))) if event else ""
@@ -2287,14 +2290,16 @@ def _opens_with_heading(text: str) -> bool:
     return rest.startswith(("\n", "\r\n")) and 0 < len(words) <= MAX_TITLE_WORDS and not first.rstrip().endswith(_STOPS)
 
 
-def _with_reason(sentence: str, text: str) -> str:
+def _with_reason(top: _Scored, text: str) -> str:
     """A bare "Yes." or "No." with the sentence that follows it in its passage ("No. Please read the
-    license in zlib.h."): the reply, then what it rests on."""
-    if not _BARE_REPLY_RE.fullmatch(sentence):
-        return sentence
+    license in zlib.h."): the reply, then what it rests on (that reply's, where a FAQ says "Yes." twice)."""
+    if not _BARE_REPLY_RE.fullmatch(top.sentence):
+        return top.sentence
     sentences = split_sentences(text)
-    after = next((i + 1 for i, s in enumerate(sentences) if s == sentence), len(sentences))
-    return f"{sentence} {sentences[after]}" if after < len(sentences) and not _asks(sentences[after]) else sentence
+    after = top.position + 1
+    if after < len(sentences) and sentences[top.position] == top.sentence and not _asks(sentences[after]):
+        return f"{top.sentence} {sentences[after]}"
+    return top.sentence
 
 
 def _asks(sentence: str) -> bool:
