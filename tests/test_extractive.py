@@ -258,7 +258,9 @@ def test_a_title_case_line_opening_a_section_is_no_answer() -> None:
     assert ExtractiveGenerator().generate("What class is it?", hits("Class: EventEmitter")).text != ""
 
 
-# a passage of Node.js's child_process documentation (api/child_process.html), as ragcli indexes it
+# a passage of Node.js's child_process documentation (api/child_process.html), as ragcli indexes it: the
+# example twice, as CommonJS and as an ES module, as the page shows it (a shorter one scores the prose first
+# without the code rule, and would not test it)
 NODE_SPAWN = (
     "Passing sockets\n"
     "is not supported on Windows.\n"
