@@ -136,3 +136,15 @@ def test_a_copy_holding_only_part_of_the_text_is_never_cited_instead() -> None:
     assert (
         distinct_hits(lambda depth: [best, part][:depth], 1, breadth=lambda h: breadth[h.path])[0].path == "print.html"
     )
+
+
+def test_a_copy_holding_all_of_the_text_and_a_lead_in_is_cited() -> None:
+    """A chapter page's first passage holds the print page's text after the page's own lead-in (mdBook's
+    keyboard help): it holds all of the best-ranked text, so the chapter is cited."""
+    lead_in = "Keyboard shortcuts. Press S to search in the book. Press ? to show this help. "
+    best = Hit(1, 2.0, "print#93", "print", "", "print.html", 3348, 0, len(QUEEN), QUEEN)
+    chapter = Hit(2, 1.9, "ch04#0", "ch04", "", "ch04.html", 50, 0, len(QUEEN) + 80, lead_in + QUEEN)
+    breadth = {"print.html": 1200, "ch04.html": 12}
+    found = distinct_hits(lambda depth: [best, chapter][:depth], 1, breadth=lambda h: breadth[h.path])
+    assert [(h.path, h.line, h.score) for h in found] == [("ch04.html", 50, 2.0)]
+    assert [c.path for c in found[0].copies] == ["print.html"]

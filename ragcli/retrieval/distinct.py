@@ -62,26 +62,27 @@ def first_depth(k: int) -> int:
     return 2 * k
 
 
-def interchangeable(a: Hit, b: Hit) -> bool:
-    """Whether each of two hits holds (nearly) all of the other's text, so that either may stand for
-    both: folded copies need only hold most of the shorter one's (a window cut elsewhere in a longer
-    page), and such a copy is kept as a copy, never cited instead."""
-    words_a, words_b = _words(a.text), _words(b.text)
-    if words_a == words_b:
+def holds(copy: Hit, best: Hit) -> bool:
+    """Whether `copy` holds (nearly) all of `best`'s text, so that it may stand for both: the same words,
+    or 80% of `best`'s 4-word runs (a chapter's passage may add the page's own lead-in). Folded copies
+    need only share most of the shorter one's runs: a window cut elsewhere in a longer page, holding
+    part of the text, is kept as a copy, never cited instead."""
+    words_best, words_copy = _words(best.text), _words(copy.text)
+    if words_best == words_copy:
         return True
-    runs_a, runs_b = _shingles(words_a), _shingles(words_b)
-    return len(runs_a & runs_b) >= NEAR_IDENTICAL * max(len(runs_a), len(runs_b), 1)
+    runs_best = _shingles(words_best)
+    return len(runs_best & _shingles(words_copy)) >= NEAR_IDENTICAL * max(len(runs_best), 1)
 
 
 def cited_copy(best: Hit, copies: list[Hit], breadth: Callable[[Hit], int] | None) -> Hit:
     """The hit a group of copies is cited by, holding the others as its copies: of the copies that
-    hold the best-ranked hit's text (`interchangeable`), the one whose document holds the fewest
+    hold the best-ranked hit's text (`holds`), the one whose document holds the fewest
     passages (`breadth`; 0: unknown), the best-ranked among equals. It takes the group's place and
     score (the best-ranked copy's), so the ranking stays in score order."""
     group = [best, *copies]
     chosen = 0
     if copies and breadth is not None:
-        candidates = [i for i, hit in enumerate(group) if i == 0 or interchangeable(best, hit)]
+        candidates = [i for i, hit in enumerate(group) if i == 0 or holds(hit, best)]
         chosen = min(candidates, key=lambda i: (breadth(group[i]), i))
     others = tuple(replace(hit, copies=()) for i, hit in enumerate(group) if i != chosen)
     return replace(group[chosen], score=best.score, copies=others)
