@@ -558,7 +558,6 @@ MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the ques
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
 CODE_SYMBOLS = 3  # braces, assignments, paths and arrows in a sentence that is code (`_code_like`)
-# braces, paths, arrows, an empty call ended, an assignment of no number ("p = 0.003" is a statistic)
 # a reply and nothing else, in the analyzer's languages
 _BARE_REPLY_RE = compiled_later(
     r"\W*(?:yes|no|ja|nein|nee|oui|non|s[ií]|sim|n[aã]o|да|нет|是|不是|はい|いいえ)\W*", re.I
@@ -577,6 +576,7 @@ _HOW_WORKS_RE = compiled_later(
 )
 _LAST_WORK_RE = compiled_later(r"\bwork(?:s|ed)?(?=\W*$)", re.I)
 _ASKS_RE = compiled_later(r"[?？]\W*$")  # a sentence ending with a question mark (quotes or brackets after it)
+# braces, paths, arrows, an empty call ended, an assignment of no number ("p = 0.003" is a statistic)
 _CODE_MARKS_RE = compiled_later(r"[{}]|::|->|\(\);|(?<![<>!=])=(?!=)\s*(?![\s\d.+-])")
 MAX_TITLE_WORDS = 10  # words of a title-case heading line (`_heading`)
 _STOPS = (".", "!", "?", ":", ";", "…", "。")
@@ -913,11 +913,11 @@ class ExtractiveGenerator:
             sentences = split_sentences(hit.text)
             asks: set[str] = set()  # the question's terms a sentence asking a question holds
             for position, sentence in enumerate(sentences):
-                faq, asks = asks, terms.intersection(self._passage_terms(sentence)) if _asks(sentence) else set()
                 opened = self._opening_name(sentence)
                 before, antecedent = antecedent, opened or antecedent
                 sentence_terms = set(self._passage_terms(sentence))
                 shared = terms.intersection(sentence_terms)
+                faq, asks = asks, (shared if _asks(sentence) else set())
                 inherited = carried - shared
                 carried |= shared
                 if not shared and not inherited:
@@ -1351,9 +1351,9 @@ class ExtractiveGenerator:
             return None
         if wanted and wanted <= said and len(said - wanted) <= MAX_SUBJECT_EXTRA:
             return predicate or None
-        if (
-            how or concept_question(question) is not None
-        ):  # "What is a trait?" and "One example … is the Iterator trait"
+        # a bare concept is not defined by what it is an instance of ("What is a trait?" and "One example …
+        # is the Iterator trait")
+        if how or concept_question(question) is not None:
             return None
         # the other way round: "What is a major cause of X?" and "CsA nephrotoxicity is a major cause of X"
         named = _tidy(sentence[: copula.start()].rsplit(":", 1)[-1])  # not its label ("Background: …")
