@@ -135,6 +135,9 @@ class SourceFile:
     # records of the file left out, counted by kind of reason ("empty text": 3); remembered so that
     # `evaluate` can say what a cached index of a BEIR corpus left out
     skipped_records: dict[str, int] = field(default_factory=dict)
+    # records kept under a qualified id (`<file>#<id>`) because a file read before held theirs: what they
+    # are called depends on the other files, so a re-index that changes any file reads this one again
+    shared_ids: int = 0
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,22 @@ def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
     assert "duplicate id" in reader.report.skipped[0].reason
 
 
+def test_two_tables_numbered_alike_are_both_read(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {"fruit.csv": "id,text\n1,apples\n2,pears\n", "vehicles.csv": "id,text\n1,cars\n2,bikes\n1,again\n"},
+    )
+    docs, reader = read(tmp_path)
+    assert [(d.id, d.text) for d in docs] == [
+        ("1", "apples"),
+        ("2", "pears"),
+        ("vehicles.csv#1", "cars"),
+        ("vehicles.csv#2", "bikes"),
+    ]
+    assert [(s.path, s.reason) for s in reader.report.skipped] == [("vehicles.csv:4", "duplicate id '1'")]
+    assert [s.shared_ids for s in reader.report.sources] == [0, 2]
+
+
 def test_beir_folder_reads_only_the_corpus(tmp_path: Path) -> None:
     write_files(
         tmp_path / "beir",

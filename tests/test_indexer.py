@@ -155,13 +155,41 @@ def test_skipped_files_stay_reported_on_reruns(small_corpus: Path, tmp_path: Pat
     assert len(first.skipped) == 3
 
 
-def test_reused_documents_still_block_duplicate_ids(tmp_path: Path) -> None:
-    corpus = write_files(tmp_path / "c", {"a.jsonl": '{"id": "x", "text": "first"}\n'})
+def test_an_id_another_file_holds_is_qualified_and_follows_that_file(tmp_path: Path) -> None:
+    """Two files numbering their records from the same ids both stay whole; the later file's records
+    are `<file>#<id>` while the earlier one holds the id, and take it back once it does not, exactly as
+    a full rebuild would name them (an unchanged file is read again for that, and only then)."""
+    corpus = write_files(tmp_path / "c", {"b.jsonl": '{"id": "x", "text": "second"}\n'})
     build_index([corpus], tmp_path / "idx")
-    write_files(corpus, {"b.jsonl": '{"id": "x", "text": "second"}\n'})
+
+    def doc_ids() -> dict[str, str]:
+        index = load_index(tmp_path / "idx")
+        return {index.passages.texts[i]: index.passages.doc_ids[i] for i in range(len(index.passages))}
+
+    def equals_a_rebuild() -> bool:
+        build_index([corpus], tmp_path / "full", BuildSettings(rebuild=True))
+        return snapshot(tmp_path / "idx") == snapshot(tmp_path / "full")
+
+    write_files(corpus, {"a.jsonl": '{"id": "x", "text": "first"}\n'})  # read before b.jsonl: takes "x"
     report = build_index([corpus], tmp_path / "idx")
-    assert [s.reason for s in report.skipped] == ["duplicate id 'x'", "no text"]
-    assert [h.text for h in load_index(tmp_path / "idx").search("first second", k=5)] == ["first"]
+    assert report.skipped == [] and (report.new, report.unchanged) == (1, 1)
+    assert report.warnings == [
+        "b.jsonl: 1 of its document ids were another file's first; they are indexed as 'b.jsonl#<id>'"
+    ]
+    assert doc_ids() == {"first": "x", "second": "b.jsonl#x"} and equals_a_rebuild()
+
+    write_files(corpus, {"c.txt": "third"})  # a change elsewhere: b.jsonl is read again, named the same
+    assert build_index([corpus], tmp_path / "idx").unchanged == 2
+    assert doc_ids()["second"] == "b.jsonl#x" and equals_a_rebuild()
+
+    (corpus / "a.jsonl").unlink()
+    report = build_index([corpus], tmp_path / "idx")
+    assert (report.removed, report.unchanged) == (1, 2) and report.warnings == []
+    assert doc_ids() == {"second": "x", "third": "c.txt"} and equals_a_rebuild()
+    write_files(corpus, {"a.jsonl": '{"id": "x", "text": "first"}\n{"id": "x", "text": "again"}\n'})
+    report = build_index([corpus], tmp_path / "idx")  # b.jsonl is unchanged, but "x" is a.jsonl's now
+    assert [(s.path, s.reason) for s in report.skipped] == [("a.jsonl:2", "duplicate id 'x'")]
+    assert doc_ids() == {"first": "x", "second": "b.jsonl#x", "third": "c.txt"} and equals_a_rebuild()
 
 
 def recorded_source(index_dir: Path, rel: str) -> dict:

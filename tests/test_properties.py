@@ -86,7 +86,7 @@ def test_bm25_is_finite_and_independent_of_corpus_order(docs: list, order, query
 
 edits = st.lists(
     st.tuples(
-        st.sampled_from(["write", "delete"]),
+        st.sampled_from(["write", "records", "delete"]),
         st.integers(0, 5),
         st.lists(st.sampled_from(WORDS), min_size=0, max_size=20),
     ),
@@ -109,8 +109,12 @@ def test_incremental_index_equals_a_full_rebuild(steps: list) -> None:
             path = corpus / f"f{slot}.txt"
             if action == "write":
                 path.write_text(" ".join(words) + f" v{number}")
-            elif path.exists():
-                path.unlink()
+            elif action == "records":  # ids 0-2 in every file: duplicates within it, ids other files hold
+                lines = [json.dumps({"id": str(n % 3), "text": f"{w} v{number}"}) for n, w in enumerate(words[:5])]
+                (corpus / f"f{slot}.jsonl").write_text("\n".join(lines) + "\n")
+            else:
+                for name in (path, corpus / f"f{slot}.jsonl"):
+                    name.unlink(missing_ok=True)
             build_index([corpus], root / "inc", settings_)
         build_index([corpus], root / "full", BuildSettings(chunking=ChunkSettings(size=6, overlap=1), rebuild=True))
         inc, full = load_index(root / "inc"), load_index(root / "full")
@@ -138,6 +142,7 @@ SUFFIXES = [".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".xhtm
 SUFFIXES += [".json", ".jsonl", ".ndjson", ".csv", ".tsv"]
 FRAGMENTS = [b"{", b"}", b"[", b"]", b'"text"', b'"id"', b":", b",", b"\n", b"\r", b'"', b"\\u", b"\t", b" "]
 FRAGMENTS += [b"<a ", b"<p>", b"</p>", b"<![if !IE]>", b"<!--", b"<script>", b"&#", b"<title>", b"<svg>"]
+FRAGMENTS += [b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00", "id,text\n".encode("utf-16")]  # UTF-16/32 marks
 FRAGMENTS += [b"\x00", b"\xff", b"\xef\xbb\xbf", b"9" * 30, b"[" * 1200, b"id,text\n", b"word ", b"# t\n\n"]
 contents = st.one_of(
     st.binary(max_size=1500),

@@ -376,6 +376,25 @@ def test_files_and_a_database_in_one_index(tmp_path: Path) -> None:
     assert (again.unchanged, again.rows_unchanged, again.rows_changed) == (1, 6, 0)
 
 
+def test_a_row_whose_id_a_file_holds_is_kept_under_its_key_and_equals_a_rebuild(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.jsonl").write_text('{"id": "1", "text": "Beekeepers wear veils."}\n')
+    url = sqlite_db(tmp_path / "notes.db")
+    index_dir = tmp_path / "index"
+    build_index([docs, url], index_dir, SETTINGS)
+    index = load_index(index_dir)
+    assert index.search("beekeepers veils", k=1)[0].doc_id == "1"
+    assert index.search("honeybees dance flowers", k=1)[0].doc_id == f"{url}#1"  # not lost: named by its key
+    (docs / "notes.jsonl").write_text('{"id": "7", "text": "Beekeepers wear veils."}\n')
+    again = build_index([docs, url], index_dir, SETTINGS)
+    assert (again.rows_unchanged, again.rows_changed) == (6, 0)  # unchanged, read again for its own id
+    assert load_index(index_dir).search("honeybees dance flowers", k=1)[0].doc_id == "1"
+    build_index([docs, url], tmp_path / "fresh", SETTINGS)
+    assert snapshot(load_index(index_dir)) == snapshot(load_index(tmp_path / "fresh"))
+    assert scores(load_index(index_dir)) == scores(load_index(tmp_path / "fresh"))
+
+
 def test_dates_and_decimals_from_postgresql_are_iso_strings_and_floats() -> None:
     from ragcli.readers.sql import _scalar
 

@@ -142,6 +142,39 @@ def test_legacy_encoded_text_without_a_suffix_is_read_with_a_warning(tmp_path: P
     assert reader.report.warnings == ["AUTHORS: not valid UTF-8, read as cp1252"]
 
 
+def test_utf16_and_utf32_with_a_byte_order_mark_are_read_in_every_format(tmp_path: Path) -> None:
+    """What Windows writes (Notepad's "Unicode", PowerShell's `>`, Excel's "Unicode Text") is read, lines
+    and titles as in UTF-8; a stream of 64 KiB chunks that splits a surrogate pair loses nothing."""
+    long = "".join(f"line {n} 🐝 bee\n" for n in range(9000))  # ~300 KB as UTF-16: many chunks
+    root = write_files(
+        tmp_path,
+        {
+            "notepad.txt": "Shopping list\n\nmilk, café au lait\n".encode("utf-16"),  # LE, with its mark
+            "big-endian.txt": "\ufeffBig endian\n".encode("utf-16-be"),
+            "wide.md": "# Wide title\n\nUTF-32 Markdown.\n".encode("utf-32"),
+            "export.csv": "id,text\nr1,a row from a spreadsheet\n".encode("utf-16"),
+            "records.jsonl": '{"id": "j1", "text": "a JSON line"}\n'.encode("utf-16"),
+            "zipped.txt.gz": gzip.compress("Compressed wide text\n".encode("utf-16")),
+            "long.txt": long.encode("utf-16"),
+            "damaged.txt": b"\xff\xfe" + b"\x00\xd8" + "after an unpaired surrogate".encode("utf-16-le"),
+        },
+    )
+    docs, reader = read([root])
+    assert docs["notepad.txt"].text == "Shopping list\n\nmilk, café au lait\n"
+    assert docs["notepad.txt"].title == "Shopping list"
+    assert docs["big-endian.txt"].text == "Big endian\n"
+    assert docs["wide.md"].title == "Wide title" and "UTF-32 Markdown." in docs["wide.md"].text
+    assert (docs["r1"].text, docs["r1"].line) == ("a row from a spreadsheet", 2)
+    assert docs["j1"].text == "a JSON line"
+    assert docs["zipped.txt.gz"].text == "Compressed wide text\n"
+    assert list(reasons(reader)) == ["damaged.txt"] and "UnicodeDecodeError" in reasons(reader)["damaged.txt"]
+    assert reader.report.warnings == []
+    segments = CorpusReader([root / "long.txt"]).documents()
+    assert "".join(d.text for d in segments) == long  # its segments, whole
+    chunks = split_document(docs["notepad.txt"], ChunkSettings(size=2, overlap=0))
+    assert [(c.text, c.line) for c in chunks][-1] == ("au lait", 3)
+
+
 def test_gzipped_text_of_any_name_is_read(tmp_path: Path) -> None:
     root = write_files(
         tmp_path,

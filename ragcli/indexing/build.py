@@ -117,7 +117,7 @@ def _tasks(
         rel = reader.relative(path)
         start = len(columns)
         entry = plan.reuse.get(rel)
-        if entry is not None and old is not None:
+        if entry is not None and old is not None and _ids_free(reader, old, entry):
             first, last = entry["passages"]
             if pending:
                 yield count_surfaces, (pending,)
@@ -158,6 +158,7 @@ def _tasks(
                         "passages": [start, len(columns)],
                         "skipped": source.skipped,
                         **({"skipped_records": source.skipped_records} if source.skipped_records else {}),
+                        **({"shared_ids": source.shared_ids} if source.shared_ids else {}),
                     }
                 )
         if progress is not None:
@@ -167,6 +168,13 @@ def _tasks(
     if urls:
         where = (progress, len(files), len(files) + len(urls)) if progress is not None else None
         yield from row_tasks(reader, urls, settings.sql, old, settings, columns, sources, rows, where)
+
+
+def _ids_free(reader: CorpusReader, old: Index, entry: dict[str, Any]) -> bool:
+    """Whether an unchanged file's passages may be copied: no file read before it took its ids."""
+    first, last = entry["passages"]
+    with old.reused("passages"):
+        return reader.ids_free(old.passages.doc_ids.strings(first, last))
 
 
 def build_index(
@@ -271,7 +279,7 @@ def _build(
                 warnings=[],
                 seconds=time.perf_counter() - started,
                 size_bytes=load_index(target).size_bytes(),
-                unchanged=len(plan.reuse),
+                unchanged=plan.unchanged,
                 unchanged_skipped=plan.reused_skips,
                 up_to_date=not updated,
                 ignored=reader.report.ignored,
@@ -347,7 +355,7 @@ def _build(
         new=plan.new,
         changed=plan.changed,
         removed=plan.removed,
-        unchanged=len(plan.reuse),
+        unchanged=plan.unchanged,
         unchanged_skipped=plan.reused_skips,
         ignored=reader.report.ignored,
         rows=row_counts.rows,

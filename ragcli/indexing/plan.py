@@ -29,6 +29,12 @@ class Plan:
     new: int = 0
     changed: int = 0
     removed: int = 0
+    reread: int = 0  # unchanged files read again all the same (their ids depend on other files)
+
+    @property
+    def unchanged(self) -> int:
+        """Files whose content is what the existing index read."""
+        return len(self.reuse) + self.reread
 
     @property
     def reused_skips(self) -> int:
@@ -50,9 +56,11 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
     previous = {s["path"]: s for s in old.manifest.get("sources", []) if not is_url(s["path"])}  # rows: rows.py
     plan = Plan(read=[], reuse={})
     seen = set()
+    paths = {}
     for path in files:
         rel = reader.relative(path)
         seen.add(rel)
+        paths[rel] = path
         entry = previous.get(rel)
         key = stat_key(path)
         if not reader.supported(path):
@@ -68,6 +76,13 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.changed += 1
             plan.read.append(path)
     plan.removed = len(set(previous) - seen)
+    if plan.new or plan.changed or plan.removed:
+        # a file whose ids another held was indexed with qualified ids (`CorpusReader._keep`): read it
+        # again, as the files that held them may be the ones that changed
+        for rel in [rel for rel, entry in plan.reuse.items() if entry.get("shared_ids")]:
+            del plan.reuse[rel]
+            plan.read.append(paths[rel])
+            plan.reread += 1
     return plan
 
 

@@ -83,6 +83,16 @@ def check_query(urls: list[UrlRoot], query: str | None) -> None:
         )
 
 
+def _reusable(reader: CorpusReader, old: Index, entry: dict[str, Any]) -> bool:
+    """Whether an unchanged row's passages may be copied: its id is its own (not qualified because a file
+    held it, which may since have changed) and no source read before it took it."""
+    first, last = entry["passages"]
+    if entry.get("shared_ids"):
+        return False
+    with old.reused("passages"):
+        return first >= last or reader.ids_free([old.passages.doc_ids[first]])
+
+
 def row_tasks(
     reader: CorpusReader,
     urls: list[UrlRoot],
@@ -119,7 +129,8 @@ def row_tasks(
             seen.add(row.key)
             entry = previous.get(row.key)
             start = size()
-            if entry is not None and entry.get("sha256") == row.sha256 and old is not None:
+            same = entry is not None and entry.get("sha256") == row.sha256
+            if same and old is not None and entry is not None and _reusable(reader, old, entry):
                 counts.unchanged += 1
                 first, last = entry["passages"]
                 if first < last:
@@ -135,9 +146,11 @@ def row_tasks(
             else:
                 yield from flush_reuse()
                 counts.new += entry is None
-                counts.changed += entry is not None
-                skipped = row.skipped
+                counts.changed += entry is not None and not same
+                counts.unchanged += same
+                skipped, shared = row.skipped, 0
                 if row.document is not None and reader.accept(row.document):
+                    shared = reader.shared_ids
                     # the row's other columns, and which reader it came from, as the walk gives a file's
                     columns.start_document({**row.document.metadata, "format": root.reader.name})
                     for passage in split_document(row.document, settings.chunking):
@@ -157,6 +170,7 @@ def row_tasks(
                         "documents": int(skipped is None),
                         "passages": [start, len(columns)],
                         "skipped": skipped,
+                        **({"shared_ids": shared} if shared else {}),
                     }
                 )
             if progress is not None and counts.rows % PROGRESS_ROWS == 0:

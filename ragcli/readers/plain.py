@@ -73,7 +73,8 @@ def looks_like_text(head: bytes) -> bool:
     """Whether a file whose first bytes are `head` (up to BINARY_SNIFF_BYTES) is text.
 
     The rule: a NUL byte means binary (git's and ripgrep's rule: every common binary format has one
-    early, and no text encoding but UTF-16/32 does). Otherwise valid UTF-8 (a character cut at the end
+    early, and no text encoding but UTF-16/32 does; those, with a byte-order mark, reach readers
+    already converted to UTF-8 by `readers.wide`). Otherwise valid UTF-8 (a character cut at the end
     of the window is fine) is text. Otherwise the bytes are taken for a legacy 8-bit encoding
     (Latin-1, Windows-1252, KOI8…), in which letters may be any byte from 0x80 up but C0 control
     characters almost never appear: it is text unless more than 1% of the bytes are control

@@ -51,6 +51,7 @@ from ragcli.readers.base import (
 )
 from ragcli.readers.generated import generated_by_name, generated_folder
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
+from ragcli.readers.wide import as_utf8
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
 FILE_METADATA = ("path", "format", "size", "mtime")  # what the walk gives every document read from a file
@@ -331,6 +332,9 @@ class CorpusReader:
         self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
         self._seen_ids: set[str] = set()
+        # the ids the source being read gave, → the id each was kept under (another file's id: qualified)
+        self._source_ids: dict[str, str] = {}
+        self._shared_ids = 0  # how many of the source's ids another source held first
         self._reading: tuple[_HashingReader, int] | None = None  # the file being read, and its size
 
     @staticmethod
@@ -398,6 +402,11 @@ class CorpusReader:
         the command line always is)."""
         return None if self.context.generated or path in self._named else generated_by_name(file_name(path))
 
+    def ids_free(self, ids: Iterable[str]) -> bool:
+        """Whether none of an earlier build's document ids is taken yet: a file or row whose ids a source
+        read before it now holds is read again, so that its ids are qualified as a full build's would be."""
+        return self._seen_ids.isdisjoint(ids)
+
     def claim_ids(self, ids: Iterable[str]) -> None:
         """Document ids already taken (by passages reused from an earlier build)."""
         self._seen_ids.update(ids)
@@ -437,6 +446,7 @@ class CorpusReader:
         documents = 0
         problem = None
         self.context.start_file()
+        self._start_source()
         try:
             with self.open_file(path) as raw_file:
                 counter = _HashingReader(raw_file, digest)
@@ -455,8 +465,9 @@ class CorpusReader:
                     "mtime": mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
                 try:
+                    source.stream = as_utf8(stream)  # UTF-16/32 with its byte-order mark: readers read UTF-8
                     for document in reader.read(source):
-                        if self._keep(document):
+                        if self._keep(document, f"{document.path}#{document.id}"):
                             if not document.continuation:  # what the file is; the walk's keys win
                                 document.metadata = {**document.metadata, "path": document.path, **described}
                             documents += not document.continuation
@@ -479,8 +490,18 @@ class CorpusReader:
         if unlisted is not None:
             self.report.skipped.append(unlisted)
         record = SourceFile(
-            rel, digest.hexdigest(), counter.size, documents, skipped_records=self.context.skipped_kinds()
+            rel,
+            digest.hexdigest(),
+            counter.size,
+            documents,
+            skipped_records=self.context.skipped_kinds(),
+            shared_ids=self._shared_ids,
         )
+        if self._shared_ids:
+            self.report.warnings.append(
+                f"{rel}: {self._shared_ids:,} of its document ids were another file's first; "
+                f"they are indexed as '{rel}#<id>'"
+            )
         if problem is None and documents == 0:
             problem = "no text"
         if problem is not None:
@@ -491,18 +512,39 @@ class CorpusReader:
 
     def accept(self, document: Document) -> bool:
         """Whether to keep a document read elsewhere (a database row): dropped, with the reason listed, if
-        its text is empty or its id taken."""
-        return self._keep(document)
+        its text is empty or its id taken. A row whose id a file holds is kept under its key (`<url>#<id>`)."""
+        self._start_source()
+        return self._keep(document, document.path)
 
-    def _keep(self, document: Document) -> bool:
+    @property
+    def shared_ids(self) -> int:
+        """How many ids of the source read last another source held first (kept qualified)."""
+        return self._shared_ids
+
+    def _start_source(self) -> None:
+        self._source_ids = {}
+        self._shared_ids = 0
+
+    def _keep(self, document: Document, qualified: str) -> bool:
+        """Whether to keep `document`; sets its id to the one it is kept under.
+
+        Ids are unique in an index (a passage is `<doc id>#<n>`). A record whose id its own file gave
+        before is a duplicate and skipped; one whose id another file holds (two CSV tables numbered
+        from 1) is kept as `qualified` (`<file>#<id>`), so that no file's records are lost to another's."""
         if document.continuation:
+            document.id = self._source_ids.get(document.id, document.id)
             return True
         if not document.text.strip():
             if document.id != document.path:
                 self.context.skip_record(f"{document.path}:{document.line}", "empty text")
             return False
-        if document.id in self._seen_ids:
-            self.context.skip_record(f"{document.path}:{document.line}", f"duplicate id {document.id!r}")
-            return False
+        given = document.id
+        if given in self._seen_ids:
+            if given in self._source_ids or qualified in self._seen_ids:
+                self.context.skip_record(f"{document.path}:{document.line}", f"duplicate id {given!r}")
+                return False
+            document.id = qualified
+            self._shared_ids += 1
+        self._source_ids[given] = document.id
         self._seen_ids.add(document.id)
         return True
