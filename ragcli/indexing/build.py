@@ -117,14 +117,15 @@ def _tasks(
         rel = reader.relative(path)
         start = len(columns)
         entry = plan.reuse.get(rel)
-        if entry is not None and old is not None and _ids_free(reader, old, entry):
+        ids = _free_ids(reader, old, entry) if entry is not None and old is not None else None
+        if entry is not None and old is not None and ids is not None:
             first, last = entry["passages"]
             if pending:
                 yield count_surfaces, (pending,)
                 pending = []
             with old.reused("passages"):
                 columns.extend_from(old, first, last)
-                reader.claim_ids(old.passages.doc_ids.strings(first, last))
+            reader.claim_ids(ids)
             yield reused, (first, last)
             if entry.get("skipped"):
                 reader.report.skipped.append(Skipped(rel, entry["skipped"]))
@@ -170,11 +171,13 @@ def _tasks(
         yield from row_tasks(reader, urls, settings.sql, old, settings, columns, sources, rows, where)
 
 
-def _ids_free(reader: CorpusReader, old: Index, entry: dict[str, Any]) -> bool:
-    """Whether an unchanged file's passages may be copied: no file read before it took its ids."""
+def _free_ids(reader: CorpusReader, old: Index, entry: dict[str, Any]) -> list[str] | None:
+    """An unchanged file's document ids, if its passages may be copied: None when a file read before it
+    took one of them (it is read again, and its ids qualified as a full build would)."""
     first, last = entry["passages"]
     with old.reused("passages"):
-        return reader.ids_free(old.passages.doc_ids.strings(first, last))
+        ids = old.passages.doc_ids.strings(first, last)
+    return ids if reader.ids_free(ids) else None
 
 
 def build_index(
