@@ -398,6 +398,7 @@ def readable(value: Any) -> str:
 def _settings_rows(settings: dict[str, Any]) -> list[tuple[str, str]]:
     """The settings a re-index keeps, one readable row each (`ragcli index --OPTION` changes one)."""
     from ragcli.indexing.stored import LABELS
+    from ragcli.readers.base import format_size
 
     rows = []
     for name, value in settings.items():
@@ -407,8 +408,8 @@ def _settings_rows(settings: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         if name.endswith("_field") and value is None:
             value = "(the usual names)"
-        if name == "max_expanded_size":
-            value = human_bytes(int(value))
+        if name == "max_expanded_size":  # a limit in binary units, as skip reasons say it ("256 MiB")
+            value = format_size(int(value))
         if name == "generated":
             value = "read" if value else "skipped"
         rows.append((LABELS.get(name, name), readable(value)))

@@ -25,6 +25,14 @@ def test_info_table_and_verify(sample_index: Path) -> None:
     assert "passages" in result.stdout and "verified" in result.stdout
 
 
+def test_info_shows_the_size_limit_in_binary_units_as_skip_reasons_do(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("bees")
+    index_dir = str(tmp_path / "idx")
+    assert invoke("index", str(tmp_path / "docs"), "--index", index_dir, "--max-expanded-size", "64K").exit_code == 0
+    assert "│ max expanded size │ 64 KiB" in invoke("info", "--index", index_dir).stdout
+
+
 def test_info_on_a_damaged_index(sample_index: Path, tmp_path: Path) -> None:
     import shutil
 
