@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import write_files
 
+from ragcli.chunking import ChunkSettings, split_document
 from ragcli.errors import InputFormatError
 from ragcli.readers.base import RecordFields
 from ragcli.readers.records import MAX_METADATA_CHARS, MAX_METADATA_FIELDS
@@ -142,6 +143,16 @@ def test_a_csv_file_may_use_another_delimiter_than_the_comma(tmp_path: Path, del
         ("2", "Price", "3,50 euros"),
     ]
     assert skipped == {}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_csv_row_cites_the_line_it_starts_on_when_a_cell_holds_line_breaks(tmp_path: Path, newline: str) -> None:
+    rows = ["id,text", '1,"Red fruit,', 'crisp and sweet"', "", "2,Pear", '3,"a', "", 'b"', "4,last"]
+    write_files(tmp_path, {"d.csv": newline.join(rows) + newline})
+    docs, _ = read(tmp_path)
+    assert [(d.id, d.line) for d in docs] == [("1", 2), ("2", 5), ("3", 6), ("4", 9)]
+    chunks = split_document(docs[0], ChunkSettings(size=2, overlap=0))
+    assert [(c.text, c.line) for c in chunks] == [("Red fruit,", 2), ("crisp and", 3), ("sweet", 3)]
 
 
 def test_a_comma_csv_with_semicolons_in_its_text_stays_comma_separated(tmp_path: Path) -> None:

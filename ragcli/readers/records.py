@@ -47,8 +47,9 @@ MAX_METADATA_CHARS = 256  # longer strings (and longer field names) are left out
 _INT64 = 1 << 63  # integers outside 64 bits are left out (a filter compares numbers as int64 or float)
 
 # How records are read, recorded in an index's settings: an index read by an earlier version is read
-# again rather than reused (2: title-only records are indexed, record fields kept as metadata).
-RECORDS_VERSION = 2
+# again rather than reused (2: title-only records are indexed, record fields kept as metadata; 3: a
+# record whose id another file gave first is kept as `<file>#<id>`, a CSV row cites the line it starts on).
+RECORDS_VERSION = 3
 JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it holds records
 MetadataValue = str | int | float | bool
 
@@ -318,17 +319,19 @@ class CsvReader(SuffixReader):
         # module's global state, so it is restored when this file is done (qrels keep the default)
         previous = csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
         try:
-            rows = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, delimiter=delimiter)
-            yield from self._records(source, rows)
+            lines = _Lines(text)
+            rows = csv.DictReader(lines, dialect=dialect, delimiter=delimiter)
+            yield from self._records(source, rows, lines)
         finally:
             csv.field_size_limit(previous)
 
-    def _records(self, source: SourceInput, reader: csv.DictReader[str]) -> Iterator[Document]:
+    def _records(self, source: SourceInput, reader: csv.DictReader[str], lines: _Lines) -> Iterator[Document]:
         header = dict.fromkeys(reader.fieldnames or ())  # read here: a table without text is not records
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
         while True:
+            lines.start = 0
             try:
                 record = next(reader)
             except StopIteration:
@@ -336,7 +339,28 @@ class CsvReader(SuffixReader):
             except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
                 source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
                 continue
-            yield from record_document(source.rel, reader.line_num, record, source.context)
+            yield from record_document(source.rel, lines.start or reader.line_num, record, source.context)
+
+
+class _Lines:
+    """The lines of a CSV text as csv.reader pulls them, noting the line the next row starts on: csv's
+    `line_num` is the line a row ends on, and a quoted field may hold line breaks (a cell of several
+    lines in a spreadsheet), so a row's citation would name its last line."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.number = 0  # lines pulled so far
+        self.start = 0  # the first line of the row being read that is not blank (csv skips blank ones)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.number += 1
+        if not self.start and line.rstrip("\r\n"):
+            self.start = self.number
+        return line
 
 
 def _delimiter(text: str, default: str) -> str:
