@@ -19,6 +19,7 @@ from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
@@ -227,14 +228,17 @@ def test_new_size_with_the_recorded_mtime_is_read_again(small_corpus: Path, smal
     assert [h.doc_id for h in load_index(small_index).search("zephyrs")] == ["wind.txt"]
 
 
-def test_an_index_whose_records_were_read_by_older_rules_is_read_again(tmp_path: Path) -> None:
-    """Title-only records were dropped before (records version 1): reusing such an index would keep
-    them missing, so a build reads every file again once."""
+@pytest.mark.parametrize("earlier", [None, RECORDS_VERSION - 1])
+def test_an_index_whose_records_were_read_by_older_rules_is_read_again(tmp_path: Path, earlier: int | None) -> None:
+    """Title-only records were dropped before (records version 1), a record whose id another file held
+    was skipped (2): reusing such an index would keep them missing, so a build reads every file again once."""
     corpus = write_files(tmp_path / "c", {"d.jsonl": '{"id": "t", "title": "Only a title", "text": ""}\n'})
     assert build_index([corpus], tmp_path / "idx").documents == 1
     manifest_path = tmp_path / "idx" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["reading"].pop("records") == 2
+    assert manifest["reading"].pop("records") == RECORDS_VERSION
+    if earlier is not None:
+        manifest["reading"]["records"] = earlier
     manifest_path.write_text(json.dumps(manifest))  # as an earlier ragcli wrote it
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.documents, again.up_to_date) == (0, 1, False)
