@@ -6,7 +6,8 @@ document text (`text[start:end]` is the passage, exactly), the source line it st
 (a paged source yields one document segment per page, so a passage never straddles two pages).
 
 A document with headings is cut at them first: Markdown's (ATX or setext, outside fenced code, found
-here), and those a reader hands over in `Document.headings` (HTML's h1-h6, Word's Heading styles). A
+here), and those a reader hands over in `Document.headings` (HTML's h1-h6, Word's Heading styles, the
+definitions of source code: `readers.definitions`). A
 window never runs from the end of one section into the next, short sections in a row share a passage
 while they fit, and a long one is windowed on its own. Each passage is indexed with the headings above
 it that its text lacks (the title "Varroa mites" for a list of treatments under "## Control"), so a
@@ -48,7 +49,7 @@ class ChunkSettings:
             "size": self.size,
             "overlap": self.overlap,
             "unit": "words",
-            "sections": "headings: markdown, html, docx",
+            "sections": "headings: markdown, html, docx; definitions: code",
         }
 
 
@@ -69,6 +70,7 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
 
 
 MARKDOWN = "markdown"  # the format (reader name) whose headings the chunker finds itself
+CODE = "code"  # the format (reader name) whose sections, its definitions, are packed less
 
 
 @dataclass(frozen=True)
@@ -112,17 +114,17 @@ def _headings(document: Document) -> Sequence[Heading]:
 
 
 def _section_spans(
-    text: str, headings: Sequence[Heading], settings: ChunkSettings
+    text: str, headings: Sequence[Heading], settings: ChunkSettings, pack: int
 ) -> Iterator[tuple[int, int, tuple[str, ...]]]:
     """(start, end, headings) of each passage of a text cut at its headings: sections in a row packed
-    while their words fit one window, a longer section windowed alone. A short lead-in (a heading with a
-    line or two: at most a quarter of a window) opens the next section's first window rather than a
-    passage of its own. Each window is indexed with the headings of the section it starts in."""
+    while their words fit `pack` (at most a window), a longer section windowed alone. A short lead-in (a
+    heading with a line or two: at most a quarter of a window) opens the next section's first window
+    rather than a passage of its own. Each window is indexed with the headings of the section it starts in."""
     group: list[Section] = []
     words = 0
     for section in [*sections(text, headings), None]:
         size = len(text[section.start : section.end].split()) if section is not None else 0
-        overflows = section is None or words + size > settings.size
+        overflows = section is None or words + size > pack
         if group and overflows and (section is None or words > settings.size // 4):
             first, last = group[0].start, group[-1].end
             for start, end in _window_spans(text[first:last], settings):
@@ -139,8 +141,11 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
     passages = []
     previous: tuple[int, int] | None = None
     cuts = _headings(document) if settings.size else ()
+    # a passage of code holds one definition, or a few short ones, so that it opens at the one asked
+    # about (`bench/code_sections.py`); prose sections pack up to a window
+    pack = settings.size // 2 if document.metadata.get("format") == CODE else settings.size
     spans = (
-        _section_spans(document.text, cuts, settings)
+        _section_spans(document.text, cuts, settings, pack)
         if cuts
         else ((start, end, ()) for start, end in _window_spans(document.text, settings))
     )

@@ -100,7 +100,7 @@ def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
         "size": size,
         "overlap": overlap,
         "unit": "words",
-        "sections": "headings: markdown, html, docx",
+        "sections": "headings: markdown, html, docx; definitions: code",
     }
 
 

@@ -84,7 +84,12 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     info = load_index(tmp_path / "idx").info()
-    assert info["chunking"] == {"size": 5, "overlap": 1, "unit": "words", "sections": "headings: markdown, html, docx"}
+    assert info["chunking"] == {
+        "size": 5,
+        "overlap": 1,
+        "unit": "words",
+        "sections": "headings: markdown, html, docx; definitions: code",
+    }
     assert info["analyzer"] == {"language": "de", "stopwords": False, "stem": True}
     assert info["bm25"]["variant"] == "okapi" and info["bm25"]["k1"] == 1.1 and info["bm25"]["b"] == 0.75
 

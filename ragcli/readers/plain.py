@@ -3,7 +3,8 @@
 Two readers, asked in this order after the format readers:
 
 - `code` claims source code and configuration files by suffix (`.py`, `.go`, `.yaml`, `.ini`, `.sql`…)
-  and reads each whole, titled by its file name, so `line` citations point into the file as it is.
+  and reads each whole, titled by its file name, so `line` citations point into the file as it is;
+  its definitions (functions, classes, sections) are where the chunker cuts it.
 - `plain` is the fallback (`fallback = True`, see `readers.base.reader_for`): it claims every name no
   other reader claims, except well-known binary suffixes (`.png`, `.zip`, `.so`…, skipped by name
   without being opened), and decides from the first bytes whether the file is text (`looks_like_text`).
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ragcli.readers.base import BINARY_SNIFF_BYTES, Skip, SourceInput, SuffixReader, file_name, inner_suffix
+from ragcli.readers.definitions import definition_headings
 from ragcli.readers.generated import generated_by_content
 from ragcli.readers.text import Rejecter, first_line_title, read_text_document
 from ragcli.records import Document
@@ -112,13 +114,16 @@ def _generated(source: SourceInput) -> Rejecter | None:
 
 
 class CodeReader(SuffixReader):
-    """Source code and configuration: the whole file, titled by its file name."""
+    """Source code and configuration: the whole file, titled by its file name, cut into passages at its
+    definitions where ragcli knows the language's (`readers.definitions`)."""
 
     name = "code"
     suffixes = CODE_SUFFIXES
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        return read_text_document(source, _no_title, file_name(source.path), _generated(source))
+        for document in read_text_document(source, _no_title, file_name(source.path), _generated(source)):
+            document.headings = definition_headings(document.text, source.suffix)
+            yield document
 
 
 class PlainTextReader:

@@ -1,0 +1,142 @@
+"""Where a source file's definitions start (functions, classes, types, impls, config sections), as the
+headings the chunker cuts a document at.
+
+A passage of code that starts in the middle of one function and ends in the middle of the next cites a
+line that is nobody's start, and a window of the body of `raise_for_status` is not found by the name of
+the class it belongs to. Cut at definitions, short ones share a passage while they fit, a long one is
+windowed alone, and each passage is indexed with the definitions around it that its text lacks (the
+`class Response` a method's later window is part of): what LangChain's `RecursiveCharacterTextSplitter.
+from_language` does with its per-language separators ("\\nclass ", "\\ndef "), and LlamaIndex's
+`CodeSplitter` with a full parser. No parser here: a line that opens a definition is found by a pattern
+per language family, which is what a splitter needs (a miss only leaves a plain window, as before), and
+costs one regular-expression pass over the file. Nesting comes from indentation: a method indented
+under its class is a level below it.
+
+The cut is moved up over the decorators, attributes and comments written right above a definition, at
+its indentation (`@property`, `#[derive(Debug)]`, `/// Docs`), so they stay with what they describe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ragcli.records import Heading
+
+_H = r"[ \t]*"  # indentation: nesting is read from its width
+_MODIFIERS = (
+    r"(?:(?:public|private|protected|internal|static|final|abstract|sealed|open|data|inline|override|partial"
+    r"|async|virtual|export|default|suspend|synchronized|native|strictfp|unsafe|extern|const|pub(?:\([^)\n]*\))?"
+    r"|declare|readonly|local)[ \t]+)*"
+)
+# per language family: the lines that open a definition (one pattern, compiled with re.MULTILINE)
+_FAMILIES: dict[str, str] = {
+    "python": rf"^{_H}(?:async[ \t]+)?(?:def|class)[ \t]+\w",
+    "javascript": (
+        rf"^{_H}{_MODIFIERS}(?:function\*?|class|interface|enum|namespace|module|type)[ \t]+[\w$]"
+        rf"|^{_MODIFIERS}(?:const|let|var)[ \t]+[\w$]+[ \t]*(?::[^=\n]+)?=[ \t]*(?:async[ \t]*)?"
+        r"(?:function\b|\([^)\n]*\)[ \t]*(?::[^=\n]+)?=>|[\w$]+[ \t]*=>)"
+    ),
+    "go": r"^(?:func|type)[ \t]+[\w(]",
+    "rust": (
+        rf"^{_H}{_MODIFIERS}(?:extern[ \t]+\"[^\"\n]*\"[ \t]+)?(?:(?:fn|struct|enum|trait|union|mod|impl)\b|macro_rules!)"
+    ),
+    "jvm": (  # Java, Kotlin, Scala, C#, Swift, Dart, Groovy: types by keyword, methods by keyword or modifiers
+        rf"^{_H}{_MODIFIERS}(?:class|interface|enum|record|struct|object|trait|fun|func|def|extension|protocol)"
+        r"[ \t]+\w"
+        rf"|^{_H}(?:(?:public|private|protected|internal|static|final|abstract|synchronized|override|virtual"
+        r"|async)[ \t]+)+[\w<>\[\],.? \t]+?[ \t]\w+[ \t]*\([^;\n]*$"
+    ),
+    "c": (  # types at the margin, and function definitions: a name and "(" at the margin, no ";" after
+        r"^(?:template[ \t]*<[^>\n]*>[ \t]*)?(?:typedef[ \t]+)?(?:class|struct|union|enum|namespace)[ \t]+\w[^;\n]*$"
+        r"|^(?!(?:if|for|while|switch|return|else|do|case|goto|sizeof)\b)(?:[A-Za-z_][\w \t*&:<>,]*?[ \t*&])?"
+        r"[A-Za-z_][\w:~]*[ \t]*\([^;\n]*$"
+    ),
+    "ruby": rf"^{_H}(?:def|class|module)[ \t]+\S",
+    "php": rf"^{_H}{_MODIFIERS}(?:function|class|interface|trait|enum)[ \t]+&?\w",
+    "lua": rf"^{_H}(?:local[ \t]+)?function[ \t]+[\w.:]",
+    "shell": rf"^{_H}(?:function[ \t]+[\w:.-]+|[\w:.-]+[ \t]*\(\)[ \t]*(?:\{{|$))",
+    "elixir": rf"^{_H}(?:defmodule|defp?|defmacrop?|defprotocol|defimpl|defstruct)\b",
+    "julia": rf"^{_H}(?:function|(?:mutable[ \t]+)?struct|module|macro|abstract[ \t]+type)[ \t]+\w",
+    "r": r"^[\w.]+[ \t]*(?:<-|=)[ \t]*function\b",
+    "sql": r"(?i)^[ \t]*create[ \t]+(?:or[ \t]+replace[ \t]+)?(?:temp(?:orary)?[ \t]+)?"
+    r"(?:table|view|materialized[ \t]+view|function|procedure|trigger|index|unique[ \t]+index|type|schema)\b",
+    "sections": r"^[ \t]*\[\[?[^\]\n]+\]\]?[ \t]*(?:[#;].*)?$",  # TOML and INI: [section], [[array]]
+}
+_SUFFIXES: dict[str, str] = {
+    **dict.fromkeys((".py", ".pyi", ".pyx"), "python"),
+    **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"), "javascript"),
+    ".go": "go",
+    ".rs": "rust",
+    **dict.fromkeys((".java", ".kt", ".kts", ".scala", ".sc", ".cs", ".swift", ".dart", ".groovy"), "jvm"),
+    **dict.fromkeys((".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".cu", ".cuh"), "c"),
+    **dict.fromkeys((".rb", ".rake", ".gemspec"), "ruby"),
+    ".php": "php",
+    ".lua": "lua",
+    **dict.fromkeys((".sh", ".bash", ".zsh", ".ksh"), "shell"),
+    **dict.fromkeys((".ex", ".exs"), "elixir"),
+    ".jl": "julia",
+    ".r": "r",
+    ".sql": "sql",
+    **dict.fromkeys((".toml", ".ini", ".cfg", ".conf"), "sections"),
+}
+_PATTERNS = {family: re.compile(pattern, re.MULTILINE) for family, pattern in _FAMILIES.items()}
+# written right above a definition, at its indentation, and part of it: decorators and annotations,
+# attributes, doc comments and comments
+_ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
+# C's return type on the line above the name ("static PyObject *" over "newXxoObject(PyObject *arg)")
+_RETURN_TYPE_RE = re.compile(r"[A-Za-z_][\w \t*&:<>,]*$")
+MAX_HEADING_CHARS = 120  # of a definition's line, as the heading a passage is indexed with
+MAX_LEVEL = 6
+
+
+def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
+    """(offset, level, the definition's line) of each definition of `text`, a file with `suffix`; None
+    when ragcli knows no definitions of that language (its text is windowed as any text is)."""
+    family = _SUFFIXES.get(suffix)
+    if family is None:
+        return None
+    starts = (match.start() for match in _PATTERNS[family].finditer(text))
+    return tuple(_nested(text, starts, _RETURN_TYPE_RE if family == "c" else None))
+
+
+def _nested(text: str, starts: Iterable[int], above_name: re.Pattern[str] | None) -> Iterable[Heading]:
+    """Each definition line as a heading, its level from its indentation among those open above it."""
+    open_indents: list[int] = []  # the indentation of each enclosing definition, outermost first
+    previous_cut = 0
+    for start in starts:
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else len(text)]
+        body = line.lstrip(" \t")
+        indent = len(line.expandtabs(4)) - len(body.expandtabs(4))
+        while open_indents and open_indents[-1] >= indent:
+            open_indents.pop()
+        level = min(len(open_indents) + 1, MAX_LEVEL)
+        open_indents.append(indent)
+        cut = max(_attached_start(text, start, line[: len(line) - len(body)], above_name), previous_cut)
+        previous_cut = cut
+        heading = body.rstrip().removesuffix("{").rstrip().removesuffix(":").rstrip()
+        yield cut, level, heading[:MAX_HEADING_CHARS]
+
+
+def _attached_start(text: str, start: int, indent: str, above_name: re.Pattern[str] | None) -> int:
+    """Where a definition's section starts: the first of the decorator, attribute and comment lines
+    right above it at its indentation (no blank line between), else its own line; `above_name` matches
+    a line that opens it as well, once, right above its name (C's return type)."""
+    cut = start
+    if above_name is not None and cut > 0:
+        above = text.rfind("\n", 0, cut - 1) + 1
+        if above_name.fullmatch(text[above : cut - 1].rstrip("\r")):
+            cut = above
+    while cut > 0:
+        above = text.rfind("\n", 0, cut - 1) + 1
+        line = text[above : cut - 1].rstrip("\r")
+        own = line.removeprefix(indent)
+        at_its_indent = own is not line or not indent
+        if at_its_indent and own[:1] not in (" ", "\t", "") and _ATTACHED_RE.match(own):
+            cut = above  # "@property", "#[derive(Debug)]", "/// Docs", "# why", "/**"
+        elif at_its_indent and own.lstrip(" \t").startswith("*"):
+            cut = above  # " * Frees the buffer." and " */" of a block comment opened above
+        else:
+            break
+    return cut

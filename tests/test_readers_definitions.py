@@ -1,0 +1,166 @@
+"""Source code cut at its definitions (ragcli/readers/definitions.py, the chunker's code packing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.indexing.build import build_index
+from ragcli.readers.definitions import definition_headings
+from ragcli.readers.walk import CorpusReader
+from ragcli.retrieval.index import load_index
+
+
+def lines(text: str, suffix: str) -> list[tuple[int, int, str]]:
+    """(line the section starts on, level, heading) of each definition."""
+    found = definition_headings(text, suffix)
+    assert found is not None
+    return [(text.count("\n", 0, offset) + 1, level, heading) for offset, level, heading in found]
+
+
+PYTHON = '''"""A module."""
+import os
+
+# helpers
+@cache
+def top(x):
+    return x
+
+
+class Response:
+    """A response."""
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    async def read(self) -> bytes:
+        return b""
+
+
+def later():
+    pass
+'''
+
+
+def test_python_definitions_with_their_decorators_comments_and_nesting() -> None:
+    assert lines(PYTHON, ".py") == [
+        (4, 1, "def top(x)"),  # from "# helpers", over "@cache"
+        (10, 1, "class Response"),
+        (13, 2, "def ok(self) -> bool"),  # from "@property", one level below its class
+        (17, 2, "async def read(self) -> bytes"),
+        (21, 1, "def later()"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "expected"),
+    [
+        (
+            ".rs",
+            "use std::fmt;\n\n#[derive(Debug)]\npub struct Foo { x: u32 }\n\nimpl<T> Bar for Foo {\n"
+            "    /// Makes one.\n    pub(crate) fn new() -> Self { todo!() }\n    fn fnord() {}\n}\n"
+            "macro_rules! m { () => {} }\n",
+            [
+                (3, 1, "pub struct Foo { x: u32 }"),
+                (6, 1, "impl<T> Bar for Foo"),
+                (7, 2, "pub(crate) fn new() -> Self { todo!() }"),
+                (9, 2, "fn fnord() {}"),
+                (11, 1, "macro_rules! m { () => {} }"),
+            ],
+        ),
+        (
+            ".go",
+            "package main\n\ntype Client struct {\n}\n\n// Run runs.\nfunc (c *Client) Run() error {\n\treturn nil\n}\n",
+            [(3, 1, "type Client struct"), (6, 1, "func (c *Client) Run() error")],
+        ),
+        (
+            ".ts",
+            "import x from 'y';\nexport default class App {\n  render() { return 1; }\n}\n"
+            "export const handler = async (event: E): Promise<void> => {\n};\nconst five = 5;\n"
+            "function plain(a, b) {\n  return a + b;\n}\nexport interface Shape {}\n",
+            [
+                (2, 1, "export default class App"),
+                (5, 1, "export const handler = async (event: E): Promise<void> =>"),
+                (8, 1, "function plain(a, b)"),
+                (11, 1, "export interface Shape {}"),
+            ],
+        ),
+        (
+            ".c",
+            "#include <stdio.h>\n\n/**\n * Frees it.\n */\nstatic void\nfree_buf(struct buf *b)\n{\n"
+            "    if (b) free(b);\n}\nstruct buf {\n    int n;\n};\nstruct buf;\nint main(void) {\n"
+            '    printf("x");\n    return 0;\n}\n',
+            [(3, 1, "free_buf(struct buf *b)"), (11, 1, "struct buf"), (15, 1, "int main(void)")],
+        ),
+        (
+            ".java",
+            "package p;\n\n@Entity\npublic class User {\n    private final int id = 1;\n\n    @Override\n"
+            "    public String toString() {\n        return call(x);\n    }\n}\n",
+            [(3, 1, "public class User"), (7, 2, "public String toString()")],
+        ),
+        (
+            ".sql",
+            "-- users\nCREATE TABLE users (id int);\nINSERT INTO users VALUES (1);\ncreate or replace view v as select 1;\n",
+            [(1, 1, "CREATE TABLE users (id int);"), (4, 1, "create or replace view v as select 1;")],
+        ),
+        (
+            ".toml",
+            '# config\n[server]\nhost = "a"\n\n[[db.replicas]]\nname = "b"\n',
+            [(1, 1, "[server]"), (5, 1, "[[db.replicas]]")],
+        ),
+        (
+            ".sh",
+            "#!/bin/sh\nset -e\nbuild() {\n  make\n}\nfunction clean {\n  rm -r out\n}\n",
+            [(3, 1, "build()"), (6, 1, "function clean")],
+        ),
+        (
+            ".rb",
+            "module Shop\n  class Cart\n    def total\n    end\n  end\nend\n",
+            [(1, 1, "module Shop"), (2, 2, "class Cart"), (3, 3, "def total")],
+        ),
+    ],
+)
+def test_definitions_of_other_languages(suffix: str, text: str, expected: list[tuple[int, int, str]]) -> None:
+    assert lines(text, suffix) == expected
+
+
+def test_a_language_without_definitions_is_windowed_as_any_text() -> None:
+    assert definition_headings("key: value\n", ".yaml") is None
+    assert definition_headings("no definitions here\n", ".py") == ()
+
+
+def test_a_python_file_is_cut_at_its_definitions_and_a_method_window_knows_its_class(tmp_path: Path) -> None:
+    body = "\n".join(f"        total += {n}" for n in range(150))  # a long method: windowed on its own
+    small = "".join(f"\n\ndef helper_{n}(x):\n    return x + {n}\n" for n in range(12))
+    source = f"class Ledger:\n    def add(self):\n        total = 0\n{body}\n        return total\n{small}"
+    root = write_files(tmp_path / "src", {"ledger.py": source})
+    document = next(CorpusReader([root]).documents())
+    passages = split_document(document, ChunkSettings(size=60, overlap=10))
+    starts = [p.text.splitlines()[0] for p in passages]
+    assert starts[0] == "class Ledger:"  # its short lead-in opens the method's first window
+    later = [p for p in passages if p.text.startswith("total +=")]
+    assert later and all("class Ledger" in p.index_text and "def add(self)" in p.index_text for p in later)
+    helpers = [p for p in passages if p.text.startswith("def helper_")]
+    # the short helpers share passages of at most half a window (30 words), each opening at a def
+    assert len(helpers) >= 3 and all(len(p.text.split()) <= 30 for p in helpers)
+    assert all(p.line == source.count("\n", 0, source.index(p.text)) + 1 for p in passages)
+
+
+def test_an_index_cites_the_function_asked_about(tmp_path: Path) -> None:
+    functions = "".join(
+        f'\n\ndef {name}(value):\n    """{doc}"""\n' + "".join(f"    step_{n}(value)\n" for n in range(40))
+        for name, doc in [
+            ("parse", "Parse the header of a message."),
+            ("render", "Render the page as HTML for a browser."),
+            ("store", "Store the record in the database."),
+        ]
+    )
+    root = write_files(tmp_path / "src", {"app.py": '"""App."""\nimport os' + functions})
+    build_index([root], tmp_path / "idx")
+    hit = load_index(tmp_path / "idx").search("render page html browser", k=1)[0]
+    assert hit.text.startswith("def render(value):")
+    assert (tmp_path / "src" / "app.py").read_text().splitlines()[hit.line - 1] == "def render(value):"
