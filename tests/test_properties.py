@@ -139,9 +139,10 @@ def test_incremental_index_equals_a_full_rebuild(steps: list) -> None:
 # --- any bytes under any supported name: skipped with a reason or indexed, never a crash (issue 12) ---
 
 SUFFIXES = [".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".xhtml"]
-SUFFIXES += [".json", ".jsonl", ".ndjson", ".csv", ".tsv"]
+SUFFIXES += [".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".py", ".c", ".rs", ".java", ".toml", ".sql"]
 FRAGMENTS = [b"{", b"}", b"[", b"]", b'"text"', b'"id"', b":", b",", b"\n", b"\r", b'"', b"\\u", b"\t", b" "]
 FRAGMENTS += [b"<a ", b"<p>", b"</p>", b"<![if !IE]>", b"<!--", b"<script>", b"&#", b"<title>", b"<svg>"]
+FRAGMENTS += [b"def f():", b"class C:", b"@d", b"    ", b"/**", b" * ", b"fn ", b"int f(", b"[s]", b"CREATE TABLE"]
 FRAGMENTS += [b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00", "id,text\n".encode("utf-16")]  # UTF-16/32 marks
 FRAGMENTS += [b"\x00", b"\xff", b"\xef\xbb\xbf", b"9" * 30, b"[" * 1200, b"id,text\n", b"word ", b"# t\n\n"]
 contents = st.one_of(

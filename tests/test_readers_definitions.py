@@ -164,3 +164,12 @@ def test_an_index_cites_the_function_asked_about(tmp_path: Path) -> None:
     hit = load_index(tmp_path / "idx").search("render page html browser", k=1)[0]
     assert hit.text.startswith("def render(value):")
     assert (tmp_path / "src" / "app.py").read_text().splitlines()[hit.line - 1] == "def render(value):"
+
+
+def test_crafted_lines_are_matched_in_linear_time() -> None:
+    """Python's backtracking `re` took a second on a 21 KB line of "public public …" (quadratic: this
+    400 KB one would stall the suite for minutes); RE2 answers at once."""
+    crafted = "    " + "public " * 60_000 + "x\n" + "a " * 200_000 + "\nstatic void\nok(void)\n{\n}\n"
+    assert definition_headings(crafted, ".java") == ()
+    found = definition_headings(crafted, ".c")
+    assert found is not None and [heading for _, _, heading in found] == ["ok(void)"]

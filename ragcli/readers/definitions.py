@@ -18,8 +18,12 @@ its indentation (`@property`, `#[derive(Debug)]`, `/// Docs`), so they stay with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from typing import Any
+
+import re2
 
 from ragcli.records import Heading
 
@@ -29,7 +33,8 @@ _MODIFIERS = (
     r"|async|virtual|export|default|suspend|synchronized|native|strictfp|unsafe|extern|const|pub(?:\([^)\n]*\))?"
     r"|declare|readonly|local)[ \t]+)*"
 )
-# per language family: the lines that open a definition (one pattern, compiled with re.MULTILINE)
+# per language family: the lines that open a definition, one pattern each, matched by RE2 (linear
+# time: Python's backtracking `re` took a second on one crafted 21 KB line of "public public …")
 _FAMILIES: dict[str, str] = {
     "python": rf"^{_H}(?:async[ \t]+)?(?:def|class)[ \t]+\w",
     "javascript": (
@@ -49,8 +54,7 @@ _FAMILIES: dict[str, str] = {
     ),
     "c": (  # types at the margin, and function definitions: a name and "(" at the margin, no ";" after
         r"^(?:template[ \t]*<[^>\n]*>[ \t]*)?(?:typedef[ \t]+)?(?:class|struct|union|enum|namespace)[ \t]+\w[^;\n]*$"
-        r"|^(?!(?:if|for|while|switch|return|else|do|case|goto|sizeof)\b)(?:[A-Za-z_][\w \t*&:<>,]*?[ \t*&])?"
-        r"[A-Za-z_][\w:~]*[ \t]*\([^;\n]*$"
+        r"|^(?:[A-Za-z_][\w \t*&:<>,]*?[ \t*&])?[A-Za-z_][\w:~]*[ \t]*\([^;\n]*$"
     ),
     "ruby": rf"^{_H}(?:def|class|module)[ \t]+\S",
     "php": rf"^{_H}{_MODIFIERS}(?:function|class|interface|trait|enum)[ \t]+&?\w",
@@ -59,7 +63,7 @@ _FAMILIES: dict[str, str] = {
     "elixir": rf"^{_H}(?:defmodule|defp?|defmacrop?|defprotocol|defimpl|defstruct)\b",
     "julia": rf"^{_H}(?:function|(?:mutable[ \t]+)?struct|module|macro|abstract[ \t]+type)[ \t]+\w",
     "r": r"^[\w.]+[ \t]*(?:<-|=)[ \t]*function\b",
-    "sql": r"(?i)^[ \t]*create[ \t]+(?:or[ \t]+replace[ \t]+)?(?:temp(?:orary)?[ \t]+)?"
+    "sql": r"(?i)(?m)^[ \t]*create[ \t]+(?:or[ \t]+replace[ \t]+)?(?:temp(?:orary)?[ \t]+)?"
     r"(?:table|view|materialized[ \t]+view|function|procedure|trigger|index|unique[ \t]+index|type|schema)\b",
     "sections": r"^[ \t]*\[\[?[^\]\n]+\]\]?[ \t]*(?:[#;].*)?$",  # TOML and INI: [section], [[array]]
 }
@@ -80,7 +84,8 @@ _SUFFIXES: dict[str, str] = {
     ".sql": "sql",
     **dict.fromkeys((".toml", ".ini", ".cfg", ".conf"), "sections"),
 }
-_PATTERNS = {family: re.compile(pattern, re.MULTILINE) for family, pattern in _FAMILIES.items()}
+# a statement at the margin that the C pattern takes for a function ("if (x)" in a macro's body)
+_STATEMENT_RE = re.compile(r"(?:if|for|while|switch|return|else|do|case|goto|sizeof)\b")
 # written right above a definition, at its indentation, and part of it: decorators and annotations,
 # attributes, doc comments and comments
 _ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
@@ -96,8 +101,16 @@ def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
     family = _SUFFIXES.get(suffix)
     if family is None:
         return None
-    starts = (match.start() for match in _PATTERNS[family].finditer(text))
+    starts = (match.start() for match in _pattern(family).finditer(text))
+    if family == "c":
+        starts = (start for start in starts if not _STATEMENT_RE.match(text, start))
     return tuple(_nested(text, starts, _RETURN_TYPE_RE if family == "c" else None))
+
+
+@functools.cache
+def _pattern(family: str) -> Any:  # google-re2 has no type information
+    """A family's pattern, compiled by RE2 on first use."""
+    return re2.compile("(?m)" + _FAMILIES[family])
 
 
 def _nested(text: str, starts: Iterable[int], above_name: re.Pattern[str] | None) -> Iterable[Heading]:
@@ -113,23 +126,25 @@ def _nested(text: str, starts: Iterable[int], above_name: re.Pattern[str] | None
             open_indents.pop()
         level = min(len(open_indents) + 1, MAX_LEVEL)
         open_indents.append(indent)
-        cut = max(_attached_start(text, start, line[: len(line) - len(body)], above_name), previous_cut)
-        previous_cut = cut
+        cut = previous_cut = _attached_start(text, start, line[: len(line) - len(body)], above_name, previous_cut)
         heading = body.rstrip().removesuffix("{").rstrip().removesuffix(":").rstrip()
         yield cut, level, heading[:MAX_HEADING_CHARS]
 
 
-def _attached_start(text: str, start: int, indent: str, above_name: re.Pattern[str] | None) -> int:
+def _attached_start(text: str, start: int, indent: str, above_name: re.Pattern[str] | None, floor: int) -> int:
     """Where a definition's section starts: the first of the decorator, attribute and comment lines
     right above it at its indentation (no blank line between), else its own line; `above_name` matches
-    a line that opens it as well, once, right above its name (C's return type)."""
+    a line that opens it as well, once, right above its name (C's return type). Never above `floor`,
+    the start of the definition before it (so the lines are walked once in all)."""
     cut = start
-    if above_name is not None and cut > 0:
+    if above_name is not None and cut > floor:
         above = text.rfind("\n", 0, cut - 1) + 1
-        if above_name.fullmatch(text[above : cut - 1].rstrip("\r")):
+        if above >= floor and above_name.fullmatch(text[above : cut - 1].rstrip("\r")):
             cut = above
-    while cut > 0:
+    while cut > floor:
         above = text.rfind("\n", 0, cut - 1) + 1
+        if above < floor:
+            break
         line = text[above : cut - 1].rstrip("\r")
         own = line.removeprefix(indent)
         at_its_indent = own is not line or not indent
