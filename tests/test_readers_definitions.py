@@ -97,10 +97,29 @@ def test_python_definitions_with_their_decorators_comments_and_nesting() -> None
             [(3, 1, "free_buf(struct buf *b)"), (11, 1, "struct buf"), (15, 1, "int main(void)")],
         ),
         (
+            ".ts",
+            "class Store {\n  static #count = 0;\n  constructor(items) {\n    this.items = items;\n  }\n"
+            "  async load(id: string): Promise<Item> {\n    if (id) {\n      return fetch(id);\n    } else {\n"
+            "    }\n  }\n}\nconst api = {\n  handler(event) {\n  },\n};\n"
+            "describe('x', () => {\n  it('works', async function () {\n  });\n});\n",
+            [
+                (1, 1, "class Store"),
+                (3, 2, "constructor(items)"),
+                (6, 2, "async load(id: string): Promise<Item>"),
+                (14, 2, "handler(event)"),
+            ],
+        ),
+        (
             ".java",
             "package p;\n\n@Entity\npublic class User {\n    private final int id = 1;\n\n    @Override\n"
-            "    public String toString() {\n        return call(x);\n    }\n}\n",
-            [(3, 1, "public class User"), (7, 2, "public String toString()")],
+            "    public String toString() {\n        return call(x);\n    }\n"
+            "    List<String> names(int n) throws IOException {\n        if (n > 0) {\n        } else if (n < 0) {\n"
+            "        }\n        synchronized (lock) {\n        }\n        return null;\n    }\n}\n",
+            [
+                (3, 1, "public class User"),
+                (7, 2, "public String toString()"),
+                (11, 2, "List<String> names(int n) throws IOException"),
+            ],
         ),
         (
             ".sql",

@@ -41,6 +41,9 @@ _FAMILIES: dict[str, str] = {
         rf"^{_H}{_MODIFIERS}(?:function\*?|class|interface|enum|namespace|module|type)[ \t]+[\w$]"
         rf"|^{_MODIFIERS}(?:const|let|var)[ \t]+[\w$]+[ \t]*(?::[^=\n]+)?=[ \t]*(?:async[ \t]*)?"
         r"(?:function\b|\([^)\n]*\)[ \t]*(?::[^=\n]+)?=>|[\w$]+[ \t]*=>)"
+        # a class's (or an object's) method: a name, its parameters and "{" ending the line
+        r"|^[ \t]+(?:(?:static|async|get|set|public|private|protected|readonly|override|abstract)[ \t]+)*\*?"
+        r"#?[\w$]+[ \t]*(?:<[^>\n]*>)?\([^()\n]*\)[ \t]*(?::[^{;\n]+)?\{[ \t]*$"
     ),
     "go": r"^(?:func|type)[ \t]+[\w(]",
     "rust": (
@@ -51,6 +54,8 @@ _FAMILIES: dict[str, str] = {
         r"[ \t]+\w"
         rf"|^{_H}(?:(?:public|private|protected|internal|static|final|abstract|synchronized|override|virtual"
         r"|async)[ \t]+)+[\w<>\[\],.? \t]+?[ \t]\w+[ \t]*\([^;\n]*$"
+        # a method without modifiers: a type, a name, its parameters and "{" ending the line
+        r"|^[ \t]+[\w<>\[\],.?]+[ \t]+\w+[ \t]*\([^;\n]*\)[ \t]*(?:throws[^{;\n]+)?\{[ \t]*$"
     ),
     "c": (  # types at the margin, and function definitions: a name and "(" at the margin, no ";" after
         r"^(?:template[ \t]*<[^>\n]*>[ \t]*)?(?:typedef[ \t]+)?(?:class|struct|union|enum|namespace)[ \t]+\w[^;\n]*$"
@@ -84,8 +89,16 @@ _SUFFIXES: dict[str, str] = {
     ".sql": "sql",
     **dict.fromkeys((".toml", ".ini", ".cfg", ".conf"), "sections"),
 }
-# a statement at the margin that the C pattern takes for a function ("if (x)" in a macro's body)
-_STATEMENT_RE = re.compile(r"(?:if|for|while|switch|return|else|do|case|goto|sizeof)\b")
+# statements the patterns take for a definition, by the word they open with: "if (x)" at the margin of
+# a C macro's body, "  if (ready) {" and "  } catch (e) {" in a JavaScript or Java method
+_STATEMENTS = {
+    family: re.compile(rf"[ \t]*(?:{words})\b")
+    for family, words in {
+        "c": "if|for|while|switch|return|else|do|case|goto|sizeof",
+        "javascript": "if|for|while|switch|catch|with|return|else|do|await|yield|new|typeof",
+        "jvm": "if|for|while|switch|catch|return|else|do|new|throw|case|try|synchronized|using|lock|foreach",
+    }.items()
+}
 # written right above a definition, at its indentation, and part of it: decorators and annotations,
 # attributes, doc comments and comments
 _ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
@@ -102,8 +115,9 @@ def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
     if family is None:
         return None
     starts = (match.start() for match in _pattern(family).finditer(text))
-    if family == "c":
-        starts = (start for start in starts if not _STATEMENT_RE.match(text, start))
+    statement = _STATEMENTS.get(family)
+    if statement is not None:
+        starts = (start for start in starts if not statement.match(text, start))
     return tuple(_nested(text, starts, _RETURN_TYPE_RE if family == "c" else None))
 
 
