@@ -19,6 +19,7 @@ from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.markup import MARKUP_VERSION
 from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
 from ragcli.records import PASSAGES_FILE
@@ -603,7 +604,7 @@ def test_markdown_link_definitions_are_left_out_and_an_older_index_reads_markdow
     assert hit.line == 1 and text[hit.start : hit.end] == hit.text  # offsets are the file's
     manifest_path = tmp_path / "idx" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["reading"].pop("markup") == 2
+    assert manifest["reading"].pop("markup") == MARKUP_VERSION
     manifest_path.write_text(json.dumps(manifest))  # as an earlier ragcli wrote it
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.up_to_date) == (0, False)

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_files
 
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.readers.markup import front_matter, markdown_title, rst_title
+from ragcli.readers.markup import front_matter, markdown_title, rst_headings, rst_title
 from ragcli.readers.walk import CorpusReader
 
 FRONT_MATTER_DOC = """---
@@ -89,3 +89,49 @@ def test_front_matter_is_only_at_the_very_start() -> None:
 )
 def test_rst_titles(text: str, title: str | None) -> None:
     assert rst_title(text) == title
+
+
+RST = """=========
+ Guide
+=========
+
+Intro text.
+
+Install
+=======
+
+Run it.
+
+From source
+-----------
+
+Build it::
+
+    Not a title
+    -----------
+
+Configure
+=========
+
+|   a line block
+----
+
+Settings.
+"""
+
+
+def test_rst_section_titles_get_levels_in_the_order_their_styles_appear() -> None:
+    found = [(RST.count("\n", 0, offset) + 1, level, title) for offset, level, title in rst_headings(RST)]
+    # the overlined title starts at its overline; a literal block's underline and a transition are no titles
+    assert found == [(1, 1, "Guide"), (7, 2, "Install"), (12, 3, "From source"), (20, 2, "Configure")]
+
+
+def test_an_rst_file_is_cut_at_its_section_titles(tmp_path: Path) -> None:
+    body = " ".join(f"word{n}" for n in range(120))
+    text = f"Guide\n=====\n\n{body}\n\nLimits\n------\n\nThe bandwidth limit is set here.\n"
+    write_files(tmp_path, {"guide.rst": text})
+    document = next(CorpusReader([tmp_path]).documents())
+    passages = split_document(document, ChunkSettings(size=100, overlap=10))
+    limits = next(p for p in passages if "bandwidth" in p.text)
+    assert limits.text.startswith("Limits\n------") and limits.line == text[: text.index("Limits")].count("\n") + 1
+    assert "Guide" in limits.index_text  # the title above it, which its text lacks

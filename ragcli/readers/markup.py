@@ -101,30 +101,53 @@ def markdown_title(text: str) -> str | None:
     return best
 
 
-def rst_title(text: str) -> str | None:
-    """The first section title of a reStructuredText text: a line (not indented: an indented one is
-    a literal or directive block) underlined, or over- and underlined, by a punctuation line at least
-    as long."""
-    lines = text.splitlines()
-    adornment = re.compile(r"([=\-~^#*+`:'\"._])\1+")
-    for i in range(len(lines) - 1):
+_ADORNMENT_RE = re.compile(r"([=\-~^#*+`:'\"._])\1+")
+
+
+def rst_headings(text: str) -> list[Heading]:
+    """(offset, level, title) of each section title of a reStructuredText text: a line (not indented:
+    an indented one is a literal or directive block) underlined, or over- and underlined, by a line of
+    one punctuation character at least as long. Levels are as docutils assigns them: each adornment
+    style (its character, and whether it is overlined) gets the next level the first time it is seen.
+    An overlined title starts at its overline."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    styles: dict[tuple[str, bool], int] = {}
+    found: list[Heading] = []
+    i = 0
+    while i < len(lines) - 1:
         line, below = lines[i].rstrip(), lines[i + 1].rstrip()
-        over = adornment.fullmatch(line)
+        over = _ADORNMENT_RE.fullmatch(line)
         if over and i + 2 < len(lines) and lines[i + 1].strip() and lines[i + 2].rstrip() == line:
             title = lines[i + 1].strip()  # an overlined title may be indented within its adornment
-            if len(line) >= len(title) and not adornment.fullmatch(title):
-                return title
-        if not line or line[0].isspace() or adornment.fullmatch(line) or not adornment.fullmatch(below):
+            if len(line) >= len(title) and not _ADORNMENT_RE.fullmatch(title):
+                level = styles.setdefault((line[0], True), len(styles) + 1)
+                found.append((starts[i], min(level, 6), title))
+                i += 3
+                continue
+        under = _ADORNMENT_RE.fullmatch(below) if line and not line[0].isspace() and not over else None
+        if under and len(below) >= len(line.strip()):
+            level = styles.setdefault((under.group(1), False), len(styles) + 1)
+            found.append((starts[i], min(level, 6), line.strip()))
+            i += 2
             continue
-        if len(below) >= len(line.strip()):
-            return line.strip()
-    return None
+        i += 1
+    return found
+
+
+def rst_title(text: str) -> str | None:
+    """The first section title of a reStructuredText text (`rst_headings`)."""
+    first = next(iter(rst_headings(text)), None)
+    return first[2] if first is not None else None
 
 
 # How Markdown and HTML are read, recorded in an index's settings: an index read by an earlier version is
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
-# collapsed as a browser shows it and each of its source lines mapped).
-MARKUP_VERSION = 2
+# collapsed as a browser shows it and each of its source lines mapped; 3: reStructuredText cut at its
+# section titles).
+MARKUP_VERSION = 3
 
 
 class MarkdownReader(SuffixReader):
@@ -149,11 +172,15 @@ class MarkdownReader(SuffixReader):
 
 
 class RstReader(SuffixReader):
+    """reStructuredText: titled by its first section title, cut into passages at its section titles."""
+
     name = "rst"
     suffixes = frozenset({".rst"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        return read_text_document(source, rst_title)
+        for document in read_text_document(source, rst_title):
+            document.headings = tuple(rst_headings(document.text))
+            yield document
 
 
 # never text of the page: code, styles, the head, and controls (a button's "Copy", "Run", a theme's name)
