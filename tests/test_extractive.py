@@ -103,6 +103,30 @@ def test_no_answer_only_when_no_passage_shares_a_content_term() -> None:
     assert generator.generate("How many?", hits("How many? Many.")).text != ""
 
 
+def test_underlines_rules_fences_and_docstring_quotes_are_no_text() -> None:
+    """reStructuredText and setext headings stand alone, without their underline (an answer was "The
+    Shared Credentials File ------"); a rule, a code fence and a docstring's quotes end a sentence too."""
+    text = (
+        "The Shared Credentials File\n---------------------------\n\n"
+        "The file has a default location.\n\n"
+        "=======\nOverlined\n=======\nmax_bandwidth\n~~~~~~~~~~~~~\n**Default** - None\n\n"
+        "Before a rule\n***\nafter it\n```\ncode\n```\n"
+        'def f():\n    """\n    Raise the error if one occurred.\n    """\n'
+    )
+    assert split_sentences(text) == [
+        "The Shared Credentials File",
+        "The file has a default location.",
+        "Overlined",
+        "max_bandwidth",
+        "Default - None",
+        "Before a rule",
+        "after it",
+        "code",
+        "def f():",
+        "Raise the error if one occurred.",
+    ]
+
+
 def test_cjk_sentences_split_at_full_stops() -> None:
     assert split_sentences("蜜蜂会飞。蜂王产卵！真的吗？是的") == ["蜜蜂会飞。", "蜂王产卵！", "真的吗？", "是的"]
 

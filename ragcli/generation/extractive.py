@@ -212,8 +212,11 @@ _SENTENCE_END_RE = compiled_later(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     r"(?<![\s(\[–-][a-z]\.)(?<!\bca\.)(?<!\bfl\.)"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
+    # a line of one punctuation mark repeated, which is no text: a heading's underline (reStructuredText,
+    # Markdown's setext), a rule, a code fence or a docstring's quotes; the heading above it stands alone
+    r"|(?:^|(?<=\n))[ \t]*(?:={3,}|-{3,}|~{3,}|\^{3,}|\*{3,}|\+{3,}|#{3,}|`{3,}|:{3,}|'{3,}|\"{3,}|_{3,})[ \t]*(?=\n|$)"
 )
-_MARKUP_RE = compiled_later(r"^\s*(?:#+|[-*•]|\d+\.)\s*|\*\*|__")
+_MARKUP_RE = compiled_later(r"\*\*|__|^\s*(?:#+|[-*•]|\d+\.)\s*")  # bold first: "**Default** - None"
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
 _WORD_RE = compiled_later(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
