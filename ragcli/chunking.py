@@ -49,7 +49,7 @@ class ChunkSettings:
             "size": self.size,
             "overlap": self.overlap,
             "unit": "words",
-            "sections": "headings: markdown, rst, html, docx; definitions: code",
+            "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
         }
 
 

@@ -100,7 +100,7 @@ def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
         "size": size,
         "overlap": overlap,
         "unit": "words",
-        "sections": "headings: markdown, rst, html, docx; definitions: code",
+        "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
 
 

@@ -88,7 +88,7 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
         "size": 5,
         "overlap": 1,
         "unit": "words",
-        "sections": "headings: markdown, rst, html, docx; definitions: code",
+        "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
     assert info["analyzer"] == {"language": "de", "stopwords": False, "stem": True}
     assert info["bm25"]["variant"] == "okapi" and info["bm25"]["k1"] == 1.1 and info["bm25"]["b"] == 0.75

@@ -336,6 +336,7 @@ READERS: Registry[Reader] = Registry(
         "rtf",
         "mail",
         "sql",
+        "outline",
         "code",
         "plain",
     ),

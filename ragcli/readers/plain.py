@@ -48,7 +48,8 @@ CODE_SUFFIXES = _suffixes(
     ".yaml .yml .toml .ini .cfg .conf .config .cnf .properties .prefs .env .service .socket .timer .target "
     ".mount .path .rules .desktop .hcl .tf .tfvars .xml .xsd .xsl .xslt .dtd .plist .sql "
     # documents written as source, and text records
-    ".tex .sty .cls .bib .bst .texi .texinfo .adoc .asciidoc .org .textile .wiki .creole .pod6 .rdoc .man "
+    # (.org .adoc .asciidoc .tex .texi .texinfo: readers.outline, which cuts them at their headings)
+    ".sty .cls .bib .bst .textile .wiki .creole .pod6 .rdoc .man "
     ".css .scss .sass .less .log .diff .patch .po .pot .srt .vtt .ics .vcf",
 )
 

@@ -1,0 +1,71 @@
+"""Org, AsciiDoc, LaTeX and Texinfo (ragcli/readers/outline.py): titled by their own title, cut at
+their section headings, never at a heading-like line inside a block shown as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+from ragcli.chunking import ChunkSettings, split_document
+from ragcli.readers.base import reader_for
+from ragcli.readers.outline import outline_headings
+from ragcli.readers.walk import CorpusReader
+
+ORG = """#+TITLE: My notes
+* Projects                                                       :work:
+** TODO Write the report
+#+BEGIN_SRC python
+* not a heading
+#+END_SRC
+** Done
+* Reading list
+"""
+ADOC = "= Manual\n\n== Install\n\n----\n== not a heading\n----\n\n=== From source\n"
+TEX = (
+    "\\documentclass{article}\n\\title{A \\emph{new} Paper}\n\\section{Introduction \\label{sec:intro}}\n"
+    "\\begin{verbatim}\n\\section{no}\n\\end{verbatim}\n  \\subsection*{Related {work}}\n"
+)
+TEXI = "@settitle GNU Foo\n@chapter Overview\n@example\n@section no\n@end example\n@section Details\n"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "expected"),
+    [
+        (".org", ORG, [(2, 1, "Projects"), (3, 2, "TODO Write the report"), (7, 2, "Done"), (8, 1, "Reading list")]),
+        (".adoc", ADOC, [(1, 1, "Manual"), (3, 2, "Install"), (9, 3, "From source")]),
+        (".tex", TEX, [(3, 3, "Introduction"), (7, 4, "Related work")]),
+        (".texi", TEXI, [(2, 1, "Overview"), (6, 2, "Details")]),
+    ],
+)
+def test_section_headings_and_their_levels(suffix: str, text: str, expected: list[tuple[int, int, str]]) -> None:
+    found = [
+        (text.count("\n", 0, offset) + 1, level, heading) for offset, level, heading in outline_headings(text, suffix)
+    ]
+    assert found == expected
+
+
+def test_the_files_are_titled_by_their_own_title_and_read_as_outline(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"notes.org": ORG, "manual.adoc": ADOC, "paper.tex": TEX, "foo.texi": TEXI})
+    readers = [reader_for(root / name) for name in ("notes.org", "manual.adoc", "paper.tex", "foo.texi")]
+    assert all(reader is not None and reader.name == "outline" for reader in readers)
+    docs = {d.path: d for d in CorpusReader([root]).documents()}
+    assert {path: d.title for path, d in docs.items()} == {
+        "foo.texi": "GNU Foo",
+        "manual.adoc": "Manual",
+        "notes.org": "My notes",
+        "paper.tex": "A new Paper",
+    }
+    assert all(d.metadata["format"] == "outline" for d in docs.values())
+
+
+def test_an_org_file_is_cut_at_its_headings(tmp_path: Path) -> None:
+    filler = " ".join(f"word{n}" for n in range(150))
+    text = f"* Garden\n{filler}\n** Tomatoes\nWater them every morning.\n* Kitchen\nBake bread.\n"
+    root = write_files(tmp_path, {"notes.org": text})
+    document = next(CorpusReader([root]).documents())
+    passages = split_document(document, ChunkSettings(size=100, overlap=10))
+    tomatoes = next(p for p in passages if "Water them" in p.text)
+    assert tomatoes.text.startswith("** Tomatoes") and tomatoes.line == 3
+    assert "Garden" in tomatoes.index_text  # the heading above it, which its text lacks
