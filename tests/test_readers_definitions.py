@@ -127,6 +127,12 @@ def test_python_definitions_with_their_decorators_comments_and_nesting() -> None
             [(1, 1, "CREATE TABLE users (id int);"), (4, 1, "create or replace view v as select 1;")],
         ),
         (
+            ".yaml",
+            '# compose\nservices:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n'
+            "volumes:\n  data: {}\n---\napiVersion: v1\nmetadata:\n  name: web\n",
+            [(1, 1, "services"), (3, 2, "web"), (5, 3, "ports"), (7, 1, "volumes"), (9, 1, "---"), (11, 1, "metadata")],
+        ),
+        (
             ".toml",
             '# config\n[server]\nhost = "a"\n\n[[db.replicas]]\nname = "b"\n',
             [(1, 1, "[server]"), (5, 1, "[[db.replicas]]")],
@@ -148,7 +154,7 @@ def test_definitions_of_other_languages(suffix: str, text: str, expected: list[t
 
 
 def test_a_language_without_definitions_is_windowed_as_any_text() -> None:
-    assert definition_headings("key: value\n", ".yaml") is None
+    assert definition_headings("body { color: red }\n", ".css") is None
     assert definition_headings("no definitions here\n", ".py") == ()
 
 

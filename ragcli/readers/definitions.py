@@ -71,6 +71,9 @@ _FAMILIES: dict[str, str] = {
     "sql": r"(?i)(?m)^[ \t]*create[ \t]+(?:or[ \t]+replace[ \t]+)?(?:temp(?:orary)?[ \t]+)?"
     r"(?:table|view|materialized[ \t]+view|function|procedure|trigger|index|unique[ \t]+index|type|schema)\b",
     "sections": r"^[ \t]*\[\[?[^\]\n]+\]\]?[ \t]*(?:[#;].*)?$",  # TOML and INI: [section], [[array]]
+    # YAML: a document's "---", and a key that opens a block ("services:", "  web:"), in the first three
+    # levels; a key with its value on its line ("image: nginx") is no section
+    "yaml": r"^(?:---(?:[ \t].*)?|[ ]{0,4}(?:[A-Za-z_][\w.\-/]*|\"[^\"\n]+\"|'[^'\n]+')[ \t]*:[ \t]*(?:#.*)?)$",
 }
 _SUFFIXES: dict[str, str] = {
     **dict.fromkeys((".py", ".pyi", ".pyx"), "python"),
@@ -88,6 +91,7 @@ _SUFFIXES: dict[str, str] = {
     ".r": "r",
     ".sql": "sql",
     **dict.fromkeys((".toml", ".ini", ".cfg", ".conf"), "sections"),
+    **dict.fromkeys((".yaml", ".yml"), "yaml"),
 }
 # statements the patterns take for a definition, by the word they open with: "if (x)" at the margin of
 # a C macro's body, "  if (ready) {" and "  } catch (e) {" in a JavaScript or Java method
