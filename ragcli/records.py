@@ -26,6 +26,7 @@ INDEX_LOCK = "lock"
 
 
 Heading = tuple[int, int, str]  # (offset into a document's text, level, the heading's text)
+MAX_HEADING_LEVEL = 6  # the deepest level a heading is given (HTML's h6): readers cap theirs at it
 
 
 @dataclass

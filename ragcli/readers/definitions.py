@@ -25,7 +25,7 @@ from typing import Any
 
 import re2
 
-from ragcli.records import Heading
+from ragcli.records import MAX_HEADING_LEVEL, Heading
 
 _H = r"[ \t]*"  # indentation: nesting is read from its width
 _MODIFIERS = (
@@ -109,7 +109,6 @@ _ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
 # C's return type on the line above the name ("static PyObject *" over "newXxoObject(PyObject *arg)")
 _RETURN_TYPE_RE = re.compile(r"[A-Za-z_][\w \t*&:<>,]*$")
 MAX_HEADING_CHARS = 120  # of a definition's line, as the heading a passage is indexed with
-MAX_LEVEL = 6
 
 
 def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
@@ -142,7 +141,7 @@ def _nested(text: str, starts: Iterable[int], above_name: re.Pattern[str] | None
         indent = len(line.expandtabs(4)) - len(body.expandtabs(4))
         while open_indents and open_indents[-1] >= indent:
             open_indents.pop()
-        level = min(len(open_indents) + 1, MAX_LEVEL)
+        level = min(len(open_indents) + 1, MAX_HEADING_LEVEL)
         open_indents.append(indent)
         cut = previous_cut = _attached_start(text, start, line[: len(line) - len(body)], above_name, previous_cut)
         heading = body.rstrip().removesuffix("{").rstrip().removesuffix(":").rstrip()

@@ -21,7 +21,7 @@ from typing import Any
 from ragcli.markdown import markdown_headings, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
-from ragcli.records import Document, Heading
+from ragcli.records import MAX_HEADING_LEVEL, Document, Heading
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
 _FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
@@ -104,18 +104,17 @@ def markdown_title(text: str) -> str | None:
 _ADORNMENT_RE = re.compile(r"([=\-~^#*+`:'\"._])\1+")
 
 
-def rst_headings(text: str) -> list[Heading]:
+def rst_headings(text: str) -> Iterator[Heading]:
     """(offset, level, title) of each section title of a reStructuredText text: a line (not indented:
     an indented one is a literal or directive block) underlined, or over- and underlined, by a line of
     one punctuation character at least as long. Levels are as docutils assigns them: each adornment
     style (its character, and whether it is overlined) gets the next level the first time it is seen.
-    An overlined title starts at its overline."""
+    An overlined title starts at its overline. In order, lazily: a title needs only the first."""
     lines = text.split("\n")
     starts = [0]
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line) + 1)
     styles: dict[tuple[str, bool], int] = {}
-    found: list[Heading] = []
     i = 0
     while i < len(lines) - 1:
         line, below = lines[i].rstrip(), lines[i + 1].rstrip()
@@ -124,22 +123,21 @@ def rst_headings(text: str) -> list[Heading]:
             title = lines[i + 1].strip()  # an overlined title may be indented within its adornment
             if len(line) >= len(title) and not _ADORNMENT_RE.fullmatch(title):
                 level = styles.setdefault((line[0], True), len(styles) + 1)
-                found.append((starts[i], min(level, 6), title))
+                yield starts[i], min(level, MAX_HEADING_LEVEL), title
                 i += 3
                 continue
         under = _ADORNMENT_RE.fullmatch(below) if line and not line[0].isspace() and not over else None
         if under and len(below) >= len(line.strip()):
             level = styles.setdefault((under.group(1), False), len(styles) + 1)
-            found.append((starts[i], min(level, 6), line.strip()))
+            yield starts[i], min(level, MAX_HEADING_LEVEL), line.strip()
             i += 2
             continue
         i += 1
-    return found
 
 
 def rst_title(text: str) -> str | None:
     """The first section title of a reStructuredText text (`rst_headings`)."""
-    first = next(iter(rst_headings(text)), None)
+    first = next(rst_headings(text), None)
     return first[2] if first is not None else None
 
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from ragcli.readers.base import SourceInput, SuffixReader
 from ragcli.readers.text import read_text_document
-from ragcli.records import Document, Heading
+from ragcli.records import MAX_HEADING_LEVEL, Document, Heading
 
-MAX_LEVEL = 6
 _LATEX_LEVELS = {"part": 1, "chapter": 2, "section": 3, "subsection": 4, "subsubsection": 5, "paragraph": 6}
 _TEXINFO_LEVELS = {
     **dict.fromkeys(("chapter", "unnumbered", "appendix", "majorheading", "chapheading"), 1),
@@ -97,12 +96,11 @@ _SYNTAXES = {
 }
 
 
-def outline_headings(text: str, suffix: str) -> tuple[Heading, ...]:
+def outline_headings(text: str, suffix: str) -> Iterator[Heading]:
     """(offset, level, heading) of each section heading of a document in the syntax `suffix` names,
-    outside its verbatim blocks."""
+    outside its verbatim blocks, in order (lazily: a title needs only the first)."""
     syntax = _SYNTAXES[suffix]
     fences = [match.start() for match in syntax.verbatim.finditer(text)]
-    found: list[Heading] = []
     inside, passed = False, 0
     for match in syntax.heading.finditer(text):
         while passed < len(fences) and fences[passed] < match.start():
@@ -110,8 +108,7 @@ def outline_headings(text: str, suffix: str) -> tuple[Heading, ...]:
             passed += 1
         heading = syntax.tidy(match.group(2))
         if not inside and heading:
-            found.append((match.start(), min(syntax.level(match.group(1)), MAX_LEVEL), heading))
-    return tuple(found)
+            yield match.start(), min(syntax.level(match.group(1)), MAX_HEADING_LEVEL), heading
 
 
 class OutlineReader(SuffixReader):
@@ -128,11 +125,11 @@ class OutlineReader(SuffixReader):
             own = syntax.title.search(text)
             if own is not None:
                 return syntax.tidy(own.group(1)) or None
-            first = outline_headings(text, source.suffix)
-            return first[0][2] if first else None
+            first = next(outline_headings(text, source.suffix), None)
+            return first[2] if first is not None else None
 
         for document in read_text_document(source, title):
-            document.headings = outline_headings(document.text, source.suffix)
+            document.headings = tuple(outline_headings(document.text, source.suffix))
             yield document
 
 
