@@ -1,6 +1,6 @@
 """Code search with passages cut at definitions: does the passage found show the function asked about?
 
-    python bench/code_sections.py [--baseline TREE] [--packages rich,httpx,click] [--queries 400]
+    python bench/code_sections.py [--baseline TREE] [--packages rich,httpx,click] [--queries 400] [--runs 3]
 
 Builds a question set from installed Python packages without any labelling by hand: for each function
 or method with a docstring, the question is the docstring's first sentence (at least five words, the
@@ -8,10 +8,13 @@ function's own name taken out, so the name is not matched literally), and the an
 a retrieved passage counts when it is from the function's file and holds its `def` line (a passage
 that starts in its body, or ends before it, cites a line the user must scroll from). Reports hit@1,
 hit@5 and MRR@10 over the same questions, opens@1 (the first passage holds the def line and starts at
-most 5 lines above it: its citation opens the file at the function), the passages and build seconds of each index (`ragcli
-index`, fresh processes), for this tree and, with `--baseline TREE` (a checkout of an earlier commit,
-e.g. `git worktree add /tmp/base 9f5f8b8`, its extension built), that tree run through PYTHONPATH.
-The load average is printed; questions are sampled with a fixed seed.
+most 5 lines above it: its citation opens the file at the function), the passages of each index and
+its build seconds (`ragcli index --rebuild`, fresh processes, the trees alternated run after run,
+medians and each run), with the questions asked in a fresh process that only loads the index and
+queries. For this tree and, with `--baseline TREE` (a checkout of an earlier commit, e.g. `git
+worktree add /tmp/base 9f5f8b8` with the `_topk` extension built or copied in, and `python setup.py
+egg_info` run there so that its own entry points, not this tree's readers, are registered), that tree
+run through PYTHONPATH. The load average is printed before and after; questions are sampled with a fixed seed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,7 +76,10 @@ def build(corpus: Path, index: Path, pythonpath: str | None) -> tuple[float, int
     env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
     started = time.perf_counter()
     done = subprocess.run(
-        [RAGCLI, "index", str(corpus), "--index", str(index), "--json"], env=env, capture_output=True, text=True
+        [RAGCLI, "index", str(corpus), "--index", str(index), "--rebuild", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise SystemExit(f"ragcli index failed: {done.stderr.strip()}")
@@ -111,6 +118,7 @@ def main() -> None:
     parser.add_argument("--baseline", help="an earlier checkout of ragcli, run through PYTHONPATH")
     parser.add_argument("--packages", default="rich,httpx,click")
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=3, help="builds of each tree, alternated")
     args = parser.parse_args()
     packages = args.packages.split(",")
     asked = questions(packages, args.queries)
@@ -121,15 +129,20 @@ def main() -> None:
         corpus = work / "corpus"
         for package in packages:  # the files only: the corpus is the packages' source, paths as in SITE
             shutil.copytree(SITE / package, corpus / package, ignore=shutil.ignore_patterns("__pycache__"))
-        print("| tree | passages | build s | hit@1 | hit@5 | MRR@10 | opens@1 |")
+        builds: dict[str, list[float]] = {name: [] for name, _ in trees}
+        passages: dict[str, int] = {}
+        for _ in range(args.runs):  # the trees' builds alternated, run after run (`--rebuild`: every file read)
+            for name, pythonpath in trees:
+                seconds, passages[name] = build(corpus, work / f"index-{len(name)}", pythonpath)
+                builds[name].append(seconds)
+        print(f"| tree | passages | build s (median of {args.runs}: runs) | hit@1 | hit@5 | MRR@10 | opens@1 |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, pythonpath in trees:
-            index = work / f"index-{len(name)}"
-            seconds, passages = build(corpus, index, pythonpath)
-            result = scores(index, asked, pythonpath, work)
+            result = scores(work / f"index-{len(name)}", asked, pythonpath, work)  # a fresh, query-only process
+            runs = ", ".join(f"{seconds:.2f}" for seconds in builds[name])
             print(
-                f"| {name} | {passages:,} | {seconds:.2f} | {result['hit@1']:.3f} | {result['hit@5']:.3f} |"
-                f" {result['MRR@10']:.3f} | {result['opens@1']:.3f} |"
+                f"| {name} | {passages[name]:,} | {statistics.median(builds[name]):.2f} ({runs}) |"
+                f" {result['hit@1']:.3f} | {result['hit@5']:.3f} | {result['MRR@10']:.3f} | {result['opens@1']:.3f} |"
             )
     print(f"load average {os.getloadavg()[0]:.2f}")
 
