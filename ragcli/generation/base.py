@@ -41,6 +41,37 @@ _NO_ANSWER_RE = re.compile(
 _WORD_RE = re.compile(r"\w+")
 # a label some models put before the answer ("Answer: 1889", "**Answer:** 1889"): not part of it
 _ANSWER_LABEL_RE = re.compile(r"^\W*(?:final\s+)?answer\W*?[:：]\W*?(?=\w|\[|$)", re.IGNORECASE)
+# what a chat model says before the answer (measured: SmolLM2-135M-Instruct opens 1 reply in 4 with "The
+# answer to the question is:"): "The answer is 1943", "According to the passages, …", "The passage
+# says: "…"" — the answer is what follows
+_PASSAGES = r"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?|documents?)(?:\s*\[\d+\])?"
+_LEAD_IN_RE = re.compile(
+    r"^\W*(?:"
+    r"(?:the\s+)?(?:correct\s+|short\s+|final\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*[:：]?"
+    rf"|(?:according\s+to|based\s+on)\s+the\s+{_PASSAGES}\s*,"
+    rf"|the\s+{_PASSAGES}\s+(?:is|says|states|reads)\s*[:：]"
+    r")\s*(?=\S|$)",
+    re.IGNORECASE,
+)
+# a bare number: a small model shown "[1] …", "[2] …" may answer with the passage's number alone
+_BARE_NUMBER_RE = re.compile(r"^\W*(\d{1,2})\W*$")
+_NUMBER_OR_WORD_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")  # "2,000" is one number, not a 2
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+_QUOTED_RE = re.compile(r'^["“„«](?P<inner>[^"“”„«»]+)["”»](?P<end>[.!]?)$')
 # reasoning models (Qwen3, DeepSeek-R1, QwQ …) think between tags before they answer; some chat templates
 # open the tag in the prompt, so the reply holds only the closing one
 _REASONING_TAGS = ("think", "thinking", "reasoning")
@@ -146,9 +177,25 @@ def strip_reasoning(text: str) -> str:
 
 
 def answer_text(text: str) -> str:
-    """A reply as the answer it gives: the model's reasoning (`strip_reasoning`) and a leading "Answer:"
-    label left out."""
-    return _ANSWER_LABEL_RE.sub("", strip_reasoning(text), count=1)
+    """A reply as the answer it gives: the model's reasoning (`strip_reasoning`), a leading "Answer:"
+    label and a lead-in ("The answer is", "According to the passages,") left out, and quotation marks
+    around the whole answer."""
+    text = _ANSWER_LABEL_RE.sub("", strip_reasoning(text), count=1)
+    led = _LEAD_IN_RE.match(text)
+    if led:
+        text = text[led.end() :]
+        text = text[:1].upper() + text[1:]  # "According to the passages, the queen …" → "The queen …"
+    quoted = _QUOTED_RE.match(text.strip())
+    return quoted.group("inner").strip() + quoted.group("end") if quoted else text
+
+
+def echoes(answer: str, question: str) -> bool:
+    """True when an answer only asks the question back: a question made of the question's own words
+    (a small model may copy the question instead of answering it)."""
+    answer = answer.strip()
+    if not answer.endswith(("?", "？")):
+        return False
+    return set(_WORD_RE.findall(answer.lower())) <= set(_WORD_RE.findall(question.lower()))
 
 
 def visible_text(text: str) -> str:
@@ -161,14 +208,26 @@ def visible_text(text: str) -> str:
     return shown
 
 
-def settle(text: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
-    """A model's raw text as a Generation: its reasoning and an "Answer:" label left out; no answer (empty
-    text, no citations) when it says nothing; else the text as written, citing the markers it wrote or
+def names_a_passage(answer: str, sources: Sequence[Hit]) -> bool:
+    """True when an answer is only a passage's number without its brackets ("2" for "[2]"): a bare number
+    no larger than the passages shown that none of them holds, as digits or as an English word."""
+    bare = _BARE_NUMBER_RE.match(answer)
+    if not bare or not 1 <= int(bare.group(1)) <= len(sources):
+        return False
+    forms = {bare.group(1), *_NUMBER_WORDS[int(bare.group(1)) : int(bare.group(1)) + 1]}
+    return not any(forms & set(_NUMBER_OR_WORD_RE.findall(source.text.lower())) for source in sources)
+
+
+def settle(text: str, question: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
+    """A model's raw text as a Generation: its reasoning, an "Answer:" label and a lead-in left out (see
+    `answer_text`); no answer (empty text, no citations) when it says nothing, only asks the question
+    back or names a passage by its bare number; else the text as written, citing the markers it wrote or
     the passages holding it."""
     text = answer_text(text).strip()
-    if no_answer(text):
+    shown = list(sources)[:sources_in_prompt]
+    if no_answer(text) or echoes(strip_citations(text), question) or names_a_passage(text, shown):
         return Generation("", [], sources_in_prompt)
-    return Generation(text, cited_sources(text, list(sources)[:sources_in_prompt]), sources_in_prompt)
+    return Generation(text, cited_sources(text, shown), sources_in_prompt)
 
 
 def strip_citations(text: str) -> str:

@@ -150,8 +150,8 @@ class TransformersGenerator:
             inputs = self._encode([p.text for p in prompts])
             with self._torch.inference_mode():
                 output = self.network.generate(**inputs, **self._generate_kwargs())
-            for (_question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
-                results.append(settle(text, sources, fitted.sources_used))
+            for (question, sources), fitted, text in zip(batch, prompts, self._decode(output, inputs)):
+                results.append(settle(text, question, sources, fitted.sources_used))
         return results
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
@@ -184,7 +184,7 @@ class TransformersGenerator:
             thread.join()
             if errors:
                 raise errors[0]
-            return settle("".join(pieces), sources, fitted.sources_used)
+            return settle("".join(pieces), question, sources, fitted.sources_used)
 
         return pieces_iter(), finish
 

@@ -347,7 +347,7 @@ class OpenAIGenerator:
     # generation ------------------------------------------------------------------------------------
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
         response, fitted = self._send(question, sources, stream=False)
-        return settle(_message_text(response), sources, fitted.sources_used)
+        return settle(_message_text(response), question, sources, fitted.sources_used)
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
@@ -381,7 +381,7 @@ class OpenAIGenerator:
                 response.close()
 
         def finish() -> Generation:
-            return settle("".join(pieces), sources, fitted.sources_used)
+            return settle("".join(pieces), question, sources, fitted.sources_used)
 
         return pieces_iter(), finish
 
