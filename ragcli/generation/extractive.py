@@ -154,6 +154,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import CJK_CHARS, Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.comparisons import comparison
+from ragcli.generation.docstrings import documented, named_identifiers, plain_names
 from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
@@ -862,6 +863,14 @@ class ExtractiveGenerator:
         weights = {t: self.term_weight(t) for t in terms}
         total = math.fsum(weights.values())  # exactly rounded: the same whatever order a set iterates in
         kind = question_kind(question)
+        if kind is None:  # "What does raise_for_status do?": what its author documented it to do
+            names = named_identifiers(question)
+            if len(terms) == 1:  # "What does track do?": a plain word, when it is all the question asks about
+                names += [n for n in plain_names(question, lambda w: set(self.analyzer(w)) == terms) if n not in names]
+            documentation = documented(names, sources)
+            if documentation is not None:
+                sentence, number = documentation
+                return Generation(f"{sentence} [{number}]", [number], len(sources))
         sides = in_situ_sides(question, self.analyzer) if _CJK_RE.search(question) else {}
         if not sides and self.analyzer.settings.language == "en":
             sides = answer_sides(question, self.analyzer)

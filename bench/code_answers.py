@@ -1,0 +1,99 @@
+"""Questions about code answered by the extractive generator: "What does NAME do?" over Python packages.
+
+    python bench/code_answers.py [--packages rich,httpx,click] [--queries 300]
+    PYTHONPATH=/tmp/oldtree python bench/code_answers.py     # an earlier checkout, for comparison
+
+For each function or method with a docstring in the installed packages (sampled with a fixed seed), it
+asks "What does NAME do?" through `ragcli.answer` (BM25, top 5 passages, `-g extractive`) over an index
+of the packages' source, and sorts the answers: **its doc** (the answer is the first sentence of that
+function's docstring), **a namesake's doc** (the first sentence of the docstring of another function of
+the same name: `get`, `__init__`, `render` are defined many times), **other** (anything else: a line of
+code, a sentence from elsewhere) and **none**. No labelling by hand; the index goes into a temporary
+folder; the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import random
+import re
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+SITE = Path(next(p for p in sys.path if p.endswith("site-packages")))
+
+
+def first_sentence(doc: str) -> str:
+    paragraph = doc.strip().split("\n\n", 1)[0]
+    joined = " ".join(paragraph.split())
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z`\"'(])", joined, maxsplit=1)[0]
+
+
+def documented_functions(packages: list[str]) -> list[tuple[str, str]]:
+    """(name, first sentence of its docstring) of every documented function and method."""
+    found = []
+    for package in packages:
+        for path in sorted((SITE / package).rglob("*.py")):
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
+                    found.append((node.name, first_sentence(ast.get_docstring(node) or "")))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--packages", default="rich,httpx,click")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--show", type=int, default=0, help="print this many answers of each kind but its own doc")
+    args = parser.parse_args()
+    import ragcli
+    from ragcli import answer, build_index, load_index
+
+    print(f"ragcli from {Path(ragcli.__file__).parent}; load average {os.getloadavg()}")
+    packages = args.packages.split(",")
+    functions = documented_functions(packages)
+    docs_by_name: dict[str, set[str]] = defaultdict(set)
+    for name, doc in functions:
+        docs_by_name[name].add(" ".join(doc.split()))
+    asked = [f for f in functions if not f[0].startswith("_")]
+    random.Random(0).shuffle(asked)
+    asked = asked[: args.queries]
+    kinds: Counter[str] = Counter()
+    examples: dict[str, list[str]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="ragcli-code-answers-") as tmp:
+        index = Path(tmp) / "index"
+        build_index([SITE / p for p in packages], index)
+        loaded = load_index(index)  # once: the questions only query
+        for name, doc in asked:
+            result = answer(f"What does {name} do?", loaded, "extractive", k=5)
+            said = " ".join(re.sub(r"\s*\[\d+\]$", "", result.answer or "").split())
+            if not said:
+                kind = "none"
+            elif said == " ".join(doc.split()):
+                kind = "its doc"
+            elif said in docs_by_name[name]:
+                kind = "a namesake's doc"
+            else:
+                kind = "other"
+            kinds[kind] += 1
+            examples[kind].append(f"What does {name} do? → {said[:120]!r}")
+    total = sum(kinds.values())
+    print(f"{total} questions over {', '.join(packages)} ({len(functions)} documented functions)")
+    for kind in ("its doc", "a namesake's doc", "other", "none"):
+        print(f"  {kind:<17} {kinds[kind]:>4}  {kinds[kind] / total:.3f}")
+        if kind != "its doc":
+            for line in examples[kind][: args.show]:
+                print(f"      {line}")
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""What a piece of code says it does: the first sentence of the docstring or doc comment of a definition
+a question names ("What does raise_for_status do?" → "Raise the `HTTPStatusError` if one occurred.").
+
+The extractive generator's sentence scoring is built for prose; in a passage of code it picks a line of
+code (measured on httpx's source: "What does raise_for_status do?" answered "def"). A definition's own
+documentation is what its author wrote to answer that question, so it is the answer when a retrieved
+passage defines the identifier the question names and documents it: a Python docstring after the
+signature, else the comment block right above the definition (`///`, `//`, `/** … */`, `#`, `--`,
+`;;`), past decorators and attributes. Written by hand: no library finds definitions across
+languages in a passage of a file (a parser needs the whole file and one grammar per language).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from ragcli.records import Hit
+
+# a name as code writes it: `raise_for_status`, raise_for_status(), Response.raise_for_status,
+# serde::Deserialize, raiseForStatus; plain words ("Paris", "McDonald") are not asked for here
+_NAME_RE = re.compile(r"`?((?:[A-Za-z_$][\w$]*(?:\.|::|#))*[A-Za-z_$][\w$]*)(\(\))?`?")
+_PLAIN_WORD_RE = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+_CODE_SHAPE_RE = re.compile(r"_|[a-z][A-Z]|\.|::|#")
+_KEYWORDS = r"def|class|function\*?|fn|func|sub|struct|interface|trait|enum|type|module|macro|defn|defp|proc|procedure"
+_MODIFIERS = r"(?:(?:export|default|public|private|protected|internal|static|async|final|override|virtual|abstract|pub(?:\([\w:]+\))?|unsafe|extern|inline|const|open|suspend)\s+)*"
+_SIGNATURE_END_RE = re.compile(r":\s*(?:#.*)?$")  # a Python signature ends with its colon
+_DOCSTRING_OPEN_RE = re.compile(r"^\s*[rRuU]?(\"\"\"|''')")
+_DECORATION_RE = re.compile(r"^\s*(?:@|#\[|\[[A-Z])")  # @decorator, #[attribute], [Attribute]
+_COMMENT_RE = re.compile(r"^\s*(?:///?|/\*\*?|\*/?|#(?![!\[]|include|define|if|endif|pragma)|--|;;+)")
+_COMMENT_MARK_RE = re.compile(r"^\s*(?:/\*\*?|\*/|///?|\*|#+|--|;+)\s?")
+_TAG_RE = re.compile(r"^\s*(?:@\w+|:\w+[^:]*:|Args:|Arguments:|Returns?:|Raises:|Parameters\s*$)")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
+MAX_SIGNATURE_LINES = 12  # a signature's parameters over several lines, before its docstring
+MAX_ANSWER_CHARS = 400
+
+
+def named_identifiers(question: str) -> list[str]:
+    """The names in a question written as code (an underscore, camelCase, a qualified name, backticks or
+    a call), each as its last part ("Response.raise_for_status" → "raise_for_status")."""
+    names: list[str] = []
+    for found in _NAME_RE.finditer(question):
+        whole, called = found.group(1), found.group(2)
+        quoted = found.group(0).startswith("`") and found.group(0).endswith("`")
+        if not (called or quoted or _CODE_SHAPE_RE.search(whole.strip("_$"))):
+            continue
+        last = re.split(r"\.|::|#", whole)[-1]
+        if last and last not in names:
+            names.append(last)
+    return names
+
+
+def _definition_re(name: str) -> re.Pattern[str]:
+    """A line that defines `name`: a keyword form (`def`, `fn`, `func (r *T)`, `class`), a function
+    assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`)."""
+    n = re.escape(name)
+    return re.compile(
+        rf"^\s*{_MODIFIERS}(?:(?:{_KEYWORDS})\s+(?:\([^)]*\)\s*)?(?:[\w$]+(?:\.|::))*{n}\b"
+        rf"|(?:const|let|var)\s+{n}\s*=\s*(?:async\s+)?(?:function\b|\(|[\w$]+\s*=>)"
+        rf"|(?:[\w$<>\[\],.*&:?]+\s+)*{n}\s*(?:<[^>]*>)?\s*\([^;]*\)\s*(?:(?::|->|throws)\s*[^{{;]*)?\{{\s*$)",
+    )
+
+
+def _docstring_after(lines: list[str], at: int) -> list[str]:
+    """The lines of a Python docstring that follows the signature starting at line `at`."""
+    end = at
+    while end < min(len(lines), at + MAX_SIGNATURE_LINES) and not _SIGNATURE_END_RE.search(lines[end]):
+        end += 1
+    following = [i for i in range(end + 1, min(len(lines), end + 3)) if lines[i].strip()]
+    opened = _DOCSTRING_OPEN_RE.match(lines[following[0]]) if following else None
+    if not opened:
+        return []
+    quote, first = opened.group(1), following[0]
+    body = lines[first][opened.end() :]
+    if quote in body:
+        return [body[: body.index(quote)]]
+    doc = [body]
+    for line in lines[first + 1 :]:
+        if quote in line:
+            doc.append(line[: line.index(quote)])
+            return doc
+        doc.append(line)
+    return doc  # the passage ends inside the docstring: its start is still the author's words
+
+
+def _comments_before(lines: list[str], at: int) -> list[str]:
+    """The comment block right above line `at`, past decorators and attributes; none across a blank line."""
+    i = at - 1
+    while i >= 0 and _DECORATION_RE.match(lines[i]):
+        i -= 1
+    block: list[str] = []
+    while i >= 0 and lines[i].strip() and _COMMENT_RE.match(lines[i]):
+        block.append(lines[i])
+        i -= 1
+    return [_COMMENT_MARK_RE.sub("", line) for line in reversed(block)]
+
+
+def _first_sentence(doc: list[str]) -> str:
+    """The first sentence of a doc text's first paragraph, its tags (@param, :returns:, Args:) left out."""
+    paragraph: list[str] = []
+    for line in doc:
+        text = line.strip()
+        if not text or _TAG_RE.match(text):
+            if paragraph:
+                break
+            continue
+        paragraph.append(text)
+    joined = " ".join(" ".join(paragraph).split())
+    sentence = _SENTENCE_END_RE.split(joined, maxsplit=1)[0] if joined else ""
+    return sentence if len(sentence) <= MAX_ANSWER_CHARS else ""
+
+
+def plain_names(question: str, is_term: Callable[[str], bool]) -> list[str]:
+    """The words of a question that `is_term` takes for its content ("What does track do?" → "track"):
+    a name too when a passage defines it, asked for only where it is the question's one content term."""
+    return [word for word in _PLAIN_WORD_RE.findall(question) if is_term(word)]
+
+
+def documented(names: Sequence[str], sources: Sequence[Hit]) -> tuple[str, int] | None:
+    """The first sentence of the documentation of a definition of one of `names` (tried in order), and
+    the number (1-based) of the best-ranked source that holds it; None when no source defines and
+    documents one."""
+    for name in names:
+        definition = _definition_re(name)
+        for number, source in enumerate(sources, start=1):
+            lines = source.text.splitlines()
+            for at, line in enumerate(lines):
+                if not definition.match(line):
+                    continue
+                sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at))
+                if sentence:
+                    return sentence, number
+    return None

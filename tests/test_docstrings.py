@@ -1,0 +1,142 @@
+"""Questions about code answered with what the code's author documented: ragcli.generation.docstrings and
+the extractive generator that uses it, down to `ragcli query` over a folder of source files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import run
+
+from ragcli.generation.docstrings import documented, named_identifiers
+from ragcli.generation.extractive import ExtractiveGenerator
+from ragcli.records import Hit
+
+PYTHON = '''    def raise_for_status(self) -> Response:
+        """
+        Raise the `HTTPStatusError` if one occurred. Otherwise return the response.
+        """
+        request = self._request
+        if request is None:
+            raise RuntimeError("Cannot call `raise_for_status` as the request instance has not been set.")
+'''
+
+
+def hits(*texts: str) -> list[Hit]:
+    return [Hit(n, 1.0 / n, f"d{n}#0", f"d{n}", f"d{n}", f"d{n}.py", 1, 0, len(t), t) for n, t in enumerate(texts, 1)]
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What does raise_for_status do?", ["raise_for_status"]),
+        ("What does Response.raise_for_status do?", ["raise_for_status"]),
+        ("What is `build` for?", ["build"]),
+        ("What does send() return?", ["send"]),
+        ("How does iterBytes work?", ["iterBytes"]),
+        ("What does serde::Deserialize do?", ["Deserialize"]),
+        ("Who founded McDonald's in Paris?", ["McDonald"]),  # code-shaped; only a definition makes it an answer
+        ("What does the queen do?", []),
+    ],
+)
+def test_the_names_a_question_writes_as_code(question: str, names: list[str]) -> None:
+    assert named_identifiers(question) == names
+
+
+@pytest.mark.parametrize(
+    ("source", "question", "said"),
+    [
+        (PYTHON, "What does raise_for_status do?", "Raise the `HTTPStatusError` if one occurred."),
+        (  # a signature over several lines, a one-line docstring
+            'async def send(\n    self,\n    request: Request,\n) -> Response:\n    """Send a request."""\n    return x\n',
+            "What does send() do?",
+            "Send a request.",
+        ),
+        (  # Rust: doc comments above an attribute
+            "/// Parses a duration such as `5s`.\n///\n/// # Errors\n#[inline]\npub fn parse_duration(s: &str) -> u64 {\n",
+            "What does parse_duration do?",
+            "Parses a duration such as `5s`.",
+        ),
+        (  # JSDoc, its tags left out
+            "/**\n * Streams the body as bytes.\n * @param {number} size\n */\nexport async function iterBytes(size) {\n",
+            "What is iterBytes?",
+            "Streams the body as bytes.",
+        ),
+        (  # Go: a method with its receiver
+            "// RaiseForStatus returns an error for 4xx and 5xx responses.\nfunc (r *Response) RaiseForStatus() error {\n",
+            "What does RaiseForStatus do?",
+            "RaiseForStatus returns an error for 4xx and 5xx responses.",
+        ),
+        (  # Java: Javadoc above a method that opens its body on its line
+            "    /**\n     * Returns the decoded body.\n     */\n    @Override\n    public String getBodyText() {\n",
+            "What does getBodyText return?",
+            "Returns the decoded body.",
+        ),
+        (  # a function assigned to a constant, a decorator between
+            "// Debounces calls to fn.\nexport const debounce_calls = (fn, ms) => {\n",
+            "What does debounce_calls do?",
+            "Debounces calls to fn.",
+        ),
+    ],
+)
+def test_a_documented_definition_answers_with_its_first_sentence(source: str, question: str, said: str) -> None:
+    names = named_identifiers(question)
+    assert documented(names, hits("Unrelated prose about responses.", source)) == (said, 2)
+    assert ExtractiveGenerator().generate(question, hits(source)).text == f"{said} [1]"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "response.raise_for_status()\nprint('done')\n",  # a call, not a definition
+        "    raise_for_status()\n    # Raise it.\n",
+        "def raise_for_status(self):\n    request = self._request\n",  # defined, never documented
+        "# Checks the status.\n\ndef raise_for_status(self):\n    pass\n",  # a blank line parts the comment
+        "The raise_for_status method raises on errors.",  # prose that names it: the sentence scorer's job
+    ],
+)
+def test_no_documentation_without_a_documented_definition(source: str) -> None:
+    assert documented(["raise_for_status"], hits(source)) is None
+
+
+def test_a_plain_word_is_a_name_only_when_it_is_all_the_question_asks_about() -> None:
+    source = 'def track(sequence, description="Working..."):\n    """Track progress by iterating over a sequence."""\n'
+    generator = ExtractiveGenerator()
+    assert (
+        generator.generate("What does track do?", hits(source)).text
+        == "Track progress by iterating over a sequence. [1]"
+    )
+    # more than the name asked about: the sentence scorer answers, not the documentation
+    assert "Track progress" not in generator.generate("What does track do with a description?", hits(source)).text
+
+
+def test_a_typed_question_about_code_is_not_answered_with_the_documentation() -> None:
+    source = PYTHON + "\n# Added in version 0.18.\n"
+    answer = ExtractiveGenerator().generate("When was raise_for_status added?", hits(source)).text
+    assert "Raise the" not in answer
+
+
+def test_query_over_source_files_answers_with_the_docstring(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "models.py").write_text(
+        "class Response:\n"
+        '    """An HTTP response."""\n\n'
+        "    def json(self):\n"
+        '        """Decode the body as JSON."""\n'
+        "        return loads(self.text)\n\n" + PYTHON,
+        encoding="utf-8",
+    )
+    (code / "client.py").write_text(
+        "def fetch(url):\n    response = send(url)\n    response.raise_for_status()\n    return response\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "index"
+    assert run("index", str(code), "--index", str(index)).returncode == 0
+    result = run("query", "What does raise_for_status do?", "--index", str(index), "-g", "extractive", "--json")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["answer"].startswith("Raise the `HTTPStatusError` if one occurred. [")
+    cited = shown["sources"][shown["citations"][0] - 1]
+    assert cited["path"] == "models.py" and "def raise_for_status" in cited["text"]
