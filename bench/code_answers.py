@@ -1,6 +1,6 @@
 """Questions about code answered by the extractive generator: "What does NAME do?" over Python packages.
 
-    python bench/code_answers.py [--packages rich,httpx,click] [--queries 300]
+    python bench/code_answers.py [--packages rich,httpx,click] [--queries 300] [--qualified]
     PYTHONPATH=/tmp/oldtree python bench/code_answers.py     # an earlier checkout, for comparison
 
 For each function or method with a docstring in the installed packages (sampled with a fixed seed), it
@@ -8,7 +8,8 @@ asks "What does NAME do?" through `ragcli.answer` (BM25, top 5 passages, `-g ext
 of the packages' source, and sorts the answers: **its doc** (the answer is the first sentence of that
 function's docstring), **a namesake's doc** (the first sentence of the docstring of another function of
 the same name: `get`, `__init__`, `render` are defined many times), **other** (anything else: a line of
-code, a sentence from elsewhere) and **none**. No labelling by hand; the index goes into a temporary
+code, a sentence from elsewhere) and **none**. `--qualified` asks about methods only, by their class as
+people write them: "What does Response.raise_for_status do?". No labelling by hand; the index goes into a temporary
 folder; the load average is printed.
 """
 
@@ -33,8 +34,8 @@ def first_sentence(doc: str) -> str:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z`\"'(])", joined, maxsplit=1)[0]
 
 
-def documented_functions(packages: list[str]) -> list[tuple[str, str]]:
-    """(name, first sentence of its docstring) of every documented function and method."""
+def documented_functions(packages: list[str]) -> list[tuple[str, str, str]]:
+    """(name, first sentence of its docstring, its class or "") of every documented function and method."""
     found = []
     for package in packages:
         for path in sorted((SITE / package).rglob("*.py")):
@@ -42,9 +43,11 @@ def documented_functions(packages: list[str]) -> list[tuple[str, str]]:
                 tree = ast.parse(path.read_text(encoding="utf-8"))
             except (SyntaxError, UnicodeDecodeError):
                 continue
+            classes = {id(f): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
-                    found.append((node.name, first_sentence(ast.get_docstring(node) or "")))
+                    doc = first_sentence(ast.get_docstring(node) or "")
+                    found.append((node.name, doc, classes.get(id(node), "")))
     return found
 
 
@@ -53,6 +56,7 @@ def main() -> None:
     parser.add_argument("--packages", default="rich,httpx,click")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--show", type=int, default=0, help="print this many answers of each kind but its own doc")
+    parser.add_argument("--qualified", action="store_true", help="ask about methods as Class.method")
     args = parser.parse_args()
     import ragcli
     from ragcli import answer, build_index, load_index
@@ -61,9 +65,9 @@ def main() -> None:
     packages = args.packages.split(",")
     functions = documented_functions(packages)
     docs_by_name: dict[str, set[str]] = defaultdict(set)
-    for name, doc in functions:
+    for name, doc, _ in functions:
         docs_by_name[name].add(" ".join(doc.split()))
-    asked = [f for f in functions if not f[0].startswith("_")]
+    asked = [f for f in functions if not f[0].startswith("_") and (f[2] or not args.qualified)]
     random.Random(0).shuffle(asked)
     asked = asked[: args.queries]
     kinds: Counter[str] = Counter()
@@ -72,8 +76,9 @@ def main() -> None:
         index = Path(tmp) / "index"
         build_index([SITE / p for p in packages], index)
         loaded = load_index(index)  # once: the questions only query
-        for name, doc in asked:
-            result = answer(f"What does {name} do?", loaded, "extractive", k=5)
+        for name, doc, owner in asked:
+            asked_name = f"{owner}.{name}" if args.qualified else name
+            result = answer(f"What does {asked_name} do?", loaded, "extractive", k=5)
             said = " ".join(re.sub(r"\s*\[\d+\]$", "", result.answer or "").split())
             if not said:
                 kind = "none"
@@ -84,7 +89,7 @@ def main() -> None:
             else:
                 kind = "other"
             kinds[kind] += 1
-            examples[kind].append(f"What does {name} do? → {said[:120]!r}")
+            examples[kind].append(f"What does {asked_name} do? → {said[:120]!r}")
     total = sum(kinds.values())
     print(f"{total} questions over {', '.join(packages)} ({len(functions)} documented functions)")
     for kind in ("its doc", "a namesake's doc", "other", "none"):

@@ -93,6 +93,10 @@ _TOKEN_RE = re.compile(rf"[{CJK_CHARS}]+|[^\W{CJK_CHARS}]+(?:['’.][^\W{CJK_CHA
 # the same words in text without CJK characters (most text): a plain \w class matches a fifth faster
 _PLAIN_TOKEN_RE = re.compile(r"\w+(?:['’.]\w+)*")
 _CJK_START_RE = re.compile(rf"[{CJK_CHARS}]")
+# a name written whole through its class or module ("response.raise_for_status", "os.path.join"): two or
+# more parts joined by dots, each of two characters or more and not opening with a digit ("u.s", "e.g",
+# "ph.d" and "1.2.3" are not names)
+_DOTTED_NAME_RE = re.compile(r"(?:[^\W\d]\w+\.)+[^\W\d]\w+")
 MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 
@@ -197,9 +201,21 @@ class Analyzer:
                 spans.append(match.span())
         return spans
 
+    def query_terms(self, query: str) -> list[str]:
+        """A query's terms (`__call__`), then those of the parts of each dotted name it writes whole that
+        it lacks: "What does Response.raise_for_status do?" asks for `raise_for_status` too, which is how
+        code defines it. Documents keep a dotted name one term (a call site is not the definition)."""
+        terms = self(query)
+        if "." not in query:
+            return terms
+        for token in surface_tokens(query):
+            if "." in token and _DOTTED_NAME_RE.fullmatch(token):
+                terms.extend(term for term in self(token.replace(".", " ")) if term not in terms)
+        return terms
+
     def highlighter(self, question: str) -> Callable[[str], list[tuple[int, int]]]:
         """text → the spans of it that match `question`'s terms (for the snippets of its hits)."""
-        terms = frozenset(self(question))
+        terms = frozenset(self.query_terms(question))
         return lambda text: self.matching_spans(text, terms)
 
     def __call__(self, text: str) -> list[str]:

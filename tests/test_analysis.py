@@ -94,3 +94,26 @@ def test_text_without_cjk_splits_into_the_same_words_by_the_plain_pattern(text: 
     # must not change with it (all code points below the first CJK block, plus the joiners)
     folded = text.casefold()
     assert _PLAIN_TOKEN_RE.findall(folded) == _TOKEN_RE.findall(folded)
+
+
+@pytest.mark.parametrize(
+    ("query", "parts"),
+    [
+        ("What does Response.raise_for_status do?", ["respons", "raise_for_statu"]),
+        ("How do I use np.array?", ["np", "arrai"]),
+        ("See www.example.com", ["www", "exampl", "com"]),
+        ("The U.S. Army, e.g. a Ph.D. at 9 a.m., version 1.2.3", []),  # abbreviations and numbers: no names
+        ("No dots at all", []),
+    ],
+)
+def test_a_query_also_asks_for_the_parts_of_a_dotted_name(query: str, parts: list[str]) -> None:
+    analyzer = Analyzer()
+    whole = analyzer(query)
+    assert analyzer.query_terms(query) == whole + parts
+    # documents keep the dotted name one term: only queries are widened
+    assert analyzer(query) == whole
+
+
+def test_a_part_the_query_already_holds_is_not_asked_for_twice() -> None:
+    terms = Analyzer().query_terms("response codes of response.json")
+    assert terms.count("respons") == 1 and "json" in terms

@@ -195,3 +195,19 @@ def test_bm25_parameters_must_be_finite(field: str, value: float) -> None:
 
     with pytest.raises(InvalidOptionError, match="finite"):
         BM25Params(**{field: value})
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "tfidf"])
+def test_a_dotted_name_in_a_query_finds_the_definition_of_its_last_part(tmp_path: Path, retriever: str) -> None:
+    texts = [
+        "def raise_for_status(self):\n    check the status code",
+        "client = make_client()\nclient.get(url)",
+        "response = client.get(url)\nresponse.raise_for_status()",
+    ]
+    index = load_index(build_jsonl(tmp_path, texts, BuildSettings()))
+    query = "What does Response.raise_for_status do?"
+    found = [hit.doc_id for hit in index.search(query, k=3, retriever=retriever)]
+    assert found[:2] == ["d0002", "d0000"] or found[:2] == ["d0000", "d0002"]  # the call site and the definition
+    assert "d0001" not in found
+    # one query or many: the same terms
+    assert [h.doc_id for h in index.search_many([query], k=3, retriever=retriever)[0]] == found

@@ -420,7 +420,7 @@ class SparseScorer:
         return 0.0
 
     def _vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer(query))
+        term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer.query_terms(query))
         return term_ids, self.query_weights(term_ids, counts) if len(term_ids) else counts
 
     def rank_within(self, query: str, k: int, id_rank: np.ndarray, allowed: np.ndarray | None) -> Ranked:
@@ -452,7 +452,7 @@ class SparseScorer:
 
     def _pack(self, queries: Sequence[str]) -> QueryBatch:
         analyzer = self.index.analyzer
-        return self.weigh_many(*self.index.lexicon.query_vectors(analyzer(q) for q in queries))
+        return self.weigh_many(*self.index.lexicon.query_vectors(analyzer.query_terms(q) for q in queries))
 
     def score(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, weights = self._vector(query)
