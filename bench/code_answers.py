@@ -20,12 +20,11 @@ import ast
 import os
 import random
 import re
-import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-SITE = Path(next(p for p in sys.path if p.endswith("site-packages")))
+from code_sections import SITE, python_trees
 
 
 def first_sentence(doc: str) -> str:
@@ -37,17 +36,12 @@ def first_sentence(doc: str) -> str:
 def documented_functions(packages: list[str]) -> list[tuple[str, str, str]]:
     """(name, first sentence of its docstring, its class or "") of every documented function and method."""
     found = []
-    for package in packages:
-        for path in sorted((SITE / package).rglob("*.py")):
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-            except (SyntaxError, UnicodeDecodeError):
-                continue
-            classes = {id(f): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
-            for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
-                    doc = first_sentence(ast.get_docstring(node) or "")
-                    found.append((node.name, doc, classes.get(id(node), "")))
+    for _path, tree in python_trees(packages):
+        classes = {id(f): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
+                doc = first_sentence(ast.get_docstring(node) or "")
+                found.append((node.name, doc, classes.get(id(node), "")))
     return found
 
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,24 +51,29 @@ json.dump(out, sys.stdout)
 """
 
 
-def questions(packages: list[str], limit: int) -> list[dict[str, object]]:
-    """(question, file, def line) of functions with a docstring, sampled with a fixed seed."""
-    found = []
+def python_trees(packages: list[str]) -> Iterator[tuple[Path, ast.Module]]:
+    """Each Python file of the installed packages that parses, with its syntax tree."""
     for package in packages:
         for path in sorted((SITE / package).rglob("*.py")):
             try:
-                tree = ast.parse(path.read_text(encoding="utf-8"))
+                yield path, ast.parse(path.read_text(encoding="utf-8"))
             except (SyntaxError, UnicodeDecodeError):
                 continue
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    continue
-                doc = ast.get_docstring(node) or ""
-                first = re.split(r"(?<=[.!?])\s|\n\n", doc.strip(), maxsplit=1)[0].replace("\n", " ")
-                first = re.sub(rf"\b{re.escape(node.name)}\b", " ", first)
-                if len(first.split()) >= MIN_WORDS:
-                    rel = path.relative_to(SITE).as_posix()
-                    found.append({"question": first, "path": rel, "line": node.lineno})
+
+
+def questions(packages: list[str], limit: int) -> list[dict[str, object]]:
+    """(question, file, def line) of functions with a docstring, sampled with a fixed seed."""
+    found = []
+    for path, tree in python_trees(packages):
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            doc = ast.get_docstring(node) or ""
+            first = re.split(r"(?<=[.!?])\s|\n\n", doc.strip(), maxsplit=1)[0].replace("\n", " ")
+            first = re.sub(rf"\b{re.escape(node.name)}\b", " ", first)
+            if len(first.split()) >= MIN_WORDS:
+                rel = path.relative_to(SITE).as_posix()
+                found.append({"question": first, "path": rel, "line": node.lineno})
     random.Random(0).shuffle(found)
     return found[:limit]
 

@@ -56,20 +56,10 @@ _LEAD_IN_RE = re.compile(
 # a bare number: a small model shown "[1] …", "[2] …" may answer with the passage's number alone
 _BARE_NUMBER_RE = re.compile(r"^\W*(\d{1,2})\W*$")
 _NUMBER_OR_WORD_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")  # "2,000" is one number, not a 2
-_NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
+# English numbers written as words, zero to nineteen (evaluation's answer normalisation reads them too)
+NUMBER_WORDS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"),
 )
 _QUOTED_RE = re.compile(r'^["“„«](?P<inner>[^"“”„«»]+)["”»](?P<end>[.!]?)$')
 # reasoning models (Qwen3, DeepSeek-R1, QwQ …) think between tags before they answer; some chat templates
@@ -214,7 +204,7 @@ def names_a_passage(answer: str, sources: Sequence[Hit]) -> bool:
     bare = _BARE_NUMBER_RE.match(answer)
     if not bare or not 1 <= int(bare.group(1)) <= len(sources):
         return False
-    forms = {bare.group(1), *_NUMBER_WORDS[int(bare.group(1)) : int(bare.group(1)) + 1]}
+    forms = {bare.group(1), *NUMBER_WORDS[int(bare.group(1)) : int(bare.group(1)) + 1]}
     return not any(forms & set(_NUMBER_OR_WORD_RE.findall(source.text.lower())) for source in sources)
 
 
