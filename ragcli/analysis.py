@@ -205,10 +205,9 @@ class Analyzer:
         """A query's terms (`__call__`), then those of the parts of each dotted name it writes whole that
         it lacks: "What does Response.raise_for_status do?" asks for `raise_for_status` too, which is how
         code defines it. Documents keep a dotted name one term (a call site is not the definition)."""
-        terms = self(query)
-        if "." not in query:
-            return terms
-        for token in surface_tokens(query):
+        tokens = surface_tokens(query)
+        terms = self._terms_of(tokens)
+        for token in tokens:
             if "." in token and _DOTTED_NAME_RE.fullmatch(token):
                 terms.extend(term for term in self(token.replace(".", " ")) if term not in terms)
         return terms
@@ -221,9 +220,12 @@ class Analyzer:
     def __call__(self, text: str) -> list[str]:
         """Analyse one text (a query, or a document in tests): the terms in order. Each token's term is
         remembered: stemming was a third of a short query's time on SciFact, and queries repeat words."""
+        return self._terms_of(surface_tokens(text))
+
+    def _terms_of(self, tokens: list[str]) -> list[str]:
         terms = []
         remembered = self._remembered
-        for token in surface_tokens(text):
+        for token in tokens:
             if token in remembered:
                 term = remembered[token]
             else:
