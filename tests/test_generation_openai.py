@@ -492,6 +492,9 @@ def test_an_answer_label_is_not_part_of_the_answer() -> None:
         ("Based on the given passages [1], up to 2,000 eggs a day", "Up to 2,000 eggs a day"),
         ('The passage says: "up to 2,000 eggs a day"', "up to 2,000 eggs a day"),
         ("“2,000 eggs”", "2,000 eggs"),
+        ("The answer is iPhone sales", "iPhone sales"),  # the answer's own case is kept
+        ("According to the passages, iPhone sales rose.", "iPhone sales rose."),
+        ("The answer is: x = 3", "x = 3"),
         ('"2,000" eggs, "a day"', '"2,000" eggs, "a day"'),  # quotation marks inside: not around the answer
     ],
 )

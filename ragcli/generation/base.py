@@ -48,7 +48,7 @@ _PASSAGES = r"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?
 _LEAD_IN_RE = re.compile(
     r"^\W*(?:"
     r"(?:the\s+)?(?:correct\s+|short\s+|final\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*[:：]?"
-    rf"|(?:according\s+to|based\s+on)\s+the\s+{_PASSAGES}\s*,"
+    rf"|(?P<sentence>(?:according\s+to|based\s+on)\s+the\s+{_PASSAGES}\s*,)"
     rf"|the\s+{_PASSAGES}\s+(?:is|says|states|reads)\s*[:：]"
     r")\s*(?=\S|$)",
     re.IGNORECASE,
@@ -174,7 +174,9 @@ def answer_text(text: str) -> str:
     led = _LEAD_IN_RE.match(text)
     if led:
         text = text[led.end() :]
-        text = text[:1].upper() + text[1:]  # "According to the passages, the queen …" → "The queen …"
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if led.group("sentence") and first.isalpha() and first.islower():  # "…, the queen …" → "The queen …"
+            text = text[:1].upper() + text[1:]  # never "iPhone" → "IPhone", nor "x = 3" → "X = 3"
     quoted = _QUOTED_RE.match(text.strip())
     return quoted.group("inner").strip() + quoted.group("end") if quoted else text
 
