@@ -279,6 +279,36 @@ def test_terminal_sequences_in_records_and_in_a_streamed_file_are_removed(
     )
 
 
+@pytest.mark.parametrize("ending", ["\r", "\r\n"], ids=["lone-cr", "crlf"])
+def test_each_line_ending_breaks_a_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str) -> None:
+    """A file saved with classic Mac OS line endings was one line: every passage cited line 1, its
+    Markdown sections were lost, and carriage returns reached the passages. Line endings are read as
+    Python's text mode reads them, in a streamed file too (a "\r\n" cut between two blocks is one)."""
+    import ragcli.readers.text as text_module
+
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 8)
+    markdown = ["# Bees", "", "The hive holds 50,000 bees.", "", "## Drones", "", "Drones mate with the queen."]
+    notes = [f"note {n} says {n * n}" for n in range(1, 30)]
+    log = [f"entry {n} of the long log" for n in range(1, 200)]
+    root = write_files(
+        tmp_path,
+        {
+            name: ending.join(lines).encode()
+            for name, lines in {"mac.md": markdown, "notes.txt": notes, "long.txt": log}.items()
+        },
+    )
+    documents = list(CorpusReader([root]).documents())
+    texts = {name: "".join(d.text for d in documents if d.path == name) for name in ("mac.md", "notes.txt", "long.txt")}
+    assert texts == {"mac.md": "\n".join(markdown), "notes.txt": "\n".join(notes), "long.txt": "\n".join(log)}
+    assert len([d for d in documents if d.path == "long.txt"]) > 1  # streamed in segments
+    assert [d.title for d in documents if d.path == "mac.md"] == ["Bees"]
+    for document in documents:
+        lines = texts[document.path].splitlines()
+        for passage in split_document(document, ChunkSettings(size=3, overlap=0)):  # each cites its own line
+            assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
+
+
 # --- ignore files and globs ------------------------------------------------------------------------
 
 TREE = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields
+from ragcli.readers.base import DEFAULT_MAX_BYTES, TEXT_VERSION, RecordFields
 from ragcli.readers.markup import MARKUP_VERSION
 from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
@@ -60,6 +60,7 @@ class BuildSettings:
                 "max_expanded_bytes": self.max_expanded_bytes,
                 "records": RECORDS_VERSION,
                 "markup": MARKUP_VERSION,
+                "text": TEXT_VERSION,
                 "generated": self.generated,
             },
         }

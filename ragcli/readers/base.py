@@ -150,6 +150,18 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+# How text is decoded, recorded in an index's settings: an index read by an earlier version is read again
+# rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`).
+TEXT_VERSION = 2
+
+
+def universal_newlines(text: str) -> str:
+    """`text` with each "\r\n" and each lone "\r" (classic Mac OS, some exports) made "\n", as Python's
+    text mode reads a file: a line of a lone-CR file is a line (its citation, its Markdown heading, its
+    sentence), and no carriage return reaches a passage."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:BINARY_SNIFF_BYTES]
 
@@ -230,14 +242,15 @@ class SourceInput:
 
     def read_text(self) -> str:
         """The whole file as text: binary content is skipped, non-UTF-8 read as cp1252/Latin-1 with a
-        warning, terminal control sequences removed (`terminal_text`)."""
+        warning, line endings made "\n" (`universal_newlines`), terminal control sequences removed
+        (`terminal_text`)."""
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
         text, codec = decode_text(data)
         if codec != "utf-8-sig":
             self.context.warn(f"{self.rel}: not valid UTF-8, read as {codec}")
-        return without_terminal_sequences(text)
+        return without_terminal_sequences(universal_newlines(text))
 
 
 @dataclass

@@ -15,7 +15,7 @@ import codecs
 import re
 from collections.abc import Iterator
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem
+from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem, universal_newlines
 from ragcli.readers.text import first_line_title
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
@@ -50,7 +50,7 @@ class RtfReader(SuffixReader):
             text = rtf_to_text(rtf, encoding=_codec(rtf), errors="replace")
         except (ValueError, IndexError, LookupError, OverflowError) as exc:  # striprtf on malformed input
             raise Skip(f"damaged RTF ({problem(exc)})") from None
-        text = without_terminal_sequences(text).replace("\r\n", "\n")
+        text = without_terminal_sequences(universal_newlines(text))
         heading = first_line_title(text)
         yield Document(source.rel, text, heading or source.stem, source.rel, title_in_text=heading is not None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Callable, Iterator
 
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
@@ -34,7 +35,8 @@ def _segments(source: SourceInput, title: str, reject: Rejecter | None = None) -
     """A huge text file as consecutive segments of one document: memory stays bounded. `reject` judges
     the first segment."""
     source.sniff_binary()
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    # line endings made "\n" as `SourceInput.read_text` makes them, a "\r\n" cut between blocks too
+    decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")(errors="replace"), translate=True)
     pending, offset, line, ordinal, started = "", 0, 1, 0, False
     while True:
         block = source.stream.read(1 << 20)
