@@ -127,6 +127,53 @@ def test_underlines_rules_fences_and_docstring_quotes_are_no_text() -> None:
     ]
 
 
+def test_markdown_marks_go_and_code_and_numbers_stay() -> None:
+    """Answers over source code read "def init(self, kwargs)" for "def __init__(self, **kwargs)", a
+    fence's language was left in the answer ("sh pip install fetchy"), and a line opening with "1.5"
+    lost its "1.": only Markdown's own marks go (bold in pairs, a list or heading mark before a space)."""
+    text = (
+        "```sh\npip install fetchy\n```\n\n"
+        "def __init__(self, *args, **kwargs):\n\n"
+        "1.5 million bees live there.\n\n"
+        "#include <stdio.h>\n\n"
+        "x = 2 ** 10 and __main__ runs\n\n"
+        "1. **Bold** words and __two words__ here\n"
+        "- a list item\n\n"
+        "## A heading"
+    )
+    assert split_sentences(text) == [
+        "pip install fetchy",
+        "def __init__(self, *args, **kwargs):",
+        "1.5 million bees live there.",
+        "#include <stdio.h>",
+        "x = 2 ** 10 and __main__ runs",
+        "Bold words and two words here",
+        "a list item",
+        "A heading",
+    ]
+
+
+def test_a_line_of_code_takes_no_subject_from_the_prose_before_it() -> None:
+    """A lower-case sentence is taken to continue what came before it ("was born …", a list's "worker:
+    21 days"); a line of code is not: "How do I set a timeout?" over a docstring about timeouts was
+    answered with the next line, "logger = logging.getLogger(…)"."""
+    source = (
+        "class UseClientDefault:\n"
+        '    """\n'
+        "    For some parameters such as `auth=...` and `timeout=...` we need to be able\n"
+        '    to indicate the default "unset" state.\n\n'
+        '    The default "unset" state indicates that whatever default is set on the\n'
+        "    client should be used.\n\n"
+        "    Omitting the `timeout` parameter will send a request using whatever default\n"
+        "    timeout has been configured on the client.\n"
+        '    """\n\n\n'
+        "USE_CLIENT_DEFAULT = UseClientDefault()\n\n\n"
+        "logger = logging.getLogger('httpx')\n"
+    )
+    answer = ExtractiveGenerator().generate("How do I set a timeout?", hits(source)).text
+    assert "timeout" in answer and "logger" not in answer
+
+
 def test_cjk_sentences_split_at_full_stops() -> None:
     assert split_sentences("蜜蜂会飞。蜂王产卵！真的吗？是的") == ["蜜蜂会飞。", "蜂王产卵！", "真的吗？", "是的"]
 

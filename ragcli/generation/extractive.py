@@ -215,9 +215,16 @@ _SENTENCE_END_RE = compiled_later(
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
     # a line of one punctuation mark repeated, which is no text: a heading's underline (reStructuredText,
     # Markdown's setext), a rule, a code fence or a docstring's quotes; the heading above it stands alone
-    r"|(?:^|(?<=\n))[ \t]*(?:={3,}|-{3,}|~{3,}|\^{3,}|\*{3,}|\+{3,}|#{3,}|`{3,}|:{3,}|'{3,}|\"{3,}|_{3,})[ \t]*(?=\n|$)"
+    # (a fence with its language: "```sh")
+    r"|(?:^|(?<=\n))[ \t]*(?:={3,}|-{3,}|(?:~{3,}|`{3,})[ \t]*[\w+#.-]*|\^{3,}|\*{3,}|\+{3,}|#{3,}|:{3,}|'{3,}|\"{3,}|_{3,})[ \t]*(?=\n|$)"
 )
-_MARKUP_RE = compiled_later(r"\*\*|__|^\s*(?:#+|[-*•]|\d+\.)\s*")  # bold first: "**Default** - None"
+# a heading's or a list item's mark, followed by a space as Markdown has it ("1.5 million" and "#include"
+# are text); bold text, its marks paired around it ("**Default** - None"): "**kwargs", "2 ** 10" and
+# "__init__" are code (`__` pairs only around several words)
+_LINE_MARK_RE = compiled_later(r"^\s*(?:#+|[-*•]|\d+\.)(?:\s+|$)")
+_BOLD_RE = compiled_later(
+    r"(?<![\w*])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])|(?<!\w)__(?=[^\s_])([^_]*?\s[^_]*?)(?<=[^\s_])__(?!\w)"
+)
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
 _WORD_RE = compiled_later(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
@@ -701,13 +708,18 @@ _FUNCTION_WORDS = {
 }
 
 
+def _unmarked(line: str) -> str:
+    """A line without its Markdown marks: a heading's or a list item's, bold's."""
+    return _BOLD_RE.sub(lambda bold: bold.group(1) or bold.group(2), _LINE_MARK_RE.sub("", line))
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage, markup and line breaks tidied."""
     sentences = []
     for piece in _SENTENCE_END_RE.split(text):
         if not piece:
             continue
-        sentence = " ".join(_MARKUP_RE.sub("", line) for line in piece.strip().splitlines())
+        sentence = " ".join(_unmarked(line) for line in piece.strip().splitlines())
         words = sentence.split()
         # a "sentence" longer than a passage (a document kept whole, text without full stops) is read in
         # pieces: its spans are scored against each question word's positions, so its time grows with
@@ -945,7 +957,10 @@ class ExtractiveGenerator:
                 # "No. Please read …") holds that question's terms
                 answered = inherited & faq
                 context = math.fsum(weights[t] for t in inherited - subject - answered) / total
-                share = 1.0 if _SUBJECTLESS_RE.match(sentence) else CONTEXT_SHARE
+                # its subject is before it ("was born on …", a list's "worker: 21 days"); a line of code is
+                # not ("logger = logging.getLogger(…)" under a docstring about timeouts)
+                subjectless = _SUBJECTLESS_RE.match(sentence) and not _CODE_MARKS_RE.search(sentence)
+                share = 1.0 if subjectless else CONTEXT_SHARE
                 score = (
                     math.fsum(weights[t] for t in shared | subject | answered) / total
                     + share * context
