@@ -44,7 +44,7 @@ Environment variables:
   RAGCLI_DEBUG      tracebacks for errors (as --debug)
 """
 _CONFIGURED = (
-    "Defaults for -c, -r, -k, -g, -m, --base-url, --api-key-env, --device and --answer-style can be set in "
+    "Defaults for -c, -r, --top-k, -g, -m, --base-url, --api-key-env, --device and --answer-style can be set in "
     "a configuration file (see `ragcli --help`, `ragcli config show`)."
 )
 
@@ -464,10 +464,11 @@ def _generation_options(*, device: str, prompt_template: Optional[Path], answer_
     from ragcli.generation.base import GenerationOptions, check_answer_style
     from ragcli.generation.openai import check_server_options
     from ragcli.generation.prompt import load_template
-    from ragcli.models import check_device
+    from ragcli.models import check_device, check_device_present
 
+    check_device_present(check_device(device))
     generation = GenerationOptions(
-        device=check_device(device),
+        device=device,
         prompt_template=load_template(prompt_template) if prompt_template else None,
         answer_style=check_answer_style(answer_style),
         **values,
@@ -737,6 +738,7 @@ def evaluate(
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
     eval_set = questions_to_evaluate(data, split, strict)
+    _check_scorable(eval_set, generate, judge is not None)
     question_ids = {q.id for q in eval_set.queries}
     runs = [read_run(path, name, question_ids, strict) for path, name in zip(with_run or (), names)]
     with embedding_progress() as embed_bar:
@@ -871,7 +873,9 @@ def tune(
             f"nothing to apply: every k1 and b scores {metric} = 0 on {eval_set.name}",
             hint="check that the judgments' document ids are this index's (see the warning above)",
         )
-    if apply:
+    # the index's own pair best: nothing is written (a rewrite would only give the same weights anew)
+    applied = apply and (best.k1, best.b) != now
+    if applied:
         apply_best(idx, best)
         note(f"stored k1={best.k1} b={best.b} in {idx.path}")
     if json_output:
@@ -880,7 +884,7 @@ def tune(
                 "metric": metric,
                 "dataset": eval_set.name,
                 "index": str(idx.path),
-                "applied": apply,
+                "applied": applied,
                 "best": {"k1": best.k1, "b": best.b, "score": best.score},
                 "current": {"k1": before.k1, "b": before.b, "score": before.score},
                 "grid": [{"k1": r.k1, "b": r.b, "score": r.score} for r in rows],
@@ -890,7 +894,7 @@ def tune(
     title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}
     stdout_console().print(tune_table(title, k1_values, b_values, scores, (best.k1, best.b)))
-    stdout_console().print(Text(tune_summary(metric, best, before, apply)), soft_wrap=True)
+    stdout_console().print(Text(tune_summary(metric, best, before, applied)), soft_wrap=True)
 
 
 def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:
@@ -902,6 +906,20 @@ def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:
     from ragcli.evaluation.judge import Judge
 
     return Judge(model, generation)
+
+
+def _check_scorable(eval_set: EvalSet, generate: bool, judged_by_model: bool) -> None:
+    """Exit 6 before any work when nothing could be scored (no relevant documents, and no gold answers
+    or no answers generated, and no judge): an empty table with exit 0 reads as a measurement."""
+    if judged_by_model or any(q.judged or (generate and q.answers) for q in eval_set.queries):
+        return
+    if generate:
+        message = "no question has relevant documents or answers to score"
+        hint = 'give each line "relevant": ["doc id", …] or "answers": ["…"], or let --judge-model grade the answers'
+    else:
+        message = "no question has relevant documents to score"
+        hint = 'give each line "relevant": ["doc id", …], or drop --no-generate to score its "answers"'
+    raise InputFormatError(f"{eval_set.name}: {message}", hint=hint)
 
 
 def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:

@@ -228,6 +228,19 @@ def resolve_model(name: str) -> tuple[str, bool]:
     return name, False
 
 
+def check_device_present(requested: str, option: str = "--device") -> None:
+    """An explicit cuda or mps this machine lacks: exit 2 before any work, not after the sources are
+    printed and the model is loaded. Imports torch, so only when one of them is asked for; without torch
+    installed nothing would run on it, and what needs torch says so itself."""
+    if requested not in ("cuda", "mps"):
+        return
+    try:
+        import torch
+    except ImportError:
+        return
+    pick_device(requested, torch, option)
+
+
 def pick_device(requested: str, torch: Any, option: str = "--device") -> str:
     """The device to run on: `requested`, or for auto CUDA, then MPS, then the CPU (`option`: the
     option that asked, for the message when the device is not there)."""

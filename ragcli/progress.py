@@ -9,6 +9,7 @@ callbacks; these turn the callbacks into bars or lines. `-q` shows neither.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,14 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds + 0.5), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _wording(description: str) -> str:
+    """A description with its numbers left out: what names the stage."""
+    return _NUMBER_RE.sub("#", description)
 
 
 class PlainProgress:
@@ -92,7 +101,9 @@ class PlainProgress:
         if task is None:
             return
         now = time.monotonic()
-        stage = description is not None and description != task.description
+        # a new stage is new wording, not new numbers: "epoch 2/60 · loss 0.41" after "epoch 1/60 · loss
+        # 0.52" waits for the interval (60 fast epochs were 60 lines), "validating epoch 2" does not
+        stage = description is not None and _wording(description) != _wording(task.description)
         if description is not None:
             task.description = description
         if total is not None:

@@ -746,7 +746,8 @@ def print_hits(
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         return
     if not hits:
-        console.print(f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH, markup=False)
+        said = f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH
+        console.print(said, markup=False, highlight=False, soft_wrap=not console.is_terminal)  # a pipe: one line
         return
     echoed = clipped(" ".join(printable(question).split()), ECHO_CHARS)  # a pasted paragraph: its start
     table = hits_table(f"{retriever} · {echoed}", hits, highlight)

@@ -4,6 +4,7 @@ import gzip
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -61,25 +62,34 @@ def test_a_one_column_table_keeps_its_caption_lines_whole_at_80_columns(sample_i
 
 def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path: Path) -> None:
     per_query, run_path, plot = tmp_path / "pq.jsonl", tmp_path / "run.txt", tmp_path / "recall.png"
-    result = invoke(
-        "evaluate",
-        str(qa_file(tmp_path)),
-        "--index",
-        str(sample_index),
-        "--json",
-        "-g",
-        "extractive",
-        "--no-context",
-        "--k",
-        "1,10",
-        "--per-query",
-        str(per_query),
-        "--run-file",
-        str(run_path),
-        "--plot",
-        str(plot),
-    )
+    run_path.write_text("an earlier run\n")
+    run_path.chmod(0o640)
+    umask = os.umask(0o022)
+    try:
+        result = invoke(
+            "evaluate",
+            str(qa_file(tmp_path)),
+            "--index",
+            str(sample_index),
+            "--json",
+            "-g",
+            "extractive",
+            "--no-context",
+            "--k",
+            "1,10",
+            "--per-query",
+            str(per_query),
+            "--run-file",
+            str(run_path),
+            "--plot",
+            str(plot),
+        )
+    finally:
+        os.umask(umask)
     assert result.exit_code == 0, result.output
+    # each report as `open(path, "w")` would leave it: the umask's, or the permissions of the file replaced
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (per_query, run_path, plot)}
+    assert modes == {"pq.jsonl": 0o644, "run.txt": 0o640, "recall.png": 0o644}
     report = json.loads(result.stdout)
     assert [c["name"] for c in report["configs"]] == ["bm25", "closed-book"]
     assert report["counts"]["judged"] == 3 and report["cutoffs"] == [1, 10]
@@ -152,7 +162,7 @@ def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_pat
 
 def test_evaluate_bad_line_names_file_and_line(sample_index: Path, tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
-    path.write_text('{"question": "ok"}\n{"answers": ["no question"]}\n')
+    path.write_text('{"question": "ok", "answers": ["ok"]}\n{"answers": ["no question"]}\n')
     result = run("evaluate", str(path), "--index", str(sample_index), "--strict")
     assert result.returncode == ExitCode.BAD_INPUT
     assert "qa.jsonl:2: missing or empty 'question'" in result.stderr
@@ -243,6 +253,29 @@ def test_a_qa_file_without_one_question_exits_6_instead_of_an_empty_table(
     result = run("evaluate", str(path), "--index", str(sample_index), timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT and message in result.stderr, result.stderr
     assert "internal error" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        (b'{"question": "How do bees talk?"}\n', [], "no question has relevant documents or answers to score"),
+        (
+            b'{"question": "How do bees talk?", "answers": ["dance"]}\n',
+            ["--no-generate"],
+            "no question has relevant documents to score",
+        ),
+    ],
+    ids=["no-gold", "answers-not-generated"],
+)
+def test_questions_with_nothing_to_score_exit_6_before_any_work(
+    sample_index: Path, tmp_path: Path, content: bytes, args: list[str], message: str
+) -> None:
+    """A set of bare questions printed an empty table and exited 0: a script took it for a measurement."""
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(content)
+    result = invoke("evaluate", str(path), "--index", str(sample_index), "-g", "extractive", *args)
+    assert result.exit_code == ExitCode.BAD_INPUT and result.stdout == ""
+    assert f"qa.jsonl: {message}" in " ".join(result.stderr.split()), result.stderr
 
 
 def test_a_beir_split_judging_no_query_exits_6(tmp_path: Path) -> None:
@@ -435,8 +468,9 @@ def evaluate_fixture(tmp_path: Path) -> dict[str, bytes]:
 def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path) -> None:
     """The golden files were written by ragcli before evaluation streamed its per-query results;
     report.json was written again when it gained `ci95`, `versus` and `differences` (nothing else in it
-    changed: the old file equals the new one without those keys), and when the paired test became the
-    randomization test (only `versus.test` and the p-values changed)."""
+    changed: the old file equals the new one without those keys), when the paired test became the
+    randomization test (only `versus.test` and the p-values changed), and when `ci95` was kept within
+    0–1 (only its ends beyond them changed)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():
@@ -560,8 +594,12 @@ def test_tune_keeps_the_index_pair_when_no_cell_of_the_grid_beats_it(tuning_inde
     assert own["best"] == own["current"] and own["current"]["score"] > TUNING_GRID[TUNING_WORST]
     table = invoke(*args, *worst)
     assert table.stdout.rstrip().endswith("the index's own pair (none scores higher), nothing to change")
-    applied = json.loads(invoke(*args, *worst, "--apply", "--json").stdout)
-    assert applied["best"] == applied["current"] == own["current"]
+    manifest = (tuning_index / "manifest.json").read_bytes()
+    applied = invoke(*args, *worst, "--apply", "--json")
+    shown = json.loads(applied.stdout)
+    assert shown["best"] == shown["current"] == own["current"] and shown["applied"] is False
+    assert "stored" not in applied.stderr
+    assert (tuning_index / "manifest.json").read_bytes() == manifest  # nothing written, not the same anew
     bm25 = load_index(tuning_index).manifest["bm25"]
     assert (bm25["k1"], bm25["b"]) == (1.0, 0.6)
 

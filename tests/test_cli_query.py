@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import invoke, run
+from conftest import WITHOUT_CUDA
 
 from ragcli.errors import ExitCode
 
@@ -224,6 +225,7 @@ def test_the_default_query_offline_imports_no_model_library(sample_index: Path, 
         (["--base-url", "ftp://example.org"], "is not an http(s) URL"),
         (["--top-k", "0"], "Invalid value for '--top-k'"),
         (["--temperature", "-1"], "Invalid value for '--temperature'"),
+        pytest.param(["--device", "cuda"], "--device cuda: no CUDA device is available", marks=WITHOUT_CUDA),
     ],
 )
 @pytest.mark.parametrize("question", ["-", "varroa"])

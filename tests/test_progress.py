@@ -101,6 +101,21 @@ def test_plain_lines_wait_for_the_interval(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err == ""  # a step faster than the interval prints nothing
 
 
+def test_new_numbers_in_a_description_are_no_new_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    """`train generator`'s 60 fast epochs printed 60 lines whatever the interval: each epoch's number
+    and loss changed the description. New wording is a stage and says so at once; new numbers wait."""
+    bar = PlainProgress(("training", "{task.description}"), (), interval=3600)
+    task = bar.add_task("loading the model", total=None)
+    for epoch in range(1, 61):
+        bar.update(task, completed=epoch * 10, total=600, description=f"epoch {epoch}/60 · loss {1 / epoch:.3f}")
+    bar.update(task, completed=600, description="validating epoch 60")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "ragcli: training epoch 1/60 · loss 1.000 10/600 (2%)",
+        "ragcli: training validating epoch 60 600/600 (100%), ETA 0:00",
+    ]
+
+
 def test_a_model_loading_longer_than_the_interval_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

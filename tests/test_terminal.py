@@ -157,7 +157,8 @@ def test_error_messages(hostile_index: Path, tmp_path: Path) -> None:
     missing = tmp_path / f"no index {NAME}"
     problems = run_both("query", "waggle", "--index", str(missing), expect=3)
     bad = tmp_path / f"qa {NAME}.jsonl"
-    bad.write_text(json.dumps({"question": f"waggle {HOSTILE}"}) + "\n" + f"not json {HOSTILE}\n")
+    question = {"question": f"waggle {HOSTILE}", "relevant": ["records.jsonl:1"]}
+    bad.write_text(json.dumps(question) + "\n" + f"not json {HOSTILE}\n")
     problems += run_both("evaluate", str(bad), "--index", str(hostile_index), "--strict", expect=6)
     # without --strict the line is skipped, and the note naming it is printed just as safely
     problems += run_both("evaluate", str(bad), "--index", str(hostile_index), "--no-generate")

@@ -98,8 +98,12 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
-    """The `level` confidence interval of the mean of `values` (Student's t); None with fewer than two."""
+def confidence_interval(
+    values: Sequence[float], level: float = 0.95, bounds: tuple[float, float] = (0.0, 1.0)
+) -> tuple[float, float] | None:
+    """The `level` confidence interval of the mean of `values` (Student's t), within `bounds`, what the
+    metric can be (every one evaluate reports is a 0–1 rate: a mean of 0.99 has no upper end at 1.001);
+    None with fewer than two."""
     n = len(values)
     if n < 2:
         return None
@@ -111,7 +115,7 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
     from scipy.stats import t
 
     half = float(t.ppf(0.5 + level / 2, n - 1)) * spread / math.sqrt(n)
-    return (mean - half, mean + half)
+    return (max(bounds[0], mean - half), min(bounds[1], mean + half))
 
 
 def compare(columns: Mapping[str, Mapping[str, Sequence[float]]], baseline: str) -> dict[str, dict[str, Difference]]:

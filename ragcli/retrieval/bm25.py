@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InvalidOptionError, unknown_choice
 from ragcli.records import JsonObject
 from ragcli.retrieval.sparse import (
     WEIGH_BM25L,
@@ -63,9 +63,7 @@ class BM25Params:
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
-            raise InvalidOptionError(
-                f"unknown BM25 variant {self.variant!r}", hint=f"choose one of {', '.join(VARIANTS)}"
-            )
+            raise unknown_choice("BM25 variant", self.variant, VARIANTS)
         finite = all(math.isfinite(value) for value in (self.k1, self.b, self.delta, self.epsilon))
         if not finite or self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
             raise InvalidOptionError("BM25 needs finite numbers: k1 >= 0, 0 <= b <= 1 and delta >= 0")
