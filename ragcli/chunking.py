@@ -29,6 +29,9 @@ from ragcli.records import Document, Heading, Passage
 _WORD_RE = re.compile(r"\S+")
 
 
+MAX_CHUNK_WORDS = 1_000_000  # a passage's words at most: a book's worth
+
+
 @dataclass(frozen=True)
 class ChunkSettings:
     """Passage size and overlap in words; size 0 keeps every document whole."""
@@ -39,6 +42,11 @@ class ChunkSettings:
     def __post_init__(self) -> None:
         if self.size < 0 or self.overlap < 0:
             raise InvalidOptionError("--chunk-size and --chunk-overlap must be >= 0")
+        if max(self.size, self.overlap) > MAX_CHUNK_WORDS:  # 2**63 overflowed str.split; an index keeps it
+            raise InvalidOptionError(
+                f"--chunk-size and --chunk-overlap must be at most {MAX_CHUNK_WORDS:,} words",
+                hint="--chunk-size 0 keeps every document whole",
+            )
         if self.size and self.overlap >= self.size:
             raise InvalidOptionError(
                 f"--chunk-overlap ({self.overlap}) must be smaller than --chunk-size ({self.size})"

@@ -158,6 +158,8 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputFormatError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively: "a = [[[[…" 1,000 deep
+        raise InputFormatError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     return Layer(kind, path, True, _check(path, data))
 
 

@@ -324,6 +324,9 @@ TitleField = Annotated[
 ]
 
 
+MAX_SIZE = 1 << 50  # 1024T: more than any file, less than a read's size can hold
+
+
 def parse_size(value: str | int) -> int:
     """A size as people write it: 256M, 1.5G, 64K or a number of bytes (K, M, G are powers of 1024)."""
     if isinstance(value, int):
@@ -332,10 +335,12 @@ def parse_size(value: str | int) -> int:
     scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
     try:
         size = int(float(text[:-1] if scale > 1 else text) * scale)
-    except ValueError:
+    except (ValueError, OverflowError):  # "x", "nan"; "inf"
         raise typer.BadParameter(f"{value!r} is not a size (e.g. 256M, 1G, 65536)") from None
     if size < 1:
         raise typer.BadParameter(f"{value!r}: the size must be at least 1 byte")
+    if size > MAX_SIZE:  # 2**63 bytes overflowed a read's size
+        raise typer.BadParameter(f"{value!r}: the size must be at most 1024T")
     return size
 
 

@@ -7,6 +7,8 @@ the store, retrievers, generators and the CLI can all share these records withou
 from __future__ import annotations
 
 import bisect
+import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -148,3 +150,22 @@ class SearchOptions:
     rrf_k: int = 60  # reciprocal rank fusion's k (Cormack et al., 2009)
     dense_weight: float = 0.5  # z-score fusion: the dense list's weight (the lexical list gets 1 - it)
     fusion_depth: int = 1000  # passages each fused retriever contributes
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """`data` as JSON every parser reads: a number that is not finite (a score from extreme BM25
+    parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`."""
+    try:
+        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:  # rare: only then is the data walked
+        return json.dumps(_finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -6,7 +6,6 @@ Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR 
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -20,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ragcli.readers.generated import GENERATED
-from ragcli.records import Hit, Skipped
+from ragcli.records import Hit, Skipped, json_text
 from ragcli.retrieval.distinct import fold_identical, same_words
 from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
@@ -114,7 +113,7 @@ def stderr_console() -> Console:
 def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
     """One JSON document (or, with indent=None, one JSON Lines record) on stdout."""
     stream = stream or sys.stdout
-    stream.write(json.dumps(data, ensure_ascii=False, indent=indent) + "\n")
+    stream.write(json_text(data, indent) + "\n")
     stream.flush()
 
 

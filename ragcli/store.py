@@ -449,7 +449,9 @@ class GenerationWriter:
             )
         return _index_write_error(self.index_dir, exc)
 
-    def publish(self, manifest: dict[str, Any]) -> None:
+    def publish(self, manifest: dict[str, Any], *, checked: bool = False) -> None:
+        """Swap in the new generation; `checked`: first pass the manifest through the loader's own
+        checks (a build's whole manifest; a bare one in the store's own tests is not)."""
         self._written()
         manifest = dict(manifest)
         manifest.update(
@@ -459,6 +461,9 @@ class GenerationWriter:
             generation=self.generation,
             files=self.files,
         )
+        problem = check_manifest(manifest) if checked else None
+        if problem is not None:  # a bug of ragcli's: never swap in an index its own query would refuse
+            raise RuntimeError(f"the index built is not one ragcli reads ({problem}); the previous one is unchanged")
         _fsync_dir(self.folder)
         tmp = self.index_dir / f"{MANIFEST}.{self.generation}.tmp"
         try:

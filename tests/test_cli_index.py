@@ -109,6 +109,10 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
         ({"a.txt": "x"}, [".", "--language", "xx"], ExitCode.USAGE, "unsupported language"),
         ({"a.txt": "x"}, [".", "--chunk-size", "5", "--chunk-overlap", "5"], ExitCode.USAGE, "smaller than"),
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),
+        # numbers past what an index can hold: were internal errors, or an index its own query refused
+        ({"a.txt": "x"}, [".", "--chunk-size", str(2**63)], ExitCode.USAGE, "at most 1,000,000 words"),
+        ({"a.txt": "x"}, [".", "--chunk-size", "0", "--chunk-overlap", str(2**63)], ExitCode.USAGE, "at most"),
+        ({"a.txt": "x"}, [".", "--bm25-variant", "okapi", "--k1", "1e308"], ExitCode.USAGE, "at most 1000"),
         ({"a.txt": "x"}, [".", "--exclude", "\\"], ExitCode.USAGE, "--exclude '\\\\': not a valid glob"),
     ],
 )

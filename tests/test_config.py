@@ -66,6 +66,9 @@ def test_no_files_set_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ('model = "  "\n', "key 'model' is empty"),
         ("[query]\nk = 3\n", "unknown key 'query'"),
         ("k = [\n", "not valid TOML"),
+        # read from the current folder: a cloned repository's file made every command print a traceback
+        ("a = " + "[" * 2000 + "1" + "]" * 2000 + "\n", "not valid TOML: arrays or tables nested too deeply"),
+        ("a = " + "{x = " * 2000 + "1" + "}" * 2000 + "\n", "not valid TOML: arrays or tables nested too deeply"),
         (b"model = 'caf\xe9'\n", "cannot be read (not UTF-8 text)"),
     ],
 )

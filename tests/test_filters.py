@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from ragcli.indexing.settings import BuildSettings
 from ragcli.records import METADATA_FILE, SearchOptions
 from ragcli.retrieval.filters import Condition, Filter
 from ragcli.retrieval.index import Index, load_index
-from ragcli.retrieval.metadata import MetadataColumns, MetadataTable
+from ragcli.retrieval.metadata import MetadataColumns, MetadataTable, as_number
 from ragcli.store import MANIFEST
 
 Q = "electricity turbines"  # every document of the small corpus holds one of the words
@@ -416,3 +417,12 @@ def test_a_query_without_filters_never_opens_the_metadata(small_index: Path) -> 
     index = load_index(small_index)
     assert index.search(Q, k=3) and METADATA_FILE not in index._payloads
     assert index.search(Q, k=3, filter=Filter.parse(where=["size>=1"])) and METADATA_FILE in index._payloads
+
+
+def test_a_number_past_a_float_compares_as_infinite_not_as_text(small_index: Path) -> None:
+    """ "size<1e309" kept fewer documents than "size<=1e308": the overflowing number compared as text."""
+    assert as_number("1e999") == math.inf and as_number("-1e999") == -math.inf and math.isnan(as_number("1e9x"))
+    index = load_index(small_index)
+    every = sorted(set(paths_of(index, Q)))
+    assert sorted(set(paths_of(index, Q, where=["size<1e309"]))) == every
+    assert paths_of(index, Q, where=["size>=1e999"]) == [] and paths_of(index, Q, where=["size<-1e999"]) == []

@@ -609,3 +609,21 @@ def test_markdown_link_definitions_are_left_out_and_an_older_index_reads_markdow
     again = build_index([corpus], tmp_path / "idx")
     assert (again.unchanged, again.up_to_date) == (0, False)
     assert build_index([corpus], tmp_path / "idx").up_to_date
+
+
+def test_a_build_never_swaps_in_an_index_its_own_query_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--chunk-size 0 --chunk-overlap 2**63 once built (exit 0) an index `query` refused as damaged: the
+    manifest a build publishes passes the loader's checks first, else the previous index stays."""
+    from ragcli.chunking import ChunkSettings
+
+    corpus = write_files(tmp_path / "c", {"a.txt": "bees make honey"})
+    build_index([corpus], tmp_path / "idx")
+    before = (tmp_path / "idx" / "manifest.json").read_bytes()
+    (corpus / "a.txt").write_text("bees make wax")
+    monkeypatch.setattr(ChunkSettings, "to_dict", lambda self: {"size": 2**63, "overlap": 0})
+    with pytest.raises(RuntimeError, match=r"not one ragcli reads .*malformed.*the previous one is unchanged"):
+        build_index([corpus], tmp_path / "idx")
+    assert (tmp_path / "idx" / "manifest.json").read_bytes() == before
+    assert load_index(tmp_path / "idx").search("honey", k=1)[0].text == "bees make honey"

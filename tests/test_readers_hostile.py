@@ -263,8 +263,9 @@ def test_the_limit_defaults_to_256_mib_and_the_option_sets_it(tmp_path: Path) ->
     again = CliRunner().invoke(app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", "2M"])
     assert again.exit_code == 0, again.output  # a higher limit reads the file it skipped (no --rebuild needed)
     assert ids(tmp_path / "idx") == {"ok.txt", "big.txt.gz"}
-    bad = CliRunner().invoke(app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", "lots"])
-    assert bad.exit_code == 2 and "is not a size" in bad.output
+    for size, message in (("lots", "is not a size"), ("infT", "is not a size"), (str(2**63 - 1), "at most 1024T")):
+        bad = CliRunner().invoke(app, ["index", str(root), "-i", str(tmp_path / "idx"), "--max-expanded-size", size])
+        assert bad.exit_code == 2 and message in bad.output, size  # 2**63 - 1 and "infT" were internal errors
 
 
 def test_a_gigantic_jsonl_line_is_skipped_without_holding_it(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import stat
 import tempfile
@@ -26,6 +25,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
+from ragcli.records import json_text
 
 
 def check_output_path(path: Path, option: str) -> bool:
@@ -186,7 +186,7 @@ class PerQueryWriter(ResultSink):
         self.file = file
 
     def result(self, config: str, result: QueryResult) -> None:
-        self.file.write(json.dumps(result.to_dict(config), ensure_ascii=False) + "\n")
+        self.file.write(json_text(result.to_dict(config)) + "\n")
 
 
 class RunFileWriter(ResultSink):

@@ -339,7 +339,7 @@ def _build(
                 writer.write_behind(METADATA_FILE, columns.metadata.payload())
                 data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
                 updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
-                writer.publish(manifest)
+                writer.publish(manifest, checked=True)
                 size = sum(meta["bytes"] for meta in writer.files.values())
         finally:
             columns.close()
@@ -522,7 +522,7 @@ def _rewrite(
             runner=runner,
         )
         updated = _write_retrievers(writer, manifest, chosen, data, keep_from=index)
-        writer.publish(manifest)
+        writer.publish(manifest, checked=True)
     return updated
 
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 BM25_FILE = "bm25.joblib"
 
 VARIANTS = ("lucene", "robertson", "atire", "okapi", "bm25l", "bm25+")
+MAX_PARAMETER = 1000.0  # k1 and delta: far past any useful value (k1 is tuned in 0.5-2), short of overflow
 # rank_bm25's defaults for its own variants: used when the user does not set k1/b/delta.
 _VARIANT_DEFAULTS: dict[str, dict[str, float]] = {
     "okapi": {"k1": 1.5, "b": 0.75},
@@ -67,6 +68,8 @@ class BM25Params:
         finite = all(math.isfinite(value) for value in (self.k1, self.b, self.delta, self.epsilon))
         if not finite or self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
             raise InvalidOptionError("BM25 needs finite numbers: k1 >= 0, 0 <= b <= 1 and delta >= 0")
+        if max(self.k1, self.delta) > MAX_PARAMETER:  # k1 1e308 made every weight infinite
+            raise InvalidOptionError(f"BM25's k1 and delta must be at most {MAX_PARAMETER:g}")
 
     @classmethod
     def for_variant(cls, variant: str, **overrides: float | None) -> BM25Params:

@@ -37,12 +37,12 @@ _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def as_number(text: str) -> float:
-    """`text` as a number if it reads as a plain decimal one ("42", "-1.5e3"), else NaN."""
+    """`text` as a number if it reads as a plain decimal one ("42", "-1.5e3"), else NaN; one beyond a
+    float's range is infinite ("1e999" is more than any size, not a text to compare letter by letter)."""
     text = text.strip()
     if not _NUMBER_RE.match(text):
         return math.nan
-    value = float(text)
-    return value if math.isfinite(value) else math.nan
+    return float(text)
 
 
 def _encode(value: object) -> tuple[int, str, float]:
@@ -50,7 +50,7 @@ def _encode(value: object) -> tuple[int, str, float]:
     if isinstance(value, bool):
         return 3, "true" if value else "false", math.nan
     if isinstance(value, int):
-        return 1, str(value), float(value) if abs(value) < 2**1023 else math.nan
+        return 1, str(value), float(value) if abs(value) < 2**1023 else math.copysign(math.inf, value)
     if isinstance(value, float) and math.isfinite(value):
         return 2, repr(value), value
     text = str(value)

@@ -1,0 +1,20 @@
+"""`records.json_text`: what --json and per-query files write is JSON every parser reads."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from ragcli.records import json_text
+
+
+def test_numbers_that_are_not_finite_are_null_never_infinity() -> None:
+    data = {"score": math.inf, "hits": [{"score": -math.inf}, (1.5, math.nan)], "text": "Infinity", "n": 3}
+    text = json_text(data)
+    assert json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name))) == {
+        "score": None,
+        "hits": [{"score": None}, [1.5, None]],
+        "text": "Infinity",
+        "n": 3,
+    }
+    assert json_text({"a": "é"}, indent=2) == '{\n  "a": "é"\n}'  # as before: UTF-8, indented
