@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ragcli.cli import app
@@ -29,3 +31,13 @@ def run(
     return subprocess.run(
         [RAGCLI, *args], input=input, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
     )
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which permissions apply (root ignores them): setpriv without the
+    capabilities that override file permissions."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import RAGCLI, without_root_powers
 from conftest import write_files
 from typer.testing import CliRunner
 
@@ -117,6 +118,40 @@ def test_a_fifo_named_on_the_command_line_is_refused_through_the_cli(tmp_path: P
     )
     assert result.returncode == 5, result.stderr
     assert "not a regular file (a FIFO)" in result.stderr and "Traceback" not in result.stderr
+
+
+def index_without_root_powers(*args: str) -> subprocess.CompletedProcess[str]:
+    """`ragcli index` with permissions applied (as root too: setpriv drops the override)."""
+    command = [*without_root_powers(), RAGCLI, "index", *args, "-v"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("mode", [0o000, 0o311])  # neither searchable nor listable; searchable only
+def test_an_unreadable_folder_is_skipped_and_the_walk_goes_on(tmp_path: Path, mode: int) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "bees make honey", "sub/b.txt": "hidden"})
+    (root / "sub").chmod(mode)
+    try:
+        result = index_without_root_powers(str(root), "-i", str(tmp_path / "idx"))
+    finally:
+        (root / "sub").chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "skipped sub: unreadable folder: Permission denied" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert ids(tmp_path / "idx") == {"a.txt"}
+
+
+def test_an_unreadable_root_folder_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "bees"})
+    other = write_files(tmp_path / "d", {"b.txt": "wax"})
+    root.chmod(0o000)
+    try:
+        result = index_without_root_powers(str(root), str(other), "-i", str(tmp_path / "idx"))
+    finally:
+        root.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "skipped c: unreadable folder: Permission denied" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert ids(tmp_path / "idx") == {"d/b.txt"}
 
 
 def test_a_file_named_on_the_command_line_may_be_a_link(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clihelpers import RAGCLI
+from clihelpers import RAGCLI, without_root_powers
 from conftest import SMALL_FILES, write_files
 
 from ragcli.errors import ExitCode, IndexLockedError
@@ -155,16 +155,6 @@ def test_a_build_never_publishes_over_a_manifest_replaced_under_it(
 
 
 # --- writes that fail -------------------------------------------------------------------------------
-
-
-def without_root_powers() -> list[str]:
-    """A command prefix under which permissions apply (root ignores them): setpriv without the
-    capabilities that override file permissions."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be tested")
-    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
 
 
 @pytest.fixture

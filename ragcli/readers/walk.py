@@ -227,7 +227,11 @@ def iter_files(
         if folder is not root and is_ragcli_index(folder):
             skip(folder, INDEX_REASON)
             continue
-        taken = _folder_files(folder)
+        try:
+            taken = _folder_files(folder)
+        except OSError as exc:  # a folder that cannot be searched (mode 000): its probe's stat fails
+            skip(folder, f"unreadable folder: {_reason(exc)}")
+            continue
         if taken is not None:
             yield from taken
             continue
