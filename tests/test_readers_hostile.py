@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -433,3 +434,84 @@ def test_a_parse_error_skips_the_file_a_bug_does_not(tmp_path: Path, monkeypatch
     monkeypatch.setattr(MarkdownReader, "read", buggy)
     with pytest.raises(TypeError, match="a bug in a reader"):
         peak_reading(root)
+
+
+# --- a file past the read limit is not read to its end, not even to be hashed ----------------------
+
+# Reads one file in a child process with a 1 MiB read limit and counts the bytes it read (/proc/self/io).
+READ_COUNT = """
+import json, sys
+from pathlib import Path
+from ragcli.readers.walk import CorpusReader
+def rchar():
+    with open("/proc/self/io") as io:
+        return int(next(line for line in io if line.startswith("rchar")).split()[1])
+path = Path(sys.argv[1])
+reader = CorpusReader([path], max_bytes=1 << 20)
+before = rchar()
+docs = [d.id for d in reader.read_file(path)]
+read = rchar() - before
+source = reader.last_source
+print(json.dumps({"read": read, "skipped": {s.path: s.reason for s in reader.report.skipped},
+                  "sha256": source.sha256, "size": source.size,
+                  "rehash": reader.sha256(path) if "--rehash" in sys.argv else None}))
+"""
+TOO_LARGE = "larger than 1 MiB (raise --max-expanded-size to read it)"
+
+
+def read_counted(path: Path, *flags: str) -> dict[str, Any]:
+    if not Path("/proc/self/io").exists():
+        pytest.skip("no /proc/self/io to count the bytes read")
+    command = [sys.executable, "-c", READ_COUNT, str(path), *flags]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_a_file_larger_than_the_limit_is_skipped_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"  # read whole: its size says it is too large
+    with open(big, "wb") as handle:
+        handle.truncate(2 << 30)  # sparse: 2 GiB, nothing on disk (it took 4 s to read to be hashed)
+    data = read_counted(big)
+    assert data["skipped"] == {"big.json": TOO_LARGE}
+    assert data["read"] < 4 << 20, data["read"]  # one read buffer (the byte-order-mark sniff), and imports
+    assert data["sha256"] == "" and data["size"] == 2 << 30  # unhashed: its size and mtime tell a change
+
+
+def test_a_skipped_file_within_the_limit_is_still_hashed_whole(tmp_path: Path) -> None:
+    zeros = tmp_path / "zeros.md"
+    zeros.write_bytes(b"\0" * (512 << 10))
+    data = read_counted(zeros, "--rehash")
+    assert data["skipped"] == {"zeros.md": "binary content"}
+    assert data["sha256"] == data["rehash"] == hashlib.sha256(zeros.read_bytes()).hexdigest()
+
+
+def test_a_pseudo_file_that_reads_on_past_its_size_is_cut_at_the_limit(tmp_path: Path) -> None:
+    pagemap = Path("/proc/self/pagemap")  # size 0, reads 8 bytes per page of address space: endless
+    if not pagemap.exists():
+        pytest.skip("no /proc/self/pagemap")
+    data = read_counted(pagemap, "--rehash")  # in a child killed after 30 s: it used to hash it without end
+    assert list(data["skipped"].values()) == [TOO_LARGE]
+    assert data["read"] < 8 << 20, data["read"]
+    assert data["sha256"] == "" and data["rehash"] is None
+
+
+def test_a_skipped_big_file_is_read_again_once_it_changes(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"a.txt": "bees make honey"})
+    big = root / "big.json"
+    with open(big, "wb") as handle:
+        handle.truncate(1 << 30)
+    settings = BuildSettings(max_expanded_bytes=1 << 20)
+    report = build_index([root], tmp_path / "idx", settings)
+    assert {s.path: s.reason for s in report.skipped} == {"big.json": TOO_LARGE}
+    again = build_index([root], tmp_path / "idx", settings)
+    assert again.up_to_date and again.unchanged == 2 and again.unchanged_skipped == 1
+    os.utime(big, ns=(1, 1))  # touched: the same size, its content unknown (it was not hashed)
+    touched = build_index([root], tmp_path / "idx", settings)
+    assert touched.changed == 1 and [s.reason for s in touched.skipped] == [TOO_LARGE]
+    big.write_text('[{"id": "x", "text": "shrunk to a small record"}]')
+    os.utime(big, ns=(1, 1))  # the same mtime as before: its size tells the change
+    shrunk = build_index([root], tmp_path / "idx", settings)
+    assert shrunk.changed == 1 and shrunk.skipped == []
+    assert ids(tmp_path / "idx") == {"a.txt", "x"}

@@ -50,6 +50,13 @@ def stat_key(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def _same_content(reader: CorpusReader, path: Path, size: int, entry: dict[str, Any]) -> bool:
+    """Whether a file whose mtime changed still holds what the index read: the same size, then the same
+    SHA-256. A file of another size is not hashed, nor one recorded without its hash (skipped unread)."""
+    recorded = entry.get("sha256")
+    return size == entry.get("bytes") and bool(recorded) and reader.sha256(path) == recorded
+
+
 def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
     if old is None:
         return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
@@ -70,7 +77,7 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.read.append(path)
         elif key is not None and [entry.get("bytes"), entry.get("mtime_ns")] == list(key):
             plan.reuse[rel] = entry
-        elif key is not None and reader.sha256(path) == entry.get("sha256"):
+        elif key is not None and _same_content(reader, path, key[0], entry):
             plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
         else:
             plan.changed += 1

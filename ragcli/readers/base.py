@@ -219,8 +219,11 @@ class SourceInput:
         return f"larger than {format_size(self.context.max_bytes)}{once} (raise {MAX_BYTES_OPTION} to read it)"
 
     def read_bytes(self) -> bytes:
-        """The whole (decompressed) file; past `max_bytes` the file is skipped, having read at most that."""
+        """The whole (decompressed) file; past `max_bytes` the file is skipped, having read at most that
+        (nothing, when its size on disk says so: an 8 GB file is not read to learn it is too large)."""
         limit = self.context.max_bytes
+        if not self.compressed and self.size > limit:
+            raise Skip(self.too_large())
         data = self.stream.read(limit + 1)
         if len(data) > limit:
             raise Skip(self.too_large())

@@ -36,6 +36,7 @@ from ragcli.errors import PathNotFoundError
 from ragcli.readers.base import (
     COMPRESSED_SUFFIX,
     DEFAULT_MAX_BYTES,
+    MAX_BYTES_OPTION,
     PARSE_ERRORS,
     READERS,
     ReadContext,
@@ -44,6 +45,7 @@ from ragcli.readers.base import (
     Skip,
     SourceInput,
     file_name,
+    format_size,
     inner_suffix,
     is_url,
     reader_for,
@@ -55,6 +57,7 @@ from ragcli.readers.wide import as_utf8
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
 
 FILE_METADATA = ("path", "format", "size", "mtime")  # what the walk gives every document read from a file
+UNHASHED = ""  # the recorded SHA-256 of a file not read to its end (skipped, larger than the read limit)
 INDEX_REASON = "a ragcli index (not read)"
 INDEX_PART_REASON = "part of a ragcli index (not read)"
 _INDEX_OWNED_RE = re.compile(  # what a build writes into an index folder: lock, generations, temporary manifests
@@ -67,22 +70,38 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class _HashingReader(io.RawIOBase):
-    """A raw file reader that hashes and counts the bytes passing through it."""
+    """A raw file reader that hashes and counts the bytes passing through it, and ends once `cap` bytes
+    are read: a "regular" file that reads on past its size (/proc/self/pagemap: size 0, endless) must
+    not be read without end. `overflow` says it was cut. Each read is passed on whole (pagemap refuses
+    a read of a length that is not a multiple of 8), so the last one may go past the cap."""
 
-    def __init__(self, raw: Any, digest: Any) -> None:
+    def __init__(self, raw: Any, digest: Any, cap: int) -> None:
         self.raw = raw
         self.digest = digest
+        self.cap = cap
         self.size = 0
+        self.overflow = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self.overflow:
+            return 0
         n = self.raw.readinto(buffer)
         if n:
             self.digest.update(memoryview(buffer)[:n])
             self.size += n
+            self.overflow = self.size >= self.cap
         return n or 0
+
+    def hash_rest(self, limit: int) -> bool:
+        """Reads what the reader left of the file into the hash while the bytes read stay within
+        `limit`: whether the hash covers the whole file."""
+        while self.size <= limit:
+            if not self.read(1 << 20):
+                return not self.overflow
+        return False
 
 
 class NotRegular(Exception):
@@ -386,16 +405,23 @@ class CorpusReader:
 
         return open(path, "rb", buffering=0, opener=opener)
 
+    def read_cap(self, size: int) -> int:
+        """Where reading a file of `size` bytes (fstat) stops: past all of it, and for a file that reads on
+        past its size (a pseudo-file) past the read limit (`_HashingReader`)."""
+        return max(size, self.context.max_bytes) + 1
+
     def sha256(self, path: Path) -> str | None:
-        """The SHA-256 of a file ragcli may read (None if it may not, or cannot)."""
+        """The SHA-256 of a file ragcli may read (None if it may not, or cannot, or it reads past its
+        size and the read limit)."""
         digest = hashlib.sha256()
         try:
             with self.open_file(path) as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+                counter = _HashingReader(handle, digest, self.read_cap(os.fstat(handle.fileno()).st_size))
+                while counter.read(1 << 20):
+                    pass
         except (OSError, NotRegular):
             return None
-        return digest.hexdigest()
+        return None if counter.overflow else digest.hexdigest()
 
     def supported(self, path: Path) -> bool:
         """Whether a registered reader claims the file and this walk reads it (decided from its name alone)."""
@@ -453,13 +479,13 @@ class CorpusReader:
         self._start_source()
         try:
             with self.open_file(path) as raw_file:
-                counter = _HashingReader(raw_file, digest)
+                status = os.fstat(raw_file.fileno())
+                size = status.st_size
+                counter = _HashingReader(raw_file, digest, self.read_cap(size))
                 stream: IO[bytes] = io.BufferedReader(counter, 1 << 20)
                 compressed = path.suffix.lower() == COMPRESSED_SUFFIX
                 if compressed:
                     stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-                status = os.fstat(raw_file.fileno())
-                size = status.st_size
                 self._reading = (counter, size)
                 source = SourceInput(rel, path, size, compressed, stream, self.context, path in self._named)
                 mtime = _dt.datetime.fromtimestamp(status.st_mtime, _dt.timezone.utc)
@@ -480,8 +506,18 @@ class CorpusReader:
                     problem = str(skip)
                 except PARSE_ERRORS as exc:  # untrusted content the reader could not parse
                     problem = parse_problem(exc)
-                while counter.read(1 << 20):  # the hash covers the whole file, read or not
-                    pass
+                # the hash covers the whole file, read or not, unless the file was skipped and is larger
+                # than the read limit: then it is not read to its end (its size and mtime tell a change)
+                if problem is None:
+                    whole = counter.hash_rest(counter.cap)
+                else:
+                    whole = size <= self.context.max_bytes and counter.hash_rest(self.context.max_bytes)
+                if counter.overflow:  # it reads on past its size and the read limit: it was cut there
+                    limit = format_size(self.context.max_bytes)
+                    if documents:
+                        self.report.warnings.append(f"{rel}: reads on past its size; only its first {limit} were read")
+                    else:
+                        problem = f"larger than {limit} (raise {MAX_BYTES_OPTION} to read it)"
         except NotRegular as refused:
             self.report.skipped.append(Skipped(rel, str(refused)))
             return
@@ -495,8 +531,8 @@ class CorpusReader:
             self.report.skipped.append(unlisted)
         record = SourceFile(
             rel,
-            digest.hexdigest(),
-            counter.size,
+            digest.hexdigest() if whole else UNHASHED,  # not read to its end: changed when its size or
+            counter.size if whole else size,  # mtime is, never matched by content
             documents,
             skipped_records=self.context.skipped_kinds(),
             shared_ids=self._shared_ids,
