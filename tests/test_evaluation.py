@@ -218,8 +218,20 @@ DEEP = "[" * 100_000 + "]" * 100_000
         (b'{"question": "q", "relevant": {"d1": Infinity}}', "unknown 'relevant' format"),
         (b'{"question": "q", "relevant": {"d1": NaN}}', "unknown 'relevant' format"),
         (b'"just a string"', "a line must be a JSON object"),
+        (b'{"question": "q", "relevant": ["d1", ""]}', "an empty document id in 'relevant'"),
+        (b'{"question": "q", "relevant": {" ": 1}}', "an empty document id in 'relevant'"),
     ],
-    ids=["latin-1", "nested-1000", "nested-100000", "5000-digits", "infinite-grade", "nan-grade", "string"],
+    ids=[
+        "latin-1",
+        "nested-1000",
+        "nested-100000",
+        "5000-digits",
+        "infinite-grade",
+        "nan-grade",
+        "string",
+        "empty-relevant-id",
+        "blank-relevant-key",
+    ],
 )
 def test_any_bad_qa_line_is_bad_input_with_file_and_line(tmp_path: Path, line: bytes, problem: str) -> None:
     path = tmp_path / "qa.jsonl"
@@ -248,6 +260,9 @@ BEIR = {
         ("qrels/test.tsv", "3\td\xe9\t1".encode("latin-1"), r"test\.tsv:2: not UTF-8"),
         ("qrels/test.tsv", b"3\t" + b"x" * 200_000 + b"\t1", r"test\.tsv:2: unreadable TSV"),
         ("qrels/test.tsv", "3\td2\t\u00b2".encode(), r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
+        ("qrels/test.tsv", b"3\t\t1", r"test\.tsv:2: empty corpus-id: expected 'query-id<TAB>corpus-id<TAB>score'"),
+        ("qrels/test.tsv", b"\td2\t1", r"test\.tsv:2: empty query-id: expected 'query-id<TAB>corpus-id<TAB>score'"),
+        ("qrels/test.tsv", b"3\t \t1", r"test\.tsv:2: empty corpus-id"),
     ],
     ids=[
         "queries-list",
@@ -257,6 +272,9 @@ BEIR = {
         "qrels-latin-1",
         "qrels-huge",
         "qrels-2",
+        "qrels-no-corpus-id",
+        "qrels-no-query-id",
+        "qrels-blank-corpus-id",
     ],
 )
 def test_any_bad_beir_line_is_bad_input_with_file_and_line(

@@ -99,6 +99,9 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
         if parsed is None:
             problems.bad(where, "unknown 'relevant' format: use a list of document ids or an object id → grade")
             return None
+        if any(not doc.strip() for doc in parsed):  # it would judge a document no index holds
+            problems.bad(where, "an empty document id in 'relevant'")
+            return None
         qrels = parsed
     return EvalQuery(str(raw_id), question.strip(), answers, qrels)
 
@@ -194,6 +197,9 @@ def _qrels_row(text: str) -> list[str]:
     return text.split()
 
 
+_QRELS_LINE = "'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-id score')"
+
+
 def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
     """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), or TREC's four
     columns `query-id 0 corpus-id score`."""
@@ -210,7 +216,11 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
             row = [row[0], row[2], row[3]]
         grade = _score(row[2]) if len(row) == 3 else None
         if grade is None:
-            problems.bad(where, "expected 'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-id score')")
+            problems.bad(where, f"expected {_QRELS_LINE}")
+            continue
+        empty = [name for name, value in zip(("query-id", "corpus-id"), row) if not value.strip()]
+        if empty:  # it would judge a document (or a query) no index holds
+            problems.bad(where, f"empty {empty[0]}: expected {_QRELS_LINE}")
             continue
         qrels.setdefault(row[0], {})[row[1]] = grade
     return qrels
