@@ -161,6 +161,57 @@ def test_a_comma_csv_with_semicolons_in_its_text_stays_comma_separated(tmp_path:
     assert [(d.id, d.text) for d in docs] == [("1", "one; two; three")]
 
 
+def test_a_csv_row_with_more_fields_than_the_header_is_kept_with_one_warning_a_file(tmp_path: Path) -> None:
+    rows = ["id,text", "1,plain", "2,Honey, bees and wax,extra", "3,fine", "4,a,b", '5,"quoted, fine"']
+    write_files(tmp_path, {"d.csv": "\n".join(rows) + "\n", "e.csv": "id,text\n9,x,y\n"})
+    reader = CorpusReader([tmp_path])
+    docs = list(reader.documents())
+    assert [(d.id, d.text) for d in docs if d.path == "d.csv"] == [
+        ("1", "plain"),
+        ("2", "Honey"),  # the fields past the header's are left out, said once
+        ("3", "fine"),
+        ("4", "a"),
+        ("5", "quoted, fine"),
+    ]
+    assert reader.report.skipped == []
+    assert reader.report.warnings == [
+        "d.csv:3: a row with 2 fields more than the header's 2, left out (1 more row like it); "
+        "quote a field that holds the delimiter",
+        "e.csv:2: a row with 1 field more than the header's 2, left out; quote a field that holds the delimiter",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, reason, whole",  # whole: the reason a .json file holding only that record is skipped
+    [
+        (
+            '{"id": "b", "text": "a\ttab"}',
+            "invalid JSON (Invalid control character at column 23)",
+            "invalid JSON (Invalid control character at column 24) at line 1",
+        ),
+        (
+            '{"id": "b", "text": "open',
+            "invalid JSON (Unterminated string starting at column 21)",
+            "invalid JSON (Unterminated string starting at column 22) at line 1",
+        ),
+        (
+            '{"id": "b", "text": "x", "n": ' + "9" * 5000 + "}",
+            "invalid JSON (a number of more than 4,300 digits)",
+            "invalid JSON (a number of more than 4,300 digits)",
+        ),
+    ],
+    ids=["control-character", "unterminated", "5000-digits"],
+)
+def test_a_bad_json_record_says_what_is_wrong_in_a_few_words(
+    tmp_path: Path, line: str, reason: str, whole: str
+) -> None:
+    write_files(tmp_path, {"d.jsonl": '{"id": "a", "text": "fine"}\n' + line + "\n", "d.json": "[" + line + "]"})
+    _, skipped = read(tmp_path)
+    assert skipped == {"d.jsonl:2": reason, "d.json": whole}
+    with pytest.raises(InputFormatError, match=r"d\.jsonl:2: invalid JSON"):
+        read(tmp_path / "d.jsonl", strict=True)
+
+
 def own(metadata: dict[str, object]) -> dict[str, object]:
     """A document's metadata without what the walk adds for every file (path, format, size, mtime)."""
     return {key: value for key, value in metadata.items() if key not in FILE_METADATA}

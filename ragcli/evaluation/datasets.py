@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
+from ragcli.readers.records import json_problem
 from ragcli.records import Skipped
 
 
@@ -154,11 +155,8 @@ def _json_lines(path: Path, what: str, problems: LineProblems) -> Iterator[tuple
     for number, where, text in text_lines(path, what, problems):
         try:
             value = json.loads(text)
-        except RecursionError:
-            problems.bad(where, "invalid JSON (nested too deeply)")
-            continue
-        except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
-            problems.bad(where, f"invalid JSON ({getattr(exc, 'msg', exc)})")
+        except (RecursionError, ValueError) as exc:  # JSONDecodeError, or an integer with too many digits
+            problems.bad(where, f"invalid JSON ({json_problem(exc)})")
             continue
         yield number, where, value
 

@@ -186,16 +186,27 @@ def _json_values(text: str) -> Iterator[tuple[int, object]]:
         raise _json_error(text, position, "Extra data")
 
 
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """What is wrong with a JSON text, in a few words for a skip reason (not Python's message: "Invalid
+    control character at" ends where json's own message gives the place, and an integer of too many
+    digits says to call sys.set_int_max_str_digits())."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else exc.msg
+    if "integer string conversion" in str(exc):  # Python 3.11+: int() refuses over 4,300 digits
+        return f"a number of more than {sys.get_int_max_str_digits():,} digits"
+    return str(exc)
+
+
 def _loads(text: str) -> object:
     """json.loads, with the errors of untrusted input as JSONDecodeError (nesting, huge numbers)."""
     try:
         return json.loads(text)
-    except RecursionError:
-        raise _json_error(text, 0, "nested too deeply") from None
     except json.JSONDecodeError:
         raise
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise _json_error(text, 0, str(exc)) from None
+    except (RecursionError, ValueError) as exc:  # e.g. an integer of more than 4,300 digits
+        raise _json_error(text, 0, json_problem(exc)) from None
 
 
 def _looks_like_record(value: object, context: ReadContext) -> bool:
@@ -263,10 +274,9 @@ class JsonReader(SuffixReader):
                 return
             except (json.JSONDecodeError, RecursionError, ValueError) as exc:
                 if isinstance(exc, json.JSONDecodeError):
-                    where, problem = f"{source.rel}:{exc.lineno}", f"invalid JSON ({exc.msg})"
+                    where, problem = f"{source.rel}:{exc.lineno}", f"invalid JSON ({json_problem(exc)})"
                 else:  # too deep, or an integer of over 4,300 digits
-                    detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                    where, problem = f"{source.rel} record {decoded + 1}", f"invalid JSON ({detail})"
+                    where, problem = f"{source.rel} record {decoded + 1}", f"invalid JSON ({json_problem(exc)})"
                 if decoded or source.context.strict:
                     source.context.bad_record(where, problem)
                     return
@@ -297,9 +307,9 @@ class JsonLinesReader(SuffixReader):
                 if not line.strip():
                     continue
                 try:
-                    record = _loads(line)
+                    record = _loads(line.rstrip("\r\n"))  # an unterminated string ends at the line's end
                 except json.JSONDecodeError as exc:
-                    source.context.bad_record(where, f"invalid JSON ({exc.msg})")
+                    source.context.bad_record(where, f"invalid JSON ({json_problem(exc)})")
                     continue
                 yield from record_document(source.rel, number, record, source.context)
         finally:
@@ -330,16 +340,51 @@ class CsvReader(SuffixReader):
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
-        while True:
-            lines.start = 0
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
-                source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
-                continue
-            yield from record_document(source.rel, lines.start or reader.line_num, record, source.context)
+        overlong = _Overlong(len(header))
+        try:
+            while True:
+                lines.start = 0
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
+                    source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
+                    continue
+                line = lines.start or reader.line_num
+                overlong.check(record, line)
+                yield from record_document(source.rel, line, record, source.context)
+        finally:
+            if overlong.rows:
+                source.context.warn(overlong.warning(source.rel))
+
+
+class _Overlong:
+    """Rows with more fields than the header: each is kept (its named fields are the record; a stray
+    comma in unquoted text is the usual cause), the fields past the header's are left out, and one
+    warning a file names the first such row and counts them."""
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+        self.rows = 0
+        self.first = 0  # the line the first one starts on
+        self.extra = 0  # how many fields more than the header it has
+
+    def check(self, record: dict[str | None, object], line: int) -> None:
+        extra = record.pop(None, None)  # csv.DictReader's list of the fields past the header's
+        if isinstance(extra, list):
+            self.rows += 1
+            if self.rows == 1:
+                self.first, self.extra = line, len(extra)
+
+    def warning(self, rel: str) -> str:
+        others = self.rows - 1
+        more = f" ({others:,} more {'row' if others == 1 else 'rows'} like it)" if others else ""
+        fields = "field" if self.extra == 1 else "fields"
+        return (
+            f"{rel}:{self.first}: a row with {self.extra} {fields} more than the header's {self.columns}, "
+            f"left out{more}; quote a field that holds the delimiter"
+        )
 
 
 class _Lines:
