@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import signal
 import socket
 import subprocess
@@ -19,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clihelpers import RAGCLI, run
+from clihelpers import run, run_in_terminal
 
 from ragcli.answering import Answer, answer_many, stream_answer
 from ragcli.errors import ExitCode, InvalidOptionError, ModelUnavailableError
@@ -131,37 +129,6 @@ def options(server: Server, **changes: object) -> GenerationOptions:
     settings: dict[str, object] = {"base_url": server.url, "max_new_tokens": 8, "context_tokens": 1024, "retries": 0}
     settings.update(changes)
     return GenerationOptions(**settings)  # type: ignore[arg-type]
-
-
-def run_in_terminal(*args: str, env: dict[str, str] | None = None, until=None, then=None):  # type: ignore[no-untyped-def]
-    """Run `ragcli ARGS` with its stdout on a pseudo-terminal (as in a person's shell); once `until()`
-    is true, call `then()`. Returns (exit code, terminal output, stderr)."""
-    leader, follower = pty.openpty()
-    full_env = {**os.environ, "COLUMNS": "100", "TERM": "xterm", **(env or {})}
-    process = subprocess.Popen([RAGCLI, *args], stdout=follower, stderr=subprocess.PIPE, env=full_env)
-    os.close(follower)
-    output = b""
-    fired = False
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the other end closed
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif process.poll() is not None:
-            break
-        if until is not None and not fired and until():
-            fired = True
-            then()
-    os.close(leader)
-    code = process.wait(timeout=60)
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    return code, output.decode("utf-8", "replace"), stderr
 
 
 # ------------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ less --max-new-tokens; tokens are approximated as characters / 4 (no tokenizer i
 remote model), and a server that still finds the prompt too long gets it once more with half the
 budget (fewer passages). Retries are the client's own: exponential backoff with jitter on 408, 409,
 429, 5xx, timeouts and connection errors, at most --retries times. Every failure a user can meet
-(server down, a refused key, an unknown model, a prompt too long, a stream cut off) is one line and
-exit 9 (ModelUnavailableError); the caller still prints the retrieved sources. (Over 350 lines: about
+(server down, a refused key, an unknown model, a prompt too long, a stream cut off, a reply that is not
+a chat completion: generation.replies) is one line and exit 9 (ModelUnavailableError); the caller
+still prints the retrieved sources. (Over 350 lines: about
 half is resolving where the server, key and budget are and turning each kind of failure into its one
 line; the generator itself is small.)
 """
@@ -37,6 +38,16 @@ from urllib.parse import urlsplit, urlunsplit
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
 from ragcli.generation.base import Generation, GenerationOptions, settle, strip_reasoning
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
+from ragcli.generation.replies import (
+    UNREADABLE,
+    UnreadableReply,
+    clean_text,
+    delta_text,
+    describe,
+    message_text,
+    model_ids,
+    reading,
+)
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -216,8 +227,8 @@ class OpenAIGenerator:
         fast, with exit 9, when the server cannot be reached or refuses the key."""
         openai = self._openai
         try:
-            page = self.client.models.list()
-            return {m.id: m.model_dump() for m in page.data if getattr(m, "id", None)}
+            with reading(self.where, "/models: "):
+                return model_ids(self.client.models.list(), self.where)
         except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise self._error(exc) from None
         except openai.APIError:  # no /v1/models here (some proxies): the chat endpoint may still answer
@@ -242,7 +253,7 @@ class OpenAIGenerator:
             error = body.get("error")
             message = error.get("message") if isinstance(error, dict) else error
             message = message or body.get("detail") or body.get("message")
-        text = str(message if message else getattr(exc, "message", "") or exc)
+        text = clean_text(str(message if message else getattr(exc, "message", "") or exc))
         if self._key != DUMMY_KEY:
             text = text.replace(self._key, "***")
         return " ".join(text.split())[:300]
@@ -299,13 +310,19 @@ class OpenAIGenerator:
 
     def _request(self, prompt: str, stream: bool) -> Any:
         try:
-            return self.client.chat.completions.create(**self._arguments(prompt, stream))
+            return self._create(self._arguments(prompt, stream))
         except self._openai.APIStatusError as exc:
             refused = exc.status_code in (400, 422) and "chat_template_kwargs" in self._server_says(exc)
             if not (refused and self._template_kwargs):
                 raise
             self._template_kwargs = False  # a server that refuses the field: ask without it, from now on
-            return self.client.chat.completions.create(**self._arguments(prompt, stream))
+            return self._create(self._arguments(prompt, stream))
+
+    def _create(self, arguments: dict[str, Any]) -> Any:
+        """One chat completion request; a reply the client cannot parse (not JSON, not UTF-8, too deep)
+        is the server's failure, exit 9."""
+        with reading(self.where):
+            return self.client.chat.completions.create(**arguments)
 
     def _arguments(self, prompt: str, stream: bool) -> dict[str, Any]:
         o = self.options
@@ -347,7 +364,7 @@ class OpenAIGenerator:
     # generation ------------------------------------------------------------------------------------
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
         response, fitted = self._send(question, sources, stream=False)
-        return settle(_message_text(response), question, sources, fitted.sources_used)
+        return settle(message_text(response, self.where), question, sources, fitted.sources_used)
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
@@ -361,7 +378,7 @@ class OpenAIGenerator:
             response = self._request(prompt, stream=False)
         except self._openai.APIError as exc:
             raise self._error(exc) from None
-        return strip_reasoning(_message_text(response))
+        return strip_reasoning(message_text(response, self.where))
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
         """Text pieces as the server sends them, and a function returning the finished Generation."""
@@ -369,27 +386,29 @@ class OpenAIGenerator:
         pieces: list[str] = []
 
         def pieces_iter() -> Iterator[str]:
+            chunks = 0
             try:
                 for chunk in response:
-                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    chunks += 1
+                    delta = delta_text(chunk, self.where)
                     if delta:
                         pieces.append(delta)
                         yield delta
             except self._stream_errors as exc:
                 raise self._error(exc, mid_stream=True) from None
+            except UnicodeEncodeError:
+                raise
+            except UNREADABLE as exc:
+                raise UnreadableReply(self.where, describe(exc)) from None
             finally:
                 response.close()
+            if not chunks:  # a body without one event (plain JSON, text, nothing): not a stream
+                raise UnreadableReply(self.where, "no server-sent events in the stream")
 
         def finish() -> Generation:
             return settle("".join(pieces), question, sources, fitted.sources_used)
 
         return pieces_iter(), finish
-
-
-def _message_text(response: Any) -> str:
-    """The text of a chat completion's first choice ("" when the server sent none)."""
-    choices = getattr(response, "choices", None) or []
-    return (choices[0].message.content or "") if choices else ""
 
 
 def in_order(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> list[_Result]:

@@ -1,0 +1,153 @@
+"""The openai generator against a server that misbehaves: replies ragcli cannot read, a bad --base-url
+or key, a reply that trickles past --timeout. The server is a real HTTP server on 127.0.0.1
+(tests/fakeopenai.py) sending exactly the bytes under test; ragcli runs as a real subprocess, on a
+pseudo-terminal where it streams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import run, run_in_terminal
+from fakeopenai import MODELS, Reply, completion, fake_server
+
+pytest.importorskip("openai")
+
+FAST = ["-g", "openai", "--retries", "0", "--top-k", "2"]
+UNREADABLE = "sent a reply ragcli cannot read"
+
+
+def sse(*events: bytes) -> bytes:
+    return b"".join(b"data: " + event + b"\n\n" for event in events)
+
+
+def chunk(content: object) -> bytes:
+    delta = {"index": 0, "delta": {"content": content}, "finish_reason": None}
+    return json.dumps({"id": "c", "object": "chat.completion.chunk", "model": "fake", "choices": [delta]}).encode()
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "internal error" not in lines[0] and "Traceback" not in stderr
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# replies ragcli cannot read: exit 9, one line, the sources kept
+
+
+@pytest.mark.parametrize(
+    ("chat", "models"),
+    [
+        (Reply(b"not json at all"), None),
+        (Reply(b""), None),
+        (Reply(b"[" * 100_000 + b"]" * 100_000), None),  # deeper than Python's recursion limit
+        (Reply(b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "\xff\xfe"}}]}'), None),
+        (Reply(completion(5)), None),
+        (Reply(b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": NaN}}]}'), None),
+        (Reply(completion({"text": "honey"})), None),
+        (Reply(b'{"choices": "abc"}'), None),
+        (Reply(b'{"choices": ["abc"]}'), None),
+        (Reply(completion("honey")), Reply(b'{"data": 5}')),
+        (Reply(completion("honey")), Reply(b"<html>a web page</html>", content_type="text/html")),
+    ],
+    ids=[
+        *("not-json", "empty", "deep", "bad-utf8", "int", "nan", "object"),
+        *("choices-str", "choice-str", "models-5", "models-html"),
+    ],
+)
+def test_a_reply_ragcli_cannot_read_is_exit_9_with_the_sources(
+    chat: Reply, models: Reply | None, sample_index: Path
+) -> None:
+    with fake_server(chat, models) as server:
+        result = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json")
+    assert result.returncode == 9, result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"ragcli: error: the server at {server.url} {UNREADABLE} ("), line
+    data = json.loads(result.stdout)  # the documented shape: the record, no answer, the error
+    assert data["sources"] and data["answer"] is None and UNREADABLE in data["error"]
+
+
+def test_an_unreadable_reply_is_exit_9_for_a_whole_batch(sample_index: Path) -> None:
+    with fake_server(Reply(b"not json")) as server:
+        result = run(
+            "query", "-", "-i", str(sample_index), *FAST, "--base-url", server.url, "--concurrency", "2",
+            input="bees\nhoney\nqueen\n",
+        )  # fmt: skip
+    assert result.returncode == 9, result.stderr
+    assert UNREADABLE in one_error_line(result.stderr)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == ["bees", "honey", "queen"] and all(r["sources"] for r in records)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"error": "not a stream"}',  # a JSON body where server-sent events were asked for
+        b"not json",
+        sse(b"not json", b"[DONE]"),
+        sse(chunk(5), b"[DONE]"),
+        sse(b'{"choices": "abc"}', b"[DONE]"),
+        b"",
+    ],
+    ids=["json", "text", "event-not-json", "int-piece", "choices-str", "empty"],
+)
+def test_an_unreadable_stream_is_exit_9_with_the_sources(body: bytes, sample_index: Path) -> None:
+    with fake_server(Reply(body, content_type="text/event-stream")) as server:
+        code, out, err = run_in_terminal("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url)
+    assert code == 9, (out, err)
+    assert UNREADABLE in one_error_line(err)
+    assert "No answer found" not in out and "honey_production.md" in out  # the sources
+
+
+def test_content_given_as_parts_is_joined_into_the_answer(sample_index: Path) -> None:
+    parts = [{"type": "text", "text": "Honey is"}, {"type": "image_url", "image_url": {"url": "x"}},
+             {"type": "text", "text": " stored in wax cells."}]  # fmt: skip
+    with fake_server(Reply(completion(parts))) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json", "--no-fallback"
+        )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answer"] == "Honey is stored in wax cells."
+
+
+def test_a_lone_surrogate_in_the_answer_is_replaced(sample_index: Path) -> None:
+    with fake_server(Reply(completion("honey \ud800 and wax"))) as server:
+        as_json = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json", "--no-fallback"
+        )
+        plain = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--no-fallback")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["answer"] == "honey \ufffd and wax"
+    assert plain.returncode == 0, plain.stderr
+    assert "honey \ufffd and wax" in plain.stdout
+
+
+def test_a_lone_surrogate_in_a_streamed_answer_is_replaced(sample_index: Path) -> None:
+    body = sse(chunk("honey "), chunk("\ud800"), chunk(" and wax"), b"[DONE]")
+    with fake_server(Reply(body, content_type="text/event-stream")) as server:
+        code, out, err = run_in_terminal(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--no-fallback"
+        )
+    assert code == 0, (out, err)
+    assert "honey \ufffd and wax" in out
+
+
+def test_a_lone_surrogate_in_the_servers_error_message_is_replaced(sample_index: Path) -> None:
+    error = json.dumps({"error": {"message": "overloaded \ud800 now"}}).encode()
+    with fake_server(Reply(error, status=500)) as server:
+        result = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json")
+    assert result.returncode == 9, result.stderr
+    assert "overloaded \ufffd now" in json.loads(result.stdout)["error"]
+    assert "HTTP 500" in one_error_line(result.stderr)
+
+
+def test_a_well_formed_reply_still_answers(sample_index: Path) -> None:
+    with fake_server(Reply(completion("Honey is stored in wax cells.")), Reply(MODELS)) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json", "--no-fallback"
+        )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answer"] == "Honey is stored in wax cells."
