@@ -151,3 +151,64 @@ def test_a_well_formed_reply_still_answers(sample_index: Path) -> None:
         )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["answer"] == "Honey is stored in wax cells."
+
+
+# ------------------------------------------------------------------------------------------------
+# a --base-url or key the client could not use: exit 2 before any work
+
+
+BAD_URLS = [
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("http://127.0.0.1:abc/v1", "a number from 1 to 65535"),
+    ("http://[zz]/v1", "IPv4 or IPv6"),
+    ("http://127.0.0.1\x1b[31m/v1", "control character"),
+    ("http://127.0.0.1:99999/v1", "the port must be"),
+    ("http://127.0.0.1:0/v1", "port must be a number"),
+    ("http://:8080/v1", "no host"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), BAD_URLS, ids=[why for _, why in BAD_URLS])
+def test_a_base_url_the_client_cannot_use_is_exit_2_before_any_work(url: str, why: str, sample_index: Path) -> None:
+    result = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", url)
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith("ragcli: error: --base-url: ") and "is not a valid URL" in line and why in line, line
+    assert "\x1b" not in line  # shown escaped, never sent to the terminal
+    assert result.stdout == ""  # checked before retrieval
+
+
+@pytest.mark.parametrize("command", ["query", "chat", "evaluate"])
+def test_a_bad_base_url_from_the_environment_is_exit_2_in_every_command(
+    command: str, sample_index: Path, tmp_path: Path
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "What is propolis?", "answers": ["bee glue"]}\n')
+    args = {"query": ["query", "bees"], "chat": ["chat"], "evaluate": ["evaluate", str(qa)]}[command]
+    result = run(*args, "-i", str(sample_index), input="bees\n", env={"RAGCLI_BASE_URL": "http://[::1"})
+    assert result.returncode == 2, result.stderr
+    assert "is not a valid URL (Invalid IPv6 URL)" in one_error_line(result.stderr)
+    assert result.stdout == ""
+
+
+def test_a_key_an_http_header_cannot_carry_is_exit_2_naming_the_variable(sample_index: Path) -> None:
+    with fake_server(Reply(completion("honey"))) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--api-key-env", "MYKEY",
+            env={"MYKEY": "ключ-secret"},
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert "MYKEY" in line and "ключ" not in line and "secret" not in line
+    assert result.stdout == ""
+
+
+def test_a_default_key_an_http_header_cannot_carry_is_exit_2(sample_index: Path) -> None:
+    with fake_server(Reply(completion("honey"))) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json",
+            env={"OPENAI_API_KEY": "sk-\nline-two"},
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert "OPENAI_API_KEY" in line and "line-two" not in line

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
-from ragcli.generation.base import Generation, GenerationOptions, settle, strip_reasoning
+from ragcli.generation.base import Generation, GenerationOptions, configured_base_url, settle, strip_reasoning
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
 from ragcli.generation.replies import (
     UNREADABLE,
@@ -71,27 +71,52 @@ _MODEL_ERROR_RE = re.compile(
     r"(?:unknown|invalid|no such) model|model_not_found",
     re.IGNORECASE,
 )
+URL_EXAMPLE = "e.g. http://127.0.0.1:11434/v1"
+PORT_RANGE = "the port must be a number from 1 to 65535"
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
 
 def resolve_base_url(options: GenerationOptions) -> str | None:
-    """--base-url, else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL; None: OpenAI's own API."""
+    """--base-url, else $RAGCLI_BASE_URL, else $OPENAI_BASE_URL; None: OpenAI's own API. A URL the
+    client could not connect to (a bad port, IPv6 address or character) is a usage error here, before
+    any work, not a failure deep in the client."""
     for value in (options.base_url, os.environ.get("RAGCLI_BASE_URL"), os.environ.get("OPENAI_BASE_URL")):
         if value and value.strip():
             url = value.strip()
-            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-                raise InvalidOptionError(
-                    f"--base-url: {shown_url(url)!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:11434/v1"
-                )
+            problem = url_problem(url)
+            if problem:
+                raise InvalidOptionError(f"--base-url: {shown_url(url)!r} {problem}", hint=URL_EXAMPLE)
             return url
     return None
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a server's base URL, or None when it can."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "is not a valid URL (it holds a control character)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # reading it checks it: a number, 0-65535
+    except ValueError as exc:
+        return f"is not a valid URL ({PORT_RANGE if 'Port' in str(exc) else exc})"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "is not an http(s) URL"
+    if not parts.hostname:
+        return "is not a valid URL (it names no host)"
+    if port == 0:
+        return f"is not a valid URL ({PORT_RANGE})"
+    return None
+
+
 def shown_url(url: str) -> str:
-    """A URL as it may be printed: without a user name or password in it."""
-    parts = urlsplit(url)
+    """A URL as it may be printed: without a user name or password in it (a URL too malformed to split
+    loses whatever stands before an @)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/]*@", "//", url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
@@ -103,6 +128,11 @@ def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
     if not _ENV_NAME_RE.fullmatch(name):
         raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
     key = os.environ.get(name, "").strip()
+    if key and not all(" " <= c <= "~" for c in key):  # what an HTTP header can carry
+        raise InvalidOptionError(
+            f"the variable {name} holds characters an API key cannot have (only printable ASCII)",
+            hint=f"set {name} to the key itself" if options.api_key_env else None,
+        )
     if key:
         return key
     if options.api_key_env:
@@ -117,10 +147,11 @@ def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
 
 def check_server_options(options: GenerationOptions) -> None:
     """The server options' values, checked before any work starts (a malformed --base-url,
-    $RAGCLI_BASE_URL or --api-key-env is exit 2 before retrieval, whichever generator runs)."""
-    resolve_base_url(options)
-    if options.api_key_env is not None and not _ENV_NAME_RE.fullmatch(options.api_key_env):
-        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
+    $RAGCLI_BASE_URL or --api-key-env, or a key no HTTP header can carry, is exit 2 before retrieval,
+    whichever generator runs; the key where ragcli will use it: a variable named, or a server set)."""
+    base_url = resolve_base_url(options)
+    if options.api_key_env is not None or configured_base_url(options):
+        resolve_key(options, base_url)
 
 
 def context_of(entry: dict[str, Any] | None) -> int | None:
