@@ -6,6 +6,7 @@ pseudo-terminal where it streams."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,37 @@ def test_a_default_key_an_http_header_cannot_carry_is_exit_2(sample_index: Path)
     assert result.returncode == 2, result.stderr
     line = one_error_line(result.stderr)
     assert "OPENAI_API_KEY" in line and "line-two" not in line
+
+
+# ------------------------------------------------------------------------------------------------
+# --timeout bounds one whole response, not each read: a reply that trickles a byte a second stops
+
+
+def test_a_trickling_reply_stops_at_the_timeout(sample_index: Path) -> None:
+    with fake_server(Reply(b"", trickle=0.2, endless=True)) as server:
+        started = time.monotonic()
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json", "--timeout", "1",
+            timeout=60,
+        )  # fmt: skip
+        took = time.monotonic() - started
+    assert result.returncode == 9, result.stderr
+    assert one_error_line(result.stderr) == (
+        f"ragcli: error: the server at {server.url} did not answer within 1 s (raise --timeout)"
+    )
+    assert json.loads(result.stdout)["sources"]
+    assert took < 15  # about 1 s of waiting, plus starting ragcli (a slow machine's seconds)
+
+
+def test_a_trickling_stream_stops_at_the_timeout(sample_index: Path) -> None:
+    with fake_server(Reply(b"", content_type="text/event-stream", trickle=0.2, endless=True)) as server:
+        started = time.monotonic()
+        code, out, err = run_in_terminal(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--timeout", "1"
+        )
+        took = time.monotonic() - started
+    assert code == 9, (out, err)
+    assert (
+        one_error_line(err) == f"ragcli: error: the server at {server.url} did not answer within 1 s (raise --timeout)"
+    )
+    assert "honey_production.md" in out and took < 15

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
 from ragcli.generation.base import Generation, GenerationOptions, configured_base_url, settle, strip_reasoning
+from ragcli.generation.deadline import bounded_client
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
 from ragcli.generation.replies import (
     UNREADABLE,
@@ -214,6 +215,18 @@ def _transport_errors(openai: Any) -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _timeout_errors(openai: Any) -> tuple[type[BaseException], ...]:
+    """What a response that took longer than --timeout raises: the client's error, or, while a stream
+    is read, its HTTP library's."""
+    errors: list[type[BaseException]] = [openai.APITimeoutError]
+    for name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(name).TimeoutException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
 class OpenAIGenerator:
     """Answers with a model behind an OpenAI-compatible chat completions endpoint."""
 
@@ -226,11 +239,13 @@ class OpenAIGenerator:
         self.where = shown_url(self.base_url) if self.base_url else "OpenAI's API"
         self._key = resolve_key(self.options, self.base_url)
         self._key_env = self.options.api_key_env or DEFAULT_KEY_ENV
+        http_client = bounded_client(self._openai, self.options.timeout)  # --timeout: the whole response
         self.client = self._openai.OpenAI(
             base_url=self.base_url,
             api_key=self._key,
             timeout=self.options.timeout,
             max_retries=self.options.retries,
+            **({"http_client": http_client} if http_client is not None else {}),
         )
         self.listed = self._list_models()
         self.model: str = model or self._only_model()
@@ -246,6 +261,7 @@ class OpenAIGenerator:
             )
         self.template = self.options.prompt_template or template_for(CHAT, self.options.answer_style)
         self._stream_errors = _transport_errors(self._openai)
+        self._timeouts = _timeout_errors(self._openai)
         self._length_field = "max_tokens"  # what most servers read; OpenAI's newest models want the other
         # reasoning models (Qwen3 …) would spend --max-new-tokens thinking: ask the chat template not to
         # (vLLM, SGLang, llama.cpp and `transformers serve` pass it on; others ignore it). Not sent to
@@ -293,9 +309,10 @@ class OpenAIGenerator:
         """A client error as a one-line ragcli error (exit 9)."""
         openai = self._openai
         where, model = self.where, getattr(self, "model", None)
-        if mid_stream and not isinstance(exc, openai.APIStatusError):
+        timed_out = isinstance(exc, getattr(self, "_timeouts", (openai.APITimeoutError,)))
+        if mid_stream and not timed_out and not isinstance(exc, openai.APIStatusError):
             return ModelUnavailableError(f"the server at {where} stopped in the middle of the answer ({_kind(exc)})")
-        if isinstance(exc, openai.APITimeoutError):
+        if timed_out:
             return ModelUnavailableError(
                 f"the server at {where} did not answer within {self.options.timeout:g} s", hint="raise --timeout"
             )
