@@ -19,6 +19,7 @@ manifest since it took the lock (`BuildLock.check_unchanged`).
 
 from __future__ import annotations
 
+import enum
 import errno
 import json
 import os
@@ -141,21 +142,23 @@ def _first_existing(path: Path) -> Path:
     return path
 
 
-def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
+def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
     """Make sure ragcli may write an index in `index_dir`, before anything is written there: a folder
     that does not exist (created) or is empty gets ragcli's marker; a ragcli index is kept; any other
-    folder is refused (ForeignFolderError, nothing touched). With `create=False` an index must exist."""
+    folder is refused (ForeignFolderError, nothing touched). With `create=False` an index must exist.
+    Returns what this call made there, for `index_lock` to take back when the first build fails."""
     if not create:
         if not is_ragcli_index(index_dir):
             raise NoIndexError(f"no index found in {index_dir}", hint="build one with `ragcli index PATH`")
-        return
+        return Claim.NOTHING
     refuse = "pass --index (or set RAGCLI_INDEX to) a new or empty folder"
+    claim = Claim.MARKER
     if index_dir.is_dir():
         if is_ragcli_index(index_dir):
             if not (index_dir / INDEX_MARKER).exists():
                 with suppress(OSError):  # built by 0.1.0: its manifest is the proof, the marker a bonus
                     write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
-            return
+            return Claim.NOTHING
         try:
             empty = _empty(index_dir)
         except OSError as exc:
@@ -176,6 +179,7 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
         except OSError as exc:
             where = _first_existing(index_dir)
             raise write_error(f"cannot create the index folder {index_dir}", exc, where=where) from None
+        claim = Claim.FOLDER
     try:
         with suppress(FileExistsError):
             write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
@@ -183,6 +187,30 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> None:
         raise write_error(f"cannot write an index in {index_dir}", exc, where=index_dir) from None
     if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
         raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
+    return claim
+
+
+class Claim(enum.Enum):
+    """What `claim_index_dir` made: nothing (an index was there), the marker in an empty folder, or the
+    folder itself."""
+
+    NOTHING = 0
+    MARKER = 1
+    FOLDER = 2
+
+
+def _take_back(index_dir: Path, claim: Claim) -> None:
+    """After a first build that published nothing: its lock and marker removed, and the folder when
+    the build made it, so a failed `ragcli index` leaves the place as it found it."""
+    if claim is Claim.NOTHING or (index_dir / MANIFEST).exists() or (index_dir / MANIFEST).is_symlink():
+        return
+    for name in (LOCK, INDEX_MARKER):
+        entry = index_dir / name
+        if not entry.is_symlink() and entry.is_file():
+            entry.unlink(missing_ok=True)
+    if claim is Claim.FOLDER:
+        with suppress(OSError):  # not empty (someone else's file appeared): left
+            index_dir.rmdir()
 
 
 def our_generation(folder: Path) -> bool:
@@ -337,10 +365,11 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
     any lock file is created in it. `create=False`: the index must exist already."""
     from filelock import FileLock, Timeout
 
-    claim_index_dir(index_dir, create=create)
+    claim = claim_index_dir(index_dir, create=create)
     try:
         folder_fd = _lock_folder(index_dir, wait)
     except OSError as exc:
+        _take_back(index_dir, claim)
         raise write_error(f"cannot lock the index folder {index_dir}", exc, where=index_dir) from None
     try:
         lock = FileLock(str(index_dir / LOCK))
@@ -352,8 +381,11 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
             raise write_error(f"cannot take the lock file {index_dir / LOCK}", exc, where=index_dir / LOCK) from None
         try:
             yield BuildLock(index_dir, manifest_identity(index_dir))
-        finally:
+        except BaseException:
             lock.release()
+            _take_back(index_dir, claim)  # still holding the folder's flock
+            raise
+        lock.release()
     finally:
         if folder_fd is not None:
             os.close(folder_fd)  # closing the descriptor releases its flock

@@ -627,3 +627,22 @@ def test_a_build_never_swaps_in_an_index_its_own_query_would_refuse(
         build_index([corpus], tmp_path / "idx")
     assert (tmp_path / "idx" / "manifest.json").read_bytes() == before
     assert load_index(tmp_path / "idx").search("honey", k=1)[0].text == "bees make honey"
+
+
+def test_a_first_build_that_fails_leaves_the_place_as_it_found_it(tmp_path: Path) -> None:
+    """A first `ragcli index` with nothing to index left a folder holding only ragcli's marker and lock;
+    a folder the build made is removed again, an empty folder of the user's is left empty."""
+    corpus = write_files(tmp_path / "c", {"a.png": b"\x89PNG"})
+    with pytest.raises(EmptyCorpusError):
+        build_index([corpus], tmp_path / "new" / "idx")
+    assert not (tmp_path / "new" / "idx").exists()
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(EmptyCorpusError):
+        build_index([corpus], tmp_path / "mine")
+    assert list((tmp_path / "mine").iterdir()) == []
+    write_files(corpus, {"a.txt": "bees make honey"})
+    build_index([corpus], tmp_path / "mine")
+    (corpus / "a.txt").unlink()
+    with pytest.raises(EmptyCorpusError):  # an index was there: a failed build keeps it whole
+        build_index([corpus], tmp_path / "mine")
+    assert load_index(tmp_path / "mine").search("honey", k=1)[0].text == "bees make honey"

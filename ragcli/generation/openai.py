@@ -205,26 +205,26 @@ def import_openai() -> Any:
 
 def _transport_errors(openai: Any) -> tuple[type[BaseException], ...]:
     """What reading a response stream can raise when the server goes away: the client's errors and
-    its HTTP library's (httpx, or the fork the client ships with), and OS-level ones."""
-    errors: list[type[BaseException]] = [openai.APIError, OSError]
-    for name in ("httpx2", "httpx"):
-        try:
-            errors.append(importlib.import_module(name).HTTPError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(errors)
+    its HTTP library's, and OS-level ones."""
+    return (openai.APIError, OSError, *_http_library_errors("HTTPError"))
 
 
 def _timeout_errors(openai: Any) -> tuple[type[BaseException], ...]:
     """What a response that took longer than --timeout raises: the client's error, or, while a stream
     is read, its HTTP library's."""
-    errors: list[type[BaseException]] = [openai.APITimeoutError]
-    for name in ("httpx2", "httpx"):
+    return (openai.APITimeoutError, *_http_library_errors("TimeoutException"))
+
+
+def _http_library_errors(name: str) -> list[type[BaseException]]:
+    """The exception class `name` of the client's HTTP library: httpx, or the fork (httpx2) newer
+    clients ship with."""
+    errors: list[type[BaseException]] = []
+    for library in ("httpx2", "httpx"):
         try:
-            errors.append(importlib.import_module(name).TimeoutException)
+            errors.append(getattr(importlib.import_module(library), name))
         except (ImportError, AttributeError):
             continue
-    return tuple(errors)
+    return errors
 
 
 class OpenAIGenerator:

@@ -85,34 +85,41 @@ def _part_text(part: Any) -> str | None:
 def message_text(response: Any, where: str) -> str:
     """The text of a chat completion's first choice ("" when the server sent none); UnreadableReply
     when the completion is not one."""
-    choices = getattr(response, "choices", None)
-    if not choices:
+    choice = _first_choice(response, where, "")
+    if choice is None:
         return ""
-    if not isinstance(choices, list):
-        raise UnreadableReply(where, f"'choices' is {_a(choices)}, not a list")
-    message = getattr(choices[0], "message", None)
+    message = getattr(choice, "message", None)
     if message is None:
-        raise UnreadableReply(where, f"the first choice is {_a(choices[0])} without a message")
-    text = content_text(getattr(message, "content", None))
-    if text is None:
-        raise UnreadableReply(where, f"the answer is {_a(message.content)}, not text")
-    return text
+        raise UnreadableReply(where, f"the first choice is {_a(choice)} without a message")
+    return _text_of(message, where, "the answer")
 
 
 def delta_text(chunk: Any, where: str) -> str:
     """The text of one streamed chunk's first choice ("" when it holds none); UnreadableReply when the
     chunk is not one."""
-    choices = getattr(chunk, "choices", None)
-    if not choices:
-        return ""
-    if not isinstance(choices, list):
-        raise UnreadableReply(where, f"'choices' in the stream is {_a(choices)}, not a list")
-    delta = getattr(choices[0], "delta", None)
+    choice = _first_choice(chunk, where, " in the stream")
+    delta = getattr(choice, "delta", None) if choice is not None else None
     if delta is None:
-        return ""  # a chunk with a finish reason and no delta
-    text = content_text(getattr(delta, "content", None))
+        return ""  # no choice, or a chunk with a finish reason and no delta
+    return _text_of(delta, where, "a piece of the answer")
+
+
+def _first_choice(reply: Any, where: str, within: str) -> Any | None:
+    """A completion's or a chunk's first choice, None when it has none."""
+    choices = getattr(reply, "choices", None)
+    if not choices:
+        return None
+    if not isinstance(choices, list):
+        raise UnreadableReply(where, f"'choices'{within} is {_a(choices)}, not a list")
+    return choices[0]
+
+
+def _text_of(part: Any, where: str, what: str) -> str:
+    """The text of a message or a delta: its content as text, else UnreadableReply naming `what`."""
+    content = getattr(part, "content", None)
+    text = content_text(content)
     if text is None:
-        raise UnreadableReply(where, f"a piece of the answer is {_a(delta.content)}, not text")
+        raise UnreadableReply(where, f"{what} is {_a(content)}, not text")
     return text
 
 
