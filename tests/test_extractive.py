@@ -174,6 +174,52 @@ def test_a_line_of_code_takes_no_subject_from_the_prose_before_it() -> None:
     assert "timeout" in answer and "logger" not in answer
 
 
+CLIENT = '''class Client:
+    """Talks to the billing API over HTTPS."""
+
+    def __init__(self, base_url, timeout=DEFAULT_TIMEOUT, retries=3):
+        """Create a client for base_url.
+
+        Pass timeout= (in seconds) to change how long a request may take before it fails.
+        """
+        self.timeout = timeout
+
+    def set_timeout(self, seconds):
+        """Change the request timeout to the given number of seconds."""
+        self.timeout = seconds
+'''
+RETRY_JS = """/**
+ * Wrap a promise so that it rejects after `ms` milliseconds.
+ * Use this to set a timeout on any fetch call.
+ */
+function withTimeout(promise, ms) {
+  return Promise.race([promise, sleep(ms)]);
+}
+"""
+
+
+def test_code_is_read_a_line_of_definition_and_a_docstring_at_a_time() -> None:
+    """A function was one "sentence" (its line, its docstring, its body): "How do I change the request
+    timeout?" answered with all three, and a JSDoc's closing "*/" ended the answer."""
+    assert split_sentences(CLIENT)[:6] == [
+        "class Client:",
+        "Talks to the billing API over HTTPS.",
+        "def __init__(self, base_url, timeout=DEFAULT_TIMEOUT, retries=3):",
+        "Create a client for base_url.",
+        "Pass timeout= (in seconds) to change how long a request may take before it fails.",
+        "self.timeout = timeout",
+    ]
+    generator = ExtractiveGenerator()
+    changed = generator.generate("How do I change the request timeout?", hits(CLIENT)).text
+    assert changed == "Change the request timeout to the given number of seconds. [1]"
+    fetched = generator.generate("How do I set a timeout on a fetch call?", hits(RETRY_JS, CLIENT)).text
+    assert fetched == "Use this to set a timeout on any fetch call. [1]"
+    # prose that only starts like code is prose
+    assert split_sentences("He joined a class action.\nclass action lawsuits followed.") == [
+        "He joined a class action. class action lawsuits followed."
+    ]
+
+
 def test_cjk_sentences_split_at_full_stops() -> None:
     assert split_sentences("蜜蜂会飞。蜂王产卵！真的吗？是的") == ["蜜蜂会飞。", "蜂王产卵！", "真的吗？", "是的"]
 

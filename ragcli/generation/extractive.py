@@ -215,13 +215,28 @@ _SENTENCE_END_RE = compiled_later(
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
     # a line of one punctuation mark repeated, which is no text: a heading's underline (reStructuredText,
     # Markdown's setext), a rule, a code fence or a docstring's quotes; the heading above it stands alone
-    # (a fence with its language: "```sh")
-    r"|(?:^|(?<=\n))[ \t]*(?:={3,}|-{3,}|(?:~{3,}|`{3,})[ \t]*[\w+#.-]*|\^{3,}|\*{3,}|\+{3,}|#{3,}|:{3,}|'{3,}|\"{3,}|_{3,})[ \t]*(?=\n|$)"
+    # (a fence with its language: "```sh"; a block comment's "/**" and "*/")
+    r"|(?:^|(?<=\n))[ \t]*(?:={3,}|-{3,}|(?:~{3,}|`{3,})[ \t]*[\w+#.-]*|\^{3,}|\*{3,}|\+{3,}|#{3,}|:{3,}|'{3,}|\"{3,}|_{3,}|/\*\*?|\*+/)[ \t]*(?=\n|$)"
 )
 # a heading's or a list item's mark, followed by a space as Markdown has it ("1.5 million" and "#include"
 # are text); bold text, its marks paired around it ("**Default** - None"): "**kwargs", "2 ** 10" and
 # "__init__" are code (`__` pairs only around several words)
 _LINE_MARK_RE = compiled_later(r"^\s*(?:#+|[-*•]|\d+\.)(?:\s+|$)")
+# the line of a definition in code ("def set_timeout(self, seconds):", "class Client:", "function
+# retry(fn) {", "pub fn parse(", "func (r *T) Name("): a sentence of its own, and code, not prose
+_DEFINITION_LINE_RE = compiled_later(
+    r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:{]"
+    r"|(?:export[ \t]+)?(?:async[ \t]+)?function\*?[ \t]+[\w$]+[ \t]*\(|(?:pub[ \t]+)?fn[ \t]+\w+[ \t]*[(<]"
+    r"|func[ \t]+(?:\([^)\n]*\)[ \t]*)?\w+[ \t]*\()[^\n]*$",
+    re.MULTILINE,
+)
+# a line opening or closing a docstring (or both) with text on it: the text alone, a sentence apart
+# ('"""Change the request timeout."""' after "def set_timeout(self, seconds):")
+_DOCSTRING_LINE_RE = compiled_later(
+    r"""^[ \t]*[rRuUbB]?(?:\"\"\"|''')[ \t]*(\S[^\n]*?)[ \t]*(?:\"\"\"|''')?[ \t]*$"""
+    r"""|^[ \t]*(\S[^\n]*?)[ \t]*(?:\"\"\"|''')[ \t]*$""",
+    re.MULTILINE,
+)
 _BOLD_RE = compiled_later(
     r"(?<![\w*])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])|(?<!\w)__(?=[^\s_])([^_]*?\s[^_]*?)(?<=[^\s_])__(?!\w)"
 )
@@ -714,7 +729,11 @@ def _unmarked(line: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage, markup and line breaks tidied."""
+    """Sentences of a passage, markup and line breaks tidied; in code, a definition's line and its
+    docstring's lines apart from each other and from the code after them."""
+    if '"""' in text or "'''" in text or _DEFINITION_LINE_RE.search(text):
+        text = _DOCSTRING_LINE_RE.sub(lambda line: f"\n\n{line.group(1) or line.group(2)}\n\n", text)
+        text = _DEFINITION_LINE_RE.sub(lambda line: f"\n\n{line.group()}\n\n", text)
     sentences = []
     for piece in _SENTENCE_END_RE.split(text):
         if not piece:
@@ -2339,7 +2358,7 @@ def _code_like(sentence: str) -> bool:
     args: Vec<String> = env::args().collect()"): three or more of the braces, assignments, paths and
     arrows that prose never writes (its semicolons and brackets, even ");" after a parenthesis, it does,
     and a statistic's "p = 0.003"); an answer only when nothing else is."""
-    return len(_CODE_MARKS_RE.findall(sentence)) >= CODE_SYMBOLS
+    return len(_CODE_MARKS_RE.findall(sentence)) >= CODE_SYMBOLS or bool(_DEFINITION_LINE_RE.match(sentence))
 
 
 def _aside(parts: list[str]) -> bool:
