@@ -733,7 +733,8 @@ def evaluate(
     reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
     reads += [("a --with-run file", path) for path in with_run or ()]
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
-    check_compare(compare, tuned_model, retrievers, generate, (per_query, run_file, plot, *(with_run or ())))
+    outputs_given = (per_query, run_file, plot, *(with_run or ()))
+    check_compare(compare, tuned_model, retrievers, generate, outputs_given, kind)
     names = run_names(with_run or (), {*retrievers, CLOSED_BOOK})
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)

@@ -23,7 +23,7 @@ from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
 from ragcli.store import DEFAULT_INDEX_DIR, read_manifest
 
 INDEX_ENV = "RAGCLI_INDEX"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" let a final newline through
 
 
 def collections_dir() -> Path:
@@ -32,7 +32,7 @@ def collections_dir() -> Path:
 
 def check_name(name: str, option: str = "-c/--collection") -> str:
     """A collection name is one folder name: letters, digits, '.', '_', '-'; no separator, no '..'."""
-    if not _NAME_RE.match(name) or ".." in name:
+    if not _NAME_RE.fullmatch(name) or ".." in name:
         raise InvalidOptionError(
             f"{option}: {name!r} is not a collection name",
             hint="use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit (no '/', no '..')",
@@ -150,7 +150,7 @@ def list_collections() -> list[CollectionInfo]:
     return [
         _describe(entry.name, entry)
         for entry in entries
-        if _NAME_RE.match(entry.name) and not entry.is_symlink() and entry.is_dir() and is_ragcli_index(entry)
+        if _NAME_RE.fullmatch(entry.name) and not entry.is_symlink() and entry.is_dir() and is_ragcli_index(entry)
     ]
 
 

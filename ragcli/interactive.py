@@ -9,6 +9,8 @@ are the stream's lines, each answered as it arrives (`ragcli.answering.question_
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +46,8 @@ def _typed(history: Path) -> Iterator[str]:
     if readline is not None:
         readline.set_history_length(HISTORY_LENGTH)
         with contextlib.suppress(OSError):  # none yet, or unreadable: start without
-            readline.read_history_file(str(history))
+            if _own_file(history):
+                readline.read_history_file(str(history))
     try:
         while True:
             try:
@@ -60,7 +63,17 @@ def _typed(history: Path) -> Iterator[str]:
         if readline is not None:
             with contextlib.suppress(OSError):  # a read-only cache folder costs the history, not the session
                 history.parent.mkdir(parents=True, exist_ok=True)
-                readline.write_history_file(str(history))
+                if _own_file(history):
+                    readline.write_history_file(str(history))
+
+
+def _own_file(path: Path) -> bool:
+    """Whether the history file is one ragcli may read and rewrite: none yet, or a regular file, not a
+    link (a link to another file was cut to 1,000 lines) nor a FIFO (chat hung before its prompt)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
 
 
 def _readline() -> Any:

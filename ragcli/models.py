@@ -7,6 +7,7 @@ libraries (huggingface_hub, torch) are imported inside the functions that need t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -119,7 +120,8 @@ def _remember(section: str, key: str, value: float) -> None:
         temporary.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # RAGCLI_CACHE naming a file: not even its "folder" is there
+            temporary.unlink(missing_ok=True)
 
 
 def _remembered(section: str, key: str) -> float | None:

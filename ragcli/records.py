@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -154,11 +155,20 @@ class SearchOptions:
 
 def json_text(data: Any, indent: int | None = None) -> str:
     """`data` as JSON every parser reads: a number that is not finite (a score from extreme BM25
-    parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`."""
+    parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`; a path's bytes that
+    were not UTF-8 (kept by Python as lone surrogates, written out raw) are U+FFFD, as ragcli shows them."""
     try:
-        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+        text = json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
     except ValueError:  # rare: only then is the data walked
-        return json.dumps(_finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+        text = json.dumps(_finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE_RE.sub("\ufffd", text)
+    return text
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _finite(value: Any) -> Any:

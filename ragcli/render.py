@@ -6,6 +6,7 @@ Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR 
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -103,11 +104,27 @@ class SafeConsole(Console):
 
 
 def stdout_console() -> Console:
-    return SafeConsole(highlight=False, soft_wrap=False)
+    return SafeConsole(highlight=False, soft_wrap=False, width=_width())
 
 
 def stderr_console() -> Console:
-    return SafeConsole(stderr=True, highlight=False)
+    return SafeConsole(stderr=True, highlight=False, width=_width())
+
+
+MIN_WIDTH, DEFAULT_WIDTH, MAX_WIDTH = 20, 80, 1000  # columns a console is laid out in, whatever $COLUMNS says
+
+
+def _width() -> int | None:
+    """None (rich's own choice: $COLUMNS, else the terminal's, else 80) unless $COLUMNS is a number
+    out of range: below MIN_WIDTH, 80 (COLUMNS=0 printed nothing at all, error lines included); above
+    MAX_WIDTH, MAX_WIDTH (COLUMNS=99999999999 ran out of memory)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return None
+    if columns < MIN_WIDTH:
+        return DEFAULT_WIDTH
+    return MAX_WIDTH if columns > MAX_WIDTH else None
 
 
 def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:

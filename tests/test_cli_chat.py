@@ -120,6 +120,33 @@ def test_the_history_of_earlier_sessions_is_offered_again(sample_index: Path, tm
     assert code == 0, terminal.output[-800:]
 
 
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_history_that_is_a_link_or_a_fifo_is_left_alone(sample_index: Path, tmp_path: Path, kind: str) -> None:
+    """A `chat_history` linking to another file had that file cut to 1,000 lines; a FIFO hung chat
+    before its prompt. Neither is read nor written: the session runs without history."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    victim = tmp_path / "notes.txt"
+    victim.write_text("".join(f"line {n}\n" for n in range(5000)), encoding="utf-8")
+    if kind == "link":
+        (cache / "chat_history").symlink_to(victim)
+    else:
+        os.mkfifo(cache / "chat_history")
+    terminal = Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", env={"RAGCLI_CACHE": str(cache)}
+    )
+    try:
+        terminal.read_until(PROMPT)
+        seen = len(terminal.output)
+        terminal.type(b"What is propolis made of?\r")
+        terminal.read_until("answer · extractive", seen)
+        terminal.type(b"quit\r")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+    assert victim.read_text(encoding="utf-8").count("\n") == 5000
+
+
 def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
     result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input="varroa\n\npropolis\n")
     assert result.exit_code == 0, result.output

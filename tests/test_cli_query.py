@@ -425,3 +425,24 @@ def test_the_extractive_answer_follows_the_answer_style(sample_index: Path) -> N
     assert answers["sentence"].startswith("At the height of summer she can lay up to 2,000 eggs a day. [")
     # the sentence with its neighbours in the passage
     assert "2,000 eggs a day." in answers["long"] and len(answers["long"]) > len(answers["sentence"])
+
+
+@pytest.mark.parametrize("columns", ["0", "5", "99999999999"])
+def test_any_columns_value_still_prints_answers_and_errors(sample_index: Path, columns: str) -> None:
+    """COLUMNS=0 printed nothing at all, not even an error line, and 99999999999 ran out of memory:
+    a width below 20 columns is taken for 80, one above 1,000 for 1,000."""
+    env = {"COLUMNS": columns}
+    answered = run("query", "varroa", "--index", str(sample_index), "-g", "extractive", env=env)
+    assert answered.returncode == 0 and "mite [1]" in answered.stdout, answered.stderr
+    assert max(len(line) for line in answered.stdout.splitlines()) <= 1000
+    refused = run("query", "varroa", "--index", str(sample_index), "-g", "nope", env=env)
+    assert refused.returncode == ExitCode.USAGE and "unknown generator 'nope'" in refused.stderr
+
+
+def test_a_cache_that_is_a_file_still_answers(sample_index: Path, tmp_path: Path) -> None:
+    """RAGCLI_CACHE naming a file: remembering the once-a-day note was an internal error; it is skipped."""
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder")
+    result = run("query", "varroa", "--index", str(sample_index), env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == 0 and "internal error" not in result.stderr, result.stderr
+    assert cache.read_text() == "not a folder"

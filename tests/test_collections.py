@@ -42,7 +42,9 @@ def test_a_collection_is_a_folder_in_the_data_folder(data: Path, name: str) -> N
 
 
 @pytest.mark.parametrize(
-    "name", ["", ".", "..", "../etc", "a/b", "a\\b", "/abs", ".hidden", "a..b", "-x", "a b", "A" * 65]
+    # "a\n": "$" matched before a final newline, and made a folder "a\n" listed beside "a"
+    "name",
+    ["", ".", "..", "../etc", "a/b", "a\\b", "/abs", ".hidden", "a..b", "-x", "a b", "A" * 65, "a\n"],
 )
 def test_a_name_that_is_not_one_folder_name_is_refused(data: Path, name: str) -> None:
     with pytest.raises(InvalidOptionError, match="is not a collection name"):

@@ -18,3 +18,10 @@ def test_numbers_that_are_not_finite_are_null_never_infinity() -> None:
         "n": 3,
     }
     assert json_text({"a": "é"}, indent=2) == '{\n  "a": "é"\n}'  # as before: UTF-8, indented
+
+
+def test_bytes_of_a_path_that_were_not_utf8_are_replacement_characters() -> None:
+    """`info --json` of an index of a folder named b"bad\\xffdir" wrote the raw byte: not UTF-8."""
+    name = b"bad\xffdir/a.txt".decode("utf-8", "surrogateescape")
+    text = json_text({"path": name})
+    assert text.encode("utf-8") and json.loads(text) == {"path": "bad\ufffddir/a.txt"}

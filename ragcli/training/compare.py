@@ -61,9 +61,15 @@ class Comparison:
 
 
 def check_compare(
-    compare: bool, tuned_model: str | None, retrievers: Sequence[str], generate: bool, outputs: Sequence[Any]
+    compare: bool,
+    tuned_model: str | None,
+    retrievers: Sequence[str],
+    generate: bool,
+    outputs: Sequence[Any],
+    kind: str = "auto",
 ) -> None:
-    """`evaluate --compare` needs a --tuned-model, one retriever and answers; --tuned-model needs --compare."""
+    """`evaluate --compare` needs a --tuned-model, one retriever, answers and a generator that loads
+    models (`-g extractive` answered all four columns itself); --tuned-model needs --compare."""
     if tuned_model and not compare:
         raise InvalidOptionError("--tuned-model is only used with --compare", hint="add --compare")
     if not compare:
@@ -74,6 +80,11 @@ def check_compare(
         raise InvalidOptionError("--compare takes one retriever", hint="pass one name to -r")
     if not generate:
         raise InvalidOptionError("--compare compares answers: drop --no-generate")
+    if kind not in ("auto", "transformers"):
+        raise InvalidOptionError(
+            f"--compare compares a model with its fine-tuned copy: -g {kind} loads neither",
+            hint="use -g transformers (or auto) with --model BASE",
+        )
     if any(outputs):
         raise InvalidOptionError(
             "--compare prints one table: --per-query, --run-file, --with-run and --plot are not used with it"
