@@ -150,7 +150,7 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
     if not path.is_file():  # a folder, a FIFO (reading it would block), a device: never opened
         raise InputFormatError(f"{path}: not a regular file, so not a configuration file")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Notepad's) is no TOML error
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise InputFormatError(f"{path}: cannot be read ({reason})") from None

@@ -98,3 +98,15 @@ def test_database_errors_are_one_line_with_their_exit_codes(tmp_path: Path, post
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "wrong-pw-31337" not in result.stderr and PASSWORD not in result.stderr
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_a_sqlite_query_or_url_creates_no_file(tmp_path: Path) -> None:
+    """`ATTACH DATABASE` and `VACUUM INTO` failed (read-only) but left empty files behind, and a URI
+    filename chose its own mode (`?mode=rwc` created the database): neither can create a file now."""
+    notes_db(tmp_path / "notes.db")
+    for statement in ("ATTACH DATABASE 'attached.db' AS a", "VACUUM INTO 'copy.db'"):
+        result = run("index", "sqlite:///notes.db", "--sql", statement, "--index", "idx", cwd=tmp_path)
+        assert result.returncode == 6 and "attached databases" in result.stderr, result.stderr
+    uri = run("index", "sqlite:///file:created.db?mode=rwc&uri=true", "--sql", QUERY, "--index", "idx", cwd=tmp_path)
+    assert uri.returncode == 2 and "URI filenames" in uri.stderr, uri.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]

@@ -112,3 +112,10 @@ def test_effective_values_say_where_each_came_from(files: tuple[Path, Path], mon
 
 
 KEYS_INDEX = {name: i for i, name in enumerate(KEYS)}
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """A file saved with a BOM was "not valid TOML … line 1, column 1", with no hint why."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbfk = 3\n")
+    assert read_layer("user config", path).values == {"k": 3}

@@ -288,3 +288,10 @@ def test_an_unreachable_cluster_fails_cleanly_and_keeps_the_index(small_corpus: 
     lines = done.stderr.strip().splitlines()
     assert "cannot join the Ray cluster" in lines[0] and "Traceback" not in done.stderr
     assert (index / "manifest.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:0", "nohost", "127.0.0.1:x"])
+def test_an_address_that_is_no_address_is_a_usage_error(small_corpus: Path, tmp_path: Path, address: str) -> None:
+    """Port 99999 was tried and 'refused' (exit 13): no port can be it, so it is exit 2 before any work."""
+    done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", address)
+    assert done.returncode == ExitCode.USAGE and "not auto or a host:port address" in done.stderr, done.stderr

@@ -250,3 +250,17 @@ def test_dense_settings_survive_and_adding_vectors_is_not_up_to_date(tmp_path: P
     assert again["up_to_date"] is True and recorded_settings(manifest(index_dir)) == settings
     dropped = invoke("index", "--index", str(index_dir), "--no-dense")
     assert "removed the dense vectors" in dropped.stderr and "settings: dense vectors on → off" in dropped.stderr
+
+
+def test_a_root_given_several_times_is_one_root(tmp_path: Path) -> None:
+    """`ragcli index r/b r/b/ ./r/b` recorded r/b three times: a later `ragcli index r/b` was refused
+    ("built from r/b, r/b, not from r/b") and `--remove r/b` said it removed a root that stayed."""
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    extra = write_files(tmp_path / "extra", {"tidal.md": "# Tidal\n\nTidal power comes from the sea."})
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), f"{corpus}/", str(tmp_path / "." / "corpus"), "--index", str(index_dir))
+    assert manifest(index_dir)["roots"] == [str(corpus.resolve())]
+    assert index_json(str(corpus), "--index", str(index_dir))["up_to_date"] is True
+    index_json("--index", str(index_dir), "--add", str(extra))
+    index_json("--index", str(index_dir), "--remove", str(corpus))
+    assert manifest(index_dir)["roots"] == [str(extra.resolve())]

@@ -134,7 +134,7 @@ def _check_reachable(address: str) -> None:
     """A cluster address (host:port) that does not answer fails in seconds: Ray itself keeps retrying
     for minutes, logging each try."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:  # port 99999 was "connection refused"
         raise InvalidOptionError(f"--ray {address!r}: not auto or a host:port address", hint="e.g. --ray 10.0.0.5:6379")
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()

@@ -47,13 +47,14 @@ class RowCounts:
 
 
 def split_roots(paths: Sequence[str | Path]) -> tuple[list[Path], list[UrlRoot]]:
-    """File roots and URL roots (each with the reader that claims it); a URL no reader claims is a usage
-    error, and a malformed one too (checked here, before anything is read)."""
+    """File roots and URL roots (each with the reader that claims it), each once; a URL no reader claims
+    is a usage error, and a malformed one too (checked here, before anything is read)."""
     files: list[Path] = []
     urls: list[UrlRoot] = []
     for root in paths:
         if not is_url(root):
-            files.append(Path(root))
+            if Path(root).resolve() not in {f.resolve() for f in files}:  # "r/b r/b/ ./r/b": one root
+                files.append(Path(root))
             continue
         url = str(root)
         reader = url_reader_for(url)
@@ -62,7 +63,9 @@ def split_roots(paths: Sequence[str | Path]) -> tuple[list[Path], list[UrlRoot]]
             raise InvalidOptionError(
                 f"no reader for {scheme}:// URLs", hint="a database URL (sqlite:///…, postgresql://…), or a path"
             )
-        urls.append(UrlRoot(url, reader.display(url), reader))
+        shown = reader.display(url)
+        if shown not in {u.shown for u in urls}:
+            urls.append(UrlRoot(url, shown, reader))
     return files, urls
 
 

@@ -267,7 +267,8 @@ def choose_roots(
     """The roots of a (re)build. Without `paths`, the index's roots with `add` added and `remove`
     removed; with `paths`, those, which must be the index's own roots unless `replace_roots` (a build
     never drops or adds a folder silently). Every refusal is a usage error (exit 2), before any work."""
-    stored = [str(r) for r in (manifest or {}).get("roots") or []]
+    # each once: an index built before roots were told apart may hold one several times
+    stored = list(dict.fromkeys(str(r) for r in (manifest or {}).get("roots") or []))
     if paths and (add or remove):
         raise InvalidOptionError(
             "give PATHS or --add/--remove, not both", hint="--add PATH adds a root to the index's, --remove removes one"
@@ -278,7 +279,7 @@ def choose_roots(
         )
     if paths:
         names = _names(paths)
-        if manifest is None or not stored or sorted(names) == sorted(stored) or replace_roots:
+        if manifest is None or not stored or set(names) == set(stored) or replace_roots:
             dropped = [r for r in stored if r not in names] if manifest is not None else []
             new = [n for n in names if n not in stored] if manifest is not None and stored else []
             return Roots(list(paths), new, dropped)

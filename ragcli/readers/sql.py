@@ -78,9 +78,16 @@ def _parse(url: str) -> URL:
     except ModuleNotFoundError:
         raise MissingExtraError(f"{scrub(url)}: reading SQL databases needs SQLAlchemy", hint=INSTALL_HINT) from None
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise InvalidOptionError(f"{scrub(url)}: not a database URL ({scrub(str(exc))})") from None
+    if parsed.get_backend_name() == "sqlite" and str(parsed.database or "").startswith("file:"):
+        # a URI filename chooses its own mode ("?mode=rwc" created files) and stays relative
+        raise InvalidOptionError(
+            f"{scrub(url)}: SQLite URI filenames (sqlite:///file:…) are not read",
+            hint="name the database file: sqlite:///notes.db (ragcli opens it read-only)",
+        )
+    return parsed
 
 
 def _is_sqlite_file(url: URL) -> bool:
@@ -90,7 +97,7 @@ def _is_sqlite_file(url: URL) -> bool:
 def public_url(url: URL) -> URL:
     """The URL as stored and shown: no password, a sqlite file by its absolute path."""
     url = url._replace(password=None).difference_update_query(["password"])  # set(password=None) keeps it
-    if _is_sqlite_file(url) and not str(url.database).startswith("file:"):
+    if _is_sqlite_file(url):
         url = url.set(database=str(Path(str(url.database)).absolute()))
     return url
 
@@ -142,7 +149,7 @@ class SqlReader(SuffixReader):
         """The URL without its password; a SQLite file that does not exist is refused here, before any work."""
         shown = public_url(_parse(url))
         database = str(shown.database)
-        if _is_sqlite_file(shown) and not database.startswith("file:") and not Path(database).is_file():
+        if _is_sqlite_file(shown) and not Path(database).is_file():
             raise PathNotFoundError(f"{render(shown)}: no such database file", hint="check the path after sqlite:///")
         return render(shown)
 
@@ -213,7 +220,7 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
     from sqlalchemy.pool import NullPool
 
     options: dict[str, Any] = {"poolclass": NullPool}
-    if _is_sqlite_file(url) and not str(url.database).startswith("file:"):
+    if _is_sqlite_file(url):
         path = Path(str(url.database)).absolute()
         if not path.is_file():
             raise PathNotFoundError(f"{shown}: no such database file", hint="check the path after sqlite:///")
@@ -221,7 +228,7 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
             import sqlite3
 
             readonly = f"file:{quote(str(path))}?mode=ro"  # read-only: never creates or changes the file
-            options["creator"] = lambda: sqlite3.connect(readonly, uri=True, check_same_thread=False)
+            options["creator"] = lambda: _read_only_sqlite(sqlite3, readonly)
         url = url.set(database=str(path))
     if password is not None:
         url = url.set(password=password)
@@ -260,6 +267,14 @@ def _connected(url: str) -> Iterator[tuple[Any, str]]:
         raise _database_error(exc, shown, password, connected) from None
     finally:
         engine.dispose()
+
+
+def _read_only_sqlite(sqlite3: Any, uri: str) -> Any:
+    """A connection to the file at `uri` (mode=ro) that attaches no other database: `--sql "ATTACH
+    DATABASE 'x.db' AS a"` and `"VACUUM INTO 'x.db'"` created empty files though the query failed."""
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    return connection
 
 
 def _identifier(name: str) -> str:
