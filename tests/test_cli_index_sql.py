@@ -110,3 +110,16 @@ def test_a_sqlite_query_or_url_creates_no_file(tmp_path: Path) -> None:
     uri = run("index", "sqlite:///file:created.db?mode=rwc&uri=true", "--sql", QUERY, "--index", "idx", cwd=tmp_path)
     assert uri.returncode == 2 and "URI filenames" in uri.stderr, uri.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
+def test_a_row_whose_id_an_earlier_row_has_is_skipped(tmp_path: Path) -> None:
+    """Two rows with id 1 were both indexed under two id schemes, and every later re-index counted a
+    row changed and wrote a new generation; the second is skipped and listed, as in a JSON Lines file."""
+    notes_db(tmp_path / "notes.db")
+    query = "SELECT 1 AS id, 'first apple' AS text UNION ALL SELECT 1, 'second banana'"
+    built = run("index", "sqlite:///notes.db", "--sql", query, "--index", "idx", "--json", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["documents"] == 1 and [s["reason"] for s in report["skipped"]] == ["duplicate id 1"]
+    again = json.loads(run("index", "--index", str(tmp_path / "idx"), "--json").stdout)
+    assert (again["rows_unchanged"], again["rows_changed"], again["documents"]) == (1, 0, 1)

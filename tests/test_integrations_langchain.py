@@ -203,3 +203,24 @@ def test_the_readme_chain_runs_as_written(
     exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out.strip()
     assert printed == shown.group(1) == "Karl von Frisch [1] (sources: behavior/waggle_dance.md:1)"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda index: index.search(None, k=3), "a question must be text, not NoneType"),
+        (lambda index: index.search("bees", k="3"), "k must be a whole number >= 1"),
+        (lambda index: index.search("bees", k=0), "k must be a whole number >= 1"),
+        (lambda index: index.search("bees", filter={"format": "md"}), "filter must be a Filter, not dict"),
+        (lambda index: index.search("bees", retriever=None), "retriever must be a retriever's name or a scorer"),
+        (lambda index: index.search_many("bees"), "a list of questions is needed, not one"),
+        (lambda index: index.search_many(["bees", 5]), "a question must be text, not int"),
+    ],
+)
+def test_a_callers_mistake_is_a_usage_error_not_a_damaged_index(sample_index: Path, call: Any, message: str) -> None:
+    """`search(None)`, `k="3"` or a dict as filter surfaced as "damaged data (TypeError …), rebuild it";
+    `search_many("bees")` searched "b", "e", "e", "s"."""
+    with pytest.raises(InvalidOptionError, match=re.escape(message)):
+        call(load_index(sample_index))
+    with pytest.raises(InvalidOptionError, match="a question must be text"):
+        RagcliRetriever(index=str(sample_index)).invoke(None)  # type: ignore[arg-type]

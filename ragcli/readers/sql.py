@@ -192,6 +192,7 @@ class SqlReader(SuffixReader):
                 hint="name it with --text-field, or alias it: SELECT body AS text …",
             )
         chosen = {id_column, text_column, title_column}
+        seen: set[str] = set()  # the ids given so far: a row's key must name one row
         for number, values in enumerate(result, start=1):
             record = {name: _scalar(value) for name, value in zip(columns, values)}
             if record[text_column] is None:
@@ -205,6 +206,10 @@ class SqlReader(SuffixReader):
                 if id_column is not None and record[id_column] is not None
                 else f"{shown}:{number}"
             )
+            if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
+                context.skip_record(f"{shown}:{number}", f"duplicate id {record[id_column]!r}")
+                continue
+            seen.add(key)
             listed = len(context.report.skipped)
             documents = list(record_document(shown, number, record, context))
             if not documents:  # malformed, or neither text nor title: listed by record_document with the reason

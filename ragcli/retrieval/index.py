@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import IndexDamagedError, RagcliError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
@@ -135,6 +135,25 @@ class _GenerationReplaced(Exception):
 
 
 _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)  # what damaged arrays raise
+
+
+def _check_request(queries: object, k: object, retriever: object, filter: object) -> None:
+    """A caller's mistake (the Python API, LangChain) said as one, before any work: a wrong type used to
+    surface deep inside as a TypeError that `_guarded` reported as a damaged index. `queries`: a list
+    of questions (one given alone would be answered letter by letter)."""
+    if isinstance(queries, str) or not isinstance(queries, Iterable):
+        raise InvalidOptionError("a list of questions is needed, not one", hint="search(question) takes one")
+    wrong = [q for q in queries if not isinstance(q, str)]
+    if wrong:
+        raise InvalidOptionError(f"a question must be text, not {type(wrong[0]).__name__}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidOptionError(f"k must be a whole number >= 1, not {k!r}")
+    if not isinstance(retriever, str) and not hasattr(retriever, "score"):
+        raise InvalidOptionError(f"retriever must be a retriever's name or a scorer, not {type(retriever).__name__}")
+    if filter is not None and not isinstance(filter, Filter):
+        raise InvalidOptionError(
+            f"filter must be a Filter, not {type(filter).__name__}", hint="Filter.parse(paths=[…], where=[…])"
+        )
 
 
 class Index:
@@ -443,7 +462,7 @@ class Index:
         `filter` (`Filter.parse(paths=["docs/**/*.md"], where=["size>=1000"])`), only passages it
         admits are ranked: fewer than k come back when fewer match. With `distinct`, a passage whose
         text a better one holds is folded into it (`Hit.copies`) and the next one takes its place."""
-
+        _check_request([query], k, retriever, filter)
         fetch = self._fetcher(query, retriever, filter)
         work = (lambda: distinct_hits(fetch, k, breadth=self.document_passages)) if distinct else (lambda: fetch(k))
         return self._guarded(work, self._follows(retriever))
@@ -485,6 +504,7 @@ class Index:
     ) -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`); with `distinct`, each looks deeper on its own
         only when copies leave it fewer than k."""
+        _check_request(queries, k, retriever, filter)
 
         def work() -> list[list[Hit]]:
             depth = first_depth(k) if distinct else k
