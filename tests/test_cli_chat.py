@@ -78,17 +78,28 @@ class Terminal:
 PROMPT = "> "
 
 
+def chat_terminal(sample_index: Path, cache: Path, k: int = 1) -> Terminal:
+    """`ragcli chat` over the sample index on a pseudo-terminal, its history in `cache`."""
+    return Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", str(k), env={"RAGCLI_CACHE": str(cache)}
+    )
+
+
+def ask(terminal: Terminal, question: bytes) -> int:
+    """Type `question` at the prompt and wait for its answer; where the terminal's output was before it."""
+    terminal.read_until(PROMPT)
+    seen = len(terminal.output)
+    terminal.type(question)
+    terminal.read_until("answer · extractive", seen)
+    return seen
+
+
 @pytest.mark.parametrize("leave", [b"exit\r", b"\x04", b"\x03"], ids=["exit", "ctrl-d", "ctrl-c"])
 def test_a_question_at_the_prompt_is_answered_and_remembered(sample_index: Path, tmp_path: Path, leave: bytes) -> None:
     cache = tmp_path / "cache"
-    terminal = Terminal(
-        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "2", env={"RAGCLI_CACHE": str(cache)}
-    )
+    terminal = chat_terminal(sample_index, cache, k=2)
     try:
-        terminal.read_until(PROMPT)
-        seen = len(terminal.output)
-        terminal.type(b"What is propolis made of?\r")
-        terminal.read_until("answer · extractive", seen)
+        seen = ask(terminal, b"What is propolis made of?\r")
         after_answer = terminal.read_until("retrieved in", seen)  # the answer's last line, in every view
         terminal.read_until(PROMPT, after_answer.rindex("retrieved in"))  # asks for the next question
         terminal.wait_reading()
@@ -132,14 +143,9 @@ def test_a_history_that_is_a_link_or_a_fifo_is_left_alone(sample_index: Path, tm
         (cache / "chat_history").symlink_to(victim)
     else:
         os.mkfifo(cache / "chat_history")
-    terminal = Terminal(
-        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", env={"RAGCLI_CACHE": str(cache)}
-    )
+    terminal = chat_terminal(sample_index, cache)
     try:
-        terminal.read_until(PROMPT)
-        seen = len(terminal.output)
-        terminal.type(b"What is propolis made of?\r")
-        terminal.read_until("answer · extractive", seen)
+        ask(terminal, b"What is propolis made of?\r")
         terminal.type(b"quit\r")
     finally:
         code = terminal.close()
