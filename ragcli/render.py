@@ -760,6 +760,8 @@ def print_hits(
     if view is not None and view.plain:
         for line in plain_lines(hits, view.base):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if not hits:  # stdout stays an empty list of locations; people are told why on stderr
+            note(f"ragcli: note: nothing matched: {nothing}" if nothing else f"ragcli: note: {NO_MATCH}")
         return
     if not hits:
         said = f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH

@@ -236,6 +236,9 @@ def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Nothing matched: no document has the metadata key 'colour'" in " ".join(result.stdout.split())
     assert len(result.stdout.splitlines()) == 1  # in a pipe one line, however long, not wrapped at 80 columns
+    plain = invoke("query", Q, "--no-generate", "--plain", "--index", str(small_index), "--where", "colour=red")
+    assert plain.exit_code == 0 and plain.stdout == ""  # an editor's list of locations: empty
+    assert "ragcli: note: nothing matched: no document has the metadata key 'colour'" in plain.stderr
     answered = invoke("query", Q, "--index", str(small_index), "--min-score", "1000", "-g", "extractive")
     assert answered.exit_code == 0, answered.output
     assert "ragcli: note: nothing matched: no passage scores at least 1000" in " ".join(answered.stderr.split())
