@@ -164,11 +164,17 @@ def json_text(data: Any, indent: int | None = None) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return _SURROGATE_RE.sub("\ufffd", text)
+        return without_surrogates(text)
     return text
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (a path's bytes that were not UTF-8, JSON's "\\ud800"), which no
+    encoder can write, replaced by U+FFFD."""
+    return _SURROGATE_RE.sub("\ufffd", text)
 
 
 def _finite(value: Any) -> Any:

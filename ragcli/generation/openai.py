@@ -42,14 +42,13 @@ from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_fo
 from ragcli.generation.replies import (
     UNREADABLE,
     UnreadableReply,
-    clean_text,
     delta_text,
     describe,
     message_text,
     model_ids,
     reading,
 )
-from ragcli.records import Hit
+from ragcli.records import Hit, without_surrogates
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -300,7 +299,7 @@ class OpenAIGenerator:
             error = body.get("error")
             message = error.get("message") if isinstance(error, dict) else error
             message = message or body.get("detail") or body.get("message")
-        text = clean_text(str(message if message else getattr(exc, "message", "") or exc))
+        text = without_surrogates(str(message if message else getattr(exc, "message", "") or exc))
         if self._key != DUMMY_KEY:
             text = text.replace(self._key, "***")
         return " ".join(text.split())[:300]

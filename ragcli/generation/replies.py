@@ -10,18 +10,17 @@ server failure, never as an internal error. Text that is kept has its lone surro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from ragcli.errors import ModelUnavailableError
+from ragcli.records import without_surrogates
 
 # what parsing and walking a malformed reply raises: JSONDecodeError and UnicodeDecodeError are
 # ValueErrors (so is pydantic's ValidationError), a wrong type is a TypeError/AttributeError, a
 # too-deep body a RecursionError
 UNREADABLE: tuple[type[BaseException], ...] = (ValueError, TypeError, AttributeError, LookupError, RecursionError)
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class UnreadableReply(ModelUnavailableError):
@@ -43,14 +42,9 @@ def reading(where: str, what: str = "") -> Iterator[None]:
         raise UnreadableReply(where, what + describe(exc)) from None
 
 
-def clean_text(text: str) -> str:
-    """`text` with each lone surrogate replaced by U+FFFD (the replacement character)."""
-    return _SURROGATE_RE.sub("\ufffd", text)
-
-
 def describe(exc: BaseException) -> str:
     """A parsing failure as a short phrase: its type and the first line of its message."""
-    lines = clean_text(str(exc)).strip().splitlines()
+    lines = without_surrogates(str(exc)).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0][:160]}" if lines else type(exc).__name__
 
 
@@ -61,12 +55,12 @@ def content_text(content: Any) -> str | None:
     if content is None:
         return ""
     if isinstance(content, str):
-        return clean_text(content)
+        return without_surrogates(content)
     if isinstance(content, list):
         texts = [_part_text(part) for part in content]
         if all(text is None for text in texts) and content:
             return None
-        return clean_text("".join(text for text in texts if text))
+        return without_surrogates("".join(text for text in texts if text))
     return None
 
 
@@ -135,7 +129,7 @@ def model_ids(page: Any, where: str) -> dict[str, dict[str, Any]]:
         name = getattr(entry, "id", None)
         if isinstance(name, str) and name:
             dump = entry.model_dump() if hasattr(entry, "model_dump") else {}
-            listed[clean_text(name)] = dump if isinstance(dump, dict) else {}
+            listed[without_surrogates(name)] = dump if isinstance(dump, dict) else {}
     return listed
 
 
