@@ -3104,3 +3104,55 @@ def test_a_chinese_which_n_question_takes_the_name_ending_with_its_noun_and_prep
     assert generator.generate("泰山位于哪个省？", mountain).text == "山东省 [1]"  # was "山东省中部"
     river = hits("长江发源于青藏高原的唐古拉山脉，最后在上海注入东海。")
     assert generator.generate("长江在哪里注入东海？", river).text == "上海 [1]"  # was "最后在上海"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How fast do bees fly?", "25 kilometres per hour"),  # "flies" is "fly", and a speed is a rate
+        ("How fast do bees beat their wings?", "230 times per second"),
+        ("How far do bees fly?", "10 kilometres"),  # a distance is no rate
+    ],
+)
+def test_a_speed_question_is_answered_by_a_rate(question: str, expected: str) -> None:
+    sources = hits(
+        "Foraging bees usually stay within three kilometres of the hive, but bees will fly 10 kilometres or more"
+        " when food is scarce.",
+        "A worker bee flies at about 25 kilometres per hour and beats its wings around 230 times per second.",
+    )
+    text = ExtractiveGenerator().generate(question, sources).text
+    assert text.rsplit(" [", 1)[0] == expected
+
+
+def test_a_train_speed_in_km_per_hour_is_a_rate() -> None:
+    sources = hits("The line is 500 kilometres long, and a train on it travels at 300 km/h between the cities.")
+    assert ExtractiveGenerator().generate("How fast does a train on the line travel?", sources).text == "300 km/h [1]"
+
+
+def test_flies_and_tried_share_terms_with_fly_and_try() -> None:
+    # Snowball leaves a word of three letters whole ("fly") but stems "flies" to "fli"
+    analyzer = Analyzer()
+    markers = Markers.for_language("en")
+    assert set(analyzer("fly")) <= set(markers.verb_terms("flies", analyzer))
+    assert set(analyzer("try")) <= set(markers.verb_terms("tried", analyzer))
+    assert markers.verb_terms("applies", analyzer) == analyzer("apply")  # the stemmer joins these already
+
+
+@pytest.mark.parametrize("caste, days", [("worker", "21"), ("drone", "24"), ("queen", "16")])
+def test_a_list_item_whose_label_is_asked_answers_over_its_siblings(caste: str, days: str) -> None:
+    # each item of the list is a sentence of its own that inherits the passage's earlier terms; the
+    # item labelled with what is asked answers, not the first item
+    text = (
+        "After about three days worker and drone larvae are switched to pollen and honey, while a queen larva"
+        " gets royal jelly. Development times from egg to adult:\n- queen: 16 days\n- worker: 21 days\n"
+        "- drone: 24 days\n"
+    )
+    answered = ExtractiveGenerator().generate(f"How long does a {caste} take to develop?", hits(text)).text
+    assert answered == f"{days} days [1]"
+
+
+def test_sample_corpus_speed_and_development_questions(sample_index: Path) -> None:
+    assert answer("How fast do bees fly?", sample_index, "extractive", k=5).answer.startswith("25 kilometres per hour")
+    assert answer("How long does a worker bee take to develop?", sample_index, "extractive", k=5).answer.startswith(
+        "21 days"
+    )

@@ -304,6 +304,8 @@ _WHICH_RE = compiled_later(
     re.IGNORECASE,
 )
 _SUBJECTLESS_RE = compiled_later(r"^\W*[a-zà-öø-ÿа-я]")  # a sentence cut by its passage's start: "was born on …"
+# a list item that opens with a label of up to three words and a colon: "- queen: 16 days"
+_LABEL_ITEM_RE = compiled_later(r"^\W*([^\W\d_][\w'’-]*(?:\s[\w'’-]+){0,2})\s*[:：]\s*\S")
 _PREPOSITION_RE = compiled_later(r"\s(?:of|in|at|on|for|from|de|du|des|del|di|da|do|von|im|в|на)\s", re.IGNORECASE)
 # where a predicate's second clause starts: a bracket, or a conjunction before a determiner ("and its …")
 # or before a subject of a few words and its verb ("and active homing would initiate")
@@ -571,6 +573,17 @@ _COUNT_NAMED_RE = compiled_later(
     re.IGNORECASE,
 )
 _AGE_QUESTION_RE = compiled_later(r"\bhow\s+old\b|\b(?:what|which)\s+age\b", re.IGNORECASE)
+# a question for a speed: "How fast do bees fly?", "At what speed …?", "How quickly …?"
+_SPEED_QUESTION_RE = compiled_later(
+    r"\bhow\s+(?:fast|quickly)\b|\b(?:what|which)\s+(?:speed|velocity|pace)\b", re.IGNORECASE
+)
+# an amount that is a speed or another rate: "25 kilometres per hour", "300 km/h", "60 mph", "30 knots",
+# "230 times a second"
+_RATE_RE = compiled_later(
+    r"\b(?:a|an|per|each)\s+(?:second|minute|hour|day|week|month|year)\b|\w/(?:h|hr|s|sec|min)\b"
+    r"|\b(?:mph|kph|knots?|rpm)\b",
+    re.IGNORECASE,
+)
 # a measure named right before its amount: "a rate of", "a population of about", "its height is", "aged"
 _MEASURED_RE = compiled_later(
     r"\b(\w+)(?:\s+(?:of|is|was|at)|(?<=\baged))(?:\s+(?:about|around|some|nearly|almost|over|under|roughly|approximately|up\s+to))?\s*$",
@@ -832,6 +845,7 @@ class ExtractiveGenerator:
         self.markers = Markers.for_language(language)
         self.elides = language in _ELIDING_LANGUAGES
         self._terms_cache: dict[str, tuple[str, ...]] = {}
+        self._speed_terms = frozenset(self.analyzer("speed"))
 
     @classmethod
     def for_index(cls, index: Index | None, style: str = "short") -> ExtractiveGenerator:
@@ -877,9 +891,12 @@ class ExtractiveGenerator:
 
     def focus(self, question: str, kind: str | None) -> set[str]:
         """What a "how many" question counts: the terms of the word after its question phrase; an age
-        for "how old" and "at what age" ("at the age of [62]", "aged [74]", "[22] years old")."""
+        for "how old" and "at what age" ("at the age of [62]", "aged [74]", "[22] years old"); a speed
+        for "how fast" ("[25 kilometres per hour]", "a speed of [300 km/h]")."""
         if kind == "number" and _AGE_QUESTION_RE.search(question):
             return set(self.analyzer("age aged old"))
+        if kind == "number" and _SPEED_QUESTION_RE.search(question):  # "a speed of [300 km/h]", a rate
+            return set(self.analyzer("speed velocity pace"))
         found = dict(QUESTION_KIND_RES)["number"].search(question) if kind == "number" else None
         following = re.match(r"\W*(\w+)", question[found.end() :]) if found else None
         return set(self.analyzer(following.group(1))) if following else set()
@@ -954,6 +971,7 @@ class ExtractiveGenerator:
             antecedent: str | None = None
             opener_terms: set[str] = set()  # the terms of the names the sentences so far open with
             sentences = split_sentences(hit.text)
+            labels_asked = self._labels_asked(sentences, terms)
             asks: set[str] = set()  # the question's terms a sentence asking a question holds
             for position, sentence in enumerate(sentences):
                 opened = self._opening_name(sentence)
@@ -979,6 +997,10 @@ class ExtractiveGenerator:
                 # its subject is before it ("was born on …", a list's "worker: 21 days"); a line of code is
                 # not ("logger = logging.getLogger(…)" under a docstring about timeouts)
                 subjectless = _SUBJECTLESS_RE.match(sentence) and not _CODE_MARKS_RE.search(sentence)
+                # but an item of a list whose labels name what is asked is about its own label: "queen: 16
+                # days" is not about the worker that "worker: 21 days" names ("How long does a worker …?")
+                if labels_asked and _LABEL_ITEM_RE.match(sentence) and position not in labels_asked:
+                    subjectless = None
                 share = 1.0 if subjectless else CONTEXT_SHARE
                 score = (
                     math.fsum(weights[t] for t in shared | subject | answered) / total
@@ -1123,6 +1145,15 @@ class ExtractiveGenerator:
         if kind == "date" and _YEAR_QUESTION_RE.search(question):
             text = _year_of(text)  # "What year did Tesla die?" → "1943", not "7 January 1943"
         return Generation(f"{text} [{number}]", [number], len(sources))
+
+    def _labels_asked(self, sentences: list[str], terms: set[str]) -> set[int]:
+        """The positions of the list items whose label holds a term of the question ("worker: 21 days")."""
+        found = set()
+        for position, sentence in enumerate(sentences):
+            labelled = _LABEL_ITEM_RE.match(sentence)
+            if labelled and terms.intersection(self._passage_terms(labelled.group(1))):
+                found.add(position)
+        return found
 
     def _reason(self, asked: set[str], sentence: str) -> str:
         """The reason a sentence gives for what a "why" question (content terms `asked`) asks ("" if it
@@ -1795,7 +1826,9 @@ class ExtractiveGenerator:
         """Whether a number (at `start`:`end`) counts what the question counts: the word after it ("2,000
         eggs", "10 grams of salt"), the measure right before it ("a rate of 12,000 a day"), or the word a
         count names a few words before it ("passenger numbers … reaching 9,528,558", "the number of
-        visitors was 2 million")."""
+        visitors was 2 million"); a speed is counted by an amount that is a rate ("[25 kilometres per hour]")."""
+        if focus & self._speed_terms and _RATE_RE.search(sentence, start, end):
+            return True
         following = _COUNTED_RE.match(sentence, end)
         if following and focus.intersection(self._terms(following.group(1))):
             return True

@@ -363,13 +363,16 @@ _WHERE = {
 
 
 # an English word with a verb's "-ed" or "-ing" (its base three letters or more)
-_SUFFIXED_RE = re.compile(r"^[a-z]{3,}(?:ed|ing)$")
+_SUFFIXED_RE = re.compile(r"^(?:[a-z]{3,}(?:ed|ing)|[a-z]*[b-df-hj-np-tv-z]ie[ds])$")
 _DOUBLED_RE = re.compile(r"([b-df-hj-np-tv-z])\1$")
 
 
 def _bases(word: str) -> list[str]:
-    """The base forms a regular "-ed" or "-ing" form may have, where the stemmer stems them apart:
-    "added" → "add", "embedded" → "embedd" and "embed"."""
+    """The base forms a regular "-ed", "-ing", "-ies" or "-ied" form may have, where the stemmer stems
+    them apart: "added" → "add", "embedded" → "embedd" and "embed", "flies" and "tried" → "fly" and
+    "try" (Snowball leaves a word of three letters whole: "fly", but "flies" → "fli")."""
+    if word.endswith(("ies", "ied")):
+        return [word[:-3] + "y"]
     base = word[:-2] if word.endswith("ed") else word[:-3]
     return [base, base[:-1]] if _DOUBLED_RE.search(base) else [base]
 
@@ -410,7 +413,8 @@ class Markers:
         """Terms the text's verbs share with their other forms, where the stemmer keeps them apart:
         "ge-" participles without the prefix ("gegründet" ~ "Wer gründete …?", German and Dutch), and
         English irregular verbs ("written" ~ "Who wrote …?") and regular ones whose "-ed" the stemmer
-        cuts with a letter of the base ("added" ~ "What did Adobe add?")."""
+        cuts with a letter of the base ("added" ~ "What did Adobe add?") or whose "-ies" it keeps apart
+        from a short base ("flies" ~ "How fast do bees fly?")."""
         terms = []
         if self.participle_last:
             terms += [term for word in _GE_PARTICIPLE_RE.findall(text) for term in analyze(word[2:])]
