@@ -324,7 +324,7 @@ def query(
             context_tokens=context_tokens,
         )
     idx = load_index(_index_choice(index_dir, collection).require().path)
-    view.base = source_base(idx.manifest.get("roots") or ())
+    view.base = source_base(idx.manifest)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
     from_stdin = question == "-"
     batches = question_batches(sys.stdin) if from_stdin else iter([[question]])

@@ -208,21 +208,12 @@ class OutputView:
         return cls(sources, plain)
 
 
-def source_base(roots: Iterable[str]) -> str | None:
-    """The folder an index's passage paths are relative to (as the walk computes it from the roots the
-    manifest records: their common folder, a file's parent), or None when no root is a path."""
-    import os
+def source_base(manifest: dict[str, Any]) -> str | None:
+    """The folder an index's passage paths are relative to, or None when no root is a path."""
+    from ragcli.readers.base import indexed_base
 
-    from ragcli.readers.base import is_url
-
-    folders = []
-    for root in roots:
-        if is_url(root):
-            continue
-        folders.append(os.path.dirname(root) if os.path.isfile(root) else root)
-    if not folders:
-        return None
-    return folders[0] if len(folders) == 1 else os.path.commonpath(folders)
+    base = indexed_base(manifest)
+    return None if base is None else str(base)
 
 
 def editor_path(path: str, base: str | None) -> str:

@@ -384,6 +384,9 @@ def check_manifest(manifest: dict[str, Any]) -> str | None:
     roots = manifest.get("roots", [])
     if not (isinstance(roots, list) and all(isinstance(r, str) for r in roots)):
         return "the manifest's roots are malformed"
+    base = manifest.get("base")
+    if base is not None and not (isinstance(base, str) and Path(base).is_absolute()):
+        return "the manifest's base folder is malformed"
     selection = manifest.get("selection")
     if selection is not None and not (
         isinstance(selection, dict)

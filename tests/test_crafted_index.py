@@ -208,6 +208,8 @@ MALFORMED = {
     "bm25-unknown-variant": put("magic", "bm25", "variant"),
     "bm25-k1-as-text": put("fast", "bm25", "k1"),
     "roots-as-text": put("corpus", "roots"),
+    "base-as-number": put(5, "base"),
+    "base-relative": put("corpus", "base"),
     "built-as-number": put(5, "built"),
     "skipped-records-as-list": put(["empty text"], "sources", 0, "skipped_records"),
     "skipped-record-count-as-text": put({"empty text": "3"}, "sources", 0, "skipped_records"),

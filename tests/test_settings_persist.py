@@ -264,3 +264,29 @@ def test_a_root_given_several_times_is_one_root(tmp_path: Path) -> None:
     index_json("--index", str(index_dir), "--add", str(extra))
     index_json("--index", str(index_dir), "--remove", str(corpus))
     assert manifest(index_dir)["roots"] == [str(extra.resolve())]
+
+
+def test_removing_a_root_keeps_the_other_roots_paths_and_where_they_are_shown(tmp_path: Path) -> None:
+    """Paths are relative to the common folder of the roots the index was built from: after `--remove`
+    of one of two sibling roots, the next plain re-index kept that folder (before, it moved to the
+    remaining root: every path changed, every file counted new and read again, and `query --plain`
+    showed `a/a/one.txt`, a path that is not there)."""
+    project = tmp_path / "project"
+    write_files(project / "a", {"one.md": "# Apples\n\nApples grow on trees in orchards."})
+    write_files(project / "b", {"two.md": "# Bananas\n\nBananas grow in the tropics."})
+    index_dir = tmp_path / "idx"
+    index_json(str(project / "a"), str(project / "b"), "--index", str(index_dir))
+    index_json("--index", str(index_dir), "--remove", str(project / "b"))
+    again = index_json("--index", str(index_dir))
+    assert again["up_to_date"] is True and again["files_new"] == 0
+    assert manifest(index_dir)["base"] == str(project.resolve())
+    shown = invoke("query", "apples orchards", "--no-generate", "--plain", "--index", str(index_dir))
+    assert shown.stdout.splitlines()[0].startswith(f"{project / 'a' / 'one.md'}:")
+    hits = json.loads(invoke("query", "apples", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert hits["hits"][0]["path"] == "a/one.md"
+    # a root outside the recorded folder moves it, and the paths with it
+    elsewhere = write_files(tmp_path / "elsewhere", {"three.md": "# Cherries\n\nCherries are red."})
+    moved = index_json("--index", str(index_dir), "--add", str(elsewhere))
+    assert manifest(index_dir)["base"] == str(tmp_path.resolve()) and moved["files_new"] == 2
+    hits = json.loads(invoke("query", "apples", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert hits["hits"][0]["path"] == "project/a/one.md"

@@ -33,7 +33,7 @@ from ragcli.indexing.counting import (
 from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
 from ragcli.indexing.rows import RowCounts, UrlRoot, check_query, root_names, row_tasks, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
-from ragcli.readers.base import is_url
+from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
@@ -309,6 +309,7 @@ def _build(
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": names,
+                **({"base": str(reader.base)} if any(not is_url(name) for name in names) else {}),
                 "selection": selection,
                 **({"sql": settings.sql} if urls else {}),
                 **settings.compatibility(),
@@ -460,16 +461,15 @@ def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped])
 
 
 def _previous_base(target: Path, roots: list[Path]) -> Path | None:
-    """The folder the index's paths are relative to, when a build may keep it: the common folder of
-    the roots the index was built from, if it still holds every root of this build (so adding or
-    removing a root keeps the other files' paths, and their passages are reused)."""
+    """The folder the index's paths are relative to, when a build may keep it: the one the index
+    recorded, if it still holds every root of this build (so adding or removing a root keeps the other
+    files' paths, and their passages are reused)."""
     try:
-        recorded = [Path(r) for r in read_manifest(target).get("roots") or [] if not is_url(r)]
+        base = indexed_base(read_manifest(target))
     except RagcliError:
         return None
-    if not recorded or not roots:
+    if base is None or not roots:
         return None
-    base = CorpusReader.common_base(recorded)
     for root in roots:
         folder = root.absolute() if root.is_dir() else root.absolute().parent
         if not folder.is_relative_to(base):

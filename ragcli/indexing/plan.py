@@ -13,7 +13,7 @@ from typing import Any
 
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
-from ragcli.readers.base import is_url
+from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.walk import CorpusReader
 from ragcli.retrieval.base import built_retrievers
 from ragcli.retrieval.index import Index, load_index
@@ -113,8 +113,8 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
     elif "generated" not in recorded["reading"]:  # built before generated files were left out: it read them
         recorded["reading"] = {**recorded["reading"], "generated": True}
     same = recorded == wanted
-    roots = [Path(r) for r in manifest.get("roots") or [] if not is_url(r)]
-    same_base = CorpusReader.common_base(roots).resolve() == base.resolve() if roots else True
+    recorded_base = indexed_base(manifest)
+    same_base = recorded_base.resolve() == base.resolve() if recorded_base is not None else True
     if not (same and same_base and "sources" in manifest):
         return None
     try:

@@ -14,12 +14,13 @@ decompression bomb or a gigabyte-long line is skipped with a reason instead of e
 from __future__ import annotations
 
 import csv
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
@@ -384,6 +385,28 @@ _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 def is_url(root: str | Path) -> bool:
     """Whether a root (or a recorded source) is a URL rather than a path."""
     return isinstance(root, str) and _URL_RE.match(root) is not None
+
+
+def common_base(roots: list[Path]) -> Path:
+    """The folder the paths of a build over `roots` are relative to: their common folder (a file's
+    parent), the current folder when every root is a database."""
+    dirs = [r.absolute() if r.is_dir() else r.absolute().parent for r in roots]
+    if not dirs:  # only URL roots (a database): no file is read
+        return Path.cwd()
+    if len(dirs) == 1:
+        return dirs[0]
+    return Path(os.path.commonpath([str(d) for d in dirs]))
+
+
+def indexed_base(manifest: dict[str, Any]) -> Path | None:
+    """The folder an index's source paths are relative to: the one its build recorded (kept while it holds
+    every root, so removing a root changes no other path), else, for an index built before it was
+    recorded, the common folder of its path roots; None when no root is a path."""
+    recorded = manifest.get("base")
+    if isinstance(recorded, str) and recorded:
+        return Path(recorded)
+    roots = [Path(r) for r in manifest.get("roots") or [] if isinstance(r, str) and not is_url(r)]
+    return common_base(roots) if roots else None
 
 
 @dataclass

@@ -44,6 +44,7 @@ from ragcli.readers.base import (
     RecordFields,
     Skip,
     SourceInput,
+    common_base,
     file_name,
     format_size,
     inner_suffix,
@@ -348,7 +349,7 @@ class CorpusReader:
         self.roots = roots
         self.exclude = exclude
         self.selection = selection or Selection()
-        self.base = base or self.common_base(roots)  # what paths are relative to
+        self.base = base or common_base(roots)  # what paths are relative to
         self.report = ReadReport()
         self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes, generated)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
@@ -359,15 +360,6 @@ class CorpusReader:
         self._source_ids: dict[str, str] = {}
         self._shared_ids = 0  # how many of the source's ids another source held first
         self._reading: tuple[_HashingReader, int] | None = None  # the file being read, and its size
-
-    @staticmethod
-    def common_base(roots: list[Path]) -> Path:
-        dirs = [r.absolute() if r.is_dir() else r.absolute().parent for r in roots]
-        if not dirs:  # only URL roots (a database): no file is read
-            return Path.cwd()
-        if len(dirs) == 1:
-            return dirs[0]
-        return Path(os.path.commonpath([str(d) for d in dirs]))
 
     def files(self) -> Iterator[Path]:
         """Every file of the roots, once: roots that overlap ("docs docs/api", "docs docs/a.md", the
