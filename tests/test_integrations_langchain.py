@@ -215,6 +215,8 @@ def test_the_readme_chain_runs_as_written(
         (lambda index: index.search("bees", retriever=None), "retriever must be a retriever's name or a scorer"),
         (lambda index: index.search_many("bees"), "a list of questions is needed, not one"),
         (lambda index: index.search_many(["bees", 5]), "a question must be text, not int"),
+        (lambda index: index.retriever(None), "retriever must be a retriever's name, not NoneType"),
+        (lambda index: index.retriever("bm25", {"rrf_k": 1}), "options must be SearchOptions, not dict"),
     ],
 )
 def test_a_callers_mistake_is_a_usage_error_not_a_damaged_index(sample_index: Path, call: Any, message: str) -> None:

@@ -20,6 +20,7 @@ from conftest import SMALL_FILES, write_files
 
 from ragcli.errors import ExitCode, IndexLockedError
 from ragcli.indexing.build import build_index
+from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
 from ragcli.retrieval.index import load_index
 from ragcli.store import MANIFEST, index_lock, read_manifest
@@ -69,6 +70,16 @@ def test_a_scorer_built_on_the_index_pins_it(small_corpus: Path, small_index: Pa
     (small_corpus / "zebras.txt").write_text("zebras and electricity")
     build_index([small_corpus], small_index)
     assert [h.id for h in index.search("electricity", k=10, retriever=pinned)] == before
+
+
+def test_a_retriever_opened_after_a_rebuild_is_the_new_builds(small_corpus: Path, small_index: Path) -> None:
+    """`Index.retriever` let the private _GenerationReplaced escape (`ragcli query`: "internal error")."""
+    index = load_index(small_index)
+    (small_corpus / "zebras.txt").write_text("zebras graze near the wind turbines")
+    build_index([small_corpus], small_index)
+    scorer = index.retriever("bm25", SearchOptions(rrf_k=61))
+    assert [h.doc_id for h in index.search("zebras", retriever=scorer)] == ["zebras.txt"]
+    assert index.manifest["generation"] == read_manifest(small_index)["generation"]
 
 
 # --- two builds at once -----------------------------------------------------------------------------

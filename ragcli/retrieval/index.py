@@ -374,7 +374,17 @@ class Index:
             ) from None
 
     def retriever(self, name: str, options: SearchOptions | None = None) -> Scorer:
-        """The scorer of the registered retriever `name`, opened once per option set."""
+        """The scorer of the registered retriever `name`, opened once per option set: on this index as
+        it is (a caller may hold its hits), or on the new one when a rebuild removed its files; the
+        scorer follows later rebuilds with the searches that use it."""
+        if not isinstance(name, str):
+            raise InvalidOptionError(f"retriever must be a retriever's name, not {type(name).__name__}")
+        if options is not None and not isinstance(options, SearchOptions):
+            raise InvalidOptionError(f"options must be SearchOptions, not {type(options).__name__}")
+        return self._guarded(lambda: self._open(name, options), follow=False)
+
+    def _open(self, name: str, options: SearchOptions | None) -> Scorer:
+        """`retriever` inside a query step (which follows rebuilds): what every search by name asks."""
         if options is None and name in self._plain:
             return self._plain[name]
         key = (name, options or DEFAULT_OPTIONS)
@@ -409,11 +419,11 @@ class Index:
 
     def _scorer(self, retriever: str | Scorer) -> Scorer:
         if isinstance(retriever, str):
-            return self.retriever(retriever)
+            return self._open(retriever, None)
         with suppress(TypeError):
             key = self._retired.get(retriever)
             if key is not None:  # opened by this index before a rebuild: the same retriever, on the new one
-                return self.retriever(*key)
+                return self._open(*key)
         return retriever
 
     def scores(self, query: str, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
