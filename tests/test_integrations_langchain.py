@@ -215,14 +215,37 @@ def test_the_readme_chain_runs_as_written(
         (lambda index: index.search("bees", retriever=None), "retriever must be a retriever's name or a scorer"),
         (lambda index: index.search_many("bees"), "a list of questions is needed, not one"),
         (lambda index: index.search_many(["bees", 5]), "a question must be text, not int"),
+        (lambda index: index.search_many({"bees": 1}), "a list of questions is needed, not dict"),
+        (lambda index: index.rank("bees", k=2.5), "k must be a whole number >= 1, not 2.5"),
+        (lambda index: index.rank("bees", k=-3), "k must be a whole number >= 1, not -3"),
+        (lambda index: index.rank_many("bees", k=2), "a list of questions is needed, not one"),
+        (lambda index: index.scores(None), "a question must be text, not NoneType"),
+        (lambda index: index.scores("bees", filter={"format": "md"}), "filter must be a Filter, not dict"),
+        (lambda index: index.metadata_of(10**6), "no passage 1000000: this index has"),
+        (lambda index: index.metadata_of(-1), "no passage -1: this index has"),
+        (lambda index: index.metadata_of(True), "a hit or a passage number is needed, not bool"),
+        (lambda index: index.metadata_of("bees"), "a hit or a passage number is needed, not str"),
+        (lambda index: index.with_metadata("bees"), "a list of hits is needed, not str"),
+        (lambda index: index.with_metadata([None]), "a hit is needed, not NoneType"),
         (lambda index: index.retriever(None), "retriever must be a retriever's name, not NoneType"),
         (lambda index: index.retriever("bm25", {"rrf_k": 1}), "options must be SearchOptions, not dict"),
     ],
 )
 def test_a_callers_mistake_is_a_usage_error_not_a_damaged_index(sample_index: Path, call: Any, message: str) -> None:
-    """`search(None)`, `k="3"` or a dict as filter surfaced as "damaged data (TypeError …), rebuild it";
-    `search_many("bees")` searched "b", "e", "e", "s"."""
+    """`search(None)`, `k="3"`, a dict as filter, `rank(k=2.5)` or `metadata_of(10**6)` surfaced as
+    "damaged data (TypeError …), rebuild it"; `search_many("bees")` and `rank_many` searched "b", "e",
+    "e", "s"; `rank(k=-3)` found nothing and `metadata_of(-1)` gave the last document's."""
     with pytest.raises(InvalidOptionError, match=re.escape(message)):
         call(load_index(sample_index))
     with pytest.raises(InvalidOptionError, match="a question must be text"):
         RagcliRetriever(index=str(sample_index)).invoke(None)  # type: ignore[arg-type]
+
+
+def test_search_many_takes_any_iterable_of_questions(sample_index: Path) -> None:
+    """A generator of questions was read once by the argument check, then searched as none (reported
+    as "damaged data")."""
+    index = load_index(sample_index)
+    expected = index.search_many(["waggle dance", "honey"], k=2)
+    assert index.search_many((q for q in ["waggle dance", "honey"]), k=2) == expected
+    assert index.search_many(("waggle dance", "honey"), k=2) == expected
+    assert index.rank_many(iter(["waggle dance"]), k=2)[0][0].tolist() == index.rank("waggle dance", k=2)[0].tolist()

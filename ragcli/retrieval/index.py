@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
@@ -137,13 +137,16 @@ class _GenerationReplaced(Exception):
 _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)  # what damaged arrays raise
 
 
-def _check_request(queries: object, k: object, retriever: object, filter: object) -> None:
+def _check_request(queries: object, k: object, retriever: object, filter: object) -> list[str]:
     """A caller's mistake (the Python API, LangChain) said as one, before any work: a wrong type used to
-    surface deep inside as a TypeError that `_guarded` reported as a damaged index. `queries`: a list
-    of questions (one given alone would be answered letter by letter)."""
-    if isinstance(queries, str) or not isinstance(queries, Iterable):
-        raise InvalidOptionError("a list of questions is needed, not one", hint="search(question) takes one")
-    wrong = [q for q in queries if not isinstance(q, str)]
+    surface deep inside as a TypeError that `_guarded` reported as a damaged index. `queries`: any
+    iterable of questions (one given alone would be answered letter by letter; a dict, by its keys),
+    returned as a list: a generator can be read only once, here."""
+    if isinstance(queries, (str, Mapping)) or not isinstance(queries, Iterable):
+        what = "one" if isinstance(queries, str) else type(queries).__name__
+        raise InvalidOptionError(f"a list of questions is needed, not {what}", hint="search(question) takes one")
+    questions = list(queries)
+    wrong = [q for q in questions if not isinstance(q, str)]
     if wrong:
         raise InvalidOptionError(f"a question must be text, not {type(wrong[0]).__name__}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -154,6 +157,14 @@ def _check_request(queries: object, k: object, retriever: object, filter: object
         raise InvalidOptionError(
             f"filter must be a Filter, not {type(filter).__name__}", hint="Filter.parse(paths=[…], where=[…])"
         )
+    return questions
+
+
+def _check_hit(hit: object, *also: type) -> None:
+    """A `Hit` (or one of the types `also` allows): anything else is a caller's mistake."""
+    if isinstance(hit, bool) or not isinstance(hit, (Hit, *also)):
+        wanted = "a hit or a passage number" if also else "a hit"
+        raise InvalidOptionError(f"{wanted} is needed, not {type(hit).__name__}")
 
 
 class Index:
@@ -294,16 +305,26 @@ class Index:
 
     def metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
         """The metadata of the document a hit (or passage number) belongs to."""
+        _check_hit(hit, int)
+        return self._guarded(lambda: self._metadata_of(hit), follow=False)
 
-        def work() -> dict[str, Scalar]:
-            number = hit if isinstance(hit, int) else self._number(hit.id)
-            return {} if number is None else self.metadata.of_passage(number)
-
-        return self._guarded(work, follow=False)
-
-    def with_metadata(self, hits: list[Hit]) -> list[Hit]:
+    def with_metadata(self, hits: Iterable[Hit]) -> list[Hit]:
         """The hits with their documents' metadata (`Hit.metadata`), read on demand."""
-        return [dataclasses.replace(hit, metadata=self.metadata_of(hit)) for hit in hits]
+        if isinstance(hits, (str, Hit)) or not isinstance(hits, Iterable):
+            raise InvalidOptionError(f"a list of hits is needed, not {type(hits).__name__}")
+        found = list(hits)
+        for hit in found:
+            _check_hit(hit)
+        return self._guarded(lambda: [dataclasses.replace(h, metadata=self._metadata_of(h)) for h in found], False)
+
+    def _metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
+        if isinstance(hit, int):
+            passages = int(self.manifest["counts"]["passages"])
+            if not 0 <= hit < passages:  # -1 gave the last document's metadata, a number past the end "damage"
+                raise InvalidOptionError(f"no passage {hit}: this index has {passages} (0 to {passages - 1})")
+            return self.metadata.of_passage(hit)
+        number = self._number(hit.id)
+        return {} if number is None else self.metadata.of_passage(number)
 
     def document_start(self, doc_id: str, chars: int) -> tuple[str, str] | None:
         """Document `doc_id`'s title and the first `chars` characters of its text (its passages in
@@ -430,6 +451,7 @@ class Index:
         """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
         scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again. With
         `filter`, only the passages it admits are candidates (for every retriever, plugins included)."""
+        _check_request([query], 1, retriever, filter)  # no depth to check: scores are not cut
 
         def work() -> Ranked:
             scorer, allowed = self._scorer(retriever), self.allowed(filter)
@@ -445,6 +467,7 @@ class Index:
     def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits.
         A scorer with `rank_within` (BM25, TF-IDF: the compiled top-k kernel) ranks them itself."""
+        _check_request([query], k, retriever, filter)
 
         def work() -> Ranked:
             scorer = self._scorer(retriever)
@@ -482,23 +505,24 @@ class Index:
         return lambda depth: self._hits(*self.rank(query, depth, retriever, filter))
 
     def rank_many(
-        self, queries: list[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
+        self, queries: Iterable[str], k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None
     ) -> list[Ranked]:
         """`rank` for many queries, scored together where the retriever can (faster per query)."""
+        questions = _check_request(queries, k, retriever, filter)
 
         def work() -> list[Ranked]:
             scorer, allowed = self._scorer(retriever), self.allowed(filter)
             within = getattr(scorer, "rank_many_within", None)
             if within is not None:
-                many: list[Ranked] = within(queries, k, self.passages.id_rank, allowed)
+                many: list[Ranked] = within(questions, k, self.passages.id_rank, allowed)
                 return many
             if allowed is None:
-                scored = scorer.score_many(queries)
+                scored = scorer.score_many(questions)
             elif not allowed.any():
-                return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)) for _ in queries]
+                return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)) for _ in questions]
             else:
                 within = getattr(scorer, "score_many_within", None)
-                raw = within(queries, allowed) if within is not None else scorer.score_many(queries)
+                raw = within(questions, allowed) if within is not None else scorer.score_many(questions)
                 scored = (restrict(ranked, allowed) for ranked in raw)
             return [top_k(c, s, k, self.passages.id_rank) for c, s in scored]
 
@@ -506,7 +530,7 @@ class Index:
 
     def search_many(
         self,
-        queries: list[str],
+        queries: Iterable[str],
         k: int = 5,
         retriever: str | Scorer = "bm25",
         filter: Filter | None = None,
@@ -514,16 +538,16 @@ class Index:
     ) -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`); with `distinct`, each looks deeper on its own
         only when copies leave it fewer than k."""
-        _check_request(queries, k, retriever, filter)
+        questions = _check_request(queries, k, retriever, filter)
 
         def work() -> list[list[Hit]]:
             depth = first_depth(k) if distinct else k
-            found = [self._hits(n, s) for n, s in self.rank_many(queries, depth, retriever, filter)]
+            found = [self._hits(n, s) for n, s in self.rank_many(questions, depth, retriever, filter)]
             if not distinct:
                 return found
             return [
                 distinct_hits(self._fetcher(q, retriever, filter), k, first, self.document_passages)
-                for q, first in zip(queries, found)
+                for q, first in zip(questions, found)
             ]
 
         return self._guarded(work, self._follows(retriever))
