@@ -108,15 +108,20 @@ def retrieve(
     filter: Filter | None = None,
     search: str | None = None,
     distinct: bool = False,
+    metadata: bool = False,
 ) -> Answer:
     """Step one: the sources for a question (none when `context` is off: closed-book). `name` is the
     retriever's name to report (default: the name given, or the scorer's); `filter` restricts them;
     `search` is what to retrieve with instead of the question (a chat follow-up with its topic);
-    `distinct`: each text once (`Index.search`)."""
+    `distinct`: each text once; `metadata`: with their documents' metadata (`Index.search`)."""
     started = time.perf_counter()
     searched = search if search is not None and search != question else None
     query = searched or question
-    hits = index.search(query, k=k, retriever=retriever, filter=filter, distinct=distinct) if context else []
+    hits = (
+        index.search(query, k=k, retriever=retriever, filter=filter, distinct=distinct, metadata=metadata)
+        if context
+        else []
+    )
     name = name or (retriever if isinstance(retriever, str) else retriever.name)
     return Answer(question, name, hits, timings={"retrieve": time.perf_counter() - started}, searched=searched)
 
@@ -190,15 +195,17 @@ def search_questions(
     retriever: str | Scorer,
     filter: Filter | None = None,
     distinct: bool = False,
+    metadata: bool = False,
 ) -> Iterator[tuple[str, list[Hit]]]:
     """Retrieval only, for many questions: (question, hits), in order, as each chunk is scored. Many
-    questions are scored together (faster per question); a single one touches only its own terms' rows."""
+    questions are scored together (faster per question); a single one touches only its own terms' rows.
+    `metadata`: the hits with their documents' metadata, of the same build (`Index.search`)."""
     for start in range(0, len(questions), SEARCH_CHUNK):
         chunk = list(questions[start : start + SEARCH_CHUNK])
         found = (
-            index.search_many(chunk, k=k, retriever=retriever, filter=filter, distinct=distinct)
+            index.search_many(chunk, k=k, retriever=retriever, filter=filter, distinct=distinct, metadata=metadata)
             if len(chunk) > 1
-            else [index.search(chunk[0], k=k, retriever=retriever, filter=filter, distinct=distinct)]
+            else [index.search(chunk[0], k=k, retriever=retriever, filter=filter, distinct=distinct, metadata=metadata)]
         )
         yield from zip(chunk, found)
 

@@ -331,8 +331,8 @@ def query(
     as_json = json_output or from_stdin
     if not generate:
         for batch in batches:
-            for text, hits in search_questions(idx, batch, top_k, scorer, restriction, distinct):
-                hits = idx.with_metadata(above(hits, min_score)) if as_json else above(hits, min_score)
+            for text, hits in search_questions(idx, batch, top_k, scorer, restriction, distinct, metadata=as_json):
+                hits = above(hits, min_score)
                 nothing = None if hits or as_json else why_nothing(idx, text, scorer, restriction, min_score)
                 highlighter = idx.analyzer.highlighter(text)
                 print_hits(text, retriever, hits, highlighter, as_json, from_stdin, view, nothing=nothing)
@@ -546,7 +546,15 @@ class _Answerer:
         searches = [follow_up.search_text(q) if follow_up else None for q in questions]
         answers = [
             retrieve(
-                idx, q, self.k, self.scorer, name=self.name, filter=self.restriction, search=s, distinct=self.distinct
+                idx,
+                q,
+                self.k,
+                self.scorer,
+                name=self.name,
+                filter=self.restriction,
+                search=s,
+                distinct=self.distinct,
+                metadata=as_json,  # of the same build as the sources
             )
             for q, s in zip(questions, searches)
         ]
@@ -555,9 +563,6 @@ class _Answerer:
             item.asked = asked if asked != item.question else None
         for item in answers:
             item.sources = above(item.sources, self.min_score)
-        if as_json:
-            for item in answers:
-                item.sources = idx.with_metadata(item.sources)
         done = 0
         try:
             choice = self.load()

@@ -108,6 +108,9 @@ class Hit:
     # passages of the same text ranked below this one, folded into it by a distinct search
     # (`retrieval.distinct`): another file holds it too
     copies: tuple[Hit, ...] = ()
+    # the build of the index it was read from ("": unknown, a hit made by hand): `Index.with_metadata`
+    # reads that build's metadata or refuses, never a later build's (a mix of two builds)
+    generation: str = field(default="", repr=False, compare=False)
 
     @property
     def citation(self) -> str:
@@ -115,8 +118,11 @@ class Hit:
         return f"{self.path}:p{self.page}" if self.page else f"{self.path}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field; the copies as their citations (their text is this hit's)."""
-        return {**asdict(replace(self, copies=())), "copies": [copy.citation for copy in self.copies]}
+        """Every field but the build's name (the index's own business); the copies as their citations
+        (their text is this hit's)."""
+        record = asdict(replace(self, copies=()))
+        del record["generation"]
+        return {**record, "copies": [copy.citation for copy in self.copies]}
 
 
 @dataclass

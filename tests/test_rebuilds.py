@@ -72,6 +72,61 @@ def test_a_scorer_built_on_the_index_pins_it(small_corpus: Path, small_index: Pa
     assert [h.id for h in index.search("electricity", k=10, retriever=pinned)] == before
 
 
+def grow_solar(small_corpus: Path, small_index: Path) -> int:
+    """Rebuild with solar.md longer (its `size` metadata changes): the size the new build records."""
+    solar = small_corpus / "solar.md"
+    solar.write_text("Other notes.\n\n" + solar.read_text() + "\nSolar farms cover whole hillsides.\n")
+    build_index([small_corpus], small_index)
+    return solar.stat().st_size
+
+
+def test_metadata_comes_from_the_build_the_hits_came_from(small_corpus: Path, small_index: Path) -> None:
+    """`with_metadata` after a rebuild gave the old build's hits the new build's metadata (a mix)."""
+    old_size = (small_corpus / "solar.md").stat().st_size
+    index = load_index(small_index)
+    hits = index.search("solar", k=1)
+    new_size = grow_solar(small_corpus, small_index)
+    with pytest.raises(IndexLockedError, match="search again"):
+        index.with_metadata(hits)  # the old build's metadata is gone: never the new one's
+    with pytest.raises(IndexLockedError, match="search again"):
+        index.metadata_of(hits[0])
+    fresh = index.search("solar", k=1, metadata=True)
+    assert "Solar farms" in fresh[0].text and fresh[0].metadata["size"] == new_size
+    assert index.with_metadata(fresh) == fresh  # hits of the index as it is now
+    kept = load_index(small_index)
+    hits = kept.search("solar", k=1)
+    assert kept.with_metadata(hits)[0].metadata["size"] == new_size  # loads this build's metadata
+    grow_solar(small_corpus, small_index)
+    assert kept.with_metadata(hits)[0].metadata["size"] == new_size  # still mapped: the hits' own build
+    assert old_size < new_size
+
+
+def test_a_rebuild_between_ranking_and_metadata_redoes_the_whole_search(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild met half way through `search(metadata=True)`: the ranking and the metadata are both
+    the new build's (the metadata step alone followed it, onto hits of the old build)."""
+    from ragcli.retrieval.index import PassageStore
+
+    real, sizes = PassageStore.hits, []
+
+    def hits_then_rebuild(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real(self, *args, **kwargs)
+        if not sizes:
+            sizes.append(grow_solar(small_corpus, small_index))
+        return found
+
+    monkeypatch.setattr(PassageStore, "hits", hits_then_rebuild)
+    for distinct in (False, True):
+        for many in (False, True):
+            sizes.clear()
+            index = load_index(small_index)  # nothing of this build mapped yet: the rebuild deletes it all
+            found = index.search_many(["solar", "wind"], k=1, metadata=True, distinct=distinct)[0] if many else []
+            hit = (found or index.search("solar", k=1, metadata=True, distinct=distinct))[0]
+            farms = (small_corpus / "solar.md").read_text().count("Solar farms")
+            assert hit.text.count("Solar farms") == farms and hit.metadata["size"] == sizes[0]
+
+
 def test_a_retriever_opened_after_a_rebuild_is_the_new_builds(small_corpus: Path, small_index: Path) -> None:
     """`Index.retriever` let the private _GenerationReplaced escape (`ragcli query`: "internal error")."""
     index = load_index(small_index)

@@ -116,13 +116,12 @@ class RagcliRetriever(BaseRetriever):
                     self._opened = load_index(path)
         return self._opened
 
-    def _documents(self, hits: list[Hit]) -> list[Document]:
-        return [to_document(hit) for hit in self.opened().with_metadata(hits)]
-
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         index = self.opened()
-        found = index.search(query, k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct)
-        return self._documents(found)
+        found = index.search(
+            query, k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct, metadata=True
+        )
+        return [to_document(hit) for hit in found]
 
     def batch(
         self,
@@ -151,9 +150,14 @@ class RagcliRetriever(BaseRetriever):
         try:
             index = self.opened()
             found = index.search_many(
-                list(inputs), k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct
+                list(inputs),
+                k=self.k,
+                retriever=self.retriever,
+                filter=self._filter,
+                distinct=self.distinct,
+                metadata=True,
             )
-            results = [self._documents(hits) for hits in found]
+            results = [[to_document(hit) for hit in hits] for hits in found]
         except Exception as exc:
             for run in runs:
                 run.on_retriever_error(exc)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
+from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
@@ -106,9 +106,10 @@ class PassageStore:
         columns = (self.line, self.start, self.end, self.id_rank, self.page)
         return all(len(t) == n and t.consistent() for t in tables) and all(len(c) == n for c in columns)
 
-    def hits(self, numbers: list[int], scores: list[float], first_rank: int = 1) -> list[Hit]:
-        """The hits for these passage numbers, ranked from `first_rank`: each string column read in one
-        call for all of them (what a query's ten hits cost was mostly five scalar look-ups per hit)."""
+    def hits(self, numbers: list[int], scores: list[float], first_rank: int = 1, generation: str = "") -> list[Hit]:
+        """The hits for these passage numbers, ranked from `first_rank`, of build `generation`: each
+        string column read in one call for all of them (what a query's ten hits cost was mostly five
+        scalar look-ups per hit)."""
         columns = zip(*(_take(t, numbers) for t in (self.ids, self.doc_ids, self.titles, self.paths, self.texts)))
         return [
             Hit(
@@ -123,6 +124,7 @@ class PassageStore:
                 end=int(self.end[n]),
                 text=text,
                 page=int(self.page[n]) or None,
+                generation=generation,
             )
             for rank, n, score, (id, doc_id, title, path, text) in zip(
                 range(first_rank, first_rank + len(numbers)), numbers, scores, columns
@@ -243,7 +245,8 @@ class Index:
 
     def _guarded(self, work: Callable[[], T], follow: bool = True) -> T:
         """Run a query step: on the new index if a rebuild replaced this one (checked first, or met half
-        way); and a damaged array's numpy error becomes a clear IndexDamagedError."""
+        way: the outermost step then starts again, whole, so that no answer mixes two builds); and a
+        damaged array's numpy error becomes a clear IndexDamagedError."""
         self._depth += 1
         try:
             if follow and self._depth == 1:
@@ -252,6 +255,8 @@ class Index:
                 try:
                     return work()
                 except _GenerationReplaced:
+                    if self._depth > 1:  # the outermost step starts again: a part redone alone mixes two builds
+                        raise
                     if attempt == 2:
                         raise IndexDamagedError(f"{self.path}: changed twice during one query") from None
                     self._reload()
@@ -309,13 +314,18 @@ class Index:
         return self._guarded(lambda: self._metadata_of(hit), follow=False)
 
     def with_metadata(self, hits: Iterable[Hit]) -> list[Hit]:
-        """The hits with their documents' metadata (`Hit.metadata`), read on demand."""
+        """The hits with their documents' metadata (`Hit.metadata`), read on demand from the build they
+        came from: hits of a build a rebuild has since replaced are refused (IndexLockedError), once
+        that build's metadata is gone, rather than given the new build's."""
         if isinstance(hits, (str, Hit)) or not isinstance(hits, Iterable):
             raise InvalidOptionError(f"a list of hits is needed, not {type(hits).__name__}")
         found = list(hits)
         for hit in found:
             _check_hit(hit)
-        return self._guarded(lambda: [dataclasses.replace(h, metadata=self._metadata_of(h)) for h in found], False)
+        return self._guarded(lambda: self._with_metadata(found), follow=False)
+
+    def _with_metadata(self, hits: list[Hit]) -> list[Hit]:
+        return [dataclasses.replace(hit, metadata=self._metadata_of(hit)) for hit in hits]
 
     def _metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
         if isinstance(hit, int):
@@ -323,6 +333,11 @@ class Index:
             if not 0 <= hit < passages:  # -1 gave the last document's metadata, a number past the end "damage"
                 raise InvalidOptionError(f"no passage {hit}: this index has {passages} (0 to {passages - 1})")
             return self.metadata.of_passage(hit)
+        if hit.generation not in ("", self.manifest["generation"]):
+            raise IndexLockedError(
+                f"{self.path}: these hits come from a build of the index that a rebuild has since replaced",
+                hint="search again; search(…, metadata=True) gives hits and metadata of one build",
+            )
         number = self._number(hit.id)
         return {} if number is None else self.metadata.of_passage(number)
 
@@ -480,7 +495,7 @@ class Index:
         return self._guarded(work, self._follows(retriever))
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
-        return self.passages.hits(numbers.tolist(), best.tolist())
+        return self.passages.hits(numbers.tolist(), best.tolist(), generation=self.manifest["generation"])
 
     def search(
         self,
@@ -489,15 +504,22 @@ class Index:
         retriever: str | Scorer = "bm25",
         filter: Filter | None = None,
         distinct: bool = False,
+        metadata: bool = False,
     ) -> list[Hit]:
         """The k best passages for `query`, best first; ties broken by passage id. Never raises for an
         empty, all-stopword or unknown-word query: it returns what matches, maybe nothing. With
         `filter` (`Filter.parse(paths=["docs/**/*.md"], where=["size>=1000"])`), only passages it
         admits are ranked: fewer than k come back when fewer match. With `distinct`, a passage whose
-        text a better one holds is folded into it (`Hit.copies`) and the next one takes its place."""
+        text a better one holds is folded into it (`Hit.copies`) and the next one takes its place.
+        With `metadata`, the hits carry their documents' metadata (`with_metadata`), read as one step
+        with the ranking: a rebuild met half way redoes both on the new index."""
         _check_request([query], k, retriever, filter)
         fetch = self._fetcher(query, retriever, filter)
-        work = (lambda: distinct_hits(fetch, k, breadth=self.document_passages)) if distinct else (lambda: fetch(k))
+
+        def work() -> list[Hit]:
+            hits = distinct_hits(fetch, k, breadth=self.document_passages) if distinct else fetch(k)
+            return self._with_metadata(hits) if metadata else hits
+
         return self._guarded(work, self._follows(retriever))
 
     def _fetcher(self, query: str, retriever: str | Scorer, filter: Filter | None) -> Callable[[int], list[Hit]]:
@@ -535,20 +557,21 @@ class Index:
         retriever: str | Scorer = "bm25",
         filter: Filter | None = None,
         distinct: bool = False,
+        metadata: bool = False,
     ) -> list[list[Hit]]:
         """`search` for many queries (see `rank_many`); with `distinct`, each looks deeper on its own
-        only when copies leave it fewer than k."""
+        only when copies leave it fewer than k; `metadata` as `search`."""
         questions = _check_request(queries, k, retriever, filter)
 
         def work() -> list[list[Hit]]:
             depth = first_depth(k) if distinct else k
             found = [self._hits(n, s) for n, s in self.rank_many(questions, depth, retriever, filter)]
-            if not distinct:
-                return found
-            return [
-                distinct_hits(self._fetcher(q, retriever, filter), k, first, self.document_passages)
-                for q, first in zip(questions, found)
-            ]
+            if distinct:
+                found = [
+                    distinct_hits(self._fetcher(q, retriever, filter), k, first, self.document_passages)
+                    for q, first in zip(questions, found)
+                ]
+            return [self._with_metadata(hits) for hits in found] if metadata else found
 
         return self._guarded(work, self._follows(retriever))
 
