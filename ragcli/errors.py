@@ -6,9 +6,11 @@ can tell "no index yet" from "bad input file" without parsing messages. The READ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ExitCode(IntEnum):
@@ -123,6 +125,23 @@ def unknown_choice(kind: str, value: str, choices: list[str] | tuple[str, ...]) 
     close = get_close_matches(value, list(choices), n=1, cutoff=0.6)
     suggestion = f"; did you mean {close[0]!r}?" if close else ""
     return InvalidOptionError(f"unknown {kind} {value!r}{suggestion}", hint=f"choose one of {', '.join(choices)}")
+
+
+def listed(values: object, what: str, item: str, kind: type[T], hint: str | None = None) -> list[T]:
+    """`values` as a list of `kind`, for the Python API: any iterable (a generator too) is read once.
+    One string is refused rather than taken letter by letter (`answer_many("waggle dance")` was twelve
+    questions, `paths="*.md"` four globs, one of them `*`), and so is anything that is no list (None, a
+    number); `what` names the list ("questions"), `item` one of its entries ("a question"); `hint` is for
+    the list refused (how to write one)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        given = "one string" if isinstance(values, (str, bytes)) else type(values).__name__
+        raise InvalidOptionError(f"a list of {what} is needed, not {given}", hint=hint)
+    items = list(values)
+    for value in items:
+        if not isinstance(value, kind):
+            noun = "text" if kind is str else f"a {kind.__name__}"
+            raise InvalidOptionError(f"{item} must be {noun}, not {type(value).__name__}")
+    return items
 
 
 class ForeignFolderError(InvalidOptionError):

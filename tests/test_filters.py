@@ -8,8 +8,10 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -159,6 +161,36 @@ def test_no_filter_is_none_and_an_empty_glob_is_refused() -> None:
     assert Filter.parse() is None
     with pytest.raises(InvalidOptionError):
         Filter.parse(paths=[" "])
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Filter.parse(paths="*.md"), "a list of path globs is needed, not one string"),
+        (lambda: Filter.parse(where="format=markdown"), "a list of where conditions is needed, not one string"),
+        (lambda: Filter.parse(paths=None), "a list of path globs is needed, not NoneType"),
+        (lambda: Filter.parse(where=None), "a list of where conditions is needed, not NoneType"),
+        (lambda: Filter.parse(paths=[None]), "a --path glob must be text, not NoneType"),
+        (lambda: Filter.parse(where=[None]), "a --where condition must be text, not NoneType"),
+        (lambda: Filter.parse(where=[123]), "a --where condition must be text, not int"),
+        (lambda: Filter(paths="*.md"), "a list of path globs is needed, not one string"),
+        (lambda: Filter(paths=("",)), "--path: an empty glob"),
+        (lambda: Filter(where=("format=markdown",)), "a --where condition must be a Condition, not str"),
+    ],
+)
+def test_a_string_or_none_where_a_list_is_needed_is_a_usage_error(make: Any, message: str) -> None:
+    """`paths="*.md"` was the globs '*', '.', 'm', 'd' (and '*' matched every file); None, `[None]` or
+    `[123]` were a bare TypeError or AttributeError."""
+    with pytest.raises(InvalidOptionError, match=re.escape(message)):
+        make()
+
+
+def test_any_iterable_of_globs_and_conditions_is_taken_and_kept_as_a_tuple() -> None:
+    parsed = Filter.parse(paths=(g for g in ["*.md", "docs/**"]), where=iter(["format=markdown"]))
+    assert parsed is not None and parsed.paths == ("*.md", "docs/**")
+    assert parsed.where == (Condition("format", "=", "markdown"),)
+    made = Filter(paths=["*.md"], where=[Condition("size", ">", "3")])  # type: ignore[arg-type]
+    assert made.paths == ("*.md",) and made.where == (Condition("size", ">", "3"),) and hash(made)
 
 
 def test_path_globs_use_the_path_metadata_and_the_passage_path_where_a_document_has_none() -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InvalidOptionError, listed
 from ragcli.retrieval.metadata import MetadataTable, as_number
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+PATHS_HINT = "paths=['*.md'], one glob per entry (as --path once per glob)"
+WHERE_LIST_HINT = "where=['format=markdown'], one condition per entry (as --where once per condition)"
 WHERE_HINT = (
     "write KEY=VALUE, or KEY!=, KEY>=, KEY<=, KEY>, KEY< VALUE (e.g. --where format=markdown --where size>=1000)"
 )
@@ -122,17 +124,27 @@ class Filter:
     paths: tuple[str, ...] = ()
     where: tuple[Condition, ...] = ()
 
-    @classmethod
-    def parse(cls, paths: Iterable[str] = (), where: Iterable[str] = ()) -> Filter | None:
-        """A filter from `--path` globs and `--where` conditions (None when both are empty). A bad one
-        is InvalidOptionError (exit 2), raised before any work."""
-        globs = tuple(paths)
+    def __post_init__(self) -> None:
+        # checked (and kept as tuples, so that a filter stays hashable) however the filter is made: one
+        # string given as the globs was taken letter by letter, and its '*' matched every file
+        globs = tuple(listed(self.paths, "path globs", "a --path glob", str, hint=PATHS_HINT))
         for glob in globs:
             if not glob.strip():
                 raise InvalidOptionError("--path: an empty glob", hint="e.g. --path 'docs/**/*.md'")
             _matcher((glob,))  # wcmatch refuses a malformed pattern here
-        conditions = tuple(Condition.parse(text) for text in where)
-        return cls(globs, conditions) if globs or conditions else None
+        hint = "Filter.parse(where=['format=markdown']) reads conditions written as text"
+        conditions = tuple(listed(self.where, "where conditions", "a --where condition", Condition, hint=hint))
+        object.__setattr__(self, "paths", globs)
+        object.__setattr__(self, "where", conditions)
+
+    @classmethod
+    def parse(cls, paths: Iterable[str] = (), where: Iterable[str] = ()) -> Filter | None:
+        """A filter from `--path` globs and `--where` conditions, each a list (None when both are empty).
+        A bad one is InvalidOptionError (exit 2), raised before any work."""
+        globs = tuple(listed(paths, "path globs", "a --path glob", str, hint=PATHS_HINT))
+        texts = listed(where, "where conditions", "a --where condition", str, hint=WHERE_LIST_HINT)
+        made = cls(globs, tuple(Condition.parse(text) for text in texts))  # the globs are checked there
+        return made if made.paths or made.where else None
 
     def __str__(self) -> str:
         parts = [f"--path {p!r}" for p in self.paths] + [f"--where {str(c)!r}" for c in self.where]
