@@ -9,7 +9,7 @@ to a fallback generator (the extractive one); the answer then says so (`fallback
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +26,7 @@ from ragcli.generation.base import (
 from ragcli.records import Hit
 from ragcli.retrieval.base import Scorer
 from ragcli.retrieval.filters import Filter
-from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.index import Index, check_questions, load_index
 
 
 @dataclass
@@ -238,7 +238,7 @@ def answer(
 
 
 def answer_many(
-    questions: Sequence[str],
+    questions: Iterable[str],
     index: Index | str | Path | None = None,
     generator: Generator | str = "auto",
     *,
@@ -251,12 +251,13 @@ def answer_many(
     fallback: bool = False,
     distinct: bool = False,
 ) -> list[Answer]:
-    """Answers for many questions with one model load; generation runs in batches. `filter`
-    (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k; `fallback`: the
-    extractive generator answers where the model gives no answer; `distinct`: each text once among the
-    sources (`ragcli query`'s default; off here, as evaluation ranks)."""
+    """Answers for many questions (a list, or any iterable of them) with one model load; generation runs
+    in batches. `filter` (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k;
+    `fallback`: the extractive generator answers where the model gives no answer; `distinct`: each text
+    once among the sources (`ragcli query`'s default; off here, as evaluation ranks)."""
+    asked = check_questions(questions)
     idx = _index(index)
-    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct) for q in questions]
+    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct) for q in asked]
     load_seconds = 0.0
     if isinstance(generator, str):
         choice = make_generator(generator, model, options, index=idx)

@@ -6,7 +6,7 @@ can tell "no index yet" from "bad input file" without parsing messages. The READ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, TypeVar
 
@@ -133,7 +133,7 @@ def listed(values: object, what: str, item: str, kind: type[T], hint: str | None
     questions, `paths="*.md"` four globs, one of them `*`), and so is anything that is no list (None, a
     number); `what` names the list ("questions"), `item` one of its entries ("a question"); `hint` is for
     the list refused (how to write one)."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         given = "one string" if isinstance(values, (str, bytes)) else type(values).__name__
         raise InvalidOptionError(f"a list of {what} is needed, not {given}", hint=hint)
     items = list(values)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import NEEDS_CUDA
@@ -199,6 +201,27 @@ def test_explicit_missing_model_is_an_error(tmp_path: Path) -> None:
 def test_unknown_generator_kind() -> None:
     with pytest.raises(InvalidOptionError):
         make_generator("magic")
+
+
+QUESTION = "Who decoded the waggle dance?"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda i: answer_many("waggle dance", i, "extractive"), "a list of questions is needed, not one string"),
+        (lambda i: answer_many(["waggle", 5], i, "extractive"), "a question must be text, not int"),
+    ],
+)
+def test_a_callers_mistake_in_answer_is_a_usage_error(sample_index: Path, call: Any, message: str) -> None:
+    """A string for the questions was answered letter by letter."""
+    with pytest.raises(InvalidOptionError, match=re.escape(message)):
+        call(sample_index)
+
+
+def test_answer_many_takes_any_iterable_of_questions(sample_index: Path) -> None:
+    answers = answer_many((q for q in ["waggle dance", "varroa"]), sample_index, "extractive", k=2)
+    assert [a.question for a in answers] == ["waggle dance", "varroa"]
 
 
 def test_tiny_t5_prompt_fits_and_answers(tiny_t5: Path, sample_index: Path) -> None:

@@ -94,6 +94,28 @@ def test_wrong_types_are_pydantics_error(tmp_path: Path, options: dict[str, Any]
         RagcliRetriever(index=tmp_path / "nowhere", **options)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.batch("waggle"),
+        lambda r: asyncio.run(r.abatch("waggle")),
+        lambda r: list(r.batch_as_completed("waggle")),
+        lambda r: r.abatch_as_completed("waggle"),  # refused at the call, before anything is iterated
+        lambda r: r.batch("waggle", return_exceptions=True),
+    ],
+)
+def test_one_string_given_to_batch_is_refused_not_read_letter_by_letter(sample_index: Path, call: Any) -> None:
+    with pytest.raises(InvalidOptionError, match="a list of questions is needed, not one string"):
+        call(RagcliRetriever(index=sample_index, k=3))
+
+
+def test_batch_takes_any_iterable_of_questions(sample_index: Path) -> None:
+    retriever = RagcliRetriever(index=sample_index, k=2)
+    expected = [retriever.invoke("waggle"), retriever.invoke("honey")]
+    assert retriever.batch(q for q in ["waggle", "honey"]) == expected  # type: ignore[arg-type]
+    assert asyncio.run(retriever.abatch(q for q in ["waggle", "honey"])) == expected  # type: ignore[arg-type]
+
+
 def test_the_index_is_opened_once(sample_index: Path) -> None:
     retriever = RagcliRetriever(index=sample_index)
     retriever.invoke("honey")

@@ -12,7 +12,7 @@ retriever) reach the caller unchanged, as `RagcliError`s with their hint and exi
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ragcli.errors import InvalidOptionError
 from ragcli.records import Hit
 from ragcli.retrieval.base import RETRIEVERS
 from ragcli.retrieval.filters import Filter
-from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.index import Index, check_questions, load_index
 
 # Hit fields copied into Document.metadata (the text is the page_content; offsets are ragcli's own)
 _HIT_FIELDS = ("id", "doc_id", "title", "path", "line", "page", "start", "end", "score", "rank")
@@ -132,7 +132,10 @@ class RagcliRetriever(BaseRetriever):
         **kwargs: Any | None,
     ) -> list[Any]:
         """Many questions scored together (`Index.search_many`: one pass over the weights), with the
-        same callbacks per question as `invoke`; errors are per batch (the questions share one index)."""
+        same callbacks per question as `invoke`; errors are per batch (the questions share one index).
+        `inputs` is a list of questions, or any iterable of them; one string is refused, never read
+        letter by letter, whatever `return_exceptions` says (the caller's mistake, not a question's)."""
+        inputs = check_questions(inputs)
         if not inputs:
             return []
         configs = get_config_list(config, len(inputs))
@@ -150,7 +153,7 @@ class RagcliRetriever(BaseRetriever):
         try:
             index = self.opened()
             found = index.search_many(
-                list(inputs),
+                inputs,
                 k=self.k,
                 retriever=self.retriever,
                 filter=self._filter,
@@ -167,3 +170,43 @@ class RagcliRetriever(BaseRetriever):
         for run, documents in zip(runs, results):
             run.on_retriever_end(documents)
         return results
+
+    async def abatch(
+        self,
+        inputs: list[str],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any | None,
+    ) -> list[Any]:
+        """LangChain's own (`ainvoke` per question), after `batch`'s check of the questions."""
+        questions = check_questions(inputs)
+        return await super().abatch(questions, config, return_exceptions=return_exceptions, **kwargs)
+
+    def batch_as_completed(
+        self,
+        inputs: Sequence[str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any | None,
+    ) -> Iterator[tuple[int, Any]]:
+        """LangChain's own, after `batch`'s check of the questions (made at the call, not at the first result)."""
+        questions = check_questions(inputs)
+        if return_exceptions:  # LangChain's overloads tell the two apart by a literal
+            return super().batch_as_completed(questions, config, return_exceptions=True, **kwargs)
+        return super().batch_as_completed(questions, config, return_exceptions=False, **kwargs)
+
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any | None,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """LangChain's own, after `batch`'s check of the questions (made at the call, not at the first result)."""
+        questions = check_questions(inputs)
+        if return_exceptions:  # LangChain's overloads tell the two apart by a literal
+            return super().abatch_as_completed(questions, config, return_exceptions=True, **kwargs)
+        return super().abatch_as_completed(questions, config, return_exceptions=False, **kwargs)

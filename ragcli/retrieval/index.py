@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
-from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError
+from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError, listed
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
@@ -139,18 +139,18 @@ class _GenerationReplaced(Exception):
 _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)  # what damaged arrays raise
 
 
+def check_questions(queries: object) -> list[str]:
+    """`queries` as a list of questions (any iterable of text, read once: a generator too), or the
+    caller's mistake: one question given alone would be answered letter by letter, a dict by its keys.
+    `search_many`, `answer_many` and LangChain's `batch` ask it."""
+    return listed(queries, "questions", "a question", str, hint="search(question) and answer(question) take one")
+
+
 def _check_request(queries: object, k: object, retriever: object, filter: object) -> list[str]:
     """A caller's mistake (the Python API, LangChain) said as one, before any work: a wrong type used to
-    surface deep inside as a TypeError that `_guarded` reported as a damaged index. `queries`: any
-    iterable of questions (one given alone would be answered letter by letter; a dict, by its keys),
-    returned as a list: a generator can be read only once, here."""
-    if isinstance(queries, (str, Mapping)) or not isinstance(queries, Iterable):
-        what = "one" if isinstance(queries, str) else type(queries).__name__
-        raise InvalidOptionError(f"a list of questions is needed, not {what}", hint="search(question) takes one")
-    questions = list(queries)
-    wrong = [q for q in questions if not isinstance(q, str)]
-    if wrong:
-        raise InvalidOptionError(f"a question must be text, not {type(wrong[0]).__name__}")
+    surface deep inside as a TypeError that `_guarded` reported as a damaged index. The questions are
+    returned as a list (`check_questions`)."""
+    questions = check_questions(queries)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InvalidOptionError(f"k must be a whole number >= 1, not {k!r}")
     if not isinstance(retriever, str) and not hasattr(retriever, "score"):
