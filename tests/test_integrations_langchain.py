@@ -88,10 +88,34 @@ def test_bad_options_fail_when_the_retriever_is_made(tmp_path: Path, options: di
         RagcliRetriever(index=tmp_path / "nowhere", **options)  # before any index is opened
 
 
-@pytest.mark.parametrize("options", [{"k": 0}, {"where": "format=markdown"}, {"paths": "*.md"}])
+@pytest.mark.parametrize("options", [{"k": 0}, {"k": True}, {"where": "format=markdown"}, {"paths": "*.md"}])
 def test_wrong_types_are_pydantics_error(tmp_path: Path, options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         RagcliRetriever(index=tmp_path / "nowhere", **options)
+
+
+def test_options_assigned_later_are_checked_and_used(sample_index: Path) -> None:
+    """`r.where = [...]` after the retriever was made was accepted and ignored (the filter was built once)."""
+    retriever = RagcliRetriever(index=sample_index, k=10)
+    retriever.where = ["format=markdown"]
+    assert all(d.metadata["format"] == "markdown" for d in retriever.invoke("honey"))
+    retriever.where, retriever.paths = [], ["behavior/**"]
+    found = retriever.invoke("honey")
+    assert found and all(d.metadata["path"].startswith("behavior/") for d in found)
+    assert retriever.batch(["honey"]) == [found]
+    retriever.k = 2
+    assert len(retriever.invoke("honey")) == 2
+    with pytest.raises(InvalidOptionError):
+        retriever.where = ["format"]  # refused, and the retriever keeps its filter
+    with pytest.raises(InvalidOptionError):
+        retriever.retriever = "no-such-retriever"
+    with pytest.raises(ValidationError):
+        retriever.k = True
+    assert (retriever.where, retriever.retriever, retriever.k) == ([], "bm25", 2)
+    assert retriever.invoke("honey") == found[:2]
+    other = load_index(sample_index)
+    retriever.index = other
+    assert retriever.opened() is other
 
 
 @pytest.mark.parametrize(
@@ -188,6 +212,11 @@ def test_to_hit_gives_back_the_hit(sample_index: Path) -> None:
         assert to_hit(to_document(hit)) == dataclasses.replace(hit, metadata=own)
     with pytest.raises(InvalidOptionError):
         to_hit(Document(page_content="not from ragcli"))
+    document = to_document(index.search(QUESTION, k=1)[0])
+    for key, value in (("rank", "x"), ("line", None), ("score", [1])):
+        broken = Document(page_content=document.page_content, metadata={**document.metadata, key: value})
+        with pytest.raises(InvalidOptionError, match=f"a Document whose {key!r} metadata is not a number"):
+            to_hit(broken)  # was a bare ValueError or TypeError
 
 
 def test_a_chain_with_ragclis_extractive_generator(sample_index: Path) -> None:

@@ -12,16 +12,16 @@ retriever) reach the caller unchanged, as `RagcliError`s with their hint and exi
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManager, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Hit
@@ -29,6 +29,7 @@ from ragcli.retrieval.base import RETRIEVERS
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index, check_questions, load_index
 
+T = TypeVar("T")
 # Hit fields copied into Document.metadata (the text is the page_content; offsets are ragcli's own)
 _HIT_FIELDS = ("id", "doc_id", "title", "path", "line", "page", "start", "end", "score", "rank")
 
@@ -50,41 +51,55 @@ def to_hit(document: Document) -> Hit:
     The document's metadata comes back without the keys the passage's own fields replaced (`path`)."""
     meta = document.metadata
     own = {key: value for key, value in meta.items() if key not in _HIT_FIELDS and key not in ("citation", "copies")}
+    return Hit(
+        rank=_field(meta, "rank", int),
+        score=_field(meta, "score", float),
+        id=_field(meta, "id", str),
+        doc_id=_field(meta, "doc_id", str),
+        title=_field(meta, "title", str),
+        path=_field(meta, "path", str),
+        line=_field(meta, "line", int),
+        start=_field(meta, "start", int),
+        end=_field(meta, "end", int),
+        text=document.page_content,
+        page=None if meta.get("page") is None else _field(meta, "page", int),
+        metadata=own,
+    )
+
+
+def _field(meta: dict[str, Any], key: str, kind: Callable[[Any], T]) -> T:
+    """`meta[key]` as `kind`: a Document that is not RagcliRetriever's (a key missing, a rank that is no
+    number) is the caller's mistake, never a bare KeyError or ValueError."""
+    hint = "pass Documents that RagcliRetriever returned"
+    if key not in meta:
+        raise InvalidOptionError(f"a Document without ragcli's {key!r} metadata", hint=hint)
     try:
-        return Hit(
-            rank=int(meta["rank"]),
-            score=float(meta["score"]),
-            id=str(meta["id"]),
-            doc_id=str(meta["doc_id"]),
-            title=str(meta["title"]),
-            path=str(meta["path"]),
-            line=int(meta["line"]),
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            text=document.page_content,
-            page=None if meta.get("page") is None else int(meta["page"]),
-            metadata=own,
-        )
-    except KeyError as exc:
+        return kind(meta[key])
+    except (TypeError, ValueError):
+        what = "text" if kind is str else "a number"
         raise InvalidOptionError(
-            f"a Document without ragcli's {exc} metadata", hint="pass Documents that RagcliRetriever returned"
+            f"a Document whose {key!r} metadata is not {what} ({meta[key]!r})", hint=hint
         ) from None
 
 
 class RagcliRetriever(BaseRetriever):
     """LangChain's retriever interface over a ragcli index: any registered retriever, ragcli's filters.
 
-    The options are checked when the retriever is made (an unknown retriever name or a malformed
-    filter is an `InvalidOptionError` then, not at the first question; a wrong type, `k=0` or one string
-    for `where`, is pydantic's `ValidationError`, as for any LangChain component); the index is opened on first
-    use, once, and reloaded by ragcli itself when a re-index replaces its generation.
+    The options are checked when the retriever is made, and again when one is assigned later (an
+    unknown retriever name or a malformed filter is an `InvalidOptionError` then, not at the first
+    question; a wrong type, `k=0`, `k=True` or one string for `where`, is pydantic's `ValidationError`,
+    as for any LangChain component); an option assigned later counts from the next question on. The
+    index is opened on first use, once per `index` given, and reloaded by ragcli itself when a
+    re-index replaces its generation.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # an option assigned later (`retriever.where = [...]`) is checked, and used from the next question on:
+    # mutable rather than frozen, as LangChain's own retrievers are (`search_kwargs` set after the fact)
+    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True)
 
     index: Index | str | Path | None = None
     """The index folder (default: $RAGCLI_INDEX, else ./.ragcli), or an already opened `Index`."""
-    k: int = Field(default=5, ge=1)
+    k: int = Field(default=5, ge=1, strict=True)  # strict: True is no number of passages
     """Passages per question (fewer when fewer match the filters)."""
     retriever: str = "bm25"
     """A registered retriever name: bm25, tfidf, dense, hybrid, … (see `ragcli plugins`)."""
@@ -96,30 +111,47 @@ class RagcliRetriever(BaseRetriever):
     """Each text once, as `query --distinct`: copies in other files are folded into the best-ranked one
     (their citations in its metadata's `copies`) and the next passage takes their place."""
 
-    _filter: Filter | None = PrivateAttr(default=None)
-    _opened: Index | None = PrivateAttr(default=None)
+    _opened: tuple[object, Index] | None = PrivateAttr(default=None)  # (the `index` it was opened from, it)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    @model_validator(mode="after")
-    def _check_options(self) -> RagcliRetriever:
-        RETRIEVERS.get(self.retriever)  # an unknown name: a usage error listing the registered ones
-        self._filter = Filter.parse(paths=self.paths, where=self.where)
-        self._opened = self.index if isinstance(self.index, Index) else None
-        return self
+    @field_validator("retriever")
+    @classmethod
+    def _known_retriever(cls, name: str) -> str:
+        RETRIEVERS.get(name)  # an unknown name: a usage error listing the registered ones
+        return name
+
+    @field_validator("paths", "where")
+    @classmethod
+    def _parses(cls, value: Sequence[str], info: ValidationInfo) -> Sequence[str]:
+        # checked field by field, so that a bad value assigned later is refused before it replaces the good one
+        if info.field_name == "paths":
+            Filter.parse(paths=value)
+        else:
+            Filter.parse(where=value)
+        return value
+
+    def _restriction(self) -> Filter | None:
+        """The filter of `paths` and `where` as they are now: made when used (tens of microseconds), never
+        kept, so that one assigned later (or given to `model_copy`) is the one that counts."""
+        return Filter.parse(paths=self.paths, where=self.where)
 
     def opened(self) -> Index:
-        """The index, opened on first use and kept (thread-safe: `batch` runs questions in threads)."""
-        if self._opened is None:
-            with self._lock:
-                if self._opened is None:
-                    path = self.index if not isinstance(self.index, Index) else None
-                    self._opened = load_index(path)
-        return self._opened
+        """The index, opened on first use and kept until `index` is changed (thread-safe: `batch` runs
+        questions in threads)."""
+        if isinstance(self.index, Index):
+            return self.index
+        opened = self._opened
+        if opened is not None and opened[0] is self.index:
+            return opened[1]
+        with self._lock:
+            if self._opened is None or self._opened[0] is not self.index:
+                self._opened = (self.index, load_index(self.index))
+            return self._opened[1]
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         index = self.opened()
         found = index.search(
-            query, k=self.k, retriever=self.retriever, filter=self._filter, distinct=self.distinct, metadata=True
+            query, k=self.k, retriever=self.retriever, filter=self._restriction(), distinct=self.distinct, metadata=True
         )
         return [to_document(hit) for hit in found]
 
@@ -156,7 +188,7 @@ class RagcliRetriever(BaseRetriever):
                 inputs,
                 k=self.k,
                 retriever=self.retriever,
-                filter=self._filter,
+                filter=self._restriction(),
                 distinct=self.distinct,
                 metadata=True,
             )
