@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ragcli.errors import InvalidOptionError
 from ragcli.generation.base import (
     GENERATORS,
     Generation,
     GenerationOptions,
     Generator,
     StreamingGenerator,
+    check_generator,
+    generator_names,
     make_generator,
     visible_text,
 )
@@ -75,6 +78,24 @@ class Answer:
 
 def _index(index: Index | str | Path | None) -> Index:
     return index if isinstance(index, Index) else load_index(index)
+
+
+def _check_answering(generator: object, options: object) -> None:
+    """A caller's mistake in `answer` / `answer_many` said as one before any work (None or a dict here
+    surfaced as an AttributeError deep inside, after the retrieval)."""
+    if isinstance(generator, str):
+        check_generator(generator)  # an unknown name before any passage is retrieved
+    elif not isinstance(generator, Generator):
+        raise InvalidOptionError(
+            f"generator must be a generator's name or a Generator, not {type(generator).__name__}",
+            hint=f"choose one of {', '.join(generator_names())}, or pass an object with name, model, "
+            "generate and generate_many",
+        )
+    if options is not None and not isinstance(options, GenerationOptions):
+        raise InvalidOptionError(
+            f"options must be GenerationOptions, not {type(options).__name__}",
+            hint="options=GenerationOptions(batch_size=2)",
+        )
 
 
 def with_generation(
@@ -256,6 +277,7 @@ def answer_many(
     `fallback`: the extractive generator answers where the model gives no answer; `distinct`: each text
     once among the sources (`ragcli query`'s default; off here, as evaluation ranks)."""
     asked = check_questions(questions)
+    _check_answering(generator, options)
     idx = _index(index)
     answers = [retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct) for q in asked]
     load_seconds = 0.0

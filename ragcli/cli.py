@@ -461,7 +461,7 @@ def _fallback_note(choice: Any) -> None:
 def _generation_options(*, device: str, prompt_template: Optional[Path], answer_style: str, **values: Any) -> Any:
     """GenerationOptions from `query`'s or `evaluate`'s options, every value checked before any work
     (device, template file, answer style, the server options)."""
-    from ragcli.generation.base import GenerationOptions, check_answer_style
+    from ragcli.generation.base import GenerationOptions
     from ragcli.generation.openai import check_server_options
     from ragcli.generation.prompt import load_template
     from ragcli.models import check_device, check_device_present
@@ -470,7 +470,7 @@ def _generation_options(*, device: str, prompt_template: Optional[Path], answer_
     generation = GenerationOptions(
         device=device,
         prompt_template=load_template(prompt_template) if prompt_template else None,
-        answer_style=check_answer_style(answer_style),
+        answer_style=answer_style,  # GenerationOptions checks it
         **values,
     )
     check_server_options(generation)

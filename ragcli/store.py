@@ -35,7 +35,14 @@ import joblib
 import numpy as np
 
 from ragcli import __version__
-from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
+from ragcli.errors import (
+    IndexDamagedError,
+    IndexLockedError,
+    IndexVersionError,
+    IndexWriteError,
+    InvalidOptionError,
+    NoIndexError,
+)
 from ragcli.indexdir import (
     FORMAT_NAME,
     GENERATION_RE,
@@ -97,8 +104,11 @@ __all__ = [  # defined in ragcli.indexdir / ragcli.safeload, part of the format'
 
 
 def resolve_index_dir(index: str | os.PathLike[str] | None) -> Path:
-    """--index, else $RAGCLI_INDEX, else ./.ragcli."""
+    """--index, else $RAGCLI_INDEX, else ./.ragcli. Anything else is the Python caller's mistake (Path's
+    own TypeError said nothing of the index)."""
     if index is not None:
+        if not isinstance(index, (str, os.PathLike)):
+            raise InvalidOptionError(f"the index must be a folder (a str or Path), not {type(index).__name__}")
         return Path(index)
     return Path(os.environ.get("RAGCLI_INDEX") or DEFAULT_INDEX_DIR)
 

@@ -211,10 +211,17 @@ QUESTION = "Who decoded the waggle dance?"
     [
         (lambda i: answer_many("waggle dance", i, "extractive"), "a list of questions is needed, not one string"),
         (lambda i: answer_many(["waggle", 5], i, "extractive"), "a question must be text, not int"),
+        (lambda i: answer(QUESTION, i, None), "generator must be a generator's name"),
+        (lambda i: answer(QUESTION, i, 3), "generator must be a generator's name"),
+        (lambda i: answer(QUESTION, i, "magic"), "unknown generator 'magic'"),
+        (lambda i: answer(QUESTION, i, "extractive", options={"batch_size": 2}), "options must be GenerationOptions"),
+        (lambda i: answer(QUESTION, 123, "extractive"), "the index must be a folder (a str or Path), not int"),
+        (lambda i: load_index(123), "the index must be a folder (a str or Path), not int"),
     ],
 )
 def test_a_callers_mistake_in_answer_is_a_usage_error(sample_index: Path, call: Any, message: str) -> None:
-    """A string for the questions was answered letter by letter."""
+    """A string for the questions was answered letter by letter; None or a dict surfaced as an
+    AttributeError deep inside, 123 as Path's TypeError."""
     with pytest.raises(InvalidOptionError, match=re.escape(message)):
         call(sample_index)
 
@@ -222,6 +229,15 @@ def test_a_callers_mistake_in_answer_is_a_usage_error(sample_index: Path, call: 
 def test_answer_many_takes_any_iterable_of_questions(sample_index: Path) -> None:
     answers = answer_many((q for q in ["waggle dance", "varroa"]), sample_index, "extractive", k=2)
     assert [a.question for a in answers] == ["waggle dance", "varroa"]
+
+
+def test_an_unknown_answer_style_is_refused_where_the_options_are_made() -> None:
+    """The CLI refused --answer-style weird; GenerationOptions(answer_style="weird") answered whole sentences."""
+    with pytest.raises(InvalidOptionError, match="unknown answer style 'weird'"):
+        GenerationOptions(answer_style="weird")
+    with pytest.raises(InvalidOptionError, match="the answer style must be text"):
+        GenerationOptions(answer_style=None)  # type: ignore[arg-type]
+    assert GenerationOptions(answer_style="long").answer_style == "long"
 
 
 def test_tiny_t5_prompt_fits_and_answers(tiny_t5: Path, sample_index: Path) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ragcli.errors import MissingExtraError, ModelUnavailableError, unknown_choice
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, unknown_choice
 from ragcli.plugins import Registry
 from ragcli.records import Hit
 
@@ -100,6 +100,11 @@ class GenerationOptions:
     timeout: float = 300.0  # seconds per request, waiting behind others in flight included
     retries: int = 2  # retries on 429, 5xx, timeouts and connection errors, with exponential backoff
     context_tokens: int | None = None  # the model's context when the server does not say (approx. chars / 4)
+
+    def __post_init__(self) -> None:
+        # checked here, where the CLI and the Python API both make them: a style no template knows
+        # silently answered in whole sentences
+        check_answer_style(self.answer_style)
 
 
 @runtime_checkable
@@ -228,7 +233,11 @@ def strip_citations(text: str) -> str:
 
 
 def check_answer_style(style: str) -> str:
-    """`style` if --answer-style accepts it (checked before any work starts)."""
+    """`style` if --answer-style accepts it (checked before any work starts: `GenerationOptions` asks)."""
+    if not isinstance(style, str):
+        raise InvalidOptionError(
+            f"the answer style must be text ({', '.join(ANSWER_STYLES)}), not {type(style).__name__}"
+        )
     if style not in ANSWER_STYLES:
         raise unknown_choice("answer style", style, ANSWER_STYLES)
     return style
