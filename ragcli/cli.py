@@ -11,11 +11,13 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
+from typer._click import Context
+from typer.core import TyperGroup
 
 from ragcli import __version__, options
 from ragcli.cli_train import train_app
@@ -65,7 +67,44 @@ def _environment_help() -> str:
     return _ENVIRONMENT.format(user=short(user_config_path(), CONFIG_ENV), data=short(data_dir(), DATA_DIR_ENV))
 
 
+class _RagcliGroup(TyperGroup):
+    """The root command. What click does outside a command's body (printing --help, parsing the options
+    of every subcommand) ends as the commands' own errors do: a reader that closed the pipe is exit 0."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        with _as_ragcli_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        with _as_ragcli_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _as_ragcli_errors() -> Iterator[None]:
+    """click's errors and a closed pipe, met while click parses or invokes, as ragcli ends on its own."""
+    try:
+        yield
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`, `| true`): not an error worth a message
+        _discard_output()
+        raise typer.Exit(0) from None
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null after a reader closed the pipe: what is still buffered
+    would otherwise fail again at exit, as "Exception ignored … BrokenPipeError" on stderr."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a stream without a descriptor (tests' CliRunner)
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
 app = typer.Typer(
+    cls=_RagcliGroup,
     name="ragcli",
     help="Retrieval-augmented generation over a local corpus: index a folder, ask questions, get answers with sources.",
     epilog=_environment_help(),
@@ -103,12 +142,8 @@ def handle_errors(command: F) -> F:
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
             _fail("interrupted", int(ExitCode.INTERRUPTED))
-        except BrokenPipeError:
-            # the reader of our stdout went away (e.g. `| head`): not an error worth a message
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # a closed pipe: the root command ends quietly (_RagcliGroup)
         except Exception as exc:  # a bug: say so briefly, keep the traceback behind --debug
             if _state["debug"]:
                 raise

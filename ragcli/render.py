@@ -6,6 +6,7 @@ Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -101,6 +102,12 @@ class SafeConsole(Console):
                 _CONTROL_RE.sub("", segment.text),
                 style.update_link(None) if style is not None and style.link else style,
             )
+
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`ragcli query … | head`). rich's own answer, SystemExit(1), is the exit
+        code of a bug in ragcli; a BrokenPipeError reaches cli.handle_errors, which ends with exit 0."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def stdout_console() -> Console:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelpers import invoke, run
+from clihelpers import RAGCLI, invoke, run
 from conftest import WITHOUT_CUDA
 
 from ragcli.errors import ExitCode
@@ -446,3 +446,36 @@ def test_a_cache_that_is_a_file_still_answers(sample_index: Path, tmp_path: Path
     result = run("query", "varroa", "--index", str(sample_index), env={"RAGCLI_CACHE": str(cache)})
     assert result.returncode == 0 and "internal error" not in result.stderr, result.stderr
     assert cache.read_text() == "not a folder"
+
+
+# --- the streams: a reader that leaves early -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--no-generate", "--plain"],
+        ["--no-generate"],
+        ["-g", "extractive"],
+        ["-g", "extractive", "--plain"],
+        ["--no-generate", "--json"],
+        ["--help"],
+    ],
+)
+def test_a_reader_that_closes_the_pipe_early_is_no_error(sample_index: Path, args: list[str]) -> None:
+    """`ragcli query … | head`: exit 0 and nothing on stderr, whatever the output mode (rich's own answer
+    to a broken pipe, SystemExit(1), made every mode but --json exit 1, the code of a bug; so did click's
+    for --help)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, as with `| true`
+    try:
+        result = subprocess.run(
+            [RAGCLI, "query", "waggle dance honey bee", "--index", str(sample_index), "-k", "30", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
