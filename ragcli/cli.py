@@ -116,7 +116,8 @@ app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 
-_state = {"debug": bool(os.environ.get("RAGCLI_DEBUG"))}
+_state = {"debug": False}  # set by each run's root callback: --debug or $RAGCLI_DEBUG
+_DEBUG_OFF = frozenset({"", "0", "false", "no", "off"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -129,6 +130,23 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _debug_from_environment() -> bool:
+    """$RAGCLI_DEBUG turns tracebacks on unless it says off (empty, 0, false, no, off, in any case):
+    RAGCLI_DEBUG=0 meaning on would surprise everyone who sets it."""
+    return os.environ.get("RAGCLI_DEBUG", "").strip().lower() not in _DEBUG_OFF
+
+
+def _show_traceback() -> None:
+    """With --debug, the traceback of the error being handled, on stderr, above its one-line message
+    (which keeps its exit code: debugging a script must not change what the script sees)."""
+    if _state["debug"]:
+        import traceback
+
+        from ragcli.render import printable, stderr_console
+
+        stderr_console().out(printable(traceback.format_exc(), newlines=True), end="")
+
+
 def handle_errors(command: F) -> F:
     """Turn library errors into one line on stderr and their exit code; Ctrl-C into exit 130."""
 
@@ -137,21 +155,20 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except RagcliError as exc:
-            if _state["debug"]:
-                raise
+            _show_traceback()
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
             _fail("interrupted", int(ExitCode.INTERRUPTED))
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # a closed pipe: the root command ends quietly (_RagcliGroup)
         except Exception as exc:  # a bug: say so briefly, keep the traceback behind --debug
-            if _state["debug"]:
-                raise
-            _fail(
-                f"internal error: {type(exc).__name__}: {exc} "
-                "(run `ragcli --debug ...` for the traceback and please report it)",
-                int(ExitCode.FAILURE),
+            _show_traceback()
+            report = (
+                "please report it with the traceback above"
+                if _state["debug"]
+                else "run `ragcli --debug ...` for the traceback and please report it"
             )
+            _fail(f"internal error: {type(exc).__name__}: {exc} ({report})", int(ExitCode.FAILURE))
 
     return wrapper  # type: ignore[return-value]
 
@@ -171,8 +188,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Retrieval-augmented generation over a local corpus."""
-    if debug:
-        _state["debug"] = True
+    _state["debug"] = debug or _debug_from_environment()
     # the configuration files become click's default_map: below options and envvars, above the defaults
     try:
         ctx.default_map = _load_config().default_map()

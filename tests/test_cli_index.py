@@ -129,10 +129,43 @@ def test_errors_are_one_line_with_their_exit_code(
     assert not (tmp_path / "idx" / "manifest.json").exists()
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
     result = run("--debug", "index", "missing-folder", "--index", str(tmp_path / "idx"), cwd=tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == ExitCode.PATH_NOT_FOUND  # was 1, the code of a bug
     assert "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("ragcli: error: ")
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("1", True), ("yes", True), ("0", False), ("false", False), ("No", False), ("off", False), ("", False)],
+)
+def test_ragcli_debug_is_on_unless_it_says_off(tmp_path: Path, value: str, on: bool) -> None:
+    result = run("query", "waggle", "--index", str(tmp_path / "none"), "--no-generate", env={"RAGCLI_DEBUG": value})
+    assert result.returncode == ExitCode.NO_INDEX, result.stderr
+    assert ("Traceback" in result.stderr) == on, result.stderr  # RAGCLI_DEBUG=0 and =false turned it on
+    assert result.stderr.splitlines()[-1].startswith("ragcli: error: no index found")
+
+
+def test_debug_shows_a_bugs_traceback_and_keeps_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def a_bug(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("ragcli.cli._index_choice", a_bug)
+    result = invoke("--debug", "query", "waggle", "--index", str(tmp_path), "--no-generate")
+    assert result.exit_code == ExitCode.FAILURE
+    assert "Traceback" in result.stderr and 'raise RuntimeError("a bug")' in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "ragcli: error: internal error: RuntimeError: a bug (please report it with the traceback above)"
+    )
+
+
+def test_debug_holds_for_its_own_invocation_only(tmp_path: Path) -> None:
+    """--debug in one in-process run (a test's, a program's) leaves the next one without it."""
+    args = ("query", "waggle", "--index", str(tmp_path / "none"), "--no-generate")
+    assert "Traceback" in invoke("--debug", *args).stderr
+    after = invoke(*args, env={"RAGCLI_DEBUG": ""})
+    assert after.exit_code == ExitCode.NO_INDEX and "Traceback" not in after.stderr
 
 
 def test_default_index_folder_is_dot_ragcli_and_is_not_indexed(tmp_path: Path) -> None:
