@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -1083,4 +1084,14 @@ def config_show(
 
 def main() -> None:
     """Console-script entry point."""
+    _tolerant_streams()
     app()
+
+
+def _tolerant_streams() -> None:
+    """stdout (and stderr, if made strict) replace what their encoding cannot hold: with
+    PYTHONIOENCODING=ascii or a Latin-1 locale, a snippet's '…' or the table's '✓' was an internal
+    error. JSON stays whole: write_json escapes instead."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="replace")

@@ -6,7 +6,9 @@ Colour follows rich's rules: off when stdout is not a terminal or when NO_COLOR 
 
 from __future__ import annotations
 
+import codecs
 import errno
+import json
 import os
 import re
 import sys
@@ -137,8 +139,27 @@ def _width() -> int | None:
 def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
     """One JSON document (or, with indent=None, one JSON Lines record) on stdout."""
     stream = stream or sys.stdout
-    stream.write(json_text(data, indent) + "\n")
+    text = json_text(data, indent)
+    if not _holds(stream, text):
+        text = _NON_ASCII_RE.sub(lambda match: json.dumps(match.group())[1:-1], text)
+    stream.write(text + "\n")
     stream.flush()
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _holds(stream: TextIO, text: str) -> bool:
+    """Whether `stream`'s encoding can write `text` (not always: PYTHONIOENCODING=ascii, a latin-1
+    locale). JSON that cannot is written with \\uXXXX escapes instead: the same data, pure ASCII."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        if codecs.lookup(encoding).name == "utf-8":
+            return True
+        text.encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return False
+    return True
 
 
 def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS) -> Text:

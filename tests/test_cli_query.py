@@ -479,3 +479,29 @@ def test_a_reader_that_closes_the_pipe_early_is_no_error(sample_index: Path, arg
     finally:
         os.close(write_end)
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+# --- the streams: an encoding that cannot hold every character -----------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize(
+    "args", [["--no-generate", "--plain"], ["--no-generate"], ["-g", "extractive"], ["--no-generate", "--json"]]
+)
+def test_a_stdout_that_is_not_utf8_gets_stand_ins_not_an_error(
+    sample_index: Path, encoding: str, args: list[str]
+) -> None:
+    """PYTHONIOENCODING=ascii: the snippet's '…' was an internal error (latin-1: the table's '✓');
+    what the stream cannot hold is replaced in people's output and escaped in JSON."""
+    result = subprocess.run(
+        [RAGCLI, "query", "waggle dance café…", "--index", str(sample_index), "-k", "3", *args],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
+    )
+    assert result.returncode == 0, result.stderr.decode(encoding, "replace")
+    assert result.stderr == b""
+    text = result.stdout.decode(encoding)
+    assert "waggle" in text.lower()
+    if "--json" in args:
+        assert json.loads(text)["query"] == "waggle dance café…"
