@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from ragcli import __version__, options
@@ -70,7 +71,8 @@ def _environment_help() -> str:
 
 class _RagcliGroup(TyperGroup):
     """The root command. What click does outside a command's body (printing --help, parsing the options
-    of every subcommand) ends as the commands' own errors do: a reader that closed the pipe is exit 0."""
+    of every subcommand) ends as the commands' own errors do: a usage error is one line and exit 2, a
+    reader that closed the pipe exit 0."""
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
@@ -88,6 +90,12 @@ def _as_ragcli_errors() -> Iterator[None]:
     """click's errors and a closed pipe, met while click parses or invokes, as ragcli ends on its own."""
     try:
         yield
+    except NoArgsIsHelpError:
+        raise  # `ragcli config` alone: click prints the group's help
+    except UsageError as exc:
+        # click's message whole (its "Did you mean …" and "Possible options" included), without its
+        # Usage and "Try … -h" lines: one line, as every other usage error (README, "Exit codes")
+        _fail(exc.format_message(), exc.exit_code)
     except BrokenPipeError:
         # the reader of our output went away (`| head`, `| true`): not an error worth a message
         _discard_output()

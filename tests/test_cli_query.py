@@ -505,3 +505,46 @@ def test_a_stdout_that_is_not_utf8_gets_stand_ins_not_an_error(
     assert "waggle" in text.lower()
     if "--json" in args:
         assert json.loads(text)["query"] == "waggle dance café…"
+
+
+# --- click's own usage errors: one line, as ragcli's ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "waggle", "-k", "0"], "Invalid value for '--top-k' / '-k': 0 is not in the range x>=1."),
+        (["query", "waggle", "--max-new-tokens", "0"], "Invalid value for '--max-new-tokens': 0 is not in the range"),
+        (["query", "waggle", "--rrf-k", "0"], "Invalid value for '--rrf-k': 0 is not in the range x>=1."),
+        (["query", "waggle", "--min-score", "nan"], "Invalid value for '--min-score': nan is not a finite number."),
+        (["query", "waggle", "-k", "many"], "Invalid value for '--top-k' / '-k': 'many' is not a valid int"),
+        (["query"], "Missing argument 'QUESTION'."),
+        (["query", "waggle", "--bogus"], "No such option: --bogus"),
+        (["query", "waggle", "--top"], "No such option: --top (Possible options: --top-k, --top-p)"),
+        (["query", "waggle", "--sources"], "Option '--sources' requires an argument."),
+        (["query", "waggle", "dance"], "Got unexpected extra argument(s) (dance)"),
+        (["qury", "waggle"], "No such command 'qury'. Did you mean 'query'?"),
+        (["--bogus", "query"], "No such option: --bogus"),
+        (["collections", "remove"], "Missing argument 'NAME'."),
+        (["config", "shw"], "No such command 'shw'. Did you mean 'show'?"),
+        (["train", "generator", "qa.jsonl", "--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range"),
+    ],
+)
+def test_clicks_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    """click printed four lines (Usage, Try '… -h', a blank line, Error: …); the README promises one."""
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"ragcli: error: {message}"), result.stderr
+
+
+def test_a_usage_error_is_one_line_from_the_real_program() -> None:
+    result = run("query", "waggle", "-k", "0")
+    assert result.returncode == ExitCode.USAGE and result.stdout == ""
+    assert result.stderr == "ragcli: error: Invalid value for '--top-k' / '-k': 0 is not in the range x>=1.\n"
+
+
+def test_no_arguments_still_print_the_help() -> None:
+    result = invoke()
+    assert "Usage: ragcli [OPTIONS] COMMAND" in result.output and "ragcli: error" not in result.output
