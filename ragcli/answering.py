@@ -149,6 +149,7 @@ def retrieve(
 
 SEARCH_CHUNK = 256  # questions scored together (sparse products read the whole weight matrix)
 READ_BYTES = 1 << 16  # what one read of a live stream asks for
+BOM = "\ufeff"  # a byte-order mark: what starts a file some editors save as UTF-8, no part of its text
 
 
 def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[list[str]]:
@@ -158,14 +159,17 @@ def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[lis
     file descriptor is read with os.read, which returns what is there, and a batch ends when nothing
     more is waiting (select with no timeout). Lines already waiting are answered together (up to
     `limit`, so a piped file is still scored many at a time). Memory holds one read and one batch,
-    whatever the number of lines. A stream without a file descriptor is read line by line."""
+    whatever the number of lines. A stream without a file descriptor is read line by line. A
+    byte-order mark at the start (a file saved by Notepad) is dropped."""
     try:
         descriptor = stream.fileno()
     except (AttributeError, OSError, ValueError):  # an in-memory stream: all of it is already there
         descriptor = -1
     if descriptor < 0:
         batch: list[str] = []
-        for line in stream:
+        for number, line in enumerate(stream):
+            if number == 0:
+                line = line.removeprefix(BOM)
             if line.strip():
                 batch.append(line.strip())
             if len(batch) >= limit:
@@ -182,6 +186,8 @@ def _live_batches(descriptor: int, encoding: str, limit: int) -> Iterator[list[s
     import os
     import select
 
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"  # drops a byte-order mark at the start of the stream, and only there
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     partial = ""
     waiting: list[str] = []

@@ -39,3 +39,12 @@ def test_invalid_utf8_is_replaced_not_fatal() -> None:
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as stream:
         assert list(question_batches(stream)) == [["caf\ufffd été"]]
+
+
+def test_a_leading_byte_order_mark_is_no_part_of_the_first_question() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"\xef\xbb\xbfwaggle dance\n\xef\xbb\xbfvarroa\n")
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as stream:
+        assert list(question_batches(stream)) == [["waggle dance", "\ufeffvarroa"]]  # only the stream's first
+    assert list(question_batches(io.StringIO("\ufeffwaggle dance\nvarroa\n"))) == [["waggle dance", "varroa"]]

@@ -406,6 +406,19 @@ def test_a_number_that_is_not_finite_or_out_of_range_is_a_usage_error(
     assert f"Invalid value for '{option}'" in result.output and "internal error" not in result.output
 
 
+def test_questions_from_stdin_lose_a_byte_order_mark(sample_index: Path) -> None:
+    """A file saved with a byte-order mark (Notepad's UTF-8) starts with U+FEFF: it stayed in the first
+    question, as "\\ufeffwaggle dance" in the JSON."""
+    result = subprocess.run(
+        [RAGCLI, "query", "-", "--index", str(sample_index), "--no-generate", "-k", "1"],
+        input="\ufeffwaggle dance\nvarroa\n".encode(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["waggle dance", "varroa"]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\t\n"])
 def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
     result = run("query", question, "--index", str(sample_index))
