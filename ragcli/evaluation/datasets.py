@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,21 +58,30 @@ class LineProblems:
         self.skipped.append(Skipped(where, problem))
 
 
-def _grade(value: Any) -> int | None:
-    """A graded judgment: a finite number (not a bool), as an int."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return int(value)
+def _grade_problem(value: int | float) -> str | None:
+    """Why a number is not a relevance grade, or None. Grades are integers, as in a qrels file (whose
+    reader refuses "1.0" for the same reason): `int()` would silently turn 0.9 into 0, not relevant."""
+    if isinstance(value, float):
+        return f"is not an integer ({value!r})"
+    return None
 
 
-def _relevance(value: Any) -> dict[str, int] | None:
+def _relevance(value: Any) -> dict[str, int] | str:
+    """`relevant` as document id → grade, or what is wrong with it."""
     if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
         return {str(v): 1 for v in value}
-    if isinstance(value, dict):
-        grades = {str(doc): _grade(grade) for doc, grade in value.items()}
-        if all(grade is not None for grade in grades.values()):
-            return {doc: grade for doc, grade in grades.items() if grade is not None}
-    return None
+    unknown = "unknown 'relevant' format: use a list of document ids or an object id → grade"
+    if not isinstance(value, dict):
+        return unknown
+    grades: dict[str, int] = {}
+    for doc, grade in value.items():
+        if isinstance(grade, bool) or not isinstance(grade, (int, float)):
+            return unknown
+        problem = _grade_problem(grade)
+        if problem is not None:
+            return f"the grade of {doc!r} in 'relevant' {problem}"
+        grades[str(doc)] = int(grade)
+    return grades
 
 
 def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> EvalQuery | None:
@@ -97,8 +105,8 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
     qrels: dict[str, int] = {}
     if "relevant" in record:
         parsed = _relevance(record["relevant"])
-        if parsed is None:
-            problems.bad(where, "unknown 'relevant' format: use a list of document ids or an object id → grade")
+        if isinstance(parsed, str):
+            problems.bad(where, parsed)
             return None
         if any(not doc.strip() for doc in parsed):  # it would judge a document no index holds
             problems.bad(where, "an empty document id in 'relevant'")
