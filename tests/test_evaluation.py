@@ -299,6 +299,19 @@ def test_any_bad_beir_line_is_bad_input_with_file_and_line(
     assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
 
 
+def test_a_duplicate_beir_query_id_is_skipped_or_with_strict_stops(tmp_path: Path) -> None:
+    """A query id twice in queries.jsonl is one query, evaluated once (twice skewed every average and
+    gave the run file two blocks for one query), as in a qa.jsonl file."""
+    folder = write_files(
+        tmp_path / "beir", {**BEIR, "queries.jsonl": BEIR["queries.jsonl"] + '{"_id": "1", "text": "again"}\n'}
+    )
+    with pytest.raises(InputFormatError, match=r"queries\.jsonl:3: duplicate id '1'"):
+        load_beir(folder, strict=True)
+    loaded = load_beir(folder)
+    assert [(q.id, q.question) for q in loaded.queries] == [("1", "dance"), ("3", "wax")]
+    assert [(s.path, s.reason) for s in loaded.skipped] == [(f"{folder / 'queries.jsonl'}:3", "duplicate id '1'")]
+
+
 def test_a_missing_dataset_path_is_path_not_found(tmp_path: Path) -> None:
     with pytest.raises(PathNotFoundError, match="no such file or folder"):
         load_eval_set(tmp_path / "missing.jsonl")

@@ -13,7 +13,7 @@ import csv
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -169,20 +169,29 @@ def _json_lines(path: Path, what: str, problems: LineProblems) -> Iterator[tuple
         yield number, where, value
 
 
-def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
-    problems = LineProblems(strict)
+def _each_id_once(read: Iterable[tuple[str, EvalQuery]], problems: LineProblems) -> list[EvalQuery]:
+    """The queries read ("file:line", query), each id once: a later line with an id already read is a
+    bad line, since evaluating one query twice would weigh it twice in every average (and give a run
+    file two blocks for it). The one check of qa.jsonl and BEIR's queries.jsonl."""
     queries: list[EvalQuery] = []
     seen: set[str] = set()
-    for number, where, record in _json_lines(path, "a qa.jsonl file", problems):
-        query = _qa_query(record, number, where, problems)
-        if query is None:
-            continue
+    for where, query in read:
         if query.id in seen:
             problems.bad(where, f"duplicate id {query.id!r}")
             continue
         seen.add(query.id)
         queries.append(query)
-    return EvalSet(path.name, queries, problems.skipped)
+    return queries
+
+
+def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
+    problems = LineProblems(strict)
+    read = (
+        (where, query)
+        for number, where, record in _json_lines(path, "a qa.jsonl file", problems)
+        if (query := _qa_query(record, number, where, problems)) is not None
+    )
+    return EvalSet(path.name, _each_id_once(read, problems), problems.skipped)
 
 
 def _score(text: str) -> int | None:
@@ -232,18 +241,12 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSet:
-    qrels_path = folder / "qrels" / f"{split}.tsv"
-    if not qrels_path.is_file():
-        available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
-        raise InputFormatError(
-            f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
-        )
-    problems = LineProblems(strict)
-    qrels = _qrels(qrels_path, problems)
-    queries: list[EvalQuery] = []
-    queries_path = beir_file(folder, "queries.jsonl") or folder / "queries.jsonl"  # missing: said by _open
-    for _, where, record in _json_lines(queries_path, "a BEIR folder's queries.jsonl", problems):
+def _beir_queries(
+    path: Path, qrels: dict[str, dict[str, int]], problems: LineProblems
+) -> Iterator[tuple[str, EvalQuery]]:
+    """("file:line", query) for each query of queries.jsonl that the qrels judge (the others are not
+    evaluated, so their text is never checked)."""
+    for _, where, record in _json_lines(path, "a BEIR folder's queries.jsonl", problems):
         if not isinstance(record, dict):
             problems.bad(where, "a line must be a JSON object")
             continue
@@ -256,7 +259,20 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
             if not isinstance(text, str) or not text.strip():
                 problems.bad(where, "query without text")
                 continue
-            queries.append(EvalQuery(str(qid), text.strip(), [], qrels[str(qid)]))
+            yield where, EvalQuery(str(qid), text.strip(), [], qrels[str(qid)])
+
+
+def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSet:
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    if not qrels_path.is_file():
+        available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+        raise InputFormatError(
+            f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
+        )
+    problems = LineProblems(strict)
+    qrels = _qrels(qrels_path, problems)
+    queries_path = beir_file(folder, "queries.jsonl") or folder / "queries.jsonl"  # missing: said by _open
+    queries = _each_id_once(_beir_queries(queries_path, qrels, problems), problems)
     corpus = beir_file(folder, "corpus.jsonl") or folder / "corpus.jsonl"
     return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=corpus)
 
