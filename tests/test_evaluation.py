@@ -14,7 +14,7 @@ from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST
 
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
-from ragcli.evaluation.datasets import load_beir, load_eval_set, load_qa_file
+from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
@@ -177,6 +177,17 @@ def test_qa_file_forms(tmp_path: Path) -> None:
     assert queries[2].answers == ["single"] and not queries[2].judged
 
 
+def test_the_largest_grades_are_read_and_score_a_perfect_ranking_as_1(tmp_path: Path) -> None:
+    """±MAX_GRADE is read from either format; nDCG's gains (the grades, linear as in trec_eval) stay
+    finite however many documents have it (three grades of 10**308 made nDCG NaN)."""
+    path = write_qa(tmp_path, [{"question": "q", "relevant": {"d1": MAX_GRADE, "d2": MAX_GRADE, "d3": -MAX_GRADE}}])
+    qrels = load_qa_file(path, strict=True).queries[0].qrels
+    assert qrels == {"d1": MAX_GRADE, "d2": MAX_GRADE, "d3": -MAX_GRADE}
+    folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": f"1\td1\t{MAX_GRADE}\n1\td2\t{MAX_GRADE}\n"})
+    assert load_beir(folder, strict=True).queries[0].qrels == {"d1": MAX_GRADE, "d2": MAX_GRADE}
+    assert query_metrics(["d1", "d2"], qrels, [2])["ndcg@2"] == 1.0
+
+
 @pytest.mark.parametrize(
     "line, problem",
     [
@@ -221,6 +232,18 @@ DEEP = "[" * 100_000 + "]" * 100_000
         (b'{"question": "q", "relevant": {"d1": 0.9}}', r"the grade of 'd1' in 'relevant' is not an integer \(0\.9\)"),
         (b'{"question": "q", "relevant": {"d1": 2.9}}', r"the grade of 'd1' in 'relevant' is not an integer \(2\.9\)"),
         (b'{"question": "q", "relevant": {"d1": 1.0}}', r"the grade of 'd1' in 'relevant' is not an integer \(1\.0\)"),
+        (
+            b'{"question": "q", "relevant": {"d1": 1' + b"0" * 400 + b"}}",
+            r"the grade of 'd1' in 'relevant' is outside ±2,147,483,647",
+        ),
+        (
+            b'{"question": "q", "relevant": {"d1": 2147483648}}',
+            r"the grade of 'd1' in 'relevant' is outside ±2,147,483,647",
+        ),
+        (
+            b'{"question": "q", "relevant": {"d1": -2147483648}}',
+            r"the grade of 'd1' in 'relevant' is outside ±2,147,483,647",
+        ),
         (b'"just a string"', "a line must be a JSON object"),
         (b'{"question": "q", "relevant": ["d1", ""]}', "an empty document id in 'relevant'"),
         (b'{"question": "q", "relevant": {" ": 1}}', "an empty document id in 'relevant'"),
@@ -236,6 +259,9 @@ DEEP = "[" * 100_000 + "]" * 100_000
         "grade-0.9",
         "grade-2.9",
         "grade-1.0",
+        "grade-400-digits",
+        "grade-2**31",
+        "grade--2**31",
         "string",
         "empty-relevant-id",
         "blank-relevant-key",
@@ -269,6 +295,8 @@ BEIR = {
         ("qrels/test.tsv", b"3\t" + b"x" * 200_000 + b"\t1", r"test\.tsv:2: unreadable TSV"),
         ("qrels/test.tsv", "3\td2\t\u00b2".encode(), r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
         ("qrels/test.tsv", b"3\td2\t1.0", r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
+        ("qrels/test.tsv", b"3\td2\t1" + b"0" * 400, r"test\.tsv:2: grade is outside ±2,147,483,647"),
+        ("qrels/test.tsv", b"3 0 d2 -2147483648", r"test\.tsv:2: grade is outside ±2,147,483,647"),
         ("qrels/test.tsv", b"3\t\t1", r"test\.tsv:2: empty corpus-id: expected 'query-id<TAB>corpus-id<TAB>score'"),
         ("qrels/test.tsv", b"\td2\t1", r"test\.tsv:2: empty query-id: expected 'query-id<TAB>corpus-id<TAB>score'"),
         ("qrels/test.tsv", b"3\t \t1", r"test\.tsv:2: empty corpus-id"),
@@ -282,6 +310,8 @@ BEIR = {
         "qrels-huge",
         "qrels-2",
         "qrels-1.0",
+        "qrels-400-digits",
+        "qrels--2**31",
         "qrels-no-corpus-id",
         "qrels-no-query-id",
         "qrels-blank-corpus-id",

@@ -58,11 +58,19 @@ class LineProblems:
         self.skipped.append(Skipped(where, problem))
 
 
+# The largest grade either way: a 32-bit int's, far above any judgment scale (TREC's are 0-4). nDCG's
+# gains are the grades themselves (linear, as in trec_eval), so their sums stay finite at any depth; a
+# 400-digit grade could not become a float at all, and three of 10**308 summed to infinity (nDCG NaN).
+MAX_GRADE = 2**31 - 1
+
+
 def _grade_problem(value: int | float) -> str | None:
     """Why a number is not a relevance grade, or None. Grades are integers, as in a qrels file (whose
     reader refuses "1.0" for the same reason): `int()` would silently turn 0.9 into 0, not relevant."""
     if isinstance(value, float):
         return f"is not an integer ({value!r})"
+    if abs(value) > MAX_GRADE:
+        return f"is outside ±{MAX_GRADE:,}"
     return None
 
 
@@ -232,6 +240,10 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         grade = _score(row[2]) if len(row) == 3 else None
         if grade is None:
             problems.bad(where, f"expected {_QRELS_LINE}")
+            continue
+        problem = _grade_problem(grade)
+        if problem is not None:
+            problems.bad(where, f"grade {problem}")
             continue
         empty = [name for name, value in zip(("query-id", "corpus-id"), row) if not value.strip()]
         if empty:  # it would judge a document (or a query) no index holds
