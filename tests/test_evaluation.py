@@ -166,7 +166,7 @@ def test_qa_file_forms(tmp_path: Path) -> None:
     path = write_qa(
         tmp_path,
         [
-            {"question": "q one", "answers": ["a"], "relevant": ["d1", "d2"]},
+            {"question": "q one", "answers": ["bees"], "relevant": ["d1", "d2"]},
             {"id": 7, "question": "q two", "relevant": {"d3": 2, "d4": 0}},
             {"question": "q three", "answers": "single"},
         ],
@@ -247,6 +247,10 @@ DEEP = "[" * 100_000 + "]" * 100_000
         (b'"just a string"', "a line must be a JSON object"),
         (b'{"question": "q", "relevant": ["d1", ""]}', "an empty document id in 'relevant'"),
         (b'{"question": "q", "relevant": {" ": 1}}', "an empty document id in 'relevant'"),
+        (b'{"question": "q", "answers": [""]}', r"an empty gold answer in 'answers' \(fix"),
+        (b'{"question": "q", "answers": " "}', r"an empty gold answer in 'answers' \(fix"),
+        (b'{"question": "q", "answers": ["bees", "The"]}', r"an empty gold answer in 'answers': 'The' is nothing once"),
+        (b'{"question": "q", "answers": ["?!"]}', r"an empty gold answer in 'answers': '\?!' is nothing once"),
     ],
     ids=[
         "latin-1",
@@ -265,6 +269,10 @@ DEEP = "[" * 100_000 + "]" * 100_000
         "string",
         "empty-relevant-id",
         "blank-relevant-key",
+        "empty-answer",
+        "blank-answer",
+        "article-answer",
+        "punctuation-answer",
     ],
 )
 def test_any_bad_qa_line_is_bad_input_with_file_and_line(tmp_path: Path, line: bytes, problem: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.evaluation.answers import normalize_answer
 from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.readers.records import json_problem
@@ -109,6 +110,11 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
         answers = [answers]
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         problems.bad(where, "'answers' must be a list of strings")
+        return None
+    empty = next((a for a in answers if not normalize_answer(a)), None)
+    if empty is not None:  # it would match an empty answer: exact match 1 with F1 0
+        shown = f": {empty!r} is nothing once normalised (no punctuation, no articles)" if empty.strip() else ""
+        problems.bad(where, f"an empty gold answer in 'answers'{shown}")
         return None
     qrels: dict[str, int] = {}
     if "relevant" in record:
