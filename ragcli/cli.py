@@ -989,10 +989,15 @@ def _check_scorable(eval_set: EvalSet, generate: bool, judged_by_model: bool) ->
 
 
 def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:
-    """Warn (with --strict: fail, exit 6) when judged document ids are not in the index."""
-    from ragcli.evaluation.checks import gold_coverage
+    """Warn (with --strict: fail, exit 6) when judged document ids are not in the index; warn when the
+    qrels judge queries that queries.jsonl lacks (also with --strict: the figures of the queries there
+    are right, only over fewer queries than were judged)."""
+    from ragcli.evaluation.checks import gold_coverage, unasked_message
     from ragcli.render import note
 
+    unasked = unasked_message(eval_set)
+    if unasked:
+        note(f"ragcli: warning: {unasked}")
     message = gold_coverage(eval_set.queries, idx).message()
     if message and strict:
         raise InputFormatError(message, hint="evaluate against the index of the judged corpus, or drop --strict")

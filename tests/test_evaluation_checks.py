@@ -15,8 +15,8 @@ from clihelpers import invoke, run
 from conftest import write_files
 
 from ragcli.errors import ExitCode
-from ragcli.evaluation.checks import gold_coverage, normalised_question, query_overlap
-from ragcli.evaluation.datasets import EvalQuery, EvalSet
+from ragcli.evaluation.checks import gold_coverage, normalised_question, query_overlap, unasked_message
+from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir
 from ragcli.evaluation.reports import strictly_decreasing
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
@@ -76,6 +76,35 @@ def test_evaluate_is_silent_when_every_judged_id_is_held(sample_index: Path, tmp
     rows = [{"id": "h", "question": "movable-frame hive", "relevant": ["beekeeping/hive_types.md"]}]
     result = run("evaluate", str(qa(tmp_path, rows)), "--index", str(sample_index), "--no-generate", "--json")
     assert result.returncode == 0 and "warning" not in result.stderr
+
+
+UNASKED = {
+    "corpus.jsonl": '{"_id": "d1", "text": "bees dance the waggle dance"}\n{"_id": "d2", "text": "wax glands make wax"}\n',
+    "queries.jsonl": '{"_id": "1", "text": "waggle dance"}\n{"_id": "2"}\n',
+    "qrels/test.tsv": "1\td1\t1\n2\td2\t1\n8\td2\t1\n9\td1\t0\n10\td1\t1\n11\td2\t1\n",
+}
+
+
+def test_qrels_queries_without_a_question_are_counted_and_named(tmp_path: Path) -> None:
+    """Judged queries that queries.jsonl lacks were dropped without a word ("1 judged queries of 1");
+    a query whose line is bad (here: no text) is listed as a bad line instead, not counted twice."""
+    loaded = load_beir(write_files(tmp_path / "beir", UNASKED))
+    assert [q.id for q in loaded.queries] == ["1"] and len(loaded.skipped) == 1
+    assert (loaded.unasked, loaded.qrels_queries) == (["8", "9", "10", "11"], 6)
+    assert unasked_message(loaded) == (
+        "4 of 6 queries the qrels judge have no question in queries.jsonl ('8', '9', '10' and 1 more), so "
+        "are not evaluated — are these the queries the judgments were made for?"
+    )
+    assert unasked_message(EvalSet("qa.jsonl", loaded.queries, [])) is None
+
+
+def test_evaluate_and_tune_warn_about_judged_queries_without_a_question(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "beir", UNASKED)
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    for command in (["evaluate", "--no-generate"], ["tune", "--split", "test"]):
+        result = run(command[0], str(folder), *command[1:], env=env)
+        assert result.returncode == 0, result.stderr
+        assert "warning: 4 of 6 queries the qrels judge have no question in queries.jsonl" in result.stderr
 
 
 def test_tune_refuses_to_apply_a_zero_score_and_leaves_the_index_alone(sample_index: Path, tmp_path: Path) -> None:

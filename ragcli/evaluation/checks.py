@@ -1,8 +1,9 @@
 """Sanity checks on judged queries before their figures are trusted.
 
-Two mistakes give plausible-looking but meaningless numbers, so ragcli says so instead of staying
+Three mistakes give plausible-looking but meaningless numbers, so ragcli says so instead of staying
 silent: qrels whose document ids are not in the index (every such query scores 0, which reads as a bad
-retriever rather than the wrong index), and tuning on the very queries one then evaluates on (the
+retriever rather than the wrong index), qrels judging queries that queries.jsonl lacks (the figures
+cover fewer queries than were judged), and tuning on the very queries one then evaluates on (the
 tuned figures are optimistic by construction).
 """
 
@@ -41,6 +42,21 @@ class GoldCoverage:
             f"({examples}{more}); {queries} of {self.judged:,} can only score 0 — is this the index the "
             "judgments were made for?"
         )
+
+
+def unasked_message(eval_set: EvalSet) -> str | None:
+    """One line for people when the qrels judge queries that queries.jsonl has no question for (they
+    cannot be evaluated), else None."""
+    unasked = eval_set.unasked
+    if not unasked:
+        return None
+    examples = ", ".join(repr(qid) for qid in unasked[:EXAMPLES])
+    more = f" and {len(unasked) - EXAMPLES:,} more" if len(unasked) > EXAMPLES else ""
+    return (
+        f"{len(unasked):,} of {_plural(eval_set.qrels_queries, 'query', 'queries')} the qrels judge "
+        f"{'has' if len(unasked) == 1 else 'have'} no question in queries.jsonl ({examples}{more}), so "
+        f"{'is' if len(unasked) == 1 else 'are'} not evaluated — are these the queries the judgments were made for?"
+    )
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -44,6 +44,8 @@ class EvalSet:
     queries: list[EvalQuery]
     skipped: list[Skipped]
     corpus: Path | None = None  # a BEIR folder's corpus.jsonl, indexed when no index matches
+    qrels_queries: int = 0  # a BEIR folder's: the query ids its qrels judge
+    unasked: list[str] = field(default_factory=list)  # those without a line in queries.jsonl, in qrels order
 
 
 class LineProblems:
@@ -260,10 +262,10 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
 
 
 def _beir_queries(
-    path: Path, qrels: dict[str, dict[str, int]], problems: LineProblems
+    path: Path, qrels: dict[str, dict[str, int]], problems: LineProblems, asked: set[str]
 ) -> Iterator[tuple[str, EvalQuery]]:
     """("file:line", query) for each query of queries.jsonl that the qrels judge (the others are not
-    evaluated, so their text is never checked)."""
+    evaluated, so their text is never checked); every id read goes into `asked`."""
     for _, where, record in _json_lines(path, "a BEIR folder's queries.jsonl", problems):
         if not isinstance(record, dict):
             problems.bad(where, "a line must be a JSON object")
@@ -272,6 +274,7 @@ def _beir_queries(
         if not isinstance(qid, (str, int)) or isinstance(qid, bool):
             problems.bad(where, "missing '_id' (a string or an integer)")
             continue
+        asked.add(str(qid))
         if str(qid) in qrels:
             text = record.get("text")
             if not isinstance(text, str) or not text.strip():
@@ -290,9 +293,11 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
     problems = LineProblems(strict)
     qrels = _qrels(qrels_path, problems)
     queries_path = beir_file(folder, "queries.jsonl") or folder / "queries.jsonl"  # missing: said by _open
-    queries = _each_id_once(_beir_queries(queries_path, qrels, problems), problems)
+    asked: set[str] = set()
+    queries = _each_id_once(_beir_queries(queries_path, qrels, problems, asked), problems)
     corpus = beir_file(folder, "corpus.jsonl") or folder / "corpus.jsonl"
-    return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus=corpus)
+    unasked = [qid for qid in qrels if qid not in asked]  # said by checks.unasked_message
+    return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus, len(qrels), unasked)
 
 
 def load_eval_set(path: Path, split: str = "test", strict: bool = False) -> EvalSet:
