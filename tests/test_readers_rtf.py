@@ -76,6 +76,7 @@ def test_rtf_is_searchable_and_what_is_no_rtf_is_skipped(tmp_path: Path) -> None
                 "\\\\",
                 "{\\pict ff}",
                 "\\uc2 ",
+                "\\uc ",
                 "\\'",
             ]
         )
@@ -89,3 +90,12 @@ def test_any_rtf_is_read_or_skipped_with_a_reason_never_a_crash(tmp_path: Path, 
     reader = CorpusReader([path])
     list(reader.documents())
     assert all(s.reason.startswith(("damaged RTF", "no text", "binary content")) for s in reader.report.skipped)
+
+
+def test_a_control_word_missing_its_number_skips_the_file_not_the_build(tmp_path: Path) -> None:
+    # striprtf does int(None) on "\uc" without its number: a TypeError, which ended the whole build
+    root = write_files(tmp_path / "c", {"bad.rtf": "{\\rtf1\\ansi\\uc hello world\\par}", "good.txt": "zebrafish\n"})
+    result = invoke("index", str(root), "--index", str(tmp_path / "idx"), "--json")
+    assert result.exit_code == 0, result.output
+    reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
+    assert list(reasons) == ["bad.rtf"] and reasons["bad.rtf"].startswith("damaged RTF (TypeError")

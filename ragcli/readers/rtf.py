@@ -22,6 +22,10 @@ from ragcli.terminal_text import without_terminal_sequences
 
 _HEADER_RE = re.compile(r"^\s*\{\\rtf")
 _CODE_PAGE_RE = re.compile(r"\\ansicpg(\d+)")  # the document's code page, for \'hh escapes
+# What striprtf raises on malformed input: a bad number or hex escape (ValueError), a code page Python
+# lacks (LookupError), a number past chr()'s range (OverflowError), and, on a control word missing
+# its number (`\uc` alone), TypeError: it does int(None). Errors of the data: the file is skipped.
+_STRIPRTF_ERRORS = (ValueError, IndexError, LookupError, OverflowError, TypeError)
 
 
 def _codec(rtf: str) -> str:
@@ -48,7 +52,7 @@ class RtfReader(SuffixReader):
             raise Skip("RTF support is not installed (pip install 'ragcli[rtf]')") from None
         try:
             text = rtf_to_text(rtf, encoding=_codec(rtf), errors="replace")
-        except (ValueError, IndexError, LookupError, OverflowError) as exc:  # striprtf on malformed input
+        except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
         text = without_terminal_sequences(universal_newlines(text))
         heading = first_line_title(text)
