@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -151,3 +153,67 @@ def test_a_zip_bomb_is_skipped_before_it_is_unpacked(tmp_path: Path) -> None:
     assert (root / "bomb.docx").stat().st_size < 1 << 20
     _, skipped = read(root, max_bytes=2 << 20)
     assert skipped["bomb.docx"].startswith("larger than 2 MiB")
+
+
+def with_parts(document_xml: Callable[[str], str] = str, styles_xml: Callable[[str], str] = str) -> bytes:
+    """make_docx's file with its document.xml and styles.xml rewritten."""
+    good = zipfile.ZipFile(io.BytesIO(make_docx()))
+    parts = {name: good.read(name) for name in good.namelist()}
+    parts["word/document.xml"] = document_xml(parts["word/document.xml"].decode()).encode()
+    parts["word/styles.xml"] = styles_xml(parts["word/styles.xml"].decode()).encode()
+    return zipped(parts)
+
+
+def test_reading_time_does_not_grow_with_paragraphs_times_styles(tmp_path: Path) -> None:
+    # python-docx's `paragraph.style` scans every style for each paragraph: 2,000 paragraphs and 20,000
+    # styles took over a minute. The reader resolves each style id once; more styles cost (almost) nothing.
+    paragraphs = "<w:p><w:r><w:t>z</w:t></w:r></w:p>" * 500
+    styles = "".join(
+        f'<w:style w:type="paragraph" w:styleId="S{k}"><w:name w:val="S{k}"/></w:style>' for k in range(1500)
+    )
+
+    def more_paragraphs(xml: str) -> str:
+        return xml.replace("<w:body>", "<w:body>" + paragraphs)
+
+    root = write_files(
+        tmp_path / "c",
+        {
+            "plain.docx": with_parts(more_paragraphs),
+            "styled.docx": with_parts(more_paragraphs, lambda xml: xml.replace("</w:styles>", styles + "</w:styles>")),
+        },
+    )
+    seconds = {}
+    for name in ("plain.docx", "styled.docx"):
+        started = time.perf_counter()
+        (document,), _ = read(root / name)
+        seconds[name] = time.perf_counter() - started
+        assert document.text.count("z\n") == 500 and document.title == "Quarterly Review"
+    assert seconds["styled.docx"] < 3 * seconds["plain.docx"] + 0.3, seconds  # was 7x
+
+
+def test_xml_past_its_share_of_the_limit_is_skipped_before_it_is_parsed(tmp_path: Path) -> None:
+    # lxml's tree takes ~17x the XML's size: a 0.75 MB file of 250 MB document.xml peaked at 4.4 GB
+    paragraphs = "<w:p><w:r><w:t>z</w:t></w:r></w:p>" * 10_000  # 340 KB, compresses to a few KiB
+    root = write_files(
+        tmp_path / "c", {"long.docx": with_parts(lambda xml: xml.replace("<w:body>", "<w:body>" + paragraphs))}
+    )
+    _, skipped = read(root, max_bytes=16 << 20)  # the XML (800 KB of styles, then these) may expand to 1 MiB
+    reason = skipped["long.docx"]
+    assert reason.startswith("XML parts expand to 1.1"), reason
+    assert reason.endswith(
+        "MiB, more than the XML limit of 1 MiB (1/16 of --max-expanded-size; raise it to read the file)"
+    )
+    (document,), skipped = read(root, max_bytes=32 << 20)
+    assert skipped == {} and document.text.count("z\n") == 10_000
+
+
+def test_an_xml_part_under_a_picture_name_counts_as_xml(tmp_path: Path) -> None:
+    # python-docx picks a part's parser by its content type, not its name: the bound looks at the bytes
+    good = zipfile.ZipFile(io.BytesIO(make_docx()))
+    parts = {name: good.read(name) for name in good.namelist()}
+    parts["word/media/image2.png"] = b"\x89PNG" + b"\x00" * 400_000  # a picture: bounded by the total only
+    (document,), skipped = read(write_files(tmp_path / "c", {"a.docx": zipped(parts)}), max_bytes=16 << 20)
+    assert skipped == {} and document.title == "Quarterly Review"
+    parts["word/media/image1.png"] = b"<x>" + b"<y/>" * 100_000 + b"</x>"
+    _, skipped = read(write_files(tmp_path / "d", {"a.docx": zipped(parts)}), max_bytes=16 << 20)
+    assert skipped["a.docx"].startswith("XML parts expand to"), skipped

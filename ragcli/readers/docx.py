@@ -5,8 +5,9 @@ come in document order; a table becomes one line per row with its cells separate
 cell once). Title: the core properties' title, else the first heading, else the file name.
 
 A .docx is a zip of XML parts: the declared sizes of its parts are checked against
-`--max-expanded-size` before anything is unpacked (a zip bomb is skipped with the reason), and
-python-docx's XML parser resolves no entities. Whatever python-docx, zipfile or lxml raise on a
+`--max-expanded-size` before anything is unpacked (a zip bomb is skipped with the reason), those of
+its XML parts against 1/XML_SHARE of it (the parsed tree takes ~17x the XML), and python-docx's XML
+parser resolves no entities. Heading levels come from one pass over the styles (`_heading_levels`). Whatever python-docx, zipfile or lxml raise on a
 damaged file skips it as "damaged DOCX (…)".
 """
 
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem
+from ragcli.readers.base import MAX_BYTES_OPTION, Skip, SourceInput, SuffixReader, format_size, problem
 from ragcli.records import Document, Heading
 
 MAX_TITLE_CHARS = 200
@@ -27,18 +28,35 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _heading_level(paragraph: Any) -> int | None:
-    """The paragraph's heading level from its style: "Title" 0, "Heading N" N (None: not a heading)."""
-    try:
-        name = paragraph.style.name if paragraph.style is not None else ""
-    except (KeyError, AttributeError, ValueError):  # a style the styles part does not define
-        return None
+def _heading_level(name: str) -> int | None:
+    """A paragraph style's heading level from its name: "Title" 0, "Heading N" N (None: not a heading)."""
     if name == "Title":
         return 0
-    if name and name.startswith("Heading"):
+    if name.startswith("Heading"):
         number = name[len("Heading") :].strip()
         return int(number) if number.isdigit() and len(number) < 3 else 1
     return None
+
+
+def _heading_levels(document: Any) -> Callable[[str | None], int | None]:
+    """Style id → heading level, from one pass over the styles part, resolved as python-docx's
+    `paragraph.style` resolves it (the first style with the id; the default paragraph style when the
+    id is missing, unknown or not a paragraph style). `paragraph.style` itself scans every style for
+    each paragraph: 2,000 paragraphs and 20,000 styles took over a minute."""
+    from docx.oxml.ns import qn
+    from docx.styles import BabelFish  # "heading 1" in styles.xml is "Heading 1" in Word
+
+    found: dict[str, tuple[bool, int | None]] = {}  # style id → (a paragraph style?, its level)
+    default = None
+    for style in document.styles.element.iterchildren(qn("w:style")):
+        name = style.find(qn("w:name"))
+        paragraph = style.get(qn("w:type")) == "paragraph"
+        level = _heading_level(BabelFish.internal2ui(name.get(qn("w:val"), "") if name is not None else ""))
+        found.setdefault(style.get(qn("w:styleId")) or "", (paragraph, level))
+        if paragraph and style.get(qn("w:default")) in ("1", "true", "on"):
+            default = level  # the last default, as the specification says
+    levels = {style_id: level if paragraph else default for style_id, (paragraph, level) in found.items() if style_id}
+    return lambda style_id: levels.get(style_id or "", default)
 
 
 def _table_lines(table: Any) -> Iterator[str]:
@@ -59,13 +77,14 @@ def _blocks(document: Any) -> tuple[list[str], str | None, list[Heading]]:
     (offset into the lines joined by newlines, level, text): where the chunker cuts it."""
     from docx.table import Table
 
+    level_of = _heading_levels(document)
     lines: list[str] = []
     headings: list[Heading] = []
     offset = 0
     for block in document.iter_inner_content():
         found = list(_table_lines(block)) if isinstance(block, Table) else [block.text.strip()]
         found = [line for line in found if line]
-        level = None if isinstance(block, Table) or not found else _heading_level(block)
+        level = None if isinstance(block, Table) or not found else level_of(block._p.style)
         if level is not None:
             headings.append((offset, level, one_line(found[0])[:MAX_TITLE_CHARS]))
         for line in found:
@@ -74,11 +93,36 @@ def _blocks(document: Any) -> tuple[list[str], str | None, list[Heading]]:
     return lines, headings[0][2] if headings else None, headings
 
 
+# The XML parts may expand to 1/XML_SHARE of --max-expanded-size (16 MiB at the default 256 MiB): lxml's
+# tree, with python-docx's proxies, takes ~17x the XML's size (a 0.75 MB .docx holding 250 MB of
+# document.xml peaked at 4.4 GB), so 16 MiB of XML keeps a file under ~300 MB. A 500-page book's
+# document.xml is a few MB; pictures and other binary parts are bounded by the whole limit only.
+XML_SHARE = 16
+_XML_STARTS = (b"<", b" ", b"\t", b"\r", b"\n", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00<")
+
+
+def _is_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the part may be XML: by its first bytes, since python-docx and python-pptx pick a part's
+    parser by its declared content type, whatever its name (a "picture.png" may be parsed as XML)."""
+    with archive.open(info) as part:
+        head = part.read(4)
+    return not head or head.startswith(_XML_STARTS)
+
+
 def check_zip_sizes(data: bytes, source: SourceInput) -> None:
-    """A zip (.docx, .pptx) whose parts would expand past the limit is skipped before a byte is unpacked."""
+    """A zip (.docx, .pptx) whose parts would expand past the limit, or whose XML parts past their
+    share of it (XML_SHARE), is skipped before a byte is parsed."""
+    limit = source.context.max_bytes
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if sum(info.file_size for info in archive.infolist()) > source.context.max_bytes:
+        parts = archive.infolist()
+        if sum(info.file_size for info in parts) > limit:
             raise Skip(source.too_large())
+        xml = sum(info.file_size for info in parts if _is_xml(archive, info))
+    if xml > limit // XML_SHARE:
+        raise Skip(
+            f"XML parts expand to {format_size(xml)}, more than the XML limit of {format_size(limit // XML_SHARE)}"
+            f" (1/{XML_SHARE} of {MAX_BYTES_OPTION}; raise it to read the file)"
+        )
 
 
 class DocxReader(SuffixReader):
