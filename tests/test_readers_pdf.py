@@ -258,7 +258,7 @@ def bomb_pdf(pages: int, inflated: int) -> bytes:
 
 def test_a_stream_that_inflates_past_the_limit_is_a_damaged_page(tmp_path: Path) -> None:
     # the same file under a higher limit reads: the limit, not the file, decides
-    root = write_files(tmp_path / "c", {"bomb.pdf": bomb_pdf(3, 3 << 20)})
+    root = write_files(tmp_path / "c", {"bomb.pdf": bomb_pdf(3, 3 << 19)})  # 1.5 MiB: under PAGE_CONTENT_LIMIT
     assert (root / "bomb.pdf").stat().st_size < 64 << 10
     documents, skipped = read(root, max_bytes=1 << 20)
     assert documents == []
@@ -283,3 +283,52 @@ def test_mutated_pdfs_never_raise(tmp_path: Path) -> None:
     files_read = {d.id for d in documents}
     assert files_read | {path for path in skipped if ":" not in path} == set(files)
     assert all(reason for reason in skipped.values())
+
+
+def raw_pdf(contents: list[bytes], pages: list[int]) -> bytes:
+    """A PDF written by hand: content streams `contents` (deflated), and one page per item of `pages`
+    naming the content stream it shows (pages may share one, as hostile files do)."""
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+    kids = " ".join(f"{4 + len(contents) + i} 0 R" for i in range(len(pages)))
+    objects[2] = f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode()
+    for i, content in enumerate(contents):
+        packed = zlib.compress(content, 9)
+        objects[4 + i] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed)
+    for i, shown in enumerate(pages):
+        objects[4 + len(contents) + i] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>"
+            b" /Contents %d 0 R >>" % (4 + shown)
+        )
+    out, offsets = bytearray(b"%PDF-1.4\n"), {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, objects[number])
+    xref, size = len(out), max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % offsets[number] for number in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)
+
+
+def text_stream(words: bytes, times: int) -> bytes:
+    return b"BT /F1 12 Tf 72 700 Td " + (b"(" + words + b" ) Tj ") * times + b"ET"  # `times` words
+
+
+def test_pages_sharing_one_content_stream_cannot_pass_the_limit_together(tmp_path: Path) -> None:
+    # one 5 KB stream shown by 10 pages gave 16 MB of text: each page is under the limit, their sum is not
+    shared = raw_pdf([text_stream(b"zebrafish", 1000)], pages=[0] * 10)  # 10,000 characters a page
+    root = write_files(tmp_path / "c", {"shared.pdf": shared, "ok.pdf": raw_pdf([text_stream(b"okapi", 10)], [0])})
+    documents, skipped = read(root, max_bytes=64 << 10)
+    assert skipped == {"shared.pdf": "larger than 64 KiB (raise --max-expanded-size to read it)"}
+    assert [d.page for d in documents if d.path == "ok.pdf"] == [1]
+    assert len(documents) < 8  # it stops at the page that passes the limit
+
+
+def test_a_page_whose_content_stream_is_too_long_is_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pypdf's extract_text is super-linear in a page's text operators (6.4 MB: past a minute); the
+    # bound is 2 MiB, lowered here to keep the test fast
+    monkeypatch.setattr("ragcli.readers.pdf.PAGE_CONTENT_LIMIT", 64 << 10)
+    pdf = raw_pdf([text_stream(b"okapi", 10), text_stream(b"zebrafish", 10_000)], pages=[0, 1, 0])
+    documents, skipped = read(write_files(tmp_path / "c", {"long.pdf": pdf}))
+    assert skipped == {"long.pdf:p2": "content stream larger than 64 KiB (text extraction slows down past it)"}
+    assert [d.page for d in documents] == [1, 3] and "zebrafish" not in documents[0].text

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader, problem
+from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader, format_size, problem
 from ragcli.records import Document
 
 if TYPE_CHECKING:
@@ -33,6 +33,11 @@ NO_TEXT_LAYER = "no text layer — scanned?"
 MAX_TITLE_CHARS = 200
 HEADER_WINDOW = 1024  # PDF readers accept "%PDF-" anywhere in the first KiB
 STREAM_LIMIT = 32 << 20  # the most one stream (a page's content, an object stream) may inflate to
+# The most a page's decoded content (its content streams and the forms it names) may hold for its text
+# to be extracted: pypdf's extract_text is super-linear in a page's text operators (here 0.4 MB took
+# 1.2 s, 1.6 MB 10 s, 6.4 MB past a minute), while a page of dense text takes tens of KB. A page past it
+# is left out with the reason; the others are read.
+PAGE_CONTENT_LIMIT = 2 << 20
 _LIMITED = (  # pypdf's settings (pypdf.Configuration) bounding what one stream inflates to
     "zlib_maximum_output_length",
     "lzw_maximum_output_length",
@@ -115,10 +120,30 @@ def _page_count(reader: pypdf.PdfReader) -> int:
         raise _damaged(exc) from None
 
 
+def _content_size(page: pypdf.PageObject) -> int:
+    """The bytes extract_text would parse: the page's decoded content, and that of the form XObjects
+    its resources name (each counted once)."""
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for xobject in xobjects.get_object().values() if xobjects is not None else ():
+        form = xobject.get_object()
+        if form.get("/Subtype") == "/Form":
+            size += len(form.get_data())
+    return size
+
+
 def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str | None:
     """The text of page `number` (1-based), or None when pypdf cannot extract it (reported, not fatal)."""
     try:
-        text = reader.pages[number - 1].extract_text()
+        page = reader.pages[number - 1]
+        if _content_size(page) > PAGE_CONTENT_LIMIT:
+            limit = format_size(PAGE_CONTENT_LIMIT)
+            reason = f"content stream larger than {limit} (text extraction slows down past it)"
+            source.context.skip_record(f"{source.rel}:p{number}", reason)
+            return None
+        text = page.extract_text()
     except MemoryError:
         raise
     except RecursionError:
@@ -127,8 +152,6 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str
     except Exception as exc:  # one damaged page: the others are still read
         source.context.skip_record(f"{source.rel}:p{number}", f"damaged page ({problem(exc)})")
         return None
-    if len(text) > source.context.max_bytes:
-        raise Skip(source.too_large())
     return text.replace("\x00", "")
 
 
@@ -142,12 +165,17 @@ class PdfReader(SuffixReader):
             pages = _page_count(reader)
             title = _metadata_title(reader)
         document = PagedDocument(source, pages, title)
-        failed = 0
+        failed = extracted = 0
         for number in range(1, pages + 1):
             with _guarded(source):
                 text = _page_text(reader, number, source)
             reader.resolved_objects.clear()  # pypdf's cache of parsed objects: memory stays one page's
             failed += text is None
+            # the file's text, all pages together, is bounded like any file's bytes: pages may share one
+            # content stream (a 5 KB file of 10 pages gave 16 MB of text)
+            extracted += len(text or "")
+            if extracted > source.context.max_bytes:
+                raise Skip(source.too_large())
             if text and text.strip():  # a blank page (or an image) has nothing to cite
                 yield document.page(number, text, _first_line(text))
         if failed and not document.started:
