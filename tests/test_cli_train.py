@@ -256,3 +256,44 @@ def test_questions_without_answers_are_bad_input(tiny_t5: Path, tmp_path: Path) 
 def test_compare_options_are_checked_first(qa: Path, sample_index: Path, args: list[str], message: str) -> None:
     result = invoke("evaluate", str(qa), "--index", str(sample_index), *args)
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def folder_state(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative name → bytes): what a run must leave as it was."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("fault", ["interrupted", "disk full"])
+def test_a_failed_or_interrupted_run_leaves_the_previous_model(
+    qa: Path, tiny_t5: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """Training again into the same folder writes beside it and swaps at the end: Ctrl-C or a failure
+    leaves the previous model (and its checkpoints) exactly as it was, and nothing beside it."""
+    import transformers
+
+    train(qa, tiny_t5, tmp_path / "out", "--epochs", "1")
+    before = folder_state(tmp_path / "out")
+    if fault == "interrupted":
+
+        def stop(*args: object, **kwargs: object) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(transformers.Trainer, "train", stop)
+    else:
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(transformers.PreTrainedModel, "save_pretrained", full)
+    result = invoke("train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST)
+    assert result.exit_code == (130 if fault == "interrupted" else 12), result.output
+    assert folder_state(tmp_path / "out") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
+
+
+def test_files_the_user_put_in_the_output_folder_are_kept(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
+    train(qa, tiny_t5, tmp_path / "out", "--epochs", "1")
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    train(qa, tiny_t5, tmp_path / "out", "--epochs", "1")
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -10,7 +10,11 @@ checkpoints with optimizer and RNG state, resuming, mixed precision, LoRA models
 folder is a plain model folder (safetensors, tokenizer) that `--model DIR` loads; a LoRA adapter is
 merged into the base weights before saving, so the folder needs nothing but transformers to load.
 The folder holds `ragcli-training.json`, which marks it as ragcli's: only such a folder (or an empty
-one) is written into, and only the files that marker lists are replaced when training starts over.
+one) is written into. The model is written into a staging folder beside it and moved in when complete
+(ragcli.training.output, as `train retriever` does): training again into the folder keeps the
+previous model, and its checkpoints, until the new one is written, and a run that fails or is
+interrupted leaves them as they were. Files of the user's in the folder (not in the marker's list)
+move with it.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from ragcli.errors import InputFormatError, InvalidOptionError, MissingExtraErro
 from ragcli.evaluation.datasets import EvalQuery
 from ragcli.generation.base import GenerationOptions
 from ragcli.records import Hit
+from ragcli.training.output import MARKER, publish, staging_folder, start_staging
 
-MARKER = "ragcli-training.json"
 CHECKPOINTS = "checkpoints"
 KIND = "generator"
 DEFAULT_LR = 3e-4  # AdamW on all weights: T5's usual fine-tuning rate
@@ -175,20 +179,6 @@ def check_output(output: Path, resume: bool) -> None:
         )
 
 
-def _start_over(output: Path) -> None:
-    """Remove what a previous training wrote here (the files its marker lists, and its checkpoints)."""
-    marker = _marker(output)
-    if marker is None:
-        return
-    for name in marker.get("files", []):
-        path = output / str(name)
-        if "/" not in str(name) and path.is_file() and not path.is_symlink():
-            path.unlink()
-    checkpoints = output / CHECKPOINTS
-    if checkpoints.is_dir() and not checkpoints.is_symlink():
-        shutil.rmtree(checkpoints)
-
-
 def training_pairs(queries: Sequence[EvalQuery], source: str) -> list[EvalQuery]:
     """The questions that have a gold answer (the first one is learnt)."""
     pairs = [q for q in queries if q.answers and q.answers[0].strip()]
@@ -318,7 +308,7 @@ def _train(
     from ragcli.models import import_transformers, pick_device
 
     check(settings)
-    torch, transformers = import_transformers("training a generator", "train")
+    torch, _ = import_transformers("training a generator", "train")
     try:
         import accelerate  # noqa: F401  (the Trainer needs it; say so before any work)
     except ImportError:
@@ -334,7 +324,6 @@ def _train(
         answer_style=settings.answer_style,
     )
     generator = TransformersGenerator(settings.model, options)  # the query-time loader and prompt builder
-    seq2seq = generator.is_encoder_decoder
     rows = [
         encode(
             generator,
@@ -345,14 +334,49 @@ def _train(
         )
         for q in pairs
     ]
-    checkpoint = last_checkpoint(settings.output) if settings.resume else None
-    if not settings.resume:
-        _start_over(settings.output)
+    output = settings.output
+    checkpoint = last_checkpoint(output) if settings.resume else None
+    # checkpoints go into the output folder when it holds no model to keep (new, or empty: an interrupted
+    # run can --resume) or with --resume (they continue); else beside it, with the new model
+    in_place = settings.resume or _marker(output) is None
+    staged = staging_folder(output)
     try:
-        settings.output.mkdir(parents=True, exist_ok=True)
-        _write_marker(settings, _marker(settings.output) or {}, None)  # an interrupted run is still ours to resume
+        if _marker(output) is None:
+            output.mkdir(parents=True, exist_ok=True)
+            _write_marker(output, settings, None)  # an interrupted run is still ours to resume
+        start_staging(staged)
     except OSError as exc:
-        raise OutputWriteError(f"--output {settings.output}: cannot write there ({exc.strerror})") from None
+        raise OutputWriteError(f"--output {output}: cannot write there ({exc.strerror})") from None
+    checkpoints = (output if in_place else staged) / CHECKPOINTS
+    try:
+        report = _fit(settings, generator, rows, device, checkpoints, checkpoint, staged, on_step)
+        report.skipped = len(queries) - len(pairs)
+        _write_marker(staged, settings, report)
+    except BaseException as exc:  # Ctrl-C too: the previous output stays as it was, nothing is left beside it
+        shutil.rmtree(staged, ignore_errors=True)
+        if isinstance(exc, OSError):  # a checkpoint or the model cannot be written (disk full, permissions)
+            raise OutputWriteError(f"--output {output}: cannot write the model ({exc.strerror or exc})") from None
+        raise
+    _move_in(staged, output, in_place)
+    return report
+
+
+def _fit(
+    settings: GeneratorTraining,
+    generator: Any,
+    rows: list[dict[str, Any]],
+    device: str,
+    checkpoints: Path,
+    checkpoint: Path | None,
+    staged: Path,
+    on_step: StepProgress | None,
+) -> TrainingReport:
+    """Train (checkpoints into `checkpoints`, resuming from `checkpoint`) and save the model and its
+    tokenizer into `staged`."""
+    from ragcli.models import import_transformers
+
+    torch, transformers = import_transformers("training a generator", "train")
+    seq2seq = generator.is_encoder_decoder
     network = generator.network
     network.train()
     if settings.lora:
@@ -366,7 +390,7 @@ def _train(
         tokenizer, model=network if seq2seq else None, label_pad_token_id=IGNORE, padding=True
     )
     arguments = (transformers.Seq2SeqTrainingArguments if seq2seq else transformers.TrainingArguments)(
-        output_dir=str(settings.output / CHECKPOINTS),
+        output_dir=str(checkpoints),
         num_train_epochs=settings.epochs,
         per_device_train_batch_size=settings.batch_size,
         learning_rate=settings.lr,
@@ -401,12 +425,9 @@ def _train(
     if settings.lora:
         trained = trained.merge_and_unload()  # a plain model folder: --model DIR loads it with transformers alone
     tokenizer.padding_side = padding_side
-    try:
-        trained.save_pretrained(settings.output)
-        tokenizer.save_pretrained(settings.output)
-    except OSError as exc:
-        raise OutputWriteError(f"--output {settings.output}: cannot save the model ({exc.strerror or exc})") from None
-    report = TrainingReport(
+    trained.save_pretrained(staged)
+    tokenizer.save_pretrained(staged)
+    return TrainingReport(
         output=str(settings.output),
         base_model=settings.model,
         architecture="seq2seq" if seq2seq else "causal",
@@ -421,20 +442,34 @@ def _train(
         losses=[losses[epoch] for epoch in sorted(losses)],
         seconds=seconds,
         resumed_from=str(checkpoint) if checkpoint else None,
-        skipped=len(queries) - len(pairs),
     )
-    _write_marker(settings, {}, report)
-    return report
 
 
-def _write_marker(settings: GeneratorTraining, previous: dict[str, Any], report: TrainingReport | None) -> None:
-    """Mark the folder as a ragcli generator training output, listing the files it holds (all ragcli's:
-    the folder was empty or ragcli's), with the settings and, once done, the report."""
-    files = sorted(p.name for p in settings.output.iterdir() if p.is_file() and p.name != MARKER)
+def _move_in(staged: Path, output: Path, in_place: bool) -> None:
+    """Complete the staged folder with the checkpoints that grew in the output folder and the user's
+    own files there (ragcli's new ones win a name they share), and make it the output folder."""
+    previous = _marker(output) or {}
+    ours = {MARKER, CHECKPOINTS, *map(str, previous.get("files", []))}
+    try:
+        for entry in output.iterdir():
+            theirs = entry.name not in ours and not (staged / entry.name).exists()
+            if theirs or (entry.name == CHECKPOINTS and in_place):
+                entry.rename(staged / entry.name)
+        publish(staged, output)
+    except OSError as exc:
+        raise OutputWriteError(
+            f"--output {output}: cannot move the new model in ({exc.strerror or exc}); it is in {staged}"
+        ) from None
+
+
+def _write_marker(folder: Path, settings: GeneratorTraining, report: TrainingReport | None) -> None:
+    """Mark `folder` as a ragcli generator training output, listing the files ragcli wrote there, with
+    the settings and, once done, the report."""
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
     marker = {
         "kind": KIND,
-        "files": sorted({*previous.get("files", []), *files}),
+        "files": files,
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
         "report": report.to_dict() if report else None,
     }
-    (settings.output / MARKER).write_text(json.dumps(marker, indent=2) + "\n", "utf-8")
+    (folder / MARKER).write_text(json.dumps(marker, indent=2) + "\n", "utf-8")

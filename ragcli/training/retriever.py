@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from ragcli.indexdir import write_error
 from ragcli.models import check_device, import_transformers, pick_device
 from ragcli.records import Skipped
 from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
+from ragcli.training.output import MARKER, publish, staging_folder, start_staging
 from ragcli.training.pairs import (
     Candidates,
     Example,
@@ -50,7 +50,6 @@ from ragcli.training.pairs import (
     validation_pool,
 )
 
-MARKER = "ragcli-training.json"  # written into every output folder: what may be replaced by a later run
 SENTENCE_TRANSFORMERS_FILES = ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json")
 POOLING_FOLDER = "1_Pooling"
 VALIDATION_CUTOFF = 10
@@ -370,28 +369,13 @@ def _loop(
     return best_state
 
 
-def _replace(staged: Path, output: Path) -> None:
-    """Move the staged folder to `output`; an earlier training output there is removed only after."""
-    old = None
-    if output.is_dir() and (output / MARKER).is_file():
-        old = output.with_name(f".{output.name}.old-{os.getpid()}")
-        output.rename(old)
-    elif output.is_dir():
-        output.rmdir()  # empty: check_output refused any other folder
-    staged.rename(output)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def save_model(model: _Model, source: Path, output: Path, result: TrainingResult) -> None:
     """A normal model folder (config, safetensors weights, tokenizer) plus the base model's
     sentence-transformers files and ragcli-training.json; written beside `output`, then moved in."""
     check_output(output)  # again: someone may have written there while training ran
-    staged = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    staged = staging_folder(output)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if staged.exists():
-            shutil.rmtree(staged)
+        start_staging(staged)
         model.model.to("cpu").save_pretrained(staged, safe_serialization=True)
         model.tokenizer.save_pretrained(staged)
         if source.is_dir():
@@ -402,9 +386,11 @@ def save_model(model: _Model, source: Path, output: Path, result: TrainingResult
                 (staged / POOLING_FOLDER).mkdir()
                 shutil.copyfile(source / POOLING_FOLDER / "config.json", staged / POOLING_FOLDER / "config.json")
         (staged / MARKER).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        _replace(staged, output)
-    except OSError as exc:
+        publish(staged, output)
+    except BaseException as exc:  # Ctrl-C too: no half-written folder is left beside the output
         shutil.rmtree(staged, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
         raise write_error(
             f"cannot write the trained model to {output}", exc, option="choose another --output"
         ) from None
