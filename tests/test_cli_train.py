@@ -297,3 +297,13 @@ def test_files_the_user_put_in_the_output_folder_are_kept(qa: Path, tiny_t5: Pat
     train(qa, tiny_t5, tmp_path / "out", "--epochs", "1")
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_model_that_cannot_generate_is_exit_9_before_training(qa: Path, tmp_path: Path) -> None:
+    from tinymodels import build_tiny_embedder
+
+    encoder = build_tiny_embedder(tmp_path / "bert")
+    result = invoke("train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(encoder), *FAST)
+    assert result.exit_code == 9, result.output
+    assert str(encoder) in result.stderr and "BertModel" in result.stderr and "internal error" not in result.output
+    assert not (tmp_path / "out").exists()

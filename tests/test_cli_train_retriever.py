@@ -228,3 +228,25 @@ def test_a_missing_model_is_said_before_any_work(judged: tuple[Path, Path], tmp_
     result = invoke(*args, "--embedding-model", str(tmp_path / "no-such-model"))
     assert result.exit_code == ExitCode.MODEL_UNAVAILABLE and "does not exist" in result.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "code", "message"),
+    [
+        ("t5", (), ExitCode.MODEL_UNAVAILABLE, "encoder-decoder"),
+        ("gpt2", ("--max-seq-length", "256"), ExitCode.USAGE, "160 positions"),
+    ],
+)
+def test_a_model_of_the_wrong_kind_is_refused_before_training(
+    judged: tuple[Path, Path], tiny_t5: Path, tiny_gpt2: Path, tmp_path: Path, kind: str, extra: tuple, code: int,
+    message: str,
+) -> None:  # fmt: skip
+    qa, index = judged
+    model = tiny_t5 if kind == "t5" else tiny_gpt2
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"),
+        "--embedding-model", str(model), "--batch-size", "4", *extra,
+    )  # fmt: skip
+    assert result.exit_code == code, result.output
+    assert message in result.output and str(model) in result.output and "internal error" not in result.output
+    assert not (tmp_path / "o").exists()

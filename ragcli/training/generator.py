@@ -29,7 +29,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InputFormatError, InvalidOptionError, MissingExtraError, OutputWriteError
+from ragcli.errors import (
+    InputFormatError,
+    InvalidOptionError,
+    MissingExtraError,
+    ModelUnavailableError,
+    OutputWriteError,
+)
 from ragcli.evaluation.datasets import EvalQuery
 from ragcli.generation.base import GenerationOptions
 from ragcli.records import Hit
@@ -179,6 +185,20 @@ def check_output(output: Path, resume: bool) -> None:
         )
 
 
+GENERATIVE = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "MTModel")
+
+
+def check_generative(model: str, config: Any) -> None:
+    """Refuse a model whose config names no text-generating head (a BERT encoder, an embedding model):
+    AutoModelForCausalLM may still load one, and the Trainer would fail deep inside with a tensor error."""
+    names = [str(name) for name in getattr(config, "architectures", None) or []]
+    if names and not any(name.endswith(GENERATIVE) for name in names):
+        raise ModelUnavailableError(
+            f"cannot train {model}: a {names[0]} does not generate text",
+            hint="start from a seq2seq (T5-style) or causal (GPT-2-style) language model",
+        )
+
+
 def training_pairs(queries: Sequence[EvalQuery], source: str) -> list[EvalQuery]:
     """The questions that have a gold answer (the first one is learnt)."""
     pairs = [q for q in queries if q.answers and q.answers[0].strip()]
@@ -324,6 +344,7 @@ def _train(
         answer_style=settings.answer_style,
     )
     generator = TransformersGenerator(settings.model, options)  # the query-time loader and prompt builder
+    check_generative(settings.model, generator.network.config)
     rows = [
         encode(
             generator,

@@ -203,6 +203,26 @@ def validation_ndcg(model: _Model, queries: Sequence[EvalQuery], pool: Candidate
     return total / max(len(queries), 1)
 
 
+def check_encoder(transformers: Any, label: str, source: str, on_disk: bool, max_seq_length: int) -> None:
+    """From the model's config alone, before any work: an encoder-decoder (T5) has no encoder output to
+    pool here (exit 9), and texts longer than the model's positions would index past them (exit 2)."""
+    try:
+        config = transformers.AutoConfig.from_pretrained(source, local_files_only=on_disk)
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+    if getattr(config, "is_encoder_decoder", False):
+        raise ModelUnavailableError(
+            f"embedding model {label} is an encoder-decoder ({config.model_type}) model",
+            hint="train an encoder such as BERT or MiniLM",
+        )
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if isinstance(positions, int) and max_seq_length > positions:
+        raise InvalidOptionError(
+            f"--max-seq-length {max_seq_length}: embedding model {label} has {positions} positions",
+            hint=f"--max-seq-length {positions} or less",
+        )
+
+
 @dataclass
 class TrainingJob:
     """Everything one run needs, checked and prepared: the examples, the validation slice and its pool."""
@@ -236,8 +256,9 @@ def prepare(
     settings.check()
     check_device(settings.device)
     check_output(output)
-    resolve_embedding_model(settings.model)  # a model that cannot be found: exit 9 before any work
-    torch, _ = import_transformers("training the retriever", "dense")
+    label, source, on_disk = resolve_embedding_model(settings.model)  # a model that cannot be found: exit 9
+    torch, transformers = import_transformers("training the retriever", "dense")
+    check_encoder(transformers, label, source, on_disk, settings.max_seq_length)
     pick_device(settings.device, torch)  # --device cuda without CUDA: said now, not after mining
     training = load_eval_set(data, split, strict)
     queries = [q for q in training.queries if q.judged]
