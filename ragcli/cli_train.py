@@ -107,7 +107,7 @@ def generator(
 
         raise InputFormatError(f"{data}: a BEIR folder has no answers to learn", hint="give a qa.jsonl file")
     eval_set = load_eval_set(data, "train", strict)
-    with counting_progress("training", description="steps") as bar:
+    with counting_progress("training", description="steps", enabled=not quiet) as bar:
 
         def on_step(step: int, steps: int, epoch: int, loss: float | None) -> None:
             if bar is not None:

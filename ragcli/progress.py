@@ -230,10 +230,13 @@ def index_progress(
 
 @contextmanager
 def counting_progress(
-    label: str, total: int | None = None, description: str = "", estimate_seconds: float = 30.0
+    label: str, total: int | None = None, description: str = "", estimate_seconds: float = 30.0, enabled: bool = True
 ) -> Iterator[Callable[..., None]]:
-    """A bar (or plain lines) that a library callback moves: yields `update(done, total, description=…)`.
-    Slow steps (training) want a longer `estimate_seconds`."""
+    """A bar (or plain lines) that a library callback moves: yields `update(done, total, description=…)`,
+    which does nothing with `enabled` false (--quiet). Slow steps (training) want a longer `estimate_seconds`."""
+    if not enabled:
+        yield lambda *args, **kwargs: None
+        return
     bar = progress_bar(label, "{task.description}", estimate_seconds=estimate_seconds)
     with bar:
         task = bar.add_task(description, total=total)

@@ -307,3 +307,12 @@ def test_a_model_that_cannot_generate_is_exit_9_before_training(qa: Path, tmp_pa
     assert result.exit_code == 9, result.output
     assert str(encoder) in result.stderr and "BertModel" in result.stderr and "internal error" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_quiet_prints_nothing(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
+    result = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "2", env={"RAGCLI_PROGRESS_INTERVAL": "0"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and result.stderr == ""
