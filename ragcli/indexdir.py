@@ -24,6 +24,7 @@ import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -71,6 +72,22 @@ def write_error(
 
 
 Identity = tuple[int, int, int, int]  # (device, inode, size, mtime_ns) of manifest.json
+
+
+def umask_mode() -> int:
+    """What the umask leaves of 0666: the permissions `open(path, "w")` gives a new file. Files that
+    tools write privately (mkstemp, safetensors) get these before they are published."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def file_mode(path: Path) -> int:
+    """The permissions a file written in `path`'s place gets: those of the file it replaces, else the
+    umask's (`umask_mode`)."""
+    with suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    return umask_mode()
 
 
 def identity_of(result: os.stat_result) -> Identity:

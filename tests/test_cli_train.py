@@ -316,3 +316,16 @@ def test_quiet_prints_nothing(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stdout == "" and result.stderr == ""
+
+
+def test_the_output_files_get_the_umasks_mode(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        train(qa, tiny_t5, tmp_path / "out", "--epochs", "1")
+    finally:
+        os.umask(umask)
+    modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path / "out").iterdir() if p.is_file()}
+    assert "model.safetensors" in modes and set(modes.values()) == {"0o644"}, modes

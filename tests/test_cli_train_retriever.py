@@ -250,3 +250,17 @@ def test_a_model_of_the_wrong_kind_is_refused_before_training(
     assert result.exit_code == code, result.output
     assert message in result.output and str(model) in result.output and "internal error" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_the_output_files_get_the_umasks_mode(tiny: Path, judged: tuple[Path, Path], tmp_path: Path) -> None:
+    import os
+    import stat
+
+    qa, index = judged
+    umask = os.umask(0o022)
+    try:
+        train(tiny, qa, index, tmp_path / "model", "--epochs", "1")
+    finally:
+        os.umask(umask)
+    modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path / "model").rglob("*") if p.is_file()}
+    assert "model.safetensors" in modes and set(modes.values()) == {"0o644"}, modes

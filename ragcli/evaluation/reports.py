@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -25,6 +24,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
+from ragcli.indexdir import file_mode
 from ragcli.records import json_text
 
 
@@ -135,7 +135,7 @@ class _OutputFile:
                 descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 self.temp = Path(name)
                 self.handle = os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace")
-                os.chmod(descriptor, _mode_for(path))  # mkstemp's 0600 would make a report private
+                os.chmod(descriptor, file_mode(path))  # mkstemp's 0600 would make a report private
         except OSError as exc:
             raise _write_error(path, exc) from None
 
@@ -161,16 +161,6 @@ class _OutputFile:
         if self.temp is not None:
             with contextlib.suppress(OSError):
                 self.temp.unlink()
-
-
-def _mode_for(path: Path) -> int:
-    """The permissions a report gets: those of the file it replaces, else what the umask leaves of
-    0666 (as `open(path, "w")` would give it)."""
-    with contextlib.suppress(OSError):
-        return stat.S_IMODE(path.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _write_error(path: Path, exc: OSError) -> OutputWriteError:

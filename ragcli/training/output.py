@@ -12,6 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ragcli.indexdir import umask_mode
+
 MARKER = "ragcli-training.json"  # written into every output folder: what may be replaced by a later run
 
 
@@ -29,7 +31,12 @@ def start_staging(staged: Path) -> None:
 
 
 def publish(staged: Path, output: Path) -> None:
-    """Move the staged folder to `output`; an earlier training output there is removed only after."""
+    """Move the staged folder to `output`; an earlier training output there is removed only after.
+    Every file first gets the umask's permissions: safetensors writes its weights private (0600)."""
+    mode = umask_mode()
+    for path in staged.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, mode)
     old = None
     if output.is_dir() and (output / MARKER).is_file():
         old = output.with_name(f".{output.name}.old-{os.getpid()}")
