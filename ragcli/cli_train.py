@@ -71,7 +71,7 @@ def generator(
     from ragcli.generation.base import requested_model
     from ragcli.progress import counting_progress
     from ragcli.render import note, training_summary, write_json
-    from ragcli.training.generator import GeneratorTraining, check, train_generator
+    from ragcli.training.generator import GeneratorTraining, check, incomplete_checkpoints, train_generator
 
     settings = GeneratorTraining(
         model=requested_model(model)[0],
@@ -92,6 +92,9 @@ def generator(
         answer_style=answer_style,
     )
     check(settings)  # every option and the output folder before any work
+    if resume:
+        for skipped in incomplete_checkpoints(output):
+            note(f"ragcli: note: {skipped.name} is incomplete (interrupted while saved): resuming from an earlier one")
     retrieve = None
     if with_context:
         from ragcli.retrieval.index import load_index

@@ -156,17 +156,40 @@ def _marker(output: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("kind") == KIND else None
 
 
-def last_checkpoint(output: Path) -> Path | None:
-    """The latest `checkpoints/checkpoint-N` folder of a ragcli training output, if any."""
+def checkpoints_of(output: Path) -> list[Path]:
+    """The `checkpoints/checkpoint-N` folders of a ragcli training output, oldest first."""
     folder = output / CHECKPOINTS
     if not folder.is_dir() or folder.is_symlink():
-        return None
+        return []
     numbered = [
         (int(p.name.split("-", 1)[1]), p)
         for p in folder.iterdir()
         if p.is_dir() and not p.is_symlink() and p.name.startswith("checkpoint-") and p.name[11:].isdigit()
     ]
-    return max(numbered)[1] if numbered else None
+    return [path for _, path in sorted(numbered)]
+
+
+def complete(checkpoint: Path) -> bool:
+    """Whether the Trainer finished saving `checkpoint`: Ctrl-C while it saves leaves the weights
+    without the trainer state, schedule or random state that resuming reads."""
+    has = {p.name for p in checkpoint.iterdir()}
+    return (
+        {"trainer_state.json", "optimizer.pt", "scheduler.pt"} <= has
+        and any(name.startswith("rng_state") and name.endswith(".pth") for name in has)
+        and any(name.endswith((".safetensors", ".bin")) and name != "training_args.bin" for name in has)
+    )
+
+
+def last_checkpoint(output: Path) -> Path | None:
+    """The latest complete checkpoint of a ragcli training output, if any."""
+    return next((p for p in reversed(checkpoints_of(output)) if complete(p)), None)
+
+
+def incomplete_checkpoints(output: Path) -> list[Path]:
+    """The checkpoints after the last complete one (what `--resume` skips, and says so)."""
+    last = last_checkpoint(output)
+    found = checkpoints_of(output)
+    return found[found.index(last) + 1 :] if last is not None else found
 
 
 def check_output(output: Path, resume: bool) -> None:
@@ -180,8 +203,9 @@ def check_output(output: Path, resume: bool) -> None:
             hint="name a new or empty folder; ragcli never writes over files it did not make",
         )
     if resume and last_checkpoint(output) is None:
+        what = "no complete checkpoint" if checkpoints_of(output) else "no checkpoint"
         raise InvalidOptionError(
-            f"--resume: {output} holds no checkpoint to continue from", hint="drop --resume to start training"
+            f"--resume: {output} holds {what} to continue from", hint="drop --resume to start training"
         )
 
 
