@@ -264,3 +264,17 @@ def test_the_output_files_get_the_umasks_mode(tiny: Path, judged: tuple[Path, Pa
         os.umask(umask)
     modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path / "model").rglob("*") if p.is_file()}
     assert "model.safetensors" in modes and set(modes.values()) == {"0o644"}, modes
+
+
+def test_no_relevant_document_in_the_index_is_a_data_problem(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, index = judged
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "q1", "question": "What is it?", "relevant": ["nowhere"]}) + "\n")
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"),
+        "--embedding-model", str(tiny),
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.BAD_INPUT and "no training pairs" in result.output, result.output
+    assert not (tmp_path / "o").exists()

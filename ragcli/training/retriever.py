@@ -53,6 +53,7 @@ from ragcli.training.pairs import (
 SENTENCE_TRANSFORMERS_FILES = ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json")
 POOLING_FOLDER = "1_Pooling"
 VALIDATION_CUTOFF = 10
+NO_PAIRS = "no training pairs: no question's relevant documents are in the index"
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is happening)
 
@@ -275,6 +276,8 @@ def prepare(
     lookup = PassageLookup(index_for(training, index_dir, ("bm25",), strict=strict, on_build=on_build))
     kept, validation = split_validation(queries, settings.validation, settings.seed)
     examples, missing = examples_for(kept, lookup, settings.hard_negatives)
+    if not examples:  # the data's judgments name nothing the index holds: a data problem, as for evaluate
+        raise InputFormatError(NO_PAIRS, hint="index the documents the questions judge relevant (--index)")
     pool = validation_pool(validation, lookup) if validation else Candidates([], [])
     return TrainingJob(
         training.name, examples, len(kept), validation, pool, output, missing, training.skipped, judged - len(queries)
@@ -292,7 +295,7 @@ def train_retriever(
     settings.check()
     check_output(job.output)
     if not job.examples:
-        raise InvalidOptionError("no training pairs: no question's relevant documents are in the index")
+        raise InputFormatError(NO_PAIRS)
     started = time.perf_counter()
     label, source, on_disk = resolve_embedding_model(settings.model)
     torch, _ = import_transformers("training the retriever", "dense")
