@@ -715,3 +715,38 @@ def test_a_cached_dataset_index_without_metadata_is_built_again_once(tmp_path: P
         run("evaluate", str(folder), "--json", "--where", "format=pdf", env={"RAGCLI_CACHE": str(cache)}).stdout
     )
     assert none["configs"][0]["metrics"]["ndcg@10"] == 0.0
+
+
+def test_no_output_lands_in_the_cached_index_or_anywhere_in_ragcli_cache(tmp_path: Path) -> None:
+    """A BEIR folder's cached index is an index like one given with --index: `--per-query` over its
+    payload replaced it (exit 0, then exit 7 on every later evaluate), over its manifest rewrote it."""
+    folder = beir_folder(tmp_path / "mini", {})
+    cache = tmp_path / "cache"
+    env = {"RAGCLI_CACHE": str(cache)}
+    assert invoke("evaluate", str(folder), "--json", "--no-generate", env=env).exit_code == 0
+    (index_dir,) = list(cache.iterdir())
+    (payload,) = index_dir.glob("data-*/bm25.joblib")
+    before = {p: p.read_bytes() for p in index_dir.rglob("*") if p.is_file()}
+    for option, path in [
+        ("--per-query", payload),
+        ("--per-query", index_dir / "manifest.json"),
+        ("--run-file", index_dir / "run.txt"),
+        ("--per-query", cache / "pq.jsonl"),  # the cache holds models and the state file too
+    ]:
+        result = invoke("evaluate", str(folder), "--no-generate", option, str(path), env=env)
+        assert result.exit_code == ExitCode.USAGE, (path, result.output)
+        assert "inside ragcli's cache" in result.output or "inside the ragcli index" in result.output, result.output
+        assert not path.exists() or path in before
+    assert {p: p.read_bytes() for p in index_dir.rglob("*") if p.is_file()} == before
+    assert invoke("evaluate", str(folder), "--json", "--no-generate", env=env).exit_code == 0
+
+
+def test_no_output_lands_inside_any_ragcli_index(sample_index: Path, tmp_path: Path) -> None:
+    """Not only the index evaluated: another index (a collection, a folder of indexes) is left alone too."""
+    other = tmp_path / "other"
+    shutil.copytree(sample_index, other)
+    manifest = (other / "manifest.json").read_bytes()
+    args = ("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate")
+    result = invoke(*args, "--per-query", str(other / "manifest.json"))
+    assert result.exit_code == ExitCode.USAGE and f"inside the ragcli index {other}" in result.output, result.output
+    assert (other / "manifest.json").read_bytes() == manifest

@@ -24,7 +24,8 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
-from ragcli.indexdir import file_mode
+from ragcli.indexdir import file_mode, is_ragcli_index
+from ragcli.models import cache_root
 from ragcli.records import json_text
 
 
@@ -81,6 +82,21 @@ def _overwrites(path: Path, read: Path) -> bool:
         return False
 
 
+def _refuse_inside_an_index(path: Path, option: str) -> None:
+    """Refuse a path inside ragcli's cache (the indexes evaluate builds for BEIR folders, the int8
+    models, the state file) or inside any ragcli index: ragcli would later read it as damage."""
+    target = path.resolve()
+    cache = cache_root().resolve()
+    if target == cache or cache in target.parents:
+        raise InvalidOptionError(
+            f"{option} {path}: inside ragcli's cache ({cache}), which holds the indexes evaluate builds and reads",
+            hint="name a file outside it",
+        )
+    index = next((folder for folder in target.parents if is_ragcli_index(folder)), None)
+    if index is not None:
+        raise InvalidOptionError(f"{option} {path}: inside the ragcli index {index}", hint="name a file outside it")
+
+
 def plan_outputs(
     retrievers: Sequence[str],
     *,
@@ -91,7 +107,8 @@ def plan_outputs(
 ) -> Outputs:
     """Check every output path (and that --plot can be drawn) before any work starts. None may be
     one of `reads` ((what, path): the questions, the index, a prompt template) or a file inside one:
-    `--per-query qa.jsonl` would replace the questions it evaluates."""
+    `--per-query qa.jsonl` would replace the questions it evaluates; nor inside ragcli's cache or any
+    other ragcli index."""
     outputs = Outputs(per_query, run_file_paths(retrievers, run_file) if run_file else {}, plot)
     if plot is not None:
         if plot.suffix.lower() != ".png":
@@ -108,6 +125,7 @@ def plan_outputs(
                 raise InvalidOptionError(
                     f"{option} {path}: would overwrite {what} ({read}), which evaluate reads", hint="name another file"
                 )
+        _refuse_inside_an_index(path, option)
         if check_output_path(path, option):
             outputs.replaces.add(path)
         if path.exists() and not path.is_file():
