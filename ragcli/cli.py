@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from ragcli import __version__, options
 from ragcli.cli_train import train_app
-from ragcli.errors import ExitCode, InputFormatError, InvalidOptionError, RagcliError
+from ragcli.errors import ExitCode, InputFormatError, InvalidOptionError, OutputWriteError, RagcliError
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -156,13 +156,47 @@ def _show_traceback() -> None:
         stderr_console().out(printable(traceback.format_exc(), newlines=True), end="")
 
 
+class _Stdout:
+    """sys.stdout while a command runs: a write that fails (`--json > report.json` on a full disk) is
+    exit 12 naming stdout, as a failed `--per-query` file is, whichever command and printer wrote it;
+    a reader gone (BrokenPipeError) is left as it is (exit 0, below)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _guarded(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputWriteError(
+                f"stdout: cannot be written ({exc.strerror or exc})",
+                hint="free some disk space or redirect it elsewhere",
+            ) from None
+
+    def write(self, text: str) -> Any:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding… as the stream has them
+        return getattr(self._stream, name)
+
+
 def handle_errors(command: F) -> F:
-    """Turn library errors into one line on stderr and their exit code; Ctrl-C into exit 130."""
+    """Turn library errors into one line on stderr and their exit code (a stdout that cannot be written
+    included: `_Stdout`); Ctrl-C into exit 130."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        stdout = sys.stdout
         try:
-            return command(*args, **kwargs)
+            sys.stdout = _Stdout(stdout)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()  # what is still buffered fails here, not in Python's own flush at exit
+            return result
         except RagcliError as exc:
             _show_traceback()
             _fail(str(exc), int(exc.exit_code))
@@ -178,6 +212,8 @@ def handle_errors(command: F) -> F:
                 else "run `ragcli --debug ...` for the traceback and please report it"
             )
             _fail(f"internal error: {type(exc).__name__}: {exc} ({report})", int(ExitCode.FAILURE))
+        finally:
+            sys.stdout = stdout
 
     return wrapper  # type: ignore[return-value]
 

@@ -82,7 +82,7 @@ class IndexWriteError(RagcliError):
 
 
 class OutputWriteError(RagcliError):
-    """An output file (`evaluate --per-query`, `--run-file`, `--plot`) could not be written."""
+    """An output file (`evaluate --per-query`, `--run-file`, `--plot`) or stdout could not be written."""
 
     exit_code = ExitCode.WRITE_FAILED
 

@@ -5,11 +5,12 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 import pytrec_eval
-from clihelpers import invoke, run
+from clihelpers import RAGCLI, invoke, run
 from conftest import NEEDS_CUDA, TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, WITHOUT_CUDA, write_files
 
 from ragcli.errors import ExitCode
@@ -645,6 +646,30 @@ def test_a_full_disk_while_writing_results_is_exit_12(sample_index: Path, tmp_pa
     )
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert "/dev/full: cannot be written (No space left on device)" in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", "{qa}", "--no-generate", "--json"],
+        ["tune", "{qa}", "--json"],
+        ["query", "bees", "--no-generate", "--json"],
+    ],
+    ids=["evaluate", "tune", "query"],
+)
+def test_a_full_disk_behind_stdout_is_exit_12_not_an_internal_error(
+    sample_index: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """`ragcli evaluate … --json > report.json` on a full disk: said as a failed `--per-query` is."""
+    args = [a.format(qa=qa_file(tmp_path)) for a in command]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [RAGCLI, *args, "--index", str(sample_index)], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert "stdout: cannot be written (No space left on device)" in result.stderr
+    assert "internal error" not in result.stderr and "Exception ignored" not in result.stderr
 
 
 def test_evaluate_a_beir_folder_says_what_its_corpus_left_out(tmp_path: Path) -> None:
