@@ -544,6 +544,22 @@ def _unused_fusion_options(names: Sequence[str], rrf_k: int, dense_weight: float
         note("ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only")
 
 
+def _named_embedding_model(ctx: typer.Context, retrievers: Sequence[str], model: str) -> Optional[str]:
+    """The model `--embedding-model` names (None when not given), found before any work (exit 9 when it
+    cannot be); given without a retriever that uses it, said rather than silently dropped."""
+    from ragcli.render import note
+    from ragcli.retrieval.base import with_needs
+    from ragcli.retrieval.embedder import resolve_embedding_model
+
+    if not _given(ctx, "embedding_model"):
+        return None
+    if "dense" not in with_needs(retrievers):
+        note("ragcli: warning: --embedding-model is used by -r dense and the hybrid retrievers only")
+        return None
+    resolve_embedding_model(model)
+    return model
+
+
 def _fallback_note(choice: Any) -> None:
     """The notice that auto answers with the extractive generator, at most once a day (the state file
     remembers when it was last shown)."""
@@ -748,6 +764,7 @@ def _strictness(strict: bool, skip_invalid: bool) -> bool:
 @app.command(epilog=_CONFIGURED, short_help="Measure retrieval and answers on judged questions.")
 @handle_errors
 def evaluate(
+    ctx: typer.Context,
     data: options.Dataset,
     index_dir: options.IndexDir = None,
     collection: options.Collection = None,
@@ -815,6 +832,7 @@ def evaluate(
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)
+    named_model = _named_embedding_model(ctx, retrievers, embedding_model)
     generation = _generation_options(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
@@ -856,6 +874,7 @@ def evaluate(
             on_extend=lambda target, _: note(
                 f"adding dense vectors to {target} (once, as `ragcli index --dense` would)"
             ),
+            embedding_model=named_model,
         )
     fusion = SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight)
     for name in retrievers:

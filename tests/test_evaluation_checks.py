@@ -251,3 +251,38 @@ def test_evaluate_dense_on_an_index_without_vectors_adds_them_once(tmp_path: Pat
     assert index.manifest["chunking"]["size"] == 50 and index.manifest["bm25"]["k1"] == 0.9  # settings kept
     again = run(*args)
     assert again.returncode == 0 and "adding dense vectors" not in again.stderr
+
+
+def test_evaluate_never_ignores_embedding_model_with_a_given_index(tmp_path: Path) -> None:
+    """`--embedding-model` with `--index`: vectors evaluate adds come from that model (checked before any
+    work), and an index whose vectors come from another model is refused (exit 2), never evaluated with
+    them: the figures of a fine-tuned model were the packaged model's, and the manifest said so."""
+    from tinymodels import build_tiny_embedder
+
+    tiny = build_tiny_embedder(tmp_path / "tiny")
+    corpus = write_files(tmp_path / "docs", {"dance.md": "Bees dance the waggle dance.", "wax.md": "Wax glands."})
+    index_dir = tmp_path / "index"
+    assert invoke("index", str(corpus), "-i", str(index_dir)).exit_code == 0
+    rows = [{"id": "d", "question": "how do bees dance?", "relevant": ["dance.md"]}]
+    args = ("evaluate", str(qa(tmp_path, rows)), "--index", str(index_dir), "-r", "dense", "--json")
+    fp32 = ("--embedding-precision", "fp32")
+
+    missing = invoke(*args, "--embedding-model", str(tmp_path / "no-such-model"))
+    assert missing.exit_code == ExitCode.MODEL_UNAVAILABLE, missing.output
+    assert "adding dense vectors" not in missing.output and not load_index(index_dir).has_payload("dense.joblib")
+
+    added = invoke(*args, "--embedding-model", str(tiny), *fp32)
+    assert added.exit_code == 0, added.output
+    assert load_index(index_dir).manifest["dense"]["settings"]["model"] == str(tiny)
+
+    other = invoke(*args, "--embedding-model", "all-MiniLM-L6-v2")
+    assert other.exit_code == ExitCode.USAGE, other.output
+    assert f"the index's vectors come from {tiny}" in other.output and "--embedding-model all-MiniLM" in other.output
+    assert load_index(index_dir).manifest["dense"]["settings"]["model"] == str(tiny)
+
+    for same in ((), ("--embedding-model", str(tiny))):  # the index's own vectors: evaluated as they are
+        result = invoke(*args, *same)
+        assert result.exit_code == 0 and "adding dense vectors" not in result.output, result.output
+
+    unused = invoke(*args[:-3], "-r", "bm25", "--embedding-model", str(tiny))
+    assert unused.exit_code == 0 and "--embedding-model is used by" in unused.output, unused.output

@@ -71,6 +71,7 @@ def index_for(
     embed_progress: Callable[[int, int], None] | None = None,
     omit: str | None = None,
     on_extend: Callable[[Path, list[str]], None] | None = None,
+    embedding_model: str | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
@@ -78,9 +79,12 @@ def index_for(
     (`corpus_skips` counts them) or, with `strict`, stop at the first (exit 6, `file:line`). `omit`: how
     to stop naming `index_dir` ("omit --index", "unset RAGCLI_INDEX"), for the hint when it holds
     another corpus [default: whichever of the two named it]. An index that lacks the data of an optional
-    retriever asked for (the vectors of dense, hybrid) gets it added first (`on_extend` hears of it)."""
+    retriever asked for (the vectors of dense, hybrid) gets it added first (`on_extend` hears of it).
+    `embedding_model`: the model `--embedding-model` named, if it was named: an existing index's vectors
+    must come from it (exit 2 otherwise), and vectors added are embedded with it."""
+    extend = (retrievers, retriever_settings, on_extend, embed_progress, embedding_model)  # for _with_optional_data
     if eval_set.corpus is None:
-        return _with_optional_data(load_index(index_dir), retrievers, retriever_settings, on_extend, embed_progress)
+        return _with_optional_data(load_index(index_dir), *extend)
     given = retriever_settings or {}
     optional = [RETRIEVERS.get(n) for n in with_needs(retrievers) if RETRIEVERS.get(n).optional]
     settings = BuildSettings(
@@ -113,7 +117,7 @@ def index_for(
     elif strict and corpus_skips(load_index(target)):  # built without --strict: read again, to stop at file:line
         settings.rebuild = True
         build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
-    return _with_optional_data(load_index(target), retrievers, retriever_settings, on_extend, embed_progress)
+    return _with_optional_data(load_index(target), *extend)
 
 
 def _with_optional_data(
@@ -122,21 +126,43 @@ def _with_optional_data(
     retriever_settings: dict[str, Any] | None,
     on_extend: Callable[[Path, list[str]], None] | None,
     embed_progress: Callable[[int, int], None] | None,
+    embedding_model: str | None,
 ) -> Index:
     """`index`, with the data of the optional retrievers `retrievers` need and it lacks added as
     `ragcli index --dense` adds it: the index's own settings and roots, only the missing part computed.
     A retriever that no `ragcli index` option builds is left to fail as before (its own message)."""
-    from ragcli.indexing.stored import STORED, reindex
+    from ragcli.indexing.stored import STORED, recorded_settings, reindex
 
     needed = [RETRIEVERS.get(name) for name in with_needs(retrievers)]
     lacking = [s.name for s in needed if s.optional and s.payload is not None and not index.has_payload(s.payload)]
+    if embedding_model is not None and "dense" in with_needs(retrievers) and "dense" not in lacking:
+        held = recorded_settings(index.manifest)["embedding_model"]
+        if not _same_model(held, embedding_model):
+            raise InvalidOptionError(
+                f"--embedding-model {embedding_model}: the index's vectors come from {held}",
+                hint=f"rebuild them with `ragcli index --index {index.path} --dense --embedding-model "
+                f"{embedding_model}`, or omit --embedding-model to evaluate the index's own",
+            )
     if not lacking or any(name not in STORED for name in lacking):
         return index
     given: dict[str, Any] = dict.fromkeys(lacking, True)
     dense = (retriever_settings or {}).get("dense")
     if "dense" in lacking and dense is not None:
         given["embedding_precision"] = dense.precision
+    if "dense" in lacking and embedding_model is not None:
+        given["embedding_model"] = embedding_model
     if on_extend:
         on_extend(index.path, lacking)
     reindex(None, index.path, given, embed_progress=embed_progress)
     return load_index(index.path)
+
+
+def _same_model(held: str, named: str) -> bool:
+    """Whether the model an index's vectors were embedded with is the one named: the same name, or the
+    same folder under another path."""
+    if held == named:
+        return True
+    try:
+        return os.path.samefile(Path(held).expanduser(), Path(named).expanduser())
+    except OSError:
+        return False
