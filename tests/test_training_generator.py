@@ -12,7 +12,7 @@ from ragcli.errors import InvalidOptionError
 from ragcli.generation.base import GenerationOptions
 from ragcli.generation.hf import TransformersGenerator
 from ragcli.retrieval.index import load_index
-from ragcli.training.generator import CHECKPOINTS, IGNORE, MARKER, _start_over, check_output, encode
+from ragcli.training.generator import CHECKPOINTS, IGNORE, MARKER, _move_in, check_output, encode
 
 QUESTION = "What does the alarm pheromone smell like?"
 
@@ -59,14 +59,21 @@ def test_the_output_folder_must_be_new_empty_or_ragcli_s(tmp_path: Path) -> None
         check_output(tmp_path / "empty", resume=True)
 
 
-def test_starting_over_removes_only_what_the_marker_lists(tmp_path: Path) -> None:
+def test_a_new_model_replaces_only_what_the_marker_lists(tmp_path: Path) -> None:
+    """The earlier run's files (those its marker lists) give way to the new run's; the user's own files
+    in the folder are carried over, and a listed name outside the folder ("../x") is never touched."""
     out = tmp_path / "out"
     (out / CHECKPOINTS / "checkpoint-1").mkdir(parents=True)
     for name in ("model.safetensors", "config.json", "notes.txt"):
-        (out / name).write_text("x")
+        (out / name).write_text("old")
     (out / MARKER).write_text(json.dumps({"kind": "generator", "files": ["model.safetensors", "config.json", "../x"]}))
     (tmp_path / "x").write_text("outside")
-    check_output(out, resume=True)  # a checkpoint is there
-    _start_over(out)
-    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "notes.txt"])
-    assert (tmp_path / "x").read_text() == "outside"
+    check_output(out, resume=False)  # a ragcli generator output: may be trained into again
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    for name in ("model.safetensors", MARKER):
+        (staged / name).write_text("new")
+    _move_in(staged, out, in_place=False)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "model.safetensors", "notes.txt"])
+    assert (out / "model.safetensors").read_text() == "new" and (out / "notes.txt").read_text() == "old"
+    assert (tmp_path / "x").read_text() == "outside" and not staged.exists()
