@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from clihelpers import invoke
@@ -99,3 +101,25 @@ def test_a_control_word_missing_its_number_skips_the_file_not_the_build(tmp_path
     assert result.exit_code == 0, result.output
     reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
     assert list(reasons) == ["bad.rtf"] and reasons["bad.rtf"].startswith("damaged RTF (TypeError")
+
+
+def test_many_fields_on_one_line_and_an_unclosed_font_table_are_read_in_bounded_time(tmp_path: Path) -> None:
+    """striprtf's hyperlink pattern backtracks cubically on a line of many fields (this file ran for
+    minutes), and its font-table pattern is quadratic in an unclosed table (the rest of the document)."""
+    fields = "{\\rtf1 zebrafish " + '{\\field{\\*\\fldinst{HYPERLINK "x"}}Z' * 2000 + "}"
+    fonts = "{\\rtf1{\\fonttbl" + "\\f1 " * 20000 + " zebrafish"
+    link = '{\\rtf1 Read {\\field{\\*\\fldinst{HYPERLINK "https://example.org"}}{\\fldrslt{the guide}}} first.}'
+    root = write_files(tmp_path / "c", {"fields.rtf": fields, "fonts.rtf": fonts, "link.rtf": link})
+    done = subprocess.run(
+        [sys.executable, "-m", "ragcli", "index", str(root), "--index", str(tmp_path / "idx"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    reasons = {s["path"]: s["reason"] for s in report["skipped"]}
+    assert list(reasons) == ["fonts.rtf"] and "font table of 80,0" in reasons["fonts.rtf"]
+    assert report["documents"] == 2
+    texts = [d.text for d in CorpusReader([root]).documents() if d.id == "link.rtf"]
+    assert texts == ['Read the guide("https://example.org") first.']  # as striprtf writes a link, field or not

@@ -26,6 +26,13 @@ _CODE_PAGE_RE = re.compile(r"\\ansicpg(\d+)")  # the document's code page, for \
 # lacks (LookupError), a number past chr()'s range (OverflowError), and, on a control word missing
 # its number (`\uc` alone), TypeError: it does int(None). Errors of the data: the file is skipped.
 _STRIPRTF_ERRORS = (ValueError, IndexError, LookupError, OverflowError, TypeError)
+# striprtf (0.0.35, the latest) reads hyperlinks with a pattern of two `.*` on one line, which backtracks
+# cubically on a line of many fields (2,000 on a 70 KB line ran for minutes). RTF ignores line breaks,
+# so each field is put on a line of its own: the pattern then works one field at a time.
+_FIELD_START_RE = re.compile(r"(?<!\\)\{\\field\b")
+# It reads the font table with a pattern quadratic in the table's length, and an unclosed table runs to
+# the end of the document (160 KB took 33 s). Real tables hold a few hundred fonts in a few KB.
+MAX_FONT_TABLE = 64 * 1024
 
 
 def _codec(rtf: str) -> str:
@@ -47,11 +54,14 @@ class RtfReader(SuffixReader):
         if not _HEADER_RE.match(rtf):
             raise Skip("not an RTF document (no {\\rtf header)")
         try:
-            from striprtf.striprtf import rtf_to_text
+            from striprtf.striprtf import font_table_group, rtf_to_text
         except ImportError:
             raise Skip("RTF support is not installed (pip install 'ragcli[rtf]')") from None
+        fonts = len(font_table_group(rtf))
+        if fonts > MAX_FONT_TABLE:
+            raise Skip(f"damaged RTF (a font table of {fonts:,} characters: unclosed, or more than 64 KiB)")
         try:
-            text = rtf_to_text(rtf, encoding=_codec(rtf), errors="replace")
+            text = rtf_to_text(_FIELD_START_RE.sub("\n{\\\\field", rtf), encoding=_codec(rtf), errors="replace")
         except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
         text = without_terminal_sequences(universal_newlines(text))
