@@ -71,9 +71,13 @@ def test_zscore_standardises_each_list_and_weights_it() -> None:
     )
 
 
-def test_zscore_of_constant_or_single_lists_is_zero() -> None:
+def test_zscore_of_constant_or_single_lists_puts_their_passages_above_the_others() -> None:
+    # no spread to standardise: the passages a list found get 1, those it lacks 0 (all 0 let the one
+    # passage holding a rare term fall behind passages without it)
     fused = zscore_fusion([ranked([1, 2], [5.0, 5.0]), ranked([3], [9.0])], [1.0, 2.0])
-    assert fused == pytest.approx({1: 0.0, 2: 0.0, 3: 0.0})
+    assert fused == pytest.approx({1: 1.0, 2: 1.0, 3: 2.0})
+    lone = zscore_fusion([ranked([7], [3.2]), ranked([1, 2, 7], [0.9, 0.5, 0.1])], [1.0, 0.0])
+    assert max(lone, key=lone.__getitem__) == 7  # --dense-weight 0 ranks as BM25 does
 
 
 def test_zscore_with_an_empty_list() -> None:
@@ -86,7 +90,7 @@ def test_zscore_of_an_empty_list_computes_no_statistics_of_nothing() -> None:
     # numpy's std/mean of nothing is nan with a RuntimeWarning on stderr: an empty list must not get there
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert zscore_fusion([ranked([]), ranked([5], [2.0])], [1.0, 1.0]) == {5: 0.0}
+        assert zscore_fusion([ranked([]), ranked([5], [2.0])], [1.0, 1.0]) == {5: 1.0}
 
 
 def test_zscore_uses_the_population_standard_deviation() -> None:

@@ -36,16 +36,21 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], k: int = 60) -> dict[int, fl
 
 
 def zscore_fusion(lists: Sequence[Ranked], weights: Sequence[float]) -> dict[int, float]:
-    """Σ weight · (score − mean) / sd per list; a passage absent from a list gets that list's minimum."""
-    standardised = []
+    """Σ weight · (score − mean) / sd per list; a passage absent from a list gets that list's minimum.
+    A list without spread (one passage, or all tied: a rare term only one passage holds) has nothing
+    to standardise: its passages get 1 and those it lacks 0, so the passages it found still count
+    above the rest (all 0 let the one passage holding the term fall out of `--dense-weight 0`)."""
+    standardised: list[tuple[dict[int, float], float]] = []
     for numbers, scores in lists:
         sd = float(scores.std()) if len(scores) > 1 else 0.0
-        values = (scores - scores.mean()) / sd if sd > 0 else np.zeros(len(scores))
-        standardised.append(dict(zip(numbers.tolist(), values.tolist())))
-    everyone = set().union(*standardised) if standardised else set()
+        if sd > 0:
+            values = (scores - scores.mean()) / sd
+            standardised.append((dict(zip(numbers.tolist(), values.tolist())), float(values.min())))
+        else:
+            standardised.append((dict.fromkeys(numbers.tolist(), 1.0), 0.0))
+    everyone = set().union(*(values for values, _ in standardised))
     fused = dict.fromkeys(everyone, 0.0)
-    for values, weight in zip(standardised, weights):
-        floor = min(values.values(), default=0.0)
+    for (values, floor), weight in zip(standardised, weights):
         for number in everyone:
             fused[number] += weight * values.get(number, floor)
     return fused
