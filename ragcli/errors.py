@@ -6,11 +6,32 @@ can tell "no index yet" from "bad input file" without parsing messages. The READ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# the connection parameters that are secrets (libpq's; `passfile`, `sslkey`… are paths, not secrets),
+# never shown or stored: as a URL's query parameters, or in a driver's connection string
+SECRET_PARAMETERS = ("password", "sslpassword", "oauth_client_secret")
+# a URL's `user:password@` (also once a path normalised `scheme://` to `scheme:/`): up to the last `@`
+# of the word, since SQLAlchemy takes a password up to an `@` and a password may hold `/` or `@`
+_URL_PASSWORD_RE = re.compile(r"\b([a-z][a-z0-9+.-]*:/{1,3}[^/@:\s]*):\S*@", re.IGNORECASE)
+# `password=…` (query string or libpq connection string, quoted or not)
+_SECRET_PARAMETER_RE = re.compile(
+    r"\b(" + "|".join(SECRET_PARAMETERS) + r")\s*=\s*(?:'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s&'\"]+)"
+)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` (a message, a URL) without a URL's password (`scheme://user@…`) and with each secret
+    connection parameter's value `***` (`sslpassword=***`). Only where the text is a password by its
+    place, never every occurrence of the password's text: a password `port` must not make a message
+    "connection to server at "127.0.0.1", *** 1 failed". The one masking function: the SQL reader's
+    messages and every error the CLI prints go through it."""
+    return _SECRET_PARAMETER_RE.sub(r"\1=***", _URL_PASSWORD_RE.sub(r"\1@", text))
 
 
 class ExitCode(IntEnum):

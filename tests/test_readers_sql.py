@@ -401,3 +401,28 @@ def test_dates_and_decimals_from_postgresql_are_iso_strings_and_floats() -> None
     assert _scalar(dt.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02T03:04:05"
     assert _scalar(Decimal("2.50")) == 2.5
     assert _scalar(b"\x00") is None
+
+
+def test_secret_query_parameters_are_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq's `sslpassword` (and `password`) query parameters are secrets: dropped from the URL as shown."""
+    url = f"postgresql://me@127.0.0.1:{free_port()}/wiki?sslmode=disable&sslpassword=hunter2&password=pw2"
+    reader = url_reader_for(url)
+    assert reader is not None
+    assert reader.display(url) == f"{url.split('&', 1)[0]}"
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "5")
+    with pytest.raises(InputFormatError, match="cannot connect") as failed:
+        build_index([url], tmp_path / "i", BuildSettings(sql="SELECT 1 AS id, 'x' AS text"))
+    assert "hunter2" not in str(failed.value) and "pw2" not in str(failed.value)
+
+
+def test_secret_query_parameters_are_never_stored(tmp_path: Path, pg_notes: str) -> None:
+    url = f"{pg_notes}?sslmode=disable&sslpassword=hunter2"
+    index_dir = tmp_path / "index"
+    report = build_index([url], index_dir, SETTINGS)
+    for path in index_dir.rglob("*"):
+        if path.is_file():
+            assert b"hunter2" not in path.read_bytes(), path
+    assert "hunter2" not in json.dumps(report.to_dict())
+    public = pg_notes.replace(f":{PASSWORD}@", "@") + "?sslmode=disable"
+    assert stored_roots(index_dir) == [public]
+    assert load_index(index_dir).passages.paths[0].startswith(public + "#")

@@ -10,8 +10,8 @@ here only, when a database is read, so other commands never pay for it.
   (dates and times as ISO strings, decimals as floats, binary columns left out).
 - Each row is yielded with the SHA-256 of its values; the build reuses the passages of a row whose
   key (`<url>#<id>`) and hash are unchanged.
-- The password is never shown or stored: `display` drops it (and a `password=` query parameter), and
-  sqlite paths are made absolute so a re-index from another folder reads the same file. At read time
+- The password is never shown or stored: `display` drops it (and the secret query parameters,
+  `errors.SECRET_PARAMETERS`: `password=`, libpq's `sslpassword=`…), and sqlite paths are made absolute so a re-index from another folder reads the same file. At read time
   the password comes from the URL, else `RAGCLI_SQL_PASSWORD`, else the driver's own ways (libpq's
   `PGPASSWORD` and `~/.pgpass` for PostgreSQL).
 - The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
@@ -36,7 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ragcli.errors import InputFormatError, InvalidOptionError, MissingExtraError, PathNotFoundError
+from ragcli.errors import (
+    SECRET_PARAMETERS,
+    InputFormatError,
+    InvalidOptionError,
+    MissingExtraError,
+    PathNotFoundError,
+    mask_secrets,
+)
 from ragcli.readers.base import ReadContext, Row, SuffixReader
 from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, record_document
 
@@ -49,15 +56,8 @@ MAX_LISTED = 8  # tables, and columns of each, named when a query is missing
 INSTALL_HINT = "pip install 'ragcli[sql]'"
 # SQLAlchemy's built-in dialects; a third-party one is found through its `sqlalchemy.dialects` entry point
 _DIALECTS = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql"})
-_USERINFO_RE = re.compile(r"(://[^/@:]*):[^@/]*@")  # user:password@ in a URL SQLAlchemy could not parse
 
 Scalar = str | int | float | bool
-
-
-def scrub(text: str, secret: str | None = None) -> str:
-    """`text` with any `user:password@` URL part and the given secret removed (for messages)."""
-    text = _USERINFO_RE.sub(r"\1@", text)
-    return text.replace(secret, "***") if secret else text
 
 
 def _scheme(url: str) -> str:
@@ -76,15 +76,17 @@ def _parse(url: str) -> URL:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
     except ModuleNotFoundError:
-        raise MissingExtraError(f"{scrub(url)}: reading SQL databases needs SQLAlchemy", hint=INSTALL_HINT) from None
+        raise MissingExtraError(
+            f"{mask_secrets(url)}: reading SQL databases needs SQLAlchemy", hint=INSTALL_HINT
+        ) from None
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise InvalidOptionError(f"{scrub(url)}: not a database URL ({scrub(str(exc))})") from None
+        raise InvalidOptionError(f"{mask_secrets(url)}: not a database URL ({mask_secrets(str(exc))})") from None
     if parsed.get_backend_name() == "sqlite" and str(parsed.database or "").startswith("file:"):
         # a URI filename chooses its own mode ("?mode=rwc" created files) and stays relative
         raise InvalidOptionError(
-            f"{scrub(url)}: SQLite URI filenames (sqlite:///file:…) are not read",
+            f"{mask_secrets(url)}: SQLite URI filenames (sqlite:///file:…) are not read",
             hint="name the database file: sqlite:///notes.db (ragcli opens it read-only)",
         )
     return parsed
@@ -95,8 +97,8 @@ def _is_sqlite_file(url: URL) -> bool:
 
 
 def public_url(url: URL) -> URL:
-    """The URL as stored and shown: no password, a sqlite file by its absolute path."""
-    url = url._replace(password=None).difference_update_query(["password"])  # set(password=None) keeps it
+    """The URL as stored and shown: no password nor secret query parameter, a sqlite file by its absolute path."""
+    url = url._replace(password=None).difference_update_query(SECRET_PARAMETERS)  # set(password=None) keeps it
     if _is_sqlite_file(url):
         url = url.set(database=str(Path(str(url.database)).absolute()))
     return url
@@ -303,7 +305,8 @@ def _database_error(exc: BaseException, shown: str, password: str | None, connec
 
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    problem = scrub(lines[0] if lines else type(original).__name__, password)[:300]
+    problem = mask_secrets(lines[0] if lines else type(original).__name__)
+    problem = (problem.replace(password, "***") if password else problem)[:300]
     if not connected:
         return InputFormatError(f"{shown}: cannot connect ({problem})", hint="check the URL, server and password")
     return InputFormatError(f"{shown}: {problem}", hint="check the query given with --sql")
