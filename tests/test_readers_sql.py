@@ -426,3 +426,22 @@ def test_secret_query_parameters_are_never_stored(tmp_path: Path, pg_notes: str)
     public = pg_notes.replace(f":{PASSWORD}@", "@") + "?sslmode=disable"
     assert stored_roots(index_dir) == [public]
     assert load_index(index_dir).passages.paths[0].startswith(public + "#")
+
+
+def test_a_password_is_masked_where_it_is_one_not_wherever_its_text_is(tmp_path: Path) -> None:
+    """A password `port` left "connection to server at "127.0.0.1", *** 1 failed" (garbled, and it
+    said what the password is)."""
+    port = free_port()
+    with pytest.raises(InputFormatError, match=f'"127.0.0.1", port {port} failed') as failed:
+        build_index(
+            [f"postgresql://me:port@127.0.0.1:{port}/db"], tmp_path / "i", BuildSettings(sql="SELECT 1 AS text")
+        )
+    assert "***" not in str(failed.value) and "me:port@" not in str(failed.value)
+
+
+def test_a_password_that_is_a_word_of_the_message_leaves_it_whole(tmp_path: Path, postgres: Postgres) -> None:
+    postgres.execute("DROP ROLE IF EXISTS pages_reader", "CREATE ROLE pages_reader LOGIN PASSWORD 'pages'")
+    url = f"postgresql://pages_reader:pages@127.0.0.1:{postgres.port}/postgres"
+    with pytest.raises(InputFormatError, match='relation "pages2" does not exist') as failed:
+        build_index([url], tmp_path / "i", BuildSettings(sql="SELECT id, text FROM pages2"))
+    assert "***" not in str(failed.value) and ":pages@" not in str(failed.value)

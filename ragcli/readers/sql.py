@@ -271,7 +271,7 @@ def _connected(url: str) -> Iterator[tuple[Any, str]]:
             _read_only(connection, parsed)
             yield connection, shown
     except SQLAlchemyError as exc:
-        raise _database_error(exc, shown, password, connected) from None
+        raise _database_error(exc, shown, connected) from None
     finally:
         engine.dispose()
 
@@ -298,15 +298,17 @@ def _read_only(connection: Any, url: URL) -> None:
         connection.exec_driver_sql("PRAGMA query_only = ON")
 
 
-def _database_error(exc: BaseException, shown: str, password: str | None, connected: bool) -> InputFormatError:
+def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFormatError:
     """One line: where, and the database's own first line (connection refused, authentication failed,
     a syntax error…), never the password."""
     from sqlalchemy.exc import DBAPIError
 
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    problem = mask_secrets(lines[0] if lines else type(original).__name__)
-    problem = (problem.replace(password, "***") if password else problem)[:300]
+    # masked where the password is one by its place (a URL's `user:password@`, a `password=…` of a
+    # connection string), never wherever its text is: a password `port` or `pages` garbled "…, port 5432
+    # failed" or `relation "pages2"` and so told what it is. Drivers do not echo a password elsewhere.
+    problem = mask_secrets(lines[0] if lines else type(original).__name__)[:300]
     if not connected:
         return InputFormatError(f"{shown}: cannot connect ({problem})", hint="check the URL, server and password")
     return InputFormatError(f"{shown}: {problem}", hint="check the query given with --sql")
