@@ -23,7 +23,14 @@ from typer.core import TyperGroup
 
 from ragcli import __version__, options
 from ragcli.cli_train import train_app
-from ragcli.errors import ExitCode, InputFormatError, InvalidOptionError, OutputWriteError, RagcliError
+from ragcli.errors import (
+    ExitCode,
+    InputFormatError,
+    InvalidOptionError,
+    OutputWriteError,
+    RagcliError,
+    mask_secrets,
+)
 from ragcli.readers.base import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -131,11 +138,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int) -> None:
+    """Print the error and exit with `code`. Each error passes here, so a database URL with a password
+    given where a path is expected (`--remove`, `--index`, `evaluate DATASET`) is shown without it."""
     from rich.markup import escape
 
     from ragcli.render import printable, stderr_console
 
-    stderr_console().print(f"[bold red]ragcli: error:[/] {escape(printable(message))}", soft_wrap=True)
+    shown = printable(mask_secrets(message))
+    stderr_console().print(f"[bold red]ragcli: error:[/] {escape(shown)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

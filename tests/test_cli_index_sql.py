@@ -123,3 +123,21 @@ def test_a_row_whose_id_an_earlier_row_has_is_skipped(tmp_path: Path) -> None:
     assert report["documents"] == 1 and [s["reason"] for s in report["skipped"]] == ["duplicate id 1"]
     again = json.loads(run("index", "--index", str(tmp_path / "idx"), "--json").stdout)
     assert (again["rows_unchanged"], again["rows_changed"], again["documents"]) == (1, 0, 1)
+
+
+def test_a_url_with_a_password_where_a_path_or_root_is_expected_is_shown_without_it(tmp_path: Path) -> None:
+    """Paths in errors are shown as given: a database URL given as one kept its password."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("hello world\n")
+    index = str(tmp_path / "ix")
+    assert invoke("index", str(tmp_path / "docs"), "--index", index).exit_code == 0
+    url = "postgresql://me:PWLEAK1@db.example:5432/wiki"
+    for args, env, code in (
+        (["index", "--index", index, "--remove", url], {}, 2),
+        (["evaluate", url], {}, 4),
+        (["query", "honey", "--no-generate", "--index", url], {}, 3),
+        (["info"], {"RAGCLI_INDEX": url}, 3),
+    ):
+        result = invoke(*args, env=env)
+        assert result.exit_code == code, (args, result.output)
+        assert "PWLEAK1" not in result.output and "me@db.example" in result.output, (args, result.output)
