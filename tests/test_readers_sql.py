@@ -445,3 +445,12 @@ def test_a_password_that_is_a_word_of_the_message_leaves_it_whole(tmp_path: Path
     with pytest.raises(InputFormatError, match='relation "pages2" does not exist') as failed:
         build_index([url], tmp_path / "i", BuildSettings(sql="SELECT id, text FROM pages2"))
     assert "***" not in str(failed.value) and ":pages@" not in str(failed.value)
+
+
+@pytest.mark.parametrize("url", ["sqlite://me:PWLEAK@/notes.db", "sqlite://host/notes.db", "sqlite://me@/notes.db"])
+def test_a_sqlite_url_with_a_user_or_host_is_not_a_database_url(tmp_path: Path, url: str) -> None:
+    sqlite_db(tmp_path / "notes.db")
+    with pytest.raises(InvalidOptionError, match="not a database URL") as failed:
+        build_index([url], tmp_path / "i", BuildSettings(sql=QUERY))
+    assert "PWLEAK" not in str(failed.value)
+    assert not (tmp_path / "i").exists()

@@ -83,7 +83,14 @@ def _parse(url: str) -> URL:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise InvalidOptionError(f"{mask_secrets(url)}: not a database URL ({mask_secrets(str(exc))})") from None
-    if parsed.get_backend_name() == "sqlite" and str(parsed.database or "").startswith("file:"):
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and any(part is not None for part in (parsed.username, parsed.password, parsed.host, parsed.port)):
+        # SQLAlchemy refuses it only when connecting (it was "internal error: ArgumentError", exit 1)
+        raise InvalidOptionError(
+            f"{mask_secrets(url)}: not a database URL (a SQLite URL has no user, password or host)",
+            hint="sqlite:///notes.db, sqlite:////home/me/notes.db",
+        )
+    if sqlite and str(parsed.database or "").startswith("file:"):
         # a URI filename chooses its own mode ("?mode=rwc" created files) and stays relative
         raise InvalidOptionError(
             f"{mask_secrets(url)}: SQLite URI filenames (sqlite:///file:…) are not read",
