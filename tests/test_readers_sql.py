@@ -454,3 +454,16 @@ def test_a_sqlite_url_with_a_user_or_host_is_not_a_database_url(tmp_path: Path, 
         build_index([url], tmp_path / "i", BuildSettings(sql=QUERY))
     assert "PWLEAK" not in str(failed.value)
     assert not (tmp_path / "i").exists()
+
+
+@pytest.mark.parametrize("query", ["mode=ro", "timeout=5"])
+def test_a_sqlite_url_with_query_parameters_is_refused_in_one_line(
+    tmp_path: Path, query: str, recwarn: pytest.WarningsRecorder
+) -> None:
+    """ragcli opens a SQLite file itself (read-only): a query parameter would be ignored, with a two-line
+    SAWarning "Query string argument(s) 'mode' are not accepted by the pysqlite driver"."""
+    url = sqlite_db(tmp_path / "notes.db") + "?" + query
+    with pytest.raises(InvalidOptionError, match=r"query parameters .* not used") as failed:
+        build_index([url], tmp_path / "i", BuildSettings(sql=QUERY))
+    assert "\n" not in str(failed.value) and not recwarn.list
+    assert not (tmp_path / "i").exists()

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shlex
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -95,6 +96,11 @@ def _parse(url: str) -> URL:
         raise InvalidOptionError(
             f"{mask_secrets(url)}: SQLite URI filenames (sqlite:///file:…) are not read",
             hint="name the database file: sqlite:///notes.db (ragcli opens it read-only)",
+        )
+    if sqlite and parsed.query:  # ragcli opens the file itself: they would be ignored (with a SAWarning)
+        raise InvalidOptionError(
+            f"{mask_secrets(url)}: SQLite URL query parameters ({', '.join(parsed.query)}) are not used",
+            hint="drop them: ragcli opens the file read-only itself",
         )
     return parsed
 
@@ -230,7 +236,7 @@ class SqlReader(SuffixReader):
 
 def _engine(url: URL, shown: str, password: str | None) -> Engine:
     from sqlalchemy import create_engine
-    from sqlalchemy.exc import NoSuchModuleError
+    from sqlalchemy.exc import NoSuchModuleError, SAWarning
     from sqlalchemy.pool import NullPool
 
     options: dict[str, Any] = {"poolclass": NullPool}
@@ -247,7 +253,11 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
     if password is not None:
         url = url.set(password=password)
     try:
-        return create_engine(url, **options)
+        with warnings.catch_warnings():  # one line and exit 2, not a two-line Python warning with a source line
+            warnings.simplefilter("error", SAWarning)
+            return create_engine(url, **options)
+    except SAWarning as exc:
+        raise InvalidOptionError(f"{shown}: {mask_secrets(str(exc))}") from None
     except NoSuchModuleError:
         raise InvalidOptionError(
             f"{shown}: no SQLAlchemy driver {url.drivername!r}",
