@@ -467,3 +467,25 @@ def test_a_sqlite_url_with_query_parameters_is_refused_in_one_line(
         build_index([url], tmp_path / "i", BuildSettings(sql=QUERY))
     assert "\n" not in str(failed.value) and not recwarn.list
     assert not (tmp_path / "i").exists()
+
+
+def test_a_wal_database_gets_no_files_beside_it_and_a_writers_changes_are_read(tmp_path: Path) -> None:
+    """`mode=ro` alone made SQLite create `notes.db-wal` and `notes.db-shm` beside a WAL-mode database."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    url = sqlite_db(folder / "notes.db")
+    with sqlite3.connect(folder / "notes.db") as connection:
+        assert connection.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)
+    connection.close()
+    before = (folder / "notes.db").read_bytes()
+    assert build_index([url], tmp_path / "i", SETTINGS).rows == 6
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.db"]
+    assert (folder / "notes.db").read_bytes() == before
+    writer = sqlite3.connect(folder / "notes.db")  # a writer at work: its changes are in the -wal file
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("INSERT INTO notes VALUES (7, 'Wasps', 'Hornets hunt in autumn.', 'dee')")
+    writer.commit()
+    try:
+        assert build_index([url], tmp_path / "i", SETTINGS).rows_new == 1
+    finally:
+        writer.close()

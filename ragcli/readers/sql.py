@@ -248,6 +248,8 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
             import sqlite3
 
             readonly = f"file:{quote(str(path))}?mode=ro"  # read-only: never creates or changes the file
+            if _wal_at_rest(path):
+                readonly += "&immutable=1"
             options["creator"] = lambda: _read_only_sqlite(sqlite3, readonly)
         url = url.set(database=str(path))
     if password is not None:
@@ -291,6 +293,20 @@ def _connected(url: str) -> Iterator[tuple[Any, str]]:
         raise _database_error(exc, shown, connected) from None
     finally:
         engine.dispose()
+
+
+def _wal_at_rest(path: Path) -> bool:
+    """Whether `path` is a WAL-mode database that no one is writing (no `-wal` file beside it). It is opened
+    `immutable=1`: with `mode=ro` alone SQLite creates `-wal` and `-shm` files beside it (the readers'
+    shared memory), though nothing is written. Where a `-wal` file is there (a writer at work, or changes
+    it left not yet in the database file) it is opened as usual, to read those changes; SQLite may then
+    add the `-shm` file the writer's connections use too."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(20)
+    except OSError:  # unreadable: SQLite says so when it opens it
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02" and not Path(f"{path}-wal").exists()
 
 
 def _read_only_sqlite(sqlite3: Any, uri: str) -> Any:
