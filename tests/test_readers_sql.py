@@ -489,3 +489,23 @@ def test_a_wal_database_gets_no_files_beside_it_and_a_writers_changes_are_read(t
         assert build_index([url], tmp_path / "i", SETTINGS).rows_new == 1
     finally:
         writer.close()
+
+
+def test_text_that_is_not_utf8_is_read_as_cp1252_with_one_warning(tmp_path: Path) -> None:
+    """One row with bytes a program stored unchecked stopped the whole index (exit 6, "Could not decode
+    to UTF-8 column 'author'"); files with such bytes are read as cp1252 with a warning, and so is it."""
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER, text TEXT, author TEXT)")
+        connection.execute("INSERT INTO t VALUES (1, 'Bees dance.', 'ann')")
+        connection.execute("INSERT INTO t VALUES (2, CAST(x'4361663f20e9' AS TEXT), CAST(x'4a6f73e9' AS TEXT))")
+        connection.execute("INSERT INTO t VALUES (3, 'Ants dig.', CAST(x'e9' AS TEXT))")
+    connection.close()
+    reader = url_reader_for(f"sqlite:///{path}")
+    assert reader is not None
+    context = ReadContext(RecordFields(), False, ReadReport())
+    rows = list(reader.rows(f"sqlite:///{path}", "SELECT * FROM t ORDER BY id", context))
+    assert [r.document.metadata["author"] for r in rows if r.document is not None] == ["ann", "José", "é"]
+    assert rows[1].document is not None and rows[1].document.text == "Caf? é"
+    [warning] = context.report.warnings
+    assert warning == f"sqlite:///{path}: 3 text value(s) not valid UTF-8, read as cp1252/latin-1"

@@ -45,7 +45,7 @@ from ragcli.errors import (
     PathNotFoundError,
     mask_secrets,
 )
-from ragcli.readers.base import ReadContext, Row, SuffixReader
+from ragcli.readers.base import ReadContext, Row, SuffixReader, decode_text
 from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, record_document
 
 if TYPE_CHECKING:
@@ -172,9 +172,10 @@ class SqlReader(SuffixReader):
         """The rows of `query`, each with its document (None when the row was skipped) and hash."""
         if not query or not query.strip():
             raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint=self.query_hint(url))
-        with _connected(url) as (connection, shown):
+        text = _SqliteText()
+        with _connected(url, text) as (connection, shown):
             result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).exec_driver_sql(query)
-            yield from self._documents(shown, list(result.keys()), result, context)
+            yield from self._documents(shown, list(result.keys()), result, context, text)
 
     def query_hint(self, url: str) -> str:
         """What to pass when no query was given: a query of the database's first table with a text column,
@@ -196,7 +197,9 @@ class SqlReader(SuffixReader):
         more = f" and {len(tables) - MAX_LISTED} more" if len(tables) > MAX_LISTED else ""
         return f"--sql {shlex.quote(select)}; its tables: {', '.join(listed)}{more}"
 
-    def _documents(self, shown: str, columns: list[str], result: Any, context: ReadContext) -> Iterator[Row]:
+    def _documents(
+        self, shown: str, columns: list[str], result: Any, context: ReadContext, text: _SqliteText
+    ) -> Iterator[Row]:
         fields = context.fields
         id_column = _column(shown, columns, fields.id, ID_FIELDS, "--id-field")
         text_column = _column(shown, columns, fields.text, TEXT_FIELDS, "--text-field")
@@ -232,9 +235,26 @@ class SqlReader(SuffixReader):
                 yield Row(key, digest, len(canonical), None, reasons[-1].reason if reasons else "not a document")
                 continue
             yield Row(key, digest, len(canonical), replace(documents[0], path=key, line=1, metadata=metadata))
+        if text.not_utf8:  # one warning, as for a file (rows are fetched in batches: which row is not known)
+            context.warn(f"{shown}: {text.not_utf8} text value(s) not valid UTF-8, read as cp1252/latin-1")
 
 
-def _engine(url: URL, shown: str, password: str | None) -> Engine:
+class _SqliteText:
+    """SQLite's TEXT as `str`: UTF-8, else (bytes a program stored unchecked) cp1252, else Latin-1, as a
+    file is read; one such value stopped the whole index (exit 6, "Could not decode to UTF-8 column")."""
+
+    def __init__(self) -> None:
+        self.not_utf8 = 0  # values read as cp1252/latin-1
+
+    def __call__(self, data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.not_utf8 += 1
+            return decode_text(data)[0]
+
+
+def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import NoSuchModuleError, SAWarning
     from sqlalchemy.pool import NullPool
@@ -250,7 +270,7 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
             readonly = f"file:{quote(str(path))}?mode=ro"  # read-only: never creates or changes the file
             if _wal_at_rest(path):
                 readonly += "&immutable=1"
-            options["creator"] = lambda: _read_only_sqlite(sqlite3, readonly)
+            options["creator"] = lambda: _read_only_sqlite(sqlite3, readonly, text)
         url = url.set(database=str(path))
     if password is not None:
         url = url.set(password=password)
@@ -273,14 +293,14 @@ def _engine(url: URL, shown: str, password: str | None) -> Engine:
 
 
 @contextmanager
-def _connected(url: str) -> Iterator[tuple[Any, str]]:
+def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any, str]]:
     """A read-only connection to `url` and the URL as shown; a database error (connection refused,
     authentication failed, bad SQL) inside the block is one line without the password."""
     parsed = _parse(url)
     shown = render(public_url(parsed))
     given = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
     password = None if given is None else str(given)
-    engine = _engine(parsed, shown, password)
+    engine = _engine(parsed, shown, password, text or _SqliteText())
     from sqlalchemy.exc import SQLAlchemyError
 
     connected = False
@@ -309,11 +329,12 @@ def _wal_at_rest(path: Path) -> bool:
     return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02" and not Path(f"{path}-wal").exists()
 
 
-def _read_only_sqlite(sqlite3: Any, uri: str) -> Any:
+def _read_only_sqlite(sqlite3: Any, uri: str, text: _SqliteText) -> Any:
     """A connection to the file at `uri` (mode=ro) that attaches no other database: `--sql "ATTACH
     DATABASE 'x.db' AS a"` and `"VACUUM INTO 'x.db'"` created empty files though the query failed."""
     connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
     connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    connection.text_factory = text
     return connection
 
 
