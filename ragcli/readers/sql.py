@@ -15,8 +15,9 @@ here only, when a database is read, so other commands never pay for it.
   the password comes from the URL, else `RAGCLI_SQL_PASSWORD`, else the driver's own ways (libpq's
   `PGPASSWORD` and `~/.pgpass` for PostgreSQL).
 - The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
-  READ ONLY`; SQLite: the file opened read-only, `PRAGMA query_only`); rows are streamed (a
-  server-side cursor where the driver has one, `yield_per`), never fetched all at once.
+  READ ONLY`; SQLite: the file opened read-only, `immutable=1` for a WAL database no one writes, `PRAGMA
+  query_only`); rows are streamed (a server-side cursor where the driver has one, `yield_per`), never
+  fetched all at once. SQLite text that is not UTF-8 is read as cp1252, with one warning.
 """
 
 from __future__ import annotations
