@@ -379,7 +379,10 @@ def verify_checksums(index_dir: Path, manifest: dict[str, Any], skip: Collection
         except OSError as exc:
             raise IndexDamagedError(f"{path}: cannot be read ({exc.strerror or exc})", hint=REBUILD_HINT) from None
         if digest != meta.get("sha256"):
-            raise IndexDamagedError(f"{path}: checksum mismatch (the file is damaged)", hint=REBUILD_HINT)
+            # a plain re-index that finds no file changed does not hash the payloads again: --rebuild
+            raise IndexDamagedError(
+                f"{path}: checksum mismatch (the file is damaged)", hint="rebuild it with `ragcli index PATH --rebuild`"
+            )
 
 
 # --- writing a generation ---------------------------------------------------------------------------

@@ -369,3 +369,17 @@ def test_any_bytes_as_a_payload_end_cleanly(sample_index: Path, tmp_path_factory
     else:
         assert verify == (0 if record or unchanged else ExitCode.INDEX_DAMAGED), result.stderr[-2000:]
     shutil.rmtree(index_dir.parent)
+
+
+@pytest.mark.parametrize("name", [METADATA_FILE, PASSAGES_FILE])
+def test_a_truncated_payload_is_mended_by_the_plain_build_its_error_names(
+    small_corpus: Path, small_index: Path, name: str
+) -> None:
+    """A truncated metadata payload made `query --json` and `--where` fail with exit 7 and the hint
+    `ragcli index PATH`, yet that build found no file changed and left the index as it was."""
+    path = payload_file(small_index, name)
+    path.write_bytes(path.read_bytes()[:1000])
+    damaged = bounded("query", "electricity", "--no-generate", "--json", "--index", str(small_index))
+    assert_clean_damage(damaged, "truncated")
+    assert_the_hint_works(small_corpus, small_index)
+    assert bounded("info", "--verify", "--index", str(small_index)).returncode == 0

@@ -15,6 +15,7 @@ from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.walk import CorpusReader
+from ragcli.records import METADATA_FILE
 from ragcli.retrieval.base import built_retrievers
 from ragcli.retrieval.index import Index, load_index
 from ragcli.store import verify_checksums
@@ -119,6 +120,8 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
         return None
     try:
         _ = (index.passages, index.lexicon, index.counts_matrix())  # loaded for their checks
+        if index.has_payload(METADATA_FILE):  # a truncated one made every build "up to date", every query fail
+            index.payload(METADATA_FILE)
         for retriever in built_retrievers():
             recorded = index.settings_of(retriever.name)
             if recorded is not None and retriever.payload is not None and index.has_payload(retriever.payload):
