@@ -309,7 +309,7 @@ def _build(
             manifest = {
                 "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "roots": names,
-                **({"base": str(reader.base)} if any(not is_url(name) for name in names) else {}),
+                **({"base": str(reader.base.resolve())} if any(not is_url(name) for name in names) else {}),
                 "selection": selection,
                 **({"sql": settings.sql} if urls else {}),
                 **settings.compatibility(),
