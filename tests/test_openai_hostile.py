@@ -247,3 +247,32 @@ def test_a_trickling_stream_stops_at_the_timeout(sample_index: Path) -> None:
         one_error_line(err) == f"ragcli: error: the server at {server.url} did not answer within 1 s (raise --timeout)"
     )
     assert "honey_production.md" in out and took < 15
+
+
+def test_the_key_is_masked_where_it_is_a_word_not_inside_other_words(sample_index: Path) -> None:
+    """A local server's key is often a plain word ("ollama"): every occurrence of its text was masked,
+    which garbled the server's message ("model ***-7b") and so told the key anyway."""
+    error = json.dumps({"error": {"message": "model ollama-7b not found; key ollama rejected"}}).encode()
+    with fake_server(Reply(error, status=500)) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, env={"OPENAI_API_KEY": "ollama"}
+        )
+    line = one_error_line(result.stderr)
+    assert result.returncode == 9 and "model ollama-7b not found; key *** rejected" in line, line
+
+
+def test_a_key_the_server_repeats_at_the_end_of_a_sentence_is_masked(sample_index: Path) -> None:
+    error = json.dumps({"error": {"message": "Incorrect API key provided: sk-test-12345."}}).encode()
+    with fake_server(Reply(error, status=500)) as server:
+        result = run(
+            "query",
+            "bees",
+            "-i",
+            str(sample_index),
+            *FAST,
+            "--base-url",
+            server.url,
+            env={"OPENAI_API_KEY": "sk-test-12345"},
+        )
+    line = one_error_line(result.stderr)
+    assert "sk-test-12345" not in line and "provided: ***." in line, line

@@ -300,8 +300,9 @@ class OpenAIGenerator:
             message = error.get("message") if isinstance(error, dict) else error
             message = message or body.get("detail") or body.get("message")
         text = without_surrogates(str(message if message else getattr(exc, "message", "") or exc))
-        if self._key != DUMMY_KEY:
-            text = text.replace(self._key, "***")
+        if self._key != DUMMY_KEY:  # the key as a word of its own: a local server's key is often a plain
+            # word ("ollama"), and masking it inside other words ("model ***-7b") garbled the message and told it
+            text = re.sub(rf"(?<![\w-]){re.escape(self._key)}(?![\w-])", "***", text)
         return " ".join(text.split())[:300]
 
     def _error(self, exc: Any, *, mid_stream: bool = False) -> RagcliError:
