@@ -15,7 +15,7 @@ import pytest
 from pgfixture import PASSWORD, Postgres, free_port
 
 from ragcli.chunking import ChunkSettings
-from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
+from ragcli.errors import EmptyCorpusError, InputFormatError, InvalidOptionError, PathNotFoundError
 from ragcli.indexing.build import build_index, stored_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings
 from ragcli.readers.base import ReadContext, ReadReport, RecordFields, is_url, url_reader_for
@@ -509,3 +509,11 @@ def test_text_that_is_not_utf8_is_read_as_cp1252_with_one_warning(tmp_path: Path
     assert rows[1].document is not None and rows[1].document.text == "Caf? é"
     [warning] = context.report.warnings
     assert warning == f"sqlite:///{path}: 3 text value(s) not valid UTF-8, read as cp1252/latin-1"
+
+
+def test_a_query_that_returns_no_rows_says_so(tmp_path: Path) -> None:
+    # it said "no supported files found", of a database
+    url = sqlite_db(tmp_path / "notes.db")
+    with pytest.raises(EmptyCorpusError) as caught:
+        build_index([url], tmp_path / "index", BuildSettings(sql="SELECT id, title, body FROM notes WHERE 0"))
+    assert caught.value.hint == "the --sql query returned no rows"

@@ -299,7 +299,9 @@ def _build(
             passages = len(columns)
             if not passages:
                 raise EmptyCorpusError(
-                    f"no text to index in {', '.join(names)}", hint=_skip_hint(reader), skipped=reader.report.skipped
+                    f"no text to index in {', '.join(names)}",
+                    hint=_skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None),
+                    skipped=reader.report.skipped,
                 )
             matrix, vocabulary = counter.finish()
             kept_ids = counter.kept_ids()
@@ -370,8 +372,10 @@ def _build(
     )
 
 
-def _skip_hint(reader: CorpusReader) -> str:
-    """What was skipped, for the "nothing to index" error: the first few with their reasons."""
+def _skip_hint(reader: CorpusReader, rows: int | None = None) -> str:
+    """What was skipped, for the "nothing to index" error: the first few with their reasons (`rows`: how
+    many rows a database query gave, when only databases were read: "no supported files" is no answer
+    to a query that returned none)."""
     skipped = reader.report.skipped
     shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
     more = f"; and {len(skipped) - 3} more; --verbose lists them all" if len(skipped) > 3 else ""
@@ -379,6 +383,8 @@ def _skip_hint(reader: CorpusReader) -> str:
     noun = "file or folder" if left_out == 1 else "files and folders"
     parts = [f"{left_out} {noun} left out by --include/--exclude or an ignore file"] if left_out else []
     parts += [f"{len(skipped)} skipped: {shown}{more}"] if skipped else []
+    if not parts and rows == 0:
+        return "the --sql query returned no rows"
     return "; ".join(parts) or "no supported files found"
 
 
