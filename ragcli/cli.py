@@ -395,8 +395,9 @@ def query(
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
     from ragcli.answering import above, question_batches, search_questions, why_nothing
+    from ragcli.readers.base import indexed_base
     from ragcli.records import SearchOptions
-    from ragcli.render import OutputView, print_hits, source_base
+    from ragcli.render import OutputView, print_hits
     from ragcli.retrieval.filters import Filter
     from ragcli.retrieval.index import load_index
 
@@ -430,7 +431,8 @@ def query(
             context_tokens=context_tokens,
         )
     idx = load_index(_index_choice(index_dir, collection).require().path)
-    view.base = source_base(idx.manifest)
+    base = indexed_base(idx.manifest)
+    view.base = None if base is None else str(base)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
     from_stdin = question == "-"
     batches = question_batches(sys.stdin) if from_stdin else iter([[question]])

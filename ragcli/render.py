@@ -236,14 +236,6 @@ class OutputView:
         return cls(sources, plain)
 
 
-def source_base(manifest: dict[str, Any]) -> str | None:
-    """The folder an index's passage paths are relative to, or None when no root is a path."""
-    from ragcli.readers.base import indexed_base
-
-    base = indexed_base(manifest)
-    return None if base is None else str(base)
-
-
 def editor_path(path: str, base: str | None) -> str:
     """A hit's path as an editor opens it from here: relative to the current folder when inside it,
     else absolute (unchanged when the index does not know its folder, or for database rows)."""
