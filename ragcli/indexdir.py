@@ -71,6 +71,11 @@ def write_error(
     return IndexWriteError(f"{action}: {reason}{then}", hint=hint)
 
 
+def left_as_it_was(index_dir: Path) -> str:
+    """What a failed build leaves, for its error message: the index as it was, or (a first build) none."""
+    return "the previous index is unchanged" if os.path.lexists(index_dir / MANIFEST) else "no index was written"
+
+
 Identity = tuple[int, int, int, int]  # (device, inode, size, mtime_ns) of manifest.json
 
 

@@ -7,6 +7,7 @@ the store, retrievers, generators and the CLI can all share these records withou
 from __future__ import annotations
 
 import bisect
+import datetime as _dt
 import json
 import math
 import re
@@ -30,6 +31,13 @@ INDEX_LOCK = "lock"
 
 Heading = tuple[int, int, str]  # (offset into a document's text, level, the heading's text)
 MAX_HEADING_LEVEL = 6  # the deepest level a heading is given (HTML's h6): readers cap theirs at it
+
+
+def mtime_text(mtime_ns: int) -> str:
+    """A file's modification time as its documents' `mtime` metadata: ISO 8601 UTC, to the second
+    (whole seconds, so a copied document and a re-read one agree)."""
+    moment = _dt.datetime.fromtimestamp(mtime_ns // 1_000_000_000, _dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

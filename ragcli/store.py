@@ -56,6 +56,7 @@ from ragcli.indexdir import (
     identity_of,
     index_lock,
     is_ragcli_index,
+    left_as_it_was,
     manifest_file,
     manifest_identity,
     new_generation_folder,
@@ -96,6 +97,7 @@ __all__ = [  # defined in ragcli.indexdir / ragcli.safeload, part of the format'
     "file_identity",
     "index_lock",
     "is_ragcli_index",
+    "left_as_it_was",
     "manifest_file",
     "manifest_identity",
     "remove_leftovers",
@@ -137,7 +139,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
     return write_error(
-        f"cannot write the index in {index_dir}", exc, where=index_dir, then="; the previous index is unchanged"
+        f"cannot write the index in {index_dir}", exc, where=index_dir, then=f"; {left_as_it_was(index_dir)}"
     )
 
 
@@ -457,7 +459,7 @@ class GenerationWriter:
         if not our_generation(self.folder):  # another build (its lock deleted by hand) removed our folder
             return IndexLockedError(
                 f"another build removed this build's data in {self.index_dir} while it ran; "
-                "the previous index is unchanged",
+                f"{left_as_it_was(self.index_dir)}",
                 hint="run it again (--wait queues it behind another build)",
             )
         return _index_write_error(self.index_dir, exc)

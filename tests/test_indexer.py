@@ -111,7 +111,7 @@ def test_edits_reindex_only_what_changed_and_equal_a_rebuild(
 
 
 def test_touched_but_identical_file_is_not_reread(
-    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+    small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     touch_later(small_corpus / "solar.md")
     read = []
@@ -123,7 +123,20 @@ def test_touched_but_identical_file_is_not_reread(
 
     monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
     report = build_index([small_corpus], small_index)
-    assert report.up_to_date and read == []
+    assert read == [] and (report.new, report.changed, report.removed, report.unchanged) == (0, 0, 0, 5)
+    # its new time is recorded, as a full build would: in the manifest (not hashed again next time) and
+    # in its documents' `mtime` (what `--where mtime…` filters on)
+    assert not report.up_to_date
+    assert build_index([small_corpus], small_index).up_to_date
+    index = load_index(small_index)
+    entry = next(s for s in index.manifest["sources"] if s["path"] == "solar.md")
+    assert entry["mtime_ns"] == (small_corpus / "solar.md").stat().st_mtime_ns
+    build_index([small_corpus], tmp_path / "full", BuildSettings(rebuild=True))
+    full = load_index(tmp_path / "full")
+    assert [index.metadata_of(i) for i in range(len(index.passages))] == [
+        full.metadata_of(i) for i in range(len(full.passages))
+    ]
+    assert snapshot(small_index) == snapshot(tmp_path / "full")
 
 
 def test_changed_settings_force_a_full_build(small_corpus: Path, small_index: Path) -> None:
@@ -258,7 +271,7 @@ def test_a_spool_folder_that_cannot_be_used_is_a_write_error(tmp_path: Path) -> 
     with pytest.raises(IndexWriteError) as caught:
         StringColumn(spill_dir=missing)
     assert caught.value.message == (
-        f"cannot spool passage texts in {missing}: No such file or directory; the previous index is unchanged"
+        f"cannot spool passage texts in {missing}: No such file or directory; no index was written"
     )
     # a write() that fails on a read-only file system carries no file name: the hint names the folder
     column = StringColumn(spill_dir=tmp_path)
@@ -464,7 +477,7 @@ def test_a_full_disk_while_spooling_is_a_write_error(tmp_path: Path, buffering: 
     finally:
         column.close()
     assert caught.value.message == (
-        f"cannot spool passage texts in {tmp_path}: No space left on device; the previous index is unchanged"
+        f"cannot spool passage texts in {tmp_path}: No space left on device; no index was written"
     )
     assert caught.value.hint.startswith("free some disk space")
 

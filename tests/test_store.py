@@ -325,14 +325,18 @@ def test_same_payload_compares_order_dtypes_and_values() -> None:
 
 
 def test_a_write_error_names_the_index_folder_and_says_the_old_index_stays(tmp_path: Path) -> None:
-    """The message says where and that nothing changed; the hint names the index folder to make
-    writable (a failed write() carries no file name, so without the folder the hint would say "it")."""
-    error = store._index_write_error(tmp_path, OSError(errno.EROFS, "Read-only file system"))
+    """The message says where and what is left (the index as it was, or for a first build none); the
+    hint names the index folder to make writable (a failed write() carries no file name, so without the
+    folder the hint would say "it")."""
+    failure = OSError(errno.EROFS, "Read-only file system")
+    error = store._index_write_error(tmp_path, failure)
     assert isinstance(error, IndexWriteError)
-    assert (
-        error.message == f"cannot write the index in {tmp_path}: Read-only file system; the previous index is unchanged"
-    )
+    assert error.message == f"cannot write the index in {tmp_path}: Read-only file system; no index was written"
     assert error.hint == f"make {tmp_path} writable, or choose another --index"
+    (tmp_path / store.MANIFEST).write_text("{}")  # an index built before
+    assert store._index_write_error(tmp_path, failure).message == (
+        f"cannot write the index in {tmp_path}: Read-only file system; the previous index is unchanged"
+    )
 
 
 def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path) -> None:
@@ -340,7 +344,7 @@ def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path
     with pytest.raises(IndexWriteError) as caught, store.GenerationWriter(missing):
         pass
     assert caught.value.message == (
-        f"cannot write the index in {missing}: No such file or directory; the previous index is unchanged"
+        f"cannot write the index in {missing}: No such file or directory; no index was written"
     )
     assert not missing.exists()
 
@@ -350,9 +354,7 @@ def test_a_payload_that_cannot_be_written_names_the_index_folder(tmp_path: Path)
         (writer.folder / "bm25.joblib").mkdir()  # a folder where the payload file should go
         with pytest.raises(IndexWriteError) as caught:
             writer.write("bm25.joblib", {"x": np.arange(3)})
-    assert (
-        caught.value.message == f"cannot write the index in {tmp_path}: Is a directory; the previous index is unchanged"
-    )
+    assert caught.value.message == f"cannot write the index in {tmp_path}: Is a directory; no index was written"
     assert (
         caught.value.hint
         == "a file stands where a folder should be (or the reverse): move it, or choose another --index"
@@ -367,7 +369,7 @@ def test_a_build_whose_folder_another_build_removed_says_so(tmp_path: Path) -> N
         with pytest.raises(IndexLockedError) as caught:
             writer.write("bm25.joblib", {"x": np.arange(3)})
     assert caught.value.message == (
-        f"another build removed this build's data in {tmp_path} while it ran; the previous index is unchanged"
+        f"another build removed this build's data in {tmp_path} while it ran; no index was written"
     )
     assert caught.value.hint == "run it again (--wait queues it behind another build)"
 

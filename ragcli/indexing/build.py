@@ -124,7 +124,7 @@ def _tasks(
                 yield count_surfaces, (pending,)
                 pending = []
             with old.reused("passages"):
-                columns.extend_from(old, first, last)
+                columns.extend_from(old, first, last, mtime=entry.get("mtime_ns"))
             reader.claim_ids(ids)
             yield reused, (first, last)
             if entry.get("skipped"):
@@ -260,7 +260,7 @@ def _build(
         selection = settings.selection.to_dict()
         same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
         # rows are known only by running the query: a build with a database root always writes
-        up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == 0
+        up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == plan.touched == 0
         rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
         if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
             old = None  # damaged since it was written: build from the files alone, never copy the damage

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.records import Passage
+from ragcli.records import Passage, mtime_text
 from ragcli.retrieval.metadata import MetadataColumns, Scalar
-from ragcli.store import StringTable, write_error
+from ragcli.store import StringTable, left_as_it_was, write_error
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -43,7 +43,7 @@ class StringColumn:
             f"cannot spool passage texts in {self.spill_dir}",
             exc,
             where=self.spill_dir,
-            then="; the previous index is unchanged",
+            then=f"; {left_as_it_was(self.spill_dir)}" if self.spill_dir is not None else "",
         )
 
     def _add(self, data: bytes | memoryview) -> None:
@@ -121,8 +121,9 @@ class PassageColumns:
         self.ids.append(passage.id)
         self.metadata.add_passage()
 
-    def extend_from(self, index: Index, start: int, end: int) -> None:
-        """Copy passages [start, end) of an existing index, with their documents' metadata."""
+    def extend_from(self, index: Index, start: int, end: int, mtime: int | None = None) -> None:
+        """Copy passages [start, end) of an existing index, with their documents' metadata; `mtime`
+        (nanoseconds): their file's modification time now, which their `mtime` metadata becomes."""
         store = index.passages
         tables = {
             "id": store.ids,
@@ -138,7 +139,8 @@ class PassageColumns:
                 np.ascontiguousarray(getattr(store, name)[start:end], dtype=np.int64).data.cast("B")
             )
         self.ids.extend(store.ids.strings(start, end))
-        self.metadata.extend_from(index.metadata, start, end)
+        replace = {"mtime": mtime_text(mtime)} if mtime is not None else None
+        self.metadata.extend_from(index.metadata, start, end, replace)
 
     def payload(self) -> dict[str, Any]:
         order = sorted(range(len(self.ids)), key=self.ids.__getitem__)

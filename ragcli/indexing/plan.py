@@ -2,6 +2,8 @@
 
 A file whose size and modification time, or else whose SHA-256, is unchanged keeps its passages and
 term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
+A file with the same content and a new modification time is copied with that time (the manifest's and
+its documents' `mtime`), so the index says what a full build would.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Plan:
     changed: int = 0
     removed: int = 0
     reread: int = 0  # unchanged files read again all the same (their ids depend on other files)
+    touched: int = 0  # of `reuse`, files with a new modification time: copied, their recorded time updated
 
     @property
     def unchanged(self) -> int:
@@ -80,6 +83,7 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.reuse[rel] = entry
         elif key is not None and _same_content(reader, path, key[0], entry):
             plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
+            plan.touched += 1
         else:
             plan.changed += 1
             plan.read.append(path)

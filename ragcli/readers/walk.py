@@ -20,7 +20,6 @@ are one piece of security-relevant code; split up, a second way to open a corpus
 
 from __future__ import annotations
 
-import datetime as _dt
 import errno
 import gzip
 import hashlib
@@ -55,7 +54,16 @@ from ragcli.readers.base import (
 from ragcli.readers.generated import generated_by_name, generated_folder
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
 from ragcli.readers.wide import as_utf8
-from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER, Document, Skipped, SourceFile
+from ragcli.records import (
+    INDEX_FORMAT,
+    INDEX_LOCK,
+    INDEX_MANIFEST,
+    INDEX_MARKER,
+    Document,
+    Skipped,
+    SourceFile,
+    mtime_text,
+)
 
 FILE_METADATA = ("path", "format", "size", "mtime")  # what the walk gives every document read from a file
 UNHASHED = ""  # the recorded SHA-256 of a file not read to its end (skipped, larger than the read limit)
@@ -480,11 +488,10 @@ class CorpusReader:
                     stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
                 self._reading = (counter, size)
                 source = SourceInput(rel, path, size, compressed, stream, self.context, path in self._named)
-                mtime = _dt.datetime.fromtimestamp(status.st_mtime, _dt.timezone.utc)
                 described: dict[str, str | int | float | bool] = {
                     "format": reader.name,
                     "size": size,
-                    "mtime": mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "mtime": mtime_text(status.st_mtime_ns),
                 }
                 try:
                     source.stream = as_utf8(stream)  # UTF-16/32 with its byte-order mark: readers read UTF-8

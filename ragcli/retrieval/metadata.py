@@ -99,8 +99,11 @@ class MetadataColumns:
             self.start_document({})
         self.doc_of.append(self.row)
 
-    def extend_from(self, table: MetadataTable, start: int, end: int) -> None:
+    def extend_from(
+        self, table: MetadataTable, start: int, end: int, replace: Mapping[str, Scalar] | None = None
+    ) -> None:
         """Copy the metadata of passages [start, end) of an earlier index (and their documents' rows).
+        `replace`: keys whose copied values become these (a touched file's new `mtime`), where present.
 
         Vectorised: the rows' entries are copied as arrays, and only the distinct keys and values they
         use are looked up, in the order of their first use, so the tables come out exactly as adding
@@ -119,8 +122,20 @@ class MetadataColumns:
         ends = np.cumsum(lengths)
         positions = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - lengths), lengths)
         # only these rows' entries are read and widened (never the whole table: once per reused file)
-        keys = self._mapped(table.entry_key[positions].astype(np.int64), self._old_key, table)
-        values = self._mapped(table.entry_value[positions].astype(np.int64), self._old_value, table)
+        old_keys = table.entry_key[positions].astype(np.int64)
+        old_values = table.entry_value[positions].astype(np.int64)
+        new_values = list((replace or {}).values())
+        for number, key in enumerate(replace or {}):
+            key_id = table.key_id(key)
+            if key_id is not None:  # a replacement is the id past the old table's last value
+                old_values[old_keys == key_id] = len(table.value_text) + number
+
+        def value_id(table: MetadataTable, old_id: int) -> int:
+            extra = old_id - len(table.value_text)
+            return self._value_id(new_values[extra]) if extra >= 0 else self._old_value(table, old_id)
+
+        keys = self._mapped(old_keys, self._old_key, table)
+        values = self._mapped(old_values, value_id, table)
         base = len(self.entry_key)
         self.entry_key.frombytes(keys.astype(np.int32).tobytes())
         self.entry_value.frombytes(values.astype(np.int32).tobytes())
