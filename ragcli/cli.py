@@ -556,20 +556,18 @@ def _unused_fusion_options(names: Sequence[str], rrf_k: int, dense_weight: float
         note("ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only")
 
 
-def _named_embedding_model(ctx: typer.Context, retrievers: Sequence[str], model: str) -> Optional[str]:
-    """The model `--embedding-model` names (None when not given), found before any work (exit 9 when it
-    cannot be); given without a retriever that uses it, said rather than silently dropped."""
+def _named_embedding(ctx: typer.Context, retrievers: Sequence[str], option: str, value: str) -> Optional[str]:
+    """`value` when the embedding option `option` (its parameter's name) was given for a retriever that
+    embeds (None when not given); given without one, said rather than silently dropped."""
     from ragcli.render import note
     from ragcli.retrieval.base import with_needs
-    from ragcli.retrieval.embedder import resolve_embedding_model
 
-    if not _given(ctx, "embedding_model"):
+    if not _given(ctx, option):
         return None
     if "dense" not in with_needs(retrievers):
-        note("ragcli: warning: --embedding-model is used by -r dense and the hybrid retrievers only")
+        note(f"ragcli: warning: --{option.replace('_', '-')} is used by -r dense and the hybrid retrievers only")
         return None
-    resolve_embedding_model(model)
-    return model
+    return value
 
 
 def _fallback_note(choice: Any) -> None:
@@ -830,7 +828,7 @@ def evaluate(
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
-    from ragcli.retrieval.embedder import EmbeddingSettings, check_gpu, precision_on
+    from ragcli.retrieval.embedder import EmbeddingSettings, check_gpu, precision_on, resolve_embedding_model
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
 
@@ -844,7 +842,10 @@ def evaluate(
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)
-    named_model = _named_embedding_model(ctx, retrievers, embedding_model)
+    named_model = _named_embedding(ctx, retrievers, "embedding_model", embedding_model)
+    if named_model is not None:
+        resolve_embedding_model(named_model)  # found before any work (exit 9 when it cannot be)
+    named_precision = _named_embedding(ctx, retrievers, "embedding_precision", embedding.precision)
     generation = _generation_options(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
@@ -887,6 +888,7 @@ def evaluate(
                 f"adding dense vectors to {target} (once, as `ragcli index --dense` would)"
             ),
             embedding_model=named_model,
+            embedding_precision=named_precision,
         )
     fusion = SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight)
     for name in retrievers:

@@ -255,8 +255,9 @@ def test_evaluate_dense_on_an_index_without_vectors_adds_them_once(tmp_path: Pat
 
 def test_evaluate_never_ignores_embedding_model_with_a_given_index(tmp_path: Path) -> None:
     """`--embedding-model` with `--index`: vectors evaluate adds come from that model (checked before any
-    work), and an index whose vectors come from another model is refused (exit 2), never evaluated with
-    them: the figures of a fine-tuned model were the packaged model's, and the manifest said so."""
+    work), and an index whose vectors come from another model, or are stored at another
+    `--embedding-precision`, is refused (exit 2), never evaluated with them: the figures of a fine-tuned
+    model were the packaged model's, and the manifest said so."""
     from tinymodels import build_tiny_embedder
 
     tiny = build_tiny_embedder(tmp_path / "tiny")
@@ -280,7 +281,11 @@ def test_evaluate_never_ignores_embedding_model_with_a_given_index(tmp_path: Pat
     assert f"the index's vectors come from {tiny}" in other.output and "--embedding-model all-MiniLM" in other.output
     assert load_index(index_dir).manifest["dense"]["settings"]["model"] == str(tiny)
 
-    for same in ((), ("--embedding-model", str(tiny))):  # the index's own vectors: evaluated as they are
+    precision = invoke(*args, "--embedding-precision", "int8")  # stored as fp32: never read as int8's figures
+    assert precision.exit_code == ExitCode.USAGE, precision.output
+    assert "--embedding-precision int8: the index's vectors are stored as fp32" in precision.output
+
+    for same in ((), ("--embedding-model", str(tiny)), fp32):  # the index's own vectors: evaluated as they are
         result = invoke(*args, *same)
         assert result.exit_code == 0 and "adding dense vectors" not in result.output, result.output
 

@@ -72,6 +72,7 @@ def index_for(
     omit: str | None = None,
     on_extend: Callable[[Path, list[str]], None] | None = None,
     embedding_model: str | None = None,
+    embedding_precision: str | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
@@ -80,9 +81,11 @@ def index_for(
     to stop naming `index_dir` ("omit --index", "unset RAGCLI_INDEX"), for the hint when it holds
     another corpus [default: whichever of the two named it]. An index that lacks the data of an optional
     retriever asked for (the vectors of dense, hybrid) gets it added first (`on_extend` hears of it).
-    `embedding_model`: the model `--embedding-model` named, if it was named: an existing index's vectors
-    must come from it (exit 2 otherwise), and vectors added are embedded with it."""
-    extend = (retrievers, retriever_settings, on_extend, embed_progress, embedding_model)  # for _with_optional_data
+    `embedding_model`, `embedding_precision`: what `--embedding-model` and `--embedding-precision` named,
+    if they were named: an existing index's vectors must be those (exit 2 otherwise, never silently
+    others), and vectors added are embedded so."""
+    embedding = {"embedding_model": embedding_model, "embedding_precision": embedding_precision}
+    extend = (retrievers, retriever_settings, on_extend, embed_progress, embedding)  # for _with_optional_data
     if eval_set.corpus is None:
         return _with_optional_data(load_index(index_dir), *extend)
     given = retriever_settings or {}
@@ -126,7 +129,7 @@ def _with_optional_data(
     retriever_settings: dict[str, Any] | None,
     on_extend: Callable[[Path, list[str]], None] | None,
     embed_progress: Callable[[int, int], None] | None,
-    embedding_model: str | None,
+    named: dict[str, str | None],
 ) -> Index:
     """`index`, with the data of the optional retrievers `retrievers` need and it lacks added as
     `ragcli index --dense` adds it: the index's own settings and roots, only the missing part computed.
@@ -135,26 +138,36 @@ def _with_optional_data(
 
     needed = [RETRIEVERS.get(name) for name in with_needs(retrievers)]
     lacking = [s.name for s in needed if s.optional and s.payload is not None and not index.has_payload(s.payload)]
-    if embedding_model is not None and "dense" in with_needs(retrievers) and "dense" not in lacking:
-        held = recorded_settings(index.manifest)["embedding_model"]
-        if not _same_model(held, embedding_model):
-            raise InvalidOptionError(
-                f"--embedding-model {embedding_model}: the index's vectors come from {held}",
-                hint=f"rebuild them with `ragcli index --index {index.path} --dense --embedding-model "
-                f"{embedding_model}`, or omit --embedding-model to evaluate the index's own",
-            )
+    if "dense" in with_needs(retrievers) and "dense" not in lacking:
+        _check_vectors(index, recorded_settings(index.manifest), named)
     if not lacking or any(name not in STORED for name in lacking):
         return index
     given: dict[str, Any] = dict.fromkeys(lacking, True)
     dense = (retriever_settings or {}).get("dense")
     if "dense" in lacking and dense is not None:
         given["embedding_precision"] = dense.precision
-    if "dense" in lacking and embedding_model is not None:
-        given["embedding_model"] = embedding_model
+    if "dense" in lacking and named["embedding_model"] is not None:
+        given["embedding_model"] = named["embedding_model"]
     if on_extend:
         on_extend(index.path, lacking)
     reindex(None, index.path, given, embed_progress=embed_progress)
     return load_index(index.path)
+
+
+def _check_vectors(index: Index, recorded: dict[str, Any], named: dict[str, str | None]) -> None:
+    """Exit 2 when the index's vectors are not what an embedding option named (another model, or
+    stored at another precision): evaluating them would report figures of something else."""
+    for setting, value in named.items():
+        held = recorded[setting]
+        if value is None or (_same_model(held, value) if setting == "embedding_model" else held == value):
+            continue
+        option = "--" + setting.replace("_", "-")
+        what = f"come from {held}" if setting == "embedding_model" else f"are stored as {held}"
+        raise InvalidOptionError(
+            f"{option} {value}: the index's vectors {what}",
+            hint=f"rebuild them with `ragcli index --index {index.path} --dense {option} {value}`, "
+            f"or omit {option} to evaluate the index's own",
+        )
 
 
 def _same_model(held: str, named: str) -> bool:
