@@ -296,7 +296,7 @@ def answer_many(
             warnings.warn(choice.notice, stacklevel=2)
     batch_size = options.batch_size if options is not None else len(answers) or 1
     backup = extractive_fallback(idx, options) if fallback else None
-    return list(generate_answers(answers, generator, load_seconds, batch_size, fallback=backup))
+    return list(generate_answers(answers, generator, load_seconds, batch_size, fallback=backup, grounded=context))
 
 
 def extractive_fallback(index: Index, options: GenerationOptions | None = None) -> Generator:
@@ -330,18 +330,26 @@ def generate_answers(
     batch_size: int = 8,
     *,
     fallback: Generator | None = None,
+    grounded: bool = True,
 ) -> Iterator[Answer]:
     """Fill retrieved answers in, batch by batch, yielding each as soon as its batch is generated
-    (so a pipeline can print results while later questions are still being answered)."""
+    (so a pipeline can print results while later questions are still being answered). `grounded`: a
+    question that retrieved nothing is not put to the model, whose answer could only come from its
+    own memory, with no source to check it by; its answer is empty ("Nothing was retrieved to answer
+    from."). Off for closed-book answers, which are asked without passages on purpose."""
     size = max(1, batch_size)
     for start in range(0, len(answers), size):
         chunk = answers[start : start + size]
+        asked = [item for item in chunk if item.sources or not grounded]
         began = time.perf_counter()
-        generations = generator.generate_many([(a.generator_question, a.sources) for a in chunk])
-        seconds = (time.perf_counter() - began) / len(chunk)
-        for item, generation in zip(chunk, generations):
+        generations = iter(generator.generate_many([(a.generator_question, a.sources) for a in asked]) if asked else [])
+        seconds = (time.perf_counter() - began) / max(len(asked), 1)
+        for item in chunk:
             item.timings["load"] = load_seconds
-            yield with_generation(item, generator, generation, seconds, fallback)
+            if item.sources or not grounded:
+                yield with_generation(item, generator, next(generations), seconds, fallback)
+            else:
+                yield with_generation(item, generator, Generation("", [], 0), 0.0)
 
 
 def above(hits: list[Hit], min_score: float | None) -> list[Hit]:

@@ -181,6 +181,37 @@ def test_plug_in_generator(sample_index: Path) -> None:
     assert results[0].to_dict()["sources"][0]["cited"] is True
 
 
+def test_a_question_that_retrieved_nothing_is_not_put_to_the_model(sample_index: Path) -> None:
+    """The model's answer to a question with no source could only come from its memory ("A queen lays
+    200 eggs per day.", the corpus says 2,000), with nothing to check it by: no answer is asked for.
+    Closed-book answers (`context=False`) are asked without passages on purpose, and still are."""
+
+    class Recorder:
+        name = "recorder"
+        model = "recorder-1"
+
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def generate(self, question, sources):  # type: ignore[no-untyped-def]
+            return self.generate_many([(question, sources)])[0]
+
+        def generate_many(self, requests):  # type: ignore[no-untyped-def]
+            from ragcli.generation.base import Generation
+
+            self.asked += [q for q, _ in requests]
+            return [Generation("from memory", [], len(s)) for q, s in requests]
+
+    recorder = Recorder()
+    results = answer_many(["waggle dance", "xyzzy plugh", "varroa"], sample_index, recorder, k=2)
+    assert recorder.asked == ["waggle dance", "varroa"]
+    assert [r.answer for r in results] == ["from memory", "", "from memory"]
+    assert results[1].generator == "recorder" and results[1].citations == []
+    closed = Recorder()
+    assert [r.answer for r in answer_many(["xyzzy plugh"], sample_index, closed, context=False)] == ["from memory"]
+    assert closed.asked == ["xyzzy plugh"]
+
+
 def test_auto_falls_back_offline_with_a_notice(sample_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     import huggingface_hub.constants
