@@ -50,7 +50,10 @@ class Document:
     path: str  # source file, relative to the indexed root: what citations show
     line: int = 1  # line of the source file where `text` begins
     title_in_text: bool = False  # the title was taken from the text itself (a heading)
-    line_map: list[tuple[int, int]] | None = None  # (text offset, source line) for HTML
+    # (offset into `text`, source line) where the text's line breaks are not the source's: an offset cites
+    # the line of the last entry at or before it (HTML maps each of its source lines; `same_line` makes the
+    # whole text cite one line). None: `line` plus the line breaks of the text before the offset
+    line_map: list[tuple[int, int]] | None = None
     offset: int = 0  # where `text` starts in the whole document (a streamed segment of a huge file)
     first_ordinal: int = 0  # number of the segment's first passage within the document
     continuation: bool = False  # a later segment of a document already seen
@@ -74,6 +77,13 @@ class Document:
             return self.line_map[max(index, 0)][1]
         start, line = previous if previous is not None and previous[0] <= offset else (0, self.line)
         return line + self.text.count("\n", start, offset)
+
+
+def same_line(line: int) -> list[tuple[int, int]]:
+    """A `Document.line_map` citing `line` for every offset: for a text whose line breaks are not its
+    file's (a JSON string's escaped "\\n", an encoded e-mail body, RTF's paragraphs), so that no passage
+    cites a line counted in the text, which would be another line of the file, or none."""
+    return [(0, line)]
 
 
 @dataclass(frozen=True)

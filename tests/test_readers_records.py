@@ -268,3 +268,28 @@ def test_a_table_without_a_text_column_is_not_records(tmp_path: Path) -> None:
 def test_a_json_object_whose_text_is_not_a_string_is_not_records(tmp_path: Path) -> None:
     write_files(tmp_path, {"strings.json": '{"text": {"ok": "OK", "cancel": "Cancel"}}'})
     assert read(tmp_path) == ([], {"strings.json": "not a list of records: field 'text' is not a string"})
+
+
+def test_every_passage_of_a_json_record_cites_the_line_the_record_starts_on(tmp_path: Path) -> None:
+    """A JSON string's line breaks are escapes ("\\n") on one line of the file, never the file's lines."""
+    long_text = "\n".join(f"para {i} filler words" for i in range(12))
+    rows = [{"id": "long", "text": long_text}, *({"id": f"r{k}", "text": f"short record {k}"} for k in range(2, 20))]
+    array = [{"id": "a1", "text": long_text}]
+    write_files(
+        tmp_path,
+        {"r.jsonl": "".join(json.dumps(row) + "\n" for row in rows), "a.json": "\n" + json.dumps(array, indent=2)},
+    )
+    docs, _ = read(tmp_path)
+    by_id = {d.id: d for d in docs}
+    for doc_id, line in (("long", 1), ("a1", 3)):
+        chunks = split_document(by_id[doc_id], ChunkSettings(size=4, overlap=0))
+        assert len(chunks) == 12 and {c.line for c in chunks} == {line}
+
+
+def test_a_csv_passage_cites_its_line_of_the_text_cell_after_cells_of_several_lines(tmp_path: Path) -> None:
+    rows = ["id,title,text", '1,"A title', "of three", 'lines","first line', 'second line"', "2,Pear,ripe"]
+    write_files(tmp_path, {"d.csv": "\n".join(rows) + "\n"})
+    docs, _ = read(tmp_path)
+    assert [(d.id, d.line) for d in docs] == [("1", 4), ("2", 6)]
+    chunks = split_document(docs[0], ChunkSettings(size=2, overlap=0))
+    assert [(c.text, c.line) for c in chunks] == [("first line", 4), ("second line", 5)]

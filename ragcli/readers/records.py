@@ -33,7 +33,7 @@ from ragcli.readers.base import (
     decode_text,
     format_size,
 )
-from ragcli.records import Document
+from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
 
 ID_FIELDS = ("_id", "id", "docid", "doc_id")
@@ -48,8 +48,9 @@ _INT64 = 1 << 63  # integers outside 64 bits are left out (a filter compares num
 
 # How records are read, recorded in an index's settings: an index read by an earlier version is read
 # again rather than reused (2: title-only records are indexed, record fields kept as metadata; 3: a
-# record whose id another file gave first is kept as `<file>#<id>`, a CSV row cites the line it starts on).
-RECORDS_VERSION = 3
+# record whose id another file gave first is kept as `<file>#<id>`, a CSV row cites the line it starts on;
+# 4: every passage of a JSON record cites the record's line, a CSV passage its line of the text cell).
+RECORDS_VERSION = 4
 JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it holds records
 MetadataValue = str | int | float | bool
 
@@ -95,13 +96,32 @@ def _scalar_text(value: object) -> str:
     return str(value).strip()
 
 
+def _line_breaks_before(record: dict[str, object], field: str) -> int:
+    """The line breaks of a CSV row's cells before its `field` cell (its cells are in the file's order)."""
+    breaks = 0
+    for name, value in record.items():
+        if name == field:
+            break
+        if isinstance(value, str):
+            breaks += value.count("\n")
+    return breaks
+
+
 def record_document(
-    rel: str, line: int, record: object, context: ReadContext, ordinal: int | None = None
+    rel: str,
+    line: int,
+    record: object,
+    context: ReadContext,
+    ordinal: int | None = None,
+    *,
+    cells_as_written: bool = False,
 ) -> Iterator[Document]:
     """The document of one record (none if it is malformed or has neither text nor title).
 
     `ordinal` numbers the records of a JSON array (several may share a line); the records of a JSON
-    Lines or CSV file are told apart by their line alone."""
+    Lines or CSV file are told apart by their line alone. `cells_as_written`: the record's values are
+    the file's text (a CSV row), so a passage of its text cites its own line of the file; else (a JSON
+    string's "\\n" is an escape on one line) every passage cites the line the record starts on."""
     where = f"{rel}:{line}" if ordinal is None else f"{rel}:{line} (record {ordinal})"
     if not isinstance(record, dict):
         context.bad_record(where, "a record must be a JSON object")
@@ -130,13 +150,18 @@ def record_document(
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
     doc_id = str(record[id_field]) if id_field is not None and record[id_field] is not None else fallback_id
     used = {name for name in (id_field, text_field, title_field) if name is not None}
+    if cells_as_written and not title_only and text_field is not None:
+        text_line, line_map = line + _line_breaks_before(record, text_field), None
+    else:  # a title-only record's text is its stripped title: it cites the record's line too
+        text_line, line_map = line, same_line(line)
     yield Document(
         doc_id,
         body,
         title,
         rel,
-        line=line,
+        line=text_line,
         title_in_text=title_only,
+        line_map=line_map,
         metadata=record_metadata(record, used),
     )
 
@@ -353,7 +378,7 @@ class CsvReader(SuffixReader):
                     continue
                 line = lines.start or reader.line_num
                 overlong.check(record, line)
-                yield from record_document(source.rel, line, record, source.context)
+                yield from record_document(source.rel, line, record, source.context, cells_as_written=True)
         finally:
             if overlong.rows:
                 source.context.warn(overlong.warning(source.rel))
