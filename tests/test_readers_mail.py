@@ -13,6 +13,7 @@ from conftest import write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ragcli.chunking import ChunkSettings, split_document
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import Document
 
@@ -155,3 +156,36 @@ def test_a_header_too_long_to_parse_skips_its_message_and_a_long_address_list_is
         "From: a@example.org\nTo: Person 0 <person.0@example.org>, Person 1"
     )
     assert document.text.endswith("to everyone")
+
+
+def test_a_plain_body_cites_its_own_lines_an_encoded_one_the_message_line(tmp_path: Path) -> None:
+    """A 7-bit plain body is the file's text, so each passage cites the line it starts on; a base64,
+    quoted-printable or HTML body's lines are not the file's, so its passages cite the message's line."""
+    body = "".join(f"Body line {i} filler words.\n" for i in range(1, 13))
+    encoded = []
+    for cte in ("base64", "quoted-printable"):
+        mail = EmailMessage()
+        mail["Subject"] = cte
+        mail.set_content(body, cte=cte)
+        encoded.append(bytes(mail))
+    html = message("HTML", "x", html="".join(f"<p>Body line {i} filler words.</p>\n" for i in range(1, 13)))
+    mbox = b"".join(
+        b"From ana@example.org Tue Mar  3 09:15:00 2026\n" + raw + b"\n"
+        for raw in (message("Plain", body), *encoded, html)
+    )
+    root = write_files(tmp_path / "c", {"inbox.mbox": mbox})
+    documents, skipped = read(root)
+    assert skipped == {} and len(documents) == 4
+    lines = mbox.decode().split("\n")
+    plain, *others = documents
+    body_start = plain.text.index("Body line 1 ")
+    body_line = lines.index("Body line 1 filler words.") + 1
+    chunks = split_document(plain, ChunkSettings(size=5, overlap=0))
+    assert len(chunks) > 5
+    for chunk in chunks:  # the headers shown above the body are not the file's: they cite the message
+        if chunk.start < body_start:
+            assert chunk.line == plain.line
+        else:
+            assert chunk.line == body_line + plain.text.count("\n", body_start, chunk.start), chunk
+    for document in others:
+        assert {c.line for c in split_document(document, ChunkSettings(size=5, overlap=0))} == {document.line}

@@ -8,8 +8,10 @@ named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) ca
 (`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
 words, charsets and transfer encodings); the mailbox is split by hand on its "From " lines, because
 `mailbox.mbox` opens the file itself and would read past the size limit and around the walk (a
-`.mbox.gz` is read like a `.mbox`). A message that cannot be decoded is skipped with the reason, the
-rest of the mailbox still read; one larger than `--max-expanded-size` likewise.
+`.mbox.gz` is read like a `.mbox`). A message cites the line it starts on; a passage of a plain-text
+body sent as written (no base64, no quoted-printable) its own line of the file, as a text file's does.
+A message that cannot be decoded is skipped with the reason, the rest of the mailbox still read; one
+larger than `--max-expanded-size` likewise.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader, problem
 from ragcli.readers.markup import html_text
-from ragcli.records import Document
+from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
 
 _ESCAPED_FROM = re.compile(rb"^>(>*From )")  # mboxrd quotes a body line "From " as ">From "
@@ -50,6 +52,9 @@ MAX_HEADER_CHARS = 300  # of one header as shown in the text and metadata: a To:
 # it skips the message as "damaged message (header too long: …)".
 MAX_PARSED_HEADER = 2048
 _CUT_ADDRESSES = ("to", "cc")
+# A body sent with these transfer encodings is the file's text: its lines are the file's lines.
+_AS_WRITTEN = frozenset({"7bit", "8bit", "binary"})
+_HEADER_END_RE = re.compile(rb"^\r?\n|\n\r?\n")  # the blank line that ends the headers
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -77,6 +82,30 @@ def _body(message: EmailMessage) -> str:
     return content
 
 
+def _body_line(message: EmailMessage, raw: bytes, line: int, body: str) -> int | None:
+    """The file line the `body` (`_body`'s, before stripping) starts on once stripped, when its lines are
+    the file's (`line`: the message's): a message that is one plain-text part sent as written. None for
+    any other (encoded, HTML, multipart)."""
+    if message.get_content_type() != "text/plain":
+        return None
+    if str(message.get("content-transfer-encoding") or "7bit").strip().lower() not in _AS_WRITTEN:
+        return None
+    headers_end = _HEADER_END_RE.search(raw)
+    if headers_end is None or raw.count(b"\n", headers_end.end()) != body.count("\n"):  # UTF-16's breaks
+        return None
+    blank = len(body) - len(body.lstrip())  # the blank lines stripped above it
+    return line + raw.count(b"\n", 0, headers_end.end()) + body.count("\n", 0, blank)
+
+
+def _line_map(line: int, body: str, body_offset: int, body_line: int | None) -> list[tuple[int, int]]:
+    """Where a message's passages cite: the headers shown above the body, which the file does not hold
+    as shown, the message's `line`; each line of a body whose lines are the file's, its own."""
+    if body_line is None:
+        return same_line(line)
+    starts = [0, *(match.end() for match in re.finditer("\n", body))]
+    return [(0, line), *((body_offset + start, body_line + number) for number, start in enumerate(starts))]
+
+
 class _BoundedPolicy(EmailPolicy):
     """The standard library's modern policy, with each header checked against MAX_PARSED_HEADER when it
     is parsed (on first read, by the parser itself too: a part's Content-Type while it splits the parts)."""
@@ -99,7 +128,9 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         if not isinstance(message, EmailMessage):  # what policy.default builds
             raise TypeError("not a MIME message")
         headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
-        body = _body(message).strip()
+        unstripped = _body(message)
+        body = unstripped.strip()
+        body_line = _body_line(message, raw, line, unstripped)
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
     except _DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
@@ -114,8 +145,17 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     date = _iso_date(headers["date"])
     if date:
         metadata["date"] = date
-    text = without_terminal_sequences("\n\n".join(part for part in ("\n".join(shown), body) if part))
-    return Document(doc_id, text, headers["subject"] or source.stem, source.rel, line=line, metadata=metadata)
+    shown_text, body = without_terminal_sequences("\n".join(shown)), without_terminal_sequences(body)
+    text = "\n\n".join(part for part in (shown_text, body) if part)
+    return Document(
+        doc_id,
+        text,
+        headers["subject"] or source.stem,
+        source.rel,
+        line=line,
+        line_map=_line_map(line, body, len(text) - len(body), body_line),
+        metadata=metadata,
+    )
 
 
 def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
