@@ -12,6 +12,7 @@ from conftest import write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ragcli.chunking import ChunkSettings, split_document
 from ragcli.readers.walk import CorpusReader
 
 # what macOS TextEdit writes for a short note (fonts, colours, a code page, an accented letter, a dash)
@@ -123,3 +124,13 @@ def test_many_fields_on_one_line_and_an_unclosed_font_table_are_read_in_bounded_
     assert report["documents"] == 2
     texts = [d.text for d in CorpusReader([root]).documents() if d.id == "link.rtf"]
     assert texts == ['Read the guide("https://example.org") first.']  # as striprtf writes a link, field or not
+
+
+def test_every_passage_cites_the_first_line_as_the_text_lines_are_not_the_files(tmp_path: Path) -> None:
+    """RTF's header, tables and control words take lines of their own, and a paragraph may span lines or
+    share one: a line counted in the text would name another line of the file."""
+    paragraphs = "".join(f"Rtf line {i} filler words here.\\\n" for i in range(1, 21))
+    root = write_files(tmp_path / "c", {"notes.rtf": TEXTEDIT.removesuffix("}") + "\\\n" + paragraphs + "}"})
+    (document,) = CorpusReader([root]).documents()
+    chunks = split_document(document, ChunkSettings(size=5, overlap=0))
+    assert len(chunks) > 10 and {chunk.line for chunk in chunks} == {1}

@@ -5,8 +5,11 @@ Read as plain text before, a note saved by TextEdit indexed its control words ("
 Converted with striprtf (the `rtf` extra, imported only when an .rtf is read): destinations that hold
 no text (font, colour and style tables, document info, pictures) are dropped, `\\par` becomes a line
 break, `\\'e9` and `\\u8212` their characters in the document's code page. One document per file,
-titled by a short first line followed by a blank line, else the file name. A file without the
-`{\\rtf` header is skipped as "not an RTF document"; one striprtf cannot convert as "damaged RTF (…)".
+titled by a short first line followed by a blank line, else the file name. Every passage cites the
+file's first line: the text's lines are not the file's (the header and tables take lines of their own,
+a paragraph may span several or share one), and striprtf says nothing of where a character came from.
+A file without the `{\\rtf` header is skipped as "not an RTF document"; one striprtf cannot convert as
+"damaged RTF (…)".
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterator
 
 from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem, universal_newlines
 from ragcli.readers.text import first_line_title
-from ragcli.records import Document
+from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
 
 _HEADER_RE = re.compile(r"^\s*\{\\rtf")
@@ -66,7 +69,14 @@ class RtfReader(SuffixReader):
             raise Skip(f"damaged RTF ({problem(exc)})") from None
         text = without_terminal_sequences(universal_newlines(text))
         heading = first_line_title(text)
-        yield Document(source.rel, text, heading or source.stem, source.rel, title_in_text=heading is not None)
+        yield Document(
+            source.rel,
+            text,
+            heading or source.stem,
+            source.rel,
+            title_in_text=heading is not None,
+            line_map=same_line(1),
+        )
 
 
 READER = RtfReader()
