@@ -129,6 +129,42 @@ def test_html_whitespace_is_read_as_a_browser_shows_it(tmp_path: Path) -> None:
         assert word in lines[document.line_at(document.text.index(word)) - 1], word
 
 
+def test_html_block_and_form_elements_keep_their_words_apart(tmp_path: Path) -> None:
+    """Every element the HTML spec's rendering section shows as a box of its own (a legend, a <center>,
+    each option of a list, a caption, a textarea) ends a word, as a <p> does."""
+    page = (
+        "<html><body><fieldset><legend>Shipping</legend>Address</fieldset>"
+        "<center>Welcome</center><center>Visitors</center>"
+        "<select><optgroup label='x'><option>English</option><option>Deutsch</option></optgroup></select>"
+        "<table><caption>Prices</caption><tr><td>one</td></tr></table><menu><li>Open</li></menu>"
+        "<textarea>Notes</textarea><dialog open>Saved</dialog><hgroup><h1>Top</h1><p>Sub</p></hgroup>"
+        "<search>Find</search><listing>Code</listing></body></html>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"form.html": page}))
+    assert document.text.split() == [
+        "Shipping", "Address", "Welcome", "Visitors", "English", "Deutsch", "Prices", "one", "Open",
+        "Notes", "Saved", "Top", "Sub", "Find", "Code",
+    ]  # fmt: skip
+
+
+def test_html_a_browser_never_shows_is_left_out(tmp_path: Path) -> None:
+    """Fallback content of media and embedded elements (for browsers without them), <noscript> (shown only
+    with scripts off), <template>, elements marked `hidden` or styled `display: none`: not the page's text.
+    `hidden="until-found"` is text a reader finds by searching, and stays; `aria-hidden` is still shown."""
+    page = (
+        "<html><body><p>Shown</p>"
+        "<video src='a.mp4'>Your browser does not support video.</video><audio>No audio</audio>"
+        "<iframe src='x'>No frames</iframe><object data='a.pdf'>Download it</object><canvas>Chart</canvas>"
+        "<noscript>Enable JavaScript</noscript><template><p>Row template</p></template>"
+        "<datalist><option>Suggestion</option></datalist><ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>"
+        "<p hidden>Draft secret</p><div HIDDEN=''>Also hidden</div><p style='color: red; display : none'>Styled away</p>"
+        "<p style='display:inline'>Inline</p><p hidden='until-found'>Findable</p><p aria-hidden='true'>Decor</p>"
+        "</body></html>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"hidden.html": page}))
+    assert document.text.split() == ["Shown", "漢kan", "Inline", "Findable", "Decor"]
+
+
 def test_a_text_node_of_many_lines_maps_a_bounded_number_of_them() -> None:
     """Each source line is mapped for exact citations, up to MAPPED_LINES of one text node: a dump of
     100,000 lines (in a <p> or a <pre>) stays one piece past that, not 100,000 of them."""

@@ -144,8 +144,9 @@ def rst_title(text: str) -> str | None:
 # How Markdown and HTML are read, recorded in an index's settings: an index read by an earlier version is
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
 # collapsed as a browser shows it and each of its source lines mapped; 3: reStructuredText cut at its
-# section titles).
-MARKUP_VERSION = 3
+# section titles; 4: HTML's hidden elements and media fallbacks left out, every element the spec renders
+# as a box of its own a line break).
+MARKUP_VERSION = 4
 
 
 class MarkdownReader(SuffixReader):
@@ -181,15 +182,30 @@ class RstReader(SuffixReader):
             yield document
 
 
-# never text of the page: code, styles, the head, and controls (a button's "Copy", "Run", a theme's name)
-_SKIP = frozenset({"script", "style", "noscript", "template", "head", "svg", "title", "button"})
-_BLOCK = frozenset(
+# Never text of the page. What the HTML spec's rendering section hides (its user-agent style sheet's
+# `display: none`: scripts, styles, the head, <template>, a <datalist>'s suggestions, ruby's <rp>);
+# <noscript> (shown only with scripts off, which no browser's default is: "please enable JavaScript");
+# the fallback content of media and embedded elements (shown only by a browser without them); and ours:
+# drawings, and controls (a button's "Copy", "Run", a theme's name)
+_SKIP = frozenset(
     {
-        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
-        "article", "header", "footer", "pre", "blockquote", "dd", "dt", "hr", "main", "nav", "aside",
-        "figure", "figcaption", "dl", "form", "fieldset", "address", "details", "summary",
+        "script", "style", "head", "title", "template", "datalist", "noembed", "noframes", "rp", "noscript",
+        "audio", "video", "canvas", "iframe", "object", "svg", "button",
     }
 )  # fmt: skip
+# A box of its own in the HTML spec's rendering section (`display: block`, `list-item` or a table's; a
+# fieldset's legend, a list's options, a textarea): its text never runs into the words around it
+_BLOCK = frozenset(
+    {
+        "address", "blockquote", "center", "dialog", "div", "figure", "figcaption", "footer", "form", "header",
+        "hr", "legend", "listing", "main", "p", "plaintext", "pre", "search", "xmp",  # flow content
+        "article", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup", "nav", "section",  # sections
+        "dir", "dd", "dl", "dt", "li", "menu", "ol", "ul",  # lists
+        "table", "caption", "tr",  # tables (their cells: `_CELL`)
+        "fieldset", "details", "summary", "optgroup", "option", "textarea", "br",  # forms, details, line breaks
+    }
+)  # fmt: skip
+_NO_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.IGNORECASE)  # an inline style that hides it
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
 _TO_SPACE = str.maketrans("\t\r\n\f", "    ")  # HTML's whitespace (a no-break space is text)
@@ -217,6 +233,18 @@ def _squeeze(text: str) -> str | None:
 _MENU_ROLES = frozenset({"navigation", "menu", "menubar"})
 
 
+def _never_shown(tag: str, element: Any) -> bool:
+    """Whether a browser never shows the element: `_SKIP`, the `hidden` attribute (but "until-found",
+    which a search in the page reveals), an inline `display: none` (no style sheet is read)."""
+    if tag in _SKIP:
+        return True
+    hidden = element.get("hidden")
+    if hidden is not None and hidden.strip().lower() != "until-found":
+        return True
+    style = element.get("style")
+    return style is not None and _NO_DISPLAY.search(style) is not None
+
+
 def _is_menu(tag: str, element: Any) -> bool:
     """Navigation and menus (`<nav>`, `role="navigation"`, an ARIA `menu` or `menubar`: mdBook's theme
     list): a site's menu and table of contents, the same on every page, would put the same words into
@@ -236,9 +264,9 @@ def _heading_text(text: str) -> str | None:
 def html_text(data: bytes, menus: bool = False) -> HtmlText:
     """Parse `data` (UTF-8) with lxml's HTML parser (libxml2: linear time, recovers from any markup,
     no network) and walk the tree without recursion, keeping the text a browser would show, menus
-    aside: script, style, noscript, template, svg, head and navigation (`_is_menu`, unless `menus`)
-    are dropped, block elements become line breaks; h1-h6 are noted where their text starts. A page
-    with no text but its menus (a site map) keeps them."""
+    aside: what it never shows (`_never_shown`) and navigation (`_is_menu`, unless `menus`) are
+    dropped, block elements (`_BLOCK`) become line breaks; h1-h6 are noted where their text starts. A
+    page with no text but its menus (a site map) keeps them."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -253,9 +281,6 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     length, line, hidden, pre = 0, 1, 0, 0
     ends = ""  # the text's last two characters
     menu_seen = False
-
-    def left_out(tag: str, element: Any) -> bool:
-        return tag in _SKIP or (not menus and _is_menu(tag, element))
 
     def emit(text: str) -> None:
         """Add text as a browser shows it: outside <pre>, a run of spaces and line breaks is one space,
@@ -315,16 +340,18 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
         ends = (ends + text[-2:])[-2:]
 
     h1 = None
-    stack: list[tuple[Any, bool]] = [(root, True)]
+    # (element, entering, whether it was left out: known once entered, when its leaving is stacked)
+    stack: list[tuple[Any, bool, bool]] = [(root, True, False)]
     while stack:
-        element, entering = stack.pop()
+        element, entering, out = stack.pop()
         tag = element.tag.lower() if isinstance(element.tag, str) else None  # None: a comment or PI
         if entering:
             if tag is not None:
                 if element.sourceline is not None and element.sourceline < _UNKNOWN_LINE:
                     line = max(line, element.sourceline)  # where the start tag ends: its text starts there
-                out = left_out(tag, element)
-                menu_seen = menu_seen or (out and tag not in _SKIP)
+                never = _never_shown(tag, element)
+                out = never or (not menus and _is_menu(tag, element))
+                menu_seen = menu_seen or (out and not never)
                 hidden += out
                 pre += tag in _PREFORMATTED
                 if not hidden and tag in _BLOCK:
@@ -336,15 +363,15 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                         h1 = heading if tag == "h1" and h1 is None else h1
             if element.text:
                 lines_of(element.text, tag is not None and not hidden)
-            stack.append((element, False))
-            stack.extend((child, True) for child in reversed(element))
+            stack.append((element, False, out))
+            stack.extend((child, True, False) for child in reversed(element))
             continue
         if tag is not None:
             if not hidden and tag in _BLOCK:
                 block()
             elif not hidden and tag in _CELL:
                 emit(" ")
-            hidden -= left_out(tag, element)
+            hidden -= out
             pre -= tag in _PREFORMATTED
         if element.tail:
             lines_of(element.tail, not hidden)
