@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import html
 from pathlib import Path
 
@@ -163,6 +164,53 @@ def test_html_a_browser_never_shows_is_left_out(tmp_path: Path) -> None:
     )
     (document,), _ = read(write_files(tmp_path, {"hidden.html": page}))
     assert document.text.split() == ["Shown", "漢kan", "Inline", "Findable", "Decor"]
+
+
+def test_an_html_page_is_decoded_as_it_declares(tmp_path: Path) -> None:
+    """A byte-order mark wins, then a charset declared in the first 1024 bytes (`<meta charset>`, or the
+    http-equiv Content-Type pragma, as the HTML spec's prescan finds them, outside comments), then
+    UTF-8 and cp1252 as for any text. A declared UTF-16 is UTF-8 (the meta was read as ASCII), a declared
+    latin1 the web's windows-1252, a name the web does not know (utf-7, a Python-only codec) nothing."""
+    russian = "Привет мир"
+    pages = {
+        "meta.html": b'<html><head><meta charset="windows-1251"><title>News</title></head><body><p>'
+        + russian.encode("cp1251")
+        + b"</p></body></html>",
+        "pragma.html": b"<html><head><meta content='text/html; charset=KOI8-R' http-equiv='Content-Type'>"
+        + b"</head><body><p>"
+        + russian.encode("koi8-r")
+        + b"</p></body></html>",
+        "bom.html": codecs.BOM_UTF8 + b'<meta charset="windows-1251"><p>' + russian.encode() + b"</p>",
+        "wide.html": codecs.BOM_UTF16_LE + f'<meta charset="windows-1251"><p>{russian}</p>'.encode("utf-16-le"),
+        "utf16.html": b'<meta charset="utf-16"><p>' + russian.encode() + b"</p>",
+        "latin1.html": b'<meta charset="iso-8859-1"><p>\x93quoted\x94 caf\xe9</p>',
+        "commented.html": b'<!-- <meta charset="koi8-r"> --><p>' + russian.encode() + b"</p>",
+        "late.html": b"<p>" + b" " * 1024 + b'<meta charset="koi8-r">' + russian.encode() + b"</p>",
+        "foreign.html": b'<meta charset="unicode_escape"><p>\\x41 ' + russian.encode() + b"</p>",
+        "pragmaless.html": b'<meta content="text/html; charset=koi8-r"><p>' + russian.encode() + b"</p>",
+        "wrong.html": b'<meta charset="utf-8"><p>caf\xe9</p>',
+        "broken.html": b'<meta charset="windows-1251"><p>a\x98b</p>',  # 0x98 is no character of cp1251
+    }
+    documents, reader = read(write_files(tmp_path, pages))
+    texts = {d.id: " ".join(d.text.split()) for d in documents}
+    assert texts == {
+        "meta.html": russian,
+        "pragma.html": russian,
+        "bom.html": russian,
+        "wide.html": russian,
+        "utf16.html": russian,
+        "latin1.html": "\u201cquoted\u201d café",
+        "commented.html": russian,
+        "late.html": russian,
+        "foreign.html": f"\\x41 {russian}",
+        "pragmaless.html": russian,
+        "wrong.html": "café",
+        "broken.html": "a\u02dcb",
+    }
+    assert sorted(reader.report.warnings) == [
+        "broken.html: not valid cp1251 (the charset it declares), read as cp1252",
+        "wrong.html: not valid UTF-8, read as cp1252",
+    ]
 
 
 def test_a_text_node_of_many_lines_maps_a_bounded_number_of_them() -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from ragcli.errors import ForeignFolderError, InputFormatError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import SourceInput
-from ragcli.readers.markup import MarkdownReader
+from ragcli.readers.markup import MarkdownReader, html_declared_charset
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, Document, Skipped
 from ragcli.retrieval.index import load_index
@@ -414,6 +415,16 @@ def test_pathological_html_is_parsed_in_linear_time(tmp_path: Path) -> None:
     root = write_files(tmp_path / "c", {"a-space.html": HTML_A_SPACE, "ok.html": "<p>fine</p>"})
     docs, skipped = read_all(root)  # in a child process, killed after 60 s
     assert docs == {"ok.html": "fine\n"} and skipped == {"a-space.html": "no text"}
+
+
+@pytest.mark.parametrize("unit", [b"<meta '", b'<meta a="<', b"<a ", b"<!--<meta charset=koi8-r>", b"<meta charset="])
+def test_the_charset_prescan_of_a_crafted_head_is_bounded(unit: bytes) -> None:
+    """The declared charset is looked for in the first 1024 bytes only, by patterns that cannot backtrack
+    far: a head of unclosed quotes and tags, however long the page, is no work."""
+    page = unit * (1 << 20)
+    started = time.perf_counter()
+    assert html_declared_charset(page) is None
+    assert time.perf_counter() - started < 0.5
 
 
 def test_a_parse_error_skips_the_file_a_bug_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ decompression bomb or a gigabyte-long line is skipped with a reason instead of e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -141,9 +142,18 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM allowed), falling back to Windows-1252 then Latin-1; return (text, codec)."""
-    for codec in ("utf-8-sig", "cp1252"):
+def first_codec(data: bytes, declared: str | None) -> str:
+    """The codec `decode_text` tries first: UTF-8 where a byte-order mark says so or no other charset is
+    `declared`, else the declared one."""
+    if declared is None or declared == "utf-8" or data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return declared
+
+
+def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode bytes: a UTF-8 byte-order mark wins, then the charset the content `declared` for itself (an
+    HTML page's `<meta charset>`), then UTF-8, Windows-1252 and Latin-1 in turn; return (text, codec)."""
+    for codec in dict.fromkeys((first_codec(data, declared), "utf-8-sig", "cp1252")):
         try:
             return data.decode(codec), codec
         except UnicodeDecodeError:
@@ -197,6 +207,9 @@ class SourceInput:
     stream: IO[bytes]
     context: ReadContext
     named: bool = False  # named on the command line: read even when it looks generated (`readers.generated`)
+    transcoded: bool = (
+        False  # UTF-16/32 by its byte-order mark, read as UTF-8 (`readers.wide`): no charset it declares applies
+    )
 
     @property
     def suffix(self) -> str:
@@ -244,16 +257,20 @@ class SourceInput:
                 line = self.stream.readline(1 << 20)
             yield number, None
 
-    def read_text(self) -> str:
-        """The whole file as text: binary content is skipped, non-UTF-8 read as cp1252/Latin-1 with a
-        warning, line endings made "\n" (`universal_newlines`), terminal control sequences removed
-        (`terminal_text`)."""
+    def read_text(self, declared_charset: Callable[[bytes], str | None] | None = None) -> str:
+        """The whole file as text: binary content is skipped, decoded as `decode_text` says (with the
+        charset `declared_charset` finds in the bytes, for a format that declares one: HTML), what is
+        not valid in the codec tried first read as the next with a warning, line endings made "\n"
+        (`universal_newlines`), terminal control sequences removed (`terminal_text`)."""
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
-        text, codec = decode_text(data)
-        if codec != "utf-8-sig":
-            self.context.warn(f"{self.rel}: not valid UTF-8, read as {codec}")
+        declared = declared_charset(data) if declared_charset is not None and not self.transcoded else None
+        text, codec = decode_text(data, declared)
+        first = first_codec(data, declared)
+        if codec != first:
+            expected = "UTF-8" if first == "utf-8-sig" else f"{first} (the charset it declares)"
+            self.context.warn(f"{self.rel}: not valid {expected}, read as {'UTF-8' if codec == 'utf-8-sig' else codec}")
         return without_terminal_sequences(universal_newlines(text))
 
 

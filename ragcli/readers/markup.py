@@ -12,6 +12,7 @@ time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 from collections.abc import Iterator
@@ -145,7 +146,7 @@ def rst_title(text: str) -> str | None:
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
 # collapsed as a browser shows it and each of its source lines mapped; 3: reStructuredText cut at its
 # section titles; 4: HTML's hidden elements and media fallbacks left out, every element the spec renders
-# as a box of its own a line break).
+# as a box of its own a line break, its declared charset read).
 MARKUP_VERSION = 4
 
 
@@ -384,6 +385,60 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     return HtmlText(text, line_map, title or h1, too_deep, headings)
 
 
+# The Encoding Standard's encodings (those a browser decodes a page with), by the name Python's codec
+# registry gives a label, each mapped to the codec that decodes it as the web does: its "latin1" and
+# "ascii" are windows-1252, its GBK is GB18030, Shift_JIS and EUC-KR Microsoft's supersets. A declared
+# UTF-16 is UTF-8, as the HTML spec says (a page whose <meta> was read as ASCII is not UTF-16). A name
+# only Python knows (utf-7, unicode_escape, zlib) is not taken.
+_WEB_CODECS = {
+    "utf-8": "utf-8", "utf-16": "utf-8", "utf-16-le": "utf-8", "utf-16-be": "utf-8",
+    "cp866": "cp866", "koi8-r": "koi8-r", "koi8-u": "koi8-u", "mac-roman": "mac-roman", "mac-cyrillic": "mac-cyrillic",
+    **{f"iso8859-{n}": f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)},
+    **{f"cp{n}": f"cp{n}" for n in (874, *range(1250, 1259))},
+    "ascii": "cp1252", "iso8859-1": "cp1252", "iso8859-9": "cp1254", "iso8859-11": "cp874", "tis-620": "cp874",
+    "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs", "big5hkscs": "big5hkscs",
+    "euc_jp": "euc_jp", "iso2022_jp": "iso2022_jp", "shift_jis": "cp932", "cp932": "cp932",
+    "euc_kr": "cp949", "cp949": "cp949",
+}  # fmt: skip
+PRESCAN_BYTES = 1024  # how far the HTML spec's prescan looks for a declared charset
+_TAG_ATTRIBUTES = rb"""(?:[^>"']|"[^"]*"|'[^']*')*"""
+# what the prescan steps over (comments, other tags, `<!…>` `</…>` `<?…>`) and the <meta> tags it reads
+_PRESCAN_RE = re.compile(
+    rb"<!--(?:.*?-->|.*)|<meta[\s/](" + _TAG_ATTRIBUTES + rb")>?|<[!/?]?[a-z]" + _TAG_ATTRIBUTES + rb">?",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTRIBUTE_RE = re.compile(rb"""([^\s/>="']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
+_CONTENT_CHARSET_RE = re.compile(rb"""charset\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;"']+))""", re.IGNORECASE)
+
+
+def _web_codec(label: bytes) -> str | None:
+    """The codec that decodes the encoding `label` names as a browser does, or None."""
+    try:
+        return _WEB_CODECS.get(codecs.lookup(label.strip().decode("ascii")).name)
+    except (LookupError, ValueError):  # not a codec's name; not ASCII (UnicodeDecodeError is a ValueError)
+        return None
+
+
+def html_declared_charset(data: bytes) -> str | None:
+    """The codec for the charset an HTML page declares in its first `PRESCAN_BYTES`, as the HTML spec's
+    prescan finds it: the first <meta> outside comments with a `charset` attribute, or an
+    `http-equiv="Content-Type"` whose `content` names one, that the web knows (`_web_codec`)."""
+    for tag in _PRESCAN_RE.finditer(data[:PRESCAN_BYTES]):
+        if tag.group(1) is None:
+            continue
+        attributes: dict[bytes, bytes] = {}
+        for name, *values in _ATTRIBUTE_RE.findall(tag.group(1)):
+            attributes.setdefault(name.lower(), b"".join(values))  # the first of a repeated attribute counts
+        label = attributes.get(b"charset")
+        if label is None and attributes.get(b"http-equiv", b"").lower() == b"content-type":
+            found = _CONTENT_CHARSET_RE.search(attributes.get(b"content", b""))
+            label = b"".join(found.groups(b"")) if found is not None else None
+        codec = _web_codec(label) if label is not None else None
+        if codec is not None:
+            return codec
+    return None
+
+
 class HtmlReader(SuffixReader):
     name = "html"
     suffixes = frozenset({".html", ".htm", ".xhtml"})
@@ -392,7 +447,7 @@ class HtmlReader(SuffixReader):
         from lxml import etree
 
         try:
-            page = html_text(source.read_text().encode("utf-8"))
+            page = html_text(source.read_text(html_declared_charset).encode("utf-8"))
         except etree.LxmlError as exc:
             raise Skip(f"cannot be parsed as HTML ({exc})") from None
         if page.too_deep:

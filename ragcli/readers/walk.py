@@ -495,6 +495,7 @@ class CorpusReader:
                 }
                 try:
                     source.stream = as_utf8(stream)  # UTF-16/32 with its byte-order mark: readers read UTF-8
+                    source.transcoded = source.stream is not stream
                     for document in reader.read(source):
                         if self._keep(document, f"{document.path}#{document.id}"):
                             if not document.continuation:  # what the file is; the walk's keys win
