@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
@@ -97,6 +97,15 @@ _CJK_START_RE = re.compile(rf"[{CJK_CHARS}]")
 # more parts joined by dots, each of two characters or more and not opening with a digit ("u.s", "e.g",
 # "ph.d" and "1.2.3" are not names)
 _DOTTED_NAME_RE = re.compile(r"(?:[^\W\d]\w+\.)+[^\W\d]\w+")
+# Invisible characters inside a word, which Unicode's word rules (UAX #29, rule WB4) skip: the format
+# characters (category Cf: a soft hyphen, the word joiner, a byte-order mark, ZWNJ and ZWJ, bidirectional
+# controls, tags), less the zero width space (a word break: Thai and Khmer mark word ends with it) and the
+# prepended concatenation marks (visible signs, Arabic's number sign). Removed before words are split: a
+# soft hyphen (HTML's &shy;, PDFs, German text) cut "Zahlungs\u00adbedingungen" in two.
+_IN_WORD_FORMAT_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 
@@ -142,8 +151,9 @@ def stopword_set(language: str) -> frozenset[str]:
 
 
 def surface_tokens(text: str) -> list[str]:
-    """Normalise and split text into surface tokens (CJK runs become character bigrams)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """Normalise and split text into surface tokens (CJK runs become character bigrams); invisible format
+    characters inside words are dropped first (`_IN_WORD_FORMAT_RE`)."""
+    text = _IN_WORD_FORMAT_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
     if _CJK_START_RE.search(text) is None:
         return _PLAIN_TOKEN_RE.findall(text)
     tokens = _TOKEN_RE.findall(text)
@@ -193,12 +203,18 @@ class Analyzer:
         return token
 
     def matching_spans(self, text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
-        """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet)."""
+        """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet): found
+        in the text without its invisible format characters (as `surface_tokens` splits it), each span
+        mapped back to where its first and last characters are in `text`."""
+        visible = _IN_WORD_FORMAT_RE.sub("", text)
+        where: Sequence[int] = range(len(text))
+        if len(visible) < len(text):
+            where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
         spans = []
-        for match in _TOKEN_RE.finditer(text):
+        for match in _TOKEN_RE.finditer(visible):
             token = unicodedata.normalize("NFKC", match.group()).casefold()
             if self.term_of(token) in terms:
-                spans.append(match.span())
+                spans.append((where[match.start()], where[match.end() - 1] + 1))
         return spans
 
     def query_terms(self, query: str) -> list[str]:

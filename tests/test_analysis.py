@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragcli.analysis import _PLAIN_TOKEN_RE, _TOKEN_RE, Analyzer, AnalyzerSettings, surface_tokens
+from ragcli.analysis import _IN_WORD_FORMAT_RE, _PLAIN_TOKEN_RE, _TOKEN_RE, Analyzer, AnalyzerSettings, surface_tokens
 from ragcli.errors import InvalidOptionError
 
 
@@ -24,6 +26,37 @@ def test_hyphens_split_and_numbers_keep_their_dots() -> None:
 def test_unicode_is_normalised() -> None:
     # NFKC folds the "ﬁ" ligature and full-width letters; casefold handles ß
     assert surface_tokens("ﬁne ＡＢＣ Straße") == ["fine", "abc", "strasse"]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("Zahlungs\u00adbedingungen gelten", ["zahlungsbedingungen", "gelten"]),  # a soft hyphen (&shy;)
+        ("Kraft\u2060fahrzeug and \ufeffStart", ["kraftfahrzeug", "and", "start"]),  # word joiner, a BOM
+        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", ["\u0645\u06cc\u062e\u0648\u0627\u0647\u0645"]),  # ZWNJ
+        ("\u202bshalom\u202c\u200fworld", ["shalomworld"]),  # bidirectional controls, no space between
+        ("one\u200btwo", ["one", "two"]),  # a zero width space is a word break (Thai, Khmer)
+    ],
+)
+def test_invisible_format_characters_inside_a_word_do_not_split_it(text: str, words: list[str]) -> None:
+    assert surface_tokens(text) == words
+
+
+def test_a_soft_hyphenated_word_is_found_by_the_word_and_highlighted_whole() -> None:
+    analyze = Analyzer(AnalyzerSettings(language="de"))
+    text = "Die Zahlungs\u00adbedingungen gelten."
+    assert analyze.query_terms("Zahlungsbedingungen") == analyze(text)[:1]
+    spans = analyze.matching_spans(text, frozenset(analyze("Zahlungsbedingungen")))
+    assert [text[s:e] for s, e in spans] == ["Zahlungs\u00adbedingungen"]
+
+
+def test_only_format_characters_are_removed_and_not_the_zero_width_space() -> None:
+    removed = [chr(c) for c in range(0x110000) if _IN_WORD_FORMAT_RE.fullmatch(chr(c))]
+    assert {unicodedata.category(c) for c in removed} - {"Cn"} == {
+        "Cf"
+    }  # Cn: not yet assigned in this Python's Unicode
+    assert "\u200b" not in removed
+    assert {"\u00ad", "\u2060", "\ufeff", "\u200c", "\u200d"} <= set(removed)
 
 
 @pytest.mark.parametrize(
