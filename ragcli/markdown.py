@@ -2,13 +2,16 @@
 (ATX `#` headings, setext headings underlined with `===` or `---`, `[label]: url` definitions, and ``` /
 ~~~ fences, inside which a `# comment` is code). A full Markdown parser would cost more than what uses
 this needs: a document's title and its text without the link targets Markdown never shows
-(readers.markup), and the sections the chunker cuts a Markdown document into (chunking).
+(readers.markup), and the sections the chunker cuts a Markdown document into (chunking). A title's
+inline markup is rendered by markdown-it-py (which rich depends on), imported on first use.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
@@ -76,3 +79,30 @@ def without_link_definitions(text: str) -> str:
         if line is not None and _LINK_DEFINITION.fullmatch(line):
             lines[number] = " " * len(lines[number])
     return "\n".join(lines)
+
+
+MAX_TITLE_CHARS = 500  # a heading's characters rendered as a title (markdown-it: ~150 µs each on crafted brackets)
+_INLINE_MARKUP = re.compile(r"[`*_\[\]<>!&\\]")  # what inline Markdown is written with: a heading without it is plain
+
+
+@cache
+def _inline_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def rendered_title(heading: str) -> str | None:
+    """A heading's text as Markdown shows it, its first MAX_TITLE_CHARS at most: code spans, emphasis and
+    links as their text, escapes and entities resolved; link targets, images and HTML tags left out.
+    None when nothing of it is shown (a heading that is only an image)."""
+    heading = heading[:MAX_TITLE_CHARS]
+    if _INLINE_MARKUP.search(heading) is None:
+        return heading
+    shown: list[str] = []
+    for token in _inline_parser().parseInline(heading)[0].children or ():
+        if token.type in ("text", "code_inline"):
+            shown.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            shown.append(" ")
+    return " ".join("".join(shown).split()) or None

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragcli.markdown import markdown_headings, without_link_definitions
+from ragcli.markdown import markdown_headings, rendered_title, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
 from ragcli.records import MAX_HEADING_LEVEL, Document, Heading
@@ -87,8 +87,8 @@ def front_matter(text: str) -> FrontMatter | None:
 
 def markdown_title(text: str) -> str | None:
     """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
-    `# Title` or setext `Title` over `===`), else its first heading of any level; headings inside
-    fenced code (``` or ~~~) do not count."""
+    `# Title` or setext `Title` over `===`), else its first heading of any level, as Markdown renders it
+    (`rendered_title`); headings inside fenced code (``` or ~~~), or of nothing shown, do not count."""
     front = front_matter(text)
     if front is not None:
         if front.title:
@@ -96,9 +96,10 @@ def markdown_title(text: str) -> str | None:
         text = text[front.end :]
     best: str | None = None
     for _, level, heading in markdown_headings(text.splitlines()):
-        if level == 1:
-            return heading
-        best = best or heading
+        shown = rendered_title(heading)
+        if shown is not None and level == 1:
+            return shown
+        best = best or shown
     return best
 
 
@@ -146,7 +147,7 @@ def rst_title(text: str) -> str | None:
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
 # collapsed as a browser shows it and each of its source lines mapped; 3: reStructuredText cut at its
 # section titles; 4: HTML's hidden elements and media fallbacks left out, every element the spec renders
-# as a box of its own a line break, its declared charset read).
+# as a box of its own a line break, its declared charset read; a Markdown title's inline markup rendered).
 MARKUP_VERSION = 4
 
 
