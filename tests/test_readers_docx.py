@@ -86,6 +86,92 @@ def test_headings_are_handed_to_the_chunker_with_their_level(tmp_path: Path) -> 
     assert plain.headings == ((plain.text.index("Quarterly Review"), 1, "Quarterly Review"),)
 
 
+def with_body(*elements: str) -> bytes:
+    """A blank Word file whose body holds these WordprocessingML elements, written into its XML as text
+    (parsing them into python-docx's tree and saving it took a minute for a row of 20,000 cells)."""
+    blank = io.BytesIO()
+    docx.Document().save(blank)
+    return with_parts(lambda xml: xml.replace("<w:body>", "<w:body>" + "".join(elements)), base=blank.getvalue())
+
+
+def run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_the_text_word_shows_is_read_with_tracked_changes_accepted(tmp_path: Path) -> None:
+    # python-docx's Paragraph.text reads a paragraph's direct runs and links, and cell.text a cell's
+    # direct paragraphs: the text in each of these was left out
+    control = "<w:sdtPr/><w:sdtContent>{}</w:sdtContent>"
+    table = (
+        "<w:tbl><w:tr><w:tc><w:p>{}</w:p></w:tc><w:sdt><w:sdtPr/><w:sdtContent><w:tc><w:p>{}</w:p></w:tc>"
+        "</w:sdtContent></w:sdt></w:tr><w:sdt>{}</w:sdt></w:tbl>"
+    ).format(
+        run("Item"),
+        run("CELLCONTROLWORD"),
+        control.format(f"<w:tr><w:tc><w:p>{run('REPEATEDROWWORD')}</w:p></w:tc><w:tc><w:p/></w:tc></w:tr>"),
+    )
+    root = write_files(
+        tmp_path / "c",
+        {
+            "tricky.docx": with_body(
+                f'<w:p>{run("Tracked: ")}<w:ins w:id="1" w:author="A">{run("INSERTEDWORD")}</w:ins>'
+                f'<w:del w:id="2" w:author="A">{run("DELETEDWORD")}</w:del></w:p>',
+                f'<w:p>{run("Moved: ")}<w:moveFrom w:id="3" w:author="A">{run("MOVEDAWAYWORD")}</w:moveFrom>'
+                f'<w:moveTo w:id="4" w:author="A">{run("MOVEDHEREWORD")}</w:moveTo></w:p>',
+                "<w:sdt>{}</w:sdt>".format(control.format(f"<w:p>{run('SDTBLOCKWORD in a control.')}</w:p>")),
+                "<w:sdt>{}</w:sdt>".format(
+                    control.format(f'<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>{run("Controlled Heading")}</w:p>')
+                ),
+                f"<w:p>{run('Name: ')}<w:sdt>{control.format(run('SDTINLINEWORD'))}</w:sdt></w:p>",
+                f'<w:p>{run("Author: ")}<w:fldSimple w:instr=" AUTHOR ">{run("FIELDWORD")}</w:fldSimple></w:p>',
+                f'<w:p>{run("Page ")}<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+                '<w:r><w:instrText xml:space="preserve"> PAGE \\* MERGEFORMAT </w:instrText></w:r>'
+                f'<w:r><w:fldChar w:fldCharType="separate"/></w:r>{run("7")}'
+                '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>',
+                f'<w:p><w:smartTag w:uri="x" w:element="place">{run("SMARTTAGWORD")}</w:smartTag>{run(" city.")}</w:p>',
+                f'<w:p><w:customXml w:element="x">{run("CUSTOMXMLWORD")}</w:customXml></w:p>',
+                f'<w:p><w:hyperlink w:anchor="x"><w:ins w:id="5" w:author="A">{run("LINKWORD")}</w:ins>'
+                "</w:hyperlink></w:p>",
+                table,
+            )
+        },
+    )
+    document = docx.Document(io.BytesIO((root / "tricky.docx").read_bytes()))
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "outer cell"
+    nested = outer.cell(0, 1).add_table(rows=2, cols=2)
+    for cell, text in zip(
+        [cell for row in nested.rows for cell in row.cells], ["NESTEDWORD", "second", "", "last row"]
+    ):
+        cell.text = text
+    nested.cell(0, 0).add_table(rows=1, cols=1).cell(0, 0).text = "DEEPERWORD"
+    document.add_paragraph("After the tables.")
+    document.save(root / "tricky.docx")
+    (read_document,), skipped = read(root)
+    assert skipped == {}
+    assert read_document.text.splitlines() == [
+        "Tracked: INSERTEDWORD",
+        "Moved: MOVEDHEREWORD",
+        "SDTBLOCKWORD in a control.",
+        "Controlled Heading",
+        "Name: SDTINLINEWORD",
+        "Author: FIELDWORD",
+        "Page 7",  # a field's result, never its code
+        "SMARTTAGWORD city.",
+        "CUSTOMXMLWORD",
+        "LINKWORD",
+        "Item\tCELLCONTROLWORD",
+        "REPEATEDROWWORD\t",
+        "outer cell\t",  # a table in a cell: its rows follow the row that holds it
+        "NESTEDWORD\tsecond",
+        "DEEPERWORD",
+        "\tlast row",
+        "After the tables.",
+    ]
+    assert read_document.title == "Controlled Heading"
+    assert read_document.headings == ((read_document.text.index("Controlled Heading"), 1, "Controlled Heading"),)
+
+
 def test_the_core_title_wins_then_the_first_heading_then_the_name(tmp_path: Path) -> None:
     root = write_files(
         tmp_path / "c",
@@ -155,9 +241,11 @@ def test_a_zip_bomb_is_skipped_before_it_is_unpacked(tmp_path: Path) -> None:
     assert skipped["bomb.docx"].startswith("larger than 2 MiB")
 
 
-def with_parts(document_xml: Callable[[str], str] = str, styles_xml: Callable[[str], str] = str) -> bytes:
-    """make_docx's file with its document.xml and styles.xml rewritten."""
-    good = zipfile.ZipFile(io.BytesIO(make_docx()))
+def with_parts(
+    document_xml: Callable[[str], str] = str, styles_xml: Callable[[str], str] = str, base: bytes | None = None
+) -> bytes:
+    """`base` (make_docx's file when None) with its document.xml and styles.xml rewritten."""
+    good = zipfile.ZipFile(io.BytesIO(base or make_docx()))
     parts = {name: good.read(name) for name in good.namelist()}
     parts["word/document.xml"] = document_xml(parts["word/document.xml"].decode()).encode()
     parts["word/styles.xml"] = styles_xml(parts["word/styles.xml"].decode()).encode()
@@ -189,6 +277,36 @@ def test_reading_time_does_not_grow_with_paragraphs_times_styles(tmp_path: Path)
         seconds[name] = time.perf_counter() - started
         assert document.text.count("z\n") == 500 and document.title == "Quarterly Review"
     assert seconds["styled.docx"] < 3 * seconds["plain.docx"] + 0.3, seconds  # was 7x
+
+
+def test_merged_table_cells_are_read_in_linear_time(tmp_path: Path) -> None:
+    # python-docx's row.cells gives a cell once per column it spans and finds a merged-down cell by
+    # walking up its column, one XPath per row: a cell spanning 100,000,000 columns took 44 s, 2,000 rows
+    # merged down 116 s (then a RecursionError), a row of 20,000 cells merged down past two minutes.
+    # A merged cell's text is given once, in its first row.
+    def merged_down(text: str) -> str:
+        return f'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p>{run(text)}</w:p></w:tc>'
+
+    below = "<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>"
+    tables = {
+        "column.docx": f"<w:tbl><w:tr>{merged_down('top')}</w:tr>{f'<w:tr>{below}</w:tr>' * 1000}</w:tbl>",
+        "row.docx": f"<w:tbl><w:tr>{merged_down('c') * 5000}</w:tr><w:tr>{below * 5000}</w:tr></w:tbl>",
+        "span.docx": f'<w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val="100000000"/></w:tcPr><w:p>{run("wide")}</w:p>'
+        "</w:tc></w:tr></w:tbl>",
+        "plain.docx": f"<w:p>{run('p')}</w:p>" * 11_000,  # as many paragraphs as the others hold cells
+    }
+    root = write_files(tmp_path / "c", {name: with_body(xml) for name, xml in tables.items()})
+    seconds = {}
+    texts = {}
+    for name in tables:
+        started = time.perf_counter()
+        (document,), _ = read(root / name)
+        seconds[name] = time.perf_counter() - started
+        texts[name] = document.text
+    assert (texts["column.docx"], texts["span.docx"]) == ("top", "wide")
+    assert texts["row.docx"] == "\t".join(["c"] * 5000)
+    merged = seconds["column.docx"] + seconds["row.docx"] + seconds["span.docx"]
+    assert merged < 3 * seconds["plain.docx"] + 0.3, seconds
 
 
 def test_xml_past_its_share_of_the_limit_is_skipped_before_it_is_parsed(tmp_path: Path) -> None:
