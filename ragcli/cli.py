@@ -369,7 +369,7 @@ def query(
     dense_weight: options.DenseWeight = 0.5,
     generate: options.Generate = True,
     generator: options.Generator = "auto",
-    model: options.Model = None,
+    model: options.Model = options.DEFAULT_MODEL,
     prompt_template: options.PromptTemplate = None,
     max_new_tokens: options.MaxNewTokens = 128,
     num_beams: options.NumBeams = 1,
@@ -381,8 +381,8 @@ def query(
     batch_size: options.BatchSize = 8,
     answer_style: options.AnswerStyle = "short",
     fallback: options.Fallback = True,
-    base_url: options.BaseUrl = None,
-    api_key_env: options.ApiKeyEnv = None,
+    base_url: options.BaseUrl = options.DEFAULT_BASE_URL,
+    api_key_env: options.ApiKeyEnv = options.DEFAULT_API_KEY_ENV,
     concurrency: options.Concurrency = 4,
     timeout: options.Timeout = 300.0,
     retries: options.Retries = 2,
@@ -473,15 +473,15 @@ def chat(
     path_globs: options.PathGlobs = None,
     where: options.Where = None,
     generator: options.Generator = "auto",
-    model: options.Model = None,
+    model: options.Model = options.DEFAULT_MODEL,
     prompt_template: options.PromptTemplate = None,
     max_new_tokens: options.MaxNewTokens = 128,
     device: options.Device = "auto",
     threads: options.Threads = None,
     answer_style: options.AnswerStyle = "short",
     fallback: options.Fallback = True,
-    base_url: options.BaseUrl = None,
-    api_key_env: options.ApiKeyEnv = None,
+    base_url: options.BaseUrl = options.DEFAULT_BASE_URL,
+    api_key_env: options.ApiKeyEnv = options.DEFAULT_API_KEY_ENV,
     timeout: options.Timeout = 300.0,
     retries: options.Retries = 2,
     context_tokens: options.ContextTokens = None,
@@ -787,7 +787,7 @@ def evaluate(
     generate: options.EvaluateGenerate = True,
     context: options.Context = True,
     generator: options.Generator = "auto",
-    model: options.Model = None,
+    model: options.Model = options.DEFAULT_MODEL,
     top_k: options.GeneratorTopK = 5,
     max_new_tokens: options.MaxNewTokens = 64,
     batch_size: options.BatchSize = 8,
@@ -795,8 +795,8 @@ def evaluate(
     threads: options.Threads = None,
     prompt_template: options.PromptTemplate = None,
     answer_style: options.AnswerStyle = "short",
-    base_url: options.BaseUrl = None,
-    api_key_env: options.ApiKeyEnv = None,
+    base_url: options.BaseUrl = options.DEFAULT_BASE_URL,
+    api_key_env: options.ApiKeyEnv = options.DEFAULT_API_KEY_ENV,
     concurrency: options.Concurrency = 4,
     timeout: options.Timeout = 300.0,
     retries: options.Retries = 2,
@@ -1141,12 +1141,14 @@ def config_show(
     from ragcli.render import config_table, stdout_console, write_json
 
     config = _load_config()
-    query_params = {param.name: param for param in typer.main.get_command(app).commands["query"].params}  # type: ignore[attr-defined]
+    query = typer.main.get_command(app).commands["query"]  # type: ignore[attr-defined]
+    query_params = {param.name: param for param in query.params}
+    own = Context(query)  # no default_map: a parameter's own default, as click works it out (a ShownDefault: None)
     defaults, envvars = {}, {}
     for key, spec in KEYS.items():
         param = query_params.get(spec.params.get("query", ""))
         if param is not None:  # the command's own default and variable: declared once, in ragcli.options
-            defaults[key] = param.default
+            defaults[key] = param.get_default(own)
             if isinstance(param.envvar, str):
                 envvars[key] = param.envvar
     data = {

@@ -30,19 +30,36 @@ DATA_DIR_ENV = "RAGCLI_DATA_DIR"
 PROJECT_FILE = ".ragcli.toml"
 
 
+class ShownDefault(str):
+    """A default that --help shows but that gives the parameter no value (None): click calls a callable
+    default for the value and prints its text. It says what a command works out itself when nothing is
+    given (the generator's model, the server, the configuration's collection, which ranks below
+    $RAGCLI_INDEX: ragcli.collections)."""
+
+    def __call__(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class Key:
     """A configuration key: its type, what it means, and the command parameters it sets."""
 
     type: type
     help: str
-    params: Mapping[str, str]  # command → parameter name
+    params: Mapping[str, str]  # command ("config show" for a subcommand) → parameter name
     minimum: int | None = None
+    only_shown: bool = False  # the parameters' help shows the value; the command finds it itself
 
 
 _ANSWERING = ("query", "evaluate")
+_READING_AN_INDEX = ("query", "chat", "info", "evaluate", "tune", "config show")
 KEYS: dict[str, Key] = {
-    "collection": Key(str, "the collection used when no --index, -c or $RAGCLI_INDEX is given", {}),
+    "collection": Key(
+        str,
+        "the collection used when no --index, -c or $RAGCLI_INDEX is given",
+        {**dict.fromkeys(_READING_AN_INDEX, "collection"), "index": "name"},
+        only_shown=True,  # ragcli.collections ranks -c and $RAGCLI_INDEX above it
+    ),
     "retriever": Key(str, "the retriever (-r)", dict.fromkeys(_ANSWERING, "retriever")),
     "k": Key(
         int, "passages retrieved and given to the generator (-k / --top-k)", dict.fromkeys(_ANSWERING, "top_k"), 1
@@ -107,14 +124,18 @@ class Config:
                 return layer.values[key], layer
         return None, None
 
-    def default_map(self) -> dict[str, dict[str, Any]]:
-        """click's `default_map`: command → parameter → value, for every key set in a file."""
-        commands: dict[str, dict[str, Any]] = {}
+    def default_map(self) -> dict[str, Any]:
+        """click's `default_map`: command → parameter → value (group → command → … for a subcommand), for
+        every key set in a file."""
+        commands: dict[str, Any] = {}
         for name, key in KEYS.items():
             value, layer = self.value(name)
             if layer is not None:
                 for command, param in key.params.items():
-                    commands.setdefault(command, {})[param] = value
+                    defaults = commands
+                    for word in command.split():
+                        defaults = defaults.setdefault(word, {})
+                    defaults[param] = ShownDefault(value) if key.only_shown else value
         return commands
 
 

@@ -4,9 +4,11 @@ does with its option groups), so `query` and `evaluate` cannot drift apart in na
 Help is click's plain layout (the app sets `rich_markup_mode=None`): at 80 columns Rich's six-column
 panels cut long option names (`--embedding-mod…`) and squeezed help into a dozen-cell column. Help texts
 are therefore printed as written: `[default: …]`, `ragcli[dense]` and `[1]` are never markup.
-Options that a configuration file can set (ragcli.config.KEYS) say so in their command's epilog;
-options read from an environment variable declare it (`envvar`), so that click ranks it above the
-configuration files and `--help` shows it.
+Options that a configuration file can set (ragcli.config.KEYS) say so in their command's epilog, and
+leave their default to click to show (`show_default`), so that --help shows a file's value (click's
+`default_map`) in its place; a default a command works out itself is a `ShownDefault`, whose text --help
+shows. Options read from an environment variable declare it (`envvar`), so that click ranks it above
+the configuration files and `--help` shows it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+
+from ragcli.config import ShownDefault
 
 
 def option(*names: str, help: str, **settings: Any) -> Any:
@@ -59,7 +63,6 @@ Collection = Annotated[
         metavar="NAME",
         help="Use the collection NAME: an index kept in ragcli's data folder ($RAGCLI_DATA_DIR); "
         "`ragcli collections` lists them.",
-        show_default=False,
     ),
 ]
 Name = Annotated[
@@ -71,7 +74,6 @@ Name = Annotated[
         metavar="NAME",
         help="Build or update the collection NAME in ragcli's data folder ($RAGCLI_DATA_DIR) instead of "
         "an --index folder; query it with -c NAME.",
-        show_default=False,
     ),
 ]
 CollectionName = Annotated[
@@ -136,13 +138,12 @@ Model = Annotated[
     option(
         "--model",
         "-m",
-        help="Hub id or local folder; with openai, the server's model name [default: google/flan-t5-base; "
-        "openai: the server's only model].",
+        help="Hub id or local folder; with openai, the server's model name.",
         envvar="RAGCLI_MODEL",
         show_envvar=True,
-        show_default=False,
     ),
 ]
+DEFAULT_MODEL = ShownDefault("google/flan-t5-base (openai: the server's only model)")
 MaxNewTokens = Annotated[int, option(min=1, help="Longest answer, in tokens.")]
 BatchSize = Annotated[int, option(min=1, help="Questions generated together.")]
 Device = Annotated[str, option(help="auto, cpu, cuda or mps.")]
@@ -173,22 +174,20 @@ Distinct = Annotated[
 BaseUrl = Annotated[
     Optional[str],
     option(
-        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 [default: $OPENAI_BASE_URL, "
-        "else OpenAI's API]; setting it makes -g auto use the server.",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1; setting it makes -g auto use the server.",
         envvar="RAGCLI_BASE_URL",
         show_envvar=True,
-        show_default=False,
     ),
 ]
+DEFAULT_BASE_URL = ShownDefault("$OPENAI_BASE_URL, else OpenAI's API")
 ApiKeyEnv = Annotated[
     Optional[str],
     option(
         metavar="NAME",
-        help="The environment variable holding the API key (never the key itself) [default: OPENAI_API_KEY; "
-        "a local server needs none].",
-        show_default=False,
+        help="The environment variable holding the API key (never the key itself).",
     ),
 ]
+DEFAULT_API_KEY_ENV = ShownDefault("OPENAI_API_KEY (a local server needs none)")
 JudgeModel = Annotated[
     Optional[str],
     option(

@@ -58,6 +58,10 @@ def test_the_configured_collection_is_the_index(home: dict[str, Path], small_cor
     assert info["path"] == str(home["data"] / "collections" / "energy")
     exported = json.loads(invoke("info", "--json", env={"RAGCLI_INDEX": str(small_index)}).stdout)
     assert exported["path"] == str(small_index)  # $RAGCLI_INDEX over the configuration's collection
+    # --help shows the collection as -c's default, but -c is not given: --index is no conflict with it
+    chosen = json.loads(invoke("info", "-i", str(small_index), "--json").stdout)
+    assert chosen["path"] == str(small_index)
+    assert invoke("index", "-q").exit_code == 0  # a re-index of the configured collection, its roots recorded
     shown = json.loads(invoke("config", "show", "--json").stdout)
     assert shown["index"] == {"path": info["path"], "source": "project config", "collection": "energy"}
     (home["project"] / ".ragcli.toml").write_text('collection = "gone"\n')

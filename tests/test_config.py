@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ragcli.config import KEYS, effective, load_config, project_config_path, read_layer, user_config_path
+from ragcli.config import KEYS, ShownDefault, effective, load_config, project_config_path, read_layer, user_config_path
 from ragcli.errors import ExitCode, InputFormatError, PathNotFoundError
 
 
@@ -38,10 +38,19 @@ def test_the_values_become_the_commands_defaults(files: tuple[Path, Path]) -> No
     user, project = files
     user.write_text('retriever = "hybrid"\nk = 3\nbase_url = "http://127.0.0.1:11434/v1"\n')
     project.write_text('collection = "notes"\n')
-    assert load_config().default_map() == {
-        "query": {"retriever": "hybrid", "top_k": 3, "base_url": "http://127.0.0.1:11434/v1"},
-        "evaluate": {"retriever": "hybrid", "top_k": 3, "base_url": "http://127.0.0.1:11434/v1"},
-    }  # `collection` chooses the index (ragcli.collections), it is no command's parameter
+    default_map = load_config().default_map()
+    answering = {"retriever": "hybrid", "top_k": 3, "base_url": "http://127.0.0.1:11434/v1", "collection": "notes"}
+    assert default_map == {
+        "query": answering,
+        "evaluate": answering,
+        **{command: {"collection": "notes"} for command in ("chat", "info", "tune")},
+        "config": {"show": {"collection": "notes"}},
+        "index": {"name": "notes"},
+    }
+    # `collection` is only shown in --help: the index is chosen by ragcli.collections, which ranks -c and
+    # $RAGCLI_INDEX above it, so click gets a default that gives the option no value
+    shown = default_map["query"]["collection"]
+    assert isinstance(shown, ShownDefault) and shown() is None and default_map["query"]["top_k"] == 3
 
 
 def test_no_files_set_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -95,7 +95,7 @@ def test_help_shows_the_environment_and_the_configuration_files() -> None:
     assert "config.toml (or $RAGCLI_CONFIG), then ./.ragcli.toml" in flat(text)
     assert "--install-completion" in text and "ragcli --install-completion" in README
     query = flat(help_text("query"))
-    assert "[env var: RAGCLI_MODEL]" in query and "[env var: RAGCLI_BASE_URL]" in query
+    assert "[env var: RAGCLI_MODEL; default:" in query and "[env var: RAGCLI_BASE_URL; default:" in query
     assert "$RAGCLI_INDEX" in query and "configuration file" in query
     assert "[default: -c's collection, else $RAGCLI_INDEX, else the config's collection, else ./.ragcli]" in query
 
@@ -115,3 +115,42 @@ def test_help_shows_the_defaults_a_configuration_file_sets(tmp_path: Path) -> No
     text = flat(result.stdout)
     assert "How many passages to retrieve. [default: 7; x>=1]" in text
     assert "[default: tfidf]" in text
+
+
+CONFIGURED = 'model = "my-model"\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "MY_KEY"\ncollection = "notes"\n'
+SERVER_DEFAULTS = (
+    "[env var: RAGCLI_MODEL; default: google/flan-t5-base (openai: the server's only model)]",
+    "[env var: RAGCLI_BASE_URL; default: $OPENAI_BASE_URL, else OpenAI's API]",
+    "(never the key itself). [default: OPENAI_API_KEY (a local server needs none)]",
+)
+
+
+@pytest.mark.parametrize("command", ["query", "chat", "evaluate"])
+def test_help_shows_the_model_and_server_a_configuration_file_sets(tmp_path: Path, command: str) -> None:
+    """Whatever the help says by default, a configured value replaces it: the commands that read these
+    keys (query, evaluate) show the file's value, the others what they use."""
+    unconfigured = flat(help_text(command))
+    assert all(default in unconfigured for default in SERVER_DEFAULTS), unconfigured
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIGURED)
+    result = invoke(command, "--help", env={"COLUMNS": "80", "RAGCLI_CONFIG": str(config)})
+    text = flat(result.stdout)
+    if command == "chat":  # chat takes none of these from the files (README, "Configuration file")
+        assert all(default in text for default in SERVER_DEFAULTS), text
+        return
+    assert "[env var: RAGCLI_MODEL; default: my-model]" in text
+    assert "[env var: RAGCLI_BASE_URL; default: http://127.0.0.1:9/v1]" in text
+    assert "(never the key itself). [default: MY_KEY]" in text
+    assert not any(default in text for default in SERVER_DEFAULTS), text
+
+
+WITH_COLLECTION = [path for path, command in COMMANDS.items() if any("-c" in param.opts for param in command.params)]
+
+
+@pytest.mark.parametrize("path", WITH_COLLECTION, ids=[" ".join(path) for path in WITH_COLLECTION])
+def test_help_shows_the_collection_a_configuration_file_sets(tmp_path: Path, path: tuple[str, ...]) -> None:
+    assert "[default: notes]" not in flat(help_text(*path))
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIGURED)
+    text = flat(invoke(*path, "--help", env={"COLUMNS": "80", "RAGCLI_CONFIG": str(config)}).stdout)
+    assert "`ragcli collections` lists them. [default: notes]" in text or "with -c NAME. [default: notes]" in text
