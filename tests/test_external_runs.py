@@ -111,3 +111,39 @@ def test_run_problems_stop_before_any_work(
     assert result.exit_code == code, result.output
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert run.read_text() == content
+
+
+def test_ids_with_whitespace_or_percent_are_encoded_in_a_run_file_and_read_back(tmp_path: Path) -> None:
+    """A file name with a space or a line break is an ordinary document id: written as it is, it broke
+    the run's six fields (ragcli's own --with-run refused the file). Whitespace and '%' are
+    percent-encoded, and --with-run decodes them (only them: another tool's %2F stays as written)."""
+    names = ["budget review.md", "line\nbreak.md", "100%.md", "a%20b.md", "plain.md"]
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    for name in names:
+        (corpus / name).write_text(f"The budget review of {name.split('.')[0]} is on Friday.\n")
+    assert invoke("index", str(corpus), "--index", str(tmp_path / "idx"), "-q").exit_code == 0
+    questions = [{"id": f"q {n}\t%", "question": "when is the budget review?", "relevant": [n]} for n in names]
+    questions.append({"id": "x%2Fy", "question": "when is the budget review?", "relevant": ["plain.md"]})
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps(q) + "\n" for q in questions))
+    run = tmp_path / "run.txt"
+    args = ["evaluate", str(qa), "--index", str(tmp_path / "idx"), "--no-generate", "--json"]
+    first = invoke(*args, "--run-file", str(run))
+    assert first.exit_code == 0, first.output
+    lines = run.read_text().splitlines()
+    assert len(lines) == len(questions) * len(names) and {len(line.split(" ")) for line in lines} == {6}
+    assert "q%20budget%20review.md%09%25 Q0 budget%20review.md " in run.read_text()
+    documents = {"budget%20review.md", "line%0Abreak.md", "100%25.md", "a%2520b.md", "plain.md"}
+    assert {line.split()[2] for line in lines} == documents and "x%252Fy Q0 " in run.read_text()
+    again = invoke(*args, "--with-run", str(run))
+    assert again.exit_code == 0, again.output
+    ours, theirs = json.loads(again.stdout)["configs"]
+    assert theirs["metrics"] == ours["metrics"] == json.loads(first.stdout)["configs"][0]["metrics"]
+    assert ours["metrics"]["recall@1"] > 0
+
+    other = tmp_path / "other.trec"  # another tool's escape that is not ragcli's stays as written
+    other.write_text("x%2Fy Q0 plain.md 1 1.0 x\nq%20budget%20review.md%09%25 Q0 budget%20review.md 1 1.0 x\n")
+    mixed = invoke(*args, "--with-run", str(other))
+    assert mixed.exit_code == 0, mixed.output
+    assert json.loads(mixed.stdout)["configs"][1]["metrics"]["recall@1"] == pytest.approx(2 / len(questions))

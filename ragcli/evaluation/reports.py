@@ -24,6 +24,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
+from ragcli.evaluation.runs import run_file_id
 from ragcli.indexdir import file_mode, is_ragcli_index
 from ragcli.models import cache_root
 from ragcli.records import json_text
@@ -199,7 +200,7 @@ class PerQueryWriter(ResultSink):
 
 class RunFileWriter(ResultSink):
     """TREC run format (`qid Q0 docid rank score tag`), readable by trec_eval and ir_measures: one
-    file per retriever, every ranked document."""
+    file per retriever, every ranked document; ids holding whitespace or '%' percent-encoded."""
 
     def __init__(self, files: dict[str, _OutputFile]) -> None:
         self.files = files
@@ -209,9 +210,10 @@ class RunFileWriter(ResultSink):
         if file is None:
             return
         scores = strictly_decreasing([score for _, score in result.ranking])
+        question = run_file_id(result.query.id)
         file.write(
             "".join(
-                f"{result.query.id} Q0 {doc} {rank} {score!r} ragcli-{config}\n"
+                f"{question} Q0 {run_file_id(doc)} {rank} {score!r} ragcli-{config}\n"
                 for rank, ((doc, _), score) in enumerate(zip(result.ranking, scores), start=1)
             )
         )

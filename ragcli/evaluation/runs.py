@@ -8,11 +8,16 @@ system that writes trec_eval's format (`query-id Q0 doc-id rank score tag`), an 
 Ranked as trec_eval ranks a run: by score read as a 32-bit float, highest first, ties by document id
 in reverse order; the rank column is not used. A question the run does not rank scores 0 (trec_eval's
 `-c`), so that every configuration averages over the same questions.
+
+A run's fields are separated by whitespace, one line a ranked document, so an id that holds whitespace (a
+file name with a space) would break its line: ragcli writes such ids percent-encoded (`run_file_id`) and
+reads them back (`id_from_run_file`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +29,34 @@ from ragcli.evaluation.datasets import LineProblems, text_lines
 from ragcli.records import Skipped
 
 RUN_FORMAT = "'query-id Q0 doc-id rank score tag'"
+
+# What breaks a field: whitespace (`\s` is exactly what str.isspace and str.split take for it) and '%'.
+_BREAKS_A_FIELD_RE = re.compile(r"[\s%]")
+# One character's UTF-8 bytes percent-encoded (whitespace is at most three bytes: U+3000).
+_ESCAPED_CHARACTER_RE = re.compile(
+    r"%[0-7][0-9A-F]|%[CD][0-9A-F]%[89AB][0-9A-F]|%E[0-9A-F](?:%[89AB][0-9A-F]){2}", re.IGNORECASE
+)
+
+
+def run_file_id(identifier: str) -> str:
+    """`identifier` as a run file's field: every whitespace character and '%' percent-encoded (RFC 3986,
+    "budget review.md" → "budget%20review.md"), so that the line keeps its six fields; other ids unchanged."""
+    return _BREAKS_A_FIELD_RE.sub(_escaped, identifier)
+
+
+def id_from_run_file(field: str) -> str:
+    """The id a run file's `field` stands for: the escapes `run_file_id` writes decoded, and only those, so
+    that another tool's id holding "%2F" is kept as written."""
+    return _ESCAPED_CHARACTER_RE.sub(_unescaped, field) if "%" in field else field
+
+
+def _escaped(character: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in character.group().encode())
+
+
+def _unescaped(escape: re.Match[str]) -> str:
+    character = bytes.fromhex(escape.group().replace("%", "")).decode(errors="replace")
+    return character if character == "%" or character.isspace() else escape.group()
 
 
 @dataclass
@@ -65,7 +98,7 @@ def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool 
             problems.bad(where, f"expected {RUN_FORMAT} with a finite score")
             continue
         lines += 1
-        question, document = fields[0], fields[2]
+        question, document = id_from_run_file(fields[0]), id_from_run_file(fields[2])
         if question not in question_ids:
             continue
         documents = scored.setdefault(question, {})
