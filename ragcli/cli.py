@@ -781,7 +781,7 @@ def evaluate(
     split: options.Split = "test",
     retriever: options.Retrievers = "bm25",
     k: options.Cutoffs = "1,3,5,10,100",
-    depth: options.Depth = 1000,
+    depth: options.Depth = None,
     rrf_k: options.RrfK = 60,
     dense_weight: options.DenseWeight = 0.5,
     generate: options.EvaluateGenerate = True,
@@ -821,7 +821,7 @@ def evaluate(
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
-    from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_retrievers
+    from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_depth, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.evaluation.runs import read_run, run_names
     from ragcli.generation.base import check_generator, make_generator
@@ -840,6 +840,7 @@ def evaluate(
     if embedding_device == "cuda":  # no GPU: exit 2 now, not once the corpus is read
         check_gpu(option="--embedding-device")
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
+    depth = check_depth(depth, cutoffs)
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)
     named_model = _named_embedding(ctx, retrievers, "embedding_model", embedding_model)

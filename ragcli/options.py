@@ -453,7 +453,15 @@ Dataset = Annotated[
 ]
 Split = Annotated[str, option(help="BEIR qrels split (qrels/<split>.tsv).")]
 Cutoffs = Annotated[str, option("--k", help="Cut-offs for the @k metrics, comma-separated.")]
-Depth = Annotated[int, option(min=1, help="Documents ranked per query (for MAP and the run file).")]
+Depth = Annotated[
+    Optional[int],
+    option(
+        min=1,
+        help="Documents ranked per query (for MAP and the run file), at least the largest --k "
+        "[default: 1000, or the largest --k when deeper]",
+        show_default=False,
+    ),
+]
 EvaluateGenerate = Annotated[
     bool,
     option("--generate/--no-generate", help="Also answer the questions with gold answers and score the answers."),

@@ -12,7 +12,7 @@ import pytest
 import pytrec_eval
 from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 
-from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
 from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
@@ -536,6 +536,21 @@ def test_evaluate_ranks_depth_documents_not_depth_passages(repeated_index: Path,
     assert report.configs[0].metrics["recall@3"] == 1.0
     assert report.configs[0].metrics["mrr@3"] == pytest.approx(0.5)
     assert report.configs[0].metrics["map"] == pytest.approx(0.5)
+
+
+def test_a_depth_below_a_cutoff_is_refused_and_the_default_depth_reaches_every_cutoff(
+    repeated_index: Path, tmp_path: Path
+) -> None:
+    """A depth given below the largest cut-off was raised to it without a word (MAP and the run file
+    changed); left out, it is 1000 or the largest cut-off when that is deeper, as before."""
+    eval_set, index = (
+        load_qa_file(write_qa(tmp_path, [{"question": "honey", "relevant": ["a.txt"]}])),
+        load_index(repeated_index),
+    )
+    with pytest.raises(InvalidOptionError, match="--depth 2 is below the largest --k cut-off, 3"):
+        evaluate(eval_set, index, ["bm25"], cutoffs=[1, 3], depth=2)
+    assert evaluate(eval_set, index, ["bm25"], cutoffs=[1, 3]).depth == 1000
+    assert evaluate(eval_set, index, ["bm25"], cutoffs=[1, 2000]).depth == 2000
 
 
 def test_evaluation_memory_does_not_grow_with_the_rankings(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ragcli.evaluation.judge import Judge
 
 DEFAULT_CUTOFFS = (1, 3, 5, 10, 100)
+DEFAULT_DEPTH = 1000  # documents ranked per query when no depth is given (deeper when a cut-off is)
 CLOSED_BOOK = "closed-book"
 
 
@@ -344,7 +345,7 @@ def evaluate(
     retrievers: Sequence[str] = ("bm25",),
     *,
     cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
-    depth: int = 1000,
+    depth: int | None = None,
     generator: Generator | None = None,
     top_k: int = 5,
     closed_book: bool = False,
@@ -366,7 +367,7 @@ def evaluate(
     never the rankings of all queries. `progress` hears of each query retrieved, `on_answers` of each
     batch of answers generated (how many)."""
     cutoffs = check_cutoffs(cutoffs)
-    depth = max(depth, max(cutoffs))
+    depth = check_depth(depth, cutoffs)
     queries = eval_set.queries
     judged = [q for q in queries if q.judged]
     with_answers = [q for q in queries if q.answers]
@@ -459,6 +460,21 @@ def check_cutoffs(cutoffs: Sequence[int]) -> list[int]:
     if not cutoffs or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in cutoffs):
         raise InvalidOptionError(f"--k: cut-offs must be whole numbers >= 1, not {list(cutoffs)}")
     return sorted(set(cutoffs))
+
+
+def check_depth(depth: int | None, cutoffs: Sequence[int]) -> int:
+    """Documents to rank per query: `depth`, or without one `DEFAULT_DEPTH` (the largest cut-off when
+    deeper). A depth below the largest cut-off would cut the @k metrics short (recall@100 of 2 documents),
+    so it is refused rather than raised in silence: MAP and the run file are the depth's."""
+    deepest = max(cutoffs)
+    if depth is None:
+        return max(DEFAULT_DEPTH, deepest)
+    if depth < deepest:
+        raise InvalidOptionError(
+            f"--depth {depth} is below the largest --k cut-off, {deepest}",
+            hint=f"give --depth {deepest} or more, or --k cut-offs up to {depth}",
+        )
+    return depth
 
 
 def check_retrievers(names: Sequence[str]) -> list[str]:
