@@ -136,6 +136,7 @@ def retrieve(
     `search` is what to retrieve with instead of the question (a chat follow-up with its topic);
     `distinct`: each text once; `metadata`: with their documents' metadata (`Index.search`)."""
     started = time.perf_counter()
+    (question,) = check_questions([question])
     searched = search if search is not None and search != question else None
     query = searched or question
     hits = (
@@ -228,7 +229,7 @@ def search_questions(
     questions are scored together (faster per question); a single one touches only its own terms' rows.
     `metadata`: the hits with their documents' metadata, of the same build (`Index.search`)."""
     for start in range(0, len(questions), SEARCH_CHUNK):
-        chunk = list(questions[start : start + SEARCH_CHUNK])
+        chunk = check_questions(questions[start : start + SEARCH_CHUNK])
         found = (
             index.search_many(chunk, k=k, retriever=retriever, filter=filter, distinct=distinct, metadata=metadata)
             if len(chunk) > 1

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from ragcli.answering import question_batches
 from ragcli.models import cache_root
+from ragcli.retrieval.index import check_questions
 
 PROMPT = "> "
 EXIT_WORDS = frozenset({"exit", "quit"})
@@ -32,13 +33,17 @@ def history_path() -> Path:
 
 def questions(stream: IO[str] | None = None, history: Path | None = None) -> Iterator[str]:
     """The questions to answer: typed at the prompt when `stream` (default stdin) is a terminal, else
-    the stream's non-empty lines as they arrive."""
+    the stream's non-empty lines as they arrive; each as `check_questions` gives it (a pasted colour code
+    would become a word of the chat's topic)."""
     stream = stream or sys.stdin
-    if not stream.isatty():
-        for batch in question_batches(stream, limit=1):
-            yield from batch
-        return
-    yield from _typed(history if history is not None else history_path())
+    read = _typed(history if history is not None else history_path()) if stream.isatty() else _piped(stream)
+    for question in read:
+        yield from check_questions([question])
+
+
+def _piped(stream: IO[str]) -> Iterator[str]:
+    for batch in question_batches(stream, limit=1):
+        yield from batch
 
 
 def _typed(history: Path) -> Iterator[str]:

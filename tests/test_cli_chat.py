@@ -161,6 +161,18 @@ def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
     assert all(r["answer"] and r["generator"] == "extractive" for r in records)
 
 
+def test_terminal_sequences_in_a_question_reach_neither_the_topic_nor_the_generator(sample_index: Path) -> None:
+    """A pasted coloured question: its codes used to become words of the topic a follow-up is asked with
+    ('Where is it kept? (1mzebra record 0m)')."""
+    questions = "What is the \x1b[1mwaggle dance\x1b[0m?\nWho decoded it?\n"
+    result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input=questions)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in records] == ["What is the waggle dance?", "Who decoded it?"]
+    assert records[1]["asked"] == "Who decoded it? (waggle dance)"
+    assert "waggle_dance" in records[0]["sources"][0]["doc_id"]
+
+
 def test_options_are_checked_before_the_index_is_opened(tmp_path: Path) -> None:
     result = invoke("chat", "--index", str(tmp_path / "none"), "-g", "extractiv", input="varroa\n")
     assert result.exit_code == 2 and result.stdout == ""

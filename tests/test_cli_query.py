@@ -561,3 +561,27 @@ def test_a_usage_error_is_one_line_from_the_real_program() -> None:
 def test_no_arguments_still_print_the_help() -> None:
     result = invoke()
     assert "Usage: ragcli [OPTIONS] COMMAND" in result.output and "ragcli: error" not in result.output
+
+
+def test_terminal_sequences_in_a_question_are_removed_before_it_is_searched(tmp_path: Path) -> None:
+    """A question pasted from a coloured terminal: "\\x1b[31mrecord" was analysed to the term '31mrecord'
+    and found the wrong passage, and the echoed query kept the codes; documents lose them when read."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "rec.txt").write_text("The zebra record is kept here.\n")
+    (corpus / "africa.txt").write_text("A zebra lives in Africa.\n")
+    (corpus / "story.txt").write_text("Another zebra story.\n")
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(corpus), "--index", index, "-q").exit_code == 0
+    coloured = "zebra \x1b[31mrecord\x1b[0m"
+    searched = run("query", coloured, "--index", index, "--no-generate", "--json", "-k", "1")
+    piped = run("query", "-", "--index", index, "--no-generate", "-k", "1", input=coloured + "\n")
+    answered = run("query", coloured, "--index", index, "-g", "extractive", "--json", "-k", "1")
+    for result in (searched, piped, answered):
+        assert result.returncode == 0, result.stderr
+        record = json.loads(result.stdout)
+        assert record["query"] == "zebra record", record
+    assert (
+        json.loads(searched.stdout)["hits"][0]["doc_id"] == json.loads(piped.stdout)["hits"][0]["doc_id"] == "rec.txt"
+    )
+    assert json.loads(answered.stdout)["sources"][0]["doc_id"] == "rec.txt"

@@ -162,6 +162,14 @@ def write_qa(tmp_path: Path, lines: list) -> Path:
     return path
 
 
+def test_a_question_is_evaluated_without_its_terminal_sequences(tmp_path: Path) -> None:
+    """Searched, asked and reported as the other commands take it; one that is nothing else is empty."""
+    path = write_qa(tmp_path, [{"id": "a", "question": " what is \x1b[1mpropolis\x1b[0m? "}, {"question": "\x1b[0m"}])
+    eval_set = load_qa_file(path)
+    assert [q.question for q in eval_set.queries] == ["what is propolis?"]
+    assert [s.reason for s in eval_set.skipped] == ["missing or empty 'question' (a string)"]
+
+
 def test_qa_file_forms(tmp_path: Path) -> None:
     path = write_qa(
         tmp_path,

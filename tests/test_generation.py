@@ -212,6 +212,15 @@ def test_a_question_that_retrieved_nothing_is_not_put_to_the_model(sample_index:
     assert closed.asked == ["xyzzy plugh"]
 
 
+def test_the_python_api_searches_and_answers_a_question_without_its_terminal_sequences(sample_index: Path) -> None:
+    """As documents lose them when read: a question's colour codes are no words to search or to answer."""
+    index, coloured = load_index(sample_index), "\x1b[1mwaggle\x1b[0m dance"
+    assert index.search(coloured, k=3) == index.search("waggle dance", k=3)
+    assert [hits for hits in index.search_many([coloured], k=3)] == [index.search("waggle dance", k=3)]
+    result = answer(coloured, index, "extractive", k=2)
+    assert result.question == "waggle dance" and result.to_dict()["query"] == "waggle dance"
+
+
 def test_auto_falls_back_offline_with_a_notice(sample_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     import huggingface_hub.constants

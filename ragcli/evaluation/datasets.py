@@ -24,6 +24,7 @@ from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.readers.records import json_problem
 from ragcli.records import Skipped
+from ragcli.retrieval.index import check_questions
 
 
 @dataclass
@@ -95,12 +96,18 @@ def _relevance(value: Any) -> dict[str, int] | str:
     return grades
 
 
+def _question(value: Any) -> str | None:
+    """A question as it is evaluated (searched, asked, reported): without terminal sequences
+    (`check_questions`) and surrounding space; None when `value` is not text."""
+    return check_questions([value])[0].strip() if isinstance(value, str) else None
+
+
 def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> EvalQuery | None:
     if not isinstance(record, dict):
         problems.bad(where, "a line must be a JSON object")
         return None
-    question = record.get("question")
-    if not isinstance(question, str) or not question.strip():
+    question = _question(record.get("question"))
+    if not question:
         problems.bad(where, "missing or empty 'question' (a string)")
         return None
     raw_id = record.get("id", f"q{number}")
@@ -128,7 +135,7 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
             problems.bad(where, "an empty document id in 'relevant'")
             return None
         qrels = parsed
-    return EvalQuery(str(raw_id), question.strip(), answers, qrels)
+    return EvalQuery(str(raw_id), question, answers, qrels)
 
 
 def _open(path: Path, what: str) -> BinaryIO:
@@ -276,11 +283,11 @@ def _beir_queries(
             continue
         asked.add(str(qid))
         if str(qid) in qrels:
-            text = record.get("text")
-            if not isinstance(text, str) or not text.strip():
+            text = _question(record.get("text"))
+            if not text:
                 problems.bad(where, "query without text")
                 continue
-            yield where, EvalQuery(str(qid), text.strip(), [], qrels[str(qid)])
+            yield where, EvalQuery(str(qid), text, [], qrels[str(qid)])
 
 
 def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSet:

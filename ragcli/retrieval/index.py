@@ -44,6 +44,7 @@ from ragcli.store import (
     read_manifest,
     resolve_index_dir,
 )
+from ragcli.terminal_text import without_terminal_sequences
 
 CORE_SCHEMAS = {
     PASSAGES_FILE: PASSAGES_SCHEMA,
@@ -142,8 +143,14 @@ _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)
 def check_questions(queries: object) -> list[str]:
     """`queries` as a list of questions (any iterable of text, read once: a generator too), or the
     caller's mistake: one question given alone would be answered letter by letter, a dict by its keys.
-    `search_many`, `answer_many` and LangChain's `batch` ask it."""
-    return listed(queries, "questions", "a question", str, hint="search(question) and answer(question) take one")
+
+    Each loses its terminal control sequences, as the readers' text does (`without_terminal_sequences`):
+    a question pasted from a coloured terminal ("zebra \\x1b[31mrecord") was searched for '31mrecord',
+    and answered and shown with the codes. Every entry a question comes in by asks it: `Index`'s
+    searches, `answering` (`retrieve`, `search_questions`, `answer_many`), chat's questions, the
+    evaluation's, LangChain's `batch`."""
+    questions = listed(queries, "questions", "a question", str, hint="search(question) and answer(question) take one")
+    return [without_terminal_sequences(question) for question in questions]
 
 
 def _check_request(queries: object, k: object, retriever: object, filter: object) -> list[str]:
@@ -466,7 +473,7 @@ class Index:
         """(candidate passage numbers, their scores), unordered: for a caller that cuts the same
         scores at several depths (see `ragcli.retrieval.base.top_k`) without scoring again. With
         `filter`, only the passages it admits are candidates (for every retriever, plugins included)."""
-        _check_request([query], 1, retriever, filter)  # no depth to check: scores are not cut
+        (query,) = _check_request([query], 1, retriever, filter)  # no depth to check: scores are not cut
 
         def work() -> Ranked:
             scorer, allowed = self._scorer(retriever), self.allowed(filter)
@@ -482,7 +489,7 @@ class Index:
     def rank(self, query: str, k: int = 5, retriever: str | Scorer = "bm25", filter: Filter | None = None) -> Ranked:
         """(passage numbers, scores) of the k best passages, best first: `search` without building hits.
         A scorer with `rank_within` (BM25, TF-IDF: the compiled top-k kernel) ranks them itself."""
-        _check_request([query], k, retriever, filter)
+        (query,) = _check_request([query], k, retriever, filter)
 
         def work() -> Ranked:
             scorer = self._scorer(retriever)
@@ -513,7 +520,7 @@ class Index:
         text a better one holds is folded into it (`Hit.copies`) and the next one takes its place.
         With `metadata`, the hits carry their documents' metadata (`with_metadata`), read as one step
         with the ranking: a rebuild met half way redoes both on the new index."""
-        _check_request([query], k, retriever, filter)
+        (query,) = _check_request([query], k, retriever, filter)
         fetch = self._fetcher(query, retriever, filter)
 
         def work() -> list[Hit]:
