@@ -131,6 +131,17 @@ def test_plain_ascii_answers_normalise_exactly_as_squad_does() -> None:
     assert {text: normalize_answer(text) for text in squad} == squad
 
 
+def test_punctuation_goes_the_same_way_whatever_script_the_text_is_in() -> None:
+    # each character is normalised on its own: an answer and its gold written in different scripts were
+    # normalised by different rules ("“tokyo”" kept its quotes, "(“tokyo”" lost them beside a CJK character)
+    assert normalize_answer("“Tokyo” tower (東京タワー)") == "tokyo tower 東 京 タ ワ ー"
+    assert normalize_answer("“Tokyo” tower") == "tokyo tower"
+    assert normalize_answer("Tokyo’s «tower» ¿") == normalize_answer("Tokyo's tower") == "tokyos tower"
+    assert match("“Tokyo” tower (東京タワー)", ["“Tokyo” tower"]) == 1.0
+    assert token_f1("Tokyo’s tower 東京", ["Tokyo’s tower"]) == pytest.approx(2 * 0.5 * 1 / 1.5)  # 2 of 4 tokens
+    assert exact_match("「東京」", ["東京"]) == 1.0
+
+
 # --- match ----------------------------------------------------------------------------------------------
 
 

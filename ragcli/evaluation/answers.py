@@ -1,13 +1,15 @@
 """Answer metrics. Exact match and token F1 are the SQuAD evaluation script's (lower case, no
-punctuation, no articles, single spaces; each the best over the gold answers) with two normalisation
-steps added before it, so that equal answers written differently score as equal:
+punctuation, no articles, single spaces; each the best over the gold answers) with normalisation
+steps added, so that equal answers written differently score as equal:
 
 - every dash (hyphen variants, en and em dash, minus sign, …) becomes an ASCII hyphen, which SQuAD's
   punctuation step then removes: "20–18" and "20-18" both normalise to "2018", as "20-18" always did;
 - English number words become digits: "two" → "2", "twenty-one" → "21", "two thousand" → "2000",
-  "one hundred and five" → "105" (SQuAD already turns "2,000" into "2000").
+  "one hundred and five" → "105" (SQuAD already turns "2,000" into "2000");
+- every Unicode punctuation mark goes, and each Chinese, Japanese or Korean character is a token of its
+  own (MLQA's evaluation), whatever else the text holds.
 
-On answers with neither (ASCII text without number words) the result is SQuAD's, byte for byte.
+On ASCII text without number words the result is SQuAD's, byte for byte.
 
 Beyond EM/F1, deterministic and without a model (defined precisely in README, "Answer metrics"):
 `match` (a normalised gold answer appears in the normalised answer, whole tokens, as BERGEN reports),
@@ -102,22 +104,23 @@ def _number_words_to_digits(text: str) -> str:
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation, after dashes are unified and number words become digits. Text with
-    Chinese, Japanese or Korean characters is normalised as MLQA's evaluation normalises Chinese: all
-    Unicode punctuation goes ("，", "『』") and each such character is a token of its own, since these
-    languages write no spaces ("6300公里" → "6300 公 里": "6300公里" and "约6300公里" share three
-    tokens, where SQuAD's whitespace tokens would share none)."""
+    """SQuAD's normalisation, after dashes are unified and number words become digits, with MLQA's two
+    steps for other scripts: all Unicode punctuation goes ("，", "『』", "“”"), and each Chinese, Japanese
+    or Korean character is a token of its own, since these languages write no spaces ("6300公里" →
+    "6300 公 里": "6300公里" and "约6300公里" share three tokens, where SQuAD's whitespace tokens would
+    share none). Each step looks at one character at a time, never at what else the text holds, so an
+    answer and its gold written in different scripts are normalised alike."""
     text = _number_words_to_digits(_DASHES_RE.sub("-", text.lower()))
-    cjk = _CJK_CHAR_RE.search(text) is not None
-    text = "".join(ch for ch in text if ch not in _PUNCTUATION and not (cjk and _punctuation(ch)))
+    text = "".join(ch for ch in text if not _punctuation(ch))
     text = _ARTICLES_RE.sub(" ", text)
-    if cjk:
-        text = _CJK_CHAR_RE.sub(r" \g<0> ", text)
+    text = _CJK_CHAR_RE.sub(r" \g<0> ", text)
     return " ".join(text.split())
 
 
 def _punctuation(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("P")
+    """SQuAD's ASCII punctuation (symbols such as "$" included, as its script has them) or any Unicode
+    punctuation mark: ASCII text keeps normalising exactly as SQuAD's script does."""
+    return ch in _PUNCTUATION or unicodedata.category(ch).startswith("P")
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:
