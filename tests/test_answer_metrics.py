@@ -68,6 +68,19 @@ def test_bleu_is_on_a_zero_to_one_scale() -> None:
     assert bleu("completely unrelated words here", ["the quick brown fox jumps"]) == pytest.approx(0.0, abs=0.05)
 
 
+def test_bleu_is_the_best_single_reference_bleu_over_the_gold_answers() -> None:
+    # as EM, F1 and ROUGE-L: each gold answer alone, the best kept (sacrebleu's multi-reference BLEU pools
+    # the golds' n-grams, and scored 0.572 here, above either gold alone)
+    prediction, golds = "the cat sat on the mat today", ["the cat sat", "on the mat today"]
+    alone = [bleu(prediction, [gold]) for gold in golds]
+    assert bleu(prediction, golds) == max(alone) == pytest.approx(0.4111, abs=1e-4)
+    assert bleu(prediction, []) == 0.0
+
+
+def test_bleu_stays_within_zero_and_one() -> None:
+    assert bleu("the cat sat on the mat", ["the cat sat on the mat"]) == 1.0  # sacrebleu: 1.0000000000000004
+
+
 def test_answer_metrics_bundles_all_five() -> None:
     scores = answer_metrics("Eiffel Tower", ["the Eiffel Tower in Paris"])
     assert set(scores) == {"exact_match", "f1", "match", "bleu", "rouge_l"}

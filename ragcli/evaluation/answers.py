@@ -144,10 +144,13 @@ def token_f1(prediction: str, golds: Sequence[str]) -> float:
 
 
 def bleu(prediction: str, golds: Sequence[str]) -> float:
-    """Sentence BLEU (sacrebleu, default settings, all gold answers as references), on a 0-1 scale."""
+    """Sentence BLEU (sacrebleu, default settings), best over the gold answers each taken alone, as EM,
+    F1 and ROUGE-L are (one multi-reference BLEU pools the golds' n-grams and scores above every one of
+    them), on a 0-1 scale: sacrebleu's float arithmetic gives 100.00000000000004 for identical text."""
     import sacrebleu
 
-    return sacrebleu.sentence_bleu(prediction, list(golds)).score / 100.0
+    best = max((sacrebleu.sentence_bleu(prediction, [gold]).score for gold in golds), default=0.0)
+    return min(best / 100.0, 1.0)
 
 
 @lru_cache(maxsize=1)
