@@ -54,11 +54,29 @@ def test_no_gold_answer_scores_zero() -> None:
 
 
 def test_rouge_l_is_the_lcs_f_measure_best_over_golds() -> None:
-    # LCS("the cat sat", "the cat was sat") = 3 tokens: precision 3/3, recall 3/4
-    expected = 2 * 1 * 0.75 / 1.75
+    # on F1's tokens (articles dropped): LCS("cat sat", "cat was sat") = 2 tokens: precision 2/2, recall 2/3
+    expected = 2 * 1 * (2 / 3) / (1 + 2 / 3)
     assert rouge_l("the cat sat", ["the cat was sat"]) == pytest.approx(expected)
     assert rouge_l("the cat sat", ["dogs bark", "the cat was sat"]) == pytest.approx(expected)
     assert rouge_l("the cat sat", ["dogs bark"]) == 0.0
+
+
+@pytest.mark.parametrize("answer", ["信濃川", "Αθήνα", "Москва", "Tokyo’s tower", "東京タワー", "two thousand"])
+def test_rouge_l_of_an_answer_equal_to_its_gold_is_one_in_any_script(answer: str) -> None:
+    # rouge-score's own tokenizer keeps only a-z and 0-9: every answer in another script scored 0
+    assert rouge_l(answer, [answer]) == 1.0
+
+
+def test_rouge_l_counts_the_tokens_f1_counts() -> None:
+    # F1's normalised tokens, each CJK character one: LCS("信 濃", "信 濃 川") = 2, as F1's overlap
+    assert rouge_l("信濃", ["信濃川"]) == pytest.approx(token_f1("信濃", ["信濃川"])) == pytest.approx(0.8)
+    assert rouge_l("up to 2,000 eggs", ["two thousand eggs"]) == pytest.approx(2 * (2 / 4) * 1 / (2 / 4 + 1))
+    assert rouge_l("Don’t", ["don't"]) == 1.0  # one token "dont" on both sides
+
+
+def test_rouge_l_is_always_a_float() -> None:
+    assert type(rouge_l("!!", ["bees"])) is float  # rouge-score's score of no tokens is the int 0
+    assert type(answer_metrics("x", ["y"])["rouge_l"]) is float
 
 
 def test_bleu_is_on_a_zero_to_one_scale() -> None:
@@ -87,7 +105,7 @@ def test_answer_metrics_bundles_all_five() -> None:
     assert scores["match"] == 0.0  # the answer is inside the gold, not the gold inside the answer
     assert scores["exact_match"] == 0.0
     assert scores["f1"] == pytest.approx(2 / 3)
-    assert scores["rouge_l"] == pytest.approx(2 * 1 * 0.4 / 1.4)  # LCS 2 of 2 and of 5 tokens ("the" kept)
+    assert scores["rouge_l"] == pytest.approx(2 / 3)  # LCS 2 of 2 and of 4 tokens: F1's tokens, "the" dropped
 
 
 # --- normalisation: dashes and number words ---------------------------------------------------------

@@ -470,8 +470,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
     """The golden files were written by ragcli before evaluation streamed its per-query results;
     report.json was written again when it gained `ci95`, `versus` and `differences` (nothing else in it
     changed: the old file equals the new one without those keys), when the paired test became the
-    randomization test (only `versus.test` and the p-values changed), and when `ci95` was kept within
-    0–1 (only its ends beyond them changed)."""
+    randomization test (only `versus.test` and the p-values changed), when `ci95` was kept within
+    0–1 (only its ends beyond them changed); per-query.jsonl was written again when `rouge_l` became a
+    float always (only its `0` became `0.0`)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():

@@ -15,7 +15,8 @@ Beyond EM/F1, deterministic and without a model (defined precisely in README, "A
 `match` (a normalised gold answer appears in the normalised answer, whole tokens, as BERGEN reports),
 `citation_precision` / `citation_recall` (cited sources that support the answer / supporting sources
 that are cited) and `groundedness` (share of the answer's content terms found in the cited sources).
-BLEU comes from sacrebleu and ROUGE-L from rouge-score (the standard implementations)."""
+BLEU comes from sacrebleu and ROUGE-L from rouge-score (the standard implementations; ROUGE-L on the
+tokens F1 counts)."""
 
 from __future__ import annotations
 
@@ -123,13 +124,26 @@ def _punctuation(ch: str) -> bool:
     return ch in _PUNCTUATION or unicodedata.category(ch).startswith("P")
 
 
+def _answer_tokens(text: str) -> list[str]:
+    """The tokens F1 counts and ROUGE-L aligns: the normalised answer's words, each CJK character one."""
+    return normalize_answer(text).split()
+
+
+class _AnswerTokenizer:
+    """rouge-score's tokenizer interface over `_answer_tokens`: its default keeps only a-z and 0-9, so an
+    answer in any other script scored 0 even when it was the gold answer itself."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return _answer_tokens(text)
+
+
 def exact_match(prediction: str, golds: Sequence[str]) -> float:
     return max((float(normalize_answer(prediction) == normalize_answer(g)) for g in golds), default=0.0)
 
 
 def _f1(prediction: str, gold: str) -> float:
-    pred_tokens = normalize_answer(prediction).split()
-    gold_tokens = normalize_answer(gold).split()
+    pred_tokens = _answer_tokens(prediction)
+    gold_tokens = _answer_tokens(gold)
     common = Counter(pred_tokens) & Counter(gold_tokens)
     same = sum(common.values())
     if same == 0:
@@ -157,13 +171,14 @@ def bleu(prediction: str, golds: Sequence[str]) -> float:
 def _rouge_scorer() -> Any:
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer(["rougeL"])
+    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_AnswerTokenizer())
 
 
 def rouge_l(prediction: str, golds: Sequence[str]) -> float:
-    """ROUGE-L F-measure (rouge-score), best over the gold answers."""
+    """ROUGE-L F-measure (rouge-score) on the tokens F1 counts, best over the gold answers; a float even
+    where rouge-score gives the int 0 (no tokens on a side)."""
     scorer = _rouge_scorer()
-    return max((scorer.score(gold, prediction)["rougeL"].fmeasure for gold in golds), default=0.0)
+    return max((float(scorer.score(gold, prediction)["rougeL"].fmeasure) for gold in golds), default=0.0)
 
 
 def match(prediction: str, golds: Sequence[str]) -> float:
