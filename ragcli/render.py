@@ -367,8 +367,10 @@ def answer_panel(answer: Any, partial: str | None = None) -> Panel:
             style="italic",
         )
     else:
+        from ragcli.generation.base import CITATION_RE  # loaded already by whatever wrote the answer
+
         body = Text(printable(text, newlines=True) or "…")
-        for match in re.finditer(r"\[\d+\]", body.plain):
+        for match in CITATION_RE.finditer(body.plain):
             body.stylize("bold cyan", match.start(), match.end())
     return Panel(body, title=f"answer · {escape(printable(who))}", title_align="left", border_style="green")
 

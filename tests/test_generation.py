@@ -18,6 +18,7 @@ from ragcli.generation.base import (
     answer_text,
     cited_sources,
     make_generator,
+    no_answer,
     settle,
     strip_citations,
 )
@@ -101,6 +102,46 @@ def test_citations_are_parsed_and_mapped() -> None:
     sources = [hit(1, "a"), hit(2, "b"), hit(3, "c")]
     assert cited_sources("It is b [2], and a [1][2]; not [9].", sources) == [2, 1]
     assert strip_citations("It is b [2], and a [1].") == "It is b , and a ."
+
+
+@pytest.mark.parametrize(
+    "answer, cited",
+    [
+        ("Paris [1, 2]", [1, 2]),
+        ("Paris [2,1]", [2, 1]),
+        ("Paris [1][3]", [1, 3]),
+        ("Paris [1-3]", [1, 2, 3]),
+        ("Paris [1–3]", [1, 2, 3]),  # an en dash
+        ("Paris [2 - 9]", [2, 3]),  # a range is read only as far as the sources go
+        ("Paris [1-999999999999]", [1, 2, 3]),
+        ("Paris [^2]", [2]),  # a Markdown footnote
+        ("Paris [9, 3]", [3]),  # numbers beyond the sources ignored, as in [9]
+        ("Paris [3-1]", []),  # a range that runs backwards names nothing
+    ],
+)
+def test_common_citation_forms_are_read_and_stripped(answer: str, cited: list[int]) -> None:
+    sources = [hit(1, "a"), hit(2, "b"), hit(3, "c")]
+    assert cited_sources(answer, sources) == cited
+    assert strip_citations(answer) == "Paris"
+
+
+def test_brackets_that_are_no_citation_stay_in_the_answer() -> None:
+    for text in ["[a]", "[1.5]", "[1, b]", "[^]", "[]", "[-1]", "[1-]"]:
+        assert strip_citations(f"x {text}") == f"x {text}", text
+
+
+def test_marker_forms_alone_are_no_answer() -> None:
+    for text in ["[1, 2]", "[1-2].", "[^1]", "Sources: [1,2]", "[1–3] [4]"]:
+        assert no_answer(text), text
+
+
+def test_a_hostile_run_of_brackets_is_read_in_linear_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    for text in ["[1, " * 20_000 + "x", "[1][" * 20_000, "[1-1, " * 20_000 + "]x"]:
+        no_answer(text), strip_citations(text), cited_sources(text, [hit(1, "a")])
+    assert time.perf_counter() - started < 2
 
 
 def test_uncited_answers_are_attributed_to_the_source_holding_them() -> None:

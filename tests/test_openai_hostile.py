@@ -154,6 +154,23 @@ def test_a_well_formed_reply_still_answers(sample_index: Path) -> None:
     assert json.loads(result.stdout)["answer"] == "Honey is stored in wax cells."
 
 
+@pytest.mark.parametrize(("marker", "cited"), [("[1, 2]", [1, 2]), ("[1-2]", [1, 2]), ("[^2]", [2])])
+def test_evaluate_scores_an_answer_without_its_citation_markers(
+    marker: str, cited: list[int], sample_index: Path, tmp_path: Path
+) -> None:
+    qa, per_query = tmp_path / "qa.jsonl", tmp_path / "per-query.jsonl"
+    qa.write_text(json.dumps({"question": "How many eggs does a queen lay a day?", "answers": ["2,000"]}) + "\n")
+    with fake_server(Reply(completion(f"2,000 {marker}"))) as server:
+        result = run(
+            *("evaluate", str(qa), "-i", str(sample_index), *FAST, "--base-url", server.url),
+            *("--per-query", str(per_query), "--json"),
+        )
+    assert result.returncode == 0, result.stderr
+    line = json.loads(per_query.read_text())
+    assert line["citations"] == cited
+    assert line["metrics"]["exact_match"] == 1.0 and line["metrics"]["f1"] == 1.0
+
+
 # ------------------------------------------------------------------------------------------------
 # a --base-url or key the client could not use: exit 2 before any work
 

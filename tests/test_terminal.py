@@ -321,6 +321,16 @@ def test_answer_panel_title_is_printable() -> None:
     assert b"model" in output and not leaks(output, colour=True)
 
 
+def test_answer_panel_highlights_every_citation_form_it_reads() -> None:
+    class Answer:
+        answer, model, generator, sources = "Paris [1, 2], Lyon [3-4] and Nice [^5]; not [a]", "m", "g", [1]
+
+    body = answer_panel(Answer()).renderable
+    assert isinstance(body, Text)
+    marked = [body.plain[span.start : span.end] for span in body.spans if span.style == "bold cyan"]
+    assert marked == ["[1, 2]", "[3-4]", "[^5]"]
+
+
 # --- structure: one way to print --------------------------------------------------------------------------
 
 ALLOWED_OUTPUT = {

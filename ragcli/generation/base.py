@@ -9,8 +9,8 @@ model, and falls back to the extractive baseline when the default model cannot b
 
 `settle` turns a model's raw text into a `Generation` the same way for every model backend: a
 reasoning model's thinking (`<think>…</think>`) is left out; an answer that is only citation markers
-(`[1]`, `[1] [2]`) or a "don't know" is no answer and cites nothing; otherwise citations are the
-markers the model wrote, else the passages holding the answer.
+(`[1]`, `[1] [2]`, `[1, 2]`, `[1-3]`, `[^1]`) or a "don't know" is no answer and cites nothing;
+otherwise citations are the markers the model wrote, else the passages holding the answer.
 """
 
 from __future__ import annotations
@@ -31,9 +31,14 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "google/flan-t5-base"
 AUTO = "auto"  # not a backend: a configured server, else transformers, else extractive (see make_generator)
 ANSWER_STYLES = ("short", "sentence", "long")
-_CITATION_RE = re.compile(r"\[(\d+)\]")
+# a citation marker as models write them: "[1]", "[1, 2]", "[1-3]" or "[1–3]" (a range), "[^1]" (a Markdown
+# footnote); "[1][2]" is two markers
+_CITED = r"\d+(?:\s*[-–]\s*\d+)?"
+_CITATION = rf"\[(?:\^\d+|{_CITED}(?:\s*,\s*{_CITED})*)\]"
+CITATION_RE = re.compile(_CITATION)
+_CITED_RE = re.compile(r"(\d+)(?:\s*[-–]\s*(\d+))?")
 # "[1]", "[1] [2]", "[1], [3].", "Sources: [2]": markers and nothing else that says anything
-_MARKERS_ONLY_RE = re.compile(r"^[\W_]*(?:(?:sources?|passages?|see)\W*)?(?:\[\d+\][\W_]*)*$", re.IGNORECASE)
+_MARKERS_ONLY_RE = re.compile(rf"^[\W_]*(?:(?:sources?|passages?|see)\W*)?(?:{_CITATION}[\W_]*)*$", re.IGNORECASE)
 _NO_ANSWER_RE = re.compile(
     r"^\W*(?:i\s+)?(?:do\s+not|don't|don’t|cannot|can't)\s+(?:know|answer|tell)\b[^.]*\W*$|^\W*unknown\W*$",
     re.IGNORECASE,
@@ -44,7 +49,7 @@ _ANSWER_LABEL_RE = re.compile(r"^\W*(?:final\s+)?answer\W*?[:：]\W*?(?=\w|\[|$)
 # what a chat model says before the answer (measured: SmolLM2-135M-Instruct opens 1 reply in 4 with "The
 # answer to the question is:"): "The answer is 1943", "According to the passages, …", "The passage
 # says: "…"" — the answer is what follows
-_PASSAGES = r"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?|documents?)(?:\s*\[\d+\])?"
+_PASSAGES = rf"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?|documents?)(?:\s*{_CITATION})?"
 _LEAD_IN_RE = re.compile(
     r"^\W*(?:"
     r"(?:the\s+)?(?:correct\s+|short\s+|final\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*[:：]?"
@@ -123,17 +128,18 @@ class StreamingGenerator(Generator, Protocol):
 
 
 def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
-    """The source numbers an answer cites ([1], [2] …), in order of first mention; unknown numbers dropped.
+    """The source numbers an answer cites ([1], [2, 3], [1-3], [^1] …), in order of first mention; numbers
+    beyond the sources dropped.
 
     A model that writes no markers still rests on something (ragcli never asks a model to cite: small
     models then answer with the marker alone): the sources whose text contains the whole answer, else
     the one holding most of the answer's words (ties: the better ranked). No answer cites nothing.
     """
     numbers: list[int] = []
-    for match in _CITATION_RE.finditer(text):
-        n = int(match.group(1))
-        if 1 <= n <= len(sources) and n not in numbers:
-            numbers.append(n)
+    for marker in CITATION_RE.finditer(text):
+        for n in _marker_numbers(marker.group(), len(sources)):
+            if n not in numbers:
+                numbers.append(n)
     if numbers or no_answer(text) or not sources:
         return numbers
     answer = " ".join(strip_citations(text).lower().split())
@@ -144,6 +150,13 @@ def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
     overlaps = [len(words & set(_WORD_RE.findall(s.text.lower()))) for s in sources]
     best = max(range(len(sources)), key=lambda i: (overlaps[i], -i))
     return [best + 1] if overlaps[best] else []
+
+
+def _marker_numbers(marker: str, count: int) -> Iterator[int]:
+    """The source numbers one marker names, 1 to `count` only: "[2, 9]" → 2 (of 3 sources); a range is
+    read only as far as the sources go, so "[1-999999999]" costs what "[1-3]" does."""
+    for first, last in _CITED_RE.findall(marker):
+        yield from range(max(int(first), 1), min(int(last or first), count) + 1)
 
 
 def content_words(text: str) -> set[str]:
@@ -228,8 +241,8 @@ def settle(text: str, question: str, sources: Sequence[Hit], sources_in_prompt: 
 
 
 def strip_citations(text: str) -> str:
-    """The answer without its [n] markers (for exact-match and F1 scoring)."""
-    return " ".join(_CITATION_RE.sub(" ", text).split())
+    """The answer without its citation markers ([1], [1, 2], [1-3], [^1]: for exact-match and F1 scoring)."""
+    return " ".join(CITATION_RE.sub(" ", text).split())
 
 
 def check_answer_style(style: str) -> str:
