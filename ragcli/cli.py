@@ -142,9 +142,9 @@ def _fail(message: str, code: int) -> None:
     given where a path is expected (`--remove`, `--index`, `evaluate DATASET`) is shown without it."""
     from rich.markup import escape
 
-    from ragcli.render import printable, stderr_console
+    from ragcli.render import printable_message, stderr_console
 
-    shown = printable(mask_secrets(message))
+    shown = printable_message(mask_secrets(message))
     stderr_console().print(f"[bold red]ragcli: error:[/] {escape(shown)}", soft_wrap=True)
     raise typer.Exit(code)
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from ragcli.render import note, printable, stderr_console
+from ragcli.render import note, printable, printable_name, stderr_console
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -210,7 +210,7 @@ def index_progress(
             if position is not None:  # within one big file: bytes read of its size
                 read, size = position
                 scale, label = (MB, "MB") if size >= 100 * MB else (1000, "kB")
-                unit = f"{label} of {printable(os.path.basename(path))} · {passages:,} passages"
+                unit = f"{label} of {printable_name(os.path.basename(path))} · {passages:,} passages"
                 bar.update(reading, completed=read // scale, total=max(1, size // scale), unit=unit, visible=True)
                 return
             bar.update(reading, visible=False)

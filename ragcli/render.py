@@ -57,9 +57,35 @@ _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 
 def printable(text: str, newlines: bool = False) -> str:
     """`text` safe for a terminal: escape sequences removed whole, other control characters (bells,
-    NUL, CR, tabs, bidi overrides) as spaces, newlines as spaces unless `newlines`. Nothing in a
-    question, a corpus, a file name or an answer can drive the terminal."""
+    NUL, CR, tabs, bidi overrides, line separators) as spaces, newlines as spaces unless `newlines`.
+    Nothing in a question, a corpus or an answer can drive the terminal (names: `printable_name`)."""
     return _neutralise(TERMINAL_SEQUENCE_RE.sub("", text), newlines)
+
+
+def printable_name(name: str) -> str:
+    """`name` (a path, a citation, a record id, a metadata key, a setting's value) as it is, but with each
+    character a terminal would not show as itself (control characters and the escape that starts a
+    sequence, zero-width, bidirectional and other format characters, line separators, a non-UTF-8
+    byte) written as a Python string literal writes it (`a\\x07b.txt`, `a\\x1b[0mb.txt`,
+    `a\\u200bb.txt`), and a backslash doubled, as repr does. Text is neutralised (`printable`); a name
+    is escaped, because two files must never look alike and `path:line` must open the file itself."""
+    return _escaped(name, "\\")
+
+
+def printable_message(message: str) -> str:
+    """A message for people (an error, a warning, a note, a skip line) as one line, its characters
+    escaped as `printable_name` escapes a name's (the names it quotes are told apart as in a table),
+    its backslashes as they are: a value a message quotes with `!r` is escaped already."""
+    return _escaped(message, "")
+
+
+def _escaped(text: str, also: str) -> str:
+    """`text` with each character that is not printable (str.isprintable: Unicode's control, format,
+    separator, surrogate, private and unassigned characters; a space is printable), and each of
+    `also`, as repr writes it."""
+    if text.isprintable() and not (also and also in text):
+        return text  # the common case: one scan
+    return "".join(c if c.isprintable() and c not in also else repr(c)[1:-1] for c in text)
 
 
 def _neutralise(text: str, newlines: bool = False) -> str:
@@ -266,7 +292,7 @@ def plain_lines(hits: list[Hit], base: str | None = None, width: int = 200) -> l
     for hit, copies in fold_identical(hits):
         text = clipped(" ".join(printable(hit.text).split()), width)
         more = f" ({_copies_note(hit, copies)})" if copies else ""
-        lines.append(f"{printable(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
+        lines.append(f"{printable_name(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
     return lines
 
 
@@ -279,7 +305,7 @@ def source_lines(hits: list[Hit], width: int, scores: bool = False) -> list[Text
         line = Text(f"[{hit.rank}] ", style="bold cyan")
         if scores:
             line.append(f"{hit.score:.3f} ", style="dim")
-        line.append(middle_ellipsis(printable(hit.citation), max(20, width // 2)), style="cyan")
+        line.append(middle_ellipsis(printable_name(hit.citation), max(20, width // 2)), style="cyan")
         line.append(f"  {title}")
         if copies:
             line.append(f" ({_copies_note(hit, copies)})", style="dim")
@@ -346,11 +372,11 @@ def hits_table(
         body = Text(printable(hit.title) + "\n", style="bold") if shows_title else Text()
         body.append_text(snippet(hit.text, spans_of(hit.text)))
         if copies:
-            listed = ", ".join(printable(c.citation) for c in copies)
+            listed = ", ".join(printable_name(c.citation) for c in copies)
             body.append(f"\n({_copies_note(hit, copies)}: {listed})", "dim")
         ranks = {hit.rank, *(c.rank for c in copies)}
         number = f"{hit.rank} ✓" if cited is not None and ranks & cited else str(hit.rank)
-        source = Text(middle_ellipsis(printable(hit.citation), SOURCE_WIDTH), style="cyan")
+        source = Text(middle_ellipsis(printable_name(hit.citation), SOURCE_WIDTH), style="cyan")
         table.add_row(number, f"{hit.score:.3f}", source, body)
     return table
 
@@ -446,7 +472,7 @@ def _settings_rows(settings: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def info_table(info: dict[str, Any]) -> Table:
-    table = Table(show_header=False, title=Text(f"index {printable(str(info['path']))}"), title_justify="left")
+    table = Table(show_header=False, title=Text(f"index {printable_name(str(info['path']))}"), title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
@@ -454,7 +480,7 @@ def info_table(info: dict[str, Any]) -> Table:
             continue
         if key == "settings" and isinstance(value, dict):
             for label, shown in _settings_rows(value):
-                table.add_row(Text(printable(label)), Text(printable(shown)))
+                table.add_row(Text(printable_name(label)), Text(printable_name(shown)))
             continue
         if key == "size_bytes":
             key, shown = "size", human_bytes(int(value))
@@ -463,10 +489,10 @@ def info_table(info: dict[str, Any]) -> Table:
         elif key == "sources":
             shown = plural(int(value), "file")
         elif isinstance(value, list) and key == "roots":  # one item a line
-            shown = "\n".join(printable(str(v)) for v in value) or "-"
+            shown = "\n".join(printable_name(str(v)) for v in value) or "-"
         else:
-            shown = printable(readable(value))
-        table.add_row(Text(printable(str(key).replace("_", " "))), Text(shown))
+            shown = printable_name(readable(value))
+        table.add_row(Text(printable_name(str(key).replace("_", " "))), Text(shown))
     return table
 
 
@@ -483,7 +509,7 @@ def note(message: str) -> None:
     """One line for people on stderr (a notice, a file written): wrapped between words in a terminal
     (a terminal would cut a long line mid-word), one line as is in a pipe or a log."""
     console = stderr_console()
-    console.print(printable(message), markup=False, soft_wrap=not console.is_terminal, highlight=False)
+    console.print(printable_message(message), markup=False, soft_wrap=not console.is_terminal, highlight=False)
 
 
 def skipped_lines(skipped: Iterable[Skipped]) -> list[str]:
@@ -685,7 +711,7 @@ def comparison_table(report: EvalReport) -> Table:
     """One row per metric, one column per configuration; the best value of each row in bold."""
     counts = report.counts
     caption = (
-        f"index {middle_ellipsis(printable(report.index), CAPTION_PATH)}\n{counts['judged']} judged queries of {counts['queries']}"
+        f"index {middle_ellipsis(printable_name(report.index), CAPTION_PATH)}\n{counts['judged']} judged queries of {counts['queries']}"
         + (
             f" ({counts['without_relevant']} without a relevant document, left out)"
             if counts["without_relevant"]
@@ -701,10 +727,10 @@ def comparison_table(report: EvalReport) -> Table:
         + _answers_line(report)
         + _significance_line(report)
     )
-    table = _captioned_table(printable(report.dataset), caption)
+    table = _captioned_table(printable_name(report.dataset), caption)
     table.add_column("metric")
     for config in report.configs:
-        table.add_column(Text(printable(config.name)), justify="right")
+        table.add_column(Text(printable_name(config.name)), justify="right")
     names = sorted({m for c in report.configs for m in c.metrics}, key=_metric_key)
     for name in names:
         values = [c.metrics.get(name) for c in report.configs]
@@ -734,7 +760,7 @@ def _significance_line(report: EvalReport) -> str:
         return ""
     from ragcli.evaluation.significance import ALPHA
 
-    baseline = printable(report.configs[0].name)
+    baseline = printable_name(report.configs[0].name)
     times = f", Holm-corrected for {len(compared)} comparisons" if len(compared) > 1 else ""
     return f"\n{UP} {DOWN}: above / below {baseline} (the first column), paired randomization test p < {ALPHA:g}{times}"
 
@@ -747,7 +773,7 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
         origin = "built-in" if info.builtin else info.distribution
         if info.shadowed:
             origin += " (shadowed by the built-in)"
-        table.add_row(*(Text(printable(cell)) for cell in (info.kind, info.name, info.module, origin)))
+        table.add_row(*(Text(printable_name(cell)) for cell in (info.kind, info.name, info.module, origin)))
     return table
 
 
@@ -836,13 +862,13 @@ def print_streamed_answer(
 
 def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
     """`ragcli collections`: one row per collection (`CollectionInfo.to_dict()`), its folder in the title."""
-    table = Table(title=Text(f"collections in {printable(folder)}"), title_justify="left")
+    table = Table(title=Text(f"collections in {printable_name(folder)}"), title_justify="left")
     for column, justify in (("name", "left"), ("passages", "right"), ("documents", "right"), ("size", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     table.add_column("built")
     for item in collections:
         if item["error"] is not None:
-            cells = [item["name"], "–", "–", "–", f"unusable: {item['error']}"]
+            cells = [item["name"], "–", "–", "–", f"unusable: {printable_message(item['error'])}"]
         else:
             built = str(item["built"] or "–").replace("T", " ")[:16]  # minutes are enough to tell builds apart
             cells = [
@@ -852,7 +878,7 @@ def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
                 human_bytes(item["size_bytes"]),
                 built,
             ]
-        table.add_row(*(Text(printable(cell)) for cell in cells))
+        table.add_row(*(Text(printable_name(cell)) for cell in cells))
     return table
 
 
@@ -864,13 +890,13 @@ def config_table(data: dict[str, Any]) -> Table:
     table.add_column("from", no_wrap=True)
     for item in data["values"]:
         shown = "–" if item["value"] is None else str(item["value"])
-        table.add_row(*(Text(printable(cell)) for cell in (item["key"], shown, item["source"])))
+        table.add_row(*(Text(printable_name(cell)) for cell in (item["key"], shown, item["source"])))
     index = data["index"]
-    table.add_row(*(Text(printable(cell)) for cell in ("index folder", index["path"], index["source"])))
+    table.add_row(*(Text(printable_name(cell)) for cell in ("index folder", index["path"], index["source"])))
     for kind, item in data["files"].items():
         state = "" if item["exists"] else " (none)"
-        table.add_row(*(Text(printable(cell)) for cell in (f"{kind} file", item["path"] + state, "")))
-    table.add_row(Text("collections"), Text(printable(data["collections_dir"])), Text(""))
+        table.add_row(*(Text(printable_name(cell)) for cell in (f"{kind} file", item["path"] + state, "")))
+    table.add_row(Text("collections"), Text(printable_name(data["collections_dir"])), Text(""))
     return table
 
 
@@ -887,17 +913,17 @@ def compare_table(comparison: Comparison) -> Table:
     """RAG versus fine-tuning: one column per configuration, one row per measure; the best in bold
     (the fewest seconds per answer)."""
     caption = (
-        f"index {printable(comparison.index)} · {printable(comparison.retriever)}, top {comparison.top_k} passages"
+        f"index {printable_name(comparison.index)} · {printable_name(comparison.retriever)}, top {comparison.top_k} passages"
         f"\n{comparison.questions} questions with gold answers"
         + "".join(
-            f"\n{printable(name)}: {printable(str(model))}"
+            f"\n{printable_name(name)}: {printable_name(str(model))}"
             for name, model in dict.fromkeys((c.name.split(" ")[0], c.model) for c in comparison.configs)
         )
     )
-    table = _captioned_table(f"RAG versus fine-tuning on {printable(comparison.dataset)}", caption)
+    table = _captioned_table(f"RAG versus fine-tuning on {printable_name(comparison.dataset)}", caption)
     table.add_column("")
     for config in comparison.configs:
-        table.add_column(Text(printable(config.name)), justify="right")
+        table.add_column(Text(printable_name(config.name)), justify="right")
     for key, label in COMPARE_ROWS.items():
         values = [c.metrics[key] for c in comparison.configs]
         best = min(values) if key == "seconds_per_answer" else max(values)
@@ -937,11 +963,11 @@ def training_epoch_line(epoch: EpochResult, base: float | None) -> str:
 def training_table(result: TrainingResult) -> Table:
     """What `ragcli train retriever` did: per epoch loss and validation nDCG@10, the kept epoch in bold."""
     caption = (
-        f"{result.examples} training pairs from {result.training_queries} questions of {printable(result.data)}; "
+        f"{result.examples} training pairs from {result.training_queries} questions of {printable_name(result.data)}; "
         f"{result.validation_queries} held out for validation\n"
-        f"{format_seconds(result.seconds)} on {result.device} · saved to {printable(result.output)}"
+        f"{format_seconds(result.seconds)} on {result.device} · saved to {printable_name(result.output)}"
     )
-    table = _captioned_table(f"fine-tuned {printable(result.base_model)}", caption)
+    table = _captioned_table(f"fine-tuned {printable_name(result.base_model)}", caption)
     for name in ("epoch", "loss", "validation nDCG@10"):
         table.add_column(name, justify="right")
     if result.base_validation_ndcg is not None:

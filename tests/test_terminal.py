@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.text import Text
 
-from ragcli.render import SafeConsole, answer_panel, printable, snippet
+from ragcli.render import SafeConsole, answer_panel, printable, printable_name, snippet
 from ragcli.terminal_text import without_terminal_sequences
 
 # OSC 8 hyperlink, OSC 0 and OSC 2 window titles (BEL- and ST-terminated), clear screen, a 256-colour
@@ -106,7 +106,9 @@ def run_in_pty(*args: str, env: dict[str, str], timeout: float = 60) -> bytes:
 
 # --- the real command ----------------------------------------------------------------------------------
 
-NAME = "\x1b]0;pwned-title\x07\x1b[2J\x9b2J\u202eevil"  # what a file name can hold (no slash)
+# What a file name can hold (no slash). A name is shown escaped (`\\x1b]0;name-title\\x07…`), so its
+# payload shows as text and must not be one FORBIDDEN lists; its control bytes never reach the terminal.
+NAME = "\x1b]0;name-title\x07\x1b[2J\x9b2J\u202eevil"
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +118,7 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         root / "corpus",
         {
             f"bees {NAME}.md": f"# Waggle {HOSTILE} dance\n\nBees {HOSTILE} do the waggle dance to point at flowers.\n",
-            "records.jsonl": json.dumps({"id": f"id {HOSTILE}", "title": f"T {HOSTILE}", "text": f"waggle {HOSTILE}"})
+            "records.jsonl": json.dumps({"id": f"id {NAME}", "title": f"T {HOSTILE}", "text": f"waggle {HOSTILE}"})
             + "\n",
             f"picture {NAME}.png": b"\x89PNG\r\n\x1a\n",  # skipped: listed with -v
             f"latin {NAME}.txt": "waggle caf\xe9 dance".encode("latin-1"),  # read with a warning
@@ -139,6 +141,28 @@ def test_hits_table_answer_panel_and_info(hostile_index: Path) -> None:
     problems += run_both("query", question, "-g", "extractive", "--index", str(hostile_index))
     problems += run_both("info", "--index", str(hostile_index))
     assert not problems
+
+
+def test_names_are_shown_escaped_so_that_no_two_look_alike(tmp_path: Path) -> None:
+    """A file name's control, escape, zero-width and bidi characters are written as repr writes them
+    (`a\\x07b.txt`), never dropped or turned into spaces: each file is told apart from the others, and
+    `--plain`'s `path:line:col:` names the file itself, in lines, tables, skip lines and errors."""
+    names = {"a b.txt": "one", "a\ab.txt": "two", "ab.txt": "three", "a\x1b[0mb.txt": "four", "a\u200bb.txt": "five"}
+    names |= {"a\\b.txt": "six", "a\u202eb.txt": "seven", "a\xa0b.txt": "eight"}
+    corpus = write_files(tmp_path / "c", {name: f"zebra {word}\n" for name, word in names.items()})
+    write_files(corpus, {"pic\x07.png": b"\x89PNG\r\n\x1a\n"})
+    index = tmp_path / "idx"
+    built = run("index", str(corpus), "-i", str(index), "-v", "--rebuild", env=PLAIN)
+    assert built.returncode == 0 and "skipped pic\\x07.png: unsupported file type .png" in built.stderr
+    shown = {name: repr(name)[1:-1] for name in names}  # 'a\\x07b.txt', 'a\\\\b.txt', 'a\\u202eb.txt'…
+    assert len(set(shown.values())) == len(names)
+    plain = run("query", "zebra", "-i", str(index), "--no-generate", "--plain", "-k", "10", cwd=tmp_path, env=PLAIN)
+    assert sorted(plain.stdout.splitlines()) == sorted(f"c/{shown[n]}:1:1: zebra {w}" for n, w in names.items())
+    table = run("query", "zebra", "-i", str(index), "--no-generate", "-k", "10", env=PLAIN)
+    rows = {line.split("│")[3].strip() for line in table.stdout.splitlines() if line.startswith("│ ")}
+    assert rows == {f"{shown[n]}:1" for n in names}
+    missing = run("index", str(tmp_path / "x\x1b[0my"), "-i", str(tmp_path / "idx2"), env=PLAIN)
+    assert missing.returncode == 4 and f"{tmp_path}/x\\x1b[0my: no such file or folder" in missing.stderr
 
 
 def test_json_output_keeps_the_data_as_it_is(hostile_index: Path) -> None:
@@ -288,6 +312,15 @@ def test_snippet_highlights_the_same_words_without_the_escapes(
     highlighted = {rendered.plain[span.start : span.end] for span in rendered.spans}
     assert "honey" in highlighted
     assert all(part in printable(text) for part in highlighted)
+
+
+@given(st.text())
+@example("a\\x07b")
+def test_printable_name_is_clean_and_tells_every_name_apart(name: str) -> None:
+    shown = printable_name(name)
+    assert is_clean(shown) and shown.isprintable()
+    assert ast.literal_eval(f"'{shown.replace(chr(39), chr(92) + chr(39))}'") == name  # reads back: one name, one form
+    assert shown == name or not name.isprintable() or "\\" in name  # an ordinary name is shown as it is
 
 
 def render_with(renderable: object) -> bytes:
