@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
@@ -207,28 +208,38 @@ def snippet(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS)
 
 
 def middle_ellipsis(path: str, width: int) -> str:
-    """`path` in at most `width` characters, cut in its middle at `/` boundaries where it can be
-    ('docs/…/deep/notes.md:12'): the file name and line say where to look, so they stay whole; a
-    path is never broken mid-word over two lines."""
-    if len(path) <= width or width < 2:
+    """`path` in at most `width` terminal cells (a CJK character takes two), cut in its middle at `/`
+    boundaries where it can be ('docs/…/deep/notes.md:12'): the file name and line say where to look,
+    so they stay whole; a path is never broken mid-word over two lines."""
+    if cell_len(path) <= width or width < 2:
         return path
     parts = path.split("/")
     tail = parts[-1]
-    if len(tail) + 2 > width or len(parts) == 1:
-        return "…" + path[-(width - 1) :]
+    if cell_len(tail) + 2 > width or len(parts) == 1:
+        return "…" + _last_cells(path, width - 1)
     kept_head: list[str] = []
     kept_tail = [tail]
     rest = parts[:-1]
 
     def length() -> int:
-        return len("/".join([*kept_head, "…", *kept_tail]))
+        return cell_len("/".join([*kept_head, "…", *kept_tail]))
 
-    if len(rest[0]) + 2 + len(tail) + 1 <= width:
+    if cell_len(rest[0]) + 2 + cell_len(tail) + 1 <= width:
         kept_head.append(rest[0])
         rest = rest[1:]
-    while rest and length() + len(rest[-1]) + 1 <= width:
+    while rest and length() + cell_len(rest[-1]) + 1 <= width:
         kept_tail.insert(0, rest.pop())
     return "/".join([*kept_head, "…", *kept_tail]) if rest else path
+
+
+def _last_cells(text: str, width: int) -> str:
+    """The end of `text` that fits in `width` terminal cells (a wide character is kept whole or not at all)."""
+    taken = 0
+    for start in range(len(text) - 1, -1, -1):
+        taken += get_character_cell_size(text[start])
+        if taken > width:
+            return text[start + 1 :]
+    return text
 
 
 def _copies_note(hit: Hit, copies: list[Hit]) -> str:

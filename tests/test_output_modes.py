@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from clihelpers import invoke
 from conftest import write_files
+from rich.cells import cell_len
 
 from ragcli.answering import answer
 from ragcli.records import Hit, Skipped
@@ -149,11 +150,33 @@ def test_identical_passages_are_folded_into_the_best(tmp_path: Path) -> None:
         ("projects/2024/alpha/design/docs/overview.md:120", 36, "projects/…/docs/overview.md:120"),
         ("a/b/c/d/e/f/g.md:1", 12, "a/…/f/g.md:1"),
         ("a-very-long-file-name-without-any-folder.md:7", 20, "…out-any-folder.md:7"),
+        # wide characters take two cells: a path is measured as the terminal shows it
+        ("资料/项目文档项目文档项目文档/财务报告甲.md:1", 30, "资料/…/财务报告甲.md:1"),
+        ("资料/项目文档/第一季度财务报告第一季度财务报告甲.md:1", 36, "…季度财务报告第一季度财务报告甲.md:1"),
+        ("资料/项目文档/第一季度财务报告第一季度财务报告甲.md:1", 35, "…度财务报告第一季度财务报告甲.md:1"),
     ],
 )
 def test_long_paths_lose_their_middle_not_their_file_name(path: str, width: int, shown: str) -> None:
     assert middle_ellipsis(path, width) == shown
-    assert len(shown) <= width
+    assert cell_len(shown) <= width
+
+
+def test_a_wide_path_in_the_table_keeps_its_file_name_and_line(tmp_path: Path) -> None:
+    folder = "c/资料/项目文档项目文档项目文档项目文档"
+    corpus = write_files(
+        tmp_path / "docs",
+        {
+            f"{folder}/第一季度财务报告第一季度财务报告甲.md": "zebra report\n",
+            f"{folder}/第一季度财务报告第一季度财务报告乙.md": "zebra other\n",
+        },
+    )
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q")
+    result = invoke(
+        "query", "zebra", "-i", str(tmp_path / "idx"), "--no-generate", "--sources", "full", env={"COLUMNS": "100"}
+    )
+    assert result.exit_code == 0, result.output
+    sources = [row.split("│")[3].strip() for row in result.stdout.splitlines() if re.match(r"│ [12] ", row)]
+    assert {source[-6:] for source in sources} == {"甲.md:1", "乙.md:1"}, result.stdout
 
 
 def test_a_long_path_in_the_table_stays_on_one_line(tmp_path: Path) -> None:
