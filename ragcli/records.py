@@ -180,11 +180,14 @@ class SearchOptions:
 def json_text(data: Any, indent: int | None = None) -> str:
     """`data` as JSON every parser reads: a number that is not finite (a score from extreme BM25
     parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`; a path's bytes that
-    were not UTF-8 (kept by Python as lone surrogates, written out raw) are U+FFFD, as ragcli shows them."""
+    were not UTF-8 (kept by Python as lone surrogates, written out raw) are U+FFFD, as ragcli shows them;
+    the line separators JSON leaves raw but line readers split at (U+2028, U+2029, U+0085: Python's
+    str.splitlines, JavaScript before ES2019) are \\u escapes, so a JSON Lines record stays one line."""
     try:
         text = json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
     except ValueError:  # rare: only then is the data walked
         text = json.dumps(_finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+    text = text.translate(_LINE_SEPARATOR_ESCAPES)  # raw only inside strings, where an escape means the same
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -192,6 +195,7 @@ def json_text(data: Any, indent: int | None = None) -> str:
     return text
 
 
+_LINE_SEPARATOR_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "\u2028\u2029\x85"}
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 

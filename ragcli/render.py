@@ -50,10 +50,11 @@ CAPTION_PATH = 70  # a path in a table caption: shortened in the middle so that 
 CAPTION_WIDTH = 80  # the widest a results table is made for its caption's lines (wider ones wrap)
 
 # What is left to neutralise once the sequences (TERMINAL_SEQUENCE_RE) are gone: C0/C1 control
-# characters but the newline, and the bidirectional embedding, override and isolate controls
+# characters but the newline, the line and paragraph separators (U+2028, U+2029: a terminal may break
+# the line, a table's row with it), and the bidirectional embedding, override and isolate controls
 # (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows ("invoice\u202efdp.exe" would
 # read "invoiceexe.pdf"). Marks (U+200E, U+200F) stay.
-_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 
 
 def printable(text: str, newlines: bool = False) -> str:

@@ -48,6 +48,22 @@ def test_query_inputs(sample_index: Path, mode: str) -> None:
     assert [r["hits"][0]["doc_id"] for r in records] == ["behavior/waggle_dance.md", "beekeeping/varroa.md"]
 
 
+def test_line_separators_in_the_data_keep_a_json_lines_record_on_one_line(tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 are valid raw in JSON, but line readers (str.splitlines) split at them:
+    JSON output escapes them, the data unchanged; a table for people shows them as spaces."""
+    text = "zebra\u2028line\u2029paragraph\x85next"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text(text + "\n", encoding="utf-8")
+    assert invoke("index", str(tmp_path / "c"), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    common = ("query", "-", "-i", str(tmp_path / "idx"), "--no-generate")
+    records = run(*common, input="zebra\nline\n").stdout
+    assert [json.loads(line)["hits"][0]["text"] for line in records.splitlines()] == [text, text]
+    whole = run("query", "zebra", "-i", str(tmp_path / "idx"), "--no-generate", "--json").stdout
+    assert json.loads(whole)["hits"][0]["text"] == text and len(whole.splitlines()) == whole.count("\n")
+    table = run("query", "zebra", "-i", str(tmp_path / "idx"), "--no-generate", env={"COLUMNS": "80"}).stdout
+    assert "zebra line paragraph next" in table and not any(c in table for c in "\u2028\u2029\x85")
+
+
 def test_tfidf_retriever(sample_index: Path) -> None:
     result = invoke(
         "query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json", "--no-generate"

@@ -263,7 +263,7 @@ def test_a_models_answer_and_name(hostile_index: Path, hostile_plugin: dict[str,
 CONTROLS = st.sampled_from(
     [chr(c) for c in range(32) if c != 10]
     + [chr(c) for c in range(127, 160)]
-    + list("\u202a\u202b\u202c\u202d\u202e")
+    + list("\u2028\u2029\u202a\u202b\u202c\u202d\u202e")
     + list("\u2066\u2067\u2068\u2069")
 )
 TEXT = st.lists(
@@ -273,7 +273,7 @@ TEXT = st.lists(
 
 def is_clean(text: str) -> bool:
     return not any(
-        (ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+        (ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160 or 0x2028 <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
         for c in text
     )
 
@@ -290,7 +290,8 @@ def test_printable_leaves_no_control_character(parts: list[str]) -> None:
 @given(
     st.text(
         alphabet=st.characters(
-            blacklist_categories=("Cc",), blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+            blacklist_categories=("Cc", "Zl", "Zp"),
+            blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
         )
     )
 )
