@@ -551,13 +551,13 @@ def _update_text(update: dict[str, Any]) -> str:
 def index_summary(report: BuildReport, verbose: bool) -> list[str]:
     """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, what a re-index
     changed (roots, settings), then the summary, which says what was done ("Up to date" only when
-    nothing was)."""
+    nothing was); without -v, the skipped files by reason and the first warnings after it."""
     from ragcli.indexing.stored import Change
 
     lines = []
     if verbose:
         lines += skipped_lines(report.skipped)
-        lines += [f"warning: {w}" for w in report.warnings]
+        lines += warning_lines(report.warnings)
     roots = [*(f"added {r}" for r in report.roots_added), *(f"removed {r}" for r in report.roots_removed)]
     if roots:
         lines.append("roots: " + "; ".join(roots))
@@ -588,7 +588,21 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
             f"; rows: {report.rows_new:,} new, {report.rows_changed:,} changed, {report.rows_removed:,} removed, "
             f"{report.rows_unchanged:,} unchanged"
         )
-    return [*lines, line, *([] if verbose else skipped_summary(report.skipped))]
+    if verbose:
+        return [*lines, line]
+    return [*lines, line, *skipped_summary(report.skipped), *warning_lines(report.warnings, WARNINGS_LISTED)]
+
+
+WARNINGS_LISTED = 3  # the warnings `ragcli index` shows without --verbose; the rest are counted
+
+
+def warning_lines(warnings: list[str], listed: int | None = None) -> list[str]:
+    """A line per warning, or the first `listed` and how many more (`--verbose` lists every one): what a
+    build left out or read another way (a CSV row, a legacy encoding, an id renamed) is never silent."""
+    shown = [f"warning: {w}" for w in warnings[:listed]]
+    if listed is not None and len(warnings) > listed:
+        shown.append(f"… and {plural(len(warnings) - listed, 'more warning')} (--verbose lists them)")
+    return shown
 
 
 UNSUPPORTED = "unsupported file type "

@@ -19,6 +19,24 @@ def test_index_prints_a_summary_on_stderr(small_corpus: Path, tmp_path: Path) ->
     assert load_index(tmp_path / "idx").info()["documents"] == 6
 
 
+def test_warnings_are_shown_without_verbose_the_first_few_then_a_count(tmp_path: Path) -> None:
+    """Data a build leaves out or reads another way is never silent: without -v the first warnings and
+    how many more, with -v every one, with -q nothing."""
+    legacy = {f"l{i}.txt": b"caf\xe9 zebra\n" for i in range(4)}
+    corpus = write_files(tmp_path / "c", {"d.csv": "id,text\n1,zebra one\n2,zebra, two, three\n", **legacy})
+    index = str(tmp_path / "idx")
+    every = [
+        "warning: d.csv:3: a row with 2 fields more than the header's 2, left out; quote a field that holds the delimiter",
+        *(f"warning: l{i}.txt: not valid UTF-8, read as cp1252" for i in range(4)),
+    ]
+    plain = invoke("index", str(corpus), "-i", index)
+    assert plain.exit_code == 0, plain.output
+    assert plain.stderr.splitlines()[-4:] == [*every[:3], "… and 2 more warnings (--verbose lists them)"]
+    verbose = invoke("index", str(corpus), "-i", index, "--rebuild", "-v")
+    assert [line for line in verbose.stderr.splitlines() if line.startswith("warning")] == every
+    assert invoke("index", str(corpus), "-i", index, "--rebuild", "-q").stderr == ""
+
+
 def test_index_json_report(small_corpus: Path, tmp_path: Path) -> None:
     (small_corpus / "image.png").write_bytes(b"\x89PNG")
     result = invoke("index", str(small_corpus), "--index", str(tmp_path / "idx"), "--json")
