@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.segment import Segment
 from rich.table import Table
@@ -317,7 +318,8 @@ def source_lines(hits: list[Hit], width: int, scores: bool = False) -> list[Text
         line = Text(f"[{hit.rank}] ", style="bold cyan")
         if scores:
             line.append(f"{hit.score:.3f} ", style="dim")
-        line.append(middle_ellipsis(printable_name(hit.citation), max(20, width // 2)), style="cyan")
+        room = min(max(20, width // 2), width - line.cell_len - 1)  # narrow: the rest of the line, and its "…"
+        line.append(middle_ellipsis(printable_name(hit.citation), room), style="cyan")
         line.append(f"  {title}")
         if copies:
             line.append(f" ({_copies_note(hit, copies)})", style="dim")
@@ -353,17 +355,35 @@ def answer_view(item: Answer, highlight: Highlighter, sources: str, width: int) 
     return shown
 
 
+PASSAGE_MIN_WIDTH = 10  # the narrowest passage column a table is shown with; narrower, the compact lines
+
+
 def _fits(console: Console, shown: list[RenderableType]) -> bool:
-    """Whether `shown` fits on the terminal's screen with the prompt line under it."""
+    """Whether `shown` fits on the terminal's screen with the prompt line under it, each table with its
+    rank, score and source whole."""
+    if not all(_shows_whole(console, part) for part in shown if isinstance(part, Table)):
+        return False
     options = console.options.update(height=None)
     lines = sum(len(console.render_lines(part, options, pad=False)) for part in shown)
     return lines <= console.height - 2
 
 
+def _shows_whole(console: Console, table: Table) -> bool:
+    """Whether `table`'s columns but its last (the passage) fit the console's width whole beside a last
+    column PASSAGE_MIN_WIDTH wide: narrower, rich cuts the rank, score and source that link an answer's
+    [n] to where it comes from."""
+    fixed = sum(
+        max(Measurement.get(console, console.options, cell).maximum for cell in [column.header, *column.cells])
+        for column in table.columns[:-1]
+    )
+    return fixed + PASSAGE_MIN_WIDTH + 3 * len(table.columns) + 1 <= console.width  # borders, padding
+
+
 def chosen_sources(console: Console, view: OutputView | None, full: list[RenderableType]) -> str:
     """The view `auto` stands for: the full table when it fits the terminal (or stdout is not a
     terminal: a file or a pipe takes everything), else the compact lines, so in an 80×24 terminal
-    the answer never scrolls away under its sources."""
+    the answer never scrolls away under its sources, and in a narrow one each source keeps its rank
+    and line."""
     sources = view.sources if view is not None else "auto"
     if sources != "auto":
         return sources

@@ -65,6 +65,27 @@ def test_auto_is_compact_only_where_the_full_view_would_not_fit(bees, width: int
     assert all(len(line) <= width for line in lines)
 
 
+@pytest.mark.parametrize("width", [20, 30])
+def test_a_narrow_terminal_gets_compact_lines_that_keep_rank_source_and_line(bees, width: int) -> None:  # type: ignore[no-untyped-def]
+    """Where the table cannot show its rank, score and source whole beside a passage column, each
+    source is a line `[n] path:line`, so an answer's [n] still leads to its source."""
+    idx, item = bees
+    highlight = idx.analyzer.highlighter(QUESTION)
+    for show in (
+        lambda console: print_answer(item, highlight, OutputView("auto"), console),
+        lambda console: print_hits(
+            QUESTION, "bm25", item.sources, highlight, False, False, OutputView("auto"), console
+        ),
+    ):
+        console, out = terminal(width, 200)
+        show(console)
+        lines = out.getvalue().splitlines()
+        listed = [line for line in lines if line.startswith("[")]
+        assert "┃" not in out.getvalue() and listed, out.getvalue()
+        assert all(re.match(r"^\[\d+\] (\d\.\d{3} )?\S*\.\w+:\d+", line) for line in listed), listed
+        assert all(cell_len(line) <= width for line in lines)
+
+
 def test_not_a_terminal_gets_the_full_table(bees) -> None:  # type: ignore[no-untyped-def]
     idx, item = bees
     out = io.StringIO()
