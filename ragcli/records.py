@@ -149,6 +149,7 @@ class Skipped:
 
     path: str
     reason: str
+    record: bool = False  # a record or database row left out of a file that was read, not a whole file
 
 
 @dataclass

@@ -645,8 +645,9 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
         else:  # the general reason: "damaged DOCX", not "damaged DOCX (BadZipFile: File is not a zip file)"
             key = _GENERAL_REASON_RE.split(item.reason, maxsplit=1)[0]
         counts[key] = counts.get(key, 0) + 1
-    noun = "file" if len(skipped) == 1 else "files"
-    lines = [f"skipped {len(skipped):,} {noun} (--verbose lists them):"]
+    records = sum(item.record for item in skipped)
+    counted = [plural(n, noun) for n, noun in ((len(skipped) - records, "file"), (records, "record")) if n]
+    lines = [f"skipped {' and '.join(counted)} (--verbose lists them):"]
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(ranked) == reasons + 1:  # one more line says more than "… and 1 other reason"
         reasons += 1

@@ -258,6 +258,17 @@ def test_rare_reasons_are_counted_not_listed() -> None:
     ]
 
 
+def test_skipped_records_are_counted_as_records_not_files() -> None:
+    """Two records left out of the one file indexed were "skipped 2 files"."""
+    records = [
+        Skipped("a.jsonl:2", "empty text and no title", record=True),
+        Skipped("a.jsonl:4", "duplicate id", record=True),
+    ]
+    assert skipped_summary(records)[0] == "skipped 2 records (--verbose lists them):"
+    both = [Skipped("b.png", "unsupported file type .png"), *records]
+    assert skipped_summary(both)[0] == "skipped 1 file and 2 records (--verbose lists them):"
+
+
 def test_copies_split_at_other_places_are_folded_as_near_identical() -> None:
     words = [f"w{n}" for n in range(60)]
 

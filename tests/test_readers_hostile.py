@@ -326,9 +326,11 @@ def test_a_file_of_a_million_bad_records_is_not_a_million_report_entries(tmp_pat
     reader = CorpusReader([root])
     assert [d.id for d in reader.documents()] == ["good"]
     skipped = reader.report.skipped
-    assert len(skipped) == 1001 and skipped[0] == Skipped("empty.jsonl.gz:2", "empty text and no title")
+    assert len(skipped) == 1001 and skipped[0] == Skipped("empty.jsonl.gz:2", "empty text and no title", record=True)
     assert skipped[-1] == Skipped(
-        "empty.jsonl.gz", "29,500 more records skipped, not listed (29,000 empty text and no title, 500 invalid JSON)"
+        "empty.jsonl.gz",
+        "29,500 more records skipped, not listed (29,000 empty text and no title, 500 invalid JSON)",
+        record=True,
     )
 
 

@@ -293,3 +293,16 @@ def test_a_csv_passage_cites_its_line_of_the_text_cell_after_cells_of_several_li
     assert [(d.id, d.line) for d in docs] == [("1", 4), ("2", 6)]
     chunks = split_document(docs[0], ChunkSettings(size=2, overlap=0))
     assert [(c.text, c.line) for c in chunks] == [("first line", 4), ("second line", 5)]
+
+
+def test_a_file_whose_records_were_skipped_counts_as_read(tmp_path: Path) -> None:
+    """Records left out of a file that was read are records, not files: past the listed ones (counted in
+    one entry named by the file), the file itself was taken for one left out ("from 0 files")."""
+    from ragcli.indexing.build import build_index
+
+    lines = [json.dumps({"id": "good", "text": "bees make honey"})]
+    lines += [json.dumps({"id": f"e{n}", "text": ""}) for n in range(1005)]
+    corpus = write_files(tmp_path / "docs", {"r.jsonl": "\n".join(lines) + "\n"})
+    report = build_index([corpus], tmp_path / "index")
+    assert report.files_read == 1 and report.to_dict()["files_read"] == 1
+    assert all(skipped.record for skipped in report.skipped) and len(report.skipped) == 1001

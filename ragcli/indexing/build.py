@@ -461,8 +461,9 @@ def retriever_updates(before: dict[str, Any], manifest: dict[str, Any]) -> list[
 
 
 def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped]) -> int:
-    """How many of the files walked were read into the index (the skipped ones are counted apart)."""
-    left_out = {s.path for s in skipped}
+    """How many of the files walked were read into the index (the skipped ones are counted apart; a file
+    some of whose records were skipped was read)."""
+    left_out = {s.path for s in skipped if not s.record}
     return sum(1 for path in files if reader.relative(path) not in left_out)
 
 

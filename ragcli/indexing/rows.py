@@ -144,7 +144,7 @@ def row_tasks(
                         pending = []
                     span[:] = [span[0] if span else first, last]
                 if entry.get("skipped") and row.document is not None:  # a malformed row the reader reported again
-                    reader.report.skipped.append(Skipped(row.key, entry["skipped"]))
+                    reader.report.skipped.append(Skipped(row.key, entry["skipped"], record=True))
                 sources.append({**entry, "passages": [start, start + last - first]})
             else:
                 yield from flush_reuse()

@@ -94,7 +94,7 @@ class ReadContext:
         self._kinds[kind] = self._kinds.get(kind, 0) + 1
         if self._listed < self.listed_per_file:
             self._listed += 1
-            self.report.skipped.append(Skipped(where, reason))
+            self.report.skipped.append(Skipped(where, reason, record=True))
         else:
             self._unlisted[kind] = self._unlisted.get(kind, 0) + 1
 
@@ -119,7 +119,9 @@ class ReadContext:
         if not self._unlisted:
             return None
         counts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self._unlisted.items(), key=lambda kv: -kv[1]))
-        return Skipped(rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})")
+        return Skipped(
+            rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})", record=True
+        )
 
 
 def problem(exc: BaseException) -> str:
