@@ -48,7 +48,7 @@ Environment variables:
   RAGCLI_INDEX      the index folder (below --index and -c)
   RAGCLI_CONFIG     the user configuration file
   RAGCLI_DATA_DIR   where collections are kept [{data}]
-  RAGCLI_CACHE      models and dataset indexes [~/.cache/ragcli]
+  RAGCLI_CACHE      models and dataset indexes [{cache}]
   RAGCLI_MODEL      the generator's model (--model)
   RAGCLI_BASE_URL   an OpenAI-compatible server (--base-url)
   OPENAI_BASE_URL, OPENAI_API_KEY   as the openai library reads them
@@ -61,19 +61,22 @@ _CONFIGURED = (
 
 
 def _environment_help() -> str:
-    """The root --help's epilog: where the configuration files and collections are on this system."""
-    from ragcli.config import CONFIG_ENV, DATA_DIR_ENV, data_dir, user_config_path
+    """The root --help's epilog: where the configuration file, collections and cache are on this system
+    (the folders the environment variables name, when they are set)."""
+    from ragcli.config import data_dir, user_config_path
+    from ragcli.models import cache_root
+    from ragcli.render import printable_name
 
     try:
         home = str(Path.home())
     except RuntimeError:  # no home folder known (no $HOME, no passwd entry): paths shown whole
         home = "\0"
 
-    def short(path: Path, env: str) -> str:
-        shown = f"${env}" if os.environ.get(env) else str(path)
+    def short(path: Path) -> str:
+        shown = printable_name(str(path))
         return "~" + shown[len(home) :] if shown.startswith(home + os.sep) else shown
 
-    return _ENVIRONMENT.format(user=short(user_config_path(), CONFIG_ENV), data=short(data_dir(), DATA_DIR_ENV))
+    return _ENVIRONMENT.format(user=short(user_config_path()), data=short(data_dir()), cache=short(cache_root()))
 
 
 class _RagcliGroup(TyperGroup):

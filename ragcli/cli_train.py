@@ -46,7 +46,7 @@ def _handled(command: F) -> F:
 def generator(
     data: options.TrainData,
     output: options.TrainOutput,
-    model: options.Model = options.DEFAULT_MODEL,
+    model: options.TrainModel = options.DEFAULT_TRAIN_MODEL,
     with_context: options.WithContext = False,
     index_dir: options.IndexDir = None,
     retriever: options.Retriever = "bm25",

@@ -144,6 +144,17 @@ Model = Annotated[
     ),
 ]
 DEFAULT_MODEL = ShownDefault("google/flan-t5-base (openai: the server's only model)")
+TrainModel = Annotated[
+    Optional[str],
+    option(
+        "--model",
+        "-m",
+        help="Hub id or local folder of the model to fine-tune.",
+        envvar="RAGCLI_MODEL",
+        show_envvar=True,
+    ),
+]
+DEFAULT_TRAIN_MODEL = ShownDefault("google/flan-t5-base")
 MaxNewTokens = Annotated[int, option(min=1, help="Longest answer, in tokens.")]
 BatchSize = Annotated[int, option(min=1, help="Questions generated together.")]
 Device = Annotated[str, option(help="auto, cpu, cuda or mps.")]
@@ -312,11 +323,12 @@ K1 = Annotated[Optional[float], number(help="BM25 k1 [default: 1.0; okapi/bm25l/
 B = Annotated[Optional[float], number(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)]
 Delta = Annotated[Optional[float], number(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)]
 IdField = Annotated[
-    Optional[str], option(help="Record field holding the id [default: _id, id, docid].", show_default=False)
+    Optional[str],
+    option(help="Record field holding the id [default: _id, id, docid, doc_id].", show_default=False),
 ]
 TextField = Annotated[
     Optional[str],
-    option(help="Record field holding the text [default: text, contents, body].", show_default=False),
+    option(help="Record field holding the text [default: text, contents, content, body, passage].", show_default=False),
 ]
 TitleField = Annotated[
     Optional[str], option(help="Record field holding the title [default: title].", show_default=False)

@@ -100,6 +100,22 @@ def test_help_shows_the_environment_and_the_configuration_files() -> None:
     assert "[default: -c's collection, else $RAGCLI_INDEX, else the config's collection, else ./.ragcli]" in query
 
 
+def test_help_names_the_folders_the_environment_variables_set(tmp_path: Path) -> None:
+    """Set, they were shown as the variables' names ("Configuration: $RAGCLI_CONFIG (or $RAGCLI_CONFIG)",
+    "[$RAGCLI_DATA_DIR]") or not at all (the cache): the help says where things are on this system."""
+    env = {name: str(tmp_path / name.lower()) for name in ("RAGCLI_CONFIG", "RAGCLI_DATA_DIR", "RAGCLI_CACHE")}
+    text = flat(run("--help", env={"COLUMNS": "200", **env}).stdout)
+    assert f"Configuration: {tmp_path / 'ragcli_config'} (or $RAGCLI_CONFIG)" in text
+    assert f"[{tmp_path / 'ragcli_data_dir'}]" in text and f"[{tmp_path / 'ragcli_cache'}]" in text
+
+
+def test_index_help_names_every_field_a_record_is_read_from() -> None:
+    from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS
+
+    text = flat(help_text("index", columns=200))
+    assert f"[default: {', '.join(ID_FIELDS)}]" in text and f"[default: {', '.join(TEXT_FIELDS)}]" in text
+
+
 @pytest.mark.parametrize("columns, widest", [(80, 80), (160, 100)])
 def test_a_real_terminal_width_is_used_up_to_100_columns(columns: int, widest: int) -> None:
     """CliRunner forces click's width to 80: the real command, as a terminal of that many columns runs it."""
