@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -70,7 +71,8 @@ def printable_name(name: str) -> str:
     character a terminal would not show as itself (control characters and the escape that starts a
     sequence, zero-width, bidirectional and other format characters, line separators, a non-UTF-8
     byte) written as a Python string literal writes it (`a\\x07b.txt`, `a\\x1b[0mb.txt`,
-    `a\\u200bb.txt`), and a backslash doubled, as repr does. Text is neutralised (`printable`); a name
+    `a\\u200bb.txt`), and a backslash doubled, as repr does. What names are written with stays as it is
+    (`_as_written`): spaces of every width and the zero-width joiners. Text is neutralised (`printable`); a name
     is escaped, because two files must never look alike and `path:line` must open the file itself."""
     return _escaped(name, "\\")
 
@@ -83,12 +85,24 @@ def printable_message(message: str) -> str:
 
 
 def _escaped(text: str, also: str) -> str:
-    """`text` with each character that is not printable (str.isprintable: Unicode's control, format,
-    separator, surrogate, private and unassigned characters; a space is printable), and each of
-    `also`, as repr writes it."""
+    """`text` with each character a name is not written with (`_as_written`), and each of `also`, as
+    repr writes it."""
     if text.isprintable() and not (also and also in text):
         return text  # the common case: one scan
-    return "".join(c if c.isprintable() and c not in also else repr(c)[1:-1] for c in text)
+    return "".join(c if _as_written(c) and c not in also else repr(c)[1:-1] for c in text)
+
+
+# Not printable to str.isprintable, yet part of how names are written: the zero-width non-joiner and
+# joiner (Persian plurals, emoji sequences such as a family) and the tag characters of subdivision flags.
+SHOWN_AS_WRITTEN = frozenset(chr(0x200C) + chr(0x200D)) | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def _as_written(character: str) -> bool:
+    """Whether a name's `character` is shown as it is: a printable one, a space of any width (category
+    Zs: a no-break space, Japanese's ideographic space) or one of `SHOWN_AS_WRITTEN`. Every other
+    character str.isprintable refuses (controls, bidirectional and other format characters such as
+    the zero width space, line separators, surrogates, private and unassigned ones) is escaped."""
+    return character.isprintable() or character in SHOWN_AS_WRITTEN or unicodedata.category(character) == "Zs"
 
 
 def _neutralise(text: str, newlines: bool = False) -> str:

@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.text import Text
 
-from ragcli.render import SafeConsole, answer_panel, printable, printable_name, snippet
+from ragcli.render import SHOWN_AS_WRITTEN, SafeConsole, answer_panel, printable, printable_name, snippet
 from ragcli.terminal_text import without_terminal_sequences
 
 # OSC 8 hyperlink, OSC 0 and OSC 2 window titles (BEL- and ST-terminated), clear screen, a 256-colour
@@ -148,7 +148,7 @@ def test_names_are_shown_escaped_so_that_no_two_look_alike(tmp_path: Path) -> No
     (`a\\x07b.txt`), never dropped or turned into spaces: each file is told apart from the others, and
     `--plain`'s `path:line:col:` names the file itself, in lines, tables, skip lines and errors."""
     names = {"a b.txt": "one", "a\ab.txt": "two", "ab.txt": "three", "a\x1b[0mb.txt": "four", "a\u200bb.txt": "five"}
-    names |= {"a\\b.txt": "six", "a\u202eb.txt": "seven", "a\xa0b.txt": "eight"}
+    names |= {"a\\b.txt": "six", "a\u202eb.txt": "seven"}  # a no-break space is shown as written (below)
     corpus = write_files(tmp_path / "c", {name: f"zebra {word}\n" for name, word in names.items()})
     write_files(corpus, {"pic\x07.png": b"\x89PNG\r\n\x1a\n"})
     index = tmp_path / "idx"
@@ -319,9 +319,24 @@ def test_snippet_highlights_the_same_words_without_the_escapes(
 @example("a\\x07b")
 def test_printable_name_is_clean_and_tells_every_name_apart(name: str) -> None:
     shown = printable_name(name)
-    assert is_clean(shown) and shown.isprintable()
+    assert is_clean(shown) and all(c.isprintable() or c in SHOWN_AS_WRITTEN or c.isspace() for c in shown)
     assert ast.literal_eval(f"'{shown.replace(chr(39), chr(92) + chr(39))}'") == name  # reads back: one name, one form
     assert shown == name or not name.isprintable() or "\\" in name  # an ordinary name is shown as it is
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "docs/\u06a9\u062a\u0627\u0628\u200c\u0647\u0627.md",  # a Persian plural: its zero-width non-joiner
+        "docs/invoice\u00a02024.md",  # a no-break space
+        "docs/family \U0001f468\u200d\U0001f469\u200d\U0001f467 trip.md",  # an emoji family: joiners
+        "docs/\u4f1a\u8b70\u3000\u8b70\u4e8b\u9332.md",  # an ideographic space
+    ],
+)
+def test_names_are_shown_as_they_are_written(name: str) -> None:
+    """Escaping every character str.isprintable refuses printed these names escaped ("invoice\\xa02024.md"),
+    a `--plain` path that no longer opened the file: what names are written with is shown as it is."""
+    assert printable_name(name) == name
 
 
 def render_with(renderable: object) -> bytes:
