@@ -13,6 +13,7 @@ from conftest import NEEDS_CUDA
 from ragcli.answering import answer, answer_many
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import (
+    Generation,
     GenerationOptions,
     Generator,
     answer_text,
@@ -149,6 +150,73 @@ def test_uncited_answers_are_attributed_to_the_source_holding_them() -> None:
     assert cited_sources("the waggle dance", sources) == [2]
     assert cited_sources("dance flowers point", sources) == [2]
     assert cited_sources("nothing shared", sources) == []
+
+
+@pytest.mark.parametrize(
+    "answer, cited",
+    [
+        ("200", []),  # not inside "2006" nor "1,200"
+        ("6 days", []),  # not inside "16 days"
+        ("5 m", []),  # not inside "3.5 m"
+        ("16 days", [2]),
+        ("2006", [1]),
+        ("1,200", [3]),
+        ("capped after 16", [2]),
+        ("$20", [3]),  # an edge that is no word character needs no boundary
+        ("信濃川", [4]),  # a CJK character is a word of its own
+    ],
+)
+def test_a_source_contains_an_answer_only_as_whole_words(answer: str, cited: list[int]) -> None:
+    sources = [
+        hit(1, "In 2006 a queen laid eggs."),
+        hit(2, "A worker cell is capped after 16 days."),
+        hit(3, "The hive cost 1,200 dollars (US$20 a frame) and is 3.5 m wide."),
+        hit(4, "信濃川は日本で最も長い川"),
+    ]
+    assert cited_sources(answer, sources, question="How many eggs does a queen lay?") == cited
+
+
+# SmolLM2-135M-Instruct's made-up answers over the sample corpus: each shares only the question's words
+# with the passage it was cited from
+MADE_UP = [
+    (
+        "Who won the 1998 football world cup?",
+        "The 1998 football world cup was won by Nigeria, who won it by defeating Germany 3-1.",
+        "The Langstroth hive is the most common hive in the world and the standard for commercial beekeeping.",
+    ),
+    (
+        "What is the capital of Australia?",
+        "The capital of Australia is Canberra.",
+        "Varroa spread to almost every country; Australia was one of the last to be reached.",
+    ),
+    ("How old is the oldest hive?", "200 years old", "An old queen leaves the hive with a swarm."),
+    ("How old is the oldest hive?", "The oldest hive is 12 years old.", "An old queen leaves the hive with a swarm."),
+]
+
+
+@pytest.mark.parametrize("question, made_up, passage", MADE_UP)
+def test_an_answer_cites_no_passage_that_holds_only_the_questions_words(
+    question: str, made_up: str, passage: str
+) -> None:
+    sources = [hit(1, passage), hit(2, "Bees dance the waggle dance.")]
+    assert settle(made_up, question, sources, 2) == Generation(made_up, [], 2)  # still the model's answer
+
+
+def test_an_answer_cites_the_passage_holding_most_of_what_it_adds_to_the_question() -> None:
+    question = "How many eggs does a queen lay?"
+    sources = [
+        hit(1, "A queen is fed royal jelly."),
+        hit(2, "The queen lays up to 2,000 eggs a day in spring."),
+        hit(3, "Eggs hatch after three days; a day in spring is long."),
+    ]
+    # adds "lays", "2,000", "daily": passage 2 holds two of the three
+    assert settle("The queen lays about 2,000 eggs daily.", question, sources, 3).citations == [2]
+    # adds "day", "spring": passages 2 and 3 hold both, the better ranked is cited
+    assert settle("Each day in spring.", question, sources, 3).citations == [2]
+    # adds "2,000", "hours": half is not enough ("6 days" is not supported by "16 days" either)
+    assert settle("2,000 hours", question, sources, 3).citations == []
+    # adds nothing to the question: nothing supports it
+    assert settle("A queen does lay eggs.", question, sources, 3) == Generation("A queen does lay eggs.", [], 3)
 
 
 def test_sentence_splitting() -> None:

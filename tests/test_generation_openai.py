@@ -494,6 +494,56 @@ def test_a_bare_passage_number_is_no_answer_but_a_number_the_passages_hold_answe
     assert settle("2", Q, held, 2).text == "2" and settle("1", Q, held, 2) == Generation("1", [2], 2)
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "1. [2]",  # SmolLM2-135M-Instruct asked which passage answers: a list number, then the marker
+        "1) [1]",
+        "[1] and [2]",
+        "[1], [2] and [3]",
+        "[1] or [2]",
+        "In passage [2]",
+        "See passage [1].",
+        "see the passage [2]",
+        "Passage 2",
+        "Passages 1 and 2",
+        "Source: 2",
+        "Document [1]",
+        "In the passages [1, 2].",
+        "There is no answer in the passages [2].",
+        "The passages do not contain the answer.",
+        "The provided passages don't mention how many eggs a queen lays.",
+        "The context does not say.",
+        "The passages provided do not specify the number of eggs [1].",
+        "The answer is not mentioned in the passages.",
+        "I cannot find the answer in the passages.",
+        "No answer.",
+    ],
+)
+def test_a_pointer_to_a_passage_or_a_refusal_is_no_answer(reply: str) -> None:
+    sources = [hit(1, "The queen lays up to 2,000 eggs a day."), hit(2, "Drones mate once and die.")]
+    assert settle(reply, Q, sources, 2) == Generation("", [], 2)
+
+
+@pytest.mark.parametrize(
+    ("reply", "cited"),
+    [
+        ("2 [1]", [1]),  # a number a passage holds, with its marker, answers
+        ("Passage of time [1]", [1]),
+        ("Chapter 2 [2]", [2]),
+        ("Section 3 of the act", []),
+        ("The passage says bees dance [1]", [1]),
+        ("Passage 2 of the act [1]", [1]),
+        ("In 2 days [1]", [1]),
+        ("No, drones mate once [2]", [2]),
+        ("The passages show two queens [1]", [1]),
+    ],
+)
+def test_words_around_a_number_or_a_passage_that_answer_stay_an_answer(reply: str, cited: list[int]) -> None:
+    sources = [hit(1, "Two queens fight; 2 survive."), hit(2, "Drones mate once and die.")]
+    assert settle(reply, Q, sources, 2) == Generation(reply, cited, 2)
+
+
 def test_prompts_never_ask_for_citation_markers() -> None:
     for kind in (SEQ2SEQ, CHAT):
         for style in ("short", "sentence", "long"):

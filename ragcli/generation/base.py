@@ -9,8 +9,9 @@ model, and falls back to the extractive baseline when the default model cannot b
 
 `settle` turns a model's raw text into a `Generation` the same way for every model backend: a
 reasoning model's thinking (`<think>…</think>`) is left out; an answer that is only citation markers
-(`[1]`, `[1] [2]`, `[1, 2]`, `[1-3]`, `[^1]`) or a "don't know" is no answer and cites nothing;
-otherwise citations are the markers the model wrote, else the passages holding the answer.
+(`[1]`, `[1] [2]`, `[1, 2]`, `[1-3]`, `[^1]`), a pointer at a passage ("Passage 2") or a "don't know"
+("The passages do not contain the answer.") is no answer and cites nothing; otherwise citations are the
+markers the model wrote, else the passages holding the answer, or what it adds to the question.
 """
 
 from __future__ import annotations
@@ -37,19 +38,41 @@ _CITED = r"\d+(?:\s*[-–]\s*\d+)?"
 _CITATION = rf"\[(?:\^\d+|{_CITED}(?:\s*,\s*{_CITED})*)\]"
 CITATION_RE = re.compile(_CITATION)
 _CITED_RE = re.compile(r"(\d+)(?:\s*[-–]\s*(\d+))?")
-# "[1]", "[1] [2]", "[1], [3].", "Sources: [2]": markers and nothing else that says anything
-_MARKERS_ONLY_RE = re.compile(rf"^[\W_]*(?:(?:sources?|passages?|see)\W*)?(?:{_CITATION}[\W_]*)*$", re.IGNORECASE)
-_NO_ANSWER_RE = re.compile(
-    r"^\W*(?:i\s+)?(?:do\s+not|don't|don’t|cannot|can't)\s+(?:know|answer|tell)\b[^.]*\W*$|^\W*unknown\W*$",
+# what may join markers that say nothing else: punctuation, "and", "or" ("[1] and [2]", "[1], [2].")
+_JOINED = r"(?:[\W_]|\band\b|\bor\b)*"
+# a pointer at passages rather than an answer: "see", "in" or "from", "the", then "passage", "source" or
+# "document", whose number may go without its brackets ("Passage 2", "Source: 2", "In passage [2]")
+_POINTER = r"(?:(?:see|in|from)\b\W*)?(?:the\b\W*)?"
+_POINTER_NOUN = r"(?:passages?|sources?|documents?)\b"
+# "[1]", "[1] [2]", "[1] and [2]", "Sources: [2]", "See passage [1].", "Passages 1 and 2": markers, or a
+# pointer at passages, and nothing else that says anything (a pointer's numbers are read as digit runs,
+# its brackets as punctuation, so that each character is read one way only: linear time)
+_MARKERS_ONLY_RE = re.compile(
+    rf"^[\W_]*(?:{_POINTER}(?:{_POINTER_NOUN}(?:{_JOINED}\d+\b)*{_JOINED}|(?:{_CITATION}{_JOINED})+))?$",
     re.IGNORECASE,
 )
-_WORD_RE = re.compile(r"\w+")
+# the passages as a model names them: "the passages", "the given context", "the text [2]"
+_PASSAGES = rf"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?|documents?)(?:\s*{_CITATION})?"
+_NOT = r"(?:do(?:es)?\s+not|do(?:es)?n['’]t|cannot|can['’]t)"
+_HOLD = r"(?:contain|mention|say|state|provide|give|include|answer|specify|tell)"
+# one sentence saying there is no answer: "I don't know", "Unknown", "No answer.", "There is no answer in
+# the passages [2].", "The passages do not contain the answer.", "(The answer is) not mentioned in the
+# context.", "I cannot find the answer in the passages."
+_NO_ANSWER_RE = re.compile(
+    r"^\W*(?:"
+    rf"(?:i\s+)?{_NOT}\s+(?:know|answer|tell|find)\b"
+    r"|unknown\W*$"
+    r"|(?:there(?:\s+is|['’]s)\s+)?no\s+(?:answer|information|mention)\b"
+    rf"|the\s+{_PASSAGES}(?:\s+(?:provided|given|above))?\s+{_NOT}\s+{_HOLD}\b"
+    rf"|(?:\w[^.]*?\b(?:is|are)\s+)?not\s+(?:mentioned|given|stated|provided|found|specified)\s+in\s+the\s+{_PASSAGES}"
+    r")[^.]*(?:\.\W*)?$",  # one sentence; every alternative opens on a word character: linear time
+    re.IGNORECASE,
+)
 # a label some models put before the answer ("Answer: 1889", "**Answer:** 1889"): not part of it
 _ANSWER_LABEL_RE = re.compile(r"^\W*(?:final\s+)?answer\W*?[:：]\W*?(?=\w|\[|$)", re.IGNORECASE)
 # what a chat model says before the answer (measured: SmolLM2-135M-Instruct opens 1 reply in 4 with "The
 # answer to the question is:"): "The answer is 1943", "According to the passages, …", "The passage
 # says: "…"" — the answer is what follows
-_PASSAGES = rf"(?:(?:given|provided|above)\s+)?(?:passages?|context|text|sources?|documents?)(?:\s*{_CITATION})?"
 _LEAD_IN_RE = re.compile(
     r"^\W*(?:"
     r"(?:the\s+)?(?:correct\s+|short\s+|final\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*[:：]?"
@@ -127,14 +150,16 @@ class StreamingGenerator(Generator, Protocol):
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]: ...
 
 
-def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
+def cited_sources(text: str, sources: Sequence[Hit], question: str = "") -> list[int]:
     """The source numbers an answer cites ([1], [2, 3], [1-3], [^1] …), in order of first mention; numbers
     beyond the sources dropped.
 
     A model that writes no markers still rests on something (ragcli never asks a model to cite: small
-    models then answer with the marker alone): the sources whose text contains the whole answer, else
-    the one holding most of the answer's words (ties: the better ranked). No answer cites nothing.
-    """
+    models then answer with the marker alone): the sources holding the whole answer as whole words, else
+    the one holding more than half of the content words the answer adds to `question` (ties: the better
+    ranked). A passage sharing only the question's words does not support what the answer claims (a
+    made-up answer repeats the question), and half is not enough: a passage saying "16 days" holds the
+    "days" of "6 days", not its 6. An answer no source supports, and no answer, cite nothing."""
     numbers: list[int] = []
     for marker in CITATION_RE.finditer(text):
         for n in _marker_numbers(marker.group(), len(sources)):
@@ -143,13 +168,24 @@ def cited_sources(text: str, sources: Sequence[Hit]) -> list[int]:
     if numbers or no_answer(text) or not sources:
         return numbers
     answer = " ".join(strip_citations(text).lower().split())
-    containing = [i for i, s in enumerate(sources, 1) if answer in " ".join(s.text.lower().split())]
+    containing = [i for i, s in enumerate(sources, 1) if _holds(" ".join(s.text.lower().split()), answer)]
     if containing:
         return containing
-    words = content_words(answer)
-    overlaps = [len(words & set(_WORD_RE.findall(s.text.lower()))) for s in sources]
-    best = max(range(len(sources)), key=lambda i: (overlaps[i], -i))
-    return [best + 1] if overlaps[best] else []
+    added = content_words(answer) - words_of(question)
+    held = [len(added & words_of(s.text)) for s in sources]
+    best = max(range(len(sources)), key=lambda i: (held[i], -i))
+    return [best + 1] if 2 * held[best] > len(added) else []
+
+
+def _holds(passage: str, answer: str) -> bool:
+    """True when `passage` holds `answer` as whole words: "200" is not in "2006" nor in "1,200", "6 days"
+    not in "16 days"; a CJK character is a word of its own, so a CJK answer is held inside a CJK run."""
+    from ragcli.analysis import CJK_CHARS
+
+    word = rf"[^\W{CJK_CHARS}]"  # a word character that joins its neighbours into one word
+    left = rf"(?<!{word})(?<!\d[.,])" if re.match(word, answer) else ""
+    right = rf"(?!{word})(?![.,]\d)" if re.match(word, answer[-1:]) else ""
+    return re.search(left + re.escape(answer) + right, passage) is not None
 
 
 def _marker_numbers(marker: str, count: int) -> Iterator[int]:
@@ -164,11 +200,17 @@ def content_words(text: str) -> set[str]:
     matched against these, so "the" or "of" never make a passage the cited one)."""
     from ragcli.analysis import stopword_set
 
-    return set(_WORD_RE.findall(text.lower())) - stopword_set("en")
+    return words_of(text) - stopword_set("en")
+
+
+def words_of(text: str) -> set[str]:
+    """The words and numbers of a text, lower-cased ("2,000" one number, never a 2 and a 000)."""
+    return set(_NUMBER_OR_WORD_RE.findall(text.lower()))
 
 
 def no_answer(text: str) -> bool:
-    """True for an empty answer, one made only of citation markers, or a "don't know": none answers."""
+    """True for an empty answer, one made only of citation markers or a pointer at passages ("[1] and
+    [2]", "See passage 2"), or a "don't know" ("The passages do not contain the answer."): none answers."""
     return not text.strip() or bool(_MARKERS_ONLY_RE.match(text.strip())) or bool(_NO_ANSWER_RE.match(text.strip()))
 
 
@@ -205,7 +247,7 @@ def echoes(answer: str, question: str) -> bool:
     answer = answer.strip()
     if not answer.endswith(("?", "？")):
         return False
-    return set(_WORD_RE.findall(answer.lower())) <= set(_WORD_RE.findall(question.lower()))
+    return words_of(answer) <= words_of(question)
 
 
 def visible_text(text: str) -> str:
@@ -219,25 +261,26 @@ def visible_text(text: str) -> str:
 
 
 def names_a_passage(answer: str, sources: Sequence[Hit]) -> bool:
-    """True when an answer is only a passage's number without its brackets ("2" for "[2]"): a bare number
-    no larger than the passages shown that none of them holds, as digits or as an English word."""
-    bare = _BARE_NUMBER_RE.match(answer)
+    """True when an answer is only a passage's number without its brackets ("2" for "[2]"), markers aside
+    ("1. [2]": a list's number, then the marker): a bare number no larger than the passages shown that
+    none of them holds, as digits or as an English word ("2 [1]" answers when a passage holds a 2)."""
+    bare = _BARE_NUMBER_RE.match(strip_citations(answer))
     if not bare or not 1 <= int(bare.group(1)) <= len(sources):
         return False
     forms = {bare.group(1), *NUMBER_WORDS[int(bare.group(1)) : int(bare.group(1)) + 1]}
-    return not any(forms & set(_NUMBER_OR_WORD_RE.findall(source.text.lower())) for source in sources)
+    return not any(forms & words_of(source.text) for source in sources)
 
 
 def settle(text: str, question: str, sources: Sequence[Hit], sources_in_prompt: int) -> Generation:
     """A model's raw text as a Generation: its reasoning, an "Answer:" label and a lead-in left out (see
     `answer_text`); no answer (empty text, no citations) when it says nothing, only asks the question
-    back or names a passage by its bare number; else the text as written, citing the markers it wrote or
-    the passages holding it."""
+    back, points at a passage ("Passage 2", "1. [2]") or says the passages do not hold the answer; else
+    the text as written, citing the markers it wrote or the passages holding it (`cited_sources`)."""
     text = answer_text(text).strip()
     shown = list(sources)[:sources_in_prompt]
     if no_answer(text) or echoes(strip_citations(text), question) or names_a_passage(text, shown):
         return Generation("", [], sources_in_prompt)
-    return Generation(text, cited_sources(text, shown), sources_in_prompt)
+    return Generation(text, cited_sources(text, shown, question), sources_in_prompt)
 
 
 def strip_citations(text: str) -> str:
