@@ -427,12 +427,18 @@ def hits_table(
     return table
 
 
+ANSWER_TITLE_WIDTH = 74  # an answer panel's title at 80 columns, less the corners and the spaces around it
+
+
 def answer_panel(answer: Any, partial: str | None = None) -> Panel:
     """The answer in a panel titled with the generator that wrote it."""
     text = partial if partial is not None else answer.answer
     who = answer.model or answer.generator or "generating"
     if partial is None and getattr(answer, "fallback", None):
-        who = f"{answer.fallback} ({who} gave no answer)"
+        # rich cuts a long title at its end: the model's name (a folder's path) loses its middle instead, so
+        # that "gave no answer" is read at 80 columns
+        room = ANSWER_TITLE_WIDTH - len(f"answer · {answer.fallback} ( gave no answer)")
+        who = f"{answer.fallback} ({middle_ellipsis(printable(who), room)} gave no answer)"
     if partial is None and not text:
         body = Text(
             "No answer found in the retrieved passages." if answer.sources else "Nothing was retrieved to answer from.",

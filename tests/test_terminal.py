@@ -370,6 +370,27 @@ def test_answer_panel_title_is_printable() -> None:
     assert b"model" in output and not leaks(output, colour=True)
 
 
+@pytest.mark.parametrize(
+    "model, shown",
+    [
+        ("/work/main/bench/out/models/smollm2-135m-instruct", "(/…/out/models/smollm2-135m-instruct gave no answer)"),
+        ("google/flan-t5-base", "(google/flan-t5-base gave no answer)"),
+        ("x" * 60, "(…" + "x" * 36 + " gave no answer)"),
+    ],
+)
+def test_a_fallback_answer_panel_title_says_the_model_gave_no_answer_at_80_columns(model: str, shown: str) -> None:
+    class Answer:
+        answer, model, generator, sources = "1852 [1]", "", "extractive", [1]
+        fallback = "extractive"
+
+    Answer.model = model
+    console = SafeConsole(width=80, file=io.StringIO())
+    with console.capture() as capture:
+        console.print(answer_panel(Answer()))
+    title = capture.get().splitlines()[0]
+    assert "answer · extractive (" in title and re.search(rf"{re.escape(shown)} ─*╮$", title), title
+
+
 def test_answer_panel_highlights_every_citation_form_it_reads() -> None:
     class Answer:
         answer, model, generator, sources = "Paris [1, 2], Lyon [3-4] and Nice [^5]; not [a]", "m", "g", [1]
