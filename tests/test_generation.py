@@ -145,6 +145,19 @@ def test_a_hostile_run_of_brackets_is_read_in_linear_time() -> None:
     assert time.perf_counter() - started < 2
 
 
+def test_a_marker_quoted_from_a_passage_is_no_citation() -> None:
+    """A model copying "earlier studies [2, 3]" from a paper cited sources 2 and 3, two other files: a
+    marker a passage holds word for word is the passage's text, and the answer is attributed by what it
+    says. A marker no passage holds is still read."""
+    sources = [
+        hit(1, "Sleep loss impairs memory, as shown in earlier studies [2, 3]."),
+        hit(2, "Exercise improves sleep."),
+        hit(3, "Circadian rhythm and sleep."),
+    ]
+    assert cited_sources("Sleep loss impairs memory, as shown in earlier studies [2, 3].", sources) == [1]
+    assert cited_sources("Memory suffers [3].", sources) == [3]
+
+
 def test_uncited_answers_are_attributed_to_the_source_holding_them() -> None:
     sources = [hit(1, "The sky is blue."), hit(2, "Bees dance the waggle dance to point at flowers.")]
     assert cited_sources("the waggle dance", sources) == [2]

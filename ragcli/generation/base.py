@@ -159,16 +159,20 @@ def cited_sources(text: str, sources: Sequence[Hit], question: str = "") -> list
     the one holding more than half of the content words the answer adds to `question` (ties: the better
     ranked). A passage sharing only the question's words does not support what the answer claims (a
     made-up answer repeats the question), and half is not enough: a passage saying "16 days" holds the
-    "days" of "6 days", not its 6. An answer no source supports, and no answer, cite nothing."""
+    "days" of "6 days", not its 6. An answer no source supports, and no answer, cite nothing.
+
+    A marker that a passage holds word for word ("earlier studies [2, 3]" in a paper, a wiki's "[2]") is
+    text the answer quotes, not a citation: the answer is attributed by what it says instead."""
+    quoted = {marker.group() for source in sources for marker in CITATION_RE.finditer(source.text)}
     numbers: list[int] = []
     for marker in CITATION_RE.finditer(text):
-        for n in _marker_numbers(marker.group(), len(sources)):
+        for n in _marker_numbers(marker.group(), len(sources)) if marker.group() not in quoted else ():
             if n not in numbers:
                 numbers.append(n)
     if numbers or no_answer(text) or not sources:
         return numbers
-    answer = " ".join(strip_citations(text).lower().split())
-    containing = [i for i, s in enumerate(sources, 1) if _holds(" ".join(s.text.lower().split()), answer)]
+    answer = strip_citations(text).lower()
+    containing = [i for i, s in enumerate(sources, 1) if _holds(strip_citations(s.text).lower(), answer)]
     if containing:
         return containing
     added = content_words(answer) - words_of(question)
