@@ -127,6 +127,9 @@ class AnalyzerSettings:
     language: str = "en"
     stopwords: bool = True
     stem: bool = True
+    # invisible format characters inside a word dropped before words are split (`_IN_WORD_FORMAT_RE`); an
+    # index built before this was recorded split words at them, so its queries must be split there too
+    drop_format_characters: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", normalize_language(self.language))
@@ -136,10 +139,12 @@ class AnalyzerSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnalyzerSettings:
+        """The settings a manifest recorded; one it lacks is what the build that wrote it did."""
         return cls(
             language=str(data.get("language", "en")),
             stopwords=bool(data.get("stopwords", True)),
             stem=bool(data.get("stem", True)),
+            drop_format_characters=bool(data.get("drop_format_characters", False)),
         )
 
 
@@ -150,10 +155,12 @@ def stopword_set(language: str) -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def surface_tokens(text: str) -> list[str]:
+def surface_tokens(text: str, drop_format_characters: bool = True) -> list[str]:
     """Normalise and split text into surface tokens (CJK runs become character bigrams); invisible format
-    characters inside words are dropped first (`_IN_WORD_FORMAT_RE`)."""
-    text = _IN_WORD_FORMAT_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    characters inside words are dropped first (`_IN_WORD_FORMAT_RE`) unless the index predates that."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if drop_format_characters:
+        text = _IN_WORD_FORMAT_RE.sub("", text)
     if _CJK_START_RE.search(text) is None:
         return _PLAIN_TOKEN_RE.findall(text)
     tokens = _TOKEN_RE.findall(text)
@@ -204,9 +211,9 @@ class Analyzer:
 
     def matching_spans(self, text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
         """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet): found
-        in the text without its invisible format characters (as `surface_tokens` splits it), each span
-        mapped back to where its first and last characters are in `text`."""
-        visible = _IN_WORD_FORMAT_RE.sub("", text)
+        in the text without its invisible format characters (as `surface_tokens` splits it, where the
+        settings drop them), each span mapped back to where its first and last characters are in `text`."""
+        visible = _IN_WORD_FORMAT_RE.sub("", text) if self.settings.drop_format_characters else text
         where: Sequence[int] = range(len(text))
         if len(visible) < len(text):
             where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
@@ -221,7 +228,7 @@ class Analyzer:
         """A query's terms (`__call__`), then those of the parts of each dotted name it writes whole that
         it lacks: "What does Response.raise_for_status do?" asks for `raise_for_status` too, which is how
         code defines it. Documents keep a dotted name one term (a call site is not the definition)."""
-        tokens = surface_tokens(query)
+        tokens = surface_tokens(query, self.settings.drop_format_characters)
         terms = self._terms_of(tokens)
         for token in tokens:
             if "." in token and _DOTTED_NAME_RE.fullmatch(token):
@@ -236,7 +243,7 @@ class Analyzer:
     def __call__(self, text: str) -> list[str]:
         """Analyse one text (a query, or a document in tests): the terms in order. Each token's term is
         remembered: stemming was a third of a short query's time on SciFact, and queries repeat words."""
-        return self._terms_of(surface_tokens(text))
+        return self._terms_of(surface_tokens(text, self.settings.drop_format_characters))
 
     def _terms_of(self, tokens: list[str]) -> list[str]:
         terms = []

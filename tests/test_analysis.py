@@ -50,6 +50,18 @@ def test_a_soft_hyphenated_word_is_found_by_the_word_and_highlighted_whole() -> 
     assert [text[s:e] for s, e in spans] == ["Zahlungs\u00adbedingungen"]
 
 
+def test_an_index_built_before_format_characters_were_dropped_is_analysed_as_it_was() -> None:
+    recorded = {"language": "de", "stopwords": True, "stem": True}  # its manifest has no drop_format_characters
+    old = Analyzer(AnalyzerSettings.from_dict(recorded))
+    assert old.settings.drop_format_characters is False
+    text = "Die Zahlungs\u00adbedingungen gelten."
+    assert old.query_terms("Zahlungs\u00adbedingungen") == old(text)[:2]  # the two terms it was indexed with
+    spans = old.matching_spans(text, frozenset(old("Zahlungs\u00adbedingungen")))
+    assert [text[s:e] for s, e in spans] == ["Zahlungs", "bedingungen"]
+    new = AnalyzerSettings(language="de")
+    assert new.to_dict()["drop_format_characters"] is True and AnalyzerSettings.from_dict(new.to_dict()) == new
+
+
 def test_only_format_characters_are_removed_and_not_the_zero_width_space() -> None:
     removed = [chr(c) for c in range(0x110000) if _IN_WORD_FORMAT_RE.fullmatch(chr(c))]
     assert {unicodedata.category(c) for c in removed} - {"Cn"} == {

@@ -339,8 +339,8 @@ def plain_analyzer() -> Analyzer:
 def test_counts_of_a_full_build_have_their_columns_in_sorted_term_order() -> None:
     builder = counting.CountMatrixBuilder(Analyzer(AnalyzerSettings(stem=False)))  # stop words dropped
     # a batch may end with rows that keep no term (stop words only, or empty): they stay rows
-    builder.add_batch(*counting.count_surfaces(["the delta the beta delta", "alpha", "the", ""]))
-    builder.add_batch(*counting.count_surfaces(["beta Beta the"]))
+    builder.add_batch(*counting.count_surfaces(["the delta the beta delta", "alpha", "the", ""], AnalyzerSettings()))
+    builder.add_batch(*counting.count_surfaces(["beta Beta the"], AnalyzerSettings()))
     counts, vocabulary = builder.finish()
     assert vocabulary == ["alpha", "beta", "delta"]
     assert counts.toarray().tolist() == [[0, 1, 2], [1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 2, 0]]
@@ -358,7 +358,7 @@ def test_reused_rows_keep_their_counts_and_the_earlier_ids_are_reported() -> Non
     builder = counting.CountMatrixBuilder(plain_analyzer())
     builder.keep_ids(old_terms)
     builder.add_rows(old_counts, old_terms, 1, 3)  # rows 1 and 2: banana×3, apple×4
-    builder.add_batch(*counting.count_surfaces(["aardvark banana"]))
+    builder.add_batch(*counting.count_surfaces(["aardvark banana"], AnalyzerSettings()))
     counts, vocabulary = builder.finish()
     assert vocabulary == ["aardvark", "apple", "banana"]  # cherry is used by no row left
     assert counts.toarray().tolist() == [[0, 0, 3], [0, 4, 0], [1, 0, 1]]
@@ -439,7 +439,9 @@ def test_terms_of_the_earlier_vocabulary_no_row_uses_leave_it() -> None:
 
 def test_terms_met_out_of_order_are_sorted_with_their_counts() -> None:
     builder = counting.CountMatrixBuilder(plain_analyzer())
-    builder.add_batch(*counting.count_surfaces(["beta alpha alpha gamma gamma gamma delta delta delta delta"]))
+    builder.add_batch(
+        *counting.count_surfaces(["beta alpha alpha gamma gamma gamma delta delta delta delta"], AnalyzerSettings())
+    )
     counts, vocabulary = builder.finish()
     assert vocabulary == ["alpha", "beta", "delta", "gamma"]
     assert counts.toarray().tolist() == [[2, 1, 4, 3]]

@@ -12,8 +12,11 @@ import typer
 from clihelpers import invoke
 from conftest import SMALL_FILES, write_files
 
+from ragcli.analysis import AnalyzerSettings
 from ragcli.cli import app
 from ragcli.errors import InvalidOptionError
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.indexing.stored import PER_RUN, STORED, choose_roots, recorded_settings, reindex_settings
 from ragcli.store import MANIFEST
 
@@ -219,6 +222,26 @@ def test_old_indexes_without_recorded_settings_read_as_the_defaults_they_were_bu
     report = index_json("--index", str(index_dir))  # re-indexes, with the defaults
     assert report["settings_changed"] == [] and report["passages"] > 0
     assert manifest(index_dir)["format_version"] == 2
+
+
+def test_an_index_that_split_words_at_format_characters_is_queried_so_until_a_re_index(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", {"fa.txt": "Many \u06a9\u062a\u0627\u0628\u200c\u0647\u0627 here.\n"})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(drop_format_characters=False)))
+    old = manifest(index_dir)
+    del old["analyzer"]["drop_format_characters"]  # as a build before the setting existed wrote it
+    (index_dir / MANIFEST).write_text(json.dumps(old))
+    word = "\u06a9\u062a\u0627\u0628\u200c\u0647\u0627"  # typed with its ZWNJ, as the file holds it
+
+    def found() -> list[str]:
+        hits = json.loads(invoke("query", word, "--no-generate", "--index", str(index_dir), "--json").stdout)
+        return [hit["doc_id"] for hit in hits["hits"]]
+
+    assert found() == ["fa.txt"]
+    report = index_json("--index", str(index_dir))  # a re-index reads the file again, analysed the new way
+    assert report["up_to_date"] is False and report["files_unchanged"] == 0
+    assert manifest(index_dir)["analyzer"]["drop_format_characters"] is True
+    assert found() == ["fa.txt"]
 
 
 def test_reindex_settings_without_an_index_reports_no_changes() -> None:

@@ -121,7 +121,7 @@ def _tasks(
         if entry is not None and old is not None and ids is not None:
             first, last = entry["passages"]
             if pending:
-                yield count_surfaces, (pending,)
+                yield count_surfaces, (pending, settings.analyzer)
                 pending = []
             with old.reused("passages"):
                 columns.extend_from(old, first, last, mtime=entry.get("mtime_ns"))
@@ -144,7 +144,7 @@ def _tasks(
                     columns.add(passage)
                     pending.append(passage.index_text)
                     if len(pending) >= BATCH_PASSAGES:
-                        yield count_surfaces, (pending,)
+                        yield count_surfaces, (pending, settings.analyzer)
                         pending = []
             source = reader.last_source
             if source is not None:
@@ -165,7 +165,7 @@ def _tasks(
         if progress is not None:
             progress(str(path), number, len(files) + len(urls), len(columns))
     if pending:
-        yield count_surfaces, (pending,)
+        yield count_surfaces, (pending, settings.analyzer)
     if urls:
         where = (progress, len(files), len(files) + len(urls)) if progress is not None else None
         yield from row_tasks(reader, urls, settings.sql, old, settings, columns, sources, rows, where)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.analysis import Analyzer, surface_tokens
+from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -29,8 +29,11 @@ CHUNK_ENTRIES = 1 << 20  # counts whose term ids numpy widens to 64 bits at a ti
 Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a function and its arguments, run in order
 
 
-def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Surface-token counts of a batch of texts: (surface forms, CSR indptr, indices, counts).
+def count_surfaces(
+    texts: Sequence[str], settings: AnalyzerSettings
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Surface-token counts of a batch of texts split as `settings` say: (surface forms, CSR indptr,
+    indices, counts).
 
     Runs in the tokenising workers; surface ids are local to the batch.
     """
@@ -41,7 +44,7 @@ def count_surfaces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndar
     lengths = np.empty(len(texts), dtype=np.int64)
     columns = array("q")
     for row, text in enumerate(texts):
-        tokens = surface_tokens(text)
+        tokens = surface_tokens(text, settings.drop_format_characters)
         columns.extend(map(surface_id, tokens))
         lengths[row] = len(tokens)
     cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)

@@ -140,7 +140,7 @@ def row_tasks(
                     if span and span[1] != first:
                         yield from flush_reuse()
                     if pending:
-                        yield count_surfaces, (pending,)
+                        yield count_surfaces, (pending, settings.analyzer)
                         pending = []
                     span[:] = [span[0] if span else first, last]
                 if entry.get("skipped") and row.document is not None:  # a malformed row the reader reported again
@@ -160,7 +160,7 @@ def row_tasks(
                         columns.add(passage)
                         pending.append(passage.index_text)
                         if len(pending) >= BATCH_PASSAGES:
-                            yield count_surfaces, (pending,)
+                            yield count_surfaces, (pending, settings.analyzer)
                             pending = []
                 elif row.document is not None:
                     skipped = "empty text" if not row.document.text.strip() else f"duplicate id {row.document.id!r}"
@@ -187,5 +187,5 @@ def row_tasks(
             callback(root.shown, done + number, total, size())
     yield from flush_reuse()
     if pending:
-        yield count_surfaces, (pending,)
+        yield count_surfaces, (pending, settings.analyzer)
     counts.removed = len(set(previous) - seen)
