@@ -9,7 +9,8 @@ import pytest
 from conftest import write_files
 
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.markdown import MAX_TITLE_CHARS
+from ragcli.markdown import MAX_TITLE_CHARS, rendered_title
+from ragcli.readers import markup
 from ragcli.readers.markup import front_matter, markdown_title, rst_headings, rst_title
 from ragcli.readers.walk import CorpusReader
 
@@ -90,6 +91,22 @@ def test_a_crafted_markdown_title_is_rendered_in_bounded_time() -> None:
     title = markdown_title("# " + "![" * 500_000 + "\n")
     assert title is not None and len(title) <= MAX_TITLE_CHARS
     assert time.perf_counter() - started < 1
+
+
+def test_only_the_headings_that_can_still_be_the_title_are_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering costs: 2,000 crafted `## [ [ [ …` headings took ten times as long as reading the file."""
+    rendered: list[str] = []
+
+    def counted(heading: str) -> str | None:
+        rendered.append(heading)
+        return rendered_title(heading)
+
+    monkeypatch.setattr(markup, "rendered_title", counted)
+    sections = "".join(f"## [ [ section {n}\n\ntext\n\n" for n in range(2000))
+    assert markdown_title("## ![logo](logo.png)\n" + sections + "# Level one\n## After\n") == "Level one"
+    assert rendered == ["![logo](logo.png)", "[ [ section 0", "Level one"]
+    rendered.clear()
+    assert markdown_title(sections) == "[ [ section 0" and len(rendered) == 1
 
 
 def test_front_matter_is_only_at_the_very_start() -> None:

@@ -88,7 +88,8 @@ def front_matter(text: str) -> FrontMatter | None:
 def markdown_title(text: str) -> str | None:
     """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
     `# Title` or setext `Title` over `===`), else its first heading of any level, as Markdown renders it
-    (`rendered_title`); headings inside fenced code (``` or ~~~), or of nothing shown, do not count."""
+    (`rendered_title`); headings inside fenced code (``` or ~~~), or of nothing shown, do not count.
+    Only a heading that can still become the title is rendered: rendering is the costly part."""
     front = front_matter(text)
     if front is not None:
         if front.title:
@@ -96,6 +97,8 @@ def markdown_title(text: str) -> str | None:
         text = text[front.end :]
     best: str | None = None
     for _, level, heading in markdown_headings(text.splitlines()):
+        if best is not None and level > 1:
+            continue
         shown = rendered_title(heading)
         if shown is not None and level == 1:
             return shown
