@@ -167,9 +167,9 @@ def test_html_a_browser_never_shows_is_left_out(tmp_path: Path) -> None:
 
 
 def test_an_html_page_is_decoded_as_it_declares(tmp_path: Path) -> None:
-    """A byte-order mark wins, then a charset declared in the first 1024 bytes (`<meta charset>`, or the
-    http-equiv Content-Type pragma, as the HTML spec's prescan finds them, outside comments), then
-    UTF-8 and cp1252 as for any text. A declared UTF-16 is UTF-8 (the meta was read as ASCII), a declared
+    """A byte-order mark wins, then valid UTF-8 beyond ASCII (below), then a charset declared in the first
+    1024 bytes (`<meta charset>`, or the http-equiv Content-Type pragma, as the HTML spec's prescan finds
+    them, outside comments), then cp1252 as for any text. A declared UTF-16 is UTF-8 (the meta was read as ASCII), a declared
     latin1 the web's windows-1252, a name the web does not know (utf-7, a Python-only codec) nothing."""
     russian = "Привет мир"
     pages = {
@@ -211,6 +211,33 @@ def test_an_html_page_is_decoded_as_it_declares(tmp_path: Path) -> None:
         "broken.html: not valid cp1251 (the charset it declares), read as cp1252",
         "wrong.html: not valid UTF-8, read as cp1252",
     ]
+
+
+def test_a_page_saved_as_utf_8_is_read_as_utf_8_whatever_charset_it_declares(tmp_path: Path) -> None:
+    """Pages saved by wget or curl, or converted to UTF-8, keep the <meta> they had: bytes that are valid
+    UTF-8 beyond ASCII are UTF-8 (legacy text with such bytes almost never is). Seven-bit bytes are read
+    as declared: ISO-2022-JP is seven-bit. A legacy page is still read as it declares, lines exact."""
+    menu = "Le café crème coûte 3 €."
+    pages = {
+        "saved.html": b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'
+        + b"</head><body>\n\n<p>"
+        + menu.encode()
+        + b"</p>\n</body></html>\n",
+        "converted.html": b'<meta charset="windows-1251">\n<p>' + "Привет мир".encode() + b"</p>",
+        "legacy.html": b'<meta charset="windows-1251">\n\n\n<p>' + "Привет мир".encode("cp1251") + b"</p>",
+        "jis.html": b'<meta charset="iso-2022-jp"><p>' + "日本語".encode("iso2022_jp") + b"</p>",
+    }
+    documents, reader = read(write_files(tmp_path, pages))
+    by_id = {d.id: d for d in documents}
+    assert {name: " ".join(d.text.split()) for name, d in by_id.items()} == {
+        "saved.html": menu,
+        "converted.html": "Привет мир",
+        "legacy.html": "Привет мир",
+        "jis.html": "日本語",
+    }
+    assert by_id["saved.html"].line_at(by_id["saved.html"].text.index("café")) == 3
+    assert by_id["legacy.html"].line_at(by_id["legacy.html"].text.index("Привет")) == 4
+    assert reader.report.warnings == []
 
 
 def test_a_text_node_of_many_lines_maps_a_bounded_number_of_them() -> None:

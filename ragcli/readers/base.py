@@ -145,16 +145,25 @@ def format_size(size: int) -> str:
 
 
 def first_codec(data: bytes, declared: str | None) -> str:
-    """The codec `decode_text` tries first: UTF-8 where a byte-order mark says so or no other charset is
-    `declared`, else the declared one."""
+    """The codec `decode_text` tries first: UTF-8 where a byte-order mark says so, no other charset is
+    `declared`, or the bytes are valid UTF-8 beyond ASCII (a page saved by wget or converted to UTF-8
+    keeps the charset it declared; legacy text with non-ASCII bytes is almost never valid UTF-8), else the
+    declared one (seven-bit bytes too: ISO-2022-JP is seven-bit)."""
     if declared is None or declared == "utf-8" or data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    return declared
+    if data.isascii():
+        return declared
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return declared
+    return "utf-8-sig"
 
 
 def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode bytes: a UTF-8 byte-order mark wins, then the charset the content `declared` for itself (an
-    HTML page's `<meta charset>`), then UTF-8, Windows-1252 and Latin-1 in turn; return (text, codec)."""
+    """Decode bytes: a UTF-8 byte-order mark wins, then valid UTF-8, then the charset the content
+    `declared` for itself (an HTML page's `<meta charset>`), then Windows-1252 and Latin-1 in turn (as
+    `first_codec` orders them); return (text, codec)."""
     for codec in dict.fromkeys((first_codec(data, declared), "utf-8-sig", "cp1252")):
         try:
             return data.decode(codec), codec
