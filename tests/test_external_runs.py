@@ -142,8 +142,33 @@ def test_ids_with_whitespace_or_percent_are_encoded_in_a_run_file_and_read_back(
     assert theirs["metrics"] == ours["metrics"] == json.loads(first.stdout)["configs"][0]["metrics"]
     assert ours["metrics"]["recall@1"] > 0
 
-    other = tmp_path / "other.trec"  # another tool's escape that is not ragcli's stays as written
-    other.write_text("x%2Fy Q0 plain.md 1 1.0 x\nq%20budget%20review.md%09%25 Q0 budget%20review.md 1 1.0 x\n")
+    other = tmp_path / "other.trec"  # only ragcli's lines (tagged ragcli-<retriever>) are decoded
+    other.write_text(
+        "x%2Fy Q0 plain.md 1 1.0 x\n"
+        "q%20budget%20review.md%09%25 Q0 budget%20review.md 1 1.0 x\n"
+        "q%20plain.md%09%25 Q0 plain.md 1 1.0 ragcli-bm25\n"
+    )
     mixed = invoke(*args, "--with-run", str(other))
     assert mixed.exit_code == 0, mixed.output
     assert json.loads(mixed.stdout)["configs"][1]["metrics"]["recall@1"] == pytest.approx(2 / len(questions))
+
+
+def test_another_tools_run_is_read_as_written(tmp_path: Path) -> None:
+    """A URL id's literal "%20" in another tool's run is the id the qrels judge: decoding it (as ragcli's
+    own escapes are) scored the run 0, silently."""
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "http://x.org/a%20b", "text": "Paris is the capital of France."})
+        + "\n"
+        + json.dumps({"id": "http://x.org/c", "text": "Berlin is the capital of Germany."})
+        + "\n"
+    )
+    assert invoke("index", str(corpus), "--index", str(tmp_path / "idx"), "-q").exit_code == 0
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "q1", "question": "capital of France?", "relevant": ["http://x.org/a%20b"]}) + "\n")
+    run = tmp_path / "pyserini.trec"
+    run.write_text("q1 Q0 http://x.org/a%20b 1 9.5 pyserini\nq1 Q0 http://x.org/c 2 1.0 pyserini\n")
+    args = ["evaluate", str(qa), "--index", str(tmp_path / "idx"), "--no-generate", "--k", "1", "--json"]
+    result = invoke(*args, "--with-run", str(run))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["configs"][1]["metrics"]["ndcg@1"] == 1.0

@@ -24,7 +24,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
-from ragcli.evaluation.runs import run_file_id
+from ragcli.evaluation.runs import run_file_id, run_file_tag
 from ragcli.indexdir import file_mode, is_ragcli_index
 from ragcli.models import cache_root
 from ragcli.records import json_text
@@ -210,10 +210,10 @@ class RunFileWriter(ResultSink):
         if file is None:
             return
         scores = strictly_decreasing([score for _, score in result.ranking])
-        question = run_file_id(result.query.id)
+        question, tag = run_file_id(result.query.id), run_file_tag(config)
         file.write(
             "".join(
-                f"{question} Q0 {run_file_id(doc)} {rank} {score!r} ragcli-{config}\n"
+                f"{question} Q0 {run_file_id(doc)} {rank} {score!r} {tag}\n"
                 for rank, ((doc, _), score) in enumerate(zip(result.ranking, scores), start=1)
             )
         )

@@ -11,7 +11,8 @@ in reverse order; the rank column is not used. A question the run does not rank 
 
 A run's fields are separated by whitespace, one line a ranked document, so an id that holds whitespace (a
 file name with a space) would break its line: ragcli writes such ids percent-encoded (`run_file_id`) and
-reads them back (`id_from_run_file`).
+reads them back (`id_from_run_file`) on the lines it wrote, which its tag (`run_file_tag`) tells apart;
+another tool's lines are read as written, since a URL id's "%20" is the id its qrels judge.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ragcli.evaluation.datasets import LineProblems, text_lines
 from ragcli.records import Skipped
 
 RUN_FORMAT = "'query-id Q0 doc-id rank score tag'"
+_RAGCLI_TAG_PREFIX = "ragcli-"
 
 # What breaks a field: whitespace (`\s` is exactly what str.isspace and str.split take for it) and '%'.
 _BREAKS_A_FIELD_RE = re.compile(r"[\s%]")
@@ -44,9 +46,14 @@ def run_file_id(identifier: str) -> str:
     return _BREAKS_A_FIELD_RE.sub(_escaped, identifier)
 
 
+def run_file_tag(config: str) -> str:
+    """The tag field of the lines ragcli writes for `config`: how `read_run` knows its ids are encoded."""
+    return _RAGCLI_TAG_PREFIX + config
+
+
 def id_from_run_file(field: str) -> str:
-    """The id a run file's `field` stands for: the escapes `run_file_id` writes decoded, and only those, so
-    that another tool's id holding "%2F" is kept as written."""
+    """The id a field of ragcli's own run stands for: the escapes `run_file_id` writes decoded, and only
+    those (a "%2F" stays as written)."""
     return _ESCAPED_CHARACTER_RE.sub(_unescaped, field) if "%" in field else field
 
 
@@ -84,10 +91,10 @@ def run_names(paths: Sequence[Path], taken: Collection[str]) -> list[str]:
 
 
 def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool = False) -> ExternalRun:
-    """The rankings `path` holds for `question_ids` (the lines of other questions are not kept). A line
-    that is not six fields with a finite score, or that ranks a document twice for one question, is
-    skipped and listed (with `strict`, exit 6 naming it); a run that ranks none of the questions is
-    bad input (the ids of another dataset)."""
+    """The rankings `path` holds for `question_ids` (the lines of other questions are not kept), ids
+    decoded on ragcli's own lines only. A line that is not six fields with a finite score, or that ranks
+    a document twice for one question, is skipped and listed (with `strict`, exit 6 naming it); a run
+    that ranks none of the questions is bad input (the ids of another dataset)."""
     problems = LineProblems(strict)
     scored: dict[str, dict[str, float]] = {}
     lines = 0
@@ -98,7 +105,9 @@ def read_run(path: Path, name: str, question_ids: Collection[str], strict: bool 
             problems.bad(where, f"expected {RUN_FORMAT} with a finite score")
             continue
         lines += 1
-        question, document = id_from_run_file(fields[0]), id_from_run_file(fields[2])
+        question, document = fields[0], fields[2]
+        if fields[5].startswith(_RAGCLI_TAG_PREFIX):
+            question, document = id_from_run_file(question), id_from_run_file(document)
         if question not in question_ids:
             continue
         documents = scored.setdefault(question, {})
