@@ -29,7 +29,7 @@ from ragcli.generation.base import (
 from ragcli.records import Hit
 from ragcli.retrieval.base import Scorer
 from ragcli.retrieval.filters import Filter
-from ragcli.retrieval.index import Index, check_questions, load_index
+from ragcli.retrieval.index import Index, check_questions, load_index, question_text
 
 
 @dataclass
@@ -154,7 +154,8 @@ BOM = "\ufeff"  # a byte-order mark: what starts a file some editors save as UTF
 
 
 def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[list[str]]:
-    """The questions of `stream`, one per non-empty line, in batches of what has already arrived.
+    """The questions of `stream`, one per line that asks one (`question_text`: a line of whitespace or
+    of colour codes alone asks nothing), in batches of what has already arrived.
 
     A live pipe (or a person typing) gets each question answered as soon as its line is complete: the
     file descriptor is read with os.read, which returns what is there, and a batch ends when nothing
@@ -171,8 +172,9 @@ def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[lis
         for number, line in enumerate(stream):
             if number == 0:
                 line = line.removeprefix(BOM)
-            if line.strip():
-                batch.append(line.strip())
+            question = question_text(line)
+            if question:
+                batch.append(question)
             if len(batch) >= limit:
                 yield batch
                 batch = []
@@ -200,7 +202,7 @@ def _live_batches(descriptor: int, encoding: str, limit: int) -> Iterator[list[s
         *lines, partial = text.split("\n")
         if ended:
             lines.append(partial)
-        waiting.extend(line.strip() for line in lines if line.strip())
+        waiting.extend(question for question in map(question_text, lines) if question)
         while len(waiting) >= limit:
             yield waiting[:limit]
             del waiting[:limit]

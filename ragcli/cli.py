@@ -402,10 +402,10 @@ def query(
     from ragcli.records import SearchOptions
     from ragcli.render import OutputView, print_hits
     from ragcli.retrieval.filters import Filter
-    from ragcli.retrieval.index import load_index
+    from ragcli.retrieval.index import load_index, question_text
 
     # every option is checked before the index is opened, stdin is read or a model is loaded
-    if not question.strip():
+    if not question_text(question):
         raise InvalidOptionError("the question is empty", hint="ask a question, or pass - to read them from stdin")
     restriction = Filter.parse(path_globs or (), where or ())
     _check_retriever(retriever)

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from ragcli.answering import question_batches
 from ragcli.models import cache_root
-from ragcli.retrieval.index import check_questions
+from ragcli.retrieval.index import question_text
 
 PROMPT = "> "
 EXIT_WORDS = frozenset({"exit", "quit"})
@@ -33,12 +33,12 @@ def history_path() -> Path:
 
 def questions(stream: IO[str] | None = None, history: Path | None = None) -> Iterator[str]:
     """The questions to answer: typed at the prompt when `stream` (default stdin) is a terminal, else
-    the stream's non-empty lines as they arrive; each as `check_questions` gives it (a pasted colour code
-    would become a word of the chat's topic)."""
+    the stream's non-empty lines as they arrive; each as `question_text` gives it (a pasted colour code
+    would become a word of the chat's topic), a line it leaves empty skipped."""
     stream = stream or sys.stdin
-    read = _typed(history if history is not None else history_path()) if stream.isatty() else _piped(stream)
-    for question in read:
-        yield from check_questions([question])
+    if stream.isatty():
+        return _typed(history if history is not None else history_path())
+    return _piped(stream)
 
 
 def _piped(stream: IO[str]) -> Iterator[str]:
@@ -59,7 +59,7 @@ def _typed(history: Path) -> Iterator[str]:
                 line = input(PROMPT)
             except (EOFError, KeyboardInterrupt):
                 return
-            text = line.strip()
+            text = question_text(line)
             if text.lower() in EXIT_WORDS:
                 return
             if text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import select
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from clihelpers import RAGCLI, invoke
+
+from ragcli import interactive
 
 TIMEOUT = 60.0  # seconds to wait for the prompt or an answer (a fresh process on a busy machine)
 
@@ -154,11 +157,24 @@ def test_a_history_that_is_a_link_or_a_fifo_is_left_alone(sample_index: Path, tm
 
 
 def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
-    result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input="varroa\n\npropolis\n")
+    """A blank line, or one of colour codes alone, asks nothing: the latter was answered "Nothing was
+    retrieved"."""
+    lines = "varroa\n\n\x1b[31m\x1b[0m\npropolis\n"
+    result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input=lines)
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["query"] for r in records] == ["varroa", "propolis"]
     assert all(r["answer"] and r["generator"] == "extractive" for r in records)
+
+
+def test_a_typed_line_of_colour_codes_alone_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """At the prompt too, as an empty line is (driven through `input`: readline takes typed escapes as keys)."""
+    typed = iter(["varroa", "\x1b[31m\x1b[0m", " ", "\x1b[1m propolis \x1b[0m", "quit"])
+    monkeypatch.setattr(interactive, "_readline", lambda: None)
+    monkeypatch.setattr("builtins.input", lambda prompt: next(typed))
+    terminal = io.StringIO()
+    monkeypatch.setattr(terminal, "isatty", lambda: True)
+    assert list(interactive.questions(terminal, tmp_path / "history")) == ["varroa", "propolis"]
 
 
 def test_terminal_sequences_in_a_question_reach_neither_the_topic_nor_the_generator(sample_index: Path) -> None:

@@ -435,12 +435,28 @@ def test_questions_from_stdin_lose_a_byte_order_mark(sample_index: Path) -> None
     assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["waggle dance", "varroa"]
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\t\n"])
+@pytest.mark.parametrize("question", ["", "   ", "\t\n", "\x1b[31m\x1b[0m", " \x1b[1m \x1b[0m "])
 def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
+    """Colour codes alone are no question either: searched, they answered "No passage matches" (exit 0)."""
     result = run("query", question, "--index", str(sample_index))
     assert result.returncode == ExitCode.USAGE
     assert "the question is empty" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_line_of_colour_codes_alone_is_skipped_as_a_blank_line_is(sample_index: Path) -> None:
+    result = run(
+        "query",
+        "-",
+        "--index",
+        str(sample_index),
+        "--no-generate",
+        "-k",
+        "1",
+        input="varroa\n\x1b[31m\x1b[0m\n\npropolis\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["varroa", "propolis"]
 
 
 def test_the_extractive_answer_follows_the_answer_style(sample_index: Path) -> None:

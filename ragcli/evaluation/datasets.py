@@ -24,7 +24,7 @@ from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.readers.records import json_problem
 from ragcli.records import Skipped
-from ragcli.retrieval.index import check_questions
+from ragcli.retrieval.index import question_text
 
 
 @dataclass
@@ -97,9 +97,9 @@ def _relevance(value: Any) -> dict[str, int] | str:
 
 
 def _question(value: Any) -> str | None:
-    """A question as it is evaluated (searched, asked, reported): without terminal sequences
-    (`check_questions`) and surrounding space; None when `value` is not text."""
-    return check_questions([value])[0].strip() if isinstance(value, str) else None
+    """A question as it is evaluated (searched, asked, reported): `question_text`; None when `value`
+    is not text."""
+    return question_text(value) if isinstance(value, str) else None
 
 
 def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> EvalQuery | None:

@@ -147,10 +147,17 @@ def check_questions(queries: object) -> list[str]:
     Each loses its terminal control sequences, as the readers' text does (`without_terminal_sequences`):
     a question pasted from a coloured terminal ("zebra \\x1b[31mrecord") was searched for '31mrecord',
     and answered and shown with the codes. Every entry a question comes in by asks it: `Index`'s
-    searches, `answering` (`retrieve`, `search_questions`, `answer_many`), chat's questions, the
-    evaluation's, LangChain's `batch`."""
+    searches, `answering` (`retrieve`, `search_questions`, `answer_many`), LangChain's `batch`; and
+    through `question_text`, the lines of `query`, `chat` and the evaluation's questions."""
     questions = listed(queries, "questions", "a question", str, hint="search(question) and answer(question) take one")
     return [without_terminal_sequences(question) for question in questions]
+
+
+def question_text(text: str) -> str:
+    """The question a line of text asks, as every entry reads it (`query`'s argument and stdin, chat's
+    lines, a questions file): without terminal sequences (`check_questions`) and surrounding whitespace,
+    so that a line of colour codes alone is as empty as a blank one, not a question searched for nothing."""
+    return without_terminal_sequences(text).strip()
 
 
 def _check_request(queries: object, k: object, retriever: object, filter: object) -> list[str]:
