@@ -619,8 +619,13 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
             line += "; " + "; ".join(_update_text(u) for u in report.updated)
     if report.unchanged or report.removed or report.changed:
         line += f"; files: {report.new:,} new, {report.changed:,} changed, {report.removed:,} removed, {report.unchanged:,} unchanged"
+        notes = []  # of the unchanged: those touched (why the index was updated) and those left out
+        if report.touched:
+            notes.append(f"{report.touched:,} with a new modification time")
         if report.unchanged_skipped:
-            line += f" ({report.unchanged_skipped:,} of them skipped, as before)"
+            notes.append(f"{report.unchanged_skipped:,} of them skipped, as before")
+        if notes:
+            line += f" ({'; '.join(notes)})"
     if report.ignored:
         line += f"; ignored {report.ignored:,} (ignore files, --include/--exclude)"
     if report.rows or report.rows_removed:  # database roots: the row is the unit of reuse

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,29 @@ def test_a_rerun_says_which_unchanged_files_are_skipped_ones(tmp_path: Path) -> 
     assert " from 1 file → " in again.stderr and "2 unchanged (1 of them skipped, as before)" in again.stderr
     report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
     assert (report["files_read"], report["files_unchanged"], report["files_unchanged_skipped"]) == (1, 2, 1)
+
+
+def test_a_rerun_says_which_unchanged_files_have_a_new_modification_time(tmp_path: Path) -> None:
+    """A touched file is not read again, but its new time is recorded: "Updated … 0 new, 0 changed,
+    0 removed, 3 unchanged" did not say why the index was updated."""
+    files = {"one.md": "# One\n\nA note.", "two.md": "# Two\n\nAnother note.", "broken.pdf": b"%PDF-1.4 junk"}
+    corpus = write_files(tmp_path / "c", files)
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+
+    def touch() -> None:
+        stat = (corpus / "one.md").stat()
+        os.utime(corpus / "one.md", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+    touch()
+    again = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert again.exit_code == 0, again.output
+    assert "Updated " in again.stderr
+    assert "3 unchanged (1 with a new modification time; 1 of them skipped, as before)" in again.stderr
+    touch()
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert (report["files_unchanged"], report["files_touched"], report["files_unchanged_skipped"]) == (3, 1, 1)
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert report["up_to_date"] and report["files_touched"] == 0
 
 
 def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) -> None:

@@ -163,6 +163,7 @@ INDEX_KEYS = [
     "files_new",
     "files_read",
     "files_removed",
+    "files_touched",
     "files_unchanged",
     "files_unchanged_skipped",
     "ignored",

@@ -124,6 +124,7 @@ def test_touched_but_identical_file_is_not_reread(
     monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
     report = build_index([small_corpus], small_index)
     assert read == [] and (report.new, report.changed, report.removed, report.unchanged) == (0, 0, 0, 5)
+    assert report.touched == 1
     # its new time is recorded, as a full build would: in the manifest (not hashed again next time) and
     # in its documents' `mtime` (what `--where mtime…` filters on)
     assert not report.up_to_date

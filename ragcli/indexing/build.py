@@ -363,6 +363,7 @@ def _build(
         removed=plan.removed,
         unchanged=plan.unchanged,
         unchanged_skipped=plan.reused_skips,
+        touched=plan.touched,
         ignored=reader.report.ignored,
         rows=row_counts.rows,
         rows_new=row_counts.new,

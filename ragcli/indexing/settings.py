@@ -84,6 +84,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     unchanged_skipped: int = 0  # of `unchanged`, files skipped before and left out again (not read)
+    touched: int = 0  # of `unchanged`, files with a new modification time (recorded, not read): why "Updated"
     up_to_date: bool = False
     ignored: int = 0  # files and folders left out by ignore files and --include/--exclude
     # rows of database roots: read, then what was done with them (the row is the unit of reuse)
@@ -113,6 +114,7 @@ class BuildReport:
             "files_removed": self.removed,
             "files_unchanged": self.unchanged,
             "files_unchanged_skipped": self.unchanged_skipped,
+            "files_touched": self.touched,
             "up_to_date": self.up_to_date,
             "ignored": self.ignored,
             "rows": self.rows,
