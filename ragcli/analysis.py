@@ -159,7 +159,7 @@ def surface_tokens(text: str, drop_format_characters: bool = True) -> list[str]:
     """Normalise and split text into surface tokens (CJK runs become character bigrams); invisible format
     characters inside words are dropped first (`_IN_WORD_FORMAT_RE`) unless the index predates that."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    if drop_format_characters:
+    if drop_format_characters and not text.isascii():  # they are none of them ASCII: a query skips the scan
         text = _IN_WORD_FORMAT_RE.sub("", text)
     if _CJK_START_RE.search(text) is None:
         return _PLAIN_TOKEN_RE.findall(text)
@@ -213,7 +213,9 @@ class Analyzer:
         """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet): found
         in the text without its invisible format characters (as `surface_tokens` splits it, where the
         settings drop them), each span mapped back to where its first and last characters are in `text`."""
-        visible = _IN_WORD_FORMAT_RE.sub("", text) if self.settings.drop_format_characters else text
+        visible = (
+            _IN_WORD_FORMAT_RE.sub("", text) if self.settings.drop_format_characters and not text.isascii() else text
+        )
         where: Sequence[int] = range(len(text))
         if len(visible) < len(text):
             where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
