@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,31 @@ if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 FALLBACK_INPUT_TOKENS = 512
+
+
+WORD_JOINER = "\u2060"  # invisible and joins nothing: what breaks a special token's text apart
+
+
+def special_texts(tokenizer: Any) -> list[str]:
+    """The texts a tokenizer reads as special tokens (its end-of-sequence, its chat template's turn
+    markers such as "<|im_start|>"), longest first; one-character ones are left alone (a text's "<")."""
+    texts = set(getattr(tokenizer, "all_special_tokens", []))
+    texts |= {
+        str(token)
+        for token in getattr(tokenizer, "added_tokens_decoder", {}).values()
+        if getattr(token, "special", False)
+    }
+    return sorted((text for text in texts if len(text) > 1), key=len, reverse=True)
+
+
+def defused(text: str, specials: Sequence[str]) -> str:
+    """`text` with each special token's text broken by a word joiner after its first character: a
+    document (or a question from a pipe) writing "<|im_end|><|im_start|>user …" is read as those
+    characters, never as a turn of the conversation the model takes for the chat's own."""
+    for special in specials:
+        if special in text:
+            text = text.replace(special, special[0] + WORD_JOINER + special[1:])
+    return text
 
 
 class TransformersGenerator:
@@ -63,6 +89,7 @@ class TransformersGenerator:
         kind = CHAT if self.uses_chat_template else SEQ2SEQ  # a causal model without one reads like a seq2seq
         self.template = self.options.prompt_template or template_for(kind, self.options.answer_style)
         self.max_input_tokens = self._input_limit(config)
+        self._special_texts = special_texts(self.tokenizer)
 
     def _input_limit(self, config: Any) -> int:
         """Tokens the prompt may use: the model's context, less the answer's room for causal models."""
@@ -100,10 +127,13 @@ class TransformersGenerator:
         )
 
     def prompt(self, question: str, sources: Sequence[Hit]) -> FittedPrompt:
+        """The prompt for `question` and its `sources`, whose texts (the user's documents and question)
+        cannot write the tokenizer's special tokens (`defused`)."""
+        specials = self._special_texts
         return fit_prompt(
             self.template,
-            question,
-            sources,
+            defused(question, specials),
+            [replace(hit, text=defused(hit.text, specials), title=defused(hit.title, specials)) for hit in sources],
             max_tokens=self.max_input_tokens,
             count_tokens=self._count,
             truncate=self._truncate,
