@@ -164,7 +164,12 @@ def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode bytes: a UTF-8 byte-order mark wins, then valid UTF-8, then the charset the content
     `declared` for itself (an HTML page's `<meta charset>`), then Windows-1252 and Latin-1 in turn (as
     `first_codec` orders them); return (text, codec)."""
-    for codec in dict.fromkeys((first_codec(data, declared), "utf-8-sig", "cp1252")):
+    return decode_from(data, first_codec(data, declared))
+
+
+def decode_from(data: bytes, first: str) -> tuple[str, str]:
+    """Decode bytes with the codec `first`, else UTF-8, Windows-1252 and Latin-1 in turn; (text, codec)."""
+    for codec in dict.fromkeys((first, "utf-8-sig", "cp1252")):
         try:
             return data.decode(codec), codec
         except UnicodeDecodeError:
@@ -277,8 +282,8 @@ class SourceInput:
         if looks_binary(data):
             raise Skip("binary content")
         declared = declared_charset(data) if declared_charset is not None and not self.transcoded else None
-        text, codec = decode_text(data, declared)
-        first = first_codec(data, declared)
+        first = first_codec(data, declared)  # once: for a declared charset it checks the bytes as UTF-8
+        text, codec = decode_from(data, first)
         if codec != first:
             expected = "UTF-8" if first == "utf-8-sig" else f"{first} (the charset it declares)"
             self.context.warn(f"{self.rel}: not valid {expected}, read as {'UTF-8' if codec == 'utf-8-sig' else codec}")
