@@ -163,10 +163,11 @@ def cited_sources(text: str, sources: Sequence[Hit], question: str = "") -> list
 
     A marker that a passage holds word for word ("earlier studies [2, 3]" in a paper, a wiki's "[2]") is
     text the answer quotes, not a citation: the answer is attributed by what it says instead."""
-    quoted = {marker.group() for source in sources for marker in CITATION_RE.finditer(source.text)}
+    markers = [marker.group() for marker in CITATION_RE.finditer(text)]
+    quoted = {m.group() for source in sources for m in CITATION_RE.finditer(source.text)} if markers else set()
     numbers: list[int] = []
-    for marker in CITATION_RE.finditer(text):
-        for n in _marker_numbers(marker.group(), len(sources)) if marker.group() not in quoted else ():
+    for marker in markers:
+        for n in _marker_numbers(marker, len(sources)) if marker not in quoted else ():
             if n not in numbers:
                 numbers.append(n)
     if numbers or no_answer(text) or not sources:
