@@ -314,12 +314,15 @@ def clipped(text: str, width: int) -> str:
 def plain_lines(hits: list[Hit], base: str | None = None, width: int = 200) -> list[str]:
     """`path:line:col: snippet` per distinct passage, as ripgrep's `--vimgrep` writes them (vim's
     `:cexpr`, Emacs' grep-mode and VS Code's problem matchers read them). The column is 1: a passage
-    starts a line. A paged source's line is that of the page's text. No colour, no table."""
+    starts a line. A paged source's line is that of the page's text, so its page (a slide, a notebook
+    cell), which the table and --json cite, leads the message: `report.pdf:4:1: p3: …` (in the location
+    it would not be a line number an editor reads). No colour, no table."""
     lines = []
     for hit, copies in fold_identical(hits):
+        page = f"p{hit.page}: " if hit.page else ""
         text = clipped(" ".join(printable(hit.text).split()), width)
         more = f" ({_copies_note(hit, copies)})" if copies else ""
-        lines.append(f"{printable_name(editor_path(hit.path, base))}:{hit.line}:1: {text}{more}")
+        lines.append(f"{printable_name(editor_path(hit.path, base))}:{hit.line}:1: {page}{text}{more}")
     return lines
 
 

@@ -124,6 +124,25 @@ def test_the_hit_cites_page_two_through_the_cli(tmp_path: Path) -> None:
     assert hits[0].citation == "report.pdf:p2"
 
 
+def test_plain_lines_name_the_page_the_table_cites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--plain showed `report.pdf:1:1:` for every page (the line is the page's): the page the table and
+    --json give was lost. It leads the message, so that the line stays `path:line:col:` for editors."""
+    root = write_files(tmp_path / "c", {"report.pdf": make_pdf(PAGES), "notes.txt": "Boats and tides.\n"})
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(root), "--index", index).exit_code == 0
+    monkeypatch.chdir(root)
+    result = invoke("query", "quokka tide boats", "--index", index, "--no-generate", "--plain", "-k", "4")
+    assert result.exit_code == 0, result.output
+    assert sorted(line.split(" ")[0:2] for line in result.stdout.splitlines()) == [
+        ["notes.txt:1:1:", "Boats"],  # no page: the line is the file's
+        ["report.pdf:1:1:", "p1:"],
+        ["report.pdf:1:1:", "p2:"],
+        ["report.pdf:1:1:", "p3:"],
+    ]
+    answered = invoke("query", "quokka Rottnest", "--index", index, "-g", "extractive", "--plain", "-k", "1")
+    assert answered.stdout.splitlines()[1].startswith("report.pdf:1:1: p2: The quokka lives")
+
+
 def test_encrypted_pdfs(tmp_path: Path) -> None:
     plain = make_pdf(PAGES)
     root = write_files(tmp_path / "c", {"locked.pdf": encrypted(plain, "secret"), "open.pdf": encrypted(plain, "")})
