@@ -517,7 +517,9 @@ JudgedDataset = Annotated[
 TrainData = Annotated[
     Path,
     argument(
-        help="A qa.jsonl file: question and answers on each line (the first answer is learnt).", show_default=False
+        metavar="DATA",
+        help="A qa.jsonl file: question and answers on each line (the first answer is learnt).",
+        show_default=False,
     ),
 ]
 TrainOutput = Annotated[
@@ -566,6 +568,7 @@ TunedModel = Annotated[
 RetrieverTrainingData = Annotated[
     Path,
     argument(
+        metavar="DATA",
         help="A qa.jsonl file with 'relevant' (passages from --index) or a BEIR folder (its --split).",
         show_default=False,
     ),

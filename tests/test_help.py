@@ -70,6 +70,38 @@ def test_help_fits_80_columns_and_shows_every_parameter_whole(path: tuple[str, .
         assert flat(param.help) in rows, (path, param.name)  # its help whole, as written
 
 
+def arguments(path: tuple[str, ...]) -> list[tuple[str, str]]:
+    """A command's arguments: each one's name, and how click writes it in a usage line (`[NAME]` when
+    optional, `NAME...` when repeatable)."""
+    found = []
+    for param in COMMANDS[path].params:  # type: ignore[attr-defined]
+        if param.param_type_name == "argument":
+            name = param.metavar or param.name.upper()
+            shown = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+            found.append((name, shown))
+    return found
+
+
+HEADINGS = re.findall(r"^#+ .*`ragcli ([^`]+)`", README, re.MULTILINE)
+
+
+@pytest.mark.parametrize("heading", HEADINGS)
+def test_a_readme_heading_gives_the_usage_help_gives(heading: str) -> None:
+    """`### ragcli index PATH...` said a path is needed, while index re-runs with the roots it recorded."""
+    words = heading.split()
+    path = max((p for p in COMMANDS if tuple(words[: len(p)]) == p), key=len)
+    documented = [word for word in words[len(path) :] if not word.startswith("-")]
+    assert documented == [shown for _, shown in arguments(path)], heading
+
+
+@pytest.mark.parametrize("path", list(COMMANDS), ids=IDS)
+def test_the_usage_line_names_each_argument_as_the_readme_does(path: tuple[str, ...]) -> None:
+    """In capitals, as the README and the command's own help text write it: `train generator` wrote `{data}`."""
+    usage = help_text(*path, columns=200).splitlines()[0]
+    for name, _ in arguments(path):
+        assert re.search(rf"\b{name}\b", usage), (usage, name)
+
+
 def test_bracketed_words_are_not_taken_for_markup() -> None:
     query = flat(help_text("query"))
     assert "only [1]-style markers" in query
