@@ -466,7 +466,7 @@ def query(
         answerer.answer(batch, as_json, jsonl=from_stdin)
 
 
-@app.command(short_help="Ask questions one after another at a prompt, with history.")
+@app.command(epilog=_CONFIGURED, short_help="Ask questions one after another at a prompt, with history.")
 @handle_errors
 def chat(
     index_dir: options.IndexDir = None,

@@ -51,7 +51,7 @@ class Key:
     only_shown: bool = False  # the parameters' help shows the value; the command finds it itself
 
 
-_ANSWERING = ("query", "evaluate")
+_ANSWERING = ("query", "chat", "evaluate")  # the commands that retrieve and answer
 _READING_AN_INDEX = ("query", "chat", "info", "evaluate", "tune", "config show")
 KEYS: dict[str, Key] = {
     "collection": Key(

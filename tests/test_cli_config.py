@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from clihelpers import invoke, run
 from conftest import write_files
+from fakeopenai import Reply, completion, fake_server
 
 from ragcli.errors import ExitCode
 
@@ -113,3 +114,22 @@ def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[
         "model, base_url, api_key_env, device, answer_style; `ragcli config show` lists them)"
     ]
     assert result.stdout == ""
+
+
+def test_chat_takes_the_keys_query_takes(home: dict[str, Path], small_index: Path) -> None:
+    """A `k` or `model` set once applied to query and evaluate, but chat took only the collection."""
+    pytest.importorskip("openai")
+    questions = "what turns sunlight into electricity\nwind turbines\n"
+    with fake_server(Reply(completion("solar panels [1]"))) as server:
+        home["user"].write_text(
+            f'generator = "openai"\nbase_url = "{server.url}"\nmodel = "fake"\nk = 2\nretriever = "tfidf"\n'
+        )
+        result = invoke("chat", "-i", str(small_index), "--json", input=questions)
+        assert result.exit_code == 0, result.output
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        answered = [(r["generator"], r["model"], r["retriever"], len(r["sources"])) for r in records]
+        assert answered == [("openai", "fake", "tfidf", 2)] * 2
+        chosen = invoke("chat", "-i", str(small_index), "--json", "-k", "1", "-r", "bm25", input=questions)
+    assert chosen.exit_code == 0, chosen.output
+    records = [json.loads(line) for line in chosen.stdout.splitlines()]
+    assert [(r["retriever"], len(r["sources"])) for r in records] == [("bm25", 1)] * 2  # options over the file

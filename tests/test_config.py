@@ -41,9 +41,8 @@ def test_the_values_become_the_commands_defaults(files: tuple[Path, Path]) -> No
     default_map = load_config().default_map()
     answering = {"retriever": "hybrid", "top_k": 3, "base_url": "http://127.0.0.1:11434/v1", "collection": "notes"}
     assert default_map == {
-        "query": answering,
-        "evaluate": answering,
-        **{command: {"collection": "notes"} for command in ("chat", "info", "tune")},
+        **{command: answering for command in ("query", "chat", "evaluate")},
+        **{command: {"collection": "notes"} for command in ("info", "tune")},
         "config": {"show": {"collection": "notes"}},
         "index": {"name": "notes"},
     }
