@@ -335,3 +335,250 @@ def test_an_xml_part_under_a_picture_name_counts_as_xml(tmp_path: Path) -> None:
     parts["word/media/image1.png"] = b"<x>" + b"<y/>" * 100_000 + b"</x>"
     _, skipped = read(write_files(tmp_path / "d", {"a.docx": zipped(parts)}), max_bytes=16 << 20)
     assert skipped["a.docx"].startswith("XML parts expand to"), skipped
+
+
+W_NAMESPACES = (
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+)
+PART_KINDS = {  # part name prefix → (root element, relationship type and content type suffix)
+    "footnotes": ("footnotes", "footnotes"),
+    "endnotes": ("endnotes", "endnotes"),
+    "comments": ("comments", "comments"),
+    "header": ("hdr", "header"),
+    "footer": ("ftr", "footer"),
+}
+
+
+def note(kind: str, note_id: int, *paragraphs: str) -> str:
+    """A footnote or endnote as Word writes it: its mark (w:footnoteRef) first, then the text."""
+    mark = f'<w:r><w:rPr><w:rStyle w:val="{kind.capitalize()}Reference"/></w:rPr><w:{kind}Ref/></w:r>'
+    body = "".join(
+        f'<w:p><w:pPr><w:pStyle w:val="{kind.capitalize()}Text"/></w:pPr>{mark if k == 0 else ""}{run(" " + text)}</w:p>'
+        for k, text in enumerate(paragraphs)
+    )
+    return f'<w:{kind} w:id="{note_id}">{body}</w:{kind}>'
+
+
+def notes_part(kind: str, *notes: str) -> str:
+    """word/footnotes.xml or word/endnotes.xml, with the separators Word writes before the notes."""
+    separators = "".join(
+        f'<w:{kind} w:type="{name}" w:id="{number}"><w:p><w:r><w:{name}/></w:r></w:p></w:{kind}>'
+        for number, name in ((-1, "separator"), (0, "continuationSeparator"))
+    )
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{kind}s {W_NAMESPACES}>{separators}{"".join(notes)}</w:{kind}s>'
+
+
+def reference(kind: str, note_id: int) -> str:
+    return f'<w:r><w:rPr><w:rStyle w:val="{kind.capitalize()}Reference"/></w:rPr><w:{kind}Reference w:id="{note_id}"/></w:r>'
+
+
+def word_file(body: list[str], parts: dict[str, str | bytes], sections: list[str] | None = None) -> bytes:
+    """A Word file whose body holds `body`, with `parts` ("footnotes.xml", "header1.xml": their XML) in
+    word/, each with its relationship (rId100…) and content type as Word writes them. `sections`: the
+    section properties' header and footer references, by part name ("header1.xml", or
+    "first:header2.xml"), one string of comma-separated names per section (the last is the body's)."""
+    blank = io.BytesIO()
+    docx.Document().save(blank)
+    archive = zipfile.ZipFile(blank)
+    files = {name: archive.read(name) for name in archive.namelist()}
+    ids = {name: f"rId{100 + k}" for k, name in enumerate(parts)}
+    types = rels = ""
+    for name, rid in ids.items():
+        kind = PART_KINDS[name.split(".")[0].rstrip("0123456789")][1]
+        types += (
+            f'<Override PartName="/word/{name}" '
+            f'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml"/>'
+        )
+        rels += (
+            f'<Relationship Id="{rid}" '
+            f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}" Target="{name}"/>'
+        )
+        data = parts[name]
+        files[f"word/{name}"] = data.encode() if isinstance(data, str) else data
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(b"</Types>", types.encode() + b"</Types>")
+    rels_name = "word/_rels/document.xml.rels"
+    files[rels_name] = files[rels_name].replace(b"</Relationships>", rels.encode() + b"</Relationships>")
+
+    def references(section: str) -> str:
+        found = ""
+        for entry in filter(None, section.split(",")):
+            kind, _, name = entry.rpartition(":")
+            element = "headerReference" if name.startswith("header") else "footerReference"
+            found += f'<w:{element} w:type="{kind or "default"}" r:id="{ids[name]}"/>'
+        return found
+
+    *breaks, last = sections or [""]
+    paragraphs = "".join(
+        f"<w:p><w:pPr><w:sectPr>{references(section)}<w:type w:val='nextPage'/></w:sectPr></w:pPr></w:p>"
+        for section in breaks
+    )
+    xml = files["word/document.xml"].decode()
+    xml = xml.replace("<w:body>", "<w:body>" + "".join(body) + paragraphs)
+    head, _, tail = xml.rpartition("<w:sectPr ")
+    opening, _, rest = tail.partition(">")
+    files["word/document.xml"] = (head + "<w:sectPr " + opening + ">" + references(last) + rest).encode()
+    return zipped(files)
+
+
+def story_part(kind: str, *paragraphs: str) -> str:
+    """A header or footer part (word/header1.xml, word/footer1.xml) holding these paragraphs' runs."""
+    root = PART_KINDS[kind][0]
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{root} {W_NAMESPACES}>{"".join(f"<w:p>{p}</w:p>" for p in paragraphs)}</w:{root}>'
+
+
+def policy_file(**replaced: str | bytes) -> bytes:
+    """A travel policy whose footnotes, endnotes, comments, headers and footers each hold words of their own."""
+    heading = '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>' + run("Travel Policy") + "</w:p>"
+    comment_range = (
+        '<w:p><w:commentRangeStart w:id="0"/>'
+        + run("Trains are booked in second class.")
+        + '<w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r>'
+        + reference("footnote", 1)
+        + "</w:p>"
+    )
+    body = [
+        heading,
+        comment_range,
+        f"<w:p>{run('Hotels cost at most 150 euros a night.')}{reference('footnote', 2)}"
+        f"{run(' Meals are refunded.')}{reference('endnote', 1)}</w:p>",
+        "<w:tbl><w:tr><w:tc><w:p>{}</w:p></w:tc><w:tc><w:p>{}{}</w:p></w:tc></w:tr></w:tbl>".format(
+            run("Oslo"), run("220 euros"), reference("footnote", 3)
+        ),
+        f"<w:p>{run('Taxis need a receipt.')}{reference('footnote', 2)}</w:p>",  # a second reference: given once
+        f"<w:p>{run('Removed: ')}<w:del w:id='9' w:author='A'>{reference('footnote', 4)}</w:del></w:p>",
+    ]
+    parts: dict[str, str | bytes] = {
+        "footnotes.xml": notes_part(
+            "footnote",
+            note("footnote", 1, "First class when the journey takes longer than four hours."),
+            note("footnote", 2, "KAYAKWORD bookings are refunded.", "Second paragraph of the note."),
+            note("footnote", 3, "Oslo's rate covers the winter season."),
+            note("footnote", 4, "ORPHANWORD: its reference was deleted."),
+        ),
+        "endnotes.xml": notes_part("endnote", note("endnote", 1, "ENDNOTEWORD: the receipts go to finance.")),
+        "comments.xml": f'<w:comments {W_NAMESPACES}><w:comment w:id="0" w:author="Reviewer" w:initials="R">'
+        f"<w:p>{run('REVIEWERWORD is this still true?')}</w:p></w:comment></w:comments>",
+        "header1.xml": story_part("header", run("Acme Corp — HEADERWORD policy POL-0042")),
+        "header2.xml": story_part("header", run("Acme Corp — HEADERWORD policy POL-0042")),  # the first page's
+        "footer1.xml": story_part(
+            "footer",
+            '<w:fldSimple w:instr=" PAGE ">' + run("3") + "</w:fldSimple>",
+        ),  # a page number only: no words
+        "footer2.xml": story_part("footer", run("Effective 1 March 2024, FOOTERWORD")),
+    }
+    parts.update(replaced)
+    sections = ["header1.xml,first:header2.xml,footer1.xml", "header1.xml,footer2.xml,even:footer1.xml"]
+    return word_file(body, parts, sections)
+
+
+def test_notes_follow_the_paragraph_that_refers_to_them_and_headers_come_once_after_the_body(tmp_path: Path) -> None:
+    # footnotes and endnotes are the author's text: each is read once, after the paragraph (or table row)
+    # holding its first reference, as pandoc's --reference-location=block places them; headers and
+    # footers once each, after the body; reviewers' comments are not the document's text
+    (document,), skipped = read(write_files(tmp_path / "c", {"policy.docx": policy_file()}))
+    assert skipped == {}
+    assert document.text.splitlines() == [
+        "Travel Policy",
+        "Trains are booked in second class.",
+        "Footnote: First class when the journey takes longer than four hours.",
+        "Hotels cost at most 150 euros a night. Meals are refunded.",
+        "Footnote: KAYAKWORD bookings are refunded.",
+        "Second paragraph of the note.",
+        "Endnote: ENDNOTEWORD: the receipts go to finance.",
+        "Oslo\t220 euros",
+        "Footnote: Oslo's rate covers the winter season.",
+        "Taxis need a receipt.",
+        "Removed:",
+        "Header: Acme Corp — HEADERWORD policy POL-0042",
+        "Footer: Effective 1 March 2024, FOOTERWORD",
+    ]
+    assert document.title == "Travel Policy"
+    assert document.headings == ((0, 1, "Travel Policy"),)
+
+
+def test_a_question_answered_by_a_footnote_finds_it(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"policy.docx": policy_file(), "other.txt": "Unrelated notes.\n"})
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(root), "--index", index).exit_code == 0
+    result = invoke("query", "journey longer than four hours", "--index", index, "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    hit = json.loads(result.stdout)["hits"][0]
+    assert hit["path"] == "policy.docx"
+    assert "Trains are booked in second class.\nFootnote: First class when the journey" in hit["text"]
+
+
+def without(name: str, data: bytes) -> bytes:
+    """The Word file without one of its parts, its relationship and content type left as they were."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return zipped({part: archive.read(part) for part in archive.namelist() if part != name})
+
+
+def test_a_missing_or_damaged_part_beside_the_body_leaves_the_body_read(tmp_path: Path) -> None:
+    # python-docx parses headers, footers and comments when it opens the file, and refused the whole of
+    # it for a damaged one, or for any part a relationship names that the zip lacks
+    files = {
+        "no-parts.docx": word_file([f"<w:p>{run('Body text.')}{reference('footnote', 1)}</w:p>"], {}),
+        "broken.docx": policy_file(**{"footnotes.xml": b"<w:footnotes><unclosed>"}),
+        "not-xml.docx": policy_file(**{"endnotes.xml": b"\x89PNG\r\n\x1a\n" + bytes(64)}),
+        "wrong-root.docx": policy_file(**{"footnotes.xml": f"<w:document {W_NAMESPACES}/>"}),
+        "broken-header.docx": policy_file(**{"header1.xml": b"<w:hdr><unclosed>"}),
+        "broken-comments.docx": policy_file(**{"comments.xml": b"<w:comments><unclosed>"}),
+        "missing-notes.docx": without("word/footnotes.xml", policy_file()),
+        "missing-footer.docx": without("word/footer2.xml", without("word/comments.xml", policy_file())),
+    }
+    reader = CorpusReader([write_files(tmp_path / "c", files)])
+    documents = {document.id: document.text.splitlines() for document in reader.documents()}
+    assert reader.report.skipped == []
+    assert documents["no-parts.docx"] == ["Body text."]  # a reference to no note: nothing, silently
+    whole = policy_file()
+    (expected,), _ = read(write_files(tmp_path / "whole", {"policy.docx": whole}))
+    lines = expected.text.splitlines()
+
+    def lines_without(*words: str) -> list[str]:
+        left_out = [line for line in lines if any(word in line for word in words)]
+        kept = [line for line in lines if line not in left_out]
+        if "KAYAKWORD" in words:
+            kept.remove("Second paragraph of the note.")
+        return kept
+
+    footnotes = ("First class", "KAYAKWORD", "Oslo's rate")
+    assert documents["broken.docx"] == lines_without(*footnotes)
+    assert documents["not-xml.docx"] == lines_without("ENDNOTEWORD")
+    assert documents["wrong-root.docx"] == lines_without(*footnotes)
+    assert documents["missing-notes.docx"] == lines_without(*footnotes)
+    assert documents["broken-header.docx"] == lines  # the first page's header says the same
+    assert documents["broken-comments.docx"] == lines  # comments are not read: nothing is lost
+    assert documents["missing-footer.docx"] == lines_without("FOOTERWORD")
+    syntax = "XMLSyntaxError: "
+    assert ["".join(warning.partition(syntax)[:2]) for warning in reader.report.warnings] == [
+        f"broken-header.docx: a header is not indexed (word/header1.xml is damaged: {syntax}",
+        f"broken.docx: the footnotes are not indexed (word/footnotes.xml is damaged: {syntax}",
+        "missing-footer.docx: a footer is not indexed (word/footer2.xml is missing)",
+        "missing-notes.docx: the footnotes are not indexed (word/footnotes.xml is missing)",
+        f"not-xml.docx: the endnotes are not indexed (word/endnotes.xml is damaged: {syntax}",
+        "wrong-root.docx: the footnotes are not indexed (word/footnotes.xml is damaged: its root is w:document,"
+        " not w:footnotes)",
+    ]
+
+
+def test_notes_count_towards_the_xml_limit(tmp_path: Path) -> None:
+    long_note = note("footnote", 1, *["z"] * 20_000)  # about 1.6 MB of XML, compresses to a few KiB
+    data = word_file(
+        [f"<w:p>{run('Body.')}{reference('footnote', 1)}</w:p>"], {"footnotes.xml": notes_part("footnote", long_note)}
+    )
+    _, skipped = read(write_files(tmp_path / "c", {"long.docx": data}), max_bytes=16 << 20)
+    assert skipped["long.docx"].startswith("XML parts expand to"), skipped
+    (document,), skipped = read(write_files(tmp_path / "d", {"long.docx": data}), max_bytes=64 << 20)
+    assert skipped == {} and document.text.count("\nz") == 19_999
+
+
+def test_a_note_referenced_many_times_is_given_once(tmp_path: Path) -> None:
+    # a hostile file could refer to one long note from every paragraph: its text would be repeated each time
+    note_text = "LONGNOTE " * 2_000
+    data = word_file(
+        [f"<w:p>{run('p')}{reference('footnote', 1)}</w:p>"] * 2_000,
+        {"footnotes.xml": notes_part("footnote", note("footnote", 1, note_text))},
+    )
+    (document,), _ = read(write_files(tmp_path / "c", {"many.docx": data}))
+    assert document.text.count("LONGNOTE") == 2_000 and document.text.splitlines().count("p") == 2_000

@@ -1,4 +1,4 @@
-"""Word documents (.docx): paragraphs, headings and tables as text, one document per file.
+"""Word documents (.docx): paragraphs, headings, tables and notes as text, one document per file.
 
 Read with python-docx (the `docx` extra), imported only when a .docx is read. Paragraphs and tables
 come in document order, with the text Word shows: tracked changes as if accepted (insertions and moves'
@@ -7,17 +7,26 @@ and links, a field's result and never its code. A table becomes one line per row
 separated by tabs (a merged cell once); a table inside a cell, its own lines after that row. Title: the
 core properties' title, else the first heading, else the file name.
 
+Beside the body: footnotes and endnotes are the author's text, each read once after the paragraph or
+table row that refers to it ("Footnote: …", `_Notes`); headers and footers, page furniture, once each
+after the body ("Header: …", `_headers_and_footers`). Comments are reviewers' notes on a draft (a
+question, a doubt, "fix this"), not what the document says: an answer citing one would put a reviewer's
+words in the author's mouth, so they are not read, as pandoc leaves them out unless asked.
+
 A .docx is a zip of XML parts: the declared sizes of its parts are checked against
 `--max-expanded-size` before anything is unpacked (a zip bomb is skipped with the reason), those of
-its XML parts against 1/XML_SHARE of it (the parsed tree takes ~17x the XML), and python-docx's XML
-parser resolves no entities. Heading levels come from one pass over the styles (`_heading_levels`), the
-text from one pass over the body, without recursion (`_shown`, `_table_lines`). Whatever python-docx,
-zipfile or lxml raise on a damaged file skips it as "damaged DOCX (…)".
+its XML parts (notes and headers included) against 1/XML_SHARE of it (the parsed tree takes ~17x the
+XML), and python-docx's XML parser resolves no entities. Heading levels come from one pass over the
+styles (`_heading_levels`), the text from one pass over the body, without recursion (`_shown`,
+`_table_lines`). A damaged or missing note, header, footer or comments part leaves the body read, with
+a warning for what is lost (`_open`, `_story_root`); whatever python-docx, zipfile or lxml raise on a
+damaged body skips the file as "damaged DOCX (…)".
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -64,6 +73,7 @@ def _heading_levels(document: Any) -> Callable[[str | None], int | None]:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _BLOCKS = frozenset({_W + "p", _W + "tbl"})
 _TABLE = _W + "tbl"
 _ROWS = frozenset({_W + "tr"})
@@ -96,63 +106,282 @@ def _shown(parent: Any, wanted: frozenset[str]) -> Iterator[Any]:
             stack.pop()
 
 
-def _paragraph_text(paragraph: Any) -> str:
-    """The paragraph's text as Word shows it (a run's text: python-docx's, tabs and breaks included)."""
-    return "".join(run.text for run in _shown(paragraph, _RUNS))
+_NOTE_REFERENCES = frozenset({_W + "footnoteReference", _W + "endnoteReference"})
 
 
-def _rows(table: Any) -> Iterator[tuple[list[str], list[Any]]]:
-    """Each row's cells (each one line) and the tables inside them. A cell is its own text only: one
-    merged across columns is one w:tc, one merged down continues into empty cells (python-docx's
-    `row.cells` repeated a cell per column and row it spans, walking up the column for each: a cell
-    spanning 100,000,000 columns took 44 s, 2,000 rows merged down 116 s and a RecursionError)."""
+def _paragraph_text(paragraph: Any, references: list[Any]) -> str:
+    """The paragraph's text as Word shows it (a run's text: python-docx's, tabs and breaks included);
+    the footnote and endnote references among its runs are added to `references`."""
+    texts = []
+    for run in _shown(paragraph, _RUNS):
+        texts.append(run.text)
+        references.extend(child for child in run if child.tag in _NOTE_REFERENCES)
+    return "".join(texts)
+
+
+def _rows(table: Any) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+    """Each row's cells (each one line), the tables inside them and the note references they hold. A
+    cell is its own text only: one merged across columns is one w:tc, one merged down continues into
+    empty cells (python-docx's `row.cells` repeated a cell per column and row it spans, walking up the
+    column for each: a cell spanning 100,000,000 columns took 44 s, 2,000 rows merged down 116 s and a
+    RecursionError)."""
     for row in _shown(table, _ROWS):
         cells: list[str] = []
         nested: list[Any] = []
+        references: list[Any] = []
         for cell in _shown(row, _CELLS):
             texts = []
             for block in _shown(cell, _BLOCKS):
                 if block.tag == _TABLE:
                     nested.append(block)
                 else:
-                    texts.append(_paragraph_text(block))
+                    texts.append(_paragraph_text(block, references))
             cells.append(one_line(" ".join(texts)))
-        yield cells, nested
+        yield cells, nested, references
 
 
-def _table_lines(table: Any) -> Iterator[str]:
-    """One line per row, cells separated by a tab; a table inside a cell gives its own lines after the
-    row that holds it (a stack of tables' rows, not recursion)."""
+class _Notes:
+    """The footnotes and endnotes of a document, each given once, after the line that holds its first
+    reference (as pandoc's --reference-location=block places them): a note stays in the passage of
+    the sentence it annotates, and the sentence stays whole. A note no reference shows (one whose
+    reference was deleted, a separator) is not read, nor is one referred to again: a long note named
+    from every paragraph of a hostile file is given once."""
+
+    def __init__(self, stories: dict[str, dict[str, Any]] | None = None) -> None:
+        self._stories = stories or {}  # reference tag → note id → the w:footnote or w:endnote element
+        self._given: set[tuple[str, str]] = set()
+
+    def lines(self, references: list[Any]) -> Iterator[str]:
+        for reference in references:
+            key = (reference.tag, reference.get(_W + "id") or "")
+            note = self._stories.get(key[0], {}).get(key[1])
+            if note is None or key in self._given:
+                continue
+            self._given.add(key)
+            found = [line for line, _ in _lines(note, _Notes())]  # a note holds no notes
+            if found:
+                yield f"{_NOTE_LABELS[key[0]]}: {found[0]}"
+                yield from found[1:]
+
+
+_NOTE_LABELS = {_W + "footnoteReference": "Footnote", _W + "endnoteReference": "Endnote"}
+
+
+def _table_lines(table: Any, notes: _Notes) -> Iterator[str]:
+    """One line per row, cells separated by a tab, then the notes the row refers to; a table inside a
+    cell gives its own lines after the row that holds it (a stack of tables' rows, not recursion)."""
     pending = [_rows(table)]
     while pending:
         row = next(pending[-1], None)
         if row is None:
             pending.pop()
             continue
-        cells, nested = row
+        cells, nested, references = row
         if any(cells):
             yield "\t".join(cells)
+        yield from notes.lines(references)
         pending.extend(_rows(inner) for inner in reversed(nested))
 
 
-def _blocks(document: Any) -> tuple[list[str], str | None, list[Heading]]:
+def _lines(story: Any, notes: _Notes) -> Iterator[tuple[str, Any]]:
+    """A story's (the body's, a note's, a header's) lines in order, none empty, each with the paragraph
+    it is the text of (None: a table's row or a note's line)."""
+    for block in _shown(story, _BLOCKS):
+        references: list[Any] = []
+        if block.tag == _TABLE:
+            yield from ((line, None) for line in _table_lines(block, notes))
+            continue
+        text = _paragraph_text(block, references).strip()
+        if text:
+            yield text, block
+        yield from ((line, None) for line in notes.lines(references))
+
+
+def _blocks(document: Any, notes: _Notes) -> tuple[list[str], str | None, list[Heading]]:
     """The document's lines in order, its first heading (None: it has none), and each heading's
     (offset into the lines joined by newlines, level, text): where the chunker cuts it."""
     level_of = _heading_levels(document)
     lines: list[str] = []
     headings: list[Heading] = []
     offset = 0
-    for block in _shown(document.element.body, _BLOCKS):
-        is_table = block.tag == _TABLE
-        found = list(_table_lines(block)) if is_table else [_paragraph_text(block).strip()]
-        found = [line for line in found if line]
-        level = None if is_table or not found else level_of(block.style)
+    for line, paragraph in _lines(document.element.body, notes):
+        level = None if paragraph is None else level_of(paragraph.style)
         if level is not None:
-            headings.append((offset, level, one_line(found[0])[:MAX_TITLE_CHARS]))
-        for line in found:
-            lines.append(line)
-            offset += len(line) + 1
+            headings.append((offset, level, one_line(line)[:MAX_TITLE_CHARS]))
+        lines.append(line)
+        offset += len(line) + 1
     return lines, headings[0][2] if headings else None, headings
+
+
+_NOTE_PARTS = (  # relationship type, the part's root, a note's element, the reference to one
+    ("footnotes", "footnotes", "footnote", "footnoteReference"),
+    ("endnotes", "endnotes", "endnote", "endnoteReference"),
+)
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def _story_root(part: Any, root: str, kind: str, warn: Callable[[str], None]) -> Any | None:
+    """The root element of a part that should hold a story of Word's (w:footnotes, w:hdr…), parsed as
+    python-docx parses the body (no entities; python-docx loads footnotes and endnotes unparsed).
+    None, with a warning, when it is damaged: the rest of the file is still read."""
+    from docx.oxml.parser import parse_xml
+    from lxml import etree
+
+    try:
+        element = getattr(part, "element", None)
+        element = parse_xml(part.blob) if element is None else element
+        if element.tag != _W + root:
+            raise ValueError(f"its root is {_prefixed(element.tag)}, not w:{root}")
+    except (etree.LxmlError, ValueError) as exc:
+        reason = problem(exc) if isinstance(exc, etree.LxmlError) else str(exc)
+        warn(_not_indexed(kind, str(part.partname).lstrip("/"), f"is damaged: {reason}"))
+        return None
+    return element
+
+
+def _not_indexed(kind: str, part_name: str, why: str) -> str:
+    """A warning that part `part_name` of `kind` (footnotes, endnotes, header, footer) is left out."""
+    what = f"the {kind} are" if kind.endswith("s") else f"a {kind} is"
+    return f"{what} not indexed ({part_name} {why})"
+
+
+def _prefixed(tag: str) -> str:
+    return tag.replace(_W, "w:") if isinstance(tag, str) else repr(tag)
+
+
+def _notes(document: Any, warn: Callable[[str], None]) -> _Notes:
+    """The document's footnotes and endnotes by reference. A document without the part has no notes of
+    its kind, silently (a reference to nothing shows nothing in Word either); a damaged part gives none,
+    with a warning, and the rest of the file is read."""
+    stories: dict[str, dict[str, Any]] = {}
+    for relationship, root, element, reference in _NOTE_PARTS:
+        part = next(
+            (
+                rel.target_part
+                for rel in document.part.rels.values()
+                if rel.reltype == _RELATIONSHIPS + relationship and not rel.is_external
+            ),
+            None,
+        )
+        if part is None:
+            continue
+        notes = _story_root(part, root, relationship, warn)
+        if notes is None:
+            continue
+        stories[_W + reference] = {
+            note.get(_W + "id") or "": note
+            for note in notes.iterchildren(_W + element)
+            if note.get(_W + "type") in (None, "normal")  # not the separators Word draws above the notes
+        }
+    return _Notes(stories)
+
+
+_PAGE_FURNITURE = (  # a section's reference to one, its label, the part's root
+    (_W + "headerReference", "Header", "hdr"),
+    (_W + "footerReference", "Footer", "ftr"),
+)
+
+
+def _headers_and_footers(document: Any, warn: Callable[[str], None]) -> list[str]:
+    """The text of the headers and footers the sections show, each once, for the lines after the body.
+    They are page furniture Word repeats on every page: a company's name, "Confidential", a page
+    number, but also what a question may ask for and the body never says (a policy's number, its
+    effective date, the parties to a contract), as LlamaIndex's and unstructured's Word readers keep
+    them. Once each and after the body, they cost one line per file, not one per page, and leave the
+    body's passages as they were; a part with no letters (a page number alone) is left out. A damaged
+    one is left out with a warning."""
+    body = document.element.body
+    wanted: dict[str, list[str]] = {reference: [] for reference, _, _ in _PAGE_FURNITURE}  # → relationship ids
+    for section in body.iter(_W + "sectPr"):
+        parent = section.getparent()  # a section's properties: the body's last, or a paragraph's (a break)
+        if parent is not body and (parent.tag != _W + "pPr" or parent.getparent().tag != _W + "p"):
+            continue  # a tracked change's old properties, which Word no longer shows
+        for reference in section:
+            if reference.tag in wanted:
+                wanted[reference.tag].append(reference.get(_R + "id") or "")
+    lines: list[str] = []
+    seen: set[str] = set()
+    for reference, label, root in _PAGE_FURNITURE:
+        for part in dict.fromkeys(document.part.related_parts.get(rid) for rid in wanted[reference]):  # once each
+            story = None if part is None else _story_root(part, root, label.lower(), warn)
+            if story is None:
+                continue
+            found = [line for line, _ in _lines(story, _Notes())]
+            text = "\n".join(found)
+            if text not in seen and any(character.isalpha() for character in text):
+                seen.add(text)
+                lines += [f"{label}: {found[0]}", *found[1:]]
+    return lines
+
+
+_SET_ASIDE = ("footnotes", "endnotes", "header", "footer", "comments")  # beside the body
+_PARSED_ON_OPEN = tuple(f".wordprocessingml.{kind}+xml" for kind in ("header", "footer", "comments"))
+_DOCUMENT_RELATIONSHIPS = "word/_rels/document.xml.rels"
+
+
+def _open(data: bytes, warn: Callable[[str], None]) -> Any:
+    """The python-docx document. python-docx parses headers, footers and comments as it opens a file,
+    and opens no file one of whose relationships names a part the zip lacks: when it fails, the file
+    is opened again with those parts set aside (`_set_aside`), so that a damaged or missing one leaves
+    the body read (the reader parses the headers and footers it reads itself, and warns of a damaged
+    one; comments are not read). If that fails too, the file is damaged: the first error says why."""
+    import docx
+
+    try:
+        return docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise
+    except Exception as exc:  # zipfile, lxml and python-docx errors alike, on untrusted bytes
+        first = exc
+    try:
+        repaired, missing = _set_aside(data)
+        document = docx.Document(io.BytesIO(repaired))
+    except MemoryError:
+        raise
+    except Exception:
+        raise first from None
+    for kind, name in missing:
+        if kind != "comments":
+            warn(_not_indexed(kind, name, "is missing"))
+    return document
+
+
+def _set_aside(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
+    """The file with the relationships to missing notes, headers, footers and comments removed and the
+    headers, footers and comments typed as plain XML (python-docx loads those unparsed), and the
+    (kind, part name) of each missing part. Only the main document's relationships, where Word writes
+    them, are looked at."""
+    from docx.oxml.parser import parse_xml
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    types = parse_xml(parts["[Content_Types].xml"])
+    for override in types:
+        if str(override.get("ContentType", "")).endswith(_PARSED_ON_OPEN):
+            override.set("ContentType", "application/xml")
+    parts["[Content_Types].xml"] = _xml_bytes(types)
+    missing = []
+    if _DOCUMENT_RELATIONSHIPS in parts:
+        relationships = parse_xml(parts[_DOCUMENT_RELATIONSHIPS])
+        for relationship in list(relationships):
+            kind = str(relationship.get("Type", "")).rpartition("/")[2]
+            target = str(relationship.get("Target", ""))
+            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath("word/" + target)
+            if kind in _SET_ASIDE and relationship.get("TargetMode") != "External" and name not in parts:
+                relationships.remove(relationship)
+                missing.append((kind, name))
+        parts[_DOCUMENT_RELATIONSHIPS] = _xml_bytes(relationships)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:  # stored: the parts are read back at once
+        for name, part in parts.items():
+            archive.writestr(name, part)
+    return out.getvalue(), missing
+
+
+def _xml_bytes(element: Any) -> bytes:
+    from lxml import etree
+
+    return bytes(etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 # The XML parts may expand to 1/XML_SHARE of --max-expanded-size (16 MiB at the default 256 MiB): lxml's
@@ -193,19 +422,23 @@ class DocxReader(SuffixReader):
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         try:
-            import docx
+            import docx  # noqa: F401  (whether the extra is installed)
         except ImportError:
             raise Skip("Word support is not installed (pip install 'ragcli[docx]')") from None
         data = source.read_bytes()
+        warnings: list[str] = []  # given once the file is read: a damaged file is skipped, not warned of
         try:
             check_zip_sizes(data, source)
-            document = docx.Document(io.BytesIO(data))
-            lines, heading, headings = _blocks(document)
+            document = _open(data, warnings.append)
+            lines, heading, headings = _blocks(document, _notes(document, warnings.append))
+            lines += _headers_and_footers(document, warnings.append)
             core_title = one_line(document.core_properties.title or "")[:MAX_TITLE_CHARS]
         except (Skip, MemoryError):
             raise
         except Exception as exc:  # zipfile, lxml and python-docx errors alike, on untrusted bytes
             raise Skip(f"damaged DOCX ({problem(exc)})") from None
+        for warning in warnings:
+            source.context.warn(f"{source.rel}: {warning}")
         text = "\n".join(lines)
         title = core_title or heading or source.stem
         in_text = not core_title and heading is not None
