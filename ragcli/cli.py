@@ -828,10 +828,11 @@ def evaluate(
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.evaluation.runs import read_run, run_names
     from ragcli.generation.base import check_generator, make_generator
+    from ragcli.models import check_device_present
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
     from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
-    from ragcli.retrieval.embedder import EmbeddingSettings, check_gpu, precision_on, resolve_embedding_model
+    from ragcli.retrieval.embedder import NEEDS_TORCH, EmbeddingSettings, precision_on, resolve_embedding_model
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
 
@@ -840,8 +841,8 @@ def evaluate(
     embedding = EmbeddingSettings(
         model=embedding_model, precision=precision_on(embedding_device, embedding_precision), device=embedding_device
     )
-    if embedding_device == "cuda":  # no GPU: exit 2 now, not once the corpus is read
-        check_gpu(option="--embedding-device")
+    # no GPU: exit 2 now, not once the corpus is read
+    check_device_present(embedding.device, "--embedding-device", needed_for=NEEDS_TORCH)
     cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
     depth = check_depth(depth, cutoffs)
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))

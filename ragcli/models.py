@@ -230,11 +230,17 @@ def resolve_model(name: str) -> tuple[str, bool]:
     return name, False
 
 
-def check_device_present(requested: str, option: str = "--device") -> None:
+def check_device_present(requested: str, option: str = "--device", needed_for: tuple[str, str] | None = None) -> None:
     """An explicit cuda or mps this machine lacks: exit 2 before any work, not after the sources are
-    printed and the model is loaded. Imports torch, so only when one of them is asked for; without torch
-    installed nothing would run on it, and what needs torch says so itself."""
+    printed and the model is loaded (`option`: the option that asked, named in the message). Imports
+    torch, so only when one of them is asked for. Without torch installed, `needed_for` (what needs it
+    and the extra that installs it, as `import_transformers` takes them: the embedding's device) makes
+    that the error now; without it nothing is said, since what needs torch says so itself (the
+    generator's --device: `-g auto` falls back to the extractive generator, which needs no torch)."""
     if requested not in ("cuda", "mps"):
+        return
+    if needed_for is not None:
+        pick_device(requested, import_transformers(*needed_for)[0], option)
         return
     try:
         import torch

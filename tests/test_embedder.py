@@ -6,6 +6,7 @@ run where a GPU is (skipped elsewhere, never faked): vectors embedded there matc
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,21 @@ def test_device_cuda_without_a_gpu_fails_before_any_work(small_corpus: Path, tmp
     assert result.exit_code == ExitCode.USAGE
     assert "no CUDA device" in result.output and len(result.output.strip().splitlines()) <= 2
     assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_without_torch_a_gpu_for_embedding_names_the_extra_and_one_for_the_generator_waits(
+    small_corpus: Path, sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One check (`models.check_device_present`) serves the embedding's and the generator's --device.
+    Without torch, embedding on cuda fails before any work, naming the extra that installs it; the
+    generator's --device cuda is left to the generator (the extractive one needs no torch)."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` fails, as where it is not installed
+    result = invoke("index", str(small_corpus), "--index", str(tmp_path / "index"), "--dense", "--device", "cuda")
+    assert result.exit_code == ExitCode.MISSING_EXTRA, result.output
+    assert "dense retrieval needs torch" in result.output and "ragcli[dense]" in result.output
+    assert not (tmp_path / "index" / "manifest.json").exists()
+    result = invoke("query", "waggle dance", "--index", str(sample_index), "-g", "extractive", "--device", "cuda")
+    assert result.exit_code == ExitCode.OK, result.output
 
 
 @NEEDS_CUDA

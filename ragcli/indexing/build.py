@@ -215,9 +215,10 @@ def _runner(settings: BuildSettings) -> RayRunner | None:
     cuda = getattr(dense, "device", "cpu") == "cuda"
     if settings.ray is None:
         if cuda:
-            from ragcli.retrieval.embedder import check_gpu
+            from ragcli.models import check_device_present
+            from ragcli.retrieval.embedder import NEEDS_TORCH
 
-            check_gpu()
+            check_device_present("cuda", needed_for=NEEDS_TORCH)
         return None
     from ragcli.indexing.distributed import RayRunner
 

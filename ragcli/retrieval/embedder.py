@@ -42,17 +42,14 @@ EMBED_DEVICES = ("cpu", "cuda")
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's trained sequence length
 GPU_MAX_BATCH = 1024  # passages in one GPU batch at most, however short
 CHUNK_BATCHES = 8  # batches per embedding task on a cluster (a task is the unit Ray retries)
+# what embedding on PyTorch is to the user and the extra that installs it (`import_transformers`); a
+# check of --device cuda before any work (`models.check_device_present`) names them too
+NEEDS_TORCH = ("dense retrieval", "dense")
 
 
 def precision_on(device: str, precision: str) -> str:
     """The precision asked for, as it runs on `device`: int8 is the CPU's (ONNX Runtime), fp16 on a GPU."""
     return "fp16" if device == "cuda" and precision == "int8" else precision
-
-
-def check_gpu(option: str = "--device") -> None:
-    """Embedding on `cuda` was asked for (by `option`): exit 2 now where there is no GPU, before any
-    work (this imports torch, so only a build or evaluation that asked for cuda calls it)."""
-    pick_device("cuda", import_transformers("dense retrieval", "dense")[0], option=option)
 
 
 def default_model_folder() -> Path:
@@ -282,7 +279,7 @@ def _torch_encoder(
     source: str, label: str, threads: int | None, on_disk: bool, settings: EmbeddingSettings
 ) -> tuple[Encoder, int, int | None]:
     """(encoder, dimensions, token budget per batch: the GPU's, None on a CPU)."""
-    torch, transformers = import_transformers("dense retrieval", "dense")
+    torch, transformers = import_transformers(*NEEDS_TORCH)
     device = pick_device(settings.device, torch)  # cuda without a GPU: a usage error, before any work
     if threads:
         torch.set_num_threads(threads)
