@@ -78,6 +78,21 @@ def test_the_names_a_question_writes_as_code(question: str, names: list[str]) ->
             "What does debounce_calls do?",
             "Debounces calls to fn.",
         ),
+        (  # Kotlin: a data class (a modifier the chunker's definitions know too: readers/definitions.py)
+            "/**\n * Holds a parsed duration.\n */\ndata class ParsedDuration(val seconds: Long)\n",
+            "What is ParsedDuration?",
+            "Holds a parsed duration.",
+        ),
+        (  # Lua: a local function
+            "-- Tracks the progress of a task.\nlocal function track_progress(task)\n",
+            "What does track_progress do?",
+            "Tracks the progress of a task.",
+        ),
+        (  # TypeScript: a declared function
+            "// Reads the config file.\nexport declare function read_config(path: string): Config;\n",
+            "What does read_config do?",
+            "Reads the config file.",
+        ),
     ],
 )
 def test_a_documented_definition_answers_with_its_first_sentence(source: str, question: str, said: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from ragcli.readers.definitions import DEFINITION_MODIFIERS
 from ragcli.records import Hit
 
 # a name as code writes it: `raise_for_status`, raise_for_status(), Response.raise_for_status,
@@ -22,10 +23,17 @@ from ragcli.records import Hit
 _NAME_RE = re.compile(r"`?((?:[A-Za-z_$][\w$]*(?:\.|::|#))*[A-Za-z_$][\w$]*)(\(\))?`?")
 _PLAIN_WORD_RE = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 _CODE_SHAPE_RE = re.compile(r"_|[a-z][A-Z]|\.|::|#")
+# the definition keywords of every language in one list, where readers/definitions.py (which shares its
+# modifiers) has a pattern per language family: that one finds every definition of a file whose suffix
+# names its language, this one the definition of one name in any passage (a Markdown code block, a file
+# of a language the chunker knows no definitions of), and the name keeps it from matching anything else
 _KEYWORDS = r"def|class|function\*?|fn|func|sub|struct|interface|trait|enum|type|module|macro|defn|defp|proc|procedure"
-_MODIFIERS = r"(?:(?:export|default|public|private|protected|internal|static|async|final|override|virtual|abstract|pub(?:\([\w:]+\))?|unsafe|extern|inline|const|open|suspend)\s+)*"
 _SIGNATURE_END_RE = re.compile(r":\s*(?:#.*)?$")  # a Python signature ends with its colon
 _DOCSTRING_OPEN_RE = re.compile(r"^\s*[rRuU]?(\"\"\"|''')")
+# the lines above a definition, read unlike readers/definitions.py's `_ATTACHED_RE`, on purpose: that one
+# only moves a cut, so any line of those shapes at the definition's indentation goes with it (a
+# `#include` too); here the comment block is the answer, so only comment markers count (`#!`,
+# `#include`, `#define`… are no documentation), decorators and attributes are stepped over, not read
 _DECORATION_RE = re.compile(r"^\s*(?:@|#\[|\[[A-Z])")  # @decorator, #[attribute], [Attribute]
 _COMMENT_RE = re.compile(r"^\s*(?:///?|/\*\*?|\*/?|#(?![!\[]|include|define|if|endif|pragma)|--|;;+)")
 _COMMENT_MARK_RE = re.compile(r"^\s*(?:/\*\*?|\*/|///?|\*|#+|--|;+)\s?")
@@ -55,7 +63,7 @@ def _definition_re(name: str) -> re.Pattern[str]:
     assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`)."""
     n = re.escape(name)
     return re.compile(
-        rf"^\s*{_MODIFIERS}(?:(?:{_KEYWORDS})\s+(?:\([^)]*\)\s*)?(?:[\w$]+(?:\.|::))*{n}\b"
+        rf"^\s*{DEFINITION_MODIFIERS}(?:(?:{_KEYWORDS})\s+(?:\([^)]*\)\s*)?(?:[\w$]+(?:\.|::))*{n}\b"
         rf"|(?:const|let|var)\s+{n}\s*=\s*(?:async\s+)?(?:function\b|\(|[\w$]+\s*=>)"
         rf"|(?:[\w$<>\[\],.*&:?]+\s+)*{n}\s*(?:<[^>]*>)?\s*\([^;]*\)\s*(?:(?::|->|throws)\s*[^{{;]*)?\{{\s*$)",
     )

@@ -23,12 +23,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import re2
-
 from ragcli.records import MAX_HEADING_LEVEL, Heading
 
 _H = r"[ \t]*"  # indentation: nesting is read from its width
-_MODIFIERS = (
+# the words a definition's line may open with before its keyword or name, in every language ragcli
+# knows (Python `re` syntax too: the extractive generator finds the definition a question names with it)
+DEFINITION_MODIFIERS = (
     r"(?:(?:public|private|protected|internal|static|final|abstract|sealed|open|data|inline|override|partial"
     r"|async|virtual|export|default|suspend|synchronized|native|strictfp|unsafe|extern|const|pub(?:\([^)\n]*\))?"
     r"|declare|readonly|local)[ \t]+)*"
@@ -38,8 +38,8 @@ _MODIFIERS = (
 _FAMILIES: dict[str, str] = {
     "python": rf"^{_H}(?:async[ \t]+)?(?:def|class)[ \t]+\w",
     "javascript": (
-        rf"^{_H}{_MODIFIERS}(?:function\*?|class|interface|enum|namespace|module|type)[ \t]+[\w$]"
-        rf"|^{_MODIFIERS}(?:const|let|var)[ \t]+[\w$]+[ \t]*(?::[^=\n]+)?=[ \t]*(?:async[ \t]*)?"
+        rf"^{_H}{DEFINITION_MODIFIERS}(?:function\*?|class|interface|enum|namespace|module|type)[ \t]+[\w$]"
+        rf"|^{DEFINITION_MODIFIERS}(?:const|let|var)[ \t]+[\w$]+[ \t]*(?::[^=\n]+)?=[ \t]*(?:async[ \t]*)?"
         r"(?:function\b|\([^)\n]*\)[ \t]*(?::[^=\n]+)?=>|[\w$]+[ \t]*=>)"
         # a class's (or an object's) method: a name, its parameters and "{" ending the line
         r"|^[ \t]+(?:(?:static|async|get|set|public|private|protected|readonly|override|abstract)[ \t]+)*\*?"
@@ -47,10 +47,10 @@ _FAMILIES: dict[str, str] = {
     ),
     "go": r"^(?:func|type)[ \t]+[\w(]",
     "rust": (
-        rf"^{_H}{_MODIFIERS}(?:extern[ \t]+\"[^\"\n]*\"[ \t]+)?(?:(?:fn|struct|enum|trait|union|mod|impl)\b|macro_rules!)"
+        rf"^{_H}{DEFINITION_MODIFIERS}(?:extern[ \t]+\"[^\"\n]*\"[ \t]+)?(?:(?:fn|struct|enum|trait|union|mod|impl)\b|macro_rules!)"
     ),
     "jvm": (  # Java, Kotlin, Scala, C#, Swift, Dart, Groovy: types by keyword, methods by keyword or modifiers
-        rf"^{_H}{_MODIFIERS}(?:class|interface|enum|record|struct|object|trait|fun|func|def|extension|protocol)"
+        rf"^{_H}{DEFINITION_MODIFIERS}(?:class|interface|enum|record|struct|object|trait|fun|func|def|extension|protocol)"
         r"[ \t]+\w"
         rf"|^{_H}(?:(?:public|private|protected|internal|static|final|abstract|synchronized|override|virtual"
         r"|async)[ \t]+)+[\w<>\[\],.? \t]+?[ \t]\w+[ \t]*\([^;\n]*$"
@@ -62,7 +62,7 @@ _FAMILIES: dict[str, str] = {
         r"|^(?:[A-Za-z_][\w \t*&:<>,]*?[ \t*&])?[A-Za-z_][\w:~]*[ \t]*\([^;\n]*$"
     ),
     "ruby": rf"^{_H}(?:def|class|module)[ \t]+\S",
-    "php": rf"^{_H}{_MODIFIERS}(?:function|class|interface|trait|enum)[ \t]+&?\w",
+    "php": rf"^{_H}{DEFINITION_MODIFIERS}(?:function|class|interface|trait|enum)[ \t]+&?\w",
     "lua": rf"^{_H}(?:local[ \t]+)?function[ \t]+[\w.:]",
     "shell": rf"^{_H}(?:function[ \t]+[\w:.-]+|[\w:.-]+[ \t]*\(\)[ \t]*(?:\{{|$))",
     "elixir": rf"^{_H}(?:defmodule|defp?|defmacrop?|defprotocol|defimpl|defstruct)\b",
@@ -126,7 +126,10 @@ def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
 
 @functools.cache
 def _pattern(family: str) -> Any:  # google-re2 has no type information
-    """A family's pattern, compiled by RE2 on first use."""
+    """A family's pattern, compiled by RE2 on first use (imported then too: the extractive generator
+    imports this module for `DEFINITION_MODIFIERS` alone)."""
+    import re2
+
     return re2.compile("(?m)" + _FAMILIES[family])
 
 
