@@ -277,6 +277,7 @@ def test_the_readme_chain_runs_as_written(
         (lambda index: index.metadata_of(True), "a hit or a passage number is needed, not bool"),
         (lambda index: index.metadata_of("bees"), "a hit or a passage number is needed, not str"),
         (lambda index: index.with_metadata("bees"), "a list of hits is needed, not str"),
+        (lambda index: index.with_metadata(index.search("bees", k=1)[0]), "a list of hits is needed, not Hit"),
         (lambda index: index.with_metadata([None]), "a hit is needed, not NoneType"),
         (lambda index: index.retriever(None), "retriever must be a retriever's name, not NoneType"),
         (lambda index: index.retriever("bm25", {"rrf_k": 1}), "options must be SearchOptions, not dict"),

@@ -331,6 +331,9 @@ class Index:
         """The hits with their documents' metadata (`Hit.metadata`), read on demand from the build they
         came from: hits of a build a rebuild has since replaced are refused (IndexLockedError), once
         that build's metadata is gone, rather than given the new build's."""
+        # errors.listed's check of a list, kept apart for the messages callers were given first ("…, not
+        # str"; an entry's as metadata_of's, `_check_hit`); a Hit alone is no Iterable either, named for
+        # the reader (and for mypy, to which an Iterable[Hit] can never be a str)
         if isinstance(hits, (str, Hit)) or not isinstance(hits, Iterable):
             raise InvalidOptionError(f"a list of hits is needed, not {type(hits).__name__}")
         found = list(hits)
