@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -158,34 +159,140 @@ def test_a_header_too_long_to_parse_skips_its_message_and_a_long_address_list_is
     assert document.text.endswith("to everyone")
 
 
-def test_a_plain_body_cites_its_own_lines_an_encoded_one_the_message_line(tmp_path: Path) -> None:
-    """A 7-bit plain body is the file's text, so each passage cites the line it starts on; a base64,
-    quoted-printable or HTML body's lines are not the file's, so its passages cite the message's line."""
+def test_a_plain_body_cites_its_own_lines_the_headers_shown_the_message_line(tmp_path: Path) -> None:
+    """A 7-bit plain body is the file's text, so each passage cites the line it starts on; the sender,
+    recipients and date shown above it are not the file's lines, so they cite the message's."""
     body = "".join(f"Body line {i} filler words.\n" for i in range(1, 13))
-    encoded = []
-    for cte in ("base64", "quoted-printable"):
-        mail = EmailMessage()
-        mail["Subject"] = cte
-        mail.set_content(body, cte=cte)
-        encoded.append(bytes(mail))
-    html = message("HTML", "x", html="".join(f"<p>Body line {i} filler words.</p>\n" for i in range(1, 13)))
-    mbox = b"".join(
-        b"From ana@example.org Tue Mar  3 09:15:00 2026\n" + raw + b"\n"
-        for raw in (message("Plain", body), *encoded, html)
-    )
+    mbox = b"From ana@example.org Tue Mar  3 09:15:00 2026\n" + message("Plain", body) + b"\n"
     root = write_files(tmp_path / "c", {"inbox.mbox": mbox})
     documents, skipped = read(root)
-    assert skipped == {} and len(documents) == 4
+    assert skipped == {}
+    (plain,) = documents
     lines = mbox.decode().split("\n")
-    plain, *others = documents
     body_start = plain.text.index("Body line 1 ")
     body_line = lines.index("Body line 1 filler words.") + 1
     chunks = split_document(plain, ChunkSettings(size=5, overlap=0))
     assert len(chunks) > 5
-    for chunk in chunks:  # the headers shown above the body are not the file's: they cite the message
+    for chunk in chunks:
         if chunk.start < body_start:
             assert chunk.line == plain.line
         else:
             assert chunk.line == body_line + plain.text.count("\n", body_start, chunk.start), chunk
-    for document in others:
-        assert {c.line for c in split_document(document, ChunkSettings(size=5, overlap=0))} == {document.line}
+
+
+def numbered_lines(tag: str, count: int = 12) -> str:
+    """Lines of words found nowhere else in the file ("p3a p3b p3c p3d."), so a passage's first word
+    names the file line it stands on."""
+    return "".join(f"{tag}{i}a {tag}{i}b {tag}{i}c {tag}{i}d.\n" for i in range(1, count + 1))
+
+
+def line_of_word(data: bytes, word: str) -> int:
+    """The 1-based line of the file where `word` stands."""
+    found = re.compile(rb"\b" + word.encode() + rb"\b")
+    (line,) = [number for number, text in enumerate(data.split(b"\n"), 1) if found.search(text)]
+    return line
+
+
+def line_after_headers_of(data: bytes, header: str, start: int = 1) -> int:
+    """The line where the body of the first part (from line `start`) holding `header` starts."""
+    lines = data.split(b"\n")
+    at = next(i for i in range(start - 1, len(lines)) if lines[i].rstrip(b"\r") == header.encode())
+    blank = next(i for i in range(at, len(lines)) if not lines[i].rstrip(b"\r"))
+    return blank + 2
+
+
+def in_mbox(*messages: bytes) -> bytes:
+    """Messages as a mailbox writes them: a "From " line before each, a body line "From …" quoted."""
+    mbox = b""
+    for raw in messages:
+        body = b"\n".join(b">" + line if line.startswith(b"From ") else line for line in raw.split(b"\n"))
+        mbox += b"From ana@example.org Tue Mar  3 09:15:00 2026\n" + body + b"\n"
+    return mbox
+
+
+def body_citations(document: Document, tag: str) -> dict[str, int]:
+    """{first word: cited line} of each passage (5 words) that starts with a word of the body `tag`."""
+    chunks = split_document(document, ChunkSettings(size=5, overlap=0))
+    cited = {c.text.split()[0].rstrip("."): c.line for c in chunks if c.text.startswith(tag)}
+    assert len(cited) > 5, chunks
+    return cited
+
+
+def multipart_messages() -> dict[str, bytes]:
+    """A message of each kind of several parts whose text part is stored as written."""
+    alternative = EmailMessage()
+    alternative["Subject"] = "alternative"
+    alternative.set_content(numbered_lines("alt"))
+    alternative.add_alternative("<p>the html twin</p>", subtype="html")
+    mixed = EmailMessage()
+    mixed["Subject"] = "mixed"
+    mixed.set_content("Grüße, " + numbered_lines("mix") + "From the apiary mixq1 mixq2.\n", cte="8bit")
+    mixed.add_attachment(ATTACHMENT, maintype="application", subtype="pdf", filename="hive report.pdf")
+    nested = message("nested", numbered_lines("nest"), html="<p>html of the nested</p>", attach=True)
+    html_only = EmailMessage()
+    html_only["Subject"] = "html"
+    html_only.set_content(
+        "<html><body>\n" + numbered_lines("htm").replace("\n", "<br>\n") + "</body></html>\n", subtype="html"
+    )
+    html_only.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="counts.csv")
+    return {"alternative": bytes(alternative), "mixed": bytes(mixed), "nested": bytes(nested), "html": bytes(html_only)}
+
+
+def test_a_text_part_of_a_multipart_message_cites_its_own_lines_in_eml_and_mbox(tmp_path: Path) -> None:
+    """A plain or HTML part sent as written (7bit, 8bit, in its charset) inside multipart/alternative or
+    multipart/mixed, attachments beside it, is the file's text: each passage cites the line its first
+    word stands on, in an .eml (CRLF line breaks too) and in a mailbox (whose "From " lines are quoted)."""
+    messages = multipart_messages()
+    tags = {"alternative": "alt", "mixed": "mix", "nested": "nest", "html": "htm"}
+    crlf = messages["nested"].replace(b"\n", b"\r\n")
+    mbox = in_mbox(*messages.values())
+    files = {f"{name}.eml": raw for name, raw in messages.items()} | {"crlf.eml": crlf, "inbox.mbox": mbox}
+    documents, skipped = read(write_files(tmp_path / "c", files))
+    assert skipped == {} and len(documents) == 9
+    for document in documents:
+        data = files[document.path]
+        tag = "nest" if document.path == "crlf.eml" else tags[document.title]
+        for word, line in body_citations(document, tag).items():
+            assert line == line_of_word(data, word), (document.path, document.title, word)
+    (mixed,) = [d for d in documents if d.path == "inbox.mbox" and d.title == "mixed"]
+    assert "From the apiary" in mixed.text  # the ">From " line, unquoted, still cites its own line
+    assert mixed.line_at(mixed.text.index("From the apiary")) == line_of_word(mbox, "mixq1")
+    # the attachments' names come from the parts' headers: the message's line
+    assert mixed.line_at(mixed.text.index("Attachments: hive report.pdf")) == mixed.line
+
+
+def test_an_encoded_part_cites_the_line_its_body_starts_on(tmp_path: Path) -> None:
+    """A base64 or quoted-printable part's lines are not its text's: every passage of it cites the line
+    where the part's body starts in the file, alone in a message or among others."""
+    raws = {}
+    for cte in ("base64", "quoted-printable"):
+        alone = EmailMessage()
+        alone["Subject"] = f"{cte} alone"
+        alone.set_content(numbered_lines("enc"), cte=cte)
+        raws[f"{cte} alone"] = bytes(alone)
+        among = EmailMessage()
+        among["Subject"] = f"{cte} among"
+        among.set_content(numbered_lines("enc"), cte=cte)
+        among.add_alternative("<p>html twin</p>", subtype="html")
+        among.add_attachment(ATTACHMENT, maintype="application", subtype="pdf", filename="hive report.pdf")
+        raws[f"{cte} among"] = bytes(among)
+    mbox = in_mbox(*raws.values())
+    documents, skipped = read(write_files(tmp_path / "c", {"inbox.mbox": mbox}))
+    assert skipped == {} and [d.title for d in documents] == list(raws)
+    for document in documents:
+        cte = document.title.split()[0]
+        body_line = line_after_headers_of(mbox, f"Content-Transfer-Encoding: {cte}", document.line)
+        assert set(body_citations(document, "enc").values()) == {body_line}, document.title
+
+
+def test_query_cites_the_file_line_of_a_multipart_messages_passage(tmp_path: Path) -> None:
+    mbox = in_mbox(message("Swarm", "the swarm left", sender="Dan"), multipart_messages()["nested"])
+    root = write_files(tmp_path / "c", {"inbox.mbox": mbox})
+    index = str(tmp_path / "idx")
+    built = invoke("index", str(root), "--index", index, "--chunk-size", "5", "--chunk-overlap", "0", "--json")
+    assert built.exit_code == 0, built.output
+    for words in ("nest4b nest4c", "nest9a", "nest11c nest11d"):
+        found = invoke("query", words, "--index", index, "--no-generate", "--json", "-k", "1")
+        assert found.exit_code == 0, found.output
+        (hit,) = json.loads(found.stdout)["hits"]
+        assert hit["line"] == line_of_word(mbox, hit["text"].split()[0].rstrip(".")), hit

@@ -8,24 +8,30 @@ named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) ca
 (`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
 words, charsets and transfer encodings); the mailbox is split by hand on its "From " lines, because
 `mailbox.mbox` opens the file itself and would read past the size limit and around the walk (a
-`.mbox.gz` is read like a `.mbox`). A message cites the line it starts on; a passage of a plain-text
-body sent as written (no base64, no quoted-printable) its own line of the file, as a text file's does.
+`.mbox.gz` is read like a `.mbox`). The sender, recipients and date shown, and the attachments'
+names, cite the line the message starts on; its body the file's own lines. A plain or HTML part sent
+as written (7bit, 8bit, binary), alone or among the parts of a multipart message (found by following
+the MIME boundaries the parser followed, never past the part: attachments after it are not scanned),
+cites each passage's own line, as a text file's does; a quoted-printable or base64 part, whose lines of
+text are not the file's, the line where its body starts in the file, the nearest line that is honest.
 A message that cannot be decoded is skipped with the reason, the rest of the mailbox still read; one
 larger than `--max-expanded-size` likewise.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from email.errors import MessageError
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader, problem
+from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader, problem, universal_newlines
 from ragcli.readers.markup import html_text
 from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
@@ -52,9 +58,9 @@ MAX_HEADER_CHARS = 300  # of one header as shown in the text and metadata: a To:
 # it skips the message as "damaged message (header too long: …)".
 MAX_PARSED_HEADER = 2048
 _CUT_ADDRESSES = ("to", "cc")
-# A body sent with these transfer encodings is the file's text: its lines are the file's lines.
+# A part sent with these transfer encodings is the file's text: its lines are the file's lines.
 _AS_WRITTEN = frozenset({"7bit", "8bit", "binary"})
-_HEADER_END_RE = re.compile(rb"^\r?\n|\n\r?\n")  # the blank line that ends the headers
+_BLANK_LINE_RE = re.compile(rb"^\r?\n", re.MULTILINE)  # the blank line that ends a part's headers
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -69,41 +75,130 @@ def _iso_date(value: str) -> str | None:
         return None
 
 
-def _body(message: EmailMessage) -> str:
+@dataclass(frozen=True)
+class _Body:
+    """A message's text (terminal sequences removed, not yet stripped), the part it comes from, and
+    where each of its lines starts in that part's content: (offset into `text`, 1-based content line)."""
+
+    text: str
+    part: MIMEPart | None = None
+    lines: list[tuple[int, int]] = field(default_factory=list)
+    breaks: int = 0  # the line breaks of the content, as `lines` counts them
+
+
+def _body(message: EmailMessage) -> _Body:
     """The message's text: its plain part, else its HTML part's visible text."""
     part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    content = part.get_content()
-    if not isinstance(content, str):
-        return ""
+    content = part.get_content() if part is not None else None
+    if part is None or not isinstance(content, str):
+        return _Body("")
+    content = without_terminal_sequences(content)
     if part.get_content_type() == "text/html":
-        return html_text(content.encode("utf-8")).text
-    return content
+        source = universal_newlines(content)  # as the HTML reader reads a page; lxml counts "\r" as a break
+        page = html_text(source.encode("utf-8"))
+        return _Body(page.text, part, page.line_map, source.count("\n"))
+    starts = [0, *(match.end() for match in re.finditer("\n", content))]
+    return _Body(content, part, [(start, number) for number, start in enumerate(starts, 1)], len(starts) - 1)
 
 
-def _body_line(message: EmailMessage, raw: bytes, line: int, body: str) -> int | None:
-    """The file line the `body` (`_body`'s, before stripping) starts on once stripped, when its lines are
-    the file's (`line`: the message's): a message that is one plain-text part sent as written. None for
-    any other (encoded, HTML, multipart)."""
-    if message.get_content_type() != "text/plain":
+def _transfer_encoding(part: MIMEPart) -> str:
+    return str(part.get("content-transfer-encoding") or "7bit").strip().lower()
+
+
+def _stored_body(part: MIMEPart, encoding: str) -> bytes | None:
+    """The part's body as the file holds it, before transfer decoding (`encoding`, the part's): None
+    where the parse no longer holds those bytes (an encoded body that was not ASCII)."""
+    if encoding in _AS_WRITTEN:
+        payload = part.get_payload(decode=True)  # the bytes as read, for these encodings
+        return payload if isinstance(payload, bytes) else None
+    payload = part.get_payload()
+    return payload.encode("ascii") if isinstance(payload, str) and payload.isascii() else None
+
+
+def _delimiters(raw: bytes, marker: bytes, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, end after its line break, closing) of each delimiter line in `raw[start:end]`: `marker`
+    ("--" and the boundary) at a line's start, then "--" if it closes the parts, blanks, the line break,
+    as the standard library's parser matches them. Found with bytes.find: a regular expression per
+    boundary, each message's its own, would be compiled once per message."""
+    at = start
+    while (found := raw.find(marker, at, end)) >= 0:
+        at = found + len(marker)
+        if found and raw[found - 1] != ord("\n"):
+            continue
+        line_end = raw.find(b"\n", at, end)
+        after = end if line_end < 0 else line_end + 1
+        rest = raw[at:after].rstrip(b"\n")
+        closing = rest.startswith(b"--")
+        rest = rest[2:] if closing else rest
+        if not rest.removesuffix(b"\r").strip(b" \t"):
+            yield found, after, closing
+
+
+def _body_offset(node: MIMEPart, target: MIMEPart, raw: bytes, start: int, end: int) -> int | None:
+    """Where `target`'s body starts in `raw`, whose bytes `start`..`end` are `node`'s (headers, blank
+    line, body) and hold `target`: the boundaries followed down as the parser split them. The parts after
+    the one that holds `target` are never scanned (a mailbox's attachments). None where the bytes do not
+    follow the parse (no blank line after the headers, a boundary missing)."""
+    blank = _BLANK_LINE_RE.search(raw, start, end)
+    if blank is None:
         return None
-    if str(message.get("content-transfer-encoding") or "7bit").strip().lower() not in _AS_WRITTEN:
+    if node is target:
+        return blank.end()
+    boundary, children = node.get_boundary(), node.get_payload()
+    if boundary is None or not isinstance(children, list):
         return None
-    headers_end = _HEADER_END_RE.search(raw)
-    if headers_end is None or raw.count(b"\n", headers_end.end()) != body.count("\n"):  # UTF-16's breaks
+    wanted = next((i for i, child in enumerate(children) if any(part is target for part in child.walk())), None)
+    if wanted is None:
         return None
-    blank = len(body) - len(body.lstrip())  # the blank lines stripped above it
-    return line + raw.count(b"\n", 0, headers_end.end()) + body.count("\n", 0, blank)
+    try:
+        marker = b"--" + boundary.encode("utf-8", "surrogateescape")  # the header's bytes, as the file holds them
+    except UnicodeEncodeError:  # a surrogate its RFC 2231 encoding made: no line of the file holds it
+        return None
+    # the delimiters that open the parts up to the wanted one, and the next (or the end) that closes it
+    found = list(itertools.islice(_delimiters(raw, marker, blank.end(), end), wanted + 2))
+    if len(found) <= wanted or any(closing for _, _, closing in found[: wanted + 1]):  # "--boundary--": the last
+        return None
+    part_end = found[wanted + 1][0] if len(found) > wanted + 1 else end
+    child = children[wanted]
+    return _body_offset(child, target, raw, found[wanted][1], part_end) if isinstance(child, MIMEPart) else None
 
 
-def _line_map(line: int, body: str, body_offset: int, body_line: int | None) -> list[tuple[int, int]]:
+def _body_lines(message: EmailMessage, body: _Body, raw: bytes, line: int) -> list[tuple[int, int]] | None:
+    """(offset into `body.text`, file line) where the body's passages cite (`line`: the message's): each
+    line of a part sent as written (7bit, 8bit, binary: its lines are the file's) its own; any part of
+    another encoding (quoted-printable, base64: one line of text is not one line of the file) the line
+    its body starts on. None where the part's bytes cannot be found in the file as the parser read them."""
+    if body.part is None:
+        return None
+    encoding = _transfer_encoding(body.part)
+    stored = _stored_body(body.part, encoding)
+    offset = _body_offset(message, body.part, raw, 0, len(raw)) if stored is not None else None
+    if stored is None or offset is None or not raw.startswith(stored, offset):
+        return None
+    first = line + raw.count(b"\n", 0, offset)
+    if encoding in _AS_WRITTEN and stored.count(b"\n") == body.breaks:  # UTF-16's line breaks differ
+        return [(start, first + number - 1) for start, number in body.lines]
+    return [(0, first)]
+
+
+def _stripped(lines: list[tuple[int, int]], lead: int, length: int) -> list[tuple[int, int]]:
+    """`lines` (offset, cited line) of a text for that text stripped: `lead` characters gone from its
+    start, `length` left."""
+    before = [cited for offset, cited in lines if offset <= lead]
+    kept = [(offset - lead, cited) for offset, cited in lines if lead < offset < lead + length]
+    return [(0, before[-1]), *kept] if before else kept
+
+
+def _line_map(
+    line: int, body_start: int, body_lines: list[tuple[int, int]] | None, names_start: int | None
+) -> list[tuple[int, int]]:
     """Where a message's passages cite: the headers shown above the body, which the file does not hold
-    as shown, the message's `line`; each line of a body whose lines are the file's, its own."""
-    if body_line is None:
+    as shown, and the attachments' names after it (from the parts' headers), the message's `line`; the
+    body (from `body_start` in the text) where `body_lines` says, else the message's line too."""
+    if body_lines is None:
         return same_line(line)
-    starts = [0, *(match.end() for match in re.finditer("\n", body))]
-    return [(0, line), *((body_offset + start, body_line + number) for number, start in enumerate(starts))]
+    names = [(names_start, line)] if names_start is not None else []
+    return [(0, line), *((body_start + offset, cited) for offset, cited in body_lines), *names]
 
 
 class _BoundedPolicy(EmailPolicy):
@@ -128,16 +223,17 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         if not isinstance(message, EmailMessage):  # what policy.default builds
             raise TypeError("not a MIME message")
         headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
-        unstripped = _body(message)
-        body = unstripped.strip()
-        body_line = _body_line(message, raw, line, unstripped)
+        body = _body(message)
+        body_lines = _body_lines(message, body, raw, line)
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
     except _DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
-    if attachments:
-        body += "\n\nAttachments: " + ", ".join(" ".join(name.split()) for name in attachments)
-    if not body and not headers["subject"]:
+    content = body.text.strip()
+    names = ", ".join(" ".join(name.split()) for name in attachments)
+    named = without_terminal_sequences(f"Attachments: {names}") if attachments else ""
+    body_text = "\n\n".join(part for part in (content, named) if part)
+    if not body_text and not headers["subject"]:
         raise Skip("empty message (no subject, no text)")
     metadata: dict[str, str | int | float | bool] = {
         name: headers[name] for name in ("from", "to", "subject") if headers[name]
@@ -145,15 +241,18 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     date = _iso_date(headers["date"])
     if date:
         metadata["date"] = date
-    shown_text, body = without_terminal_sequences("\n".join(shown)), without_terminal_sequences(body)
-    text = "\n\n".join(part for part in (shown_text, body) if part)
+    shown_text = without_terminal_sequences("\n".join(shown))
+    text = "\n\n".join(part for part in (shown_text, body_text) if part)
+    body_start = len(text) - len(body_text)
+    if body_lines is not None:
+        body_lines = _stripped(body_lines, len(body.text) - len(body.text.lstrip()), len(content))
     return Document(
         doc_id,
         text,
         headers["subject"] or source.stem,
         source.rel,
         line=line,
-        line_map=_line_map(line, body, len(text) - len(body), body_line),
+        line_map=_line_map(line, body_start, body_lines, len(text) - len(named) if named else None),
         metadata=metadata,
     )
 
