@@ -517,3 +517,20 @@ def test_a_query_that_returns_no_rows_says_so(tmp_path: Path) -> None:
     with pytest.raises(EmptyCorpusError) as caught:
         build_index([url], tmp_path / "index", BuildSettings(sql="SELECT id, title, body FROM notes WHERE 0"))
     assert caught.value.hint == "the --sql query returned no rows"
+
+
+def test_a_percent_sign_in_the_query_is_sql_not_a_placeholder(tmp_path: Path, postgres: Postgres) -> None:
+    """`LIKE 'P%'` and `g % 2` failed on PostgreSQL (exit 6, "only '%s', '%b', '%t' are allowed as
+    placeholders"): the driver parsed the query for placeholders, though ragcli passes no parameters."""
+    query = (
+        "WITH numbers(g) AS (VALUES (1), (2), (3), (4)) SELECT g AS id, '100% sure %s %(x)s ' || g AS text "
+        "FROM numbers WHERE 'Pg' LIKE 'P%' AND g % 2 = 0 ORDER BY g"
+    )
+    for url in (postgres.url(), sqlite_db(tmp_path / "notes.db")):
+        reader = url_reader_for(url)
+        assert reader is not None
+        rows = list(reader.rows(url, query, ReadContext(RecordFields(), False, ReadReport())))
+        assert [(r.document.id, r.document.text) for r in rows if r.document is not None] == [
+            ("2", "100% sure %s %(x)s 2"),
+            ("4", "100% sure %s %(x)s 4"),
+        ], url

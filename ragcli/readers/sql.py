@@ -18,6 +18,8 @@ here only, when a database is read, so other commands never pay for it.
   READ ONLY`; SQLite: the file opened read-only, `immutable=1` for a WAL database no one writes, `PRAGMA
   query_only`); rows are streamed (a server-side cursor where the driver has one, `yield_per`), never
   fetched all at once. SQLite text that is not UTF-8 is read as cp1252, with one warning.
+- The query runs exactly as written: ragcli passes no parameters, so the driver looks for no placeholders
+  (a `%` is the SQL's own, `LIKE 'P%'`).
 """
 
 from __future__ import annotations
@@ -175,7 +177,10 @@ class SqlReader(SuffixReader):
             raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint=self.query_hint(url))
         text = _SqliteText()
         with _connected(url, text) as (connection, shown):
-            result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).exec_driver_sql(query)
+            # no_parameters: the driver gets `cursor.execute(query)`, no parameter collection, so it parses no
+            # placeholders (psycopg, pymysql): a `%` in the user's SQL (`LIKE 'P%'`, `g % 2`) is SQL as written
+            streamed = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS, no_parameters=True)
+            result = streamed.exec_driver_sql(query)
             yield from self._documents(shown, list(result.keys()), result, context, text)
 
     def query_hint(self, url: str) -> str:
