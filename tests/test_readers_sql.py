@@ -534,3 +534,35 @@ def test_a_percent_sign_in_the_query_is_sql_not_a_placeholder(tmp_path: Path, po
             ("2", "100% sure %s %(x)s 2"),
             ("4", "100% sure %s %(x)s 4"),
         ], url
+
+
+def test_a_row_cites_the_line_of_its_text_not_its_position(tmp_path: Path) -> None:
+    """A row's passages cited `<url>#<id>:<row position>` (the 6th row's every passage `#6:6`), so an
+    incremental re-index after deleting an earlier row kept the old numbers while a rebuild gave new ones."""
+    path = tmp_path / "n.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        connection.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"note number {i}") for i in range(1, 6)])
+        connection.execute("INSERT INTO t VALUES (6, 'first line\nsecond line\nthird line kestrel')")
+    connection.close()
+    url, index_dir = f"sqlite:///{path}", tmp_path / "index"
+    settings = BuildSettings(chunking=ChunkSettings(size=3, overlap=0), sql="SELECT * FROM t ORDER BY id")
+    build_index([url], index_dir, settings)
+    [hit] = load_index(index_dir).search("kestrel", k=1)
+    assert (hit.path, hit.line) == (f"{url}#6", 3)
+    assert load_index(index_dir).search("note number 4", k=1)[0].line == 1
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM t WHERE id = 2")
+    connection.close()
+    assert build_index([url], index_dir, settings).rows_unchanged == 5
+    build_index([url], tmp_path / "fresh", settings)
+    incremental, rebuilt = load_index(index_dir).passages, load_index(tmp_path / "fresh").passages
+    assert list(incremental.line) == list(rebuilt.line) == [1, 1, 1, 1, 1, 2, 3]
+
+
+def test_a_duplicate_row_is_named_by_its_id_and_place_in_the_result(tmp_path: Path) -> None:
+    """It was listed as `<url>:2`, which reads as line 2 (or the id of a row without one)."""
+    url = sqlite_db(tmp_path / "notes.db")
+    query = "SELECT 1 AS id, 'first apple' AS text UNION ALL SELECT 1, 'second banana'"
+    report = build_index([url], tmp_path / "index", BuildSettings(sql=query))
+    assert [(s.path, s.reason) for s in report.skipped] == [(f"{url}#1 (row 2 of the result)", "duplicate id 1")]

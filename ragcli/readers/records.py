@@ -49,8 +49,9 @@ _INT64 = 1 << 63  # integers outside 64 bits are left out (a filter compares num
 # How records are read, recorded in an index's settings: an index read by an earlier version is read
 # again rather than reused (2: title-only records are indexed, record fields kept as metadata; 3: a
 # record whose id another file gave first is kept as `<file>#<id>`, a CSV row cites the line it starts on;
-# 4: every passage of a JSON record cites the record's line, a CSV passage its line of the text cell).
-RECORDS_VERSION = 4
+# 4: every passage of a JSON record cites the record's line, a CSV passage its line of the text cell;
+# 5: a database row's passages cite their line in the row's text, not the row's place in the result).
+RECORDS_VERSION = 5
 JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it holds records
 MetadataValue = str | int | float | bool
 

@@ -231,7 +231,8 @@ class SqlReader(SuffixReader):
                 else f"{shown}:{number}"
             )
             if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
-                context.skip_record(f"{shown}:{number}", f"duplicate id {record[id_column]!r}")
+                # named by its id and place: `<url>:<n>` read as a line, or as the id of a row without one
+                context.skip_record(f"{key} (row {number} of the result)", f"duplicate id {record[id_column]!r}")
                 continue
             seen.add(key)
             listed = len(context.report.skipped)
@@ -240,7 +241,10 @@ class SqlReader(SuffixReader):
                 reasons = context.report.skipped[listed:]
                 yield Row(key, digest, len(canonical), None, reasons[-1].reason if reasons else "not a document")
                 continue
-            yield Row(key, digest, len(canonical), replace(documents[0], path=key, line=1, metadata=metadata))
+            # the row's text is its own source: a passage cites its line in the text, not the row's place in
+            # the result (record_document numbered the record by it, as a JSON Lines record by its line)
+            document = replace(documents[0], path=key, line=1, line_map=None, metadata=metadata)
+            yield Row(key, digest, len(canonical), document)
         if text.not_utf8:  # one warning, as for a file (rows are fetched in batches: which row is not known)
             context.warn(f"{shown}: {text.not_utf8} text value(s) not valid UTF-8, read as cp1252/latin-1")
 
