@@ -566,3 +566,47 @@ def test_a_duplicate_row_is_named_by_its_id_and_place_in_the_result(tmp_path: Pa
     query = "SELECT 1 AS id, 'first apple' AS text UNION ALL SELECT 1, 'second banana'"
     report = build_index([url], tmp_path / "index", BuildSettings(sql=query))
     assert [(s.path, s.reason) for s in report.skipped] == [(f"{url}#1 (row 2 of the result)", "duplicate id 1")]
+
+
+def test_text_stored_as_a_blob_is_read_as_text_and_a_binary_one_is_listed(tmp_path: Path) -> None:
+    """A text column's BLOB (a program stored bytes) was taken for NULL: the row was indexed title-only,
+    with no word of why. It is read as TEXT is (UTF-8, else cp1252 with the one warning); a BLOB that
+    is binary (a NUL byte) skips the row, listed with the column."""
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER, title TEXT, text TEXT)")
+        connection.execute("INSERT INTO t VALUES (1, 'Bees', ?)", ["Bees dance, café.".encode()])
+        connection.execute("INSERT INTO t VALUES (2, ?, x'4361666520e9')", [b"Cafe"])  # cp1252 "Cafe é"
+        connection.execute("INSERT INTO t VALUES (3, 'Picture', x'89504e470d0a1a0a0000000d')")  # a PNG's header
+    connection.close()
+    url = f"sqlite:///{path}"
+    reader = url_reader_for(url)
+    assert reader is not None
+    context = ReadContext(RecordFields(), False, ReadReport())
+    rows = list(reader.rows(url, "SELECT * FROM t ORDER BY id", context))
+    assert [(r.document.title, r.document.text) for r in rows if r.document is not None] == [
+        ("Bees", "Bees dance, café."),
+        ("Cafe", "Cafe é"),
+    ]
+    assert rows[2].document is None and rows[2].skipped == "column 'text' holds binary data, not text"
+    assert [(s.path, s.reason) for s in context.report.skipped] == [
+        (f"{url}#3 (row 3 of the result)", "column 'text' holds binary data, not text")
+    ]
+    assert context.report.warnings == [f"{url}: 1 text value(s) not valid UTF-8, read as cp1252/latin-1"]
+    with pytest.raises(InputFormatError, match=r"#3 \(row 3 of the result\): column 'text' holds binary data"):
+        list(reader.rows(url, "SELECT * FROM t ORDER BY id", ReadContext(RecordFields(), True, ReadReport())))
+
+
+def test_a_text_that_becomes_binary_is_not_reused(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER, title TEXT, text TEXT)")
+        connection.execute("INSERT INTO t VALUES (1, 'Bees', NULL)")
+    connection.close()
+    url, settings = f"sqlite:///{path}", BuildSettings(sql="SELECT * FROM t")
+    assert build_index([url], tmp_path / "index", settings).documents == 1  # title-only
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE t SET text = x'00ff'")
+    connection.close()
+    with pytest.raises(EmptyCorpusError):  # its one row is skipped, not its title-only passage reused
+        build_index([url], tmp_path / "index", settings)

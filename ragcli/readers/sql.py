@@ -17,7 +17,8 @@ here only, when a database is read, so other commands never pay for it.
 - The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
   READ ONLY`; SQLite: the file opened read-only, `immutable=1` for a WAL database no one writes, `PRAGMA
   query_only`); rows are streamed (a server-side cursor where the driver has one, `yield_per`), never
-  fetched all at once. SQLite text that is not UTF-8 is read as cp1252, with one warning.
+  fetched all at once. SQLite text that is not UTF-8 is read as cp1252, with one warning; so is a text or
+  title column's BLOB, and a binary one (a NUL byte) skips the row.
 - The query runs exactly as written: ragcli passes no parameters, so the driver looks for no placeholders
   (a `%` is the SQL's own, `LIKE 'P%'`).
 """
@@ -48,7 +49,7 @@ from ragcli.errors import (
     PathNotFoundError,
     mask_secrets,
 )
-from ragcli.readers.base import ReadContext, Row, SuffixReader, decode_text
+from ragcli.readers.base import ReadContext, Row, SuffixReader, decode_text, looks_binary
 from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, record_document
 
 if TYPE_CHECKING:
@@ -218,8 +219,13 @@ class SqlReader(SuffixReader):
         chosen = {id_column, text_column, title_column}
         seen: set[str] = set()  # the ids given so far: a row's key must name one row
         for number, values in enumerate(result, start=1):
-            record = {name: _scalar(value) for name, value in zip(columns, values)}
-            if record[text_column] is None:
+            stored = dict(zip(columns, values))
+            record = {name: _scalar(value) for name, value in stored.items()}
+            for column in (text_column, title_column):  # bytes are no metadata, but a text stored as bytes is text
+                if column is not None and isinstance(stored[column], (bytes, bytearray, memoryview)):
+                    record[column] = text.from_bytes(bytes(stored[column]))
+            binary = record[text_column] is None and stored[text_column] is not None  # not NULL: binary bytes
+            if record[text_column] is None and not binary:  # (a binary text hashes as null, not as a NULL's "")
                 record[text_column] = ""  # NULL text: an empty document (skipped as such, or title-only)
             canonical = json.dumps(list(record.items()), ensure_ascii=False, separators=(",", ":"))
             digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -232,9 +238,14 @@ class SqlReader(SuffixReader):
             )
             if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
                 # named by its id and place: `<url>:<n>` read as a line, or as the id of a row without one
-                context.skip_record(f"{key} (row {number} of the result)", f"duplicate id {record[id_column]!r}")
+                context.skip_record(_row_named(key, number), f"duplicate id {record[id_column]!r}")
                 continue
             seen.add(key)
+            if binary:
+                reason = f"column {text_column!r} holds binary data, not text"
+                context.bad_record(_row_named(key, number), reason)
+                yield Row(key, digest, len(canonical), None, reason)
+                continue
             listed = len(context.report.skipped)
             documents = list(record_document(shown, number, record, context))
             if not documents:  # malformed, or neither text nor title: listed by record_document with the reason
@@ -247,6 +258,11 @@ class SqlReader(SuffixReader):
             yield Row(key, digest, len(canonical), document)
         if text.not_utf8:  # one warning, as for a file (rows are fetched in batches: which row is not known)
             context.warn(f"{shown}: {text.not_utf8} text value(s) not valid UTF-8, read as cp1252/latin-1")
+
+
+def _row_named(key: str, number: int) -> str:
+    """A row as a skip names it: its key and its place in the result (`<url>:<n>` would read as a line)."""
+    return f"{key} (row {number} of the result)"
 
 
 class _SqliteText:
@@ -262,6 +278,11 @@ class _SqliteText:
         except UnicodeDecodeError:
             self.not_utf8 += 1
             return decode_text(data)[0]
+
+    def from_bytes(self, data: bytes) -> str | None:
+        """A text or title column's bytes (a BLOB a program stored, a `bytea`) read as TEXT is; None where
+        they look binary (a NUL byte, as a binary file is told). They were taken for NULL, silently."""
+        return None if looks_binary(data) else self(data)
 
 
 def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> Engine:
