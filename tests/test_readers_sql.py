@@ -610,3 +610,26 @@ def test_a_text_that_becomes_binary_is_not_reused(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(EmptyCorpusError):  # its one row is skipped, not its title-only passage reused
         build_index([url], tmp_path / "index", settings)
+
+
+def test_a_null_or_empty_text_does_what_a_records_null_does(tmp_path: Path) -> None:
+    """README said a NULL text is "an empty document (skipped as such)"; a row with a title is indexed
+    title-only, as a JSON record with a null text is: the two give the same documents and skips."""
+    rows = [
+        {"id": 1, "title": "Bees", "text": None},
+        {"id": 2, "title": "Wasps", "text": "  "},
+        {"id": 3, "title": None, "text": None},
+        {"id": 4, "title": "Ants", "text": "Ants dig."},
+    ]
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER, title TEXT, text TEXT)")
+        connection.executemany("INSERT INTO t VALUES (:id, :title, :text)", rows)
+    connection.close()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from_sql = build_index([f"sqlite:///{path}"], tmp_path / "sql", BuildSettings(sql="SELECT * FROM t"))
+    from_jsonl = build_index([tmp_path / "docs"], tmp_path / "jsonl", BuildSettings())
+    assert from_sql.documents == from_jsonl.documents == 3
+    assert [s.reason for s in from_sql.skipped] == [s.reason for s in from_jsonl.skipped] == ["empty text and no title"]
+    assert snapshot(load_index(tmp_path / "sql")) == snapshot(load_index(tmp_path / "jsonl"))

@@ -226,7 +226,7 @@ class SqlReader(SuffixReader):
                     record[column] = text.from_bytes(bytes(stored[column]))
             binary = record[text_column] is None and stored[text_column] is not None  # not NULL: binary bytes
             if record[text_column] is None and not binary:  # (a binary text hashes as null, not as a NULL's "")
-                record[text_column] = ""  # NULL text: an empty document (skipped as such, or title-only)
+                record[text_column] = ""  # NULL text: a record's null text (title-only, or skipped without a title)
             canonical = json.dumps(list(record.items()), ensure_ascii=False, separators=(",", ":"))
             digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
             metadata = {k: v for k, v in record.items() if k not in chosen and v is not None}
