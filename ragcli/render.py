@@ -25,6 +25,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from ragcli.readers.base import is_url
 from ragcli.readers.generated import GENERATED
 from ragcli.records import Hit, Skipped, json_text
 from ragcli.retrieval.distinct import fold_identical, same_words
@@ -531,7 +532,7 @@ def info_table(info: dict[str, Any]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
-        if key == "path" or (key in _SHOWN_AS_SETTINGS and "settings" in info):
+        if key in ("path", "rows") or (key in _SHOWN_AS_SETTINGS and "settings" in info):
             continue
         if key == "settings" and isinstance(value, dict):
             for label, shown in _settings_rows(value):
@@ -542,13 +543,22 @@ def info_table(info: dict[str, Any]) -> Table:
         elif key == "verified":
             key, shown = "checksums", "verified: every payload matches its checksum" if value else "not verified"
         elif key == "sources":
-            shown = plural(int(value), "file")
+            shown = _sources_text(int(value), int(info.get("rows", 0)), info.get("roots", []))
         elif isinstance(value, list) and key == "roots":  # one item a line
             shown = "\n".join(printable_name(str(v)) for v in value) or "-"
         else:
             shown = printable_name(readable(value))
         table.add_row(Text(printable_name(str(key).replace("_", " "))), Text(shown))
     return table
+
+
+def _sources_text(files: int, rows: int, roots: list[str]) -> str:
+    """`info`'s sources: files, and the rows of the database roots' queries (a row is no file)."""
+    if not rows:
+        return plural(files, "file")
+    queries = sum(1 for root in roots if is_url(root))
+    from_databases = f"{plural(rows, 'row')} from {plural(queries, 'database query', 'database queries')}"
+    return f"{plural(files, 'file')}; {from_databases}" if files else from_databases
 
 
 def human_bytes(size: int) -> str:

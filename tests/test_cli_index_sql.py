@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -141,3 +142,22 @@ def test_a_url_with_a_password_where_a_path_or_root_is_expected_is_shown_without
         result = invoke(*args, env=env)
         assert result.exit_code == code, (args, result.output)
         assert "PWLEAK1" not in result.output and "me@db.example" in result.output, (args, result.output)
+
+
+def test_info_counts_database_rows_apart_from_files(tmp_path: Path) -> None:
+    """`info` on an index of a table said `sources │ 3 files` (a row is a source of the manifest), while
+    the build said `from 0 files`."""
+    notes_db(tmp_path / "notes.db")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Beekeepers wear veils.\n")
+    url = f"sqlite:///{tmp_path / 'notes.db'}"
+    for roots, sources, files, rows in (
+        ([url], "3 rows from 1 database query", 0, 3),
+        ([str(tmp_path / "docs"), url], "1 file; 3 rows from 1 database query", 1, 3),
+    ):
+        index = str(tmp_path / f"idx{files}")
+        assert invoke("index", *roots, "--sql", QUERY, "--index", index).exit_code == 0
+        table = invoke("info", "--index", index).stdout
+        assert re.search(rf"│ sources +│ {sources} +│", table), table
+        data = json.loads(invoke("info", "--index", index, "--json").stdout)
+        assert (data["sources"], data["rows"]) == (files, rows)

@@ -237,6 +237,7 @@ INFO_KEYS = [
     "ragcli_version",
     "retrievers",
     "roots",
+    "rows",
     "selection",
     "settings",
     "size_bytes",

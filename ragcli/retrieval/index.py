@@ -23,6 +23,7 @@ import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError, listed
+from ragcli.readers.base import is_url
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
@@ -627,6 +628,8 @@ class Index:
             if RETRIEVERS.get(name).payload is not None:
                 self.settings_of(name)
         m = self.manifest
+        sources = m.get("sources", [])
+        rows = sum(1 for source in sources if is_url(source["path"]))  # a database row is a source too
         return {
             "path": str(self.path),
             "format_version": m["format_version"],
@@ -640,7 +643,8 @@ class Index:
             "roots": m.get("roots", []),
             # what `ragcli index` without paths leaves out of the roots (ignore files, --include/--exclude)
             "selection": Selection.from_dict(m.get("selection")).to_dict(),
-            "sources": len(m.get("sources", [])),
+            "sources": len(sources) - rows,  # files
+            "rows": rows,  # of the database roots' queries
             "analyzer": m["analyzer"],
             "chunking": m["chunking"],
             "bm25": m.get("bm25"),
