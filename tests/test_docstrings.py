@@ -4,11 +4,14 @@ the extractive generator that uses it, down to `ragcli query` over a folder of s
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 from clihelpers import run
 
+from ragcli.generation import docstrings
 from ragcli.generation.docstrings import documented, named_identifiers
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.records import Hit
@@ -113,6 +116,41 @@ def test_a_documented_definition_answers_with_its_first_sentence(source: str, qu
 )
 def test_no_documentation_without_a_documented_definition(source: str) -> None:
     assert documented(["raise_for_status"], hits(source)) is None
+
+
+def test_a_crafted_passage_cannot_stall_the_answer() -> None:
+    """Lines shaped so that a backtracking matcher tries every split of them: Python's `re` took a
+    second on each at a tenth of these lengths (quadratic: minutes here, on every query that retrieves
+    the passage); RE2 answers at once."""
+    crafted = [
+        "public " * 50_000,  # each modifier a place where the modifiers could end
+        "const " * 50_000,
+        "send(" + "):" * 50_000,  # each ")" the end of the parameters, each ":" a return type's start
+        "send(" + ")throws" * 30_000,
+        "send" + " " * 200_000,  # the spaces before a generic, or after it
+        "pub(x) " * 50_000,  # Rust's `pub(crate)`, and a question about `pub`
+    ]
+    source = "\n".join(crafted) + '\ndef send(request):\n    """Send a request."""\n'
+    assert documented(["pub", "send"], hits(source)) == ("Send a request.", 1)
+
+
+def test_definitions_are_read_with_pythons_letters_and_spaces() -> None:
+    """RE2's `\\w`, `\\s` and `\\b` are ASCII: the matcher spells Python's out, so that `def\\u3000send(`
+    and `send\\u00e9(` are read as they were. RE2 also knows the letters of Unicode versions later than
+    Python's (its database leaves them unassigned); nothing else differs."""
+    import re2
+
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))  # no surrogates
+    words, others = re.sub(r"\W+", "", every), re.sub(r"\w+", "", every)
+    assigned = "".join(c for c in others if unicodedata.category(c) != "Cn")
+    assert re2.fullmatch(f"[{docstrings._WORD}]*", words) and re2.fullmatch(f"[^{docstrings._WORD}]*", assigned)
+    spaces, rest = re.sub(r"\S+", "", every), re.sub(r"\s+", "", every)
+    assert re2.fullmatch(f"[{docstrings._SPACE}]*", spaces) and re2.fullmatch(f"[^{docstrings._SPACE}]*", rest)
+    source = 'def\u3000send(request):\n    """Send a request."""\n'
+    assert documented(["send"], hits(source)) == ("Send a request.", 1)
+    assert documented(["send"], hits(source.replace("send(", "send\u00e9("))) is None  # a longer name
+    assert documented(["send"], hits(source.replace("send(", "send\u0301("))) == ("Send a request.", 1)
+    assert documented(["send"], hits("s = '\ud800'\n" + source)) == ("Send a request.", 1)  # RE2 reads UTF-8 only
 
 
 def test_a_plain_word_is_a_name_only_when_it_is_all_the_question_asks_about() -> None:

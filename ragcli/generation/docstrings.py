@@ -12,11 +12,13 @@ languages in a passage of a file (a parser needs the whole file and one grammar 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ragcli.readers.definitions import DEFINITION_MODIFIERS
-from ragcli.records import Hit
+from ragcli.records import Hit, without_surrogates
 
 # a name as code writes it: `raise_for_status`, raise_for_status(), Response.raise_for_status,
 # serde::Deserialize, raiseForStatus; plain words ("Paris", "McDonald") are not asked for here
@@ -28,6 +30,11 @@ _CODE_SHAPE_RE = re.compile(r"_|[a-z][A-Z]|\.|::|#")
 # names its language, this one the definition of one name in any passage (a Markdown code block, a file
 # of a language the chunker knows no definitions of), and the name keeps it from matching anything else
 _KEYWORDS = r"def|class|function\*?|fn|func|sub|struct|interface|trait|enum|type|module|macro|defn|defp|proc|procedure"
+# Python's `\w` and `\s` (Unicode) as RE2 classes, for a definition's line: RE2's own, and its `\b`, are
+# ASCII. Its letters and digits are Python's and those of Unicode versions newer than Python's database
+_WORD = r"\p{L}\p{N}_"
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+_PYTHON_WORD_RE = re.compile(r"\w")
 _SIGNATURE_END_RE = re.compile(r":\s*(?:#.*)?$")  # a Python signature ends with its colon
 _DOCSTRING_OPEN_RE = re.compile(r"^\s*[rRuU]?(\"\"\"|''')")
 # the lines above a definition, read unlike readers/definitions.py's `_ATTACHED_RE`, on purpose: that one
@@ -58,14 +65,21 @@ def named_identifiers(question: str) -> list[str]:
     return names
 
 
-def _definition_re(name: str) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=64)  # RE2 takes milliseconds to compile one; `re` kept its own compiled
+def _definition_re(name: str) -> Any:  # google-re2 has no type information
     """A line that defines `name`: a keyword form (`def`, `fn`, `func (r *T)`, `class`), a function
-    assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`)."""
-    n = re.escape(name)
-    return re.compile(
-        rf"^\s*{DEFINITION_MODIFIERS}(?:(?:{_KEYWORDS})\s+(?:\([^)]*\)\s*)?(?:[\w$]+(?:\.|::))*{n}\b"
-        rf"|(?:const|let|var)\s+{n}\s*=\s*(?:async\s+)?(?:function\b|\(|[\w$]+\s*=>)"
-        rf"|(?:[\w$<>\[\],.*&:?]+\s+)*{n}\s*(?:<[^>]*>)?\s*\([^;]*\)\s*(?:(?::|->|throws)\s*[^{{;]*)?\{{\s*$)",
+    assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`).
+    Matched by RE2 (imported on first use), in linear time: Python's backtracking `re` tried every place
+    a line of "public public …" could stop being modifiers, a second on 2,000 of them."""
+    import re2
+
+    n, w, s = re.escape(name), _WORD, f"[{_SPACE}]"
+    word_ends = rf"(?:[^{w}]|$)"  # `\b` after a word character
+    name_ends = word_ends if _PYTHON_WORD_RE.match(name[-1:]) else f"[{w}]"  # and after a name's `$`
+    return re2.compile(
+        rf"^{s}*{DEFINITION_MODIFIERS}(?:(?:{_KEYWORDS}){s}+(?:\([^)]*\){s}*)?(?:[{w}$]+(?:\.|::))*{n}{name_ends}"
+        rf"|(?:const|let|var){s}+{n}{s}*={s}*(?:async{s}+)?(?:function{word_ends}|\(|[{w}$]+{s}*=>)"
+        rf"|(?:[{w}$<>\[\],.*&:?]+{s}+)*{n}{s}*(?:<[^>]*>)?{s}*\([^;]*\){s}*(?:(?::|->|throws){s}*[^{{;]*)?\{{{s}*$)",
     )
 
 
@@ -132,7 +146,9 @@ def documented(names: Sequence[str], sources: Sequence[Hit]) -> tuple[str, int] 
         definition = _definition_re(name)
         for number, source in enumerate(sources, start=1):
             lines = source.text.splitlines()
-            for at, line in enumerate(lines):
+            # RE2 reads UTF-8, which a lone surrogate (JSON's "\ud800") has none of; U+FFFD is no more a
+            # word character or a space than it was, so each line matches as it is written
+            for at, line in enumerate(without_surrogates(source.text).splitlines()):
                 if not definition.match(line):
                     continue
                 sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at))
