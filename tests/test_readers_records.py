@@ -306,3 +306,77 @@ def test_a_file_whose_records_were_skipped_counts_as_read(tmp_path: Path) -> Non
     report = build_index([corpus], tmp_path / "index")
     assert report.files_read == 1 and report.to_dict()["files_read"] == 1
     assert all(skipped.record for skipped in report.skipped) and len(report.skipped) == 1001
+
+
+RUN_ON_ROWS = ["id\ttitle\ttext", '1\tInch\t"6 inch screws for decking', "2\tNext\tjoists row", "3\tThird\trafters row"]
+RUN_ON_ROWS += ['4\tFourth\tbeams "quoted" row', "5\tFifth\tpurlins row"]
+RUN_ON_READ = [
+    ("1", "6 inch screws for decking", 2),
+    ("2", "joists row", 3),
+    ("3", "rafters row", 4),
+    ("4", 'beams "quoted" row', 5),
+    ("5", "purlins row", 6),
+]
+
+
+def test_a_quoted_field_that_runs_on_over_rows_is_read_to_its_line_end_with_a_warning(tmp_path: Path) -> None:
+    # the quote that opens "6 inch… never closes: the csv module read rows 2-4 into record 1's text,
+    # up to the quote before "quoted" (followed by a letter, not a tab: no closing quote)
+    write_files(tmp_path, {"c.tsv": "\n".join(RUN_ON_ROWS) + "\n"})
+    reader = CorpusReader([tmp_path])
+    docs = list(reader.documents())
+    assert [(d.id, d.text, d.line) for d in docs] == RUN_ON_READ
+    assert reader.report.skipped == []
+    assert reader.report.warnings == [
+        "c.tsv:2: a quoted field runs on to line 5 (a quote there is followed by text, not the delimiter "
+        "or a line end): read to the end of line 2, the lines after it as rows"
+    ]
+    with pytest.raises(InputFormatError, match=r"^c\.tsv:2: a quoted field runs on to line 5"):
+        read(tmp_path, strict=True)
+
+
+def test_a_quoted_field_that_never_closes_is_read_to_its_line_end_with_a_warning(tmp_path: Path) -> None:
+    files = {"near-end.csv": 'id,text\n1,one\n2,"two never closes\n3,three\n4,four\n', "last.csv": 'id,text\n5,"five'}
+    write_files(tmp_path, files)
+    reader = CorpusReader([tmp_path])
+    docs = list(reader.documents())
+    assert [(d.id, d.text, d.line) for d in docs] == [
+        ("5", "five", 2),
+        ("1", "one", 2),
+        ("2", "two never closes", 3),
+        ("3", "three", 4),
+        ("4", "four", 5),
+    ]
+    assert reader.report.warnings == [
+        "last.csv:2: a quoted field never closes (it runs to the end of the file): "
+        "read to the end of line 2, the lines after it as rows",
+        "near-end.csv:3: a quoted field never closes (it runs to the end of the file): "
+        "read to the end of line 3, the lines after it as rows",
+    ]
+    with pytest.raises(InputFormatError, match=r"^last\.csv:2: a quoted field never closes"):
+        read(tmp_path, strict=True)
+
+
+def test_each_run_on_quote_of_a_file_is_counted_in_one_warning(tmp_path: Path) -> None:
+    rows = ["id,text", *(f'{n},"{n} inch bolt' for n in range(1, 5))]  # an inch mark on every row
+    write_files(tmp_path, {"d.csv": "\n".join(rows) + "\n"})
+    reader = CorpusReader([tmp_path])
+    assert [(d.id, d.text) for d in reader.documents()] == [(str(n), f"{n} inch bolt") for n in range(1, 5)]
+    assert reader.report.warnings == [
+        "d.csv:2: a quoted field runs on to line 3 (a quote there is followed by text, not the delimiter "
+        "or a line end): read to the end of line 2, the lines after it as rows (3 more rows like it)"
+    ]
+
+
+def test_quoted_cells_of_several_lines_that_close_are_not_run_on(tmp_path: Path) -> None:
+    rows = ["id,title,text", '1,T,"He said ""stop""', 'and, then, left"', '2,"6" bolt,"a', '"', '3,,"x""', 'y"""']
+    write_files(tmp_path, {"d.csv": "\r\n".join(rows) + "\r\n"})
+    reader = CorpusReader([tmp_path])
+    docs = list(reader.documents())
+    assert [(d.id, d.title, d.text) for d in docs] == [
+        ("1", "T", 'He said "stop"\nand, then, left'),
+        ("2", "6 bolt", "a\n"),  # a quote closed within its line, then text: as the csv module reads it
+        ("3", "", 'x"\ny"'),
+    ]
+    assert reader.report.warnings == [] and reader.report.skipped == []
+    assert [d.id for d in read(tmp_path, strict=True)[0]] == ["1", "2", "3"]

@@ -101,9 +101,14 @@ class ReadContext:
     def bad_record(self, where: str, problem: str) -> None:
         """A malformed record: listed with `file:line` and skipped, the file goes on; with --strict it
         stops the build (exit 6)."""
-        if self.strict:
-            raise InputFormatError(f"{where}: {problem}", hint="fix the record, or drop --strict to skip it")
+        self.stop_if_strict(where, problem)
         self.skip_record(where, problem)
+
+    def stop_if_strict(self, where: str, problem: str, otherwise: str = "skip it") -> None:
+        """With --strict, a malformed record stops the build (exit 6), also one that a reader would read
+        another way (`otherwise`, with a warning) rather than skip."""
+        if self.strict:
+            raise InputFormatError(f"{where}: {problem}", hint=f"fix the record, or drop --strict to {otherwise}")
 
     def start_file(self) -> None:
         self._listed = 0

@@ -5,8 +5,9 @@ Each record is one document: its id, text and title come from the fields the use
 is indexed with its title as text (BEIR's convention is title + text); the record's other scalar
 fields become its metadata. A malformed record (a bad JSON line or CSV row, a record without a text
 field) is listed with `file:line` and skipped, and the records after it are still read; with --strict
-it stops the build (exit 6). A `.json` file that is not records (`package.json`, a preset or config
-file) is skipped whole with the reason.
+it stops the build (exit 6). A CSV quoted field that never closes (it would take in the rows after it)
+is read to the end of its line with a warning, the lines after it as rows. A `.json` file that is not
+records (`package.json`, a preset or config file) is skipped whole with the reason.
 
 Memory stays bounded by the read limit (`ReadContext.max_bytes`): a JSON array is decoded one record
 at a time, a JSON Lines line longer than the limit is skipped unread, and a CSV field may be as long as
@@ -50,7 +51,8 @@ _INT64 = 1 << 63  # integers outside 64 bits are left out (a filter compares num
 # again rather than reused (2: title-only records are indexed, record fields kept as metadata; 3: a
 # record whose id another file gave first is kept as `<file>#<id>`, a CSV row cites the line it starts on;
 # 4: every passage of a JSON record cites the record's line, a CSV passage its line of the text cell;
-# 5: a database row's passages cite their line in the row's text, not the row's place in the result).
+# 5: a database row's passages cite their line in the row's text, not the row's place in the result; a
+# CSV quoted field that runs on past its line is read to its line's end, the lines after it as rows).
 RECORDS_VERSION = 5
 JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it holds records
 MetadataValue = str | int | float | bool
@@ -366,72 +368,163 @@ class CsvReader(SuffixReader):
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
-        overlong = _Overlong(len(header))
+        overlong, run_on = _RowWarning(), _RowWarning()
         try:
             while True:
-                lines.start = 0
+                lines.next_row()
                 try:
                     record = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
-                    source.context.bad_record(f"{source.rel}:{reader.line_num + 1}", f"invalid CSV ({exc})")
+                    source.context.bad_record(f"{source.rel}:{lines.number}", f"invalid CSV ({exc})")
                     continue
-                line = lines.start or reader.line_num
-                overlong.check(record, line)
+                line = lines.start or lines.number
+                runaway = _runaway_quote(lines.row_text(), reader.reader.dialect.delimiter, line)
+                if runaway is not None:  # read its first line alone, then the lines it took in as rows
+                    source.context.stop_if_strict(f"{source.rel}:{line}", runaway, "read it to its line's end")
+                    read_as = f"read to the end of line {line}, the lines after it as rows"
+                    run_on.add(f"{source.rel}:{line}: {runaway}: {read_as}")
+                    record = _alone(lines.first_line(), reader)
+                    lines.read_again_after_first_line()
+                extra = _extra_fields(record)
+                if extra:
+                    fields = "field" if extra == 1 else "fields"
+                    first = f"{source.rel}:{line}: a row with {extra} {fields} more than the header's {len(header)}, left out"
+                    overlong.add(first, "; quote a field that holds the delimiter")
                 yield from record_document(source.rel, line, record, source.context, cells_as_written=True)
         finally:
-            if overlong.rows:
-                source.context.warn(overlong.warning(source.rel))
+            for rows in (run_on, overlong):
+                if rows.count:
+                    source.context.warn(rows.warning())
 
 
-class _Overlong:
-    """Rows with more fields than the header: each is kept (its named fields are the record; a stray
-    comma in unquoted text is the usual cause), the fields past the header's are left out, and one
-    warning a file names the first such row and counts them."""
+def _extra_fields(record: dict[str | None, object]) -> int:
+    """How many fields past the header's the row has, taken out of it: such a row is kept with its named
+    fields (a stray comma in unquoted text is the usual cause), the others left out."""
+    extra = record.pop(None, None)  # csv.DictReader's list of the fields past the header's
+    return len(extra) if isinstance(extra, list) else 0
 
-    def __init__(self, columns: int) -> None:
-        self.columns = columns
-        self.rows = 0
-        self.first = 0  # the line the first one starts on
-        self.extra = 0  # how many fields more than the header it has
 
-    def check(self, record: dict[str | None, object], line: int) -> None:
-        extra = record.pop(None, None)  # csv.DictReader's list of the fields past the header's
-        if isinstance(extra, list):
-            self.rows += 1
-            if self.rows == 1:
-                self.first, self.extra = line, len(extra)
+class _RowWarning:
+    """Rows of a file read with the same trouble: one warning names the first and counts the others."""
 
-    def warning(self, rel: str) -> str:
-        others = self.rows - 1
+    def __init__(self) -> None:
+        self.count = 0
+        self._first = ""
+        self._advice = ""
+
+    def add(self, first: str, advice: str = "") -> None:
+        """A row of this trouble: `first` says what it is and where (kept for the first row only)."""
+        self.count += 1
+        if self.count == 1:
+            self._first, self._advice = first, advice
+
+    def warning(self) -> str:
+        others = self.count - 1
         more = f" ({others:,} more {'row' if others == 1 else 'rows'} like it)" if others else ""
-        fields = "field" if self.extra == 1 else "fields"
-        return (
-            f"{rel}:{self.first}: a row with {self.extra} {fields} more than the header's {self.columns}, "
-            f"left out{more}; quote a field that holds the delimiter"
-        )
+        return f"{self._first}{more}{self._advice}"
+
+
+# A quoted field, from its opening quote up to its closing one (a doubled quote is a quote mark in it):
+# unrolled, so that a field of megabytes is matched in one pass
+_QUOTED_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*')
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def _runaway_quote(row: str | None, delimiter: str, line: int) -> str | None:
+    """What is wrong with a row (its text as the csv module read it, from `line` on) whose quoted field
+    ran on past its line: one with no closing quote (it takes in the rest of the file), or one that took
+    in line breaks and whose closing quote is followed by text, not the delimiter or a line end. Such a
+    quote was never a closing one (the quotes inside a quoted field are doubled) but the next quote of
+    the file, and the rows between are in the field; a cell of several lines that closes as a quoted
+    field closes is not taken for one. The rule of strict CSV readers (csv's `strict`, DuckDB's
+    strict_mode), applied only to fields that took in line breaks, where being wrong costs rows; a
+    quote closed within its line and followed by text (`"6" bolt`) stays read as csv reads it.
+    None: no such field, or no text (the row is one line that did not end the file)."""
+    if row is None:
+        return None
+    field_end = re.compile(f"[{re.escape(delimiter)}\r\n]")
+    position = 0
+    while position < len(row):
+        if row.startswith('"', position):
+            match = _QUOTED_FIELD.match(row, position)
+            close = match.end() if match else position
+            if close == len(row):  # the csv module ends a quoted field without its quote only at the end
+                return "a quoted field never closes (it runs to the end of the file)"
+            following = row[close + 1 : close + 2]
+            if following not in (delimiter, "\r", "\n", "") and _LINE_BREAK.search(row, position, close):
+                breaks = len(_LINE_BREAK.findall(row, 0, close))
+                return (
+                    f"a quoted field runs on to line {line + breaks} (a quote there is followed by text, "
+                    "not the delimiter or a line end)"
+                )
+            position = close + 1
+        end = field_end.search(row, position)  # the rest of the field: up to its delimiter or line end
+        if end is None or end.group() != delimiter:
+            return None
+        position = end.end()
+    return None
+
+
+def _alone(line: str, reader: csv.DictReader[str]) -> dict[str | None, str | None]:
+    """The row of one line of a CSV text read by itself: a quoted field that does not close on it ends
+    at its end."""
+    row = csv.DictReader([line.rstrip("\r\n")], fieldnames=reader.fieldnames, dialect=reader.reader.dialect)
+    return next(row)
 
 
 class _Lines:
     """The lines of a CSV text as csv.reader pulls them, noting the line the next row starts on: csv's
     `line_num` is the line a row ends on, and a quoted field may hold line breaks (a cell of several
-    lines in a spreadsheet), so a row's citation would name its last line."""
+    lines in a spreadsheet), so a row's citation would name its last line. It keeps where the row is in
+    the text, so that a row whose quoted field ran on can be looked at, and its lines read again."""
 
     def __init__(self, text: str) -> None:
+        self._text = text
         self._lines = io.StringIO(text, newline="")
         self.number = 0  # lines pulled so far
         self.start = 0  # the first line of the row being read that is not blank (csv skips blank ones)
+        self._pulled = 0  # characters pulled so far
+        self._row_start = 0  # where the row's first line starts in the text, and where it ends
+        self._first_end = 0
+        self._ended = False  # the csv reader asked for a line past the last
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        line = next(self._lines)
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self._ended = True
+            raise
         self.number += 1
         if not self.start and line.rstrip("\r\n"):
             self.start = self.number
+            self._row_start, self._first_end = self._pulled, self._pulled + len(line)
+        self._pulled += len(line)
         return line
+
+    def next_row(self) -> None:
+        """The csv reader is about to read a row."""
+        self.start = 0
+
+    def row_text(self) -> str | None:
+        """The text of the row just read when it may hold a quoted field that ran on: it took in more
+        than one line, or the file's end; None for a row of one line (most rows: not looked at)."""
+        if self.number == self.start and not self._ended:
+            return None
+        return self._text[self._row_start : self._pulled]
+
+    def first_line(self) -> str:
+        """The first line of the row just read."""
+        return self._text[self._row_start : self._first_end]
+
+    def read_again_after_first_line(self) -> None:
+        """Hand the lines after the row's first line to the csv reader again, as rows of their own."""
+        self._lines.seek(self._first_end)
+        self._pulled, self.number, self._ended = self._first_end, self.start, False
 
 
 def _delimiter(text: str, default: str) -> str:
