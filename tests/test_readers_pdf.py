@@ -351,3 +351,45 @@ def test_a_page_whose_content_stream_is_too_long_is_left_out(tmp_path: Path, mon
     documents, skipped = read(write_files(tmp_path / "c", {"long.pdf": pdf}))
     assert skipped == {"long.pdf:p2": "content stream larger than 64 KiB (text extraction slows down past it)"}
     assert [d.page for d in documents] == [1, 3] and "zebrafish" not in documents[0].text
+
+
+def damaged_content(data: bytes, page: int) -> bytes:
+    """The PDF with page `page`'s content stream damaged (bytes past its zlib header flipped): pypdf logs
+    the decompression error rather than raising it, and gives the page back without text."""
+    damaged = bytearray(data)
+    start = 0
+    for _ in range(page):  # fpdf2 writes the pages' content streams in order, after their page objects
+        start = damaged.index(b"stream\n", damaged.index(b"/Contents", start)) + len(b"stream\n")
+    for position in range(start + 2, start + 40):
+        damaged[position] ^= 0x55
+    return bytes(damaged)
+
+
+def test_a_page_whose_content_stream_is_damaged_is_listed_and_the_others_are_read(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"r.pdf": damaged_content(make_pdf(PAGES), 2)})
+    documents, skipped = read(root)
+    assert [d.page for d in documents] == [1, 3]
+    assert list(skipped) == ["r.pdf:p2"]
+    assert skipped["r.pdf:p2"].startswith("damaged page (Error -3 while decompressing data"), skipped
+
+
+def test_a_pdf_whose_every_page_is_damaged_is_skipped_as_damaged_not_scanned(tmp_path: Path) -> None:
+    data = make_pdf(PAGES)
+    for page in (1, 2, 3):
+        data = damaged_content(data, page)
+    root = write_files(tmp_path / "c", {"r.pdf": data})
+    documents, skipped = read(root)
+    assert documents == []
+    assert skipped["r.pdf"] == "damaged PDF (none of its 3 pages could be read)"
+    assert sorted(skipped) == ["r.pdf", "r.pdf:p1", "r.pdf:p2", "r.pdf:p3"]
+
+
+def test_what_pypdf_logs_never_reaches_the_terminal(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"r.pdf": damaged_content(make_pdf(PAGES), 2)})
+    result = subprocess.run(
+        [sys.executable, "-m", "ragcli", "index", str(root), "--index", str(tmp_path / "idx"), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr

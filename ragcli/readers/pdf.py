@@ -66,6 +66,39 @@ def _guarded(source: SourceInput) -> Iterator[None]:
         yield
 
 
+class _Collected(logging.Handler):
+    """Keeps the messages of the records it is handed, for a reason; prints nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the message: its text as written
+            message = str(record.msg)
+        self.messages.append(message)
+
+
+@contextmanager
+def _decoding_problems() -> Iterator[list[str]]:
+    """What pypdf reports about the streams it decodes meanwhile (warnings and errors of its `filters`
+    logger), for the page being read: a zlib error in a page's content is logged, not raised, and the
+    page comes back without text, so the problem is only known from the log. Scoped to the page, and
+    kept off the terminal like everything else pypdf logs (`_guarded`)."""
+    logger = logging.getLogger("pypdf.filters")
+    handler = _Collected()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _damaged(exc: BaseException) -> Skip:
     return Skip(f"damaged PDF ({problem(exc)})")
 
@@ -135,24 +168,31 @@ def _content_size(page: pypdf.PageObject) -> int:
 
 
 def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str | None:
-    """The text of page `number` (1-based), or None when pypdf cannot extract it (reported, not fatal)."""
+    """The text of page `number` (1-based), or None when pypdf cannot extract it (reported, not fatal).
+    A page without text whose content pypdf could not decode (it logs that, and goes on) is damaged,
+    not blank: a file of such pages is a damaged PDF, not a scan."""
+    where = f"{source.rel}:p{number}"
     try:
-        page = reader.pages[number - 1]
-        if _content_size(page) > PAGE_CONTENT_LIMIT:
-            limit = format_size(PAGE_CONTENT_LIMIT)
-            reason = f"content stream larger than {limit} (text extraction slows down past it)"
-            source.context.skip_record(f"{source.rel}:p{number}", reason)
-            return None
-        text = page.extract_text()
+        with _decoding_problems() as problems:
+            page = reader.pages[number - 1]
+            if _content_size(page) > PAGE_CONTENT_LIMIT:
+                limit = format_size(PAGE_CONTENT_LIMIT)
+                reason = f"content stream larger than {limit} (text extraction slows down past it)"
+                source.context.skip_record(where, reason)
+                return None
+            text = page.extract_text().replace("\x00", "")
     except MemoryError:
         raise
     except RecursionError:
-        source.context.skip_record(f"{source.rel}:p{number}", "damaged page (nested too deeply)")
+        source.context.skip_record(where, "damaged page (nested too deeply)")
         return None
     except Exception as exc:  # one damaged page: the others are still read
-        source.context.skip_record(f"{source.rel}:p{number}", f"damaged page ({problem(exc)})")
+        source.context.skip_record(where, f"damaged page ({problem(exc)})")
         return None
-    return text.replace("\x00", "")
+    if problems and not text.strip():  # a page that decodes with a problem but has text is kept
+        source.context.skip_record(where, f"damaged page ({problems[0][:200]})")
+        return None
+    return text
 
 
 class PdfReader(SuffixReader):
