@@ -143,6 +143,20 @@ class Hit:
         return {**record, "copies": [copy.citation for copy in self.copies]}
 
 
+# Where a skip reason's particulars start ("damaged PDF (…)", "not a list of records: …"), and the values
+# it names as repr writes them ("duplicate id '7'", "field 'text' is not a string")
+_PARTICULARS = re.compile(r":| \(")
+_QUOTED_VALUE = re.compile(r""" ?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?=$|[ ,;])""")
+
+
+def reason_kind(reason: str) -> str:
+    """A skip reason without its particulars, to count reasons by: "duplicate id" for every duplicate id
+    whatever the id, "damaged PDF" for "damaged PDF (PdfReadError: …)", "field is not a string" for
+    "field 'text' is not a string"."""
+    general = _PARTICULARS.split(_QUOTED_VALUE.sub("", reason), maxsplit=1)[0].strip()
+    return general or reason
+
+
 @dataclass
 class Skipped:
     """A file, record or folder that was not indexed, and why."""
@@ -150,6 +164,12 @@ class Skipped:
     path: str
     reason: str
     record: bool = False  # a record or database row left out of a file that was read, not a whole file
+    # an entry standing for a file's skipped records past those listed: how many, by kind of reason
+    unlisted: dict[str, int] = field(default_factory=dict)
+
+    def kinds(self) -> dict[str, int]:
+        """How many records (or files) this entry stands for, by kind of reason (`reason_kind`)."""
+        return dict(self.unlisted) if self.unlisted else {reason_kind(self.reason): 1}
 
 
 @dataclass

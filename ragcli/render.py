@@ -664,27 +664,31 @@ def warning_lines(warnings: list[str], listed: int | None = None) -> list[str]:
 
 
 UNSUPPORTED = "unsupported file type "
-_GENERAL_REASON_RE = re.compile(r":| \(")  # where a reason's particulars start
 
 
 def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 5) -> list[str]:
-    """What was skipped, in a few lines whatever the count: the `reasons` commonest reasons with their
-    counts (unsupported files as one reason, with their `extensions` commonest types), then how many
-    more; `--verbose` lists every file."""
+    """What was skipped, in a few lines whatever the count: the `reasons` commonest kinds of reason with
+    their counts (unsupported files as one reason, with their `extensions` commonest types), then how
+    many more; every record counted, those past a file's listed ones too; `--verbose` lists them."""
     if not skipped:
         return []
     counts: dict[str, int] = {}
     types: dict[str, int] = {}
+    files = records = 0
     for item in skipped:
         if item.reason.startswith(UNSUPPORTED):
             kind = item.reason[len(UNSUPPORTED) :]
             types[kind] = types.get(kind, 0) + 1
-            key = "unsupported file type"
-        else:  # the general reason: "damaged DOCX", not "damaged DOCX (BadZipFile: File is not a zip file)"
-            key = _GENERAL_REASON_RE.split(item.reason, maxsplit=1)[0]
-        counts[key] = counts.get(key, 0) + 1
-    records = sum(item.record for item in skipped)
-    counted = [plural(n, noun) for n, noun in ((len(skipped) - records, "file"), (records, "record")) if n]
+            kinds = {"unsupported file type": 1}
+        else:  # the kind of reason: "damaged DOCX", not "damaged DOCX (BadZipFile: File is not a zip file)"
+            kinds = item.kinds()
+        for key, number in kinds.items():
+            counts[key] = counts.get(key, 0) + number
+        if item.record:
+            records += sum(kinds.values())
+        else:
+            files += 1
+    counted = [plural(n, noun) for n, noun in ((files, "file"), (records, "record")) if n]
     lines = [f"skipped {' and '.join(counted)} (--verbose lists them):"]
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(ranked) == reasons + 1:  # one more line says more than "… and 1 other reason"

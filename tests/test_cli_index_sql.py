@@ -121,9 +121,24 @@ def test_a_row_whose_id_an_earlier_row_has_is_skipped(tmp_path: Path) -> None:
     built = run("index", "sqlite:///notes.db", "--sql", query, "--index", "idx", "--json", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     report = json.loads(built.stdout)
-    assert report["documents"] == 1 and [s["reason"] for s in report["skipped"]] == ["duplicate id 1"]
+    assert report["documents"] == 1 and [s["reason"] for s in report["skipped"]] == ["duplicate id '1'"]
     again = json.loads(run("index", "--index", str(tmp_path / "idx"), "--json").stdout)
     assert (again["rows_unchanged"], again["rows_changed"], again["documents"]) == (1, 0, 1)
+
+
+def test_rows_skipped_past_those_listed_are_counted_by_kind_in_a_short_entry(tmp_path: Path) -> None:
+    """A duplicate id of a row was written as the number (`duplicate id 1000`), so every id was a reason
+    of its own: the entry counting the rows past the 1,000 listed named each of them (60 KB a line)."""
+    notes_db(tmp_path / "notes.db")
+    rows = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2199) "
+    query = rows + "SELECT i % 1000 AS id, 'row ' || i AS text FROM n"
+    built = run("index", "sqlite:///notes.db", "--sql", query, "--index", "idx", "--json", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    skipped = json.loads(built.stdout)["skipped"]
+    assert len(skipped) == 1001 and skipped[0]["reason"] == "duplicate id '0'"
+    assert skipped[-1]["reason"] == "200 more records skipped, not listed (200 duplicate id)"
+    summary = run("index", "--index", "idx", "--rebuild", cwd=tmp_path)
+    assert summary.stderr.splitlines()[1:] == ["skipped 1,200 records (--verbose lists them):", "  1,200 duplicate id"]
 
 
 def test_a_url_with_a_password_where_a_path_or_root_is_expected_is_shown_without_it(tmp_path: Path) -> None:

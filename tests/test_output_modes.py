@@ -244,6 +244,40 @@ def test_the_skipped_files_summary_is_a_few_lines(tmp_path: Path) -> None:
     assert sum(line.startswith("skipped ") for line in verbose.stderr.splitlines()) == 56
 
 
+def test_skipped_records_are_counted_by_kind_of_reason_past_those_listed(tmp_path: Path) -> None:
+    """1,000 of a file's skipped records are listed, the rest counted in one entry: the summary said
+    "skipped 1,001 records", made a reason of each id ("1 duplicate id '0'") and one of the entry ("1 200
+    more records skipped, not listed"). It counts every record, by the kind of its reason."""
+    lines = [json.dumps({"id": str(n % 1000), "text": f"row {n}"}) for n in range(2200)]
+    corpus = write_files(tmp_path / "c", {"d.jsonl": "\n".join(lines) + "\n"})
+    quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr.splitlines()[1:] == ["skipped 1,200 records (--verbose lists them):", "  1,200 duplicate id"]
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--rebuild", "--json").stdout)
+    assert len(report["skipped"]) == 1001
+    assert report["skipped"][0] == {"path": "d.jsonl:1001", "reason": "duplicate id '0'"}
+    assert report["skipped"][-1] == {
+        "path": "d.jsonl",
+        "reason": "200 more records skipped, not listed (200 duplicate id)",
+        "unlisted": {"duplicate id": 200},
+    }
+
+
+def test_a_reason_is_counted_by_its_kind_whatever_the_values_it_names() -> None:
+    skipped = [
+        *(Skipped(f"d.jsonl:{n}", f"duplicate id {str(n)!r}", record=True) for n in range(5)),
+        *(Skipped(f"d.jsonl:{n}", f"field {name!r} is not a string", record=True) for n, name in enumerate("ab")),
+        Skipped("d.jsonl", "7 more records skipped, not listed", record=True, unlisted={"duplicate id": 7}),
+        Skipped("e.pdf", "damaged PDF (PdfReadError: bad xref)"),
+    ]
+    assert skipped_summary(skipped) == [
+        "skipped 1 file and 14 records (--verbose lists them):",
+        "  12 duplicate id",
+        "  2 field is not a string",
+        "  1 damaged PDF",
+    ]
+
+
 def test_rare_reasons_are_counted_not_listed() -> None:
     reasons = ["a", "a", "a", "b (x)", "b (y: z)", "c: x", "c: y (z)", "d", "e"]
     skipped = [Skipped(f"f{n}", reason) for n, reason in enumerate(reasons)]

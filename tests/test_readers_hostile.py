@@ -26,7 +26,7 @@ from ragcli.cli import app
 from ragcli.errors import ForeignFolderError, InputFormatError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
-from ragcli.readers.base import SourceInput
+from ragcli.readers.base import MAX_SKIP_KINDS, OTHER_KINDS, ReadContext, ReadReport, RecordFields, SourceInput
 from ragcli.readers.markup import MarkdownReader, html_declared_charset
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, Document, Skipped
@@ -331,7 +331,22 @@ def test_a_file_of_a_million_bad_records_is_not_a_million_report_entries(tmp_pat
         "empty.jsonl.gz",
         "29,500 more records skipped, not listed (29,000 empty text and no title, 500 invalid JSON)",
         record=True,
+        unlisted={"empty text and no title": 29_000, "invalid JSON": 500},
     )
+
+
+def test_a_reader_whose_reasons_each_name_a_value_makes_a_bounded_count_of_kinds() -> None:
+    """A plugin's reason that names a value reason_kind cannot take out ("bad row 17") is a kind of its
+    own: the file's counts by kind (kept in the manifest) and its unlisted entry stay a few."""
+    context = ReadContext(RecordFields(), strict=False, report=ReadReport(), listed_per_file=3)
+    context.start_file()
+    for number in range(2 * MAX_SKIP_KINDS):
+        context.skip_record(f"d.rows:{number}", f"bad row {number}")
+    kinds = context.skipped_kinds()
+    assert len(kinds) == MAX_SKIP_KINDS + 1 and kinds[OTHER_KINDS] == MAX_SKIP_KINDS
+    unlisted = context.unlisted("d.rows")
+    assert unlisted is not None and sum(unlisted.unlisted.values()) == 2 * MAX_SKIP_KINDS - 3
+    assert unlisted.unlisted[OTHER_KINDS] == MAX_SKIP_KINDS
 
 
 def test_deeply_nested_json_skips_the_record_not_the_build(tmp_path: Path) -> None:

@@ -25,13 +25,17 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
-from ragcli.records import Document, Skipped, SourceFile
+from ragcli.records import Document, Skipped, SourceFile, reason_kind
 from ragcli.terminal_text import without_terminal_sequences
 
 BINARY_SNIFF_BYTES = 8192
 COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
 DEFAULT_MAX_BYTES = 256 << 20  # the most one file read whole, or one line, may expand to (--max-expanded-size)
 MAX_BYTES_OPTION = "--max-expanded-size"
+# the kinds of reason a file's skipped records are counted by; past them, one more counts the rest (a
+# reader's reasons that name a value reason_kind does not take out would make a kind of each record)
+MAX_SKIP_KINDS = 20
+OTHER_KINDS = "other reasons"
 
 
 class Skip(Exception):
@@ -90,7 +94,9 @@ class ReadContext:
 
     def skip_record(self, where: str, reason: str) -> None:
         """A record left out (too long, empty, a duplicate id…): listed with the reason, the file goes on."""
-        kind = skip_kind(reason)
+        kind = reason_kind(reason)
+        if kind not in self._kinds and len(self._kinds) >= MAX_SKIP_KINDS:
+            kind = OTHER_KINDS
         self._kinds[kind] = self._kinds.get(kind, 0) + 1
         if self._listed < self.listed_per_file:
             self._listed += 1
@@ -116,29 +122,22 @@ class ReadContext:
         self._kinds = {}
 
     def skipped_kinds(self) -> dict[str, int]:
-        """How many records of the file being read were skipped, by kind of reason (see `skip_kind`)."""
+        """How many records of the file being read were skipped, by kind of reason (`reason_kind`)."""
         return dict(self._kinds)
 
     def unlisted(self, rel: str) -> Skipped | None:
-        """One entry counting the skipped records of file `rel` past those listed, if any."""
+        """One entry counting the skipped records of file `rel` past those listed, if any, by kind."""
         if not self._unlisted:
             return None
         counts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self._unlisted.items(), key=lambda kv: -kv[1]))
-        return Skipped(
-            rel, f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})", record=True
-        )
+        reason = f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})"
+        return Skipped(rel, reason, record=True, unlisted=dict(self._unlisted))
 
 
 def problem(exc: BaseException) -> str:
     """An error a parser raised on untrusted content, short, for a skip reason: "LookupError: unknown
     encoding: x-klingon"."""
     return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
-
-
-def skip_kind(reason: str) -> str:
-    """A skip reason without its particulars, for counting: "duplicate id 'x'" → "duplicate id",
-    "invalid JSON (Expecting value)" → "invalid JSON"."""
-    return re.split(r" [('\"]", reason, maxsplit=1)[0]
 
 
 def format_size(size: int) -> str:

@@ -238,7 +238,7 @@ class SqlReader(SuffixReader):
             )
             if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
                 # named by its id and place: `<url>:<n>` read as a line, or as the id of a row without one
-                context.skip_record(_row_named(key, number), f"duplicate id {record[id_column]!r}")
+                context.skip_record(_row_named(key, number), f"duplicate id {str(record[id_column])!r}")
                 continue
             seen.add(key)
             if binary:
