@@ -565,7 +565,7 @@ def test_a_duplicate_row_is_named_by_its_id_and_place_in_the_result(tmp_path: Pa
     url = sqlite_db(tmp_path / "notes.db")
     query = "SELECT 1 AS id, 'first apple' AS text UNION ALL SELECT 1, 'second banana'"
     report = build_index([url], tmp_path / "index", BuildSettings(sql=query))
-    assert [(s.path, s.reason) for s in report.skipped] == [(f"{url}#1 (row 2 of the result)", "duplicate id 1")]
+    assert [(s.path, s.reason) for s in report.skipped] == [(f"{url}#1 (row 2 of the result)", "duplicate id '1'")]
 
 
 def test_text_stored_as_a_blob_is_read_as_text_and_a_binary_one_is_listed(tmp_path: Path) -> None:
