@@ -151,9 +151,16 @@ def _empty(folder: Path) -> bool:
     return True
 
 
+def create_new(path: Path, mode: int = 0o666) -> int:
+    """A descriptor, open for writing, of a file this call creates at `path` (the umask applies to
+    `mode`). Never through a link, into a FIFO or over any file already there (FileExistsError): every
+    file ragcli writes into an index folder, where someone may have planted such a name, is made so."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags, mode)
+
+
 def write_marker(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with os.fdopen(create_new(path, 0o644), "w", encoding="utf-8") as handle:
         handle.write(text)
 
 
@@ -379,6 +386,20 @@ def _lock_folder(index_dir: Path, wait: bool) -> int | None:
     return fd
 
 
+def _refuse_odd_lock_file(path: Path) -> None:
+    """filelock before 3.20.1 opens the lock file through a link (truncating its target): a link, FIFO
+    or folder planted as `lock` is refused here (an OSError, as a newer filelock raises), whichever
+    filelock is installed."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise OSError(errno.ELOOP, "is a symbolic link; refusing to follow it", str(path))
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+
+
 @contextmanager
 def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> Iterator[BuildLock]:
     """Hold the index's build lock; a second builder waits (`wait`) or fails clearly (exit 10).
@@ -396,6 +417,7 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
     try:
         lock = FileLock(str(index_dir / LOCK))
         try:
+            _refuse_odd_lock_file(index_dir / LOCK)
             lock.acquire(timeout=-1 if wait else 0)
         except Timeout:
             raise _locked_error(index_dir) from None

@@ -52,6 +52,7 @@ from ragcli.indexdir import (
     BuildLock,
     Identity,
     claim_index_dir,
+    create_new,
     file_identity,
     identity_of,
     index_lock,
@@ -165,11 +166,12 @@ class _HashingWriter:
 
 
 def save_payload(path: Path, payload: dict[str, Any]) -> str:
-    """Write one payload (a dict of arrays and plain values), flush it to disk, and return the SHA-256
-    of the bytes written."""
+    """Write one payload (a dict of arrays and plain values) into a file created anew at `path` (never
+    through a link or into a FIFO planted there: `create_new`), flush it to disk, and return the
+    SHA-256 of the bytes written."""
     # memory-mapped arrays (from a loaded index) are stored as plain arrays: the loader admits no memmap
     plain = {k: v.view(np.ndarray) if isinstance(v, np.ndarray) else v for k, v in payload.items()}
-    with open(path, "wb") as handle:
+    with os.fdopen(create_new(path), "wb") as handle:
         hashing = _HashingWriter(handle)
         joblib.dump(plain, hashing)
         handle.flush()
@@ -482,7 +484,7 @@ class GenerationWriter:
         _fsync_dir(self.folder)
         tmp = self.index_dir / f"{MANIFEST}.{self.generation}.tmp"
         try:
-            with open(tmp, "x", encoding="utf-8") as handle:
+            with os.fdopen(create_new(tmp), "w", encoding="utf-8") as handle:
                 json.dump(manifest, handle, indent=1, sort_keys=True)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -10,6 +10,7 @@ import random
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -226,3 +227,56 @@ def test_an_interrupted_embedding_of_unchanged_files_resumes_from_the_index_fold
     vectors = np.asarray(resumed.payload("dense.joblib")["vectors"], dtype=np.float32)
     expected = np.asarray(load_index(fresh_dir).payload("dense.joblib")["vectors"], dtype=np.float32)
     np.testing.assert_allclose(vectors, expected, atol=2e-3)
+
+
+def open_the_other_end(fifo: Path, let_go: list[bool]) -> None:
+    """A watchdog's: a writer stuck on `fifo` is let go (and says so), so a test fails, never hangs."""
+    let_go.append(True)
+    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+
+def test_a_planted_link_or_fifo_beside_the_checkpoint_is_never_written_through(embedder: Path, tmp_path: Path) -> None:
+    """The checkpoint was written to `dense-checkpoint.joblib.tmp` with a plain open: a link of that
+    name planted in the index folder had Ctrl-C overwrite its target outside the folder, and a FIFO of
+    that name hung the build. It is written to a fresh name now, created exclusively; and a link or a
+    FIFO in the checkpoint's own place is neither read nor followed."""
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(30, words=12)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious notes\n")
+    settings = BuildSettings(
+        retrievers={"dense": EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)}
+    )
+
+    def ctrl_c_after_seven(done: int, total: int, *stage: str) -> None:
+        if done >= 7 and not stage:
+            raise KeyboardInterrupt
+
+    temporary = index_dir / f"{CHECKPOINT_FILE}.tmp"
+    for plant in (lambda: temporary.symlink_to(victim), lambda: os.mkfifo(temporary)):
+        plant()
+        let_go: list[bool] = []
+        watchdog = threading.Timer(30, open_the_other_end, (temporary, let_go))
+        watchdog.start()
+        try:
+            with pytest.raises(InterruptedBuildError, match=r"interrupted: 7 of 30 passages embedded; run the"):
+                build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+        finally:
+            watchdog.cancel()
+        assert not let_go, "the build hung on the FIFO"
+        assert victim.read_text() == "precious notes\n"
+        assert (index_dir / CHECKPOINT_FILE).is_file() and not (index_dir / CHECKPOINT_FILE).is_symlink()
+        beside = sorted(p.name for p in index_dir.iterdir() if p.name.startswith(CHECKPOINT_FILE))
+        assert beside == [CHECKPOINT_FILE, temporary.name]  # no temporary file left; the planted one kept
+        temporary.unlink()
+        (index_dir / CHECKPOINT_FILE).unlink()
+
+    checkpoint = index_dir / CHECKPOINT_FILE  # a link or FIFO in the checkpoint's place: not read
+    for plant in (lambda: checkpoint.symlink_to(victim), lambda: os.mkfifo(checkpoint)):
+        plant()
+        with pytest.raises(InterruptedBuildError, match=r"interrupted: 7 of 30 passages embedded; run the"):
+            build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+        assert victim.read_text() == "precious notes\n"
+        assert checkpoint.is_file() and not checkpoint.is_symlink()  # replaced by the checkpoint, not followed
+        checkpoint.unlink()

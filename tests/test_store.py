@@ -29,6 +29,7 @@ from ragcli.store import (
     load_payload,
     read_manifest,
     same_payload,
+    save_payload,
     verify_checksums,
 )
 
@@ -351,10 +352,10 @@ def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path
 
 def test_a_payload_that_cannot_be_written_names_the_index_folder(tmp_path: Path) -> None:
     with store.GenerationWriter(tmp_path) as writer:
-        (writer.folder / "bm25.joblib").mkdir()  # a folder where the payload file should go
+        (writer.folder / "bm25.joblib").mkdir()  # a folder where the payload file should go (created anew: exists)
         with pytest.raises(IndexWriteError) as caught:
             writer.write("bm25.joblib", {"x": np.arange(3)})
-    assert caught.value.message == f"cannot write the index in {tmp_path}: Is a directory; no index was written"
+    assert caught.value.message == f"cannot write the index in {tmp_path}: File exists; no index was written"
     assert (
         caught.value.hint
         == "a file stands where a folder should be (or the reverse): move it, or choose another --index"
@@ -607,14 +608,14 @@ def test_a_manifest_that_cannot_be_started_leaves_no_file_and_reports_its_own_er
 ) -> None:
     """The temporary manifest could not even be created: nothing to remove, and the error the user
     sees is the write error (or the Ctrl-C), not a second one from cleaning up a file never made."""
-    import builtins
+    create_new = store.create_new
 
-    def failing_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def failing_create(path, *args, **kwargs):  # type: ignore[no-untyped-def]
         if str(path).endswith(".tmp"):
             raise failure
-        return builtins.open(path, *args, **kwargs)
+        return create_new(path, *args, **kwargs)
 
-    monkeypatch.setattr(store, "open", failing_open, raising=False)
+    monkeypatch.setattr(store, "create_new", failing_create)
     with store.GenerationWriter(tmp_path) as writer:
         writer.write("bm25.joblib", {"x": np.arange(3)})
         with pytest.raises(IndexWriteError if isinstance(failure, OSError) else KeyboardInterrupt) as caught:
@@ -762,3 +763,29 @@ def test_a_build_interrupted_while_a_payload_is_written_behind_removes_its_folde
         raise KeyboardInterrupt
     assert finished == ["counts.joblib"]  # the folder was removed once the write had ended, not under it
     assert not list(tmp_path.glob("data-*"))
+
+
+def test_a_payload_is_never_written_through_a_link_or_into_a_fifo(tmp_path: Path) -> None:
+    """Every file ragcli writes into an index folder is created anew: a link or FIFO planted under its
+    name is refused (FileExistsError), its target untouched and nothing blocked."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious notes\n")
+    link, fifo = tmp_path / "link.joblib", tmp_path / "fifo.joblib"
+    link.symlink_to(victim)
+    os.mkfifo(fifo)
+    for planted in (link, fifo):
+        with pytest.raises(FileExistsError):
+            save_payload(planted, {"x": np.arange(3)})
+    assert victim.read_text() == "precious notes\n"
+
+
+def test_a_lock_file_planted_as_a_link_is_refused(small_corpus: Path, small_index: Path, tmp_path: Path) -> None:
+    """filelock before 3.20.1 opened `lock` through a link, truncating its target: ragcli refuses a
+    link (or anything but a regular file) in its place itself, whichever filelock is installed."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious notes\n")
+    (small_index / store.LOCK).unlink(missing_ok=True)
+    (small_index / store.LOCK).symlink_to(victim)
+    with pytest.raises(IndexWriteError, match="cannot take the lock file"):
+        build_index([small_corpus], small_index)
+    assert victim.read_text() == "precious notes\n"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -70,8 +71,10 @@ def load_checkpoint(path: Path, recorded: dict[str, Any]) -> dict[str, Any] | No
 
 def save_checkpoint(path: Path, keys: list[bytes], vectors: np.ndarray, recorded: dict[str, Any]) -> None:
     """Write the vectors embedded so far atomically (a temporary file renamed over the checkpoint), so
-    that a second Ctrl-C or a full disk never leaves half a checkpoint."""
-    temporary = path.with_name(path.name + ".tmp")
+    that a second Ctrl-C or a full disk never leaves half a checkpoint. The temporary file has a fresh
+    name and is created anew (`save_payload`): a link or FIFO planted in the index folder under a name
+    ragcli would use is never written through or blocked on."""
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
     payload = {
         "vectors": np.ascontiguousarray(vectors, dtype=np.float32),
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
@@ -79,9 +82,9 @@ def save_checkpoint(path: Path, keys: list[bytes], vectors: np.ndarray, recorded
     }
     try:
         save_payload(temporary, payload)
-        os.replace(temporary, path)
-    except OSError:
-        with suppress(OSError):
+        os.replace(temporary, path)  # replaces whatever stands there (a link too), never writes through it
+    except BaseException:
+        with suppress(OSError):  # only ragcli makes names like it
             temporary.unlink()
         raise
 
