@@ -268,14 +268,38 @@ def new_generation_folder(index_dir: Path, generation: str) -> Path:
     """Create a generation folder and its marker. A build killed between the `mkdir` and the marker's
     last byte would leave a folder ragcli could not prove it made; so the build first creates an
     announcement file named after the folder (created exclusively: its name is the proof), and removes
-    it once the marker is whole. The next build's `remove_leftovers` finishes what one announced."""
-    announcement = index_dir / f"{PENDING_PREFIX}{generation}"
-    write_marker(announcement, generation)
+    it once the marker is whole. The next build's `remove_leftovers` finishes what one announced.
+    A failure here (a full disk) takes back what this call made before it is raised; what could not
+    be taken back is named by `announced_leftovers`."""
+    announcement = announcement_of(index_dir, generation)
     folder = index_dir / generation
-    folder.mkdir()
-    write_marker(folder / GENERATION_MARKER, generation)
+    made_folder = False
+    handle = os.fdopen(create_new(announcement, 0o644), "w", encoding="utf-8")  # when it fails, nothing was made
+    try:
+        with handle:
+            handle.write(generation)
+        folder.mkdir()
+        made_folder = True
+        write_marker(folder / GENERATION_MARKER, generation)
+    except BaseException:
+        if made_folder:
+            remove_generation(folder)
+        with suppress(OSError):
+            announcement.unlink()
+        raise
     announcement.unlink()
     return folder
+
+
+def announcement_of(index_dir: Path, generation: str) -> Path:
+    """The file that announces a generation folder before it is made (`new_generation_folder`)."""
+    return index_dir / f"{PENDING_PREFIX}{generation}"
+
+
+def announced_leftovers(index_dir: Path, generation: str) -> list[str]:
+    """What a failed `new_generation_folder` could not take back (the names of the announcement and the
+    folder, where still there): for the error message, since the next build is what removes them."""
+    return [p.name for p in (announcement_of(index_dir, generation), index_dir / generation) if os.path.lexists(p)]
 
 
 def remove_generation(folder: Path, files: Sequence[str] | None = None) -> None:

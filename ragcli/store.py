@@ -51,6 +51,7 @@ from ragcli.indexdir import (
     PAYLOAD_NAME_RE,
     BuildLock,
     Identity,
+    announced_leftovers,
     claim_index_dir,
     create_new,
     file_identity,
@@ -138,10 +139,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _index_write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
-    return write_error(
-        f"cannot write the index in {index_dir}", exc, where=index_dir, then=f"; {left_as_it_was(index_dir)}"
-    )
+def _index_write_error(index_dir: Path, exc: OSError, left: Sequence[str] = ()) -> IndexWriteError:
+    """The write error of a build; `left`: what it could not remove again (the next build does)."""
+    then = f"; {left_as_it_was(index_dir)}"
+    if left:
+        then += f"; {' and '.join(left)} could not be removed (the next build removes it)"
+    return write_error(f"cannot write the index in {index_dir}", exc, where=index_dir, then=then)
 
 
 # --- payloads ---------------------------------------------------------------------------------------
@@ -412,8 +415,8 @@ class GenerationWriter:
         try:
             new_generation_folder(self.index_dir, self.generation)
         except OSError as exc:
-            remove_generation(self.folder)
-            raise _index_write_error(self.index_dir, exc) from None
+            left = announced_leftovers(self.index_dir, self.generation)
+            raise _index_write_error(self.index_dir, exc, left) from None
         return self
 
     def write(self, name: str, payload: dict[str, Any]) -> None:

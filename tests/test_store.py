@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
-from ragcli import store
+from ragcli import indexdir, store
 from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
 from ragcli.indexing.build import build_index, reweight
 from ragcli.records import PASSAGES_FILE
@@ -789,3 +789,56 @@ def test_a_lock_file_planted_as_a_link_is_refused(small_corpus: Path, small_inde
     with pytest.raises(IndexWriteError, match="cannot take the lock file"):
         build_index([small_corpus], small_index)
     assert victim.read_text() == "precious notes\n"
+
+
+@pytest.mark.parametrize("full_at", [indexdir.PENDING_PREFIX, indexdir.GENERATION_MARKER])
+def test_a_full_disk_while_a_generation_is_started_leaves_nothing_behind(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch, full_at: str
+) -> None:
+    """The disk filled up while a build announced its generation folder or wrote the folder's marker:
+    `.ragcli-pending-data-…` (and the folder) stayed until the next build, though "no leftovers" is
+    what README promises for a full disk. Each file is created, then its write fails (/dev/full)."""
+    before = sorted(p.name for p in small_index.iterdir())
+    create_new = indexdir.create_new
+
+    def disk_full_for(path: Path, mode: int = 0o666) -> int:
+        descriptor = create_new(path, mode)
+        if not path.name.startswith(full_at):
+            return descriptor
+        os.close(descriptor)
+        return os.open("/dev/full", os.O_WRONLY)
+
+    monkeypatch.setattr(indexdir, "create_new", disk_full_for)
+    (small_corpus / "new.txt").write_text("zebras are not bees")
+    with pytest.raises(IndexWriteError, match=r"No space left on device; the previous index is unchanged \("):
+        build_index([small_corpus], small_index)
+    assert sorted(p.name for p in small_index.iterdir()) == before
+
+
+def test_an_announcement_that_cannot_be_removed_is_named(small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where even taking the announcement back fails, the error says what is left, and that the next
+    build removes it."""
+    create_new, unlink = indexdir.create_new, Path.unlink
+
+    def disk_full_for_markers(path: Path, mode: int = 0o666) -> int:
+        descriptor = create_new(path, mode)
+        if path.name != indexdir.GENERATION_MARKER:
+            return descriptor
+        os.close(descriptor)
+        return os.open("/dev/full", os.O_WRONLY)
+
+    def stuck(path: Path, missing_ok: bool = False) -> None:
+        if path.name.startswith(indexdir.PENDING_PREFIX):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        unlink(path, missing_ok)
+
+    monkeypatch.setattr(indexdir, "create_new", disk_full_for_markers)
+    monkeypatch.setattr(Path, "unlink", stuck)
+    with pytest.raises(IndexWriteError) as caught, store.GenerationWriter(small_index):
+        pass
+    left = [p.name for p in small_index.iterdir() if p.name.startswith(indexdir.PENDING_PREFIX)]
+    assert len(left) == 1
+    assert caught.value.message == (
+        f"cannot write the index in {small_index}: No space left on device; the previous index is unchanged; "
+        f"{left[0]} could not be removed (the next build removes it)"
+    )
