@@ -11,6 +11,7 @@ import contextlib
 import functools
 import io
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from ragcli.cli_train import train_app
 from ragcli.errors import (
     ExitCode,
     InputFormatError,
+    InterruptedBuildError,
     InvalidOptionError,
     OutputWriteError,
     RagcliError,
@@ -110,6 +112,38 @@ def _as_ragcli_errors() -> Iterator[None]:
         # the reader of our output went away (`| head`, `| true`): not an error worth a message
         _discard_output()
         raise typer.Exit(0) from None
+    except KeyboardInterrupt:  # while click parses, or a command of a sub-app without handle_errors
+        _fail(*_stopped("interrupted"))
+
+
+class _Stopping:
+    """The signal that is ending this run, once one came: SIGINT (Ctrl-C) or SIGTERM (`kill`,
+    `timeout`, a CI job cancelled)."""
+
+    signal: int | None = None
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGINT's and SIGTERM's handler: KeyboardInterrupt where the main thread is, so that SIGTERM
+    cleans up as Ctrl-C does (a failed first build's folder removed, embedded vectors checkpointed)."""
+    _Stopping.signal = _Stopping.signal or signum
+    raise KeyboardInterrupt
+
+
+def _catch_stop_signals() -> None:
+    """Install `_stop` for SIGINT and SIGTERM, where they are not ignored (a job a non-interactive shell
+    starts in the background inherits SIGINT ignored, and keeps it so)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
+
+
+def _stopped(message: str) -> tuple[str, int]:
+    """The error line and exit code of a run a signal stopped: 130 for Ctrl-C, 143 for SIGTERM
+    (`message`, what was kept, said as "terminated" then)."""
+    if _Stopping.signal == signal.SIGTERM:
+        return message.replace("interrupted", "terminated", 1), int(ExitCode.TERMINATED)
+    return message, int(ExitCode.INTERRUPTED)
 
 
 def _discard_output() -> None:
@@ -200,7 +234,7 @@ class _Stdout:
 
 def handle_errors(command: F) -> F:
     """Turn library errors into one line on stderr and their exit code (a stdout that cannot be written
-    included: `_Stdout`); Ctrl-C into exit 130."""
+    included: `_Stdout`); Ctrl-C into exit 130, SIGTERM 143 (`_stop`)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -209,12 +243,16 @@ def handle_errors(command: F) -> F:
             sys.stdout = _Stdout(stdout)
             result = command(*args, **kwargs)
             sys.stdout.flush()  # what is still buffered fails here, not in Python's own flush at exit
+            if _Stopping.signal == signal.SIGTERM:  # caught where Ctrl-C ends a command well (chat's prompt)
+                raise KeyboardInterrupt
             return result
+        except InterruptedBuildError as exc:
+            _fail(*_stopped(str(exc)))
         except RagcliError as exc:
             _show_traceback()
             _fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:
-            _fail("interrupted", int(ExitCode.INTERRUPTED))
+            _fail(*_stopped("interrupted"))
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # a closed pipe: the root command ends quietly (_RagcliGroup)
         except Exception as exc:  # a bug: say so briefly, keep the traceback behind --debug
@@ -1174,6 +1212,7 @@ def config_show(
 def main() -> None:
     """Console-script entry point."""
     _tolerant_streams()
+    _catch_stop_signals()
     app()
 
 

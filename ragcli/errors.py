@@ -51,7 +51,8 @@ class ExitCode(IntEnum):
     MISSING_EXTRA = 11
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
     CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM (kill, timeout, a CI job cancelled): 128 + 15, as a shell reports it
 
 
 class RagcliError(Exception):

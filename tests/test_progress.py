@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +149,13 @@ def dense_options(model: Path) -> list[str]:
     return ["--dense", "--embedding-model", str(model), "--embedding-precision", "fp32", "--embedding-batch-size", "1"]
 
 
-def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(embedder: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(
+    embedder: Path, tmp_path: Path, stop: signal.Signals, code: int, said: str
+) -> None:
+    """SIGTERM (`kill`, `timeout`, a CI job cancelled) keeps the vectors as Ctrl-C does, exit 143."""
     corpus = write_files(tmp_path / "c", {"notes.jsonl": records(150, words=12)})
     index_dir = tmp_path / "idx"
     build_index([corpus], index_dir)  # the index as it was: BM25 only
@@ -161,11 +168,11 @@ def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(emb
     for line in child.stderr:  # the first batch is embedded: interrupt, as Ctrl-C does
         found = re.match(r"ragcli: embedding ([\d,]+)/150 passages", line)
         if found and int(found[1]) >= 1:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(stop)
             break
     rest = child.stderr.read()
-    assert child.wait(timeout=120) == 130, rest
-    message = re.search(r"interrupted: ([\d,]+) of 150 passages embedded; run the same command again to resume", rest)
+    assert child.wait(timeout=120) == code, rest
+    message = re.search(said + r": ([\d,]+) of 150 passages embedded; run the same command again to resume", rest)
     assert message, rest
     kept = int(message[1].replace(",", ""))
     assert 1 <= kept < 150
@@ -173,7 +180,7 @@ def test_ctrl_c_while_embedding_keeps_the_vectors_and_the_next_build_resumes(emb
     *progress, last = rest.strip().splitlines()
     progress_line = r"ragcli: embedding [\d,]+/150 passages \(\d+%\)(, ETA [\d:]+)?"
     assert all(re.fullmatch(progress_line, line) for line in progress), rest
-    assert last.startswith("ragcli: error: interrupted:"), rest
+    assert last.startswith(f"ragcli: error: {said}:"), rest
 
     assert (index_dir / "manifest.json").read_bytes() == before  # the previous index, untouched and usable
     assert load_index(index_dir).search("queen brood", 3)
@@ -280,3 +287,48 @@ def test_a_planted_link_or_fifo_beside_the_checkpoint_is_never_written_through(e
         assert victim.read_text() == "precious notes\n"
         assert checkpoint.is_file() and not checkpoint.is_symlink()  # replaced by the checkpoint, not followed
         checkpoint.unlink()
+
+
+def stopped_while_indexing(command: list[str], *signals: signal.Signals, again: bool = False) -> tuple[int, str]:
+    """Run `command`; at its first progress line send `signals`, then (`again`) SIGINT every 5 ms until
+    it ends, as an impatient Ctrl-C does. Its exit status and what it wrote on stderr after the signals."""
+    env = {**os.environ, **PLAIN}
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    assert child.stderr is not None
+    first = child.stderr.readline()
+    assert first.startswith("ragcli: "), first
+    for stop in signals:
+        child.send_signal(stop)
+    while again and child.poll() is None:
+        time.sleep(0.005)
+        with suppress(ProcessLookupError):
+            child.send_signal(signal.SIGINT)
+    return child.wait(timeout=120), child.stderr.read()
+
+
+def last_line(stderr: str) -> str:
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    return stderr.strip().splitlines()[-1]
+
+
+def test_sigterm_ends_a_first_build_as_ctrl_c_does(tmp_path: Path) -> None:
+    """SIGTERM killed a build with nothing said (exit -15), leaving `.ragcli-index` and `lock`, and the
+    next command said "no index to re-read". Now: one line, exit 143, the folder the build made removed."""
+    corpus = write_files(tmp_path / "c", {f"n{n}.jsonl": records(400) for n in range(40)})
+    index_dir = tmp_path / "idx"
+    code, stderr = stopped_while_indexing([RAGCLI, "index", str(corpus), "-i", str(index_dir)], signal.SIGTERM)
+    assert (code, last_line(stderr)) == (143, "ragcli: error: terminated"), stderr
+    assert not index_dir.exists()
+
+
+def test_sigterm_while_reading_questions_ends_cleanly(small_index: Path) -> None:
+    """`query -` waiting for its next question on stdin: SIGTERM is one line and exit 143."""
+    command = [RAGCLI, "query", "-", "-i", str(small_index), "--no-generate"]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write("bees\n")
+    child.stdin.flush()
+    assert child.stdout.readline()  # answered: it now waits for the next question
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert (child.returncode, stderr) == (143, "ragcli: error: terminated\n")
