@@ -124,9 +124,14 @@ class _Stopping:
 
 
 def _stop(signum: int, frame: object) -> None:
-    """SIGINT's and SIGTERM's handler: KeyboardInterrupt where the main thread is, so that SIGTERM
-    cleans up as Ctrl-C does (a failed first build's folder removed, embedded vectors checkpointed)."""
-    _Stopping.signal = _Stopping.signal or signum
+    """SIGINT's and SIGTERM's handler: the first raises KeyboardInterrupt where the main thread is, so
+    that SIGTERM cleans up as Ctrl-C does (a failed first build's folder removed, embedded vectors
+    checkpointed); any later one is ignored (SIG_IGN, which outlives the interpreter's own handlers at
+    exit), so that it cuts short neither that cleanup nor the shutdown (a second Ctrl-C printed
+    "Exception ignored in: <module 'threading'>" and a traceback, or killed the process)."""
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
+    _Stopping.signal = signum
     raise KeyboardInterrupt
 
 

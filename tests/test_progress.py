@@ -332,3 +332,17 @@ def test_sigterm_while_reading_questions_ends_cleanly(small_index: Path) -> None
     child.send_signal(signal.SIGTERM)
     _, stderr = child.communicate(timeout=60)
     assert (child.returncode, stderr) == (143, "ragcli: error: terminated\n")
+
+
+def test_a_second_ctrl_c_while_stopping_prints_no_traceback(tmp_path: Path) -> None:
+    """A second Ctrl-C that landed while the first was handled (or while the interpreter shut down)
+    printed `Exception ignored in: <module 'threading'>` and a traceback after the error line: further
+    SIGINTs are ignored once one is being handled."""
+    corpus = write_files(tmp_path / "c", {f"n{n}.jsonl": records(400) for n in range(40)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)
+    before = (index_dir / "manifest.json").read_bytes()
+    command = [RAGCLI, "index", "-i", str(index_dir), "--rebuild"]
+    code, stderr = stopped_while_indexing(command, signal.SIGINT, signal.SIGINT, again=True)
+    assert (code, last_line(stderr)) == (130, "ragcli: error: interrupted"), stderr
+    assert (index_dir / "manifest.json").read_bytes() == before
