@@ -424,6 +424,21 @@ def _refuse_odd_lock_file(path: Path) -> None:
         raise OSError(errno.EINVAL, "not a regular file", str(path))
 
 
+def index_busy(index_dir: Path) -> bool:
+    """Whether another build holds the index's lock at this moment: a look, not a wait, stale at once
+    (a refusal that depends on the index is put off until the build waited for has finished). False
+    where the file system has no flock on folders."""
+    try:
+        fd = _lock_folder(index_dir, wait=False)
+    except IndexLockedError:
+        return True
+    except OSError:  # no such folder, or none to open: nobody builds there
+        return False
+    if fd is not None:
+        os.close(fd)
+    return False
+
+
 @contextmanager
 def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> Iterator[BuildLock]:
     """Hold the index's build lock; a second builder waits (`wait`) or fails clearly (exit 10).

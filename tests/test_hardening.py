@@ -3,6 +3,7 @@ or loses an index, and never runs code because of a file it read."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import json
@@ -21,12 +22,14 @@ import joblib
 import numpy as np
 import pytest
 from clihelpers import RAGCLI, invoke, run
-from conftest import write_files
+from conftest import SMALL_FILES, write_files
 from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
 from ragcli import store
+from ragcli.chunking import ChunkSettings
 from ragcli.errors import ExitCode, IndexDamagedError, IndexWriteError
 from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.readers import text as text_module
 from ragcli.readers import walk as walk_module
 from ragcli.readers.walk import CorpusReader
@@ -34,6 +37,8 @@ from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE
 from ragcli.retrieval.index import load_index
 from ragcli.store import MANIFEST, index_lock, read_manifest
+
+EXTRA_FILES = {"tidal.txt": "Tidal power\n\nTidal turbines in the estuary generate electricity twice a day.\n"}
 
 
 def results(index_dir: Path, queries: tuple[str, ...] = ("electricity", "wind turbine", "solar")) -> list:
@@ -328,6 +333,78 @@ def test_a_second_builder_fails_clearly_or_waits(small_corpus: Path, small_index
         time.sleep(1.0)
         assert waiting.poll() is None  # still waiting for the lock
     assert waiting.wait(timeout=60) == 0
+
+
+def waiting_for_the_lock(args: list[str], index_dir: Path) -> subprocess.Popen:
+    """`ragcli index ARGS --wait --json`, started while the test holds the index lock, once it is at the
+    lock (its descriptor of the index folder is open), so that what the test publishes meanwhile is
+    published while it waits, not before it looked at the index."""
+    process = subprocess.Popen(
+        [RAGCLI, "index", *args, "--index", str(index_dir), "--wait", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == str(index_dir) for fd in Path(f"/proc/{process.pid}/fd").iterdir()):
+                return process
+        time.sleep(0.05)
+    return process
+
+
+def publish_from(built: Path, index_dir: Path) -> None:
+    """What another build publishing into `index_dir` leaves: its generation, then its manifest."""
+    generation = read_manifest(built)["generation"]
+    shutil.copytree(built / generation, index_dir / generation)
+    shutil.copy(built / MANIFEST, index_dir / "manifest.new")
+    os.replace(index_dir / "manifest.new", index_dir / MANIFEST)
+
+
+def test_a_waiting_build_follows_the_build_it_waited_for(tmp_path: Path) -> None:
+    """`--wait` decides the roots and settings once the other build has finished: its --add stays, and
+    a changed option is compared with the settings the other build recorded."""
+    corpus, extra = write_files(tmp_path / "corpus", SMALL_FILES), write_files(tmp_path / "extra", EXTRA_FILES)
+    index_dir, other = tmp_path / "index", tmp_path / "other"
+    build_index([corpus], index_dir)
+    build_index([corpus, extra], other, BuildSettings(chunking=ChunkSettings(size=50, overlap=10)))
+    with index_lock(index_dir):
+        waiting = waiting_for_the_lock(["--chunk-size", "80"], index_dir)
+        publish_from(other, index_dir)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    manifest = read_manifest(index_dir)
+    assert manifest["roots"] == [str(corpus), str(extra)] and manifest["chunking"]["size"] == 80
+    assert json.loads(out)["settings_changed"] == [{"setting": "chunk_size", "from": 50, "to": 80}]
+    assert [h.doc_id for h in load_index(index_dir).search("tidal")] == ["extra/tidal.txt"]
+
+
+def test_a_waiting_build_refuses_the_roots_another_build_gave(tmp_path: Path) -> None:
+    """The index the waiting build finds is built from other roots: exit 2, as if it had started after,
+    and the other build's index stays."""
+    corpus, extra = write_files(tmp_path / "corpus", SMALL_FILES), write_files(tmp_path / "extra", EXTRA_FILES)
+    index_dir, other = tmp_path / "index", tmp_path / "other"
+    build_index([extra], other)
+    with index_lock(index_dir):  # the first build of the index, not published yet
+        waiting = waiting_for_the_lock([str(corpus)], index_dir)
+        publish_from(other, index_dir)
+    _, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == ExitCode.USAGE and "--replace-roots" in err
+    assert read_manifest(index_dir)["roots"] == [str(extra)]
+
+
+def test_a_waiting_reindex_without_paths_reads_the_index_it_waited_for(tmp_path: Path) -> None:
+    """`ragcli index --wait` with no PATH during an index's first build re-reads that build's roots."""
+    extra = write_files(tmp_path / "extra", EXTRA_FILES)
+    index_dir, other = tmp_path / "index", tmp_path / "other"
+    build_index([extra], other)
+    with index_lock(index_dir):
+        waiting = waiting_for_the_lock([], index_dir)
+        publish_from(other, index_dir)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert json.loads(out)["up_to_date"] and read_manifest(index_dir)["roots"] == [str(extra)]
 
 
 def test_queries_during_a_rebuild_see_the_old_or_the_new_index(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -35,7 +36,7 @@ from ragcli.indexing.rows import RowCounts, UrlRoot, check_query, root_names, ro
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.selection import Selection
-from ragcli.readers.walk import CorpusReader
+from ragcli.readers.walk import CorpusReader, require_roots
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, TaskRunner, built_retrievers
 from ragcli.retrieval.index import Index, load_index
@@ -186,26 +187,41 @@ def build_index(
     settings: BuildSettings | None = None,
     *,
     wait: bool = False,
+    lock: BuildLock | None = None,
     progress: ProgressCallback | None = None,
     embed_progress: EmbedProgress | None = None,
 ) -> BuildReport:
     """Index the files and folders in `paths` into `index_dir`, reusing what an earlier build of the
-    same roots and settings already holds; the result replaces the old index atomically."""
+    same roots and settings already holds; the result replaces the old index atomically. `lock`: the
+    build lock on `index_dir` when the caller holds it already (`stored.reindex`, which decides the roots
+    and settings under it); else it is taken here (`wait`: queued behind another build). What the index
+    recorded (the folder its paths are relative to, the SQL query) is read once the lock is held, so a
+    build that waited follows the one it waited for."""
     settings = settings or BuildSettings()
     settings.selection.check()
     started = time.perf_counter()
     target = resolve_index_dir(index_dir)
     roots, urls = split_roots(paths)  # a URL root (a database) is read by its reader, row by row
     names = root_names(roots, urls)
-    if urls and settings.sql is None:
-        settings = replace(settings, sql=_stored_query(target))
-    check_query(urls, settings.sql)
+    require_roots(roots)  # a missing root (exit 4) and the query are checked before any work,
+    _with_query(settings, urls, target)  # and the query again once the lock is held
     runner = _runner(settings)  # joins the cluster (or says why not) before any file is read
     try:
-        return _build(target, settings, roots, urls, names, wait, progress, embed_progress, runner, started)
+        with nullcontext(lock) if lock is not None else index_lock(target, wait=wait) as held:
+            settings = _with_query(settings, urls, target)
+            return _build(target, settings, roots, urls, names, held, progress, embed_progress, runner, started)
     finally:
         if runner is not None:
             runner.close()
+
+
+def _with_query(settings: BuildSettings, urls: list[UrlRoot], target: Path) -> BuildSettings:
+    """`settings` with the SQL query the index recorded, when a database root is read without --sql
+    (a re-index runs it again); refused when there is none to run, or no database to run one on."""
+    if urls and settings.sql is None:
+        settings = replace(settings, sql=_stored_query(target))
+    check_query(urls, settings.sql)
+    return settings
 
 
 def _runner(settings: BuildSettings) -> RayRunner | None:
@@ -234,12 +250,13 @@ def _build(
     roots: list[Path],
     urls: list[UrlRoot],
     names: list[str],
-    wait: bool,
+    lock: BuildLock,
     progress: ProgressCallback | None,
     embed_progress: EmbedProgress | None,
     runner: TaskRunner | None,
     started: float,
 ) -> BuildReport:
+    """The build itself, holding the index's lock: everything read from the index is read from here on."""
     reader = CorpusReader(
         roots,
         fields=settings.fields,
@@ -250,103 +267,102 @@ def _build(
         base=_previous_base(target, roots),
         generated=settings.generated,
     )
-    with index_lock(target, wait=wait) as lock:  # refuses a folder that is not ragcli's, touching nothing
-        remove_leftovers(target)
-        old = reusable_index(target, settings, reader.base)
-        if old is not None and not old.has_payload(METADATA_FILE):
-            old = None  # built before document metadata was stored: read every file again to get it
-        chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
-        files = list(reader.files())
-        plan = plan_build(reader, files, old)
-        selection = settings.selection.to_dict()
-        same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
-        # rows are known only by running the query: a build with a database root always writes
-        up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == plan.touched == 0
-        rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
-        if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
-            old = None  # damaged since it was written: build from the files alone, never copy the damage
-            plan = plan_build(reader, files, None)
-        same_roots = old is not None and old.manifest.get("roots") == names
-        if up_to_date and same_roots and old is not None:
-            for path in plan.read:  # unsupported files: recorded as skipped again, not read
-                list(reader.read_file(path))
-            updated = _rewrite(old, lock, chosen, embed_progress, runner) if _rewrite_needed(old, chosen) else []
-            counts = old.manifest["counts"]
-            recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
-            return BuildReport(
-                index_dir=str(target),
-                documents=counts["documents"],
-                passages=counts["passages"],
-                terms=counts["terms"],
-                files=len(files),
-                skipped=reader.report.skipped + recorded,
-                warnings=[],
-                seconds=time.perf_counter() - started,
-                size_bytes=load_index(target).size_bytes(),
-                unchanged=plan.unchanged,
-                unchanged_skipped=plan.reused_skips,
-                up_to_date=not updated,
-                ignored=reader.report.ignored,
-                files_read=_files_read(reader, files, reader.report.skipped + recorded),
-                updated=updated,
+    remove_leftovers(target)
+    old = reusable_index(target, settings, reader.base)
+    if old is not None and not old.has_payload(METADATA_FILE):
+        old = None  # built before document metadata was stored: read every file again to get it
+    chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
+    files = list(reader.files())
+    plan = plan_build(reader, files, old)
+    selection = settings.selection.to_dict()
+    same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
+    # rows are known only by running the query: a build with a database root always writes
+    up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == plan.touched == 0
+    rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
+    if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
+        old = None  # damaged since it was written: build from the files alone, never copy the damage
+        plan = plan_build(reader, files, None)
+    same_roots = old is not None and old.manifest.get("roots") == names
+    if up_to_date and same_roots and old is not None:
+        for path in plan.read:  # unsupported files: recorded as skipped again, not read
+            list(reader.read_file(path))
+        updated = _rewrite(old, lock, chosen, embed_progress, runner) if _rewrite_needed(old, chosen) else []
+        counts = old.manifest["counts"]
+        recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
+        return BuildReport(
+            index_dir=str(target),
+            documents=counts["documents"],
+            passages=counts["passages"],
+            terms=counts["terms"],
+            files=len(files),
+            skipped=reader.report.skipped + recorded,
+            warnings=[],
+            seconds=time.perf_counter() - started,
+            size_bytes=load_index(target).size_bytes(),
+            unchanged=plan.unchanged,
+            unchanged_skipped=plan.reused_skips,
+            up_to_date=not updated,
+            ignored=reader.report.ignored,
+            files_read=_files_read(reader, files, reader.report.skipped + recorded),
+            updated=updated,
+        )
+    columns = PassageColumns(spill_dir=target)
+    try:
+        counter = CountMatrixBuilder(Analyzer(settings.analyzer))
+        sources: list[dict[str, Any]] = []
+        row_counts = RowCounts()
+        tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress, urls, row_counts)
+        count_all(tasks, counter, old, settings.workers(), estimate_passages(plan), runner)
+        passages = len(columns)
+        if not passages:
+            raise EmptyCorpusError(
+                f"no text to index in {', '.join(names)}",
+                hint=_skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None),
+                skipped=reader.report.skipped,
             )
-        columns = PassageColumns(spill_dir=target)
-        try:
-            counter = CountMatrixBuilder(Analyzer(settings.analyzer))
-            sources: list[dict[str, Any]] = []
-            row_counts = RowCounts()
-            tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress, urls, row_counts)
-            count_all(tasks, counter, old, settings.workers(), estimate_passages(plan), runner)
-            passages = len(columns)
-            if not passages:
-                raise EmptyCorpusError(
-                    f"no text to index in {', '.join(names)}",
-                    hint=_skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None),
-                    skipped=reader.report.skipped,
-                )
-            matrix, vocabulary = counter.finish()
-            kept_ids = counter.kept_ids()
-            del counter
-            doc_ids = columns.strings["doc_id"].table()
-            documents = len(set(doc_ids.strings(0, len(doc_ids))))
-            manifest = {
-                "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "roots": names,
-                **({"base": str(reader.base.resolve())} if any(not is_url(name) for name in names) else {}),
-                "selection": selection,
-                **({"sql": settings.sql} if urls else {}),
-                **settings.compatibility(),
-                "counts": {
-                    "documents": documents,
-                    "passages": passages,
-                    "terms": len(vocabulary),
-                    "tokens": int(matrix.sum()),
-                },
-                "sources": sources,
-            }
-            with GenerationWriter(target, lock) as writer:
-                writer.write(PASSAGES_FILE, columns.payload())
-                columns.close()  # the spooled texts are written: their memory goes to what follows, not more
-                # retrievers read the passages back memory-mapped: the in-memory columns are freed first
-                passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
-                if old is not None and kept_ids is not None:
-                    with old.reused("vocabulary"):
-                        terms = lexicon_payload(vocabulary, reused=(old.lexicon, kept_ids))
-                        unchanged = same_payload(terms, old.payload(TERMS_FILE))
-                else:
-                    terms, unchanged = lexicon_payload(vocabulary), False
-                if old is not None and unchanged:  # the same vocabulary: the earlier file, linked
-                    writer.keep(old.path, old.manifest, TERMS_FILE, partial(dict, terms))
-                else:
-                    writer.write_behind(TERMS_FILE, terms)
-                writer.write_behind(COUNTS_FILE, counts_payload(matrix))
-                writer.write_behind(METADATA_FILE, columns.metadata.payload())
-                data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
-                updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
-                writer.publish(manifest, checked=True)
-                size = sum(meta["bytes"] for meta in writer.files.values())
-        finally:
-            columns.close()
+        matrix, vocabulary = counter.finish()
+        kept_ids = counter.kept_ids()
+        del counter
+        doc_ids = columns.strings["doc_id"].table()
+        documents = len(set(doc_ids.strings(0, len(doc_ids))))
+        manifest = {
+            "built": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "roots": names,
+            **({"base": str(reader.base.resolve())} if any(not is_url(name) for name in names) else {}),
+            "selection": selection,
+            **({"sql": settings.sql} if urls else {}),
+            **settings.compatibility(),
+            "counts": {
+                "documents": documents,
+                "passages": passages,
+                "terms": len(vocabulary),
+                "tokens": int(matrix.sum()),
+            },
+            "sources": sources,
+        }
+        with GenerationWriter(target, lock) as writer:
+            writer.write(PASSAGES_FILE, columns.payload())
+            columns.close()  # the spooled texts are written: their memory goes to what follows, not more
+            # retrievers read the passages back memory-mapped: the in-memory columns are freed first
+            passage_payload = load_payload(writer.folder / PASSAGES_FILE, schema=PASSAGES_SCHEMA)
+            if old is not None and kept_ids is not None:
+                with old.reused("vocabulary"):
+                    terms = lexicon_payload(vocabulary, reused=(old.lexicon, kept_ids))
+                    unchanged = same_payload(terms, old.payload(TERMS_FILE))
+            else:
+                terms, unchanged = lexicon_payload(vocabulary), False
+            if old is not None and unchanged:  # the same vocabulary: the earlier file, linked
+                writer.keep(old.path, old.manifest, TERMS_FILE, partial(dict, terms))
+            else:
+                writer.write_behind(TERMS_FILE, terms)
+            writer.write_behind(COUNTS_FILE, counts_payload(matrix))
+            writer.write_behind(METADATA_FILE, columns.metadata.payload())
+            data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
+            updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
+            writer.publish(manifest, checked=True)
+            size = sum(meta["bytes"] for meta in writer.files.values())
+    finally:
+        columns.close()
     return BuildReport(
         index_dir=str(target),
         documents=documents,

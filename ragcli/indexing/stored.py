@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from ragcli.readers.base import DEFAULT_MAX_BYTES, RecordFields, is_url
 from ragcli.readers.selection import Selection
 from ragcli.readers.walk import require_roots
 from ragcli.retrieval.bm25 import BM25Params
-from ragcli.store import read_manifest, resolve_index_dir
+from ragcli.store import Identity, index_busy, index_lock, manifest_identity, read_manifest, resolve_index_dir
 
 # the options of `ragcli index` that are settings of the index (recorded, reused by a re-index)
 STORED = (
@@ -315,6 +316,39 @@ def _names(paths: Sequence[str | Path]) -> list[str]:
     return root_names(files, urls)
 
 
+@dataclass
+class Decision:
+    """What a (re)build reads and how, decided from the index's manifest as it was when `seen`."""
+
+    roots: Roots
+    settings: BuildSettings
+    changes: list[Change]
+    seen: Identity | None  # the manifest's identity when it was read (None: there was none)
+
+
+def decide(
+    index_dir: Path,
+    paths: Sequence[str | Path] | None,
+    given: Mapping[str, Any],
+    *,
+    add: Sequence[str | Path] = (),
+    remove: Sequence[str | Path] = (),
+    replace_roots: bool = False,
+    embedding_batch_size: int | None = None,
+    device: str = "cpu",
+    **per_run: Any,
+) -> Decision:
+    """The roots and settings of a (re)build of the index at `index_dir` as its manifest is now; every
+    refusal (exit 2) is raised here, before any file is read."""
+    seen = manifest_identity(index_dir)  # before reading it: a manifest replaced meanwhile is read again
+    manifest = existing_manifest(index_dir)
+    roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
+    settings, changes = reindex_settings(
+        manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
+    )
+    return Decision(roots, settings, changes, seen)
+
+
 def reindex(
     paths: Sequence[str | Path] | None,
     index_dir: str | Path | None,
@@ -332,15 +366,42 @@ def reindex(
 ) -> BuildReport:
     """`ragcli index`: build or re-index with the index's own settings and roots, changed only by the
     options `given` explicitly and by `add` / `remove` / `replace_roots`; the report says what changed.
-    Everything is checked before any file is read."""
-    manifest = existing_manifest(index_dir)
-    roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
-    settings, changes = reindex_settings(
-        manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
+    Everything is checked before any file is read, and decided again once the lock is held when another
+    build replaced the index meanwhile: a build that waited (`wait`) does what it would have done had it
+    started after the other finished (its --add kept, its settings compared with the other's)."""
+    target = resolve_index_dir(index_dir)
+    deciding = partial(
+        decide,
+        target,
+        paths,
+        given,
+        add=add,
+        remove=remove,
+        replace_roots=replace_roots,
+        embedding_batch_size=embedding_batch_size,
+        device=device,
+        **per_run,
     )
-    report = build_index(roots.roots, index_dir, settings, wait=wait, progress=progress, embed_progress=embed_progress)
-    report.settings_changed = [change.to_dict() for change in changes]
-    report.roots_added, report.roots_removed = roots.added, roots.removed
-    if changes or roots.added or roots.removed:
+    decision: Decision | None
+    try:
+        decision = deciding()
+    except InvalidOptionError:
+        if not (wait and index_busy(target)):
+            raise
+        decision = None  # the build being waited for may change what is refused: judged once it is done
+    with index_lock(target, wait=wait) as lock:
+        if decision is None or decision.seen != lock.manifest:
+            decision = deciding()
+        report = build_index(
+            decision.roots.roots,
+            target,
+            decision.settings,
+            lock=lock,
+            progress=progress,
+            embed_progress=embed_progress,
+        )
+    report.settings_changed = [change.to_dict() for change in decision.changes]
+    report.roots_added, report.roots_removed = decision.roots.added, decision.roots.removed
+    if decision.changes or decision.roots.added or decision.roots.removed:
         report.up_to_date = False
     return report
