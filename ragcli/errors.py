@@ -99,6 +99,11 @@ class IndexVersionError(RagcliError):
     exit_code = ExitCode.INDEX_VERSION
 
 
+class NewerIndexError(IndexVersionError):
+    """An index a newer ragcli wrote (a higher format version): never read, and never built over unless
+    --rebuild asks, since an older format written over it would lose what the newer ragcli recorded."""
+
+
 class IndexWriteError(RagcliError):
     exit_code = ExitCode.WRITE_FAILED
 

@@ -41,6 +41,7 @@ from ragcli.errors import (
     IndexVersionError,
     IndexWriteError,
     InvalidOptionError,
+    NewerIndexError,
     NoIndexError,
 )
 from ragcli.indexdir import (
@@ -324,9 +325,9 @@ def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
     if type(version) is not int:
         raise IndexDamagedError(f"{path}: manifest has no format version", hint=REBUILD_HINT)
     if version > FORMAT_VERSION:
-        raise IndexVersionError(
+        raise NewerIndexError(
             f"{index_dir} was built by a newer ragcli (index format {version}, this ragcli reads {FORMAT_VERSION})",
-            hint="upgrade ragcli or rebuild the index",
+            hint="upgrade ragcli, or replace the index with `ragcli index PATH... --rebuild`",
         )
     if version < OLDEST_READABLE_VERSION:
         raise IndexVersionError(

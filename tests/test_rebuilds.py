@@ -18,12 +18,44 @@ import pytest
 from clihelpers import RAGCLI, without_root_powers
 from conftest import SMALL_FILES, write_files
 
-from ragcli.errors import ExitCode, IndexLockedError
+from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError
 from ragcli.indexing.build import build_index
 from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
 from ragcli.retrieval.index import load_index
-from ragcli.store import MANIFEST, index_lock, read_manifest
+from ragcli.store import FORMAT_VERSION, MANIFEST, index_lock, read_manifest
+
+# --- an index this ragcli cannot read ---------------------------------------------------------------
+
+
+def test_an_index_of_a_newer_format_is_never_rebuilt_over(small_corpus: Path, small_index: Path) -> None:
+    """A build would write the older format over what a newer ragcli wrote: exit 8, as `query` says,
+    with or without PATHS; only --rebuild (with the PATHS) replaces it."""
+    manifest = json.loads((small_index / MANIFEST).read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (small_index / MANIFEST).write_text(json.dumps(manifest))
+    before = (small_index / MANIFEST).read_bytes()
+    for args in ([], [str(small_corpus)], ["--rebuild"]):
+        result = subprocess.run([RAGCLI, "index", *args, "--index", str(small_index)], capture_output=True, text=True)
+        assert result.returncode == ExitCode.INDEX_VERSION, (args, result.stderr)
+        assert "built by a newer ragcli" in result.stderr and "--rebuild" in result.stderr
+    with pytest.raises(IndexVersionError):
+        build_index([small_corpus], small_index)  # the library too, holding the lock
+    assert (small_index / MANIFEST).read_bytes() == before
+    result = subprocess.run([RAGCLI, "index", str(small_corpus), "--index", str(small_index), "--rebuild", "-q"])
+    assert result.returncode == 0 and read_manifest(small_index)["format_version"] == FORMAT_VERSION
+
+
+def test_a_reindex_of_a_damaged_manifest_names_the_damage(small_corpus: Path, small_index: Path) -> None:
+    """Without PATHS there are no roots to read: exit 7 as `query` says, not "no index"; with them the
+    index is built afresh, as before."""
+    (small_index / MANIFEST).write_text("{not json")
+    result = subprocess.run([RAGCLI, "index", "--index", str(small_index)], capture_output=True, text=True)
+    assert result.returncode == ExitCode.INDEX_DAMAGED and "unreadable manifest" in result.stderr
+    assert (small_index / MANIFEST).read_text() == "{not json"
+    assert subprocess.run([RAGCLI, "index", str(small_corpus), "--index", str(small_index), "-q"]).returncode == 0
+    assert read_manifest(small_index)["roots"] == [str(small_corpus)]
+
 
 # --- a long-lived Index ---------------------------------------------------------------------------
 

@@ -437,7 +437,7 @@ def test_a_manifest_that_is_no_object_is_not_a_ragcli_manifest(small_index: Path
         (
             3,
             "{index} was built by a newer ragcli (index format 3, this ragcli reads 2)",
-            "upgrade ragcli or rebuild the index",
+            "upgrade ragcli, or replace the index with `ragcli index PATH... --rebuild`",
         ),
         (0, "{index} uses an older index format (0; this ragcli reads 1–2)", "rebuild it with `ragcli index PATH`"),
     ],

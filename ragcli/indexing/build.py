@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
-from ragcli.errors import EmptyCorpusError, InvalidOptionError, NoIndexError, RagcliError
+from ragcli.errors import EmptyCorpusError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError
 from ragcli.indexing.columns import PassageColumns
 from ragcli.indexing.counting import (
     BATCH_PASSAGES,
@@ -257,6 +257,8 @@ def _build(
     started: float,
 ) -> BuildReport:
     """The build itself, holding the index's lock: everything read from the index is read from here on."""
+    if not settings.rebuild:
+        _refuse_newer(target)
     reader = CorpusReader(
         roots,
         fields=settings.fields,
@@ -500,6 +502,17 @@ def _previous_base(target: Path, roots: list[Path]) -> Path | None:
         if not folder.is_relative_to(base):
             return None
     return base
+
+
+def _refuse_newer(target: Path) -> None:
+    """An index a newer ragcli wrote is never built over in the older format (what it recorded would be
+    lost) unless --rebuild asks: NewerIndexError (exit 8). Any other unreadable index is built afresh."""
+    try:
+        read_manifest(target)
+    except NewerIndexError:
+        raise
+    except RagcliError:
+        pass
 
 
 def _from_counts(chosen: dict[str, Any]) -> list[str]:

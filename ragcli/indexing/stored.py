@@ -20,7 +20,7 @@ from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError, RagcliError
+from ragcli.errors import IndexDamagedError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.rows import root_names, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
@@ -162,15 +162,27 @@ def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def existing_manifest(index_dir: str | Path | None) -> dict[str, Any] | None:
-    """The manifest of the index at `index_dir`, or None when there is none to follow (none yet, or one
-    this ragcli cannot read: `ragcli index PATH` then builds afresh with the defaults)."""
+def existing_manifest(
+    index_dir: str | Path | None, *, paths_given: bool = True, rebuild: bool = False
+) -> dict[str, Any] | None:
+    """The manifest of the index at `index_dir`, or None when there is none to follow: none yet, or a
+    damaged one when PATHS are given (built afresh from them with the defaults). Without PATHS the
+    damage is the error (exit 7 or 8, as `query` says), not "no index". An index of a newer format is
+    refused (exit 8) unless --rebuild replaces it from the PATHS given."""
     try:
         manifest = read_manifest(resolve_index_dir(index_dir))
-        recorded_settings(manifest)  # readable settings, else the index is damaged: built afresh
+        recorded_settings(manifest)  # readable settings, else the index is damaged
         _bm25(manifest, {}, recorded_settings(manifest))
-    except RagcliError:
+    except NoIndexError:
         return None
+    except NewerIndexError:
+        if rebuild and paths_given:
+            return None
+        raise
+    except RagcliError:
+        if paths_given:
+            return None
+        raise
     return manifest
 
 
@@ -341,7 +353,7 @@ def decide(
     """The roots and settings of a (re)build of the index at `index_dir` as its manifest is now; every
     refusal (exit 2) is raised here, before any file is read."""
     seen = manifest_identity(index_dir)  # before reading it: a manifest replaced meanwhile is read again
-    manifest = existing_manifest(index_dir)
+    manifest = existing_manifest(index_dir, paths_given=bool(paths), rebuild=bool(per_run.get("rebuild")))
     roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
     settings, changes = reindex_settings(
         manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
