@@ -14,7 +14,8 @@ ragcli only deletes or replaces what it can prove it wrote:
 Builds are serialised by a flock on the index folder itself and by the `lock` file (for other tools
 and older ragcli versions): deleting `lock` by hand cannot let two builds interleave. Where a file
 system has no flock on folders, a build still checks before it publishes that nobody replaced the
-manifest since it took the lock (`BuildLock.check_unchanged`).
+manifest since it took the lock (`BuildLock.check_unchanged`). On a read-only file system `lock` is
+flocked opened for reading (`BuildLock.read_only`): an unchanged index is still found up to date.
 """
 
 from __future__ import annotations
@@ -57,12 +58,15 @@ def write_error(
     option: str = "choose another --index",
 ) -> IndexWriteError:
     """An OSError met while writing, as exit 12: `action`, the cause, `then` (what state things are in),
-    and a hint that fits the cause: disk or inodes full, no permission or a read-only file system
-    (naming `where`, the file or folder to make writable), a file where a folder should be."""
+    and a hint that fits the cause: disk or inodes full, a read-only file system (no file's permissions
+    would help: remount it), no permission (naming `where`, the file or folder to make writable), a
+    file where a folder should be."""
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = f"free some disk space (or inodes: `df -i` shows them), or {option}"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    elif exc.errno == errno.EROFS:
+        hint = f"{where or exc.filename or 'it'} is on a read-only file system: mount it read-write, or {option}"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
         hint = f"make {where or exc.filename or 'it'} writable, or {option}"
     elif exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         hint = f"a file stands where a folder should be (or the reverse): move it, or {option}"
@@ -369,6 +373,7 @@ class BuildLock:
 
     index_dir: Path
     manifest: Identity | None
+    read_only: bool = False  # on a read-only file system: nothing can be written or removed there
 
     def check_unchanged(self) -> None:
         """Before publishing: nobody replaced the manifest since this build took the lock."""
@@ -453,6 +458,7 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
     except OSError as exc:
         _take_back(index_dir, claim)
         raise write_error(f"cannot lock the index folder {index_dir}", exc, where=index_dir) from None
+    read_only_fd: int | None = None
     try:
         lock = FileLock(str(index_dir / LOCK))
         try:
@@ -461,17 +467,47 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
         except Timeout:
             raise _locked_error(index_dir) from None
         except OSError as exc:
-            raise write_error(f"cannot take the lock file {index_dir / LOCK}", exc, where=index_dir / LOCK) from None
+            read_only_fd = _lock_read_only(index_dir, wait, exc) if folder_fd is not None else None
+            if read_only_fd is None:
+                where = index_dir / LOCK
+                raise write_error(f"cannot take the lock file {where}", exc, where=where) from None
         try:
-            yield BuildLock(index_dir, manifest_identity(index_dir))
+            yield BuildLock(index_dir, manifest_identity(index_dir), read_only=read_only_fd is not None)
         except BaseException:
-            lock.release()
-            _take_back(index_dir, claim)  # still holding the folder's flock
+            if read_only_fd is None:
+                lock.release()
+                _take_back(index_dir, claim)  # still holding the folder's flock
             raise
-        lock.release()
+        if read_only_fd is None:
+            lock.release()
     finally:
-        if folder_fd is not None:
-            os.close(folder_fd)  # closing the descriptor releases its flock
+        for fd in (read_only_fd, folder_fd):
+            if fd is not None:
+                os.close(fd)  # closing the descriptor releases its flock
+
+
+def _lock_read_only(index_dir: Path, wait: bool, exc: OSError) -> int | None:
+    """On a read-only file system (a read-only mount of the index), the `lock` file cannot be opened for
+    writing; a flock needs no write access, so it is taken on the file opened for reading: a build
+    through a writable mount of the same folder (or an older ragcli, which locks `lock` alone) is still
+    kept out while this one reads, and this one can write nothing. None: not that case, or no `lock`."""
+    if exc.errno != errno.EROFS:
+        return None
+    import fcntl
+
+    try:
+        fd = os.open(index_dir / LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        raise _locked_error(index_dir) from None
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 # --- removing a whole index -------------------------------------------------------------------------

@@ -281,7 +281,7 @@ def test_a_spool_folder_that_cannot_be_used_is_a_write_error(tmp_path: Path) -> 
     finally:
         column.close()
     assert isinstance(error, IndexWriteError)
-    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+    assert error.hint == f"{tmp_path} is on a read-only file system: mount it read-write, or choose another --index"
 
 
 def test_reindexing_without_paths_rereads_the_roots_the_index_was_built_from(tmp_path: Path) -> None:

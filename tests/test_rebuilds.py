@@ -4,6 +4,7 @@ two builds never interleave even when `lock` is deleted, and every failed write 
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -14,11 +15,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
 import pytest
 from clihelpers import RAGCLI, without_root_powers
 from conftest import SMALL_FILES, write_files
 
-from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError
+from ragcli import store
+from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError, IndexWriteError
 from ragcli.indexing.build import build_index
 from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
@@ -316,6 +319,39 @@ def test_a_read_only_empty_folder(world: Path) -> None:
     result = ragcli("index", str(corpus), "--index", str(world / "index"))
     assert_write_failed(result, "cannot write an index in", f"make {world / 'index'} writable")
     assert list((world / "index").iterdir()) == []
+
+
+def read_only_file_system(monkeypatch: pytest.MonkeyPatch, *places: str) -> None:
+    """What a read-only mount of the index does to the writes named (the `lock` file taken for writing,
+    a new data folder): EROFS."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    if "lock" in places:
+        monkeypatch.setattr(filelock.BaseFileLock, "acquire", refuse)
+    if "data" in places:
+        monkeypatch.setattr(store, "new_generation_folder", refuse)
+
+
+def test_a_read_only_file_system_is_up_to_date_or_named(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged index on a read-only mount is "Up to date": the `lock` file is locked read-only (a
+    flock needs no write access, so a build through a writable mount of the folder is still kept out).
+    A change, or no `lock` file to lock, is exit 12 naming the read-only file system."""
+    read_only_file_system(monkeypatch, "lock", "data")
+    before = (small_index / MANIFEST).read_bytes()
+    assert build_index([small_corpus], small_index).up_to_date
+    (small_corpus / "new.txt").write_text("tidal turbines")
+    with pytest.raises(IndexWriteError) as changed:
+        build_index([small_corpus], small_index)
+    (small_index / "lock").unlink()
+    with pytest.raises(IndexWriteError) as unlocked:
+        build_index([small_corpus], small_index)
+    for caught in (changed, unlocked):
+        assert "read-only file system" in str(caught.value.hint) and "writable" not in str(caught.value.hint)
+    assert (small_index / MANIFEST).read_bytes() == before
 
 
 def test_ragcli_cache_naming_a_file(tmp_path: Path) -> None:

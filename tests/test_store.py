@@ -327,13 +327,13 @@ def test_same_payload_compares_order_dtypes_and_values() -> None:
 
 def test_a_write_error_names_the_index_folder_and_says_the_old_index_stays(tmp_path: Path) -> None:
     """The message says where and what is left (the index as it was, or for a first build none); the
-    hint names the index folder to make writable (a failed write() carries no file name, so without the
-    folder the hint would say "it")."""
+    hint names the index folder, here on a read-only file system (a failed write() carries no file name,
+    so without the folder the hint would say "it")."""
     failure = OSError(errno.EROFS, "Read-only file system")
     error = store._index_write_error(tmp_path, failure)
     assert isinstance(error, IndexWriteError)
     assert error.message == f"cannot write the index in {tmp_path}: Read-only file system; no index was written"
-    assert error.hint == f"make {tmp_path} writable, or choose another --index"
+    assert error.hint == f"{tmp_path} is on a read-only file system: mount it read-write, or choose another --index"
     (tmp_path / store.MANIFEST).write_text("{}")  # an index built before
     assert store._index_write_error(tmp_path, failure).message == (
         f"cannot write the index in {tmp_path}: Read-only file system; the previous index is unchanged"

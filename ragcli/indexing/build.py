@@ -269,7 +269,8 @@ def _build(
         base=_previous_base(target, roots),
         generated=settings.generated,
     )
-    remove_leftovers(target)
+    if not lock.read_only:  # on a read-only file system nothing can be removed (the writes fail, exit 12)
+        remove_leftovers(target)
     old = reusable_index(target, settings, reader.base)
     if old is not None and not old.has_payload(METADATA_FILE):
         old = None  # built before document metadata was stored: read every file again to get it
