@@ -200,10 +200,13 @@ class SearchOptions:
 
 def json_text(data: Any, indent: int | None = None) -> str:
     """`data` as JSON every parser reads: a number that is not finite (a score from extreme BM25
-    parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`; a path's bytes that
-    were not UTF-8 (kept by Python as lone surrogates, written out raw) are U+FFFD, as ragcli shows them;
-    the line separators JSON leaves raw but line readers split at (U+2028, U+2029, U+0085: Python's
-    str.splitlines, JavaScript before ES2019) are \\u escapes, so a JSON Lines record stays one line."""
+    parameters, a metric of nothing) is null, never Python's `Infinity` or `NaN`; a lone surrogate (a
+    path's byte that was not UTF-8, kept by Python as a surrogate escape: byte E9 is U+DCE9), which UTF-8
+    cannot hold, is a \\u escape (`\\udce9`), as JavaScript's JSON.stringify and Python's json.dumps write
+    it: valid UTF-8, and the same name back (`json.loads` then `open` or `os.fsencode`), where U+FFFD
+    made `caf\\xe9.txt` and `caf\\xe8.txt` one name that opens neither; the line separators JSON leaves raw
+    but line readers split at (U+2028, U+2029, U+0085: Python's str.splitlines, JavaScript before ES2019)
+    are \\u escapes, so a JSON Lines record stays one line."""
     try:
         text = json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
     except ValueError:  # rare: only then is the data walked
@@ -211,8 +214,8 @@ def json_text(data: Any, indent: int | None = None) -> str:
     text = text.translate(_LINE_SEPARATOR_ESCAPES)  # raw only inside strings, where an escape means the same
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        return without_surrogates(text)
+    except UnicodeEncodeError:  # raw only inside strings, like the separators
+        return _SURROGATE_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text
 
 

@@ -24,6 +24,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -237,33 +238,53 @@ def _bits(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
 
 
+_UNPAIRED_RE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # lone surrogates no byte stands behind
+
+
+def stored_bytes(text: str, names: bool = False) -> bytes:
+    """`text` as a StringTable stores it: UTF-8, a lone surrogate (JSON's "\\ud800"), which has none, as
+    "?". With `names` (file paths and the ids made of them), a name's bytes that were not UTF-8 (Python's
+    surrogate escapes U+DC80-U+DCFF, os.fsdecode's form) are stored as those bytes, so that the name
+    reads back as the file's own: `caf\\xe9.txt` and `caf\\xe8.txt` were both "caf?.txt"."""
+    if not names:
+        return text.encode("utf-8", "replace")
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _UNPAIRED_RE.sub("?", text).encode("utf-8", "surrogateescape")
+
+
 class StringTable:
     """Many strings as one UTF-8 blob plus offsets: compact, memory-mappable, random access.
 
     Loading a million passages as Python strings costs seconds and hundreds of MB; a query needs ten.
+    A table of `names` (`stored_bytes`) reads a name's bytes that are not UTF-8 back as surrogate
+    escapes; any other table holds UTF-8 only, and bytes that are not are damage (UnicodeDecodeError).
     """
 
     ITER_ROWS = 65_536
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray, names: bool = False) -> None:
         self.blob = blob
         self.offsets = offsets
+        self.names = names
+        self._errors = "surrogateescape" if names else "strict"
         self._bytes = blob.data.cast("B") if blob.size else memoryview(b"")  # slicing copies nothing
         # the offsets as a memoryview too: indexing it gives Python ints directly, less than half the
         # cost of a numpy scalar and int() (what one string costs is mostly finding its bounds)
         self._ends = np.ascontiguousarray(offsets, dtype=np.int64).data.cast("B").cast("q")
 
     @classmethod
-    def from_strings(cls, strings: Sequence[str]) -> StringTable:
+    def from_strings(cls, strings: Sequence[str], names: bool = False) -> StringTable:
         joined = "".join(strings)
         if joined.isascii():  # one encode; a character is a byte, so the offsets are the lengths
             offsets = np.zeros(len(strings) + 1, dtype=np.int64)
             np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)), out=offsets[1:])
-            return cls(np.frombuffer(joined.encode("ascii"), dtype=np.uint8), offsets)
-        encoded = [s.encode("utf-8", "replace") for s in strings]
+            return cls(np.frombuffer(joined.encode("ascii"), dtype=np.uint8), offsets, names)
+        encoded = [stored_bytes(s, names) for s in strings]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, names)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -273,7 +294,7 @@ class StringTable:
         return len(self.offsets) >= 1 and int(self.offsets[0]) == 0 and int(self.offsets[-1]) == len(self.blob)
 
     def __getitem__(self, i: int) -> str:
-        return str(self._bytes[self._ends[i] : self._ends[i + 1]], "utf-8")
+        return str(self._bytes[self._ends[i] : self._ends[i + 1]], "utf-8", self._errors)
 
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), self.ITER_ROWS):  # decoded a block of rows at a time
@@ -289,14 +310,14 @@ class StringTable:
         if data.isascii():  # byte offsets are character offsets, and str slices are cheaper
             text = data.decode("ascii")
             return [text[a:b] for a, b in pairwise(cuts)]
-        return [data[a:b].decode("utf-8") for a, b in pairwise(cuts)]
+        return [data[a:b].decode("utf-8", self._errors) for a, b in pairwise(cuts)]
 
     def to_payload(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}_blob": self.blob, f"{prefix}_offsets": self.offsets}
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any], prefix: str) -> StringTable:
-        return cls(payload[f"{prefix}_blob"], payload[f"{prefix}_offsets"])
+    def from_payload(cls, payload: dict[str, Any], prefix: str, names: bool = False) -> StringTable:
+        return cls(payload[f"{prefix}_blob"], payload[f"{prefix}_offsets"], names)
 
 
 # --- the manifest -----------------------------------------------------------------------------------

@@ -287,11 +287,12 @@ def test_damaged_weights_do_not_stop_an_incremental_build(small_corpus: Path, sm
 def test_crafted_passages_with_valid_checksums_fail_an_incremental_build_cleanly(
     small_corpus: Path, small_index: Path
 ) -> None:
-    """Garbage a crafter recorded checksums for (invalid UTF-8 in passage ids): an incremental build
-    stops with exit 7 and a hint that works (`--rebuild` reads nothing from the old index)."""
-    target = payload_file(small_index, PASSAGES_FILE)
-    damage_array(target, "doc_id_blob", mask=0x80)
-    set_recorded(small_index, PASSAGES_FILE, target.read_bytes())
+    """Garbage a crafter recorded checksums for (invalid UTF-8 in the vocabulary): an incremental build
+    stops with exit 7 and a hint that works (`--rebuild` reads nothing from the old index). (Passage
+    ids may hold any bytes: a file's name that is not UTF-8 is stored as its own bytes.)"""
+    target = payload_file(small_index, TERMS_FILE)
+    damage_array(target, "term_blob", mask=0x80)
+    set_recorded(small_index, TERMS_FILE, target.read_bytes())
     (small_corpus / "tidal.txt").write_text("tidal turbines make electricity")
     result = bounded("index", str(small_corpus), "--index", str(small_index))
     assert_clean_damage(result, "--rebuild")

@@ -543,3 +543,36 @@ def test_a_skipped_big_file_is_read_again_once_it_changes(tmp_path: Path) -> Non
     shrunk = build_index([root], tmp_path / "idx", settings)
     assert shrunk.changed == 1 and shrunk.skipped == []
     assert ids(tmp_path / "idx") == {"a.txt", "x"}
+
+
+# --- names that are not UTF-8 ---------------------------------------------------------------------
+
+
+def test_files_whose_names_are_not_utf8_keep_their_own_identity(tmp_path: Path) -> None:
+    """Three names that differ only in a byte that is not UTF-8 were all `caf�.txt`: two documents were
+    lost as duplicate ids, and every re-index dropped all three as "no text". Each keeps its name in
+    Python's surrogate-escape form (`os.fsdecode`): its document id, its citation, its record in the
+    manifest (a JSON `\\udcXX` escape) and its `--json` path, which opens the file."""
+    root = tmp_path / "c"
+    root.mkdir()
+    words = {b"caf\xe9.txt": "giraffe", b"caf\xe8.txt": "hippo", b"caf\xe7.txt": "walrus"}
+    for name, word in words.items():
+        (root / os.fsdecode(name)).write_text(f"a file about {word}\n")
+    (root / "ok.txt").write_text("a file about zebra\n")
+    index = str(tmp_path / "idx")
+    first = CliRunner().invoke(app, ["index", str(root), "-i", index, "-v"])
+    assert first.exit_code == 0, first.output
+    assert "skipped" not in first.stderr and "warning" not in first.stderr, first.stderr
+    assert ids(tmp_path / "idx") == {os.fsdecode(name) for name in words} | {"ok.txt"}
+    for _ in range(2):  # nothing changed: nothing read again, nothing rewritten
+        again = CliRunner().invoke(app, ["index", "-i", index, "-v"])
+        assert again.exit_code == 0 and again.stderr.startswith("Up to date"), again.stderr
+    assert ids(tmp_path / "idx") == {os.fsdecode(name) for name in words} | {"ok.txt"}
+    for name, word in words.items():
+        found = CliRunner().invoke(app, ["query", word, "-i", index, "--no-generate", "--json"])
+        assert found.exit_code == 0, found.output
+        assert f"\\udc{name[3]:02x}.txt" in found.stdout  # ASCII: valid UTF-8 whatever the name
+        hit = json.loads(found.stdout)["hits"][0]
+        assert hit["path"] == os.fsdecode(name) and (root / hit["path"]).read_text() == f"a file about {word}\n"
+        shown = CliRunner().invoke(app, ["query", word, "-i", index, "--no-generate", "--plain"])
+        assert f"caf\\udc{name[3]:02x}.txt:1:1:" in shown.stdout, shown.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 from ragcli.records import json_text
 
@@ -20,8 +21,10 @@ def test_numbers_that_are_not_finite_are_null_never_infinity() -> None:
     assert json_text({"a": "é"}, indent=2) == '{\n  "a": "é"\n}'  # as before: UTF-8, indented
 
 
-def test_bytes_of_a_path_that_were_not_utf8_are_replacement_characters() -> None:
-    """`info --json` of an index of a folder named b"bad\\xffdir" wrote the raw byte: not UTF-8."""
+def test_bytes_of_a_path_that_were_not_utf8_are_escaped_and_read_back_as_the_name() -> None:
+    """`info --json` of an index of a folder named b"bad\\xffdir" wrote the raw byte: not UTF-8. Then
+    U+FFFD: valid, but two names that differ in such a byte were one, and it opened neither."""
     name = b"bad\xffdir/a.txt".decode("utf-8", "surrogateescape")
     text = json_text({"path": name})
-    assert text.encode("utf-8") and json.loads(text) == {"path": "bad\ufffddir/a.txt"}
+    assert text == '{"path": "bad\\udcffdir/a.txt"}' and text.encode("utf-8")
+    assert os.fsencode(json.loads(text)["path"]) == b"bad\xffdir/a.txt"

@@ -502,6 +502,17 @@ def test_a_lone_surrogate_becomes_a_question_mark_in_a_string_table() -> None:
     assert list(StringTable.from_strings(["a\ud800b", "ok"])) == ["a?b", "ok"]
 
 
+def test_a_table_of_names_keeps_the_bytes_that_are_not_utf8() -> None:
+    """A path's bytes that are not UTF-8 are stored as those bytes and read back as the same surrogate
+    escapes: as "?", `caf\\xe9.txt` and `caf\\xe8.txt` were one name. Only a table of names reads them."""
+    names = [os.fsdecode(b"caf\xe9.txt"), os.fsdecode(b"caf\xe8.txt"), "a\ud800b", "ok"]
+    table = StringTable.from_strings(names, names=True)
+    assert bytes(table.blob).startswith(b"caf\xe9.txtcaf\xe8.txt")
+    assert list(table) == [*names[:2], "a?b", "ok"] and table[1] == names[1]
+    with pytest.raises(UnicodeDecodeError):  # in a table of text, such bytes are damage
+        StringTable(table.blob, table.offsets)[0]
+
+
 @pytest.mark.parametrize(
     ("failure", "says"),
     [

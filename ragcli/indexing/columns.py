@@ -18,7 +18,7 @@ import numpy as np
 
 from ragcli.records import Passage, mtime_text
 from ragcli.retrieval.metadata import MetadataColumns, Scalar
-from ragcli.store import StringTable, left_as_it_was, write_error
+from ragcli.store import StringTable, left_as_it_was, stored_bytes, write_error
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -26,10 +26,12 @@ if TYPE_CHECKING:
 
 class StringColumn:
     """A StringTable under construction: bytes appended, offsets recorded. With `spill_dir` the bytes
-    go to an unnamed temporary file there instead of memory (passage texts of a big corpus)."""
+    go to an unnamed temporary file there instead of memory (passage texts of a big corpus); with
+    `names`, a column of paths or ids, whose bytes that are not UTF-8 are kept (`store.stored_bytes`)."""
 
-    def __init__(self, spill_dir: Path | None = None) -> None:
+    def __init__(self, spill_dir: Path | None = None, names: bool = False) -> None:
         self.spill_dir = spill_dir
+        self.names = names
         try:
             # the spill file lives as long as the column: PassageColumns.close() closes it in the build's finally
             self.blob: Any = bytearray() if spill_dir is None else tempfile.TemporaryFile(dir=spill_dir)  # noqa: SIM115
@@ -57,7 +59,7 @@ class StringColumn:
         self.size += len(data)
 
     def append(self, text: str) -> None:
-        self._add(text.encode("utf-8", "replace"))  # a lone surrogate (from JSON "\\ud800") becomes "?"
+        self._add(stored_bytes(text, self.names))
         self.ends.append(self.size)
 
     def extend_from(self, table: StringTable, start: int, end: int) -> None:
@@ -71,13 +73,13 @@ class StringColumn:
         offsets = np.zeros(len(self.ends) + 1, dtype=np.int64)
         offsets[1:] = np.frombuffer(self.ends, dtype=np.int64) if len(self.ends) else []
         if isinstance(self.blob, bytearray):
-            return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets)
+            return StringTable(np.frombuffer(bytes(self.blob), dtype=np.uint8), offsets, self.names)
         try:
             self.blob.flush()
         except OSError as exc:
             raise self._error(exc) from None
         blob = np.memmap(self.blob, dtype=np.uint8, mode="r") if self.size else np.zeros(0, dtype=np.uint8)
-        return StringTable(blob, offsets)
+        return StringTable(blob, offsets, self.names)
 
     def close(self) -> None:
         if not isinstance(self.blob, bytearray):
@@ -89,10 +91,13 @@ class PassageColumns:
     """Passage fields, column by column, as they will be stored."""
 
     STRINGS = ("id", "doc_id", "title", "path", "text")
+    NAMES = ("id", "doc_id", "path")  # a file's path is in each: its bytes that are not UTF-8 are kept
     NUMBERS = ("line", "start", "end", "page")
 
     def __init__(self, spill_dir: Path | None = None) -> None:
-        self.strings = {name: StringColumn(spill_dir if name == "text" else None) for name in self.STRINGS}
+        self.strings = {
+            name: StringColumn(spill_dir if name == "text" else None, name in self.NAMES) for name in self.STRINGS
+        }
         self.numbers = {name: array("q") for name in self.NUMBERS}
         self.ids: list[str] = []  # kept as str too: sorted once for the tie-break order
         self.metadata = MetadataColumns()  # one row per document; passages point at theirs

@@ -49,7 +49,6 @@ from ragcli.readers.base import (
     inner_suffix,
     is_url,
     reader_for,
-    valid_unicode,
 )
 from ragcli.readers.generated import generated_by_name, generated_folder
 from ragcli.readers.selection import IGNORE_FILES, MAX_IGNORE_FILE_BYTES, Rules, Selection, parse_ignore_file
@@ -442,12 +441,13 @@ class CorpusReader:
         self._seen_ids.update(ids)
 
     def relative(self, path: Path) -> str:
-        """The path relative to the indexed root, as valid Unicode (undecodable name bytes become �)."""
+        """The path relative to the indexed root, as Python holds it (`os.fsdecode`): a name's bytes that
+        are not UTF-8 stay surrogate escapes (`\\udce9`), so that every file keeps an id of its own (as
+        U+FFFD, `caf\\xe9.txt` and `caf\\xe8.txt` were one document) and its path opens it."""
         try:
-            rel = path.absolute().relative_to(self.base).as_posix()
+            return path.absolute().relative_to(self.base).as_posix()
         except ValueError:
-            rel = path.as_posix()
-        return valid_unicode(rel)
+            return path.as_posix()
 
     def documents(self) -> Iterator[Document]:
         """Every document of every readable file, in a stable order."""

@@ -74,10 +74,16 @@ DEFAULT_OPTIONS = SearchOptions()  # made once: Index.retriever runs before ever
 
 
 def _take(table: StringTable, numbers: list[int]) -> list[str]:
-    """table[i] for each of `numbers`: in one call of the compiled kernel where it is built."""
+    """table[i] for each of `numbers`: in one call of the compiled kernel where it is built. The kernel
+    reads UTF-8 only: a name whose bytes are not (`StringTable.names`) is read by the table itself."""
     if KERNEL is not None and hasattr(KERNEL, "take_strings"):  # not in an older build
-        taken: list[str] = KERNEL.take_strings(table.offsets, table.blob, numbers)
-        return taken
+        try:
+            taken: list[str] = KERNEL.take_strings(table.offsets, table.blob, numbers)
+        except UnicodeDecodeError:
+            if not table.names:
+                raise
+        else:
+            return taken
     return [table[i] for i in numbers]
 
 
@@ -85,10 +91,10 @@ class PassageStore:
     """Passage texts and metadata, column by column, memory-mapped."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
-        self.ids = StringTable.from_payload(payload, "id")
-        self.doc_ids = StringTable.from_payload(payload, "doc_id")
+        self.ids = StringTable.from_payload(payload, "id", names=True)
+        self.doc_ids = StringTable.from_payload(payload, "doc_id", names=True)
         self.titles = StringTable.from_payload(payload, "title")
-        self.paths = StringTable.from_payload(payload, "path")
+        self.paths = StringTable.from_payload(payload, "path", names=True)
         self.texts = StringTable.from_payload(payload, "text")
         self.line = payload["line"]
         self.start = payload["start"]

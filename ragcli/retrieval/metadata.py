@@ -186,7 +186,7 @@ class MetadataColumns:
             "value_number": ints(self.value_number, np.float64),
         }
         payload.update(StringTable.from_strings(list(self.keys)).to_payload("key"))
-        payload.update(StringTable.from_strings(self.value_text).to_payload("value"))
+        payload.update(StringTable.from_strings(self.value_text, names=True).to_payload("value"))  # `path` is one
         return payload
 
 
@@ -206,7 +206,7 @@ class MetadataTable:
             self.value_kind = payload["value_kind"]
             self.value_number = payload["value_number"]
             self.keys = StringTable.from_payload(payload, "key")
-            self.value_text = StringTable.from_payload(payload, "value")
+            self.value_text = StringTable.from_payload(payload, "value", names=True)
         except KeyError as exc:
             raise IndexDamagedError(f"{where}: document metadata lacks {exc}", hint=REBUILD_HINT) from None
         problem = self._problem(passages)
