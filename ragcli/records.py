@@ -187,6 +187,9 @@ class SourceFile:
     # records kept under a qualified id (`<file>#<id>`) because a file read before held theirs: what they
     # are called depends on the other files, so a re-index that changes any file reads this one again
     shared_ids: int = 0
+    # it could not be opened or read (permission denied, an I/O error): remembered as skipped, and tried
+    # again when its status changes too (its ctime: chmod, chown and ACLs leave its size and mtime alone)
+    unreadable: bool = False
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,38 @@ def test_an_unreadable_root_folder_is_skipped_not_a_crash(tmp_path: Path) -> Non
     assert ids(tmp_path / "idx") == {"d/b.txt"}
 
 
+def up_to_date(summary: str) -> bool:
+    """Whether a build's stderr says it wrote nothing (`-v` lists what is skipped, as before, above)."""
+    return any(line.startswith("Up to date: ") for line in summary.splitlines())
+
+
+def test_an_unreadable_file_is_remembered_and_read_again_once_its_status_changes(tmp_path: Path) -> None:
+    """A file ragcli may not read was not recorded: every re-index counted it "new" and wrote the whole
+    index again, never "Up to date". It is remembered as skipped, as a binary file is, and tried again
+    when its status changes: chmod and chown change its ctime, not its mtime."""
+    root = write_files(tmp_path / "c", {"a.txt": "bees make honey", "b.txt": "wax moths"})
+    locked = root / "b.txt"
+    index = str(tmp_path / "idx")
+    locked.chmod(0o000)
+    try:
+        first = index_without_root_powers(str(root), "-i", index)
+        assert first.returncode == 0 and "skipped b.txt: unreadable: Permission denied" in first.stderr, first.stderr
+        for _ in range(2):
+            again = index_without_root_powers("-i", index)
+            assert again.returncode == 0 and up_to_date(again.stderr), again.stderr
+            assert "2 unchanged (1 of them skipped, as before)" in again.stderr
+        locked.chmod(0o200)  # still unreadable: tried once more, then remembered again
+        retried = index_without_root_powers("-i", index)
+        assert "files: 0 new, 1 changed, 0 removed, 1 unchanged" in retried.stderr, retried.stderr
+        assert "skipped b.txt: unreadable: Permission denied" in retried.stderr
+        assert up_to_date(index_without_root_powers("-i", index).stderr)
+    finally:
+        locked.chmod(0o644)
+    readable = index_without_root_powers("-i", index)
+    assert "files: 0 new, 1 changed, 0 removed, 1 unchanged" in readable.stderr, readable.stderr
+    assert "skipped" not in readable.stderr and ids(tmp_path / "idx") == {"a.txt", "b.txt"}
+
+
 def test_a_file_named_on_the_command_line_may_be_a_link(tmp_path: Path) -> None:
     (tmp_path / "real.txt").write_text("named by the user")
     (tmp_path / "link.txt").symlink_to("real.txt")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
@@ -46,12 +46,27 @@ class Plan:
         return sum(1 for entry in self.reuse.values() if entry.get("skipped"))
 
 
-def stat_key(path: Path) -> tuple[int, int] | None:
+class FileState(NamedTuple):
+    """What a re-index compares a file by before hashing it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int  # its status change (chmod, chown, an ACL): compared only for a file it could not read
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        """Whether the file is as `entry` (its record in the manifest) says: the same size and
+        modification time, and for a file that could not be read the same status (`ctime_ns`), so that
+        one made readable is read (a chmod leaves its mtime as it was)."""
+        recorded = entry.get("bytes"), entry.get("mtime_ns"), entry.get("ctime_ns", self.ctime_ns)
+        return recorded == (self.size, self.mtime_ns, self.ctime_ns)
+
+
+def stat_key(path: Path) -> FileState | None:
     try:
         stat = path.stat()
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns
+    return FileState(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _same_content(reader: CorpusReader, path: Path, size: int, entry: dict[str, Any]) -> bool:
@@ -79,10 +94,10 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
         elif entry is None:
             plan.new += 1
             plan.read.append(path)
-        elif key is not None and [entry.get("bytes"), entry.get("mtime_ns")] == list(key):
+        elif key is not None and key.matches(entry):
             plan.reuse[rel] = entry
-        elif key is not None and _same_content(reader, path, key[0], entry):
-            plan.reuse[rel] = {**entry, "mtime_ns": key[1]}
+        elif key is not None and _same_content(reader, path, key.size, entry):
+            plan.reuse[rel] = {**entry, "mtime_ns": key.mtime_ns}
             plan.touched += 1
         else:
             plan.changed += 1
@@ -151,5 +166,5 @@ def estimate_passages(plan: Plan) -> int:
     total = 0
     for path in plan.read:
         key = stat_key(path)
-        total += (key[0] if key else 0) // 600
+        total += (key.size if key else 0) // 600
     return total

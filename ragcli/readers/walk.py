@@ -522,7 +522,7 @@ class CorpusReader:
             self.report.skipped.append(Skipped(rel, str(refused)))
             return
         except OSError as exc:
-            self.report.skipped.append(Skipped(rel, f"unreadable: {_reason(exc)}"))
+            self._unreadable(rel, path, documents, f"unreadable: {_reason(exc)}")
             return
         finally:
             self._reading = None
@@ -547,6 +547,18 @@ class CorpusReader:
         if problem is not None:
             record.skipped = problem
             self.report.skipped.append(Skipped(rel, problem))
+        self.report.sources.append(record)
+        self.last_source = record
+
+    def _unreadable(self, rel: str, path: Path, documents: int, reason: str) -> None:
+        """Records a file that could not be opened or read as skipped, so that a re-index finds it
+        unchanged rather than new (and wrote the whole index again each time)."""
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0
+        record = SourceFile(rel, UNHASHED, size, documents, skipped=reason, unreadable=True)
+        self.report.skipped.append(Skipped(rel, reason))
         self.report.sources.append(record)
         self.last_source = record
 
