@@ -8,6 +8,7 @@ alone take about a hundred lines; each body is parse → library call → render
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import os
@@ -99,15 +100,19 @@ class _RagcliGroup(TyperGroup):
 
 @contextlib.contextmanager
 def _as_ragcli_errors() -> Iterator[None]:
-    """click's errors and a closed pipe, met while click parses or invokes, as ragcli ends on its own."""
+    """click's errors, a stdout that cannot be written (`--help > /dev/full`, `--version >&-`) and a
+    closed pipe, met while click parses or invokes, as ragcli ends on its own."""
     try:
-        yield
+        with _guarded_stdout():
+            yield
     except NoArgsIsHelpError:
         raise  # `ragcli config` alone: click prints the group's help
     except UsageError as exc:
         # click's message whole (its "Did you mean …" and "Possible options" included), without its
         # Usage and "Try … -h" lines: one line, as every other usage error (README, "Exit codes")
         _fail(exc.format_message(), exc.exit_code)
+    except OutputWriteError as exc:
+        _fail(str(exc), int(exc.exit_code))
     except BrokenPipeError:
         # the reader of our output went away (`| head`, `| true`): not an error worth a message
         _discard_output()
@@ -222,9 +227,10 @@ class _Stdout:
         except BrokenPipeError:
             raise
         except OSError as exc:
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
             raise OutputWriteError(
                 f"stdout: cannot be written ({exc.strerror or exc})",
-                hint="free some disk space or redirect it elsewhere",
+                hint="free some disk space or redirect it elsewhere" if full else "redirect it to a file or /dev/null",
             ) from None
 
     def write(self, text: str) -> Any:
@@ -237,17 +243,30 @@ class _Stdout:
         return getattr(self._stream, name)
 
 
+@contextlib.contextmanager
+def _guarded_stdout() -> Iterator[None]:
+    """sys.stdout as `_Stdout` while click parses or a command runs (once, however deep the nesting)."""
+    stdout = sys.stdout
+    if isinstance(stdout, _Stdout):
+        yield
+        return
+    sys.stdout = _Stdout(stdout)
+    try:
+        yield
+    finally:
+        sys.stdout = stdout
+
+
 def handle_errors(command: F) -> F:
     """Turn library errors into one line on stderr and their exit code (a stdout that cannot be written
     included: `_Stdout`); Ctrl-C into exit 130, SIGTERM 143 (`_stop`)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        stdout = sys.stdout
         try:
-            sys.stdout = _Stdout(stdout)
-            result = command(*args, **kwargs)
-            sys.stdout.flush()  # what is still buffered fails here, not in Python's own flush at exit
+            with _guarded_stdout():
+                result = command(*args, **kwargs)
+                sys.stdout.flush()  # what is still buffered fails here, not in Python's own flush at exit
             if _Stopping.signal == signal.SIGTERM:  # caught where Ctrl-C ends a command well (chat's prompt)
                 raise KeyboardInterrupt
             return result
@@ -268,8 +287,6 @@ def handle_errors(command: F) -> F:
                 else "run `ragcli --debug ...` for the traceback and please report it"
             )
             _fail(f"internal error: {type(exc).__name__}: {exc} ({report})", int(ExitCode.FAILURE))
-        finally:
-            sys.stdout = stdout
 
     return wrapper  # type: ignore[return-value]
 
@@ -1216,9 +1233,51 @@ def config_show(
 
 def main() -> None:
     """Console-script entry point."""
+    _stand_ins_for_closed_streams()
     _tolerant_streams()
     _catch_stop_signals()
     app()
+
+
+class _ClosedStream(io.RawIOBase):
+    """What stands for stdin or stdout that the shell closed (`<&-`, `>&-`), where Python leaves
+    sys.stdin / sys.stdout None (every command met None as an internal error). Reading is a usage
+    error (exit 2); writing fails as a full disk does (`_Stdout`: exit 12), so a command that writes
+    nothing (`index -q`) succeeds."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise InvalidOptionError(f"{self._name}: cannot be read (it is closed)", hint="give it a file or a pipe")
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
+def _stand_ins_for_closed_streams() -> None:
+    """A `_ClosedStream` for each of stdin and stdout the shell closed, and /dev/null on every closed
+    descriptor 0-2: else the next file opened (an index payload, a lock) would take the number, and
+    whatever writes to "stdout" below Python (a library's C code, a worker process) would write into it."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one, those below are open
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = io.TextIOWrapper(_ClosedStream("stdin"), encoding="utf-8")
+    if sys.stdout is None:
+        sys.stdout = io.TextIOWrapper(_ClosedStream("stdout"), encoding="utf-8", write_through=True)
 
 
 def _tolerant_streams() -> None:

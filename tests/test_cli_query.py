@@ -526,6 +526,60 @@ def test_a_reader_that_closes_the_pipe_early_is_no_error(sample_index: Path, arg
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
+# --- a stream the shell closed (`>&-`, `<&-`) ----------------------------------------------------
+
+
+def run_closed(args: list[str], closed: str) -> subprocess.CompletedProcess:
+    """`ragcli ARGS` with its stdin (`<&-`) or stdout (`>&-`) closed, as a shell closes them: Python
+    then leaves sys.stdin / sys.stdout None."""
+    return subprocess.run(
+        ["sh", "-c", f'exec "$0" "$@" {closed}', RAGCLI, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "waggle", "--no-generate", "--json", "-i", "{index}"],
+        ["query", "waggle", "--no-generate", "-i", "{index}"],
+        ["query", "waggle", "-g", "extractive", "--plain", "-i", "{index}"],
+        ["info", "-i", "{index}"],
+        ["--help"],
+        ["--version"],
+    ],
+)
+def test_a_closed_stdout_is_exit_12_not_an_internal_error(sample_index: Path, args: list[str]) -> None:
+    """`ragcli query waggle --json >&-` was "internal error: AttributeError: 'NoneType' object has no
+    attribute 'write'" (exit 1): stdout cannot be written, as on a full disk."""
+    result = run_closed([arg.format(index=sample_index) for arg in args], ">&-")
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert "ragcli: error: stdout: cannot be written (it is closed)" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_stdout_is_no_error_where_nothing_is_written(small_corpus: Path, tmp_path: Path) -> None:
+    """`ragcli index -q >&-` updated the index, then failed flushing stdout (exit 1)."""
+    index_dir = tmp_path / "ix"
+    assert run("index", str(small_corpus), "-i", str(index_dir), "-q").returncode == 0
+    (small_corpus / "added.txt").write_text("wax words for the new file\n")
+    result = run_closed(["index", "-i", str(index_dir), "-q"], ">&-")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    found = run("query", "wax words", "-i", str(index_dir), "--no-generate", "--json")
+    assert json.loads(found.stdout)["hits"][0]["doc_id"] == "added.txt"
+
+
+@pytest.mark.parametrize(
+    "args", [["query", "-", "--no-generate"], ["query", "-", "-g", "extractive"], ["chat", "-g", "extractive"]]
+)
+def test_a_closed_stdin_is_a_usage_error(sample_index: Path, args: list[str]) -> None:
+    """`ragcli query - <&-` was "internal error: TypeError: 'NoneType' object is not iterable", chat's
+    "'NoneType' object has no attribute 'isatty'"."""
+    result = run_closed([*args, "--index", str(sample_index)], "<&-")
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert result.stderr.startswith("ragcli: error: stdin: cannot be read (it is closed)")
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
 # --- the streams: an encoding that cannot hold every character -----------------------------------
 
 
