@@ -470,7 +470,8 @@ def query(
     restriction = Filter.parse(path_globs or (), where or ())
     _check_retriever(retriever)
     _unused_fusion_options([retriever], rrf_k, dense_weight)
-    view = OutputView.checked(sources, plain, json_output, generate)
+    from_stdin = question == "-"
+    view = OutputView.checked(sources, plain, json_output, generate, jsonl=from_stdin)
     if generate:
         from ragcli.generation.base import check_generator
 
@@ -497,9 +498,8 @@ def query(
     base = indexed_base(idx.manifest)
     view.base = None if base is None else str(base)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
-    from_stdin = question == "-"
     batches = question_batches(sys.stdin) if from_stdin else iter([[question]])
-    as_json = json_output or from_stdin
+    as_json = json_output or (from_stdin and not plain)  # --plain: each question's lines, as if asked alone
     if not generate:
         for batch in batches:
             for text, hits in search_questions(idx, batch, top_k, scorer, restriction, distinct, metadata=as_json):

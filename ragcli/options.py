@@ -430,7 +430,7 @@ Plain = Annotated[
     option(
         "--plain",
         help="grep-style lines for editors, path:line:col: snippet (as ripgrep --vimgrep); no colour, no table; "
-        "an answer comes first, on one line.",
+        "an answer comes first, on one line. With -, each question's lines in turn, in place of JSON Lines.",
     ),
 ]
 MinScore = Annotated[

@@ -275,14 +275,22 @@ class OutputView:
         self.base = base
 
     @classmethod
-    def checked(cls, sources: str, plain: bool, as_json: bool, generate: bool) -> OutputView:
-        """The view the options ask for, refused before any work when they contradict each other."""
+    def checked(cls, sources: str, plain: bool, as_json: bool, generate: bool, jsonl: bool = False) -> OutputView:
+        """The view the options ask for, refused before any work when they contradict each other or
+        mean nothing: JSON (`as_json`; JSON Lines, `jsonl`, unless `plain`) holds every source, and
+        --sources chooses what people are shown."""
         from ragcli.errors import InvalidOptionError
 
         if sources not in SOURCE_VIEWS:
             raise InvalidOptionError(f"--sources: unknown view {sources!r}", hint=", ".join(SOURCE_VIEWS))
         if plain and as_json:
             raise InvalidOptionError("--plain and --json contradict each other", hint="pass one of them")
+        if sources != "auto" and (as_json or (jsonl and not plain)):
+            output = "--json" if as_json else "JSON Lines (questions from -)"
+            raise InvalidOptionError(
+                f"--sources {sources} means nothing with {output}: it holds every source",
+                hint="drop --sources, or pass --plain" if not as_json else "drop --sources or --json",
+            )
         if not generate and sources in ("cited", "none"):
             raise InvalidOptionError(
                 f"--sources {sources} needs an answer to cite from", hint="drop --no-generate, or use full or compact"

@@ -219,6 +219,39 @@ def test_cli_plain_min_score_and_the_json_keys(sample_index: Path) -> None:
     assert len(plain) == 2 and all(VIMGREP.match(line) for line in plain)
 
 
+def test_questions_from_stdin_with_plain_are_plain_lines(sample_index: Path) -> None:
+    """`ragcli query - --plain` printed JSON Lines, --plain silently ignored: each question's lines now
+    follow the previous one's, as `query QUESTION --plain` prints them (`vim -q` reads them all)."""
+    questions = "waggle dance\nvarroa mites\n"
+    located = invoke("query", "-", "-i", str(sample_index), "--no-generate", "--plain", "-k", "2", input=questions)
+    assert located.exit_code == 0, located.output
+    lines = located.stdout.splitlines()
+    assert len(lines) == 4 and all(VIMGREP.match(line) for line in lines), lines
+    paths = [VIMGREP.match(line)["path"] for line in lines]  # type: ignore[index]
+    assert "waggle" in paths[0] and "varroa" in paths[2]
+    for extra, per_question in ((), 3), (("--sources", "none"), 1):
+        common = ("query", "-", "-i", str(sample_index), "-g", "extractive", "--plain", "-k", "2", *extra)
+        answered = invoke(*common, input=questions).stdout.splitlines()
+        assert len(answered) == 2 * per_question, answered
+        answers = answered[::per_question]  # each question's answer leads its lines
+        assert all(answer and not VIMGREP.match(answer) for answer in answers), answered
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("-", "--sources", "none"),
+        ("-", "--sources", "compact", "--no-generate"),
+        ("bees", "--json", "--sources", "full"),
+    ],
+)
+def test_sources_with_json_output_fail_before_any_work(tmp_path: Path, options: tuple[str, ...]) -> None:
+    """`query - --sources none` (JSON Lines) printed every source, the option silently ignored."""
+    result = invoke("query", *options, "-i", str(tmp_path / "no-index-here"), input="waggle\n")
+    assert result.exit_code == 2, result.output  # the usage error, not "no index" (exit 3)
+    assert "--sources" in result.stderr and result.stdout == ""
+
+
 @pytest.mark.parametrize(
     "options",
     [("--plain", "--json"), ("--sources", "cited", "--no-generate"), ("--sources", "tiny")],
