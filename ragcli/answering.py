@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.generation.base import (
     GENERATORS,
     Generation,
@@ -153,62 +153,118 @@ READ_BYTES = 1 << 16  # what one read of a live stream asks for
 BOM = "\ufeff"  # a byte-order mark: what starts a file some editors save as UTF-8, no part of its text
 
 
-def question_batches(stream: IO[str], limit: int = SEARCH_CHUNK) -> Iterator[list[str]]:
+MAX_QUESTION_CHARS = 1 << 20  # one line of stdin; a longer one is no question (a file piped in by mistake)
+
+
+class _LineTooLong:
+    """What `_lines` gives for a line of more than MAX_QUESTION_CHARS, as soon as it is that long."""
+
+
+_TOO_LONG = _LineTooLong()
+
+
+def question_batches(
+    stream: IO[str], limit: int = SEARCH_CHUNK, refuse: Callable[[str], None] | None = None
+) -> Iterator[list[str]]:
     """The questions of `stream`, one per line that asks one (`question_text`: a line of whitespace or
     of colour codes alone asks nothing), in batches of what has already arrived.
 
     A live pipe (or a person typing) gets each question answered as soon as its line is complete: the
     file descriptor is read with os.read, which returns what is there, and a batch ends when nothing
     more is waiting (select with no timeout). Lines already waiting are answered together (up to
-    `limit`, so a piped file is still scored many at a time). Memory holds one read and one batch,
-    whatever the number of lines. A stream without a file descriptor is read line by line. A
-    byte-order mark at the start (a file saved by Notepad) is dropped."""
+    `limit`, so a piped file is still scored many at a time). A stream without a file descriptor is
+    read in pieces as well. A byte-order mark at the start (a file saved by Notepad) is dropped.
+
+    Memory holds one read, one batch and one line, whatever the number of lines or their length: a line
+    of more than MAX_QUESTION_CHARS characters (a binary file piped in by mistake is one long line) is no
+    question. `refuse` is told so with its line number (`stdin:3: …`) as soon as it is that long (`<
+    /dev/zero` has no newline to wait for), and the rest of the line is read and dropped; without
+    `refuse` it is an InputFormatError."""
+    batch: list[str] = []
+    number = 0
+    for line in _lines(_chunks(stream)):
+        if line is None:  # nothing more is waiting yet: answer what has arrived
+            if batch:
+                yield batch
+                batch = []
+            continue
+        number += 1
+        if isinstance(line, _LineTooLong):
+            message = (
+                f"stdin:{number}: longer than {MAX_QUESTION_CHARS:,} characters, no question "
+                "(a file piped in by mistake?): left out"
+            )
+            if refuse is None:
+                raise InputFormatError(message)
+            refuse(message)
+            continue
+        question = question_text(line)
+        if question:
+            batch.append(question)
+            if len(batch) >= limit:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _chunks(stream: IO[str]) -> Iterator[str | None]:
+    """`stream`'s text as it arrives, each read once, and None after a read when nothing more is
+    waiting yet (a live pipe); without a byte-order mark at the start."""
+    import codecs
+    import os
+    import select
+
     try:
         descriptor = stream.fileno()
     except (AttributeError, OSError, ValueError):  # an in-memory stream: all of it is already there
         descriptor = -1
     if descriptor < 0:
-        batch: list[str] = []
-        for number, line in enumerate(stream):
-            if number == 0:
-                line = line.removeprefix(BOM)
-            question = question_text(line)
-            if question:
-                batch.append(question)
-            if len(batch) >= limit:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        first = True
+        while chunk := stream.read(READ_BYTES):
+            yield chunk.removeprefix(BOM) if first else chunk
+            first = False
         return
-    yield from _live_batches(descriptor, getattr(stream, "encoding", None) or "utf-8", limit)
-
-
-def _live_batches(descriptor: int, encoding: str, limit: int) -> Iterator[list[str]]:
-    import codecs
-    import os
-    import select
-
+    encoding = getattr(stream, "encoding", None) or "utf-8"
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"  # drops a byte-order mark at the start of the stream, and only there
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    partial = ""
-    waiting: list[str] = []
     ended = False
     while not ended:
         data = os.read(descriptor, READ_BYTES)
         ended = not data
-        text = partial + decoder.decode(data, final=ended)
-        *lines, partial = text.split("\n")
-        if ended:
-            lines.append(partial)
-        waiting.extend(question for question in map(question_text, lines) if question)
-        while len(waiting) >= limit:
-            yield waiting[:limit]
-            del waiting[:limit]
-        if waiting and (ended or not _more_waiting(descriptor, select)):
-            yield waiting
-            waiting = []
+        yield decoder.decode(data, final=ended)
+        if not ended and not _more_waiting(descriptor, select):
+            yield None
+
+
+def _lines(chunks: Iterable[str | None]) -> Iterator[str | _LineTooLong | None]:
+    """The lines of `chunks`, each as soon as it ends (and the last, unended one), with the pauses
+    (None) passed on. A line is kept as the list of its pieces and joined once, when it ends: adding
+    each read to the line so far copied it on every read, quadratic in its length. A line longer than
+    MAX_QUESTION_CHARS is `_TOO_LONG` once it is, its pieces let go, the rest of it skipped."""
+    pieces: list[str] = []
+    length = 0
+    too_long = False
+    for chunk in chunks:
+        if chunk is None:
+            yield None
+            continue
+        for index, part in enumerate(chunk.split("\n")):
+            if index:  # a line ended before this part
+                if not too_long:
+                    yield "".join(pieces)
+                pieces, length, too_long = [], 0, False
+            if too_long or not part:
+                continue
+            length += len(part)
+            if length > MAX_QUESTION_CHARS:
+                pieces, too_long = [], True
+                yield _TOO_LONG
+            else:
+                pieces.append(part)
+    if pieces:
+        yield "".join(pieces)
 
 
 def _more_waiting(descriptor: int, select: Any) -> bool:

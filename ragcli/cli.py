@@ -185,15 +185,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int) -> None:
-    """Print the error and exit with `code`. Each error passes here, so a database URL with a password
-    given where a path is expected (`--remove`, `--index`, `evaluate DATASET`) is shown without it."""
+    """Print the error and exit with `code`."""
+    _say_error(message)
+    raise typer.Exit(code)
+
+
+def _say_error(message: str) -> None:
+    """One error line on stderr. Each error passes here, so a database URL with a password given where
+    a path is expected (`--remove`, `--index`, `evaluate DATASET`) is shown without it."""
     from rich.markup import escape
 
     from ragcli.render import printable_message, stderr_console
 
     shown = printable_message(mask_secrets(message))
     stderr_console().print(f"[bold red]ragcli: error:[/] {escape(shown)}", soft_wrap=True)
-    raise typer.Exit(code)
+
+
+class _LeftOut:
+    """stdin's lines that are no question (`answering.question_batches`' `refuse`: too long): each said
+    on stderr when it is met, and exit 6 once the other lines are answered, so that a script sees it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        _say_error(message)
+        self.count += 1
+
+    def end(self) -> None:
+        if self.count:
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 def _debug_from_environment() -> bool:
@@ -498,7 +519,8 @@ def query(
     base = indexed_base(idx.manifest)
     view.base = None if base is None else str(base)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
-    batches = question_batches(sys.stdin) if from_stdin else iter([[question]])
+    left_out = _LeftOut()
+    batches = question_batches(sys.stdin, refuse=left_out) if from_stdin else iter([[question]])
     as_json = json_output or (from_stdin and not plain)  # --plain: each question's lines, as if asked alone
     if not generate:
         for batch in batches:
@@ -507,6 +529,7 @@ def query(
                 nothing = None if hits or as_json else why_nothing(idx, text, scorer, restriction, min_score)
                 highlighter = idx.analyzer.highlighter(text)
                 print_hits(text, retriever, hits, highlighter, as_json, from_stdin, view, nothing=nothing)
+        left_out.end()
         return
     answerer = _Answerer(
         idx,
@@ -524,6 +547,7 @@ def query(
     )
     for batch in batches:
         answerer.answer(batch, as_json, jsonl=from_stdin)
+    left_out.end()
 
 
 @app.command(epilog=_CONFIGURED, short_help="Ask questions one after another at a prompt, with history.")
@@ -584,12 +608,14 @@ def chat(
         idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False, distinct=distinct
     )
     conversation = Conversation(idx.analyzer.settings.language, idx.analyzer) if follow_ups else None
-    for question in questions():
+    left_out = _LeftOut()
+    for question in questions(refuse=left_out):
         if conversation is not None and conversation.follows(question) and not json_output:
             note(f"ragcli: follow-up: searched with the earlier {' / '.join(map(repr, conversation.topic))}")
         answerer.answer([question], json_output, jsonl=True, follow_up=conversation)
         if conversation is not None:
             conversation.add(question)
+    left_out.end()
 
 
 def _loading(model: Optional[str]) -> str:

@@ -12,7 +12,7 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,18 +31,21 @@ def history_path() -> Path:
     return cache_root() / HISTORY_FILE
 
 
-def questions(stream: IO[str] | None = None, history: Path | None = None) -> Iterator[str]:
+def questions(
+    stream: IO[str] | None = None, history: Path | None = None, refuse: Callable[[str], None] | None = None
+) -> Iterator[str]:
     """The questions to answer: typed at the prompt when `stream` (default stdin) is a terminal, else
-    the stream's non-empty lines as they arrive; each as `question_text` gives it (a pasted colour code
-    would become a word of the chat's topic), a line it leaves empty skipped."""
+    the stream's non-empty lines as they arrive (a line too long for a question told to `refuse`, as
+    `question_batches` does); each as `question_text` gives it (a pasted colour code would become a
+    word of the chat's topic), a line it leaves empty skipped."""
     stream = stream or sys.stdin
     if stream.isatty():
         return _typed(history if history is not None else history_path())
-    return _piped(stream)
+    return _piped(stream, refuse)
 
 
-def _piped(stream: IO[str]) -> Iterator[str]:
-    for batch in question_batches(stream, limit=1):
+def _piped(stream: IO[str], refuse: Callable[[str], None] | None) -> Iterator[str]:
+    for batch in question_batches(stream, limit=1, refuse=refuse):
         yield from batch
 
 

@@ -6,8 +6,12 @@ import io
 import os
 import threading
 import time
+from pathlib import Path
 
-from ragcli.answering import question_batches
+import pytest
+
+from ragcli.answering import MAX_QUESTION_CHARS, question_batches
+from ragcli.errors import InputFormatError
 
 
 def test_lines_in_memory_come_in_batches_of_at_most_the_limit() -> None:
@@ -48,3 +52,50 @@ def test_a_leading_byte_order_mark_is_no_part_of_the_first_question() -> None:
     with os.fdopen(read_end, encoding="utf-8") as stream:
         assert list(question_batches(stream)) == [["waggle dance", "\ufeffvarroa"]]  # only the stream's first
     assert list(question_batches(io.StringIO("\ufeffwaggle dance\nvarroa\n"))) == [["waggle dance", "varroa"]]
+
+
+def test_a_line_too_long_for_a_question_is_left_out_and_said(tmp_path: Path) -> None:
+    """A binary file piped in by mistake is one long line: it was held whole (and re-joined on every
+    read, quadratic), 676 MB for 32 MB of zeros. A line of more than MAX_QUESTION_CHARS is no question:
+    it is said (`refuse`, with its line number) and left out, the other lines answered."""
+    longest = "x" * MAX_QUESTION_CHARS
+    text = f"waggle\n{longest}\n{longest}y\n\nvarroa"
+    refused: list[str] = []
+    path = tmp_path / "questions.txt"
+    path.write_text(text)
+    with open(path, encoding="utf-8") as stream:  # read through its descriptor
+        from_descriptor = [q for batch in question_batches(stream, refuse=refused.append) for q in batch]
+    in_memory = [q for batch in question_batches(io.StringIO(text), refuse=refused.append) for q in batch]
+    assert from_descriptor == in_memory == ["waggle", longest, "varroa"]
+    assert len(refused) == 2 and all(
+        message.startswith("stdin:3: longer than 1,048,576 characters") for message in refused
+    )
+    with pytest.raises(InputFormatError, match="stdin:3: longer than"):  # no one to say it to: an error
+        list(question_batches(io.StringIO(text)))
+
+
+def test_a_line_too_long_is_said_before_it_ends() -> None:
+    """An endless line (`< /dev/zero`) is said as soon as it is too long, and costs no more memory: the
+    reader does not wait for a newline that may never come."""
+    read_end, write_end = os.pipe()
+    refused = threading.Event()
+
+    def write() -> None:
+        for _ in range(MAX_QUESTION_CHARS // 65536 + 2):
+            os.write(write_end, b"\0" * 65536)
+        refused.wait(timeout=60)  # the newline comes only once the line has been refused
+        os.write(write_end, b"\nvarroa\n")
+        os.close(write_end)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with os.fdopen(read_end, encoding="utf-8") as stream:
+        said: list[str] = []
+
+        def refuse(message: str) -> None:
+            said.append(message)
+            refused.set()
+
+        questions = [q for batch in question_batches(stream, refuse=refuse) for q in batch]
+    writer.join()
+    assert said and said[0].startswith("stdin:1: longer than") and questions == ["varroa"]

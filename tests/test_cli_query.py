@@ -435,6 +435,19 @@ def test_questions_from_stdin_lose_a_byte_order_mark(sample_index: Path) -> None
     assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["waggle dance", "varroa"]
 
 
+def test_a_line_too_long_for_a_question_is_left_out_and_the_rest_answered(sample_index: Path) -> None:
+    """A file piped in by mistake (`< image.png`) is said by its line, the other questions answered,
+    and the run ends with exit 6 so that a script sees that a line was left out."""
+    from ragcli.answering import MAX_QUESTION_CHARS
+
+    lines = ["waggle dance", "\0" * (MAX_QUESTION_CHARS + 1), "varroa"]
+    result = run("query", "-", "--no-generate", "--index", str(sample_index), input="\n".join(lines) + "\n")
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["waggle dance", "varroa"]
+    assert result.stderr.startswith("ragcli: error: stdin:2: longer than 1,048,576 characters")
+    assert len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\t\n", "\x1b[31m\x1b[0m", " \x1b[1m \x1b[0m "])
 def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
     """Colour codes alone are no question either: searched, they answered "No passage matches" (exit 0)."""
