@@ -8,6 +8,7 @@ to a fallback generator (the extractive one); the answer then says so (`fallback
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +157,9 @@ BOM = "\ufeff"  # a byte-order mark: what starts a file some editors save as UTF
 MAX_QUESTION_CHARS = 1 << 20  # one line of stdin; a longer one is no question (a file piped in by mistake)
 
 
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+
+
 class _LineTooLong:
     """What `_lines` gives for a line of more than MAX_QUESTION_CHARS, as soon as it is that long."""
 
@@ -240,17 +244,22 @@ def _chunks(stream: IO[str]) -> Iterator[str | None]:
 
 def _lines(chunks: Iterable[str | None]) -> Iterator[str | _LineTooLong | None]:
     """The lines of `chunks`, each as soon as it ends (and the last, unended one), with the pauses
-    (None) passed on. A line is kept as the list of its pieces and joined once, when it ends: adding
-    each read to the line so far copied it on every read, quadratic in its length. A line longer than
-    MAX_QUESTION_CHARS is `_TOO_LONG` once it is, its pieces let go, the rest of it skipped."""
+    (None) passed on. A line ends at LF, CR or CR LF, as universal newlines end them (a file from an
+    old Mac, `printf 'a\\rb\\r'`, was one question), a CR LF split between two reads included. A
+    line is kept as the list of its pieces and joined once, when it ends: adding each read to the line
+    so far copied it on every read, quadratic in its length. A line longer than MAX_QUESTION_CHARS is
+    `_TOO_LONG` once it is, its pieces let go, the rest of it skipped."""
     pieces: list[str] = []
     length = 0
-    too_long = False
+    too_long = after_cr = False
     for chunk in chunks:
         if chunk is None:
             yield None
             continue
-        for index, part in enumerate(chunk.split("\n")):
+        if after_cr and chunk.startswith("\n"):  # the CR that ended the last read's line had its LF
+            chunk = chunk[1:]
+        after_cr = chunk.endswith("\r")
+        for index, part in enumerate(_NEWLINE_RE.split(chunk)):
             if index:  # a line ended before this part
                 if not too_long:
                     yield "".join(pieces)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ragcli import answering
 from ragcli.answering import MAX_QUESTION_CHARS, question_batches
 from ragcli.errors import InputFormatError
 
@@ -99,3 +100,22 @@ def test_a_line_too_long_is_said_before_it_ends() -> None:
         questions = [q for batch in question_batches(stream, refuse=refuse) for q in batch]
     writer.join()
     assert said and said[0].startswith("stdin:1: longer than") and questions == ["varroa"]
+
+
+def test_lines_end_at_cr_lf_and_crlf_as_universal_newlines_end_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`printf 'waggle dance\\rhoney ferment\\r'` was one question, 'waggle dance\\rhoney ferment'.
+    A CR LF split between two reads ends one line, not two (the line numbers stay the file's)."""
+    assert list(question_batches(io.StringIO("waggle dance\rhoney ferment\r\nvarroa\n\rwax"))) == [
+        ["waggle dance", "honey ferment", "varroa", "wax"]
+    ]
+    monkeypatch.setattr(answering, "MAX_QUESTION_CHARS", 8)
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"q1\r")
+    refused: list[str] = []
+    with os.fdopen(read_end, encoding="utf-8") as stream:
+        batches = question_batches(stream, refuse=refused.append)
+        assert next(batches) == ["q1"]  # its line ended at the CR: answered before the LF comes
+        os.write(write_end, b"\nq2\r\n\rmuch too long\rq5")
+        os.close(write_end)
+        assert [q for batch in batches for q in batch] == ["q2", "q5"]
+    assert len(refused) == 1 and refused[0].startswith("stdin:4: longer than 8 characters")
