@@ -13,6 +13,7 @@ import pytest
 from ragcli import answering
 from ragcli.answering import MAX_QUESTION_CHARS, question_batches
 from ragcli.errors import InputFormatError
+from ragcli.retrieval.index import question_text
 
 
 def test_lines_in_memory_come_in_batches_of_at_most_the_limit() -> None:
@@ -119,3 +120,13 @@ def test_lines_end_at_cr_lf_and_crlf_as_universal_newlines_end_them(monkeypatch:
         os.close(write_end)
         assert [q for batch in batches for q in batch] == ["q2", "q5"]
     assert len(refused) == 1 and refused[0].startswith("stdin:4: longer than 8 characters")
+
+
+def test_a_line_of_invisible_characters_alone_asks_nothing() -> None:
+    """A line of a zero-width space, a no-break space or a byte-order mark alone was searched as a
+    question, while the same as `query`'s argument was "the question is empty": one rule for both."""
+    invisible = ["\u200b", "\u00a0", " \ufeff ", "\u2060\u200d\u3000", "\u00ad\t\u202e", "\u3164"]
+    text = "".join(f"{line}\n" for line in [*invisible, "waggle\u00a0dance"])
+    assert list(question_batches(io.StringIO(text))) == [["waggle\u00a0dance"]]
+    assert [question_text(line) for line in invisible] == [""] * len(invisible)
+    assert question_text(" \u200bwaggle ") == "\u200bwaggle"  # a question with them is left as it is

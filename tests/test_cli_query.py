@@ -448,9 +448,12 @@ def test_a_line_too_long_for_a_question_is_left_out_and_the_rest_answered(sample
     assert len(result.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\t\n", "\x1b[31m\x1b[0m", " \x1b[1m \x1b[0m "])
+@pytest.mark.parametrize(
+    "question", ["", "   ", "\t\n", "\x1b[31m\x1b[0m", " \x1b[1m \x1b[0m ", "\u00a0", "\u200b", "\ufeff\u2060"]
+)
 def test_an_empty_question_is_a_usage_error(sample_index: Path, question: str) -> None:
-    """Colour codes alone are no question either: searched, they answered "No passage matches" (exit 0)."""
+    """Colour codes alone are no question either: searched, they answered "No passage matches" (exit 0);
+    nor are invisible characters (a zero-width space was searched, a no-break space refused)."""
     result = run("query", question, "--index", str(sample_index))
     assert result.returncode == ExitCode.USAGE
     assert "the question is empty" in result.stderr and "Traceback" not in result.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -160,11 +161,23 @@ def check_questions(queries: object) -> list[str]:
     return [without_terminal_sequences(question) for question in questions]
 
 
+# What shows as nothing: whitespace (a no-break space, the ideographic space…), control characters and
+# Unicode's default-ignorable code points (zero-width space and joiners, the byte-order mark, bidi
+# controls, the soft hyphen, variation selectors, Hangul fillers, tags)
+_INVISIBLE_RE = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    r"\U0001d173-\U0001d17a\U000e0000-\U000e0fff]*"
+)
+
+
 def question_text(text: str) -> str:
     """The question a line of text asks, as every entry reads it (`query`'s argument and stdin, chat's
     lines, a questions file): without terminal sequences (`check_questions`) and surrounding whitespace,
-    so that a line of colour codes alone is as empty as a blank one, not a question searched for nothing."""
-    return without_terminal_sequences(text).strip()
+    and empty when nothing visible is left, so that a line of colour codes, of a zero-width space or of
+    a no-break space alone is as empty as a blank one, not a question searched for nothing."""
+    question = without_terminal_sequences(text).strip()
+    return "" if _INVISIBLE_RE.fullmatch(question) else question
 
 
 def _check_request(queries: object, k: object, retriever: object, filter: object) -> list[str]:
