@@ -3156,3 +3156,29 @@ def test_sample_corpus_speed_and_development_questions(sample_index: Path) -> No
     assert answer("How long does a worker bee take to develop?", sample_index, "extractive", k=5).answer.startswith(
         "21 days"
     )
+
+
+@pytest.mark.parametrize(
+    "word, question, expected",
+    [
+        # each took the square of the word's length somewhere (minutes at these sizes): a run of digits tried as
+        # an amount, spaces after a name tried as a definition's signature, numbers packed into one word each
+        # compared with all the others, a run of "1," tried as "N times a …" from each digit
+        ("1" * 50_000, "How many eggs does the queen lay?", "2,000"),
+        (
+            "a" * 50_000,
+            "What do beekeepers say about the queen?",
+            "the queen lays 2,000 eggs a day and swarms every spring",
+        ),
+        (" " * 400_000, "What is the queen?", "lays eggs"),
+        ("(" * 50_000, "How many eggs does the queen lay?", "2,000"),
+        ("[1]" * 20_000, "How many eggs does the queen lay?", "2,000"),
+        ("1," * 25_000, "How often does the queen swarm?", "every spring"),
+    ],
+)
+def test_a_long_word_or_run_costs_its_length_not_its_square(word: str, question: str, expected: str) -> None:
+    passage = (
+        f"The queen {word} agreed that the queen {word} lays eggs. "
+        "Beekeepers say that the queen lays 2,000 eggs a day and swarms every spring."
+    )
+    assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"

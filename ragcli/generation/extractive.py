@@ -146,6 +146,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from itertools import islice, pairwise
@@ -160,10 +161,12 @@ from ragcli.generation.phrases import (
     ARTICLES,
     COORDINATION_RE,
     LEADING_ARTICLE_RE,
+    MAX_WORD_CHARS,
     PLACE_PREPOSITIONS,
     POSSESSIVES,
     SPAN_RES,
     YEAR,
+    holds_long_word,
     place_phrases,
     typed_spans,
 )
@@ -324,7 +327,9 @@ _ASIDE_RE = compiled_later(
 _WHY_RE = compiled_later(r"^\W*why\b", re.IGNORECASE)
 _SUCH_AS_RE = compiled_later(r"\s(?:such\s+as|including)\s+(?P<items>[^.;:()]+)")  # "unions such as ATL, NUT or X"
 _AND_OTHER_RE = compiled_later(r"\s(?:and|or)\s+other\s+")  # "ATL and other unions"
-_ENUMERATION_RE = compiled_later(r"(\w+):\s+")  # "three castes: the queen, the workers and the drones"
+# "three castes: the queen, the workers and the drones"; `\b` so that a search tries each word once, not
+# each of its characters (a long word cost the square of its length)
+_ENUMERATION_RE = compiled_later(r"\b(\w+):\s+")
 _REASON_RE = compiled_later(
     r"\b(?:because(?:\s+of)?|since(?!\s+(?:\S+\s+){0,2}\d)|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+order\s+to|so\s+that"
     r"|in\s+(?:response|reaction)\s+to|on\s+account\s+of|thanks\s+to|for\s+fear\s+(?:of|that)"
@@ -506,7 +511,7 @@ _QUOTED_WORD_RE = compiled_later(r"[\"“]\w[\w' -]{0,20}[\"”]")  # '"x"', '"L
 _APPOSITIVE_START_RE = compiled_later(r"\s*(?:a|an|the|then|now|formerly|later|once|of)\s", re.IGNORECASE)
 _ASIDE_START_RE = compiled_later(r"\s*(?:which|who|whose|where|[a-z]+ing|[a-z]+ed)\b")
 # "found that [X] VERB", "say that [X]" (not "the instruction that …": `_subject` asks for a participle)
-_THAT_RE = compiled_later(r"(\w+)\s+that\s(?P<said>)", re.IGNORECASE)
+_THAT_RE = compiled_later(r"\b(\w+)\s+that\s(?P<said>)", re.IGNORECASE)  # `\b`: as `_ENUMERATION_RE`
 # "What did the cabinet agree to do?" and "… agreeing to [go to the country as soon as possible]"
 _TO_DO_QUESTION_RE = compiled_later(
     rf"^\W*what\s+(?:do|does|did|has|have|had|{_MODALS})\s+[^?]*?\b(?P<verb>[\w'’-]+)\s+to\s+do\b",  # or its object
@@ -1413,7 +1418,7 @@ class ExtractiveGenerator:
             return None  # "Who was ordered to lead …?" asks for a subject (`_subject`), "What are X called?" a name
         if how and (english_participle(said_words[-1], self.markers) or said_words[-1].endswith("ing")):
             return None  # "How is the size indicated?" asks for a means (`_clause_after_verb`)
-        subject = _PARENTHESIS_RE.sub(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
+        subject = _sub_parentheses(" ", sentence[: copula.start()])  # "(Varroa destructor)" aside
         wanted = set(self.analyzer(asked.group("subject")))
         predicate = _first_clause(sentence[copula.end() :])
         if _SUBORDINATE_OPENING_RE.match(sentence):  # "Because the total mass is [about 5.8 solar masses], at …"
@@ -1618,7 +1623,7 @@ class ExtractiveGenerator:
             # where the subject starts: after the last clause break, not at a quoted word ('the "x"-axis')
             # nor at a closed parenthesis: "Conrad von Gesner (1516–1565) and John Gerard (1545–c. 1611)"
             masked = _QUOTED_WORD_RE.sub(lambda quoted: "_" * len(quoted.group()), before)
-            masked = _PARENTHESIS_RE.sub(lambda aside: "_" * len(aside.group()), masked)
+            masked = _sub_parentheses(lambda aside: "_" * len(aside.group()), masked)
             before = before[max((m.end() for m in _SUBJECT_START_RE.finditer(masked)), default=0) :]
             reported = [m for m in _THAT_RE.finditer(before) if english_participle(m.group(1), self.markers)]
             before = before[reported[-1].end() :] if reported else before
@@ -1832,7 +1837,11 @@ class ExtractiveGenerator:
         following = _COUNTED_RE.match(sentence, end)
         if following and focus.intersection(self._terms(following.group(1))):
             return True
-        before = " ".join(sentence[:start].split()[-MAX_COUNT_REACH:])
+        reach = sentence[:start].rsplit(maxsplit=MAX_COUNT_REACH)[-MAX_COUNT_REACH:]
+        # a word too long for a phrase (`MAX_WORD_CHARS`) ends the reach: it names no count, and searching
+        # it for each of its numbers would cost its length each time
+        long = [i for i, word in enumerate(reach) if len(word) > MAX_WORD_CHARS]
+        before = " ".join(reach[long[-1] + 1 :] if long else reach)
         measured = _MEASURED_RE.search(before)  # "a rate of [12,000 a day]" for "At what rate …?"
         if measured and focus.intersection(self._terms(measured.group(1))):
             return True
@@ -1845,12 +1854,16 @@ class ExtractiveGenerator:
         """The sentence's words, each marked as a question word, a stopword, and with its clause."""
         words: list[_Word] = []
         clause, last = 0, 0
-        asides = [m.span() for m in _PARENTHESIS_RE.finditer(sentence)]
+        asides = [
+            m.span() for m in _PARENTHESIS_RE.finditer(sentence, 0, sentence.rfind(")") + 1)
+        ]  # as `_sub_parentheses`
         for match in _WORD_RE.finditer(sentence):
             if _BREAK_RE.search(sentence, last, match.start()):
                 clause += 1
             last = match.end()
-            aside = any(start < match.start() < end for start, end in asides)
+            # the asides are in order and apart: only the last opening before the word may hold it
+            inner = bisect_left(asides, match.start(), key=lambda aside: aside[0]) - 1
+            aside = inner >= 0 and match.start() < asides[inner][1]
             start = match.start()
             elided = _ELIDED_RE.match(sentence, start) if self.elides else None
             if elided:  # "dall'" is a function word, "Inquisizione" the word itself
@@ -2046,7 +2059,7 @@ class ExtractiveGenerator:
             span: {t for w in stretch if w.asked for t in self._terms(w.text) if t in terms}
             for span, stretch in stretches.items()
         }
-        wholes = {span: _whole_of(words, spans, n) for n, span in enumerate(spans)}
+        wholes = dict(zip(spans, _wholes(words, spans), strict=True))
         return {
             span: _Stretch(owned[span] | owned[whole], (words[whole[0]].start, words[whole[1]].end))
             if whole
@@ -2466,7 +2479,16 @@ def _first_clause(predicate: str) -> str:
     return predicate[: joints[-1].start()] if joints else predicate
 
 
+def _sub_parentheses(replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
+    """`_PARENTHESIS_RE.sub` up to the text's last closing bracket, where the brackets end: past it, each
+    opening one would be tried against the rest of the text, a time that grows with its square."""
+    end = text.rfind(")") + 1
+    return _PARENTHESIS_RE.sub(replacement, text[:end]) + text[end:]
+
+
 def _amount_or_date(sentence: str, start: int, end: int) -> bool:
+    if holds_long_word(sentence, start, end):  # none is, and some of the patterns take long to say so
+        return False
     return any(SPAN_RES[kind].fullmatch(sentence, start, end) for kind in ("number", "date", "frequency"))
 
 
@@ -2602,18 +2624,20 @@ def _phrase_after(words: list[_Word], last: int, end: int) -> tuple[list[_Word],
     return phrase, True
 
 
-def _whole_of(words: list[_Word], spans: list[tuple[int, int]], n: int) -> tuple[int, int] | None:
-    """The number the n-th number is part of: the last before an "of which" that stands before it
-    ("44% oils, of which 62% …, 29% … and 9% …"), or the one right before it when "of them" follows it
-    ("55,200 children, but only 5,500 of them")."""
-    last = spans[n][1]
-    if n and " ".join(w.text.lower() for w in words[last + 1 : last + 3]) in _PART_AFTER:
-        return spans[n - 1]
-    for m in range(n - 1, -1, -1):  # the nearest "of which" before it, with a number before that
-        between = [w.text.lower() for w in words[spans[m][1] + 1 : spans[m + 1][0]]]
+def _wholes(words: list[_Word], spans: list[tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """The number each number is part of: the last before an "of which" that stands before it ("44%
+    oils, of which 62% …, 29% … and 9% …"), or the one right before it when "of them" follows it
+    ("55,200 children, but only 5,500 of them"). In one pass: looking back from each number cost the
+    square of how many a sentence holds (a run of "[1][1][1]…")."""
+    wholes: list[tuple[int, int] | None] = []
+    parted: tuple[int, int] | None = None  # the nearest number so far with an "of which" after it
+    for n, (_, last) in enumerate(spans):
+        after = n and " ".join(w.text.lower() for w in words[last + 1 : last + 3]) in _PART_AFTER
+        wholes.append(spans[n - 1] if after else parted)
+        between = [w.text.lower() for w in words[last + 1 : spans[n + 1][0]]] if n + 1 < len(spans) else []
         if any(" ".join(between[i : i + 2]) in _PART_BEFORE for i in range(len(between) - 1)):
-            return spans[m]
-    return None
+            parted = spans[n]
+    return wholes
 
 
 # Chinese prepositions of place, agent and source: a chunk's part after one, or before it, is a candidate
@@ -2644,13 +2668,16 @@ def _word_range(words: list[_Word], start: int, end: int, sentence: str) -> tupl
     """The words a character span touches (first, last) and the span itself; None when it has none or
     cuts a word other than at a hyphen or a possessive ("5" of "5-cylinder", "Tesla" of "Tesla's", never
     "19" of "19th")."""
-    inside = [i for i, w in enumerate(words) if w.start < end and w.end > start]
-    if not inside:
+    # the words are in order and apart: those it touches run from the first ending after its start to
+    # the last starting before its end, found by bisection (a scan per span cost the square of the words)
+    lo = bisect_right(words, start, key=lambda w: w.end)
+    hi = bisect_left(words, end, key=lambda w: w.start) - 1
+    if lo > hi:
         return None
-    first, last = words[inside[0]], words[inside[-1]]
+    first, last = words[lo], words[hi]
     if (start > first.start and sentence[start - 1] not in "-–") or (end < last.end and sentence[end] not in "-–'’"):
         return None
-    return inside[0], inside[-1], start, end
+    return lo, hi, start, end
 
 
 def _chunks(

@@ -116,6 +116,25 @@ _CJK_UNITS = (
     r"|平方キロメートル|平方メートル|キロメートル|センチメートル|ミリメートル|メートル|キログラム|キロ|センチ|トン|グラム"
     r"|時間|分|秒|日間|週間|か月|ヶ月|年間|人|歳|倍|階|度|円|個|件"
 )
+# a word longer than this (a hash, an unbroken run of digits, letters or punctuation) is no phrase of a kind,
+# no amount, date, name nor colour: it is left out before they are searched for, as some of their patterns
+# try each of such a word's characters over the rest of it, a time that grows with the square of its length
+MAX_WORD_CHARS = 100
+_LONG_WORD_RE = compiled_later(rf"(?<!\S)\S{{{MAX_WORD_CHARS + 1},}}")
+_BLANK = "\ufffc"  # what stands for a long word's characters: neither a word's nor a space's
+
+
+def without_long_words(text: str) -> str:
+    """The text with its words longer than `MAX_WORD_CHARS` blanked out, each character for one, so that
+    positions in it are the text's."""
+    return _LONG_WORD_RE.sub(lambda word: _BLANK * len(word.group()), text)
+
+
+def holds_long_word(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` holds a word longer than `MAX_WORD_CHARS` (no phrase of a kind)."""
+    return _LONG_WORD_RE.search(text[start:end]) is not None  # sliced: a word cut by `start` counts from it
+
+
 SPAN_RES = {
     "colour": compiled_later(rf"\b{_COLOUR}(?:(?:,\s*|,?\s+(?:and|or)\s+){_COLOUR})*\b", re.IGNORECASE),
     "number": compiled_later(  # not the number of a code ("AS-278", "B-52"), which names a thing
@@ -207,7 +226,7 @@ def typed_spans(
     Chaffee") as one phrase each."""
     asked = {w.lower() for w in re.findall(r"\w+", question)} | {"the", "a", "an", "s"} | stopwords
     spans = []
-    found = [m.span() for m in SPAN_RES[kind].finditer(sentence)]
+    found = [m.span() for m in SPAN_RES[kind].finditer(without_long_words(sentence))]
     if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
     if kind == "number":  # a bare year ("in 1889", "the 1960–61 season") is a date, not what "how many" asks
