@@ -16,6 +16,7 @@ from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode
 from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+from ragcli.training.output import MARKER
 
 DOCS = {
     "d1": ("Waggle dance", "A forager dances on the comb to tell her sisters the direction of the flowers."),
@@ -67,6 +68,11 @@ def train(tiny: Path, qa: Path, index: Path, output: Path, *extra: str) -> dict:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def folder_state(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative name → bytes): what a refused run must leave as it was."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def mean_reciprocal_rank(model: Path) -> float:
@@ -201,10 +207,43 @@ def test_only_an_earlier_training_output_is_replaced(tiny: Path, judged: tuple[P
     )
     assert result.exit_code == ExitCode.USAGE and "did not train into" in result.output
     assert [p.name for p in foreign.iterdir()] == ["keep.txt"]
-    first = train(tiny, qa, index, tmp_path / "model", "--epochs", "1")
-    second = train(tiny, qa, index, tmp_path / "model", "--epochs", "2")  # an earlier output: replaced whole
+    model = tmp_path / "model"
+    first = train(tiny, qa, index, model, "--epochs", "1")
+    (model / "NOTES.txt").write_text("mine")
+    (model / "1_Pooling").mkdir(exist_ok=True)  # a folder of ragcli's, though the base model had none
+    listed = json.loads((model / MARKER).read_text())
+    (model / MARKER).write_text(json.dumps({**listed, "files": [*listed["files"], "1_Pooling"]}))
+    second = train(tiny, qa, index, model, "--epochs", "2")  # an earlier output: ragcli's files replaced
     assert len(first["epochs"]) == 1 and len(second["epochs"]) == 2
+    assert (model / "NOTES.txt").read_text() == "mine" and not (model / "1_Pooling").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "model"]  # no staging folder left
+    before = folder_state(model)
+    result = invoke("train", "generator", str(qa), "--output", str(model), "--model", str(tiny))
+    assert result.exit_code == ExitCode.USAGE and "not a ragcli generator training output" in result.output
+    assert folder_state(model) == before
+
+
+def test_a_generator_output_is_refused_and_left_as_it_was(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`train retriever` never writes into what `train generator` made: its model, its checkpoints and
+    the user's files there stay exactly as they were (exit 2, before any work)."""
+    qa, index = judged
+    generated = tmp_path / "my-gen"
+    (generated / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    (generated / "checkpoints" / "checkpoint-2" / "optimizer.pt").write_text("state")
+    (generated / "model.safetensors").write_text("weights")
+    (generated / "NOTES.txt").write_text("notes")
+    (generated / MARKER).write_text(json.dumps({"kind": "generator", "files": ["model.safetensors"]}))
+    before = folder_state(generated)
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(generated),
+        "--embedding-model", str(tiny), *FAST,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "a `ragcli train generator` output" in result.output
+    assert folder_state(generated) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-gen"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InvalidOptionError, OutputWriteError
 from ragcli.generation.base import GenerationOptions
 from ragcli.generation.hf import TransformersGenerator
 from ragcli.retrieval.index import load_index
@@ -77,3 +77,23 @@ def test_a_new_model_replaces_only_what_the_marker_lists(tmp_path: Path) -> None
     assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "model.safetensors", "notes.txt"])
     assert (out / "model.safetensors").read_text() == "new" and (out / "notes.txt").read_text() == "old"
     assert (tmp_path / "x").read_text() == "outside" and not staged.exists()
+
+
+def test_a_file_of_the_user_s_that_the_new_model_would_overwrite_stops_the_swap(tmp_path: Path) -> None:
+    """A name of the user's that the new model also writes (one the earlier run's marker does not list)
+    is refused before anything moves: the earlier output stays as it was, the new model where it was
+    staged, and the error says where."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"kind": "generator", "files": ["model.safetensors"]}))
+    (out / "model.safetensors").write_text("old")
+    (out / "tokenizer.json").write_text("mine")
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    for name in ("model.safetensors", "tokenizer.json", MARKER):
+        (staged / name).write_text("new")
+    before = {p.name: p.read_text() for p in out.iterdir()}
+    with pytest.raises(OutputWriteError, match=r"tokenizer\.json there is not ragcli's.*it is in .*staged"):
+        _move_in(staged, out, in_place=False)
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+    assert sorted(p.name for p in staged.iterdir()) == sorted(["model.safetensors", "tokenizer.json", MARKER])

@@ -14,7 +14,7 @@ one) is written into. The model is written into a staging folder beside it and m
 (ragcli.training.output, as `train retriever` does): training again into the folder keeps the
 previous model, and its checkpoints, until the new one is written, and a run that fails or is
 interrupted leaves them as they were. Files of the user's in the folder (not in the marker's list)
-move with it.
+stay where they are.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ from ragcli.errors import (
 from ragcli.evaluation.datasets import EvalQuery
 from ragcli.generation.base import GenerationOptions
 from ragcli.records import Hit
-from ragcli.training.output import MARKER, publish, staging_folder, start_staging
+from ragcli.training.output import (
+    MARKER,
+    output_of,
+    publish,
+    recorded_names,
+    staging_folder,
+    start_staging,
+    written_names,
+)
 
 CHECKPOINTS = "checkpoints"
 KIND = "generator"
@@ -119,7 +127,7 @@ def check(settings: GeneratorTraining) -> None:
         raise InvalidOptionError(f"--lr must be between 0 and 1, not {settings.lr}")
     check_output(settings.output, settings.resume)
     if settings.resume:
-        check_resume(settings, (_marker(settings.output) or {}).get("settings") or {})
+        check_resume(settings, (output_of(settings.output, KIND) or {}).get("settings") or {})
 
 
 RESUMED_SETTINGS = (
@@ -143,17 +151,6 @@ def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
         raise InvalidOptionError(
             f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
         )
-
-
-def _marker(output: Path) -> dict[str, Any] | None:
-    path = output / MARKER
-    if not path.is_file() or path.is_symlink():
-        return None
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("kind") == KIND else None
 
 
 def checkpoints_of(output: Path) -> list[Path]:
@@ -197,7 +194,7 @@ def check_output(output: Path, resume: bool) -> None:
     checkpoint there."""
     if output.is_symlink() or (output.exists() and not output.is_dir()):
         raise InvalidOptionError(f"--output {output}: not a folder", hint="name a new or empty folder")
-    if output.is_dir() and any(output.iterdir()) and _marker(output) is None:
+    if output.is_dir() and any(output.iterdir()) and output_of(output, KIND) is None:
         raise InvalidOptionError(
             f"--output {output}: the folder is not empty and is not a ragcli generator training output",
             hint="name a new or empty folder; ragcli never writes over files it did not make",
@@ -383,10 +380,10 @@ def _train(
     checkpoint = last_checkpoint(output) if settings.resume else None
     # checkpoints go into the output folder when it holds no model to keep (new, or empty: an interrupted
     # run can --resume) or with --resume (they continue); else beside it, with the new model
-    in_place = settings.resume or _marker(output) is None
+    in_place = settings.resume or output_of(output, KIND) is None
     staged = staging_folder(output)
     try:
-        if _marker(output) is None:
+        if output_of(output, KIND) is None:
             output.mkdir(parents=True, exist_ok=True)
             _write_marker(output, settings, None)  # an interrupted run is still ours to resume
         start_staging(staged)
@@ -491,16 +488,12 @@ def _fit(
 
 
 def _move_in(staged: Path, output: Path, in_place: bool) -> None:
-    """Complete the staged folder with the checkpoints that grew in the output folder and the user's
-    own files there (ragcli's new ones win a name they share), and make it the output folder."""
-    previous = _marker(output) or {}
-    ours = {MARKER, CHECKPOINTS, *map(str, previous.get("files", []))}
+    """Make the staged model the output folder's: the earlier run's files (those its marker lists) and
+    checkpoints give way to the new ones, the checkpoints that grew in the folder (`in_place`) stay,
+    and the user's own files stay where they are."""
+    ours = recorded_names(output_of(output, KIND) or {}) | {CHECKPOINTS}
     try:
-        for entry in output.iterdir():
-            theirs = entry.name not in ours and not (staged / entry.name).exists()
-            if theirs or (entry.name == CHECKPOINTS and in_place):
-                entry.rename(staged / entry.name)
-        publish(staged, output)
+        publish(staged, output, ours, kept={CHECKPOINTS} if in_place else ())
     except OSError as exc:
         raise OutputWriteError(
             f"--output {output}: cannot move the new model in ({exc.strerror or exc}); it is in {staged}"
@@ -510,10 +503,9 @@ def _move_in(staged: Path, output: Path, in_place: bool) -> None:
 def _write_marker(folder: Path, settings: GeneratorTraining, report: TrainingReport | None) -> None:
     """Mark `folder` as a ragcli generator training output, listing the files ragcli wrote there, with
     the settings and, once done, the report."""
-    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MARKER)
     marker = {
         "kind": KIND,
-        "files": files,
+        "files": written_names(folder),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
         "report": report.to_dict() if report else None,
     }

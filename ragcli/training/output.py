@@ -3,18 +3,57 @@
 
 A run writes its model into a staging folder beside `--output` and moves it in only once it is
 complete: a run that fails or is interrupted leaves the earlier output exactly as it was. Each command
-decides what goes into the staging folder; the swap, and the permissions of what is published, are here.
+decides what goes into the staging folder; the marker that says which command's output a folder is and
+which of its files ragcli wrote, the swap, and the permissions of what is published, are here. The
+swap moves ragcli's files only: the user's own files in the folder never leave it, so no failure
+partway can take them with a folder that is then removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import os
 import shutil
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from ragcli.indexdir import umask_mode
 
 MARKER = "ragcli-training.json"  # written into every output folder: what may be replaced by a later run
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """`folder`'s marker as a JSON object; None when there is none (or it is a link, unreadable, or not
+    an object)."""
+    path = folder / MARKER
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def output_of(folder: Path, kind: str) -> dict[str, Any] | None:
+    """The marker of `folder` when it is an output of `ragcli train <kind>`, else None: one command
+    never takes the other's output (its model, checkpoints and the user's files) for its own."""
+    marker = read_marker(folder)
+    return marker if marker is not None and marker.get("kind") == kind else None
+
+
+def recorded_names(marker: dict[str, Any]) -> set[str]:
+    """The names in the folder that the marker says ragcli wrote, the marker's own included."""
+    files = marker.get("files")
+    return {MARKER, *(str(name) for name in files)} if isinstance(files, list) else {MARKER}
+
+
+def written_names(folder: Path) -> list[str]:
+    """The entries of a staged folder, for its marker: what a later run may replace."""
+    return sorted(entry.name for entry in folder.iterdir() if entry.name != MARKER)
 
 
 def staging_folder(output: Path) -> Path:
@@ -30,19 +69,50 @@ def start_staging(staged: Path) -> None:
     staged.mkdir()
 
 
-def publish(staged: Path, output: Path) -> None:
-    """Move the staged folder to `output`; an earlier training output there is removed only after.
-    Every file first gets the umask's permissions: safetensors writes its weights private (0600)."""
+def publish(staged: Path, output: Path, ours: Collection[str] = (), kept: Collection[str] = ()) -> None:
+    """Move the staged folder's entries into `output`. Of what an earlier output there holds, the
+    entries named in `ours` (ragcli's) are removed once the new ones are in, except those in `kept`
+    (ragcli's, carried on: the checkpoints a resumed run added to); every other entry is the user's and
+    stays where it is. A name of the user's that the new model also writes is FileExistsError before
+    anything moves; a failure partway puts back what had moved. Every file ragcli wrote gets the
+    umask's permissions first: safetensors writes its weights private (0600)."""
+    earlier = sorted(output.iterdir()) if output.is_dir() else []
+    clash = next((e for e in earlier if e.name not in ours and e.name not in kept and _exists(staged / e.name)), None)
+    if clash is not None:
+        raise FileExistsError(errno.EEXIST, f"{clash.name} there is not ragcli's, and the new model writes that name")
     mode = umask_mode()
-    for path in staged.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            os.chmod(path, mode)
-    old = None
-    if output.is_dir() and (output / MARKER).is_file():
-        old = output.with_name(f".{output.name}.old-{os.getpid()}")
-        output.rename(old)
-    elif output.is_dir():
-        output.rmdir()  # empty: both commands refuse any other folder before they start
-    staged.rename(output)
-    if old is not None:
-        shutil.rmtree(old)
+    for root in (staged, *(e for e in earlier if e.name in kept)):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, mode)
+    if not earlier:  # new, or empty: both commands refuse any other folder before they start
+        if output.is_dir():
+            output.rmdir()
+        staged.rename(output)
+        return
+    old = output.with_name(f".{output.name}.old-{os.getpid()}")
+    start_staging(old)
+    moved_out: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for entry in earlier:
+            if entry.name in ours and entry.name not in kept:
+                entry.rename(old / entry.name)
+                moved_out.append(entry.name)
+        for entry in sorted(staged.iterdir()):
+            entry.rename(output / entry.name)
+            moved_in.append(entry.name)
+    except BaseException:  # Ctrl-C too: the earlier output as it was, the new model back where it was staged
+        with contextlib.suppress(OSError):
+            for name in reversed(moved_in):
+                (output / name).rename(staged / name)
+            for name in reversed(moved_out):
+                (old / name).rename(output / name)
+            old.rmdir()
+        raise
+    staged.rmdir()
+    shutil.rmtree(old)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()

@@ -38,7 +38,16 @@ from ragcli.indexdir import write_error
 from ragcli.models import check_device, import_transformers, pick_device
 from ragcli.records import Skipped
 from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
-from ragcli.training.output import MARKER, publish, staging_folder, start_staging
+from ragcli.training.output import (
+    MARKER,
+    output_of,
+    publish,
+    read_marker,
+    recorded_names,
+    staging_folder,
+    start_staging,
+    written_names,
+)
 from ragcli.training.pairs import (
     Candidates,
     Example,
@@ -50,6 +59,7 @@ from ragcli.training.pairs import (
     validation_pool,
 )
 
+KIND = "retriever"  # the marker's kind: neither training command writes into the other's outputs
 SENTENCE_TRANSFORMERS_FILES = ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json")
 POOLING_FOLDER = "1_Pooling"
 VALIDATION_CUTOFF = 10
@@ -123,13 +133,19 @@ class TrainingResult:
 
 def check_output(output: Path) -> None:
     """Refuse (before any work) an output that is a file, or a non-empty folder that is not an earlier
-    training output: a run replaces only what it can prove a run wrote."""
+    `train retriever` output (a `train generator` one included): a run replaces only what it can prove
+    this command wrote."""
     if output.exists() and not output.is_dir():
         raise InvalidOptionError(f"--output {output} is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
+    if output.is_dir() and any(output.iterdir()) and output_of(output, KIND) is None:
+        other = (read_marker(output) or {}).get("kind")
+        what = (
+            f"a `ragcli train {other}` output"
+            if other == "generator"
+            else "a non-empty folder that ragcli did not train into"
+        )
         raise ForeignFolderError(
-            f"--output {output} is a non-empty folder that ragcli did not train into",
-            hint="name a new or empty folder",
+            f"--output {output} is {what}", hint="name a new or empty folder, or an earlier `train retriever` output"
         )
 
 
@@ -395,7 +411,8 @@ def _loop(
 
 def save_model(model: _Model, source: Path, output: Path, result: TrainingResult) -> None:
     """A normal model folder (config, safetensors weights, tokenizer) plus the base model's
-    sentence-transformers files and ragcli-training.json; written beside `output`, then moved in."""
+    sentence-transformers files and ragcli-training.json (its kind and the names written, so that a
+    later run replaces those and keeps the user's); written beside `output`, then moved in."""
     check_output(output)  # again: someone may have written there while training ran
     staged = staging_folder(output)
     try:
@@ -409,8 +426,9 @@ def save_model(model: _Model, source: Path, output: Path, result: TrainingResult
             if (source / POOLING_FOLDER / "config.json").is_file():
                 (staged / POOLING_FOLDER).mkdir()
                 shutil.copyfile(source / POOLING_FOLDER / "config.json", staged / POOLING_FOLDER / "config.json")
-        (staged / MARKER).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        publish(staged, output)
+        marker = {"kind": KIND, "files": written_names(staged), **result.to_dict()}
+        (staged / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        publish(staged, output, recorded_names(output_of(output, KIND) or {}))
     except BaseException as exc:  # Ctrl-C too: no half-written folder is left beside the output
         shutil.rmtree(staged, ignore_errors=True)
         if not isinstance(exc, OSError):
