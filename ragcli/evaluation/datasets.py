@@ -33,10 +33,16 @@ class EvalQuery:
     question: str
     answers: list[str] = field(default_factory=list)
     qrels: dict[str, int] = field(default_factory=dict)  # document id → grade (> 0: relevant)
+    line: int | None = None  # a qa.jsonl question without an 'id': its line, which its id is made from
 
     @property
     def judged(self) -> bool:
         return any(grade > 0 for grade in self.qrels.values())
+
+    @property
+    def id_given(self) -> bool:
+        """Whether the file gave the id: one made from a line number names the same line of any file."""
+        return self.line is None
 
 
 @dataclass
@@ -135,7 +141,7 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
             problems.bad(where, "an empty document id in 'relevant'")
             return None
         qrels = parsed
-    return EvalQuery(str(raw_id), question, answers, qrels)
+    return EvalQuery(str(raw_id), question, answers, qrels, None if "id" in record else number)
 
 
 def _open(path: Path, what: str) -> BinaryIO:

@@ -6,7 +6,7 @@ given, or for a BEIR folder the cached index of its corpus that `ragcli evaluate
 relevant document the positive is the passage of it that BM25 ranks highest for the question (its
 first passage when BM25 finds none); the hard negatives are BM25's best passages of documents the
 question does not judge relevant. Training and evaluation questions must not overlap: `overlap`
-checks by id and by normalised text before any work starts.
+checks by the ids the files give and by normalised text before any work starts.
 """
 
 from __future__ import annotations
@@ -63,22 +63,24 @@ def evaluation_sets(data: Path, split: str, eval_queries: Path | None, eval_spli
 
 
 def overlap(training: Sequence[EvalQuery], evaluation: EvalSet, drop: bool = False) -> list[EvalQuery]:
-    """The training questions, checked against `evaluation` by id and by normalised text: one that is
-    also an evaluation question is InputFormatError (exit 6) naming the first, or with `drop` is left
-    out (the caller says how many)."""
-    ids = {q.id for q in evaluation.queries}
-    texts = {normalised_question(q.question): q.id for q in evaluation.queries}
-    clashes = [q for q in training if q.id in ids or normalised_question(q.question) in texts]
+    """The training questions, checked against `evaluation` by the ids the files give (one made up from
+    a line number names the same line of any file: no match) and by normalised text: one that is also
+    an evaluation question is InputFormatError (exit 6) naming the first, or with `drop` is left out
+    (the caller says how many)."""
+    ids = {q.id for q in evaluation.queries if q.id_given}
+    texts = {normalised_question(q.question): q for q in evaluation.queries}
+    clashes = [q for q in training if (q.id_given and q.id in ids) or normalised_question(q.question) in texts]
     if clashes and not drop:
         first = clashes[0]
-        same = (
-            f"id {first.id!r}"
-            if first.id in ids
-            else f"the text of {evaluation.name} query {texts[normalised_question(first.question)]!r}"
-        )
+        if first.id_given and first.id in ids:
+            same = f"the same id {first.id!r}"
+        else:
+            asked = texts[normalised_question(first.question)]
+            where = f"query {asked.id!r}" if asked.id_given else f"line {asked.line}"
+            same = f"the same question as {where} of {evaluation.name}"
         raise InputFormatError(
             f"{len(clashes)} training question(s) are also evaluation questions of {evaluation.name} "
-            f"(first: {first.question[:60]!r}, same {same})",
+            f"(first: {first.question[:60]!r}, {same})",
             hint="train on other questions, or pass --drop-overlap to leave these out of training",
         )
     left_out = {id(q) for q in clashes}
