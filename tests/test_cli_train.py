@@ -201,6 +201,12 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
         "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), "--resume", "--lora"
     )
     assert other.exit_code == 2 and "was trained with lora=False" in other.stderr
+    # the checkpoint's optimizer and schedule carry the rate: another one would be reported, not used
+    faster = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "5", "--resume", "--lr", "0.5",
+    )  # fmt: skip
+    assert faster.exit_code == 2 and "was trained with lr=0.0003" in faster.stderr, faster.output
     again = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4")  # without --resume: from the start, same seed
     assert again["resumed_from"] is None and len(again["losses"]) == 4 and again["losses"][0] == first["losses"][0]
 

@@ -81,9 +81,14 @@ class GeneratorTraining:
 
     @property
     def lr(self) -> float:
-        if self.learning_rate is not None:
-            return self.learning_rate
-        return DEFAULT_LORA_LR if self.lora else DEFAULT_LR
+        return learning_rate(self.learning_rate, self.lora)
+
+
+def learning_rate(given: float | None, lora: bool) -> float:
+    """The rate a run trains at: --lr, or the default for training every weight or LoRA adapters."""
+    if given is not None:
+        return given
+    return DEFAULT_LORA_LR if lora else DEFAULT_LR
 
 
 @dataclass
@@ -144,10 +149,21 @@ RESUMED_SETTINGS = (
 
 def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
     """--resume continues the same training: the model and what shapes the examples and the weights
-    must be what the folder's training recorded (epochs, batch size and learning rate may change)."""
-    changed = [name for name in RESUMED_SETTINGS if name in recorded and recorded[name] != getattr(settings, name)]
+    must be what the folder's training recorded, and so must the learning rate, which the checkpoint's
+    optimizer and schedule carry (the Trainer restores them: another --lr would be reported, not used).
+    The number of epochs may grow."""
+    changed = {
+        name: recorded[name]
+        for name in RESUMED_SETTINGS
+        if name in recorded and recorded[name] != getattr(settings, name)
+    }
+    if "learning_rate" in recorded:  # the rates, both with the recorded --lora: a changed --lora is said alone
+        lora = bool(recorded.get("lora", settings.lora))
+        trained_at = learning_rate(recorded["learning_rate"], lora)
+        if trained_at != learning_rate(settings.learning_rate, lora):
+            changed["lr"] = trained_at
     if changed:
-        was = ", ".join(f"{name}={recorded[name]!r}" for name in changed)
+        was = ", ".join(f"{name}={value!r}" for name, value in changed.items())
         raise InvalidOptionError(
             f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
         )
