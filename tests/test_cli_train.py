@@ -198,7 +198,7 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
     assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["steps"] == 4
     assert resumed["losses"][:2] == first["losses"] and len(resumed["losses"]) == 4
     other = invoke(
-        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), "--resume", "--lora"
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST, "--resume", "--lora"
     )
     assert other.exit_code == 2 and "was trained with lora=False" in other.stderr
     # the checkpoint's optimizer and schedule carry the rate: another one would be reported, not used
@@ -207,6 +207,21 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
         "--epochs", "5", "--resume", "--lr", "0.5",
     )  # fmt: skip
     assert faster.exit_code == 2 and "was trained with lr=0.0003" in faster.stderr, faster.output
+    # steps per epoch must stay what the checkpoint counted: its step number is read as so many epochs
+    smaller = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "5", "--resume", "--batch-size", "4",
+    )  # fmt: skip
+    assert smaller.exit_code == 2 and "was trained with batch_size=10" in smaller.stderr, smaller.output
+    more = tmp_path / "more.jsonl"
+    extra = {"question": "What colour is propolis?", "answers": ["brown"]}
+    more.write_text(qa.read_text() + json.dumps(extra) + "\n")
+    grown = invoke(
+        "train", "generator", str(more), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "5", "--resume",
+    )  # fmt: skip
+    assert grown.exit_code == 2, grown.output
+    assert "trained at 1 step(s) per epoch" in grown.stderr and "11 questions with answers" in grown.stderr
     again = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4")  # without --resume: from the start, same seed
     assert again["resumed_from"] is None and len(again["losses"]) == 4 and again["losses"][0] == first["losses"][0]
 

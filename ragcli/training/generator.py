@@ -137,6 +137,7 @@ def check(settings: GeneratorTraining) -> None:
 
 RESUMED_SETTINGS = (
     "model",
+    "batch_size",
     "with_context",
     "lora",
     "lora_rank",
@@ -150,8 +151,10 @@ RESUMED_SETTINGS = (
 def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
     """--resume continues the same training: the model and what shapes the examples and the weights
     must be what the folder's training recorded, and so must the learning rate, which the checkpoint's
-    optimizer and schedule carry (the Trainer restores them: another --lr would be reported, not used).
-    The number of epochs may grow."""
+    optimizer and schedule carry (the Trainer restores them: another --lr would be reported, not used),
+    and the batch size (the Trainer reads the checkpoint's step number as epochs done at the new
+    number of steps per epoch; `check_steps_per_epoch` checks the data's side). The number of epochs
+    may grow."""
     changed = {
         name: recorded[name]
         for name in RESUMED_SETTINGS
@@ -166,6 +169,24 @@ def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
         was = ", ".join(f"{name}={value!r}" for name, value in changed.items())
         raise InvalidOptionError(
             f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
+        )
+
+
+def check_steps_per_epoch(checkpoint: Path, examples: int, batch_size: int, source: str) -> None:
+    """A resumed run must count the checkpoint's steps per epoch: the Trainer reads its step number
+    as that many steps of the new run's epochs, so other data (more or fewer questions) would train
+    the wrong number of epochs and overwrite the epochs' recorded losses."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text("utf-8"))
+        trained_at = int(state["max_steps"]) // int(state["num_train_epochs"])
+    except (OSError, ValueError, TypeError, KeyError, ZeroDivisionError):
+        return  # a state without them: the Trainer's own check says what is wrong
+    steps = math.ceil(examples / batch_size)
+    if steps != trained_at:
+        raise InvalidOptionError(
+            f"--resume: {checkpoint} was trained at {trained_at} step(s) per epoch; the {examples} questions with "
+            f"answers of {source} at --batch-size {batch_size} make {steps}",
+            hint="resume on the data the folder was trained on, or drop --resume",
         )
 
 
@@ -372,6 +393,10 @@ def _train(
         raise MissingExtraError("training a generator needs accelerate", hint="pip install 'ragcli[train]'") from None
     device = pick_device(settings.device, torch)  # --device cuda without CUDA: exit 2 before loading anything
     pairs = training_pairs(queries, source)
+    output = settings.output
+    checkpoint = last_checkpoint(output) if settings.resume else None
+    if checkpoint is not None:
+        check_steps_per_epoch(checkpoint, len(pairs), settings.batch_size, source)
     if settings.with_context and retrieve is None:
         raise InvalidOptionError("--with-context needs an index to retrieve passages from")
     options = GenerationOptions(
@@ -392,8 +417,6 @@ def _train(
         )
         for q in pairs
     ]
-    output = settings.output
-    checkpoint = last_checkpoint(output) if settings.resume else None
     # checkpoints go into the output folder when it holds no model to keep (new, or empty: an interrupted
     # run can --resume) or with --resume (they continue); else beside it, with the new model
     in_place = settings.resume or output_of(output, KIND) is None
