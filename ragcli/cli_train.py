@@ -70,7 +70,7 @@ def generator(
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.generation.base import requested_model
     from ragcli.progress import counting_progress
-    from ragcli.render import note, training_summary, write_json
+    from ragcli.render import evaluation_skips, note, training_summary, write_json
     from ragcli.training.generator import GeneratorTraining, check, incomplete_checkpoints, train_generator
 
     settings = GeneratorTraining(
@@ -110,6 +110,9 @@ def generator(
 
         raise InputFormatError(f"{data}: a BEIR folder has no answers to learn", hint="give a qa.jsonl file")
     eval_set = load_eval_set(data, "train", strict)
+    if not quiet:
+        for line in evaluation_skips(eval_set.skipped, {}):
+            note(line)
     with counting_progress("training", description="steps", enabled=not quiet) as bar:
 
         def on_step(step: int, steps: int, epoch: int, loss: float | None) -> None:
@@ -117,7 +120,14 @@ def generator(
                 seen = f" · loss {loss:.3f}" if loss is not None else ""
                 bar(step, steps, description=f"epoch {epoch}/{epochs}{seen}")
 
-        report = train_generator(settings, eval_set.queries, source=str(data), retrieve=retrieve, on_step=on_step)
+        report = train_generator(
+            settings,
+            eval_set.queries,
+            source=str(data),
+            bad_lines=len(eval_set.skipped),
+            retrieve=retrieve,
+            on_step=on_step,
+        )
     if json_output:
         write_json(report.to_dict())
     elif not quiet:

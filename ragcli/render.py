@@ -1042,7 +1042,7 @@ def training_summary(report: TrainingReport) -> list[str]:
         f"{report.examples} questions {how}: {report.epochs} epochs, {report.steps} steps, {loss}",
         f"{format_seconds(report.seconds)} on {report.device} ({report.precision})"
         + (f", resumed from {report.resumed_from}" if report.resumed_from else "")
-        + (f"; {report.skipped} questions without answers left out" if report.skipped else ""),
+        + (f"; {report.skipped} lines left out (bad, or without an answer)" if report.skipped else ""),
         f"saved to {report.output}: use it with --model {report.output}",
     ]
 

@@ -257,6 +257,17 @@ def test_a_folder_ragcli_did_not_make_is_refused(qa: Path, tiny_t5: Path, tmp_pa
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
+def test_bad_qa_lines_are_listed_and_counted_as_evaluate_does(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(qa.read_text() + "garbage\n" + json.dumps({"question": "Who?"}) + "\n")
+    args = ("train", "generator", str(mixed), "-o", str(tmp_path / "out"), "--model", str(tiny_t5))
+    result = invoke(*args, "--threads", "1", "--batch-size", "10", "--epochs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert f"skipped {mixed}:11: invalid JSON" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["examples"] == 10 and report["skipped"] == 2  # the bad line and the question without answers
+
+
 def test_questions_without_answers_are_bad_input(tiny_t5: Path, tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     qa.write_text('{"question": "what?"}\n')

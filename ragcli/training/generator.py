@@ -109,7 +109,7 @@ class TrainingReport:
     losses: list[float]
     seconds: float
     resumed_from: str | None = None
-    skipped: int = 0  # questions without answers, left out
+    skipped: int = 0  # lines left out: bad ones (listed, as evaluate lists them), questions without answers
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -363,22 +363,26 @@ def train_generator(
     queries: Sequence[EvalQuery],
     *,
     source: str = "DATA",
+    bad_lines: int = 0,
     retrieve: Callable[[str], list[Hit]] | None = None,
     on_step: StepProgress | None = None,
 ) -> TrainingReport:
     """Fine-tune `settings.model` on the questions' first gold answers and save it to `settings.output`.
 
-    `retrieve(question)` gives the passages of a question when `settings.with_context` (the same
-    retriever and top-k as at query time); without it, prompts are closed-book."""
+    `bad_lines`: the data's lines the loader skipped, counted in the report's `skipped` with the
+    questions without answers. `retrieve(question)` gives the passages of a question when
+    `settings.with_context` (the same retriever and top-k as at query time); without it, prompts are
+    closed-book."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # peft's, torch's and transformers' advice on settings ragcli chose on purpose
-        return _train(settings, queries, source, retrieve, on_step)
+        return _train(settings, queries, source, bad_lines, retrieve, on_step)
 
 
 def _train(
     settings: GeneratorTraining,
     queries: Sequence[EvalQuery],
     source: str,
+    bad_lines: int,
     retrieve: Callable[[str], list[Hit]] | None,
     on_step: StepProgress | None,
 ) -> TrainingReport:
@@ -431,7 +435,7 @@ def _train(
     checkpoints = (output if in_place else staged) / CHECKPOINTS
     try:
         report = _fit(settings, generator, rows, device, checkpoints, checkpoint, staged, on_step)
-        report.skipped = len(queries) - len(pairs)
+        report.skipped = bad_lines + len(queries) - len(pairs)
         _write_marker(staged, settings, report)
     except BaseException as exc:  # Ctrl-C too: the previous output stays as it was, nothing is left beside it
         shutil.rmtree(staged, ignore_errors=True)
