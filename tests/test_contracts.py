@@ -36,6 +36,7 @@ DOCUMENTED_EXIT_CODES = {
     12: ("WRITE_FAILED", "could not be written"),
     13: ("CLUSTER_FAILED", "the Ray cluster cannot be reached"),
     130: ("INTERRUPTED", "interrupted"),
+    143: ("TERMINATED", "terminated"),
 }
 
 

@@ -197,6 +197,7 @@ def test_an_index_written_before_page_citations_still_opens(tmp_path: Path) -> N
     assert int(np.max(payload["page"])) == 3
     del payload["page"]  # as an index built before this change was written
     target = payload_file(index_dir, PASSAGES_FILE)
+    target.unlink()  # ragcli writes a payload only as a new file
     save_payload(target, payload)
     set_recorded(index_dir, PASSAGES_FILE, target.read_bytes())
     index = load_index(index_dir)
@@ -226,6 +227,7 @@ def test_a_page_column_of_the_wrong_length_is_damage(tmp_path: Path) -> None:
     target = payload_file(index_dir, PASSAGES_FILE)
     payload = copied(target)
     payload["page"] = np.zeros(1, dtype=np.int64)
+    target.unlink()  # ragcli writes a payload only as a new file
     save_payload(target, payload)
     set_recorded(index_dir, PASSAGES_FILE, target.read_bytes())
     with pytest.raises(IndexDamagedError):
