@@ -154,19 +154,22 @@ def unknown_choice(kind: str, value: str, choices: list[str] | tuple[str, ...]) 
     return InvalidOptionError(f"unknown {kind} {value!r}{suggestion}", hint=f"choose one of {', '.join(choices)}")
 
 
-def listed(values: object, what: str, item: str, kind: type[T], hint: str | None = None) -> list[T]:
+def listed(
+    values: object, what: str, item: str, kind: type[T] | tuple[type[T], ...], hint: str | None = None
+) -> list[T]:
     """`values` as a list of `kind`, for the Python API: any iterable (a generator too) is read once.
     One string is refused rather than taken letter by letter (`answer_many("waggle dance")` was twelve
     questions, `paths="*.md"` four globs, one of them `*`), and so is anything that is no list (None, a
     number); `what` names the list ("questions"), `item` one of its entries ("a question"); `hint` is for
-    the list refused (how to write one)."""
+    the list refused (how to write one); `kind` may be a tuple of types, as for `isinstance`."""
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         given = "one string" if isinstance(values, (str, bytes)) else type(values).__name__
         raise InvalidOptionError(f"a list of {what} is needed, not {given}", hint=hint)
     items = list(values)
     for value in items:
         if not isinstance(value, kind):
-            noun = "text" if kind is str else f"a {kind.__name__}"
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            noun = "text" if kind is str else " or ".join(f"a {k.__name__}" for k in kinds)
             raise InvalidOptionError(f"{item} must be {noun}, not {type(value).__name__}")
     return items
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -662,3 +664,25 @@ def test_a_first_build_that_fails_leaves_the_place_as_it_found_it(tmp_path: Path
     with pytest.raises(EmptyCorpusError):  # an index was there: a failed build keeps it whole
         build_index([corpus], tmp_path / "mine")
     assert load_index(tmp_path / "mine").search("honey", k=1)[0].text == "bees make honey"
+
+
+@pytest.mark.parametrize(
+    "paths, message",
+    [
+        ("notes", "a list of paths to index is needed, not one string"),
+        (Path("notes"), "a list of paths to index is needed, not PosixPath"),
+        (["notes", 3], "a path to index must be a str or a Path, not int"),
+        ([], "no paths to index"),
+    ],
+)
+def test_build_index_refuses_roots_that_are_no_list_of_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths: Any, message: str
+) -> None:
+    """`build_index("notes", …)` indexed the folders `n/`, `o/`, … one letter each (or failed with
+    "c: no such file or folder"), and `build_index([], …)` blamed a --sql query never given."""
+    (tmp_path / "n").mkdir()
+    (tmp_path / "n" / "a.md").write_text("bees dance\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidOptionError, match=re.escape(message)):
+        build_index(paths, tmp_path / "index")
+    assert not (tmp_path / "index").exists()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
-from ragcli.errors import EmptyCorpusError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError
+from ragcli.errors import EmptyCorpusError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError, listed
 from ragcli.indexing.columns import PassageColumns
 from ragcli.indexing.counting import (
     BATCH_PASSAGES,
@@ -55,6 +55,7 @@ from ragcli.store import (
 )
 
 BIG_FILE = 1 << 20  # bytes: progress within a file this large (one JSON Lines file can be a whole corpus)
+ROOTS_HINT = 'build_index(["docs/"], index_dir) takes a list of files and folders'
 PROGRESS_DOCUMENTS = 64  # documents of one file between two looks at how far it is read
 
 if TYPE_CHECKING:
@@ -198,6 +199,7 @@ def build_index(
     and settings under it); else it is taken here (`wait`: queued behind another build). What the index
     recorded (the folder its paths are relative to, the SQL query) is read once the lock is held, so a
     build that waited follows the one it waited for."""
+    paths = _roots_given(paths)
     settings = settings or BuildSettings()
     settings.selection.check()
     started = time.perf_counter()
@@ -223,6 +225,15 @@ def _with_query(settings: BuildSettings, urls: list[UrlRoot], target: Path) -> B
         settings = replace(settings, sql=_stored_query(target))
     check_query(urls, settings.sql)
     return settings
+
+
+def _roots_given(paths: object) -> list[str | Path]:
+    """The roots `build_index` was given, checked: one string would be read letter by letter (a
+    folder per letter), and no roots at all would reach the build as an empty corpus."""
+    roots: list[str | Path] = listed(paths, "paths to index", "a path to index", (str, Path), hint=ROOTS_HINT)
+    if not roots:
+        raise InvalidOptionError("no paths to index", hint=ROOTS_HINT)
+    return roots
 
 
 def _runner(settings: BuildSettings) -> RayRunner | None:
