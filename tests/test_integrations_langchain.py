@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -301,3 +303,28 @@ def test_search_many_takes_any_iterable_of_questions(sample_index: Path) -> None
     assert index.search_many((q for q in ["waggle dance", "honey"]), k=2) == expected
     assert index.search_many(("waggle dance", "honey"), k=2) == expected
     assert index.rank_many(iter(["waggle dance"]), k=2)[0][0].tolist() == index.rank("waggle dance", k=2)[0].tolist()
+
+
+def test_the_retriever_pickles_and_deep_copies_before_and_after_use(sample_index: Path) -> None:
+    """A retriever could not be pickled (its private lock, then the opened index's memory maps) nor
+    deep-copied, so it could not go to another process (multiprocessing, joblib, Ray): the copy now
+    holds the settings alone and opens the index on its first question."""
+    retriever = RagcliRetriever(index=str(sample_index), k=3, where=["format=markdown"])
+    fresh = [pickle.loads(pickle.dumps(retriever)), copy.deepcopy(retriever), retriever.model_copy(deep=True)]
+    expected = retriever.invoke(QUESTION)
+    used = [pickle.loads(pickle.dumps(retriever)), copy.deepcopy(retriever), retriever.model_copy(deep=True)]
+    for copied in fresh + used:
+        assert copied.model_dump() == retriever.model_dump()
+        assert copied._opened is None  # reopened on first use, not carried over
+        assert copied.invoke(QUESTION) == expected
+        assert copied.opened() is not retriever.opened()
+
+
+def test_a_retriever_over_an_opened_index_pickles_as_its_folder(sample_index: Path) -> None:
+    """An `Index` given as `index` is shared by a deep copy (it is read only) and pickled as its folder."""
+    index = load_index(sample_index)
+    retriever = RagcliRetriever(index=index, k=2)
+    assert copy.deepcopy(retriever).index is index
+    unpickled = pickle.loads(pickle.dumps(retriever))
+    assert unpickled.index == index.path
+    assert unpickled.invoke(QUESTION) == retriever.invoke(QUESTION)

@@ -11,6 +11,7 @@ retriever) reach the caller unchanged, as `RagcliError`s with their hint and exi
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
@@ -113,6 +114,39 @@ class RagcliRetriever(BaseRetriever):
 
     _opened: tuple[object, Index] | None = PrivateAttr(default=None)  # (the `index` it was opened from, it)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """What pickle keeps (for multiprocessing, joblib, Ray): the settings alone; an opened `Index`
+        given as `index` goes as its folder, and the copy opens the index on its first question."""
+        state = self._settings_state()
+        if isinstance(self.index, Index):
+            state["__dict__"] = {**state["__dict__"], "index": self.index.path}
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._reset_opened()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> RagcliRetriever:
+        """A deep copy (`model_copy(deep=True)`) with the settings alone, as pickle's; an `Index` given as
+        `index` is shared, not copied (it is read only, and its memory maps cannot be copied)."""
+        memo = {} if memo is None else memo
+        if isinstance(self.index, Index):
+            memo[id(self.index)] = self.index
+        copied = type(self).__new__(type(self))
+        copied.__setstate__(copy.deepcopy(self._settings_state(), memo))
+        return copied
+
+    def _settings_state(self) -> dict[Any, Any]:
+        """pydantic's state without the private attributes (the lock, the opened index)."""
+        return {**super().__getstate__(), "__pydantic_private__": None}
+
+    def _reset_opened(self) -> None:
+        """The private attributes as a new retriever has them (no index opened, a lock of its own)."""
+        fresh = {
+            name: attr.get_default(call_default_factory=True) for name, attr in self.__private_attributes__.items()
+        }
+        object.__setattr__(self, "__pydantic_private__", fresh)
 
     @field_validator("retriever")
     @classmethod
