@@ -129,6 +129,9 @@ class Hit:
     # the build of the index it was read from ("": unknown, a hit made by hand): `Index.with_metadata`
     # reads that build's metadata or refuses, never a later build's (a mix of two builds)
     generation: str = field(default="", repr=False, compare=False)
+    # the folder of that index, resolved ("": unknown): a hit of another index is told apart from one of
+    # a replaced build of this index (build names alone cannot say which)
+    index_dir: str = field(default="", repr=False, compare=False)
 
     @property
     def citation(self) -> str:
@@ -136,10 +139,10 @@ class Hit:
         return f"{self.path}:p{self.page}" if self.page else f"{self.path}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field but the build's name (the index's own business); the copies as their citations
-        (their text is this hit's)."""
+        """Every field but the build's name and folder (the index's own business); the copies as their
+        citations (their text is this hit's)."""
         record = asdict(replace(self, copies=()))
-        del record["generation"]
+        del record["generation"], record["index_dir"]
         return {**record, "copies": [copy.citation for copy in self.copies]}
 
 

@@ -21,7 +21,7 @@ from clihelpers import RAGCLI, without_root_powers
 from conftest import SMALL_FILES, write_files
 
 from ragcli import store
-from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError, IndexWriteError
+from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError, IndexWriteError, InvalidOptionError
 from ragcli.indexing.build import build_index
 from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
@@ -412,3 +412,21 @@ def test_a_full_disk_anywhere_in_a_build_is_exit_12(small_corpus: Path, small_in
     assert_write_failed(result, *words)
     assert (small_index / MANIFEST).read_bytes() == before
     assert json.loads(before)["generation"] == read_manifest(small_index)["generation"]
+
+
+def test_hits_of_another_index_are_a_usage_error_not_a_replaced_build(
+    small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hits of one index given to another's `with_metadata` were said to come "from a build that a
+    rebuild has since replaced" (exit 10, "search again"), which no search again could mend."""
+    other = tmp_path / "other"
+    build_index([small_corpus / "solar.md"], other)
+    hits = load_index(small_index).search("solar", k=1)
+    for call in (lambda: load_index(other).with_metadata(hits), lambda: load_index(other).metadata_of(hits[0])):
+        with pytest.raises(InvalidOptionError, match="these hits come from another index") as caught:
+            call()
+        assert str(small_index) in str(caught.value)
+    grow_solar(small_corpus, small_index)
+    monkeypatch.chdir(small_index.parent)  # the same index, named another way: still the same index
+    with pytest.raises(IndexLockedError, match="search again"):
+        load_index(small_index.name).with_metadata(hits)

@@ -115,8 +115,11 @@ class PassageStore:
         columns = (self.line, self.start, self.end, self.id_rank, self.page)
         return all(len(t) == n and t.consistent() for t in tables) and all(len(c) == n for c in columns)
 
-    def hits(self, numbers: list[int], scores: list[float], first_rank: int = 1, generation: str = "") -> list[Hit]:
-        """The hits for these passage numbers, ranked from `first_rank`, of build `generation`: each
+    def hits(
+        self, numbers: list[int], scores: list[float], first_rank: int = 1, generation: str = "", index_dir: str = ""
+    ) -> list[Hit]:
+        """The hits for these passage numbers, ranked from `first_rank`, of build `generation` of the index
+        in `index_dir`: each
         string column read in one call for all of them (what a query's ten hits cost was mostly five
         scalar look-ups per hit)."""
         columns = zip(*(_take(t, numbers) for t in (self.ids, self.doc_ids, self.titles, self.paths, self.texts)))
@@ -134,6 +137,7 @@ class PassageStore:
                 text=text,
                 page=int(self.page[n]) or None,
                 generation=generation,
+                index_dir=index_dir,
             )
             for rank, n, score, (id, doc_id, title, path, text) in zip(
                 range(first_rank, first_rank + len(numbers)), numbers, scores, columns
@@ -336,6 +340,11 @@ class Index:
         return lexicon
 
     @cached_property
+    def folder(self) -> str:
+        """The index folder, resolved once: what its hits carry, so that another index's hits are known."""
+        return str(self.path.resolve())
+
+    @cached_property
     def metadata(self) -> MetadataTable:
         """The documents' metadata (loaded on first use: by a `--where` filter, `info`, JSON hits). An
         index built before metadata was stored has none: every document has no keys."""
@@ -371,6 +380,11 @@ class Index:
                 raise InvalidOptionError(f"no passage {hit}: this index has {passages} (0 to {passages - 1})")
             return self.metadata.of_passage(hit)
         if hit.generation not in ("", self.manifest["generation"]):
+            if hit.index_dir not in ("", self.folder):  # no rebuild to blame: the caller mixed two indexes
+                raise InvalidOptionError(
+                    f"{self.path}: these hits come from another index ({hit.index_dir})",
+                    hint="ask the index that returned them for their metadata",
+                )
             raise IndexLockedError(
                 f"{self.path}: these hits come from a build of the index that a rebuild has since replaced",
                 hint="search again; search(…, metadata=True) gives hits and metadata of one build",
@@ -532,7 +546,9 @@ class Index:
         return self._guarded(work, self._follows(retriever))
 
     def _hits(self, numbers: np.ndarray, best: np.ndarray) -> list[Hit]:
-        return self.passages.hits(numbers.tolist(), best.tolist(), generation=self.manifest["generation"])
+        return self.passages.hits(
+            numbers.tolist(), best.tolist(), generation=self.manifest["generation"], index_dir=self.folder
+        )
 
     def search(
         self,
