@@ -28,6 +28,7 @@ from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import PassageStore, load_index
 from ragcli.retrieval.metadata import MetadataTable
+from ragcli.retrieval.tfidf import TfidfParams
 from ragcli.store import StringTable
 
 QUERIES = ["electricity", "wind turbine", "solar silicon cells", "batteries night", "heat steam", "dams water"]
@@ -686,3 +687,11 @@ def test_build_index_refuses_roots_that_are_no_list_of_paths(
     with pytest.raises(InvalidOptionError, match=re.escape(message)):
         build_index(paths, tmp_path / "index")
     assert not (tmp_path / "index").exists()
+
+
+def test_settings_of_another_retriever_are_a_usage_error(small_corpus: Path, tmp_path: Path) -> None:
+    """`BuildSettings(retrievers={"bm25": TfidfParams()})` read the whole corpus, then failed with a bare
+    AttributeError ('TfidfParams' object has no attribute 'variant')."""
+    settings = BuildSettings(retrievers={"bm25": TfidfParams()})
+    with pytest.raises(InvalidOptionError, match="retriever 'bm25' takes BM25Params, not TfidfParams"):
+        build_index([small_corpus], tmp_path / "index", settings)

@@ -83,9 +83,13 @@ def _stored_query(target: Path) -> str | None:
 
 def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) -> dict[str, Any]:
     """Retriever name → the settings this build writes its payload with (see `BuildSettings.retrievers`)."""
-    for name in settings.retrievers:
-        if RETRIEVERS.get(name).payload is None:
+    for name, given in settings.retrievers.items():
+        named = RETRIEVERS.get(name)
+        if named.payload is None:
             raise InvalidOptionError(f"retriever {name!r} builds nothing at index time")
+        expected = type(named.default_settings())  # another retriever's settings failed deep in its build
+        if not isinstance(given, expected):
+            raise InvalidOptionError(f"retriever {name!r} takes {expected.__name__}, not {type(given).__name__}")
     chosen: dict[str, Any] = {}
     for retriever in built_retrievers():
         if retriever.name in settings.drop:
