@@ -314,11 +314,14 @@ def answer(
     retriever: str = "bm25",
     model: str | None = None,
     options: GenerationOptions | None = None,
+    context: bool = True,
     filter: Filter | None = None,
+    fallback: bool = False,
     distinct: bool = False,
+    metadata: bool = True,
 ) -> Answer:
     """Answer one question from the index: retrieve, load the generator (if named by kind), generate.
-    `distinct`: each text once among the sources, as `ragcli query` retrieves them (`Index.search`)."""
+    The arguments are `answer_many`'s, so that one question and many are asked the same way."""
     return answer_many(
         [question],
         index,
@@ -327,8 +330,11 @@ def answer(
         retriever=retriever,
         model=model,
         options=options,
+        context=context,
         filter=filter,
+        fallback=fallback,
         distinct=distinct,
+        metadata=metadata,
     )[0]
 
 
@@ -345,15 +351,21 @@ def answer_many(
     filter: Filter | None = None,
     fallback: bool = False,
     distinct: bool = False,
+    metadata: bool = True,
 ) -> list[Answer]:
     """Answers for many questions (a list, or any iterable of them) with one model load; generation runs
-    in batches. `filter` (`ragcli.retrieval.filters.Filter`) restricts the sources before the top k;
-    `fallback`: the extractive generator answers where the model gives no answer; `distinct`: each text
-    once among the sources (`ragcli query`'s default; off here, as evaluation ranks)."""
+    in batches. `context=False`: closed-book, no sources; `filter` (`ragcli.retrieval.filters.Filter`)
+    restricts the sources before the top k; `fallback`: the extractive generator answers where the
+    model gives no answer; `distinct`: each text once among the sources (`ragcli query`'s default; off
+    here, as evaluation ranks); `metadata`: the sources with their documents' metadata, as `ragcli query
+    --json` gives them (False skips reading it)."""
     asked = check_questions(questions)
     _check_answering(generator, options)
     idx = _index(index)
-    answers = [retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct) for q in asked]
+    answers = [
+        retrieve(idx, q, k, retriever, context=context, filter=filter, distinct=distinct, metadata=metadata)
+        for q in asked
+    ]
     load_seconds = 0.0
     if isinstance(generator, str):
         choice = make_generator(generator, model, options, index=idx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -505,3 +506,19 @@ def test_json_record_shape(sample_index: Path) -> None:
         "fallback",
     }
     assert json.loads(json.dumps(record)) == record
+
+
+def test_answer_takes_the_arguments_of_answer_many_and_fills_in_metadata(sample_index: Path) -> None:
+    """`answer()` lacked `fallback` and `context` (which `answer_many` has), and its sources came back
+    with empty metadata where `ragcli query --json` fills it in."""
+    one = inspect.signature(answer).parameters
+    many = inspect.signature(answer_many).parameters
+    assert [(p.name, p.default) for p in list(one.values())[1:]] == [
+        (p.name, p.default) for p in list(many.values())[1:]
+    ]
+    result = answer(QUESTION, sample_index, "extractive", k=2, fallback=True)
+    (batched,) = answer_many([QUESTION], sample_index, "extractive", k=2, fallback=True)
+    assert result.sources and all(hit.metadata["format"] == "markdown" for hit in result.sources)
+    assert [h.metadata for h in batched.sources] == [h.metadata for h in result.sources]
+    assert answer(QUESTION, sample_index, "extractive", k=2, metadata=False).sources[0].metadata == {}
+    assert answer(QUESTION, sample_index, "extractive", context=False).sources == []
