@@ -67,6 +67,12 @@ def cache_dir() -> Path:
     return folder
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), which a container or `taskset` may narrow."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def check_device(requested: str) -> str:
     """`requested` if it names a device kind ragcli knows (checked before any work starts)."""
     if requested not in DEVICES:

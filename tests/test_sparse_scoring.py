@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from ragcli.models import usable_cpus
 from ragcli.retrieval import bm25, sparse, tfidf
 from ragcli.retrieval.base import restrict, top_k
 from ragcli.retrieval.bm25 import VARIANTS, BM25Params, build_bm25
@@ -430,10 +431,10 @@ def test_threads_are_the_cpus_this_process_may_run_on() -> None:
     """A process pinned to some CPUs (taskset, a container's cpuset) uses that many threads, not the
     machine's count."""
     cpus = os.sched_getaffinity(0)
-    assert sparse._threads() == len(cpus)
+    assert usable_cpus() == len(cpus)
     try:
         os.sched_setaffinity(0, {min(cpus)})
-        assert sparse._threads() == 1
+        assert usable_cpus() == 1
     finally:
         os.sched_setaffinity(0, cpus)
 
@@ -441,9 +442,9 @@ def test_threads_are_the_cpus_this_process_may_run_on() -> None:
 def test_threads_without_cpu_affinity_are_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the OS has no affinity call (macOS, Windows): the CPU count, or 1 when it is unknown."""
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
-    assert sparse._threads() == os.cpu_count()
+    assert usable_cpus() == os.cpu_count()
     monkeypatch.setattr(os, "cpu_count", lambda: None)  # documented: None when undetermined
-    assert sparse._threads() == 1
+    assert usable_cpus() == 1
 
 
 def test_term_major_keeps_terms_no_passage_holds_any_more() -> None:

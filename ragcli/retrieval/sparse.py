@@ -17,7 +17,6 @@ retrievers' numpy formulas do (tests/test_sparse_scoring.py), which remain the r
 
 from __future__ import annotations
 
-import os
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import numpy as np
 
 from ragcli.errors import IndexDamagedError
+from ragcli.models import usable_cpus
 from ragcli.records import JsonObject, SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, restrict, top_k
 from ragcli.retrieval.kernel import KERNEL
@@ -48,11 +48,6 @@ DENSE_PASSAGES = 16_384  # up to this many passages the kernel ranks term at a t
 def kernel_available() -> bool:
     """Whether the compiled top-k kernel was built (else the numpy route ranks, with the same results)."""
     return _kernel is not None
-
-
-def _threads() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _reduce_rows(ufunc: np.ufunc, indptr: np.ndarray, data: np.ndarray, dtype: Any) -> np.ndarray:
@@ -434,7 +429,7 @@ class SparseScorer:
         """`rank_within` for many queries, on every core: one kernel call ranks them on threads of its
         own while this thread analyses and packs them chunk by chunk (the analyzer and the index's lazy
         parts stay in this thread), so the packing hides behind the ranking."""
-        threads = max(1, min(_threads(), len(queries) // THREADED_MIN_QUERIES))
+        threads = max(1, min(usable_cpus(), len(queries) // THREADED_MIN_QUERIES))
         chunks = (self._pack(queries[at : at + PACKED_CHUNK]) for at in range(0, len(queries), PACKED_CHUNK))
         return self.matrix.top_many(chunks, len(queries), k, id_rank, allowed, threads)
 
