@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ragcli.errors import InputFormatError, InvalidOptionError
+from ragcli.errors import InputFormatError, InvalidOptionError, RagcliError
 from ragcli.generation.base import (
     GENERATORS,
     Generation,
     GenerationOptions,
     Generator,
+    IncrementalGenerator,
     StreamingGenerator,
     check_generator,
     generator_names,
@@ -416,20 +417,43 @@ def generate_answers(
     (so a pipeline can print results while later questions are still being answered). `grounded`: a
     question that retrieved nothing is not put to the model, whose answer could only come from its
     own memory, with no source to check it by; its answer is empty ("Nothing was retrieved to answer
-    from."). Off for closed-book answers, which are asked without passages on purpose."""
+    from."). Off for closed-book answers, which are asked without passages on purpose. When a batch
+    fails, the answers its generator gave before the failure are yielded, then the error is raised."""
     size = max(1, batch_size)
     for start in range(0, len(answers), size):
         chunk = answers[start : start + size]
         asked = [item for item in chunk if item.sources or not grounded]
         began = time.perf_counter()
-        generations = iter(generator.generate_many([(a.generator_question, a.sources) for a in asked]) if asked else [])
+        given, failure = _generated(generator, [(a.generator_question, a.sources) for a in asked])
         seconds = (time.perf_counter() - began) / max(len(asked), 1)
+        generations = iter(given)
         for item in chunk:
             item.timings["load"] = load_seconds
             if item.sources or not grounded:
-                yield with_generation(item, generator, next(generations), seconds, fallback)
+                generation = next(generations, None)
+                if generation is None and failure is not None:  # the failure stopped the batch here
+                    raise failure
+                assert generation is not None, "a generator gave fewer answers than it was asked for"
+                yield with_generation(item, generator, generation, seconds, fallback)
             else:
                 yield with_generation(item, generator, Generation("", [], 0), 0.0)
+
+
+def _generated(
+    generator: Generator, requests: list[tuple[str, Sequence[Hit]]]
+) -> tuple[list[Generation], RagcliError | None]:
+    """A batch's generations, and the error that stopped it (None: none did). A generator whose answers
+    arrive one by one (`IncrementalGenerator`: a server's) keeps those given before the failure."""
+    if not requests:
+        return [], None
+    if not isinstance(generator, IncrementalGenerator):
+        return generator.generate_many(requests), None
+    given: list[Generation] = []
+    try:
+        given.extend(generator.generate_each(requests))
+    except RagcliError as failure:
+        return given, failure
+    return given, None
 
 
 def above(hits: list[Hit], min_score: float | None) -> list[Hit]:

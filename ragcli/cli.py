@@ -692,7 +692,8 @@ class _Answerer:
     """Answers questions batch by batch (`query`, `query -`, `chat`): retrieve a batch, load the
     generator on the first batch (so a model that cannot be loaded never costs the sources), answer,
     print each answer as it is done. When loading or answering fails (a server down, a stream cut off)
-    the sources of every answer of the batch not given are printed, before the error."""
+    the answers given before the failure are printed, then the sources of every answer not given,
+    before the error."""
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +36,7 @@ class Reply:
 
 @dataclass
 class FakeServer:
-    chat: Reply
+    chat: Reply | Callable[[bytes], Reply]  # or what to send for a request's body (one question fails)
     models: Reply = field(default_factory=lambda: Reply(MODELS))
     url: str = ""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -53,8 +53,9 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             self._send(fake.models if self.path.rstrip("/").endswith("/models") else Reply(b"{}", 404))
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self._send(fake.chat if self.path.endswith("/chat/completions") else Reply(b"{}", 404))
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            chat = fake.chat(body) if callable(fake.chat) else fake.chat
+            self._send(chat if self.path.endswith("/chat/completions") else Reply(b"{}", 404))
 
         def _send(self, reply: Reply) -> None:
             self.send_response(reply.status)
@@ -84,7 +85,7 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_server(chat: Reply, models: Reply | None = None) -> Iterator[FakeServer]:
+def fake_server(chat: Reply | Callable[[bytes], Reply], models: Reply | None = None) -> Iterator[FakeServer]:
     """A FakeServer answering on a free loopback port until the block ends."""
     fake = FakeServer(chat, models or Reply(MODELS))
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))

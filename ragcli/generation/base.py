@@ -146,6 +146,14 @@ class Generator(Protocol):
 
 
 @runtime_checkable
+class IncrementalGenerator(Generator, Protocol):
+    """A generator whose batch answers arrive one by one (a server's, several requests in flight):
+    `generate_each` yields them in order, so that a request failing keeps the answers given before it."""
+
+    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation]: ...
+
+
+@runtime_checkable
 class StreamingGenerator(Generator, Protocol):
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]: ...
 

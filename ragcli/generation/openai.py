@@ -417,7 +417,11 @@ class OpenAIGenerator:
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
         (in order) stops the rest."""
-        return in_order(lambda request: self.generate(*request), requests, self.options.concurrency)
+        return list(self.generate_each(requests))
+
+    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation]:
+        """`generate_many`'s answers one by one, in order: those given before a failure are kept."""
+        return in_order_each(lambda request: self.generate(*request), requests, self.options.concurrency)
 
     def complete(self, prompt: str) -> str:
         """The model's reply to a prompt of the caller's own (an LLM judge's), not a RAG prompt: sent as
@@ -462,13 +466,20 @@ class OpenAIGenerator:
 def in_order(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> list[_Result]:
     """`call` on every item, results in order, at most `concurrency` calls in flight (threads: the work
     is waiting on a server); the first failure (in order) stops the rest."""
+    return list(in_order_each(call, items, concurrency))
+
+
+def in_order_each(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> Iterator[_Result]:
+    """`in_order`'s results one by one, each as soon as it and those before it are done, so that a
+    failure (raised in its turn) leaves the caller the results before it."""
     workers = min(max(1, concurrency), len(items))
     if workers <= 1:
-        return [call(item) for item in items]
+        yield from (call(item) for item in items)
+        return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragcli-openai")
     futures: list[Future[_Result]] = [pool.submit(call, item) for item in items]
     try:
-        return [future.result() for future in futures]
+        yield from (future.result() for future in futures)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
