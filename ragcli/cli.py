@@ -494,7 +494,7 @@ def query(
     from_stdin = question == "-"
     view = OutputView.checked(sources, plain, json_output, generate, jsonl=from_stdin)
     if generate:
-        from ragcli.generation.base import check_generator
+        from ragcli.generation.base import check_generator, check_model_kind
 
         kind = check_generator(generator)
         generation = _generation_options(
@@ -515,6 +515,7 @@ def query(
             retries=retries,
             context_tokens=context_tokens,
         )
+        check_model_kind(kind, model, generation)
     idx = load_index(_index_choice(index_dir, collection).require().path)
     base = indexed_base(idx.manifest)
     view.base = None if base is None else str(base)
@@ -578,7 +579,7 @@ def chat(
 ) -> None:
     """Ask questions one after another at a prompt (line editing, history); exit, quit or Ctrl-D ends."""
     from ragcli.conversation import Conversation
-    from ragcli.generation.base import check_generator
+    from ragcli.generation.base import check_generator, check_model_kind
     from ragcli.interactive import questions
     from ragcli.records import SearchOptions
     from ragcli.render import note
@@ -602,6 +603,7 @@ def chat(
         retries=retries,
         context_tokens=context_tokens,
     )
+    check_model_kind(kind, model, generation)
     idx = load_index(_index_choice(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions())
     answerer = _Answerer(
@@ -914,7 +916,7 @@ def evaluate(
     from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_depth, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.evaluation.runs import read_run, run_names
-    from ragcli.generation.base import check_generator, make_generator
+    from ragcli.generation.base import check_generator, check_model_kind, make_generator
     from ragcli.models import check_device_present
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
@@ -959,6 +961,9 @@ def evaluate(
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
     outputs_given = (per_query, run_file, plot, *(with_run or ()))
     check_compare(compare, tuned_model, retrievers, generate, outputs_given, kind)
+    if generate:
+        for named in (model, tuned_model) if compare else (model,):
+            check_model_kind(kind, named, generation)
     names = run_names(with_run or (), {*retrievers, CLOSED_BOOK})
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)

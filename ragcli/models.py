@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,20 +194,61 @@ def probe_model(name: str, extra: str = "generate", now: float | None = None) ->
 
 
 def _cached(name: str) -> bool:
-    """Is model `name`'s config in the Hugging Face cache? huggingface_hub's try_to_load_from_cache
-    answers; it is asked only when the model's cache folder exists (`models--org--name`, the cache's
-    documented layout), since importing it costs ~0.2 s a query spends on nothing when the model was
-    never downloaded."""
+    """Is model `name`'s config in the Hugging Face cache?"""
+    return _cached_config(name) is not None
+
+
+def _cached_config(name: str) -> Path | None:
+    """Model `name`'s config.json in the Hugging Face cache, or None. huggingface_hub's
+    try_to_load_from_cache answers; it is asked only when the model's cache folder exists
+    (`models--org--name`, the cache's documented layout), since importing it costs ~0.2 s a query
+    spends on nothing when the model was never downloaded."""
     from huggingface_hub import constants
 
     if not (Path(constants.HF_HUB_CACHE) / f"models--{name.replace('/', '--')}").is_dir():
-        return False
+        return None
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+        found = try_to_load_from_cache(name, "config.json")
     except Exception:  # an id that is not a valid repo name
-        return False
+        return None
+    return Path(found) if isinstance(found, str) else None
+
+
+def model_config(name: str) -> dict[str, Any] | None:
+    """Model `name`'s config.json as it is on disk, read before anything is loaded (no transformers
+    import): a local folder's, or the Hugging Face cache's copy of a hub id's. None where there is none
+    to read (a hub id not downloaded yet: its loader checks the config it fetches) or it is no JSON
+    object (the loader says what is wrong with it)."""
+    folder = Path(name).expanduser()
+    path = folder / "config.json" if folder.is_dir() else _cached_config(name)
+    if path is None or not path.is_file():  # a FIFO is never opened
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# the heads of transformers' text-generating architectures (GPT2LMHeadModel, T5ForConditionalGeneration…)
+GENERATIVE_HEADS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "MTModel")
+
+
+def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
+    """Refuse (exit 9) a model whose config names only architectures that generate no text (a BERT
+    encoder, a sentence-embedding model): AutoModelForCausalLM loads BERT as a decoder it never was,
+    which answers word salad, and training it fails deep inside with a tensor error. One check for
+    every command that generates, on the config read from disk (`model_config`) before any work or on
+    the one a loader fetched; a config that names no architecture says nothing either way."""
+    names = (config or {}).get("architectures")
+    names = [str(name) for name in names] if isinstance(names, list) else []
+    if names and not any(name.endswith(GENERATIVE_HEADS) for name in names):
+        raise ModelUnavailableError(
+            f"model {model}: a {names[0]} does not generate text",
+            hint="name a seq2seq (T5-style) or causal (GPT-2-style) language model",
+        )
 
 
 def _hub_check(name: str) -> str | None:

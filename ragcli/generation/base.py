@@ -366,6 +366,17 @@ def check_generator(kind: str) -> str:
     return kind
 
 
+def check_model_kind(kind: str, model: str | None, options: GenerationOptions | None = None) -> None:
+    """Before any work: the model that `kind` would load with transformers (-g transformers, or auto
+    without a server), where its config is on disk, must generate text (exit 9,
+    `models.check_generates_text`); a server's or a plugin's model is theirs to judge."""
+    if kind == "transformers" or (kind == AUTO and not configured_base_url(options)):
+        from ragcli.models import check_generates_text, model_config
+
+        name, _ = requested_model(model)
+        check_generates_text(name, model_config(name))
+
+
 def make_generator(
     kind: str = AUTO,
     model: str | None = None,

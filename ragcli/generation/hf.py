@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, requested_model, settle
 from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
-from ragcli.models import import_transformers, pick_device, resolve_model
+from ragcli.models import check_generates_text, import_transformers, pick_device, resolve_model
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class TransformersGenerator:
         source, local_only = resolve_model(model)
         try:
             config = transformers.AutoConfig.from_pretrained(source, local_files_only=local_only)
+            check_generates_text(model, config.to_dict())  # a hub model's config is on disk only now
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
             self.is_encoder_decoder = bool(getattr(config, "is_encoder_decoder", False))
             auto = transformers.AutoModelForSeq2SeqLM if self.is_encoder_decoder else transformers.AutoModelForCausalLM

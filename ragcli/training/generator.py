@@ -33,7 +33,6 @@ from ragcli.errors import (
     InputFormatError,
     InvalidOptionError,
     MissingExtraError,
-    ModelUnavailableError,
     OutputWriteError,
 )
 from ragcli.evaluation.datasets import EvalQuery
@@ -121,7 +120,7 @@ class TrainingReport:
 def check(settings: GeneratorTraining) -> None:
     """Every option value and the output folder, before any model is loaded."""
     from ragcli.generation.base import check_answer_style
-    from ragcli.models import check_device
+    from ragcli.models import check_device, check_generates_text, model_config
 
     check_device(settings.device)
     check_answer_style(settings.answer_style)
@@ -133,6 +132,7 @@ def check(settings: GeneratorTraining) -> None:
     check_output(settings.output, settings.resume)
     if settings.resume:
         check_resume(settings, (output_of(settings.output, KIND) or {}).get("settings") or {})
+    check_generates_text(settings.model, model_config(settings.model))  # on disk; the loader checks a hub model's
 
 
 RESUMED_SETTINGS = (
@@ -240,20 +240,6 @@ def check_output(output: Path, resume: bool) -> None:
         what = "no complete checkpoint" if checkpoints_of(output) else "no checkpoint"
         raise InvalidOptionError(
             f"--resume: {output} holds {what} to continue from", hint="drop --resume to start training"
-        )
-
-
-GENERATIVE = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "MTModel")
-
-
-def check_generative(model: str, config: Any) -> None:
-    """Refuse a model whose config names no text-generating head (a BERT encoder, an embedding model):
-    AutoModelForCausalLM may still load one, and the Trainer would fail deep inside with a tensor error."""
-    names = [str(name) for name in getattr(config, "architectures", None) or []]
-    if names and not any(name.endswith(GENERATIVE) for name in names):
-        raise ModelUnavailableError(
-            f"cannot train {model}: a {names[0]} does not generate text",
-            hint="start from a seq2seq (T5-style) or causal (GPT-2-style) language model",
         )
 
 
@@ -410,7 +396,6 @@ def _train(
         answer_style=settings.answer_style,
     )
     generator = TransformersGenerator(settings.model, options)  # the query-time loader and prompt builder
-    check_generative(settings.model, generator.network.config)
     rows = [
         encode(
             generator,
