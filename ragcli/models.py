@@ -278,6 +278,19 @@ def resolve_model(name: str) -> tuple[str, bool]:
     return name, False
 
 
+def check_embeds_text(model: str, config: Mapping[str, Any] | None) -> None:
+    """Refuse (exit 9) an encoder-decoder (T5, BART) as an embedding model: embedding pools an
+    encoder's output, and such a model's forward wants decoder inputs too ("You must specify exactly one
+    of input_ids or inputs_embeds") and cannot be exported to int8. One check for dense retrieval and
+    `train retriever`, on the config read from disk (`model_config`) before any work or on the one a
+    loader fetched."""
+    if config and config.get("is_encoder_decoder"):
+        raise ModelUnavailableError(
+            f"embedding model {model} is an encoder-decoder ({config.get('model_type')}) model",
+            hint="name a sentence-embedding model: an encoder such as BERT or MiniLM",
+        )
+
+
 def check_device_present(requested: str, option: str = "--device", needed_for: tuple[str, str] | None = None) -> None:
     """An explicit cuda or mps this machine lacks: exit 2 before any work, not after the sources are
     printed and the model is loaded (`option`: the option that asked, named in the message). Imports

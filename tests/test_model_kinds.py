@@ -59,3 +59,41 @@ def test_the_transformers_generator_checks_the_config_it_loads(encoder: Path) ->
 
     with pytest.raises(ModelUnavailableError, match="a BertModel does not generate text"):
         TransformersGenerator(str(encoder))
+
+
+def refused_as_embedder(result, model: Path) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        result.exit_code == ExitCode.MODEL_UNAVAILABLE
+        and f"embedding model {model} is an encoder-decoder (t5) model" in result.stderr
+        and "internal error" not in result.output
+        and "--embedding-precision fp32" not in result.output  # no fix that leads to another error
+    )
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_an_encoder_decoder_as_the_embedding_model_is_refused_before_any_work(
+    tiny_t5: Path, small_index: Path, small_corpus: Path, tmp_path: Path, precision: str
+) -> None:
+    """evaluate would add dense vectors to the index, index would read the corpus: neither starts."""
+    manifest = (small_index / "manifest.json").read_bytes()
+    args = ("--embedding-model", str(tiny_t5), "--embedding-precision", precision)
+    result = invoke("evaluate", str(BEES_QA), "-i", str(small_index), "-r", "dense", "--no-generate", *args)
+    assert refused_as_embedder(result, tiny_t5), result.output
+    assert (small_index / "manifest.json").read_bytes() == manifest
+    result = invoke("index", str(small_corpus), "-i", str(tmp_path / "new"), "--dense", *args)
+    assert refused_as_embedder(result, tiny_t5), result.output
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_the_embedder_checks_the_config_it_loads(
+    tiny_t5: Path, precision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Hub model not downloaded before has no config on disk to read first: its loader checks it."""
+    from ragcli.errors import ModelUnavailableError
+    from ragcli.retrieval import embedder
+    from ragcli.retrieval.embedder import Embedder, EmbeddingSettings
+
+    monkeypatch.setattr(embedder, "check_embedding_model", lambda name: None)  # as for a model not on disk yet
+    with pytest.raises(ModelUnavailableError, match=r"is an encoder-decoder \(t5\) model"):
+        Embedder(EmbeddingSettings(model=str(tiny_t5), precision=precision))

@@ -212,6 +212,11 @@ def build_index(
     names = root_names(roots, urls)
     require_roots(roots)  # a missing root (exit 4) and the query are checked before any work,
     _with_query(settings, urls, target)  # and the query again once the lock is held
+    dense = settings.retrievers.get("dense")
+    if dense is not None:  # an encoder-decoder (T5) is exit 9 now, not once the corpus is read
+        from ragcli.retrieval.embedder import check_embedding_model
+
+        check_embedding_model(getattr(dense, "model", None))
     runner = _runner(settings)  # joins the cluster (or says why not) before any file is read
     try:
         with nullcontext(lock) if lock is not None else index_lock(target, wait=wait) as held:

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
-from ragcli.models import import_transformers, pick_device, resolve_model, usable_cpus
+from ragcli.models import (
+    check_embeds_text,
+    import_transformers,
+    model_config,
+    pick_device,
+    resolve_model,
+    usable_cpus,
+)
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -71,10 +78,21 @@ def default_model_folder() -> Path:
 
 
 def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
-    """(name to record in the index, folder or hub id to load, whether it is on disk already)."""
+    """(name to record in the index, folder or hub id to load, whether it is on disk already); a model
+    that cannot be had, or is of a kind that does not embed, is exit 9."""
     if not name or name == DEFAULT_EMBEDDING_MODEL:
         return DEFAULT_EMBEDDING_MODEL, str(default_model_folder()), True
-    return (name, *resolve_model(name))
+    source, on_disk = resolve_model(name)
+    check_embedding_model(name)
+    return name, source, on_disk
+
+
+def check_embedding_model(name: str | None) -> None:
+    """Before any work: an embedding model whose config is on disk must be an encoder (exit 9,
+    `models.check_embeds_text`); one that is not there yet is checked by its loader. Whether it can be
+    had at all is left to `resolve_embedding_model`: a re-index may need no model."""
+    if name and name != DEFAULT_EMBEDDING_MODEL:
+        check_embeds_text(name, model_config(name))
 
 
 @dataclass
@@ -300,6 +318,7 @@ def _torch_encoder(
         model = transformers.AutoModel.from_pretrained(source, local_files_only=on_disk).eval()
     except (OSError, ValueError) as exc:
         raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+    check_embeds_text(label, model.config.to_dict())  # a hub model's config is on disk only now
     model = model.to(device=device, dtype=dtype)
     accepted = set(inspect.signature(model.forward).parameters)
     budget = None

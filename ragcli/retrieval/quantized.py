@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import IndexWriteError, MissingExtraError, ModelUnavailableError, RagcliError
-from ragcli.models import cache_root, import_transformers
+from ragcli.models import cache_root, check_embeds_text, import_transformers
 
 RECIPE = "onnx-dynamo/eager-attention/dynamic-int8/per-channel/v1"
 MODEL_FILE = "model-int8.onnx"
@@ -99,6 +99,7 @@ def _load(source: str) -> tuple[Any, Any]:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
         raise ModelUnavailableError(f"cannot load embedding model {source}: {str(exc).splitlines()[0]}") from None
+    check_embeds_text(source, model.config.to_dict())  # a hub model's config is on disk only now
     return model, tokenizer
 
 

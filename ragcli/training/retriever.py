@@ -35,7 +35,7 @@ from ragcli.evaluation.indexing import index_for
 from ragcli.evaluation.metrics import ndcg_at
 from ragcli.evaluation.runner import document_ranking
 from ragcli.indexdir import write_error
-from ragcli.models import check_device, import_transformers, pick_device
+from ragcli.models import check_device, check_embeds_text, import_transformers, pick_device
 from ragcli.records import Skipped
 from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
 from ragcli.training.output import (
@@ -222,16 +222,13 @@ def validation_ndcg(model: _Model, queries: Sequence[EvalQuery], pool: Candidate
 
 def check_encoder(transformers: Any, label: str, source: str, on_disk: bool, max_seq_length: int) -> None:
     """From the model's config alone, before any work: an encoder-decoder (T5) has no encoder output to
-    pool here (exit 9), and texts longer than the model's positions would index past them (exit 2)."""
+    pool here (exit 9, `models.check_embeds_text`), and texts longer than the model's positions would
+    index past them (exit 2)."""
     try:
         config = transformers.AutoConfig.from_pretrained(source, local_files_only=on_disk)
     except (OSError, ValueError) as exc:
         raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
-    if getattr(config, "is_encoder_decoder", False):
-        raise ModelUnavailableError(
-            f"embedding model {label} is an encoder-decoder ({config.model_type}) model",
-            hint="train an encoder such as BERT or MiniLM",
-        )
+    check_embeds_text(label, config.to_dict())
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
     if isinstance(positions, int) and max_seq_length > positions:
         raise InvalidOptionError(
