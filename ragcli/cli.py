@@ -35,6 +35,7 @@ from ragcli.errors import (
     mask_secrets,
 )
 from ragcli.readers.base import DEFAULT_MAX_BYTES
+from ragcli.terminal_text import without_terminal_sequences
 
 if TYPE_CHECKING:
     from ragcli.evaluation.datasets import EvalSet
@@ -307,7 +308,9 @@ def handle_errors(command: F) -> F:
                 if _state["debug"]
                 else "run `ragcli --debug ...` for the traceback and please report it"
             )
-            _fail(f"internal error: {type(exc).__name__}: {exc} ({report})", int(ExitCode.FAILURE))
+            # a library's text, which may be coloured (torch's): its sequences would show escaped
+            text = without_terminal_sequences(str(exc))
+            _fail(f"internal error: {type(exc).__name__}: {text} ({report})", int(ExitCode.FAILURE))
 
     return wrapper  # type: ignore[return-value]
 

@@ -33,3 +33,12 @@ def without_terminal_sequences(text: str) -> str:
     if "\x1b" not in text and "\x9b" not in text and "\x08" not in text:
         return text  # the common case: three fast scans (the 8-bit strings other than CSI are rarer still)
     return _OVERSTRUCK_RE.sub("", TERMINAL_SEQUENCE_RE.sub("", text))
+
+
+def first_line(exc: BaseException) -> str:
+    """A library's exception as one line for a message: the first line of its text with the terminal
+    sequences some libraries colour it with removed (torch.export writes "\\x1b[96mThis is step
+    1/3\\x1b[0m"; the error printer would show them escaped), or the exception's type when it has no
+    text. Every message that quotes a library's exception takes it from here."""
+    lines = without_terminal_sequences(str(exc)).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__

@@ -97,3 +97,37 @@ def test_the_embedder_checks_the_config_it_loads(
     monkeypatch.setattr(embedder, "check_embedding_model", lambda name: None)  # as for a model not on disk yet
     with pytest.raises(ModelUnavailableError, match=r"is an encoder-decoder \(t5\) model"):
         Embedder(EmbeddingSettings(model=str(tiny_t5), precision=precision))
+
+
+def test_a_librarys_coloured_error_is_one_clean_line() -> None:
+    from ragcli.terminal_text import first_line
+
+    exported = RuntimeError("Failed to export. \x1b[96mThis is step 1/3\x1b[0m of exporting\n\nNext steps: …")
+    assert first_line(exported) == "Failed to export. This is step 1/3 of exporting"
+    assert first_line(OSError()) == "OSError"  # no text: its kind, never an IndexError
+
+
+def test_errors_from_libraries_are_printed_without_their_colour_codes(
+    encoder: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch.export colours its messages; printed escaped they read `\\x1b[96m` in the error line."""
+    from ragcli import cli
+    from ragcli.retrieval import quantized
+
+    def export(source: str, path: Path) -> None:
+        raise RuntimeError("Failed to export the model. \x1b[96mThis is step 1/3\x1b[0m of exporting\nNext steps:")
+
+    monkeypatch.setenv("RAGCLI_CACHE", str(tmp_path / "cache"))  # no int8 copy of the model built before
+    monkeypatch.setattr(quantized, "_export", export)
+    result = invoke(
+        "index", str(small_corpus), "-i", str(tmp_path / "idx"), "--dense", "--embedding-model", str(encoder)
+    )
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    assert "Failed to export the model. This is step 1/3 of exporting (use" in result.stderr
+
+    def bug(name: str) -> None:
+        raise ValueError("\x1b[31mred\x1b[0m alert")
+
+    monkeypatch.setattr(cli, "_check_retriever", bug)
+    result = invoke("query", "bees", "-i", str(tmp_path / "idx"), "--no-generate")
+    assert result.exit_code == ExitCode.FAILURE and "internal error: ValueError: red alert (" in result.stderr

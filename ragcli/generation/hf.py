@@ -22,6 +22,7 @@ from ragcli.generation.base import Generation, GenerationOptions, requested_mode
 from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
 from ragcli.models import check_generates_text, import_transformers, pick_device, resolve_model
 from ragcli.records import Hit
+from ragcli.terminal_text import first_line
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -75,8 +76,7 @@ class TransformersGenerator:
             safetensors = True if Path(source).is_dir() and any(Path(source).glob("*.safetensors")) else None
             self.network = auto.from_pretrained(source, local_files_only=local_only, use_safetensors=safetensors)
         except (OSError, ValueError, KeyError) as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelUnavailableError(f"cannot load model {model}: {first_line}") from None
+            raise ModelUnavailableError(f"cannot load model {model}: {first_line(exc)}") from None
         if self.options.threads:
             torch.set_num_threads(self.options.threads)
         self.device = pick_device(self.options.device, torch)

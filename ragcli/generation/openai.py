@@ -49,6 +49,7 @@ from ragcli.generation.replies import (
     reading,
 )
 from ragcli.records import Hit, without_surrogates
+from ragcli.terminal_text import first_line
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -486,8 +487,8 @@ def in_order_each(call: Callable[[_Item], _Result], items: Sequence[_Item], conc
 
 def _kind(exc: BaseException) -> str:
     """An exception as a short phrase (its type and first line), for an error message."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+    first, name = first_line(exc), type(exc).__name__
+    return name if first == name else f"{name}: {first[:200]}"
 
 
 class OpenAIFactory:

@@ -30,6 +30,7 @@ from typing import Any
 
 from ragcli.errors import ClusterError, InvalidOptionError, MissingExtraError
 from ragcli.retrieval.base import Task
+from ragcli.terminal_text import first_line
 
 TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
@@ -146,5 +147,4 @@ def _check_reachable(address: str) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return first_line(exc)

@@ -45,6 +45,7 @@ from ragcli.models import (
     resolve_model,
     usable_cpus,
 )
+from ragcli.terminal_text import first_line
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -317,7 +318,7 @@ def _torch_encoder(
     try:
         model = transformers.AutoModel.from_pretrained(source, local_files_only=on_disk).eval()
     except (OSError, ValueError) as exc:
-        raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+        raise ModelUnavailableError(f"cannot load embedding model {label}: {first_line(exc)}") from None
     check_embeds_text(label, model.config.to_dict())  # a hub model's config is on disk only now
     model = model.to(device=device, dtype=dtype)
     accepted = set(inspect.signature(model.forward).parameters)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ragcli.errors import MissingExtraError, ModelUnavailableError
+from ragcli.terminal_text import first_line
 
 Tokenize = Callable[[Sequence[str]], dict[str, np.ndarray]]
 
@@ -75,7 +76,7 @@ def _from_transformers(source: str, max_tokens: int) -> Tokenize:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ModelUnavailableError(
-            f"cannot load the tokenizer of embedding model {source}: {str(exc).splitlines()[0]}"
+            f"cannot load the tokenizer of embedding model {source}: {first_line(exc)}"
         ) from None
 
     def tokenize(texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ragcli.errors import IndexWriteError, MissingExtraError, ModelUnavailableError, RagcliError
 from ragcli.models import cache_root, check_embeds_text, import_transformers
+from ragcli.terminal_text import first_line
 
 RECIPE = "onnx-dynamo/eager-attention/dynamic-int8/per-channel/v1"
 MODEL_FILE = "model-int8.onnx"
@@ -86,7 +87,7 @@ def int8_model(source: str, label: str) -> Path:
         raise
     except Exception as exc:  # the exporter's own errors: a model torch.onnx cannot convert
         raise ModelUnavailableError(
-            f"cannot convert embedding model {label} to int8: {str(exc).splitlines()[0][:200]}",
+            f"cannot convert embedding model {label} to int8: {first_line(exc)[:200]}",
             hint="use --embedding-precision fp32",
         ) from None
     return target
@@ -98,7 +99,7 @@ def _load(source: str) -> tuple[Any, Any]:
         model = transformers.AutoModel.from_pretrained(source, attn_implementation="eager").eval()
         tokenizer = transformers.AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
-        raise ModelUnavailableError(f"cannot load embedding model {source}: {str(exc).splitlines()[0]}") from None
+        raise ModelUnavailableError(f"cannot load embedding model {source}: {first_line(exc)}") from None
     check_embeds_text(source, model.config.to_dict())  # a hub model's config is on disk only now
     return model, tokenizer
 

@@ -38,6 +38,7 @@ from ragcli.errors import (
 from ragcli.evaluation.datasets import EvalQuery
 from ragcli.generation.base import GenerationOptions
 from ragcli.records import Hit
+from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
     output_of,
@@ -310,7 +311,7 @@ def _with_lora(network: Any, rank: int, seq2seq: bool) -> Any:
     try:
         return peft.get_peft_model(network, config)
     except ValueError as exc:
-        raise InvalidOptionError(f"--lora: {str(exc).splitlines()[0]}", hint="train without --lora") from None
+        raise InvalidOptionError(f"--lora: {first_line(exc)}", hint="train without --lora") from None
 
 
 def _callbacks(transformers: Any, on_step: StepProgress | None, losses: dict[int, float]) -> list[Any]:

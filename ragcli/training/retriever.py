@@ -38,6 +38,7 @@ from ragcli.indexdir import write_error
 from ragcli.models import check_device, check_embeds_text, import_transformers, pick_device
 from ragcli.records import Skipped
 from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
+from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
     output_of,
@@ -184,7 +185,7 @@ class _Model:
             self.model = transformers.AutoModel.from_pretrained(source, local_files_only=on_disk)
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=on_disk)
         except (OSError, ValueError) as exc:
-            raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+            raise ModelUnavailableError(f"cannot load embedding model {label}: {first_line(exc)}") from None
         self.model.to(device)
         self.device, self.max_length = device, max_length
 
@@ -227,7 +228,7 @@ def check_encoder(transformers: Any, label: str, source: str, on_disk: bool, max
     try:
         config = transformers.AutoConfig.from_pretrained(source, local_files_only=on_disk)
     except (OSError, ValueError) as exc:
-        raise ModelUnavailableError(f"cannot load embedding model {label}: {str(exc).splitlines()[0]}") from None
+        raise ModelUnavailableError(f"cannot load embedding model {label}: {first_line(exc)}") from None
     check_embeds_text(label, config.to_dict())
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
     if isinstance(positions, int) and max_seq_length > positions:
