@@ -977,7 +977,7 @@ def evaluate(
     with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
-            _evaluation_index(choice, eval_set),
+            choice.for_dataset(eval_set.corpus is not None),
             retrievers,
             {"dense": embedding},
             strict=strict,
@@ -1085,7 +1085,7 @@ def tune(
     strict = _strictness(strict, skip_invalid)
     choice = _index_choice(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)
-    idx = index_for(eval_set, _evaluation_index(choice, eval_set), strict=strict, omit=choice.omit)
+    idx = index_for(eval_set, choice.for_dataset(eval_set.corpus is not None), strict=strict, omit=choice.omit)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
         note(line)
     _check_gold_ids(eval_set, idx, strict)
@@ -1172,15 +1172,6 @@ def _check_gold_ids(eval_set: EvalSet, idx: Index, strict: bool) -> None:
         raise InputFormatError(message, hint="evaluate against the index of the judged corpus, or drop --strict")
     if message:
         note(f"ragcli: warning: {message}")
-
-
-def _evaluation_index(choice: Any, eval_set: Any) -> Optional[Path]:
-    """The index `evaluate` / `tune` use: for a BEIR folder (which brings its corpus) only one named on
-    the command line or by $RAGCLI_INDEX, else a cached index of that corpus (never the configuration's
-    everyday collection); for a qa.jsonl file, the chosen index, which must exist."""
-    if eval_set.corpus is not None:
-        return None if choice.origin in ("config", "default") else choice.path
-    return Path(choice.require().path)
 
 
 collections_app = typer.Typer()

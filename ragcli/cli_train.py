@@ -49,6 +49,7 @@ def generator(
     model: options.TrainModel = options.DEFAULT_TRAIN_MODEL,
     with_context: options.WithContext = False,
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     retriever: options.Retriever = "bm25",
     top_k: options.GeneratorTopK = 5,
     epochs: options.Epochs = 3,
@@ -97,9 +98,10 @@ def generator(
             note(f"ragcli: note: {skipped.name} is incomplete (interrupted while saved): resuming from an earlier one")
     retrieve = None
     if with_context:
+        from ragcli.cli import _index_choice  # at run time: cli.py imports this module
         from ragcli.retrieval.index import load_index
 
-        idx = load_index(index_dir)
+        idx = load_index(_index_choice(index_dir, collection).require().path)
         scorer = idx.retriever(retriever)
 
         def retrieve(question: str) -> Any:
@@ -194,6 +196,7 @@ def retriever(
     data: options.RetrieverTrainingData,
     output: options.RetrieverOutput,
     index_dir: options.IndexDir = None,
+    collection: options.Collection = None,
     split: options.Split = "train",
     embedding_model: options.EmbeddingModel = "all-MiniLM-L6-v2",
     epochs: options.RetrieverEpochs = 1,
@@ -212,6 +215,7 @@ def retriever(
 ) -> None:
     """Fine-tune the embedding model on judged questions (in-batch and BM25 hard negatives); the
     output folder works with --embedding-model."""
+    from ragcli.cli import _index_choice  # at run time: cli.py imports this module
     from ragcli.progress import counting_progress
     from ragcli.render import evaluation_skips, note, stdout_console, training_epoch_line, training_table, write_json
     from ragcli.training.retriever import RetrieverTrainingSettings, prepare, train_retriever
@@ -227,12 +231,14 @@ def retriever(
         hard_negatives=hard_negatives,
         validation=validation,
     )
+    choice = _index_choice(index_dir, collection)
     job = prepare(
         data,
         output,
         settings,
         split=split,
-        index_dir=index_dir,
+        index_dir=choice.for_dataset(data.is_dir()),  # a BEIR folder is read as one (load_eval_set)
+        omit=choice.omit,
         eval_queries=eval_queries,
         eval_split=eval_split,
         strict=strict,

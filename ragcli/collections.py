@@ -72,6 +72,15 @@ class IndexChoice:
             )
         return self
 
+    def for_dataset(self, brings_corpus: bool) -> Path | None:
+        """The index a command reading judged questions uses (evaluate, tune, train retriever): for a
+        dataset that brings its corpus (a BEIR folder), only one named on the command line or by
+        $RAGCLI_INDEX, else None, a cached index of that corpus (the configuration's everyday collection
+        is never rebuilt from another corpus); for a qa.jsonl file, the chosen index, which must exist."""
+        if brings_corpus:
+            return None if self.origin in ("config", "default") else self.path
+        return self.require().path
+
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "source": self.source, "collection": self.name}
 

@@ -52,7 +52,7 @@ class Key:
 
 
 _ANSWERING = ("query", "chat", "evaluate")  # the commands that retrieve and answer
-_READING_AN_INDEX = ("query", "chat", "info", "evaluate", "tune", "config show")
+_READING_AN_INDEX = ("query", "chat", "info", "evaluate", "tune", "train generator", "train retriever", "config show")
 KEYS: dict[str, Key] = {
     "collection": Key(
         str,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import invoke, run
-from conftest import TUNING_QA, write_files
+from conftest import REPO, SAMPLE_CORPUS, TUNING_QA, write_files
 
 from ragcli.errors import ExitCode
 
@@ -51,7 +51,11 @@ def test_evaluate_and_tune_take_a_collection(tuning_corpus: Path, tmp_path: Path
 def test_a_missing_collection_is_exit_3_naming_it(tmp_path: Path, env: dict[str, str]) -> None:
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps(TUNING_QA[0]) + "\n")
-    for args in (["query", "x", "--no-generate"], ["info"], ["evaluate", str(qa)], ["tune", str(qa)]):
+    trains = [
+        ["train", "generator", str(qa), "-o", str(tmp_path / "g"), "--with-context"],
+        ["train", "retriever", str(qa), "-o", str(tmp_path / "r")],
+    ]
+    for args in (["query", "x", "--no-generate"], ["info"], ["evaluate", str(qa)], ["tune", str(qa)], *trains):
         result = invoke(*args, "-c", "nothing", env=env)
         assert result.exit_code == ExitCode.NO_INDEX, (args, result.output)
         assert result.output.strip().splitlines() == [
@@ -112,3 +116,25 @@ def test_the_exported_index_does_not_say_omit_index(small_index: Path, tmp_path:
     assert "omit --index" not in result.stderr and "unset RAGCLI_INDEX to use a cached index" in result.stderr
     named = run("tune", str(beir), "--index", str(small_index), env=env)
     assert "omit --index to use a cached index" in named.stderr
+
+
+def test_the_training_commands_take_a_collection_named_or_configured(
+    tiny_t5: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`train retriever` and `train generator --with-context` read an index: -c names it, and without
+    --index, -c or $RAGCLI_INDEX the configuration's `collection` does, as for every such command."""
+    from tinymodels import build_tiny_embedder
+
+    qa = REPO / "docs" / "bees-qa.jsonl"
+    encoder = build_tiny_embedder(tmp_path / "tiny-bert")
+    assert invoke("index", str(SAMPLE_CORPUS), "--name", "bees", "-q", env=env).exit_code == 0
+    generator = ("train", "generator", str(qa), "--model", str(tiny_t5), "--with-context", "--epochs", "1")
+    generator += ("--threads", "1", "--batch-size", "10", "--quiet")
+    retriever = ("train", "retriever", str(qa), "--embedding-model", str(encoder), "--epochs", "1")
+    retriever += ("--batch-size", "4", "--validation", "0", "--max-seq-length", "64")
+    for named in (["-c", "bees"], []):
+        if not named:
+            Path(env["RAGCLI_CONFIG"]).write_text('collection = "bees"\n')
+        for command in (generator, retriever):
+            result = invoke(*command, "-o", str(tmp_path / f"{command[1]}-{len(named)}"), *named, env=env)
+            assert result.exit_code == 0, (command[1], named, result.output)

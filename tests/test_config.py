@@ -43,6 +43,7 @@ def test_the_values_become_the_commands_defaults(files: tuple[Path, Path]) -> No
     assert default_map == {
         **{command: answering for command in ("query", "chat", "evaluate")},
         **{command: {"collection": "notes"} for command in ("info", "tune")},
+        "train": {"generator": {"collection": "notes"}, "retriever": {"collection": "notes"}},
         "config": {"show": {"collection": "notes"}},
         "index": {"name": "notes"},
     }

@@ -265,9 +265,11 @@ def prepare(
     strict: bool = False,
     drop_overlap: bool = False,
     on_build: Callable[[Path], None] | None = None,
+    omit: str | None = None,
 ) -> TrainingJob:
     """Check everything that can be checked before training (options, output folder, the data, the
-    overlap with evaluation questions), then find the index and mine the examples."""
+    overlap with evaluation questions), then find the index and mine the examples (`omit`: how to
+    stop naming `index_dir`, as `index_for` takes it)."""
     settings.check()
     check_device(settings.device)
     check_output(output)
@@ -287,7 +289,7 @@ def prepare(
         queries = overlap(queries, held_out, drop_overlap)
     if not queries:
         raise InputFormatError(f"{data}: every training question is also an evaluation question")
-    lookup = PassageLookup(index_for(training, index_dir, ("bm25",), strict=strict, on_build=on_build))
+    lookup = PassageLookup(index_for(training, index_dir, ("bm25",), strict=strict, on_build=on_build, omit=omit))
     kept, validation = split_validation(queries, settings.validation, settings.seed)
     examples, missing = examples_for(kept, lookup, settings.hard_negatives)
     if not examples:  # the data's judgments name nothing the index holds: a data problem, as for evaluate
