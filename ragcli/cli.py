@@ -296,7 +296,7 @@ def handle_errors(command: F) -> F:
             _fail(*_stopped(str(exc)))
         except RagcliError as exc:
             _show_traceback()
-            _fail(str(exc), int(exc.exit_code))
+            _fail(_naming_its_file(exc), int(exc.exit_code))
         except KeyboardInterrupt:
             _fail(*_stopped("interrupted"))
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
@@ -313,6 +313,29 @@ def handle_errors(command: F) -> F:
             _fail(f"internal error: {type(exc).__name__}: {text} ({report})", int(ExitCode.FAILURE))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _naming_its_file(exc: RagcliError) -> str:
+    """The error's line; one refusing a value that a configuration file gave the command (click's
+    DEFAULT_MAP source, not an option or a variable with the same value) starts with the file and the
+    key, as the file's own checks do: the person running the command never typed that value."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if exc.value is None or ctx is None:
+        return str(exc)
+    words: list[str] = []
+    outer = ctx
+    while outer.parent is not None:  # "train generator": the names below the root command
+        words.insert(0, str(outer.info_name))
+        outer = outer.parent
+    for param, value in ctx.params.items():
+        source = ctx.get_parameter_source(param)
+        if value == exc.value and source is not None and source.name == "DEFAULT_MAP":
+            setting = _load_config().setting(" ".join(words), param)
+            if setting is not None:
+                return f"{setting[1].path}: key {setting[0]!r}: {exc}"
+    return str(exc)
 
 
 def _version(value: bool) -> None:

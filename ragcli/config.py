@@ -124,6 +124,15 @@ class Config:
                 return layer.values[key], layer
         return None, None
 
+    def setting(self, command: str, param: str) -> tuple[str, Layer] | None:
+        """The key that sets parameter `param` of `command` ("query", "train generator") and the file
+        that set it, or None where no file sets it: an error about the value can name both."""
+        for name, key in KEYS.items():
+            if key.params.get(command) == param:
+                layer = self.value(name)[1]
+                return None if layer is None else (name, layer)
+        return None
+
     def default_map(self) -> dict[str, Any]:
         """click's `default_map`: command → parameter → value (group → command → … for a subcommand), for
         every key set in a file."""

@@ -60,10 +60,13 @@ class RagcliError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, value: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # the one value the error refuses, where it is about one (a retriever's name, a model): the CLI
+        # says which configuration file set it, when one did
+        self.value = value
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -151,7 +154,9 @@ def unknown_choice(kind: str, value: str, choices: list[str] | tuple[str, ...]) 
 
     close = get_close_matches(value, list(choices), n=1, cutoff=0.6)
     suggestion = f"; did you mean {close[0]!r}?" if close else ""
-    return InvalidOptionError(f"unknown {kind} {value!r}{suggestion}", hint=f"choose one of {', '.join(choices)}")
+    return InvalidOptionError(
+        f"unknown {kind} {value!r}{suggestion}", hint=f"choose one of {', '.join(choices)}", value=value
+    )
 
 
 def listed(

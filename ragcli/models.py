@@ -248,6 +248,7 @@ def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
         raise ModelUnavailableError(
             f"model {model}: a {names[0]} does not generate text",
             hint="name a seq2seq (T5-style) or causal (GPT-2-style) language model",
+            value=model,
         )
 
 
@@ -267,14 +268,16 @@ def resolve_model(name: str) -> tuple[str, bool]:
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser()), True
     if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
-        raise ModelUnavailableError(f"model folder {name} does not exist or is not a folder")
+        raise ModelUnavailableError(f"model folder {name} does not exist or is not a folder", value=name)
     if _cached(name):
         return name, True
     if _offline():
-        raise ModelUnavailableError(f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
+        raise ModelUnavailableError(
+            f"model {name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set", value=name
+        )
     reason = _hub_check(name)
     if reason:
-        raise ModelUnavailableError(reason)
+        raise ModelUnavailableError(reason, value=name)
     return name, False
 
 

@@ -116,6 +116,35 @@ def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('retriever = "bm25,tfidf"', "key 'retriever': unknown retriever 'bm25,tfidf'; did you mean 'tfidf'?"),
+        ('generator = "extractiv"', "key 'generator': unknown generator 'extractiv'; did you mean 'extractive'?"),
+        ('device = "tpu"', "key 'device': unknown device 'tpu'"),
+        ('answer_style = "terse"', "key 'answer_style': unknown answer style 'terse'"),
+        ('base_url = "ftp://127.0.0.1/v1"', "key 'base_url': --base-url: 'ftp://127.0.0.1/v1' is not an http(s) URL"),
+        ('model = "./no-such-model"', "key 'model': model folder ./no-such-model does not exist"),
+    ],
+)
+def test_a_bad_value_from_a_file_names_the_file_and_the_key(
+    home: dict[str, Path], small_index: Path, line: str, message: str
+) -> None:
+    """The person never typed the value: the line says where it is, as for a key of the wrong type."""
+    home["user"].write_text(line + "\n")
+    generator = ("-g", "transformers") if line.startswith("model") else ()  # a missing model is no fallback
+    result = invoke("query", "sunlight", "-i", str(small_index), *generator)
+    assert result.exit_code in (ExitCode.USAGE, ExitCode.MODEL_UNAVAILABLE), result.output
+    assert f"ragcli: error: {home['user']}: {message}" in result.stderr, result.stderr
+
+
+def test_the_same_value_given_as_an_option_is_not_the_files(home: dict[str, Path], small_index: Path) -> None:
+    home["user"].write_text('retriever = "bm25,tfidf"\n')
+    result = invoke("query", "sunlight", "-i", str(small_index), "-r", "bm25,tfidf")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith("ragcli: error: unknown retriever 'bm25,tfidf'"), result.stderr
+
+
 def test_chat_takes_the_keys_query_takes(home: dict[str, Path], small_index: Path) -> None:
     """A `k` or `model` set once applied to query and evaluate, but chat took only the collection."""
     pytest.importorskip("openai")

@@ -88,7 +88,7 @@ def resolve_base_url(options: GenerationOptions) -> str | None:
             url = value.strip()
             problem = url_problem(url)
             if problem:
-                raise InvalidOptionError(f"--base-url: {shown_url(url)!r} {problem}", hint=URL_EXAMPLE)
+                raise InvalidOptionError(f"--base-url: {shown_url(url)!r} {problem}", hint=URL_EXAMPLE, value=value)
             return url
     return None
 
