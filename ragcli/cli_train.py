@@ -217,7 +217,15 @@ def retriever(
     output folder works with --embedding-model."""
     from ragcli.cli import _index_choice  # at run time: cli.py imports this module
     from ragcli.progress import counting_progress
-    from ragcli.render import evaluation_skips, note, stdout_console, training_epoch_line, training_table, write_json
+    from ragcli.render import (
+        evaluation_skips,
+        note,
+        plural,
+        stdout_console,
+        training_epoch_line,
+        training_table,
+        write_json,
+    )
     from ragcli.training.retriever import RetrieverTrainingSettings, prepare, train_retriever
 
     settings = RetrieverTrainingSettings(
@@ -250,7 +258,8 @@ def retriever(
     if job.dropped:
         note(f"left out {job.dropped} training question(s) that evaluation also asks (--drop-overlap)")
     if job.missing:
-        note(f"{job.missing} relevant document id(s) are not in the index: those pairs are left out")
+        verb = "is" if job.missing == 1 else "are"
+        note(f"{plural(job.missing, 'relevant document id')} {verb} not in the index: left out of the training pairs")
     with counting_progress("training", description="loading the model", estimate_seconds=1800) as bar:
         result = train_retriever(
             job,

@@ -15,7 +15,7 @@ from clihelpers import invoke, run
 from conftest import write_files
 
 from ragcli.errors import ExitCode
-from ragcli.evaluation.checks import gold_coverage, normalised_question, query_overlap, unasked_message
+from ragcli.evaluation.checks import GoldCoverage, gold_coverage, normalised_question, query_overlap, unasked_message
 from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir
 from ragcli.evaluation.reports import strictly_decreasing
 from ragcli.indexing.build import build_index
@@ -53,6 +53,19 @@ def test_gold_coverage_counts_missing_ids_and_queries_that_can_only_score_zero(s
     assert message.startswith("2 of 3 relevant document ids are not in the index ('gone/one.md', 'gone/two.md')")
     assert "1 judged query of 2 can only score 0" in message
     assert gold_coverage(queries[:1][:0], load_index(sample_index)).message() is None
+
+
+@pytest.mark.parametrize(
+    ("relevant", "missing", "start"),
+    [
+        (1, ["gone.md"], "1 of 1 relevant document id is not in the index ('gone.md')"),
+        (3, ["gone.md"], "1 of 3 relevant document ids is not in the index ('gone.md')"),
+        (3, ["a.md", "b.md"], "2 of 3 relevant document ids are not in the index ('a.md', 'b.md')"),
+    ],
+)
+def test_the_missing_ids_message_agrees_with_its_count(relevant: int, missing: list[str], start: str) -> None:
+    message = GoldCoverage(relevant=relevant, missing=missing, judged=1, unanswerable=1).message()
+    assert message is not None and message.startswith(start), message
 
 
 def test_evaluate_warns_about_judged_ids_not_in_the_index(sample_index: Path, tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ class GoldCoverage:
         more = f" and {len(self.missing) - EXAMPLES:,} more" if len(self.missing) > EXAMPLES else ""
         queries = _plural(self.unanswerable, "judged query", "judged queries")
         return (
-            f"{len(self.missing):,} of {_plural(self.relevant, 'relevant document id')} are not in the index "
+            f"{len(self.missing):,} of {_plural(self.relevant, 'relevant document id')} "
+            f"{'is' if len(self.missing) == 1 else 'are'} not in the index "
             f"({examples}{more}); {queries} of {self.judged:,} can only score 0 — is this the index the "
             "judgments were made for?"
         )
