@@ -614,7 +614,7 @@ def test_tune_keeps_the_index_pair_when_no_cell_of_the_grid_beats_it(tuning_inde
     "args, message",
     [
         (["--metric", "ndcg@x"], "unknown metric"),
-        (["--metric", "ndcg@0"], "unknown metric"),  # was an internal ZeroDivisionError
+        (["--metric", "ndcg@0"], "--metric ndcg@0: the cut-off must be at least 1"),  # a metric, not unknown
         (["--metric", "mrr@²"], "unknown metric"),  # a digit to str.isdigit, not to int(): an internal ValueError
         (["--k1", "nan"], "finite"),
         (["--b", "1.5"], "0 <= b <= 1"),

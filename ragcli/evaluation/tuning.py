@@ -37,9 +37,12 @@ def metric_depth(metric: str) -> int:
     if metric == "map":
         return 1000
     match = _METRIC_RE.fullmatch(metric)
-    if match is None or int(match.group(2)) < 1:  # ASCII digits only: '²' is a digit to str.isdigit
+    if match is None:  # ASCII digits only: '²' is a digit to str.isdigit
         raise InvalidOptionError(f"unknown metric {metric!r}", hint="e.g. ndcg@10, recall@100, mrr@10, map")
-    return int(match.group(2))
+    cutoff = int(match.group(2))
+    if cutoff < 1:  # a metric ragcli knows, at a depth that ranks nothing
+        raise InvalidOptionError(f"--metric {metric}: the cut-off must be at least 1", hint=f"e.g. {match.group(1)}@10")
+    return cutoff
 
 
 def check_grid(metric: str, k1_values: Sequence[float], b_values: Sequence[float]) -> None:
