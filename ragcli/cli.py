@@ -986,7 +986,7 @@ def evaluate(
     reads += [("a --with-run file", path) for path in with_run or ()]
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
     outputs_given = (per_query, run_file, plot, *(with_run or ()))
-    check_compare(compare, tuned_model, retrievers, generate, outputs_given, kind)
+    check_compare(compare, tuned_model, retrievers, generate, outputs_given, kind, context)
     if generate:
         for named in (model, tuned_model) if compare else (model,):
             check_model_kind(kind, named, generation)

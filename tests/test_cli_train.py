@@ -283,6 +283,7 @@ def test_questions_without_answers_are_bad_input(tiny_t5: Path, tmp_path: Path) 
         (["--compare", "--tuned-model", "x", "-r", "bm25,tfidf"], "one retriever"),
         (["--compare", "--tuned-model", "x", "--no-generate"], "drop --no-generate"),
         (["--compare", "--tuned-model", "x", "-g", "extractive"], "-g extractive loads neither"),
+        (["--compare", "--tuned-model", "x", "--no-context"], "has closed-book columns already: drop --no-context"),
     ],
 )
 def test_compare_options_are_checked_first(qa: Path, sample_index: Path, args: list[str], message: str) -> None:

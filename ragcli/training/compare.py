@@ -67,9 +67,11 @@ def check_compare(
     generate: bool,
     outputs: Sequence[Any],
     kind: str = "auto",
+    context: bool = True,
 ) -> None:
     """`evaluate --compare` needs a --tuned-model, one retriever, answers and a generator that loads
-    models (`-g extractive` answered all four columns itself); --tuned-model needs --compare."""
+    models (`-g extractive` answered all four columns itself), and has its closed-book columns without
+    --no-context (which it ignored); --tuned-model needs --compare."""
     if tuned_model and not compare:
         raise InvalidOptionError("--tuned-model is only used with --compare", hint="add --compare")
     if not compare:
@@ -80,6 +82,8 @@ def check_compare(
         raise InvalidOptionError("--compare takes one retriever", hint="pass one name to -r")
     if not generate:
         raise InvalidOptionError("--compare compares answers: drop --no-generate")
+    if not context:
+        raise InvalidOptionError("--compare has closed-book columns already: drop --no-context")
     if kind not in ("auto", "transformers"):
         raise InvalidOptionError(
             f"--compare compares a model with its fine-tuned copy: -g {kind} loads neither",
