@@ -202,8 +202,12 @@ def _cached_config(name: str) -> Path | None:
     """Model `name`'s config.json in the Hugging Face cache, or None. huggingface_hub's
     try_to_load_from_cache answers; it is asked only when the model's cache folder exists
     (`models--org--name`, the cache's documented layout), since importing it costs ~0.2 s a query
-    spends on nothing when the model was never downloaded."""
-    from huggingface_hub import constants
+    spends on nothing when the model was never downloaded. Without huggingface_hub (the `generate`
+    extra) nothing is cached that ragcli could load: None, and `-g auto` answers extractively."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return None
 
     if not (Path(constants.HF_HUB_CACHE) / f"models--{name.replace('/', '--')}").is_dir():
         return None

@@ -39,6 +39,6 @@ def first_line(exc: BaseException) -> str:
     """A library's exception as one line for a message: the first line of its text with the terminal
     sequences some libraries colour it with removed (torch.export writes "\\x1b[96mThis is step
     1/3\\x1b[0m"; the error printer would show them escaped), or the exception's type when it has no
-    text. Every message that quotes a library's exception takes it from here."""
+    text. (A server's error or a reply that cannot be parsed is quoted by generation/replies.py.)"""
     lines = without_terminal_sequences(str(exc)).strip().splitlines()
     return lines[0].strip() if lines else type(exc).__name__

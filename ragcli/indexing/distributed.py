@@ -73,7 +73,7 @@ class RayRunner:
             )
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             raise ClusterError(
-                f"cannot join the Ray cluster at {address}: {_first_line(exc)}",
+                f"cannot join the Ray cluster at {address}: {first_line(exc)}",
                 hint="start it with `ray start --head`, or give its address (host:port)",
             ) from None
         resources = ray.cluster_resources()
@@ -111,12 +111,12 @@ class RayRunner:
         except ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             if isinstance(cause, (MemoryError, OSError)) or not isinstance(cause, Exception):
-                raise ClusterError(f"a Ray task failed on a worker: {_first_line(cause or exc)}") from None
+                raise ClusterError(f"a Ray task failed on a worker: {first_line(cause or exc)}") from None
             # ragcli's own errors (a model that cannot load) keep their exit code; anything else is a bug
             raise cause from None
         except ray.exceptions.RayError as exc:  # a worker or node lost more often than the retries
             raise ClusterError(
-                f"the Ray cluster lost a task after {TASK_RETRIES} retries: {_first_line(exc)}",
+                f"the Ray cluster lost a task after {TASK_RETRIES} retries: {first_line(exc)}",
                 hint="the previous index is unchanged; run the build again",
             ) from None
 
@@ -144,7 +144,3 @@ def _check_reachable(address: str) -> None:
             f"cannot join the Ray cluster at {address}: {exc.strerror or type(exc).__name__}",
             hint="start it with `ray start --head`, or give its address (host:port)",
         ) from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return first_line(exc)
