@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 
 from ragcli import __version__, options
 from ragcli.cli_train import train_app
+from ragcli.collections import choose_index
 from ragcli.errors import (
     ExitCode,
     InputFormatError,
@@ -367,13 +368,6 @@ def _load_config() -> Any:
     return load_config()
 
 
-def _index_choice(index_dir: Optional[Path], collection: Optional[str], option: str = "-c/--collection") -> Any:
-    """The index folder a command uses: --index, -c, $RAGCLI_INDEX, the config's collection, ./.ragcli."""
-    from ragcli.collections import resolve_index
-
-    return resolve_index(index_dir, collection, _load_config(), option=option)
-
-
 @app.command(short_help="Build or update an index from files, folders or databases.")
 @handle_errors
 def index(
@@ -424,7 +418,7 @@ def index(
     from ragcli.progress import index_progress
     from ragcli.render import index_summary, note, skipped_lines, write_json
 
-    index_dir = _index_choice(index_dir, name, "--name").path
+    index_dir = choose_index(index_dir, name, option="--name").path
     values = locals()
     given = {option: values[option] for option in STORED if _given(ctx, option)}  # the others: as the index recorded
     with index_progress(enabled=not quiet and not json_output) as (on_file, on_embed):
@@ -542,7 +536,7 @@ def query(
             context_tokens=context_tokens,
         )
         check_model_kind(kind, model, generation)
-    idx = load_index(_index_choice(index_dir, collection).require().path)
+    idx = load_index(choose_index(index_dir, collection).require().path)
     base = indexed_base(idx.manifest)
     view.base = None if base is None else str(base)
     scorer = idx.retriever(retriever, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
@@ -630,7 +624,7 @@ def chat(
         context_tokens=context_tokens,
     )
     check_model_kind(kind, model, generation)
-    idx = load_index(_index_choice(index_dir, collection).require().path)
+    idx = load_index(choose_index(index_dir, collection).require().path)
     scorer = idx.retriever(retriever, SearchOptions())
     answerer = _Answerer(
         idx, retriever, scorer, top_k, kind, model, generation, restriction, fallback, spinner=False, distinct=distinct
@@ -844,7 +838,7 @@ def info(
     from ragcli.retrieval.index import load_index
     from ragcli.store import verify_checksums
 
-    idx = load_index(_index_choice(index_dir, collection).require().path)
+    idx = load_index(choose_index(index_dir, collection).require().path)
     if verify:
         verify_checksums(idx.path, idx.manifest)
     data = {**idx.info(), "settings": recorded_settings(idx.manifest)}  # what a re-index keeps
@@ -981,7 +975,7 @@ def evaluate(
         context_tokens=context_tokens,
     )
     kind = check_generator(generator)
-    choice = _index_choice(index_dir, collection)
+    choice = choose_index(index_dir, collection)
     reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
     reads += [("a --with-run file", path) for path in with_run or ()]
     outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
@@ -1037,9 +1031,9 @@ def evaluate(
     gen = None
     if generate and any(q.answers for q in eval_set.queries):
         with waiting(_loading(model)):
-            choice = make_generator(kind, model, generation, index=idx)
-        _fallback_note(choice)
-        gen = choice.generator
+            made = make_generator(kind, model, generation, index=idx)
+        _fallback_note(made)
+        gen = made.generator
     with_answers = sum(1 for q in eval_set.queries if q.answers) if gen is not None else 0
     to_answer = with_answers * (len(retrievers) + (0 if context else 1))
     with evaluation_progress(len(eval_set.queries), to_answer) as (bar, on_answers), result_writers(outputs) as sinks:
@@ -1106,7 +1100,7 @@ def tune(
     b_values = sorted(set(_csv_list(b, float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing
     strict = _strictness(strict, skip_invalid)
-    choice = _index_choice(index_dir, collection)
+    choice = choose_index(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)
     idx = index_for(eval_set, choice.for_dataset(eval_set.corpus is not None), strict=strict, omit=choice.omit)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
@@ -1267,7 +1261,7 @@ def config_show(
                 envvars[key] = param.envvar
     data = {
         "values": [setting.to_dict() for setting in effective(config, defaults, envvars)],
-        "index": _index_choice(index_dir, collection).to_dict(),
+        "index": choose_index(index_dir, collection).to_dict(),
         "files": {
             layer.kind.removesuffix(" config"): {"path": str(layer.path.absolute()), "exists": layer.exists}
             for layer in config.layers

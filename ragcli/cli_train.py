@@ -4,7 +4,8 @@
 A module of its own so that each training command is one small block here rather than more lines in
 cli.py. Like cli.py it only parses, calls the library (ragcli.training) and hands the result to the
 renderer. Errors go through cli.handle_errors, looked up when a command runs: cli.py imports this
-module to add the sub-app, so importing cli.py from here at import time would be a cycle.
+module to add the sub-app, so importing cli.py from here at import time would be a cycle; what both
+share lives below them (the index folder a command uses: collections.choose_index).
 `run_comparison` is `evaluate --compare`'s body, kept here beside the training it measures.
 """
 
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import typer
 
 from ragcli import options
+from ragcli.collections import choose_index
 
 train_app = typer.Typer(
     name="train",
@@ -98,10 +100,9 @@ def generator(
             note(f"ragcli: note: {skipped.name} is incomplete (interrupted while saved): resuming from an earlier one")
     retrieve = None
     if with_context:
-        from ragcli.cli import _index_choice  # at run time: cli.py imports this module
         from ragcli.retrieval.index import load_index
 
-        idx = load_index(_index_choice(index_dir, collection).require().path)
+        idx = load_index(choose_index(index_dir, collection).require().path)
         scorer = idx.retriever(retriever)
 
         def retrieve(question: str) -> Any:
@@ -215,7 +216,6 @@ def retriever(
 ) -> None:
     """Fine-tune the embedding model on judged questions (in-batch and BM25 hard negatives); the
     output folder works with --embedding-model."""
-    from ragcli.cli import _index_choice  # at run time: cli.py imports this module
     from ragcli.progress import counting_progress
     from ragcli.render import (
         evaluation_skips,
@@ -239,7 +239,7 @@ def retriever(
         hard_negatives=hard_negatives,
         validation=validation,
     )
-    choice = _index_choice(index_dir, collection)
+    choice = choose_index(index_dir, collection)
     job = prepare(
         data,
         output,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragcli.config import Config, data_dir
+from ragcli.config import Config, data_dir, load_config
 from ragcli.errors import InvalidOptionError, NoIndexError, PathNotFoundError, RagcliError
 from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
 from ragcli.store import DEFAULT_INDEX_DIR, read_manifest
@@ -107,6 +107,12 @@ def resolve_index(
             raise InvalidOptionError(f"{layer.path}: key 'collection': {exc.message}", hint=exc.hint) from None
         return IndexChoice(path, "config", str(name), str(layer.path), layer.kind)
     return IndexChoice(Path(DEFAULT_INDEX_DIR), "default", None, "the default", "default")
+
+
+def choose_index(index: Path | None, collection: str | None, *, option: str = "-c/--collection") -> IndexChoice:
+    """The index folder a command uses, with the configuration files read: one function for `ragcli …`
+    and `ragcli train …`, so the two command modules cannot choose differently."""
+    return resolve_index(index, collection, load_config(), option=option)
 
 
 @dataclass(frozen=True)
