@@ -10,6 +10,9 @@ ragcli only deletes or replaces what it can prove it wrote:
   their temporary manifests, and the generation a replaced ragcli manifest named are ever deleted, and
   of those only the files ragcli writes there (payloads, the marker). A user's `data-202403151230`
   folder, or a file of theirs inside a generation folder, stays.
+- any other file written and then renamed into place (the dense checkpoint) is first written under a
+  name with ragcli's prefix, `.ragcli-<name>.<32 hex digits>.tmp`, so one a killed write left is
+  deleted too (a regular file only, never a link).
 
 Builds are serialised by a flock on the index folder itself and by the `lock` file (for other tools
 and older ragcli versions): deleting `lock` by hand cannot let two builds interleave. Where a file
@@ -26,6 +29,7 @@ import json
 import os
 import re
 import stat
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -44,6 +48,7 @@ PAYLOAD_NAME_RE = re.compile(r"^[a-z0-9_]+\.joblib$")
 _TEMP_MANIFEST_RE = re.compile(r"^manifest\.json\.(data-[0-9a-f]{32})\.tmp$")
 PENDING_PREFIX = ".ragcli-pending-"  # + a generation's name: announced before its folder is made
 _PENDING_RE = re.compile(r"^\.ragcli-pending-(data-[0-9a-f]{32})$")
+_TEMPORARY_RE = re.compile(r"^\.ragcli-[a-z0-9_.-]+\.[0-9a-f]{32}\.tmp$")  # `temporary_beside`'s names
 
 
 # --- errors of writing: say what happened -----------------------------------------------------------
@@ -161,6 +166,13 @@ def create_new(path: Path, mode: int = 0o666) -> int:
     file ragcli writes into an index folder, where someone may have planted such a name, is made so."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     return os.open(path, flags, mode)
+
+
+def temporary_beside(path: Path) -> Path:
+    """A fresh name beside `path` for a file written there and then renamed over it. It carries ragcli's
+    prefix (`.ragcli-<name>.<32 hex digits>.tmp`), so that the next build can tell what a killed write
+    left (no handler runs on SIGKILL) from a user's file, and remove it (`remove_leftovers`)."""
+    return path.with_name(f".ragcli-{path.name}.{uuid.uuid4().hex}.tmp")
 
 
 def write_marker(path: Path, text: str) -> None:
@@ -331,10 +343,10 @@ def raw_generation(index_dir: Path) -> tuple[str | None, list[str]]:
 def remove_leftovers(
     index_dir: Path, keep: Sequence[str] = (), replaced: tuple[str | None, list[str]] | None = None
 ) -> None:
-    """Delete generation folders and temporary manifests the current manifest does not use, that
-    ragcli can prove it wrote (what a killed build left): a generation folder carrying ragcli's marker
-    or announced and killed before its marker was whole (`new_generation_folder`), a temporary
-    manifest of such a generation, and `replaced`, the generation a manifest this build
+    """Delete generation folders and temporary files the current manifest does not use, that ragcli
+    can prove it wrote (what a killed build left): a generation folder carrying ragcli's marker or
+    announced and killed before its marker was whole (`new_generation_folder`), a temporary manifest
+    of such a generation, a temporary file of ragcli's name (`temporary_beside`), and `replaced`, the generation a manifest this build
     replaced named (with its payload names; an index built before the markers existed has none).
     Anything else is left alone. Call it holding the index lock, on a folder `claim_index_dir` accepted."""
     current, _ = raw_generation(index_dir)
@@ -354,6 +366,9 @@ def remove_leftovers(
             folder = index_dir / announced[1]
             if unfinished_generation(folder):
                 remove_generation(folder)
+            entry.unlink(missing_ok=True)
+    for entry in entries:
+        if _TEMPORARY_RE.match(entry.name) and not entry.is_symlink() and entry.is_file():
             entry.unlink(missing_ok=True)
     for entry in entries:
         if GENERATION_RE.match(entry.name) and entry.name not in spared and our_generation(entry):

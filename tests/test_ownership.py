@@ -147,6 +147,29 @@ def test_a_generation_killed_before_its_marker_was_whole_is_removed(small_corpus
     assert (small_index / names["d"]).is_dir()
 
 
+def test_only_ragcli_s_own_temporary_files_are_removed(small_corpus: Path, small_index: Path) -> None:
+    """A temporary file a killed build left (`.ragcli-<name>.<32 hex digits>.tmp`: the dense checkpoint's)
+    goes with the next build; a name that only resembles it, or a link of that very name, stays."""
+    ours = small_index / f".ragcli-dense-checkpoint.joblib.{'a' * 32}.tmp"
+    ours.write_bytes(b"half a checkpoint")
+    kept = {
+        f"dense-checkpoint.joblib.{'b' * 32}.tmp": "no ragcli prefix: someone's",
+        f".ragcli-dense-checkpoint.joblib.{'c' * 31}.tmp": "not a fresh name ragcli makes",
+        f".ragcli-notes.{'d' * 32}.txt": "not a temporary file",
+        "notes.tmp": "someone's",
+    }
+    write_files(small_index, kept)
+    target = small_index.parent / "target.txt"
+    target.write_text("precious")
+    link = small_index / f".ragcli-dense-checkpoint.joblib.{'e' * 32}.tmp"
+    link.symlink_to(target)
+    (small_corpus / "new.txt").write_text("tidal power")
+    build_index([small_corpus], small_index)
+    assert not ours.exists()
+    assert {name: (small_index / name).read_text() for name in kept} == kept
+    assert link.is_symlink() and target.read_text() == "precious"
+
+
 def test_an_index_built_before_the_markers_is_still_ragcli_s(small_corpus: Path, small_index: Path) -> None:
     """Indexes written by 0.1.0 have no marker files: their manifest is the proof, and the generation it
     names is replaced and removed as before."""

@@ -289,6 +289,43 @@ def test_a_planted_link_or_fifo_beside_the_checkpoint_is_never_written_through(e
         checkpoint.unlink()
 
 
+def test_a_checkpoint_temporary_left_by_sigkill_is_removed_by_the_next_build(
+    embedder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL while the checkpoint is written leaves its temporary file (no handler runs). It was named
+    `dense-checkpoint.joblib.<hex>.tmp`, which ragcli cannot tell from a user's file, so it stayed for
+    good; it carries ragcli's `.ragcli-` prefix now, and the next build removes it."""
+    import ragcli.retrieval.dense as dense
+
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(30, words=12)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)
+    settings = BuildSettings(
+        retrievers={"dense": EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)}
+    )
+    written: list[tuple[Path, bytes]] = []
+    save_payload = dense.save_payload
+
+    def keep_a_copy(path: Path, payload: dict[str, object]) -> str:
+        digest = save_payload(path, payload)
+        written.append((path, path.read_bytes()[:100]))  # the start of it, as a kill mid-write leaves
+        return digest
+
+    def ctrl_c_after_seven(done: int, total: int, *stage: str) -> None:
+        if done >= 7 and not stage:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(dense, "save_payload", keep_a_copy)
+    with pytest.raises(InterruptedBuildError):
+        build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+    monkeypatch.undo()
+    [(temporary, start)] = written
+    assert temporary.parent == index_dir
+    temporary.write_bytes(start)  # what SIGKILL in the middle of the write would have left
+    build_index([corpus], index_dir, settings)
+    assert sorted(p.name for p in index_dir.iterdir() if "checkpoint" in p.name) == []
+
+
 def stopped_while_indexing(command: list[str], *signals: signal.Signals, again: bool = False) -> tuple[int, str]:
     """Run `command`; at its first progress line send `signals`, then (`again`) SIGINT every 5 ms until
     it ends, as an impatient Ctrl-C does. Its exit status and what it wrote on stderr after the signals."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError
+from ragcli.indexdir import temporary_beside
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
 from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings, embed_spread
@@ -73,8 +73,9 @@ def save_checkpoint(path: Path, keys: list[bytes], vectors: np.ndarray, recorded
     """Write the vectors embedded so far atomically (a temporary file renamed over the checkpoint), so
     that a second Ctrl-C or a full disk never leaves half a checkpoint. The temporary file has a fresh
     name and is created anew (`save_payload`): a link or FIFO planted in the index folder under a name
-    ragcli would use is never written through or blocked on."""
-    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    ragcli would use is never written through or blocked on; and the name is ragcli's, so the next
+    build removes one a SIGKILL left (`temporary_beside`)."""
+    temporary = temporary_beside(path)
     payload = {
         "vectors": np.ascontiguousarray(vectors, dtype=np.float32),
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16).copy(),
