@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, unknown_choice
-from ragcli.indexdir import write_error
+from ragcli.indexdir import create_new, temporary_beside, write_error
 
 HUB_CHECK_SECONDS = 5.0
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -114,20 +114,27 @@ def read_state() -> dict[str, Any]:
 
 def _remember(section: str, key: str, value: float) -> None:
     """Record `value` under state[section][key]; atomic (a temporary file renamed over the old), and
-    silent when the cache folder cannot be written (a read-only home still answers queries)."""
+    silent when the cache folder cannot be written (a read-only home still answers queries). The
+    temporary file is created anew under a fresh name (`create_new`, as in an index folder): a link
+    or FIFO planted in the cache folder is never written through or blocked on."""
     state = read_state()
     entries = state.get(section)
     entries = dict(entries) if isinstance(entries, dict) else {}
     entries[key] = value
     state[section] = entries
     path = state_path()
-    temporary = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
+    temporary = temporary_beside(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        descriptor = create_new(temporary)
+    except OSError:  # RAGCLI_CACHE naming a file, a read-only folder: nothing was created
+        return
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(state, indent=1, sort_keys=True))
+        os.replace(temporary, path)  # replaces whatever stands there (a link too), never writes through it
     except OSError:
-        with contextlib.suppress(OSError):  # RAGCLI_CACHE naming a file: not even its "folder" is there
+        with contextlib.suppress(OSError):  # the file this call created, and only that
             temporary.unlink(missing_ok=True)
 
 
