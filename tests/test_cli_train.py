@@ -213,6 +213,12 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
         "--epochs", "5", "--resume", "--batch-size", "4",
     )  # fmt: skip
     assert smaller.exit_code == 2 and "was trained with batch_size=10" in smaller.stderr, smaller.output
+    # the Trainer restores the checkpoint's random state: another --seed would be recorded, not used
+    reseeded = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "5", "--resume", "--seed", "7",
+    )  # fmt: skip
+    assert reseeded.exit_code == 2 and "was trained with seed=0" in reseeded.stderr, reseeded.output
     more = tmp_path / "more.jsonl"
     extra = {"question": "What colour is propolis?", "answers": ["brown"]}
     more.write_text(qa.read_text() + json.dumps(extra) + "\n")

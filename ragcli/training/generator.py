@@ -146,6 +146,7 @@ RESUMED_SETTINGS = (
     "top_k",
     "max_new_tokens",
     "answer_style",
+    "seed",
 )
 
 
@@ -154,8 +155,9 @@ def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
     must be what the folder's training recorded, and so must the learning rate, which the checkpoint's
     optimizer and schedule carry (the Trainer restores them: another --lr would be reported, not used),
     and the batch size (the Trainer reads the checkpoint's step number as epochs done at the new
-    number of steps per epoch; `check_steps_per_epoch` checks the data's side). The number of epochs
-    may grow."""
+    number of steps per epoch; `check_steps_per_epoch` checks the data's side), and the seed (the
+    Trainer restores the checkpoint's random state: another --seed would be recorded, not used). The
+    number of epochs may grow."""
     changed = {
         name: recorded[name]
         for name in RESUMED_SETTINGS
