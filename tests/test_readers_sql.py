@@ -21,6 +21,7 @@ from ragcli.indexing.settings import BuildReport, BuildSettings
 from ragcli.readers.base import ReadContext, ReadReport, RecordFields, is_url, url_reader_for
 from ragcli.readers.sql import PASSWORD_ENV
 from ragcli.retrieval.index import Index, load_index
+from ragcli.store import read_manifest
 
 LONG = " ".join(f"word{i} pollen" for i in range(60))  # several passages at 20 words
 RECORDS = [
@@ -566,6 +567,29 @@ def test_a_duplicate_row_is_named_by_its_id_and_place_in_the_result(tmp_path: Pa
     query = "SELECT 1 AS id, 'first apple' AS text UNION ALL SELECT 1, 'second banana'"
     report = build_index([url], tmp_path / "index", BuildSettings(sql=query))
     assert [(s.path, s.reason) for s in report.skipped] == [(f"{url}#1 (row 2 of the result)", "duplicate id '1'")]
+
+
+def test_a_skipped_row_keeps_its_reason_past_the_listed_thousand(tmp_path: Path) -> None:
+    """A row's reason was read back from the report's list of skipped records, which stops growing at
+    1,000 entries per source: every row skipped after that was stored as "not a document". Each row
+    now keeps the reason it was skipped for, listed or not."""
+    records = [{"id": n, "title": None, "body": "" if n else "Bees dance.", "author": None} for n in range(2_011)]
+    url = sqlite_db(tmp_path / "notes.db", records)
+    # odd ids: a number for the text (malformed); even ids but 0: no text and no title
+    query = "SELECT id, title, CASE WHEN id % 2 = 1 THEN 42 ELSE body END AS body FROM notes ORDER BY id"
+    expected = [None] + [
+        "field 'body' is not a string" if n % 2 else "empty text and no title" for n in range(1, 2_011)
+    ]
+    reader = url_reader_for(url)
+    assert reader is not None
+    context = ReadContext(RecordFields(), False, ReadReport())
+    rows = list(reader.rows(url, query, context))
+    assert len(context.report.skipped) == 1_000  # the listed ones; the rest are counted
+    assert [row.skipped for row in rows] == expected
+    report = build_index([url], tmp_path / "index", BuildSettings(sql=query))
+    assert (report.rows, report.documents) == (2_011, 1)
+    sources = read_manifest(tmp_path / "index")["sources"]
+    assert [source["skipped"] for source in sources] == expected  # what a re-index reports again
 
 
 def test_text_stored_as_a_blob_is_read_as_text_and_a_binary_one_is_listed(tmp_path: Path) -> None:

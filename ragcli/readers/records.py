@@ -24,6 +24,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ragcli.readers.base import (
     MAX_BYTES_OPTION,
@@ -110,6 +111,22 @@ def _line_breaks_before(record: dict[str, object], field: str) -> int:
     return breaks
 
 
+@dataclass(frozen=True)
+class RecordSkipped:
+    """Why a record gives no document, as `read_record` found it: what the read context is told
+    (`report`) and, for a reader that keeps it per record (a database row), the reason itself."""
+
+    where: str
+    reason: str
+    malformed: bool  # a malformed record (with --strict it stops the build), not merely an empty one
+
+    def report(self, context: ReadContext) -> None:
+        if self.malformed:
+            context.bad_record(self.where, self.reason)
+        else:
+            context.skip_record(self.where, self.reason)
+
+
 def record_document(
     rel: str,
     line: int,
@@ -119,7 +136,26 @@ def record_document(
     *,
     cells_as_written: bool = False,
 ) -> Iterator[Document]:
-    """The document of one record (none if it is malformed or has neither text nor title).
+    """The document of one record (none if it is malformed or has neither text nor title, which the
+    read context is told): `read_record`, for readers that yield documents."""
+    read = read_record(rel, line, record, context, ordinal, cells_as_written=cells_as_written)
+    if isinstance(read, RecordSkipped):
+        read.report(context)
+    else:
+        yield read
+
+
+def read_record(
+    rel: str,
+    line: int,
+    record: object,
+    context: ReadContext,
+    ordinal: int | None = None,
+    *,
+    cells_as_written: bool = False,
+) -> Document | RecordSkipped:
+    """The document of one record, or why there is none (it is malformed or has neither text nor
+    title); the caller reports the latter (`RecordSkipped.report`).
 
     `ordinal` numbers the records of a JSON array (several may share a line); the records of a JSON
     Lines or CSV file are told apart by their line alone. `cells_as_written`: the record's values are
@@ -127,26 +163,23 @@ def record_document(
     string's "\\n" is an escape on one line) every passage cites the line the record starts on."""
     where = f"{rel}:{line}" if ordinal is None else f"{rel}:{line} (record {ordinal})"
     if not isinstance(record, dict):
-        context.bad_record(where, "a record must be a JSON object")
-        return
+        return RecordSkipped(where, "a record must be a JSON object", malformed=True)
     fields = context.fields
     text_field = _pick(record, fields.text, TEXT_FIELDS)
     title_field = _pick(record, fields.title, TITLE_FIELDS)
     title = without_terminal_sequences(_scalar_text(record.get(title_field))) if title_field else ""
     text = record.get(text_field) if text_field is not None else None
     if text is not None and not isinstance(text, str):
-        context.bad_record(where, f"field {text_field!r} is not a string")
-        return
+        return RecordSkipped(where, f"field {text_field!r} is not a string", malformed=True)
     title_only = text is None or not text.strip()
     if title_only:
         if title:  # a title-only record: its title is its text (older test collections have many)
             body = title
         elif text_field is None:
-            context.bad_record(where, f"no text field ({text_fields_wanted(context)}); name it with --text-field")
-            return
+            reason = f"no text field ({text_fields_wanted(context)}); name it with --text-field"
+            return RecordSkipped(where, reason, malformed=True)
         else:
-            context.skip_record(where, "empty text and no title")
-            return
+            return RecordSkipped(where, "empty text and no title", malformed=False)
     else:
         body = without_terminal_sequences(str(text))
     id_field = _pick(record, fields.id, ID_FIELDS)
@@ -157,7 +190,7 @@ def record_document(
         text_line, line_map = line + _line_breaks_before(record, text_field), None
     else:  # a title-only record's text is its stripped title: it cites the record's line too
         text_line, line_map = line, same_line(line)
-    yield Document(
+    return Document(
         doc_id,
         body,
         title,

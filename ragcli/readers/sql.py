@@ -5,7 +5,7 @@ SQLAlchemy URL (`postgresql://user@host/db`, `postgresql+psycopg://…`). SQLAlc
 here only, when a database is read, so other commands never pay for it.
 
 - Columns are chosen as a JSON record's fields are (`--id-field`, `--text-field`, `--title-field`, or
-  the usual names): each row goes through `records.record_document`, so a table and a JSON Lines file
+  the usual names): each row goes through `records.read_record`, so a table and a JSON Lines file
   holding the same records give the same documents. The other columns become `Document.metadata`
   (dates and times as ISO strings, decimals as floats, binary columns left out).
 - Each row is yielded with the SHA-256 of its values; the build reuses the passages of a row whose
@@ -50,7 +50,7 @@ from ragcli.errors import (
     mask_secrets,
 )
 from ragcli.readers.base import ReadContext, Row, SuffixReader, decode_text, looks_binary
-from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, record_document
+from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -230,7 +230,7 @@ class SqlReader(SuffixReader):
             canonical = json.dumps(list(record.items()), ensure_ascii=False, separators=(",", ":"))
             digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
             metadata = {k: v for k, v in record.items() if k not in chosen and v is not None}
-            # without an id the row's position names it (record_document's fallback id, `<url>:<n>`)
+            # without an id the row's position names it (read_record's fallback id, `<url>:<n>`)
             key = (
                 f"{shown}#{record[id_column]}"
                 if id_column is not None and record[id_column] is not None
@@ -246,15 +246,14 @@ class SqlReader(SuffixReader):
                 context.bad_record(_row_named(key, number), reason)
                 yield Row(key, digest, len(canonical), None, reason)
                 continue
-            listed = len(context.report.skipped)
-            documents = list(record_document(shown, number, record, context))
-            if not documents:  # malformed, or neither text nor title: listed by record_document with the reason
-                reasons = context.report.skipped[listed:]
-                yield Row(key, digest, len(canonical), None, reasons[-1].reason if reasons else "not a document")
+            read = read_record(shown, number, record, context)
+            if isinstance(read, RecordSkipped):  # malformed, or neither text nor title: listed (up to the cap)
+                read.report(context)
+                yield Row(key, digest, len(canonical), None, read.reason)  # the row keeps its reason, listed or not
                 continue
             # the row's text is its own source: a passage cites its line in the text, not the row's place in
-            # the result (record_document numbered the record by it, as a JSON Lines record by its line)
-            document = replace(documents[0], path=key, line=1, line_map=None, metadata=metadata)
+            # the result (read_record numbered the record by it, as a JSON Lines record by its line)
+            document = replace(read, path=key, line=1, line_map=None, metadata=metadata)
             yield Row(key, digest, len(canonical), document)
         if text.not_utf8:  # one warning, as for a file (rows are fetched in batches: which row is not known)
             context.warn(f"{shown}: {text.not_utf8} text value(s) not valid UTF-8, read as cp1252/latin-1")
