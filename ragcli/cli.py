@@ -940,7 +940,7 @@ def evaluate(
     from ragcli.models import check_device_present
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
-    from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, write_json
+    from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, waiting_for_build, write_json
     from ragcli.retrieval.embedder import NEEDS_TORCH, EmbeddingSettings, precision_on, resolve_embedding_model
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
@@ -1006,6 +1006,7 @@ def evaluate(
             ),
             embedding_model=named_model,
             embedding_precision=named_precision,
+            on_wait=waiting_for_build,
         )
     fusion = SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight)
     for name in retrievers:
@@ -1094,7 +1095,15 @@ def tune(
     from ragcli.evaluation.indexing import corpus_skips, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
-    from ragcli.render import evaluation_skips, note, stdout_console, tune_summary, tune_table, write_json
+    from ragcli.render import (
+        evaluation_skips,
+        note,
+        stdout_console,
+        tune_summary,
+        tune_table,
+        waiting_for_build,
+        write_json,
+    )
 
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
@@ -1102,7 +1111,8 @@ def tune(
     strict = _strictness(strict, skip_invalid)
     choice = choose_index(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)
-    idx = index_for(eval_set, choice.for_dataset(eval_set.corpus is not None), strict=strict, omit=choice.omit)
+    dataset_index = choice.for_dataset(eval_set.corpus is not None)
+    idx = index_for(eval_set, dataset_index, strict=strict, omit=choice.omit, on_wait=waiting_for_build)
     for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
         note(line)
     _check_gold_ids(eval_set, idx, strict)

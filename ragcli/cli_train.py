@@ -224,6 +224,7 @@ def retriever(
         stdout_console,
         training_epoch_line,
         training_table,
+        waiting_for_build,
         write_json,
     )
     from ragcli.training.retriever import RetrieverTrainingSettings, prepare, train_retriever
@@ -252,6 +253,7 @@ def retriever(
         strict=strict,
         drop_overlap=drop_overlap,
         on_build=lambda target: note(f"indexing {data} → {target}"),
+        on_wait=waiting_for_build,
     )
     for line in evaluation_skips(job.skipped, {}):
         note(line)

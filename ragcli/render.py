@@ -32,6 +32,8 @@ from ragcli.retrieval.distinct import fold_identical, same_words
 from ragcli.terminal_text import TERMINAL_SEQUENCE_RE
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ragcli.answering import Answer
     from ragcli.evaluation.runner import ConfigResult, EvalReport
     from ragcli.evaluation.tuning import TuneRow
@@ -583,6 +585,12 @@ def note(message: str) -> None:
     (a terminal would cut a long line mid-word), one line as is in a pipe or a log."""
     console = stderr_console()
     console.print(printable_message(message), markup=False, soft_wrap=not console.is_terminal, highlight=False)
+
+
+def waiting_for_build(target: Path) -> None:
+    """The note a run prints before it waits for another process's build of the index it needs (a
+    dataset's cached index, shared by runs): otherwise it would seem to hang."""
+    note(f"waiting for another ragcli process building {target} to finish")
 
 
 def skipped_lines(skipped: Iterable[Skipped]) -> list[str]:

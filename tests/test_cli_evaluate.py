@@ -18,6 +18,7 @@ from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
+from ragcli.store import index_lock
 
 QA = [
     {
@@ -745,6 +746,29 @@ def test_a_cached_dataset_index_without_metadata_is_built_again_once(tmp_path: P
         run("evaluate", str(folder), "--json", "--where", "format=pdf", env={"RAGCLI_CACHE": str(cache)}).stdout
     )
     assert none["configs"][0]["metrics"]["ndcg@10"] == 0.0
+
+
+@pytest.mark.parametrize("command", [("evaluate", "--no-generate"), ("tune", "--split", "test")])
+def test_a_second_run_waits_for_the_cached_dataset_index_another_builds(tmp_path: Path, command: tuple) -> None:
+    """The cached index of a BEIR folder is shared by runs: a run that finds another process building it
+    says so on stderr and waits, then uses that build (evaluate and tune have no --wait to suggest)."""
+    folder = beir_folder(tmp_path / "mini", {})
+    cache = tmp_path / "cache"
+    env = {**os.environ, "RAGCLI_CACHE": str(cache)}
+    assert run("evaluate", str(folder), "--no-generate", env=env).returncode == 0
+    (index_dir,) = list(cache.iterdir())
+    shutil.rmtree(index_dir)
+    with index_lock(index_dir) as lock:  # another process's first build of the cached index
+        waiting = subprocess.Popen(
+            [RAGCLI, command[0], str(folder), *command[1:]], stderr=subprocess.PIPE, text=True, env=env
+        )
+        assert waiting.stderr is not None
+        first_line = waiting.stderr.readline()
+        build_index([folder], index_dir, lock=lock)
+    _, rest = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, first_line + rest
+    assert "waiting for another ragcli process" in first_line and str(index_dir) in first_line
+    assert "--wait" not in first_line + rest and "indexing" not in rest  # the build it waited for is used
 
 
 def test_no_output_lands_in_the_cached_index_or_anywhere_in_ragcli_cache(tmp_path: Path) -> None:

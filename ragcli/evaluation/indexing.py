@@ -20,7 +20,7 @@ from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.quantized import fingerprint
 from ragcli.safeload import open_regular
-from ragcli.store import MANIFEST, is_ragcli_index, resolve_index_dir, sha256_file
+from ragcli.store import MANIFEST, index_busy, index_lock, is_ragcli_index, resolve_index_dir, sha256_file
 
 
 def _settings_key(settings: BuildSettings) -> str:
@@ -73,6 +73,7 @@ def index_for(
     on_extend: Callable[[Path, list[str]], None] | None = None,
     embedding_model: str | None = None,
     embedding_precision: str | None = None,
+    on_wait: Callable[[Path], None] | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
@@ -83,9 +84,11 @@ def index_for(
     retriever asked for (the vectors of dense, hybrid) gets it added first (`on_extend` hears of it).
     `embedding_model`, `embedding_precision`: what `--embedding-model` and `--embedding-precision` named,
     if they were named: an existing index's vectors must be those (exit 2 otherwise, never silently
-    others), and vectors added are embedded so."""
+    others), and vectors added are embedded so. A build or addition another process is making is
+    waited for, never refused: the cached index is shared by runs, and evaluating needs it (`on_wait`
+    hears of the wait)."""
     embedding = {"embedding_model": embedding_model, "embedding_precision": embedding_precision}
-    extend = (retrievers, retriever_settings, on_extend, embed_progress, embedding)  # for _with_optional_data
+    extend = (retrievers, retriever_settings, on_extend, on_wait, embed_progress, embedding)  # for _with_optional_data
     if eval_set.corpus is None:
         return _with_optional_data(load_index(index_dir), *extend)
     given = retriever_settings or {}
@@ -113,14 +116,33 @@ def index_for(
                 "to use a cached index of the dataset, or name an empty folder",
             )
     target = resolve_index_dir(index_dir)
-    if not _matches(target, corpus_sha, current=True):
-        if on_build:
-            on_build(target)
-        build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
-    elif strict and corpus_skips(load_index(target)):  # built without --strict: read again, to stop at file:line
-        settings.rebuild = True
-        build_index([eval_set.corpus.parent], target, settings, embed_progress=embed_progress)
+    if _build_needed(target, corpus_sha, strict) is not None:
+        _note_if_busy(target, on_wait)
+        with index_lock(target, wait=True) as lock:  # another run may be building it: its build is used
+            needed = _build_needed(target, corpus_sha, strict)
+            if needed is not None:
+                if on_build:
+                    on_build(target)
+                settings.rebuild = needed == "rebuild"
+                build_index([eval_set.corpus.parent], target, settings, lock=lock, embed_progress=embed_progress)
     return _with_optional_data(load_index(target), *extend)
+
+
+def _build_needed(target: Path, corpus_sha: str, strict: bool) -> str | None:
+    """What the dataset's index in `target` needs before it is used: None (nothing), "build" (it holds
+    no index of this corpus, or one without document metadata) or "rebuild" (built without `strict`:
+    read again, to stop at file:line)."""
+    if not _matches(target, corpus_sha, current=True):
+        return "build"
+    if strict and corpus_skips(load_index(target)):
+        return "rebuild"
+    return None
+
+
+def _note_if_busy(target: Path, on_wait: Callable[[Path], None] | None) -> None:
+    """Tell `on_wait` when another process holds the index's build lock: this run is about to wait for it."""
+    if on_wait is not None and index_busy(target):
+        on_wait(target)
 
 
 def _with_optional_data(
@@ -128,6 +150,7 @@ def _with_optional_data(
     retrievers: Sequence[str],
     retriever_settings: dict[str, Any] | None,
     on_extend: Callable[[Path, list[str]], None] | None,
+    on_wait: Callable[[Path], None] | None,
     embed_progress: Callable[[int, int], None] | None,
     named: dict[str, str | None],
 ) -> Index:
@@ -150,7 +173,8 @@ def _with_optional_data(
         given["embedding_model"] = named["embedding_model"]
     if on_extend:
         on_extend(index.path, lacking)
-    reindex(None, index.path, given, embed_progress=embed_progress)
+    _note_if_busy(index.path, on_wait)
+    reindex(None, index.path, given, wait=True, embed_progress=embed_progress)
     return load_index(index.path)
 
 

@@ -266,6 +266,7 @@ def prepare(
     drop_overlap: bool = False,
     on_build: Callable[[Path], None] | None = None,
     omit: str | None = None,
+    on_wait: Callable[[Path], None] | None = None,
 ) -> TrainingJob:
     """Check everything that can be checked before training (options, output folder, the data, the
     overlap with evaluation questions), then find the index and mine the examples (`omit`: how to
@@ -289,7 +290,9 @@ def prepare(
         queries = overlap(queries, held_out, drop_overlap)
     if not queries:
         raise InputFormatError(f"{data}: every training question is also an evaluation question")
-    lookup = PassageLookup(index_for(training, index_dir, ("bm25",), strict=strict, on_build=on_build, omit=omit))
+    lookup = PassageLookup(
+        index_for(training, index_dir, ("bm25",), strict=strict, on_build=on_build, omit=omit, on_wait=on_wait)
+    )
     kept, validation = split_validation(queries, settings.validation, settings.seed)
     examples, missing = examples_for(kept, lookup, settings.hard_negatives)
     if not examples:  # the data's judgments name nothing the index holds: a data problem, as for evaluate
