@@ -14,11 +14,12 @@ from clihelpers import RAGCLI, invoke, run
 from conftest import NEEDS_CUDA, TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, WITHOUT_CUDA, write_files
 
 from ragcli.errors import ExitCode
+from ragcli.evaluation import indexing as dataset_indexing
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.index import load_index
-from ragcli.store import index_lock
+from ragcli.store import FORMAT_VERSION, index_lock, read_manifest
 
 QA = [
     {
@@ -769,6 +770,33 @@ def test_a_second_run_waits_for_the_cached_dataset_index_another_builds(tmp_path
     assert waiting.returncode == 0, first_line + rest
     assert "waiting for another ragcli process" in first_line and str(index_dir) in first_line
     assert "--wait" not in first_line + rest and "indexing" not in rest  # the build it waited for is used
+
+
+def test_a_cached_dataset_index_of_a_newer_format_is_built_again_in_place(tmp_path: Path) -> None:
+    """The cache is ragcli's own: an entry under this ragcli's name that a newer ragcli wrote (a higher
+    format_version) is built again in this ragcli's format, not refused with exit 8 and no way past."""
+    folder = beir_folder(tmp_path / "mini", {})
+    cache = tmp_path / "cache"
+    env = {"RAGCLI_CACHE": str(cache)}
+    assert run("evaluate", str(folder), "--no-generate", env=env).returncode == 0
+    (index_dir,) = list(cache.iterdir())
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    (index_dir / "manifest.json").write_text(json.dumps({**manifest, "format_version": FORMAT_VERSION + 1}))
+    result = run("evaluate", str(folder), "--no-generate", "--json", env=env)
+    assert result.returncode == 0 and "indexing" in result.stderr, result.stderr
+    assert json.loads(result.stdout)["configs"][0]["metrics"]["ndcg@10"] == 1.0
+    assert list(cache.iterdir()) == [index_dir] and read_manifest(index_dir)["format_version"] == FORMAT_VERSION
+
+
+def test_each_index_format_has_its_own_cached_dataset_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ragcli versions of different index formats evaluating one dataset keep one cached index each,
+    rather than each rebuilding the other's."""
+    folder = beir_folder(tmp_path / "mini", {})
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    assert invoke("evaluate", str(folder), "--no-generate", env=env).exit_code == 0
+    monkeypatch.setattr(dataset_indexing, "FORMAT_VERSION", FORMAT_VERSION + 1)  # as a newer ragcli names it
+    assert invoke("evaluate", str(folder), "--no-generate", env=env).exit_code == 0
+    assert len(list((tmp_path / "cache").iterdir())) == 2
 
 
 def test_no_output_lands_in_the_cached_index_or_anywhere_in_ragcli_cache(tmp_path: Path) -> None:

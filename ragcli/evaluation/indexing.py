@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InputFormatError, InvalidOptionError
+from ragcli.errors import InputFormatError, InvalidOptionError, NewerIndexError, RagcliError
 from ragcli.evaluation.datasets import EvalSet
 from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
@@ -20,7 +20,16 @@ from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.quantized import fingerprint
 from ragcli.safeload import open_regular
-from ragcli.store import MANIFEST, index_busy, index_lock, is_ragcli_index, resolve_index_dir, sha256_file
+from ragcli.store import (
+    FORMAT_VERSION,
+    MANIFEST,
+    index_busy,
+    index_lock,
+    is_ragcli_index,
+    read_manifest,
+    resolve_index_dir,
+    sha256_file,
+)
 
 
 def _settings_key(settings: BuildSettings) -> str:
@@ -103,8 +112,11 @@ def index_for(
             f"{eval_set.corpus}: cannot be read ({exc.strerror or exc})",
             hint="point DATA at a BEIR folder of regular files",
         ) from None
-    if index_dir is None and not os.environ.get("RAGCLI_INDEX"):
-        key = hashlib.sha256(f"{corpus_sha}\n{_settings_key(settings)}".encode()).hexdigest()[:16]
+    cached = index_dir is None and not os.environ.get("RAGCLI_INDEX")  # ragcli's own: rebuilt at will
+    if cached:
+        # the index format is part of the name: ragcli versions of different formats keep one entry each
+        identity = f"{corpus_sha}\n{_settings_key(settings)}\nformat {FORMAT_VERSION}"
+        key = hashlib.sha256(identity.encode()).hexdigest()[:16]
         index_dir = cache_dir() / f"{eval_set.corpus.parent.name}-{key}"
     else:
         named = resolve_index_dir(index_dir)
@@ -116,10 +128,10 @@ def index_for(
                 "to use a cached index of the dataset, or name an empty folder",
             )
     target = resolve_index_dir(index_dir)
-    if _build_needed(target, corpus_sha, strict) is not None:
+    if _build_needed(target, corpus_sha, strict, cached) is not None:
         _note_if_busy(target, on_wait)
         with index_lock(target, wait=True) as lock:  # another run may be building it: its build is used
-            needed = _build_needed(target, corpus_sha, strict)
+            needed = _build_needed(target, corpus_sha, strict, cached)
             if needed is not None:
                 if on_build:
                     on_build(target)
@@ -128,15 +140,29 @@ def index_for(
     return _with_optional_data(load_index(target), *extend)
 
 
-def _build_needed(target: Path, corpus_sha: str, strict: bool) -> str | None:
+def _build_needed(target: Path, corpus_sha: str, strict: bool, cached: bool) -> str | None:
     """What the dataset's index in `target` needs before it is used: None (nothing), "build" (it holds
     no index of this corpus, or one without document metadata) or "rebuild" (built without `strict`:
-    read again, to stop at file:line)."""
+    read again, to stop at file:line; or, `cached` in ragcli's cache, written in a newer index format
+    under this ragcli's name, which no other command could get past)."""
+    if cached and _newer_format(target):
+        return "rebuild"
     if not _matches(target, corpus_sha, current=True):
         return "build"
     if strict and corpus_skips(load_index(target)):
         return "rebuild"
     return None
+
+
+def _newer_format(index_dir: Path) -> bool:
+    """Whether the index in `index_dir` was written by a newer ragcli (a format this one cannot read)."""
+    try:
+        read_manifest(index_dir)
+    except NewerIndexError:
+        return True
+    except RagcliError:  # none, or damaged: `_matches` decides
+        return False
+    return False
 
 
 def _note_if_busy(target: Path, on_wait: Callable[[Path], None] | None) -> None:
