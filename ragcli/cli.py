@@ -549,7 +549,17 @@ def query(
                 hits = above(hits, min_score)
                 nothing = None if hits or as_json else why_nothing(idx, text, scorer, restriction, min_score)
                 highlighter = idx.analyzer.highlighter(text)
-                print_hits(text, retriever, hits, highlighter, as_json, from_stdin, view, nothing=nothing)
+                print_hits(
+                    text,
+                    retriever,
+                    hits,
+                    highlighter,
+                    as_json,
+                    from_stdin,
+                    view,
+                    nothing=nothing,
+                    from_stdin=from_stdin,
+                )
         left_out.end()
         return
     answerer = _Answerer(
@@ -567,7 +577,7 @@ def query(
         distinct=distinct,
     )
     for batch in batches:
-        answerer.answer(batch, as_json, jsonl=from_stdin)
+        answerer.answer(batch, as_json, jsonl=from_stdin, from_stdin=from_stdin)
     left_out.end()
 
 
@@ -756,10 +766,11 @@ class _Answerer:
             )
         return self.choice
 
-    def _why_nothing(self, item: Any) -> None:
-        """Under an answer with no source, a note on why when a filter or --min-score was the cause."""
+    def _why_nothing(self, item: Any, from_stdin: bool) -> None:
+        """Under an answer with no source, a note on why when a filter or --min-score was the cause
+        (naming the question when it is one of several read from stdin)."""
         from ragcli.answering import why_nothing
-        from ragcli.render import note
+        from ragcli.render import nothing_matched_note
 
         reason = (
             None
@@ -767,11 +778,14 @@ class _Answerer:
             else why_nothing(self.idx, item.searched or item.question, self.scorer, self.restriction, self.min_score)
         )
         if reason:
-            note(f"ragcli: note: nothing matched: {reason}")
+            nothing_matched_note(f"nothing matched: {reason}", item.question if from_stdin else None)
 
-    def answer(self, questions: list[str], as_json: bool, jsonl: bool, follow_up: Any = None) -> None:
+    def answer(
+        self, questions: list[str], as_json: bool, jsonl: bool, follow_up: Any = None, *, from_stdin: bool = False
+    ) -> None:
         """Answer `questions`; `follow_up` (a chat's Conversation) says what each is searched with and
-        asked as when it refers back to earlier ones."""
+        asked as when it refers back to earlier ones. `from_stdin`: they are several read from stdin, which
+        a note names."""
         from ragcli.answering import above, generate_answers, retrieve
         from ragcli.generation.base import StreamingGenerator
         from ragcli.render import print_answer, print_hits, print_streamed_answer, write_json
@@ -812,7 +826,7 @@ class _Answerer:
                     write_json(item.to_dict(), indent=None if jsonl else 2)
                 else:
                     print_answer(item, idx.analyzer.highlighter(item.question), self.view)
-                    self._why_nothing(item)
+                    self._why_nothing(item, from_stdin)
                 done += 1
         except RagcliError as exc:
             for item in answers[done:]:  # the sources are never lost

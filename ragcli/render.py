@@ -882,6 +882,18 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
     return table
 
 
+def echoed_question(question: str) -> str:
+    """The question as repeated above its results or in a note: one line, and a pasted paragraph's start."""
+    return clipped(" ".join(printable(question).split()), ECHO_CHARS)
+
+
+def nothing_matched_note(said: str, question: str | None = None) -> None:
+    """The note on stderr that a question matched nothing (`said`: why), naming `question` when one is
+    given: among several questions read from stdin, which one it is about."""
+    named = f'"{echoed_question(question)}": ' if question is not None else ""
+    note(f"ragcli: note: {named}{said}")
+
+
 def print_hits(
     question: str,
     retriever: str,
@@ -892,10 +904,13 @@ def print_hits(
     view: OutputView | None = None,
     console: Console | None = None,
     nothing: str | None = None,
+    *,
+    from_stdin: bool = False,
 ) -> None:
     """Retrieval results: a table for people (or one line per passage when the table would not fit the
     terminal, or `--plain` lines for editors), or a line saying nothing matched (and `nothing`, why,
-    when a filter or a minimum score was the cause), or JSON."""
+    when a filter or a minimum score was the cause), or JSON. `from_stdin`: the question is one of
+    several read from stdin, which a note on stderr names."""
     if as_json:
         record = {"query": question, "retriever": retriever, "hits": [h.to_dict() for h in hits]}
         write_json(record, indent=None if jsonl else 2)
@@ -905,13 +920,15 @@ def print_hits(
         for line in plain_lines(hits, view.base):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         if not hits:  # stdout stays an empty list of locations; people are told why on stderr
-            note(f"ragcli: note: nothing matched: {nothing}" if nothing else f"ragcli: note: {NO_MATCH}")
+            nothing_matched_note(
+                f"nothing matched: {nothing}" if nothing else NO_MATCH, question if from_stdin else None
+            )
         return
     if not hits:
         said = f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH
         console.print(said, markup=False, highlight=False, soft_wrap=not console.is_terminal)  # a pipe: one line
         return
-    echoed = clipped(" ".join(printable(question).split()), ECHO_CHARS)  # a pasted paragraph: its start
+    echoed = echoed_question(question)
     table = hits_table(f"{retriever} · {echoed}", hits, highlight)
     if chosen_sources(console, view, [table]) == "full":
         console.print(table)

@@ -237,6 +237,23 @@ def test_questions_from_stdin_with_plain_are_plain_lines(sample_index: Path) -> 
         assert all(answer and not VIMGREP.match(answer) for answer in answers), answered
 
 
+def test_questions_from_stdin_with_plain_name_the_one_nothing_matched(sample_index: Path) -> None:
+    """`query - --plain` says on stderr when a question matched nothing: with several questions, the note
+    names the question it is about (it said "No passage matches this question", which one unsaid)."""
+    questions = "waggle dance\nxyzzy plugh\nthe of and\n"
+    located = invoke("query", "-", "-i", str(sample_index), "--no-generate", "--plain", "-k", "2", input=questions)
+    assert located.exit_code == 0, located.output
+    notes = located.stderr.splitlines()
+    assert len(notes) == 2 and all("No passage matches" in line for line in notes), notes
+    assert '"xyzzy plugh"' in notes[0] and '"the of and"' in notes[1]
+    common = ("query", "-", "-i", str(sample_index), "-g", "extractive", "--plain", "--min-score", "1000")
+    answered = invoke(*common, input="waggle dance\nvarroa mites\n")
+    assert answered.exit_code == 0, answered.output
+    notes = answered.stderr.splitlines()
+    assert len(notes) == 2 and all("nothing matched: no passage scores at least 1000" in line for line in notes)
+    assert '"waggle dance"' in notes[0] and '"varroa mites"' in notes[1]
+
+
 @pytest.mark.parametrize(
     "options",
     [
