@@ -1152,7 +1152,7 @@ def tune(
     # the index's own pair best: nothing is written (a rewrite would only give the same weights anew)
     applied = apply and (best.k1, best.b) != now
     if applied:
-        apply_best(idx, best)
+        apply_best(idx, best, on_wait=waiting_for_build)
         note(f"stored k1={best.k1} b={best.b} in {idx.path}")
     if json_output:
         write_json(

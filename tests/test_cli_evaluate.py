@@ -772,6 +772,31 @@ def test_a_second_run_waits_for_the_cached_dataset_index_another_builds(tmp_path
     assert "--wait" not in first_line + rest and "indexing" not in rest  # the build it waited for is used
 
 
+def test_tune_apply_waits_for_another_build_of_the_index(tuning_index: Path, tuning_qa: Path) -> None:
+    """`tune --apply` while another process writes the index (`ragcli index`, or an evaluate adding dense
+    vectors to a cached index): it says it waits, then stores its pair (it failed, exit 10, with a hint
+    to pass --wait, an option tune does not have)."""
+    pair = ("--k1", str(TUNING_BEST[0]), "--b", str(TUNING_BEST[1]), "--metric", "mrr@10", "--apply")
+    with index_lock(tuning_index):
+        tuning = subprocess.Popen(
+            [RAGCLI, "tune", str(tuning_qa), "--index", str(tuning_index), *pair],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert tuning.stderr is not None
+        said = ""
+        while not ("waiting" in said or "error" in said):
+            said = tuning.stderr.readline()
+            if not said:  # it ended
+                break
+    _, rest = tuning.communicate(timeout=120)
+    assert tuning.returncode == 0, said + rest
+    assert "waiting for another ragcli process" in said and "--wait" not in rest
+    bm25 = read_manifest(tuning_index)["bm25"]
+    assert (bm25["k1"], bm25["b"]) == TUNING_BEST
+
+
 def test_a_cached_dataset_index_of_a_newer_format_is_built_again_in_place(tmp_path: Path) -> None:
     """The cache is ragcli's own: an entry under this ragcli's name that a newer ragcli wrote (a higher
     format_version) is built again in this ragcli's format, not refused with exit 8 and no way past."""

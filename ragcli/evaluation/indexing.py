@@ -129,7 +129,7 @@ def index_for(
             )
     target = resolve_index_dir(index_dir)
     if _build_needed(target, corpus_sha, strict, cached) is not None:
-        _note_if_busy(target, on_wait)
+        tell_if_busy(target, on_wait)
         with index_lock(target, wait=True) as lock:  # another run may be building it: its build is used
             needed = _build_needed(target, corpus_sha, strict, cached)
             if needed is not None:
@@ -165,8 +165,9 @@ def _newer_format(index_dir: Path) -> bool:
     return False
 
 
-def _note_if_busy(target: Path, on_wait: Callable[[Path], None] | None) -> None:
-    """Tell `on_wait` when another process holds the index's build lock: this run is about to wait for it."""
+def tell_if_busy(target: Path, on_wait: Callable[[Path], None] | None) -> None:
+    """Tell `on_wait` when another process holds the index's build lock: this run is about to wait for
+    it (evaluate and tune have no --wait: the index is theirs to wait for, and a silent wait looks hung)."""
     if on_wait is not None and index_busy(target):
         on_wait(target)
 
@@ -199,7 +200,7 @@ def _with_optional_data(
         given["embedding_model"] = named["embedding_model"]
     if on_extend:
         on_extend(index.path, lacking)
-    _note_if_busy(index.path, on_wait)
+    tell_if_busy(index.path, on_wait)
     reindex(None, index.path, given, wait=True, embed_progress=embed_progress)
     return load_index(index.path)
 

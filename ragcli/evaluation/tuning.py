@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import EvalSet
+from ragcli.evaluation.indexing import tell_if_busy
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.evaluation.runner import own_document, query_ranking
 from ragcli.indexing.build import reweight
@@ -56,10 +58,12 @@ def check_grid(metric: str, k1_values: Sequence[float], b_values: Sequence[float
                 raise InvalidOptionError(f"--k1 {k1:g} --b {b:g}: {exc.message}") from None
 
 
-def apply_best(index: Index, best: TuneRow) -> None:
-    """Store the best pair in the index (weights recomputed from the stored counts)."""
+def apply_best(index: Index, best: TuneRow, on_wait: Callable[[Path], None] | None = None) -> None:
+    """Store the best pair in the index (weights recomputed from the stored counts), after any build of
+    it another process is making (`on_wait` hears of the wait): tune has no --wait to ask for it."""
     variant = index.manifest["bm25"].get("variant", "lucene")
-    reweight(index.path, {"bm25": BM25Params.for_variant(variant, k1=best.k1, b=best.b)})
+    tell_if_busy(index.path, on_wait)
+    reweight(index.path, {"bm25": BM25Params.for_variant(variant, k1=best.k1, b=best.b)}, wait=True)
 
 
 def tune_bm25(
