@@ -21,9 +21,9 @@ from ragcli.generation.base import (
     Generation,
     GenerationOptions,
     Generator,
-    IncrementalGenerator,
     StreamingGenerator,
     check_generator,
+    generations_or_errors,
     generator_names,
     make_generator,
     visible_text,
@@ -50,6 +50,7 @@ class Answer:
     fallback: str | None = None  # the generator that answered because the model gave no answer
     searched: str | None = None  # what was retrieved with, when not the question (a chat follow-up)
     asked: str | None = None  # what the generator was asked, when not the question (a follow-up, reminded)
+    error: str | None = None  # why there is no answer: the one-line error of the request that failed
 
     @property
     def generator_question(self) -> str:
@@ -75,6 +76,7 @@ class Answer:
             "fallback": self.fallback,
             **({"searched": self.searched} if self.searched is not None else {}),
             **({"asked": self.asked} if self.asked is not None else {}),
+            **({"error": self.error} if self.error is not None else {}),
         }
 
 
@@ -417,43 +419,34 @@ def generate_answers(
     (so a pipeline can print results while later questions are still being answered). `grounded`: a
     question that retrieved nothing is not put to the model, whose answer could only come from its
     own memory, with no source to check it by; its answer is empty ("Nothing was retrieved to answer
-    from."). Off for closed-book answers, which are asked without passages on purpose. When a batch
-    fails, the answers its generator gave before the failure are yielded, then the error is raised."""
+    from."). Off for closed-book answers, which are asked without passages on purpose.
+
+    A server's request that fails fails its question alone: that answer is yielded with its `error`
+    (no text), the others as usual, and the first failure is raised after the last answer. A batch
+    whose every request failed, or a generator that answers a batch at once, raises at once
+    (`generations_or_errors`): the answers not yielded are the caller's to mark."""
     size = max(1, batch_size)
+    failures: list[RagcliError] = []
     for start in range(0, len(answers), size):
         chunk = answers[start : start + size]
         asked = [item for item in chunk if item.sources or not grounded]
         began = time.perf_counter()
-        given, failure = _generated(generator, [(a.generator_question, a.sources) for a in asked])
+        outcomes = iter(generations_or_errors(generator, [(a.generator_question, a.sources) for a in asked]))
         seconds = (time.perf_counter() - began) / max(len(asked), 1)
-        generations = iter(given)
         for item in chunk:
             item.timings["load"] = load_seconds
-            if item.sources or not grounded:
-                generation = next(generations, None)
-                if generation is None and failure is not None:  # the failure stopped the batch here
-                    raise failure
-                assert generation is not None, "a generator gave fewer answers than it was asked for"
-                yield with_generation(item, generator, generation, seconds, fallback)
-            else:
+            if not (item.sources or not grounded):
                 yield with_generation(item, generator, Generation("", [], 0), 0.0)
-
-
-def _generated(
-    generator: Generator, requests: list[tuple[str, Sequence[Hit]]]
-) -> tuple[list[Generation], RagcliError | None]:
-    """A batch's generations, and the error that stopped it (None: none did). A generator whose answers
-    arrive one by one (`IncrementalGenerator`: a server's) keeps those given before the failure."""
-    if not requests:
-        return [], None
-    if not isinstance(generator, IncrementalGenerator):
-        return generator.generate_many(requests), None
-    given: list[Generation] = []
-    try:
-        given.extend(generator.generate_each(requests))
-    except RagcliError as failure:
-        return given, failure
-    return given, None
+                continue
+            outcome = next(outcomes)
+            if isinstance(outcome, RagcliError):
+                item.error = str(outcome)
+                failures.append(outcome)
+                yield item
+            else:
+                yield with_generation(item, generator, outcome, seconds, fallback)
+    if failures:
+        raise failures[0]
 
 
 def above(hits: list[Hit], min_score: float | None) -> list[Hit]:

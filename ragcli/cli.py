@@ -723,9 +723,9 @@ def _generation_options(*, device: str, prompt_template: Optional[Path], answer_
 class _Answerer:
     """Answers questions batch by batch (`query`, `query -`, `chat`): retrieve a batch, load the
     generator on the first batch (so a model that cannot be loaded never costs the sources), answer,
-    print each answer as it is done. When loading or answering fails (a server down, a stream cut off)
-    the answers given before the failure are printed, then the sources of every answer not given,
-    before the error."""
+    print each answer as it is done. A question whose request failed is printed with its sources alone
+    (in JSON with the error), the others answered; when loading or answering fails as a whole (a server
+    down, a stream cut off) the sources of every answer not given are printed, before the error."""
 
     def __init__(
         self,
@@ -788,7 +788,7 @@ class _Answerer:
         a note names."""
         from ragcli.answering import above, generate_answers, retrieve
         from ragcli.generation.base import StreamingGenerator
-        from ragcli.render import print_answer, print_hits, print_streamed_answer, write_json
+        from ragcli.render import print_streamed_answer
 
         idx = self.idx
         searches = [follow_up.search_text(q) if follow_up else None for q in questions]
@@ -822,20 +822,27 @@ class _Answerer:
                 return
             batch = max(self.generation.batch_size, self.generation.concurrency if gen.name == "openai" else 1)
             for item in generate_answers(answers, gen, choice.load_seconds, batch, fallback=self.backup):
-                if as_json:
-                    write_json(item.to_dict(), indent=None if jsonl else 2)
-                else:
-                    print_answer(item, idx.analyzer.highlighter(item.question), self.view)
-                    self._why_nothing(item, from_stdin)
+                self._print(item, as_json, jsonl, from_stdin)
                 done += 1
         except RagcliError as exc:
             for item in answers[done:]:  # the sources are never lost
-                if as_json:
-                    write_json({**item.to_dict(), "error": str(exc)}, indent=None if jsonl else 2)
-                else:
-                    highlighter = idx.analyzer.highlighter(item.question)
-                    print_hits(item.question, item.retriever, item.sources, highlighter, False, False, self.view)
+                item.error = str(exc)
+                self._print(item, as_json, jsonl, from_stdin)
             raise
+
+    def _print(self, item: Any, as_json: bool, jsonl: bool, from_stdin: bool) -> None:
+        """One answer; one that failed (`item.error`) as its sources alone, or in JSON with the error;
+        `from_stdin`: a note that nothing matched names its question."""
+        from ragcli.render import print_answer, print_hits, write_json
+
+        highlighter = self.idx.analyzer.highlighter(item.question)
+        if as_json:
+            write_json(item.to_dict(), indent=None if jsonl else 2)
+        elif item.error is not None:
+            print_hits(item.question, item.retriever, item.sources, highlighter, False, False, self.view)
+        else:
+            print_answer(item, highlighter, self.view)
+            self._why_nothing(item, from_stdin)
 
 
 @app.command()

@@ -72,23 +72,25 @@ def test_a_reply_ragcli_cannot_read_is_exit_9_with_the_sources(
 
 
 @pytest.mark.parametrize("concurrency", ["1", "3"])
-def test_answers_given_before_a_batch_fails_are_kept(concurrency: str, sample_index: Path) -> None:
-    """The server answered the first question and refused the second: the first answer was thrown away
-    and marked failed with the rest. Only the failed question, and those after it, carry the error."""
+def test_only_the_question_whose_request_failed_carries_the_error(concurrency: str, sample_index: Path) -> None:
+    """The server answered the 1st, 3rd and 4th questions and refused the 2nd: the answers after the
+    failed one, received (and perhaps paid for), were printed as failed. Each keeps its own outcome."""
     refused = Reply(json.dumps({"error": {"message": "boom"}}).encode(), status=400)
     answered = Reply(completion("Karl von Frisch"))
     with fake_server(lambda body: refused if b"ferment" in body else answered) as server:
         result = run(
             "query", "-", "-i", str(sample_index), *FAST, "--base-url", server.url, "--concurrency", concurrency,
-            input="Who decoded the waggle dance?\nWhy does honey not ferment?\nWho lays the eggs?\n",
+            input="Who decoded the waggle dance?\nWhy does honey not ferment?\nWho lays the eggs?\n"
+            "How do bees find flowers?\n",
         )  # fmt: skip
     assert result.returncode == 9, result.stderr
     assert "boom" in one_error_line(result.stderr)
-    given, failed, after = (json.loads(line) for line in result.stdout.splitlines())
-    assert given["answer"] == "Karl von Frisch" and given["generator"] == "openai" and given["sources"]
-    assert "error" not in given
-    for record in (failed, after):
-        assert record["answer"] is None and "boom" in record["error"] and record["sources"]
+    first, failed, third, fourth = (json.loads(line) for line in result.stdout.splitlines())
+    for record in (first, third, fourth):
+        assert record["answer"] == "Karl von Frisch" and record["generator"] == "openai" and record["sources"]
+        assert "error" not in record
+    assert failed["query"] == "Why does honey not ferment?"
+    assert failed["answer"] is None and "boom" in failed["error"] and failed["sources"]
 
 
 def test_an_unreadable_reply_is_exit_9_for_a_whole_batch(sample_index: Path) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, unknown_choice
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError, unknown_choice
 from ragcli.plugins import Registry
 from ragcli.records import Hit
 
@@ -147,10 +147,30 @@ class Generator(Protocol):
 
 @runtime_checkable
 class IncrementalGenerator(Generator, Protocol):
-    """A generator whose batch answers arrive one by one (a server's, several requests in flight):
-    `generate_each` yields them in order, so that a request failing keeps the answers given before it."""
+    """A generator that answers a batch one request at a time (a server's, several requests in flight):
+    `generate_each` yields, in order, each request's Generation or the error that failed that request
+    alone, so that one failed request costs no other question its answer (received, perhaps paid for)."""
 
-    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation]: ...
+    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation | RagcliError]: ...
+
+
+def generations_or_errors(
+    generator: Generator, requests: Sequence[tuple[str, Sequence[Hit]]]
+) -> list[Generation | RagcliError]:
+    """Each request's Generation, or the error that failed it (an `IncrementalGenerator`'s requests
+    fail one by one; another generator's batch fails whole, raised). When every request failed, the
+    first failure is raised: the server is gone or refuses them all, and the next batch would only wait
+    for the same failure again (each request up to --retries times --timeout)."""
+    if not requests:
+        return []
+    if not isinstance(generator, IncrementalGenerator):
+        return list(generator.generate_many(requests))
+    outcomes = list(generator.generate_each(requests))
+    if all(isinstance(outcome, RagcliError) for outcome in outcomes):
+        failure = outcomes[0]
+        assert isinstance(failure, RagcliError)
+        raise failure
+    return outcomes
 
 
 @runtime_checkable

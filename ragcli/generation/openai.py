@@ -30,7 +30,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -417,12 +417,13 @@ class OpenAIGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
-        (in order) stops the rest."""
-        return list(self.generate_each(requests))
+        (in order) is raised."""
+        return in_order(lambda request: self.generate(*request), requests, self.options.concurrency)
 
-    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation]:
-        """`generate_many`'s answers one by one, in order: those given before a failure are kept."""
-        return in_order_each(lambda request: self.generate(*request), requests, self.options.concurrency)
+    def generate_each(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> Iterator[Generation | RagcliError]:
+        """Each request's answer, or the error that failed it, in order: every request is sent, so that
+        one refused question costs the others nothing."""
+        return outcomes_in_order(lambda request: self.generate(*request), requests, self.options.concurrency)
 
     def complete(self, prompt: str) -> str:
         """The model's reply to a prompt of the caller's own (an LLM judge's), not a RAG prompt: sent as
@@ -465,20 +466,39 @@ class OpenAIGenerator:
 
 
 def in_order(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> list[_Result]:
-    """`call` on every item, results in order, at most `concurrency` calls in flight (threads: the work
-    is waiting on a server); the first failure (in order) stops the rest."""
-    return list(in_order_each(call, items, concurrency))
+    """`call` on every item, results in order, at most `concurrency` calls in flight; the first failure
+    (in order) is raised, and the calls not started yet are not made."""
+    outcomes = outcomes_in_order(call, items, concurrency)
+    results: list[_Result] = []
+    try:
+        for outcome in outcomes:
+            if isinstance(outcome, RagcliError):
+                raise outcome
+            results.append(outcome)
+    finally:
+        outcomes.close()  # cancels the calls not started
+    return results
 
 
-def in_order_each(call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int) -> Iterator[_Result]:
-    """`in_order`'s results one by one, each as soon as it and those before it are done, so that a
-    failure (raised in its turn) leaves the caller the results before it."""
+def outcomes_in_order(
+    call: Callable[[_Item], _Result], items: Sequence[_Item], concurrency: int
+) -> Generator[_Result | RagcliError, None, None]:
+    """Each item's result, or the RagcliError its call raised, in order, each as soon as it and those
+    before it are done, with at most `concurrency` calls in flight (threads: the work is waiting on a
+    server). A failed call fails its item alone."""
+
+    def outcome(item: _Item) -> _Result | RagcliError:
+        try:
+            return call(item)
+        except RagcliError as failure:
+            return failure
+
     workers = min(max(1, concurrency), len(items))
     if workers <= 1:
-        yield from (call(item) for item in items)
+        yield from map(outcome, items)
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragcli-openai")
-    futures: list[Future[_Result]] = [pool.submit(call, item) for item in items]
+    futures: list[Future[_Result | RagcliError]] = [pool.submit(outcome, item) for item in items]
     try:
         yield from (future.result() for future in futures)
     finally:
