@@ -1091,6 +1091,13 @@ def evaluate(
         write_json(report.to_dict())
     else:
         stdout_console().print(comparison_table(report))
+    if report.failure is not None:
+        failed = report.counts["answers_failed"]
+        note(
+            f"ragcli: warning: {failed} answer{'s' if failed != 1 else ''} failed (no answer metrics for "
+            "those questions: the means cover the answers given)"
+        )
+        raise report.failure
 
 
 @app.command(short_help="Grid-search BM25 k1 and b on judged questions.")

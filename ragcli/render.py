@@ -823,6 +823,12 @@ def comparison_table(report: EvalReport) -> Table:
             else ""
         )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
+        + (
+            f" ({counts['answers_failed']} answer{'s' if counts['answers_failed'] != 1 else ''} failed, "
+            "left out of the answer metrics)"
+            if counts.get("answers_failed")
+            else ""
+        )
         + (f"; {counts['skipped_lines']} invalid lines skipped" if counts["skipped_lines"] else "")
         + (
             f"; {counts['queries_in_corpus']} queries are documents of the corpus, each left out of its own ranking"

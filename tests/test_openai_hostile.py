@@ -77,7 +77,7 @@ def test_only_the_question_whose_request_failed_carries_the_error(concurrency: s
     failed one, received (and perhaps paid for), were printed as failed. Each keeps its own outcome."""
     refused = Reply(json.dumps({"error": {"message": "boom"}}).encode(), status=400)
     answered = Reply(completion("Karl von Frisch"))
-    with fake_server(lambda body: refused if b"ferment" in body else answered) as server:
+    with fake_server(lambda body: refused if b"Why does honey not ferment" in body else answered) as server:
         result = run(
             "query", "-", "-i", str(sample_index), *FAST, "--base-url", server.url, "--concurrency", concurrency,
             input="Who decoded the waggle dance?\nWhy does honey not ferment?\nWho lays the eggs?\n"
@@ -191,6 +191,37 @@ def test_evaluate_scores_an_answer_without_its_citation_markers(
     line = json.loads(per_query.read_text())
     assert line["citations"] == cited
     assert line["metrics"]["exact_match"] == 1.0 and line["metrics"]["f1"] == 1.0
+
+
+def test_evaluate_keeps_the_answers_around_a_failed_request(sample_index: Path, tmp_path: Path) -> None:
+    """One refused request of four ended the whole evaluation with exit 9: no report, no per-query file,
+    the three answers received thrown away. The evaluation finishes; the failed question's line carries
+    the error and no answer metrics, the means cover the answers given, and the exit is 9 at the end."""
+    qa, per_query = tmp_path / "qa.jsonl", tmp_path / "per-query.jsonl"
+    questions = [
+        "Who decoded the waggle dance?",
+        "Why does honey not ferment?",
+        "Who lays the eggs?",
+        "How do bees find flowers?",
+    ]
+    qa.write_text("".join(json.dumps({"question": q, "answers": ["Karl von Frisch"]}) + "\n" for q in questions))
+    refused = Reply(json.dumps({"error": {"message": "boom"}}).encode(), status=400)
+    answered = Reply(completion("Karl von Frisch"))
+    with fake_server(lambda body: refused if b"Why does honey not ferment" in body else answered) as server:
+        result = run(
+            *("evaluate", str(qa), "-i", str(sample_index), *FAST, "--base-url", server.url, "--concurrency", "3"),
+            *("--per-query", str(per_query), "--json"),
+        )
+    assert result.returncode == 9, result.stderr
+    assert "boom" in result.stderr.strip().splitlines()[-1] and "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["answers_failed"] == 1
+    assert report["configs"][0]["metrics"]["exact_match"] == 1.0  # the three answers given, all right
+    lines = [json.loads(line) for line in per_query.read_text().splitlines()]
+    assert [line["question"] for line in lines] == questions
+    for line in (lines[0], lines[2], lines[3]):
+        assert line["answer"] == "Karl von Frisch" and line["metrics"]["exact_match"] == 1.0 and "error" not in line
+    assert lines[1]["answer"] is None and "boom" in lines[1]["error"] and "exact_match" not in lines[1]["metrics"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -95,6 +95,18 @@ def test_compare_corrects_over_the_configurations_compared() -> None:
     assert found["dense"]["ndcg@10"].significant() and found["dense"]["ndcg@10"].difference > 0
 
 
+def test_compare_pairs_only_the_questions_both_sides_measured() -> None:
+    """A failed answer is NaN in its column: the question is left out of the pair, not the whole test."""
+    base = [0.0, 1.0, 0.5, 0.25, 1.0]
+    failed = [1.0, float("nan"), 0.5, 0.75, 1.0]
+    found = compare({"bm25": {"f1": base}, "closed-book": {"f1": failed}}, "bm25")
+    kept = [(a, b) for a, b in zip(failed, base) if a == a]
+    assert found["closed-book"]["f1"].difference == pytest.approx(sum(a - b for a, b in kept) / len(kept))
+    assert found["closed-book"]["f1"].p_value == pytest.approx(
+        paired_p_value([a for a, _ in kept], [b for _, b in kept])
+    )
+
+
 def test_the_table_marks_significant_differences_and_says_what_the_marks_mean() -> None:
     configs = [
         ConfigResult("bm25", "bm25", {"ndcg@10": 0.60, "map": 0.50}, {}),

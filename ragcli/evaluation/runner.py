@@ -9,13 +9,14 @@ retrieval averages and counted; answer metrics average over the queries that hav
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InvalidOptionError, RagcliError
 from ragcli.evaluation.answers import answer_metrics, grounding_metrics
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
@@ -23,7 +24,7 @@ from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.evaluation.runs import ExternalRun
 from ragcli.evaluation.significance import TEST_NAME, Difference, compare, confidence_interval
-from ragcli.generation.base import Generator, strip_citations
+from ragcli.generation.base import Generation, Generator, generations_or_errors, strip_citations
 from ragcli.records import Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
 from ragcli.retrieval.filters import Filter
@@ -47,6 +48,7 @@ class QueryResult:
     metrics: dict[str, float] = field(default_factory=dict)
     answer: str | None = None
     citations: list[int] = field(default_factory=list)
+    error: str | None = None  # why there is no answer: the one-line error of the request that failed
 
     def to_dict(self, config: str, top: int = PER_QUERY_HITS) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class QueryResult:
             "gold_answers": self.query.answers,
             "relevant": {doc: grade for doc, grade in self.query.qrels.items() if grade > 0},
             "citations": self.citations,
+            **({"error": self.error} if self.error is not None else {}),
         }
 
 
@@ -96,6 +99,7 @@ class EvalReport:
     configs: list[ConfigResult]
     generator: dict[str, Any] | None
     corpus_skipped: dict[str, int] = field(default_factory=dict)  # a BEIR corpus's records left out, by reason
+    failure: RagcliError | None = None  # the first request that failed an answer (the caller's exit 9)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,11 +216,18 @@ class _Means:
             column.append(values[name])
 
     def means(self) -> dict[str, float]:
-        return {name: sum(column) / len(column) for name, column in self.columns.items()}
+        """Each metric's mean over the questions that have a value (NaN: an answer whose request failed)."""
+        measured = {name: _measured(column) for name, column in self.columns.items()}
+        return {name: sum(values) / len(values) for name, values in measured.items() if values}
 
     def intervals(self) -> dict[str, tuple[float, float]]:
-        found = {name: confidence_interval(column) for name, column in self.columns.items()}
+        found = {name: confidence_interval(_measured(column)) for name, column in self.columns.items()}
         return {name: interval for name, interval in found.items() if interval is not None}
+
+
+def _measured(column: Sequence[float]) -> list[float]:
+    """A column's values without the NaNs of questions left unmeasured."""
+    return [value for value in column if not math.isnan(value)]
 
 
 class _Grades:
@@ -267,6 +278,7 @@ class _ConfigRun:
         self.waiting = 0  # pending results that need an answer
         self.retrieve_seconds = self.generate_seconds = 0.0
         self.answered = 0
+        self.failures: list[RagcliError] = []  # the requests that failed an answer, in question order
 
     def add(self, result: QueryResult, sources: list[Hit]) -> None:
         if self.ranked:
@@ -283,26 +295,28 @@ class _ConfigRun:
         items = [(r, h) for r, h in self.pending if r.query.answers] if self.generator is not None else []
         if self.generator is not None and items:
             started = time.perf_counter()
-            generations = self.generator.generate_many([(r.query.question, hits) for r, hits in items])
+            outcomes = generations_or_errors(self.generator, [(r.query.question, hits) for r, hits in items])
             self.generate_seconds += time.perf_counter() - started
-            for (result, hits), generation in zip(items, generations):
-                result.answer = generation.text
-                result.citations = generation.citations
-                text, query = strip_citations(generation.text), result.query
-                relevant = {doc for doc, grade in query.qrels.items() if grade > 0}
-                values = answer_metrics(text, query.answers)
-                values.update(
-                    grounding_metrics(text, generation.citations, hits, query.answers, relevant, self.analyze)
-                )
+            given: list[tuple[QueryResult, list[Hit]]] = []
+            for (result, hits), outcome in zip(items, outcomes):
+                if isinstance(outcome, RagcliError):  # no answer to score: left out of the means and tests
+                    result.error = str(outcome)
+                    self.failures.append(outcome)
+                    self.answers.add(dict.fromkeys(self._answer_values(result, hits, Generation("", [], 0)), math.nan))
+                    continue
+                result.answer = outcome.text
+                result.citations = outcome.citations
+                values = self._answer_values(result, hits, outcome)
                 result.metrics.update(values)
                 self.answers.add(values)
-            if self.judge is not None:
+                given.append((result, hits))
+            if self.judge is not None and given:
                 verdicts = self.judge.grade_many(
-                    [(r.query.question, strip_citations(r.answer or ""), hits) for r, hits in items]
+                    [(r.query.question, strip_citations(r.answer or ""), hits) for r, hits in given]
                 )
-                for (result, _), verdict in zip(items, verdicts):
+                for (result, _), verdict in zip(given, verdicts):
                     result.metrics.update(self.grades.add(verdict_metrics(verdict)))
-            self.answered += len(items)
+            self.answered += len(given)
             if self.on_answers:
                 self.on_answers(len(items))
         for result, _ in self.pending:
@@ -310,6 +324,14 @@ class _ConfigRun:
                 sink.result(self.name, result)
         self.pending.clear()
         self.waiting = 0
+
+    def _answer_values(self, result: QueryResult, hits: list[Hit], generation: Generation) -> dict[str, float]:
+        """An answer's metrics against the gold answers and the passages it was given."""
+        text, query = strip_citations(generation.text), result.query
+        relevant = {doc for doc, grade in query.qrels.items() if grade > 0}
+        values = answer_metrics(text, query.answers)
+        values.update(grounding_metrics(text, generation.citations, hits, query.answers, relevant, self.analyze))
+        return values
 
     def answer_means(self) -> dict[str, float]:
         """The answer metrics' means, with the judge's (over the answers it graded) when there is one."""
@@ -365,7 +387,10 @@ def evaluate(
     Per-query results stream to `sinks` (per-query lines, run files) and are not kept: memory holds
     the queries, each query's metric values and at most `batch_size` results waiting for answers,
     never the rankings of all queries. `progress` hears of each query retrieved, `on_answers` of each
-    batch of answers generated (how many)."""
+    batch of answers generated (how many). A server's request that fails fails its answer alone: the
+    result carries the error and no answer metrics, the means and paired tests cover the answers given,
+    `counts["answers_failed"]` says how many failed and `failure` is the first (a batch whose every
+    request failed raises it at once: `generations_or_errors`)."""
     cutoffs = check_cutoffs(cutoffs)
     depth = check_depth(depth, cutoffs)
     queries = eval_set.queries
@@ -375,6 +400,7 @@ def evaluate(
     configs: list[ConfigResult] = []
     columns: dict[str, dict[str, array[float]]] = {}  # per-query values, for the paired tests
     owns = [own_document(index, q) for q in queries]
+    failures: list[RagcliError] = []  # the answers whose requests failed, every configuration's
     for retriever in retrievers:
         scorer = index.retriever(retriever, options)
         run = _ConfigRun(
@@ -402,6 +428,7 @@ def evaluate(
             if progress:
                 progress(retriever, number, len(queries))
         run.flush()
+        failures += run.failures
         timings = {"retrieve_s_per_query": run.retrieve_seconds / max(len(queries), 1)}
         metrics = run.retrieval.means()
         if answering is not None:
@@ -434,6 +461,7 @@ def evaluate(
         for query in with_answers:
             run.add(QueryResult(query, []), [])
         run.flush()
+        failures += run.failures
         configs.append(ConfigResult(CLOSED_BOOK, None, run.answer_means(), run.answer_timings(), run.intervals()))
         columns[CLOSED_BOOK] = run.columns()
     if len(configs) > 1:  # the same questions in the same order: every configuration against the first
@@ -449,10 +477,22 @@ def evaluate(
     }
     skips = corpus_skips(index) if eval_set.corpus is not None else {}
     counts["skipped_documents"] = sum(skips.values())
+    if failures:
+        counts["answers_failed"] = len(failures)
     generator_info = {"name": generator.name, "model": generator.model, "top_k": top_k} if generator else None
     if generator_info is not None and judge is not None:
         generator_info["judge_model"] = judge.model
-    return EvalReport(eval_set.name, str(index.path), list(cutoffs), depth, counts, configs, generator_info, skips)
+    return EvalReport(
+        eval_set.name,
+        str(index.path),
+        list(cutoffs),
+        depth,
+        counts,
+        configs,
+        generator_info,
+        skips,
+        failure=failures[0] if failures else None,
+    )
 
 
 def check_cutoffs(cutoffs: Sequence[int]) -> list[int]:

@@ -120,7 +120,8 @@ def confidence_interval(
 
 def compare(columns: Mapping[str, Mapping[str, Sequence[float]]], baseline: str) -> dict[str, dict[str, Difference]]:
     """Each configuration's metrics against `baseline`'s: configuration → metric → Difference, for the
-    metrics both measured on the same questions (two or more). The correction is per metric, over the
+    metrics both measured on the same questions (two or more; a question either left unmeasured, NaN,
+    is left out of the pair). The correction is per metric, over the
     configurations."""
     base = columns[baseline]
     tested: dict[str, list[tuple[str, float, float]]] = {}  # metric → (configuration, difference, p)
@@ -135,6 +136,9 @@ def compare(columns: Mapping[str, Mapping[str, Sequence[float]]], baseline: str)
             ours = np.array([found[m] for m in metrics], dtype=np.float64).T
             theirs = np.array([base[m] for m in metrics], dtype=np.float64).T
             differences = ours - theirs
+            differences = differences[~np.isnan(differences).any(axis=1)]  # a failed answer's question
+            if len(differences) < 2:
+                continue
             for metric, difference, p_value in zip(
                 metrics, differences.mean(axis=0), paired_p_values(differences), strict=True
             ):
