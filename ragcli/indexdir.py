@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER
-from ragcli.safeload import open_regular
+from ragcli.safeload import check_regular, open_regular
 
 FORMAT_NAME = INDEX_FORMAT
 MANIFEST = INDEX_MANIFEST
@@ -434,14 +434,8 @@ def _refuse_odd_lock_file(path: Path) -> None:
     """filelock before 3.20.1 opens the lock file through a link (truncating its target): a link, FIFO
     or folder planted as `lock` is refused here (an OSError, as a newer filelock raises), whichever
     filelock is installed."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(mode):
-        raise OSError(errno.ELOOP, "is a symbolic link; refusing to follow it", str(path))
-    if not stat.S_ISREG(mode):
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with suppress(FileNotFoundError):  # none yet: filelock creates it
+        check_regular(path)
 
 
 def index_busy(index_dir: Path) -> bool:
