@@ -184,13 +184,19 @@ def test_the_core_title_wins_then_the_first_heading_then_the_name(tmp_path: Path
     ]
 
 
-def test_table_text_is_found_through_the_cli(tmp_path: Path) -> None:
-    root = write_files(tmp_path / "c", {"review.docx": make_docx(), "other.txt": "Unrelated notes.\n"})
+def top_hit_through_the_cli(tmp_path: Path, name: str, data: bytes, question: str) -> dict[str, object]:
+    """The first hit `ragcli query --json` gives for `question` over `name` beside an unrelated file."""
+    root = write_files(tmp_path / "c", {name: data, "other.txt": "Unrelated notes.\n"})
     index = str(tmp_path / "idx")
     assert invoke("index", str(root), "--index", index).exit_code == 0
-    result = invoke("query", "Nordics kroner", "--index", index, "--no-generate", "--json")
+    result = invoke("query", question, "--index", index, "--no-generate", "--json")
     assert result.exit_code == 0, result.output
-    hit = json.loads(result.stdout)["hits"][0]
+    hit: dict[str, object] = json.loads(result.stdout)["hits"][0]
+    return hit
+
+
+def test_table_text_is_found_through_the_cli(tmp_path: Path) -> None:
+    hit = top_hit_through_the_cli(tmp_path, "review.docx", make_docx(), "Nordics kroner")
     assert (hit["path"], hit["title"], hit["page"]) == ("review.docx", "Quarterly Review", None)
     assert "Nordics\t42 kroner" in hit["text"]
 
@@ -498,12 +504,7 @@ def test_notes_follow_the_paragraph_that_refers_to_them_and_headers_come_once_af
 
 
 def test_a_question_answered_by_a_footnote_finds_it(tmp_path: Path) -> None:
-    root = write_files(tmp_path / "c", {"policy.docx": policy_file(), "other.txt": "Unrelated notes.\n"})
-    index = str(tmp_path / "idx")
-    assert invoke("index", str(root), "--index", index).exit_code == 0
-    result = invoke("query", "journey longer than four hours", "--index", index, "--no-generate", "--json")
-    assert result.exit_code == 0, result.output
-    hit = json.loads(result.stdout)["hits"][0]
+    hit = top_hit_through_the_cli(tmp_path, "policy.docx", policy_file(), "journey longer than four hours")
     assert hit["path"] == "policy.docx"
     assert "Trains are booked in second class.\nFootnote: First class when the journey" in hit["text"]
 
