@@ -193,6 +193,7 @@ class SourceFile:
     # it could not be opened or read (permission denied, an I/O error): remembered as skipped, and tried
     # again when its status changes too (its ctime: chmod, chown and ACLs leave its size and mtime alone)
     unreadable: bool = False
+    reader: str = ""  # the reader that read it, and its version (`readers.base.reader_edition`)
 
 
 @dataclass(frozen=True)

@@ -651,6 +651,8 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
         notes = []  # of the unchanged: those touched (why the index was updated) and those left out
         if report.touched:
             notes.append(f"{report.touched:,} with a new modification time")
+        if report.newer_reader:
+            notes.append(f"{report.newer_reader:,} read again: ragcli reads their format better now")
         if report.unchanged_skipped:
             notes.append(f"{report.unchanged_skipped:,} of them skipped, as before")
         if notes:

@@ -162,6 +162,7 @@ INDEX_KEYS = [
     "files",
     "files_changed",
     "files_new",
+    "files_newer_reader",
     "files_read",
     "files_removed",
     "files_touched",

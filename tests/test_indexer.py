@@ -113,6 +113,48 @@ def test_edits_reindex_only_what_changed_and_equal_a_rebuild(
     assert snapshot(small_index) == snapshot(tmp_path / "full")
 
 
+def test_a_newer_version_of_a_reader_reads_its_files_again_once(
+    small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ragcli that reads a format better re-reads the files of that format, and only those, without
+    --rebuild: the index records which reader, and which version of it, read each file."""
+    from ragcli.readers.markup import MarkdownReader
+
+    sources = {s["path"]: s for s in load_index(small_index).manifest["sources"]}
+    assert sources["solar.md"]["reader"] == "markdown/1" and sources["wind.txt"]["reader"] == "text/1"
+    assert build_index([small_corpus], small_index).up_to_date
+    monkeypatch.setattr(MarkdownReader, "version", 2, raising=False)
+    read = []
+    original = indexer.CorpusReader.read_file
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        read.append(path.name)
+        return original(self, path)
+
+    monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
+    report = build_index([small_corpus], small_index)
+    markdown = sorted(p.name for p in small_corpus.rglob("*.md"))
+    assert sorted(read) == markdown and report.newer_reader == len(markdown)
+    assert not report.up_to_date and (report.new, report.changed, report.removed) == (0, 0, 0)
+    assert report.unchanged == 5  # the six files less the hidden one
+    assert report.to_dict()["files_newer_reader"] == len(markdown)
+    assert {s["path"]: s["reader"] for s in load_index(small_index).manifest["sources"]}["solar.md"] == "markdown/2"
+    read.clear()
+    assert build_index([small_corpus], small_index).up_to_date and read == []
+    build_index([small_corpus], tmp_path / "full", BuildSettings(rebuild=True))
+    assert snapshot(small_index) == snapshot(tmp_path / "full")
+
+
+def test_an_index_that_recorded_no_reader_was_read_by_version_1(small_corpus: Path, tmp_path: Path) -> None:
+    """Indexes built before readers were recorded: their files count as read by version 1 of the reader
+    that claims them now, so a re-index reads again only the formats whose reader is newer."""
+    from ragcli.readers.base import READERS, recorded_edition
+
+    text = READERS.get("text")
+    assert recorded_edition({"path": "a.txt"}, text) == "text/1"
+    assert recorded_edition({"path": "a.txt", "reader": "markdown/3"}, text) == "markdown/3"
+
+
 def test_touched_but_identical_file_is_not_reread(
     small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

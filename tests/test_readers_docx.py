@@ -583,3 +583,37 @@ def test_a_note_referenced_many_times_is_given_once(tmp_path: Path) -> None:
     )
     (document,), _ = read(write_files(tmp_path / "c", {"many.docx": data}))
     assert document.text.count("LONGNOTE") == 2_000 and document.text.splitlines().count("p") == 2_000
+
+
+def text_box(*paragraphs: str, fallback: bool = True) -> str:
+    """A run holding a text box as Word writes one: DrawingML in mc:Choice, and the same text again as
+    VML in mc:Fallback for older readers."""
+    content = "<w:txbxContent>" + "".join(f"<w:p>{p}</w:p>" for p in paragraphs) + "</w:txbxContent>"
+    choice = (
+        '<mc:Choice Requires="wps"><w:drawing><wp:anchor><wps:wsp><wps:txbx>'
+        + content
+        + "</wps:txbx></wps:wsp></wp:anchor></w:drawing></mc:Choice>"
+    )
+    old = f"<mc:Fallback><w:pict><v:shape><v:textbox>{content}</v:textbox></v:shape></w:pict></mc:Fallback>"
+    return f"<w:r><mc:AlternateContent>{choice}{old if fallback else ''}</mc:AlternateContent></w:r>"
+
+
+def test_text_boxes_are_read_once_after_the_paragraph_that_anchors_them(tmp_path: Path) -> None:
+    # call-outs, sidebars and a letterhead's address live in text boxes, which python-docx does not read;
+    # Word writes each twice (DrawingML and a VML fallback): read once, and one inside another too
+    inner = text_box(run("Inner box: BOXINBOXWORD."), fallback=False)
+    body = with_body(
+        "<w:p>"
+        + run("The anchoring paragraph.")
+        + text_box(run("Call-out: SIDEBARWORD saves time."), inner)
+        + "</w:p>",
+        "<w:p>" + run("The next paragraph.") + "</w:p>",
+    )
+    (document,), skipped = read(write_files(tmp_path / "c", {"boxes.docx": body}))
+    assert skipped == {}
+    assert document.text.splitlines() == [
+        "The anchoring paragraph.",
+        "Call-out: SIDEBARWORD saves time.",
+        "Inner box: BOXINBOXWORD.",
+        "The next paragraph.",
+    ]

@@ -167,6 +167,7 @@ def _tasks(
                         "skipped": source.skipped,
                         **({"skipped_records": source.skipped_records} if source.skipped_records else {}),
                         **({"shared_ids": source.shared_ids} if source.shared_ids else {}),
+                        **({"reader": source.reader} if source.reader else {}),
                     }
                 )
         if progress is not None:
@@ -301,7 +302,11 @@ def _build(
     selection = settings.selection.to_dict()
     same_selection = old is not None and old.manifest.get("selection", Selection().to_dict()) == selection
     # rows are known only by running the query: a build with a database root always writes
-    up_to_date = same_selection and not urls and plan.new == plan.changed == plan.removed == plan.touched == 0
+    up_to_date = (
+        same_selection
+        and not urls
+        and plan.new == plan.changed == plan.removed == plan.touched == plan.newer_reader == 0
+    )
     rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
     if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
         old = None  # damaged since it was written: build from the files alone, never copy the damage
@@ -405,6 +410,7 @@ def _build(
         unchanged=plan.unchanged,
         unchanged_skipped=plan.reused_skips,
         touched=plan.touched,
+        newer_reader=plan.newer_reader,
         ignored=reader.report.ignored,
         rows=row_counts.rows,
         rows_new=row_counts.new,

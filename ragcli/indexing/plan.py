@@ -3,7 +3,8 @@
 A file whose size and modification time, or else whose SHA-256, is unchanged keeps its passages and
 term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
 A file with the same content and a new modification time is copied with that time (the manifest's and
-its documents' `mtime`), so the index says what a full build would.
+its documents' `mtime`), so the index says what a full build would. A file that another reader, or a
+newer version of its reader, would read is read again (`readers.base.reader_edition`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
-from ragcli.readers.base import indexed_base, is_url
+from ragcli.readers.base import indexed_base, is_url, reader_edition, reader_for, recorded_edition
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import METADATA_FILE
 from ragcli.retrieval.base import built_retrievers
@@ -33,6 +34,7 @@ class Plan:
     changed: int = 0
     removed: int = 0
     reread: int = 0  # unchanged files read again all the same (their ids depend on other files)
+    newer_reader: int = 0  # of `reread`, files read again because a newer version of their reader reads them
     touched: int = 0  # of `reuse`, files with a new modification time: copied, their recorded time updated
 
     @property
@@ -76,6 +78,13 @@ def _same_content(reader: CorpusReader, path: Path, size: int, entry: dict[str, 
     return size == entry.get("bytes") and bool(recorded) and reader.sha256(path) == recorded
 
 
+def _newer_reader(path: Path, entry: dict[str, Any]) -> bool:
+    """Whether the file would now be read by another reader, or another version of its reader, than the
+    one the index records (a supported file: `reader_for` finds one)."""
+    claims = reader_for(path)
+    return claims is not None and recorded_edition(entry, claims) != reader_edition(claims)
+
+
 def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
     if old is None:
         return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
@@ -94,6 +103,10 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
         elif entry is None:
             plan.new += 1
             plan.read.append(path)
+        elif _newer_reader(path, entry):
+            plan.newer_reader += 1
+            plan.reread += 1
+            plan.read.append(path)
         elif key is not None and key.matches(entry):
             plan.reuse[rel] = entry
         elif key is not None and _same_content(reader, path, key.size, entry):
@@ -103,7 +116,7 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.changed += 1
             plan.read.append(path)
     plan.removed = len(set(previous) - seen)
-    if plan.new or plan.changed or plan.removed:
+    if plan.new or plan.changed or plan.removed or plan.newer_reader:
         # a file whose ids another held was indexed with qualified ids (`CorpusReader._keep`): read it
         # again, as the files that held them may be the ones that changed
         for rel in [rel for rel, entry in plan.reuse.items() if entry.get("shared_ids")]:

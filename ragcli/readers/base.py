@@ -339,7 +339,9 @@ class Reader(Protocol):
         """Whether this reader reads `path` (decided from its name alone, without reading it).
 
         A reader may also set `fallback = True`: it is then asked only when no other reader claims
-        the file (see `reader_for`)."""
+        the file (see `reader_for`), and `version` (an int, 1 if unset): raised when the reader reads
+        the same file into other text, so that a re-index reads the files it read before again
+        (`reader_edition`)."""
         ...
 
     def folder_files(self, folder: Path) -> list[Path] | None:
@@ -411,6 +413,21 @@ def reader_for(path: Path) -> Reader | None:
         elif reader.claims(path):
             return reader
     return next((reader for reader in fallbacks if reader.claims(path)), None)
+
+
+def reader_edition(reader: Reader) -> str:
+    """Which reader read a file, and which version of it (`docx/2`), recorded with each file an index
+    read: a re-index reads a file again when another reader, or a newer version of its reader, would
+    read it, so that a ragcli that reads a format better does not keep the text its older version read
+    until `--rebuild`."""
+    return f"{reader.name}/{getattr(reader, 'version', 1)}"
+
+
+def recorded_edition(entry: dict[str, Any], reader: Reader) -> str:
+    """The reader recorded for a file of an index (`reader_edition`); an index built before readers were
+    recorded read it with version 1 of the reader that claims it now."""
+    edition = entry.get("reader")
+    return edition if isinstance(edition, str) else f"{reader.name}/1"
 
 
 # Sources that are not files: a root given as a URL (`sqlite:///notes.db`, `postgresql://…`) is read by

@@ -9,7 +9,8 @@ core properties' title, else the first heading, else the file name.
 
 Beside the body: footnotes and endnotes are the author's text, each read once after the paragraph or
 table row that refers to it ("Footnote: …", `_Notes`); headers and footers, page furniture, once each
-after the body ("Header: …", `_headers_and_footers`). Comments are reviewers' notes on a draft (a
+after the body ("Header: …", `_headers_and_footers`); text boxes after the paragraph that anchors them
+(`_text_boxes`). Comments are reviewers' notes on a draft (a
 question, a doubt, "fix this"), not what the document says: an answer citing one would put a reviewer's
 words in the author's mouth, so they are not read, as pandoc leaves them out unless asked.
 
@@ -183,9 +184,24 @@ def _table_lines(table: Any, notes: _Notes) -> Iterator[str]:
         pending.extend(_rows(inner) for inner in reversed(nested))
 
 
-def _lines(story: Any, notes: _Notes) -> Iterator[tuple[str, Any]]:
+_TEXT_BOX = _W + "txbxContent"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _text_boxes(paragraph: Any) -> Iterator[Any]:
+    """The text boxes anchored in a paragraph (a shape's w:txbxContent; one inside another too), in
+    document order. Word writes each box twice, as DrawingML in mc:Choice and as VML in mc:Fallback for
+    older readers: the fallback copy is passed over, as pandoc does, so a box is read once."""
+    for box in paragraph.iter(_TEXT_BOX):
+        if next(box.iterancestors(_FALLBACK), None) is None:
+            yield box
+
+
+def _lines(story: Any, notes: _Notes, boxes: bool = True) -> Iterator[tuple[str, Any]]:
     """A story's (the body's, a note's, a header's) lines in order, none empty, each with the paragraph
-    it is the text of (None: a table's row or a note's line)."""
+    it is the text of (None: a table's row, a note's line or a text box's). A paragraph's text boxes
+    (call-outs, sidebars, a letterhead's address) follow its own line; `boxes=False` for a box's own
+    lines, as `_text_boxes` of the paragraph that anchors a box already found the boxes inside it."""
     for block in _shown(story, _BLOCKS):
         references: list[Any] = []
         if block.tag == _TABLE:
@@ -195,6 +211,9 @@ def _lines(story: Any, notes: _Notes) -> Iterator[tuple[str, Any]]:
         if text:
             yield text, block
         yield from ((line, None) for line in notes.lines(references))
+        if boxes:
+            for box in _text_boxes(block):
+                yield from ((line, None) for line, _ in _lines(box, notes, boxes=False))
 
 
 def _blocks(document: Any, notes: _Notes) -> tuple[list[str], str | None, list[Heading]]:
@@ -418,6 +437,8 @@ def check_zip_sizes(data: bytes, source: SourceInput) -> None:
 
 class DocxReader(SuffixReader):
     name = "docx"
+    # 2: notes, headers, footers and text boxes read (`readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".docx"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

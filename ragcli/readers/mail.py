@@ -306,6 +306,8 @@ def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
 
 class MailReader(SuffixReader):
     name = "mail"
+    # 2: each part's lines cited in the message's file (`readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

@@ -39,6 +39,7 @@ from ragcli.readers.base import (
     PARSE_ERRORS,
     READERS,
     ReadContext,
+    Reader,
     ReadReport,
     RecordFields,
     Skip,
@@ -48,6 +49,7 @@ from ragcli.readers.base import (
     format_size,
     inner_suffix,
     is_url,
+    reader_edition,
     reader_for,
 )
 from ragcli.readers.generated import generated_by_name, generated_folder
@@ -522,7 +524,7 @@ class CorpusReader:
             self.report.skipped.append(Skipped(rel, str(refused)))
             return
         except OSError as exc:
-            self._unreadable(rel, path, documents, f"unreadable: {_reason(exc)}")
+            self._unreadable(rel, path, documents, f"unreadable: {_reason(exc)}", reader)
             return
         finally:
             self._reading = None
@@ -536,6 +538,7 @@ class CorpusReader:
             documents,
             skipped_records=self.context.skipped_kinds(),
             shared_ids=self._shared_ids,
+            reader=reader_edition(reader),
         )
         if self._shared_ids:
             self.report.warnings.append(
@@ -550,14 +553,16 @@ class CorpusReader:
         self.report.sources.append(record)
         self.last_source = record
 
-    def _unreadable(self, rel: str, path: Path, documents: int, reason: str) -> None:
+    def _unreadable(self, rel: str, path: Path, documents: int, reason: str, reader: Reader) -> None:
         """Records a file that could not be opened or read as skipped, so that a re-index finds it
         unchanged rather than new (and wrote the whole index again each time)."""
         try:
             size = os.stat(path).st_size
         except OSError:
             size = 0
-        record = SourceFile(rel, UNHASHED, size, documents, skipped=reason, unreadable=True)
+        record = SourceFile(
+            rel, UNHASHED, size, documents, skipped=reason, unreadable=True, reader=reader_edition(reader)
+        )
         self.report.skipped.append(Skipped(rel, reason))
         self.report.sources.append(record)
         self.last_source = record
