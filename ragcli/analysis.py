@@ -2,11 +2,12 @@
 
 The settings travel in the index manifest, so a query is always analysed exactly as the corpus was.
 The chain follows Lucene's language analyzers (which set the bar on the BEIR/TREC test collections):
-Unicode NFKC normalisation and case folding, a word tokenizer that splits on hyphens and punctuation,
-English possessive / Romance elision removal, a stopword list, and a Snowball stemmer (PyStemmer, a C
-implementation: stemming is the hot loop of indexing). Scripts written without spaces (Chinese,
-Japanese, Korean) are cut into overlapping character bigrams, as Lucene's CJKAnalyzer does, so their
-text never vanishes.
+Unicode NFKC normalisation and case folding, a word tokenizer that splits on hyphens and punctuation and
+keeps combining marks inside words (Hindi's vowel signs; Arabic's and Hebrew's optional vowel marks are
+dropped, as Lucene's ArabicNormalizationFilter drops harakat), English possessive / Romance elision
+removal, a stopword list, and a Snowball stemmer (PyStemmer, a C implementation: stemming is the hot
+loop of indexing). Scripts written without spaces (Chinese, Japanese, Korean) are cut into overlapping
+character bigrams, as Lucene's CJKAnalyzer does, so their text never vanishes.
 
 Indexing analyses in two steps for speed: `surface_tokens` per document (regex work), then `term_of`
 once per distinct surface form (stopwords and stemming). `analyze` composes the same two steps for a
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from ragcli.errors import InvalidOptionError
 
@@ -102,10 +103,22 @@ _DOTTED_NAME_RE = re.compile(r"(?:[^\W\d]\w+\.)+[^\W\d]\w+")
 # controls, tags), less the zero width space (a word break: Thai and Khmer mark word ends with it) and the
 # prepended concatenation marks (visible signs, Arabic's number sign). Removed before words are split: a
 # soft hyphen (HTML's &shy;, PDFs, German text) cut "Zahlungs\u00adbedingungen" in two.
-_IN_WORD_FORMAT_RE = re.compile(
-    "[\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+_IN_WORD_FORMAT_CHARS = (
+    "\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
+_IN_WORD_FORMAT_RE = re.compile(f"[{_IN_WORD_FORMAT_CHARS}]")
+# Marks that writing leaves out at will, removed as Lucene's ArabicNormalizationFilter removes them, so that
+# "كتب" finds "كَتَبَ": Arabic's tatweel (a stretch, U+0640), harakat (U+064B-U+065F) and superscript alef
+# (U+0670); Hebrew's cantillation marks and vowel points (the Mn of U+0591-U+05C7; not the maqaf U+05BE, a
+# hyphen). Marks that spell (Devanagari's vowel signs and virama: "दूध" is not "दध") stay in the word.
+_OPTIONAL_DIACRITICS = "\u0640\u064b-\u065f\u0670\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+_OPTIONAL_DIACRITICS_RE = re.compile(f"[{_OPTIONAL_DIACRITICS}]")
+_FORMAT_AND_DIACRITICS_RE = re.compile(f"[{_IN_WORD_FORMAT_CHARS}{_OPTIONAL_DIACRITICS}]")
+# Case folding gives "İ" (U+0130) as "i" + a combining dot above: it folds to a plain "i" (as Java's and
+# Lucene's LowerCaseFilter); Turkish lowercases "I" to its dotless "ı" first (Lucene's TurkishLowerCaseFilter)
+_DOTTED_CAPITAL_I = "\u0130"
+_TURKISH_CAPITAL_I = str.maketrans({"I": "\u0131", "\u0130": "i"})
 MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 
@@ -120,6 +133,55 @@ def normalize_language(language: str) -> str:
     return code
 
 
+class _WordPatterns(NamedTuple):
+    plain: re.Pattern[str]  # for text without CJK characters
+    mixed: re.Pattern[str]  # for text with them (CJK runs are words of their own)
+
+
+@cache
+def _mark_ranges() -> tuple[tuple[int, int], ...]:
+    """The combining marks (Mn, Mc, Me) outside the CJK ranges, as (first, last) code points: `\\w` leaves
+    them out, and `re` has no `\\p{M}`. Read from `unicodedata` on the first text that is not ASCII (about
+    20 ms, spared to every command that reads none), in the planes that hold marks: 0, 1 and 14."""
+    codes = [*range(0x20000), *range(0xE0000, 0xE1000)]
+    categories = "".join(map(unicodedata.category, map(chr, codes)))  # two letters per code point
+    ranges: list[tuple[int, int]] = []
+    for found in re.finditer("M[nce]", categories):
+        code = codes[found.start() // 2]
+        if _CJK_START_RE.match(chr(code)):  # the kana voicing marks: CJK runs are bigrammed whole
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return tuple(ranges)
+
+
+def _mark_class(beyond_bmp: bool = True) -> str:
+    """The combining marks as the inside of a regex class; only those of the BMP where not `beyond_bmp`
+    (`re` checks the BMP part of a class in one lookup, but each range beyond it one by one)."""
+    return "".join(
+        chr(first) if first == last else f"{chr(first)}-{chr(last)}"
+        for first, last in _mark_ranges()
+        if beyond_bmp or last <= 0xFFFF
+    )
+
+
+@cache
+def _marked_words() -> _WordPatterns:
+    """The word patterns (`_PLAIN_TOKEN_RE`, `_TOKEN_RE`) with combining marks kept inside a word, as Unicode's
+    word rules (UAX #29, WB4: Extend) and Lucene's StandardTokenizer keep them; a word still opens with a
+    letter or digit. Compiled on first use (`_mark_ranges`); twice as slow as `\\w+`, so used only on a text
+    that holds a mark (`_marks_or_removed_re`)."""
+    marks = _mark_class()
+    plain_part = rf"\w[\w{marks}]*"
+    mixed_part = rf"[^\W{CJK_CHARS}](?:[^\W{CJK_CHARS}]|[{marks}])*"  # a class cannot join [^…] and […]
+    return _WordPatterns(
+        plain=re.compile(rf"{plain_part}(?:['’.]{plain_part})*"),
+        mixed=re.compile(rf"[{CJK_CHARS}]+|{mixed_part}(?:['’.]{mixed_part})*"),
+    )
+
+
 @dataclass(frozen=True)
 class AnalyzerSettings:
     """Everything that decides how text becomes terms; stored in the index manifest."""
@@ -130,6 +192,9 @@ class AnalyzerSettings:
     # invisible format characters inside a word dropped before words are split (`_IN_WORD_FORMAT_RE`); an
     # index built before this was recorded split words at them, so its queries must be split there too
     drop_format_characters: bool = True
+    # combining marks kept inside words (optional Arabic and Hebrew ones dropped) and "İ" folded to "i" (with
+    # Turkish's own I/ı): an index built before this was recorded split words at marks, and so must its queries
+    words_keep_marks: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", normalize_language(self.language))
@@ -145,7 +210,11 @@ class AnalyzerSettings:
             stopwords=bool(data.get("stopwords", True)),
             stem=bool(data.get("stem", True)),
             drop_format_characters=bool(data.get("drop_format_characters", False)),
+            words_keep_marks=bool(data.get("words_keep_marks", False)),
         )
+
+
+DEFAULT_SETTINGS = AnalyzerSettings()
 
 
 @cache
@@ -155,15 +224,42 @@ def stopword_set(language: str) -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def surface_tokens(text: str, drop_format_characters: bool = True) -> list[str]:
-    """Normalise and split text into surface tokens (CJK runs become character bigrams); invisible format
-    characters inside words are dropped first (`_IN_WORD_FORMAT_RE`) unless the index predates that."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if drop_format_characters and not text.isascii():  # they are none of them ASCII: a query skips the scan
-        text = _IN_WORD_FORMAT_RE.sub("", text)
+@cache
+def _marks_or_removed_re(drop_format_characters: bool) -> re.Pattern[str]:
+    """Finds a combining mark or a character removed inside words, or any character beyond the BMP (rare:
+    emoji, historic scripts; checked one by one, as `_mark_class` says): most text that is not ASCII (French,
+    Russian) holds none, and is split by the plain `\\w` patterns, as fast as before marks were kept."""
+    removed = f"{_IN_WORD_FORMAT_CHARS}{_OPTIONAL_DIACRITICS}" if drop_format_characters else _OPTIONAL_DIACRITICS
+    return re.compile(f"[{_mark_class(beyond_bmp=False)}{removed}\U00010000-\U0010ffff]")
+
+
+def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
+    """NFKC, case folding ("İ" to "i", Turkish's "I" to "ı") and the characters removed inside words, as
+    `settings` say; with whether the words of the result hold combining marks (`_marked_words` splits
+    them). The same for a whole text and for one word of a highlight."""
+    text = unicodedata.normalize("NFKC", text)
+    if settings.words_keep_marks and settings.language == "tr":
+        text = text.translate(_TURKISH_CAPITAL_I)
+    if text.isascii():  # nothing below is ASCII: most text skips the scans
+        return text.casefold(), False
+    if not settings.words_keep_marks:  # an index that predates marks inside words
+        text = text.casefold()
+        return (_IN_WORD_FORMAT_RE.sub("", text) if settings.drop_format_characters else text), False
+    text = text.replace(_DOTTED_CAPITAL_I, "i").casefold()
+    if _marks_or_removed_re(settings.drop_format_characters).search(text) is None:
+        return text, False
+    removed = _FORMAT_AND_DIACRITICS_RE if settings.drop_format_characters else _OPTIONAL_DIACRITICS_RE
+    return removed.sub("", text), True
+
+
+def surface_tokens(text: str, settings: AnalyzerSettings = DEFAULT_SETTINGS) -> list[str]:
+    """Normalise (`_fold`) and split text into surface tokens (CJK runs become character bigrams); combining
+    marks stay inside words and invisible format characters do not split them, unless the index predates
+    that (`AnalyzerSettings`)."""
+    text, marked = _fold(text, settings)
     if _CJK_START_RE.search(text) is None:
-        return _PLAIN_TOKEN_RE.findall(text)
-    tokens = _TOKEN_RE.findall(text)
+        return (_marked_words().plain if marked else _PLAIN_TOKEN_RE).findall(text)
+    tokens = (_marked_words().mixed if marked else _TOKEN_RE).findall(text)
     out: list[str] = []
     for token in tokens:
         if _CJK_START_RE.match(token):
@@ -211,18 +307,19 @@ class Analyzer:
 
     def matching_spans(self, text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
         """Character spans of `text` whose words analyse to one of `terms` (to highlight a snippet): found
-        in the text without its invisible format characters (as `surface_tokens` splits it, where the
-        settings drop them), each span mapped back to where its first and last characters are in `text`."""
-        visible = (
-            _IN_WORD_FORMAT_RE.sub("", text) if self.settings.drop_format_characters and not text.isascii() else text
-        )
+        in the text without its invisible format characters and with its combining marks inside words (as
+        `surface_tokens` splits it, where the settings say so), each word folded as `surface_tokens` folds
+        it, and each span mapped back to where its first and last characters are in `text`."""
+        settings = self.settings
+        plain = text.isascii()
+        visible = text if plain or not settings.drop_format_characters else _IN_WORD_FORMAT_RE.sub("", text)
         where: Sequence[int] = range(len(text))
         if len(visible) < len(text):
             where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
+        words = _marked_words().mixed if settings.words_keep_marks and not plain else _TOKEN_RE
         spans = []
-        for match in _TOKEN_RE.finditer(visible):
-            token = unicodedata.normalize("NFKC", match.group()).casefold()
-            if self.term_of(token) in terms:
+        for match in words.finditer(visible):
+            if self.term_of(_fold(match.group(), settings)[0]) in terms:
                 spans.append((where[match.start()], where[match.end() - 1] + 1))
         return spans
 
@@ -230,7 +327,7 @@ class Analyzer:
         """A query's terms (`__call__`), then those of the parts of each dotted name it writes whole that
         it lacks: "What does Response.raise_for_status do?" asks for `raise_for_status` too, which is how
         code defines it. Documents keep a dotted name one term (a call site is not the definition)."""
-        tokens = surface_tokens(query, self.settings.drop_format_characters)
+        tokens = surface_tokens(query, self.settings)
         terms = self._terms_of(tokens)
         for token in tokens:
             if "." in token and _DOTTED_NAME_RE.fullmatch(token):
@@ -245,7 +342,7 @@ class Analyzer:
     def __call__(self, text: str) -> list[str]:
         """Analyse one text (a query, or a document in tests): the terms in order. Each token's term is
         remembered: stemming was a third of a short query's time on SciFact, and queries repeat words."""
-        return self._terms_of(surface_tokens(text, self.settings.drop_format_characters))
+        return self._terms_of(surface_tokens(text, self.settings))
 
     def _terms_of(self, tokens: list[str]) -> list[str]:
         terms = []

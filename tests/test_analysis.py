@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragcli.analysis import _IN_WORD_FORMAT_RE, _PLAIN_TOKEN_RE, _TOKEN_RE, Analyzer, AnalyzerSettings, surface_tokens
+from ragcli.analysis import (
+    _CJK_START_RE,
+    _FORMAT_AND_DIACRITICS_RE,
+    _IN_WORD_FORMAT_RE,
+    _OPTIONAL_DIACRITICS_RE,
+    _PLAIN_TOKEN_RE,
+    _TOKEN_RE,
+    Analyzer,
+    AnalyzerSettings,
+    _mark_class,
+    _marked_words,
+    _marks_or_removed_re,
+    surface_tokens,
+)
 from ragcli.errors import InvalidOptionError
 
 
@@ -69,6 +83,109 @@ def test_only_format_characters_are_removed_and_not_the_zero_width_space() -> No
     }  # Cn: not yet assigned in this Python's Unicode
     assert "\u200b" not in removed
     assert {"\u00ad", "\u2060", "\ufeff", "\u200c", "\u200d"} <= set(removed)
+
+
+HINDI = "ताज़ा दूध और हिन्दी किताबें"  # "fresh milk and Hindi books"
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (HINDI, ["ताज़ा", "दूध", "और", "हिन्दी", "किताबें"]),  # vowel signs, virama, nukta and anusvara kept
+        ("q\u0303uark", ["q\u0303uark"]),
+        ("蜜蜂 हिन्दी", ["蜜蜂", "हिन्दी"]),  # beside CJK text  # no precomposed q̃: the tilde stays a combining mark
+        ("\u0915\u094d\u0937\u0947\u0924\u094d\u0930", ["\u0915\u094d\u0937\u0947\u0924\u094d\u0930"]),
+    ],
+)
+def test_combining_marks_stay_inside_the_word(text: str, words: list[str]) -> None:
+    assert surface_tokens(text) == words
+
+
+def test_a_hindi_word_keeps_its_vowel_signs_and_is_highlighted_whole() -> None:
+    analyze = Analyzer()
+    assert analyze("दूध") == ["दूध"] and analyze("दूध") != analyze("दध")  # milk is not "दध"
+    assert set(analyze("दूध")).isdisjoint(analyze("दिल्ली भारत की राजधानी है"))  # no shared single letters
+    spans = analyze.matching_spans(HINDI, frozenset(analyze.query_terms("दूध हिन्दी")))
+    assert [HINDI[s:e] for s, e in spans] == ["दूध", "हिन्दी"]
+
+
+@pytest.mark.parametrize(
+    "written, plain",
+    [
+        ("\u0643\u064e\u062a\u064e\u0628\u064e", "\u0643\u062a\u0628"),  # كَتَبَ: harakat are optional
+        ("\u0643\u0640\u062a\u0640\u0628", "\u0643\u062a\u0628"),  # كـتـب: tatweel stretches, spells nothing
+        ("\u0645\u064f\u062f\u064e\u0631\u0651\u0650\u0633", "\u0645\u062f\u0631\u0633"),  # a shadda too
+        ("\u0647\u0670\u0630\u0627", "\u0647\u0630\u0627"),  # a superscript alef
+        ("\u05e9\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd", "\u05e9\u05dc\u05d5\u05dd"),  # שָׁלוֹם: Hebrew points
+        ("\ufb2a\u05dc\u05d5\u05dd", "\u05e9\u05dc\u05d5\u05dd"),  # a presentation form with its shin dot
+    ],
+)
+def test_optional_arabic_and_hebrew_diacritics_are_dropped(written: str, plain: str) -> None:
+    analyze = Analyzer()
+    assert surface_tokens(written) == [plain]
+    assert analyze(written) == analyze(plain) == [plain]
+    text = f"see {written} here"
+    spans = analyze.matching_spans(text, frozenset(analyze.query_terms(plain)))
+    assert [text[s:e] for s, e in spans] == [written]
+
+
+def test_letters_with_hamza_or_madda_stay_letters_and_a_maqaf_still_splits() -> None:
+    # alef + hamza above composes (NFKC) into the letter أ, which is spelling, not an optional mark
+    assert surface_tokens("\u0627\u0654\u0645\u064e\u0644") == ["\u0623\u0645\u0644"]
+    assert surface_tokens("\u0622\u0645\u0646") == ["\u0622\u0645\u0646"]  # آمن
+    # בֵּית־סֵפֶר: the maqaf (U+05BE) is Hebrew's hyphen, a word break like "-"
+    assert surface_tokens("\u05d1\u05bc\u05b5\u05d9\u05ea\u05be\u05e1\u05b5\u05e4\u05b6\u05e8") == [
+        "\u05d1\u05d9\u05ea",
+        "\u05e1\u05e4\u05e8",
+    ]
+
+
+def test_the_dotted_capital_i_folds_to_a_plain_i() -> None:
+    analyze = Analyzer()
+    assert analyze("İSTANBUL") == analyze("istanbul") == ["istanbul"]
+    assert analyze("İstanbul'da") == analyze("istanbul'da")
+    text = "Flights to İSTANBUL daily"
+    spans = analyze.matching_spans(text, frozenset(analyze.query_terms("istanbul")))
+    assert [text[s:e] for s, e in spans] == ["İSTANBUL"]
+
+
+def test_turkish_lowercases_the_dotless_and_dotted_i_as_turkish_does() -> None:
+    turkish = Analyzer(AnalyzerSettings(language="tr"))
+    assert surface_tokens("IĞDIR İzmir", AnalyzerSettings(language="tr")) == ["ığdır", "izmir"]
+    assert turkish("IĞDIR") == turkish("ığdır") and turkish("İZMİR") == turkish("izmir")
+    assert turkish("ISPARTA") == turkish("ısparta") != turkish("isparta")  # ASCII text is Turkish too
+    text = "IĞDIR ve İZMİR"
+    spans = turkish.matching_spans(text, frozenset(turkish.query_terms("ığdır izmir")))
+    assert [text[s:e] for s, e in spans] == ["IĞDIR", "İZMİR"]
+    assert surface_tokens("ISPARTA") == ["isparta"]  # other languages keep the dotted lowercase i
+
+
+def test_an_index_built_before_words_kept_their_marks_is_analysed_as_it_was() -> None:
+    recorded = {"language": "en", "stopwords": True, "stem": True, "drop_format_characters": True}
+    old_settings = AnalyzerSettings.from_dict(recorded)  # its manifest has no words_keep_marks
+    assert old_settings.words_keep_marks is False
+    old = Analyzer(old_settings)
+    assert surface_tokens("हिन्दी", old_settings) == ["ह", "न", "द"]
+    assert old("كَتَبَ") == ["ك", "ت", "ب"] and old("İSTANBUL") == ["stanbul"]
+    assert old.query_terms("हिन्दी") == old("हिन्दी")
+    spans = old.matching_spans(HINDI, frozenset(old("हिन्दी")))
+    assert [HINDI[s:e] for s, e in spans] == ["द", "ह", "न", "द"]  # "दूध" shares its letter द, as it did
+    old_turkish = AnalyzerSettings.from_dict({**recorded, "language": "tr"})
+    assert surface_tokens("IĞDIR", old_turkish) == ["iğdir"]
+    new = AnalyzerSettings()
+    assert new.to_dict()["words_keep_marks"] is True and AnalyzerSettings.from_dict(new.to_dict()) == new
+
+
+def test_the_mark_class_holds_every_combining_mark_and_only_optional_ones_are_dropped() -> None:
+    everything = [chr(c) for c in range(0x110000)]
+    marks = {c for c in everything if unicodedata.category(c) in ("Mn", "Mc", "Me") and not _CJK_START_RE.match(c)}
+    in_class = re.compile(f"[{_mark_class()}]")
+    assert {c for c in everything if in_class.match(c)} == marks
+    found = _marks_or_removed_re(drop_format_characters=True)  # what sends a text to the patterns with marks
+    assert all(found.match(c) for c in marks) and all(found.match(c) for c in everything if _IN_WORD_FORMAT_RE.match(c))
+    dropped = [c for c in everything if _OPTIONAL_DIACRITICS_RE.fullmatch(c)]
+    assert {unicodedata.category(c) for c in dropped} == {"Mn", "Lm"}  # Lm: the tatweel
+    assert not {"\u05be", "\u0903", "\u093f", "\u094d", "\u0301"} & set(dropped)  # maqaf, Devanagari, acute
 
 
 @pytest.mark.parametrize(
@@ -139,6 +256,28 @@ def test_text_without_cjk_splits_into_the_same_words_by_the_plain_pattern(text: 
     # must not change with it (all code points below the first CJK block, plus the joiners)
     folded = text.casefold()
     assert _PLAIN_TOKEN_RE.findall(folded) == _TOKEN_RE.findall(folded)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2E7F) | st.sampled_from("'’._ -.")))
+def test_words_with_marks_split_the_same_by_the_plain_pattern(text: str) -> None:
+    # the same for the patterns that keep combining marks inside words
+    folded = text.casefold()
+    assert _marked_words().plain.findall(folded) == _marked_words().mixed.findall(folded)
+
+
+SCRIPTS_WITH_MARKS = st.characters(blacklist_categories=("Cs",), max_codepoint=0x2E7F) | st.characters(
+    min_codepoint=0x11000,
+    max_codepoint=0x1107F,  # Brahmi: marks beyond the BMP
+)
+
+
+@given(st.text(alphabet=SCRIPTS_WITH_MARKS | st.sampled_from("'’._ -.\u00ad\u0640\u064e\u05b8\u0301\u0130I")))
+def test_text_without_marks_is_split_as_the_patterns_with_marks_split_it(text: str) -> None:
+    # only text that holds a mark (or a character removed inside words) is split by the patterns with marks:
+    # the rest must split the same by the plain ones
+    folded = unicodedata.normalize("NFKC", text).replace("\u0130", "i").casefold()
+    words = _marked_words().plain.findall(_FORMAT_AND_DIACRITICS_RE.sub("", folded))
+    assert surface_tokens(text) == words
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,13 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
         "unit": "words",
         "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
-    assert info["analyzer"] == {"language": "de", "stopwords": False, "stem": True, "drop_format_characters": True}
+    assert info["analyzer"] == {
+        "language": "de",
+        "stopwords": False,
+        "stem": True,
+        "drop_format_characters": True,
+        "words_keep_marks": True,
+    }
     assert info["bm25"]["variant"] == "okapi" and info["bm25"]["k1"] == 1.1 and info["bm25"]["b"] == 0.75
 
 

@@ -12,6 +12,7 @@ from clihelpers import RAGCLI, invoke, run
 from conftest import WITHOUT_CUDA
 
 from ragcli.errors import ExitCode
+from ragcli.retrieval.index import load_index
 
 QUESTIONS = ["How do honeybees tell each other where the flowers are?", "What do beekeepers use against varroa mites?"]
 
@@ -689,3 +690,22 @@ def test_terminal_sequences_in_a_question_are_removed_before_it_is_searched(tmp_
         json.loads(searched.stdout)["hits"][0]["doc_id"] == json.loads(piped.stdout)["hits"][0]["doc_id"] == "rec.txt"
     )
     assert json.loads(answered.stdout)["sources"][0]["doc_id"] == "rec.txt"
+
+
+def test_a_hindi_question_finds_the_document_that_holds_its_word_and_highlights_it_whole(tmp_path: Path) -> None:
+    """Words were cut at their vowel signs and viramas: "दूध" (milk) became the letters द and ध, and
+    found a document about Delhi through the letter द alone."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "milk.txt").write_text("ताज़ा दूध सेहत के लिए अच्छा है।\n", encoding="utf-8")
+    (corpus / "delhi.txt").write_text("दिल्ली भारत की राजधानी है।\n", encoding="utf-8")
+    (corpus / "books.txt").write_text("हिन्दी की किताबें पढ़ो।\n", encoding="utf-8")
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(corpus), "--index", index, "-q").exit_code == 0
+    result = invoke("query", "दूध", "--index", index, "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    assert [hit["doc_id"] for hit in hits] == ["milk.txt"]
+    text = hits[0]["text"]
+    spans = load_index(index).analyzer.highlighter("दूध")(text)  # what `query` highlights the snippet with
+    assert [text[s:e] for s, e in spans] == ["दूध"]

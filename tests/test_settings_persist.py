@@ -244,6 +244,28 @@ def test_an_index_that_split_words_at_format_characters_is_queried_so_until_a_re
     assert found() == ["fa.txt"]
 
 
+def test_an_index_that_split_words_at_combining_marks_is_queried_so_until_a_re_index(tmp_path: Path) -> None:
+    corpus = write_files(
+        tmp_path / "corpus", {"hi.txt": "हिन्दी की किताबें\n", "ar.txt": "\u0643\u064e\u062a\u064e\u0628\u064e\n"}
+    )
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(words_keep_marks=False)))
+    old = manifest(index_dir)
+    del old["analyzer"]["words_keep_marks"]  # as a build before the setting existed wrote it
+    (index_dir / MANIFEST).write_text(json.dumps(old))
+
+    def found(question: str) -> list[str]:
+        hits = json.loads(invoke("query", question, "--no-generate", "--index", str(index_dir), "--json").stdout)
+        return [hit["doc_id"] for hit in hits["hits"]]
+
+    assert found("हिन्दी") == ["hi.txt"]  # split into letters, as its passages were
+    assert found("\u0643\u062a\u0628") == []  # كتب: its letters, and the indexed ones, are stopped at the harakat
+    report = index_json("--index", str(index_dir))  # a re-index reads every file again, analysed the new way
+    assert report["up_to_date"] is False and report["files_unchanged"] == 0
+    assert manifest(index_dir)["analyzer"]["words_keep_marks"] is True
+    assert found("हिन्दी") == ["hi.txt"] and found("\u0643\u062a\u0628") == ["ar.txt"]
+
+
 def test_reindex_settings_without_an_index_reports_no_changes() -> None:
     settings, changes = reindex_settings(None, {"chunk_size": 90})
     assert settings.chunking.size == 90 and changes == []
