@@ -1,6 +1,6 @@
 """Fusion of ranked lists, against values worked out by hand: reciprocal rank fusion (Cormack et al.,
 Σ 1 / (k + rank)) and z-scored score fusion (population standard deviation; a passage missing from a
-list gets that list's lowest standardised score), then the hybrid retriever of an index (README:
+whole list gets its known score standardised, one past a cut list just below its lowest), then the hybrid retriever of an index (README:
 the top 1,000 of each list, k = 60, dense weight 0.5). The index's dense vectors are written here
 with the store's own writer, so no embedding model is needed."""
 
@@ -91,6 +91,26 @@ def test_zscore_of_an_empty_list_computes_no_statistics_of_nothing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert zscore_fusion([ranked([]), ranked([5], [2.0])], [1.0, 1.0]) == {5: 1.0}
+
+
+def test_zscore_standardises_the_score_a_passage_missing_from_an_exhaustive_list_has() -> None:
+    # the lexical list holds every passage with a query term (fewer than the fusion depth): a passage
+    # it lacks scores 0 there, standardised with the list's mean and sd like any other score
+    lexical = ranked([1, 2, 3], [3.0, 2.0, 1.0])
+    dense = ranked([4, 3, 2, 1], [0.9, 0.8, 0.7, 0.6])
+    sd = statistics.pstdev([3.0, 2.0, 1.0])
+    fused = zscore_fusion([lexical, dense], [1.0, 0.0], unmatched=[0.0, None])
+    assert fused == pytest.approx({1: 1 / sd, 2: 0.0, 3: -1 / sd, 4: -2 / sd})
+    plus = zscore_fusion([ranked([1, 2], [3.0, 2.0]), ranked([5, 1, 2])], [1.0, 0.0], unmatched=[1.5, None])
+    assert plus[5] == pytest.approx((1.5 - 2.5) / 0.5)  # BM25+: a passage without the terms scores its constant
+
+
+def test_zscore_puts_a_passage_past_a_cut_list_just_below_its_last() -> None:
+    # a list cut at the depth: a passage it lacks scores at most its last one, never as much, so the
+    # passage with the lower id cannot push the list's last hit out of its place
+    fused = zscore_fusion([ranked([5, 6], [2.0, 1.0]), ranked([1, 2, 5, 6])], [1.0, 0.0])
+    assert fused[1] < fused[6] and fused[2] < fused[6]
+    assert fused[1] == pytest.approx(-1.0) and fused[1] == fused[2]
 
 
 def test_zscore_uses_the_population_standard_deviation() -> None:
@@ -287,3 +307,26 @@ def test_hybrid_within_a_filter_fuses_each_lists_best_allowed_passages(hybrid_in
         assert not set(got) & {a, d, e}
     single = [dict(zip(*[x.tolist() for x in hybrid.score_within(q, allowed)])) for q in queries]
     assert single == [pytest.approx(w) for w in want]
+
+
+def test_hybrid_with_dense_weight_0_ranks_as_bm25_and_with_1_as_dense(hybrid_index: Path) -> None:
+    """README ("Dense and hybrid retrieval"): `--dense-weight 0` ranks as BM25 does, 1 as dense. A
+    passage without the query's terms must not tie with BM25's last hit (and win it on its lower id);
+    the dense list holds every passage of this small corpus, so it misses none."""
+    index = load_index(hybrid_index)
+    ids = numbers_by_id(index)
+    by_number = {n: i for i, n in ids.items()}
+    queries = ["honey", "eggs honey", "summer flowers", "honey bees", "queen hive"]
+    dense_order = [ids[f"{x}.txt#0"] for x in "dcbea"]
+    dense_lists = {q: ranked(dense_order, [0.9, 0.7, 0.6, 0.3, 0.1]) for q in queries}
+    lexical_only = index.retriever("hybrid", SearchOptions(dense_weight=0.0))
+    dense_only = index.retriever("hybrid", SearchOptions(dense_weight=1.0))
+    lexical_only.dense = dense_only.dense = FixedDense(dense_lists)
+    for query in queries:
+        bm25 = [h.id for h in index.search(query, k=5)]
+        assert [h.id for h in index.search(query, k=len(bm25), retriever=lexical_only)] == bm25, query
+        assert [h.id for h in index.search(query, k=5, retriever=lexical_only)][: len(bm25)] == bm25, query
+        assert [h.id for h in index.search(query, k=5, retriever=dense_only)] == [by_number[n] for n in dense_order]
+    for query, hits in zip(queries, index.search_many(queries, k=5, retriever=lexical_only)):
+        bm25 = [h.id for h in index.search(query, k=5)]
+        assert [h.id for h in hits][: len(bm25)] == bm25, query

@@ -19,6 +19,7 @@ import numpy as np
 from ragcli.errors import InvalidOptionError
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import Ranked, Retriever, restrict, top_k
+from ragcli.retrieval.sparse import SparseScorer
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -35,17 +36,32 @@ def reciprocal_rank_fusion(lists: Sequence[Ranked], k: int = 60) -> dict[int, fl
     return fused
 
 
-def zscore_fusion(lists: Sequence[Ranked], weights: Sequence[float]) -> dict[int, float]:
-    """Σ weight · (score − mean) / sd per list; a passage absent from a list gets that list's minimum.
+CUT_MARGIN = 1e-9  # standard deviations: how far below a cut list's last score a passage past the cut is put
+
+
+def zscore_fusion(
+    lists: Sequence[Ranked], weights: Sequence[float], unmatched: Sequence[float | None] | None = None
+) -> dict[int, float]:
+    """Σ weight · (score − mean) / sd per list, with the mean and sd of the list's own scores.
+
+    A passage a list lacks: where the list is whole (`unmatched[i]`, the score every passage it lacks
+    has, e.g. 0 for a BM25 list that holds every passage with a query term), that score standardised
+    like any other; where it was cut at the fusion depth (None, the default), just below the list's
+    lowest (`CUT_MARGIN`), since a passage past the cut scores at most the last one: exactly the lowest
+    tied it with the list's last hit, and the lower passage id won, so a passage without the query
+    term pushed out one with it under `--dense-weight 0`.
     A list without spread (one passage, or all tied: a rare term only one passage holds) has nothing
     to standardise: its passages get 1 and those it lacks 0, so the passages it found still count
     above the rest (all 0 let the one passage holding the term fall out of `--dense-weight 0`)."""
+    unmatched = unmatched if unmatched is not None else [None] * len(lists)
     standardised: list[tuple[dict[int, float], float]] = []
-    for numbers, scores in lists:
+    for (numbers, scores), missing in zip(lists, unmatched):
         sd = float(scores.std()) if len(scores) > 1 else 0.0
         if sd > 0:
-            values = (scores - scores.mean()) / sd
-            standardised.append((dict(zip(numbers.tolist(), values.tolist())), float(values.min())))
+            mean = float(scores.mean())
+            z = (scores - mean) / sd
+            floor = float(z.min()) - CUT_MARGIN if missing is None else (missing - mean) / sd
+            standardised.append((dict(zip(numbers.tolist(), z.tolist())), floor))
         else:
             standardised.append((dict.fromkeys(numbers.tolist(), 1.0), 0.0))
     everyone = set().union(*(values for values, _ in standardised))
@@ -68,30 +84,44 @@ class HybridScorer:
         self.lexical = index.retriever("bm25")
         self.dense = index.retriever("dense")
 
-    def fuse(self, lexical: Ranked, dense: Ranked) -> Ranked:
+    def fuse(self, lexical: Ranked, dense: Ranked, unmatched: float | None = 0.0) -> Ranked:
+        """Each list's best `fusion_depth` passages, fused. `unmatched`: what the lexical scorer gives
+        a passage holding none of the query's terms (BM25: 0, BM25+: its constant), which a lexical
+        list no deeper than the depth lacks; None: not known. The dense list scores every passage, so
+        it lacks none unless the corpus is deeper than the depth: those past it are cut, as z-score
+        fusion treats an unknown score."""
         depth, id_rank = self.options.fusion_depth, self.index.passages.id_rank
         lists = [top_k(*lexical, depth, id_rank), top_k(*dense, depth, id_rank)]
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion(lists, self.options.rrf_k)
         else:
-            fused = zscore_fusion(lists, [1.0 - self.options.dense_weight, self.options.dense_weight])
+            whole = unmatched if len(lexical[0]) <= depth else None
+            weights = [1.0 - self.options.dense_weight, self.options.dense_weight]
+            fused = zscore_fusion(lists, weights, [whole, None])
         numbers = np.fromiter(fused.keys(), dtype=np.int64, count=len(fused))
         return numbers, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
 
+    def unmatched(self, query: str) -> float | None:
+        """What the lexical scorer gives a passage holding none of the query's terms (None: not known)."""
+        return self.lexical.unmatched_score(query) if isinstance(self.lexical, SparseScorer) else None
+
     def score(self, query: str) -> Ranked:
-        return self.fuse(self.lexical.score(query), self.dense.score(query))
+        return self.fuse(self.lexical.score(query), self.dense.score(query), self.unmatched(query))
 
     def score_many(self, queries: Sequence[str]) -> Iterator[Ranked]:
-        for lexical, dense in zip(self.lexical.score_many(queries), self.dense.score_many(queries)):
-            yield self.fuse(lexical, dense)
+        pairs = zip(queries, self.lexical.score_many(queries), self.dense.score_many(queries))
+        for query, lexical, dense in pairs:
+            yield self.fuse(lexical, dense, self.unmatched(query))
 
     def score_within(self, query: str, allowed: np.ndarray) -> Ranked:
         """Fused lists restricted by a filter first: each list's best `fusion_depth` allowed passages."""
-        return self.fuse(restrict(self.lexical.score(query), allowed), restrict(self.dense.score(query), allowed))
+        lexical, dense = restrict(self.lexical.score(query), allowed), restrict(self.dense.score(query), allowed)
+        return self.fuse(lexical, dense, self.unmatched(query))
 
     def score_many_within(self, queries: Sequence[str], allowed: np.ndarray) -> Iterator[Ranked]:
-        for lexical, dense in zip(self.lexical.score_many(queries), self.dense.score_many(queries)):
-            yield self.fuse(restrict(lexical, allowed), restrict(dense, allowed))
+        pairs = zip(queries, self.lexical.score_many(queries), self.dense.score_many(queries))
+        for query, lexical, dense in pairs:
+            yield self.fuse(restrict(lexical, allowed), restrict(dense, allowed), self.unmatched(query))
 
 
 class Hybrid(Retriever[None]):

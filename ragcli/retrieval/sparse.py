@@ -414,6 +414,11 @@ class SparseScorer:
         """What every passage scores for this query whether or not it holds a term (BM25+ only)."""
         return 0.0
 
+    def unmatched_score(self, query: str) -> float:
+        """What a passage holding none of the query's terms scores (`constant`), which `score` leaves
+        out: fusion standardises it for the passages a whole lexical list lacks."""
+        return self.constant(*self._vector(query))
+
     def _vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer.query_terms(query))
         return term_ids, self.query_weights(term_ids, counts) if len(term_ids) else counts
