@@ -469,10 +469,12 @@ def why_nothing(
                 keys = ", ".join(sorted(known)) or "none"
                 return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"
             return f"no passage is within {filter}"
-        if index.search(question, 1, scorer):
-            return f"no passage within {filter} matches this question (passages outside it do)"
-    if min_score is not None:
-        best = index.search(question, 1, scorer, filter)
-        if best:
-            return f"no passage scores at least {min_score:g} (the best scores {best[0].score:.3f})"
+    best = index.search(question, 1, scorer, filter)
+    if best:  # a passage within the filter matches: only --min-score can have left it out
+        if min_score is None:
+            return None
+        within = f" within {filter}" if filter is not None else ""
+        return f"no passage{within} scores at least {min_score:g} (the best scores {best[0].score:.3f})"
+    if filter is not None and index.search(question, 1, scorer):
+        return f"no passage within {filter} matches this question (passages outside it do)"
     return None

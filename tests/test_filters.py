@@ -263,6 +263,22 @@ def test_when_a_filter_or_min_score_empties_the_results_the_reason_is_given(smal
     assert why_nothing(index, "zzzqqq", "bm25", Filter.parse(paths=["*.txt"]), 0.5) is None  # its words match nothing
 
 
+def test_with_a_filter_the_reason_names_the_filter_only_when_it_is_the_cause(small_index: Path) -> None:
+    index = load_index(small_index)
+    within = Filter.parse(where=["format=jsonl"])
+    best = index.search(Q, k=1, filter=within)[0].score
+    # passages within the filter match, but none scores --min-score: the score is the cause
+    assert (
+        why_nothing(index, Q, "bm25", within, best + 1)
+        == f"no passage within --where 'format=jsonl' scores at least {best + 1:g} (the best scores {best:.3f})"
+    )
+    # no passage within the filter holds the words (solar.md does): the filter is the cause, min-score or not
+    txt = Filter.parse(paths=["*.txt"])
+    outside = "no passage within --path '*.txt' matches this question (passages outside it do)"
+    assert why_nothing(index, "photovoltaic", "bm25", txt, None) == outside
+    assert why_nothing(index, "photovoltaic", "bm25", txt, 1000.0) == outside
+
+
 def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
     result = invoke("query", Q, "--no-generate", "--index", str(small_index), "--where", "colour=red")
     assert result.exit_code == 0, result.output
@@ -274,6 +290,14 @@ def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
     answered = invoke("query", Q, "--index", str(small_index), "--min-score", "1000", "-g", "extractive")
     assert answered.exit_code == 0, answered.output
     assert "ragcli: note: nothing matched: no passage scores at least 1000" in " ".join(answered.stderr.split())
+    too_high = ("--where", "format=jsonl", "--min-score", "1000")
+    shown = invoke("query", Q, "--no-generate", "--index", str(small_index), *too_high)
+    assert shown.exit_code == 0, shown.output
+    scored = "no passage within --where 'format=jsonl' scores at least 1000 (the best scores"
+    assert f"Nothing matched: {scored}" in " ".join(shown.stdout.split())
+    noted = invoke("query", Q, "--index", str(small_index), *too_high, "-g", "extractive")
+    assert noted.exit_code == 0, noted.output
+    assert f"ragcli: note: nothing matched: {scored}" in " ".join(noted.stderr.split())
     untouched = invoke("query", "zzzqqq", "--no-generate", "--index", str(small_index), "--where", "colour=red")
     assert "no document has the metadata key 'colour'" in untouched.stdout  # the filter empties it first
 
