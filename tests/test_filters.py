@@ -157,6 +157,31 @@ def test_a_malformed_condition_is_a_usage_error(text: str) -> None:
         Filter.parse(where=[text])
 
 
+@pytest.mark.parametrize(
+    "text, meant",
+    [
+        ("author=>ann", "author>=ann"),
+        ("size=<5", "size<=5"),
+        ("size==>5", "size>=5"),
+        ("size=>=5", "size>=5"),
+        ("author===ann", "author=ann"),
+        ("author!==ann", "author!=ann"),
+        ("author=!ann", "author!=ann"),
+        ("size<>5", "size!=5"),
+        ("size>>5", "size>5"),
+        ("size <= <5", "size<=5"),
+    ],
+)
+def test_a_mistyped_operator_is_a_usage_error_naming_the_one_meant(text: str, meant: str) -> None:
+    """`author=>ann` was `author = '>ann'`: no match, exit 0. A value cannot start with an operator's
+    character (the syntax has no quoting), so a glued pair is a typo and the message says which."""
+    with pytest.raises(InvalidOptionError) as error:
+        Filter.parse(where=[text])
+    assert error.value.exit_code == ExitCode.USAGE
+    assert error.value.message.endswith(f"is not an operator; did you mean {meant!r}?"), error.value.message
+    assert error.value.hint == "--where cannot match a value that starts with =, !, < or >"
+
+
 def test_no_filter_is_none_and_an_empty_glob_is_refused() -> None:
     assert Filter.parse() is None
     with pytest.raises(InvalidOptionError):

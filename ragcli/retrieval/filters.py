@@ -45,11 +45,22 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+GLUED_HINT = "--where cannot match a value that starts with =, !, < or >"
 PATHS_HINT = "paths=['*.md'], one glob per entry (as --path once per glob)"
 WHERE_LIST_HINT = "where=['format=markdown'], one condition per entry (as --where once per condition)"
 WHERE_HINT = (
     "write KEY=VALUE, or KEY!=, KEY>=, KEY<=, KEY>, KEY< VALUE (e.g. --where format=markdown --where size>=1000)"
 )
+
+
+def meant_operator(glued: str) -> str:
+    """The operator a run of operator characters (`=>`, `!==`, `<>`) was most likely meant as."""
+    chars = set(glued)
+    if "!" in chars or {"<", ">"} <= chars:
+        return "!="
+    if ">" in chars or "<" in chars:
+        return (">" if ">" in chars else "<") + ("=" if "=" in chars else "")
+    return "="
 
 
 def as_time(text: str) -> _dt.datetime | None:
@@ -78,6 +89,13 @@ class Condition:
         if match is None or not match.group(1):
             raise InvalidOptionError(f"--where {text!r}: not a condition", hint=WHERE_HINT)
         key, op, value = match.groups()
+        rest = value.lstrip("=!<>")
+        glued = op + value[: len(value) - len(rest)]
+        if glued != op:  # `author=>ann` read as `author = '>ann'`: matched nothing, and said nothing
+            meant = f"{key}{meant_operator(glued)}{rest.lstrip()}"
+            raise InvalidOptionError(
+                f"--where {text!r}: {glued!r} is not an operator; did you mean {meant!r}?", hint=GLUED_HINT
+            )
         if not value and op not in ("=", "==", "!="):
             raise InvalidOptionError(f"--where {text!r}: nothing to compare with after {op!r}", hint=WHERE_HINT)
         return cls(key, "=" if op == "==" else op, value)
