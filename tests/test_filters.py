@@ -145,6 +145,33 @@ def test_iso_dates_compare_as_points_in_time(condition: str, expected: list[int]
     assert matching(DATES, condition) == expected
 
 
+PERIODS = table_of(
+    {"d": "2023-12-31T23:00:00Z"},
+    {"d": "2024-06-15"},
+    {"d": "2024-07-01T00:30:00+02:00"},  # 2024-06-30T22:30Z
+    {"d": "2025-01-01"},
+    {"d": 2024},  # a number: compares as one
+)
+
+
+@pytest.mark.parametrize(
+    "condition, expected",
+    [
+        ("d>=2024", [1, 2, 3, 4]),  # `mtime>=2024` matched no date at all: a number against date text
+        ("d>2024", [3]),
+        ("d<2024", [0]),
+        ("d<=2024", [0, 1, 2, 4]),
+        ("d=2024", [1, 2, 4]),
+        ("d!=2024", [0, 3]),
+        ("d=2024-06", [1, 2]),
+        ("d<=2024-06", [0, 1, 2, 4]),  # 4 is no date: compared as text, as before ("2024" < "2024-06")
+        ("d>2024-06", [3]),
+    ],
+)
+def test_a_bare_year_or_month_compares_with_dates_as_that_period(condition: str, expected: list[int]) -> None:
+    assert matching(PERIODS, condition) == expected
+
+
 def test_conditions_are_anded_and_booleans_are_true_or_false() -> None:
     table = table_of({"a": True, "n": 1}, {"a": False, "n": 2}, {"a": True, "n": 3})
     assert matching(table, "a=true") == [0, 2]
@@ -343,6 +370,8 @@ def test_mtime_compares_as_a_date(small_corpus: Path, tmp_path: Path) -> None:
     build_index([small_corpus], tmp_path / "dated", BuildSettings())
     index = load_index(tmp_path / "dated")
     assert paths_of(index, Q, where=["mtime<2010-01-01"]) == ["wind.txt"]
+    assert paths_of(index, Q, where=["mtime<2002"]) == paths_of(index, Q, where=["mtime=2001-02"]) == ["wind.txt"]
+    assert set(paths_of(index, Q, where=["mtime>=2002"])) == EVERY_FILE - {"wind.txt"}
     assert paths_of(index, Q, where=["mtime=2001-02-03T04:05:06Z"]) == ["wind.txt"]
     assert "wind.txt" not in paths_of(index, Q, where=["mtime>=2001-02-03T04:05:07+00:00"])
 

@@ -11,7 +11,9 @@ when fewer passages match than k, fewer come back: a mask of scores is not a fil
 - `--where` conditions (repeatable: all must hold) compare a document metadata key with a value:
   `=`, `!=`, `>=`, `<=`, `>`, `<`. A value that reads as a number compares as a number (with values
   stored as numbers or as text that reads as one), an ISO 8601 date or time as a point in time (naive
-  times are UTC), anything else as text (booleans are `true` / `false`). A document without the key
+  times are UTC), anything else as text (booleans are `true` / `false`). A bare year or year-month
+  (`2024`, `2024-06`) compares the date values as that period, in UTC (`mtime>=2024`: from 2024 on;
+  `mtime=2024-06`: in June 2024), and the other values as above. A document without the key
   never matches, `!=` included (as SQL's NULL).
 
 Hand-written: the condition grammar and the comparisons are a few lines; the globbing is wcmatch's.
@@ -45,12 +47,19 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_PERIOD_RE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")  # a year or a year-month: compared with dates as a period
 GLUED_HINT = "--where cannot match a value that starts with =, !, < or >"
 PATHS_HINT = "paths=['*.md'], one glob per entry (as --path once per glob)"
 WHERE_LIST_HINT = "where=['format=markdown'], one condition per entry (as --where once per condition)"
 WHERE_HINT = (
     "write KEY=VALUE, or KEY!=, KEY>=, KEY<=, KEY>, KEY< VALUE (e.g. --where format=markdown --where size>=1000)"
 )
+
+
+def period_of(moment: _dt.datetime, length: int) -> str:
+    """The year (`length` 4) or year-month (7) of an aware time in UTC, as `YYYY` or `YYYY-MM`."""
+    utc = moment.astimezone(_dt.timezone.utc)
+    return f"{utc.year:04d}-{utc.month:02d}"[:length]
 
 
 def meant_operator(glued: str) -> str:
@@ -104,7 +113,20 @@ class Condition:
         return f"{self.key}{self.op}{self.value}"
 
     def value_test(self, table: MetadataTable, value_ids: np.ndarray) -> np.ndarray:
-        """Which of the (distinct) value ids satisfy the condition."""
+        """Which of the (distinct) value ids satisfy the condition. A bare year or year-month
+        (`mtime>=2024`) compares the dates among the values as that period: as a number it matched
+        no date, and as text `2024-06-15 > 2024-06`."""
+        ok = self._value_test(table, value_ids)
+        if _PERIOD_RE.match(self.value):
+            compare = OPERATORS[self.op]
+            for i, value_id in enumerate(value_ids.tolist()):
+                moment = as_time(table.value_text[int(value_id)])
+                if moment is not None:
+                    ok[i] = compare(period_of(moment, len(self.value)), self.value)
+        return ok
+
+    def _value_test(self, table: MetadataTable, value_ids: np.ndarray) -> np.ndarray:
+        """`value_test` as a number, a point in time or a text, by what the condition's value reads as."""
         compare = OPERATORS[self.op]
         number = as_number(self.value)
         if not math.isnan(number):
