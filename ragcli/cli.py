@@ -14,7 +14,7 @@ import io
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
@@ -421,6 +421,7 @@ def index(
     index_dir = choose_index(index_dir, name, option="--name").path
     values = locals()
     given = {option: values[option] for option in STORED if _given(ctx, option)}  # the others: as the index recorded
+    _unused_delta(index_dir, given)
     with index_progress(enabled=not quiet and not json_output) as (on_file, on_embed):
         try:
             report = reindex(
@@ -675,6 +676,21 @@ def _unused_fusion_options(names: Sequence[str], rrf_k: int, dense_weight: float
         note("ragcli: warning: --rrf-k is used by -r hybrid-rrf only (hybrid fuses z-scores: --dense-weight)")
     if dense_weight != defaults.dense_weight and "zscore" not in fusions:
         note("ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only")
+
+
+def _unused_delta(index_dir: Path, given: Mapping[str, Any]) -> None:
+    """`--delta` for a BM25 variant without one (lucene, robertson, atire, okapi) is said, as an unused
+    fusion option is, not silently recorded; the variant is the one given, else the index's."""
+    from ragcli.indexing.stored import chosen_variant
+    from ragcli.render import note
+    from ragcli.retrieval.bm25 import DELTA_VARIANTS, VARIANTS
+
+    if "delta" not in given:
+        return
+    variant = chosen_variant(index_dir, given)
+    if variant in VARIANTS and variant not in DELTA_VARIANTS:  # an unknown one is refused by the build
+        users = " and ".join(DELTA_VARIANTS)
+        note(f"ragcli: warning: --delta is used by --bm25-variant {users} only (this index's variant: {variant})")
 
 
 def _named_embedding(ctx: typer.Context, retrievers: Sequence[str], option: str, value: str) -> Optional[str]:

@@ -335,3 +335,24 @@ def test_removing_a_root_keeps_the_other_roots_paths_and_where_they_are_shown(tm
     assert manifest(index_dir)["base"] == str(tmp_path.resolve()) and moved["files_new"] == 2
     hits = json.loads(invoke("query", "apples", "--no-generate", "--index", str(index_dir), "--json").stdout)
     assert hits["hits"][0]["path"] == "project/a/one.md"
+
+
+def test_delta_given_for_a_variant_without_one_is_said(tmp_path: Path) -> None:
+    """Only bm25l and bm25+ use `--delta`: with lucene (the default, or the index's recorded variant) it
+    was recorded and silently unused, where other options that do not apply warn."""
+    corpus = write_files(tmp_path / "corpus", SMALL_FILES)
+    index_dir = tmp_path / "idx"
+
+    def warnings(*args: str) -> list[str]:
+        result = invoke("index", str(corpus), "--index", str(index_dir), "-q", *args)
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stderr.splitlines() if "warning" in line]
+
+    said = "ragcli: warning: --delta is used by --bm25-variant bm25l and bm25+ only (this index's variant: {})"
+    assert warnings("--delta", "7") == [said.format("lucene")]
+    assert warnings("--delta", "7") == [said.format("lucene")]  # a re-index: the recorded variant
+    assert warnings("--delta", "7", "--bm25-variant", "okapi") == [said.format("okapi")]
+    assert warnings("--bm25-variant", "bm25l") == []  # no --delta given
+    assert warnings("--delta", "0.7") == []  # the recorded variant is bm25l now
+    assert warnings("--delta", "0.7", "--bm25-variant", "bm25+") == []
+    assert manifest(index_dir)["bm25"]["delta"] == 0.7

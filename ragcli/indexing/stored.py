@@ -162,6 +162,19 @@ def _recorded(m: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def chosen_variant(index_dir: str | Path | None, given: Mapping[str, Any]) -> str:
+    """The BM25 variant a build with the options `given` uses: the one given, else the index's
+    (the default for a new or unreadable index, which a build replaces), so that `ragcli index` can
+    say before the build that an option given does not apply to it."""
+    if "bm25_variant" in given:
+        return str(given["bm25_variant"])
+    try:
+        manifest: Mapping[str, Any] | None = read_manifest(resolve_index_dir(index_dir))
+        return str(recorded_settings(manifest)["bm25_variant"])
+    except RagcliError:
+        return str(recorded_settings(None)["bm25_variant"])
+
+
 def existing_manifest(
     index_dir: str | Path | None, *, paths_given: bool = True, rebuild: bool = False
 ) -> dict[str, Any] | None:

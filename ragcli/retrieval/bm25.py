@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 BM25_FILE = "bm25.joblib"
 
 VARIANTS = ("lucene", "robertson", "atire", "okapi", "bm25l", "bm25+")
+DELTA_VARIANTS = ("bm25l", "bm25+")  # the variants whose formula has a delta; the others ignore it
 MAX_PARAMETER = 1000.0  # k1 and delta: far past any useful value (k1 is tuned in 0.5-2), short of overflow
 # rank_bm25's defaults for its own variants: used when the user does not set k1/b/delta.
 _VARIANT_DEFAULTS: dict[str, dict[str, float]] = {
