@@ -11,7 +11,7 @@ from ragcli.chunking import ChunkSettings, split_document
 from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
-from ragcli.readers.base import RecordFields, decode_text
+from ragcli.readers.base import Decoded, RecordFields, decode_text
 from ragcli.readers.markup import MAPPED_LINES, html_text
 from ragcli.readers.walk import CorpusReader
 
@@ -272,7 +272,45 @@ def test_latin1_falls_back_and_bom_is_dropped(tmp_path: Path) -> None:
 
 
 def test_decode_text_prefers_utf8() -> None:
-    assert decode_text("naïve".encode()) == ("naïve", "utf-8-sig")
+    assert decode_text("naïve".encode()) == Decoded("naïve", "utf-8-sig", 0)
+
+
+RUSSIAN_NOTES = "".join(f"Заметка номер {n}: пчёлы танцуют у улья.\n" for n in range(50))
+
+
+def test_one_stray_byte_in_utf8_costs_one_character(tmp_path: Path) -> None:
+    """One byte that is not UTF-8 in a UTF-8 file read the whole file as cp1252: every Cyrillic line
+    became mojibake, unsearchable. Valid multi-byte sequences that clearly outnumber the bad bytes make
+    it UTF-8 with a few bad bytes: each is replaced, the rest stays, and the warning counts them."""
+    write_files(tmp_path, {"notes.txt": RUSSIAN_NOTES[:20].encode() + b"\xb0" + RUSSIAN_NOTES[20:].encode()})
+    docs, reader = read(tmp_path)
+    assert [d.text for d in docs] == [RUSSIAN_NOTES[:20] + "\ufffd" + RUSSIAN_NOTES[20:]]
+    assert reader.report.warnings == ["notes.txt: 1 byte not valid UTF-8, replaced by U+FFFD"]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("café".encode("cp1252"), Decoded("café", "cp1252", 0)),  # no valid multi-byte sequence
+        ("naïve café".encode() + b"\xe9", Decoded("naïve café\ufffd", "utf-8-sig", 1)),  # 2 valid, 1 bad
+        ("é".encode() + b"\xe9", Decoded("Ã©é", "cp1252", 0)),  # 1 valid, 1 bad: not clearly UTF-8
+        (b"\xef\xbb\xbf" + "ё".encode() + b"\xff\xfe", Decoded("ё\ufffd\ufffd", "utf-8-sig", 2)),  # its BOM says UTF-8
+        ("Ñ°".encode("cp1252") + b" \x81", Decoded("Ñ° \x81", "latin-1", 0)),  # a chance pair is no majority
+    ],
+    ids=["cp1252", "utf8-one-bad", "tie", "bom", "latin-1"],
+)
+def test_text_with_bad_bytes_is_utf8_only_where_its_valid_sequences_clearly_outnumber_them(
+    data: bytes, expected: Decoded
+) -> None:
+    assert decode_text(data) == expected
+
+
+def test_a_json_line_with_a_stray_byte_keeps_its_text(tmp_path: Path) -> None:
+    line = '{"id": "r1", "text": "Пчёлы танцуют у улья."}\n'.encode()
+    write_files(tmp_path, {"r.jsonl": line.replace(b"\xd1\x83 ", b"\xd1\x83\xb0 ")})
+    docs, reader = read(tmp_path)
+    assert [d.text for d in docs] == ["Пчёлы танцуют у\ufffd улья."]
+    assert reader.report.warnings == ["r.jsonl: 1 byte not valid UTF-8, replaced by U+FFFD"]
 
 
 def test_malformed_jsonl_with_strict_names_file_and_line(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
@@ -164,26 +164,108 @@ def first_codec(data: bytes, declared: str | None) -> str:
     return "utf-8-sig"
 
 
-def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
+class Decoded(NamedTuple):
+    """Bytes decoded: the text, the codec that read it and how many bytes, not valid UTF-8, were
+    replaced by U+FFFD (a UTF-8 text with a few bad bytes: `decode_from`)."""
+
+    text: str
+    codec: str
+    replaced: int = 0
+
+
+def decode_text(data: bytes, declared: str | None = None) -> Decoded:
     """Decode bytes: a UTF-8 byte-order mark wins, then valid UTF-8, then the charset the content
-    `declared` for itself (an HTML page's `<meta charset>`), then Windows-1252 and Latin-1 in turn (as
-    `first_codec` orders them); return (text, codec)."""
+    `declared` for itself (an HTML page's `<meta charset>`), then UTF-8 with its few bad bytes replaced,
+    then Windows-1252 and Latin-1 in turn (as `first_codec` and `decode_from` order them)."""
     return decode_from(data, first_codec(data, declared))
 
 
-def decode_from(data: bytes, first: str) -> tuple[str, str]:
-    """Decode bytes with the codec `first`, else UTF-8, Windows-1252 and Latin-1 in turn; (text, codec)."""
-    for codec in dict.fromkeys((first, "utf-8-sig", "cp1252")):
+# Valid multi-byte UTF-8 sequences per invalid byte from which bytes that are not valid UTF-8 are read
+# as UTF-8 with a few bad bytes rather than as a legacy 8-bit encoding (`decode_from`)
+UTF8_MAJORITY = 2
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def utf8_sequences(data: bytes) -> tuple[int, int]:
+    """How many valid multi-byte UTF-8 sequences `data` holds, and how many bytes of it are not valid
+    UTF-8: counted in linear time by the codecs alone (decoded with surrogate escapes, each invalid byte
+    is one lone surrogate, which encodes with surrogatepass to three bytes instead of its one)."""
+    escaped = data.decode("utf-8", "surrogateescape")
+    invalid = (len(escaped.encode("utf-8", "surrogatepass")) - len(data)) // 2
+    ascii_bytes = len(data) - len(data.translate(None, _ASCII_BYTES))
+    return len(escaped) - ascii_bytes - invalid, invalid
+
+
+def decode_from(data: bytes, first: str) -> Decoded:
+    """Decode bytes with the codec `first`, else UTF-8; else UTF-8 with its bad bytes replaced (one
+    character each) where a byte-order mark says UTF-8 or its valid multi-byte sequences outnumber its
+    invalid bytes `UTF8_MAJORITY` times; else Windows-1252, else Latin-1."""
+    for codec in dict.fromkeys((first, "utf-8-sig")):
         try:
-            return data.decode(codec), codec
+            return Decoded(data.decode(codec), codec)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1"), "latin-1"
+    # UTF-8 with a few bad bytes (a truncated copy, a stray byte pasted in): one bad byte must not turn
+    # the whole text into mojibake. Legacy 8-bit text (cp1252's "café" is one \\xe9 byte) almost never
+    # holds a valid multi-byte sequence: its accented letters are the invalid bytes.
+    multi_byte, invalid = utf8_sequences(data)
+    if multi_byte >= UTF8_MAJORITY * invalid or data.startswith(codecs.BOM_UTF8):
+        return Decoded(data.decode("utf-8-sig", "replace"), "utf-8-sig", invalid)
+    try:
+        return Decoded(data.decode("cp1252"), "cp1252")
+    except UnicodeDecodeError:
+        return Decoded(data.decode("latin-1"), "latin-1")
+
+
+def _bytes(count: int) -> str:
+    return f"{count:,} {'byte' if count == 1 else 'bytes'}"
+
+
+def decoding_warning(where: str, first: str, decoded: Decoded) -> str | None:
+    """The warning for a text that was not valid in the codec tried first (`first_codec`), or None."""
+    if decoded.codec == first and not decoded.replaced:
+        return None
+    expected = "UTF-8" if first == "utf-8-sig" else f"{first} (the charset it declares)"
+    if not decoded.replaced:
+        return f"{where}: not valid {expected}, read as {'UTF-8' if decoded.codec == 'utf-8-sig' else decoded.codec}"
+    replaced = f"{_bytes(decoded.replaced)} not valid UTF-8, replaced by U+FFFD"
+    return (
+        f"{where}: {replaced}" if first == "utf-8-sig" else f"{where}: not valid {expected}, read as UTF-8; {replaced}"
+    )
+
+
+@dataclass
+class DecodingTally:
+    """What decoding the pieces of one source one by one (a JSON Lines file's lines, a database's
+    values, a streamed file's blocks) took beyond valid UTF-8, for one warning at its end."""
+
+    legacy: dict[str, int] = field(default_factory=dict)  # pieces read as cp1252 or latin-1, by codec
+    replaced: int = 0  # bytes not valid UTF-8 replaced by U+FFFD in pieces read as UTF-8
+
+    def text(self, decoded: Decoded) -> str:
+        """The decoded piece's text, counted."""
+        if decoded.codec != "utf-8-sig":
+            self.legacy[decoded.codec] = self.legacy.get(decoded.codec, 0) + 1
+        self.replaced += decoded.replaced
+        return decoded.text
+
+    def warning(self, where: str, pieces: str | None = None) -> str | None:
+        """One warning for `where`, or None; `pieces` names what was counted ("text value") to say how
+        many were read as a legacy encoding."""
+        said = []
+        if self.legacy:
+            count = sum(self.legacy.values())
+            which = f"{count} {pieces}(s) " if pieces is not None else ""
+            said.append(f"{which}not valid UTF-8, read as {'/'.join(self.legacy)}")
+        if self.replaced:
+            said.append(f"{_bytes(self.replaced)} not valid UTF-8, replaced by U+FFFD")
+        return f"{where}: {'; '.join(said)}" if said else None
 
 
 # How text is decoded, recorded in an index's settings: an index read by an earlier version is read again
-# rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`).
-TEXT_VERSION = 2
+# rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`; 3: UTF-8 with a few
+# bad bytes read as UTF-8, `decode_from`).
+TEXT_VERSION = 3
 
 
 def universal_newlines(text: str) -> str:
@@ -287,11 +369,10 @@ class SourceInput:
             raise Skip("binary content")
         declared = declared_charset(data) if declared_charset is not None and not self.transcoded else None
         first = first_codec(data, declared)  # once: for a declared charset it checks the bytes as UTF-8
-        text, codec = decode_from(data, first)
-        if codec != first:
-            expected = "UTF-8" if first == "utf-8-sig" else f"{first} (the charset it declares)"
-            self.context.warn(f"{self.rel}: not valid {expected}, read as {'UTF-8' if codec == 'utf-8-sig' else codec}")
-        return without_terminal_sequences(universal_newlines(text))
+        decoded = decode_from(data, first)
+        if (warning := decoding_warning(self.rel, first, decoded)) is not None:
+            self.context.warn(warning)
+        return without_terminal_sequences(universal_newlines(decoded.text))
 
 
 @dataclass

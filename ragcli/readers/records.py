@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ragcli.readers.base import (
     MAX_BYTES_OPTION,
+    DecodingTally,
     ReadContext,
     Skip,
     SourceInput,
@@ -355,7 +356,7 @@ class JsonLinesReader(SuffixReader):
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         source.sniff_binary()
-        fallback = False
+        decodings = DecodingTally()  # each line decoded alone: it is read before the next is
         try:
             for number, raw_line in source.lines():
                 where = f"{source.rel}:{number}"
@@ -363,8 +364,7 @@ class JsonLinesReader(SuffixReader):
                     limit = format_size(source.context.max_bytes)
                     source.context.skip_record(where, f"line longer than {limit} (raise {MAX_BYTES_OPTION} to read it)")
                     continue
-                line, codec = decode_text(raw_line)
-                fallback = fallback or codec != "utf-8-sig"
+                line = decodings.text(decode_text(raw_line))
                 if not line.strip():
                     continue
                 try:
@@ -374,8 +374,8 @@ class JsonLinesReader(SuffixReader):
                     continue
                 yield from record_document(source.rel, number, record, source.context)
         finally:
-            if fallback:
-                source.context.warn(f"{source.rel}: not valid UTF-8, read as cp1252/latin-1")
+            if (warning := decodings.warning(source.rel)) is not None:
+                source.context.warn(warning)
 
 
 class CsvReader(SuffixReader):

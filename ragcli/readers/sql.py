@@ -17,8 +17,8 @@ here only, when a database is read, so other commands never pay for it.
 - The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
   READ ONLY`; SQLite: the file opened read-only, `immutable=1` for a WAL database no one writes, `PRAGMA
   query_only`); rows are streamed (a server-side cursor where the driver has one, `yield_per`), never
-  fetched all at once. SQLite text that is not UTF-8 is read as cp1252, with one warning; so is a text or
-  title column's BLOB, and a binary one (a NUL byte) skips the row.
+  fetched all at once. SQLite text that is not UTF-8 is read as a file is (UTF-8 with a few bad bytes
+  replaced, else cp1252), with one warning; so is a text or title column's BLOB, and a binary one (a NUL byte) skips the row.
 - The query runs exactly as written: ragcli passes no parameters, so the driver looks for no placeholders
   (a `%` is the SQL's own, `LIKE 'P%'`).
 """
@@ -49,7 +49,7 @@ from ragcli.errors import (
     PathNotFoundError,
     mask_secrets,
 )
-from ragcli.readers.base import ReadContext, Row, SuffixReader, decode_text, looks_binary
+from ragcli.readers.base import DecodingTally, ReadContext, Row, SuffixReader, decode_text, looks_binary
 from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record
 
 if TYPE_CHECKING:
@@ -255,8 +255,9 @@ class SqlReader(SuffixReader):
             # the result (read_record numbered the record by it, as a JSON Lines record by its line)
             document = replace(read, path=key, line=1, line_map=None, metadata=metadata)
             yield Row(key, digest, len(canonical), document)
-        if text.not_utf8:  # one warning, as for a file (rows are fetched in batches: which row is not known)
-            context.warn(f"{shown}: {text.not_utf8} text value(s) not valid UTF-8, read as cp1252/latin-1")
+        # one warning, as for a file (rows are fetched in batches: which row is not known)
+        if (warning := text.decodings.warning(shown, "text value")) is not None:
+            context.warn(warning)
 
 
 def _row_named(key: str, number: int) -> str:
@@ -265,18 +266,17 @@ def _row_named(key: str, number: int) -> str:
 
 
 class _SqliteText:
-    """SQLite's TEXT as `str`: UTF-8, else (bytes a program stored unchecked) cp1252, else Latin-1, as a
-    file is read; one such value stopped the whole index (exit 6, "Could not decode to UTF-8 column")."""
+    """SQLite's TEXT as `str`: UTF-8, else (bytes a program stored unchecked) as a file is read
+    (`decode_text`: UTF-8 with a few bad bytes replaced, cp1252, Latin-1); one such value stopped the whole index (exit 6, "Could not decode to UTF-8 column")."""
 
     def __init__(self) -> None:
-        self.not_utf8 = 0  # values read as cp1252/latin-1
+        self.decodings = DecodingTally()  # values read as cp1252/latin-1, or with bad bytes replaced
 
     def __call__(self, data: bytes) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            self.not_utf8 += 1
-            return decode_text(data)[0]
+            return self.decodings.text(decode_text(data))
 
     def from_bytes(self, data: bytes) -> str | None:
         """A text or title column's bytes (a BLOB a program stored, a `bytea`) read as TEXT is; None where
