@@ -309,6 +309,67 @@ def test_each_line_ending_breaks_a_line(tmp_path: Path, monkeypatch: pytest.Monk
             assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
 
 
+def streamed(monkeypatch: pytest.MonkeyPatch, block: int = 1 << 20) -> None:
+    """Text files from 1 KiB on are read in segments of 256 characters, `block` bytes at a time."""
+    import ragcli.readers.markup as markup_module
+    import ragcli.readers.text as text_module
+
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(markup_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 8)
+    monkeypatch.setattr(text_module, "STREAM_BLOCK_BYTES", block)
+
+
+@pytest.mark.parametrize("block", [1 << 20, 100], ids=["one-block", "many-blocks"])
+def test_a_streamed_file_is_decoded_as_a_whole_one_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """A text file over 16 MiB was decoded as UTF-8 with bad bytes replaced, always: a Windows-1252
+    one lost every accented letter without a warning, where the same file under 16 MiB is read as
+    cp1252 with one. Each block is decoded by the whole file's rule (`decode_from`), with one warning;
+    a UTF-8 character cut between two blocks stays whole."""
+    streamed(monkeypatch, block)
+    french = "".join(f"Ligne {n} : café crème, naïve façade.\n" for n in range(60))
+    russian = "".join(f"Строка {n}: пчёлы танцуют.\n" for n in range(60))
+    late = "plain ASCII at first\n" * 20 + french  # the first block holds no accented letter
+    root = write_files(
+        tmp_path / "c",
+        {
+            "french.txt": french.encode("cp1252"),
+            "late.txt": late.encode("cp1252"),
+            "russian.txt": russian[:500].encode() + b"\xb0" + russian[500:].encode(),
+        },
+    )
+    documents = list(CorpusReader([root]).documents())
+    texts = {
+        name: "".join(d.text for d in documents if d.path == name) for name in ("french.txt", "late.txt", "russian.txt")
+    }
+    assert texts == {"french.txt": french, "late.txt": late, "russian.txt": russian[:500] + "\ufffd" + russian[500:]}
+    assert len([d for d in documents if d.path == "french.txt"]) > 1  # streamed in segments
+    reader = CorpusReader([root])
+    list(reader.documents())
+    assert sorted(reader.report.warnings) == [
+        "french.txt: not valid UTF-8, read as cp1252",
+        "late.txt: not valid UTF-8, read as cp1252",
+        "russian.txt: 1 byte not valid UTF-8, replaced by U+FFFD",
+    ]
+
+
+def test_a_streamed_markdown_file_drops_its_byte_order_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Markdown over 16 MiB kept a UTF-8 byte-order mark in its text ("\\ufeff---"): its front matter
+    was not seen as one, so it was indexed as text and the title was the file name."""
+    streamed(monkeypatch)
+    body = "".join(f"Paragraph {n} about bees.\n\n" for n in range(100))
+    root = write_files(tmp_path / "c", {"big.md": b"\xef\xbb\xbf" + f"---\ntitle: Big guide\n---\n{body}".encode()})
+    documents = list(CorpusReader([root]).documents())
+    assert len(documents) > 1 and {d.title for d in documents} == {"Big guide"}
+    assert "".join(d.text for d in documents) == body and documents[0].line == 4
+    lines = f"---\ntitle: Big guide\n---\n{body}".splitlines()
+    for document in documents:  # each segment cites the file's own lines
+        for passage in split_document(document, ChunkSettings(size=3, overlap=0)):
+            assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
+
+
 # --- ignore files and globs ------------------------------------------------------------------------
 
 TREE = {

@@ -244,7 +244,7 @@ class DecodingTally:
 
     def text(self, decoded: Decoded) -> str:
         """The decoded piece's text, counted."""
-        if decoded.codec != "utf-8-sig":
+        if decoded.codec not in ("utf-8", "utf-8-sig"):
             self.legacy[decoded.codec] = self.legacy.get(decoded.codec, 0) + 1
         self.replaced += decoded.replaced
         return decoded.text
@@ -264,7 +264,7 @@ class DecodingTally:
 
 # How text is decoded, recorded in an index's settings: an index read by an earlier version is read again
 # rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`; 3: UTF-8 with a few
-# bad bytes read as UTF-8, `decode_from`).
+# bad bytes read as UTF-8, `decode_from`, and a file over 16 MiB decoded by the same rule).
 TEXT_VERSION = 3
 
 

@@ -154,13 +154,19 @@ def rst_title(text: str) -> str | None:
 MARKUP_VERSION = 4
 
 
+def _front_matter_end(text: str) -> int:
+    """Where the text after a Markdown text's front matter starts (0: it has none)."""
+    front = front_matter(text)
+    return front.end if front is not None else 0
+
+
 class MarkdownReader(SuffixReader):
     name = "markdown"
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        if not source.compressed and source.size > STREAM_TEXT_BYTES:
-            return read_text_document(source, markdown_title)  # streamed in segments, titled by its name
+        if not source.compressed and source.size > STREAM_TEXT_BYTES:  # streamed in segments
+            return read_text_document(source, markdown_title, front=_front_matter_end)
         return self._document(source)
 
     def _document(self, source: SourceInput) -> Iterator[Document]:

@@ -6,15 +6,17 @@ import codecs
 import io
 from collections.abc import Callable, Iterator
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader
+from ragcli.readers.base import DecodingTally, Skip, SourceInput, SuffixReader, decode_from
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
 
 STREAM_TEXT_BYTES = 16 << 20  # uncompressed text files larger than this are read in segments
 SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
+STREAM_BLOCK_BYTES = 1 << 20  # bytes read, and decoded, at a time from a streamed file
 
 TitleFinder = Callable[[str], "str | None"]
 Rejecter = Callable[[str], "str | None"]  # a file's text (the first segment of a huge one) → why to skip it
+FrontFinder = Callable[[str], int]  # a file's text (the first segment…) → how much of its start is no text
 
 
 def first_line_title(text: str) -> str | None:
@@ -31,21 +33,71 @@ def _segment_end(text: str) -> int:
     return cut + 1 if cut > 0 else SEGMENT_CHARS
 
 
-def _segments(source: SourceInput, title: str, reject: Rejecter | None = None) -> Iterator[Document]:
-    """A huge text file as consecutive segments of one document: memory stays bounded. `reject` judges
-    the first segment."""
+class _BlockDecoder(codecs.IncrementalDecoder):
+    """A streamed file's bytes decoded block by block, each block by the whole file's rule
+    (`decode_from`: UTF-8, UTF-8 with a few bad bytes replaced, else cp1252, else Latin-1), and counted
+    for one warning: a Windows-1252 file over `STREAM_TEXT_BYTES` is read as the same file under it is.
+    A UTF-8 character cut at a block's end is decoded with the next block; the first block loses its
+    byte-order mark. The incremental decoder `io.IncrementalNewlineDecoder` wraps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decodings = DecodingTally()
+        self._carry = b""
+        self._first = True
+
+    def decode(self, data: bytes, final: bool = False) -> str:  # type: ignore[override]  # bytes: all it is given
+        data = self._carry + data
+        cut = len(data) if final else _utf8_whole(data)
+        data, self._carry = data[:cut], data[cut:]
+        if not data:
+            return ""
+        decoded = decode_from(data, "utf-8-sig" if self._first else "utf-8")
+        self._first = False
+        return self.decodings.text(decoded)
+
+
+def _utf8_whole(data: bytes) -> int:
+    """How many bytes of `data` end before a UTF-8 character its end cuts (all of them when none is)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return len(data)
+        if byte >= 0xC0:  # the lead byte of a character of 2, 3 or 4 bytes
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back if needed > back else len(data)
+    return len(data)
+
+
+def _segments(
+    source: SourceInput,
+    find_title: TitleFinder,
+    fallback: str,
+    reject: Rejecter | None = None,
+    front: FrontFinder | None = None,
+) -> Iterator[Document]:
+    """A huge text file as consecutive segments of one document: memory stays bounded. The first
+    segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds."""
     source.sniff_binary()
     # line endings made "\n" as `SourceInput.read_text` makes them, a "\r\n" cut between blocks too
-    decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")(errors="replace"), translate=True)
-    pending, offset, line, ordinal, started = "", 0, 1, 0, False
+    blocks = _BlockDecoder()
+    decoder = io.IncrementalNewlineDecoder(blocks, translate=True)
+    pending, offset, line, ordinal, started, first = "", 0, 1, 0, False, True
+    title = fallback
     while True:
-        block = source.stream.read(1 << 20)
+        block = source.stream.read(STREAM_BLOCK_BYTES)
         pending += decoder.decode(block, final=not block)
         while len(pending) >= SEGMENT_CHARS or (not block and pending):
             cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
             text, pending = without_terminal_sequences(pending[:cut]), pending[cut:]
-            if reject is not None and offset == 0 and (reason := reject(text)) is not None:
-                raise Skip(reason)
+            if first:
+                first = False
+                if reject is not None and (reason := reject(text)) is not None:
+                    raise Skip(reason)
+                title = find_title(text) or fallback
+                if front is not None and (opening := front(text)):
+                    line += text.count("\n", 0, opening)
+                    text = text[opening:]
             yield Document(
                 source.rel,
                 text,
@@ -63,16 +115,24 @@ def _segments(source: SourceInput, title: str, reject: Rejecter | None = None) -
             line += text.count("\n")
         if not block:
             break
+    if (warning := blocks.decodings.warning(source.rel)) is not None:
+        source.context.warn(warning)
 
 
 def read_text_document(
-    source: SourceInput, find_title: TitleFinder, default_title: str | None = None, reject: Rejecter | None = None
+    source: SourceInput,
+    find_title: TitleFinder,
+    default_title: str | None = None,
+    reject: Rejecter | None = None,
+    front: FrontFinder | None = None,
 ) -> Iterator[Document]:
     """A text file as one document titled by `find_title` (else `default_title`, else its name without
-    the suffix); huge files in segments. A reason from `reject` skips the file (`readers.generated`)."""
+    the suffix); huge files in segments, titled and judged by the first, which loses what `front` finds
+    at its start (Markdown's front matter: the Markdown reader reads a smaller file itself). A reason
+    from `reject` skips the file (`readers.generated`)."""
     fallback = default_title or source.stem
     if not source.compressed and source.size > STREAM_TEXT_BYTES:
-        yield from _segments(source, fallback, reject)
+        yield from _segments(source, find_title, fallback, reject, front)
         return
     text = source.read_text()
     if reject is not None and (reason := reject(text)) is not None:
