@@ -424,6 +424,13 @@ def test_an_ignored_folder_cannot_have_a_file_re_included(tmp_path: Path) -> Non
     assert walked(root)[0] == ["a.txt"]  # git's rule: a file under an excluded folder stays excluded
 
 
+def test_an_ignore_file_saved_with_a_byte_order_mark_keeps_its_first_pattern(tmp_path: Path) -> None:
+    """Notepad's UTF-8 starts the file with a byte-order mark: it was read into the first pattern
+    ("\\ufeff*.log"), which then matched nothing, so debug.log was indexed where git ignores it."""
+    root = write_files(tmp_path / "c", {".gitignore": b"\xef\xbb\xbf*.log\nbuild/\n", "debug.log": "x", "a.txt": "y"})
+    assert walked(root) == (["a.txt"], 1)
+
+
 def test_an_ignore_file_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
     root = write_files(tmp_path / "c", {"a.txt": "x", "b.txt": "y"})
     outside = write_files(tmp_path / "elsewhere", {"patterns": "*.txt\n"})

@@ -95,8 +95,9 @@ def _spec(lines: list[str]) -> GitIgnoreSpec:
 
 
 def parse_ignore_file(data: bytes) -> list[str]:
-    """The pattern lines of an ignore file; lines git would not accept are dropped, as git drops them."""
-    lines = data.decode("utf-8", "replace").splitlines()  # RE2 matches valid Unicode only
+    """The pattern lines of an ignore file; lines git would not accept are dropped, as git drops them. A
+    UTF-8 byte-order mark (Notepad's) is no part of the first pattern: git skips it too."""
+    lines = data.decode("utf-8-sig", "replace").splitlines()  # RE2 matches valid Unicode only
     try:
         _spec(lines)
         return lines
