@@ -424,6 +424,36 @@ def test_an_ignored_folder_cannot_have_a_file_re_included(tmp_path: Path) -> Non
     assert walked(root)[0] == ["a.txt"]  # git's rule: a file under an excluded folder stays excluded
 
 
+LOGS_TREE = ["top.txt", "logs/keep.txt", "logs/drop.txt", "logs/sub/keep.txt", "a/logs/keep.txt", "a/logs/drop.txt"]
+
+
+# what git keeps of LOGS_TREE under each .gitignore (`git ls-files --others --exclude-standard`, git 2.x)
+@pytest.mark.parametrize(
+    ("patterns", "kept"),
+    [
+        ("logs/**\n!logs/keep.txt", ["a/logs/drop.txt", "a/logs/keep.txt", "logs/keep.txt", "top.txt"]),
+        ("logs/\n!logs/keep.txt", ["top.txt"]),
+        ("logs\n!logs/keep.txt", ["top.txt"]),
+        ("/logs/**\n!logs/keep.txt", ["a/logs/drop.txt", "a/logs/keep.txt", "logs/keep.txt", "top.txt"]),
+        ("**/logs/**\n!keep.txt", ["a/logs/keep.txt", "logs/keep.txt", "top.txt"]),
+        ("logs/**/*.txt\n!logs/keep.txt", ["a/logs/drop.txt", "a/logs/keep.txt", "logs/keep.txt", "top.txt"]),
+        (
+            "logs/**\n!logs/**/\n!keep.txt",
+            ["a/logs/drop.txt", "a/logs/keep.txt", "logs/keep.txt", "logs/sub/keep.txt", "top.txt"],
+        ),
+        ("logs/*\n!logs/keep.txt", ["a/logs/drop.txt", "a/logs/keep.txt", "logs/keep.txt", "top.txt"]),
+        ("/logs/**\n!/logs/sub/keep.txt", ["a/logs/drop.txt", "a/logs/keep.txt", "top.txt"]),
+    ],
+)
+def test_a_folders_contents_pattern_leaves_the_folder_walked_as_git_does(
+    tmp_path: Path, patterns: str, kept: list[str]
+) -> None:
+    """`logs/**` matches what is inside logs/, not the folder itself (git's rule): pathspec matched the
+    folder too, so it was never entered and `!logs/keep.txt` could not re-include the file git keeps."""
+    root = write_files(tmp_path / "c", {".gitignore": patterns + "\n", **dict.fromkeys(LOGS_TREE, "x")})
+    assert walked(root)[0] == kept
+
+
 def test_an_ignore_file_saved_with_a_byte_order_mark_keeps_its_first_pattern(tmp_path: Path) -> None:
     """Notepad's UTF-8 starts the file with a byte-order mark: it was read into the first pattern
     ("\\ufeff*.log"), which then matched nothing, so debug.log was indexed where git ignores it."""

@@ -75,6 +75,14 @@ class Selection:
                     ) from None
 
 
+def _git_contents(line: str) -> str:
+    """A pattern as git reads it: `logs/**` matches everything inside logs/ but not the folder itself,
+    which pathspec matches too (so the folder was never entered and `!logs/keep.txt` could not
+    re-include a file git keeps); written `logs/**/*`, it matches what git's does."""
+    pattern = line.rstrip(" ")
+    return f"{pattern}/*" if pattern.endswith("/**") and pattern.lstrip("!") != "/**" else line
+
+
 def _spec(lines: list[str]) -> GitIgnoreSpec:
     """Compiled patterns, matched by RE2 (google-re2): linear time in the path's length whatever the
     pattern. Python's own `re` backtracks: one crafted `.gitignore` line like `*a*a*a*a*z` took
@@ -87,7 +95,7 @@ def _spec(lines: list[str]) -> GitIgnoreSpec:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return GitIgnoreSpec.from_lines(lines, backend="re2")
+            return GitIgnoreSpec.from_lines([_git_contents(line) for line in lines], backend="re2")
         except ValueError:
             raise
         except Exception as exc:  # re.error, re2's Error: a pattern git would not accept either
