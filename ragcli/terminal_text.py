@@ -35,6 +35,33 @@ def without_terminal_sequences(text: str) -> str:
     return _OVERSTRUCK_RE.sub("", TERMINAL_SEQUENCE_RE.sub("", text))
 
 
+def overwritten(line: str) -> str:
+    """A line holding carriage returns as a terminal shows it: each "\\r" goes back to the line's start
+    and what follows overwrites what was there (a progress bar's "Downloading 1%\\rDownloading 2%"), a
+    shorter write leaving the end of a longer one. Linear: each column shows the last part reaching it."""
+    shown: list[str] = []
+    width = 0
+    for part in reversed(line.split("\r")):
+        if len(part) > width:
+            shown.append(part[width:])
+            width = len(part)
+    return "".join(shown)
+
+
+def carriage_returns_overwritten(text: str) -> str:
+    """`text` with each line that holds a "\\r" as a terminal shows it (`overwritten`): no line moves."""
+    pieces: list[str] = []
+    done = 0
+    while (found := text.find("\r", done)) >= 0:
+        start = text.rfind("\n", done, found) + 1 or done
+        end = text.find("\n", found)
+        end = len(text) if end < 0 else end
+        pieces += (text[done:start], overwritten(text[start:end]))
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
 def first_line(exc: BaseException) -> str:
     """A library's exception as one line for a message: the first line of its text with the terminal
     sequences some libraries colour it with removed (torch.export writes "\\x1b[96mThis is step

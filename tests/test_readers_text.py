@@ -370,6 +370,37 @@ def test_a_streamed_markdown_file_drops_its_byte_order_mark(tmp_path: Path, monk
             assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
 
 
+PROGRESS_LOG = (
+    "fetching model\n"
+    + "".join(f"Downloading {n}%\r" for n in range(0, 101, 5))
+    + "\nDone\r\n"
+    + "Saving\rOK\n"  # a shorter write leaves the end of the longer one, as on a terminal
+    + "error: zebra not found\n"
+)
+
+
+@pytest.mark.parametrize("block", [0, 1 << 20, 7], ids=["whole", "streamed", "streamed-in-7-byte-blocks"])
+def test_a_lone_carriage_return_in_a_text_of_line_feeds_overwrites_as_a_terminal_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """A captured log's progress bar ("Downloading 1%\\rDownloading 2%\\r…") made each lone "\\r" a
+    line break: every later citation was shifted from the line `grep -n` and editors count. A lone "\\r"
+    breaks lines only in a text with no "\\n" at all (classic Mac OS); elsewhere it returns to the start
+    of its line and the rest overwrites it, as the terminal showed it."""
+    if block:
+        streamed(monkeypatch, block)
+    root = write_files(tmp_path / "c", {"run.log": PROGRESS_LOG * 30})
+    documents = list(CorpusReader([root]).documents())
+    text = "".join(d.text for d in documents)
+    shown = "fetching model\nDownloading 100%\nDone\nOKving\nerror: zebra not found\n"
+    assert text == shown * 30
+    lines = text.split("\n")
+    assert len(lines) == len((PROGRESS_LOG * 30).split("\n"))  # the lines `grep -n` numbers
+    for document in documents:
+        for passage in split_document(document, ChunkSettings(size=2, overlap=0)):
+            assert passage.text.split()[0] in lines[passage.line - 1], (passage.line, passage.text)
+
+
 # --- ignore files and globs ------------------------------------------------------------------------
 
 TREE = {

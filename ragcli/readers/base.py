@@ -26,7 +26,7 @@ from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
 from ragcli.errors import InputFormatError
 from ragcli.plugins import Registry
 from ragcli.records import Document, Skipped, SourceFile, reason_kind
-from ragcli.terminal_text import without_terminal_sequences
+from ragcli.terminal_text import carriage_returns_overwritten, without_terminal_sequences
 
 BINARY_SNIFF_BYTES = 8192
 COMPRESSED_SUFFIX = ".gz"  # e.g. corpus.jsonl.gz: read through gzip, then by the inner suffix
@@ -264,15 +264,25 @@ class DecodingTally:
 
 # How text is decoded, recorded in an index's settings: an index read by an earlier version is read again
 # rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`; 3: UTF-8 with a few
-# bad bytes read as UTF-8, `decode_from`, and a file over 16 MiB decoded by the same rule).
+# bad bytes read as UTF-8, `decode_from`, and a file over 16 MiB decoded by the same rule; a lone "\r" in
+# a text of "\n" overwrites its line rather than breaking it).
 TEXT_VERSION = 3
 
 
-def universal_newlines(text: str) -> str:
-    """`text` with each "\r\n" and each lone "\r" (classic Mac OS, some exports) made "\n", as Python's
-    text mode reads a file: a line of a lone-CR file is a line (its citation, its Markdown heading, its
-    sentence), and no carriage return reaches a passage."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+def universal_newlines(text: str, classic_mac: bool | None = None) -> str:
+    """`text` with each "\\r\\n" made "\\n", and each lone "\\r" a "\\n" where the text holds no "\\n" at all
+    (classic Mac OS, some exports: a line of such a file is a line, for its citation, its Markdown
+    heading, its sentence). Elsewhere a lone "\\r" is a captured log's progress bar, which editors and
+    `grep -n` do not count as a line: it overwrites its line as on a terminal (`overwritten`), so no
+    line moves. `classic_mac` says which for a piece of a streamed text; no carriage return remains."""
+    if "\r" not in text:
+        return text
+    text = text.replace("\r\n", "\n")
+    if "\r" not in text:
+        return text
+    if classic_mac is None:
+        classic_mac = "\n" not in text
+    return text.replace("\r", "\n") if classic_mac else carriage_returns_overwritten(text)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -372,7 +382,7 @@ class SourceInput:
         decoded = decode_from(data, first)
         if (warning := decoding_warning(self.rel, first, decoded)) is not None:
             self.context.warn(warning)
-        return without_terminal_sequences(universal_newlines(decoded.text))
+        return universal_newlines(without_terminal_sequences(decoded.text))  # columns as the terminal shows them
 
 
 @dataclass

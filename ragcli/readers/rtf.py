@@ -67,7 +67,7 @@ class RtfReader(SuffixReader):
             text = rtf_to_text(_FIELD_START_RE.sub("\n{\\\\field", rtf), encoding=_codec(rtf), errors="replace")
         except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
-        text = without_terminal_sequences(universal_newlines(text))
+        text = universal_newlines(without_terminal_sequences(text))
         heading = first_line_title(text)
         yield Document(
             source.rel,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import codecs
-import io
 from collections.abc import Callable, Iterator
 
-from ragcli.readers.base import DecodingTally, Skip, SourceInput, SuffixReader, decode_from
+from ragcli.readers.base import DecodingTally, Skip, SourceInput, SuffixReader, decode_from, universal_newlines
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
 
 STREAM_TEXT_BYTES = 16 << 20  # uncompressed text files larger than this are read in segments
 SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
 STREAM_BLOCK_BYTES = 1 << 20  # bytes read, and decoded, at a time from a streamed file
+HELD_LINE_CHARS = 1 << 16  # the longest unfinished line a streamed file's block holds back for the next
 
 TitleFinder = Callable[[str], "str | None"]
 Rejecter = Callable[[str], "str | None"]  # a file's text (the first segment of a huge one) → why to skip it
@@ -33,20 +32,19 @@ def _segment_end(text: str) -> int:
     return cut + 1 if cut > 0 else SEGMENT_CHARS
 
 
-class _BlockDecoder(codecs.IncrementalDecoder):
+class _BlockDecoder:
     """A streamed file's bytes decoded block by block, each block by the whole file's rule
     (`decode_from`: UTF-8, UTF-8 with a few bad bytes replaced, else cp1252, else Latin-1), and counted
     for one warning: a Windows-1252 file over `STREAM_TEXT_BYTES` is read as the same file under it is.
     A UTF-8 character cut at a block's end is decoded with the next block; the first block loses its
-    byte-order mark. The incremental decoder `io.IncrementalNewlineDecoder` wraps."""
+    byte-order mark."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.decodings = DecodingTally()
         self._carry = b""
         self._first = True
 
-    def decode(self, data: bytes, final: bool = False) -> str:  # type: ignore[override]  # bytes: all it is given
+    def decode(self, data: bytes, final: bool = False) -> str:
         data = self._carry + data
         cut = len(data) if final else _utf8_whole(data)
         data, self._carry = data[:cut], data[cut:]
@@ -55,6 +53,29 @@ class _BlockDecoder(codecs.IncrementalDecoder):
         decoded = decode_from(data, "utf-8-sig" if self._first else "utf-8")
         self._first = False
         return self.decodings.text(decoded)
+
+
+class _LineEnds:
+    """The pieces of a streamed text as `SourceInput.read_text` makes a whole one: terminal sequences
+    removed, then line endings made "\\n" (`universal_newlines`). Whether a lone "\\r" breaks lines (a
+    classic Mac OS text: no "\\n") is decided by the first piece that holds a line break. The last line
+    of a piece is held back for the next while it is at most `HELD_LINE_CHARS` long: the next piece may
+    end its "\\r\\n" or a terminal sequence, or overwrite it after a lone "\\r" (a longer line is let
+    go as it stands: a "\\r" past that point overwrites only what follows it)."""
+
+    def __init__(self) -> None:
+        self._classic_mac: bool | None = None
+        self._held = ""
+
+    def text(self, piece: str, final: bool) -> str:
+        text, self._held = self._held + piece, ""
+        if self._classic_mac is None and ("\n" in text or "\r" in text[:-1] or final):
+            self._classic_mac = "\n" not in text
+        if not final:
+            end = text.rfind("\r" if self._classic_mac else "\n") + 1
+            if len(text) - end <= HELD_LINE_CHARS:
+                text, self._held = text[:end], text[end:]
+        return universal_newlines(without_terminal_sequences(text), self._classic_mac)
 
 
 def _utf8_whole(data: bytes) -> int:
@@ -79,17 +100,15 @@ def _segments(
     """A huge text file as consecutive segments of one document: memory stays bounded. The first
     segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds."""
     source.sniff_binary()
-    # line endings made "\n" as `SourceInput.read_text` makes them, a "\r\n" cut between blocks too
-    blocks = _BlockDecoder()
-    decoder = io.IncrementalNewlineDecoder(blocks, translate=True)
+    blocks, line_ends = _BlockDecoder(), _LineEnds()  # decoded, and line endings made, as `read_text` does
     pending, offset, line, ordinal, started, first = "", 0, 1, 0, False, True
     title = fallback
     while True:
         block = source.stream.read(STREAM_BLOCK_BYTES)
-        pending += decoder.decode(block, final=not block)
+        pending += line_ends.text(blocks.decode(block, final=not block), final=not block)
         while len(pending) >= SEGMENT_CHARS or (not block and pending):
             cut = len(pending) if not block and len(pending) < SEGMENT_CHARS else _segment_end(pending)
-            text, pending = without_terminal_sequences(pending[:cut]), pending[cut:]
+            text, pending = pending[:cut], pending[cut:]
             if first:
                 first = False
                 if reject is not None and (reason := reject(text)) is not None:
