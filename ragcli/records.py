@@ -11,8 +11,11 @@ import datetime as _dt
 import json
 import math
 import re
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from itertools import islice
+from typing import Any, overload
 
 JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest sections, reports)
 
@@ -53,7 +56,7 @@ class Document:
     # (offset into `text`, source line) where the text's line breaks are not the source's: an offset cites
     # the line of the last entry at or before it (HTML maps each of its source lines; `same_line` makes the
     # whole text cite one line). None: `line` plus the line breaks of the text before the offset
-    line_map: list[tuple[int, int]] | None = None
+    line_map: Sequence[tuple[int, int]] | None = None
     offset: int = 0  # where `text` starts in the whole document (a streamed segment of a huge file)
     first_ordinal: int = 0  # number of the segment's first passage within the document
     continuation: bool = False  # a later segment of a document already seen
@@ -77,6 +80,45 @@ class Document:
             return self.line_map[max(index, 0)][1]
         start, line = previous if previous is not None and previous[0] <= offset else (0, self.line)
         return line + self.text.count("\n", start, offset)
+
+
+class LineMap(Sequence[tuple[int, int]]):
+    """A `Document.line_map` kept in two arrays of machine integers, 16 bytes an entry where a list of
+    (offset, line) tuples takes about 120: HTML maps every source line of its text, and one <pre> of a
+    page may hold millions of lines."""
+
+    def __init__(self) -> None:
+        self.offsets = array("q")
+        self.lines = array("q")
+
+    def append(self, offset: int, line: int) -> None:
+        self.offsets.append(offset)
+        self.lines.append(line)
+
+    def extend(self, offsets: Iterable[int], lines: Iterable[int]) -> None:
+        """Add (offset, line) entries pairwise; `lines` may run on past `offsets` (a count)."""
+        added = array("q", offsets)
+        self.offsets.extend(added)
+        self.lines.extend(islice(lines, len(added)))
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
+        if isinstance(index, slice):
+            return list(zip(self.offsets[index], self.lines[index]))
+        return self.offsets[index], self.lines[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list
 
 
 def same_line(line: int) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import codecs
 import html
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from ragcli.errors import InputFormatError, PathNotFoundError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.readers.base import Decoded, RecordFields, decode_text
-from ragcli.readers.markup import MAPPED_LINES, html_text
+from ragcli.readers.markup import html_text
 from ragcli.readers.walk import CorpusReader
+from ragcli.records import Document
 
 
 def read(root: Path, **kwargs: object) -> tuple[list, CorpusReader]:
@@ -240,13 +242,23 @@ def test_a_page_saved_as_utf_8_is_read_as_utf_8_whatever_charset_it_declares(tmp
     assert reader.report.warnings == []
 
 
-def test_a_text_node_of_many_lines_maps_a_bounded_number_of_them() -> None:
-    """Each source line is mapped for exact citations, up to MAPPED_LINES of one text node: a dump of
-    100,000 lines (in a <p> or a <pre>) stays one piece past that, not 100,000 of them."""
+def test_every_source_line_of_a_long_text_node_is_mapped_in_linear_time_and_memory() -> None:
+    """A passage starting deep inside one long <p> or <pre> (a log dump) cites the line it starts on:
+    every source line is mapped. 400,000 lines, which mapping each line by counting from the node's
+    start could not finish, and in a few bytes a line: two arrays of integers, not a tuple per line."""
+    count = 400_000
     for tag in ("p", "pre"):
-        page = html_text(f"<html><body><{tag}>".encode() + b"word\n" * 100_000 + f"</{tag}></body></html>".encode())
-        assert page.text.split() == ["word"] * 100_000
-        assert MAPPED_LINES < len(page.line_map) <= MAPPED_LINES + 4
+        source = f"<html><body><{tag}>" + "".join(f"entry{i} ok\n" for i in range(count)) + f"</{tag}></body></html>"
+        tracemalloc.start()
+        try:
+            page = html_text(source.encode())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        document = Document("log", page.text, "log", "log.html", line_map=page.line_map)
+        for i in (0, 255, 256, 257, 500, count // 2, count - 1):
+            assert document.line_at(page.text.index(f"entry{i} ")) == i + 1, (tag, i)
+        assert peak < 8 * len(source), (tag, peak)
 
 
 def test_legacy_conditional_comments_are_read(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import email.policy
 import functools
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.message import EmailMessage, MIMEPart
@@ -84,7 +84,7 @@ class _Body:
 
     text: str
     part: MIMEPart | None = None
-    lines: list[tuple[int, int]] = field(default_factory=list)
+    lines: Sequence[tuple[int, int]] = field(default_factory=list)
     breaks: int = 0  # the line breaks of the content, as `lines` counts them
 
 
@@ -306,8 +306,9 @@ def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
 
 class MailReader(SuffixReader):
     name = "mail"
-    # 2: each part's lines cited in the message's file (`readers.base.reader_edition`: read again once)
-    version = 2
+    # 2: each part's lines cited in the message's file; 3: an HTML part's lines all mapped, as the HTML
+    # reader's (`readers.base.reader_edition`: read again once)
+    version = 3
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

@@ -13,6 +13,8 @@ time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy
 from __future__ import annotations
 
 import codecs
+import itertools
+import operator
 import re
 import sys
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from typing import Any
 from ragcli.markdown import markdown_headings, rendered_title, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
-from ragcli.records import MAX_HEADING_LEVEL, Document, Heading
+from ragcli.records import MAX_HEADING_LEVEL, Document, Heading, LineMap
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
 _FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
@@ -219,10 +221,11 @@ _BLOCK = frozenset(
 _NO_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.IGNORECASE)  # an inline style that hides it
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
-_TO_SPACE = str.maketrans("\t\r\n\f", "    ")  # HTML's whitespace (a no-break space is text)
+# HTML's whitespace (a no-break space is text) but the line break, which `_collapsed` marks
+_TO_SPACE = str.maketrans("\t\r\f", "   ")
 _SPACE_RUN = re.compile(" {2,}")
 _RARE_SPACE = re.compile("[\t\r\f]")
-MAPPED_LINES = 256  # source lines of one text node mapped one by one (`html_text`)
+_BREAK_RUN = re.compile(r"[ \t\r\f]*\n[ \t\r\n\f]*")  # a run of whitespace holding line breaks
 _UNKNOWN_LINE = 65535  # libxml2 stores at most this line number on an element; past it, lines are counted
 
 
@@ -231,7 +234,7 @@ class HtmlText:
     """The visible text of an HTML page, with the source line of each piece (for citations)."""
 
     text: str
-    line_map: list[tuple[int, int]]  # (offset into text, source line where that piece starts)
+    line_map: LineMap  # (offset into text, source line where that piece starts)
     title: str | None
     too_deep: bool  # elements nested deeper than the parser follows: the text past that point is lost
     headings: list[Heading] = field(default_factory=list)  # h1-h6 where their text starts, for the chunker
@@ -239,6 +242,34 @@ class HtmlText:
 
 def _squeeze(text: str) -> str | None:
     return " ".join(text.split()) or None
+
+
+_PIECE_CHARS = 1 << 16  # outside <pre>, a long text node is collapsed (`_collapsed`) this much at a time
+_WHITESPACE = re.compile("[ \t\n\r\f]")
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """`text` in pieces of about `_PIECE_CHARS`, each cut after a whitespace character: a regular
+    expression's substitution holds a string for each match until it is done, which for a paragraph of
+    millions of lines would be ten times the paragraph. A run of whitespace cut in two is still one
+    space once shown (a run at a line's start is dropped)."""
+    start = 0
+    while start < len(text):
+        cut = _WHITESPACE.search(text, start + _PIECE_CHARS)
+        end = len(text) if cut is None else cut.end()
+        yield text[start:end]
+        start = end
+
+
+def _collapsed(text: str) -> str:
+    """`text` as a browser shows it outside <pre>, each run of whitespace one character: a space, or a
+    line break where the run holds any (the mark of where a source line's text starts; shown as a
+    space). Each step only where it changes something: most text has no run to shorten."""
+    if _RARE_SPACE.search(text):
+        text = text.translate(_TO_SPACE)
+    if " \n" in text or "\n " in text or "\n\n" in text:
+        text = _BREAK_RUN.sub("\n", text)
+    return _SPACE_RUN.sub(" ", text) if "  " in text else text
 
 
 _MENU_ROLES = frozenset({"navigation", "menu", "menubar"})
@@ -285,47 +316,59 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     try:
         root = lxml_html.document_fromstring(data, parser=parser)
     except etree.ParserError:  # nothing but whitespace or comments
-        return HtmlText("", [], None, False)
+        return HtmlText("", LineMap(), None, False)
     parts: list[str] = []
     headings: list[Heading] = []
-    line_map: list[tuple[int, int]] = []
+    line_map = LineMap()
+    map_offset, map_line = line_map.offsets.append, line_map.lines.append  # one entry a piece: no call more
     length, line, hidden, pre = 0, 1, 0, 0
     ends = ""  # the text's last two characters
     menu_seen = False
 
     def emit(text: str) -> None:
-        """Add text as a browser shows it: outside <pre>, a run of spaces and line breaks is one space,
-        and none at a line's start (an indented page's source would fill its passages with whitespace)."""
-        if not pre:
-            # no list of a piece per line break; translate only where a rarer space is (it is slower)
-            text = text.translate(_TO_SPACE) if _RARE_SPACE.search(text) else text.replace("\n", " ")
-            if "  " in text:
-                text = _SPACE_RUN.sub(" ", text)
-            if ends[-1:] in ("\n", " ", ""):
-                text = text.lstrip(" ")
-        if text:
-            emit_raw(text)
+        """Add text as a browser shows it, its source lines counted: outside <pre>, a run of spaces and
+        line breaks is one space, and none at a line's start (an indented page's source would fill its
+        passages with whitespace)."""
+        nonlocal line
+        first = line
+        marked = text if pre else _collapsed(text)
+        breaks = text.count("\n")
+        numbers: Iterator[int] = itertools.count(first + 1)  # the line each break starts: one a break …
+        if breaks and marked.count("\n") != breaks:  # … but for runs of several (blank lines in a <p>)
+            runs = _BREAK_RUN.finditer(text)
+            numbers = (first + lines for lines in itertools.accumulate(run.group().count("\n") for run in runs))
+        if not pre and ends[-1:] in ("\n", " ", "") and marked[:1] in (" ", "\n"):  # none at a line's start
+            line = next(numbers) if marked[0] == "\n" else line
+            marked = marked[1:]
+        if marked:
+            mapped(marked, numbers)
+        line = first + breaks
+
+    def mapped(marked: str, numbers: Iterator[int]) -> None:
+        """Add text whose line breaks (outside <pre>: each marks a run, shown as a space) each start a
+        source line, `numbers` in turn, mapped where its text starts: a passage starting inside a long
+        paragraph or a code block cites the line it starts on. Two integers a line in the map, and no
+        Python code run a line, however many lines one node holds (a dump in a <pre>)."""
+        start = length
+        emit_raw(marked if pre else marked.replace("\n", " "))
+        if "\n" in marked:  # a break at the very end starts nothing here: the next piece maps itself
+            lines = marked[:-1].split("\n")[:-1]  # each line but the last, the break after it left out
+            line_map.extend(
+                map(operator.add, itertools.accumulate(map(len, lines)), itertools.count(start + 1)), numbers
+            )
 
     def lines_of(text: str, shown: bool) -> None:
-        """A text node, a source line at a time (shown or not), so that each piece maps to its own line
-        and a passage starting inside a long paragraph or a code block cites the line it starts on; past
-        MAPPED_LINES lines of one node (a dump in a <pre>), the rest is one piece, as cheap as a node
-        without line breaks."""
+        """A text node (shown or not), its source lines counted."""
         nonlocal line
         if not shown or (not pre and text.isspace()):  # the whitespace between tags: a space at most
             if shown and ends[-1:] not in ("\n", " ", ""):
                 emit_raw(" ")
             line += text.count("\n")
-            return
-        if "\n" not in text:
+        elif len(text) <= _PIECE_CHARS:
             emit(text)
-            return
-        pieces = text.split("\n", MAPPED_LINES)
-        for piece in pieces[:-1]:
-            emit(piece + "\n")
-            line += 1
-        emit(pieces[-1])
-        line += pieces[-1].count("\n")
+        else:
+            for piece in _pieces(text):
+                emit(piece)
 
     def block() -> None:
         """A block element's start or end: a line break, at most one blank line in a row, the space
@@ -345,7 +388,8 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     def emit_raw(text: str) -> None:
         """Add text as it is."""
         nonlocal length, ends
-        line_map.append((length, line))
+        map_offset(length)
+        map_line(line)
         parts.append(text)
         length += len(text)
         ends = (ends + text[-2:])[-2:]
@@ -451,6 +495,8 @@ def html_declared_charset(data: bytes) -> str | None:
 
 class HtmlReader(SuffixReader):
     name = "html"
+    # 2: every source line of a long <p> or <pre> mapped (`readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
