@@ -132,6 +132,23 @@ def test_html_whitespace_is_read_as_a_browser_shows_it(tmp_path: Path) -> None:
         assert word in lines[document.line_at(document.text.index(word)) - 1], word
 
 
+def test_html_line_breaks_and_a_pre_s_leading_newline_add_no_blank_line(tmp_path: Path) -> None:
+    """<br> breaks a line, it is no block of its own (two make a blank line, as a browser shows them); the
+    line break right after <pre>'s, <listing>'s or <textarea>'s start tag is not shown (the HTML spec
+    drops it). Citations still cite each word's own line."""
+    page = (
+        "<html><body>\n<p>Address:<br>1 Main St <br/>\nSpringfield</p>\n<p>Then:</p><pre>\nfirst\n  second</pre>\n"
+        "<p>a<br><br>b</p><textarea>\nnote</textarea><listing>\r\nlisted</listing><pre>\n\nkept</pre></body></html>\n"
+    )
+    (document,), _ = read(write_files(tmp_path, {"address.html": page}))
+    assert document.text == (
+        "Address:\n1 Main St\nSpringfield\n\nThen:\n\nfirst\n  second\n\na\n\nb\n\nnote\n\nlisted\n\n\nkept\n"
+    )
+    lines = page.splitlines()
+    for word in ("Address", "Main", "Springfield", "Then", "first", "second", "b", "note", "listed", "kept"):
+        assert word in lines[document.line_at(document.text.index(word)) - 1], word
+
+
 def test_html_block_and_form_elements_keep_their_words_apart(tmp_path: Path) -> None:
     """Every element the HTML spec's rendering section shows as a box of its own (a legend, a <center>,
     each option of a list, a caption, a textarea) ends a word, as a <p> does."""

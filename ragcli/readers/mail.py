@@ -306,8 +306,8 @@ def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
 
 class MailReader(SuffixReader):
     name = "mail"
-    # 2: each part's lines cited in the message's file; 3: an HTML part's lines all mapped, as the HTML
-    # reader's (`readers.base.reader_edition`: read again once)
+    # 2: each part's lines cited in the message's file; 3: an HTML part read as the HTML reader's version 2
+    # reads a page (`readers.base.reader_edition`: read again once)
     version = 3
     suffixes = frozenset({".eml", ".mbox"})
 

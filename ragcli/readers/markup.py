@@ -215,12 +215,14 @@ _BLOCK = frozenset(
         "article", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup", "nav", "section",  # sections
         "dir", "dd", "dl", "dt", "li", "menu", "ol", "ul",  # lists
         "table", "caption", "tr",  # tables (their cells: `_CELL`)
-        "fieldset", "details", "summary", "optgroup", "option", "textarea", "br",  # forms, details, line breaks
+        "fieldset", "details", "summary", "optgroup", "option", "textarea",  # forms, details
     }
 )  # fmt: skip
+# (<br> is one line break where it stands, not a box: its start is a block's, its end nothing)
 _NO_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.IGNORECASE)  # an inline style that hides it
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
+_NEWLINE_DROPPED = frozenset({"pre", "textarea", "listing"})  # a line break right after the start tag is not text
 # HTML's whitespace (a no-break space is text) but the line break, which `_collapsed` marks
 _TO_SPACE = str.maketrans("\t\r\f", "   ")
 _SPACE_RUN = re.compile(" {2,}")
@@ -409,15 +411,19 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                 menu_seen = menu_seen or (out and not never)
                 hidden += out
                 pre += tag in _PREFORMATTED
-                if not hidden and tag in _BLOCK:
+                if not hidden and (tag in _BLOCK or tag == "br"):
                     block()
                 if not hidden and tag in _HEADINGS:
                     heading = _heading_text(element.text_content())
                     if heading is not None:
                         headings.append((length, _HEADINGS[tag], heading))
                         h1 = heading if tag == "h1" and h1 is None else h1
-            if element.text:
-                lines_of(element.text, tag is not None and not hidden)
+            text = element.text
+            if text and text[0] == "\n" and tag in _NEWLINE_DROPPED:  # the HTML spec does not show it
+                line += 1
+                text = text[1:]
+            if text:
+                lines_of(text, tag is not None and not hidden)
             stack.append((element, False, out))
             stack.extend((child, True, False) for child in reversed(element))
             continue
@@ -495,7 +501,8 @@ def html_declared_charset(data: bytes) -> str | None:
 
 class HtmlReader(SuffixReader):
     name = "html"
-    # 2: every source line of a long <p> or <pre> mapped (`readers.base.reader_edition`: read again once)
+    # 2: every source line of a long <p> or <pre> mapped; <br> one line break, the line break after <pre>'s
+    # start tag dropped (`readers.base.reader_edition`: read again once)
     version = 2
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
