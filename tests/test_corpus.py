@@ -232,6 +232,30 @@ def test_an_html_page_is_decoded_as_it_declares(tmp_path: Path) -> None:
     ]
 
 
+def test_a_page_starting_with_an_xml_declaration_is_decoded_as_it_declares(tmp_path: Path) -> None:
+    """XHTML declares its encoding in the XML declaration, which the HTML spec's prescan reads when no
+    <meta> declares one: only at the very start of the file; a byte-order mark still wins."""
+    russian = "Привет мир"
+    body = b"<html xmlns='http://www.w3.org/1999/xhtml'><body><p>"
+    pages = {
+        "page.xhtml": b'<?xml version="1.0" encoding="windows-1251"?>\n' + body + russian.encode("cp1251") + b"</p>",
+        "single.html": b"<?xml version='1.0' encoding = 'KOI8-R' standalone='yes'?>" + body + russian.encode("koi8-r"),
+        "meta.xhtml": b'<?xml version="1.0" encoding="koi8-r"?><meta charset="windows-1251"/><p>'
+        + russian.encode("cp1251"),
+        "bom.xhtml": codecs.BOM_UTF8 + b'<?xml version="1.0" encoding="windows-1251"?><p>' + russian.encode(),
+        "late.html": b'<p>\xe9</p><?xml version="1.0" encoding="koi8-r"?>',  # no declaration: cp1252
+    }
+    documents, reader = read(write_files(tmp_path, pages))
+    assert {d.id: " ".join(d.text.split()) for d in documents} == {
+        "page.xhtml": russian,
+        "single.html": russian,
+        "meta.xhtml": russian,
+        "bom.xhtml": russian,
+        "late.html": "é",
+    }
+    assert reader.report.warnings == ["late.html: not valid UTF-8, read as cp1252"]  # as any undeclared text
+
+
 def test_a_page_saved_as_utf_8_is_read_as_utf_8_whatever_charset_it_declares(tmp_path: Path) -> None:
     """Pages saved by wget or curl, or converted to UTF-8, keep the <meta> they had: bytes that are valid
     UTF-8 beyond ASCII are UTF-8 (legacy text with such bytes almost never is). Seven-bit bytes are read

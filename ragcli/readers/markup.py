@@ -469,6 +469,9 @@ _PRESCAN_RE = re.compile(
 )
 _ATTRIBUTE_RE = re.compile(rb"""([^\s/>="']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 _CONTENT_CHARSET_RE = re.compile(rb"""charset\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;"']+))""", re.IGNORECASE)
+# an XML declaration's encoding (XHTML's), as the HTML spec's "get an XML encoding" reads it: at the very
+# start, within the declaration (up to its first ">")
+_XML_ENCODING_RE = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*(?:"([^">]*)"|'([^'>]*)')""")
 
 
 def _web_codec(label: bytes) -> str | None:
@@ -482,7 +485,9 @@ def _web_codec(label: bytes) -> str | None:
 def html_declared_charset(data: bytes) -> str | None:
     """The codec for the charset an HTML page declares in its first `PRESCAN_BYTES`, as the HTML spec's
     prescan finds it: the first <meta> outside comments with a `charset` attribute, or an
-    `http-equiv="Content-Type"` whose `content` names one, that the web knows (`_web_codec`)."""
+    `http-equiv="Content-Type"` whose `content` names one, that the web knows (`_web_codec`); else the
+    encoding of an XML declaration the page starts with (`<?xml version="1.0" encoding="koi8-r"?>`,
+    XHTML's way), which a browser honours too."""
     for tag in _PRESCAN_RE.finditer(data[:PRESCAN_BYTES]):
         if tag.group(1) is None:
             continue
@@ -496,13 +501,14 @@ def html_declared_charset(data: bytes) -> str | None:
         codec = _web_codec(label) if label is not None else None
         if codec is not None:
             return codec
-    return None
+    declaration = _XML_ENCODING_RE.match(data[:PRESCAN_BYTES])
+    return _web_codec(b"".join(declaration.groups(b""))) if declaration is not None else None
 
 
 class HtmlReader(SuffixReader):
     name = "html"
     # 2: every source line of a long <p> or <pre> mapped; <br> one line break, the line break after <pre>'s
-    # start tag dropped (`readers.base.reader_edition`: read again once)
+    # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once)
     version = 2
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
