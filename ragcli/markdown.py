@@ -1,6 +1,7 @@
 """Markdown headings and link reference definitions, found by hand: a few lines of CommonMark's rules
-(ATX `#` headings, setext headings underlined with `===` or `---`, `[label]: url` definitions, and ``` /
-~~~ fences, inside which a `# comment` is code). A full Markdown parser would cost more than what uses
+(ATX `#` headings, setext headings underlined with `===` or `---`, `[label]: url` definitions, ``` /
+~~~ fences, inside which a `# comment` is code, and the HTML blocks that hold no Markdown: comments,
+<pre>, <script>, <style>, <textarea>). A full Markdown parser would cost more than what uses
 this needs: a document's title and its text without the link targets Markdown never shows
 (readers.markup), and the sections the chunker cuts a Markdown document into (chunking). A title's
 inline markup is rendered by markdown-it-py (which rich depends on), imported on first use.
@@ -14,6 +15,9 @@ from functools import cache
 from typing import Any
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+# CommonMark's HTML blocks of types 1 and 2, which Markdown never reads as Markdown: <pre>, <script>,
+# <style> and <textarea> up to their end tag, a comment up to "-->" (the end may be on the first line)
+_HTML_BLOCK = re.compile(r" {0,3}<(?:(pre|script|style|textarea)(?:[ \t>]|$)|(!--))", re.IGNORECASE)
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
 # a link reference definition: `[label]: destination "optional title"`, up to three spaces indented
@@ -23,11 +27,27 @@ _LINK_DEFINITION = re.compile(
 _NOT_PARAGRAPH = re.compile(r"    |\t| {0,3}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|\s*<")  # code, list, quote, HTML
 
 
+def _html_block_end(line: str) -> str | None:
+    """What ends the HTML block of type 1 or 2 that `line` starts (`</pre>`, `-->`), or None."""
+    block = _HTML_BLOCK.match(line)
+    if block is None:
+        return None
+    return f"</{block.group(1).lower()}>" if block.group(1) else "-->"
+
+
 def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
-    """(number, line) of each line, the line None where it is fenced code or a fence itself."""
+    """(number, line) of each line, the line None where it is fenced code or a fence itself, or inside
+    an HTML block of type 1 or 2 (a comment, <pre>…): no heading or definition there is Markdown's."""
     fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
+    html_end: str | None = None  # what ends the open HTML block, lowercase
     for number, raw in enumerate(lines):
         line = raw.rstrip("\r")
+        if html_end is None and fence is None:
+            html_end = _html_block_end(line)
+        if html_end is not None:  # the block ends with the line that holds its end, the first one too
+            html_end = None if html_end in line.lower() else html_end
+            yield number, None
+            continue
         opening = _FENCE.fullmatch(line)
         if fence is not None:  # inside fenced code: only a plain closing fence as long as the opening ends it
             closes = opening is not None and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)

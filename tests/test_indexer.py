@@ -120,10 +120,11 @@ def test_a_newer_version_of_a_reader_reads_its_files_again_once(
     --rebuild: the index records which reader, and which version of it, read each file."""
     from ragcli.readers.markup import MarkdownReader
 
+    version = MarkdownReader.version
     sources = {s["path"]: s for s in load_index(small_index).manifest["sources"]}
-    assert sources["solar.md"]["reader"] == "markdown/1" and sources["wind.txt"]["reader"] == "text/1"
+    assert sources["solar.md"]["reader"] == f"markdown/{version}" and sources["wind.txt"]["reader"] == "text/1"
     assert build_index([small_corpus], small_index).up_to_date
-    monkeypatch.setattr(MarkdownReader, "version", 2, raising=False)
+    monkeypatch.setattr(MarkdownReader, "version", version + 1)
     read = []
     original = indexer.CorpusReader.read_file
 
@@ -138,7 +139,8 @@ def test_a_newer_version_of_a_reader_reads_its_files_again_once(
     assert not report.up_to_date and (report.new, report.changed, report.removed) == (0, 0, 0)
     assert report.unchanged == 5  # the six files less the hidden one
     assert report.to_dict()["files_newer_reader"] == len(markdown)
-    assert {s["path"]: s["reader"] for s in load_index(small_index).manifest["sources"]}["solar.md"] == "markdown/2"
+    newer = f"markdown/{version + 1}"
+    assert {s["path"]: s["reader"] for s in load_index(small_index).manifest["sources"]}["solar.md"] == newer
     read.clear()
     assert build_index([small_corpus], small_index).up_to_date and read == []
     build_index([small_corpus], tmp_path / "full", BuildSettings(rebuild=True))

@@ -31,6 +31,9 @@ The word zebra is on line 13.
 """
 
 
+DEPLOYMENT_GUIDE = "<!--\n# TODO: pick a title\n-->\n\n# Deployment Guide\n\nRun the zebra deploy script.\n"
+
+
 def test_the_front_matter_title_wins_and_the_text_keeps_its_lines(tmp_path: Path) -> None:
     write_files(tmp_path, {"guide.md": FRONT_MATTER_DOC})
     [doc] = CorpusReader([tmp_path]).documents()
@@ -78,10 +81,29 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
         ("# ![build](badge.svg) Project\n", "Project"),
         ("# ![logo](logo.png)\n\n## Real heading\n", "Real heading"),  # a heading of nothing shown is none
         ("# snake_case_name and 2*3*4\n", "snake_case_name and 234"),  # as rendered: 2<em>3</em>4
+        # HTML blocks Markdown shows nothing of as Markdown: a comment, <pre>, <script>, <style>, <textarea>
+        (DEPLOYMENT_GUIDE, "Deployment Guide"),
+        ("<pre>\n# not a title\n</pre>\n# Yes\n", "Yes"),
+        ("  <Script type='module'>\n# x = 1\n</SCRIPT> trailing\n# Yes\n", "Yes"),
+        ("<style>h1 { }\n# id { }\n</style>\n\n<textarea>\n# note\n</textarea>\nYes\n===\n", "Yes"),
+        ("<!-- one line -->\n# Yes\n", "Yes"),  # the comment ends on its own line
+        ("Text\n<!--\n# hidden\n-->\n## Yes\n", "Yes"),  # a comment interrupts a paragraph
+        ("```\n<!--\n```\n# Yes\n", "Yes"),  # no comment inside fenced code …
+        ("<!--\n```\n-->\n# Yes\n", "Yes"),  # … and no fence inside a comment
+        ("<preface>\n\n# Yes\n", "Yes"),  # not <pre>
+        ("    <!--\n# Yes\n", "Yes"),  # indented code, not a comment
     ],
 )
 def test_markdown_titles(text: str, title: str | None) -> None:
     assert markdown_title(text) == title
+
+
+def test_a_heading_inside_an_html_comment_is_no_section(tmp_path: Path) -> None:
+    write_files(tmp_path, {"deploy.md": DEPLOYMENT_GUIDE})
+    [document] = CorpusReader([tmp_path]).documents()
+    assert document.title == "Deployment Guide"
+    [passage] = split_document(document, ChunkSettings(size=200, overlap=0))
+    assert passage.text.startswith("<!--") and "zebra" in passage.text
 
 
 def test_a_crafted_markdown_title_is_rendered_in_bounded_time() -> None:

@@ -90,7 +90,8 @@ def front_matter(text: str) -> FrontMatter | None:
 def markdown_title(text: str) -> str | None:
     """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
     `# Title` or setext `Title` over `===`), else its first heading of any level, as Markdown renders it
-    (`rendered_title`); headings inside fenced code (``` or ~~~), or of nothing shown, do not count.
+    (`rendered_title`); headings inside fenced code (``` or ~~~) or an HTML comment or <pre> block, or of
+    nothing shown, do not count.
     Only a heading that can still become the title is rendered: rendering is the costly part."""
     front = front_matter(text)
     if front is not None:
@@ -164,6 +165,9 @@ def _front_matter_end(text: str) -> int:
 
 class MarkdownReader(SuffixReader):
     name = "markdown"
+    # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section)
+    # (`readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

@@ -106,6 +106,8 @@ def _sections(cells: list[Cell]) -> Iterator[list[Cell]]:
 
 class NotebookReader(SuffixReader):
     name = "notebook"
+    # 2: titled as a Markdown file (no heading in an HTML comment) (`readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
