@@ -164,3 +164,46 @@ def test_any_json_under_a_notebook_name_is_read_or_skipped_never_a_crash(tmp_pat
     assert all(reason.startswith("not a Jupyter notebook") or reason == "no text" for reason in reasons)
     if not isinstance(notebook, dict):
         assert not documents and reasons == ["not a Jupyter notebook: the file is not a JSON object"]
+
+
+def notebook_of(*cells: dict) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": list(cells)})
+
+
+def test_a_notebook_is_titled_as_a_markdown_file_with_its_headings(tmp_path: Path) -> None:
+    """A rule (`---`) in a cell is no front matter: only the first cell may hold that (a Markdown or a
+    raw cell: Quarto's). Headings count as in a .md file: the first level-1 one, else the first; a
+    setext heading opens a section as an ATX one does. Each cell is Markdown of its own: a fence left
+    open in one does not hide the next cell's heading."""
+    notebooks = {
+        "rules.ipynb": notebook_of(
+            cell("markdown", "---"),
+            cell("markdown", "# Sales Analysis"),
+            cell("markdown", "---"),
+            cell("code", "x = 1"),
+        ),
+        "levels.ipynb": notebook_of(cell("markdown", "## Setup"), cell("code", "pass"), cell("markdown", "# Results")),
+        "quarto.ipynb": notebook_of(cell("raw", "---\ntitle: From Quarto\n---"), cell("markdown", "# Heading")),
+        "late.ipynb": notebook_of(cell("markdown", "Intro"), cell("markdown", "---\ntitle: Not this\n---\n## Real")),
+        "open.ipynb": notebook_of(cell("markdown", "```\nunclosed"), cell("markdown", "# After the fence")),
+        "setext.ipynb": notebook_of(
+            cell("markdown", "Intro\n==="), cell("code", "a = 1"), cell("markdown", "Method\n------"), cell("code", "b")
+        ),
+    }
+    documents, skipped = read(write_files(tmp_path / "c", notebooks))
+    assert skipped == {}
+    titles = {d.path: d.title for d in documents}
+    assert titles == {
+        "rules.ipynb": "Sales Analysis",
+        "levels.ipynb": "Results",
+        "quarto.ipynb": "From Quarto",
+        "late.ipynb": "Real",
+        "open.ipynb": "After the fence",
+        "setext.ipynb": "Intro",
+    }
+    md = write_files(tmp_path / "md", {"levels.md": "## Setup\n\n# Results\n"})
+    assert read(md)[0][0].title == titles["levels.ipynb"]  # as the Markdown reader titles the same headings
+    assert [(d.page, d.text) for d in documents if d.path == "setext.ipynb"] == [
+        (1, "Intro\n===\n\na = 1"),
+        (3, "Method\n------\n\nb"),
+    ]

@@ -17,7 +17,7 @@ import itertools
 import operator
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,18 +88,23 @@ def front_matter(text: str) -> FrontMatter | None:
 
 
 def markdown_title(text: str) -> str | None:
-    """The title of a Markdown text: its front matter's `title`, else its first level-1 heading (ATX
-    `# Title` or setext `Title` over `===`), else its first heading of any level, as Markdown renders it
-    (`rendered_title`); headings inside fenced code (``` or ~~~) or an HTML comment or <pre> block, or of
-    nothing shown, do not count.
-    Only a heading that can still become the title is rendered: rendering is the costly part."""
+    """The title of a Markdown text: its front matter's `title`, else its headings' (`headings_title`)."""
     front = front_matter(text)
     if front is not None:
         if front.title:
             return front.title
         text = text[front.end :]
+    return headings_title((level, heading) for _, level, heading in markdown_headings(text.splitlines()))
+
+
+def headings_title(headings: Iterable[tuple[int, str]]) -> str | None:
+    """The title that Markdown headings, (level, text) in order, give: the first level-1 heading (ATX
+    `# Title` or setext `Title` over `===`), else the first heading of any level, as Markdown renders it
+    (`rendered_title`); headings inside fenced code (``` or ~~~) or an HTML comment or <pre> block
+    (which `markdown_headings` does not yield), or of nothing shown, do not count. Only a heading that
+    can still become the title is rendered: rendering is the costly part."""
     best: str | None = None
-    for _, level, heading in markdown_headings(text.splitlines()):
+    for level, heading in headings:
         if best is not None and level > 1:
             continue
         shown = rendered_title(heading)

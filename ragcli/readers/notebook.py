@@ -5,10 +5,11 @@ image (thousands of junk terms). Here a notebook is one document whose text is i
 Markdown and raw cells as written, code cells' source, then each code cell's text outputs (printed
 streams, a result's `text/plain`, an error's name and message, each cut at MAX_OUTPUT_CHARS; images,
 HTML and widgets left out, tracebacks too). A Markdown cell that opens with a heading starts a new
-section, and each section is one segment: passages never run from one section into the next, and
-each cites the cell its section starts at as its page (`analysis.ipynb:p4` is cell 4, counted from 1
-over every cell, as Jupyter lists them). Title: the first heading, else the metadata's title, else the
-file name.
+section (ATX or setext, as in a .md file), and each section is one segment: passages never run from
+one section into the next, and each cites the cell its section starts at as its page
+(`analysis.ipynb:p4` is cell 4, counted from 1 over every cell, as Jupyter lists them). Title: as a
+Markdown file of the same cells is titled (front matter, in the first cell only; else the first level-1
+heading, else the first heading), else the metadata's title, else the file name.
 
 nbformat 4 and the older 3 (cells in `worksheets`, code in `input`) are read. Parsed with the standard
 library's json: the format is plain JSON, and nbformat itself (jsonschema validation, upgrades)
@@ -17,19 +18,19 @@ would add dependencies and reject notebooks that Jupyter opens.
 
 from __future__ import annotations
 
+import itertools
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ragcli.markdown import markdown_headings
 from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
-from ragcli.readers.markup import markdown_title
+from ragcli.readers.markup import front_matter, headings_title
 from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
 
 MAX_OUTPUT_CHARS = 2_000  # of one output: a printed table or log is kept in part, a progress bar's flood cut
 _TEXT_OUTPUTS = ("stream", "execute_result", "display_data", "pyout", "error", "pyerr")
-_HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")  # an ATX heading's opening (not "#hashtag")
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,32 @@ def _cells(notebook: object) -> tuple[list[Cell], int]:
     return cells, len(raw)
 
 
+def _opens_with_heading(cell: Cell) -> bool:
+    """Whether a Markdown cell's first line is a heading (ATX `# Title`, or setext: `Title` over `===`)."""
+    first = next(markdown_headings(cell.text.split("\n", 2)[:2]), None) if cell.kind == "markdown" else None
+    return first is not None and first[0] == 0
+
+
+def _title(cells: list[Cell]) -> str | None:
+    """The title a Markdown file of the same cells would have (`markdown_title`), each cell Markdown of its
+    own (a fence left open ends with its cell): front matter only in the first cell (Markdown, or raw as
+    Quarto writes it; a `---` rule in a later cell is a rule), else the Markdown cells' headings."""
+    texts = [cell.text for cell in cells if cell.kind == "markdown"]
+    front = front_matter(cells[0].text) if cells and cells[0].kind in ("markdown", "raw") else None
+    if front is not None:
+        if front.title:
+            return front.title
+        if cells[0].kind == "markdown":
+            texts[0] = texts[0][front.end :]
+    headings = (markdown_headings(text.splitlines()) for text in texts)
+    return headings_title((level, heading) for _, level, heading in itertools.chain.from_iterable(headings))
+
+
 def _sections(cells: list[Cell]) -> Iterator[list[Cell]]:
     """The cells cut before each Markdown cell that opens with a heading."""
     section: list[Cell] = []
     for cell in cells:
-        if section and cell.kind == "markdown" and _HEADING.match(cell.text):
+        if section and _opens_with_heading(cell):
             yield section
             section = []
         section.append(cell)
@@ -106,7 +128,8 @@ def _sections(cells: list[Cell]) -> Iterator[list[Cell]]:
 
 class NotebookReader(SuffixReader):
     name = "notebook"
-    # 2: titled as a Markdown file (no heading in an HTML comment) (`readers.base.reader_edition`: read again once)
+    # 2: titled as a Markdown file (no heading in an HTML comment, front matter in the first cell only), a
+    # setext heading opening a section (`readers.base.reader_edition`: read again once)
     version = 2
     suffixes = frozenset({".ipynb"})
 
@@ -119,7 +142,7 @@ class NotebookReader(SuffixReader):
         cells, count = _cells(notebook)
         metadata = notebook.get("metadata")
         named = metadata.get("title") if isinstance(metadata, dict) else None
-        heading = markdown_title("\n\n".join(cell.text for cell in cells if cell.kind == "markdown"))
+        heading = _title(cells)
         title = heading or (named.strip() if isinstance(named, str) and named.strip() else None)
         document = PagedDocument(source, count, title)
         for section in _sections(cells):
