@@ -71,6 +71,15 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
         ("---\nlayout: post\n---\n# After front matter\n", "After front matter"),
         ("---\ntitle: [unclosed\n---\n# Fallback\n", "Fallback"),  # bad YAML: the heading still counts
         ("---\nno closing line\n# Heading\n", "Heading"),
+        # a title is what the user wrote, whatever YAML or TOML would read it as
+        ("---\ntitle: 2024-03-15\n---\n# Heading\n", "2024-03-15"),
+        ("---\ntitle: No\n---\n", "No"),
+        ("---\ntitle: 0x1F\n---\n", "0x1F"),
+        ("---\ntitle: 'It''s  here'\ntitle_case: yes\n---\n", "It's here"),
+        ("---\ntitle: ~\n---\n# Heading\n", "Heading"),  # null: no title
+        ("---\ntitle: [a, b]\n---\n# Heading\n", "Heading"),
+        ("+++\ntitle = 2024-03-15\n+++\n", "2024-03-15"),
+        ("+++\ntitle = false\n+++\n", "false"),
         # a title as Markdown renders it: no inline markup, no link targets, no tags, no images
         (
             "# Using `ragcli` with **Docker** and [Compose](https://docs.docker.com/compose/)\n",

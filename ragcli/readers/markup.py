@@ -1,7 +1,8 @@
 """Markup: Markdown and reStructuredText (titled by their heading) and HTML (visible text, menus aside).
 
 A Markdown title comes from its front matter (`title:` in a leading `---` YAML block, or a `+++` TOML
-block), else its first heading outside fenced code (a `# comment` in a shell example is not a title).
+block; as written, not as YAML reads it), else its first heading outside fenced code (a `# comment`
+in a shell example is not a title).
 The front matter itself is not indexed; the text after it keeps its line numbers for citations.
 The headings are found by `ragcli.markdown` (a few lines of CommonMark's rules, shared with the
 chunker, which cuts Markdown at its headings).
@@ -13,6 +14,7 @@ time on some malformed input (120 KB of `<a ` took minutes) and raises on legacy
 from __future__ import annotations
 
 import codecs
+import datetime as _dt
 import itertools
 import operator
 import re
@@ -39,15 +41,41 @@ class FrontMatter:
     title: str | None
 
 
-def _squeezed_title(value: object) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+def _squeezed_title(value: str | None) -> str | None:
+    return " ".join(value.split())[:500] or None if value is not None else None
+
+
+def _yaml_title(root: Any) -> str | None:
+    """The `title` of a YAML mapping as its author wrote it: the scalar's text, not what YAML reads it
+    as (`2024-03-15` is a date, `No` a boolean, `0x1F` the number 31); None for a null, a list or a
+    mapping (the last `title` counts, as in the mapping YAML builds)."""
+    import yaml
+
+    if not isinstance(root, yaml.MappingNode):
         return None
-    return " ".join(str(value).split())[:500] or None
+    title = None
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "title":
+            title = value
+    if not isinstance(title, yaml.ScalarNode) or title.tag == "tag:yaml.org,2002:null":
+        return None
+    return str(title.value)
+
+
+def _toml_title(data: object) -> str | None:
+    """The `title` of a TOML table as text: a date as written (ISO 8601), a boolean as TOML writes it."""
+    value = data.get("title") if isinstance(data, dict) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (_dt.date, _dt.time)):  # a datetime is a date
+        return value.isoformat()
+    return str(value) if isinstance(value, (str, int, float)) else None
 
 
 def _front_matter_title(block: str, toml: bool) -> str | None:
-    """The `title` of a front matter block (YAML by PyYAML's safe loader, TOML by tomllib); None if
-    the block has none or cannot be parsed (the document is still read)."""
+    """The `title` of a front matter block as written (YAML composed by PyYAML's safe loader, never
+    constructed; TOML by tomllib); None if the block has none or cannot be parsed (the document is
+    still read)."""
     if toml:
         if sys.version_info >= (3, 11):
             import tomllib
@@ -55,17 +83,15 @@ def _front_matter_title(block: str, toml: bool) -> str | None:
             import tomli as tomllib
 
         try:
-            data: object = tomllib.loads(block)
+            return _squeezed_title(_toml_title(tomllib.loads(block)))
         except (tomllib.TOMLDecodeError, RecursionError, ValueError):
             return None
-    else:
-        import yaml
+    import yaml
 
-        try:
-            data = yaml.load(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except (yaml.YAMLError, RecursionError, ValueError):
-            return None
-    return _squeezed_title(data.get("title")) if isinstance(data, dict) else None
+    try:
+        return _squeezed_title(_yaml_title(yaml.compose(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))))
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
 
 
 def front_matter(text: str) -> FrontMatter | None:
@@ -170,8 +196,8 @@ def _front_matter_end(text: str) -> int:
 
 class MarkdownReader(SuffixReader):
     name = "markdown"
-    # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section)
-    # (`readers.base.reader_edition`: read again once)
+    # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
+    # a front matter title as written (`readers.base.reader_edition`: read again once)
     version = 2
     suffixes = frozenset({".md", ".markdown"})
 
