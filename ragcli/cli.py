@@ -355,9 +355,12 @@ def main_options(
 ) -> None:
     """Retrieval-augmented generation over a local corpus."""
     _state["debug"] = debug or _debug_from_environment()
-    # the configuration files become click's default_map: below options and envvars, above the defaults
+    # the configuration files become click's default_map: below options and envvars, above the defaults;
+    # --help shows their values escaped, as `config show` does
+    from ragcli.render import printable_name
+
     try:
-        ctx.default_map = _load_config().default_map()
+        ctx.default_map = _load_config().default_map(shown=printable_name)
     except RagcliError as exc:
         _fail(str(exc), int(exc.exit_code))
 

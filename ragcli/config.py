@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,20 @@ PROJECT_FILE = ".ragcli.toml"
 
 
 class ShownDefault(str):
-    """A default that --help shows but that gives the parameter no value (None): click calls a callable
-    default for the value and prints its text. It says what a command works out itself when nothing is
-    given (the generator's model, the server, the configuration's collection, which ranks below
-    $RAGCLI_INDEX: ragcli.collections)."""
+    """A default whose text --help shows and whose `value` it gives the parameter: click calls a callable
+    default for the value and prints its text. Without a value it says what a command works out itself
+    when nothing is given (the generator's model, the server, the configuration's collection, which
+    ranks below $RAGCLI_INDEX: ragcli.collections); with one it is a configured value, shown escaped."""
 
-    def __call__(self) -> None:
-        return None
+    value: Any
+
+    def __new__(cls, text: str, value: Any = None) -> ShownDefault:
+        shown = super().__new__(cls, text)
+        shown.value = value
+        return shown
+
+    def __call__(self) -> Any:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -133,18 +140,23 @@ class Config:
                 return None if layer is None else (name, layer)
         return None
 
-    def default_map(self) -> dict[str, Any]:
+    def default_map(self, shown: Callable[[str], str] = str) -> dict[str, Any]:
         """click's `default_map`: command → parameter → value (group → command → … for a subcommand), for
-        every key set in a file."""
+        every key set in a file. A string is a `ShownDefault` whose text is `shown(value)`: --help prints
+        a default as it is, and a file's value may hold escape sequences (the CLI passes the renderer's
+        escaping, as `config show` prints the value)."""
         commands: dict[str, Any] = {}
         for name, key in KEYS.items():
             value, layer = self.value(name)
-            if layer is not None:
-                for command, param in key.params.items():
-                    defaults = commands
-                    for word in command.split():
-                        defaults = defaults.setdefault(word, {})
-                    defaults[param] = ShownDefault(value) if key.only_shown else value
+            if layer is None:
+                continue
+            if isinstance(value, str):
+                value = ShownDefault(shown(value), None if key.only_shown else value)
+            for command, param in key.params.items():
+                defaults = commands
+                for word in command.split():
+                    defaults = defaults.setdefault(word, {})
+                defaults[param] = value
         return commands
 
 

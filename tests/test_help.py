@@ -199,3 +199,25 @@ def test_help_shows_the_collection_a_configuration_file_sets(tmp_path: Path, pat
     config.write_text(CONFIGURED)
     text = flat(invoke(*path, "--help", env={"COLUMNS": "80", "RAGCLI_CONFIG": str(config)}).stdout)
     assert "`ragcli collections` lists them. [default: notes]" in text or "with -c NAME. [default: notes]" in text
+
+
+HOSTILE = (
+    'model = "\\u001b]0;PWNED\\u0007\\u001b]8;;http://evil\\u0007x"\nretriever = "r\\u001b]2;T\\u0007"\n'
+    'collection = "n\\u202eotes"\n'
+)
+
+
+@pytest.mark.parametrize("path", [("query",), ("chat",), ("evaluate",), *WITH_COLLECTION])
+def test_help_shows_configured_values_escaped_as_config_show_does(tmp_path: Path, path: tuple[str, ...]) -> None:
+    """A `.ragcli.toml` is anyone's file (a cloned repository's): its values are data, and --help must not
+    send the escape sequences they hold to the terminal (README, "Security model")."""
+    config = tmp_path / "config.toml"
+    config.write_text(HOSTILE)
+    result = invoke(*path, "--help", env={"COLUMNS": "80", "RAGCLI_CONFIG": str(config)})
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    text = flat(result.stdout)
+    assert "[default: n\\u202eotes]" in text
+    if path in (("query",), ("chat",), ("evaluate",)):
+        assert "default: \\x1b]0;PWNED\\x07\\x1b]8;;http://evil\\x07x]" in text
+        assert "[default: r\\x1b]2;T\\x07]" in text
