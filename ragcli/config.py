@@ -189,6 +189,8 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
                 f"{path}: no such configuration file (named by ${CONFIG_ENV})", hint=f"create it, or unset {CONFIG_ENV}"
             )
         return Layer(kind, path, False)
+    if path == Path(os.devnull):  # RAGCLI_CONFIG=/dev/null: the usual way to say "no configuration"
+        return Layer(kind, path, True)
     if not path.is_file():  # a folder, a FIFO (reading it would block), a device: never opened
         raise InputFormatError(f"{path}: not a regular file, so not a configuration file")
     try:

@@ -4,6 +4,7 @@ override, `ragcli config show`, and a bad file as one line and exit 6."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,14 @@ def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[
         "model, base_url, api_key_env, device, answer_style; `ragcli config show` lists them)"
     ]
     assert result.stdout == ""
+
+
+def test_dev_null_as_the_user_file_is_no_configuration(home: dict[str, Path], small_index: Path) -> None:
+    shown = json.loads(run("config", "show", "--json", env={"RAGCLI_CONFIG": os.devnull}).stdout)
+    assert shown["files"]["user"] == {"path": os.devnull, "exists": True}
+    assert {v["source"] for v in shown["values"]} == {"default"}
+    result = run("query", "sunlight", "-i", str(small_index), "--no-generate", env={"RAGCLI_CONFIG": os.devnull})
+    assert result.returncode == 0 and result.stderr == ""
 
 
 @pytest.mark.parametrize(

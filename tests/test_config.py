@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,18 @@ def test_a_file_named_by_the_variable_must_exist(tmp_path: Path, monkeypatch: py
     with pytest.raises(PathNotFoundError, match=r"missing\.toml: no such configuration file"):
         load_config()
     monkeypatch.setenv("RAGCLI_CONFIG", str(tmp_path))  # a folder is never read as a file
+    with pytest.raises(InputFormatError, match="not a regular file"):
+        load_config()
+
+
+def test_dev_null_is_an_empty_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAGCLI_CONFIG=/dev/null is the usual way to say "no configuration"; other devices stay refused."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAGCLI_CONFIG", os.devnull)
+    config = load_config()
+    assert config.layers[0].path == Path(os.devnull) and config.layers[0].values == {}
+    assert config.default_map() == {}
+    monkeypatch.setenv("RAGCLI_CONFIG", "/dev/zero")
     with pytest.raises(InputFormatError, match="not a regular file"):
         load_config()
 
