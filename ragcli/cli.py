@@ -96,8 +96,11 @@ class _RagcliGroup(TyperGroup):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: Context) -> Any:
-        with _as_ragcli_errors():
-            return super().invoke(ctx)
+        try:
+            with _as_ragcli_errors():
+                return super().invoke(ctx)
+        finally:
+            _Configuration.warn_if_unused()
 
 
 @contextlib.contextmanager
@@ -121,6 +124,27 @@ def _as_ragcli_errors() -> Iterator[None]:
         raise typer.Exit(0) from None
     except KeyboardInterrupt:  # while click parses, or a command of a sub-app without handle_errors
         _fail(*_stopped("interrupted"))
+
+
+class _Configuration:
+    """The configuration files' error, when they could not be read. A command raises it when it runs
+    (`handle_errors`), not the root's callback: --help, which runs no command, is what a person reads to
+    mend the file, so it is still shown (without the files' values), with the error as a warning."""
+
+    error: RagcliError | None = None
+
+    @classmethod
+    def raise_error(cls) -> None:
+        error, cls.error = cls.error, None
+        if error is not None:
+            raise error
+
+    @classmethod
+    def warn_if_unused(cls) -> None:
+        """The warning, when no command ran to raise the error (--help, a usage error)."""
+        error, cls.error = cls.error, None
+        if error is not None:
+            _say(f"the configuration is not used: {error}", "ragcli: warning:")
 
 
 class _Stopping:
@@ -195,12 +219,17 @@ def _fail(message: str, code: int) -> None:
 def _say_error(message: str) -> None:
     """One error line on stderr. Each error passes here, so a database URL with a password given where
     a path is expected (`--remove`, `--index`, `evaluate DATASET`) is shown without it."""
+    _say(message, "[bold red]ragcli: error:[/]")
+
+
+def _say(message: str, label: str) -> None:
+    """`message` as one line on stderr after `label` (markup), escaped and its secrets masked."""
     from rich.markup import escape
 
     from ragcli.render import printable_message, stderr_console
 
     shown = printable_message(mask_secrets(message))
-    stderr_console().print(f"[bold red]ragcli: error:[/] {escape(shown)}", soft_wrap=True)
+    stderr_console().print(f"{label} {escape(shown)}", soft_wrap=True)
 
 
 class _LeftOut:
@@ -288,6 +317,7 @@ def handle_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             with _guarded_stdout():
+                _Configuration.raise_error()
                 result = command(*args, **kwargs)
                 sys.stdout.flush()  # what is still buffered fails here, not in Python's own flush at exit
             if _Stopping.signal == signal.SIGTERM:  # caught where Ctrl-C ends a command well (chat's prompt)
@@ -359,10 +389,11 @@ def main_options(
     # --help shows their values escaped, as `config show` does
     from ragcli.render import printable_name
 
+    _Configuration.error = None
     try:
         ctx.default_map = _load_config().default_map(shown=printable_name)
     except RagcliError as exc:
-        _fail(str(exc), int(exc.exit_code))
+        _Configuration.error = exc  # the command raises it: --help still works
 
 
 def _load_config() -> Any:

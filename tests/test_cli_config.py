@@ -117,6 +117,21 @@ def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", [["query"], ["chat"], ["config", "show"], ["train", "generator"]])
+def test_help_still_shows_with_a_bad_file(home: dict[str, Path], command: list[str]) -> None:
+    """The help is what a person reads to mend the file: it is shown (without the file's values), and
+    the file's error is a warning on stderr; running the command is still exit 6."""
+    (home["project"] / ".ragcli.toml").write_text("k = 3\nfoo = 1\n")
+    result = run(*command, "--help", cwd=home["project"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Usage: ragcli {' '.join(command)} ")
+    assert result.stderr.splitlines() == [
+        "ragcli: warning: the configuration is not used: .ragcli.toml: unknown key 'foo' (the keys are "
+        "collection, retriever, k, generator, model, base_url, api_key_env, device, answer_style; "
+        "`ragcli config show` lists them)"
+    ]
+
+
 def test_dev_null_as_the_user_file_is_no_configuration(home: dict[str, Path], small_index: Path) -> None:
     shown = json.loads(run("config", "show", "--json", env={"RAGCLI_CONFIG": os.devnull}).stdout)
     assert shown["files"]["user"] == {"path": os.devnull, "exists": True}
