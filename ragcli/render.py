@@ -159,11 +159,21 @@ class SafeConsole(Console):
 
 
 def stdout_console() -> Console:
-    return SafeConsole(highlight=False, soft_wrap=False, width=_width())
+    return _sized(SafeConsole(highlight=False, soft_wrap=False, width=_width()))
 
 
 def stderr_console() -> Console:
-    return SafeConsole(stderr=True, highlight=False, width=_width())
+    return _sized(SafeConsole(stderr=True, highlight=False, width=_width()))
+
+
+def _sized(console: Console) -> Console:
+    """`console`, DEFAULT_WIDTH wide when it writes to no terminal and $COLUMNS says no width: rich
+    takes the width of a terminal on stdin or stderr, which is not the width of what reads a pipe or a
+    file (`ragcli query … | cat` in a 40-column terminal squeezed each passage into 4 cells). A pipe
+    gets the same lines whatever terminal ragcli was started from, as in a script or a CI job."""
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        console.width = DEFAULT_WIDTH
+    return console
 
 
 MIN_WIDTH, DEFAULT_WIDTH, MAX_WIDTH = 20, 80, 1000  # columns a console is laid out in, whatever $COLUMNS says

@@ -5,13 +5,19 @@ size, and through the real command."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
+import pty
 import re
+import struct
+import subprocess
+import termios
 from pathlib import Path
 
 import pytest
-from clihelpers import invoke
+from clihelpers import RAGCLI, invoke
 from conftest import write_files
 from rich.cells import cell_len
 
@@ -384,3 +390,23 @@ def test_a_pasted_paragraph_is_echoed_by_its_start(bees, width: int, height: int
     echoed = out.getvalue().split("\n[")[0].split("┏")[0]  # the lines above the results
     assert "bm25 · How do honeybees" in echoed and echoed.rstrip().endswith("…")
     assert len(" ".join(echoed.split())) < 220
+
+
+def test_a_pipe_is_not_laid_out_for_the_terminal_ragcli_was_started_from(sample_index: Path) -> None:
+    """`ragcli query … | cat` in a 40-column terminal: rich took its width from the terminal on stdin
+    and stderr, and the passage column was 4 cells wide. A pipe's lines are those of no terminal at all
+    (80 columns, or $COLUMNS), whatever the terminal around it."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 40, 0, 0))  # 50 rows, 40 columns
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
+    command = [RAGCLI, "query", "waggle dance", "-i", str(sample_index), "--no-generate", "-k", "1"]
+    try:
+        piped = subprocess.run(command, stdin=follower, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    alone = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=120)
+    assert piped.returncode == alone.returncode == 0
+    assert piped.stdout == alone.stdout
+    assert max(cell_len(line) for line in piped.stdout.decode().splitlines()) == 80
+    assert "behavior/waggle_dance.md:" in piped.stdout.decode()
