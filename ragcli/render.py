@@ -943,7 +943,7 @@ def print_hits(
             )
         return
     if not hits:
-        said = f"Nothing matched: {printable(nothing)}." if nothing else NO_MATCH
+        said = f"Nothing matched: {printable_message(nothing)}." if nothing else NO_MATCH  # names, as on stderr
         console.print(said, markup=False, highlight=False, soft_wrap=not console.is_terminal)  # a pipe: one line
         return
     echoed = echoed_question(question)

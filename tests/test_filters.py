@@ -354,6 +354,20 @@ def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
     assert "no document has the metadata key 'colour'" in untouched.stdout  # the filter empties it first
 
 
+def test_a_key_holding_an_escape_is_named_escaped_on_stdout_as_on_stderr(tmp_path: Path) -> None:
+    """The key `k\\x1b[1mey` stripped of its sequence read "key": the line then named as existing the
+    key it said no document has. Both outputs escape it (README: metadata keys are escaped)."""
+    corpus = tmp_path / "docs"
+    write_files(corpus, {"recs.jsonl": '{"id": "a", "text": "honeybee record", "k\\u001b[1mey": "v"}\n'})
+    index = tmp_path / "idx"
+    assert invoke("index", str(corpus), "-i", str(index), "-q").exit_code == 0
+    keys = "(this index's keys: format, k\\x1b[1mey, mtime, path, size)"
+    table = invoke("query", "honeybee", "-i", str(index), "--no-generate", "--where", "key=v")
+    assert table.exit_code == 0 and keys in table.stdout, table.stdout
+    plain = invoke("query", "honeybee", "-i", str(index), "--no-generate", "--plain", "--where", "key=v")
+    assert plain.exit_code == 0 and keys in plain.stderr, plain.stderr
+
+
 def test_size_compares_as_a_number(small_corpus: Path, small_index: Path) -> None:
     index = load_index(small_index)
     sizes = {name: (small_corpus / name).stat().st_size for name in EVERY_FILE}
