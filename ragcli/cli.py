@@ -817,18 +817,20 @@ class _Answerer:
         return self.choice
 
     def _why_nothing(self, item: Any, from_stdin: bool) -> None:
-        """Under an answer with no source, a note on why when a filter or --min-score was the cause
-        (naming the question when it is one of several read from stdin)."""
+        """Under an answer with no source, a note on why when a filter or --min-score was the cause, and
+        under --plain lines (which would be empty) in any case, as with --no-generate (naming the
+        question when it is one of several read from stdin)."""
         from ragcli.answering import why_nothing
-        from ragcli.render import nothing_matched_note
+        from ragcli.render import nothing_matched_note, plain_nothing_note
 
-        reason = (
-            None
-            if item.sources
-            else why_nothing(self.idx, item.searched or item.question, self.scorer, self.restriction, self.min_score)
-        )
-        if reason:
-            nothing_matched_note(f"nothing matched: {reason}", item.question if from_stdin else None)
+        if item.sources:
+            return
+        reason = why_nothing(self.idx, item.searched or item.question, self.scorer, self.restriction, self.min_score)
+        question = item.question if from_stdin else None
+        if self.view is not None and self.view.plain:
+            plain_nothing_note(reason, question)
+        elif reason:
+            nothing_matched_note(f"nothing matched: {reason}", question)
 
     def answer(
         self, questions: list[str], as_json: bool, jsonl: bool, follow_up: Any = None, *, from_stdin: bool = False

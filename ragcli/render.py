@@ -912,6 +912,12 @@ def nothing_matched_note(said: str, question: str | None = None) -> None:
     note(f"ragcli: note: {named}{said}")
 
 
+def plain_nothing_note(nothing: str | None, question: str | None = None) -> None:
+    """Under `--plain` lines, which are locations only, the note that no passage matched: why (`nothing`:
+    a filter or --min-score), else that the question's words match none; `question` as above."""
+    nothing_matched_note(f"nothing matched: {nothing}" if nothing else NO_MATCH, question)
+
+
 def print_hits(
     question: str,
     retriever: str,
@@ -938,9 +944,7 @@ def print_hits(
         for line in plain_lines(hits, view.base):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         if not hits:  # stdout stays an empty list of locations; people are told why on stderr
-            nothing_matched_note(
-                f"nothing matched: {nothing}" if nothing else NO_MATCH, question if from_stdin else None
-            )
+            plain_nothing_note(nothing, question if from_stdin else None)
         return
     if not hits:
         said = f"Nothing matched: {printable_message(nothing)}." if nothing else NO_MATCH  # names, as on stderr

@@ -24,6 +24,7 @@ from rich.cells import cell_len
 from ragcli.answering import answer
 from ragcli.records import Hit, Skipped
 from ragcli.render import (
+    NO_MATCH,
     OutputView,
     SafeConsole,
     fold_identical,
@@ -258,6 +259,20 @@ def test_questions_from_stdin_with_plain_name_the_one_nothing_matched(sample_ind
     notes = answered.stderr.splitlines()
     assert len(notes) == 2 and all("nothing matched: no passage scores at least 1000" in line for line in notes)
     assert '"waggle dance"' in notes[0] and '"varroa mites"' in notes[1]
+
+
+@pytest.mark.parametrize("generate", [("--no-generate",), ("-g", "extractive")])
+def test_plain_says_a_question_matched_nothing_with_or_without_an_answer(
+    sample_index: Path, generate: tuple[str, ...]
+) -> None:
+    """With an answer to write, `--plain` printed nothing at all when no passage matched (no answer, no
+    line, no note): the same note as `--no-generate --plain` now says so, naming the question of several."""
+    alone = invoke("query", "xyzzy plugh", "-i", str(sample_index), *generate, "--plain")
+    assert alone.exit_code == 0 and alone.stdout == "", alone.output
+    assert alone.stderr.splitlines() == [f"ragcli: note: {NO_MATCH}"]
+    several = invoke("query", "-", "-i", str(sample_index), *generate, "--plain", input="xyzzy plugh\n")
+    assert several.exit_code == 0 and several.stdout == "", several.output
+    assert several.stderr.splitlines() == [f'ragcli: note: "xyzzy plugh": {NO_MATCH}']
 
 
 @pytest.mark.parametrize(
