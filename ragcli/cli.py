@@ -1233,9 +1233,11 @@ def tune(
             }
         )
         return
-    title = f"BM25 {metric} on {eval_set.name} (current: k1={current.get('k1')}, b={current.get('b')})"
     scores = {(r.k1, r.b): r.score for r in rows}
-    stdout_console().print(tune_table(title, k1_values, b_values, scores, (best.k1, best.b)))
+    shown = tune_table(
+        metric, eval_set.name, (current.get("k1"), current.get("b")), k1_values, b_values, scores, (best.k1, best.b)
+    )
+    stdout_console().print(shown)
     stdout_console().print(Text(tune_summary(metric, best, before, applied)), soft_wrap=True)
 
 

@@ -752,14 +752,18 @@ def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int =
 
 
 def tune_table(
-    title: str,
+    metric: str,
+    dataset: str,
+    current: tuple[Any, Any],
     k1_values: list[float],
     b_values: list[float],
     scores: dict[tuple[float, float], float],
     best: tuple[float, float],
 ) -> Table:
-    """The k1 × b grid of a tuning run, the best cell in bold."""
-    table = Table(title=Text(printable(title)), title_justify="left")
+    """The k1 × b grid of a tuning run, the best cell in bold, under a title naming `metric`, `dataset`
+    (escaped, as evaluate's table names it: a file name) and the index's `current` k1 and b."""
+    title = f"BM25 {printable(metric)} on {printable_name(dataset)} (current: k1={current[0]}, b={current[1]})"
+    table = Table(title=Text(title), title_justify="left", min_width=_width_for(title))
     table.add_column("k1 \\ b", justify="right")
     for value in b_values:
         table.add_column(f"{value:g}", justify="right")
@@ -812,16 +816,22 @@ def _answers_line(report: EvalReport) -> str:
 
 def _captioned_table(title: str, caption: str) -> Table:
     """A results table with its title above and its caption below, left-aligned; at least as wide as
-    the caption's longest line (up to CAPTION_WIDTH), which rich would otherwise wrap to the width of a
-    table of one narrow column ("index …, 12 judged queries" broken every few words)."""
-    widest = max((len(line) for line in caption.splitlines()), default=0)
+    the caption's longest line (`_width_for`)."""
     return Table(
         title=Text(title),
         caption=Text(caption),
         title_justify="left",
         caption_justify="left",
-        min_width=min(widest + 4, CAPTION_WIDTH),  # + the table's borders and padding
+        min_width=_width_for(caption),
     )
+
+
+def _width_for(text: str) -> int:
+    """The least width of a table for `text`'s longest line (up to CAPTION_WIDTH), which rich would
+    otherwise wrap to the width of a table of a few narrow columns ("index …, 12 judged queries" broken
+    every few words, a dataset's file name cut in two)."""
+    widest = max((len(line) for line in text.splitlines()), default=0)
+    return min(widest + 4, CAPTION_WIDTH)  # + the table's borders and padding
 
 
 def comparison_table(report: EvalReport) -> Table:

@@ -334,6 +334,18 @@ def test_tune_prints_the_grid_and_applies_the_best(
     assert "k1" in table.stdout and "0.5" in table.stdout
 
 
+def test_tune_names_its_dataset_escaped_as_evaluate_does(tuning_index: Path, tuning_qa: Path) -> None:
+    """The grid's title printed the file name raw: a zero-width space unseen, U+202E as a line break."""
+    named = tuning_qa.with_name("qa\u200b\u202e.jsonl")
+    tuning_qa.rename(named)
+    tuned = invoke("tune", str(named), "--index", str(tuning_index), "--k1", "1", "--b", "0.5")
+    evaluated = invoke("evaluate", str(named), "--index", str(tuning_index), "--no-generate", "--k", "1")
+    assert tuned.exit_code == evaluated.exit_code == 0, tuned.output + evaluated.output
+    for output in (tuned.stdout, evaluated.stdout):
+        assert "qa\\u200b\\u202e.jsonl" in output and "\u200b" not in output and "\u202e" not in output
+    assert tuned.stdout.splitlines()[0].startswith("BM25 ndcg@10 on qa\\u200b\\u202e.jsonl (current: k1=")
+
+
 def test_tune_stores_the_argmax_of_the_whole_grid(tuning_index: Path, tuning_qa: Path) -> None:
     grid_args = ["--k1", ",".join(map(str, TUNING_K1)), "--b", ",".join(map(str, TUNING_B)), "--metric", "mrr@10"]
     table = invoke("tune", str(tuning_qa), "--index", str(tuning_index), *grid_args)
