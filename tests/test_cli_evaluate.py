@@ -560,6 +560,18 @@ def test_bad_options_and_outputs_fail_before_any_work(tmp_path: Path, args: list
     assert "indexing" not in result.stderr and not cache.exists()  # refused before indexing the corpus
 
 
+@pytest.mark.parametrize("option", ["--per-query", "--run-file"])
+def test_a_dash_as_output_file_is_refused_not_written_as_a_file_named_dash(tmp_path: Path, option: str) -> None:
+    """`--per-query -` wrote a file named `-` in the current folder, where `-` means stdout to everyone;
+    stdout carries the table (or --json), so `-` is refused before any work."""
+    folder = beir_folder(tmp_path / "beir", {})
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), option, "-", cwd=tmp_path, env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and result.stdout == "", result.stderr
+    assert result.stderr.startswith(f"ragcli: error: {option} -: not stdout, which carries the table"), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "-").exists() and not cache.exists()
+
+
 def test_an_output_never_replaces_the_questions_file(sample_index: Path, tmp_path: Path) -> None:
     questions = tmp_path / "qa.jsonl"
     questions.write_text('{"question": "How do bees communicate?", "answers": ["dance"]}\n')

@@ -110,6 +110,12 @@ def plan_outputs(
     one of `reads` ((what, path): the questions, the index, a prompt template) or a file inside one:
     `--per-query qa.jsonl` would replace the questions it evaluates; nor inside ragcli's cache or any
     other ragcli index."""
+    for option, given in (("--per-query", per_query), ("--run-file", run_file)):
+        if given is not None and str(given) == "-":  # a file named "-" is what a script never meant
+            raise InvalidOptionError(
+                f"{option} -: not stdout, which carries the table (or --json's report)",
+                hint="name a file to write",
+            )
     outputs = Outputs(per_query, run_file_paths(retrievers, run_file) if run_file else {}, plot)
     if plot is not None:
         if plot.suffix.lower() != ".png":
