@@ -237,6 +237,17 @@ def test_a_string_or_none_where_a_list_is_needed_is_a_usage_error(make: Any, mes
         make()
 
 
+@pytest.mark.parametrize("glob", ["[z-a]", "docs/{a,[z-a]}/*.md"])
+def test_an_invalid_path_glob_is_refused_before_any_work_as_an_exclude_glob_is(tmp_path: Path, glob: str) -> None:
+    """`--path '[z-a]'` matched nothing, silently (exit 0, "Nothing matched"), where `index --exclude
+    '[z-a]'` is exit 2: the same one line and exit code now, before the index is even looked for."""
+    result = invoke("query", "honeybees", "-i", str(tmp_path / "no-index"), "--no-generate", "--path", glob)
+    assert result.exit_code == ExitCode.USAGE and result.stdout == "", result.output
+    assert result.stderr.startswith(f"ragcli: error: --path {glob!r}: not a valid glob (bad character range z-a")
+    with pytest.raises(InvalidOptionError, match="not a valid glob"):
+        Filter.parse(paths=[glob])
+
+
 def test_any_iterable_of_globs_and_conditions_is_taken_and_kept_as_a_tuple() -> None:
     parsed = Filter.parse(paths=(g for g in ["*.md", "docs/**"]), where=iter(["format=markdown"]))
     assert parsed is not None and parsed.paths == ("*.md", "docs/**")

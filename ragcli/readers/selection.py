@@ -67,12 +67,16 @@ class Selection:
             for glob in globs:
                 if not glob.strip() or glob.strip().startswith("#"):
                     raise InvalidOptionError(f"{option} {glob!r}: an empty glob (or a comment) matches nothing")
-                try:
-                    _spec([glob])
-                except ValueError as exc:
-                    raise InvalidOptionError(
-                        f"{option} {glob!r}: not a valid glob ({exc})", hint="use gitignore syntax: '*.md', 'docs/**'"
-                    ) from None
+                check_glob(option, glob)
+
+
+def check_glob(option: str, glob: str, hint: str = "use gitignore syntax: '*.md', 'docs/**'") -> None:
+    """Refuse (exit 2) a glob git's syntax does not allow, such as a reversed range `[z-a]`, which
+    would match nothing without a word (`--include`, `--exclude`, and `query --path`)."""
+    try:
+        _spec([glob])
+    except ValueError as exc:
+        raise InvalidOptionError(f"{option} {glob!r}: not a valid glob ({exc})", hint=hint) from None
 
 
 def _git_contents(line: str) -> str:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.errors import InvalidOptionError, listed
+from ragcli.readers.selection import check_glob
 from ragcli.retrieval.metadata import MetadataTable, as_number
 
 if TYPE_CHECKING:
@@ -171,6 +172,8 @@ class Filter:
         for glob in globs:
             if not glob.strip():
                 raise InvalidOptionError("--path: an empty glob", hint="e.g. --path 'docs/**/*.md'")
+            # wcmatch drops a reversed range `[z-a]` (the glob then matches nothing): refused as --exclude's
+            check_glob("--path", glob, hint="e.g. --path 'docs/**/*.md'")
             _matcher((glob,))  # wcmatch refuses a malformed pattern here
         hint = "Filter.parse(where=['format=markdown']) reads conditions written as text"
         conditions = tuple(listed(self.where, "where conditions", "a --where condition", Condition, hint=hint))
