@@ -167,6 +167,20 @@ def test_a_lone_surrogate_in_the_servers_error_message_is_replaced(sample_index:
     assert "HTTP 500" in one_error_line(result.stderr)
 
 
+def test_a_404_for_a_model_the_server_lists_is_the_servers_own_message(sample_index: Path) -> None:
+    """A 404 (a route a proxy left out) was "the server has no model 'fake'; it offers: fake": only a
+    model the server does not list is said to be missing; otherwise its status and message, masked."""
+    error = json.dumps({"error": {"message": "route /v1/chat/completions\u001b[31m not enabled"}}).encode()
+    with fake_server(Reply(error, status=404)) as server:
+        listed = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "-m", "fake")
+        unlisted = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "-m", "llama3")
+    assert listed.returncode == unlisted.returncode == 9, listed.stderr + unlisted.stderr
+    assert one_error_line(listed.stderr) == (
+        f"ragcli: error: the server at {server.url} failed (HTTP 404): route /v1/chat/completions\\x1b[31m not enabled"
+    )
+    assert "has no model 'llama3'; it offers: fake" in one_error_line(unlisted.stderr)
+
+
 def test_a_well_formed_reply_still_answers(sample_index: Path) -> None:
     with fake_server(Reply(completion("Honey is stored in wax cells.")), Reply(MODELS)) as server:
         result = run(

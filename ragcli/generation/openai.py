@@ -338,13 +338,22 @@ class OpenAIGenerator:
                     f"the prompt is too long for {model} even with fewer passages: {says}",
                     hint="lower --top-k, or set --context-tokens to the model's context",
                 )
-            if exc.status_code == 404 or (exc.status_code in (400, 422) and _MODEL_ERROR_RE.search(says)):
+            if self._about_a_missing_model(exc.status_code, says):
                 offered = f"; it offers: {self._offered()}" if self.listed else ""
                 return ModelUnavailableError(
                     f"the server at {where} has no model {model!r}{offered}", hint="pass --model with one it offers"
                 )
             return ModelUnavailableError(f"the server at {where} failed (HTTP {exc.status_code}): {says}")
         return ModelUnavailableError(f"the server at {where} failed: {_kind(exc)}")
+
+    def _about_a_missing_model(self, status: int, says: str) -> bool:
+        """Whether an error response says the model is not there: a 404, or a 400/422 whose message is
+        about the model's name, for a model the server does not list. A 404 for a model it lists (a
+        route a proxy left out) is not: the server's own message says what it is."""
+        if getattr(self, "model", None) in self.listed:
+            return False
+        says_so = bool(_MODEL_ERROR_RE.search(says))
+        return says_so if status in (400, 422) else status == 404 and (bool(self.listed) or says_so)
 
     # prompt ----------------------------------------------------------------------------------------
     def prompt(self, question: str, sources: Sequence[Hit], budget: int | None = None) -> FittedPrompt:
