@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from math import nan
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy import stats
 from test_cli_evaluate import qa_file
 
 from ragcli.evaluation.runner import ConfigResult, EvalReport
-from ragcli.evaluation.significance import Difference, compare, confidence_interval, holm, paired_p_value
+from ragcli.evaluation.significance import Difference, Measured, compare, confidence_interval, holm, paired_p_value
 from ragcli.render import comparison_table, stdout_console
 
 
@@ -78,6 +79,22 @@ def test_a_confidence_interval_stays_within_what_the_metric_can_be() -> None:
     assert confidence_interval([10.0, 30.0], bounds=(0.0, 100.0)) == (0.0, 100.0)  # t with 1 degree of freedom: ±127
 
 
+def _in_order(values: dict[str, list[float]]) -> Measured:
+    """Per-query values of questions q0, q1, … in that order."""
+    return Measured([f"q{i}" for i in range(len(next(iter(values.values()))))], values)
+
+
+def test_compare_pairs_each_metric_by_question_id() -> None:
+    """Retrieval metrics cover the judged questions, answer metrics those with gold answers: as many of
+    each, but not the same ones. Each metric's values pair with the baseline's of the same question."""
+    base = [Measured(["a", "b", "c"], {"ndcg@10": [0.1, 0.2, 0.3]}), Measured(["b", "c", "d"], {"f1": [0.5, 0.0, 1.0]})]
+    ours = [Measured(["c", "a", "b"], {"ndcg@10": [0.3, 0.5, 0.6]}), Measured(["b", "c", "d"], {"f1": [1.0, nan, 0.5]})]
+    found = compare({"bm25": base, "tfidf": ours}, "bm25")["tfidf"]
+    assert found["ndcg@10"].difference == pytest.approx((0.4 + 0.4 + 0.0) / 3)
+    assert found["ndcg@10"].p_value == pytest.approx(paired_p_value([0.5, 0.6, 0.3], [0.1, 0.2, 0.3]))
+    assert found["f1"].difference == pytest.approx((0.5 - 0.5) / 2)
+
+
 def test_compare_corrects_over_the_configurations_compared() -> None:
     rng = random.Random(3)
     base = [rng.random() for _ in range(30)]
@@ -86,7 +103,7 @@ def test_compare_corrects_over_the_configurations_compared() -> None:
         "dense": {"ndcg@10": [v + rng.uniform(0.0, 0.3) for v in base]},
         "tfidf": {"ndcg@10": [v + rng.uniform(-0.1, 0.1) for v in base]},
     }
-    found = compare(columns, "bm25")
+    found = compare({name: [_in_order(values)] for name, values in columns.items()}, "bm25")
     assert set(found) == {"dense", "tfidf"}
     p = {name: paired_p_value(columns[name]["ndcg@10"], base) for name in found}
     low, high = sorted(p, key=lambda name: p[name])
@@ -99,7 +116,7 @@ def test_compare_pairs_only_the_questions_both_sides_measured() -> None:
     """A failed answer is NaN in its column: the question is left out of the pair, not the whole test."""
     base = [0.0, 1.0, 0.5, 0.25, 1.0]
     failed = [1.0, float("nan"), 0.5, 0.75, 1.0]
-    found = compare({"bm25": {"f1": base}, "closed-book": {"f1": failed}}, "bm25")
+    found = compare({"bm25": [_in_order({"f1": base})], "closed-book": [_in_order({"f1": failed})]}, "bm25")
     kept = [(a, b) for a, b in zip(failed, base) if a == a]
     assert found["closed-book"]["f1"].difference == pytest.approx(sum(a - b for a, b in kept) / len(kept))
     assert found["closed-book"]["f1"].p_value == pytest.approx(
@@ -153,3 +170,49 @@ def test_evaluate_reports_p_values_of_the_per_query_differences(sample_index: Pa
         assert found["difference"] == pytest.approx(second["metrics"][metric] - first["metrics"][metric], abs=1e-6)
         interval = confidence_interval(values["bm25"])
         assert first["ci95"][metric] == pytest.approx(list(interval) if interval else None, abs=1e-6)
+
+
+# Questions on which bm25 and tfidf rank the relevant document differently (the sample corpus), one
+# judged without gold answers and one with gold answers but no judgment: as many judged questions as
+# answered ones, the usual qa.jsonl's shape.
+RANKED_APART = [
+    ("q1", "When did Langstroth patent the movable-frame hive?", "glossary/nuc"),
+    ("q2", "How do bees make honey from nectar?", "glossary/super"),
+    ("q3", "How are varroa mites controlled?", "beekeeping/inspections.txt"),
+    ("q4", "How do bees keep the hive warm in winter?", "faq-5"),
+    ("q5", "What does the waggle dance tell other bees?", "faq-1"),
+    ("q6", "How is honey harvested?", "faq-5"),
+    ("q7", "How long does a worker bee live?", "biology/anatomy.md"),
+    ("q8", "What castes live in a colony?", "faq-5"),
+]
+FAILING = ("How long does a worker bee live?", "How do bees keep the hive warm in winter?")
+
+
+def test_a_failed_answer_leaves_the_retrieval_tests_as_they_were(sample_index: Path, tmp_path: Path) -> None:
+    """Retrieval and answer metrics of as many questions shared one test group, and a failed answer's row
+    was dropped from all of them: the retrieval comparison shrank to the answered questions (another
+    question's, when the judged and the answered ones differ). Each metric pairs its own questions."""
+    pytest.importorskip("openai")
+    from fakeopenai import Reply, completion, fake_server
+
+    qa = tmp_path / "qa.jsonl"
+    rows = [{"id": i, "question": q, "answers": ["honey"], "relevant": [doc]} for i, q, doc in RANKED_APART]
+    rows.append({"id": "judged-only", "question": "Why do colonies swarm?", "relevant": ["glossary/nuc"]})
+    rows.append({"id": "answered-only", "question": "What is propolis made of?", "answers": ["resin"]})
+    qa.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    args = ["evaluate", str(qa), "--index", str(sample_index), "-r", "bm25,tfidf", "--json"]
+    retrieval_only = invoke(*args, "--no-generate")
+    assert retrieval_only.exit_code == 0, retrieval_only.output
+    expected = json.loads(retrieval_only.stdout)["configs"][1]["differences"]
+    assert any(d["difference"] != 0 for d in expected.values())  # the two retrievers do differ here
+    refused = Reply(json.dumps({"error": {"message": "boom"}}).encode(), status=400)
+    answered = Reply(completion("honey"))
+    with fake_server(lambda body: refused if any(q.encode() in body for q in FAILING) else answered) as server:
+        result = invoke(*args, "-g", "openai", "--retries", "0", "--top-k", "2", "--base-url", server.url)
+    assert result.exit_code == 9, result.output
+    report = json.loads(result.stdout)
+    assert report["counts"]["answers_failed"] == 4  # two questions, in each configuration
+    differences = report["configs"][1]["differences"]
+    for metric, found in expected.items():
+        assert differences[metric] == found, metric
+    assert {"f1", "exact_match"} <= set(differences)

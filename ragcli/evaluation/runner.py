@@ -23,7 +23,7 @@ from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.judge import verdict_metrics
 from ragcli.evaluation.metrics import query_metrics
 from ragcli.evaluation.runs import ExternalRun
-from ragcli.evaluation.significance import TEST_NAME, Difference, compare, confidence_interval
+from ragcli.evaluation.significance import TEST_NAME, Difference, Measured, compare, confidence_interval
 from ragcli.generation.base import Generation, Generator, generations_or_errors, strip_citations
 from ragcli.records import Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
@@ -204,16 +204,22 @@ def query_ranking(
 
 class _Means:
     """Per-query metric values, one column of floats per metric (8 bytes a value: what the averages
-    need, summed in query order exactly as before)."""
+    need, summed in query order exactly as before), and the questions they belong to, by which the
+    paired tests match them with another configuration's."""
 
     def __init__(self) -> None:
+        self.ids: list[str] = []
         self.columns: dict[str, array[float]] = {}
 
-    def add(self, values: dict[str, float]) -> None:
+    def add(self, query: EvalQuery, values: dict[str, float]) -> None:
         if not self.columns:
             self.columns = {name: array("d") for name in values}
+        self.ids.append(query.id)
         for name, column in self.columns.items():
             column.append(values[name])
+
+    def measured(self) -> Measured:
+        return Measured(self.ids, self.columns)
 
     def means(self) -> dict[str, float]:
         """Each metric's mean over the questions that have a value (NaN: an answer whose request failed)."""
@@ -302,13 +308,14 @@ class _ConfigRun:
                 if isinstance(outcome, RagcliError):  # no answer to score: left out of the means and tests
                     result.error = str(outcome)
                     self.failures.append(outcome)
-                    self.answers.add(dict.fromkeys(self._answer_values(result, hits, Generation("", [], 0)), math.nan))
+                    failed = dict.fromkeys(self._answer_values(result, hits, Generation("", [], 0)), math.nan)
+                    self.answers.add(result.query, failed)
                     continue
                 result.answer = outcome.text
                 result.citations = outcome.citations
                 values = self._answer_values(result, hits, outcome)
                 result.metrics.update(values)
-                self.answers.add(values)
+                self.answers.add(result.query, values)
                 given.append((result, hits))
             if self.judge is not None and given:
                 verdicts = self.judge.grade_many(
@@ -347,12 +354,12 @@ class _ConfigRun:
         """A judged question's retrieval metrics, on its result and kept for the means and the tests."""
         if result.query.judged:
             result.metrics = query_metrics([d for d, _ in result.ranking], result.query.qrels, cutoffs)
-            self.retrieval.add(result.metrics)
+            self.retrieval.add(result.query, result.metrics)
 
-    def columns(self) -> dict[str, array[float]]:
-        """Each metric's per-query values (retrieval over the judged questions, answers over those with
-        gold answers, in question order); the judge's grades are left out, averaged over fewer answers."""
-        return {**self.retrieval.columns, **self.answers.columns}
+    def columns(self) -> list[Measured]:
+        """Each metric's per-query values: retrieval over the judged questions, answers over those with
+        gold answers; the judge's grades are left out, averaged over fewer answers."""
+        return [self.retrieval.measured(), self.answers.measured()]
 
     def intervals(self) -> dict[str, tuple[float, float]]:
         return {**self.retrieval.intervals(), **self.answers.intervals()}
@@ -398,7 +405,7 @@ def evaluate(
     with_answers = [q for q in queries if q.answers]
     answering = generator if with_answers else None
     configs: list[ConfigResult] = []
-    columns: dict[str, dict[str, array[float]]] = {}  # per-query values, for the paired tests
+    columns: dict[str, list[Measured]] = {}  # per-query values, for the paired tests
     owns = [own_document(index, q) for q in queries]
     failures: list[RagcliError] = []  # the answers whose requests failed, every configuration's
     for retriever in retrievers:
@@ -464,7 +471,7 @@ def evaluate(
         failures += run.failures
         configs.append(ConfigResult(CLOSED_BOOK, None, run.answer_means(), run.answer_timings(), run.intervals()))
         columns[CLOSED_BOOK] = run.columns()
-    if len(configs) > 1:  # the same questions in the same order: every configuration against the first
+    if len(configs) > 1:  # every configuration against the first, question by question
         for config, versus in compare(columns, configs[0].name).items():
             next(c for c in configs if c.name == config).versus = versus
     counts = {

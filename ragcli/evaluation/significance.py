@@ -13,7 +13,7 @@ configurations compared; and a 95% confidence interval of each mean (Student's t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,33 +118,56 @@ def confidence_interval(
     return (max(bounds[0], mean - half), min(bounds[1], mean + half))
 
 
-def compare(columns: Mapping[str, Mapping[str, Sequence[float]]], baseline: str) -> dict[str, dict[str, Difference]]:
+@dataclass(frozen=True)
+class Measured:
+    """Some metrics' per-query values over the same questions: `values[metric][i]` is question `ids[i]`'s
+    (NaN: left unmeasured, as a failed answer is). Retrieval metrics cover the judged questions and
+    answer metrics those with gold answers, so a configuration has a group of each, paired by id."""
+
+    ids: Sequence[str]
+    values: Mapping[str, Sequence[float]]
+
+
+def compare(columns: Mapping[str, Sequence[Measured]], baseline: str) -> dict[str, dict[str, Difference]]:
     """Each configuration's metrics against `baseline`'s: configuration → metric → Difference, for the
-    metrics both measured on the same questions (two or more; a question either left unmeasured, NaN,
-    is left out of the pair). The correction is per metric, over the
-    configurations."""
-    base = columns[baseline]
+    metrics both measured on two or more of the same questions (paired by question id; a question
+    either side left unmeasured, NaN, is left out of that metric's pair alone). The correction is per
+    metric, over the configurations."""
     tested: dict[str, list[tuple[str, float, float]]] = {}  # metric → (configuration, difference, p)
-    for name, found in columns.items():
+    for name, groups in columns.items():
         if name == baseline:
             continue
-        by_length: dict[int, list[str]] = {}  # retrieval and answer metrics cover different questions
-        for metric, values in found.items():
-            if metric in base and len(values) == len(base[metric]) >= 2:
-                by_length.setdefault(len(values), []).append(metric)
-        for metrics in by_length.values():
-            ours = np.array([found[m] for m in metrics], dtype=np.float64).T
-            theirs = np.array([base[m] for m in metrics], dtype=np.float64).T
-            differences = ours - theirs
-            differences = differences[~np.isnan(differences).any(axis=1)]  # a failed answer's question
-            if len(differences) < 2:
-                continue
-            for metric, difference, p_value in zip(
-                metrics, differences.mean(axis=0), paired_p_values(differences), strict=True
-            ):
-                tested.setdefault(metric, []).append((name, float(difference), float(p_value)))
+        for ours in groups:
+            for theirs in columns[baseline]:
+                for metric, difference, p_value in _paired_tests(ours, theirs):
+                    tested.setdefault(metric, []).append((name, difference, p_value))
     result: dict[str, dict[str, Difference]] = {name: {} for name in columns if name != baseline}
     for metric, rows in tested.items():
         for (name, difference, p_value), p_holm in zip(rows, holm([p for _, _, p in rows])):
             result[name][metric] = Difference(difference, p_value, p_holm)
     return result
+
+
+def _paired_tests(ours: Measured, theirs: Measured) -> Iterator[tuple[str, float, float]]:
+    """(metric, mean difference, p-value) of the metrics both groups hold, over the questions both
+    measured, in the baseline's order. Metrics measured on the same questions share one run of sign
+    flips (one matrix product), as the retrieval metrics always do and the answer metrics mostly do."""
+    metrics = [metric for metric in ours.values if metric in theirs.values]
+    row_of = {query: row for row, query in enumerate(ours.ids)}
+    pairs = [(row_of[query], row) for row, query in enumerate(theirs.ids) if query in row_of]
+    if not metrics or len(pairs) < 2:
+        return
+    our_rows, their_rows = (np.array(rows, dtype=np.intp) for rows in zip(*pairs, strict=True))
+    ours_values = np.array([ours.values[m] for m in metrics], dtype=np.float64)[:, our_rows]
+    theirs_values = np.array([theirs.values[m] for m in metrics], dtype=np.float64)[:, their_rows]
+    differences = (ours_values - theirs_values).T  # questions × metrics
+    measured = ~np.isnan(differences)
+    alike: dict[bytes, list[int]] = {}  # the questions measured → the metrics measured on them
+    for column in range(len(metrics)):
+        alike.setdefault(measured[:, column].tobytes(), []).append(column)
+    for group in alike.values():
+        kept = differences[measured[:, group[0]]][:, group]
+        if len(kept) < 2:
+            continue
+        for column, difference, p_value in zip(group, kept.mean(axis=0), paired_p_values(kept), strict=True):
+            yield metrics[column], float(difference), float(p_value)
