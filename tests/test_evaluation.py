@@ -14,7 +14,7 @@ from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST
 
 from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
-from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file
+from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file, questions_to_evaluate
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
 from ragcli.evaluation.tuning import tune_bm25
@@ -310,7 +310,7 @@ BEIR = {
         ("qrels/test.tsv", "3\td\xe9\t1".encode("latin-1"), r"test\.tsv:2: not UTF-8"),
         ("qrels/test.tsv", b"3\t" + b"x" * 200_000 + b"\t1", r"test\.tsv:2: unreadable TSV"),
         ("qrels/test.tsv", "3\td2\t\u00b2".encode(), r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
-        ("qrels/test.tsv", b"3\td2\t1.0", r"test\.tsv:2: expected 'query-id<TAB>corpus-id<TAB>score'"),
+        ("qrels/test.tsv", b"3\td2\t1.0", r"test\.tsv:2: grade is not an integer \(1\.0\)"),
         ("qrels/test.tsv", b"3\td2\t1" + b"0" * 400, r"test\.tsv:2: grade is outside ±2,147,483,647"),
         ("qrels/test.tsv", b"3 0 d2 -2147483648", r"test\.tsv:2: grade is outside ±2,147,483,647"),
         ("qrels/test.tsv", b"3\t\t1", r"test\.tsv:2: empty corpus-id: expected 'query-id<TAB>corpus-id<TAB>score'"),
@@ -343,6 +343,39 @@ def test_any_bad_beir_line_is_bad_input_with_file_and_line(
         load_beir(folder, strict=True)
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
+
+
+@pytest.mark.parametrize("grade", ["2.0", "0.5", "1e3"])
+def test_a_bad_first_qrels_line_is_a_bad_line_not_a_header(tmp_path: Path, grade: str) -> None:
+    """A first line whose grade was not an integer was skipped as a header, even with --strict (and the
+    judgment lost): only a score field that is no number at all ("score") makes a header."""
+    folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": f"1\td1\t{grade}\n3\td2\t1\n"})
+    with pytest.raises(InputFormatError, match=rf"test\.tsv:1: grade is not an integer \({float(grade)!r}\)"):
+        load_beir(folder, strict=True)
+    loaded = load_beir(folder)
+    assert [q.id for q in loaded.queries] == ["3"]
+    assert [s.path for s in loaded.skipped] == [f"{folder / 'qrels' / 'test.tsv'}:1"]
+    for header in ("query-id\tcorpus-id\tscore", "query_id corpus_id relevance", "qid\titer\tdocno\trel"):
+        (folder / "qrels" / "test.tsv").write_text(f"{header}\n1\td1\t1\n")
+        assert [q.id for q in load_beir(folder, strict=True).queries] == ["1"]
+
+
+def test_qrels_with_every_line_bad_say_so_not_to_choose_another_split(tmp_path: Path) -> None:
+    """Every qrels line bad ("1.0" grades) said the first skipped line after the one taken for a header,
+    and hinted at another --split, as if the qrels judged other queries."""
+    folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": "1\td1\t1.0\n3\td2\t1.0\n"})
+    with pytest.raises(InputFormatError) as raised:
+        questions_to_evaluate(folder)
+    message = str(raised.value)
+    assert "test.tsv:1: grade is not an integer (1.0)" in message and "--split" not in message
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n7\td1\t1\n")  # judges others
+    with pytest.raises(InputFormatError, match=r"judges none of queries\.jsonl's ids; choose another --split"):
+        questions_to_evaluate(folder)
+    (folder / "qrels" / "test.tsv").write_text("1\td1\t1\n")
+    (folder / "queries.jsonl").write_text('{"_id": "1"}\n')  # the judged query's line is bad
+    with pytest.raises(InputFormatError, match=r"queries\.jsonl needs one JSON object a line") as raised:
+        questions_to_evaluate(folder)
+    assert "--split" not in str(raised.value)
 
 
 def test_a_duplicate_beir_query_id_is_skipped_or_with_strict_stops(tmp_path: Path) -> None:

@@ -233,6 +233,18 @@ def _score(text: str) -> int | None:
         return None
 
 
+def _qrels_grade(text: str) -> int | float | None:
+    """A qrels score field as a number (an int when it is an integer), None when it is no number at all,
+    as a header's "score" is: "1.0" is a number, a bad grade rather than a header."""
+    whole = _score(text)
+    if whole is not None:
+        return whole
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _qrels_row(text: str) -> list[str]:
     """A qrels line's fields: tab-separated as BEIR writes them, else split at runs of blanks (TREC's
     `query-id iteration corpus-id score`, as trec_eval and ir_datasets write it)."""
@@ -245,8 +257,8 @@ _QRELS_LINE = "'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-
 
 
 def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
-    """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a header line first is skipped), or TREC's four
-    columns `query-id 0 corpus-id score`."""
+    """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a first line whose score is no number at all is
+    the header, skipped), or TREC's four columns `query-id 0 corpus-id score`."""
     qrels: dict[str, dict[str, int]] = {}
     for number, where, text in text_lines(path, "the qrels file", problems):
         try:
@@ -254,12 +266,12 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         except csv.Error as exc:  # a field over csv's size limit, a stray quote
             problems.bad(where, f"unreadable TSV ({exc})")
             continue
-        if number == 1 and row and _score(row[-1]) is None:
+        grade = _qrels_grade(row[-1]) if row else None
+        if number == 1 and grade is None:
             continue  # header
         if len(row) == 4:  # TREC: the second column (iteration) is unused
             row = [row[0], row[2], row[3]]
-        grade = _score(row[2]) if len(row) == 3 else None
-        if grade is None:
+        if grade is None or len(row) != 3:
             problems.bad(where, f"expected {_QRELS_LINE}")
             continue
         problem = _grade_problem(grade)
@@ -270,7 +282,7 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         if empty:  # it would judge a document (or a query) no index holds
             problems.bad(where, f"empty {empty[0]}: expected {_QRELS_LINE}")
             continue
-        qrels.setdefault(row[0], {})[row[1]] = grade
+        qrels.setdefault(row[0], {})[row[1]] = int(grade)
     return qrels
 
 
@@ -333,10 +345,14 @@ def questions_to_evaluate(path: Path, split: str = "test", strict: bool = False)
         where = skipped[0].path.removeprefix(f"{path}:") if skipped else ""  # "qa.jsonl:3" → "3"
         where = f"line {where}" if where.isdigit() else where
         first = f": every line was skipped ({where}: {skipped[0].reason}, …)" if skipped else ""
-        hint = (
-            f"qrels/{split}.tsv judges none of queries.jsonl's ids; choose another --split"
-            if path.is_dir()
-            else 'one JSON object a line: {"question": "…", "answers": ["…"]}'
-        )
+        qrels_file = f"{path / 'qrels' / split}.tsv:"
+        if not path.is_dir():
+            hint = 'one JSON object a line: {"question": "…", "answers": ["…"]}'
+        elif not eval_set.qrels_queries and any(s.path.startswith(qrels_file) for s in skipped):
+            hint = f"fix qrels/{split}.tsv: one {_QRELS_LINE} a line, the score an integer grade"
+        elif len(eval_set.unasked) == eval_set.qrels_queries:  # another split's, or an empty one
+            hint = f"qrels/{split}.tsv judges none of queries.jsonl's ids; choose another --split"
+        else:  # queries.jsonl's lines for the judged ids were bad
+            hint = 'queries.jsonl needs one JSON object a line: {"_id": "…", "text": "…"}'
         raise InputFormatError(f"{path}: no questions to evaluate{first}", hint=hint)
     return eval_set
