@@ -5,7 +5,9 @@ steps added, so that equal answers written differently score as equal:
 - every dash (hyphen variants, en and em dash, minus sign, …) becomes an ASCII hyphen, which SQuAD's
   punctuation step then removes: "20–18" and "20-18" both normalise to "2018", as "20-18" always did;
 - English number words become digits: "two" → "2", "twenty-one" → "21", "two thousand" → "2000",
-  "one hundred and five" → "105" (SQuAD already turns "2,000" into "2000");
+  "one hundred and five" → "105" (SQuAD already turns "2,000" into "2000"), and digits followed by
+  "hundred" or "thousand" are read alike ("2 thousand" → "2000"); "million" and "billion" stay words,
+  as such numbers are written: "two million" → "2 million", which SQuAD leaves as it is;
 - every Unicode punctuation mark goes, and each Chinese, Japanese or Korean character is a token of its
   own (MLQA's evaluation), whatever else the text holds.
 
@@ -20,11 +22,13 @@ tokens F1 counts)."""
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -42,17 +46,26 @@ _TENS = {
     w: 10 * i
     for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)
 }
-_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+# The scale words a number is written in digits with: "two thousand" → "2000", as "2,000" is written.
+# "million" and "billion" stay words, as such numbers are written ("2 million", "1.5 billion"): "two
+# million" → "2 million", the digit form's own, and that form is SQuAD's own normalisation.
+_SCALES = {"thousand": 1_000}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred", *_SCALES], key=len, reverse=True))
-_NUMBER_RUN_RE = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:\s+|-|\s+and\s+)(?:{_NUMBER_WORD}))*\b")
+# digits ("2", "1.5") count as a number word where "hundred" or a scale word follows: "2 thousand" is
+# one number as "two thousand" is (not after a letter, a point or a comma: "v1.5 thousand" is none);
+# at most 15 and 6 digits, so that every product stays exact within Decimal's 28 digits
+_SCALED_DIGITS = rf"(?<![\w.,])\d[\d,]{{0,18}}(?:\.\d{{1,6}})?(?=\s+(?:hundred|{'|'.join(_SCALES)})\b)"
+_NUMBER_TOKEN = rf"(?:{_SCALED_DIGITS}|\b(?:{_NUMBER_WORD})\b)"
+_NUMBER_RUN_RE = re.compile(rf"{_NUMBER_TOKEN}(?:(?:\s+|-|\s+and\s+){_NUMBER_TOKEN})*")
 # what may follow each kind of number word inside one number ("and" only after hundred or a scale)
 _FOLLOWS = {
-    "start": {"unit", "ten"},
+    "start": {"unit", "ten", "digits"},
     "unit": {"hundred", "scale"},
     "ten": {"unit", "hundred", "scale"},
+    "digits": {"hundred", "scale"},
     "hundred": {"unit", "ten", "scale", "and"},
-    "scale": {"unit", "ten", "and"},
-    "and": {"unit", "ten"},
+    "scale": {"unit", "ten", "digits", "and"},
+    "and": {"unit", "ten", "digits"},
 }
 
 
@@ -61,24 +74,66 @@ def _kind(word: str) -> str:
         return "unit"
     if word in _TENS:
         return "ten"
+    if word[:1].isdigit():
+        return "digits"
     return word if word in ("hundred", "and") else "scale"
+
+
+def _digits(number: Decimal) -> str:
+    """A number as SQuAD's normalisation would leave its digits: no separators, no ".0"."""
+    return str(int(number)) if number == number.to_integral_value() else str(number.normalize())
+
+
+class _Number:
+    """One number being read from its words: `total` from the scale words so far (each smaller than the
+    last, `scale`), `group` below them, `tail` the units and tens since the group's hundred."""
+
+    def __init__(self) -> None:
+        self.total = self.group = self.tail = Decimal(0)
+        self.scale = math.inf
+        self.hundred = False
+
+    def value(self) -> str:
+        return _digits(self.total + self.group)
+
+    def add(self, kind: str, word: str) -> str | None:
+        """Add a word; the digits of the number it ends, when it cannot be part of this one ("one
+        thousand one thousand": a scale word no smaller than the last; "one hundred two hundred")."""
+        ended = None
+        if kind in ("unit", "ten", "digits"):
+            step = Decimal(_UNITS.get(word, _TENS.get(word, 0))) if kind != "digits" else Decimal(word.replace(",", ""))
+            self.group += step
+            self.tail += step
+        elif kind == "hundred":
+            if self.hundred:  # the hundreds are taken: the tail starts the next number
+                ended = _digits(self.total + self.group - self.tail)
+                self.total, self.scale = Decimal(0), math.inf
+            self.group, self.hundred, self.tail = self.tail * 100, True, Decimal(0)
+        elif kind == "scale":
+            if _SCALES[word] >= self.scale:  # the group starts the next number
+                ended = _digits(self.total)
+                self.total = Decimal(0)
+            self.total += self.group * _SCALES[word]
+            self.group = self.tail = Decimal(0)
+            self.scale, self.hundred = _SCALES[word], False
+        return ended
 
 
 def _numbers_of(words: list[str]) -> list[str]:
     """Number words (one run, lower case) → the digits they spell, a new number wherever a word cannot
     continue the one before ("two three" → 2 3, "twenty one" → 21, "one hundred and five" → 105)."""
     out: list[str] = []
-    total = current = 0
+    number = _Number()
     previous = "start"
     for word in [*words, ""]:
         kind = _kind(word) if word else "end"
         if kind in _FOLLOWS[previous]:
             pass
         elif previous != "start":  # the number so far ends here
-            out.append(str(total + current))
+            out.append(number.value())
             if previous == "and":
                 out.append("and")
-            total = current = 0
+            number = _Number()
             previous = "start"
             if kind not in _FOLLOWS["start"]:  # a bare "hundred" / "thousand" / "and": kept as a word
                 if word:
@@ -87,15 +142,10 @@ def _numbers_of(words: list[str]) -> list[str]:
         elif word:  # a bare scale word at the start
             out.append(word)
             continue
-        if kind == "unit":
-            current += _UNITS[word]
-        elif kind == "ten":
-            current += _TENS[word]
-        elif kind == "hundred":  # only after a unit or a ten (_FOLLOWS): "zero hundred" is 0
-            current *= 100
-        elif kind == "scale":
-            total += current * _SCALES[word]
-            current = 0
+        if kind != "and":
+            ended = number.add(kind, word)
+            if ended is not None:
+                out.append(ended)
         previous = kind
     return out
 
