@@ -55,6 +55,24 @@ def test_a_run_scores_as_trec_eval_scores_it(sample_index: Path, tmp_path: Path)
     assert set(theirs["differences"]) >= {"map", "ndcg@10"} and theirs["versus"]["baseline"] == "bm25"
 
 
+def test_a_run_is_scored_whole_whatever_the_depth(sample_index: Path, tmp_path: Path) -> None:
+    """A run was cut at --depth (1000 by default): a relevant document at rank 1101 of 1201 scored MAP
+    0.0, trec_eval 0.000908. trec_eval keeps every document of a run (unless -M), and so does ragcli."""
+    qa, run = tmp_path / "qa.jsonl", tmp_path / "deep.trec"
+    qa.write_text(json.dumps({"id": "q", "question": "bees", "relevant": ["hit.md"]}) + "\n")
+    ranked = {f"miss-{n:04d}.md": 2000.0 - n for n in range(1200)}
+    ranked["hit.md"] = 2000.0 - 1099.5  # below 1100 misses, above the other 100: rank 1101
+    run.write_text("".join(f"q Q0 {doc} 1 {score} deep\n" for doc, score in ranked.items()))
+    result = invoke(
+        *("evaluate", str(qa), "--index", str(sample_index), "--no-generate", "--with-run", str(run), "--json")
+    )
+    assert result.exit_code == 0, result.output
+    theirs = json.loads(result.stdout)["configs"][1]
+    trec = pytrec_eval.RelevanceEvaluator({"q": {"hit.md": 1}}, {"map"}).evaluate({"q": ranked})
+    assert trec["q"]["map"] == pytest.approx(1 / 1101)
+    assert theirs["metrics"]["map"] == pytest.approx(trec["q"]["map"], abs=1e-6)
+
+
 def test_a_run_file_of_an_evaluation_scores_what_that_evaluation_reported(sample_index: Path, tmp_path: Path) -> None:
     """ragcli's own --run-file read back: the same figures, and a paired test that finds no difference."""
     qa, run = qa_file(tmp_path), tmp_path / "bm25.txt"

@@ -446,7 +446,8 @@ def evaluate(
     for external in runs:  # another system's rankings: retrieval metrics only, on the same questions
         run = _ConfigRun(external.name, None, sinks, batch_size, ranked=False, analyze=index.analyzer)
         for query in queries:
-            result = QueryResult(query, external.rankings.get(query.id, [])[:depth])
+            # every document of the run, as trec_eval scores it (--depth is how deep ragcli ranks)
+            result = QueryResult(query, external.rankings.get(query.id, []))
             run.score(result, cutoffs)
             run.add(result, [])
         run.flush()

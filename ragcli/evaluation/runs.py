@@ -6,8 +6,9 @@ system that writes trec_eval's format (`query-id Q0 doc-id rank score tag`), an 
 `--run-file` included (an index built with other chunk sizes, another embedding model).
 
 Ranked as trec_eval ranks a run: by score read as a 32-bit float, highest first, ties by document id
-in reverse order; the rank column is not used. A question the run does not rank scores 0 (trec_eval's
-`-c`), so that every configuration averages over the same questions.
+in reverse order; the rank column is not used. Every document it ranks counts, however deep (trec_eval
+without `-M`; `--depth` is how deep ragcli's own retrievers rank). A question the run does not rank
+scores 0 (trec_eval's `-c`), so that every configuration averages over the same questions.
 
 A run's fields are separated by whitespace, one line a ranked document, so an id that holds whitespace (a
 file name with a space) would break its line: ragcli writes such ids percent-encoded (`run_file_id`) and
