@@ -187,6 +187,22 @@ def test_digits_and_number_words_for_the_same_number_score_as_equal() -> None:
     assert normalize_answer("007 agents") == "007 agents"  # digits alone are left as written
 
 
+@pytest.mark.parametrize(
+    "answer, gold",
+    [
+        ("café", "cafe\u0301"),  # composed and decomposed é
+        ("１８５２年", "1852年"),  # full-width digits
+        ("Ｆｅｂｒｕａｒｙ", "February"),  # full-width letters
+        ("ﬁve", "five"),  # a ligature
+    ],
+)
+def test_answers_written_in_other_unicode_forms_of_the_same_text_score_as_equal(answer: str, gold: str) -> None:
+    """No Unicode normalisation: each pair scored 0 on every metric. NFKC first, on both sides, as the
+    question-overlap check and the analyzer do."""
+    scores = answer_metrics(answer, [gold])
+    assert scores["exact_match"] == scores["f1"] == scores["match"] == scores["rouge_l"] == 1.0
+
+
 def test_plain_ascii_answers_normalise_exactly_as_squad_does() -> None:
     squad = {"The Beatles!": "beatles", "a-team, an apple": "ateam apple", "20-18": "2018", "1,852": "1852"}
     assert {text: normalize_answer(text) for text in squad} == squad

@@ -2,6 +2,7 @@
 punctuation, no articles, single spaces; each the best over the gold answers) with normalisation
 steps added, so that equal answers written differently score as equal:
 
+- Unicode's NFKC first: a composed and a decomposed "é", full-width "１８５２" and "1852" are alike;
 - every dash (hyphen variants, en and em dash, minus sign, …) becomes an ASCII hyphen, which SQuAD's
   punctuation step then removes: "20–18" and "20-18" both normalise to "2018", as "20-18" always did;
 - English number words become digits: "two" → "2", "twenty-one" → "21", "two thousand" → "2000",
@@ -155,12 +156,14 @@ def _number_words_to_digits(text: str) -> str:
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation, after dashes are unified and number words become digits, with MLQA's two
-    steps for other scripts: all Unicode punctuation goes ("，", "『』", "“”"), and each Chinese, Japanese
-    or Korean character is a token of its own, since these languages write no spaces ("6300公里" →
-    "6300 公 里": "6300公里" and "约6300公里" share three tokens, where SQuAD's whitespace tokens would
-    share none). Each step looks at one character at a time, never at what else the text holds, so an
-    answer and its gold written in different scripts are normalised alike."""
+    """SQuAD's normalisation, after Unicode's NFKC (as the analyzer's), dashes unified and number words
+    turned into digits, with MLQA's two steps for other scripts: all Unicode punctuation goes ("，",
+    "『』", "“”"), and each Chinese, Japanese or Korean character is a token of its own, since these
+    languages write no spaces ("6300公里" → "6300 公 里": "6300公里" and "约6300公里" share three tokens,
+    where SQuAD's whitespace tokens would share none). Each step looks at the text's own characters,
+    never at what else the text holds, so an answer and its gold written in different scripts are
+    normalised alike."""
+    text = unicodedata.normalize("NFKC", text)  # "１８５２" → "1852", "é" whether composed or not
     text = _number_words_to_digits(_DASHES_RE.sub("-", text.lower()))
     text = "".join(ch for ch in text if not _punctuation(ch))
     text = _ARTICLES_RE.sub(" ", text)
