@@ -236,6 +236,10 @@ class SourceFile:
     # again when its status changes too (its ctime: chmod, chown and ACLs leave its size and mtime alone)
     unreadable: bool = False
     reader: str = ""  # the reader that read it, and its version (`readers.base.reader_edition`)
+    # its modification and status-change times when it was opened (None: unknown), recorded with its hash:
+    # taken after the read, an edit made meanwhile would sit beside the old content's hash, unseen
+    mtime_ns: int | None = None
+    ctime_ns: int | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from ragcli.indexing import counting, plan
 from ragcli.indexing.build import build_index
 from ragcli.indexing.columns import PassageColumns, StringColumn
 from ragcli.indexing.settings import BuildSettings
+from ragcli.readers.base import SourceInput
 from ragcli.readers.markup import MARKUP_VERSION
 from ragcli.readers.records import RECORDS_VERSION
 from ragcli.readers.selection import Selection
-from ragcli.records import PASSAGES_FILE
+from ragcli.readers.text import TextReader
+from ragcli.records import PASSAGES_FILE, Document
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
 from ragcli.retrieval.index import PassageStore, load_index
 from ragcli.retrieval.metadata import MetadataTable
@@ -276,6 +279,28 @@ def test_same_size_new_content_is_read_again(small_corpus: Path, small_index: Pa
     assert [h.doc_id for h in index.search("zephyrs")] == ["wind.txt"]
     assert index.search("kinetic") == []
     assert recorded_source(small_index, "wind.txt")["mtime_ns"] == recorded["mtime_ns"] + shift_ns
+
+
+def test_a_file_edited_while_it_is_read_is_read_again_by_the_next_re_index(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size and times recorded for a file are those it had when it was opened: an edit made while it
+    was read leaves a newer modification time, which the next re-index sees. (Recorded after the read,
+    the edit's time sat beside the old content's hash, and every later re-index said "Up to date".)"""
+    path = small_corpus / "wind.txt"
+    read = TextReader.read
+
+    def read_then_edit(self: TextReader, source: SourceInput) -> Iterator[Document]:
+        yield from read(self, source)
+        path.write_bytes(path.read_bytes().replace(b"kinetic", b"zephyrs"))  # the same size
+        touch_later(path)
+
+    monkeypatch.setattr(TextReader, "read", read_then_edit)
+    build_index([small_corpus], tmp_path / "idx")
+    monkeypatch.undo()
+    report = build_index([small_corpus], tmp_path / "idx")
+    assert (report.changed, report.unchanged) == (1, 4) and not report.up_to_date
+    assert [h.doc_id for h in load_index(tmp_path / "idx").search("zephyrs")] == ["wind.txt"]
 
 
 def test_new_size_with_the_recorded_mtime_is_read_again(small_corpus: Path, small_index: Path) -> None:

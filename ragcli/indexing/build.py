@@ -31,7 +31,7 @@ from ragcli.indexing.counting import (
     counts_payload,
     reused,
 )
-from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index, stat_key
+from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index
 from ragcli.indexing.rows import RowCounts, UrlRoot, check_query, root_names, row_tasks, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.base import indexed_base, is_url
@@ -153,15 +153,14 @@ def _tasks(
                         yield count_surfaces, (pending, settings.analyzer)
                         pending = []
             source = reader.last_source
-            if source is not None:
-                key = stat_key(path)
+            if source is not None:  # its times as opened (the walk's fstat): an edit while it was read shows
                 sources.append(
                     {
                         "path": rel,
                         "sha256": source.sha256,
                         "bytes": source.size,
-                        "mtime_ns": key.mtime_ns if key else None,
-                        **({"ctime_ns": key.ctime_ns} if source.unreadable and key else {}),
+                        "mtime_ns": source.mtime_ns,
+                        **({"ctime_ns": source.ctime_ns} if source.unreadable and source.ctime_ns is not None else {}),
                         "documents": documents,
                         "passages": [start, len(columns)],
                         "skipped": source.skipped,

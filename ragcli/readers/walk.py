@@ -539,6 +539,8 @@ class CorpusReader:
             skipped_records=self.context.skipped_kinds(),
             shared_ids=self._shared_ids,
             reader=reader_edition(reader),
+            mtime_ns=status.st_mtime_ns,
+            ctime_ns=status.st_ctime_ns,
         )
         if self._shared_ids:
             self.report.warnings.append(
@@ -557,11 +559,19 @@ class CorpusReader:
         """Records a file that could not be opened or read as skipped, so that a re-index finds it
         unchanged rather than new (and wrote the whole index again each time)."""
         try:
-            size = os.stat(path).st_size
+            status: os.stat_result | None = os.stat(path)
         except OSError:
-            size = 0
+            status = None
         record = SourceFile(
-            rel, UNHASHED, size, documents, skipped=reason, unreadable=True, reader=reader_edition(reader)
+            rel,
+            UNHASHED,
+            status.st_size if status else 0,
+            documents,
+            skipped=reason,
+            unreadable=True,
+            reader=reader_edition(reader),
+            mtime_ns=status.st_mtime_ns if status else None,
+            ctime_ns=status.st_ctime_ns if status else None,
         )
         self.report.skipped.append(Skipped(rel, reason))
         self.report.sources.append(record)
