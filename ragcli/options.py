@@ -362,7 +362,8 @@ MaxExpandedSize = Annotated[
         metavar="SIZE",
         show_default=False,
         help="The most one file read whole (after decompression), or one line of a JSON Lines file, may hold; "
-        "larger ones are skipped with the reason (256M, 1G, …) [default: 256M].",
+        "larger ones are skipped with the reason, uncompressed text streamed instead (256M, 1G, …) "
+        "[default: 256M].",
     ),
 ]
 Include = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 from pathlib import Path
@@ -580,3 +581,37 @@ def test_names_that_are_not_utf8_are_matched(tmp_path: Path) -> None:
     assert walked(root) == (["keep.txt"], 1)
     files, ignored = walked(root, Selection(ignore_files=False, include=("caf*",)))
     assert files == ["caf\udce9.log"] and ignored == 1  # the name as Python holds it (os.fsdecode)
+
+
+@pytest.mark.parametrize(
+    ("name", "small_title"),
+    [("long.txt", "# Short Notes"), ("long.md", "Short Notes"), ("long.log", "small.log"), ("LONG", "# Short Notes")],
+)
+def test_a_text_file_over_the_read_limit_is_streamed_not_skipped(tmp_path: Path, name: str, small_title: str) -> None:
+    """--max-expanded-size bounds what is read whole; an uncompressed text file over it is read in
+    segments instead, as one over 16 MiB always was (a 2 MB .txt was skipped under a 1M limit while a
+    17 MB one streamed). A compressed one is still bounded: what it expands to is not its size."""
+    body = "\n".join(" ".join(f"word{n}" for n in range(line, line + 10)) for line in range(0, 3000, 10))
+    content = f"Long Notes\n\n{body}\nzanzibar\n".encode()
+    files = {
+        name: content,
+        f"small{name[4:]}": b"# Short Notes\n\nA few words.\n",
+        f"{name}.gz": gzip.compress(content),
+    }
+    root = write_files(tmp_path / "c", files)
+    reader = CorpusReader([root], max_bytes=4096)
+    documents = list(reader.documents())
+    limit = "larger than 4 KiB once decompressed (raise --max-expanded-size to read it)"
+    assert [(s.path, s.reason) for s in reader.report.skipped] == [(f"{name}.gz", limit)]
+    assert "".join(d.text for d in documents if d.path == name) == content.decode()
+    assert [d.title for d in documents if d.path.startswith("small")] == [small_title]  # small: read whole
+
+
+def test_utf16_text_whose_utf8_is_over_the_read_limit_is_streamed(tmp_path: Path) -> None:
+    """UTF-16 is read as UTF-8, up to half as long again: a file under the limit on disk but over it as
+    UTF-8 is streamed, not skipped as too large."""
+    text = "蜜蜂 " * 600  # 1.8 KB in UTF-16, 2.4 KB in UTF-8
+    root = write_files(tmp_path / "c", {"bees.txt": codecs.BOM_UTF16_LE + text.encode("utf-16-le")})
+    reader = CorpusReader([root], max_bytes=2048)
+    documents = list(reader.documents())
+    assert reader.report.skipped == [] and "".join(d.text for d in documents) == text

@@ -25,7 +25,7 @@ from typing import Any
 
 from ragcli.markdown import markdown_headings, rendered_title, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
-from ragcli.readers.text import STREAM_TEXT_BYTES, read_text_document
+from ragcli.readers.text import read_text_document, streams
 from ragcli.records import MAX_HEADING_LEVEL, Document, Heading, LineMap
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
@@ -202,7 +202,7 @@ class MarkdownReader(SuffixReader):
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        if not source.compressed and source.size > STREAM_TEXT_BYTES:  # streamed in segments
+        if streams(source):  # streamed in segments
             return read_text_document(source, markdown_title, front=_front_matter_end)
         return self._document(source)
 

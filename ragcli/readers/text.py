@@ -9,6 +9,7 @@ from ragcli.records import Document
 from ragcli.terminal_text import without_terminal_sequences
 
 STREAM_TEXT_BYTES = 16 << 20  # uncompressed text files larger than this are read in segments
+UTF8_PER_WIDE_BYTE = 1.5  # UTF-16 text as UTF-8 holds at most 3 bytes for 2 (UTF-32: fewer than 4 for 4)
 SEGMENT_CHARS = 1 << 20  # characters per segment of a streamed file
 STREAM_BLOCK_BYTES = 1 << 20  # bytes read, and decoded, at a time from a streamed file
 HELD_LINE_CHARS = 1 << 16  # the longest unfinished line a streamed file's block holds back for the next
@@ -24,6 +25,17 @@ def first_line_title(text: str) -> str | None:
     if len(lines) >= 2 and 0 < len(lines[0].strip()) <= 120 and not lines[1].strip():
         return lines[0].strip()
     return None
+
+
+def streams(source: SourceInput) -> bool:
+    """Whether a text file is read in segments: when it is larger than STREAM_TEXT_BYTES, or than
+    --max-expanded-size, which bounds only what is read whole, so an uncompressed text file of any size
+    is read, at a cost its size on disk bounds. A compressed one is read whole: what it expands to is
+    known only once read, and the limit is what keeps a small bomb from costing the build."""
+    if source.compressed:
+        return False
+    expanded = source.size * UTF8_PER_WIDE_BYTE if source.transcoded else source.size  # UTF-16 read as UTF-8
+    return expanded > min(STREAM_TEXT_BYTES, source.context.max_bytes)
 
 
 def _segment_end(text: str) -> int:
@@ -150,7 +162,7 @@ def read_text_document(
     at its start (Markdown's front matter: the Markdown reader reads a smaller file itself). A reason
     from `reject` skips the file (`readers.generated`)."""
     fallback = default_title or source.stem
-    if not source.compressed and source.size > STREAM_TEXT_BYTES:
+    if streams(source):
         yield from _segments(source, find_title, fallback, reject, front)
         return
     text = source.read_text()
