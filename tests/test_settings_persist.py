@@ -356,3 +356,21 @@ def test_delta_given_for_a_variant_without_one_is_said(tmp_path: Path) -> None:
     assert warnings("--delta", "0.7") == []  # the recorded variant is bm25l now
     assert warnings("--delta", "0.7", "--bm25-variant", "bm25+") == []
     assert manifest(index_dir)["bm25"]["delta"] == 0.7
+
+
+def test_removing_a_root_given_through_a_link_keeps_the_other_files_passages_and_ids(tmp_path: Path) -> None:
+    """Roots typed through a symbolic link to their folder: `--replace-roots` with one of them compared
+    the path as typed with the folder the index recorded (resolved), so the paths' base moved and every
+    file was read again under a new id (`x.txt#0` for `a/x.txt#0`)."""
+    real = tmp_path / "real"
+    write_files(real / "a", {"x.txt": "alpha bees"})
+    write_files(real / "b", {"y.txt": "beta bees"})
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    index_dir = tmp_path / "idx"
+    index_json(str(link / "a"), str(link / "b"), "--index", str(index_dir))
+    replaced = index_json(str(link / "a"), "--index", str(index_dir), "--replace-roots")
+    assert (replaced["files_removed"], replaced["files_unchanged"], replaced["files_new"]) == (1, 1, 0)
+    hits = json.loads(invoke("query", "bees", "--no-generate", "--index", str(index_dir), "--json").stdout)
+    assert [h["id"] for h in hits["hits"]] == ["a/x.txt#0"]
+    assert index_json(str(real / "a"), "--index", str(index_dir))["up_to_date"] is True  # the same root

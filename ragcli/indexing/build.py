@@ -517,7 +517,8 @@ def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped])
 def _previous_base(target: Path, roots: list[Path]) -> Path | None:
     """The folder the index's paths are relative to, when a build may keep it: the one the index
     recorded, if it still holds every root of this build (so adding or removing a root keeps the other
-    files' paths, and their passages are reused)."""
+    files' paths, and their passages are reused). A root typed through a symbolic link is where the
+    link leads: the recorded folder is resolved, as the recorded roots are."""
     try:
         base = indexed_base(read_manifest(target))
     except RagcliError:
@@ -526,7 +527,7 @@ def _previous_base(target: Path, roots: list[Path]) -> Path | None:
         return None
     for root in roots:
         folder = root.absolute() if root.is_dir() else root.absolute().parent
-        if not folder.is_relative_to(base):
+        if not (folder.is_relative_to(base) or folder.resolve().is_relative_to(base.resolve())):
             return None
     return base
 

@@ -332,6 +332,20 @@ def parse_problem(exc: BaseException) -> str:
     return f"cannot be parsed ({type(exc).__name__}: {_reason(exc)})"[:300]
 
 
+def _linked_folders(roots: list[Path], base: Path) -> list[tuple[Path, Path]]:
+    """(the folder of a root as typed, where it is relative to `base`) for each root that reaches `base`
+    only through a symbolic link (`link/a` for `real/a`, `base` being `real`): its files are named as
+    the same files reached without the link are, so a re-index keeps their paths and ids."""
+    linked = []
+    real_base = base.resolve()
+    for root in roots:
+        typed = root.absolute() if root.is_dir() else root.absolute().parent
+        real = typed.resolve()
+        if not typed.is_relative_to(base) and real.is_relative_to(real_base):
+            linked.append((typed, real.relative_to(real_base)))
+    return linked
+
+
 def require_roots(roots: Iterable[str | Path]) -> None:
     """Every root that is not a database URL exists: the first missing one is exit 4."""
     for root in roots:
@@ -362,6 +376,7 @@ class CorpusReader:
         self.report = ReadReport()
         self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes, generated)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
+        self._linked = _linked_folders(roots, self.base)
         self._folders = [os.path.realpath(root) for root in roots if root.is_dir()]
         self.last_source: SourceFile | None = None  # the source record of the file read last, if any
         self._seen_ids: set[str] = set()
@@ -446,10 +461,15 @@ class CorpusReader:
         """The path relative to the indexed root, as Python holds it (`os.fsdecode`): a name's bytes that
         are not UTF-8 stay surrogate escapes (`\\udce9`), so that every file keeps an id of its own (as
         U+FFFD, `caf\\xe9.txt` and `caf\\xe8.txt` were one document) and its path opens it."""
+        absolute = path.absolute()
         try:
-            return path.absolute().relative_to(self.base).as_posix()
+            return absolute.relative_to(self.base).as_posix()
         except ValueError:
-            return path.as_posix()
+            pass
+        for typed, real in self._linked:  # a root typed through a link to a folder inside `base`
+            if absolute.is_relative_to(typed):
+                return (real / absolute.relative_to(typed)).as_posix()
+        return path.as_posix()
 
     def documents(self) -> Iterator[Document]:
         """Every document of every readable file, in a stable order."""
