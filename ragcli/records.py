@@ -240,6 +240,8 @@ class SourceFile:
     # taken after the read, an edit made meanwhile would sit beside the old content's hash, unseen
     mtime_ns: int | None = None
     ctime_ns: int | None = None
+    # what reading it warned of (a legacy encoding, rows left out): reported again while it is reused unread
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,9 @@ def _source_problem(source: object, passages: int) -> str | None:
     counted = source.get("skipped_records", {})  # records left out, by kind of reason
     if not (isinstance(counted, dict) and all(isinstance(k, str) and _int(n) for k, n in counted.items())):
         return f"source {source['path']!r} has malformed skipped-record counts"
+    warnings = source.get("warnings", [])  # what reading it warned of, reported again while it is reused
+    if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
+        return f"source {source['path']!r} has malformed warnings"
     return None
 
 

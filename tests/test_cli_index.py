@@ -96,6 +96,30 @@ def test_a_rerun_says_which_unchanged_files_have_a_new_modification_time(tmp_pat
     assert report["up_to_date"] and report["files_touched"] == 0
 
 
+def test_a_re_index_reports_the_skipped_records_and_warnings_of_the_files_it_reuses(tmp_path: Path) -> None:
+    """A file reused unread is reported as a fresh build reports it: its records left out and its
+    warnings, as a file skipped whole is listed again (they vanished from the summary and from --json
+    once another file changed, and came back with --rebuild)."""
+    files = {
+        "r.jsonl": '{"id": "1", "text": "apple"}\nnot json\n{"id": "1", "text": "dup"}\n',
+        "l.txt": b"caf\xe9 latin1 text\n",
+        "o.txt": "other bees\n",
+    }
+    corpus = write_files(tmp_path / "c", files)
+    index = str(tmp_path / "idx")
+    first = invoke("index", str(corpus), "-i", index)
+    records = "skipped 2 records (--verbose lists them):\n  1 duplicate id\n  1 invalid JSON\n"
+    warning = "warning: l.txt: not valid UTF-8, read as cp1252"
+    assert records in first.stderr and warning in first.stderr
+    (corpus / "o.txt").write_text("other bees changed\n")
+    changed = invoke("index", "-i", index)
+    assert "1 changed" in changed.stderr and records in changed.stderr and warning in changed.stderr
+    report = json.loads(invoke("index", "-i", index, "--json").stdout)
+    assert report["up_to_date"] and report["warnings"] == [warning.removeprefix("warning: ")]
+    assert [s["unlisted"] for s in report["skipped"]] == [{"duplicate id": 1, "invalid JSON": 1}]
+    assert report["skipped"][0]["reason"] == "2 records skipped, as before (1 duplicate id, 1 invalid JSON)"
+
+
 def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) -> None:
     corpus = write_files(tmp_path / "c", {f"image{i}.png": b"\x89PNG" for i in range(5)})
     quiet = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))

@@ -133,8 +133,7 @@ def _tasks(
                 columns.extend_from(old, first, last, mtime=entry.get("mtime_ns"))
             reader.claim_ids(ids)
             yield reused, (first, last)
-            if entry.get("skipped"):
-                reader.report.skipped.append(Skipped(rel, entry["skipped"]))
+            _report_as_before(reader, entry)
             sources.append({**entry, "passages": [start, len(columns)]})
         else:
             documents = 0
@@ -167,6 +166,7 @@ def _tasks(
                         **({"skipped_records": source.skipped_records} if source.skipped_records else {}),
                         **({"shared_ids": source.shared_ids} if source.shared_ids else {}),
                         **({"reader": source.reader} if source.reader else {}),
+                        **({"warnings": source.warnings} if source.warnings else {}),
                     }
                 )
         if progress is not None:
@@ -176,6 +176,21 @@ def _tasks(
     if urls:
         where = (progress, len(files), len(files) + len(urls)) if progress is not None else None
         yield from row_tasks(reader, urls, settings.sql, old, settings, columns, sources, rows, where)
+
+
+def _report_as_before(reader: CorpusReader, entry: dict[str, Any]) -> None:
+    """What the build that read a file reported of it, reported again for the file reused unread, so that a
+    re-index says what a fresh build would: the file skipped whole, its records left out (one entry
+    counting them by kind), its warnings."""
+    rel = entry["path"]
+    if entry.get("skipped"):
+        reader.report.skipped.append(Skipped(rel, entry["skipped"]))
+    counted: dict[str, int] = entry.get("skipped_records") or {}
+    if counted:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
+        reason = f"{sum(counted.values()):,} records skipped, as before ({kinds})"
+        reader.report.skipped.append(Skipped(rel, reason, record=True, unlisted=dict(counted)))
+    reader.report.warnings.extend(entry.get("warnings") or [])
 
 
 def _free_ids(reader: CorpusReader, old: Index, entry: dict[str, Any]) -> list[str] | None:
@@ -316,22 +331,23 @@ def _build(
             list(reader.read_file(path))
         updated = _rewrite(old, lock, chosen, embed_progress, runner) if _rewrite_needed(old, chosen) else []
         counts = old.manifest["counts"]
-        recorded = [Skipped(s["path"], s["skipped"]) for s in old.manifest["sources"] if s.get("skipped")]
+        for entry in old.manifest["sources"]:
+            _report_as_before(reader, entry)
         return BuildReport(
             index_dir=str(target),
             documents=counts["documents"],
             passages=counts["passages"],
             terms=counts["terms"],
             files=len(files),
-            skipped=reader.report.skipped + recorded,
-            warnings=[],
+            skipped=reader.report.skipped,
+            warnings=reader.report.warnings,
             seconds=time.perf_counter() - started,
             size_bytes=load_index(target).size_bytes(),
             unchanged=plan.unchanged,
             unchanged_skipped=plan.reused_skips,
             up_to_date=not updated,
             ignored=reader.report.ignored,
-            files_read=_files_read(reader, files, reader.report.skipped + recorded),
+            files_read=_files_read(reader, files, reader.report.skipped),
             updated=updated,
         )
     columns = PassageColumns(spill_dir=target)

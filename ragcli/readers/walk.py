@@ -67,6 +67,7 @@ from ragcli.records import (
 )
 
 FILE_METADATA = ("path", "format", "size", "mtime")  # what the walk gives every document read from a file
+MAX_SOURCE_WARNINGS = 20  # a file's warnings kept in its record (a reader warns once a file, or a few times)
 UNHASHED = ""  # the recorded SHA-256 of a file not read to its end (skipped, larger than the read limit)
 INDEX_REASON = "a ragcli index (not read)"
 INDEX_PART_REASON = "part of a ragcli index (not read)"
@@ -497,6 +498,7 @@ class CorpusReader:
         digest = hashlib.sha256()
         documents = 0
         problem = None
+        warned = len(self.report.warnings)  # this file's warnings follow
         self.context.start_file()
         self._start_source()
         try:
@@ -567,6 +569,7 @@ class CorpusReader:
                 f"{rel}: {self._shared_ids:,} of its document ids were another file's first; "
                 f"they are indexed as '{rel}#<id>'"
             )
+        record.warnings = self.report.warnings[warned : warned + MAX_SOURCE_WARNINGS]
         if problem is None and documents == 0:
             problem = "no text"
         if problem is not None:
