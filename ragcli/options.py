@@ -277,7 +277,10 @@ RemoveRoot = Annotated[
 ]
 ReplaceRoots = Annotated[
     bool,
-    option(help="Index only the PATHS given, dropping the index's other roots (without it, other PATHS are refused)."),
+    option(
+        help="Index only the PATHS given, dropping the index's other roots (without it, other PATHS are refused); "
+        "the recorded settings, globs included, are kept."
+    ),
 ]
 Jobs = Annotated[
     Optional[int],

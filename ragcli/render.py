@@ -631,13 +631,16 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
     """The lines `ragcli index` prints on stderr: skipped files and warnings with -v, what a re-index
     changed (roots, settings), then the summary, which says what was done ("Up to date" only when
     nothing was); without -v, the skipped files by reason and the first warnings after it."""
-    from ragcli.indexing.stored import Change
+    from ragcli.indexing.stored import LABELS, Change, show_value
 
     lines = []
     if verbose:
         lines += skipped_lines(report.skipped)
         lines += warning_lines(report.warnings)
     roots = [*(f"added {r}" for r in report.roots_added), *(f"removed {r}" for r in report.roots_removed)]
+    if report.selection_kept:  # the recorded globs, which the changed roots are walked with
+        kept = ", ".join(f"{LABELS[name]} {show_value(value)}" for name, value in report.selection_kept.items())
+        roots.append(f"selection kept: {kept}")
     if roots:
         lines.append("roots: " + "; ".join(roots))
     if report.settings_changed:

@@ -374,3 +374,21 @@ def test_removing_a_root_given_through_a_link_keeps_the_other_files_passages_and
     hits = json.loads(invoke("query", "bees", "--no-generate", "--index", str(index_dir), "--json").stdout)
     assert [h["id"] for h in hits["hits"]] == ["a/x.txt#0"]
     assert index_json(str(real / "a"), "--index", str(index_dir))["up_to_date"] is True  # the same root
+
+
+def test_replaced_roots_keep_the_selection_and_the_summary_says_so(tmp_path: Path) -> None:
+    """--replace-roots changes the roots, not the settings: the recorded --exclude stays (README said the
+    options given or the defaults applied), and the run names the globs it kept for the new roots."""
+    write_files(tmp_path / "old", {"a.txt": "old notes"})
+    new = write_files(tmp_path / "new", {"app.log": "server log bees", "b.txt": "new notes bees"})
+    index_dir = tmp_path / "idx"
+    index_json(str(tmp_path / "old"), "--index", str(index_dir), "--exclude", "*.log")
+    replaced = invoke("index", str(new), "--index", str(index_dir), "--replace-roots")
+    assert replaced.exit_code == 0, replaced.output
+    assert replaced.stderr.splitlines()[0].endswith("; selection kept: exclude *.log")
+    assert manifest(index_dir)["selection"]["exclude"] == ["*.log"]
+    added = index_json("--index", str(index_dir), "--add", str(tmp_path / "old"))
+    assert added["selection_kept"] == {"exclude": ["*.log"]}
+    given = index_json("--index", str(index_dir), "--remove", str(tmp_path / "old"), "--exclude", "*.tmp")
+    assert given["selection_kept"] == {} and [c["setting"] for c in given["settings_changed"]] == ["exclude"]
+    assert index_json("--index", str(index_dir))["selection_kept"] == {}  # the same roots: nothing to say

@@ -101,6 +101,8 @@ class BuildReport:
     settings_changed: list[dict[str, Any]] = field(default_factory=list)
     roots_added: list[str] = field(default_factory=list)
     roots_removed: list[str] = field(default_factory=list)
+    # when the roots changed: the recorded globs and ignore setting (not the defaults) that apply to them
+    selection_kept: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,4 +136,5 @@ class BuildReport:
             "settings_changed": self.settings_changed,
             "roots_added": self.roots_added,
             "roots_removed": self.roots_removed,
+            "selection_kept": self.selection_kept,
         }

@@ -13,7 +13,7 @@ when asked (`--replace-roots`), replaces them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -349,6 +349,20 @@ class Decision:
     settings: BuildSettings
     changes: list[Change]
     seen: Identity | None  # the manifest's identity when it was read (None: there was none)
+    selection_kept: dict[str, Any] = field(default_factory=dict)  # `kept_selection`'s
+
+
+SELECTION = ("include", "exclude", "ignore")  # the settings that choose which files of the roots are read
+
+
+def kept_selection(manifest: Mapping[str, Any] | None, given: Mapping[str, Any], roots: Roots) -> dict[str, Any]:
+    """The recorded selection settings other than the defaults that a build keeps for roots it changes
+    (`--add`, `--remove`, `--replace-roots`): settings stick, and the new roots are walked with them, so
+    the run names them (a `--exclude '*.log'` kept for other folders is not a surprise)."""
+    if manifest is None or not (roots.added or roots.removed):
+        return {}
+    recorded, defaults = recorded_settings(manifest), recorded_settings(None)
+    return {name: recorded[name] for name in SELECTION if name not in given and recorded[name] != defaults[name]}
 
 
 def decide(
@@ -371,7 +385,7 @@ def decide(
     settings, changes = reindex_settings(
         manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
     )
-    return Decision(roots, settings, changes, seen)
+    return Decision(roots, settings, changes, seen, kept_selection(manifest, given, roots))
 
 
 def reindex(
@@ -427,6 +441,7 @@ def reindex(
         )
     report.settings_changed = [change.to_dict() for change in decision.changes]
     report.roots_added, report.roots_removed = decision.roots.added, decision.roots.removed
+    report.selection_kept = decision.selection_kept
     if decision.changes or decision.roots.added or decision.roots.removed:
         report.up_to_date = False
     return report
