@@ -362,6 +362,23 @@ def test_reindexing_without_paths_rereads_the_roots_the_index_was_built_from(tmp
     assert indexer.stored_roots(tmp_path / "index") == [corpus]
 
 
+def test_a_corpus_emptied_since_the_last_build_says_the_index_still_holds_its_passages(tmp_path: Path) -> None:
+    """Every file of the corpus deleted: an index of no passages cannot be written, and "no text to index"
+    alone let the deleted files' passages stay searchable unsaid. The error says the index is left as it
+    was, with how many passages, and how to drop them."""
+    corpus = write_files(tmp_path / "c", {"s.txt": "secret password hunter2"})
+    build_index([corpus], tmp_path / "idx")
+    (corpus / "s.txt").unlink()
+    with pytest.raises(EmptyCorpusError) as raised:
+        build_index([corpus], tmp_path / "idx")
+    assert raised.value.message == (
+        f"no text to index in {corpus}; the index is left as it was: it still holds 1 passage of the files read before"
+    )
+    assert raised.value.hint is not None and raised.value.hint.startswith("no supported files found; ")
+    assert f"delete {tmp_path / 'idx'}" in raised.value.hint and "--replace-roots" in raised.value.hint
+    assert [h.doc_id for h in load_index(tmp_path / "idx").search("password")] == ["s.txt"]
+
+
 @pytest.mark.parametrize(
     ("files", "hint"),
     [

@@ -359,11 +359,9 @@ def _build(
         count_all(tasks, counter, old, settings.workers(), estimate_passages(plan), runner)
         passages = len(columns)
         if not passages:
-            raise EmptyCorpusError(
-                f"no text to index in {', '.join(names)}",
-                hint=_skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None),
-                skipped=reader.report.skipped,
-            )
+            hint = _skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None)
+            message, hint = _still_held(target, f"no text to index in {', '.join(names)}", hint)
+            raise EmptyCorpusError(message, hint=hint, skipped=reader.report.skipped)
         matrix, vocabulary = counter.finish()
         kept_ids = counter.kept_ids()
         del counter
@@ -432,6 +430,21 @@ def _build(
         rows_changed=row_counts.changed,
         rows_removed=row_counts.removed,
         rows_unchanged=row_counts.unchanged,
+    )
+
+
+def _still_held(target: Path, message: str, hint: str) -> tuple[str, str]:
+    """The "nothing to index" error of a build over an existing index, which it leaves as it was (an
+    index of no passages is not written): the message says how many passages of the files read before
+    stay searchable, and the hint how to drop them."""
+    try:
+        held = read_manifest(target)["counts"]["passages"]
+    except (RagcliError, KeyError, TypeError):
+        return message, hint
+    noun = "passage" if held == 1 else "passages"
+    return (
+        f"{message}; the index is left as it was: it still holds {held:,} {noun} of the files read before",
+        f"{hint}; delete {target} to drop them, or index other files into it with PATH --replace-roots",
     )
 
 
