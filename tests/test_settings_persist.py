@@ -392,3 +392,19 @@ def test_replaced_roots_keep_the_selection_and_the_summary_says_so(tmp_path: Pat
     given = index_json("--index", str(index_dir), "--remove", str(tmp_path / "old"), "--exclude", "*.tmp")
     assert given["selection_kept"] == {} and [c["setting"] for c in given["settings_changed"]] == ["exclude"]
     assert index_json("--index", str(index_dir))["selection_kept"] == {}  # the same roots: nothing to say
+
+
+def test_the_same_roots_in_another_order_are_up_to_date_and_adding_a_root_removed_is_refused(
+    tmp_path: Path,
+) -> None:
+    """`ragcli index b a` after `ragcli index a b` was "Updated … 0 new, 0 changed, 0 removed" with no
+    reason given, and `--add a --remove a` the same, reporting a root both added and removed."""
+    a = write_files(tmp_path / "a", {"x.txt": "apples"})
+    b = write_files(tmp_path / "b", {"y.txt": "bananas"})
+    index_dir = tmp_path / "idx"
+    index_json(str(a), str(b), "--index", str(index_dir))
+    swapped = index_json(str(b), str(a), "--index", str(index_dir))
+    assert swapped["up_to_date"] is True and (swapped["roots_added"], swapped["roots_removed"]) == ([], [])
+    assert manifest(index_dir)["roots"] == [str(a.resolve()), str(b.resolve())]
+    both = invoke("index", "--index", str(index_dir), "--add", str(a), "--remove", str(a))
+    assert both.exit_code == 2 and "--add and --remove both name" in both.stderr

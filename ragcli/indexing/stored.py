@@ -305,7 +305,9 @@ def choose_roots(
         )
     if paths:
         names = _names(paths)
-        if manifest is None or not stored or set(names) == set(stored) or replace_roots:
+        if manifest is not None and stored and set(names) == set(stored):
+            return Roots(_in_order(paths, stored), [], [])  # the same roots: read in the order recorded
+        if manifest is None or not stored or replace_roots:
             dropped = [r for r in stored if r not in names] if manifest is not None else []
             new = [n for n in names if n not in stored] if manifest is not None and stored else []
             return Roots(list(paths), new, dropped)
@@ -317,6 +319,11 @@ def choose_roots(
         )
     if manifest is None:
         raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...")
+    both = set(_names(add)) & set(_names(remove))
+    if both:
+        raise InvalidOptionError(
+            f"--add and --remove both name {', '.join(sorted(both))}", hint="give each root to one of them"
+        )
     kept = list(stored)
     removed: list[str] = []
     for path in remove:
@@ -333,6 +340,13 @@ def choose_roots(
     if not kept:
         raise InvalidOptionError("--remove would leave the index no roots", hint="ragcli index PATH --replace-roots")
     return Roots([r if is_url(r) else Path(r) for r in kept], added, removed)
+
+
+def _in_order(paths: Sequence[str | Path], stored: list[str]) -> list[str | Path]:
+    """`paths`, which name the `stored` roots, once each in the order the index recorded them: the same
+    roots given in another order are the same index, not a rewrite of it in another file order."""
+    given = {_names([path])[0]: path for path in reversed(paths)}  # the first spelling of each
+    return [given[name] for name in stored]
 
 
 def _names(paths: Sequence[str | Path]) -> list[str]:
