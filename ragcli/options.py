@@ -315,7 +315,10 @@ Dense = Annotated[
     ),
 ]
 ChunkSize = Annotated[int, option(help="Passage size in words; 0 keeps documents whole.")]
-ChunkOverlap = Annotated[int, option(help="Words shared by consecutive passages.")]
+ChunkOverlap = Annotated[
+    int,
+    option(help="Words shared by consecutive passages (not given: 40, or a fifth of a chunk size of 40 or less)."),
+]
 Language = Annotated[
     str, option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")
 ]

@@ -408,3 +408,33 @@ def test_the_same_roots_in_another_order_are_up_to_date_and_adding_a_root_remove
     assert manifest(index_dir)["roots"] == [str(a.resolve()), str(b.resolve())]
     both = invoke("index", "--index", str(index_dir), "--add", str(a), "--remove", str(a))
     assert both.exit_code == 2 and "--add and --remove both name" in both.stderr
+
+
+def test_a_small_chunk_size_alone_gets_an_overlap_that_fits_it(tmp_path: Path) -> None:
+    """`--chunk-size 30` alone was refused: "--chunk-overlap (40) must be smaller than --chunk-size (30)",
+    an overlap the user never gave. Without --chunk-overlap (now or recorded), the default overlap takes
+    the defaults' ratio (40 of 200) where 40 would not fit; an overlap given that does not fit is still
+    refused, naming the value that was not given as the default or the recorded one."""
+    corpus = write_files(tmp_path / "c", {"x.txt": "apples and pears"})
+    index_dir = tmp_path / "idx"
+    index_json(str(corpus), "--index", str(index_dir), "--chunk-size", "30")
+    assert manifest(index_dir)["chunking"]["overlap"] == 6
+    grown = index_json("--index", str(index_dir), "--chunk-size", "100")  # the overlap still follows the size
+    assert [(c["setting"], c["from"], c["to"]) for c in grown["settings_changed"]] == [
+        ("chunk_size", 30, 100),
+        ("chunk_overlap", 6, 40),
+    ]
+    index_json("--index", str(index_dir), "--chunk-size", "30", "--chunk-overlap", "10")
+    refused = {
+        ("--chunk-size", "8"): "--chunk-overlap (10, recorded) must be smaller than --chunk-size (8)",
+        ("--chunk-overlap", "30"): "--chunk-overlap (30) must be smaller than --chunk-size (30, recorded)",
+        ("--chunk-size", "30", "--chunk-overlap", "40"): "--chunk-overlap (40) must be smaller than --chunk-size (30)",
+    }
+    for args, message in refused.items():
+        result = invoke("index", "--index", str(index_dir), *args)
+        assert result.exit_code == 2 and message in result.stderr, (args, result.stderr)
+    fresh = invoke("index", str(corpus), "--index", str(tmp_path / "new"), "--chunk-overlap", "300")
+    assert (
+        fresh.exit_code == 2
+        and "--chunk-overlap (300) must be smaller than --chunk-size (200, the default)" in fresh.stderr
+    )

@@ -216,6 +216,9 @@ def reindex_settings(
         raise ValueError(f"not a stored setting: {', '.join(sorted(unknown))}")
     before = recorded_settings(manifest)
     values = {**before, **given}
+    if "chunk_overlap" not in given and before["chunk_overlap"] == default_overlap(before["chunk_size"]):
+        values["chunk_overlap"] = default_overlap(values["chunk_size"])  # never given: it follows the size
+    _check_overlap(values, given, recorded=manifest is not None)
     recorded_dense = manifest is not None and bool(_section(_section(manifest, "dense"), "settings"))
     embedding = [name for name in ("embedding_model", "embedding_precision") if name in given]
     if embedding and (values["dense"] is False or (not recorded_dense and "dense" not in given)):
@@ -260,6 +263,30 @@ def reindex_settings(
     if manifest is None:
         return settings, []
     return settings, [Change(name, before[name], after[name]) for name in STORED if before[name] != after[name]]
+
+
+def default_overlap(size: int) -> int:
+    """The chunk overlap when --chunk-overlap is not given: the default (40 words) where it is smaller than
+    the chunk size, else the defaults' ratio of the size (40 of 200: a fifth), so that `--chunk-size 30`
+    alone is 6 words of overlap rather than refused. Size 0 (whole documents) keeps the default."""
+    overlap = ChunkSettings.overlap
+    return overlap if overlap < size or size == 0 else size * overlap // ChunkSettings.size
+
+
+def _check_overlap(values: Mapping[str, Any], given: Mapping[str, Any], *, recorded: bool) -> None:
+    """An overlap that does not fit the chunk size, one of them given: refused (exit 2), naming the one
+    that was not given as the index's recorded value or the default."""
+    size, overlap = values["chunk_size"], values["chunk_overlap"]
+    if not (size > 0 and overlap >= size):
+        return
+
+    def shown(name: str) -> str:
+        return str(values[name]) if name in given else f"{values[name]}, {'recorded' if recorded else 'the default'}"
+
+    raise InvalidOptionError(
+        f"--chunk-overlap ({shown('chunk_overlap')}) must be smaller than --chunk-size ({shown('chunk_size')})",
+        hint="give --chunk-overlap smaller than the chunk size",
+    )
 
 
 def _bm25(manifest: Mapping[str, Any] | None, given: Mapping[str, Any], values: Mapping[str, Any]) -> BM25Params:
