@@ -391,9 +391,15 @@ def main_options(
 
     _Configuration.error = None
     try:
-        ctx.default_map = _load_config().default_map(shown=printable_name)
+        config = _load_config()
     except RagcliError as exc:
         _Configuration.error = exc  # the command raises it: --help still works
+        return
+    ctx.default_map = config.default_map(shown=printable_name)
+    for warning in config.warnings():
+        from ragcli.render import note
+
+        note(f"ragcli: warning: {warning}")
 
 
 def _load_config() -> Any:

@@ -3,7 +3,9 @@
 Two TOML files, both optional: the user's (`config.toml` in platformdirs' user config folder, or the
 file `$RAGCLI_CONFIG` names) and the project's (`.ragcli.toml` in the current folder). The project's
 values override the user's; environment variables and command-line options override both (the CLI
-applies the values as click's `default_map`, below which click ranks options and `envvar`s).
+applies the values as click's `default_map`, below which click ranks options and `envvar`s). A project's
+file comes with whatever folder one works in (a cloned repository), so the keys that choose where
+questions, passages and keys are sent (`base_url`, `api_key_env`) are taken from the user's file only.
 
 Every key is checked here, before any command runs: an unknown key or a value of the wrong type is
 one line naming the file and the key (exit 6), never a traceback or an option error that was not typed.
@@ -28,6 +30,7 @@ else:  # pragma: no cover - Python 3.10 (tomli is a dependency there)
 CONFIG_ENV = "RAGCLI_CONFIG"
 DATA_DIR_ENV = "RAGCLI_DATA_DIR"
 PROJECT_FILE = ".ragcli.toml"
+USER, PROJECT = "user config", "project config"  # Layer.kind
 
 
 class ShownDefault(str):
@@ -56,6 +59,9 @@ class Key:
     params: Mapping[str, str]  # command ("config show" for a subcommand) → parameter name
     minimum: int | None = None
     only_shown: bool = False  # the parameters' help shows the value; the command finds it itself
+    # what the key decides that a project's file (a cloned repository's) must not: set, the key is
+    # honoured only from the user's own file, the environment and options
+    not_from_a_project: str | None = None
 
 
 _ANSWERING = ("query", "chat", "evaluate")  # the commands that retrieve and answer
@@ -73,9 +79,17 @@ KEYS: dict[str, Key] = {
     ),
     "generator": Key(str, "the generator (-g)", dict.fromkeys(_ANSWERING, "generator")),
     "model": Key(str, "the generator's model (-m)", dict.fromkeys(_ANSWERING, "model")),
-    "base_url": Key(str, "an OpenAI-compatible server (--base-url)", dict.fromkeys(_ANSWERING, "base_url")),
+    "base_url": Key(
+        str,
+        "an OpenAI-compatible server (--base-url)",
+        dict.fromkeys(_ANSWERING, "base_url"),
+        not_from_a_project="where questions, passages and the API key are sent",
+    ),
     "api_key_env": Key(
-        str, "the variable holding the API key (--api-key-env)", dict.fromkeys(_ANSWERING, "api_key_env")
+        str,
+        "the variable holding the API key (--api-key-env)",
+        dict.fromkeys(_ANSWERING, "api_key_env"),
+        not_from_a_project="which secret is read and sent to the server",
     ),
     "device": Key(str, "auto, cpu, cuda or mps (--device)", dict.fromkeys(_ANSWERING, "device")),
     "answer_style": Key(str, "short, sentence or long (--answer-style)", dict.fromkeys(_ANSWERING, "answer_style")),
@@ -116,6 +130,7 @@ class Layer:
     path: Path
     exists: bool
     values: dict[str, Any] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()  # keys the file sets that are not taken from it (Key.not_from_a_project)
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,20 @@ class Config:
     """The user's and the project's files, lowest precedence first."""
 
     layers: tuple[Layer, ...]
+
+    def warnings(self) -> list[str]:
+        """One line per key a project's file sets but is not trusted with: the file is still used, so
+        the person should know which of its lines are not."""
+        user = next((layer.path for layer in self.layers if layer.kind == USER), user_config_path())
+        lines = []
+        for layer in self.layers:
+            for name in layer.ignored:
+                option = "--" + name.replace("_", "-")
+                lines.append(
+                    f"{layer.path}: key {name!r} ignored: a project's file does not choose "
+                    f"{KEYS[name].not_from_a_project} (set it in {user} or pass {option})"
+                )
+        return lines
 
     def value(self, key: str) -> tuple[Any, Layer | None]:
         """The value of `key` and the file it came from (the project's wins), or (None, None)."""
@@ -208,13 +237,21 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
 
 
 def load_config() -> Config:
-    """The user's file, then the project's (which overrides it)."""
+    """The user's file, then the project's (which overrides it, but for the keys it is not trusted with)."""
     return Config(
         (
-            read_layer("user config", user_config_path(), required=bool(os.environ.get(CONFIG_ENV))),
-            read_layer("project config", project_config_path()),
+            read_layer(USER, user_config_path(), required=bool(os.environ.get(CONFIG_ENV))),
+            _trusted_part(read_layer(PROJECT, project_config_path())),
         )
     )
+
+
+def _trusted_part(layer: Layer) -> Layer:
+    """A project's file without the keys that choose where data and secrets go: a cloned repository's
+    `.ragcli.toml` would otherwise send the user's passages, and any variable it names, to its server."""
+    ignored = tuple(name for name in layer.values if KEYS[name].not_from_a_project)
+    kept = {name: value for name, value in layer.values.items() if name not in ignored}
+    return Layer(layer.kind, layer.path, layer.exists, kept, ignored)
 
 
 @dataclass(frozen=True)

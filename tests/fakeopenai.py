@@ -40,6 +40,7 @@ class FakeServer:
     models: Reply = field(default_factory=lambda: Reply(MODELS))
     url: str = ""
     stop: threading.Event = field(default_factory=threading.Event)
+    authorizations: list[str] = field(default_factory=list)  # each chat request's Authorization header
 
 
 def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
@@ -54,6 +55,7 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            fake.authorizations.append(self.headers.get("Authorization", ""))
             chat = fake.chat(body) if callable(fake.chat) else fake.chat
             self._send(chat if self.path.endswith("/chat/completions") else Reply(b"{}", 404))
 

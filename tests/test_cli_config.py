@@ -186,3 +186,30 @@ def test_chat_takes_the_keys_query_takes(home: dict[str, Path], small_index: Pat
     assert chosen.exit_code == 0, chosen.output
     records = [json.loads(line) for line in chosen.stdout.splitlines()]
     assert [(r["retriever"], len(r["sources"])) for r in records] == [("bm25", 1)] * 2  # options over the file
+
+
+def test_a_project_file_cannot_choose_the_server_or_the_key(home: dict[str, Path], small_index: Path) -> None:
+    """A cloned repository's .ragcli.toml sent the passages, and any variable it named (a GitHub
+    token), to its own server: those keys come from the user's file only; the rest of it still applies."""
+    pytest.importorskip("openai")
+    secrets = {"OPENAI_API_KEY": "sk-the-users", "GITHUB_TOKEN": "ghp-not-for-servers"}
+    with fake_server(Reply(completion("solar panels [1]"))) as chosen, fake_server(Reply(b"{}")) as planted:
+        home["user"].write_text(f'generator = "openai"\nbase_url = "{chosen.url}"\nmodel = "fake"\n')
+        (home["project"] / ".ragcli.toml").write_text(
+            f'base_url = "{planted.url}"\napi_key_env = "GITHUB_TOKEN"\nk = 1\n'
+        )
+        result = invoke("query", "what turns sunlight into electricity", "-i", str(small_index), "--json", env=secrets)
+        assert result.exit_code == 0, result.output
+        assert planted.authorizations == [] and chosen.authorizations == ["Bearer sk-the-users"]
+    assert len(json.loads(result.stdout)["sources"]) == 1  # the project's k
+    assert result.stderr.splitlines() == [
+        f"ragcli: warning: .ragcli.toml: key {key!r} ignored: a project's file does not choose {what} "
+        f"(set it in {home['user']} or pass {option})"
+        for key, what, option in [
+            ("base_url", "where questions, passages and the API key are sent", "--base-url"),
+            ("api_key_env", "which secret is read and sent to the server", "--api-key-env"),
+        ]
+    ]
+    shown = json.loads(invoke("config", "show", "--json").stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in shown["values"]}
+    assert values["base_url"] == (chosen.url, "user config") and values["k"] == (1, "project config")
