@@ -22,6 +22,7 @@ from conftest import SMALL_FILES, write_files
 
 from ragcli import store
 from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError, IndexWriteError, InvalidOptionError
+from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.indexing.build import build_index
 from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
@@ -170,6 +171,23 @@ def test_a_retriever_opened_after_a_rebuild_is_the_new_builds(small_corpus: Path
     scorer = index.retriever("bm25", SearchOptions(rrf_k=61))
     assert [h.doc_id for h in index.search("zebras", retriever=scorer)] == ["zebras.txt"]
     assert index.manifest["generation"] == read_manifest(small_index)["generation"]
+
+
+def test_the_extractive_generator_weighs_terms_by_the_build_it_answers_from(
+    small_corpus: Path, small_index: Path
+) -> None:
+    """`chat` kept the first build's BM25 weights while its index moved on to the new vocabulary: the
+    first question after a rebuild that added words was "internal error: IndexError"."""
+    index = load_index(small_index)
+    generator = ExtractiveGenerator.for_index(index)
+    question = "What do the zebras graze near?"
+    assert generator.generate(question, index.search(question, k=1)).citations == []  # no zebras yet
+    (small_corpus / "zebras.txt").write_text("Zebras graze near the wind turbines.")
+    build_index([small_corpus], small_index)
+    answer = generator.generate(question, index.search(question, k=1))
+    assert answer.citations == [1] and "wind turbines" in answer.text
+    rebuilt = ExtractiveGenerator.for_index(load_index(small_index))
+    assert all(generator.term_weight(t) == rebuilt.term_weight(t) for t in generator.question_terms(question))
 
 
 # --- two builds at once -----------------------------------------------------------------------------

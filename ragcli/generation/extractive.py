@@ -854,16 +854,16 @@ class ExtractiveGenerator:
 
     @classmethod
     def for_index(cls, index: Index | None, style: str = "short") -> ExtractiveGenerator:
-        """Weights question terms by the index's BM25 idf, so rare words count most."""
+        """Weights question terms by the index's BM25 idf, so rare words count most. The scorer is asked
+        for on each term, so the weights are those of the build the index is on (the one the question
+        was just retrieved from): a scorer kept from an earlier build holds idfs of another vocabulary."""
         if index is None:
             return cls(style=style)
-        scorer = index.retriever("bm25")
-        if not isinstance(scorer, TermWeights):  # a bm25 that does not weigh terms: all count the same
-            return cls(index.analyzer, style=style)
-        weigh = scorer.term_weight
 
         def weight(term: str) -> float:
-            value = weigh(term)
+            scorer = index.retriever("bm25")
+            # a bm25 that does not weigh terms: all count the same
+            value = scorer.term_weight(term) if isinstance(scorer, TermWeights) else None
             return max(value, 0.01) if value is not None else 1.0
 
         return cls(index.analyzer, weight, style)
