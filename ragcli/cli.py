@@ -682,13 +682,24 @@ def chat(
     )
     conversation = Conversation(idx.analyzer.settings.language, idx.analyzer) if follow_ups else None
     left_out = _LeftOut()
+    failed: Optional[RagcliError] = None
     for question in questions(refuse=left_out):
         if conversation is not None and conversation.follows(question) and not json_output:
             note(f"ragcli: follow-up: searched with the earlier {' / '.join(map(repr, conversation.topic))}")
-        answerer.answer([question], json_output, jsonl=True, follow_up=conversation)
+        try:
+            answerer.answer([question], json_output, jsonl=True, follow_up=conversation)
+        except RagcliError as exc:
+            if answerer.choice is None:  # the generator could not be loaded: no question can be answered
+                raise
+            # this question's request failed (its sources and error are printed): the next may not,
+            # as in a batch of `query -`, whose exit code the chat ends with
+            _say_error(_naming_its_file(exc))
+            failed = failed or exc
         if conversation is not None:
             conversation.add(question)
     left_out.end()
+    if failed is not None:
+        raise typer.Exit(int(failed.exit_code))
 
 
 def _loading(model: Optional[str]) -> str:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from clihelpers import RAGCLI, invoke
+from fakeopenai import Reply, completion, fake_server
 
 from ragcli import interactive
+from ragcli.errors import ExitCode
 
 TIMEOUT = 60.0  # seconds to wait for the prompt or an answer (a fresh process on a busy machine)
 
@@ -165,6 +167,25 @@ def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["query"] for r in records] == ["varroa", "propolis"]
     assert all(r["answer"] and r["generator"] == "extractive" for r in records)
+
+
+def test_a_failed_request_fails_its_question_and_the_chat_goes_on(sample_index: Path) -> None:
+    """One failed server request ended the whole chat (exit 9): the questions after it were never asked.
+    Now it is that question's record with its error, as `query -` writes it, and exit 9 at the end."""
+    pytest.importorskip("openai")
+
+    def reply(body: bytes) -> Reply:
+        return Reply(b'{"error": "overloaded"}', 500) if b"propolis" in body else Reply(completion("bees [1]"))
+
+    questions = "What is the varroa mite?\nWhat is propolis made of?\nWhat is the waggle dance?\n"
+    with fake_server(reply) as server:
+        args = ("chat", "--index", str(sample_index), "-g", "openai", "--base-url", server.url, "-k", "1")
+        result = invoke(*args, "--retries", "0", "--json", input=questions)
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["answer"], "error" in r) for r in records] == [("bees [1]", False), (None, True), ("bees [1]", False)]
+    assert records[1]["sources"] and "HTTP 500" in records[1]["error"]
+    assert result.stderr.count("ragcli: error:") == 1 and "HTTP 500" in result.stderr
 
 
 def test_a_typed_line_of_colour_codes_alone_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
