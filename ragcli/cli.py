@@ -1324,12 +1324,14 @@ def collections(ctx: typer.Context, json_output: options.Json = False) -> None:
 
 @collections_app.command("remove", short_help="Delete a collection (only what ragcli wrote).")
 @handle_errors
-def collections_remove(name: options.CollectionName, json_output: options.Json = False) -> None:
+def collections_remove(
+    name: options.CollectionName, wait: options.Wait = False, json_output: options.Json = False
+) -> None:
     """Delete the collection NAME: only a folder that is a ragcli index, and in it only what ragcli wrote."""
     from ragcli.collections import remove_collection
     from ragcli.render import note, write_json
 
-    path, left = remove_collection(name)
+    path, left = remove_collection(name, wait=wait)
     if json_output:
         write_json({"name": name, "path": str(path), "left": left})
     elif left:

@@ -169,9 +169,10 @@ def list_collections() -> list[CollectionInfo]:
     ]
 
 
-def remove_collection(name: str) -> tuple[Path, list[str]]:
+def remove_collection(name: str, *, wait: bool = False) -> tuple[Path, list[str]]:
     """Delete collection `name`: only a folder that is a ragcli index, and in it only what ragcli wrote.
-    Returns its path and the names of what was left there (files that are not ragcli's)."""
+    Returns its path and the names of what was left there (files that are not ragcli's). A build of it
+    running: exit 10, or (`wait`) removed once that build is done."""
     path = collection_path(name, "NAME")
     if path.is_symlink() or not path.is_dir():
         raise NoIndexError(
@@ -179,4 +180,4 @@ def remove_collection(name: str) -> tuple[Path, list[str]]:
         )
     if not is_ragcli_index(path):
         raise InvalidOptionError(f"{path} is not a ragcli index; refusing to delete it (nothing was changed)")
-    return path, remove_index(path)
+    return path, remove_index(path, wait=wait)

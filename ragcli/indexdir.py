@@ -522,13 +522,14 @@ def _lock_read_only(index_dir: Path, wait: bool, exc: OSError) -> int | None:
 # --- removing a whole index -------------------------------------------------------------------------
 
 
-def remove_index(index_dir: Path) -> list[str]:
+def remove_index(index_dir: Path, *, wait: bool = False) -> list[str]:
     """Delete an index ragcli made (`ragcli collections remove`): the manifest first (so that an
     interrupted removal leaves no half index that opens), then the generations it can prove it wrote,
     its lock and marker, then the folder if that emptied it. Holds the build lock while it deletes, so a
     running build is never pulled from under. Returns the names of what was left (files of someone
-    else's); a folder that is not a ragcli index is refused (NoIndexError), nothing touched."""
-    with index_lock(index_dir, create=False):
+    else's); a folder that is not a ragcli index is refused (NoIndexError), nothing touched. `wait`:
+    behind a running build rather than exit 10."""
+    with index_lock(index_dir, wait, create=False):
         replaced = raw_generation(index_dir)
         manifest = index_dir / MANIFEST
         if not manifest.is_symlink() and manifest.is_file():

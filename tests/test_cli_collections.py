@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from clihelpers import invoke, run
+from clihelpers import RAGCLI, invoke, run
 from conftest import REPO, SAMPLE_CORPUS, TUNING_QA, write_files
 
 from ragcli.errors import ExitCode
+from ragcli.indexdir import index_lock
 
 
 @pytest.fixture
@@ -89,6 +93,28 @@ def test_remove(small_corpus: Path, tmp_path: Path, env: dict[str, str]) -> None
     assert "no collections in" in invoke("collections", env=env).output
     again = invoke("collections", "remove", "energy", env=env)
     assert again.exit_code == ExitCode.NO_INDEX and "no collection named 'energy'" in again.output
+
+
+def test_remove_during_a_build_fails_or_waits_with_wait(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`collections remove` during a build said "pass --wait", an option it did not have."""
+    assert invoke("index", str(small_corpus), "--name", "energy", "-q", env=env).exit_code == 0
+    folder = tmp_path / "data" / "collections" / "energy"
+    with index_lock(folder):
+        busy = run("collections", "remove", "energy", env=env)
+        assert busy.returncode == ExitCode.INDEX_LOCKED and "--wait" in busy.stderr, busy.stderr
+        waiting = subprocess.Popen(
+            [RAGCLI, "collections", "remove", "energy", "--wait"], env={**os.environ, **env}, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60  # until it holds the folder open, at the lock (or has ended)
+        while waiting.poll() is None and time.monotonic() < deadline:
+            if any(os.path.realpath(fd) == str(folder) for fd in Path(f"/proc/{waiting.pid}/fd").iterdir()):
+                break
+            time.sleep(0.05)
+        assert waiting.poll() is None and (folder / "manifest.json").exists()  # waiting, nothing removed yet
+    assert waiting.wait(timeout=60) == 0, waiting.stderr.read() if waiting.stderr else ""
+    assert not folder.exists()
 
 
 def test_remove_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path, env: dict[str, str]) -> None:
