@@ -66,8 +66,10 @@ class IndexChoice:
     def require(self) -> IndexChoice:
         """For a command that reads the index: a collection that does not exist is exit 3, saying so."""
         if self.name is not None and not (self.path / MANIFEST).exists():
+            # a configured collection: the line names the file and the key, as resolve_index's own does
+            where = f"{self.named_by}: key 'collection': " if self.origin == "config" else ""
             raise NoIndexError(
-                f"no collection named {self.name!r} (in {collections_dir()})",
+                f"{where}no collection named {self.name!r} (in {collections_dir()})",
                 hint=f"build it with `ragcli index PATH --name {self.name}`; `ragcli collections` lists them",
             )
         return self

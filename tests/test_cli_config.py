@@ -68,7 +68,8 @@ def test_the_configured_collection_is_the_index(home: dict[str, Path], small_cor
     assert shown["index"] == {"path": info["path"], "source": "project config", "collection": "energy"}
     (home["project"] / ".ragcli.toml").write_text('collection = "gone"\n')
     missing = invoke("info")
-    assert missing.exit_code == ExitCode.NO_INDEX and "no collection named 'gone'" in missing.output
+    assert missing.exit_code == ExitCode.NO_INDEX
+    assert missing.stderr.startswith("ragcli: error: .ragcli.toml: key 'collection': no collection named 'gone'")
 
 
 def test_evaluate_on_a_beir_folder_does_not_use_the_configured_collection(
@@ -149,6 +150,8 @@ def test_dev_null_as_the_user_file_is_no_configuration(home: dict[str, Path], sm
         ('answer_style = "terse"', "key 'answer_style': unknown answer style 'terse'"),
         ('base_url = "ftp://127.0.0.1/v1"', "key 'base_url': --base-url: 'ftp://127.0.0.1/v1' is not an http(s) URL"),
         ('model = "./no-such-model"', "key 'model': model folder ./no-such-model does not exist"),
+        ('api_key_env = "A B"', "key 'api_key_env': --api-key-env takes the name of an environment variable"),
+        ('api_key_env = "UNSET_KEY"', "key 'api_key_env': --api-key-env: the variable UNSET_KEY is not set"),
     ],
 )
 def test_a_bad_value_from_a_file_names_the_file_and_the_key(

@@ -126,18 +126,20 @@ def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
     """The API key from the variable --api-key-env names (else $OPENAI_API_KEY); a dummy for a local
     server that needs none. Only the variable's name ever appears in a message."""
     name = options.api_key_env or DEFAULT_KEY_ENV
+    named = options.api_key_env  # the refused value, which a configuration file may have given
     if not _ENV_NAME_RE.fullmatch(name):
-        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key")
+        raise InvalidOptionError("--api-key-env takes the name of an environment variable, not a key", value=named)
     key = os.environ.get(name, "").strip()
     if key and not all(" " <= c <= "~" for c in key):  # what an HTTP header can carry
         raise InvalidOptionError(
             f"the variable {name} holds characters an API key cannot have (only printable ASCII)",
-            hint=f"set {name} to the key itself" if options.api_key_env else None,
+            hint=f"set {name} to the key itself" if named else None,
+            value=named,
         )
     if key:
         return key
-    if options.api_key_env:
-        raise InvalidOptionError(f"--api-key-env: the variable {name} is not set")
+    if named:
+        raise InvalidOptionError(f"--api-key-env: the variable {name} is not set", value=named)
     if base_url is None:
         raise InvalidOptionError(
             "no server to ask: pass --base-url (or set RAGCLI_BASE_URL) for a local server, "
