@@ -128,6 +128,7 @@ class CollectionInfo:
     size_bytes: int | None
     built: str | None
     error: str | None  # why it cannot be opened (damaged, a newer format, not built yet)
+    link: str | None = None  # a symbolic link's target: usable by name, never removed by ragcli
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,25 +139,28 @@ class CollectionInfo:
             "size_bytes": self.size_bytes,
             "built": self.built,
             "error": self.error,
+            "link": self.link,
         }
 
 
 def _describe(name: str, path: Path) -> CollectionInfo:
+    link = os.readlink(path) if path.is_symlink() else None
     try:
         manifest = read_manifest(path)
     except RagcliError as exc:
-        return CollectionInfo(name, path, None, None, None, None, exc.message)
+        return CollectionInfo(name, path, None, None, None, None, exc.message, link)
     size = sum(int(meta.get("bytes", 0)) for meta in manifest["files"].values())
     counts = manifest["counts"]
     built = manifest.get("built")
     return CollectionInfo(
-        name, path, counts["passages"], counts["documents"], size, built if isinstance(built, str) else None, None
+        name, path, counts["passages"], counts["documents"], size, built if isinstance(built, str) else None, None, link
     )
 
 
 def list_collections() -> list[CollectionInfo]:
-    """Every collection in the data folder, by name: the folders there that are ragcli indexes (anything
-    else there is not listed, and never touched)."""
+    """Every collection in the data folder, by name: the folders there that are ragcli indexes, and the
+    links there to one (which `-c NAME` uses too, so they are listed, marked); anything else there is not
+    listed, and never touched."""
     folder = collections_dir()
     try:
         entries = sorted(folder.iterdir())
@@ -167,7 +171,7 @@ def list_collections() -> list[CollectionInfo]:
     return [
         _describe(entry.name, entry)
         for entry in entries
-        if _NAME_RE.fullmatch(entry.name) and not entry.is_symlink() and entry.is_dir() and is_ragcli_index(entry)
+        if _NAME_RE.fullmatch(entry.name) and entry.is_dir() and is_ragcli_index(entry)
     ]
 
 
@@ -176,7 +180,13 @@ def remove_collection(name: str, *, wait: bool = False) -> tuple[Path, list[str]
     Returns its path and the names of what was left there (files that are not ragcli's). A build of it
     running: exit 10, or (`wait`) removed once that build is done."""
     path = collection_path(name, "NAME")
-    if path.is_symlink() or not path.is_dir():
+    if path.is_symlink():  # ragcli did not create it: neither the link nor what it points to is deleted
+        raise InvalidOptionError(
+            f"{path} is a symbolic link to {os.readlink(path)}; ragcli removes only collections it created "
+            "(nothing was changed)",
+            hint=f"remove the link itself with `rm {path}`",
+        )
+    if not path.is_dir():
         raise NoIndexError(
             f"no collection named {name!r} (in {collections_dir()})", hint="`ragcli collections` lists them"
         )

@@ -1018,18 +1018,20 @@ def print_streamed_answer(
 
 
 def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
-    """`ragcli collections`: one row per collection (`CollectionInfo.to_dict()`), its folder in the title."""
+    """`ragcli collections`: one row per collection (`CollectionInfo.to_dict()`), its folder in the title;
+    a link's row shows where it points."""
     table = Table(title=Text(f"collections in {printable_name(folder)}"), title_justify="left")
     for column, justify in (("name", "left"), ("passages", "right"), ("documents", "right"), ("size", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     table.add_column("built")
     for item in collections:
+        name = item["name"] if item.get("link") is None else f"{item['name']} → {item['link']}"
         if item["error"] is not None:
-            cells = [item["name"], "–", "–", "–", f"unusable: {printable_message(item['error'])}"]
+            cells = [name, "–", "–", "–", f"unusable: {printable_message(item['error'])}"]
         else:
             built = str(item["built"] or "–").replace("T", " ")[:16]  # minutes are enough to tell builds apart
             cells = [
-                item["name"],
+                name,
                 f"{item['passages']:,}",
                 f"{item['documents']:,}",
                 human_bytes(item["size_bytes"]),

@@ -117,6 +117,24 @@ def test_remove_during_a_build_fails_or_waits_with_wait(
     assert not folder.exists()
 
 
+def test_a_linked_collection_is_listed_and_its_removal_refused(
+    small_index: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`-c linked` used a link in the data folder that `collections` did not list and `collections
+    remove` said did not exist."""
+    (tmp_path / "data" / "collections").mkdir(parents=True)
+    link = tmp_path / "data" / "collections" / "linked"
+    os.symlink(small_index, link)
+    assert invoke("query", "turbines", "-c", "linked", "--no-generate", "--json", env=env).exit_code == 0
+    listed = json.loads(invoke("collections", "--json", env=env).stdout)
+    assert [(c["name"], c["link"]) for c in listed] == [("linked", str(small_index))]
+    assert f"linked → {small_index}" in invoke("collections", env={**env, "COLUMNS": "300"}).stdout
+    refused = invoke("collections", "remove", "linked", env=env)
+    assert refused.exit_code == ExitCode.USAGE and len(refused.stderr.splitlines()) == 1
+    assert "is a symbolic link" in refused.stderr and f"`rm {link}`" in refused.stderr
+    assert link.is_symlink() and (small_index / "manifest.json").exists()
+
+
 def test_remove_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path, env: dict[str, str]) -> None:
     folder = write_files(tmp_path / "data" / "collections" / "papers", {"thesis.tex": "years of work"})
     result = run("collections", "remove", "papers", env=env)

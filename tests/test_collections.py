@@ -81,12 +81,16 @@ def test_list_collections(data: Path, small_corpus: Path) -> None:
     assert list_collections() == []
     build_index([small_corpus], collection_path("energy"))
     write_files(data / "collections" / "notmine", {"a.txt": "someone else's"})  # not an index: not listed
-    os.symlink(collection_path("energy"), data / "collections" / "link")  # a link is never followed
+    os.symlink(collection_path("energy"), data / "collections" / "link")  # listed as a link: -c link uses it
     (data / "collections" / "broken").mkdir()
     (data / "collections" / "broken" / ".ragcli-index").write_text("ragcli-index\n")  # claimed, never built
     found = list_collections()
-    assert [c.name for c in found] == ["broken", "energy"]
-    broken, energy = found
+    assert [(c.name, c.link) for c in found] == [
+        ("broken", None),
+        ("energy", None),
+        ("link", str(collection_path("energy"))),
+    ]
+    broken, energy, _ = found
     assert broken.error is not None and "no index found" in broken.error and broken.passages is None
     info = load_index(collection_path("energy")).info()
     assert (energy.passages, energy.documents, energy.size_bytes) == (
@@ -119,11 +123,28 @@ def test_remove_refuses_what_is_not_a_ragcli_index(data: Path, tmp_path: Path) -
         remove_collection("nothing")
     target = write_files(tmp_path / "elsewhere", {"keep.txt": "x"})
     os.symlink(target, data / "collections" / "link")
-    with pytest.raises(NoIndexError):
+    with pytest.raises(InvalidOptionError, match="symbolic link"):
         remove_collection("link")
     with pytest.raises(InvalidOptionError, match="is not a collection name"):
         remove_collection("../elsewhere")
     assert (target / "keep.txt").exists()
+
+
+def test_a_linked_collection_is_listed_as_a_link_and_never_removed(
+    data: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    """A link in the data folder worked with `-c linked`, but `collections` did not list it and
+    `collections remove linked` said there was no such collection."""
+    target = tmp_path / "elsewhere"
+    build_index([small_corpus], target)
+    (data / "collections").mkdir(parents=True)
+    os.symlink(target, data / "collections" / "linked")
+    assert [(c.name, c.link, c.passages) for c in list_collections()] == [
+        ("linked", str(target), load_index(target).info()["passages"])
+    ]
+    with pytest.raises(InvalidOptionError, match=r"a symbolic link to .*elsewhere.*rm "):
+        remove_collection("linked")
+    assert (data / "collections" / "linked").is_symlink() and load_index(target).info()["documents"] > 0
 
 
 def test_remove_waits_for_no_build(data: Path, small_corpus: Path) -> None:
