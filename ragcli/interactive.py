@@ -1,7 +1,8 @@
 """The line reader of `ragcli chat`: questions typed at a terminal, with line editing and history.
 
 In a terminal, stdlib `readline` (where Python has it) gives line editing and a history kept across
-sessions in ragcli's cache folder (`chat_history`; $RAGCLI_CACHE moves it). The loop ends on EOF
+sessions in ragcli's cache folder (`chat_history`; $RAGCLI_CACHE moves it): each session appends its
+questions at its end, or when its terminal is closed (SIGHUP), so two chats at once both keep theirs. The loop ends on EOF
 (Ctrl-D), `exit` or `quit`, or Ctrl-C at the prompt. Without a terminal (a pipe, a file) the questions
 are the stream's lines, each answered as it arrives (`ragcli.answering.question_batches`).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator
@@ -51,11 +53,10 @@ def _piped(stream: IO[str], refuse: Callable[[str], None] | None) -> Iterator[st
 
 def _typed(history: Path) -> Iterator[str]:
     readline = _readline()
-    if readline is not None:
-        readline.set_history_length(HISTORY_LENGTH)
-        with contextlib.suppress(OSError):  # none yet, or unreadable: start without
-            if _own_file(history):
-                readline.read_history_file(str(history))
+    session = _History(readline, history) if readline is not None else None
+    hangup = signal.getsignal(signal.SIGHUP) if hasattr(signal, "SIGHUP") else signal.SIG_IGN
+    if session is not None and hangup is not signal.SIG_IGN:  # not under nohup
+        signal.signal(signal.SIGHUP, session.save_and_hang_up)
     try:
         while True:
             try:
@@ -66,13 +67,60 @@ def _typed(history: Path) -> Iterator[str]:
             if text.lower() in EXIT_WORDS:
                 return
             if text:
+                if session is not None:
+                    session.add(line)
                 yield text
     finally:
-        if readline is not None:
-            with contextlib.suppress(OSError):  # a read-only cache folder costs the history, not the session
-                history.parent.mkdir(parents=True, exist_ok=True)
-                if _own_file(history):
-                    readline.write_history_file(str(history))
+        if session is not None:
+            if hangup is not signal.SIG_IGN:
+                signal.signal(signal.SIGHUP, hangup)
+            session.save()
+
+
+class _History:
+    """The prompt's history: the earlier sessions' questions read at the start, and this session's
+    appended to the file at its end (a rewrite of the whole file from what was read at the start drops
+    what a chat running at the same time appended meanwhile), or when the terminal is closed (SIGHUP)."""
+
+    def __init__(self, readline: Any, path: Path) -> None:
+        self.readline, self.path = readline, path
+        self.added = 0  # this session's lines, not yet in the file
+        readline.set_history_length(HISTORY_LENGTH)  # the file is cut to it when lines are appended
+        readline.set_auto_history(False)  # `add` counts what the session adds
+        with contextlib.suppress(OSError):  # none yet, or unreadable: start without
+            if _own_file(path):
+                readline.read_history_file(str(path))
+
+    def add(self, line: str) -> None:
+        """Remember a question typed (not again right after itself, as readline's own history does)."""
+        length = self.readline.get_current_history_length()
+        if length == 0 or self.readline.get_history_item(length) != line:
+            self.readline.add_history(line)
+            self.added += 1
+
+    def save(self) -> None:
+        """Append this session's lines to the file (readline then cuts it to HISTORY_LENGTH lines)."""
+        added, self.added = self.added, 0
+        if not added:
+            return
+        with contextlib.suppress(OSError):  # a read-only cache folder costs the history, not the session
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not _own_file(self.path):
+                return
+            append = getattr(self.readline, "append_history_file", None)
+            if append is None:  # a readline without it (some libedit builds): the whole history, as before
+                self.readline.write_history_file(str(self.path))
+                return
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+            os.close(os.open(self.path, flags, 0o600))  # readline appends only to a file that exists
+            append(min(added, HISTORY_LENGTH), str(self.path))
+
+    def save_and_hang_up(self, signum: int, frame: object) -> None:
+        """SIGHUP's handler during a chat: the history saved, then the signal's own ending (the terminal
+        is gone: nothing more can be asked or shown)."""
+        self.save()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def _own_file(path: Path) -> bool:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import select
+import signal
 import subprocess
 import termios
 import time
@@ -134,6 +135,44 @@ def test_the_history_of_earlier_sessions_is_offered_again(sample_index: Path, tm
     finally:
         code = terminal.close()
     assert code == 0, terminal.output[-800:]
+
+
+def test_two_chats_at_once_both_keep_their_questions(sample_index: Path, tmp_path: Path) -> None:
+    """Each session rewrote the whole history at its end from what it had read at its start, so the
+    one that ended last dropped the other's questions: a session now appends its own."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    earlier = [f"question {n}" for n in range(interactive.HISTORY_LENGTH)]  # full: the oldest make room
+    (cache / "chat_history").write_text("".join(line + "\n" for line in earlier), encoding="utf-8")
+    first, second = chat_terminal(sample_index, cache), chat_terminal(sample_index, cache)
+    try:
+        ask(first, b"What is propolis made of?\r")
+        ask(second, b"What is the waggle dance?\r")
+        first.type(b"quit\r")
+        assert first.close() == 0, first.output[-800:]
+        second.type(b"quit\r")
+        assert second.close() == 0, second.output[-800:]
+    finally:
+        first.process.kill()
+        second.process.kill()
+    remembered = (cache / "chat_history").read_text(encoding="utf-8").splitlines()
+    assert remembered == [*earlier[2:], "What is propolis made of?", "What is the waggle dance?"]
+
+
+def test_the_history_is_kept_when_the_terminal_is_closed(sample_index: Path, tmp_path: Path) -> None:
+    """SIGHUP (the terminal window closed) ended chat without writing its history; it is written as
+    when the chat ends by itself, and chat still ends as the signal ends it."""
+    cache = tmp_path / "cache"
+    terminal = chat_terminal(sample_index, cache)
+    try:
+        seen = ask(terminal, b"What is propolis made of?\r")
+        terminal.read_until(PROMPT, terminal.output.index("answer · extractive", seen))
+        terminal.wait_reading()
+        terminal.process.send_signal(signal.SIGHUP)
+    finally:
+        code = terminal.close()
+    assert code == -signal.SIGHUP
+    assert (cache / "chat_history").read_text(encoding="utf-8").splitlines() == ["What is propolis made of?"]
 
 
 @pytest.mark.parametrize("kind", ["link", "fifo"])
