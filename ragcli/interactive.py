@@ -60,16 +60,18 @@ def _typed(history: Path) -> Iterator[str]:
     try:
         while True:
             try:
-                line = input(PROMPT)
+                typed = input(PROMPT)
             except (EOFError, KeyboardInterrupt):
                 return
-            text = question_text(line)
-            if text.lower() in EXIT_WORDS:
-                return
-            if text:
-                if session is not None:
-                    session.add(line)
-                yield text
+            # lines pasted at once come back as one (bracketed paste): each is a question, as over a pipe
+            for line in typed.splitlines():
+                text = question_text(line)
+                if text.lower() in EXIT_WORDS:
+                    return
+                if text:
+                    if session is not None:
+                        session.add(line)
+                    yield text
     finally:
         if session is not None:
             if hangup is not signal.SIG_IGN:

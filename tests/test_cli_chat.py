@@ -137,6 +137,29 @@ def test_the_history_of_earlier_sessions_is_offered_again(sample_index: Path, tm
     assert code == 0, terminal.output[-800:]
 
 
+def test_a_pasted_block_of_lines_is_one_question_a_line(sample_index: Path, tmp_path: Path) -> None:
+    """With bracketed paste (readline 8.1's default), lines pasted at once came back from the prompt as
+    one question with the newlines inside it; each is its own question, in order, as over a pipe."""
+    cache = tmp_path / "cache"
+    terminal = Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", "--json",
+        env={"RAGCLI_CACHE": str(cache), "TERM": "xterm"},
+    )  # fmt: skip
+    try:
+        terminal.read_until(PROMPT)
+        terminal.wait_reading()
+        terminal.type(b"\x1b[200~What is propolis made of?\r\nWhat is the waggle dance?\x1b[201~\r")
+        terminal.read_until('"query": "What is the waggle dance?"')
+        terminal.type(b"quit\r")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+    asked = [json.loads(line)["query"] for line in terminal.output.splitlines() if line.startswith("{")]
+    assert asked == ["What is propolis made of?", "What is the waggle dance?"]
+    history = (cache / "chat_history").read_text(encoding="utf-8").splitlines()
+    assert history == ["What is propolis made of?", "What is the waggle dance?"]
+
+
 def test_two_chats_at_once_both_keep_their_questions(sample_index: Path, tmp_path: Path) -> None:
     """Each session rewrote the whole history at its end from what it had read at its start, so the
     one that ended last dropped the other's questions: a session now appends its own."""
