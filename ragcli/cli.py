@@ -456,7 +456,7 @@ def index(
     from ragcli.errors import EmptyCorpusError
     from ragcli.indexing.stored import STORED, reindex
     from ragcli.progress import index_progress
-    from ragcli.render import index_summary, note, skipped_lines, write_json
+    from ragcli.render import empty_corpus_report, index_summary, note, skipped_lines, write_json
 
     index_dir = choose_index(index_dir, name, option="--name").path
     values = locals()
@@ -482,7 +482,9 @@ def index(
                 strict=_strictness(strict, skip_invalid),
             )
         except EmptyCorpusError as exc:
-            if verbose:  # the error names the first few; -v lists them all
+            if json_output:  # `ragcli index … --json | jq .skipped` wants the list most when nothing was read
+                write_json(empty_corpus_report(str(index_dir), exc))
+            elif verbose:  # the error names the first few; -v lists them all
                 for line in skipped_lines(exc.skipped):
                     note(line)
             raise

@@ -216,6 +216,10 @@ class Skipped:
         """How many records (or files) this entry stands for, by kind of reason (`reason_kind`)."""
         return dict(self.unlisted) if self.unlisted else {reason_kind(self.reason): 1}
 
+    def to_dict(self) -> dict[str, Any]:
+        """As `index --json` lists it."""
+        return {"path": self.path, "reason": self.reason, **({"unlisted": self.unlisted} if self.unlisted else {})}
+
 
 @dataclass
 class SourceFile:

@@ -25,6 +25,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from ragcli.errors import mask_secrets
 from ragcli.readers.base import is_url
 from ragcli.readers.generated import GENERATED
 from ragcli.records import Hit, Skipped, json_text
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ragcli.answering import Answer
+    from ragcli.errors import EmptyCorpusError
     from ragcli.evaluation.runner import ConfigResult, EvalReport
     from ragcli.evaluation.tuning import TuneRow
     from ragcli.generation.base import Generator, StreamingGenerator
@@ -601,6 +603,17 @@ def waiting_for_build(target: Path) -> None:
     """The note a run prints before it waits for another process's build of the index it needs (a
     dataset's cached index, shared by runs): otherwise it would seem to hang."""
     note(f"waiting for another ragcli process building {target} to finish")
+
+
+def empty_corpus_report(index_dir: str, error: EmptyCorpusError) -> dict[str, Any]:
+    """What `index --json` writes when nothing could be indexed (exit 5): the error and every file skipped,
+    which a script wants most then (`ragcli index docs/ --json | jq .skipped`)."""
+    return {
+        "index": index_dir,
+        "error": mask_secrets(str(error)),
+        "exit_code": int(error.exit_code),
+        "skipped": [s.to_dict() for s in error.skipped],
+    }
 
 
 def skipped_lines(skipped: Iterable[Skipped]) -> list[str]:

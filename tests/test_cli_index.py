@@ -128,6 +128,12 @@ def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) 
     verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v")
     assert verbose.exit_code == ExitCode.EMPTY_CORPUS
     assert all(f"skipped image{i}.png: unsupported file type .png" in verbose.stderr for i in range(5))
+    # a script asking for JSON gets the report it asked for, with every file skipped, and exit 5 still
+    scripted = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json")
+    assert scripted.exit_code == ExitCode.EMPTY_CORPUS and "no text to index" in scripted.stderr
+    report = json.loads(scripted.stdout)
+    assert report["exit_code"] == 5 and report["error"].startswith("no text to index in ")
+    assert report["skipped"] == [{"path": f"image{i}.png", "reason": "unsupported file type .png"} for i in range(5)]
 
 
 def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) -> None:

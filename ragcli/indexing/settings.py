@@ -126,10 +126,7 @@ class BuildReport:
             "rows_changed": self.rows_changed,
             "rows_removed": self.rows_removed,
             "rows_unchanged": self.rows_unchanged,
-            "skipped": [
-                {"path": s.path, "reason": s.reason, **({"unlisted": s.unlisted} if s.unlisted else {})}
-                for s in self.skipped
-            ],
+            "skipped": [s.to_dict() for s in self.skipped],
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "updated": self.updated,
