@@ -312,11 +312,9 @@ def test_each_line_ending_breaks_a_line(tmp_path: Path, monkeypatch: pytest.Monk
 
 def streamed(monkeypatch: pytest.MonkeyPatch, block: int = 1 << 20) -> None:
     """Text files from 1 KiB on are read in segments of 256 characters, `block` bytes at a time."""
-    import ragcli.readers.markup as markup_module
     import ragcli.readers.text as text_module
 
-    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)
-    monkeypatch.setattr(markup_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)  # `streams`, which markup.py asks too
     monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 8)
     monkeypatch.setattr(text_module, "STREAM_BLOCK_BYTES", block)
 
