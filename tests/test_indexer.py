@@ -116,6 +116,19 @@ def test_edits_reindex_only_what_changed_and_equal_a_rebuild(
     assert snapshot(small_index) == snapshot(tmp_path / "full")
 
 
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files builds read from now on, in order (the list fills as they read)."""
+    read: list[str] = []
+    original = indexer.CorpusReader.read_file
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        read.append(path.name)
+        return original(self, path)
+
+    monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
+    return read
+
+
 def test_a_newer_version_of_a_reader_reads_its_files_again_once(
     small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,14 +141,7 @@ def test_a_newer_version_of_a_reader_reads_its_files_again_once(
     assert sources["solar.md"]["reader"] == f"markdown/{version}" and sources["wind.txt"]["reader"] == "text/1"
     assert build_index([small_corpus], small_index).up_to_date
     monkeypatch.setattr(MarkdownReader, "version", version + 1)
-    read = []
-    original = indexer.CorpusReader.read_file
-
-    def spy(self, path):  # type: ignore[no-untyped-def]
-        read.append(path.name)
-        return original(self, path)
-
-    monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
+    read = files_read(monkeypatch)
     report = build_index([small_corpus], small_index)
     markdown = sorted(p.name for p in small_corpus.rglob("*.md"))
     assert sorted(read) == markdown and report.newer_reader == len(markdown)
@@ -164,14 +170,7 @@ def test_touched_but_identical_file_is_not_reread(
     small_corpus: Path, small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     touch_later(small_corpus / "solar.md")
-    read = []
-    original = indexer.CorpusReader.read_file
-
-    def spy(self, path):  # type: ignore[no-untyped-def]
-        read.append(path.name)
-        return original(self, path)
-
-    monkeypatch.setattr(indexer.CorpusReader, "read_file", spy)
+    read = files_read(monkeypatch)
     report = build_index([small_corpus], small_index)
     assert read == [] and (report.new, report.changed, report.removed, report.unchanged) == (0, 0, 0, 5)
     assert report.touched == 1
