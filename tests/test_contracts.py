@@ -414,7 +414,7 @@ def test_tune_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert len(data["grid"]) == 2 and all(keys(cell) == TUNE_CELL_KEYS for cell in data["grid"])
 
 
-COLLECTION_KEYS = ["built", "documents", "error", "name", "passages", "path", "size_bytes"]
+COLLECTION_KEYS = ["built", "documents", "error", "link", "name", "passages", "path", "size_bytes"]
 COLLECTION_REMOVE_KEYS = ["left", "name", "path"]
 CONFIG_SHOW_KEYS = ["collections_dir", "files", "index", "values"]
 CONFIG_FILE_KEYS = ["exists", "path"]
