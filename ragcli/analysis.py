@@ -157,14 +157,9 @@ def _mark_ranges() -> tuple[tuple[int, int], ...]:
     return tuple(ranges)
 
 
-def _mark_class(beyond_bmp: bool = True) -> str:
-    """The combining marks as the inside of a regex class; only those of the BMP where not `beyond_bmp`
-    (`re` checks the BMP part of a class in one lookup, but each range beyond it one by one)."""
-    return "".join(
-        chr(first) if first == last else f"{chr(first)}-{chr(last)}"
-        for first, last in _mark_ranges()
-        if beyond_bmp or last <= 0xFFFF
-    )
+def _mark_class() -> str:
+    """The combining marks as the inside of a regex class."""
+    return "".join(chr(first) if first == last else f"{chr(first)}-{chr(last)}" for first, last in _mark_ranges())
 
 
 @cache
@@ -172,7 +167,7 @@ def _marked_words() -> _WordPatterns:
     """The word patterns (`_PLAIN_TOKEN_RE`, `_TOKEN_RE`) with combining marks kept inside a word, as Unicode's
     word rules (UAX #29, WB4: Extend) and Lucene's StandardTokenizer keep them; a word still opens with a
     letter or digit. Compiled on first use (`_mark_ranges`); twice as slow as `\\w+`, so used only on a text
-    that holds a mark (`_marks_or_removed_re`)."""
+    that holds a mark (`_holds_marks_or_removed`)."""
     marks = _mark_class()
     plain_part = rf"\w[\w{marks}]*"
     mixed_part = rf"[^\W{CJK_CHARS}](?:[^\W{CJK_CHARS}]|[{marks}])*"  # a class cannot join [^…] and […]
@@ -224,13 +219,21 @@ def stopword_set(language: str) -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-@cache
-def _marks_or_removed_re(drop_format_characters: bool) -> re.Pattern[str]:
-    """Finds a combining mark or a character removed inside words, or any character beyond the BMP (rare:
-    emoji, historic scripts; checked one by one, as `_mark_class` says): most text that is not ASCII (French,
-    Russian) holds none, and is split by the plain `\\w` patterns, as fast as before marks were kept."""
-    removed = f"{_IN_WORD_FORMAT_CHARS}{_OPTIONAL_DIACRITICS}" if drop_format_characters else _OPTIONAL_DIACRITICS
-    return re.compile(f"[{_mark_class(beyond_bmp=False)}{removed}\U00010000-\U0010ffff]")
+# The characters that may send a text to the patterns with marks: those `\w` leaves out beyond ASCII (marks,
+# format characters, punctuation and symbols) and the tatweel (a letter to `\w`, removed inside words)
+_NOT_A_WORD_CHARACTER_RE = re.compile("[^\\w\\s\x00-\x7f]|\u0640")
+
+
+def _holds_marks_or_removed(text: str, drop_format_characters: bool) -> bool:
+    """Whether `text` holds a combining mark or a character removed inside words, checked on its distinct
+    characters `\\w` leaves out (in most text a few quotes and dashes): a text without marks (French,
+    Russian, emoji) is split by the plain `\\w` patterns, as fast as before marks were kept, and never
+    builds the mark class (`_mark_ranges`, some 25 ms of a fresh `ragcli query`)."""
+    removed = _FORMAT_AND_DIACRITICS_RE if drop_format_characters else _OPTIONAL_DIACRITICS_RE
+    return any(
+        unicodedata.category(character)[0] == "M" or removed.match(character) is not None
+        for character in set(_NOT_A_WORD_CHARACTER_RE.findall(text))
+    )
 
 
 def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
@@ -246,7 +249,7 @@ def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
         text = text.casefold()
         return (_IN_WORD_FORMAT_RE.sub("", text) if settings.drop_format_characters else text), False
     text = text.replace(_DOTTED_CAPITAL_I, "i").casefold()
-    if _marks_or_removed_re(settings.drop_format_characters).search(text) is None:
+    if not _holds_marks_or_removed(text, settings.drop_format_characters):
         return text, False
     removed = _FORMAT_AND_DIACRITICS_RE if settings.drop_format_characters else _OPTIONAL_DIACRITICS_RE
     return removed.sub("", text), True
@@ -316,7 +319,8 @@ class Analyzer:
         where: Sequence[int] = range(len(text))
         if len(visible) < len(text):
             where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
-        words = _marked_words().mixed if settings.words_keep_marks and not plain else _TOKEN_RE
+        marked = settings.words_keep_marks and not plain and _holds_marks_or_removed(visible, False)
+        words = _marked_words().mixed if marked else _TOKEN_RE
         spans = []
         for match in words.finditer(visible):
             if self.term_of(_fold(match.group(), settings)[0]) in terms:

@@ -16,9 +16,9 @@ from ragcli.analysis import (
     _TOKEN_RE,
     Analyzer,
     AnalyzerSettings,
+    _holds_marks_or_removed,
     _mark_class,
     _marked_words,
-    _marks_or_removed_re,
     surface_tokens,
 )
 from ragcli.errors import InvalidOptionError
@@ -181,8 +181,10 @@ def test_the_mark_class_holds_every_combining_mark_and_only_optional_ones_are_dr
     marks = {c for c in everything if unicodedata.category(c) in ("Mn", "Mc", "Me") and not _CJK_START_RE.match(c)}
     in_class = re.compile(f"[{_mark_class()}]")
     assert {c for c in everything if in_class.match(c)} == marks
-    found = _marks_or_removed_re(drop_format_characters=True)  # what sends a text to the patterns with marks
-    assert all(found.match(c) for c in marks) and all(found.match(c) for c in everything if _IN_WORD_FORMAT_RE.match(c))
+    # what sends a text to the patterns with marks: each mark, each character removed inside a word
+    removed = [c for c in everything if _IN_WORD_FORMAT_RE.match(c) or _OPTIONAL_DIACRITICS_RE.match(c)]
+    assert all(_holds_marks_or_removed(f"x{c}y", drop_format_characters=True) for c in [*marks, *removed])
+    assert not _holds_marks_or_removed("Les abeilles « dansent » — 🐝 …", drop_format_characters=True)
     dropped = [c for c in everything if _OPTIONAL_DIACRITICS_RE.fullmatch(c)]
     assert {unicodedata.category(c) for c in dropped} == {"Mn", "Lm"}  # Lm: the tatweel
     assert not {"\u05be", "\u0903", "\u093f", "\u094d", "\u0301"} & set(dropped)  # maqaf, Devanagari, acute
