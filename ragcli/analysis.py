@@ -220,8 +220,10 @@ def stopword_set(language: str) -> frozenset[str]:
 
 
 # The characters that may send a text to the patterns with marks: those `\w` leaves out beyond ASCII (marks,
-# format characters, punctuation and symbols) and the tatweel (a letter to `\w`, removed inside words)
-_NOT_A_WORD_CHARACTER_RE = re.compile("[^\\w\\s\x00-\x7f]|\u0640")
+# format characters, symbols), less the Latin-1 signs but the soft hyphen and the dashes, quotes, bullets and
+# other signs of General Punctuation (U+2010-U+2027, U+2030-U+205E: no mark or format character among them,
+# and they are most of what an English text holds beyond ASCII), and the tatweel (a letter to `\w`, removed)
+_NOT_A_WORD_CHARACTER_RE = re.compile("[^\\w\\s\x00-\x7f\u00a0-\u00ac\u00ae-\u00bf\u2010-\u2027\u2030-\u205e]|\u0640")
 
 
 def _holds_marks_or_removed(text: str, drop_format_characters: bool) -> bool:
