@@ -9,6 +9,8 @@ from pathlib import Path
 import pptx
 from clihelpers import invoke
 from conftest import write_files
+from lxml import etree
+from pptx.oxml.ns import qn
 from pptx.util import Inches
 
 from ragcli.readers.walk import CorpusReader
@@ -75,3 +77,33 @@ def test_a_slide_is_cited_through_the_cli_and_damaged_decks_are_skipped(tmp_path
     assert all(reason.startswith("damaged PPTX (") for reason in reasons.values()), reasons
     result = invoke("query", "tape drives finance", "--index", index, "--no-generate")
     assert "plan.pptx:p3" in result.stdout
+
+
+def test_a_line_break_inside_a_paragraph_parts_the_words_it_stands_between(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Harbour"
+    paragraph = slide.placeholders[1].text_frame.paragraphs[0]
+    paragraph.add_run().text = "Dredging starts"
+    paragraph.add_line_break()  # Shift+Enter: <a:br/>, between runs
+    paragraph.add_run().text = "in March"
+    dated = slide.placeholders[1].text_frame.add_paragraph()
+    dated.add_run().text = "Updated "
+    field = etree.SubElement(dated._p, qn("a:fld"), id="{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}", type="datetime1")
+    etree.SubElement(field, qn("a:t")).text = "3/9/2026"  # the date PowerPoint last showed
+    notes = slide.notes_slide.notes_text_frame.paragraphs[0]
+    notes.add_run().text = "Ask the port"
+    notes.add_line_break()
+    notes.add_run().text = "about permits"
+    out = io.BytesIO()
+    deck.save(out)
+    root = write_files(tmp_path / "c", {"plan.pptx": out.getvalue()})
+    (document,), _ = read(root)
+    assert document.text.splitlines() == [
+        "Harbour",
+        "Dredging starts",
+        "in March",
+        "Updated 3/9/2026",
+        "Ask the port",
+        "about permits",
+    ]

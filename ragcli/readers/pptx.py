@@ -28,19 +28,23 @@ def _shape_lines(shape: Any) -> Iterator[str]:
             if any(cells):
                 yield "\t".join(cells)
     if getattr(shape, "has_text_frame", False):
-        for paragraph in shape.text_frame.paragraphs:
-            text = "".join(run.text for run in paragraph.runs).strip()
-            if text:
-                yield text
+        yield from _frame_lines(shape.text_frame)
+
+
+def _frame_lines(frame: Any) -> Iterator[str]:
+    """A text frame's lines: each paragraph, cut at its line breaks (Shift+Enter, which python-pptx
+    gives as "\\v"; joining the runs alone glued the words either side), fields' text included."""
+    for paragraph in frame.paragraphs:
+        for line in paragraph.text.split("\v"):
+            if line.strip():
+                yield line.strip()
 
 
 def _slide(slide: Any) -> tuple[str, str | None]:
     """A slide's text (shapes, then speaker notes) and its title (None: it has none)."""
     lines = [line for shape in slide.shapes for line in _shape_lines(shape)]
     if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
-        notes = slide.notes_slide.notes_text_frame.text.strip()
-        if notes:
-            lines.append(notes)
+        lines.extend(_frame_lines(slide.notes_slide.notes_text_frame))
     title_shape = slide.shapes.title
     title = one_line(title_shape.text_frame.text)[:MAX_TITLE_CHARS] if title_shape is not None else ""
     return "\n".join(lines), title or None
@@ -52,6 +56,8 @@ def _damaged(exc: BaseException) -> Skip:
 
 class PptxReader(SuffixReader):
     name = "pptx"
+    # 2: a line break parts the words either side, a field's text is read (`readers.base.reader_edition`)
+    version = 2
     suffixes = frozenset({".pptx"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
