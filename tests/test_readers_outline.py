@@ -46,6 +46,34 @@ def test_section_headings_and_their_levels(suffix: str, text: str, expected: lis
     assert found == expected
 
 
+# A block ends only at its own closing line: another block's delimiter inside it is text
+ADOC_BLOCKS = (
+    "= Book\n\n== Dredging\n\n----\n....\n== in a listing\n----\n\n"
+    "////\n== commented out\n////\n\n```sh\n----\n```\n\n== Budget\n"
+)
+TEX_BLOCKS = (
+    "\\section{Intro}\n\\begin{lstlisting}\n\\end{verbatim}\n\\section{in a listing}\n\\end{lstlisting}\n"
+    "\\section{Methods}\n\\begin{verbatim}x = 1\\end{verbatim}\n\\section*{Results}\n"
+)
+ORG_BLOCKS = "* Plan\n#+begin_example\n#+end_src\n* in an example\n#+END_EXAMPLE\n* Budget\n"
+TEXI_BLOCKS = "@chapter Use\n@example\n@end lisp\n@example\n@section in an example\n@end example\n@section Options\n"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "expected"),
+    [
+        (".adoc", ADOC_BLOCKS, [(1, 1, "Book"), (3, 2, "Dredging"), (18, 2, "Budget")]),
+        (".tex", TEX_BLOCKS, [(1, 3, "Intro"), (6, 3, "Methods"), (8, 3, "Results")]),
+        (".org", ORG_BLOCKS, [(1, 1, "Plan"), (6, 1, "Budget")]),
+        (".texi", TEXI_BLOCKS, [(1, 1, "Use"), (7, 2, "Options")]),
+    ],
+)
+def test_a_block_ends_at_its_own_closing_line_only(
+    suffix: str, text: str, expected: list[tuple[int, int, str]]
+) -> None:
+    test_section_headings_and_their_levels(suffix, text, expected)
+
+
 def test_the_files_are_titled_by_their_own_title_and_read_as_outline(tmp_path: Path) -> None:
     root = write_files(tmp_path, {"notes.org": ORG, "manual.adoc": ADOC, "paper.tex": TEX, "foo.texi": TEXI})
     readers = [reader_for(root / name) for name in ("notes.org", "manual.adoc", "paper.tex", "foo.texi")]

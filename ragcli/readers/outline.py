@@ -5,8 +5,9 @@ People keep notes in Org mode, write books and manuals in AsciiDoc and Texinfo, 
 as plain code, their passages were windows that ran from one section into the next. A heading is the
 line that opens it (`** Heading`, `== Section`, `\\subsection{Title}`, `@section Title`), found by one
 anchored pattern per syntax (each a run of simple classes: linear time), its level read from the syntax
-itself. Headings inside a block shown as written (Org's `#+BEGIN_SRC`, AsciiDoc's `----` listings,
-LaTeX's `verbatim`, Texinfo's `@example`) are left alone.
+itself. Headings inside a block shown as written or commented out (Org's `#+BEGIN_SRC`, AsciiDoc's `----`
+listings and `////` comments, LaTeX's `verbatim`, Texinfo's `@example`) are left alone; a block ends at
+its own closing line only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class _Syntax:
     heading: re.Pattern[str]  # group 1: the marker its level is read from; group 2: its text
     level: Callable[[str], int]
     title: re.Pattern[str]  # the document's own title, group 1 its text
-    verbatim: re.Pattern[str]  # a line that opens or closes a block shown as written
+    # A line that opens or closes a block shown as written or left out: group "kind" names the block,
+    # "begin" or "end" matches where only one of the two is meant (AsciiDoc's delimiters do both).
+    verbatim: re.Pattern[str]
     tidy: Callable[[str], str] = str.strip
 
 
@@ -62,14 +65,18 @@ _ORG = _Syntax(
     re.compile(r"^(\*+)[ \t]+(\S.*)$", re.MULTILINE),
     len,  # "*" 1, "**" 2, …
     re.compile(r"^#\+title:[ \t]*(\S.*)$", re.MULTILINE | re.IGNORECASE),
-    re.compile(r"^[ \t]*#\+(?:begin|end)_(?:src|example|verse|quote|export)\b", re.MULTILINE | re.IGNORECASE),
+    re.compile(
+        r"^[ \t]*#\+(?:(?P<begin>begin)|(?P<end>end))_(?P<kind>src|example|verse|quote|export|comment)\b",
+        re.MULTILINE | re.IGNORECASE,
+    ),
     _org_heading,
 )
 _ASCIIDOC = _Syntax(
     re.compile(r"^(={1,6})[ \t]+(\S.*)$", re.MULTILINE),
     len,  # "=" the document's title, "==" a section, …
     re.compile(r"^=[ \t]+(\S.*)$", re.MULTILINE),
-    re.compile(r"^(?:-{4,}|\.{4,}|```.*)$", re.MULTILINE),  # listing, literal and fenced blocks
+    # listing, literal, comment and fenced blocks; closed by the same delimiter (a fence: "```" alone)
+    re.compile(r"^(?P<kind>-{4,}|\.{4,}|/{4,}|```)(?:(?<=```).*)?$", re.MULTILINE),
 )
 _LATEX = _Syntax(
     re.compile(
@@ -77,14 +84,21 @@ _LATEX = _Syntax(
     ),
     _LATEX_LEVELS.__getitem__,
     re.compile(r"^[ \t]*\\title(?:\[[^\]\n]*\])?\{(.*)$", re.MULTILINE),
-    re.compile(r"^[ \t]*\\(?:begin|end)\{(?:verbatim|lstlisting|minted|comment)\*?\}", re.MULTILINE),
+    # `\end{verbatim}` ends the block wherever it stands, even on the line that began it
+    re.compile(
+        r"(?:^[ \t]*\\(?P<begin>begin)|\\(?P<end>end))\{(?P<kind>(?:verbatim|lstlisting|minted|comment)\*?)\}",
+        re.MULTILINE,
+    ),
     lambda text: " ".join(_LATEX_MARKUP_RE.sub(" ", _braced(text)).split()),
 )
 _TEXINFO = _Syntax(
     re.compile(rf"^@({'|'.join(_TEXINFO_LEVELS)})[ \t]+(\S.*)$", re.MULTILINE),
     _TEXINFO_LEVELS.__getitem__,
     re.compile(r"^@settitle[ \t]+(\S.*)$", re.MULTILINE),
-    re.compile(r"^@(?:end[ \t]+)?(?:example|verbatim|smallexample|lisp|display|format|ignore)\b", re.MULTILINE),
+    re.compile(
+        r"^@(?:(?P<end>end[ \t]+)|(?P<begin>))(?P<kind>example|verbatim|smallexample|lisp|display|format|ignore)\b",
+        re.MULTILINE,
+    ),
 )
 _SYNTAXES = {
     ".org": _ORG,
@@ -96,18 +110,29 @@ _SYNTAXES = {
 }
 
 
+def _after_fence(block: str | None, fence: re.Match[str]) -> str | None:
+    """The block the text is in after `fence`: a block ends only at its own kind's closing line, so
+    another block's delimiter inside it (a "...." in a "----" listing) neither ends nor starts one."""
+    marks = fence.groupdict()
+    kind = fence["kind"].lower()
+    if block is None:
+        return None if marks.get("end") is not None else kind
+    return None if kind == block and marks.get("begin") is None else block
+
+
 def outline_headings(text: str, suffix: str) -> Iterator[Heading]:
     """(offset, level, heading) of each section heading of a document in the syntax `suffix` names,
     outside its verbatim blocks, in order (lazily: a title needs only the first)."""
     syntax = _SYNTAXES[suffix]
-    fences = [match.start() for match in syntax.verbatim.finditer(text)]
-    inside, passed = False, 0
+    fences = list(syntax.verbatim.finditer(text))
+    block: str | None = None  # the kind of block the text is in (None: none)
+    passed = 0
     for match in syntax.heading.finditer(text):
-        while passed < len(fences) and fences[passed] < match.start():
-            inside = not inside  # each fence line opens or closes a block
+        while passed < len(fences) and fences[passed].start() < match.start():
+            block = _after_fence(block, fences[passed])
             passed += 1
         heading = syntax.tidy(match.group(2))
-        if not inside and heading:
+        if block is None and heading:
             yield match.start(), min(syntax.level(match.group(1)), MAX_HEADING_LEVEL), heading
 
 
@@ -116,6 +141,8 @@ class OutlineReader(SuffixReader):
     heading, else its name), cut at its section headings."""
 
     name = "outline"
+    # 2: a block ends at its own closing line only; comment blocks (`readers.base.reader_edition`)
+    version = 2
     suffixes = frozenset(_SYNTAXES)
 
     def read(self, source: SourceInput) -> Iterator[Document]:
