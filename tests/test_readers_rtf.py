@@ -134,3 +134,11 @@ def test_every_passage_cites_the_first_line_as_the_text_lines_are_not_the_files(
     (document,) = CorpusReader([root]).documents()
     chunks = split_document(document, ChunkSettings(size=5, overlap=0))
     assert len(chunks) > 10 and {chunk.line for chunk in chunks} == {1}
+
+
+def test_a_character_past_the_basic_plane_is_read_from_its_surrogate_pair(tmp_path: Path) -> None:
+    # Word writes 😀 (U+1F600) and 𝑥 (U+1D465) as \uN pairs of UTF-16 surrogates, signed 16-bit
+    rtf = "{\\rtf1\\ansi\\uc1 Harbour \\u-10179?\\u-8704? day, \\u55349?\\u56421? metres, lone \\u55357? end\\par}"
+    root = write_files(tmp_path / "c", {"emoji.rtf": rtf})
+    (document,) = CorpusReader([root]).documents()
+    assert document.text == "Harbour \U0001f600 day, \U0001d465 metres, lone \ufffd end\n"

@@ -38,6 +38,13 @@ _FIELD_START_RE = re.compile(r"(?<!\\)\{\\field\b")
 MAX_FONT_TABLE = 64 * 1024
 
 
+def _paired(text: str) -> str:
+    """`text` with each UTF-16 surrogate pair made the one character it stands for: RTF's `\\uN` is a
+    16-bit unit, so Word writes 😀 as two, which striprtf turns into two lone surrogates (shown "??",
+    found by no search). A surrogate without its pair becomes U+FFFD."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _codec(rtf: str) -> str:
     found = _CODE_PAGE_RE.search(rtf[:4096])
     codec = f"cp{found.group(1)}" if found else "cp1252"
@@ -50,6 +57,8 @@ def _codec(rtf: str) -> str:
 
 class RtfReader(SuffixReader):
     name = "rtf"
+    # 2: a character past U+FFFF read from its surrogate pair (`readers.base.reader_edition`)
+    version = 2
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -67,7 +76,7 @@ class RtfReader(SuffixReader):
             text = rtf_to_text(_FIELD_START_RE.sub("\n{\\\\field", rtf), encoding=_codec(rtf), errors="replace")
         except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
-        text = universal_newlines(without_terminal_sequences(text))
+        text = universal_newlines(without_terminal_sequences(_paired(text)))
         heading = first_line_title(text)
         yield Document(
             source.rel,
