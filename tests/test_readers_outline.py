@@ -97,3 +97,18 @@ def test_an_org_file_is_cut_at_its_headings(tmp_path: Path) -> None:
     tomatoes = next(p for p in passages if "Water them" in p.text)
     assert tomatoes.text.startswith("** Tomatoes") and tomatoes.line == 3
     assert "Garden" in tomatoes.index_text  # the heading above it, which its text lacks
+
+
+def test_texinfo_markup_is_left_out_of_its_title_and_headings(tmp_path: Path) -> None:
+    text = (
+        "@settitle The @sc{GNU} Harbour Manual\n@chapter Invoking @command{dredge}\n"
+        "@section The @code{--depth=@var{n}} option\n@section Mail @@ and @{braces@}\n"
+    )
+    assert [heading for _, _, heading in outline_headings(text, ".texi")] == [
+        "Invoking dredge",
+        "The --depth=n option",
+        "Mail @ and {braces}",
+    ]
+    root = write_files(tmp_path, {"dredge.texi": text})
+    (document,) = CorpusReader([root]).documents()
+    assert document.title == "The GNU Harbour Manual"

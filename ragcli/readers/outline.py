@@ -29,6 +29,8 @@ _TEXINFO_LEVELS = {
 }
 _ORG_TAGS_RE = re.compile(r":[\w@#%:]+:")  # an Org heading's trailing tags (":work:urgent:")
 _LATEX_MARKUP_RE = re.compile(r"\\label\{[^}]*\}?|\\[A-Za-z]+\*?|[{}]")  # "\emph{x} \label{s:x}" → "x"
+# Texinfo's markup: "@code{" and its "}" left out, "@@", "@{" and "@}" the character they escape
+_TEXINFO_MARKUP_RE = re.compile(r"@([@{}])|@[A-Za-z]+\{|[{}]")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ def _braced(text: str) -> str:
                 return text[:at]
             depth -= 1
     return text
+
+
+def _texinfo_text(text: str) -> str:
+    """A Texinfo title's or heading's words without its markup ("Invoking @command{grep}" → "Invoking
+    grep"), as a LaTeX heading's are read without theirs: titles are shown and indexed with passages."""
+    return " ".join(_TEXINFO_MARKUP_RE.sub(lambda found: found[1] or "", text).split())
 
 
 def _org_heading(text: str) -> str:
@@ -99,6 +107,7 @@ _TEXINFO = _Syntax(
         r"^@(?:(?P<end>end[ \t]+)|(?P<begin>))(?P<kind>example|verbatim|smallexample|lisp|display|format|ignore)\b",
         re.MULTILINE,
     ),
+    _texinfo_text,
 )
 _SYNTAXES = {
     ".org": _ORG,
@@ -141,7 +150,8 @@ class OutlineReader(SuffixReader):
     heading, else its name), cut at its section headings."""
 
     name = "outline"
-    # 2: a block ends at its own closing line only; comment blocks (`readers.base.reader_edition`)
+    # 2: a block ends at its own closing line only; comment blocks; Texinfo headings without markup
+    # (`readers.base.reader_edition`)
     version = 2
     suffixes = frozenset(_SYNTAXES)
 
