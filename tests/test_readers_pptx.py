@@ -10,6 +10,8 @@ import pptx
 from clihelpers import invoke
 from conftest import write_files
 from lxml import etree
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.oxml.ns import qn
 from pptx.util import Inches
 
@@ -106,4 +108,26 @@ def test_a_line_break_inside_a_paragraph_parts_the_words_it_stands_between(tmp_p
         "Updated 3/9/2026",
         "Ask the port",
         "about permits",
+    ]
+
+
+def test_a_charts_title_is_read_where_it_stands(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Revenue"
+    data = CategoryChartData()
+    data.categories = ["Q1", "Q2"]
+    data.add_series("Sales", (1.0, 2.0))
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
+    frame.chart.chart_title.text_frame.text = "Quarterly dredging revenue"
+    slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1)).text_frame.text = "Source: port office"
+    untitled = deck.slides.add_slide(deck.slide_layouts[6])
+    untitled.shapes.add_chart(XL_CHART_TYPE.PIE, Inches(1), Inches(1), Inches(4), Inches(4), data)
+    out = io.BytesIO()
+    deck.save(out)
+    root = write_files(tmp_path / "c", {"revenue.pptx": out.getvalue()})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert [d.text.splitlines() for d in documents] == [
+        ["Revenue", "Quarterly dredging revenue", "Source: port office"]
     ]

@@ -1,10 +1,10 @@
 """PowerPoint decks (.pptx): one document per file, one segment per slide, so passages cite their slide.
 
 Read with python-pptx (the `pptx` extra), imported only when a .pptx is read. A slide's text is its
-shapes' text in order (groups opened, tables one line per row with tab-separated cells), then its
-speaker notes. The slide number is the passage's `page` (`deck.pptx:p3` is slide 3). Title: the core
-properties' title, else the first slide's title, else the file name. The zip's declared sizes are
-checked against `--max-expanded-size` before anything is unpacked, as for .docx.
+shapes' text in order (groups opened, tables one line per row with tab-separated cells, a chart's
+title), then its speaker notes. The slide number is the passage's `page` (`deck.pptx:p3` is slide 3).
+Title: the core properties' title, else the first slide's title, else the file name. The zip's
+declared sizes are checked against `--max-expanded-size` before anything is unpacked, as for .docx.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def _shape_lines(shape: Any) -> Iterator[str]:
             cells = [one_line(cell.text) for cell in row.cells]
             if any(cells):
                 yield "\t".join(cells)
+    if getattr(shape, "has_chart", False) and shape.chart.has_title and shape.chart.chart_title.has_text_frame:
+        yield from _frame_lines(shape.chart.chart_title.text_frame)  # the words the chart shows above it
     if getattr(shape, "has_text_frame", False):
         yield from _frame_lines(shape.text_frame)
 
@@ -56,7 +58,8 @@ def _damaged(exc: BaseException) -> Skip:
 
 class PptxReader(SuffixReader):
     name = "pptx"
-    # 2: a line break parts the words either side, a field's text is read (`readers.base.reader_edition`)
+    # 2: a line break parts the words either side, a field's text and a chart's title are read
+    # (`readers.base.reader_edition`)
     version = 2
     suffixes = frozenset({".pptx"})
 
