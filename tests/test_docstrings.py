@@ -118,6 +118,59 @@ def test_no_documentation_without_a_documented_definition(source: str) -> None:
     assert documented(["raise_for_status"], hits(source)) is None
 
 
+NAMESAKES = {
+    "python": (
+        "class Order:\n"
+        "    class Line:\n"
+        "        def total(self):\n"
+        '            """The line\'s price times its quantity."""\n\n'
+        "    @property\n"
+        "    def total(self):\n"
+        '        """The sum of the order\'s lines."""\n\n\n'
+        "def total(orders):\n"
+        '    """The sum of all orders."""\n'
+    ),
+    "go": (
+        "// Close shuts the server down.\nfunc (s *Server) Close() error {\n\treturn nil\n}\n\n"
+        "// Close releases the client's connections.\nfunc (c *Client) Close() error {\n\treturn nil\n}\n"
+    ),
+    "rust": (
+        "impl Store {\n    /// Create an empty store.\n    pub fn new() -> Self {\n    }\n}\n\n"
+        "impl<T> fmt::Display for Queue<T> {\n    /// Create an empty queue.\n    fn new() -> Self {\n    }\n}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "question", "said"),
+    [
+        (NAMESAKES["python"], "What does Order.total do?", "The sum of the order's lines."),
+        (NAMESAKES["python"], "What does Order.Line.total do?", "The line's price times its quantity."),
+        (NAMESAKES["python"], "What does total do?", "The line's price times its quantity."),  # no owner asked
+        (NAMESAKES["go"], "What does Client.Close do?", "Close releases the client's connections."),
+        (NAMESAKES["go"], "What does Server.Close do?", "Close shuts the server down."),
+        (NAMESAKES["rust"], "What does Queue::new do?", "Create an empty queue."),
+        (NAMESAKES["rust"], "What does Display::new do?", "Create an empty queue."),  # the trait implemented
+    ],
+)
+def test_a_qualified_name_is_answered_by_its_owners_definition(source: str, question: str, said: str) -> None:
+    """`Client.Close` is the `Close` of `Client`, not the first `Close` of the passage (a namesake's)."""
+    assert ExtractiveGenerator().generate(question, hits(source)).text == f"{said} [1]"
+
+
+def test_a_namesake_of_another_owner_is_no_answer() -> None:
+    """Only other owners define the name asked about: their documentation would answer wrongly."""
+    assert documented(["Close"], hits(NAMESAKES["go"]), {"Close": "Conn"}) is None
+    # a method whose class lies above the passage (a later window of a long class) may be the owner's
+    method = '    def close(self):\n        """Close the pool."""\n'
+    assert documented(["close"], hits(method), {"close": "Pool"}) == ("Close the pool.", 1)
+    # a passage's first line is stripped of its indentation: it may or may not enclose what follows
+    later = 'def total(self):\n        return 1\n\n    def render(self):\n        """Render as text."""\n'
+    assert documented(["render"], hits(later), {"render": "Invoice"}) == ("Render as text.", 1)
+    sibling = NAMESAKES["python"].replace("class Order:\n    class Line:\n", "class Line:\n")
+    assert documented(["total"], hits(later, sibling), {"total": "Line"}) == ("The line's price times its quantity.", 2)
+
+
 def test_a_crafted_passage_cannot_stall_the_answer() -> None:
     """Lines shaped so that a backtracking matcher tries every split of them: Python's `re` took a
     second on each at a tenth of these lengths (quadratic: minutes here, on every query that retrieves

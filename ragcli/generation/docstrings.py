@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ragcli.readers.definitions import DEFINITION_MODIFIERS
@@ -46,23 +46,39 @@ _COMMENT_RE = re.compile(r"^\s*(?:///?|/\*\*?|\*/?|#(?![!\[]|include|define|if|e
 _COMMENT_MARK_RE = re.compile(r"^\s*(?:/\*\*?|\*/|///?|\*|#+|--|;+)\s?")
 _TAG_RE = re.compile(r"^\s*(?:@\w+|:\w+[^:]*:|Args:|Arguments:|Returns?:|Raises:|Parameters\s*$)")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
+# the words of a line that may name an owner, and where the name of the block a line opens ends (its
+# parameters, base classes, "=" or body; C++'s and Rust's "::" are part of a name)
+_WORDS_RE = re.compile(r"[\w$]+")
+_BLOCK_HEAD_END_RE = re.compile(r"[(={]|(?<!:):(?!:)")
 MAX_SIGNATURE_LINES = 12  # a signature's parameters over several lines, before its docstring
 MAX_ANSWER_CHARS = 400
 
 
-def named_identifiers(question: str) -> list[str]:
-    """The names in a question written as code (an underscore, camelCase, a qualified name, backticks or
-    a call), each as its last part ("Response.raise_for_status" → "raise_for_status")."""
-    names: list[str] = []
+def _qualified_names(question: str) -> list[tuple[str, str]]:
+    """(owner, name) of each name a question writes as code: "Response.raise_for_status" → ("Response",
+    "raise_for_status"), "send()" → ("", "send")."""
+    found_names: list[tuple[str, str]] = []
     for found in _NAME_RE.finditer(question):
         whole, called = found.group(1), found.group(2)
         quoted = found.group(0).startswith("`") and found.group(0).endswith("`")
         if not (called or quoted or _CODE_SHAPE_RE.search(whole.strip("_$"))):
             continue
-        last = re.split(r"\.|::|#", whole)[-1]
-        if last and last not in names:
-            names.append(last)
-    return names
+        *owners, last = re.split(r"\.|::|#", whole)
+        if last and last not in (name for _, name in found_names):
+            found_names.append((owners[-1] if owners else "", last))
+    return found_names
+
+
+def named_identifiers(question: str) -> list[str]:
+    """The names in a question written as code (an underscore, camelCase, a qualified name, backticks or
+    a call), each as its last part ("Response.raise_for_status" → "raise_for_status")."""
+    return [name for _, name in _qualified_names(question)]
+
+
+def named_owners(question: str) -> dict[str, str]:
+    """The owner a question names each name by ("Client.Close" → {"Close": "Client"}): the class, type or
+    module whose definition of the name it asks about, where several define it."""
+    return {name: owner for owner, name in _qualified_names(question) if owner}
 
 
 @functools.lru_cache(maxsize=64)  # RE2 takes milliseconds to compile one; `re` kept its own compiled
@@ -138,20 +154,73 @@ def plain_names(question: str, is_term: Callable[[str], bool]) -> list[str]:
     return [word for word in _PLAIN_WORD_RE.findall(question) if is_term(word)]
 
 
-def documented(names: Sequence[str], sources: Sequence[Hit]) -> tuple[str, int] | None:
+def _owned_by(owner: str, lines: list[str], at: int, name: str, enclosing: list[int]) -> bool | None:
+    """Whether the definition of `name` on line `at` belongs to `owner`: named on its own line (Go's
+    receiver `func (c *Client) Close`, C++'s `Square::area`) or by the block it is indented in (`class
+    Order:`, `impl fmt::Display for Queue<T> {`: `enclosing[at]`); None when the passage does not show
+    that block (it starts inside it, and its first line was stripped of its indentation)."""
+    line = lines[at]
+    before_name = line[: match.start()] if (match := re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", line)) else ""
+    if owner in _WORDS_RE.findall(before_name):
+        return True
+    if (
+        at == 0 or _indentation(line) == 0
+    ):  # a passage's first line lost its indentation; one at the margin has no block
+        return None if at == 0 else False
+    block = enclosing[at]
+    if owner in _WORDS_RE.findall(_BLOCK_HEAD_END_RE.split(lines[block], maxsplit=1)[0]):
+        return True
+    return None if block == 0 else False
+
+
+def _enclosing_lines(lines: list[str]) -> list[int]:
+    """For each line, the nearest line above it that is less indented, or the first line, which may open
+    any block (the passage stripped its indentation); in one pass, however many definitions it holds."""
+    found: list[int] = []
+    open_lines: list[tuple[int, int]] = []  # (indentation, number) of the lines that may enclose the next
+    for number, line in enumerate(lines):
+        indent = _indentation(line)
+        while line.strip() and len(open_lines) > 1 and open_lines[-1][0] >= indent:
+            open_lines.pop()
+        found.append(open_lines[-1][1] if open_lines else 0)
+        if line.strip():
+            open_lines.append((indent, number))
+    return found
+
+
+def _indentation(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def documented(
+    names: Sequence[str], sources: Sequence[Hit], owners: Mapping[str, str] | None = None
+) -> tuple[str, int] | None:
     """The first sentence of the documentation of a definition of one of `names` (tried in order), and
     the number (1-based) of the best-ranked source that holds it; None when no source defines and
-    documents one."""
+    documents one. A name `owners` gives an owner ("Client.Close") is answered by that owner's
+    definition, else by one whose owner the passage does not show, never by another owner's."""
     for name in names:
+        owner = (owners or {}).get(name)
+        unsure: tuple[str, int] | None = None  # a definition whose owner lies above its passage
         definition = _definition_re(name)
         for number, source in enumerate(sources, start=1):
             lines = source.text.splitlines()
+            enclosing: list[int] | None = None
             # RE2 reads UTF-8, which a lone surrogate (JSON's "\ud800") has none of; U+FFFD is no more a
             # word character or a space than it was, so each line matches as it is written
             for at, line in enumerate(without_surrogates(source.text).splitlines()):
                 if not definition.match(line):
                     continue
+                if owner and enclosing is None:
+                    enclosing = _enclosing_lines(lines)
+                owned = _owned_by(owner, lines, at, name, enclosing) if owner and enclosing else True
+                if owned is False or (owned is None and unsure is not None):
+                    continue
                 sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at))
-                if sentence:
+                if sentence and owned:
                     return sentence, number
+                if sentence:
+                    unsure = sentence, number
+        if unsure is not None:
+            return unsure
     return None

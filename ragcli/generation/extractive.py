@@ -155,7 +155,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import CJK_CHARS, Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.comparisons import comparison
-from ragcli.generation.docstrings import documented, named_identifiers, plain_names
+from ragcli.generation.docstrings import documented, named_identifiers, named_owners, plain_names
 from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
@@ -920,7 +920,7 @@ class ExtractiveGenerator:
             names = named_identifiers(question)
             if len(terms) == 1:  # "What does track do?": a plain word, when it is all the question asks about
                 names += [n for n in plain_names(question, lambda w: set(self.analyzer(w)) == terms) if n not in names]
-            documentation = documented(names, sources)
+            documentation = documented(names, sources, named_owners(question))
             if documentation is not None:
                 sentence, number = documentation
                 return Generation(f"{sentence} [{number}]", [number], len(sources))
