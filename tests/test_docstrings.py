@@ -96,6 +96,26 @@ def test_the_names_a_question_writes_as_code(question: str, names: list[str]) ->
             "What does read_config do?",
             "Reads the config file.",
         ),
+        (  # C, GNU style: the return type on its own line, the body's "{" on the next
+            "// Creates a buffer of the given capacity.\nstruct buffer *\nbuffer_new(size_t cap)\n{\n",
+            "What does buffer_new do?",
+            "Creates a buffer of the given capacity.",
+        ),
+        (  # C, BSD style: "{" on the next line
+            "// Frees a buffer.\nvoid buffer_free(struct buffer *b)\n{\n    free(b);\n}\n",
+            "What does buffer_free do?",
+            "Frees a buffer.",
+        ),
+        (  # C#, Allman style
+            "    /// Loads the settings.\n    public Settings LoadSettings(string path)\n    {\n",
+            "What does LoadSettings do?",
+            "Loads the settings.",
+        ),
+        (  # C++: a method defined outside its class, const
+            "// Area of a square.\ndouble Square::area_of() const {\n    return s_ * s_;\n}\n",
+            "What does Square::area_of do?",
+            "Area of a square.",
+        ),
     ],
 )
 def test_a_documented_definition_answers_with_its_first_sentence(source: str, question: str, said: str) -> None:
@@ -134,6 +154,7 @@ NAMESAKES = {
         "// Close shuts the server down.\nfunc (s *Server) Close() error {\n\treturn nil\n}\n\n"
         "// Close releases the client's connections.\nfunc (c *Client) Close() error {\n\treturn nil\n}\n"
     ),
+    "c++": "// Area of a circle.\ndouble Circle::area() const {\n}\n\n// Area of a square.\ndouble Square::area() const {\n}\n",
     "rust": (
         "impl Store {\n    /// Create an empty store.\n    pub fn new() -> Self {\n    }\n}\n\n"
         "impl<T> fmt::Display for Queue<T> {\n    /// Create an empty queue.\n    fn new() -> Self {\n    }\n}\n"
@@ -151,6 +172,7 @@ NAMESAKES = {
         (NAMESAKES["go"], "What does Server.Close do?", "Close shuts the server down."),
         (NAMESAKES["rust"], "What does Queue::new do?", "Create an empty queue."),
         (NAMESAKES["rust"], "What does Display::new do?", "Create an empty queue."),  # the trait implemented
+        (NAMESAKES["c++"], "What does Square::area do?", "Area of a square."),
     ],
 )
 def test_a_qualified_name_is_answered_by_its_owners_definition(source: str, question: str, said: str) -> None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ragcli.readers.definitions import DEFINITION_MODIFIERS
+from ragcli.readers.definitions import DEFINITION_MODIFIERS, RETURN_TYPE_RE
 from ragcli.records import Hit, without_surrogates
 
 # a name as code writes it: `raise_for_status`, raise_for_status(), Response.raise_for_status,
@@ -84,7 +84,8 @@ def named_owners(question: str) -> dict[str, str]:
 @functools.lru_cache(maxsize=64)  # RE2 takes milliseconds to compile one; `re` kept its own compiled
 def _definition_re(name: str) -> Any:  # google-re2 has no type information
     """A line that defines `name`: a keyword form (`def`, `fn`, `func (r *T)`, `class`), a function
-    assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`).
+    assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`,
+    C++'s `T Owner::name(…) const {`; a "{" alone on the next line is joined to it: `_signature`).
     Matched by RE2 (imported on first use), in linear time: Python's backtracking `re` tried every place
     a line of "public public …" could stop being modifiers, a second on 2,000 of them."""
     import re2
@@ -95,8 +96,16 @@ def _definition_re(name: str) -> Any:  # google-re2 has no type information
     return re2.compile(
         rf"^{s}*{DEFINITION_MODIFIERS}(?:(?:{_KEYWORDS}){s}+(?:\([^)]*\){s}*)?(?:[{w}$]+(?:\.|::))*{n}{name_ends}"
         rf"|(?:const|let|var){s}+{n}{s}*={s}*(?:async{s}+)?(?:function{word_ends}|\(|[{w}$]+{s}*=>)"
-        rf"|(?:[{w}$<>\[\],.*&:?]+{s}+)*{n}{s}*(?:<[^>]*>)?{s}*\([^;]*\){s}*(?:(?::|->|throws){s}*[^{{;]*)?\{{{s}*$)",
+        rf"|(?:[{w}$<>\[\],.*&:?]+{s}+)*(?:[{w}$]+::)*{n}{s}*(?:<[^>]*>)?{s}*\([^;]*\){s}*"
+        rf"(?:(?:const|noexcept|override|final|volatile|mutable){s}*)*(?:(?::|->|throws){s}*[^{{;]*)?\{{{s}*$)",
     )
+
+
+def _signature(lines: list[str], at: int) -> str:
+    """Line `at` as a definition is matched: with the "{" that opens its body when that stands alone on
+    the next line (C's GNU and BSD styles, C#'s and Java's Allman style)."""
+    following = lines[at + 1].strip() if at + 1 < len(lines) else ""
+    return f"{lines[at]} {{" if following == "{" else lines[at]
 
 
 def _docstring_after(lines: list[str], at: int) -> list[str]:
@@ -121,9 +130,12 @@ def _docstring_after(lines: list[str], at: int) -> list[str]:
     return doc  # the passage ends inside the docstring: its start is still the author's words
 
 
-def _comments_before(lines: list[str], at: int) -> list[str]:
-    """The comment block right above line `at`, past decorators and attributes; none across a blank line."""
+def _comments_before(lines: list[str], at: int, name: str) -> list[str]:
+    """The comment block right above line `at`, past decorators and attributes, and past C's return type on
+    its own line above a `name` at the margin (`static int` over `grow(…)`); none across a blank line."""
     i = at - 1
+    if i >= 0 and lines[at].startswith(name) and RETURN_TYPE_RE.fullmatch(lines[i].rstrip()):
+        i -= 1
     while i >= 0 and _DECORATION_RE.match(lines[i]):
         i -= 1
     block: list[str] = []
@@ -208,15 +220,16 @@ def documented(
             enclosing: list[int] | None = None
             # RE2 reads UTF-8, which a lone surrogate (JSON's "\ud800") has none of; U+FFFD is no more a
             # word character or a space than it was, so each line matches as it is written
-            for at, line in enumerate(without_surrogates(source.text).splitlines()):
-                if not definition.match(line):
+            checked = without_surrogates(source.text).splitlines()
+            for at in range(len(checked)):
+                if not definition.match(_signature(checked, at)):
                     continue
                 if owner and enclosing is None:
                     enclosing = _enclosing_lines(lines)
                 owned = _owned_by(owner, lines, at, name, enclosing) if owner and enclosing else True
                 if owned is False or (owned is None and unsure is not None):
                     continue
-                sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at))
+                sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at, name))
                 if sentence and owned:
                     return sentence, number
                 if sentence:

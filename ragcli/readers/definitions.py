@@ -106,8 +106,9 @@ _STATEMENTS = {
 # written right above a definition, at its indentation, and part of it: decorators and annotations,
 # attributes, doc comments and comments
 _ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
-# C's return type on the line above the name ("static PyObject *" over "newXxoObject(PyObject *arg)")
-_RETURN_TYPE_RE = re.compile(r"[A-Za-z_][\w \t*&:<>,]*$")
+# C's return type on the line above the name ("static PyObject *" over "newXxoObject(PyObject *arg)"); the
+# extractive answer steps over it to the comment above (generation/docstrings.py)
+RETURN_TYPE_RE = re.compile(r"[A-Za-z_][\w \t*&:<>,]*$")
 MAX_HEADING_CHARS = 120  # of a definition's line, as the heading a passage is indexed with
 
 
@@ -121,7 +122,7 @@ def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
     statement = _STATEMENTS.get(family)
     if statement is not None:
         starts = (start for start in starts if not statement.match(text, start))
-    return tuple(_nested(text, starts, _RETURN_TYPE_RE if family == "c" else None))
+    return tuple(_nested(text, starts, RETURN_TYPE_RE if family == "c" else None))
 
 
 @functools.cache
