@@ -101,6 +101,16 @@ def test_the_names_a_question_writes_as_code(question: str, names: list[str]) ->
             "What does buffer_new do?",
             "Creates a buffer of the given capacity.",
         ),
+        (  # a one-line JSDoc comment: its closing "*/" is no part of the sentence
+            "  /** Fetch one order by its id. */\n  async getOrder(id: string): Promise<Order> {\n",
+            "What does getOrder do?",
+            "Fetch one order by its id.",
+        ),
+        (  # a C block comment closed on its last line of text
+            "/* Frees the buffer\n   and its data. */\nvoid free_buffer(struct buffer *b) {\n",
+            "What does free_buffer do?",
+            "Frees the buffer and its data.",
+        ),
         (  # C, BSD style: "{" on the next line
             "// Frees a buffer.\nvoid buffer_free(struct buffer *b)\n{\n    free(b);\n}\n",
             "What does buffer_free do?",
@@ -204,6 +214,7 @@ def test_a_crafted_passage_cannot_stall_the_answer() -> None:
         "send(" + ")throws" * 30_000,
         "send" + " " * 200_000,  # the spaces before a generic, or after it
         "pub(x) " * 50_000,  # Rust's `pub(crate)`, and a question about `pub`
+        "x */\nsend(y) {\n" * 20_000,  # each definition under a comment's "*/" that nothing opens
     ]
     source = "\n".join(crafted) + '\ndef send(request):\n    """Send a request."""\n'
     assert documented(["pub", "send"], hits(source)) == ("Send a request.", 1)

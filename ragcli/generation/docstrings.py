@@ -44,12 +44,14 @@ _DOCSTRING_OPEN_RE = re.compile(r"^\s*[rRuU]?(\"\"\"|''')")
 _DECORATION_RE = re.compile(r"^\s*(?:@|#\[|\[[A-Z])")  # @decorator, #[attribute], [Attribute]
 _COMMENT_RE = re.compile(r"^\s*(?:///?|/\*\*?|\*/?|#(?![!\[]|include|define|if|endif|pragma)|--|;;+)")
 _COMMENT_MARK_RE = re.compile(r"^\s*(?:/\*\*?|\*/|///?|\*|#+|--|;+)\s?")
+_COMMENT_END_RE = re.compile(r"\s*\*+/\s*$")  # a block comment's "*/" after its last words
 _TAG_RE = re.compile(r"^\s*(?:@\w+|:\w+[^:]*:|Args:|Arguments:|Returns?:|Raises:|Parameters\s*$)")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
 # the words of a line that may name an owner, and where the name of the block a line opens ends (its
 # parameters, base classes, "=" or body; C++'s and Rust's "::" are part of a name)
 _WORDS_RE = re.compile(r"[\w$]+")
 _BLOCK_HEAD_END_RE = re.compile(r"[(={]|(?<!:):(?!:)")
+MAX_COMMENT_LINES = 200  # of a block comment above a definition, read back from its "*/"
 MAX_SIGNATURE_LINES = 12  # a signature's parameters over several lines, before its docstring
 MAX_ANSWER_CHARS = 400
 
@@ -139,10 +141,29 @@ def _comments_before(lines: list[str], at: int, name: str) -> list[str]:
     while i >= 0 and _DECORATION_RE.match(lines[i]):
         i -= 1
     block: list[str] = []
-    while i >= 0 and lines[i].strip() and _COMMENT_RE.match(lines[i]):
-        block.append(lines[i])
-        i -= 1
-    return [_COMMENT_MARK_RE.sub("", line) for line in reversed(block)]
+    while i >= 0 and lines[i].strip():
+        if lines[i].rstrip().endswith("*/"):  # a block comment closed here: all of it, back to its "/*"
+            opened = _block_comment_start(lines, i)
+            if opened is None:
+                break
+            block.extend(reversed(lines[opened : i + 1]))
+            i = opened - 1
+        elif _COMMENT_RE.match(lines[i]):
+            block.append(lines[i])
+            i -= 1
+        else:
+            break
+    return [_COMMENT_END_RE.sub("", _COMMENT_MARK_RE.sub("", line)) for line in reversed(block)]
+
+
+def _block_comment_start(lines: list[str], end: int) -> int | None:
+    """The line that opens the block comment closed on line `end` ("/*" or "/**" at its start; its
+    lines between need no "*"), None when a line of code opens it (`x = 1; /* note */`) or none of the
+    `MAX_COMMENT_LINES` above does (a crafted passage of "*/" lines costs no more than that each)."""
+    for number in range(end, max(end - MAX_COMMENT_LINES, -1), -1):
+        if "/*" in lines[number]:
+            return number if lines[number].lstrip().startswith("/*") else None
+    return None
 
 
 def _first_sentence(doc: list[str]) -> str:
