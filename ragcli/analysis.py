@@ -7,11 +7,14 @@ keeps combining marks inside words (Hindi's vowel signs; Arabic's and Hebrew's o
 dropped, as Lucene's ArabicNormalizationFilter drops harakat), English possessive / Romance elision
 removal, a stopword list, and a Snowball stemmer (PyStemmer, a C implementation: stemming is the hot
 loop of indexing). Scripts written without spaces (Chinese, Japanese, Korean) are cut into overlapping
-character bigrams, as Lucene's CJKAnalyzer does, so their text never vanishes.
+character bigrams, as Lucene's CJKAnalyzer does, so their text never vanishes. A document also yields each
+CJK character (Lucene's CJKBigramFilter with outputUnigrams), so that a question of one character ("猫",
+cat), which no bigram equals, finds it; a query keeps bigrams alone, so a longer question matches the terms
+it always did.
 
-Indexing analyses in two steps for speed: `surface_tokens` per document (regex work), then `term_of`
+Indexing analyses in two steps for speed: `document_tokens` per document (regex work), then `term_of`
 once per distinct surface form (stopwords and stemming). `analyze` composes the same two steps for a
-single text, so both paths give the same terms by construction.
+single text (with a query's tokens, `surface_tokens`), so both paths give the same terms by construction.
 """
 
 from __future__ import annotations
@@ -190,6 +193,9 @@ class AnalyzerSettings:
     # combining marks kept inside words (optional Arabic and Hebrew ones dropped) and "İ" folded to "i" (with
     # Turkish's own I/ı): an index built before this was recorded split words at marks, and so must its queries
     words_keep_marks: bool = True
+    # a document's CJK runs yield their characters beside their bigrams (`document_tokens`): an index built
+    # before this was recorded holds bigrams only, and a one-character question finds nothing in it
+    cjk_unigrams: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", normalize_language(self.language))
@@ -206,6 +212,7 @@ class AnalyzerSettings:
             stem=bool(data.get("stem", True)),
             drop_format_characters=bool(data.get("drop_format_characters", False)),
             words_keep_marks=bool(data.get("words_keep_marks", False)),
+            cjk_unigrams=bool(data.get("cjk_unigrams", False)),
         )
 
 
@@ -258,9 +265,23 @@ def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
 
 
 def surface_tokens(text: str, settings: AnalyzerSettings = DEFAULT_SETTINGS) -> list[str]:
-    """Normalise (`_fold`) and split text into surface tokens (CJK runs become character bigrams); combining
-    marks stay inside words and invisible format characters do not split them, unless the index predates
-    that (`AnalyzerSettings`)."""
+    """Normalise (`_fold`) and split a query's text into surface tokens (CJK runs become character bigrams, a
+    lone CJK character stays itself); combining marks stay inside words and invisible format characters do
+    not split them, unless the index predates that (`AnalyzerSettings`)."""
+    return _split(text, settings, cjk_unigrams=False)
+
+
+def document_tokens(text: str, settings: AnalyzerSettings = DEFAULT_SETTINGS) -> list[str]:
+    """A document's surface tokens: a query's (`surface_tokens`), plus each character of a CJK run of two or
+    more where the index records `cjk_unigrams`, so that a one-character question matches it exactly (its
+    document frequency and counts are the character's own). The price is one more token per CJK character
+    (README, "How retrieval works"); a longer question still asks for bigrams, which say more."""
+    return _split(text, settings, cjk_unigrams=settings.cjk_unigrams)
+
+
+def _split(text: str, settings: AnalyzerSettings, *, cjk_unigrams: bool) -> list[str]:
+    """The one splitter behind `surface_tokens` and `document_tokens`, so a query and a document can only
+    differ in the CJK characters a document adds."""
     text, marked = _fold(text, settings)
     if _CJK_START_RE.search(text) is None:
         return (_marked_words().plain if marked else _PLAIN_TOKEN_RE).findall(text)
@@ -272,6 +293,8 @@ def surface_tokens(text: str, settings: AnalyzerSettings = DEFAULT_SETTINGS) -> 
                 out.append(token)
             else:
                 out.extend(token[i : i + 2] for i in range(len(token) - 1))
+                if cjk_unigrams:
+                    out.extend(token)
         else:
             out.append(token)
     return out

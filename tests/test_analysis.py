@@ -19,6 +19,7 @@ from ragcli.analysis import (
     _holds_marks_or_removed,
     _mark_class,
     _marked_words,
+    document_tokens,
     surface_tokens,
 )
 from ragcli.errors import InvalidOptionError
@@ -215,6 +216,25 @@ def test_cjk_text_becomes_bigrams_instead_of_vanishing() -> None:
     assert terms == ["蜜蜂", "蜂跳", "跳舞", "bee"]
     assert Analyzer()("蜂") == ["蜂"]
     assert Analyzer()("ミツバチ") == ["ミツ", "ツバ", "バチ"]
+
+
+def test_a_document_indexes_each_cjk_character_beside_its_bigrams() -> None:
+    # a one-character question ("猫", cat) is a unigram: the document must hold it to be found
+    assert sorted(document_tokens("我的猫很可爱 cats")) == sorted(
+        ["我的", "的猫", "猫很", "很可", "可爱", "我", "的", "猫", "很", "可", "爱", "cats"]
+    )
+    assert document_tokens("猫") == ["猫"]  # a lone character is not counted twice
+    assert Analyzer()("我的猫很可爱") == ["我的", "的猫", "猫很", "很可", "可爱"]  # a query keeps bigrams only
+    assert Analyzer()("猫") == ["猫"]
+
+
+def test_an_index_built_before_cjk_unigrams_is_analysed_as_it_was() -> None:
+    recorded = {"language": "en", "stopwords": True, "stem": True, "drop_format_characters": True}
+    old = AnalyzerSettings.from_dict({**recorded, "words_keep_marks": True})  # its manifest has no cjk_unigrams
+    assert old.cjk_unigrams is False
+    assert document_tokens("我的猫", old) == ["我的", "的猫"]
+    new = AnalyzerSettings()
+    assert new.to_dict()["cjk_unigrams"] is True and AnalyzerSettings.from_dict(new.to_dict()) == new
 
 
 def test_switches_for_stopwords_and_stemming() -> None:

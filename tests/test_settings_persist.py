@@ -266,6 +266,25 @@ def test_an_index_that_split_words_at_combining_marks_is_queried_so_until_a_re_i
     assert found("हिन्दी") == ["hi.txt"] and found("\u0643\u062a\u0628") == ["ar.txt"]
 
 
+def test_an_index_without_cjk_unigrams_finds_one_character_questions_after_a_re_index(tmp_path: Path) -> None:
+    corpus = write_files(tmp_path / "corpus", {"cat.txt": "我的猫很可爱\n", "dog.txt": "我的狗很大\n"})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(cjk_unigrams=False)))
+    old = manifest(index_dir)
+    del old["analyzer"]["cjk_unigrams"]  # as a build before the setting existed wrote it
+    (index_dir / MANIFEST).write_text(json.dumps(old))
+
+    def found(question: str) -> list[str]:
+        hits = json.loads(invoke("query", question, "--no-generate", "--index", str(index_dir), "--json").stdout)
+        return [hit["doc_id"] for hit in hits["hits"]]
+
+    assert found("猫") == [] and found("猫很") == ["cat.txt"]  # bigrams only, as it was built
+    report = index_json("--index", str(index_dir))  # a re-index reads every file again, with unigrams
+    assert report["up_to_date"] is False and report["files_unchanged"] == 0
+    assert manifest(index_dir)["analyzer"]["cjk_unigrams"] is True
+    assert found("猫") == ["cat.txt"] and found("狗") == ["dog.txt"] and found("猫很") == ["cat.txt"]
+
+
 def test_reindex_settings_without_an_index_reports_no_changes() -> None:
     settings, changes = reindex_settings(None, {"chunk_size": 90})
     assert settings.chunking.size == 90 and changes == []

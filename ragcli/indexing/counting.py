@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ragcli.analysis import Analyzer, AnalyzerSettings, surface_tokens
+from ragcli.analysis import Analyzer, AnalyzerSettings, document_tokens
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -44,7 +44,7 @@ def count_surfaces(
     lengths = np.empty(len(texts), dtype=np.int64)
     columns = array("q")
     for row, text in enumerate(texts):
-        tokens = surface_tokens(text, settings)
+        tokens = document_tokens(text, settings)
         columns.extend(map(surface_id, tokens))
         lengths[row] = len(tokens)
     cols = np.frombuffer(columns, dtype=np.int64) if len(columns) else np.zeros(0, dtype=np.int64)
