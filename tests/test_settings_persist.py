@@ -3,6 +3,7 @@ says what it changed, and changes the roots only when asked (`--add`, `--remove`
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -244,20 +245,27 @@ def test_an_index_that_split_words_at_format_characters_is_queried_so_until_a_re
     assert found() == ["fa.txt"]
 
 
-def test_an_index_that_split_words_at_combining_marks_is_queried_so_until_a_re_index(tmp_path: Path) -> None:
-    corpus = write_files(
-        tmp_path / "corpus", {"hi.txt": "हिन्दी की किताबें\n", "ar.txt": "\u0643\u064e\u062a\u064e\u0628\u064e\n"}
-    )
+def index_before(setting: str, tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    """An index of `files` built as before the analyzer recorded `setting` (its behaviour off, the key
+    missing from the manifest, as such a build wrote it)."""
+    corpus = write_files(tmp_path / "corpus", files)
     index_dir = tmp_path / "idx"
-    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(words_keep_marks=False)))
+    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(**{setting: False})))
     old = manifest(index_dir)
-    del old["analyzer"]["words_keep_marks"]  # as a build before the setting existed wrote it
+    del old["analyzer"][setting]
     (index_dir / MANIFEST).write_text(json.dumps(old))
+    return index_dir
 
-    def found(question: str) -> list[str]:
-        hits = json.loads(invoke("query", question, "--no-generate", "--index", str(index_dir), "--json").stdout)
-        return [hit["doc_id"] for hit in hits["hits"]]
 
+def documents_found(index_dir: Path, question: str) -> list[str]:
+    hits = json.loads(invoke("query", question, "--no-generate", "--index", str(index_dir), "--json").stdout)
+    return [hit["doc_id"] for hit in hits["hits"]]
+
+
+def test_an_index_that_split_words_at_combining_marks_is_queried_so_until_a_re_index(tmp_path: Path) -> None:
+    files = {"hi.txt": "हिन्दी की किताबें\n", "ar.txt": "\u0643\u064e\u062a\u064e\u0628\u064e\n"}
+    index_dir = index_before("words_keep_marks", tmp_path, files)
+    found = functools.partial(documents_found, index_dir)
     assert found("हिन्दी") == ["hi.txt"]  # split into letters, as its passages were
     assert found("\u0643\u062a\u0628") == []  # كتب: its letters, and the indexed ones, are stopped at the harakat
     report = index_json("--index", str(index_dir))  # a re-index reads every file again, analysed the new way
@@ -267,17 +275,8 @@ def test_an_index_that_split_words_at_combining_marks_is_queried_so_until_a_re_i
 
 
 def test_an_index_without_cjk_unigrams_finds_one_character_questions_after_a_re_index(tmp_path: Path) -> None:
-    corpus = write_files(tmp_path / "corpus", {"cat.txt": "我的猫很可爱\n", "dog.txt": "我的狗很大\n"})
-    index_dir = tmp_path / "idx"
-    build_index([corpus], index_dir, BuildSettings(analyzer=AnalyzerSettings(cjk_unigrams=False)))
-    old = manifest(index_dir)
-    del old["analyzer"]["cjk_unigrams"]  # as a build before the setting existed wrote it
-    (index_dir / MANIFEST).write_text(json.dumps(old))
-
-    def found(question: str) -> list[str]:
-        hits = json.loads(invoke("query", question, "--no-generate", "--index", str(index_dir), "--json").stdout)
-        return [hit["doc_id"] for hit in hits["hits"]]
-
+    index_dir = index_before("cjk_unigrams", tmp_path, {"cat.txt": "我的猫很可爱\n", "dog.txt": "我的狗很大\n"})
+    found = functools.partial(documents_found, index_dir)
     assert found("猫") == [] and found("猫很") == ["cat.txt"]  # bigrams only, as it was built
     report = index_json("--index", str(index_dir))  # a re-index reads every file again, with unigrams
     assert report["up_to_date"] is False and report["files_unchanged"] == 0
