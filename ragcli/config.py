@@ -5,7 +5,8 @@ file `$RAGCLI_CONFIG` names) and the project's (`.ragcli.toml` in the current fo
 values override the user's; environment variables and command-line options override both (the CLI
 applies the values as click's `default_map`, below which click ranks options and `envvar`s). A project's
 file comes with whatever folder one works in (a cloned repository), so the keys that choose where
-questions, passages and keys are sent (`base_url`, `api_key_env`) are taken from the user's file only.
+questions, passages and keys are sent (`base_url`, `api_key_env`, and `generator = "openai"`) are taken
+from the user's file only.
 
 Every key is checked here, before any command runs: an unknown key or a value of the wrong type is
 one line naming the file and the key (exit 6), never a traceback or an option error that was not typed.
@@ -62,6 +63,14 @@ class Key:
     # what the key decides that a project's file (a cloned repository's) must not: set, the key is
     # honoured only from the user's own file, the environment and options
     not_from_a_project: str | None = None
+    # where only some values decide it: the values a project's file may not set (the others it may)
+    untrusted_values: frozenset[str] | None = None
+
+    def trusted_from_a_project(self, value: Any) -> bool:
+        """Whether a project's file may set the key to `value`."""
+        if self.not_from_a_project is None:
+            return True
+        return self.untrusted_values is not None and str(value).strip().lower() not in self.untrusted_values
 
 
 _ANSWERING = ("query", "chat", "evaluate")  # the commands that retrieve and answer
@@ -77,7 +86,14 @@ KEYS: dict[str, Key] = {
     "k": Key(
         int, "passages retrieved and given to the generator (-k / --top-k)", dict.fromkeys(_ANSWERING, "top_k"), 1
     ),
-    "generator": Key(str, "the generator (-g)", dict.fromkeys(_ANSWERING, "generator")),
+    "generator": Key(
+        str,
+        "the generator (-g)",
+        dict.fromkeys(_ANSWERING, "generator"),
+        # with no server of the user's, `openai` sends the passages to OpenAI's API with $OPENAI_API_KEY
+        not_from_a_project="whether questions and passages are sent to a server (generator 'openai')",
+        untrusted_values=frozenset({"openai"}),
+    ),
     "model": Key(str, "the generator's model (-m)", dict.fromkeys(_ANSWERING, "model")),
     "base_url": Key(
         str,
@@ -249,7 +265,7 @@ def load_config() -> Config:
 def _trusted_part(layer: Layer) -> Layer:
     """A project's file without the keys that choose where data and secrets go: a cloned repository's
     `.ragcli.toml` would otherwise send the user's passages, and any variable it names, to its server."""
-    ignored = tuple(name for name in layer.values if KEYS[name].not_from_a_project)
+    ignored = tuple(name for name, value in layer.values.items() if not KEYS[name].trusted_from_a_project(value))
     kept = {name: value for name, value in layer.values.items() if name not in ignored}
     return Layer(layer.kind, layer.path, layer.exists, kept, ignored)
 

@@ -216,3 +216,20 @@ def test_a_project_file_cannot_choose_the_server_or_the_key(home: dict[str, Path
     shown = json.loads(invoke("config", "show", "--json").stdout)
     values = {v["key"]: (v["value"], v["source"]) for v in shown["values"]}
     assert values["base_url"] == (chosen.url, "user config") and values["k"] == (1, "project config")
+
+
+def test_a_project_file_cannot_send_the_passages_to_a_server(home: dict[str, Path], small_index: Path) -> None:
+    """With no server of the user's, a cloned repository's `generator = "openai"` sent the user's passages
+    to OpenAI's API with the user's key: the project's file may choose any other generator."""
+    home["user"].write_text("")
+    (home["project"] / ".ragcli.toml").write_text('generator = "OpenAI"\n')
+    result = invoke("query", "what turns sunlight into electricity", "-i", str(small_index), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["generator"] != "openai"
+    assert result.stderr.splitlines()[0] == (  # then `auto`'s note that it answers offline
+        f"ragcli: warning: .ragcli.toml: key 'generator' ignored: a project's file does not choose whether "
+        f"questions and passages are sent to a server (generator 'openai') (set it in {home['user']} or pass --generator)"
+    )
+    (home["project"] / ".ragcli.toml").write_text('generator = "extractive"\n')
+    kept = invoke("query", "what turns sunlight into electricity", "-i", str(small_index), "--json")
+    assert kept.exit_code == 0 and kept.stderr == "" and json.loads(kept.stdout)["generator"] == "extractive"
