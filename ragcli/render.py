@@ -566,12 +566,26 @@ def info_table(info: dict[str, Any]) -> Table:
             key, shown = "checksums", "verified: every payload matches its checksum" if value else "not verified"
         elif key == "sources":
             shown = _sources_text(int(value), int(info.get("rows", 0)), info.get("roots", []))
+        elif key == "metadata_keys" and isinstance(value, dict):
+            shown = _metadata_keys_text(value)
         elif isinstance(value, list) and key == "roots":  # one item a line
             shown = "\n".join(printable_name(str(v)) for v in value) or "-"
         else:
             shown = printable_name(readable(value))
         table.add_row(Text(printable_name(str(key).replace("_", " "))), Text(shown))
     return table
+
+
+MAX_SHOWN_METADATA_KEYS = 8  # info's table row; a corpus of records can hold thousands of keys
+
+
+def _metadata_keys_text(counts: dict[str, int]) -> str:
+    """`info`'s metadata keys: the ones most documents have, the rest counted, so that records with a
+    field each (thousands of keys) keep the table readable; `--json` lists them all."""
+    commonest = sorted(counts.items(), key=lambda item: -item[1])[:MAX_SHOWN_METADATA_KEYS]
+    shown = printable_name(readable(dict(commonest)))
+    hidden = len(counts) - len(commonest)
+    return f"{shown}; {plural(hidden, 'more key')} (--json lists all)" if hidden else shown
 
 
 def _sources_text(files: int, rows: int, roots: list[str]) -> str:

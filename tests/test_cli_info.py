@@ -55,3 +55,18 @@ def test_info_lists_the_metadata_keys_with_document_counts(sample_index: Path) -
     assert data["metadata_keys"] == {"path": 28, "format": 28, "size": 28, "mtime": 28}
     table = invoke("info", "--index", str(sample_index)).stdout
     assert "metadata keys" in table and "format 28" in table
+
+
+def test_info_shows_the_commonest_metadata_keys_and_counts_the_rest(tmp_path: Path) -> None:
+    """A corpus of records with a field each (3,000 keys) printed a table thousands of lines long."""
+    (tmp_path / "docs").mkdir()
+    lines = [json.dumps({"id": f"r{n}", "text": f"record {n}", f"field{n}": n}) for n in range(3000)]
+    (tmp_path / "docs" / "records.jsonl").write_text("\n".join(lines) + "\n")
+    index_dir = str(tmp_path / "idx")
+    assert invoke("index", str(tmp_path / "docs"), "--index", index_dir).exit_code == 0
+    table = invoke("info", "--index", index_dir).stdout
+    assert len(table.splitlines()) < 60
+    assert "path 3,000, format 3,000" in table and "field4" not in table
+    assert "2,996 more keys" in table
+    data = json.loads(invoke("info", "--index", index_dir, "--json").stdout)
+    assert len(data["metadata_keys"]) == 3004
