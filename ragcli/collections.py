@@ -20,7 +20,7 @@ from typing import Any
 from ragcli.config import Config, data_dir, load_config
 from ragcli.errors import InvalidOptionError, NoIndexError, PathNotFoundError, RagcliError
 from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
-from ragcli.store import DEFAULT_INDEX_DIR, read_manifest
+from ragcli.store import DEFAULT_INDEX_DIR, index_size, read_manifest
 
 INDEX_ENV = "RAGCLI_INDEX"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" let a final newline through
@@ -149,7 +149,7 @@ def _describe(name: str, path: Path) -> CollectionInfo:
         manifest = read_manifest(path)
     except RagcliError as exc:
         return CollectionInfo(name, path, None, None, None, None, exc.message, link)
-    size = sum(int(meta.get("bytes", 0)) for meta in manifest["files"].values())
+    size = index_size(path, manifest["files"])
     counts = manifest["counts"]
     built = manifest.get("built")
     return CollectionInfo(

@@ -396,6 +396,16 @@ def payload_path(index_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     return path
 
 
+def index_size(index_dir: Path, files: dict[str, dict[str, Any]]) -> int:
+    """An index's bytes on disk: its payloads (`files`, the manifest's records of them) and the manifest
+    itself, which records every source file (on many small files, a third of the index)."""
+    payloads = sum(int(meta.get("bytes", 0)) for meta in files.values())
+    try:
+        return payloads + os.stat(index_dir / MANIFEST).st_size
+    except OSError:
+        return payloads
+
+
 def verify_checksums(index_dir: Path, manifest: dict[str, Any], skip: Collection[str] = ()) -> None:
     """Re-hash every payload (but those in `skip`) against the manifest (slow on big indexes: used by
     `info --verify`, and by a build before it copies from an index)."""

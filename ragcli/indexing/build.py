@@ -47,6 +47,7 @@ from ragcli.store import (
     BuildLock,
     GenerationWriter,
     index_lock,
+    index_size,
     load_payload,
     read_manifest,
     remove_leftovers,
@@ -402,7 +403,7 @@ def _build(
             data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
             updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
             writer.publish(manifest, checked=True)
-            size = sum(meta["bytes"] for meta in writer.files.values())
+            size = index_size(target, writer.files)
     finally:
         columns.close()
     return BuildReport(

@@ -78,7 +78,7 @@ class BuildReport:
     skipped: list[Skipped]
     warnings: list[str]
     seconds: float
-    size_bytes: int = 0  # the index's payloads on disk
+    size_bytes: int = 0  # the index on disk: payloads and manifest
     new: int = 0
     changed: int = 0
     removed: int = 0

@@ -39,6 +39,7 @@ from ragcli.store import (
     Identity,
     StringTable,
     file_identity,
+    index_size,
     load_manifest,
     load_payload,
     manifest_file,
@@ -653,8 +654,8 @@ class Index:
         return matrix
 
     def size_bytes(self) -> int:
-        """The payloads' size on disk, as the manifest records it."""
-        return sum(int(meta.get("bytes", 0)) for meta in self.manifest["files"].values())
+        """The index's size on disk: its payloads and its manifest."""
+        return index_size(self.path, self.manifest["files"])
 
     def info(self) -> dict[str, Any]:
         """What the index holds, for `ragcli info`. A retriever section its retriever cannot read is
