@@ -294,8 +294,7 @@ def _build(
     started: float,
 ) -> BuildReport:
     """The build itself, holding the index's lock: everything read from the index is read from here on."""
-    if not settings.rebuild:
-        _refuse_newer(target)
+    recorded = _recorded_manifest(target, settings.rebuild)
     reader = CorpusReader(
         roots,
         fields=settings.fields,
@@ -303,7 +302,7 @@ def _build(
         strict=settings.strict,
         max_bytes=settings.max_expanded_bytes,
         selection=settings.selection,
-        base=_previous_base(target, roots),
+        base=_previous_base(recorded, roots),
         generated=settings.generated,
     )
     if not lock.read_only:  # on a read-only file system nothing can be removed (the writes fail, exit 12)
@@ -544,15 +543,12 @@ def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped])
     return sum(1 for path in files if reader.relative(path) not in left_out)
 
 
-def _previous_base(target: Path, roots: list[Path]) -> Path | None:
+def _previous_base(manifest: dict[str, Any] | None, roots: list[Path]) -> Path | None:
     """The folder the index's paths are relative to, when a build may keep it: the one the index
-    recorded, if it still holds every root of this build (so adding or removing a root keeps the other
-    files' paths, and their passages are reused). A root typed through a symbolic link is where the
-    link leads: the recorded folder is resolved, as the recorded roots are."""
-    try:
-        base = indexed_base(read_manifest(target))
-    except RagcliError:
-        return None
+    recorded (`manifest`), if it still holds every root of this build (so adding or removing a root
+    keeps the other files' paths, and their passages are reused). A root typed through a symbolic link
+    is where the link leads: the recorded folder is resolved, as the recorded roots are."""
+    base = indexed_base(manifest) if manifest is not None else None
     if base is None or not roots:
         return None
     for root in roots:
@@ -562,15 +558,18 @@ def _previous_base(target: Path, roots: list[Path]) -> Path | None:
     return base
 
 
-def _refuse_newer(target: Path) -> None:
-    """An index a newer ragcli wrote is never built over in the older format (what it recorded would be
-    lost) unless --rebuild asks: NewerIndexError (exit 8). Any other unreadable index is built afresh."""
+def _recorded_manifest(target: Path, rebuild: bool) -> dict[str, Any] | None:
+    """The index's manifest, read once the lock is held (None: there is none, or it is unreadable, and
+    the index is built afresh). An index a newer ragcli wrote is never built over in the older format
+    (what it recorded would be lost) unless --rebuild asks: NewerIndexError (exit 8)."""
     try:
-        read_manifest(target)
+        return read_manifest(target)
     except NewerIndexError:
+        if rebuild:
+            return None
         raise
     except RagcliError:
-        pass
+        return None
 
 
 def _from_counts(chosen: dict[str, Any]) -> list[str]:
