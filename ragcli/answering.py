@@ -469,6 +469,8 @@ def why_nothing(
                 keys = ", ".join(sorted(known)) or "none"
                 return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"
             return f"no passage is within {filter}"
+    if filter is None and min_score is None:  # no restriction: its words alone found nothing
+        return None
     best = index.search(question, 1, scorer, filter)
     if best:  # a passage within the filter matches: only --min-score can have left it out
         if min_score is None:
