@@ -102,8 +102,11 @@ class HybridScorer:
         return numbers, np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
 
     def unmatched(self, query: str) -> float | None:
-        """What the lexical scorer gives a passage holding none of the query's terms (None: not known)."""
-        return self.lexical.unmatched_score(query) if isinstance(self.lexical, SparseScorer) else None
+        """What the lexical scorer gives a passage holding none of the query's terms (None: not known, or
+        not needed: reciprocal rank fusion reads no scores)."""
+        if self.fusion == "rrf" or not isinstance(self.lexical, SparseScorer):
+            return None
+        return self.lexical.unmatched_score(query)
 
     def score(self, query: str) -> Ranked:
         return self.fuse(self.lexical.score(query), self.dense.score(query), self.unmatched(query))

@@ -399,6 +399,7 @@ class SparseScorer:
     """A query scorer over a `TermMatrix`: the query's terms weighted by `query_weights`, then summed."""
 
     name = ""
+    _has_constants = False  # whether a query has a score every passage gets (BM25+ sets it; `constant`)
 
     def __init__(self, index: Index, matrix: TermMatrix) -> None:
         if not matrix.consistent(len(index.lexicon), index.manifest["counts"]["passages"]):
@@ -416,8 +417,9 @@ class SparseScorer:
 
     def unmatched_score(self, query: str) -> float:
         """What a passage holding none of the query's terms scores (`constant`), which `score` leaves
-        out: fusion standardises it for the passages a whole lexical list lacks."""
-        return self.constant(*self._vector(query))
+        out: fusion standardises it for the passages a whole lexical list lacks. 0 without analysing the
+        query again where no query has a constant."""
+        return self.constant(*self._vector(query)) if self._has_constants else 0.0
 
     def _vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         term_ids, counts = self.index.lexicon.query_vector(self.index.analyzer.query_terms(query))
