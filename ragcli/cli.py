@@ -906,10 +906,11 @@ class _Answerer:
         `from_stdin`: a note that nothing matched names its question."""
         from ragcli.render import print_answer, print_hits, write_json
 
-        highlighter = self.idx.analyzer.highlighter(item.question)
         if as_json:
             write_json(item.to_dict(), indent=None if jsonl else 2)
-        elif item.error is not None:
+            return
+        highlighter = self.idx.analyzer.highlighter(item.question)  # only the text for people marks words
+        if item.error is not None:
             print_hits(item.question, item.retriever, item.sources, highlighter, False, False, self.view)
         else:
             print_answer(item, highlighter, self.view)
