@@ -233,12 +233,11 @@ def stopword_set(language: str) -> frozenset[str]:
 _NOT_A_WORD_CHARACTER_RE = re.compile("[^\\w\\s\x00-\x7f\u00a0-\u00ac\u00ae-\u00bf\u2010-\u2027\u2030-\u205e]|\u0640")
 
 
-def _holds_marks_or_removed(text: str, drop_format_characters: bool) -> bool:
-    """Whether `text` holds a combining mark or a character removed inside words, checked on its distinct
+def _holds_marks_or_removed(text: str, removed: re.Pattern[str]) -> bool:
+    """Whether `text` holds a combining mark or a character `removed` inside words, checked on its distinct
     characters `\\w` leaves out (in most text a few quotes and dashes): a text without marks (French,
     Russian, emoji) is split by the plain `\\w` patterns, as fast as before marks were kept, and never
     builds the mark class (`_mark_ranges`, some 25 ms of a fresh `ragcli query`)."""
-    removed = _FORMAT_AND_DIACRITICS_RE if drop_format_characters else _OPTIONAL_DIACRITICS_RE
     return any(
         unicodedata.category(character)[0] == "M" or removed.match(character) is not None
         for character in set(_NOT_A_WORD_CHARACTER_RE.findall(text))
@@ -258,9 +257,9 @@ def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
         text = text.casefold()
         return (_IN_WORD_FORMAT_RE.sub("", text) if settings.drop_format_characters else text), False
     text = text.replace(_DOTTED_CAPITAL_I, "i").casefold()
-    if not _holds_marks_or_removed(text, settings.drop_format_characters):
-        return text, False
     removed = _FORMAT_AND_DIACRITICS_RE if settings.drop_format_characters else _OPTIONAL_DIACRITICS_RE
+    if not _holds_marks_or_removed(text, removed):
+        return text, False
     return removed.sub("", text), True
 
 
@@ -344,7 +343,7 @@ class Analyzer:
         where: Sequence[int] = range(len(text))
         if len(visible) < len(text):
             where = [i for i, character in enumerate(text) if not _IN_WORD_FORMAT_RE.match(character)]
-        marked = settings.words_keep_marks and not plain and _holds_marks_or_removed(visible, False)
+        marked = settings.words_keep_marks and not plain and _holds_marks_or_removed(visible, _OPTIONAL_DIACRITICS_RE)
         words = _marked_words().mixed if marked else _TOKEN_RE
         spans = []
         for match in words.finditer(visible):
