@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pptx
@@ -130,4 +131,70 @@ def test_a_charts_title_is_read_where_it_stands(tmp_path: Path) -> None:
     assert skipped == {}
     assert [d.text.splitlines() for d in documents] == [
         ["Revenue", "Quarterly dredging revenue", "Source: port office"]
+    ]
+
+
+def charted_deck() -> bytes:
+    """Two slides: a chart (titled) and speaker notes on the first, text and notes on the second."""
+    deck = pptx.Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[5])
+    first.shapes.title.text = "Revenue"
+    data = CategoryChartData()
+    data.categories = ["Q1", "Q2"]
+    data.add_series("Sales", (1.0, 2.0))
+    frame = first.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
+    frame.chart.chart_title.text_frame.text = "Quarterly dredging revenue"
+    first.notes_slide.notes_text_frame.text = "Mention the harbour fees."
+    second = deck.slides.add_slide(deck.slide_layouts[1])
+    second.shapes.title.text = "Outlook"
+    second.placeholders[1].text = "Dredging resumes in spring."
+    second.notes_slide.notes_text_frame.text = "Ask the port about permits."
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def rewritten(data: bytes, name: str, part: bytes | None) -> bytes:
+    """The deck with zip member `name` replaced by `part` (None: left out)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rewritten:
+        for info in archive.infolist():
+            if info.filename != name:
+                rewritten.writestr(info, archive.read(info))
+            elif part is not None:
+                rewritten.writestr(info, part)
+    return out.getvalue()
+
+
+def test_a_damaged_or_missing_chart_or_notes_part_leaves_the_slides_read(tmp_path: Path) -> None:
+    # python-pptx parses charts and notes as it opens a deck: one damaged part skipped the whole file,
+    # and a chart whose part the zip lacks skipped its slide
+    deck = charted_deck()
+    chart, notes = "ppt/charts/chart1.xml", "ppt/notesSlides/notesSlide1.xml"
+    files = {
+        "broken-chart.pptx": rewritten(deck, chart, b"<c:chartSpace><unclosed>"),
+        "broken-notes.pptx": rewritten(deck, notes, b"<p:notes><unclosed>"),
+        "wrong-root.pptx": rewritten(deck, notes, b'<c:chartSpace xmlns:c="urn:x"/>'),
+        "missing-chart.pptx": rewritten(deck, chart, None),
+        "whole.pptx": deck,
+    }
+    reader = CorpusReader([write_files(tmp_path / "c", files)])
+    slides: dict[str, list[list[str]]] = {}
+    for document in reader.documents():
+        slides.setdefault(document.id, []).append(document.text.splitlines())
+    assert reader.report.skipped == []
+    second = ["Outlook", "Dredging resumes in spring.", "Ask the port about permits."]
+    assert slides["whole.pptx"] == [["Revenue", "Quarterly dredging revenue", "Mention the harbour fees."], second]
+    assert slides["broken-chart.pptx"] == [["Revenue", "Mention the harbour fees."], second]
+    assert slides["missing-chart.pptx"] == [["Revenue", "Mention the harbour fees."], second]
+    assert slides["broken-notes.pptx"] == [["Revenue", "Quarterly dredging revenue"], second]
+    assert slides["wrong-root.pptx"] == slides["broken-notes.pptx"]
+    syntax = "XMLSyntaxError: "
+    assert ["".join(warning.partition(syntax)[:2]) for warning in reader.report.warnings] == [
+        f"broken-chart.pptx: a chart is not indexed (ppt/charts/chart1.xml is damaged: {syntax}",
+        f"broken-notes.pptx: the speaker notes are not indexed (ppt/notesSlides/notesSlide1.xml is damaged: {syntax}",
+        "missing-chart.pptx: a chart is not indexed (ppt/slides/slide1.xml names a part the file lacks)",
+        "wrong-root.pptx: the speaker notes are not indexed (ppt/notesSlides/notesSlide1.xml is damaged: its root"
+        " is c:chartSpace, not p:notes)",
     ]

@@ -253,13 +253,13 @@ def _story_root(part: Any, root: str, kind: str, warn: Callable[[str], None]) ->
             raise ValueError(f"its root is {_prefixed(element.tag)}, not w:{root}")
     except (etree.LxmlError, ValueError) as exc:
         reason = problem(exc) if isinstance(exc, etree.LxmlError) else str(exc)
-        warn(_not_indexed(kind, str(part.partname).lstrip("/"), f"is damaged: {reason}"))
+        warn(not_indexed(kind, str(part.partname).lstrip("/"), f"is damaged: {reason}"))
         return None
     return element
 
 
-def _not_indexed(kind: str, part_name: str, why: str) -> str:
-    """A warning that part `part_name` of `kind` (footnotes, endnotes, header, footer) is left out."""
+def not_indexed(kind: str, part_name: str, why: str) -> str:
+    """A warning that part `part_name` of `kind` (footnotes, a header, a PowerPoint chart…) is left out."""
     what = f"the {kind} are" if kind.endswith("s") else f"a {kind} is"
     return f"{what} not indexed ({part_name} {why})"
 
@@ -361,7 +361,7 @@ def _open(data: bytes, warn: Callable[[str], None]) -> Any:
         raise first from None
     for kind, name in missing:
         if kind != "comments":
-            warn(_not_indexed(kind, name, "is missing"))
+            warn(not_indexed(kind, name, "is missing"))
     return document
 
 
@@ -370,18 +370,10 @@ def _set_aside(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
     headers, footers and comments typed as plain XML (python-docx loads those unparsed), and the
     (kind, part name) of each missing part. Only the main document's relationships, where Word writes
     them, are looked at."""
-    from docx.oxml.parser import parse_xml
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = {info.filename: archive.read(info) for info in archive.infolist()}
-    types = parse_xml(parts["[Content_Types].xml"])
-    for override in types:
-        if str(override.get("ContentType", "")).endswith(_PARSED_ON_OPEN):
-            override.set("ContentType", "application/xml")
-    parts["[Content_Types].xml"] = _xml_bytes(types)
+    parts = zip_parts(data)
     missing = []
     if _DOCUMENT_RELATIONSHIPS in parts:
-        relationships = parse_xml(parts[_DOCUMENT_RELATIONSHIPS])
+        relationships = _parsed(parts[_DOCUMENT_RELATIONSHIPS])
         for relationship in list(relationships):
             kind = str(relationship.get("Type", "")).rpartition("/")[2]
             target = str(relationship.get("Target", ""))
@@ -390,11 +382,38 @@ def _set_aside(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
                 relationships.remove(relationship)
                 missing.append((kind, name))
         parts[_DOCUMENT_RELATIONSHIPS] = _xml_bytes(relationships)
+    return repackaged(parts, lambda name, content_type: content_type.endswith(_PARSED_ON_OPEN)), missing
+
+
+def zip_parts(data: bytes) -> dict[str, bytes]:
+    """A .docx's or .pptx's parts by name (the sizes were checked first: `check_zip_sizes`)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def repackaged(parts: dict[str, bytes], unparsed: Callable[[str, str], bool]) -> bytes:
+    """The zip of `parts`, with each part for which `unparsed(part name, content type)` holds typed as
+    plain XML in [Content_Types].xml: python-docx and python-pptx load such a part unparsed, so that a
+    damaged one no longer stops the file opening."""
+    types = _parsed(parts["[Content_Types].xml"])
+    for override in types:
+        name = str(override.get("PartName", "")).lstrip("/")
+        if unparsed(name, str(override.get("ContentType", ""))):
+            override.set("ContentType", "application/xml")
+    parts = {**parts, "[Content_Types].xml": _xml_bytes(types)}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:  # stored: the parts are read back at once
         for name, part in parts.items():
             archive.writestr(name, part)
-    return out.getvalue(), missing
+    return out.getvalue()
+
+
+def _parsed(xml: bytes) -> Any:
+    """The root of a package's own XML (content types, relationships), parsed as python-docx and
+    python-pptx parse it: no entities resolved."""
+    from lxml import etree
+
+    return etree.fromstring(xml, etree.XMLParser(resolve_entities=False))
 
 
 def _xml_bytes(element: Any) -> bytes:
