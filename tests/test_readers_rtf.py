@@ -81,6 +81,11 @@ def test_rtf_is_searchable_and_what_is_no_rtf_is_skipped(tmp_path: Path) -> None
                 "\\uc2 ",
                 "\\uc ",
                 "\\'",
+                "{\\footnote ",
+                "{\\*\\footnote\\ftnalt ",
+                "{\\headerl ",
+                "\ufdd0",
+                "\ufdd4",
             ]
         )
         | st.text(max_size=10),
@@ -142,3 +147,50 @@ def test_a_character_past_the_basic_plane_is_read_from_its_surrogate_pair(tmp_pa
     root = write_files(tmp_path / "c", {"emoji.rtf": rtf})
     (document,) = CorpusReader([root]).documents()
     assert document.text == "Harbour \U0001f600 day, \U0001d465 metres, lone \ufffd end\n"
+
+
+# a Word-style policy: a header on every page (the first page's written again as \headerf), a footer of a
+# page number alone, a footnote and an endnote in the body, and a second section repeating the header
+POLICY = (
+    "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman\\fcharset0 Times New Roman;}}\n"
+    "{\\header \\pard\\plain \\f0 Harbour Authority \\endash  Policy HA-7\\par}\n"
+    "{\\headerf \\pard\\plain \\f0 Harbour Authority \\endash  Policy HA-7\\par}\n"
+    "{\\footer \\pard\\plain\\qr {\\field{\\*\\fldinst PAGE}{\\fldrslt 1}}\\par}\n"
+    "\\pard\\plain \\f0 Travel policy\\par\n"
+    "\\par\n"
+    "Trains are booked in second class.{\\super\\chftn}{\\footnote \\pard\\plain \\f0 {\\super\\chftn} First class \n"
+    "when the journey is longer than four hours.\\par Ask the office first.} Buses are booked by the office.\\par\n"
+    "Hotels are booked near the station.{\\super\\chftn}{\\*\\footnote\\ftnalt \\pard\\plain {\\super\\chftn}"
+    " KAYAKWORD rates apply in Oslo.}\\par\n"
+    "\\sect\\sectd {\\header \\pard\\plain \\f0 Harbour Authority \\endash  Policy HA-7\\par}\n"
+    "{\\footerl \\pard\\plain \\f0 Confidential\\par}\n"
+    "\\pard\\plain \\f0 Second section.\\par}"
+)
+
+
+def test_footnotes_follow_their_paragraph_and_headers_and_footers_are_read_once(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "c", {"policy.rtf": POLICY})
+    reader = CorpusReader([root])
+    (document,) = reader.documents()
+    assert reader.report.skipped == [] and reader.report.warnings == []
+    assert document.title == "Travel policy"
+    assert document.text.splitlines() == [
+        "Travel policy",
+        "",
+        "Trains are booked in second class. Buses are booked by the office.",
+        "Footnote: First class when the journey is longer than four hours.",
+        "Ask the office first.",
+        "Hotels are booked near the station.",
+        "Endnote: KAYAKWORD rates apply in Oslo.",
+        "",  # \\par, then \\sect: striprtf's blank lines
+        "",
+        "Second section.",
+        "Header: Harbour Authority \u2013 Policy HA-7",
+        "Footer: Confidential",
+    ]
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(root), "--index", index).exit_code == 0
+    found = json.loads(
+        invoke("query", "journey longer than four hours", "--index", index, "--no-generate", "--json").stdout
+    )
+    assert "second class. Buses" in found["hits"][0]["text"] and "Footnote: First class" in found["hits"][0]["text"]

@@ -18,7 +18,7 @@ import csv
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
@@ -138,6 +138,28 @@ def problem(exc: BaseException) -> str:
     """An error a parser raised on untrusted content, short, for a skip reason: "LookupError: unknown
     encoding: x-klingon"."""
     return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
+
+
+def labelled(label: str, lines: list[str]) -> list[str]:
+    """A note's or a header's lines as they stand beside a document's body, the first after its label
+    ("Footnote: …", "Header: …"); none when it has none. The Word and RTF readers write them alike."""
+    return [f"{label}: {lines[0]}", *lines[1:]] if lines else []
+
+
+def page_furniture(found: Iterable[tuple[str, list[str]]]) -> list[str]:
+    """The lines of a document's headers and footers ((label, lines) each), for after its body: each
+    distinct text once, one without a letter (a page number alone) left out. Page furniture is repeated
+    on every page, but may hold what the body never says (a policy's number, the parties to a
+    contract); once each, after the body, it costs one line per file and leaves the body's passages as
+    they were."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for label, story in found:
+        text = "\n".join(story)
+        if text not in seen and any(character.isalpha() for character in text):
+            seen.add(text)
+            lines += labelled(label, story)
+    return lines
 
 
 def format_size(size: int) -> str:

@@ -32,7 +32,16 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ragcli.readers.base import MAX_BYTES_OPTION, Skip, SourceInput, SuffixReader, format_size, problem
+from ragcli.readers.base import (
+    MAX_BYTES_OPTION,
+    Skip,
+    SourceInput,
+    SuffixReader,
+    format_size,
+    labelled,
+    page_furniture,
+    problem,
+)
 from ragcli.records import Document, Heading
 
 MAX_TITLE_CHARS = 200
@@ -160,9 +169,7 @@ class _Notes:
                 continue
             self._given.add(key)
             found = [line for line, _ in _lines(note, _Notes())]  # a note holds no notes
-            if found:
-                yield f"{_NOTE_LABELS[key[0]]}: {found[0]}"
-                yield from found[1:]
+            yield from labelled(_NOTE_LABELS[key[0]], found)
 
 
 _NOTE_LABELS = {_W + "footnoteReference": "Footnote", _W + "endnoteReference": "Endnote"}
@@ -302,13 +309,9 @@ _PAGE_FURNITURE = (  # a section's reference to one, its label, the part's root
 
 
 def _headers_and_footers(document: Any, warn: Callable[[str], None]) -> list[str]:
-    """The text of the headers and footers the sections show, each once, for the lines after the body.
-    They are page furniture Word repeats on every page: a company's name, "Confidential", a page
-    number, but also what a question may ask for and the body never says (a policy's number, its
-    effective date, the parties to a contract), as LlamaIndex's and unstructured's Word readers keep
-    them. Once each and after the body, they cost one line per file, not one per page, and leave the
-    body's passages as they were; a part with no letters (a page number alone) is left out. A damaged
-    one is left out with a warning."""
+    """The text of the headers and footers the sections show, each distinct one once, for the lines
+    after the body (`readers.base.page_furniture`), as LlamaIndex's and unstructured's Word readers keep
+    them. A damaged one is left out with a warning."""
     body = document.element.body
     wanted: dict[str, list[str]] = {reference: [] for reference, _, _ in _PAGE_FURNITURE}  # → relationship ids
     for section in body.iter(_W + "sectPr"):
@@ -318,19 +321,15 @@ def _headers_and_footers(document: Any, warn: Callable[[str], None]) -> list[str
         for reference in section:
             if reference.tag in wanted:
                 wanted[reference.tag].append(reference.get(_R + "id") or "")
-    lines: list[str] = []
-    seen: set[str] = set()
-    for reference, label, root in _PAGE_FURNITURE:
-        for part in dict.fromkeys(document.part.related_parts.get(rid) for rid in wanted[reference]):  # once each
-            story = None if part is None else _story_root(part, root, label.lower(), warn)
-            if story is None:
-                continue
-            found = [line for line, _ in _lines(story, _Notes())]
-            text = "\n".join(found)
-            if text not in seen and any(character.isalpha() for character in text):
-                seen.add(text)
-                lines += [f"{label}: {found[0]}", *found[1:]]
-    return lines
+
+    def stories() -> Iterator[tuple[str, list[str]]]:
+        for reference, label, root in _PAGE_FURNITURE:
+            for part in dict.fromkeys(document.part.related_parts.get(rid) for rid in wanted[reference]):  # once each
+                story = None if part is None else _story_root(part, root, label.lower(), warn)
+                if story is not None:
+                    yield label, [line for line, _ in _lines(story, _Notes())]
+
+    return page_furniture(stories())
 
 
 _SET_ASIDE = ("footnotes", "endnotes", "header", "footer", "comments")  # beside the body

@@ -10,6 +10,12 @@ file's first line: the text's lines are not the file's (the header and tables ta
 a paragraph may span several or share one), and striprtf says nothing of where a character came from.
 A file without the `{\\rtf` header is skipped as "not an RTF document"; one striprtf cannot convert as
 "damaged RTF (…)".
+
+Beside the body, as the Word reader reads them: footnotes and endnotes (`{\\footnote …}`,
+`{\\footnote\\ftnalt …}`), each after the line that refers to it ("Footnote: …"), and the headers and
+footers (`{\\header …}`, `{\\footerl …}`…), each distinct one once after the body ("Header: …").
+striprtf drops all of them as destinations that hold no text: they are marked for it to keep, and set
+out of the body afterwards (`_asides_marked`, `_set_out`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ import codecs
 import re
 from collections.abc import Iterator
 
-from ragcli.readers.base import Skip, SourceInput, SuffixReader, problem, universal_newlines
+from ragcli.readers.base import (
+    Skip,
+    SourceInput,
+    SuffixReader,
+    labelled,
+    page_furniture,
+    problem,
+    universal_newlines,
+)
 from ragcli.readers.text import first_line_title
 from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
@@ -36,6 +50,84 @@ _FIELD_START_RE = re.compile(r"(?<!\\)\{\\field\b")
 # It reads the font table with a pattern quadratic in the table's length, and an unclosed table runs to
 # the end of the document (160 KB took 33 s). Real tables hold a few hundred fonts in a few KB.
 MAX_FONT_TABLE = 64 * 1024
+
+
+# Footnotes, headers and footers: striprtf drops these groups with the destinations that hold no text.
+# Each outermost one is given to it as a plain group marked by noncharacters (which Unicode keeps for a
+# program's own use, never text): one after its "{" saying what it is, one after its "}" where it ends.
+# Inside the group its state is the one striprtf would give any group there: its font, its code page,
+# and nothing at all where the group stands in one striprtf ignores (a field's instruction).
+_ASIDE_RE = re.compile(
+    r"\{[\r\n]*(?:\\\*[\r\n]*)?\\(footnote|header[lrf]?|footer[lrf]?)(?![a-zA-Z])(\\ftnalt(?![a-zA-Z]))? ?"
+)
+_BRACES_RE = re.compile(r"\\[\\{}]|[{}]")  # an escaped backslash or brace, or a group's start or end
+_ASIDE_LABELS = {"\ufdd0": "Footnote", "\ufdd1": "Endnote", "\ufdd2": "Header", "\ufdd3": "Footer"}
+_ASIDE_MARKS = {label: mark for mark, label in _ASIDE_LABELS.items()}
+_ASIDE_END = "\ufdd4"
+_ASIDE_RUN_RE = re.compile("([\ufdd0-\ufdd3])([^\ufdd0-\ufdd4]*)(?:\ufdd4|\\Z)")
+_MARKS_RE = re.compile("[\ufdd0-\ufdd4]")
+_NOTES = ("Footnote", "Endnote")
+
+
+def _asides_marked(rtf: str) -> str:
+    """`rtf` with each outermost footnote, header and footer group made a plain group striprtf reads,
+    marked (`_ASIDE_LABELS`). One pass over the braces: a group inside a marked one is not looked for
+    (a note holds no notes). The file's own noncharacters are dropped first; one a `\\uN` escape writes
+    can only move the text around it (`_set_out` drops a mark without its other half)."""
+    rtf = _MARKS_RE.sub("", rtf)
+    pieces: list[str] = []
+    position = depth = 0
+    marked_at: int | None = None  # the depth of the marked group being read
+    for brace in _BRACES_RE.finditer(rtf):
+        if brace.group() == "{":
+            depth += 1
+            aside = _ASIDE_RE.match(rtf, brace.start()) if marked_at is None else None
+            if aside is not None:
+                name = aside.group(1)  # footnote, header, headerl… footer, footerf…
+                kind = ("Endnote" if aside.group(2) else "Footnote") if name == "footnote" else name[:6].capitalize()
+                pieces += [rtf[position : brace.start()], "{", _ASIDE_MARKS[kind]]
+                position, marked_at = aside.end(), depth
+        elif brace.group() == "}":
+            if depth == marked_at:
+                pieces += [rtf[position : brace.end()], _ASIDE_END]
+                position, marked_at = brace.end(), None
+            depth -= 1
+    pieces.append(rtf[position:])
+    return "".join(pieces)
+
+
+def _set_out(text: str) -> str:
+    """The converted text with each footnote and endnote after the line that refers to it, and the
+    headers and footers after the body (`readers.base.page_furniture`)."""
+    body: list[str] = []
+    notes: list[str] = []  # lines waiting for the end of the line that refers to them
+    furniture: dict[str, list[list[str]]] = {"Header": [], "Footer": []}
+    position = 0
+    for run in _ASIDE_RUN_RE.finditer(text):
+        _settle(body, notes, text[position : run.start()])
+        label = _ASIDE_LABELS[run.group(1)]
+        lines = [line.strip() for line in run.group(2).split("\n") if line.strip()]
+        if label in _NOTES:
+            notes += labelled(label, lines)
+        else:
+            furniture[label].append(lines)
+        position = run.end()
+    _settle(body, notes, text[position:])
+    after = notes + page_furniture((label, lines) for label, found in furniture.items() for lines in found)
+    text = "".join(body)
+    if not after:
+        return text
+    return text + ("" if text.endswith("\n") or not text else "\n") + "\n".join(after)
+
+
+def _settle(body: list[str], notes: list[str], piece: str) -> None:
+    """`piece` of the body added to `body`, the `notes` waiting placed after the line it ends, if it ends one."""
+    piece = _MARKS_RE.sub("", piece)  # a mark without its other half (a file's own noncharacter)
+    if notes and "\n" in piece:
+        end = piece.index("\n")
+        piece = piece[:end] + "\n" + "\n".join(notes) + piece[end:]
+        notes.clear()
+    body.append(piece)
 
 
 def _paired(text: str) -> str:
@@ -57,8 +149,9 @@ def _codec(rtf: str) -> str:
 
 class RtfReader(SuffixReader):
     name = "rtf"
-    # 2: a character past U+FFFF read from its surrogate pair (`readers.base.reader_edition`)
-    version = 2
+    # 2: a character past U+FFFF read from its surrogate pair; 3: footnotes, endnotes, headers and
+    # footers read (`readers.base.reader_edition`)
+    version = 3
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -73,10 +166,11 @@ class RtfReader(SuffixReader):
         if fonts > MAX_FONT_TABLE:
             raise Skip(f"damaged RTF (a font table of {fonts:,} characters: unclosed, or more than 64 KiB)")
         try:
-            text = rtf_to_text(_FIELD_START_RE.sub("\n{\\\\field", rtf), encoding=_codec(rtf), errors="replace")
+            marked = _FIELD_START_RE.sub("\n{\\\\field", _asides_marked(rtf))
+            text = rtf_to_text(marked, encoding=_codec(rtf), errors="replace")
         except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
-        text = universal_newlines(without_terminal_sequences(_paired(text)))
+        text = _set_out(universal_newlines(without_terminal_sequences(_paired(text))))
         heading = first_line_title(text)
         yield Document(
             source.rel,
