@@ -194,3 +194,24 @@ def test_footnotes_follow_their_paragraph_and_headers_and_footers_are_read_once(
         invoke("query", "journey longer than four hours", "--index", index, "--no-generate", "--json").stdout
     )
     assert "second class. Buses" in found["hits"][0]["text"] and "Footnote: First class" in found["hits"][0]["text"]
+
+
+def test_each_font_decodes_its_own_letters_in_its_own_charset(tmp_path: Path) -> None:
+    # striprtf read a font's charset from the next \fcharset after its \fN, wherever that stood: a font
+    # declaring none took the Cyrillic font's (café read "cafй"), and the Cyrillic font was lost (its
+    # letters read as Windows-1252: "Ïðèâåò"); and text before any \f was not in the default font (\deff)
+    cyrillic = "\\'cf\\'f0\\'e8\\'e2\\'e5\\'f2"  # Привет in Windows-1251
+    files = {
+        "none-declared.rtf": (
+            "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fnil Calibri;}{\\f1\\fnil\\fcharset204 Arial Cyr;}}\n"
+            f"\\f0 Caf\\'e9 \\f1 {cyrillic}\\par}}"
+        ),
+        "default-font.rtf": (
+            "{\\rtf1\\ansi\\ansicpg1252\\deff1{\\fonttbl{\\f0\\froman\\fcharset0\\fprq2{\\*\\panose 02020603050405020304}"
+            "Times New Roman;}{\\f1\\fswiss\\fcharset204\\fprq2{\\*\\falt Arial;}Arial Cyr;}}\n"
+            f"{cyrillic} {{\\f0 caf\\'e9}} {cyrillic}\\par}}"
+        ),
+    }
+    root = write_files(tmp_path / "c", files)
+    texts = {document.id: document.text for document in CorpusReader([root]).documents()}
+    assert texts == {"none-declared.rtf": "Café Привет\n", "default-font.rtf": "Привет café Привет\n"}

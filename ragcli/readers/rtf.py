@@ -52,6 +52,37 @@ _FIELD_START_RE = re.compile(r"(?<!\\)\{\\field\b")
 MAX_FONT_TABLE = 64 * 1024
 
 
+# Each font's charset, for its \'hh escapes. striprtf reads the font table with one pattern that runs
+# from a font's \fN to the next \fcharset wherever it stands: a font declaring none takes the next
+# font's charset, and that font is lost (its letters then read in the document's code page: Cyrillic
+# as "Ïðèâåò"); and text before any \f is not read in the default font (\deffN). striprtf takes no font
+# map, so the table is written again in the one form its pattern reads right (`_fonts_declared`), which
+# needs a small parser of our own: each font's declaration runs from its \fN to the next font's.
+_FONT_RE = re.compile(r"(?<!\\)\\f(\d+)")
+_CHARSET_RE = re.compile(r"\\fcharset(\d+)")
+_DEFAULT_FONT_RE = re.compile(r"(?<!\\)\\deff(\d+)")
+# RTF's DEFAULT_CHARSET, for a font that declares none: striprtf reads it in the document's code page
+DEFAULT_CHARSET = 1
+
+
+def _fonts_declared(rtf: str, table: str) -> str:
+    """`rtf` with its font table `table` (striprtf's `font_table_group`) written again as one
+    `{\\fN\\fcharsetM F;}` per font, each with its own charset, and followed by the default font (\\deffN)
+    for the text that names none. A table that runs to the end of the file (unclosed) is left: striprtf
+    reads nothing after it anyway."""
+    start = rtf.find(table) if table else -1
+    if start < 0 or start + len(table) >= len(rtf):
+        return rtf
+    fonts = list(_FONT_RE.finditer(table))
+    entries = []
+    for font, following in zip(fonts, [*fonts[1:], None], strict=True):
+        charset = _CHARSET_RE.search(table, font.end(), following.start() if following else len(table))
+        entries.append(f"{{\\f{font.group(1)}\\fcharset{charset.group(1) if charset else DEFAULT_CHARSET} F;}}")
+    default = _DEFAULT_FONT_RE.search(rtf, 0, start)
+    chosen = f"\\f{default.group(1)} " if default else ""
+    return f"{rtf[:start]}{{\\fonttbl{''.join(entries)}}}{chosen}{rtf[start + len(table) :]}"
+
+
 # Footnotes, headers and footers: striprtf drops these groups with the destinations that hold no text.
 # Each outermost one is given to it as a plain group marked by noncharacters (which Unicode keeps for a
 # program's own use, never text): one after its "{" saying what it is, one after its "}" where it ends.
@@ -150,8 +181,9 @@ def _codec(rtf: str) -> str:
 class RtfReader(SuffixReader):
     name = "rtf"
     # 2: a character past U+FFFF read from its surrogate pair; 3: footnotes, endnotes, headers and
-    # footers read (`readers.base.reader_edition`)
-    version = 3
+    # footers read; 4: each font's own charset, the default font's for text that names none
+    # (`readers.base.reader_edition`)
+    version = 4
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -162,11 +194,11 @@ class RtfReader(SuffixReader):
             from striprtf.striprtf import font_table_group, rtf_to_text
         except ImportError:
             raise Skip("RTF support is not installed (pip install 'ragcli[rtf]')") from None
-        fonts = len(font_table_group(rtf))
-        if fonts > MAX_FONT_TABLE:
-            raise Skip(f"damaged RTF (a font table of {fonts:,} characters: unclosed, or more than 64 KiB)")
+        table = font_table_group(rtf)
+        if len(table) > MAX_FONT_TABLE:
+            raise Skip(f"damaged RTF (a font table of {len(table):,} characters: unclosed, or more than 64 KiB)")
         try:
-            marked = _FIELD_START_RE.sub("\n{\\\\field", _asides_marked(rtf))
+            marked = _FIELD_START_RE.sub("\n{\\\\field", _asides_marked(_fonts_declared(rtf, table)))
             text = rtf_to_text(marked, encoding=_codec(rtf), errors="replace")
         except _STRIPRTF_ERRORS as exc:
             raise Skip(f"damaged RTF ({problem(exc)})") from None
