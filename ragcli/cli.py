@@ -25,7 +25,6 @@ from typer.core import TyperGroup
 
 from ragcli import __version__, options
 from ragcli.cli_train import train_app
-from ragcli.collections import choose_index
 from ragcli.errors import (
     ExitCode,
     InputFormatError,
@@ -453,6 +452,7 @@ def index(
 ) -> None:
     """Read files and folders, split them into passages, and build the BM25 and TF-IDF indexes; a re-index
     keeps the index's roots and settings except the options given."""
+    from ragcli.collections import choose_index
     from ragcli.errors import EmptyCorpusError
     from ragcli.indexing.stored import STORED, reindex
     from ragcli.progress import index_progress
@@ -542,6 +542,7 @@ def query(
 ) -> None:
     """Answer QUESTION from the indexed passages, citing its sources (or only retrieve with --no-generate)."""
     from ragcli.answering import above, question_batches, search_questions, why_nothing
+    from ragcli.collections import choose_index
     from ragcli.readers.base import indexed_base
     from ragcli.records import SearchOptions
     from ragcli.render import OutputView, print_hits
@@ -651,6 +652,7 @@ def chat(
     json_output: options.Json = False,
 ) -> None:
     """Ask questions one after another at a prompt (line editing, history); exit, quit or Ctrl-D ends."""
+    from ragcli.collections import choose_index
     from ragcli.conversation import Conversation
     from ragcli.generation.base import check_generator, check_model_kind
     from ragcli.interactive import questions
@@ -926,6 +928,7 @@ def info(
     json_output: options.Json = False,
 ) -> None:
     """Show what an index holds: counts, size, settings, sources."""
+    from ragcli.collections import choose_index
     from ragcli.indexing.stored import recorded_settings
     from ragcli.render import info_table, stdout_console, write_json
     from ragcli.retrieval.index import load_index
@@ -1023,6 +1026,7 @@ def evaluate(
     json_output: options.Json = False,
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
+    from ragcli.collections import choose_index
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
@@ -1190,6 +1194,7 @@ def tune(
     """Grid-search BM25 k1 and b on judged queries; --apply stores the best pair in the index."""
     from rich.text import Text
 
+    from ragcli.collections import choose_index
     from ragcli.evaluation.checks import held_out_overlap
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import corpus_skips, index_for
@@ -1358,7 +1363,7 @@ def config_show(
 ) -> None:
     """Print each configuration key's value in effect and where it came from (default, user config,
     project config, env), the index folder commands would use, and where the files are."""
-    from ragcli.collections import collections_dir
+    from ragcli.collections import choose_index, collections_dir
     from ragcli.config import KEYS, effective
     from ragcli.render import config_table, stdout_console, write_json
 

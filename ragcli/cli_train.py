@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import typer
 
 from ragcli import options
-from ragcli.collections import choose_index
 
 train_app = typer.Typer(
     name="train",
@@ -70,6 +69,7 @@ def generator(
     json_output: options.Json = False,
 ) -> None:
     """Fine-tune a seq2seq or causal model on DATA's question → answer pairs; --model DIR loads the result."""
+    from ragcli.collections import choose_index
     from ragcli.evaluation.datasets import load_eval_set
     from ragcli.generation.base import requested_model
     from ragcli.progress import counting_progress
@@ -216,6 +216,7 @@ def retriever(
 ) -> None:
     """Fine-tune the embedding model on judged questions (in-batch and BM25 hard negatives); the
     output folder works with --embedding-model."""
+    from ragcli.collections import choose_index
     from ragcli.progress import counting_progress
     from ragcli.render import (
         evaluation_skips,

@@ -230,7 +230,7 @@ def test_debug_shows_a_bugs_traceback_and_keeps_exit_1(tmp_path: Path, monkeypat
     def a_bug(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("ragcli.cli.choose_index", a_bug)
+    monkeypatch.setattr("ragcli.collections.choose_index", a_bug)
     result = invoke("--debug", "query", "waggle", "--index", str(tmp_path), "--no-generate")
     assert result.exit_code == ExitCode.FAILURE
     assert "Traceback" in result.stderr and 'raise RuntimeError("a bug")' in result.stderr

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from clihelpers import invoke, run
 
 from ragcli.errors import ExitCode
@@ -49,6 +52,24 @@ def test_version() -> None:
     from ragcli import __version__
 
     assert invoke("--version").stdout.strip() == f"ragcli {__version__}"
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_import_no_index_code(flag: str) -> None:
+    """`ragcli --version` / `--help` choose no index: importing ragcli.collections there (and with it
+    the store, numpy and joblib) only made the answer slower."""
+    probe = (
+        "import sys\n"
+        "from ragcli.cli import app\n"
+        "try:\n"
+        "    app([sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write('LOADED=' + ' '.join(sorted(m for m in sys.modules if m.startswith('ragcli.'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True, text=True, timeout=60)
+    loaded = result.stderr.rpartition("LOADED=")[2].split()
+    assert loaded and "ragcli.collections" not in loaded, result.stderr[-500:]
 
 
 def test_info_lists_the_metadata_keys_with_document_counts(sample_index: Path) -> None:
