@@ -410,24 +410,33 @@ def _lock_folder(index_dir: Path, wait: bool) -> int | None:
     """flock the index folder itself: unlike the `lock` file, nobody deletes it by accident. None where
     the file system has no flock on folders (the `lock` file and the manifest check still hold)."""
     try:
-        import fcntl
+        import fcntl  # noqa: F401 - whether flock exists at all; _flock uses it
     except ImportError:  # pragma: no cover - not POSIX
         return None
     fd = os.open(index_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _flock(fd, index_dir, wait)
+    except OSError as exc:
+        if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS):
+            return None
+        raise
+    return fd
+
+
+def _flock(fd: int, index_dir: Path, wait: bool) -> None:
+    """Take an exclusive flock on `fd` (the folder's or the `lock` file's), waiting for it or not.
+    Another holder is IndexLockedError; the descriptor is closed on any failure, an OSError included,
+    which the caller judges."""
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         os.close(fd)
         raise _locked_error(index_dir) from None
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS):
-            return None
-        raise
     except BaseException:
         os.close(fd)
         raise
-    return fd
 
 
 def _refuse_odd_lock_file(path: Path) -> None:
@@ -502,19 +511,10 @@ def _lock_read_only(index_dir: Path, wait: bool, exc: OSError) -> int | None:
     kept out while this one reads, and this one can write nothing. None: not that case, or no `lock`."""
     if exc.errno != errno.EROFS:
         return None
-    import fcntl
-
     try:
         fd = os.open(index_dir / LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        _flock(fd, index_dir, wait)
     except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        os.close(fd)
-        raise _locked_error(index_dir) from None
-    except OSError:
-        os.close(fd)
         return None
     return fd
 
