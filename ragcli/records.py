@@ -12,7 +12,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from typing import Any, overload
@@ -211,6 +211,14 @@ class Skipped:
     record: bool = False  # a record or database row left out of a file that was read, not a whole file
     # an entry standing for a file's skipped records past those listed: how many, by kind of reason
     unlisted: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def counted(cls, path: str, counted: Mapping[str, int], what: str) -> Skipped:
+        """One entry standing for many skipped records of file `path`, counted by kind, most first (then
+        by name): "1,200 {what} (1,000 empty text and no title, 200 invalid JSON)". The walk's entry for
+        the records past those listed and a re-index's for a file reused unread say it alike."""
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
+        return cls(path, f"{sum(counted.values()):,} {what} ({kinds})", record=True, unlisted=dict(counted))
 
     def kinds(self) -> dict[str, int]:
         """How many records (or files) this entry stands for, by kind of reason (`reason_kind`)."""

@@ -381,6 +381,21 @@ def test_a_reader_whose_reasons_each_name_a_value_makes_a_bounded_count_of_kinds
     assert unlisted.unlisted[OTHER_KINDS] == MAX_SKIP_KINDS
 
 
+def test_unlisted_records_tied_in_count_are_named_in_the_order_a_reindex_names_them() -> None:
+    """A file's unlisted entry and a re-index's "as before" entry (indexing/build.py) count the kinds in
+    one order, most first and then by name, whichever kind the reader met first."""
+    context = ReadContext(RecordFields(), strict=False, report=ReadReport(), listed_per_file=0)
+    context.start_file()
+    context.skip_record("d.jsonl:1", "invalid JSON")
+    context.skip_record("d.jsonl:2", "empty text and no title")
+    context.skip_record("d.jsonl:3", "duplicate id 'a'")
+    context.skip_record("d.jsonl:4", "duplicate id 'b'")
+    unlisted = context.unlisted("d.jsonl")
+    assert unlisted is not None and unlisted.reason == (
+        "4 more records skipped, not listed (2 duplicate id, 1 empty text and no title, 1 invalid JSON)"
+    )
+
+
 def test_deeply_nested_json_skips_the_record_not_the_build(tmp_path: Path) -> None:
     deep = "[" * 5000 + "]" * 5000
     root = write_files(

@@ -188,9 +188,7 @@ def _report_as_before(reader: CorpusReader, entry: dict[str, Any]) -> None:
         reader.report.skipped.append(Skipped(rel, entry["skipped"]))
     counted: dict[str, int] = entry.get("skipped_records") or {}
     if counted:
-        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
-        reason = f"{sum(counted.values()):,} records skipped, as before ({kinds})"
-        reader.report.skipped.append(Skipped(rel, reason, record=True, unlisted=dict(counted)))
+        reader.report.skipped.append(Skipped.counted(rel, counted, "records skipped, as before"))
     reader.report.warnings.extend(entry.get("warnings") or [])
 
 

@@ -129,9 +129,7 @@ class ReadContext:
         """One entry counting the skipped records of file `rel` past those listed, if any, by kind."""
         if not self._unlisted:
             return None
-        counts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self._unlisted.items(), key=lambda kv: -kv[1]))
-        reason = f"{sum(self._unlisted.values()):,} more records skipped, not listed ({counts})"
-        return Skipped(rel, reason, record=True, unlisted=dict(self._unlisted))
+        return Skipped.counted(rel, self._unlisted, "more records skipped, not listed")
 
 
 def problem(exc: BaseException) -> str:
