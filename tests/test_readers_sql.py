@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -657,3 +658,50 @@ def test_a_null_or_empty_text_does_what_a_records_null_does(tmp_path: Path) -> N
     assert from_sql.documents == from_jsonl.documents == 3
     assert [s.reason for s in from_sql.skipped] == [s.reason for s in from_jsonl.skipped] == ["empty text and no title"]
     assert snapshot(load_index(tmp_path / "sql")) == snapshot(load_index(tmp_path / "jsonl"))
+
+
+def test_a_reindex_without_sql_reads_the_recorded_query_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query is checked before any work and again under the lock; where nobody replaced the manifest
+    meanwhile, the one read before stands (a manifest of 20,000 sources is not parsed twice)."""
+    import ragcli.indexing.build as build
+
+    url = sqlite_db(tmp_path / "notes.db")
+    build_index([url], tmp_path / "i", SETTINGS)
+    reads: list[Path] = []
+
+    def counted(target: Path) -> str | None:
+        reads.append(target)
+        return stored_query(target)
+
+    stored_query = build._stored_query
+    monkeypatch.setattr(build, "_stored_query", counted)
+    report = build_index([url], tmp_path / "i", BuildSettings(chunking=SETTINGS.chunking))
+    assert report.rows_unchanged == len(RECORDS) and len(reads) == 1
+
+
+def test_a_build_that_waited_runs_the_query_the_other_build_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-index without --sql that waits for the lock runs the query of the build it waited for."""
+    from contextlib import contextmanager
+
+    import ragcli.indexing.build as build
+
+    url = sqlite_db(tmp_path / "notes.db")
+    build_index([url], tmp_path / "i", SETTINGS)
+    narrower = "SELECT id, title, body, author FROM notes WHERE id < 3 ORDER BY id"
+    lock = build.index_lock
+    others: list[str] = [narrower]
+
+    @contextmanager
+    def after_another_build(target: Path, wait: bool = False) -> Iterator[object]:
+        if others:  # another build publishes its own query while this one waits for the lock
+            build_index([url], target, BuildSettings(chunking=SETTINGS.chunking, sql=others.pop()))
+        with lock(target, wait=wait) as held:
+            yield held
+
+    monkeypatch.setattr(build, "index_lock", after_another_build)
+    build_index([url], tmp_path / "i", BuildSettings(chunking=SETTINGS.chunking), wait=True)
+    assert read_manifest(tmp_path / "i")["sql"] == narrower
+    passages = load_index(tmp_path / "i").passages
+    assert {passages.doc_ids[i] for i in range(len(passages))} == {"1", "2"}

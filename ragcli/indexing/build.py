@@ -49,6 +49,7 @@ from ragcli.store import (
     index_lock,
     index_size,
     load_payload,
+    manifest_identity,
     read_manifest,
     remove_leftovers,
     resolve_index_dir,
@@ -225,7 +226,8 @@ def build_index(
     roots, urls = split_roots(paths)  # a URL root (a database) is read by its reader, row by row
     names = root_names(roots, urls)
     require_roots(roots)  # a missing root (exit 4) and the query are checked before any work,
-    _with_query(settings, urls, target)  # and the query again once the lock is held
+    seen = manifest_identity(target)  # and the query read again under the lock if the manifest changed
+    checked = _with_query(settings, urls, target)
     dense = settings.retrievers.get("dense")
     if dense is not None:  # an encoder-decoder (T5) is exit 9 now, not once the corpus is read
         from ragcli.retrieval.embedder import check_embedding_model
@@ -234,8 +236,9 @@ def build_index(
     runner = _runner(settings)  # joins the cluster (or says why not) before any file is read
     try:
         with nullcontext(lock) if lock is not None else index_lock(target, wait=wait) as held:
-            settings = _with_query(settings, urls, target)
-            return _build(target, settings, roots, urls, names, held, progress, embed_progress, runner, started)
+            if held.manifest != seen:  # another build published meanwhile: the query it recorded counts
+                checked = _with_query(settings, urls, target)
+            return _build(target, checked, roots, urls, names, held, progress, embed_progress, runner, started)
     finally:
         if runner is not None:
             runner.close()
