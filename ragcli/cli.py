@@ -1037,7 +1037,15 @@ def evaluate(
     from ragcli.models import check_device_present
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
     from ragcli.records import SearchOptions
-    from ragcli.render import comparison_table, evaluation_skips, note, stdout_console, waiting_for_build, write_json
+    from ragcli.render import (
+        comparison_table,
+        evaluation_skips,
+        note,
+        plural,
+        stdout_console,
+        waiting_for_build,
+        write_json,
+    )
     from ragcli.retrieval.embedder import NEEDS_TORCH, EmbeddingSettings, precision_on, resolve_embedding_model
     from ragcli.retrieval.filters import Filter
     from ragcli.training.compare import check_compare
@@ -1170,7 +1178,7 @@ def evaluate(
     if report.failure is not None:
         failed = report.counts["answers_failed"]
         note(
-            f"ragcli: warning: {failed} answer{'s' if failed != 1 else ''} failed (no answer metrics for "
+            f"ragcli: warning: {plural(failed, 'answer')} failed (no answer metrics for "
             "those questions: the means cover the answers given)"
         )
         raise report.failure

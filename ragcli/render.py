@@ -876,8 +876,7 @@ def comparison_table(report: EvalReport) -> Table:
         )
         + (f"; {counts['with_answers']} with gold answers" if counts["with_answers"] else "")
         + (
-            f" ({counts['answers_failed']} answer{'s' if counts['answers_failed'] != 1 else ''} failed, "
-            "left out of the answer metrics)"
+            f" ({plural(counts['answers_failed'], 'answer')} failed, left out of the answer metrics)"
             if counts.get("answers_failed")
             else ""
         )

@@ -228,6 +228,7 @@ def test_evaluate_keeps_the_answers_around_a_failed_request(sample_index: Path, 
         )
     assert result.returncode == 9, result.stderr
     assert "boom" in result.stderr.strip().splitlines()[-1] and "Traceback" not in result.stderr
+    assert "ragcli: warning: 1 answer failed (no answer metrics" in result.stderr
     report = json.loads(result.stdout)
     assert report["counts"]["answers_failed"] == 1
     assert report["configs"][0]["metrics"]["exact_match"] == 1.0  # the three answers given, all right

@@ -216,3 +216,14 @@ def test_a_failed_answer_leaves_the_retrieval_tests_as_they_were(sample_index: P
     for metric, found in expected.items():
         assert differences[metric] == found, metric
     assert {"f1", "exact_match"} <= set(differences)
+
+
+@pytest.mark.parametrize(("failed", "said"), [(1, "1 answer failed"), (2, "2 answers failed")])
+def test_the_table_counts_failed_answers_in_agreement(failed: int, said: str) -> None:
+    counts = {"queries": 3, "judged": 3, "without_relevant": 0, "with_answers": 3, "skipped_lines": 0}
+    configs = [ConfigResult("bm25", "bm25", {"ndcg@10": 0.5}, {})]
+    report = EvalReport("set", "idx", [10], 100, {**counts, "answers_failed": failed}, configs, None)
+    console = stdout_console()
+    with console.capture() as captured:
+        console.print(comparison_table(report))
+    assert f"({said}, left out of the answer metrics)" in " ".join(captured.get().split())
