@@ -12,7 +12,8 @@ ragcli only deletes or replaces what it can prove it wrote:
   folder, or a file of theirs inside a generation folder, stays.
 - any other file written and then renamed into place (the dense checkpoint) is first written under a
   name with ragcli's prefix, `.ragcli-<name>.<32 hex digits>.tmp`, so one a killed write left is
-  deleted too (a regular file only, never a link).
+  deleted too (a regular file only, never a link). Outside an index folder (the cache's state file),
+  where no build lock keeps other writers out, only such a file no process holds a flock on.
 
 Builds are serialised by a flock on the index folder itself and by the `lock` file (for other tools
 and older ragcli versions): deleting `lock` by hand cannot let two builds interleave. Where a file
@@ -173,6 +174,37 @@ def temporary_beside(path: Path) -> Path:
     prefix (`.ragcli-<name>.<32 hex digits>.tmp`), so that the next build can tell what a killed write
     left (no handler runs on SIGKILL) from a user's file, and remove it (`remove_leftovers`)."""
     return path.with_name(f".ragcli-{path.name}.{uuid.uuid4().hex}.tmp")
+
+
+def flock_now(descriptor: int) -> bool:
+    """Take an exclusive flock on `descriptor` without waiting; it is held until the descriptor is
+    closed. False where another open file holds one, or the file system has no flock. A writer of a
+    temporary file in a folder no build lock covers holds its own this way, which
+    `remove_unheld_temporaries` tells from a killed writer's file."""
+    try:
+        import fcntl
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def remove_unheld_temporaries(folder: Path, name: str) -> None:
+    """Delete what killed writes of `folder / name` left in a folder no build lock covers (the cache's
+    state file): regular files of `temporary_beside`'s names for it that no process holds a flock on
+    (a live writer holds its own: `flock_now`). A link, another name, a file being written stay, and
+    so does everything where the file system has no flock: nothing there proves its writer gone."""
+    prefix = f".ragcli-{name}."
+    try:
+        leftovers = sorted(n for n in os.listdir(folder) if n.startswith(prefix) and _TEMPORARY_RE.match(n))
+    except OSError:
+        return
+    for leftover in leftovers:
+        path = folder / leftover
+        with suppress(OSError), open_regular(path) as handle:  # never through a link, never a FIFO
+            if flock_now(handle.fileno()):
+                path.unlink()
 
 
 def write_marker(path: Path, text: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, unknown_choice
-from ragcli.indexdir import create_new, temporary_beside, write_error
+from ragcli.indexdir import create_new, flock_now, remove_unheld_temporaries, temporary_beside, write_error
 
 HUB_CHECK_SECONDS = 5.0
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -116,7 +116,8 @@ def _remember(section: str, key: str, value: float) -> None:
     """Record `value` under state[section][key]; atomic (a temporary file renamed over the old), and
     silent when the cache folder cannot be written (a read-only home still answers queries). The
     temporary file is created anew under a fresh name (`create_new`, as in an index folder): a link
-    or FIFO planted in the cache folder is never written through or blocked on."""
+    or FIFO planted in the cache folder is never written through or blocked on. It is flocked until it
+    is renamed, so that the sweep each write ends with removes only those a killed write left."""
     state = read_state()
     entries = state.get(section)
     entries = dict(entries) if isinstance(entries, dict) else {}
@@ -129,13 +130,16 @@ def _remember(section: str, key: str, value: float) -> None:
         descriptor = create_new(temporary)
     except OSError:  # RAGCLI_CACHE naming a file, a read-only folder: nothing was created
         return
+    flock_now(descriptor)  # held until it is renamed: another process's sweep below leaves it alone
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(state, indent=1, sort_keys=True))
-        os.replace(temporary, path)  # replaces whatever stands there (a link too), never writes through it
+            handle.flush()
+            os.replace(temporary, path)  # replaces whatever stands there (a link too), never writes through it
     except OSError:
         with contextlib.suppress(OSError):  # the file this call created, and only that
             temporary.unlink(missing_ok=True)
+    remove_unheld_temporaries(path.parent, path.name)  # what a write killed (SIGKILL) before left
 
 
 def _remembered(section: str, key: str) -> float | None:

@@ -3,11 +3,13 @@ so that nothing planted in that folder can redirect the write."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
 
 import pytest
+from clihelpers import run
 
 from ragcli.models import STATE_FILE, once_a_day, read_state
 
@@ -58,3 +60,39 @@ def test_a_cache_folder_that_cannot_be_written_is_not_an_error(tmp_path: Path, m
     monkeypatch.setenv("RAGCLI_CACHE", str(a_file))
     assert once_a_day("fallback:x", now=1000.0)  # shown, though it cannot be remembered
     assert a_file.read_text() == ""
+
+
+def test_a_state_write_a_kill_left_goes_with_the_next_write_and_only_it(sample_index: Path, tmp_path: Path) -> None:
+    """SIGKILL while the state file is written leaves `.ragcli-state.json.<32 hex digits>.tmp` in the cache
+    folder, which no build sweeps (it is no index folder); the next command that writes the state removes
+    it. A temporary file another process is still writing (it holds a flock on it until it is renamed), a
+    name that only resembles ragcli's, and a link of ragcli's very name stay."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    hub_cache = tmp_path / "hf-cache"
+    hub_cache.mkdir()
+    left = cache / f".ragcli-{STATE_FILE}.{'a' * 32}.tmp"
+    left.write_text('{"notices": {"fall')  # cut off mid-write
+    busy = cache / f".ragcli-{STATE_FILE}.{'b' * 32}.tmp"
+    busy.write_text("being written")
+    kept = {
+        f".ragcli-{STATE_FILE}.{'c' * 31}.tmp": "not a fresh name ragcli makes",
+        f"{STATE_FILE}.{'d' * 32}.tmp": "no ragcli prefix: someone's",
+        f".ragcli-notes.json.{'e' * 32}.tmp": "not the state file's",
+    }
+    for name, text in kept.items():
+        (cache / name).write_text(text)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = cache / f".ragcli-{STATE_FILE}.{'f' * 32}.tmp"
+    link.symlink_to(victim)
+    env = {"RAGCLI_CACHE": str(cache), "HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1"}
+    with busy.open() as writing:
+        fcntl.flock(writing, fcntl.LOCK_EX)
+        result = run("query", "varroa mites", "--index", str(sample_index), env=env)
+    assert result.returncode == 0 and "ragcli: note:" in result.stderr, result.stderr  # remembered: state written
+    assert "notices" in json.loads((cache / STATE_FILE).read_text())
+    assert not left.exists()
+    assert busy.read_text() == "being written"
+    assert {name: (cache / name).read_text() for name in kept} == kept
+    assert link.is_symlink() and victim.read_text() == "precious"
