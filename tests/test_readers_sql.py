@@ -705,3 +705,31 @@ def test_a_build_that_waited_runs_the_query_the_other_build_recorded(
     assert read_manifest(tmp_path / "i")["sql"] == narrower
     passages = load_index(tmp_path / "i").passages
     assert {passages.doc_ids[i] for i in range(len(passages))} == {"1", "2"}
+
+
+def test_dates_and_times_out_of_pythons_range_are_kept_as_the_servers_text(tmp_path: Path, postgres: Postgres) -> None:
+    """One `infinity` (or a year past 9999, a BC date, 24:00, an interval past 999,999,999 days) in a
+    result failed the whole index: "timestamp too large (after year 10K): 'infinity' (check the query
+    given with --sql)", exit 6. Such a value is kept as the server writes it; the others stay ISO."""
+    postgres.execute("DROP TABLE IF EXISTS policies", "CREATE TABLE policies (id int primary key, body text, "
+                     "until timestamptz, since timestamp, day date, at time, attz timetz, span interval)",
+                     "INSERT INTO policies VALUES (1, 'travel policy lemur', '2025-01-01 00:00:00+00', "
+                     "'2024-02-29 13:45:00', '2024-02-29', '13:45:00', '13:45:00+02', '90 minutes'), "
+                     "(2, 'expense policy gibbon', 'infinity', '294276-01-01', '-infinity', '24:00:00', "
+                     "'24:00:00+02', '5000000 years'), (3, 'leave policy tapir', '-infinity', '4713-01-01 BC', "
+                     "'infinity', NULL, NULL, NULL)")  # fmt: skip
+    reader = url_reader_for(postgres.url())
+    assert reader is not None
+    context = ReadContext(RecordFields(), False, ReadReport())
+    rows = list(reader.rows(postgres.url(), "SELECT id, body AS text, until, since, day, at, attz, span "
+                                            "FROM policies ORDER BY id", context))  # fmt: skip
+    assert [row.document.metadata if row.document else None for row in rows] == [
+        {"until": "2025-01-01T00:00:00+00:00", "since": "2024-02-29T13:45:00", "day": "2024-02-29",
+         "at": "13:45:00", "attz": "13:45:00+02:00", "span": 5400.0},
+        {"until": "infinity", "since": "294276-01-01 00:00:00", "day": "-infinity", "at": "24:00:00",
+         "attz": "24:00:00+02", "span": "5000000 years"},
+        {"until": "-infinity", "since": "4713-01-01 00:00:00 BC", "day": "infinity"},
+    ]  # fmt: skip
+    assert context.report.warnings == [] and context.report.skipped == []
+    report = build_index([postgres.url()], tmp_path / "index", BuildSettings(sql="SELECT * FROM policies"))
+    assert report.documents == 3

@@ -7,7 +7,8 @@ here only, when a database is read, so other commands never pay for it.
 - Columns are chosen as a JSON record's fields are (`--id-field`, `--text-field`, `--title-field`, or
   the usual names): each row goes through `records.read_record`, so a table and a JSON Lines file
   holding the same records give the same documents. The other columns become `Document.metadata`
-  (dates and times as ISO strings, decimals as floats, binary columns left out).
+  (dates and times as ISO strings, decimals as floats, binary columns left out; a PostgreSQL date or
+  time Python cannot hold, `infinity`, as the server's text: `_dates_out_of_range_as_text`).
 - Each row is yielded with the SHA-256 of its values; the build reuses the passages of a row whose
   key (`<url>#<id>`) and hash are unchanged.
 - The password is never shown or stored: `display` drops it (and the secret query parameters,
@@ -53,6 +54,8 @@ from ragcli.readers.base import DecodingTally, ReadContext, Row, SuffixReader, d
 from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record
 
 if TYPE_CHECKING:
+    from psycopg.abc import AdaptContext, Buffer
+    from psycopg.adapt import Loader
     from sqlalchemy.engine import URL, Engine
 
 PASSWORD_ENV = "RAGCLI_SQL_PASSWORD"
@@ -338,6 +341,7 @@ def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any,
         with engine.connect() as connection:
             connected = True
             _read_only(connection, parsed)
+            _dates_out_of_range_as_text(connection)
             yield connection, shown
     except SQLAlchemyError as exc:
         raise _database_error(exc, shown, connected) from None
@@ -380,6 +384,49 @@ def _read_only(connection: Any, url: URL) -> None:
         connection.exec_driver_sql("SET TRANSACTION READ ONLY")
     elif backend == "sqlite":
         connection.exec_driver_sql("PRAGMA query_only = ON")
+
+
+# PostgreSQL's date and time types whose values may not fit Python's: `infinity`, years past 9999 or BC,
+# `24:00:00`, intervals past 999,999,999 days
+_PYTHON_BOUNDED_TYPES = ("date", "timestamp", "timestamptz", "time", "timetz", "interval")
+
+
+def _dates_out_of_range_as_text(connection: Any) -> None:
+    """Have psycopg hand over a date or time that Python cannot hold as the server's text ('infinity',
+    '294276-01-01 00:00:00', '4713-01-01 BC'), for this connection only. psycopg raises on such a
+    value, and one `infinity` anywhere in the result failed the whole index (exit 6) though the value
+    would only have been metadata. Other drivers are left as they are."""
+    driver = connection.connection.driver_connection
+    if type(driver).__module__.partition(".")[0] != "psycopg":  # psycopg 3 only (not psycopg2, asyncpg…)
+        return
+    adapters = driver.adapters
+    from psycopg.pq import Format
+
+    for name in _PYTHON_BOUNDED_TYPES:
+        info = adapters.types.get(name)
+        strict = adapters.get_loader(info.oid, Format.TEXT) if info is not None else None
+        if info is not None and strict is not None:
+            adapters.register_loader(info.oid, _text_when_out_of_range(strict))
+
+
+def _text_when_out_of_range(strict: type[Loader]) -> type[Loader]:
+    """A psycopg loader that loads with `strict` (the driver's own), and gives the server's text where
+    `strict` refuses the value."""
+    from psycopg import DataError
+    from psycopg.adapt import Loader
+
+    class TextWhenOutOfRange(Loader):
+        def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
+            super().__init__(oid, context)
+            self._strict = strict(oid, context)
+
+        def load(self, data: Buffer) -> Any:
+            try:
+                return self._strict.load(data)
+            except DataError:
+                return bytes(data).decode("utf-8", "replace")
+
+    return TextWhenOutOfRange
 
 
 def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFormatError:
