@@ -733,3 +733,46 @@ def test_dates_and_times_out_of_pythons_range_are_kept_as_the_servers_text(tmp_p
     assert context.report.warnings == [] and context.report.skipped == []
     report = build_index([postgres.url()], tmp_path / "index", BuildSettings(sql="SELECT * FROM policies"))
     assert report.documents == 3
+
+
+def test_a_chosen_column_named_twice_is_refused_and_another_keeps_its_first(tmp_path: Path, postgres: Postgres) -> None:
+    """`SELECT *` over a join returned two `id` columns: the rows were keyed by the last (the users'
+    id), so post 11 was dropped as "duplicate id '1'"; `SELECT id, body AS text, title AS text` indexed
+    the title. A chosen column (id, text, title) named twice is refused, naming it; any other keeps its
+    first value, with one warning."""
+    tables = (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, text TEXT, title TEXT, tag TEXT)",
+        "INSERT INTO users VALUES (1, 'ann')",
+        "INSERT INTO posts VALUES (10, 1, 'the ocelot hunts at night', 'Ocelots', 'cats'), "
+        "(11, 1, 'the okapi eats leaves', 'Okapis', 'giraffes')",
+    )
+    path = tmp_path / "posts.db"
+    with sqlite3.connect(path) as connection:
+        for statement in tables:
+            connection.execute(statement)
+    connection.close()
+    postgres.execute("DROP TABLE IF EXISTS posts, users", *tables)
+    joined = "SELECT * FROM posts JOIN users ON users.id = posts.user_id ORDER BY posts.id"
+    twice = "SELECT id, text, title AS text FROM posts ORDER BY id"
+    tags = "SELECT posts.id, posts.text, posts.tag, users.name AS tag FROM posts JOIN users ON users.id = user_id"
+    for url in (f"sqlite:///{path}", postgres.url()):
+        reader = url_reader_for(url)
+        assert reader is not None
+        for query, column, option in ((joined, "id", "--id-field"), (twice, "text", "--text-field")):
+            with pytest.raises(InputFormatError) as failed:
+                list(reader.rows(url, query, ReadContext(RecordFields(), False, ReadReport())))
+            assert failed.value.message.endswith(
+                f": the query returns 2 columns named {column!r}, its {option[2:-6]} column"
+            )
+            assert failed.value.hint is not None and "alias" in failed.value.hint and option in failed.value.hint
+        context = ReadContext(RecordFields(), False, ReadReport())
+        rows = list(reader.rows(url, tags + " ORDER BY posts.id", context))
+        assert [(r.key.rpartition("#")[2], r.document and r.document.metadata) for r in rows] == [
+            ("10", {"tag": "cats"}),
+            ("11", {"tag": "giraffes"}),
+        ]
+        shown = reader.display(url)
+        assert context.report.warnings == [
+            f"{shown}: the query returns 2 columns named 'tag'; the first is kept (alias the others to keep them)"
+        ]

@@ -33,6 +33,7 @@ import os
 import re
 import shlex
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -220,9 +221,16 @@ class SqlReader(SuffixReader):
                 hint="name it with --text-field, or alias it: SELECT body AS text …",
             )
         chosen = {id_column, text_column, title_column}
+        repeated = {name: n for name, n in Counter(columns).items() if n > 1}
+        _refuse_a_chosen_column_twice(shown, repeated, {id_column: "id", text_column: "text", title_column: "title"})
+        if repeated:
+            context.warn(
+                f"{shown}: the query returns {_columns_named(repeated)}; the first is kept (alias the others to keep them)"
+            )
+        first = [position for position, name in enumerate(columns) if columns.index(name) == position]
         seen: set[str] = set()  # the ids given so far: a row's key must name one row
         for number, values in enumerate(result, start=1):
-            stored = dict(zip(columns, values))
+            stored = {columns[i]: values[i] for i in first}
             record = {name: _scalar(value) for name, value in stored.items()}
             for column in (text_column, title_column):  # bytes are no metadata, but a text stored as bytes is text
                 if column is not None and isinstance(stored[column], (bytes, bytearray, memoryview)):
@@ -261,6 +269,24 @@ class SqlReader(SuffixReader):
         # one warning, as for a file (rows are fetched in batches: which row is not known)
         if (warning := text.decodings.warning(shown, "text value")) is not None:
             context.warn(warning)
+
+
+def _refuse_a_chosen_column_twice(shown: str, repeated: dict[str, int], roles: dict[str | None, str]) -> None:
+    """Refuse a name that several columns have (`repeated`) among the id, text and title columns
+    (`roles`): which one was meant cannot be known. A row was a dict of its columns by name, so the last
+    won, silently: `SELECT *` over a join keyed the posts by the users' id and dropped rows as duplicates."""
+    for name, role in roles.items():
+        if name in repeated:
+            raise InputFormatError(
+                f"{shown}: the query returns {_columns_named({name: repeated[name]})}, its {role} column",
+                hint=f"alias them apart (SELECT a.{name}, b.{name} AS b_{name} …), "
+                f"or name another column with --{role}-field",
+            )
+
+
+def _columns_named(repeated: dict[str, int]) -> str:
+    """ "2 columns named 'id'", for each name several columns have."""
+    return ", ".join(f"{count} columns named {name!r}" for name, count in repeated.items())
 
 
 def _row_named(key: str, number: int) -> str:
