@@ -196,7 +196,7 @@ def test_reuse_keeps_order_around_new_and_skipped_rows(tmp_path: Path) -> None:
 def test_a_malformed_row_is_skipped_or_stops_the_build_with_strict(tmp_path: Path) -> None:
     url = sqlite_db(tmp_path / "notes.db")
     query = "SELECT id, title, CASE WHEN id = 2 THEN 42 ELSE body END AS body FROM notes ORDER BY id"
-    with pytest.raises(InputFormatError, match=r"notes\.db:2: field 'body' is not a string"):
+    with pytest.raises(InputFormatError, match=r"notes\.db#2 \(row 2 of the result\): field 'body' is not a string"):
         build_index([url], tmp_path / "index", BuildSettings(sql=query, strict=True))
     settings = BuildSettings(sql=query)
     report = build_index([url], tmp_path / "index", settings)
@@ -776,3 +776,32 @@ def test_a_chosen_column_named_twice_is_refused_and_another_keeps_its_first(tmp_
         assert context.report.warnings == [
             f"{shown}: the query returns 2 columns named 'tag'; the first is kept (alias the others to keep them)"
         ]
+
+
+def test_a_row_without_text_is_named_by_its_id_and_place_in_the_result(tmp_path: Path, postgres: Postgres) -> None:
+    """A row skipped for its text was listed as `<url>:2`, its place in the result, which reads as the id
+    of a row without one, though its id is 300; other skips of rows say `<url>#300 (row 2 of the result)`."""
+    tables = ("CREATE TABLE t8 (id INTEGER, title TEXT, body TEXT)", "INSERT INTO t8 VALUES (100, 'A', 'x'), "
+              "(300, NULL, ' '), (400, NULL, 'x')")  # fmt: skip
+    path = tmp_path / "t8.db"
+    with sqlite3.connect(path) as connection:
+        for statement in tables:
+            connection.execute(statement)
+    connection.close()
+    postgres.execute("DROP TABLE IF EXISTS t8", *tables)
+    body = "CASE WHEN id = 400 THEN {} ELSE {} END AS body"  # a number for row 400's text: malformed
+    for url, query in (
+        (f"sqlite:///{path}", f"SELECT id, title, {body.format(42, 'body')} FROM t8 ORDER BY id"),
+        (postgres.url(), f"SELECT id, title, {body.format('to_jsonb(42)', 'to_jsonb(body)')} FROM t8 ORDER BY id"),
+    ):
+        reader = url_reader_for(url)
+        assert reader is not None
+        context = ReadContext(RecordFields(), False, ReadReport())
+        list(reader.rows(url, query, context))
+        shown = reader.display(url)
+        assert [(s.path, s.reason) for s in context.report.skipped] == [
+            (f"{shown}#300 (row 2 of the result)", "empty text and no title"),
+            (f"{shown}#400 (row 3 of the result)", "field 'body' is not a string"),
+        ]
+        with pytest.raises(InputFormatError, match=r"#400 \(row 3 of the result\): field 'body' is not a string"):
+            list(reader.rows(url, query, ReadContext(RecordFields(), True, ReadReport())))

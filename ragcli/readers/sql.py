@@ -259,7 +259,7 @@ class SqlReader(SuffixReader):
                 continue
             read = read_record(shown, number, record, context)
             if isinstance(read, RecordSkipped):  # malformed, or neither text nor title: listed (up to the cap)
-                read.report(context)
+                replace(read, where=_row_named(key, number)).report(context)  # not `<url>:<n>`, read_record's
                 yield Row(key, digest, len(canonical), None, read.reason)  # the row keeps its reason, listed or not
                 continue
             # the row's text is its own source: a passage cites its line in the text, not the row's place in
