@@ -380,3 +380,30 @@ def test_quoted_cells_of_several_lines_that_close_are_not_run_on(tmp_path: Path)
     ]
     assert reader.report.warnings == [] and reader.report.skipped == []
     assert [d.id for d in read(tmp_path, strict=True)[0]] == ["1", "2", "3"]
+
+
+def test_a_blank_id_is_no_id_and_the_record_is_named_by_its_line(tmp_path: Path) -> None:
+    """An empty id cell was the id '': the first such row got doc_id "" and every later one was skipped
+    as "duplicate id ''". A blank (empty or whitespace-only) id is no id: the record is `file:line`."""
+    write_files(
+        tmp_path,
+        {
+            "assets.csv": "id,title,text\nA-1,Boiler,boiler maintenance schedule\n,Pump,pump inspection checklist\n"
+            " ,Valve,valve replacement procedure\n",
+            "parts.jsonl": '{"id": "", "text": "gasket sizes"}\n{"id": "  ", "text": "flange torque"}\n'
+            '{"id": "P-2", "text": "bolt grades"}\n',
+            "tools.json": '[{"_id": "", "text": "torque wrench"}, {"_id": "", "text": "pipe cutter"}]',
+        },
+    )
+    docs, skipped = read(tmp_path)
+    assert [d.id for d in docs] == [
+        "A-1",
+        "assets.csv:3",
+        "assets.csv:4",
+        "parts.jsonl:1",
+        "parts.jsonl:2",
+        "P-2",
+        "tools.json#1",
+        "tools.json#2",
+    ]
+    assert skipped == {}

@@ -805,3 +805,17 @@ def test_a_row_without_text_is_named_by_its_id_and_place_in_the_result(tmp_path:
         ]
         with pytest.raises(InputFormatError, match=r"#400 \(row 3 of the result\): field 'body' is not a string"):
             list(reader.rows(url, query, ReadContext(RecordFields(), True, ReadReport())))
+
+
+def test_a_blank_id_is_no_id_and_the_row_is_named_by_its_place(tmp_path: Path) -> None:
+    """As a record's blank id field: a row whose id is '' or blanks was keyed `<url>#` and the next one
+    skipped as "duplicate id ''"."""
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id TEXT, text TEXT)")
+        connection.executemany("INSERT INTO t VALUES (?, ?)", [("A-1", "boiler"), ("", "pump"), (" ", "valve")])
+    connection.close()
+    url = f"sqlite:///{path}"
+    report = build_index([url], tmp_path / "index", BuildSettings(sql="SELECT * FROM t ORDER BY rowid"))
+    assert (report.documents, report.skipped) == (3, [])
+    assert sorted(load_index(tmp_path / "index").passages.doc_ids) == ["A-1", f"{url}:2", f"{url}:3"]

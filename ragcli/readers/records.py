@@ -94,6 +94,14 @@ def record_metadata(record: dict[str, object], used: set[str]) -> dict[str, Meta
     return metadata
 
 
+def record_id(value: object) -> str | None:
+    """A record's id field as its id; None (no id: the record is named by its place) for null and for a
+    blank string, which an empty CSV cell is: a second blank id was skipped as "duplicate id ''"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value)
+
+
 def _scalar_text(value: object) -> str:
     """A title as text: a string or number as written; nothing for null, objects and arrays."""
     if value is None or isinstance(value, (dict, list)):
@@ -185,7 +193,8 @@ def read_record(
         body = without_terminal_sequences(str(text))
     id_field = _pick(record, fields.id, ID_FIELDS)
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
-    doc_id = str(record[id_field]) if id_field is not None and record[id_field] is not None else fallback_id
+    given_id = record_id(record[id_field]) if id_field is not None else None
+    doc_id = given_id if given_id is not None else fallback_id
     used = {name for name in (id_field, text_field, title_field) if name is not None}
     if cells_as_written and not title_only and text_field is not None:
         text_line, line_map = line + _line_breaks_before(record, text_field), None
@@ -307,6 +316,8 @@ class JsonReader(SuffixReader):
     """A JSON object (one record) or array of objects (one record each); anything else is skipped whole."""
 
     name = "json"
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
+    version = 2
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -352,6 +363,8 @@ class JsonLinesReader(SuffixReader):
     """One object per line, streamed: memory stays bounded however large the file."""
 
     name = "jsonl"
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
+    version = 2
     suffixes = frozenset({".jsonl", ".ndjson"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -380,6 +393,8 @@ class JsonLinesReader(SuffixReader):
 
 class CsvReader(SuffixReader):
     name = "csv"
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
+    version = 2
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

@@ -52,7 +52,7 @@ from ragcli.errors import (
     mask_secrets,
 )
 from ragcli.readers.base import DecodingTally, ReadContext, Row, SuffixReader, decode_text, looks_binary
-from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record
+from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record, record_id
 
 if TYPE_CHECKING:
     from psycopg.abc import AdaptContext, Buffer
@@ -242,11 +242,8 @@ class SqlReader(SuffixReader):
             digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
             metadata = {k: v for k, v in record.items() if k not in chosen and v is not None}
             # without an id the row's position names it (read_record's fallback id, `<url>:<n>`)
-            key = (
-                f"{shown}#{record[id_column]}"
-                if id_column is not None and record[id_column] is not None
-                else f"{shown}:{number}"
-            )
+            row_id = record_id(record[id_column]) if id_column is not None else None
+            key = f"{shown}#{row_id}" if row_id is not None else f"{shown}:{number}"
             if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
                 # named by its id and place: `<url>:<n>` read as a line, or as the id of a row without one
                 context.skip_record(_row_named(key, number), f"duplicate id {str(record[id_column])!r}")
