@@ -407,3 +407,48 @@ def test_a_blank_id_is_no_id_and_the_record_is_named_by_its_line(tmp_path: Path)
         "tools.json#2",
     ]
     assert skipped == {}
+
+
+def test_a_file_without_the_named_text_field_is_read_title_only_with_one_warning(tmp_path: Path) -> None:
+    """`--text-field Text` over a folder whose other files name it `text`: their records were indexed by
+    their title alone, their text left in the metadata, silently. One warning a file says so."""
+    write_files(
+        tmp_path,
+        {
+            "excel.csv": "ID,Title,Text\nE-1,Boilers,boiler maintenance schedule\n",
+            "other.csv": "id,title,text\nO-1,Pumps,pump inspection checklist\nO-2,Valves,valve procedure\n",
+            "more.jsonl": '{"id": "J-1", "title": "Fans", "text": "fan belts"}\n{"id": "J-2", "Text": "duct tape"}\n',
+            "none.jsonl": '{"id": "N-1", "title": "Gauges", "text": "gauge calibration"}\n',
+        },
+    )
+    reader = CorpusReader([tmp_path], fields=RecordFields(text="Text"))
+    docs = list(reader.documents())
+    assert [(d.id, d.text) for d in docs] == [
+        ("E-1", "boiler maintenance schedule"),
+        ("J-1", "Fans"),
+        ("J-2", "duct tape"),
+        ("N-1", "Gauges"),
+        ("O-1", "Pumps"),
+        ("O-2", "Valves"),
+    ]
+    assert reader.report.warnings == [  # more.jsonl has the field in one record: no warning
+        "none.jsonl: no record has the field 'Text' that --text-field names: 1 record indexed by its title alone",
+        "other.csv: no record has the field 'Text' that --text-field names: 2 records indexed by their title alone",
+    ]
+
+
+def test_the_usual_field_names_match_in_any_case_where_no_exact_one_is_there(tmp_path: Path) -> None:
+    """A spreadsheet's header `ID,Title,Text` was "not a table of records"."""
+    write_files(
+        tmp_path,
+        {
+            "excel.csv": "ID,Title,Text,Owner\nE-1,Boilers,boiler maintenance schedule,ann\n",
+            "both.jsonl": '{"Id": "B-1", "ID": "B-2", "TEXT": "upper", "text": "lower", "Title": "Mixed"}\n',
+        },
+    )
+    docs, skipped = read(tmp_path)
+    assert [(d.id, d.title, d.text, own(d.metadata)) for d in docs] == [
+        ("B-1", "Mixed", "lower", {"ID": "B-2", "TEXT": "upper"}),  # an exact name first, else the first in any case
+        ("E-1", "Boilers", "boiler maintenance schedule", {"Owner": "ann"}),
+    ]
+    assert skipped == {}

@@ -819,3 +819,22 @@ def test_a_blank_id_is_no_id_and_the_row_is_named_by_its_place(tmp_path: Path) -
     report = build_index([url], tmp_path / "index", BuildSettings(sql="SELECT * FROM t ORDER BY rowid"))
     assert (report.documents, report.skipped) == (3, [])
     assert sorted(load_index(tmp_path / "index").passages.doc_ids) == ["A-1", f"{url}:2", f"{url}:3"]
+
+
+def test_the_usual_column_names_match_in_any_case(tmp_path: Path) -> None:
+    """SQLite keeps a column's case as written: `SELECT ID, Title, Body …` had "no text column"."""
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (ID TEXT, Title TEXT, Body TEXT, Owner TEXT)")
+        connection.execute("INSERT INTO t VALUES ('E-1', 'Boilers', 'boiler maintenance schedule', 'ann')")
+    connection.close()
+    url = f"sqlite:///{path}"
+    reader = url_reader_for(url)
+    assert reader is not None
+    [row] = list(reader.rows(url, "SELECT * FROM t", ReadContext(RecordFields(), False, ReadReport())))
+    assert row.document is not None and row.key == f"{url}#E-1"
+    assert (row.document.title, row.document.text, row.document.metadata) == (
+        "Boilers",
+        "boiler maintenance schedule",
+        {"Owner": "ann"},
+    )

@@ -1,9 +1,10 @@
 """Records: JSON (an object or an array of objects), JSON Lines (streamed) and CSV/TSV (a header row).
 
 Each record is one document: its id, text and title come from the fields the user named
-(`--id-field`, `--text-field`, `--title-field`) or the usual names; a record with a title and no text
-is indexed with its title as text (BEIR's convention is title + text); the record's other scalar
-fields become its metadata. A malformed record (a bad JSON line or CSV row, a record without a text
+(`--id-field`, `--text-field`, `--title-field`) or the usual names (in any case where none is there
+exactly: `pick_field`); a record with a title and no text is indexed with its title as text (BEIR's
+convention is title + text), and a file none of whose records has the field `--text-field` names says
+so in one warning; the record's other scalar fields become its metadata. A malformed record (a bad JSON line or CSV row, a record without a text
 field) is listed with `file:line` and skipped, and the records after it are still read; with --strict
 it stops the build (exit 6). A CSV quoted field that never closes (it would take in the rows after it)
 is read to the end of its line with a warning, the lines after it as rows. A `.json` file that is not
@@ -23,7 +24,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from ragcli.readers.base import (
@@ -60,10 +61,20 @@ JSON_LOOKAHEAD = 100  # the items of a JSON array looked at to decide whether it
 MetadataValue = str | int | float | bool
 
 
-def _pick(record: dict[str, object], explicit: str | None, candidates: tuple[str, ...]) -> str | None:
+def pick_field(names: Collection[str], explicit: str | None, candidates: tuple[str, ...]) -> str | None:
+    """Which of a record's field `names` (or a table's columns) holds the id, text or title: the one the
+    user named (`explicit`, exactly), else the first of the usual `candidates` there, else the first in
+    any case (a spreadsheet's `ID,Title,Text`: such a file was "not a table of records")."""
     if explicit is not None:
-        return explicit if explicit in record else None
-    return next((name for name in candidates if name in record), None)
+        return explicit if explicit in names else None
+    exact = next((name for name in candidates if name in names), None)
+    if exact is not None:
+        return exact
+    folded: dict[str, str] = {}
+    for name in names:
+        if isinstance(name, str):  # a JSON object's keys are strings; a CSV row's extra cells are under None
+            folded.setdefault(name.casefold(), name)
+    return next((folded[name] for name in candidates if name in folded), None)
 
 
 def text_fields_wanted(context: ReadContext) -> str:
@@ -174,8 +185,8 @@ def read_record(
     if not isinstance(record, dict):
         return RecordSkipped(where, "a record must be a JSON object", malformed=True)
     fields = context.fields
-    text_field = _pick(record, fields.text, TEXT_FIELDS)
-    title_field = _pick(record, fields.title, TITLE_FIELDS)
+    text_field = pick_field(record, fields.text, TEXT_FIELDS)
+    title_field = pick_field(record, fields.title, TITLE_FIELDS)
     title = without_terminal_sequences(_scalar_text(record.get(title_field))) if title_field else ""
     text = record.get(text_field) if text_field is not None else None
     if text is not None and not isinstance(text, str):
@@ -191,7 +202,7 @@ def read_record(
             return RecordSkipped(where, "empty text and no title", malformed=False)
     else:
         body = without_terminal_sequences(str(text))
-    id_field = _pick(record, fields.id, ID_FIELDS)
+    id_field = pick_field(record, fields.id, ID_FIELDS)
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
     given_id = record_id(record[id_field]) if id_field is not None else None
     doc_id = given_id if given_id is not None else fallback_id
@@ -210,6 +221,33 @@ def read_record(
         line_map=line_map,
         metadata=record_metadata(record, used),
     )
+
+
+class NamedTextFieldAbsent:
+    """Whether the records of one file hold the text field `--text-field` names, for one warning where
+    none does: a folder of records from several programs names it differently (`Text`, `text`), and the
+    files without it were indexed by their titles alone, their text left in the metadata, silently."""
+
+    def __init__(self, context: ReadContext) -> None:
+        self._name = context.fields.text
+        self._present = False
+        self._title_only = 0  # documents of records without the field: their title is their text
+
+    def documents(self, record: object, documents: Iterator[Document]) -> Iterator[Document]:
+        """The `documents` of one `record`, counted."""
+        absent = self._name is not None and isinstance(record, dict) and self._name not in record
+        self._present = self._present or (isinstance(record, dict) and not absent)
+        for document in documents:
+            self._title_only += absent
+            yield document
+
+    def warn(self, context: ReadContext, rel: str) -> None:
+        """Warn, at the end of file `rel`, if no record had the field and some were indexed title-only."""
+        if self._present or not self._title_only:
+            return
+        count = self._title_only
+        indexed = "1 record indexed by its title" if count == 1 else f"{count:,} records indexed by their title"
+        context.warn(f"{rel}: no record has the field {self._name!r} that --text-field names: {indexed} alone")
 
 
 _DECODER = json.JSONDecoder()
@@ -285,7 +323,10 @@ def _looks_like_record(value: object, context: ReadContext) -> bool:
     if not isinstance(value, dict):
         return False
     fields = context.fields
-    return _pick(value, fields.text, TEXT_FIELDS) is not None or _pick(value, fields.title, TITLE_FIELDS) is not None
+    return (
+        pick_field(value, fields.text, TEXT_FIELDS) is not None
+        or pick_field(value, fields.title, TITLE_FIELDS) is not None
+    )
 
 
 def not_records_reason(values: list[object], context: ReadContext) -> str | None:
@@ -296,7 +337,7 @@ def not_records_reason(values: list[object], context: ReadContext) -> str | None
     if not values:
         return None
     if len(values) == 1 and isinstance(values[0], dict):  # a top-level object, or an array of one
-        text_field = _pick(values[0], context.fields.text, TEXT_FIELDS)
+        text_field = pick_field(values[0], context.fields.text, TEXT_FIELDS)
         if text_field is None:
             return f"not a list of records: {no_text}"
         if not isinstance(values[0][text_field], (str, type(None))):  # {"text": {...}}: a config's section
@@ -316,8 +357,9 @@ class JsonReader(SuffixReader):
     """A JSON object (one record) or array of objects (one record each); anything else is skipped whole."""
 
     name = "json"
-    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
-    version = 2
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
+    # usual field names match in any case (`ID,Title,Text`)
+    version = 3
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -331,8 +373,12 @@ class JsonReader(SuffixReader):
         reason = not_records_reason([value for _, value in head], source.context)
         if reason is not None:
             raise Skip(reason)
+        absent = NamedTextFieldAbsent(source.context)
         for number, (line, record) in enumerate(itertools.chain(head, values), start=1):
-            yield from record_document(source.rel, line, record, source.context, ordinal=number)
+            yield from absent.documents(
+                record, record_document(source.rel, line, record, source.context, ordinal=number)
+            )
+        absent.warn(source.context, source.rel)
 
     @staticmethod
     def _values(source: SourceInput, text: str) -> Iterator[tuple[int, object]]:
@@ -363,13 +409,15 @@ class JsonLinesReader(SuffixReader):
     """One object per line, streamed: memory stays bounded however large the file."""
 
     name = "jsonl"
-    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
-    version = 2
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
+    # usual field names match in any case (`ID,Title,Text`)
+    version = 3
     suffixes = frozenset({".jsonl", ".ndjson"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         source.sniff_binary()
         decodings = DecodingTally()  # each line decoded alone: it is read before the next is
+        absent = NamedTextFieldAbsent(source.context)
         try:
             for number, raw_line in source.lines():
                 where = f"{source.rel}:{number}"
@@ -385,7 +433,8 @@ class JsonLinesReader(SuffixReader):
                 except json.JSONDecodeError as exc:
                     source.context.bad_record(where, f"invalid JSON ({json_problem(exc)})")
                     continue
-                yield from record_document(source.rel, number, record, source.context)
+                yield from absent.documents(record, record_document(source.rel, number, record, source.context))
+            absent.warn(source.context, source.rel)
         finally:
             if (warning := decodings.warning(source.rel)) is not None:
                 source.context.warn(warning)
@@ -393,8 +442,9 @@ class JsonLinesReader(SuffixReader):
 
 class CsvReader(SuffixReader):
     name = "csv"
-    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''")
-    version = 2
+    # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
+    # usual field names match in any case (`ID,Title,Text`)
+    version = 3
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -417,12 +467,14 @@ class CsvReader(SuffixReader):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
         overlong, run_on = _RowWarning(), _RowWarning()
+        absent = NamedTextFieldAbsent(source.context)
         try:
             while True:
                 lines.next_row()
                 try:
                     record = next(reader)
                 except StopIteration:
+                    absent.warn(source.context, source.rel)
                     return
                 except csv.Error as exc:  # one bad row: report it, go on with the next (the reader resumes)
                     source.context.bad_record(f"{source.rel}:{lines.number}", f"invalid CSV ({exc})")
@@ -440,7 +492,8 @@ class CsvReader(SuffixReader):
                     fields = "field" if extra == 1 else "fields"
                     first = f"{source.rel}:{line}: a row with {extra} {fields} more than the header's {len(header)}, left out"
                     overlong.add(first, "; quote a field that holds the delimiter")
-                yield from record_document(source.rel, line, record, source.context, cells_as_written=True)
+                documents = record_document(source.rel, line, record, source.context, cells_as_written=True)
+                yield from absent.documents(record, documents)
         finally:
             for rows in (run_on, overlong):
                 if rows.count:

@@ -52,7 +52,15 @@ from ragcli.errors import (
     mask_secrets,
 )
 from ragcli.readers.base import DecodingTally, ReadContext, Row, SuffixReader, decode_text, looks_binary
-from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS, RecordSkipped, read_record, record_id
+from ragcli.readers.records import (
+    ID_FIELDS,
+    TEXT_FIELDS,
+    TITLE_FIELDS,
+    RecordSkipped,
+    pick_field,
+    read_record,
+    record_id,
+)
 
 if TYPE_CHECKING:
     from psycopg.abc import AdaptContext, Buffer
@@ -156,7 +164,7 @@ def _column(
                 hint=f"select it, or name another with {option}",
             )
         return explicit
-    return next((name for name in candidates if name in columns), None)
+    return pick_field(columns, None, candidates)
 
 
 class SqlReader(SuffixReader):
@@ -198,7 +206,7 @@ class SqlReader(SuffixReader):
             tables = {name: [c["name"] for c in inspector.get_columns(name)] for name in inspector.get_table_names()}
         if not tables:
             return '--sql "SELECT id, title, body …"; the database has no tables'
-        texty = next((name for name, columns in tables.items() if set(columns) & set(TEXT_FIELDS)), None)
+        texty = next((name for name, columns in tables.items() if pick_field(columns, None, TEXT_FIELDS)), None)
         table = _identifier(texty or next(iter(tables)))
         select = f"SELECT * FROM {table}" if texty else f"SELECT *, <a text column> AS text FROM {table}"
         listed = [
