@@ -296,3 +296,30 @@ def test_query_cites_the_file_line_of_a_multipart_messages_passage(tmp_path: Pat
         assert found.exit_code == 0, found.output
         (hit,) = json.loads(found.stdout)["hits"]
         assert hit["line"] == line_of_word(mbox, hit["text"].split()[0].rstrip(".")), hit
+
+
+def test_crlf_line_breaks_of_a_body_are_read_as_line_breaks(tmp_path: Path) -> None:
+    """A message saved with CRLF line breaks (as SMTP sends it) kept "\\r" in its passages' text, as
+    written or quoted-printable: every line ending is read as a line break, and lines are cited as before."""
+    head = "From: a@example.com\r\nTo: b@example.com\r\nSubject: minutes\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    plain = (head + "\r\nfirst line\r\nsecond line mentions the tapir\r\n").encode()
+    quoted = (
+        head + "Content-Transfer-Encoding: quoted-printable\r\n\r\nfirst line caf=C3=A9\r\n"
+        "second line mentions the okapi and a soft=\r\n break\r\n"
+    ).encode()
+    mbox = b"From a@example.com Tue Mar  3 09:15:00 2026\r\n" + plain + b"\r\n"
+    documents, skipped = read(write_files(tmp_path / "c", {"m.eml": plain, "q.eml": quoted, "inbox.mbox": mbox}))
+    assert skipped == {}
+    by_path = {document.path: document for document in documents}
+    for name, body in (
+        ("m.eml", "first line\nsecond line mentions the tapir"),
+        ("inbox.mbox", "first line\nsecond line mentions the tapir"),
+        ("q.eml", "first line café\nsecond line mentions the okapi and a soft break"),
+    ):
+        document = by_path[name]
+        assert "\r" not in document.text and document.text.endswith("\n\n" + body), name
+    for name, data in (("m.eml", plain), ("inbox.mbox", mbox)):
+        document = by_path[name]
+        assert document.line_at(document.text.index("second line")) == line_of_word(data, "tapir")
+    quoted_doc = by_path["q.eml"]  # quoted-printable: the line its body starts on
+    assert quoted_doc.line_at(quoted_doc.text.index("second line")) == line_of_word(quoted, "first")

@@ -94,11 +94,12 @@ def _body(message: EmailMessage) -> _Body:
     content = part.get_content() if part is not None else None
     if part is None or not isinstance(content, str):
         return _Body("")
-    content = without_terminal_sequences(content)
+    # every line ending a line break, as a text file's (a message saved as SMTP sends it has CRLF line
+    # endings, which the parser keeps): one "\n" per "\r\n", so the lines counted are the file's
+    content = universal_newlines(without_terminal_sequences(content))
     if part.get_content_type() == "text/html":
-        source = universal_newlines(content)  # as the HTML reader reads a page; lxml counts "\r" as a break
-        page = html_text(source.encode("utf-8"))
-        return _Body(page.text, part, page.line_map, source.count("\n"))
+        page = html_text(content.encode("utf-8"))  # as the HTML reader reads a page
+        return _Body(page.text, part, page.line_map, content.count("\n"))
     starts = [0, *(match.end() for match in re.finditer("\n", content))]
     return _Body(content, part, [(start, number) for number, start in enumerate(starts, 1)], len(starts) - 1)
 
@@ -307,8 +308,9 @@ def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
 class MailReader(SuffixReader):
     name = "mail"
     # 2: each part's lines cited in the message's file; 3: an HTML part read as the HTML reader's version 2
-    # reads a page (`readers.base.reader_edition`: read again once)
-    version = 3
+    # reads a page (`readers.base.reader_edition`: read again once); 4: a body's CRLF line endings read as
+    # line breaks (its passages' text kept the "\r")
+    version = 4
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
