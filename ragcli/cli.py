@@ -620,9 +620,15 @@ def query(
         min_score,
         distinct=distinct,
     )
+    if not from_stdin:
+        answerer.answer([question], as_json, jsonl=False)
+        return
+    failed: Optional[RagcliError] = None
     for batch in batches:
-        answerer.answer(batch, as_json, jsonl=from_stdin, from_stdin=from_stdin)
+        outcome = answerer.answer_going_on(batch, as_json, jsonl=True, from_stdin=True)
+        failed = failed or outcome
     left_out.end()
+    _end_with(failed)
 
 
 @app.command(epilog=_CONFIGURED, short_help="Ask questions one after another at a prompt, with history.")
@@ -690,18 +696,17 @@ def chat(
     for question in questions(refuse=left_out):
         if conversation is not None and conversation.follows(question) and not json_output:
             note(f"ragcli: follow-up: searched with the earlier {' / '.join(map(repr, conversation.topic))}")
-        try:
-            answerer.answer([question], json_output, jsonl=True, follow_up=conversation)
-        except RagcliError as exc:
-            if answerer.choice is None:  # the generator could not be loaded: no question can be answered
-                raise
-            # this question's request failed (its sources and error are printed): the next may not,
-            # as in a batch of `query -`, whose exit code the chat ends with
-            _say_error(_naming_its_file(exc))
-            failed = failed or exc
+        outcome = answerer.answer_going_on([question], json_output, jsonl=True, follow_up=conversation)
+        failed = failed or outcome
         if conversation is not None:
             conversation.add(question)
     left_out.end()
+    _end_with(failed)
+
+
+def _end_with(failed: Optional[RagcliError]) -> None:
+    """The exit code of a run that went on past failed requests (`query -`, `chat`): the first one's,
+    whose line was said when it failed."""
     if failed is not None:
         raise typer.Exit(int(failed.exit_code))
 
@@ -902,6 +907,22 @@ class _Answerer:
                 item.error = str(exc)
                 self._print(item, as_json, jsonl, from_stdin)
             raise
+
+    def answer_going_on(
+        self, questions: list[str], as_json: bool, jsonl: bool, follow_up: Any = None, *, from_stdin: bool = False
+    ) -> Optional[RagcliError]:
+        """`answer`, for a run that goes on to the questions after these (`query -`, `chat`): a failed
+        request (its sources and error printed) is said on stderr and returned, not raised, since the
+        next request may not fail (a live pipe's next line is a batch of its own, and was never read). A
+        generator that cannot be loaded is raised: then no question can be answered."""
+        try:
+            self.answer(questions, as_json, jsonl, follow_up, from_stdin=from_stdin)
+        except RagcliError as exc:
+            if self.choice is None:
+                raise
+            _say_error(_naming_its_file(exc))
+            return exc
+        return None
 
     def _print(self, item: Any, as_json: bool, jsonl: bool, from_stdin: bool) -> None:
         """One answer; one that failed (`item.error`) as its sources alone, or in JSON with the error;
