@@ -367,6 +367,11 @@ class Analyzer:
         terms = frozenset(self.query_terms(question))
         return lambda text: self.matching_spans(text, terms)
 
+    def document_terms(self, text: str) -> list[str]:
+        """A document's terms as the index counts them (`document_tokens`: each character of a CJK run
+        too, where the settings say so), for reading a passage as the index did."""
+        return self._terms_of(document_tokens(text, self.settings))
+
     def __call__(self, text: str) -> list[str]:
         """Analyse one text (a query, or a document in tests): the terms in order. Each token's term is
         remembered: stemming was a third of a short query's time on SciFact, and queries repeat words."""

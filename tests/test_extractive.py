@@ -92,6 +92,29 @@ def test_chinese_text_without_spaces_is_answered_by_character_overlap() -> None:
     assert generator.generate("完全无关的问题", sources).text == ""
 
 
+@pytest.mark.parametrize(
+    ("question", "passage", "japanese"),
+    [("猫", 1, False), ("水？", 2, False), ("猫", 1, True)],
+)
+def test_a_one_character_cjk_question_is_answered_from_a_sentence_holding_it(
+    question: str, passage: int, japanese: bool
+) -> None:
+    """A question of one character has that character for its term (no bigram equals it): the sentences
+    were read as bigrams alone, shared nothing with it, and the answer was empty though retrieval found
+    the passages (which index each character too)."""
+    if japanese:
+        sources = hits("猫は小型の肉食動物である。猫は魚が好きだ。", "水は生命の源である。水は零度で凍る。")
+    else:
+        sources = hits(
+            "猫是一种小型哺乳动物。猫喜欢吃鱼，也喜欢睡觉。", "水是生命之源。水在零度时结冰，在一百度时沸腾。"
+        )
+    result = ExtractiveGenerator().generate(question, sources)
+    text = result.text.rsplit(" [", 1)[0]
+    assert result.citations == [passage], result
+    holding = [s for s in split_sentences(sources[passage - 1].text) if question[0] in s]
+    assert text and any(text in sentence for sentence in holding), result
+
+
 def test_no_answer_only_when_no_passage_shares_a_content_term() -> None:
     generator = ExtractiveGenerator()
     # one shared term, in a one-word "sentence": still answered, from that passage

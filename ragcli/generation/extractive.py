@@ -874,6 +874,12 @@ class ExtractiveGenerator:
             terms = self._terms_cache[word] = tuple(self._passage_terms(word))
         return terms
 
+    def _characters_in(self, text: str, characters: set[str]) -> set[str]:
+        """The question's one-character CJK terms that `text` holds. A passage is read as a question is,
+        in bigrams alone, which never equal a question of one character; the index counts each character
+        of a CJK run as well (`Analyzer.document_terms`), and found the passage by it."""
+        return characters.intersection(self.analyzer.document_terms(text)) if characters else set()
+
     def _passage_terms(self, text: str) -> list[str]:
         """The terms of a passage's text, its verbs also as their other forms where the stemmer keeps
         them apart (`Markers.verb_terms`: "gegründet" answers "Wer gründete …?", "written" "Who wrote …?")."""
@@ -970,9 +976,10 @@ class ExtractiveGenerator:
         )
         scored: list[_Scored] = []
         bare: list[_Scored] = []  # sentences of nothing but the question's words: a heading ("The drones")
+        characters = {t for t in terms if len(t) == 1 and _CJK_RE.match(t)}  # "猫", "水？": no bigram equals one
         for number, hit in enumerate(sources, start=1):
             # terms the passage's title or earlier sentences share: "It rises 5,895 metres" is about them
-            carried = terms.intersection(self.analyzer(hit.title))
+            carried = terms.intersection(self.analyzer(hit.title)) | self._characters_in(hit.title, characters)
             antecedent: str | None = None
             opener_terms: set[str] = set()  # the terms of the names the sentences so far open with
             sentences = split_sentences(hit.text)
@@ -981,7 +988,7 @@ class ExtractiveGenerator:
             for position, sentence in enumerate(sentences):
                 opened = self._opening_name(sentence)
                 before, antecedent = antecedent, opened or antecedent
-                sentence_terms = set(self._passage_terms(sentence))
+                sentence_terms = set(self._passage_terms(sentence)) | self._characters_in(sentence, characters)
                 shared = terms.intersection(sentence_terms)
                 faq, asks = asks, (shared if _asks(sentence) else set())
                 inherited = carried - shared
@@ -1879,15 +1886,15 @@ class ExtractiveGenerator:
                 word.stop = lowered in self.stopwords or lowered in self.function_words
                 word.asked = any(t in terms for t in self._terms(text))
             words.append(word)
-        for i, word in enumerate(words):  # a CJK character is asked when a bigram through it is
-            if word.cjk:
+        for i, word in enumerate(words):  # a CJK character is asked when a bigram through it is, or itself
+            if word.cjk:  # (a question of one character, "猫", has that character for its term)
                 before = i > 0 and words[i - 1].cjk and words[i - 1].end == word.start
                 after = i + 1 < len(words) and words[i + 1].cjk and words[i + 1].start == word.end
-                word.asked = (before and words[i - 1].text + word.text in terms) or (
-                    after and word.text + words[i + 1].text in terms
+                word.asked = (
+                    (before and words[i - 1].text + word.text in terms)
+                    or (after and word.text + words[i + 1].text in terms)
+                    or word.text in terms
                 )
-                if not before and not after and word.text in terms:
-                    word.asked = True
         return words
 
     def _best_span(self, sentence: str, typed: list[tuple[int, int]], asked: _Question) -> tuple[float, str] | None:
