@@ -33,7 +33,7 @@ TEXI = "@settitle GNU Foo\n@chapter Overview\n@example\n@section no\n@end exampl
 @pytest.mark.parametrize(
     ("suffix", "text", "expected"),
     [
-        (".org", ORG, [(2, 1, "Projects"), (3, 2, "TODO Write the report"), (7, 2, "Done"), (8, 1, "Reading list")]),
+        (".org", ORG, [(2, 1, "Projects"), (3, 2, "Write the report"), (7, 2, "Done"), (8, 1, "Reading list")]),
         (".adoc", ADOC, [(1, 1, "Manual"), (3, 2, "Install"), (9, 3, "From source")]),
         (".tex", TEX, [(3, 3, "Introduction"), (7, 4, "Related work")]),
         (".texi", TEXI, [(2, 1, "Overview"), (6, 2, "Details")]),
@@ -97,6 +97,33 @@ def test_an_org_file_is_cut_at_its_headings(tmp_path: Path) -> None:
     tomatoes = next(p for p in passages if "Water them" in p.text)
     assert tomatoes.text.startswith("** Tomatoes") and tomatoes.line == 3
     assert "Garden" in tomatoes.index_text  # the heading above it, which its text lacks
+
+
+def test_org_headings_are_read_without_their_todo_keywords_and_priorities(tmp_path: Path) -> None:
+    """A heading's TODO keyword, priority cookie and tags are Org's bookkeeping, not its words: TODO and
+    DONE, and the keywords the file declares (`#+TODO:`, `#+SEQ_TODO:`, `#+TYP_TODO:`, with their
+    fast-access keys and the `|` between open and done ones)."""
+    text = (
+        "#+SEQ_TODO: NEXT(n) WAITING(w@/!) | CANCELLED(c)\n"
+        "* TODO [#A] Write report :work:\n** DONE Ship it\n** NEXT [#B] Call Anna\n"
+        "** WAITING Reply from the bank :money:urgent:\n** CANCELLED [#10] Old plan\n"
+        "* TODOS for the week\n* [#C] Read\n* STARTED Not a declared keyword\n* DONE\n"
+    )
+    assert [heading for _, _, heading in outline_headings(text, ".org")] == [
+        "Write report",
+        "Ship it",
+        "Call Anna",
+        "Reply from the bank",
+        "Old plan",
+        "TODOS for the week",  # a keyword is a word of its own
+        "Read",
+        "STARTED Not a declared keyword",
+        "DONE",  # nothing else to call it
+    ]
+    root = write_files(tmp_path, {"tasks.org": "* TODO [#A] Write report :work:\nDraft the summary.\n"})
+    (document,) = CorpusReader([root]).documents()
+    assert document.title == "Write report"
+    assert [heading for _, _, heading in document.headings] == ["Write report"]
 
 
 def test_texinfo_markup_is_left_out_of_its_title_and_headings(tmp_path: Path) -> None:

@@ -28,6 +28,9 @@ _TEXINFO_LEVELS = {
     **dict.fromkeys(("subsubsection", "unnumberedsubsubsec", "appendixsubsubsec", "subsubheading"), 4),
 }
 _ORG_TAGS_RE = re.compile(r":[\w@#%:]+:")  # an Org heading's trailing tags (":work:urgent:")
+# the TODO keywords an Org file declares: "#+SEQ_TODO: NEXT(n) WAITING(w@/!) | DONE(d)"
+_ORG_DECLARED_RE = re.compile(r"^#\+(?:seq_|typ_)?todo:[ \t]*(.*)$", re.MULTILINE | re.IGNORECASE)
+_ORG_KEYWORDS = ("TODO", "DONE")  # Org's own
 _LATEX_MARKUP_RE = re.compile(r"\\label\{[^}]*\}?|\\[A-Za-z]+\*?|[{}]")  # "\emph{x} \label{s:x}" → "x"
 # Texinfo's markup: "@code{" and its "}" left out, "@@", "@{" and "@}" the character they escape
 _TEXINFO_MARKUP_RE = re.compile(r"@([@{}])|@[A-Za-z]+\{|[{}]")
@@ -42,6 +45,8 @@ class _Syntax:
     # "begin" or "end" matches where only one of the two is meant (AsciiDoc's delimiters do both).
     verbatim: re.Pattern[str]
     tidy: Callable[[str], str] = str.strip
+    # a heading's words without what the document's own declarations make bookkeeping (Org's TODO keywords)
+    states: Callable[[str], Callable[[str], str]] | None = None
 
 
 def _braced(text: str) -> str:
@@ -69,6 +74,22 @@ def _org_heading(text: str) -> str:
     return head.strip() if head and _ORG_TAGS_RE.fullmatch(last) else text.strip()
 
 
+def _org_states(text: str) -> Callable[[str], str]:
+    """An Org heading's words without its TODO keyword and priority cookie ("TODO [#A] Write report" →
+    "Write report"), as its tags are left out: they are the task's state, not what it is called. The
+    keywords are TODO and DONE and those the file declares (`#+TODO:`, `#+SEQ_TODO:`, `#+TYP_TODO:`),
+    each a word of its own ("TODOS for the week" keeps it); a heading of nothing else keeps it."""
+    declared = (word.split("(")[0] for line in _ORG_DECLARED_RE.findall(text) for word in line.split())
+    keywords = sorted({*_ORG_KEYWORDS, *(word for word in declared if word and word != "|")}, key=len, reverse=True)
+    marks = re.compile(rf"(?:(?:{'|'.join(map(re.escape, keywords))})(?:[ \t]+|$))?(?:\[#(?:[A-Z]|\d+)\](?:[ \t]+|$))?")
+
+    def words(heading: str) -> str:
+        found = marks.match(heading)  # always matches: everything it looks for is optional
+        return (heading[found.end() :] if found else heading) or heading
+
+    return words
+
+
 _ORG = _Syntax(
     re.compile(r"^(\*+)[ \t]+(\S.*)$", re.MULTILINE),
     len,  # "*" 1, "**" 2, …
@@ -78,6 +99,7 @@ _ORG = _Syntax(
         re.MULTILINE | re.IGNORECASE,
     ),
     _org_heading,
+    _org_states,
 )
 _ASCIIDOC = _Syntax(
     re.compile(r"^(={1,6})[ \t]+(\S.*)$", re.MULTILINE),
@@ -134,6 +156,7 @@ def outline_headings(text: str, suffix: str) -> Iterator[Heading]:
     outside its verbatim blocks, in order (lazily: a title needs only the first)."""
     syntax = _SYNTAXES[suffix]
     fences = list(syntax.verbatim.finditer(text))
+    words = syntax.states(text) if syntax.states is not None else None
     block: str | None = None  # the kind of block the text is in (None: none)
     passed = 0
     for match in syntax.heading.finditer(text):
@@ -141,6 +164,7 @@ def outline_headings(text: str, suffix: str) -> Iterator[Heading]:
             block = _after_fence(block, fences[passed])
             passed += 1
         heading = syntax.tidy(match.group(2))
+        heading = words(heading) if words is not None else heading
         if block is None and heading:
             yield match.start(), min(syntax.level(match.group(1)), MAX_HEADING_LEVEL), heading
 
@@ -151,8 +175,8 @@ class OutlineReader(SuffixReader):
 
     name = "outline"
     # 2: a block ends at its own closing line only; comment blocks; Texinfo headings without markup
-    # (`readers.base.reader_edition`)
-    version = 2
+    # 3: Org headings without their TODO keywords and priorities (`readers.base.reader_edition`)
+    version = 3
     suffixes = frozenset(_SYNTAXES)
 
     def read(self, source: SourceInput) -> Iterator[Document]:
