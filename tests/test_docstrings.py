@@ -279,3 +279,53 @@ def test_query_over_source_files_answers_with_the_docstring(tmp_path: Path) -> N
     assert shown["answer"].startswith("Raise the `HTTPStatusError` if one occurred. [")
     cited = shown["sources"][shown["citations"][0] - 1]
     assert cited["path"] == "models.py" and "def raise_for_status" in cited["text"]
+
+
+HEADER = (
+    "/* Limits shared by the C extension. */\n#ifndef TIMEOUTS_H\n#define TIMEOUTS_H\n\n"
+    "#define CONNECT_TIMEOUT 30\n#define CONNECT_RETRIES 3\n#define READ_TIMEOUT 60\n\n#endif\n"
+)
+CLIENT = (
+    '"""A small client."""\n\nimport socket\n\n\n'
+    "def connect(host, port, timeout=30):\n"
+    '    """Open a TCP connection to host and port, waiting at most timeout seconds."""\n'
+    "    return socket.create_connection((host, port), timeout)\n\n\n"
+    "class Session:\n"
+    '    """A session keeps one connection open between requests."""\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "number"),
+    [
+        ("Where is connect defined?", "def connect(host, port, timeout=30):", 2),
+        ("where is the Session class defined?", "class Session:", 2),
+        ("Where's `connect` declared?", "def connect(host, port, timeout=30):", 2),
+        ("Which file defines Session?", "class Session:", 2),
+        ("Where is CONNECT_TIMEOUT defined?", "#define CONNECT_TIMEOUT 30", 1),  # a macro is defined too
+    ],
+)
+def test_where_a_name_is_defined_is_the_line_that_defines_that_name(question: str, said: str, number: int) -> None:
+    """The header ranked first shares stems with "Where is connect defined?" ("#define", CONNECT_TIMEOUT),
+    and was the answer ("TIMEOUTS_H"); the line that defines the very identifier asked about answers."""
+    result = ExtractiveGenerator().generate(question, hits(HEADER, CLIENT))
+    assert result.text == f"{said} [{number}]" and result.citations == [number]
+
+
+def test_where_a_name_no_passage_defines_is_defined_is_left_to_the_sentences() -> None:
+    answer = ExtractiveGenerator().generate("Where is disconnect defined?", hits(HEADER, CLIENT)).text
+    assert not answer.startswith(("def ", "class ", "#define"))
+
+
+def test_query_over_source_files_says_where_a_name_is_defined(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "timeouts.h").write_text(HEADER, encoding="utf-8")
+    (code / "client.py").write_text(CLIENT, encoding="utf-8")
+    index = tmp_path / "index"
+    assert run("index", str(code), "--index", str(index)).returncode == 0
+    result = run("query", "Where is connect defined?", "--index", str(index), "-g", "extractive", "--json")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    cited = shown["sources"][shown["citations"][0] - 1]
+    assert shown["answer"].startswith("def connect(host, port, timeout=30): [") and cited["path"] == "client.py"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ragcli.readers.definitions import DEFINITION_MODIFIERS, RETURN_TYPE_RE
@@ -30,6 +30,14 @@ _CODE_SHAPE_RE = re.compile(r"_|[a-z][A-Z]|\.|::|#")
 # names its language, this one the definition of one name in any passage (a Markdown code block, a file
 # of a language the chunker knows no definitions of), and the name keeps it from matching anything else
 _KEYWORDS = r"def|class|function\*?|fn|func|sub|struct|interface|trait|enum|type|module|macro|defn|defp|proc|procedure"
+# a question for where a name is defined ("Where is connect defined?", "Where's `Session` declared?",
+# "Which file defines CONNECT_TIMEOUT?", "Where is the definition of send?"): `subject` or `defined` names it
+_DEFINED_WHERE_RE = re.compile(
+    r"^\W*(?:where(?:\s+(?:is|are|was|were)\s+|'s\s+|\s+)(?P<subject>.+?)\s+(?:defined|declared|implemented)"
+    r"|where\s+is\s+the\s+(?:definition|declaration|implementation)\s+of\s+(?P<of>.+?)"
+    r"|(?:in\s+)?which\s+(?:file|module)\s+(?:defines|declares|implements)\s+(?P<defined>.+?))\s*[?？]*\s*$",
+    re.IGNORECASE,
+)
 # Python's `\w` and `\s` (Unicode) as RE2 classes, for a definition's line: RE2's own, and its `\b`, are
 # ASCII. Its letters and digits are Python's and those of Unicode versions newer than Python's database
 _WORD = r"\p{L}\p{N}_"
@@ -85,7 +93,7 @@ def named_owners(question: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=64)  # RE2 takes milliseconds to compile one; `re` kept its own compiled
 def _definition_re(name: str) -> Any:  # google-re2 has no type information
-    """A line that defines `name`: a keyword form (`def`, `fn`, `func (r *T)`, `class`), a function
+    """A line that defines `name`: a keyword form (`def`, `fn`, `func (r *T)`, `class`, C's `#define`), a function
     assigned to it (`const name = (…) =>`), or a method signature that opens its body (`T name(…) {`,
     C++'s `T Owner::name(…) const {`; a "{" alone on the next line is joined to it: `_signature`).
     Matched by RE2 (imported on first use), in linear time: Python's backtracking `re` tried every place
@@ -96,7 +104,7 @@ def _definition_re(name: str) -> Any:  # google-re2 has no type information
     word_ends = rf"(?:[^{w}]|$)"  # `\b` after a word character
     name_ends = word_ends if _PYTHON_WORD_RE.match(name[-1:]) else f"[{w}]"  # and after a name's `$`
     return re2.compile(
-        rf"^{s}*{DEFINITION_MODIFIERS}(?:(?:{_KEYWORDS}){s}+(?:\([^)]*\){s}*)?(?:[{w}$]+(?:\.|::))*{n}{name_ends}"
+        rf"^{s}*{DEFINITION_MODIFIERS}(?:(?:#{s}*define|{_KEYWORDS}){s}+(?:\([^)]*\){s}*)?(?:[{w}$]+(?:\.|::))*{n}{name_ends}"
         rf"|(?:const|let|var){s}+{n}{s}*={s}*(?:async{s}+)?(?:function{word_ends}|\(|[{w}$]+{s}*=>)"
         rf"|(?:[{w}$<>\[\],.*&:?]+{s}+)*(?:[{w}$]+::)*{n}{s}*(?:<[^>]*>)?{s}*\([^;]*\){s}*"
         rf"(?:(?:const|noexcept|override|final|volatile|mutable){s}*)*(?:(?::|->|throws){s}*[^{{;]*)?\{{{s}*$)",
@@ -225,6 +233,27 @@ def _indentation(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+def _definitions(name: str, sources: Sequence[Hit], owner: str | None) -> Iterator[tuple[int, list[str], int, bool]]:
+    """(source number, its lines, line number, whether the owner is shown) of each line of `sources`
+    that defines `name` itself, in order; not one of another owner's when `owner` is given (`_owned_by`:
+    whether the definition is that owner's, or False where the passage does not show its owner)."""
+    definition = _definition_re(name)
+    for number, source in enumerate(sources, start=1):
+        lines = source.text.splitlines()
+        enclosing: list[int] | None = None
+        # RE2 reads UTF-8, which a lone surrogate (JSON's "\ud800") has none of; U+FFFD is no more a
+        # word character or a space than it was, so each line matches as it is written
+        checked = without_surrogates(source.text).splitlines()
+        for at in range(len(checked)):
+            if not definition.match(_signature(checked, at)):
+                continue
+            if owner and enclosing is None:
+                enclosing = _enclosing_lines(lines)
+            owned = _owned_by(owner, lines, at, name, enclosing) if owner and enclosing else True
+            if owned is not False:
+                yield number, lines, at, owned is True
+
+
 def documented(
     names: Sequence[str], sources: Sequence[Hit], owners: Mapping[str, str] | None = None
 ) -> tuple[str, int] | None:
@@ -233,28 +262,47 @@ def documented(
     documents one. A name `owners` gives an owner ("Client.Close") is answered by that owner's
     definition, else by one whose owner the passage does not show, never by another owner's."""
     for name in names:
-        owner = (owners or {}).get(name)
         unsure: tuple[str, int] | None = None  # a definition whose owner lies above its passage
-        definition = _definition_re(name)
-        for number, source in enumerate(sources, start=1):
-            lines = source.text.splitlines()
-            enclosing: list[int] | None = None
-            # RE2 reads UTF-8, which a lone surrogate (JSON's "\ud800") has none of; U+FFFD is no more a
-            # word character or a space than it was, so each line matches as it is written
-            checked = without_surrogates(source.text).splitlines()
-            for at in range(len(checked)):
-                if not definition.match(_signature(checked, at)):
-                    continue
-                if owner and enclosing is None:
-                    enclosing = _enclosing_lines(lines)
-                owned = _owned_by(owner, lines, at, name, enclosing) if owner and enclosing else True
-                if owned is False or (owned is None and unsure is not None):
-                    continue
-                sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at, name))
-                if sentence and owned:
-                    return sentence, number
-                if sentence:
-                    unsure = sentence, number
+        for number, lines, at, owned in _definitions(name, sources, (owners or {}).get(name)):
+            if not owned and unsure is not None:
+                continue
+            sentence = _first_sentence(_docstring_after(lines, at) or _comments_before(lines, at, name))
+            if sentence and owned:
+                return sentence, number
+            if sentence:
+                unsure = sentence, number
+        if unsure is not None:
+            return unsure
+    return None
+
+
+def defined_where(question: str, is_term: Callable[[str], bool]) -> list[str]:
+    """The names a question asks where they are defined ("Where is connect defined?" → ["connect"]): those
+    it writes as code, then its other words that `is_term` takes for content ("the Session class" →
+    "Session", "class"); [] for any other question."""
+    asked = _DEFINED_WHERE_RE.match(question)
+    if asked is None:
+        return []
+    subject = next(part for part in asked.groups() if part is not None)
+    names = named_identifiers(subject)
+    return names + [word for word in plain_names(subject, is_term) if word not in names]
+
+
+def defining_line(
+    names: Sequence[str], sources: Sequence[Hit], owners: Mapping[str, str] | None = None
+) -> tuple[str, int] | None:
+    """The line that defines one of `names` (tried in order) as it is written, and the number (1-based)
+    of the best-ranked source that holds it; None when no source defines one. Only the identifier itself
+    counts: a passage that shares its stem ("#define CONNECT_TIMEOUT" for `connect`, whose "define" is
+    the question's "defined") may rank above the definition, but does not define it. A name `owners`
+    gives an owner is answered by that owner's definition first, as in `documented`."""
+    for name in names:
+        unsure: tuple[str, int] | None = None
+        for number, lines, at, owned in _definitions(name, sources, (owners or {}).get(name)):
+            line = lines[at].strip()[:MAX_ANSWER_CHARS]
+            if owned:
+                return line, number
+            unsure = unsure or (line, number)
         if unsure is not None:
             return unsure
     return None

@@ -155,7 +155,14 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 from ragcli.analysis import CJK_CHARS, Analyzer, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.comparisons import comparison
-from ragcli.generation.docstrings import documented, named_identifiers, named_owners, plain_names
+from ragcli.generation.docstrings import (
+    defined_where,
+    defining_line,
+    documented,
+    named_identifiers,
+    named_owners,
+    plain_names,
+)
 from ragcli.generation.markers import Markers, english_participle
 from ragcli.generation.phrases import (
     ARTICLES,
@@ -922,6 +929,12 @@ class ExtractiveGenerator:
         weights = {t: self.term_weight(t) for t in terms}
         total = math.fsum(weights.values())  # exactly rounded: the same whatever order a set iterates in
         kind = question_kind(question)
+        # "Where is connect defined?": the line defining that very name, not a passage sharing its stems
+        defining = defining_line(
+            defined_where(question, lambda w: bool(self.analyzer(w))), sources, named_owners(question)
+        )
+        if defining is not None:
+            return Generation(f"{defining[0]} [{defining[1]}]", [defining[1]], len(sources))
         if kind is None:  # "What does raise_for_status do?": what its author documented it to do
             names = named_identifiers(question)
             if len(terms) == 1:  # "What does track do?": a plain word, when it is all the question asks about
