@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clihelpers import invoke, run
+from crafted import payload_file
 from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
 from ragcli.evaluation.runner import retrieve_documents
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
+from ragcli.indexing.stored import reindex, reindex_settings
 from ragcli.records import SearchOptions
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.fusion import CUT_MARGIN, reciprocal_rank_fusion, zscore_fusion
@@ -60,6 +62,79 @@ def test_only_new_or_changed_passages_are_embedded_again(dense_index: Path, smal
     dense = load_index(dense_index).manifest["dense"]
     assert (report.new, dense["embedded"], dense["reused"]) == (1, 1, 6)
     assert [h.doc_id for h in load_index(dense_index).search("tidal power sea", k=1, retriever="bm25")] == ["new.txt"]
+
+
+@pytest.fixture
+def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the dense build hands its embedder, in order: what a build really embedded."""
+    from ragcli.retrieval import dense
+
+    texts: list[str] = []
+
+    class CountingEmbedder(dense.Embedder):
+        def embed(self, batch: list[str], *args: object, **kwargs: object) -> np.ndarray:
+            texts.extend(batch)
+            return super().embed(batch, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dense, "Embedder", CountingEmbedder)
+    return texts
+
+
+def _payload_arrays(index_dir: Path, name: str) -> dict[str, object]:
+    return {k: np.asarray(v) for k, v in load_index(index_dir).payload(name).items() if k != "settings"}
+
+
+@pytest.mark.parametrize("given", [{"language": "fr"}, {"stem": False}, {"stopwords": False}])
+def test_an_analyzer_change_reads_every_file_again_but_keeps_the_vectors(
+    dense_index: Path, small_corpus: Path, tmp_path: Path, embedded_texts: list[str], given: dict[str, object]
+) -> None:
+    before = np.asarray(load_index(dense_index).payload("dense.joblib")["vectors"]).copy()
+    report = reindex(None, dense_index, given)
+    index = load_index(dense_index)
+    assert (report.new, report.unchanged) == (5, 0)  # the sparse side is built from the files, as before
+    assert (index.manifest["dense"]["embedded"], index.manifest["dense"]["reused"], embedded_texts) == (0, 6, [])
+    assert np.array_equal(np.asarray(index.payload("dense.joblib")["vectors"]), before)
+    fresh, _ = reindex_settings(None, given)  # the same analyzer on a new index: the same sparse data
+    build_index([small_corpus], tmp_path / "fresh", fresh)
+    for name in ("passages.joblib", "terms.joblib", "counts.joblib", "bm25.joblib"):
+        rebuilt, expected = _payload_arrays(dense_index, name), _payload_arrays(tmp_path / "fresh", name)
+        assert rebuilt.keys() == expected.keys(), name
+        assert all(np.array_equal(rebuilt[k], expected[k]) for k in expected), name  # type: ignore[arg-type]
+
+
+def test_a_root_outside_the_indexed_folder_keeps_the_vectors(
+    dense_index: Path, tmp_path: Path, embedded_texts: list[str]
+) -> None:
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "d.txt").write_text("Drones have no sting.")
+    report = reindex(None, dense_index, {}, add=[tmp_path / "extra"])
+    dense = load_index(dense_index).manifest["dense"]
+    assert (report.roots_added, dense["embedded"], dense["reused"]) == ([str(tmp_path / "extra")], 1, 6)
+    assert embedded_texts == ["d\nDrones have no sting."]  # the title, then the text
+
+
+def test_vectors_of_other_embedding_settings_are_never_taken_on_a_full_read(
+    dense_index: Path, small_corpus: Path, tiny_embedder: Path, tmp_path: Path, embedded_texts: list[str]
+) -> None:
+    other_model = shutil.copytree(tiny_embedder, tmp_path / "other-model")
+    reindex(None, dense_index, {"language": "fr", "embedding_model": str(other_model)})
+    assert (load_index(dense_index).manifest["dense"]["reused"], len(embedded_texts)) == (0, 6)
+    longer = EmbeddingSettings(model=str(other_model), precision="fp32", max_tokens=64)
+    build_index([small_corpus], dense_index, BuildSettings(retrievers={"dense": longer}))
+    assert (load_index(dense_index).manifest["dense"]["reused"], len(embedded_texts)) == (0, 12)
+    reindex(None, dense_index, {}, rebuild=True)  # --rebuild embeds everything again (a model folder retrained)
+    assert (load_index(dense_index).manifest["dense"]["reused"], len(embedded_texts)) == (0, 18)
+
+
+def test_damaged_vectors_are_embedded_again_on_a_full_read(dense_index: Path, embedded_texts: list[str]) -> None:
+    vectors = payload_file(dense_index, "dense.joblib")
+    data = bytearray(vectors.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a vector changed: it still loads, but its checksum says so
+    vectors.write_bytes(bytes(data))
+    assert load_index(dense_index).payload("dense.joblib")["vectors"].shape == (6, 32)
+    reindex(None, dense_index, {"language": "fr"})
+    dense = load_index(dense_index).manifest["dense"]
+    assert (dense["embedded"], dense["reused"], len(embedded_texts)) == (6, 0, 6)
 
 
 def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:

@@ -31,7 +31,15 @@ from ragcli.indexing.counting import (
     counts_payload,
     reused,
 )
-from ragcli.indexing.plan import Plan, estimate_passages, intact, plan_build, reusable_index
+from ragcli.indexing.plan import (
+    Plan,
+    estimate_passages,
+    intact,
+    matched_by_content,
+    plan_build,
+    replaced_index,
+    reusable_index,
+)
 from ragcli.indexing.rows import RowCounts, UrlRoot, check_query, root_names, row_tasks, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
 from ragcli.readers.base import indexed_base, is_url
@@ -308,7 +316,8 @@ def _build(
     )
     if not lock.read_only:  # on a read-only file system nothing can be removed (the writes fail, exit 12)
         remove_leftovers(target)
-    old = reusable_index(target, settings, reader.base)
+    replaced = replaced_index(target, settings)
+    old = reusable_index(replaced, settings, reader.base)
     if old is not None and not old.has_payload(METADATA_FILE):
         old = None  # built before document metadata was stored: read every file again to get it
     chosen = chosen_retrievers(settings, old.manifest if old is not None else None)
@@ -400,7 +409,11 @@ def _build(
                 writer.write_behind(TERMS_FILE, terms)
             writer.write_behind(COUNTS_FILE, counts_payload(matrix))
             writer.write_behind(METADATA_FILE, columns.metadata.payload())
-            data = BuildInput(matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner)
+            # passages copied from `old`, or none: what is matched by content may still come from the index
+            content = old if old is not None else matched_by_content(replaced, _not_from_counts(chosen))
+            data = BuildInput(
+                matrix, passage_payload, old, embed_progress, work_dir=target, runner=runner, replaced=content
+            )
             updated = _write_retrievers(writer, manifest, chosen, data, previous=old)
             writer.publish(manifest, checked=True)
             size = index_size(target, writer.files)
@@ -583,6 +596,13 @@ def _from_counts(chosen: dict[str, Any]) -> list[str]:
     ]
 
 
+def _not_from_counts(chosen: dict[str, Any]) -> list[str]:
+    """The payloads of the chosen retrievers that a build does not compute from the counts alone: what it
+    may take, matched by content, from the index it replaces (dense vectors)."""
+    from_counts = _from_counts(chosen)
+    return [r.payload for r in built_retrievers() if r.name in chosen and r.payload and r.payload not in from_counts]
+
+
 def _rewrite_needed(index: Index, chosen: dict[str, Any]) -> bool:
     """Whether the chosen retriever settings differ from what the index holds."""
     for retriever in built_retrievers():
@@ -616,6 +636,7 @@ def _rewrite(
             embed_progress,
             work_dir=lock.index_dir,
             runner=runner,
+            replaced=index,
         )
         updated = _write_retrievers(writer, manifest, chosen, data, keep_from=index)
         writer.publish(manifest, checked=True)

@@ -126,18 +126,25 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
     return plan
 
 
-def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index | None:
-    """The existing index, if this build may copy passages from it: same settings, and paths relative to
+def replaced_index(target: Path, settings: BuildSettings) -> Index | None:
+    """The index at `target` that this build replaces, opened: None when there is none, it cannot be
+    opened (damaged, another format), or `--rebuild` asks for a build that takes nothing from it."""
+    if settings.rebuild:
+        return None
+    try:
+        return load_index(target)
+    except RagcliError:
+        return None
+
+
+def reusable_index(index: Index | None, settings: BuildSettings, base: Path) -> Index | None:
+    """The replaced `index`, if this build may copy passages from it: same settings, and paths relative to
     the same folder `base` (a root added or removed keeps the others' passages), and
     everything a build reads from it (passages, vocabulary, counts, the retrievers' settings and
     payloads) passes the checks a query's loading does. A damaged or crafted index is not reused: the
     build reads everything again, so `ragcli index PATH` is always the way out of a damaged index."""
-    if settings.rebuild:
+    if index is None:
         return None
-    try:
-        index = load_index(target)
-    except RagcliError:
-        return None  # none yet, or damaged / another format: build from scratch
     manifest = index.manifest
     wanted = settings.compatibility()
     recorded = {k: manifest.get(k) for k in wanted}
@@ -161,6 +168,23 @@ def reusable_index(target: Path, settings: BuildSettings, base: Path) -> Index |
     except RagcliError:
         return None
     return index
+
+
+def matched_by_content(index: Index | None, payloads: Collection[str]) -> Index | None:
+    """The replaced `index` for a build that cannot copy its passages (other analyzer or chunking, another
+    base folder) but whose retrievers may still take what they match by content from its `payloads`
+    (dense vectors by passage hash: embedding is the slow part), when each of them it holds loads with a
+    query's checks and still has the checksum it was written with; None when it holds none of them or
+    one is damaged (its data is computed afresh, never copied damaged)."""
+    held = [name for name in payloads if index is not None and index.has_payload(name)]
+    if index is None or not held:
+        return None
+    try:
+        for name in held:
+            index.payload(name)
+    except RagcliError:
+        return None
+    return index if intact(index, rebuilt=set(index.manifest["files"]) - set(held)) else None
 
 
 def intact(index: Index, rebuilt: Collection[str] = ()) -> bool:

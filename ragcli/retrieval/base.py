@@ -95,6 +95,9 @@ class BuildInput:
     progress: Progress | None = None
     work_dir: Path | None = None  # the index folder: where a build may keep work to resume (its checkpoint)
     runner: TaskRunner | None = None  # where slow work (embedding) may be spread; None: this process
+    # the index being replaced, `previous` or one whose passages cannot be copied (other analyzer, base
+    # folder), its payloads checked: for data matched by content (dense vectors by passage hash)
+    replaced: Index | None = None
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Vectors are stored as float16 (half the disk, recall unchanged) and searched as float32 with BLAS:
 one matrix-vector product per query. On re-index only new or changed passages are embedded (content
-hashes); the others keep their vectors. See ragcli.retrieval.embedder for the model side.
+hashes); the others keep their vectors, also when the build reads every file again (another analyzer or
+base folder: the replaced index's vectors serve by hash). See ragcli.retrieval.embedder for the model side.
 
 Ctrl-C while embedding keeps what was computed: the vectors embedded so far go to a checkpoint in the
 index folder (`dense-checkpoint.joblib`, a payload of the dense format, written atomically), the build
@@ -290,9 +291,9 @@ class Dense(Retriever[EmbeddingSettings]):
         return recorded.get("settings")
 
     def build(self, settings: EmbeddingSettings, data: BuildInput) -> Built:
-        previous = (
-            data.previous.payload(DENSE_FILE)
-            if data.previous is not None and data.previous.has_payload(DENSE_FILE)
+        previous = (  # matched by passage hash: the replaced index's vectors serve whatever its passages
+            data.replaced.payload(DENSE_FILE)
+            if data.replaced is not None and data.replaced.has_payload(DENSE_FILE)
             else None
         )
         checkpoint = data.work_dir / CHECKPOINT_FILE if data.work_dir is not None else None
