@@ -137,6 +137,12 @@ def test_damaged_vectors_are_embedded_again_on_a_full_read(dense_index: Path, em
     assert (dense["embedded"], dense["reused"], len(embedded_texts)) == (6, 0, 6)
 
 
+def test_a_bm25_reweight_says_nothing_was_embedded(dense_index: Path, embedded_texts: list[str]) -> None:
+    report = reindex(None, dense_index, {"k1": 1.3})  # the vectors are kept as they are: linked, not built
+    assert report.updated == [{"retriever": "bm25", "action": "rebuilt", "changed": {"k1": [1.0, 1.3]}}]
+    assert embedded_texts == []
+
+
 def test_int8_embeddings_stay_close_to_fp32(tiny_embedder: Path) -> None:
     from ragcli.retrieval.embedder import Embedder
 

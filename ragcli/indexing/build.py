@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
@@ -491,6 +491,7 @@ def _write_retrievers(
     (`retriever_updates`), compared with `previous` (by default `keep_from`)."""
     before = previous if previous is not None else keep_from
     recorded_before = {r.name: before.manifest.get(r.name) for r in built_retrievers()} if before is not None else {}
+    kept: list[str] = []
     for retriever in built_retrievers():
         assert retriever.payload is not None
         if retriever.name not in chosen:
@@ -506,21 +507,25 @@ def _write_retrievers(
         ):
             payload = partial(keep_from.payload, retriever.payload)
             writer.keep(keep_from.path, keep_from.manifest, retriever.payload, payload)
+            kept.append(retriever.name)
             continue
         built = retriever.build(settings, data)
         writer.write_behind(retriever.payload, built.payload)  # while the next retriever builds
         manifest[retriever.name] = built.manifest
-    return retriever_updates(recorded_before, manifest) if before is not None else []
+    return retriever_updates(recorded_before, manifest, kept) if before is not None else []
 
 
-def retriever_updates(before: dict[str, Any], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def retriever_updates(
+    before: dict[str, Any], manifest: dict[str, Any], kept: Collection[str] = ()
+) -> list[dict[str, Any]]:
     """What a build did to each retriever's data, compared with the index before it, for messages that
     say what was done: data added or removed, sparse weights recomputed with other settings (with the
-    settings changed), vectors embedded (how many)."""
+    settings changed), vectors embedded (how many). `kept`: retrievers whose payload was copied as it was,
+    nothing done to it (their manifest section, and the counts it holds, are the earlier build's)."""
     updates: list[dict[str, Any]] = []
     for retriever in built_retrievers():
         old, new = before.get(retriever.name), manifest.get(retriever.name)
-        if not old and not new:
+        if retriever.name in kept or (not old and not new):
             continue
         if not new:
             updates.append({"retriever": retriever.name, "action": "removed"})
