@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,18 @@ def test_info_shows_the_size_limit_in_binary_units_as_skip_reasons_do(tmp_path: 
     index_dir = str(tmp_path / "idx")
     assert invoke("index", str(tmp_path / "docs"), "--index", index_dir, "--max-expanded-size", "64K").exit_code == 0
     assert "│ max expanded size │ 64 KiB" in invoke("info", "--index", index_dir).stdout
+
+
+def test_info_shows_the_folder_hit_paths_are_relative_to(tmp_path: Path) -> None:
+    for folder in ("docs/a", "docs/b"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "bees.txt").write_text("bees")
+    index_dir = str(tmp_path / "idx")
+    assert invoke("index", str(tmp_path / "docs/a"), str(tmp_path / "docs/b"), "--index", index_dir).exit_code == 0
+    base = str((tmp_path / "docs").resolve())
+    assert json.loads(invoke("info", "--index", index_dir, "--json").stdout)["base"] == base
+    table = invoke("info", "--index", index_dir, env={"COLUMNS": "400"}).stdout
+    assert re.search(rf"│ base +│ {re.escape(base)} +│", table)
 
 
 def test_info_on_a_damaged_index(sample_index: Path, tmp_path: Path) -> None:

@@ -228,6 +228,7 @@ METADATA_KEYS = ["format", "mtime", "path", "size"]  # what the walk gives every
 ANSWER_TIMING_KEYS = ["generate", "load", "retrieve"]
 INFO_KEYS = [
     "analyzer",
+    "base",
     "bm25",
     "built",
     "chunking",

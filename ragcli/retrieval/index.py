@@ -24,7 +24,7 @@ import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError, listed
-from ragcli.readers.base import is_url
+from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.selection import Selection
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
@@ -677,6 +677,7 @@ class Index:
             "tokens": m["counts"]["tokens"],
             "size_bytes": self.size_bytes(),
             "roots": m.get("roots", []),
+            "base": str(base) if (base := indexed_base(m)) is not None else None,  # hit paths are relative to it
             # what `ragcli index` without paths leaves out of the roots (ignore files, --include/--exclude)
             "selection": Selection.from_dict(m.get("selection")).to_dict(),
             "sources": len(sources) - rows,  # files
