@@ -51,12 +51,15 @@ which overrides it; options and environment variables override both.
 Environment variables:
   RAGCLI_INDEX      the index folder (below --index and -c)
   RAGCLI_CONFIG     the user configuration file
-  RAGCLI_DATA_DIR   where collections are kept [{data}]
+  RAGCLI_DATA_DIR   the data folder [{data}]:
+                    collections are kept in its collections/
   RAGCLI_CACHE      models and dataset indexes [{cache}]
   RAGCLI_MODEL      the generator's model (--model)
   RAGCLI_BASE_URL   an OpenAI-compatible server (--base-url)
   OPENAI_BASE_URL, OPENAI_API_KEY   as the openai library reads them
   RAGCLI_DEBUG      tracebacks for errors (as --debug)
+  RAGCLI_PROGRESS_INTERVAL   seconds between plain progress lines, off a terminal (5)
+  RAGCLI_SQL_PASSWORD        a database root's password, when its URL has none
 """
 _CONFIGURED = (
     "Defaults for -c, -r, --top-k, -g, -m, --base-url, --api-key-env, --device and --answer-style can be set in "

@@ -142,10 +142,29 @@ def test_help_names_the_folders_the_environment_variables_set(tmp_path: Path) ->
 
 
 def test_index_help_names_every_field_a_record_is_read_from() -> None:
-    from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS
+    from ragcli.readers.records import ID_FIELDS, TEXT_FIELDS, TITLE_FIELDS
 
     text = flat(help_text("index", columns=200))
     assert f"[default: {', '.join(ID_FIELDS)}]" in text and f"[default: {', '.join(TEXT_FIELDS)}]" in text
+    defaults = "/".join(f"`{name}`" for name in ID_FIELDS), "/".join(f"`{name}`" for name in TEXT_FIELDS)
+    assert (
+        f"| `--id-field`, `--text-field`, `--title-field` | {defaults[0]}, {defaults[1]}, `{TITLE_FIELDS[0]}` |"
+        in README
+    )
+
+
+def test_every_environment_variable_is_in_the_help_and_the_readme_table() -> None:
+    import ragcli
+
+    source = "\n".join(path.read_text() for path in Path(ragcli.__file__).parent.rglob("*.py"))
+    names = sorted(set(re.findall(r"(?<![A-Za-z_])RAGCLI_[A-Z_]+", source)))
+    table = README.split("### Environment variables", 1)[1].split("\n#", 1)[0]
+    text = help_text()
+    assert "RAGCLI_PROGRESS_INTERVAL" in names
+    for name in names:
+        assert re.search(rf"^\| `{name}` \|", table, re.MULTILINE), name
+        assert re.search(rf"^    {name} ", text, re.MULTILINE), name
+    assert "| `RAGCLI_DATA_DIR` | ragcli's data folder: collections are kept in its `collections/` folder" in table
 
 
 @pytest.mark.parametrize("columns, widest", [(80, 80), (160, 100)])
