@@ -241,7 +241,7 @@ EvaluationEmbeddingDevice = Annotated[
 Paths = Annotated[
     Optional[list[str]],  # strings, not Paths: a database URL (sqlite:///notes.db) must keep its `//`
     argument(
-        metavar="PATH",
+        metavar="[PATH]...",  # written whole: typer drops click's "..." of a repeatable argument given a metavar
         help="Files and folders to index (folders are walked), or database URLs read with --sql "
         "[default: the roots the index was built from].",
         show_default=False,

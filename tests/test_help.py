@@ -71,12 +71,12 @@ def test_help_fits_80_columns_and_shows_every_parameter_whole(path: tuple[str, .
 
 
 def arguments(path: tuple[str, ...]) -> list[tuple[str, str]]:
-    """A command's arguments: each one's name, and how click writes it in a usage line (`[NAME]` when
+    """A command's arguments: each one's name, and how a usage line should write it (`[NAME]` when
     optional, `NAME...` when repeatable)."""
     found = []
     for param in COMMANDS[path].params:  # type: ignore[attr-defined]
         if param.param_type_name == "argument":
-            name = param.metavar or param.name.upper()
+            name = (param.metavar or param.name.upper()).strip("[].")  # a metavar may be written whole: [PATH]...
             shown = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
             found.append((name, shown))
     return found
@@ -98,8 +98,10 @@ def test_a_readme_heading_gives_the_usage_help_gives(heading: str) -> None:
 def test_the_usage_line_names_each_argument_as_the_readme_does(path: tuple[str, ...]) -> None:
     """In capitals, as the README and the command's own help text write it: `train generator` wrote `{data}`."""
     usage = help_text(*path, columns=200).splitlines()[0]
-    for name, _ in arguments(path):
+    for name, shown in arguments(path):
         assert re.search(rf"\b{name}\b", usage), (usage, name)
+        if shown.endswith("..."):  # several: `index [PATH]...`, as the README's heading writes it
+            assert re.search(rf"(^| ){re.escape(shown)}( |$)", usage), (usage, shown)
 
 
 def test_bracketed_words_are_not_taken_for_markup() -> None:
