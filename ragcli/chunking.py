@@ -77,6 +77,30 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
             break
 
 
+# A word broken at a line end by a typesetter's hyphen (a hyphen-minus, U+2010, or a soft hyphen that a PDF
+# kept): letters, the hyphen, the line break, letters opening the next line. Digits either side ("2019-" /
+# "2020") are a range, not a broken word.
+_LINE_END_HYPHEN_RE = re.compile(r"(?<!\w)([^\W\d_]+)[-\u2010\u00ad][ \t]*\n[ \t]*([^\W\d_]+)")
+
+
+def rejoined_words(text: str) -> list[tuple[int, str]]:
+    """(offset of the hyphen, the word joined) of each word of a typeset text broken by a hyphen at a
+    line end whose next line opens with a lowercase letter: "infor-" / "mation" gives "information".
+
+    Which line-end hyphens a typesetter added and which belong to the word ("well-" / "known") cannot be
+    told apart without a dictionary of the language, so the joined word is indexed beside the text, whose
+    halves the analyzer splits at the hyphen as before: "information" becomes findable and "well-known"
+    is still found by "well" and "known" (the stray "wellknown" beside them matches only itself). A capital
+    after the break ("Anglo-" / "Saxon", a name) is taken for a compound and joins nothing: a hyphenated
+    word goes on in lowercase. The text shown and cited is left as printed, so offsets, pages and lines
+    stay the page's."""
+    return [
+        (match.end(1), match.group(1) + match.group(2))
+        for match in _LINE_END_HYPHEN_RE.finditer(text)
+        if match.group(2)[0].islower()
+    ]
+
+
 MARKDOWN = "markdown"  # the format (reader name) whose headings the chunker finds itself
 CODE = "code"  # the format (reader name) whose sections, its definitions, are packed less
 
@@ -157,6 +181,7 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
         if cuts
         else ((start, end, ()) for start, end in _window_spans(document.text, settings))
     )
+    joined = rejoined_words(document.text) if document.typeset_lines else []
     for number, (start, end, above) in enumerate(spans):
         line = document.line_at(start, previous)
         previous = (start, line)
@@ -164,7 +189,9 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
         ordinal = document.first_ordinal + number
         needs_title = document.title and not (document.title_in_text and ordinal == 0)
         lacking = [h for h in above if h not in text and h.casefold() != document.title.casefold()]
-        index_text = "\n".join([*([document.title] if needs_title else []), *lacking, text])
+        # a broken word is indexed with each passage that holds its hyphen, also one that ends there
+        whole = [word for at, word in joined if start <= at < end]
+        index_text = "\n".join([*([document.title] if needs_title else []), *lacking, text, *whole])
         passages.append(
             Passage(
                 document.id,

@@ -65,6 +65,9 @@ class Document:
     # Heading styles): the chunker cuts the text there. None: the reader has none to give (a Markdown
     # text's headings are found by the chunker itself)
     headings: tuple[Heading, ...] | None = None
+    # its lines were broken by a typesetter (a PDF's page): a word hyphenated at a line end ("infor-" /
+    # "mation") is also indexed whole (`chunking.rejoined_words`); the text itself stays as printed
+    typeset_lines: bool = False
     # what the document is, for filters (`--where`) and `info`: path, format, size, mtime, record fields,
     # SQL columns, page count… JSON scalars only (str, int, float, bool)
     metadata: dict[str, str | int | float | bool] = field(default_factory=dict)

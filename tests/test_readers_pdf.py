@@ -395,3 +395,52 @@ def test_what_pypdf_logs_never_reaches_the_terminal(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def lines_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF whose pages hold these lines exactly as typeset (one cell a line, no wrapping of our own)."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+HYPHENATED = [
+    "The committee reviewed the infor-",
+    "mation retrieval system and its perfor-",
+    "mance under load. The well-",
+    "known Anglo-",
+    "Saxon wombat-",
+    "Wombat pairs, the 2019-",
+    "2020 figures, and the closing para-",
+    "graph.",
+]
+
+
+def test_a_word_hyphenated_at_a_line_end_is_found_whole_and_cited_where_it_stands(tmp_path: Path) -> None:
+    """A typeset PDF breaks words at line ends with a hyphen: "infor-" / "mation" was found by neither
+    "information" nor anything but its halves. The indexed text adds the word joined; the passage keeps
+    the page's text as printed, so its offsets, page and line stay the page's."""
+    filler = [f"Filler line {n} about harbours." for n in range(12)]
+    root = write_files(tmp_path / "c", {"report.pdf": lines_pdf([["Cover page."], filler + HYPHENATED])})
+    documents, _ = read(root)
+    page = documents[1]
+    passages = split_document(page, ChunkSettings(size=20, overlap=5))
+    holding = [p for p in passages if "infor-\nmation" in p.text]
+    assert holding and all(page.text[p.start - page.offset : p.end - page.offset] == p.text for p in passages)
+    assert holding[0].line == page.text[: holding[0].start - page.offset].count("\n") + 1
+    index_text = " ".join(p.index_text for p in passages)
+    assert {"information", "performance", "paragraph"} <= set(index_text.split())
+    # a hyphen before a capital (a name: Anglo-Saxon, a repeat) or after a digit (2019-2020) joins nothing
+    assert not {"AngloSaxon", "wombatWombat", "20192020"} & set(index_text.replace(",", " ").split())
+    index = str(tmp_path / "idx")
+    assert invoke("index", str(root), "--index", index).exit_code == 0
+    for question, words in (("information", "infor-\nmation"), ("performance", "perfor-\nmance")):
+        hits = load_index(index).search(question, k=1)
+        assert hits and hits[0].citation == "report.pdf:p2" and words in hits[0].text
+    # a compound broken at its own hyphen is still found by its parts, as it always was
+    hits = load_index(index).search("well-known", k=1)
+    assert hits and "well-\nknown" in hits[0].text

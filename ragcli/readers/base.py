@@ -414,6 +414,7 @@ class PagedDocument:
     source: SourceInput
     pages: int  # how many the file has (metadata "pages"), blank ones included
     title: str | None = None  # the file's own title; else the first page's, given to `page`
+    typeset_lines: bool = False  # a PDF's lines, broken by a typesetter (`Document.typeset_lines`)
     started: bool = False
     _ordinal: int = 0
     _offset: int = 0
@@ -433,6 +434,7 @@ class PagedDocument:
             first_ordinal=self._ordinal,
             continuation=self.started,
             page=number,
+            typeset_lines=self.typeset_lines,
             metadata={"pages": self.pages},
         )
         self.started = True

@@ -6,6 +6,9 @@ faster, pdfminer.six 2-9x slower than pypdf. pypdf is pure Python, so a hostile 
 exception (skipped with the reason) or hit pypdf's own decompression limits, never crash the process in
 native code, and it needs no binary wheel. It is imported only when a PDF is read.
 
+A word a typesetter hyphenated at a line end ("infor-" / "mation") is indexed whole as well as in its
+halves (`Document.typeset_lines`, `chunking.rejoined_words`); the text shown and cited is the page's.
+
 Each page with text becomes a segment of the file's document (same id, `continuation` for later pages,
 ordinals and offsets carried on, `page` = its 1-based number), so chunking never lets a passage straddle
 two pages. Only one page's text is held at a time and pypdf's cache of parsed objects is emptied after
@@ -197,6 +200,9 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str
 
 class PdfReader(SuffixReader):
     name = "pdf"
+    # 2: a word hyphenated at a line end is indexed whole too (`Document.typeset_lines`;
+    # `readers.base.reader_edition`: read again once)
+    version = 2
     suffixes = frozenset({".pdf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -204,7 +210,7 @@ class PdfReader(SuffixReader):
         with _guarded(source):
             pages = _page_count(reader)
             title = _metadata_title(reader)
-        document = PagedDocument(source, pages, title)
+        document = PagedDocument(source, pages, title, typeset_lines=True)
         failed = extracted = 0
         for number in range(1, pages + 1):
             with _guarded(source):
