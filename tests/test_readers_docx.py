@@ -617,3 +617,111 @@ def test_text_boxes_are_read_once_after_the_paragraph_that_anchors_them(tmp_path
         "Inner box: BOXINBOXWORD.",
         "The next paragraph.",
     ]
+
+
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (MS-CFB, version 3, 512-byte sectors) holding these streams, as Word writes
+    a .docx saved with a password (EncryptionInfo, EncryptedPackage) or an old binary .doc
+    (WordDocument…). Each stream is padded to 4,096 bytes so that it lives in ordinary sectors."""
+    import struct
+
+    free, end, fat_sector = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    padded = {name: data.ljust(4096, b"\x00") for name, data in streams.items()}
+    chains: list[int] = [fat_sector, end]  # sector 0: the FAT, sector 1: the directory
+    starts = []
+    for data in padded.values():
+        count = -(-len(data) // 512)
+        starts.append(len(chains))
+        chains += [len(chains) + k + 1 for k in range(count - 1)] + [end]
+    fat = b"".join(struct.pack("<I", entry) for entry in chains).ljust(512, b"\xff")
+
+    def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+        encoded = (name + "\x00").encode("utf-16-le")
+        return (
+            encoded.ljust(64, b"\x00")
+            + struct.pack("<HBBIII", len(encoded), kind, 1, free, right, child)
+            + bytes(16 + 4 + 16)
+            + struct.pack("<IQ", start, size)
+        )
+
+    names = list(padded)  # siblings chained to the right (a valid, if unbalanced, tree)
+    directory = entry("Root Entry", 5, 1 if names else free, free, end, 0)
+    for k, name in enumerate(names):
+        right = k + 2 if k + 1 < len(names) else free
+        directory += entry(name, 2, free, right, starts[k], len(padded[name]))
+    directory = directory.ljust(512, b"\x00")
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + bytes(6)
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + b"\xff" * (4 * 108)
+    )
+    return header + fat + directory + b"".join(padded.values())
+
+
+def test_a_password_protected_or_old_format_word_file_is_skipped_with_what_to_do(tmp_path: Path) -> None:
+    """Word saves a .docx with a password as an OLE compound file holding the encrypted zip: it was
+    "damaged DOCX (BadZipFile…)", which sends the user looking for damage that is not there."""
+    root = write_files(
+        tmp_path / "c",
+        {
+            "locked.docx": compound_file({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": b"zip"}),
+            "renamed.docx": compound_file({"WordDocument": b"\xec\xa5", "1Table": b"", "CompObj": b""}),
+            "other.docx": compound_file({"Workbook": b""}),
+        },
+    )
+    documents, skipped = read(root)
+    assert documents == []
+    assert skipped == {
+        "locked.docx": "encrypted Word file (needs a password: save it without one)",
+        "renamed.docx": "old-format Word file (a .doc: save it as .docx)",
+        "other.docx": "encrypted or old-format Word file (save it as .docx without a password)",
+    }
+
+
+def retyped(data: bytes, content_type: str, macros: bytes | None = None) -> bytes:
+    """A Word file saved as another kind of Word file: its main part's content type changed, and with
+    `macros` a macro project (word/vbaProject.bin, its content type and relationship), as Word writes
+    a macro-enabled document or a template."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parts = {name: archive.read(name) for name in archive.namelist()}
+    main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    types = parts["[Content_Types].xml"]
+    assert main in types
+    types = types.replace(main, content_type.encode())
+    if macros is not None:
+        parts["word/vbaProject.bin"] = macros
+        vba = '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+        types = types.replace(b"</Types>", vba.encode() + b"</Types>")
+        rels = "word/_rels/document.xml.rels"
+        relationship = (
+            '<Relationship Id="rId900" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"'
+            ' Target="vbaProject.bin"/>'
+        )
+        parts[rels] = parts[rels].replace(b"</Relationships>", relationship.encode() + b"</Relationships>")
+    parts["[Content_Types].xml"] = types
+    return zipped(parts)
+
+
+def test_macro_enabled_documents_and_templates_are_read_as_word_files(tmp_path: Path) -> None:
+    """.docm, .dotx and .dotm are the .docx format under another main content type: they were skipped
+    as "binary content". Their macros are a binary part that is never run, nor read."""
+    macro = compound_file({"VBA": b"Sub AutoOpen() MACROWORD End Sub"})
+    root = write_files(
+        tmp_path / "c",
+        {
+            "review.docm": retyped(make_docx(), "application/vnd.ms-word.document.macroEnabled.main+xml", macro),
+            "letter.dotx": retyped(
+                make_docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+            ),
+            "memo.dotm": retyped(make_docx(), "application/vnd.ms-word.template.macroEnabledTemplate.main+xml", macro),
+        },
+    )
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert sorted(d.id for d in documents) == ["letter.dotx", "memo.dotm", "review.docm"]
+    assert all(d.title == "Quarterly Review" and "Nordics\t42 kroner\t" in d.text for d in documents)
+    assert all("MACROWORD" not in d.text for d in documents)

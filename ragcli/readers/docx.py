@@ -1,4 +1,4 @@
-"""Word documents (.docx): paragraphs, headings, tables and notes as text, one document per file.
+"""Word documents (.docx, and .docm, .dotx, .dotm: the same format): paragraphs, headings, tables and notes as text, one document per file.
 
 Read with python-docx (the `docx` extra), imported only when a .docx is read. Paragraphs and tables
 come in document order, with the text Word shows: tracked changes as if accepted (insertions and moves'
@@ -21,7 +21,8 @@ XML), and python-docx's XML parser resolves no entities. Heading levels come fro
 styles (`_heading_levels`), the text from one pass over the body, without recursion (`_shown`,
 `_table_lines`). A damaged or missing note, header, footer or comments part leaves the body read, with
 a warning for what is lost (`_open`, `_story_root`); whatever python-docx, zipfile or lxml raise on a
-damaged body skips the file as "damaged DOCX (…)".
+damaged body skips the file as "damaged DOCX (…)". A file saved with a password, or an old binary
+.doc, is no zip but an OLE compound file: skipped with what to do (`compound_file_reason`).
 """
 
 from __future__ import annotations
@@ -346,6 +347,7 @@ def _open(data: bytes, warn: Callable[[str], None]) -> Any:
     import docx
 
     try:
+        data = _as_document(data)
         return docx.Document(io.BytesIO(data))
     except MemoryError:
         raise
@@ -362,6 +364,41 @@ def _open(data: bytes, warn: Callable[[str], None]) -> Any:
         if kind != "comments":
             warn(not_indexed(kind, name, "is missing"))
     return document
+
+
+_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+# The main part's content type in the other files of the .docx format: a macro-enabled document (.docm), a
+# template (.dotx), a macro-enabled template (.dotm). Their XML is a document's; their macros are a binary
+# part (word/vbaProject.bin) that nothing here runs, nor reads.
+_OTHER_MAINS = frozenset(
+    {
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+    }
+)
+
+
+def _as_document(data: bytes) -> bytes:
+    """The file with the main part of a macro-enabled document or a template typed as a document's, as
+    python-docx opens nothing else ("not a Word file"); a .docx comes back as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        types = _parsed(archive.read("[Content_Types].xml"))
+    others = [override for override in types if override.get("ContentType") in _OTHER_MAINS]
+    if not others:
+        return data
+    for override in others:
+        override.set("ContentType", _DOCUMENT_MAIN)
+    return _zipped({**zip_parts(data), "[Content_Types].xml": _xml_bytes(types)})
+
+
+def _zipped(parts: dict[str, bytes]) -> bytes:
+    """A zip of these parts, stored: it is read back at once."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, part in parts.items():
+            archive.writestr(name, part)
+    return out.getvalue()
 
 
 def _set_aside(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
@@ -399,12 +436,7 @@ def repackaged(parts: dict[str, bytes], unparsed: Callable[[str, str], bool]) ->
         name = str(override.get("PartName", "")).lstrip("/")
         if unparsed(name, str(override.get("ContentType", ""))):
             override.set("ContentType", "application/xml")
-    parts = {**parts, "[Content_Types].xml": _xml_bytes(types)}
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:  # stored: the parts are read back at once
-        for name, part in parts.items():
-            archive.writestr(name, part)
-    return out.getvalue()
+    return _zipped({**parts, "[Content_Types].xml": _xml_bytes(types)})
 
 
 def _parsed(xml: bytes) -> Any:
@@ -453,11 +485,33 @@ def check_zip_sizes(data: bytes, source: SourceInput) -> None:
         )
 
 
+# An OLE compound file (MS-CFB), not a zip: what Word saves a .docx with a password as (the zip encrypted
+# inside, MS-OFFCRYPTO's EncryptionInfo and EncryptedPackage streams), and its old binary format (.doc,
+# a WordDocument stream). Told apart by the names of its streams, which its directory holds in UTF-16.
+COMPOUND_FILE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _stream_named(data: bytes, name: str) -> bool:
+    return (name + "\x00").encode("utf-16-le") in data
+
+
+def compound_file_reason(data: bytes) -> str:
+    """Why a Word file that is an OLE compound file is not read, and what to do (like a PDF's
+    "encrypted PDF (needs a password)"): python-docx reads zips only, and "damaged DOCX (BadZipFile…)"
+    sent the user looking for damage that is not there."""
+    if _stream_named(data, "EncryptedPackage"):
+        return "encrypted Word file (needs a password: save it without one)"
+    if _stream_named(data, "WordDocument"):
+        return "old-format Word file (a .doc: save it as .docx)"
+    return "encrypted or old-format Word file (save it as .docx without a password)"
+
+
 class DocxReader(SuffixReader):
     name = "docx"
     # 2: notes, headers, footers and text boxes read (`readers.base.reader_edition`: read again once)
     version = 2
-    suffixes = frozenset({".docx"})
+    # a macro-enabled document, a template and a macro-enabled template are .docx files too (`_as_document`)
+    suffixes = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         try:
@@ -465,6 +519,8 @@ class DocxReader(SuffixReader):
         except ImportError:
             raise Skip("Word support is not installed (pip install 'ragcli[docx]')") from None
         data = source.read_bytes()
+        if data.startswith(COMPOUND_FILE_MAGIC):
+            raise Skip(compound_file_reason(data))
         warnings: list[str] = []  # given once the file is read: a damaged file is skipped, not warned of
         try:
             check_zip_sizes(data, source)
