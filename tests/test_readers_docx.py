@@ -725,3 +725,99 @@ def test_macro_enabled_documents_and_templates_are_read_as_word_files(tmp_path: 
     assert sorted(d.id for d in documents) == ["letter.dotx", "memo.dotm", "review.docm"]
     assert all(d.title == "Quarterly Review" and "Nordics\t42 kroner\t" in d.text for d in documents)
     assert all("MACROWORD" not in d.text for d in documents)
+
+
+AFCHUNK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk"
+
+
+def with_chunks(body: list[str], chunks: dict[str, tuple[str, bytes]]) -> bytes:
+    """A Word file whose body holds `body` and whose main part relates each of `chunks` (rId id → its
+    part name in word/, content type and bytes) as an imported chunk (aFChunk), which a
+    `<w:altChunk r:id="…"/>` in the body places: Word converts it into the document when it opens it."""
+    blank = io.BytesIO()
+    docx.Document().save(blank)
+    archive = zipfile.ZipFile(blank)
+    files = {name: archive.read(name) for name in archive.namelist()}
+    types = rels = ""
+    for rid, (name, content_type, data) in chunks.items():
+        if f"word/{name}" not in files:  # a part two relationships name is written once
+            types += f'<Override PartName="/word/{name}" ContentType="{content_type}"/>'
+            files[f"word/{name}"] = data
+        rels += f'<Relationship Id="{rid}" Type="{AFCHUNK}" Target="{name}"/>'
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(b"</Types>", types.encode() + b"</Types>")
+    rels_name = "word/_rels/document.xml.rels"
+    files[rels_name] = files[rels_name].replace(b"</Relationships>", rels.encode() + b"</Relationships>")
+    files["word/document.xml"] = files["word/document.xml"].replace(b"<w:body>", ("<w:body>" + "".join(body)).encode())
+    return zipped(files)
+
+
+def alt_chunk(rid: str) -> str:
+    return f'<w:altChunk r:id="{rid}"/>'
+
+
+MHT = (
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/related; boundary="----=_NextPart"; type="text/html"\r\n\r\n'
+    b"------=_NextPart\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n"
+    b"Content-Location: file:///C:/chunk.htm\r\n\r\n"
+    b"<html><body><p>Imported from MHT: the MARGAYWORD clause applies to every br=\r\n"
+    b"anch.</p></body></html>\r\n"
+    b"------=_NextPart--\r\n"
+)
+
+
+def test_imported_chunks_are_read_where_they_stand(tmp_path: Path) -> None:
+    """A w:altChunk places another file's content (HTML, MHT, plain text…) that Word converts when it
+    opens the document; tools that write Word files from HTML put whole documents there. python-docx
+    leaves it as a part: its text was dropped without a word."""
+    html = (
+        b"<html><head><title>not shown</title><script>var hidden = 1;</script></head>"
+        b"<body><h1>Imported section</h1><p>The OCELOTWORD rule &amp; its <b>exceptions</b>.</p></body></html>"
+    )
+    body = [
+        "<w:p>" + run("Before the chunks.") + "</w:p>",
+        alt_chunk("rIdHtml"),
+        "<w:p>" + run("Between them.") + "</w:p>",
+        alt_chunk("rIdText"),
+        alt_chunk("rIdMht"),
+        alt_chunk("rIdHtml"),  # the same chunk placed again: read once
+        alt_chunk("rIdHtmlAgain"),  # another relationship to the same part: read once too
+        "<w:tbl><w:tr><w:tc>" + alt_chunk("rIdCell") + "<w:p>" + run("cell text") + "</w:p></w:tc></w:tr></w:tbl>",
+        alt_chunk("rIdRtf"),
+        alt_chunk("rIdBad"),
+        alt_chunk("rIdWide"),
+        "<w:p>" + run("After the chunks.") + "</w:p>",
+    ]
+    chunks = {
+        "rIdHtml": ("afchunk.htm", "text/html", html),
+        "rIdHtmlAgain": ("afchunk.htm", "text/html", html),
+        "rIdText": ("afchunk.txt", "text/plain", b"Plain chunk line one\r\nline two names the TAPIRWORD\r\n"),
+        "rIdMht": ("afchunk.mht", "message/rfc822", MHT),
+        "rIdCell": ("cell.htm", "text/html", b"<p>Cell chunk</p>"),
+        "rIdRtf": ("afchunk.rtf", "application/rtf", b"{\\rtf1 RTFWORD}"),
+        "rIdBad": ("bad.mht", "message/rfc822", b"Content-Type: text/plain" + b";" * 5000 + b"\r\n\r\nBADWORD"),
+        "rIdWide": ("wide.txt", "text/plain", "Notepad's Unicode: GENETWORD\r\n".encode("utf-16")),
+    }
+    root = write_files(tmp_path / "c", {"merged.docx": with_chunks(body, chunks)})
+    reader = CorpusReader([root])
+    (document,) = list(reader.documents())
+    assert document.text.splitlines() == [
+        "Before the chunks.",
+        "Imported section",
+        "The OCELOTWORD rule & its exceptions.",
+        "Between them.",
+        "Plain chunk line one",
+        "line two names the TAPIRWORD",
+        "Imported from MHT: the MARGAYWORD clause applies to every branch.",
+        "Cell chunk cell text",
+        "Notepad's Unicode: GENETWORD",
+        "After the chunks.",
+    ]
+    assert reader.report.warnings == [
+        "merged.docx: an imported chunk is not indexed (word/afchunk.rtf is application/rtf;"
+        " HTML, MHT and plain text are read)",
+        "merged.docx: an imported chunk is not indexed (word/bad.mht cannot be read:"
+        " damaged message (header too long: Content-Type, 5,010 characters))",
+    ]

@@ -1,4 +1,5 @@
-"""Word documents (.docx, and .docm, .dotx, .dotm: the same format): paragraphs, headings, tables and notes as text, one document per file.
+"""Word documents (.docx; .docm, .dotx and .dotm are the same format): paragraphs, headings, tables
+and notes as text, one document per file.
 
 Read with python-docx (the `docx` extra), imported only when a .docx is read. Paragraphs and tables
 come in document order, with the text Word shows: tracked changes as if accepted (insertions and moves'
@@ -10,9 +11,10 @@ core properties' title, else the first heading, else the file name.
 Beside the body: footnotes and endnotes are the author's text, each read once after the paragraph or
 table row that refers to it ("Footnote: …", `_Notes`); headers and footers, page furniture, once each
 after the body ("Header: …", `_headers_and_footers`); text boxes after the paragraph that anchors them
-(`_text_boxes`). Comments are reviewers' notes on a draft (a
-question, a doubt, "fix this"), not what the document says: an answer citing one would put a reviewer's
-words in the author's mouth, so they are not read, as pandoc leaves them out unless asked.
+(`_text_boxes`); content imported from another file (w:altChunk: HTML, MHT, plain text) where it stands
+(`_Chunks`). Comments are reviewers' notes on a draft (a question, a doubt, "fix this"), not what the
+document says: an answer citing one would put a reviewer's words in the author's mouth, so they are not
+read, as pandoc leaves them out unless asked.
 
 A .docx is a zip of XML parts: the declared sizes of its parts are checked against
 `--max-expanded-size` before anything is unpacked (a zip bomb is skipped with the reason), those of
@@ -38,12 +40,19 @@ from ragcli.readers.base import (
     Skip,
     SourceInput,
     SuffixReader,
+    decode_text,
     format_size,
     labelled,
     page_furniture,
     problem,
+    universal_newlines,
 )
+from ragcli.readers.mail import DECODE_ERRORS as MESSAGE_ERRORS
+from ragcli.readers.mail import body_text
+from ragcli.readers.markup import html_declared_charset, html_text
+from ragcli.readers.wide import wide_codec
 from ragcli.records import Document, Heading
+from ragcli.terminal_text import without_terminal_sequences
 
 MAX_TITLE_CHARS = 200
 
@@ -85,7 +94,8 @@ def _heading_levels(document: Any) -> Callable[[str | None], int | None]:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_BLOCKS = frozenset({_W + "p", _W + "tbl"})
+_ALT_CHUNK = _W + "altChunk"  # another file's content, imported where it stands (`_Chunks`)
+_BLOCKS = frozenset({_W + "p", _W + "tbl", _ALT_CHUNK})
 _TABLE = _W + "tbl"
 _ROWS = frozenset({_W + "tr"})
 _CELLS = frozenset({_W + "tc"})
@@ -130,7 +140,7 @@ def _paragraph_text(paragraph: Any, references: list[Any]) -> str:
     return "".join(texts)
 
 
-def _rows(table: Any) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+def _rows(table: Any, chunks: _Chunks | None) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
     """Each row's cells (each one line), the tables inside them and the note references they hold. A
     cell is its own text only: one merged across columns is one w:tc, one merged down continues into
     empty cells (python-docx's `row.cells` repeated a cell per column and row it spans, walking up the
@@ -145,6 +155,8 @@ def _rows(table: Any) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
             for block in _shown(cell, _BLOCKS):
                 if block.tag == _TABLE:
                     nested.append(block)
+                elif block.tag == _ALT_CHUNK:
+                    texts += chunks.lines(block) if chunks is not None else []
                 else:
                     texts.append(_paragraph_text(block, references))
             cells.append(one_line(" ".join(texts)))
@@ -169,17 +181,17 @@ class _Notes:
             if note is None or key in self._given:
                 continue
             self._given.add(key)
-            found = [line for line, _ in _lines(note, _Notes())]  # a note holds no notes
+            found = [line for line, _ in _lines(note, _Notes(), None)]  # a note holds no notes
             yield from labelled(_NOTE_LABELS[key[0]], found)
 
 
 _NOTE_LABELS = {_W + "footnoteReference": "Footnote", _W + "endnoteReference": "Endnote"}
 
 
-def _table_lines(table: Any, notes: _Notes) -> Iterator[str]:
+def _table_lines(table: Any, notes: _Notes, chunks: _Chunks | None) -> Iterator[str]:
     """One line per row, cells separated by a tab, then the notes the row refers to; a table inside a
     cell gives its own lines after the row that holds it (a stack of tables' rows, not recursion)."""
-    pending = [_rows(table)]
+    pending = [_rows(table, chunks)]
     while pending:
         row = next(pending[-1], None)
         if row is None:
@@ -189,7 +201,73 @@ def _table_lines(table: Any, notes: _Notes) -> Iterator[str]:
         if any(cells):
             yield "\t".join(cells)
         yield from notes.lines(references)
-        pending.extend(_rows(inner) for inner in reversed(nested))
+        pending.extend(_rows(inner, chunks) for inner in reversed(nested))
+
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_MHT_TYPES = frozenset({"message/rfc822", "multipart/related", "application/x-mimearchive"})
+_TEXT_TYPES = frozenset({"text/plain"})
+
+
+class _Chunks:
+    """The text of the chunks a part imports (w:altChunk: another file's content kept as a part of its
+    own, which Word converts into the document where the element stands when it opens it; tools that
+    write Word files from HTML put whole documents there). HTML is read as the HTML reader reads a page
+    (`markup.html_text`), MHT (a page saved as a MIME message) as a message's body (`mail.body_text`),
+    plain text as it is; a chunk of another kind (RTF, a Word document) is left out with a warning. Each
+    chunk is read once, however often it is placed, as a note is."""
+
+    def __init__(self, part: Any, warn: Callable[[str], None]) -> None:
+        self._part = part
+        self._warn = warn
+        self._given: set[str] = set()
+
+    def lines(self, chunk: Any) -> list[str]:
+        """The lines, none empty, of the chunk an altChunk element places (none: given before, or
+        not read)."""
+        from lxml import etree
+
+        part = self._part.related_parts.get(chunk.get(_R + "id") or "")
+        if part is None:  # a relationship to nothing shows nothing in Word either
+            return []
+        name = str(part.partname).lstrip("/")
+        if name in self._given:  # by part, not by relationship: many may name one part
+            return []
+        self._given.add(name)
+        content_type = str(part.content_type).partition(";")[0].strip().lower()
+        try:
+            text = _chunk_text(part.blob, content_type)
+        except MemoryError:
+            raise
+        except Skip as skip:  # a message the mail reader would skip: this chunk only is lost
+            text, why = None, f"cannot be read: {skip}"
+        except (*MESSAGE_ERRORS, etree.LxmlError) as exc:
+            text, why = None, f"cannot be read: {problem(exc)}"
+        else:
+            why = f"is {content_type}; HTML, MHT and plain text are read"
+        if text is None:
+            self._warn(f"an imported chunk is not indexed ({name} {why})")
+            return []
+        return [line.strip() for line in without_terminal_sequences(text).splitlines() if line.strip()]
+
+
+def _chunk_text(data: bytes, content_type: str) -> str | None:
+    """The text of an imported chunk of this content type, or None for a kind that is not read."""
+    if content_type in _MHT_TYPES:
+        return body_text(data)
+    if content_type in _HTML_TYPES:
+        page = _decoded(data, html_declared_charset(data))
+        return html_text(universal_newlines(page).encode("utf-8")).text
+    if content_type in _TEXT_TYPES:
+        return universal_newlines(_decoded(data, None))
+    return None
+
+
+def _decoded(data: bytes, declared: str | None) -> str:
+    """Bytes of unknown encoding as text: UTF-16 or UTF-32 by its byte-order mark, else as every text
+    file is decoded (`decode_text`: UTF-8, the charset `declared`, then the legacy 8-bit encodings)."""
+    wide = wide_codec(data)
+    return data.decode(wide) if wide is not None else decode_text(data, declared).text
 
 
 _TEXT_BOX = _W + "txbxContent"
@@ -205,15 +283,20 @@ def _text_boxes(paragraph: Any) -> Iterator[Any]:
             yield box
 
 
-def _lines(story: Any, notes: _Notes, boxes: bool = True) -> Iterator[tuple[str, Any]]:
+def _lines(story: Any, notes: _Notes, chunks: _Chunks | None, boxes: bool = True) -> Iterator[tuple[str, Any]]:
     """A story's (the body's, a note's, a header's) lines in order, none empty, each with the paragraph
-    it is the text of (None: a table's row, a note's line or a text box's). A paragraph's text boxes
-    (call-outs, sidebars, a letterhead's address) follow its own line; `boxes=False` for a box's own
-    lines, as `_text_boxes` of the paragraph that anchors a box already found the boxes inside it."""
+    it is the text of (None: a table's row, a note's line, a text box's or an imported chunk's). A
+    paragraph's text boxes (call-outs, sidebars, a letterhead's address) follow its own line;
+    `boxes=False` for a box's own lines, as `_text_boxes` of the paragraph that anchors a box already
+    found the boxes inside it. `chunks` reads the imported chunks of the story's part (None: a note's,
+    whose chunks are not read)."""
     for block in _shown(story, _BLOCKS):
         references: list[Any] = []
         if block.tag == _TABLE:
-            yield from ((line, None) for line in _table_lines(block, notes))
+            yield from ((line, None) for line in _table_lines(block, notes, chunks))
+            continue
+        if block.tag == _ALT_CHUNK:
+            yield from ((line, None) for line in (chunks.lines(block) if chunks is not None else []))
             continue
         text = _paragraph_text(block, references).strip()
         if text:
@@ -221,17 +304,17 @@ def _lines(story: Any, notes: _Notes, boxes: bool = True) -> Iterator[tuple[str,
         yield from ((line, None) for line in notes.lines(references))
         if boxes:
             for box in _text_boxes(block):
-                yield from ((line, None) for line, _ in _lines(box, notes, boxes=False))
+                yield from ((line, None) for line, _ in _lines(box, notes, chunks, boxes=False))
 
 
-def _blocks(document: Any, notes: _Notes) -> tuple[list[str], str | None, list[Heading]]:
+def _blocks(document: Any, notes: _Notes, chunks: _Chunks) -> tuple[list[str], str | None, list[Heading]]:
     """The document's lines in order, its first heading (None: it has none), and each heading's
     (offset into the lines joined by newlines, level, text): where the chunker cuts it."""
     level_of = _heading_levels(document)
     lines: list[str] = []
     headings: list[Heading] = []
     offset = 0
-    for line, paragraph in _lines(document.element.body, notes):
+    for line, paragraph in _lines(document.element.body, notes, chunks):
         level = None if paragraph is None else level_of(paragraph.style)
         if level is not None:
             headings.append((offset, level, one_line(line)[:MAX_TITLE_CHARS]))
@@ -328,7 +411,7 @@ def _headers_and_footers(document: Any, warn: Callable[[str], None]) -> list[str
             for part in dict.fromkeys(document.part.related_parts.get(rid) for rid in wanted[reference]):  # once each
                 story = None if part is None else _story_root(part, root, label.lower(), warn)
                 if story is not None:
-                    yield label, [line for line, _ in _lines(story, _Notes())]
+                    yield label, [line for line, _ in _lines(story, _Notes(), _Chunks(part, warn))]
 
     return page_furniture(stories())
 
@@ -508,8 +591,9 @@ def compound_file_reason(data: bytes) -> str:
 
 class DocxReader(SuffixReader):
     name = "docx"
-    # 2: notes, headers, footers and text boxes read (`readers.base.reader_edition`: read again once)
-    version = 2
+    # 2: notes, headers, footers and text boxes read; 3: imported chunks read (`readers.base.reader_edition`:
+    # read again once)
+    version = 3
     # a macro-enabled document, a template and a macro-enabled template are .docx files too (`_as_document`)
     suffixes = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 
@@ -525,7 +609,8 @@ class DocxReader(SuffixReader):
         try:
             check_zip_sizes(data, source)
             document = _open(data, warnings.append)
-            lines, heading, headings = _blocks(document, _notes(document, warnings.append))
+            notes = _notes(document, warnings.append)
+            lines, heading, headings = _blocks(document, notes, _Chunks(document.part, warnings.append))
             lines += _headers_and_footers(document, warnings.append)
             core_title = one_line(document.core_properties.title or "")[:MAX_TITLE_CHARS]
         except (Skip, MemoryError):

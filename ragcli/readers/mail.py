@@ -44,7 +44,7 @@ _SHOWN_HEADERS = ("from", "to", "cc", "date")
 # Python does not know (LookupError), a header its parser gives up on (MessageError), and the
 # IndexError / AttributeError / TypeError its header parser is known to raise on malformed address and
 # parameter lists. Parse errors of the data, not bugs of ragcli: the message is skipped with the reason.
-_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
     *PARSE_ERRORS,
     MessageError,
     LookupError,
@@ -249,7 +249,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         body = _body(message)
         body_lines = _body_lines(message, body, raw, line)
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
     content = body.text.strip()
@@ -278,6 +278,16 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         line_map=_line_map(line, body_start, body_lines, len(text) - len(named) if named else None),
         metadata=metadata,
     )
+
+
+def body_text(raw: bytes) -> str:
+    """The body text of one MIME message (its plain part, else its HTML part's visible text), as a
+    message's body is read: for a Word file's imported MHT chunk (`readers.docx`), a web page saved as a
+    message. Raises what decoding an untrusted message raises (`DECODE_ERRORS`), or `Skip`."""
+    message = BytesParser(policy=_POLICY).parsebytes(raw)
+    if not isinstance(message, EmailMessage):  # what policy.default builds
+        raise TypeError("not a MIME message")
+    return _body(message).text
 
 
 def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
