@@ -371,8 +371,9 @@ def test_the_output_files_get_the_umasks_mode(qa: Path, tiny_t5: Path, tmp_path:
 
 
 def test_resume_skips_an_incomplete_checkpoint(qa: Path, tiny_t5: Path, tmp_path: Path) -> None:
-    """Ctrl-C while a checkpoint is saved leaves it without its trainer state: --resume continues from
-    the last complete one and says so; with none complete it is exit 2."""
+    """Ctrl-C while a checkpoint is saved leaves it without its trainer state, or with a file cut short
+    (here empty): --resume continues from the last complete one and says so; with none complete it is
+    exit 2."""
     train(qa, tiny_t5, tmp_path / "out", "--epochs", "2")
     (tmp_path / "out" / CHECKPOINTS / "checkpoint-2" / "trainer_state.json").unlink()
     args = ("train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST)
@@ -380,7 +381,12 @@ def test_resume_skips_an_incomplete_checkpoint(qa: Path, tiny_t5: Path, tmp_path
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["resumed_from"].endswith("checkpoint-1")
     assert "checkpoint-2 is incomplete" in result.stderr
+    (tmp_path / "out" / CHECKPOINTS / "checkpoint-3" / "trainer_state.json").write_bytes(b"")
+    result = invoke(*args, "--epochs", "4", "--resume", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["resumed_from"].endswith("checkpoint-2")
+    assert "checkpoint-3 is incomplete" in result.stderr
     for checkpoint in (tmp_path / "out" / CHECKPOINTS).iterdir():
         (checkpoint / "scheduler.pt").unlink()
-    result = invoke(*args, "--epochs", "4", "--resume")
+    result = invoke(*args, "--epochs", "5", "--resume")
     assert result.exit_code == 2 and "no complete checkpoint" in result.stderr, result.output

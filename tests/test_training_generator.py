@@ -12,7 +12,7 @@ from ragcli.errors import InvalidOptionError, OutputWriteError
 from ragcli.generation.base import GenerationOptions
 from ragcli.generation.hf import TransformersGenerator
 from ragcli.retrieval.index import load_index
-from ragcli.training.generator import CHECKPOINTS, IGNORE, MARKER, _move_in, check_output, encode
+from ragcli.training.generator import CHECKPOINTS, IGNORE, MARKER, _move_in, check_output, complete, encode
 
 QUESTION = "What does the alarm pheromone smell like?"
 
@@ -97,3 +97,32 @@ def test_a_file_of_the_user_s_that_the_new_model_would_overwrite_stops_the_swap(
         _move_in(staged, out, in_place=False)
     assert {p.name: p.read_text() for p in out.iterdir()} == before
     assert sorted(p.name for p in staged.iterdir()) == sorted(["model.safetensors", "tokenizer.json", MARKER])
+
+
+def saved_checkpoint(folder: Path) -> Path:
+    """A checkpoint's files as the Trainer writes them (safetensors weights, torch's zip archives, JSON)."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir()
+    save_file({"weight": torch.zeros(64, 64)}, folder / "model.safetensors")
+    for name in ("optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin"):
+        torch.save({"state": torch.zeros(256)}, folder / name)
+    for name in ("trainer_state.json", "config.json"):
+        (folder / name).write_text(json.dumps({"global_step": 2, "log_history": []}))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name", ["trainer_state.json", "config.json", "optimizer.pt", "rng_state.pth", "model.safetensors"]
+)
+@pytest.mark.parametrize("kept", [0, 0.5, 0.99])
+def test_a_checkpoint_file_cut_short_makes_it_incomplete(tmp_path: Path, name: str, kept: float) -> None:
+    """Ctrl-C while the Trainer saves can leave a file empty or cut short (not only missing): such a
+    checkpoint is incomplete, so --resume skips it rather than failing on it."""
+    checkpoint = saved_checkpoint(tmp_path / "checkpoint-2")
+    assert complete(checkpoint)
+    path = checkpoint / name
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * kept)])
+    assert not complete(checkpoint)

@@ -24,6 +24,7 @@ import math
 import shutil
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -208,13 +209,49 @@ def checkpoints_of(output: Path) -> list[Path]:
 
 def complete(checkpoint: Path) -> bool:
     """Whether the Trainer finished saving `checkpoint`: Ctrl-C while it saves leaves the weights
-    without the trainer state, schedule or random state that resuming reads."""
-    has = {p.name for p in checkpoint.iterdir()}
+    without the trainer state, schedule or random state that resuming reads, or the file it was
+    writing empty or cut short (resuming would fail on it)."""
+    entries = list(checkpoint.iterdir())
+    has = {p.name for p in entries}
     return (
         {"trainer_state.json", "optimizer.pt", "scheduler.pt"} <= has
         and any(name.startswith("rng_state") and name.endswith(".pth") for name in has)
         and any(name.endswith((".safetensors", ".bin")) and name != "training_args.bin" for name in has)
+        and all(_written_to_the_end(p) for p in entries if p.is_file() and not p.is_symlink())
     )
+
+
+def _written_to_the_end(path: Path) -> bool:
+    """A cheap check that a checkpoint file is whole, reading its start or end only, never the tensors:
+    JSON parses; a safetensors file is as long as its header says; torch's files (`.pt`, `.pth`, `.bin`:
+    zip archives) end with the central directory, which is written last. Other files pass."""
+    try:
+        if path.suffix == ".json":
+            json.loads(path.read_bytes())
+        elif path.suffix == ".safetensors":
+            return _safetensors_whole(path)
+        elif path.suffix in (".pt", ".pth", ".bin"):
+            with zipfile.ZipFile(path) as archive:
+                return bool(archive.infolist())
+    except (OSError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
+        return False
+    return True
+
+
+def _safetensors_whole(path: Path) -> bool:
+    """A safetensors file: an 8-byte little-endian header length, a JSON header giving each tensor's
+    byte range, then the tensors' bytes: whole when the file ends where the last range does."""
+    with path.open("rb") as handle:
+        length = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(length)) if 2 <= length <= path.stat().st_size else None
+    if not isinstance(header, dict):
+        return False
+    ends = [
+        entry["data_offsets"][1]
+        for name, entry in header.items()
+        if name != "__metadata__" and isinstance(entry, dict) and isinstance(entry.get("data_offsets"), list)
+    ]
+    return all(isinstance(end, int) for end in ends) and path.stat().st_size == 8 + length + max(ends, default=0)
 
 
 def last_checkpoint(output: Path) -> Path | None:
