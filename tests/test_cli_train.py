@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,36 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
     assert "trained at 1 step(s) per epoch" in grown.stderr and "11 questions with answers" in grown.stderr
     again = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4")  # without --resume: from the start, same seed
     assert again["resumed_from"] is None and len(again["losses"]) == 4 and again["losses"][0] == first["losses"][0]
+
+
+def test_resume_knows_a_model_folder_by_where_it_is_not_by_how_it_is_typed(
+    qa: Path, tiny_t5: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record names a local model folder by its absolute path: `./tiny-t5/`, or `../tiny-t5` from
+    another folder, resume what `tiny-t5` trained; another folder named `tiny-t5` is refused. A record
+    written before (a relative name) is compared with --model as typed, as it was."""
+    shutil.copytree(tiny_t5, tmp_path / "tiny-t5")
+    monkeypatch.chdir(tmp_path)
+    args = ("train", "generator", str(qa), *FAST, "--json")
+    first = invoke(*args, "-o", "out", "--model", "tiny-t5", "--epochs", "1")
+    assert first.exit_code == 0, first.output
+    marker = json.loads((tmp_path / "out" / MARKER).read_text())
+    assert marker["settings"]["model"] == str((tmp_path / "tiny-t5").resolve())
+    again = invoke(*args, "-o", "out", "--model", "./tiny-t5/", "--epochs", "2", "--resume")
+    assert again.exit_code == 0, again.output
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    there = invoke(*args, "-o", "../out", "--model", "../tiny-t5", "--epochs", "3", "--resume")
+    assert there.exit_code == 0 and json.loads(there.stdout)["steps"] == 3, there.output
+    shutil.copytree(tiny_t5, tmp_path / "elsewhere" / "tiny-t5")  # the same name, another model
+    other = invoke(*args, "-o", "../out", "--model", "tiny-t5", "--epochs", "4", "--resume")
+    assert other.exit_code == 2 and f"was trained with model='{tmp_path.resolve()}" in other.stderr, other.output
+    marker = json.loads((tmp_path / "out" / MARKER).read_text())
+    marker["settings"]["model"] = "tiny-t5"  # as ragcli recorded it before
+    (tmp_path / "out" / MARKER).write_text(json.dumps(marker))
+    monkeypatch.chdir(tmp_path)
+    old = invoke(*args, "-o", "out", "--model", "tiny-t5", "--epochs", "4", "--resume")
+    assert old.exit_code == 0, old.output
 
 
 @pytest.mark.parametrize(

@@ -158,12 +158,18 @@ def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
     and the batch size (the Trainer reads the checkpoint's step number as epochs done at the new
     number of steps per epoch; `check_steps_per_epoch` checks the data's side), and the seed (the
     Trainer restores the checkpoint's random state: another --seed would be recorded, not used). The
-    number of epochs may grow."""
+    number of epochs may grow. A local model folder is compared by where it is (`model_identity`); a
+    record naming the model by a relative path (written before ragcli resolved folders) is compared
+    with --model as typed."""
     changed = {
         name: recorded[name]
         for name in RESUMED_SETTINGS
-        if name in recorded and recorded[name] != getattr(settings, name)
+        if name in recorded and name != "model" and recorded[name] != getattr(settings, name)
     }
+    model = recorded.get("model", settings.model)
+    as_typed = settings.model if not Path(model).is_absolute() else None
+    if model not in (model_identity(settings.model), as_typed):
+        changed = {"model": model, **changed}
     if "learning_rate" in recorded:  # the rates, both with the recorded --lora: a changed --lora is said alone
         lora = bool(recorded.get("lora", settings.lora))
         trained_at = learning_rate(recorded["learning_rate"], lora)
@@ -174,6 +180,14 @@ def check_resume(settings: GeneratorTraining, recorded: dict[str, Any]) -> None:
         raise InvalidOptionError(
             f"--resume: {settings.output} was trained with {was}", hint="pass the same options, or drop --resume"
         )
+
+
+def model_identity(model: str) -> str:
+    """The model as ragcli-training.json records it: a local folder by its absolute path (so `./m/`, or
+    `../m` from another folder, is the `m` a run trained, and another folder named `m` is not), a hub
+    id as given."""
+    folder = Path(model).expanduser()
+    return str(folder.resolve()) if folder.is_dir() else model
 
 
 def check_steps_per_epoch(checkpoint: Path, examples: int, batch_size: int, source: str) -> None:
@@ -574,7 +588,10 @@ def _write_marker(folder: Path, settings: GeneratorTraining, report: TrainingRep
     marker = {
         "kind": KIND,
         "files": written_names(folder),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
+        "settings": {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
+            "model": model_identity(settings.model),
+        },
         "report": report.to_dict() if report else None,
     }
     (folder / MARKER).write_text(json.dumps(marker, indent=2) + "\n", "utf-8")
