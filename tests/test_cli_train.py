@@ -198,6 +198,16 @@ def test_resume_continues_from_the_last_checkpoint(qa: Path, tiny_t5: Path, tmp_
     resumed = train(qa, tiny_t5, tmp_path / "out", "--epochs", "4", "--resume")
     assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["steps"] == 4
     assert resumed["losses"][:2] == first["losses"] and len(resumed["losses"]) == 4
+    # epochs may only grow: fewer than the checkpoint has trained would train nothing and record less
+    before = folder_state(tmp_path / "out")
+    fewer = invoke(
+        "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST,
+        "--epochs", "3", "--resume",
+    )  # fmt: skip
+    assert fewer.exit_code == 2 and "checkpoint-4 has trained 4 epoch(s); --epochs 3 is fewer" in fewer.stderr, (
+        fewer.output
+    )
+    assert folder_state(tmp_path / "out") == before
     other = invoke(
         "train", "generator", str(qa), "-o", str(tmp_path / "out"), "--model", str(tiny_t5), *FAST, "--resume", "--lora"
     )

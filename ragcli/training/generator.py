@@ -134,6 +134,7 @@ def check(settings: GeneratorTraining) -> None:
     check_output(settings.output, settings.resume)
     if settings.resume:
         check_resume(settings, (output_of(settings.output, KIND) or {}).get("settings") or {})
+        check_epochs_grow(settings)
     check_generates_text(settings.model, model_config(settings.model))  # on disk; the loader checks a hub model's
 
 
@@ -194,10 +195,10 @@ def check_steps_per_epoch(checkpoint: Path, examples: int, batch_size: int, sour
     """A resumed run must count the checkpoint's steps per epoch: the Trainer reads its step number
     as that many steps of the new run's epochs, so other data (more or fewer questions) would train
     the wrong number of epochs and overwrite the epochs' recorded losses."""
+    state = trainer_state(checkpoint)
     try:
-        state = json.loads((checkpoint / "trainer_state.json").read_text("utf-8"))
         trained_at = int(state["max_steps"]) // int(state["num_train_epochs"])
-    except (OSError, ValueError, TypeError, KeyError, ZeroDivisionError):
+    except (ValueError, TypeError, KeyError, ZeroDivisionError):
         return  # a state without them: the Trainer's own check says what is wrong
     steps = math.ceil(examples / batch_size)
     if steps != trained_at:
@@ -206,6 +207,29 @@ def check_steps_per_epoch(checkpoint: Path, examples: int, batch_size: int, sour
             f"answers of {source} at --batch-size {batch_size} make {steps}",
             hint="resume on the data the folder was trained on, or drop --resume",
         )
+
+
+def check_epochs_grow(settings: GeneratorTraining) -> None:
+    """--resume trains from the last complete checkpoint up to --epochs, so --epochs may only grow:
+    fewer than the checkpoint has trained would train nothing, yet record the fewer epochs over the
+    folder's losses of them all. As many is fine: it finishes a run cut short after its last checkpoint."""
+    checkpoint = last_checkpoint(settings.output)
+    trained = trainer_state(checkpoint).get("epoch") if checkpoint is not None else None
+    if isinstance(trained, (int, float)) and not isinstance(trained, bool) and settings.epochs < trained:
+        raise InvalidOptionError(
+            f"--resume: {checkpoint} has trained {trained:g} epoch(s); --epochs {settings.epochs} is fewer, "
+            "and epochs may only grow",
+            hint=f"pass --epochs {trained:g} or more, or drop --resume to train anew",
+        )
+
+
+def trainer_state(checkpoint: Path) -> dict[str, Any]:
+    """A checkpoint's trainer_state.json as a JSON object ({} when there is none to read)."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def checkpoints_of(output: Path) -> list[Path]:
@@ -385,12 +409,7 @@ def _callbacks(transformers: Any, on_step: StepProgress | None, losses: dict[int
 
 def _history(checkpoint: Path | None) -> dict[int, float]:
     """The per-epoch losses a checkpoint's trainer state recorded (what a resumed run adds to)."""
-    if checkpoint is None:
-        return {}
-    try:
-        state = json.loads((checkpoint / "trainer_state.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
+    state = trainer_state(checkpoint) if checkpoint is not None else {}
     return {
         round(entry["epoch"]): float(entry["loss"])
         for entry in state.get("log_history", [])
