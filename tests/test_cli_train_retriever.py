@@ -147,6 +147,25 @@ def test_evaluation_questions_in_the_training_data_are_refused(
     assert report["dropped_overlap"] == 1 and report["examples"] == len(QUESTIONS) - 1
 
 
+def test_eval_queries_without_one_question_is_refused_as_evaluate_refuses_it(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A --eval-queries file in which no line is a question (here a BEIR queries.jsonl line, which
+    `evaluate` does not read as a question either) would check nothing: exit 6, as `evaluate` says."""
+    qa, index = judged
+    held_out = tmp_path / "heldout.jsonl"
+    held_out.write_text(json.dumps({"_id": "h1", "text": "Which mite harms the colony?"}) + "\n")
+    refused = invoke("evaluate", str(held_out), "--index", str(index))
+    assert refused.exit_code == ExitCode.BAD_INPUT and "no questions to evaluate" in refused.output
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "out"),
+        "--embedding-model", str(tiny), *FAST, "--eval-queries", str(held_out),
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert f"{held_out}: no questions to evaluate: every line was skipped" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_beir_test_split_is_never_trained_on(tiny: Path, tmp_path: Path) -> None:
     beir = tmp_path / "beir"
     (beir / "qrels").mkdir(parents=True)

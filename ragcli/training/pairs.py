@@ -19,7 +19,7 @@ import numpy as np
 
 from ragcli.errors import InputFormatError
 from ragcli.evaluation.checks import normalised_question
-from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_eval_set
+from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_eval_set, questions_to_evaluate
 from ragcli.evaluation.metrics import relevant_set
 from ragcli.readers.beir import is_beir_folder
 from ragcli.retrieval.dense import embedding_input
@@ -51,10 +51,13 @@ class Candidates:
 
 def evaluation_sets(data: Path, split: str, eval_queries: Path | None, eval_split: str) -> list[EvalSet]:
     """The question sets training must not overlap: `--eval-queries` when given, and for a BEIR folder
-    its `test` split (what `ragcli evaluate` scores by default) when it has one."""
+    its `test` split (what `ragcli evaluate` scores by default) when it has one. `--eval-queries` without
+    one question `evaluate` would ask is exit 6, as `evaluate` says it: a check against nothing would
+    pass silently. A BEIR folder's own test split is read as it is: one without questions holds none
+    that training could leak into."""
     sets = []
     if eval_queries is not None:
-        sets.append(load_eval_set(eval_queries, eval_split))
+        sets.append(questions_to_evaluate(eval_queries, eval_split))
     beir_test = data.is_dir() and is_beir_folder(data) and (data / "qrels" / "test.tsv").is_file()
     already = eval_queries is not None and eval_queries.resolve() == data.resolve() and eval_split == "test"
     if beir_test and not already:
