@@ -25,7 +25,7 @@ from ragcli.generation.base import (
     strip_citations,
 )
 from ragcli.generation.extractive import ExtractiveGenerator, split_sentences
-from ragcli.generation.prompt import DEFAULT_TEMPLATE, fit_prompt, load_template
+from ragcli.generation.prompt import CHAT, DEFAULT_TEMPLATE, fit_prompt, load_template, template_for
 from ragcli.records import Hit
 from ragcli.retrieval.index import load_index
 
@@ -75,6 +75,18 @@ def test_last_passage_is_trimmed_never_the_question() -> None:
     assert question in fitted.text
     assert fitted.sources_used == 2 and fitted.trimmed
     assert "never reached" not in fitted.text
+
+
+@pytest.mark.parametrize("template", [DEFAULT_TEMPLATE, template_for(CHAT, "short"), "{question}\n{passages}"])
+def test_passages_and_question_go_into_the_prompt_verbatim(template: str) -> None:
+    """A code passage holding `{question}` (a prompt-building function) kept the user's question in its
+    place, and a question holding `{passages}` the passages: only the template's own placeholders are
+    filled, in one pass."""
+    code = 'return f"Context: {passages}\\nQuestion: {question}\\nAnswer:"'
+    question = "what does {passages} stand for in build_prompt?"
+    fitted = fit_prompt(template, question, [hit(1, code)], max_tokens=500, count_tokens=words, truncate=first_words)
+    assert f"[1] {code}" in fitted.text and question in fitted.text
+    assert fitted.text.count("what does") == 1 and fitted.text.count("[1]") == 1
 
 
 def test_a_question_longer_than_the_budget_is_cut_and_passages_dropped() -> None:

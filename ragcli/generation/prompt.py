@@ -7,6 +7,7 @@ to the tokens left, so the tokenizer never cuts off the question.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ CLOSED_BOOK_TEMPLATE = """Answer the question with the shortest phrase that answ
 Question: {question}
 Answer:"""
 
+_PLACEHOLDER_RE = re.compile(r"\{passages\}|\{question\}")
 MIN_TRIMMED_TOKENS = 16  # a trimmed passage shorter than this carries too little to be worth its number
 
 
@@ -82,8 +84,11 @@ def load_template(path: str | Path) -> str:
 
 
 def render(template: str, question: str, blocks: Sequence[str]) -> str:
-    """Fill a template (plain replacement: braces elsewhere in the template are left alone)."""
-    return template.replace("{passages}", "\n\n".join(blocks)).replace("{question}", question)
+    """Fill a template's `{passages}` and `{question}` in one pass: braces elsewhere in the template are
+    left alone, and a passage or question that holds a placeholder's text (code that builds a prompt)
+    goes in verbatim, never filled in turn."""
+    values = {"{passages}": "\n\n".join(blocks), "{question}": question}
+    return _PLACEHOLDER_RE.sub(lambda match: values[match.group()], template)
 
 
 def source_block(number: int, hit: Hit, text: str | None = None) -> str:
