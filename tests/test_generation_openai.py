@@ -336,6 +336,18 @@ def test_the_prompt_fits_the_context_budget(server: Server, sample_index: Path) 
     assert tight.generate(QUESTION, hits).sources_in_prompt == fitted.sources_used
 
 
+def test_a_prompt_the_server_finds_too_long_is_sent_again_with_half_the_budget(server: Server) -> None:
+    """`transformers serve` refuses a prompt past the model's 8192 positions with HTTP 400 "The prompt has
+    N tokens, but the model takes at most 8192 …", which ragcli did not take for a prompt too long: the
+    question failed instead of being asked again with fewer passages."""
+    dense = [hit(n, "zq" * 1000) for n in range(1, 9)]  # 2,000 tokens each to this tokenizer, 500 by ragcli's count
+    generator = OpenAIGenerator(None, options(server, context_tokens=3508))
+    sent_first = generator.prompt(Q, dense)
+    assert sent_first.sources_used >= 6  # some 13,000 tokens: more than the model takes
+    generation = generator.generate(Q, dense)
+    assert 1 <= generation.sources_in_prompt < sent_first.sources_used
+
+
 def test_a_slow_answer_times_out_with_exit_9(server: Server, sample_index: Path) -> None:
     slow = ["--max-new-tokens", "1500", "--context-tokens", "4096", "--top-k", "1", "--retries", "0"]
     result = run(
@@ -393,6 +405,17 @@ def test_approximate_tokens_and_trimming() -> None:
         ("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", True),  # vLLM
         ("the request exceeds the available context size, try increasing it", True),  # llama.cpp
         ("prompt is too long: 210000 tokens > 200000 maximum", True),
+        # transformers serve
+        ("The prompt has 13753 tokens, but the model takes at most 8192, prompt and answer (`--max-model-len`).", True),
+        ("the input length exceeds the context length", True),  # Ollama
+        (
+            "Trying to keep the first 5000 tokens when context the overflows. However, the model is loaded with "
+            "context length of only 4096 tokens",
+            True,
+        ),  # LM Studio
+        ("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 5000", True),  # TGI
+        ("The input (5000 tokens) is longer than the model's context length (4096 tokens).", True),  # SGLang
+        ("Invalid value for 'temperature': must be <= 2", False),
         ("Server is pinned to 'a'; requested 'b'.", False),
         ("model 'llama9' not found", False),
     ],

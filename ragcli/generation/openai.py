@@ -61,11 +61,16 @@ DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DUMMY_KEY = "not-needed"  # the client insists on a key; a local server ignores it
 # where servers put the model's context length in /v1/models (vLLM, OpenRouter/LM Studio, Groq, llama.cpp)
 CONTEXT_FIELDS = ("max_model_len", "context_length", "context_window", "max_context_length", "n_ctx", "n_ctx_train")
+# what servers say of a prompt longer than the model's context: vLLM, SGLang, OpenAI ("maximum context
+# length"), llama.cpp ("exceeds the available context size"), Ollama and LM Studio ("context length"),
+# `transformers serve` ("the model takes at most 8192 … (`--max-model-len`)"), TGI ("`inputs` tokens +
+# `max_new_tokens` must be <= 4096"), Anthropic-style proxies ("prompt is too long")
 _CONTEXT_ERROR_RE = re.compile(
-    r"context (?:length|window|size)|too long|too many tokens|maximum (?:\w+ )?length|reduce the length|"
-    r"exceeds? the (?:available )?context",
+    r"context[ _](?:length|window|size)|too long|too many tokens|maximum (?:\w+ )?length|reduce the length|"
+    r"exceeds? the (?:available )?context|takes at most \d+|max[-_]model[-_]len|tokens \+ \W*max_new_tokens\W* must be",
     re.IGNORECASE,
 )
+CONTEXT_ERROR_CODE = "context_length_exceeded"  # OpenAI's error code (and the servers that copy it)
 # a 400/422 that is about the model's name (404 always is): vLLM, Ollama, OpenAI, `transformers serve` (pinned)
 _MODEL_ERROR_RE = re.compile(
     r"pinned|\bmodel\b[^.]*\b(?:not found|does not exist|unknown|not available|not loaded)|"
@@ -191,9 +196,10 @@ def first_tokens(text: str, tokens: int) -> str:
     return text[: cut if cut > limit // 2 else limit]
 
 
-def is_context_error(message: str) -> bool:
-    """Whether a server's 400/413 message says the prompt is longer than the model's context."""
-    return bool(_CONTEXT_ERROR_RE.search(message))
+def is_context_error(message: str, code: object = None) -> bool:
+    """Whether a server's 400/413/422 message (or its error code) says the prompt is longer than the
+    model's context."""
+    return code == CONTEXT_ERROR_CODE or bool(_CONTEXT_ERROR_RE.search(message))
 
 
 def import_openai() -> Any:
@@ -335,7 +341,7 @@ class OpenAIGenerator:
             )
         if isinstance(exc, openai.APIStatusError):
             says = self._server_says(exc)
-            if exc.status_code in (400, 413) and is_context_error(says):
+            if self._too_long(exc):
                 return ModelUnavailableError(
                     f"the prompt is too long for {model} even with fewer passages: {says}",
                     hint="lower --top-k, or set --context-tokens to the model's context",
@@ -347,6 +353,12 @@ class OpenAIGenerator:
                 )
             return ModelUnavailableError(f"the server at {where} failed (HTTP {exc.status_code}): {says}")
         return ModelUnavailableError(f"the server at {where} failed: {_kind(exc)}")
+
+    def _too_long(self, exc: Any) -> bool:
+        """Whether an error response says the prompt is longer than the model's context."""
+        return exc.status_code in (400, 413, 422) and is_context_error(
+            self._server_says(exc), getattr(exc, "code", None)
+        )
 
     def _about_a_missing_model(self, status: int, says: str) -> bool:
         """Whether an error response says the model is not there: a 404, or a 400/422 whose message is
@@ -411,7 +423,7 @@ class OpenAIGenerator:
             if exc.status_code == 400 and "max_completion_tokens" in says and self._length_field == "max_tokens":
                 self._length_field = "max_completion_tokens"  # OpenAI's reasoning models refuse max_tokens
                 return self._send(question, sources, stream)
-            if exc.status_code not in (400, 413) or not is_context_error(says):
+            if not self._too_long(exc):
                 raise self._error(exc) from None
         except openai.APIError as exc:
             raise self._error(exc) from None
