@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InputFormatError, PathNotFoundError
+from ragcli.errors import InputFormatError, PathNotFoundError, shown_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,6 +65,12 @@ class Key:
     not_from_a_project: str | None = None
     # where only some values decide it: the values a project's file may not set (the others it may)
     untrusted_values: frozenset[str] | None = None
+    # what of a value may be printed (`config show`, --help's default): a server's URL without its password
+    printable: Callable[[str], str] | None = None
+
+    def shown(self, value: Any) -> Any:
+        """`value` as `config show` and --help print it."""
+        return self.printable(value) if self.printable is not None and isinstance(value, str) else value
 
     def trusted_from_a_project(self, value: Any) -> bool:
         """Whether a project's file may set the key to `value`."""
@@ -100,6 +106,7 @@ KEYS: dict[str, Key] = {
         "an OpenAI-compatible server (--base-url)",
         dict.fromkeys(_ANSWERING, "base_url"),
         not_from_a_project="where questions, passages and the API key are sent",
+        printable=shown_url,
     ),
     "api_key_env": Key(
         str,
@@ -196,7 +203,7 @@ class Config:
             if layer is None:
                 continue
             if isinstance(value, str):
-                value = ShownDefault(shown(value), None if key.only_shown else value)
+                value = ShownDefault(shown(key.shown(value)), None if key.only_shown else value)
             for command, param in key.params.items():
                 defaults = commands
                 for word in command.split():
@@ -283,17 +290,18 @@ class Setting:
 
 
 def effective(config: Config, defaults: Mapping[str, Any], envvars: Mapping[str, str]) -> list[Setting]:
-    """Each key's value as a command would use it: an environment variable (`envvars`: key → name) over
-    the project's file over the user's over the command's own default (`defaults`: key → value)."""
+    """Each key's value as a command would use it, as it may be printed (a server's URL without its
+    password or key): an environment variable (`envvars`: key → name) over the project's file over the
+    user's over the command's own default (`defaults`: key → value)."""
     settings = []
-    for name in KEYS:
+    for name, key in KEYS.items():
         env = envvars.get(name)
         if env and os.environ.get(env):
-            settings.append(Setting(name, os.environ[env], f"env {env}"))
+            settings.append(Setting(name, key.shown(os.environ[env]), f"env {env}"))
             continue
         value, layer = config.value(name)
         if layer is not None:
-            settings.append(Setting(name, value, layer.kind))
+            settings.append(Setting(name, key.shown(value), layer.kind))
         else:
-            settings.append(Setting(name, defaults.get(name), "default"))
+            settings.append(Setting(name, key.shown(defaults.get(name)), "default"))
     return settings

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
 
@@ -32,6 +33,18 @@ def mask_secrets(text: str) -> str:
     "connection to server at "127.0.0.1", *** 1 failed". The one masking function: the SQL reader's
     messages and every error the CLI prints go through it."""
     return _SECRET_PARAMETER_RE.sub(r"\1=***", _URL_PASSWORD_RE.sub(r"\1@", text))
+
+
+def shown_url(url: str) -> str:
+    """A server's URL as it may be printed: without a user name or password, a query string or a
+    fragment (where keys go: `?api_key=…`); a URL too malformed to split loses whatever stands before
+    an @. Error messages and `ragcli config show` print a server's URL through it."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/]*@", "//", url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class ExitCode(IntEnum):

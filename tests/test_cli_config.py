@@ -106,6 +106,24 @@ def test_config_show(home: dict[str, Path]) -> None:
     assert max(len(line) for line in table.splitlines()) <= 80
 
 
+def test_config_show_and_help_never_print_the_servers_password_or_key(home: dict[str, Path]) -> None:
+    """The README promises passwords and keys are never printed: `config show` printed the server's URL
+    whole, its password and a key in its query string with it, and --help showed the file's URL as
+    the option's default."""
+    secret_url = "http://user:s3cretpw@127.0.0.1:18740/v1?api_key=QUERYSECRET"
+    shown = json.loads(invoke("config", "show", "--json", env={"RAGCLI_BASE_URL": secret_url}).stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in shown["values"]}
+    assert values["base_url"] == ("http://127.0.0.1:18740/v1", "env RAGCLI_BASE_URL")
+    table = invoke("config", "show", env={"RAGCLI_BASE_URL": secret_url, "COLUMNS": "200"}).stdout
+    assert "http://127.0.0.1:18740/v1" in table
+    home["user"].write_text(f'base_url = "{secret_url}"\n')
+    from_the_file = invoke("config", "show", "--json").stdout
+    helped = invoke("query", "--help", env={"COLUMNS": "200"}).stdout
+    assert "http://127.0.0.1:18740/v1" in from_the_file and "http://127.0.0.1:18740/v1" in helped
+    for printed in (json.dumps(shown), table, from_the_file, helped):
+        assert "s3cretpw" not in printed and "QUERYSECRET" not in printed
+
+
 @pytest.mark.parametrize("command", [["info"], ["plugins"], ["query", "x"], ["config", "show"]])
 def test_a_bad_file_is_one_line_and_exit_6(home: dict[str, Path], command: list[str]) -> None:
     (home["project"] / ".ragcli.toml").write_text('k = 3\nretreiver = "bm25"\n')

@@ -33,9 +33,9 @@ import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError
+from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError, shown_url
 from ragcli.generation.base import Generation, GenerationOptions, configured_base_url, settle, strip_reasoning
 from ragcli.generation.deadline import bounded_client
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
@@ -114,17 +114,6 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return f"is not a valid URL ({PORT_RANGE})"
     return None
-
-
-def shown_url(url: str) -> str:
-    """A URL as it may be printed: without a user name or password in it (a URL too malformed to split
-    loses whatever stands before an @)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"//[^/]*@", "//", url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
