@@ -216,6 +216,28 @@ def test_a_wrong_model_name_is_one_line_and_exit_9(server: Server, sample_index:
     assert SECRET not in result.stdout + result.stderr
 
 
+def test_a_base_url_without_v1_says_the_url_usually_ends_in_v1(server: Server, sample_index: Path) -> None:
+    """Ollama users' usual mistake, `--base-url http://127.0.0.1:PORT`: the server answers 404 for
+    /models and /chat/completions, which ragcli reported as "name the model" or "failed (HTTP 404): Not
+    Found", with no word of the URL."""
+    root = server.url.removesuffix("/v1")
+    hint = f"(the URL usually ends in /v1: {server.url})"
+    unnamed = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", root, *FAST)
+    assert unnamed.returncode == 2
+    assert unnamed.stderr.strip().splitlines() == [
+        f"ragcli: error: --base-url: the server at {root} has no /models (HTTP 404) {hint}"
+    ]
+    named = run(
+        "query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", root + "/", "-m", server.model,
+        "--json", *FAST,
+    )  # fmt: skip
+    assert named.returncode == 9
+    assert named.stderr.strip().splitlines() == [
+        f"ragcli: error: the server at {root}/ failed (HTTP 404): Not Found {hint}"
+    ]
+    assert json.loads(named.stdout)["sources"]
+
+
 def test_no_server_is_one_line_and_exit_9(sample_index: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     result = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", url, *FAST)

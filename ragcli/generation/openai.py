@@ -244,6 +244,7 @@ class OpenAIGenerator:
             max_retries=self.options.retries,
             **({"http_client": http_client} if http_client is not None else {}),
         )
+        self._models_missing = False  # /models answered 404
         self.listed = self._list_models()
         self.model: str = model or self._only_model()
         self.server_context = context_of(self.listed.get(self.model))
@@ -275,15 +276,32 @@ class OpenAIGenerator:
                 return model_ids(self.client.models.list(), self.where)
         except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise self._error(exc) from None
-        except openai.APIError:  # no /v1/models here (some proxies): the chat endpoint may still answer
+        except openai.APIStatusError as exc:  # no /v1/models here (some proxies): the chat endpoint may still answer
+            self._models_missing = exc.status_code == 404
+            return {}
+        except openai.APIError:
             return {}
 
     def _only_model(self) -> str:
         """No --model: the server's one model, when it serves exactly one (llama-server, LM Studio …)."""
         if len(self.listed) == 1:
             return next(iter(self.listed))
+        hint = self._v1_hint()
+        if self._models_missing and hint:
+            raise InvalidOptionError(
+                f"--base-url: the server at {self.where} has no /models (HTTP 404)",
+                hint=hint,
+                value=self.options.base_url,
+            )
         offered = f" (it offers: {self._offered()})" if self.listed else ""
         raise InvalidOptionError(f"--model: name the model to ask at {self.where}{offered}")
+
+    def _v1_hint(self) -> str | None:
+        """For a 404 from a server whose URL does not end in /v1 (Ollama users' usual mistake, the bare
+        `http://127.0.0.1:11434`): the URL they most likely meant."""
+        if self.base_url is None or urlsplit(self.base_url).path.rstrip("/").endswith("/v1"):
+            return None
+        return f"the URL usually ends in /v1: {shown_url(self.base_url).rstrip('/')}/v1"
 
     def _offered(self, most: int = 8) -> str:
         names = sorted(self.listed)
@@ -340,7 +358,10 @@ class OpenAIGenerator:
                 return ModelUnavailableError(
                     f"the server at {where} has no model {model!r}{offered}", hint="pass --model with one it offers"
                 )
-            return ModelUnavailableError(f"the server at {where} failed (HTTP {exc.status_code}): {says}")
+            return ModelUnavailableError(
+                f"the server at {where} failed (HTTP {exc.status_code}): {says}",
+                hint=self._v1_hint() if exc.status_code == 404 else None,
+            )
         return ModelUnavailableError(f"the server at {where} failed: {_kind(exc)}")
 
     def _too_long(self, exc: Any) -> bool:
