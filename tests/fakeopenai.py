@@ -25,13 +25,15 @@ def completion(content: Any) -> bytes:
 @dataclass
 class Reply:
     """What one endpoint sends: a status, a body (raw bytes) and its content type; with `trickle`, the
-    body goes out one byte every `trickle` seconds (after the headers), forever when `endless`."""
+    body goes out one byte every `trickle` seconds (after the headers), forever when `endless`; with
+    `drop`, nothing: the connection is closed once the request is read."""
 
     body: bytes
     status: int = 200
     content_type: str = "application/json"
     trickle: float = 0.0
     endless: bool = False
+    drop: bool = False
 
 
 @dataclass
@@ -60,6 +62,9 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             self._send(chat if self.path.endswith("/chat/completions") else Reply(b"{}", 404))
 
         def _send(self, reply: Reply) -> None:
+            if reply.drop:
+                self.close_connection = True
+                return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             if reply.endless:

@@ -105,6 +105,19 @@ def test_an_unreadable_reply_is_exit_9_for_a_whole_batch(sample_index: Path) -> 
     assert [r["query"] for r in records] == ["bees", "honey", "queen"] and all(r["sources"] for r in records)
 
 
+@pytest.mark.parametrize("how", [["--json"], []], ids=["json", "piped"])
+def test_a_server_that_drops_the_connection_is_not_called_unreachable(how: list[str], sample_index: Path) -> None:
+    """/v1/models answered, then the server closed the connection without answering the question (a
+    crash, a proxy's limit): a whole response, read for --json or a pipe, was reported as "cannot reach
+    the server (start it …)", though it was reached. It is said as a cut-off stream is."""
+    with fake_server(Reply(b"", drop=True)) as server:
+        result = run("query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, *how)
+    assert result.returncode == 9, result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"ragcli: error: the server at {server.url} stopped in the middle of the answer ("), line
+    assert "cannot reach" not in line and "start it" not in line
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -212,6 +212,14 @@ def _timeout_errors(openai: Any) -> tuple[type[BaseException], ...]:
     return (openai.APITimeoutError, *_http_library_errors("TimeoutException"))
 
 
+def _dropped_connection_errors() -> tuple[type[BaseException], ...]:
+    """What the client's HTTP library raises when the server took the request and then closed the
+    connection (or reset it) before its reply was whole, unlike a connection never made."""
+    return tuple(
+        error for name in ("RemoteProtocolError", "ReadError", "WriteError") for error in _http_library_errors(name)
+    )
+
+
 def _http_library_errors(name: str) -> list[type[BaseException]]:
     """The exception class `name` of the client's HTTP library: httpx, or the fork (httpx2) newer
     clients ship with."""
@@ -232,6 +240,7 @@ class OpenAIGenerator:
     def __init__(self, model: str | None, options: GenerationOptions | None = None) -> None:
         self.options = options or GenerationOptions()
         self._openai = import_openai()
+        self._dropped = _dropped_connection_errors()  # before the first request: /models may meet one
         self.base_url = resolve_base_url(self.options)
         self.where = shown_url(self.base_url) if self.base_url else "OpenAI's API"
         self._key = resolve_key(self.options, self.base_url)
@@ -275,7 +284,7 @@ class OpenAIGenerator:
             with reading(self.where, "/models: "):
                 return model_ids(self.client.models.list(), self.where)
         except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise self._error(exc) from None
+            raise self._error(exc, reply="its list of models") from None
         except openai.APIStatusError as exc:  # no /v1/models here (some proxies): the chat endpoint may still answer
             self._models_missing = exc.status_code == 404
             return {}
@@ -321,13 +330,18 @@ class OpenAIGenerator:
             text = re.sub(rf"(?<![\w-]){re.escape(self._key)}(?![\w-])", "***", text)
         return " ".join(text.split())[:300]
 
-    def _error(self, exc: Any, *, mid_stream: bool = False) -> RagcliError:
-        """A client error as a one-line ragcli error (exit 9)."""
+    def _error(self, exc: Any, *, mid_stream: bool = False, reply: str = "the answer") -> RagcliError:
+        """A client error as a one-line ragcli error (exit 9). A connection the server closed before its
+        `reply` was whole (non-streamed: the client wraps the HTTP library's error) is said as a stream
+        cut off is, never as a server that cannot be reached."""
         openai = self._openai
         where, model = self.where, getattr(self, "model", None)
         timed_out = isinstance(exc, getattr(self, "_timeouts", (openai.APITimeoutError,)))
-        if mid_stream and not timed_out and not isinstance(exc, openai.APIStatusError):
-            return ModelUnavailableError(f"the server at {where} stopped in the middle of the answer ({_kind(exc)})")
+        dropped = isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, self._dropped)
+        if (mid_stream or dropped) and not timed_out and not isinstance(exc, openai.APIStatusError):
+            return ModelUnavailableError(
+                f"the server at {where} stopped in the middle of {reply} ({_kind(exc.__cause__ if dropped else exc)})"
+            )
         if timed_out:
             return ModelUnavailableError(
                 f"the server at {where} did not answer within {self.options.timeout:g} s", hint="raise --timeout"
