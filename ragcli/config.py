@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InputFormatError, PathNotFoundError, shown_url
+from ragcli.errors import InputFormatError, PathNotFoundError, looks_like_a_variable_name, shown_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -113,6 +113,7 @@ KEYS: dict[str, Key] = {
         "the variable holding the API key (--api-key-env)",
         dict.fromkeys(_ANSWERING, "api_key_env"),
         not_from_a_project="which secret is read and sent to the server",
+        printable=lambda name: name if looks_like_a_variable_name(name) else "*** (not shown: perhaps a key)",
     ),
     "device": Key(str, "auto, cpu, cuda or mps (--device)", dict.fromkeys(_ANSWERING, "device")),
     "answer_style": Key(str, "short, sentence or long (--answer-style)", dict.fromkeys(_ANSWERING, "answer_style")),

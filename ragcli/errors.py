@@ -47,6 +47,23 @@ def shown_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+# a conventional environment variable's name: one case, and words of letters, each perhaps ending in
+# digits (OPENAI_API_KEY, groq_key2), at most 40 characters; anything else may be a key given in its place
+_VARIABLE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+_VARIABLE_WORD_RE = re.compile(r"[A-Za-z]*[0-9]*")
+
+
+def looks_like_a_variable_name(text: str) -> bool:
+    """Whether `text`, given as a variable's name (--api-key-env), may be printed: a conventional name,
+    not a key pasted in its place (`gsk_8fJk2LmQ9…`, 32 hex digits). Errs on the side of not printing:
+    an unusual but real name (`MyKey`, `K8S_TOKEN`) is not shown either."""
+    return (
+        _VARIABLE_NAME_RE.fullmatch(text) is not None
+        and text in (text.upper(), text.lower())
+        and all(_VARIABLE_WORD_RE.fullmatch(word) for word in text.split("_"))
+    )
+
+
 class ExitCode(IntEnum):
     """Process exit codes (documented in README.md, "Exit codes")."""
 

@@ -302,6 +302,44 @@ def test_a_key_an_http_header_cannot_carry_is_exit_2_naming_the_variable(sample_
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "gsk_8fJk2LmQ9secretKEY",
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123",
+        "a3f9c2e1b4d5e6f708192a3b4c5d6e7f",
+        "sk_live_51Hx9",
+    ],
+)
+def test_a_key_given_as_api_key_env_is_never_echoed(key: str, sample_index: Path, tmp_path: Path) -> None:
+    """A key passed where the variable's name goes was printed back ("the variable gsk_8fJk… is not
+    set") whenever it had no hyphen; `config show` printed it from the file too."""
+    result = run(
+        "query", "bees", "-i", str(sample_index), "-g", "openai", "--base-url", "http://127.0.0.1:9/v1",
+        "--api-key-env", key,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert "takes the NAME of an environment variable holding the key, not the key" in line
+    assert key not in line and key[4:12] not in line and result.stdout == ""
+    config = tmp_path / "config.toml"
+    config.write_text(f'api_key_env = "{key}"\n')
+    shown = run("config", "show", "--json", env={"RAGCLI_CONFIG": str(config)})
+    helped = run("query", "--help", env={"RAGCLI_CONFIG": str(config), "COLUMNS": "200"})
+    assert shown.returncode == 0 and helped.returncode == 0
+    assert key not in shown.stdout + helped.stdout and key[4:12] not in shown.stdout + helped.stdout
+
+
+@pytest.mark.parametrize("name", ["MY_API_KEY", "groq_key2", "OPENAI_API_KEY_V2"])
+def test_an_unset_variable_with_a_name_like_a_names_is_named(name: str, sample_index: Path) -> None:
+    result = run(
+        "query", "bees", "-i", str(sample_index), "-g", "openai", "--base-url", "http://127.0.0.1:9/v1",
+        "--api-key-env", name,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert one_error_line(result.stderr) == f"ragcli: error: --api-key-env: the variable {name} is not set"
+
+
 def test_a_default_key_an_http_header_cannot_carry_is_exit_2(sample_index: Path) -> None:
     with fake_server(Reply(completion("honey"))) as server:
         result = run(

@@ -35,7 +35,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError, shown_url
+from ragcli.errors import (
+    InvalidOptionError,
+    MissingExtraError,
+    ModelUnavailableError,
+    RagcliError,
+    looks_like_a_variable_name,
+    shown_url,
+)
 from ragcli.generation.base import Generation, GenerationOptions, configured_base_url, settle, strip_reasoning
 from ragcli.generation.deadline import bounded_client
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
@@ -132,6 +139,12 @@ def resolve_key(options: GenerationOptions, base_url: str | None) -> str:
         )
     if key:
         return key
+    if named and not looks_like_a_variable_name(name):  # perhaps the key itself: never printed
+        raise InvalidOptionError(
+            "--api-key-env takes the NAME of an environment variable holding the key, not the key",
+            hint="no variable of the name given is set; the name is not shown, in case it is a key",
+            value=named,
+        )
     if named:
         raise InvalidOptionError(f"--api-key-env: the variable {name} is not set", value=named)
     if base_url is None:
