@@ -122,6 +122,15 @@ def with_generation(
     return answer
 
 
+def with_failure(answer: Answer, error: RagcliError, generator: Generator | None) -> Answer:
+    """Mark an answer whose generation failed: the error, and the generator and model that failed, as
+    an answered record names them (None where no generator could be loaded)."""
+    answer.error = str(error)
+    if generator is not None:
+        answer.generator, answer.model = generator.name, generator.model
+    return answer
+
+
 def retrieve(
     index: Index,
     question: str,
@@ -440,9 +449,8 @@ def generate_answers(
                 continue
             outcome = next(outcomes)
             if isinstance(outcome, RagcliError):
-                item.error = str(outcome)
                 failures.append(outcome)
-                yield item
+                yield with_failure(item, outcome, generator)
             else:
                 yield with_generation(item, generator, outcome, seconds, fallback)
     if failures:

@@ -867,7 +867,7 @@ class _Answerer:
         """Answer `questions`; `follow_up` (a chat's Conversation) says what each is searched with and
         asked as when it refers back to earlier ones. `from_stdin`: they are several read from stdin, which
         a note names."""
-        from ragcli.answering import above, generate_answers, retrieve
+        from ragcli.answering import above, generate_answers, retrieve, with_failure
         from ragcli.generation.base import StreamingGenerator
         from ragcli.render import print_streamed_answer
 
@@ -906,9 +906,9 @@ class _Answerer:
                 self._print(item, as_json, jsonl, from_stdin)
                 done += 1
         except RagcliError as exc:
+            failed = self.choice.generator if self.choice is not None else None
             for item in answers[done:]:  # the sources are never lost
-                item.error = str(exc)
-                self._print(item, as_json, jsonl, from_stdin)
+                self._print(with_failure(item, exc, failed), as_json, jsonl, from_stdin)
             raise
 
     def answer_going_on(

@@ -93,6 +93,24 @@ def test_only_the_question_whose_request_failed_carries_the_error(concurrency: s
     assert failed["answer"] is None and "boom" in failed["error"] and failed["sources"]
 
 
+def test_a_failed_record_names_the_generator_and_model_that_failed(sample_index: Path) -> None:
+    """Failed records said "generator": null, "model": null beside answered ones naming "openai" and
+    the model: whether one request failed, or every one of a batch (which ends the run)."""
+    refused = Reply(json.dumps({"error": {"message": "boom"}}).encode(), status=400)
+    answered = Reply(completion("Karl von Frisch"))
+    ferment = "Why does honey not ferment?"
+    with fake_server(lambda body: refused if ferment.encode() in body else answered) as server:
+        asks = ["query", "-", "-i", str(sample_index), *FAST, "--base-url", server.url]
+        some = run(*asks, input=f"Who lays the eggs?\n{ferment}\n")
+        every = run(*asks, input=f"{ferment}\n{ferment} Really?\n")
+    assert some.returncode == every.returncode == 9, some.stderr + every.stderr
+    records = [json.loads(line) for line in (some.stdout + every.stdout).splitlines()]
+    assert [("error" in r, r["generator"], r["model"]) for r in records] == [
+        (False, "openai", "fake"),
+        *[(True, "openai", "fake")] * 3,
+    ]
+
+
 def test_an_unreadable_reply_is_exit_9_for_a_whole_batch(sample_index: Path) -> None:
     with fake_server(Reply(b"not json")) as server:
         result = run(
