@@ -3205,3 +3205,24 @@ def test_a_long_word_or_run_costs_its_length_not_its_square(word: str, question:
         "Beekeepers say that the queen lays 2,000 eggs a day and swarms every spring."
     )
     assert ExtractiveGenerator().generate(question, hits(passage)).text == f"{expected} [1]"
+
+
+def test_a_sections_heading_says_what_its_sentences_are_about() -> None:
+    # "## Treating" heads the list of treatments: its items answer "how … treat", though only the heading
+    # says so; a sentence elsewhere that names the illness says nothing of treating it
+    treatment = "## Treating\n\n- Antibiotics: doctors give penicillin for ten days.\n- Rest and fluids."
+    elsewhere = "Strep throat spreads in schools."
+    sources = [
+        Hit(1, 2.0, "strep#1", "strep", "Strep throat", "strep.md", 9, 0, len(treatment), treatment),
+        Hit(2, 1.0, "kids#0", "kids", "Childhood infections", "kids.md", 1, 0, len(elsewhere), elsewhere),
+    ]
+    result = ExtractiveGenerator().generate("How do doctors treat strep throat?", sources)
+    assert result.text == "Antibiotics: doctors give penicillin for ten days. [1]"
+
+
+def test_the_readmes_varroa_question_is_answered_from_the_control_section(sample_index: Path) -> None:
+    # retrieval ranks the list under "## Control" of varroa.md first (README, "Chunking"); the answer comes
+    # from it, not from a sentence that names the mites and beekeepers in a history of colony losses
+    result = answer("How do beekeepers control varroa mites?", sample_index, "extractive", k=5)
+    assert result.cited[0].doc_id == "beekeeping/varroa.md"
+    assert "oxalic acid" in result.answer

@@ -998,6 +998,7 @@ class ExtractiveGenerator:
             sentences = split_sentences(hit.text)
             labels_asked = self._labels_asked(sentences, terms)
             asks: set[str] = set()  # the question's terms a sentence asking a question holds
+            section: set[str] = set()  # the question's terms the heading of the section so far holds
             for position, sentence in enumerate(sentences):
                 opened = self._opening_name(sentence)
                 before, antecedent = antecedent, opened or antecedent
@@ -1014,6 +1015,7 @@ class ExtractiveGenerator:
                 # a sentence that stands for an earlier subject holds its terms: "Murió en Ciudad de México"
                 # for "¿Dónde murió García Márquez?", "… il vécut en exil à Guernesey"
                 subject = self._stood_for(sentence, opener_terms, terms, inherited) if inherited else set()
+                subject |= section & inherited  # a section's heading says what each of its sentences is about
                 opener_terms.update(self._passage_terms(opened) if opened else ())
                 # the answer to a question the passage asks (a FAQ's "Is zlib under the GNU license?" and
                 # "No. Please read …") holds that question's terms
@@ -1059,6 +1061,8 @@ class ExtractiveGenerator:
                         or bool(_POINTER_RE.match(sentence))
                     )
                 )
+                if not asks and (self._heading(sentence) or (position == 0 and _opens_with_heading(hit.text))):
+                    section = shared
                 (bare if heading else scored).append(
                     _Scored(
                         score, number, sentence, spans, reach, before, position in (0, len(sentences) - 1), position
