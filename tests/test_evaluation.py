@@ -345,12 +345,30 @@ def test_any_bad_beir_line_is_bad_input_with_file_and_line(
     assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
 
 
+@pytest.mark.parametrize("grade", ["+1", " +2 ", "-1"])
+def test_a_signed_qrels_grade_is_an_integer(tmp_path: Path, grade: str) -> None:
+    """`+1` is an integer to trec_eval and int(): it was a bad line ("grade is not an integer (1.0)")."""
+    for line in (f"1\td1\t{grade}\n", f"1 0 d1 {grade}\n"):
+        folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": line + "3\td2\t1\n"})
+        loaded = load_beir(folder, strict=True)
+        assert loaded.queries[0].qrels == {"d1": int(grade)} and not loaded.skipped
+
+
+def test_a_bad_qrels_grade_is_quoted_as_the_file_writes_it(tmp_path: Path) -> None:
+    """The message showed Python's float ("(1000.0)" for 1e3, "(1.0)" for +1.0), not the file's text."""
+    folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": "1\td1\t+1.0\n3\td2\t1e3\n"})
+    assert [s.reason for s in load_beir(folder).skipped] == [
+        "grade is not an integer (+1.0)",
+        "grade is not an integer (1e3)",
+    ]
+
+
 @pytest.mark.parametrize("grade", ["2.0", "0.5", "1e3"])
 def test_a_bad_first_qrels_line_is_a_bad_line_not_a_header(tmp_path: Path, grade: str) -> None:
     """A first line whose grade was not an integer was skipped as a header, even with --strict (and the
     judgment lost): only a score field that is no number at all ("score") makes a header."""
     folder = write_files(tmp_path / "beir", {**BEIR, "qrels/test.tsv": f"1\td1\t{grade}\n3\td2\t1\n"})
-    with pytest.raises(InputFormatError, match=rf"test\.tsv:1: grade is not an integer \({float(grade)!r}\)"):
+    with pytest.raises(InputFormatError, match=rf"test\.tsv:1: grade is not an integer \({grade}\)"):
         load_beir(folder, strict=True)
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["3"]

@@ -74,11 +74,12 @@ class LineProblems:
 MAX_GRADE = 2**31 - 1
 
 
-def _grade_problem(value: int | float) -> str | None:
+def _grade_problem(value: int | float, written: str | None = None) -> str | None:
     """Why a number is not a relevance grade, or None. Grades are integers, as in a qrels file (whose
-    reader refuses "1.0" for the same reason): `int()` would silently turn 0.9 into 0, not relevant."""
+    reader refuses "1.0" for the same reason): `int()` would silently turn 0.9 into 0, not relevant.
+    `written`: the number as the file writes it, quoted in the message (a qrels field; JSON's is gone)."""
     if isinstance(value, float):
-        return f"is not an integer ({value!r})"
+        return f"is not an integer ({written or repr(value)})"
     if abs(value) > MAX_GRADE:
         return f"is outside ±{MAX_GRADE:,}"
     return None
@@ -224,8 +225,10 @@ def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
 
 
 def _score(text: str) -> int | None:
+    """A qrels score field as an integer, signed or not (`+1`, as trec_eval and int() read it), else None."""
     text = text.strip()
-    if not text.lstrip("-").isdigit():
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not digits.isdigit():
         return None
     try:
         return int(text)
@@ -274,7 +277,7 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         if grade is None or len(row) != 3:
             problems.bad(where, f"expected {_QRELS_LINE}")
             continue
-        problem = _grade_problem(grade)
+        problem = _grade_problem(grade, row[-1].strip())
         if problem is not None:
             problems.bad(where, f"grade {problem}")
             continue
