@@ -14,6 +14,7 @@ from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST
 
 from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
 from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
+from ragcli.evaluation.checks import held_out_overlap
 from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file, questions_to_evaluate
 from ragcli.evaluation.metrics import ndcg_at, query_metrics
 from ragcli.evaluation.runner import QueryResult, ResultSink, evaluate, retrieve_documents
@@ -343,6 +344,22 @@ def test_any_bad_beir_line_is_bad_input_with_file_and_line(
         load_beir(folder, strict=True)
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"] and len(loaded.skipped) == 1
+
+
+def test_gzipped_qrels_are_read_as_the_gzipped_queries_are(tmp_path: Path) -> None:
+    """With only qrels/test.tsv.gz, evaluate said "no such qrels file (splits here: none)"."""
+    folder = write_files(tmp_path / "beir", {k: v for k, v in BEIR.items() if k != "qrels/test.tsv"})
+    (folder / "qrels").mkdir()
+    for split in ("test", "train"):
+        (folder / "qrels" / f"{split}.tsv.gz").write_bytes(gzip.compress(BEIR["qrels/test.tsv"].encode()))
+    assert [q.id for q in load_beir(folder, strict=True).queries] == ["1", "3"]
+    with pytest.raises(InputFormatError) as missing:
+        load_beir(folder, "dev")
+    assert missing.value.hint == "splits here: test, train"
+    # tuning on train is checked against the gzipped test split too
+    assert "tuning queries also in the test split" in (
+        held_out_overlap(load_beir(folder, "train"), folder, "train") or ""
+    )
 
 
 @pytest.mark.parametrize("grade", ["+1", " +2 ", "-1"])

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir
+from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir, qrels_file
 from ragcli.retrieval.index import Index
 
 EXAMPLES = 3  # missing ids named in a message
@@ -124,7 +124,7 @@ def held_out_overlap(eval_set: EvalSet, data: Path, split: str) -> str | None:
         return f"{data.name} has no held-out split: if you evaluate on these same questions, the {optimistic}"
     if split == "test":
         return f"tuning on the test split: the {optimistic}; tune on train or dev (--split)"
-    if not (data / "qrels" / "test.tsv").is_file():
+    if qrels_file(data, "test") is None:
         return None
     overlap = query_overlap(eval_set, load_beir(data, "test"))
     if not overlap.any:

@@ -4,7 +4,7 @@ qa.jsonl: one object per line with `question` (required), `id`, `answers` (list 
 `relevant` (a list of document ids, or an object id → graded relevance). BEIR: `queries.jsonl`
 (`_id`, `text`; or queries.jsonl.gz) and `qrels/<split>.tsv` (`query-id corpus-id score`, with a
 header, or TREC's `query-id 0 corpus-id score`); only the queries the qrels judge are evaluated. Any
-JSON Lines file may be gzipped (a name ending in .gz).
+of these files may be gzipped (a name ending in .gz: `qrels/test.tsv.gz`).
 """
 
 from __future__ import annotations
@@ -311,12 +311,24 @@ def _beir_queries(
             yield where, EvalQuery(str(qid), text, [], qrels[str(qid)])
 
 
+def qrels_file(folder: Path, split: str) -> Path | None:
+    """A BEIR folder's judgments of `split`: `qrels/<split>.tsv`, else `qrels/<split>.tsv.gz` (gzipped
+    as the corpus and queries may be); None when neither is a regular file."""
+    return beir_file(folder / "qrels", f"{split}.tsv")
+
+
+def _qrels_splits(folder: Path) -> list[str]:
+    """The splits a BEIR folder's qrels/ holds, gzipped or not."""
+    names = (path.name.removesuffix(COMPRESSED_SUFFIX) for path in (folder / "qrels").glob("*.tsv*"))
+    return sorted({name.removesuffix(".tsv") for name in names if name.endswith(".tsv")})
+
+
 def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSet:
-    qrels_path = folder / "qrels" / f"{split}.tsv"
-    if not qrels_path.is_file():
-        available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+    qrels_path = qrels_file(folder, split)
+    if qrels_path is None:
         raise InputFormatError(
-            f"{qrels_path}: no such qrels file", hint=f"splits here: {', '.join(available) or 'none'}"
+            f"{folder / 'qrels' / split}.tsv: no such qrels file",
+            hint=f"splits here: {', '.join(_qrels_splits(folder)) or 'none'}",
         )
     problems = LineProblems(strict)
     qrels = _qrels(qrels_path, problems)
@@ -348,13 +360,14 @@ def questions_to_evaluate(path: Path, split: str = "test", strict: bool = False)
         where = skipped[0].path.removeprefix(f"{path}:") if skipped else ""  # "qa.jsonl:3" → "3"
         where = f"line {where}" if where.isdigit() else where
         first = f": every line was skipped ({where}: {skipped[0].reason}, …)" if skipped else ""
-        qrels_file = f"{path / 'qrels' / split}.tsv:"
+        judgments = qrels_file(path, split) if path.is_dir() else None
+        qrels_name = f"qrels/{judgments.name if judgments else f'{split}.tsv'}"
         if not path.is_dir():
             hint = 'one JSON object a line: {"question": "…", "answers": ["…"]}'
-        elif not eval_set.qrels_queries and any(s.path.startswith(qrels_file) for s in skipped):
-            hint = f"fix qrels/{split}.tsv: one {_QRELS_LINE} a line, the score an integer grade"
+        elif not eval_set.qrels_queries and any(s.path.startswith(f"{judgments}:") for s in skipped):
+            hint = f"fix {qrels_name}: one {_QRELS_LINE} a line, the score an integer grade"
         elif len(eval_set.unasked) == eval_set.qrels_queries:  # another split's, or an empty one
-            hint = f"qrels/{split}.tsv judges none of queries.jsonl's ids; choose another --split"
+            hint = f"{qrels_name} judges none of queries.jsonl's ids; choose another --split"
         else:  # queries.jsonl's lines for the judged ids were bad
             hint = 'queries.jsonl needs one JSON object a line: {"_id": "…", "text": "…"}'
         raise InputFormatError(f"{path}: no questions to evaluate{first}", hint=hint)

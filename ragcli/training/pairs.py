@@ -19,7 +19,7 @@ import numpy as np
 
 from ragcli.errors import InputFormatError
 from ragcli.evaluation.checks import normalised_question
-from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_eval_set, questions_to_evaluate
+from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_eval_set, qrels_file, questions_to_evaluate
 from ragcli.evaluation.metrics import relevant_set
 from ragcli.readers.beir import is_beir_folder
 from ragcli.retrieval.dense import embedding_input
@@ -58,7 +58,7 @@ def evaluation_sets(data: Path, split: str, eval_queries: Path | None, eval_spli
     sets = []
     if eval_queries is not None:
         sets.append(questions_to_evaluate(eval_queries, eval_split))
-    beir_test = data.is_dir() and is_beir_folder(data) and (data / "qrels" / "test.tsv").is_file()
+    beir_test = data.is_dir() and is_beir_folder(data) and qrels_file(data, "test") is not None
     already = eval_queries is not None and eval_queries.resolve() == data.resolve() and eval_split == "test"
     if beir_test and not already:
         sets.append(load_eval_set(data, "test"))
