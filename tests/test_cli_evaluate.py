@@ -107,6 +107,26 @@ def test_evaluate_json_per_query_run_file_and_plot(sample_index: Path, tmp_path:
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_line_without_id_is_evaluated_beside_an_explicit_q_id(sample_index: Path, tmp_path: Path) -> None:
+    """The automatic id of line 2 was "q2", line 1's own: line 2 was skipped as a duplicate."""
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps({"id": "q2", "question": "When did Langstroth patent the hive?", "relevant": [QA[0]["relevant"][0]]})
+        + "\n"
+        + json.dumps({"question": "How are varroa mites controlled?", "relevant": ["beekeeping/varroa.md"]})
+        + "\n"
+    )
+    per_query, run_file = tmp_path / "pq.jsonl", tmp_path / "run.txt"
+    result = run(
+        "evaluate", str(qa), "--index", str(sample_index), "--no-generate", "--json",
+        "--per-query", str(per_query), "--run-file", str(run_file),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "duplicate" not in result.stderr and json.loads(result.stdout)["counts"]["skipped_lines"] == 0
+    assert [json.loads(line)["id"] for line in per_query.read_text().splitlines()] == ["q2", "q2-2"]
+    assert {line.split()[0] for line in run_file.read_text().splitlines()} == {"q2", "q2-2"}
+
+
 def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "mini",

@@ -225,6 +225,32 @@ def test_duplicate_ids_are_skipped_or_with_strict_stop(tmp_path: Path) -> None:
     assert len(loaded.skipped) == 2
 
 
+def test_an_automatic_id_never_takes_an_explicit_one(tmp_path: Path) -> None:
+    """A line without 'id' was named q<line>, and dropped as a duplicate when another line's id was
+    that (`"id": "q2"` on line 1): an automatic id now gives way to every explicit one, before or after."""
+    path = write_qa(
+        tmp_path,
+        [
+            {"id": "q2", "question": "a"},
+            {"question": "b"},
+            {"id": "q2-2", "question": "c"},
+            {"question": "d"},
+            {"id": "q4", "question": "e"},
+            {"question": "f"},
+        ],
+    )
+    loaded = load_qa_file(path, strict=True)
+    assert [(q.id, q.question) for q in loaded.queries] == [
+        ("q2", "a"),
+        ("q2-3", "b"),
+        ("q2-2", "c"),
+        ("q4-2", "d"),
+        ("q4", "e"),
+        ("q6", "f"),
+    ]
+    assert not loaded.skipped
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 
 

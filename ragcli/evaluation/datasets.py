@@ -117,7 +117,7 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
     if not question:
         problems.bad(where, "missing or empty 'question' (a string)")
         return None
-    raw_id = record.get("id", f"q{number}")
+    raw_id = record.get("id", "")  # none: named once every line is read (`_name_unnamed`)
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
         problems.bad(where, "'id' must be a string or an integer")
         return None
@@ -200,18 +200,35 @@ def _json_lines(path: Path, what: str, problems: LineProblems) -> Iterator[tuple
 
 
 def _each_id_once(read: Iterable[tuple[str, EvalQuery]], problems: LineProblems) -> list[EvalQuery]:
-    """The queries read ("file:line", query), each id once: a later line with an id already read is a
-    bad line, since evaluating one query twice would weigh it twice in every average (and give a run
-    file two blocks for it). The one check of qa.jsonl and BEIR's queries.jsonl."""
+    """The queries read ("file:line", query), each id the file gives once: a later line with an id
+    already read is a bad line, since evaluating one query twice would weigh it twice in every average
+    (and give a run file two blocks for it). The one check of qa.jsonl and BEIR's queries.jsonl. A
+    qa.jsonl query without an id is not checked: `_name_unnamed` gives it one no line has."""
     queries: list[EvalQuery] = []
     seen: set[str] = set()
     for where, query in read:
-        if query.id in seen:
-            problems.bad(where, f"duplicate id {query.id!r}")
-            continue
-        seen.add(query.id)
+        if query.id_given:
+            if query.id in seen:
+                problems.bad(where, f"duplicate id {query.id!r}")
+                continue
+            seen.add(query.id)
         queries.append(query)
     return queries
+
+
+def _name_unnamed(queries: list[EvalQuery]) -> None:
+    """Give each query without an id `q<line>`, or when a line of the file has that id (before or
+    after it), the first free `q<line>-2`, `q<line>-3`…: an automatic id never takes an explicit one,
+    so no line is dropped as its duplicate. Two automatic ids cannot meet: each holds its own line."""
+    given = {q.id for q in queries if q.id_given}
+    for query in queries:
+        if query.line is None:
+            continue
+        name, number = f"q{query.line}", 1
+        while name in given:
+            number += 1
+            name = f"q{query.line}-{number}"
+        query.id = name
 
 
 def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
@@ -221,7 +238,9 @@ def load_qa_file(path: Path, strict: bool = False) -> EvalSet:
         for number, where, record in _json_lines(path, "a qa.jsonl file", problems)
         if (query := _qa_query(record, number, where, problems)) is not None
     )
-    return EvalSet(path.name, _each_id_once(read, problems), problems.skipped)
+    queries = _each_id_once(read, problems)
+    _name_unnamed(queries)
+    return EvalSet(path.name, queries, problems.skipped)
 
 
 def _score(text: str) -> int | None:
