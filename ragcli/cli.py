@@ -463,7 +463,9 @@ def index(
 
     index_dir = choose_index(index_dir, name, option="--name").path
     values = locals()
-    given = {option: values[option] for option in STORED if _given(ctx, option)}  # the others: as the index recorded
+    given = {
+        option: values[option] for option in STORED if options.given(ctx, option)
+    }  # the others: as the index recorded
     _unused_delta(index_dir, given)
     with index_progress(enabled=not quiet and not json_output) as (on_file, on_embed):
         try:
@@ -496,13 +498,6 @@ def index(
     elif not quiet:
         for line in index_summary(report, verbose):
             note(line)
-
-
-def _given(ctx: typer.Context, name: str) -> bool:
-    """Whether option `name` was given (on the command line or by its environment variable), not left
-    at its default: a re-index keeps the index's recorded value of every option not given."""
-    source = ctx.get_parameter_source(name)  # click's ParameterSource (typer may bundle its own click)
-    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 @app.command(epilog=_CONFIGURED, short_help="Answer a question from the index, citing its sources.")
@@ -762,7 +757,7 @@ def _named_embedding(ctx: typer.Context, retrievers: Sequence[str], option: str,
     from ragcli.render import note
     from ragcli.retrieval.base import with_needs
 
-    if not _given(ctx, option):
+    if not options.given(ctx, option):
         return None
     if "dense" not in with_needs(retrievers):
         note(f"ragcli: warning: --{option.replace('_', '-')} is used by -r dense and the hybrid retrievers only")
@@ -1104,6 +1099,7 @@ def evaluate(
         context_tokens=context_tokens,
     )
     kind = check_generator(generator)
+    options.warn_unused_split(ctx, "split", data)
     choice = choose_index(index_dir, collection)
     reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
     reads += [("a --with-run file", path) for path in with_run or ()]
@@ -1211,6 +1207,7 @@ def evaluate(
 @app.command(short_help="Grid-search BM25 k1 and b on judged questions.")
 @handle_errors
 def tune(
+    ctx: typer.Context,
     data: options.JudgedDataset,
     index_dir: options.IndexDir = None,
     collection: options.Collection = None,
@@ -1245,6 +1242,7 @@ def tune(
     k1_values = sorted(set(_csv_list(k1, float, "--k1")))
     b_values = sorted(set(_csv_list(b, float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing
+    options.warn_unused_split(ctx, "split", data)
     strict = _strictness(strict, skip_invalid)
     choice = choose_index(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)

@@ -194,6 +194,7 @@ def run_comparison(
 @train_app.command("retriever")
 @_handled
 def retriever(
+    ctx: typer.Context,
     data: options.RetrieverTrainingData,
     output: options.RetrieverOutput,
     index_dir: options.IndexDir = None,
@@ -241,6 +242,8 @@ def retriever(
         hard_negatives=hard_negatives,
         validation=validation,
     )
+    options.warn_unused_split(ctx, "split", data)
+    options.warn_unused_split(ctx, "eval_split", eval_queries, named_by="--eval-queries")
     choice = choose_index(index_dir, collection)
     job = prepare(
         data,

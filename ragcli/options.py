@@ -40,6 +40,29 @@ def number(*names: str, help: str, **settings: Any) -> Any:
     return typer.Option(*names, help=help, callback=_finite, **settings)
 
 
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` (its parameter) was given (on the command line or by its environment
+    variable), not left at its default: a re-index keeps the index's recorded value of every option not
+    given, and an option given where it does not apply is said."""
+    source = ctx.get_parameter_source(name)  # click's ParameterSource (typer may bundle its own click)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def warn_unused_split(ctx: typer.Context, name: str, questions: Path | None, named_by: str = "DATA") -> None:
+    """Warn when the split option `name` (its parameter) was given for questions that have no split:
+    a qa.jsonl file, or none at all (`named_by`, the option naming them, not given). A split picks a
+    BEIR folder's qrels; ignoring it silently would let a script believe it chose one."""
+    if not given(ctx, name) or (questions is not None and not questions.is_file()):
+        return  # a BEIR folder's; or what is not there, said by the command with its exit code
+    from ragcli.render import note
+
+    flag = "--" + name.replace("_", "-")
+    if questions is None:
+        note(f"ragcli: warning: {flag} is the split of {named_by}, which is not given (ignored)")
+    else:
+        note(f"ragcli: warning: {flag} is a BEIR folder's qrels split: {questions.name} has none (ignored)")
+
+
 def argument(*, help: str, **settings: Any) -> Any:
     """typer.Argument, its help shown as written."""
     return typer.Argument(help=help, **settings)

@@ -127,6 +127,22 @@ def test_a_line_without_id_is_evaluated_beside_an_explicit_q_id(sample_index: Pa
     assert {line.split()[0] for line in run_file.read_text().splitlines()} == {"q2", "q2-2"}
 
 
+def test_a_split_given_for_a_qa_file_is_a_warning(sample_index: Path, tmp_path: Path) -> None:
+    """A qa.jsonl file has no splits: `--split` was silently ignored by evaluate and tune."""
+    qa = qa_file(tmp_path)
+    copy = tmp_path / "idx"
+    shutil.copytree(sample_index, copy)
+    for args in (
+        ("evaluate", str(qa), "--index", str(copy), "--no-generate", "--split", "dev"),
+        ("tune", str(qa), "--index", str(copy), "--k1", "1.2", "--b", "0.75", "--split", "dev"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert "warning: --split is a BEIR folder's qrels split: qa.jsonl has none (ignored)" in result.stderr
+        unsplit = invoke(*args[:-2])  # not given: nothing said
+        assert unsplit.exit_code == 0 and "--split" not in unsplit.stderr
+
+
 def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "mini",

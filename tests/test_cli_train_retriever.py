@@ -280,6 +280,20 @@ def test_bad_options_are_refused_before_any_work(
     assert not (tmp_path / "o").exists()
 
 
+def test_split_options_that_do_not_apply_are_warnings(judged: tuple[Path, Path], tmp_path: Path) -> None:
+    """--split for a qa.jsonl file, and --eval-split without --eval-queries, were silently ignored."""
+    qa, index = judged
+    args = ("train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"))
+    missing = ("--embedding-model", str(tmp_path / "no-such-model"))  # stops right after the options
+    result = invoke(*args, *missing, "--split", "dev", "--eval-split", "dev")
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE
+    assert "warning: --split is a BEIR folder's qrels split: qa.jsonl has none (ignored)" in result.stderr
+    assert "warning: --eval-split is the split of --eval-queries, which is not given (ignored)" in result.stderr
+    result = invoke(*args, *missing, "--eval-queries", str(qa), "--eval-split", "dev")
+    assert "warning: --eval-split is a BEIR folder's qrels split: qa.jsonl has none (ignored)" in result.stderr
+    assert "--split is" not in result.stderr
+
+
 def test_a_missing_model_is_said_before_any_work(judged: tuple[Path, Path], tmp_path: Path) -> None:
     qa, index = judged
     args = ("train", "retriever", str(qa), "--index", str(index), "--output", str(tmp_path / "o"))
