@@ -1048,7 +1048,7 @@ def evaluate(
     from ragcli.collections import choose_index
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
-    from ragcli.evaluation.reports import plan_outputs, plot_recall, result_writers
+    from ragcli.evaluation.reports import dataset_reads, plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_depth, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
     from ragcli.evaluation.runs import read_run, run_names
@@ -1101,9 +1101,11 @@ def evaluate(
     kind = check_generator(generator)
     options.warn_unused_split(ctx, "split", data)
     choice = choose_index(index_dir, collection)
-    reads = [("the questions", data), ("the index", choice.path), ("the prompt template", prompt_template)]
+    reads = [*dataset_reads(data), ("the index", choice.path), ("the prompt template", prompt_template)]
     reads += [("a --with-run file", path) for path in with_run or ()]
-    outputs = plan_outputs(retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads)
+    outputs = plan_outputs(
+        retrievers, per_query=per_query, run_file=run_file, plot=plot, reads=reads, index_dir=choice.path
+    )
     outputs_given = (per_query, run_file, plot, *(with_run or ()))
     check_compare(compare, tuned_model, retrievers, generate, outputs_given, kind, context)
     if generate:

@@ -542,7 +542,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
             "also written by --per-query",
         ),
         (["--run-file", "{tmp}/beir/queries.jsonl"], ExitCode.USAGE, "would overwrite the questions"),
-        (["--per-query", "{tmp}/beir/qrels/pq.jsonl"], ExitCode.USAGE, "would overwrite the questions"),
+        (["--per-query", "{tmp}/beir/qrels/pq.jsonl"], ExitCode.USAGE, "would overwrite the judgments"),
+        (["--per-query", "{tmp}/beir/corpus.jsonl"], ExitCode.USAGE, "would overwrite the corpus ("),
+        (["--run-file", "{tmp}/beir/run.txt"], ExitCode.USAGE, "would overwrite the BEIR folder"),
         (
             ["--per-query", "{tmp}/index/pq.jsonl", "--index", "{tmp}/index"],
             ExitCode.USAGE,
@@ -572,7 +574,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         "file-as-folder",
         "same-file",
         "the-questions",
-        "inside-the-questions",
+        "inside-the-judgments",
+        "the-corpus",
+        "inside-the-beir-folder",
         "inside-the-index",
         "k-0",
         "k-negative",
@@ -618,6 +622,22 @@ def test_an_output_never_replaces_the_questions_file(sample_index: Path, tmp_pat
         result = run("evaluate", "qa.jsonl", "--index", str(sample_index), "--per-query", output, cwd=tmp_path)
         assert result.returncode == ExitCode.USAGE and "would overwrite the questions" in result.stderr, output
     assert questions.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--per-query", "--run-file"])
+def test_an_output_never_replaces_a_file_the_index_was_built_from(tmp_path: Path, option: str) -> None:
+    """`--per-query notes/review.txt` replaced the user's note, a source of the index evaluated."""
+    notes = write_files(tmp_path / "notes", {"review.txt": "The review meeting is on Tuesday at 10.\n"})
+    assert run("index", str(notes), "--index", str(tmp_path / "nidx"), "-q").returncode == 0
+    (tmp_path / "nq.jsonl").write_text('{"id": "a", "question": "when is the review", "relevant": ["review.txt"]}\n')
+    (tmp_path / "link.txt").symlink_to(notes / "review.txt")
+    for output in ("notes/review.txt", "./notes/../notes/review.txt", "link.txt"):
+        result = run("evaluate", "nq.jsonl", "--index", "nidx", "--no-generate", option, output, cwd=tmp_path)
+        assert result.returncode == ExitCode.USAGE and result.stdout == "", result.stderr
+        assert f"{option} {Path(output)}: would overwrite a file the index nidx was built from" in result.stderr
+    assert (notes / "review.txt").read_text() == "The review meeting is on Tuesday at 10.\n"
+    beside = run("evaluate", "nq.jsonl", "--index", "nidx", "--no-generate", option, "notes/pq.txt", cwd=tmp_path)
+    assert beside.returncode == 0, beside.stderr  # a new file beside the sources is the user's to write
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=NEEDS_CUDA)])

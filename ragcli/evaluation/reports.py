@@ -22,12 +22,15 @@ from typing import TextIO
 
 import numpy as np
 
-from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError
+from ragcli.errors import InvalidOptionError, MissingExtraError, OutputWriteError, RagcliError
 from ragcli.evaluation.runner import EvalReport, QueryResult, ResultSink
 from ragcli.evaluation.runs import run_file_id, run_file_tag
 from ragcli.indexdir import file_mode, is_ragcli_index
 from ragcli.models import cache_root
+from ragcli.readers.base import indexed_base
+from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.records import json_text
+from ragcli.store import read_manifest
 
 
 def check_output_path(path: Path, option: str) -> bool:
@@ -83,6 +86,45 @@ def _overwrites(path: Path, read: Path) -> bool:
         return False
 
 
+def dataset_reads(data: Path) -> list[tuple[str, Path | None]]:
+    """What evaluate reads of DATA, each named as a refused output says it: a qa.jsonl file is the
+    questions; a BEIR folder is its corpus, its questions, its judgments (qrels/), then the folder."""
+    if not (data.is_dir() and is_beir_folder(data)):
+        return [("the questions", data)]
+    return [
+        ("the corpus", beir_file(data, "corpus.jsonl")),
+        ("the questions", beir_file(data, "queries.jsonl")),
+        ("the judgments", data / "qrels"),
+        ("the BEIR folder", data),
+    ]
+
+
+class _IndexedFiles:
+    """The files the index in a folder was built from (its manifest's sources, under the base folder
+    its build recorded): an output must never replace the user's documents. No index there: none."""
+
+    def __init__(self, index_dir: Path | None) -> None:
+        self.index_dir = index_dir
+        self.base: Path | None = None
+        self.paths: set[str] = set()
+        if index_dir is None:
+            return
+        try:
+            manifest = read_manifest(index_dir)
+        except RagcliError:  # none, or one `evaluate` refuses later with its own message
+            return
+        base = indexed_base(manifest)
+        self.base = base.resolve() if base is not None else None
+        self.paths = {s["path"] for s in manifest.get("sources", []) if isinstance(s.get("path"), str)}
+
+    def holds(self, path: Path) -> bool:
+        """Whether `path`, under any name, is one of the index's source files."""
+        if self.base is None:
+            return False
+        target = path.resolve()
+        return self.base in target.parents and target.relative_to(self.base).as_posix() in self.paths
+
+
 def _refuse_inside_an_index(path: Path, option: str) -> None:
     """Refuse a path inside ragcli's cache (the indexes evaluate builds for BEIR folders, the int8
     models, the state file) or inside any ragcli index: ragcli would later read it as damage."""
@@ -105,11 +147,12 @@ def plan_outputs(
     run_file: Path | None = None,
     plot: Path | None = None,
     reads: Sequence[tuple[str, Path | None]] = (),
+    index_dir: Path | None = None,
 ) -> Outputs:
     """Check every output path (and that --plot can be drawn) before any work starts. None may be
     one of `reads` ((what, path): the questions, the index, a prompt template) or a file inside one:
-    `--per-query qa.jsonl` would replace the questions it evaluates; nor inside ragcli's cache or any
-    other ragcli index."""
+    `--per-query qa.jsonl` would replace the questions it evaluates; nor one of the files the index in
+    `index_dir` was built from (a user's note); nor inside ragcli's cache or any other ragcli index."""
     for option, given in (("--per-query", per_query), ("--run-file", run_file)):
         if given is not None and str(given) == "-":  # a file named "-" is what a script never meant
             raise InvalidOptionError(
@@ -124,6 +167,7 @@ def plan_outputs(
             raise MissingExtraError("--plot needs matplotlib", hint="pip install 'ragcli[plot]'")
     named = [("--per-query", per_query), *(("--run-file", p) for p in outputs.run_files.values()), ("--plot", plot)]
     seen: dict[Path, str] = {}
+    indexed = _IndexedFiles(index_dir)
     for option, path in named:
         if path is None:
             continue
@@ -132,6 +176,11 @@ def plan_outputs(
                 raise InvalidOptionError(
                     f"{option} {path}: would overwrite {what} ({read}), which evaluate reads", hint="name another file"
                 )
+        if indexed.holds(path):
+            raise InvalidOptionError(
+                f"{option} {path}: would overwrite a file the index {index_dir} was built from",
+                hint="name another file",
+            )
         _refuse_inside_an_index(path, option)
         if check_output_path(path, option):
             outputs.replaces.add(path)
