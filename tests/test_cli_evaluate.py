@@ -163,6 +163,20 @@ def test_evaluate_a_beir_folder_builds_and_caches_its_index(tmp_path: Path) -> N
     assert len(list((tmp_path / "cache").iterdir())) == 1
 
 
+def test_a_beir_folder_is_one_dataset_however_its_path_is_spelled(tmp_path: Path) -> None:
+    """`evaluate .` inside the folder named the dataset "/test" and cached another index ("-<hash>"),
+    which a `tune --apply` on the other spelling did not change: two results for one dataset."""
+    folder = beir_folder(tmp_path / "beir", {})
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    first = run("evaluate", str(folder), "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    for path, cwd in ((".", folder), ("../", folder / "qrels")):
+        again = run("evaluate", path, "--json", cwd=cwd, env=env)
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["dataset"] == "beir/test" and "indexing" not in again.stderr
+    assert [entry.name.rsplit("-", 1)[0] for entry in (tmp_path / "cache").iterdir()] == ["beir"]
+
+
 def test_a_gzipped_beir_folder_with_trec_qrels_is_indexed_and_evaluated(tmp_path: Path) -> None:
     """As the BEIR sets on the Hugging Face hub ship (corpus.jsonl.gz, queries.jsonl.gz) with qrels as
     trec_eval writes them: the folder is still a BEIR folder, so `index` reads only its corpus (not the

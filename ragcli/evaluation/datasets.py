@@ -356,7 +356,8 @@ def load_beir(folder: Path, split: str = "test", strict: bool = False) -> EvalSe
     queries = _each_id_once(_beir_queries(queries_path, qrels, problems, asked), problems)
     corpus = beir_file(folder, "corpus.jsonl") or folder / "corpus.jsonl"
     unasked = [qid for qid in qrels if qid not in asked]  # said by checks.unasked_message
-    return EvalSet(f"{folder.name}/{split}", queries, problems.skipped, corpus, len(qrels), unasked)
+    # named by the folder itself, however DATA spelled it (`.` has no name): as the cache names it
+    return EvalSet(f"{folder.resolve().name}/{split}", queries, problems.skipped, corpus, len(qrels), unasked)
 
 
 def load_eval_set(path: Path, split: str = "test", strict: bool = False) -> EvalSet:

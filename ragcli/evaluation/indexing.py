@@ -117,7 +117,8 @@ def index_for(
         # the index format is part of the name: ragcli versions of different formats keep one entry each
         identity = f"{corpus_sha}\n{_settings_key(settings)}\nformat {FORMAT_VERSION}"
         key = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        index_dir = cache_dir() / f"{eval_set.corpus.parent.name}-{key}"
+        # named by the folder, not by how DATA spelled it (`.` would be "-<key>": one dataset, two indexes)
+        index_dir = cache_dir() / f"{eval_set.corpus.parent.resolve().name}-{key}"
     else:
         named = resolve_index_dir(index_dir)
         # a folder that is not ragcli's is refused by the build below, before anything is written there
