@@ -1277,6 +1277,12 @@ def tune(
     if applied:
         apply_best(idx, best, on_wait=waiting_for_build)
         note(f"stored k1={best.k1} b={best.b} in {idx.path}")
+        if eval_set.corpus is not None and dataset_index is None:  # ragcli's cached index of the dataset
+            note(
+                f"ragcli: warning: k1={best.k1:g} b={best.b:g} is now the BM25 of the cached index of "
+                f"{data.resolve().name}: every later `ragcli evaluate` or `tune` of it runs with them (the "
+                f"report says so); delete {idx.path} to go back to ragcli's defaults"
+            )
     if json_output:
         write_json(
             {

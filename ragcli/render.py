@@ -887,6 +887,7 @@ def comparison_table(report: EvalReport) -> Table:
             else ""
         )
         + _answers_line(report)
+        + _bm25_line(report)
         + _significance_line(report)
     )
     table = _captioned_table(printable_name(report.dataset), caption)
@@ -903,6 +904,20 @@ def comparison_table(report: EvalReport) -> Table:
         marks = [_significance_mark(c, name) for c in report.configs]
         table.add_row(Text(printable(name)), *(f"{cell}{mark}" for cell, mark in zip(cells, marks)))
     return table
+
+
+def _bm25_line(report: EvalReport) -> str:
+    """The caption's line naming the BM25 pair the figures come from, when it is not ragcli's default
+    (a `tune --apply` stored another in a dataset's cached index, which later runs use)."""
+    if report.bm25 is None or not report.bm25_changed:
+        return ""
+    from ragcli.retrieval.bm25 import BM25Params
+
+    used, default = report.bm25, BM25Params()
+    return (
+        f"\nbm25 {used['variant']} k1={used['k1']:g} b={used['b']:g} "
+        f"(the index's; ragcli's default: {default.variant} k1={default.k1:g} b={default.b:g})"
+    )
 
 
 UP, DOWN = "▲", "▼"  # significantly above / below the first configuration

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 import pytrec_eval
 from clihelpers import RAGCLI, invoke, run
-from conftest import NEEDS_CUDA, TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, WITHOUT_CUDA, write_files
+from conftest import (
+    NEEDS_CUDA,
+    TUNING_B,
+    TUNING_BEST,
+    TUNING_FILES,
+    TUNING_GRID,
+    TUNING_K1,
+    TUNING_QA,
+    TUNING_WORST,
+    WITHOUT_CUDA,
+    write_files,
+)
 
 from ragcli.errors import ExitCode
 from ragcli.evaluation import indexing as dataset_indexing
@@ -175,6 +186,32 @@ def test_a_beir_folder_is_one_dataset_however_its_path_is_spelled(tmp_path: Path
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["dataset"] == "beir/test" and "indexing" not in again.stderr
     assert [entry.name.rsplit("-", 1)[0] for entry in (tmp_path / "cache").iterdir()] == ["beir"]
+
+
+def test_evaluate_says_the_bm25_pair_a_tune_apply_stored_in_a_dataset_index(tmp_path: Path) -> None:
+    """`tune DATA --apply` changes the dataset's cached index, which every later `evaluate DATA` uses:
+    tune says so, and evaluate's report names the pair it ran with (neither said a word)."""
+    folder = write_files(
+        tmp_path / "fruit",
+        {
+            "corpus.jsonl": "".join(json.dumps({"_id": n, "text": t}) + "\n" for n, t in TUNING_FILES.items()),
+            "queries.jsonl": "".join(json.dumps({"_id": q["id"], "text": q["question"]}) + "\n" for q in TUNING_QA),
+            "qrels/test.tsv": "".join(f"{q['id']}\t{q['relevant'][0]}\t1\n" for q in TUNING_QA),
+        },
+    )
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    evaluate = ("evaluate", str(folder), "--k", "10")
+    before = run(*evaluate, "--json", env=env)
+    assert json.loads(before.stdout)["bm25"] == {"variant": "lucene", "k1": 1.0, "b": 0.6}
+    assert "k1" not in run(*evaluate, env=env).stdout  # ragcli's defaults: nothing to point out
+    tune = ("tune", str(folder), "--split", "test", "--metric", "mrr@10", "--k1", "1.5", "--b", "0.3", "--apply")
+    tuned = run(*tune, env=env)
+    assert tuned.returncode == 0, tuned.stderr
+    assert "warning: k1=1.5 b=0.3 is now the BM25 of the cached index of fruit:" in " ".join(tuned.stderr.split())
+    after = run(*evaluate, "--json", env=env)
+    assert json.loads(after.stdout)["bm25"] == {"variant": "lucene", "k1": 1.5, "b": 0.3}
+    table = run(*evaluate, env={**env, "COLUMNS": "200"})
+    assert "bm25 lucene k1=1.5 b=0.3 (the index's; ragcli's default: lucene k1=1 b=0.6)" in table.stdout, table.stdout
 
 
 def test_a_gzipped_beir_folder_with_trec_qrels_is_indexed_and_evaluated(tmp_path: Path) -> None:
@@ -535,8 +572,8 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
     report.json was written again when it gained `ci95`, `versus` and `differences` (nothing else in it
     changed: the old file equals the new one without those keys), when the paired test became the
     randomization test (only `versus.test` and the p-values changed), when `ci95` was kept within
-    0–1 (only its ends beyond them changed); per-query.jsonl was written again when `rouge_l` became a
-    float always (only its `0` became `0.0`)."""
+    0–1 (only its ends beyond them changed), when it gained `bm25` (nothing else changed); per-query.jsonl
+    was written again when `rouge_l` became a float always (only its `0` became `0.0`)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():

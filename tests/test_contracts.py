@@ -256,7 +256,8 @@ SETTINGS_KEYS = [
     *("embedding_precision", "exclude", "generated", "id_field", "ignore", "include", "k1", "language"),
     *("max_expanded_size", "sql", "stem", "stopwords", "text_field", "title_field"),
 ]
-EVALUATE_KEYS = ["configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
+EVALUATE_KEYS = ["bm25", "configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
+EVALUATE_BM25_KEYS = ["b", "k1", "variant"]
 EVALUATE_COUNT_KEYS = [
     "judged",
     "queries",
@@ -385,6 +386,7 @@ def test_evaluate_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert keys(data) == EVALUATE_KEYS
+    assert keys(data["bm25"]) == EVALUATE_BM25_KEYS
     assert keys(data["counts"]) == EVALUATE_COUNT_KEYS
     assert keys(data["generator"]) == EVALUATE_GENERATOR_KEYS
     assert [keys(c) for c in data["configs"]] == [EVALUATE_CONFIG_KEYS]

@@ -26,7 +26,8 @@ from ragcli.evaluation.runs import ExternalRun
 from ragcli.evaluation.significance import TEST_NAME, Difference, Measured, compare, confidence_interval
 from ragcli.generation.base import Generation, Generator, generations_or_errors, strip_citations
 from ragcli.records import Hit, SearchOptions
-from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k
+from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k, with_needs
+from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index
 
@@ -100,6 +101,19 @@ class EvalReport:
     generator: dict[str, Any] | None
     corpus_skipped: dict[str, int] = field(default_factory=dict)  # a BEIR corpus's records left out, by reason
     failure: RagcliError | None = None  # the first request that failed an answer (the caller's exit 9)
+    bm25: dict[str, Any] | None = None  # the index's BM25 parameters (`index_bm25`)
+
+    @property
+    def bm25_changed(self) -> bool:
+        """Whether a configuration ranked with BM25 (bm25, a hybrid) at parameters other than ragcli's
+        defaults (`ragcli index --k1/--b`, or a `tune --apply`): its figures are that pair's, which
+        the report must say, since the same command gave others before."""
+        if self.bm25 is None:
+            return False
+        default = BM25Params()
+        searched = with_needs(c.retriever for c in self.configs if c.retriever is not None)
+        used = (self.bm25["variant"], self.bm25["k1"], self.bm25["b"])
+        return "bm25" in searched and used != (default.variant, default.k1, default.b)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +124,7 @@ class EvalReport:
             "counts": self.counts,
             "generator": self.generator,
             "corpus_skipped": self.corpus_skipped,
+            "bm25": self.bm25,
             "configs": [
                 {
                     "name": c.name,
@@ -500,7 +515,17 @@ def evaluate(
         generator_info,
         skips,
         failure=failures[0] if failures else None,
+        bm25=index_bm25(index),
     )
+
+
+def index_bm25(index: Index) -> dict[str, Any] | None:
+    """The BM25 parameters the index's weights were computed with (variant, k1, b: what `ragcli index`
+    or a `tune --apply` stored), which every BM25 figure depends on; None for an index without BM25."""
+    recorded = index.manifest.get("bm25")
+    if not isinstance(recorded, dict):
+        return None
+    return {"variant": recorded.get("variant", "lucene"), "k1": recorded["k1"], "b": recorded["b"]}
 
 
 def check_cutoffs(cutoffs: Sequence[int]) -> list[int]:
