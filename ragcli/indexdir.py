@@ -38,7 +38,7 @@ from pathlib import Path
 
 from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER
-from ragcli.safeload import check_regular, open_regular
+from ragcli.regular_files import check_regular, open_regular
 
 FORMAT_NAME = INDEX_FORMAT
 MANIFEST = INDEX_MANIFEST

@@ -1,10 +1,10 @@
-"""Reading untrusted index files: regular files only, a pickle loader that builds plain data only, and
-the payload schemas a loaded payload is checked against before anything uses it.
+"""Reading untrusted index files: a pickle loader that builds plain data only, and the payload schemas a
+loaded payload is checked against before anything uses it (regular files only: `regular_files`).
 
 An index folder is data anyone may have handed you, so everything read from it is checked first:
 
-- `open_regular` opens a file only if it is a regular file (not a FIFO, device or socket, which would
-  hang or never end) and not a symbolic link, checked on the opened descriptor.
+- `regular_files.open_regular` opens a file only if it is a regular file (not a FIFO, device or
+  socket, which would hang or never end) and not a symbolic link, checked on the opened descriptor.
 - `load_payload` unpickles with `SafeUnpickler`: it resolves only numpy's array and dtype and joblib's
   array wrapper, and calls them only in the exact forms `joblib.dump` writes. A dtype must be a plain
   one (booleans, integers, floats, complex numbers, byte strings): numpy accepts structured dtypes
@@ -19,9 +19,7 @@ An index folder is data anyone may have handed you, so everything read from it i
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,37 +37,6 @@ _NUMERIC = {"b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f
 
 class UnsafePayloadError(Exception):
     """A payload asked the unpickler for something other than plain data."""
-
-
-class NotRegularFileError(OSError):
-    """A path that must name a regular file names a FIFO, device, socket or folder."""
-
-
-def check_regular(path: Path) -> None:
-    """Refuse (OSError: ELOOP for a link, NotRegularFileError for a FIFO, device, socket or folder) a
-    `path` that is not itself a regular file, looked at without following a link in its last component.
-    FileNotFoundError where there is nothing."""
-    mode = os.lstat(path).st_mode
-    if stat.S_ISLNK(mode):
-        raise OSError(errno.ELOOP, "is a symbolic link", str(path))
-    if not stat.S_ISREG(mode):
-        raise NotRegularFileError(errno.EINVAL, "not a regular file", str(path))
-
-
-def open_regular(path: Path) -> IO[bytes]:
-    """Open `path` for reading if it is a regular file; never follows a symbolic link in its last
-    component and never blocks on a FIFO (O_NONBLOCK, then S_ISREG on the descriptor)."""
-    check_regular(path)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between the lstat and the open
-            raise NotRegularFileError(errno.EINVAL, "not a regular file", str(path))
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def plain_dtype(dtype: object) -> bool:

@@ -71,14 +71,13 @@ from ragcli.indexdir import (
     remove_leftovers,
     write_error,
 )
+from ragcli.regular_files import NotRegularFileError, open_regular
 from ragcli.safeload import (
-    NotRegularFileError,
     PayloadSchema,
     SafeUnpickler,
     UnsafePayloadError,
     check_manifest,
     check_payload,
-    open_regular,
 )
 
 # 2: passages carry a `page` column, and `metadata.joblib` holds each document's metadata. Both are

@@ -526,7 +526,7 @@ def test_verify_names_the_damaged_payload_and_says_to_rebuild(
 ) -> None:
     """Each way a payload fails `verify_checksums` is one clear line naming the file, and the hint to
     rebuild (exit 7 for the user): a flipped byte, a read error, a file swapped for a non-file."""
-    from ragcli.safeload import NotRegularFileError
+    from ragcli.regular_files import NotRegularFileError
 
     manifest = json.loads((small_index / MANIFEST).read_text())
     path = payload_file(small_index, PASSAGES_FILE)

@@ -16,10 +16,10 @@ from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
 from ragcli.models import cache_dir
 from ragcli.records import METADATA_FILE
+from ragcli.regular_files import open_regular
 from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
 from ragcli.retrieval.quantized import fingerprint
-from ragcli.safeload import open_regular
 from ragcli.store import (
     FORMAT_VERSION,
     MANIFEST,
