@@ -4,8 +4,9 @@ ragcli only deletes or replaces what it can prove it wrote:
 
 - a build writes into a folder that does not exist, is empty, or is a ragcli index: its marker file
   `.ragcli-index` (written when ragcli makes a folder an index), or, for indexes built before the
-  marker existed, a `manifest.json` in ragcli's format. Any other folder is refused before anything
-  (not even the lock file) is written there.
+  marker existed, a `manifest.json` in ragcli's format. A folder holding only the start of the marker
+  (a first build cut off while writing it) counts as empty. Any other folder is refused before
+  anything (not even the lock file) is written there.
 - each generation folder ragcli writes holds `.ragcli-generation`, its own name: only such folders,
   their temporary manifests, and the generation a replaced ragcli manifest named are ever deleted, and
   of those only the files ragcli writes there (payloads, the marker). A user's `data-202403151230`
@@ -140,6 +141,16 @@ def _holds(path: Path, text: str) -> bool:
         return False
 
 
+def _holds_start_of(path: Path, text: str) -> bool:
+    """Whether `path` is a regular file holding the start of `text` (nothing, part or all of it): a
+    marker whose writing was cut off (a killed build, an older ragcli's on a full disk)."""
+    try:
+        with open_regular(path) as handle:
+            return text.encode().startswith(handle.read(len(text) + 1))
+    except (OSError, ValueError):
+        return False
+
+
 def is_ragcli_index(index_dir: Path) -> bool:
     """Whether `index_dir` is a folder ragcli made an index: its marker, or (indexes built before the
     marker existed) a manifest in ragcli's format."""
@@ -154,8 +165,12 @@ def is_ragcli_index(index_dir: Path) -> bool:
 
 
 def _empty(folder: Path) -> bool:
-    """Nothing in it (an empty `lock` file left by an older ragcli's failed first build counts as nothing)."""
+    """Nothing in it but what a first build that published nothing may have left: an empty `lock`
+    file (an older ragcli's), and the start of the marker (`_holds_start_of`: its write cut off, so
+    it never said "ragcli's"; beside nothing of anyone's, finishing it takes nothing over)."""
     for entry in folder.iterdir():
+        if entry.name == INDEX_MARKER and _holds_start_of(entry, f"{FORMAT_NAME}\n"):
+            continue
         if entry.name != LOCK or entry.is_symlink() or not entry.is_file() or entry.stat().st_size:
             return False
     return True
@@ -208,8 +223,16 @@ def remove_unheld_temporaries(folder: Path, name: str) -> None:
 
 
 def write_marker(path: Path, text: str) -> None:
-    with os.fdopen(create_new(path, 0o644), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    """Create `path` holding `text`. A write that fails (a full disk) removes the file it created: an
+    empty or partial marker would not prove the folder ragcli's, and would keep later builds out."""
+    handle = os.fdopen(create_new(path, 0o644), "w", encoding="utf-8")  # when it fails, nothing was made
+    try:
+        with handle:
+            handle.write(text)
+    except BaseException:
+        with suppress(OSError):
+            path.unlink()
+        raise
 
 
 def _first_existing(path: Path) -> Path:
@@ -246,6 +269,8 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
                 "(nothing in it was changed)",
                 hint=refuse,
             )
+        with suppress(FileNotFoundError):  # the start of a marker a first build left (`_empty`): written anew
+            (index_dir / INDEX_MARKER).unlink()
     elif index_dir.exists() or index_dir.is_symlink():
         raise ForeignFolderError(
             f"{index_dir} is not a folder; refusing to write an index there (nothing was changed)", hint=refuse
@@ -261,6 +286,7 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
         with suppress(FileExistsError):
             write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
     except OSError as exc:
+        _take_back(index_dir, claim)  # the folder this call made
         raise write_error(f"cannot write an index in {index_dir}", exc, where=index_dir) from None
     if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
         raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
@@ -301,15 +327,9 @@ def unfinished_generation(folder: Path) -> bool:
         return False
     try:
         entries = [entry.name for entry in folder.iterdir()]
-        if not entries:
-            return True
-        if entries != [GENERATION_MARKER]:
-            return False
-        with open_regular(folder / GENERATION_MARKER) as handle:
-            text = handle.read(len(folder.name) + 1)
-    except (OSError, ValueError):
+    except OSError:
         return False
-    return folder.name.encode().startswith(text)
+    return not entries or (entries == [GENERATION_MARKER] and _holds_start_of(folder / GENERATION_MARKER, folder.name))
 
 
 def new_generation_folder(index_dir: Path, generation: str) -> Path:
@@ -519,6 +539,7 @@ def index_lock(index_dir: Path, wait: bool = False, *, create: bool = True) -> I
         except OSError as exc:
             read_only_fd = _lock_read_only(index_dir, wait, exc) if folder_fd is not None else None
             if read_only_fd is None:
+                _take_back(index_dir, claim)  # still holding the folder's flock
                 where = index_dir / LOCK
                 raise write_error(f"cannot take the lock file {where}", exc, where=where) from None
         try:

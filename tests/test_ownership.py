@@ -3,19 +3,22 @@ refused untouched, and inside an index only ragcli's own generations and tempora
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import resource
 import shutil
 import string
+import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import run
+from clihelpers import RAGCLI, run
 from conftest import SMALL_FILES, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ragcli.errors import EmptyCorpusError, ExitCode, InvalidOptionError, NoIndexError
+from ragcli.errors import EmptyCorpusError, ExitCode, IndexWriteError, InvalidOptionError, NoIndexError
 from ragcli.indexing.build import build_index, reweight
 from ragcli.indexing.settings import BuildSettings
 from ragcli.retrieval.bm25 import BM25Params
@@ -183,6 +186,90 @@ def test_an_index_built_before_the_markers_is_still_ragcli_s(small_corpus: Path,
     assert [h.doc_id for h in load_index(small_index).search("tidal")] == ["new.txt"]
 
 
+def run_with_files_held_empty(*args: str) -> subprocess.CompletedProcess[str]:
+    """`ragcli ARGS` where a file may be created but not written (a file size limit of 0 bytes: each
+    write fails with EFBIG where a full disk fails it with ENOSPC, the same moment and the same path
+    through ragcli, and a full tmpfs, too, lets an empty file be created). A real full disk cannot be
+    arranged portably (mounting needs root); the limit works anywhere, for any user."""
+
+    def no_room() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+    return subprocess.run(
+        [RAGCLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=no_room,  # nothing threaded runs in the child before exec
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def test_a_first_build_that_cannot_write_its_marker_leaves_the_folder_as_it_found_it(
+    small_corpus: Path, tmp_path: Path
+) -> None:
+    """A full disk on a first build left an empty `.ragcli-index` (created, then its write failed), and
+    every later build into that folder was refused as someone else's (exit 2). The marker goes again,
+    and the folder too when the build made it: the README's "a failed first build is removed again"."""
+    made, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for folder in (made, empty):
+        failed = run_with_files_held_empty("index", str(small_corpus), "--index", str(folder))
+        assert failed.returncode == ExitCode.WRITE_FAILED, failed.stderr
+        assert "Traceback" not in failed.stderr
+    assert not made.exists() and list(empty.iterdir()) == []
+    for folder in (made, empty):
+        result = run("index", str(small_corpus), "--index", str(folder))
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_first_build_whose_lock_file_cannot_be_made_leaves_the_folder_as_it_found_it(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No inode left for the `lock` file (after the marker was written): the marker and the folder the
+    build made go again, as after any other failed first build. (An out-of-inodes disk cannot be
+    arranged portably: the creation of `lock` alone is made to fail, at the system call.)"""
+    real_open = os.open
+
+    def no_inode_for_the_lock(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.basename(os.fspath(path)) == "lock" and flags & os.O_CREAT:
+            raise OSError(errno.ENOSPC, "No space left on device", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_inode_for_the_lock)
+    made, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for folder in (made, empty):
+        with pytest.raises(IndexWriteError, match="No space left on device"):
+            build_index([small_corpus], folder)
+    assert not made.exists() and list(empty.iterdir()) == []
+
+
+@pytest.mark.parametrize("left", [b"", b"ragcli-", b"ragcli-index"])
+def test_a_marker_a_killed_first_build_left_unfinished_is_ragcli_s(
+    small_corpus: Path, tmp_path: Path, left: bytes
+) -> None:
+    """A first build killed (or written by an older ragcli on a full disk) between creating the marker
+    and its last byte leaves the start of `ragcli-index\\n` in an otherwise empty folder: ragcli's own,
+    finished by the next build. Beside anything else, or holding other text, it proves nothing."""
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / INDEX_MARKER).write_bytes(left)
+    (folder / "lock").write_bytes(b"")  # what that build's lock left
+    build_index([small_corpus], folder)
+    assert (folder / INDEX_MARKER).read_bytes() == b"ragcli-index\n"
+    assert load_index(folder).search("solar")
+    for planted in ({INDEX_MARKER: b"", "notes.txt": b"mine"}, {INDEX_MARKER: b"ragcli-other"}):
+        foreign = tmp_path / f"foreign-{len(planted)}"
+        foreign.mkdir()
+        for name, content in planted.items():
+            (foreign / name).write_bytes(content)
+        before = snapshot(foreign)
+        with pytest.raises(InvalidOptionError, match="not a ragcli index"):
+            build_index([small_corpus], foreign)
+        assert snapshot(foreign) == before
+
+
 # --- the property: nothing ragcli did not write is ever deleted or modified ---------------------------
 
 HEX = "0123456789abcdef"
@@ -233,12 +320,17 @@ def writable_by_ragcli(rel: str) -> bool:
 
 
 def open_to_ragcli(folder: Path) -> bool:
-    """Whether ragcli may write in `folder`: empty (an empty `lock` file alone counts as empty: what an
-    older ragcli's failed first build left), or holding ragcli's proof of ownership."""
+    """Whether ragcli may write in `folder`: empty (an empty `lock` file and the start of a marker count
+    as empty: what a failed or killed first build left), or holding ragcli's proof of ownership."""
     marker = folder / INDEX_MARKER
     if marker.is_file() and not marker.is_symlink() and marker.read_bytes() == b"ragcli-index\n":
         return True
-    return all(e.name == "lock" and e.is_file() and not e.stat().st_size for e in folder.iterdir())
+    return all(
+        e.is_file() and not e.is_symlink() and b"ragcli-index\n".startswith(e.read_bytes())
+        if e.name == INDEX_MARKER
+        else e.name == "lock" and e.is_file() and not e.stat().st_size
+        for e in folder.iterdir()
+    )
 
 
 def run_operation(operation: str, corpus: Path, empty: Path, index_dir: Path) -> None:
