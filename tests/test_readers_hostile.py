@@ -156,6 +156,57 @@ def test_an_unreadable_root_folder_is_skipped_not_a_crash(tmp_path: Path) -> Non
     assert ids(tmp_path / "idx") == {"d/b.txt"}
 
 
+@pytest.mark.parametrize("locked", ["papers", "papers/deep"])  # a root; a folder inside one
+@pytest.mark.parametrize("also_new", [False, True])  # the index up to date; rewritten for another file
+def test_the_files_of_a_folder_that_cannot_be_read_are_kept_not_removed(
+    tmp_path: Path, locked: str, also_new: bool
+) -> None:
+    """A folder unreadable for a while (a chmod, a mount not yet there) had its files counted removed and
+    their passages dropped, with exit 0, while an unreadable file is kept: its files are kept as the index
+    has them, unread, and the build says the folder could not be read."""
+    notes = write_files(tmp_path / "notes", {"a.txt": "apples grow on trees"})
+    papers = write_files(tmp_path / "papers", {"b.txt": "bananas are yellow", "deep/c.txt": "cherries are red"})
+    index = str(tmp_path / "idx")
+    assert index_without_root_powers(str(notes), str(papers), "-i", index).returncode == 0
+    if also_new:
+        (notes / "d.txt").write_text("dates are sweet")
+    kept = 2 if locked == "papers" else 1
+    (tmp_path / locked).chmod(0o000)
+    try:
+        again = index_without_root_powers("-i", index)
+    finally:
+        (tmp_path / locked).chmod(0o755)
+    assert again.returncode == 0, again.stderr
+    assert f"skipped {locked}: unreadable folder: Permission denied" in again.stderr
+    assert f"files: {int(also_new)} new, 0 changed, 0 removed, 3 unchanged" in again.stderr, again.stderr
+    assert f"{locked}: could not be read; the index keeps its {kept} file" in again.stderr
+    assert up_to_date(again.stderr) is not also_new
+    assert ids(tmp_path / "idx") == {"notes/a.txt", "papers/b.txt", "papers/deep/c.txt"} | (
+        {"notes/d.txt"} if also_new else set()
+    )
+    readable = index_without_root_powers("-i", index)
+    assert readable.returncode == 0 and up_to_date(readable.stderr), readable.stderr
+
+
+def test_a_lone_root_that_cannot_be_read_is_named_by_its_path(tmp_path: Path) -> None:
+    """The only root of a build, unreadable: named "." in the skip list (the folder paths are relative
+    to), so the error did not say which folder. On a re-index its files are kept as for any folder."""
+    papers = write_files(tmp_path / "papers", {"b.txt": "bananas are yellow"})
+    index = str(tmp_path / "idx")
+    assert index_without_root_powers(str(papers), "-i", index).returncode == 0
+    papers.chmod(0o000)
+    try:
+        first = index_without_root_powers(str(papers), "-i", str(tmp_path / "other"))
+        again = index_without_root_powers("-i", index)
+    finally:
+        papers.chmod(0o755)
+    assert first.returncode == 5, first.stderr
+    assert f"(1 skipped: {papers}: unreadable folder: Permission denied)" in first.stderr, first.stderr
+    assert again.returncode == 0 and up_to_date(again.stderr), again.stderr
+    assert f"skipped {papers}: unreadable folder: Permission denied" in again.stderr
+    assert ids(tmp_path / "idx") == {"b.txt"}
+
+
 def up_to_date(summary: str) -> bool:
     """Whether a build's stderr says it wrote nothing (`-v` lists what is skipped, as before, above)."""
     return any(line.startswith("Up to date: ") for line in summary.splitlines())

@@ -335,6 +335,12 @@ def _build(
     if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
         old = None  # damaged since it was written: build from the files alone, never copy the damage
         plan = plan_build(reader, files, None)
+    files += plan.kept_unread
+    for folder, kept in plan.unreadable.items():
+        noun = "file" if len(kept) == 1 else "files"
+        reader.report.warnings.append(
+            f"{reader.shown(folder)}: could not be read; the index keeps its {len(kept):,} {noun} from before, unread"
+        )
     same_roots = old is not None and old.manifest.get("roots") == names
     if up_to_date and same_roots and old is not None:
         for path in plan.read:  # unsupported files: recorded as skipped again, not read

@@ -4,14 +4,16 @@ A file whose size and modification time, or else whose SHA-256, is unchanged kee
 term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
 A file with the same content and a new modification time is copied with that time (the manifest's and
 its documents' `mtime`), so the index says what a full build would. A file that another reader, or a
-newer version of its reader, would read is read again (`readers.base.reader_edition`).
+newer version of its reader, would read is read again (`readers.base.reader_edition`). The files a
+folder held that the walk could not list (no permission for a while) are kept unread, as an unreadable
+file is: they are not known to be gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from ragcli.errors import RagcliError
@@ -36,6 +38,14 @@ class Plan:
     reread: int = 0  # unchanged files read again all the same (their ids depend on other files)
     newer_reader: int = 0  # of `reread`, files read again because a newer version of their reader reads them
     touched: int = 0  # of `reuse`, files with a new modification time: copied, their recorded time updated
+    # of `reuse`, the files of each folder the walk could not list (`CorpusReader.unreadable_folders`)
+    unreadable: dict[Path, list[Path]] = field(default_factory=dict)
+
+    @property
+    def kept_unread(self) -> list[Path]:
+        """The files of folders that could not be listed, which the build copies as it copies a walked
+        file's passages (they come after the walked files)."""
+        return [path for kept in self.unreadable.values() for path in kept]
 
     @property
     def unchanged(self) -> int:
@@ -115,15 +125,31 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
         else:
             plan.changed += 1
             plan.read.append(path)
+    for folder in reader.unreadable_folders:
+        within = reader.relative(folder)
+        kept = [rel for rel in previous if rel not in seen and _within(rel, within)]
+        seen.update(kept)
+        plan.reuse.update((rel, previous[rel]) for rel in kept)
+        if kept:
+            plan.unreadable[folder] = [reader.base / rel for rel in kept]
     plan.removed = len(set(previous) - seen)
     if plan.new or plan.changed or plan.removed or plan.newer_reader:
         # a file whose ids another held was indexed with qualified ids (`CorpusReader._keep`): read it
-        # again, as the files that held them may be the ones that changed
-        for rel in [rel for rel, entry in plan.reuse.items() if entry.get("shared_ids")]:
+        # again, as the files that held them may be the ones that changed (one that cannot be read: kept)
+        for rel in [rel for rel, entry in plan.reuse.items() if entry.get("shared_ids") and rel in paths]:
             del plan.reuse[rel]
             plan.read.append(paths[rel])
             plan.reread += 1
     return plan
+
+
+def _within(rel: str, folder: str) -> bool:
+    """Whether the recorded path `rel` lies inside `folder` (both relative to the indexed folder; "."
+    is that folder): a path that climbs out (`..`) lies nowhere."""
+    parts = PurePosixPath(rel).parts
+    if not parts or ".." in parts or parts[0] == "/":
+        return False
+    return folder == "." or rel.startswith(folder.rstrip("/") + "/")
 
 
 def replaced_index(target: Path, settings: BuildSettings) -> Index | None:

@@ -216,6 +216,7 @@ def iter_files(
     selection: Selection | None = None,
     on_ignored: Callable[[], None] | None = None,
     generated: bool = False,
+    unreadable: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Regular files under `root` in a stable order (each folder's files by name, then its sub-folders).
 
@@ -225,8 +226,9 @@ def iter_files(
     `__pycache__`: `readers.generated`) is listed in `skipped` and not entered, unless `generated`.
     Symbolic links (to files or folders), FIFOs, devices, sockets and ragcli index folders are not
     read; they are listed in `skipped` (paths shown through `relative`). A root that is a file is
-    yielded as it is (the user named it) unless it is a FIFO, device or socket. The walk keeps its own
-    stack, so any folder depth works.
+    yielded as it is (the user named it) unless it is a FIFO, device or socket. A folder that cannot be
+    listed (no permission) is skipped and added to `unreadable`: its files are not known to be gone. The
+    walk keeps its own stack, so any folder depth works.
     """
 
     def skip(path: Path, reason: str) -> None:
@@ -259,16 +261,15 @@ def iter_files(
             continue
         try:
             taken = _folder_files(folder)
-        except OSError as exc:  # a folder that cannot be searched (mode 000): its probe's stat fails
+            if taken is None:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:  # a folder that cannot be searched (mode 000: its probe's stat fails) or listed
             skip(folder, f"unreadable folder: {_reason(exc)}")
+            if unreadable is not None:
+                unreadable.append(folder)
             continue
         if taken is not None:
             yield from taken
-            continue
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            skip(folder, f"unreadable folder: {_reason(exc)}")
             continue
         if selection.ignore_files:
             names = {entry.name for entry in entries if entry.name in IGNORE_FILES}
@@ -375,6 +376,7 @@ class CorpusReader:
         self.selection = selection or Selection()
         self.base = base or common_base(roots)  # what paths are relative to
         self.report = ReadReport()
+        self.unreadable_folders: list[Path] = []  # folders the walk could not list (`iter_files`)
         self.context = ReadContext(fields or RecordFields(), strict, self.report, max_bytes, generated)
         self._named = {root for root in roots if not root.is_dir()}  # files named on the command line
         self._linked = _linked_folders(roots, self.base)
@@ -395,10 +397,11 @@ class CorpusReader:
                 root,
                 exclude=self.exclude,
                 skipped=self.report.skipped,
-                relative=self.relative,
+                relative=self.shown,
                 selection=self.selection,
                 on_ignored=self._ignored,
                 generated=self.context.generated,
+                unreadable=self.unreadable_folders,
             ):
                 key = os.path.abspath(path)
                 if key not in seen:
@@ -471,6 +474,12 @@ class CorpusReader:
             if absolute.is_relative_to(typed):
                 return (real / absolute.relative_to(typed)).as_posix()
         return path.as_posix()
+
+    def shown(self, path: Path) -> str:
+        """How a message names `path`: relative to the indexed folder (`relative`), or as given where it is
+        that folder itself (a lone root), which "." would not name."""
+        rel = self.relative(path)
+        return str(path) if rel == "." else rel
 
     def documents(self) -> Iterator[Document]:
         """Every document of every readable file, in a stable order."""
