@@ -66,8 +66,8 @@ def write_error(
 ) -> IndexWriteError:
     """An OSError met while writing, as exit 12: `action`, the cause, `then` (what state things are in),
     and a hint that fits the cause: disk or inodes full, a read-only file system (no file's permissions
-    would help: remount it), no permission (naming `where`, the file or folder to make writable), a
-    file where a folder should be."""
+    would help: remount it), no permission (naming `where`, the file or folder to make writable), a file
+    size limit, a file where a folder should be."""
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = f"free some disk space (or inodes: `df -i` shows them), or {option}"
@@ -75,6 +75,8 @@ def write_error(
         hint = f"{where or exc.filename or 'it'} is on a read-only file system: mount it read-write, or {option}"
     elif exc.errno in (errno.EACCES, errno.EPERM):
         hint = f"make {where or exc.filename or 'it'} writable, or {option}"
+    elif exc.errno == errno.EFBIG:  # no other folder lifts a process's limit
+        hint = f"a file outgrew the file size limit, which `ulimit -f` shows, or the file system's largest file: raise the limit, or {option}"
     elif exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         hint = f"a file stands where a folder should be (or the reverse): move it, or {option}"
     else:

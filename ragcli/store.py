@@ -87,6 +87,10 @@ FORMAT_VERSION = 2
 OLDEST_READABLE_VERSION = 1
 DEFAULT_INDEX_DIR = ".ragcli"
 REBUILD_HINT = "rebuild it with `ragcli index PATH`"
+READ_PERMISSION_HINT = "make it readable to you, or pass another --index; `ls -l` shows its permissions and owner"
+NOT_AN_INDEX_HINT = (
+    "the folder is not a ragcli index: pass --index one that is, or build one into a new or empty folder"
+)
 
 Payload = dict[str, Any]  # what a payload file holds: numpy arrays, strings and numbers, by name
 
@@ -337,10 +341,12 @@ def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
             manifest = json.loads(handle.read().decode("utf-8"))
     except NotRegularFileError:
         raise IndexDamagedError(f"{path}: not a regular file", hint=REBUILD_HINT) from None
+    except PermissionError as exc:  # no rebuild helps: ragcli index cannot read it either
+        raise IndexDamagedError(f"{path}: unreadable manifest ({exc.strerror})", hint=READ_PERMISSION_HINT) from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise IndexDamagedError(f"{path}: unreadable manifest ({exc})", hint=REBUILD_HINT) from None
+        raise IndexDamagedError(f"{path}: unreadable manifest ({exc})", hint=_damage_hint(index_dir)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise IndexDamagedError(f"{path}: not a ragcli index manifest", hint=REBUILD_HINT)
+        raise IndexDamagedError(f"{path}: not a ragcli index manifest", hint=_damage_hint(index_dir))
     version = manifest.get("format_version")
     if type(version) is not int:
         raise IndexDamagedError(f"{path}: manifest has no format version", hint=REBUILD_HINT)
@@ -365,6 +371,12 @@ def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
     if problem is not None:
         raise IndexDamagedError(f"{path}: {problem}", hint=REBUILD_HINT)
     return manifest, identity
+
+
+def _damage_hint(index_dir: Path) -> str:
+    """The way past a manifest that is not ragcli's: a rebuild where the folder is a ragcli index (its
+    marker); elsewhere (another program's `manifest.json`) `ragcli index` refuses the folder, so another."""
+    return REBUILD_HINT if is_ragcli_index(index_dir) else NOT_AN_INDEX_HINT
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:

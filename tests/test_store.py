@@ -8,15 +8,25 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
+from clihelpers import RAGCLI, without_root_powers
+from conftest import write_files
 from crafted import NUMPY_GADGETS, WritesMarker, payload_file
 
 from ragcli import indexdir, store
-from ragcli.errors import IndexDamagedError, IndexLockedError, IndexVersionError, IndexWriteError, NoIndexError
+from ragcli.errors import (
+    ExitCode,
+    IndexDamagedError,
+    IndexLockedError,
+    IndexVersionError,
+    IndexWriteError,
+    NoIndexError,
+)
 from ragcli.indexing.build import build_index, reweight
 from ragcli.records import PASSAGES_FILE
 from ragcli.retrieval.bm25 import BM25_FILE, BM25Params
@@ -340,6 +350,14 @@ def test_a_write_error_names_the_index_folder_and_says_the_old_index_stays(tmp_p
     )
 
 
+def test_a_file_size_limit_gets_a_hint_about_the_limit(tmp_path: Path) -> None:
+    """EFBIG ("File too large": `ulimit -f`, or a file system's largest file) was told only to choose
+    another --index, which meets the same limit."""
+    error = store._index_write_error(tmp_path, OSError(errno.EFBIG, "File too large"))
+    assert error.message == f"cannot write the index in {tmp_path}: File too large; no index was written"
+    assert error.hint is not None and "ulimit -f" in error.hint and error.hint.endswith("or choose another --index")
+
+
 def test_a_generation_folder_that_cannot_be_made_is_a_write_error(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "folder"
     with pytest.raises(IndexWriteError) as caught, store.GenerationWriter(missing):
@@ -477,6 +495,41 @@ def test_a_manifest_that_is_no_regular_file_or_no_json_is_damaged(small_index: P
         read_manifest(small_index)
     assert caught.value.message == f"{manifest}: not a regular file"
     assert caught.value.hint == "rebuild it with `ragcli index PATH`"
+
+
+def test_a_manifest_the_user_may_not_read_asks_for_permission_not_a_rebuild(small_index: Path) -> None:
+    """A manifest unreadable for its permissions was "damaged" with the hint to rebuild the index, which
+    cannot be done without reading it either: exit 7 still, with a hint about permissions."""
+    manifest = small_index / MANIFEST
+    manifest.chmod(0o000)
+    try:
+        result = subprocess.run(
+            [*without_root_powers(), RAGCLI, "info", "--index", str(small_index)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        manifest.chmod(0o644)
+    assert result.returncode == ExitCode.INDEX_DAMAGED, result.stderr
+    assert f"{manifest}: unreadable manifest (Permission denied)" in result.stderr, result.stderr
+    assert "permissions" in result.stderr and "rebuild" not in result.stderr
+
+
+def test_a_folder_with_someone_else_s_manifest_is_not_offered_a_build(tmp_path: Path) -> None:
+    """`query --index` naming a folder of the user's that holds another program's `manifest.json` was
+    told to rebuild it with `ragcli index PATH`, which refuses that folder (exit 2): it is told to pass
+    an index instead. A ragcli index whose manifest is damaged is still told to rebuild it."""
+    folder = write_files(tmp_path / "app", {"manifest.json": '{"name": "my web app"}', "a.txt": "mine"})
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(folder)
+    assert caught.value.message == f"{folder / MANIFEST}: not a ragcli index manifest"
+    assert caught.value.hint == store.NOT_AN_INDEX_HINT
+    assert "rebuild" not in caught.value.hint and "new or empty folder" in caught.value.hint
+    (folder / MANIFEST).write_text("{not json")  # unreadable: the same
+    with pytest.raises(IndexDamagedError) as caught:
+        read_manifest(folder)
+    assert caught.value.hint == store.NOT_AN_INDEX_HINT
 
 
 def test_no_index_says_how_to_make_one(tmp_path: Path) -> None:
