@@ -8,6 +8,9 @@ rows from an earlier build included.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 BATCH_PASSAGES = 4000  # passages per tokenising task
 PARALLEL_MIN_PASSAGES = 20_000  # below this, worker start-up costs more than it saves
 CHUNK_ENTRIES = 1 << 20  # counts whose term ids numpy widens to 64 bits at a time (bincount, renumbering)
+PARENT_CHECK_SECONDS = 0.2  # how often a tokenising worker checks that the build that started it lives
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a function and its arguments, run in order
 
@@ -185,6 +189,30 @@ def reused(first: int, last: int) -> tuple[str, int, int]:
     return ("reuse", first, last)
 
 
+def _start_worker(parent: int) -> None:
+    """Each tokenising worker's initializer: the worker ends with `parent`, the build that started it.
+    A build killed outright (SIGKILL: the OOM killer) left its workers hanging for good, holding its
+    stderr open (`ragcli index … | tee log` never ended). A thread watching the parent, not Linux's
+    PR_SET_PDEATHSIG (Linux only, and fired when the *thread* that started the worker ends); it also
+    sees a parent that died before this ran."""
+    threading.Thread(target=_end_with, args=(parent,), name="ragcli-parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is adopted by another process (init, a subreaper)
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)  # nobody is left to read a result, or to report an error to
+
+
+def _worker_pool(jobs: int) -> Any:
+    """joblib's process pool (loky) for the tokenising tasks, its workers bound to this process."""
+    from joblib import Parallel
+    from joblib.parallel import LokyBackend
+
+    backend = LokyBackend(initializer=_start_worker, initargs=(os.getpid(),))
+    return Parallel(n_jobs=jobs, backend=backend, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
+
+
 def count_all(
     tasks: Iterator[Task],
     counts: CountMatrixBuilder,
@@ -204,10 +232,9 @@ def count_all(
     if runner is not None:
         results: Iterator[Any] = runner.run(tasks)
     elif jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
-        from joblib import Parallel, delayed
+        from joblib import delayed
 
-        parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
-        results = parallel(delayed(fn)(*args) for fn, args in tasks)
+        results = _worker_pool(jobs)(delayed(fn)(*args) for fn, args in tasks)
     else:
         results = (fn(*args) for fn, args in tasks)
     for result in results:
