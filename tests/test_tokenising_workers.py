@@ -89,6 +89,17 @@ def wait_for_workers(build: subprocess.Popen[bytes], mark: str, counting: bool =
     pytest.fail(f"no tokenising worker within {STARTING:.0f} s")
 
 
+def python_is_up(pid: int) -> bool:
+    """Whether process `pid`'s interpreter has set what SIGINT does (it catches it, to raise
+    KeyboardInterrupt, unless told to ignore it): from then on a Ctrl-C it gets lands in Python."""
+    with suppress(OSError):
+        masks = dict(
+            line.split(":\t") for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line
+        )
+        return bool((int(masks["SigCgt"], 16) | int(masks["SigIgn"], 16)) & 1 << (signal.SIGINT - 1))
+    return False
+
+
 def left_after(mark: str, seconds: float) -> list[int]:
     """The marked processes still there after up to `seconds` (none: at once)."""
     deadline = time.monotonic() + seconds
@@ -127,6 +138,36 @@ def test_workers_end_when_the_build_is_killed(
         build.kill()
         build.wait(timeout=30)
         assert left_after(build_mark, ENDING) == []
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait(timeout=30)
+
+
+@pytest.mark.parametrize("counting", [False, True], ids=["starting", "counting"])
+def test_ctrl_c_while_workers_run_is_one_line(
+    large_corpus: Path, tmp_path: Path, build_mark: str, counting: bool
+) -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group: each worker, still importing,
+    printed a KeyboardInterrupt traceback (17 to 115 lines) before "ragcli: error: interrupted". The
+    workers now ignore it, from their first instruction on, and the build stops them."""
+    stderr_file = tmp_path / "stderr"
+    with stderr_file.open("wb") as stderr:
+        build = start_build(large_corpus, tmp_path / "idx", build_mark, stderr=stderr, process_group=0)
+    try:
+        if counting:
+            wait_for_workers(build, build_mark, counting=True)
+        else:  # as soon as a worker's interpreter would turn a Ctrl-C into KeyboardInterrupt
+            deadline = time.monotonic() + STARTING
+            while not any(map(python_is_up, workers_of(build_mark))):
+                assert build.poll() is None and time.monotonic() < deadline, "no worker started"
+                time.sleep(0.01)
+        os.killpg(build.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+        code = build.wait(timeout=60)
+        assert left_after(build_mark, ENDING) == []  # what the workers write is written by now
+        said = stderr_file.read_text(errors="replace")
+        assert "Traceback" not in said, said
+        assert (code, said.strip().splitlines()[-1]) == (130, "ragcli: error: interrupted"), said
     finally:
         if build.poll() is None:
             build.kill()

@@ -9,11 +9,13 @@ rows from an earlier build included.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
@@ -190,11 +192,15 @@ def reused(first: int, last: int) -> tuple[str, int, int]:
 
 
 def _start_worker(parent: int) -> None:
-    """Each tokenising worker's initializer: the worker ends with `parent`, the build that started it.
-    A build killed outright (SIGKILL: the OOM killer) left its workers hanging for good, holding its
-    stderr open (`ragcli index … | tee log` never ended). A thread watching the parent, not Linux's
-    PR_SET_PDEATHSIG (Linux only, and fired when the *thread* that started the worker ends); it also
-    sees a parent that died before this ran."""
+    """Each tokenising worker's initializer. Ctrl-C is the build's to handle (it stops the workers):
+    a worker ignores it, where each printed a KeyboardInterrupt traceback, and the one that came while
+    it started, held back since (`_ctrl_c_held`), is dropped with it.
+    And the worker ends with `parent`, the build that started it: a build killed outright (SIGKILL: the
+    OOM killer) left its workers hanging for good, holding its stderr open (`ragcli index … | tee log`
+    never ended). A thread watching the parent, not Linux's PR_SET_PDEATHSIG (Linux only, and fired
+    when the *thread* that started the worker ends); it also sees a parent that died before this ran."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_end_with, args=(parent,), name="ragcli-parent-watch", daemon=True).start()
 
 
@@ -204,12 +210,36 @@ def _end_with(parent: int) -> None:
     os._exit(1)  # nobody is left to read a result, or to report an error to
 
 
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT blocked in this thread: a process it starts meanwhile inherits the mask, and holds back a
+    Ctrl-C that comes while its interpreter starts. This process gets it at the end (or at once, in a
+    thread that does not block it)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_pool(jobs: int) -> Any:
-    """joblib's process pool (loky) for the tokenising tasks, its workers bound to this process."""
+    """joblib's process pool (loky) for the tokenising tasks, its workers quiet on Ctrl-C and bound to
+    this process (`_start_worker`)."""
+    from multiprocessing import resource_tracker
+
     from joblib import Parallel
     from joblib.parallel import LokyBackend
 
-    backend = LokyBackend(initializer=_start_worker, initargs=(os.getpid(),))
+    # loky starts the standard library's resource tracker with the first worker if it is not running, and
+    # that start unblocks SIGINT in the thread (Python 3.11 to 3.13): started now, it leaves the mask be
+    resource_tracker.ensure_running()
+
+    class QuietWorkers(LokyBackend):  # type: ignore[misc]  # joblib ships no types
+        def submit(self, func: Any, callback: Any = None) -> Any:
+            with _ctrl_c_held():  # loky starts the workers in the first submit
+                return super().submit(func, callback)
+
+    backend = QuietWorkers(initializer=_start_worker, initargs=(os.getpid(),))
     return Parallel(n_jobs=jobs, backend=backend, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
 
 
