@@ -10,6 +10,7 @@ import random
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from contextlib import suppress
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 from clihelpers import RAGCLI, invoke
-from conftest import write_files
+from conftest import REPO, write_files
 from test_dense import build_tiny_embedder
 
 from ragcli.errors import InterruptedBuildError
@@ -356,6 +358,32 @@ def test_sigterm_ends_a_first_build_as_ctrl_c_does(tmp_path: Path) -> None:
     code, stderr = stopped_while_indexing([RAGCLI, "index", str(corpus), "-i", str(index_dir)], signal.SIGTERM)
     assert (code, last_line(stderr)) == (143, "ragcli: error: terminated"), stderr
     assert not index_dir.exists()
+
+
+def console_script() -> list[str]:
+    """What the `ragcli` script pip writes from pyproject's [project.scripts] runs, run from this checkout."""
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, function = scripts["ragcli"].split(":")
+    return [sys.executable, "-c", f"import sys; from {module} import {function}; sys.exit({function}())"]
+
+
+@pytest.mark.parametrize(
+    "command", [console_script(), [sys.executable, "-m", "ragcli"]], ids=["ragcli", "python -m ragcli"]
+)
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line(command: list[str]) -> None:
+    """Ctrl-C in a command's first half second, while Python imported the command line, printed that
+    import's traceback: the entry point imported `ragcli.cli` before anything could handle Ctrl-C."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}  # a line on stderr as each import ends
+    child = subprocess.Popen(
+        [*command, "--version"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+    )
+    assert child.stderr is not None
+    for line in child.stderr:
+        if re.search(r"\|\s*typer$", line.rstrip()):  # the command line's first library; much is still to come
+            child.send_signal(signal.SIGINT)
+            break
+    said = [line for line in child.stderr.read().splitlines() if not line.startswith("import time:")]
+    assert (child.wait(timeout=60), said) == (130, ["ragcli: error: interrupted"])
 
 
 def test_sigterm_while_reading_questions_ends_cleanly(small_index: Path) -> None:
