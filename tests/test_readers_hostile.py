@@ -156,6 +156,20 @@ def test_an_unreadable_root_folder_is_skipped_not_a_crash(tmp_path: Path) -> Non
     assert ids(tmp_path / "idx") == {"d/b.txt"}
 
 
+def test_a_root_behind_a_folder_that_cannot_be_searched_is_a_clear_error(tmp_path: Path) -> None:
+    """A root inside a folder one may not search (`chmod 000 parent`, root `parent/q`) was "internal
+    error: PermissionError" (exit 1): asking whether the root exists raised. It is exit 4, naming it."""
+    root = write_files(tmp_path / "parent" / "q", {"a.txt": "bees"})
+    (tmp_path / "parent").chmod(0o000)
+    try:
+        result = index_without_root_powers(str(root), "-i", str(tmp_path / "idx"))
+    finally:
+        (tmp_path / "parent").chmod(0o755)
+    assert result.returncode == 4, result.stderr
+    assert f"{root}: cannot be reached (Permission denied)" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("locked", ["papers", "papers/deep"])  # a root; a folder inside one
 @pytest.mark.parametrize("also_new", [False, True])  # the index up to date; rewritten for another file
 def test_the_files_of_a_folder_that_cannot_be_read_are_kept_not_removed(

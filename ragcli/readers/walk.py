@@ -349,10 +349,20 @@ def _linked_folders(roots: list[Path], base: Path) -> list[tuple[Path, Path]]:
 
 
 def require_roots(roots: Iterable[str | Path]) -> None:
-    """Every root that is not a database URL exists: the first missing one is exit 4."""
+    """Every root that is not a database URL exists and can be reached: the first missing one is exit 4,
+    and so is one inside a folder that may not be searched (asking whether it exists raised there)."""
     for root in roots:
-        if not is_url(root) and not Path(root).exists():
-            raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path")
+        if is_url(root):
+            continue
+        try:
+            os.stat(root)
+        except (FileNotFoundError, NotADirectoryError):
+            raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path") from None
+        except OSError as exc:
+            raise PathNotFoundError(
+                f"{root}: cannot be reached ({exc.strerror or exc})",
+                hint="check the permissions of the folders above it",
+            ) from None
 
 
 class CorpusReader:
