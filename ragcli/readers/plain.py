@@ -119,6 +119,7 @@ class CodeReader(SuffixReader):
     definitions where ragcli knows the language's (`readers.definitions`)."""
 
     name = "code"
+    version = 2  # 2: a notice that other files are generated ("generated from this file") no longer skips it
     suffixes = CODE_SUFFIXES
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -131,6 +132,7 @@ class PlainTextReader:
     """Any file no other reader claims, when its content is text (the fallback reader)."""
 
     name = "plain"
+    version = 2  # as the code reader's
     fallback = True
 
     def claims(self, path: Path) -> bool:
