@@ -119,7 +119,9 @@ class CodeReader(SuffixReader):
     definitions where ragcli knows the language's (`readers.definitions`)."""
 
     name = "code"
-    version = 2  # 2: a notice that other files are generated ("generated from this file") no longer skips it
+    # 2: a notice that other files are generated ("generated from this file") no longer skips it;
+    # 3: a notice after PHP's `<?php` or an XML declaration skips it
+    version = 3
     suffixes = CODE_SUFFIXES
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -132,7 +134,7 @@ class PlainTextReader:
     """Any file no other reader claims, when its content is text (the fallback reader)."""
 
     name = "plain"
-    version = 2  # as the code reader's
+    version = 3  # as the code reader's
     fallback = True
 
     def claims(self, path: Path) -> bool:
