@@ -554,7 +554,7 @@ def info_table(info: dict[str, Any]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, value in info.items():
-        if key in ("path", "rows") or (key in _SHOWN_AS_SETTINGS and "settings" in info):
+        if key in ("path", "rows", "dense_vectors") or (key in _SHOWN_AS_SETTINGS and "settings" in info):
             continue
         if key == "settings" and isinstance(value, dict):
             for label, shown in _settings_rows(value):
@@ -566,6 +566,8 @@ def info_table(info: dict[str, Any]) -> Table:
             key, shown = "checksums", "verified: every payload matches its checksum" if value else "not verified"
         elif key == "sources":
             shown = _sources_text(int(value), int(info.get("rows", 0)), info.get("roots", []))
+        elif key == "dense" and isinstance(value, dict):
+            shown = printable_name(dense_text(value, info.get("dense_vectors")))
         elif key == "metadata_keys" and isinstance(value, dict):
             shown = _metadata_keys_text(value)
         elif isinstance(value, list) and key == "roots":  # one item a line
@@ -574,6 +576,22 @@ def info_table(info: dict[str, Any]) -> Table:
             shown = printable_name(readable(value))
         table.add_row(Text(printable_name(str(key).replace("_", " "))), Text(shown))
     return table
+
+
+def dense_text(section: dict[str, Any], vectors: dict[str, int] | None) -> str:
+    """`info`'s dense row: the model, the vectors the index holds, and what the last build embedded and
+    reused, in words (the manifest's raw keys, timings included, stay in `--json`)."""
+    settings = section.get("settings") or {}
+    parts = [f"{settings.get('model', '?')} ({settings.get('precision', '?')})"]
+    if vectors is not None:
+        parts[0] += (
+            f": {plural(vectors['dimensions'], 'dimension')}, vectors for {plural(vectors['passages'], 'passage')}"
+        )
+    if "embedded" in section:
+        parts.append(
+            f"the last build embedded {int(section['embedded']):,} and reused {int(section.get('reused', 0)):,}"
+        )
+    return "; ".join(parts)
 
 
 MAX_SHOWN_METADATA_KEYS = 8  # info's table row; a corpus of records can hold thousands of keys

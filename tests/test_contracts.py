@@ -233,6 +233,7 @@ INFO_KEYS = [
     "built",
     "chunking",
     "dense",
+    "dense_vectors",
     "documents",
     "format_version",
     "metadata_keys",

@@ -598,3 +598,16 @@ def test_a_fusion_option_no_chosen_retriever_uses_is_said(dense_index: Path) -> 
     ]
     assert warnings("-r", "hybrid-rrf", "--rrf-k", "10") == warnings("-r", "hybrid", "--dense-weight", "0.3") == []
     assert len(warnings("-r", "bm25", "--rrf-k", "10", "--dense-weight", "0.3")) == 2
+
+
+def test_info_shows_the_dense_vectors_in_words(dense_index: Path, tiny_embedder: Path) -> None:
+    from ragcli.render import dense_text
+
+    data = json.loads(invoke("info", "--index", str(dense_index), "--json").stdout)
+    assert data["dense_vectors"] == {"passages": 6, "dimensions": 32}
+    assert data["dense"]["embedded"] == 6 and data["dense"]["settings"]["model"] == str(tiny_embedder)  # as before
+    assert dense_text(data["dense"], data["dense_vectors"]) == (
+        f"{tiny_embedder} (fp32): 32 dimensions, vectors for 6 passages; the last build embedded 6 and reused 0"
+    )
+    table = invoke("info", "--index", str(dense_index)).stdout
+    assert "vectors for 6 passages" in table and "passages per second" not in table and "model seconds" not in table

@@ -688,8 +688,18 @@ class Index:
             "tfidf": m.get("tfidf"),
             "retrievers": [name for name in RETRIEVERS.names() if self.available(name)],
             "dense": m.get("dense"),
+            # the vectors themselves (the "dense" section says how the last build made them)
+            "dense_vectors": self._guarded(self._dense_shape, follow=False) if m.get("dense") else None,
             "metadata_keys": self._guarded(lambda: self.metadata.key_counts(), follow=False),
         }
+
+    def _dense_shape(self) -> dict[str, int]:
+        """How many passages have dense vectors, and of how many dimensions (from the memory-mapped
+        array's shape: nothing is read but its header)."""
+        payload = RETRIEVERS.get("dense").payload
+        assert payload is not None
+        rows, dimensions = self.payload(payload)["vectors"].shape
+        return {"passages": int(rows), "dimensions": int(dimensions)}
 
 
 def load_index(path: str | Path | None = None) -> Index:
