@@ -11,6 +11,9 @@ ragcli only deletes or replaces what it can prove it wrote:
   their temporary manifests, and the generation a replaced ragcli manifest named are ever deleted, and
   of those only the files ragcli writes there (payloads, the marker). A user's `data-202403151230`
   folder, or a file of theirs inside a generation folder, stays.
+- a first build that fails takes back the marker it wrote (and the folder it made), unless it kept
+  work to resume from there (the dense checkpoint, `DENSE_CHECKPOINT`): the marker then stays, so that
+  the next build may take the checkpoint up; a checkpoint without the marker proves nothing.
 - any other file written and then renamed into place (the dense checkpoint) is first written under a
   name with ragcli's prefix, `.ragcli-<name>.<32 hex digits>.tmp`, so one a killed write left is
   deleted too (a regular file only, never a link). Outside an index folder (the cache's state file),
@@ -51,6 +54,7 @@ _TEMP_MANIFEST_RE = re.compile(r"^manifest\.json\.(data-[0-9a-f]{32})\.tmp$")
 PENDING_PREFIX = ".ragcli-pending-"  # + a generation's name: announced before its folder is made
 _PENDING_RE = re.compile(r"^\.ragcli-pending-(data-[0-9a-f]{32})$")
 _TEMPORARY_RE = re.compile(r"^\.ragcli-[a-z0-9_.-]+\.[0-9a-f]{32}\.tmp$")  # `temporary_beside`'s names
+DENSE_CHECKPOINT = "dense-checkpoint.joblib"  # the vectors an interrupted build keeps (retrieval/dense.py)
 
 
 # --- errors of writing: say what happened -----------------------------------------------------------
@@ -306,8 +310,12 @@ class Claim(enum.Enum):
 
 def _take_back(index_dir: Path, claim: Claim) -> None:
     """After a first build that published nothing: its lock and marker removed, and the folder when
-    the build made it, so a failed `ragcli index` leaves the place as it found it."""
+    the build made it, so a failed `ragcli index` leaves the place as it found it; unless the build kept
+    a checkpoint there, which the marker must go on claiming for the next build to resume from it."""
     if claim is Claim.NOTHING or (index_dir / MANIFEST).exists() or (index_dir / MANIFEST).is_symlink():
+        return
+    checkpoint = index_dir / DENSE_CHECKPOINT
+    if not checkpoint.is_symlink() and checkpoint.is_file():
         return
     for name in (LOCK, INDEX_MARKER):
         entry = index_dir / name

@@ -23,7 +23,7 @@ from clihelpers import RAGCLI, invoke
 from conftest import REPO, write_files
 from test_dense import build_tiny_embedder
 
-from ragcli.errors import InterruptedBuildError
+from ragcli.errors import ForeignFolderError, InterruptedBuildError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.progress import PlainProgress, clock, waiting
@@ -411,3 +411,36 @@ def test_a_second_ctrl_c_while_stopping_prints_no_traceback(tmp_path: Path) -> N
     code, stderr = stopped_while_indexing(command, signal.SIGINT, signal.SIGINT, again=True)
     assert (code, last_line(stderr)) == (130, "ragcli: error: interrupted"), stderr
     assert (index_dir / "manifest.json").read_bytes() == before
+
+
+def test_an_interrupted_first_build_resumes_from_its_checkpoint(embedder: Path, tmp_path: Path) -> None:
+    """Ctrl-C during the first build of a new index took back the folder's marker and lock but left the
+    checkpoint, so the folder held one file that was not a ragcli index, and the resume it promised was
+    refused (exit 2). The marker now stays beside the checkpoint, and the next build takes its vectors;
+    a folder holding a checkpoint without the marker is still someone else's."""
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(30, words=12)})
+    settings = BuildSettings(
+        retrievers={"dense": EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)}
+    )
+
+    def ctrl_c_after_seven(done: int, total: int, *stage: str) -> None:
+        if done >= 7 and not stage:
+            raise KeyboardInterrupt
+
+    for index_dir in (tmp_path / "new", tmp_path / "empty"):  # a folder the build made, one it found empty
+        if index_dir.name == "empty":
+            index_dir.mkdir()
+        with pytest.raises(InterruptedBuildError, match=r"interrupted: 7 of 30 passages embedded; run the same"):
+            build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+        assert sorted(p.name for p in index_dir.iterdir()) == [".ragcli-index", CHECKPOINT_FILE, "lock"]
+        build_index([corpus], index_dir, settings)
+        resumed = load_index(index_dir)
+        assert (resumed.manifest["dense"]["embedded"], resumed.manifest["dense"]["reused"]) == (23, 7)
+        assert not (index_dir / CHECKPOINT_FILE).exists()
+
+    someone = tmp_path / "someone"  # their file of that name, no marker: not ragcli's folder
+    someone.mkdir()
+    (someone / CHECKPOINT_FILE).write_bytes(b"their data")
+    with pytest.raises(ForeignFolderError):
+        build_index([corpus], someone, settings)
+    assert [p.name for p in someone.iterdir()] == [CHECKPOINT_FILE]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError
-from ragcli.indexdir import temporary_beside
+from ragcli.indexdir import DENSE_CHECKPOINT, temporary_beside
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
 from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings, embed_spread
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 DENSE_FILE = "dense.joblib"
-CHECKPOINT_FILE = "dense-checkpoint.joblib"  # in the index folder: vectors of an interrupted build
+CHECKPOINT_FILE = DENSE_CHECKPOINT  # in the index folder: vectors of an interrupted build
 SCHEMA = PayloadSchema(
     {"vectors": ArraySpec(("float16", "float32"), ndim=2), "keys": ArraySpec(("uint8",), ndim=2)},
     {"settings": (dict,)},
