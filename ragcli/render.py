@@ -658,18 +658,23 @@ def _update_text(update: dict[str, Any]) -> str:
     name = str(update.get("retriever"))
     shown = _RETRIEVER_NAMES.get(name, name)
     action = update.get("action")
-    embedded = int(update.get("embedded") or 0)
+    resumed = int(update.get("from_checkpoint") or 0)
+    gained = int(update.get("embedded") or 0) + resumed  # the checkpoint's were embedded by the interrupted run
     changed = update.get("changed") or {}
     how = ", ".join(f"{str(k).replace('_', ' ')} {readable(v[0])} → {readable(v[1])}" for k, v in changed.items())
+    from_checkpoint = f"{resumed:,} from the interrupted run's checkpoint" if resumed else ""
     if action == "removed":
         return "removed the dense vectors" if name == "dense" else f"removed the {shown} data"
+    if name != "dense" and action != "extended":  # a plugin's retriever may embed new passages too
+        return f"built {shown}" if action == "added" else f"re-weighted {shown} ({how})"
     if action == "added":
-        return f"added dense vectors for {plural(embedded, 'passage')}" if name == "dense" else f"built {shown}"
-    if action == "extended":
-        return f"embedded {plural(embedded, 'new passage')}"
-    if name == "dense":
-        return f"re-embedded {plural(embedded, 'passage')} ({how})"
-    return f"re-weighted {shown} ({how})"
+        said = f"added dense vectors for {plural(gained, 'passage')}"
+    elif action == "extended":
+        said = f"embedded {plural(gained, 'new passage')}"
+    else:
+        said = f"re-embedded {plural(gained, 'passage')}"
+    notes = "; ".join(filter(None, (how, from_checkpoint)))  # what changed: only when re-embedded
+    return f"{said} ({notes})" if notes else said
 
 
 def index_summary(report: BuildReport, verbose: bool) -> list[str]:

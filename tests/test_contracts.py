@@ -188,7 +188,7 @@ INDEX_ROOT_KEYS = ["roots_added", "roots_removed"]  # what a re-index did to the
 INDEX_ROOT_KEYS += ["selection_kept"]  # when the roots changed: the recorded globs they are walked with
 INDEX_KEYS = sorted(INDEX_KEYS + INDEX_ROOT_KEYS)
 SETTING_CHANGE_KEYS = ["from", "setting", "to"]  # an item of "settings_changed"
-UPDATE_KEYS = ["action", "changed", "retriever"]  # an item of "updated" (dense adds "embedded")
+UPDATE_KEYS = ["action", "changed", "retriever"]  # an item of "updated" (dense adds "embedded", "from_checkpoint")
 SKIPPED_KEYS = ["path", "reason"]
 HIT_KEYS = [
     *("copies", "doc_id", "end", "id", "line", "metadata", "page", "path", "rank", "score", "start", "text"),

@@ -27,6 +27,7 @@ from ragcli.errors import ForeignFolderError, InterruptedBuildError
 from ragcli.indexing.build import build_index
 from ragcli.indexing.settings import BuildSettings
 from ragcli.progress import PlainProgress, clock, waiting
+from ragcli.render import index_summary
 from ragcli.retrieval.dense import CHECKPOINT_FILE
 from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.index import load_index
@@ -444,3 +445,34 @@ def test_an_interrupted_first_build_resumes_from_its_checkpoint(embedder: Path, 
     with pytest.raises(ForeignFolderError):
         build_index([corpus], someone, settings)
     assert [p.name for p in someone.iterdir()] == [CHECKPOINT_FILE]
+
+
+def test_the_summary_of_a_resumed_build_counts_the_checkpoints_vectors(embedder: Path, tmp_path: Path) -> None:
+    """After an interrupted `--dense` on an existing index, the next build said "added dense vectors for
+    23 passages" though all 30 gained vectors (7 from the checkpoint). It says both now, and `--json`'s
+    `updated` entry gives them apart (`embedded`, `from_checkpoint`), as the manifest does."""
+    corpus = write_files(tmp_path / "c", {"notes.jsonl": records(30, words=12)})
+    index_dir = tmp_path / "idx"
+    build_index([corpus], index_dir)
+    settings = BuildSettings(
+        retrievers={"dense": EmbeddingSettings(model=str(embedder), precision="fp32", batch_size=1)}
+    )
+
+    def ctrl_c_after_seven(done: int, total: int, *stage: str) -> None:
+        if done >= 7 and not stage:
+            raise KeyboardInterrupt
+
+    with pytest.raises(InterruptedBuildError):
+        build_index([corpus], index_dir, settings, embed_progress=ctrl_c_after_seven)
+    report = build_index([corpus], index_dir, settings)
+    assert report.updated == [{"retriever": "dense", "action": "added", "embedded": 23, "from_checkpoint": 7}]
+    assert (
+        "added dense vectors for 30 passages (7 from the interrupted run's checkpoint)"
+        in index_summary(report, verbose=False)[-1]
+    )
+    assert load_index(index_dir).manifest["dense"]["from_checkpoint"] == 7
+
+    (corpus / "more.jsonl").write_text(records(3, words=9).replace('"d', '"m'))  # no checkpoint: none from it
+    report = build_index([corpus], index_dir)
+    assert report.updated == [{"retriever": "dense", "action": "extended", "embedded": 3, "from_checkpoint": 0}]
+    assert "embedded 3 new passages;" in index_summary(report, verbose=False)[-1]

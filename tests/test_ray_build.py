@@ -249,7 +249,7 @@ def test_vectors_added_to_a_built_index_are_embedded_on_the_cluster(
     assert process.returncode == 0, err
     report = json.loads(out)
     assert (report["files_changed"], report["files_new"], report["files_unchanged"]) == (0, 0, 4)
-    assert {"retriever": "dense", "action": "added", "embedded": 600} in report["updated"]
+    assert {"retriever": "dense", "action": "added", "embedded": 600, "from_checkpoint": 0} in report["updated"]
     assert workers >= 1, "no embedding task was seen on the cluster"
     assert_same_index(tmp_path / "local", tmp_path / "ray")
 

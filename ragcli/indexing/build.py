@@ -537,18 +537,21 @@ def retriever_updates(
             updates.append({"retriever": retriever.name, "action": "removed"})
             continue
         embedded = new.get("embedded") if isinstance(new.get("embedded"), int) else None
+        resumed = new.get("from_checkpoint") if isinstance(new.get("from_checkpoint"), int) else None
         old_settings = old.get("settings", old) if old else {}
         new_settings = new.get("settings", new)
         changed = {
             key: [old_settings.get(key), value]
             for key, value in new_settings.items()
-            if isinstance(old_settings, dict) and old_settings.get(key) != value and key not in ("embedded", "reused")
+            if isinstance(old_settings, dict)
+            and old_settings.get(key) != value
+            and key not in ("embedded", "reused", "from_checkpoint")
         }
         if not old:
             action = "added"
         elif changed:
             action = "rebuilt"
-        elif embedded:
+        elif embedded or resumed:
             action = "extended"
         else:
             continue
@@ -557,6 +560,8 @@ def retriever_updates(
             update["changed"] = changed
         if embedded is not None:
             update["embedded"] = embedded
+        if resumed is not None:  # vectors an interrupted build embedded, taken from its checkpoint
+            update["from_checkpoint"] = resumed
         updates.append(update)
     return updates
 

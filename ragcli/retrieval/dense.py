@@ -169,10 +169,11 @@ def build_dense(
     stats = {
         "embedded": len(todo),
         "reused": len(texts) - len(todo),
+        "from_checkpoint": len(from_checkpoint),
         "seconds": seconds,
         "passages_per_second": len(todo) / seconds if todo and seconds else 0.0,
         "model_seconds": round(loaded - started, 3),
-    }  # loading (or converting) the model, not in the rate; "reused" counts a checkpoint's vectors too
+    }  # loading (or converting) the model, not in the rate; "reused" counts the checkpoint's vectors too
     return payload, stats
 
 
