@@ -4,9 +4,9 @@ The settings travel in the index manifest, so a query is always analysed exactly
 The chain follows Lucene's language analyzers (which set the bar on the BEIR/TREC test collections):
 Unicode NFKC normalisation and case folding, a word tokenizer that splits on hyphens and punctuation and
 keeps combining marks inside words (Hindi's vowel signs; Arabic's and Hebrew's optional vowel marks are
-dropped, as Lucene's ArabicNormalizationFilter drops harakat), English possessive / Romance elision
-removal, a stopword list, and a Snowball stemmer (PyStemmer, a C implementation: stemming is the hot
-loop of indexing). Scripts written without spaces (Chinese, Japanese, Korean) are cut into overlapping
+dropped, as Lucene's ArabicNormalizationFilter drops harakat; Greek letters lose their accents, as Lucene's
+GreekLowerCaseFilter folds them), English possessive / Romance elision removal, a stopword list, and a
+Snowball stemmer (PyStemmer, a C implementation: stemming is the hot loop of indexing). Scripts written without spaces (Chinese, Japanese, Korean) are cut into overlapping
 character bigrams, as Lucene's CJKAnalyzer does, so their text never vanishes. A document also yields each
 CJK character (Lucene's CJKBigramFilter with outputUnigrams), so that a question of one character ("猫",
 cat), which no bigram equals, finds it; a query keeps bigrams alone, so a longer question matches the terms
@@ -122,6 +122,12 @@ _FORMAT_AND_DIACRITICS_RE = re.compile(f"[{_IN_WORD_FORMAT_CHARS}{_OPTIONAL_DIAC
 # Lucene's LowerCaseFilter); Turkish lowercases "I" to its dotless "ı" first (Lucene's TurkishLowerCaseFilter)
 _DOTTED_CAPITAL_I = "\u0130"
 _TURKISH_CAPITAL_I = str.maketrans({"I": "\u0131", "\u0130": "i"})
+# Greek text, whose accented letters (the tonos and dialytika of monotonic Greek, U+0386-U+03CE; the
+# breathings, accents and iota subscript of polytonic Greek, U+1F00-U+1FFF) lose their marks: Greek capitals
+# drop the tonos by rule ("ΟΔΥΣΣΕΑΣ" is "Οδυσσέας") and people type without it, as Lucene's
+# GreekLowerCaseFilter folds them (`_greek_bare_letters`); with marks left loose after a Greek letter
+_GREEK_TEXT_RE = re.compile("[\u0386-\u03ce\u1f00-\u1fff]|(?<=[\u0370-\u03ff\u1f00-\u1fff])[\u0300-\u0345]")
+_GREEK_LOOSE_MARKS_RE = re.compile("(?<=[\u0370-\u03ff\u1f00-\u1fff])[\u0300-\u0345]+")
 MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run together: not terms
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 
@@ -134,6 +140,25 @@ def normalize_language(language: str) -> str:
         choices = ", ".join(sorted(STEMMERS))
         raise InvalidOptionError(f"unsupported language {language!r}", hint=f"choose one of {choices}")
     return code
+
+
+@cache
+def _greek_bare_letters() -> dict[int, str]:
+    """Each accented Greek letter (`_GREEK_TEXT_RE`) → its letter without marks, read from its canonical
+    decomposition (a letter, then combining marks only)."""
+    table: dict[int, str] = {}
+    for code in [*range(0x0386, 0x03CF), *range(0x1F00, 0x2000)]:
+        letters = unicodedata.normalize("NFD", chr(code))
+        if len(letters) > 1 and all(unicodedata.category(mark) == "Mn" for mark in letters[1:]):
+            table[code] = letters[0]
+    return table
+
+
+def _fold_greek_accents(text: str) -> str:
+    """`text` with its Greek letters bare of accents, breathings and dialytika (those of other scripts stay)."""
+    if _GREEK_TEXT_RE.search(text) is None:
+        return text
+    return _GREEK_LOOSE_MARKS_RE.sub("", text.translate(_greek_bare_letters()))
 
 
 class _WordPatterns(NamedTuple):
@@ -196,6 +221,9 @@ class AnalyzerSettings:
     # a document's CJK runs yield their characters beside their bigrams (`document_tokens`): an index built
     # before this was recorded holds bigrams only, and a one-character question finds nothing in it
     cjk_unigrams: bool = True
+    # Greek letters lose their accents (`_fold_greek_accents`): an index built before this was recorded holds
+    # "παρθενώνας", which a question without the tonos, or in capitals, never matched
+    fold_greek_accents: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", normalize_language(self.language))
@@ -213,6 +241,7 @@ class AnalyzerSettings:
             drop_format_characters=bool(data.get("drop_format_characters", False)),
             words_keep_marks=bool(data.get("words_keep_marks", False)),
             cjk_unigrams=bool(data.get("cjk_unigrams", False)),
+            fold_greek_accents=bool(data.get("fold_greek_accents", False)),
         )
 
 
@@ -245,7 +274,8 @@ def _holds_marks_or_removed(text: str, removed: re.Pattern[str]) -> bool:
 
 
 def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
-    """NFKC, case folding ("İ" to "i", Turkish's "I" to "ı") and the characters removed inside words, as
+    """NFKC, Greek letters bare of accents, case folding ("İ" to "i", Turkish's "I" to "ı") and the characters
+    removed inside words, as
     `settings` say; with whether the words of the result hold combining marks (`_marked_words` splits
     them). The same for a whole text and for one word of a highlight."""
     text = unicodedata.normalize("NFKC", text)
@@ -253,6 +283,8 @@ def _fold(text: str, settings: AnalyzerSettings) -> tuple[str, bool]:
         text = text.translate(_TURKISH_CAPITAL_I)
     if text.isascii():  # nothing below is ASCII: most text skips the scans
         return text.casefold(), False
+    if settings.fold_greek_accents:  # before case folding, which spells "ΐ" with loose marks
+        text = _fold_greek_accents(text)
     if not settings.words_keep_marks:  # an index that predates marks inside words
         text = text.casefold()
         return (_IN_WORD_FORMAT_RE.sub("", text) if settings.drop_format_characters else text), False

@@ -16,6 +16,7 @@ from ragcli.analysis import (
     _TOKEN_RE,
     Analyzer,
     AnalyzerSettings,
+    _fold_greek_accents,
     _holds_marks_or_removed,
     _mark_class,
     _marked_words,
@@ -237,6 +238,32 @@ def test_an_index_built_before_cjk_unigrams_is_analysed_as_it_was() -> None:
     assert new.to_dict()["cjk_unigrams"] is True and AnalyzerSettings.from_dict(new.to_dict()) == new
 
 
+def test_greek_accents_are_folded_as_greek_capitals_drop_them() -> None:
+    # Greek writes capitals without their tonos ("ΟΔΥΣΣΕΑΣ" is "Οδυσσέας"), and people type without it
+    analyze = Analyzer(AnalyzerSettings(stem=False))
+    assert analyze("Ο Παρθενώνας, η πρωτεύουσα της Ελλάδας") == analyze("ο παρθενωνας, η πρωτευουσα της ελλαδας")
+    assert analyze("ΟΔΥΣΣΕΑΣ") == analyze("Οδυσσέας") == ["οδυσσεασ"]
+    assert analyze("Ϊ ΐ ϋ ΰ ἀρχή ᾠδή") == ["ι", "ι", "υ", "υ", "αρχη", "ωδη"]  # dialytika and polytonic marks
+    assert analyze("ο\u0301") == analyze("ό") == ["ο"]  # written decomposed (NFD) too
+    assert analyze("café naïve") == ["café", "naïve"]  # other scripts keep their accents
+
+
+def test_an_index_built_before_greek_folding_is_analysed_as_it_was() -> None:
+    recorded = {"language": "en", "stopwords": True, "stem": False, "drop_format_characters": True}
+    old = AnalyzerSettings.from_dict({**recorded, "words_keep_marks": True, "cjk_unigrams": True})
+    assert old.fold_greek_accents is False
+    assert surface_tokens("Αθήνα", old) == ["αθήνα"]
+    new = AnalyzerSettings()
+    assert new.to_dict()["fold_greek_accents"] is True and AnalyzerSettings.from_dict(new.to_dict()) == new
+
+
+def test_a_greek_word_is_highlighted_whatever_its_accents() -> None:
+    analyzer = Analyzer()
+    text = "Ο Παρθενώνας και ο ΠΑΡΘΕΝΩΝΑΣ"
+    spans = analyzer.highlighter("παρθενωνας")(text)
+    assert [text[start:end] for start, end in spans] == ["Παρθενώνας", "ΠΑΡΘΕΝΩΝΑΣ"]
+
+
 def test_switches_for_stopwords_and_stemming() -> None:
     plain = Analyzer(AnalyzerSettings(stopwords=False, stem=False))
     assert plain("The bees are dancing") == ["the", "bees", "are", "dancing"]
@@ -297,7 +324,7 @@ SCRIPTS_WITH_MARKS = st.characters(blacklist_categories=("Cs",), max_codepoint=0
 def test_text_without_marks_is_split_as_the_patterns_with_marks_split_it(text: str) -> None:
     # only text that holds a mark (or a character removed inside words) is split by the patterns with marks:
     # the rest must split the same by the plain ones
-    folded = unicodedata.normalize("NFKC", text).replace("\u0130", "i").casefold()
+    folded = _fold_greek_accents(unicodedata.normalize("NFKC", text)).replace("\u0130", "i").casefold()
     words = _marked_words().plain.findall(_FORMAT_AND_DIACRITICS_RE.sub("", folded))
     assert surface_tokens(text) == words
 

@@ -169,6 +169,7 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
         "drop_format_characters": True,
         "words_keep_marks": True,
         "cjk_unigrams": True,
+        "fold_greek_accents": True,
     }
     assert info["bm25"]["variant"] == "okapi" and info["bm25"]["k1"] == 1.1 and info["bm25"]["b"] == 0.75
 

@@ -284,6 +284,17 @@ def test_an_index_without_cjk_unigrams_finds_one_character_questions_after_a_re_
     assert found("猫") == ["cat.txt"] and found("狗") == ["dog.txt"] and found("猫很") == ["cat.txt"]
 
 
+def test_an_index_without_greek_folding_finds_unaccented_questions_after_a_re_index(tmp_path: Path) -> None:
+    files = {"athens.txt": "Ο Παρθενώνας βρίσκεται στην Ακρόπολη.\n", "other.txt": "Η Θεσσαλονίκη.\n"}
+    index_dir = index_before("fold_greek_accents", tmp_path, files)
+    found = functools.partial(documents_found, index_dir)
+    assert found("παρθενωνας") == [] and found("Παρθενώνας") == ["athens.txt"]  # accents kept, as it was built
+    report = index_json("--index", str(index_dir))  # a re-index reads every file again, folding them
+    assert report["up_to_date"] is False and report["files_unchanged"] == 0
+    assert manifest(index_dir)["analyzer"]["fold_greek_accents"] is True
+    assert found("παρθενωνας") == ["athens.txt"] and found("ΘΕΣΣΑΛΟΝΙΚΗ") == ["other.txt"]
+
+
 def test_reindex_settings_without_an_index_reports_no_changes() -> None:
     settings, changes = reindex_settings(None, {"chunk_size": 90})
     assert settings.chunking.size == 90 and changes == []
