@@ -132,14 +132,29 @@ MAX_TOKEN_CHARS = 64  # longer "words" are base64 blobs, hashes or URLs run toge
 MAX_REMEMBERED = 100_000  # distinct tokens whose term an Analyzer remembers (then it starts afresh)
 
 
+# Norwegian's two written forms (Bokmål, Nynorsk), which Snowball's Norwegian stemmer serves
+_LANGUAGE_ALIASES: dict[str, str] = {"nb": "no", "nn": "no"}
+# languages written in the scripts `CJK_CHARS` bigrams, whatever the analyzer's language
+_CJK_LANGUAGES = frozenset(["zh", "ja", "ko", "chinese", "japanese", "korean"])
+
+
 def normalize_language(language: str) -> str:
-    """Accept an ISO 639-1 code or an English language name; return the code."""
-    code = language.strip().lower()
-    code = LANGUAGE_NAMES.get(code, code)
-    if code not in STEMMERS:
-        choices = ", ".join(sorted(STEMMERS))
-        raise InvalidOptionError(f"unsupported language {language!r}", hint=f"choose one of {choices}")
-    return code
+    """Accept an ISO 639-1 code, a locale (`pt-BR`, `de_DE`: its language) or an English language name;
+    return the code. An unsupported one is refused with what to do instead: text of any language is
+    indexed under the default analyzer, CJK text in bigrams."""
+    name = language.strip().lower()
+    code = re.split("[-_]", name, maxsplit=1)[0]
+    code = LANGUAGE_NAMES.get(name, _LANGUAGE_ALIASES.get(code, code))
+    if code in STEMMERS:
+        return code
+    choices = ", ".join(sorted(STEMMERS))
+    if code in _CJK_LANGUAGES:
+        instead = "Chinese, Japanese and Korean text is indexed in two-character pieces under any language"
+    else:
+        instead = "text in other languages is indexed too, its words unstemmed"
+    raise InvalidOptionError(
+        f"unsupported language {language!r}", hint=f"{instead}: leave --language out, or choose one of {choices}"
+    )
 
 
 @cache

@@ -343,7 +343,12 @@ ChunkOverlap = Annotated[
     option(help="Words shared by consecutive passages (not given: 40, or a fifth of a chunk size of 40 or less)."),
 ]
 Language = Annotated[
-    str, option("--language", "-l", help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr.")
+    str,
+    option(
+        "--language",
+        "-l",
+        help="Analyzer language: en, es, fr, de, pt, it, nl, da, no, sv, ru, tr (a locale such as pt-BR is its language).",
+    ),
 ]
 Stopwords = Annotated[bool, option(help="Drop the language's stopwords.")]
 Stem = Annotated[bool, option(help="Stem words (Snowball / Porter).")]

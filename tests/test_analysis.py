@@ -212,6 +212,47 @@ def test_unknown_language_is_a_clear_error() -> None:
         AnalyzerSettings(language="klingon")
 
 
+@pytest.mark.parametrize(
+    ("given", "code"), [("pt-BR", "pt"), ("de_DE", "de"), ("en-US", "en"), ("ES", "es"), ("nb", "no"), ("nn-NO", "no")]
+)
+def test_a_locale_or_norwegian_written_form_is_its_language(given: str, code: str) -> None:
+    assert AnalyzerSettings(language=given).language == code
+
+
+@pytest.mark.parametrize(
+    ("language", "written", "typed", "matches"),
+    [  # README's --language row says which languages match a word typed without its accents
+        ("es", "canción", "cancion", True),
+        ("de", "Köln", "Koln", True),
+        ("it", "città", "citta", True),
+        ("ru", "ёлка", "елка", True),
+        ("fr", "château", "chateau", False),
+        ("pt", "Belém", "Belem", False),
+    ],
+)
+def test_which_languages_match_words_without_their_accents(
+    language: str, written: str, typed: str, matches: bool
+) -> None:
+    analyze = Analyzer(AnalyzerSettings(language=language))
+    assert (analyze(written) == analyze(typed)) is matches
+
+
+@pytest.mark.parametrize("given", ["zh", "ja", "ko", "zh-TW", "Japanese"])
+def test_a_cjk_language_is_refused_with_what_to_do_instead(given: str) -> None:
+    with pytest.raises(InvalidOptionError, match="unsupported language") as refused:
+        AnalyzerSettings(language=given)
+    assert "two-character pieces under any language" in str(refused.value.hint)
+    assert "leave --language out" in str(refused.value.hint)
+
+
+@pytest.mark.parametrize("given", ["el", "hi", "ar", "el-GR"])
+def test_another_language_is_refused_with_the_default_analyzer_as_the_way_out(given: str) -> None:
+    with pytest.raises(InvalidOptionError, match="unsupported language") as refused:
+        AnalyzerSettings(language=given)
+    assert "choose one of da, de, en" in str(refused.value.hint)
+    assert "leave --language out" in str(refused.value.hint)
+
+
 def test_cjk_text_becomes_bigrams_instead_of_vanishing() -> None:
     terms = Analyzer()("蜜蜂跳舞 and bees")
     assert terms == ["蜜蜂", "蜂跳", "跳舞", "bee"]

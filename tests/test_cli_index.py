@@ -174,6 +174,12 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
     assert info["bm25"]["variant"] == "okapi" and info["bm25"]["k1"] == 1.1 and info["bm25"]["b"] == 0.75
 
 
+def test_a_locale_is_stored_as_its_language(small_corpus: Path, tmp_path: Path) -> None:
+    result = invoke("index", str(small_corpus), "--index", str(tmp_path / "idx"), "--language", "pt-BR", "-q")
+    assert result.exit_code == 0, result.output
+    assert load_index(tmp_path / "idx").info()["analyzer"]["language"] == "pt"
+
+
 def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Path) -> None:
     result = invoke("index", str(small_corpus), env={"RAGCLI_INDEX": str(tmp_path / "envidx")})
     assert result.exit_code == 0
@@ -187,6 +193,7 @@ def test_environment_variable_chooses_the_index(small_corpus: Path, tmp_path: Pa
         ({"a.png": b"\x89PNG"}, ["."], ExitCode.EMPTY_CORPUS, "no text to index"),
         ({"d.jsonl": '{"text": "ok"}\n{broken\n'}, [".", "--strict"], ExitCode.BAD_INPUT, "d.jsonl:2: invalid JSON"),
         ({"a.txt": "x"}, [".", "--language", "xx"], ExitCode.USAGE, "unsupported language"),
+        ({"a.txt": "x"}, [".", "--language", "zh"], ExitCode.USAGE, "two-character pieces under any language"),
         ({"a.txt": "x"}, [".", "--chunk-size", "5", "--chunk-overlap", "5"], ExitCode.USAGE, "smaller than"),
         ({"a.txt": "x"}, [".", "--bm25-variant", "nope"], ExitCode.USAGE, "unknown BM25 variant"),
         # numbers past what an index can hold: were internal errors, or an index its own query refused
