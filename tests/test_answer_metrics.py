@@ -308,3 +308,43 @@ def test_groundedness_of_cjk_answers_counts_character_bigrams() -> None:
 def test_grounding_metrics_bundle() -> None:
     values = grounding_metrics("2,000 eggs", [1], SOURCES, ["2,000 eggs"], set(), Analyzer())
     assert values == {"citation_precision": 1.0, "citation_recall": 0.5, "groundedness": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("language", "gold", "answer"),
+    [  # MLQA's evaluation removes each language's articles; French and Italian elide theirs ("l'")
+        ("es", "la dinastía nazarí", "dinastía nazarí"),
+        ("es", "unos reyes", "reyes"),
+        ("de", "die Zugspitze", "Zugspitze"),
+        ("fr", "l'océan Atlantique", "océan Atlantique"),
+        ("fr", "la Seine", "Seine"),
+        ("it", "l'Adige", "Adige"),
+        ("it", "il Tevere", "Tevere"),
+        ("pt", "o rio Tejo", "rio Tejo"),
+        ("es-MX", "el Zócalo", "Zócalo"),  # a locale is its language
+        ("Spanish", "el Zócalo", "Zócalo"),
+    ],
+)
+def test_each_languages_articles_are_removed(language: str, gold: str, answer: str) -> None:
+    assert answer_metrics(answer, [gold], language)["exact_match"] == 1.0
+    assert answer_metrics(answer, [gold], language)["f1"] == 1.0
+    assert answer_metrics(answer, [gold])["exact_match"] == 0.0  # English removes a/an/the alone
+
+
+def test_mlqa_normalisation_per_language() -> None:
+    # Arabic: MLQA removes every "ال" (the article, written joined to its word)
+    assert normalize_answer("القاهرة", "ar") == "قاهرة"
+    # Vietnamese: MLQA's list
+    assert normalize_answer("những con mèo", "vi") == "con mèo"
+    # a language without articles in MLQA's list (Hindi, Chinese) or ours (Russian) removes none
+    assert normalize_answer("the Taj Mahal", "hi") == "the taj mahal"
+    assert normalize_answer("the Taj Mahal", "es") == "the taj mahal"  # each language its own articles
+    assert normalize_answer("l'homme", "en") == "lhomme"  # English is SQuAD's, byte for byte
+
+
+@pytest.mark.parametrize(
+    "text", ["The Eiffel Tower, in 1889!", "an apple a day", "l'océan", "twenty-one", "Theatre a-team"]
+)
+def test_english_is_the_default_and_normalises_as_before(text: str) -> None:
+    assert normalize_answer(text, "en") == normalize_answer(text)
+    assert token_f1(text, ["the tower"], "en") == token_f1(text, ["the tower"])

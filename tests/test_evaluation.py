@@ -735,3 +735,49 @@ def test_a_corpus_that_is_not_a_regular_file_is_bad_input_not_a_hang(tmp_path: P
     with pytest.raises(InputFormatError, match=r"corpus\.jsonl: cannot be read"):
         index_for(EvalSet("fifo", [], [], corpus=fifo), tmp_path / "index")
     assert not (tmp_path / "index").exists()
+
+
+class _Says(ExtractiveGenerator):
+    """Answers every question with the same text."""
+
+    answer = "dinastía nazarí"
+
+    def generate_many(self, requests):  # type: ignore[no-untyped-def]
+        from ragcli.generation.base import Generation
+
+        return [Generation(self.answer, [1], len(sources)) for _, sources in requests]
+
+
+def test_answers_are_normalised_in_the_line_language_or_else_the_index_language(tmp_path: Path) -> None:
+    from ragcli.analysis import AnalyzerSettings
+
+    corpus = write_files(tmp_path / "corpus", {"alhambra.md": "La Alhambra fue construida por la dinastía nazarí.\n"})
+    for language in ("en", "es"):
+        build_index([corpus], tmp_path / language, BuildSettings(analyzer=AnalyzerSettings(language=language)))
+    lines = [
+        {"id": "es", "question": "¿Quién construyó la Alhambra?", "answers": ["la dinastía nazarí"], "language": "es"},
+        {"id": "none", "question": "¿Quién construyó la Alhambra?", "answers": ["la dinastía nazarí"]},
+    ]
+    eval_set = load_qa_file(write_qa(tmp_path, lines))
+    assert [q.language for q in eval_set.queries] == ["es", None]
+
+    def exact(language: str) -> dict[str, float]:
+        index = load_index(tmp_path / language)
+        scores: dict[str, float] = {}
+
+        class Scores(ResultSink):
+            def result(self, config: str, result: QueryResult) -> None:
+                scores[result.query.id] = result.metrics["exact_match"]
+
+        evaluate(eval_set, index, ["bm25"], generator=_Says.for_index(index), sinks=[Scores()])
+        return scores
+
+    assert exact("en") == {"es": 1.0, "none": 0.0}  # the line says Spanish; the other is the index's English
+    assert exact("es") == {"es": 1.0, "none": 1.0}
+
+
+@pytest.mark.parametrize("language", [3, "", ["es"]])
+def test_a_language_that_is_not_a_code_is_a_bad_line(tmp_path: Path, language: object) -> None:
+    path = write_qa(tmp_path, [{"question": "q", "answers": ["a"], "language": language}])
+    eval_set = load_qa_file(path)
+    assert eval_set.queries == [] and "'language'" in eval_set.skipped[0].reason

@@ -33,10 +33,34 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from ragcli.analysis import LANGUAGE_NAMES
 from ragcli.generation.base import NUMBER_WORDS
 from ragcli.records import Hit
 
-_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+# Each language's articles, removed after punctuation as MLQA's evaluation (mlqa_evaluation_v1.py) removes
+# them: English's is SQuAD's; Spanish, German, Vietnamese and Arabic are MLQA's lists (Arabic's removes every
+# "ال", the article written joined to its word, wherever it is, as MLQA's does); French, Italian and
+# Portuguese, which MLQA does not evaluate, their definite and indefinite articles. A language without an
+# entry (Hindi and Chinese in MLQA, Russian) removes none.
+_ARTICLES_RE: dict[str, re.Pattern[str]] = {
+    language: re.compile(pattern)
+    for language, pattern in {
+        "en": r"\b(a|an|the)\b",
+        "es": r"\b(un|una|unos|unas|el|la|los|las)\b",
+        "de": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|den|dem|des)\b",
+        "vi": r"\b(của|là|cái|chiếc|những)\b",
+        "ar": "\\sال^|ال",
+        "fr": r"\b(le|la|les|un|une|des)\b",
+        "it": r"\b(il|lo|la|i|gli|le|un|uno|una)\b",
+        "pt": r"\b(o|a|os|as|um|uma|uns|umas)\b",
+    }.items()
+}
+# French and Italian elide an article before a vowel ("l'océan", "un'isola"): removed before punctuation,
+# which would otherwise join it to its word ("locéan")
+_ELIDED_ARTICLES_RE: dict[str, re.Pattern[str]] = {
+    "fr": re.compile(r"\bl['’](?=\w)"),
+    "it": re.compile(r"\b(?:l|un)['’](?=\w)"),
+}
 # CJK ideographs (and their extensions and compatibility forms), kana and Hangul syllables
 _CJK_CHAR_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _PUNCTUATION = set(string.punctuation)
@@ -155,18 +179,32 @@ def _number_words_to_digits(text: str) -> str:
     return _NUMBER_RUN_RE.sub(lambda m: " ".join(_numbers_of(re.split(r"\s+|-", m.group()))), text)
 
 
-def normalize_answer(text: str) -> str:
+def answer_language(language: str) -> str:
+    """The code whose articles `normalize_answer` removes: a locale is its language ("es-MX" is "es"), an
+    English name its code ("Spanish" is "es")."""
+    name = language.strip().lower()
+    return LANGUAGE_NAMES.get(name, re.split("[-_]", name, maxsplit=1)[0])
+
+
+def normalize_answer(text: str, language: str = "en") -> str:
     """SQuAD's normalisation, after Unicode's NFKC (as the analyzer's), dashes unified and number words
-    turned into digits, with MLQA's two steps for other scripts: all Unicode punctuation goes ("，",
+    turned into digits, with MLQA's steps for other languages: `language`'s articles are removed rather
+    than English's (`_ARTICLES_RE`; English is SQuAD's, byte for byte), all Unicode punctuation goes ("，",
     "『』", "“”"), and each Chinese, Japanese or Korean character is a token of its own, since these
     languages write no spaces ("6300公里" → "6300 公 里": "6300公里" and "约6300公里" share three tokens,
-    where SQuAD's whitespace tokens would share none). Each step looks at the text's own characters,
-    never at what else the text holds, so an answer and its gold written in different scripts are
-    normalised alike."""
+    where SQuAD's whitespace tokens would share none). Each step but the articles looks at the text's own
+    characters, never at what else the text holds, so an answer and its gold written in different
+    scripts are normalised alike."""
+    language = answer_language(language)
     text = unicodedata.normalize("NFKC", text)  # "１８５２" → "1852", "é" whether composed or not
     text = _number_words_to_digits(_DASHES_RE.sub("-", text.lower()))
+    elided = _ELIDED_ARTICLES_RE.get(language)
+    if elided is not None:
+        text = elided.sub(" ", text)
     text = "".join(ch for ch in text if not _punctuation(ch))
-    text = _ARTICLES_RE.sub(" ", text)
+    articles = _ARTICLES_RE.get(language)
+    if articles is not None:
+        text = articles.sub(" ", text)
     text = _CJK_CHAR_RE.sub(r" \g<0> ", text)
     return " ".join(text.split())
 
@@ -177,26 +215,30 @@ def _punctuation(ch: str) -> bool:
     return ch in _PUNCTUATION or unicodedata.category(ch).startswith("P")
 
 
-def _answer_tokens(text: str) -> list[str]:
+def _answer_tokens(text: str, language: str = "en") -> list[str]:
     """The tokens F1 counts and ROUGE-L aligns: the normalised answer's words, each CJK character one."""
-    return normalize_answer(text).split()
+    return normalize_answer(text, language).split()
 
 
 class _AnswerTokenizer:
     """rouge-score's tokenizer interface over `_answer_tokens`: its default keeps only a-z and 0-9, so an
     answer in any other script scored 0 even when it was the gold answer itself."""
 
+    def __init__(self, language: str) -> None:
+        self.language = language
+
     def tokenize(self, text: str) -> list[str]:
-        return _answer_tokens(text)
+        return _answer_tokens(text, self.language)
 
 
-def exact_match(prediction: str, golds: Sequence[str]) -> float:
-    return max((float(normalize_answer(prediction) == normalize_answer(g)) for g in golds), default=0.0)
+def exact_match(prediction: str, golds: Sequence[str], language: str = "en") -> float:
+    answer = normalize_answer(prediction, language)
+    return max((float(answer == normalize_answer(g, language)) for g in golds), default=0.0)
 
 
-def _f1(prediction: str, gold: str) -> float:
-    pred_tokens = _answer_tokens(prediction)
-    gold_tokens = _answer_tokens(gold)
+def _f1(prediction: str, gold: str, language: str) -> float:
+    pred_tokens = _answer_tokens(prediction, language)
+    gold_tokens = _answer_tokens(gold, language)
     common = Counter(pred_tokens) & Counter(gold_tokens)
     same = sum(common.values())
     if same == 0:
@@ -206,8 +248,8 @@ def _f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def token_f1(prediction: str, golds: Sequence[str]) -> float:
-    return max((_f1(prediction, g) for g in golds), default=0.0)
+def token_f1(prediction: str, golds: Sequence[str], language: str = "en") -> float:
+    return max((_f1(prediction, g, language) for g in golds), default=0.0)
 
 
 def bleu(prediction: str, golds: Sequence[str]) -> float:
@@ -220,54 +262,60 @@ def bleu(prediction: str, golds: Sequence[str]) -> float:
     return min(best / 100.0, 1.0)
 
 
-@lru_cache(maxsize=1)
-def _rouge_scorer() -> Any:
+@lru_cache(maxsize=8)
+def _rouge_scorer(language: str) -> Any:
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_AnswerTokenizer())
+    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_AnswerTokenizer(language))
 
 
-def rouge_l(prediction: str, golds: Sequence[str]) -> float:
+def rouge_l(prediction: str, golds: Sequence[str], language: str = "en") -> float:
     """ROUGE-L F-measure (rouge-score) on the tokens F1 counts, best over the gold answers; a float even
     where rouge-score gives the int 0 (no tokens on a side)."""
-    scorer = _rouge_scorer()
+    scorer = _rouge_scorer(answer_language(language))
     return max((float(scorer.score(gold, prediction)["rougeL"].fmeasure) for gold in golds), default=0.0)
 
 
-def match(prediction: str, golds: Sequence[str]) -> float:
+def match(prediction: str, golds: Sequence[str], language: str = "en") -> float:
     """1.0 when a normalised gold answer appears in the normalised prediction as whole tokens
     ("in 1852 [1]" matches "1852"; "18520" does not), else 0.0. An empty gold answer never matches."""
-    answer = f" {normalize_answer(prediction)} "
-    return max((float(f" {g} " in answer) for g in map(normalize_answer, golds) if g), default=0.0)
+    answer = f" {normalize_answer(prediction, language)} "
+    normalized = (normalize_answer(gold, language) for gold in golds)
+    return max((float(f" {g} " in answer) for g in normalized if g), default=0.0)
 
 
-def answer_metrics(prediction: str, golds: Sequence[str]) -> dict[str, float]:
-    """The metrics of an answer's text alone (citation markers removed by the caller)."""
+def answer_metrics(prediction: str, golds: Sequence[str], language: str = "en") -> dict[str, float]:
+    """The metrics of an answer's text alone (citation markers removed by the caller), normalised in the
+    question's `language` (`normalize_answer`)."""
     return {
-        "exact_match": exact_match(prediction, golds),
-        "f1": token_f1(prediction, golds),
-        "match": match(prediction, golds),
+        "exact_match": exact_match(prediction, golds, language),
+        "f1": token_f1(prediction, golds, language),
+        "match": match(prediction, golds, language),
         "bleu": bleu(prediction, golds),
-        "rouge_l": rouge_l(prediction, golds),
+        "rouge_l": rouge_l(prediction, golds, language),
     }
 
 
-def supporting(source: Hit, golds: Sequence[str], relevant: Collection[str]) -> bool:
+def supporting(source: Hit, golds: Sequence[str], relevant: Collection[str], language: str = "en") -> bool:
     """Whether a source supports an answer to the question: its document is judged relevant (qrels
     grade > 0, or listed in `relevant` of qa.jsonl), or its normalised text holds a normalised gold
     answer as whole tokens."""
-    return source.doc_id in relevant or match(source.text, golds) == 1.0
+    return source.doc_id in relevant or match(source.text, golds, language) == 1.0
 
 
 def citation_metrics(
-    citations: Sequence[int], sources: Sequence[Hit], golds: Sequence[str], relevant: Collection[str]
+    citations: Sequence[int],
+    sources: Sequence[Hit],
+    golds: Sequence[str],
+    relevant: Collection[str],
+    language: str = "en",
 ) -> dict[str, float]:
     """Citation precision: the share of the cited sources that support the answer (0.0 when nothing is
     cited). Citation recall: the share of the supporting sources the generator saw that it cited (0.0
     when none of them supports: there was nothing right to cite). `citations` are 1-based numbers into
     `sources`; unknown or repeated numbers count once or not at all."""
     cited = {n for n in citations if 1 <= n <= len(sources)}
-    supports = {n for n, source in enumerate(sources, start=1) if supporting(source, golds, relevant)}
+    supports = {n for n, source in enumerate(sources, start=1) if supporting(source, golds, relevant, language)}
     right = len(cited & supports)
     return {
         "citation_precision": right / len(cited) if cited else 0.0,
@@ -296,9 +344,10 @@ def grounding_metrics(
     golds: Sequence[str],
     relevant: Collection[str],
     analyze: Callable[[str], list[str]],
+    language: str = "en",
 ) -> dict[str, float]:
     """Citation precision and recall and groundedness of one answer, from the sources it was given."""
     return {
-        **citation_metrics(citations, sources, golds, relevant),
+        **citation_metrics(citations, sources, golds, relevant, language),
         "groundedness": groundedness(prediction, citations, sources, analyze),
     }

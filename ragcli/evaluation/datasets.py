@@ -34,6 +34,7 @@ class EvalQuery:
     answers: list[str] = field(default_factory=list)
     qrels: dict[str, int] = field(default_factory=dict)  # document id → grade (> 0: relevant)
     line: int | None = None  # a qa.jsonl question without an 'id': its line, which its id is made from
+    language: str | None = None  # the answers' language ("es"), as qa.jsonl gives it; None: the index's
 
     @property
     def judged(self) -> bool:
@@ -127,7 +128,11 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         problems.bad(where, "'answers' must be a list of strings")
         return None
-    empty = next((a for a in answers if not normalize_answer(a)), None)
+    language = record.get("language")
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        problems.bad(where, '\'language\' must be a language code ("es", "pt-BR") or left out')
+        return None
+    empty = next((a for a in answers if not normalize_answer(a, language or "en")), None)
     if empty is not None:  # it would match an empty answer: exact match 1 with F1 0
         shown = f": {empty!r} is nothing once normalised (no punctuation, no articles)" if empty.strip() else ""
         problems.bad(where, f"an empty gold answer in 'answers'{shown}")
@@ -142,7 +147,7 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
             problems.bad(where, "an empty document id in 'relevant'")
             return None
         qrels = parsed
-    return EvalQuery(str(raw_id), question, answers, qrels, None if "id" in record else number)
+    return EvalQuery(str(raw_id), question, answers, qrels, None if "id" in record else number, language)
 
 
 def _open(path: Path, what: str) -> BinaryIO:

@@ -289,8 +289,10 @@ class _ConfigRun:
         analyze: Callable[[str], list[str]],
         on_answers: Callable[[int], None] | None = None,
         judge: Judge | None = None,
+        language: str = "en",
     ) -> None:
         self.name, self.generator, self.sinks, self.analyze = name, generator, sinks, analyze
+        self.language = language  # the answers' language where a question's line names none: the index's
         self.judge, self.grades, self.graded = judge, _Grades(), 0
         self.on_answers = on_answers
         self.batch_size, self.ranked = max(1, batch_size), ranked
@@ -351,8 +353,11 @@ class _ConfigRun:
         """An answer's metrics against the gold answers and the passages it was given."""
         text, query = strip_citations(generation.text), result.query
         relevant = {doc for doc, grade in query.qrels.items() if grade > 0}
-        values = answer_metrics(text, query.answers)
-        values.update(grounding_metrics(text, generation.citations, hits, query.answers, relevant, self.analyze))
+        language = query.language or self.language
+        values = answer_metrics(text, query.answers, language)
+        values.update(
+            grounding_metrics(text, generation.citations, hits, query.answers, relevant, self.analyze, language)
+        )
         return values
 
     def answer_means(self) -> dict[str, float]:
@@ -434,6 +439,7 @@ def evaluate(
             analyze=index.analyzer,
             on_answers=on_answers,
             judge=judge,
+            language=index.analyzer.settings.language,
         )
         for number, query in enumerate(queries, start=1):
             started = time.perf_counter()
@@ -480,6 +486,7 @@ def evaluate(
             analyze=index.analyzer,
             on_answers=on_answers,
             judge=judge,
+            language=index.analyzer.settings.language,
         )
         for query in with_answers:
             run.add(QueryResult(query, []), [])
