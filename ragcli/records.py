@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import math
 import re
+import unicodedata
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -149,6 +150,12 @@ class Passage:
     @property
     def id(self) -> str:
         return f"{self.doc_id}#{self.ordinal}"
+
+
+def composed(text: str) -> str:
+    """`text` in NFC, the form names, ids and values are compared in: macOS writes file names decomposed
+    ("e" + a combining accent) and people type them composed, which look alike and compared unequal."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -412,3 +413,15 @@ def test_a_new_selection_with_the_same_files_is_still_recorded(tmp_path: Path) -
     assert json.loads((index_dir / "manifest.json").read_text())["selection"]["exclude"] == ["*.tmp"]
     write_files(corpus, {"scratch.tmp": "scratch"})
     assert json.loads(invoke("index", "--index", str(index_dir), "--json").stdout)["up_to_date"] is True
+
+
+def test_include_and_exclude_match_decomposed_file_names(tmp_path: Path) -> None:
+    # macOS writes file names decomposed; a glob typed composed left the file out (exit 5: nothing to index)
+    corpus = write_files(tmp_path / "p", {unicodedata.normalize("NFD", "Résumé.md"): "Le comité", "autre.md": "x"})
+    index_dir = tmp_path / "idx"
+    result = invoke("index", str(corpus), "--index", str(index_dir), "--include", "Résumé.md", "--json")
+    assert result.exit_code == 0, result.output
+    assert sources(index_dir) == [unicodedata.normalize("NFD", "Résumé.md")]  # stored as the file system has it
+    excluded = invoke("index", str(corpus), "--index", str(tmp_path / "x"), "--exclude", "Résumé.md", "--json")
+    assert excluded.exit_code == 0, excluded.output
+    assert sources(tmp_path / "x") == ["autre.md"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +305,15 @@ def test_evaluate_never_ignores_embedding_model_with_a_given_index(tmp_path: Pat
 
     unused = invoke(*args[:-3], "-r", "bm25", "--embedding-model", str(tiny))
     assert unused.exit_code == 0 and "--embedding-model is used by" in unused.output, unused.output
+
+
+def test_judged_ids_match_decomposed_file_names(tmp_path: Path) -> None:
+    # macOS names files decomposed; an id typed composed was "not in the index" and scored 0
+    corpus = write_files(tmp_path / "c", {unicodedata.normalize("NFD", "Café_Résumé.md"): "Le comité à Besançon.\n"})
+    index_dir = tmp_path / "idx"
+    assert invoke("index", str(corpus), "--index", str(index_dir), "-q").exit_code == 0
+    rows = [{"id": "q", "question": "comité Besançon", "relevant": ["Café_Résumé.md"]}]
+    result = invoke("evaluate", str(qa(tmp_path, rows)), "--index", str(index_dir), "--no-generate", "--json")
+    assert result.exit_code == 0, result.output
+    assert "not in the index" not in result.stderr
+    assert json.loads(result.stdout)["configs"][0]["metrics"]["recall@10"] == 1.0

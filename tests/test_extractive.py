@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -3226,3 +3227,13 @@ def test_the_readmes_varroa_question_is_answered_from_the_control_section(sample
     result = answer("How do beekeepers control varroa mites?", sample_index, "extractive", k=5)
     assert result.cited[0].doc_id == "beekeeping/varroa.md"
     assert "oxalic acid" in result.answer
+
+
+def test_text_in_nfd_form_is_answered_as_its_nfc_form() -> None:
+    # macOS writes decomposed text ("c" + a combining cedilla): a word was cut at the mark ("Besanc")
+    text = "Le comité s'est réuni à Besançon le 3 février. La crème brûlée est servie à la cantine."
+    decomposed = hits(unicodedata.normalize("NFD", text))
+    french = in_language("fr")
+    assert french.generate("Où s'est réuni le comité ?", decomposed).text == "Besançon [1]"
+    asked_decomposed = unicodedata.normalize("NFD", "Qu'est-ce qui est servie à la cantine ?")
+    assert french.generate(asked_decomposed, decomposed).text == "crème brûlée [1]"

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -564,3 +565,23 @@ def test_a_number_past_a_float_compares_as_infinite_not_as_text(small_index: Pat
     every = sorted(set(paths_of(index, Q)))
     assert sorted(set(paths_of(index, Q, where=["size<1e309"]))) == every
     assert paths_of(index, Q, where=["size>=1e999"]) == [] and paths_of(index, Q, where=["size<-1e999"]) == []
+
+
+def test_path_globs_and_where_values_match_whatever_the_unicode_normalisation() -> None:
+    # macOS names files decomposed ("e" + a combining acute): a glob or a value typed composed matched nothing
+    from ragcli.retrieval.filters import path_mask
+    from ragcli.store import StringTable
+
+    decomposed = unicodedata.normalize("NFD", "Résumé.md")
+    columns = MetadataColumns()
+    for path in (decomposed, "other.md"):
+        columns.start_document({"path": path, "author": unicodedata.normalize("NFD", "Zoë")})
+        columns.add_passage()
+    table = MetadataTable(columns.payload(), passages=2)
+    paths = StringTable.from_strings([decomposed, "other.md"])
+    assert path_mask(paths, ("Résumé.md",), table).tolist() == [True, False]
+    assert path_mask(paths, ("Résumé.md",), None).tolist() == [True, False]
+    assert path_mask(paths, (unicodedata.normalize("NFD", "R*é.md"),), table).tolist() == [True, False]
+    assert matching(table, "path=Résumé.md") == [0]
+    assert matching(table, "author=Zoë") == [0, 1]
+    assert matching(table, "path!=Résumé.md") == [1]

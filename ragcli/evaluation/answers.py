@@ -35,7 +35,7 @@ from typing import Any
 
 from ragcli.analysis import LANGUAGE_NAMES
 from ragcli.generation.base import NUMBER_WORDS
-from ragcli.records import Hit
+from ragcli.records import Hit, composed
 
 # Each language's articles, removed after punctuation as MLQA's evaluation (mlqa_evaluation_v1.py) removes
 # them: English's is SQuAD's; Spanish, German, Vietnamese and Arabic are MLQA's lists (Arabic's removes every
@@ -300,7 +300,7 @@ def supporting(source: Hit, golds: Sequence[str], relevant: Collection[str], lan
     """Whether a source supports an answer to the question: its document is judged relevant (qrels
     grade > 0, or listed in `relevant` of qa.jsonl), or its normalised text holds a normalised gold
     answer as whole tokens."""
-    return source.doc_id in relevant or match(source.text, golds, language) == 1.0
+    return composed(source.doc_id) in relevant or match(source.text, golds, language) == 1.0
 
 
 def citation_metrics(

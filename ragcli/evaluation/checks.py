@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir, qrels_file
+from ragcli.records import composed
 from ragcli.retrieval.index import Index
 
 EXAMPLES = 3  # missing ids named in a message
@@ -66,7 +67,7 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 def gold_coverage(queries: Iterable[EvalQuery], index: Index) -> GoldCoverage:
     """Which relevant ids of the judged `queries` the index's documents lack."""
-    held = set(index.passages.doc_ids)
+    held = set(map(composed, index.passages.doc_ids))  # compared in NFC, as the judged ids are
     coverage = GoldCoverage()
     relevant: set[str] = set()
     for query in queries:

@@ -23,7 +23,7 @@ from ragcli.evaluation.answers import normalize_answer
 from ragcli.readers.base import COMPRESSED_SUFFIX
 from ragcli.readers.beir import beir_file, is_beir_folder
 from ragcli.readers.records import json_problem
-from ragcli.records import Skipped
+from ragcli.records import Skipped, composed
 from ragcli.retrieval.index import question_text
 
 
@@ -146,7 +146,7 @@ def _qa_query(record: Any, number: int, where: str, problems: LineProblems) -> E
         if any(not doc.strip() for doc in parsed):  # it would judge a document no index holds
             problems.bad(where, "an empty document id in 'relevant'")
             return None
-        qrels = parsed
+        qrels = {composed(doc): grade for doc, grade in parsed.items()}  # as the index's ids are compared
     return EvalQuery(str(raw_id), question, answers, qrels, None if "id" in record else number, language)
 
 
@@ -309,7 +309,7 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         if empty:  # it would judge a document (or a query) no index holds
             problems.bad(where, f"empty {empty[0]}: expected {_QRELS_LINE}")
             continue
-        qrels.setdefault(row[0], {})[row[1]] = int(grade)
+        qrels.setdefault(row[0], {})[composed(row[1])] = int(grade)  # as the index's ids are compared
     return qrels
 
 

@@ -25,7 +25,7 @@ from ragcli.evaluation.metrics import query_metrics
 from ragcli.evaluation.runs import ExternalRun
 from ragcli.evaluation.significance import TEST_NAME, Difference, Measured, compare, confidence_interval
 from ragcli.generation.base import Generation, Generator, generations_or_errors, strip_citations
-from ragcli.records import Hit, SearchOptions
+from ragcli.records import Hit, SearchOptions, composed
 from ragcli.retrieval.base import RETRIEVERS, Scorer, top_k, with_needs
 from ragcli.retrieval.bm25 import BM25Params
 from ragcli.retrieval.filters import Filter
@@ -148,10 +148,11 @@ class EvalReport:
 
 
 def document_ranking(doc_ids: Sequence[str], scores: Sequence[float], depth: int) -> list[tuple[str, float]]:
-    """Passages (best first) → documents, each at its best passage's score and position."""
+    """Passages (best first) → documents, each at its best passage's score and position; ids in NFC, as
+    the judged ones are (`records.composed`)."""
     ranking: list[tuple[str, float]] = []
     seen: set[str] = set()
-    for doc, score in zip(doc_ids, scores):
+    for doc, score in zip(map(composed, doc_ids), scores):
         if doc not in seen:
             seen.add(doc)
             ranking.append((doc, score))

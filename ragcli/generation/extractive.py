@@ -146,9 +146,10 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
@@ -205,7 +206,7 @@ from ragcli.generation.questions import (
 from ragcli.generation.respectively import respective
 from ragcli.generation.superlatives import superlative
 from ragcli.patterns import compiled_later
-from ragcli.records import Hit
+from ragcli.records import Hit, composed
 
 if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
@@ -920,6 +921,10 @@ class ExtractiveGenerator:
         return set(self.analyzer(following.group(1))) if following else set()
 
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
+        # decomposed text (macOS writes "c" + a combining cedilla) is read composed, as the patterns of
+        # words, names and places are written: a span of it was cut at the mark ("Besanc")
+        question = composed(question)
+        sources = [_composed(hit) for hit in sources]
         terms = self.question_terms(question)
         if not terms or not sources:
             return Generation("", [], len(sources))
@@ -2391,6 +2396,13 @@ class ExtractiveGenerator:
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         return [self.generate(question, sources) for question, sources in requests]
+
+
+def _composed(hit: Hit) -> Hit:
+    """`hit` with its title and text in NFC (the same hit where they are already)."""
+    if unicodedata.is_normalized("NFC", hit.text) and unicodedata.is_normalized("NFC", hit.title):
+        return hit
+    return replace(hit, title=composed(hit.title), text=composed(hit.text))
 
 
 def _first_word(text: str) -> str:

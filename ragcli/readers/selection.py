@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError
 from ragcli.readers.base import valid_unicode
+from ragcli.records import composed
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -99,7 +100,8 @@ def _spec(lines: list[str]) -> GitIgnoreSpec:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return GitIgnoreSpec.from_lines([_git_contents(line) for line in lines], backend="re2")
+            lines = [_git_contents(composed(line)) for line in lines]  # as `leaves_out`'s paths
+            return GitIgnoreSpec.from_lines(lines, backend="re2")
         except ValueError:
             raise
         except Exception as exc:  # re.error, re2's Error: a pattern git would not accept either
@@ -147,6 +149,7 @@ class Rules:
         ignore file with `lines`."""
         if not lines:
             return self
+        folder = composed(folder)  # a prefix of `leaves_out`'s path
         return Rules((*self.chain, (folder, _spec(lines))), self.include, self.exclude, self.ignore_files, False)
 
     def leaves_out(self, rel: str, is_dir: bool) -> bool:
@@ -154,6 +157,8 @@ class Rules:
         if self._empty:
             return False
         rel = valid_unicode(rel)  # a name that is not UTF-8 is matched with � for its bad bytes
+        # and in NFC, as the patterns are: macOS writes names decomposed, a glob is typed composed
+        rel = composed(rel)
         path = f"{rel}/" if is_dir else rel
         for folder, spec in reversed(self.chain):  # the deepest ignore file that has a say decides
             decision = spec.check_file(path[len(folder) :]).include

@@ -33,6 +33,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, listed
 from ragcli.readers.selection import check_glob
+from ragcli.records import composed
 from ragcli.retrieval.metadata import MetadataTable, as_number
 
 if TYPE_CHECKING:
@@ -144,7 +145,8 @@ class Condition:
             if self.op == "!=":
                 return np.array([t is None or t != moment for t in times], dtype=bool)
             return np.array([t is not None and compare(t, moment) for t in times], dtype=bool)
-        return np.array([compare(t, self.value) for t in texts], dtype=bool)
+        value = composed(self.value)  # "Zoë" typed composed matches it stored decomposed
+        return np.array([compare(composed(t), value) for t in texts], dtype=bool)
 
     def documents(self, table: MetadataTable) -> np.ndarray:
         """A boolean mask over the document rows: which documents satisfy the condition."""
@@ -209,16 +211,18 @@ class Filter:
 
 
 def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a path matches any of `globs`, both compared in NFC: macOS writes names decomposed, and a
+    glob typed composed matched none of them (the path stored stays as the file system has it)."""
     from wcmatch import glob as wc
 
     flags = wc.GLOBSTAR | wc.BRACE | wc.MATCHBASE | wc.DOTGLOB | wc.FORCEUNIX
     try:
-        compiled = wc.compile(list(globs), flags=flags)
+        compiled = wc.compile([composed(glob) for glob in globs], flags=flags)
     except (ValueError, TypeError) as exc:
         raise InvalidOptionError(
             f"--path {globs[0]!r}: not a glob ({exc})", hint="e.g. --path 'docs/**/*.md'"
         ) from None
-    return compiled.match
+    return lambda path: bool(compiled.match(composed(path)))
 
 
 def path_mask(paths: StringTable, globs: tuple[str, ...], table: MetadataTable | None = None) -> np.ndarray:
