@@ -200,8 +200,8 @@ def _mark_ranges() -> tuple[tuple[int, int], ...]:
     return tuple(ranges)
 
 
-def _mark_class() -> str:
-    """The combining marks as the inside of a regex class."""
+def mark_class() -> str:
+    """The combining marks (outside the CJK ranges) as the inside of a regex class: `\\w` leaves them out."""
     return "".join(chr(first) if first == last else f"{chr(first)}-{chr(last)}" for first, last in _mark_ranges())
 
 
@@ -211,7 +211,7 @@ def _marked_words() -> _WordPatterns:
     word rules (UAX #29, WB4: Extend) and Lucene's StandardTokenizer keep them; a word still opens with a
     letter or digit. Compiled on first use (`_mark_ranges`); twice as slow as `\\w+`, so used only on a text
     that holds a mark (`_holds_marks_or_removed`)."""
-    marks = _mark_class()
+    marks = mark_class()
     plain_part = rf"\w[\w{marks}]*"
     mixed_part = rf"[^\W{CJK_CHARS}](?:[^\W{CJK_CHARS}]|[{marks}])*"  # a class cannot join [^…] and […]
     return _WordPatterns(

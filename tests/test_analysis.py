@@ -18,9 +18,9 @@ from ragcli.analysis import (
     AnalyzerSettings,
     _fold_greek_accents,
     _holds_marks_or_removed,
-    _mark_class,
     _marked_words,
     document_tokens,
+    mark_class,
     surface_tokens,
 )
 from ragcli.errors import InvalidOptionError
@@ -181,7 +181,7 @@ def test_an_index_built_before_words_kept_their_marks_is_analysed_as_it_was() ->
 def test_the_mark_class_holds_every_combining_mark_and_only_optional_ones_are_dropped() -> None:
     everything = [chr(c) for c in range(0x110000)]
     marks = {c for c in everything if unicodedata.category(c) in ("Mn", "Mc", "Me") and not _CJK_START_RE.match(c)}
-    in_class = re.compile(f"[{_mark_class()}]")
+    in_class = re.compile(f"[{mark_class()}]")
     assert {c for c in everything if in_class.match(c)} == marks
     # what sends a text to the patterns with marks: each mark, each character removed inside a word
     removed = [c for c in everything if _IN_WORD_FORMAT_RE.match(c) or _OPTIONAL_DIACRITICS_RE.match(c)]

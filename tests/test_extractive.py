@@ -3237,3 +3237,38 @@ def test_text_in_nfd_form_is_answered_as_its_nfc_form() -> None:
     assert french.generate("Où s'est réuni le comité ?", decomposed).text == "Besançon [1]"
     asked_decomposed = unicodedata.normalize("NFD", "Qu'est-ce qui est servie à la cantine ?")
     assert french.generate(asked_decomposed, decomposed).text == "crème brûlée [1]"
+
+
+HINDI_TAJ = "ताजमहल आगरा में यमुना नदी के किनारे स्थित है। इसका निर्माण शाहजहाँ ने करवाया था। इसे बनाने में लगभग बाईस साल लगे।"
+ARABIC_CAIRO = "تأسست مدينة القاهرة عام 969. يبلغ عدد سكانها أكثر من عشرين مليون نسمة. بُنِيَ برج القاهرة عام 1961."
+
+
+def test_sentences_end_at_the_danda_and_before_a_caseless_script() -> None:
+    assert split_sentences(HINDI_TAJ) == [
+        "ताजमहल आगरा में यमुना नदी के किनारे स्थित है।",
+        "इसका निर्माण शाहजहाँ ने करवाया था।",
+        "इसे बनाने में लगभग बाईस साल लगे।",
+    ]
+    assert split_sentences("पहला वाक्य॥ दूसरा") == ["पहला वाक्य॥", "दूसरा"]
+    assert split_sentences(ARABIC_CAIRO) == [
+        "تأسست مدينة القاهرة عام 969.",
+        "يبلغ عدد سكانها أكثر من عشرين مليون نسمة.",
+        "بُنِيَ برج القاهرة عام 1961.",
+    ]
+    assert split_sentences("متى بني البرج؟ في عام 1961") == ["متى بني البرج؟", "في عام 1961"]
+    assert split_sentences("یہ ایک جملہ ہے۔ دوسرا جملہ") == ["یہ ایک جملہ ہے۔", "دوسرا جملہ"]
+    assert split_sentences("שלום לכולם. זה משפט שני.") == ["שלום לכולם.", "זה משפט שני."]
+    # a Spanish sentence followed by a Chinese one, and the abbreviations that are no sentence end
+    assert split_sentences("El Yangtsé es largo. 长江很长。") == ["El Yangtsé es largo.", "长江很长。"]
+    assert split_sentences("Nació c. 1611 en Madrid.") == ["Nació c. 1611 en Madrid."]
+
+
+def test_answers_in_hindi_and_arabic_keep_their_marks_and_their_sentence() -> None:
+    hindi = ExtractiveGenerator(Analyzer())  # no Hindi stemmer: the default analyzer, as `ragcli index` has it
+    answer = hindi.generate("ताजमहल का निर्माण किसने करवाया?", hits(HINDI_TAJ)).text
+    assert answer.startswith("शाहजहाँ"), answer  # the vowel sign and the nasal mark stay in the word
+    where = hindi.generate("ताजमहल कहाँ स्थित है?", hits(HINDI_TAJ)).text
+    assert "आगरा" in where and "बाईस" not in where and "शाहजहाँ" not in where, where
+    arabic = ExtractiveGenerator(Analyzer())
+    when = arabic.generate("متى بني برج القاهرة؟", hits(ARABIC_CAIRO)).text
+    assert when in ("1961 [1]", "عام 1961 [1]"), when  # "(the year) 1961", not 969 of another sentence

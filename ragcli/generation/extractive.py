@@ -153,7 +153,7 @@ from dataclasses import dataclass, replace
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from ragcli.analysis import CJK_CHARS, Analyzer, stopword_set
+from ragcli.analysis import CJK_CHARS, Analyzer, mark_class, stopword_set
 from ragcli.generation.base import Generation, GenerationOptions
 from ragcli.generation.comparisons import comparison
 from ragcli.generation.docstrings import (
@@ -217,13 +217,24 @@ _CJK_JOINERS = frozenset("のとや")  # Japanese "of" and "and": "一条天皇�
 # upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
-# sentence ends: . ! ? followed by space and an upper-case letter, digit, quote or an opening ¿ ¡; CJK
-# full stops; or a blank line / list item. Not after an initial ("J. R. R."), a title ("Dr."), a
-# dotted abbreviation ("U.S.", "f.o.b.", "p.m.") or a lower-case one of a date ("c. 1611", "b. 1934", "ca.")
+# the letters (and digits) of scripts without capitals, any of which may start a sentence: Hebrew, Arabic
+# (with its digits; Syriac, Thaana), the Indic scripts, Thai, Lao, Georgian, Ethiopic, and CJK
+_CASELESS = (
+    "\u05d0-\u05ea\u0620-\u064a\u0660-\u0669\u066e-\u06d5\u06f0-\u06ff\u0710-\u07a5"
+    f"\u0900-\u0dff\u0e00-\u0eff\u10d0-\u10ff\u1200-\u137f{CJK_CHARS}"
+)
+# the full stops and question marks of other scripts, each a sentence end: Devanagari's danda and double
+# danda, Arabic's question mark and Urdu's full stop
+_SCRIPT_STOPS = "।॥؟۔"
+# sentence ends: . ! ? followed by space and an upper-case letter, a letter of a caseless script, a digit,
+# a quote or an opening ¿ ¡; CJK full stops and the other scripts' (`_SCRIPT_STOPS`); or a blank line /
+# list item. Not after an initial ("J. R. R."), a title ("Dr."), a dotted abbreviation ("U.S.", "f.o.b.",
+# "p.m.") or a lower-case one of a date ("c. 1611", "b. 1934", "ca.")
 _SENTENCE_END_RE = compiled_later(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     r"(?<![\s(\[–-][a-z]\.)(?<!\bca\.)(?<!\bfl\.)"
-    rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9])|(?<=[。！？])\s*|\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)"
+    rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9{_CASELESS}])|(?<=[。！？{_SCRIPT_STOPS}])\s*|\n\s*\n"
+    r"|\n(?=\s*(?:[-*•]|\d+\.)\s)"
     # a line of one punctuation mark repeated, which is no text: a heading's underline (reStructuredText,
     # Markdown's setext), a rule, a code fence or a docstring's quotes; the heading above it stands alone
     # (a fence with its language: "```sh"; a block comment's "/**" and "*/")
@@ -251,9 +262,19 @@ _DOCSTRING_LINE_RE = compiled_later(
 _BOLD_RE = compiled_later(
     r"(?<![\w*])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])|(?<!\w)__(?=[^\s_])([^_]*?\s[^_]*?)(?<=[^\s_])__(?!\w)"
 )
+
+
+def _word_pattern() -> str:
+    """`_WORD_RE`'s pattern: its combining marks are read from Unicode's tables on first use."""
+    letter = rf"[^\W{CJK_CHARS}]"
+    part = rf"{letter}+(?:[{mark_class()}]+{letter}*)*"  # runs of letters between marks: a third faster
+    return rf"[{CJK_CHARS}]|{part}(?:(?:['’.\-]|(?<=\d),(?=\d)){part})*"
+
+
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
-# ("don't", "U.S", "2,000", "3.5", "movable-frame"); one CJK character is one word
-_WORD_RE = compiled_later(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+(?:(?:['’.\-]|(?<=\d),(?=\d))[^\W{CJK_CHARS}]+)*")
+# ("don't", "U.S", "2,000", "3.5", "movable-frame"), and the combining marks inside it, as the analyzer
+# keeps them (Hindi's vowel signs: "लगे", not "लग"; Arabic's harakat: "بُنِيَ"); one CJK character is one word
+_WORD_RE = compiled_later(_word_pattern)
 # French and Italian elide an article or a preposition into the next word ("dall'Inquisizione",
 # "l'océan"): that part is a word of its own, so "Inquisizione" can be the answer
 _ELIDED_RE = compiled_later(
