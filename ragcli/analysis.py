@@ -394,9 +394,31 @@ class Analyzer:
         words = _marked_words().mixed if marked else _TOKEN_RE
         spans = []
         for match in words.finditer(visible):
-            if self.term_of(_fold(match.group(), settings)[0]) in terms:
+            word = match.group()
+            if _CJK_START_RE.match(word):  # a run, indexed in pieces: its pieces that match, overlaps joined
+                for first, last in self._matching_pieces(word, terms):
+                    spans.append((where[match.start() + first], where[match.start() + last - 1] + 1))
+            elif self.term_of(_fold(word, settings)[0]) in terms:
                 spans.append((where[match.start()], where[match.end() - 1] + 1))
         return spans
+
+    def _matching_pieces(self, run: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+        """The (start, end) spans of a CJK run whose pieces (`_split`'s: bigrams, a lone character, each
+        character where the settings keep unigrams) are among `terms`, overlapping ones joined: "三峡大坝"
+        matches whole where the question asks for "三峡大坝", and "한글" inside "한글은"."""
+        size = 1 if len(run) == 1 else 2
+        pieces = [(i, i + size) for i in range(len(run) - size + 1)]
+        if size == 2 and self.settings.cjk_unigrams:
+            pieces += [(i, i + 1) for i in range(len(run))]
+        found: list[tuple[int, int]] = []
+        for first, last in sorted(
+            p for p in pieces if self.term_of(_fold(run[p[0] : p[1]], self.settings)[0]) in terms
+        ):
+            if found and first < found[-1][1]:
+                found[-1] = (found[-1][0], max(last, found[-1][1]))
+            else:
+                found.append((first, last))
+        return found
 
     def query_terms(self, query: str) -> list[str]:
         """A query's terms (`__call__`), then those of the parts of each dotted name it writes whole that

@@ -391,3 +391,17 @@ def test_a_query_also_asks_for_the_parts_of_a_dotted_name(query: str, parts: lis
 def test_a_part_the_query_already_holds_is_not_asked_for_twice() -> None:
     terms = Analyzer().query_terms("response codes of response.json")
     assert terms.count("respons") == 1 and "json" in terms
+
+
+def test_cjk_matches_are_highlighted_inside_a_run() -> None:
+    # a CJK run is indexed in two-character pieces: the whole run was compared with them, and never matched
+    analyze = Analyzer()
+    text = "三峡大坝位于湖北省宜昌市，是世界上最大的水力发电站。Der Kölner Dom ist 157 Meter hoch."
+    spans = analyze.matching_spans(text, frozenset(analyze.query_terms("三峡大坝 Kölner")))
+    assert [text[s:e] for s, e in spans] == ["三峡大坝", "Kölner"]
+    korean = "한글은 1443년에 창제되었다. 한글"
+    spans = analyze.matching_spans(korean, frozenset(analyze.query_terms("한글")))
+    assert [korean[s:e] for s, e in spans] == ["한글", "한글"]  # inside 한글은 too
+    one = Analyzer(AnalyzerSettings(cjk_unigrams=True))
+    spans = one.matching_spans("蜂王产卵", frozenset(one.query_terms("卵")))
+    assert spans == [(3, 4)]
