@@ -3272,3 +3272,90 @@ def test_answers_in_hindi_and_arabic_keep_their_marks_and_their_sentence() -> No
     arabic = ExtractiveGenerator(Analyzer())
     when = arabic.generate("متى بني برج القاهرة؟", hits(ARABIC_CAIRO)).text
     assert when in ("1961 [1]", "عام 1961 [1]"), when  # "(the year) 1961", not 969 of another sentence
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "text", "expected"),
+    [
+        (
+            "es",
+            "¿Cuándo fue construida la Alhambra?",
+            "La Alhambra fue construida entre los siglos XIII y XIV. En 1984 la UNESCO la declaró Patrimonio.",
+            "siglos XIII y XIV",
+        ),
+        (
+            "es",
+            "¿Cuándo se construyó la catedral de Sevilla?",
+            "La catedral de Sevilla se construyó en el siglo XV. Fue restaurada en 2005.",
+            "siglo XV",
+        ),
+        (
+            "fr",
+            "Quand le château de Chambord a-t-il été construit ?",
+            "Le château de Chambord a été construit au XVIe siècle. Il a été classé monument historique en 1840.",
+            "XVIe siècle",
+        ),
+        (
+            "fr",
+            "Quand la cathédrale de Reims fut-elle bâtie ?",
+            "La cathédrale de Reims fut bâtie aux XIIIe et XIVe siècles. Elle fut bombardée en 1914.",
+            "XIIIe et XIVe siècles",
+        ),
+        (
+            "it",
+            "Quando fu costruito il Colosseo?",
+            "Il Colosseo fu costruito nel I secolo d.C. È stato restaurato nel 2016.",
+            "I secolo d.C.",
+        ),
+        (
+            "it",
+            "Quando fu costruita la Torre di Pisa?",
+            "La Torre di Pisa fu costruita tra il XII e il XIV secolo. Fu chiusa al pubblico nel 1990.",
+            "XII e il XIV secolo",
+        ),
+        (
+            "de",
+            "Wann wurde die Wartburg gegründet?",
+            "Die Wartburg wurde im 11. Jahrhundert gegründet. Seit 1999 ist sie Weltkulturerbe.",
+            "11. Jahrhundert",
+        ),
+        (
+            "de",
+            "Wann wurde der Kölner Dom gebaut?",
+            "Der Kölner Dom wurde zwischen dem 13. und 19. Jahrhundert gebaut. Seit 1996 gehört er zum Welterbe.",
+            "13. und 19. Jahrhundert",
+        ),
+        (
+            "pt",
+            "Quando foi construída a Torre de Belém?",
+            "A Torre de Belém foi construída no século XVI. Em 1983 foi classificada como Património Mundial.",
+            "século XVI",
+        ),
+        (
+            "pt",
+            "Quando foi construída a Sé de Lisboa?",
+            "A Sé de Lisboa foi construída nos séculos XII e XIII. Em 2004 foi restaurada.",
+            "séculos XII e XIII",
+        ),
+        (
+            "ru",
+            "Когда построен собор Василия Блаженного?",
+            "Собор Василия Блаженного построен в XVI веке. В 1990 году он включён в список ЮНЕСКО.",
+            "XVI веке",
+        ),
+    ],
+)
+def test_a_century_is_a_date_in_every_language(language: str, question: str, text: str, expected: str) -> None:
+    # a century phrase answers "when" as "13th century" does in English, not a year of another sentence
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+    assert generator.generate(question, hits(text)).text == f"{expected} [1]"
+
+
+def test_a_german_ordinal_before_a_century_or_a_month_ends_no_sentence() -> None:
+    text = "Die Burg wurde im 11. Jahrhundert gegründet. Er kam am 3. Mai 1990 an. Es waren 12. Dann ging er."
+    assert split_sentences(text) == [
+        "Die Burg wurde im 11. Jahrhundert gegründet.",
+        "Er kam am 3. Mai 1990 an.",
+        "Es waren 12.",
+        "Dann ging er.",
+    ]

@@ -226,6 +226,11 @@ _CASELESS = (
 # the full stops and question marks of other scripts, each a sentence end: Devanagari's danda and double
 # danda, Arabic's question mark and Urdu's full stop
 _SCRIPT_STOPS = "।॥؟۔"
+# what a German ordinal number (its digits and a dot) counts in a date: a century, a millennium or a month
+_GERMAN_ORDINAL_NOUN = (
+    r"(?:Jahrhunderts?|Jahrtausends?|Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
+    r"|Dezember)\b"
+)
 # sentence ends: . ! ? followed by space and an upper-case letter, a letter of a caseless script, a digit,
 # a quote or an opening ¿ ¡; CJK full stops and the other scripts' (`_SCRIPT_STOPS`); or a blank line /
 # list item. Not after an initial ("J. R. R."), a title ("Dr."), a dotted abbreviation ("U.S.", "f.o.b.",
@@ -233,6 +238,8 @@ _SCRIPT_STOPS = "।॥؟۔"
 _SENTENCE_END_RE = compiled_later(
     r"(?<=[.!?])(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<!\.[a-z]\.)(?<!\bMrs\.)(?<!\b[MD]r\.)(?<!\b[JS]r\.)(?<!\bSt\.)(?<!\bMs\.)"
     r"(?<![\s(\[–-][a-z]\.)(?<!\bca\.)(?<!\bfl\.)"
+    # nor after a German ordinal's dot before a century or a month ("im 11. Jahrhundert", "am 3. Mai")
+    rf"(?!(?<=\s\d\.)\s+{_GERMAN_ORDINAL_NOUN}|(?<=\s\d\d\.)\s+{_GERMAN_ORDINAL_NOUN})"
     rf"[\"')\]»]?\s+(?=[\"'(\[«„“¿¡]?[{_UPPER}0-9{_CASELESS}])|(?<=[。！？{_SCRIPT_STOPS}])\s*|\n\s*\n"
     r"|\n(?=\s*(?:[-*•]|\d+\.)\s)"
     # a line of one punctuation mark repeated, which is no text: a heading's underline (reStructuredText,

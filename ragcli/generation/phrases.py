@@ -104,6 +104,17 @@ _EVENT_TIME = (
     r"\b(?:after|before|during|since|until|following)\s+the\s+(?:[A-Z][\w'’-]*\s+){0,3}"
     r"(?:War|Wars|Revolution|Ages|Era|Period|Reformation|Renaissance|Depression|Crisis|Conquest|Restoration)\b"
 )
+# a century in the analyzer's other languages, as Roman numerals (or German ordinals) with the word for it, and
+# two of them together: "siglo XVI", "entre los siglos XIII y XIV", "XVIe siècle", "XIIIe et XIVe siècles",
+# "I secolo d.C.", "século XVI", "im 11. Jahrhundert", "12. und 13. Jahrhundert", "в XVI веке"
+_ROMAN = r"\b(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})"
+_ROMAN_ORDINAL = rf"{_ROMAN}(?:e|er|ème|è|°|º)?\b"
+_CENTURY_ERA = r"(?:\s(?:a\.|d\.|av\.|apr\.)\s?(?:C\.|J\.-C\.)|\s(?:v\.|n\.)\s?Chr\.|\s(?:до|н\.)\s?н\.\s?э\.)?"
+_CENTURY = (
+    rf"(?:\b(?:siglos?|s[eé]culos?|secol[oi])\s{_ROMAN_ORDINAL}(?:\s?(?:y|e|o|ou|a|al|ao|–|-)\s?(?:(?:el|o)\s)?{_ROMAN_ORDINAL})?"
+    rf"|{_ROMAN_ORDINAL}(?:\s?(?:et|e|–|-|au|al)\s?(?:(?:au|du|il)\s)?{_ROMAN_ORDINAL})?\s(?:si[eè]cles?|secol[oi]|век(?:а|е|ов)?\b)"
+    rf"|\b\d{{1,2}}\.(?:\s(?:und|bis|oder|–)\s\d{{1,2}}\.)?\sJahrhunderts?\b){_CENTURY_ERA}"
+)
 # colours, and lists of them ("red, white, and blue", "dark green"), for "what colour …?"
 _COLOUR = (
     r"(?:(?:light|dark|pale|bright|deep)[\s-])?(?:red|orange|yellow|green|blue|indigo|violet|purple|pink|brown|black"
@@ -165,7 +176,7 @@ SPAN_RES = {
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
         rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?(?!\s?年))|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
-        rf"|{_EVENT_TIME}"
+        rf"|{_EVENT_TIME}|{_CENTURY}"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
