@@ -3359,3 +3359,76 @@ def test_a_german_ordinal_before_a_century_or_a_month_ends_no_sentence() -> None
         "Es waren 12.",
         "Dann ging er.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "text", "expected"),
+    [
+        (
+            "es",
+            "¿Cuál es la capital de España?",
+            "Madrid es la capital de España y la ciudad más poblada del país.",
+            "Madrid",
+        ),
+        ("pt", "Qual é a capital de Portugal?", "Lisboa é a capital de Portugal e a maior cidade do país.", "Lisboa"),
+        (
+            "fr",
+            "Quelle est la capitale de la France ?",
+            "Paris est la capitale de la France et la plus grande ville du pays.",
+            "Paris",
+        ),
+        (
+            "it",
+            "Qual è la capitale d'Italia?",
+            "Roma è la capitale d'Italia e la città più popolosa del paese.",
+            "Roma",
+        ),
+        (
+            "de",
+            "Welche Stadt ist die Hauptstadt Deutschlands?",
+            "Berlin ist die Hauptstadt Deutschlands und die größte Stadt.",
+            "Berlin",
+        ),
+        (
+            "es",
+            "¿Cuál es el río más largo de España?",
+            "El Tajo es el río más largo de España y desemboca en Lisboa.",
+            "El Tajo",
+        ),
+        (
+            "fr",
+            "Quel est le plus haut sommet des Alpes ?",
+            "Le mont Blanc est le plus haut sommet des Alpes et culmine à 4 805 mètres.",
+            "Le mont Blanc",
+        ),
+        (
+            "it",
+            "Qual è il fiume più lungo d'Italia?",
+            "Il Po è il fiume più lungo d'Italia e attraversa la pianura padana.",
+            "Il Po",
+        ),
+        (
+            "pt",
+            "Qual é o maior estado do Brasil?",
+            "O Amazonas é o maior estado do Brasil e fica na região Norte.",
+            "O Amazonas",
+        ),
+        (
+            "de",
+            "Welcher Fluss ist der längste Deutschlands?",
+            "Der Rhein ist der längste Fluss Deutschlands und mündet in die Nordsee.",
+            "Der Rhein",
+        ),
+        # a measure is still a number, not the subject
+        (
+            "es",
+            "¿Cuál es la población de Madrid?",
+            "La población de Madrid es de 3,3 millones de habitantes.",
+            "3,3 millones",
+        ),
+    ],
+)
+def test_which_is_x_names_the_subject_of_a_copula(language: str, question: str, text: str, expected: str) -> None:
+    # "¿Cuál es …?", "Quelle est …?", "Qual è …?", "Welche Stadt ist …?" ask what "What is …?" asks in English
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
+    assert generator.generate(question, hits(text)).text == f"{expected} [1]"

@@ -137,12 +137,18 @@ WHO_DID_RE = compiled_later(
 )
 MEASURE_QUESTION_RE = compiled_later(_MEASURE_QUESTION, re.IGNORECASE)
 # a question for what (or who) something is, nothing more: "What is royal jelly?", "Who was Goethe?",
-# "¿Qué es la Alhambra?", "Qu'est-ce que la propolis ?", "Was ist ein Schwarm?", "Что такое улей?"
+# "¿Qué es la Alhambra?", "Qu'est-ce que la propolis ?", "Was ist ein Schwarm?", "Что такое улей?",
+# "¿Cuál es la capital de España?"
 DEFINITION_RE = compiled_later(
     r"^\W*(?:(?:what|who)\s+(?:is|are|was|were)|(?:qu[eé]|qui[eé]n(?:es)?)\s+(?:es|son|era|fue)"
     r"|qu'est-ce\s+qu(?:e\s+|')|qui\s+(?:est|était)|(?:was|wer)\s+(?:ist|sind|war|waren)"
     r"|(?:che\s+)?cos(?:a\s+|')(?:è|e|sono)|chi\s+(?:è|era|fu)|o\s+que\s+(?:é|são|era)|quem\s+(?:é|era|foi)"
-    r"|что\s+так(?:ое|ие)|кто\s+так(?:ой|ая|ие))\s+(?P<subject>[^?]+?)\s*[?？]*\s*$",
+    r"|что\s+так(?:ое|ие)|кто\s+так(?:ой|ая|ие)"
+    # "which" before a copula, as these languages ask "what is the capital …": "¿Cuál es …?", "Quelle est …",
+    # "Qual è …", "Qual é …", "Welche Stadt ist …"; not for a measure ("¿Cuál es la población …?": a number)
+    rf"|(?!{_MEASURE_QUESTION})(?:cu[aá]l(?:es)?\s+(?:es|son|era|fue)|quel(?:le)?s?\s+(?:est|sont|était|étaient|fut)|qual\s*'?\s*(?:è|é|era|fu|foi)"
+    r"|quali\s+(?:sono|erano)|quais\s+(?:são|eram)|welche[rs]?\s+(?:[^\W\d_]+\s+)?(?:ist|sind|war|waren)))"
+    r"\s+(?P<subject>[^?]+?)\s*[?？]*\s*$",
     re.IGNORECASE,
 )
 # a question for a place ("Where …", "Wo …", "¿Dónde …", "Où …", "Dove …", "Onde …", "Где …")
