@@ -3432,3 +3432,52 @@ def test_which_is_x_names_the_subject_of_a_copula(language: str, question: str, 
     # "¿Cuál es …?", "Quelle est …?", "Qual è …?", "Welche Stadt ist …?" ask what "What is …?" asks in English
     generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)))
     assert generator.generate(question, hits(text)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "text", "expected"),
+    [
+        (
+            "pt",
+            "Em que ano foi o terramoto?",
+            "O terramoto de 1755 destruiu Lisboa. A cidade foi reconstruída.",
+            "1755",
+        ),
+        ("fr", "En quelle année a eu lieu le séisme ?", "Le séisme de 1755 a détruit Lisbonne.", "1755"),
+        (
+            "ru",
+            "В каком году основан Санкт-Петербург?",
+            "Санкт-Петербург основан Петром Первым в 1703 году на Неве.",
+            "1703",
+        ),
+        (
+            "pt",
+            "Em que século foi construído o mosteiro?",
+            "O mosteiro foi construído no século XVI por ordem do rei.",
+            "século XVI",
+        ),
+        (
+            "fr",
+            "En quel siècle fut bâtie l'abbaye ?",
+            "L'abbaye fut bâtie au XIIe siècle par les moines de Cîteaux.",
+            "XIIe siècle",
+        ),
+        (
+            "de",
+            "In welchem Jahr fiel die Berliner Mauer?",
+            "Die Berliner Mauer fiel 1989 nach friedlichen Protesten.",
+            "1989",
+        ),
+        (None, "価格はいくら？", "価格は5999円である。", "5999円"),
+        (None, "価格はいくら？", "価格は12万4800円である。", "12万4800円"),
+        (None, "入場料はいくらですか？", "美術館の入場料は大人1500円で、子供は無料である。", "1500円"),
+    ],
+)
+def test_in_which_year_and_how_much_are_typed_questions(
+    language: str | None, question: str, text: str, expected: str
+) -> None:
+    # "em que ano", "en quelle année", "в каком году" ask for a date; Japanese いくら for an amount, its
+    # currency or counter part of it
+    assert question_kind(question) == ("number" if language is None else "date")
+    generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)) if language else None)
+    assert generator.generate(question, hits(text)).text == f"{expected} [1]"

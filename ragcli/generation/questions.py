@@ -73,7 +73,7 @@ _QUESTION_KINDS = (
         rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
         r"|\b(?:what|which) (?:percentage|number|proportion|fraction|amount|temperature|age)\b"
         r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
-        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|何人"
+        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|いくら|何人"
         # Chinese "how long / tall / far / big / heavy …", Japanese "how much", "how many km / hours …", and
         # a Japanese question that is only a measure and は: "信濃川の長さは？" (the length of the Shinano?)
         rf"|{_CJK_MEASURE_WORDS}|何(?:{_JA_UNITS})|(?:{_JA_MEASURES})は\W*$",
@@ -82,7 +82,11 @@ _QUESTION_KINDS = (
         "date",
         r"\b(?:when|what year|which year|what century|what decade|what date)\b|\bcu[aá]ndo\b|\bquand\b"
         r"|\bwann\b|\bquando\b|\bwanneer\b|\bкогда\b|\bnär\b|\bnår\b|\bne zaman\b"
-        r"|\b(?:en|in) (?:qu[eé]|welchem|welk|quale|che) (?:año|année|jahr|jaar|anno|ano)\b|什么时候|哪一?年|何时|いつ|何年",
+        # "in which year / century / on which date": "¿En qué año …?", "En quelle année …", "Em que ano …",
+        # "In welchem Jahr …", "In quale anno …", "В каком году …"
+        r"|\b(?:en|in|em|no|na|a|à|au|zu|an|op) (?:qu[eé]|quel(?:le)?|welche[mr]?|welk|qual|quale|che|que) "
+        r"(?:año|siglo|fecha|année|an|siècle|date|jahr|jahrhundert|datum|jaar|eeuw|anno|secolo|data|ano|século)\b"
+        r"|(?<!\w)в\s+как(?:ом|ой|ое)\s+(?:году|веке|день)(?!\w)|什么时候|哪一?年|何时|いつ|何年",
     ),
     (
         "name",
@@ -124,7 +128,7 @@ YES_NO_RE = compiled_later(
     re.IGNORECASE,
 )
 _CJK_QUESTION_RE = compiled_later(
-    rf"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|{_CJK_MEASURE_WORDS}|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ"
+    rf"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|{_CJK_MEASURE_WORDS}|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ|いくら"
 )
 _COPULA_END_RE = compiled_later(r"(?:是|は)$")
 _COPULA_TAIL_RE = compiled_later(r"(?:ですか|でしょうか|だろうか|か|呢|吗)?\W*")
