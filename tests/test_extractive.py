@@ -3481,3 +3481,44 @@ def test_in_which_year_and_how_much_are_typed_questions(
     assert question_kind(question) == ("number" if language is None else "date")
     generator = ExtractiveGenerator(Analyzer(AnalyzerSettings(language=language)) if language else None)
     assert generator.generate(question, hits(text)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("源氏物語は誰が書いた？", "源氏物語は平安時代中期に紫式部によって書かれた長編物語である。", "紫式部"),
+        ("源氏物語の作者は誰ですか？", "源氏物語は平安時代中期に紫式部によって書かれた長編物語である。", "紫式部"),
+        ("法隆寺は誰が建てた？", "法隆寺は飛鳥時代に聖徳太子によって建てられた寺院である。", "聖徳太子"),
+        ("この城は誰が築いた？", "この城は戦国時代に武田信玄によって築かれた。", "武田信玄"),
+        ("法隆寺はいつ建てられた？", "法隆寺は飛鳥時代に聖徳太子によって建てられた寺院である。", "飛鳥時代"),
+        (
+            "한글은 누가 창제하였습니까?",
+            "한글은 1443년에 세종대왕이 창제하였다. 한글날은 매년 10월 9일이다.",
+            "세종대왕",
+        ),
+        ("한글날은 언제입니까?", "한글은 1443년에 세종대왕이 창제하였다. 한글날은 매년 10월 9일이다.", "10월 9일"),
+        (
+            "이순신은 언제 태어났습니까?",
+            "이순신은 1545년 4월 28일에 태어났다. 그는 조선의 장군이었다.",
+            "1545년 4월 28일",
+        ),
+        ("광복절은 언제입니까?", "광복절은 매년 8월 15일이다. 이 날은 국경일이다.", "8월 15일"),
+        ("전화기는 누가 발명했습니까?", "전화기는 1876년에 벨이 발명했다.", "벨"),
+    ],
+)
+def test_japanese_and_korean_who_and_when_questions(question: str, text: str, expected: str) -> None:
+    # a period (時代) is no person; the doer stands before によって, or before Korean 이/가; Korean words are
+    # spaced, their particles apart from them ("세종대왕[이]"), and its dates are "10월 9일"
+    assert ExtractiveGenerator().generate(question, hits(text)).text == f"{expected} [1]"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("樋口一葉は何年に生まれましたか？", "樋口一葉は明治時代に活躍した作家で、1872年に東京で生まれた。", "1872年"),
+        ("東京タワーは何年に完成しましたか？", "東京タワーは昭和時代の1958年に完成した。", "1958年"),
+        ("東京タワーはいつ完成しましたか？", "東京タワーは昭和時代に完成した。", "昭和時代"),
+    ],
+)
+def test_an_era_does_not_answer_a_question_for_a_year(question: str, text: str, expected: str) -> None:
+    assert ExtractiveGenerator().generate(question, hits(text)).text == f"{expected} [1]"

@@ -212,8 +212,11 @@ if TYPE_CHECKING:
     from ragcli.retrieval.index import Index
 
 _CJK_RE = compiled_later(rf"[{CJK_CHARS}]")
+HANGUL = "\uac00-\ud7af"  # Korean syllables (a regex class's inside)
+_HANGUL_RE = compiled_later(rf"[{HANGUL}]")
 _HIRAGANA_RE = compiled_later(r"[\u3041-\u309f]")
 _CJK_JOINERS = frozenset("のとや")  # Japanese "of" and "and": "一条天皇の中宮彰子", "東京と新大阪"
+_KOREAN_JOINERS = frozenset({"의", "와", "과"})  # Korean "of" and "and": "조선[의] 왕"
 # upper-case letters of the Latin, Greek and Cyrillic alphabets (accented ones included: "Él", "Über",
 # "Озеро"); the range Ā-ſ mixes cases, close enough for telling where a sentence starts
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΆ-ΫА-ЯЁ"
@@ -275,13 +278,19 @@ def _word_pattern() -> str:
     """`_WORD_RE`'s pattern: its combining marks are read from Unicode's tables on first use."""
     letter = rf"[^\W{CJK_CHARS}]"
     part = rf"{letter}+(?:[{mark_class()}]+{letter}*)*"  # runs of letters between marks: a third faster
-    return rf"[{CJK_CHARS}]|{part}(?:(?:['’.\-]|(?<=\d),(?=\d)){part})*"
+    return rf"[{HANGUL}]+|[{CJK_CHARS}]|{part}(?:(?:['’.\-]|(?<=\d),(?=\d)){part})*"
 
 
 # a word: letters and digits, inner apostrophes, dots, commas between digits and hyphens kept
 # ("don't", "U.S", "2,000", "3.5", "movable-frame"), and the combining marks inside it, as the analyzer
-# keeps them (Hindi's vowel signs: "लगे", not "लग"; Arabic's harakat: "بُنِيَ"); one CJK character is one word
+# keeps them (Hindi's vowel signs: "लगे", not "लग"; Arabic's harakat: "بُنِيَ"); a run of Hangul syllables
+# is one word (Korean writes spaces between words), one other CJK character is one word
 _WORD_RE = compiled_later(_word_pattern)
+# a Korean word's particle or copula ending, a function word of its own after the noun it marks ("한글[은]",
+# "세종대왕[이]", "1443년[에]", "10월 9일[이다]"), the longest first
+_KOREAN_PARTICLE_RE = compiled_later(
+    rf"(?<=[{HANGUL}])(?:에서는|에서|에게|으로|로서|부터|까지|입니다|이었다|이다|이며|이고|은|는|이|가|을|를|에|의|와|과|도|로|만)$"
+)
 # French and Italian elide an article or a preposition into the next word ("dall'Inquisizione",
 # "l'océan"): that part is a word of its own, so "Inquisizione" can be the answer
 _ELIDED_RE = compiled_later(
@@ -1927,7 +1936,14 @@ class ExtractiveGenerator:
                 words.append(_Word(start, elided.end(), elided.group(), False, stop=True, clause=clause, aside=aside))
                 start = elided.end()
             text = sentence[start : match.end()]
-            cjk = bool(_CJK_RE.match(text))
+            particle = _KOREAN_PARTICLE_RE.search(text) if _HANGUL_RE.match(text) else None
+            if particle:  # "세종대왕이": the noun a word of its own, its particle a function word
+                end = start + particle.start()
+                words.append(_Word(start, end, text[: particle.start()], False, clause=clause, aside=aside))
+                words[-1].asked = any(t in terms for t in self._terms(words[-1].text))
+                words.append(_Word(end, match.end(), particle.group(), False, stop=True, clause=clause, aside=aside))
+                continue
+            cjk = bool(_CJK_RE.match(text)) and not _HANGUL_RE.match(text)  # Korean words are spaced
             # Japanese writes its particles and endings in hiragana, its nouns in kanji and katakana: a
             # hiragana character is a function word ("姫路城[は]兵庫県姫路市[にある]城[で]")
             word = _Word(start, match.end(), text, cjk, stop=bool(_HIRAGANA_RE.match(text)), clause=clause, aside=aside)
@@ -2075,6 +2091,15 @@ class ExtractiveGenerator:
                 marker = words[first - 1].text  # "最后在[上海]注入东海", "由[陕西临潼的农民]在打井时发现"
                 score += PLACE_BONUS if asked.where and marker in _CJK_PLACE_MARKERS else 0.0
                 score += AGENT_BONUS if not asked.where and marker in _CJK_AGENT_MARKERS else 0.0
+            if (
+                asked.kind == "name"
+                and not asked.where
+                and words[last].cjk
+                and sentence.startswith(_JA_AGENT_MARKERS, end)
+            ):
+                score += AGENT_BONUS  # "源氏物語は誰が書いた？" → "[紫式部]によって書かれた"
+            elif who_did and last + 1 < len(words) and words[last + 1].text in _SUBJECT_PARTICLES:
+                score += AGENT_BONUS  # "한글은 누가 창제하였습니까?" → "[세종대왕]이 창제하였다"
             if asked.head and words[last].cjk and words[last].text == asked.head:
                 score += TITLED_NAME_BONUS  # "泰山位于哪个省？" → "[山东省]中部", "何県" → "[兵庫県]姫路市"
             if trail_pair and sentence.startswith(trail_pair, end):
@@ -2709,6 +2734,8 @@ def _wholes(words: list[_Word], spans: list[tuple[int, int]]) -> list[tuple[int,
 _CJK_PREPOSITIONS = frozenset("在由被于从到向")
 _CJK_PLACE_MARKERS = frozenset("在于到")  # Chinese "at / in", "to": a place follows
 _CJK_AGENT_MARKERS = frozenset("由被")  # Chinese "by": the doer follows
+_JA_AGENT_MARKERS = ("によって", "により", "による")  # Japanese "by": after the doer
+_SUBJECT_PARTICLES = frozenset({"이", "가", "が"})  # Korean and Japanese particles after a subject
 
 
 def _cjk_parts(words: list[_Word], chunks: list[tuple[int, int]], head: str) -> list[tuple[int, int]]:
@@ -2791,6 +2818,8 @@ def _chunks(
             continue
         if joiner.cjk and joiner.text not in _CJK_JOINERS:
             continue
+        if _HANGUL_RE.match(joiner.text) and joiner.text not in _KOREAN_JOINERS:
+            continue  # a Korean particle ends its noun phrase ("1443년[에] 세종대왕"), but "of" and "and"
         if c == b + 2 and joiner.stop and len(joiner.text) <= MAX_JOINER_CHARS and words[a].clause == words[d].clause:
             candidates.append((a, d))
         elif of_the and c == b + 3 and joiner.text.lower() == "of" and words[b + 2].text.lower() in _ARTICLES:

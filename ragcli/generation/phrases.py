@@ -115,6 +115,14 @@ _CENTURY = (
     rf"|{_ROMAN_ORDINAL}(?:\s?(?:et|e|–|-|au|al)\s?(?:(?:au|du|il)\s)?{_ROMAN_ORDINAL})?\s(?:si[eè]cles?|secol[oi]|век(?:а|е|ов)?\b)"
     rf"|\b\d{{1,2}}\.(?:\s(?:und|bis|oder|–)\s\d{{1,2}}\.)?\sJahrhunderts?\b){_CENTURY_ERA}"
 )
+# a period in Japanese and Chinese: an era and its part ("平安時代中期", "江戸時代", "战国时代", "春秋时期"), a
+# century ("8世紀", "十八世纪", "16世紀後半")
+_CJK_PERIOD = (
+    r"[\u4e00-\u9fff\u30a1-\u30fa]{1,6}(?:時代|时代|时期)(?:[初前中後后末]期)?"
+    r"|[\d一二三四五六七八九十]{1,3}世[紀纪](?:[初前中後后末]期|[前後后]半|初頭|末)?"
+)
+_CJK_PERIOD_RE = compiled_later(_CJK_PERIOD)
+_YEAR_ASKED_RE = compiled_later(r"何年(?!間)|哪一?年|몇\s?년")  # a question for a year, which no era answers
 # colours, and lists of them ("red, white, and blue", "dark green"), for "what colour …?"
 _COLOUR = (
     r"(?:(?:light|dark|pale|bright|deep)[\s-])?(?:red|orange|yellow|green|blue|indigo|violet|purple|pink|brown|black"
@@ -174,9 +182,11 @@ SPAN_RES = {
         rf"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|fall|winter)\s+of\s+{YEAR}\b"  # "summer of 1521"
         rf"|\b(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?(?!\s?年))|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|{YEAR}(?:s\b|{_ERA})?(?!\s?[年년]))|\d{{3,4}}\s?年(?:\d{{1,2}}\s?月)?"
         rf"|{_AFTER_YEAR_WORD}\d{{1,4}}\b|{_EARLY_YEAR}"
-        rf"|{_EVENT_TIME}|{_CENTURY}"
+        rf"|{_EVENT_TIME}|{_CENTURY}|{_CJK_PERIOD}"
+        # Korean: "1443년", "1545년 4월 28일", "10월 9일"
+        r"|(?<![\d.,])(?:\d{1,4}년(?:\s?\d{1,2}월)?(?:\s?\d{1,2}일)?|\d{1,2}월\s?\d{1,2}일)"
         r"|\b(?:(?:early|late|mid)[\s-])?(?:spring|summer|autumn|winter)\b|\b(?:Frühling|Frühjahr|Sommer|Herbst"
         r"|primavera|verano|otoño|invierno|printemps|automne|hiver|autunno|inverno|verão|outono)\b"
     ),
@@ -240,6 +250,8 @@ def typed_spans(
     found = [m.span() for m in SPAN_RES[kind].finditer(without_long_words(sentence))]
     if kind == "name":  # a possessive ends a name: "William Tyndale's English Bible" is two
         found = [(a + p.start(1), a + p.end(1)) for a, b in found for p in _NAME_PART_RE.finditer(sentence[a:b])]
+    if kind == "date" and _YEAR_ASKED_RE.search(question):  # "何年に生まれましたか？": a year, not "明治時代"
+        found = [(a, b) for a, b in found if not _CJK_PERIOD_RE.fullmatch(sentence, a, b)]
     if kind == "number":  # a bare year ("in 1889", "the 1960–61 season") is a date, not what "how many" asks
         found = [(a, b) for a, b in found if not _YEAR_RE.fullmatch(sentence, a, b)]
         if "年" not in question:  # "公元701年" is a year too, unless the question counts years ("多少年")

@@ -73,7 +73,7 @@ _QUESTION_KINDS = (
         rf"{_MEASURE_QUESTION}|\bhow (?:many|much|old|fast)\b"
         r"|\b(?:what|which) (?:percentage|number|proportion|fraction|amount|temperature|age)\b"
         r"|\bcu[aá]nt[oa]s?\b|\bcombien\b|\bwie (?:viele?|alt)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bсколько\b"
-        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|いくら|何人"
+        r"|\bhur många\b|\bhvor mange\b|\bkaç\b|多少|几|いくつ|いくら|何人|(?<!\w)(?:몇|얼마)"
         # Chinese "how long / tall / far / big / heavy …", Japanese "how much", "how many km / hours …", and
         # a Japanese question that is only a measure and は: "信濃川の長さは？" (the length of the Shinano?)
         rf"|{_CJK_MEASURE_WORDS}|何(?:{_JA_UNITS})|(?:{_JA_MEASURES})は\W*$",
@@ -86,7 +86,7 @@ _QUESTION_KINDS = (
         # "In welchem Jahr …", "In quale anno …", "В каком году …"
         r"|\b(?:en|in|em|no|na|a|à|au|zu|an|op) (?:qu[eé]|quel(?:le)?|welche[mr]?|welk|qual|quale|che|que) "
         r"(?:año|siglo|fecha|année|an|siècle|date|jahr|jahrhundert|datum|jaar|eeuw|anno|secolo|data|ano|século)\b"
-        r"|(?<!\w)в\s+как(?:ом|ой|ое)\s+(?:году|веке|день)(?!\w)|什么时候|哪一?年|何时|いつ|何年",
+        r"|(?<!\w)в\s+как(?:ом|ой|ое)\s+(?:году|веке|день)(?!\w)|什么时候|哪一?年|何时|いつ|何年|(?<!\w)언제",
     ),
     (
         "name",
@@ -94,7 +94,7 @@ _QUESTION_KINDS = (
         rf"|\b(?:what|which)\b(?=\s+(?:(?!(?:{_NOT_MODIFIERS})\b)[\w.'’-]+\s+){{0,2}}?(?:{_NAMED})s?\b)"
         r"|\bc[oó]mo se (?:llama|chama)|\bcomment s'appel|\bwie hei(?:ß|ss)|\bcome si chiama|\bqui[eé]n(?:es)?\b|\bd[oó]nde\b|\bqui\b|\bo[uù]\b|\bwer\b|\bwo\b"
         r"|\bquem\b|\bonde\b|\bchi\b|\bdove\b|\bwie\b|\bwaar\b|\bкто\b|\bгде\b|\bvem\b|\bhvem\b|\bkim\b|\bnerede\b"
-        r"|谁|哪里|哪儿|在哪|誰|どこ",
+        r"|谁|哪里|哪儿|在哪|誰|どこ|(?<!\w)(?:누가|누구|어디)",
     ),
 )
 # Chinese "why", not the "为什么" of "称为什么" ("called what": "称为" stays a term of the question)
@@ -129,6 +129,8 @@ YES_NO_RE = compiled_later(
 )
 _CJK_QUESTION_RE = compiled_later(
     rf"什么时候|什么|哪一?年|哪里|哪儿|哪个|哪|多少|{_CJK_MEASURE_WORDS}|几|谁|何时|何人|いつ|どこ|だれ|誰|何|いくつ|いくら"
+    # Korean, which leaves its question words in place too ("한글은 누가 창제하였습니까?")
+    r"|(?<!\w)(?:누가|누구|언제|어디|무엇|몇|얼마)"
 )
 _COPULA_END_RE = compiled_later(r"(?:是|は)$")
 _COPULA_TAIL_RE = compiled_later(r"(?:ですか|でしょうか|だろうか|か|呢|吗)?\W*")
@@ -137,7 +139,8 @@ QUESTION_KIND_RES = tuple((kind, compiled_later(pattern, re.IGNORECASE)) for kin
 # a question for the person who did something, the question word its subject ("Who wrote …", "Qui a
 # écrit …", "Кто написал …"), not its object ("Who did he marry?", "¿A quién …?")
 WHO_DID_RE = compiled_later(
-    r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)", re.IGNORECASE
+    r"^\W*(?:who(?!\s+(?:did|does|do)\b)|qui[eé]n(?:es)?|qui|wer|chi|quem|кто)\b|^\W*(?:谁|誰)|(?<!\w)누가(?!\w)",
+    re.IGNORECASE,
 )
 MEASURE_QUESTION_RE = compiled_later(_MEASURE_QUESTION, re.IGNORECASE)
 # a question for what (or who) something is, nothing more: "What is royal jelly?", "Who was Goethe?",
@@ -157,7 +160,8 @@ DEFINITION_RE = compiled_later(
 )
 # a question for a place ("Where …", "Wo …", "¿Dónde …", "Où …", "Dove …", "Onde …", "Где …")
 WHERE_RE = compiled_later(
-    r"\b(?:where|d[oó]nde|où|wo|dove|onde|waar|hvor|nerede)\b|(?<!\w)где(?!\w)|哪里|哪儿|在哪|どこ", re.IGNORECASE
+    r"\b(?:where|d[oó]nde|où|wo|dove|onde|waar|hvor|nerede)\b|(?<!\w)где(?!\w)|哪里|哪儿|在哪|どこ|(?<!\w)어디",
+    re.IGNORECASE,
 )
 
 _WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "how", "why"})
