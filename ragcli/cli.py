@@ -14,6 +14,7 @@ import io
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
@@ -170,10 +171,20 @@ def _stop(signum: int, frame: object) -> None:
 
 def _catch_stop_signals() -> None:
     """Install `_stop` for SIGINT and SIGTERM, where they are not ignored (a job a non-interactive shell
-    starts in the background inherits SIGINT ignored, and keeps it so)."""
+    starts in the background inherits SIGINT ignored, and keeps it so), and `_thread_failure`."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, _stop)
+    threading.excepthook = _thread_failure
+
+
+def _thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception, reported as Python reports it, unless a stop signal came: the run is
+    ending then (its one line says so), and a library's thread that trips over the teardown is no news
+    (loky's manager thread looking up a work item the pool's shutdown removed: KeyError, a traceback
+    after "interrupted")."""
+    if _Stopping.signal is None:
+        threading.__excepthook__(args)
 
 
 def _stopped(message: str) -> tuple[str, int]:
