@@ -215,3 +215,15 @@ def test_each_font_decodes_its_own_letters_in_its_own_charset(tmp_path: Path) ->
     root = write_files(tmp_path / "c", files)
     texts = {document.id: document.text for document in CorpusReader([root]).documents()}
     assert texts == {"none-declared.rtf": "Café Привет\n", "default-font.rtf": "Привет café Привет\n"}
+
+
+def test_lone_carriage_returns_are_no_terminals_overwrite(tmp_path: Path) -> None:
+    """A file saved with classic Mac line ends mixed with others ("\\r" alone) had each line holding a
+    "\\r" overwritten as a terminal shows a progress bar: "{\\rtf1\\ansi \\r0" became "0rtf1…", the header
+    lost, skipped as "not an RTF document". RTF reads a carriage return as nothing."""
+    path = tmp_path / "mac.rtf"
+    path.write_bytes(b"{\\rtf1\\ansi\r{\\fonttbl{\\f0 Times;}}\rHoney bees\\par\n dance.\\par\r}")
+    reader = CorpusReader([path])
+    documents = list(reader.documents())
+    assert not reader.report.skipped
+    assert " ".join(" ".join(d.text for d in documents).split()) == "Honey bees dance."

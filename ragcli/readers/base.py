@@ -389,11 +389,14 @@ class SourceInput:
                 line = self.stream.readline(1 << 20)
             yield number, None
 
-    def read_text(self, declared_charset: Callable[[bytes], str | None] | None = None) -> str:
+    def read_text(
+        self, declared_charset: Callable[[bytes], str | None] | None = None, *, lone_cr_breaks: bool | None = None
+    ) -> str:
         """The whole file as text: binary content is skipped, decoded as `decode_text` says (with the
         charset `declared_charset` finds in the bytes, for a format that declares one: HTML), what is
         not valid in the codec tried first read as the next with a warning, line endings made "\n"
-        (`universal_newlines`), terminal control sequences removed (`terminal_text`)."""
+        (`universal_newlines`; `lone_cr_breaks`: its `classic_mac`, True for a format whose syntax a
+        terminal's overwriting would break: RTF), terminal control sequences removed (`terminal_text`)."""
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
@@ -402,7 +405,8 @@ class SourceInput:
         decoded = decode_from(data, first)
         if (warning := decoding_warning(self.rel, first, decoded)) is not None:
             self.context.warn(warning)
-        return universal_newlines(without_terminal_sequences(decoded.text))  # columns as the terminal shows them
+        text = without_terminal_sequences(decoded.text)  # columns as the terminal shows them
+        return universal_newlines(text, lone_cr_breaks)
 
 
 @dataclass

@@ -182,12 +182,15 @@ class RtfReader(SuffixReader):
     name = "rtf"
     # 2: a character past U+FFFF read from its surrogate pair; 3: footnotes, endnotes, headers and
     # footers read; 4: each font's own charset, the default font's for text that names none
-    # (`readers.base.reader_edition`)
-    version = 4
+    # (`readers.base.reader_edition`); 5: a lone carriage return read as a line feed, not a terminal's
+    # overwrite of its line (which lost the "{\rtf" header: "not an RTF document")
+    version = 5
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        rtf = source.read_text()
+        # RTF reads a carriage return or a line feed as nothing (a "\par" breaks lines): a lone "\r" is no
+        # terminal's overwrite here, which would write over "{\rtf1" and lose the header
+        rtf = source.read_text(lone_cr_breaks=True)
         if not _HEADER_RE.match(rtf):
             raise Skip("not an RTF document (no {\\rtf header)")
         try:
