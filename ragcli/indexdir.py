@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import errno
+import importlib.util
 import json
 import os
 import re
@@ -471,9 +472,7 @@ def _locked_error(index_dir: Path) -> IndexLockedError:
 def _lock_folder(index_dir: Path, wait: bool) -> int | None:
     """flock the index folder itself: unlike the `lock` file, nobody deletes it by accident. None where
     the file system has no flock on folders (the `lock` file and the manifest check still hold)."""
-    try:
-        import fcntl  # noqa: F401 - whether flock exists at all; _flock uses it
-    except ImportError:  # pragma: no cover - not POSIX
+    if importlib.util.find_spec("fcntl") is None:  # pragma: no cover - not POSIX: no flock at all
         return None
     fd = os.open(index_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
