@@ -1091,19 +1091,20 @@ class ExtractiveGenerator:
                     - (OTHER_YEAR_COST if years and _other_years(sentence, years) else 0.0)
                 )
                 reach = score + (1 - share) * context
+                # a section's heading, run into the text or the line the passage opens with
+                headed = self._heading(sentence) or (position == 0 and _opens_with_heading(hit.text))
                 # the passage asks, it does not say ("Is zlib under the GNU license?"); "No." after it answers
                 heading = bool(asks) or (
                     not answered
                     and (
                         sentence_terms <= terms
-                        or self._heading(sentence)
+                        or headed
                         or _is_title(sentence, hit.title)
-                        or (position == 0 and _opens_with_heading(hit.text))
                         or _code_like(sentence)
                         or bool(_POINTER_RE.match(sentence))
                     )
                 )
-                if not asks and (self._heading(sentence) or (position == 0 and _opens_with_heading(hit.text))):
+                if headed and not asks:
                     section = shared
                 (bare if heading else scored).append(
                     _Scored(
