@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pptx
 from clihelpers import invoke
@@ -112,15 +113,21 @@ def test_a_line_break_inside_a_paragraph_parts_the_words_it_stands_between(tmp_p
     ]
 
 
-def test_a_charts_title_is_read_where_it_stands(tmp_path: Path) -> None:
-    deck = pptx.Presentation()
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
+def add_revenue_chart(slide: Any) -> CategoryChartData:
+    """The slide titled "Revenue" with a column chart titled "Quarterly dredging revenue"; its data."""
     slide.shapes.title.text = "Revenue"
     data = CategoryChartData()
     data.categories = ["Q1", "Q2"]
     data.add_series("Sales", (1.0, 2.0))
     frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
     frame.chart.chart_title.text_frame.text = "Quarterly dredging revenue"
+    return data
+
+
+def test_a_charts_title_is_read_where_it_stands(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    data = add_revenue_chart(slide)
     slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1)).text_frame.text = "Source: port office"
     untitled = deck.slides.add_slide(deck.slide_layouts[6])
     untitled.shapes.add_chart(XL_CHART_TYPE.PIE, Inches(1), Inches(1), Inches(4), Inches(4), data)
@@ -138,12 +145,7 @@ def charted_deck() -> bytes:
     """Two slides: a chart (titled) and speaker notes on the first, text and notes on the second."""
     deck = pptx.Presentation()
     first = deck.slides.add_slide(deck.slide_layouts[5])
-    first.shapes.title.text = "Revenue"
-    data = CategoryChartData()
-    data.categories = ["Q1", "Q2"]
-    data.add_series("Sales", (1.0, 2.0))
-    frame = first.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data)
-    frame.chart.chart_title.text_frame.text = "Quarterly dredging revenue"
+    add_revenue_chart(first)
     first.notes_slide.notes_text_frame.text = "Mention the harbour fees."
     second = deck.slides.add_slide(deck.slide_layouts[1])
     second.shapes.title.text = "Outlook"
