@@ -452,3 +452,33 @@ def test_the_usual_field_names_match_in_any_case_where_no_exact_one_is_there(tmp
         ("E-1", "Boilers", "boiler maintenance schedule", {"Owner": "ann"}),
     ]
     assert skipped == {}
+
+
+# each file holds "\n" line ends and one lone "\r" that its format's syntax reads as a line end (CSV,
+# CommonMark, HTML) or as white space (JSON)
+LONE_CR_FILES = {
+    "cells.csv": b'id,text\nx,"one okapi\rtwo tapirs"\ny,other row\n',
+    "record.json": b'{"id": "j",\r "text": "the okapi and the tapirs"}\n',
+    "page.html": b"<html><body><p>the okapi\rand the tapirs came out of the forest</p>\n</body></html>\n",
+    "notes.md": b"# Notes\n\nthe okapi\rand the tapirs\n",
+    "book.ipynb": json.dumps({"cells": [{"cell_type": "markdown", "source": ["okapi and tapirs"]}]})
+    .replace(", ", ",\r")
+    .encode()
+    + b"\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONE_CR_FILES))
+def test_a_lone_carriage_return_in_a_structured_file_is_its_syntax_not_a_terminals_overwrite(
+    tmp_path: Path, name: str
+) -> None:
+    """A lone "\\r" in a file of "\\n" line ends was read as a terminal's carriage return, as in a
+    captured log: the rest of its line overwrote the start, so a CSV cell `"one okapi\\rtwo tapirs"`
+    took its row's id and comma with it (the row skipped as "empty text and no title", silently) and a
+    JSON record became invalid. In these formats a lone "\\r" is a line end or white space by their
+    specifications (RFC 4180 as Python's csv reads it, CommonMark, HTML, JSON)."""
+    root = write_files(tmp_path / "c", {name: LONE_CR_FILES[name]})
+    docs, skipped = read(root)
+    assert skipped == {}
+    text = " ".join(d.text for d in docs).split()
+    assert "okapi" in text and "tapirs" in text, text

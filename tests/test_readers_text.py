@@ -613,3 +613,16 @@ def test_utf16_text_whose_utf8_is_over_the_read_limit_is_streamed(tmp_path: Path
     reader = CorpusReader([root], max_bytes=2048)
     documents = list(reader.documents())
     assert reader.report.skipped == [] and "".join(d.text for d in documents) == text
+
+
+@pytest.mark.parametrize("block", [1 << 20, 7], ids=["one-block", "in-7-byte-blocks"])
+def test_a_streamed_markdown_file_breaks_its_lines_at_a_lone_carriage_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """CommonMark reads a lone "\\r" as a line end, in a file read whole or in segments alike; a "\\r\\n"
+    cut between two blocks stays one line end."""
+    streamed(monkeypatch, block)
+    body = "".join(f"line {n} okapi\rand tapir {n}\r\n" for n in range(200))
+    root = write_files(tmp_path / "c", {"notes.md": "# Notes\n" + body})
+    text = "".join(d.text for d in CorpusReader([root]).documents())
+    assert text == "# Notes\n" + body.replace("\r\n", "\n").replace("\r", "\n")

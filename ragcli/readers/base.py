@@ -395,8 +395,9 @@ class SourceInput:
         """The whole file as text: binary content is skipped, decoded as `decode_text` says (with the
         charset `declared_charset` finds in the bytes, for a format that declares one: HTML), what is
         not valid in the codec tried first read as the next with a warning, line endings made "\n"
-        (`universal_newlines`; `lone_cr_breaks`: its `classic_mac`, True for a format whose syntax a
-        terminal's overwriting would break: RTF), terminal control sequences removed (`terminal_text`)."""
+        (`universal_newlines`; `lone_cr_breaks`: its `classic_mac`, True for a format whose syntax reads
+        a lone "\r" as a line end or white space, which a terminal's overwriting would break: RTF, JSON,
+        CSV, HTML, Markdown), terminal control sequences removed (`terminal_text`)."""
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")

@@ -197,19 +197,20 @@ def _front_matter_end(text: str) -> int:
 class MarkdownReader(SuffixReader):
     name = "markdown"
     # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
-    # a front matter title as written (`readers.base.reader_edition`: read again once)
-    version = 2
+    # a front matter title as written (`readers.base.reader_edition`: read again once); 3: a lone "\r" ends a
+    # line, as CommonMark says, not a terminal's overwrite
+    version = 3
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         if streams(source):  # streamed in segments
-            return read_text_document(source, markdown_title, front=_front_matter_end)
+            return read_text_document(source, markdown_title, front=_front_matter_end, lone_cr_breaks=True)
         return self._document(source)
 
     def _document(self, source: SourceInput) -> Iterator[Document]:
         """The text after the front matter (starting at its own line), titled as `markdown_title` says,
         its link reference definitions left out (blanked: lines and offsets stay the file's)."""
-        text = source.read_text()
+        text = source.read_text(lone_cr_breaks=True)
         front = front_matter(text)
         body, line = (text[front.end :], front.lines + 1) if front is not None else (text, 1)
         body = without_link_definitions(body)
@@ -543,15 +544,16 @@ def html_declared_charset(data: bytes) -> str | None:
 class HtmlReader(SuffixReader):
     name = "html"
     # 2: every source line of a long <p> or <pre> mapped; <br> one line break, the line break after <pre>'s
-    # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once)
-    version = 2
+    # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once);
+    # 3: a lone "\r" ends a line, as HTML's parsing makes it, not a terminal's overwrite
+    version = 3
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         from lxml import etree
 
         try:
-            page = html_text(source.read_text(html_declared_charset).encode("utf-8"))
+            page = html_text(source.read_text(html_declared_charset, lone_cr_breaks=True).encode("utf-8"))
         except etree.LxmlError as exc:
             raise Skip(f"cannot be parsed as HTML ({exc})") from None
         if page.too_deep:

@@ -129,12 +129,13 @@ def _sections(cells: list[Cell]) -> Iterator[list[Cell]]:
 class NotebookReader(SuffixReader):
     name = "notebook"
     # 2: titled as a Markdown file (no heading in an HTML comment, front matter in the first cell only), a
-    # setext heading opening a section (`readers.base.reader_edition`: read again once)
-    version = 2
+    # setext heading opening a section (`readers.base.reader_edition`: read again once); 3: a lone "\r" is
+    # JSON's white space, not a terminal's overwrite
+    version = 3
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        text = source.read_text()
+        text = source.read_text(lone_cr_breaks=True)
         try:
             notebook = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -358,12 +358,13 @@ class JsonReader(SuffixReader):
 
     name = "json"
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
-    # usual field names match in any case (`ID,Title,Text`)
-    version = 3
+    # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" is white space, not a terminal's
+    # overwrite (`base.universal_newlines`)
+    version = 4
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        text = source.read_text()
+        text = source.read_text(lone_cr_breaks=True)
         start = _skip_space(text, 0)
         is_array = text.startswith("[", start)
         values = self._values(source, text)
@@ -443,13 +444,14 @@ class JsonLinesReader(SuffixReader):
 class CsvReader(SuffixReader):
     name = "csv"
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
-    # usual field names match in any case (`ID,Title,Text`)
-    version = 3
+    # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" ends a line (in a cell too), as
+    # Python's csv reads it, not a terminal's overwrite of the row (`base.universal_newlines`)
+    version = 4
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         dialect = "excel-tab" if source.suffix == ".tsv" else "excel"
-        text = source.read_text()
+        text = source.read_text(lone_cr_breaks=True)
         delimiter = _delimiter(text, "\t" if source.suffix == ".tsv" else ",")
         # a field may be as long as the file may be (the default stops at 128 KiB); the limit is the csv
         # module's global state, so it is restored when this file is done (qrels keep the default)

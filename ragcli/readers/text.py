@@ -70,13 +70,14 @@ class _BlockDecoder:
 class _LineEnds:
     """The pieces of a streamed text as `SourceInput.read_text` makes a whole one: terminal sequences
     removed, then line endings made "\\n" (`universal_newlines`). Whether a lone "\\r" breaks lines (a
-    classic Mac OS text: no "\\n") is decided by the first piece that holds a line break. The last line
+    classic Mac OS text: no "\\n") is decided by the first piece that holds a line break, unless the
+    format decides (`lone_cr_breaks`, as `SourceInput.read_text` takes it). The last line
     of a piece is held back for the next while it is at most `HELD_LINE_CHARS` long: the next piece may
     end its "\\r\\n" or a terminal sequence, or overwrite it after a lone "\\r" (a longer line is let
     go as it stands: a "\\r" past that point overwrites only what follows it)."""
 
-    def __init__(self) -> None:
-        self._classic_mac: bool | None = None
+    def __init__(self, lone_cr_breaks: bool | None = None) -> None:
+        self._classic_mac = lone_cr_breaks
         self._held = ""
 
     def text(self, piece: str, final: bool) -> str:
@@ -84,7 +85,9 @@ class _LineEnds:
         if self._classic_mac is None and ("\n" in text or "\r" in text[:-1] or final):
             self._classic_mac = "\n" not in text
         if not final:
-            end = text.rfind("\r" if self._classic_mac else "\n") + 1
+            # a "\r" that ends the piece may start a "\r\n": it is held back with its line
+            end = max(text.rfind("\r", 0, len(text) - 1), text.rfind("\n")) if self._classic_mac else text.rfind("\n")
+            end += 1
             if len(text) - end <= HELD_LINE_CHARS:
                 text, self._held = text[:end], text[end:]
         return universal_newlines(without_terminal_sequences(text), self._classic_mac)
@@ -108,11 +111,15 @@ def _segments(
     fallback: str,
     reject: Rejecter | None = None,
     front: FrontFinder | None = None,
+    lone_cr_breaks: bool | None = None,
 ) -> Iterator[Document]:
     """A huge text file as consecutive segments of one document: memory stays bounded. The first
     segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds."""
     source.sniff_binary()
-    blocks, line_ends = _BlockDecoder(), _LineEnds()  # decoded, and line endings made, as `read_text` does
+    blocks, line_ends = (
+        _BlockDecoder(),
+        _LineEnds(lone_cr_breaks),
+    )  # decoded, and line endings made, as `read_text` does
     pending, offset, line, ordinal, started, first = "", 0, 1, 0, False, True
     title = fallback
     while True:
@@ -156,16 +163,17 @@ def read_text_document(
     default_title: str | None = None,
     reject: Rejecter | None = None,
     front: FrontFinder | None = None,
+    lone_cr_breaks: bool | None = None,
 ) -> Iterator[Document]:
     """A text file as one document titled by `find_title` (else `default_title`, else its name without
     the suffix); huge files in segments, titled and judged by the first, which loses what `front` finds
     at its start (Markdown's front matter: the Markdown reader reads a smaller file itself). A reason
-    from `reject` skips the file (`readers.generated`)."""
+    from `reject` skips the file (`readers.generated`). `lone_cr_breaks` as `SourceInput.read_text`."""
     fallback = default_title or source.stem
     if streams(source):
-        yield from _segments(source, find_title, fallback, reject, front)
+        yield from _segments(source, find_title, fallback, reject, front, lone_cr_breaks)
         return
-    text = source.read_text()
+    text = source.read_text(lone_cr_breaks=lone_cr_breaks)
     if reject is not None and (reason := reject(text)) is not None:
         raise Skip(reason)
     heading = find_title(text)
