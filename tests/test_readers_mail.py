@@ -323,3 +323,24 @@ def test_crlf_line_breaks_of_a_body_are_read_as_line_breaks(tmp_path: Path) -> N
         assert document.line_at(document.text.index("second line")) == line_of_word(data, "tapir")
     quoted_doc = by_path["q.eml"]  # quoted-printable: the line its body starts on
     assert quoted_doc.line_at(quoted_doc.text.index("second line")) == line_of_word(quoted, "first")
+
+
+def test_every_inline_text_part_is_read_in_order_attachments_left_out(tmp_path: Path) -> None:
+    """A multipart/mixed message of text, an inline image, more text (quoted-printable) and a PDF is
+    shown by a mail client as both texts in order: both are read, each part cited as its own, the PDF
+    only named."""
+    mail = EmailMessage()
+    mail["Subject"] = "Notes"
+    mail.set_content(numbered_lines("one", 8))
+    mail.add_attachment(b"\x89PNG\r\n", maintype="image", subtype="png", disposition="inline")
+    mail.add_attachment("footerword after the image\n", cte="quoted-printable", disposition="inline")
+    mail.add_attachment(ATTACHMENT, maintype="application", subtype="pdf", filename="hive report.pdf")
+    raw = bytes(mail)
+    documents, skipped = read(write_files(tmp_path / "c", {"a.eml": raw}))
+    assert skipped == {}
+    (document,) = documents
+    assert document.text.endswith("one8d.\n\nfooterword after the image\n\nAttachments: hive report.pdf")
+    for word, line in body_citations(document, "one").items():
+        assert line == line_of_word(raw, word)
+    footer_line = line_after_headers_of(raw, "Content-Transfer-Encoding: quoted-printable")
+    assert document.line_at(document.text.index("footerword")) == footer_line

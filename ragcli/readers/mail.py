@@ -3,8 +3,8 @@
 
 Read as text before, a message indexed its routing headers (Received, DKIM signatures, Message-IDs),
 its MIME boundaries and the base64 of every attachment. Here a message's text is who sent it to whom
-and when, then its body: the plain-text part, else the HTML part's visible text; attachments are
-named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) can be filtered on
+and when, then its body: each text part a mail client shows inline, in order (of alternatives the
+plain-text part, else the HTML part's visible text); attachments are named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) can be filtered on
 (`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
 words, charsets and transfer encodings); the mailbox is split by hand on its "From " lines, because
 `mailbox.mbox` opens the file itself and would read past the size limit and around the walk (a
@@ -79,7 +79,7 @@ def _iso_date(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Body:
-    """A message's text (terminal sequences removed, not yet stripped), the part it comes from, and
+    """A shown part's text (terminal sequences removed, not yet stripped), the part it comes from, and
     where each of its lines starts in that part's content: (offset into `text`, 1-based content line)."""
 
     text: str
@@ -88,11 +88,24 @@ class _Body:
     breaks: int = 0  # the line breaks of the content, as `lines` counts them
 
 
-def _body(message: EmailMessage) -> _Body:
-    """The message's text: its plain part, else its HTML part's visible text."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    content = part.get_content() if part is not None else None
-    if part is None or not isinstance(content, str):
+def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
+    """The text parts a mail client shows of `part`, in order: of a multipart/mixed (or signed, …) each
+    inline part's, so that text after an inline image or a list's footer part is read; of an
+    alternative or related one its plain part, else its HTML part (`get_body`, which picks one)."""
+    if part.get_content_maintype() == "multipart" and part.get_content_subtype() not in ("alternative", "related"):
+        for child in part.iter_parts():
+            if not child.is_attachment():
+                yield from _shown_parts(child)
+        return
+    body = part.get_body(preferencelist=("plain", "html"))
+    if body is not None:
+        yield body
+
+
+def _body(part: MIMEPart) -> _Body:
+    """The text of one shown part: a plain part's, an HTML part's visible text."""
+    content = part.get_content()
+    if not isinstance(content, str):
         return _Body("")
     # every line ending a line break, as a text file's (a message saved as SMTP sends it has CRLF line
     # endings, which the parser keeps): one "\n" per "\r\n", so the lines counted are the file's
@@ -192,14 +205,34 @@ def _stripped(lines: list[tuple[int, int]], lead: int, length: int) -> list[tupl
     return [(0, before[-1]), *kept] if before else kept
 
 
+def _shown_bodies(message: EmailMessage) -> list[_Body]:
+    """The texts of the parts a mail client shows, in order, those with any text."""
+    return [body for part in _shown_parts(message) if (body := _body(part)).text.strip()]
+
+
+def _joined(message: EmailMessage, raw: bytes, line: int) -> tuple[str, list[tuple[int, int]]]:
+    """The message's body: its shown parts' texts, each stripped, a blank line between; and where its
+    passages cite, each part's as `_body_lines` says, else the message's `line`."""
+    texts: list[str] = []
+    lines: list[tuple[int, int]] = []
+    at = 0
+    for body in _shown_bodies(message):
+        text = body.text.strip()
+        cited = _body_lines(message, body, raw, line)
+        lead = len(body.text) - len(body.text.lstrip())
+        kept = _stripped(cited, lead, len(text)) if cited is not None else same_line(line)
+        lines += [(at + offset, number) for offset, number in kept]
+        texts.append(text)
+        at += len(text) + 2  # the blank line before the next part
+    return "\n\n".join(texts), lines
+
+
 def _line_map(
-    line: int, body_start: int, body_lines: list[tuple[int, int]] | None, names_start: int | None
+    line: int, body_start: int, body_lines: list[tuple[int, int]], names_start: int | None
 ) -> list[tuple[int, int]]:
     """Where a message's passages cite: the headers shown above the body, which the file does not hold
     as shown, and the attachments' names after it (from the parts' headers), the message's `line`; the
-    body (from `body_start` in the text) where `body_lines` says, else the message's line too."""
-    if body_lines is None:
-        return same_line(line)
+    body (from `body_start` in the text) where `body_lines` says."""
     names = [(names_start, line)] if names_start is not None else []
     return [(0, line), *((body_start + offset, cited) for offset, cited in body_lines), *names]
 
@@ -246,13 +279,11 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         if not isinstance(message, EmailMessage):  # what policy.default builds
             raise TypeError("not a MIME message")
         headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
-        body = _body(message)
-        body_lines = _body_lines(message, body, raw, line)
+        content, body_lines = _joined(message, raw, line)
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
     except DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
-    content = body.text.strip()
     names = ", ".join(" ".join(name.split()) for name in attachments)
     named = without_terminal_sequences(f"Attachments: {names}") if attachments else ""
     body_text = "\n\n".join(part for part in (content, named) if part)
@@ -267,8 +298,6 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     shown_text = without_terminal_sequences("\n".join(shown))
     text = "\n\n".join(part for part in (shown_text, body_text) if part)
     body_start = len(text) - len(body_text)
-    if body_lines is not None:
-        body_lines = _stripped(body_lines, len(body.text) - len(body.text.lstrip()), len(content))
     return Document(
         doc_id,
         text,
@@ -281,13 +310,13 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
 
 
 def body_text(raw: bytes) -> str:
-    """The body text of one MIME message (its plain part, else its HTML part's visible text), as a
-    message's body is read: for a Word file's imported MHT chunk (`readers.docx`), a web page saved as a
-    message. Raises what decoding an untrusted message raises (`DECODE_ERRORS`), or `Skip`."""
+    """The body text of one MIME message (its shown parts: of alternatives the plain one, else the HTML's
+    visible text), as a message's body is read: for a Word file's imported MHT chunk (`readers.docx`), a
+    web page saved as a message. Raises what decoding an untrusted message raises (`DECODE_ERRORS`), or `Skip`."""
     message = BytesParser(policy=_POLICY).parsebytes(raw)
     if not isinstance(message, EmailMessage):  # what policy.default builds
         raise TypeError("not a MIME message")
-    return _body(message).text
+    return "\n\n".join(body.text.strip() for body in _shown_bodies(message))
 
 
 def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
@@ -319,8 +348,9 @@ class MailReader(SuffixReader):
     name = "mail"
     # 2: each part's lines cited in the message's file; 3: an HTML part read as the HTML reader's version 2
     # reads a page (`readers.base.reader_edition`: read again once); 4: a body's CRLF line endings read as
-    # line breaks (its passages' text kept the "\r")
-    version = 4
+    # line breaks (its passages' text kept the "\r"); 5: every text part shown inline read, in order, not
+    # only the first (a second text part, a list's footer, the text after an inline image was lost)
+    version = 5
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
