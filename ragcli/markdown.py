@@ -103,6 +103,7 @@ def without_link_definitions(text: str) -> str:
 
 MAX_TITLE_CHARS = 500  # a heading's characters rendered as a title (markdown-it: ~150 µs each on crafted brackets)
 _INLINE_MARKUP = re.compile(r"[`*_\[\]<>!&\\]")  # what inline Markdown is written with: a heading without it is plain
+_LINE_BREAK_TAG = re.compile(r"<br\b", re.IGNORECASE)  # HTML's line break, shown as a space in a title
 
 
 @cache
@@ -114,8 +115,9 @@ def _inline_parser() -> Any:
 
 def rendered_title(heading: str) -> str | None:
     """A heading's text as Markdown shows it, its first MAX_TITLE_CHARS at most: code spans, emphasis and
-    links as their text, escapes and entities resolved; link targets, images and HTML tags left out.
-    None when nothing of it is shown (a heading that is only an image)."""
+    links as their text, escapes and entities resolved; link targets, images and HTML tags left out, but
+    a `<br>` a space, as in a hard line break ("Line one<br>line two" is not "Line oneline two"). None
+    when nothing of it is shown (a heading that is only an image)."""
     heading = heading[:MAX_TITLE_CHARS]
     if _INLINE_MARKUP.search(heading) is None:
         return heading
@@ -123,6 +125,8 @@ def rendered_title(heading: str) -> str | None:
     for token in _inline_parser().parseInline(heading)[0].children or ():
         if token.type in ("text", "code_inline"):
             shown.append(token.content)
-        elif token.type in ("softbreak", "hardbreak"):
+        elif token.type in ("softbreak", "hardbreak") or (
+            token.type == "html_inline" and _LINE_BREAK_TAG.match(token.content)
+        ):
             shown.append(" ")
     return " ".join("".join(shown).split()) or None

@@ -93,6 +93,21 @@ def test_html_headings_are_handed_to_the_chunker(tmp_path: Path) -> None:
     assert passages[1].index_text.startswith("Lifetimes - The Book\nLifetimes\nThe Borrow Checker¶")
 
 
+def test_html_headings_are_read_as_the_body_is_shown(tmp_path: Path) -> None:
+    """A heading's words are taken as the page's text is: a <br> keeps them apart, a hidden part or a
+    button's label is not among them, in the title and in what each section's passages are indexed with."""
+    page = (
+        "<html><body><h1>Chapter 1<br>Introduction</h1><p>alpha beta gamma delta</p>\n"
+        '<h2>Word<span style="display:none">hid</span>Next</h2><p>one two three four</p>\n'
+        "<h2>Deployment<button>Copy</button></h2><p>five six seven eight</p>\n</body></html>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"a.html": page}))
+    assert document.title == "Chapter 1 Introduction"
+    assert [text for _, _, text in document.headings or ()] == ["Chapter 1 Introduction", "WordNext", "Deployment"]
+    passages = split_document(document, ChunkSettings(size=2, overlap=0))
+    assert any("Chapter 1 Introduction\nDeployment" in passage.index_text for passage in passages)
+
+
 def test_html_menus_are_left_out(tmp_path: Path) -> None:
     """A site's menu and table of contents (`<nav>`, `role="navigation"`, as Sphinx and Node.js write them)
     repeat on every page: not indexed. A heading inside them is no section of the page."""

@@ -86,6 +86,7 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
             "Using ragcli with Docker and Compose",
         ),
         ("# Title With <em>HTML</em>\n", "Title With HTML"),
+        ("# Line one<br/>line two\n", "Line one line two"),  # a line break keeps words apart
         ("Setext *emphasis* &amp; \\*escapes\\*\n===\n", "Setext emphasis & *escapes*"),
         ("# ![build](badge.svg) Project\n", "Project"),
         ("# ![logo](logo.png)\n\n## Real heading\n", "Real heading"),  # a heading of nothing shown is none

@@ -198,8 +198,8 @@ class MarkdownReader(SuffixReader):
     name = "markdown"
     # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
     # a front matter title as written (`readers.base.reader_edition`: read again once); 3: a lone "\r" ends a
-    # line, as CommonMark says, not a terminal's overwrite
-    version = 3
+    # line, as CommonMark says, not a terminal's overwrite; 4: a title's `<br>` a space ("Line oneline two")
+    version = 4
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -356,7 +356,9 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     except etree.ParserError:  # nothing but whitespace or comments
         return HtmlText("", LineMap(), None, False)
     parts: list[str] = []
-    headings: list[Heading] = []
+    # (where its text starts, level, its text once left: None while open) of each heading, in order
+    headings: list[tuple[int, int, str | None]] = []
+    open_headings: list[tuple[int, int]] = []  # (index into `headings`, into `parts`) of those entered
     line_map = LineMap()
     map_offset, map_line = line_map.offsets.append, line_map.lines.append  # one entry a piece: no call more
     length, line, hidden, pre = 0, 1, 0, 0
@@ -432,7 +434,6 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
         length += len(text)
         ends = (ends + text[-2:])[-2:]
 
-    h1 = None
     # (element, entering, whether it was left out: known once entered, when its leaving is stacked)
     stack: list[tuple[Any, bool, bool]] = [(root, True, False)]
     while stack:
@@ -450,10 +451,8 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                 if not hidden and (tag in _BLOCK or tag == "br"):
                     block()
                 if not hidden and tag in _HEADINGS:
-                    heading = _heading_text(element.text_content())
-                    if heading is not None:
-                        headings.append((length, _HEADINGS[tag], heading))
-                        h1 = heading if tag == "h1" and h1 is None else h1
+                    open_headings.append((len(headings), len(parts)))
+                    headings.append((length, _HEADINGS[tag], None))
             text = element.text
             if text and text[0] == "\n" and tag in _NEWLINE_DROPPED:  # the HTML spec does not show it
                 line += 1
@@ -464,6 +463,10 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
             stack.extend((child, True, False) for child in reversed(element))
             continue
         if tag is not None:
+            if not hidden and tag in _HEADINGS:  # its text as shown: <br> a space, hidden text left out
+                at, first = open_headings.pop()
+                start, level, _ = headings[at]
+                headings[at] = (start, level, _heading_text("".join(parts[first:])))
             if not hidden and tag in _BLOCK:
                 block()
             elif not hidden and tag in _CELL:
@@ -478,7 +481,9 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
     text = "".join(parts)
     if menu_seen and not text.strip():
         return html_text(data, menus=True)
-    return HtmlText(text, line_map, title or h1, too_deep, headings)
+    shown = [(start, level, heading) for start, level, heading in headings if heading is not None]
+    h1 = next((heading for _, level, heading in shown if level == 1), None)
+    return HtmlText(text, line_map, title or h1, too_deep, shown)
 
 
 # The Encoding Standard's encodings (those a browser decodes a page with), by the name Python's codec
@@ -545,8 +550,9 @@ class HtmlReader(SuffixReader):
     name = "html"
     # 2: every source line of a long <p> or <pre> mapped; <br> one line break, the line break after <pre>'s
     # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once);
-    # 3: a lone "\r" ends a line, as HTML's parsing makes it, not a terminal's overwrite
-    version = 3
+    # 3: a lone "\r" ends a line, as HTML's parsing makes it, not a terminal's overwrite; 4: a heading's (and
+    # title's) words taken as the text's, <br> a space, hidden text and buttons left out ("Chapter 1Introduction")
+    version = 4
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

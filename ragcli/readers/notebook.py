@@ -130,8 +130,8 @@ class NotebookReader(SuffixReader):
     name = "notebook"
     # 2: titled as a Markdown file (no heading in an HTML comment, front matter in the first cell only), a
     # setext heading opening a section (`readers.base.reader_edition`: read again once); 3: a lone "\r" is
-    # JSON's white space, not a terminal's overwrite
-    version = 3
+    # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's
+    version = 4
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
