@@ -9,6 +9,8 @@ inline markup is rendered by markdown-it-py (which rich depends on), imported on
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -35,9 +37,12 @@ def _html_block_end(line: str) -> str | None:
     return f"</{block.group(1).lower()}>" if block.group(1) else "-->"
 
 
-def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
-    """(number, line) of each line, the line None where it is fenced code or a fence itself, or inside
-    an HTML block of type 1 or 2 (a comment, <pre>…): no heading or definition there is Markdown's."""
+_CODE = "code"  # `_blocks`' kind of a fenced code line or a fence
+
+
+def _blocks(lines: list[str]) -> Iterator[tuple[int, str, str | None]]:
+    """(number, line, kind) of each line, the kind `_CODE` where it is fenced code or a fence itself,
+    what ends the HTML block of type 1 or 2 it is in (`-->` in a comment, `</pre>`…), else None."""
     fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
     html_end: str | None = None  # what ends the open HTML block, lowercase
     for number, raw in enumerate(lines):
@@ -45,20 +50,27 @@ def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
         if html_end is None and fence is None:
             html_end = _html_block_end(line)
         if html_end is not None:  # the block ends with the line that holds its end, the first one too
+            yield number, line, html_end
             html_end = None if html_end in line.lower() else html_end
-            yield number, None
             continue
         opening = _FENCE.fullmatch(line)
         if fence is not None:  # inside fenced code: only a plain closing fence as long as the opening ends it
             closes = opening is not None and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence)
             if closes and opening is not None and not opening.group(2).strip():
                 fence = None
-            yield number, None
+            yield number, line, _CODE
         elif opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
             fence = opening.group(1)
-            yield number, None
+            yield number, line, _CODE
         else:
-            yield number, line
+            yield number, line, None
+
+
+def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
+    """(number, line) of each line, the line None where it is fenced code or a fence itself, or inside
+    an HTML block of type 1 or 2 (a comment, <pre>…): no heading or definition there is Markdown's."""
+    for number, line, kind in _blocks(lines):
+        yield number, (line if kind is None else None)
 
 
 def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
@@ -99,6 +111,61 @@ def without_link_definitions(text: str) -> str:
         if line is not None and _LINK_DEFINITION.fullmatch(line):
             lines[number] = " " * len(lines[number])
     return "\n".join(lines)
+
+
+# What Markdown never shows, outside fenced code: a comment (a block or inline), a <script> or <style>
+# block (CommonMark's HTML block of type 1, whole lines), a data: URI (an image embedded as base64)
+_HIDDEN_START = re.compile(r"<!--|\bdata:[a-z]+/[\w.+-]+[^,\s()\"'<>]*,", re.IGNORECASE)
+_DATA_URI_END = re.compile(r"[\s()\"'<>]")
+_SCRIPT_BLOCK_ENDS = frozenset({"</script>", "</style>"})
+
+
+def _hidden_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each comment and data: URI in `text`, in order. A "<!--" never closed is text (a
+    `<!--` in a code span): no later one is closed either, so none is searched for again (a search
+    from each would take quadratic time)."""
+    at, comments = 0, True
+    while (found := _HIDDEN_START.search(text, at)) is not None:
+        if found.group() == "<!--":
+            close = text.find("-->", found.end()) if comments else -1
+            comments = close >= 0
+            if not comments:
+                at = found.end()
+                continue
+            end = close + 3
+        else:
+            stop = _DATA_URI_END.search(text, found.end())
+            end = len(text) if stop is None else stop.start()
+        yield found.start(), end
+        at = end
+
+
+def _blanked(text: str) -> str:
+    """`text` as spaces, its line breaks kept."""
+    return "\n".join(" " * len(line) for line in text.split("\n"))
+
+
+def without_hidden_markup(text: str) -> str:
+    """The text with what Markdown never shows (comments, <script> and <style> blocks, data: URIs:
+    an embedded image's base64, thousands of junk terms) blanked out by spaces, as link definitions are
+    (`without_link_definitions`): offsets and line numbers stay those of the file. Fenced code is
+    shown as written, and kept."""
+    lowered = text.lower()
+    if "<!--" not in text and "data:" not in lowered and "<script" not in lowered and "<style" not in lowered:
+        return text
+    lines = text.split("\n")
+    kinds = [kind for _, _, kind in _blocks(lines)]
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    for number, kind in enumerate(kinds):
+        if kind in _SCRIPT_BLOCK_ENDS:
+            lines[number] = " " * len(lines[number])
+    shown = "\n".join(lines)
+    pieces, at = [], 0
+    for start, end in _hidden_spans(shown):
+        if kinds[bisect.bisect_right(starts, start) - 1] != _CODE:
+            pieces += [shown[at:start], _blanked(shown[start:end])]
+            at = end
+    return "".join([*pieces, shown[at:]])
 
 
 MAX_TITLE_CHARS = 500  # a heading's characters rendered as a title (markdown-it: ~150 µs each on crafted brackets)

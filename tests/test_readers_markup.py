@@ -113,7 +113,27 @@ def test_a_heading_inside_an_html_comment_is_no_section(tmp_path: Path) -> None:
     [document] = CorpusReader([tmp_path]).documents()
     assert document.title == "Deployment Guide"
     [passage] = split_document(document, ChunkSettings(size=200, overlap=0))
-    assert passage.text.startswith("<!--") and "zebra" in passage.text
+    assert "TODO" not in passage.text and "zebra" in passage.text  # the comment is not shown: not indexed
+
+
+def test_what_markdown_never_shows_is_blanked_lines_kept(tmp_path: Path) -> None:
+    """Comments (a block, inline), a <script> or <style> block and an image embedded as a data: URI are
+    never shown: blanked out, every later word still citing its own line; fenced code is kept as written."""
+    image = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    text = (
+        "# Report\n\n<!-- internal: staging host db7 -->\n\n"
+        f"![chart](data:image/png;base64,{image})\n\n"
+        "<script>\nvar tracker = 1;\n</script>\n<style>\n.secretstyle { }\n</style>\n"
+        "Sales <!-- draft\nnote --> grew.\n\n```html\n<!-- keptcomment -->\n```\nlast word\n"
+    )
+    write_files(tmp_path, {"r.md": text})
+    [document] = CorpusReader([tmp_path]).documents()
+    shown = ["#", "Report", "![chart](", ")", "Sales", "grew.", "```html", "<!--", "keptcomment", "-->", "```"]
+    assert document.text.split() == [*shown, "last", "word"]
+    assert len(document.text) == len(text)
+    for word in ("grew.", "keptcomment", "last"):
+        line = next(n for n, row in enumerate(text.split("\n"), 1) if word in row)
+        assert document.line_at(document.text.index(word)) == line
 
 
 def test_a_crafted_markdown_title_is_rendered_in_bounded_time() -> None:

@@ -207,3 +207,12 @@ def test_a_notebook_is_titled_as_a_markdown_file_with_its_headings(tmp_path: Pat
         (1, "Intro\n===\n\na = 1"),
         (3, "Method\n------\n\nb"),
     ]
+
+
+def test_a_markdown_cell_is_read_as_a_markdown_file_without_what_it_never_shows(tmp_path: Path) -> None:
+    source = (
+        "# Results\n\n<!-- internal note -->\n![plot](data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==)\nRevenue grew.\n"
+    )
+    write_files(tmp_path, {"r.ipynb": notebook_of(cell("markdown", source))})
+    (document,), _ = read(tmp_path)
+    assert document.text.split() == ["#", "Results", "![plot](", ")", "Revenue", "grew."]

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragcli.markdown import markdown_headings, rendered_title, without_link_definitions
+from ragcli.markdown import markdown_headings, rendered_title, without_hidden_markup, without_link_definitions
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import read_text_document, streams
 from ragcli.records import MAX_HEADING_LEVEL, Document, Heading, LineMap
@@ -198,8 +198,9 @@ class MarkdownReader(SuffixReader):
     name = "markdown"
     # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
     # a front matter title as written (`readers.base.reader_edition`: read again once); 3: a lone "\r" ends a
-    # line, as CommonMark says, not a terminal's overwrite; 4: a title's `<br>` a space ("Line oneline two")
-    version = 4
+    # line, as CommonMark says, not a terminal's overwrite; 4: a title's `<br>` a space ("Line oneline two");
+    # 5: comments, <script>/<style> blocks and data: URIs left out, as Markdown never shows them
+    version = 5
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -209,11 +210,12 @@ class MarkdownReader(SuffixReader):
 
     def _document(self, source: SourceInput) -> Iterator[Document]:
         """The text after the front matter (starting at its own line), titled as `markdown_title` says,
-        its link reference definitions left out (blanked: lines and offsets stay the file's)."""
+        its link reference definitions and what else Markdown never shows (comments, scripts, data: URIs)
+        left out (blanked: lines and offsets stay the file's)."""
         text = source.read_text(lone_cr_breaks=True)
         front = front_matter(text)
         body, line = (text[front.end :], front.lines + 1) if front is not None else (text, 1)
-        body = without_link_definitions(body)
+        body = without_hidden_markup(without_link_definitions(body))
         heading = markdown_title(text)
         in_text = heading is not None and (front is None or not front.title)
         yield Document(source.rel, body, heading or source.stem, source.rel, line=line, title_in_text=in_text)

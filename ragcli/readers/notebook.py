@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ragcli.markdown import markdown_headings
+from ragcli.markdown import markdown_headings, without_hidden_markup
 from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
 from ragcli.readers.markup import front_matter, headings_title
 from ragcli.records import Document
@@ -83,6 +83,8 @@ def _cells(notebook: object) -> tuple[list[Cell], int]:
             level = cell.get("level")
             depth = max(1, min(level, 6)) if isinstance(level, int) else 1
             source, kind = f"{'#' * depth} {source}", "markdown"
+        if kind == "markdown":  # as a Markdown file's text: no comment, script or embedded image's base64
+            source = without_hidden_markup(source)
         parts = [without_terminal_sequences(source).strip()]
         outputs = cell.get("outputs")
         if kind == "code" and isinstance(outputs, list):
@@ -130,8 +132,9 @@ class NotebookReader(SuffixReader):
     name = "notebook"
     # 2: titled as a Markdown file (no heading in an HTML comment, front matter in the first cell only), a
     # setext heading opening a section (`readers.base.reader_edition`: read again once); 3: a lone "\r" is
-    # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's
-    version = 4
+    # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's; 5: a
+    # Markdown cell's comments, <script>/<style> blocks and data: URIs left out, as a Markdown file's
+    version = 5
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
