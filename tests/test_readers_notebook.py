@@ -216,3 +216,13 @@ def test_a_markdown_cell_is_read_as_a_markdown_file_without_what_it_never_shows(
     write_files(tmp_path, {"r.ipynb": notebook_of(cell("markdown", source))})
     (document,), _ = read(tmp_path)
     assert document.text.split() == ["#", "Results", "![plot](", ")", "Revenue", "grew."]
+
+
+def test_a_progress_bar_in_a_stream_is_read_as_jupyter_shows_it(tmp_path: Path) -> None:
+    """A tqdm bar rewrites its line with "\\r" a hundred times: only its last frame is shown, so the
+    output printed after it is within the 2,000 characters kept."""
+    frames = "".join(f"\r{p:3d}%|{'#' * (p // 10):10s}| {p}/100 [00:01<00:00, 90.00it/s]" for p in range(101))
+    output = {"output_type": "stream", "name": "stdout", "text": frames + "\nfinal accuracy 0.93\n"}
+    write_files(tmp_path, {"t.ipynb": notebook_of(cell("code", "train()", [output]))})
+    (document,), _ = read(tmp_path)
+    assert document.text == "train()\n\n100%|##########| 100/100 [00:01<00:00, 90.00it/s]\nfinal accuracy 0.93"

@@ -27,7 +27,7 @@ from ragcli.markdown import markdown_headings, without_hidden_markup
 from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
 from ragcli.readers.markup import front_matter, headings_title
 from ragcli.records import Document
-from ragcli.terminal_text import without_terminal_sequences
+from ragcli.terminal_text import carriage_returns_overwritten, without_terminal_sequences
 
 MAX_OUTPUT_CHARS = 2_000  # of one output: a printed table or log is kept in part, a progress bar's flood cut
 _TEXT_OUTPUTS = ("stream", "execute_result", "display_data", "pyout", "error", "pyerr")
@@ -54,8 +54,8 @@ def _output_text(output: object) -> str:
         return ""
     if output["output_type"] in ("error", "pyerr"):
         text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip(": ")
-    elif output["output_type"] == "stream":
-        text = _joined(output.get("text"))
+    elif output["output_type"] == "stream":  # a progress bar's frames as Jupyter shows them, its last
+        text = carriage_returns_overwritten(_joined(output.get("text")))  # (all 101 filled the cut)
     else:  # a result or display: its plain-text form only (nbformat 3 keeps it in "text")
         data = output.get("data")
         text = _joined(data.get("text/plain")) if isinstance(data, dict) else _joined(output.get("text"))
@@ -133,8 +133,9 @@ class NotebookReader(SuffixReader):
     # 2: titled as a Markdown file (no heading in an HTML comment, front matter in the first cell only), a
     # setext heading opening a section (`readers.base.reader_edition`: read again once); 3: a lone "\r" is
     # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's; 5: a
-    # Markdown cell's comments, <script>/<style> blocks and data: URIs left out, as a Markdown file's
-    version = 5
+    # Markdown cell's comments, <script>/<style> blocks and data: URIs left out, as a Markdown file's; 6: a
+    # stream's "\r" overwrites its line, as in Jupyter (a progress bar's frames hid the output after them)
+    version = 6
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
