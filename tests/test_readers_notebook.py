@@ -96,9 +96,8 @@ def test_cells_and_text_outputs_in_sections_cited_by_the_cell_they_start_at(tmp_
     assert {d.title for d in documents} == {"Hive survey"} and documents[0].metadata["pages"] == 5
     first, second = (d.text for d in documents)
     assert first == (
-        "# Hive survey\nCounting colonies in spring.\n\ncolonies = survey()\nprint(len(colonies))"
-        "\n\n412 colonies\n\n<Figure size 640x480>"
-    )
+        "# Hive survey\nCounting colonies in spring.\n\ncolonies = survey()\nprint(len(colonies))\n\n412 colonies"
+    )  # the figure's name beside its image and HTML is not shown
     assert second.startswith("## Losses\nWinter losses by region.\n\nlosses.mean()\n\n0.23\n\nKeyError: 'north'\n\n")
     assert second.endswith("x" * MAX_OUTPUT_CHARS)  # a flood of output, cut
     everything = first + second
@@ -226,3 +225,16 @@ def test_a_progress_bar_in_a_stream_is_read_as_jupyter_shows_it(tmp_path: Path) 
     write_files(tmp_path, {"t.ipynb": notebook_of(cell("code", "train()", [output]))})
     (document,), _ = read(tmp_path)
     assert document.text == "train()\n\n100%|##########| 100/100 [00:01<00:00, 90.00it/s]\nfinal accuracy 0.93"
+
+
+def test_a_display_is_read_as_jupyter_shows_it_markdown_not_the_object_name(tmp_path: Path) -> None:
+    """A plot's `<Figure …>` beside its image and `<… Markdown object>` beside its Markdown are never
+    shown: the Markdown is read, the names are not; a plain result alone is kept."""
+    outputs = [
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "<Figure size 640x480 with 1 Axes>", "image/png": "iVBORw0KGgo="}},
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "<IPython.core.display.Markdown object>", "text/markdown": "**Revenue grew 12%** in Q3"}},
+        {"output_type": "execute_result", "execution_count": 2, "metadata": {}, "data": {"text/plain": "<Axes: at 0x7f3a>"}},
+    ]  # fmt: skip
+    write_files(tmp_path, {"t.ipynb": notebook_of(cell("code", "plot()", outputs))})
+    (document,), _ = read(tmp_path)
+    assert document.text == "plot()\n\n**Revenue grew 12%** in Q3\n\n<Axes: at 0x7f3a>"

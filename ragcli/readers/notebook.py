@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ragcli.markdown import markdown_headings, without_hidden_markup
 from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader
@@ -49,6 +51,22 @@ def _joined(value: object) -> str:
     return ""
 
 
+# A display's plain-text form that only names the object (`<IPython.core.display.Markdown object>`,
+# `<Figure size 640x480 with 1 Axes>`): Jupyter shows it only where nothing richer can be shown
+_OBJECT_REPR = re.compile(r"<[^<>\n]*(?: object| at 0x[0-9a-fA-F]+)>|<Figure size [^<>\n]*>")
+
+
+def _display_text(data: dict[str, Any]) -> str:
+    """What Jupyter shows of a result or display as text: its Markdown (`display(Markdown(…))`, a
+    generated report), else its plain-text form, but for an object's name beside a richer form (an
+    image, HTML), which is what Jupyter shows instead."""
+    if "text/markdown" in data:
+        return without_hidden_markup(_joined(data["text/markdown"]))
+    plain = _joined(data.get("text/plain"))
+    richer = any(mime != "text/plain" for mime in data)
+    return "" if richer and _OBJECT_REPR.fullmatch(plain.strip()) else plain
+
+
 def _output_text(output: object) -> str:
     if not isinstance(output, dict) or output.get("output_type") not in _TEXT_OUTPUTS:
         return ""
@@ -56,9 +74,9 @@ def _output_text(output: object) -> str:
         text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip(": ")
     elif output["output_type"] == "stream":  # a progress bar's frames as Jupyter shows them, its last
         text = carriage_returns_overwritten(_joined(output.get("text")))  # (all 101 filled the cut)
-    else:  # a result or display: its plain-text form only (nbformat 3 keeps it in "text")
+    else:  # a result or display (nbformat 3 keeps its plain-text form in "text")
         data = output.get("data")
-        text = _joined(data.get("text/plain")) if isinstance(data, dict) else _joined(output.get("text"))
+        text = _display_text(data) if isinstance(data, dict) else _joined(output.get("text"))
     text = without_terminal_sequences(text).strip()
     return text[:MAX_OUTPUT_CHARS]
 
@@ -134,8 +152,9 @@ class NotebookReader(SuffixReader):
     # setext heading opening a section (`readers.base.reader_edition`: read again once); 3: a lone "\r" is
     # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's; 5: a
     # Markdown cell's comments, <script>/<style> blocks and data: URIs left out, as a Markdown file's; 6: a
-    # stream's "\r" overwrites its line, as in Jupyter (a progress bar's frames hid the output after them)
-    version = 6
+    # stream's "\r" overwrites its line, as in Jupyter (a progress bar's frames hid the output after them);
+    # 7: a display's Markdown read, an object's name beside an image or HTML (`<Figure size …>`) left out
+    version = 7
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
