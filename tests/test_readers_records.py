@@ -482,3 +482,13 @@ def test_a_lone_carriage_return_in_a_structured_file_is_its_syntax_not_a_termina
     assert skipped == {}
     text = " ".join(d.text for d in docs).split()
     assert "okapi" in text and "tapirs" in text, text
+
+
+def test_a_csv_written_with_a_space_after_each_comma_is_read_by_its_names(tmp_path: Path) -> None:
+    """`id, title, text`, as CSV is often written by hand: the space after a comma is no part of a
+    column's name or a cell's value, so the text column is found and the title is "Budget"."""
+    write_files(tmp_path, {"s.csv": 'id, title, text, owner\n1, Budget, "the budget, approved", Ana\n'})
+    (document,), skipped = read(tmp_path)
+    assert skipped == {}
+    assert (document.title, document.text) == ("Budget", "the budget, approved")
+    assert document.metadata["owner"] == "Ana"

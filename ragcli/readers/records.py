@@ -445,8 +445,9 @@ class CsvReader(SuffixReader):
     name = "csv"
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
     # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" ends a line (in a cell too), as
-    # Python's csv reads it, not a terminal's overwrite of the row (`base.universal_newlines`)
-    version = 4
+    # Python's csv reads it, not a terminal's overwrite of the row (`base.universal_newlines`); 5: the
+    # spaces after a delimiter skipped (`id, title, text` has a text column; its title was " Budget")
+    version = 5
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -458,7 +459,8 @@ class CsvReader(SuffixReader):
         previous = csv.field_size_limit(min(max(source.context.max_bytes, 1 << 17), sys.maxsize))
         try:
             lines = _Lines(text)
-            rows = csv.DictReader(lines, dialect=dialect, delimiter=delimiter)
+            # a hand-written "id, title, text": the space after each comma is not part of the name or value
+            rows = csv.DictReader(lines, dialect=dialect, delimiter=delimiter, skipinitialspace=True)
             yield from self._records(source, rows, lines)
         finally:
             csv.field_size_limit(previous)
