@@ -197,7 +197,16 @@ def test_html_a_browser_never_shows_is_left_out(tmp_path: Path) -> None:
         "</body></html>"
     )
     (document,), _ = read(write_files(tmp_path, {"hidden.html": page}))
-    assert document.text.split() == ["Shown", "漢kan", "Inline", "Findable", "Decor"]
+    assert document.text.split() == ["Shown", "漢", "kan", "Inline", "Findable", "Decor"]
+
+
+def test_html_a_closed_dialog_is_left_out_an_image_and_ruby_text_keep_words_apart(tmp_path: Path) -> None:
+    page = (
+        "<p>one<img src=x alt=altword>two</p><dialog>closeddialogword</dialog><dialog open>opendialog</dialog>"
+        "<p>ruby <ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby> end</p>"
+    )
+    (document,), _ = read(write_files(tmp_path, {"a.html": page}))
+    assert document.text.split() == ["one", "two", "opendialog", "ruby", "漢", "kan", "end"]
 
 
 def test_an_html_page_is_decoded_as_it_declares(tmp_path: Path) -> None:

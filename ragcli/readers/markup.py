@@ -259,6 +259,7 @@ _BLOCK = frozenset(
 # (<br> is one line break where it stands, not a box: its start is a block's, its end nothing)
 _NO_DISPLAY = re.compile(r"(?:^|;)\s*display\s*:\s*none\b", re.IGNORECASE)  # an inline style that hides it
 _CELL = frozenset({"td", "th"})  # table cells are kept apart by a space
+_WORD_BREAK = frozenset({"img", "rt"})  # a space before: an image between two words, ruby's annotation
 _PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})  # whitespace shown as written
 _NEWLINE_DROPPED = frozenset({"pre", "textarea", "listing"})  # a line break right after the start tag is not text
 # HTML's whitespace (a no-break space is text) but the line break, which `_collapsed` marks
@@ -316,9 +317,10 @@ _MENU_ROLES = frozenset({"navigation", "menu", "menubar"})
 
 
 def _never_shown(tag: str, element: Any) -> bool:
-    """Whether a browser never shows the element: `_SKIP`, the `hidden` attribute (but "until-found",
-    which a search in the page reveals), an inline `display: none` (no style sheet is read)."""
-    if tag in _SKIP:
+    """Whether a browser never shows the element: `_SKIP`, a <dialog> not open, the `hidden` attribute
+    (but "until-found", which a search in the page reveals), an inline `display: none` (no style sheet
+    is read)."""
+    if tag in _SKIP or (tag == "dialog" and element.get("open") is None):
         return True
     hidden = element.get("hidden")
     if hidden is not None and hidden.strip().lower() != "until-found":
@@ -452,6 +454,8 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
                 pre += tag in _PREFORMATTED
                 if not hidden and (tag in _BLOCK or tag == "br"):
                     block()
+                elif not hidden and tag in _WORD_BREAK:
+                    emit(" ")
                 if not hidden and tag in _HEADINGS:
                     open_headings.append((len(headings), len(parts)))
                     headings.append((length, _HEADINGS[tag], None))
@@ -553,8 +557,9 @@ class HtmlReader(SuffixReader):
     # 2: every source line of a long <p> or <pre> mapped; <br> one line break, the line break after <pre>'s
     # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once);
     # 3: a lone "\r" ends a line, as HTML's parsing makes it, not a terminal's overwrite; 4: a heading's (and
-    # title's) words taken as the text's, <br> a space, hidden text and buttons left out ("Chapter 1Introduction")
-    version = 4
+    # title's) words taken as the text's, <br> a space, hidden text and buttons left out ("Chapter 1Introduction");
+    # 5: a closed <dialog> left out, an <img> and ruby's <rt> a word break ("onetwo", "漢kan")
+    version = 5
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
