@@ -349,7 +349,8 @@ class MailReader(SuffixReader):
     # 2: each part's lines cited in the message's file; 3: an HTML part read as the HTML reader's version 2
     # reads a page (`readers.base.reader_edition`: read again once); 4: a body's CRLF line endings read as
     # line breaks (its passages' text kept the "\r"); 5: every text part shown inline read, in order, not
-    # only the first (a second text part, a list's footer, the text after an inline image was lost)
+    # only the first (a second text part, a list's footer, the text after an inline image was lost), an
+    # HTML part read as the HTML reader's version 5 reads a page
     version = 5
     suffixes = frozenset({".eml", ".mbox"})
 
