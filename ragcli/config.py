@@ -15,13 +15,14 @@ one line naming the file and the key (exit 6), never a traceback or an option er
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragcli.errors import InputFormatError, PathNotFoundError, looks_like_a_variable_name, shown_url
+from ragcli.errors import InputFormatError, PathNotFoundError, look_up, looks_like_a_variable_name, shown_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -236,7 +237,8 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
     """One file's values, checked; a missing file sets nothing (unless `required`: $RAGCLI_CONFIG named it)."""
-    if not path.exists():
+    found = look_up(path, InputFormatError)
+    if found is None:
         if required:
             raise PathNotFoundError(
                 f"{path}: no such configuration file (named by ${CONFIG_ENV})", hint=f"create it, or unset {CONFIG_ENV}"
@@ -244,7 +246,7 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
         return Layer(kind, path, False)
     if path == Path(os.devnull):  # RAGCLI_CONFIG=/dev/null: the usual way to say "no configuration"
         return Layer(kind, path, True)
-    if not path.is_file():  # a folder, a FIFO (reading it would block), a device: never opened
+    if not stat.S_ISREG(found.st_mode):  # a folder, a FIFO (reading it would block), a device: never opened
         raise InputFormatError(f"{path}: not a regular file, so not a configuration file")
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Notepad's) is no TOML error

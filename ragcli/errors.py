@@ -6,9 +6,12 @@ can tell "no index yet" from "bad input file" without parsing messages. The READ
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -212,3 +215,18 @@ def listed(
 class ForeignFolderError(InvalidOptionError):
     """`--index` names a folder ragcli did not make an index (not empty, no ragcli marker or manifest):
     ragcli refuses to write into it, and touches nothing there (exit 2, like any unusable option value)."""
+
+
+def look_up(path: Path, error: type[RagcliError], *, follow: bool = True) -> os.stat_result | None:
+    """`path`'s stat (its lstat where not `follow`), or None where nothing is there. A path that cannot
+    be looked at (a folder above it that may not be searched, a name too long) is `error`, one line naming
+    the path: `Path.exists` raises the OSError there, which was an internal error or a traceback. Here,
+    below every module that asks (the configuration's files, the roots, an index folder)."""
+    try:
+        return os.stat(path, follow_symlinks=follow)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        denied = exc.errno in (errno.EACCES, errno.EPERM)
+        hint = "check the permissions of the folders above it" if denied else None
+        raise error(f"{path}: cannot be reached ({exc.strerror or exc})", hint=hint) from None

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import invoke, run
+from clihelpers import RAGCLI, invoke, run, without_root_powers
 from conftest import write_files
 from fakeopenai import Reply, completion, fake_server
 
@@ -149,6 +150,39 @@ def test_help_still_shows_with_a_bad_file(home: dict[str, Path], command: list[s
         "collection, retriever, k, generator, model, base_url, api_key_env, device, answer_style; "
         "`ragcli config show` lists them)"
     ]
+
+
+@pytest.mark.parametrize("command", [["query", "bees", "-c", "x"], ["collections"], ["query", "--help"]])
+def test_a_file_in_a_folder_that_cannot_be_searched_is_one_line_and_exit_6(
+    home: dict[str, Path], tmp_path: Path, command: list[str]
+) -> None:
+    """`~/.config/ragcli` left root's after a `sudo ragcli …`: asking whether the file exists raised, a
+    traceback for every command, --help too. The command is one line and exit 6; --help a warning."""
+    locked = tmp_path / "home" / ".config" / "ragcli"
+    locked.mkdir(parents=True)
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}
+    del env["RAGCLI_CONFIG"]
+    locked.chmod(0o000)
+    try:
+        result = subprocess.run(
+            [*without_root_powers(), RAGCLI, *command], capture_output=True, text=True, env=env, timeout=120
+        )
+    finally:
+        locked.chmod(0o755)
+    line = f"{locked / 'config.toml'}: cannot be reached (Permission denied) (check the permissions of the folders above it)"
+    if "--help" in command:
+        assert result.returncode == 0 and result.stderr == f"ragcli: warning: the configuration is not used: {line}\n"
+    else:
+        assert (result.returncode, result.stderr) == (ExitCode.BAD_INPUT, f"ragcli: error: {line}\n")
+
+
+def test_a_file_name_too_long_is_one_line_and_exit_6(home: dict[str, Path], tmp_path: Path) -> None:
+    named = tmp_path / ("a" * 300)
+    result = run("collections", env={"RAGCLI_CONFIG": str(named)})
+    assert (result.returncode, result.stderr) == (
+        ExitCode.BAD_INPUT,
+        f"ragcli: error: {named}: cannot be reached (File name too long)\n",
+    )
 
 
 def test_dev_null_as_the_user_file_is_no_configuration(home: dict[str, Path], small_index: Path) -> None:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ragcli.errors import PathNotFoundError
+from ragcli.errors import PathNotFoundError, look_up
 from ragcli.readers.base import (
     COMPRESSED_SUFFIX,
     DEFAULT_MAX_BYTES,
@@ -354,15 +354,8 @@ def require_roots(roots: Iterable[str | Path]) -> None:
     for root in roots:
         if is_url(root):
             continue
-        try:
-            os.stat(root)
-        except (FileNotFoundError, NotADirectoryError):
-            raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path") from None
-        except OSError as exc:
-            raise PathNotFoundError(
-                f"{root}: cannot be reached ({exc.strerror or exc})",
-                hint="check the permissions of the folders above it",
-            ) from None
+        if look_up(Path(root), PathNotFoundError) is None:
+            raise PathNotFoundError(f"{root}: no such file or folder", hint="check the path")
 
 
 class CorpusReader:
