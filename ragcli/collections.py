@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ragcli.config import Config, data_dir, load_config
-from ragcli.errors import InvalidOptionError, NoIndexError, PathNotFoundError, RagcliError
+from ragcli.errors import (
+    IndexDamagedError,
+    IndexWriteError,
+    InvalidOptionError,
+    NoIndexError,
+    PathNotFoundError,
+    RagcliError,
+    look_up,
+)
 from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
 from ragcli.store import DEFAULT_INDEX_DIR, index_size, read_manifest
 
@@ -65,7 +74,7 @@ class IndexChoice:
 
     def require(self) -> IndexChoice:
         """For a command that reads the index: a collection that does not exist is exit 3, saying so."""
-        if self.name is not None and not (self.path / MANIFEST).exists():
+        if self.name is not None and look_up(self.path / MANIFEST, IndexDamagedError) is None:
             # a configured collection: the line names the file and the key, as resolve_index's own does
             where = f"{self.named_by}: key 'collection': " if self.origin == "config" else ""
             raise NoIndexError(
@@ -171,8 +180,18 @@ def list_collections() -> list[CollectionInfo]:
     return [
         _describe(entry.name, entry)
         for entry in entries
-        if _NAME_RE.fullmatch(entry.name) and entry.is_dir() and is_ragcli_index(entry)
+        if _NAME_RE.fullmatch(entry.name) and entry.is_dir() and (is_ragcli_index(entry) or _locked(entry))
     ]
+
+
+def _locked(folder: Path) -> bool:
+    """Whether a folder's manifest cannot even be looked for (the folder may not be searched): listed
+    with that error, as a damaged collection is, rather than left out as if it were not there."""
+    try:
+        look_up(folder / MANIFEST, IndexDamagedError)
+    except IndexDamagedError:
+        return True
+    return False
 
 
 def remove_collection(name: str, *, wait: bool = False) -> tuple[Path, list[str]]:
@@ -180,16 +199,18 @@ def remove_collection(name: str, *, wait: bool = False) -> tuple[Path, list[str]
     Returns its path and the names of what was left there (files that are not ragcli's). A build of it
     running: exit 10, or (`wait`) removed once that build is done."""
     path = collection_path(name, "NAME")
-    if path.is_symlink():  # ragcli did not create it: neither the link nor what it points to is deleted
+    found = look_up(path, IndexWriteError, follow=False)
+    if found is not None and stat.S_ISLNK(found.st_mode):  # ragcli did not create it: nor what it points to
         raise InvalidOptionError(
             f"{path} is a symbolic link to {os.readlink(path)}; ragcli removes only collections it created "
             "(nothing was changed)",
             hint=f"remove the link itself with `rm {path}`",
         )
-    if not path.is_dir():
+    if found is None or not stat.S_ISDIR(found.st_mode):
         raise NoIndexError(
             f"no collection named {name!r} (in {collections_dir()})", hint="`ragcli collections` lists them"
         )
+    look_up(path / MANIFEST, IndexWriteError)  # a folder that may not be searched is not "not an index"
     if not is_ragcli_index(path):
         raise InvalidOptionError(f"{path} is not a ragcli index; refusing to delete it (nothing was changed)")
     return path, remove_index(path, wait=wait)

@@ -41,7 +41,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError
+from ragcli.errors import ForeignFolderError, IndexLockedError, IndexWriteError, NoIndexError, look_up
 from ragcli.records import INDEX_FORMAT, INDEX_LOCK, INDEX_MANIFEST, INDEX_MARKER
 from ragcli.regular_files import check_regular, open_regular
 
@@ -260,7 +260,8 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
         return Claim.NOTHING
     refuse = "pass --index (or set RAGCLI_INDEX to) a new or empty folder"
     claim = Claim.MARKER
-    if index_dir.is_dir():
+    found = look_up(index_dir, IndexWriteError)  # a folder above it that may not be searched: exit 12
+    if found is not None and stat.S_ISDIR(found.st_mode):
         if is_ragcli_index(index_dir):
             if not (index_dir / INDEX_MARKER).exists():
                 with suppress(OSError):  # built by 0.1.0: its manifest is the proof, the marker a bonus
@@ -278,7 +279,7 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
             )
         with suppress(FileNotFoundError):  # the start of a marker a first build left (`_empty`): written anew
             (index_dir / INDEX_MARKER).unlink()
-    elif index_dir.exists() or index_dir.is_symlink():
+    elif found is not None or index_dir.is_symlink():
         raise ForeignFolderError(
             f"{index_dir} is not a folder; refusing to write an index there (nothing was changed)", hint=refuse
         )

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,6 +45,7 @@ from ragcli.errors import (
     InvalidOptionError,
     NewerIndexError,
     NoIndexError,
+    look_up,
 )
 from ragcli.indexdir import (
     FORMAT_NAME,
@@ -329,9 +331,10 @@ class StringTable:
 def load_manifest(index_dir: Path) -> tuple[dict[str, Any], Identity]:
     """The manifest, validated, and the identity of the file it was read from (see `read_manifest`)."""
     path = index_dir / MANIFEST
-    if path.is_symlink():
+    found = look_up(path, IndexDamagedError, follow=False)  # a folder above it that may not be searched
+    if found is not None and stat.S_ISLNK(found.st_mode):
         raise IndexDamagedError(f"{path}: is a symbolic link; refusing to follow it", hint=REBUILD_HINT)
-    if not path.exists():
+    if found is None:
         raise NoIndexError(
             f"no index found in {index_dir}", hint="build one with `ragcli index PATH` or pass --index DIR"
         )

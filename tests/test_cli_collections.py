@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelpers import RAGCLI, invoke, run
+from clihelpers import RAGCLI, invoke, run, without_root_powers
 from conftest import REPO, SAMPLE_CORPUS, TUNING_QA, write_files
 
 from ragcli.errors import ExitCode
@@ -182,3 +182,44 @@ def test_the_training_commands_take_a_collection_named_or_configured(
         for command in (generator, retriever):
             result = invoke(*command, "-o", str(tmp_path / f"{command[1]}-{len(named)}"), *named, env=env)
             assert result.exit_code == 0, (command[1], named, result.output)
+
+
+def run_without_root_powers(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`ragcli ARGS` with permissions applied (as root too: setpriv drops the override)."""
+    command = [*without_root_powers(), RAGCLI, *args]
+    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
+
+
+@pytest.mark.parametrize("locked", ["data/collections/notes", "data"])  # the collection's folder; one above it
+def test_a_folder_that_cannot_be_searched_is_one_line_not_an_internal_error(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str], locked: str
+) -> None:
+    """Asking whether the manifest (or the collection) exists raised PermissionError: "internal error",
+    exit 1, and `collections` left the collection out. Each is one line naming what cannot be reached,
+    with the exit code of what was being done: reading an index 7, writing or removing one 12."""
+    assert invoke("index", str(small_corpus), "--name", "notes", "-q", env=env).exit_code == 0
+    index = str(tmp_path / "locked" / "idx")
+    (tmp_path / "locked" / "idx").mkdir(parents=True)
+    expected = {
+        ("query", "wind", "-c", "notes"): ExitCode.INDEX_DAMAGED,
+        ("collections", "remove", "notes"): ExitCode.WRITE_FAILED,
+        ("query", "wind", "-i", index): ExitCode.INDEX_DAMAGED,
+        ("info", "-i", index): ExitCode.INDEX_DAMAGED,
+        ("index", str(small_corpus), "-i", index): ExitCode.WRITE_FAILED,
+    }
+    if locked == "data":
+        expected[("index", str(small_corpus), "--name", "new")] = ExitCode.WRITE_FAILED
+    for folder in (locked, "locked"):
+        (tmp_path / folder).chmod(0o000)
+    try:
+        results = {args: run_without_root_powers(*args, env=env) for args in expected}
+        listed = run_without_root_powers("collections", "--json", env=env)
+    finally:
+        for folder in (locked, "locked"):
+            (tmp_path / folder).chmod(0o755)
+    for args, result in results.items():
+        assert result.returncode == expected[args], (args, result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "cannot be reached (Permission denied)" in result.stderr
+    if locked != "data":  # listed with its error, as a damaged collection is
+        error = f"{tmp_path / locked / 'manifest.json'}: cannot be reached (Permission denied)"
+        assert [(c["name"], c["error"]) for c in json.loads(listed.stdout)] == [("notes", error)]
