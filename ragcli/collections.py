@@ -102,14 +102,14 @@ def resolve_index(
     """--index, else -c NAME, else $RAGCLI_INDEX, else the configuration's collection, else ./.ragcli."""
     if index is not None and collection is not None:
         raise InvalidOptionError(f"--index and {option} both name an index", hint="pass one of them")
-    if index is not None:
-        return IndexChoice(index, "option", None, "--index", "option --index")
+    if index is not None:  # `--index=~/x`, `RAGCLI_INDEX='~/x'`: no shell expanded `~`, as for $RAGCLI_CONFIG
+        return IndexChoice(index.expanduser(), "option", None, "--index", "option --index")
     if collection is not None:
         flag = option.split("/")[0]
         return IndexChoice(collection_path(collection, option), "collection", collection, flag, f"option {flag}")
     env = os.environ.get(INDEX_ENV)
     if env:
-        return IndexChoice(Path(env), "env", None, INDEX_ENV, f"env {INDEX_ENV}")
+        return IndexChoice(Path(env).expanduser(), "env", None, INDEX_ENV, f"env {INDEX_ENV}")
     name, layer = config.value("collection")
     if layer is not None:
         try:

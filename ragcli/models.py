@@ -48,8 +48,8 @@ def cache_root() -> Path:
     $RAGCLI_CACHE, else the platform's user cache folder (platformdirs: $XDG_CACHE_HOME/ragcli or
     ~/.cache/ragcli on Linux)."""
     base = os.environ.get("RAGCLI_CACHE")
-    if base:
-        return Path(base)
+    if base:  # `~` expanded, as for $RAGCLI_CONFIG: a quoted RAGCLI_CACHE='~/c' was a folder named `~`
+        return Path(base).expanduser()
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("ragcli", appauthor=False))

@@ -223,3 +223,24 @@ def test_a_folder_that_cannot_be_searched_is_one_line_not_an_internal_error(
     if locked != "data":  # listed with its error, as a damaged collection is
         error = f"{tmp_path / locked / 'manifest.json'}: cannot be reached (Permission denied)"
         assert [(c["name"], c["error"]) for c in json.loads(listed.stdout)] == [("notes", error)]
+
+
+def test_a_tilde_is_the_home_folder_in_every_index_path(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--index=~/x` (which no shell expands) and a quoted `RAGCLI_INDEX='~/x'` built into a folder named
+    `~` in the current folder, which `rm -rf ~` then cleans up with the home folder: `~` is expanded, as
+    for $RAGCLI_CONFIG and $RAGCLI_DATA_DIR; for $RAGCLI_CACHE too."""
+    from ragcli.models import cache_root
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.chdir(tmp_path)
+    env = {**env, "HOME": str(home)}
+    assert invoke("index", str(small_corpus), "--index=~/a", "-q", env=env).exit_code == 0
+    assert invoke("index", str(small_corpus), "-q", env={**env, "RAGCLI_INDEX": "~/b"}).exit_code == 0
+    assert sorted(path.name for path in home.iterdir()) == ["a", "b"] and not (tmp_path / "~").exists()
+    assert invoke("info", "--index=~/a", env=env).exit_code == 0
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RAGCLI_CACHE", "~/cache")
+    assert cache_root() == home / "cache"
