@@ -68,11 +68,20 @@ def argument(*, help: str, **settings: Any) -> Any:
     return typer.Argument(help=help, **settings)
 
 
+def _index_folder(text: str) -> Path:
+    """An --index as typed, refused when empty: `--index "$UNSET"` was the current folder, which an
+    index then filled; -c '' and an empty $RAGCLI_INDEX are refused or unset too."""
+    if not text:
+        raise typer.BadParameter("empty path.")
+    return Path(text)
+
+
 IndexDir = Annotated[
     Optional[Path],
     option(
         "--index",
         "-i",
+        parser=_index_folder,
         help="Index folder [default: -c's collection, else $RAGCLI_INDEX, else the config's collection, "
         "else ./.ragcli].",
         show_default=False,

@@ -244,3 +244,17 @@ def test_a_tilde_is_the_home_folder_in_every_index_path(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("RAGCLI_CACHE", "~/cache")
     assert cache_root() == home / "cache"
+
+
+@pytest.mark.parametrize("command", [["index", "."], ["query", "bees"], ["info"]])
+def test_an_empty_index_path_is_refused_not_the_current_folder(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """`--index "$IDX"` with $IDX empty made the current folder an index (and read it as one), where
+    -c '' is refused and an empty $RAGCLI_INDEX is unset."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    result = invoke(*command, "--index", "", env=env)
+    assert result.exit_code == ExitCode.USAGE and "empty path" in result.output
+    assert list(empty.iterdir()) == []
