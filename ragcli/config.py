@@ -32,6 +32,8 @@ else:  # pragma: no cover - Python 3.10 (tomli is a dependency there)
 CONFIG_ENV = "RAGCLI_CONFIG"
 DATA_DIR_ENV = "RAGCLI_DATA_DIR"
 PROJECT_FILE = ".ragcli.toml"
+# variables other tools read too, ranked below the files (the command's own variable ranks above them)
+BELOW_THE_FILES = {"base_url": "OPENAI_BASE_URL"}
 USER, PROJECT = "user config", "project config"  # Layer.kind
 
 
@@ -295,7 +297,7 @@ class Setting:
 def effective(config: Config, defaults: Mapping[str, Any], envvars: Mapping[str, str]) -> list[Setting]:
     """Each key's value as a command would use it, as it may be printed (a server's URL without its
     password or key): an environment variable (`envvars`: key → name) over the project's file over the
-    user's over the command's own default (`defaults`: key → value)."""
+    user's over another tool's variable (`BELOW_THE_FILES`) over the command's own default (`defaults`)."""
     settings = []
     for name, key in KEYS.items():
         env = envvars.get(name)
@@ -303,8 +305,11 @@ def effective(config: Config, defaults: Mapping[str, Any], envvars: Mapping[str,
             settings.append(Setting(name, key.shown(os.environ[env]), f"env {env}"))
             continue
         value, layer = config.value(name)
+        below = BELOW_THE_FILES.get(name)
         if layer is not None:
             settings.append(Setting(name, key.shown(value), layer.kind))
+        elif below and os.environ.get(below):
+            settings.append(Setting(name, key.shown(os.environ[below]), f"env {below}"))
         else:
             settings.append(Setting(name, key.shown(defaults.get(name)), "default"))
     return settings

@@ -285,3 +285,18 @@ def test_a_project_file_cannot_send_the_passages_to_a_server(home: dict[str, Pat
     (home["project"] / ".ragcli.toml").write_text('generator = "extractive"\n')
     kept = invoke("query", "what turns sunlight into electricity", "-i", str(small_index), "--json")
     assert kept.exit_code == 0 and kept.stderr == "" and json.loads(kept.stdout)["generator"] == "extractive"
+
+
+def test_openai_base_url_is_shown_where_it_is_the_server(home: dict[str, Path], small_index: Path) -> None:
+    """`$OPENAI_BASE_URL` (below the files' base_url) was shown as "– default" by `config show`, and the
+    error for a server that cannot be reached pointed at --base-url / RAGCLI_BASE_URL only."""
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "x", "RAGCLI_BASE_URL": ""}
+    shown = json.loads(invoke("config", "show", "--json", env=env).stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in shown["values"]}
+    assert values["base_url"] == ("http://127.0.0.1:9/v1", "env OPENAI_BASE_URL")
+    result = run("query", "bees", "-i", str(small_index), "-g", "openai", "--retries", "0", env=env)
+    assert result.returncode == ExitCode.MODEL_UNAVAILABLE
+    assert result.stderr.endswith("(start it, or check $OPENAI_BASE_URL)\n"), result.stderr
+    home["user"].write_text('base_url = "http://127.0.0.1:9/v1"\n')  # the file's, over the variable
+    values = {v["key"]: v["source"] for v in json.loads(invoke("config", "show", "--json", env=env).stdout)["values"]}
+    assert values["base_url"] == "user config"

@@ -105,6 +105,14 @@ def resolve_base_url(options: GenerationOptions) -> str | None:
     return None
 
 
+def _named_by(options: GenerationOptions) -> str:
+    """What to check for the server's URL: $OPENAI_BASE_URL where it alone gave it (`resolve_base_url`)."""
+    given = (options.base_url or "", os.environ.get("RAGCLI_BASE_URL", ""), os.environ.get("OPENAI_BASE_URL", ""))
+    if [bool(value.strip()) for value in given] == [False, False, True]:
+        return "$OPENAI_BASE_URL"
+    return "--base-url / RAGCLI_BASE_URL"
+
+
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be a server's base URL, or None when it can."""
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
@@ -361,7 +369,7 @@ class OpenAIGenerator:
             )
         if isinstance(exc, openai.APIConnectionError):
             return ModelUnavailableError(
-                f"cannot reach the server at {where}", hint="start it, or check --base-url / RAGCLI_BASE_URL"
+                f"cannot reach the server at {where}", hint=f"start it, or check {_named_by(self.options)}"
             )
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return ModelUnavailableError(
