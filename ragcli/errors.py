@@ -227,6 +227,8 @@ def look_up(path: Path, error: type[RagcliError], *, follow: bool = True) -> os.
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{path}: symbolic link loop", hint="check the path") from None
         denied = exc.errno in (errno.EACCES, errno.EPERM)
         hint = "check the permissions of the folders above it" if denied else None
         raise error(f"{path}: cannot be reached ({exc.strerror or exc})", hint=hint) from None

@@ -95,6 +95,22 @@ def test_a_link_inside_the_corpus_is_not_followed_its_target_is_read_once(tmp_pa
     assert skipped["peek.txt"].startswith("symbolic link (not followed")
 
 
+def test_a_symlink_loop_given_as_a_root_is_a_missing_path(tmp_path: Path) -> None:
+    """Python 3.11's Path.resolve raises RuntimeError on a loop: it was an internal error (exit 1)."""
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    write_files(tmp_path, {"f.txt": "hi there"})
+    index = str(tmp_path / "idx")
+    runner = CliRunner()
+    first = runner.invoke(app, ["index", str(tmp_path / "loop1"), "--index", str(tmp_path / "other")])
+    assert first.exit_code == 4 and "loop1: symbolic link loop" in first.output, first.output
+    assert runner.invoke(app, ["index", str(tmp_path / "f.txt"), "--index", index]).exit_code == 0
+    added = runner.invoke(app, ["index", "--index", index, "--add", str(tmp_path / "loop1")])
+    assert added.exit_code == 4 and "loop1: symbolic link loop" in added.output, added.output
+    removed = runner.invoke(app, ["index", "--index", index, "--remove", str(tmp_path / "loop1")])
+    assert removed.exit_code == 2 and "not a root of the index" in removed.output, removed.output
+
+
 def test_fifos_in_the_corpus_are_skipped_without_hanging(tmp_path: Path) -> None:
     root = write_files(tmp_path / "corpus", {"a.txt": "bees"})
     os.mkfifo(root / "pipe.txt")

@@ -10,6 +10,7 @@ a URL root always writes a new generation, reusing what it can.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ def split_roots(paths: Sequence[str | Path]) -> tuple[list[Path], list[UrlRoot]]
     urls: list[UrlRoot] = []
     for root in paths:
         if not is_url(root):
-            if Path(root).resolve() not in {f.resolve() for f in files}:  # "r/b r/b/ ./r/b": one root
+            if _real(root) not in {_real(f) for f in files}:  # "r/b r/b/ ./r/b": one root
                 files.append(Path(root))
             continue
         url = str(root)
@@ -71,7 +72,13 @@ def split_roots(paths: Sequence[str | Path]) -> tuple[list[Path], list[UrlRoot]]
 
 def root_names(files: list[Path], urls: list[UrlRoot]) -> list[str]:
     """The roots as the manifest records them: absolute paths, then URLs without passwords."""
-    return [str(r.resolve()) for r in files] + [u.shown for u in urls]
+    return [str(_real(r)) for r in files] + [u.shown for u in urls]
+
+
+def _real(path: str | Path) -> Path:
+    """The absolute path `path` leads to. Not Path.resolve, which raises RuntimeError on a symbolic link
+    loop in Python 3.11: a loop is named as given here, and refused by `require_roots` (exit 4)."""
+    return Path(os.path.realpath(path))
 
 
 def check_query(urls: list[UrlRoot], query: str | None) -> None:
