@@ -111,6 +111,17 @@ def test_a_symlink_loop_given_as_a_root_is_a_missing_path(tmp_path: Path) -> Non
     assert removed.exit_code == 2 and "not a root of the index" in removed.output, removed.output
 
 
+def test_a_broken_or_looping_link_in_a_folder_says_so(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "corpus", {"a.txt": "apple"})
+    (root / "loop1").symlink_to("loop2")
+    (root / "loop2").symlink_to("loop1")
+    (root / "dangling").symlink_to("nowhere")
+    docs, skipped = read_all(root)
+    assert list(docs) == ["a.txt"]
+    assert skipped["loop1"] == skipped["loop2"] == "symbolic link loop (not followed)"
+    assert skipped["dangling"] == "broken symbolic link (it points to nothing)"
+
+
 def test_fifos_in_the_corpus_are_skipped_without_hanging(tmp_path: Path) -> None:
     root = write_files(tmp_path / "corpus", {"a.txt": "bees"})
     os.mkfifo(root / "pipe.txt")

@@ -181,6 +181,13 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _link_reason(link: Path, root: str) -> str:
+    try:
+        os.stat(link)
+    except (FileNotFoundError, NotADirectoryError):  # nothing to read where it lies
+        return "broken symbolic link (it points to nothing)"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (not followed)"
     target = os.path.realpath(link)
     if os.path.isdir(target):
         return "symbolic link to a folder (not followed)"
