@@ -354,6 +354,23 @@ def test_a_streamed_file_is_decoded_as_a_whole_one_is(
     ]
 
 
+@pytest.mark.parametrize("block", [1 << 20, 100], ids=["one-block", "many-blocks"])
+def test_a_streamed_file_ends_at_a_nul_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """Only the first 8 KiB are sniffed for a NUL: a log left with a NUL tail by a crash, or a
+    preallocated file, was streamed NUL by NUL (a 300 MB file made a 300 MB index, a 2 GB one ran out of
+    memory). Its text ends at the first NUL, with a warning; the hash still covers the whole file."""
+    streamed(monkeypatch, block)
+    text = "".join(f"line {n} of the log before the crash\n" for n in range(400))  # past the sniffed 8 KiB
+    root = write_files(tmp_path / "c", {"crash.log": text.encode() + b"\x00" * 5000 + b"after the nuls\n"})
+    reader = CorpusReader([root])
+    documents = list(reader.documents())
+    assert len(documents) > 1 and "".join(d.text for d in documents) == text
+    assert reader.report.warnings == [
+        f"crash.log: NUL bytes (binary content) from byte {len(text):,} on; only the text before them was read"
+    ]
+    assert not reader.report.skipped
+
+
 def test_a_streamed_markdown_file_drops_its_byte_order_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Markdown over 16 MiB kept a UTF-8 byte-order mark in its text ("\\ufeff---"): its front matter
     was not seen as one, so it was indexed as text and the title was the file name."""
