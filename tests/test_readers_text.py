@@ -371,6 +371,20 @@ def test_a_streamed_file_ends_at_a_nul_tail(tmp_path: Path, monkeypatch: pytest.
     assert not reader.report.skipped
 
 
+@pytest.mark.parametrize("change", ["truncated", "grown"])
+def test_a_file_changed_while_it_is_read_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """A file truncated while it was read was indexed in part, with exit 0 and no word of it."""
+    streamed(monkeypatch, 100)
+    root = write_files(tmp_path / "c", {"big.txt": "".join(f"line {n} of the file\n" for n in range(400))})
+    reader = CorpusReader([root])
+    documents = reader.read_file(root / "big.txt")
+    next(documents)  # the first segment is read: the file changes under the reader
+    with (root / "big.txt").open("w" if change == "truncated" else "a") as file:
+        file.write("" if change == "truncated" else "appended line\n")
+    list(documents)
+    assert reader.report.warnings == ["big.txt: changed while it was read; the next index reads it again"]
+
+
 def test_a_streamed_markdown_file_drops_its_byte_order_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Markdown over 16 MiB kept a UTF-8 byte-order mark in its text ("\\ufeff---"): its front matter
     was not seen as one, so it was indexed as text and the title was the file name."""

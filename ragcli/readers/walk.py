@@ -320,6 +320,13 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _changed_since(fd: int, opened: os.stat_result) -> bool:
+    """Whether the open file's size or modification time differ from what they were when it was opened
+    (truncated or rewritten while read: what was indexed may be part of either version)."""
+    now = os.fstat(fd)
+    return (now.st_size, now.st_mtime_ns) != (opened.st_size, opened.st_mtime_ns)
+
+
 def _opened_path(fd: int, path: Path) -> str:
     """Where an open file really is (Linux: what /proc says the descriptor points to)."""
     try:
@@ -561,6 +568,8 @@ class CorpusReader:
                         self.report.warnings.append(f"{rel}: reads on past its size; only its first {limit} were read")
                     else:
                         problem = f"larger than {limit} (raise {MAX_BYTES_OPTION} to read it)"
+                if _changed_since(raw_file.fileno(), status):
+                    self.report.warnings.append(f"{rel}: changed while it was read; the next index reads it again")
         except NotRegular as refused:
             self.report.skipped.append(Skipped(rel, str(refused)))
             return
