@@ -1329,7 +1329,7 @@ def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:
 def _check_scorable(eval_set: EvalSet, generate: bool, judged_by_model: bool) -> None:
     """Exit 6 before any work when nothing could be scored (no relevant documents, and no gold answers
     or no answers generated, and no judge): an empty table with exit 0 reads as a measurement."""
-    if judged_by_model or any(q.judged or (generate and q.answers) for q in eval_set.queries):
+    if judged_by_model or any(q.has_relevant or (generate and q.answers) for q in eval_set.queries):
         return
     if generate:
         message = "no question has relevant documents or answers to score"

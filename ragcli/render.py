@@ -893,7 +893,7 @@ def comparison_table(report: EvalReport) -> Table:
     caption = (
         f"index {middle_ellipsis(printable_name(report.index), CAPTION_PATH)}\n{counts['judged']} judged queries of {counts['queries']}"
         + (
-            f" ({counts['without_relevant']} without a relevant document, left out)"
+            f" ({counts['without_relevant']} without a relevant document, scored 0 as in trec_eval)"
             if counts["without_relevant"]
             else ""
         )

@@ -70,7 +70,7 @@ def test_a_one_column_table_keeps_its_caption_lines_whole_at_80_columns(sample_i
     result = run("evaluate", str(qa), "--index", str(sample_index), "-g", "extractive", env={"COLUMNS": "80"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any("0 judged queries of 1 (1 without a relevant document, left out); 1 with gold" in line for line in lines)
+    assert any("0 judged queries of 1; 1 with gold" in line for line in lines)
     assert all(len(line) <= 80 for line in lines)
 
 
@@ -232,6 +232,42 @@ def test_a_gzipped_beir_folder_with_trec_qrels_is_indexed_and_evaluated(tmp_path
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["counts"]["judged"] == 2 and report["configs"][0]["metrics"]["ndcg@10"] == 1.0
+
+
+def test_a_query_judged_only_not_relevant_scores_0_in_the_averages_as_trec_eval_does(tmp_path: Path) -> None:
+    """q2's only judgment is grade 0: trec_eval (and BEIR's pytrec_eval) averages every query of its
+    qrels, so q2 scores 0 and MAP over the run file is 0.5. It was left out, and ragcli said 1.0; `tune`
+    ranks over the same queries and reports the same figure."""
+    folder = write_files(
+        tmp_path / "nr",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "apple pie"}\n{"_id": "d2", "text": "banana bread"}\n',
+            "queries.jsonl": '{"_id": "q1", "text": "apple"}\n{"_id": "q2", "text": "banana"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t0\n",
+        },
+    )
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    run_file = tmp_path / "run.txt"
+    result = run("evaluate", str(folder), "--k", "1", "--run-file", str(run_file), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["judged"] == 2 and report["counts"]["without_relevant"] == 1
+    metrics = report["configs"][0]["metrics"]
+    assert metrics["map"] == metrics["precision@1"] == metrics["ndcg@1"] == metrics["recall@1"] == 0.5
+    run_lines = (line.split() for line in run_file.read_text().splitlines())
+    ranked: dict[str, dict[str, float]] = {}
+    for qid, _, doc, _, score, _ in run_lines:
+        ranked.setdefault(qid, {})[doc] = float(score)
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 0}}
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, {"map", "P.1"}).evaluate(ranked)
+    assert sum(q["map"] for q in per_query.values()) / len(per_query) == metrics["map"]
+    table = run("evaluate", str(folder), "--k", "1", env={**env, "COLUMNS": "200"})
+    assert "2 judged queries of 2 (1 without a relevant document, scored 0 as in trec_eval)" in table.stdout
+    tuned = run(
+        "tune", str(folder), "--split", "test", "--metric", "ndcg@1", "--k1", "1.2", "--b", "0.75", "--json", env=env
+    )
+    assert tuned.returncode == 0, tuned.stderr
+    assert json.loads(tuned.stdout)["best"]["score"] == 0.5
 
 
 def test_evaluate_refuses_to_overwrite_another_index(sample_index: Path, tmp_path: Path) -> None:
@@ -572,7 +608,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
     report.json was written again when it gained `ci95`, `versus` and `differences` (nothing else in it
     changed: the old file equals the new one without those keys), when the paired test became the
     randomization test (only `versus.test` and the p-values changed), when `ci95` was kept within
-    0–1 (only its ends beyond them changed), when it gained `bm25` (nothing else changed); per-query.jsonl
+    0–1 (only its ends beyond them changed), when it gained `bm25` (nothing else changed), when
+    `counts.without_relevant` came to count the judged queries with no relevant document (1 → 0: the
+    unjudged question is not one); per-query.jsonl
     was written again when `rouge_l` became a float always (only its `0` became `0.0`)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())

@@ -75,8 +75,6 @@ def test_metrics_equal_pytrec_eval_on_real_runs(sample_index: Path) -> None:
     reference = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
     checked = 0
     for qid, scores in run.items():
-        if not any(g > 0 for g in qrels[qid].values()):
-            continue  # trec_eval semantics: left out (ragcli's runner does the same)
         ranking = sorted(scores, key=lambda d: -scores[d])
         ours = query_metrics(ranking, qrels[qid], [*CUTOFFS, len(ranking) or 1])
         ref = reference[qid]
@@ -474,7 +472,8 @@ def test_beir_folder(tmp_path: Path) -> None:
     )
     loaded = load_beir(folder)
     assert [q.id for q in loaded.queries] == ["1", "3"]
-    assert [q.judged for q in loaded.queries] == [True, False]
+    assert [q.judged for q in loaded.queries] == [True, True]  # "3" is judged, with no relevant document
+    assert [q.has_relevant for q in loaded.queries] == [True, False]
     with pytest.raises(InputFormatError, match="splits here: test"):
         load_beir(folder, "dev")
     assert load_eval_set(folder).corpus == folder / "corpus.jsonl"
@@ -572,7 +571,7 @@ def test_runner_compares_retrievers_and_closed_book(sample_index: Path, tmp_path
     assert report.counts == {
         "queries": 3,
         "judged": 2,
-        "without_relevant": 1,
+        "without_relevant": 0,  # the unjudged question has no judgments at all: not among the judged
         "with_answers": 2,
         "skipped_lines": 0,
         "queries_in_corpus": 0,

@@ -38,6 +38,14 @@ class EvalQuery:
 
     @property
     def judged(self) -> bool:
+        """Whether the retrieval metrics score it: it has judgments, relevant or not. One judged only
+        not relevant scores 0 and counts in the averages, as trec_eval scores every query of its qrels;
+        left out, it raised them (MAP 1.0 where trec_eval on the run file gave 0.5)."""
+        return bool(self.qrels)
+
+    @property
+    def has_relevant(self) -> bool:
+        """Whether a document is relevant to it: one it can be trained on or retrieve."""
         return any(grade > 0 for grade in self.qrels.values())
 
     @property

@@ -2,7 +2,8 @@
 them (tests check them against pytrec_eval): a document is relevant when its grade is > 0; nDCG uses
 the grades as gains with a log2(rank + 1) discount and the ideal ordering of all judged documents;
 P@k divides by k even when fewer were retrieved; AP averages precision at each relevant document
-over all relevant documents. Queries with no relevant document are left out by the caller.
+over all relevant documents. A query judged with no relevant document scores 0 on every metric, as in
+trec_eval (whose averages count it).
 
 Written by hand because they are a few lines each and must run on ragcli's own ranked lists; the
 reference implementations are test dependencies.
@@ -20,7 +21,7 @@ def relevant_set(qrels: Mapping[str, int]) -> set[str]:
 
 def recall_at(ranking: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
     relevant = relevant_set(qrels)
-    return len(relevant.intersection(ranking[:k])) / len(relevant)
+    return len(relevant.intersection(ranking[:k])) / len(relevant) if relevant else 0.0
 
 
 def precision_at(ranking: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
@@ -56,7 +57,7 @@ def average_precision(ranking: Sequence[str], qrels: Mapping[str, int]) -> float
         if doc in relevant:
             found += 1
             total += found / position
-    return total / len(relevant)
+    return total / len(relevant) if relevant else 0.0
 
 
 _AT_K = {

@@ -3,8 +3,9 @@
 A configuration is a retriever (bm25, tfidf, …), optionally with a generator answering from its top
 passages, or the generator alone with no passages ("closed-book", to show what retrieval adds).
 Passage hits map to their documents (a document scores as its best passage) before scoring, as
-document-level judgments require. Queries without any relevant document are left out of the
-retrieval averages and counted; answer metrics average over the queries that have gold answers.
+document-level judgments require. Retrieval metrics average over the judged queries, as trec_eval's
+over those of its qrels: one judged only not relevant scores 0 and counts; answer metrics average over
+the queries that have gold answers.
 """
 
 from __future__ import annotations
@@ -372,7 +373,8 @@ class _ConfigRun:
         return {"generate_s_per_query": self.generate_seconds / max(self.answered, 1)}
 
     def score(self, result: QueryResult, cutoffs: Sequence[int]) -> None:
-        """A judged question's retrieval metrics, on its result and kept for the means and the tests."""
+        """A judged question's retrieval metrics (`EvalQuery.judged`), on its result and kept for the
+        means and the tests."""
         if result.query.judged:
             result.metrics = query_metrics([d for d, _ in result.ranking], result.query.qrels, cutoffs)
             self.retrieval.add(result.query, result.metrics)
@@ -501,7 +503,7 @@ def evaluate(
     counts = {
         "queries": len(queries),
         "judged": len(judged),
-        "without_relevant": len(queries) - len(judged),
+        "without_relevant": sum(not q.has_relevant for q in judged),
         "with_answers": len(with_answers),
         "skipped_lines": len(eval_set.skipped),
         "queries_in_corpus": sum(own is not None for own in owns),

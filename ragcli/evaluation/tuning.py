@@ -75,10 +75,11 @@ def tune_bm25(
     b_values: Sequence[float] = DEFAULT_B,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[TuneRow]:
-    """Every (k1, b) with its mean `metric` over the judged queries, best first."""
+    """Every (k1, b) with its mean `metric` over the judged queries (those `evaluate` averages over,
+    so the best score is the figure it reports), best first."""
     depth = metric_depth(metric)
     judged = [q for q in eval_set.queries if q.judged]
-    if not judged:
+    if not any(q.has_relevant for q in judged):
         raise InputFormatError(f"{eval_set.name}: no query has a relevant document to tune on")
     owns = [own_document(index, q) for q in judged]
     counts = index.counts_matrix()

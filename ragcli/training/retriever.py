@@ -279,7 +279,7 @@ def prepare(
     check_encoder(transformers, label, source, on_disk, settings.max_seq_length)
     pick_device(settings.device, torch)  # --device cuda without CUDA: said now, not after mining
     training = load_eval_set(data, split, strict)
-    queries = [q for q in training.queries if q.judged]
+    queries = [q for q in training.queries if q.has_relevant]
     if not queries:
         raise InputFormatError(
             f"{data}: no question with relevant documents to train on",
