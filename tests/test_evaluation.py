@@ -461,6 +461,28 @@ def test_a_beir_folder_without_queries_is_bad_input(tmp_path: Path) -> None:
         load_eval_set(folder)
 
 
+def test_a_qrels_line_grading_a_pair_again_otherwise_is_a_bad_line(tmp_path: Path) -> None:
+    """The last grade won in silence, even with --strict: q1's relevant d1 became grade 0 (q1 then had
+    no relevant document). The first grade is kept and the contradicting line listed; a repeat with
+    the same grade changes nothing and is not a problem."""
+    folder = write_files(
+        tmp_path / "beir",
+        {
+            "corpus.jsonl": '{"_id": "d1", "text": "apple pie"}\n',
+            "queries.jsonl": '{"_id": "q1", "text": "apple"}\n',
+            "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td1\t1\nq1\td1\t0\n",
+        },
+    )
+    loaded = load_beir(folder)
+    assert loaded.queries[0].qrels == {"d1": 1}
+    where = f"{folder / 'qrels' / 'test.tsv'}:4"
+    assert [(s.path, s.reason) for s in loaded.skipped] == [
+        (where, "query 'q1' judges 'd1' again, with grade 0 where line 2 gave 1")
+    ]
+    with pytest.raises(InputFormatError, match=f"^{where}: query 'q1' judges 'd1' again"):
+        load_beir(folder, strict=True)
+
+
 def test_beir_folder(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "beir",

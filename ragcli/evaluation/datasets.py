@@ -293,8 +293,12 @@ _QRELS_LINE = "'query-id<TAB>corpus-id<TAB>score' (or TREC's 'query-id 0 corpus-
 
 def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
     """BEIR's `query-id<TAB>corpus-id<TAB>score` lines (a first line whose score is no number at all is
-    the header, skipped), or TREC's four columns `query-id 0 corpus-id score`."""
+    the header, skipped), or TREC's four columns `query-id 0 corpus-id score`. A later line grading a
+    (query, document) pair again otherwise is a bad line, the first grade kept: the last one won in
+    silence (a query judged relevant became one with no relevant document), and trec_eval refuses
+    such qrels."""
     qrels: dict[str, dict[str, int]] = {}
+    first_line: dict[tuple[str, str], int] = {}  # each pair's line, named when a later one contradicts it
     for number, where, text in text_lines(path, "the qrels file", problems):
         try:
             row = _qrels_row(text)
@@ -317,7 +321,16 @@ def _qrels(path: Path, problems: LineProblems) -> dict[str, dict[str, int]]:
         if empty:  # it would judge a document (or a query) no index holds
             problems.bad(where, f"empty {empty[0]}: expected {_QRELS_LINE}")
             continue
-        qrels.setdefault(row[0], {})[composed(row[1])] = int(grade)  # as the index's ids are compared
+        judged, doc = qrels.setdefault(row[0], {}), composed(row[1])  # as the index's ids are compared
+        if doc in judged and judged[doc] != grade:
+            problems.bad(
+                where,
+                f"query {row[0]!r} judges {row[1]!r} again, with grade {int(grade)} where line "
+                f"{first_line[row[0], doc]} gave {judged[doc]}",
+            )
+            continue
+        judged[doc] = int(grade)
+        first_line.setdefault((row[0], doc), number)
     return qrels
 
 
