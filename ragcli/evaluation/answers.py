@@ -252,13 +252,18 @@ def token_f1(prediction: str, golds: Sequence[str], language: str = "en") -> flo
     return max((_f1(prediction, g, language) for g in golds), default=0.0)
 
 
-def bleu(prediction: str, golds: Sequence[str]) -> float:
-    """Sentence BLEU (sacrebleu, default settings), best over the gold answers each taken alone, as EM,
-    F1 and ROUGE-L are (one multi-reference BLEU pools the golds' n-grams and scores above every one of
-    them), on a 0-1 scale: sacrebleu's float arithmetic gives 100.00000000000004 for identical text."""
+def bleu(prediction: str, golds: Sequence[str], language: str = "en") -> float:
+    """Sentence BLEU (sacrebleu, default settings) on the normalised text F1 counts (`normalize_answer`),
+    so the same answer written two ways scores the same as on every other metric (on the raw text,
+    "Café" composed against decomposed scored 0.5, "paris" against "Paris" 0); best over the gold
+    answers each taken alone, as EM, F1 and ROUGE-L are (one multi-reference BLEU pools the golds'
+    n-grams and scores above every one of them), on a 0-1 scale: sacrebleu's float arithmetic gives
+    100.00000000000004 for identical text."""
     import sacrebleu
 
-    best = max((sacrebleu.sentence_bleu(prediction, [gold]).score for gold in golds), default=0.0)
+    answer = normalize_answer(prediction, language)
+    normalized = (normalize_answer(gold, language) for gold in golds)
+    best = max((sacrebleu.sentence_bleu(answer, [gold]).score for gold in normalized), default=0.0)
     return min(best / 100.0, 1.0)
 
 
@@ -291,7 +296,7 @@ def answer_metrics(prediction: str, golds: Sequence[str], language: str = "en") 
         "exact_match": exact_match(prediction, golds, language),
         "f1": token_f1(prediction, golds, language),
         "match": match(prediction, golds, language),
-        "bleu": bleu(prediction, golds),
+        "bleu": bleu(prediction, golds, language),
         "rouge_l": rouge_l(prediction, golds, language),
     }
 
