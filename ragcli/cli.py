@@ -992,6 +992,15 @@ def plugins(json_output: options.Json = False) -> None:
         stdout_console().print(plugins_table(found))
 
 
+def _number(text: str) -> int | float:
+    """A number as written: an int when it is one, else a float that the option's check refuses with
+    what it needs (`--k 1.5`: whole numbers >= 1), not as an unreadable list."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any]:
     try:
         values = [convert(part.strip()) for part in text.split(",") if part.strip()]
@@ -1087,7 +1096,7 @@ def evaluate(
     )
     # no GPU: exit 2 now, not once the corpus is read
     check_device_present(embedding.device, "--embedding-device", needed_for=NEEDS_TORCH)
-    cutoffs = check_cutoffs(_csv_list(k, int, "--k"))
+    cutoffs = check_cutoffs(_csv_list(k, _number, "--k"))
     depth = check_depth(depth, cutoffs)
     retrievers = check_retrievers(_csv_list(retriever, str, "--retriever"))
     _unused_fusion_options(retrievers, rrf_k, dense_weight)

@@ -642,6 +642,8 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         ),
         (["--k", "0"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
         (["--k", "1,-3"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1"),
+        (["--k", "1.5"], ExitCode.USAGE, "cut-offs must be whole numbers >= 1, not [1.5]"),  # was "not a … list"
+        (["--k", "1,ten"], ExitCode.USAGE, "--k: not a comma-separated list: '1,ten'"),
         (["--depth", "2"], ExitCode.USAGE, "--depth 2 is below the largest --k cut-off, 100 (give --depth 100 or more"),
         (["--k", "1,5", "--depth", "3"], ExitCode.USAGE, "--depth 3 is below the largest --k cut-off, 5"),
         (["-r", "bm25,nope"], ExitCode.USAGE, "unknown retriever 'nope'"),
@@ -670,6 +672,8 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
         "inside-the-index",
         "k-0",
         "k-negative",
+        "k-fraction",
+        "k-word",
         "depth-below-default-k",
         "depth-below-k",
         "retriever",
