@@ -197,14 +197,29 @@ def _width() -> int | None:
 def write_json(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
     """One JSON document (or, with indent=None, one JSON Lines record) on stdout."""
     stream = stream or sys.stdout
-    text = json_text(data, indent)
+    text = _shown_as_written(json_text(data, indent))
     if not _holds(stream, text):
-        text = _NON_ASCII_RE.sub(lambda match: json.dumps(match.group())[1:-1], text)
+        text = _NON_ASCII_RE.sub(lambda match: _json_escape(match.group()), text)
     stream.write(text + "\n")
     stream.flush()
 
 
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(character: str) -> str:
+    """`character` as a JSON \\uXXXX escape (a pair of them beyond the BMP)."""
+    return json.dumps(character)[1:-1]
+
+
+def _shown_as_written(text: str) -> str:
+    """JSON `text` with each character a terminal would not show as itself (DEL and C1 controls, bidi
+    overrides and other format characters: what `printable_name` escapes in a name) as a \\uXXXX
+    escape: the same data, but a passage's U+202E cannot reorder the lines a person reads. JSON's
+    own escapes and layout (newlines, spaces) are printable ASCII already."""
+    if all(line.isprintable() for line in text.split("\n")):
+        return text  # the common case: one scan
+    return "".join(c if c == "\n" or _as_written(c) else _json_escape(c) for c in text)
 
 
 def _holds(stream: TextIO, text: str) -> bool:

@@ -65,6 +65,20 @@ def test_line_separators_in_the_data_keep_a_json_lines_record_on_one_line(tmp_pa
     assert "zebra line paragraph next" in table and not any(c in table for c in "\u2028\u2029\x85")
 
 
+def test_json_escapes_the_characters_a_terminal_would_not_show_as_themselves(tmp_path: Path) -> None:
+    """A bidi override (which reorders what a terminal shows), DEL and a C1 control in a file's name and
+    text are \\u escapes in JSON, pretty or JSON Lines: no raw one reaches the reader, the data unchanged."""
+    name, text = "a\u202eb.txt", "zebra \u202e evil \x7f and \x80 text"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / name).write_text(text + "\n", encoding="utf-8")
+    assert invoke("index", str(tmp_path / "c"), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    for args, stdin in ((("zebra", "--json"), None), (("-",), "zebra\n")):
+        out = run("query", *args, "-i", str(tmp_path / "idx"), "--no-generate", input=stdin).stdout
+        assert not any(c in out for c in "\u202e\x7f\x80") and "\\u202e" in out
+        hit = json.loads(out)["hits"][0]
+        assert (Path(hit["path"]).name, hit["text"]) == (name, text)
+
+
 def test_tfidf_retriever(sample_index: Path) -> None:
     result = invoke(
         "query", "pollen baskets", "--index", str(sample_index), "--retriever", "tfidf", "--json", "--no-generate"
