@@ -4,7 +4,8 @@ In a terminal, stdlib `readline` (where Python has it) gives line editing and a 
 sessions in ragcli's cache folder (`chat_history`; $RAGCLI_CACHE moves it): each session appends its
 questions at its end, or when its terminal is closed (SIGHUP), so two chats at once both keep theirs. The loop ends on EOF
 (Ctrl-D), `exit` or `quit`, or Ctrl-C at the prompt. Without a terminal (a pipe, a file) the questions
-are the stream's lines, each answered as it arrives (`ragcli.answering.question_batches`).
+are the stream's lines, each answered as it arrives (`ragcli.answering.question_batches`), up to the
+end of the stream or a line `exit` or `quit`, as at the prompt.
 """
 
 from __future__ import annotations
@@ -48,7 +49,15 @@ def questions(
 
 def _piped(stream: IO[str], refuse: Callable[[str], None] | None) -> Iterator[str]:
     for batch in question_batches(stream, limit=1, refuse=refuse):
-        yield from batch
+        for text in batch:
+            if _ends(text):  # a scripted session ending with `exit` ends there, as at the prompt
+                return
+            yield text
+
+
+def _ends(text: str) -> bool:
+    """Whether a line is `exit` or `quit`, which end the chat wherever its questions come from."""
+    return text.lower() in EXIT_WORDS
 
 
 def _typed(history: Path) -> Iterator[str]:
@@ -66,7 +75,7 @@ def _typed(history: Path) -> Iterator[str]:
             # lines pasted at once come back as one (bracketed paste): each is a question, as over a pipe
             for line in typed.splitlines():
                 text = question_text(line)
-                if text.lower() in EXIT_WORDS:
+                if _ends(text):
                     return
                 if text:
                     if session is not None:

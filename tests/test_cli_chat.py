@@ -231,6 +231,15 @@ def test_over_a_pipe_each_line_is_a_question(sample_index: Path) -> None:
     assert all(r["answer"] and r["generator"] == "extractive" for r in records)
 
 
+@pytest.mark.parametrize("word", ["exit", "QUIT"])
+def test_over_a_pipe_exit_or_quit_ends_the_chat(sample_index: Path, word: str) -> None:
+    """As at the prompt: a scripted session that ends with `exit` does not answer the lines after it."""
+    lines = f"varroa\n{word}\npropolis\n"
+    result = invoke("chat", "--index", str(sample_index), "-g", "extractive", "--json", input=lines)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["query"] for line in result.stdout.splitlines()] == ["varroa"]
+
+
 def test_a_failed_request_fails_its_question_and_the_chat_goes_on(sample_index: Path) -> None:
     """One failed server request ended the whole chat (exit 9): the questions after it were never asked.
     Now it is that question's record with its error, as `query -` writes it, and exit 9 at the end."""
