@@ -26,6 +26,7 @@ from ragcli.generation.questions import (
     copula_tail,
     gap_question,
     in_situ_sides,
+    is_question,
     main_clause,
     question_kind,
 )
@@ -59,6 +60,35 @@ def test_answers_are_short_spans_of_the_sources(sample_index: Path, question: st
     text = result.answer.rsplit(" [", 1)[0]
     assert text == expected
     assert text in " ".join(result.cited[0].text.split())  # copied from the cited passage
+
+
+@pytest.mark.parametrize(
+    "keywords, expected",
+    [
+        ("varroa treatment", "The varroa mite (Varroa destructor) is the most serious pest of the western honeybee."),
+        ("queen eggs", "The queen lays a single egg at the bottom of each cell."),
+        ("swarming", "Swarming is the natural way a honeybee colony reproduces."),
+    ],
+)
+def test_a_keyword_search_is_answered_with_the_best_sentence_whole(
+    sample_index: Path, keywords: str, expected: str
+) -> None:
+    # no question word or mark: no kind of answer to cut a span by ("mite", "single" answered nothing)
+    result = answer(keywords, sample_index, "extractive", k=5)
+    assert result.answer == f"{expected} [{result.citations[0]}]"
+
+
+@pytest.mark.parametrize("text", ["varroa treatment", "queen eggs", "蜂蜜 发酵"])
+def test_keywords_are_no_question(text: str) -> None:
+    assert not is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["What is varroa?", "varroa treatment?", "Name a luxury division of Toyota.", "Is honey sweet", "蜂蜜是什么"],
+)
+def test_questions_and_requests_are_questions(text: str) -> None:
+    assert is_question(text)
 
 
 def test_a_span_is_chosen_by_proximity_to_the_question_terms() -> None:

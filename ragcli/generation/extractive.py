@@ -200,6 +200,7 @@ from ragcli.generation.questions import (
     gap_question,
     in_situ_context,
     in_situ_sides,
+    is_question,
     main_clause,
     question_kind,
 )
@@ -897,6 +898,12 @@ class ExtractiveGenerator:
         self._terms_cache: dict[str, tuple[str, ...]] = {}
         self._speed_terms = frozenset(self.analyzer("speed"))
 
+    def _keywords_only(self, question: str) -> bool:
+        """Whether `question` is a keyword search ("varroa treatment", "queen eggs"): it asks nothing
+        (`is_question`) and is not written as a phrase either (no stopword: "the new platform is called"
+        is a statement to complete). Such a search has no kind of answer to cut a span by."""
+        return not is_question(question) and not any(w in self.stopwords for w in _WORD_RE.findall(question.lower()))
+
     @classmethod
     def for_index(cls, index: Index | None, style: str = "short") -> ExtractiveGenerator:
         """Weights question terms by the index's BM25 idf, so rare words count most. The scorer is asked
@@ -1131,6 +1138,8 @@ class ExtractiveGenerator:
             return Generation(f"{_tidy(condition.group())} [{top.number}]", [top.number], len(sources))
         if self.style != "short":  # the sentence that answers, for reading the answer in context
             return Generation(f"{self._in_context(top, sources)} [{top.number}]", [top.number], len(sources))
+        if self._keywords_only(question):  # "varroa treatment": the sentence that says most of them
+            return Generation(f"{top.sentence} [{top.number}]", [top.number], len(sources))
         meaning = _MEANING_QUESTION_RE.match(question) if kind is None else None
         death = _DEATH_QUESTION_RE.match(question) if kind is None else None
         routes: tuple[Callable[[], str | None], ...] = (  # the first that answers, in this order

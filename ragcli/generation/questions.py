@@ -357,6 +357,19 @@ def cjk_pairs(text: str) -> list[str]:
     return [text[i : i + 2] for i in range(len(text) - 1) if _CJK_PAIR_RE.fullmatch(text, i, i + 2)]
 
 
+# a request phrased as an order asks as a question does: "Name a luxury division of Toyota.", "List the castes"
+_REQUEST_RE = compiled_later(r"^\W*(?:name|list|give|state|identify|tell|describe|explain|define)\b", re.IGNORECASE)
+_ASKING_MARK_RE = compiled_later(r"[?？؟¿]")
+
+
+def is_question(text: str) -> bool:
+    """Whether `text` asks something (a question word or mark, a yes/no opening, a request) rather than
+    being a keyword search ("varroa treatment"), which has no question kind or form to cut a span by."""
+    return question_kind(text) is not None or any(
+        p.search(text) for p in (_ASKING_MARK_RE, UNTYPED_RE, YES_NO_RE, EXPLAIN_RE, _CJK_QUESTION_RE, _REQUEST_RE)
+    )
+
+
 def question_kind(question: str) -> str | None:
     """What a question asks for ("colour", "frequency", "number", "date", "name" or None): its first question
     phrase decides."""
