@@ -554,8 +554,8 @@ def test_invalid_filters_exit_2_before_any_work(tmp_path: Path) -> None:
 
 def test_a_query_without_filters_never_opens_the_metadata(small_index: Path) -> None:
     index = load_index(small_index)
-    assert index.search(Q, k=3) and METADATA_FILE not in index._payloads
-    assert index.search(Q, k=3, filter=Filter.parse(where=["size>=1"])) and METADATA_FILE in index._payloads
+    assert index.search(Q, k=3) and METADATA_FILE not in index._build.payloads
+    assert index.search(Q, k=3, filter=Filter.parse(where=["size>=1"])) and METADATA_FILE in index._build.payloads
 
 
 def test_a_number_past_a_float_compares_as_infinite_not_as_text(small_index: Path) -> None:

@@ -12,8 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import filelock
 import pytest
@@ -21,12 +23,22 @@ from clihelpers import RAGCLI, without_root_powers
 from conftest import SMALL_FILES, write_files
 
 from ragcli import store
-from ragcli.errors import ExitCode, IndexLockedError, IndexVersionError, IndexWriteError, InvalidOptionError
+from ragcli.chunking import ChunkSettings
+from ragcli.errors import (
+    ExitCode,
+    IndexLockedError,
+    IndexVersionError,
+    IndexWriteError,
+    InvalidOptionError,
+    RagcliError,
+)
 from ragcli.generation.extractive import ExtractiveGenerator
 from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.records import SearchOptions
 from ragcli.retrieval.bm25 import BM25Params, BM25Scorer, build_bm25
-from ragcli.retrieval.index import load_index
+from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.sparse import SparseScorer
 from ragcli.store import FORMAT_VERSION, MANIFEST, index_lock, read_manifest
 
 # --- an index this ragcli cannot read ---------------------------------------------------------------
@@ -188,6 +200,82 @@ def test_the_extractive_generator_weighs_terms_by_the_build_it_answers_from(
     assert answer.citations == [1] and "wind turbines" in answer.text
     rebuilt = ExtractiveGenerator.for_index(load_index(small_index))
     assert all(generator.term_weight(t) == rebuilt.term_weight(t) for t in generator.question_terms(question))
+
+
+def two_builds(small_corpus: Path, small_index: Path, query: str) -> tuple[list[BuildSettings], list[list[str]]]:
+    """Two builds of the corpus in passages of 4 and of 200 words, and the ids `query` finds in each;
+    the index is left as the second."""
+    settings = [BuildSettings(chunking=ChunkSettings(size=size, overlap=0)) for size in (4, 200)]
+    rankings = []
+    for each in settings:
+        build_index([small_corpus], small_index, each)
+        rankings.append([h.id for h in load_index(small_index).search(query, k=5, metadata=True)])
+    assert rankings[0] != rankings[1]
+    return settings, rankings
+
+
+def test_a_thread_follows_a_rebuild_without_changing_another_threads_search(
+    small_corpus: Path, small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One `Index` on two threads (LangChain's batch): a rebuild that one thread followed half way
+    through the other's search gave that search the new build's passages for the old build's ranking (a
+    mix, or "damaged data"); the nesting count the threads shared stopped the other from following."""
+    query = "electricity turbines"
+    settings, rankings = two_builds(small_corpus, small_index, query)
+    index = load_index(small_index)
+    ranked, resume, main = threading.Event(), threading.Event(), threading.current_thread()
+    real = SparseScorer.rank_within
+
+    def rank_then_wait(self: SparseScorer, *args: Any) -> Any:
+        found = real(self, *args)
+        if threading.current_thread() is not main:  # ranked on the old build: the main thread rebuilds now
+            ranked.set()
+            resume.wait(timeout=60)
+        return found
+
+    monkeypatch.setattr(SparseScorer, "rank_within", rank_then_wait)
+    found: list[object] = []
+    thread = threading.Thread(target=lambda: found.append(ids_or_error(index, query)))
+    thread.start()
+    assert ranked.wait(timeout=60)
+    build_index([small_corpus], small_index, settings[0])
+    assert ids_or_error(index, query) == rankings[0]  # this thread follows the rebuild
+    resume.set()
+    thread.join(timeout=60)
+    assert found[0] in rankings  # the other's search is one build's: the old one's, or redone on the new
+
+
+def ids_or_error(index: Index, query: str) -> list[str] | RagcliError:
+    try:
+        return [h.id for h in index.search(query, k=5, metadata=True)]
+    except RagcliError as exc:
+        return exc
+
+
+def test_threads_searching_through_rebuilds_each_answer_from_one_build(small_corpus: Path, small_index: Path) -> None:
+    """Searches on four threads sharing one `Index` while it is rebuilt six times: every answer is one
+    build's, and none is an error."""
+    query = "electricity turbines"
+    settings, rankings = two_builds(small_corpus, small_index, query)
+    index = load_index(small_index)
+    built, found = threading.Event(), []
+
+    def search() -> None:
+        for _ in range(5000):  # bounded: until the builds are done
+            found.append(ids_or_error(index, query))
+            if built.is_set():
+                return
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for rebuild in range(6):
+        build_index([small_corpus], small_index, settings[rebuild % 2])
+    built.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [answer for answer in found if answer not in rankings] == []
+    assert ids_or_error(index, query) == rankings[1]
 
 
 # --- two builds at once -----------------------------------------------------------------------------

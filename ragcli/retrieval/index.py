@@ -5,7 +5,9 @@ its own terms in the BM25 matrix and the ten passages it returns; TF-IDF weights
 Each payload is checked against its schema on load (`payload_schema`: the core payloads' own, a
 retriever's `schema`). Retrievers are looked up by name in the retriever registry
 (`ragcli.retrieval.base.RETRIEVERS`). A long-lived `Index` follows rebuilds: each search first stats
-`manifest.json` and, when it was replaced, reads the new one and drops every map of the old generation.
+`manifest.json` and, when it was replaced, reads the new one as a new build (`_Build`); each call reads
+the one build it took, so threads sharing an `Index` never mix two builds, and the old build's maps close
+with the last call reading it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -153,6 +156,97 @@ class _GenerationReplaced(Exception):
 _DAMAGE = (IndexError, ValueError, OverflowError, UnicodeDecodeError, TypeError)  # what damaged arrays raise
 
 
+class _Build:
+    """One build of the index as read: its manifest and what was loaded from it. A rebuild makes a new
+    one and never empties this one, so that a search that took it reads one build throughout, whatever
+    other threads do meanwhile (its maps close, and free the deleted files' space, with its last user)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], identity: Identity | None) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.identity = identity  # of the manifest file read
+        self.payloads: dict[str, dict[str, Any]] = {}
+        self.scorers: dict[tuple[str, SearchOptions], Scorer] = {}
+        self.plain: dict[str, Scorer] = {}  # scorers with the default options, by name alone (hashed faster)
+        self.masks: dict[Filter, np.ndarray] = {}
+
+    def payload(self, name: str) -> dict[str, Any]:
+        if name not in self.payloads:
+            try:
+                path = payload_path(self.path, self.manifest, name)
+                self.payloads[name] = load_payload(path, schema=payload_schema(name))
+            except (IndexDamagedError, FileNotFoundError):
+                if self._replaced():
+                    raise _GenerationReplaced() from None
+                raise
+        return self.payloads[name]
+
+    def has_payload(self, name: str) -> bool:
+        return name in self.manifest["files"]
+
+    def _replaced(self) -> bool:
+        try:
+            return bool(read_manifest(self.path)["generation"] != self.manifest["generation"])
+        except RagcliError:
+            return False
+
+    @cached_property
+    def analyzer(self) -> Analyzer:
+        return Analyzer(AnalyzerSettings.from_dict(self.manifest["analyzer"]))
+
+    @cached_property
+    def passages(self) -> PassageStore:
+        try:
+            store = PassageStore(self.payload(PASSAGES_FILE))
+        except KeyError as exc:
+            raise IndexDamagedError(f"{self.path}: passage store lacks {exc}", hint=REBUILD_HINT) from None
+        if len(store) != self.manifest["counts"]["passages"] or not store.consistent():
+            raise IndexDamagedError(f"{self.path}: the passage store does not match the manifest", hint=REBUILD_HINT)
+        return store
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        try:
+            lexicon = Lexicon(self.payload(TERMS_FILE))
+        except KeyError as exc:
+            raise IndexDamagedError(f"{self.path}: vocabulary lacks {exc}", hint=REBUILD_HINT) from None
+        n = len(lexicon)
+        terms = lexicon.hash_term
+        mismatched = n != self.manifest["counts"]["terms"] or len(lexicon.hash_sorted) != n or len(terms) != n
+        if mismatched or not lexicon.terms.consistent() or (n and not 0 <= int(terms.min()) <= int(terms.max()) < n):
+            raise IndexDamagedError(f"{self.path}: the vocabulary does not match the manifest", hint=REBUILD_HINT)
+        return lexicon
+
+    @cached_property
+    def metadata(self) -> MetadataTable:
+        payload = self.payload(METADATA_FILE) if self.has_payload(METADATA_FILE) else None
+        return MetadataTable(payload, int(self.manifest["counts"]["passages"]), self.path)
+
+    @cached_property
+    def id_order(self) -> np.ndarray:
+        order = np.empty(len(self.passages), dtype=np.int64)
+        order[self.passages.id_rank] = np.arange(len(self.passages), dtype=np.int64)
+        return order
+
+    @cached_property
+    def counts(self) -> Any:
+        import scipy.sparse as sp
+
+        payload = self.payload(COUNTS_FILE)
+        shape = tuple(payload["shape"])
+        counts = self.manifest["counts"]
+        if shape != (counts["passages"], counts["terms"]):
+            raise IndexDamagedError(f"{self.path}: the term counts do not match the manifest", hint=REBUILD_HINT)
+        try:  # a full check (indices in range, indptr increasing): scipy's kernels trust them blindly
+            matrix = sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=shape)
+            matrix.check_format(full_check=True)
+            if matrix.nnz and int(matrix.data.min()) < 1:
+                raise ValueError("a count below 1")
+        except (ValueError, TypeError) as exc:
+            raise IndexDamagedError(f"{self.path}: damaged term counts ({exc})", hint=REBUILD_HINT) from None
+        return matrix
+
+
 def check_questions(queries: object) -> list[str]:
     """`queries` as a list of questions (any iterable of text, read once: a generator too), or the
     caller's mistake: one question given alone would be answered letter by letter, a dict by its keys.
@@ -213,144 +307,117 @@ class Index:
 
     A rebuild may replace the index while this object is in use: each search first checks (one stat of
     `manifest.json`) whether it was replaced, and if so re-reads it and answers from the new index as a
-    whole (never a mix of old and new payloads), dropping its maps of the old payloads so their disk
-    space is freed. A Scorer this index opened (`retriever`) follows too; a Scorer built elsewhere on
+    whole (never a mix of old and new payloads, in any thread), dropping its maps of the old payloads
+    once no call reads them, so their disk space is freed. A Scorer this index opened (`retriever`) follows too; a Scorer built elsewhere on
     this index's data pins the index as it is.
     """
 
     def __init__(self, path: Path, manifest: dict[str, Any], identity: Identity | None = None) -> None:
         self.path = path
-        self.manifest = manifest
-        self._identity = identity  # of the manifest file read; None: do not follow rebuilds
+        self._follow = identity is not None  # False: do not follow rebuilds
         self._manifest_file = manifest_file(path)
-        self._payloads: dict[str, dict[str, Any]] = {}
-        self._scorers: dict[tuple[str, SearchOptions], Scorer] = {}
-        self._plain: dict[str, Scorer] = {}  # _scorers with the default options, by name alone (hashed faster)
-        self._retired: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
-        self._masks: dict[Filter, np.ndarray] = {}
-        self._counts: Any = None  # the checked count matrix (counts_matrix)
-        self._depth = 0  # nesting of guarded calls: only the outermost follows a rebuild
+        self._build = _Build(path, manifest, identity)  # the newest build read: swapped whole, never emptied
+        self._lock = threading.Lock()  # one thread reads a replaced manifest; the others take its build
+        self._local = threading.local()  # this thread's call: the build it took, and how deeply it nests
+        # every scorer this index opened, by what it was opened as: a caller's one follows rebuilds
+        self._opened: weakref.WeakKeyDictionary[Any, tuple[str, SearchOptions]] = weakref.WeakKeyDictionary()
+
+    def _now(self) -> _Build:
+        """The build this thread's call took (each call reads one build throughout), else the newest."""
+        return getattr(self._local, "build", None) or self._build
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._now().manifest
 
     def payload(self, name: str) -> dict[str, Any]:
-        if name not in self._payloads:
-            try:
-                path = payload_path(self.path, self.manifest, name)
-                self._payloads[name] = load_payload(path, schema=payload_schema(name))
-            except (IndexDamagedError, FileNotFoundError):
-                if self._replaced():
-                    raise _GenerationReplaced() from None
-                raise
-        return self._payloads[name]
+        return self._now().payload(name)
 
     def has_payload(self, name: str) -> bool:
-        return name in self.manifest["files"]
+        return self._now().has_payload(name)
 
-    def _replaced(self) -> bool:
-        try:
-            return bool(read_manifest(self.path)["generation"] != self.manifest["generation"])
-        except RagcliError:
-            return False
-
-    def _reload(self) -> None:
-        """Read the manifest again and drop everything loaded from the old one (its maps close when the
-        last reference goes, and with them the deleted files' disk space)."""
-        self.manifest, self._identity = load_manifest(self.path)
-        for key, scorer in self._scorers.items():
-            with suppress(TypeError):  # an unhashable plugin scorer is not followed
-                self._retired[scorer] = key
-        self._payloads.clear()
-        self._counts = None
-        self._scorers.clear()
-        self._plain.clear()
-        self._masks.clear()
-        for name in ("analyzer", "passages", "lexicon", "metadata", "_id_order"):
-            self.__dict__.pop(name, None)
+    def _reload(self, seen: _Build) -> None:
+        """Read the manifest again, unless another thread did since `seen` was taken: a new build
+        replaces the old one, which stays whole for the calls still reading it."""
+        with self._lock:
+            if self._build is seen:
+                self._build = _Build(self.path, *load_manifest(self.path))
 
     def refresh(self) -> bool:
         """Follow a rebuild now: whether the manifest was replaced (and read again) since it was read."""
-        if self._identity is None or file_identity(self._manifest_file) == self._identity:
+        build = self._build
+        if not self._follow or file_identity(self._manifest_file) == build.identity:
             return False
-        self._reload()
+        self._reload(build)
         return True
 
     def _follows(self, retriever: str | Scorer) -> bool:
         """Whether a call with `retriever` may follow a rebuild: a name or a Scorer this index opened."""
-        if isinstance(retriever, str) or any(s is retriever for s in self._scorers.values()):
-            return True
         try:
-            return retriever in self._retired
-        except TypeError:
+            return isinstance(retriever, str) or retriever in self._opened
+        except TypeError:  # an unhashable plugin scorer is not followed
             return False
 
     def _guarded(self, work: Callable[[], T], follow: bool = True) -> T:
-        """Run a query step: on the new index if a rebuild replaced this one (checked first, or met half
-        way: the outermost step then starts again, whole, so that no answer mixes two builds); and a
-        damaged array's numpy error becomes a clear IndexDamagedError."""
-        self._depth += 1
+        """Run a query step on one build, taken once: the newest (a rebuild is checked for first), or
+        the new one if a rebuild met half way removed a file it needs (the outermost step then starts
+        again, whole, so that no answer mixes two builds); a step nested in another, on this thread,
+        reads its caller's build. A damaged array's numpy error becomes a clear IndexDamagedError."""
+        local = self._local
+        if getattr(local, "build", None) is not None:
+            return self._damage_said(work)
+        if follow:
+            self.refresh()
         try:
-            if follow and self._depth == 1:
-                self.refresh()
             for attempt in (1, 2):
+                local.build = build = self._build
                 try:
-                    return work()
+                    return self._damage_said(work)
                 except _GenerationReplaced:
-                    if self._depth > 1:  # the outermost step starts again: a part redone alone mixes two builds
-                        raise
                     if attempt == 2:
                         raise IndexDamagedError(f"{self.path}: changed twice during one query") from None
-                    self._reload()
-                except _DAMAGE as exc:
-                    raise IndexDamagedError(
-                        f"{self.path}: damaged data ({type(exc).__name__}: {exc})",
-                        hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
-                    ) from None
-                except MemoryError:
-                    raise IndexDamagedError(
-                        f"{self.path}: damaged data (it asks for more memory than there is)",
-                        hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
-                    ) from None
+                    self._reload(build)
             raise AssertionError("unreachable")
         finally:
-            self._depth -= 1
+            local.build = None
 
-    @cached_property
+    def _damage_said(self, work: Callable[[], T]) -> T:
+        """`work()`, with what damaged arrays raise said as IndexDamagedError."""
+        try:
+            return work()
+        except _DAMAGE as exc:
+            raise IndexDamagedError(
+                f"{self.path}: damaged data ({type(exc).__name__}: {exc})",
+                hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
+            ) from None
+        except MemoryError:
+            raise IndexDamagedError(
+                f"{self.path}: damaged data (it asks for more memory than there is)",
+                hint="check it with `ragcli info --verify`, then rebuild it with `ragcli index PATH --rebuild`",
+            ) from None
+
+    @property
     def analyzer(self) -> Analyzer:
-        return Analyzer(AnalyzerSettings.from_dict(self.manifest["analyzer"]))
+        return self._now().analyzer
 
-    @cached_property
+    @property
     def passages(self) -> PassageStore:
-        try:
-            store = PassageStore(self.payload(PASSAGES_FILE))
-        except KeyError as exc:
-            raise IndexDamagedError(f"{self.path}: passage store lacks {exc}", hint=REBUILD_HINT) from None
-        if len(store) != self.manifest["counts"]["passages"] or not store.consistent():
-            raise IndexDamagedError(f"{self.path}: the passage store does not match the manifest", hint=REBUILD_HINT)
-        return store
+        return self._now().passages
 
-    @cached_property
+    @property
     def lexicon(self) -> Lexicon:
-        try:
-            lexicon = Lexicon(self.payload(TERMS_FILE))
-        except KeyError as exc:
-            raise IndexDamagedError(f"{self.path}: vocabulary lacks {exc}", hint=REBUILD_HINT) from None
-        n = len(lexicon)
-        terms = lexicon.hash_term
-        mismatched = n != self.manifest["counts"]["terms"] or len(lexicon.hash_sorted) != n or len(terms) != n
-        if mismatched or not lexicon.terms.consistent() or (n and not 0 <= int(terms.min()) <= int(terms.max()) < n):
-            raise IndexDamagedError(f"{self.path}: the vocabulary does not match the manifest", hint=REBUILD_HINT)
-        return lexicon
+        return self._now().lexicon
 
     @cached_property
     def folder(self) -> str:
         """The index folder, resolved once: what its hits carry, so that another index's hits are known."""
         return str(self.path.resolve())
 
-    @cached_property
+    @property
     def metadata(self) -> MetadataTable:
         """The documents' metadata (loaded on first use: by a `--where` filter, `info`, JSON hits). An
         index built before metadata was stored has none: every document has no keys."""
-        payload = self.payload(METADATA_FILE) if self.has_payload(METADATA_FILE) else None
-        return MetadataTable(payload, int(self.manifest["counts"]["passages"]), self.path)
+        return self._now().metadata
 
     def metadata_of(self, hit: Hit | int) -> dict[str, Scalar]:
         """The metadata of the document a hit (or passage number) belongs to."""
@@ -420,24 +487,20 @@ class Index:
 
     def _number(self, passage_id: str) -> int | None:
         """The number of the passage with id `passage_id` (a binary search of the id order)."""
-        ids, order = self.passages.ids, self._id_order
+        build = self._now()
+        ids, order = build.passages.ids, build.id_order
         lo = bisect.bisect_left(order, passage_id, key=lambda number: ids[int(number)])
         return int(order[lo]) if lo < len(order) and ids[int(order[lo])] == passage_id else None
-
-    @cached_property
-    def _id_order(self) -> np.ndarray:
-        order = np.empty(len(self.passages), dtype=np.int64)
-        order[self.passages.id_rank] = np.arange(len(self.passages), dtype=np.int64)
-        return order
 
     def allowed(self, filter: Filter | None) -> np.ndarray | None:
         """The passages `filter` admits, as a boolean mask (None: no filter, all of them); computed once
         per filter and index generation."""
         if filter is None:
             return None
-        if filter not in self._masks:
-            self._masks[filter] = filter.mask(self.passages.paths, lambda: self.metadata)
-        return self._masks[filter]
+        masks = self._now().masks
+        if filter not in masks:
+            masks[filter] = filter.mask(self.passages.paths, lambda: self.metadata)
+        return masks[filter]
 
     def available(self, name: str) -> bool:
         """Whether this index holds the data retriever `name` searches."""
@@ -473,10 +536,11 @@ class Index:
 
     def _open(self, name: str, options: SearchOptions | None) -> Scorer:
         """`retriever` inside a query step (which follows rebuilds): what every search by name asks."""
-        if options is None and name in self._plain:
-            return self._plain[name]
+        build = self._now()
+        if options is None and name in build.plain:
+            return build.plain[name]
         key = (name, options or DEFAULT_OPTIONS)
-        if key not in self._scorers:
+        if key not in build.scorers:
             for needed in with_needs([name]):
                 spec = RETRIEVERS.get(needed)
                 if spec.payload is not None and not self.has_payload(spec.payload):
@@ -484,14 +548,16 @@ class Index:
                 if spec.payload is not None:
                     self.settings_of(needed)
             try:
-                self._scorers[key] = RETRIEVERS.get(name).open(self, key[1])
+                build.scorers[key] = scorer = RETRIEVERS.get(name).open(self, key[1])
             except (KeyError, TypeError) as exc:
                 raise IndexDamagedError(
                     f"{self.path}: {name} data lacks {exc} or is malformed", hint=REBUILD_HINT
                 ) from None
+            with suppress(TypeError):  # an unhashable plugin scorer is not followed
+                self._opened[scorer] = key
         if options is None:
-            self._plain[name] = self._scorers[key]
-        return self._scorers[key]
+            build.plain[name] = build.scorers[key]
+        return build.scorers[key]
 
     @contextmanager
     def reused(self, what: str) -> Iterator[None]:
@@ -509,8 +575,8 @@ class Index:
         if isinstance(retriever, str):
             return self._open(retriever, None)
         with suppress(TypeError):
-            key = self._retired.get(retriever)
-            if key is not None:  # opened by this index before a rebuild: the same retriever, on the new one
+            key = self._opened.get(retriever)
+            if key is not None:  # opened by this index (maybe before a rebuild): the same, on the call's build
                 return self._open(*key)
         return retriever
 
@@ -632,26 +698,7 @@ class Index:
     def counts_matrix(self) -> Any:
         """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive; checked
         once per opened index (a build asks for it twice). Treat it as read-only."""
-        if self._counts is None:
-            self._counts = self._load_counts()
-        return self._counts
-
-    def _load_counts(self) -> Any:
-        import scipy.sparse as sp
-
-        payload = self.payload(COUNTS_FILE)
-        shape = tuple(payload["shape"])
-        counts = self.manifest["counts"]
-        if shape != (counts["passages"], counts["terms"]):
-            raise IndexDamagedError(f"{self.path}: the term counts do not match the manifest", hint=REBUILD_HINT)
-        try:  # a full check (indices in range, indptr increasing): scipy's kernels trust them blindly
-            matrix = sp.csr_matrix((payload["data"], payload["indices"], payload["indptr"]), shape=shape)
-            matrix.check_format(full_check=True)
-            if matrix.nnz and int(matrix.data.min()) < 1:
-                raise ValueError("a count below 1")
-        except (ValueError, TypeError) as exc:
-            raise IndexDamagedError(f"{self.path}: damaged term counts ({exc})", hint=REBUILD_HINT) from None
-        return matrix
+        return self._now().counts
 
     def size_bytes(self) -> int:
         """The index's size on disk: its payloads and its manifest."""
