@@ -338,6 +338,13 @@ def test_reindexing_without_paths_needs_an_index_to_reread(tmp_path: Path) -> No
     assert caught.value.hint == "ragcli index PATH..."
 
 
+def test_settings_given_as_a_dict_are_a_usage_error_before_any_work(small_corpus: Path, tmp_path: Path) -> None:
+    """A dict as `settings` was a raw AttributeError ('dict' object has no attribute 'selection')."""
+    with pytest.raises(InvalidOptionError, match="settings must be BuildSettings, not dict"):
+        build_index([small_corpus], tmp_path / "idx", {"chunking": 1})  # type: ignore[arg-type]
+    assert not (tmp_path / "idx").exists()
+
+
 def test_a_spool_folder_that_cannot_be_used_is_a_write_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder"
     with pytest.raises(IndexWriteError) as caught:

@@ -227,6 +227,8 @@ def build_index(
     recorded (the folder its paths are relative to, the SQL query) is read once the lock is held, so a
     build that waited follows the one it waited for."""
     paths = _roots_given(paths)
+    if settings is not None and not isinstance(settings, BuildSettings):  # a dict failed deep inside
+        raise InvalidOptionError(f"settings must be BuildSettings, not {type(settings).__name__}")
     settings = settings or BuildSettings()
     settings.selection.check()
     started = time.perf_counter()
