@@ -11,7 +11,34 @@ The public API is re-exported here and imported lazily, so `import ragcli` stays
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+# what type checkers see of the lazy exports below: nothing is imported at run time ("as": re-exported)
+if TYPE_CHECKING:
+    from ragcli.analysis import Analyzer as Analyzer
+    from ragcli.analysis import AnalyzerSettings as AnalyzerSettings
+    from ragcli.answering import Answer as Answer
+    from ragcli.answering import answer as answer
+    from ragcli.answering import answer_many as answer_many
+    from ragcli.chunking import ChunkSettings as ChunkSettings
+    from ragcli.errors import RagcliError as RagcliError
+    from ragcli.generation.base import Generation as Generation
+    from ragcli.generation.base import GenerationOptions as GenerationOptions
+    from ragcli.generation.base import Generator as Generator
+    from ragcli.indexing.build import build_index as build_index
+    from ragcli.indexing.settings import BuildReport as BuildReport
+    from ragcli.indexing.settings import BuildSettings as BuildSettings
+    from ragcli.readers.base import RecordFields as RecordFields
+    from ragcli.records import Document as Document
+    from ragcli.records import Hit as Hit
+    from ragcli.records import Passage as Passage
+    from ragcli.records import SearchOptions as SearchOptions
+    from ragcli.retrieval.bm25 import BM25Params as BM25Params
+    from ragcli.retrieval.embedder import EmbeddingSettings as EmbeddingSettings
+    from ragcli.retrieval.filters import Filter as Filter
+    from ragcli.retrieval.index import Index as Index
+    from ragcli.retrieval.index import load_index as load_index
+    from ragcli.retrieval.tfidf import TfidfParams as TfidfParams
 
 __version__ = "0.1.0"
 
@@ -48,3 +75,8 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'ragcli' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy exports too (`dir(ragcli)`, completion in a REPL): they are no globals until asked for."""
+    return sorted({*globals(), *__all__})

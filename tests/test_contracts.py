@@ -5,6 +5,7 @@ code or dropping a key must fail a test, not silently follow the code."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -503,3 +504,27 @@ def test_train_retriever_json_keys(small_index: Path, tmp_path: Path) -> None:
     assert keys(data) == TRAIN_RETRIEVER_KEYS
     assert keys(data["settings"]) == TRAIN_SETTINGS_KEYS
     assert [keys(epoch) for epoch in data["epochs"]] == [TRAIN_EPOCH_KEYS]
+
+
+def test_the_public_api_is_typed_for_callers(tmp_path: Path) -> None:
+    """Every export was `Any` to a caller's type checker (the exports load lazily), `py.typed` was not
+    shipped, and `dir(ragcli)` listed none of them."""
+    import subprocess
+    import sys
+
+    import ragcli
+
+    package = Path(ragcli.__file__).parent
+    assert (package / "py.typed").exists()
+    assert '"ragcli" = ["py.typed"]' in (package.parent / "pyproject.toml").read_text()
+    assert set(ragcli.__all__) <= set(dir(ragcli))
+    caller = tmp_path / "caller.py"
+    caller.write_text('from ragcli import load_index\nreveal_type(load_index("idx").search("q"))\n')
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), str(caller)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(package.parent)},
+    )
+    assert checked.returncode == 0 and 'Revealed type is "list[ragcli.records.Hit]"' in checked.stdout, checked.stdout
