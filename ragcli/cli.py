@@ -1436,9 +1436,10 @@ def config_show(
             defaults[key] = param.get_default(own)
             if isinstance(param.envvar, str):
                 envvars[key] = param.envvar
+    choice = choose_index(index_dir, collection)
     data = {
-        "values": [setting.to_dict() for setting in effective(config, defaults, envvars)],
-        "index": choose_index(index_dir, collection).to_dict(),
+        "values": [s.to_dict() for s in effective(config, defaults, envvars, {"collection": choice.setting()})],
+        "index": choice.to_dict(),
         "files": {
             layer.kind.removesuffix(" config"): {"path": str(layer.path.absolute()), "exists": layer.exists}
             for layer in config.layers

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragcli.config import Config, data_dir, load_config
+from ragcli.config import Config, Setting, data_dir, load_config
 from ragcli.errors import (
     IndexDamagedError,
     IndexWriteError,
@@ -94,6 +94,11 @@ class IndexChoice:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "source": self.source, "collection": self.name}
+
+    def setting(self) -> Setting:
+        """The `collection` key as it is in effect (`config show`): -c, --index or $RAGCLI_INDEX override
+        the configuration's, so its row names them, not the file."""
+        return Setting("collection", self.name, self.source)
 
 
 def resolve_index(

@@ -294,12 +294,19 @@ class Setting:
         return {"key": self.key, "value": self.value, "source": self.source}
 
 
-def effective(config: Config, defaults: Mapping[str, Any], envvars: Mapping[str, str]) -> list[Setting]:
+def effective(
+    config: Config, defaults: Mapping[str, Any], envvars: Mapping[str, str], found: Mapping[str, Setting]
+) -> list[Setting]:
     """Each key's value as a command would use it, as it may be printed (a server's URL without its
     password or key): an environment variable (`envvars`: key → name) over the project's file over the
-    user's over another tool's variable (`BELOW_THE_FILES`) over the command's own default (`defaults`)."""
+    user's over another tool's variable (`BELOW_THE_FILES`) over the command's own default (`defaults`).
+    A key the command works out itself (`Key.only_shown`: the collection, below -c and $RAGCLI_INDEX) is
+    as `found` gives it, where it gives it."""
     settings = []
     for name, key in KEYS.items():
+        if name in found:
+            settings.append(found[name])
+            continue
         env = envvars.get(name)
         if env and os.environ.get(env):
             settings.append(Setting(name, key.shown(os.environ[env]), f"env {env}"))

@@ -300,3 +300,20 @@ def test_openai_base_url_is_shown_where_it_is_the_server(home: dict[str, Path], 
     home["user"].write_text('base_url = "http://127.0.0.1:9/v1"\n')  # the file's, over the variable
     values = {v["key"]: v["source"] for v in json.loads(invoke("config", "show", "--json", env=env).stdout)["values"]}
     assert values["base_url"] == "user config"
+
+
+def test_config_show_gives_the_collection_in_effect(home: dict[str, Path], tmp_path: Path) -> None:
+    """The `collection` row said "notes, user config" where $RAGCLI_INDEX or --index chose another index,
+    and "– default" under `-c other`: it shows the collection the commands use and what chose it."""
+    home["user"].write_text('collection = "notes"\n')
+
+    def collection(*args: str, env: dict[str, str] | None = None) -> tuple[str | None, str]:
+        shown = json.loads(invoke("config", "show", "--json", *args, env=env).stdout)
+        return next((v["value"], v["source"]) for v in shown["values"] if v["key"] == "collection")
+
+    assert collection() == ("notes", "user config")
+    assert collection(env={"RAGCLI_INDEX": str(tmp_path / "other")}) == (None, "env RAGCLI_INDEX")
+    assert collection("-c", "other") == ("other", "option -c")
+    assert collection("-i", str(tmp_path / "other")) == (None, "option --index")
+    home["user"].write_text("")
+    assert collection() == (None, "default")

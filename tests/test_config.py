@@ -123,14 +123,14 @@ def test_effective_values_say_where_each_came_from(files: tuple[Path, Path], mon
     defaults = {"k": 5, "generator": "auto", "model": None, "retriever": "bm25"}
     envvars = {"model": "RAGCLI_MODEL"}
     monkeypatch.setenv("RAGCLI_MODEL", "env-model")
-    shown = {s.key: (s.value, s.source) for s in effective(load_config(), defaults, envvars)}
+    shown = {s.key: (s.value, s.source) for s in effective(load_config(), defaults, envvars, {})}
     assert list(shown) == list(KEYS)
     assert shown["model"] == ("env-model", "env RAGCLI_MODEL")  # the variable over both files
     assert shown["generator"] == ("extractive", "project config")  # the project's over the user's
     assert shown["k"] == (3, "user config")
     assert shown["retriever"] == ("bm25", "default")
     monkeypatch.delenv("RAGCLI_MODEL")
-    assert effective(load_config(), defaults, envvars)[KEYS_INDEX["model"]].source == "user config"
+    assert effective(load_config(), defaults, envvars, {})[KEYS_INDEX["model"]].source == "user config"
 
 
 KEYS_INDEX = {name: i for i, name in enumerate(KEYS)}
