@@ -1423,7 +1423,7 @@ def config_show(
     project config, env), the index folder commands would use, and where the files are."""
     from ragcli.collections import choose_index, collections_dir
     from ragcli.config import KEYS, effective
-    from ragcli.render import config_table, stdout_console, write_json
+    from ragcli.render import config_table, note, stdout_console, write_json
 
     config = _load_config()
     query = typer.main.get_command(app).commands["query"]  # type: ignore[attr-defined]
@@ -1436,10 +1436,17 @@ def config_show(
             defaults[key] = param.get_default(own)
             if isinstance(param.envvar, str):
                 envvars[key] = param.envvar
-    choice = choose_index(index_dir, collection)
+    try:
+        choice = choose_index(index_dir, collection)
+        found = {"collection": choice.setting()}
+    except InvalidOptionError as exc:
+        if index_dir is not None or collection is not None:
+            raise
+        note(f"ragcli: warning: {exc}")  # the file's bad collection: the tool for finding it shows the rest
+        choice, found = None, {}
     data = {
-        "values": [s.to_dict() for s in effective(config, defaults, envvars, {"collection": choice.setting()})],
-        "index": choice.to_dict(),
+        "values": [s.to_dict() for s in effective(config, defaults, envvars, found)],
+        "index": None if choice is None else choice.to_dict(),
         "files": {
             layer.kind.removesuffix(" config"): {"path": str(layer.path.absolute()), "exists": layer.exists}
             for layer in config.layers

@@ -116,11 +116,8 @@ def resolve_index(
     if env:
         return IndexChoice(Path(env).expanduser(), "env", None, INDEX_ENV, f"env {INDEX_ENV}")
     name, layer = config.value("collection")
-    if layer is not None:
-        try:
-            path = collection_path(str(name))
-        except RagcliError as exc:
-            raise InvalidOptionError(f"{layer.path}: key 'collection': {exc.message}", hint=exc.hint) from None
+    if layer is not None:  # a bad name is the file's mistake: the line names it and the key, not -c
+        path = collection_path(str(name), f"{layer.path}: key 'collection'")
         return IndexChoice(path, "config", str(name), str(layer.path), layer.kind)
     return IndexChoice(Path(DEFAULT_INDEX_DIR), "default", None, "the default", "default")
 

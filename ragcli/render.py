@@ -1129,7 +1129,7 @@ def config_table(data: dict[str, Any]) -> Table:
     for item in data["values"]:
         shown = "–" if item["value"] is None else str(item["value"])
         table.add_row(*(Text(printable_name(cell)) for cell in (item["key"], shown, item["source"])))
-    index = data["index"]
+    index = data["index"] or {"path": "–", "source": ""}  # None: the configured collection is no name
     table.add_row(*(Text(printable_name(cell)) for cell in ("index folder", index["path"], index["source"])))
     for kind, item in data["files"].items():
         state = "" if item["exists"] else " (none)"

@@ -317,3 +317,21 @@ def test_config_show_gives_the_collection_in_effect(home: dict[str, Path], tmp_p
     assert collection("-i", str(tmp_path / "other")) == (None, "option --index")
     home["user"].write_text("")
     assert collection() == (None, "default")
+
+
+def test_a_bad_configured_collection_names_the_file_not_the_option(home: dict[str, Path]) -> None:
+    """A bad `collection` in a file was blamed on `-c/--collection`, which nobody typed, and `config show`,
+    the tool for finding it, showed nothing: it names the file and the key, and `config show` warns."""
+    home["user"].write_text('collection = "../x"\nk = 3\n')
+    expected = f"{home['user']}: key 'collection': '../x' is not a collection name"
+    result = invoke("info")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith(f"ragcli: error: {expected} (use up to 64"), result.stderr
+    shown = invoke("config", "show", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.startswith(f"ragcli: warning: {expected}")
+    data = json.loads(shown.stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in data["values"]}
+    assert values["k"] == (3, "user config") and values["collection"] == ("../x", "user config")
+    assert data["index"] is None
+    assert invoke("config", "show", "-c", "../y").exit_code == ExitCode.USAGE  # typed: still an error

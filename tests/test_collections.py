@@ -68,7 +68,9 @@ def test_resolution_order(data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert (chosen.path, chosen.source) == (Path(".ragcli"), "default")
     with pytest.raises(InvalidOptionError, match="--index and -c/--collection both name an index"):
         resolve_index(tmp_path, "docs", configured(None))
-    with pytest.raises(InvalidOptionError, match=re.escape("config.toml: key 'collection': -c/--collection: '../x'")):
+    with pytest.raises(
+        InvalidOptionError, match=re.escape("config.toml: key 'collection': '../x' is not a collection name")
+    ):
         resolve_index(None, None, configured("../x"))
 
 
