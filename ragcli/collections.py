@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragcli.config import Config, Setting, data_dir, load_config
+from ragcli.config import DATA_DIR_ENV, Config, Setting, data_dir, load_config
 from ragcli.errors import (
     IndexDamagedError,
     IndexWriteError,
     InvalidOptionError,
     NoIndexError,
-    PathNotFoundError,
     RagcliError,
     look_up,
 )
@@ -39,6 +38,30 @@ def collections_dir() -> Path:
     return data_dir() / "collections"
 
 
+def _usable_collections_dir() -> Path:
+    """`collections_dir()`, refused where it or the data folder is there but no folder (a file that
+    $RAGCLI_DATA_DIR names): the line names the data folder, rather than a failure further on that
+    points at a path to index or at --index."""
+    folder = collections_dir()
+    for path in (folder.parent, folder):
+        try:
+            found = path.stat()
+        except OSError:  # not there yet, or not to be searched: what needs it says so, with its exit code
+            return folder
+        if not stat.S_ISDIR(found.st_mode):
+            raise _data_folder_error(path, "is not a folder")
+    return folder
+
+
+def _data_folder_error(path: Path, problem: str) -> IndexWriteError:
+    named = os.environ.get(DATA_DIR_ENV)
+    where = f" (${DATA_DIR_ENV})" if named and path == data_dir() else ""
+    return IndexWriteError(
+        f"{path}{where} {problem}: the collections are kept there",
+        hint=f"point ${DATA_DIR_ENV} at a folder you may read and write" if named else "move it away",
+    )
+
+
 def check_name(name: str, option: str = "-c/--collection") -> str:
     """A collection name is one folder name: letters, digits, '.', '_', '-'; no separator, no '..'."""
     if not _NAME_RE.fullmatch(name) or ".." in name:
@@ -50,7 +73,7 @@ def check_name(name: str, option: str = "-c/--collection") -> str:
 
 
 def collection_path(name: str, option: str = "-c/--collection") -> Path:
-    return collections_dir() / check_name(name, option)
+    return _usable_collections_dir() / check_name(name, option)
 
 
 @dataclass(frozen=True)
@@ -172,13 +195,13 @@ def list_collections() -> list[CollectionInfo]:
     """Every collection in the data folder, by name: the folders there that are ragcli indexes, and the
     links there to one (which `-c NAME` uses too, so they are listed, marked); anything else there is not
     listed, and never touched."""
-    folder = collections_dir()
+    folder = _usable_collections_dir()
     try:
         entries = sorted(folder.iterdir())
     except FileNotFoundError:
         return []
     except OSError as exc:
-        raise PathNotFoundError(f"cannot read {folder}: {exc.strerror or exc}") from None
+        raise _data_folder_error(folder, f"cannot be read ({exc.strerror or exc})") from None
     return [
         _describe(entry.name, entry)
         for entry in entries

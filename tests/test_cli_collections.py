@@ -258,3 +258,15 @@ def test_an_empty_index_path_is_refused_not_the_current_folder(
     result = invoke(*command, "--index", "", env=env)
     assert result.exit_code == ExitCode.USAGE and "empty path" in result.output
     assert list(empty.iterdir()) == []
+
+
+def test_a_data_folder_that_is_a_file_names_ragcli_data_dir(small_corpus: Path, tmp_path: Path) -> None:
+    """$RAGCLI_DATA_DIR naming a file: `collections` was exit 4 ("a path to index does not exist") and
+    `index --name` said "choose another --index"; each names the variable, exit 12."""
+    (tmp_path / "f").write_text("hi\n")
+    env = {"RAGCLI_DATA_DIR": str(tmp_path / "f"), "RAGCLI_CONFIG": os.devnull, "RAGCLI_INDEX": ""}
+    for args in (["collections"], ["index", str(small_corpus), "--name", "x"], ["query", "wind", "-c", "x"]):
+        result = invoke(*args, env=env)
+        assert result.exit_code == ExitCode.WRITE_FAILED, (args, result.output)
+        assert result.stderr.startswith(f"ragcli: error: {tmp_path / 'f'} ($RAGCLI_DATA_DIR) is not a folder"), args
+        assert "--index" not in result.stderr
