@@ -265,13 +265,21 @@ def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
 
 
 def load_config() -> Config:
-    """The user's file, then the project's (which overrides it, but for the keys it is not trusted with)."""
-    return Config(
-        (
-            read_layer(USER, user_config_path(), required=bool(os.environ.get(CONFIG_ENV))),
-            _trusted_part(read_layer(PROJECT, project_config_path())),
-        )
-    )
+    """The user's file, then the project's (which overrides it, but for the keys it is not trusted with).
+    A project's file that $RAGCLI_CONFIG names is the user's own, read once as such: read twice, its
+    `base_url` was both used and "ignored"."""
+    user = read_layer(USER, user_config_path(), required=bool(os.environ.get(CONFIG_ENV)))
+    project = project_config_path()
+    if user.exists and _same_file(user.path, project):
+        return Config((user, Layer(PROJECT, project, True)))
+    return Config((user, _trusted_part(read_layer(PROJECT, project))))
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return path.samefile(other)
+    except OSError:  # one of them is not there (or cannot be looked at: read_layer says so)
+        return False
 
 
 def _trusted_part(layer: Layer) -> Layer:

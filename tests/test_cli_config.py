@@ -335,3 +335,15 @@ def test_a_bad_configured_collection_names_the_file_not_the_option(home: dict[st
     assert values["k"] == (3, "user config") and values["collection"] == ("../x", "user config")
     assert data["index"] is None
     assert invoke("config", "show", "-c", "../y").exit_code == ExitCode.USAGE  # typed: still an error
+
+
+def test_ragcli_config_naming_the_projects_file_reads_it_once(home: dict[str, Path]) -> None:
+    """RAGCLI_CONFIG=.ragcli.toml read the file as the user's and as the project's: a warning said its
+    base_url was ignored while it was used. It is read once, as the user's file."""
+    (home["project"] / ".ragcli.toml").write_text('base_url = "http://127.0.0.1:9/v1"\n')
+    shown = invoke("config", "show", "--json", env={"RAGCLI_CONFIG": ".ragcli.toml"})
+    assert shown.exit_code == 0 and shown.stderr == "", shown.output
+    data = json.loads(shown.stdout)
+    values = {v["key"]: (v["value"], v["source"]) for v in data["values"]}
+    assert values["base_url"] == ("http://127.0.0.1:9/v1", "user config")
+    assert data["files"]["project"]["path"] == data["files"]["user"]["path"]
