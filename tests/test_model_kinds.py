@@ -131,3 +131,31 @@ def test_errors_from_libraries_are_printed_without_their_colour_codes(
     monkeypatch.setattr(cli, "_check_retriever", bug)
     result = invoke("query", "bees", "-i", str(tmp_path / "idx"), "--no-generate")
     assert result.exit_code == ExitCode.FAILURE and "internal error: ValueError: red alert (" in result.stderr
+
+
+def copy_of(model: Path, folder: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(model, folder))
+
+
+def test_damaged_weights_are_exit_9_with_the_sources_still_printed(
+    tiny_t5: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    """A truncated model.safetensors (a copy cut short) raises safetensors' own error, no OSError: it
+    was an internal error, exit 1, with nothing on stdout."""
+    import json
+
+    damaged = copy_of(tiny_t5, tmp_path / "damaged")
+    weights = damaged / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    query = ("query", "Why does honey not ferment?", "-i", str(sample_index), "-k", "2", "--model", str(damaged))
+    result = invoke(*query, "--json")
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    assert f"cannot load model {damaged}: its .safetensors weights file is damaged or incomplete" in result.stderr
+    record = json.loads(result.stdout)
+    assert record["answer"] is None and "damaged" in record["error"] and len(record["sources"]) == 2
+    output = tmp_path / "tuned"
+    result = invoke("train", "generator", str(BEES_QA), "--output", str(output), "--model", str(damaged), "--quiet")
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    assert "weights file is damaged or incomplete" in result.stderr and "internal error" not in result.output

@@ -64,6 +64,8 @@ class TransformersGenerator:
         self.options = options or GenerationOptions()
         self.model = model
         torch, transformers = import_transformers("generating answers", "generate")
+        from safetensors import SafetensorError
+
         self._torch = torch
         source, local_only = resolve_model(model)
         try:
@@ -77,6 +79,12 @@ class TransformersGenerator:
             self.network = auto.from_pretrained(source, local_files_only=local_only, use_safetensors=safetensors)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailableError(f"cannot load model {model}: {first_line(exc)}") from None
+        except SafetensorError as exc:  # a truncated download or copy: neither an OSError nor a ValueError
+            raise ModelUnavailableError(
+                f"cannot load model {model}: its .safetensors weights file is damaged or incomplete ({first_line(exc)})",
+                hint="download or save the model again",
+                value=model,
+            ) from None
         if self.options.threads:
             torch.set_num_threads(self.options.threads)
         self.device = pick_device(self.options.device, torch)
