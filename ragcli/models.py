@@ -249,6 +249,11 @@ def model_config(name: str) -> dict[str, Any] | None:
 
 # the heads of transformers' text-generating architectures (GPT2LMHeadModel, T5ForConditionalGeneration…)
 GENERATIVE_HEADS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "MTModel")
+# what a tokenizer loads from: its own file, or a vocabulary (sentencepiece, BPE, WordPiece)
+TOKENIZER_FILES = (
+    *("tokenizer.json", "spiece.model", "tokenizer.model", "sentencepiece.bpe.model", "source.spm"),
+    *("vocab.json", "vocab.txt"),
+)
 
 
 def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
@@ -265,6 +270,43 @@ def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
             hint="name a seq2seq (T5-style) or causal (GPT-2-style) language model",
             value=model,
         )
+
+
+def check_model_folder(model: str) -> None:
+    """Refuse (exit 9) a local model folder that cannot be a whole model, from its files alone (no
+    torch): without config.json transformers says "Unrecognized model" (a LoRA adapter's folder has
+    adapter_config.json instead), and without tokenizer files transformers 5 builds an empty tokenizer
+    that reads every word as <unk>, which a model answers and training trains on. A hub id is left to
+    its loader."""
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        return
+    if not (folder / "config.json").is_file():
+        if (folder / "adapter_config.json").is_file():
+            raise ModelUnavailableError(
+                f"model folder {model} holds only a LoRA adapter (adapter_config.json), not a model",
+                hint="merge it into its base model first with peft's merge_and_unload and save_pretrained; "
+                "ragcli train generator --lora saves a merged model",
+                value=model,
+            )
+        raise ModelUnavailableError(
+            f"model folder {model} has no config.json",
+            hint="name the folder save_pretrained wrote, with config.json, the weights and the tokenizer files",
+            value=model,
+        )
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise ModelUnavailableError(
+            f"model folder {model} has no tokenizer files: tokenizer.json, or a vocabulary such as spiece.model",
+            hint="save the model's tokenizer there too, with tokenizer.save_pretrained",
+            value=model,
+        )
+
+
+def check_generator_model(model: str) -> None:
+    """What the disk tells about a generation model before any work (exit 9): a local folder's files,
+    and the kind of model its config.json (a folder's, or the Hugging Face cache's) names."""
+    check_model_folder(model)
+    check_generates_text(model, model_config(model))
 
 
 def _hub_check(name: str) -> str | None:

@@ -159,3 +159,35 @@ def test_damaged_weights_are_exit_9_with_the_sources_still_printed(
     result = invoke("train", "generator", str(BEES_QA), "--output", str(output), "--model", str(damaged), "--quiet")
     assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
     assert "weights file is damaged or incomplete" in result.stderr and "internal error" not in result.output
+
+
+def refused_before_any_work(result, message: str) -> bool:  # type: ignore[no-untyped-def]
+    return result.exit_code == ExitCode.MODEL_UNAVAILABLE and message in result.stderr and not result.stdout
+
+
+@pytest.mark.parametrize(
+    ("removed", "added", "message"),
+    [
+        (["tokenizer.json", "tokenizer_config.json"], {}, "has no tokenizer files"),
+        (["config.json"], {}, "has no config.json"),
+        (["config.json"], {"adapter_config.json": '{"peft_type": "LORA"}'}, "holds only a LoRA adapter"),
+    ],
+)
+def test_a_folder_that_is_not_a_whole_model_is_refused_before_any_work(
+    tiny_t5: Path, tmp_path: Path, removed: list[str], added: dict[str, str], message: str
+) -> None:
+    """Without tokenizer files transformers builds an empty tokenizer (every word <unk>) that a query
+    answered and training trained on; without config.json it said "Unrecognized model". No index
+    there: a check after opening it would be exit 3."""
+    model = copy_of(tiny_t5, tmp_path / "model")
+    for name in removed:
+        (model / name).unlink()
+    for name, text in added.items():
+        (model / name).write_text(text)
+    missing = str(tmp_path / "no-index")
+    result = invoke("query", "What is propolis?", "-i", missing, "--model", str(model), "--json")
+    assert refused_before_any_work(result, f"model folder {model} {message}"), result.output
+    output = tmp_path / "tuned"
+    result = invoke("train", "generator", str(BEES_QA), "--output", str(output), "--model", str(model), "--quiet")
+    assert refused_before_any_work(result, f"model folder {model} {message}"), result.output
+    assert not output.exists()

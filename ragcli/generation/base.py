@@ -389,12 +389,11 @@ def check_generator(kind: str) -> str:
 def check_model_kind(kind: str, model: str | None, options: GenerationOptions | None = None) -> None:
     """Before any work: the model that `kind` would load with transformers (-g transformers, or auto
     without a server), where its config is on disk, must generate text (exit 9,
-    `models.check_generates_text`); a server's or a plugin's model is theirs to judge."""
+    `models.check_generator_model`); a server's or a plugin's model is theirs to judge."""
     if kind == "transformers" or (kind == AUTO and not configured_base_url(options)):
-        from ragcli.models import check_generates_text, model_config
+        from ragcli.models import check_generator_model
 
-        name, _ = requested_model(model)
-        check_generates_text(name, model_config(name))
+        check_generator_model(requested_model(model)[0])
 
 
 def make_generator(

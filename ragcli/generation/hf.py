@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, requested_model, settle
 from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
-from ragcli.models import check_generates_text, import_transformers, pick_device, resolve_model
+from ragcli.models import check_generates_text, check_model_folder, import_transformers, pick_device, resolve_model
 from ragcli.records import Hit
 from ragcli.terminal_text import first_line
 
@@ -63,6 +63,7 @@ class TransformersGenerator:
     def __init__(self, model: str, options: GenerationOptions | None = None) -> None:
         self.options = options or GenerationOptions()
         self.model = model
+        check_model_folder(model)  # a folder that is no whole model: said before torch is imported
         torch, transformers = import_transformers("generating answers", "generate")
         from safetensors import SafetensorError
 

@@ -122,7 +122,7 @@ class TrainingReport:
 def check(settings: GeneratorTraining) -> None:
     """Every option value and the output folder, before any model is loaded."""
     from ragcli.generation.base import check_answer_style
-    from ragcli.models import check_device, check_generates_text, model_config
+    from ragcli.models import check_device, check_generator_model
 
     check_device(settings.device)
     check_answer_style(settings.answer_style)
@@ -135,7 +135,7 @@ def check(settings: GeneratorTraining) -> None:
     if settings.resume:
         check_resume(settings, (output_of(settings.output, KIND) or {}).get("settings") or {})
         check_epochs_grow(settings)
-    check_generates_text(settings.model, model_config(settings.model))  # on disk; the loader checks a hub model's
+    check_generator_model(settings.model)  # on disk; the loader checks a hub model's
 
 
 RESUMED_SETTINGS = (
