@@ -249,6 +249,12 @@ def model_config(name: str) -> dict[str, Any] | None:
 
 # the heads of transformers' text-generating architectures (GPT2LMHeadModel, T5ForConditionalGeneration…)
 GENERATIVE_HEADS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "MTModel")
+# encoders, as a config that names no architecture says by its model_type: transformers would load
+# one as a causal model (BertLMHeadModel) with a head it never learned
+ENCODER_TYPES = frozenset(
+    {"albert", "bert", "camembert", "deberta", "deberta-v2", "distilbert", "electra", "modernbert", "mpnet"}
+    | {"roberta", "xlm-roberta"}
+)
 # what a tokenizer loads from: its own file, or a vocabulary (sentencepiece, BPE, WordPiece)
 TOKENIZER_FILES = (
     *("tokenizer.json", "spiece.model", "tokenizer.model", "sentencepiece.bpe.model", "source.spm"),
@@ -258,15 +264,19 @@ TOKENIZER_FILES = (
 
 def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
     """Refuse (exit 9) a model whose config names only architectures that generate no text (a BERT
-    encoder, a sentence-embedding model): AutoModelForCausalLM loads BERT as a decoder it never was,
-    which answers word salad, and training it fails deep inside with a tensor error. One check for
-    every command that generates, on the config read from disk (`model_config`) before any work or on
-    the one a loader fetched; a config that names no architecture says nothing either way."""
-    names = (config or {}).get("architectures")
+    encoder, a sentence-embedding model), or, naming none, whose model_type is an encoder's:
+    AutoModelForCausalLM loads BERT as a decoder it never was, which answers word salad, and training it
+    fails deep inside with a tensor error. One check for every command that generates, on the config
+    read from disk (`model_config`) before any work or on the one a loader fetched."""
+    config = config or {}
+    names = config.get("architectures")
     names = [str(name) for name in names] if isinstance(names, list) else []
-    if names and not any(name.endswith(GENERATIVE_HEADS) for name in names):
+    kind = names[0] if names else f"{config.get('model_type')} encoder"
+    if (names and not any(name.endswith(GENERATIVE_HEADS) for name in names)) or (
+        not names and config.get("model_type") in ENCODER_TYPES
+    ):
         raise ModelUnavailableError(
-            f"model {model}: a {names[0]} does not generate text",
+            f"model {model}: a {kind} does not generate text",
             hint="name a seq2seq (T5-style) or causal (GPT-2-style) language model",
             value=model,
         )

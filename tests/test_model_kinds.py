@@ -191,3 +191,17 @@ def test_a_folder_that_is_not_a_whole_model_is_refused_before_any_work(
     result = invoke("train", "generator", str(BEES_QA), "--output", str(output), "--model", str(model), "--quiet")
     assert refused_before_any_work(result, f"model folder {model} {message}"), result.output
     assert not output.exists()
+
+
+def test_an_encoder_whose_config_names_no_architecture_is_refused_by_its_model_type(
+    encoder: Path, tmp_path: Path
+) -> None:
+    """transformers loads such a BERT as BertLMHeadModel, which answers word salad."""
+    import json
+
+    model = copy_of(encoder, tmp_path / "bert")
+    config = json.loads((model / "config.json").read_text())
+    del config["architectures"]
+    (model / "config.json").write_text(json.dumps(config))
+    result = invoke("query", "What is propolis?", "-i", str(tmp_path / "no-index"), "--model", str(model))
+    assert refused_before_any_work(result, f"model {model}: a bert encoder does not generate text"), result.output
