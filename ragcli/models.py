@@ -43,6 +43,25 @@ def import_transformers(needed_for: str, extra: str) -> tuple[Any, Any]:
     return torch, transformers
 
 
+def missing_libraries() -> list[str]:
+    """Which of torch, transformers and huggingface_hub are not installed, from their import specs
+    (nothing imported: milliseconds)."""
+    from importlib.util import find_spec
+
+    return [module for module in ("torch", "transformers", "huggingface_hub") if find_spec(module) is None]
+
+
+def check_installed(needed_for: str, extra: str) -> None:
+    """MissingExtraError, as `import_transformers` says it, when a library is missing; without importing
+    any (the checks that need no torch run first)."""
+    missing = missing_libraries()
+    if missing:
+        raise MissingExtraError(
+            f"{needed_for} needs torch and transformers ({missing[0]} is not installed)",
+            hint=f"pip install 'ragcli[{extra}]'",
+        )
+
+
 def cache_root() -> Path:
     """ragcli's own cache (built int8 models, indexes of evaluated datasets, the state file):
     $RAGCLI_CACHE, else the platform's user cache folder (platformdirs: $XDG_CACHE_HOME/ragcli or
@@ -174,9 +193,7 @@ def probe_model(name: str, extra: str = "generate", now: float | None = None) ->
     (huggingface_hub's try_to_load_from_cache), HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, a Hub check that
     failed in the last hour (remembered in the state file). Else one Hub check (at most
     HUB_CHECK_SECONDS), whose failure is remembered."""
-    from importlib.util import find_spec
-
-    missing = [module for module in ("torch", "transformers", "huggingface_hub") if find_spec(module) is None]
+    missing = missing_libraries()
     if missing:
         return Availability(False, f"{missing[0]} is not installed", missing_extra=extra)
     folder = Path(name).expanduser()

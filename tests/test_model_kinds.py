@@ -205,3 +205,28 @@ def test_an_encoder_whose_config_names_no_architecture_is_refused_by_its_model_t
     (model / "config.json").write_text(json.dumps(config))
     result = invoke("query", "What is propolis?", "-i", str(tmp_path / "no-index"), "--model", str(model))
     assert refused_before_any_work(result, f"model {model}: a bert encoder does not generate text"), result.output
+
+
+def test_a_hub_model_that_cannot_be_had_is_refused_before_torch_is_imported(tmp_path: Path) -> None:
+    """Offline, a hub id not in the cache is refused by its name and the cache alone: the same line as
+    after importing torch and transformers (~30 s on a slow machine), but at once."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from ragcli.errors import ModelUnavailableError\n"
+        "from ragcli.generation.hf import TransformersGenerator\n"
+        "try:\n"
+        "    TransformersGenerator('someorg/some-model')\n"
+        "except ModelUnavailableError as exc:\n"
+        "    print(exc.message)\n"
+        "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "RAGCLI_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, **env})
+    assert result.stdout.splitlines() == [
+        "model someorg/some-model is not in the Hugging Face cache and HF_HUB_OFFLINE is set",
+        "False False",
+    ], result.stdout + result.stderr

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from ragcli.errors import InvalidOptionError, ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, requested_model, settle
 from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
-from ragcli.models import check_generates_text, check_model_folder, import_transformers, pick_device, resolve_model
+from ragcli.models import (
+    check_generates_text,
+    check_installed,
+    check_model_folder,
+    import_transformers,
+    pick_device,
+    resolve_model,
+)
 from ragcli.records import Hit
 from ragcli.terminal_text import first_line
 
@@ -63,12 +70,13 @@ class TransformersGenerator:
     def __init__(self, model: str, options: GenerationOptions | None = None) -> None:
         self.options = options or GenerationOptions()
         self.model = model
-        check_model_folder(model)  # a folder that is no whole model: said before torch is imported
+        check_installed("generating answers", "generate")  # resolve_model asks huggingface_hub
+        source, local_only = resolve_model(model)  # a model that cannot be had, or a folder that is no
+        check_model_folder(model)  # whole model: said before torch and transformers are imported (~30 s)
         torch, transformers = import_transformers("generating answers", "generate")
         from safetensors import SafetensorError
 
         self._torch = torch
-        source, local_only = resolve_model(model)
         try:
             config = transformers.AutoConfig.from_pretrained(source, local_files_only=local_only)
             check_generates_text(model, config.to_dict())  # a hub model's config is on disk only now
