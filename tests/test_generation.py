@@ -534,3 +534,19 @@ def test_answer_takes_the_arguments_of_answer_many_and_fills_in_metadata(sample_
     assert [h.metadata for h in batched.sources] == [h.metadata for h in result.sources]
     assert answer(QUESTION, sample_index, "extractive", k=2, metadata=False).sources[0].metadata == {}
     assert answer(QUESTION, sample_index, "extractive", context=False).sources == []
+
+
+def test_threads_are_capped_at_the_usable_cpus(tiny_t5: Path) -> None:
+    """--threads 999 on a 2-core machine oversubscribed it: the run took twice as long."""
+    import torch
+
+    from ragcli.generation.base import GenerationOptions
+    from ragcli.generation.hf import TransformersGenerator
+    from ragcli.models import usable_cpus
+
+    before = torch.get_num_threads()
+    try:
+        TransformersGenerator(str(tiny_t5), GenerationOptions(threads=999))
+        assert torch.get_num_threads() == usable_cpus()
+    finally:
+        torch.set_num_threads(before)

@@ -27,6 +27,7 @@ from ragcli.models import (
     import_transformers,
     pick_device,
     resolve_model,
+    usable_cpus,
 )
 from ragcli.records import Hit
 from ragcli.terminal_text import first_line
@@ -94,8 +95,8 @@ class TransformersGenerator:
                 hint="download or save the model again",
                 value=model,
             ) from None
-        if self.options.threads:
-            torch.set_num_threads(self.options.threads)
+        if self.options.threads:  # more threads than CPUs only contend for them (999 ran twice as long)
+            torch.set_num_threads(min(self.options.threads, usable_cpus()))
         self.device = pick_device(self.options.device, torch)
         self.network.to(self.device)
         self.network.eval()
