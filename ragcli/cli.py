@@ -936,8 +936,9 @@ class _Answerer:
     def _print(self, item: Any, as_json: bool, jsonl: bool, from_stdin: bool) -> None:
         """One answer; one that failed (`item.error`) as its sources alone, or in JSON with the error;
         `from_stdin`: a note that nothing matched names its question."""
-        from ragcli.render import print_answer, print_hits, write_json
+        from ragcli.render import closed_book_note, print_answer, print_hits, write_json
 
+        closed_book_note(item, item.question if from_stdin else None)
         if as_json:
             write_json(item.to_dict(), indent=None if jsonl else 2)
             return

@@ -1052,6 +1052,18 @@ def print_hits(
         console.print(row)
 
 
+def closed_book_note(item: Any, question: str | None = None) -> None:
+    """The note that no retrieved passage fitted the model's input beside the instructions and the
+    question (`sources_in_prompt` 0, the question perhaps cut): the model answered closed-book, which
+    the sources shown under its answer do not say. `question`: named when one of several from stdin."""
+    if item.sources and item.error is None and item.sources_in_prompt == 0:
+        named = f"{echoed_question(question)}: " if question else ""
+        note(
+            f"ragcli: note: {named}no passage fits model {item.model}'s input beside the instructions and the "
+            "question, so it answered closed-book; use a model with a longer input or a shorter question"
+        )
+
+
 def print_answer(
     item: Answer, highlight: Highlighter, view: OutputView | None = None, console: Console | None = None
 ) -> None:
@@ -1094,6 +1106,7 @@ def print_streamed_answer(
             fallback=fallback,
         )
     print_answer(item, highlight, view)
+    closed_book_note(item)
 
 
 def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:

@@ -550,3 +550,18 @@ def test_threads_are_capped_at_the_usable_cpus(tiny_t5: Path) -> None:
         assert torch.get_num_threads() == usable_cpus()
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_model_shown_no_passage_says_it_answered_closed_book(tiny_gpt2: Path, sample_index: Path) -> None:
+    """The tiny GPT-2's 160 positions hold no passage beside the instructions: its answer, printed
+    above the sources as if it had read them, came from no passage."""
+    from clihelpers import invoke
+
+    result = invoke(
+        "query", "Why does honey not ferment?", "-i", str(sample_index), "--model", str(tiny_gpt2),
+        "--no-fallback", "-k", "3", "--max-new-tokens", "16", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sources_in_prompt"] == 0
+    assert f"no passage fits model {tiny_gpt2}'s input" in result.stderr
+    assert "answered closed-book" in result.stderr
