@@ -20,6 +20,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ragcli.config import ShownDefault
+from ragcli.records import DENSE_WEIGHT_RANGE, MIN_RRF_K
 
 
 def option(*names: str, help: str, **settings: Any) -> Any:
@@ -152,8 +153,14 @@ Where = Annotated[
         show_default=False,
     ),
 ]
-RrfK = Annotated[int, option(min=1, help="hybrid-rrf: the k of reciprocal rank fusion.")]
-DenseWeight = Annotated[float, number(min=0.0, max=1.0, help="hybrid, hybrid-zscore: the dense scores' weight.")]
+# SearchOptions refuses what these do, for callers of the Python API: one limit each, in ragcli.records
+RrfK = Annotated[int, option(min=MIN_RRF_K, help="hybrid-rrf: the k of reciprocal rank fusion.")]
+DenseWeight = Annotated[
+    float,
+    number(
+        min=DENSE_WEIGHT_RANGE[0], max=DENSE_WEIGHT_RANGE[1], help="hybrid, hybrid-zscore: the dense scores' weight."
+    ),
+]
 
 # generation
 Generator = Annotated[

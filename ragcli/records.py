@@ -1,7 +1,7 @@
 """The plain data every stage passes on: documents, passages, hits, skips, and the core payload names.
 
-This module sits at the bottom of the house: it imports nothing of ragcli's, so readers, chunking,
-the store, retrievers, generators and the CLI can all share these records without import cycles.
+This module sits at the bottom of the house: it imports nothing of ragcli's but its errors, so readers,
+chunking, the store, retrievers, generators and the CLI can all share these records without import cycles.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
+from numbers import Integral, Real
 from typing import Any, overload
+
+from ragcli.errors import InvalidOptionError
 
 JsonObject = dict[str, Any]  # a JSON object as json.loads gives it (manifest sections, reports)
 
@@ -273,6 +276,24 @@ class SearchOptions:
     rrf_k: int = 60  # reciprocal rank fusion's k (Cormack et al., 2009)
     dense_weight: float = 0.5  # z-score fusion: the dense list's weight (the lexical list gets 1 - it)
     fusion_depth: int = 1000  # passages each fused retriever contributes
+
+    def __post_init__(self) -> None:
+        """Refused here, not only by the CLI's options (which take these limits): a k of -1 or less divides
+        by zero or turns reciprocal rank fusion around, a weight outside [0, 1] a list's z-scores."""
+        for name, least in (("rrf_k", MIN_RRF_K), ("fusion_depth", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or value < least:
+                raise InvalidOptionError(f"SearchOptions {name} must be an integer >= {least}, not {value!r}")
+        weight: object = self.dense_weight  # the API's callers may give anything
+        low, high = DENSE_WEIGHT_RANGE
+        if not isinstance(weight, Real) or not low <= float(weight) <= high:
+            raise InvalidOptionError(
+                f"SearchOptions dense_weight must be a number from {low} to {high}, not {weight!r}"
+            )
+
+
+MIN_RRF_K = 1  # the least `--rrf-k`
+DENSE_WEIGHT_RANGE = (0.0, 1.0)  # `--dense-weight`'s bounds
 
 
 def json_text(data: Any, indent: int | None = None) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ragcli.errors import InvalidOptionError
 from ragcli.indexing.build import build_index
 from ragcli.records import SearchOptions
 from ragcli.retrieval.fusion import reciprocal_rank_fusion, zscore_fusion
@@ -188,6 +189,29 @@ def test_hybrid_retrievers_are_named_by_their_fusion(hybrid_index: Path) -> None
         cls(index, "sum", SearchOptions())
     assert error.value.exit_code == 2  # bad usage (README, "Exit codes")
     assert (error.value.message, error.value.hint) == ("unknown fusion 'sum'", "rrf or zscore")
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"rrf_k": -5}, "rrf_k"),
+        ({"rrf_k": 0}, "rrf_k"),
+        ({"rrf_k": 2.5}, "rrf_k"),
+        ({"dense_weight": 1.5}, "dense_weight"),
+        ({"dense_weight": -0.1}, "dense_weight"),
+        ({"dense_weight": float("nan")}, "dense_weight"),
+        ({"dense_weight": "0.3"}, "dense_weight"),
+        ({"fusion_depth": 0}, "fusion_depth"),
+    ],
+)
+def test_search_options_refuse_what_the_cli_refuses(settings: dict[str, object], named: str) -> None:
+    """The Python API refuses the values `--rrf-k` and `--dense-weight` refuse (k <= -1 divided by zero),
+    with a usage error naming the option; the bounds themselves are accepted."""
+    with pytest.raises(InvalidOptionError, match=named) as error:
+        SearchOptions(**settings)  # type: ignore[arg-type]
+    assert error.value.exit_code == 2
+    assert SearchOptions(rrf_k=1, dense_weight=0.0, fusion_depth=1).rrf_k == 1
+    assert SearchOptions(dense_weight=1).dense_weight == 1
 
 
 def test_hybrid_rrf_fuses_each_lists_ranks_with_k_60(hybrid_index: Path) -> None:
