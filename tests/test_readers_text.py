@@ -385,6 +385,21 @@ def test_a_file_changed_while_it_is_read_is_named(tmp_path: Path, monkeypatch: p
     assert reader.report.warnings == ["big.txt: changed while it was read; the next index reads it again"]
 
 
+@pytest.mark.parametrize("name", ["crash.log", "notes.md"])
+def test_a_file_read_whole_ends_at_a_nul_tail_as_a_streamed_one(tmp_path: Path, name: str) -> None:
+    """A file under 16 MiB, read whole, whose NULs start past the sniffed 8 KiB kept them in its text (and
+    in the index), where a streamed one ends at the first: the same rule and warning for both."""
+    text = "".join(f"line {n} of the log before the crash\n" for n in range(400))  # past the sniffed 8 KiB
+    root = write_files(tmp_path / "c", {name: text.encode() + b"\x00" * 5000 + b"after the nuls\n"})
+    reader = CorpusReader([root])
+    documents = list(reader.documents())
+    assert "".join(d.text for d in documents).strip() == text.strip()
+    assert reader.report.warnings == [
+        f"{name}: NUL bytes (binary content) from byte {len(text):,} on; only the text before them was read"
+    ]
+    assert not reader.report.skipped
+
+
 def test_a_streamed_markdown_file_drops_its_byte_order_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Markdown over 16 MiB kept a UTF-8 byte-order mark in its text ("\\ufeff---"): its front matter
     was not seen as one, so it was indexed as text and the title was the file name."""

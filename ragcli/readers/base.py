@@ -285,8 +285,9 @@ class DecodingTally:
 # How text is decoded, recorded in an index's settings: an index read by an earlier version is read again
 # rather than reused (2: "\r\n" and a lone "\r" read as "\n", `universal_newlines`; 3: UTF-8 with a few
 # bad bytes read as UTF-8, `decode_from`, and a file over 16 MiB decoded by the same rule; a lone "\r" in
-# a text of "\n" overwrites its line rather than breaking it).
-TEXT_VERSION = 3
+# a text of "\n" overwrites its line rather than breaking it; 4: a file read whole ends at a NUL byte
+# past its sniffed head, as a streamed one does, `SourceInput.text_before_nul`).
+TEXT_VERSION = 4
 
 
 def universal_newlines(text: str, classic_mac: bool | None = None) -> str:
@@ -359,6 +360,19 @@ class SourceInput:
         if looks_binary(head[:BINARY_SNIFF_BYTES]):
             raise Skip("binary content")
 
+    def text_before_nul(self, data: bytes, position: int = 0) -> bytes:
+        """`data` (from byte `position` of the file) up to its first NUL byte, with a warning when it holds
+        one: binary content past the sniffed head (a log's NUL tail after a crash, a preallocated file)
+        ends the text, in a file read whole as in one streamed. Not a skip: a streamed file's segments
+        before it are indexed already."""
+        nul = data.find(b"\x00")
+        if nul < 0:
+            return data
+        self.context.warn(
+            f"{self.rel}: NUL bytes (binary content) from byte {position + nul:,} on; only the text before them was read"
+        )
+        return data[:nul]
+
     def too_large(self) -> str:
         """The skip reason for content past the limit (what one file or line may expand to)."""
         once = " once decompressed" if self.compressed else ""
@@ -401,6 +415,7 @@ class SourceInput:
         data = self.read_bytes()
         if looks_binary(data):
             raise Skip("binary content")
+        data = self.text_before_nul(data)
         declared = declared_charset(data) if declared_charset is not None and not self.transcoded else None
         first = first_codec(data, declared)  # once: for a declared charset it checks the bytes as UTF-8
         decoded = decode_from(data, first)

@@ -124,10 +124,10 @@ def _segments(
     title = fallback
     position = 0  # bytes read
     while True:
-        block = source.stream.read(STREAM_BLOCK_BYTES)
-        final = not block or _ends_at_nul(source, block, position)
-        position += len(block)
-        block = block.split(b"\x00", 1)[0]
+        read = source.stream.read(STREAM_BLOCK_BYTES)
+        block = source.text_before_nul(read, position)
+        final = not read or len(block) < len(read)
+        position += len(read)
         pending += line_ends.text(blocks.decode(block, final=final), final=final)
         while len(pending) >= SEGMENT_CHARS or (final and pending):
             cut = len(pending) if final and len(pending) < SEGMENT_CHARS else _segment_end(pending)
@@ -159,19 +159,6 @@ def _segments(
             break
     if (warning := blocks.decodings.warning(source.rel)) is not None:
         source.context.warn(warning)
-
-
-def _ends_at_nul(source: SourceInput, block: bytes, position: int) -> bool:
-    """Whether `block` (from byte `position` of the file) holds a NUL byte: binary content past the
-    sniffed head (a log's NUL tail after a crash, a preallocated file), where the text ends, with a
-    warning. Not a skip: the segments before it are indexed already."""
-    nul = block.find(b"\x00")
-    if nul < 0:
-        return False
-    source.context.warn(
-        f"{source.rel}: NUL bytes (binary content) from byte {position + nul:,} on; only the text before them was read"
-    )
-    return True
 
 
 def read_text_document(
