@@ -88,21 +88,43 @@ def test_what_is_no_mailbox_and_a_message_too_large_are_skipped_with_the_reason(
     big = message("Big", "x " * 5000)
     mbox = b"From a@example.org Tue Mar  3 09:15:00 2026\n" + big + b"\nFrom b@example.org Tue Mar  3 2026\n"
     mbox += message("Small", "a short note about wax") + b"\n"
-    klingon = b"From: x@example.org\nSubject: odd\nContent-Type: text/plain; charset=x-klingon\n\nqapla\n"
-    root = write_files(tmp_path / "c", {"notes.mbox": b"just some text\n", "box.mbox": mbox, "odd.eml": klingon})
+    root = write_files(tmp_path / "c", {"notes.mbox": b"just some text\n", "box.mbox": mbox})
     index = str(tmp_path / "idx")
     result = invoke("index", str(root), "--index", index, "--max-expanded-size", "8K", "--json")
     assert result.exit_code == 0, result.output
     reasons = {s["path"]: s["reason"] for s in json.loads(result.stdout)["skipped"]}
     assert reasons["notes.mbox"] == 'not an mbox mailbox (no "From " line starts a message)'
     assert reasons["box.mbox:2"].startswith("larger than 8 KiB")
-    assert reasons["odd.eml"] == "damaged message (LookupError: unknown encoding: x-klingon)"
     found = invoke("query", "wax note", "--index", index, "--no-generate", "--json")
     assert [h["title"] for h in json.loads(found.stdout)["hits"]] == ["Small"]
     for where, titles in (("subject=Small", ["Small"]), ("date>=2026-03-01", ["Small"]), ("date>=2027", [])):
         found = invoke("query", "wax note", "--index", index, "--where", where, "--no-generate", "--json")
         assert found.exit_code == 0, found.output
         assert [h["title"] for h in json.loads(found.stdout)["hits"]] == titles
+
+
+def test_a_text_part_in_a_charset_python_lacks_is_read_as_a_text_file_is(tmp_path: Path) -> None:
+    """`unknown-8bit` (RFC 1428, common in list archives) or an alias Python lacks (`x-gbk`) skipped the
+    whole message as "damaged message (LookupError…)": the part is decoded as a text file is (UTF-8,
+    else cp1252), with a warning naming the message."""
+    head = "From: a@example.com\nSubject: {}\nContent-Type: text/plain; charset={}\nContent-Transfer-Encoding: {}\n\n"
+    eight_bit = head.format("Unknown", '"unknown-8bit"', "8bit").encode() + b"Caf\xe9 body\n"
+    gbk = head.format("Gbk", "x-gbk", "base64").encode() + b"Q2Fmw6kgYm9keQo=\n"  # "Café body" in UTF-8
+    mbox = b"From a@example.com Tue Mar  3 09:15:00 2026\n" + eight_bit
+    root = write_files(tmp_path / "c", {"u.eml": eight_bit, "g.eml": gbk, "box.mbox": mbox})
+    reader = CorpusReader([root])
+    documents = sorted(reader.documents(), key=lambda d: d.id)
+    assert not reader.report.skipped
+    assert [(d.id, d.title, d.text.split("\n\n")[-1]) for d in documents] == [
+        ("box.mbox:2", "Unknown", "Café body"),
+        ("g.eml", "Gbk", "Café body"),
+        ("u.eml", "Unknown", "Café body"),
+    ]
+    assert sorted(reader.report.warnings) == [
+        "box.mbox:2: unknown charset 'unknown-8bit', read as cp1252",
+        "g.eml: unknown charset 'x-gbk', read as UTF-8",
+        "u.eml: unknown charset 'unknown-8bit', read as cp1252",
+    ]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

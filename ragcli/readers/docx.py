@@ -236,7 +236,7 @@ class _Chunks:
         self._given.add(name)
         content_type = str(part.content_type).partition(";")[0].strip().lower()
         try:
-            text = _chunk_text(part.blob, content_type)
+            text = _chunk_text(part.blob, content_type, lambda said: self._warn(f"an imported chunk ({name}): {said}"))
         except MemoryError:
             raise
         except Skip as skip:  # a message the mail reader would skip: this chunk only is lost
@@ -251,10 +251,10 @@ class _Chunks:
         return [line.strip() for line in without_terminal_sequences(text).splitlines() if line.strip()]
 
 
-def _chunk_text(data: bytes, content_type: str) -> str | None:
+def _chunk_text(data: bytes, content_type: str, warn: Callable[[str], None]) -> str | None:
     """The text of an imported chunk of this content type, or None for a kind that is not read."""
     if content_type in _MHT_TYPES:
-        return body_text(data)
+        return body_text(data, warn)
     if content_type in _HTML_TYPES:
         page = _decoded(data, html_declared_charset(data))
         return html_text(universal_newlines(page).encode("utf-8")).text
@@ -593,8 +593,9 @@ class DocxReader(SuffixReader):
     name = "docx"
     # 2: notes, headers, footers and text boxes read; 3: imported chunks read (`readers.base.reader_edition`:
     # read again once); 4: an imported HTML chunk read as the HTML reader's version 5 reads a page (a closed
-    # <dialog> left out, an <img> a word break)
-    version = 4
+    # <dialog> left out, an <img> a word break); 5: an imported MHT chunk in a charset Python lacks read as
+    # the mail reader's version 6 reads one (it was left out)
+    version = 5
     # a macro-enabled document, a template and a macro-enabled template are .docx files too (`_as_document`)
     suffixes = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 

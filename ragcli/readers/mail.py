@@ -24,7 +24,7 @@ import email.policy
 import functools
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.message import EmailMessage, MIMEPart
@@ -33,7 +33,15 @@ from email.policy import EmailPolicy
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ragcli.readers.base import PARSE_ERRORS, Skip, SourceInput, SuffixReader, problem, universal_newlines
+from ragcli.readers.base import (
+    PARSE_ERRORS,
+    Skip,
+    SourceInput,
+    SuffixReader,
+    decode_from,
+    problem,
+    universal_newlines,
+)
 from ragcli.readers.markup import html_text
 from ragcli.records import Document, same_line
 from ragcli.terminal_text import without_terminal_sequences
@@ -102,9 +110,28 @@ def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
         yield body
 
 
-def _body(part: MIMEPart) -> _Body:
+Warn = Callable[[str], None]  # what reading a message warns of, said without where: the caller names it
+
+
+def _content(part: MIMEPart, warn: Warn) -> object:
+    """The part's content, decoded by its charset; a text part whose charset Python does not know
+    (`unknown-8bit`, RFC 1428, common in list archives; an alias such as `x-gbk`) as a text file is
+    decoded (UTF-8, else cp1252), with a warning, rather than the whole message skipped as damaged."""
+    try:
+        return part.get_content()
+    except LookupError:
+        if part.get_content_maintype() != "text":
+            raise
+    payload = part.get_payload(decode=True)  # the transfer encoding undone, the charset not applied
+    decoded = decode_from(payload if isinstance(payload, bytes) else b"", "utf-8-sig")
+    codec = "UTF-8" if decoded.codec == "utf-8-sig" else decoded.codec
+    warn(f"unknown charset {part.get_content_charset()!r}, read as {codec}")
+    return decoded.text
+
+
+def _body(part: MIMEPart, warn: Warn) -> _Body:
     """The text of one shown part: a plain part's, an HTML part's visible text."""
-    content = part.get_content()
+    content = _content(part, warn)
     if not isinstance(content, str):
         return _Body("")
     # every line ending a line break, as a text file's (a message saved as SMTP sends it has CRLF line
@@ -205,18 +232,18 @@ def _stripped(lines: list[tuple[int, int]], lead: int, length: int) -> list[tupl
     return [(0, before[-1]), *kept] if before else kept
 
 
-def _shown_bodies(message: EmailMessage) -> list[_Body]:
+def _shown_bodies(message: EmailMessage, warn: Warn) -> list[_Body]:
     """The texts of the parts a mail client shows, in order, those with any text."""
-    return [body for part in _shown_parts(message) if (body := _body(part)).text.strip()]
+    return [body for part in _shown_parts(message) if (body := _body(part, warn)).text.strip()]
 
 
-def _joined(message: EmailMessage, raw: bytes, line: int) -> tuple[str, list[tuple[int, int]]]:
+def _joined(message: EmailMessage, raw: bytes, line: int, warn: Warn) -> tuple[str, list[tuple[int, int]]]:
     """The message's body: its shown parts' texts, each stripped, a blank line between; and where its
     passages cite, each part's as `_body_lines` says, else the message's `line`."""
     texts: list[str] = []
     lines: list[tuple[int, int]] = []
     at = 0
-    for body in _shown_bodies(message):
+    for body in _shown_bodies(message, warn):
         text = body.text.strip()
         cited = _body_lines(message, body, raw, line)
         lead = len(body.text) - len(body.text.lstrip())
@@ -279,7 +306,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         if not isinstance(message, EmailMessage):  # what policy.default builds
             raise TypeError("not a MIME message")
         headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
-        content, body_lines = _joined(message, raw, line)
+        content, body_lines = _joined(message, raw, line, lambda said: source.context.warn(f"{doc_id}: {said}"))
         attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
     except DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
@@ -309,14 +336,14 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     )
 
 
-def body_text(raw: bytes) -> str:
+def body_text(raw: bytes, warn: Warn) -> str:
     """The body text of one MIME message (its shown parts: of alternatives the plain one, else the HTML's
     visible text), as a message's body is read: for a Word file's imported MHT chunk (`readers.docx`), a
     web page saved as a message. Raises what decoding an untrusted message raises (`DECODE_ERRORS`), or `Skip`."""
     message = BytesParser(policy=_POLICY).parsebytes(raw)
     if not isinstance(message, EmailMessage):  # what policy.default builds
         raise TypeError("not a MIME message")
-    return "\n\n".join(body.text.strip() for body in _shown_bodies(message))
+    return "\n\n".join(body.text.strip() for body in _shown_bodies(message, warn))
 
 
 def _mbox_messages(source: SourceInput) -> Iterator[tuple[int, bytes | None]]:
@@ -350,8 +377,9 @@ class MailReader(SuffixReader):
     # reads a page (`readers.base.reader_edition`: read again once); 4: a body's CRLF line endings read as
     # line breaks (its passages' text kept the "\r"); 5: every text part shown inline read, in order, not
     # only the first (a second text part, a list's footer, the text after an inline image was lost), an
-    # HTML part read as the HTML reader's version 5 reads a page
-    version = 5
+    # HTML part read as the HTML reader's version 5 reads a page; 6: a text part whose charset Python does
+    # not know (`unknown-8bit`, `x-gbk`) read as UTF-8, else cp1252, with a warning (the message was skipped)
+    version = 6
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
