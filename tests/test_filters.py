@@ -249,6 +249,36 @@ def test_an_invalid_path_glob_is_refused_before_any_work_as_an_exclude_glob_is(t
         Filter.parse(paths=[glob])
 
 
+@pytest.mark.parametrize("glob", ["[", "notes[1.md", "docs/[!a/*.md"])
+def test_a_path_glob_whose_bracket_is_never_closed_is_refused(tmp_path: Path, glob: str) -> None:
+    """`--path '['` said "Nothing matched" with exit 0: git discards such a pattern, so it matched nothing.
+    `index --exclude` refuses it the same way; `[[]` is the literal `[` it probably meant."""
+    result = invoke("query", "honeybees", "-i", str(tmp_path / "no-index"), "--no-generate", "--path", glob)
+    assert result.exit_code == ExitCode.USAGE and result.stdout == "", result.output
+    assert result.stderr.startswith(f"ragcli: error: --path {glob!r}: not a valid glob (a '[' is never closed)")
+    with pytest.raises(InvalidOptionError, match=re.escape("write '[[]' for a literal '['")):
+        Filter.parse(paths=[glob])
+    indexed = invoke("index", str(tmp_path), "-i", str(tmp_path / "idx"), "--exclude", glob)
+    assert indexed.exit_code == ExitCode.USAGE and "a '[' is never closed" in indexed.stderr, indexed.output
+    assert Filter.parse(paths=["[[]", "notes[1].md", "#notes.md"]) is not None  # a literal '[', a class, a '#'
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-13-45", "2026-02-30", "2026-13", "2026-00", "2024-06-15T25:00", "2024-06-15+99:00"]
+)
+def test_a_where_value_written_as_a_date_that_is_none_is_refused(tmp_path: Path, value: str) -> None:
+    """`--where 'mtime>2026-13-45'` compared as text: "nothing matched" (or the wrong documents), exit 0."""
+    result = invoke(
+        "query", "honeybees", "-i", str(tmp_path / "no-index"), "--no-generate", "--where", f"mtime>{value}"
+    )
+    assert result.exit_code == ExitCode.USAGE and result.stdout == "", result.output
+    assert result.stderr.startswith(f"ragcli: error: --where 'mtime>{value}': {value!r} is no date there is")
+    for make in (lambda: Filter.parse(where=[f"mtime={value}"]), lambda: Condition("mtime", "<", value)):
+        with pytest.raises(InvalidOptionError, match="a date is YYYY-MM-DD"):
+            make()
+    assert Filter.parse(where=["mtime>=2024-02-29", "mtime<2026-12", "mtime>2024", "id=2024-1-5"]) is not None
+
+
 def test_any_iterable_of_globs_and_conditions_is_taken_and_kept_as_a_tuple() -> None:
     parsed = Filter.parse(paths=(g for g in ["*.md", "docs/**"]), where=iter(["format=markdown"]))
     assert parsed is not None and parsed.paths == ("*.md", "docs/**")

@@ -72,12 +72,19 @@ class Selection:
 
 
 def check_glob(option: str, glob: str, hint: str = "use gitignore syntax: '*.md', 'docs/**'") -> None:
-    """Refuse (exit 2) a glob git's syntax does not allow, such as a reversed range `[z-a]`, which
-    would match nothing without a word (`--include`, `--exclude`, and `query --path`)."""
+    """Refuse (exit 2) a glob git's syntax does not allow, such as a reversed range `[z-a]` or a `[`
+    never closed (git discards that pattern), which would match nothing without a word (`--include`,
+    `--exclude`, and `query --path`)."""
     try:
-        _spec([glob])
+        spec = _spec([glob])
     except ValueError as exc:
         raise InvalidOptionError(f"{option} {glob!r}: not a valid glob ({exc})", hint=hint) from None
+    discarded = all(pattern.include is None for pattern in spec.patterns)  # as blank and comment lines are
+    if discarded and "[" in glob and not glob.startswith("#"):
+        raise InvalidOptionError(
+            f"{option} {glob!r}: not a valid glob (a '[' is never closed)",
+            hint=f"write '[[]' for a literal '['; {hint}",
+        )
 
 
 def _git_contents(line: str) -> str:

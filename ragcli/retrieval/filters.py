@@ -50,6 +50,8 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _PERIOD_RE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")  # a year or a year-month: compared with dates as a period
+_MONTH_SHAPE_RE = re.compile(r"^\d{4}-\d{2}$")  # written as a year-month, whether or not the month exists
+DATE_HINT = "a date is YYYY-MM-DD, with a month 01 to 12 and a day the month has: e.g. --where mtime>=2024-06-15"
 GLUED_HINT = "--where cannot match a value that starts with =, !, < or >"
 PATHS_HINT = "paths=['*.md'], one glob per entry (as --path once per glob)"
 WHERE_LIST_HINT = "where=['format=markdown'], one condition per entry (as --where once per condition)"
@@ -110,6 +112,12 @@ class Condition:
         if not value and op not in ("=", "==", "!="):
             raise InvalidOptionError(f"--where {text!r}: nothing to compare with after {op!r}", hint=WHERE_HINT)
         return cls(key, "=" if op == "==" else op, value)
+
+    def __post_init__(self) -> None:
+        # `mtime>2026-13-45` compared as text, and matched nothing (or the wrong documents) without a word
+        shaped = _DATE_RE.match(self.value) or _MONTH_SHAPE_RE.match(self.value)
+        if shaped and as_time(self.value) is None and not _PERIOD_RE.match(self.value):
+            raise InvalidOptionError(f"--where {str(self)!r}: {self.value!r} is no date there is", hint=DATE_HINT)
 
     def __str__(self) -> str:
         return f"{self.key}{self.op}{self.value}"
