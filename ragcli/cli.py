@@ -1510,9 +1510,10 @@ def _stand_ins_for_closed_streams() -> None:
 
 
 def _tolerant_streams() -> None:
-    """stdout (and stderr, if made strict) replace what their encoding cannot hold: with
-    PYTHONIOENCODING=ascii or a Latin-1 locale, a snippet's '…' or the table's '✓' was an internal
-    error. JSON stays whole: write_json escapes instead."""
+    """stdout and stderr replace what their encoding cannot hold with '?': with PYTHONIOENCODING=ascii or
+    a Latin-1 locale, a snippet's '…' or the table's '✓' was an internal error on stdout, and stderr
+    (Python's backslashreplace) showed people `loading the model \u2026`. JSON stays whole: write_json
+    escapes instead."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "backslashreplace"):
             stream.reconfigure(errors="replace")

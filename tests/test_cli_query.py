@@ -640,6 +640,21 @@ def test_a_stdout_that_is_not_utf8_gets_stand_ins_not_an_error(
         assert json.loads(text)["query"] == "waggle dance café…"
 
 
+def test_a_stderr_that_is_not_utf8_gets_stand_ins_not_backslash_escapes(tmp_path: Path) -> None:
+    """stderr kept Python's backslashreplace: a message naming `nöpe…` read `n\\xf6pe\\u2026` (and the
+    spinner `\\u280b`), where stdout shows `?` as the README promises for people's output."""
+    missing = tmp_path / "nöpe…"
+    result = subprocess.run(
+        [RAGCLI, "query", "waggle", "--index", str(missing), "--no-generate"],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert result.returncode == ExitCode.NO_INDEX, result.stderr
+    message = result.stderr.decode("ascii")
+    assert "n?pe?" in message and "\\" not in message, message
+
+
 # --- click's own usage errors: one line, as ragcli's ----------------------------------------------
 
 
