@@ -23,7 +23,8 @@ are hand-written):
    European alphabet ("Озеро", "Él", "¿Dónde"). A sentence cut by its passage's edge ("… workers raised
    in autumn live four") is read whole from the overlapping passage that holds it, with the better score
    of the two; one of nothing but the question's words (a heading: "The drones") only when no other
-   sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces.
+   sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces, and a question
+   longer than MAX_QUESTION_WORDS (a file piped in by mistake) is answered from its first words.
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to ten
    days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who /
@@ -644,6 +645,7 @@ MAX_COUNT_REACH = 8  # words before a number where the count it gives may be nam
 _PARENTHESIS_RE = compiled_later(r"\([^)]*\)")
 _FULL_STOP_RE = compiled_later(r"(?<=[^\W\d_]{3})\.$")  # the sentence's, not "U.S."'s
 MAX_SENTENCE_WORDS = 200  # words of a sentence read at once (the default passage size)
+MAX_QUESTION_WORDS = 1000  # words of a question answered from: a log piped in by mistake took a minute a line
 MAX_SUBJECT_EXTRA = 1  # terms a defining sentence's subject may add to the question's ("request" timeout)
 MAX_NAMED_SUBJECT_WORDS = 12  # words of a sentence's subject given as the answer ("X is a major cause of …")
 MAX_GAP_LEAD = 2  # lowercase words between a gap and a name it reaches ("their mutual friend [Joseph Hooker]")
@@ -790,6 +792,13 @@ _FUNCTION_WORDS = {
 def _unmarked(line: str) -> str:
     """A line without its Markdown marks: a heading's or a list item's, bold's."""
     return _BOLD_RE.sub(lambda bold: bold.group(1) or bold.group(2), _LINE_MARK_RE.sub("", line))
+
+
+def first_words(text: str, limit: int) -> str:
+    """`text` up to its `limit`-th word: the generator's work grows with the question (a 1 MB line took
+    40 s), and no question asks in more than a few dozen words."""
+    words = text.split(maxsplit=limit)
+    return " ".join(words[:limit]) if len(words) > limit else text
 
 
 def split_sentences(text: str) -> list[str]:
@@ -967,7 +976,7 @@ class ExtractiveGenerator:
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
         # decomposed text (macOS writes "c" + a combining cedilla) is read composed, as the patterns of
         # words, names and places are written: a span of it was cut at the mark ("Besanc")
-        question = composed(question)
+        question = composed(first_words(question, MAX_QUESTION_WORDS))
         sources = [_composed(hit) for hit in sources]
         terms = self.question_terms(question)
         if not terms or not sources:
