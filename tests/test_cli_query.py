@@ -512,7 +512,8 @@ def test_any_columns_value_still_prints_answers_and_errors(sample_index: Path, c
     a width below 20 columns is taken for 80, one above 1,000 for 1,000."""
     env = {"COLUMNS": columns}
     answered = run("query", "varroa", "--index", str(sample_index), "-g", "extractive", env=env)
-    assert answered.returncode == 0 and "mite [1]" in answered.stdout, answered.stderr
+    assert answered.returncode == 0 and "answer · extractive" in answered.stdout, answered.stderr
+    assert "[1]" in answered.stdout  # the answer, cited
     assert max(len(line) for line in answered.stdout.splitlines()) <= 1000
     refused = run("query", "varroa", "--index", str(sample_index), "-g", "nope", env=env)
     assert refused.returncode == ExitCode.USAGE and "unknown generator 'nope'" in refused.stderr
