@@ -525,6 +525,8 @@ def test_the_public_api_is_typed_for_callers(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "MYPYPATH": str(package.parent)},
+        # as a caller's checker finds an installed package (mypy cannot follow an editable install's
+        # import hook): on the Python path, not MYPYPATH, which would check ragcli's own code as the caller's
+        env={**os.environ, "PYTHONPATH": str(package.parent)},
     )
     assert checked.returncode == 0 and 'Revealed type is "list[ragcli.records.Hit]"' in checked.stdout, checked.stdout
