@@ -116,10 +116,8 @@ def _segments(
     """A huge text file as consecutive segments of one document: memory stays bounded. The first
     segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds."""
     source.sniff_binary()
-    blocks, line_ends = (
-        _BlockDecoder(),
-        _LineEnds(lone_cr_breaks),
-    )  # decoded, and line endings made, as `read_text` does
+    # decoded, and line endings made, as `read_text` does
+    blocks, line_ends = _BlockDecoder(), _LineEnds(lone_cr_breaks)
     pending, offset, line, ordinal, started, first = "", 0, 1, 0, False, True
     title = fallback
     position = 0  # bytes read
