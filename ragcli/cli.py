@@ -468,11 +468,12 @@ def index(
     keeps the index's roots and settings except the options given."""
     from ragcli.collections import choose_index
     from ragcli.errors import EmptyCorpusError
-    from ragcli.indexing.stored import STORED, reindex
+    from ragcli.indexing.stored import STORED, IndexLabel, reindex
     from ragcli.progress import index_progress
     from ragcli.render import empty_corpus_report, index_summary, note, skipped_lines, write_json
 
-    index_dir = choose_index(index_dir, name, option="--name").path
+    choice = choose_index(index_dir, name, option="--name")
+    index_dir = choice.path
     values = locals()
     given = {
         option: values[option] for option in STORED if options.given(ctx, option)
@@ -493,6 +494,7 @@ def index(
                 wait=wait,
                 progress=on_file,
                 embed_progress=on_embed,
+                label=IndexLabel(choice.chosen_by),
                 rebuild=rebuild,
                 jobs=jobs,
                 strict=_strictness(strict, skip_invalid),

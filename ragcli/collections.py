@@ -95,6 +95,16 @@ class IndexChoice:
             return f"remove `collection` from {self.named_by}"
         return f"omit {self.named_by}"
 
+    @property
+    def chosen_by(self) -> str:
+        """The index as an error about it names it when this command line did not ("" when it did, or
+        for ./.ragcli): a build sent to a configured collection says so, and why."""
+        if self.origin == "config":
+            return f"collection {self.name!r} (key 'collection' of {self.named_by})"
+        if self.origin == "env":
+            return f"the index {self.path} (${INDEX_ENV})"
+        return ""
+
     def require(self) -> IndexChoice:
         """For a command that reads the index: a collection that does not exist is exit 3, saying so."""
         if self.name is not None and look_up(self.path / MANIFEST, IndexDamagedError) is None:

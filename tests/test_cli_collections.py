@@ -270,3 +270,27 @@ def test_a_data_folder_that_is_a_file_names_ragcli_data_dir(small_corpus: Path, 
         assert result.exit_code == ExitCode.WRITE_FAILED, (args, result.output)
         assert result.stderr.startswith(f"ragcli: error: {tmp_path / 'f'} ($RAGCLI_DATA_DIR) is not a folder"), args
         assert "--index" not in result.stderr
+
+
+def test_a_build_sent_to_a_configured_index_says_which_and_why(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`ragcli index` with no --index or --name builds the configuration's collection: a refusal says
+    so (the user did not name it on this command line) and how to build another index instead."""
+    (tmp_path / "config.toml").write_text('collection = "notes"\n')
+    config = tmp_path / "config.toml"
+    missing = invoke("index", env=env)
+    assert missing.exit_code == ExitCode.USAGE
+    assert f"collection 'notes' (key 'collection' of {config}) does not exist yet" in missing.stderr
+    assert "--index DIR or --name NAME builds another index" in missing.stderr
+    assert invoke("index", str(small_corpus), "-q", env=env).exit_code == 0
+    other = write_files(tmp_path / "other", {"a.txt": "another folder"})
+    refused = invoke("index", str(other), env=env)
+    assert refused.exit_code == ExitCode.USAGE
+    assert f"collection 'notes' (key 'collection' of {config}) was built from {small_corpus}" in refused.stderr
+    assert "--add PATH adds a folder to it" in refused.stderr and "--name NAME builds another index" in refused.stderr
+    from_env = invoke("index", env={**env, "RAGCLI_INDEX": str(tmp_path / "elsewhere")})
+    assert f"the index {tmp_path / 'elsewhere'} ($RAGCLI_INDEX) does not exist yet" in from_env.stderr
+    named = invoke("index", str(other), "--index", str(tmp_path / "data" / "collections" / "notes"), env=env)
+    assert named.exit_code == ExitCode.USAGE  # named here: "the index", as before
+    assert f"the index was built from {small_corpus}, not from {other}" in named.stderr

@@ -320,10 +320,13 @@ def choose_roots(
     add: Sequence[str | Path] = (),
     remove: Sequence[str | Path] = (),
     replace_roots: bool = False,
+    label: IndexLabel | None = None,
 ) -> Roots:
     """The roots of a (re)build. Without `paths`, the index's roots with `add` added and `remove`
     removed; with `paths`, those, which must be the index's own roots unless `replace_roots` (a build
-    never drops or adds a folder silently). Every refusal is a usage error (exit 2), before any work."""
+    never drops or adds a folder silently). Every refusal is a usage error (exit 2), before any work;
+    `label` says which index the refusal is about when the user did not name it on this command line."""
+    label = label or IndexLabel()
     # each once: an index built before roots were told apart may hold one several times
     stored = list(dict.fromkeys(str(r) for r in (manifest or {}).get("roots") or []))
     if paths and (add or remove):
@@ -345,11 +348,11 @@ def choose_roots(
         require_roots(paths)  # a mistyped path is missing (exit 4), not a change of the index's roots
         shown = ", ".join(stored)
         raise InvalidOptionError(
-            f"the index was built from {shown}, not from {', '.join(names)}",
-            hint="--add PATH adds a folder to it; --replace-roots indexes only the PATHS given",
+            f"{label.name} was built from {shown}, not from {', '.join(names)}",
+            hint="--add PATH adds a folder to it; --replace-roots indexes only the PATHS given" + label.elsewhere,
         )
     if manifest is None:
-        raise InvalidOptionError("no PATH given and no index to re-read", hint="ragcli index PATH...")
+        raise InvalidOptionError(f"no PATH given and {label.missing}", hint=label.build_hint)
     both = set(_names(add)) & set(_names(remove))
     if both:
         raise InvalidOptionError(
@@ -386,6 +389,32 @@ def _names(paths: Sequence[str | Path]) -> list[str]:
     return root_names(files, urls)
 
 
+@dataclass(frozen=True)
+class IndexLabel:
+    """How a refusal names the index a build would change: "the index" when the command line named it
+    (or it is ./.ragcli), else the collection or folder that configuration chose, and by what, so that a
+    user who did not pick it sees why their build was sent there and how to build another index."""
+
+    chosen_by: str = ""  # "collection 'notes' (key 'collection' of ~/.config/ragcli/config.toml)", …
+    build: str = "ragcli index PATH..."  # the command that builds it
+
+    @property
+    def name(self) -> str:
+        return self.chosen_by or "the index"
+
+    @property
+    def missing(self) -> str:
+        return f"{self.chosen_by} does not exist yet" if self.chosen_by else "no index to re-read"
+
+    @property
+    def build_hint(self) -> str:
+        return self.build + self.elsewhere
+
+    @property
+    def elsewhere(self) -> str:
+        return "; --index DIR or --name NAME builds another index" if self.chosen_by else ""
+
+
 @dataclass
 class Decision:
     """What a (re)build reads and how, decided from the index's manifest as it was when `seen`."""
@@ -420,13 +449,14 @@ def decide(
     replace_roots: bool = False,
     embedding_batch_size: int | None = None,
     device: str = "cpu",
+    label: IndexLabel | None = None,
     **per_run: Any,
 ) -> Decision:
     """The roots and settings of a (re)build of the index at `index_dir` as its manifest is now; every
     refusal (exit 2) is raised here, before any file is read."""
     seen = manifest_identity(index_dir)  # before reading it: a manifest replaced meanwhile is read again
     manifest = existing_manifest(index_dir, paths_given=bool(paths), rebuild=bool(per_run.get("rebuild")))
-    roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots)
+    roots = choose_roots(manifest, paths, add=add, remove=remove, replace_roots=replace_roots, label=label)
     settings, changes = reindex_settings(
         manifest, given, embedding_batch_size=embedding_batch_size, device=device, **per_run
     )
@@ -446,6 +476,7 @@ def reindex(
     wait: bool = False,
     progress: ProgressCallback | None = None,
     embed_progress: EmbedProgress | None = None,
+    label: IndexLabel | None = None,
     **per_run: Any,
 ) -> BuildReport:
     """`ragcli index`: build or re-index with the index's own settings and roots, changed only by the
@@ -464,6 +495,7 @@ def reindex(
         replace_roots=replace_roots,
         embedding_batch_size=embedding_batch_size,
         device=device,
+        label=label,
         **per_run,
     )
     decision: Decision | None
