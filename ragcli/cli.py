@@ -31,6 +31,7 @@ from ragcli.errors import (
     InputFormatError,
     InterruptedBuildError,
     InvalidOptionError,
+    OutOfMemoryError,
     OutputWriteError,
     RagcliError,
     mask_secrets,
@@ -345,6 +346,9 @@ def handle_errors(command: F) -> F:
             _fail(*_stopped("interrupted"))
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # a closed pipe: the root command ends quietly (_RagcliGroup)
+        except MemoryError as exc:  # the machine's limit, not a bug: numpy says how much it wanted
+            _show_traceback()
+            _fail(str(out_of_memory(exc)), int(ExitCode.OUT_OF_MEMORY))
         except Exception as exc:  # a bug: say so briefly, keep the traceback behind --debug
             _show_traceback()
             report = (
@@ -357,6 +361,16 @@ def handle_errors(command: F) -> F:
             _fail(f"internal error: {type(exc).__name__}: {text} ({report})", int(ExitCode.FAILURE))
 
     return wrapper  # type: ignore[return-value]
+
+
+def out_of_memory(exc: MemoryError) -> OutOfMemoryError:
+    """A failed allocation as one line: what could not be had (numpy's "Unable to allocate 42.9 MiB …")
+    and what to do; whatever was being written is abandoned, and the previous index stays."""
+    detail = without_terminal_sequences(str(exc)) or "an allocation failed"
+    return OutOfMemoryError(
+        f"out of memory: {detail}",
+        hint="close other programs or raise the memory limit (`ulimit -v`); a build with --jobs 1 needs less",
+    )
 
 
 def _naming_its_file(exc: RagcliError) -> str:

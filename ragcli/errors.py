@@ -84,6 +84,7 @@ class ExitCode(IntEnum):
     MISSING_EXTRA = 11
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
     CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
+    OUT_OF_MEMORY = 14  # memory ran out (an allocation failed, or the system killed a worker); the old index stays
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM (kill, timeout, a CI job cancelled): 128 + 15, as a shell reports it
 
@@ -172,6 +173,13 @@ class ClusterError(RagcliError):
     """A build on a Ray cluster (`--ray`) could not join it or lost a task beyond its retries."""
 
     exit_code = ExitCode.CLUSTER_FAILED
+
+
+class OutOfMemoryError(RagcliError):
+    """Memory ran out: not a bug in ragcli, and not the user's input being wrong, so a code of its own
+    that a script can retry on with fewer workers or on a larger machine."""
+
+    exit_code = ExitCode.OUT_OF_MEMORY
 
 
 class InvalidOptionError(RagcliError):

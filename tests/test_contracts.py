@@ -36,6 +36,7 @@ DOCUMENTED_EXIT_CODES = {
     11: ("MISSING_EXTRA", "an optional extra is not installed"),
     12: ("WRITE_FAILED", "could not be written"),
     13: ("CLUSTER_FAILED", "the Ray cluster cannot be reached"),
+    14: ("OUT_OF_MEMORY", "out of memory"),
     130: ("INTERRUPTED", "interrupted"),
     143: ("TERMINATED", "terminated"),
 }
@@ -71,6 +72,7 @@ def test_each_error_type_leaves_with_its_documented_code() -> None:
         errors.MissingExtraError: 11,
         errors.IndexWriteError: 12,
         errors.OutputWriteError: 12,
+        errors.OutOfMemoryError: 14,
     } == {
         kind: int(kind.exit_code)
         for kind in (
@@ -87,6 +89,7 @@ def test_each_error_type_leaves_with_its_documented_code() -> None:
             errors.MissingExtraError,
             errors.IndexWriteError,
             errors.OutputWriteError,
+            errors.OutOfMemoryError,
         )
     }
 
@@ -530,3 +533,23 @@ def test_the_public_api_is_typed_for_callers(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(package.parent)},
     )
     assert checked.returncode == 0 and 'Revealed type is "list[ragcli.records.Hit]"' in checked.stdout, checked.stdout
+
+
+def test_memory_running_out_is_exit_14_not_an_internal_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A failed allocation (numpy's MemoryError, here a real one of 1 EiB) was "internal error:
+    MemoryError … please report it": the machine's limit, not a bug, so exit 14 and what to do."""
+    import numpy as np
+    import typer
+
+    from ragcli import cli
+
+    @cli.handle_errors
+    def greedy() -> None:
+        np.empty(1 << 60, dtype=np.uint8)
+
+    with pytest.raises(typer.Exit) as raised:
+        greedy()
+    assert raised.value.exit_code == 14
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("ragcli: error: out of memory: Unable to allocate 1.00 EiB"), said
+    assert "internal error" not in said[0] and "--jobs 1" in said[0]

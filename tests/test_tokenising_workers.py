@@ -174,6 +174,38 @@ def test_ctrl_c_while_workers_run_is_one_line(
             build.wait(timeout=30)
 
 
+def test_a_worker_the_system_kills_is_exit_14_and_the_index_stays(
+    large_corpus: Path, tmp_path: Path, build_mark: str
+) -> None:
+    """The out-of-memory killer's SIGKILL to one tokenising worker was "internal error:
+    TerminatedWorkerError: … \\n\\nThe exit codes …" (exit 1, a bug to report): it is memory running out,
+    exit 14 in one line, and the index built before is still the one in use."""
+    index_dir = tmp_path / "idx"
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a.txt").write_text("honey bees make honey", encoding="utf-8")
+    assert subprocess.run([RAGCLI, "index", str(tmp_path / "small"), "-i", str(index_dir), "-q"]).returncode == 0
+    manifest = (index_dir / "manifest.json").read_bytes()
+    stderr_file = tmp_path / "stderr"
+    with stderr_file.open("wb") as stderr:
+        command = [RAGCLI, "index", str(large_corpus), "-i", str(index_dir), "--jobs", "2", "--replace-roots"]
+        build = subprocess.Popen(
+            command, env={**os.environ, MARKER: build_mark}, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    try:
+        os.kill(wait_for_workers(build, build_mark, counting=True)[0], signal.SIGKILL)
+        code = build.wait(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait(timeout=30)
+    said = stderr_file.read_text(errors="replace").strip().splitlines()
+    assert code == 14, said
+    assert said[-1].startswith("ragcli: error: a worker process counting the passages was killed (SIGKILL(-9))")
+    assert "internal error" not in "\n".join(said) and "Traceback" not in "\n".join(said)
+    assert (index_dir / "manifest.json").read_bytes() == manifest
+    assert left_after(build_mark, ENDING) == []
+
+
 def test_a_threads_traceback_after_a_stop_signal_is_not_printed(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ rows from an earlier build included.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragcli.analysis import Analyzer, AnalyzerSettings, document_tokens
+from ragcli.errors import OutOfMemoryError
 
 if TYPE_CHECKING:
     from ragcli.retrieval.base import TaskRunner
@@ -243,6 +245,21 @@ def _worker_pool(jobs: int) -> Any:
     return Parallel(n_jobs=jobs, backend=backend, return_as="generator", pre_dispatch=f"{2 * jobs}", batch_size=1)
 
 
+def _from_workers(results: Iterator[Any]) -> Iterator[Any]:
+    """The pool's results; a worker the system killed (the out-of-memory killer's SIGKILL, most often)
+    is exit 14 with the signal, not an internal error: the build stops and the previous index stays."""
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    try:
+        yield from results
+    except TerminatedWorkerError as exc:
+        codes = re.search(r"exit codes of the workers are \{([^}]*)\}", str(exc))
+        raise OutOfMemoryError(
+            f"a worker process counting the passages was killed ({codes.group(1) if codes else 'by a signal'})",
+            hint="the system kills a process when memory runs out: free memory, or build with --jobs 1",
+        ) from None
+
+
 def count_all(
     tasks: Iterator[Task],
     counts: CountMatrixBuilder,
@@ -264,7 +281,7 @@ def count_all(
     elif jobs > 1 and expected >= PARALLEL_MIN_PASSAGES:
         from joblib import delayed
 
-        results = _worker_pool(jobs)(delayed(fn)(*args) for fn, args in tasks)
+        results = _from_workers(_worker_pool(jobs)(delayed(fn)(*args) for fn, args in tasks))
     else:
         results = (fn(*args) for fn, args in tasks)
     for result in results:
