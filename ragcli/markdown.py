@@ -4,7 +4,9 @@
 <pre>, <script>, <style>, <textarea>). A full Markdown parser would cost more than what uses
 this needs: a document's title and its text without the link targets Markdown never shows
 (readers.markup), and the sections the chunker cuts a Markdown document into (chunking). A title's
-inline markup is rendered by markdown-it-py (which rich depends on), imported on first use.
+inline markup is rendered by markdown-it-py (which rich depends on), imported on first use, and so is
+a text that holds what Markdown may hide (`without_hidden_markup`): where a comment is one, and where
+code keeps it as written, takes CommonMark's every rule.
 """
 
 from __future__ import annotations
@@ -113,31 +115,112 @@ def without_link_definitions(text: str) -> str:
     return "\n".join(lines)
 
 
-# What Markdown never shows, outside fenced code: a comment (a block or inline), a <script> or <style>
-# block (CommonMark's HTML block of type 1, whole lines), a data: URI (an image embedded as base64)
-_HIDDEN_START = re.compile(r"<!--|\bdata:[a-z]+/[\w.+-]+[^,\s()\"'<>]*,", re.IGNORECASE)
-_DATA_URI_END = re.compile(r"[\s()\"'<>]")
-_SCRIPT_BLOCK_ENDS = frozenset({"</script>", "</style>"})
+# What Markdown never shows, found in markdown-it's tokens (a CommonMark parser: it knows code spans, indented
+# code and where an inline comment may close): a comment (an HTML block's or inline), a <script> or <style>
+# element in an HTML block, and outside code, a data: URI (an image embedded as base64); a comment or
+# element never closed runs to its HTML block's end, as a browser reads it to the page's end
+_HTML_HIDDEN = re.compile(r"<!--(?:-?>|.*?(?:-->|\Z))|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_DATA_URI = re.compile(r"\bdata:[a-z]+/[\w.+-][^,\s()\"'<>`]*,[^\s()\"'<>`]*", re.IGNORECASE)
+_CODE_BLOCKS = frozenset({"fence", "code_block"})
+_MAY_HIDE = re.compile(r"<!--|<script|<style|data:", re.IGNORECASE)
+Span = tuple[int, int]
 
 
-def _hidden_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each comment and data: URI in `text`, in order. A "<!--" never closed is text (a
-    `<!--` in a code span): no later one is closed either, so none is searched for again (a search
-    from each would take quadratic time)."""
-    at, comments = 0, True
-    while (found := _HIDDEN_START.search(text, at)) is not None:
-        if found.group() == "<!--":
-            close = text.find("-->", found.end()) if comments else -1
-            comments = close >= 0
-            if not comments:
-                at = found.end()
-                continue
-            end = close + 3
-        else:
-            stop = _DATA_URI_END.search(text, found.end())
-            end = len(text) if stop is None else stop.start()
-        yield found.start(), end
-        at = end
+def _located(rule: Any) -> Any:
+    """markdown-it's inline `rule`, noting on the token it makes where it starts and ends in the inline
+    content (`meta["span"]`): markdown-it keeps no offsets below a block's lines."""
+
+    def located(state: Any, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if not silent and len(state.tokens) > count:
+            state.tokens[-1].meta["span"] = (start, state.pos)
+        return True
+
+    return located
+
+
+@cache
+def _parser() -> Any:
+    """A CommonMark parser that parses a block's inline content only when asked (`_inline_spans`), and
+    notes where comments and code spans are."""
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import backtick, html_inline
+
+    parser = MarkdownIt("commonmark")
+    parser.core.ruler.disable("inline")
+    parser.inline.ruler.at("html_inline", _located(html_inline))
+    parser.inline.ruler.at("backticks", _located(backtick))
+    return parser
+
+
+def _anchors(content: str, first: int, lines: list[str], starts: list[int]) -> list[Span] | None:
+    """(offset in `content`, offset in the text) where each line of a block's inline content starts
+    being the file's own characters (its indentation, or a quote's or list's markers, left out); None
+    if a line is not found as written (a NUL markdown-it replaced): nothing of it is hidden then."""
+    anchors, at = [], 0
+    for number, line in enumerate(content.split("\n"), first):
+        own = line.lstrip()
+        found = lines[number].rfind(own) if number < len(lines) else -1
+        if found < 0:
+            return None
+        anchors.append((at + len(line) - len(own), starts[number] + found))
+        at += len(line) + 1
+    return anchors
+
+
+def _in_text(anchors: list[Span], offset: int) -> int:
+    """Where the character at `offset` of a block's inline content is in the text (`_anchors`)."""
+    content, text = anchors[max(0, bisect.bisect_right(anchors, (offset, 1 << 62)) - 1)]
+    return text + offset - content
+
+
+def _inline_spans(token: Any, env: dict[str, Any], anchors: list[Span]) -> Iterator[tuple[str, Span]]:
+    """("html_inline" or "code_inline", span in the text) of each inline comment and code span of a
+    paragraph or heading."""
+    children: list[Any] = []
+    _parser().inline.parse(token.content, _parser(), env, children)
+    for child in children:
+        if "span" in child.meta and (child.type == "code_inline" or child.content.startswith("<!--")):
+            start, end = child.meta["span"]
+            yield child.type, (_in_text(anchors, start), _in_text(anchors, end - 1) + 1)
+
+
+def _may_hide_inline(content: str) -> bool:
+    """Whether a paragraph or heading may hold an inline comment, or a code span that keeps a data: URI:
+    only then is it parsed (markdown-it's inline parser takes seconds a megabyte)."""
+    opening = content.find("<!--")
+    return (opening >= 0 and content.find("-->", opening + 2) >= 0) or ("`" in content and "data:" in content.lower())
+
+
+def _hidden_and_code(text: str) -> tuple[list[Span], list[Span]]:
+    """The spans of `text` that Markdown hides in HTML (comments, scripts, styles), and those it shows as
+    code (fenced, indented, code spans), each in order."""
+    lines = text.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    env: dict[str, Any] = {}
+    hidden: list[Span] = []
+    code: list[Span] = []
+    for token in _parser().parse(text.replace("\r", " "), env):  # "\r": a space, as offsets stay the file's
+        if token.map is None:
+            continue
+        block = (starts[token.map[0]], min(starts[token.map[1]], len(text)))
+        if token.type in _CODE_BLOCKS:
+            code.append(block)
+        elif token.type == "html_block":
+            hidden += (found.span() for found in _HTML_HIDDEN.finditer(text, *block))
+        elif token.type == "inline" and _may_hide_inline(token.content):
+            anchors = _anchors(token.content, token.map[0], lines, starts)
+            for kind, span in _inline_spans(token, env, anchors) if anchors else ():
+                (code if kind == "code_inline" else hidden).append(span)
+    return hidden, sorted(code)
+
+
+def _outside(spans: list[Span], offset: int) -> bool:
+    """Whether `offset` lies in none of `spans` (in order, none overlapping)."""
+    at = bisect.bisect_right(spans, (offset, 1 << 62)) - 1
+    return at < 0 or offset >= spans[at][1]
 
 
 def _blanked(text: str) -> str:
@@ -146,26 +229,21 @@ def _blanked(text: str) -> str:
 
 
 def without_hidden_markup(text: str) -> str:
-    """The text with what Markdown never shows (comments, <script> and <style> blocks, data: URIs:
+    """The text with what Markdown never shows (comments, <script> and <style> elements, data: URIs:
     an embedded image's base64, thousands of junk terms) blanked out by spaces, as link definitions are
-    (`without_link_definitions`): offsets and line numbers stay those of the file. Fenced code is
-    shown as written, and kept."""
-    lowered = text.lower()
-    if "<!--" not in text and "data:" not in lowered and "<script" not in lowered and "<style" not in lowered:
+    (`without_link_definitions`): offsets and line numbers stay those of the file. Code (fenced,
+    indented, a code span) is shown as written, and kept."""
+    if _MAY_HIDE.search(text) is None:
         return text
-    lines = text.split("\n")
-    kinds = [kind for _, _, kind in _blocks(lines)]
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
-    for number, kind in enumerate(kinds):
-        if kind in _SCRIPT_BLOCK_ENDS:
-            lines[number] = " " * len(lines[number])
-    shown = "\n".join(lines)
+    hidden, code = _hidden_and_code(text)
+    hidden += (found.span() for found in _DATA_URI.finditer(text) if _outside(code, found.start()))
     pieces, at = [], 0
-    for start, end in _hidden_spans(shown):
-        if kinds[bisect.bisect_right(starts, start) - 1] != _CODE:
-            pieces += [shown[at:start], _blanked(shown[start:end])]
+    for start, end in sorted(hidden):
+        start = max(start, at)  # a data: URI inside a comment
+        if end > start:
+            pieces += [text[at:start], _blanked(text[start:end])]
             at = end
-    return "".join([*pieces, shown[at:]])
+    return "".join([*pieces, text[at:]])
 
 
 MAX_TITLE_CHARS = 500  # a heading's characters rendered as a title (markdown-it: ~150 µs each on crafted brackets)

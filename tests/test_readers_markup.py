@@ -136,6 +136,32 @@ def test_what_markdown_never_shows_is_blanked_lines_kept(tmp_path: Path) -> None
         assert document.line_at(document.text.index(word)) == line
 
 
+@pytest.mark.parametrize(
+    ("text", "shown", "hidden"),
+    [
+        (  # a "<!--" in prose closes nothing: the next paragraphs and heading are shown, the real comment not
+            "In HTML the characters <!-- open a comment.\n\n## Section two\n\nThe capybara paragraph.\n\n"
+            "<!-- TODO: review -->\n",
+            ["<!--", "Section", "capybara"],
+            ["TODO"],
+        ),
+        ("Type `<!--` to open one.\n\nThe ocelot paragraph.\n\n<!-- draft -->\n", ["`<!--`", "ocelot"], ["draft"]),
+        ("Code `<!-- zebranote -->` and `data:text/plain,hello` here.\n", ["zebranote", "data:text/plain,hello`"], []),
+        ("    <!-- indented\n    code -->\n\nText <!-- inline -->.\n", ["indented", "code"], ["inline"]),
+        ("Empty <!--> kept <!---> words\n\nlynx\n\n<!-- gone -->\n", ["kept", "words", "lynx"], ["gone"]),
+        ("<style>p{}</style>Important text\n", ["Important"], ["p{}"]),
+    ],
+)
+def test_only_what_commonmark_hides_is_blanked(tmp_path: Path, text: str, shown: list[str], hidden: list[str]) -> None:
+    """A comment is hidden only where CommonMark reads one (an HTML block, or inline closed in its own
+    paragraph); code spans and indented code are shown as written, data: URIs in them too."""
+    write_files(tmp_path, {"d.md": text})
+    [document] = CorpusReader([tmp_path]).documents()
+    assert len(document.text) == len(text)
+    assert all(word in document.text for word in shown), document.text
+    assert not any(word in document.text for word in hidden), document.text
+
+
 def test_a_crafted_markdown_title_is_rendered_in_bounded_time() -> None:
     """Inline Markdown is rendered for the first MAX_TITLE_CHARS of a heading only: markdown-it takes
     about 150 µs a character on nested brackets, a second for 10,000 of them."""

@@ -199,8 +199,9 @@ class MarkdownReader(SuffixReader):
     # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
     # a front matter title as written (`readers.base.reader_edition`: read again once); 3: a lone "\r" ends a
     # line, as CommonMark says, not a terminal's overwrite; 4: a title's `<br>` a space ("Line oneline two");
-    # 5: comments, <script>/<style> blocks and data: URIs left out, as Markdown never shows them
-    version = 5
+    # 5: comments, <script>/<style> blocks and data: URIs left out, as Markdown never shows them; 6: only
+    # those CommonMark hides (a `<!--` in prose or a code span, indented code, a data: URI in code shown)
+    version = 6
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:

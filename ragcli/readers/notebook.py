@@ -153,8 +153,9 @@ class NotebookReader(SuffixReader):
     # JSON's white space, not a terminal's overwrite; 4: a title's `<br>` a space, as a Markdown file's; 5: a
     # Markdown cell's comments, <script>/<style> blocks and data: URIs left out, as a Markdown file's; 6: a
     # stream's "\r" overwrites its line, as in Jupyter (a progress bar's frames hid the output after them);
-    # 7: a display's Markdown read, an object's name beside an image or HTML (`<Figure size …>`) left out
-    version = 7
+    # 7: a display's Markdown read, an object's name beside an image or HTML (`<Figure size …>`) left out;
+    # 8: only the comments CommonMark hides left out (a `<!--` in prose or a code span is text), as a file's
+    version = 8
     suffixes = frozenset({".ipynb"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
