@@ -217,6 +217,16 @@ def _hidden_and_code(text: str) -> tuple[list[Span], list[Span]]:
     return hidden, sorted(code)
 
 
+def block_start(text: str, limit: int) -> int:
+    """Where the last top-level block (a paragraph, a list, fenced code, an HTML comment…) that starts in
+    `text`'s first `limit` characters after its first line starts; 0 if none: a text cut there cuts no
+    comment or code in two (a huge file read in segments, each read as Markdown)."""
+    head = text[: text.rfind("\n", 0, limit) + 1]
+    starts = list(itertools.accumulate((len(line) + 1 for line in head.split("\n")), initial=0))
+    blocks = [token.map[0] for token in _parser().parse(head.replace("\r", " ")) if token.level == 0 and token.map]
+    return starts[blocks[-1]] if blocks else 0
+
+
 def _outside(spans: list[Span], offset: int) -> bool:
     """Whether `offset` lies in none of `spans` (in order, none overlapping)."""
     at = bisect.bisect_right(spans, (offset, 1 << 62)) - 1

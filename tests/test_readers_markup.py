@@ -162,6 +162,31 @@ def test_only_what_commonmark_hides_is_blanked(tmp_path: Path, text: str, shown:
     assert not any(word in document.text for word in hidden), document.text
 
 
+def test_a_streamed_markdown_file_shows_what_the_file_read_whole_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Markdown file read in segments (over 16 MiB, or --max-expanded-size) kept its comments, data:
+    URIs and link definitions; it is now cut where a block starts (no comment or fenced code cut in two)
+    and each segment is read as the whole file is."""
+    import ragcli.readers.text as text_module
+
+    paragraphs = "".join(f"Paragraph {n} about honeybees and their hives.\n\n" for n in range(12))
+    text = (
+        f"# Big\n\n{paragraphs}<!-- secretwombat\n{'x ' * 150}\n-->\n\n{paragraphs}"
+        f"```html\n<!-- keptcomment\n{'y ' * 150}\n```\n\n![img](data:image/png;base64,{'QUJD' * 100})\n\n"
+        f"[ref]: https://example.com/hiddenlink\n\n{paragraphs}<!-- the end -->\n"
+    )
+    write_files(tmp_path, {"b.md": text})
+    [whole] = CorpusReader([tmp_path]).documents()
+    monkeypatch.setattr(text_module, "STREAM_TEXT_BYTES", 1 << 10)
+    monkeypatch.setattr(text_module, "SEGMENT_CHARS", 1 << 9)
+    segments = list(CorpusReader([tmp_path]).documents())
+    assert len(segments) > 3
+    assert "".join(segment.text for segment in segments) == whole.text
+    assert "keptcomment" in whole.text
+    assert not any(word in whole.text for word in ("secretwombat", "QUJD", "hiddenlink", "the end"))
+
+
 def test_a_crafted_markdown_title_is_rendered_in_bounded_time() -> None:
     """Inline Markdown is rendered for the first MAX_TITLE_CHARS of a heading only: markdown-it takes
     about 150 µs a character on nested brackets, a second for 10,000 of them."""

@@ -23,7 +23,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragcli.markdown import markdown_headings, rendered_title, without_hidden_markup, without_link_definitions
+from ragcli.markdown import (
+    block_start,
+    markdown_headings,
+    rendered_title,
+    without_hidden_markup,
+    without_link_definitions,
+)
 from ragcli.readers.base import Skip, SourceInput, SuffixReader
 from ragcli.readers.text import read_text_document, streams
 from ragcli.records import MAX_HEADING_LEVEL, Document, Heading, LineMap
@@ -194,19 +200,28 @@ def _front_matter_end(text: str) -> int:
     return front.end if front is not None else 0
 
 
+def _shown(text: str) -> str:
+    """A Markdown text without the link reference definitions and the rest Markdown never shows (blanked)."""
+    return without_hidden_markup(without_link_definitions(text))
+
+
 class MarkdownReader(SuffixReader):
     name = "markdown"
     # 2: no heading inside an HTML comment or <pre>/<script>/<style>/<textarea> block (a title, a section);
     # a front matter title as written (`readers.base.reader_edition`: read again once); 3: a lone "\r" ends a
     # line, as CommonMark says, not a terminal's overwrite; 4: a title's `<br>` a space ("Line oneline two");
     # 5: comments, <script>/<style> blocks and data: URIs left out, as Markdown never shows them; 6: only
-    # those CommonMark hides (a `<!--` in prose or a code span, indented code, a data: URI in code shown)
+    # those CommonMark hides (a `<!--` in prose or a code span, indented code, a data: URI in code shown), in
+    # a streamed file too, its link definitions as well (each segment cut where a block starts)
     version = 6
     suffixes = frozenset({".md", ".markdown"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         if streams(source):  # streamed in segments
-            return read_text_document(source, markdown_title, front=_front_matter_end, lone_cr_breaks=True)
+            markup = (block_start, _shown)  # each segment cut where a block starts: no comment cut in two
+            return read_text_document(
+                source, markdown_title, front=_front_matter_end, lone_cr_breaks=True, markup=markup
+            )
         return self._document(source)
 
     def _document(self, source: SourceInput) -> Iterator[Document]:
@@ -216,7 +231,7 @@ class MarkdownReader(SuffixReader):
         text = source.read_text(lone_cr_breaks=True)
         front = front_matter(text)
         body, line = (text[front.end :], front.lines + 1) if front is not None else (text, 1)
-        body = without_hidden_markup(without_link_definitions(body))
+        body = _shown(body)
         heading = markdown_title(text)
         in_text = heading is not None and (front is None or not front.title)
         yield Document(source.rel, body, heading or source.stem, source.rel, line=line, title_in_text=in_text)

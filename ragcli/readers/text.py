@@ -17,6 +17,8 @@ HELD_LINE_CHARS = 1 << 16  # the longest unfinished line a streamed file's block
 TitleFinder = Callable[[str], "str | None"]
 Rejecter = Callable[[str], "str | None"]  # a file's text (the first segment of a huge one) → why to skip it
 FrontFinder = Callable[[str], int]  # a file's text (the first segment…) → how much of its start is no text
+Shower = Callable[[str], str]  # a segment's text → what of it is shown (the same length: lines and offsets kept)
+BlockFinder = Callable[[str, int], int]  # a text, a limit → where its last block starting before it starts, or 0
 
 
 def first_line_title(text: str) -> str | None:
@@ -38,8 +40,11 @@ def streams(source: SourceInput) -> bool:
     return expanded > min(STREAM_TEXT_BYTES, source.context.max_bytes)
 
 
-def _segment_end(text: str) -> int:
-    """Where to cut a segment: the last whitespace before SEGMENT_CHARS (else there, mid-word)."""
+def _segment_end(text: str, block_start: BlockFinder | None = None) -> int:
+    """Where to cut a segment: where the last block `block_start` finds before SEGMENT_CHARS starts
+    (Markdown's: no comment or code is cut in two), else the last whitespace before it (else there)."""
+    if block_start is not None and (block := block_start(text, SEGMENT_CHARS)) > 0:
+        return block
     cut = max(text.rfind(" ", 0, SEGMENT_CHARS), text.rfind("\n", 0, SEGMENT_CHARS))
     return cut + 1 if cut > 0 else SEGMENT_CHARS
 
@@ -112,9 +117,11 @@ def _segments(
     reject: Rejecter | None = None,
     front: FrontFinder | None = None,
     lone_cr_breaks: bool | None = None,
+    markup: tuple[BlockFinder, Shower] | None = None,
 ) -> Iterator[Document]:
     """A huge text file as consecutive segments of one document: memory stays bounded. The first
-    segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds."""
+    segment is judged by `reject`, titles the document (`find_title`) and loses what `front` finds;
+    with `markup`, segments are cut where a block starts, and each is read as what of it is shown."""
     source.sniff_binary()
     # decoded, and line endings made, as `read_text` does
     blocks, line_ends = _BlockDecoder(), _LineEnds(lone_cr_breaks)
@@ -128,7 +135,9 @@ def _segments(
         position += len(read)
         pending += line_ends.text(blocks.decode(block, final=final), final=final)
         while len(pending) >= SEGMENT_CHARS or (final and pending):
-            cut = len(pending) if final and len(pending) < SEGMENT_CHARS else _segment_end(pending)
+            cut = (
+                len(pending) if final and len(pending) < SEGMENT_CHARS else _segment_end(pending, markup and markup[0])
+            )
             text, pending = pending[:cut], pending[cut:]
             if first:
                 first = False
@@ -138,6 +147,8 @@ def _segments(
                 if front is not None and (opening := front(text)):
                     line += text.count("\n", 0, opening)
                     text = text[opening:]
+            if markup is not None:
+                text = markup[1](text)
             yield Document(
                 source.rel,
                 text,
@@ -166,14 +177,16 @@ def read_text_document(
     reject: Rejecter | None = None,
     front: FrontFinder | None = None,
     lone_cr_breaks: bool | None = None,
+    markup: tuple[BlockFinder, Shower] | None = None,
 ) -> Iterator[Document]:
     """A text file as one document titled by `find_title` (else `default_title`, else its name without
     the suffix); huge files in segments, titled and judged by the first, which loses what `front` finds
     at its start (Markdown's front matter: the Markdown reader reads a smaller file itself). A reason
-    from `reject` skips the file (`readers.generated`). `lone_cr_breaks` as `SourceInput.read_text`."""
+    from `reject` skips the file (`readers.generated`). `lone_cr_breaks` as `SourceInput.read_text`;
+    `markup` (a huge Markdown file's: where a block starts, what is shown) as `_segments` takes it."""
     fallback = default_title or source.stem
     if streams(source):
-        yield from _segments(source, find_title, fallback, reject, front, lone_cr_breaks)
+        yield from _segments(source, find_title, fallback, reject, front, lone_cr_breaks, markup)
         return
     text = source.read_text(lone_cr_breaks=lone_cr_breaks)
     if reject is not None and (reason := reject(text)) is not None:
