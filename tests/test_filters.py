@@ -279,6 +279,23 @@ def test_a_where_value_written_as_a_date_that_is_none_is_refused(tmp_path: Path,
     assert Filter.parse(where=["mtime>=2024-02-29", "mtime<2026-12", "mtime>2024", "id=2024-1-5"]) is not None
 
 
+def test_a_date_shaped_code_in_an_ordinary_field_is_compared_as_text(tmp_path: Path) -> None:
+    """`--where part=2024-15` was refused as "no date there is", though a record's field holds the code
+    `2024-15` and the equality compares text: only a date key (`mtime`) or an ordering refuses it."""
+    corpus = tmp_path / "docs"
+    records = [{"id": "a", "text": "lemur facts here", "part": "2024-15"}, {"id": "b", "text": "lemur", "part": "x"}]
+    write_files(corpus, {"r.jsonl": "".join(json.dumps(r) + "\n" for r in records)})
+    index = tmp_path / "idx"
+    assert invoke("index", str(corpus), "-i", str(index), "-q").exit_code == 0
+    for condition, expected in (("part=2024-15", "lemur facts here"), ("part!=2024-15", "lemur")):
+        result = invoke("query", "lemur", "-i", str(index), "--no-generate", "--json", "--where", condition)
+        assert result.exit_code == 0, result.output
+        assert [h["text"] for h in json.loads(result.stdout)["hits"]] == [expected], condition
+    for refused in ("part>2024-15", "mtime=2024-15", "mtime!=2024-02-30"):
+        with pytest.raises(InvalidOptionError, match="is no date there is"):
+            Filter.parse(where=[refused])
+
+
 def test_any_iterable_of_globs_and_conditions_is_taken_and_kept_as_a_tuple() -> None:
     parsed = Filter.parse(paths=(g for g in ["*.md", "docs/**"]), where=iter(["format=markdown"]))
     assert parsed is not None and parsed.paths == ("*.md", "docs/**")

@@ -51,6 +51,8 @@ _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$",
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _PERIOD_RE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")  # a year or a year-month: compared with dates as a period
 _MONTH_SHAPE_RE = re.compile(r"^\d{4}-\d{2}$")  # written as a year-month, whether or not the month exists
+DATE_KEYS = frozenset({"mtime"})  # the keys ragcli itself stores as dates (other keys may hold any text)
+_ORDERING = frozenset({">=", "<=", ">", "<"})
 DATE_HINT = "a date is YYYY-MM-DD, with a month 01 to 12 and a day the month has: e.g. --where mtime>=2024-06-15"
 GLUED_HINT = "--where cannot match a value that starts with =, !, < or >"
 PATHS_HINT = "paths=['*.md'], one glob per entry (as --path once per glob)"
@@ -114,9 +116,11 @@ class Condition:
         return cls(key, "=" if op == "==" else op, value)
 
     def __post_init__(self) -> None:
-        # `mtime>2026-13-45` compared as text, and matched nothing (or the wrong documents) without a word
+        # `mtime>2026-13-45` compared as text, and matched nothing (or the wrong documents) without a word;
+        # `part=2024-15` is a code compared as text, and a record may hold it
+        meant_as_date = self.key in DATE_KEYS or self.op in _ORDERING
         shaped = _DATE_RE.match(self.value) or _MONTH_SHAPE_RE.match(self.value)
-        if shaped and as_time(self.value) is None and not _PERIOD_RE.match(self.value):
+        if meant_as_date and shaped and as_time(self.value) is None and not _PERIOD_RE.match(self.value):
             raise InvalidOptionError(f"--where {str(self)!r}: {self.value!r} is no date there is", hint=DATE_HINT)
 
     def __str__(self) -> str:
