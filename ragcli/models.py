@@ -255,7 +255,12 @@ def model_config(name: str) -> dict[str, Any] | None:
     object (the loader says what is wrong with it)."""
     folder = Path(name).expanduser()
     path = folder / "config.json" if folder.is_dir() else _cached_config(name)
-    if path is None or not path.is_file():  # a FIFO is never opened
+    return None if path is None else _json_object(path)
+
+
+def _json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in file `path`; None where it is no regular file or holds no JSON object."""
+    if not path.is_file():  # a FIFO is never opened
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -303,8 +308,8 @@ def check_model_folder(model: str) -> None:
     """Refuse (exit 9) a local model folder that cannot be a whole model, from its files alone (no
     torch): without config.json transformers says "Unrecognized model" (a LoRA adapter's folder has
     adapter_config.json instead), and without tokenizer files transformers 5 builds an empty tokenizer
-    that reads every word as <unk>, which a model answers and training trains on. A hub id is left to
-    its loader."""
+    that reads every word as <unk>, which a model answers and training trains on (a tokenizer that reads
+    bytes has no vocabulary file, and passes). A hub id is left to its loader."""
     folder = Path(model).expanduser()
     if not folder.is_dir():
         return
@@ -321,12 +326,31 @@ def check_model_folder(model: str) -> None:
             hint="name the folder save_pretrained wrote, with config.json, the weights and the tokenizer files",
             value=model,
         )
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES) and not _needs_no_vocabulary(folder):
         raise ModelUnavailableError(
             f"model folder {model} has no tokenizer files: tokenizer.json, or a vocabulary such as spiece.model",
             hint="save the model's tokenizer there too, with tokenizer.save_pretrained",
             value=model,
         )
+
+
+def _needs_no_vocabulary(folder: Path) -> bool:
+    """Whether the tokenizer class `folder`'s tokenizer_config.json names loads from no vocabulary file
+    (ByT5's bytes, CANINE's code points): save_pretrained writes only its config. transformers says which
+    files a class reads; it is imported (without torch) only for a folder that has none of them."""
+    config = _json_object(folder / "tokenizer_config.json") or {}
+    name = config.get("tokenizer_class")
+    if not isinstance(name, str) or not name.isidentifier():
+        return False
+    try:
+        import transformers
+    except ImportError:  # its loader then names the extra to install
+        return True
+    try:
+        tokenizer = getattr(transformers, name)
+        return isinstance(tokenizer, type) and getattr(tokenizer, "vocab_files_names", None) == {}
+    except (AttributeError, ImportError):  # a class transformers lacks, or one whose backend is missing
+        return False
 
 
 def check_generator_model(model: str) -> None:

@@ -4,6 +4,7 @@ model's config.json where it is on disk; a model loaded from the Hub is checked 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,7 @@ def refused_before_any_work(result, message: str) -> bool:  # type: ignore[no-un
     ("removed", "added", "message"),
     [
         (["tokenizer.json", "tokenizer_config.json"], {}, "has no tokenizer files"),
+        (["tokenizer.json"], {}, "has no tokenizer files"),  # its config names a class that reads tokenizer.json
         (["config.json"], {}, "has no config.json"),
         (["config.json"], {"adapter_config.json": '{"peft_type": "LORA"}'}, "holds only a LoRA adapter"),
     ],
@@ -230,3 +232,20 @@ def test_a_hub_model_that_cannot_be_had_is_refused_before_torch_is_imported(tmp_
         "model someorg/some-model is not in the Hugging Face cache and HF_HUB_OFFLINE is set",
         "False False",
     ], result.stdout + result.stderr
+
+
+def test_a_model_whose_tokenizer_reads_bytes_has_no_vocabulary_file_and_answers(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """ByT5's tokenizer saves only tokenizer_config.json (no vocabulary: it reads bytes); such a folder
+    was refused as "has no tokenizer files" by query and train generator alike, though it loads."""
+    from tinymodels import build_tiny_byt5
+
+    from ragcli.models import check_generator_model
+
+    model = build_tiny_byt5(tmp_path / "byt5")
+    check_generator_model(str(model))  # train generator's check, before any work
+    args = ("-i", str(sample_index), "-g", "transformers", "--model", str(model), "--max-new-tokens", "3", "--json")
+    result = invoke("query", "What is propolis?", *args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sources_in_prompt"] >= 1

@@ -128,3 +128,20 @@ def build_tiny_embedder(folder: Path) -> Path:
     _save_quietly(BertModel(config), folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def build_tiny_byt5(folder: Path) -> Path:
+    """A T5 whose ByT5 tokenizer reads bytes: save_pretrained writes no vocabulary file, only its config."""
+    import torch
+    from transformers import ByT5Tokenizer, T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(0)
+    tokenizer = ByT5Tokenizer()
+    config = T5Config(
+        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=2,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    _save_quietly(T5ForConditionalGeneration(config), folder)
+    tokenizer.save_pretrained(folder)
+    return folder
