@@ -28,6 +28,7 @@ from ragcli import __version__, options
 from ragcli.cli_train import train_app
 from ragcli.errors import (
     ExitCode,
+    IndexWriteError,
     InputFormatError,
     InterruptedBuildError,
     InvalidOptionError,
@@ -1456,10 +1457,11 @@ def config_show(
     try:
         choice = choose_index(index_dir, collection)
         found = {"collection": choice.setting()}
-    except InvalidOptionError as exc:
+    except (InvalidOptionError, IndexWriteError) as exc:
         if index_dir is not None or collection is not None:
             raise
-        note(f"ragcli: warning: {exc}")  # the file's bad collection: the tool for finding it shows the rest
+        # the file's bad collection, or a data folder that is none: the tool for finding it shows the rest
+        note(f"ragcli: warning: {exc}")
         choice, found = None, {}
     data = {
         "values": [s.to_dict() for s in effective(config, defaults, envvars, found)],

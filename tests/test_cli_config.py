@@ -337,6 +337,22 @@ def test_a_bad_configured_collection_names_the_file_not_the_option(home: dict[st
     assert invoke("config", "show", "-c", "../y").exit_code == ExitCode.USAGE  # typed: still an error
 
 
+def test_config_show_warns_of_a_data_folder_that_is_a_file_and_shows_the_rest(home: dict[str, Path]) -> None:
+    """With `collection` configured and $RAGCLI_DATA_DIR naming a file, `config show`, the tool for finding
+    that, was exit 12 with no table: the problem is a warning, `index` null; other commands refuse it."""
+    home["data"].write_text("")
+    home["user"].write_text('collection = "notes"\nk = 3\n')
+    expected = f"ragcli: warning: {home['data']} ($RAGCLI_DATA_DIR) is not a folder"
+    for args in ((), ("--json",)):
+        shown = invoke("config", "show", *args)
+        assert shown.exit_code == 0 and shown.stderr.startswith(expected), shown.output
+    data = json.loads(shown.stdout)
+    assert data["index"] is None and {"key": "k", "value": 3, "source": "user config"} in data["values"]
+    assert "collection" in invoke("config", "show").stdout
+    assert invoke("info").exit_code == ExitCode.WRITE_FAILED
+    assert invoke("config", "show", "-c", "other").exit_code == ExitCode.WRITE_FAILED  # typed: still an error
+
+
 def test_ragcli_config_naming_the_projects_file_reads_it_once(home: dict[str, Path]) -> None:
     """RAGCLI_CONFIG=.ragcli.toml read the file as the user's and as the project's: a warning said its
     base_url was ignored while it was used. It is read once, as the user's file."""
