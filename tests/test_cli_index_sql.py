@@ -176,3 +176,20 @@ def test_info_counts_database_rows_apart_from_files(tmp_path: Path) -> None:
         assert re.search(rf"│ sources +│ {sources} +│", table), table
         data = json.loads(invoke("info", "--index", index, "--json").stdout)
         assert (data["sources"], data["rows"]) == (files, rows)
+
+
+def test_a_url_whose_driver_has_an_underscore_is_a_url_and_never_shows_its_password(tmp_path: Path) -> None:
+    """`postgresql+psycopg_async://me:pw@…` was taken for a path (the scheme pattern had no `_`): "no such
+    file or folder", exit 4, with the password, in `--json` too; so was `sqlite+pysqlite_numeric:///…`."""
+    notes_db(tmp_path / "notes.db")
+    async_url = "postgresql+psycopg_async://me:PWLEAK2@127.0.0.1:5432/db"
+    for args, code, message in (
+        ([async_url], 2, "'postgresql+psycopg_async' is an asyncio driver"),
+        ([async_url, "--json"], 2, "'postgresql+psycopg_async' is an asyncio driver"),
+        ([f"sqlite+pysqlite_numeric:///{tmp_path / 'notes.db'}"], 2, "no SQLAlchemy driver 'sqlite+pysqlite_numeric'"),
+        (["1pg://me:PWLEAK2@127.0.0.1/db"], 4, "1pg:/me@127.0.0.1/db: no such file or folder"),
+    ):
+        result = invoke("index", *args, "--sql", QUERY, "--index", str(tmp_path / "idx"))
+        assert result.exit_code == code, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "PWLEAK2" not in result.output, (args, result.output)

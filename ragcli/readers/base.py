@@ -565,8 +565,9 @@ def recorded_edition(entry: dict[str, Any], reader: Reader) -> str:
 
 # Sources that are not files: a root given as a URL (`sqlite:///notes.db`, `postgresql://…`) is read by
 # the reader that claims it (`UrlReader`), row by row. A path never holds `//` once normalised, so a URL
-# root, and a manifest source recorded under one (`<url>#<id>`), is never taken for a file.
-_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+# root, and a manifest source recorded under one (`<url>#<id>`), is never taken for a file. A scheme
+# is RFC 3986's letters, digits, `+`, `.`, `-`, and SQLAlchemy's `_` (`postgresql+psycopg_async`).
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+._\-]*://")
 
 
 def is_url(root: str | Path) -> bool:

@@ -339,6 +339,11 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
     if password is not None:
         url = url.set(password=password)
     try:
+        if url.get_dialect().is_async:  # create_engine took it, and connecting failed as an internal error
+            raise InvalidOptionError(
+                f"{shown}: {url.drivername!r} is an asyncio driver; ragcli reads through a synchronous one",
+                hint="postgresql+psycopg://, postgresql://, sqlite:///…",
+            )
         with warnings.catch_warnings():  # one line and exit 2, not a two-line Python warning with a source line
             warnings.simplefilter("error", SAWarning)
             return create_engine(url, **options)
