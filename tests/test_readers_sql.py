@@ -838,3 +838,18 @@ def test_the_usual_column_names_match_in_any_case(tmp_path: Path) -> None:
         "boiler maintenance schedule",
         {"Owner": "ann"},
     )
+
+
+def test_a_sql_ascii_database_is_read_as_utf8(tmp_path: Path, postgres: Postgres) -> None:
+    """A `SQL_ASCII` database gave "internal error: TypeError: cannot use a string pattern on a
+    bytes-like object" (SQLAlchemy's version check on the bytes psycopg returns): ragcli asks for UTF-8."""
+    postgres.execute(
+        "DROP DATABASE IF EXISTS legacy",
+        "CREATE DATABASE legacy ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'",
+    )
+    query = "SELECT 1 AS id, 'hello café' AS text"
+    build_index([postgres.url("legacy")], tmp_path / "i", BuildSettings(sql=query))
+    assert load_index(tmp_path / "i").passages.texts[0] == "hello café"
+    with pytest.raises(InputFormatError, match="invalid byte sequence") as failed:
+        build_index([postgres.url("legacy")], tmp_path / "j", BuildSettings(sql="SELECT 1 AS id, E'caf\\xe9' AS text"))
+    assert "\n" not in str(failed.value) and PASSWORD not in str(failed.value)

@@ -338,6 +338,8 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
         url = url.set(database=str(path))
     if password is not None:
         url = url.set(password=password)
+    if _libpq(url) and "client_encoding" not in url.query:
+        options["connect_args"] = {"client_encoding": "utf8"}
     try:
         if url.get_dialect().is_async:  # create_engine took it, and connecting failed as an internal error
             raise InvalidOptionError(
@@ -359,6 +361,13 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
             f"{shown}: the database driver is not installed ({exc.name})",
             hint=f"{INSTALL_HINT}, or the driver's package",
         ) from None
+
+
+def _libpq(url: URL) -> bool:
+    """Whether `url` connects through libpq, which takes `client_encoding`: a `SQL_ASCII` database sends
+    its own bytes to a client that asks for none, and SQLAlchemy's version check failed on them as an
+    internal error (exit 1); asked for UTF-8, the server refuses a value that is not (exit 6)."""
+    return url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2")
 
 
 @contextmanager
