@@ -193,3 +193,18 @@ def test_a_url_whose_driver_has_an_underscore_is_a_url_and_never_shows_its_passw
         assert result.exit_code == code, (args, result.output)
         assert message in result.output, (args, result.output)
         assert "PWLEAK2" not in result.output, (args, result.output)
+
+
+def test_a_sqlite_url_through_dot_dot_is_recorded_by_its_real_path(tmp_path: Path) -> None:
+    """`sqlite:///../a.db` was recorded as `…/tmpd/../a.db`: once `tmpd` was gone the re-index found no file,
+    and the same file named plainly was "not the index's root"."""
+    notes_db(tmp_path / "notes.db")
+    (tmp_path / "tmpd").mkdir()
+    index = str(tmp_path / "idx")
+    built = run("index", "sqlite:///../notes.db", "--sql", QUERY, "--index", index, cwd=tmp_path / "tmpd")
+    assert built.returncode == 0, built.stderr
+    (tmp_path / "tmpd").rmdir()
+    assert json.loads((tmp_path / "idx" / "manifest.json").read_text())["roots"] == [f"sqlite:///{tmp_path}/notes.db"]
+    assert invoke("index", "--index", index).exit_code == 0
+    again = invoke("index", f"sqlite:///{tmp_path}/notes.db", "--sql", QUERY, "--index", index)
+    assert again.exit_code == 0, again.output

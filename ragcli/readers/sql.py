@@ -12,7 +12,7 @@ here only, when a database is read, so other commands never pay for it.
 - Each row is yielded with the SHA-256 of its values; the build reuses the passages of a row whose
   key (`<url>#<id>`) and hash are unchanged.
 - The password is never shown or stored: `display` drops it (and the secret query parameters,
-  `errors.SECRET_PARAMETERS`: `password=`, libpq's `sslpassword=`…), and sqlite paths are made absolute so a re-index from another folder reads the same file. At read time
+  `errors.SECRET_PARAMETERS`: `password=`, libpq's `sslpassword=`…), and sqlite paths are made real (absolute, links resolved) so a re-index from another folder reads the same file. At read time
   the password comes from the URL, else `RAGCLI_SQL_PASSWORD`, else the driver's own ways (libpq's
   `PGPASSWORD` and `~/.pgpass` for PostgreSQL).
 - The query runs in a read-only transaction where the database has one (PostgreSQL: `SET TRANSACTION
@@ -126,10 +126,11 @@ def _is_sqlite_file(url: URL) -> bool:
 
 
 def public_url(url: URL) -> URL:
-    """The URL as stored and shown: no password nor secret query parameter, a sqlite file by its absolute path."""
+    """The URL as stored and shown: no password nor secret query parameter, a sqlite file by its real path
+    (as file roots: `..` and links resolved, so `sqlite:///../a.db` names the file from any folder)."""
     url = url._replace(password=None).difference_update_query(SECRET_PARAMETERS)  # set(password=None) keeps it
     if _is_sqlite_file(url):
-        url = url.set(database=str(Path(str(url.database)).absolute()))
+        url = url.set(database=os.path.realpath(str(url.database)))
     return url
 
 
@@ -325,7 +326,7 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
 
     options: dict[str, Any] = {"poolclass": NullPool}
     if _is_sqlite_file(url):
-        path = Path(str(url.database)).absolute()
+        path = Path(os.path.realpath(str(url.database)))
         if not path.is_file():
             raise PathNotFoundError(f"{shown}: no such database file", hint="check the path after sqlite:///")
         if url.drivername in ("sqlite", "sqlite+pysqlite"):
