@@ -853,3 +853,11 @@ def test_a_sql_ascii_database_is_read_as_utf8(tmp_path: Path, postgres: Postgres
     with pytest.raises(InputFormatError, match="invalid byte sequence") as failed:
         build_index([postgres.url("legacy")], tmp_path / "j", BuildSettings(sql="SELECT 1 AS id, E'caf\\xe9' AS text"))
     assert "\n" not in str(failed.value) and PASSWORD not in str(failed.value)
+
+
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_a_port_out_of_range_is_a_malformed_url(tmp_path: Path, port: str) -> None:
+    """Port 99999 was "cannot connect" (exit 6) while port `abc` was a malformed URL (exit 2)."""
+    with pytest.raises(InvalidOptionError, match=f"not a database URL \\(port {port} is not 1 to 65535\\)") as failed:
+        build_index([f"postgresql://me:PWLEAK3@127.0.0.1:{port}/db"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
+    assert "PWLEAK3" not in str(failed.value)

@@ -100,6 +100,8 @@ def _parse(url: str) -> URL:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise InvalidOptionError(f"{mask_secrets(url)}: not a database URL ({mask_secrets(str(exc))})") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:  # libpq said so only when connecting (exit 6)
+        raise InvalidOptionError(f"{mask_secrets(url)}: not a database URL (port {parsed.port} is not 1 to 65535)")
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite and any(part is not None for part in (parsed.username, parsed.password, parsed.host, parsed.port)):
         # SQLAlchemy refuses it only when connecting (it was "internal error: ArgumentError", exit 1)
