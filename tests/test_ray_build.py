@@ -67,7 +67,7 @@ def free_port() -> int:
 class Cluster:
     """Two `ray start --block` processes, each the leader of its own process group."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, nodes: int = 2, env: dict[str, str] | None = None) -> None:
         self.root = root
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -83,14 +83,16 @@ class Cluster:
             "RAY_ADDRESS": "",  # never another cluster's
         }
         self.env.pop("RAY_ADDRESS")
+        self.env.update(env or {})
         self.nodes: list[subprocess.Popen[bytes]] = []
         common = ["--block", "--num-cpus=1", "--num-gpus=0", "--object-store-memory=200000000"]
         common += ["--node-ip-address=127.0.0.1", "--disable-usage-stats"]
         try:
             self._start(["--head", f"--port={self.port}", "--include-dashboard=false", f"--temp-dir={root}", *common])
             self._wait_for(1)
-            self._start([f"--address={self.address}", *common])
-            self._wait_for(2)
+            if nodes == 2:
+                self._start([f"--address={self.address}", *common])
+                self._wait_for(2)
         except BaseException:
             self.stop()  # a node that started is not left running
             raise
@@ -142,20 +144,26 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+@contextlib.contextmanager
+def started_cluster(nodes: int = 2, env: dict[str, str] | None = None) -> Iterator[Cluster]:
     # its own short folder (Ray's socket paths must fit in 107 bytes), outside pytest's numbered ones,
     # which a concurrent pytest run may prune while the cluster still uses it
     top = Path(tempfile.mkdtemp(prefix="ragcli-ray-"))
     (top / "r").mkdir()
     try:
-        started = Cluster(top / "r")
+        started = Cluster(top / "r", nodes, env)
         try:
             yield started
         finally:
             started.stop()
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with started_cluster() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +303,19 @@ def test_an_address_that_is_no_address_is_a_usage_error(small_corpus: Path, tmp_
     """Port 99999 was tried and 'refused' (exit 13): no port can be it, so it is exit 2 before any work."""
     done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", address)
     assert done.returncode == ExitCode.USAGE and "not auto or a host:port address" in done.stderr, done.stderr
+
+
+def test_a_cluster_with_token_authentication_is_joined_with_this_machines_token(
+    small_corpus: Path, tmp_path: Path
+) -> None:
+    """`ray start --head` turns token authentication on when ~/.ray/auth_token exists (a `--ray auto`
+    build used to leave one): the driver presents that token, where it used to fail after 25 s."""
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    (home / ".ray" / "auth_token").write_text("5f1e9a0c4b7d2e8f6a3c1b0d9e7f5a2c", encoding="utf-8")
+    with started_cluster(nodes=1, env={"HOME": str(home), "RAY_AUTH_MODE": "token"}) as secured:
+        index = str(tmp_path / "index")
+        done = run(
+            "index", str(small_corpus), "--index", index, "-q", "--ray", secured.address, env={"HOME": str(home)}
+        )
+        assert done.returncode == 0, done.stderr

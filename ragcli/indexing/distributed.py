@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -54,6 +55,9 @@ class RayRunner:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the machine
         if address != "auto":
             _check_reachable(address)
+        # auto: the Ray this machine runs, else (None) a private one started for this build
+        target = _running_cluster(ray) if address == "auto" else address
+        self._auth_env = _use_token(ray._raylet, private=target is None)
         # Ray's driver prints the cluster's error events ("a worker died…", with colour codes) on stdout,
         # whatever log_to_driver says: that would corrupt --json and put control sequences on a terminal.
         # A task lost that way is retried, or fails the build with ClusterError; the events are dropped.
@@ -62,19 +66,20 @@ class RayRunner:
         if self._printer is not None:
             ray._private.worker.print_to_stdstream = _drop_event
         try:
-            # auto: the Ray this machine runs, else a new local one; an address joins that cluster
             ray.init(
-                address=None if address == "auto" else address,
+                address=target,
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.ERROR,
                 configure_logging=True,
                 ignore_reinit_error=True,
             )
-        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError, ray.exceptions.AuthenticationError) as exc:
+            self.close()
             raise ClusterError(
                 f"cannot join the Ray cluster at {address}: {first_line(exc)}",
-                hint="start it with `ray start --head`, or give its address (host:port)",
+                hint="start it with `ray start --head`, or give its address (host:port); a cluster with token "
+                "authentication needs its token here too (~/.ray/auth_token or RAY_AUTH_TOKEN)",
             ) from None
         resources = ray.cluster_resources()
         self.workers = max(1, int(resources.get("CPU", 1)))
@@ -125,6 +130,50 @@ class RayRunner:
         self.ray.shutdown()
         if self._printer is not None:
             self.ray._private.worker.print_to_stdstream = self._printer
+        _restore_env(self.ray._raylet, self._auth_env)
+
+
+def _running_cluster(ray: Any) -> str | None:
+    """The address of the Ray this machine runs (RAY_ADDRESS, or the last `ray start`), as `ray.init()`
+    finds it; None: none runs."""
+    return ray._private.services.canonicalize_bootstrap_address(None)  # type: ignore[no-any-return]
+
+
+def _use_token(raylet: Any, *, private: bool) -> dict[str, str | None]:
+    """Token authentication as the cluster needs it, set in this process's environment (Ray reads it
+    there; a private Ray's processes inherit it). Returns the variables' previous values.
+
+    Joining: a token this machine has (~/.ray/auth_token, RAY_AUTH_TOKEN) is presented, as Ray does only
+    for a cluster it found itself; a cluster without authentication accepts it too. A private Ray gets a
+    token that lives in memory only: Ray would write ~/.ray/auth_token, which turns token authentication
+    on for every later `ray start --head` on this machine, whose clusters ragcli then could not join.
+    An explicit RAY_AUTH_MODE is the user's choice and left alone."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return {}
+    loader = raylet.AuthenticationTokenLoader.instance()
+    wanted = {"RAY_AUTH_MODE": "token"}
+    if not loader.has_token(ignore_auth_mode=True):
+        if not private:
+            return {}
+        wanted["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
+    previous = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    raylet.Config.initialize("")  # Ray caches its settings, the authentication mode among them
+    loader.reset_cache()
+    return previous
+
+
+def _restore_env(raylet: Any, previous: dict[str, str | None]) -> None:
+    """The environment as it was before `_use_token` (a library caller's later Ray is not changed)."""
+    if not previous:
+        return
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    raylet.Config.initialize("")
+    raylet.AuthenticationTokenLoader.instance().reset_cache()
 
 
 def _drop_event(data: Any, ignore_prefix: bool) -> None:
