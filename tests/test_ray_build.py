@@ -298,7 +298,9 @@ def test_an_unreachable_cluster_fails_cleanly_and_keeps_the_index(small_corpus: 
     assert (index / "manifest.json").read_bytes() == before
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:0", "nohost", "127.0.0.1:x"])
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1:99999", "127.0.0.1:0", "nohost", "127.0.0.1:x", "http://127.0.0.1:6379", "a:1:2", "::1:6379"]
+)
 def test_an_address_that_is_no_address_is_a_usage_error(small_corpus: Path, tmp_path: Path, address: str) -> None:
     """Port 99999 was tried and 'refused' (exit 13): no port can be it, so it is exit 2 before any work."""
     done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", address)
@@ -319,3 +321,11 @@ def test_a_cluster_with_token_authentication_is_joined_with_this_machines_token(
             "index", str(small_corpus), "--index", index, "-q", "--ray", secured.address, env={"HOME": str(home)}
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_a_ray_client_address_is_refused_before_any_work(small_corpus: Path, tmp_path: Path) -> None:
+    """`ray://` needs `ray[client]`, which the extra does not install: it used to fail as a cluster that
+    cannot be reached, with a hint to start one."""
+    done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", "ray://127.0.0.1:6379")
+    assert done.returncode == ExitCode.USAGE and "Ray Client addresses (ray://) are not supported" in done.stderr
+    assert not (tmp_path / "index").exists()

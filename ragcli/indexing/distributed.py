@@ -183,13 +183,30 @@ def _drop_event(data: Any, ignore_prefix: bool) -> None:
 def _check_reachable(address: str) -> None:
     """A cluster address (host:port) that does not answer fails in seconds: Ray itself keeps retrying
     for minutes, logging each try."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:  # port 99999 was "connection refused"
-        raise InvalidOptionError(f"--ray {address!r}: not auto or a host:port address", hint="e.g. --ray 10.0.0.5:6379")
+    host, port = _host_port(address)
     try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
         raise ClusterError(
             f"cannot join the Ray cluster at {address}: {exc.strerror or type(exc).__name__}",
             hint="start it with `ray start --head`, or give its address (host:port)",
         ) from None
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """The host and port of `host:port` or `[IPv6]:port`. Anything else is a usage error before any
+    work: a scheme (`http://`) or a host with colons went on to a DNS look-up, and `ray://` (Ray Client)
+    needs `ray[client]`, which the `ray` extra does not install."""
+    if address.startswith("ray://"):
+        raise InvalidOptionError(
+            f"--ray {address!r}: Ray Client addresses (ray://) are not supported",
+            hint="give the cluster's GCS address, host:port (port 6379 by default)",
+        )
+    host, _, port = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # a scheme or an IPv6 address without brackets
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:  # port 99999 was "connection refused"
+        raise InvalidOptionError(f"--ray {address!r}: not auto or a host:port address", hint="e.g. --ray 10.0.0.5:6379")
+    return host, int(port)
