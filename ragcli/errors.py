@@ -86,6 +86,7 @@ class ExitCode(IntEnum):
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
     CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
     OUT_OF_MEMORY = 14  # memory ran out (an allocation failed, or the system killed a worker); the old index stays
+    PLUGIN_FAILED = 14  # a third-party reader, retriever or generator cannot be loaded, raised or returned nonsense
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM (kill, timeout, a CI job cancelled): 128 + 15, as a shell reports it
 
@@ -181,6 +182,11 @@ class OutOfMemoryError(RagcliError):
     that a script can retry on with fewer workers or on a larger machine."""
 
     exit_code = ExitCode.OUT_OF_MEMORY
+class PluginError(RagcliError):
+    """A third-party part (a plugin's reader, retriever or generator) failed: a bug for its author, not
+    for ragcli's, so it is named with its distribution and kept apart from exit 1 ("internal error")."""
+
+    exit_code = ExitCode.PLUGIN_FAILED
 
 
 class InvalidOptionError(RagcliError):

@@ -7,20 +7,24 @@ change to ragcli. An entry point names an object (`module:attribute`), loaded on
 a query that needs BM25 never imports the dense retriever's module.
 
 A third-party part that reuses a built-in name is ignored (a plugin cannot silently replace, say,
-`bm25`); `ragcli plugins` lists it as shadowed.
+`bm25`); `ragcli plugins` lists it as shadowed. A third-party part is handed out `Guarded`: what it
+raises, or returns against its kind's contract (the kind's `Check`), is a `PluginError` naming it and
+its distribution, never ragcli's "internal error"; built-in parts are handed out as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from importlib.metadata import Distribution, EntryPoint, PackageNotFoundError, distribution, entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from ragcli.errors import RagcliError, unknown_choice
+from ragcli.errors import PluginError, RagcliError, unknown_choice
 
 T = TypeVar("T")
 DISTRIBUTION = "ragcli"
+PLUGIN_HINT = "report it to the plugin's author, or uninstall that package"
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,92 @@ def _distribution_name(dist: Distribution) -> str:
     return str(dist.metadata["Name"])
 
 
+def _origin(kind: str, name: str, point: EntryPoint) -> str:
+    """How a third-party part is named in its errors: `plugin reader 'org' from distribution 'org 0.1'`."""
+    dist = getattr(point, "dist", None)
+    version = f" {dist.version}" if dist is not None else ""
+    return f"plugin {kind} {name!r} from distribution '{_distribution(point)}{version}'"
+
+
+class PluginFault(Exception):
+    """What a third-party part did against its kind's contract, said by a `Check` ("returned None,
+    not a Document"): turned into a PluginError naming the part."""
+
+
+# a kind's contract for what its parts' methods return: (the guarded part, the method's name, its result,
+# its arguments) → the result to hand on (checked, or itself guarded: a scorer that `open` made); raises
+# PluginFault when the result breaks the contract
+Check = Callable[["Guarded", str, Any, tuple[Any, ...]], Any]
+Passes = tuple[type[BaseException], ...]
+
+
+class Guarded:
+    """A third-party part as a registry hands it out: each method call runs under `call`, its result
+    through the kind's `check`; attributes read as the part's, and `isinstance` sees the part's class."""
+
+    def __init__(self, part: object, origin: str, check: Check) -> None:
+        self._part = part
+        self._origin = origin
+        self._check = check
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(reader, UrlReader) and the like ask the part itself
+        return type(self._part)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._part, name)  # a missing attribute stays an AttributeError: hasattr asks
+        return partial(self._method, name, value) if callable(value) else value
+
+    def _method(self, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = self.call(method, *args, **kwargs)
+        return self.call(self._check, self, name, result, args)
+
+    def call(
+        self, function: Callable[..., Any], *args: Any, passes: Passes = (), where: str = "", **kwargs: Any
+    ) -> Any:
+        """`function(*args)`, what it raises turned into a PluginError naming the part (and `where`: " on
+        a.org"); ragcli's own errors, and the exceptions in `passes` (those the kind's protocol lets a
+        part raise: a reader's parse errors), as they are."""
+        handed_on: Passes = (RagcliError, *passes)
+        try:
+            return function(*args, **kwargs)
+        except handed_on:
+            raise
+        except PluginFault as fault:
+            raise PluginError(f"{self._origin}{where} {fault}", hint=PLUGIN_HINT) from fault
+        except Exception as exc:
+            said = f"{self._origin}{where} raised {type(exc).__name__}: {exc}"
+            raise PluginError(said, hint=PLUGIN_HINT) from exc
+
+    def items(
+        self, items: Iterable[Any], check: Callable[[Any], Any], passes: Passes = (), where: str = ""
+    ) -> Iterator[Any]:
+        """`items` (an iterable the part returned) one by one, each through `check`, guarded as `call` is."""
+        done = object()
+        iterator = self.call(iter, items, passes=passes, where=where)
+        while (item := self.call(next, iterator, done, passes=passes, where=where)) is not done:
+            yield self.call(check, item, where=where)
+
+    def wrap(self, part: object, check: Check) -> Any:
+        """`part` (an object this part made: a generator, a scorer) guarded in its name with `check`."""
+        return Guarded(part, self._origin, check)
+
+
+def unchecked(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """The `Check` of a kind whose parts' results are not checked: only what they raise is guarded."""
+    return result
+
+
 class Registry(Generic[T]):
     """The parts of one kind, by name: built-ins first (those named in `order` in that order, the
-    others by name), then third-party parts by name."""
+    others by name), then third-party parts by name. A third-party part is handed out `Guarded` with
+    `check`, the kind's contract for its results."""
 
-    def __init__(self, kind: str, group: str, order: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, group: str, order: tuple[str, ...] = (), check: Check = unchecked) -> None:
         self.kind = kind
         self.group = group
         self.order = order
+        self.check = check
         self._loaded: dict[str, T] = {}
 
     def _position(self, point: EntryPoint) -> tuple[bool, int, str]:
@@ -112,12 +194,16 @@ class Registry(Generic[T]):
             else:
                 raise unknown_choice(self.kind, name, self.names())
             try:
-                self._loaded[name] = point.load()
+                part = point.load()
             except Exception as exc:  # a broken plugin must not look like a bug in ragcli
-                raise RagcliError(
+                raise PluginError(
                     f"{self.kind} {name!r} from {dist} cannot be loaded ({type(exc).__name__}: {exc})",
                     hint="reinstall or remove that package",
                 ) from None
+            builtin = dist == DISTRIBUTION
+            self._loaded[name] = (
+                part if builtin else cast(T, Guarded(part, _origin(self.kind, name, point), self.check))
+            )
         return self._loaded[name]
 
     def all(self) -> list[T]:

@@ -190,3 +190,84 @@ def test_without_the_plugin_its_parts_are_unknown(toy_corpus: Path, tmp_path: Pa
     assert report["skipped"] == [] and report["documents"] == 2
     unknown = run("query", "flowers", "-r", "coord", "--no-generate", "--index", str(index_dir))
     assert unknown.returncode == 2 and "unknown retriever 'coord'" in unknown.stderr
+
+
+def plugin_site(tmp_path: Path, dist: str, module: str, source: str, entry_points: str) -> dict[str, str]:
+    """An environment with one hand-made plugin distribution (`dist` 0.1, one module) on PYTHONPATH."""
+    site = tmp_path / f"site-{dist}"
+    info = site / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / f"{module}.py").write_text(source)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+
+
+BAD_MODULE = """
+from ragcli.readers.base import SuffixReader
+from ragcli.records import Document
+
+
+class NoText(SuffixReader):
+    name = "bad"
+    suffixes = frozenset({".bad"})
+
+    def read(self, source):
+        yield Document(source.rel, None, "t", source.rel)
+
+
+class Down:
+    name, model = "down", None
+
+    def generate(self, question, sources):
+        raise RuntimeError("backend down")
+
+    def generate_many(self, requests):
+        return [self.generate(q, s) for q, s in requests]
+
+
+class Words(Down):
+    name = "words"
+
+    def generate(self, question, sources):
+        return "an answer that is no Generation"
+
+
+class Factory:
+    def __init__(self, make):
+        self.make = make
+
+    def create(self, model, options, index):
+        return self.make()
+
+
+READER = NoText()
+DOWN = Factory(Down)
+WORDS = Factory(Words)
+"""
+
+
+def test_a_plugins_exception_or_wrong_result_names_the_plugin_not_ragcli(tmp_path: Path, toy_corpus: Path) -> None:
+    env = plugin_site(
+        tmp_path,
+        "ragcli-bad",
+        "ragcli_bad",
+        BAD_MODULE,
+        "[ragcli.readers]\nbad = ragcli_bad:READER\n[ragcli.generators]\n"
+        "down = ragcli_bad:DOWN\nwords = ragcli_bad:WORDS\n",
+    )
+    (toy_corpus / "x.bad").write_text("hi\n")
+    built = run("index", str(toy_corpus), "--index", str(tmp_path / "bad-index"), "-q", env=env)
+    assert built.returncode == 14, built.stderr
+    assert "plugin reader 'bad' from distribution 'ragcli-bad 0.1' on x.bad yielded a Document whose text is" in (
+        built.stderr
+    )
+    assert "internal error" not in built.stderr and "report it to the plugin's author" in built.stderr
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus / "notes.md"), "--index", str(index_dir), "-q").returncode == 0
+    for generator, said in (("down", "raised RuntimeError: backend down"), ("words", "returned str, not a Generation")):
+        answered = run("query", "hive", "-g", generator, "--index", str(index_dir), env=env)
+        assert answered.returncode == 14, answered.stderr
+        assert f"plugin generator {generator!r} from distribution 'ragcli-bad 0.1' {said}" in answered.stderr
+    builtin = run("query", "hive", "-g", "extractive", "--index", str(index_dir), env=env)
+    assert builtin.returncode == 0, builtin.stderr

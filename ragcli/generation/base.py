@@ -20,10 +20,10 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError, RagcliError, unknown_choice
-from ragcli.plugins import Registry
+from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import Hit
 
 if TYPE_CHECKING:
@@ -369,8 +369,39 @@ class GeneratorFactory(Protocol):
         ...
 
 
+def _checked_generation(result: object) -> object:
+    """A Generation a plugin generator returned (or, from `generate_each`, the error of one request)."""
+    if isinstance(result, RagcliError):
+        return result
+    if not isinstance(result, Generation):
+        raise PluginFault(f"returned {type(result).__name__}, not a Generation")
+    if not isinstance(result.text, str):
+        raise PluginFault(f"returned a Generation whose text is {type(result.text).__name__}, not text")
+    return result
+
+
+def _checked_generator(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """The Generator protocol's results: a Generation for `generate`, one a request for the batches."""
+    if method == "generate":
+        return _checked_generation(result)
+    if method == "generate_many":
+        return list(part.items(result, _checked_generation))
+    if method == "generate_each":
+        return part.items(result, _checked_generation)
+    return result
+
+
+def _checked_factory(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """`create` makes a Generator, itself guarded in the plugin's name."""
+    if method != "create":
+        return result
+    if not isinstance(result, Generator):
+        raise PluginFault(f"create returned {type(result).__name__}, not a generator (name, model, generate…)")
+    return part.wrap(result, _checked_generator)
+
+
 GENERATORS: Registry[GeneratorFactory] = Registry(
-    "generator", "ragcli.generators", order=("transformers", "extractive", "openai")
+    "generator", "ragcli.generators", order=("transformers", "extractive", "openai"), check=_checked_factory
 )
 
 

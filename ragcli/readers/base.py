@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
 
 from ragcli.errors import InputFormatError
-from ragcli.plugins import Registry
+from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import Document, Skipped, SourceFile, reason_kind
 from ragcli.terminal_text import carriage_returns_overwritten, without_terminal_sequences
 
@@ -506,6 +506,29 @@ class SuffixReader:
         raise NotImplementedError
 
 
+def _checked_document(item: object) -> Document:
+    """A Document a plugin reader yielded, its text fields text (None there failed deep in the chunker)."""
+    if not isinstance(item, Document):
+        raise PluginFault(f"yielded {type(item).__name__}, not a Document")
+    for name in ("id", "text", "title", "path"):
+        if not isinstance(getattr(item, name), str):
+            raise PluginFault(f"yielded a Document whose {name} is {type(getattr(item, name)).__name__}, not text")
+    if not isinstance(item.line, int) or isinstance(item.line, bool):
+        raise PluginFault(f"yielded a Document whose line is {type(item.line).__name__}, not a number")
+    return item
+
+
+def _checked_reader(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """The reader protocol's results: `read` yields Documents (and may raise Skip or a parse error, which
+    skip the file as a built-in's do), `folder_files` gives paths or None."""
+    if method == "read":
+        where = f" on {args[0].rel}" if args and isinstance(args[0], SourceInput) else ""
+        return part.items(result, _checked_document, passes=(Skip, *PARSE_ERRORS), where=where)
+    if method == "folder_files" and not (result is None or isinstance(result, list)):
+        raise PluginFault(f"folder_files returned {type(result).__name__}, not a list of paths or None")
+    return result
+
+
 READERS: Registry[Reader] = Registry(
     "reader",
     "ragcli.readers",
@@ -529,6 +552,7 @@ READERS: Registry[Reader] = Registry(
         "code",
         "plain",
     ),
+    check=_checked_reader,
 )
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import numpy as np
 
 from ragcli.errors import MissingExtraError
-from ragcli.plugins import Registry
+from ragcli.plugins import Guarded, PluginFault, Registry, unchecked
 from ragcli.records import JsonObject, SearchOptions
 from ragcli.safeload import PayloadSchema
 from ragcli.store import Payload
@@ -148,8 +148,35 @@ class Retriever(Generic[S]):
         raise NotImplementedError
 
 
+def _checked_built(result: object) -> Built:
+    """What a plugin retriever's `build` gives: a Built whose manifest section JSON can hold."""
+    import json
+
+    if not isinstance(result, Built):
+        raise PluginFault(f"build returned {type(result).__name__}, not a Built")
+    if not isinstance(result.manifest, dict):
+        raise PluginFault(f"build recorded a manifest section of {type(result.manifest).__name__}, not a dict")
+    try:
+        json.dumps(result.manifest, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise PluginFault(f"build recorded a manifest section JSON cannot hold ({exc})") from None
+    return result
+
+
+def _checked_retriever(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """The Retriever protocol's results: `build` a Built; `open` a Scorer, itself guarded in the plugin's name."""
+    if method == "build":
+        return _checked_built(result)
+    if method == "open":
+        return part.wrap(result, unchecked)
+    return result
+
+
 RETRIEVERS: Registry[Retriever[object]] = Registry(
-    "retriever", "ragcli.retrievers", order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore", "hybrid-rrf")
+    "retriever",
+    "ragcli.retrievers",
+    order=("bm25", "tfidf", "dense", "hybrid", "hybrid-zscore", "hybrid-rrf"),
+    check=_checked_retriever,
 )
 
 
