@@ -271,3 +271,49 @@ def test_a_plugins_exception_or_wrong_result_names_the_plugin_not_ragcli(tmp_pat
         assert f"plugin generator {generator!r} from distribution 'ragcli-bad 0.1' {said}" in answered.stderr
     builtin = run("query", "hive", "-g", "extractive", "--index", str(index_dir), env=env)
     assert builtin.returncode == 0, builtin.stderr
+
+
+SCORER_MODULE = """
+import numpy as np
+from ragcli.retrieval.base import Retriever
+
+
+class Scorer:
+    def __init__(self, name, result):
+        self.name, self.result = name, result
+
+    def score(self, query):
+        return self.result
+
+    def score_many(self, queries):
+        return [self.result for _ in queries]
+
+
+class Scoring(Retriever):
+    def __init__(self, name, result):
+        self.name, self.result = name, result
+
+    def open(self, index, options):
+        return Scorer(self.name, self.result)
+
+
+FAR = Scoring("far", (np.array([0, 10**9]), np.array([1.0, 2.0])))
+LISTS = Scoring("lists", ([0], [1.0]))
+"""
+
+
+def test_a_plugin_scorers_bad_output_is_the_plugins_fault_not_a_damaged_index(tmp_path: Path, toy_corpus: Path) -> None:
+    env = plugin_site(
+        tmp_path,
+        "ragcli-ret",
+        "ragcli_ret",
+        SCORER_MODULE,
+        "[ragcli.retrievers]\nfar = ragcli_ret:FAR\nlists = ragcli_ret:LISTS\n",
+    )
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus / "notes.md"), "--index", str(index_dir), "-q").returncode == 0
+    for name, said in (("far", "scored passage numbers outside 0…0"), ("lists", "scored tuple, not (passage")):
+        found = run("query", "hive", "-r", name, "--no-generate", "--index", str(index_dir), env=env)
+        assert found.returncode == 14, found.stderr
+        assert f"plugin retriever {name!r} from distribution 'ragcli-ret 0.1' {said}" in found.stderr
+        assert "damaged" not in found.stderr and "rebuild" not in found.stderr

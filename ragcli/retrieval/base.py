@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from ragcli.errors import MissingExtraError
-from ragcli.plugins import Guarded, PluginFault, Registry, unchecked
+from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import JsonObject, SearchOptions
 from ragcli.safeload import PayloadSchema
 from ragcli.store import Payload
@@ -163,12 +164,39 @@ def _checked_built(result: object) -> Built:
     return result
 
 
+def _checked_ranked(passages: int, result: object) -> Ranked:
+    """What a plugin scorer returns: integer passage numbers below `passages` and as many real scores
+    (NaN and infinities are ranked as the README says), so that a plugin's mistake is not an index's
+    "damaged data"."""
+    if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(a, np.ndarray) for a in result)):
+        raise PluginFault(f"scored {type(result).__name__}, not (passage numbers, scores) as two numpy arrays")
+    candidates, scores = result
+    if candidates.ndim != 1 or scores.shape != candidates.shape:
+        raise PluginFault(f"scored {candidates.shape} passage numbers with {scores.shape} scores, not one each")
+    if candidates.dtype.kind not in "iu" or scores.dtype.kind not in "iuf":
+        raise PluginFault(
+            f"scored {candidates.dtype} passage numbers with {scores.dtype} scores, not integers and reals"
+        )
+    if len(candidates) and (int(candidates.min()) < 0 or int(candidates.max()) >= passages):
+        raise PluginFault(f"scored passage numbers outside 0…{passages - 1} (the index's passages)")
+    return result
+
+
+def _checked_scorer(passages: int, part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
+    """The Scorer protocol's results, one query or many: each `_checked_ranked`."""
+    if method in ("score", "score_within"):
+        return _checked_ranked(passages, result)
+    if method in ("score_many", "score_many_within"):
+        return part.items(result, partial(_checked_ranked, passages))
+    return result
+
+
 def _checked_retriever(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
     """The Retriever protocol's results: `build` a Built; `open` a Scorer, itself guarded in the plugin's name."""
     if method == "build":
         return _checked_built(result)
     if method == "open":
-        return part.wrap(result, unchecked)
+        return part.wrap(result, partial(_checked_scorer, int(args[0].manifest["counts"]["passages"])))
     return result
 
 
