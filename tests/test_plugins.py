@@ -317,3 +317,44 @@ def test_a_plugin_scorers_bad_output_is_the_plugins_fault_not_a_damaged_index(tm
         assert found.returncode == 14, found.stderr
         assert f"plugin retriever {name!r} from distribution 'ragcli-ret 0.1' {said}" in found.stderr
         assert "damaged" not in found.stderr and "rebuild" not in found.stderr
+
+
+NESTED_MODULE = """
+import numpy as np
+from ragcli.retrieval.base import Built, Retriever
+
+
+class Nested(Retriever):
+    name = "nest"
+    payload = "nest.joblib"
+
+    def default_settings(self):
+        return {}
+
+    def settings_from(self, recorded):
+        return dict(recorded)
+
+    def build(self, settings, data):
+        return Built({"x": [1, [2, 3]], "o": np.array([object()], dtype=object)}, {})
+
+    def open(self, index, options):
+        index.payload(self.payload)
+
+
+RETRIEVER = Nested()
+"""
+
+
+def test_a_plugin_payload_query_would_refuse_is_never_published(tmp_path: Path, toy_corpus: Path) -> None:
+    env = plugin_site(
+        tmp_path, "ragcli-nest", "ragcli_nest", NESTED_MODULE, "[ragcli.retrievers]\nnest = ragcli_nest:RETRIEVER\n"
+    )
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q").returncode == 0
+    before = (index_dir / "manifest.json").read_text()
+    built = run("index", str(toy_corpus), "--index", str(index_dir), "--rebuild", "-q", env=env)
+    assert built.returncode == 14, built.stderr
+    assert "plugin retriever 'nest' from distribution 'ragcli-nest 0.1' built a payload that query would refuse" in (
+        built.stderr
+    )
+    assert (index_dir / "manifest.json").read_text() == before

@@ -28,7 +28,7 @@ import numpy as np
 from ragcli.errors import MissingExtraError
 from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import JsonObject, SearchOptions
-from ragcli.safeload import PayloadSchema
+from ragcli.safeload import PayloadSchema, check_payload
 from ragcli.store import Payload
 
 if TYPE_CHECKING:
@@ -192,9 +192,14 @@ def _checked_scorer(passages: int, part: Guarded, method: str, result: Any, args
 
 
 def _checked_retriever(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
-    """The Retriever protocol's results: `build` a Built; `open` a Scorer, itself guarded in the plugin's name."""
+    """The Retriever protocol's results: `build` a Built whose payload the loader accepts (before the
+    index is published); `open` a Scorer, itself guarded in the plugin's name."""
     if method == "build":
-        return _checked_built(result)
+        built = _checked_built(result)
+        problem = check_payload(built.payload, part.schema)  # the loader's own check: never publish what it refuses
+        if problem is not None:
+            raise PluginFault(f"built a payload that query would refuse: {problem}")
+        return built
     if method == "open":
         return part.wrap(result, partial(_checked_scorer, int(args[0].manifest["counts"]["passages"])))
     return result
