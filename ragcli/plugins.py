@@ -195,7 +195,7 @@ class Registry(Generic[T]):
                 raise unknown_choice(self.kind, name, self.names())
             try:
                 part = point.load()
-            except Exception as exc:  # a broken plugin must not look like a bug in ragcli
+            except (Exception, SystemExit) as exc:  # a broken plugin (sys.exit at import too) is not ragcli's bug
                 raise PluginError(
                     f"{self.kind} {name!r} from {dist} cannot be loaded ({type(exc).__name__}: {exc})",
                     hint="reinstall or remove that package",

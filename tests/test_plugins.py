@@ -358,3 +358,15 @@ def test_a_plugin_payload_query_would_refuse_is_never_published(tmp_path: Path, 
         built.stderr
     )
     assert (index_dir / "manifest.json").read_text() == before
+
+
+def test_a_plugin_that_exits_at_import_is_a_broken_plugin_not_a_silent_success(tmp_path: Path) -> None:
+    env = plugin_site(
+        tmp_path, "ragcli-bye", "ragcli_bye", "import sys\nsys.exit(0)\n", "[ragcli.generators]\nbye = ragcli_bye:G\n"
+    )
+    index_dir = tmp_path / "index"
+    (tmp_path / "a.md").write_text("honeybees do a waggle dance\n")
+    assert run("index", str(tmp_path / "a.md"), "--index", str(index_dir), "-q").returncode == 0
+    answered = run("query", "waggle", "-g", "bye", "--json", "--index", str(index_dir), env=env)
+    assert answered.returncode == 14, answered.stderr  # was 0, with nothing written anywhere
+    assert "generator 'bye' from ragcli-bye cannot be loaded (SystemExit: 0)" in answered.stderr
