@@ -370,3 +370,30 @@ def test_a_plugin_that_exits_at_import_is_a_broken_plugin_not_a_silent_success(t
     answered = run("query", "waggle", "-g", "bye", "--json", "--index", str(index_dir), env=env)
     assert answered.returncode == 14, answered.stderr  # was 0, with nothing written anywhere
     assert "generator 'bye' from ragcli-bye cannot be loaded (SystemExit: 0)" in answered.stderr
+
+
+FOLDER_MODULE = """
+from ragcli.readers.base import SuffixReader
+
+
+class Dataset(SuffixReader):
+    name = "ds"
+    suffixes = frozenset({".dsx"})
+
+    def folder_files(self, folder):
+        (folder / "dataset.yaml").read_text()  # assumes the file is there
+
+    def read(self, source):
+        return iter(())
+
+
+READER = Dataset()
+"""
+
+
+def test_a_plugin_readers_folder_files_error_is_not_an_unreadable_folder(tmp_path: Path, toy_corpus: Path) -> None:
+    env = plugin_site(tmp_path, "ragcli-ds", "ragcli_ds", FOLDER_MODULE, "[ragcli.readers]\nds = ragcli_ds:READER\n")
+    built = run("index", str(toy_corpus), "--index", str(tmp_path / "index"), "-q", env=env)
+    assert built.returncode == 14, built.stderr  # was exit 5: "unreadable folder: No such file or directory"
+    assert "plugin reader 'ds' from distribution 'ragcli-ds 0.1' raised FileNotFoundError" in built.stderr
+    assert "unreadable folder" not in built.stderr
