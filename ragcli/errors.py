@@ -86,7 +86,7 @@ class ExitCode(IntEnum):
     WRITE_FAILED = 12  # the index (or a cached model) could not be written (disk full, permissions); the old one stays
     CLUSTER_FAILED = 13  # --ray: the cluster cannot be reached, or lost a task beyond its retries; the old index stays
     OUT_OF_MEMORY = 14  # memory ran out (an allocation failed, or the system killed a worker); the old index stays
-    PLUGIN_FAILED = 14  # a third-party reader, retriever or generator cannot be loaded, raised or returned nonsense
+    PLUGIN_FAILED = 15  # a third-party reader, retriever or generator cannot be loaded, raised or returned nonsense
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM (kill, timeout, a CI job cancelled): 128 + 15, as a shell reports it
 

@@ -37,7 +37,7 @@ DOCUMENTED_EXIT_CODES = {
     12: ("WRITE_FAILED", "could not be written"),
     13: ("CLUSTER_FAILED", "the Ray cluster cannot be reached"),
     14: ("OUT_OF_MEMORY", "out of memory"),
-    14: ("PLUGIN_FAILED", "a plugin failed"),
+    15: ("PLUGIN_FAILED", "a plugin failed"),
     130: ("INTERRUPTED", "interrupted"),
     143: ("TERMINATED", "terminated"),
 }
@@ -74,7 +74,7 @@ def test_each_error_type_leaves_with_its_documented_code() -> None:
         errors.IndexWriteError: 12,
         errors.OutputWriteError: 12,
         errors.OutOfMemoryError: 14,
-        errors.PluginError: 14,
+        errors.PluginError: 15,
     } == {
         kind: int(kind.exit_code)
         for kind in (

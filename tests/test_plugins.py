@@ -258,7 +258,7 @@ def test_a_plugins_exception_or_wrong_result_names_the_plugin_not_ragcli(tmp_pat
     )
     (toy_corpus / "x.bad").write_text("hi\n")
     built = run("index", str(toy_corpus), "--index", str(tmp_path / "bad-index"), "-q", env=env)
-    assert built.returncode == 14, built.stderr
+    assert built.returncode == 15, built.stderr
     assert "plugin reader 'bad' from distribution 'ragcli-bad 0.1' on x.bad yielded a Document whose text is" in (
         built.stderr
     )
@@ -267,7 +267,7 @@ def test_a_plugins_exception_or_wrong_result_names_the_plugin_not_ragcli(tmp_pat
     assert run("index", str(toy_corpus / "notes.md"), "--index", str(index_dir), "-q").returncode == 0
     for generator, said in (("down", "raised RuntimeError: backend down"), ("words", "returned str, not a Generation")):
         answered = run("query", "hive", "-g", generator, "--index", str(index_dir), env=env)
-        assert answered.returncode == 14, answered.stderr
+        assert answered.returncode == 15, answered.stderr
         assert f"plugin generator {generator!r} from distribution 'ragcli-bad 0.1' {said}" in answered.stderr
     builtin = run("query", "hive", "-g", "extractive", "--index", str(index_dir), env=env)
     assert builtin.returncode == 0, builtin.stderr
@@ -314,7 +314,7 @@ def test_a_plugin_scorers_bad_output_is_the_plugins_fault_not_a_damaged_index(tm
     assert run("index", str(toy_corpus / "notes.md"), "--index", str(index_dir), "-q").returncode == 0
     for name, said in (("far", "scored passage numbers outside 0…0"), ("lists", "scored tuple, not (passage")):
         found = run("query", "hive", "-r", name, "--no-generate", "--index", str(index_dir), env=env)
-        assert found.returncode == 14, found.stderr
+        assert found.returncode == 15, found.stderr
         assert f"plugin retriever {name!r} from distribution 'ragcli-ret 0.1' {said}" in found.stderr
         assert "damaged" not in found.stderr and "rebuild" not in found.stderr
 
@@ -353,7 +353,7 @@ def test_a_plugin_payload_query_would_refuse_is_never_published(tmp_path: Path, 
     assert run("index", str(toy_corpus), "--index", str(index_dir), "-q").returncode == 0
     before = (index_dir / "manifest.json").read_text()
     built = run("index", str(toy_corpus), "--index", str(index_dir), "--rebuild", "-q", env=env)
-    assert built.returncode == 14, built.stderr
+    assert built.returncode == 15, built.stderr
     assert "plugin retriever 'nest' from distribution 'ragcli-nest 0.1' built a payload that query would refuse" in (
         built.stderr
     )
@@ -368,7 +368,7 @@ def test_a_plugin_that_exits_at_import_is_a_broken_plugin_not_a_silent_success(t
     (tmp_path / "a.md").write_text("honeybees do a waggle dance\n")
     assert run("index", str(tmp_path / "a.md"), "--index", str(index_dir), "-q").returncode == 0
     answered = run("query", "waggle", "-g", "bye", "--json", "--index", str(index_dir), env=env)
-    assert answered.returncode == 14, answered.stderr  # was 0, with nothing written anywhere
+    assert answered.returncode == 15, answered.stderr  # was 0, with nothing written anywhere
     assert "generator 'bye' from ragcli-bye cannot be loaded (SystemExit: 0)" in answered.stderr
 
 
@@ -394,6 +394,6 @@ READER = Dataset()
 def test_a_plugin_readers_folder_files_error_is_not_an_unreadable_folder(tmp_path: Path, toy_corpus: Path) -> None:
     env = plugin_site(tmp_path, "ragcli-ds", "ragcli_ds", FOLDER_MODULE, "[ragcli.readers]\nds = ragcli_ds:READER\n")
     built = run("index", str(toy_corpus), "--index", str(tmp_path / "index"), "-q", env=env)
-    assert built.returncode == 14, built.stderr  # was exit 5: "unreadable folder: No such file or directory"
+    assert built.returncode == 15, built.stderr  # was exit 5: "unreadable folder: No such file or directory"
     assert "plugin reader 'ds' from distribution 'ragcli-ds 0.1' raised FileNotFoundError" in built.stderr
     assert "unreadable folder" not in built.stderr
