@@ -182,6 +182,8 @@ class OutOfMemoryError(RagcliError):
     that a script can retry on with fewer workers or on a larger machine."""
 
     exit_code = ExitCode.OUT_OF_MEMORY
+
+
 class PluginError(RagcliError):
     """A third-party part (a plugin's reader, retriever or generator) failed: a bug for its author, not
     for ragcli's, so it is named with its distribution and kept apart from exit 1 ("internal error")."""

@@ -397,3 +397,30 @@ def test_a_plugin_readers_folder_files_error_is_not_an_unreadable_folder(tmp_pat
     assert built.returncode == 15, built.stderr  # was exit 5: "unreadable folder: No such file or directory"
     assert "plugin reader 'ds' from distribution 'ragcli-ds 0.1' raised FileNotFoundError" in built.stderr
     assert "unreadable folder" not in built.stderr
+
+
+SPARSE_MODULE = """
+from ragcli.retrieval.tfidf import Tfidf
+
+
+class Cosine(Tfidf):
+    name = "cosine"
+    payload = "cosine.joblib"
+
+
+RETRIEVER = Cosine()
+"""
+
+
+def test_a_plugin_sparse_retriever_is_built_from_the_counts_like_a_built_in(tmp_path: Path, toy_corpus: Path) -> None:
+    """A plugin subclassing a built-in sparse retriever is handed out guarded; the build asked
+    `type(part).build`, which the guard's own class lacks ("internal error: AttributeError")."""
+    entry_points = "[ragcli.retrievers]\ncosine = ragcli_cosine:RETRIEVER\n"
+    env = plugin_site(tmp_path, "ragcli-cosine", "ragcli_cosine", SPARSE_MODULE, entry_points)
+    index_dir = tmp_path / "index"
+    built = run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=env)
+    assert built.returncode == 0, built.stderr
+    found = run("query", "hive queen", "-r", "cosine", "--no-generate", "--json", "--index", str(index_dir), env=env)
+    assert found.returncode == 0, found.stderr
+    tfidf = run("query", "hive queen", "-r", "tfidf", "--no-generate", "--json", "--index", str(index_dir), env=env)
+    assert json.loads(found.stdout)["hits"] == json.loads(tfidf.stdout)["hits"] != []

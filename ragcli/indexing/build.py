@@ -607,10 +607,13 @@ def _recorded_manifest(target: Path, rebuild: bool) -> dict[str, Any] | None:
 def _from_counts(chosen: dict[str, Any]) -> list[str]:
     """The payloads of the chosen retrievers that a build computes from the counts alone (the sparse
     ones), never reading their previous payload."""
-    return [
+    return [  # `__class__`, not type(): a plugin's part is handed out Guarded, which answers as the part's class
         r.payload
         for r in built_retrievers()
-        if r.name in chosen and r.payload and isinstance(r, SparseRetriever) and type(r).build is SparseRetriever.build
+        if r.name in chosen
+        and r.payload
+        and isinstance(r, SparseRetriever)
+        and r.__class__.build is SparseRetriever.build
     ]
 
 
