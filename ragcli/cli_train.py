@@ -96,7 +96,7 @@ def generator(
     )
     check(settings)  # every option and the output folder before any work
     if resume:
-        for skipped in incomplete_checkpoints(output):
+        for skipped in incomplete_checkpoints(settings.output):
             note(f"ragcli: note: {skipped.name} is incomplete (interrupted while saved): resuming from an earlier one")
     retrieve = None
     if with_context:

@@ -431,3 +431,15 @@ def test_resume_skips_an_incomplete_checkpoint(qa: Path, tiny_t5: Path, tmp_path
         (checkpoint / "scheduler.pt").unlink()
     result = invoke(*args, "--epochs", "5", "--resume")
     assert result.exit_code == 2 and "no complete checkpoint" in result.stderr, result.output
+
+
+def test_the_current_folder_as_output_gets_the_model(
+    qa: Path, tiny_t5: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--output .` in an empty folder was an internal error once trained (the model lost)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    report = train(qa, tiny_t5, Path("."), "--epochs", "1")
+    assert report["output"] == str(here) and (here / "model.safetensors").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]  # no staging folder left beside it

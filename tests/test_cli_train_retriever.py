@@ -350,3 +350,19 @@ def test_no_relevant_document_in_the_index_is_a_data_problem(
     )  # fmt: skip
     assert result.exit_code == ExitCode.BAD_INPUT and "no training pairs" in result.output, result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_the_current_folder_as_output_gets_the_model_and_stays_that_folder(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--output .` in an empty folder was an internal error once trained (the model lost): it is the
+    folder it names, which stays the same folder (a shell's current one), with nothing left beside it."""
+    qa, index = judged
+    here = tmp_path / "here"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    report = train(tiny, qa, index, Path("."), "--epochs", "1")
+    assert report["output"] == str(here)
+    assert here.stat().st_ino == inode and (here / "model.safetensors").is_file() and (here / MARKER).is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]

@@ -43,6 +43,7 @@ from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
     output_of,
+    output_path,
     publish,
     recorded_names,
     staging_folder,
@@ -79,6 +80,9 @@ class GeneratorTraining:
     resume: bool = False
     max_new_tokens: int = 64  # the longest answer learnt; prompts are fitted leaving this room, as evaluate does
     answer_style: str = "short"
+
+    def __post_init__(self) -> None:
+        self.output = output_path(self.output)
 
     @property
     def lr(self) -> float:

@@ -25,6 +25,16 @@ from ragcli.indexdir import umask_mode
 MARKER = "ragcli-training.json"  # written into every output folder: what may be replaced by a later run
 
 
+def output_path(output: Path) -> Path:
+    """`--output` as the absolute path every later step uses: `.` and `..` become the folders they
+    name (the staging folder is named after the output's own name, which they lack), and the folders
+    above are resolved, but not a final link, which the checks must still see as one."""
+    absolute = output.expanduser().absolute()
+    if absolute.name in ("", ".."):
+        return absolute.resolve()
+    return absolute.parent.resolve() / absolute.name
+
+
 def read_marker(folder: Path) -> dict[str, Any] | None:
     """`folder`'s marker as a JSON object; None when there is none (or it is a link, unreadable, or not
     an object)."""
@@ -75,7 +85,8 @@ def publish(staged: Path, output: Path, ours: Collection[str] = (), kept: Collec
     (ragcli's, carried on: the checkpoints a resumed run added to); every other entry is the user's and
     stays where it is. A name of the user's that the new model also writes is FileExistsError before
     anything moves; a failure partway puts back what had moved. Every file ragcli wrote gets the
-    umask's permissions first: safetensors writes its weights private (0600)."""
+    umask's permissions first: safetensors writes its weights private (0600). An existing folder stays
+    the same folder (it may be the current one): the entries move, not the folder."""
     earlier = sorted(output.iterdir()) if output.is_dir() else []
     clash = next((e for e in earlier if e.name not in ours and e.name not in kept and _exists(staged / e.name)), None)
     if clash is not None:
@@ -85,9 +96,7 @@ def publish(staged: Path, output: Path, ours: Collection[str] = (), kept: Collec
         for path in root.rglob("*"):
             if path.is_file() and not path.is_symlink():
                 os.chmod(path, mode)
-    if not earlier:  # new, or empty: both commands refuse any other folder before they start
-        if output.is_dir():
-            output.rmdir()
+    if not _exists(output):  # new: both commands refuse a non-empty folder not theirs before they start
         staged.rename(output)
         return
     old = output.with_name(f".{output.name}.old-{os.getpid()}")

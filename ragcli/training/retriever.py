@@ -42,6 +42,7 @@ from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
     output_of,
+    output_path,
     publish,
     read_marker,
     recorded_names,
@@ -273,6 +274,7 @@ def prepare(
     stop naming `index_dir`, as `index_for` takes it)."""
     settings.check()
     check_device(settings.device)
+    output = output_path(output)
     check_output(output)
     label, source, on_disk = resolve_embedding_model(settings.model)  # a model that cannot be found: exit 9
     torch, transformers = import_transformers("training the retriever", "dense")
