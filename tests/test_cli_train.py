@@ -443,3 +443,18 @@ def test_the_current_folder_as_output_gets_the_model(
     report = train(qa, tiny_t5, Path("."), "--epochs", "1")
     assert report["output"] == str(here) and (here / "model.safetensors").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["here"]  # no staging folder left beside it
+
+
+@pytest.mark.parametrize("where", ["{qa}/sub", "/proc/ragcli-test/sub"], ids=["under-a-file", "proc"])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(qa: Path, tmp_path: Path, where: str) -> None:
+    """Was found only once the model had loaded (exit 12): now exit 2 before the model is looked for
+    (here it does not exist, which would be exit 9)."""
+    output = where.format(qa=qa)
+    result = invoke("train", "generator", str(qa), "-o", output, "--model", str(tmp_path / "no-such-model"), *FAST)
+    assert result.exit_code == 2, result.output
+    assert f"--output {output}: " in result.stderr
+    assert (
+        f"{qa} is a file, not a folder" in result.stderr
+        if "{qa}" in where
+        else "cannot write in /proc" in result.stderr
+    )

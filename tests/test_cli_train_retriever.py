@@ -366,3 +366,24 @@ def test_the_current_folder_as_output_gets_the_model_and_stays_that_folder(
     assert report["output"] == str(here)
     assert here.stat().st_ino == inode and (here / "model.safetensors").is_file() and (here / MARKER).is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["here"]
+
+
+@pytest.mark.parametrize("where", ["{qa}/sub", "/proc/ragcli-test/sub"], ids=["under-a-file", "proc"])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    judged: tuple[Path, Path], tmp_path: Path, where: str
+) -> None:
+    """Was found only once trained (exit 12, "File exists"): now exit 2 before the model is even looked
+    for (here it does not exist, which would be exit 9)."""
+    qa, index = judged
+    output = where.format(qa=qa)
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", output,
+        "--embedding-model", str(tmp_path / "no-such-model"),
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"--output {output}: " in result.stderr and "File exists" not in result.stderr
+    assert (
+        f"{qa} is a file, not a folder" in result.stderr
+        if "{qa}" in where
+        else "cannot write in /proc" in result.stderr
+    )

@@ -42,6 +42,7 @@ from ragcli.records import Hit
 from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
+    check_writable,
     output_of,
     output_path,
     publish,
@@ -318,6 +319,7 @@ def check_output(output: Path, resume: bool) -> None:
             f"--output {output}: the folder is not empty and is not a ragcli generator training output",
             hint="name a new or empty folder; ragcli never writes over files it did not make",
         )
+    check_writable(output)
     if resume and last_checkpoint(output) is None:
         what = "no complete checkpoint" if checkpoints_of(output) else "no checkpoint"
         raise InvalidOptionError(

@@ -16,10 +16,12 @@ import errno
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from ragcli.errors import InvalidOptionError
 from ragcli.indexdir import umask_mode
 
 MARKER = "ragcli-training.json"  # written into every output folder: what may be replaced by a later run
@@ -33,6 +35,27 @@ def output_path(output: Path) -> Path:
     if absolute.name in ("", ".."):
         return absolute.resolve()
     return absolute.parent.resolve() / absolute.name
+
+
+def check_writable(output: Path) -> None:
+    """Refuse (exit 2, before any work) an output that could not be written: a file among its parents,
+    or a nearest existing folder (and the output itself, when a folder) in which nothing can be made
+    (permissions, a read-only disk, /proc). A probe folder is made and removed, as only trying tells."""
+    parent = output.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InvalidOptionError(
+            f"--output {output}: {parent} is a file, not a folder", hint="name a folder path, or move the file"
+        )
+    for folder in (parent, output) if output.is_dir() else (parent,):
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".ragcli-probe-", dir=folder))
+        except OSError as exc:
+            raise InvalidOptionError(
+                f"--output {output}: cannot write in {folder} ({exc.strerror or exc})",
+                hint="name a folder you can write in",
+            ) from None
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:

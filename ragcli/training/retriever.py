@@ -41,6 +41,7 @@ from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
 from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
+    check_writable,
     output_of,
     output_path,
     publish,
@@ -149,6 +150,7 @@ def check_output(output: Path) -> None:
         raise ForeignFolderError(
             f"--output {output} is {what}", hint="name a new or empty folder, or an earlier `train retriever` output"
         )
+    check_writable(output)
 
 
 def batches(examples: Sequence[Example], order: Sequence[int], size: int) -> list[list[int]]:
