@@ -387,3 +387,53 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(
         if "{qa}" in where
         else "cannot write in /proc" in result.stderr
     )
+
+
+def test_a_file_of_the_user_s_named_like_the_new_model_s_is_found_before_training(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A name of the new model's that a file of the user's has in an earlier output is exit 12 before
+    any epoch (it was found after training, and the trained model deleted); the folder is unchanged."""
+    qa, index = judged
+    model = tmp_path / "model"
+    train(tiny, qa, index, model, "--epochs", "1")
+    listed = json.loads((model / MARKER).read_text())
+    (model / MARKER).write_text(json.dumps({**listed, "files": [n for n in listed["files"] if n != "tokenizer.json"]}))
+    before = folder_state(model)
+    result = invoke(
+        "train", "retriever", str(qa), "--index", str(index), "--output", str(model),
+        "--embedding-model", str(tiny), *FAST,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.WRITE_FAILED, result.output
+    assert "tokenizer.json there is not ragcli's" in result.stderr and "epoch 1" not in result.stderr
+    assert folder_state(model) == before and [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_a_clash_met_only_when_the_model_moves_in_keeps_the_trained_model(
+    tiny: Path, judged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A file of ragcli's that became the user's while the model trained (here: its name left out of
+    the marker) stops the swap (exit 12): the output stays as it was, and the trained model is kept
+    where it was staged, which the error says (it was deleted, and the training lost)."""
+    from ragcli.errors import RagcliError
+    from ragcli.training.retriever import RetrieverTrainingSettings, prepare, train_retriever
+
+    qa, index = judged
+    output = tmp_path / "model"
+    train(tiny, qa, index, output, "--epochs", "1")
+    settings = RetrieverTrainingSettings(model=str(tiny), batch_size=4, lr=1e-3, validation=0, max_seq_length=64)
+    job = prepare(qa, output, settings, index_dir=index)
+
+    def meanwhile(*_: object) -> None:
+        listed = json.loads((output / MARKER).read_text())
+        files = [name for name in listed["files"] if name != "tokenizer.json"]
+        (output / MARKER).write_text(json.dumps({**listed, "files": files}))
+
+    before = folder_state(output)
+    with pytest.raises(RagcliError, match=r"tokenizer\.json there is not ragcli's.*; it is in ") as raised:
+        train_retriever(job, settings, on_epoch=meanwhile)
+    assert raised.value.exit_code == ExitCode.WRITE_FAILED
+    staged = Path(raised.value.message.rsplit("it is in ", 1)[1])
+    assert staged.parent == tmp_path and (staged / "model.safetensors").is_file() and (staged / MARKER).is_file()
+    changed = folder_state(output)
+    assert {k: v for k, v in changed.items() if k != MARKER} == {k: v for k, v in before.items() if k != MARKER}

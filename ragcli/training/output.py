@@ -12,12 +12,11 @@ partway can take them with a folder that is then removed.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +109,8 @@ def publish(staged: Path, output: Path, ours: Collection[str] = (), kept: Collec
     anything moves; a failure partway puts back what had moved. Every file ragcli wrote gets the
     umask's permissions first: safetensors writes its weights private (0600). An existing folder stays
     the same folder (it may be the current one): the entries move, not the folder."""
+    check_clash(output, [entry.name for entry in staged.iterdir()], {*ours, *kept})
     earlier = sorted(output.iterdir()) if output.is_dir() else []
-    clash = next((e for e in earlier if e.name not in ours and e.name not in kept and _exists(staged / e.name)), None)
-    if clash is not None:
-        raise FileExistsError(errno.EEXIST, f"{clash.name} there is not ragcli's, and the new model writes that name")
     mode = umask_mode()
     for root in (staged, *(e for e in earlier if e.name in kept)):
         for path in root.rglob("*"):
@@ -144,6 +141,16 @@ def publish(staged: Path, output: Path, ours: Collection[str] = (), kept: Collec
         raise
     staged.rmdir()
     shutil.rmtree(old)
+
+
+def check_clash(output: Path, names: Iterable[str], ours: Collection[str]) -> None:
+    """FileExistsError when a name the new model writes is taken in `output` by an entry not in `ours`
+    (one of the user's): the one rule for the check before training and the swap after it."""
+    taken = {entry.name for entry in output.iterdir()} if output.is_dir() else set()
+    clash = next((name for name in sorted(names) if name in taken and name not in ours), None)
+    if clash is not None:
+        # no errno: a file in the way is not the "file where a folder should be" that EEXIST is said as
+        raise FileExistsError(f"{clash} there is not ragcli's, and the new model writes that name")
 
 
 def _exists(path: Path) -> bool:

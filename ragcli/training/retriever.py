@@ -41,6 +41,7 @@ from ragcli.retrieval.embedder import resolve_embedding_model, torch_mean_pool
 from ragcli.terminal_text import first_line
 from ragcli.training.output import (
     MARKER,
+    check_clash,
     check_writable,
     output_of,
     output_path,
@@ -328,6 +329,7 @@ def train_retriever(
     torch.manual_seed(settings.seed)
     try:
         model = _Model(source, on_disk, label, device, settings.max_seq_length)
+        staged = stage(model, Path(source), job.output)
         result = TrainingResult(
             str(job.output),
             label,
@@ -340,11 +342,15 @@ def train_retriever(
             job.dropped,
             job.missing,
         )
-        best_state = _loop(model, job, settings, result, progress, on_epoch)
+        try:
+            best_state = _loop(model, job, settings, result, progress, on_epoch)
+        except BaseException:  # Ctrl-C too: no half-written folder is left beside the output
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
         if best_state is not None:
             model.model.load_state_dict(best_state)
         result.seconds = round(time.perf_counter() - started, 1)
-        save_model(model, Path(source), job.output, result)
+        save_model(model, Path(source), staged, job.output, result)
     finally:
         torch.use_deterministic_algorithms(deterministic)
     return result
@@ -416,30 +422,64 @@ def _loop(
     return best_state
 
 
-def save_model(model: _Model, source: Path, output: Path, result: TrainingResult) -> None:
+def write_model(model: _Model, source: Path, staged: Path) -> None:
     """A normal model folder (config, safetensors weights, tokenizer) plus the base model's
-    sentence-transformers files and ragcli-training.json (its kind and the names written, so that a
-    later run replaces those and keeps the user's); written beside `output`, then moved in."""
-    check_output(output)  # again: someone may have written there while training ran
+    sentence-transformers files, so that it loads in sentence-transformers too."""
+    model.model.save_pretrained(staged, safe_serialization=True)
+    model.tokenizer.save_pretrained(staged)
+    if source.is_dir():
+        for name in SENTENCE_TRANSFORMERS_FILES:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, staged / name)
+        if (source / POOLING_FOLDER / "config.json").is_file():
+            (staged / POOLING_FOLDER).mkdir(exist_ok=True)
+            shutil.copyfile(source / POOLING_FOLDER / "config.json", staged / POOLING_FOLDER / "config.json")
+
+
+def stage(model: _Model, source: Path, output: Path) -> Path:
+    """The staging folder beside `output`, holding the base model written as the trained one will be:
+    its names are the new model's, so a file of the user's in `output` that has one is found before
+    training (exit 12), by the rule the swap applies (`check_clash`), as is a disk too full for it."""
     staged = staging_folder(output)
     try:
         start_staging(staged)
-        model.model.to("cpu").save_pretrained(staged, safe_serialization=True)
-        model.tokenizer.save_pretrained(staged)
-        if source.is_dir():
-            for name in SENTENCE_TRANSFORMERS_FILES:
-                if (source / name).is_file():
-                    shutil.copyfile(source / name, staged / name)
-            if (source / POOLING_FOLDER / "config.json").is_file():
-                (staged / POOLING_FOLDER).mkdir()
-                shutil.copyfile(source / POOLING_FOLDER / "config.json", staged / POOLING_FOLDER / "config.json")
+        write_model(model, source, staged)
+        check_clash(output, written_names(staged), recorded_names(output_of(output, KIND) or {}))
+    except BaseException as exc:  # Ctrl-C too: nothing is left beside the output
+        shutil.rmtree(staged, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        raise write_error(
+            f"cannot write the trained model to {output}", exc, option="choose another --output"
+        ) from None
+    return staged
+
+
+def save_model(model: _Model, source: Path, staged: Path, output: Path, result: TrainingResult) -> None:
+    """Write the trained model over the base one in `staged`, with ragcli-training.json (its kind and
+    the names written, so that a later run replaces those and keeps the user's), then move it into
+    `output`. A swap that fails keeps the new model where it is staged and says so: training is not lost."""
+    try:
+        model.model.to("cpu")
+        write_model(model, source, staged)
         marker = {"kind": KIND, "files": written_names(staged), **result.to_dict()}
         (staged / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        publish(staged, output, recorded_names(output_of(output, KIND) or {}))
     except BaseException as exc:  # Ctrl-C too: no half-written folder is left beside the output
         shutil.rmtree(staged, ignore_errors=True)
         if not isinstance(exc, OSError):
             raise
         raise write_error(
             f"cannot write the trained model to {output}", exc, option="choose another --output"
+        ) from None
+    try:
+        check_output(output)  # again: someone may have written there while training ran
+        publish(staged, output, recorded_names(output_of(output, KIND) or {}))
+    except InvalidOptionError as exc:
+        raise type(exc)(f"{exc.message}; the trained model is in {staged}", hint=exc.hint) from None
+    except OSError as exc:  # a file of the user's took one of the model's names while it trained
+        raise write_error(
+            f"cannot move the trained model into {output}",
+            exc,
+            then=f"; it is in {staged}",
+            option="move it in yourself, or choose another --output",
         ) from None
