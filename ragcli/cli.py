@@ -1010,23 +1010,36 @@ def plugins(json_output: options.Json = False) -> None:
         stdout_console().print(plugins_table(found))
 
 
+def _float(text: str) -> float:
+    """A number as people write it: Python's `1_0` (ten, where 1.0 was likely meant) is not one."""
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
 def _number(text: str) -> int | float:
     """A number as written: an int when it is one, else a float that the option's check refuses with
     what it needs (`--k 1.5`: whole numbers >= 1), not as an unreadable list."""
+    number = _float(text)
     try:
         return int(text)
     except ValueError:
-        return float(text)
+        return number
 
 
 def _csv_list(text: str, convert: Callable[[str], Any], option: str) -> list[Any]:
-    try:
-        values = [convert(part.strip()) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise InvalidOptionError(f"{option}: not a comma-separated list: {text!r}") from None
-    if not values:
+    """The items of a comma-separated option; an empty item (`0.9,,1`) is refused, not skipped: it is
+    a value left out by mistake."""
+    parts = [part.strip() for part in text.split(",")]
+    if parts == [""]:
         raise InvalidOptionError(f"{option}: empty list")
-    return values
+    if "" in parts:
+        raise InvalidOptionError(f"{option}: an empty item in {text!r}", hint="drop the extra comma, or fill it in")
+    try:
+        return [convert(part) for part in parts]
+    except ValueError:
+        hint = "write numbers without '_': 1_0 would be ten" if "_" in text else None
+        raise InvalidOptionError(f"{option}: not a comma-separated list: {text!r}", hint=hint) from None
 
 
 def _strictness(strict: bool, skip_invalid: bool) -> bool:
@@ -1279,8 +1292,8 @@ def tune(
         write_json,
     )
 
-    k1_values = sorted(set(_csv_list(k1, float, "--k1")))
-    b_values = sorted(set(_csv_list(b, float, "--b")))
+    k1_values = sorted(set(_csv_list(k1, _float, "--k1")))
+    b_values = sorted(set(_csv_list(b, _float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing
     options.warn_unused_split(ctx, "split", data)
     strict = _strictness(strict, skip_invalid)

@@ -794,8 +794,10 @@ def test_tune_keeps_the_index_pair_when_no_cell_of_the_grid_beats_it(tuning_inde
         (["--metric", "mrr@²"], "unknown metric"),  # a digit to str.isdigit, not to int(): an internal ValueError
         (["--k1", "nan"], "finite"),
         (["--b", "1.5"], "0 <= b <= 1"),
+        (["--k1", "1_0"], "--k1: not a comma-separated list: '1_0' (write numbers without '_'"),  # was k1=10
+        (["--b", "0.3,,0.6"], "--b: an empty item in '0.3,,0.6'"),  # was skipped
     ],
-    ids=["metric", "cutoff-0", "cutoff-superscript", "k1-nan", "b-too-big"],
+    ids=["metric", "cutoff-0", "cutoff-superscript", "k1-nan", "b-too-big", "k1-underscore", "b-empty-item"],
 )
 def test_tune_checks_its_grid_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
     folder = beir_folder(tmp_path / "beir", {})
