@@ -53,10 +53,13 @@ def one_error_line(stderr: str) -> str:
         (Reply(b'{"choices": ["abc"]}'), None),
         (Reply(completion("honey")), Reply(b'{"data": 5}')),
         (Reply(completion("honey")), Reply(b"<html>a web page</html>", content_type="text/html")),
+        (Reply(b"<html>log in</html>", content_type="text/html"), None),
+        (Reply(b"{}"), None),
+        (Reply(b'{"choices": null}'), None),
     ],
     ids=[
         *("not-json", "empty", "deep", "bad-utf8", "int", "nan", "object"),
-        *("choices-str", "choice-str", "models-5", "models-html"),
+        *("choices-str", "choice-str", "models-5", "models-html", "html-page", "no-choices", "choices-null"),
     ],
 )
 def test_a_reply_ragcli_cannot_read_is_exit_9_with_the_sources(
@@ -69,6 +72,22 @@ def test_a_reply_ragcli_cannot_read_is_exit_9_with_the_sources(
     assert line.startswith(f"ragcli: error: the server at {server.url} {UNREADABLE} ("), line
     data = json.loads(result.stdout)  # the documented shape: the record, no answer, the error
     assert data["sources"] and data["answer"] is None and UNREADABLE in data["error"]
+
+
+@pytest.mark.parametrize(
+    "how",
+    [["query", "bees"], ["query", "-"], ["chat"]],
+    ids=["piped", "batch", "chat"],
+)
+def test_a_page_that_is_not_a_completion_is_exit_9_in_every_mode(how: list[str], sample_index: Path) -> None:
+    """A 200 login page (a --base-url pointing at a web UI) or `{}` was "fake gave no answer", the
+    extractive answer and exit 0, unless streamed on a terminal: it is a reply ragcli cannot read."""
+    for reply in (Reply(b"<html>log in</html>", content_type="text/html"), Reply(b"{}")):
+        with fake_server(reply) as server:
+            result = run(*how, "-i", str(sample_index), *FAST, "--base-url", server.url, input="bees\n")
+        assert result.returncode == 9, result.stderr
+        assert UNREADABLE in one_error_line(result.stderr)
+        assert "gave no answer" not in result.stdout and "honey_production.md" in result.stdout
 
 
 @pytest.mark.parametrize("concurrency", ["1", "3"])

@@ -79,13 +79,24 @@ def _part_text(part: Any) -> str | None:
 def message_text(response: Any, where: str) -> str:
     """The text of a chat completion's first choice ("" when the server sent none); UnreadableReply
     when the completion is not one."""
-    choice = _first_choice(response, where, "")
+    choice = _first_choice(_completion(response, where), where, "")
     if choice is None:
         return ""
     message = getattr(choice, "message", None)
     if message is None:
         raise UnreadableReply(where, f"the first choice is {_a(choice)} without a message")
     return _text_of(message, where, "the answer")
+
+
+def _completion(response: Any, where: str) -> Any:
+    """`response` when it is a chat completion; UnreadableReply when it has no `choices` at all: a body
+    that is not JSON (the client hands it over as text), or an object of another shape (`{}`), neither
+    of which is a model's empty answer (an empty `choices` list is one)."""
+    if isinstance(response, str):
+        raise UnreadableReply(where, "the body is text, not JSON")
+    if getattr(response, "choices", None) is None:
+        raise UnreadableReply(where, "no 'choices': not a chat completion")
+    return response
 
 
 def delta_text(chunk: Any, where: str) -> str:
