@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
@@ -35,6 +36,7 @@ from ragcli.errors import (
     OutOfMemoryError,
     OutputWriteError,
     RagcliError,
+    RagcliWarning,
     mask_secrets,
 )
 from ragcli.readers.base import DEFAULT_MAX_BYTES
@@ -1496,7 +1498,25 @@ def main() -> None:
     _stand_ins_for_closed_streams()
     _tolerant_streams()
     _catch_stop_signals()
+    _warnings_as_lines()
     app()
+
+
+def _warnings_as_lines() -> None:
+    """ragcli's own warnings (a server's reply cut short) as one `ragcli: warning:` line each, every
+    time; other libraries' warnings as Python shows them."""
+    warnings.simplefilter("always", RagcliWarning)
+    show = warnings.showwarning
+
+    def show_ours(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+        if issubclass(category, RagcliWarning):
+            from ragcli.render import note
+
+            note(f"ragcli: warning: {message}")
+        else:
+            show(message, category, *rest, **more)
+
+    warnings.showwarning = show_ours
 
 
 class _ClosedStream(io.RawIOBase):

@@ -153,6 +153,10 @@ class OutputWriteError(RagcliError):
     exit_code = ExitCode.WRITE_FAILED
 
 
+class RagcliWarning(UserWarning):
+    """Something the user should know that does not stop the run (the CLI prints it as one line)."""
+
+
 class ModelUnavailableError(RagcliError):
     exit_code = ExitCode.MODEL_UNAVAILABLE
 

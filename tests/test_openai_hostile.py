@@ -449,3 +449,33 @@ def test_a_key_the_server_repeats_at_the_end_of_a_sentence_is_masked(sample_inde
         )
     line = one_error_line(result.stderr)
     assert "sk-test-12345" not in line and "provided: ***." in line, line
+
+
+# ------------------------------------------------------------------------------------------------
+# a server that ignores max_tokens: the reply is read only as far as --max-new-tokens allows
+
+CUT = "allows: the answer is cut at 1,536 characters"  # --max-new-tokens 16: 16 × 32 + 1,024
+
+
+def test_a_reply_far_longer_than_max_new_tokens_is_cut_with_a_warning(sample_index: Path) -> None:
+    """A server that ignored max_tokens sent a 10 MB answer: ragcli spent ten minutes and a gigabyte
+    on it and printed it all, with exit 0 and no word of it."""
+    with fake_server(Reply(completion("bees " * 40_000))) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--json",
+            "--max-new-tokens", "16",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["answer"]) <= 1536
+    assert one_error_line(result.stderr).startswith(f"ragcli: warning: the server at {server.url} sent more")
+    assert CUT in result.stderr
+
+
+def test_a_stream_far_longer_than_max_new_tokens_is_not_read_past_the_budget(sample_index: Path) -> None:
+    body = sse(*[chunk("bees " * 100)] * 100, b"[DONE]")
+    with fake_server(Reply(body, content_type="text/event-stream")) as server:
+        code, out, err = run_in_terminal(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--max-new-tokens", "16"
+        )
+    assert code == 0, (out, err)
+    assert CUT in one_error_line(err)

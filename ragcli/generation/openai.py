@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +41,7 @@ from ragcli.errors import (
     MissingExtraError,
     ModelUnavailableError,
     RagcliError,
+    RagcliWarning,
     looks_like_a_variable_name,
     shown_url,
 )
@@ -64,6 +66,10 @@ if TYPE_CHECKING:
 DEFAULT_CONTEXT_TOKENS = 4096
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English text with a BPE tokenizer
 MIN_PROMPT_TOKENS = 64
+# a reply's length that --max-new-tokens allows, generously (a token is rarely over 16 characters): a server
+# that ignores max_tokens sent a 10 MB answer, which ragcli spent ten minutes and a gigabyte on
+CHARS_PER_REPLY_TOKEN = 32
+REPLY_SLACK_CHARS = 1024
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DUMMY_KEY = "not-needed"  # the client insists on a key; a local server ignores it
 # where servers put the model's context length in /v1/models (vLLM, OpenRouter/LM Studio, Groq, llama.cpp)
@@ -204,6 +210,11 @@ def first_tokens(text: str, tokens: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > limit // 2 else limit]
+
+
+def reply_budget(max_new_tokens: int) -> int:
+    """The most characters of a reply ragcli reads; what a server sends past it is left out."""
+    return max(0, max_new_tokens) * CHARS_PER_REPLY_TOKEN + REPLY_SLACK_CHARS
 
 
 def is_context_error(message: str, code: object = None) -> bool:
@@ -481,7 +492,23 @@ class OpenAIGenerator:
     # generation ------------------------------------------------------------------------------------
     def generate(self, question: str, sources: Sequence[Hit]) -> Generation:
         response, fitted = self._send(question, sources, stream=False)
-        return settle(message_text(response, self.where), question, sources, fitted.sources_used)
+        return settle(self._within_budget(message_text(response, self.where)), question, sources, fitted.sources_used)
+
+    def _within_budget(self, text: str) -> str:
+        """`text` cut at the reply budget, with a warning where the server sent more."""
+        budget = reply_budget(self.options.max_new_tokens)
+        if len(text) > budget:
+            self._warn_cut(budget)
+        return text[:budget]
+
+    def _warn_cut(self, budget: int) -> None:
+        warnings.warn(
+            RagcliWarning(
+                f"the server at {self.where} sent more than --max-new-tokens {self.options.max_new_tokens} "
+                f"allows: the answer is cut at {budget:,} characters"
+            ),
+            stacklevel=2,
+        )
 
     def generate_many(self, requests: Sequence[tuple[str, Sequence[Hit]]]) -> list[Generation]:
         """Answers in order, with at most `options.concurrency` requests in flight; the first failure
@@ -500,22 +527,27 @@ class OpenAIGenerator:
             response = self._request(prompt, stream=False)
         except self._openai.APIError as exc:
             raise self._error(exc) from None
-        return strip_reasoning(message_text(response, self.where))
+        return strip_reasoning(self._within_budget(message_text(response, self.where)))
 
     def stream(self, question: str, sources: Sequence[Hit]) -> tuple[Iterator[str], Callable[[], Generation]]:
         """Text pieces as the server sends them, and a function returning the finished Generation."""
         response, fitted = self._send(question, sources, stream=True)
         pieces: list[str] = []
+        budget = reply_budget(self.options.max_new_tokens)
 
         def pieces_iter() -> Iterator[str]:
-            chunks = 0
+            chunks = received = 0
             try:
                 for chunk in response:
                     chunks += 1
-                    delta = delta_text(chunk, self.where)
+                    delta = delta_text(chunk, self.where)[: budget - received]
                     if delta:
+                        received += len(delta)
                         pieces.append(delta)
                         yield delta
+                    if received >= budget:  # the rest, which the server should not have sent, is not read
+                        self._warn_cut(budget)
+                        break
             except self._stream_errors as exc:
                 raise self._error(exc, mid_stream=True) from None
             except UnicodeEncodeError:
