@@ -6,13 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from clihelpers import invoke, run
-from crafted import payload_file
+from crafted import payload_file, replace_payload
 from tinymodels import build_tiny_embedder
 
 from ragcli.errors import ExitCode, MissingExtraError, ModelUnavailableError
@@ -628,3 +629,36 @@ def test_the_packaged_models_folder_is_the_default_model(tiny_embedder: Path, tm
         settings, _ = reindex_settings(None, {"dense": True, "embedding_model": named})
         assert settings.retrievers["dense"].model == DEFAULT_EMBEDDING_MODEL, named
     assert EmbeddingSettings(model=str(tiny_embedder)).model == str(tiny_embedder)
+
+
+def query_hits(index_dir: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return run("query", "wind", "--index", str(index_dir), "-r", "dense", "--no-generate", "--json", cwd=cwd)
+
+
+def test_a_relative_model_folder_is_recorded_absolute_and_queried_from_anywhere(
+    tiny_embedder: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(tiny_embedder, tmp_path / "m")
+    built = run(
+        *("index", str(small_corpus), "--index", "idx", "--dense", "--embedding-model", "./m"),
+        *("--embedding-precision", "fp32"),
+        cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr
+    assert load_index(tmp_path / "idx").manifest["dense"]["settings"]["model"] == str((tmp_path / "m").resolve())
+    (tmp_path / "elsewhere").mkdir()
+    here, elsewhere = query_hits(tmp_path / "idx", tmp_path), query_hits(tmp_path / "idx", tmp_path / "elsewhere")
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert json.loads(elsewhere.stdout)["hits"] == json.loads(here.stdout)["hits"]
+
+
+def test_a_model_recorded_by_a_relative_path_is_refused_at_query_time(dense_index: Path, tmp_path: Path) -> None:
+    payload = dict(load_index(dense_index).payload("dense.joblib"))
+    payload = {**payload, "settings": {**payload["settings"], "model": "./m"}}  # as an older ragcli recorded it
+    replace_payload(
+        dense_index, "dense.joblib", {k: np.asarray(v) if k != "settings" else v for k, v in payload.items()}
+    )
+    result = query_hits(dense_index, tmp_path)
+    assert result.returncode == ExitCode.MODEL_UNAVAILABLE and result.stdout == ""
+    assert "embedding model ./m relative to the folder it was built in" in result.stderr
+    assert "--embedding-model $(realpath ./m)" in result.stderr and len(result.stderr.strip().splitlines()) == 1

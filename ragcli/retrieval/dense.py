@@ -24,11 +24,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError
+from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError, ModelUnavailableError
 from ragcli.indexdir import DENSE_CHECKPOINT, temporary_beside
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
-from ragcli.retrieval.embedder import Embedder, EmbeddingInterrupted, EmbeddingSettings, embed_spread
+from ragcli.retrieval.embedder import (
+    Embedder,
+    EmbeddingInterrupted,
+    EmbeddingSettings,
+    embed_spread,
+    relative_model_folder,
+)
 from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import StringTable, load_payload, save_payload
 
@@ -216,6 +222,20 @@ def inner_product_top(vectors: np.ndarray, query: np.ndarray) -> tuple[np.ndarra
     return np.arange(len(vectors), dtype=np.int64), scores.astype(np.float64)
 
 
+def _query_settings(index: Index, recorded: dict[str, Any]) -> EmbeddingSettings:
+    """The settings to embed questions with; a model an older ragcli recorded by a relative path is
+    exit 9 (resolved here it could be another model, whose vectors rank at random without an error)."""
+    model = str(recorded.get("model", ""))
+    if relative_model_folder(model):
+        raise ModelUnavailableError(
+            f"{index.path}: the index names its embedding model {model} relative to the folder it was built in",
+            hint=f"re-index it with the model's absolute path: ragcli index --index {index.path} "
+            f"--embedding-model $(realpath {model})",
+            value=model,
+        )
+    return EmbeddingSettings.from_dict(recorded)
+
+
 class DenseScorer:
     """Exact inner-product search over the stored passage vectors."""
 
@@ -228,7 +248,7 @@ class DenseScorer:
             raise IndexDamagedError(
                 f"{index.path}: dense vectors do not match the passages", hint="rebuild with --dense"
             )
-        self.settings = EmbeddingSettings.from_dict(payload["settings"])
+        self.settings = _query_settings(index, payload["settings"])
         self._embedder: Embedder | None = None
         self._float32: np.ndarray | None = None
 

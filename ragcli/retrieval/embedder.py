@@ -79,16 +79,27 @@ def default_model_folder() -> Path:
 
 
 def recorded_model_name(name: str) -> str:
-    """The name an index records for embedding model `name`: the default's own name where `name` is a
-    path to the packaged model's folder (compared resolved), so that the same model named two ways is
-    never taken for another one (every passage embedded again, a second int8 copy exported)."""
-    if name == DEFAULT_EMBEDDING_MODEL or not Path(name).expanduser().is_dir():
+    """The name an index records for embedding model `name`: a local folder by its absolute path, links
+    resolved, so that the index names the model its vectors came from whatever folder a later query or
+    re-index runs in (`./m` named another folder, or none, elsewhere); the default's own name where it
+    is the packaged model's folder, so that the same model named two ways is never taken for another
+    one (every passage embedded again, a second int8 copy exported)."""
+    folder = Path(name).expanduser()
+    if name == DEFAULT_EMBEDDING_MODEL or not folder.is_dir():
         return name
+    resolved = folder.resolve()
     try:
         packaged = default_model_folder()
     except MissingExtraError:  # no packaged model: the folder cannot be it
-        return name
-    return DEFAULT_EMBEDDING_MODEL if Path(name).expanduser().resolve() == packaged.resolve() else name
+        return str(resolved)
+    return DEFAULT_EMBEDDING_MODEL if resolved == packaged.resolve() else str(resolved)
+
+
+def relative_model_folder(name: str) -> bool:
+    """Whether a recorded model name is a folder named relative to the current folder (an index built
+    by an older ragcli): which model it means depends on where the command runs."""
+    folder = Path(name).expanduser()
+    return not folder.is_absolute() and (name.startswith(".") or folder.is_dir())
 
 
 def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
