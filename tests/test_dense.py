@@ -662,3 +662,18 @@ def test_a_model_recorded_by_a_relative_path_is_refused_at_query_time(dense_inde
     assert result.returncode == ExitCode.MODEL_UNAVAILABLE and result.stdout == ""
     assert "embedding model ./m relative to the folder it was built in" in result.stderr
     assert "--embedding-model $(realpath ./m)" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_model_replaced_in_its_folder_embeds_every_passage_again(
+    tiny_embedder: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    model = shutil.copytree(tiny_embedder, tmp_path / "model")
+    corpus = shutil.copytree(small_corpus, tmp_path / "edited")
+    settings = BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(model), precision="fp32")})
+    build_index([corpus], tmp_path / "idx", settings)
+    shutil.rmtree(model)
+    build_tiny_embedder(model)  # trained again into the same folder: other files, the same name
+    (corpus / "extra.txt").write_text("Drones have no sting.")
+    reindex(None, tmp_path / "idx", {})
+    dense = load_index(tmp_path / "idx").manifest["dense"]
+    assert (dense["embedded"], dense["reused"]) == (7, 0)

@@ -60,6 +60,18 @@ def _reusable(previous: dict[str, Any], recorded: dict[str, Any]) -> bool:
     return bool(previous.get("settings") == recorded and keys.shape[1:] == (16,) and len(keys) == len(vectors))
 
 
+def check_width(model: str, given: int, held: int, where: str) -> None:
+    """Exit 9 when embedding model `model` gives vectors of another width than the `held` ones: it is
+    not the model they came from (a product of the two would fail deep in numpy)."""
+    if given != held:
+        raise ModelUnavailableError(
+            f"{where}: embedding model {model} gives {given}-dimensional vectors, the index holds {held}: "
+            "it is not the model the index was built with",
+            hint=f"embed every passage again with it: ragcli index --index {where} --rebuild",
+            value=model,
+        )
+
+
 def _key_rows(payload: dict[str, Any]) -> dict[bytes, int]:
     """Content key → row of a dense payload's vectors."""
     raw = np.asarray(payload["keys"]).tobytes()
@@ -155,6 +167,9 @@ def build_dense(
                 new_vectors = embed_spread(runner, settings, [texts[i] for i in todo], progress=step)
         except EmbeddingInterrupted as stop:
             _interrupted(stop, [keys[i] for i in todo], saved, resumed, len(from_checkpoint), checkpoint, recorded)
+        if dimensions:  # the reused vectors' width
+            where = str(checkpoint.parent) if checkpoint is not None else "the index"
+            check_width(settings.model, int(new_vectors.shape[1]), dimensions, where)
         dimensions = int(new_vectors.shape[1])
     seconds = time.perf_counter() - loaded
     vectors = np.zeros((len(texts), dimensions), dtype=np.dtype(settings.store_dtype))

@@ -102,6 +102,18 @@ def relative_model_folder(name: str) -> bool:
     return not folder.is_absolute() and (name.startswith(".") or folder.is_dir())
 
 
+def model_files(name: str) -> str | None:
+    """A key of a local model folder's files (`quantized.fingerprint`: names, sizes, mtimes), recorded
+    with the vectors: a model trained again or replaced in the same folder is another model, whose
+    vectors are never mixed with the old ones. None for the packaged model and hub ids."""
+    folder = Path(name)
+    if name == DEFAULT_EMBEDDING_MODEL or not folder.is_dir():
+        return None
+    from ragcli.retrieval.quantized import fingerprint
+
+    return fingerprint(folder)
+
+
 def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
     """(name to record in the index, folder or hub id to load, whether it is on disk already); a model
     that cannot be had, or is of a kind that does not embed, is exit 9."""
@@ -149,6 +161,9 @@ class EmbeddingSettings:
             "max_tokens": self.max_tokens,
             "dtype": self.store_dtype,
         }
+        files = model_files(self.model)
+        if files is not None:
+            recorded["model_files"] = files
         if self.precision == "int8":  # int8 vectors depend on how the model was quantised
             from ragcli.retrieval.quantized import RECIPE
 
