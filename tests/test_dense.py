@@ -677,3 +677,23 @@ def test_a_model_replaced_in_its_folder_embeds_every_passage_again(
     reindex(None, tmp_path / "idx", {})
     dense = load_index(tmp_path / "idx").manifest["dense"]
     assert (dense["embedded"], dense["reused"]) == (7, 0)
+
+
+def test_a_query_model_of_another_width_is_exit_9_naming_both_widths(
+    tiny_embedder: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    from transformers import BertConfig, BertModel
+
+    model = shutil.copytree(tiny_embedder, tmp_path / "model")
+    settings = BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(model), precision="fp32")})
+    dense_index = tmp_path / "idx"
+    build_index([small_corpus], dense_index, settings)
+    narrow = BertConfig(
+        vocab_size=1000, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    )
+    BertModel(narrow).save_pretrained(tmp_path / "narrow")
+    shutil.copy(tmp_path / "narrow" / "model.safetensors", model / "model.safetensors")
+    shutil.copy(tmp_path / "narrow" / "config.json", model / "config.json")
+    result = query_hits(dense_index, tmp_path)
+    assert result.returncode == ExitCode.MODEL_UNAVAILABLE and len(result.stderr.strip().splitlines()) == 1
+    assert "gives 16-dimensional vectors, the index holds 32" in result.stderr

@@ -264,6 +264,7 @@ class DenseScorer:
                 f"{index.path}: dense vectors do not match the passages", hint="rebuild with --dense"
             )
         self.settings = _query_settings(index, payload["settings"])
+        self.where = str(index.path)
         self._embedder: Embedder | None = None
         self._float32: np.ndarray | None = None
 
@@ -277,7 +278,9 @@ class DenseScorer:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self.settings)
+            embedder = Embedder(self.settings)
+            check_width(self.settings.model, embedder.dimensions, int(self.vectors.shape[1]), self.where)
+            self._embedder = embedder
         return self._embedder
 
     def score(self, query: str) -> Ranked:
