@@ -45,7 +45,7 @@ class Answer:
     generator: str | None = None
     model: str | None = None
     citations: list[int] = field(default_factory=list)
-    sources_in_prompt: int = 0
+    sources_in_prompt: int | None = None  # the generator's own count; None where it does not say
     timings: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None  # the generator that answered because the model gave no answer
     searched: str | None = None  # what was retrieved with, when not the question (a chat follow-up)

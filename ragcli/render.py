@@ -1055,7 +1055,8 @@ def print_hits(
 def closed_book_note(item: Any, question: str | None = None) -> None:
     """The note that no retrieved passage fitted the model's input beside the instructions and the
     question (`sources_in_prompt` 0, the question perhaps cut): the model answered closed-book, which
-    the sources shown under its answer do not say. `question`: named when one of several from stdin."""
+    the sources shown under its answer do not say. None (a generator that does not count) is no 0.
+    `question`: named when one of several from stdin."""
     if item.sources and item.error is None and item.sources_in_prompt == 0:
         named = f"{echoed_question(question)}: " if question else ""
         note(

@@ -88,10 +88,27 @@ class EchoFactory:
         return EchoGenerator()
 
 
+class TerseGenerator(EchoGenerator):
+    """Says nothing of how many sources its prompt held (no third argument)."""
+
+    name = "terse"
+
+    def generate(self, question, sources):
+        return Generation(f"{sources[0].title} [1]", [1]) if sources else Generation("", [])
+
+
+class TerseFactory:
+    name = "terse"
+
+    def create(self, model, options, index):
+        return TerseGenerator()
+
+
 READER = ToyReader()
 RETRIEVER = Coordination()
 IMPOSTOR = FakeBM25()
 GENERATOR = EchoFactory()
+TERSE = TerseFactory()
 '''
 
 ENTRY_POINTS = """[ragcli.readers]
@@ -103,6 +120,7 @@ bm25 = ragcli_toy:IMPOSTOR
 
 [ragcli.generators]
 echo = ragcli_toy:GENERATOR
+terse = ragcli_toy:TERSE
 """
 
 
@@ -180,6 +198,22 @@ def test_toy_reader_retriever_and_generator_through_the_cli(
     lexical = run("query", "flowers dance", "--no-generate", "--json", "--index", str(index_dir), env=plugin_env)
     scores = [h["score"] for h in json.loads(lexical.stdout)["hits"]]
     assert scores and all(s != round(s) for s in scores)  # the built-in BM25, not the impostor's whole counts
+
+
+def test_a_generator_that_does_not_say_what_its_prompt_held_gets_no_closed_book_note(
+    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
+) -> None:
+    """`Generation(text, citations)` leaves `sources_in_prompt` unknown: no note that the model saw no
+    passage (its answer cites one), and null in the JSON."""
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=plugin_env).returncode == 0
+    answered = run("query", "who visits flowers", "-g", "terse", "--json", "--index", str(index_dir), env=plugin_env)
+    assert answered.returncode == 0, answered.stderr
+    answer = json.loads(answered.stdout)
+    assert answer["citations"] == [1] and answer["sources_in_prompt"] is None
+    assert "closed-book" not in answered.stderr
+    shown = run("query", "who visits flowers", "-g", "terse", "--index", str(index_dir), env=plugin_env)
+    assert shown.returncode == 0 and "closed-book" not in shown.stderr
 
 
 def test_without_the_plugin_its_parts_are_unknown(toy_corpus: Path, tmp_path: Path) -> None:

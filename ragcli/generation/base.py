@@ -107,7 +107,9 @@ _PARTIAL_TAG_RE = re.compile(r"</?([a-z]{0,9})$", re.IGNORECASE)
 class Generation:
     text: str
     citations: list[int]  # 1-based numbers of the sources the answer rests on
-    sources_in_prompt: int = 0  # how many sources the generator actually saw (the context budget)
+    # how many sources the generator actually saw (the context budget); None: it does not say, as a
+    # plugin's Generation(text, citations) does not, so no "answered closed-book" note is made up for it
+    sources_in_prompt: int | None = None
 
 
 @dataclass
