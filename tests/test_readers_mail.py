@@ -366,3 +366,20 @@ def test_every_inline_text_part_is_read_in_order_attachments_left_out(tmp_path: 
         assert line == line_of_word(raw, word)
     footer_line = line_after_headers_of(raw, "Content-Transfer-Encoding: quoted-printable")
     assert document.line_at(document.text.index("footerword")) == footer_line
+
+
+def test_an_inline_text_part_with_a_filename_is_read_and_not_also_named_an_attachment(tmp_path: Path) -> None:
+    """Apple Mail sends a .txt as `Content-Disposition: inline; filename=…`: shown inline, it is body text
+    (read), so not also listed under "Attachments:"; the PDF beside it is only named."""
+    mail = EmailMessage()
+    mail["Subject"] = "Notes"
+    mail.set_content("Main body about aardvarks.\n")
+    mail.add_attachment("Inline notes about pangolins.\n", disposition="inline", filename="notes.txt")
+    mail.add_attachment(ATTACHMENT, maintype="application", subtype="pdf", filename="hive report.pdf")
+    documents, skipped = read(write_files(tmp_path / "c", {"a.eml": bytes(mail)}))
+    assert skipped == {}
+    (document,) = documents
+    assert document.text.endswith(
+        "Main body about aardvarks.\n\nInline notes about pangolins.\n\nAttachments: hive report.pdf"
+    )
+    assert "notes.txt" not in document.text

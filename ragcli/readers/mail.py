@@ -110,6 +110,14 @@ def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
         yield body
 
 
+def _attachment_names(message: EmailMessage) -> list[str]:
+    """The names of the parts listed as attachments: `iter_attachments` less those `_shown_parts` reads
+    as body text (a text part `inline; filename=…`, as Apple Mail sends a .txt), so that a part is read
+    or named, never both."""
+    shown = {id(part) for part in _shown_parts(message)}
+    return [name for part in message.iter_attachments() if id(part) not in shown and (name := part.get_filename())]
+
+
 Warn = Callable[[str], None]  # what reading a message warns of, said without where: the caller names it
 
 
@@ -307,7 +315,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
             raise TypeError("not a MIME message")
         headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
         content, body_lines = _joined(message, raw, line, lambda said: source.context.warn(f"{doc_id}: {said}"))
-        attachments = [name for part in message.iter_attachments() if (name := part.get_filename())]
+        attachments = _attachment_names(message)
     except DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
     shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
@@ -378,8 +386,9 @@ class MailReader(SuffixReader):
     # line breaks (its passages' text kept the "\r"); 5: every text part shown inline read, in order, not
     # only the first (a second text part, a list's footer, the text after an inline image was lost), an
     # HTML part read as the HTML reader's version 5 reads a page; 6: a text part whose charset Python does
-    # not know (`unknown-8bit`, `x-gbk`) read as UTF-8, else cp1252, with a warning (the message was skipped)
-    version = 6
+    # not know (`unknown-8bit`, `x-gbk`) read as UTF-8, else cp1252, with a warning (the message was skipped);
+    # 7: a text part shown inline with a filename read, not also named under "Attachments:"
+    version = 7
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
