@@ -227,3 +227,25 @@ def test_lone_carriage_returns_are_no_terminals_overwrite(tmp_path: Path) -> Non
     documents = list(reader.documents())
     assert not reader.report.skipped
     assert " ".join(" ".join(d.text for d in documents).split()) == "Honey bees dance."
+
+
+def test_bin_data_is_skipped_byte_for_byte_and_a_nul_inside_it_is_no_binary_file(tmp_path: Path) -> None:
+    """`\\binN` is followed by N raw bytes (a picture's data): they are no text, and a NUL among them does
+    not make a valid RTF "binary content"; the text after them is read."""
+    root = tmp_path / "c"
+    root.mkdir()
+    (root / "x.rtf").write_bytes(
+        b"{\\rtf1\\ansi{\\fonttbl{\\f0 Times;}}\\pard Hello koala \\bin5 abcde after lemur\\par}"
+    )
+    (root / "y.rtf").write_bytes(
+        b"{\\rtf1\\ansi{\\fonttbl{\\f0 Times;}}\\pard Hello pangolin {\\pict\\bin6 \x00\x01}\\b{\x03} after wombat\\par}"
+    )
+    (root / "z.rtf").write_bytes(b"{\\rtf1\\ansi \\\\bin3 abc is text\\par}")  # an escaped backslash: no \bin
+    reader = CorpusReader([root])
+    texts = {document.path: " ".join(document.text.split()) for document in reader.documents()}
+    assert reader.report.skipped == []
+    assert texts == {
+        "x.rtf": "Hello koala after lemur",
+        "y.rtf": "Hello pangolin after wombat",
+        "z.rtf": "\\bin3 abc is text",
+    }

@@ -404,15 +404,22 @@ class SourceInput:
             yield number, None
 
     def read_text(
-        self, declared_charset: Callable[[bytes], str | None] | None = None, *, lone_cr_breaks: bool | None = None
+        self,
+        declared_charset: Callable[[bytes], str | None] | None = None,
+        *,
+        lone_cr_breaks: bool | None = None,
+        without_data: Callable[[bytes], bytes] | None = None,
     ) -> str:
         """The whole file as text: binary content is skipped, decoded as `decode_text` says (with the
         charset `declared_charset` finds in the bytes, for a format that declares one: HTML), what is
         not valid in the codec tried first read as the next with a warning, line endings made "\n"
         (`universal_newlines`; `lone_cr_breaks`: its `classic_mac`, True for a format whose syntax reads
         a lone "\r" as a line end or white space, which a terminal's overwriting would break: RTF, JSON,
-        CSV, HTML, Markdown), terminal control sequences removed (`terminal_text`)."""
+        CSV, HTML, Markdown), terminal control sequences removed (`terminal_text`). `without_data`: the
+        bytes with the format's own binary data cut out (RTF's `\\bin`), before any NUL is looked for."""
         data = self.read_bytes()
+        if without_data is not None:
+            data = without_data(data)
         if looks_binary(data):
             raise Skip("binary content")
         data = self.text_before_nul(data)

@@ -4,7 +4,8 @@ Read as plain text before, a note saved by TextEdit indexed its control words ("
 "cocoartf2639", "fonttbl", "fswiss", "red255"…) and its font and colour tables around the words.
 Converted with striprtf (the `rtf` extra, imported only when an .rtf is read): destinations that hold
 no text (font, colour and style tables, document info, pictures) are dropped, `\\par` becomes a line
-break, `\\'e9` and `\\u8212` their characters in the document's code page. One document per file,
+break, `\\'e9` and `\\u8212` their characters in the document's code page; `\\binN` and its N raw bytes
+are cut out first (`_without_bin_data`): striprtf would read them as text. One document per file,
 titled by a short first line followed by a blank line, else the file name. Every passage cites the
 file's first line: the text's lines are not the file's (the header and tables take lines of their own,
 a paragraph may span several or share one), and striprtf says nothing of where a character came from.
@@ -50,6 +51,26 @@ _FIELD_START_RE = re.compile(r"(?<!\\)\{\\field\b")
 # It reads the font table with a pattern quadratic in the table's length, and an unclosed table runs to
 # the end of the document (160 KB took 33 s). Real tables hold a few hundred fonts in a few KB.
 MAX_FONT_TABLE = 64 * 1024
+# `\binN` and the N raw bytes after it (a picture's data, NULs and all), its one space delimiter
+# included; an escaped backslash is matched first so that `\\bin5` stays text. 12 digits are past any
+# file's end already (and int() refuses a number of thousands of digits).
+_BIN_RE = re.compile(rb"\\\\|\\bin(\d{1,12}) ?")
+
+
+def _without_bin_data(rtf: bytes) -> bytes:
+    """`rtf` with each `\\binN` and its N bytes cut out: striprtf knows no `\\bin` and would read the bytes
+    as text, and a NUL among them made the file "binary content"."""
+    pieces: list[bytes] = []
+    position = 0
+    while found := _BIN_RE.search(rtf, position):
+        if found.group(1) is None:  # an escaped backslash
+            pieces.append(rtf[position : found.end()])
+            position = found.end()
+            continue
+        pieces.append(rtf[position : found.start()])
+        position = found.end() + int(found.group(1))
+    pieces.append(rtf[position:])
+    return b"".join(pieces)
 
 
 # Each font's charset, for its \'hh escapes. striprtf reads the font table with one pattern that runs
@@ -183,14 +204,15 @@ class RtfReader(SuffixReader):
     # 2: a character past U+FFFF read from its surrogate pair; 3: footnotes, endnotes, headers and
     # footers read; 4: each font's own charset, the default font's for text that names none
     # (`readers.base.reader_edition`); 5: a lone carriage return read as a line feed, not a terminal's
-    # overwrite of its line (which lost the "{\rtf" header: "not an RTF document")
-    version = 5
+    # overwrite of its line (which lost the "{\rtf" header: "not an RTF document"); 6: `\binN`'s N bytes
+    # skipped, not read as text (a NUL among them skipped the file as "binary content")
+    version = 6
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
         # RTF reads a carriage return or a line feed as nothing (a "\par" breaks lines): a lone "\r" is no
         # terminal's overwrite here, which would write over "{\rtf1" and lose the header
-        rtf = source.read_text(lone_cr_breaks=True)
+        rtf = source.read_text(lone_cr_breaks=True, without_data=_without_bin_data)
         if not _HEADER_RE.match(rtf):
             raise Skip("not an RTF document (no {\\rtf header)")
         try:
