@@ -489,7 +489,7 @@ def index(
     from ragcli.progress import index_progress
     from ragcli.render import empty_corpus_report, index_summary, note, skipped_lines, write_json
 
-    choice = choose_index(index_dir, name, option="--name")
+    choice = choose_index(index_dir, name, option="--name").for_building()
     index_dir = choice.path
     values = locals()
     given = {

@@ -20,6 +20,7 @@ from typing import Any
 
 from ragcli.config import DATA_DIR_ENV, Config, Setting, data_dir, load_config
 from ragcli.errors import (
+    ForeignFolderError,
     IndexDamagedError,
     IndexWriteError,
     InvalidOptionError,
@@ -27,11 +28,12 @@ from ragcli.errors import (
     RagcliError,
     look_up,
 )
-from ragcli.indexdir import MANIFEST, is_ragcli_index, remove_index
+from ragcli.indexdir import MANIFEST, holds_foreign_files, is_ragcli_index, remove_index
 from ragcli.store import DEFAULT_INDEX_DIR, index_size, read_manifest
 
 INDEX_ENV = "RAGCLI_INDEX"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" let a final newline through
+_ELSEWHERE = "choose another name, or move the folder"  # for a collection's folder of someone else's files
 
 
 def collections_dir() -> Path:
@@ -110,9 +112,25 @@ class IndexChoice:
         if self.name is not None and look_up(self.path / MANIFEST, IndexDamagedError) is None:
             # a configured collection: the line names the file and the key, as resolve_index's own does
             where = f"{self.named_by}: key 'collection': " if self.origin == "config" else ""
+            fix = (
+                f"{self.path} holds files and is not a ragcli index: {_ELSEWHERE}"
+                if holds_foreign_files(self.path)
+                else f"build it with `ragcli index PATH --name {self.name}`"
+            )
             raise NoIndexError(
                 f"{where}no collection named {self.name!r} (in {collections_dir()})",
-                hint=f"build it with `ragcli index PATH --name {self.name}`; `ragcli collections` lists them",
+                hint=f"{fix}; `ragcli collections` lists them",
+            )
+        return self
+
+    def for_building(self) -> IndexChoice:
+        """For `ragcli index`: a collection whose folder holds someone's files is refused (exit 2) with a
+        hint about names, not the --index one `claim_index_dir` gives a folder named by path."""
+        if self.name is not None and holds_foreign_files(self.path):
+            raise ForeignFolderError(
+                f"{self.path} holds files and is not a ragcli index; refusing to build collection {self.name!r} "
+                "there (nothing in it was changed)",
+                hint=_ELSEWHERE,
             )
         return self
 

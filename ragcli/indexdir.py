@@ -183,6 +183,15 @@ def _empty(folder: Path) -> bool:
     return True
 
 
+def holds_foreign_files(index_dir: Path) -> bool:
+    """Whether `index_dir` is a folder `claim_index_dir` refuses to build an index in (neither a ragcli
+    index nor empty): a hint must not send anyone to build there."""
+    try:
+        return index_dir.is_dir() and not is_ragcli_index(index_dir) and not _empty(index_dir)
+    except OSError:
+        return False
+
+
 def create_new(path: Path, mode: int = 0o666) -> int:
     """A descriptor, open for writing, of a file this call creates at `path` (the umask applies to
     `mode`). Never through a link, into a FIFO or over any file already there (FileExistsError): every
@@ -598,10 +607,10 @@ def remove_index(index_dir: Path, *, wait: bool = False) -> list[str]:
         if not manifest.is_symlink() and manifest.is_file():
             manifest.unlink()
         remove_leftovers(index_dir, replaced=replaced)
-    for name in (LOCK, INDEX_MARKER):
-        entry = index_dir / name
-        if not entry.is_symlink() and entry.is_file() and (name == LOCK or _holds(entry, f"{FORMAT_NAME}\n")):
-            entry.unlink(missing_ok=True)
+    # ragcli's lock is always empty: a `lock` holding anything is someone else's file, and kept
+    for name, text in ((LOCK, ""), (INDEX_MARKER, f"{FORMAT_NAME}\n")):
+        if _holds(index_dir / name, text):
+            (index_dir / name).unlink(missing_ok=True)
     with suppress(OSError):
         index_dir.rmdir()
     return sorted(entry.name for entry in index_dir.iterdir()) if index_dir.is_dir() else []

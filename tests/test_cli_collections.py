@@ -145,6 +145,39 @@ def test_remove_never_deletes_a_folder_that_is_not_an_index(tmp_path: Path, env:
     assert outside.returncode == ExitCode.USAGE and "is not a collection name" in outside.stderr
 
 
+def test_remove_keeps_a_lock_file_that_holds_someone_elses_words(tmp_path: Path, env: dict[str, str]) -> None:
+    """ragcli's lock is always empty: a `lock` that holds text, beside a 0.1.0-style manifest, is kept."""
+    folder = write_files(
+        tmp_path / "data" / "collections" / "old",
+        {"manifest.json": '{"format": "ragcli-index"}', "lock": "my notes about the lock\n"},
+    )
+    removed = invoke("collections", "remove", "old", "--json", env=env)
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.stdout)["left"] == ["lock"]
+    assert (folder / "lock").read_text() == "my notes about the lock\n" and not (folder / "manifest.json").exists()
+
+
+def test_a_folder_made_by_hand_under_a_collections_name_gets_a_hint_that_works(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`-c mine` for a folder of someone's files said to build it with `index --name mine`, which
+    refuses that folder: the hint says to choose another name or move the folder."""
+    folder = write_files(tmp_path / "data" / "collections" / "mine", {"n.txt": "x"})
+    result = invoke("query", "x", "-c", "mine", "--no-generate", env=env)
+    assert result.exit_code == ExitCode.NO_INDEX
+    assert result.output.strip().splitlines() == [
+        f"ragcli: error: no collection named 'mine' (in {folder.parent}) ({folder} holds files and is not "
+        "a ragcli index: choose another name, or move the folder; `ragcli collections` lists them)"
+    ]
+    built = invoke("index", str(small_corpus), "--name", "mine", "-q", env=env)
+    assert built.exit_code == ExitCode.USAGE
+    assert built.output.strip().splitlines() == [
+        f"ragcli: error: {folder} holds files and is not a ragcli index; refusing to build collection 'mine' "
+        "there (nothing in it was changed) (choose another name, or move the folder)"
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == ["n.txt"]
+
+
 def test_the_exported_index_does_not_say_omit_index(small_index: Path, tmp_path: Path, env: dict[str, str]) -> None:
     """Item 4: with RAGCLI_INDEX exported (no --index given), tune's hint says how to unset it."""
     beir = write_files(
