@@ -22,7 +22,8 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -441,36 +442,37 @@ def stage(model: _Model, source: Path, output: Path) -> Path:
     its names are the new model's, so a file of the user's in `output` that has one is found before
     training (exit 12), by the rule the swap applies (`check_clash`), as is a disk too full for it."""
     staged = staging_folder(output)
-    try:
+    with _writing(staged, output):
         start_staging(staged)
         write_model(model, source, staged)
         check_clash(output, written_names(staged), recorded_names(output_of(output, KIND) or {}))
-    except BaseException as exc:  # Ctrl-C too: nothing is left beside the output
+    return staged
+
+
+@contextmanager
+def _writing(staged: Path, output: Path) -> Iterator[None]:
+    """Writing into `staged`: whatever stops it (Ctrl-C too) leaves no half-written folder beside the
+    output, and a write that fails is exit 12 naming the output."""
+    try:
+        yield
+    except BaseException as exc:
         shutil.rmtree(staged, ignore_errors=True)
         if not isinstance(exc, OSError):
             raise
         raise write_error(
             f"cannot write the trained model to {output}", exc, option="choose another --output"
         ) from None
-    return staged
 
 
 def save_model(model: _Model, source: Path, staged: Path, output: Path, result: TrainingResult) -> None:
     """Write the trained model over the base one in `staged`, with ragcli-training.json (its kind and
     the names written, so that a later run replaces those and keeps the user's), then move it into
     `output`. A swap that fails keeps the new model where it is staged and says so: training is not lost."""
-    try:
+    with _writing(staged, output):
         model.model.to("cpu")
         write_model(model, source, staged)
         marker = {"kind": KIND, "files": written_names(staged), **result.to_dict()}
         (staged / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-    except BaseException as exc:  # Ctrl-C too: no half-written folder is left beside the output
-        shutil.rmtree(staged, ignore_errors=True)
-        if not isinstance(exc, OSError):
-            raise
-        raise write_error(
-            f"cannot write the trained model to {output}", exc, option="choose another --output"
-        ) from None
     try:
         check_output(output)  # again: someone may have written there while training ran
         publish(staged, output, recorded_names(output_of(output, KIND) or {}))
