@@ -26,13 +26,15 @@ def completion(content: Any) -> bytes:
 class Reply:
     """What one endpoint sends: a status, a body (raw bytes) and its content type; with `trickle`, the
     body goes out one byte every `trickle` seconds (after the headers), forever when `endless`; with
-    `drop`, nothing: the connection is closed once the request is read."""
+    `stall`, the body goes out and then nothing, the connection left open (a backend that hung halfway);
+    with `drop`, nothing: the connection is closed once the request is read."""
 
     body: bytes
     status: int = 200
     content_type: str = "application/json"
     trickle: float = 0.0
     endless: bool = False
+    stall: bool = False
     drop: bool = False
 
 
@@ -67,7 +69,7 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            if reply.endless:
+            if reply.endless or reply.stall:
                 self.send_header("Transfer-Encoding", "chunked")
             else:
                 self.send_header("Content-Length", str(len(reply.body)))
@@ -77,6 +79,10 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                     while not fake.stop.wait(reply.trickle):
                         self.wfile.write(b"1\r\n \r\n")  # one more space, forever
                         self.wfile.flush()
+                elif reply.stall:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(reply.body), reply.body))  # one chunk, no last one
+                    self.wfile.flush()
+                    fake.stop.wait()
                 elif reply.trickle:
                     for byte in reply.body:
                         if fake.stop.wait(reply.trickle):

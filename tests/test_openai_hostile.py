@@ -422,6 +422,21 @@ def test_a_trickling_stream_stops_at_the_timeout(sample_index: Path) -> None:
     assert "honey_production.md" in out and took < 15
 
 
+def test_a_stream_that_stalls_after_part_of_the_answer_is_said_to_have_stopped(sample_index: Path) -> None:
+    """A stream that sent part of the answer and then nothing, the connection left open (a backend that
+    hung), was "did not answer within 1 s (raise --timeout)": it did answer, and more time would not help."""
+    body = sse(chunk("Bees dance "), chunk("to tell"))
+    with fake_server(Reply(body, content_type="text/event-stream", stall=True)) as server:
+        code, out, err = run_in_terminal(
+            "query", "bees", "-i", str(sample_index), *FAST, "--base-url", server.url, "--timeout", "1"
+        )
+    assert code == 9, (out, err)
+    line = one_error_line(err)
+    assert line.startswith(f"ragcli: error: the server at {server.url} stopped in the middle of the answer ("), line
+    assert "nothing more for" in line and "raise --timeout" not in line
+    assert "Bees dance" in out and "honey_production.md" in out  # what came, and the sources
+
+
 def test_the_key_is_masked_where_it_is_a_word_not_inside_other_words(sample_index: Path) -> None:
     """A local server's key is often a plain word ("ollama"): every occurrence of its text was masked,
     which garbled the server's message ("model ***-7b") and so told the key anyway."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import time
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -362,14 +363,22 @@ class OpenAIGenerator:
             text = re.sub(rf"(?<![\w-]){re.escape(self._key)}(?![\w-])", "***", text)
         return " ".join(text.split())[:300]
 
-    def _error(self, exc: Any, *, mid_stream: bool = False, reply: str = "the answer") -> RagcliError:
+    def _error(
+        self, exc: Any, *, mid_stream: bool = False, reply: str = "the answer", silent_for: float | None = None
+    ) -> RagcliError:
         """A client error as a one-line ragcli error (exit 9). A connection the server closed before its
         `reply` was whole (non-streamed: the client wraps the HTTP library's error) is said as a stream
-        cut off is, never as a server that cannot be reached."""
+        cut off is, never as a server that cannot be reached; so is a stream that timed out after the
+        server had stopped sending (`silent_for`: seconds since its last event), where more time would
+        not help."""
         openai = self._openai
         where, model = self.where, getattr(self, "model", None)
         timed_out = isinstance(exc, getattr(self, "_timeouts", (openai.APITimeoutError,)))
         dropped = isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, self._dropped)
+        if timed_out and silent_for is not None and self._stalled(silent_for):
+            return ModelUnavailableError(
+                f"the server at {where} stopped in the middle of {reply} (nothing more for {round(silent_for, 1):g} s)"
+            )
         if (mid_stream or dropped) and not timed_out and not isinstance(exc, openai.APIStatusError):
             return ModelUnavailableError(
                 f"the server at {where} stopped in the middle of {reply} ({_kind(exc.__cause__ if dropped else exc)})"
@@ -409,6 +418,11 @@ class OpenAIGenerator:
                 hint=self._v1_hint() if exc.status_code == 404 else None,
             )
         return ModelUnavailableError(f"the server at {where} failed: {_kind(exc)}")
+
+    def _stalled(self, silent_for: float) -> bool:
+        """Whether a stream under way sent nothing for half of --timeout or more before it ran out: a
+        hung server, not an answer longer than --timeout allows (whose events keep coming)."""
+        return silent_for >= self.options.timeout / 2
 
     def _too_long(self, exc: Any) -> bool:
         """Whether an error response says the prompt is longer than the model's context."""
@@ -537,9 +551,11 @@ class OpenAIGenerator:
 
         def pieces_iter() -> Iterator[str]:
             chunks = received = 0
+            last: float | None = None  # when the last event came (monotonic); None before the first
             try:
                 for chunk in response:
                     chunks += 1
+                    last = time.monotonic()
                     delta = delta_text(chunk, self.where)[: budget - received]
                     if delta:
                         received += len(delta)
@@ -549,7 +565,8 @@ class OpenAIGenerator:
                         self._warn_cut(budget)
                         break
             except self._stream_errors as exc:
-                raise self._error(exc, mid_stream=True) from None
+                silent_for = None if last is None else time.monotonic() - last
+                raise self._error(exc, mid_stream=True, silent_for=silent_for) from None
             except UnicodeEncodeError:
                 raise
             except UNREADABLE as exc:
