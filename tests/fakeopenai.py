@@ -36,6 +36,7 @@ class Reply:
     endless: bool = False
     stall: bool = False
     drop: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # more headers (Retry-After …)
 
 
 @dataclass
@@ -69,6 +70,8 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             if reply.endless or reply.stall:
                 self.send_header("Transfer-Encoding", "chunked")
             else:

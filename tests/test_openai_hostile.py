@@ -437,6 +437,26 @@ def test_a_stream_that_stalls_after_part_of_the_answer_is_said_to_have_stopped(s
     assert "Bees dance" in out and "honey_production.md" in out  # what came, and the sources
 
 
+def test_a_servers_retry_after_is_waited_at_most_the_timeout_and_said(sample_index: Path) -> None:
+    """A 429 with `Retry-After: 30` was waited out in full before each retry, in silence: `--timeout 5
+    --retries 2` took 72 s."""
+    limited = json.dumps({"error": {"message": "slow down"}}).encode()
+    with fake_server(Reply(limited, status=429, headers={"Retry-After": "30"})) as server:
+        result = run(
+            "query", "bees", "-i", str(sample_index), "-g", "openai", "--retries", "1", "--top-k", "2",
+            "--base-url", server.url, "--json", "--timeout", "3", timeout=25,
+        )  # fmt: skip
+        posts = len(server.authorizations)
+    assert result.returncode == 9 and posts == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == (
+        f"ragcli: warning: waiting 3 s before retrying the server at {server.url} "
+        "(it asked for 30 s; --timeout caps the wait)"
+    ), lines
+    assert lines[1].startswith(f"ragcli: error: the server at {server.url} is limiting requests (HTTP 429)"), lines
+    assert len(lines) == 2 and json.loads(result.stdout)["sources"]
+
+
 def test_the_key_is_masked_where_it_is_a_word_not_inside_other_words(sample_index: Path) -> None:
     """A local server's key is often a plain word ("ollama"): every occurrence of its text was masked,
     which garbled the server's message ("model ***-7b") and so told the key anyway."""

@@ -12,6 +12,9 @@ it, so the deadline covers the whole stream. No thread is started and no socket 
 The pools' backend is a private attribute (`_pool._network_backend`, httpcore's ConnectionPool
 argument, which httpx does not pass on): where a library version lacks it, the client keeps the
 per-read timeouts alone, as before.
+
+--timeout also bounds each wait before a retry: the client waits as long as a server's Retry-After asks,
+up to two minutes, so `--timeout 5 --retries 2` took 72 s in silence (`bounded_retries`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 _local = threading.local()  # `.at`: the monotonic time this thread's current request must end by
+NOTICE_SECONDS = 2.0  # a shorter wait before a retry goes unsaid
 
 
 def bounded_client(openai: Any, seconds: float) -> Any | None:
@@ -42,6 +47,22 @@ def bounded_client(openai: Any, seconds: float) -> Any | None:
         if backend is not None:
             pool._network_backend = _Backend(backend, core)
     return client
+
+
+def bounded_retries(openai: Any, seconds: float, say: Callable[[float, float], None]) -> Any:
+    """The openai client's class with each wait before a retry (the server's Retry-After, else its
+    backoff) cut to `seconds`; `say(asked, wait)` tells of a wait over NOTICE_SECONDS. A client version
+    without `_calculate_retry_timeout` keeps its own waits."""
+
+    class Client(openai.OpenAI):  # type: ignore[misc]
+        def _calculate_retry_timeout(self, *args: Any, **kwargs: Any) -> float:
+            asked = float(super()._calculate_retry_timeout(*args, **kwargs))
+            wait = min(asked, seconds)
+            if wait > NOTICE_SECONDS:
+                say(asked, wait)
+            return wait
+
+    return Client
 
 
 def _http_modules(openai: Any) -> tuple[Any, Any] | None:

@@ -16,8 +16,9 @@ The prompt budget is the model's context as the server reports it in /v1/models 
 `max_model_len`, llama.cpp's `n_ctx_train`, `context_length` …), else --context-tokens, else 4096,
 less --max-new-tokens; tokens are approximated as characters / 4 (no tokenizer is at hand for a
 remote model), and a server that still finds the prompt too long gets it once more with half the
-budget (fewer passages). Retries are the client's own: exponential backoff with jitter on 408, 409,
-429, 5xx, timeouts and connection errors, at most --retries times. Every failure a user can meet
+budget (fewer passages). Retries are the client's own: exponential backoff with jitter, or the wait a
+server's Retry-After asks, each wait at most --timeout, on 408, 409, 429, 5xx, timeouts and connection
+errors, at most --retries times. Every failure a user can meet
 (server down, a refused key, an unknown model, a prompt too long, a stream cut off, a reply that is not
 a chat completion: generation.replies) is one line and exit 9 (ModelUnavailableError); the caller
 still prints the retrieved sources. (Over 350 lines: about
@@ -47,7 +48,7 @@ from ragcli.errors import (
     shown_url,
 )
 from ragcli.generation.base import Generation, GenerationOptions, configured_base_url, settle, strip_reasoning
-from ragcli.generation.deadline import bounded_client
+from ragcli.generation.deadline import bounded_client, bounded_retries
 from ragcli.generation.prompt import CHAT, FittedPrompt, fit_prompt, template_for
 from ragcli.generation.replies import (
     UNREADABLE,
@@ -279,7 +280,8 @@ class OpenAIGenerator:
         self._key = resolve_key(self.options, self.base_url)
         self._key_env = self.options.api_key_env or DEFAULT_KEY_ENV
         http_client = bounded_client(self._openai, self.options.timeout)  # --timeout: the whole response
-        self.client = self._openai.OpenAI(
+        client = bounded_retries(self._openai, self.options.timeout, self._warn_wait)  # --timeout: each wait too
+        self.client = client(
             base_url=self.base_url,
             api_key=self._key,
             timeout=self.options.timeout,
@@ -521,6 +523,13 @@ class OpenAIGenerator:
                 f"the server at {self.where} sent more than --max-new-tokens {self.options.max_new_tokens} "
                 f"allows: the answer is cut at {budget:,} characters"
             ),
+            stacklevel=2,
+        )
+
+    def _warn_wait(self, asked: float, wait: float) -> None:
+        capped = f" (it asked for {round(asked, 1):g} s; --timeout caps the wait)" if asked > wait else ""
+        warnings.warn(
+            RagcliWarning(f"waiting {round(wait, 1):g} s before retrying the server at {self.where}{capped}"),
             stacklevel=2,
         )
 
