@@ -301,7 +301,8 @@ def zscore_expected(
         return {pid: float((s - mean) / sd) for pid, s in ranked}, float((0.0 - mean) / sd)
 
     (zl, unmatched), (zd, _) = z(lexical), z(dense)
-    return {pid: (1 - dense_weight) * zl.get(pid, unmatched) + dense_weight * zd[pid] for pid in zd}
+    candidates = zl if dense_weight == 0 else zd  # a list of weight 0 adds no passage of its own
+    return {pid: (1 - dense_weight) * zl.get(pid, unmatched) + dense_weight * zd[pid] for pid in candidates}
 
 
 FUSION_QUERIES = ["electricity", "wind turbines", "solar electricity", "turbines"]
@@ -378,6 +379,22 @@ def test_cli_rrf_k_and_dense_weight_reach_the_fusion(dense_index: Path) -> None:
         [pid for pid, _ in r] for r in lexical
     ]
     assert [[pid for pid, _ in r] for r in by_weight["0"]] != [[pid for pid, _ in r] for r in by_weight["1"]]
+
+
+def test_cli_dense_weight_0_finds_nothing_where_bm25_finds_nothing(dense_index: Path) -> None:
+    """README: `--dense-weight 0` ranks as BM25 does; a question no passage shares a word with was
+    every passage at a fused 0 (the dense list's, with no weight), in passage-id order."""
+
+    def hits(*options: str) -> list[dict]:
+        result = invoke(
+            "query", "xyzzyqwv", "--index", str(dense_index), "-k", "3", "--no-generate", "--json", *options
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["hits"]
+
+    assert hits("-r", "bm25") == []
+    assert hits("-r", "hybrid", "--dense-weight", "0") == []
+    assert len(hits("-r", "hybrid", "--dense-weight", "0.5")) == 3  # a weighted dense list still finds passages
 
 
 def evaluated_rankings(index_dir: Path, tmp_path: Path, *options: str) -> dict[str, list[tuple[str, float]]]:

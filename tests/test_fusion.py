@@ -97,21 +97,30 @@ def test_zscore_of_an_empty_list_computes_no_statistics_of_nothing() -> None:
 def test_zscore_standardises_the_score_a_passage_missing_from_an_exhaustive_list_has() -> None:
     # the lexical list holds every passage with a query term (fewer than the fusion depth): a passage
     # it lacks scores 0 there, standardised with the list's mean and sd like any other score
+    # (the dense list, all tied, adds 1 to each of its passages: a list of weight 0 would add none)
     lexical = ranked([1, 2, 3], [3.0, 2.0, 1.0])
-    dense = ranked([4, 3, 2, 1], [0.9, 0.8, 0.7, 0.6])
+    dense = ranked([4, 3, 2, 1], [0.5] * 4)
     sd = statistics.pstdev([3.0, 2.0, 1.0])
-    fused = zscore_fusion([lexical, dense], [1.0, 0.0], unmatched=[0.0, None])
-    assert fused == pytest.approx({1: 1 / sd, 2: 0.0, 3: -1 / sd, 4: -2 / sd})
-    plus = zscore_fusion([ranked([1, 2], [3.0, 2.0]), ranked([5, 1, 2])], [1.0, 0.0], unmatched=[1.5, None])
-    assert plus[5] == pytest.approx((1.5 - 2.5) / 0.5)  # BM25+: a passage without the terms scores its constant
+    fused = zscore_fusion([lexical, dense], [1.0, 1.0], unmatched=[0.0, None])
+    assert fused == pytest.approx({1: 1 / sd + 1, 2: 1.0, 3: -1 / sd + 1, 4: -2 / sd + 1})
+    plus = zscore_fusion([ranked([1, 2], [3.0, 2.0]), ranked([5, 1, 2], [0.5] * 3)], [1.0, 1.0], unmatched=[1.5, None])
+    assert plus[5] == pytest.approx((1.5 - 2.5) / 0.5 + 1)  # BM25+: a passage without the terms scores its constant
+
+
+def test_zscore_takes_no_passage_from_a_list_of_weight_0() -> None:
+    # `--dense-weight 0` ranks as BM25 does: the dense list's passages BM25 lacks are not candidates,
+    # so a question BM25 finds nothing for finds nothing (not every passage tied at 0)
+    fused = zscore_fusion([ranked([1, 2], [3.0, 2.0]), ranked([4, 3, 2, 1])], [1.0, 0.0], unmatched=[0.0, None])
+    assert fused == pytest.approx({1: 1.0, 2: -1.0})
+    assert zscore_fusion([ranked([]), ranked([4, 3, 2, 1])], [1.0, 0.0], unmatched=[0.0, None]) == {}
 
 
 def test_zscore_puts_a_passage_past_a_cut_list_just_below_its_last() -> None:
     # a list cut at the depth: a passage it lacks scores at most its last one, never as much, so the
     # passage with the lower id cannot push the list's last hit out of its place
-    fused = zscore_fusion([ranked([5, 6], [2.0, 1.0]), ranked([1, 2, 5, 6])], [1.0, 0.0])
+    fused = zscore_fusion([ranked([5, 6], [2.0, 1.0]), ranked([1, 2, 5, 6], [0.5] * 4)], [1.0, 1.0])
     assert fused[1] < fused[6] and fused[2] < fused[6]
-    assert fused[1] == pytest.approx(-1.0) and fused[1] == fused[2]
+    assert fused[1] == pytest.approx(0.0, abs=1e-6) and fused[1] == fused[2]
 
 
 def test_zscore_uses_the_population_standard_deviation() -> None:

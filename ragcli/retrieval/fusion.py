@@ -52,7 +52,9 @@ def zscore_fusion(
     term pushed out one with it under `--dense-weight 0`.
     A list without spread (one passage, or all tied: a rare term only one passage holds) has nothing
     to standardise: its passages get 1 and those it lacks 0, so the passages it found still count
-    above the rest (all 0 let the one passage holding the term fall out of `--dense-weight 0`)."""
+    above the rest (all 0 let the one passage holding the term fall out of `--dense-weight 0`).
+    A list of weight 0 adds no passage of its own: it adds nothing to any score, and the dense list's
+    every passage then filled a ranking BM25 left empty with ties at 0 (`--dense-weight 0` is BM25's)."""
     unmatched = unmatched if unmatched is not None else [None] * len(lists)
     standardised: list[tuple[dict[int, float], float]] = []
     for (numbers, scores), missing in zip(lists, unmatched):
@@ -64,7 +66,7 @@ def zscore_fusion(
             standardised.append((dict(zip(numbers.tolist(), z.tolist())), floor))
         else:
             standardised.append((dict.fromkeys(numbers.tolist(), 1.0), 0.0))
-    everyone = set().union(*(values for values, _ in standardised))
+    everyone = set().union(*(values for (values, _), weight in zip(standardised, weights) if weight))
     fused = dict.fromkeys(everyone, 0.0)
     for (values, floor), weight in zip(standardised, weights):
         for number in everyone:
