@@ -307,9 +307,8 @@ def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
 def check_model_folder(model: str) -> None:
     """Refuse (exit 9) a local model folder that cannot be a whole model, from its files alone (no
     torch): without config.json transformers says "Unrecognized model" (a LoRA adapter's folder has
-    adapter_config.json instead), and without tokenizer files transformers 5 builds an empty tokenizer
-    that reads every word as <unk>, which a model answers and training trains on (a tokenizer that reads
-    bytes has no vocabulary file, and passes). A hub id is left to its loader."""
+    adapter_config.json instead), and without tokenizer files (`check_tokenizer_files`) every word is
+    <unk>. A hub id is left to its loader."""
     folder = Path(model).expanduser()
     if not folder.is_dir():
         return
@@ -326,7 +325,20 @@ def check_model_folder(model: str) -> None:
             hint="name the folder save_pretrained wrote, with config.json, the weights and the tokenizer files",
             value=model,
         )
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES) and not _needs_no_vocabulary(folder):
+    check_tokenizer_files(model)
+
+
+def check_tokenizer_files(model: str) -> None:
+    """Refuse (exit 9) a local model folder without tokenizer files: transformers 5 then builds an empty
+    tokenizer that reads every word as <unk>, which a model answers, training trains on and an embedding
+    model embeds every passage alike with (a tokenizer that reads bytes has no vocabulary file, and
+    passes). A hub id, or a folder not there, is left to its loader."""
+    folder = Path(model).expanduser()
+    if (
+        folder.is_dir()
+        and not any((folder / name).is_file() for name in TOKENIZER_FILES)
+        and not _needs_no_vocabulary(folder)
+    ):
         raise ModelUnavailableError(
             f"model folder {model} has no tokenizer files: tokenizer.json, or a vocabulary such as spiece.model",
             hint="save the model's tokenizer there too, with tokenizer.save_pretrained",

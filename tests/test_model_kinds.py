@@ -195,6 +195,25 @@ def test_a_folder_that_is_not_a_whole_model_is_refused_before_any_work(
     assert not output.exists()
 
 
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_an_embedding_model_without_tokenizer_files_is_refused_before_any_work(
+    encoder: Path, small_index: Path, small_corpus: Path, tmp_path: Path, precision: str
+) -> None:
+    """Only config.json and the weights: transformers built a tokenizer of 5 special tokens, every word
+    [UNK], and the index was built "successfully" with every passage at nearly the same vector."""
+    model = copy_of(encoder, tmp_path / "model")
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (model / name).unlink()
+    args = ("--embedding-model", str(model), "--embedding-precision", precision)
+    result = invoke("index", str(small_corpus), "-i", str(tmp_path / "new"), "--dense", *args)
+    assert refused_before_any_work(result, f"model folder {model} has no tokenizer files"), result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "new").exists()
+    manifest = (small_index / "manifest.json").read_bytes()
+    result = invoke("evaluate", str(BEES_QA), "-i", str(small_index), "-r", "dense", "--no-generate", *args)
+    assert refused_before_any_work(result, f"model folder {model} has no tokenizer files"), result.output
+    assert (small_index / "manifest.json").read_bytes() == manifest
+
+
 def test_an_encoder_whose_config_names_no_architecture_is_refused_by_its_model_type(
     encoder: Path, tmp_path: Path
 ) -> None:

@@ -39,6 +39,7 @@ import numpy as np
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
 from ragcli.models import (
     check_embeds_text,
+    check_tokenizer_files,
     import_transformers,
     model_config,
     pick_device,
@@ -126,9 +127,11 @@ def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
 
 def check_embedding_model(name: str | None) -> None:
     """Before any work: an embedding model whose config is on disk must be an encoder (exit 9,
-    `models.check_embeds_text`); one that is not there yet is checked by its loader. Whether it can be
-    had at all is left to `resolve_embedding_model`: a re-index may need no model."""
+    `models.check_embeds_text`), and a local folder must hold tokenizer files (without them every word
+    is [UNK] and every passage gets nearly the same vector); one that is not there yet is checked by its
+    loader. Whether it can be had at all is left to `resolve_embedding_model`: a re-index may need no model."""
     if name and name != DEFAULT_EMBEDDING_MODEL:
+        check_tokenizer_files(name)
         check_embeds_text(name, model_config(name))
 
 
