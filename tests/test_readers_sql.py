@@ -861,3 +861,13 @@ def test_a_port_out_of_range_is_a_malformed_url(tmp_path: Path, port: str) -> No
     with pytest.raises(InvalidOptionError, match=f"not a database URL \\(port {port} is not 1 to 65535\\)") as failed:
         build_index([f"postgresql://me:PWLEAK3@127.0.0.1:{port}/db"], tmp_path / "i", BuildSettings(sql="SELECT 1"))
     assert "PWLEAK3" not in str(failed.value)
+
+
+def test_a_file_that_is_no_sqlite_database_is_said_so_not_blamed_on_sql(tmp_path: Path) -> None:
+    """SQLite opens any file and fails at the first read: "file is not a database (check the query given
+    with --sql)" blamed a --sql that was never given; the hint now says what the file is."""
+    notes = tmp_path / "notes.db"
+    notes.write_text("plain text, not a database\n" * 50)
+    with pytest.raises(InputFormatError, match="file is not a database") as failed:
+        build_index([f"sqlite:///{notes}"], tmp_path / "index")
+    assert "--sql" not in str(failed.value) and "another kind of file, or a damaged one" in str(failed.value)

@@ -480,6 +480,8 @@ def _text_when_out_of_range(strict: type[Loader]) -> type[Loader]:
 def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFormatError:
     """One line: where, and the database's own first line (connection refused, authentication failed,
     a syntax error…), never the password."""
+    import sqlite3
+
     from sqlalchemy.exc import DBAPIError
 
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
@@ -490,6 +492,13 @@ def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFor
     problem = mask_secrets(lines[0] if lines else type(original).__name__)[:300]
     if not connected:
         return InputFormatError(f"{shown}: cannot connect ({problem})", hint="check the URL, server and password")
+    if type(original) is sqlite3.DatabaseError:
+        # SQLite opens any file and fails at the first read: "file is not a database", "database disk image
+        # is malformed" (its other errors, a query's, are subclasses: OperationalError and the like)
+        return InputFormatError(
+            f"{shown}: {problem}",
+            hint="the URL must name a SQLite database file; this is another kind of file, or a damaged one",
+        )
     return InputFormatError(f"{shown}: {problem}", hint="check the query given with --sql")
 
 
