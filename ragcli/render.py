@@ -140,7 +140,13 @@ class SafeConsole(Console):
     text loses its control characters (zero-width to rich, so tables keep their layout) and every
     hyperlink is dropped. It is the last line of defence behind `printable()`: a print path that
     forgets to clean its data still cannot drive the terminal. Every console ragcli prints through
-    comes from `stdout_console()` or `stderr_console()` (a test checks that no other is made)."""
+    comes from `stdout_console()` or `stderr_console()` (a test checks that no other is made).
+    Emoji codes are left as written: ragcli prints names and text it did not write, and rich would
+    show a file "notes:smile:.md" as "notes😄.md"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("emoji", False)
+        super().__init__(*args, **kwargs)
 
     def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
         for segment in super().render(renderable, options):

@@ -189,6 +189,26 @@ def test_error_messages(hostile_index: Path, tmp_path: Path) -> None:
     assert not problems
 
 
+def test_names_with_emoji_codes_are_shown_as_written(tmp_path: Path) -> None:
+    """rich reads ":smile:" in a string as an emoji code: a file "notes:smile:.md" was listed as "notes😄.md"
+    and an error naming "mod:A:B" printed "mod🅰B". ragcli prints data, so no code is replaced."""
+    corpus = tmp_path / "docs"
+    write_files(corpus, {"notes:smile:.md": "waggle dance of honey bees"})
+    index = tmp_path / "idx"
+    run("index", str(corpus), "--index", str(index), "--quiet")
+    for environment in (COLOURED, PLAIN):
+        env = {k: v for k, v in {**os.environ, **environment}.items() if v != ""}
+        found = subprocess.run(
+            [RAGCLI, "query", "waggle", "--index", str(index), "--no-generate"],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert "notes:smile:.md" in found.stdout.decode() and "\U0001f604" not in found.stdout.decode()
+        missing = subprocess.run([RAGCLI, "info", "--index", str(tmp_path / "no:smile:")], capture_output=True, env=env)
+        assert missing.returncode == 3 and "no:smile:" in missing.stderr.decode(), missing.stderr
+
+
 def test_evaluate_and_tune_tables_and_notes(hostile_index: Path, tmp_path: Path) -> None:
     qa = tmp_path / f"qa {NAME}.jsonl"
     qa.write_text(
