@@ -16,8 +16,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -296,6 +298,22 @@ def test_an_unreachable_cluster_fails_cleanly_and_keeps_the_index(small_corpus: 
     lines = done.stderr.strip().splitlines()
     assert "cannot join the Ray cluster" in lines[0] and "Traceback" not in done.stderr
     assert (index / "manifest.json").read_bytes() == before
+
+
+def test_an_open_port_that_is_no_ray_gcs_fails_in_seconds(small_corpus: Path, tmp_path: Path) -> None:
+    """An HTTP server (as the dashboard's port 8265 is) accepts the connection but never answers as a
+    GCS: `ray.init` waited there for minutes, its C++ core logging each try on stderr."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", address, timeout=60)
+    finally:
+        server.shutdown()
+    assert done.returncode == ExitCode.CLUSTER_FAILED, done.stderr
+    assert done.stderr.startswith(f"ragcli: error: cannot join the Ray cluster at {address}: no Ray GCS answers")
+    assert "not the dashboard's?" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "index").exists()
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,10 @@ import logging
 import os
 import secrets
 import socket
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ragcli.errors import ClusterError, InvalidOptionError, MissingExtraError
@@ -35,6 +37,8 @@ from ragcli.terminal_text import first_line
 
 TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
+GCS_TIMEOUT = 2  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
+GCS_HINT = "is this Ray's GCS port (6379 by default), not the dashboard's?"
 WINDOW_PER_WORKER = 2  # tasks in flight per worker: the next one is queued while one runs
 
 
@@ -65,6 +69,8 @@ class RayRunner:
         self._printer = getattr(ray._private.worker, "print_to_stdstream", None)
         if self._printer is not None:
             ray._private.worker.print_to_stdstream = _drop_event
+        if target is not None:
+            self._check_gcs(target, address)
         try:
             ray.init(
                 address=target,
@@ -85,6 +91,24 @@ class RayRunner:
         self.workers = max(1, int(resources.get("CPU", 1)))
         self.gpus = int(resources.get("GPU", 0))
         self._remote = ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_call)
+
+    def _check_gcs(self, target: str, address: str) -> None:
+        """What answers at `target` must be a Ray GCS, asked with a deadline (and token, if any): an open
+        port that is not one (the dashboard's, any HTTP server) kept `ray.init` waiting for minutes, its
+        C++ core logging each try straight to stderr, which stays silenced meanwhile."""
+        raylet = self.ray._raylet
+        shorter = _set_env(raylet, {"RAY_gcs_rpc_server_connect_timeout_s": str(GCS_TIMEOUT)})
+        try:
+            with _stderr_to(os.devnull):
+                raylet.InnerGcsClient.standalone(target, None, GCS_TIMEOUT * 1000)
+        except self.ray.exceptions.RayError as exc:
+            self.close()
+            raise ClusterError(
+                f"cannot join the Ray cluster at {address}: no Ray GCS answers there ({first_line(exc)})",
+                hint=GCS_HINT,
+            ) from None
+        finally:
+            _restore_env(raylet, shorter)
 
     def check_gpus(self) -> None:
         """`--device cuda` on a cluster: its workers must have GPUs (checked before any work)."""
@@ -156,15 +180,21 @@ def _use_token(raylet: Any, *, private: bool) -> dict[str, str | None]:
         if not private:
             return {}
         wanted["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
+    return _set_env(raylet, wanted)
+
+
+def _set_env(raylet: Any, wanted: dict[str, str]) -> dict[str, str | None]:
+    """Ray's settings from `wanted` environment variables, read again now (Ray caches its settings, the
+    authentication mode among them). Returns the variables' previous values, for `_restore_env`."""
     previous = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
-    raylet.Config.initialize("")  # Ray caches its settings, the authentication mode among them
-    loader.reset_cache()
+    raylet.Config.initialize("")
+    raylet.AuthenticationTokenLoader.instance().reset_cache()
     return previous
 
 
 def _restore_env(raylet: Any, previous: dict[str, str | None]) -> None:
-    """The environment as it was before `_use_token` (a library caller's later Ray is not changed)."""
+    """The environment as it was before `_set_env` (a library caller's later Ray is not changed)."""
     if not previous:
         return
     for name, value in previous.items():
@@ -174,6 +204,21 @@ def _restore_env(raylet: Any, previous: dict[str, str | None]) -> None:
             os.environ[name] = value
     raylet.Config.initialize("")
     raylet.AuthenticationTokenLoader.instance().reset_cache()
+
+
+@contextmanager
+def _stderr_to(path: str) -> Iterator[None]:
+    """File descriptor 2 sent to `path` meanwhile: Ray's C++ core logs there directly, past sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def _drop_event(data: Any, ignore_prefix: bool) -> None:
