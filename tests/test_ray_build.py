@@ -316,6 +316,19 @@ def test_an_open_port_that_is_no_ray_gcs_fails_in_seconds(small_corpus: Path, tm
     assert not (tmp_path / "index").exists()
 
 
+def test_cuda_without_a_gpu_is_refused_before_a_private_ray_starts(small_corpus: Path, tmp_path: Path) -> None:
+    """`--ray auto` with no Ray running starts one on this machine, whose GPUs are this machine's: it was
+    started (~40 s) only to say "the Ray cluster has no GPU"; now this machine's check comes first."""
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    index = tmp_path / "index"
+    done = run("index", str(small_corpus), "--index", str(index), "--dense", "--device", "cuda", "--ray", "auto")
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    assert done.stderr.strip() == "ragcli: error: --device cuda: no CUDA device is available", done.stderr
+    assert not index.exists()
+
+
 @pytest.mark.parametrize(
     "address", ["127.0.0.1:99999", "127.0.0.1:0", "nohost", "127.0.0.1:x", "http://127.0.0.1:6379", "a:1:2", "::1:6379"]
 )

@@ -279,14 +279,13 @@ def _runner(settings: BuildSettings) -> RayRunner | None:
     cuda = getattr(dense, "device", "cpu") == "cuda"
     if settings.ray is None:
         if cuda:
-            from ragcli.models import check_device_present
-            from ragcli.retrieval.embedder import NEEDS_TORCH
+            from ragcli.retrieval.embedder import check_cuda_here
 
-            check_device_present("cuda", needed_for=NEEDS_TORCH)
+            check_cuda_here()
         return None
     from ragcli.indexing.distributed import RayRunner
 
-    runner = RayRunner(settings.ray)
+    runner = RayRunner(settings.ray, gpu=cuda)
     if cuda:
         runner.check_gpus()
     return runner

@@ -50,7 +50,7 @@ def _call(fn: Any, args: tuple[Any, ...]) -> Any:
 class RayRunner:
     """A connection to a Ray cluster that runs a build's tasks on its workers, results in order."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, *, gpu: bool = False) -> None:
         try:
             import ray
         except ImportError:
@@ -61,6 +61,10 @@ class RayRunner:
             _check_reachable(address)
         # auto: the Ray this machine runs, else (None) a private one started for this build
         target = _running_cluster(ray) if address == "auto" else address
+        if gpu and target is None:  # a private Ray has this machine's GPUs: none is said before it starts
+            from ragcli.retrieval.embedder import check_cuda_here
+
+            check_cuda_here()
         self._auth_env = _use_token(ray._raylet, private=target is None)
         # Ray's driver prints the cluster's error events ("a worker died…", with colour codes) on stdout,
         # whatever log_to_driver says: that would corrupt --json and put control sequences on a terminal.

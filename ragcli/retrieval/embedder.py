@@ -38,6 +38,7 @@ import numpy as np
 
 from ragcli.errors import InvalidOptionError, MissingExtraError, ModelUnavailableError
 from ragcli.models import (
+    check_device_present,
     check_embeds_text,
     check_tokenizer_files,
     import_transformers,
@@ -62,6 +63,12 @@ INT8_RUNS = "one-text-per-run"  # recorded: int8 vectors computed a batch per ru
 # what embedding on PyTorch is to the user and the extra that installs it (`import_transformers`); a
 # check of --device cuda before any work (`models.check_device_present`) names them too
 NEEDS_TORCH = ("dense retrieval", "dense")
+
+
+def check_cuda_here() -> None:
+    """Embedding with `--device cuda` on this machine (a local build, or the private Ray of `--ray
+    auto`): exit 2 before any work when it has no CUDA device."""
+    check_device_present("cuda", needed_for=NEEDS_TORCH)
 
 
 def precision_on(device: str, precision: str) -> str:
