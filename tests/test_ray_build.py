@@ -329,6 +329,19 @@ def test_cuda_without_a_gpu_is_refused_before_a_private_ray_starts(small_corpus:
     assert not index.exists()
 
 
+def test_a_private_ray_leaves_no_session_folder(small_corpus: Path) -> None:
+    """`--ray auto` with no Ray running starts one for the build: its session folder (logs, sockets)
+    stayed in the shared temporary folder's `ray/` after every build."""
+    temp = Path(tempfile.mkdtemp(prefix="rt-"))  # short: Ray's socket paths must fit in 107 bytes
+    try:
+        index = str(temp / "index")
+        done = run("index", str(small_corpus), "--index", index, "-q", "--ray", "auto", env={"TMPDIR": str(temp)})
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in temp.iterdir()) == ["index"]
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     "address", ["127.0.0.1:99999", "127.0.0.1:0", "nohost", "127.0.0.1:x", "http://127.0.0.1:6379", "a:1:2", "::1:6379"]
 )

@@ -24,8 +24,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import socket
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -66,6 +68,9 @@ class RayRunner:
 
             check_cuda_here()
         self._auth_env = _use_token(ray._raylet, private=target is None)
+        # a private Ray's session folder (logs, sockets) is the build's own, removed after: Ray's default
+        # is a shared /tmp/ray it never cleans (a short path: Ray's socket paths must fit in 107 bytes)
+        self._temp_dir = tempfile.mkdtemp(prefix="ragcli-ray-") if target is None else None
         # Ray's driver prints the cluster's error events ("a worker died…", with colour codes) on stdout,
         # whatever log_to_driver says: that would corrupt --json and put control sequences on a terminal.
         # A task lost that way is retried, or fails the build with ClusterError; the events are dropped.
@@ -83,6 +88,7 @@ class RayRunner:
                 logging_level=logging.ERROR,
                 configure_logging=True,
                 ignore_reinit_error=True,
+                _temp_dir=self._temp_dir,
             )
         except (ConnectionError, RuntimeError, ValueError, TimeoutError, ray.exceptions.AuthenticationError) as exc:
             self.close()
@@ -156,6 +162,8 @@ class RayRunner:
     def close(self) -> None:
         """Disconnect (a cluster joined goes on running; a local Ray this build started stops)."""
         self.ray.shutdown()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
         if self._printer is not None:
             self.ray._private.worker.print_to_stdstream = self._printer
         _restore_env(self.ray._raylet, self._auth_env)
