@@ -21,9 +21,10 @@ T = TypeVar("T")
 # never shown or stored: as a URL's query parameters, or in a driver's connection string
 SECRET_PARAMETERS = ("password", "sslpassword", "oauth_client_secret")
 # a URL's `user:password@` (also once a path normalised `scheme://` to `scheme:/`): up to the last `@`
-# of the word, since SQLAlchemy takes a password up to an `@` and a password may hold `/` or `@`; after
-# any scheme-like word (`postgresql+psycopg_async`, or one no URL has, `1pg`, in a path's error)
-_URL_PASSWORD_RE = re.compile(r"\b(\w[\w+.-]*:/{1,3}[^/@:\s]*):\S*@", re.IGNORECASE)
+# of the word, since SQLAlchemy takes a password up to an `@` and a password may hold `/` or `@`; a user
+# name may hold an `@` too (`me@server:pw@host`, as SQLAlchemy parses it); after any scheme-like word
+# (`postgresql+psycopg_async`, or one no URL has, `1pg`, in a path's error)
+_URL_PASSWORD_RE = re.compile(r"\b(\w[\w+.-]*:/{1,3}[^/:\s]*):\S*@", re.IGNORECASE)
 # `password=…` (query string or libpq connection string, quoted or not)
 _SECRET_PARAMETER_RE = re.compile(
     r"\b(" + "|".join(SECRET_PARAMETERS) + r")\s*=\s*(?:'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s&'\"]+)"

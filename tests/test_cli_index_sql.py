@@ -208,3 +208,27 @@ def test_a_sqlite_url_through_dot_dot_is_recorded_by_its_real_path(tmp_path: Pat
     assert invoke("index", "--index", index).exit_code == 0
     again = invoke("index", f"sqlite:///{tmp_path}/notes.db", "--sql", QUERY, "--index", index)
     assert again.exit_code == 0, again.output
+
+
+def test_an_unencoded_at_in_the_password_is_refused_without_showing_any_of_it(tmp_path: Path) -> None:
+    """`postgresql://me:SEC@RETX@…`: the password ends at its first `@` (SQLAlchemy, as libpq), and the rest
+    was taken for the host (or port, or database) and printed: "failed to resolve host 'RETX@127.0.0.1'"."""
+    index = str(tmp_path / "idx")
+    for url in (
+        "postgresql://me:PWLE@AK4@127.0.0.1/db",
+        "postgresql://me:PWLE@AK4:5432@127.0.0.1/db",
+        "postgresql+psycopg://me:PWLE@AK4/x@127.0.0.1:5432/db",
+    ):
+        for args in ([url, "--sql", QUERY], [url, "--sql", QUERY, "--json"]):
+            result = invoke("index", *args, "--index", index)
+            assert result.exit_code == 2, (args, result.output)
+            assert "an @ in the password or host) (percent-encode @ in the password as %40)" in result.output, (
+                result.output
+            )
+            assert "PWLE" not in result.output and "AK4" not in result.output, result.output
+    # a user name with an `@` (`me@server`, as some hosted servers want) still masks the password after it
+    azure = f"postgresql://me@server:PWLEAK5@127.0.0.1:{free_port()}/wiki"
+    for args in (["index", "--index", index, "--remove", azure], ["index", azure, "--index", index, "--json"]):
+        result = invoke(*args)
+        assert "PWLEAK5" not in result.output, (args, result.output)
+    assert not Path(index).exists()

@@ -73,6 +73,10 @@ MAX_LISTED = 8  # tables, and columns of each, named when a query is missing
 INSTALL_HINT = "pip install 'ragcli[sql]'"
 # SQLAlchemy's built-in dialects; a third-party one is found through its `sqlalchemy.dialects` entry point
 _DIALECTS = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql"})
+# a password with an `@` not written `%40`: SQLAlchemy (as libpq) ends the password at its first `@`
+# (after a user name up to the first `:`) and takes the rest for the host, port or database, which the
+# driver's errors then print ("failed to resolve host 'RETX@127.0.0.1'")
+_SPLIT_PASSWORD_RE = re.compile(r"[^:/]*://[^:/]*:[^@]*@[^?]*@")
 
 Scalar = str | int | float | bool
 
@@ -96,6 +100,11 @@ def _parse(url: str) -> URL:
         raise MissingExtraError(
             f"{mask_secrets(url)}: reading SQL databases needs SQLAlchemy", hint=INSTALL_HINT
         ) from None
+    if _SPLIT_PASSWORD_RE.match(url):
+        raise InvalidOptionError(
+            f"{mask_secrets(url)}: not a database URL (an @ in the password or host)",
+            hint="percent-encode @ in the password as %40",
+        )
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
