@@ -232,3 +232,21 @@ def test_an_unencoded_at_in_the_password_is_refused_without_showing_any_of_it(tm
         result = invoke(*args)
         assert "PWLEAK5" not in result.output, (args, result.output)
     assert not Path(index).exists()
+
+
+def test_a_reindex_without_a_password_says_where_the_password_comes_from(tmp_path: Path, postgres: Postgres) -> None:
+    """The stored URL has no password: a plain re-index failed with "fe_sendauth: no password supplied (check
+    the URL, server and password)", not naming the variables and file the README says to use."""
+    postgres.execute("DROP TABLE IF EXISTS cli_where", "CREATE TABLE cli_where (id int, body text)",
+                     "INSERT INTO cli_where VALUES (1, 'Bees make honey.')")  # fmt: skip
+    index = str(tmp_path / "idx")
+    env = {"PGPASSWORD": "", "PGPASSFILE": str(tmp_path / "none"), "RAGCLI_SQL_PASSWORD": ""}
+    built = invoke(
+        "index", postgres.url(), "--sql", "SELECT id, body AS text FROM cli_where", "--index", index, env=env
+    )
+    assert built.exit_code == 0, built.output
+    failed = invoke("index", "--index", index, env=env)
+    assert failed.exit_code == 6 and "no password supplied" in failed.stderr, failed.stderr
+    assert "RAGCLI_SQL_PASSWORD, else libpq's PGPASSWORD or ~/.pgpass" in failed.stderr, failed.stderr
+    wrong = invoke("index", "--index", index, env={**env, "RAGCLI_SQL_PASSWORD": "wrong-pw-31337"})
+    assert wrong.exit_code == 6 and "(check the URL, server and password)" in wrong.stderr, wrong.stderr

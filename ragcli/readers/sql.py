@@ -391,6 +391,7 @@ def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any,
     given = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
     password = None if given is None else str(given)
     engine = _engine(parsed, shown, password, text or _SqliteText())
+    hint = _connect_hint(parsed, password)
     from sqlalchemy.exc import SQLAlchemyError
 
     connected = False
@@ -401,9 +402,18 @@ def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any,
             _dates_out_of_range_as_text(connection)
             yield connection, shown
     except SQLAlchemyError as exc:
-        raise _database_error(exc, shown, connected) from None
+        raise _database_error(exc, shown, connected, hint) from None
     finally:
         engine.dispose()
+
+
+def _connect_hint(url: URL, password: str | None) -> str:
+    """What to check when connecting fails. A URL without a password (every stored one, so every plain
+    re-index) names where the password then comes from, in the order they are tried."""
+    if password is not None or url.get_backend_name() == "sqlite":
+        return "check the URL, server and password"
+    libpq = ", else libpq's PGPASSWORD or ~/.pgpass" if _libpq(url) else ""
+    return f"check the URL and server; the URL has no password (none is stored): it comes from {PASSWORD_ENV}{libpq}"
 
 
 def _wal_at_rest(path: Path) -> bool:
@@ -486,7 +496,7 @@ def _text_when_out_of_range(strict: type[Loader]) -> type[Loader]:
     return TextWhenOutOfRange
 
 
-def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFormatError:
+def _database_error(exc: BaseException, shown: str, connected: bool, connect_hint: str) -> InputFormatError:
     """One line: where, and the database's own first line (connection refused, authentication failed,
     a syntax error…), never the password."""
     import sqlite3
@@ -500,7 +510,7 @@ def _database_error(exc: BaseException, shown: str, connected: bool) -> InputFor
     # failed" or `relation "pages2"` and so told what it is. Drivers do not echo a password elsewhere.
     problem = mask_secrets(lines[0] if lines else type(original).__name__)[:300]
     if not connected:
-        return InputFormatError(f"{shown}: cannot connect ({problem})", hint="check the URL, server and password")
+        return InputFormatError(f"{shown}: cannot connect ({problem})", hint=connect_hint)
     if type(original) is sqlite3.DatabaseError:
         # SQLite opens any file and fails at the first read: "file is not a database", "database disk image
         # is malformed" (its other errors, a query's, are subclasses: OperationalError and the like)
