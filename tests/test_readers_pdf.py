@@ -355,6 +355,24 @@ def test_a_page_whose_content_stream_is_too_long_is_left_out(tmp_path: Path, mon
     assert [d.page for d in documents] == [1, 3] and "zebrafish" not in documents[0].text
 
 
+def test_a_pdf_of_many_pages_repeating_one_content_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 121 KB file of 20,001 pages sharing one content stream took 121 s and made 20,002 passages; the
+    # bound is 1,000 pages that repeat an earlier page's content, lowered here to keep the test fast
+    monkeypatch.setattr("ragcli.readers.pdf.MAX_REPEATED_PAGES", 5)
+    okapi, drawing = text_stream(b"okapi", 10), b"q 0 0 10 10 re f Q"
+    files = {
+        "bomb.pdf": raw_pdf([okapi], pages=[0] * 7),  # 6 repeats
+        "at_bound.pdf": raw_pdf([okapi, text_stream(b"zebrafish", 10)], pages=[0, 1] + [0] * 5),  # 5 repeats
+        "scan.pdf": raw_pdf([drawing], pages=[0] * 9),  # image-only pages repeat a content with no text
+    }
+    documents, skipped = read(write_files(tmp_path / "c", files))
+    assert skipped == {
+        "bomb.pdf": "too many pages (more than 5 repeat an earlier page's content)",
+        "scan.pdf": NO_TEXT_LAYER,
+    }
+    assert [d.page for d in documents if d.path == "at_bound.pdf"] == list(range(1, 8))
+
+
 def damaged_content(data: bytes, page: int) -> bytes:
     """The PDF with page `page`'s content stream damaged (bytes past its zlib header flipped): pypdf logs
     the decompression error rather than raising it, and gives the page back without text."""

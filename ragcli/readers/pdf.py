@@ -18,6 +18,7 @@ each page; one stream may inflate to at most STREAM_LIMIT; the file's bytes go t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import warnings
@@ -41,6 +42,11 @@ STREAM_LIMIT = 32 << 20  # the most one stream (a page's content, an object stre
 # 1.2 s, 1.6 MB 10 s, 6.4 MB past a minute), while a page of dense text takes tens of KB. A page past it
 # is left out with the reason; the others are read.
 PAGE_CONTENT_LIMIT = 2 << 20
+# The most pages of a file that may repeat an earlier page's content (decoded, with its forms): pages may
+# share one content stream, so a 121 KB file of 20,001 pages cost 2 minutes and 20,002 passages of one text.
+# Bounded by repeats, not pages, so a long book of its own pages is still read; a book repeats a page
+# rarely ("this page intentionally left blank"), and a page without text (a scan's `/Im0 Do`) never counts.
+MAX_REPEATED_PAGES = 1000
 _LIMITED = (  # pypdf's settings (pypdf.Configuration) bounding what one stream inflates to
     "zlib_maximum_output_length",
     "lzw_maximum_output_length",
@@ -156,21 +162,49 @@ def _page_count(reader: pypdf.PdfReader) -> int:
         raise _damaged(exc) from None
 
 
-def _content_size(page: pypdf.PageObject) -> int:
+def _contents(page: pypdf.PageObject) -> Iterator[bytes]:
     """The bytes extract_text would parse: the page's decoded content, and that of the form XObjects
-    its resources name (each counted once)."""
+    its resources name (each once)."""
     contents = page.get_contents()
-    size = len(contents.get_data()) if contents is not None else 0
+    if contents is not None:
+        yield contents.get_data()
     resources = page.get("/Resources")
     xobjects = resources.get_object().get("/XObject") if resources is not None else None
     for xobject in xobjects.get_object().values() if xobjects is not None else ():
         form = xobject.get_object()
         if form.get("/Subtype") == "/Form":
-            size += len(form.get_data())
-    return size
+            yield form.get_data()
 
 
-def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str | None:
+def _measured(page: pypdf.PageObject) -> tuple[int, bytes]:
+    """The size of the page's content (`_contents`) and its digest, which tells a page repeating another's."""
+    size, digest = 0, hashlib.sha256()
+    for data in _contents(page):
+        size += len(data)
+        digest.update(data)
+    return size, digest.digest()
+
+
+class _Repeats:
+    """The pages of one file that repeat an earlier text page's content: past MAX_REPEATED_PAGES the file
+    is skipped (the same text again and again, each page extracted anew)."""
+
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+        self.count = 0
+
+    def note(self, digest: bytes, text: str | None) -> None:
+        if not text:  # a page without text costs little, and scans repeat one content on every page
+            return
+        if digest not in self.seen:
+            self.seen.add(digest)
+            return
+        self.count += 1
+        if self.count > MAX_REPEATED_PAGES:
+            raise Skip(f"too many pages (more than {MAX_REPEATED_PAGES:,} repeat an earlier page's content)")
+
+
+def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput, repeats: _Repeats) -> str | None:
     """The text of page `number` (1-based), or None when pypdf cannot extract it (reported, not fatal).
     A page without text whose content pypdf could not decode (it logs that, and goes on) is damaged,
     not blank: a file of such pages is a damaged PDF, not a scan."""
@@ -178,7 +212,8 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str
     try:
         with _decoding_problems() as problems:
             page = reader.pages[number - 1]
-            if _content_size(page) > PAGE_CONTENT_LIMIT:
+            size, digest = _measured(page)
+            if size > PAGE_CONTENT_LIMIT:
                 limit = format_size(PAGE_CONTENT_LIMIT)
                 reason = f"content stream larger than {limit} (text extraction slows down past it)"
                 source.context.skip_record(where, reason)
@@ -195,6 +230,7 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput) -> str
     if problems and not text.strip():  # a page that decodes with a problem but has text is kept
         source.context.skip_record(where, f"damaged page ({problems[0][:200]})")
         return None
+    repeats.note(digest, text)
     return text
 
 
@@ -212,9 +248,10 @@ class PdfReader(SuffixReader):
             title = _metadata_title(reader)
         document = PagedDocument(source, pages, title, typeset_lines=True)
         failed = extracted = 0
+        repeats = _Repeats()
         for number in range(1, pages + 1):
             with _guarded(source):
-                text = _page_text(reader, number, source)
+                text = _page_text(reader, number, source, repeats)
             reader.resolved_objects.clear()  # pypdf's cache of parsed objects: memory stays one page's
             failed += text is None
             # the file's text, all pages together, is bounded like any file's bytes: pages may share one
