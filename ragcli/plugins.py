@@ -10,21 +10,28 @@ A third-party part that reuses a built-in name is ignored (a plugin cannot silen
 `bm25`); `ragcli plugins` lists it as shadowed. A third-party part is handed out `Guarded`: what it
 raises, or returns against its kind's contract (the kind's `Check`), is a `PluginError` naming it and
 its distribution, never ragcli's "internal error"; built-in parts are handed out as they are.
+
+A third-party part that cannot be loaded matters only where it is needed: `all()` (every reader asked
+about a file, every retriever a build writes) leaves it out with one warning a process, while `get` of
+its name (`-r NAME`) fails with its error; `ragcli plugins` lists it with that error.
 """
 
 from __future__ import annotations
 
+import signal
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
 from importlib.metadata import Distribution, EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import Any, Generic, TypeVar, cast
 
-from ragcli.errors import PluginError, RagcliError, unknown_choice
+from ragcli.errors import PluginError, RagcliError, RagcliWarning, unknown_choice
 
 T = TypeVar("T")
 DISTRIBUTION = "ragcli"
 PLUGIN_HINT = "report it to the plugin's author, or uninstall that package"
+LOAD_HINT = "reinstall or remove that package"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class PluginInfo:
     distribution: str
     builtin: bool
     shadowed: bool = False
+    error: str | None = None  # why the part cannot be loaded (None: it loads, or is shadowed and never used)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +54,7 @@ class PluginInfo:
             "distribution": self.distribution,
             "builtin": self.builtin,
             "shadowed": self.shadowed,
+            "error": self.error,
         }
 
 
@@ -137,6 +146,18 @@ def unchecked(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) ->
     return result
 
 
+def _stop_signal_possible() -> bool:
+    """Whether a KeyboardInterrupt may come from Ctrl-C or `kill`: ragcli's CLI handles SIGINT and SIGTERM
+    with a Python function that leaves both ignored once one came, so while SIGTERM's handler is still
+    a function none came and the interrupt is a plugin's own (raised at import); elsewhere (a library
+    call, SIGTERM ignored from the start) it cannot be told apart and is taken for a real one."""
+    return not callable(signal.getsignal(signal.SIGTERM))
+
+
+def _load_error(kind: str, name: str, dist: str, said: str) -> PluginError:
+    return PluginError(f"{kind} {name!r} from {dist} cannot be loaded ({said})", hint=LOAD_HINT)
+
+
 class Registry(Generic[T]):
     """The parts of one kind, by name: built-ins first (those named in `order` in that order, the
     others by name), then third-party parts by name. A third-party part is handed out `Guarded` with
@@ -148,6 +169,8 @@ class Registry(Generic[T]):
         self.order = order
         self.check = check
         self._loaded: dict[str, T] = {}
+        self._broken: dict[str, str] = {}  # third-party parts that cannot be loaded: why
+        self._warned: set[str] = set()  # the broken parts a warning said are left out
 
     def _position(self, point: EntryPoint) -> tuple[bool, int, str]:
         builtin = _distribution(point) == DISTRIBUTION
@@ -185,7 +208,10 @@ class Registry(Generic[T]):
         return name in self._builtins or name in self._points
 
     def get(self, name: str) -> T:
-        """The part registered as `name` (loaded on first use), or a usage error listing the names."""
+        """The part registered as `name` (loaded on first use), or a usage error listing the names; a
+        part that cannot be loaded is a PluginError (exit 15) each time it is asked for."""
+        if (error := self.broken(name)) is not None:
+            raise error
         if name not in self._loaded:
             if name in self._builtins:
                 point, dist = self._builtins[name], DISTRIBUTION
@@ -193,21 +219,55 @@ class Registry(Generic[T]):
                 point, dist = self._points[name]
             else:
                 raise unknown_choice(self.kind, name, self.names())
-            try:
-                part = point.load()
-            except (Exception, SystemExit) as exc:  # a broken plugin (sys.exit at import too) is not ragcli's bug
-                raise PluginError(
-                    f"{self.kind} {name!r} from {dist} cannot be loaded ({type(exc).__name__}: {exc})",
-                    hint="reinstall or remove that package",
-                ) from None
+            part = self._load(name, point, dist)
             builtin = dist == DISTRIBUTION
             self._loaded[name] = (
                 part if builtin else cast(T, Guarded(part, _origin(self.kind, name, point), self.check))
             )
         return self._loaded[name]
 
+    def _load(self, name: str, point: EntryPoint, dist: str) -> Any:
+        """`point`'s object; what a broken plugin raises at import (sys.exit too) is its PluginError, kept
+        so that the import is tried once a process."""
+        try:
+            if point.pattern.match(point.value) is None:  # `mod:A:B`: importlib's AttributeError says nothing
+                raise PluginFault(f"its entry point value {point.value!r} is malformed (write module:attribute)")
+            return point.load()
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a broken plugin is not ragcli's bug
+            if isinstance(exc, KeyboardInterrupt) and _stop_signal_possible():
+                raise
+            said = str(exc) if isinstance(exc, PluginFault) else f"{type(exc).__name__}: {exc}"
+            if dist != DISTRIBUTION:
+                self._broken[name] = said
+            raise _load_error(self.kind, name, dist, said) from None
+
+    def loads(self, name: str, quiet: bool = False) -> bool:
+        """Whether part `name` can be loaded; a third-party part that cannot is said in one warning (once a
+        process, none when `quiet`) and left out, for a command that does not name it needs it not."""
+        try:
+            self.get(name)
+        except PluginError as error:
+            if name not in self._broken:  # a built-in that cannot be loaded stops the command
+                raise
+            if not quiet and name not in self._warned:
+                self._warned.add(name)
+                warnings.warn(RagcliWarning(f"{error.message}; left out ({LOAD_HINT})"), stacklevel=2)
+            return False
+        return True
+
+    def broken(self, name: str) -> PluginError | None:
+        """Why third-party part `name` cannot be loaded, once something tried to load it (None: it loads,
+        or was never asked for)."""
+        said = self._broken.get(name)
+        return None if said is None else _load_error(self.kind, name, self._points[name][1], said)
+
+    def usable(self) -> list[str]:
+        """The names of the parts that can be loaded (`names` less the broken plugins, each warned of)."""
+        return [name for name in self.names() if self.loads(name)]
+
     def all(self) -> list[T]:
-        return [self.get(name) for name in self.names()]
+        """Every part that can be loaded: a broken plugin is left out with a warning (`loads`)."""
+        return [self.get(name) for name in self.usable()]
 
     def describe(self) -> list[PluginInfo]:
         """Every registered part, shadowed ones included (for `ragcli plugins`)."""
@@ -215,14 +275,12 @@ class Registry(Generic[T]):
         for point in entry_points(group=self.group):
             dist = _distribution(point)
             winner = self._points.get(point.name)
+            shadowed = winner is None or winner[1] != dist
+            builtin = dist == DISTRIBUTION
+            error = None if shadowed or builtin or self.loads(point.name, quiet=True) else self._broken[point.name]
             infos.append(
                 PluginInfo(
-                    self.kind,
-                    point.name,
-                    point.value.split(":")[0],
-                    dist,
-                    dist == DISTRIBUTION,
-                    shadowed=winner is None or winner[1] != dist,
+                    self.kind, point.name, point.value.split(":")[0], dist, builtin, shadowed=shadowed, error=error
                 )
             )
         position = {name: number for number, name in enumerate(self.names())}

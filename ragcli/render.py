@@ -994,6 +994,8 @@ def plugins_table(plugins: list[PluginInfo]) -> Table:
         origin = "built-in" if info.builtin else info.distribution
         if info.shadowed:
             origin += " (shadowed by the built-in)"
+        if info.error is not None:
+            origin += f" (cannot be loaded: {info.error})"
         table.add_row(*(Text(printable_name(cell)) for cell in (info.kind, info.name, info.module, origin)))
     return table
 

@@ -163,6 +163,7 @@ def test_plugins_lists_the_toy_parts_as_third_party(plugin_env: dict[str, str]) 
             "distribution": "ragcli-toy",
             "builtin": False,
             "shadowed": False,
+            "error": None,
         }
     impostor = listed[("retriever", "bm25", "ragcli-toy")]
     assert impostor["shadowed"] is True and listed[("retriever", "bm25", "ragcli")]["shadowed"] is False
@@ -458,3 +459,73 @@ def test_a_plugin_sparse_retriever_is_built_from_the_counts_like_a_built_in(tmp_
     assert found.returncode == 0, found.stderr
     tfidf = run("query", "hive queen", "-r", "tfidf", "--no-generate", "--json", "--index", str(index_dir), env=env)
     assert json.loads(found.stdout)["hits"] == json.loads(tfidf.stdout)["hits"] != []
+
+
+BROKEN_ENTRY_POINTS = """[ragcli.readers]
+toy = ragcli_broken:READER
+
+[ragcli.retrievers]
+broken = ragcli_broken:RETRIEVER
+odd = ragcli_broken:READER:extra
+"""
+
+
+def test_a_plugin_that_cannot_be_loaded_matters_only_where_it_is_needed(tmp_path: Path, toy_corpus: Path) -> None:
+    env = plugin_site(
+        tmp_path, "ragcli-broken", "ragcli_broken", "raise ImportError('no orgparse')\n", BROKEN_ENTRY_POINTS
+    )
+    markdown = tmp_path / "markdown"
+    markdown.mkdir()
+    (markdown / "notes.md").write_text("# Hives\n\nA hive holds one queen.\n")
+    index_dir = tmp_path / "index"
+    built = run("index", str(markdown), "--index", str(index_dir), "-q", env=env)
+    assert built.returncode == 0, built.stderr  # was 1: no .toy file, no plugin retriever asked for
+    said = "reader 'toy' from ragcli-broken cannot be loaded (ImportError: no orgparse); left out"
+    assert built.stderr.count(said) == 1, built.stderr
+    assert "retriever 'odd' from ragcli-broken cannot be loaded (its entry point value" in built.stderr
+    assert (
+        "'ragcli_broken:READER:extra' is malformed (write module:attribute)" in built.stderr
+    )  # was AttributeError on None
+    assert run("info", "--index", str(index_dir), env=env).returncode == 0
+    assert run("query", "queen", "--no-generate", "--index", str(index_dir), env=env).returncode == 0
+
+    named = run("query", "queen", "-r", "broken", "--no-generate", "--index", str(index_dir), env=env)
+    assert named.returncode == 15 and "retriever 'broken' from ragcli-broken cannot be loaded" in named.stderr
+    toy = run("index", str(toy_corpus), "--index", str(tmp_path / "toy"), env=env)  # not read as plain text
+    assert toy.returncode == 15 and "it is needed for animals.toy" in toy.stderr, toy.stderr
+
+    listed = run("plugins", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    errors = {(p["kind"], p["name"]): p["error"] for p in json.loads(listed.stdout) if not p["builtin"]}
+    assert errors[("reader", "toy")] == "ImportError: no orgparse"
+    assert errors[("retriever", "odd")].startswith("its entry point value")
+    assert all(p["error"] is None for p in json.loads(listed.stdout) if p["builtin"])
+    assert "cannot be loaded: ImportError: no orgparse" in run("plugins", env={**env, "COLUMNS": "200"}).stdout
+
+
+def test_a_plugin_raising_keyboardinterrupt_at_import_is_broken_not_interrupted(tmp_path: Path) -> None:
+    env = plugin_site(
+        tmp_path, "ragcli-kb", "ragcli_kb", "raise KeyboardInterrupt\n", "[ragcli.generators]\nkb = ragcli_kb:G\n"
+    )
+    (tmp_path / "a.md").write_text("honeybees do a waggle dance\n")
+    index_dir = tmp_path / "index"
+    assert run("index", str(tmp_path / "a.md"), "--index", str(index_dir), "-q").returncode == 0
+    answered = run("query", "waggle", "-g", "kb", "--json", "--index", str(index_dir), env=env)
+    assert answered.returncode == 15, answered.stderr  # was 130, "interrupted"
+    assert "generator 'kb' from ragcli-kb cannot be loaded (KeyboardInterrupt" in answered.stderr
+
+
+def test_a_reindex_never_drops_the_data_of_a_retriever_whose_plugin_is_broken(
+    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
+) -> None:
+    (toy_corpus / "animals.toy").unlink()
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=plugin_env).returncode == 0
+    broken = plugin_site(tmp_path, "ragcli-toy", "ragcli_toy", "raise ImportError('gone')\n", ENTRY_POINTS)
+    again = run("index", "--index", str(index_dir), env=broken)
+    assert again.returncode == 15, again.stderr  # was 0, coord.joblib dropped with one warning
+    assert "retriever 'coord' from ragcli-toy cannot be loaded" in again.stderr and "would drop" in again.stderr
+    assert "coord.joblib" in json.loads((index_dir / "manifest.json").read_text())["files"]
+    rebuilt = run("index", str(toy_corpus), "--index", str(index_dir), "--rebuild", "-q", env=broken)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "coord.joblib" not in json.loads((index_dir / "manifest.json").read_text())["files"]

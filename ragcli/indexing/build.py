@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from ragcli.analysis import Analyzer
 from ragcli.chunking import split_document
-from ragcli.errors import EmptyCorpusError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError, listed
+from ragcli.errors import (
+    EmptyCorpusError,
+    InvalidOptionError,
+    NewerIndexError,
+    NoIndexError,
+    PluginError,
+    RagcliError,
+    listed,
+)
 from ragcli.indexing.columns import PassageColumns
 from ragcli.indexing.counting import (
     BATCH_PASSAGES,
@@ -110,7 +118,19 @@ def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) 
             chosen[retriever.name] = retriever.settings_from(previous[retriever.name])
         elif not retriever.optional:
             chosen[retriever.name] = retriever.default_settings()
+    _keeps_broken_data(previous or {}, settings)
     return chosen
+
+
+def _keeps_broken_data(previous: dict[str, Any], settings: BuildSettings) -> None:
+    """Refuse (exit 15) a re-index that would silently drop the data of a retriever whose plugin cannot
+    be loaded now: a broken install is more likely than a wish to lose that data."""
+    for name, section in previous.items():
+        if section and name not in settings.drop and (error := RETRIEVERS.broken(name)) is not None:
+            raise PluginError(
+                f"{error.message}; the index holds its data, which this build would drop",
+                hint="reinstall that package, or rebuild without it with `ragcli index PATH --rebuild`",
+            )
 
 
 def _tasks(

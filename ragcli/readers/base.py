@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, runtime_checkable
 
-from ragcli.errors import InputFormatError
+from ragcli.errors import InputFormatError, PluginError
 from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import Document, Skipped, SourceFile, reason_kind
 from ragcli.terminal_text import carriage_returns_overwritten, without_terminal_sequences
@@ -576,7 +576,17 @@ def reader_for(path: Path) -> Reader | None:
             fallbacks.append(reader)
         elif reader.claims(path):
             return reader
+    _refuse_for_broken_plugin(path)
     return next((reader for reader in fallbacks if reader.claims(path)), None)
+
+
+def _refuse_for_broken_plugin(path: Path) -> None:
+    """A file no reader claims whose extension names a reader plugin that cannot be loaded (`org` for
+    a.org): that plugin's failure (exit 15), not the file read as plain text or skipped as unsupported,
+    which would index it wrongly, or drop it, without a word."""
+    error = READERS.broken(path.suffix[1:].lower()) if path.suffix else None
+    if error is not None:
+        raise PluginError(f"{error.message}; it is needed for {path.name}", hint=error.hint)
 
 
 def reader_edition(reader: Reader) -> str:

@@ -707,7 +707,7 @@ class Index:
     def info(self) -> dict[str, Any]:
         """What the index holds, for `ragcli info`. A retriever section its retriever cannot read is
         damage (exit 7), as it would be for a query."""
-        for name in RETRIEVERS.names():
+        for name in RETRIEVERS.usable():
             if RETRIEVERS.get(name).payload is not None:
                 self.settings_of(name)
         m = self.manifest
@@ -733,7 +733,7 @@ class Index:
             "chunking": m["chunking"],
             "bm25": m.get("bm25"),
             "tfidf": m.get("tfidf"),
-            "retrievers": [name for name in RETRIEVERS.names() if self.available(name)],
+            "retrievers": [name for name in RETRIEVERS.usable() if self.available(name)],
             "dense": m.get("dense"),
             # the vectors themselves (the "dense" section says how the last build made them)
             "dense_vectors": self._guarded(self._dense_shape, follow=False) if m.get("dense") else None,
