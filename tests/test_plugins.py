@@ -529,3 +529,42 @@ def test_a_reindex_never_drops_the_data_of_a_retriever_whose_plugin_is_broken(
     rebuilt = run("index", str(toy_corpus), "--index", str(index_dir), "--rebuild", "-q", env=broken)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "coord.joblib" not in json.loads((index_dir / "manifest.json").read_text())["files"]
+
+
+CITING_MODULE = """
+from ragcli.generation.base import Generation
+
+
+class Citing:
+    name, model = "cite", None
+
+    def generate(self, question, sources):
+        return Generation("see [99]", [99, -1, 1], len(sources))
+
+    def generate_many(self, requests):
+        return [self.generate(q, s) for q, s in requests]
+
+
+class Factory:
+    name = "cite"
+
+    def create(self, model, options, index):
+        return Citing()
+
+
+F = Factory()
+"""
+
+
+def test_a_plugin_generators_citations_must_number_its_sources(tmp_path: Path) -> None:
+    env = plugin_site(
+        tmp_path, "ragcli-cite", "ragcli_cite", CITING_MODULE, "[ragcli.generators]\ncite = ragcli_cite:F\n"
+    )
+    (tmp_path / "a.md").write_text("honeybees do a waggle dance\n")
+    index_dir = tmp_path / "index"
+    assert run("index", str(tmp_path / "a.md"), "--index", str(index_dir), "-q").returncode == 0
+    answered = run("query", "waggle", "-g", "cite", "--json", "--index", str(index_dir), env=env)
+    assert answered.returncode == 15, answered.stdout  # was 0, "citations": [99, -1, 1] beside one source
+    assert (
+        "plugin generator 'cite' from distribution 'ragcli-cite 0.1' cited 99, not a source's number" in answered.stderr
+    )

@@ -401,25 +401,29 @@ class GeneratorFactory(Protocol):
         ...
 
 
-def _checked_generation(result: object) -> object:
-    """A Generation a plugin generator returned (or, from `generate_each`, the error of one request)."""
+def _checked_generation(result: object, shown: int) -> object:
+    """A Generation a plugin generator returned for `shown` sources (or, from `generate_each`, the error
+    of one request): its citations must be 1-based positions in them, which `--json` hands on as such."""
     if isinstance(result, RagcliError):
         return result
     if not isinstance(result, Generation):
         raise PluginFault(f"returned {type(result).__name__}, not a Generation")
     if not isinstance(result.text, str):
         raise PluginFault(f"returned a Generation whose text is {type(result.text).__name__}, not text")
+    wrong = [c for c in result.citations if type(c) is not int or not 1 <= c <= shown]
+    if wrong:
+        raise PluginFault(f"cited {wrong[0]!r}, not a source's number (1 to {shown})")
     return result
 
 
 def _checked_generator(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
     """The Generator protocol's results: a Generation for `generate`, one a request for the batches."""
     if method == "generate":
-        return _checked_generation(result)
-    if method == "generate_many":
-        return list(part.items(result, _checked_generation))
-    if method == "generate_each":
-        return part.items(result, _checked_generation)
+        return _checked_generation(result, len(args[1]))
+    if method in ("generate_many", "generate_each"):
+        shown = iter([len(sources) for _, sources in args[0]])
+        checked = part.items(result, lambda generation: _checked_generation(generation, next(shown, 0)))
+        return list(checked) if method == "generate_many" else checked
     return result
 
 
