@@ -568,3 +568,18 @@ def test_a_plugin_generators_citations_must_number_its_sources(tmp_path: Path) -
     assert (
         "plugin generator 'cite' from distribution 'ragcli-cite 0.1' cited 99, not a source's number" in answered.stderr
     )
+
+
+def test_a_reindex_says_which_files_lost_their_plugin_reader(
+    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=plugin_env).returncode == 0
+    again = run("index", "--index", str(index_dir), "--json")  # the plugin is not installed now
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["files_newer_reader"] == 0  # was 1: "ragcli reads their format better now"
+    assert report["warnings"] == [
+        "1 file read by reader 'toy', which is not installed now (or cannot be loaded): read again by another"
+        " reader, or skipped"
+    ]

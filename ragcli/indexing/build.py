@@ -43,6 +43,7 @@ from ragcli.indexing.plan import (
     Plan,
     estimate_passages,
     intact,
+    lost_reader_warnings,
     matched_by_content,
     plan_build,
     replaced_index,
@@ -351,12 +352,14 @@ def _build(
         same_selection
         and not urls
         and plan.new == plan.changed == plan.removed == plan.touched == plan.newer_reader == 0
+        and not plan.lost_readers
     )
     rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads
     if old is not None and (not up_to_date or _rewrite_needed(old, chosen)) and not intact(old, rebuilt):
         old = None  # damaged since it was written: build from the files alone, never copy the damage
         plan = plan_build(reader, files, None)
     files += plan.kept_unread
+    reader.report.warnings.extend(lost_reader_warnings(plan))
     for folder, kept in plan.unreadable.items():
         noun = "file" if len(kept) == 1 else "files"
         reader.report.warnings.append(

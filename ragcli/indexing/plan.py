@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from ragcli.errors import RagcliError
 from ragcli.indexing.settings import BuildSettings
-from ragcli.readers.base import indexed_base, is_url, reader_edition, reader_for, recorded_edition
+from ragcli.readers.base import READERS, indexed_base, is_url, reader_edition, reader_for, recorded_edition
 from ragcli.readers.walk import CorpusReader
 from ragcli.records import METADATA_FILE
 from ragcli.retrieval.base import built_retrievers
@@ -37,6 +37,8 @@ class Plan:
     removed: int = 0
     reread: int = 0  # unchanged files read again all the same (their ids depend on other files)
     newer_reader: int = 0  # of `reread`, files read again because a newer version of their reader reads them
+    # of `reread`, files whose recorded reader (a plugin) is not installed now or cannot be loaded: its name → files
+    lost_readers: dict[str, int] = field(default_factory=dict)
     touched: int = 0  # of `reuse`, files with a new modification time: copied, their recorded time updated
     # of `reuse`, the files of each folder the walk could not list (`CorpusReader.unreadable_folders`)
     unreadable: dict[Path, list[Path]] = field(default_factory=dict)
@@ -95,6 +97,23 @@ def _newer_reader(path: Path, entry: dict[str, Any]) -> bool:
     return claims is not None and recorded_edition(entry, claims) != reader_edition(claims)
 
 
+def _lost_reader(entry: dict[str, Any]) -> str | None:
+    """The reader the index records for a file when it is not installed now, or cannot be loaded (a plugin
+    uninstalled or broken): the file is read again by another reader, which is no better reading."""
+    edition = entry.get("reader")
+    name = edition.split("/")[0] if isinstance(edition, str) else None
+    return name if name is not None and (name not in READERS or not READERS.loads(name)) else None
+
+
+def lost_reader_warnings(plan: Plan) -> list[str]:
+    """One warning for each reader `plan` re-reads files of because it is gone (`Plan.lost_readers`)."""
+    return [
+        f"{count} {'file' if count == 1 else 'files'} read by reader {name!r}, which is not installed now"
+        " (or cannot be loaded): read again by another reader, or skipped"
+        for name, count in plan.lost_readers.items()
+    ]
+
+
 def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
     if old is None:
         return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
@@ -114,9 +133,12 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             plan.new += 1
             plan.read.append(path)
         elif _newer_reader(path, entry):
-            plan.newer_reader += 1
             plan.reread += 1
             plan.read.append(path)
+            if (lost := _lost_reader(entry)) is not None:
+                plan.lost_readers[lost] = plan.lost_readers.get(lost, 0) + 1
+            else:
+                plan.newer_reader += 1
         elif key is not None and key.matches(entry):
             plan.reuse[rel] = entry
         elif key is not None and _same_content(reader, path, key.size, entry):
