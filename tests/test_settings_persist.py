@@ -467,3 +467,41 @@ def test_a_small_chunk_size_alone_gets_an_overlap_that_fits_it(tmp_path: Path) -
         fresh.exit_code == 2
         and "--chunk-overlap (300) must be smaller than --chunk-size (200, the default)" in fresh.stderr
     )
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_root_that_became_a_symbolic_link_is_refused_not_followed(tmp_path: Path, kind: str) -> None:
+    """A recorded root swapped for a symbolic link: a re-index without PATHS recorded where the link led as
+    the index's root, unasked and unsaid (exit 0), and read a file the user never named from then on."""
+    elsewhere = write_files(tmp_path / "elsewhere", {"other.txt": "elsewhere lemur"})
+    docs = write_files(tmp_path / "docs", {"one.txt": "single root kiwi"})
+    root, target = (docs / "one.txt", elsewhere / "other.txt") if kind == "file" else (docs, elsewhere)
+    index_dir = tmp_path / "idx"
+    index_json(str(root), "--index", str(index_dir))
+    before = manifest(index_dir)
+    moved = tmp_path / "moved"
+    root.rename(moved)
+    root.symlink_to(target)
+    refused = invoke("index", "--index", str(index_dir))
+    assert refused.exit_code == 2, refused.output
+    assert f"{root}, a root of the index, now leads to {target}" in refused.stderr
+    assert f"ragcli index {target} --replace-roots" in refused.stderr
+    assert manifest(index_dir) == before
+    root.unlink()
+    moved.rename(root)
+    assert index_json("--index", str(index_dir))["up_to_date"] is True
+
+
+def test_a_vanished_root_says_how_to_drop_it(tmp_path: Path) -> None:
+    """A re-index without PATHS whose recorded root is gone said "check the path" of a path not typed."""
+    gone = write_files(tmp_path / "docs" / "a", {"x.txt": "alpha"})
+    kept = write_files(tmp_path / "docs" / "b", {"y.txt": "beta"})
+    index_dir = tmp_path / "idx"
+    index_json(str(gone), str(kept), "--index", str(index_dir))
+    (gone / "x.txt").unlink()
+    gone.rmdir()
+    missing = invoke("index", "--index", str(index_dir))
+    assert missing.exit_code == 4, missing.output
+    assert f"ragcli index --remove {gone}" in missing.stderr
+    removed = index_json("--index", str(index_dir), "--remove", str(gone))
+    assert removed["roots_removed"] == [str(gone)]

@@ -16,11 +16,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from shlex import quote
 from typing import Any
 
 from ragcli.analysis import AnalyzerSettings
 from ragcli.chunking import ChunkSettings
-from ragcli.errors import IndexDamagedError, InvalidOptionError, NewerIndexError, NoIndexError, RagcliError
+from ragcli.errors import (
+    IndexDamagedError,
+    InvalidOptionError,
+    NewerIndexError,
+    NoIndexError,
+    PathNotFoundError,
+    RagcliError,
+    look_up,
+)
 from ragcli.indexing.build import build_index
 from ragcli.indexing.rows import root_names, split_roots
 from ragcli.indexing.settings import BuildReport, BuildSettings, EmbedProgress, ProgressCallback
@@ -369,11 +378,34 @@ def choose_roots(
             )
         kept.remove(name)
         removed.append(name)
+    check_recorded(kept, stored)
     added = [name for name in dict.fromkeys(_names(add)) if name not in kept]
     kept += added
     if not kept:
         raise InvalidOptionError("--remove would leave the index no roots", hint="ragcli index PATH --replace-roots")
     return Roots([r if is_url(r) else Path(r) for r in kept], added, removed)
+
+
+def check_recorded(kept: Sequence[str], stored: Sequence[str]) -> None:
+    """The index's roots that a re-index without PATHS reads (`kept` of `stored`) are still where it read
+    them. One that is gone is missing (exit 4), with the way to drop it (the user typed no path to
+    check); one that a symbolic link now sends elsewhere is refused (exit 2): following it would change
+    the index's roots for good, unasked, and read a file or folder the user never named."""
+    for root in kept:
+        if is_url(root):
+            continue
+        if look_up(Path(root), PathNotFoundError) is None:
+            raise PathNotFoundError(
+                f"{root}: a root of the index, no longer there",
+                hint=f"put it back, or drop it and its passages: ragcli index --remove {quote(root)}",
+            )
+        real = _names([root])[0]
+        if real != root:
+            follow = " ".join(quote(real if r == root else r) for r in stored)
+            raise InvalidOptionError(
+                f"{root}, a root of the index, now leads to {real} (a symbolic link)",
+                hint=f"put it back, or follow the link: ragcli index {follow} --replace-roots",
+            )
 
 
 def _in_order(paths: Sequence[str | Path], stored: list[str]) -> list[str | Path]:
