@@ -265,6 +265,7 @@ class SourceFile:
     # taken after the read, an edit made meanwhile would sit beside the old content's hash, unseen
     mtime_ns: int | None = None
     ctime_ns: int | None = None
+    inode: int | None = None  # compared with them: another file renamed to its name has another one
     # what reading it warned of (a legacy encoding, rows left out): reported again while it is reused unread
     warnings: list[str] = field(default_factory=list)
 

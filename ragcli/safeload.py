@@ -318,7 +318,7 @@ def _source_problem(source: object, passages: int) -> str | None:
         return f"source {source['path']!r} has a passage range outside the index"
     if not (_optional(source.get("sha256"), str) and _optional(source.get("skipped"), str)):
         return f"source {source['path']!r} has a malformed checksum or skip reason"
-    for key in ("bytes", "mtime_ns", "ctime_ns", "documents"):
+    for key in ("bytes", "mtime_ns", "ctime_ns", "inode", "documents"):
         if not (source.get(key) is None or _int(source.get(key))):
             return f"source {source['path']!r} has a malformed {key!r}"
     counted = source.get("skipped_records", {})  # records left out, by kind of reason

@@ -717,3 +717,38 @@ def test_files_whose_names_are_not_utf8_keep_their_own_identity(tmp_path: Path) 
         assert hit["path"] == os.fsdecode(name) and (root / hit["path"]).read_text() == f"a file about {word}\n"
         shown = CliRunner().invoke(app, ["query", word, "-i", index, "--no-generate", "--plain"])
         assert f"caf\\udc{name[3]:02x}.txt:1:1:" in shown.stdout, shown.stdout
+
+
+def test_two_files_of_one_size_and_mtime_swapped_by_rename_are_read_again(tmp_path: Path) -> None:
+    """A swap by rename keeps each name's size and mtime (tar, `cp -p`, rsync -t leave equal ones): a
+    re-index said "Up to date" and cited a.txt's passage as b.txt's, unlike a rebuild."""
+    root = write_files(tmp_path / "c", {"a.txt": "apple orchard", "b.txt": "zebra stripes"})
+    for name in ("a.txt", "b.txt"):
+        os.utime(root / name, ns=(1_577_836_800_000_000_000,) * 2)
+    index = str(tmp_path / "idx")
+    assert subprocess.run([RAGCLI, "index", str(root), "-i", index, "-q"], timeout=120).returncode == 0
+    (root / "a.txt").rename(root / "t")
+    (root / "b.txt").rename(root / "a.txt")
+    (root / "t").rename(root / "b.txt")
+    again = subprocess.run([RAGCLI, "index", "-i", index], capture_output=True, text=True, timeout=120)
+    assert "files: 0 new, 2 changed, 0 removed, 0 unchanged" in again.stderr, again.stderr
+    passages = load_index(Path(index)).passages
+    texts = {passages.paths[i]: passages.texts[i] for i in range(len(passages))}
+    assert texts == {"a.txt": "zebra stripes", "b.txt": "apple orchard"}
+
+
+def test_a_file_made_unreadable_is_dropped_as_a_rebuild_drops_it(tmp_path: Path) -> None:
+    """A chmod leaves size and mtime alone: a re-index kept the file's passages, "Up to date", where a
+    rebuild skips it as unreadable; its status change (ctime) now has it read again."""
+    root = write_files(tmp_path / "c", {"a.txt": "bees make honey", "b.txt": "wax moths"})
+    index = str(tmp_path / "idx")
+    assert index_without_root_powers(str(root), "-i", index).returncode == 0
+    (root / "b.txt").chmod(0o000)
+    try:
+        again = index_without_root_powers("-i", index)
+    finally:
+        (root / "b.txt").chmod(0o644)
+    assert again.returncode == 0, again.stderr
+    assert "files: 0 new, 1 changed, 0 removed, 1 unchanged" in again.stderr, again.stderr
+    assert "skipped b.txt: unreadable: Permission denied" in again.stderr
+    assert ids(tmp_path / "idx") == {"a.txt"}

@@ -190,7 +190,8 @@ def _tasks(
                         "sha256": source.sha256,
                         "bytes": source.size,
                         "mtime_ns": source.mtime_ns,
-                        **({"ctime_ns": source.ctime_ns} if source.unreadable and source.ctime_ns is not None else {}),
+                        "ctime_ns": source.ctime_ns,
+                        "inode": source.inode,
                         "documents": documents,
                         "passages": [start, len(columns)],
                         "skipped": source.skipped,
@@ -351,7 +352,7 @@ def _build(
     up_to_date = (
         same_selection
         and not urls
-        and plan.new == plan.changed == plan.removed == plan.touched == plan.newer_reader == 0
+        and plan.new == plan.changed == plan.removed == plan.touched == plan.restated == plan.newer_reader == 0
         and not plan.lost_readers
     )
     rebuilt = () if up_to_date else _from_counts(chosen)  # a rewrite copies the retrievers' payloads

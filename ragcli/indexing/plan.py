@@ -1,6 +1,6 @@
 """Planning a (re)build: which files to read again and which to copy from the existing index.
 
-A file whose size and modification time, or else whose SHA-256, is unchanged keeps its passages and
+A file whose size, modification and status-change times and inode, or else whose SHA-256, is unchanged keeps its passages and
 term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
 A file with the same content and a new modification time is copied with that time (the manifest's and
 its documents' `mtime`), so the index says what a full build would. A file that another reader, or a
@@ -40,6 +40,7 @@ class Plan:
     # of `reread`, files whose recorded reader (a plugin) is not installed now or cannot be loaded: its name → files
     lost_readers: dict[str, int] = field(default_factory=dict)
     touched: int = 0  # of `reuse`, files with a new modification time: copied, their recorded time updated
+    restated: int = 0  # of `reuse`, files with only a new status or inode (a chmod, an older index): recorded anew
     # of `reuse`, the files of each folder the walk could not list (`CorpusReader.unreadable_folders`)
     unreadable: dict[Path, list[Path]] = field(default_factory=dict)
 
@@ -65,14 +66,18 @@ class FileState(NamedTuple):
 
     size: int
     mtime_ns: int
-    ctime_ns: int  # its status change (chmod, chown, an ACL): compared only for a file it could not read
+    ctime_ns: int  # its status change: a chmod (its mtime left as it was), a rename over it
+    inode: int  # another file renamed to its name: same size and mtime (tar, cp -p), another inode
 
     def matches(self, entry: dict[str, Any]) -> bool:
-        """Whether the file is as `entry` (its record in the manifest) says: the same size and
-        modification time, and for a file that could not be read the same status (`ctime_ns`), so that
-        one made readable is read (a chmod leaves its mtime as it was)."""
-        recorded = entry.get("bytes"), entry.get("mtime_ns"), entry.get("ctime_ns", self.ctime_ns)
-        return recorded == (self.size, self.mtime_ns, self.ctime_ns)
+        """Whether the file is the one `entry` (its record in the manifest) describes, as it was: the same
+        size, modification and status-change times and inode (git's rule). An entry recorded without them
+        (an older index) matches nothing, so the file is hashed: the status is unknown."""
+        return (entry.get("bytes"), entry.get("mtime_ns"), entry.get("ctime_ns"), entry.get("inode")) == self
+
+    def recorded(self) -> dict[str, int]:
+        """The times and inode as a file's record keeps them, for the next re-index to compare."""
+        return {"mtime_ns": self.mtime_ns, "ctime_ns": self.ctime_ns, "inode": self.inode}
 
 
 def stat_key(path: Path) -> FileState | None:
@@ -80,7 +85,7 @@ def stat_key(path: Path) -> FileState | None:
         stat = path.stat()
     except OSError:
         return None
-    return FileState(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    return FileState(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def _same_content(reader: CorpusReader, path: Path, size: int, entry: dict[str, Any]) -> bool:
@@ -142,8 +147,11 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
         elif key is not None and key.matches(entry):
             plan.reuse[rel] = entry
         elif key is not None and _same_content(reader, path, key.size, entry):
-            plan.reuse[rel] = {**entry, "mtime_ns": key.mtime_ns}
-            plan.touched += 1
+            plan.reuse[rel] = {**entry, **key.recorded()}
+            if key.mtime_ns == entry.get("mtime_ns"):
+                plan.restated += 1
+            else:
+                plan.touched += 1
         else:
             plan.changed += 1
             plan.read.append(path)

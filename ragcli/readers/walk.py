@@ -591,6 +591,7 @@ class CorpusReader:
             reader=reader_edition(reader),
             mtime_ns=status.st_mtime_ns,
             ctime_ns=status.st_ctime_ns,
+            inode=status.st_ino,
         )
         if self._shared_ids:
             self.report.warnings.append(
@@ -623,6 +624,7 @@ class CorpusReader:
             reader=reader_edition(reader),
             mtime_ns=status.st_mtime_ns if status else None,
             ctime_ns=status.st_ctime_ns if status else None,
+            inode=status.st_ino if status else None,
         )
         self.report.skipped.append(Skipped(rel, reason))
         self.report.sources.append(record)
