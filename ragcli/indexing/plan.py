@@ -1,12 +1,12 @@
 """Planning a (re)build: which files to read again and which to copy from the existing index.
 
-A file whose size, modification and status-change times and inode, or else whose SHA-256, is unchanged keeps its passages and
-term counts from the existing index; changed files are re-read, deleted ones dropped, new ones added.
-A file with the same content and a new modification time is copied with that time (the manifest's and
-its documents' `mtime`), so the index says what a full build would. A file that another reader, or a
-newer version of its reader, would read is read again (`readers.base.reader_edition`). The files a
-folder held that the walk could not list (no permission for a while) are kept unread, as an unreadable
-file is: they are not known to be gone.
+A file whose size, modification and status-change times and inode, or else whose SHA-256, is unchanged
+keeps its passages and term counts from the existing index; changed files are re-read, deleted ones
+dropped, new ones added. A file with the same content and a new modification time is copied with that
+time (the manifest's and its documents' `mtime`), so the index says what a full build would. A file that
+another reader, or a newer version of its reader, would read is read again
+(`readers.base.reader_edition`). The files a folder held that the walk could not list (no permission for
+a while) are kept unread, as an unreadable file is: they are not known to be gone.
 """
 
 from __future__ import annotations
