@@ -1033,3 +1033,33 @@ def test_no_output_lands_inside_any_ragcli_index(sample_index: Path, tmp_path: P
     result = invoke(*args, "--per-query", str(other / "manifest.json"))
     assert result.exit_code == ExitCode.USAGE and f"inside the ragcli index {other}" in result.output, result.output
     assert (other / "manifest.json").read_bytes() == manifest
+
+
+def test_no_context_without_generated_answers_is_refused_before_any_work(tmp_path: Path) -> None:
+    """`--no-context --no-generate` printed the bm25 column alone with exit 0: the option was ignored."""
+    folder = beir_folder(tmp_path / "beir", {})
+    cache = tmp_path / "cache"
+    result = run("evaluate", str(folder), "--no-generate", "--no-context", env={"RAGCLI_CACHE": str(cache)})
+    assert result.returncode == ExitCode.USAGE and result.stdout == "", result.stderr
+    assert result.stderr.startswith("ragcli: error: --no-context compares answers: drop --no-generate")
+    assert not cache.exists()  # refused before indexing the corpus
+
+
+def test_no_context_on_a_dataset_without_gold_answers_says_there_is_no_closed_book_column(tmp_path: Path) -> None:
+    folder = beir_folder(tmp_path / "beir", {})
+    result = run(
+        "evaluate",
+        str(folder),
+        "-g",
+        "extractive",
+        "--no-context",
+        "--k",
+        "1",
+        "--json",
+        env={"RAGCLI_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ragcli: warning: --no-context: no question of beir/test has gold answers, so no closed-book column" in (
+        " ".join(result.stderr.split())
+    )
+    assert [c["name"] for c in json.loads(result.stdout)["configs"]] == ["bm25"]
