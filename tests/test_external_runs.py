@@ -112,10 +112,16 @@ def test_bad_run_lines_are_skipped_and_listed_or_with_strict_stop(sample_index: 
             ExitCode.USAGE,
             "'tfidf' is already a configuration's",
         ),
+        (
+            RUN,
+            ["--with-run", "{dir}/tfidf"],
+            ExitCode.USAGE,
+            "tfidf: the name 'tfidf' is a retriever's (rename the run file)",
+        ),
         (RUN, ["--run-file", "{run}"], ExitCode.USAGE, "would overwrite a --with-run file"),
         (RUN, ["--with-run", "{dir}/missing.trec"], ExitCode.BAD_INPUT, "missing.trec: no such file"),
     ],
-    ids=["other-ids", "qrels", "name-of-a-retriever", "overwritten", "missing"],
+    ids=["other-ids", "qrels", "name-of-a-retriever", "name-of-a-retriever-not-chosen", "overwritten", "missing"],
 )
 def test_run_problems_stop_before_any_work(
     sample_index: Path, tmp_path: Path, content: str, extra: list[str], code: int, message: str

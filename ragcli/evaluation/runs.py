@@ -29,6 +29,7 @@ import numpy as np
 from ragcli.errors import InputFormatError, InvalidOptionError
 from ragcli.evaluation.datasets import LineProblems, text_lines
 from ragcli.records import Skipped
+from ragcli.retrieval.base import RETRIEVERS
 
 RUN_FORMAT = "'query-id Q0 doc-id rank score tag'"
 _RAGCLI_TAG_PREFIX = "ragcli-"
@@ -79,10 +80,15 @@ class ExternalRun:
 
 def run_names(paths: Sequence[Path], taken: Collection[str]) -> list[str]:
     """Each run's name in the report: its file name, or the path as given when names repeat; a name
-    that is a retriever's or another run's is a usage error (checked before any work)."""
+    that is another configuration's or run's is a usage error (checked before any work), and so is any
+    registered retriever's, chosen or not: a column "tfidf" would read as ragcli's TF-IDF."""
     names = [path.name for path in paths]
     names = [str(path) if names.count(path.name) > 1 else name for path, name in zip(paths, names)]
     for path, name in zip(paths, names):
+        if name in RETRIEVERS and name not in taken:
+            raise InvalidOptionError(
+                f"--with-run {path}: the name {name!r} is a retriever's", hint="rename the run file"
+            )
         if name in taken or names.count(name) > 1:
             raise InvalidOptionError(
                 f"--with-run {path}: the name {name!r} is already a configuration's",
