@@ -326,6 +326,13 @@ def _guarded_stdout() -> Iterator[None]:
         sys.stdout = stdout
 
 
+def _check_stdout() -> None:
+    """A stdout the shell closed (`>&-`) is exit 12 at once, by `_Stdout`'s own error, for a command that
+    always prints its result after long work (`evaluate`, `tune`): an empty write reaches only a closed
+    stream (`_ClosedStream`); any other stdout buffers it and writes nothing."""
+    sys.stdout.write("")
+
+
 def handle_errors(command: F) -> F:
     """Turn library errors into one line on stderr and their exit code (a stdout that cannot be written
     included: `_Stdout`); Ctrl-C into exit 130, SIGTERM 143 (`_stop`)."""
@@ -1123,6 +1130,7 @@ def evaluate(
     from ragcli.training.compare import check_compare
 
     # every option value and output path is checked before any indexing, model loading or evaluating
+    _check_stdout()
     restriction = Filter.parse(path_globs or (), where or ())
     embedding = EmbeddingSettings(
         model=embedding_model, precision=precision_on(embedding_device, embedding_precision), device=embedding_device
@@ -1296,6 +1304,7 @@ def tune(
         write_json,
     )
 
+    _check_stdout()
     k1_values = sorted(set(_csv_list(k1, _float, "--k1")))
     b_values = sorted(set(_csv_list(b, _float, "--b")))
     check_grid(metric, k1_values, b_values)  # before any indexing

@@ -36,6 +36,14 @@ def run(
     )
 
 
+def run_closed(args: list[str], closed: str) -> subprocess.CompletedProcess:
+    """`ragcli ARGS` with its stdin (`<&-`) or stdout (`>&-`) closed, as a shell closes them: Python
+    then leaves sys.stdin / sys.stdout None."""
+    return subprocess.run(
+        ["sh", "-c", f'exec "$0" "$@" {closed}', RAGCLI, *args], capture_output=True, text=True, timeout=120
+    )
+
+
 def without_root_powers() -> list[str]:
     """A command prefix under which permissions apply (root ignores them): setpriv without the
     capabilities that override file permissions."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytrec_eval
-from clihelpers import RAGCLI, invoke, run
+from clihelpers import RAGCLI, invoke, run, run_closed
 from conftest import (
     NEEDS_CUDA,
     TUNING_B,
@@ -1063,3 +1063,14 @@ def test_no_context_on_a_dataset_without_gold_answers_says_there_is_no_closed_bo
         " ".join(result.stderr.split())
     )
     assert [c["name"] for c in json.loads(result.stdout)["configs"]] == ["bm25"]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "tune"])
+def test_a_closed_stdout_is_exit_12_before_any_work(sample_index: Path, tmp_path: Path, command: str) -> None:
+    """`ragcli evaluate … >&-` ran every query (and loaded the model) before finding it could print nothing."""
+    run_path = tmp_path / "run.txt"
+    outputs = ["--no-generate", "--run-file", str(run_path)] if command == "evaluate" else []
+    result = run_closed([command, str(qa_file(tmp_path)), "--index", str(sample_index), *outputs], ">&-")
+    assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
+    assert result.stderr.startswith("ragcli: error: stdout: cannot be written (it is closed)"), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not run_path.exists()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelpers import RAGCLI, invoke, run
+from clihelpers import RAGCLI, invoke, run, run_closed
 from conftest import WITHOUT_CUDA
 
 from ragcli.errors import ExitCode
@@ -562,14 +562,6 @@ def test_a_reader_that_closes_the_pipe_early_is_no_error(sample_index: Path, arg
 
 
 # --- a stream the shell closed (`>&-`, `<&-`) ----------------------------------------------------
-
-
-def run_closed(args: list[str], closed: str) -> subprocess.CompletedProcess:
-    """`ragcli ARGS` with its stdin (`<&-`) or stdout (`>&-`) closed, as a shell closes them: Python
-    then leaves sys.stdin / sys.stdout None."""
-    return subprocess.run(
-        ["sh", "-c", f'exec "$0" "$@" {closed}', RAGCLI, *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.mark.parametrize(
