@@ -405,10 +405,20 @@ def test_questions_with_nothing_to_score_exit_6_before_any_work(
 
 
 def test_a_beir_split_judging_no_query_exits_6(tmp_path: Path) -> None:
-    folder = beir_folder(tmp_path / "beir", {"qrels/test.tsv": "query-id\tcorpus-id\tscore\n"})
+    folder = beir_folder(tmp_path / "beir", {"qrels/test.tsv": "query-id\tcorpus-id\tscore\nq8\td1\t1\n"})
     result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
     assert result.returncode == ExitCode.BAD_INPUT, result.stderr
     assert "no questions to evaluate (qrels/test.tsv judges none" in result.stderr
+
+
+@pytest.mark.parametrize("qrels", ["query-id\tcorpus-id\tscore\n", ""], ids=["header-only", "empty"])
+def test_qrels_without_one_judgment_are_said_so_not_blamed_on_the_ids(tmp_path: Path, qrels: str) -> None:
+    """An empty or header-only qrels file said it "judges none of queries.jsonl's ids; choose another --split"."""
+    folder = beir_folder(tmp_path / "beir", {"qrels/test.tsv": qrels})
+    result = run("evaluate", str(folder), env={"RAGCLI_CACHE": str(tmp_path / "cache")}, timeout=60)
+    assert result.returncode == ExitCode.BAD_INPUT, result.stderr
+    assert "no questions to evaluate (qrels/test.tsv holds no judgments (empty, or a header alone)" in result.stderr
+    assert "judges none" not in result.stderr
 
 
 def test_a_fifo_as_qa_file_is_refused_not_read(sample_index: Path, tmp_path: Path) -> None:

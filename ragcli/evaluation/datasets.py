@@ -412,7 +412,9 @@ def questions_to_evaluate(path: Path, split: str = "test", strict: bool = False)
             hint = 'one JSON object a line: {"question": "…", "answers": ["…"]}'
         elif not eval_set.qrels_queries and any(s.path.startswith(f"{judgments}:") for s in skipped):
             hint = f"fix {qrels_name}: one {_QRELS_LINE} a line, the score an integer grade"
-        elif len(eval_set.unasked) == eval_set.qrels_queries:  # another split's, or an empty one
+        elif not eval_set.qrels_queries:  # not one line, or a header alone: no id or split is wrong
+            hint = f"{qrels_name} holds no judgments (empty, or a header alone): one {_QRELS_LINE} a line"
+        elif len(eval_set.unasked) == eval_set.qrels_queries:  # another split's
             hint = f"{qrels_name} judges none of queries.jsonl's ids; choose another --split"
         else:  # queries.jsonl's lines for the judged ids were bad
             hint = 'queries.jsonl needs one JSON object a line: {"_id": "…", "text": "…"}'
