@@ -468,15 +468,9 @@ def why_nothing(
     """Why `question` found no passage when the cause is the user's restriction rather than its words
     (None: no passage shares a word with it), so that a mistyped `--where` key or a too-high
     `--min-score` is not taken for an empty answer. Called only when nothing came back."""
-    if filter is not None:
-        allowed = index.allowed(filter)
-        if allowed is not None and not allowed.any():
-            known = index.metadata.key_counts()
-            unknown = [c.key for c in filter.where if c.key not in known]
-            if unknown:
-                keys = ", ".join(sorted(known)) or "none"
-                return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"
-            return f"no passage is within {filter}"
+    excluded = index.excludes_all(filter)
+    if excluded is not None:
+        return excluded
     if filter is None and min_score is None:  # no restriction: its words alone found nothing
         return None
     best = index.search(question, 1, scorer, filter)

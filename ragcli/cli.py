@@ -1202,6 +1202,9 @@ def evaluate(
     for name in retrievers:
         idx.retriever(name, fusion)  # missing data (e.g. no dense vectors) fails before any work
     _check_gold_ids(eval_set, idx, strict)
+    excluded = idx.excludes_all(restriction)
+    if excluded is not None:  # a mistyped --where key: every metric 0, as if the retriever were broken
+        note(f"ragcli: warning: nothing can be retrieved: {excluded}")
     if compare and tuned_model:  # RAG versus fine-tuning: one table of four configurations
         from ragcli.cli_train import run_comparison
 

@@ -932,6 +932,7 @@ def comparison_table(report: EvalReport) -> Table:
         )
         + _answers_line(report)
         + _bm25_line(report)
+        + (f"\nrestricted to {report.filter}" if report.filter else "")
         + _significance_line(report)
     )
     table = _captioned_table(printable_name(report.dataset), caption)

@@ -913,6 +913,22 @@ def test_evaluate_restricts_every_query_with_path_and_where(sample_index: Path, 
     assert bad.exit_code == ExitCode.USAGE and "--where" in bad.stderr
 
 
+def test_evaluate_says_when_a_where_key_is_in_no_document_and_records_the_filter(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """A mistyped key scored every metric 0 in silence, and the report never said a filter was applied."""
+    args = ("evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate")
+    result = invoke(*args, "--json", "--where", "langauge=en")
+    assert result.exit_code == 0, result.output
+    assert "ragcli: warning: nothing can be retrieved: no document has the metadata key 'langauge'" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["filter"] == "--where 'langauge=en'" and report["configs"][0]["metrics"]["ndcg@10"] == 0.0
+    table = invoke(*args, "--path", "beekeeping/**")
+    assert table.exit_code == 0 and "warning" not in table.stderr
+    assert "restricted to --path 'beekeeping/**'" in table.stdout
+    assert json.loads(invoke(*args, "--json").stdout)["filter"] is None
+
+
 def test_a_cached_dataset_index_without_metadata_is_built_again_once(tmp_path: Path) -> None:
     folder = beir_folder(tmp_path / "mini", {})
     cache = tmp_path / "cache"

@@ -264,7 +264,9 @@ SETTINGS_KEYS = [
     *("embedding_precision", "exclude", "generated", "id_field", "ignore", "include", "k1", "language"),
     *("max_expanded_size", "sql", "stem", "stopwords", "text_field", "title_field"),
 ]
-EVALUATE_KEYS = ["bm25", "configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "generator", "index"]
+EVALUATE_KEYS = [
+    *("bm25", "configs", "corpus_skipped", "counts", "cutoffs", "dataset", "depth", "filter", "generator", "index"),
+]
 EVALUATE_BM25_KEYS = ["b", "k1", "variant"]
 EVALUATE_COUNT_KEYS = [
     "judged",

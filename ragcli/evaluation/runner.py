@@ -103,6 +103,7 @@ class EvalReport:
     corpus_skipped: dict[str, int] = field(default_factory=dict)  # a BEIR corpus's records left out, by reason
     failure: RagcliError | None = None  # the first request that failed an answer (the caller's exit 9)
     bm25: dict[str, Any] | None = None  # the index's BM25 parameters (`index_bm25`)
+    filter: str | None = None  # the `--path` / `--where` restriction every ranking was made under
 
     @property
     def bm25_changed(self) -> bool:
@@ -126,6 +127,7 @@ class EvalReport:
             "generator": self.generator,
             "corpus_skipped": self.corpus_skipped,
             "bm25": self.bm25,
+            "filter": self.filter,
             "configs": [
                 {
                     "name": c.name,
@@ -526,6 +528,7 @@ def evaluate(
         skips,
         failure=failures[0] if failures else None,
         bm25=index_bm25(index),
+        filter=None if filter is None else str(filter),
     )
 
 

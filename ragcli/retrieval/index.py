@@ -502,6 +502,19 @@ class Index:
             masks[filter] = filter.mask(self.passages.paths, lambda: self.metadata)
         return masks[filter]
 
+    def excludes_all(self, filter: Filter | None) -> str | None:
+        """Why `filter` admits no passage of this index (None: it admits some, or there is no filter), so
+        that a mistyped `--where` key is said rather than taken for questions nothing answers."""
+        allowed = self.allowed(filter)
+        if filter is None or allowed is None or allowed.any():
+            return None
+        known = self.metadata.key_counts()
+        unknown = [c.key for c in filter.where if c.key not in known]
+        if unknown:
+            keys = ", ".join(sorted(known)) or "none"
+            return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"
+        return f"no passage is within {filter}"
+
     def available(self, name: str) -> bool:
         """Whether this index holds the data retriever `name` searches."""
         return all(
