@@ -432,8 +432,30 @@ def test_a_file_without_the_named_text_field_is_read_title_only_with_one_warning
         ("O-2", "Valves"),
     ]
     assert reader.report.warnings == [  # more.jsonl has the field in one record: no warning
-        "none.jsonl: no record has the field 'Text' that --text-field names: 1 record indexed by its title alone",
-        "other.csv: no record has the field 'Text' that --text-field names: 2 records indexed by their title alone",
+        "none.jsonl: no record has the field 'Text' that --text-field names (did you mean 'text'?): "
+        "1 record indexed by its title alone",
+        "other.csv: no record has the field 'Text' that --text-field names (did you mean 'text'?): "
+        "2 records indexed by their title alone",
+    ]
+
+
+def test_a_file_without_the_named_id_field_names_its_records_by_line_with_one_warning(tmp_path: Path) -> None:
+    """`--id-field ID` over records whose field is `id`: every record was named `file:line` in silence,
+    and no qrels id matched. One warning a file says so, with the field probably meant."""
+    write_files(
+        tmp_path,
+        {
+            "n.jsonl": '{"id": "k1", "text": "honey one"}\n{"id": "k2", "text": "honey two"}\n',
+            "has.jsonl": '{"ID": "h1", "text": "honey three"}\n{"text": "honey four"}\n',
+            "far.csv": "key,text\nf1,honey five\n",
+        },
+    )
+    reader = CorpusReader([tmp_path], fields=RecordFields(id="ID"))
+    assert sorted(d.id for d in reader.documents()) == ["far.csv:2", "h1", "has.jsonl:2", "n.jsonl:1", "n.jsonl:2"]
+    assert reader.report.warnings == [  # has.jsonl has the field in one record: no warning
+        "far.csv: no record has the field 'ID' that --id-field names: 1 record named by its line (far.csv:LINE)",
+        "n.jsonl: no record has the field 'ID' that --id-field names (did you mean 'id'?): "
+        "2 records named by their line (n.jsonl:LINE)",
     ]
 
 

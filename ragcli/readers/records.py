@@ -223,31 +223,69 @@ def read_record(
     )
 
 
-class NamedTextFieldAbsent:
-    """Whether the records of one file hold the text field `--text-field` names, for one warning where
-    none does: a folder of records from several programs names it differently (`Text`, `text`), and the
-    files without it were indexed by their titles alone, their text left in the metadata, silently."""
+class NamedFieldAbsent:
+    """Whether the records of one file hold the field an option names (`--text-field`, `--id-field`),
+    for one warning where none does: a folder of records from several programs names it differently
+    (`Text`, `text`), and a typo'd name indexed the records by their titles alone, or named them by
+    their lines (so that no qrels id matched), silently."""
 
-    def __init__(self, context: ReadContext) -> None:
-        self._name = context.fields.text
+    def __init__(self, name: str | None, option: str, outcome: str) -> None:
+        self._name, self._option, self._outcome = name, option, outcome
         self._present = False
-        self._title_only = 0  # documents of records without the field: their title is their text
+        self._affected = 0  # documents of records without the field
+        self._suggestion: str | None = None  # a field the first record without it has under a close name
 
     def documents(self, record: object, documents: Iterator[Document]) -> Iterator[Document]:
         """The `documents` of one `record`, counted."""
         absent = self._name is not None and isinstance(record, dict) and self._name not in record
         self._present = self._present or (isinstance(record, dict) and not absent)
+        if absent and not self._affected and self._suggestion is None and isinstance(record, dict):
+            self._suggestion = _close_field(str(self._name), record)
         for document in documents:
-            self._title_only += absent
+            self._affected += absent
             yield document
 
     def warn(self, context: ReadContext, rel: str) -> None:
-        """Warn, at the end of file `rel`, if no record had the field and some were indexed title-only."""
-        if self._present or not self._title_only:
+        """Warn, at the end of file `rel`, if no record had the field and some documents were read."""
+        if self._present or not self._affected:
             return
-        count = self._title_only
-        indexed = "1 record indexed by its title" if count == 1 else f"{count:,} records indexed by their title"
-        context.warn(f"{rel}: no record has the field {self._name!r} that --text-field names: {indexed} alone")
+        count = self._affected
+        records = "1 record" if count == 1 else f"{count:,} records"
+        meant = f" (did you mean {self._suggestion!r}?)" if self._suggestion is not None else ""
+        outcome = self._outcome.format(records=records, its="its" if count == 1 else "their", rel=rel)
+        context.warn(f"{rel}: no record has the field {self._name!r} that {self._option} names{meant}: {outcome}")
+
+
+class NamedFieldsAbsent:
+    """The `NamedFieldAbsent` trackers of one file for the fields the user named: without the text field
+    a record is indexed by its title alone, without the id field it is named by its line."""
+
+    def __init__(self, context: ReadContext) -> None:
+        self._fields = (
+            NamedFieldAbsent(context.fields.text, "--text-field", "{records} indexed by {its} title alone"),
+            NamedFieldAbsent(context.fields.id, "--id-field", "{records} named by {its} line ({rel}:LINE)"),
+        )
+
+    def documents(self, record: object, documents: Iterator[Document]) -> Iterator[Document]:
+        for field in self._fields:
+            documents = field.documents(record, documents)
+        return documents
+
+    def warn(self, context: ReadContext, rel: str) -> None:
+        for field in self._fields:
+            field.warn(context, rel)
+
+
+def _close_field(name: str, record: dict[object, object]) -> str | None:
+    """The record's field `name` probably meant: the same in another case, else the closest (difflib)."""
+    from difflib import get_close_matches
+
+    keys = [key for key in record if isinstance(key, str)]
+    same = next((key for key in keys if key.casefold() == name.casefold()), None)
+    if same is not None:
+        return same
+    close = get_close_matches(name, keys, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 _DECODER = json.JSONDecoder()
@@ -374,7 +412,7 @@ class JsonReader(SuffixReader):
         reason = not_records_reason([value for _, value in head], source.context)
         if reason is not None:
             raise Skip(reason)
-        absent = NamedTextFieldAbsent(source.context)
+        absent = NamedFieldsAbsent(source.context)
         for number, (line, record) in enumerate(itertools.chain(head, values), start=1):
             yield from absent.documents(
                 record, record_document(source.rel, line, record, source.context, ordinal=number)
@@ -418,7 +456,7 @@ class JsonLinesReader(SuffixReader):
     def read(self, source: SourceInput) -> Iterator[Document]:
         source.sniff_binary()
         decodings = DecodingTally()  # each line decoded alone: it is read before the next is
-        absent = NamedTextFieldAbsent(source.context)
+        absent = NamedFieldsAbsent(source.context)
         try:
             for number, raw_line in source.lines():
                 where = f"{source.rel}:{number}"
@@ -471,7 +509,7 @@ class CsvReader(SuffixReader):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
         overlong, run_on = _RowWarning(), _RowWarning()
-        absent = NamedTextFieldAbsent(source.context)
+        absent = NamedFieldsAbsent(source.context)
         try:
             while True:
                 lines.next_row()
