@@ -372,16 +372,33 @@ BM25Variant = Annotated[str, option(help="lucene, robertson, atire, okapi, bm25l
 K1 = Annotated[Optional[float], number(help="BM25 k1 [default: 1.0; okapi/bm25l/bm25+: 1.5].", show_default=False)]
 B = Annotated[Optional[float], number(help="BM25 b [default: 0.6; okapi/bm25l/bm25+: 0.75].", show_default=False)]
 Delta = Annotated[Optional[float], number(help="BM25L/BM25+ delta [default: 0.5 / 1.0].", show_default=False)]
+
+
+def _field_name(value: str | None) -> str | None:
+    """Refuse a blank field name: no record has it, so `--text-field ''` skipped every record as having
+    "no text field" and `--id-field ''` named every record by its line, and the name stuck as a setting."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("a field name cannot be empty; leave the option out for the usual names.")
+    return value
+
+
 IdField = Annotated[
     Optional[str],
-    option(help="Record field holding the id [default: _id, id, docid, doc_id].", show_default=False),
+    option(
+        help="Record field holding the id [default: _id, id, docid, doc_id].", show_default=False, callback=_field_name
+    ),
 ]
 TextField = Annotated[
     Optional[str],
-    option(help="Record field holding the text [default: text, contents, content, body, passage].", show_default=False),
+    option(
+        help="Record field holding the text [default: text, contents, content, body, passage].",
+        show_default=False,
+        callback=_field_name,
+    ),
 ]
 TitleField = Annotated[
-    Optional[str], option(help="Record field holding the title [default: title].", show_default=False)
+    Optional[str],
+    option(help="Record field holding the title [default: title].", show_default=False, callback=_field_name),
 ]
 
 

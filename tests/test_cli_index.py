@@ -296,6 +296,18 @@ def test_a_folder_with_package_json_and_records_indexes_the_records(tmp_path: Pa
     assert deprecated.returncode == 0 and deprecated.stderr == ""  # still accepted: skipping is the default
 
 
+@pytest.mark.parametrize("option", ["--text-field", "--id-field", "--title-field"])
+def test_a_blank_field_name_is_a_usage_error_before_any_work(tmp_path: Path, option: str) -> None:
+    """`--text-field ''` skipped every record as having "no text field" (exit 5), `--id-field ''` named every
+    record by its line, and the blank name stuck as the index's setting."""
+    corpus = write_files(tmp_path / "c", {"n.jsonl": '{"id": "k1", "text": "honey one"}\n'})
+    for blank in ("", " "):
+        result = invoke("index", str(corpus), "--index", str(tmp_path / "idx"), option, blank)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert f"'{option}': a field name cannot be empty" in result.stderr
+        assert not (tmp_path / "idx").exists()  # refused before the index folder is made
+
+
 # --- text under any name, ignore files and globs ---------------------------------------------------------
 
 
