@@ -465,6 +465,24 @@ def test_beir_folder_reads_only_the_corpus(tmp_path: Path) -> None:
     assert reader.report.skipped == []
 
 
+def test_a_folder_read_as_beir_says_how_many_other_files_it_leaves_unread(tmp_path: Path) -> None:
+    """A project that merely holds `corpus.jsonl` and `queries.jsonl` lost its other files in silence."""
+    files = {
+        "corpus.jsonl": '{"_id": "d1", "text": "honey"}\n',
+        "queries.jsonl": '{"_id": "q1", "text": "queens"}\n',
+        "notes.md": "# Notes\nImportant notes about queens.\n",
+        "docs/guide.txt": "guide about queens\n",
+        ".hidden": "never walked",
+    }
+    write_files(tmp_path / "proj", files)
+    docs, reader = read(tmp_path / "proj")
+    assert [d.id for d in docs] == ["d1"]
+    assert reader.report.warnings == [
+        f"{tmp_path / 'proj'}: read as a beir folder: only corpus.jsonl is indexed; 3 other files in it are not "
+        "(name one on the command line to index it too)"
+    ]
+
+
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PathNotFoundError):
         CorpusReader([tmp_path / "nope"])

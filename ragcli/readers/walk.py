@@ -167,13 +167,30 @@ def is_ragcli_index(folder: Path) -> bool:
     return _FORMAT_RE.search(head) is not None
 
 
-def _folder_files(folder: Path) -> list[Path] | None:
-    """The files a reader reads in place of walking `folder` (a dataset folder), or None."""
+TakenFolder = Callable[[Path, str, list[Path], int], None]  # (folder, reader, files it reads, other files)
+
+
+def _folder_files(folder: Path) -> tuple[str, list[Path]] | None:
+    """The reader that reads `folder` (a dataset folder) in place of the walk, and the files it reads;
+    None when none does."""
     for reader in READERS.all():
         files = reader.folder_files(folder)
         if files is not None:
-            return files
+            return reader.name, files
     return None
+
+
+def _other_files(folder: Path, taken: list[Path]) -> int:
+    """How many files under `folder` (hidden ones and links left out, as the walk leaves them) are not
+    among `taken`: what a reader that took the folder over leaves unread."""
+    kept = {os.path.abspath(path) for path in taken}
+    count = 0
+    for parent, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in files:
+            path = os.path.join(parent, name)
+            count += not name.startswith(".") and not os.path.islink(path) and os.path.abspath(path) not in kept
+    return count
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -224,10 +241,12 @@ def iter_files(
     on_ignored: Callable[[], None] | None = None,
     generated: bool = False,
     unreadable: list[Path] | None = None,
+    on_taken: TakenFolder | None = None,
 ) -> Iterator[Path]:
     """Regular files under `root` in a stable order (each folder's files by name, then its sub-folders).
 
-    Hidden entries, `exclude` and what a reader takes over (a BEIR folder's side files) are skipped.
+    Hidden entries, `exclude` and what a reader takes over (a BEIR folder's side files) are skipped;
+    `on_taken` hears of each folder a reader took over, with how many of its files are not read.
     What `selection` leaves out (ignore files, --include/--exclude; see `readers.selection`) is not
     entered or yielded, only counted through `on_ignored`. A folder a tool fills (`node_modules`,
     `__pycache__`: `readers.generated`) is listed in `skipped` and not entered, unless `generated`.
@@ -276,7 +295,10 @@ def iter_files(
                 unreadable.append(folder)
             continue
         if taken is not None:
-            yield from taken
+            reader, files = taken
+            if on_taken is not None:
+                on_taken(folder, reader, files, _other_files(folder, files))
+            yield from files
             continue
         if selection.ignore_files:
             names = {entry.name for entry in entries if entry.name in IGNORE_FILES}
@@ -419,6 +441,7 @@ class CorpusReader:
                 on_ignored=self._ignored,
                 generated=self.context.generated,
                 unreadable=self.unreadable_folders,
+                on_taken=self._taken,
             ):
                 key = os.path.abspath(path)
                 if key not in seen:
@@ -427,6 +450,18 @@ class CorpusReader:
 
     def _ignored(self) -> None:
         self.report.ignored += 1
+
+    def _taken(self, folder: Path, reader: str, files: list[Path], others: int) -> None:
+        """Warn that a folder a reader took over leaves files unread: a project that merely holds a
+        `corpus.jsonl` and a `queries.jsonl` lost its other files without a word."""
+        if not others:
+            return
+        read = ", ".join(self.relative(path) for path in files) or "nothing"
+        unread = "1 other file in it is" if others == 1 else f"{others:,} other files in it are"
+        self.context.warn(
+            f"{self.shown(folder)}: read as a {reader} folder: only {read} is indexed; {unread} not "
+            "(name one on the command line to index it too)"
+        )
 
     def open_file(self, path: Path) -> IO[bytes]:
         """`path` opened for reading if ragcli may read it: a regular file inside a root, or a file named
