@@ -459,6 +459,23 @@ def test_a_file_without_the_named_id_field_names_its_records_by_line_with_one_wa
     ]
 
 
+def test_csv_header_names_are_stripped_on_both_sides(tmp_path: Path) -> None:
+    """`id , title , text`: the spaces before each comma stayed in the names, so the id and title matched
+    no column (metadata keys `'id '`), and a file whose `text ` column was not the last was skipped."""
+    write_files(
+        tmp_path,
+        {
+            "spaced.csv": "id , title , text\n2 , Budget , honey spaced\n",
+            "s2.csv": "id , text , year\n1 , honey , 2020\n",
+        },
+    )
+    reader = CorpusReader([tmp_path])
+    docs = {d.id: d for d in reader.documents()}
+    assert sorted(docs) == ["1 ", "2 "] and reader.report.skipped == []
+    assert docs["2 "].title == "Budget" and docs["1 "].metadata["year"] == "2020"
+    assert "title" not in docs["2 "].metadata and not any(key.endswith(" ") for key in docs["1 "].metadata)
+
+
 def test_the_usual_field_names_match_in_any_case_where_no_exact_one_is_there(tmp_path: Path) -> None:
     """A spreadsheet's header `ID,Title,Text` was "not a table of records"."""
     write_files(

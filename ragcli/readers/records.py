@@ -484,8 +484,9 @@ class CsvReader(SuffixReader):
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
     # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" ends a line (in a cell too), as
     # Python's csv reads it, not a terminal's overwrite of the row (`base.universal_newlines`); 5: the
-    # spaces after a delimiter skipped (`id, title, text` has a text column; its title was " Budget")
-    version = 5
+    # spaces after a delimiter skipped (`id, title, text` has a text column; its title was " Budget"); 6: the
+    # header's names stripped on both sides (`id , title , text`: its id and title matched no column)
+    version = 6
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -504,7 +505,10 @@ class CsvReader(SuffixReader):
             csv.field_size_limit(previous)
 
     def _records(self, source: SourceInput, reader: csv.DictReader[str], lines: _Lines) -> Iterator[Document]:
-        header = dict.fromkeys(reader.fieldnames or ())  # read here: a table without text is not records
+        # read here: a table without text is not records; a hand-written `id , text` means no space in a name
+        if reader.fieldnames is not None:
+            reader.fieldnames = [name.strip() for name in reader.fieldnames]
+        header = dict.fromkeys(reader.fieldnames or ())
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
