@@ -476,6 +476,18 @@ def test_csv_header_names_are_stripped_on_both_sides(tmp_path: Path) -> None:
     assert "title" not in docs["2 "].metadata and not any(key.endswith(" ") for key in docs["1 "].metadata)
 
 
+def test_a_csv_column_named_twice_is_warned_of(tmp_path: Path) -> None:
+    """`id,note,note,text`: each row kept its last `note` cell alone, and the first was lost in silence."""
+    write_files(tmp_path, {"dup.csv": "id,note,note,text,text\n1,first note,second note,honey,bees\n"})
+    reader = CorpusReader([tmp_path])
+    (doc,) = list(reader.documents())
+    assert doc.text == "bees" and doc.metadata["note"] == "second note"
+    assert reader.report.warnings == [
+        f"dup.csv: column {name!r} appears 2 times in the header; each row keeps the last (rename the others to keep them)"
+        for name in ("note", "text")
+    ]
+
+
 def test_the_usual_field_names_match_in_any_case_where_no_exact_one_is_there(tmp_path: Path) -> None:
     """A spreadsheet's header `ID,Title,Text` was "not a table of records"."""
     write_files(

@@ -512,6 +512,7 @@ class CsvReader(SuffixReader):
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
+        _warn_repeated_columns(source, reader.fieldnames or [])
         overlong, run_on = _RowWarning(), _RowWarning()
         absent = NamedFieldsAbsent(source.context)
         try:
@@ -544,6 +545,17 @@ class CsvReader(SuffixReader):
             for rows in (run_on, overlong):
                 if rows.count:
                     source.context.warn(rows.warning())
+
+
+def _warn_repeated_columns(source: SourceInput, names: list[str]) -> None:
+    """Warn of each header name given twice or more: a row keeps only its last cell under that name
+    (csv.DictReader's), so `id,note,note,text` lost its first note, and `id,text,text` its first text."""
+    for name in dict.fromkeys(name for name in names if names.count(name) > 1):
+        times = names.count(name)
+        source.context.warn(
+            f"{source.rel}: column {name!r} appears {times} times in the header; each row keeps the last "
+            "(rename the others to keep them)"
+        )
 
 
 def _extra_fields(record: dict[str | None, object]) -> int:
