@@ -140,6 +140,10 @@ DATES = table_of(
         ("d>2024-01-02T09:59:59+00:00", [1]),
         ("d=2024-01-02T00:00:00Z", [0]),
         ("d!=2024-01-02", [1, 2, 3]),
+        # .NET's 7 fractional digits and a lowercase t or z were compared as text, matching nothing
+        ("d<2024-01-02T10:00:00.0000001Z", [0, 2]),
+        ("d>2024-01-02t09:59:59.1234567z", [1]),
+        ("d=2024-01-02t10:00:00z", [1]),
     ],
 )
 def test_iso_dates_compare_as_points_in_time(condition: str, expected: list[int]) -> None:

@@ -48,7 +48,10 @@ OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
 }
 _CONDITION_RE = re.compile(r"^\s*([^=!<>]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.*?)\s*$", re.DOTALL)
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+# any fractional digits (.NET's `Get-Date -Format o` writes 7; past 6 they are cut), `t` and `z` in any case
+_DATE_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
 _PERIOD_RE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")  # a year or a year-month: compared with dates as a period
 _MONTH_SHAPE_RE = re.compile(r"^\d{4}-\d{2}$")  # written as a year-month, whether or not the month exists
 DATE_KEYS = frozenset({"mtime"})  # the keys ragcli itself stores as dates (other keys may hold any text)
@@ -80,9 +83,13 @@ def meant_operator(glued: str) -> str:
 
 def as_time(text: str) -> _dt.datetime | None:
     """An ISO 8601 date or date-time as an aware datetime (naive: UTC), or None."""
-    text = text.strip()
+    text = text.strip().upper()
     if not _DATE_RE.match(text):
         return None
+    whole, dot, fraction = text.partition(".")
+    if dot:  # microseconds at most: the digits past 6 cut, as Python 3.11's fromisoformat does
+        digits = len(fraction) - len(fraction.lstrip("0123456789"))
+        text = f"{whole}.{fraction[: min(digits, 6)]}{fraction[digits:]}"
     try:
         value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
