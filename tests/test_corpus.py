@@ -463,6 +463,7 @@ def test_beir_folder_reads_only_the_corpus(tmp_path: Path) -> None:
     docs, reader = read(tmp_path)
     assert [d.id for d in docs] == ["d1"]
     assert reader.report.skipped == []
+    assert reader.report.warnings == []  # its queries and judgments are the dataset's, not left unread
 
 
 def test_a_folder_read_as_beir_says_how_many_other_files_it_leaves_unread(tmp_path: Path) -> None:
@@ -470,6 +471,7 @@ def test_a_folder_read_as_beir_says_how_many_other_files_it_leaves_unread(tmp_pa
     files = {
         "corpus.jsonl": '{"_id": "d1", "text": "honey"}\n',
         "queries.jsonl": '{"_id": "q1", "text": "queens"}\n',
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
         "notes.md": "# Notes\nImportant notes about queens.\n",
         "docs/guide.txt": "guide about queens\n",
         ".hidden": "never walked",
@@ -478,7 +480,7 @@ def test_a_folder_read_as_beir_says_how_many_other_files_it_leaves_unread(tmp_pa
     docs, reader = read(tmp_path / "proj")
     assert [d.id for d in docs] == ["d1"]
     assert reader.report.warnings == [
-        f"{tmp_path / 'proj'}: read as a beir folder: only corpus.jsonl is indexed; 3 other files in it are not "
+        f"{tmp_path / 'proj'}: read as a beir folder: only corpus.jsonl is indexed; 2 other files in it are not "
         "(name one on the command line to index it too)"
     ]
 

@@ -38,6 +38,13 @@ class BeirReader:
         corpus = beir_file(folder, "corpus.jsonl")
         return [corpus] if corpus is not None and is_beir_folder(folder) else None
 
+    def dataset_files(self, folder: Path) -> list[Path]:
+        """The folder's queries and judgments: `evaluate`'s, not left unread by the index (`walk`)."""
+        queries = beir_file(folder, "queries.jsonl")
+        qrels = folder / "qrels"
+        judged = sorted(path for path in qrels.rglob("*") if path.is_file()) if qrels.is_dir() else []
+        return ([queries] if queries is not None else []) + judged
+
     def read(self, source: SourceInput) -> Iterator[Document]:
         return iter(())
 

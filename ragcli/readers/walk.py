@@ -170,13 +170,15 @@ def is_ragcli_index(folder: Path) -> bool:
 TakenFolder = Callable[[Path, str, list[Path], int], None]  # (folder, reader, files it reads, other files)
 
 
-def _folder_files(folder: Path) -> tuple[str, list[Path]] | None:
-    """The reader that reads `folder` (a dataset folder) in place of the walk, and the files it reads;
-    None when none does."""
+def _folder_files(folder: Path) -> tuple[str, list[Path], list[Path]] | None:
+    """The reader that reads `folder` (a dataset folder) in place of the walk, the files it reads, and
+    those that are its dataset's own all the same (a BEIR folder's queries and judgments); None when
+    none does."""
     for reader in READERS.all():
         files = reader.folder_files(folder)
         if files is not None:
-            return reader.name, files
+            own = getattr(reader, "dataset_files", None)  # optional: a reader plugin need not have it
+            return reader.name, files, (own(folder) if own is not None else [])
     return None
 
 
@@ -295,9 +297,9 @@ def iter_files(
                 unreadable.append(folder)
             continue
         if taken is not None:
-            reader, files = taken
+            reader, files, own = taken
             if on_taken is not None:
-                on_taken(folder, reader, files, _other_files(folder, files))
+                on_taken(folder, reader, files, _other_files(folder, files + own))
             yield from files
             continue
         if selection.ignore_files:
