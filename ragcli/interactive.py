@@ -2,7 +2,8 @@
 
 In a terminal, stdlib `readline` (where Python has it) gives line editing and a history kept across
 sessions in ragcli's cache folder (`chat_history`; $RAGCLI_CACHE moves it): each session appends its
-questions at its end, or when its terminal is closed (SIGHUP), so two chats at once both keep theirs. The loop ends on EOF
+questions at its end, or when its terminal is closed (SIGHUP), so two chats at once both keep theirs. The
+prompt goes to stderr when stdout is no terminal (`chat --json > file`). The loop ends on EOF
 (Ctrl-D), `exit` or `quit`, or Ctrl-C at the prompt. Without a terminal (a pipe, a file) the questions
 are the stream's lines, each answered as it arrives (`ragcli.answering.question_batches`), up to the
 end of the stream or a line `exit` or `quit`, as at the prompt.
@@ -69,7 +70,7 @@ def _typed(history: Path) -> Iterator[str]:
     try:
         while True:
             try:
-                typed = input(PROMPT)
+                typed = _ask()
             except (EOFError, KeyboardInterrupt):
                 return
             # lines pasted at once come back as one (bracketed paste): each is a question, as over a pipe
@@ -86,6 +87,31 @@ def _typed(history: Path) -> Iterator[str]:
             if hangup is not signal.SIG_IGN:
                 signal.signal(signal.SIGHUP, hangup)
             session.save()
+
+
+def _ask() -> str:
+    """One line typed at the prompt. The prompt is for people, so it goes to the terminal: stdout when
+    it is one, else stderr (`chat --json > file` keeps stdout JSON Lines alone), else nowhere."""
+    if sys.stdout.isatty():
+        return input(PROMPT)
+    if not sys.stderr.isatty():
+        return input("")  # no terminal to show it on
+    with _stdout_on(sys.stderr.fileno()):
+        return input(PROMPT)
+
+
+@contextlib.contextmanager
+def _stdout_on(fd: int) -> Iterator[None]:
+    """File descriptor 1 pointed at `fd` meanwhile: input() uses readline (line editing, history) only
+    when stdout is a terminal, and readline writes its prompt to file descriptor 1."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(fd, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _History:

@@ -24,10 +24,12 @@ TIMEOUT = 60.0  # seconds to wait for the prompt or an answer (a fresh process o
 
 
 class Terminal:
-    """`ragcli ARGS` with a pseudo-terminal as its controlling terminal, stdin, stdout and stderr."""
+    """`ragcli ARGS` with a pseudo-terminal as its controlling terminal, stdin, stdout (unless `stdout`,
+    a file, is given) and stderr."""
 
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
+    def __init__(self, *args: str, env: dict[str, str], stdout: Path | None = None) -> None:
         self.leader, follower = os.openpty()
+        out = stdout.open("wb") if stdout is not None else None
 
         def controlling_terminal() -> None:  # in the child: the pty becomes its terminal (Ctrl-C → SIGINT)
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -35,13 +37,15 @@ class Terminal:
         self.process = subprocess.Popen(
             [RAGCLI, *args],
             stdin=follower,
-            stdout=follower,
+            stdout=out or follower,
             stderr=follower,
             env={**os.environ, "TERM": "dumb", "COLUMNS": "100", **env},
             start_new_session=True,
             preexec_fn=controlling_terminal,
         )
         os.close(follower)
+        if out is not None:
+            out.close()
         self.output = ""
 
     def read_until(self, text: str, after: int = 0) -> str:
@@ -158,6 +162,30 @@ def test_a_pasted_block_of_lines_is_one_question_a_line(sample_index: Path, tmp_
     assert asked == ["What is propolis made of?", "What is the waggle dance?"]
     history = (cache / "chat_history").read_text(encoding="utf-8").splitlines()
     assert history == ["What is propolis made of?", "What is the waggle dance?"]
+
+
+def test_with_stdout_a_file_the_prompt_goes_to_the_terminal(sample_index: Path, tmp_path: Path) -> None:
+    """`chat --json > file` at a terminal wrote `> ` into the JSON Lines (input() prompts on stdout) and
+    lost line editing (input() uses readline only when stdout is a terminal): the prompt goes to stderr."""
+    out = tmp_path / "answers.jsonl"
+    terminal = Terminal(
+        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", "--json",
+        env={"RAGCLI_CACHE": str(tmp_path / "cache")}, stdout=out,
+    )  # fmt: skip
+    try:
+        terminal.read_until(PROMPT)
+        terminal.type(b"What is propolis made of?\r")
+        seen = terminal.read_until(PROMPT, len(terminal.output) + 1).rindex(PROMPT) + len(PROMPT)
+        terminal.type(b"\x1b[A")  # the up arrow recalls it: readline reads the line
+        terminal.read_until("What is propolis made of?", seen)
+        terminal.type(b"\r")
+        terminal.read_until(PROMPT, seen)
+        terminal.type(b"quit\r")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["query"] for r in records] == ["What is propolis made of?"] * 2
 
 
 def test_two_chats_at_once_both_keep_their_questions(sample_index: Path, tmp_path: Path) -> None:
