@@ -965,14 +965,14 @@ class _Answerer:
         from ragcli.render import closed_book_note, print_answer, print_hits, write_json
 
         closed_book_note(item, item.question if from_stdin else None)
+        highlighter = self.idx.analyzer.highlighter  # only the text for people marks words
         if as_json:
             write_json(item.to_dict(), indent=None if jsonl else 2)
-            return
-        highlighter = self.idx.analyzer.highlighter(item.question)  # only the text for people marks words
-        if item.error is not None:
-            print_hits(item.question, item.retriever, item.sources, highlighter, False, False, self.view)
+        elif item.error is not None:
+            print_hits(item.question, item.retriever, item.sources, highlighter(item.question), False, False, self.view)
         else:
-            print_answer(item, highlighter, self.view)
+            print_answer(item, highlighter(item.question), self.view)
+        if item.error is None:  # in JSON too: an empty record cannot tell a mistyped --path from no match
             self._why_nothing(item, from_stdin)
 
 

@@ -413,6 +413,10 @@ def test_the_cli_says_why_nothing_matched(small_index: Path) -> None:
     noted = invoke("query", Q, "--index", str(small_index), *too_high, "-g", "extractive")
     assert noted.exit_code == 0, noted.output
     assert f"ragcli: note: nothing matched: {scored}" in " ".join(noted.stderr.split())
+    for args, stdin in [((Q, "--json"), None), (("-",), f"{Q}\n")]:  # generated JSON said nothing
+        quiet = invoke("query", *args, "--index", str(small_index), "-g", "extractive", *too_high, input=stdin)
+        assert quiet.exit_code == 0 and json.loads(quiet.stdout)["sources"] == [], quiet.output
+        assert f"nothing matched: {scored}" in " ".join(quiet.stderr.split()), quiet.stderr
     untouched = invoke("query", "zzzqqq", "--no-generate", "--index", str(small_index), "--where", "colour=red")
     assert "no document has the metadata key 'colour'" in untouched.stdout  # the filter empties it first
 
