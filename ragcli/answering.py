@@ -172,6 +172,12 @@ MAX_QUESTION_CHARS = 1 << 20  # one line of stdin; a longer one is no question (
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 
 
+def split_lines(text: str) -> list[str]:
+    """`text`'s lines as questions are read: ended by \\n, \\r or \\r\\n only (str.splitlines also
+    splits at U+2028, form feed, \\x0b, NEL…, the soft line breaks of text copied from Word or a PDF)."""
+    return _NEWLINE_RE.split(text)
+
+
 class _LineTooLong:
     """What `_lines` gives for a line of more than MAX_QUESTION_CHARS, as soon as it is that long."""
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ragcli.answering import question_batches
+from ragcli.answering import question_batches, split_lines
 from ragcli.models import cache_root
 from ragcli.retrieval.index import question_text
 
@@ -74,7 +74,7 @@ def _typed(history: Path) -> Iterator[str]:
             except (EOFError, KeyboardInterrupt):
                 return
             # lines pasted at once come back as one (bracketed paste): each is a question, as over a pipe
-            for line in typed.splitlines():
+            for line in split_lines(typed):
                 text = question_text(line)
                 if _ends(text):
                     return
