@@ -69,9 +69,12 @@ def _typed(history: Path) -> Iterator[str]:
         signal.signal(signal.SIGHUP, session.save_and_hang_up)
     try:
         while True:
+            shown = _prompt_stream()
             try:
-                typed = _ask()
+                typed = _ask(shown)
             except (EOFError, KeyboardInterrupt):
+                if shown is not None:  # the shell's next prompt starts a line of its own, not after `> `
+                    print(file=shown, flush=True)
                 return
             # lines pasted at once come back as one (bracketed paste): each is a question, as over a pipe
             for line in split_lines(typed):
@@ -89,14 +92,19 @@ def _typed(history: Path) -> Iterator[str]:
             session.save()
 
 
-def _ask() -> str:
-    """One line typed at the prompt. The prompt is for people, so it goes to the terminal: stdout when
-    it is one, else stderr (`chat --json > file` keeps stdout JSON Lines alone), else nowhere."""
-    if sys.stdout.isatty():
+def _prompt_stream() -> IO[str] | None:
+    """Where the prompt goes. It is for people, so to the terminal: stdout when it is one, else stderr
+    (`chat --json > file` keeps stdout JSON Lines alone), else nowhere."""
+    return next((stream for stream in (sys.stdout, sys.stderr) if stream.isatty()), None)
+
+
+def _ask(shown: IO[str] | None) -> str:
+    """One line typed at the prompt, the prompt shown on `shown`."""
+    if shown is None:
+        return input("")
+    if shown is sys.stdout:
         return input(PROMPT)
-    if not sys.stderr.isatty():
-        return input("")  # no terminal to show it on
-    with _stdout_on(sys.stderr.fileno()):
+    with _stdout_on(shown.fileno()):
         return input(PROMPT)
 
 

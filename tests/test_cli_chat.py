@@ -121,6 +121,27 @@ def test_a_question_at_the_prompt_is_answered_and_remembered(sample_index: Path,
     assert "What is propolis made of?" in (cache / "chat_history").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("leave", [b"\x04", b"\x03"], ids=["ctrl-d", "ctrl-c"])
+def test_leaving_at_the_prompt_ends_its_line(sample_index: Path, tmp_path: Path, leave: bytes) -> None:
+    """Ctrl-D or Ctrl-C at the prompt left the cursor after `> `: the shell's prompt followed on that line."""
+    terminal = chat_terminal(sample_index, tmp_path / "cache")
+    try:
+        terminal.read_until(PROMPT)
+        terminal.wait_reading()
+        terminal.type(leave)
+        terminal.process.wait(timeout=TIMEOUT)
+        while select.select([terminal.leader], [], [], 1)[0]:  # what it wrote before it ended
+            try:
+                chunk = os.read(terminal.leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            terminal.output += chunk.decode("utf-8", "replace")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.output[-800:]
+    assert terminal.output.endswith(("\n", "\r\n")), repr(terminal.output[-80:])
+
+
 def test_the_history_of_earlier_sessions_is_offered_again(sample_index: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
