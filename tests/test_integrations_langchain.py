@@ -90,6 +90,16 @@ def test_bad_options_fail_when_the_retriever_is_made(tmp_path: Path, options: di
         RagcliRetriever(index=tmp_path / "nowhere", **options)  # before any index is opened
 
 
+@pytest.mark.parametrize("options", [{"top_k": 1}, {"search_kwargs": {"k": 1}}, {"wher": ["format=csv"]}])
+def test_an_unknown_keyword_is_refused_naming_the_valid_ones(tmp_path: Path, options: dict[str, Any]) -> None:
+    """pydantic's default dropped it: `top_k=1` or a typo in `where` gave unfiltered, wrongly sized results."""
+    with pytest.raises(InvalidOptionError) as caught:
+        RagcliRetriever(index=tmp_path / "nowhere", **options)
+    assert next(iter(options)) in str(caught.value) and "where" in str(caught.value.hint)
+    assert "tags" in str(caught.value.hint)  # LangChain's own fields stay valid
+    assert RagcliRetriever(index=tmp_path / "nowhere", tags=["t"], metadata={"m": 1}).tags == ["t"]
+
+
 @pytest.mark.parametrize("options", [{"k": 0}, {"k": True}, {"where": "format=markdown"}, {"paths": "*.md"}])
 def test_wrong_types_are_pydantics_error(tmp_path: Path, options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

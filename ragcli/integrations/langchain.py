@@ -22,9 +22,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from ragcli.errors import InvalidOptionError
+from ragcli.errors import InvalidOptionError, unknown_choice
 from ragcli.records import Hit
 from ragcli.retrieval.base import RETRIEVERS
 from ragcli.retrieval.filters import Filter
@@ -87,7 +87,7 @@ class RagcliRetriever(BaseRetriever):
     """LangChain's retriever interface over a ragcli index: any registered retriever, ragcli's filters.
 
     The options are checked when the retriever is made, and again when one is assigned later (an
-    unknown retriever name or a malformed filter is an `InvalidOptionError` then, not at the first
+    unknown retriever name, a malformed filter or an unknown keyword is an `InvalidOptionError` then, not at the first
     question; a wrong type, `k=0`, `k=True` or one string for `where`, is pydantic's `ValidationError`,
     as for any LangChain component); an option assigned later counts from the next question on. The
     index is opened on first use, once per `index` given, and reloaded by ragcli itself when a
@@ -147,6 +147,17 @@ class RagcliRetriever(BaseRetriever):
             name: attr.get_default(call_default_factory=True) for name, attr in self.__private_attributes__.items()
         }
         object.__setattr__(self, "__pydantic_private__", fresh)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_options(cls, options: Any) -> Any:
+        """An unknown keyword (`top_k=`, `search_kwargs=`, a typo in `where`) is refused naming the valid
+        ones: pydantic's default would drop it, and the results would be silently unfiltered or missized."""
+        if isinstance(options, dict):
+            for name in options:
+                if name not in cls.model_fields:
+                    raise unknown_choice("RagcliRetriever option", str(name), tuple(cls.model_fields))
+        return options
 
     @field_validator("retriever")
     @classmethod
