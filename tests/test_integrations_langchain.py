@@ -338,3 +338,22 @@ def test_a_retriever_over_an_opened_index_pickles_as_its_folder(sample_index: Pa
     unpickled = pickle.loads(pickle.dumps(retriever))
     assert unpickled.index == index.path
     assert unpickled.invoke(QUESTION) == retriever.invoke(QUESTION)
+
+
+def test_a_relative_index_stays_the_folder_it_named_after_a_chdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `Index` and a retriever kept `idx` relative: after a chdir they answered from another folder's
+    `idx`, and a pickled copy carried `idx` to a worker with another working directory."""
+    for name in ("p", "q"):
+        corpus = write_files(tmp_path / name / "c", {"a.txt": f"alpha from {name}"})
+        assert invoke("index", str(corpus), "-i", str(tmp_path / name / "idx"), "-q").exit_code == 0
+    monkeypatch.chdir(tmp_path / "p")
+    index = load_index("idx")
+    retriever = RagcliRetriever(index="idx", k=1)
+    over_index = pickle.dumps(RagcliRetriever(index=index, k=1))
+    monkeypatch.chdir(tmp_path / "q")
+    assert [h.text for h in index.search("alpha", k=1)] == ["alpha from p"]
+    assert [d.page_content for d in retriever.invoke("alpha")] == ["alpha from p"]
+    for copied in (pickle.loads(over_index), pickle.loads(pickle.dumps(retriever))):
+        assert [d.page_content for d in copied.invoke("alpha")] == ["alpha from p"]

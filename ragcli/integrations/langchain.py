@@ -29,6 +29,7 @@ from ragcli.records import Hit
 from ragcli.retrieval.base import RETRIEVERS
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index, check_questions, load_index
+from ragcli.store import resolve_index_dir
 
 T = TypeVar("T")
 # Hit fields copied into Document.metadata (the text is the page_content; offsets are ragcli's own)
@@ -158,6 +159,15 @@ class RagcliRetriever(BaseRetriever):
                 if name not in cls.model_fields:
                     raise unknown_choice("RagcliRetriever option", str(name), tuple(cls.model_fields))
         return options
+
+    @field_validator("index")
+    @classmethod
+    def _absolute(cls, index: Index | str | Path | None) -> Index | str | Path | None:
+        """A folder named by a relative path is the one under the current directory now: kept absolute, so
+        that a later chdir, or a pickled copy in a worker with another directory, opens the same index."""
+        if isinstance(index, (str, Path)):
+            return resolve_index_dir(index).absolute()
+        return index
 
     @field_validator("retriever")
     @classmethod

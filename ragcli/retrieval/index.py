@@ -313,10 +313,11 @@ class Index:
     """
 
     def __init__(self, path: Path, manifest: dict[str, Any], identity: Identity | None = None) -> None:
-        self.path = path
+        # absolute: a later chdir (or a pickled retriever's worker) must not make it read another folder's index
+        self.path = path.absolute()
         self._follow = identity is not None  # False: do not follow rebuilds
-        self._manifest_file = manifest_file(path)
-        self._build = _Build(path, manifest, identity)  # the newest build read: swapped whole, never emptied
+        self._manifest_file = manifest_file(self.path)
+        self._build = _Build(self.path, manifest, identity)  # the newest build read: swapped whole, never emptied
         self._lock = threading.Lock()  # one thread reads a replaced manifest; the others take its build
         self._local = threading.local()  # this thread's call: the build it took, and how deeply it nests
         # every scorer this index opened, by what it was opened as: a caller's one follows rebuilds
