@@ -117,11 +117,16 @@ __all__ = [  # defined in ragcli.indexdir / ragcli.safeload, part of the format'
 
 
 def resolve_index_dir(index: str | os.PathLike[str] | None) -> Path:
-    """--index, else $RAGCLI_INDEX, else ./.ragcli. Anything else is the Python caller's mistake (Path's
-    own TypeError said nothing of the index)."""
+    """--index, else $RAGCLI_INDEX, else ./.ragcli. Anything else, an empty path included, is the Python
+    caller's mistake (Path's own TypeError said nothing of the index)."""
     if index is not None:
         if not isinstance(index, (str, os.PathLike)):
             raise InvalidOptionError(f"the index must be a folder (a str or Path), not {type(index).__name__}")
+        if not os.fspath(index):  # Path("") is the current folder, which a build would then fill, as `--index ''`
+            raise InvalidOptionError(
+                "the index folder is an empty path",
+                hint="name the folder, or pass None for $RAGCLI_INDEX, else ./.ragcli",
+            )
         return Path(index)
     return Path(os.environ.get("RAGCLI_INDEX") or DEFAULT_INDEX_DIR)
 

@@ -395,6 +395,7 @@ QUESTION = "Who decoded the waggle dance?"
         (lambda i: answer(QUESTION, i, "extractive", options={"batch_size": 2}), "options must be GenerationOptions"),
         (lambda i: answer(QUESTION, 123, "extractive"), "the index must be a folder (a str or Path), not int"),
         (lambda i: load_index(123), "the index must be a folder (a str or Path), not int"),
+        (lambda i: answer(QUESTION, "", "extractive"), "the index folder is an empty path"),
     ],
 )
 def test_a_callers_mistake_in_answer_is_a_usage_error(sample_index: Path, call: Any, message: str) -> None:

@@ -357,3 +357,9 @@ def test_a_relative_index_stays_the_folder_it_named_after_a_chdir(
     assert [d.page_content for d in retriever.invoke("alpha")] == ["alpha from p"]
     for copied in (pickle.loads(over_index), pickle.loads(pickle.dumps(retriever))):
         assert [d.page_content for d in copied.invoke("alpha")] == ["alpha from p"]
+
+
+def test_an_empty_index_path_is_refused_as_the_cli_refuses_it() -> None:
+    """`index=""` opened the current folder, where `--index ''` is refused."""
+    with pytest.raises(InvalidOptionError, match="the index folder is an empty path"):
+        RagcliRetriever(index="")

@@ -25,6 +25,7 @@ from ragcli.errors import (
     IndexLockedError,
     IndexVersionError,
     IndexWriteError,
+    InvalidOptionError,
     NoIndexError,
 )
 from ragcli.indexing.build import build_index, reweight
@@ -718,6 +719,18 @@ def test_the_index_folder_is_the_option_else_ragcli_index_else_dot_ragcli(
     assert store.resolve_index_dir(None) == Path(".ragcli")
     monkeypatch.delenv("RAGCLI_INDEX")
     assert store.resolve_index_dir(None) == Path(".ragcli")
+
+
+def test_an_empty_index_path_is_refused_not_taken_for_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build_index(paths, "")` filled the current folder with an index, as the CLI's `--index ''` does not."""
+    corpus = write_files(tmp_path / "c", {"a.txt": "alpha"})
+    monkeypatch.chdir(tmp_path)
+    for call in (lambda: build_index([corpus], ""), lambda: load_index("")):
+        with pytest.raises(InvalidOptionError, match="the index folder is an empty path"):
+            call()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]
 
 
 @pytest.mark.parametrize("damage", ["folder", "fifo", "symlink", "unreadable", "garbage", "unsafe", "off schema"])
