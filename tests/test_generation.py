@@ -566,3 +566,21 @@ def test_a_model_shown_no_passage_says_it_answered_closed_book(tiny_gpt2: Path, 
     assert json.loads(result.stdout)["sources_in_prompt"] == 0
     assert f"no passage fits model {tiny_gpt2}'s input" in result.stderr
     assert "answered closed-book" in result.stderr
+
+
+class _Short:
+    """A generator object whose `generate_many` drops a request."""
+
+    name, model = "short", None
+
+    def generate(self, question: str, sources: Any) -> Generation:
+        return Generation("x", [1], len(sources))
+
+    def generate_many(self, requests: Any) -> list[Generation]:
+        return []
+
+
+def test_a_generator_object_returning_too_few_generations_is_a_usage_error(sample_index: Path) -> None:
+    """It was a bare RuntimeError ("generator raised StopIteration") from deep inside `answer`."""
+    with pytest.raises(InvalidOptionError, match="generator 'short' returned 0 generations for 1 requests"):
+        answer(QUESTION, sample_index, _Short(), k=2)

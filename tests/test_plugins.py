@@ -583,3 +583,36 @@ def test_a_reindex_says_which_files_lost_their_plugin_reader(
         "1 file read by reader 'toy', which is not installed now (or cannot be loaded): read again by another"
         " reader, or skipped"
     ]
+SHORT_MODULE = """
+from ragcli.generation.base import Generation
+
+
+class Short:
+    name, model = "short", None
+
+    def generate(self, question, sources):
+        return Generation("x", [1], len(sources))
+
+    def generate_many(self, requests):
+        return []
+
+
+class Factory:
+    def create(self, model, options, index):
+        return Short()
+
+
+SHORT = Factory()
+"""
+
+
+def test_a_generator_returning_too_few_generations_is_the_plugins_fault(tmp_path: Path, toy_corpus: Path) -> None:
+    """`generate_many` returning [] for one request was "internal error: generator raised StopIteration"."""
+    env = plugin_site(tmp_path, "short", "short_gen", SHORT_MODULE, "[ragcli.generators]\nshort = short_gen:SHORT\n")
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus / "notes.md"), "--index", str(index_dir), "-q").returncode == 0
+    answered = run("query", "hive", "-g", "short", "--index", str(index_dir), "--json", env=env)
+    assert answered.returncode == 15, answered.stderr
+    assert "plugin generator 'short' from distribution 'short 0.1' returned 0 generations for 1 requests" in (
+        answered.stderr
+    )

@@ -169,12 +169,25 @@ def generations_or_errors(
     if not requests:
         return []
     if not isinstance(generator, IncrementalGenerator):
-        return list(generator.generate_many(requests))
-    outcomes = list(generator.generate_each(requests))
+        return _one_each(generator, requests, [*generator.generate_many(requests)])
+    outcomes = _one_each(generator, requests, [*generator.generate_each(requests)])
     if all(isinstance(outcome, RagcliError) for outcome in outcomes):
         failure = outcomes[0]
         assert isinstance(failure, RagcliError)
         raise failure
+    return outcomes
+
+
+def _one_each(
+    generator: Generator, requests: Sequence[object], outcomes: list[Generation | RagcliError]
+) -> list[Generation | RagcliError]:
+    """`outcomes` when there is one a request: more or fewer cannot be matched to the questions (a
+    plugin's is its PluginError first, from the guard; this is a generator object passed in Python)."""
+    if len(outcomes) != len(requests):
+        raise InvalidOptionError(
+            f"generator {generator.name!r} returned {len(outcomes)} generations for {len(requests)} requests",
+            hint="its generate_many must return one Generation a request, in order",
+        )
     return outcomes
 
 
@@ -423,7 +436,12 @@ def _checked_generator(part: Guarded, method: str, result: Any, args: tuple[Any,
     if method in ("generate_many", "generate_each"):
         shown = iter([len(sources) for _, sources in args[0]])
         checked = part.items(result, lambda generation: _checked_generation(generation, next(shown, 0)))
-        return list(checked) if method == "generate_many" else checked
+        if method == "generate_each":
+            return checked
+        results = list(checked)
+        if len(results) != len(args[0]):  # the answers could not be matched to the questions
+            raise PluginFault(f"returned {len(results)} generations for {len(args[0])} requests")
+        return results
     return result
 
 
