@@ -225,10 +225,14 @@ def test_to_hit_gives_back_the_hit(sample_index: Path) -> None:
     with pytest.raises(InvalidOptionError):
         to_hit(Document(page_content="not from ragcli"))
     document = to_document(index.search(QUESTION, k=1)[0])
-    for key, value in (("rank", "x"), ("line", None), ("score", [1])):
+    wrong = [("rank", "x"), ("line", None), ("score", [1]), ("rank", float("inf")), ("line", float("inf"))]
+    # an OverflowError, or taken as rank 1, line 1, score 1 and the title "None"
+    wrong += [("rank", 1.7), ("line", True), ("score", True), ("title", None), ("path", 3)]
+    for key, value in wrong:
         broken = Document(page_content=document.page_content, metadata={**document.metadata, key: value})
-        with pytest.raises(InvalidOptionError, match=f"a Document whose {key!r} metadata is not a number"):
+        with pytest.raises(InvalidOptionError, match=f"a Document whose {key!r} metadata is not (text|a )"):
             to_hit(broken)  # was a bare ValueError or TypeError
+    assert to_hit(Document(page_content="x", metadata={**document.metadata, "rank": 2.0})).rank == 2
 
 
 def test_a_chain_with_ragclis_extractive_generator(sample_index: Path) -> None:

@@ -12,8 +12,9 @@ retriever) reach the caller unchanged, as `RagcliError`s with their hint and exi
 from __future__ import annotations
 
 import copy
+import numbers
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,19 +70,29 @@ def to_hit(document: Document) -> Hit:
     )
 
 
-def _field(meta: dict[str, Any], key: str, kind: Callable[[Any], T]) -> T:
+def _field(meta: dict[str, Any], key: str, kind: type[T]) -> T:
     """`meta[key]` as `kind`: a Document that is not RagcliRetriever's (a key missing, a rank that is no
-    number) is the caller's mistake, never a bare KeyError or ValueError."""
+    number) is the caller's mistake, never a bare KeyError, ValueError or OverflowError."""
     hint = "pass Documents that RagcliRetriever returned"
     if key not in meta:
         raise InvalidOptionError(f"a Document without ragcli's {key!r} metadata", hint=hint)
-    try:
-        return kind(meta[key])
-    except (TypeError, ValueError):
-        what = "text" if kind is str else "a number"
-        raise InvalidOptionError(
-            f"a Document whose {key!r} metadata is not {what} ({meta[key]!r})", hint=hint
-        ) from None
+    value = meta[key]
+    if not _fits(value, kind):
+        what = {str: "text", int: "a whole number"}.get(kind, "a number")
+        raise InvalidOptionError(f"a Document whose {key!r} metadata is not {what} ({value!r})", hint=hint)
+    return kind(value)  # type: ignore[call-arg]
+
+
+def _fits(value: object, kind: type) -> bool:
+    """Whether `value` is `kind` as RagcliRetriever writes it: converting would take None for the text
+    "None", True for 1 and 1.7 for rank 1, and fail on infinity with an OverflowError."""
+    if isinstance(value, bool):
+        return False
+    if kind is str:
+        return isinstance(value, str)
+    if kind is int:
+        return isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    return isinstance(value, numbers.Real)
 
 
 class RagcliRetriever(BaseRetriever):
