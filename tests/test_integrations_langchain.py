@@ -72,6 +72,7 @@ def test_a_retriever_the_index_lacks_is_ragclis_error(sample_index: Path) -> Non
     with pytest.raises(RagcliError, match="no dense vectors") as caught:
         RagcliRetriever(index=sample_index, retriever="hybrid").invoke(QUESTION)
     assert caught.value.hint and "--dense" in caught.value.hint
+    assert caught.value.exit_code == ExitCode.USAGE  # not 11: no extra is missing, the index lacks the vectors
 
 
 def test_a_missing_index_is_ragclis_error(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from ragcli.errors import MissingExtraError
+from ragcli.errors import InvalidOptionError
 from ragcli.plugins import Guarded, PluginFault, Registry
 from ragcli.records import JsonObject, SearchOptions
 from ragcli.safeload import PayloadSchema, check_payload
@@ -139,9 +139,10 @@ class Retriever(Generic[S]):
     def build(self, settings: S, data: BuildInput) -> Built:
         raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
-    def missing(self, index: Index) -> MissingExtraError:
-        """The error for an index built without this optional retriever's payload."""
-        return MissingExtraError(
+    def missing(self, index: Index) -> InvalidOptionError:
+        """The error for an index built without this optional retriever's payload: a usage error (exit 2),
+        not a missing extra (11), since installing one would not add the data to the index."""
+        return InvalidOptionError(
             f"{index.path} has no {self.name} data", hint=f"rebuild it with the {self.name} retriever"
         )
 

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from ragcli.errors import IndexDamagedError, InterruptedBuildError, MissingExtraError, ModelUnavailableError
+from ragcli.errors import (
+    IndexDamagedError,
+    InterruptedBuildError,
+    InvalidOptionError,
+    ModelUnavailableError,
+)
 from ragcli.indexdir import DENSE_CHECKPOINT, temporary_beside
 from ragcli.records import SearchOptions
 from ragcli.retrieval.base import BuildInput, Built, Ranked, Retriever, TaskRunner
@@ -342,8 +347,8 @@ class Dense(Retriever[EmbeddingSettings]):
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
 
-    def missing(self, index: Index) -> MissingExtraError:
-        return MissingExtraError(
+    def missing(self, index: Index) -> InvalidOptionError:
+        return InvalidOptionError(
             f"{index.path} has no dense vectors",
             hint="build them with `ragcli index PATH --dense` (needs ragcli[dense])",
         )
