@@ -583,6 +583,8 @@ def test_a_reindex_says_which_files_lost_their_plugin_reader(
         "1 file read by reader 'toy', which is not installed now (or cannot be loaded): read again by another"
         " reader, or skipped"
     ]
+
+
 SHORT_MODULE = """
 from ragcli.generation.base import Generation
 
