@@ -442,13 +442,16 @@ def _shows_whole(console: Console, table: Table) -> bool:
 
 def chosen_sources(console: Console, view: OutputView | None, full: list[RenderableType]) -> str:
     """The view `auto` stands for: the full table when it fits the terminal (or stdout is not a
-    terminal: a file or a pipe takes everything), else the compact lines, so in an 80×24 terminal
-    the answer never scrolls away under its sources, and in a narrow one each source keeps its rank
-    and line."""
+    terminal: a file or a pipe takes everything, when as wide as the table needs), else the compact
+    lines, so in an 80×24 terminal the answer never scrolls away under its sources, and in a narrow
+    one (or `COLUMNS=30 ragcli query … | less`) each source keeps its rank and line."""
     sources = view.sources if view is not None else "auto"
     if sources != "auto":
         return sources
-    return "full" if not console.is_terminal or _fits(console, full) else "compact"
+    if console.is_terminal:
+        return "full" if _fits(console, full) else "compact"
+    wide_enough = all(_shows_whole(console, part) for part in full if isinstance(part, Table))
+    return "full" if wide_enough else "compact"
 
 
 def hits_table(

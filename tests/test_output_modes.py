@@ -101,6 +101,19 @@ def test_not_a_terminal_gets_the_full_table(bees) -> None:  # type: ignore[no-un
     assert "┃ score" in out.getvalue() and out.getvalue().count("sample_corpus") == 0
 
 
+@pytest.mark.parametrize("width", [30, 40])
+def test_not_a_terminal_too_narrow_for_the_table_gets_compact_lines(bees, width: int) -> None:  # type: ignore[no-untyped-def]
+    """A pipe or a file laid out `$COLUMNS` wide (30, 40) got the full table all the same: the rank and
+    ✓ cut away, the passage column empty, "biology/castes.…" without its line."""
+    idx, item = bees
+    out = io.StringIO()
+    console = SafeConsole(file=out, width=width, height=24, color_system=None)
+    print_answer(item, idx.analyzer.highlighter(QUESTION), OutputView("auto"), console)
+    listed = [line for line in out.getvalue().splitlines() if line.startswith("[")]
+    assert "┃" not in out.getvalue() and listed, out.getvalue()
+    assert all(re.match(r"^\[\d+\] \S*\.\w+:\d+", line) for line in listed), listed
+
+
 @pytest.mark.parametrize("sources", ["full", "cited", "compact", "none"])
 def test_each_sources_view(bees, sources: str) -> None:  # type: ignore[no-untyped-def]
     idx, item = bees
