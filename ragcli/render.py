@@ -738,6 +738,8 @@ def index_summary(report: BuildReport, verbose: bool) -> list[str]:
         notes = []  # of the unchanged: those touched (why the index was updated) and those left out
         if report.touched:
             notes.append(f"{report.touched:,} with a new modification time")
+        if report.restated:
+            notes.append(f"{report.restated:,} with a new status or inode")
         if report.newer_reader:
             notes.append(f"{report.newer_reader:,} read again: ragcli reads their format better now")
         if report.unchanged_skipped:

@@ -97,6 +97,22 @@ def test_a_rerun_says_which_unchanged_files_have_a_new_modification_time(tmp_pat
     assert report["up_to_date"] and report["files_touched"] == 0
 
 
+def test_a_file_with_only_a_new_status_is_said_to_be_why_the_index_was_updated(tmp_path: Path) -> None:
+    """A chmod (a new ctime, the same mtime) is recorded anew: the summary said "Updated …; 0 new, 0
+    changed, 0 removed, 2 unchanged" with no reason for the update."""
+    corpus = write_files(tmp_path / "c", {"one.md": "# One\n\nA note.", "two.md": "# Two\n\nAnother note."})
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    (corpus / "one.md").chmod(0o600)
+    again = invoke("index", str(corpus), "-i", str(tmp_path / "idx"))
+    assert again.exit_code == 0, again.output
+    assert "Updated " in again.stderr and "2 unchanged (1 with a new status or inode)" in again.stderr
+    (corpus / "two.md").chmod(0o600)
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert (report["files_unchanged"], report["files_restated"], report["files_touched"]) == (2, 1, 0)
+    report = json.loads(invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json").stdout)
+    assert report["up_to_date"] and report["files_restated"] == 0
+
+
 def test_a_re_index_reports_the_skipped_records_and_warnings_of_the_files_it_reuses(tmp_path: Path) -> None:
     """A file reused unread is reported as a fresh build reports it: its records left out and its
     warnings, as a file skipped whole is listed again (they vanished from the summary and from --json

@@ -172,6 +172,7 @@ INDEX_KEYS = [
     "files_newer_reader",
     "files_read",
     "files_removed",
+    "files_restated",
     "files_touched",
     "files_unchanged",
     "files_unchanged_skipped",

@@ -468,6 +468,7 @@ def _build(
         unchanged=plan.unchanged,
         unchanged_skipped=plan.reused_skips,
         touched=plan.touched,
+        restated=plan.restated,
         newer_reader=plan.newer_reader,
         ignored=reader.report.ignored,
         rows=row_counts.rows,

@@ -85,6 +85,7 @@ class BuildReport:
     unchanged: int = 0
     unchanged_skipped: int = 0  # of `unchanged`, files skipped before and left out again (not read)
     touched: int = 0  # of `unchanged`, files with a new modification time (recorded, not read): why "Updated"
+    restated: int = 0  # of `unchanged`, files with only a new ctime or inode (recorded, not read): why "Updated"
     newer_reader: int = 0  # of `unchanged`, files read again by a newer version of their reader
     up_to_date: bool = False
     ignored: int = 0  # files and folders left out by ignore files and --include/--exclude
@@ -118,6 +119,7 @@ class BuildReport:
             "files_unchanged": self.unchanged,
             "files_unchanged_skipped": self.unchanged_skipped,
             "files_touched": self.touched,
+            "files_restated": self.restated,
             "files_newer_reader": self.newer_reader,
             "up_to_date": self.up_to_date,
             "ignored": self.ignored,
