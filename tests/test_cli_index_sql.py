@@ -222,9 +222,10 @@ def test_an_unencoded_at_in_the_password_is_refused_without_showing_any_of_it(tm
         for args in ([url, "--sql", QUERY], [url, "--sql", QUERY, "--json"]):
             result = invoke("index", *args, "--index", index)
             assert result.exit_code == 2, (args, result.output)
-            assert "an @ in the password or host) (percent-encode @ in the password as %40)" in result.output, (
-                result.output
-            )
+            assert (
+                "an @ in the password, host or database name) (percent-encode @ in the password or the database name as %40)"
+                in result.output
+            ), result.output
             assert "PWLE" not in result.output and "AK4" not in result.output, result.output
     # a user name with an `@` (`me@server`, as some hosted servers want) still masks the password after it
     azure = f"postgresql://me@server:PWLEAK5@127.0.0.1:{free_port()}/wiki"

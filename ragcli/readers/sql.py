@@ -102,8 +102,8 @@ def _parse(url: str) -> URL:
         ) from None
     if _SPLIT_PASSWORD_RE.match(url):
         raise InvalidOptionError(
-            f"{mask_secrets(url)}: not a database URL (an @ in the password or host)",
-            hint="percent-encode @ in the password as %40",
+            f"{mask_secrets(url)}: not a database URL (an @ in the password, host or database name)",
+            hint="percent-encode @ in the password or the database name as %40",
         )
     try:
         parsed = make_url(url)
