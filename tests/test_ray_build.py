@@ -329,17 +329,34 @@ def test_cuda_without_a_gpu_is_refused_before_a_private_ray_starts(small_corpus:
     assert not index.exists()
 
 
-def test_a_private_ray_leaves_no_session_folder(small_corpus: Path) -> None:
+def deep_folder(tmp_path: Path) -> Path:
+    """A temporary folder 80 bytes deep, as macOS's TMPDIR (/var/folders/…/T/) and HPC systems' are."""
+    folder = tmp_path / ("t" * max(1, 80 - len(str(tmp_path)) - 1))
+    folder.mkdir()
+    return folder
+
+
+def test_a_private_ray_leaves_no_session_folder(small_corpus: Path, tmp_path: Path) -> None:
     """`--ray auto` with no Ray running starts one for the build: its session folder (logs, sockets)
-    stayed in the shared temporary folder's `ray/` after every build."""
-    temp = Path(tempfile.mkdtemp(prefix="rt-"))  # short: Ray's socket paths must fit in 107 bytes
-    try:
-        index = str(temp / "index")
-        done = run("index", str(small_corpus), "--index", index, "-q", "--ray", "auto", env={"TMPDIR": str(temp)})
-        assert done.returncode == 0, done.stderr
-        assert sorted(p.name for p in temp.iterdir()) == ["index"]
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+    stayed in the shared temporary folder's `ray/` after every build; then, in a deep TMPDIR, Ray's
+    socket paths (107 bytes at most) did not fit: "internal error", and the folder was left behind."""
+    temp = deep_folder(tmp_path)
+    index = str(temp / "index")
+    done = run("index", str(small_corpus), "--index", index, "-q", "--ray", "auto", env={"TMPDIR": str(temp)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in temp.iterdir()) == ["index"]
+
+
+def test_a_ray_tmpdir_too_deep_is_a_cluster_error(small_corpus: Path, tmp_path: Path) -> None:
+    """An explicit RAY_TMPDIR is where a private Ray goes; too deep for its sockets, that is one line and
+    exit 13, not "internal error", and the session folder made there is removed."""
+    temp = deep_folder(tmp_path)
+    index = tmp_path / "index"
+    done = run("index", str(small_corpus), "--index", str(index), "--ray", "auto", env={"RAY_TMPDIR": str(temp)})
+    assert done.returncode == ExitCode.CLUSTER_FAILED, done.stderr
+    assert done.stderr.startswith("ragcli: error: cannot start a private Ray: "), done.stderr
+    assert "set RAY_TMPDIR to a short folder" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert list(temp.iterdir()) == [] and not index.exists()
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,15 @@ TASK_RETRIES = 3  # a task whose worker or node died is run again this many time
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
 GCS_TIMEOUT = 2  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
 GCS_HINT = "is this Ray's GCS port (6379 by default), not the dashboard's?"
+JOIN_HINT = (
+    "start it with `ray start --head`, or give its address (host:port); a cluster with token "
+    "authentication needs its token here too (~/.ray/auth_token or RAY_AUTH_TOKEN)"
+)
+SESSION_HINT = "set RAY_TMPDIR to a short folder that exists (Ray's socket paths must fit in about 100 bytes)"
+# Ray's longest socket path below a session folder: session_<date, microseconds>_<pid>/sockets/plasma_store
+SOCKET_TAIL = len("/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store.99")
+SOCKET_PATH_MAX = 103  # bytes in a Unix socket's path: 103 on macOS, 107 on Linux
+SESSION_PREFIX = "rr-"  # short: the private Ray's session folder, under Ray's own temporary folder
 WINDOW_PER_WORKER = 2  # tasks in flight per worker: the next one is queued while one runs
 
 
@@ -67,15 +76,29 @@ class RayRunner:
             from ragcli.retrieval.embedder import check_cuda_here
 
             check_cuda_here()
-        self._auth_env = _use_token(ray._raylet, private=target is None)
-        # a private Ray's session folder (logs, sockets) is the build's own, removed after: Ray's default
-        # is a shared /tmp/ray it never cleans (a short path: Ray's socket paths must fit in 107 bytes)
-        self._temp_dir = tempfile.mkdtemp(prefix="ragcli-ray-") if target is None else None
+        self._temp_dir: str | None = None
         # Ray's driver prints the cluster's error events ("a worker died…", with colour codes) on stdout,
         # whatever log_to_driver says: that would corrupt --json and put control sequences on a terminal.
         # A task lost that way is retried, or fails the build with ClusterError; the events are dropped.
         # (A private hook: the pinned Ray version has it; without it the events would print, no more.)
         self._printer = getattr(ray._private.worker, "print_to_stdstream", None)
+        self._auth_env = _use_token(ray._raylet, private=target is None)
+        try:  # whatever fails, the private Ray's folder, the hook and the environment are put back
+            self._join(target, address)
+        except BaseException:
+            self.close()
+            raise
+        resources = ray.cluster_resources()
+        self.workers = max(1, int(resources.get("CPU", 1)))
+        self.gpus = int(resources.get("GPU", 0))
+        self._remote = ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_call)
+
+    def _join(self, target: str | None, address: str) -> None:
+        """Connect to the cluster at `target`, or start a private Ray (None) in a session folder of the
+        build's own, removed after: Ray's default is a shared folder it never cleans."""
+        ray = self.ray
+        if target is None:
+            self._temp_dir = _session_folder(ray)
         if self._printer is not None:
             ray._private.worker.print_to_stdstream = _drop_event
         if target is not None:
@@ -90,17 +113,13 @@ class RayRunner:
                 ignore_reinit_error=True,
                 _temp_dir=self._temp_dir,
             )
-        except (ConnectionError, RuntimeError, ValueError, TimeoutError, ray.exceptions.AuthenticationError) as exc:
-            self.close()
+        except (OSError, RuntimeError, ValueError, ray.exceptions.AuthenticationError) as exc:
+            # OSError: ConnectionError, TimeoutError, and OSError itself: a socket path too long (RAY_TMPDIR)
+            where = "start a private Ray" if target is None else f"join the Ray cluster at {address}"
             raise ClusterError(
-                f"cannot join the Ray cluster at {address}: {first_line(exc)}",
-                hint="start it with `ray start --head`, or give its address (host:port); a cluster with token "
-                "authentication needs its token here too (~/.ray/auth_token or RAY_AUTH_TOKEN)",
+                f"cannot {where}: {first_line(exc)}",
+                hint=SESSION_HINT if target is None and type(exc) is OSError else JOIN_HINT,
             ) from None
-        resources = ray.cluster_resources()
-        self.workers = max(1, int(resources.get("CPU", 1)))
-        self.gpus = int(resources.get("GPU", 0))
-        self._remote = ray.remote(max_retries=TASK_RETRIES, num_cpus=1)(_call)
 
     def _check_gcs(self, target: str, address: str) -> None:
         """What answers at `target` must be a Ray GCS, asked with a deadline (and token, if any): an open
@@ -112,7 +131,6 @@ class RayRunner:
             with _stderr_to(os.devnull):
                 raylet.InnerGcsClient.standalone(target, None, GCS_TIMEOUT * 1000)
         except self.ray.exceptions.RayError as exc:
-            self.close()
             raise ClusterError(
                 f"cannot join the Ray cluster at {address}: no Ray GCS answers there ({first_line(exc)})",
                 hint=GCS_HINT,
@@ -167,6 +185,22 @@ class RayRunner:
         if self._printer is not None:
             self.ray._private.worker.print_to_stdstream = self._printer
         _restore_env(self.ray._raylet, self._auth_env)
+
+
+def _session_folder(ray: Any) -> str:
+    """A new folder for a private Ray's session, under the folder Ray itself uses (RAY_TMPDIR, else
+    TMPDIR on Linux, /tmp on macOS), or under /tmp where Ray's socket paths would not fit below it (a
+    deep TMPDIR: Ray failed there). An explicit RAY_TMPDIR is the user's: kept, and said if too deep."""
+    base = ray._common.utils.get_default_system_temp_dir()
+    deepest = len(os.fsencode(base)) + len(f"/{SESSION_PREFIX}") + 8 + SOCKET_TAIL  # mkdtemp adds 8
+    if "RAY_TMPDIR" not in os.environ and deepest > SOCKET_PATH_MAX:
+        base = "/tmp"
+    try:
+        return tempfile.mkdtemp(prefix=SESSION_PREFIX, dir=base)
+    except OSError as exc:
+        raise ClusterError(
+            f"cannot start a private Ray: {base}: {exc.strerror or type(exc).__name__}", hint=SESSION_HINT
+        ) from None
 
 
 def _running_cluster(ray: Any) -> str | None:
