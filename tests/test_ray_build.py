@@ -311,7 +311,7 @@ def test_an_open_port_that_is_no_ray_gcs_fails_in_seconds(small_corpus: Path, tm
     finally:
         server.shutdown()
     assert done.returncode == ExitCode.CLUSTER_FAILED, done.stderr
-    assert done.stderr.startswith(f"ragcli: error: cannot join the Ray cluster at {address}: no Ray GCS answers")
+    assert done.stderr.startswith(f"ragcli: error: cannot join the Ray cluster at {address}: it did not answer as")
     assert "not the dashboard's?" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "index").exists()
 
@@ -357,6 +357,21 @@ def test_a_ray_tmpdir_too_deep_is_a_cluster_error(small_corpus: Path, tmp_path: 
     assert done.stderr.startswith("ragcli: error: cannot start a private Ray: "), done.stderr
     assert "set RAY_TMPDIR to a short folder" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert list(temp.iterdir()) == [] and not index.exists()
+
+
+def test_auto_names_the_stale_address_it_found(small_corpus: Path, tmp_path: Path) -> None:
+    """A Ray killed without `ray stop` leaves its address in `ray/ray_current_cluster`: `--ray auto`
+    asked whether "auto" was the dashboard's port, never naming the address it had tried."""
+    (tmp_path / "ray").mkdir()
+    port = free_port()
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{port}", encoding="utf-8")
+    env = {"TMPDIR": str(tmp_path)}
+    done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", "auto", env=env, timeout=60)
+    assert done.returncode == ExitCode.CLUSTER_FAILED, done.stderr
+    assert done.stderr.startswith("ragcli: error: cannot join the Ray cluster at auto (found "), done.stderr
+    assert f":{port}): it did not answer as a Ray GCS" in done.stderr, done.stderr  # Ray names this host's IP
+    assert "run `ray stop`" in done.stderr and "dashboard" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "index").exists()
 
 
 @pytest.mark.parametrize(

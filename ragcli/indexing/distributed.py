@@ -39,12 +39,14 @@ from ragcli.terminal_text import first_line
 
 TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
-GCS_TIMEOUT = 2  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
+GCS_TIMEOUT = 5  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
 GCS_HINT = "is this Ray's GCS port (6379 by default), not the dashboard's?"
 JOIN_HINT = (
     "start it with `ray start --head`, or give its address (host:port); a cluster with token "
     "authentication needs its token here too (~/.ray/auth_token or RAY_AUTH_TOKEN)"
 )
+# auto found an address (RAY_ADDRESS, or the file the last `ray start` wrote) where no Ray runs now
+STALE_HINT = "a Ray that ended without `ray stop` leaves its address behind: run `ray stop`, or unset RAY_ADDRESS"
 SESSION_HINT = "set RAY_TMPDIR to a short folder that exists (Ray's socket paths must fit in about 100 bytes)"
 # Ray's longest socket path below a session folder: session_<date, microseconds>_<pid>/sockets/plasma_store
 SOCKET_TAIL = len("/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store.99")
@@ -131,9 +133,11 @@ class RayRunner:
             with _stderr_to(os.devnull):
                 raylet.InnerGcsClient.standalone(target, None, GCS_TIMEOUT * 1000)
         except self.ray.exceptions.RayError as exc:
+            found = f" (found {target})" if address == "auto" else ""
             raise ClusterError(
-                f"cannot join the Ray cluster at {address}: no Ray GCS answers there ({first_line(exc)})",
-                hint=GCS_HINT,
+                f"cannot join the Ray cluster at {address}{found}: it did not answer as a Ray GCS within "
+                f"{GCS_TIMEOUT} s ({first_line(exc)})",
+                hint=STALE_HINT if address == "auto" else GCS_HINT,
             ) from None
         finally:
             _restore_env(raylet, shorter)
