@@ -1100,32 +1100,3 @@ def test_a_closed_stdout_is_exit_12_before_any_work(sample_index: Path, tmp_path
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert result.stderr.startswith("ragcli: error: stdout: cannot be written (it is closed)"), result.stderr
     assert len(result.stderr.splitlines()) == 1 and not run_path.exists()
-
-
-def test_an_output_that_is_a_symbolic_link_is_written_where_it_leads(sample_index: Path, tmp_path: Path) -> None:
-    """`--run-file latest.run` (a link to runs/keep.txt) replaced the link with a file and left keep.txt old."""
-    (tmp_path / "runs").mkdir()
-    links = {}
-    for name in ("latest.run", "latest.jsonl", "latest.png", "new.run"):
-        target = tmp_path / "runs" / f"{name}.kept"
-        if name != "new.run":  # a link to a file yet to be written: open(path, "w") creates it
-            target.write_text("old\n")
-            target.chmod(0o640)
-        (tmp_path / name).symlink_to(target)
-        links[name] = target
-    outputs = ["--run-file", "latest.run", "--per-query", "latest.jsonl", "--plot", "latest.png"]
-    result = run(
-        "evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate", *outputs, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr
-    assert all((tmp_path / name).is_symlink() for name in links)
-    assert links["latest.run"].read_text().startswith("langstroth Q0 ")
-    assert links["latest.jsonl"].read_text().startswith("{")
-    assert links["latest.png"].read_bytes().startswith(b"\x89PNG")
-    assert stat.S_IMODE(links["latest.run"].stat().st_mode) == 0o640
-    kept = sorted(p.name for p in (tmp_path / "runs").iterdir())
-    assert kept == ["latest.jsonl.kept", "latest.png.kept", "latest.run.kept"]  # no temporary left
-    args = ["evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate"]
-    new = run(*args, "--run-file", "new.run", cwd=tmp_path)
-    assert new.returncode == 0 and (tmp_path / "new.run").is_symlink(), new.stderr
-    assert links["new.run"].read_text().startswith("langstroth Q0 ")

@@ -37,7 +37,6 @@ def check_output_path(path: Path, option: str) -> bool:
     """Refuse, before any work, a path `option` could not write: a folder, a path whose folder is
     missing or not writable, a read-only file. Returns whether it replaces an existing file."""
     where = f"{option} {path}"
-    path = written_path(path)
     if path.is_dir():
         raise InvalidOptionError(f"{where}: is a folder", hint="name a file to write")
     folder = path.parent
@@ -52,12 +51,6 @@ def check_output_path(path: Path, option: str) -> bool:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InvalidOptionError(f"{where}: cannot write in {folder} (permission denied or a read-only disk)")
     return path.exists()
-
-
-def written_path(path: Path) -> Path:
-    """The file that writing `path` replaces: where a symbolic link leads, as `open(path, "w")` writes
-    through it (renaming onto the link replaced the link and left its file as it was)."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def run_file_paths(retrievers: Sequence[str], path: Path) -> dict[str, Path]:
@@ -202,8 +195,8 @@ def plan_outputs(
 
 
 class _OutputFile:
-    """A text file written in a temporary file beside the target (where a link leads) and moved over it
-    by `commit` (written directly when the target exists and is not a regular file, e.g. /dev/null)."""
+    """A text file written in a temporary file beside the target and moved over it by `commit`
+    (written directly when the target exists and is not a regular file, e.g. /dev/null)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -213,11 +206,10 @@ class _OutputFile:
                 self.temp = None
                 self.handle: TextIO = path.open("w", encoding="utf-8", errors="backslashreplace")
             else:
-                target = written_path(path)
-                descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 self.temp = Path(name)
                 self.handle = os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace")
-                os.chmod(descriptor, file_mode(target))  # mkstemp's 0600 would make a report private
+                os.chmod(descriptor, file_mode(path))  # mkstemp's 0600 would make a report private
         except OSError as exc:
             raise _write_error(path, exc) from None
 
@@ -231,7 +223,7 @@ class _OutputFile:
         try:
             self.handle.close()
             if self.temp is not None:
-                os.replace(self.temp, written_path(self.path))
+                os.replace(self.temp, self.path)
                 self.temp = None
         except OSError as exc:
             raise _write_error(self.path, exc) from None
