@@ -1100,3 +1100,23 @@ def test_a_closed_stdout_is_exit_12_before_any_work(sample_index: Path, tmp_path
     assert result.returncode == ExitCode.WRITE_FAILED, result.stderr
     assert result.stderr.startswith("ragcli: error: stdout: cannot be written (it is closed)"), result.stderr
     assert len(result.stderr.splitlines()) == 1 and not run_path.exists()
+
+
+@pytest.mark.parametrize("option", ["--run-file", "--per-query", "--plot"])
+def test_an_output_that_is_a_symbolic_link_is_refused(sample_index: Path, tmp_path: Path, option: str) -> None:
+    """A planted `run.txt -> ~/.ssh/authorized_keys` was written through: ragcli rewrites only what it names."""
+    (tmp_path / "victim").mkdir()
+    target = tmp_path / "victim" / "kept.png"
+    target.write_text("precious\n")
+    link = tmp_path / "out.png"
+    link.symlink_to(target)
+    dangling = tmp_path / "new.png"
+    dangling.symlink_to(tmp_path / "victim" / "absent.png")
+    for path in (link, dangling):
+        args = ["evaluate", str(qa_file(tmp_path)), "--index", str(sample_index), "--no-generate"]
+        result = run(*args, option, path.name, cwd=tmp_path)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"{option} {path.name}: is a symbolic link" in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert link.is_symlink() and dangling.is_symlink() and target.read_text() == "precious\n"
+    assert sorted(p.name for p in (tmp_path / "victim").iterdir()) == ["kept.png"]

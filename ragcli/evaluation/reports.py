@@ -35,8 +35,12 @@ from ragcli.store import read_manifest
 
 def check_output_path(path: Path, option: str) -> bool:
     """Refuse, before any work, a path `option` could not write: a folder, a path whose folder is
-    missing or not writable, a read-only file. Returns whether it replaces an existing file."""
+    missing or not writable, a read-only file, or a symbolic link to a file (ragcli rewrites only
+    what it names: a planted `run.txt -> ~/.bashrc` is not written through). Returns whether it
+    replaces an existing file."""
     where = f"{option} {path}"
+    if path.is_symlink() and (path.is_file() or not path.exists()):  # /dev/stdout, to a FIFO, is written as it is
+        raise InvalidOptionError(f"{where}: is a symbolic link", hint="name the file itself")
     if path.is_dir():
         raise InvalidOptionError(f"{where}: is a folder", hint="name a file to write")
     folder = path.parent
