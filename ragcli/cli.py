@@ -1106,6 +1106,7 @@ def evaluate(
 ) -> None:
     """Measure retrieval (recall, precision, MRR, nDCG, MAP, hit rate) and answers (EM, F1, BLEU, ROUGE-L)."""
     from ragcli.collections import choose_index
+    from ragcli.evaluation.checks import check_closed_book, warn_no_closed_book
     from ragcli.evaluation.datasets import questions_to_evaluate
     from ragcli.evaluation.indexing import index_for
     from ragcli.evaluation.reports import dataset_reads, plan_outputs, plot_recall, result_writers
@@ -1175,10 +1176,10 @@ def evaluate(
     names = run_names(with_run or (), {*retrievers, CLOSED_BOOK})
     strict = _strictness(strict, skip_invalid)
     judge = _judge(judge_model, generate, generation)
-    _check_closed_book(context, generate)
+    check_closed_book(not context, generate)
     eval_set = questions_to_evaluate(data, split, strict)
     _check_scorable(eval_set, generate, judge is not None)
-    _warn_no_closed_book(eval_set, context, generate)
+    warn_no_closed_book(eval_set, not context, generate)
     question_ids = {q.id for q in eval_set.queries}
     runs = [read_run(path, name, question_ids, strict) for path, name in zip(with_run or (), names)]
     with embedding_progress() as embed_bar:
@@ -1239,7 +1240,7 @@ def evaluate(
             depth=depth,
             generator=gen,
             top_k=top_k,
-            closed_book=not context,
+            closed_book=not context and gen is not None,  # warned of above when no question has answers
             progress=bar,
             sinks=sinks,
             batch_size=max(batch_size, concurrency if gen is not None and gen.name == "openai" else 1),
@@ -1380,24 +1381,6 @@ def _judge(model: str | None, generate: bool, generation: Any) -> Judge | None:
     from ragcli.evaluation.judge import Judge
 
     return Judge(model, generation)
-
-
-def _check_closed_book(context: bool, generate: bool) -> None:
-    """`--no-context` with `--no-generate` is a usage error before any work: the closed-book column
-    compares answers, none would be generated, and the option was ignored without a word."""
-    if not context and not generate:
-        raise InvalidOptionError("--no-context compares answers: drop --no-generate (or --no-context)")
-
-
-def _warn_no_closed_book(eval_set: EvalSet, context: bool, generate: bool) -> None:
-    """Warn when `--no-context` can add no column since no question has gold answers (a BEIR folder
-    never has any): known only once the questions are read."""
-    if not context and generate and not any(q.answers for q in eval_set.queries):
-        from ragcli.render import note
-
-        note(
-            f"ragcli: warning: --no-context: no question of {eval_set.name} has gold answers, so no closed-book column"
-        )
 
 
 def _check_scorable(eval_set: EvalSet, generate: bool, judged_by_model: bool) -> None:

@@ -12,7 +12,7 @@ import pytest
 import pytrec_eval
 from conftest import TUNING_B, TUNING_BEST, TUNING_GRID, TUNING_K1, TUNING_WORST, write_files
 
-from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError
+from ragcli.errors import InputFormatError, InvalidOptionError, PathNotFoundError, RagcliWarning
 from ragcli.evaluation.answers import answer_metrics, exact_match, match, normalize_answer, token_f1
 from ragcli.evaluation.checks import held_out_overlap
 from ragcli.evaluation.datasets import MAX_GRADE, load_beir, load_eval_set, load_qa_file, questions_to_evaluate
@@ -802,3 +802,14 @@ def test_a_language_that_is_not_a_code_is_a_bad_line(tmp_path: Path, language: o
     path = write_qa(tmp_path, [{"question": "q", "answers": ["a"], "language": language}])
     eval_set = load_qa_file(path)
     assert eval_set.queries == [] and "'language'" in eval_set.skipped[0].reason
+
+
+def test_a_closed_book_column_needs_a_generator_and_gold_answers(sample_index: Path, tmp_path: Path) -> None:
+    """The API asked for a closed-book column with no generator, or on questions without gold answers,
+    and got none in silence, where the CLI refuses or warns."""
+    index = load_index(sample_index)
+    path = write_qa(tmp_path, [{"question": "How do bees make honey?", "relevant": ["hive/honey_production.md"]}])
+    with pytest.raises(InvalidOptionError, match="--no-context compares answers"):
+        evaluate(load_qa_file(path), index, closed_book=True)
+    with pytest.warns(RagcliWarning, match="has gold answers, so no closed-book column"):
+        evaluate(load_qa_file(path), index, generator=ExtractiveGenerator.for_index(index), closed_book=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ragcli.errors import InvalidOptionError, RagcliWarning
 from ragcli.evaluation.datasets import EvalQuery, EvalSet, load_beir, qrels_file
 from ragcli.records import composed
 from ragcli.retrieval.index import Index
@@ -59,6 +61,23 @@ def unasked_message(eval_set: EvalSet) -> str | None:
         f"{'has' if len(unasked) == 1 else 'have'} no question in queries.jsonl ({examples}{more}), so "
         f"{'is' if len(unasked) == 1 else 'are'} not evaluated — are these the queries the judgments were made for?"
     )
+
+
+def check_closed_book(closed_book: bool, generate: bool) -> None:
+    """Refuse a closed-book column with no answers generated (`--no-context` with `--no-generate`):
+    it compares answers, so the request was ignored without a word."""
+    if closed_book and not generate:
+        raise InvalidOptionError("--no-context compares answers: drop --no-generate (or --no-context)")
+
+
+def warn_no_closed_book(eval_set: EvalSet, closed_book: bool, generate: bool) -> None:
+    """Warn when a closed-book column was asked for but none can be made: no question has gold answers
+    (a BEIR folder never has any), which is known only once the questions are read."""
+    if closed_book and generate and not any(q.answers for q in eval_set.queries):
+        warnings.warn(
+            RagcliWarning(f"--no-context: no question of {eval_set.name} has gold answers, so no closed-book column"),
+            stacklevel=2,
+        )
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

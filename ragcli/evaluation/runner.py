@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragcli.errors import InvalidOptionError, RagcliError
 from ragcli.evaluation.answers import answer_metrics, grounding_metrics
+from ragcli.evaluation.checks import check_closed_book, warn_no_closed_book
 from ragcli.evaluation.datasets import EvalQuery, EvalSet
 from ragcli.evaluation.indexing import corpus_skips
 from ragcli.evaluation.judge import verdict_metrics
@@ -425,6 +426,8 @@ def evaluate(
     request failed raises it at once: `generations_or_errors`)."""
     cutoffs = check_cutoffs(cutoffs)
     depth = check_depth(depth, cutoffs)
+    check_closed_book(closed_book, generator is not None)
+    warn_no_closed_book(eval_set, closed_book, generator is not None)
     queries = eval_set.queries
     judged = [q for q in queries if q.judged]
     with_answers = [q for q in queries if q.answers]
