@@ -621,8 +621,9 @@ def test_evaluate_outputs_are_byte_identical_to_the_golden_files(tmp_path: Path)
     0–1 (only its ends beyond them changed), when it gained `bm25` (nothing else changed), when
     `counts.without_relevant` came to count the judged queries with no relevant document (1 → 0: the
     unjudged question is not one), and with per-query.jsonl when BLEU came to score the normalised text
-    (only `bleu` and its interval and difference changed); per-query.jsonl
-    was written again when `rouge_l` became a float always (only its `0` became `0.0`)."""
+    (only `bleu` and its interval and difference changed), and when it gained `filter` (null here:
+    nothing else changed); per-query.jsonl was written again when `rouge_l` became a float always (only
+    its `0` became `0.0`)."""
     outputs = evaluate_fixture(tmp_path)
     assert sorted(outputs) == sorted(p.name for p in GOLDEN.iterdir())
     for name, content in outputs.items():
