@@ -989,11 +989,10 @@ def info(
     from ragcli.indexing.stored import recorded_settings
     from ragcli.render import info_table, stdout_console, write_json
     from ragcli.retrieval.index import load_index
-    from ragcli.store import verify_checksums
 
     idx = load_index(choose_index(index_dir, collection).require().path)
     if verify:
-        verify_checksums(idx.path, idx.manifest)
+        idx.verify()
     data = {**idx.info(), "settings": recorded_settings(idx.manifest)}  # what a re-index keeps
     if verify:
         data["verified"] = True

@@ -715,3 +715,41 @@ def test_a_query_model_of_another_width_is_exit_9_naming_both_widths(
     result = query_hits(dense_index, tmp_path)
     assert result.returncode == ExitCode.MODEL_UNAVAILABLE and len(result.stderr.strip().splitlines()) == 1
     assert "gives 16-dimensional vectors, the index holds 32" in result.stderr
+
+
+def test_info_verify_checks_the_vectors_width_against_the_recorded_model(
+    tiny_embedder: Path, small_corpus: Path, tmp_path: Path
+) -> None:
+    """`info --verify` said "verified" where every query was exit 9 (a model of another width at the
+    recorded path) or could not find the model at all: it says what a query would now, reading the
+    width from the model's config (nothing loaded, torch not imported)."""
+    from transformers import BertConfig, BertModel
+
+    model = shutil.copytree(tiny_embedder, tmp_path / "model")
+    settings = BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(model), precision="fp32")})
+    build_index([small_corpus], tmp_path / "idx", settings)
+    probe = (
+        "import sys, json\n"
+        "from ragcli.cli import app\n"
+        "try:\n"
+        "    app(['info', '--verify', '--json', '--index', sys.argv[1]])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "idx")], capture_output=True, text=True)
+    assert "HEAVY=[]" in result.stderr, result.stderr[-500:]
+    assert json.loads(result.stdout)["verified"] is True
+    narrow = BertConfig(vocab_size=1000, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+    BertModel(narrow).save_pretrained(tmp_path / "narrow")
+    shutil.copy(tmp_path / "narrow" / "config.json", model / "config.json")
+    verified = run("info", "--verify", "--index", str(tmp_path / "idx"))
+    assert verified.returncode == ExitCode.MODEL_UNAVAILABLE and verified.stdout == ""
+    assert "gives 16-dimensional vectors, the index holds 32" in verified.stderr
+    assert len(verified.stderr.strip().splitlines()) == 1
+    shutil.rmtree(model)
+    verified = run("info", "--verify", "--index", str(tmp_path / "idx"))
+    assert verified.returncode == ExitCode.MODEL_UNAVAILABLE and verified.stdout == ""
+    assert f"model folder {model} does not exist" in verified.stderr
+    assert run("info", "--index", str(tmp_path / "idx")).returncode == 0  # without --verify no model is looked for

@@ -139,6 +139,10 @@ class Retriever(Generic[S]):
     def build(self, settings: S, data: BuildInput) -> Built:
         raise NotImplementedError(f"retriever {self.name!r} builds nothing at index time")
 
+    def verify(self, index: Index) -> None:
+        """`info --verify`'s check of this retriever's data in `index` beyond the checksums: what a
+        query would refuse for a reason the bytes do not show (nothing by default)."""
+
     def missing(self, index: Index) -> InvalidOptionError:
         """The error for an index built without this optional retriever's payload: a usage error (exit 2),
         not a missing extra (11), since installing one would not add the data to the index."""

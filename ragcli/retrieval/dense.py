@@ -39,6 +39,7 @@ from ragcli.retrieval.embedder import (
     EmbeddingSettings,
     embed_spread,
     relative_model_folder,
+    stated_width,
 )
 from ragcli.safeload import ArraySpec, PayloadSchema
 from ragcli.store import StringTable, load_payload, save_payload
@@ -288,6 +289,14 @@ class DenseScorer:
             self._embedder = embedder
         return self._embedder
 
+    def check_model(self) -> None:
+        """Exit 9 when the recorded model cannot be had or gives vectors of another width than the
+        stored ones, as a query would say it: from the model's config where it states the width (no
+        model loaded), else by loading it."""
+        width = stated_width(self.settings.model)
+        given = self.embedder.dimensions if width is None else width
+        check_width(self.settings.model, given, int(self.vectors.shape[1]), self.where)
+
     def score(self, query: str) -> Ranked:
         if not query.strip():
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -346,6 +355,11 @@ class Dense(Retriever[EmbeddingSettings]):
         )
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items()}
         return Built(payload, {"settings": settings.to_dict(), **rounded})
+
+    def verify(self, index: Index) -> None:
+        scorer = index.retriever(self.name)
+        assert isinstance(scorer, DenseScorer)  # a built-in part is handed out as it is
+        scorer.check_model()
 
     def missing(self, index: Index) -> InvalidOptionError:
         return InvalidOptionError(

@@ -132,6 +132,16 @@ def resolve_embedding_model(name: str | None) -> tuple[str, str, bool]:
     return name, source, on_disk
 
 
+def stated_width(name: str) -> int | None:
+    """The width of embedding model `name`'s vectors as its config.json on disk states it, without
+    loading the model: its `hidden_size`, since a vector is the mean of the last hidden states (what
+    `Embedder.dimensions` is, in both precisions). None where the config states none (a DistilBERT's
+    `dim`: only the loaded model says). A model that cannot be had is exit 9, as for a query."""
+    _, source, on_disk = resolve_embedding_model(name)
+    width = (model_config(source) or {}).get("hidden_size") if on_disk else None
+    return width if type(width) is int else None
+
+
 def check_embedding_model(name: str | None) -> None:
     """Before any work: an embedding model whose config is on disk must be an encoder (exit 9,
     `models.check_embeds_text`), and a local folder must hold tokenizer files (without them every word

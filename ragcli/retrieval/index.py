@@ -49,6 +49,7 @@ from ragcli.store import (
     payload_path,
     read_manifest,
     resolve_index_dir,
+    verify_checksums,
 )
 from ragcli.terminal_text import without_terminal_sequences
 
@@ -713,6 +714,15 @@ class Index:
         """The passages × terms count matrix (scipy CSR), from which BM25/TF-IDF weights derive; checked
         once per opened index (a build asks for it twice). Treat it as read-only."""
         return self._now().counts
+
+    def verify(self) -> None:
+        """`info --verify`: every payload against its checksum (exit 7), then each built retriever's
+        own check of its data (`Retriever.verify`: the dense vectors' width against their model, exit 9)."""
+        verify_checksums(self.path, self.manifest)
+        for name in RETRIEVERS.usable():
+            payload = RETRIEVERS.get(name).payload
+            if payload is not None and self.has_payload(payload):
+                RETRIEVERS.get(name).verify(self)
 
     def size_bytes(self) -> int:
         """The index's size on disk: its payloads and its manifest."""
