@@ -531,6 +531,28 @@ def test_a_reindex_never_drops_the_data_of_a_retriever_whose_plugin_is_broken(
     assert "coord.joblib" not in json.loads((index_dir / "manifest.json").read_text())["files"]
 
 
+def test_a_reindex_never_drops_the_data_of_a_retriever_whose_plugin_was_uninstalled(
+    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
+) -> None:
+    """Without its entry point nothing said the plugin was broken: a re-index dropped coord.joblib and
+    its manifest section without a word. It is exit 15 now, until --rebuild or the package is back."""
+    (toy_corpus / "animals.toy").unlink()
+    index_dir = tmp_path / "index"
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=plugin_env).returncode == 0
+    (toy_corpus / "extra.txt").write_text("Bees dance to show where the flowers are.")
+    again = run("index", "--index", str(index_dir))  # the toy plugin is not on PYTHONPATH any more
+    assert again.returncode == 15 and again.stdout == "", again.stderr
+    assert "coord.joblib, the data of retriever 'coord', which is no longer registered" in again.stderr
+    assert "reinstall that package, or rebuild without it" in again.stderr
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert "coord.joblib" in manifest["files"] and manifest["coord"]
+    assert run("index", "--index", str(index_dir), "-q", env=plugin_env).returncode == 0  # reinstalled
+    rebuilt = run("index", "--index", str(index_dir), "--rebuild", "-q")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert "coord.joblib" not in manifest["files"] and "coord" not in manifest
+
+
 CITING_MODULE = """
 from ragcli.generation.base import Generation
 
@@ -570,11 +592,13 @@ def test_a_plugin_generators_citations_must_number_its_sources(tmp_path: Path) -
     )
 
 
-def test_a_reindex_says_which_files_lost_their_plugin_reader(
-    plugin_env: dict[str, str], toy_corpus: Path, tmp_path: Path
-) -> None:
+def test_a_reindex_says_which_files_lost_their_plugin_reader(toy_corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=plugin_env).returncode == 0
+    # the reader alone: data of an uninstalled retriever would stop the re-index (exit 15)
+    reader_only = plugin_site(
+        tmp_path, "ragcli-toy", "ragcli_toy", TOY_MODULE, "[ragcli.readers]\ntoy = ragcli_toy:READER\n"
+    )
+    assert run("index", str(toy_corpus), "--index", str(index_dir), "-q", env=reader_only).returncode == 0
     again = run("index", "--index", str(index_dir), "--json")  # the plugin is not installed now
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)

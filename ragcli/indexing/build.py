@@ -56,7 +56,7 @@ from ragcli.readers.selection import Selection
 from ragcli.readers.walk import CorpusReader, require_roots
 from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Skipped
 from ragcli.retrieval.base import RETRIEVERS, BuildInput, TaskRunner, built_retrievers
-from ragcli.retrieval.index import Index, load_index
+from ragcli.retrieval.index import CORE_SCHEMAS, Index, load_index
 from ragcli.retrieval.lexicon import lexicon_payload
 from ragcli.retrieval.sparse import SparseRetriever
 from ragcli.safeload import PASSAGES_SCHEMA
@@ -120,7 +120,11 @@ def chosen_retrievers(settings: BuildSettings, previous: dict[str, Any] | None) 
         elif not retriever.optional:
             chosen[retriever.name] = retriever.default_settings()
     _keeps_broken_data(previous or {}, settings)
+    _keeps_unregistered_data(previous or {}, settings)
     return chosen
+
+
+KEEP_HINT = "reinstall that package, or rebuild without it with `ragcli index PATH --rebuild`"
 
 
 def _keeps_broken_data(previous: dict[str, Any], settings: BuildSettings) -> None:
@@ -128,9 +132,22 @@ def _keeps_broken_data(previous: dict[str, Any], settings: BuildSettings) -> Non
     be loaded now: a broken install is more likely than a wish to lose that data."""
     for name, section in previous.items():
         if section and name not in settings.drop and (error := RETRIEVERS.broken(name)) is not None:
+            raise PluginError(f"{error.message}; the index holds its data, which this build would drop", hint=KEEP_HINT)
+
+
+def _keeps_unregistered_data(previous: dict[str, Any], settings: BuildSettings) -> None:
+    """Refuse (exit 15) a re-index that would silently drop a payload no registered retriever writes:
+    the data of a retriever whose plugin was uninstalled (its entry point gone, so nothing says it is
+    broken). The manifest lists every payload; those neither the core nor a retriever claims are such
+    data, named `<retriever>.joblib` by convention (`settings.drop` naming the retriever drops it)."""
+    claimed = {*CORE_SCHEMAS, *(r.payload for r in built_retrievers())}
+    for file in previous.get("files") or {}:
+        name = Path(file).stem
+        if file not in claimed and name not in settings.drop and RETRIEVERS.broken(name) is None:
             raise PluginError(
-                f"{error.message}; the index holds its data, which this build would drop",
-                hint="reinstall that package, or rebuild without it with `ragcli index PATH --rebuild`",
+                f"the index holds {file}, the data of retriever {name!r}, which is no longer registered "
+                "(its plugin package is not installed); this build would drop it",
+                hint=KEEP_HINT,
             )
 
 
