@@ -536,3 +536,27 @@ def test_hits_of_another_index_are_a_usage_error_not_a_replaced_build(
     monkeypatch.chdir(small_index.parent)  # the same index, named another way: still the same index
     with pytest.raises(IndexLockedError, match="search again"):
         load_index(small_index.name).with_metadata(hits)
+
+
+def test_a_file_deleted_while_indexing_is_removed_not_unreadable(tmp_path: Path) -> None:
+    """A file the walk listed and that was deleted before its stat or its read was skipped as
+    "unreadable: No such file or directory" and counted as changed: it is gone, counted as removed."""
+    from ragcli.indexing.plan import plan_build
+    from ragcli.readers.walk import CorpusReader
+
+    corpus = tmp_path / "corpus"
+    write_files(corpus, {"a.txt": "alpha bees", "b.txt": "beta bees", "c.txt": "gamma bees"})
+    build_index([corpus], tmp_path / "idx")
+    (corpus / "b.txt").write_text("beta bees changed")
+    (corpus / "d.txt").write_text("delta bees, new")
+    reader = CorpusReader([corpus])
+    files = list(reader.files())
+    (corpus / "c.txt").unlink()  # after the walk, before the plan's stat
+    plan = plan_build(reader, files, load_index(tmp_path / "idx"))
+    assert (plan.new, plan.changed, plan.removed) == (1, 1, 1)
+    for name in ("b.txt", "d.txt"):  # after the plan, before the read
+        (corpus / name).unlink()
+        assert list(reader.read_file(corpus / name)) == [] and reader.last_source is None
+        plan.deleted(name)
+    assert reader.report.skipped == [] and reader.report.deleted == ["b.txt", "d.txt"]
+    assert (plan.new, plan.changed, plan.removed) == (0, 0, 2)

@@ -415,6 +415,7 @@ def _build(
         row_counts = RowCounts()
         tasks = _tasks(reader, files, plan, old, settings, columns, sources, progress, urls, row_counts)
         count_all(tasks, counter, old, settings.workers(), estimate_passages(plan), runner)
+        files = _without_deleted(reader, files, plan)
         passages = len(columns)
         if not passages:
             hint = _skip_hint(reader, rows=row_counts.rows if all(map(is_url, names)) else None)
@@ -607,6 +608,15 @@ def retriever_updates(
             update["from_checkpoint"] = resumed
         updates.append(update)
     return updates
+
+
+def _without_deleted(reader: CorpusReader, files: list[Path], plan: Plan) -> list[Path]:
+    """The files walked, less those deleted before their read (`ReadReport.deleted`), which `plan` then
+    counts as removed: gone, not unreadable."""
+    deleted = set(reader.report.deleted)
+    for rel in deleted:
+        plan.deleted(rel)
+    return [path for path in files if reader.relative(path) not in deleted] if deleted else files
 
 
 def _files_read(reader: CorpusReader, files: list[Path], skipped: list[Skipped]) -> int:

@@ -11,6 +11,7 @@ a while) are kept unread, as an unreadable file is: they are not known to be gon
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -43,6 +44,16 @@ class Plan:
     restated: int = 0  # of `reuse`, files with only a new status or inode (a chmod, an older index): recorded anew
     # of `reuse`, the files of each folder the walk could not list (`CorpusReader.unreadable_folders`)
     unreadable: dict[Path, list[Path]] = field(default_factory=dict)
+    counted_as: dict[str, str] = field(default_factory=dict)  # a file read: the count it is in (new, changed…)
+    indexed: frozenset[str] = frozenset()  # the files the existing index holds
+
+    def deleted(self, rel: str) -> None:
+        """File `rel`, read by this build, was deleted before its read: counted as removed (if the index
+        held it), no longer as new, changed or read again."""
+        counter = self.counted_as.pop(rel, None)
+        if counter is not None:
+            setattr(self, counter, getattr(self, counter) - 1)
+        self.removed += rel in self.indexed
 
     @property
     def kept_unread(self) -> list[Path]:
@@ -121,24 +132,29 @@ def lost_reader_warnings(plan: Plan) -> list[str]:
 
 def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Plan:
     if old is None:
-        return Plan(read=files, reuse={}, new=sum(map(reader.supported, files)))
+        read = [reader.relative(path) for path in files if reader.supported(path)]
+        return Plan(read=files, reuse={}, new=len(read), counted_as=dict.fromkeys(read, "new"))
     previous = {s["path"]: s for s in old.manifest.get("sources", []) if not is_url(s["path"])}  # rows: rows.py
-    plan = Plan(read=[], reuse={})
+    plan = Plan(read=[], reuse={}, indexed=frozenset(previous))
     seen = set()
     paths = {}
     for path in files:
+        key = stat_key(path)
+        if key is None and not os.path.lexists(path):
+            continue  # deleted since the walk listed it: removed, if the index held it
         rel = reader.relative(path)
         seen.add(rel)
         paths[rel] = path
         entry = previous.get(rel)
-        key = stat_key(path)
         if not reader.supported(path):
             plan.read.append(path)  # skipped again, without reading
         elif entry is None:
             plan.new += 1
+            plan.counted_as[rel] = "new"
             plan.read.append(path)
         elif _newer_reader(path, entry):
             plan.reread += 1
+            plan.counted_as[rel] = "reread"
             plan.read.append(path)
             if (lost := _lost_reader(entry)) is not None:
                 plan.lost_readers[lost] = plan.lost_readers.get(lost, 0) + 1
@@ -154,6 +170,7 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
                 plan.touched += 1
         else:
             plan.changed += 1
+            plan.counted_as[rel] = "changed"
             plan.read.append(path)
     for folder in reader.unreadable_folders:
         within = reader.relative(folder)
@@ -170,6 +187,7 @@ def plan_build(reader: CorpusReader, files: list[Path], old: Index | None) -> Pl
             del plan.reuse[rel]
             plan.read.append(paths[rel])
             plan.reread += 1
+            plan.counted_as[rel] = "reread"
     return plan
 
 

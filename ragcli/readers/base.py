@@ -71,6 +71,7 @@ class ReadReport:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     ignored: int = 0  # files and folders left out by ignore files and --include/--exclude (not read)
+    deleted: list[str] = field(default_factory=list)  # files gone between the walk and their read (left out)
 
 
 @dataclass

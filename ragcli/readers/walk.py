@@ -610,6 +610,9 @@ class CorpusReader:
         except NotRegular as refused:
             self.report.skipped.append(Skipped(rel, str(refused)))
             return
+        except FileNotFoundError:  # deleted since the walk listed it: no source, nothing unreadable
+            self.report.deleted.append(rel)
+            return
         except OSError as exc:
             self._unreadable(rel, path, documents, f"unreadable: {_reason(exc)}", reader)
             return
