@@ -185,14 +185,20 @@ def test_a_pasted_block_of_lines_is_one_question_a_line(sample_index: Path, tmp_
     assert history == ["What is propolis made of?", "What is the waggle dance?"]
 
 
+def json_chat_to_a_file(index: Path, tmp_path: Path) -> tuple[Terminal, Path]:
+    """`ragcli chat --json` at a terminal, its stdout a file (returned beside it)."""
+    out = tmp_path / "answers.jsonl"
+    terminal = Terminal(
+        "chat", "--index", str(index), "-g", "extractive", "-k", "1", "--json",
+        env={"RAGCLI_CACHE": str(tmp_path / "cache")}, stdout=out,
+    )  # fmt: skip
+    return terminal, out
+
+
 def test_a_typed_line_ends_only_at_a_newline(sample_index: Path, tmp_path: Path) -> None:
     """A soft line break (U+2028, NEL, as text copied from Word or a PDF holds) split a typed line into
     two questions, where the same line piped in is one: a line ends at \\n, \\r or \\r\\n (README)."""
-    out = tmp_path / "answers.jsonl"
-    terminal = Terminal(
-        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", "--json",
-        env={"RAGCLI_CACHE": str(tmp_path / "cache")}, stdout=out,
-    )  # fmt: skip
+    terminal, out = json_chat_to_a_file(sample_index, tmp_path)
     try:
         terminal.read_until(PROMPT)
         terminal.type("What is propolis?\u2028What is the waggle\u0085dance?\r".encode())
@@ -207,11 +213,7 @@ def test_a_typed_line_ends_only_at_a_newline(sample_index: Path, tmp_path: Path)
 def test_with_stdout_a_file_the_prompt_goes_to_the_terminal(sample_index: Path, tmp_path: Path) -> None:
     """`chat --json > file` at a terminal wrote `> ` into the JSON Lines (input() prompts on stdout) and
     lost line editing (input() uses readline only when stdout is a terminal): the prompt goes to stderr."""
-    out = tmp_path / "answers.jsonl"
-    terminal = Terminal(
-        "chat", "--index", str(sample_index), "-g", "extractive", "-k", "1", "--json",
-        env={"RAGCLI_CACHE": str(tmp_path / "cache")}, stdout=out,
-    )  # fmt: skip
+    terminal, out = json_chat_to_a_file(sample_index, tmp_path)
     try:
         terminal.read_until(PROMPT)
         terminal.type(b"What is propolis made of?\r")
