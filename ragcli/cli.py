@@ -1107,7 +1107,7 @@ def evaluate(
     from ragcli.collections import choose_index
     from ragcli.evaluation.checks import check_closed_book, warn_no_closed_book
     from ragcli.evaluation.datasets import questions_to_evaluate
-    from ragcli.evaluation.indexing import index_for
+    from ragcli.evaluation.indexing import corpus_warnings, index_for
     from ragcli.evaluation.reports import dataset_reads, plan_outputs, plot_recall, result_writers
     from ragcli.evaluation.runner import CLOSED_BOOK, check_cutoffs, check_depth, check_retrievers
     from ragcli.evaluation.runner import evaluate as run_evaluation
@@ -1115,7 +1115,7 @@ def evaluate(
     from ragcli.generation.base import check_generator, check_model_kind, make_generator
     from ragcli.models import check_device_present
     from ragcli.progress import embedding_progress, evaluation_progress, waiting
-    from ragcli.records import SearchOptions
+    from ragcli.records import SearchOptions, Skipped
     from ragcli.render import (
         comparison_table,
         evaluation_skips,
@@ -1181,6 +1181,7 @@ def evaluate(
     warn_no_closed_book(eval_set, not context, generate)
     question_ids = {q.id for q in eval_set.queries}
     runs = [read_run(path, name, question_ids, strict) for path, name in zip(with_run or (), names)]
+    corpus_named: list[Skipped] = []  # the corpus records a build here skipped, by file:line
     with embedding_progress() as embed_bar:
         idx = index_for(
             eval_set,
@@ -1197,6 +1198,7 @@ def evaluate(
             embedding_model=named_model,
             embedding_precision=named_precision,
             on_wait=waiting_for_build,
+            on_skipped=corpus_named.extend,
         )
     fusion = SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight)
     for name in retrievers:
@@ -1249,7 +1251,9 @@ def evaluate(
             options=fusion,
             runs=runs,
         )
-    for line in evaluation_skips([*eval_set.skipped, *(s for r in runs for s in r.skipped)], report.corpus_skipped):
+    skipped = [*eval_set.skipped, *corpus_named, *(s for r in runs for s in r.skipped)]
+    warned = corpus_warnings(idx) if eval_set.corpus is not None else []
+    for line in evaluation_skips(skipped, report.corpus_skipped, warned):
         note(line)
     if outputs.per_query and outputs.per_query in outputs.replaces:
         note(outputs.describe(outputs.per_query, "per-query results"))
@@ -1294,9 +1298,10 @@ def tune(
     from ragcli.collections import choose_index
     from ragcli.evaluation.checks import held_out_overlap
     from ragcli.evaluation.datasets import questions_to_evaluate
-    from ragcli.evaluation.indexing import corpus_skips, index_for
+    from ragcli.evaluation.indexing import corpus_skips, corpus_warnings, index_for
     from ragcli.evaluation.tuning import apply_best, check_grid, tune_bm25
     from ragcli.progress import counting_progress
+    from ragcli.records import Skipped
     from ragcli.render import (
         evaluation_skips,
         note,
@@ -1316,8 +1321,18 @@ def tune(
     choice = choose_index(index_dir, collection)
     eval_set = questions_to_evaluate(data, split, strict)
     dataset_index = choice.for_dataset(eval_set.corpus is not None)
-    idx = index_for(eval_set, dataset_index, strict=strict, omit=choice.omit, on_wait=waiting_for_build)
-    for line in evaluation_skips(eval_set.skipped, corpus_skips(idx) if eval_set.corpus is not None else {}):
+    corpus_named: list[Skipped] = []  # the corpus records a build here skipped, by file:line
+    idx = index_for(
+        eval_set,
+        dataset_index,
+        strict=strict,
+        omit=choice.omit,
+        on_wait=waiting_for_build,
+        on_skipped=corpus_named.extend,
+    )
+    corpus = eval_set.corpus is not None
+    counted, warned = (corpus_skips(idx), corpus_warnings(idx)) if corpus else ({}, [])
+    for line in evaluation_skips([*eval_set.skipped, *corpus_named], counted, warned):
         note(line)
     _check_gold_ids(eval_set, idx, strict)
     overlap = held_out_overlap(eval_set, data, split)

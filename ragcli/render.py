@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.cells import cell_len, get_character_cell_size
@@ -816,9 +816,12 @@ def skipped_summary(skipped: list[Skipped], reasons: int = 4, extensions: int = 
     return lines
 
 
-def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int = 10) -> list[str]:
-    """The lines `ragcli evaluate` prints on stderr about what it left out: the dataset's bad lines
-    (the first `listed` of them with file:line) and the BEIR corpus's records, counted by reason."""
+def evaluation_skips(
+    lines: list[Skipped], corpus: dict[str, int], warnings: Sequence[str] = (), listed: int = 10
+) -> list[str]:
+    """The lines `ragcli evaluate` prints on stderr about what it left out: the dataset's bad lines and
+    the corpus records a build skipped (the first `listed` of them with file:line), the BEIR corpus's
+    records counted by reason, and what its build warned of (as `ragcli index` says it)."""
     shown = [f"skipped {s.path}: {s.reason}" for s in lines[:listed]]
     if len(lines) > listed:
         shown.append(
@@ -827,7 +830,7 @@ def evaluation_skips(lines: list[Skipped], corpus: dict[str, int], listed: int =
     if corpus:
         reasons = ", ".join(f"{number:,} {reason}" for reason, number in corpus.items())
         shown.append(f"corpus: skipped {sum(corpus.values()):,} documents: {reasons}")
-    return shown
+    return shown + warning_lines(list(warnings), WARNINGS_LISTED)
 
 
 def tune_table(

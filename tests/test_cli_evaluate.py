@@ -887,6 +887,20 @@ def test_evaluate_a_beir_folder_says_what_its_corpus_left_out(tmp_path: Path) ->
     assert strict.returncode == ExitCode.BAD_INPUT and "corpus.jsonl:4: invalid JSON" in strict.stderr
 
 
+def test_evaluate_names_the_corpus_lines_it_skipped_and_warns_of_its_encoding(tmp_path: Path) -> None:
+    """A corpus line not valid UTF-8 was read as cp1252 without the warning `ragcli index` gives, and
+    its skipped records were only counted: the build names them by file:line, and every run warns."""
+    corpus = b'{"_id": "d1", "text": "bad \xff byte of the honey bee"}\n{"_id": "d1", "text": "dup"}\n'
+    folder = beir_folder(tmp_path / "beir", {"corpus.jsonl": corpus})
+    env = {"RAGCLI_CACHE": str(tmp_path / "cache")}
+    built = run("evaluate", str(folder), "--no-generate", env=env)
+    assert built.returncode == 0, built.stderr
+    assert "skipped corpus.jsonl:2: duplicate id 'd1'" in built.stderr
+    assert "corpus: skipped 1 documents: 1 duplicate id" in built.stderr
+    for result in (built, run("evaluate", str(folder), "--no-generate", env=env)):  # the cached index too
+        assert "warning: corpus.jsonl: not valid UTF-8, read as cp1252" in result.stderr
+
+
 def test_tune_skips_a_bad_qa_line_and_says_so_or_stops_with_strict(tuning_index: Path, tuning_qa: Path) -> None:
     with tuning_qa.open("a") as handle:
         handle.write('{"question": 5}\n')

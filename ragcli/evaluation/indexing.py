@@ -15,7 +15,7 @@ from ragcli.evaluation.datasets import EvalSet
 from ragcli.indexing.build import build_index, chosen_retrievers
 from ragcli.indexing.settings import BuildSettings
 from ragcli.models import cache_dir
-from ragcli.records import METADATA_FILE
+from ragcli.records import METADATA_FILE, Skipped
 from ragcli.regular_files import open_regular
 from ragcli.retrieval.base import RETRIEVERS, with_needs
 from ragcli.retrieval.index import Index, load_index
@@ -69,6 +69,12 @@ def corpus_skips(index: Index) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+def corpus_warnings(index: Index) -> list[str]:
+    """What the index's build warned of its files (a corpus line not valid UTF-8, read as cp1252), as
+    `ragcli index` says it; the manifest keeps it, so a cached index answers too."""
+    return [warning for source in index.manifest.get("sources", []) for warning in source.get("warnings") or []]
+
+
 def index_for(
     eval_set: EvalSet,
     index_dir: Path | None,
@@ -83,6 +89,7 @@ def index_for(
     embedding_model: str | None = None,
     embedding_precision: str | None = None,
     on_wait: Callable[[Path], None] | None = None,
+    on_skipped: Callable[[list[Skipped]], None] | None = None,
 ) -> Index:
     """The index to evaluate `retrievers` on `eval_set` against: the one given, or for a BEIR folder
     an index of its corpus, built (with the optional retrievers they need, e.g. dense for hybrid,
@@ -95,7 +102,7 @@ def index_for(
     if they were named: an existing index's vectors must be those (exit 2 otherwise, never silently
     others), and vectors added are embedded so. A build or addition another process is making is
     waited for, never refused: the cached index is shared by runs, and evaluating needs it (`on_wait`
-    hears of the wait)."""
+    hears of the wait). `on_skipped` hears of the corpus records a build made here skipped, by file:line."""
     embedding = {"embedding_model": embedding_model, "embedding_precision": embedding_precision}
     extend = (retrievers, retriever_settings, on_extend, on_wait, embed_progress, embedding)  # for _with_optional_data
     if eval_set.corpus is None:
@@ -137,7 +144,11 @@ def index_for(
                 if on_build:
                     on_build(target)
                 settings.rebuild = needed == "rebuild"
-                build_index([eval_set.corpus.parent], target, settings, lock=lock, embed_progress=embed_progress)
+                built = build_index(
+                    [eval_set.corpus.parent], target, settings, lock=lock, embed_progress=embed_progress
+                )
+                if on_skipped is not None:
+                    on_skipped([skip for skip in built.skipped if skip.record and not skip.unlisted])
     return _with_optional_data(load_index(target), *extend)
 
 
