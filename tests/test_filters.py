@@ -242,13 +242,17 @@ def test_a_string_or_none_where_a_list_is_needed_is_a_usage_error(make: Any, mes
         make()
 
 
-@pytest.mark.parametrize("glob", ["[z-a]", "docs/{a,[z-a]}/*.md"])
-def test_an_invalid_path_glob_is_refused_before_any_work_as_an_exclude_glob_is(tmp_path: Path, glob: str) -> None:
+@pytest.mark.parametrize(("glob", "at"), [("[z-a]", 2), ("docs/{a,[z-a]}/*.md", 10)])
+def test_an_invalid_path_glob_is_refused_before_any_work_as_an_exclude_glob_is(
+    tmp_path: Path, glob: str, at: int
+) -> None:
     """`--path '[z-a]'` matched nothing, silently (exit 0, "Nothing matched"), where `index --exclude
-    '[z-a]'` is exit 2: the same one line and exit code now, before the index is even looked for."""
+    '[z-a]'` is exit 2: the same one line and exit code now, before the index is even looked for. The
+    place named is the glob's (it was the position in the regular expression the glob became)."""
     result = invoke("query", "honeybees", "-i", str(tmp_path / "no-index"), "--no-generate", "--path", glob)
     assert result.exit_code == ExitCode.USAGE and result.stdout == "", result.output
-    assert result.stderr.startswith(f"ragcli: error: --path {glob!r}: not a valid glob (bad character range z-a")
+    said = f"ragcli: error: --path {glob!r}: not a valid glob (bad character range z-a at character {at} of the glob)"
+    assert result.stderr.startswith(said), result.stderr
     with pytest.raises(InvalidOptionError, match="not a valid glob"):
         Filter.parse(paths=[glob])
 

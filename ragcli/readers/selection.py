@@ -19,6 +19,7 @@ hands their lines here; this module only matches paths.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,13 +79,25 @@ def check_glob(option: str, glob: str, hint: str = "use gitignore syntax: '*.md'
     try:
         spec = _spec([glob])
     except ValueError as exc:
-        raise InvalidOptionError(f"{option} {glob!r}: not a valid glob ({exc})", hint=hint) from None
+        raise InvalidOptionError(
+            f"{option} {glob!r}: not a valid glob ({_in_the_glob(str(exc), glob)})", hint=hint
+        ) from None
     discarded = all(pattern.include is None for pattern in spec.patterns)  # as blank and comment lines are
     if discarded and "[" in glob and not glob.startswith("#"):
         raise InvalidOptionError(
             f"{option} {glob!r}: not a valid glob (a '[' is never closed)",
             hint=f"write '[[]' for a literal '['; {hint}",
         )
+
+
+def _in_the_glob(said: str, glob: str) -> str:
+    """The regular expression compiler's complaint about the expression `glob` became, said of the glob:
+    its "at position 10" counts in the expression, which the user never wrote; a bad range named is
+    found in the glob instead (1-based)."""
+    said = re.sub(r" at position \d+", "", said)
+    bad = re.match(r"bad character range (\S+)", said)
+    at = glob.find(bad.group(1)) if bad else -1
+    return f"{said} at character {at + 1} of the glob" if at >= 0 else said
 
 
 def _git_contents(line: str) -> str:
