@@ -644,3 +644,15 @@ def test_path_globs_and_where_values_match_whatever_the_unicode_normalisation() 
     assert matching(table, "path=Résumé.md") == [0]
     assert matching(table, "author=Zoë") == [0, 1]
     assert matching(table, "path!=Résumé.md") == [1]
+
+
+def test_where_keys_match_whatever_the_unicode_normalisation(tmp_path: Path) -> None:
+    """A record's key written decomposed ("cate" + a combining acute + "gorie"): `--where catégorie=abc`
+    typed composed matched nothing, and the note named as unknown a key the index listed, looking alike."""
+    key = unicodedata.normalize("NFD", "catégorie")
+    corpus = write_files(tmp_path / "c", {"r.jsonl": json.dumps({"id": "a", "text": "honey bees", key: "abc"}) + "\n"})
+    invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q")
+    found = invoke("query", "honey", "-i", str(tmp_path / "idx"), "--no-generate", "--json", "--where", "catégorie=abc")
+    assert found.exit_code == 0 and [h["doc_id"] for h in json.loads(found.stdout)["hits"]] == ["a"], found.output
+    missed = invoke("query", "honey", "-i", str(tmp_path / "idx"), "--no-generate", "--where", "catégorie=xyz")
+    assert missed.exit_code == 0 and "no document has the metadata key" not in missed.stderr, missed.stderr

@@ -29,7 +29,7 @@ from ragcli.analysis import Analyzer, AnalyzerSettings
 from ragcli.errors import IndexDamagedError, IndexLockedError, InvalidOptionError, RagcliError, listed
 from ragcli.readers.base import indexed_base, is_url
 from ragcli.readers.selection import Selection
-from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions
+from ragcli.records import COUNTS_FILE, METADATA_FILE, PASSAGES_FILE, TERMS_FILE, Hit, SearchOptions, composed
 from ragcli.retrieval.base import RETRIEVERS, Ranked, Scorer, restrict, top_k, with_needs
 from ragcli.retrieval.distinct import distinct_hits, first_depth
 from ragcli.retrieval.filters import Filter
@@ -511,7 +511,8 @@ class Index:
         if filter is None or allowed is None or allowed.any():
             return None
         known = self.metadata.key_counts()
-        unknown = [c.key for c in filter.where if c.key not in known]
+        known_composed = {composed(key) for key in known}
+        unknown = [c.key for c in filter.where if composed(c.key) not in known_composed]
         if unknown:
             keys = ", ".join(sorted(known)) or "none"
             return f"no document has the metadata key {unknown[0]!r} (this index's keys: {keys})"

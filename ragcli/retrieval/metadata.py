@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ragcli.errors import IndexDamagedError
+from ragcli.records import composed
 from ragcli.store import REBUILD_HINT, StringTable
 
 Scalar = str | int | float | bool
@@ -275,10 +276,12 @@ class MetadataTable:
         return {key: int(counts[i]) for i, key in enumerate(self.keys) if counts[i]}
 
     def entries_of(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document rows, value ids) of every entry for `key`."""
-        key_id = self.key_id(key)
-        if key_id is None:
+        """(document rows, value ids) of every entry for `key`, keys compared in NFC as values are: a key
+        typed "catégorie" is the one a record wrote decomposed."""
+        wanted = composed(key)
+        key_ids = [i for i, k in enumerate(self.keys) if k == key or composed(k) == wanted]
+        if not key_ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        found = np.flatnonzero(self.entry_key == key_id)
+        found = np.flatnonzero(np.isin(self.entry_key, key_ids))
         rows = np.searchsorted(self.indptr, found, side="right") - 1
         return rows.astype(np.int64), self.entry_value[found].astype(np.int64)
