@@ -33,6 +33,8 @@ from ragcli.retrieval.base import Scorer
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import Index, check_questions, load_index, question_text
 
+TIMED_STEPS = ("retrieve", "load", "generate")  # the seconds an answer records, as its --json names them
+
 
 @dataclass
 class Answer:
@@ -72,7 +74,8 @@ class Answer:
             "sources": [
                 {"n": n, "cited": n in self.citations, **hit.to_dict()} for n, hit in enumerate(self.sources, start=1)
             ],
-            "timings": {name: round(seconds, 4) for name, seconds in self.timings.items()},
+            # every step's key, null where it was not reached (a generator that failed to load or answer)
+            "timings": dict.fromkeys(TIMED_STEPS) | {name: round(s, 4) for name, s in self.timings.items()},
             "fallback": self.fallback,
             **({"searched": self.searched} if self.searched is not None else {}),
             **({"asked": self.asked} if self.asked is not None else {}),
@@ -119,6 +122,16 @@ def with_generation(
     answer.citations = generation.citations
     answer.sources_in_prompt = generation.sources_in_prompt
     answer.timings["generate"] = seconds
+    return answer
+
+
+def unasked(answer: Answer, generator: Generator | None) -> Answer:
+    """An answer that retrieved nothing, filled in without asking `generator` (None: none could be
+    loaded): its answer could only come from the model's memory, with no source to check it by
+    (`generate_answers`' `grounded`), so a generator's failure is none of its own."""
+    if generator is not None:
+        return with_generation(answer, generator, Generation("", [], 0), 0.0)
+    answer.answer = ""
     return answer
 
 
@@ -451,7 +464,7 @@ def generate_answers(
         for item in chunk:
             item.timings["load"] = load_seconds
             if not (item.sources or not grounded):
-                yield with_generation(item, generator, Generation("", [], 0), 0.0)
+                yield unasked(item, generator)
                 continue
             outcome = next(outcomes)
             if isinstance(outcome, RagcliError):

@@ -899,7 +899,7 @@ class _Answerer:
         """Answer `questions`; `follow_up` (a chat's Conversation) says what each is searched with and
         asked as when it refers back to earlier ones. `from_stdin`: they are several read from stdin, which
         a note names."""
-        from ragcli.answering import above, generate_answers, retrieve, with_failure
+        from ragcli.answering import above, generate_answers, retrieve, unasked, with_failure
         from ragcli.generation.base import StreamingGenerator
         from ragcli.render import print_streamed_answer
 
@@ -939,8 +939,9 @@ class _Answerer:
                 done += 1
         except RagcliError as exc:
             failed = self.choice.generator if self.choice is not None else None
-            for item in answers[done:]:  # the sources are never lost
-                self._print(with_failure(item, exc, failed), as_json, jsonl, from_stdin)
+            for item in answers[done:]:  # the sources are never lost; what retrieved nothing was never to be sent
+                marked = with_failure(item, exc, failed) if item.sources else unasked(item, failed)
+                self._print(marked, as_json, jsonl, from_stdin)
             raise
 
     def answer_going_on(

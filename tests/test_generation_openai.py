@@ -248,6 +248,21 @@ def test_no_server_is_one_line_and_exit_9(sample_index: Path) -> None:
     assert "waggle" in result.stdout  # sources table
 
 
+def test_no_server_keeps_each_json_record_whole_and_unsent_questions_unblamed(sample_index: Path) -> None:
+    """With the server down, a `--json` record had `timings` of `retrieve` alone (README lists `load` and
+    `generate`), and a question that retrieved nothing (never to be sent) carried the server's error."""
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = run(
+        "query", "-", "-i", str(sample_index), "-g", "openai", "--base-url", url, *FAST, input="queen\nxyzzy\n"
+    )
+    assert result.returncode == 9, result.stderr
+    queen, unknown = (json.loads(line) for line in result.stdout.splitlines())
+    assert queen["sources"] and "cannot reach the server" in queen["error"]
+    assert sorted(queen["timings"]) == sorted(unknown["timings"]) == ["generate", "load", "retrieve"]
+    assert queen["timings"]["generate"] is None
+    assert unknown["sources"] == [] and "error" not in unknown and unknown["answer"] == ""
+
+
 def test_options_are_checked_before_any_work(sample_index: Path) -> None:
     bad_url = run("query", QUESTION, "-i", str(sample_index), "-g", "openai", "--base-url", "localhost:8080")
     assert bad_url.returncode == 2 and "not an http(s) URL" in bad_url.stderr
