@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from clihelpers import run
+from clihelpers import run, run_in_terminal
 
 TOY_MODULE = '''
 """A toy plugin: a reader for .toy files, a coordination-match retriever, an echoing generator."""
@@ -642,3 +642,71 @@ def test_a_generator_returning_too_few_generations_is_the_plugins_fault(tmp_path
     assert "plugin generator 'short' from distribution 'short 0.1' returned 0 generations for 1 requests" in (
         answered.stderr
     )
+
+
+STREAMING_MODULE = """
+from ragcli.generation.base import Generation
+
+
+class Streaming:
+    name, model = "stream", None
+
+    def __init__(self, finish):
+        self.finish = finish
+
+    def generate(self, question, sources):
+        return Generation("x", [1], len(sources))
+
+    def generate_many(self, requests):
+        return [self.generate(q, s) for q, s in requests]
+
+    def stream(self, question, sources):
+        return iter(["see ", "[99]"]), self.finish
+
+
+def cites_99():
+    return Generation("see [99]", [99], 1)
+
+
+def fails():
+    raise RuntimeError("stream cut off")
+
+
+class Factory:
+    def __init__(self, finish):
+        self.finish = finish
+
+    def create(self, model, options, index):
+        return Streaming(self.finish)
+
+
+CITES = Factory(cites_99)
+FAILS = Factory(fails)
+WORDS = Factory(lambda: "no Generation")
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("cites", "cited 99, not a source's number (1 to 1)"),
+        ("fails", "raised RuntimeError: stream cut off"),
+        ("words", "returned str, not a Generation"),
+    ],
+)
+def test_a_streamed_answer_is_checked_as_a_generated_one(tmp_path: Path, name: str, said: str) -> None:
+    """On a terminal `query` streams: `finish()` citing a source that is not there reached the answer
+    panel unchecked (exit 0), what it raised was ragcli's internal error."""
+    env = plugin_site(
+        tmp_path,
+        "ragcli-stream",
+        "ragcli_stream",
+        STREAMING_MODULE,
+        "[ragcli.generators]\ncites = ragcli_stream:CITES\nfails = ragcli_stream:FAILS\nwords = ragcli_stream:WORDS\n",
+    )
+    (tmp_path / "a.md").write_text("honeybees do a waggle dance\n")
+    index_dir = tmp_path / "index"
+    assert run("index", str(tmp_path / "a.md"), "--index", str(index_dir), "-q").returncode == 0
+    code, _, stderr = run_in_terminal("query", "waggle", "-g", name, "--index", str(index_dir), env=env)
+    assert code == 15, stderr
+    assert f"plugin generator '{name}' from distribution 'ragcli-stream 0.1' {said}" in " ".join(stderr.split())

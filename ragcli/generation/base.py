@@ -429,10 +429,29 @@ def _checked_generation(result: object, shown: int) -> object:
     return result
 
 
+def _checked_piece(piece: object) -> str:
+    """One piece of a streamed answer: text, which the answer so far is joined from."""
+    if not isinstance(piece, str):
+        raise PluginFault(f"streamed {type(piece).__name__}, not text")
+    return piece
+
+
+def _checked_stream(part: Guarded, result: object, shown: int) -> tuple[Iterator[str], Callable[[], object]]:
+    """`stream`'s pieces, each text, and its `finish`, guarded, whose Generation is checked as `generate`'s
+    is: a terminal shows the streamed answer, and its citations, as `--json` hands on the generated one."""
+    if not (isinstance(result, tuple) and len(result) == 2 and callable(result[1])):
+        raise PluginFault(f"stream returned {type(result).__name__}, not (pieces, finish)")
+    pieces, finish = result
+    return part.items(pieces, _checked_piece), lambda: part.call(_checked_generation, part.call(finish), shown)
+
+
 def _checked_generator(part: Guarded, method: str, result: Any, args: tuple[Any, ...]) -> Any:
-    """The Generator protocol's results: a Generation for `generate`, one a request for the batches."""
+    """The Generator protocol's results: a Generation for `generate` and `stream`'s `finish`, one a
+    request for the batches."""
     if method == "generate":
         return _checked_generation(result, len(args[1]))
+    if method == "stream":
+        return _checked_stream(part, result, len(args[1]))
     if method in ("generate_many", "generate_each"):
         shown = iter([len(sources) for _, sources in args[0]])
         checked = part.items(result, lambda generation: _checked_generation(generation, next(shown, 0)))
