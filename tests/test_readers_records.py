@@ -471,9 +471,18 @@ def test_csv_header_names_are_stripped_on_both_sides(tmp_path: Path) -> None:
     )
     reader = CorpusReader([tmp_path])
     docs = {d.id: d for d in reader.documents()}
-    assert sorted(docs) == ["1 ", "2 "] and reader.report.skipped == []
-    assert docs["2 "].title == "Budget" and docs["1 "].metadata["year"] == "2020"
-    assert "title" not in docs["2 "].metadata and not any(key.endswith(" ") for key in docs["1 "].metadata)
+    assert sorted(docs) == ["1", "2"] and reader.report.skipped == []
+    assert docs["2"].title == "Budget" and docs["1"].metadata["year"] == "2020"
+    assert "title" not in docs["2"].metadata and not any(key.endswith(" ") for key in docs["1"].metadata)
+
+
+def test_csv_ids_and_metadata_are_stripped_of_the_spaces_around_their_delimiters(tmp_path: Path) -> None:
+    """`d1 , x , hello`: the id was "d1 " and the metadata "x ", so no qrels line and no `--where tag=x`
+    matched them; the text keeps its own spacing (a passage's offsets are the file's)."""
+    write_files(tmp_path, {"s.csv": 'id , tag , text\nd1 , x ,"  honey  spaced  "\n'})
+    (document,), skipped = read(tmp_path)
+    assert skipped == {}
+    assert (document.id, document.metadata["tag"], document.text) == ("d1", "x", "  honey  spaced  ")
 
 
 def test_a_csv_column_named_twice_is_warned_of(tmp_path: Path) -> None:

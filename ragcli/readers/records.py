@@ -485,8 +485,9 @@ class CsvReader(SuffixReader):
     # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" ends a line (in a cell too), as
     # Python's csv reads it, not a terminal's overwrite of the row (`base.universal_newlines`); 5: the
     # spaces after a delimiter skipped (`id, title, text` has a text column; its title was " Budget"); 6: the
-    # header's names stripped on both sides (`id , title , text`: its id and title matched no column)
-    version = 6
+    # header's names stripped on both sides (`id , title , text`: its id and title matched no column); 7:
+    # so are the cells other than the text (`d1 , x , hi`: its id was "d1 ", matching no qrels line)
+    version = 7
     suffixes = frozenset({".csv", ".tsv"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -509,6 +510,7 @@ class CsvReader(SuffixReader):
         if reader.fieldnames is not None:
             reader.fieldnames = [name.strip() for name in reader.fieldnames]
         header = dict.fromkeys(reader.fieldnames or ())
+        text_field = pick_field(header, source.context.fields.text, TEXT_FIELDS)
         if header and not _looks_like_record(header, source.context):
             columns = text_fields_wanted(source.context)
             raise Skip(f"not a table of records: no text column ({columns}); name it with --text-field")
@@ -539,12 +541,22 @@ class CsvReader(SuffixReader):
                     fields = "field" if extra == 1 else "fields"
                     first = f"{source.rel}:{line}: a row with {extra} {fields} more than the header's {len(header)}, left out"
                     overlong.add(first, "; quote a field that holds the delimiter")
+                _strip_cells(record, text_field)
                 documents = record_document(source.rel, line, record, source.context, cells_as_written=True)
                 yield from absent.documents(record, documents)
         finally:
             for rows in (run_on, overlong):
                 if rows.count:
                     source.context.warn(rows.warning())
+
+
+def _strip_cells(record: dict[str | None, object], text_field: str | None) -> None:
+    """A row's cells other than its text without the spaces before a delimiter (those after it are
+    skipped as it is read): ids and metadata are matched whole, by qrels and `--where`. The text keeps
+    its spacing, and every cell its line breaks, which place the text's lines in the file."""
+    for name, value in record.items():
+        if name != text_field and isinstance(value, str):
+            record[name] = value.strip(" ")
 
 
 def _warn_repeated_columns(source: SourceInput, names: list[str]) -> None:
