@@ -552,3 +552,18 @@ def test_a_csv_written_with_a_space_after_each_comma_is_read_by_its_names(tmp_pa
     assert skipped == {}
     assert (document.title, document.text) == ("Budget", "the budget, approved")
     assert document.metadata["owner"] == "Ana"
+
+
+def test_a_list_or_object_id_is_warned_of_and_the_record_named_by_its_line(tmp_path: Path) -> None:
+    """`{"id": [1, 2]}` was named "[1, 2]", Python's repr: neither the file's text nor what another
+    language would make of it, so no qrels line could name it."""
+    records = [{"id": [1, 2], "text": "honey"}, {"id": {"n": 1}, "text": "bees"}, {"id": 7, "text": "wax"}]
+    write_files(tmp_path, {"r.jsonl": "".join(json.dumps(record) + "\n" for record in records)})
+    reader = CorpusReader([tmp_path])
+    assert [d.id for d in reader.documents()] == ["r.jsonl:1", "r.jsonl:2", "7"]
+    assert reader.report.warnings == [
+        "r.jsonl:1: id field 'id' is a list, not a string or number: the record is named r.jsonl:1",
+        "r.jsonl:2: id field 'id' is an object, not a string or number: the record is named r.jsonl:2",
+    ]
+    with pytest.raises(InputFormatError, match=r"r.jsonl:1: id field 'id' is a list, not a string or number"):
+        list(CorpusReader([tmp_path], strict=True).documents())

@@ -113,6 +113,22 @@ def record_id(value: object) -> str | None:
     return str(value)
 
 
+def _given_id(
+    record: dict[str, object], id_field: str | None, where: str, fallback_id: str, context: ReadContext
+) -> str | None:
+    """The record's own id, if it gives one; a list or an object gives none (its Python repr, "[1, 2]",
+    is neither the file's text nor what another language makes of it): warned of, named `fallback_id`."""
+    value = record[id_field] if id_field is not None else None
+    if isinstance(value, (list, dict)):
+        problem = (
+            f"id field {id_field!r} is {'a list' if isinstance(value, list) else 'an object'}, not a string or number"
+        )
+        context.stop_if_strict(where, problem, f"name it {fallback_id}")
+        context.warn(f"{where}: {problem}: the record is named {fallback_id}")
+        return None
+    return record_id(value)
+
+
 def _scalar_text(value: object) -> str:
     """A title as text: a string or number as written; nothing for null, objects and arrays."""
     if value is None or isinstance(value, (dict, list)):
@@ -204,7 +220,7 @@ def read_record(
         body = without_terminal_sequences(str(text))
     id_field = pick_field(record, fields.id, ID_FIELDS)
     fallback_id = f"{rel}:{line}" if ordinal is None else f"{rel}#{ordinal}"
-    given_id = record_id(record[id_field]) if id_field is not None else None
+    given_id = _given_id(record, id_field, where, fallback_id, context)
     doc_id = given_id if given_id is not None else fallback_id
     used = {name for name in (id_field, text_field, title_field) if name is not None}
     if cells_as_written and not title_only and text_field is not None:
@@ -397,8 +413,8 @@ class JsonReader(SuffixReader):
     name = "json"
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
     # usual field names match in any case (`ID,Title,Text`); 4: a lone "\r" is white space, not a terminal's
-    # overwrite (`base.universal_newlines`)
-    version = 4
+    # overwrite (`base.universal_newlines`); 5: a list or object id is no id (it was its Python repr)
+    version = 5
     suffixes = frozenset({".json"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -449,8 +465,9 @@ class JsonLinesReader(SuffixReader):
 
     name = "jsonl"
     # 2: a blank id is no id (the record is named by its place, not skipped as "duplicate id ''"); 3: the
-    # usual field names match in any case (`ID,Title,Text`)
-    version = 3
+    # usual field names match in any case (`ID,Title,Text`); 4: a list or object id is no id (it was its
+    # Python repr)
+    version = 4
     suffixes = frozenset({".jsonl", ".ndjson"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
