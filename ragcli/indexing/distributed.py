@@ -40,6 +40,7 @@ from ragcli.terminal_text import first_line
 TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
 GCS_TIMEOUT = 5  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
+PROBE_LIMIT = 60  # seconds the probe's process may take in all, Ray's import included (a bound, never met)
 # the probe `_check_gcs` runs in a process of its own: `target`, then the deadline in milliseconds
 _GCS_PROBE = (
     "import sys; from ray import _raylet; _raylet.InnerGcsClient.standalone(sys.argv[1], None, int(sys.argv[2]))"
@@ -132,17 +133,22 @@ class RayRunner:
         port that is not one (the dashboard's, any HTTP server) kept `ray.init` waiting for minutes, its
         C++ core logging each try straight to file descriptor 2. Asked in a process of its own, whose
         stderr is kept apart: this process's stderr stays open to what its other threads write."""
-        probe = subprocess.run(
-            [sys.executable, "-c", _GCS_PROBE, target, str(GCS_TIMEOUT * 1000)],
-            env={**os.environ, "RAY_gcs_rpc_server_connect_timeout_s": str(GCS_TIMEOUT)},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-        )
-        if probe.returncode != 0:
-            said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+        try:
+            probe = subprocess.run(
+                [sys.executable, "-c", _GCS_PROBE, target, str(GCS_TIMEOUT * 1000)],
+                env={**os.environ, "RAY_gcs_rpc_server_connect_timeout_s": str(GCS_TIMEOUT)},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                timeout=PROBE_LIMIT,
+            )
+            failed, said = probe.returncode != 0, probe.stderr
+        except subprocess.TimeoutExpired:
+            failed, said = True, f"the probe took over {PROBE_LIMIT} s"
+        if failed:
+            said = (said.strip().splitlines() or ["the probe failed"])[-1]
             found = f" (found {target})" if address == "auto" else ""
             raise ClusterError(
                 f"cannot join the Ray cluster at {address}{found}: it did not answer as a Ray GCS within "
