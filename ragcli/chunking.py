@@ -30,6 +30,9 @@ _WORD_RE = re.compile(r"\S+")
 
 
 MAX_CHUNK_WORDS = 1_000_000  # a passage's words at most: a book's worth
+# how the same settings cut passages, recorded so that a re-index cuts every file again when it changes
+# (2: a last window adding fewer words than the overlap joins the one before)
+CUTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class ChunkSettings:
             "size": self.size,
             "overlap": self.overlap,
             "unit": "words",
+            "cuts": CUTS_VERSION,
             "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
         }
 
@@ -72,6 +76,8 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
     step = settings.size - settings.overlap
     for first in range(0, len(words), step):
         last = min(first + settings.size, len(words))
+        if len(words) - last < settings.overlap:  # a last window would repeat more words than it adds:
+            last = len(words)  # they end this one, so no passage is a near-copy of the one before
         yield words[first][0], words[last - 1][1]
         if last == len(words):
             break

@@ -12,7 +12,7 @@ from conftest import write_files
 
 from ragcli import answer
 from ragcli.records import Hit
-from ragcli.retrieval.distinct import DEEPEST, distinct_hits
+from ragcli.retrieval.distinct import DEEPEST, distinct_hits, fold_identical
 from ragcli.retrieval.index import Index, load_index
 
 QUEEN = "The queen lays up to two thousand eggs a day in spring, when the colony grows fastest."
@@ -148,3 +148,25 @@ def test_a_copy_holding_all_of_the_text_and_a_lead_in_is_cited() -> None:
     found = distinct_hits(lambda depth: [best, chapter][:depth], 1, breadth=lambda h: breadth[h.path])
     assert [(h.path, h.line, h.score) for h in found] == [("ch04.html", 50, 2.0)]
     assert [c.path for c in found[0].copies] == ["print.html"]
+
+
+def test_overlapping_windows_of_one_document_are_never_folded_into_each_other(tmp_path: Path) -> None:
+    """A section a little over a window: its windows share the overlap. Each cites its own lines, with
+    --no-distinct or not, and the one that holds the heading is found at line 1."""
+    fillers = [f"filler{i}" for i in range(200)]
+    body = "\n".join(" ".join(fillers[i : i + 10]) for i in range(0, 200, 10))
+    corpus = write_files(
+        tmp_path / "docs", {"queens.md": f"# Queen rearing\n\nQueen rearing starts with grafting larvae.\n\n{body}\n"}
+    )
+    assert invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-q").exit_code == 0
+    for extra in ([], ["--no-distinct"]):
+        shown = invoke("query", "queen rearing", "-i", str(tmp_path / "idx"), "--no-generate", "--plain", *extra)
+        assert (
+            shown.stdout.startswith(f"{corpus / 'queens.md'}:1:1: # Queen rearing") and "identical" not in shown.stdout
+        )
+    tail = " ".join(fillers[150:])
+    windows = [
+        Hit(r, 2.0 - r / 10, f"q#{r}", "q", "", "q.md", 15 + r, 0, len(tail), f"{w} {tail}")
+        for r, w in enumerate(["a", "b"], 1)
+    ]
+    assert [(best.id, copies) for best, copies in fold_identical(windows)] == [("q#1", []), ("q#2", [])]
