@@ -31,8 +31,9 @@ _WORD_RE = re.compile(r"\S+")
 
 MAX_CHUNK_WORDS = 1_000_000  # a passage's words at most: a book's worth
 # how the same settings cut passages, recorded so that a re-index cuts every file again when it changes
-# (2: a last window adding fewer words than the overlap joins the one before)
-CUTS_VERSION = 2
+# (2: a last window adding fewer words than the overlap joins the one before; 3: in code, only a
+# definition's own parents open its first window)
+CUTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -151,19 +152,30 @@ def _headings(document: Document) -> Sequence[Heading]:
     return markdown_headings_at(document.text) if document.metadata.get("format") == MARKDOWN else ()
 
 
+def _leads_into(group: list[Section], section: Section, code: bool) -> bool:
+    """Whether a group of short sections may open `section`'s first window: a heading with a line or two
+    of prose may; in code only the definitions that hold it (a class's header before its first method),
+    never other functions, so that the passage of a definition opens at its own line."""
+    return not code or all(s.headings and section.headings[: len(s.headings)] == s.headings for s in group)
+
+
 def _section_spans(
-    text: str, headings: Sequence[Heading], settings: ChunkSettings, pack: int
+    text: str, headings: Sequence[Heading], settings: ChunkSettings, code: bool
 ) -> Iterator[tuple[int, int, tuple[str, ...]]]:
     """(start, end, headings) of each passage of a text cut at its headings: sections in a row packed
-    while their words fit `pack` (at most a window), a longer section windowed alone. A short lead-in (a
-    heading with a line or two: at most a quarter of a window) opens the next section's first window
-    rather than a passage of its own. Each window is indexed with the headings of the section it starts in."""
+    while their words fit a window (code: half a window), a longer section windowed alone. A short lead-in
+    (at most a quarter of a window: `_leads_into`) opens the next section's first window rather than a
+    passage of its own. Each window is indexed with the headings of the section it starts in."""
+    # a passage of code holds one definition, or a few short ones, so that it opens at the one asked
+    # about (`bench/code_sections.py`); prose sections pack up to a window
+    pack = settings.size // 2 if code else settings.size
     group: list[Section] = []
     words = 0
     for section in [*sections(text, headings), None]:
         size = len(text[section.start : section.end].split()) if section is not None else 0
         overflows = section is None or words + size > pack
-        if group and overflows and (section is None or words > settings.size // 4):
+        leads = section is not None and words <= settings.size // 4 and _leads_into(group, section, code)
+        if group and overflows and not leads:
             first, last = group[0].start, group[-1].end
             for start, end in _window_spans(text[first:last], settings):
                 within = next(s for s in reversed(group) if s.start <= first + start)
@@ -179,11 +191,8 @@ def split_document(document: Document, settings: ChunkSettings) -> list[Passage]
     passages = []
     previous: tuple[int, int] | None = None
     cuts = _headings(document) if settings.size else ()
-    # a passage of code holds one definition, or a few short ones, so that it opens at the one asked
-    # about (`bench/code_sections.py`); prose sections pack up to a window
-    pack = settings.size // 2 if document.metadata.get("format") == CODE else settings.size
     spans = (
-        _section_spans(document.text, cuts, settings, pack)
+        _section_spans(document.text, cuts, settings, document.metadata.get("format") == CODE)
         if cuts
         else ((start, end, ()) for start, end in _window_spans(document.text, settings))
     )

@@ -109,7 +109,7 @@ def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
         "size": size,
         "overlap": overlap,
         "unit": "words",
-        "cuts": 2,
+        "cuts": 3,
         "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
 

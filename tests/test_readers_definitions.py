@@ -191,6 +191,18 @@ def test_an_index_cites_the_function_asked_about(tmp_path: Path) -> None:
     assert (tmp_path / "src" / "app.py").read_text().splitlines()[hit.line - 1] == "def render(value):"
 
 
+def test_short_functions_before_a_long_one_are_not_its_lead_in(tmp_path: Path) -> None:
+    """A heading with a line or two opens the next section's window in prose; in code a few short
+    functions would make the long one after them cited at the first of them."""
+    body = "".join(f"    log('{' '.join(f'step{n}' for n in range(i, i + 10))}')\n" for i in range(0, 150, 10))
+    small = "".join(f'def tiny_{n}(x):\n    """Return x plus {n}."""\n    return x + {n}\n\n\n' for n in range(3))
+    source = f'{small}def rebuild_search_index(corpus):\n    """Rebuild the search index."""\n{body}    return corpus\n'
+    root = write_files(tmp_path / "src", {"jobs.py": source})
+    build_index([root], tmp_path / "idx")
+    hit = load_index(tmp_path / "idx").search("rebuild_search_index", k=1)[0]
+    assert hit.line == 16 and hit.text.startswith("def rebuild_search_index(corpus):")
+
+
 def test_crafted_lines_are_matched_in_linear_time() -> None:
     """Python's backtracking `re` took a second on a 21 KB line of "public public …" (quadratic: this
     400 KB one would stall the suite for minutes); RE2 answers at once."""
