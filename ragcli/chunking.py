@@ -31,9 +31,8 @@ _WORD_RE = re.compile(r"\S+")
 
 MAX_CHUNK_WORDS = 1_000_000  # a passage's words at most: a book's worth
 # how the same settings cut passages, recorded so that a re-index cuts every file again when it changes
-# (2: a last window adding fewer words than the overlap joins the one before; 3: in code, only a
-# definition's own parents open its first window)
-CUTS_VERSION = 3
+# (2: in code, only a definition's own parents open its first window)
+CUTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,6 @@ def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int
     step = settings.size - settings.overlap
     for first in range(0, len(words), step):
         last = min(first + settings.size, len(words))
-        if len(words) - last < settings.overlap:  # a last window would repeat more words than it adds:
-            last = len(words)  # they end this one, so no passage is a near-copy of the one before
         yield words[first][0], words[last - 1][1]
         if last == len(words):
             break

@@ -37,19 +37,10 @@ def test_default_windows_are_200_words_sharing_40() -> None:
 
 
 def test_no_window_after_the_one_that_reaches_the_end() -> None:
-    text = " ".join(words(12))
-    # size 6, overlap 3 (step 3): [0, 6), [3, 9), [6, 12) reaches the end; [9, 12) would be a fourth
+    text = " ".join(words(10))
+    # size 6, overlap 3 (step 3): [0, 6), [3, 9), [6, 10) reaches the end; [9, 10) would be a fourth
     passages = split_document(doc(text), ChunkSettings(size=6, overlap=3))
-    assert first_and_last_words(passages) == [("w0", "w5", 6), ("w3", "w8", 6), ("w6", "w11", 6)]
-
-
-def test_a_last_window_adding_fewer_words_than_it_repeats_ends_the_one_before() -> None:
-    # 205 words: a window [160, 205) would repeat 40 words to add 5, a near-copy ranked above the
-    # passage that holds the document's opening; the first window takes the 5 words instead
-    passages = split_document(doc(" ".join(words(205))), ChunkSettings())
-    assert first_and_last_words(passages) == [("w0", "w204", 205)]
-    passages = split_document(doc(" ".join(words(10))), ChunkSettings(size=6, overlap=3))
-    assert first_and_last_words(passages) == [("w0", "w5", 6), ("w3", "w9", 7)]
+    assert first_and_last_words(passages) == [("w0", "w5", 6), ("w3", "w8", 6), ("w6", "w9", 4)]
 
 
 def test_a_text_shorter_than_one_window_is_one_passage() -> None:
@@ -109,7 +100,7 @@ def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
         "size": size,
         "overlap": overlap,
         "unit": "words",
-        "cuts": 3,
+        "cuts": 2,
         "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
 
@@ -152,7 +143,6 @@ def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
     expected = []
     for first in range(0, len(spans), step):
         last = min(first + settings.size, len(spans))
-        last = len(spans) if len(spans) - last < settings.overlap else last
         expected.append((spans[first][0], spans[last - 1][1]))
         if last == len(spans):
             break
@@ -238,12 +228,12 @@ def test_a_plain_text_is_not_cut_at_lines_that_look_like_markdown_headings() -> 
 
 
 def assert_exact_slices_covering_every_word(text: str, passages: list[Passage], settings: ChunkSettings) -> None:
-    """Each passage is its exact slice of the text, stripped, within the window size (and the fewer
-    than `overlap` words a last window would have added); together they hold every word."""
+    """Each passage is its exact slice of the text, stripped, within the window size; together they
+    hold every word."""
     covered = set()
     for passage in passages:
         assert text[passage.start : passage.end] == passage.text and passage.text.strip() == passage.text
-        assert len(passage.text.split()) <= settings.size + max(settings.overlap - 1, 0)
+        assert len(passage.text.split()) <= settings.size
         covered.update(m.start() for m in re.finditer(r"\S+", text) if passage.start <= m.start() < passage.end)
     assert covered == {m.start() for m in re.finditer(r"\S+", text)}
 
@@ -277,7 +267,11 @@ def test_a_document_is_cut_at_the_headings_its_reader_found() -> None:
     whole = split_document(page, ChunkSettings(size=200, overlap=40))  # sections that fit share a passage
     assert [p.text for p in whole] == [PAGE.strip()]
     none = Document(id="n.html", text=PAGE, title="n", path="n.html", headings=())  # windows across them
-    assert [p.text.split()[0] for p in split_document(none, ChunkSettings(size=14, overlap=2))] == ["Guide", "i10"]
+    assert [p.text.split()[0] for p in split_document(none, ChunkSettings(size=14, overlap=2))] == [
+        "Guide",
+        "i10",
+        "u9",
+    ]
 
 
 @given(st.text("ab \n", max_size=120), st.lists(st.integers(0, 120), max_size=8), SIZES)
