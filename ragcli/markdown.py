@@ -22,7 +22,9 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 # CommonMark's HTML blocks of types 1 and 2, which Markdown never reads as Markdown: <pre>, <script>,
 # <style> and <textarea> up to their end tag, a comment up to "-->" (the end may be on the first line)
 _HTML_BLOCK = re.compile(r" {0,3}<(?:(pre|script|style|textarea)(?:[ \t>]|$)|(!--))", re.IGNORECASE)
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+# an ATX heading's opening `#`s and the rest of its line; the closing `#`s are stripped by hand (`_atx_text`): a
+# lazy `(.*?)` ahead of optional blanks backtracks, quadratic on a heading line padded with 20,000 spaces
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
 # a link reference definition: `[label]: destination "optional title"`, up to three spaces indented
 _LINK_DEFINITION = re.compile(
@@ -75,6 +77,14 @@ def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
         yield number, (line if kind is None else None)
 
 
+def _atx_text(rest: str) -> str:
+    """An ATX heading's text: the rest of its line without the closing sequence of `#`s, which counts only
+    after a blank or alone (`# C#` is "C#", `### ###` is empty)."""
+    text = rest.strip(" \t")
+    bare = text.rstrip("#")
+    return bare.rstrip(" \t") if not bare or bare[-1] in " \t" else text
+
+
 def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """(line, level, text) of each ATX or setext heading outside fenced code blocks, in order; `line`
     is the index in `lines` where the heading starts (a setext heading's text line, above its
@@ -89,8 +99,9 @@ def markdown_headings(lines: list[str]) -> Iterator[tuple[int, int, str]]:
         atx = _ATX.fullmatch(line)
         setext = _SETEXT.fullmatch(line)
         if atx or (setext and paragraph):
-            if atx and atx.group(2) and atx.group(2).strip():
-                yield number, len(atx.group(1)), atx.group(2).strip()
+            heading = _atx_text(atx.group(2) or "").strip() if atx else ""
+            if atx and heading:
+                yield number, len(atx.group(1)), heading
             elif setext and not atx:
                 yield number - 1, (1 if setext.group(1)[0] == "=" else 2), paragraph.strip()
             paragraph, fresh = "", True

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_files
 
 from ragcli.chunking import ChunkSettings, split_document
-from ragcli.markdown import MAX_TITLE_CHARS, rendered_title
+from ragcli.markdown import MAX_TITLE_CHARS, markdown_headings, rendered_title
 from ragcli.readers import markup
 from ragcli.readers.markup import front_matter, markdown_title, rst_headings, rst_title
 from ragcli.readers.walk import CorpusReader
@@ -67,6 +67,8 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
         ("Paragraph\nover two lines\n---\n", None),  # a one-line paragraph only (conservative)
         ("# Closed #\n", "Closed"),
         ("#hashtag\n", None),
+        ("# C#\n", "C#"),  # a closing sequence only after a blank
+        ("### ###\n\n## Yes\n", "Yes"),  # an empty heading: its `#`s all close it
         ("+++\ntitle = 'From TOML'\n+++\n# body\n", "From TOML"),
         ("---\nlayout: post\n---\n# After front matter\n", "After front matter"),
         ("---\ntitle: [unclosed\n---\n# Fallback\n", "Fallback"),  # bad YAML: the heading still counts
@@ -106,6 +108,14 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
 )
 def test_markdown_titles(text: str, title: str | None) -> None:
     assert markdown_title(text) == title
+
+
+def test_a_heading_padded_with_blanks_is_read_in_linear_time() -> None:
+    """A lazy `(.*?)` ahead of optional blanks backtracked: 8,000 " \\t" pairs took 17 s, four times as
+    long each time the line doubled (this line would stall the suite for ten minutes)."""
+    padding = " \t" * 50_000
+    lines = ["intro", "", f"# Padded{padding}heading #"]
+    assert list(markdown_headings(lines)) == [(2, 1, f"Padded{padding}heading")]
 
 
 def test_a_heading_inside_an_html_comment_is_no_section(tmp_path: Path) -> None:
