@@ -1,12 +1,13 @@
 """Markdown headings and link reference definitions, found by hand: a few lines of CommonMark's rules
 (ATX `#` headings, setext headings underlined with `===` or `---`, `[label]: url` definitions, ``` /
 ~~~ fences, inside which a `# comment` is code, and the HTML blocks that hold no Markdown: comments,
-<pre>, <script>, <style>, <textarea>). A full Markdown parser would cost more than what uses
-this needs: a document's title and its text without the link targets Markdown never shows
-(readers.markup), and the sections the chunker cuts a Markdown document into (chunking). A title's
-inline markup is rendered by markdown-it-py (which rich depends on), imported on first use, and so is
-a text that holds what Markdown may hide (`without_hidden_markup`): where a comment is one, and where
-code keeps it as written, takes CommonMark's every rule.
+<pre>, <script>, <style>, <textarea>, and a block-level tag's, <div> or <table>, up to a blank line).
+A full Markdown parser would cost more than what uses this needs: a document's title and its text
+without the link targets Markdown never shows (readers.markup), and the sections the chunker cuts a
+Markdown document into (chunking). A title's inline markup is rendered by markdown-it-py (which rich
+depends on), imported on first use, and so is a text that holds what Markdown may hide
+(`without_hidden_markup`): where a comment is one, and where code keeps it as written, takes
+CommonMark's every rule.
 """
 
 from __future__ import annotations
@@ -19,9 +20,19 @@ from functools import cache
 from typing import Any
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
-# CommonMark's HTML blocks of types 1 and 2, which Markdown never reads as Markdown: <pre>, <script>,
-# <style> and <textarea> up to their end tag, a comment up to "-->" (the end may be on the first line)
-_HTML_BLOCK = re.compile(r" {0,3}<(?:(pre|script|style|textarea)(?:[ \t>]|$)|(!--))", re.IGNORECASE)
+# CommonMark's HTML blocks of types 1, 2 and 6, which Markdown never reads as Markdown: <pre>, <script>,
+# <style> and <textarea> up to their end tag, a comment up to "-->" (the end may be on the first line), and
+# a block-level tag's (<div>, </table>…) up to a blank line
+_BLOCK_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|"
+    "dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|"
+    "menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|"
+    "title|tr|track|ul"
+)
+_HTML_BLOCK = re.compile(
+    rf" {{0,3}}<(?:(pre|script|style|textarea)(?:[ \t>]|$)|(!--)|/?(?:{_BLOCK_TAGS})(?:[ \t>]|/>|$))", re.IGNORECASE
+)
+_BLANK_LINE = "\n"  # what ends an HTML block of type 6: no line holds it, a blank line ends the block before it
 # an ATX heading's opening `#`s and the rest of its line; the closing `#`s are stripped by hand (`_atx_text`): a
 # lazy `(.*?)` ahead of optional blanks backtracks, quadratic on a heading line padded with 20,000 spaces
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
@@ -34,11 +45,14 @@ _NOT_PARAGRAPH = re.compile(r"    |\t| {0,3}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|\s
 
 
 def _html_block_end(line: str) -> str | None:
-    """What ends the HTML block of type 1 or 2 that `line` starts (`</pre>`, `-->`), or None."""
+    """What ends the HTML block of type 1, 2 or 6 that `line` starts (`</pre>`, `-->`, `_BLANK_LINE`),
+    or None."""
     block = _HTML_BLOCK.match(line)
     if block is None:
         return None
-    return f"</{block.group(1).lower()}>" if block.group(1) else "-->"
+    if block.group(1):
+        return f"</{block.group(1).lower()}>"
+    return "-->" if block.group(2) else _BLANK_LINE
 
 
 _CODE = "code"  # `_blocks`' kind of a fenced code line or a fence
@@ -46,11 +60,13 @@ _CODE = "code"  # `_blocks`' kind of a fenced code line or a fence
 
 def _blocks(lines: list[str]) -> Iterator[tuple[int, str, str | None]]:
     """(number, line, kind) of each line, the kind `_CODE` where it is fenced code or a fence itself,
-    what ends the HTML block of type 1 or 2 it is in (`-->` in a comment, `</pre>`…), else None."""
+    what ends the HTML block it is in (`-->` in a comment, `</pre>`, `_BLANK_LINE` in a <div>…), else None."""
     fence: str | None = None  # the open fence's marker (``` or ~~~, as long as it was written)
     html_end: str | None = None  # what ends the open HTML block, lowercase
     for number, raw in enumerate(lines):
         line = raw.rstrip("\r")
+        if html_end == _BLANK_LINE and not line.strip(" \t"):
+            html_end = None
         if html_end is None and fence is None:
             html_end = _html_block_end(line)
         if html_end is not None:  # the block ends with the line that holds its end, the first one too
@@ -72,7 +88,7 @@ def _blocks(lines: list[str]) -> Iterator[tuple[int, str, str | None]]:
 
 def _unfenced(lines: list[str]) -> Iterator[tuple[int, str | None]]:
     """(number, line) of each line, the line None where it is fenced code or a fence itself, or inside
-    an HTML block of type 1 or 2 (a comment, <pre>…): no heading or definition there is Markdown's."""
+    an HTML block (a comment, <pre>, <div>…): no heading or definition there is Markdown's."""
     for number, line, kind in _blocks(lines):
         yield number, (line if kind is None else None)
 

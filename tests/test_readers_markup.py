@@ -104,6 +104,11 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
         ("<!--\n```\n-->\n# Yes\n", "Yes"),  # … and no fence inside a comment
         ("<preface>\n\n# Yes\n", "Yes"),  # not <pre>
         ("    <!--\n# Yes\n", "Yes"),  # indented code, not a comment
+        # a block-level tag's HTML block runs to a blank line: a heading after the blank line is one
+        ('<div align="center">\n# Not a heading\n</div>\n\n# Yes\n', "Yes"),
+        ("Text\n</TABLE>\n# hidden\n\n## Yes\n", "Yes"),  # it interrupts a paragraph, a closing tag too
+        ("<div>\n\n# Yes\n\n</div>\n", "Yes"),  # GitHub's centred heading: blank lines around it
+        ("<divider>\n# Yes\n", "Yes"),  # no block-level tag
     ],
 )
 def test_markdown_titles(text: str, title: str | None) -> None:
