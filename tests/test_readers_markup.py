@@ -47,6 +47,23 @@ def test_the_front_matter_title_wins_and_the_text_keeps_its_lines(tmp_path: Path
     )
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nThis opening paragraph about pangolins sits between rules.\n---\n\n# Real heading\n\nBody.\n",
+        "---\n- a list of pangolins\n---\n",
+        "---\n\n> a quote about pangolins\n---\n",
+    ],
+)
+def test_a_block_that_is_not_yaml_between_rules_is_indexed(tmp_path: Path, text: str) -> None:
+    """Front matter is a YAML mapping: a paragraph between two `---` rules was left out without a word."""
+    write_files(tmp_path, {"rules.md": text})
+    [doc] = CorpusReader([tmp_path]).documents()
+    assert doc.text == text and front_matter(text) is None
+    [passage] = split_document(doc, ChunkSettings(size=200, overlap=0))
+    assert "pangolins" in passage.index_text and passage.line == 1
+
+
 def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path) -> None:
     text = FRONT_MATTER_DOC.split("---\n", 2)[2]
     write_files(tmp_path, {"guide.md": text})
@@ -73,6 +90,8 @@ def test_without_front_matter_the_first_real_heading_is_the_title(tmp_path: Path
         ("---\nlayout: post\n---\n# After front matter\n", "After front matter"),
         ("---\ntitle: [unclosed\n---\n# Fallback\n", "Fallback"),  # bad YAML: the heading still counts
         ("---\nno closing line\n# Heading\n", "Heading"),
+        ("---\n# comment\n\nlayout: post\n---\n# After\n", "After"),  # a comment, then a key
+        ("---\n---\n# After an empty block\n", "After an empty block"),
         # a title is what the user wrote, whatever YAML or TOML would read it as
         ("---\ntitle: 2024-03-15\n---\n# Heading\n", "2024-03-15"),
         ("---\ntitle: No\n---\n", "No"),

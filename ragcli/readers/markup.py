@@ -36,6 +36,9 @@ from ragcli.records import MAX_HEADING_LEVEL, Document, Heading, LineMap
 
 FRONT_MATTER_MAX_CHARS = 64 << 10  # a front matter block is looked for in the first 64 KiB only
 _FRONT_MATTER = {"---": ("---", "..."), "+++": ("+++",)}  # opening line → closing lines (YAML, TOML)
+# a YAML mapping's key line (`title: Deploying`, `tags:`): a `---` block whose first line is not one is a
+# paragraph between two rules, not front matter
+_YAML_KEY = re.compile(r"""[^\s#:\-?[{|>'"][^:]*:(?:[ \t]|$)|['"][^'"]*['"][ \t]*:(?:[ \t]|$)""")
 
 
 @dataclass
@@ -100,9 +103,16 @@ def _front_matter_title(block: str, toml: bool) -> str | None:
         return None
 
 
+def _yaml_like(block: str) -> bool:
+    """Whether a `---` block reads as YAML front matter: empty, or its first line that is not blank or a
+    comment a mapping's key (`title: …`); a paragraph between two `---` rules is not one, and is kept."""
+    line = next((line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")), None)
+    return line is None or _YAML_KEY.match(line) is not None
+
+
 def front_matter(text: str) -> FrontMatter | None:
-    """The front matter block at the very start of a Markdown text (`---` … `---` or `...` for YAML,
-    `+++` … `+++` for TOML), or None."""
+    """The front matter block at the very start of a Markdown text (`---` … `---` or `...` for YAML, its
+    first line a key, `+++` … `+++` for TOML), or None."""
     first, newline, _ = text[: FRONT_MATTER_MAX_CHARS + 1].partition("\n")
     closing = _FRONT_MATTER.get(first.rstrip())
     if not newline or closing is None:
@@ -113,8 +123,8 @@ def front_matter(text: str) -> FrontMatter | None:
         end = len(text) if end < 0 else end + 1
         lines += 1
         if text[position:end].rstrip() in closing:
-            title = _front_matter_title(text[len(first) + 1 : position], toml=first.startswith("+"))
-            return FrontMatter(end, lines, title)
+            block, toml = text[len(first) + 1 : position], first.startswith("+")
+            return FrontMatter(end, lines, _front_matter_title(block, toml)) if toml or _yaml_like(block) else None
         position = end
     return None
 
@@ -190,8 +200,9 @@ def rst_title(text: str) -> str | None:
 # read again rather than reused (2: Markdown's link reference definitions left out, HTML's whitespace
 # collapsed as a browser shows it and each of its source lines mapped; 3: reStructuredText cut at its
 # section titles; 4: HTML's hidden elements and media fallbacks left out, every element the spec renders
-# as a box of its own a line break, its declared charset read; a Markdown title's inline markup rendered).
-MARKUP_VERSION = 4
+# as a box of its own a line break, its declared charset read; a Markdown title's inline markup rendered;
+# 5: a `---` block front matter only when it reads as YAML, a `#` line in a <div> block no heading).
+MARKUP_VERSION = 5
 
 
 def _front_matter_end(text: str) -> int:
