@@ -153,6 +153,42 @@ def test_definitions_of_other_languages(suffix: str, text: str, expected: list[t
     assert lines(text, suffix) == expected
 
 
+PLATFORM_BLOCKS = """class Walrus:
+    def bark(self):
+        sql = \"\"\"
+if any rows
+\"\"\"
+        return sql
+
+    def swim(self):
+        if deep:
+            def dive():
+                return 1
+        return 2
+
+
+if sys.platform == "win32":
+    def open_console():
+        return 2
+else:
+    def open_console():
+        return 3
+"""
+
+
+def test_a_block_at_a_lower_indentation_closes_the_definitions_above_it() -> None:
+    """A def inside a module-level `if` was taken as a method of the class above it; a string's line at
+    column 0 opens no block, and closes nothing."""
+    assert lines(PLATFORM_BLOCKS, ".py") == [
+        (1, 1, "class Walrus"),
+        (2, 2, "def bark(self)"),
+        (8, 2, "def swim(self)"),
+        (10, 3, "def dive()"),
+        (16, 1, "def open_console()"),
+        (19, 1, "def open_console()"),
+    ]
+
+
 def test_a_language_without_definitions_is_windowed_as_any_text() -> None:
     assert definition_headings("body { color: red }\n", ".css") is None
     assert definition_headings("no definitions here\n", ".py") == ()

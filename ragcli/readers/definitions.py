@@ -110,6 +110,9 @@ _ATTACHED_RE = re.compile(r"@|#|//|/\*|--")
 # extractive answer steps over it to the comment above (generation/docstrings.py)
 RETURN_TYPE_RE = re.compile(r"[A-Za-z_][\w \t*&:<>,]*$")
 MAX_HEADING_CHARS = 120  # of a definition's line, as the heading a passage is indexed with
+# a compound statement's first word (`if sys.platform == "win32":`, `try {`): its block, at a lower
+# indentation than the definitions open above it, closes them (a def inside it is no method of the class)
+_BLOCK_RE = re.compile(r"(?m)^[ \t]*(?:if|elif|else|try|except|finally|for|while|with|match|switch)\b")
 
 
 def definition_headings(text: str, suffix: str) -> tuple[Heading, ...] | None:
@@ -137,19 +140,37 @@ def _pattern(family: str) -> Any:  # google-re2 has no type information
 def _nested(text: str, starts: Iterable[int], above_name: re.Pattern[str] | None) -> Iterable[Heading]:
     """Each definition line as a heading, its level from its indentation among those open above it."""
     open_indents: list[int] = []  # the indentation of each enclosing definition, outermost first
-    previous_cut = 0
+    previous_cut = after = 0
     for start in starts:
-        end = text.find("\n", start)
-        line = text[start : end if end >= 0 else len(text)]
+        for block in _BLOCK_RE.finditer(text, after, start):
+            statement = _line_at(text, block.start())
+            if statement.rstrip().endswith((":", "{")):  # it opens a block: not a string's line ("if any")
+                _close(open_indents, statement)
+        line = _line_at(text, start)
+        after = start + len(line)
         body = line.lstrip(" \t")
-        indent = len(line.expandtabs(4)) - len(body.expandtabs(4))
-        while open_indents and open_indents[-1] >= indent:
-            open_indents.pop()
+        indent = _close(open_indents, line)
         level = min(len(open_indents) + 1, MAX_HEADING_LEVEL)
         open_indents.append(indent)
         cut = previous_cut = _attached_start(text, start, line[: len(line) - len(body)], above_name, previous_cut)
         heading = body.rstrip().removesuffix("{").rstrip().removesuffix(":").rstrip()
         yield cut, level, heading[:MAX_HEADING_CHARS]
+
+
+def _line_at(text: str, start: int) -> str:
+    """The line of `text` that starts at `start`, without its line break."""
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def _close(open_indents: list[int], line: str) -> int:
+    """Close the definitions open above `line` that it is not inside (indented as deep or deeper), and
+    return its indentation."""
+    body = line.lstrip(" \t")
+    indent = len(line.expandtabs(4)) - len(body.expandtabs(4))
+    while open_indents and open_indents[-1] >= indent:
+        open_indents.pop()
+    return indent
 
 
 def _attached_start(text: str, start: int, indent: str, above_name: re.Pattern[str] | None, floor: int) -> int:
