@@ -39,6 +39,7 @@ _MINIFIED_NAME = re.compile(r"[.-]min\.(?:js|mjs|cjs|css)$", re.IGNORECASE)
 _SOURCE_MAP_NAME = re.compile(r"\.(?:js|mjs|cjs|css)\.map$", re.IGNORECASE)
 MAYBE_MINIFIED = frozenset({".js", ".mjs", ".cjs", ".css"})
 MINIFIED_LINE = 110  # characters a line holds on average, above which JS or CSS is minified (Linguist's bound)
+MINIFIED_MIN_CHARS = 1000  # below it, long lines are a person's: a one-line config.js of 117 characters
 
 HEADER_LINES = 40  # how far a generator's notice may sit from the top (a licence may come first)
 _GENERATED = r"(?:auto-?generated|automatically generated|machine generated|code generated|generated)"
@@ -89,7 +90,7 @@ def generated_by_content(name: str, text: str) -> str | None:
     suffix = PurePath(name).suffix.lower()
     if suffix in MAYBE_MINIFIED and text:
         lines = text.count("\n") + (not text.endswith("\n"))
-        if len(text) / lines > MINIFIED_LINE:
+        if len(text) >= MINIFIED_MIN_CHARS and len(text) / lines > MINIFIED_LINE:
             return f"{GENERATED} (minified: {len(text) / lines:,.0f} characters a line)"
         if any(_SOURCE_MAP_REFERENCE.match(line) for line in text.rstrip().rsplit("\n", 2)[-2:]):
             return f"{GENERATED} (bundled: it names its source map)"
