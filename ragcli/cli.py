@@ -1512,7 +1512,7 @@ def config_show(
         "values": [s.to_dict() for s in effective(config, defaults, envvars, found)],
         "index": None if choice is None else choice.to_dict(),
         "files": {
-            layer.kind.removesuffix(" config"): {"path": str(layer.path.absolute()), "exists": layer.exists}
+            layer.kind.removesuffix(" config"): {"path": str(layer.absolute()), "exists": layer.exists}
             for layer in config.layers
         },
         "collections_dir": str(collections_dir()),

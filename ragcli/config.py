@@ -159,6 +159,14 @@ class Layer:
     values: dict[str, Any] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()  # keys the file sets that are not taken from it (Key.not_from_a_project)
 
+    def absolute(self) -> Path:
+        """The path from the root, for `config show`; as it is where the current folder was deleted
+        (`Path.absolute` asks for it), since a relative path then names no file."""
+        try:
+            return self.path.absolute()
+        except FileNotFoundError:
+            return self.path
+
 
 @dataclass(frozen=True)
 class Config:

@@ -107,6 +107,20 @@ def test_config_show(home: dict[str, Path]) -> None:
     assert max(len(line) for line in table.splitlines()) <= 80
 
 
+def test_config_show_in_a_deleted_folder_shows_the_files(home: dict[str, Path]) -> None:
+    """In a current folder that was deleted, `config show` was an internal error (exit 1): the path of the
+    project's file was made absolute from a folder that is gone. It shows it as it is, not there."""
+    home["user"].write_text("k = 3\n")
+    gone = home["project"] / "gone"
+    gone.mkdir()
+    shell = 'cd "$1" && rmdir "$1" && exec "$0" config show --json'
+    result = subprocess.run(["sh", "-c", shell, RAGCLI, str(gone)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    files = json.loads(result.stdout)["files"]
+    assert files["project"] == {"path": ".ragcli.toml", "exists": False}
+    assert files["user"] == {"path": str(home["user"]), "exists": True}
+
+
 def test_config_show_and_help_never_print_the_servers_password_or_key(home: dict[str, Path]) -> None:
     """The README promises passwords and keys are never printed: `config show` printed the server's URL
     whole, its password and a key in its query string with it, and --help showed the file's URL as
