@@ -231,6 +231,20 @@ def test_a_bad_value_from_a_file_names_the_file_and_the_key(
     assert f"ragcli: error: {home['user']}: {message}" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("retriever", ["dense", "hybrid"])
+def test_a_retriever_from_a_file_the_index_cannot_serve_names_the_file(
+    home: dict[str, Path], small_index: Path, retriever: str
+) -> None:
+    """An index without dense vectors refused the file's `retriever = "dense"` as if it had been typed."""
+    home["user"].write_text(f'retriever = "{retriever}"\n')
+    result = invoke("query", "sunlight", "-i", str(small_index), "-g", "extractive")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    expected = f"ragcli: error: {home['user']}: key 'retriever': {small_index} has no dense vectors"
+    assert result.stderr.startswith(expected), result.stderr
+    typed = invoke("query", "sunlight", "-i", str(small_index), "-g", "extractive", "-r", retriever)
+    assert typed.stderr.startswith(f"ragcli: error: {small_index} has no dense vectors"), typed.stderr
+
+
 def test_the_same_value_given_as_an_option_is_not_the_files(home: dict[str, Path], small_index: Path) -> None:
     home["user"].write_text('retriever = "bm25,tfidf"\n')
     result = invoke("query", "sunlight", "-i", str(small_index), "-r", "bm25,tfidf")

@@ -560,7 +560,9 @@ class Index:
             for needed in with_needs([name]):
                 spec = RETRIEVERS.get(needed)
                 if spec.payload is not None and not self.has_payload(spec.payload):
-                    raise spec.missing(self)
+                    error = spec.missing(self)
+                    error.value = name  # the retriever asked for: the CLI names the file that chose it
+                    raise error
                 if spec.payload is not None:
                     self.settings_of(needed)
             try:
