@@ -1440,13 +1440,13 @@ def collections(ctx: typer.Context, json_output: options.Json = False) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from ragcli.collections import collections_dir, list_collections
-    from ragcli.render import collections_table, note, stdout_console, write_json
+    from ragcli.render import note, print_collections, write_json
 
     found = [item.to_dict() for item in list_collections()]
     if json_output:
         write_json(found)
     elif found:
-        stdout_console().print(collections_table(found, str(collections_dir())))
+        print_collections(found, str(collections_dir()))
     else:
         note(f"no collections in {collections_dir()} (build one with `ragcli index PATH --name NAME`)")
 

@@ -1131,8 +1131,9 @@ def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
     """`ragcli collections`: one row per collection (`CollectionInfo.to_dict()`), its folder in the title;
     a link's row shows where it points."""
     table = Table(title=Text(f"collections in {printable_name(folder)}"), title_justify="left")
-    for column, justify in (("name", "left"), ("passages", "right"), ("documents", "right"), ("size", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("name", overflow="fold")  # the name -c takes: folded onto more lines, never cut with "…"
+    for column in ("passages", "documents", "size"):
+        table.add_column(column, justify="right")
     table.add_column("built")
     for item in collections:
         name = item["name"] if item.get("link") is None else f"{item['name']} → {item['link']}"
@@ -1149,6 +1150,17 @@ def collections_table(collections: list[dict[str, Any]], folder: str) -> Table:
             ]
         table.add_row(*(Text(printable_name(cell)) for cell in cells))
     return table
+
+
+def print_collections(collections: list[dict[str, Any]], folder: str) -> None:
+    """`collections_table` on stdout; a file or a pipe gets it as wide as its longest row, so that each
+    name is whole on its line (`ragcli collections | grep NAME` finds it)."""
+    console = stdout_console()
+    table = collections_table(collections, folder)
+    if not console.is_terminal:
+        wanted = Measurement.get(console, console.options.update(width=MAX_WIDTH), table).maximum
+        console.width = min(MAX_WIDTH, max(console.width, wanted))
+    console.print(table)
 
 
 def config_table(data: dict[str, Any]) -> Table:

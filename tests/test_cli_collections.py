@@ -327,3 +327,26 @@ def test_a_build_sent_to_a_configured_index_says_which_and_why(
     named = invoke("index", str(other), "--index", str(tmp_path / "data" / "collections" / "notes"), env=env)
     assert named.exit_code == ExitCode.USAGE  # named here: "the index", as before
     assert f"the index was built from {small_corpus}, not from {other}" in named.stderr
+
+
+def test_the_listing_never_cuts_a_name(small_index: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """Names of 25 characters or more were cut with "…", in a pipe too: neither the name -c takes nor
+    `ragcli collections | grep NAME` could be had. A pipe gets each name whole on its line; a narrow
+    terminal folds it onto more lines."""
+    from rich.console import Console
+
+    from ragcli.render import collections_table
+
+    name = "project-alpha-meeting-notes-2026-" + "x" * 31  # 64 characters: the longest name
+    collections = tmp_path / "data" / "collections"
+    collections.mkdir(parents=True)
+    (collections / name).symlink_to(small_index)
+    for columns in ("80", "40"):
+        listed = invoke("collections", env={**env, "COLUMNS": columns}).stdout
+        assert "…" not in listed and any(f"│ {name} → {small_index}" in line for line in listed.splitlines()), listed
+    item = json.loads(invoke("collections", "--json", env=env).stdout)[0]
+    console = Console(width=40, record=True, file=open(os.devnull, "w"))  # noqa: SIM115 - the console's file
+    console.print(collections_table([item], str(collections)))
+    lines = console.export_text().splitlines()
+    shown = "".join(line.split("│")[1].strip() for line in lines if line.startswith("│"))
+    assert shown.replace(" ", "") == f"{name}→{small_index}" and max(len(line) for line in lines) <= 40, lines
