@@ -33,7 +33,14 @@ from ragcli.store import DEFAULT_INDEX_DIR, index_size, read_manifest
 
 INDEX_ENV = "RAGCLI_INDEX"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" let a final newline through
-_ELSEWHERE = "choose another name, or move the folder"  # for a collection's folder of someone else's files
+
+
+def _someone_elses(path: Path) -> tuple[str, str]:
+    """What is at a collection's `path` that is someone's (`holds_foreign_files`), and what to do: a
+    build there is refused, so a hint names other names, whether a folder of files or a file is there."""
+    if path.is_dir():
+        return "holds files and is not a ragcli index", "choose another name, or move the folder"
+    return "is a file, not a ragcli index", "choose another name, or move the file"
 
 
 def collections_dir() -> Path:
@@ -113,7 +120,7 @@ class IndexChoice:
             # a configured collection: the line names the file and the key, as resolve_index's own does
             where = f"{self.named_by}: key 'collection': " if self.origin == "config" else ""
             fix = (
-                f"{self.path} holds files and is not a ragcli index: {_ELSEWHERE}"
+                "{} {}: {}".format(self.path, *_someone_elses(self.path))
                 if holds_foreign_files(self.path)
                 else f"build it with `ragcli index PATH --name {self.name}`"
             )
@@ -127,10 +134,10 @@ class IndexChoice:
         """For `ragcli index`: a collection whose folder holds someone's files is refused (exit 2) with a
         hint about names, not the --index one `claim_index_dir` gives a folder named by path."""
         if self.name is not None and holds_foreign_files(self.path):
+            what, elsewhere = _someone_elses(self.path)
             raise ForeignFolderError(
-                f"{self.path} holds files and is not a ragcli index; refusing to build collection {self.name!r} "
-                "there (nothing in it was changed)",
-                hint=_ELSEWHERE,
+                f"{self.path} {what}; refusing to build collection {self.name!r} there (nothing in it was changed)",
+                hint=elsewhere,
             )
         return self
 

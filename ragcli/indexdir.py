@@ -184,10 +184,12 @@ def _empty(folder: Path) -> bool:
 
 
 def holds_foreign_files(index_dir: Path) -> bool:
-    """Whether `index_dir` is a folder `claim_index_dir` refuses to build an index in (neither a ragcli
-    index nor empty): a hint must not send anyone to build there."""
+    """Whether `index_dir` is something `claim_index_dir` refuses to build an index in (a file, or a
+    folder neither a ragcli index nor empty): a hint must not send anyone to build there."""
     try:
-        return index_dir.is_dir() and not is_ragcli_index(index_dir) and not _empty(index_dir)
+        if not index_dir.is_dir():
+            return index_dir.exists()
+        return not is_ragcli_index(index_dir) and not _empty(index_dir)
     except OSError:
         return False
 

@@ -350,3 +350,24 @@ def test_the_listing_never_cuts_a_name(small_index: Path, tmp_path: Path, env: d
     lines = console.export_text().splitlines()
     shown = "".join(line.split("│")[1].strip() for line in lines if line.startswith("│"))
     assert shown.replace(" ", "") == f"{name}→{small_index}" and max(len(line) for line in lines) <= 40, lines
+
+
+def test_a_file_under_a_collections_name_gets_the_same_hint(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A file of someone's in the collections folder got "build it with `index --name budget`", which then
+    refused it with an --index hint nobody typed: both say it is a file, to choose another name or move it."""
+    mine = write_files(tmp_path / "data" / "collections", {"budget": "mine"}) / "budget"
+    result = invoke("query", "x", "-c", "budget", "--no-generate", env=env)
+    assert result.exit_code == ExitCode.NO_INDEX
+    assert result.output.strip().splitlines() == [
+        f"ragcli: error: no collection named 'budget' (in {mine.parent}) ({mine} is a file, not a ragcli "
+        "index: choose another name, or move the file; `ragcli collections` lists them)"
+    ]
+    built = invoke("index", str(small_corpus), "--name", "budget", "-q", env=env)
+    assert built.exit_code == ExitCode.USAGE
+    assert built.output.strip().splitlines() == [
+        f"ragcli: error: {mine} is a file, not a ragcli index; refusing to build collection 'budget' there "
+        "(nothing in it was changed) (choose another name, or move the file)"
+    ]
+    assert mine.read_text() == "mine"
