@@ -83,6 +83,7 @@ IndexDir = Annotated[
         "--index",
         "-i",
         parser=_index_folder,
+        metavar="DIR",
         help="Index folder [default: -c's collection, else $RAGCLI_INDEX, else the config's collection, "
         "else ./.ragcli].",
         show_default=False,

@@ -57,6 +57,7 @@ def test_help_fits_80_columns_and_shows_every_parameter_whole(path: tuple[str, .
     assert not too_wide, too_wide
     assert not re.search(r"\w…", text)  # nothing cut with an ellipsis (Rich's panels cut `--embedding-mod…`)
     assert "\\[" not in text and "<bool>" not in text
+    assert not re.search(r"<_\w+>", text)  # a parser's function name is no metavar (--index <_index_folder>)
     rows = flat(text)
     for param in COMMANDS[path].params:  # type: ignore[attr-defined]
         if getattr(param, "hidden", False):  # a deprecated option still accepted (--skip-invalid)
