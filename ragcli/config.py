@@ -247,7 +247,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 def read_layer(kind: str, path: Path, *, required: bool = False) -> Layer:
     """One file's values, checked; a missing file sets nothing (unless `required`: $RAGCLI_CONFIG named it)."""
-    found = look_up(path, InputFormatError)
+    found = look_up(path, InputFormatError, loop=PathNotFoundError if required else None)
     if found is None:
         if required:
             raise PathNotFoundError(

@@ -239,18 +239,21 @@ class ForeignFolderError(InvalidOptionError):
     ragcli refuses to write into it, and touches nothing there (exit 2, like any unusable option value)."""
 
 
-def look_up(path: Path, error: type[RagcliError], *, follow: bool = True) -> os.stat_result | None:
+def look_up(
+    path: Path, error: type[RagcliError], *, follow: bool = True, loop: type[RagcliError] | None = None
+) -> os.stat_result | None:
     """`path`'s stat (its lstat where not `follow`), or None where nothing is there. A path that cannot
     be looked at (a folder above it that may not be searched, a name too long) is `error`, one line naming
     the path: `Path.exists` raises the OSError there, which was an internal error or a traceback. Here,
-    below every module that asks (the configuration's files, the roots, an index folder)."""
+    below every module that asks (the configuration's files, the roots, an index folder). A symbolic link
+    loop is `loop` where given: a path that must be there leads nowhere, as a missing one does."""
     try:
         return os.stat(path, follow_symlinks=follow)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise error(f"{path}: symbolic link loop", hint="check the path") from None
+            raise (loop or error)(f"{path}: symbolic link loop", hint="check the path") from None
         denied = exc.errno in (errno.EACCES, errno.EPERM)
         hint = "check the permissions of the folders above it" if denied else None
         raise error(f"{path}: cannot be reached ({exc.strerror or exc})", hint=hint) from None

@@ -190,6 +190,19 @@ def test_a_file_in_a_folder_that_cannot_be_searched_is_one_line_and_exit_6(
         assert (result.returncode, result.stderr) == (ExitCode.BAD_INPUT, f"ragcli: error: {line}\n")
 
 
+def test_a_symbolic_link_loop_as_the_named_file_is_exit_4(home: dict[str, Path], tmp_path: Path) -> None:
+    """$RAGCLI_CONFIG naming a link loop was exit 6, a dangling link 4: README's table gives 4 to both."""
+    (tmp_path / "l1").symlink_to(tmp_path / "l2")
+    (tmp_path / "l2").symlink_to(tmp_path / "l1")
+    result = run("config", "show", env={"RAGCLI_CONFIG": str(tmp_path / "l1")})
+    assert (result.returncode, result.stderr) == (
+        ExitCode.PATH_NOT_FOUND,
+        f"ragcli: error: {tmp_path / 'l1'}: symbolic link loop (check the path)\n",
+    )
+    (home["project"] / ".ragcli.toml").symlink_to(home["project"] / ".ragcli.toml")  # found, not named: 6
+    assert run("config", "show").returncode == ExitCode.BAD_INPUT
+
+
 def test_a_file_name_too_long_is_one_line_and_exit_6(home: dict[str, Path], tmp_path: Path) -> None:
     named = tmp_path / ("a" * 300)
     result = run("collections", env={"RAGCLI_CONFIG": str(named)})
