@@ -293,12 +293,13 @@ def check_generates_text(model: str, config: Mapping[str, Any] | None) -> None:
     config = config or {}
     names = config.get("architectures")
     names = [str(name) for name in names] if isinstance(names, list) else []
-    kind = names[0] if names else f"{config.get('model_type')} encoder"
+    named = f"architecture {', '.join(names)}" if names else f"model_type {config.get('model_type')} (an encoder)"
     if (names and not any(name.endswith(GENERATIVE_HEADS) for name in names)) or (
         not names and config.get("model_type") in ENCODER_TYPES
     ):
         raise ModelUnavailableError(
-            f"model {model}: a {kind} does not generate text",
+            f"model {model} does not generate text: its config.json names {named}, not a causal "
+            "(…ForCausalLM, …LMHeadModel) or seq2seq (…ForConditionalGeneration) language model",
             hint="name a seq2seq (T5-style) or causal (GPT-2-style) language model",
             value=model,
         )

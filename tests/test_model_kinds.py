@@ -27,7 +27,7 @@ def refused_as_generator(result, model: Path) -> bool:  # type: ignore[no-untype
     return (
         result.exit_code == ExitCode.MODEL_UNAVAILABLE
         and str(model) in result.stderr
-        and "a BertModel does not generate text" in result.stderr
+        and "does not generate text: its config.json names architecture BertModel, not a causal" in result.stderr
     )
 
 
@@ -58,7 +58,7 @@ def test_the_transformers_generator_checks_the_config_it_loads(encoder: Path) ->
     from ragcli.errors import ModelUnavailableError
     from ragcli.generation.hf import TransformersGenerator
 
-    with pytest.raises(ModelUnavailableError, match="a BertModel does not generate text"):
+    with pytest.raises(ModelUnavailableError, match="names architecture BertModel, not a causal"):
         TransformersGenerator(str(encoder))
 
 
@@ -225,7 +225,24 @@ def test_an_encoder_whose_config_names_no_architecture_is_refused_by_its_model_t
     del config["architectures"]
     (model / "config.json").write_text(json.dumps(config))
     result = invoke("query", "What is propolis?", "-i", str(tmp_path / "no-index"), "--model", str(model))
-    assert refused_before_any_work(result, f"model {model}: a bert encoder does not generate text"), result.output
+    message = f"model {model} does not generate text: its config.json names model_type bert (an encoder), not"
+    assert refused_before_any_work(result, message), result.output
+
+
+def test_an_architecture_that_generates_no_text_is_refused_saying_what_was_expected(
+    tiny_gpt2: Path, tmp_path: Path
+) -> None:
+    """A custom model's architecture was refused as "a EvilModel does not generate text": no article
+    fits every name, and nothing said what would have done."""
+    model = copy_of(tiny_gpt2, tmp_path / "evil")
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "architectures": ["EvilModel"]}))
+    result = invoke("query", "What is propolis?", "-i", str(tmp_path / "no-index"), "--model", str(model))
+    message = (
+        f"model {model} does not generate text: its config.json names architecture EvilModel, "
+        "not a causal (…ForCausalLM, …LMHeadModel) or seq2seq (…ForConditionalGeneration) language model"
+    )
+    assert refused_before_any_work(result, message), result.output
 
 
 def test_a_hub_model_that_cannot_be_had_is_refused_before_torch_is_imported(tmp_path: Path) -> None:
