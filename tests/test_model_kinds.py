@@ -285,3 +285,39 @@ def test_a_model_whose_tokenizer_reads_bytes_has_no_vocabulary_file_and_answers(
     result = invoke("query", "What is propolis?", *args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["sources_in_prompt"] >= 1
+
+
+def test_a_bin_weights_file_holding_more_than_tensors_is_exit_9_and_runs_nothing(
+    tiny_t5: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    """torch's weights_only load refuses a pickle that calls os.system: that was an internal error
+    (exit 1, nothing on stdout) whose text suggested loading it with weights_only=False."""
+    import torch
+
+    model = copy_of(tiny_t5, tmp_path / "pickled")
+    (model / "model.safetensors").unlink()
+    marker = tmp_path / "ran"
+    torch.save({"x": RunsCode(f"touch {marker}")}, model / "pytorch_model.bin")
+    query = ("query", "Why does honey not ferment?", "-i", str(sample_index), "-k", "2", "--model", str(model))
+    result = invoke(*query, "--json")
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    assert (
+        f"cannot load model {model}: its .bin weights file holds objects other than tensors "
+        "(refused: loading it could run code) (use a copy of the model with .safetensors weights)"
+    ) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "weights_only" not in result.stderr
+    record = json.loads(result.stdout)
+    assert record["answer"] is None and "other than tensors" in record["error"] and len(record["sources"]) == 2
+    assert not marker.exists()
+
+
+class RunsCode:
+    """What a crafted pickle holds: unpickling it runs a shell command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.system, (self.command,)

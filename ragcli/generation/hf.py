@@ -11,6 +11,7 @@ after a quick check that the Hub answers.
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -89,6 +90,13 @@ class TransformersGenerator:
             self.network = auto.from_pretrained(source, local_files_only=local_only, use_safetensors=safetensors)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailableError(f"cannot load model {model}: {first_line(exc)}") from None
+        except pickle.UnpicklingError:  # torch's weights_only load met more than tensors: never loaded otherwise
+            raise ModelUnavailableError(
+                f"cannot load model {model}: its .bin weights file holds objects other than tensors "
+                "(refused: loading it could run code)",
+                hint="use a copy of the model with .safetensors weights",
+                value=model,
+            ) from None
         except SafetensorError as exc:  # a truncated download or copy: neither an OSError nor a ValueError
             raise ModelUnavailableError(
                 f"cannot load model {model}: its .safetensors weights file is damaged or incomplete ({first_line(exc)})",
