@@ -321,3 +321,32 @@ class RunsCode:
         import os
 
         return os.system, (self.command,)
+
+
+def without_pad_and_eos(model: Path) -> Path:
+    """`model` with neither a pad nor an end-of-sequence token in its tokenizer's config."""
+    path = model / "tokenizer_config.json"
+    config = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in config.items() if k not in ("pad_token", "eos_token")}))
+    return model
+
+
+def test_a_tokenizer_without_pad_or_eos_token_pads_with_the_configs_token(
+    tiny_gpt2: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    """Batches are padded: without a pad or eos token the tokenizer raised at the first question, an
+    internal error (exit 1) with nothing on stdout, after the model had loaded."""
+    model = without_pad_and_eos(copy_of(tiny_gpt2, tmp_path / "nopad"))
+    query = ("query", "Why does honey not ferment?", "-i", str(sample_index), "-k", "2", "--model", str(model))
+    result = invoke(*query, "--max-new-tokens", "3", "--json")
+    assert result.exit_code == 0, result.output
+    assert "error" not in json.loads(result.stdout)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "eos_token_id": None, "bos_token_id": None}))
+    result = invoke(*query, "--max-new-tokens", "3", "--json")
+    assert result.exit_code == ExitCode.MODEL_UNAVAILABLE, result.output
+    message = f"cannot use model {model}: its tokenizer has no pad or end-of-sequence token, nor does its config"
+    assert message in result.stderr and "internal error" not in result.stderr
+    record = json.loads(result.stdout)
+    assert record["answer"] is None and "no pad or end-of-sequence token" in record["error"]
+    assert len(record["sources"]) == 2

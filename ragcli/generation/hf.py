@@ -83,6 +83,7 @@ class TransformersGenerator:
             config = transformers.AutoConfig.from_pretrained(source, local_files_only=local_only)
             check_generates_text(model, config.to_dict())  # a hub model's config is on disk only now
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+            self._set_pad_token(config)
             self.is_encoder_decoder = bool(getattr(config, "is_encoder_decoder", False))
             auto = transformers.AutoModelForSeq2SeqLM if self.is_encoder_decoder else transformers.AutoModelForCausalLM
             # safetensors when the model has them (no pickle at all); else torch >= 2.6 loads weights_only
@@ -110,13 +111,33 @@ class TransformersGenerator:
         self.network.eval()
         if not self.is_encoder_decoder:
             self.tokenizer.padding_side = "left"  # decoder-only batches must end where generation starts
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
         self.uses_chat_template = not self.is_encoder_decoder and bool(getattr(self.tokenizer, "chat_template", None))
         kind = CHAT if self.uses_chat_template else SEQ2SEQ  # a causal model without one reads like a seq2seq
         self.template = self.options.prompt_template or template_for(kind, self.options.answer_style)
         self.max_input_tokens = self._input_limit(config)
         self._special_texts = special_texts(self.tokenizer)
+
+    def _set_pad_token(self, config: Any) -> None:
+        """Prompts are padded to a batch: a tokenizer without a pad token pads with its end-of-sequence
+        token, else with the pad or end-of-sequence token the model's config names; with none of them
+        the model cannot be used (said at load time, not as a crash at the first question)."""
+        tokenizer = self.tokenizer
+        if tokenizer.pad_token is not None:
+            return
+        if tokenizer.eos_token is not None:
+            tokenizer.pad_token = tokenizer.eos_token
+            return
+        for value in (getattr(config, "pad_token_id", None), getattr(config, "eos_token_id", None)):
+            for token_id in value if isinstance(value, list) else [value]:  # eos_token_id may be a list
+                if isinstance(token_id, int) and 0 <= token_id < len(tokenizer):
+                    tokenizer.pad_token = tokenizer.convert_ids_to_tokens(token_id)
+                    return
+        raise ModelUnavailableError(
+            f"cannot use model {self.model}: its tokenizer has no pad or end-of-sequence token, "
+            "nor does its config name one",
+            hint="set pad_token or eos_token in its tokenizer_config.json",
+            value=self.model,
+        )
 
     def _input_limit(self, config: Any) -> int:
         """Tokens the prompt may use: the model's context, less the answer's room for causal models."""
