@@ -24,6 +24,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PROBE_MEMORY_SECONDS = 3600.0  # a failed Hub check is remembered this long: no query waits on it again
 NOTICE_EVERY_SECONDS = 86400.0  # the same notice is shown at most once a day
 STATE_FILE = "state.json"
+MIN_PROMPT_TOKENS = 32  # the least a causal model's prompt may have beside its answer's room
 
 
 def import_transformers(needed_for: str, extra: str) -> tuple[Any, Any]:
@@ -223,11 +224,11 @@ def probe_model(name: str, extra: str = "generate", now: float | None = None) ->
 
 def _cached(name: str) -> bool:
     """Is model `name`'s config in the Hugging Face cache?"""
-    return _cached_config(name) is not None
+    return _cached_file(name, "config.json") is not None
 
 
-def _cached_config(name: str) -> Path | None:
-    """Model `name`'s config.json in the Hugging Face cache, or None. huggingface_hub's
+def _cached_file(name: str, filename: str) -> Path | None:
+    """Model `name`'s file `filename` (config.json…) in the Hugging Face cache, or None. huggingface_hub's
     try_to_load_from_cache answers; it is asked only when the model's cache folder exists
     (`models--org--name`, the cache's documented layout), since importing it costs ~0.2 s a query
     spends on nothing when the model was never downloaded. Without huggingface_hub (the `generate`
@@ -242,19 +243,19 @@ def _cached_config(name: str) -> Path | None:
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        found = try_to_load_from_cache(name, "config.json")
+        found = try_to_load_from_cache(name, filename)
     except Exception:  # an id that is not a valid repo name
         return None
     return Path(found) if isinstance(found, str) else None
 
 
-def model_config(name: str) -> dict[str, Any] | None:
-    """Model `name`'s config.json as it is on disk, read before anything is loaded (no transformers
-    import): a local folder's, or the Hugging Face cache's copy of a hub id's. None where there is none
-    to read (a hub id not downloaded yet: its loader checks the config it fetches) or it is no JSON
-    object (the loader says what is wrong with it)."""
+def model_config(name: str, filename: str = "config.json") -> dict[str, Any] | None:
+    """Model `name`'s config.json (or `filename`: tokenizer_config.json) as it is on disk, read before
+    anything is loaded (no transformers import): a local folder's, or the Hugging Face cache's copy of a
+    hub id's. None where there is none to read (a hub id not downloaded yet: its loader checks the
+    config it fetches) or it is no JSON object (the loader says what is wrong with it)."""
     folder = Path(name).expanduser()
-    path = folder / "config.json" if folder.is_dir() else _cached_config(name)
+    path = folder / filename if folder.is_dir() else _cached_file(name, filename)
     return None if path is None else _json_object(path)
 
 
@@ -366,11 +367,46 @@ def _needs_no_vocabulary(folder: Path) -> bool:
         return False
 
 
-def check_generator_model(model: str) -> None:
-    """What the disk tells about a generation model before any work (exit 9): a local folder's files,
-    and the kind of model its config.json (a folder's, or the Hugging Face cache's) names."""
+def check_generator_model(model: str, max_new_tokens: int | None = None) -> None:
+    """What the disk tells about a generation model before any work: a local folder's files and the
+    kind of model its config.json (a folder's, or the Hugging Face cache's) names (exit 9), and whether
+    `max_new_tokens` leaves a causal model room for a prompt (exit 2)."""
     check_model_folder(model)
-    check_generates_text(model, model_config(model))
+    config = model_config(model)
+    check_generates_text(model, config)
+    if max_new_tokens is not None and config is not None and not config.get("is_encoder_decoder"):
+        tokenizer = model_config(model, "tokenizer_config.json") or {}
+        context = context_tokens(
+            tokenizer.get("model_max_length"), config.get("max_position_embeddings"), config.get("n_positions")
+        )
+        if context is not None:
+            check_answer_room(model, context, max_new_tokens, InvalidOptionError)
+
+
+def context_tokens(*limits: object) -> int | None:
+    """A model's input length: the least of the limits its tokenizer and config state (a tokenizer
+    that states none says 1e30, which is none), or None where none is stated."""
+    stated = [v for v in limits if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 1_000_000]
+    return min(stated) if stated else None
+
+
+def check_answer_room(
+    model: str, context: int, max_new_tokens: int, error: type[InvalidOptionError] | type[ModelUnavailableError]
+) -> int:
+    """The tokens a causal model of `context` tokens leaves its prompt beside `max_new_tokens` of
+    answer; fewer than MIN_PROMPT_TOKENS is `error`, naming the largest --max-new-tokens that works:
+    a usage error (exit 2) when read from disk before any work, else (a model that had to be loaded
+    to know it) the model that cannot be used so (exit 9)."""
+    room = context - max_new_tokens
+    if room < MIN_PROMPT_TOKENS:
+        largest = context - MIN_PROMPT_TOKENS
+        raise error(
+            f"--max-new-tokens {max_new_tokens}: model {model} reads at most {context} tokens, which leaves "
+            f"{max(room, 0)} for the prompt (it needs {MIN_PROMPT_TOKENS})",
+            hint=f"pass --max-new-tokens {largest} or less" if largest > 0 else "use a model with a longer input",
+            value=model,
+        )
+    return room
 
 
 def _hub_check(name: str) -> str | None:

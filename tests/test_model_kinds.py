@@ -350,3 +350,37 @@ def test_a_tokenizer_without_pad_or_eos_token_pads_with_the_configs_token(
     record = json.loads(result.stdout)
     assert record["answer"] is None and "no pad or end-of-sequence token" in record["error"]
     assert len(record["sources"]) == 2
+
+
+def test_a_max_new_tokens_leaving_no_room_for_the_prompt_is_exit_2_before_any_work(
+    tiny_gpt2: Path, tmp_path: Path
+) -> None:
+    """The tiny GPT-2 reads 160 tokens: 140 of answer left 20 for the prompt, refused only after the
+    sources were printed and the model loaded. No index there: a check after opening it is exit 3."""
+    missing = str(tmp_path / "no-index")
+    message = (
+        f"--max-new-tokens 140: model {tiny_gpt2} reads at most 160 tokens, which leaves 20 for the prompt "
+        "(it needs 32) (pass --max-new-tokens 128 or less)"
+    )
+    for command in (
+        ("query", "What is propolis?", "-i", missing),
+        ("evaluate", str(BEES_QA), "-i", missing),
+        ("train", "generator", str(BEES_QA), "--output", str(tmp_path / "tuned")),
+    ):
+        result = invoke(*command, "--model", str(tiny_gpt2), "--max-new-tokens", "140")
+        assert result.exit_code == ExitCode.USAGE and message in result.stderr, result.output
+        assert not result.stdout and not (tmp_path / "tuned").exists()
+
+
+def test_a_model_whose_input_length_is_known_only_once_loaded_names_the_largest_max_new_tokens(
+    tiny_gpt2: Path, tmp_path: Path
+) -> None:
+    """A Hub model's limit may be on disk only once it is loaded: then it is exit 9, naming the
+    largest --max-new-tokens that works (which does)."""
+    from ragcli.errors import ModelUnavailableError
+    from ragcli.generation.base import GenerationOptions
+    from ragcli.generation.hf import TransformersGenerator
+
+    with pytest.raises(ModelUnavailableError, match=r"leaves 20 for the prompt .*pass --max-new-tokens 128 or less"):
+        TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=140))
+    assert TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=128)).max_input_tokens == 32

@@ -492,12 +492,13 @@ def check_generator(kind: str) -> str:
 
 def check_model_kind(kind: str, model: str | None, options: GenerationOptions | None = None) -> None:
     """Before any work: the model that `kind` would load with transformers (-g transformers, or auto
-    without a server), where its config is on disk, must generate text (exit 9,
-    `models.check_generator_model`); a server's or a plugin's model is theirs to judge."""
+    without a server), where its config is on disk, must generate text (exit 9) and have room for a
+    prompt beside --max-new-tokens (exit 2, `models.check_generator_model`); a server's or a plugin's
+    model is theirs to judge."""
     if kind == "transformers" or (kind == AUTO and not configured_base_url(options)):
         from ragcli.models import check_generator_model
 
-        check_generator_model(requested_model(model)[0])
+        check_generator_model(requested_model(model)[0], (options or GenerationOptions()).max_new_tokens)
 
 
 def make_generator(

@@ -18,13 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragcli.errors import InvalidOptionError, ModelUnavailableError
+from ragcli.errors import ModelUnavailableError
 from ragcli.generation.base import Generation, GenerationOptions, requested_model, settle
 from ragcli.generation.prompt import CHAT, SEQ2SEQ, FittedPrompt, fit_prompt, template_for
 from ragcli.models import (
+    check_answer_room,
     check_generates_text,
     check_installed,
     check_model_folder,
+    context_tokens,
     import_transformers,
     pick_device,
     resolve_model,
@@ -140,22 +142,17 @@ class TransformersGenerator:
         )
 
     def _input_limit(self, config: Any) -> int:
-        """Tokens the prompt may use: the model's context, less the answer's room for causal models."""
-        limits = [
-            value
-            for value in (
-                getattr(self.tokenizer, "model_max_length", None),
-                getattr(config, "max_position_embeddings", None),
-                getattr(config, "n_positions", None),
-            )
-            if isinstance(value, int) and 0 < value < 1_000_000
-        ]
-        limit = min(limits) if limits else FALLBACK_INPUT_TOKENS
-        if not self.is_encoder_decoder:
-            limit -= self.options.max_new_tokens
-        if limit < 32:
-            raise InvalidOptionError(f"model {self.model} leaves {limit} tokens for the prompt; lower --max-new-tokens")
-        return limit
+        """Tokens the prompt may use: the model's context, less the answer's room for causal models
+        (`check_generator_model` checked it from disk before any work where it could)."""
+        limit = context_tokens(
+            getattr(self.tokenizer, "model_max_length", None),
+            getattr(config, "max_position_embeddings", None),
+            getattr(config, "n_positions", None),
+        )
+        context = FALLBACK_INPUT_TOKENS if limit is None else limit
+        if self.is_encoder_decoder:
+            return context
+        return check_answer_room(self.model, context, self.options.max_new_tokens, ModelUnavailableError)
 
     # prompt -----------------------------------------------------------------------------------------
     def _count(self, text: str) -> int:

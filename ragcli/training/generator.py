@@ -140,7 +140,7 @@ def check(settings: GeneratorTraining) -> None:
     if settings.resume:
         check_resume(settings, (output_of(settings.output, KIND) or {}).get("settings") or {})
         check_epochs_grow(settings)
-    check_generator_model(settings.model)  # on disk; the loader checks a hub model's
+    check_generator_model(settings.model, settings.max_new_tokens)  # on disk; the loader checks a hub model's
 
 
 RESUMED_SETTINGS = (
