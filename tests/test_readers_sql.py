@@ -871,3 +871,16 @@ def test_a_file_that_is_no_sqlite_database_is_said_so_not_blamed_on_sql(tmp_path
     with pytest.raises(InputFormatError, match="file is not a database") as failed:
         build_index([f"sqlite:///{notes}"], tmp_path / "index")
     assert "--sql" not in str(failed.value) and "another kind of file, or a damaged one" in str(failed.value)
+
+
+def test_the_password_variable_is_not_given_to_a_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAGCLI_SQL_PASSWORD (for a PostgreSQL root) was set on every URL: SQLite refused it ("Invalid
+    SQLite URL") as an internal error, so no SQLite root could be indexed or re-indexed beside it."""
+    monkeypatch.setenv(PASSWORD_ENV, "not-for-sqlite")
+    url = sqlite_db(tmp_path / "notes.db")
+    assert build_index([url], tmp_path / "index", SETTINGS).documents == 6
+    again = build_index([url], tmp_path / "index", BuildSettings(chunking=SETTINGS.chunking))  # the recorded query
+    assert again.rows_unchanged == 6
+    with pytest.raises(InvalidOptionError, match="needs a query") as failed:
+        build_index([url], tmp_path / "other", BuildSettings())
+    assert "SELECT * FROM notes" in str(failed.value.hint)

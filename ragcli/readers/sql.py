@@ -332,7 +332,7 @@ class _SqliteText:
 
 def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> Engine:
     from sqlalchemy import create_engine
-    from sqlalchemy.exc import NoSuchModuleError, SAWarning
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SAWarning
     from sqlalchemy.pool import NullPool
 
     options: dict[str, Any] = {"poolclass": NullPool}
@@ -368,6 +368,9 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
             f"{shown}: no SQLAlchemy driver {url.drivername!r}",
             hint="postgresql://, postgresql+psycopg://, sqlite:///…",
         ) from None
+    except ArgumentError as exc:  # a dialect refusing the URL (it was an internal error, exit 1)
+        problem = mask_secrets((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+        raise InvalidOptionError(f"{shown}: not a database URL ({problem})") from None
     except ModuleNotFoundError as exc:
         raise MissingExtraError(
             f"{shown}: the database driver is not installed ({exc.name})",
@@ -388,8 +391,7 @@ def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any,
     authentication failed, bad SQL) inside the block is one line without the password."""
     parsed = _parse(url)
     shown = render(public_url(parsed))
-    given = parsed.password if parsed.password is not None else os.environ.get(PASSWORD_ENV) or None
-    password = None if given is None else str(given)
+    password = _password(parsed)
     engine = _engine(parsed, shown, password, text or _SqliteText())
     hint = _connect_hint(parsed, password)
     from sqlalchemy.exc import SQLAlchemyError
@@ -405,6 +407,16 @@ def _connected(url: str, text: _SqliteText | None = None) -> Iterator[tuple[Any,
         raise _database_error(exc, shown, connected, hint) from None
     finally:
         engine.dispose()
+
+
+def _password(url: URL) -> str | None:
+    """The URL's password, else `RAGCLI_SQL_PASSWORD` for a database that takes one: a SQLite URL has
+    none, and the variable set made every SQLite root fail ("Invalid SQLite URL", an internal error)."""
+    if url.password is not None:
+        return str(url.password)
+    if url.get_backend_name() == "sqlite":
+        return None
+    return os.environ.get(PASSWORD_ENV) or None
 
 
 def _connect_hint(url: URL, password: str | None) -> str:
