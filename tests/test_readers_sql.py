@@ -884,3 +884,15 @@ def test_the_password_variable_is_not_given_to_a_sqlite_file(tmp_path: Path, mon
     with pytest.raises(InvalidOptionError, match="needs a query") as failed:
         build_index([url], tmp_path / "other", BuildSettings())
     assert "SELECT * FROM notes" in str(failed.value.hint)
+
+
+def test_a_numeric_id_is_its_exact_text_not_a_float(tmp_path: Path, postgres: Postgres) -> None:
+    """A NUMERIC id was a float: cited `#7.0`, and 9007199254740992 and …993 one id (a row dropped)."""
+    query = (
+        "SELECT * FROM (VALUES (9007199254740992::numeric, 'first alpha'), (9007199254740993::numeric, "
+        "'second beta'), (7.0::numeric, 'seven gamma'), (1.50::numeric, 'half delta')) AS t(id, body)"
+    )
+    report = build_index([postgres.url()], tmp_path / "index", BuildSettings(sql=query))
+    assert (report.documents, report.skipped) == (4, [])
+    ids = set(load_index(tmp_path / "index").passages.doc_ids)
+    assert ids == {"9007199254740992", "9007199254740993", "7", "1.50"}

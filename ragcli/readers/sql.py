@@ -166,6 +166,14 @@ def _scalar(value: object) -> Scalar | None:
     return str(value)  # UUIDs, network addresses, enums, ranges…
 
 
+def _exact(value: object) -> Scalar | None:
+    """An id column's value as its exact text: a decimal as written (`7`, `9007199254740993`, `1.50`), not
+    as a float, which cited `#7.0` and made large ids collide (the rows dropped as duplicates)."""
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else str(value)
+    return _scalar(value)
+
+
 def _column(
     shown: str, columns: list[str], explicit: str | None, candidates: tuple[str, ...], option: str
 ) -> str | None:
@@ -252,6 +260,8 @@ class SqlReader(SuffixReader):
         for number, values in enumerate(result, start=1):
             stored = {columns[i]: values[i] for i in first}
             record = {name: _scalar(value) for name, value in stored.items()}
+            if id_column is not None:
+                record[id_column] = _exact(stored[id_column])
             for column in (text_column, title_column):  # bytes are no metadata, but a text stored as bytes is text
                 if column is not None and isinstance(stored[column], (bytes, bytearray, memoryview)):
                     record[column] = text.from_bytes(bytes(stored[column]))
