@@ -383,3 +383,49 @@ def test_an_inline_text_part_with_a_filename_is_read_and_not_also_named_an_attac
         "Main body about aardvarks.\n\nInline notes about pangolins.\n\nAttachments: hive report.pdf"
     )
     assert "notes.txt" not in document.text
+
+
+def test_a_forwarded_message_shown_inline_is_read_with_its_headers_and_attachments_named(tmp_path: Path) -> None:
+    """A forward sent inline (message/rfc822, no filename) is shown by a mail client in the body: its
+    sender, date and subject then its text are read, its own lines cited, its attachment named."""
+    forwarded = EmailMessage()
+    forwarded["From"] = "Carol <carol@example.org>"
+    forwarded["Subject"] = "contract terms"
+    forwarded["Date"] = "Mon, 02 Mar 2026 08:00:00 +0100"
+    forwarded.set_content("The penalty clause is twelve percent annually.\n")
+    forwarded.add_attachment(ATTACHMENT, maintype="application", subtype="pdf", filename="contract.pdf")
+    mail = EmailMessage()
+    mail["From"] = "Bob <bob@example.org>"
+    mail["Subject"] = "Fwd: contract terms"
+    mail.set_content("See the forwarded message below.\n")
+    mail.add_attachment(forwarded, disposition="inline")
+    raw = bytes(mail)
+    documents, skipped = read(write_files(tmp_path / "c", {"fwd.eml": raw}))
+    assert skipped == {}
+    (document,) = documents
+    assert document.title == "Fwd: contract terms"
+    assert document.text == (
+        "From: Bob <bob@example.org>\n\nSee the forwarded message below.\n\n"
+        "From: Carol <carol@example.org>\nDate: Mon, 02 Mar 2026 08:00:00 +0100\nSubject: contract terms\n\n"
+        "The penalty clause is twelve percent annually.\n\nAttachments: contract.pdf"
+    )
+    assert document.line_at(document.text.index("penalty")) == line_of_word(raw, "penalty")
+
+
+def test_every_message_of_a_digest_is_read(tmp_path: Path) -> None:
+    """A mailing list's multipart/digest holds its messages as parts without a Content-Type (message/rfc822
+    by default): each is read, in order."""
+    raw = (
+        b"From: list@example.org\nSubject: Digest 12\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/digest; boundary="D"\n\n'
+        b"--D\n\nFrom: ana@example.org\nSubject: acids\n\nOxalic acid dribble kills mites.\n"
+        b"--D\n\nFrom: ben@example.org\nSubject: frames\n\nDrone frames catch them too.\n--D--\n"
+    )
+    documents, skipped = read(write_files(tmp_path / "c", {"digest.eml": raw}))
+    assert skipped == {}
+    (document,) = documents
+    assert document.text == (
+        "From: list@example.org\n\nFrom: ana@example.org\nSubject: acids\n\nOxalic acid dribble kills mites.\n\n"
+        "From: ben@example.org\nSubject: frames\n\nDrone frames catch them too."
+    )
+    assert document.line_at(document.text.index("Drone")) == line_of_word(raw, "Drone")

@@ -4,8 +4,9 @@
 Read as text before, a message indexed its routing headers (Received, DKIM signatures, Message-IDs),
 its MIME boundaries and the base64 of every attachment. Here a message's text is who sent it to whom
 and when, then its body: each text part a mail client shows inline, in order (of alternatives the
-plain-text part, else the HTML part's visible text); attachments are named, never read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) can be filtered on
-(`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
+plain-text part, else the HTML part's visible text; a message enclosed inline, as a forward or each
+message of a digest, its sender, date and subject, then its own parts); attachments are named, never
+read. Its metadata (`from`, `to`, `date` as ISO 8601, `subject`) can be filtered on (`--where`). Parsed with the standard library's `email` package (its modern policy decodes MIME
 words, charsets and transfer encodings); the mailbox is split by hand on its "From " lines, because
 `mailbox.mbox` opens the file itself and would read past the size limit and around the walk (a
 `.mbox.gz` is read like a `.mbox`). The sender, recipients and date shown, and the attachments'
@@ -48,6 +49,7 @@ from ragcli.terminal_text import without_terminal_sequences
 
 _ESCAPED_FROM = re.compile(rb"^>(>*From )")  # mboxrd quotes a body line "From " as ">From "
 _SHOWN_HEADERS = ("from", "to", "cc", "date")
+_READ_HEADERS = (*_SHOWN_HEADERS, "subject")  # a message's; an enclosed one shows its subject too
 # What decoding an untrusted message may raise inside the standard library's email package: a charset
 # Python does not know (LookupError), a header its parser gives up on (MessageError), and the
 # IndexError / AttributeError / TypeError its header parser is known to raise on malformed address and
@@ -96,14 +98,27 @@ class _Body:
     breaks: int = 0  # the line breaks of the content, as `lines` counts them
 
 
+def _enclosed(part: MIMEPart) -> EmailMessage | None:
+    """The message a message/rfc822 part holds (a forward shown inline, each message of a digest), else
+    None: `get_body` does not go into one, so without this its text was lost without a word."""
+    if part.get_content_type() != "message/rfc822":
+        return None
+    inner = part.get_payload(0) if part.is_multipart() else None
+    return inner if isinstance(inner, EmailMessage) else None
+
+
 def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
-    """The text parts a mail client shows of `part`, in order: of a multipart/mixed (or signed, …) each
-    inline part's, so that text after an inline image or a list's footer part is read; of an
-    alternative or related one its plain part, else its HTML part (`get_body`, which picks one)."""
+    """The text parts a mail client shows of `part`, in order: of a multipart/mixed (or signed, digest, …)
+    each inline part's, so that text after an inline image or a list's footer part is read; an enclosed
+    message (`_enclosed`) itself, read as its own headers and parts; of an alternative or related one its
+    plain part, else its HTML part (`get_body`, which picks one)."""
     if part.get_content_maintype() == "multipart" and part.get_content_subtype() not in ("alternative", "related"):
         for child in part.iter_parts():
             if not child.is_attachment():
                 yield from _shown_parts(child)
+        return
+    if _enclosed(part) is not None:
+        yield part
         return
     body = part.get_body(preferencelist=("plain", "html"))
     if body is not None:
@@ -113,9 +128,12 @@ def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
 def _attachment_names(message: EmailMessage) -> list[str]:
     """The names of the parts listed as attachments: `iter_attachments` less those `_shown_parts` reads
     as body text (a text part `inline; filename=…`, as Apple Mail sends a .txt), so that a part is read
-    or named, never both."""
-    shown = {id(part) for part in _shown_parts(message)}
-    return [name for part in message.iter_attachments() if id(part) not in shown and (name := part.get_filename())]
+    or named, never both; then those of each enclosed message shown."""
+    shown = list(_shown_parts(message))
+    ids = {id(part) for part in shown}
+    names = [name for part in message.iter_attachments() if id(part) not in ids and (name := part.get_filename())]
+    enclosed = (inner for part in shown if (inner := _enclosed(part)) is not None)
+    return names + [name for inner in enclosed for name in _attachment_names(inner)]
 
 
 Warn = Callable[[str], None]  # what reading a message warns of, said without where: the caller names it
@@ -195,6 +213,9 @@ def _body_offset(node: MIMEPart, target: MIMEPart, raw: bytes, start: int, end: 
         return None
     if node is target:
         return blank.end()
+    inner = _enclosed(node)
+    if inner is not None:  # the enclosed message's headers start after the part's own
+        return _body_offset(inner, target, raw, blank.end(), end)
     boundary, children = node.get_boundary(), node.get_payload()
     if boundary is None or not isinstance(children, list):
         return None
@@ -240,9 +261,25 @@ def _stripped(lines: list[tuple[int, int]], lead: int, length: int) -> list[tupl
     return [(0, before[-1]), *kept] if before else kept
 
 
+def _header_block(headers: dict[str, str], names: Sequence[str]) -> str:
+    """The headers `names` as a mail client shows them above a message's text, those not empty."""
+    shown = "\n".join(f"{name.capitalize()}: {headers[name]}" for name in names if headers[name])
+    return without_terminal_sequences(shown)
+
+
+def _part_bodies(part: MIMEPart, warn: Warn) -> list[_Body]:
+    """One shown part's texts: a text part's; an enclosed message's headers (cited at the message's
+    line: the file does not hold them as shown) then its own shown parts'."""
+    inner = _enclosed(part)
+    if inner is None:
+        return [_body(part, warn)]
+    headers = _header_block({name: _header(inner, name) for name in _READ_HEADERS}, _READ_HEADERS)
+    return [_Body(headers), *_shown_bodies(inner, warn)]
+
+
 def _shown_bodies(message: EmailMessage, warn: Warn) -> list[_Body]:
     """The texts of the parts a mail client shows, in order, those with any text."""
-    return [body for part in _shown_parts(message) if (body := _body(part, warn)).text.strip()]
+    return [body for part in _shown_parts(message) for body in _part_bodies(part, warn) if body.text.strip()]
 
 
 def _joined(message: EmailMessage, raw: bytes, line: int, warn: Warn) -> tuple[str, list[tuple[int, int]]]:
@@ -313,12 +350,11 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
         message = BytesParser(policy=_POLICY).parsebytes(raw)
         if not isinstance(message, EmailMessage):  # what policy.default builds
             raise TypeError("not a MIME message")
-        headers = {name: _header(message, name) for name in (*_SHOWN_HEADERS, "subject")}
+        headers = {name: _header(message, name) for name in _READ_HEADERS}
         content, body_lines = _joined(message, raw, line, lambda said: source.context.warn(f"{doc_id}: {said}"))
         attachments = _attachment_names(message)
     except DECODE_ERRORS as exc:
         raise Skip(f"damaged message ({problem(exc)})") from None
-    shown = [f"{name.capitalize()}: {headers[name]}" for name in _SHOWN_HEADERS if headers[name]]
     names = ", ".join(" ".join(name.split()) for name in attachments)
     named = without_terminal_sequences(f"Attachments: {names}") if attachments else ""
     body_text = "\n\n".join(part for part in (content, named) if part)
@@ -330,7 +366,7 @@ def _document(source: SourceInput, line: int, raw: bytes, doc_id: str) -> Docume
     date = _iso_date(headers["date"])
     if date:
         metadata["date"] = date
-    shown_text = without_terminal_sequences("\n".join(shown))
+    shown_text = _header_block(headers, _SHOWN_HEADERS)
     text = "\n\n".join(part for part in (shown_text, body_text) if part)
     body_start = len(text) - len(body_text)
     return Document(
@@ -387,8 +423,9 @@ class MailReader(SuffixReader):
     # only the first (a second text part, a list's footer, the text after an inline image was lost), an
     # HTML part read as the HTML reader's version 5 reads a page; 6: a text part whose charset Python does
     # not know (`unknown-8bit`, `x-gbk`) read as UTF-8, else cp1252, with a warning (the message was skipped);
-    # 7: a text part shown inline with a filename read, not also named under "Attachments:"
-    version = 7
+    # 7: a text part shown inline with a filename read, not also named under "Attachments:"; 8: a message
+    # enclosed inline (a forward, each message of a digest) read as its headers and text (it was lost)
+    version = 8
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
