@@ -98,6 +98,33 @@ def test_the_metadata_title_wins_over_the_first_line(tmp_path: Path) -> None:
     assert not documents[0].title_in_text
 
 
+def with_title(data: bytes, title: pypdf.generic.PdfObject) -> bytes:
+    """`data` with its info dictionary's /Title set to `title`, whatever object that is."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    reader.trailer["/Info"].get_object()[pypdf.generic.NameObject("/Title")] = title  # add_metadata makes text
+    writer = pypdf.PdfWriter(clone_from=reader)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pypdf.generic.DictionaryObject({pypdf.generic.NameObject("/Kids"): pypdf.generic.NumberObject(1)}),
+        pypdf.generic.NumberObject(42),
+        pypdf.generic.NameObject("/Kids"),
+    ],
+)
+def test_a_title_that_is_no_text_string_is_ignored_for_the_first_line(
+    tmp_path: Path, title: pypdf.generic.PdfObject
+) -> None:
+    root = write_files(tmp_path / "c", {"r.pdf": with_title(make_pdf(PAGES), title)})
+    documents, skipped = read(root)
+    assert skipped == {}
+    assert {d.title for d in documents} == {"Harbour survey report"}
+
+
 def test_a_blank_first_page_is_left_out_and_page_numbers_stay_true(tmp_path: Path) -> None:
     root = write_files(tmp_path / "c", {"scan-cover.pdf": make_pdf(["cover", *PAGES[1:]], blank={1})})
     documents, skipped = read(root)

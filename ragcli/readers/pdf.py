@@ -113,11 +113,16 @@ def _damaged(exc: BaseException) -> Skip:
 
 
 def _metadata_title(reader: pypdf.PdfReader) -> str | None:
+    """The info dictionary's /Title where it is a text string: pypdf hands back whatever object it is
+    (a dictionary's repr, with memory addresses, was the title indexed with every passage); any other
+    object is ignored, the title then taken from the first line."""
+    from pypdf.generic import TextStringObject
+
     try:
         title = reader.metadata.title if reader.metadata is not None else None
     except Exception:  # a damaged info dictionary: the title comes from the text instead
         return None
-    title = " ".join(str(title).split()) if title else ""
+    title = " ".join(title.split()) if isinstance(title, TextStringObject) else ""
     return title[:MAX_TITLE_CHARS] or None
 
 
@@ -237,8 +242,8 @@ def _page_text(reader: pypdf.PdfReader, number: int, source: SourceInput, repeat
 class PdfReader(SuffixReader):
     name = "pdf"
     # 2: a word hyphenated at a line end is indexed whole too (`Document.typeset_lines`;
-    # `readers.base.reader_edition`: read again once)
-    version = 2
+    # `readers.base.reader_edition`: read again once); 3: a metadata /Title that is no text string ignored
+    version = 3
     suffixes = frozenset({".pdf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
