@@ -105,24 +105,28 @@ def test_what_is_no_mailbox_and_a_message_too_large_are_skipped_with_the_reason(
 
 def test_a_text_part_in_a_charset_python_lacks_is_read_as_a_text_file_is(tmp_path: Path) -> None:
     """`unknown-8bit` (RFC 1428, common in list archives) or an alias Python lacks (`x-gbk`) skipped the
-    whole message as "damaged message (LookupError…)": the part is decoded as a text file is (UTF-8,
-    else cp1252), with a warning naming the message."""
+    whole message as "damaged message (LookupError…)", as did a codec that cannot decode text with
+    replacement (`idna`: UnicodeError): the part is decoded as a text file is (UTF-8, else cp1252), with a
+    warning naming the message."""
     head = "From: a@example.com\nSubject: {}\nContent-Type: text/plain; charset={}\nContent-Transfer-Encoding: {}\n\n"
     eight_bit = head.format("Unknown", '"unknown-8bit"', "8bit").encode() + b"Caf\xe9 body\n"
     gbk = head.format("Gbk", "x-gbk", "base64").encode() + b"Q2Fmw6kgYm9keQo=\n"  # "Café body" in UTF-8
+    idna = head.format("Idna", "idna", "8bit").encode() + b"Caf\xc3\xa9 body\n"
     mbox = b"From a@example.com Tue Mar  3 09:15:00 2026\n" + eight_bit
-    root = write_files(tmp_path / "c", {"u.eml": eight_bit, "g.eml": gbk, "box.mbox": mbox})
+    root = write_files(tmp_path / "c", {"u.eml": eight_bit, "g.eml": gbk, "i.eml": idna, "box.mbox": mbox})
     reader = CorpusReader([root])
     documents = sorted(reader.documents(), key=lambda d: d.id)
     assert not reader.report.skipped
     assert [(d.id, d.title, d.text.split("\n\n")[-1]) for d in documents] == [
         ("box.mbox:2", "Unknown", "Café body"),
         ("g.eml", "Gbk", "Café body"),
+        ("i.eml", "Idna", "Café body"),
         ("u.eml", "Unknown", "Café body"),
     ]
     assert sorted(reader.report.warnings) == [
         "box.mbox:2: unknown charset 'unknown-8bit', read as cp1252",
         "g.eml: unknown charset 'x-gbk', read as UTF-8",
+        "i.eml: unknown charset 'idna', read as UTF-8",
         "u.eml: unknown charset 'unknown-8bit', read as cp1252",
     ]
 

@@ -141,11 +141,12 @@ Warn = Callable[[str], None]  # what reading a message warns of, said without wh
 
 def _content(part: MIMEPart, warn: Warn) -> object:
     """The part's content, decoded by its charset; a text part whose charset Python does not know
-    (`unknown-8bit`, RFC 1428, common in list archives; an alias such as `x-gbk`) as a text file is
-    decoded (UTF-8, else cp1252), with a warning, rather than the whole message skipped as damaged."""
+    (`unknown-8bit`, RFC 1428, common in list archives; an alias such as `x-gbk`), or whose codec cannot
+    decode text with replacement (`idna` raises UnicodeError), as a text file is decoded (UTF-8, else
+    cp1252), with a warning, rather than the whole message skipped as damaged."""
     try:
         return part.get_content()
-    except LookupError:
+    except (LookupError, UnicodeError):
         if part.get_content_maintype() != "text":
             raise
     payload = part.get_payload(decode=True)  # the transfer encoding undone, the charset not applied
@@ -424,8 +425,9 @@ class MailReader(SuffixReader):
     # HTML part read as the HTML reader's version 5 reads a page; 6: a text part whose charset Python does
     # not know (`unknown-8bit`, `x-gbk`) read as UTF-8, else cp1252, with a warning (the message was skipped);
     # 7: a text part shown inline with a filename read, not also named under "Attachments:"; 8: a message
-    # enclosed inline (a forward, each message of a digest) read as its headers and text (it was lost)
-    version = 8
+    # enclosed inline (a forward, each message of a digest) read as its headers and text (it was lost);
+    # 9: a text part whose codec cannot decode with replacement (`idna`) read as 6 says (it was skipped)
+    version = 9
     suffixes = frozenset({".eml", ".mbox"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
