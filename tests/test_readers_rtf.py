@@ -149,6 +149,16 @@ def test_a_character_past_the_basic_plane_is_read_from_its_surrogate_pair(tmp_pa
     assert document.text == "Harbour \U0001f600 day, \U0001d465 metres, lone \ufffd end\n"
 
 
+def test_an_out_of_range_unicode_escape_is_one_replacement_character_the_rest_read(tmp_path: Path) -> None:
+    # striprtf does chr(N) unchecked: \u99999999 (or \u-99999) skipped the whole file as damaged
+    rtf = "{\\rtf1\\ansi Intro about flamingo.\\par \\u99999999? rest \\u-99999? end \\\\u99999999\\par}"
+    root = write_files(tmp_path / "c", {"a.rtf": rtf})
+    reader = CorpusReader([root])
+    (document,) = reader.documents()
+    assert not reader.report.skipped
+    assert document.text == "Intro about flamingo.\n\ufffd rest \ufffd end \\u99999999\n"
+
+
 # a Word-style policy: a header on every page (the first page's written again as \headerf), a footer of a
 # page number alone, a footnote and an endnote in the body, and a second section repeating the header
 POLICY = (

@@ -57,6 +57,25 @@ MAX_FONT_TABLE = 64 * 1024
 _BIN_RE = re.compile(rb"\\\\|\\bin(\d{1,12}) ?")
 
 
+# A `\uN` (N is a signed 16-bit number, 0..65535 read as well) striprtf writes as chr(N), or chr(N +
+# 65536) if negative, without a check: one N past chr()'s range raised ValueError and skipped the whole
+# file as damaged. Each N outside RTF's range is written as U+FFFD's (65533) before striprtf reads the
+# file, so that one bad character costs one character; striprtf is not forked for one check. An escaped
+# backslash is matched first so that `\\u99999` stays text.
+_UNICODE_RE = re.compile(r"\\\\|\\u(-?\d{1,10})")  # striprtf reads at most 10 digits too
+_UNICODE_RANGE = range(-32768, 65536)
+
+
+def _unicode_clamped(rtf: str) -> str:
+    """`rtf` with each `\\uN` whose N is out of RTF's range made `\\u65533` (U+FFFD)."""
+
+    def clamped(found: re.Match[str]) -> str:
+        number = found.group(1)
+        return found.group() if number is None or int(number) in _UNICODE_RANGE else "\\u65533"
+
+    return _UNICODE_RE.sub(clamped, rtf)
+
+
 def _without_bin_data(rtf: bytes) -> bytes:
     """`rtf` with each `\\binN` and its N bytes cut out: striprtf knows no `\\bin` and would read the bytes
     as text, and a NUL among them made the file "binary content"."""
@@ -205,8 +224,9 @@ class RtfReader(SuffixReader):
     # footers read; 4: each font's own charset, the default font's for text that names none
     # (`readers.base.reader_edition`); 5: a lone carriage return read as a line feed, not a terminal's
     # overwrite of its line (which lost the "{\rtf" header: "not an RTF document"); 6: `\binN`'s N bytes
-    # skipped, not read as text (a NUL among them skipped the file as "binary content")
-    version = 6
+    # skipped, not read as text (a NUL among them skipped the file as "binary content"); 7: a `\uN` out of
+    # range read as U+FFFD (the file was skipped as damaged)
+    version = 7
     suffixes = frozenset({".rtf"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -215,6 +235,7 @@ class RtfReader(SuffixReader):
         rtf = source.read_text(lone_cr_breaks=True, without_data=_without_bin_data)
         if not _HEADER_RE.match(rtf):
             raise Skip("not an RTF document (no {\\rtf header)")
+        rtf = _unicode_clamped(rtf)
         try:
             from striprtf.striprtf import font_table_group, rtf_to_text
         except ImportError:
