@@ -200,3 +200,20 @@ def test_a_damaged_or_missing_chart_or_notes_part_leaves_the_slides_read(tmp_pat
         "wrong-root.pptx: the speaker notes are not indexed (ppt/notesSlides/notesSlide1.xml is damaged: its root"
         " is c:chartSpace, not p:notes)",
     ]
+
+
+def test_a_deck_named_docx_and_a_document_named_pptx_say_what_they_are_and_to_rename_them(tmp_path: Path) -> None:
+    """python-docx said "file '<_io.BytesIO object at 0x…>' is not a Word file": a memory address, and no
+    word of what the file is."""
+    import docx
+
+    word = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Harbour dues rise in May.")
+    document.save(word)
+    root = write_files(tmp_path / "c", {"deck.docx": make_deck(), "notes.pptx": word.getvalue()})
+    _, skipped = read(root)
+    assert skipped == {
+        "deck.docx": "a PowerPoint deck named .docx: rename it .pptx",
+        "notes.pptx": "a Word document named .pptx: rename it .docx",
+    }

@@ -462,6 +462,39 @@ _OTHER_MAINS = frozenset(
 )
 
 
+# What each Office Open XML format's main part is typed as (its content type's start), for a file named
+# with another format's suffix: python-docx's "file '<_io.BytesIO object at 0x…>' is not a Word file"
+# named no format and leaked a memory address into the reason.
+_OFFICE_FORMATS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.": ("a Word document", ".docx"),
+    "application/vnd.ms-word.": ("a Word document", ".docx"),
+    "application/vnd.openxmlformats-officedocument.presentationml.": ("a PowerPoint deck", ".pptx"),
+    "application/vnd.ms-powerpoint.": ("a PowerPoint deck", ".pptx"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.": ("an Excel workbook", ".xlsx"),
+    "application/vnd.ms-excel.": ("an Excel workbook", ".xlsx"),
+}
+
+
+def office_format(data: bytes) -> tuple[str, str] | None:
+    """(what it is, its suffix) of an Office Open XML file, by its main part's content type; None for
+    another zip, or a file that is no zip or whose [Content_Types].xml does not parse."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            types = _parsed(archive.read("[Content_Types].xml"))
+    except Exception:  # no package: the reader's own error says why
+        return None
+    mains = (str(override.get("ContentType", "")) for override in types)
+    main = next((kind for kind in mains if kind.endswith(".main+xml")), "")
+    return next((found for start, found in _OFFICE_FORMATS.items() if main.startswith(start)), None)
+
+
+def check_format(data: bytes, suffix: str) -> None:
+    """Skip, saying what the file is and to rename it, an Office file of another format than `suffix`'s."""
+    found = office_format(data)
+    if found is not None and found[1] != suffix:
+        raise Skip(f"{found[0]} named {suffix}: rename it {found[1]}")
+
+
 def _as_document(data: bytes) -> bytes:
     """The file with the main part of a macro-enabled document or a template typed as a document's, as
     python-docx opens nothing else ("not a Word file"); a .docx comes back as it is."""
@@ -610,6 +643,7 @@ class DocxReader(SuffixReader):
         warnings: list[str] = []  # given once the file is read: a damaged file is skipped, not warned of
         try:
             check_zip_sizes(data, source)
+            check_format(data, ".docx")
             document = _open(data, warnings.append)
             notes = _notes(document, warnings.append)
             lines, heading, headings = _blocks(document, notes, _Chunks(document.part, warnings.append))

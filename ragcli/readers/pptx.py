@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ragcli.readers.base import PagedDocument, Skip, SourceInput, SuffixReader, problem
-from ragcli.readers.docx import MAX_TITLE_CHARS, check_zip_sizes, not_indexed, one_line, repackaged, zip_parts
+from ragcli.readers.docx import (
+    MAX_TITLE_CHARS,
+    check_format,
+    check_zip_sizes,
+    not_indexed,
+    one_line,
+    repackaged,
+    zip_parts,
+)
 from ragcli.records import Document
 
 Warn = Callable[[str], None]
@@ -189,6 +197,7 @@ class PptxReader(SuffixReader):
         warnings: list[str] = []  # given once the deck is open: a damaged deck is skipped, not warned of
         try:
             check_zip_sizes(data, source)
+            check_format(data, ".pptx")
             deck = _open(data, warnings.append)
             slides = list(deck.slides)
             title = one_line(deck.core_properties.title or "")[:MAX_TITLE_CHARS] or None
