@@ -821,3 +821,10 @@ def test_imported_chunks_are_read_where_they_stand(tmp_path: Path) -> None:
         "merged.docx: an imported chunk is not indexed (word/bad.mht cannot be read:"
         " damaged message (header too long: Content-Type, 5,010 characters))",
     ]
+
+
+def test_a_document_nested_past_the_xml_parsers_depth_says_so_not_which_flag_to_set(tmp_path: Path) -> None:
+    """libxml2's "Excessive depth in document: 256, use XML_PARSE_HUGE option" named a flag no user sets."""
+    deep = with_parts(lambda xml: xml.replace("<w:body>", "<w:body>" + "<w:p>" * 300 + "</w:p>" * 300, 1))
+    _, skipped = read(write_files(tmp_path / "c", {"deep.docx": deep}))
+    assert skipped == {"deep.docx": "damaged DOCX (XMLSyntaxError: too deeply nested)"}

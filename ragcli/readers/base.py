@@ -133,10 +133,15 @@ class ReadContext:
         return Skipped.counted(rel, self._unlisted, "more records skipped, not listed")
 
 
+# libxml2's depth limit, whose message ends by naming a parser flag (XML_PARSE_HUGE) no user can set
+_TOO_DEEP = "Excessive depth in document"
+
+
 def problem(exc: BaseException) -> str:
     """An error a parser raised on untrusted content, short, for a skip reason: "LookupError: unknown
-    encoding: x-klingon"."""
-    return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
+    encoding: x-klingon"; libxml2's depth limit said plainly ("too deeply nested")."""
+    said = "too deeply nested" if str(exc).startswith(_TOO_DEEP) else str(exc)
+    return f"{type(exc).__name__}: {said}"[:200] if said else type(exc).__name__
 
 
 def labelled(label: str, lines: list[str]) -> list[str]:
