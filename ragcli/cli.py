@@ -529,6 +529,7 @@ def index(
             elif verbose:  # the error names the first few; -v lists them all
                 for line in skipped_lines(exc.skipped):
                     note(line)
+                exc.listed()
             raise
     if json_output:
         write_json(report.to_dict())

@@ -124,6 +124,12 @@ class EmptyCorpusError(RagcliError):
         super().__init__(message, hint=hint)
         self.skipped = list(skipped)  # what was left out (records.Skipped), listed by `ragcli index -v`
 
+    ALL_LISTED = "; --verbose lists them all"  # ends the hint where more were skipped than it names
+
+    def listed(self) -> None:
+        """Every skipped file was listed (`-v`): the hint no longer points to what was just done."""
+        self.hint = self.hint.replace(self.ALL_LISTED, "") if self.hint else self.hint
+
 
 class InputFormatError(RagcliError):
     """Bad content in a user's input file; the message names file and line."""

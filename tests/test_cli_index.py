@@ -145,6 +145,7 @@ def test_nothing_to_index_lists_every_skipped_file_with_verbose(tmp_path: Path) 
     verbose = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "-v")
     assert verbose.exit_code == ExitCode.EMPTY_CORPUS
     assert all(f"skipped image{i}.png: unsupported file type .png" in verbose.stderr for i in range(5))
+    assert "and 2 more" in verbose.stderr and "--verbose lists them all" not in verbose.stderr  # it just did
     # a script asking for JSON gets the report it asked for, with every file skipped, and exit 5 still
     scripted = invoke("index", str(corpus), "-i", str(tmp_path / "idx"), "--json")
     assert scripted.exit_code == ExitCode.EMPTY_CORPUS and "no text to index" in scripted.stderr

@@ -518,7 +518,7 @@ def _skip_hint(reader: CorpusReader, rows: int | None = None) -> str:
     to a query that returned none)."""
     skipped = reader.report.skipped
     shown = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
-    more = f"; and {len(skipped) - 3} more; --verbose lists them all" if len(skipped) > 3 else ""
+    more = f"; and {len(skipped) - 3} more{EmptyCorpusError.ALL_LISTED}" if len(skipped) > 3 else ""
     left_out = reader.report.ignored  # "--include '*.md'" in a folder of .txt files: the selection left them
     noun = "file or folder" if left_out == 1 else "files and folders"
     parts = [f"{left_out} {noun} left out by --include/--exclude or an ignore file"] if left_out else []
