@@ -405,34 +405,3 @@ def test_a_ray_client_address_is_refused_before_any_work(small_corpus: Path, tmp
     done = run("index", str(small_corpus), "--index", str(tmp_path / "index"), "--ray", "ray://127.0.0.1:6379")
     assert done.returncode == ExitCode.USAGE and "Ray Client addresses (ray://) are not supported" in done.stderr
     assert not (tmp_path / "index").exists()
-
-
-def test_the_gcs_probe_silences_only_itself(capfd: pytest.CaptureFixture[str]) -> None:
-    """The probe of a `--ray` address sent file descriptor 2 to /dev/null for up to 5 s: what another
-    thread wrote to stderr meanwhile (progress, warnings) was lost."""
-    from ragcli.errors import ClusterError
-    from ragcli.indexing.distributed import RayRunner
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    failures: list[BaseException] = []
-
-    def join() -> None:
-        try:
-            RayRunner(f"127.0.0.1:{server.server_address[1]}")
-        except ClusterError as error:
-            failures.append(error)
-
-    prober = threading.Thread(target=join)
-    prober.start()
-    written = 0
-    try:
-        while prober.is_alive():
-            os.write(2, f"line {written}\n".encode())
-            written += 1
-            prober.join(0.05)
-    finally:
-        server.shutdown()
-    assert len(failures) == 1 and "did not answer as a Ray GCS" in str(failures[0])
-    said = capfd.readouterr().err.splitlines()
-    assert [f"line {n}" for n in range(written)] == [line for line in said if line.startswith("line ")]

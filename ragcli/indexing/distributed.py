@@ -26,11 +26,11 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ragcli.errors import ClusterError, InvalidOptionError, MissingExtraError
@@ -40,11 +40,6 @@ from ragcli.terminal_text import first_line
 TASK_RETRIES = 3  # a task whose worker or node died is run again this many times
 CONNECT_TIMEOUT = 10  # seconds for a cluster's address to answer
 GCS_TIMEOUT = 5  # seconds for what answers there to answer as a Ray GCS (a real one: well under one)
-PROBE_LIMIT = 60  # seconds the probe's process may take in all, Ray's import included (a bound, never met)
-# the probe `_check_gcs` runs in a process of its own: `target`, then the deadline in milliseconds
-_GCS_PROBE = (
-    "import sys; from ray import _raylet; _raylet.InnerGcsClient.standalone(sys.argv[1], None, int(sys.argv[2]))"
-)
 GCS_HINT = "is this Ray's GCS port (6379 by default), not the dashboard's?"
 JOIN_HINT = (
     "start it with `ray start --head`, or give its address (host:port); a cluster with token "
@@ -131,30 +126,21 @@ class RayRunner:
     def _check_gcs(self, target: str, address: str) -> None:
         """What answers at `target` must be a Ray GCS, asked with a deadline (and token, if any): an open
         port that is not one (the dashboard's, any HTTP server) kept `ray.init` waiting for minutes, its
-        C++ core logging each try straight to file descriptor 2. Asked in a process of its own, whose
-        stderr is kept apart: this process's stderr stays open to what its other threads write."""
+        C++ core logging each try straight to stderr, which stays silenced meanwhile."""
+        raylet = self.ray._raylet
+        shorter = _set_env(raylet, {"RAY_gcs_rpc_server_connect_timeout_s": str(GCS_TIMEOUT)})
         try:
-            probe = subprocess.run(
-                [sys.executable, "-c", _GCS_PROBE, target, str(GCS_TIMEOUT * 1000)],
-                env={**os.environ, "RAY_gcs_rpc_server_connect_timeout_s": str(GCS_TIMEOUT)},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                timeout=PROBE_LIMIT,
-            )
-            failed, said = probe.returncode != 0, probe.stderr
-        except subprocess.TimeoutExpired:
-            failed, said = True, f"the probe took over {PROBE_LIMIT} s"
-        if failed:
-            said = (said.strip().splitlines() or ["the probe failed"])[-1]
+            with _stderr_to(os.devnull):
+                raylet.InnerGcsClient.standalone(target, None, GCS_TIMEOUT * 1000)
+        except self.ray.exceptions.RayError as exc:
             found = f" (found {target})" if address == "auto" else ""
             raise ClusterError(
                 f"cannot join the Ray cluster at {address}{found}: it did not answer as a Ray GCS within "
-                f"{GCS_TIMEOUT} s ({said})",
+                f"{GCS_TIMEOUT} s ({first_line(exc)})",
                 hint=STALE_HINT if address == "auto" else GCS_HINT,
             ) from None
+        finally:
+            _restore_env(raylet, shorter)
 
     def check_gpus(self) -> None:
         """`--device cuda` on a cluster: its workers must have GPUs (checked before any work)."""
@@ -268,6 +254,21 @@ def _restore_env(raylet: Any, previous: dict[str, str | None]) -> None:
             os.environ[name] = value
     raylet.Config.initialize("")
     raylet.AuthenticationTokenLoader.instance().reset_cache()
+
+
+@contextmanager
+def _stderr_to(path: str) -> Iterator[None]:
+    """File descriptor 2 sent to `path` meanwhile: Ray's C++ core logs there directly, past sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def _drop_event(data: Any, ignore_prefix: bool) -> None:
