@@ -169,3 +169,6 @@ def test_overlapping_windows_of_one_document_are_never_folded_into_each_other(tm
         for r, w in enumerate(["a", "b"], 1)
     ]
     assert [(best.id, copies) for best, copies in fold_identical(windows)] == [("q#1", []), ("q#2", [])]
+    # the same paragraph twice in one file (a notice in each section): apart, they are copies
+    first, again = (Hit(r, 1.0, f"h#{r}", "h", "", "h.md", r * 50, r * 900, r * 900 + len(tail), tail) for r in (1, 2))
+    assert [(best.id, [c.id for c in copies]) for best, copies in fold_identical([first, again])] == [("h#1", ["h#2"])]

@@ -38,17 +38,23 @@ def _shingles(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
 
 
+def _overlap(hit: Hit, other: Hit) -> bool:
+    """Two windows of one document's text that share characters (windows overlap by `--chunk-overlap`)."""
+    return hit.doc_id == other.doc_id and hit.page == other.page and hit.start < other.end and other.start < hit.end
+
+
 def fold_identical(hits: list[Hit]) -> list[tuple[Hit, list[Hit]]]:
     """Each distinct passage once, best first, with the hits of the same text lower in the ranking
     folded into it (after the copies a distinct search already folded into it). The same text: the
     same words, or (a page's copies split at other places, as npm's `.md` and `.html` docs) at least
-    80% of the shorter one's 4-word runs in common, in another document than the group's."""
+    80% of the shorter one's 4-word runs in common; never a window overlapping one of the group's (the same
+    words twice in one file, as a disclaimer in each section, are copies)."""
     groups: list[tuple[Hit, list[Hit], list[str], set[tuple[str, ...]]]] = []
     for hit in hits:
         words = _words(hit.text)
         runs = _shingles(words)
         for best, copies, best_words, best_runs in groups:
-            if any(hit.doc_id == other.doc_id for other in (best, *copies)):
+            if any(_overlap(hit, other) for other in (best, *copies)):
                 continue  # overlapping windows of one document are not copies: each cites its own lines
             shared = len(runs & best_runs) / max(1, min(len(runs), len(best_runs)))
             if words and (words == best_words or shared >= NEAR_IDENTICAL):
