@@ -764,13 +764,12 @@ def _unused_fusion_options(names: Sequence[str], rrf_k: int, dense_weight: float
     reciprocal rank fusion until z-score fusion replaced it, so an old `--rrf-k` now needs hybrid-rrf."""
     from ragcli.records import SearchOptions
     from ragcli.render import note
-    from ragcli.retrieval.base import RETRIEVERS
+    from ragcli.retrieval.base import unused_fusion_options
 
-    defaults = SearchOptions()
-    fusions = {getattr(RETRIEVERS.get(name), "fusion", None) for name in names}
-    if rrf_k != defaults.rrf_k and "rrf" not in fusions:
+    unused = unused_fusion_options(names, SearchOptions(rrf_k=rrf_k, dense_weight=dense_weight))
+    if "rrf_k" in unused:
         note("ragcli: warning: --rrf-k is used by -r hybrid-rrf only (hybrid fuses z-scores: --dense-weight)")
-    if dense_weight != defaults.dense_weight and "zscore" not in fusions:
+    if "dense_weight" in unused:
         note("ragcli: warning: --dense-weight is used by -r hybrid and hybrid-zscore only")
 
 

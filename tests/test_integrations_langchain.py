@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import pickle
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clihelpers import invoke
-from conftest import write_files
+from conftest import SMALL_FILES, write_files
+from tinymodels import build_tiny_embedder
 
 pytest.importorskip("langchain_core")  # the optional `langchain` extra (make install has it)
 
@@ -23,12 +26,25 @@ from pydantic import ValidationError
 
 from ragcli.errors import ExitCode, InvalidOptionError, NoIndexError, RagcliError
 from ragcli.generation.extractive import ExtractiveGenerator
+from ragcli.indexing.build import build_index
+from ragcli.indexing.settings import BuildSettings
 from ragcli.integrations.langchain import RagcliRetriever, to_document, to_hit
+from ragcli.retrieval.embedder import EmbeddingSettings
 from ragcli.retrieval.filters import Filter
 from ragcli.retrieval.index import load_index
 
 QUESTION = "How do honeybees tell each other where the flowers are?"
 README = Path(__file__).parent.parent / "README.md"
+
+
+@pytest.fixture(scope="module")
+def dense_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small corpus with dense vectors of a tiny local model, for the hybrid retrievers' fusion."""
+    model = build_tiny_embedder(tmp_path_factory.mktemp("tiny-bert"))
+    folder = tmp_path_factory.mktemp("dense")
+    settings = BuildSettings(retrievers={"dense": EmbeddingSettings(model=str(model), precision="fp32")})
+    build_index([write_files(folder / "corpus", SMALL_FILES)], folder / "idx", settings)
+    return folder / "idx"
 
 
 def test_invoke_returns_the_index_hits_as_documents(sample_index: Path) -> None:
@@ -68,6 +84,69 @@ def test_another_retriever_by_name(sample_index: Path) -> None:
     assert [d.metadata["score"] for d in tfidf] != [d.metadata["score"] for d in bm25]
 
 
+def _cli_hits(index: Path, question: str, *options: str) -> list[tuple[str, float]]:
+    """(id, score) of what `ragcli query --no-generate --json` retrieves with `options`."""
+    result = invoke("query", question, "--index", str(index), "--no-generate", "--json", "-k", "6", *options)
+    assert result.exit_code == 0, result.output
+    return [(hit["id"], hit["score"]) for hit in json.loads(result.stdout)["hits"]]
+
+
+def _found(documents: list[Document]) -> list[tuple[str, float]]:
+    return [(d.metadata["id"], d.metadata["score"]) for d in documents]
+
+
+@pytest.mark.parametrize(
+    ("fields", "options"),
+    [
+        ({"retriever": "hybrid-rrf", "rrf_k": 1}, ("-r", "hybrid-rrf", "--rrf-k", "1")),
+        ({"retriever": "hybrid", "dense_weight": 0.9}, ("-r", "hybrid", "--dense-weight", "0.9")),
+        ({"retriever": "hybrid-zscore", "dense_weight": 0}, ("-r", "hybrid-zscore", "--dense-weight", "0")),
+    ],
+)
+def test_fusion_options_retrieve_what_query_retrieves(
+    dense_index: Path, fields: dict[str, Any], options: tuple[str, ...]
+) -> None:
+    """`query -r hybrid-rrf --rrf-k 1` could not be had through LangChain: the fusion options were the defaults."""
+    question = "wind turbines make electricity"
+    retriever = RagcliRetriever(index=dense_index, k=6, distinct=True, **fields)
+    expected = _cli_hits(dense_index, question, *options)
+    assert _found(retriever.invoke(question)) == expected
+    batched = _found(retriever.batch([question, "dams"])[0])  # dense scores batched: the same to float32 rounding
+    assert [i for i, _ in batched] == [i for i, _ in expected]
+    assert [score for _, score in batched] == pytest.approx([score for _, score in expected], abs=1e-5)
+    default = RagcliRetriever(index=dense_index, k=6, distinct=True, retriever=fields["retriever"])
+    assert _found(default.invoke(question)) != expected  # the option changed the ranking
+
+
+def test_fusion_options_assigned_later_are_used(dense_index: Path) -> None:
+    retriever = RagcliRetriever(index=dense_index, k=6, distinct=True, retriever="hybrid-rrf")
+    retriever.rrf_k = 1
+    assert _found(retriever.invoke("wind")) == _cli_hits(dense_index, "wind", "-r", "hybrid-rrf", "--rrf-k", "1")
+    with pytest.raises(InvalidOptionError):
+        retriever.rrf_k = 0
+    assert retriever.rrf_k == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "unused"),
+    [
+        ({"retriever": "hybrid", "rrf_k": 30}, "rrf_k"),
+        ({"retriever": "hybrid-rrf", "dense_weight": 0.3}, "dense_weight"),
+        ({"retriever": "bm25", "rrf_k": 30}, "rrf_k"),
+    ],
+)
+def test_a_fusion_option_the_retriever_does_not_use_is_warned_of(
+    tmp_path: Path, fields: dict[str, Any], unused: str
+) -> None:
+    """As `query` warns of an `--rrf-k` that `-r hybrid` ignores, rather than silently dropping it."""
+    with pytest.warns(UserWarning, match=f"{unused} is used by retriever hybrid"):
+        RagcliRetriever(index=tmp_path / "nowhere", **fields)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RagcliRetriever(index=tmp_path / "nowhere", retriever="hybrid-rrf", rrf_k=30)
+        RagcliRetriever(index=tmp_path / "nowhere", retriever="hybrid", dense_weight=0.3)
+
+
 def test_a_retriever_the_index_lacks_is_ragclis_error(sample_index: Path) -> None:
     with pytest.raises(RagcliError, match="no dense vectors") as caught:
         RagcliRetriever(index=sample_index, retriever="hybrid").invoke(QUESTION)
@@ -84,7 +163,16 @@ def test_a_missing_index_is_ragclis_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"retriever": "no-such-retriever"}, {"where": ["format"]}, {"where": ["size>="]}, {"paths": [" "]}],
+    [
+        {"retriever": "no-such-retriever"},
+        {"where": ["format"]},
+        {"where": ["size>="]},
+        {"paths": [" "]},
+        {"rrf_k": 0},
+        {"dense_weight": 1.5},
+        {"dense_weight": -0.1},
+        {"dense_weight": float("nan")},
+    ],
 )
 def test_bad_options_fail_when_the_retriever_is_made(tmp_path: Path, options: dict[str, Any]) -> None:
     with pytest.raises(InvalidOptionError):
@@ -101,7 +189,19 @@ def test_an_unknown_keyword_is_refused_naming_the_valid_ones(tmp_path: Path, opt
     assert RagcliRetriever(index=tmp_path / "nowhere", tags=["t"], metadata={"m": 1}).tags == ["t"]
 
 
-@pytest.mark.parametrize("options", [{"k": 0}, {"k": True}, {"where": "format=markdown"}, {"paths": "*.md"}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"k": 0},
+        {"k": True},
+        {"where": "format=markdown"},
+        {"paths": "*.md"},
+        {"rrf_k": True},
+        {"rrf_k": 1.5},
+        {"dense_weight": True},
+        {"dense_weight": "0.3"},
+    ],
+)
 def test_wrong_types_are_pydantics_error(tmp_path: Path, options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         RagcliRetriever(index=tmp_path / "nowhere", **options)

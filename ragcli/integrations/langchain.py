@@ -1,7 +1,7 @@
 """A LangChain retriever over a ragcli index (`pip install 'ragcli[langchain]'`).
 
-`RagcliRetriever(index="path/to/.ragcli", k=5, retriever="hybrid", where=["format=md"])` is a
-`langchain_core` `BaseRetriever`: `invoke("question")` returns one `Document` per retrieved passage,
+`RagcliRetriever(index="path/to/.ragcli", k=5, retriever="hybrid", dense_weight=0.7, where=["format=md"])`
+is a `langchain_core` `BaseRetriever`: `invoke("question")` returns one `Document` per retrieved passage,
 best first, with the passage text as `page_content` and, in `metadata`, where it comes from (`path`,
 `line`, `page`, `citation`), how it ranked (`score`, `rank`) and the document's own metadata (the walk's
 `path`, `format`, `size`, `mtime` and whatever its reader added). Nothing else in ragcli imports
@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import numbers
 import threading
+import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,10 +27,10 @@ from langchain_core.runnables.config import get_config_list
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from ragcli.errors import InvalidOptionError, unknown_choice
-from ragcli.records import Hit
-from ragcli.retrieval.base import RETRIEVERS
+from ragcli.records import Hit, SearchOptions
+from ragcli.retrieval.base import RETRIEVERS, Scorer, fusing_retrievers, unused_fusion_options
 from ragcli.retrieval.filters import Filter
-from ragcli.retrieval.index import Index, check_questions, load_index
+from ragcli.retrieval.index import DEFAULT_OPTIONS, Index, check_questions, load_index
 from ragcli.store import resolve_index_dir
 
 T = TypeVar("T")
@@ -96,14 +97,15 @@ def _fits(value: object, kind: type) -> bool:
 
 
 class RagcliRetriever(BaseRetriever):
-    """LangChain's retriever interface over a ragcli index: any registered retriever, ragcli's filters.
+    """LangChain's retriever interface over a ragcli index: any registered retriever with `query`'s fusion
+    options, ragcli's filters.
 
     The options are checked when the retriever is made, and again when one is assigned later (an
-    unknown retriever name, a malformed filter or an unknown keyword is an `InvalidOptionError` then, not at the first
-    question; a wrong type, `k=0`, `k=True` or one string for `where`, is pydantic's `ValidationError`,
-    as for any LangChain component); an option assigned later counts from the next question on. The
-    index is opened on first use, once per `index` given, and reloaded by ragcli itself when a
-    re-index replaces its generation.
+    unknown retriever name, a malformed filter, an `rrf_k` or `dense_weight` out of range or an unknown
+    keyword is an `InvalidOptionError` then, not at the first question; a wrong type, `k=0`, `k=True` or
+    one string for `where`, is pydantic's `ValidationError`, as for any LangChain component); an option
+    assigned later counts from the next question on. The index is opened on first use, once per `index`
+    given, and reloaded by ragcli itself when a re-index replaces its generation.
     """
 
     # an option assigned later (`retriever.where = [...]`) is checked, and used from the next question on:
@@ -116,6 +118,10 @@ class RagcliRetriever(BaseRetriever):
     """Passages per question (fewer when fewer match the filters)."""
     retriever: str = "bm25"
     """A registered retriever name: bm25, tfidf, dense, hybrid, … (see `ragcli plugins`)."""
+    rrf_k: int = Field(default=DEFAULT_OPTIONS.rrf_k, strict=True)
+    """hybrid-rrf: the k of reciprocal rank fusion, as `--rrf-k` (an integer >= 1)."""
+    dense_weight: float = Field(default=DEFAULT_OPTIONS.dense_weight, strict=True)  # strict: True is no weight
+    """hybrid, hybrid-zscore: the dense scores' weight, as `--dense-weight` (from 0 to 1)."""
     paths: Sequence[str] = ()
     """Path globs a passage's file must match (any of them), as `--path`."""
     where: Sequence[str] = ()
@@ -196,6 +202,37 @@ class RagcliRetriever(BaseRetriever):
             Filter.parse(where=value)
         return value
 
+    @field_validator("rrf_k")
+    @classmethod
+    def _rrf_k_in_range(cls, value: int) -> int:
+        SearchOptions(rrf_k=value)  # below 1: the library's InvalidOptionError (its limit is the CLI's)
+        return value
+
+    @field_validator("dense_weight")
+    @classmethod
+    def _weight_in_range(cls, value: float) -> float:
+        SearchOptions(dense_weight=value)  # outside [0, 1] or NaN: the library's InvalidOptionError
+        return value
+
+    @model_validator(mode="after")
+    def _fusion_used(self) -> RagcliRetriever:
+        """A fusion option the chosen retriever does not read is warned about, as `query` warns of it:
+        `rrf_k=30` with `hybrid` (z-score fusion) would otherwise change nothing, silently."""
+        for field in unused_fusion_options([self.retriever], self._search_options()):
+            users = " and ".join(fusing_retrievers(field))
+            warnings.warn(
+                f"RagcliRetriever {field} is used by retriever {users} only, not {self.retriever}", stacklevel=2
+            )
+        return self
+
+    def _search_options(self) -> SearchOptions:
+        """The fusion options as they are now (assigned later ones included)."""
+        return SearchOptions(rrf_k=self.rrf_k, dense_weight=self.dense_weight)
+
+    def _scorer(self, index: Index) -> Scorer:
+        """The retriever with its fusion options, as `query` opens it (the index keeps one per option set)."""
+        return index.retriever(self.retriever, self._search_options())
+
     def _restriction(self) -> Filter | None:
         """The filter of `paths` and `where` as they are now: made when used (tens of microseconds), never
         kept, so that one assigned later (or given to `model_copy`) is the one that counts."""
@@ -217,7 +254,12 @@ class RagcliRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         index = self.opened()
         found = index.search(
-            query, k=self.k, retriever=self.retriever, filter=self._restriction(), distinct=self.distinct, metadata=True
+            query,
+            k=self.k,
+            retriever=self._scorer(index),
+            filter=self._restriction(),
+            distinct=self.distinct,
+            metadata=True,
         )
         return [to_document(hit) for hit in found]
 
@@ -253,7 +295,7 @@ class RagcliRetriever(BaseRetriever):
             found = index.search_many(
                 inputs,
                 k=self.k,
-                retriever=self.retriever,
+                retriever=self._scorer(index),
                 filter=self._restriction(),
                 distinct=self.distinct,
                 metadata=True,

@@ -230,6 +230,27 @@ def with_needs(names: Iterable[str]) -> list[str]:
     return seen
 
 
+# the SearchOptions field that each fusion (a hybrid retriever's `fusion`) reads
+FUSION_OPTIONS = {"rrf_k": "rrf", "dense_weight": "zscore"}
+
+
+def unused_fusion_options(names: Iterable[str], options: SearchOptions) -> list[str]:
+    """The fields of `options` moved from their defaults that no retriever of `names` fuses with (`rrf_k`
+    for `hybrid`, which fuses z-scores): the CLI and LangChain say so rather than silently drop them."""
+    fusions = {getattr(RETRIEVERS.get(name), "fusion", None) for name in names}
+    defaults = SearchOptions()
+    return [
+        field
+        for field, fusion in FUSION_OPTIONS.items()
+        if getattr(options, field) != getattr(defaults, field) and fusion not in fusions
+    ]
+
+
+def fusing_retrievers(field: str) -> list[str]:
+    """The registered retrievers that read the fusion option `field` (`rrf_k`: hybrid-rrf), to name them."""
+    return [r.name for r in RETRIEVERS.all() if getattr(r, "fusion", None) == FUSION_OPTIONS[field]]
+
+
 def built_retrievers() -> list[Retriever[object]]:
     """The registered retrievers that write a payload at index time."""
     return [r for r in RETRIEVERS.all() if r.payload is not None]
