@@ -89,9 +89,17 @@ class ReadContext:
     _listed: int = field(default=0, init=False, repr=False)
     _unlisted: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     _kinds: dict[str, int] = field(default_factory=dict, init=False, repr=False)  # this file's, listed or not
+    _warned: set[str] = field(default_factory=set, init=False, repr=False)  # this file's `warn_once` kinds
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
+
+    def warn_once(self, kind: str, message: str) -> None:
+        """A warning given for the first record of a file that has a problem of this `kind`: a file of
+        3,000 such records gives one line, not 3,000."""
+        if kind not in self._warned:
+            self._warned.add(kind)
+            self.warn(message)
 
     def skip_record(self, where: str, reason: str) -> None:
         """A record left out (too long, empty, a duplicate id…): listed with the reason, the file goes on."""
@@ -121,6 +129,7 @@ class ReadContext:
         self._listed = 0
         self._unlisted = {}
         self._kinds = {}
+        self._warned = set()
 
     def skipped_kinds(self) -> dict[str, int]:
         """How many records of the file being read were skipped, by kind of reason (`reason_kind`)."""

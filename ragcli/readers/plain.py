@@ -120,8 +120,9 @@ class CodeReader(SuffixReader):
 
     name = "code"
     # 2: a notice that other files are generated ("generated from this file") no longer skips it;
-    # 3: a notice after PHP's `<?php` or an XML declaration skips it
-    version = 3
+    # 3: a notice after PHP's `<?php` or an XML declaration skips it; 4: a short one-line .js/.css file
+    # is not minified, and a definition inside a column-0 `if` is no method of the class above it
+    version = 4
     suffixes = CODE_SUFFIXES
 
     def read(self, source: SourceInput) -> Iterator[Document]:
@@ -134,7 +135,7 @@ class PlainTextReader:
     """Any file no other reader claims, when its content is text (the fallback reader)."""
 
     name = "plain"
-    version = 3  # as the code reader's
+    version = 4  # as the code reader's
     fallback = True
 
     def claims(self, path: Path) -> bool:

@@ -124,7 +124,10 @@ def _given_id(
             f"id field {id_field!r} is {'a list' if isinstance(value, list) else 'an object'}, not a string or number"
         )
         context.stop_if_strict(where, problem, f"name it {fallback_id}")
-        context.warn(f"{where}: {problem}: the record is named {fallback_id}")
+        context.warn_once(
+            "unusable id",
+            f"{where}: {problem}: the record is named {fallback_id} (and any later one alike, by its place)",
+        )
         return None
     return record_id(value)
 
