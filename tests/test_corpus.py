@@ -280,6 +280,24 @@ def test_a_page_starting_with_an_xml_declaration_is_decoded_as_it_declares(tmp_p
     assert reader.report.warnings == ["late.html: not valid UTF-8, read as cp1252"]  # as any undeclared text
 
 
+def test_an_xhtml_internal_subset_is_no_page_text_and_its_entities_are_never_expanded(tmp_path: Path) -> None:
+    """libxml2's HTML parser ends a DOCTYPE at its first ">": the rest of an internal subset was page text
+    ("]>"), and a reference to an entity it declares stayed as "&co;". The subset is skipped whole (a ">"
+    or "]" inside its strings and comments included), what it declares is dropped, never expanded (no
+    billion laughs, nothing fetched); HTML's own entities and undeclared references read as before."""
+    page = (
+        '<?xml version="1.0"?>\n<!-- saved -->\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "xhtml11.dtd" [\n'
+        '<!ENTITY co "Harbour Co">\n<!-- a "]>" here -->\n<!ENTITY lol "&co;&co;&co;">\n'
+        '<!ENTITY ext SYSTEM "file:///etc/hostname">\n<!ENTITY amp "&#38;#38;">\n]>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>X</title></head>\n'
+        "<body><p>xhtml puffin &co; &lol; &ext; &amp; &other;</p></body></html>\n"
+    )
+    (document,), reader = read(write_files(tmp_path, {"x.xhtml": page}))
+    assert document.text == "xhtml puffin & &other;\n"
+    assert document.line_map.lines[0] == 11  # the line the paragraph is on: the subset's lines still counted
+    assert reader.report.warnings == []
+
+
 def test_a_page_saved_as_utf_8_is_read_as_utf_8_whatever_charset_it_declares(tmp_path: Path) -> None:
     """Pages saved by wget or curl, or converted to UTF-8, keep the <meta> they had: bytes that are valid
     UTF-8 beyond ASCII are UTF-8 (legacy text with such bytes almost never is). Seven-bit bytes are read

@@ -372,6 +372,37 @@ def _heading_text(text: str) -> str | None:
     return squeezed.rstrip(_PERMALINK).rstrip() or None if squeezed is not None else None
 
 
+# a DOCTYPE with an internal subset (`<!DOCTYPE html [<!ENTITY co "Harbour Co">]>`, XHTML's way of declaring
+# entities), after what may come before it; the subset is group 1. libxml2's HTML parser ends a DOCTYPE at its
+# first ">", so the rest of the subset became page text. Atomic groups and possessive repeats keep the match
+# linear on any bytes (an unclosed comment takes the rest of the file, and the match fails once).
+_DOCTYPE_SUBSET = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?>\s+|<\?(?>.*?\?>|.*)|<!--(?>.*?-->|.*))*+"
+    rb"<!DOCTYPE(?>[^\[>\"']+|\"[^\"]*\"|'[^']*')*+"
+    rb"(\[(?>[^\]\"'<]+|\"[^\"]*\"|'[^']*'|<!--(?>.*?-->|.*)|<)*+\])\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\s+([^\s%\"'<>]+)")  # a general entity's (a parameter entity has "%")
+_ENTITY_REFERENCE = re.compile(rb"&([^\s&;<>#]+);")
+
+
+def _without_internal_subset(data: bytes) -> bytes:
+    """`data` without its DOCTYPE's internal subset (its line breaks kept, for citations), and without the
+    references to the entities the subset declares that HTML does not know: they are never expanded
+    (no entity of a file is fetched or multiplied), and "&co;" is no word of the page."""
+    found = _DOCTYPE_SUBSET.match(data)
+    if found is None:
+        return data
+    from html.entities import html5
+
+    subset = found.group(1)
+    declared = {name for name in _ENTITY_DECLARATION.findall(subset) if name.decode("latin-1") + ";" not in html5}
+    data = data[: found.start(1)] + b"\n" * subset.count(b"\n") + data[found.end(1) :]
+    if not declared:
+        return data
+    return _ENTITY_REFERENCE.sub(lambda ref: b"" if ref.group(1) in declared else ref.group(), data)
+
+
 def html_text(data: bytes, menus: bool = False) -> HtmlText:
     """Parse `data` (UTF-8) with lxml's HTML parser (libxml2: linear time, recovers from any markup,
     no network) and walk the tree without recursion, keeping the text a browser would show, menus
@@ -383,7 +414,7 @@ def html_text(data: bytes, menus: bool = False) -> HtmlText:
 
     parser = lxml_html.HTMLParser(recover=True, no_network=True, huge_tree=True, encoding="utf-8")
     try:
-        root = lxml_html.document_fromstring(data, parser=parser)
+        root = lxml_html.document_fromstring(_without_internal_subset(data), parser=parser)
     except etree.ParserError:  # nothing but whitespace or comments
         return HtmlText("", LineMap(), None, False)
     parts: list[str] = []
@@ -585,8 +616,9 @@ class HtmlReader(SuffixReader):
     # start tag dropped; an XML declaration's encoding read (`readers.base.reader_edition`: read again once);
     # 3: a lone "\r" ends a line, as HTML's parsing makes it, not a terminal's overwrite; 4: a heading's (and
     # title's) words taken as the text's, <br> a space, hidden text and buttons left out ("Chapter 1Introduction");
-    # 5: a closed <dialog> left out, an <img> and ruby's <rt> a word break ("onetwo", "漢kan")
-    version = 5
+    # 5: a closed <dialog> left out, an <img> and ruby's <rt> a word break ("onetwo", "漢kan"); 6: a DOCTYPE's
+    # internal subset no text ("]>"), the entities it declares left out ("&co;")
+    version = 6
     suffixes = frozenset({".html", ".htm", ".xhtml"})
 
     def read(self, source: SourceInput) -> Iterator[Document]:
