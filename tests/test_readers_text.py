@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,55 @@ def test_a_binary_file_without_a_suffix_is_skipped_as_binary_content(tmp_path: P
     docs, reader = read([root])
     assert list(docs) == ["LICENSE"]
     assert reasons(reader) == {"program": "binary content"}
+
+
+def _office_file(main_type: str, padding: int) -> bytes:
+    """A zip holding an Office Open XML package's content types (what says which format it is), and
+    `padding` bytes more: the package's directory, at the zip's end, past the sniffed head or not."""
+    types = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Override PartName="/main.xml" ContentType="application/vnd.openxmlformats-officedocument.{main_type}'
+        '.main+xml"/></Types>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("main.xml", b"<x>" + b"y" * padding + b"</x>")
+    return out.getvalue()
+
+
+def test_a_pdf_or_office_file_under_a_text_name_says_what_it_looks_like(tmp_path: Path) -> None:
+    """A browser's download saved without `.pdf` was read as cp1252 text (its syntax indexed: "endobj",
+    "MediaBox") or skipped as "binary content", as was a Word file named `notes.md`: each is skipped with
+    the name to give it. A zip that is no Office file is still "binary content"."""
+    pdf = b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    plain_zip = io.BytesIO()
+    with zipfile.ZipFile(plain_zip, "w") as archive:
+        archive.writestr("a.txt", "text")
+    root = write_files(
+        tmp_path,
+        {
+            "download": pdf,
+            "paper.md": pdf,
+            "scan.gz": gzip.compress(pdf),
+            "notes.md": _office_file("wordprocessingml.document", 100),
+            "report": _office_file("wordprocessingml.document", 20_000),  # its directory past the sniffed head
+            "deck.txt": _office_file("presentationml.presentation", 100),
+            "archive": plain_zip.getvalue(),
+            "LICENSE": "MIT",
+        },
+    )
+    docs, reader = read([root])
+    assert list(docs) == ["LICENSE"]
+    assert reasons(reader) == {
+        "download": "looks like a PDF: name it .pdf",
+        "paper.md": "looks like a PDF: name it .pdf",
+        "scan.gz": "looks like a PDF: name it .pdf",
+        "notes.md": "looks like a Word document: name it .docx",
+        "report": "looks like a Word document: name it .docx",
+        "deck.txt": "looks like a PowerPoint deck: name it .pptx",
+        "archive": "binary content",
+    }
 
 
 def test_a_known_binary_suffix_is_skipped_by_name(tmp_path: Path) -> None:

@@ -325,6 +325,16 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:BINARY_SNIFF_BYTES]
 
 
+PDF_SIGNATURE = b"%PDF-"  # how a PDF starts: one without compressed streams is 8-bit text to a sniff
+ZIP_SIGNATURE = b"PK\x03\x04"  # how a zip starts: an Office Open XML file is one
+
+
+def no_text(data: bytes) -> bool:
+    """Whether a file whose first bytes are `data` is no text for a text reader: a NUL byte, or a PDF's
+    header (its syntax read as cp1252 would be indexed as "endobj" and "MediaBox")."""
+    return data.startswith(PDF_SIGNATURE) or looks_binary(data)
+
+
 def valid_unicode(name: str) -> str:
     """A file name as valid Unicode: bytes that were not UTF-8 (surrogate escapes) become �."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -368,12 +378,39 @@ class SourceInput:
         """The file name without its last suffix, as a fallback title."""
         return valid_unicode(self.path.stem)
 
-    def sniff_binary(self) -> None:
-        """Skip the file if its first bytes hold a NUL (binary content under a text name)."""
+    def head(self) -> bytes:
+        """The first bytes of the (decompressed) file, without consuming them."""
         peek: Callable[[int], bytes] | None = getattr(self.stream, "peek", None)
-        head = peek(BINARY_SNIFF_BYTES) if peek is not None else b""
-        if looks_binary(head[:BINARY_SNIFF_BYTES]):
-            raise Skip("binary content")
+        return peek(BINARY_SNIFF_BYTES)[:BINARY_SNIFF_BYTES] if peek is not None else b""
+
+    def sniff_binary(self, is_text: Callable[[bytes], bool] | None = None) -> None:
+        """Skip the file if its first bytes are no text (`no_text`, or not `is_text`): binary content under
+        a text name, the reason saying what it looks like (`binary_reason`)."""
+        head = self.head()
+        if no_text(head) or (is_text is not None and not is_text(head)):
+            raise Skip(self.binary_reason(head, whole=False))
+
+    def binary_reason(self, data: bytes, whole: bool = True) -> str:
+        """The skip reason for binary content under a text name, `data` all of it (or, not `whole`, its
+        first bytes, the stream not read yet): what it looks like and the name to give it where ragcli
+        reads that format by its suffix (a PDF a browser saved without `.pdf`, a Word file named
+        `notes.md`), else "binary content"."""
+        found: tuple[str, str] | None = None
+        if data.startswith(PDF_SIGNATURE):
+            found = ("a PDF", ".pdf")
+        elif data.startswith(ZIP_SIGNATURE):
+            from ragcli.readers.docx import office_format  # the reader that knows the package: for a zip only
+
+            found = office_format(data if whole else self._whole(data))
+        return f"looks like {found[0]}: name it {found[1]}" if found is not None else "binary content"
+
+    def _whole(self, head: bytes) -> bytes:
+        """The whole file, read now (a zip's directory is at its end); `head` where it is larger than
+        `max_bytes`."""
+        try:
+            return self.read_bytes()
+        except Skip:
+            return head
 
     def text_before_nul(self, data: bytes, position: int = 0) -> bytes:
         """`data` (from byte `position` of the file) up to its first NUL byte, with a warning when it holds
@@ -435,8 +472,8 @@ class SourceInput:
         data = self.read_bytes()
         if without_data is not None:
             data = without_data(data)
-        if looks_binary(data):
-            raise Skip("binary content")
+        if no_text(data):
+            raise Skip(self.binary_reason(data))
         data = self.text_before_nul(data)
         declared = declared_charset(data) if declared_charset is not None and not self.transcoded else None
         first = first_codec(data, declared)  # once: for a declared charset it checks the bytes as UTF-8

@@ -9,7 +9,8 @@ Two readers, asked in this order after the format readers:
   other reader claims, except well-known binary suffixes (`.png`, `.zip`, `.so`…, skipped by name
   without being opened), and decides from the first bytes whether the file is text (`looks_like_text`).
   That is how `README`, `NEWS`, `LICENSE`, `copyright`, `Makefile`, `changelog.Debian.gz` and
-  `notes.1` are read, and why a binary file without a suffix is skipped as "binary content".
+  `notes.1` are read, and why a binary file without a suffix is skipped as "binary content" (a PDF or an
+  Office file as what it looks like: `SourceInput.binary_reason`).
 
 `.gz` needs nothing here: the walk decompresses, and both readers look through the `.gz`
 (`README.gz` and `foo.py.gz` are read like `README` and `foo.py`).
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-from ragcli.readers.base import BINARY_SNIFF_BYTES, Skip, SourceInput, SuffixReader, file_name, inner_suffix
+from ragcli.readers.base import BINARY_SNIFF_BYTES, SourceInput, SuffixReader, file_name, inner_suffix
 from ragcli.readers.definitions import definition_headings
 from ragcli.readers.generated import generated_by_content
 from ragcli.readers.text import Rejecter, first_line_title, read_text_document
@@ -95,12 +96,6 @@ def looks_like_text(head: bytes) -> bool:
     return len(_CONTROL.findall(head)) <= MAX_CONTROL_SHARE * len(head)
 
 
-def _head(source: SourceInput) -> bytes:
-    """The first bytes of the (decompressed) file, without consuming them."""
-    peek: Callable[[int], bytes] | None = getattr(source.stream, "peek", None)
-    return peek(BINARY_SNIFF_BYTES)[:BINARY_SNIFF_BYTES] if peek is not None else b""
-
-
 def _no_title(text: str) -> str | None:
     return None
 
@@ -135,7 +130,7 @@ class PlainTextReader:
     """Any file no other reader claims, when its content is text (the fallback reader)."""
 
     name = "plain"
-    version = 4  # as the code reader's
+    version = 5  # 4: as the code reader's 4; 5: a PDF (`%PDF-`) is no text, whatever its bytes
     fallback = True
 
     def claims(self, path: Path) -> bool:
@@ -145,8 +140,7 @@ class PlainTextReader:
         return None
 
     def read(self, source: SourceInput) -> Iterator[Document]:
-        if not looks_like_text(_head(source)):
-            raise Skip("binary content")
+        source.sniff_binary(looks_like_text)
         return read_text_document(source, first_line_title, file_name(source.path), _generated(source))
 
 
