@@ -433,3 +433,15 @@ def test_every_message_of_a_digest_is_read(tmp_path: Path) -> None:
         "From: ben@example.org\nSubject: frames\n\nDrone frames catch them too."
     )
     assert document.line_at(document.text.index("Drone")) == line_of_word(raw, "Drone")
+
+
+def test_forwards_within_forwards_are_read_to_a_bounded_depth(tmp_path: Path) -> None:
+    """400 messages each enclosing the next overflowed Python's stack (the file was skipped as damaged):
+    the outer 16 enclosed ones are read, deeper ones left out with a warning, the file read."""
+    raw = "".join(f"From: a@x\nSubject: fwd {level}\nContent-Type: message/rfc822\n\n" for level in range(400))
+    raw += "From: a@x\nSubject: deepest\n\nThe deepest note mentions walruses.\n"
+    reader = CorpusReader([write_files(tmp_path / "c", {"deep.eml": raw})])
+    (document,) = reader.documents()
+    assert "Subject: fwd 16" in document.text and "Subject: fwd 17" not in document.text
+    assert "walruses" not in document.text
+    assert any("more than 16 deep are left out" in warning for warning in reader.report.warnings)

@@ -98,6 +98,11 @@ class _Body:
     breaks: int = 0  # the line breaks of the content, as `lines` counts them
 
 
+# forwards within forwards read at most this deep; deeper ones are left out with a warning (400 nested
+# forwards overflowed Python's stack in the functions below, which follow them recursively)
+MAX_ENCLOSED = 16
+
+
 def _enclosed(part: MIMEPart) -> EmailMessage | None:
     """The message a message/rfc822 part holds (a forward shown inline, each message of a digest), else
     None: `get_body` does not go into one, so without this its text was lost without a word."""
@@ -125,15 +130,15 @@ def _shown_parts(part: MIMEPart) -> Iterator[MIMEPart]:
         yield body
 
 
-def _attachment_names(message: EmailMessage) -> list[str]:
+def _attachment_names(message: EmailMessage, depth: int = 0) -> list[str]:
     """The names of the parts listed as attachments: `iter_attachments` less those `_shown_parts` reads
     as body text (a text part `inline; filename=…`, as Apple Mail sends a .txt), so that a part is read
     or named, never both; then those of each enclosed message shown."""
     shown = list(_shown_parts(message))
     ids = {id(part) for part in shown}
     names = [name for part in message.iter_attachments() if id(part) not in ids and (name := part.get_filename())]
-    enclosed = (inner for part in shown if (inner := _enclosed(part)) is not None)
-    return names + [name for inner in enclosed for name in _attachment_names(inner)]
+    enclosed = (inner for part in shown if depth < MAX_ENCLOSED and (inner := _enclosed(part)) is not None)
+    return names + [name for inner in enclosed for name in _attachment_names(inner, depth + 1)]
 
 
 Warn = Callable[[str], None]  # what reading a message warns of, said without where: the caller names it
@@ -268,19 +273,23 @@ def _header_block(headers: dict[str, str], names: Sequence[str]) -> str:
     return without_terminal_sequences(shown)
 
 
-def _part_bodies(part: MIMEPart, warn: Warn) -> list[_Body]:
+def _part_bodies(part: MIMEPart, warn: Warn, depth: int) -> list[_Body]:
     """One shown part's texts: a text part's; an enclosed message's headers (cited at the message's
     line: the file does not hold them as shown) then its own shown parts'."""
     inner = _enclosed(part)
     if inner is None:
         return [_body(part, warn)]
+    if depth >= MAX_ENCLOSED:
+        warn(f"forwarded messages enclosed more than {MAX_ENCLOSED} deep are left out")
+        return []
     headers = _header_block({name: _header(inner, name) for name in _READ_HEADERS}, _READ_HEADERS)
-    return [_Body(headers), *_shown_bodies(inner, warn)]
+    return [_Body(headers), *_shown_bodies(inner, warn, depth + 1)]
 
 
-def _shown_bodies(message: EmailMessage, warn: Warn) -> list[_Body]:
-    """The texts of the parts a mail client shows, in order, those with any text."""
-    return [body for part in _shown_parts(message) for body in _part_bodies(part, warn) if body.text.strip()]
+def _shown_bodies(message: EmailMessage, warn: Warn, depth: int = 0) -> list[_Body]:
+    """The texts of the parts a mail client shows, in order, those with any text (of a message enclosed
+    `depth` forwards deep)."""
+    return [body for part in _shown_parts(message) for body in _part_bodies(part, warn, depth) if body.text.strip()]
 
 
 def _joined(message: EmailMessage, raw: bytes, line: int, warn: Warn) -> tuple[str, list[tuple[int, int]]]:
