@@ -152,6 +152,13 @@ def test_failures_exit_with_the_documented_number(
     assert "Traceback" not in result.stderr and result.stderr.strip()
 
 
+def test_the_dense_section_gives_the_codes_the_table_gives() -> None:
+    """Missing vectors are bad usage (2), as the table says; only a missing extra is 11."""
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    bullet = text.split("**Without the extra or the vectors**", 1)[1].split("\n- ", 1)[0].split(" - **", 1)[0]
+    assert "exit 11 without the extra" in bullet and "exit 2 (`has no dense vectors`)" in bullet
+
+
 def test_a_locked_index_exits_10(small_corpus: Path, small_index: Path) -> None:
     with index_lock(small_index):
         result = run("index", str(small_corpus), "--index", str(small_index))
