@@ -212,7 +212,7 @@ class ArraySpec:
 class PayloadSchema:
     """What a payload file holds: arrays by name, plain values by name (each with its allowed types),
     and arrays that may be absent (added by a later version; an older index lacks them) but are checked
-    when present. Other entries are allowed only as plain data (and nothing reads them)."""
+    when present. Nothing else: another payload's extra arrays would pass for this one's."""
 
     arrays: Mapping[str, ArraySpec] = field(default_factory=dict)
     values: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
@@ -245,6 +245,9 @@ def check_payload(payload: object, schema: PayloadSchema | None) -> str | None:
             return f"entry {str(key)[:40]!r} is not plain data"
     if schema is None:
         return None
+    undeclared = sorted(set(payload) - {*schema.arrays, *schema.values, *schema.optional})
+    if undeclared:
+        return f"entry {undeclared[0][:40]!r} is not one its schema declares"
     present = {name: spec for name, spec in schema.optional.items() if name in payload}
     for name, spec in {**schema.arrays, **present}.items():
         array = payload.get(name)

@@ -128,6 +128,13 @@ def test_each_payload_matches_its_schema(small_index: Path, key: str, value: obj
     assert_clean_damage(bounded("query", "electricity", "--no-generate", "--index", str(small_index)), repr(key))
 
 
+def test_a_payload_swapped_for_another_with_its_checksums_is_refused(small_index: Path) -> None:
+    """BM25's payload holds every array TF-IDF's declares: only its extra entries tell them apart."""
+    replace_payload(small_index, TFIDF_FILE, real(small_index, BM25_FILE))
+    result = bounded("query", "electricity", "-r", "tfidf", "--no-generate", "--index", str(small_index))
+    assert_clean_damage(result, TFIDF_FILE, "'avgdl' is not one its schema declares")
+
+
 # --- containers that share themselves ------------------------------------------------------------
 
 
