@@ -719,9 +719,12 @@ class Index:
         return self._now().counts
 
     def verify(self) -> None:
-        """`info --verify`: every payload against its checksum (exit 7), then each built retriever's
-        own check of its data (`Retriever.verify`: the dense vectors' width against their model, exit 9)."""
+        """`info --verify`: every payload against its checksum, then loaded as a query loads it (safe
+        loader, schema): a crafted payload with matching checksums passes the first alone (exit 7 for
+        either); then each built retriever's own check (`Retriever.verify`: the dense vectors' width
+        against their model, exit 9)."""
         verify_checksums(self.path, self.manifest)
+        self._guarded(lambda: [self.payload(name) for name in self.manifest["files"]], follow=False)
         for name in RETRIEVERS.usable():
             payload = RETRIEVERS.get(name).payload
             if payload is not None and self.has_payload(payload):
