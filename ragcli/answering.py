@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ragcli.errors import InputFormatError, InvalidOptionError, RagcliError
+from ragcli.errors import InputFormatError, InvalidOptionError, RagcliError, RagcliWarning
 from ragcli.generation.base import (
     GENERATORS,
     Generation,
@@ -183,6 +183,7 @@ MAX_QUESTION_CHARS = 1 << 20  # one line of stdin; a longer one is no question (
 
 
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_UNDECODED_RE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes it cannot decode
 
 
 def split_lines(text: str) -> list[str]:
@@ -233,7 +234,7 @@ def question_batches(
                 raise InputFormatError(message)
             refuse(message)
             continue
-        question = question_text(line)
+        question = question_text(_decoded(line, number))
         if question:
             batch.append(question)
             if len(batch) >= limit:
@@ -241,6 +242,21 @@ def question_batches(
                 batch = []
     if batch:
         yield batch
+
+
+def _decoded(line: str, number: int) -> str:
+    """Line `number` with the bytes stdin's decoder could not read (`_chunks` keeps them as lone
+    surrogates) as U+FFFD, said once per line: a Latin-1 file piped in by mistake was answered mangled,
+    without a word."""
+    if not _UNDECODED_RE.search(line):
+        return line
+    import warnings
+
+    warnings.warn(
+        RagcliWarning(f"stdin:{number}: not valid UTF-8 (a file in another encoding?): its bad bytes read as U+FFFD"),
+        stacklevel=2,
+    )
+    return _UNDECODED_RE.sub("\ufffd", line)
 
 
 def _chunks(stream: IO[str]) -> Iterator[str | None]:
@@ -263,7 +279,7 @@ def _chunks(stream: IO[str]) -> Iterator[str | None]:
     encoding = getattr(stream, "encoding", None) or "utf-8"
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"  # drops a byte-order mark at the start of the stream, and only there
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")  # `_decoded` says so
     ended = False
     while not ended:
         data = os.read(descriptor, READ_BYTES)

@@ -12,7 +12,7 @@ import pytest
 
 from ragcli import answering
 from ragcli.answering import MAX_QUESTION_CHARS, question_batches
-from ragcli.errors import InputFormatError
+from ragcli.errors import InputFormatError, RagcliWarning
 from ragcli.retrieval.index import question_text
 
 
@@ -43,7 +43,7 @@ def test_invalid_utf8_is_replaced_not_fatal() -> None:
     read_end, write_end = os.pipe()
     os.write(write_end, b"caf\xe9 \xc3\xa9t\xc3\xa9\n")
     os.close(write_end)
-    with os.fdopen(read_end, encoding="utf-8") as stream:
+    with os.fdopen(read_end, encoding="utf-8") as stream, pytest.warns(RagcliWarning, match="stdin:1: not valid"):
         assert list(question_batches(stream)) == [["caf\ufffd été"]]
 
 
@@ -74,6 +74,19 @@ def test_a_line_too_long_for_a_question_is_left_out_and_said(tmp_path: Path) -> 
     )
     with pytest.raises(InputFormatError, match="stdin:3: longer than"):  # no one to say it to: an error
         list(question_batches(io.StringIO(text)))
+
+
+def test_bytes_that_are_not_utf_8_are_said_once_per_line(tmp_path: Path) -> None:
+    """A Latin-1 file piped in by mistake: each line holding bytes UTF-8 cannot read is warned of by its
+    number and asked with U+FFFD in their place; a U+FFFD really written is no mistake."""
+    path = tmp_path / "questions.txt"
+    path.write_bytes(b"queen \xff eggs \xfe\n\xc3\nhoney \xef\xbf\xbd\n")
+    with open(path, encoding="utf-8") as stream, pytest.warns(RagcliWarning) as caught:
+        questions = [q for batch in question_batches(stream) for q in batch]
+    assert questions == ["queen \ufffd eggs \ufffd", "\ufffd", "honey \ufffd"]
+    assert [str(w.message) for w in caught] == [
+        f"stdin:{n}: not valid UTF-8 (a file in another encoding?): its bad bytes read as U+FFFD" for n in (1, 2)
+    ]
 
 
 def test_a_line_too_long_is_said_before_it_ends() -> None:
