@@ -28,7 +28,6 @@ flocked opened for reading (`BuildLock.read_only`): an unchanged index is still 
 
 from __future__ import annotations
 
-import enum
 import errno
 import importlib.util
 import json
@@ -268,16 +267,16 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
     if not create:
         if not is_ragcli_index(index_dir):
             raise NoIndexError(f"no index found in {index_dir}", hint="build one with `ragcli index PATH`")
-        return Claim.NOTHING
+        return Claim()
     refuse = "pass --index (or set RAGCLI_INDEX to) a new or empty folder"
-    claim = Claim.MARKER
+    claim = Claim(marker=True)
     found = look_up(index_dir, IndexWriteError)  # a folder above it that may not be searched: exit 12
     if found is not None and stat.S_ISDIR(found.st_mode):
         if is_ragcli_index(index_dir):
             if not (index_dir / INDEX_MARKER).exists():
                 with suppress(OSError):  # built by 0.1.0: its manifest is the proof, the marker a bonus
                     write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
-            return Claim.NOTHING
+            return Claim()
         try:
             empty = _empty(index_dir)
         except OSError as exc:
@@ -296,36 +295,65 @@ def claim_index_dir(index_dir: Path, *, create: bool = True) -> Claim:
         )
     else:
         try:
-            index_dir.mkdir(parents=True, exist_ok=True)
+            claim = Claim(marker=True, folders=_make_folders(index_dir))
         except OSError as exc:
             where = _first_existing(index_dir)
             raise write_error(f"cannot create the index folder {index_dir}", exc, where=where) from None
-        claim = Claim.FOLDER
     try:
         with suppress(FileExistsError):
             write_marker(index_dir / INDEX_MARKER, f"{FORMAT_NAME}\n")
     except OSError as exc:
-        _take_back(index_dir, claim)  # the folder this call made
+        _take_back(index_dir, claim)  # the folders this call made
         raise write_error(f"cannot write an index in {index_dir}", exc, where=index_dir) from None
     if not is_ragcli_index(index_dir):  # someone else's file took the marker's name meanwhile
         raise ForeignFolderError(f"{index_dir} is not a ragcli index; refusing to write into it")
     return claim
 
 
-class Claim(enum.Enum):
-    """What `claim_index_dir` made: nothing (an index was there), the marker in an empty folder, or the
-    folder itself."""
+@dataclass(frozen=True)
+class Claim:
+    """What `claim_index_dir` made: the marker (none where an index was there), and each folder it
+    created, the index folder's missing parents too (innermost first), so that a failed first build
+    removes those folders and only those."""
 
-    NOTHING = 0
-    MARKER = 1
-    FOLDER = 2
+    marker: bool = False
+    folders: tuple[Path, ...] = ()
+
+
+def _make_folders(index_dir: Path) -> tuple[Path, ...]:
+    """Create `index_dir` and the folders above it that are missing; returns those this call made,
+    innermost first. One that fails takes back the ones made before it."""
+    missing = []
+    path = index_dir
+    while not os.path.lexists(path) and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            with suppress(FileExistsError):  # made meanwhile by someone else: theirs, never removed
+                folder.mkdir()
+                made.insert(0, folder)
+    except OSError:
+        _remove_folders(made)
+        raise
+    return tuple(made)
+
+
+def _remove_folders(folders: Sequence[Path]) -> None:
+    """Remove the folders a claim made, innermost first, up to the first one that is not empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (someone else's file appeared): it and those above it are left
+            return
 
 
 def _take_back(index_dir: Path, claim: Claim) -> None:
     """After a first build that published nothing: its lock and marker removed, and the folder when
     the build made it, so a failed `ragcli index` leaves the place as it found it; unless the build kept
     a checkpoint there, which the marker must go on claiming for the next build to resume from it."""
-    if claim is Claim.NOTHING or (index_dir / MANIFEST).exists() or (index_dir / MANIFEST).is_symlink():
+    if not claim.marker or (index_dir / MANIFEST).exists() or (index_dir / MANIFEST).is_symlink():
         return
     checkpoint = index_dir / DENSE_CHECKPOINT
     if not checkpoint.is_symlink() and checkpoint.is_file():
@@ -334,9 +362,7 @@ def _take_back(index_dir: Path, claim: Claim) -> None:
         entry = index_dir / name
         if not entry.is_symlink() and entry.is_file():
             entry.unlink(missing_ok=True)
-    if claim is Claim.FOLDER:
-        with suppress(OSError):  # not empty (someone else's file appeared): left
-            index_dir.rmdir()
+    _remove_folders(claim.folders)
 
 
 def our_generation(folder: Path) -> bool:

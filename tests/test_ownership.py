@@ -380,3 +380,17 @@ def test_no_file_ragcli_did_not_write_is_ever_deleted_or_modified(
             assert after == before  # refused: not even a lock file
         assert {k: after.get(k) for k in planted} == planted
     shutil.rmtree(root)
+
+
+def test_a_failed_first_build_removes_the_parent_folders_it_made_and_only_those(tmp_path: Path) -> None:
+    """`ragcli index empty --index out/a/b` with nothing to index removed `b` but left `out` and `out/a`,
+    which it had made too; a folder that was there before (here `out`) stays."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    failed = run("index", str(empty), "--index", str(tmp_path / "out" / "a" / "b"))
+    assert failed.returncode == ExitCode.EMPTY_CORPUS, failed.stderr
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "out").mkdir()
+    failed = run("index", str(empty), "--index", str(tmp_path / "out" / "a" / "b"))
+    assert failed.returncode == ExitCode.EMPTY_CORPUS, failed.stderr
+    assert list((tmp_path / "out").iterdir()) == []
