@@ -1484,7 +1484,7 @@ def config_show(
 ) -> None:
     """Print each configuration key's value in effect and where it came from (default, user config,
     project config, env), the index folder commands would use, and where the files are."""
-    from ragcli.collections import choose_index, collections_dir
+    from ragcli.collections import choose_index, collections_dir, data_folder_problem
     from ragcli.config import KEYS, effective
     from ragcli.render import config_table, note, stdout_console, write_json
 
@@ -1502,6 +1502,9 @@ def config_show(
     try:
         choice = choose_index(index_dir, collection)
         found = {"collection": choice.setting()}
+        problem = None if choice.name is not None else data_folder_problem()
+        if problem is not None:  # the index shown is usable, but `-c NAME` would not be
+            note(f"ragcli: warning: {problem}")
     except (InvalidOptionError, IndexWriteError) as exc:
         if index_dir is not None or collection is not None:
             raise

@@ -62,6 +62,16 @@ def _usable_collections_dir() -> Path:
     return folder
 
 
+def data_folder_problem() -> IndexWriteError | None:
+    """Why no collection can be kept in the data folder (it, or its `collections`, is no folder), or
+    None: for `config show` to warn about where the index it shows is no collection, so none checked."""
+    try:
+        _usable_collections_dir()
+    except IndexWriteError as exc:
+        return exc
+    return None
+
+
 def _data_folder_error(path: Path, problem: str) -> IndexWriteError:
     named = os.environ.get(DATA_DIR_ENV)
     where = f" (${DATA_DIR_ENV})" if named and path == data_dir() else ""

@@ -371,3 +371,16 @@ def test_a_file_under_a_collections_name_gets_the_same_hint(
         "(nothing in it was changed) (choose another name, or move the file)"
     ]
     assert mine.read_text() == "mine"
+
+
+def test_config_show_warns_of_a_data_folder_that_is_a_file(tmp_path: Path) -> None:
+    """$RAGCLI_DATA_DIR naming a file: `config show` warned only when the configuration set `collection`,
+    and otherwise listed `<file>/collections` as if collections could be kept there."""
+    (tmp_path / "f").write_text("hi\n")
+    env = {"RAGCLI_DATA_DIR": str(tmp_path / "f"), "RAGCLI_CONFIG": os.devnull, "RAGCLI_INDEX": ""}
+    for args in (["config", "show"], ["config", "show", "--json"], ["config", "show", "-i", str(tmp_path / "x")]):
+        result = invoke(*args, env=env)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stderr.startswith(
+            f"ragcli: warning: {tmp_path / 'f'} ($RAGCLI_DATA_DIR) is not a folder: the collections are kept there"
+        ), args
