@@ -125,7 +125,13 @@ class IndexChoice:
         return ""
 
     def require(self) -> IndexChoice:
-        """For a command that reads the index: a collection that does not exist is exit 3, saying so."""
+        """For a command that reads the index: a collection, or a folder $RAGCLI_INDEX names, that holds
+        no index is exit 3, saying what chose it (a stale variable in a service's environment)."""
+        if self.origin == "env" and look_up(self.path / MANIFEST, IndexDamagedError, follow=False) is None:
+            raise NoIndexError(
+                f"no index found in {self.path} (${INDEX_ENV})",
+                hint=f"build one there with `ragcli index PATH`, or {self.omit}",
+            )
         if self.name is not None and look_up(self.path / MANIFEST, IndexDamagedError) is None:
             # a configured collection: the line names the file and the key, as resolve_index's own does
             where = f"{self.named_by}: key 'collection': " if self.origin == "config" else ""
@@ -141,15 +147,22 @@ class IndexChoice:
         return self
 
     def for_building(self) -> IndexChoice:
-        """For `ragcli index`: a collection whose folder holds someone's files is refused (exit 2) with a
-        hint about names, not the --index one `claim_index_dir` gives a folder named by path."""
-        if self.name is not None and holds_foreign_files(self.path):
-            what, elsewhere = _someone_elses(self.path)
-            raise ForeignFolderError(
-                f"{self.path} {what}; refusing to build collection {self.name!r} there (nothing in it was changed)",
-                hint=elsewhere,
+        """For `ragcli index`: a folder of someone's files that a collection name, $RAGCLI_INDEX or the
+        configuration chose is refused (exit 2) saying what chose it, with a hint about that, not the
+        --index one `claim_index_dir` gives a folder named by --index."""
+        if self.origin in ("option", "default") or not holds_foreign_files(self.path):
+            return self
+        what, elsewhere = _someone_elses(self.path)
+        target = self.chosen_by or f"collection {self.name!r}"
+        if self.origin == "env":
+            target, elsewhere = (
+                f"the index ${INDEX_ENV} names",
+                f"set {INDEX_ENV} to a new or empty folder, or {self.omit}",
             )
-        return self
+        also = "; --index DIR or --name NAME builds another index" if self.chosen_by else ""
+        raise ForeignFolderError(
+            f"{self.path} {what}; refusing to build {target} there (nothing in it was changed)", hint=elsewhere + also
+        )
 
     def for_dataset(self, brings_corpus: bool) -> Path | None:
         """The index a command reading judged questions uses (evaluate, tune, train retriever): for a

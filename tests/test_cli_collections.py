@@ -384,3 +384,32 @@ def test_config_show_warns_of_a_data_folder_that_is_a_file(tmp_path: Path) -> No
         assert result.stderr.startswith(
             f"ragcli: warning: {tmp_path / 'f'} ($RAGCLI_DATA_DIR) is not a folder: the collections are kept there"
         ), args
+
+
+def test_a_refused_or_missing_index_the_configuration_chose_says_what_chose_it(
+    small_corpus: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A folder of someone's files that the configuration's `collection` or $RAGCLI_INDEX named was
+    refused, and a $RAGCLI_INDEX naming nothing was "no index found", without saying what chose it:
+    a stale variable in a service's environment was hard to find."""
+    config = tmp_path / "config.toml"
+    write_files(tmp_path / "data" / "collections" / "photos", {"p.jpg": "x"})
+    config.write_text('collection = "photos"\n')
+    refused = invoke("index", str(small_corpus), env=env)
+    assert refused.exit_code == ExitCode.USAGE
+    assert f"collection 'photos' (key 'collection' of {config})" in refused.stderr
+    assert "--name NAME builds another index" in refused.stderr
+    config.write_text("")
+    mine = write_files(tmp_path / "mine", {"k.txt": "keep"})
+    refused = invoke("index", str(small_corpus), env={**env, "RAGCLI_INDEX": str(mine)})
+    assert refused.exit_code == ExitCode.USAGE
+    assert f"{mine} holds files and is not a ragcli index; refusing to build the index $RAGCLI_INDEX names" in (
+        refused.stderr
+    )
+    assert "unset RAGCLI_INDEX" in refused.stderr and "pass --index" not in refused.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["k.txt"]
+    for args in (["query", "wind"], ["info"]):
+        missing = invoke(*args, env={**env, "RAGCLI_INDEX": str(tmp_path / "typo")})
+        assert missing.exit_code == ExitCode.NO_INDEX, args
+        assert f"no index found in {tmp_path / 'typo'} ($RAGCLI_INDEX)" in missing.stderr
+        assert "unset RAGCLI_INDEX" in missing.stderr
