@@ -135,10 +135,14 @@ def user_config_path() -> Path:
 
 def data_dir() -> Path:
     """$RAGCLI_DATA_DIR, else the user's data folder (platformdirs: ~/.local/share/ragcli on Linux),
-    where collections are kept (ragcli.collections)."""
+    where collections are kept (ragcli.collections). A relative $RAGCLI_DATA_DIR is made absolute against
+    the current folder, so that every message and listing says where the collections are looked for."""
     named = os.environ.get(DATA_DIR_ENV)
     if named:
-        return Path(named).expanduser()
+        try:
+            return Path(named).expanduser().absolute()
+        except OSError:  # the current folder was deleted: left relative, and what uses it says it is not there
+            return Path(named).expanduser()
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ragcli", appauthor=False))

@@ -413,3 +413,19 @@ def test_a_refused_or_missing_index_the_configuration_chose_says_what_chose_it(
         assert missing.exit_code == ExitCode.NO_INDEX, args
         assert f"no index found in {tmp_path / 'typo'} ($RAGCLI_INDEX)" in missing.stderr
         assert "unset RAGCLI_INDEX" in missing.stderr
+
+
+def test_a_relative_data_folder_is_shown_absolute(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative $RAGCLI_DATA_DIR is relative to the folder a command runs in: `collections --json` listed
+    `rel/collections/r1` and a `-c r1` run elsewhere said "(in rel/collections)", naming no folder."""
+    env = {"RAGCLI_DATA_DIR": "rel", "RAGCLI_CONFIG": os.devnull, "RAGCLI_INDEX": ""}
+    monkeypatch.chdir(tmp_path)
+    assert invoke("index", str(small_corpus), "--name", "r1", "-q", env=env).exit_code == 0
+    listed = json.loads(invoke("collections", "--json", env=env).stdout)
+    assert [entry["path"] for entry in listed] == [str(tmp_path / "rel" / "collections" / "r1")]
+    monkeypatch.chdir(small_corpus)
+    missing = invoke("query", "wind", "-c", "r1", env=env)
+    assert missing.exit_code == ExitCode.NO_INDEX
+    assert f"(in {small_corpus / 'rel' / 'collections'})" in missing.stderr
