@@ -27,12 +27,20 @@ from ragcli.markdown import markdown_headings
 from ragcli.records import Document, Heading, Passage
 
 _WORD_RE = re.compile(r"\S+")
+# A run of characters without whitespace longer than this is no word of prose (SciFact's longest, a
+# chemical name, has 80; a long URL fits too) but data: a comma-joined list, minified JSON, base64. It is
+# counted as words of at most PIECE_CHARS characters, each cut after its last punctuation mark, so that a
+# window of it holds about the characters a window of prose does, not the whole 47 KB line.
+MAX_WORD_CHARS = 100
+PIECE_CHARS = 16
+_PIECE_RE = re.compile(rf"\S{{0,{PIECE_CHARS - 1}}}[^\w\s]|\S{{1,{PIECE_CHARS}}}")
 
 
 MAX_CHUNK_WORDS = 1_000_000  # a passage's words at most: a book's worth
 # how the same settings cut passages, recorded so that a re-index cuts every file again when it changes
-# (2: in code, only a definition's own parents open its first window)
-CUTS_VERSION = 2
+# (2: in code, only a definition's own parents open its first window; 3: a run longer than MAX_WORD_CHARS
+# is several words)
+CUTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -65,14 +73,34 @@ class ChunkSettings:
         }
 
 
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word a window counts: a run without whitespace, or a piece of a run longer
+    than MAX_WORD_CHARS."""
+    spans = []
+    for word in _WORD_RE.finditer(text):
+        if word.end() - word.start() <= MAX_WORD_CHARS:
+            spans.append(word.span())
+        else:
+            spans.extend(piece.span() for piece in _PIECE_RE.finditer(text, word.start(), word.end()))
+    return spans
+
+
+def _word_count(words: list[str]) -> int:
+    """How many words a window counts in these runs without whitespace (`_word_spans`)."""
+    if max(map(len, words), default=0) <= MAX_WORD_CHARS:  # prose: no run to cut, at C speed
+        return len(words)
+    return sum(1 if len(word) <= MAX_WORD_CHARS else len(_PIECE_RE.findall(word)) for word in words)
+
+
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
     # size 0, or no more words than a window holds: one window, and no word's place is needed
-    if settings.size == 0 or len(text.split(None, settings.size)) <= settings.size:
+    runs = text.split(None, settings.size) if settings.size else []  # its last the rest, past a window's
+    if settings.size == 0 or (len(runs) <= settings.size and _word_count(runs) <= settings.size):
         stripped = text.lstrip()  # str.split, str.strip and the regex's \s agree on what is whitespace
         if stripped:
             yield len(text) - len(stripped), len(text.rstrip())
         return
-    words = [m.span() for m in _WORD_RE.finditer(text)]  # ~37 us for 100 words: only where windows are cut
+    words = _word_spans(text)  # ~37 us for 100 words: only where windows are cut
     step = settings.size - settings.overlap
     for first in range(0, len(words), step):
         last = min(first + settings.size, len(words))
@@ -169,7 +197,7 @@ def _section_spans(
     group: list[Section] = []
     words = 0
     for section in [*sections(text, headings), None]:
-        size = len(text[section.start : section.end].split()) if section is not None else 0
+        size = _word_count(text[section.start : section.end].split()) if section is not None else 0
         overflows = section is None or words + size > pack
         leads = section is not None and words <= settings.size // 4 and _leads_into(group, section, code)
         if group and overflows and not leads:

@@ -100,7 +100,7 @@ def test_edge_settings_are_accepted(size: int, overlap: int) -> None:
         "size": size,
         "overlap": overlap,
         "unit": "words",
-        "cuts": 2,
+        "cuts": 3,
         "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
 
@@ -123,12 +123,51 @@ def test_every_passage_of_a_page_carries_the_page_number() -> None:
     assert {p.page for p in split_document(doc("no pages here"), ChunkSettings(size=2, overlap=0))} == {0}
 
 
+def test_a_run_without_spaces_longer_than_100_characters_is_words_of_16_cut_after_punctuation() -> None:
+    """A 47 KB comma-joined line was one passage, and the extractive "short" answer all of it."""
+    assert len(split_document(doc("x" * 100 + " y"), ChunkSettings(size=1, overlap=0))) == 2  # a word still
+    blob = "x" * 101  # 16 + 16 + 16 + 16 + 16 + 16 + 5 characters: seven words
+    windows = split_document(doc(blob), ChunkSettings(size=3, overlap=1))
+    assert [(p.start, p.end) for p in windows] == [(0, 48), (32, 80), (64, 101)]
+    data = "var a=" + ",".join(f"q{i}" for i in range(30)) + ";"  # "var", then a run of 114 characters
+    cut = split_document(doc(data), ChunkSettings(size=2, overlap=0))
+    # each word of the run ends after the last comma of its 16 characters: "a=q0,q1,q2,q3,", "q4,…,q8,"
+    assert [p.text for p in cut[:2]] == ["var a=q0,q1,q2,q3,", "q4,q5,q6,q7,q8,q9,q10,q11,q12,"]
+    assert "".join(p.text for p in cut[1:]) == data[len(cut[0].text) :]  # the rest of the run, in order
+    line = "var a=" + ",".join(f"q{i}" for i in range(8000)) + ";"
+    passages = split_document(doc(line), ChunkSettings())
+    assert all(line[p.start : p.end] == p.text and len(p.text) <= 200 * 16 for p in passages)
+    assert len(passages) > 1 and passages[-1].end == len(line)
+
+
 SIZES = st.sampled_from([(1, 0), (3, 1), (5, 2), (200, 40)])  # (size, overlap) the properties try
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
+RUN = "ab.é\u200b\ufeff"  # letters, punctuation, and characters that are neither word nor space
+
+
+def counted_words(text: str) -> list[tuple[int, int]]:
+    """The words a window counts, by the README's rule: runs without whitespace, one longer than 100
+    characters cut every 16, after the last punctuation of the 16 where there is one."""
+    spans = []
+    for run in re.finditer(r"\S+", text):
+        start, end = run.span()
+        while end - run.start() > 100 and start < end:
+            piece = text[start : min(start + 16, end)]
+            marks = [i for i, char in enumerate(piece) if not re.match(r"\w", char)]
+            spans.append((start, start + (marks[-1] + 1 if marks else len(piece))))
+            start = spans[-1][1]
+        if end - run.start() <= 100:
+            spans.append((start, end))
+    return spans
 
 
 @given(
-    st.lists(st.tuples(st.text(alphabet=WHITESPACE, max_size=3), st.text(alphabet="ab.é\u200b\ufeff", max_size=3))),
+    st.lists(
+        st.tuples(
+            st.text(alphabet=WHITESPACE, max_size=3),
+            st.text(alphabet=RUN, max_size=3) | st.text(alphabet=RUN, min_size=90, max_size=150),
+        )
+    ),
     SIZES,
 )
 def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
@@ -138,7 +177,7 @@ def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
     # and str.strip): the same window as the word-by-word route, for every kind of Unicode whitespace
     text = "".join(space + word for space, word in pieces)
     settings = ChunkSettings(*size_overlap)
-    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    spans = counted_words(text)
     step = settings.size - settings.overlap
     expected = []
     for first in range(0, len(spans), step):

@@ -178,7 +178,7 @@ def test_options_are_stored_in_the_manifest(small_corpus: Path, tmp_path: Path) 
         "size": 5,
         "overlap": 1,
         "unit": "words",
-        "cuts": 2,
+        "cuts": 3,
         "sections": "headings: markdown, rst, html, docx, org, asciidoc, latex, texinfo; definitions: code",
     }
     assert info["analyzer"] == {
