@@ -3564,3 +3564,13 @@ def test_a_huge_question_is_answered_from_its_first_words_only() -> None:
     within = "the " * (MAX_QUESTION_WORDS - 2) + "varroa mite"
     assert generator.generate(within, sources).text.endswith("[1]")
     assert generator.generate("the the " + within, sources).text == ""  # "varroa" is word N + 1
+
+
+def test_an_answer_copied_from_a_line_without_spaces_is_at_most_100_characters() -> None:
+    """A 47 KB comma-joined line kept whole (or an older index's passage of it) was answered whole."""
+    line = "var a=" + ",".join(f"q{i}" for i in range(8000)) + ";"
+    # "Data: var", the run of 46,892 characters in pieces of 100 (a sentence each), then "end"
+    assert [len(s) for s in split_sentences(f"Data: {line} end")] == [9, *[100] * 468, 92, 3]
+    for style in ("short", "sentence"):
+        answered = ExtractiveGenerator(style=style).generate("q7000", hits(line)).text
+        assert "q7000" in answered and len(answered) <= 100 + len(" [1]")

@@ -23,8 +23,9 @@ are hand-written):
    European alphabet ("Озеро", "Él", "¿Dónde"). A sentence cut by its passage's edge ("… workers raised
    in autumn live four") is read whole from the overlapping passage that holds it, with the better score
    of the two; one of nothing but the question's words (a heading: "The drones") only when no other
-   sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces, and a question
-   longer than MAX_QUESTION_WORDS (a file piped in by mistake) is answered from its first words.
+   sentence shares a term. A sentence longer than MAX_SENTENCE_WORDS is read in pieces, a word longer
+   than MAX_WORD_CHARS (a data line) in pieces of its own, and a question longer than MAX_QUESTION_WORDS
+   (a file piped in by mistake) is answered from its first words.
 2. The question's kind comes from its question words, in each analyzer language and CJK ("how many",
    "cuántos", "combien", "wie viele", "сколько", "多少" …): a frequency ("how often": "every seven to ten
    days", "twice a year", "weekly"), a number, a date (a season too: "late spring"), or a name (who /
@@ -149,7 +150,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
@@ -807,18 +808,33 @@ def split_sentences(text: str) -> list[str]:
     if '"""' in text or "'''" in text or _DEFINITION_LINE_RE.search(text):
         text = _DOCSTRING_LINE_RE.sub(lambda line: f"\n\n{line.group(1) or line.group(2)}\n\n", text)
         text = _DEFINITION_LINE_RE.sub(lambda line: f"\n\n{line.group()}\n\n", text)
-    sentences = []
+    sentences: list[str] = []
     for piece in _SENTENCE_END_RE.split(text):
         if not piece:
             continue
         sentence = " ".join(_unmarked(line) for line in piece.strip().splitlines())
-        words = sentence.split()
-        # a "sentence" longer than a passage (a document kept whole, text without full stops) is read in
-        # pieces: its spans are scored against each question word's positions, so its time grows with
-        # the square of its length
-        for first in range(0, len(words), MAX_SENTENCE_WORDS):
-            sentences.append(" ".join(words[first : first + MAX_SENTENCE_WORDS]))
+        sentences.extend(_read_at_once(sentence.split()))
     return sentences
+
+
+def _read_at_once(words: list[str]) -> Iterator[str]:
+    """A sentence's words in the pieces read at once. One longer than a passage (a document kept whole,
+    text without full stops) in MAX_SENTENCE_WORDS words: its spans are scored against each question
+    word's positions, so its time grows with the square of its length. A word longer than MAX_WORD_CHARS
+    (a data line, base64: no phrase) in pieces of its own of that many characters, so that no answer
+    copied from it, the whole sentence where it has no phrase, is longer."""
+    group: list[str] = []
+    for word in words:
+        long = len(word) > MAX_WORD_CHARS
+        if group and (long or len(group) == MAX_SENTENCE_WORDS):
+            yield " ".join(group)
+            group = []
+        if long:
+            yield from (word[at : at + MAX_WORD_CHARS] for at in range(0, len(word), MAX_WORD_CHARS))
+        else:
+            group.append(word)
+    if group:
+        yield " ".join(group)
 
 
 class _Scored(NamedTuple):
