@@ -489,7 +489,9 @@ def test_streaming_yields_the_same_text_as_generate(tiny_t5: Path, sample_index:
 def test_too_many_new_tokens_for_a_small_causal_model(tiny_gpt2: Path) -> None:
     from ragcli.generation.hf import TransformersGenerator
 
-    with pytest.raises(InvalidOptionError, match="max-new-tokens"):
+    # loaded, the model cannot be used so (exit 9, naming what works); the CLI checks it before any work
+    # (exit 2: tests/test_model_kinds.py)
+    with pytest.raises(ModelUnavailableError, match=r"max-new-tokens 150.*leaves 10 for the prompt"):
         TransformersGenerator(str(tiny_gpt2), GenerationOptions(max_new_tokens=150))
 
 
