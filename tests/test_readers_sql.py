@@ -896,3 +896,35 @@ def test_a_numeric_id_is_its_exact_text_not_a_float(tmp_path: Path, postgres: Po
     assert (report.documents, report.skipped) == (4, [])
     ids = set(load_index(tmp_path / "index").passages.doc_ids)
     assert ids == {"9007199254740992", "9007199254740993", "7", "1.50"}
+
+
+def test_a_skipped_row_claims_no_id_and_a_reindex_reuses_both_rows(tmp_path: Path) -> None:
+    """A row skipped (no text, a text that is no string, binary text) took its id: the next row with
+    it, the one a JSON Lines file indexes, was dropped as a duplicate (a LEFT JOIN's NULL first row)."""
+    rows = [(1, None), (1, "hello kiwi"), (2, 3), (2, "hello fig"), (3, b"\x00\xff"), (3, "hello lime"), (4, "x")]
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE t (id INTEGER, text)")
+        connection.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    connection.close()
+    (tmp_path / "docs").mkdir()
+    lines = [
+        {"id": 1, "text": None},
+        {"id": 1, "text": "hello kiwi"},
+        {"id": 2, "text": 3},
+        {"id": 2, "text": "hello fig"},
+    ]
+    (tmp_path / "docs" / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    url, settings = f"sqlite:///{path}", BuildSettings(sql="SELECT * FROM t WHERE id < 4 ORDER BY rowid")
+    report = build_index([url], tmp_path / "index", settings)
+    assert report.documents == 3 and [s.reason for s in report.skipped] == [
+        "empty text and no title",
+        "field 'text' is not a string",
+        "column 'text' holds binary data, not text",
+    ]
+    build_index([tmp_path / "docs"], tmp_path / "jsonl", BuildSettings())
+    assert snapshot(load_index(tmp_path / "index"))[:2] == snapshot(load_index(tmp_path / "jsonl"))
+    again = build_index([url], tmp_path / "index", BuildSettings(sql="SELECT * FROM t ORDER BY rowid"))
+    assert (again.rows_new, again.rows_changed, again.rows_unchanged, again.documents) == (1, 0, 6, 4)
+    build_index([url], tmp_path / "fresh", BuildSettings(sql="SELECT * FROM t ORDER BY rowid"))
+    assert snapshot(load_index(tmp_path / "index")) == snapshot(load_index(tmp_path / "fresh"))

@@ -116,7 +116,10 @@ def row_tasks(
 ) -> Iterator[Task]:
     """Streams the rows of each URL root, filling `columns` and `sources` and yielding counting tasks
     (as `build._tasks` does for files); `counts` says what was reused."""
-    previous = {s["path"]: s for s in old.manifest.get("sources", []) if is_url(s["path"])} if old else {}
+    # by key and hash: a key may name several rows (a row skipped, then the row read with its id)
+    rows = [s for s in old.manifest.get("sources", []) if is_url(s["path"])] if old else []
+    previous = {(s["path"], s.get("sha256")): s for s in rows}
+    keys = {s["path"] for s in rows}  # what was new, changed or removed is said by key
     seen: set[str] = set()
     pending: list[str] = []
     span: list[int] = []  # [first, last) of old passages reused by consecutive unchanged rows, not yet copied
@@ -137,10 +140,9 @@ def row_tasks(
         for row in root.reader.rows(root.url, query, reader.context):
             counts.rows += 1
             seen.add(row.key)
-            entry = previous.get(row.key)
+            entry = previous.get((row.key, row.sha256))
             start = size()
-            same = entry is not None and entry.get("sha256") == row.sha256
-            if same and old is not None and entry is not None and _reusable(reader, old, entry):
+            if old is not None and entry is not None and _reusable(reader, old, entry):
                 counts.unchanged += 1
                 first, last = entry["passages"]
                 if first < last:
@@ -155,9 +157,9 @@ def row_tasks(
                 sources.append({**entry, "passages": [start, start + last - first]})
             else:
                 yield from flush_reuse()
-                counts.new += entry is None
-                counts.changed += entry is not None and not same
-                counts.unchanged += same
+                counts.new += row.key not in keys
+                counts.changed += row.key in keys and entry is None
+                counts.unchanged += entry is not None
                 skipped, shared = row.skipped, 0
                 if row.document is not None and reader.accept(row.document):
                     shared = reader.shared_ids
@@ -195,4 +197,4 @@ def row_tasks(
     yield from flush_reuse()
     if pending:
         yield count_surfaces, (pending, settings.analyzer)
-    counts.removed = len(set(previous) - seen)
+    counts.removed = len(keys - seen)

@@ -256,7 +256,7 @@ class SqlReader(SuffixReader):
                 f"{shown}: the query returns {_columns_named(repeated)}; the first is kept (alias the others to keep them)"
             )
         first = [position for position, name in enumerate(columns) if columns.index(name) == position]
-        seen: set[str] = set()  # the ids given so far: a row's key must name one row
+        indexed: set[str] = set()  # the keys of the rows read so far: only a row read claims its id
         for number, values in enumerate(result, start=1):
             stored = {columns[i]: values[i] for i in first}
             record = {name: _scalar(value) for name, value in stored.items()}
@@ -274,11 +274,6 @@ class SqlReader(SuffixReader):
             # without an id the row's position names it (read_record's fallback id, `<url>:<n>`)
             row_id = record_id(record[id_column]) if id_column is not None else None
             key = f"{shown}#{row_id}" if row_id is not None else f"{shown}:{number}"
-            if key in seen and id_column is not None:  # as in JSON Lines: the first row with the id is indexed
-                # named by its id and place: `<url>:<n>` read as a line, or as the id of a row without one
-                context.skip_record(_row_named(key, number), f"duplicate id {str(record[id_column])!r}")
-                continue
-            seen.add(key)
             if binary:
                 reason = f"column {text_column!r} holds binary data, not text"
                 context.bad_record(_row_named(key, number), reason)
@@ -289,6 +284,11 @@ class SqlReader(SuffixReader):
                 replace(read, where=_row_named(key, number)).report(context)  # not `<url>:<n>`, read_record's
                 yield Row(key, digest, len(canonical), None, read.reason)  # the row keeps its reason, listed or not
                 continue
+            if key in indexed and id_column is not None:  # as in JSON Lines: the first row read with the id is
+                # indexed, named by its id and place (`<url>:<n>` read as a line, or as a row without an id)
+                context.skip_record(_row_named(key, number), f"duplicate id {str(record[id_column])!r}")
+                continue
+            indexed.add(key)
             # the row's text is its own source: a passage cites its line in the text, not the row's place in
             # the result (read_record numbered the record by it, as a JSON Lines record by its line)
             document = replace(read, path=key, line=1, line_map=None, metadata=metadata)
