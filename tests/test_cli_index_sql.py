@@ -83,7 +83,8 @@ def test_database_errors_are_one_line_with_their_exit_codes(tmp_path: Path, post
     cases = [
         ([postgres.url(password="wrong-pw-31337"), "--sql", QUERY], 6, "password authentication failed"),
         ([down, "--sql", QUERY], 6, "cannot connect"),
-        ([sqlite_url, "--sql", "SELEC * FROM notes"], 6, "syntax error"),
+        ([sqlite_url, "--sql", "SELECT * FRM notes"], 6, "syntax error"),
+        ([sqlite_url, "--sql", "DELETE FROM notes"], 6, "--sql takes a single query"),
         ([sqlite_url, "--sql", "SELECT id, title FROM notes"], 6, "no text column"),
         ([sqlite_url, "--sql", QUERY, "--title-field", "headline"], 6, "no column 'headline'"),
         ([f"sqlite:///{tmp_path / 'missing.db'}", "--sql", QUERY], 4, "no such database file"),
@@ -107,7 +108,7 @@ def test_a_sqlite_query_or_url_creates_no_file(tmp_path: Path) -> None:
     notes_db(tmp_path / "notes.db")
     for statement in ("ATTACH DATABASE 'attached.db' AS a", "VACUUM INTO 'copy.db'"):
         result = run("index", "sqlite:///notes.db", "--sql", statement, "--index", "idx", cwd=tmp_path)
-        assert result.returncode == 6 and "attached databases" in result.stderr, result.stderr
+        assert result.returncode == 6 and "is not one" in result.stderr, result.stderr  # refused before reading
     uri = run("index", "sqlite:///file:created.db?mode=rwc&uri=true", "--sql", QUERY, "--index", "idx", cwd=tmp_path)
     assert uri.returncode == 2 and "URI filenames" in uri.stderr, uri.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]

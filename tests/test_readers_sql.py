@@ -273,8 +273,10 @@ def test_query_runs_read_only(tmp_path: Path, pg_notes: str, postgres: Postgres)
     with pytest.raises(InputFormatError, match="DELETE"):  # a statement that is no query
         build_index([pg_notes], tmp_path / "i", BuildSettings(sql="DELETE FROM notes RETURNING id, body"))
     url = sqlite_db(tmp_path / "notes.db")
-    with pytest.raises(InputFormatError, match=r"readonly|read-only"):
-        build_index([url], tmp_path / "j", BuildSettings(sql="DELETE FROM notes RETURNING id, body"))
+    with pytest.raises(InputFormatError, match=r"readonly|read-only"):  # SQLite's WITH may begin a DELETE
+        build_index(
+            [url], tmp_path / "j", BuildSettings(sql="WITH n AS (SELECT 1) DELETE FROM notes RETURNING id, body")
+        )
     with sqlite3.connect(tmp_path / "notes.db") as connection:
         assert connection.execute("SELECT count(*) FROM notes").fetchone() == (6,)
     connection.close()
@@ -321,7 +323,7 @@ def test_rows_are_streamed_through_a_server_side_cursor(postgres: Postgres) -> N
 @pytest.mark.parametrize(
     ("query", "fields", "message"),
     [
-        ("SELEC id FROM notes", RecordFields(), "syntax error"),
+        ("SELECT id FRM notes", RecordFields(), "syntax error"),
         ("SELECT id, title FROM notes", RecordFields(), "no text column"),
         ("SELECT id, body FROM notes", RecordFields(text="content"), "no column 'content'"),
         ("SELECT id, body FROM nowhere", RecordFields(), "nowhere"),
@@ -928,3 +930,24 @@ def test_a_skipped_row_claims_no_id_and_a_reindex_reuses_both_rows(tmp_path: Pat
     assert (again.rows_new, again.rows_changed, again.rows_unchanged, again.documents) == (1, 0, 6, 4)
     build_index([url], tmp_path / "fresh", BuildSettings(sql="SELECT * FROM t ORDER BY rowid"))
     assert snapshot(load_index(tmp_path / "index")) == snapshot(load_index(tmp_path / "fresh"))
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("DELETE FROM notes", "--sql takes a single query (SELECT, WITH, VALUES, TABLE …); DELETE is not one"),
+        ("update notes SET body = 'x' RETURNING *", "update is not one"),
+        ("-- the version\n/* of the server */ SHOW server_version", "SHOW is not one"),
+        ("WITH d AS (DELETE FROM notes RETURNING *) SELECT * FROM d", "the query changes data"),
+    ],
+)
+def test_a_statement_that_is_no_query_is_said_so_not_a_syntax_error(
+    tmp_path: Path, pg_notes: str, query: str, said: str
+) -> None:
+    """PostgreSQL runs the query in a server-side cursor (`DECLARE CURSOR`): a DELETE or SHOW was "syntax
+    error at or near", a data-modifying WITH "DECLARE CURSOR must not contain data-modifying statements"."""
+    with pytest.raises(InputFormatError) as failed:
+        build_index([pg_notes], tmp_path / "i", BuildSettings(sql=query))
+    assert said in str(failed.value) and "ragcli only reads" in str(failed.value)
+    assert "syntax error" not in str(failed.value) and "DECLARE" not in str(failed.value)
+    assert build_index([pg_notes], tmp_path / "i", SETTINGS).documents == len(RECORDS)  # nothing was deleted

@@ -79,6 +79,10 @@ _DIALECTS = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb", "
 _SPLIT_PASSWORD_RE = re.compile(r"[^:/]*://[^:/]*:[^@]*@[^?]*@")
 
 Scalar = str | int | float | bool
+# what a statement that is a query begins with: the server-side cursor runs only these, and they read
+QUERY_KEYWORDS = ("SELECT", "WITH", "VALUES", "TABLE")
+# what may come before a statement's first keyword: blanks, comments, opening parentheses
+_LEADING_RE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\()*", re.S)
 
 
 def _scheme(url: str) -> str:
@@ -208,6 +212,7 @@ class SqlReader(SuffixReader):
         """The rows of `query`, each with its document (None when the row was skipped) and hash."""
         if not query or not query.strip():
             raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint=self.query_hint(url))
+        _refuse_a_statement_that_is_no_query(self.display(url), query)
         text = _SqliteText()
         with _connected(url, text) as (connection, shown):
             # no_parameters: the driver gets `cursor.execute(query)`, no parameter collection, so it parses no
@@ -296,6 +301,17 @@ class SqlReader(SuffixReader):
         # one warning, as for a file (rows are fetched in batches: which row is not known)
         if (warning := text.decodings.warning(shown, "text value")) is not None:
             context.warn(warning)
+
+
+def _refuse_a_statement_that_is_no_query(shown: str, query: str) -> None:
+    """Refuse a statement that is no query before connecting: PostgreSQL told `DELETE`, `SHOW` or
+    `EXPLAIN` as a "syntax error" (the query runs inside `DECLARE CURSOR`), and SQLite as a write."""
+    keyword = re.findall(r"^\w*", _LEADING_RE.sub("", query, count=1))[0]
+    if keyword.upper() not in QUERY_KEYWORDS:
+        raise InputFormatError(
+            f"{shown}: --sql takes a single query ({', '.join(QUERY_KEYWORDS)} …); {keyword or 'this'} is not one",
+            hint="ragcli only reads: give the query whose rows are the documents",
+        )
 
 
 def _refuse_a_chosen_column_twice(shown: str, repeated: dict[str, int], roles: dict[str | None, str]) -> None:
@@ -539,6 +555,12 @@ def _database_error(exc: BaseException, shown: str, connected: bool, connect_hin
         return InputFormatError(
             f"{shown}: {problem}",
             hint="the URL must name a SQLite database file; this is another kind of file, or a damaged one",
+        )
+    if getattr(original, "sqlstate", None) == "0A000" and problem.startswith("DECLARE CURSOR"):
+        # PostgreSQL: a WITH holding INSERT, UPDATE or DELETE (its cursor refuses it; SQLite: a syntax error)
+        return InputFormatError(
+            f"{shown}: the query changes data (INSERT, UPDATE or DELETE in its WITH)",
+            hint="ragcli only reads: give a query that changes nothing",
         )
     return InputFormatError(f"{shown}: {problem}", hint="check the query given with --sql")
 
