@@ -951,3 +951,18 @@ def test_a_statement_that_is_no_query_is_said_so_not_a_syntax_error(
     assert said in str(failed.value) and "ragcli only reads" in str(failed.value)
     assert "syntax error" not in str(failed.value) and "DECLARE" not in str(failed.value)
     assert build_index([pg_notes], tmp_path / "i", SETTINGS).documents == len(RECORDS)  # nothing was deleted
+
+
+def test_a_locked_sqlite_file_says_another_program_writes_it_not_the_query(tmp_path: Path) -> None:
+    """A writer's lock was "database is locked (check the query given with --sql)"."""
+    url = sqlite_db(tmp_path / "notes.db")
+    writer = sqlite3.connect(tmp_path / "notes.db", isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("INSERT INTO notes VALUES (7, 'Flies', 'Flies hover.', 'eve')")
+    try:
+        with pytest.raises(InputFormatError, match="database is locked") as failed:
+            build_index([url], tmp_path / "index", SETTINGS)
+    finally:
+        writer.close()
+    assert failed.value.hint == "another program is writing the database file; try again when it is done"
+    assert build_index([url], tmp_path / "index", SETTINGS).documents == len(RECORDS)

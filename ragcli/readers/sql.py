@@ -547,6 +547,12 @@ def _database_error(exc: BaseException, shown: str, connected: bool, connect_hin
     # connection string), never wherever its text is: a password `port` or `pages` garbled "…, port 5432
     # failed" or `relation "pages2"` and so told what it is. Drivers do not echo a password elsewhere.
     problem = mask_secrets(lines[0] if lines else type(original).__name__)[:300]
+    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary result codes: the low byte of the extended
+    if isinstance(original, sqlite3.Error) and original.sqlite_errorcode & 0xFF in busy:
+        # a writer holds the file (after SQLite's 5 s wait): it was blamed on the query ("check the query")
+        return InputFormatError(
+            f"{shown}: {problem}", hint="another program is writing the database file; try again when it is done"
+        )
     if not connected:
         return InputFormatError(f"{shown}: cannot connect ({problem})", hint=connect_hint)
     if type(original) is sqlite3.DatabaseError:
