@@ -966,3 +966,12 @@ def test_a_locked_sqlite_file_says_another_program_writes_it_not_the_query(tmp_p
         writer.close()
     assert failed.value.hint == "another program is writing the database file; try again when it is done"
     assert build_index([url], tmp_path / "index", SETTINGS).documents == len(RECORDS)
+
+
+@pytest.mark.parametrize(("url", "write"), [("postgres://me@127.0.0.1/db", "postgresql://"),
+                                            ("postgres+psycopg://me@127.0.0.1/db", "postgresql+psycopg://")])  # fmt: skip
+def test_a_postgres_url_says_to_write_postgresql(tmp_path: Path, url: str, write: str) -> None:
+    """`postgres://` (Heroku's DATABASE_URL) was "no SQLAlchemy driver 'postgres'" and a list of URLs."""
+    with pytest.raises(InvalidOptionError, match="no SQLAlchemy driver") as failed:
+        build_index([url], tmp_path / "index", BuildSettings(sql="SELECT 1 AS id, 'x' AS text"))
+    assert failed.value.hint == f"write {write}, SQLAlchemy's name for PostgreSQL"

@@ -390,10 +390,7 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
     except SAWarning as exc:
         raise InvalidOptionError(f"{shown}: {mask_secrets(str(exc))}") from None
     except NoSuchModuleError:
-        raise InvalidOptionError(
-            f"{shown}: no SQLAlchemy driver {url.drivername!r}",
-            hint="postgresql://, postgresql+psycopg://, sqlite:///…",
-        ) from None
+        raise InvalidOptionError(f"{shown}: no SQLAlchemy driver {url.drivername!r}", hint=_driver_hint(url)) from None
     except ArgumentError as exc:  # a dialect refusing the URL (it was an internal error, exit 1)
         problem = mask_secrets((str(exc).strip().splitlines() or [type(exc).__name__])[0])
         raise InvalidOptionError(f"{shown}: not a database URL ({problem})") from None
@@ -402,6 +399,15 @@ def _engine(url: URL, shown: str, password: str | None, text: _SqliteText) -> En
             f"{shown}: the database driver is not installed ({exc.name})",
             hint=f"{INSTALL_HINT}, or the driver's package",
         ) from None
+
+
+def _driver_hint(url: URL) -> str:
+    """What to write instead of an unknown driver: `postgres://` (Heroku's and many a DATABASE_URL's
+    scheme) is `postgresql://` to SQLAlchemy, so say that rather than list the usual URLs."""
+    if url.get_backend_name() == "postgres":
+        rest = url.drivername.partition("+")[2]
+        return f"write postgresql{'+' + rest if rest else ''}://, SQLAlchemy's name for PostgreSQL"
+    return "postgresql://, postgresql+psycopg://, sqlite:///…"
 
 
 def _libpq(url: URL) -> bool:
