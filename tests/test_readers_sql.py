@@ -975,3 +975,15 @@ def test_a_postgres_url_says_to_write_postgresql(tmp_path: Path, url: str, write
     with pytest.raises(InvalidOptionError, match="no SQLAlchemy driver") as failed:
         build_index([url], tmp_path / "index", BuildSettings(sql="SELECT 1 AS id, 'x' AS text"))
     assert failed.value.hint == f"write {write}, SQLAlchemy's name for PostgreSQL"
+
+
+def test_a_missing_query_suggests_a_view_too(tmp_path: Path) -> None:
+    """Only tables were listed: a view, perhaps the one relation with a text column, was never named."""
+    path = tmp_path / "n.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE raw (n INTEGER, words TEXT)")
+        connection.execute("CREATE VIEW notes_v AS SELECT n AS id, words AS body FROM raw")
+    connection.close()
+    with pytest.raises(InvalidOptionError) as failed:
+        build_index([f"sqlite:///{path}"], tmp_path / "i", BuildSettings())
+    assert failed.value.hint == "--sql 'SELECT * FROM notes_v'; its tables: raw (n, words), notes_v (id, body)"

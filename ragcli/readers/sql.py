@@ -223,12 +223,14 @@ class SqlReader(SuffixReader):
 
     def query_hint(self, url: str) -> str:
         """What to pass when no query was given: a query of the database's first table with a text column,
-        and its tables with their columns, so that a first `ragcli index sqlite:///notes.db` says how."""
+        and its tables with their columns, so that a first `ragcli index sqlite:///notes.db` says how.
+        Views count as tables: one may be all a role can read, or the only relation with a text column."""
         with _connected(url) as (connection, _):
             from sqlalchemy import inspect
 
             inspector = inspect(connection)
-            tables = {name: [c["name"] for c in inspector.get_columns(name)] for name in inspector.get_table_names()}
+            names = inspector.get_table_names() + inspector.get_view_names()
+            tables = {name: [c["name"] for c in inspector.get_columns(name)] for name in names}
         if not tables:
             return '--sql "SELECT id, title, body …"; the database has no tables'
         texty = next((name for name, columns in tables.items() if pick_field(columns, None, TEXT_FIELDS)), None)
