@@ -171,8 +171,9 @@ def _scalar(value: object) -> Scalar | None:
 
 
 def _exact(value: object) -> Scalar | None:
-    """An id column's value as its exact text: a decimal as written (`7`, `9007199254740993`, `1.50`), not
-    as a float, which cited `#7.0` and made large ids collide (the rows dropped as duplicates)."""
+    """An id column's value exactly, never as a float (which cited `#7.0` and made large ids collide, the
+    rows dropped as duplicates): a whole-number decimal as an integer (`7` and `7.0` are `7`, as a qrels
+    file names it), any other as the database gives it (`1.50`)."""
     if isinstance(value, Decimal):
         return int(value) if value.is_finite() and value == value.to_integral_value() else str(value)
     return _scalar(value)
