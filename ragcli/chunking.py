@@ -95,10 +95,7 @@ def _word_count(words: list[str]) -> int:
 def _window_spans(text: str, settings: ChunkSettings) -> Iterator[tuple[int, int]]:
     # size 0, or no more words than a window holds: one window, and no word's place is needed
     runs = text.split(None, settings.size) if settings.size else []  # its last the rest, past a window's
-    # within a window's words and MAX_WORD_CHARS characters a word, one window whatever its runs: no run
-    # is looked at (at C speed, `_word_count` still cost ~5 us of a wiki passage's ~12 us)
-    fits = len(text) <= settings.size * MAX_WORD_CHARS or _word_count(runs) <= settings.size
-    if settings.size == 0 or (len(runs) <= settings.size and fits):
+    if settings.size == 0 or (len(runs) <= settings.size and _word_count(runs) <= settings.size):
         stripped = text.lstrip()  # str.split, str.strip and the regex's \s agree on what is whitespace
         if stripped:
             yield len(text) - len(stripped), len(text.rstrip())

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragcli.chunking import MAX_WORD_CHARS, ChunkSettings, Section, markdown_headings_at, sections, split_document
+from ragcli.chunking import ChunkSettings, Section, markdown_headings_at, sections, split_document
 from ragcli.errors import InvalidOptionError
 from ragcli.records import Document, Passage
 from ragcli.retrieval.index import load_index
@@ -126,12 +126,10 @@ def test_every_passage_of_a_page_carries_the_page_number() -> None:
 def test_a_run_without_spaces_longer_than_100_characters_is_words_of_16_cut_after_punctuation() -> None:
     """A 47 KB comma-joined line was one passage, and the extractive "short" answer all of it."""
     assert len(split_document(doc("x" * 100 + " y"), ChunkSettings(size=1, overlap=0))) == 2  # a word still
-    # a text within a window's words and 100 characters a word is one window, whatever its runs
-    assert [(p.start, p.end) for p in split_document(doc("x" * 101), ChunkSettings(size=3, overlap=1))] == [(0, 101)]
-    blob = "x" * 301  # 18 words of 16 characters and one of 13
-    windows = [(p.start, p.end) for p in split_document(doc(blob), ChunkSettings(size=3, overlap=1))]
-    assert windows[:2] == [(0, 48), (32, 80)] and windows[-1] == (256, 301) and len(windows) == 9
-    data = "var a=" + ",".join(f"q{i}" for i in range(60)) + ";"  # "var", then a run of 232 characters
+    blob = "x" * 101  # 16 + 16 + 16 + 16 + 16 + 16 + 5 characters: seven words
+    windows = split_document(doc(blob), ChunkSettings(size=3, overlap=1))
+    assert [(p.start, p.end) for p in windows] == [(0, 48), (32, 80), (64, 101)]
+    data = "var a=" + ",".join(f"q{i}" for i in range(30)) + ";"  # "var", then a run of 114 characters
     cut = split_document(doc(data), ChunkSettings(size=2, overlap=0))
     # each word of the run ends after the last comma of its 16 characters: "a=q0,q1,q2,q3,", "q4,…,q8,"
     assert [p.text for p in cut[:2]] == ["var a=q0,q1,q2,q3,", "q4,q5,q6,q7,q8,q9,q10,q11,q12,"]
@@ -182,14 +180,11 @@ def test_a_window_is_where_the_words_put_it_whatever_the_whitespace(
     spans = counted_words(text)
     step = settings.size - settings.overlap
     expected = []
-    if len(text.split()) <= settings.size and len(text) <= settings.size * MAX_WORD_CHARS:
-        expected = [(spans[0][0], spans[-1][1])] if spans else []  # within 100 characters a word: one window
-    else:
-        for first in range(0, len(spans), step):
-            last = min(first + settings.size, len(spans))
-            expected.append((spans[first][0], spans[last - 1][1]))
-            if last == len(spans):
-                break
+    for first in range(0, len(spans), step):
+        last = min(first + settings.size, len(spans))
+        expected.append((spans[first][0], spans[last - 1][1]))
+        if last == len(spans):
+            break
     passages = split_document(doc(text), settings)
     assert [(p.start, p.end) for p in passages] == expected
 
