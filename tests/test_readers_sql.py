@@ -987,3 +987,16 @@ def test_a_missing_query_suggests_a_view_too(tmp_path: Path) -> None:
     with pytest.raises(InvalidOptionError) as failed:
         build_index([f"sqlite:///{path}"], tmp_path / "i", BuildSettings())
     assert failed.value.hint == "--sql 'SELECT * FROM notes_v'; its tables: raw (n, words), notes_v (id, body)"
+
+
+def test_a_databases_own_read_only_statement_still_runs(tmp_path: Path) -> None:
+    """Refusing what is no SELECT/WITH/VALUES/TABLE before connecting (for PostgreSQL's DECLARE CURSOR)
+    refused SQLite's `PRAGMA table_info` too, which answers with rows; a PRAGMA that writes is still
+    refused, by SQLite itself (the file is opened read-only and `query_only`)."""
+    url = sqlite_db(tmp_path / "notes.db")
+    before = (tmp_path / "notes.db").read_bytes()
+    settings = BuildSettings(sql="PRAGMA table_info(notes)", fields=RecordFields(id="cid", text="name"))
+    assert build_index([url], tmp_path / "index", settings).documents == 4
+    with pytest.raises(InputFormatError):
+        build_index([url], tmp_path / "other", BuildSettings(sql="PRAGMA user_version = 5"))
+    assert (tmp_path / "notes.db").read_bytes() == before

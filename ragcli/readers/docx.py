@@ -475,11 +475,16 @@ _OFFICE_FORMATS = {
 }
 
 
+MAX_CONTENT_TYPES = 1 << 20  # a package's [Content_Types].xml lists its parts: Word's is ~2 KB
+
+
 def office_format(data: bytes) -> tuple[str, str] | None:
     """(what it is, its suffix) of an Office Open XML file, by its main part's content type; None for
     another zip, or a file that is no zip or whose [Content_Types].xml does not parse."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.getinfo("[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
+                return None  # a bomb, not a package: any zip under a text name is asked (`base.binary_reason`)
             types = _parsed(archive.read("[Content_Types].xml"))
     except Exception:  # no package: the reader's own error says why
         return None

@@ -81,6 +81,10 @@ _SPLIT_PASSWORD_RE = re.compile(r"[^:/]*://[^:/]*:[^@]*@[^?]*@")
 Scalar = str | int | float | bool
 # what a statement that is a query begins with: the server-side cursor runs only these, and they read
 QUERY_KEYWORDS = ("SELECT", "WITH", "VALUES", "TABLE")
+# read-only statements other databases answer with rows too (SQLite opens the file read-only and
+# `query_only`, so a PRAGMA that writes is refused by SQLite itself); PostgreSQL runs the query inside
+# DECLARE CURSOR, which takes only the first four
+READ_KEYWORDS = {"sqlite": ("PRAGMA", "EXPLAIN"), "mysql": ("SHOW", "DESCRIBE", "DESC", "EXPLAIN")}
 # what may come before a statement's first keyword: blanks, comments, opening parentheses
 _LEADING_RE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\()*", re.S)
 
@@ -213,7 +217,7 @@ class SqlReader(SuffixReader):
         """The rows of `query`, each with its document (None when the row was skipped) and hash."""
         if not query or not query.strip():
             raise InvalidOptionError(f"{self.display(url)}: a database needs a query", hint=self.query_hint(url))
-        _refuse_a_statement_that_is_no_query(self.display(url), query)
+        _refuse_a_statement_that_is_no_query(self.display(url), query, _parse(url).get_backend_name())
         text = _SqliteText()
         with _connected(url, text) as (connection, shown):
             # no_parameters: the driver gets `cursor.execute(query)`, no parameter collection, so it parses no
@@ -306,11 +310,12 @@ class SqlReader(SuffixReader):
             context.warn(warning)
 
 
-def _refuse_a_statement_that_is_no_query(shown: str, query: str) -> None:
+def _refuse_a_statement_that_is_no_query(shown: str, query: str, backend: str) -> None:
     """Refuse a statement that is no query before connecting: PostgreSQL told `DELETE`, `SHOW` or
-    `EXPLAIN` as a "syntax error" (the query runs inside `DECLARE CURSOR`), and SQLite as a write."""
+    `EXPLAIN` as a "syntax error" (the query runs inside `DECLARE CURSOR`), and SQLite as a write; a
+    database's own read-only statements (SQLite's `PRAGMA table_info`, MySQL's `SHOW`) still run."""
     keyword = re.findall(r"^\w*", _LEADING_RE.sub("", query, count=1))[0]
-    if keyword.upper() not in QUERY_KEYWORDS:
+    if keyword.upper() not in (*QUERY_KEYWORDS, *READ_KEYWORDS.get(backend, ())):
         raise InputFormatError(
             f"{shown}: --sql takes a single query ({', '.join(QUERY_KEYWORDS)} …); {keyword or 'this'} is not one",
             hint="ragcli only reads: give the query whose rows are the documents",
@@ -543,6 +548,9 @@ def _text_when_out_of_range(strict: type[Loader]) -> type[Loader]:
     return TextWhenOutOfRange
 
 
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (https://sqlite.org/rescode.html)
+
+
 def _database_error(exc: BaseException, shown: str, connected: bool, connect_hint: str) -> InputFormatError:
     """One line: where, and the database's own first line (connection refused, authentication failed,
     a syntax error…), never the password."""
@@ -556,8 +564,10 @@ def _database_error(exc: BaseException, shown: str, connected: bool, connect_hin
     # connection string), never wherever its text is: a password `port` or `pages` garbled "…, port 5432
     # failed" or `relation "pages2"` and so told what it is. Drivers do not echo a password elsewhere.
     problem = mask_secrets(lines[0] if lines else type(original).__name__)[:300]
-    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary result codes: the low byte of the extended
-    if isinstance(original, sqlite3.Error) and original.sqlite_errorcode & 0xFF in busy:
+    # SQLITE_BUSY and SQLITE_LOCKED, primary result codes: the low byte of the extended one (the constants
+    # and `sqlite_errorcode` are Python 3.11's: on 3.10 the hint is the general one)
+    code = getattr(original, "sqlite_errorcode", None) if isinstance(original, sqlite3.Error) else None
+    if isinstance(code, int) and code & 0xFF in _BUSY:
         # a writer holds the file (after SQLite's 5 s wait): it was blamed on the query ("check the query")
         return InputFormatError(
             f"{shown}: {problem}", hint="another program is writing the database file; try again when it is done"
