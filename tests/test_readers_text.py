@@ -154,6 +154,9 @@ def test_a_pdf_or_office_file_under_a_text_name_says_what_it_looks_like(tmp_path
     plain_zip = io.BytesIO()
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("a.txt", "text")
+    bomb = io.BytesIO()  # a 30 KB file whose [Content_Types].xml expands to 30 MB: never unpacked
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", b" " * 30_000_000)
     root = write_files(
         tmp_path,
         {
@@ -164,6 +167,7 @@ def test_a_pdf_or_office_file_under_a_text_name_says_what_it_looks_like(tmp_path
             "report": _office_file("wordprocessingml.document", 20_000),  # its directory past the sniffed head
             "deck.txt": _office_file("presentationml.presentation", 100),
             "archive": plain_zip.getvalue(),
+            "bomb.txt": bomb.getvalue(),
             "LICENSE": "MIT",
         },
     )
@@ -177,6 +181,7 @@ def test_a_pdf_or_office_file_under_a_text_name_says_what_it_looks_like(tmp_path
         "report": "looks like a Word document: name it .docx",
         "deck.txt": "looks like a PowerPoint deck: name it .pptx",
         "archive": "binary content",
+        "bomb.txt": "binary content",
     }
 
 
