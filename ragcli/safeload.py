@@ -212,15 +212,21 @@ class ArraySpec:
 class PayloadSchema:
     """What a payload file holds: arrays by name, plain values by name (each with its allowed types),
     and arrays that may be absent (added by a later version; an older index lacks them) but are checked
-    when present. Nothing else: another payload's extra arrays would pass for this one's."""
+    when present. A `closed` schema (ragcli's own payloads) allows nothing else: another payload's extra
+    arrays would pass for this one's; a plugin's schema allows other entries as plain data, as it always
+    did (an index its plugin wrote is not refused as damaged)."""
 
     arrays: Mapping[str, ArraySpec] = field(default_factory=dict)
     values: Mapping[str, tuple[type, ...]] = field(default_factory=dict)
     optional: Mapping[str, ArraySpec] = field(default_factory=dict)
+    closed: bool = False
 
     def merged(self, other: PayloadSchema) -> PayloadSchema:
         return PayloadSchema(
-            {**self.arrays, **other.arrays}, {**self.values, **other.values}, {**self.optional, **other.optional}
+            {**self.arrays, **other.arrays},
+            {**self.values, **other.values},
+            {**self.optional, **other.optional},
+            self.closed or other.closed,
         )
 
 
@@ -245,7 +251,7 @@ def check_payload(payload: object, schema: PayloadSchema | None) -> str | None:
             return f"entry {str(key)[:40]!r} is not plain data"
     if schema is None:
         return None
-    undeclared = sorted(set(payload) - {*schema.arrays, *schema.values, *schema.optional})
+    undeclared = sorted(set(payload) - {*schema.arrays, *schema.values, *schema.optional}) if schema.closed else []
     if undeclared:
         return f"entry {undeclared[0][:40]!r} is not one its schema declares"
     present = {name: spec for name, spec in schema.optional.items() if name in payload}
@@ -276,6 +282,7 @@ PASSAGES_SCHEMA = PayloadSchema(
         **{name: INT64 for name in ("line", "start", "end", "id_rank")},
     },
     optional={"page": INT64},  # since page citations; an index written before has no pages (all 0)
+    closed=True,
 )
 METADATA_SCHEMA = PayloadSchema(  # ragcli.retrieval.metadata: every index is range-checked there on load
     {
@@ -287,16 +294,22 @@ METADATA_SCHEMA = PayloadSchema(  # ragcli.retrieval.metadata: every index is ra
         "entry_value": ArraySpec(("int32",)),
         "value_kind": UINT8,
         "value_number": ArraySpec(("float64",)),
-    }
+    },
+    closed=True,
 )
-TERMS_SCHEMA = PayloadSchema({**string_table("term"), "hash_sorted": ArraySpec(("uint64",)), "hash_term": INT64})
+TERMS_SCHEMA = PayloadSchema(
+    {**string_table("term"), "hash_sorted": ArraySpec(("uint64",)), "hash_term": INT64}, closed=True
+)
 COUNTS_SCHEMA = PayloadSchema(
-    {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("int32",))}, {"shape": (list, tuple)}
+    {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("int32",))},
+    {"shape": (list, tuple)},
+    closed=True,
 )
 TERM_MATRIX_SCHEMA = PayloadSchema(
     {"indptr": INT64, "indices": ArraySpec(("int32",)), "data": ArraySpec(("float32",))},
     {"n_passages": (int,)},
     optional={"term_max": ArraySpec(("float32",))},  # since the top-k kernel; older indexes compute it per query
+    closed=True,
 )
 
 

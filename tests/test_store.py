@@ -919,3 +919,16 @@ def test_an_announcement_that_cannot_be_removed_is_named(small_index: Path, monk
         f"cannot write the index in {small_index}: No space left on device; the previous index is unchanged; "
         f"{left[0]} could not be removed (the next build removes it)"
     )
+
+
+def test_only_a_closed_schema_refuses_entries_it_does_not_declare() -> None:
+    """ragcli's own payloads are `closed` (one cannot pass for another); a plugin's schema allows other
+    plain entries, as it always did, so an index its plugin wrote is not refused as damaged."""
+    from ragcli.safeload import check_payload
+
+    payload = {"weights": np.zeros(3, dtype=np.float64), "note": "kept by the plugin"}
+    schema = PayloadSchema({"weights": ArraySpec(("float64",))})
+    assert check_payload(payload, schema) is None
+    closed = PayloadSchema({"weights": ArraySpec(("float64",))}, closed=True)
+    assert check_payload(payload, closed) == "entry 'note' is not one its schema declares"
+    assert check_payload(payload, schema.merged(closed)) is not None

@@ -52,6 +52,7 @@ CHECKPOINT_FILE = DENSE_CHECKPOINT  # in the index folder: vectors of an interru
 SCHEMA = PayloadSchema(
     {"vectors": ArraySpec(("float16", "float32"), ndim=2), "keys": ArraySpec(("uint8",), ndim=2)},
     {"settings": (dict,)},
+    closed=True,
 )
 
 
