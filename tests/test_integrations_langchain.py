@@ -140,7 +140,11 @@ def test_a_fusion_option_the_retriever_does_not_use_is_warned_of(
 ) -> None:
     """As `query` warns of an `--rrf-k` that `-r hybrid` ignores, rather than silently dropping it."""
     with pytest.warns(UserWarning, match=f"{unused} is used by retriever hybrid"):
-        RagcliRetriever(index=tmp_path / "nowhere", **fields)
+        retriever = RagcliRetriever(index=tmp_path / "nowhere", **fields)
+    with warnings.catch_warnings():  # other assignments validate the model again: no second warning
+        warnings.simplefilter("error")
+        retriever.k = 3
+        retriever.where = ["year>=2020"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         RagcliRetriever(index=tmp_path / "nowhere", retriever="hybrid-rrf", rrf_k=30)

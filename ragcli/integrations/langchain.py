@@ -132,6 +132,9 @@ class RagcliRetriever(BaseRetriever):
 
     _opened: tuple[object, Index] | None = PrivateAttr(default=None)  # (the `index` it was opened from, it)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # the (retriever, rrf_k, dense_weight) last checked by `_fusion_used`: assigning `k` or `where`
+    # validates the model again, and must not warn again
+    _fusion_checked: tuple[str, int, float] | None = PrivateAttr(default=None)
 
     def __getstate__(self) -> dict[Any, Any]:
         """What pickle keeps (for multiprocessing, joblib, Ray): the settings alone; an opened `Index`
@@ -217,7 +220,12 @@ class RagcliRetriever(BaseRetriever):
     @model_validator(mode="after")
     def _fusion_used(self) -> RagcliRetriever:
         """A fusion option the chosen retriever does not read is warned about, as `query` warns of it:
-        `rrf_k=30` with `hybrid` (z-score fusion) would otherwise change nothing, silently."""
+        `rrf_k=30` with `hybrid` (z-score fusion) would otherwise change nothing, silently. Once for each
+        choice of them, not on every assignment (each validates the model again)."""
+        chosen = (self.retriever, self.rrf_k, self.dense_weight)
+        if chosen == self._fusion_checked:
+            return self
+        self._fusion_checked = chosen
         for field in unused_fusion_options([self.retriever], self._search_options()):
             users = " and ".join(fusing_retrievers(field))
             warnings.warn(
