@@ -183,7 +183,17 @@ MAX_QUESTION_CHARS = 1 << 20  # one line of stdin; a longer one is no question (
 
 
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
-_UNDECODED_RE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes it cannot decode
+_UNDECODED_RE = re.compile("[\udc80-\udcff]")  # what `_marked` makes of bytes stdin's decoder cannot read
+_MARKED = "ragcli.marked"
+
+
+def _marked(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: a lone surrogate in place of what could not be decoded, for `_decoded`
+    to say and replace. Python's surrogateescape cannot stand for every codec's errors (UTF-16's lone
+    surrogates: stdin in UTF-16 was an internal error)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "\udc80", error.end
 
 
 def split_lines(text: str) -> list[str]:
@@ -279,7 +289,8 @@ def _chunks(stream: IO[str]) -> Iterator[str | None]:
     encoding = getattr(stream, "encoding", None) or "utf-8"
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"  # drops a byte-order mark at the start of the stream, and only there
-    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")  # `_decoded` says so
+    codecs.register_error(_MARKED, _marked)
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_MARKED)  # `_decoded` says so
     ended = False
     while not ended:
         data = os.read(descriptor, READ_BYTES)

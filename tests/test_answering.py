@@ -89,6 +89,15 @@ def test_bytes_that_are_not_utf_8_are_said_once_per_line(tmp_path: Path) -> None
     ]
 
 
+def test_stdin_in_another_encoding_with_a_bad_sequence_is_said_too(tmp_path: Path) -> None:
+    """UTF-16 with a lone surrogate: surrogateescape cannot stand for it (an internal error)."""
+    path = tmp_path / "questions.txt"
+    path.write_bytes("queen eggs\n".encode("utf-16-le") + b"\x00\xd8" + "x\n".encode("utf-16-le"))
+    with open(path, encoding="utf-16-le") as stream, pytest.warns(RagcliWarning, match="stdin:2: not valid"):
+        questions = [q for batch in question_batches(stream) for q in batch]
+    assert questions == ["queen eggs", "\ufffdx"]
+
+
 def test_a_line_too_long_is_said_before_it_ends() -> None:
     """An endless line (`< /dev/zero`) is said as soon as it is too long, and costs no more memory: the
     reader does not wait for a newline that may never come."""
