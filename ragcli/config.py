@@ -133,16 +133,22 @@ def user_config_path() -> Path:
     return Path(user_config_dir("ragcli", appauthor=False)) / "config.toml"
 
 
+def absolute(path: Path) -> Path:
+    """`path` from the root; as it is where the current folder was deleted (`Path.absolute` asks for it):
+    what uses it then says it is not there, rather than ragcli failing on the question."""
+    try:
+        return path.absolute()
+    except OSError:
+        return path
+
+
 def data_dir() -> Path:
     """$RAGCLI_DATA_DIR, else the user's data folder (platformdirs: ~/.local/share/ragcli on Linux),
     where collections are kept (ragcli.collections). A relative $RAGCLI_DATA_DIR is made absolute against
     the current folder, so that every message and listing says where the collections are looked for."""
     named = os.environ.get(DATA_DIR_ENV)
     if named:
-        try:
-            return Path(named).expanduser().absolute()
-        except OSError:  # the current folder was deleted: left relative, and what uses it says it is not there
-            return Path(named).expanduser()
+        return absolute(Path(named).expanduser())
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("ragcli", appauthor=False))
@@ -164,12 +170,8 @@ class Layer:
     ignored: tuple[str, ...] = ()  # keys the file sets that are not taken from it (Key.not_from_a_project)
 
     def absolute(self) -> Path:
-        """The path from the root, for `config show`; as it is where the current folder was deleted
-        (`Path.absolute` asks for it), since a relative path then names no file."""
-        try:
-            return self.path.absolute()
-        except FileNotFoundError:
-            return self.path
+        """The path from the root, for `config show` (`absolute`)."""
+        return absolute(self.path)
 
 
 @dataclass(frozen=True)
